@@ -1,0 +1,1 @@
+"""Campaign manager: storage (SQLModel), lead lists, lead selection (the hopper) and reports."""

@@ -1,0 +1,7 @@
+"""Command-line commands of ``campaigns`` (mounted on the root ``dialer`` app by ``cli.py``)."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this package's commands and sub-apps to the root ``dialer`` app."""

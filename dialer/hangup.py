@@ -1,0 +1,157 @@
+"""FreeSWITCH hangup causes (``switch_call_cause_t`` in switch_types.h) and what they mean
+for a dial attempt.
+
+Names are exactly what FreeSWITCH puts in the ``Hangup-Cause`` header and in a
+BACKGROUND_JOB body such as ``-ERR NO_ANSWER``. Values below 128 are Q.850 cause codes;
+FreeSWITCH-only causes start at 487. A name we do not know maps to ``UNKNOWN`` rather than
+failing, because switches grow new causes (see ../shared/reference/freeswitch-esl.md §3.3).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class HangupCause(IntEnum):
+    """FreeSWITCH's hangup causes with their numeric codes."""
+
+    NONE = 0
+    UNALLOCATED_NUMBER = 1
+    NO_ROUTE_TRANSIT_NET = 2
+    NO_ROUTE_DESTINATION = 3
+    CHANNEL_UNACCEPTABLE = 6
+    CALL_AWARDED_DELIVERED = 7
+    NORMAL_CLEARING = 16
+    USER_BUSY = 17
+    NO_USER_RESPONSE = 18
+    NO_ANSWER = 19
+    SUBSCRIBER_ABSENT = 20
+    CALL_REJECTED = 21
+    NUMBER_CHANGED = 22
+    REDIRECTION_TO_NEW_DESTINATION = 23
+    EXCHANGE_ROUTING_ERROR = 25
+    DESTINATION_OUT_OF_ORDER = 27
+    INVALID_NUMBER_FORMAT = 28
+    FACILITY_REJECTED = 29
+    RESPONSE_TO_STATUS_ENQUIRY = 30
+    NORMAL_UNSPECIFIED = 31
+    NORMAL_CIRCUIT_CONGESTION = 34
+    NETWORK_OUT_OF_ORDER = 38
+    NORMAL_TEMPORARY_FAILURE = 41
+    SWITCH_CONGESTION = 42
+    ACCESS_INFO_DISCARDED = 43
+    REQUESTED_CHAN_UNAVAIL = 44
+    PRE_EMPTED = 45
+    FACILITY_NOT_SUBSCRIBED = 50
+    OUTGOING_CALL_BARRED = 52
+    INCOMING_CALL_BARRED = 54
+    BEARERCAPABILITY_NOTAUTH = 57
+    BEARERCAPABILITY_NOTAVAIL = 58
+    SERVICE_UNAVAILABLE = 63
+    BEARERCAPABILITY_NOTIMPL = 65
+    CHAN_NOT_IMPLEMENTED = 66
+    FACILITY_NOT_IMPLEMENTED = 69
+    SERVICE_NOT_IMPLEMENTED = 79
+    INVALID_CALL_REFERENCE = 81
+    INCOMPATIBLE_DESTINATION = 88
+    INVALID_MSG_UNSPECIFIED = 95
+    MANDATORY_IE_MISSING = 96
+    MESSAGE_TYPE_NONEXIST = 97
+    WRONG_MESSAGE = 98
+    IE_NONEXIST = 99
+    INVALID_IE_CONTENTS = 100
+    WRONG_CALL_STATE = 101
+    RECOVERY_ON_TIMER_EXPIRE = 102
+    MANDATORY_IE_LENGTH_ERROR = 103
+    PROTOCOL_ERROR = 111
+    INTERWORKING = 127
+    SUCCESS = 142
+    ORIGINATOR_CANCEL = 487
+    CRASH = 700
+    SYSTEM_SHUTDOWN = 701
+    LOSE_RACE = 702
+    MANAGER_REQUEST = 703
+    BLIND_TRANSFER = 800
+    ATTENDED_TRANSFER = 801
+    ALLOTTED_TIMEOUT = 802
+    USER_CHALLENGE = 803
+    MEDIA_TIMEOUT = 804
+    PICKED_OFF = 805
+    USER_NOT_REGISTERED = 806
+    PROGRESS_TIMEOUT = 807
+    INVALID_GATEWAY = 808
+    GATEWAY_DOWN = 809
+    INVALID_URL = 810
+    INVALID_PROFILE = 811
+    NO_PICKUP = 812
+    SRTP_READ_ERROR = 813
+    BOWOUT = 814
+    BUSY_EVERYWHERE = 815
+    DECLINE = 816
+    DOES_NOT_EXIST_ANYWHERE = 817
+    NOT_ACCEPTABLE = 818
+    UNWANTED = 819
+    NO_IDENTITY = 820
+    BAD_IDENTITY_INFO = 821
+    UNSUPPORTED_CERTIFICATE = 822
+    INVALID_IDENTITY = 823
+    STALE_DATE = 824
+    REJECT_ALL = 825
+    UNKNOWN = 10_000
+    """Not a FreeSWITCH cause: stands for a name this build does not know."""
+
+    @classmethod
+    def from_name(cls, name: str) -> HangupCause:
+        """Parse a ``Hangup-Cause`` value; unknown names become ``UNKNOWN``."""
+        return cls.__members__.get(name.strip().upper(), cls.UNKNOWN)
+
+    @property
+    def q850(self) -> int:
+        """The Q.850 code FreeSWITCH reports (FreeSWITCH-only causes report 16)."""
+        return int(self) if int(self) < 128 else 16
+
+
+class DialOutcome(StrEnum):
+    """What an unanswered dial attempt's cause means for the lead (reference §3.3)."""
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    BAD_NUMBER = "bad_number"
+    NETWORK = "network"
+    CANCELLED = "cancelled"
+    INTERNAL = "internal"
+
+
+_OUTCOME_BY_CAUSE: dict[HangupCause, DialOutcome] = {
+    HangupCause.USER_BUSY: DialOutcome.BUSY,
+    HangupCause.BUSY_EVERYWHERE: DialOutcome.BUSY,
+    HangupCause.NO_ANSWER: DialOutcome.NO_ANSWER,
+    HangupCause.NO_USER_RESPONSE: DialOutcome.NO_ANSWER,
+    HangupCause.SUBSCRIBER_ABSENT: DialOutcome.NO_ANSWER,
+    HangupCause.NO_PICKUP: DialOutcome.NO_ANSWER,
+    HangupCause.CALL_REJECTED: DialOutcome.REJECTED,
+    HangupCause.UNWANTED: DialOutcome.REJECTED,
+    HangupCause.DECLINE: DialOutcome.REJECTED,
+    HangupCause.REJECT_ALL: DialOutcome.REJECTED,
+    HangupCause.UNALLOCATED_NUMBER: DialOutcome.BAD_NUMBER,
+    HangupCause.NO_ROUTE_DESTINATION: DialOutcome.BAD_NUMBER,
+    HangupCause.NUMBER_CHANGED: DialOutcome.BAD_NUMBER,
+    HangupCause.INVALID_NUMBER_FORMAT: DialOutcome.BAD_NUMBER,
+    HangupCause.DOES_NOT_EXIST_ANYWHERE: DialOutcome.BAD_NUMBER,
+    HangupCause.ORIGINATOR_CANCEL: DialOutcome.CANCELLED,
+    HangupCause.LOSE_RACE: DialOutcome.INTERNAL,
+    HangupCause.MANAGER_REQUEST: DialOutcome.INTERNAL,
+    HangupCause.SYSTEM_SHUTDOWN: DialOutcome.INTERNAL,
+    HangupCause.CRASH: DialOutcome.INTERNAL,
+    HangupCause.ALLOTTED_TIMEOUT: DialOutcome.INTERNAL,
+}
+
+
+def dial_outcome(cause: HangupCause) -> DialOutcome:
+    """Classify the cause of an attempt that ended before answer.
+
+    Everything not listed (congestion, timer expiry, gateway down, ...) is a network-side
+    failure: retry soon, and do not charge the lead with a real attempt outcome.
+    """
+    return _OUTCOME_BY_CAUSE.get(cause, DialOutcome.NETWORK)

@@ -1,0 +1,87 @@
+"""The one question every pacing policy answers: how many new calls to launch now.
+
+This module is the contract between ``pacing_models`` and its callers (the dialer
+engine, the simulator, the benchmarks). Policies receive an immutable snapshot of the
+campaign (``PacingState``) and learn from outcomes through ``observe_*`` calls; they never
+read a clock. Fields may be added with defaults; existing fields keep their meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+
+class AttemptResult(StrEnum):
+    """How a dial attempt ended, as pacing needs to know it."""
+
+    LIVE = "live"            # answered by a person
+    MACHINE = "machine"      # answered by an answering machine / voicemail
+    NO_ANSWER = "no_answer"  # rang until the ring timeout, or the callee never picked up
+    BUSY = "busy"            # busy signal
+    FAILED = "failed"        # network failure, invalid number, rejected, ...
+
+
+@dataclass(frozen=True, slots=True)
+class PacingState:
+    """A snapshot of a campaign at the moment of a pacing decision.
+
+    Times are seconds. ``now`` is whatever clock the driver uses (real or virtual);
+    policies only ever use differences.
+    """
+
+    now: float
+    agents_free: int
+    """Agents ready and idle right now (not reserved for a call)."""
+    busy_elapsed: tuple[float, ...] = ()
+    """For every agent on a call: seconds since that call was connected."""
+    wrap_elapsed: tuple[float, ...] = ()
+    """For every agent in wrap-up: seconds since wrap-up began."""
+    ringing_elapsed: tuple[float, ...] = ()
+    """For every outbound call still ringing (not yet answered): seconds since it was dialed."""
+    live_answers_in_window: int = 0
+    """Live (human) answers in the campaign's abandonment measurement window."""
+    abandons_in_window: int = 0
+    """Abandoned calls in the same window (the legal numerator)."""
+    abandon_target: float = 0.03
+    """Maximum abandons ÷ live answers the campaign must respect (e.g. 0.03)."""
+    connect_window: float = 2.0
+    """Seconds from a live answer to an agent before the call counts as abandoned."""
+    decision_interval: float = 1.0
+    """Seconds until the next pacing decision (the look-ahead horizon starts here)."""
+    answered_waiting: int = 0
+    """Calls answered by a person and waiting for an agent right now."""
+    agents_logged_in: int = 0
+    """Agents logged in (free, reserved, on call, wrap-up or paused)."""
+    lines_per_agent: float = 1.0
+    """Campaign's dial level for ``power`` and the starting level of ``adaptive``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PacingDecision:
+    """How many calls to launch now, and why (shown on the live dashboard)."""
+
+    calls_to_launch: int
+    explanation: str
+    expected_abandons: float = 0.0
+    """The policy's own estimate of abandons caused by this decision (0 when not modelled)."""
+
+
+@runtime_checkable
+class PacingPolicy(Protocol):
+    """A pacing policy. Stateful only through what it observes; no clock, no I/O."""
+
+    name: str
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        """Return how many new calls to launch now. Never negative."""
+        ...
+
+    def observe_attempt(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
+        """Learn from a finished dial attempt (``ring_seconds``: dial to answer or to give-up)."""
+        ...
+
+    def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
+        """Learn from an agent's finished call (talk time and wrap-up time)."""
+        ...

@@ -1,0 +1,35 @@
+"""Test configuration shared by the whole suite.
+
+PostgreSQL: tests marked ``postgres`` use the server named by ``DIALER_TEST_PG`` (default
+the CI/developer server at 127.0.0.1:5432, database ``test``) and are skipped with the reason
+when it cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+DEFAULT_TEST_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of a reachable PostgreSQL for tests, or skip with the reason."""
+    url = os.environ.get("DIALER_TEST_PG", DEFAULT_TEST_PG)
+    try:
+        import psycopg
+
+        plain = url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(plain, connect_timeout=3) as connection:
+            connection.execute("select 1")
+    except Exception as error:  # any failure to connect means: no server here
+        pytest.skip(f"PostgreSQL not reachable at {url}: {error}")
+    return url
