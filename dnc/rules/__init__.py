@@ -1,0 +1,1 @@
+"""Compliance rules engine: jurisdiction profiles, calling windows, attempt limits, audit."""

@@ -1,0 +1,1 @@
+"""ESL switch simulator: a TCP server speaking FreeSWITCH's event-socket protocol."""
