@@ -1,0 +1,240 @@
+"""Commands the engine emits: what its driver must do on the switch and in storage.
+
+A contract between the engine and its drivers. Every command is a frozen, slotted
+dataclass whose first field ``at`` is the engine time at which it was decided. Drivers
+execute them in the order given: in particular a ``JournalAttempt`` always precedes the
+``Originate`` of the same ``call_id`` and must be persisted before that originate is sent,
+so a crash can never lose an attempt or dial a lead twice.
+
+Switch-bound commands (``Originate``, ``OriginateAgentLeg``, ``Bridge``, ``PlayMessage``,
+``Hangup``, ``StartRecording``, ``CloseAgentLeg``) are turned into FreeSWITCH API strings by
+``dialer.freeswitch``. Storage-bound ones (``JournalAttempt``, ``AttemptFinished``,
+``RecordOptOut``, ``AgentStateChanged``, ``ReleaseLead``) are for the campaign store;
+the simulator may count them or ignore them. Fields may be added with defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dialer.events import AnswerKind
+from dialer.hangup import HangupCause
+from dialer.ports import GateVerdict
+
+
+class AgentState(StrEnum):
+    """An agent's state in the agent-pool scheduler."""
+
+    LOGGED_OUT = "logged_out"
+    CONNECTING = "connecting"
+    """Logged in; the nailed-up leg to the agent's phone is being set up."""
+    READY = "ready"
+    RESERVED = "reserved"
+    """Chosen for a piece of work; the bridge (or the callback dial) is under way."""
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+
+
+class Direction(StrEnum):
+    """Which way a call goes and why it was made."""
+
+    OUTBOUND = "outbound"
+    INBOUND = "inbound"
+    CALLBACK = "callback"
+
+
+class CallOutcome(StrEnum):
+    """How a call ended, for the attempt record and reports."""
+
+    CONNECTED = "connected"          # bridged to an agent
+    ABANDONED = "abandoned"          # live answer, no agent within the connect window
+    MACHINE = "machine"              # answered by a machine and handled per the campaign
+    MACHINE_MESSAGE = "machine_message"  # a voicemail message was left
+    HUNG_UP_ANSWERED = "hung_up_answered"  # answered, the customer left before any agent
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"                # rejected, bad number, network or internal failure
+    QUEUE_ABANDONED = "queue_abandoned"  # inbound caller hung up while waiting
+
+
+# --- storage-bound ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalAttempt:
+    """Persist this attempt before dialing it (it precedes its ``Originate``)."""
+
+    at: float
+    call_id: str
+    lead_id: str
+    campaign: str
+    number_e164: str
+    attempt_number: int
+    verdict: GateVerdict
+    switch_id: str = "default"
+    direction: Direction = Direction.OUTBOUND
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseLead:
+    """A claimed lead was not dialed (compliance refused, no switch, engine stopping)."""
+
+    at: float
+    lead_id: str
+    reason: str
+    verdict: GateVerdict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOptOut:
+    """Add the number to the internal do-not-call list now (47 CFR 64.1200(b)(3))."""
+
+    at: float
+    number_e164: str
+    call_id: str
+    campaign: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptFinished:
+    """The outcome record of one call, emitted once when its customer leg has ended."""
+
+    at: float
+    call_id: str
+    campaign: str
+    direction: Direction
+    outcome: CallOutcome
+    cause: HangupCause
+    lead_id: str | None = None
+    number_e164: str = ""
+    attempt_number: int = 0
+    dialed_at: float | None = None
+    """Originate sent (outbound/callback) or call arrived (inbound)."""
+    answered_at: float | None = None
+    bridged_at: float | None = None
+    ended_at: float = 0.0
+    answer_kind: AnswerKind | None = None
+    """Who answered (None when unanswered)."""
+    abandoned: bool = False
+    """Counted as abandoned in the campaign's ledger (live answer, no agent in time)."""
+    agent_id: str | None = None
+    recording_path: str | None = None
+    opted_out: bool = False
+    callback_id: str | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """An agent changed state (the history the reports and the dashboard use)."""
+
+    at: float
+    agent_id: str
+    state: AgentState
+    previous: AgentState
+    reason: str = ""
+    call_id: str | None = None
+
+
+# --- switch-bound -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Originate:
+    """Dial a customer; the new channel's id (``origination_uuid``) is ``call_id``."""
+
+    at: float
+    call_id: str
+    number_e164: str
+    caller_id_number: str
+    caller_id_name: str
+    ring_timeout: float
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Channel variables tying the channel to campaign, lead and attempt."""
+    detect_machine: bool = False
+    switch_id: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateAgentLeg:
+    """Call the agent's phone and park the answered leg (the nailed-up leg)."""
+
+    at: float
+    agent_id: str
+    agent_leg_id: str
+    endpoint: str
+    switch_id: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseAgentLeg:
+    """Hang up the agent's nailed-up leg (logout)."""
+
+    at: float
+    agent_id: str
+    agent_leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """Connect the customer leg to the agent's nailed-up leg."""
+
+    at: float
+    call_id: str
+    agent_id: str
+    agent_leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayMessage:
+    """Play a recorded message to the customer (safe-harbour message, voicemail drop).
+
+    ``hangup_after``: hang the call up when the message ends. ``optout_digit``: a key
+    that, pressed during the message, records an opt-out (47 CFR 64.1200(a)(7)(i)(B)).
+    """
+
+    at: float
+    call_id: str
+    message: str
+    hangup_after: bool = True
+    optout_digit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    """Hang up the customer leg."""
+
+    at: float
+    call_id: str
+    cause: HangupCause = HangupCause.NORMAL_CLEARING
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """Record the call to ``path`` (set per attempt from the campaign's template)."""
+
+    at: float
+    call_id: str
+    path: str
+
+
+Command = (
+    JournalAttempt
+    | ReleaseLead
+    | RecordOptOut
+    | AttemptFinished
+    | AgentStateChanged
+    | Originate
+    | OriginateAgentLeg
+    | CloseAgentLeg
+    | Bridge
+    | PlayMessage
+    | Hangup
+    | StartRecording
+)
+"""Every command the engine emits."""

@@ -1,0 +1,105 @@
+"""A campaign's engine settings, validated once when built.
+
+Drivers build ``CampaignConfig`` from the campaign store (live) or a scenario (simulated);
+the engine trusts it afterwards. Limits come from the rules the engine exists to keep:
+- ring timeout at least 15 s: 47 CFR 64.1200(a)(6) forbids disconnecting an unanswered
+  call before at least 15 seconds or four rings;
+- connect window at most 2 s: 47 CFR 64.1200(a)(7)(i) and Ofcom's persistent-misuse
+  statement count a live answer not connected to an agent within two seconds of the
+  called person's completed greeting as abandoned. A campaign may choose a shorter window,
+  never a longer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from dialer.errors import DialerError
+
+MIN_RING_TIMEOUT = 15.0
+MAX_CONNECT_WINDOW = 2.0
+
+
+class CampaignConfigError(DialerError):
+    """A campaign setting the engine cannot run with."""
+
+
+class MachineAction(StrEnum):
+    """What to do with a call answered by an answering machine."""
+
+    HANG_UP = "hang_up"
+    LEAVE_MESSAGE = "leave_message"
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignConfig:
+    """Everything the engine needs to know about one campaign."""
+
+    campaign_id: str
+    caller_id_number: str
+    """Shown to the callee; must be a number that can be called back (47 CFR 64.1601(e))."""
+    caller_id_name: str = ""
+    ring_timeout: float = 25.0
+    connect_window: float = MAX_CONNECT_WINDOW
+    amd_enabled: bool = False
+    machine_action: MachineAction = MachineAction.HANG_UP
+    machine_message: str = ""
+    """Recording left on voicemail when ``machine_action`` is ``leave_message``."""
+    count_unknown_as_live: bool = True
+    """Treat answers AMD could not classify (and every answer with AMD off) as live:
+    connect them to an agent and count them in the abandonment ledger. Safe default."""
+    safe_harbor_message: str = "ivr/safe_harbor.wav"
+    """Recording with the seller's name and a call-back number (47 CFR 64.1200(a)(7)(i)(B))."""
+    optout_digit: str | None = "9"
+    """Key that, pressed during the safe-harbour message, adds the number to the internal DNC."""
+    recording_enabled: bool = False
+    recording_path_template: str = "{campaign}/{date}/{call_id}.wav"
+    """Placeholders: {campaign}, {call_id}, {lead_id}, {attempt}, {date} (YYYY-MM-DD UTC)."""
+    wrap_up_timeout: float = 30.0
+    """Seconds of wrap-up after which the agent becomes ready without a disposition."""
+    abandon_target: float = 0.03
+    ledger_window: float = 30 * 86400.0
+    """Abandonment measurement window in seconds (US: 30 days per campaign)."""
+    pacing_policy: str = "progressive"
+    pacing_params: Mapping[str, Any] = field(default_factory=dict)
+    decision_interval: float = 1.0
+    lines_per_agent: float = 1.0
+    max_lines: int | None = None
+    """Ceiling on calls dialing or ringing at once (trunk capacity); None for no ceiling."""
+    switch_ids: tuple[str, ...] = ("default",)
+    """Switches to spread calls across (round robin over those that are up)."""
+
+    def __post_init__(self) -> None:
+        if not self.campaign_id:
+            raise CampaignConfigError("campaign_id: must not be empty")
+        if self.ring_timeout < MIN_RING_TIMEOUT:
+            raise CampaignConfigError(
+                f"ring_timeout: {self.ring_timeout} s is below the legal minimum of "
+                f"{MIN_RING_TIMEOUT:g} s (47 CFR 64.1200(a)(6)); set it to 15 or more"
+            )
+        if not 0.0 < self.connect_window <= MAX_CONNECT_WINDOW:
+            raise CampaignConfigError(
+                f"connect_window: {self.connect_window} s must be above 0 and at most "
+                f"{MAX_CONNECT_WINDOW:g} s (47 CFR 64.1200(a)(7)(i))"
+            )
+        if self.machine_action is MachineAction.LEAVE_MESSAGE and not self.machine_message:
+            raise CampaignConfigError(
+                "machine_message: required when machine_action is leave_message"
+            )
+        if not 0.0 <= self.abandon_target < 1.0:
+            raise CampaignConfigError(
+                f"abandon_target: {self.abandon_target} must be a fraction in [0, 1)"
+            )
+        if self.ledger_window <= 0 or self.decision_interval <= 0 or self.wrap_up_timeout < 0:
+            raise CampaignConfigError(
+                "ledger_window and decision_interval must be positive, wrap_up_timeout >= 0"
+            )
+        if self.optout_digit is not None and self.optout_digit not in "0123456789*#":
+            raise CampaignConfigError(
+                f"optout_digit: {self.optout_digit!r} is not a telephone key (0-9, *, #)"
+            )
+        if not self.switch_ids:
+            raise CampaignConfigError("switch_ids: at least one switch is needed")

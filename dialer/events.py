@@ -1,0 +1,257 @@
+"""Events the engine consumes: what happened on the switch, to an agent, or in a queue.
+
+This module is a contract between the engine and its drivers (the asyncio runner and the
+simulator). Every event is a frozen, slotted dataclass whose first field ``at`` is the time
+it happened, in the driver's clock (POSIX seconds live, virtual seconds simulated). The
+engine never reads a clock: ``at`` is its only notion of time. Fields may be added with
+defaults; existing fields keep their meaning.
+
+Identifiers: ``call_id`` is the customer leg's id. For outbound calls the engine chooses it
+and the FreeSWITCH adapter passes it as ``origination_uuid``, so it is also the channel's
+``Unique-ID``. For inbound calls the driver supplies it (the channel's ``Unique-ID``).
+``agent_id`` is the campaign's name for an agent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
+
+
+class AnswerKind(StrEnum):
+    """Who answered, as answering-machine detection (AMD) decided."""
+
+    HUMAN = "human"
+    MACHINE = "machine"
+    UNKNOWN = "unknown"
+    """AMD could not decide (mod_amd ``NOTSURE``), or AMD was off."""
+
+
+# --- switch -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchUp:
+    """A switch (one ESL connection) is connected and authenticated: dialing may use it."""
+
+    at: float
+    switch_id: str = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchDown:
+    """A switch's connection is lost: no new dial goes to it until ``SwitchUp``."""
+
+    at: float
+    switch_id: str = "default"
+
+
+# --- customer calls -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallRinging:
+    """The far end is ringing (CHANNEL_PROGRESS or CHANNEL_PROGRESS_MEDIA)."""
+
+    at: float
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallAnswered:
+    """The customer leg is answered and media is up (CHANNEL_ANSWER)."""
+
+    at: float
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallClassified:
+    """Who answered an answered call: AMD's result, or a later correction.
+
+    With AMD on this normally arrives while the call is ``answered``. It is also accepted
+    while the call is bridged or abandoned (an agent or the simulator's ground truth says
+    it was a machine): the abandonment ledger then stops counting it as a live answer,
+    because only calls answered by a person count (47 CFR 64.1200(a)(7); Ofcom 2016
+    persistent misuse statement, A1.6).
+    """
+
+    at: float
+    call_id: str
+    kind: AnswerKind
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateFailed:
+    """The originate itself failed (a BACKGROUND_JOB body ``-ERR CAUSE``) before any hangup.
+
+    FreeSWITCH reports e.g. ``-ERR NO_ANSWER`` or ``-ERR USER_BUSY`` this way when the
+    channel never reached a state that produces CHANNEL_HANGUP_COMPLETE to our filter.
+    The engine accepts either this or ``CallHungUp`` (or both) for the same call.
+    """
+
+    at: float
+    call_id: str
+    cause: HangupCause
+
+
+@dataclass(frozen=True, slots=True)
+class CallHungUp:
+    """The customer leg ended, in whatever state it was (CHANNEL_HANGUP_COMPLETE)."""
+
+    at: float
+    call_id: str
+    cause: HangupCause = HangupCause.NORMAL_CLEARING
+
+
+@dataclass(frozen=True, slots=True)
+class CallBridged:
+    """The customer leg is bridged to the agent's leg (CHANNEL_BRIDGE)."""
+
+    at: float
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfReceived:
+    """The customer pressed a key (DTMF event on the customer leg)."""
+
+    at: float
+    call_id: str
+    digit: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackFinished:
+    """A message played to the customer ended (PLAYBACK_STOP)."""
+
+    at: float
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class InboundCallArrived:
+    """A customer called in and waits in ``queue`` for an agent.
+
+    ``customer_key`` identifies the customer across calls (for sticky routing to the agent
+    who spoke with them last); ``skills`` are what an agent must have to take the call.
+    A ``CallHungUp`` for a queued call means the caller ran out of patience. The driver
+    has answered (or parked) the inbound channel; the engine bridges it to an agent.
+    """
+
+    at: float
+    call_id: str
+    queue: str = "default"
+    caller_number: str = ""
+    priority: int = 0
+    """Larger is more urgent; equal priorities are served in order of arrival."""
+    customer_key: str | None = None
+    skills: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDue:
+    """A scheduled callback is due: reserve an agent first, then dial ``target``.
+
+    ``agent_id`` set means a personal callback (only that agent may take it). The target is
+    checked by the compliance gate at the moment it is dialed, like any other call.
+    """
+
+    at: float
+    callback_id: str
+    target: DialTarget
+    agent_id: str | None = None
+
+
+# --- agents -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    """An agent logged in; the engine asks the driver to open the agent's nailed-up leg."""
+
+    at: float
+    agent_id: str
+    endpoint: str = ""
+    """FreeSWITCH dial string of the agent's phone, e.g. ``user/1001`` or ``sofia/...``."""
+    skills: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegUp:
+    """The agent's nailed-up leg is answered and parked: bridges to it are instant."""
+
+    at: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegDown:
+    """The agent's nailed-up leg ended; the agent cannot take calls until it is back up."""
+
+    at: float
+    agent_id: str
+    cause: HangupCause = HangupCause.NORMAL_CLEARING
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReady:
+    """The agent is ready for work (from paused, or ending wrap-up early)."""
+
+    at: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    """The agent takes a break; ``reason`` is recorded (e.g. "lunch", "coaching")."""
+
+    at: float
+    agent_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    """The agent logged out (a call in progress finishes first)."""
+
+    at: float
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallDisposed:
+    """The agent set the call's disposition, which ends wrap-up (agent becomes ready)."""
+
+    at: float
+    agent_id: str
+    call_id: str
+    disposition: str
+
+
+Event = (
+    SwitchUp
+    | SwitchDown
+    | CallRinging
+    | CallAnswered
+    | CallClassified
+    | OriginateFailed
+    | CallHungUp
+    | CallBridged
+    | DtmfReceived
+    | PlaybackFinished
+    | InboundCallArrived
+    | CallbackDue
+    | AgentLoggedIn
+    | AgentLegUp
+    | AgentLegDown
+    | AgentReady
+    | AgentPaused
+    | AgentLoggedOut
+    | CallDisposed
+)
+"""Every event the engine accepts."""

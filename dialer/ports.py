@@ -1,0 +1,100 @@
+"""The engine's ports: what it needs from its driver, as small protocols.
+
+The engine is sans-I/O, so leads and compliance reach it through in-memory views the
+driver keeps filled: the live runner backs ``LeadSource`` with the campaign store's hopper
+and ``ComplianceGate`` with ``dnc.rules``; the simulator backs them with a generated lead
+pool and ``AllowAllGate``. Both calls are synchronous and must be fast (the engine calls
+them inside ``tick``). Fields may be added with defaults; existing fields keep their meaning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class DialTarget:
+    """One lead ready to be dialed, as the lead source hands it to the engine."""
+
+    lead_id: str
+    number_e164: str
+    campaign: str
+    attempt_number: int = 1
+    """The attempt this dial would be for this lead (1 for the first)."""
+    customer_key: str | None = None
+    """Identifies the customer across calls (sticky routing to their previous agent)."""
+    previous_agent_id: str | None = None
+    """The agent who last spoke with this customer, if the store knows it."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Extra channel variables to set on the originate (names ``[A-Za-z0-9_]+``)."""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    """Lead fields the compliance gate may need (state, time zone, subject, debt id, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GateVerdict:
+    """The compliance decision for one dial at one instant, with what it was based on."""
+
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    """Why not (or, for an allowed dial, the permissions relied on, e.g. "consent:...")."""
+    registry_versions: tuple[str, ...] = ()
+    """Registry versions consulted, e.g. ("national@2026-11-01#3", "internal@812")."""
+    decision_id: str | None = None
+    """The audit log's id for this decision, when the gate records one."""
+
+
+@runtime_checkable
+class LeadSource(Protocol):
+    """Leads the engine may dial. Each lead returned is claimed for this engine."""
+
+    def next_leads(self, n: int, at: float) -> list[DialTarget]:
+        """Up to ``n`` leads dialable at ``at`` (fewer, or none, when the pool runs low)."""
+        ...
+
+    def release(self, lead_id: str) -> None:
+        """Give back a claimed lead that was not dialed (the engine also emits ReleaseLead)."""
+        ...
+
+
+@runtime_checkable
+class ComplianceGate(Protocol):
+    """The compliance engine as the dialer sees it: may this target be dialed at ``at``?"""
+
+    def check(self, target: DialTarget, at: float) -> GateVerdict:
+        """Decide now, at the moment of dialing; never cache a verdict across calls."""
+        ...
+
+
+class AllowAllGate:
+    """A gate that allows everything: for simulations, never for a live campaign."""
+
+    _VERDICT = GateVerdict(allowed=True, reasons=("simulation:allow-all",))
+
+    def check(self, target: DialTarget, at: float) -> GateVerdict:
+        return self._VERDICT
+
+
+class ListLeadSource:
+    """An in-memory lead source over a list (tests, simulations, the demo)."""
+
+    def __init__(self, targets: list[DialTarget] | None = None) -> None:
+        self._pending: list[DialTarget] = list(reversed(targets or []))
+        self.released: list[str] = []
+
+    def add(self, target: DialTarget) -> None:
+        self._pending.insert(0, target)
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def next_leads(self, n: int, at: float) -> list[DialTarget]:
+        taken: list[DialTarget] = []
+        while self._pending and len(taken) < n:
+            taken.append(self._pending.pop())
+        return taken
+
+    def release(self, lead_id: str) -> None:
+        self.released.append(lead_id)
