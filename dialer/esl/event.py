@@ -1,0 +1,284 @@
+"""FreeSWITCH events: the header list, and its event-plain and event-json forms.
+
+Byte rules come from FreeSWITCH's own source (see ../shared/reference/freeswitch-esl.md §1.4):
+
+* ``switch_event_serialize`` writes ``Name: urlencode(value)\\n`` per header in order (an empty
+  value becomes ``_undef_``), then ``\\n`` when there is no body, else
+  ``Content-Length: <len>\\n\\n<body>`` with nothing after the body.
+* ``switch_url_encode`` escapes bytes < 0x20, > 0x7E and ``\\r\\n #%&+:;<=>?@[\\]^`{|}"`` as
+  ``%XX`` with uppercase hex, and copies a ``%`` already followed by two uppercase hex digits.
+* ``switch_event_serialize_json`` prints one flat object (duplicate names stay duplicate keys),
+  ``Content-Length`` as a string and ``_body`` last, ``cJSON_PrintUnformatted`` style.
+
+Header values are kept as ``str``; array headers keep FreeSWITCH's ``ARRAY::a|:b`` spelling so
+that the plain and the json forms of one event compare equal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import quote, unquote
+
+from dialer.esl.errors import EslProtocolError
+
+# Printable ASCII that SWITCH_URL_UNSAFE leaves alone, beyond quote()'s own alnum and "_.-~".
+_URL_SAFE = "!$'()*,/"
+_ALREADY_ENCODED = re.compile(r"(%[0-9A-F]{2})")
+_ARRAY_PREFIX = "ARRAY::"
+_ARRAY_SEPARATOR = "|:"
+
+Header = tuple[str, str]
+
+
+def url_encode(value: str) -> str:
+    """Encode a header value exactly as ``switch_url_encode`` does (no double encoding)."""
+    if "%" not in value:
+        return quote(value, safe=_URL_SAFE)
+    pieces = _ALREADY_ENCODED.split(value)
+    return "".join(
+        piece if index % 2 else quote(piece, safe=_URL_SAFE) for index, piece in enumerate(pieces)
+    )
+
+
+def url_decode(value: str) -> str:
+    """Decode ``%XX`` escapes as libesl's ``esl_url_decode`` does (``+`` stays ``+``)."""
+    return unquote(value) if "%" in value else value
+
+
+class Event:
+    """One FreeSWITCH event: its headers in wire order (duplicates kept) and its body.
+
+    ``event["Unique-ID"]`` and ``event.get(...)`` return the first value of a header, looked up
+    case-sensitively first and then case-insensitively (FreeSWITCH compares names without
+    case); ``get_all`` returns every value, e.g. both ``Hangup-Cause`` of
+    CHANNEL_HANGUP_COMPLETE.
+    """
+
+    __slots__ = ("_first", "body", "headers")
+
+    def __init__(self, headers: Iterable[Header], body: str | None = None) -> None:
+        self.headers: tuple[Header, ...] = tuple(headers)
+        self.body = body
+        # Reversed so that the first occurrence of a duplicated name wins.
+        self._first: dict[str, str] = dict(reversed(self.headers))
+
+    @classmethod
+    def build(cls, name: str, headers: Iterable[Header] = (), body: str | None = None) -> Event:
+        """An event named ``name`` (``Event-Name`` first, the rest after it)."""
+        return cls((("Event-Name", name), *headers), body)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        value = self._first.get(name)
+        if value is not None:
+            return value
+        lowered = name.lower()
+        for key, candidate in self.headers:
+            if key.lower() == lowered:
+                return candidate
+        return default
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.get(name) is not None
+
+    def get_all(self, name: str) -> list[str]:
+        lowered = name.lower()
+        return [value for key, value in self.headers if key.lower() == lowered]
+
+    @property
+    def name(self) -> str:
+        """``Event-Name`` (``CUSTOM`` for custom events; see ``subclass``)."""
+        return self._first.get("Event-Name", "")
+
+    @property
+    def subclass(self) -> str | None:
+        """``Event-Subclass`` of a CUSTOM event, e.g. ``avmd::beep``."""
+        return self._first.get("Event-Subclass")
+
+    @property
+    def unique_id(self) -> str | None:
+        return self._first.get("Unique-ID")
+
+    def variable(self, name: str) -> str | None:
+        """The channel variable ``name`` as carried in ``variable_<name>``."""
+        return self._first.get("variable_" + name)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form: duplicate names become lists, the body is ``_body``."""
+        result: dict[str, object] = {}
+        for key, value in self.headers:
+            if key in result:
+                previous = result[key]
+                if isinstance(previous, list):
+                    previous.append(value)
+                else:
+                    result[key] = [previous, value]
+            else:
+                result[key] = value
+        if self.body is not None:
+            result["_body"] = self.body
+        return result
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Event):
+            return NotImplemented
+        return self.headers == other.headers and self.body == other.body
+
+    def __hash__(self) -> int:
+        return hash((self.headers, self.body))
+
+    def __repr__(self) -> str:
+        label = self.subclass or self.name
+        return f"<Event {label} {len(self.headers)} headers body={len(self.body or '')}>"
+
+
+# --- event-plain ---------------------------------------------------------------------------
+
+
+def encode_plain_headers(headers: Iterable[Header]) -> bytes:
+    """The URL-encoded header lines of ``switch_event_serialize`` (without the terminator).
+
+    Exposed so that a server can pre-encode the static part of a channel's header block once.
+    """
+    return "".join(
+        f"{name}: {url_encode(value) if value else '_undef_'}\n" for name, value in headers
+    ).encode()
+
+
+def plain_terminator(body: str | None) -> bytes:
+    """What ``switch_event_serialize`` writes after the header lines."""
+    if not body:
+        return b"\n"
+    encoded = body.encode()
+    return b"Content-Length: %d\n\n" % len(encoded) + encoded
+
+
+def serialize_plain(event: Event) -> bytes:
+    """``switch_event_serialize(event, &buf, SWITCH_TRUE)`` byte for byte."""
+    return encode_plain_headers(event.headers) + plain_terminator(event.body)
+
+
+def parse_plain(data: bytes) -> Event:
+    """Parse an event-plain body (inverse of ``serialize_plain``), as libesl does.
+
+    Header values are URL-decoded after splitting lines; an inner ``Content-Length`` marks a
+    body that follows the blank line.
+    """
+    end = data.find(b"\n\n")
+    if end < 0:
+        block, rest = data, b""
+    else:
+        block, rest = data[:end], data[end + 2 :]
+    headers: list[Header] = []
+    append = headers.append
+    body_length: int | None = None
+    for line in block.decode("utf-8", "replace").split("\n"):
+        name, colon, value = line.partition(":")
+        if not colon:
+            continue
+        value = value.lstrip(" ")
+        if name == "Content-Length":
+            body_length = _content_length(value)
+            continue
+        append((name, unquote(value) if "%" in value else value))
+    body = None
+    if body_length is not None:
+        body = rest[:body_length].decode("utf-8", "replace")
+    return Event(headers, body)
+
+
+def _content_length(value: str) -> int:
+    try:
+        length = int(value)
+    except ValueError:
+        raise EslProtocolError(f"Content-Length is not a number: {value!r}") from None
+    if length < 0:
+        raise EslProtocolError(f"negative Content-Length: {value!r}")
+    return length
+
+
+# --- event-json ----------------------------------------------------------------------------
+
+
+def _json_value(value: str) -> str:
+    if value.startswith(_ARRAY_PREFIX):
+        items = value[len(_ARRAY_PREFIX) :].split(_ARRAY_SEPARATOR)
+        return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def serialize_json(event: Event) -> bytes:
+    """``switch_event_serialize_json`` + ``cJSON_PrintUnformatted`` (duplicate keys kept)."""
+    members = [f"{json.dumps(name, ensure_ascii=False)}:{_json_value(value)}" for name, value
+               in event.headers]
+    if event.body:
+        members.append(f'"Content-Length":"{len(event.body.encode())}"')
+        members.append(f'"_body":{json.dumps(event.body, ensure_ascii=False)}')
+    return ("{" + ",".join(members) + "}").encode()
+
+
+def _pairs(pairs: Sequence[tuple[str, object]]) -> list[tuple[str, object]]:
+    return list(pairs)
+
+
+def parse_json(data: bytes) -> Event:
+    """Parse an event-json body; duplicate keys and their order survive."""
+    try:
+        pairs = json.loads(data, object_pairs_hook=_pairs)
+    except ValueError as error:
+        raise EslProtocolError(f"event-json body is not JSON: {error}") from None
+    if not isinstance(pairs, list):
+        raise EslProtocolError("event-json body is not a JSON object")
+    headers: list[Header] = []
+    body: str | None = None
+    for name, value in pairs:
+        if name == "_body":
+            body = str(value)
+        elif name == "Content-Length":
+            continue
+        elif isinstance(value, list):
+            headers.append((name, _ARRAY_PREFIX + _ARRAY_SEPARATOR.join(map(str, value))))
+        else:
+            headers.append((name, str(value)))
+    return Event(headers, body)
+
+
+# --- event-xml -----------------------------------------------------------------------------
+
+
+def serialize_xml(event: Event) -> bytes:
+    """``switch_event_xmlize`` + ``switch_xml_toxml``: URL-encoded header values as elements."""
+    from xml.sax.saxutils import escape
+
+    lines = ["<event>\n  <headers>\n"]
+    lines.extend(f"    <{name}>{url_encode(value)}</{name}>\n" for name, value in event.headers)
+    lines.append("  </headers>\n")
+    if event.body:
+        lines.append(f"  <Content-Length>{len(event.body.encode())}</Content-Length>\n")
+        lines.append(f"  <body>{escape(event.body)}</body>\n")
+    lines.append("</event>\n")
+    return "".join(lines).encode()
+
+
+def parse_xml(data: bytes) -> Event:
+    """Parse an event-xml body (rarely used; kept for ``event xml`` subscribers)."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise EslProtocolError(f"event-xml body is not XML: {error}") from None
+    headers = root.find("headers")
+    pairs = [] if headers is None else [
+        (child.tag, url_decode(child.text or "")) for child in headers
+    ]
+    body_element = root.find("body")
+    body = None if body_element is None else (body_element.text or "")
+    return Event(pairs, body)
