@@ -5,9 +5,28 @@ Drivers use it like this (see docs/engine.md)::
     engine = Engine(config, policy, leads, gate, new_id=...)
     commands = engine.handle(event)      # each event carries its own ``at``
     commands = engine.tick(now)          # pacing decisions and deadlines
-    wake = engine.next_wakeup()          # when tick must run next (None: only on events)
+    wake = engine.next_wakeup()          # when tick must run next
 """
 
+from dialer.engine.calls import CALL_TRANSITIONS, CallState
 from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
+from dialer.engine.engine import Engine, EngineSnapshot
+from dialer.engine.routing import FewestSkills, LongestIdle, RoutingStrategy, Sticky, make_strategy
+from dialer.engine.scheduler import AgentPool, UnknownAgentError
 
-__all__ = ["CampaignConfig", "CampaignConfigError", "MachineAction"]
+__all__ = [
+    "CALL_TRANSITIONS",
+    "AgentPool",
+    "CallState",
+    "CampaignConfig",
+    "CampaignConfigError",
+    "Engine",
+    "EngineSnapshot",
+    "FewestSkills",
+    "LongestIdle",
+    "MachineAction",
+    "RoutingStrategy",
+    "Sticky",
+    "UnknownAgentError",
+    "make_strategy",
+]

@@ -1,0 +1,134 @@
+"""A call's life as a state machine written as a table (after h11's ``_state.py``).
+
+Outbound: dialing → ringing → answered → (waiting for an agent → bridging → bridged |
+abandoned with the safe-harbour message | machine handling) → ended; unanswered calls go
+from dialing or ringing straight to ended. With AMD on, ``answered`` waits for the
+classification; with it off the engine moves on at once. Inbound calls start ``queued``.
+Every change goes through ``transition``; a change the table does not list raises.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from dialer.commands import Direction
+from dialer.errors import IllegalTransitionError
+from dialer.events import AnswerKind
+from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
+
+
+class CallState(StrEnum):
+    DIALING = "dialing"
+    RINGING = "ringing"
+    ANSWERED = "answered"
+    """Media is up; waiting for answering-machine detection to classify the answer."""
+    WAITING_AGENT = "waiting_agent"
+    """A person (or an unclassified answer) waits for an agent; the connect window runs."""
+    QUEUED = "queued"
+    """An inbound caller waits in a queue (no connect window; patience applies)."""
+    BRIDGING = "bridging"
+    """An agent is reserved and the bridge command is sent."""
+    BRIDGED = "bridged"
+    ABANDONED = "abandoned"
+    """No agent in time: the safe-harbour message plays, then the call is hung up."""
+    MACHINE = "machine"
+    """Answered by a machine: hung up or a voicemail message plays."""
+    ENDED = "ended"
+
+
+S = CallState
+CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
+    S.DIALING: frozenset({S.RINGING, S.ANSWERED, S.ENDED}),
+    S.RINGING: frozenset({S.ANSWERED, S.ENDED}),
+    S.ANSWERED: frozenset({S.WAITING_AGENT, S.BRIDGING, S.MACHINE, S.ENDED}),
+    S.WAITING_AGENT: frozenset({S.BRIDGING, S.ABANDONED, S.ENDED}),
+    S.QUEUED: frozenset({S.BRIDGING, S.ENDED}),
+    S.BRIDGING: frozenset({S.BRIDGED, S.WAITING_AGENT, S.QUEUED, S.ENDED}),
+    S.BRIDGED: frozenset({S.ENDED}),
+    S.ABANDONED: frozenset({S.ENDED}),
+    S.MACHINE: frozenset({S.ENDED}),
+    S.ENDED: frozenset(),
+}
+"""Allowed next states for each state. Anything else is a bug in the event source."""
+
+LIVE_STATES = frozenset({S.DIALING, S.RINGING})
+"""States in which a call occupies a line before answer (pacing's ``ringing_elapsed``)."""
+
+
+class Call:
+    """One customer leg and everything the attempt record needs about it."""
+
+    __slots__ = (
+        "abandoned",
+        "agent_id",
+        "answered_at",
+        "bridged_at",
+        "call_id",
+        "callback_id",
+        "caller_number",
+        "counted_live",
+        "customer_key",
+        "deadline",
+        "dialed_at",
+        "direction",
+        "kind",
+        "ledger_entry",
+        "opted_out",
+        "queue",
+        "recording_path",
+        "state",
+        "switch_id",
+        "target",
+    )
+
+    def __init__(
+        self,
+        call_id: str,
+        direction: Direction,
+        state: CallState,
+        at: float,
+        target: DialTarget | None = None,
+        switch_id: str = "default",
+    ) -> None:
+        self.call_id = call_id
+        self.direction = direction
+        self.state = state
+        self.dialed_at = at
+        self.target = target
+        self.switch_id = switch_id
+        self.answered_at: float | None = None
+        self.bridged_at: float | None = None
+        self.deadline: float | None = None
+        self.kind: AnswerKind | None = None
+        self.agent_id: str | None = None
+        self.recording_path: str | None = None
+        self.abandoned = False
+        self.opted_out = False
+        self.counted_live = False
+        self.ledger_entry: list[float] | None = None
+        self.callback_id: str | None = None
+        self.queue: str | None = None
+        self.customer_key: str | None = None
+        self.caller_number = ""
+
+    @property
+    def number_e164(self) -> str:
+        return self.target.number_e164 if self.target is not None else self.caller_number
+
+    def __repr__(self) -> str:
+        return f"Call({self.call_id!r}, {self.direction.value}, {self.state.value})"
+
+
+def transition(call: Call, new_state: CallState, why: object = "") -> None:
+    """Move ``call`` to ``new_state`` or raise ``IllegalTransitionError``."""
+    if new_state not in CALL_TRANSITIONS[call.state]:
+        raise IllegalTransitionError(
+            f"call {call.call_id}: {call.state.value} -> {new_state.value} is not allowed"
+            + (f" (on {why})" if why else "")
+        )
+    call.state = new_state
+
+
+def unanswered_cause_is_busy(cause: HangupCause) -> bool:
+    return cause in (HangupCause.USER_BUSY, HangupCause.BUSY_EVERYWHERE)

@@ -1,0 +1,675 @@
+"""The sans-I/O dialer engine: events in, commands out.
+
+``handle(event)`` and ``tick(now)`` are the only entry points; neither reads a clock,
+sleeps, or does I/O. Time comes from ``event.at`` and ``now``. Everything is kept in dicts
+keyed by id with incremental counters, so one event costs microseconds whatever the number
+of calls and agents (the simulator pushes tens of thousands of events per second through it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import count
+
+from dialer.commands import (
+    AgentState,
+    AttemptFinished,
+    Bridge,
+    CallOutcome,
+    CloseAgentLeg,
+    Command,
+    Direction,
+    Hangup,
+    JournalAttempt,
+    Originate,
+    OriginateAgentLeg,
+    PlayMessage,
+    RecordOptOut,
+    ReleaseLead,
+    StartRecording,
+)
+from dialer.engine.agents import Agent
+from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.config import CampaignConfig, MachineAction
+from dialer.engine.ledger import AbandonLedger
+from dialer.engine.recording import recording_path
+from dialer.engine.routing import RoutingStrategy, Work, WorkKind
+from dialer.engine.scheduler import AgentPool
+from dialer.events import (
+    AgentLegDown,
+    AgentLegUp,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    AnswerKind,
+    CallAnswered,
+    CallbackDue,
+    CallBridged,
+    CallClassified,
+    CallDisposed,
+    CallHungUp,
+    CallRinging,
+    DtmfReceived,
+    Event,
+    InboundCallArrived,
+    OriginateFailed,
+    PlaybackFinished,
+    SwitchDown,
+    SwitchUp,
+)
+from dialer.hangup import DialOutcome, HangupCause, dial_outcome
+from dialer.ports import ComplianceGate, DialTarget, LeadSource
+from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy, PacingState
+
+S = CallState
+_NOT_ANSWERED_OUTCOME = {
+    DialOutcome.BUSY: (CallOutcome.BUSY, AttemptResult.BUSY),
+    DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
+}
+_FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """What the live dashboard shows; computed on demand, O(calls + agents)."""
+
+    at: float
+    calls_by_state: dict[str, int]
+    agents_by_state: dict[str, int]
+    live_answers_in_window: int
+    abandons_in_window: int
+    abandon_rate: float
+    abandon_target: float
+    dials: int
+    last_decision: PacingDecision | None
+    switches_up: tuple[str, ...]
+
+
+def _counter_ids(prefix: str) -> Callable[[], str]:
+    numbers = count(1)
+    return lambda: f"{prefix}{next(numbers)}"
+
+
+class Engine:
+    """One campaign's dialer core.
+
+    ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
+    longer ``origination_uuid``); the live runner passes ``lambda: str(uuid.uuid4())`` so ids
+    stay unique across restarts, the simulator a counter. ``ledger_seed`` is the campaign's
+    (answered_at, abandoned) history inside the measurement window, so a restart keeps the
+    legal rate intact. Drivers send ``SwitchUp`` before the engine dials (unless
+    ``assume_switches_up``), and call ``tick`` at least at ``next_wakeup()``.
+    """
+
+    def __init__(
+        self,
+        config: CampaignConfig,
+        policy: PacingPolicy,
+        leads: LeadSource,
+        gate: ComplianceGate,
+        *,
+        new_id: Callable[[], str] | None = None,
+        routing: RoutingStrategy | None = None,
+        ledger_seed: Iterable[tuple[float, bool]] = (),
+        assume_switches_up: bool = False,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.leads = leads
+        self.gate = gate
+        self.new_id = new_id or _counter_ids(f"{config.campaign_id[:20]}-")
+        self.pool = AgentPool(routing)
+        self.ledger = AbandonLedger(config.ledger_window, ledger_seed)
+        self.calls: dict[str, Call] = {}
+        self.dialing: dict[str, float] = {}
+        """Outbound calls dialing or ringing → when dialed (pacing's ``ringing_elapsed``)."""
+        self.switches_up: dict[str, None] = (
+            dict.fromkeys(config.switch_ids) if assume_switches_up else {}
+        )
+        self._switch_turn = 0
+        self.dials = 0
+        self.last_decision: PacingDecision | None = None
+        self._next_decision_at = float("-inf")
+        self._out: list[Command] = []
+        self._last_agent: dict[str, str] = {}
+        """Customer key → the agent who last spoke with them (sticky routing)."""
+        self._talk: dict[str, float] = {}
+        """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
+        self._handlers: dict[type, Callable[[object], None]] = {
+            SwitchUp: self._on_switch_up,
+            SwitchDown: self._on_switch_down,
+            CallRinging: self._on_ringing,
+            CallAnswered: self._on_answered,
+            CallClassified: self._on_classified,
+            OriginateFailed: self._on_originate_failed,
+            CallHungUp: self._on_hung_up,
+            CallBridged: self._on_bridged,
+            DtmfReceived: self._on_dtmf,
+            PlaybackFinished: self._on_playback_finished,
+            InboundCallArrived: self._on_inbound,
+            CallbackDue: self._on_callback_due,
+            AgentLoggedIn: self._on_agent_logged_in,
+            AgentLegUp: self._on_agent_leg_up,
+            AgentLegDown: self._on_agent_leg_down,
+            AgentReady: self._on_agent_ready,
+            AgentPaused: self._on_agent_paused,
+            AgentLoggedOut: self._on_agent_logged_out,
+            CallDisposed: self._on_call_disposed,
+        }
+
+    # --- entry points ----------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Command]:
+        """Apply one event; return the commands it causes, in the order to execute them."""
+        self._expire(event.at)
+        self._handlers[type(event)](event)
+        return self._flush()
+
+    def tick(self, now: float) -> list[Command]:
+        """Run deadlines due at ``now`` and, when its interval has come, a pacing decision."""
+        self._expire(now)
+        if now >= self._next_decision_at:
+            self._next_decision_at = now + self.config.decision_interval
+            self._pace(now)
+        return self._flush()
+
+    def next_wakeup(self) -> float | None:
+        """The earliest time ``tick`` has something to do (a deadline or a decision)."""
+        candidates = [self._next_decision_at]
+        deadline = self.pool.next_outbound_deadline()
+        if deadline is not None:
+            candidates.append(deadline)
+        wrap = self.pool.next_wrap_deadline()
+        if wrap is not None:
+            candidates.append(wrap)
+        return min(candidates)
+
+    def pacing_state(self, now: float) -> PacingState:
+        """The snapshot the pacing policy decides on (incremental counters, O(busy agents))."""
+        pool = self.pool
+        ledger = self.ledger
+        ledger.prune(now)
+        config = self.config
+        return PacingState(
+            now=now,
+            agents_free=len(pool.ready),
+            busy_elapsed=tuple(now - t for t in pool.on_call.values()),
+            wrap_elapsed=tuple(now - t for t in pool.wrapping.values()),
+            ringing_elapsed=tuple(now - t for t in self.dialing.values()),
+            live_answers_in_window=ledger.live_answers,
+            abandons_in_window=ledger.abandons,
+            abandon_target=config.abandon_target,
+            connect_window=config.connect_window,
+            decision_interval=config.decision_interval,
+            answered_waiting=pool.outbound_waiting,
+            agents_logged_in=pool.logged_in,
+            lines_per_agent=config.lines_per_agent,
+        )
+
+    def snapshot(self, now: float) -> EngineSnapshot:
+        calls: dict[str, int] = {}
+        for call in self.calls.values():
+            calls[call.state.value] = calls.get(call.state.value, 0) + 1
+        agents: dict[str, int] = {}
+        for agent in self.pool.agents.values():
+            agents[agent.state.value] = agents.get(agent.state.value, 0) + 1
+        self.ledger.prune(now)
+        return EngineSnapshot(
+            at=now,
+            calls_by_state=calls,
+            agents_by_state=agents,
+            live_answers_in_window=self.ledger.live_answers,
+            abandons_in_window=self.ledger.abandons,
+            abandon_rate=self.ledger.rate(),
+            abandon_target=self.config.abandon_target,
+            dials=self.dials,
+            last_decision=self.last_decision,
+            switches_up=tuple(self.switches_up),
+        )
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _flush(self) -> list[Command]:
+        out = self._out
+        changes = self.pool.changes
+        if changes:
+            # Agent history first: it describes the state the switch commands act on.
+            out[:0] = changes
+            self.pool.changes = []
+        self._out = []
+        return out
+
+    def _expire(self, now: float) -> None:
+        pool = self.pool
+        deadline = pool.next_outbound_deadline()
+        if deadline is not None and deadline <= now:
+            for work in pool.expired_outbound(now):
+                self._abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
+        wrap = pool.next_wrap_deadline()
+        if wrap is not None and wrap <= now:
+            for agent_id in pool.due_wraps(now):
+                agent = pool.agents[agent_id]
+                at = agent.wrap_deadline if agent.wrap_deadline is not None else now
+                self._finish_wrap(agent_id, at, "wrap-up timeout")
+
+    def _pace(self, now: float) -> None:
+        state = self.pacing_state(now)
+        decision = self.policy.decide(state)
+        self.last_decision = decision
+        n = decision.calls_to_launch
+        if n <= 0 or not self.switches_up:
+            return
+        if self.config.max_lines is not None:
+            n = min(n, self.config.max_lines - len(self.dialing))
+        if n <= 0:
+            return
+        for target in self.leads.next_leads(n, now):
+            self._dial(target, now, Direction.OUTBOUND, None)
+
+    def _next_switch(self) -> str:
+        up = list(self.switches_up)
+        self._switch_turn = (self._switch_turn + 1) % len(up)
+        return up[self._switch_turn]
+
+    def _dial(
+        self, target: DialTarget, now: float, direction: Direction, callback_id: str | None
+    ) -> Call | None:
+        """Check the target at this instant; journal, then originate. None if refused."""
+        verdict = self.gate.check(target, now)
+        if not verdict.allowed:
+            self.leads.release(target.lead_id)
+            self._out.append(ReleaseLead(now, target.lead_id, "compliance", verdict))
+            return None
+        if not self.switches_up:
+            self.leads.release(target.lead_id)
+            self._out.append(ReleaseLead(now, target.lead_id, "no switch connected"))
+            return None
+        config = self.config
+        call_id = self.new_id()
+        switch_id = self._next_switch()
+        call = Call(call_id, direction, S.DIALING, now, target, switch_id)
+        call.callback_id = callback_id
+        call.customer_key = target.customer_key
+        self.calls[call_id] = call
+        self.dialing[call_id] = now
+        self.dials += 1
+        variables = {
+            "dialer_campaign": config.campaign_id,
+            "dialer_lead_id": target.lead_id,
+            "dialer_attempt": str(target.attempt_number),
+            "dialer_call_id": call_id,
+            **target.variables,
+        }
+        out = self._out
+        out.append(
+            JournalAttempt(
+                now, call_id, target.lead_id, config.campaign_id, target.number_e164,
+                target.attempt_number, verdict, switch_id, direction, callback_id,
+            )
+        )
+        out.append(
+            Originate(
+                now, call_id, target.number_e164, config.caller_id_number,
+                config.caller_id_name, config.ring_timeout, variables,
+                config.amd_enabled, switch_id,
+            )
+        )
+        return call
+
+    # --- switch ------------------------------------------------------------------------------
+
+    def _on_switch_up(self, event: SwitchUp) -> None:
+        self.switches_up[event.switch_id] = None
+
+    def _on_switch_down(self, event: SwitchDown) -> None:
+        self.switches_up.pop(event.switch_id, None)
+
+    # --- customer calls ------------------------------------------------------------------------
+
+    def _call(self, call_id: str) -> Call | None:
+        call = self.calls.get(call_id)
+        return call if call is not None and call.state is not S.ENDED else None
+
+    def _on_ringing(self, event: CallRinging) -> None:
+        call = self._call(event.call_id)
+        if call is not None and call.state is S.DIALING:
+            transition(call, S.RINGING, event)
+
+    def _on_answered(self, event: CallAnswered) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.answered_at is not None:
+            return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
+        at = event.at
+        transition(call, S.ANSWERED, event)
+        call.answered_at = at
+        self.dialing.pop(call.call_id, None)
+        config = self.config
+        if config.recording_enabled:
+            call.recording_path = recording_path(config, call, at)
+            self._out.append(StartRecording(at, call.call_id, call.recording_path))
+        if not config.amd_enabled:
+            self._classified(call, AnswerKind.UNKNOWN, at)
+
+    def _on_classified(self, event: CallClassified) -> None:
+        call = self._call(event.call_id)
+        if call is None:
+            return
+        if call.state is S.ANSWERED:
+            self._classified(call, event.kind, event.at)
+        elif event.kind is AnswerKind.MACHINE and call.counted_live:
+            # A correction after the fact (agent or ground truth): not a person, so the
+            # call counts neither as a live answer nor as an abandon.
+            call.kind = AnswerKind.MACHINE
+            call.counted_live = False
+            if call.ledger_entry is not None:
+                self.ledger.uncount(call.ledger_entry)
+        elif event.kind is not AnswerKind.UNKNOWN and call.kind is AnswerKind.UNKNOWN:
+            call.kind = event.kind
+
+    def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
+        config = self.config
+        call.kind = kind
+        live = kind is AnswerKind.HUMAN or (
+            kind is AnswerKind.UNKNOWN and config.count_unknown_as_live
+        )
+        if call.direction is not Direction.INBOUND:
+            ring = at - call.dialed_at if call.answered_at is None else (
+                call.answered_at - call.dialed_at
+            )
+            result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
+            self.policy.observe_attempt(result, ring, at)
+        if kind is AnswerKind.MACHINE:
+            transition(call, S.MACHINE, "machine")
+            self._release_callback_agent(call, at)
+            if config.machine_action is MachineAction.LEAVE_MESSAGE:
+                self._out.append(PlayMessage(at, call.call_id, config.machine_message, True))
+            else:
+                self._out.append(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
+            return
+        if live:
+            call.counted_live = True
+            call.ledger_entry = self.ledger.record_live(call.answered_at or at)
+        # The connect window runs from the answer without AMD; with AMD, from the end of the
+        # greeting, which is when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds
+        # after the called person's completed greeting").
+        call.deadline = at + config.connect_window
+        agent = self._callback_agent(call)
+        if agent is not None:
+            self._bridge(call, agent, at)
+            return
+        call.agent_id = None
+        target = call.target
+        work = Work(
+            WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
+            customer_key=target.customer_key if target else None,
+            previous_agent_id=target.previous_agent_id if target else None,
+        )
+        transition(call, S.WAITING_AGENT, "classified")
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+
+    def _callback_agent(self, call: Call) -> Agent | None:
+        """The agent still reserved for this callback call, if any."""
+        if call.callback_id is None or call.agent_id is None:
+            return None
+        agent = self.pool.agents.get(call.agent_id)
+        if agent is None or agent.state is not AgentState.RESERVED or agent.call_id != call.call_id:
+            return None
+        return agent
+
+    def _release_callback_agent(self, call: Call, at: float) -> None:
+        agent = self._callback_agent(call)
+        call.agent_id = None
+        if agent is not None:
+            self._after_assignment(
+                self.pool.unreserve(agent.agent_id, at, "callback not answered by a person"), at
+            )
+
+    def _bridge(self, call: Call, agent: Agent, at: float) -> None:
+        transition(call, S.BRIDGING, "agent reserved")
+        call.agent_id = agent.agent_id
+        agent.call_id = call.call_id
+        self._out.append(Bridge(at, call.call_id, agent.agent_id, agent.leg_id or ""))
+
+    def _abandon(self, call: Call, at: float) -> None:
+        """No agent within the connect window: safe-harbour message, opt-out, hang up."""
+        config = self.config
+        transition(call, S.ABANDONED, "connect window closed")
+        if call.counted_live:
+            call.abandoned = True
+            if call.ledger_entry is not None:
+                self.ledger.mark_abandoned(call.ledger_entry)
+        self._out.append(
+            PlayMessage(at, call.call_id, config.safe_harbor_message, True, config.optout_digit)
+        )
+
+    def _on_bridged(self, event: CallBridged) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.state is S.BRIDGED:
+            return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
+        transition(call, S.BRIDGED, event)
+        call.bridged_at = event.at
+        agent_id = call.agent_id or event.agent_id
+        self.pool.start_call(agent_id, call.call_id, event.at)
+        if call.customer_key is not None:
+            self._last_agent[call.customer_key] = agent_id
+
+    def _on_dtmf(self, event: DtmfReceived) -> None:
+        call = self._call(event.call_id)
+        digit = self.config.optout_digit
+        if (
+            call is None or digit is None or event.digit != digit
+            or call.state is not S.ABANDONED or call.opted_out
+        ):
+            return
+        # The automated opt-out records the number and disconnects at once
+        # (47 CFR 64.1200(a)(7)(i)(B)).
+        call.opted_out = True
+        self._out.append(
+            RecordOptOut(
+                event.at, call.number_e164, call.call_id, self.config.campaign_id,
+                "automated opt-out key during the safe-harbour message",
+            )
+        )
+        self._out.append(Hangup(event.at, call.call_id, HangupCause.NORMAL_CLEARING))
+
+    def _on_playback_finished(self, event: PlaybackFinished) -> None:
+        """Nothing to do: ``PlayMessage(hangup_after=True)`` makes the switch hang up."""
+
+    def _on_originate_failed(self, event: OriginateFailed) -> None:
+        call = self._call(event.call_id)
+        if call is not None:
+            self._end(call, event.at, event.cause)
+
+    def _on_hung_up(self, event: CallHungUp) -> None:
+        call = self._call(event.call_id)
+        if call is not None:
+            self._end(call, event.at, event.cause)
+
+    def _end(self, call: Call, at: float, cause: HangupCause) -> None:
+        state = call.state
+        transition(call, S.ENDED, cause.name)
+        del self.calls[call.call_id]
+        self.dialing.pop(call.call_id, None)
+        pool = self.pool
+        outcome: CallOutcome
+        if state in (S.DIALING, S.RINGING):
+            outcome, result = _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
+            self.policy.observe_attempt(result, at - call.dialed_at, at)
+            self._release_callback_agent(call, at)
+        elif state is S.BRIDGED:
+            outcome = CallOutcome.CONNECTED
+            if call.agent_id is not None:
+                self._talk[call.agent_id] = pool.end_call(
+                    call.agent_id, at, self.config.wrap_up_timeout
+                )
+                if self.config.wrap_up_timeout <= 0:
+                    self._finish_wrap(call.agent_id, at, "no wrap-up")
+        elif state is S.ABANDONED:
+            outcome = CallOutcome.ABANDONED
+        elif state is S.MACHINE:
+            outcome = (
+                CallOutcome.MACHINE_MESSAGE
+                if self.config.machine_action is MachineAction.LEAVE_MESSAGE
+                else CallOutcome.MACHINE
+            )
+        elif state is S.QUEUED:
+            pool.cancel(call.call_id)
+            outcome = CallOutcome.QUEUE_ABANDONED
+        else:  # answered, waiting for an agent, or bridging: the customer left first
+            outcome = CallOutcome.HUNG_UP_ANSWERED
+            pool.cancel(call.call_id)
+            if state is S.BRIDGING and call.agent_id is not None:
+                self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
+            elif state is S.ANSWERED and call.direction is not Direction.INBOUND:
+                self._release_callback_agent(call, at)
+                result = (
+                    AttemptResult.LIVE if self.config.count_unknown_as_live
+                    else AttemptResult.MACHINE
+                )
+                self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
+        target = call.target
+        self._out.append(
+            AttemptFinished(
+                at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
+                lead_id=target.lead_id if target else None,
+                number_e164=call.number_e164,
+                attempt_number=target.attempt_number if target else 0,
+                dialed_at=call.dialed_at,
+                answered_at=call.answered_at,
+                bridged_at=call.bridged_at,
+                ended_at=at,
+                answer_kind=call.kind,
+                abandoned=call.abandoned,
+                agent_id=call.agent_id if call.bridged_at is not None else None,
+                recording_path=call.recording_path,
+                opted_out=call.opted_out,
+                callback_id=call.callback_id,
+                queue=call.queue,
+            )
+        )
+
+    # --- inbound and callbacks --------------------------------------------------------------
+
+    def _on_inbound(self, event: InboundCallArrived) -> None:
+        if event.call_id in self.calls:
+            return
+        at = event.at
+        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at)
+        call.answered_at = at
+        call.queue = event.queue
+        call.caller_number = event.caller_number
+        call.customer_key = event.customer_key
+        self.calls[event.call_id] = call
+        work = Work(
+            WorkKind.INBOUND, event.call_id, at, priority=event.priority, skills=event.skills,
+            customer_key=event.customer_key,
+            previous_agent_id=self._previous_agent(event.customer_key),
+        )
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+
+    def _previous_agent(self, customer_key: str | None) -> str | None:
+        return None if customer_key is None else self._last_agent.get(customer_key)
+
+    def _on_callback_due(self, event: CallbackDue) -> None:
+        target = event.target
+        work = Work(
+            WorkKind.CALLBACK, event.callback_id, event.at,
+            customer_key=target.customer_key,
+            previous_agent_id=target.previous_agent_id,
+            required_agent_id=event.agent_id, payload=target,
+        )
+        agent = self.pool.submit(work, event.at)
+        if agent is not None:
+            self._start_callback(agent, work, event.at)
+
+    def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
+        """Agent-first: the agent is reserved; now dial the customer for them."""
+        target = work.payload
+        assert isinstance(target, DialTarget)
+        call = self._dial(target, at, Direction.CALLBACK, work.work_id)
+        if call is None:
+            self._after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
+            return
+        call.agent_id = agent.agent_id
+        agent.call_id = call.call_id
+
+    def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
+        """An agent freed up and the scheduler handed it waiting work: act on it."""
+        if assignment is None:
+            return
+        agent, work = assignment
+        if work.kind is WorkKind.CALLBACK:
+            self._start_callback(agent, work, at)
+        else:
+            self._bridge(self.calls[work.work_id], agent, at)
+
+    # --- agents -----------------------------------------------------------------------------
+
+    def _on_agent_logged_in(self, event: AgentLoggedIn) -> None:
+        agent = self.pool.login(event.agent_id, event.endpoint, event.skills, event.at)
+        if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
+            agent.leg_id = self.new_id()
+            self._out.append(
+                OriginateAgentLeg(
+                    event.at, agent.agent_id, agent.leg_id, event.endpoint,
+                    next(iter(self.switches_up), self.config.switch_ids[0]),
+                )
+            )
+        elif not event.endpoint:
+            self._after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
+
+    def _on_agent_leg_up(self, event: AgentLegUp) -> None:
+        self._after_assignment(self.pool.leg_up(event.agent_id, event.at), event.at)
+
+    def _on_agent_leg_down(self, event: AgentLegDown) -> None:
+        call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
+        call = self._call(call_id) if call_id else None
+        if call is None:
+            return
+        call.agent_id = None
+        if call.state is S.BRIDGING:
+            # The bridge cannot complete: put the caller back in line, deadline unchanged.
+            self._requeue(call, event.at)
+
+    def _requeue(self, call: Call, at: float) -> None:
+        if call.direction is Direction.INBOUND:
+            transition(call, S.QUEUED, "agent lost")
+            work = Work(WorkKind.INBOUND, call.call_id, call.answered_at or at)
+        else:
+            transition(call, S.WAITING_AGENT, "agent lost")
+            work = Work(WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline)
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+
+    def _on_agent_ready(self, event: AgentReady) -> None:
+        self._after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
+
+    def _on_agent_paused(self, event: AgentPaused) -> None:
+        self.pool.pause(event.agent_id, event.reason, event.at)
+
+    def _on_agent_logged_out(self, event: AgentLoggedOut) -> None:
+        agent = self.pool.agent(event.agent_id)
+        leg_id = agent.leg_id
+        if self.pool.logout(event.agent_id, event.at) and leg_id:
+            agent.leg_id = None
+            self._out.append(CloseAgentLeg(event.at, agent.agent_id, leg_id))
+
+    def _on_call_disposed(self, event: CallDisposed) -> None:
+        self._finish_wrap(event.agent_id, event.at, f"disposition: {event.disposition}")
+
+    def _finish_wrap(self, agent_id: str, at: float, reason: str) -> None:
+        agent = self.pool.agents.get(agent_id)
+        if agent is None:
+            return
+        in_wrap_up = agent.state is AgentState.WRAP_UP
+        wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
+        if in_wrap_up:
+            self.policy.observe_handle(self._talk.pop(agent_id, 0.0), wrap, at)
+        self._after_assignment(assignment, at)

@@ -1,0 +1,332 @@
+"""The agent-pool scheduler: the one place that assigns agents to work.
+
+Work waits in three lines, served in this order when an agent frees up:
+1. answered outbound calls, earliest connect-window deadline first (the law's two seconds
+   leave no room to serve anything before them);
+2. personal callbacks for that agent, then queued inbound calls by priority (higher first),
+   then by wait (longest first);
+3. due callbacks, earliest due first (agent-first: the agent is reserved, then the engine
+   dials).
+When work arrives and agents are ready, the routing strategy picks one. Every agent state
+change is appended to ``changes`` as an ``AgentStateChanged`` command for the engine to emit.
+Cost: O(1) per event on the common path (no skills); scans happen only when skills exclude
+the agent at the head of a line.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+
+from dialer.commands import AgentState, AgentStateChanged
+from dialer.engine.agents import Agent, transition_agent
+from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind, qualifies
+from dialer.errors import DialerError
+
+A = AgentState
+
+
+class UnknownAgentError(DialerError):
+    """An agent event names an agent that never logged in."""
+
+
+class AgentPool:
+    """Agent states, the ready pool and the lines of waiting work."""
+
+    def __init__(self, strategy: RoutingStrategy | None = None) -> None:
+        self.strategy: RoutingStrategy = strategy or LongestIdle()
+        self.agents: dict[str, Agent] = {}
+        self.ready: dict[str, Agent] = {}
+        """Ready agents in the order they became ready (longest idle first)."""
+        self.on_call: dict[str, float] = {}
+        """Agent → when the current call was connected."""
+        self.wrapping: dict[str, float] = {}
+        """Agent → when wrap-up began."""
+        self.logged_in = 0
+        self.changes: list[AgentStateChanged] = []
+        self._outbound: deque[Work] = deque()
+        self._inbound: list[tuple[int, float, int, Work]] = []
+        self._callbacks: list[tuple[float, int, Work]] = []
+        self._personal: dict[str, deque[Work]] = {}
+        self._waiting: dict[str, Work] = {}
+        self._wrap_heap: list[tuple[float, int, str]] = []
+        self._seq = 0
+
+    # --- state changes (the only writer of agent.state) ---------------------------------
+
+    def _set(self, agent: Agent, state: AgentState, at: float, reason: str = "") -> None:
+        previous = agent.state
+        if previous is state:
+            return
+        transition_agent(agent, state, at, reason)
+        agent_id = agent.agent_id
+        if previous is A.READY:
+            del self.ready[agent_id]
+        elif previous is A.ON_CALL:
+            self.on_call.pop(agent_id, None)
+        elif previous is A.WRAP_UP:
+            self.wrapping.pop(agent_id, None)
+        if state is A.READY:
+            self.ready[agent_id] = agent
+        elif state is A.ON_CALL:
+            self.on_call[agent_id] = at
+        elif state is A.WRAP_UP:
+            self.wrapping[agent_id] = at
+        if previous is A.LOGGED_OUT:
+            self.logged_in += 1
+        elif state is A.LOGGED_OUT:
+            self.logged_in -= 1
+        agent.reason = reason
+        self.changes.append(
+            AgentStateChanged(at, agent_id, state, previous, reason, agent.call_id)
+        )
+
+    def agent(self, agent_id: str) -> Agent:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise UnknownAgentError(f"agent {agent_id!r} is not logged in") from None
+
+    def login(self, agent_id: str, endpoint: str, skills: frozenset[str], at: float) -> Agent:
+        """Log the agent in. Without an endpoint (a simulated agent) it is ready at once."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            agent = self.agents[agent_id] = Agent(agent_id, endpoint, skills, at)
+        elif agent.state is not A.LOGGED_OUT:
+            return agent
+        agent.endpoint, agent.skills = endpoint, skills
+        agent.logout_pending, agent.pause_pending = False, None
+        self._set(agent, A.CONNECTING if endpoint else A.READY, at, "login")
+        return agent
+
+    def leg_up(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
+        agent = self.agent(agent_id)
+        if agent.state is not A.CONNECTING:
+            return None
+        return self._free(agent, at, "phone connected")
+
+    def leg_down(self, agent_id: str, at: float, reason: str) -> str | None:
+        """The agent's phone leg ended: the agent is logged out. Returns the call it held."""
+        agent = self.agent(agent_id)
+        call_id = agent.call_id
+        if agent.state is not A.LOGGED_OUT:
+            self._set(agent, A.LOGGED_OUT, at, reason)
+        agent.call_id, agent.leg_id = None, None
+        return call_id
+
+    def set_ready(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
+        agent = self.agent(agent_id)
+        agent.pause_pending = None
+        if agent.state in (A.PAUSED, A.WRAP_UP):
+            if agent.state is A.WRAP_UP:
+                self._end_wrap(agent, at)
+            return self._free(agent, at, "ready")
+        return None
+
+    def pause(self, agent_id: str, reason: str, at: float) -> None:
+        agent = self.agent(agent_id)
+        if agent.state in (A.READY, A.WRAP_UP, A.PAUSED):
+            if agent.state is A.WRAP_UP:
+                self._end_wrap(agent, at)
+            if agent.state is A.PAUSED:
+                agent.reason = reason
+            self._set(agent, A.PAUSED, at, reason)
+        elif agent.state in (A.RESERVED, A.ON_CALL):
+            agent.pause_pending = reason
+
+    def logout(self, agent_id: str, at: float) -> bool:
+        """Log out now, or after the current call. True when the agent is now logged out."""
+        agent = self.agent(agent_id)
+        if agent.state in (A.RESERVED, A.ON_CALL):
+            agent.logout_pending = True
+            return False
+        if agent.state is not A.LOGGED_OUT:
+            if agent.state is A.WRAP_UP:
+                self._end_wrap(agent, at)
+            self._set(agent, A.LOGGED_OUT, at, "logout")
+        return True
+
+    def start_call(self, agent_id: str, call_id: str, at: float) -> None:
+        agent = self.agent(agent_id)
+        agent.call_id = call_id
+        agent.talk_started = at
+        self._set(agent, A.ON_CALL, at, "connected")
+
+    def end_call(self, agent_id: str, at: float, wrap_up_timeout: float) -> float:
+        """The agent's call ended: wrap-up starts. Returns the talk time."""
+        agent = self.agent(agent_id)
+        talk = at - (agent.talk_started if agent.talk_started is not None else at)
+        agent.talk_started = None
+        if agent.state is not A.ON_CALL:
+            return talk
+        agent.wrap_started = at
+        agent.wrap_deadline = at + wrap_up_timeout
+        self._set(agent, A.WRAP_UP, at, "call ended")
+        self._seq += 1
+        heapq.heappush(self._wrap_heap, (agent.wrap_deadline, self._seq, agent_id))
+        return talk
+
+    def finish_wrap(
+        self, agent_id: str, at: float, reason: str
+    ) -> tuple[float, tuple[Agent, Work] | None]:
+        """Wrap-up ends (disposition or timeout). Returns the wrap time and any new work."""
+        agent = self.agent(agent_id)
+        if agent.state is not A.WRAP_UP:
+            return 0.0, None
+        wrap = self._end_wrap(agent, at)
+        return wrap, self._free(agent, at, reason)
+
+    def _end_wrap(self, agent: Agent, at: float) -> float:
+        wrap = at - (agent.wrap_started if agent.wrap_started is not None else at)
+        agent.wrap_started = agent.wrap_deadline = None
+        agent.call_id = None
+        return wrap
+
+    def due_wraps(self, now: float) -> list[str]:
+        """Agents whose wrap-up timeout has passed at ``now``."""
+        due: list[str] = []
+        heap = self._wrap_heap
+        while heap and heap[0][0] <= now:
+            deadline, _, agent_id = heapq.heappop(heap)
+            agent = self.agents[agent_id]
+            if agent.state is A.WRAP_UP and agent.wrap_deadline == deadline:
+                due.append(agent_id)
+        return due
+
+    def next_wrap_deadline(self) -> float | None:
+        return self._wrap_heap[0][0] if self._wrap_heap else None
+
+    def unreserve(self, agent_id: str, at: float, reason: str) -> tuple[Agent, Work] | None:
+        """The work an agent was reserved for vanished (caller hung up): free the agent."""
+        agent = self.agent(agent_id)
+        agent.call_id = None
+        if agent.state is not A.RESERVED:
+            return None
+        return self._free(agent, at, reason)
+
+    def _free(self, agent: Agent, at: float, reason: str) -> tuple[Agent, Work] | None:
+        """The agent has nothing to do: apply a pending logout/pause, else serve the lines."""
+        if agent.logout_pending:
+            agent.logout_pending = False
+            self._set(agent, A.LOGGED_OUT, at, "logout")
+            return None
+        if agent.pause_pending is not None:
+            pause_reason, agent.pause_pending = agent.pause_pending, None
+            self._set(agent, A.PAUSED, at, pause_reason)
+            return None
+        work = self._next_work_for(agent)
+        if work is None:
+            self._set(agent, A.READY, at, reason)
+            return None
+        self._reserve(agent, work, at)
+        return agent, work
+
+    def offer(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
+        """A ready agent looks for waiting work (after a login without a phone leg)."""
+        agent = self.agent(agent_id)
+        if agent.state is not A.READY:
+            return None
+        work = self._next_work_for(agent)
+        if work is None:
+            return None
+        self._reserve(agent, work, at)
+        return agent, work
+
+    def _reserve(self, agent: Agent, work: Work, at: float) -> None:
+        agent.call_id = work.work_id if work.kind is not WorkKind.CALLBACK else None
+        self._set(agent, A.RESERVED, at, work.kind.value)
+
+    # --- work ----------------------------------------------------------------------------
+
+    def submit(self, work: Work, at: float) -> Agent | None:
+        """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
+        if work.required_agent_id is not None:
+            agent = self.ready.get(work.required_agent_id)
+        elif self.ready:
+            agent = self.strategy.choose(work, self.ready)
+        else:
+            agent = None
+        if agent is not None:
+            self._reserve(agent, work, at)
+            return agent
+        self._seq += 1
+        work.seq = self._seq
+        self._waiting[work.work_id] = work
+        if work.kind is WorkKind.OUTBOUND:
+            self._outbound.append(work)
+        elif work.required_agent_id is not None:
+            self._personal.setdefault(work.required_agent_id, deque()).append(work)
+        elif work.kind is WorkKind.INBOUND:
+            heapq.heappush(self._inbound, (-work.priority, work.arrived_at, work.seq, work))
+        else:
+            heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
+        return None
+
+    def cancel(self, work_id: str) -> bool:
+        """Withdraw waiting work (caller hung up, deadline passed). True if it was waiting."""
+        work = self._waiting.pop(work_id, None)
+        if work is None:
+            return False
+        work.cancelled = True
+        return True
+
+    def is_waiting(self, work_id: str) -> bool:
+        return work_id in self._waiting
+
+    def expired_outbound(self, now: float) -> list[Work]:
+        """Answered outbound calls whose connect window has closed at ``now``; withdrawn."""
+        expired: list[Work] = []
+        line = self._outbound
+        while line and (line[0].cancelled or line[0].deadline <= now):  # type: ignore[operator]
+            work = line.popleft()
+            if not work.cancelled:
+                self.cancel(work.work_id)
+                expired.append(work)
+        return expired
+
+    def next_outbound_deadline(self) -> float | None:
+        line = self._outbound
+        while line and line[0].cancelled:
+            line.popleft()
+        return line[0].deadline if line else None
+
+    def waiting_counts(self) -> dict[WorkKind, int]:
+        counts = dict.fromkeys(WorkKind, 0)
+        for work in self._waiting.values():
+            counts[work.kind] += 1
+        return counts
+
+    @property
+    def outbound_waiting(self) -> int:
+        return sum(1 for work in self._outbound if not work.cancelled)
+
+    def _take(self, work: Work) -> Work:
+        del self._waiting[work.work_id]
+        work.cancelled = True
+        return work
+
+    def _next_work_for(self, agent: Agent) -> Work | None:
+        line = self._outbound
+        while line and line[0].cancelled:
+            line.popleft()
+        for work in line:
+            if not work.cancelled and qualifies(agent, work):
+                if work is line[0]:
+                    line.popleft()
+                return self._take(work)
+        personal = self._personal.get(agent.agent_id)
+        while personal:
+            work = personal.popleft()
+            if not work.cancelled:
+                return self._take(work)
+        for heap in (self._inbound, self._callbacks):
+            while heap and heap[0][-1].cancelled:
+                heapq.heappop(heap)
+            if not heap:
+                continue
+            if qualifies(agent, heap[0][-1]):
+                return self._take(heapq.heappop(heap)[-1])
+            for entry in sorted(heap):
+                if not entry[-1].cancelled and qualifies(agent, entry[-1]):
+                    return self._take(entry[-1])
+        return None
