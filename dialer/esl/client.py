@@ -1,0 +1,237 @@
+"""The supervised event-socket client: one owner task keeps one switch connection alive.
+
+``async with EslClient(url, events=[...]) as client`` starts a supervisor task (inside a
+TaskGroup owned by the client) that connects, authenticates, subscribes, reads, watches the
+switch's HEARTBEAT (every 20 s by default on FreeSWITCH), and after any loss reconnects with
+exponential backoff. ``client.connected`` and ``await client.wait_connected()`` let the runner
+stop dialing while the switch is away; every command raises ``EslConnectionError`` at once
+while disconnected, so nothing is queued to be sent later by surprise.
+
+A wrong password is not retried: the client enters ``FAILED`` and ``wait_connected``/``events``
+raise the ``EslAuthError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dialer.esl.connection import EslConnection
+from dialer.esl.errors import EslAuthError, EslConnectionError, EslError
+from dialer.esl.event import Event
+from dialer.esl.url import EslUrl, parse_esl_url
+
+# Events the client itself needs: job results and the liveness signal.
+_INTERNAL_EVENTS = ("BACKGROUND_JOB", "HEARTBEAT")
+
+
+class ConnectionState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"  # lost; a reconnect is scheduled
+    FAILED = "failed"              # will not retry (bad password)
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Reconnect delays: ``initial × factor^n`` capped at ``maximum``, ± ``jitter`` share."""
+
+    initial: float = 0.5
+    factor: float = 2.0
+    maximum: float = 30.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        base = min(self.maximum, self.initial * self.factor ** attempt)
+        return base * (1 + self.jitter * (2 * rng.random() - 1))
+
+
+class EslClient:
+    """A supervised connection to one switch.
+
+    ``events``: event names to subscribe to (``ALL``, ``CHANNEL_ANSWER``, ``CUSTOM avmd::beep``);
+    ``filters``: ``(header, value)`` pairs sent as ``filter`` commands; ``event_format``:
+    ``plain`` or ``json``. Subscriptions and filters are re-applied after every reconnect.
+    ``heartbeat_timeout``: seconds without a HEARTBEAT after which the link is declared dead.
+    """
+
+    def __init__(self, url: EslUrl | str, *, events: Iterable[str] = (),
+                 filters: Iterable[tuple[str, str]] = (), event_format: str = "plain",
+                 heartbeat_timeout: float = 45.0, connect_timeout: float = 10.0,
+                 backoff: Backoff = Backoff(), rng: random.Random | None = None,
+                 queue_size: int = 0) -> None:
+        self.url = parse_esl_url(url) if isinstance(url, str) else url
+        self._events = [name.strip() for name in events if name.strip()]
+        self._filters = list(filters)
+        self._format = event_format
+        self._heartbeat_timeout = heartbeat_timeout
+        self._connect_timeout = connect_timeout
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(queue_size)
+        self._deliver_all = any(name.upper() == "ALL" for name in self._events)
+        self._delivered = {name.split()[0].upper() for name in self._events}
+        self._connection: EslConnection | None = None
+        self._state = ConnectionState.DISCONNECTED
+        self._state_changed = asyncio.Condition()
+        self._listeners: list[Callable[[ConnectionState], None]] = []
+        self._failure: EslError | None = None
+        self._group: asyncio.TaskGroup | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self.connects = 0  # successful connections so far (observability, tests)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> EslClient:
+        self._group = asyncio.TaskGroup()
+        await self._group.__aenter__()
+        self._supervisor = self._group.create_task(self._supervise(), name=f"esl {self.url}")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        assert self._group is not None
+        await self._group.__aexit__(*exc_info)
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+        await self._set_state(ConnectionState.CLOSED)
+        self._queue.put_nowait(None)
+
+    # --- state -----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    @property
+    def connected(self) -> bool:
+        return self._state is ConnectionState.CONNECTED
+
+    def add_state_listener(self, listener: Callable[[ConnectionState], None]) -> None:
+        """Call ``listener(state)`` on every state change (from the event loop)."""
+        self._listeners.append(listener)
+
+    async def _set_state(self, state: ConnectionState) -> None:
+        if state is self._state:
+            return
+        self._state = state
+        for listener in self._listeners:
+            listener(state)
+        async with self._state_changed:
+            self._state_changed.notify_all()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Return once connected; raise the fatal error if the client gave up."""
+        async with asyncio.timeout(timeout), self._state_changed:
+            while not self.connected:
+                if self._failure is not None:
+                    raise self._failure
+                if self._state is ConnectionState.CLOSED:
+                    raise EslConnectionError(f"client for {self.url} is closed")
+                await self._state_changed.wait()
+
+    # --- supervision -----------------------------------------------------------------------
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while True:
+            await self._set_state(ConnectionState.CONNECTING)
+            try:
+                connection = await EslConnection.open(self.url, self._on_event,
+                                                      self._connect_timeout)
+            except EslAuthError as error:
+                self._failure = error
+                await self._set_state(ConnectionState.FAILED)
+                self._queue.put_nowait(None)
+                return
+            except EslError:
+                await self._set_state(ConnectionState.DISCONNECTED)
+                await asyncio.sleep(self._backoff.delay(attempt, self._rng))
+                attempt += 1
+                continue
+            self._connection = connection
+            try:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(connection.run())
+                    await self._subscribe(connection)
+                    attempt = 0
+                    self.connects += 1
+                    await self._set_state(ConnectionState.CONNECTED)
+                    group.create_task(self._watch_heartbeat(connection))
+            except* EslError:
+                pass
+            finally:
+                self._connection = None
+                await connection.close()
+            await self._set_state(ConnectionState.DISCONNECTED)
+            await asyncio.sleep(self._backoff.delay(attempt, self._rng))
+            attempt += 1
+
+    async def _subscribe(self, connection: EslConnection) -> None:
+        names = [n for n in self._events if n.split()[0].upper() != "CUSTOM"]
+        customs = [n.split(maxsplit=1)[1] for n in self._events
+                   if n.split()[0].upper() == "CUSTOM" and len(n.split()) > 1]
+        wanted = [*names, *_INTERNAL_EVENTS] + (["CUSTOM", *customs] if customs else [])
+        await connection.checked_command(f"event {self._format} {' '.join(wanted)}")
+        for header, value in self._filters:
+            await connection.checked_command(f"filter {header} {value}")
+
+    async def _watch_heartbeat(self, connection: EslConnection) -> None:
+        loop = asyncio.get_running_loop()
+        connection.last_heartbeat = loop.time()
+        period = min(1.0, self._heartbeat_timeout / 4)
+        while True:
+            await asyncio.sleep(period)
+            silent = loop.time() - connection.last_heartbeat
+            if silent > self._heartbeat_timeout:
+                raise EslConnectionError(f"no HEARTBEAT from {self.url} for {silent:.1f} s")
+
+    def _on_event(self, event: Event) -> None:
+        name = event.name
+        if self._deliver_all or name in self._delivered or (
+                name == "CUSTOM" and "CUSTOM" in self._delivered):
+            self._queue.put_nowait(event)
+
+    # --- use -------------------------------------------------------------------------------
+
+    def _live(self) -> EslConnection:
+        connection = self._connection
+        if connection is None or not self.connected:
+            if self._failure is not None:
+                raise self._failure
+            raise EslConnectionError(f"not connected to {self.url} ({self._state})")
+        return connection
+
+    async def api(self, command: str, timeout: float | None = 30.0) -> str:
+        return await self._live().api(command, timeout)
+
+    async def bgapi(self, command: str, job_uuid: str | None = None,
+                    timeout: float | None = 30.0) -> tuple[str, asyncio.Future[str]]:
+        return await self._live().bgapi(command, job_uuid, timeout)
+
+    async def bgapi_result(self, command: str, timeout: float | None = 120.0) -> str:
+        """Run ``bgapi`` and wait for the BACKGROUND_JOB's output."""
+        _, result = await self.bgapi(command)
+        async with asyncio.timeout(timeout):
+            return await result
+
+    async def command(self, line: str, timeout: float | None = 30.0) -> str:
+        """Any command answered by ``command/reply`` (``filter``, ``nixevent``...); its text."""
+        reply = await self._live().command(line, timeout=timeout)
+        return reply.reply_text
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Events in arrival order until the client is closed or fails."""
+        while True:
+            event = await self._queue.get()
+            if event is None:
+                if self._failure is not None:
+                    raise self._failure
+                return
+            yield event

@@ -1,0 +1,359 @@
+"""The API commands of the simulated switch, with mod_commands' syntax and output texts.
+
+Each command returns its output string, or a future of it for ``originate`` (which, like the
+real one, completes on answer with ``+OK <uuid>\\n`` or on failure with ``-ERR <CAUSE>\\n``).
+``None`` means "no such command" and the listener answers as mod_event_socket does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+
+from dialer.hangup import HangupCause
+from simulations.switch.behaviour import AgentBehaviour, CalleeBehaviour
+from simulations.switch.channel import Channel, Role
+from simulations.switch.switch import Switch
+
+Output = str | asyncio.Future[str]
+
+_APP = re.compile(r"^&?([A-Za-z_][\w]*)(?:\((.*)\))?$", re.DOTALL)
+_COLUMN_LIST = (
+    "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
+    "application_data,dialplan,context,read_codec,read_rate,read_bit_rate,write_codec,write_rate,"
+    "write_bit_rate,secure,hostname,presence_id,presence_data,accountcode,callstate,callee_name,"
+    "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
+    "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context")
+_CHANNEL_COLUMNS = tuple(_COLUMN_LIST.split(","))
+
+
+def split_variables(text: str) -> dict[str, str]:
+    """``k=v,k2='a b',k3=x\\,y`` (and the ``^^;`` delimiter form) into a dict."""
+    delimiter = ","
+    if text.startswith("^^") and len(text) > 2:
+        delimiter, text = text[2], text[3:]
+    pairs: dict[str, str] = {}
+    current, quoted, escaped = [], False, False
+    items = []
+    for char in text:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "'":
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    for item in items:
+        name, equals, value = item.partition("=")
+        if equals and name.strip():
+            pairs[name.strip()] = value
+    return pairs
+
+
+def _split_args(text: str) -> list[str]:
+    """Split on spaces, single quotes protecting spaces (switch_separate_string)."""
+    args, current, quoted = [], [], False
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        elif char == " " and not quoted:
+            if current:
+                args.append("".join(current))
+                current = []
+        else:
+            current.append(char)
+    if current:
+        args.append("".join(current))
+    return args
+
+
+class SwitchApi:
+    """Dispatches ``api``/``bgapi`` command lines to the simulated switch."""
+
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self._commands: dict[str, Callable[[str], Output]] = {
+            "status": self.status, "originate": self.originate, "uuid_bridge": self.uuid_bridge,
+            "uuid_broadcast": self.uuid_broadcast, "uuid_kill": self.uuid_kill,
+            "uuid_record": self.uuid_record, "uuid_exists": self.uuid_exists,
+            "uuid_getvar": self.uuid_getvar, "uuid_setvar": self.uuid_setvar,
+            "uuid_park": self.uuid_park, "uuid_send_dtmf": self.uuid_send_dtmf,
+            "show": self.show, "hupall": self.hupall, "version": self.version,
+            "uptime": self.uptime, "global_getvar": lambda arg: "",
+        }
+
+    def execute(self, command: str, argument: str) -> Output | None:
+        handler = self._commands.get(command.lower())
+        return None if handler is None else handler(argument.strip())
+
+    def _channel(self, channel_uuid: str) -> Channel | None:
+        return self.switch.channels.get(channel_uuid.strip())
+
+    # --- information -----------------------------------------------------------------------
+
+    def status(self, argument: str) -> str:
+        switch = self.switch
+        up = switch.uptime()
+        seconds, micro = int(up), int((up % 1) * 1_000_000)
+        days, rest = divmod(seconds, 86400)
+        years, days = divmod(days, 365)
+        hours, rest = divmod(rest, 3600)
+        minutes, secs = divmod(rest, 60)
+        def plural(n: int, unit: str) -> str:
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+        uptime = ", ".join([plural(years, "year"), plural(days, "day"), plural(hours, "hour"),
+                            plural(minutes, "minute"), plural(secs, "second"),
+                            plural(micro // 1000, "millisecond"),
+                            plural(micro % 1000, "microsecond")])
+        count = len(switch.channels)
+        return (
+            f"UP {uptime}\n"
+            f"FreeSWITCH (Version {switch.identity.version}) is ready\n"
+            f"{switch.sessions_since_startup} session(s) since startup\n"
+            f"{count} session(s) - peak {switch.peak_sessions}, last 5min {switch.peak_sessions} \n"
+            f"0 session(s) per Sec out of max 1000, peak 0, last 5min 0 \n"
+            f"{switch.settings.max_sessions} session(s) max\n"
+            "min idle cpu 0.00/100.00\n"
+            "Current Stack Size/Max 240K/8192K\n")
+
+    def version(self, argument: str) -> str:
+        return f"FreeSWITCH Version {self.switch.identity.version}\n"
+
+    def uptime(self, argument: str) -> str:
+        return f"{int(self.switch.uptime())}\n"
+
+    def _channel_row(self, channel: Channel) -> dict[str, str]:
+        created = channel.created_us // 1_000_000
+        row = dict.fromkeys(_CHANNEL_COLUMNS, "")
+        row.update(
+            uuid=channel.uuid, direction=channel.direction,
+            created=time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(created)),
+            created_epoch=str(created), name=channel.name, state=channel.state,
+            cid_name=channel.caller_id_name, cid_num=channel.caller_id_number,
+            ip_addr="127.0.0.1", dest=channel.destination, application=channel.application,
+            application_data=channel.application_data, dialplan="XML", context="default",
+            read_codec="PCMU" if channel.media_up else "", read_rate="8000",
+            read_bit_rate="64000", write_codec="PCMU" if channel.media_up else "",
+            write_rate="8000", write_bit_rate="64000", hostname=self.switch.identity.hostname,
+            callstate=channel.call_state, callee_direction="SEND",
+            call_uuid=channel.variables.get("call_uuid", channel.uuid),
+            initial_cid_name=channel.caller_id_name, initial_cid_num=channel.caller_id_number,
+            initial_ip_addr="127.0.0.1", initial_dest=channel.destination,
+            initial_dialplan="XML", initial_context="default")
+        return row
+
+    def show(self, argument: str) -> str:
+        words = argument.split()
+        if not words:
+            return "-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n"  # noqa: E501
+        what = words[0].lower()
+        as_json = len(words) >= 3 and words[1].lower() == "as" and words[2].lower() == "json"
+        channels = list(self.switch.channels.values())
+        if what == "channels":
+            rows = [self._channel_row(channel) for channel in channels]
+        elif what in ("calls", "bridged_calls"):
+            rows = []
+            for channel in channels:
+                if channel.other is not None and channel.other_type == "originatee":
+                    row = self._channel_row(channel)
+                    row.update({f"b_{k}": v for k, v in self._channel_row(channel.other).items()})
+                    rows.append(row)
+            if what == "calls":
+                rows += [self._channel_row(c) for c in channels if c.other is None]
+        else:
+            return f"-ERR Cannot find format {what}\n"
+        if as_json:
+            if not rows:
+                return '{"row_count": 0}\n'
+            return json.dumps({"row_count": len(rows), "rows": rows}, separators=(",", ":"))
+        if not rows:
+            return "\n0 total.\n"
+        columns = list(rows[0])
+        lines = [",".join(columns)] + [",".join(row.get(c, "") for c in columns) for row in rows]
+        return "\n".join(lines) + f"\n\n{len(rows)} total.\n"
+
+    # --- call control ----------------------------------------------------------------------
+
+    def originate(self, argument: str) -> Output:
+        """``originate {vars}endpoint &app(args)|exten [dialplan] [context] [cid_name]
+        [cid_num] [timeout]``."""
+        text = argument.strip()
+        variables: dict[str, str] = {}
+        if text.startswith("{"):
+            end = text.find("}")
+            if end < 0:
+                return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"  # noqa: E501
+            variables.update(split_variables(text[1:end]))
+            text = text[end + 1 :]
+        if text.startswith("["):
+            end = text.find("]")
+            variables.update(split_variables(text[1:end]))
+            text = text[end + 1 :]
+        args = _split_args(text)
+        if len(args) < 2:
+            return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"  # noqa: E501
+        endpoint, target = args[0], args[1]
+        optional = [None if a == "undef" else a for a in args[2:7]]
+        optional += [None] * (5 - len(optional))
+        _, _, cid_name, cid_num, timeout = optional
+        if cid_name:
+            variables.setdefault("origination_caller_id_name", cid_name)
+        if cid_num:
+            variables.setdefault("origination_caller_id_number", cid_num)
+        if timeout:
+            variables.setdefault("originate_timeout", timeout)
+        switch = self.switch
+        wanted_uuid = variables.get("origination_uuid")
+        if wanted_uuid and wanted_uuid in switch.channels:
+            return "-ERR DESTINATION_OUT_OF_ORDER\n"
+        if len(switch.channels) >= switch.settings.max_sessions:
+            return "-ERR SWITCH_CONGESTION\n"
+        lowered = endpoint.lower()
+        if lowered.startswith("error/"):
+            cause = endpoint.split("/", 1)[1].upper()
+            return f"-ERR {cause if cause in HangupCause.__members__ else 'UNALLOCATED_NUMBER'}\n"
+        role = Role.CALLEE if lowered.startswith("sofia/gateway/") else Role.AGENT
+        destination = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
+        channel = switch.create(endpoint, role, destination, variables, wanted_uuid)
+        match = _APP.match(target)
+        if target.startswith("&") and match:
+            channel.application, channel.application_data = match.group(1), match.group(2) or ""
+        else:
+            channel.application = "park"  # a dialplan extension: the simulator parks it
+        waiter = switch.wait_for_originate(channel)
+        if role is Role.CALLEE:
+            CalleeBehaviour(switch, channel, switch.fate_source(switch.rng))  # type: ignore[arg-type]
+        else:
+            AgentBehaviour(switch, channel)
+        return waiter
+
+    def uuid_bridge(self, argument: str) -> str:
+        args = argument.split()
+        if len(args) < 2:
+            return "-USAGE: <uuid> <other_uuid>\n"
+        a_leg, b_leg = self._channel(args[0]), self._channel(args[1])
+        if a_leg is None or b_leg is None or a_leg is b_leg:
+            return "-ERR Invalid uuid\n"
+        for leg in (a_leg, b_leg):
+            if leg.other is not None:
+                self.switch.unbridge(leg)
+        self.switch.bridge(a_leg, b_leg)
+        return f"+OK {b_leg.uuid}\n"
+
+    def uuid_broadcast(self, argument: str) -> str:
+        args = argument.split()
+        if len(args) < 2:
+            return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
+        channel = self._channel(args[0])
+        if channel is None:
+            return "-ERR invalid uuid\n"
+        application, after_cause, data = "playback", None, args[1]
+        if "::" in data:
+            application, data = data.split("::", 1)
+        if "!" in application:
+            application, after_cause = application.split("!", 1)
+            after_cause = after_cause.upper() or "NORMAL_CLEARING"
+        if application in ("amd", "mod_amd"):
+            channel.behaviour.run_amd(channel, application)  # type: ignore[union-attr]
+        elif application == "playback":
+            self.switch.playback(channel, data, after_cause)
+        elif application == "hangup":
+            self.switch.hangup(channel, (data or "NORMAL_CLEARING").upper(), "send_bye")
+        else:
+            self.switch.execute(channel, application, data)
+            self.switch.execute_complete(channel, application, data)
+            if after_cause:
+                self.switch.hangup(channel, after_cause, "send_bye")
+        return "+OK Message sent\n"
+
+    def uuid_kill(self, argument: str) -> str:
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            return "-ERR No such channel!\n"
+        cause = args[1].upper() if len(args) > 1 else "NORMAL_CLEARING"
+        if not channel.answered and cause == "NORMAL_CLEARING":
+            cause = "ORIGINATOR_CANCEL"  # cancelling a ringing leg sends CANCEL (487)
+        self.switch.hangup(channel, cause, "send_bye" if channel.answered else "send_cancel")
+        return "+OK\n"
+
+    def uuid_record(self, argument: str) -> str:
+        args = argument.split()
+        if len(args) < 3:
+            return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
+        channel = self._channel(args[0])
+        if channel is None:
+            return "-ERR Cannot locate session!\n"
+        action, path = args[1].lower(), args[2]
+        if action == "start":
+            self.switch.start_recording(channel, path)
+            if len(args) > 3 and args[3].isdigit():
+                limit = int(args[3])
+                self.switch.later(channel, limit, lambda: channel.recording == path
+                                  and self.switch.stop_recording(channel))
+            return "+OK Success\n"
+        if action == "stop":
+            if channel.recording is None or (path != "all" and channel.recording != path):
+                return "-ERR Cannot stop record session!\n"
+            self.switch.stop_recording(channel)
+            return "+OK Success\n"
+        return "-ERR Cannot record session!\n"
+
+    def uuid_exists(self, argument: str) -> str:
+        return "true" if self._channel(argument) is not None else "false"
+
+    def uuid_getvar(self, argument: str) -> str:
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            return "-ERR No such channel!\n"
+        if len(args) < 2:
+            return "-USAGE: <uuid> <var>\n"
+        return channel.variables.get(args[1]) or "_undef_"
+
+    def uuid_setvar(self, argument: str) -> str:
+        args = argument.split(" ", 2)
+        channel = self._channel(args[0]) if args and args[0] else None
+        if channel is None:
+            return "-ERR No such channel!\n"
+        if len(args) < 2 or not args[1]:
+            return "-ERR No variable specified\n"
+        if len(args) == 3 and args[2] != "":
+            channel.variables[args[1]] = args[2]
+        else:
+            channel.variables.pop(args[1], None)
+        return "+OK\n"
+
+    def uuid_park(self, argument: str) -> str:
+        channel = self._channel(argument)
+        if channel is None:
+            return "-ERR No such channel!\n"
+        if channel.other is not None:
+            self.switch.unbridge(channel)
+        self.switch.park(channel)
+        return "+OK\n"
+
+    def uuid_send_dtmf(self, argument: str) -> str:
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            return "-ERR No such channel!\n"
+        for digit in (args[1] if len(args) > 1 else ""):
+            if digit not in "@wW":
+                self.switch.dtmf(channel, digit)
+        return "+OK Success\n"
+
+    def hupall(self, argument: str) -> str:
+        cause = (argument.split() or ["NORMAL_CLEARING"])[0].upper()
+        for channel in list(self.switch.channels.values()):
+            self.switch.hangup(channel, cause, "send_bye")
+        return f"+OK hangup all channels with cause {cause}\n"

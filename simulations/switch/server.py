@@ -1,0 +1,468 @@
+"""The event-socket server of the simulated switch (FreeSWITCH inbound mode).
+
+One ``Listener`` per TCP connection does what mod_event_socket's listener thread does
+(reference §1.5-1.8, §6): greeting, ``auth``, command replies with the exact texts, ``api``
+that blocks the socket (events queue up until the api/response is written), ``bgapi`` with
+Job-UUID, subscriptions (``event``/``nixevent``/``noevents``/``myevents``), filters with
+FreeSWITCH's matching rules, ``log``/``nolog``, ``exit``, the 25 s auth timeout.
+
+Writes are batched: everything produced in one event-loop turn goes out in one ``write``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import uuid as uuid_module
+
+from dialer.esl.event import Event, serialize_json, serialize_plain, serialize_xml
+from dialer.esl.protocol import (
+    GOODBYE,
+    ClientCommand,
+    ServerProtocol,
+    api_response_bytes,
+    auth_request_bytes,
+    bgapi_reply_bytes,
+    command_reply_bytes,
+    disconnect_notice_bytes,
+    event_bytes,
+)
+from simulations.switch.api import SwitchApi
+from simulations.switch.switch import CALLING, Switch
+
+AUTH_TIMEOUT = 25.0  # mod_event_socket closes a socket that has not sent a command by then
+_SERIALIZERS = {"plain": serialize_plain, "json": serialize_json, "xml": serialize_xml}
+_LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "error": 3, "warning": 4,
+               "notice": 5, "info": 6, "debug": 7}
+# Event names FreeSWITCH knows (subset of switch_event_names used by a dialer and the sim).
+EVENT_NAMES = frozenset({
+    "CUSTOM", "CLONE", "CHANNEL_CREATE", "CHANNEL_DESTROY", "CHANNEL_STATE",
+    "CHANNEL_CALLSTATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HOLD", "CHANNEL_UNHOLD",
+    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
+    "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_APPLICATION",
+    "CHANNEL_ORIGINATE", "CHANNEL_UUID", "API", "LOG", "INBOUND_CHAN", "OUTBOUND_CHAN",
+    "STARTUP", "SHUTDOWN", "PUBLISH", "UNPUBLISH", "TALK", "NOTALK", "SESSION_CRASH",
+    "MODULE_LOAD", "MODULE_UNLOAD", "DTMF", "MESSAGE", "PRESENCE_IN", "NOTIFY_IN",
+    "PRESENCE_OUT", "PRESENCE_PROBE", "MESSAGE_WAITING", "MESSAGE_QUERY", "ROSTER", "CODEC",
+    "BACKGROUND_JOB", "DETECTED_SPEECH", "DETECTED_TONE", "PRIVATE_COMMAND", "HEARTBEAT",
+    "TRAP", "ADD_SCHEDULE", "DEL_SCHEDULE", "EXE_SCHEDULE", "RE_SCHEDULE", "RELOADXML",
+    "NOTIFY", "PHONE_FEATURE", "PHONE_FEATURE_SUBSCRIBE", "SEND_MESSAGE", "RECV_MESSAGE",
+    "REQUEST_PARAMS", "CHANNEL_DATA", "GENERAL", "COMMAND", "SESSION_HEARTBEAT",
+    "CLIENT_DISCONNECTED", "SERVER_DISCONNECTED", "SEND_INFO", "RECV_INFO", "RECV_RTCP_MESSAGE",
+    "SEND_RTCP_MESSAGE", "CALL_SECURE", "NAT", "RECORD_START", "RECORD_STOP", "PLAYBACK_START",
+    "PLAYBACK_STOP", "CALL_UPDATE", "FAILURE", "SOCKET_DATA", "MEDIA_BUG_START",
+    "MEDIA_BUG_STOP", "CONFERENCE_DATA_QUERY", "CONFERENCE_DATA", "CALL_SETUP_REQ",
+    "CALL_SETUP_RESULT", "CALL_DETAIL", "DEVICE_STATE", "TEXT", "SHUTDOWN_REQUESTED", "ALL",
+})
+MYEVENTS = frozenset({
+    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
+    "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
+    "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING",
+    "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE",
+    "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
+})
+
+
+def _event_name(token: str) -> str | None:
+    name = token.upper()
+    if name.startswith("SWITCH_EVENT_"):
+        name = name[len("SWITCH_EVENT_"):]
+    return name if name in EVENT_NAMES else None
+
+
+class Listener:
+    """One client connection."""
+
+    def __init__(self, server: SwitchServer, reader: asyncio.StreamReader,
+                 writer: asyncio.StreamWriter) -> None:
+        self.server = server
+        self.switch = server.switch
+        self.reader = reader
+        self.writer = writer
+        self.protocol = ServerProtocol()
+        self.authed = False
+        self.events_on = False
+        self.names: set[str] = set()
+        self.all_events = False
+        self.customs: set[str] = set()
+        self.format = "plain"
+        self.filters: list[tuple[str, str]] = []
+        self.session_uuid: str | None = None
+        self.myevents = False
+        self.logging = False
+        self.blocked = False           # an ``api`` command is running
+        self._held: list[bytes] = []   # events queued while blocked
+        self._out = bytearray()
+        self._flush_scheduled = False
+        self.running = True
+
+    # --- output ----------------------------------------------------------------------------
+
+    def send(self, data: bytes) -> None:
+        self._out += data
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.switch.loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if self._out and not self.writer.is_closing():
+            self.writer.write(bytes(self._out))
+        self._out.clear()
+
+    # --- subscription (Subscriber protocol) --------------------------------------------------
+
+    def wants(self, name: str, subclass: str | None) -> bool:
+        if not self.events_on:
+            return False
+        if name == "CUSTOM":
+            return self.all_events or subclass in self.customs
+        return self.all_events or name in self.names
+
+    def offer(self, event: Event, cache: dict[str, bytes]) -> None:
+        if self.filters and not self._passes_filters(event):
+            return
+        if (self.myevents and self.session_uuid is not None
+                and event.get("Unique-ID") != self.session_uuid
+                and event.name != "BACKGROUND_JOB"):
+            return
+        data = cache.get(self.format)
+        if data is None:
+            data = event_bytes(_SERIALIZERS[self.format](event), self.format)
+            cache[self.format] = data
+        if self.blocked:
+            self._held.append(data)
+        else:
+            self.send(data)
+
+    def _passes_filters(self, event: Event) -> bool:
+        """mod_event_socket's event_handler filter loop."""
+        send = False
+        for header, wanted in self.filters:
+            value = event.get(header)
+            if value is None:
+                continue
+            comparand, positive = wanted, True
+            while comparand and comparand[0] in "+- ":
+                positive = {"+": True, "-": False}.get(comparand[0], positive)
+                comparand = comparand[1:]
+            if send and positive:
+                continue
+            if wanted.startswith("/"):
+                pattern = comparand.strip("/")
+                matched = re.search(pattern, value) is not None
+            else:
+                matched = value.lower() == comparand.lower()
+            if matched:
+                if not positive:
+                    return False
+                send = True
+        return send
+
+    # --- command loop ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.send(auth_request_bytes())
+        try:
+            async with asyncio.timeout(AUTH_TIMEOUT) as deadline:
+                while self.running:
+                    command = self.protocol.next_command()
+                    if command is None:
+                        data = await self.reader.read(65536)
+                        if not data:
+                            return
+                        self.protocol.receive_data(data)
+                        continue
+                    deadline.reschedule(None)
+                    await self.handle(command)
+        except TimeoutError:
+            self.send(disconnect_notice_bytes(GOODBYE))
+        except (ConnectionError, OSError):
+            return
+        finally:
+            self._flush()
+            with contextlib.suppress(Exception):
+                self.writer.close()
+
+    async def handle(self, command: ClientCommand) -> None:
+        line = command.line
+        lowered = line.lower()
+        if lowered.startswith(("exit", "...")):
+            self.reply("+OK bye")
+            self._goodbye()
+            return
+        if not self.authed:
+            if lowered.startswith("auth "):
+                if line[5:] == self.server.password:
+                    self.authed = True
+                    self.reply("+OK accepted")
+                else:
+                    self.reply("-ERR invalid")
+                    self._goodbye()
+                return
+            self.reply("-ERR command not found")
+            return
+        if lowered.startswith("filter "):
+            self.reply(self._filter(line[7:]))
+        elif lowered.startswith("myevents"):
+            self.reply(self._myevents(line))
+        elif lowered.startswith("api "):
+            await self._api(line[4:])
+        elif lowered.startswith("bgapi "):
+            self._bgapi(line[6:], command.header("Job-UUID"))
+        elif lowered.startswith("log"):
+            level = line[3:].strip().split(" ")[0] or "debug"
+            number = int(level) if level.isdigit() and int(level) <= 7 else (
+                _LOG_LEVELS.get(level.lower()))
+            if number is None:
+                self.reply("-ERR invalid log level")
+            else:
+                self.logging = True
+                self.reply(f"+OK log level {level} [{number}]")
+        elif lowered.startswith(("linger", "nolinger")):
+            self.reply("-ERR not controlling a session")
+        elif lowered.startswith("nolog"):
+            self.reply("+OK no longer logging" if self.logging else "-ERR not loging")
+            self.logging = False
+        elif lowered.startswith("event"):
+            self.reply(self._event(line))
+        elif lowered.startswith("nixevent"):
+            self.reply(self._nixevent(line))
+        elif lowered.startswith("noevents"):
+            if self.events_on:
+                self.events_on, self.all_events = False, False
+                self.names.clear()
+                self.customs.clear()
+                self.reply("+OK no longer listening for events")
+            else:
+                self.reply("-ERR not listening for events")
+        elif lowered.startswith("sendmsg"):
+            self.reply(self._sendmsg(line, command))
+        else:
+            self.reply("-ERR command not found")
+
+    def reply(self, text: str) -> None:
+        self.send(command_reply_bytes(text))
+
+    def _goodbye(self) -> None:
+        self.send(disconnect_notice_bytes(GOODBYE))
+        self.running = False
+
+    # --- commands --------------------------------------------------------------------------
+
+    def _event(self, line: str) -> str:
+        tokens = line.split(" ")[1:]
+        keys, custom = 0, False
+        for index, token in enumerate(tokens):
+            if not token:
+                continue
+            if index == 0 and token.lower() in _SERIALIZERS:
+                self.format = token.lower()
+                continue
+            if custom:
+                self.customs.add(token)
+                continue
+            name = _event_name(token)
+            if name is None:
+                continue
+            keys += 1
+            if name == "ALL":
+                self.all_events = True
+            elif name == "CUSTOM":
+                custom = True
+            else:
+                self.names.add(name)
+        if not keys:
+            return "-ERR no keywords supplied"
+        self.events_on = True
+        return f"+OK event listener enabled {self.format}"
+
+    def _nixevent(self, line: str) -> str:
+        keys, custom = 0, False
+        for token in line.split(" ")[1:]:
+            if custom:
+                self.customs.discard(token)
+                continue
+            name = _event_name(token) if token else None
+            if name is None:
+                continue
+            keys += 1
+            if name == "CUSTOM":
+                custom = True
+            elif name == "ALL":
+                self.all_events = False
+                self.names.clear()
+            else:
+                if self.all_events:
+                    self.all_events = False
+                    self.names = set(EVENT_NAMES) - {"ALL", "CUSTOM"}
+                self.names.discard(name)
+        if not keys:
+            return "-ERR no keywords supplied"
+        self.events_on = True
+        return "+OK events nixed"
+
+    def _filter(self, text: str) -> str:
+        header, _, value = text.lstrip(" ").partition(" ")
+        if header.lower() == "delete" and value:
+            header, _, value = value.partition(" ")
+            if header.lower() == "all":
+                self.filters.clear()
+            else:
+                self.filters = [(h, v) for h, v in self.filters
+                                if not (h.lower() == header.lower() and (not value or v == value))]
+            return f"+OK filter deleted. [{header}][{value}]"
+        if not value:
+            return "-ERR invalid syntax"
+        if header.lower() == "add":
+            header, _, value = value.partition(" ")
+        self.filters.append((header, value))
+        return f"+OK filter added. [{header}]=[{value}]"
+
+    def _myevents(self, line: str) -> str:
+        if self.myevents:
+            return "-ERR aready enabled."
+        words = line.split()
+        if self.session_uuid is None:
+            if len(words) < 2:
+                return "-ERR command not found"
+            if words[1] not in self.switch.channels:
+                if len(words) > 2:
+                    return "-ERR invalid uuid"
+            else:
+                self.session_uuid = words[1]
+        if len(words) > 2 and words[2].lower() in _SERIALIZERS:
+            self.format = words[2].lower()
+        self.names |= MYEVENTS
+        self.myevents = self.events_on = True
+        return "+OK Events Enabled"
+
+    def _sendmsg(self, line: str, command: ClientCommand) -> str:
+        words = line.split()
+        channel = self.switch.channels.get(words[1]) if len(words) > 1 else None
+        if channel is None:
+            return f"-ERR invalid session id [{words[1] if len(words) > 1 else ''}]"
+        call_command = (command.header("call-command") or "").lower()
+        if call_command == "hangup":
+            cause = (command.header("hangup-cause") or "NORMAL_CLEARING").upper()
+            self.switch.hangup(channel, cause, "send_bye")
+        elif call_command == "execute":
+            application = command.header("execute-app-name") or ""
+            argument = command.header("execute-app-arg") or command.body or ""
+            api = self.server.api
+            api.uuid_broadcast(f"{channel.uuid} {application}::{argument}")
+        return "+OK"
+
+    async def _api(self, text: str) -> None:
+        name, _, argument = text.partition(" ")
+        output = self.server.api.execute(name, argument)
+        if output is None:
+            output = f"-ERR {name} Command not found!\n"
+        elif isinstance(output, asyncio.Future):
+            # api blocks the listener: no event is written until the response is.
+            self.blocked = True
+            try:
+                output = await output
+            finally:
+                self.blocked = False
+        self.send(api_response_bytes(output))
+        held, self._held = self._held, []
+        for data in held:
+            self.send(data)
+
+    def _bgapi(self, text: str, job_uuid: str | None) -> None:
+        job_uuid = job_uuid or str(uuid_module.uuid4())
+        self.send(bgapi_reply_bytes(job_uuid))
+        name, _, argument = text.partition(" ")
+        output = self.server.api.execute(name, argument)
+        if output is None:
+            output = f"-ERR {name} Command not found!\n"
+        if isinstance(output, asyncio.Future):
+            output.add_done_callback(
+                lambda done: self._job_done(job_uuid, name, argument, done.result()))
+        else:
+            self.switch.loop.call_soon(self._job_done, job_uuid, name, argument, output)
+
+    def _job_done(self, job_uuid: str, name: str, argument: str, output: str) -> None:
+        headers = [("Job-UUID", job_uuid), ("Job-Command", name)]
+        if argument:
+            headers.append(("Job-Command-Arg", argument))
+        self.switch.bus.fire("BACKGROUND_JOB", CALLING["BACKGROUND_JOB"], headers,
+                             output or "Command returned no output!")
+
+
+class SwitchServer:
+    """The TCP side: accepts connections and runs one ``Listener`` each."""
+
+    def __init__(self, switch: Switch, password: str = "ClueCon") -> None:
+        self.switch = switch
+        self.password = password
+        self.api = SwitchApi(switch)
+        self.listeners: set[Listener] = set()
+        self._server: asyncio.Server | None = None
+        self._heartbeat: asyncio.TimerHandle | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8021) -> tuple[str, int]:
+        self._server = await asyncio.start_server(self._accept, host, port)
+        self._schedule_heartbeat()
+        address = self._server.sockets[0].getsockname()
+        return address[0], address[1]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            import socket
+
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        listener = Listener(self, reader, writer)
+        self.listeners.add(listener)
+        self.switch.bus.subscribers.append(listener)
+        try:
+            await listener.run()
+        finally:
+            self.listeners.discard(listener)
+            with contextlib.suppress(ValueError):
+                self.switch.bus.subscribers.remove(listener)
+
+    def _schedule_heartbeat(self) -> None:
+        interval = self.switch.settings.heartbeat_interval
+        if interval > 0:
+            self._heartbeat = self.switch.loop.call_later(
+                interval / self.switch.settings.speed, self._beat)
+
+    def _beat(self) -> None:
+        switch = self.switch
+        up = switch.uptime()
+        switch.bus.fire("HEARTBEAT", CALLING["HEARTBEAT"], lambda: [
+            ("Event-Info", "System Ready"), ("Up-Time", self.api.status("").split("\n")[0][3:]),
+            ("FreeSWITCH-Version", switch.identity.version),
+            ("Uptime-msec", str(int(up * 1000))),
+            ("Session-Count", str(len(switch.channels))),
+            ("Max-Sessions", str(switch.settings.max_sessions)),
+            ("Session-Per-Sec", "30"), ("Session-Per-Sec-Last", "0"),
+            ("Session-Per-Sec-Max", "0"), ("Session-Per-Sec-FiveMin", "0"),
+            ("Session-Since-Startup", str(switch.sessions_since_startup)),
+            ("Session-Peak-Max", str(switch.peak_sessions)),
+            ("Session-Peak-FiveMin", str(switch.peak_sessions)), ("Idle-CPU", "100.000000")])
+        self._schedule_heartbeat()
+
+    def heartbeat_now(self) -> None:
+        """Fire a HEARTBEAT immediately (tests, and after a speed change)."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        self._beat()
+
+    async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        if self._server is not None:
+            self._server.close()
+            for listener in list(self.listeners):
+                listener._flush()
+                listener.writer.close()
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2):
+                    await self._server.wait_closed()
