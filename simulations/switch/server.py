@@ -356,17 +356,18 @@ class Listener:
         return "+OK"
 
     async def _api(self, text: str) -> None:
+        # api runs on the listener's thread in FreeSWITCH: events fired meanwhile (even by the
+        # command itself) are written after the api/response.
         name, _, argument = text.partition(" ")
-        output = self.server.api.execute(name, argument)
-        if output is None:
-            output = f"-ERR {name} Command not found!\n"
-        elif isinstance(output, asyncio.Future):
-            # api blocks the listener: no event is written until the response is.
-            self.blocked = True
-            try:
+        self.blocked = True
+        try:
+            output = self.server.api.execute(name, argument)
+            if output is None:
+                output = f"-ERR {name} Command not found!\n"
+            elif isinstance(output, asyncio.Future):
                 output = await output
-            finally:
-                self.blocked = False
+        finally:
+            self.blocked = False
         self.send(api_response_bytes(output))
         held, self._held = self._held, []
         for data in held:
@@ -403,6 +404,7 @@ class SwitchServer:
         self.listeners: set[Listener] = set()
         self._server: asyncio.Server | None = None
         self._heartbeat: asyncio.TimerHandle | None = None
+        self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str = "127.0.0.1", port: int = 8021) -> tuple[str, int]:
         self._server = await asyncio.start_server(self._accept, host, port)
@@ -419,10 +421,14 @@ class SwitchServer:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         listener = Listener(self, reader, writer)
         self.listeners.add(listener)
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
         self.switch.bus.subscribers.append(listener)
         try:
             await listener.run()
         finally:
+            self._connections.discard(task)  # type: ignore[arg-type]
             self.listeners.discard(listener)
             with contextlib.suppress(ValueError):
                 self.switch.bus.subscribers.remove(listener)
@@ -461,8 +467,13 @@ class SwitchServer:
         if self._server is not None:
             self._server.close()
             for listener in list(self.listeners):
+                listener.running = False
                 listener._flush()
                 listener.writer.close()
+            if self._connections:
+                await asyncio.wait(set(self._connections), timeout=2)
+            for task in list(self._connections):
+                task.cancel()
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2):
                     await self._server.wait_closed()
