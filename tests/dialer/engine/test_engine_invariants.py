@@ -22,6 +22,7 @@ from dialer.commands import (
     JournalAttempt,
     Originate,
     PlayMessage,
+    RecordOptOut,
 )
 from dialer.engine import CallState
 from dialer.events import (
@@ -91,8 +92,10 @@ class EngineMachine(RuleBasedStateMachine):
                 self.served_at.setdefault(command.call_id, command.at)
         self.commands.extend(out)
 
-    def _send(self, event) -> None:
-        self._apply(self.engine.handle(event))
+    def _send(self, event) -> list:
+        out = self.engine.handle(event)
+        self._apply(out)
+        return out
 
     def _calls(self, *states: CallState) -> list[str]:
         return sorted(c for c, call in self.engine.calls.items() if call.state in states)
@@ -172,8 +175,10 @@ class EngineMachine(RuleBasedStateMachine):
         calls = self._calls(CallState.ABANDONED)
         if calls:
             call_id = data.draw(st.sampled_from(calls))
-            self._send(DtmfReceived(self.now, call_id, "9"))
-            assert isinstance(self.commands[-1], Hangup)
+            first_press = not self.engine.calls[call_id].opted_out
+            out = self._send(DtmfReceived(self.now, call_id, "9"))
+            kinds = [type(c) for c in out if isinstance(c, (RecordOptOut, Hangup))]
+            assert kinds == ([RecordOptOut, Hangup] if first_press else [])
 
     @rule(priority=st.integers(0, 2))
     def inbound(self, priority: int) -> None:
