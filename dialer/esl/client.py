@@ -96,7 +96,9 @@ class EslClient:
         if self._supervisor is not None:
             self._supervisor.cancel()
         assert self._group is not None
-        await self._group.__aexit__(*exc_info)
+        # The body's own exception (if any) propagates unwrapped; only a crash of the
+        # supervisor itself surfaces as an ExceptionGroup.
+        await self._group.__aexit__(None, None, None)
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
@@ -111,7 +113,11 @@ class EslClient:
 
     @property
     def connected(self) -> bool:
-        return self._state is ConnectionState.CONNECTED
+        """True only while an authenticated, subscribed connection is up (a lost socket reads
+        as disconnected at once, before the supervisor has noticed)."""
+        connection = self._connection
+        return (self._state is ConnectionState.CONNECTED and connection is not None
+                and not connection.closed)
 
     def add_state_listener(self, listener: Callable[[ConnectionState], None]) -> None:
         """Call ``listener(state)`` on every state change (from the event loop)."""
