@@ -1,7 +1,80 @@
-"""Command-line commands of this subpackage (mounted by its parent package's ``cli.register``)."""
+"""``dialer switch-sim``: run the FreeSWITCH event-socket simulator as a server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this subpackage's commands to the root ``dialer`` app."""
+    """Add ``dialer switch-sim`` to the root ``dialer`` app."""
+    app.command("switch-sim")(switch_sim)
+
+
+def switch_sim(
+    listen: Annotated[str, typer.Option(help="HOST:PORT to listen on.")] = "127.0.0.1:8021",
+    password: Annotated[str, typer.Option(help="ESL password (auth <password>).")] = "ClueCon",
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario TOML whose [callees] table drives who answers, when, and how.",
+        exists=True, dir_okay=False)] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same callees).")] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1.0,
+    heartbeat: Annotated[float, typer.Option(
+        help="Seconds between HEARTBEAT events (0 = none).")] = 20.0,
+    opt_out: Annotated[float, typer.Option(
+        help="Probability that a person presses a key during a played message.")] = 0.05,
+    playback_seconds: Annotated[float, typer.Option(
+        help="Length of every played file (the safe-harbour message).")] = 8.0,
+    duration: Annotated[float | None, typer.Option(
+        help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON summary when the server stops.")] = False,
+) -> None:
+    """Run a simulated FreeSWITCH: event socket (inbound mode), originate, bridge, events."""
+    from rich.console import Console
+
+    from simulations.errors import SimulationError
+    from simulations.switch.scenario import fate_source_for
+    from simulations.switch.switch import SwitchSettings
+
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise SimulationError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8021")
+    if speed <= 0:
+        raise SimulationError(f"--speed {speed}: must be positive")
+    settings = SwitchSettings(speed=speed, heartbeat_interval=heartbeat,
+                              opt_out_probability=opt_out, playback_seconds=playback_seconds)
+    fate_source = fate_source_for(scenario)
+    status = Console(stderr=True, highlight=False)
+    summary = asyncio.run(_serve(host.strip("[]"), int(port_text), password, settings,
+                                 fate_source, seed, duration, status))
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        status.print(f"stopped after {summary['sessions_since_startup']} sessions "
+                     f"(peak {summary['peak_sessions']} concurrent)")
+
+
+async def _serve(host, port, password, settings, fate_source, seed, duration, status) -> dict:
+    from simulations.switch.embedded import running_switch
+
+    async with running_switch(host, port, password, settings, fate_source, seed) as sim:
+        status.print(f"[green]switch simulator listening on {sim.url}[/] "
+                     f"(password {'set' if password else 'empty'}; Ctrl-C stops)")
+        # Ctrl-C cancels this task (asyncio.run's SIGINT handling); stop cleanly and report.
+        with contextlib.suppress(asyncio.CancelledError):
+            if duration is not None:
+                await asyncio.sleep(duration)
+            else:
+                while True:
+                    await asyncio.sleep(3600)
+        switch = sim.switch
+        return {"listen": f"{sim.url.host}:{sim.url.port}",
+                "sessions_since_startup": switch.sessions_since_startup,
+                "peak_sessions": switch.peak_sessions, "channels_open": len(switch.channels),
+                "events_fired": switch.bus.sequence}

@@ -1,0 +1,65 @@
+"""``dialer esl api|events`` and ``dialer switch-sim`` end to end (simulator in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def switch_sim():
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "switch-sim", "--listen",
+         f"127.0.0.1:{port}", "--duration", "20", "--speed", "20", "--seed", "1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"esl://:ClueCon@127.0.0.1:{port}"
+    process.terminate()
+    process.wait(5)
+
+
+def test_api_and_events_against_the_simulator(switch_sim: str) -> None:
+    runner = CliRunner()
+    status = runner.invoke(cli.app, ["esl", "api", switch_sim, "status", "--json"])
+    assert status.exit_code == 0, status.output
+    document = json.loads(status.stdout)
+    assert document["ok"] and document["output"].startswith("UP ")
+    originate = runner.invoke(cli.app, ["esl", "api", switch_sim,
+                                        "originate {origination_uuid=cli-1}user/1001 &park()"])
+    assert originate.stdout == "+OK cli-1\n"
+    subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "esl", "api", switch_sim,
+                      "uuid_kill", "cli-1"], stdout=subprocess.DEVNULL).wait(10)
+    tail = runner.invoke(cli.app, ["esl", "events", switch_sim, "--event", "HEARTBEAT",
+                                   "--count", "1", "--duration", "10", "--json"])
+    assert tail.exit_code == 0, tail.output
+    events = json.loads(tail.stdout)
+    assert [event["Event-Name"] for event in events] == ["HEARTBEAT"]
+
+
+def test_bad_url_is_one_clear_error() -> None:
+    result = subprocess.run([sys.executable, "-c", "import cli; cli.main()", "esl", "api",
+                             "http://nowhere", "status"], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 1
+    assert "esl://" in result.stderr and "Traceback" not in result.stderr
