@@ -132,6 +132,8 @@ class Engine:
         self.dials = 0
         self.last_decision: PacingDecision | None = None
         self._next_decision_at = float("-inf")
+        self._now = float("-inf")
+        """The latest time seen in an event or a tick (wake-ups are never earlier)."""
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
         """Customer key → the agent who last spoke with them (sticky routing)."""
@@ -163,12 +165,17 @@ class Engine:
 
     def handle(self, event: Event) -> list[Command]:
         """Apply one event; return the commands it causes, in the order to execute them."""
-        self._expire(event.at)
+        at = event.at
+        if at > self._now:
+            self._now = at
+        self._expire(at)
         self._handlers[type(event)](event)
         return self._flush()
 
     def tick(self, now: float) -> list[Command]:
         """Run deadlines due at ``now`` and, when its interval has come, a pacing decision."""
+        if now > self._now:
+            self._now = now
         self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
@@ -176,8 +183,13 @@ class Engine:
         return self._flush()
 
     def next_wakeup(self) -> float | None:
-        """The earliest time ``tick`` has something to do (a deadline or a decision)."""
-        candidates = [self._next_decision_at]
+        """The earliest time ``tick`` has something to do (a deadline or a decision).
+
+        Never earlier than the latest time the engine has seen; None before any event.
+        """
+        if self._now == float("-inf"):
+            return None
+        candidates = [max(self._next_decision_at, self._now)]
         deadline = self.pool.next_outbound_deadline()
         if deadline is not None:
             candidates.append(deadline)

@@ -1,0 +1,193 @@
+"""Engine commands as FreeSWITCH API command lines (sans-I/O: strings out, nothing sent).
+
+A value in an originate's ``{name=value,...}`` block is parsed three times by FreeSWITCH
+(master, src/switch_utils.c and src/switch_event.c):
+1. ``mod_commands`` splits the whole line on blanks (``switch_separate_string`` with ' ');
+2. ``switch_event_create_brackets`` splits the block on commas;
+3. each piece is split once on '=' into name and value.
+Every split honours ``\\`` escapes and single quotes, then ``cleanup_separated_string``
+removes quotes and unescapes ``\\\\``, ``\\'``, ``\\<delimiter>`` and ``\\s`` (space).
+``channel_value`` escapes for the three passes in reverse order so that FreeSWITCH ends with
+the value unchanged; the tests model the three passes from that source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dialer.commands import (
+    Bridge,
+    CloseAgentLeg,
+    Command,
+    Hangup,
+    Originate,
+    OriginateAgentLeg,
+    PlayMessage,
+    StartRecording,
+)
+from dialer.errors import DialerError
+
+
+class AdapterError(DialerError):
+    """A command cannot be expressed safely as a FreeSWITCH API call."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One FreeSWITCH API command line, and whether to send it with ``bgapi``.
+
+    Originates go through ``bgapi`` (an ``api originate`` blocks the ESL connection until the
+    call is answered or fails); the others answer at once and may use ``api``.
+    """
+
+    command: str
+    background: bool = False
+    call_id: str | None = None
+    """The channel the command creates or acts on (for Job-UUID correlation and logs)."""
+
+
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+_UNSAFE_TOKEN = re.compile(r"[\s'\"\\{}\[\],]")
+_FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x1f\x7f{}\[\]]|\$\{")
+
+
+def _escape(value: str, delimiter: str) -> str:
+    """Escape for one split-and-cleanup pass whose delimiter is ``delimiter``."""
+    out = []
+    for char in value:
+        if char == " " and delimiter == " ":
+            out.append("\\s")  # cleanup turns \s into a space; a plain blank would split
+        elif char in ("\\", "'") or char == delimiter:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def channel_value(name: str, value: str) -> str:
+    """Write ``value`` for a ``{name=value}`` originate block so FreeSWITCH reads it back as is.
+
+    Leading and trailing blanks are dropped (FreeSWITCH trims them anyway).
+    """
+    if _FORBIDDEN_IN_VALUE.search(value):
+        raise AdapterError(
+            f"channel variable {name}: value {value!r} contains a brace, bracket, control "
+            "character or '${'; FreeSWITCH would misread it: remove those characters"
+        )
+    value = value.strip(" ")
+    return _escape(_escape(_escape(value, "="), ","), " ")
+
+
+def variable_block(variables: Mapping[str, str]) -> str:
+    parts = []
+    for name, value in variables.items():
+        if not _VARIABLE_NAME.match(name):
+            raise AdapterError(
+                f"channel variable name {name!r} is not valid: use letters, digits and '_'"
+            )
+        parts.append(f"{name}={channel_value(name, str(value))}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _token(what: str, value: str) -> str:
+    """An argument that must reach FreeSWITCH as one blank-free token (uuid, path, ...)."""
+    if not value or _UNSAFE_TOKEN.search(value):
+        raise AdapterError(
+            f"{what} {value!r} is empty or contains blanks, quotes, commas, braces or "
+            "backslashes; FreeSWITCH splits API arguments on them: rename it"
+        )
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DialPlan:
+    """How to reach customers and agents on one switch.
+
+    ``customer_dial_string``: ``{number}`` is the E.164 number, ``{digits}`` the same without
+    ``+`` (most SIP carriers want one or the other). ``amd_application``: the application
+    started on answer when the engine asks for machine detection (mod_amd's ``amd``, which
+    sets ``amd_result`` and reports it on CHANNEL_EXECUTE_COMPLETE).
+    """
+
+    customer_dial_string: str = "sofia/gateway/default/{number}"
+    agent_originate_timeout: int = 30
+    amd_application: str = "amd"
+
+    def customer(self, number_e164: str) -> str:
+        return self.customer_dial_string.format(
+            number=_token("number", number_e164), digits=number_e164.lstrip("+")
+        )
+
+
+def render(command: Command, plan: DialPlan) -> ApiCall | None:
+    """The API call for a switch-bound command; None for storage-bound commands."""
+    kind = type(command)
+    if kind is Originate:
+        return _originate(command, plan)  # type: ignore[arg-type]
+    if kind is Bridge:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        leg = _token("agent leg id", command.agent_leg_id)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_bridge {call_id} {leg}", call_id=call_id)
+    if kind is PlayMessage:
+        return _broadcast(command)  # type: ignore[arg-type]
+    if kind is Hangup:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_kill {call_id} {command.cause.name}", call_id=call_id)  # type: ignore[union-attr]
+    if kind is StartRecording:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        path = _token("recording path", command.path)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_record {call_id} start {path}", call_id=call_id)
+    if kind is OriginateAgentLeg:
+        return _agent_leg(command, plan)  # type: ignore[arg-type]
+    if kind is CloseAgentLeg:
+        leg = _token("agent leg id", command.agent_leg_id)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_kill {leg} NORMAL_CLEARING", call_id=leg)
+    return None
+
+
+def _originate(command: Originate, plan: DialPlan) -> ApiCall:
+    call_id = _token("call id", command.call_id)
+    variables: dict[str, str] = {
+        "origination_uuid": call_id,
+        # Wait for a real answer: a 183 with early media must not start the connect window.
+        "ignore_early_media": "true",
+        "originate_timeout": str(max(1, round(command.ring_timeout))),
+        "origination_caller_id_number": command.caller_id_number,
+    }
+    if command.caller_id_name:
+        variables["origination_caller_id_name"] = command.caller_id_name
+    variables["hangup_after_bridge"] = "true"
+    if command.detect_machine:
+        variables["execute_on_answer"] = plan.amd_application
+    for name, value in command.variables.items():
+        variables.setdefault(name, value)
+    line = f"originate {variable_block(variables)}{plan.customer(command.number_e164)} &park()"
+    return ApiCall(line, background=True, call_id=call_id)
+
+
+def _agent_leg(command: OriginateAgentLeg, plan: DialPlan) -> ApiCall:
+    leg = _token("agent leg id", command.agent_leg_id)
+    variables = {
+        "origination_uuid": leg,
+        "dialer_agent_id": command.agent_id,
+        "dialer_leg": "agent",
+        "originate_timeout": str(plan.agent_originate_timeout),
+        # The nailed-up leg outlives each customer: park it again when a customer hangs up.
+        "hangup_after_bridge": "false",
+        "park_after_bridge": "true",
+    }
+    endpoint = _token("agent endpoint", command.endpoint)
+    return ApiCall(
+        f"originate {variable_block(variables)}{endpoint} &park()", background=True, call_id=leg
+    )
+
+
+def _broadcast(command: PlayMessage) -> ApiCall:
+    call_id = _token("call id", command.call_id)
+    path = _token("message file", command.message)
+    # ``app!CAUSE::args`` makes FreeSWITCH hang up with CAUSE when the app ends
+    # (switch_ivr_broadcast, switch_ivr_async.c).
+    what = f"playback!normal_clearing::{path}" if command.hangup_after else path
+    return ApiCall(f"uuid_broadcast {call_id} {what} aleg", call_id=call_id)
