@@ -32,8 +32,15 @@ _ARRAY_SEPARATOR = "|:"
 Header = tuple[str, str]
 
 
+_NEEDS_ENCODING = re.compile(r"[^A-Za-z0-9_.\-~!$'()*,/]")
+# One header line of an event-plain block: name, colon, spaces (libesl skips them), value.
+_HEADER_LINE = re.compile(r"^([^:\n]+): *([^\n]*)$", re.MULTILINE)
+
+
 def url_encode(value: str) -> str:
     """Encode a header value exactly as ``switch_url_encode`` does (no double encoding)."""
+    if not _NEEDS_ENCODING.search(value):
+        return value
     if "%" not in value:
         return quote(value, safe=_URL_SAFE)
     pieces = _ALREADY_ENCODED.split(value)
@@ -43,8 +50,21 @@ def url_encode(value: str) -> str:
 
 
 def url_decode(value: str) -> str:
-    """Decode ``%XX`` escapes as libesl's ``esl_url_decode`` does (``+`` stays ``+``)."""
-    return unquote(value) if "%" in value else value
+    """Decode ``%XX`` escapes as libesl's ``esl_url_decode`` does (``+`` stays ``+``).
+
+    Fast path in C codecs: FreeSWITCH escapes ``\\`` and every non-ASCII byte, so an encoded
+    value is ASCII without backslashes and ``%XX`` can be rewritten as ``\\xXX`` for the
+    ``unicode_escape`` codec. Anything else goes through ``urllib.parse.unquote``.
+    """
+    if "%" not in value:
+        return value
+    if "\\" not in value:
+        try:
+            return (value.replace("%", "\\x").encode("ascii").decode("unicode_escape")
+                    .encode("latin-1").decode("utf-8"))
+        except (UnicodeError, ValueError):
+            pass
+    return unquote(value)
 
 
 class Event:
@@ -176,18 +196,13 @@ def parse_plain(data: bytes) -> Event:
         block, rest = data, b""
     else:
         block, rest = data[:end], data[end + 2 :]
-    headers: list[Header] = []
-    append = headers.append
     body_length: int | None = None
-    for line in block.decode("utf-8", "replace").split("\n"):
-        name, colon, value = line.partition(":")
-        if not colon:
-            continue
-        value = value.lstrip(" ")
+    headers: list[Header] = []
+    for name, value in _HEADER_LINE.findall(block.decode("utf-8", "replace")):
         if name == "Content-Length":
             body_length = _content_length(value)
-            continue
-        append((name, unquote(value) if "%" in value else value))
+        else:
+            headers.append((name, url_decode(value) if "%" in value else value))
     body = None
     if body_length is not None:
         body = rest[:body_length].decode("utf-8", "replace")
