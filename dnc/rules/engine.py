@@ -1,0 +1,130 @@
+"""The compliance engine: every dial decision, with every reason and the earliest allowed time.
+
+``check`` gathers the facts once (placement, registry hits, attempt history), asks each rule
+of the campaign's profiles, then finds the earliest instant at which *all* rules pass by a
+fixed-point search: each failing rule names the earliest instant it alone would pass; the
+latest of those is a lower bound of the joint answer, so the search re-asks every rule there
+and repeats until all pass (or one says never, or the horizon is reached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from dnc.interfaces import AttemptHistory, DncLookup, RegistryVersion
+from dnc.rules.base import CallingHoursRule, Rule, RuleContext
+from dnc.rules.calendar import SEARCH_HORIZON
+from dnc.rules.model import (
+    CampaignRules,
+    CampaignState,
+    Decision,
+    LeadFacts,
+    RuleOutcome,
+    require_aware,
+)
+from dnc.rules.profiles import rules_for_campaign
+from dnc.rules.tables import RuleTables
+from dnc.rules.zones import place
+
+MAX_SEARCH_STEPS = 4000
+
+
+class DecisionSink(Protocol):
+    """Where decisions go for the audit trail (``dnc.rules.audit.AuditLog`` implements it)."""
+
+    def record(self, decisions: Sequence[Decision]) -> None:
+        ...
+
+
+class ComplianceEngine:
+    """Decides whether a lead may be dialed for a campaign at an instant."""
+
+    def __init__(self, registries: DncLookup, history: AttemptHistory,
+                 tables: RuleTables | None = None, audit: DecisionSink | None = None) -> None:
+        self.registries = registries
+        self.history = history
+        self.tables = tables or RuleTables()
+        self.audit = audit
+        self._rules: dict[CampaignRules, tuple[Rule, ...]] = {}
+
+    def rules_for(self, campaign: CampaignRules) -> tuple[Rule, ...]:
+        if campaign not in self._rules:
+            self._rules[campaign] = rules_for_campaign(campaign, self.tables)
+        return self._rules[campaign]
+
+    def check(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
+              campaign_state: CampaignState | None = None) -> Decision:
+        """Decide one dial now; the decision is appended to the audit log when one is set."""
+        require_aware(at, "decision time")
+        versions = tuple(self.registries.versions())
+        decision = self._decide(lead, campaign, at, campaign_state, versions)
+        if self.audit is not None:
+            self.audit.record((decision,))
+        return decision
+
+    def check_many(self, leads: Iterable[LeadFacts], campaign: CampaignRules, at: datetime,
+                   campaign_state: CampaignState | None = None) -> list[Decision]:
+        """The hopper's batch path: registry versions and rules resolved once, one audit write."""
+        require_aware(at, "decision time")
+        versions = tuple(self.registries.versions())
+        decisions = [self._decide(lead, campaign, at, campaign_state, versions)
+                     for lead in leads]
+        if self.audit is not None and decisions:
+            self.audit.record(decisions)
+        return decisions
+
+    def _decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
+                campaign_state: CampaignState | None,
+                versions: tuple[RegistryVersion, ...]) -> Decision:
+        rules = self.rules_for(campaign)
+        placement = place(lead, self.tables)
+        lookback = max((rule.lookback for rule in rules), default=timedelta(0))
+        attempts = tuple(self.history.attempts(lead.number_e164, at - lookback)) \
+            if lookback > timedelta(0) else ()
+        context = RuleContext(
+            lead=lead, campaign=campaign, placement=placement, zones=placement.zone_infos(),
+            hits=tuple(self.registries.hits(lead.number_e164)), versions=versions,
+            attempts=tuple(a for a in attempts if a.at <= at), campaign_state=campaign_state)
+        outcomes = tuple(rule.evaluate(context, at) for rule in rules)
+        allowed = all(outcome.passed for outcome in outcomes)
+        earliest, unreachable = (at, False) if allowed else \
+            _earliest_allowed(rules, context, at, outcomes)
+        notes = []
+        if unreachable:
+            notes.append("unreachable: no time zone known for the called party" if not
+                         placement.zones else "unreachable: no instant within a year satisfies "
+                         "every calling window in all of the called party's time zones")
+        if len(placement.zones) > 1:
+            notes.append(f"number maps to {len(placement.zones)} zones; a call must be lawful "
+                         "in each")
+        return Decision(
+            number_e164=lead.number_e164, campaign=campaign.name, at=at, allowed=allowed,
+            outcomes=outcomes, earliest_allowed=earliest,
+            registry_versions=tuple(v.version for v in versions), zones=placement.zones,
+            zone_source=placement.source, states=placement.states, unreachable=unreachable,
+            lead_id=lead.lead_id, notes=tuple(notes))
+
+
+def _earliest_allowed(rules: Sequence[Rule], context: RuleContext, at: datetime,
+                      outcomes: tuple[RuleOutcome, ...]) -> tuple[datetime | None, bool]:
+    """Earliest instant >= ``at`` where every rule passes, and whether the lead is unreachable.
+
+    Unreachable means the calling windows themselves never open (e.g. zones with no common
+    window); a registry listing is "never" too, but not "unreachable".
+    """
+    limit = at + SEARCH_HORIZON
+    current = outcomes
+    for _ in range(MAX_SEARCH_STEPS):
+        failing = [(rule, o) for rule, o in zip(rules, current, strict=True) if not o.passed]
+        never = [rule for rule, o in failing if o.earliest is None]
+        if never:
+            return None, any(isinstance(rule, CallingHoursRule) for rule in never)
+        candidate = max(o.earliest for _, o in failing if o.earliest is not None)
+        if candidate > limit:
+            return None, True
+        current = tuple(rule.evaluate(context, candidate) for rule in rules)
+        if all(o.passed for o in current):
+            return candidate, False
+    return None, True

@@ -1,0 +1,184 @@
+"""What a compliance decision is about and what it answers: leads, campaign rules, decisions.
+
+Every type here is a frozen dataclass so a decision can be logged, compared and replayed;
+times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from dnc.errors import ComplianceError
+
+
+def require_aware(value: datetime, what: str) -> datetime:
+    """Refuse naive datetimes: a calling window is meaningless without an instant."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ComplianceError(f"{what} must be timezone-aware (got {value.isoformat()})")
+    return value
+
+
+class ConsentKind(StrEnum):
+    """Documented permissions a lead can carry (47 CFR 64.1200, 16 CFR 310.4)."""
+
+    PRIOR_EXPRESS = "prior_express"
+    """Prior express consent: enough for informational autodialed calls to a wireless number."""
+    PRIOR_EXPRESS_WRITTEN = "prior_express_written"
+    """Signed written agreement (47 CFR 64.1200(f)(9)): telemarketing by autodialer/prerecorded."""
+    WRITTEN_PERMISSION = "written_permission"
+    """Express written invitation to call despite a registry listing (47 CFR 64.1200(c)(2)(ii))."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    """One recorded consent, valid from ``given_at`` until revoked or expired."""
+
+    kind: ConsentKind
+    given_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    source: str = ""  # where the proof lives, e.g. "webform 2026-10-01 #8812"
+
+    def valid_at(self, at: datetime) -> bool:
+        if at < self.given_at:
+            return False
+        if self.revoked_at is not None and at >= self.revoked_at:
+            return False
+        return self.expires_at is None or at < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFacts:
+    """What the rules need to know about the called party."""
+
+    number_e164: str
+    time_zone: str | None = None      # IANA name; beats every inference
+    state: str | None = None          # US state/territory code, e.g. "FL"
+    postal_code: str | None = None    # US ZIP (5 or 9 digits)
+    consents: tuple[ConsentRecord, ...] = ()
+    ebr_last_transaction: datetime | None = None
+    ebr_last_inquiry: datetime | None = None
+    wireless: bool | None = None      # None: unknown, infer from the numbering plan
+    debt_id: str | None = None
+    subject: str | None = None
+    lead_id: str | None = None
+
+
+class Profile(StrEnum):
+    """Jurisdiction profiles a campaign selects; each adds its rules."""
+
+    US_FEDERAL = "us_federal"
+    US_STATE = "us_state"
+    REG_F = "reg_f"
+    UK_OFCOM = "uk_ofcom"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptCap:
+    """A campaign's own attempt limit, stricter than the law (never looser)."""
+
+    max_calls: int
+    window: timedelta
+    same_subject: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRules:
+    """The compliance settings of one campaign."""
+
+    name: str
+    profiles: tuple[Profile, ...] = (Profile.US_FEDERAL,)
+    autodialed: bool = True
+    prerecorded: bool = False
+    telemarketing: bool = True
+    """A sales call (TSR/TCPA telemarketing) rather than informational or debt collection."""
+    requires_wireless_consent: bool = True
+    treat_unknown_line_type_as_wireless: bool = False
+    """US numbers are "fixed line or mobile" in the numbering plan; opt in to treat them as
+    wireless when no carrier data says otherwise (the conservative choice)."""
+    caller_id_present: bool = True
+    subject: str | None = None
+    agent_guaranteed: bool = False
+    """Ofcom: a live agent is guaranteed on a repeat call, so the 72 h rule does not apply."""
+    attempt_caps: tuple[AttemptCap, ...] = ()
+    national_max_age: timedelta = timedelta(days=31)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignState:
+    """Campaign-level measurements a rule may need (the pacing/ledger owns them)."""
+
+    abandon_rate_24h: float | None = None  # abandoned / live-answered, last 24 h
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """One rule's answer for one dial at one instant."""
+
+    rule_id: str
+    passed: bool
+    reason: str
+    citation: str
+    earliest: datetime | None = None
+    """Earliest instant >= the checked one at which this rule alone passes; None: never
+    (or not foreseeable, e.g. a campaign-level rate)."""
+    permission: str | None = None
+    """For a pass that relies on a permission (consent, EBR): which one, for the audit."""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "rule": self.rule_id,
+            "passed": self.passed,
+            "reason": self.reason,
+            "citation": self.citation,
+            "earliest": self.earliest.isoformat() if self.earliest else None,
+            "permission": self.permission,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """May this number be dialed for this campaign at this instant, and why."""
+
+    number_e164: str
+    campaign: str
+    at: datetime
+    allowed: bool
+    outcomes: tuple[RuleOutcome, ...]
+    earliest_allowed: datetime | None
+    registry_versions: tuple[str, ...] = ()
+    zones: tuple[str, ...] = ()
+    zone_source: str = ""
+    states: tuple[str, ...] = ()
+    unreachable: bool = False
+    lead_id: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def reasons(self) -> tuple[RuleOutcome, ...]:
+        """The failing rules (empty when allowed)."""
+        return tuple(outcome for outcome in self.outcomes if not outcome.passed)
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        return tuple(o.permission for o in self.outcomes if o.permission)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "number": self.number_e164,
+            "campaign": self.campaign,
+            "lead_id": self.lead_id,
+            "at": self.at.isoformat(),
+            "allowed": self.allowed,
+            "earliest_allowed": self.earliest_allowed.isoformat()
+            if self.earliest_allowed else None,
+            "unreachable": self.unreachable,
+            "zones": list(self.zones),
+            "zone_source": self.zone_source,
+            "states": list(self.states),
+            "registry_versions": list(self.registry_versions),
+            "rules": [outcome.to_json() for outcome in self.outcomes],
+            "notes": list(self.notes),
+        }
