@@ -10,7 +10,7 @@ Drivers use it like this (see docs/engine.md)::
 
 from dialer.engine.calls import CALL_TRANSITIONS, CallState
 from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
-from dialer.engine.engine import Engine, EngineSnapshot
+from dialer.engine.engine import Engine, EngineSnapshot, policy_for
 from dialer.engine.routing import FewestSkills, LongestIdle, RoutingStrategy, Sticky, make_strategy
 from dialer.engine.scheduler import AgentPool, UnknownAgentError
 
@@ -29,4 +29,5 @@ __all__ = [
     "Sticky",
     "UnknownAgentError",
     "make_strategy",
+    "policy_for",
 ]

@@ -48,6 +48,9 @@ class CampaignConfig:
     machine_action: MachineAction = MachineAction.HANG_UP
     machine_message: str = ""
     """Recording left on voicemail when ``machine_action`` is ``leave_message``."""
+    amd_false_positive_estimate: float = 0.0
+    """Estimated share of machine classifications that were really people. Each counts as
+    an abandoned live answer (Ofcom 2016, A1.6); 0 when AMD is off or not estimated."""
     count_unknown_as_live: bool = True
     """Treat answers AMD could not classify (and every answer with AMD off) as live:
     connect them to an agent and count them in the abandonment ledger. Safe default."""
@@ -100,6 +103,11 @@ class CampaignConfig:
         if self.optout_digit is not None and self.optout_digit not in "0123456789*#":
             raise CampaignConfigError(
                 f"optout_digit: {self.optout_digit!r} is not a telephone key (0-9, *, #)"
+            )
+        if not 0.0 <= self.amd_false_positive_estimate < 1.0:
+            raise CampaignConfigError(
+                f"amd_false_positive_estimate: {self.amd_false_positive_estimate} must be a "
+                "fraction in [0, 1)"
             )
         if not self.switch_ids:
             raise CampaignConfigError("switch_ids: at least one switch is needed")

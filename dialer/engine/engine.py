@@ -36,6 +36,7 @@ from dialer.engine.ledger import AbandonLedger
 from dialer.engine.recording import recording_path
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind
 from dialer.engine.scheduler import AgentPool
+from dialer.errors import DialerError
 from dialer.events import (
     AgentLegDown,
     AgentLegUp,
@@ -87,6 +88,18 @@ class EngineSnapshot:
     switches_up: tuple[str, ...]
 
 
+def policy_for(config: CampaignConfig) -> PacingPolicy:
+    """The pacing policy the campaign names, built by ``pacing_models.make_policy``."""
+    import pacing_models
+
+    make_policy = getattr(pacing_models, "make_policy", None)
+    if make_policy is None:
+        raise DialerError(
+            "pacing_models.make_policy is not available in this build: pass a policy object"
+        )
+    return make_policy(config.pacing_policy, **dict(config.pacing_params))
+
+
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
@@ -136,6 +149,7 @@ class Engine:
         """The latest time seen in an event or a tick (wake-ups are never earlier)."""
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
+        self._false_positive_credit = 0.0
         """Customer key → the agent who last spoke with them (sticky routing)."""
         self._talk: dict[str, float] = {}
         """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
@@ -375,8 +389,18 @@ class Engine:
             # call counts neither as a live answer nor as an abandon.
             call.kind = AnswerKind.MACHINE
             call.counted_live = False
+            call.abandoned = False
             if call.ledger_entry is not None:
                 self.ledger.uncount(call.ledger_entry)
+        elif event.kind is AnswerKind.HUMAN and call.state is S.MACHINE and not call.counted_live:
+            # A person was treated as a machine (an AMD false positive) and hung up on or
+            # played a voicemail message: that is an abandoned call (Ofcom 2016 statement
+            # on persistent misuse, A1.6: AMD false positives count as abandoned calls).
+            call.kind = AnswerKind.HUMAN
+            call.counted_live = True
+            call.abandoned = True
+            call.ledger_entry = self.ledger.record_live(call.answered_at or event.at)
+            self.ledger.mark_abandoned(call.ledger_entry)
         elif event.kind is not AnswerKind.UNKNOWN and call.kind is AnswerKind.UNKNOWN:
             call.kind = event.kind
 
@@ -394,6 +418,7 @@ class Engine:
             self.policy.observe_attempt(result, ring, at)
         if kind is AnswerKind.MACHINE:
             transition(call, S.MACHINE, "machine")
+            self._count_estimated_false_positive(at)
             self._release_callback_agent(call, at)
             if config.machine_action is MachineAction.LEAVE_MESSAGE:
                 self._out.append(PlayMessage(at, call.call_id, config.machine_message, True))
@@ -422,6 +447,22 @@ class Engine:
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
+
+    def _count_estimated_false_positive(self, at: float) -> None:
+        """Charge the ledger with the campaign's estimate of AMD false positives.
+
+        The switch cannot tell a person wrongly classed as a machine; regulators expect the
+        abandonment rate to include a reasoned estimate of them (Ofcom 2016, A1.6). Each
+        machine classification adds ``amd_false_positive_estimate`` of an abandoned live
+        answer; whole ones are written to the ledger as they accumulate.
+        """
+        rate = self.config.amd_false_positive_estimate
+        if rate <= 0.0:
+            return
+        self._false_positive_credit += rate
+        while self._false_positive_credit >= 1.0:
+            self._false_positive_credit -= 1.0
+            self.ledger.mark_abandoned(self.ledger.record_live(at))
 
     def _callback_agent(self, call: Call) -> Agent | None:
         """The agent still reserved for this callback call, if any."""

@@ -309,3 +309,45 @@ def test_ledger_seed_and_window() -> None:
     assert (state.live_answers_in_window, state.abandons_in_window) == (3, 1)
     state = engine.pacing_state(120.0)
     assert (state.live_answers_in_window, state.abandons_in_window) == (2, 0)
+
+
+def test_person_hung_up_on_as_a_machine_counts_as_abandoned() -> None:
+    engine, _, _, _ = make_engine(policy=Fixed(n=1), amd_enabled=True)
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
+    assert (engine.ledger.live_answers, engine.ledger.abandons) == (0, 0)
+    # Ground truth (the simulator) or a later review says it was a person.
+    engine.handle(CallClassified(7.5, call_id, AnswerKind.HUMAN))
+    assert (engine.ledger.live_answers, engine.ledger.abandons) == (1, 1)
+    (finished,) = of_type(engine.handle(CallHungUp(8.0, call_id)), AttemptFinished)
+    assert finished.abandoned and finished.answer_kind is AnswerKind.HUMAN
+
+
+def test_estimated_amd_false_positives_are_charged_to_the_ledger() -> None:
+    engine, _, _, _ = make_engine(
+        policy=Fixed(n=10), amd_enabled=True, amd_false_positive_estimate=0.25
+    )
+    calls = [o.call_id for o in of_type(engine.tick(1.0), Originate)]
+    for i, call_id in enumerate(calls[:8]):
+        engine.handle(CallAnswered(2.0 + i, call_id))
+        engine.handle(CallClassified(2.5 + i, call_id, AnswerKind.MACHINE))
+    assert (engine.ledger.live_answers, engine.ledger.abandons) == (2, 2)
+
+
+def test_false_positive_estimate_must_be_a_fraction() -> None:
+    with pytest.raises(CampaignConfigError, match="amd_false_positive_estimate"):
+        CampaignConfig("c", "+12015550000", amd_false_positive_estimate=1.5)
+
+
+def test_policy_for_uses_the_pacing_package() -> None:
+    import pacing_models
+    from dialer.engine import policy_for
+    from dialer.errors import DialerError
+
+    config = CampaignConfig("c", "+12015550000", pacing_policy="progressive")
+    if not hasattr(pacing_models, "make_policy"):
+        with pytest.raises(DialerError, match="make_policy"):
+            policy_for(config)
+    else:
+        assert policy_for(config).name == "progressive"
