@@ -1,0 +1,169 @@
+"""The running campaign's control socket: one JSON object per line, one answer per line.
+
+Path: ``<data>/run/<campaign>.sock`` (mode 0600: only the campaign's own user may act for
+agents). Requests (the API an agent desktop builds on):
+
+    {"op": "snapshot"}
+    {"op": "agent", "action": "login", "agent": "a1", "endpoint": "user/1001"}   # endpoint optional
+    {"op": "agent", "action": "ready" | "logout", "agent": "a1"}
+    {"op": "agent", "action": "pause", "agent": "a1", "reason": "lunch"}
+    {"op": "agent", "action": "dispose", "agent": "a1", "call": "<call id>", "disposition": "sale"}
+    {"op": "stop"}
+
+Answers: ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dialer.events import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReady, CallDisposed
+from dialer.runner.errors import ControlSocketError
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+_MAX_LINE = 64 * 1024
+
+
+class ControlServer:
+    def __init__(self, path: Path, handler: Handler) -> None:
+        self.path = path
+        self.handler = handler
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            if await _answers(self.path):
+                raise ControlSocketError(
+                    f"campaign already running: {self.path} answers (stop it first)")
+            self.path.unlink()
+        self._server = await asyncio.start_unix_server(self._client, path=str(self.path),
+                                                       limit=_MAX_LINE)
+        os.chmod(self.path, 0o600)
+
+    async def serve(self) -> None:
+        assert self._server is not None
+        try:
+            async with self._server:
+                await self._server.serve_forever()
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise ValueError("a request is a JSON object")
+                    answer = await self.handler(request)
+                except (ValueError, KeyError, TypeError) as error:
+                    answer = {"ok": False, "error": f"bad request: {error}"}
+                writer.write(json.dumps(answer, default=str).encode() + b"\n")
+                await writer.drain()
+        except (ConnectionError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _answers(path: Path) -> bool:
+    try:
+        await request(path, {"op": "ping"}, timeout=1.0)
+    except ControlSocketError:
+        return False
+    return True
+
+
+async def request(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    """Send one request to a running campaign and return its answer."""
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_unix_connection(str(path), limit=16 * _MAX_LINE)
+            writer.write(json.dumps(payload).encode() + b"\n")
+            await writer.drain()
+            line = await reader.readline()
+            writer.close()
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise ControlSocketError(
+            f"no running campaign answers on {path}: start it with `dialer run CAMPAIGN`"
+        ) from None
+    except (TimeoutError, OSError) as error:
+        raise ControlSocketError(f"control socket {path} did not answer: {error}") from None
+    if not line:
+        raise ControlSocketError(f"control socket {path} closed without an answer")
+    answer: dict[str, Any] = json.loads(line)
+    return answer
+
+
+def request_sync(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+    return asyncio.run(request(path, payload, timeout))
+
+
+_AGENT_ACTIONS = ("login", "ready", "pause", "logout", "dispose")
+
+
+async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
+    op = request.get("op")
+    if op == "ping":
+        return {"ok": True}
+    if op == "snapshot":
+        from dialer.runner.monitor import runner_snapshot
+
+        return {"ok": True, "snapshot": runner_snapshot(runner)}
+    if op == "stop":
+        runner.stop()
+        return {"ok": True, "stopping": True}
+    if op == "agent":
+        return _agent(runner, request)
+    return {"ok": False, "error": f"unknown op {op!r} (ping, snapshot, agent, stop)"}
+
+
+def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
+    action = request.get("action")
+    agent_id = str(request.get("agent", ""))
+    if action not in _AGENT_ACTIONS:
+        known_actions = ", ".join(_AGENT_ACTIONS)
+        return {"ok": False, "error": f"unknown agent action {action!r} ({known_actions})"}
+    engine = runner.engine
+    if engine is None:
+        return {"ok": False, "error": "the campaign is still starting; try again"}
+    now = runner.clock()
+    known = agent_id in engine.pool.agents
+    if action == "login":
+        spec = runner.agent_spec(agent_id)
+        endpoint = str(request.get("endpoint") or (spec.endpoint if spec else ""))
+        if not endpoint:
+            return {"ok": False, "error": f"agent {agent_id!r} is not on campaign "
+                    f"{runner.campaign!r} and no --endpoint was given"}
+        skills = spec.skills if spec else frozenset()
+        runner.post(AgentLoggedIn(now, agent_id, endpoint, skills))
+        return {"ok": True, "agent": agent_id, "endpoint": endpoint}
+    if not known:
+        return {"ok": False, "error": f"agent {agent_id!r} is not logged in"}
+    state = engine.pool.agents[agent_id].state.value
+    if action == "ready":
+        runner.post(AgentReady(now, agent_id))
+    elif action == "pause":
+        runner.post(AgentPaused(now, agent_id, str(request.get("reason", ""))))
+    elif action == "logout":
+        runner.post(AgentLoggedOut(now, agent_id))
+    else:
+        call_id = str(request.get("call", ""))
+        disposition = str(request.get("disposition", ""))
+        if not disposition:
+            return {"ok": False, "error": "dispose needs a disposition"}
+        if state != "wrap_up":
+            return {"ok": False, "error": f"agent {agent_id!r} is {state}, not in wrap-up"}
+        runner.post(CallDisposed(now, agent_id, call_id, disposition))
+    return {"ok": True, "agent": agent_id, "was": state}

@@ -1,0 +1,200 @@
+"""``dialer demo``: a whole campaign in one process, nothing to configure.
+
+A temporary SQLite campaign with sample leads, the FreeSWITCH switch simulator in-process on
+a free loopback port, simulated agents on nailed-up legs (they set a disposition after a wrap
+time), predictive pacing for ``duration`` seconds with the live dashboard, then the report.
+
+Calling hours: the leads' time zones are US zones where it is 08:00-21:00 *now* (47 CFR
+64.1200(c)(1) is checked at every dial, so leads in a closed zone would all be refused).
+When no US zone is open (about 07:00-13:00 UTC) the demo uses a documented demo profile:
+leads in a time zone elsewhere where it is daytime, and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dialer.commands import AgentState, AgentStateChanged
+from dialer.events import CallDisposed
+from dialer.runner.gate import EARLIEST_HOUR, LATEST_HOUR
+from dialer.runner.runner import Runner
+from dialer.runner.settings import RunnerSettings
+from dialer.runner.store import AgentSpec, LeadRow, RunnerStore
+
+US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+            "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu")
+DEMO_PROFILE_ZONES = ("Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo",
+                      "Australia/Sydney", "America/Sao_Paulo")
+DISPOSITIONS = ("sale", "callback", "not_interested", "no_decision")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    duration: float = 120.0
+    agents: int = 5
+    leads: int = 2000
+    speed: float = 1.0
+    seed: int = 7
+    wrap_time: tuple[float, float] = (3.0, 8.0)
+    keep: bool = False
+
+
+def open_zones(at: float, zones: tuple[str, ...]) -> list[str]:
+    """Zones where ``at`` is inside the calling window, with an hour of margin at the end."""
+    moment = datetime.fromtimestamp(at, tz=UTC)
+    return [z for z in zones
+            if EARLIEST_HOUR <= moment.astimezone(ZoneInfo(z)).hour < LATEST_HOUR - 1]
+
+
+def choose_zones(at: float) -> tuple[list[str], str]:
+    """Lead time zones open now, and a sentence explaining the choice."""
+    us = open_zones(at, US_ZONES)
+    if us:
+        return us, ("leads are in US time zones where it is within 08:00-21:00 now: "
+                    + ", ".join(us))
+    elsewhere = open_zones(at, DEMO_PROFILE_ZONES) or ["Asia/Tokyo"]
+    return elsewhere, ("no US time zone is inside the 08:00-21:00 calling window now, so the "
+                       "demo profile puts the sample leads in " + ", ".join(elsewhere)
+                       + " where it is daytime (the calling-hours rule is still checked)")
+
+
+def demo_config() -> dict[str, Any]:
+    return {"caller_id_number": "+12015550100", "caller_id_name": "Demo Dialer",
+            "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
+            "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
+            "safe_harbor_message": "ivr/demo_safe_harbor.wav"}
+
+
+def create_demo_campaign(store: RunnerStore, options: DemoOptions, zones: list[str],
+                         at: float, name: str = "demo") -> None:
+    rng = random.Random(options.seed)
+    # 555-01XX numbers are reserved for fiction (NANPA), so the demo never names a real line.
+    order = list(range(options.leads))
+    rng.shuffle(order)
+    leads = [LeadRow(f"+1{201 + i // 100}5550{100 + i % 100:03d}", zones[i % len(zones)])
+             for i in order]
+    agents = [AgentSpec(f"agent{i + 1}", f"user/{1000 + i + 1}") for i in range(options.agents)]
+    store.create_campaign(name, demo_config(), agents, leads, at, max_attempts=2,
+                          retry_delay=3600.0)
+
+
+class SimulatedDesk:
+    """Agents who set a disposition a few seconds into wrap-up (timer handles, no tasks)."""
+
+    def __init__(self, post: Callable[[CallDisposed], None], clock: Callable[[], float],
+                 wrap_time: tuple[float, float], rng: random.Random) -> None:
+        self.post = post
+        self.clock = clock
+        self.wrap_time = wrap_time
+        self.rng = rng
+        self._timers: list[asyncio.TimerHandle] = []
+        self.dispositions: dict[str, int] = {}
+
+    def __call__(self, change: AgentStateChanged) -> None:
+        if change.state is not AgentState.WRAP_UP:
+            return
+        loop = asyncio.get_running_loop()
+        disposition = self.rng.choice(DISPOSITIONS)
+        call_id = change.call_id or ""
+
+        def dispose() -> None:
+            self.dispositions[disposition] = self.dispositions.get(disposition, 0) + 1
+            self.post(CallDisposed(self.clock(), change.agent_id, call_id, disposition))
+
+        self._timers = [t for t in self._timers if not t.cancelled()][-1000:]
+        self._timers.append(loop.call_later(self.rng.uniform(*self.wrap_time), dispose))
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
+async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] | None = None,
+                   home: Path | None = None) -> dict[str, Any]:
+    """Run the demo; returns the report (also the ``--json`` document)."""
+    from simulations.switch.embedded import running_switch
+    from simulations.switch.fates import SimpleCallees
+    from simulations.switch.switch import SwitchSettings
+
+    workdir = home or Path(tempfile.mkdtemp(prefix="dialer-demo-"))
+    now = time.time()
+    zones, zone_note = choose_zones(now)
+    store = RunnerStore(workdir / "demo.db")
+    try:
+        create_demo_campaign(store, options, zones, now)
+        # The demo population: shorter conversations than a real list so a two-minute demo
+        # shows many calls per agent; everything else as SimpleCallees' defaults.
+        callees = SimpleCallees(talk=20.0, time_to_answer=6.0)
+        settings = SwitchSettings(speed=options.speed)
+        async with running_switch(settings=settings, fate_source=callees,
+                                  seed=options.seed) as sim:
+            runner_settings = RunnerSettings(
+                campaign="demo", database=f"sqlite:///{workdir / 'demo.db'}", data=workdir,
+                switches=((f"{sim.url.host}:{sim.url.port}", sim.url),), stop_grace=30.0)
+            runner = Runner(runner_settings, store, login_agents=True,
+                            control_socket=workdir / "run" / "demo.sock")
+            desk = SimulatedDesk(runner.post, runner.clock, options.wrap_time,
+                                 random.Random(options.seed))
+            runner.on_agent_change = desk
+            async with asyncio.TaskGroup() as group:
+                main = group.create_task(runner.run(options.duration))
+                if on_frame is not None:
+                    frames = group.create_task(_frames(runner, on_frame))
+                    await asyncio.wait([main])
+                    frames.cancel()
+            desk.cancel()
+        report = demo_report(store, "demo", runner)
+        report["time_zones"] = zone_note
+        report["database"] = str(workdir / "demo.db") if options.keep else None
+        return report
+    finally:
+        store.close()
+        if not options.keep and home is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _frames(runner: Runner, on_frame: Callable[[Runner], None]) -> None:
+    while True:
+        on_frame(runner)
+        await asyncio.sleep(0.5)
+
+
+def demo_report(store: RunnerStore, campaign: str, runner: Runner | None = None,
+                ) -> dict[str, Any]:
+    """The campaign report: outcomes, abandonment, connect latency, leads, opt-outs."""
+    attempts = store.attempts(campaign)
+    outcomes: dict[str, int] = {}
+    for row in attempts:
+        key = row["outcome"] or "in progress"
+        outcomes[key] = outcomes.get(key, 0) + 1
+    live = [r for r in attempts if r["answered_at"] is not None
+            and r["answer_kind"] != "machine" and r["outcome"] not in ("machine",)]
+    abandoned = sum(r["abandoned"] for r in attempts)
+    connected = [r for r in attempts if r["outcome"] == "connected"]
+    talk = [r["ended_at"] - r["bridged_at"] for r in connected
+            if r["bridged_at"] is not None and r["ended_at"] is not None]
+    report: dict[str, Any] = {
+        "campaign": campaign, "attempts": len(attempts), "outcomes": outcomes,
+        "live_answers": len(live), "connected": len(connected), "abandoned": abandoned,
+        "abandon_rate": abandoned / len(live) if live else None,
+        "mean_talk_s": sum(talk) / len(talk) if talk else None,
+        "leads": store.lead_counts(campaign),
+        "opt_outs": len(store.opt_out_numbers()),
+        "agent_state_changes": len(store.agent_history(campaign)),
+    }
+    if runner is not None:
+        report["answer_to_bridge"] = runner.stats.latency_summary()
+        report["pacing_policy"] = getattr(runner.policy, "name", type(runner.policy).__name__)
+        report["dial_rate_per_s"] = runner.stats.dials / max(
+            runner.clock() - runner.stats.started_at, 1e-9)
+    return report

@@ -1,0 +1,378 @@
+"""The live runner: the real clock, the engine, the switches and the store in one event loop.
+
+One ``asyncio.TaskGroup`` owns every task (database writer, one event pump per switch, the
+hopper refill, the control socket, reconnect reconciliation); the main loop feeds events to
+the engine with ``time.time()`` stamps, ticks it at ``next_wakeup()`` and executes the
+commands in order. The journal of a batch is committed before any of its originates is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from dialer.commands import (
+    AgentStateChanged,
+    AttemptFinished,
+    CallOutcome,
+    Command,
+    JournalAttempt,
+    Originate,
+    OriginateAgentLeg,
+    RecordOptOut,
+    ReleaseLead,
+)
+from dialer.engine import CampaignConfig, Engine
+from dialer.esl.client import Backoff
+from dialer.esl.errors import EslError
+from dialer.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AnswerKind,
+    CallAnswered,
+    CallBridged,
+    CallHungUp,
+    Event,
+    OriginateFailed,
+)
+from dialer.hangup import HangupCause
+from dialer.runner.control import ControlServer
+from dialer.runner.dbworker import DbWorker
+from dialer.runner.fsmap import EventTranslator, api_line, job_failure_cause
+from dialer.runner.gate import CallingHoursGate
+from dialer.runner.hopper import Hopper
+from dialer.runner.pacing import build_policy
+from dialer.runner.recovery import Recovery
+from dialer.runner.settings import RunnerSettings
+from dialer.runner.stats import RunnerStats
+from dialer.runner.store import AgentSpec, RunnerStore
+from pacing_models.interface import PacingPolicy
+
+log = logging.getLogger("dialer.runner")
+_CONFIG_FIELDS = {f.name for f in fields(CampaignConfig)} - {"campaign_id", "switch_ids"}
+COMPLIANCE_RETRY = 900.0
+"""Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
+
+
+def campaign_config(name: str, stored: dict[str, Any], switch_ids: tuple[str, ...],
+                    ) -> CampaignConfig:
+    values = {key: value for key, value in stored.items() if key in _CONFIG_FIELDS}
+    return CampaignConfig(campaign_id=name, switch_ids=switch_ids, **values)
+
+
+class Runner:
+    """Runs one campaign until ``stop()`` (graceful) or the duration ends."""
+
+    def __init__(self, settings: RunnerSettings, store: RunnerStore, *,
+                 policy: PacingPolicy | None = None, clock: Callable[[], float] = time.time,
+                 login_agents: bool = False, on_agent_change: Callable[
+                     [AgentStateChanged], None] | None = None,
+                 backoff: Backoff = Backoff(), heartbeat_timeout: float = 45.0,
+                 control_socket: Path | None = None, hopper_low_water: int = 20) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.login_agents = login_agents
+        self.on_agent_change = on_agent_change
+        self.campaign = settings.campaign
+        stored = store.campaign_config(self.campaign)
+        switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
+        self.config = campaign_config(self.campaign, stored, switch_ids)
+        self.policy = policy or build_policy(self.config.pacing_policy, self.config.pacing_params)
+        self.max_attempts, self.retry_delay = store.retry_policy(self.campaign)
+        self.agent_specs = {a.agent_id: a for a in store.agents(self.campaign)}
+        self.opt_outs = store.opt_out_numbers()
+        self.gate = CallingHoursGate(self.opt_outs.__contains__)
+        self.hopper = Hopper(hopper_low_water)
+        self.db = DbWorker(store)
+        self.inbox: asyncio.Queue[Event] = asyncio.Queue()
+        self.translator = EventTranslator(self._owns_call, clock)
+        from dialer.runner.switches import SwitchPool
+
+        self.switches = SwitchPool(settings.switches, self.campaign, self.translator,
+                                   self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
+        self.engine: Engine | None = None
+        self.recovery = Recovery(self)
+        self.stats = RunnerStats(clock())
+        self.call_switch: dict[str, str] = {}
+        self.stopping = False
+        self.stop_requested = asyncio.Event()
+        self.control_socket = control_socket
+        self.ready = asyncio.Event()
+        """Set once recovery is done and dialing may start (tests wait on it)."""
+
+    # --- public ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop dialing; calls in progress finish (bounded by ``settings.stop_grace``)."""
+        self.stop_requested.set()
+
+    def post(self, event: Event) -> None:
+        """Feed an event from outside (control socket, simulated agents)."""
+        self.inbox.put_nowait(event)
+
+    def _owns_call(self, call_id: str) -> bool:
+        engine = self.engine
+        return (engine is not None and call_id in engine.calls) or call_id in self.recovery.orphans
+
+    async def run(self, duration: float | None = None) -> None:
+        async with self.switches.running(), asyncio.TaskGroup() as group:
+            background = [group.create_task(self.db.run(), name="db writer")]
+            background += [group.create_task(self.switches.pump(sid), name=f"events {sid}")
+                           for sid in self.switches.clients]
+            if self.control_socket is not None:
+                server = ControlServer(self.control_socket, self.handle_control)
+                await server.start()
+                background.append(group.create_task(server.serve(), name="control"))
+            try:
+                await self._start()
+                background.append(group.create_task(self._refill(), name="hopper"))
+                background.append(group.create_task(self._reconcile_on_reconnect(),
+                                                    name="reconnects"))
+                self.ready.set()
+                await self._loop(duration)
+            finally:
+                for task in background:
+                    task.cancel()
+                await self._close()
+
+    # --- start and stop --------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        ledger_seed = await self.recovery.recover()
+        self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
+                             new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed)
+        await self._refill_once()
+        if self.login_agents:
+            now = self.clock()
+            for spec in self.agent_specs.values():
+                self.post(AgentLoggedIn(now, spec.agent_id, spec.endpoint, spec.skills))
+
+    async def _close(self) -> None:
+        released = self.hopper.drain() + self.hopper.released
+        self.hopper.released = []
+        if released:
+            self.db.write([("UPDATE leads SET status = 'ready' WHERE id = ? AND status = "
+                            "'claimed'", (int(lead_id),)) for lead_id in released])
+        await self.db.close()
+
+    async def _loop(self, duration: float | None) -> None:
+        engine = self.engine
+        assert engine is not None
+        clock = self.clock
+        end_at = None if duration is None else clock() + duration
+        drain_deadline: float | None = None
+        inbox = self.inbox
+        while True:
+            now = clock()
+            if not self.stopping and (self.stop_requested.is_set()
+                                      or (end_at is not None and now >= end_at)):
+                self.stopping = True
+                self.hopper.closed = True
+                drain_deadline = now + self.settings.stop_grace
+                log.info("stopping: no new dials; %d calls in progress", len(engine.calls))
+            if self.stopping:
+                if not engine.calls and not self.recovery.orphans:
+                    break
+                if drain_deadline is not None and now >= drain_deadline:
+                    await self._hang_up_all()
+                    drain_deadline = now + 5.0
+                    if not engine.calls:
+                        break
+            wake = engine.next_wakeup()
+            delay = 0.0 if wake is None else max(0.0, min(wake - now, 1.0))
+            if inbox.empty() and delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        event = await inbox.get()
+                        await self._handle(event)
+            while not inbox.empty():
+                await self._handle(inbox.get_nowait())
+            now = clock()
+            if wake is None or now >= wake:
+                await self._execute(engine.tick(now))
+        await self._log_out_agents()
+
+    async def _hang_up_all(self) -> None:
+        engine = self.engine
+        assert engine is not None
+        for call_id in list(engine.calls):
+            switch_id = self.call_switch.get(call_id)
+            if switch_id is not None and self.switches.connected(switch_id):
+                with contextlib.suppress(EslError):
+                    await self.switches.clients[switch_id].bgapi(
+                        f"uuid_kill {call_id} SYSTEM_SHUTDOWN")
+            else:
+                # The switch is gone: nothing will report this call again.
+                await self._handle(CallHungUp(self.clock(), call_id, HangupCause.SYSTEM_SHUTDOWN))
+
+    async def _log_out_agents(self) -> None:
+        engine = self.engine
+        assert engine is not None
+        now = self.clock()
+        for agent_id in list(engine.pool.agents):
+            await self._execute(engine.handle(AgentLoggedOut(now, agent_id)))
+
+    # --- events ----------------------------------------------------------------------------
+
+    async def _handle(self, event: Event) -> None:
+        engine = self.engine
+        assert engine is not None
+        call_id = getattr(event, "call_id", None)
+        if call_id is not None and call_id in self.recovery.orphans:
+            await self.recovery.orphan_event(event)
+            return
+        self.stats.events_handled += 1
+        if isinstance(event, CallAnswered):
+            self.stats.answered(event.call_id, event.at)
+            self.db.write([("UPDATE attempts SET answered_at = ? WHERE call_id = ?",
+                            (event.at, event.call_id))])
+        elif isinstance(event, CallBridged):
+            self.stats.bridged(event.call_id, event.at)
+            self.db.write([("UPDATE attempts SET bridged_at = ?, agent_id = ? WHERE call_id = ?",
+                            (event.at, event.agent_id, event.call_id))])
+        await self._execute(engine.handle(event))
+
+    # --- commands --------------------------------------------------------------------------
+
+    async def _execute(self, commands: list[Command]) -> None:
+        if not commands:
+            return
+        journals = [c for c in commands if isinstance(c, JournalAttempt)]
+        unjournaled: set[str] = set()
+        if journals:
+            statements = [s for j in journals for s in RunnerStore.journal_statements(j)]
+            try:
+                await self.db.commit(statements)
+            except Exception as error:
+                log.error("journal write failed, not dialing %d calls: %s", len(journals), error)
+                unjournaled = {j.call_id for j in journals}
+        for command in commands:
+            self.stats.commands_executed += 1
+            if isinstance(command, AttemptFinished):
+                self._finished(command)
+            elif isinstance(command, AgentStateChanged):
+                self.db.write([RunnerStore.agent_state_statement(self.campaign, command)])
+                if self.on_agent_change is not None:
+                    self.on_agent_change(command)
+            elif isinstance(command, ReleaseLead):
+                delay = COMPLIANCE_RETRY if command.reason == "compliance" else 0.0
+                self.db.write([("UPDATE leads SET status = 'ready', next_at = ? WHERE id = ?"
+                                " AND status = 'claimed'", (command.at + delay,
+                                                            int(command.lead_id)))])
+            elif isinstance(command, RecordOptOut):
+                # Honoured at once: the gate reads this set at the next dial.
+                self.opt_outs.add(command.number_e164)
+                self.db.write([RunnerStore.opt_out_statement(
+                    command.number_e164, command.at, command.campaign, command.call_id,
+                    command.reason)])
+            elif isinstance(command, JournalAttempt):
+                continue
+            elif isinstance(command, Originate) and command.call_id in unjournaled:
+                self.post(OriginateFailed(self.clock(), command.call_id,
+                                          HangupCause.NORMAL_TEMPORARY_FAILURE))
+            else:
+                await self._send(command)
+        self.hopper.released.clear()
+
+    def _finished(self, command: AttemptFinished) -> None:
+        self.call_switch.pop(command.call_id, None)
+        live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
+        self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
+        self.db.write(self.store.finish_statements(command, self.max_attempts, self.retry_delay))
+
+    async def _send(self, command: Command) -> None:
+        line = api_line(command, self.settings.gateway, self.campaign)
+        if line is None:
+            return
+        if isinstance(command, Originate):
+            switch_id = command.switch_id
+            self.call_switch[command.call_id] = switch_id
+            self.stats.dialed(command.at)
+        elif isinstance(command, OriginateAgentLeg):
+            switch_id = command.switch_id
+            self.translator.add_agent_leg(command.agent_leg_id, command.agent_id)
+            self.call_switch[command.agent_leg_id] = switch_id
+        else:
+            key = getattr(command, "call_id", None) or getattr(command, "agent_leg_id", "")
+            switch_id = self.call_switch.get(key, self.config.switch_ids[0])
+        client = self.switches.clients.get(switch_id)
+        if client is None or not client.connected:
+            self.stats.send_failures += 1
+            if isinstance(command, Originate):
+                # Never dial into a switch that is down: the attempt ends as failed.
+                self.post(OriginateFailed(self.clock(), command.call_id,
+                                          HangupCause.NORMAL_TEMPORARY_FAILURE))
+            return
+        try:
+            _, result = await client.bgapi(line)
+        except EslError as error:
+            self.stats.send_failures += 1
+            log.warning("%s: %s failed: %s", switch_id, line.split()[0], error)
+            return  # the reconnect reconciliation settles what became of this call
+        if isinstance(command, Originate):
+            result.add_done_callback(self._originate_done(command.call_id))
+        else:
+            result.add_done_callback(_ignore_result)
+
+    def _originate_done(self, call_id: str) -> Callable[[asyncio.Future[str]], None]:
+        def done(result: asyncio.Future[str]) -> None:
+            if result.cancelled() or result.exception() is not None:
+                return  # link lost: reconciled when the switch is back
+            cause = job_failure_cause(result.result())
+            if cause is not None:
+                self.stats.originate_failures += 1
+                self.post(OriginateFailed(self.clock(), call_id, cause))
+        return done
+
+    # --- background ------------------------------------------------------------------------
+
+    async def _refill_once(self) -> None:
+        if self.hopper.closed:
+            return
+        wanted = self.hopper.wanted()
+        if wanted:
+            targets = await self.db.call(self.store.claim_leads, self.campaign, wanted,
+                                         self.clock())
+            if self.hopper.closed:
+                await self.db.call(self.store.release_leads, [t.lead_id for t in targets])
+                return
+            self.hopper.add(targets)
+
+    async def _refill(self) -> None:
+        while True:
+            await self._refill_once()
+            await asyncio.sleep(0.2 if not self.hopper.exhausted else 2.0)
+
+    async def _reconcile_on_reconnect(self) -> None:
+        while True:
+            switch_id = await self.switches.reconnected.get()
+            await self.recovery.reconcile_switch(switch_id)
+
+    # --- control ---------------------------------------------------------------------------
+
+    async def handle_control(self, request: dict[str, Any]) -> dict[str, Any]:
+        from dialer.runner.control import dispatch
+
+        return await dispatch(self, request)
+
+    def agent_spec(self, agent_id: str) -> AgentSpec | None:
+        return self.agent_specs.get(agent_id)
+
+    def outcome_counts(self) -> dict[str, int]:
+        return dict(self.stats.outcomes)
+
+
+def _ignore_result(result: asyncio.Future[str]) -> None:
+    if not result.cancelled():
+        result.exception()  # retrieve it so asyncio does not report it as lost
+
+
+__all__ = ["CallOutcome", "Runner", "campaign_config"]

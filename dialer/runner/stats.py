@@ -1,0 +1,69 @@
+"""What the runner measures about itself: dial rate, answer-to-bridge latency, event rate."""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+@dataclass
+class RunnerStats:
+    started_at: float
+    window: float = 60.0
+    events_handled: int = 0
+    commands_executed: int = 0
+    dials: int = 0
+    answers: int = 0
+    live_answers: int = 0
+    bridges: int = 0
+    abandons: int = 0
+    finished: int = 0
+    originate_failures: int = 0
+    send_failures: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    _dial_times: deque[float] = field(default_factory=deque)
+    _answered_at: dict[str, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    """Answer-to-bridge seconds, kept sorted (bisect insert: O(log n) search)."""
+
+    def dialed(self, at: float) -> None:
+        self.dials += 1
+        self._dial_times.append(at)
+
+    def answered(self, call_id: str, at: float) -> None:
+        self.answers += 1
+        self._answered_at[call_id] = at
+
+    def bridged(self, call_id: str, at: float) -> None:
+        self.bridges += 1
+        answered = self._answered_at.pop(call_id, None)
+        if answered is not None:
+            bisect.insort(self.latencies, max(0.0, at - answered))
+
+    def ended(self, call_id: str, outcome: str, abandoned: bool, live: bool) -> None:
+        self.finished += 1
+        self._answered_at.pop(call_id, None)
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        self.abandons += abandoned
+        self.live_answers += live
+
+    def dial_rate(self, now: float) -> float:
+        """Attempts per second over the last ``window`` seconds."""
+        times = self._dial_times
+        while times and times[0] < now - self.window:
+            times.popleft()
+        span = min(self.window, max(now - self.started_at, 1e-9))
+        return len(times) / span
+
+    def latency_summary(self) -> dict[str, float | int | None]:
+        values = self.latencies
+        return {"count": len(values), "median_s": percentile(values, 0.5),
+                "p99_s": percentile(values, 0.99), "max_s": values[-1] if values else None}

@@ -1,0 +1,79 @@
+"""The runner's switches: one supervised ESL client each, reporting up/down and events.
+
+Each ``EslClient`` owns its reconnects (dialer.esl); this module only turns its state changes
+into ``SwitchUp``/``SwitchDown`` for the engine (which stops sending calls to a switch that
+is down) and forwards its events, translated, to the runner's inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+from dialer.esl.client import Backoff, ConnectionState, EslClient
+from dialer.esl.url import EslUrl
+from dialer.events import Event, SwitchDown, SwitchUp
+from dialer.runner.fsmap import SUBSCRIBED_EVENTS, EventTranslator
+
+
+class SwitchPool:
+    def __init__(self, switches: tuple[tuple[str, EslUrl], ...], campaign: str,
+                 translator: EventTranslator, inbox: Callable[[Event], None],
+                 clock: Callable[[], float], heartbeat_timeout: float = 45.0,
+                 backoff: Backoff = Backoff()) -> None:
+        self.translator = translator
+        self.inbox = inbox
+        self.clock = clock
+        self.events_received = 0
+        self.clients: dict[str, EslClient] = {
+            switch_id: EslClient(url, events=SUBSCRIBED_EVENTS,
+                                 heartbeat_timeout=heartbeat_timeout, backoff=backoff)
+            for switch_id, url in switches}
+        self.reconnected: asyncio.Queue[str] = asyncio.Queue()
+        for switch_id, client in self.clients.items():
+            client.add_state_listener(self._listener(switch_id))
+
+    def _listener(self, switch_id: str) -> Callable[[ConnectionState], None]:
+        def changed(state: ConnectionState) -> None:
+            if state is ConnectionState.CONNECTED:
+                self.inbox(SwitchUp(self.clock(), switch_id))
+                self.reconnected.put_nowait(switch_id)
+            elif state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED,
+                           ConnectionState.CLOSED):
+                self.inbox(SwitchDown(self.clock(), switch_id))
+        return changed
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[SwitchPool]:
+        async with contextlib.AsyncExitStack() as stack:
+            for client in self.clients.values():
+                await stack.enter_async_context(client)
+            yield self
+
+    def connected(self, switch_id: str) -> bool:
+        client = self.clients.get(switch_id)
+        return client is not None and client.connected
+
+    async def pump(self, switch_id: str) -> None:
+        """Forward one switch's events until its client closes (run as a task)."""
+        translate = self.translator.translate
+        inbox = self.inbox
+        async for esl_event in self.clients[switch_id].events():
+            self.events_received += 1
+            for event in translate(esl_event):
+                inbox(event)
+
+    async def live_channels(self, switch_id: str) -> set[str] | None:
+        """Unique-IDs of the channels on a switch (``show channels as json``); None if down."""
+        client = self.clients[switch_id]
+        if not client.connected:
+            return None
+        import json
+
+        text = await client.api("show channels as json", timeout=15.0)
+        try:
+            rows = json.loads(text).get("rows", [])
+        except ValueError:
+            return None
+        return {row.get("uuid", "") for row in rows}
