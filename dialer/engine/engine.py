@@ -70,6 +70,7 @@ _NOT_ANSWERED_OUTCOME = {
     DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+_NEVER = float("-inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +145,8 @@ class Engine:
         self._switch_turn = 0
         self.dials = 0
         self.last_decision: PacingDecision | None = None
-        self._next_decision_at = float("-inf")
-        self._now = float("-inf")
+        self._next_decision_at = _NEVER
+        self._now = _NEVER
         """The latest time seen in an event or a tick (wake-ups are never earlier)."""
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
@@ -201,16 +202,18 @@ class Engine:
 
         Never earlier than the latest time the engine has seen; None before any event.
         """
-        if self._now == float("-inf"):
+        now = self._now
+        if now == _NEVER:
             return None
-        candidates = [max(self._next_decision_at, self._now)]
-        deadline = self.pool.next_outbound_deadline()
-        if deadline is not None:
-            candidates.append(deadline)
-        wrap = self.pool.next_wrap_deadline()
-        if wrap is not None:
-            candidates.append(wrap)
-        return min(candidates)
+        wake = self._next_decision_at if self._next_decision_at > now else now
+        pool = self.pool
+        deadline = pool.next_outbound_deadline()
+        if deadline is not None and deadline < wake:
+            wake = deadline
+        wrap = pool.next_wrap_deadline()
+        if wrap is not None and wrap < wake:
+            wake = wrap
+        return wake
 
     def pacing_state(self, now: float) -> PacingState:
         """The snapshot the pacing policy decides on (incremental counters, O(busy agents))."""
