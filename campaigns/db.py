@@ -1,0 +1,102 @@
+"""Opening the campaign database by URL and bringing its schema up to date (Alembic).
+
+SQLite is the embedded default: WAL journal, foreign keys on, a busy timeout, and write
+transactions that start with ``BEGIN IMMEDIATE`` so two processes never deadlock upgrading
+a read lock to a write lock (SQLite's single-writer rule is what makes hopper claims safe
+there). PostgreSQL is used as is; hopper claims use ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from campaigns.errors import CampaignError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(CampaignError):
+    """The campaign database cannot be opened or migrated."""
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path).expanduser()}"
+
+
+def open_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as error:
+        raise DatabaseError(f"database URL {url!r} is not valid: {error}") from error
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, echo=echo, connect_args={"timeout": 60})
+        _configure_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
+    raise DatabaseError(f"database URL {url!r}: only sqlite and postgresql are supported")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _alembic_config(connection: sa.Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
+    """Apply every migration up to ``revision``; returns the revision now current."""
+    from alembic import command
+
+    try:
+        with engine.begin() as connection:
+            command.upgrade(_alembic_config(connection), revision)
+    except sa.exc.OperationalError as error:
+        raise DatabaseError(f"cannot migrate {engine.url!r}: {error.orig}") from error
+    return current_revision(engine)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config(None)  # type: ignore[arg-type]
+    return ScriptDirectory.from_config(config).get_current_head()

@@ -1,0 +1,218 @@
+"""The hopper: which leads to dial next, claimed so no two dialer processes take the same.
+
+Order: due callbacks first, then priority (high first), then retry schedule (earliest due
+first; never-dialed leads after due retries), then lead id. A lead is a candidate when its
+status is new/retry/callback, it is due, its daily cap is not reached, and it is not held by
+an unexpired claim. Each candidate passes the campaign's own calling schedule and then the
+compliance check (``SelectionCheck``) at selection time; the runner checks again at dial time.
+
+Claims carry an owner and an expiry: a process that dies leaves claims that simply expire
+and the leads return to the pool. PostgreSQL locks candidates with
+``SELECT … FOR UPDATE SKIP LOCKED`` so concurrent claimers skip each other's rows; SQLite
+serialises claimers with its single-writer ``BEGIN IMMEDIATE`` transaction.
+
+These functions are methods of ``CampaignStore`` (bound there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from campaigns.models import DIALABLE_STATUSES, Callback, CallbackStatus, Lead, LeadStatus
+from campaigns.settings import CampaignSettings, CampaignState
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignRef, CampaignStore
+
+BLOCKED_RECHECK = timedelta(minutes=15)
+"""A lead refused for now (outside a window) is looked at again after this long."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedLead:
+    """A lead claimed for one dialer process until ``claim_expires_at``."""
+
+    lead_id: int
+    campaign_id: int
+    campaign: str
+    phone: str
+    attempt_number: int
+    """The attempt this dial would be (1 for the first)."""
+    priority: int
+    status: str
+    timezone: str | None
+    state: str | None
+    postal_code: str | None
+    first_name: str | None
+    last_name: str | None
+    custom: dict[str, Any] = field(default_factory=dict)
+    consent: list[Any] = field(default_factory=list)
+    attempts_today: int = 0
+    callback_id: int | None = None
+    callback_agent_id: int | None = None
+    """The agent the callback is promised to (None: anyone)."""
+    owner_agent_id: int | None = None
+    claimed_by: str = ""
+    claim_expires_at: datetime | None = None
+
+    @property
+    def timezones(self) -> tuple[str, ...]:
+        return tuple(z for z in (self.timezone or "").split(",") if z)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionVerdict:
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+    permanent: bool = False
+    """Never dialable in this campaign (e.g. on a DNC list): the lead becomes suppressed."""
+    retry_at: datetime | None = None
+    """When to look again (e.g. the calling window opens); default 15 minutes."""
+
+
+class SelectionCheck(Protocol):
+    """The compliance engine as the hopper sees it."""
+
+    def __call__(self, lead: ClaimedLead, settings: CampaignSettings, at: datetime
+                 ) -> SelectionVerdict: ...
+
+
+def allow_all(lead: ClaimedLead, settings: CampaignSettings, at: datetime) -> SelectionVerdict:
+    """No compliance check (tests and simulations only)."""
+    return SelectionVerdict(True)
+
+
+def schedule_verdict(lead: ClaimedLead, settings: CampaignSettings, at: datetime
+                     ) -> SelectionVerdict:
+    """The campaign's own calling schedule in the callee's local time (every candidate zone
+    of the area code must be inside it). A lead with no known zone is left to compliance."""
+    window = settings.schedule
+    for name in lead.timezones:
+        try:
+            local = at.astimezone(ZoneInfo(name))
+        except ZoneInfoNotFoundError:
+            continue
+        if local.weekday() not in window.days or not window.start <= local.time() < window.end:
+            return SelectionVerdict(False, (f"schedule:outside {window.start}-{window.end} "
+                                            f"in {name}",))
+    return SelectionVerdict(True)
+
+
+def _claimed(lead: Lead, campaign: str, callback: Callback | None, owner: str,
+             expires: datetime | None) -> ClaimedLead:
+    return ClaimedLead(
+        lead_id=lead.id, campaign_id=lead.campaign_id, campaign=campaign, phone=lead.phone,
+        attempt_number=lead.attempts + 1, priority=lead.priority, status=lead.status,
+        timezone=lead.timezone, state=lead.state, postal_code=lead.postal_code,
+        first_name=lead.first_name, last_name=lead.last_name, custom=dict(lead.custom or {}),
+        consent=list(lead.consent or []), attempts_today=lead.attempts_today,
+        callback_id=callback.id if callback else None,
+        callback_agent_id=callback.agent_id if callback else None,
+        owner_agent_id=lead.owner_agent_id, claimed_by=owner, claim_expires_at=expires)
+
+
+def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: str,
+                now: datetime, check: SelectionCheck | None = None,
+                ttl: timedelta | None = None) -> list[ClaimedLead]:
+    """Claim up to ``n`` dialable leads for ``owner`` (none unless the campaign runs).
+
+    ``check`` is the compliance callable (default: none — the runner must pass one for a
+    live campaign). Leads it refuses permanently become ``suppressed`` with the reason;
+    others are looked at again at ``retry_at``.
+    """
+    claimed: list[ClaimedLead] = []
+    if n <= 0:
+        return claimed
+    today = now.date().isoformat()
+    with self.session() as session:
+        row = self._campaign(session, campaign)
+        if row.state != CampaignState.RUNNING:
+            return claimed
+        settings = CampaignSettings.model_validate(row.settings)
+        expires = now + (ttl or timedelta(seconds=settings.claim_ttl_seconds))
+        for _round in range(5):
+            query = (
+                select(Lead)
+                .where(
+                    Lead.campaign_id == row.id,
+                    Lead.status.in_([s.value for s in DIALABLE_STATUSES]),
+                    sa.or_(Lead.next_attempt_at.is_(None), Lead.next_attempt_at <= now),
+                    sa.or_(Lead.claimed_by.is_(None), Lead.claim_expires_at < now),
+                    sa.or_(Lead.attempts_day.is_(None), Lead.attempts_day != today,
+                           Lead.attempts_today < settings.max_attempts_per_day),
+                )
+                .order_by(
+                    sa.case((Lead.status == LeadStatus.CALLBACK.value, 0), else_=1),
+                    Lead.priority.desc(),
+                    sa.nulls_last(Lead.next_attempt_at.asc()),
+                    Lead.id,
+                )
+                .limit(max(n - len(claimed), 1) * 2)
+            )
+            if self.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            candidates = list(session.exec(query))
+            if not candidates:
+                break
+            callbacks = _pending_callbacks(session, [c.id for c in candidates], now)
+            for lead in candidates:
+                if len(claimed) >= n:
+                    break
+                view = _claimed(lead, row.name, callbacks.get(lead.id), owner, expires)
+                verdict = schedule_verdict(view, settings, now)
+                if verdict.allowed and check is not None:
+                    verdict = check(view, settings, now)
+                if verdict.allowed:
+                    lead.claimed_by, lead.claim_expires_at = owner, expires
+                    lead.block_reason = None
+                    claimed.append(view)
+                elif verdict.permanent:
+                    lead.status = LeadStatus.SUPPRESSED
+                    lead.block_reason = "; ".join(verdict.reasons)[:500]
+                    lead.next_attempt_at = None
+                else:
+                    lead.block_reason = "; ".join(verdict.reasons)[:500]
+                    lead.next_attempt_at = verdict.retry_at or now + BLOCKED_RECHECK
+                session.add(lead)
+            session.flush()
+            if len(claimed) >= n:
+                break
+        session.commit()
+    return claimed
+
+
+def _pending_callbacks(session: Any, lead_ids: list[int], now: datetime
+                       ) -> dict[int, Callback]:
+    rows = session.exec(select(Callback).where(
+        Callback.lead_id.in_(lead_ids), Callback.status == CallbackStatus.PENDING,
+        Callback.due_at <= now).order_by(Callback.due_at))
+    found: dict[int, Callback] = {}
+    for callback in rows:
+        found.setdefault(callback.lead_id, callback)
+    return found
+
+
+def release_lead(self: CampaignStore, lead_id: int, *, owner: str | None = None) -> bool:
+    """Give back a claimed lead that was not dialed. False if ``owner`` no longer holds it."""
+    with self.session() as session:
+        query = sa.update(Lead).where(Lead.id == lead_id)
+        if owner is not None:
+            query = query.where(Lead.claimed_by == owner)
+        result = session.execute(query.values(claimed_by=None, claim_expires_at=None))
+        session.commit()
+        return bool(result.rowcount)
+
+
+def release_claims(self: CampaignStore, owner: str) -> int:
+    """Give back every claim ``owner`` holds (clean shutdown of a dialer process)."""
+    with self.session() as session:
+        result = session.execute(sa.update(Lead).where(Lead.claimed_by == owner).values(
+            claimed_by=None, claim_expires_at=None))
+        session.commit()
+        return int(result.rowcount or 0)

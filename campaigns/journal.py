@@ -1,0 +1,353 @@
+"""The attempt journal, the abandonment ledger, agent state history and callbacks.
+
+These functions are methods of ``CampaignStore`` (bound there); ``self`` is the store.
+
+Journal rule for the live runner: ``begin_attempt`` is written *before* the originate is
+sent, so a crash can never leave a dial the database does not know about; the attempt is
+then updated as the call progresses and closed by ``finish_attempt``. ``open_attempts``
+lists attempts never closed (for reconciliation with the switch after a restart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from campaigns.errors import CampaignError
+from campaigns.models import (
+    AgentState,
+    AgentStateChange,
+    AnswerKind,
+    CallAttempt,
+    Callback,
+    CallbackStatus,
+    Disposition,
+    Lead,
+    LeadStatus,
+)
+from campaigns.settings import CampaignSettings, Outcome
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignRef, CampaignStore
+
+# What a non-final disposition means for the next retry.
+_DISPOSITION_RETRY_OUTCOME = {"NA": Outcome.NO_ANSWER, "AM": Outcome.MACHINE,
+                              "DROP": Outcome.ABANDONED}
+
+_UPDATABLE = frozenset({
+    "answered_at", "bridged_at", "answer_kind", "agent_id", "recording_path", "switch_node",
+    "call_uuid", "hangup_cause", "abandoned", "caller_id", "compliance_decision",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCounts:
+    """Live answers and abandons of one campaign in ``[since, until)``."""
+
+    live_answers: int
+    abandons: int
+    since: datetime
+    until: datetime
+
+    @property
+    def rate(self) -> float:
+        """Abandonment rate: abandons ÷ live answers (47 CFR 64.1200(a)(7)(i))."""
+        return self.abandons / self.live_answers if self.live_answers else 0.0
+
+
+def begin_attempt(self: CampaignStore, lead_id: int, *, at: datetime, phone: str | None = None,
+                  call_uuid: str | None = None, caller_id: str | None = None,
+                  switch_node: str | None = None, process_owner: str | None = None,
+                  compliance_decision: str | None = None) -> CallAttempt:
+    """Journal a dial before its originate is sent; the lead goes ``in_call``."""
+    day = at.date().isoformat()
+    with self.session() as session:
+        lead = session.get(Lead, lead_id, with_for_update=self.is_postgres)
+        if lead is None:
+            raise CampaignError(f"no lead with id {lead_id}")
+        callback = session.exec(select(Callback).where(
+            Callback.lead_id == lead_id, Callback.status == CallbackStatus.PENDING,
+            Callback.due_at <= at)).first()
+        lead.attempts_today = (lead.attempts_today if lead.attempts_day == day else 0) + 1
+        lead.attempts_day = day
+        lead.attempts += 1
+        lead.last_attempt_at = at
+        lead.status = LeadStatus.IN_CALL
+        lead.claimed_by = None
+        lead.claim_expires_at = None
+        attempt = CallAttempt(
+            campaign_id=lead.campaign_id, lead_id=lead.id, phone=phone or lead.phone,
+            call_uuid=call_uuid, attempt_number=lead.attempts, dialed_at=at,
+            caller_id=caller_id, switch_node=switch_node, process_owner=process_owner,
+            compliance_decision=compliance_decision,
+            callback_id=callback.id if callback else None)
+        if callback is not None:
+            campaign = self._campaign(session, lead.campaign_id)
+            grace = timedelta(minutes=CampaignSettings.model_validate(
+                campaign.settings).callback_grace_minutes)
+            callback.status = (CallbackStatus.KEPT if at <= callback.due_at + grace
+                               else CallbackStatus.MISSED)
+            callback.done_at = at
+            session.add(callback)
+        session.add(lead)
+        session.add(attempt)
+        session.commit()
+        return attempt
+
+
+def update_attempt(self: CampaignStore, attempt_id: int, **fields: Any) -> CallAttempt:
+    """Record call progress: ``answered_at``, ``answer_kind`` (live/machine/unknown),
+    ``bridged_at``, ``agent_id``, ``recording_path``, ``switch_node``, ``call_uuid``, ...
+    """
+    unknown = set(fields) - _UPDATABLE
+    if unknown:
+        raise CampaignError(f"update_attempt: unknown fields {sorted(unknown)}")
+    if "answer_kind" in fields and fields["answer_kind"] is not None:
+        fields["answer_kind"] = AnswerKind(fields["answer_kind"]).value
+    with self.session() as session:
+        attempt = session.get(CallAttempt, attempt_id)
+        if attempt is None:
+            raise CampaignError(f"no call attempt with id {attempt_id}")
+        for name, value in fields.items():
+            setattr(attempt, name, value)
+        session.add(attempt)
+        session.commit()
+        return attempt
+
+
+def finish_attempt(self: CampaignStore, attempt_id: int, *, ended_at: datetime,
+                   outcome: Outcome | str, hangup_cause: str | None = None,
+                   abandoned: bool | None = None, answer_kind: str | None = None
+                   ) -> CallAttempt:
+    """Close the attempt and reschedule its lead by the campaign's retry rules.
+
+    ``outcome`` is an ``Outcome`` (``dialer.hangup.DialOutcome`` values are accepted).
+    For ``answered`` the lead waits in ``in_call`` for ``set_disposition``.
+    """
+    outcome = Outcome(str(outcome))
+    with self.session() as session:
+        attempt = session.get(CallAttempt, attempt_id)
+        if attempt is None:
+            raise CampaignError(f"no call attempt with id {attempt_id}")
+        attempt.ended_at = ended_at
+        attempt.outcome = outcome.value
+        attempt.hangup_cause = hangup_cause or attempt.hangup_cause
+        if answer_kind is not None:
+            attempt.answer_kind = AnswerKind(answer_kind).value
+        if abandoned is not None:
+            attempt.abandoned = abandoned
+        if outcome is Outcome.ABANDONED:
+            attempt.abandoned = True
+        session.add(attempt)
+        lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
+        if lead is not None and outcome is not Outcome.ANSWERED:
+            settings = CampaignSettings.model_validate(
+                self._campaign(session, lead.campaign_id).settings)
+            _reschedule(lead, outcome, settings, ended_at)
+            session.add(lead)
+        session.commit()
+        return attempt
+
+
+def _reschedule(lead: Lead, outcome: Outcome, settings: CampaignSettings, at: datetime) -> None:
+    rule = settings.retry_rule(outcome)
+    lead.last_outcome = outcome.value
+    if outcome is Outcome.BAD_NUMBER:
+        lead.status = LeadStatus.INVALID
+        lead.next_attempt_at = None
+    elif rule.delay_minutes is None or lead.attempts >= rule.max_attempts:
+        lead.status = LeadStatus.DONE
+        lead.next_attempt_at = None
+    else:
+        lead.status = LeadStatus.RETRY
+        lead.next_attempt_at = at + timedelta(minutes=rule.delay_minutes)
+
+
+def set_disposition(self: CampaignStore, attempt_id: int, code: str, *, at: datetime,
+                    callback_at: datetime | None = None, callback_agent_id: int | None = None,
+                    note: str | None = None) -> CallAttempt:
+    """The agent's disposition of an answered attempt; decides the lead's future.
+
+    Final → done; DNC → suppressed (the runner also adds the number to the internal DNC);
+    callback (needs ``callback_at``) → a callback row; other non-final → retry rules.
+    """
+    with self.session() as session:
+        attempt = session.get(CallAttempt, attempt_id)
+        if attempt is None:
+            raise CampaignError(f"no call attempt with id {attempt_id}")
+        campaign = self._campaign(session, attempt.campaign_id)
+        settings = CampaignSettings.model_validate(campaign.settings)
+        disposition = session.get(Disposition, code)
+        if disposition is None or code not in settings.allowed_dispositions:
+            raise CampaignError(
+                f"disposition {code!r} is not allowed in campaign {campaign.name!r} "
+                f"(allowed: {', '.join(settings.allowed_dispositions)})")
+        attempt.disposition = code
+        attempt.wrapped_at = at
+        session.add(attempt)
+        lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
+        if lead is not None:
+            lead.last_outcome = attempt.outcome or lead.last_outcome
+            if disposition.dnc:
+                lead.status, lead.next_attempt_at = LeadStatus.SUPPRESSED, None
+                lead.block_reason = "disposition:DNC"
+            elif disposition.callback:
+                if callback_at is None:
+                    raise CampaignError(f"disposition {code!r} needs a callback time")
+                session.add(Callback(campaign_id=lead.campaign_id, lead_id=lead.id,
+                                     due_at=callback_at, agent_id=callback_agent_id,
+                                     note=note, created_at=at))
+                lead.status, lead.next_attempt_at = LeadStatus.CALLBACK, callback_at
+            elif disposition.final:
+                lead.status, lead.next_attempt_at = LeadStatus.DONE, None
+            else:
+                _reschedule(lead, _DISPOSITION_RETRY_OUTCOME.get(code, Outcome.NO_ANSWER),
+                            settings, at)
+            session.add(lead)
+        session.commit()
+        return attempt
+
+
+def attempt(self: CampaignStore, attempt_id: int) -> CallAttempt:
+    with self.session() as session:
+        found = session.get(CallAttempt, attempt_id)
+        if found is None:
+            raise CampaignError(f"no call attempt with id {attempt_id}")
+        return found
+
+
+def open_attempts(self: CampaignStore, *, process_owner: str | None = None,
+                  campaign: CampaignRef | None = None) -> list[CallAttempt]:
+    """Attempts journaled but never finished (a crashed process leaves these)."""
+    with self.session() as session:
+        query = select(CallAttempt).where(CallAttempt.ended_at.is_(None))
+        if process_owner is not None:
+            query = query.where(CallAttempt.process_owner == process_owner)
+        if campaign is not None:
+            query = query.where(CallAttempt.campaign_id == self._campaign(session, campaign).id)
+        return list(session.exec(query.order_by(CallAttempt.id)))
+
+
+def attempts_for_number(self: CampaignStore, phone_e164: str, since: datetime
+                        ) -> list[CallAttempt]:
+    with self.session() as session:
+        return list(session.exec(select(CallAttempt).where(
+            CallAttempt.phone == phone_e164, CallAttempt.dialed_at >= since
+        ).order_by(CallAttempt.dialed_at)))
+
+
+def _live_condition() -> Any:
+    # A person answered: live, or unknown (AMD undecided or off) which counts as live.
+    return sa.and_(CallAttempt.answered_at.is_not(None),
+                   sa.or_(CallAttempt.answer_kind.is_(None),
+                          CallAttempt.answer_kind != AnswerKind.MACHINE.value))
+
+
+def ledger_counts(self: CampaignStore, campaign: CampaignRef, *, now: datetime,
+                  window: timedelta = timedelta(days=30)) -> LedgerCounts:
+    """Live answers and abandons answered in ``[now - window, now)``, shared by every
+    process dialing this campaign (US: 30 days; Ofcom: 24 hours)."""
+    since = now - window
+    with self.session() as session:
+        campaign_id = self._campaign(session, campaign).id
+        row = session.exec(select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((CallAttempt.abandoned, 1), else_=0)), 0),
+        ).where(CallAttempt.campaign_id == campaign_id, _live_condition(),
+                CallAttempt.answered_at >= since, CallAttempt.answered_at < now)).one()
+    return LedgerCounts(live_answers=int(row[0]), abandons=int(row[1]), since=since, until=now)
+
+
+def ledger_entries(self: CampaignStore, campaign: CampaignRef, *, since: datetime
+                   ) -> list[tuple[datetime, bool]]:
+    """(answered_at, abandoned) of every live answer since ``since`` — the seed of the
+    engine's ``AbandonLedger`` when a process starts."""
+    with self.session() as session:
+        campaign_id = self._campaign(session, campaign).id
+        rows = session.exec(select(CallAttempt.answered_at, CallAttempt.abandoned).where(
+            CallAttempt.campaign_id == campaign_id, _live_condition(),
+            CallAttempt.answered_at >= since).order_by(CallAttempt.answered_at))
+        return [(at, bool(abandoned)) for at, abandoned in rows]
+
+
+def record_agent_state(self: CampaignStore, agent: int | str, state: AgentState | str, *,
+                       at: datetime, reason: str | None = None,
+                       campaign: CampaignRef | None = None, attempt_id: int | None = None,
+                       disposition: str | None = None) -> AgentStateChange:
+    """Append to the agent's state history (pause reasons in ``reason``)."""
+    state = AgentState(state)
+    with self.session() as session:
+        agent_id = agent if isinstance(agent, int) else self.agent(agent).id
+        campaign_id = self._campaign(session, campaign).id if campaign is not None else None
+        change = AgentStateChange(agent_id=agent_id, campaign_id=campaign_id, state=state.value,
+                                  reason=reason, at=at, attempt_id=attempt_id,
+                                  disposition=disposition)
+        session.add(change)
+        session.commit()
+        return change
+
+
+def agent_states(self: CampaignStore, agent: int | str | None = None, *,
+                 since: datetime | None = None) -> list[AgentStateChange]:
+    with self.session() as session:
+        query = select(AgentStateChange)
+        if agent is not None:
+            agent_id = agent if isinstance(agent, int) else self.agent(agent).id
+            query = query.where(AgentStateChange.agent_id == agent_id)
+        if since is not None:
+            query = query.where(AgentStateChange.at >= since)
+        return list(session.exec(query.order_by(AgentStateChange.at, AgentStateChange.id)))
+
+
+def schedule_callback(self: CampaignStore, lead_id: int, due_at: datetime, *, at: datetime,
+                      agent_id: int | None = None, note: str | None = None) -> Callback:
+    """A callback: the lead is dialed first once ``due_at`` comes (by ``agent_id`` or anyone)."""
+    with self.session() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            raise CampaignError(f"no lead with id {lead_id}")
+        callback = Callback(campaign_id=lead.campaign_id, lead_id=lead_id, due_at=due_at,
+                            agent_id=agent_id, note=note, created_at=at)
+        lead.status, lead.next_attempt_at = LeadStatus.CALLBACK, due_at
+        session.add(callback)
+        session.add(lead)
+        session.commit()
+        return callback
+
+
+def due_callbacks(self: CampaignStore, campaign: CampaignRef, *, now: datetime
+                  ) -> list[Callback]:
+    with self.session() as session:
+        campaign_id = self._campaign(session, campaign).id
+        return list(session.exec(select(Callback).where(
+            Callback.campaign_id == campaign_id, Callback.status == CallbackStatus.PENDING,
+            Callback.due_at <= now).order_by(Callback.due_at)))
+
+
+def cancel_callback(self: CampaignStore, callback_id: int, *, at: datetime) -> Callback:
+    with self.session() as session:
+        callback = session.get(Callback, callback_id)
+        if callback is None:
+            raise CampaignError(f"no callback with id {callback_id}")
+        callback.status, callback.done_at = CallbackStatus.CANCELLED, at
+        session.add(callback)
+        session.commit()
+        return callback
+
+
+def mark_missed_callbacks(self: CampaignStore, campaign: CampaignRef, *, now: datetime) -> int:
+    """Pending callbacks past due + grace become ``missed`` (the lead stays dialable)."""
+    with self.session() as session:
+        campaign_row = self._campaign(session, campaign)
+        grace = timedelta(minutes=CampaignSettings.model_validate(
+            campaign_row.settings).callback_grace_minutes)
+        result = session.execute(sa.update(Callback).where(
+            Callback.campaign_id == campaign_row.id, Callback.status == CallbackStatus.PENDING,
+            Callback.due_at < now - grace).values(status=CallbackStatus.MISSED.value,
+                                                  done_at=now))
+        session.commit()
+        return int(result.rowcount or 0)

@@ -1,0 +1,178 @@
+"""Reading lead files: CSV/TSV/XLSX, encoding and delimiter detection, column mapping.
+
+Encodings: UTF-8 with or without BOM, cp1251 and latin-1. Bytes that are valid UTF-8 are
+UTF-8 (the chance of cp1251/latin-1 text being valid UTF-8 by accident is negligible);
+otherwise cp1251 is chosen when high bytes come in runs (Cyrillic words are written
+entirely in 0xC0–0xFF), latin-1 when they are isolated accents among ASCII letters.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from campaigns.errors import LeadImportError
+
+LEAD_FIELDS = ("phone", "alt_phones", "first_name", "last_name", "state", "postal_code",
+               "timezone", "priority", "consent")
+"""Fields a column may map to; every other column is kept in the lead's ``custom`` fields."""
+
+# Header words (normalised: lower case, letters and digits only) that name each field.
+_HEADER_GUESSES: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "phonenumber", "phoneno", "telephone", "tel", "number", "msisdn",
+              "mobile", "cell", "primaryphone", "phone1", "homephone", "dialnumber",
+              "телефон", "numero", "téléphone", "telefono"),
+    "alt_phones": ("altphone", "alternatephone", "phone2", "phone3", "altnumber",
+                   "workphone", "secondaryphone", "otherphone", "mobile2"),
+    "first_name": ("firstname", "first", "givenname", "fname", "forename", "имя", "prenom",
+                   "prénom", "nombre"),
+    "last_name": ("lastname", "last", "surname", "familyname", "lname", "фамилия", "nom",
+                  "apellido"),
+    "state": ("state", "province", "region", "st", "stateprovince"),
+    "postal_code": ("zip", "zipcode", "postalcode", "postcode", "postal", "zip5"),
+    "timezone": ("timezone", "tz", "tzname", "zone"),
+    "priority": ("priority", "rank", "prio"),
+    "consent": ("consent", "consentdate", "optin", "optindate", "pewc"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTable:
+    """A lead file read into strings, with what was detected."""
+
+    path: Path
+    frame: pd.DataFrame          # every cell a str ("" when empty)
+    encoding: str | None         # None for XLSX
+    delimiter: str | None        # None for XLSX
+    first_line: int              # file line (1-based) of the first data row
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\W_]+", "", header.strip().lower())
+
+
+def guess_mapping(headers: list[str]) -> dict[str, list[str]]:
+    """field → columns, guessed from header words (``alt_phones`` may take several)."""
+    mapping: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for field in LEAD_FIELDS:
+        for header in headers:
+            if header in used or _norm(header) not in _HEADER_GUESSES[field]:
+                continue
+            if field != "alt_phones" and field in mapping:
+                continue
+            mapping.setdefault(field, []).append(header)
+            used.add(header)
+    return mapping
+
+
+def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | None,
+                    path: Path) -> dict[str, list[str]]:
+    """Explicit ``field=column`` choices over guesses; errors name the file and field."""
+    mapping = guess_mapping(headers)
+    for field, columns in (explicit or {}).items():
+        if field not in LEAD_FIELDS:
+            raise LeadImportError(f"unknown lead field {field!r}; fields: {', '.join(LEAD_FIELDS)}",
+                                  path=str(path), field=field)
+        chosen = [columns] if isinstance(columns, str) else list(columns)
+        for column in chosen:
+            if column not in headers:
+                raise LeadImportError(
+                    f"column {column!r} is not in the header ({', '.join(headers)})",
+                    path=str(path), line=1, field=field)
+        for other in mapping.values():  # a column maps to one field only
+            other[:] = [c for c in other if c not in chosen]
+        mapping[field] = chosen
+    mapping = {f: cols for f, cols in mapping.items() if cols}
+    if "phone" not in mapping:
+        raise LeadImportError(
+            f"no phone column found in the header ({', '.join(headers)}); "
+            "name it with --map phone=COLUMN", path=str(path), line=1, field="phone")
+    return mapping
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        if error.start >= len(sample) - 4:  # a character cut by the end of the sample
+            return "utf-8"
+    high_runs = re.findall(rb"[\x80-\xff]+", sample)
+    long_runs = sum(1 for run in high_runs if len(run) >= 3)
+    return "cp1251" if high_runs and long_runs * 3 >= len(high_runs) else "latin-1"
+
+
+def _detect_delimiter(header_line: str, suffix: str) -> str:
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    counts = {d: header_line.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_lead_file(path: str | Path, *, encoding: str | None = None,
+                   delimiter: str | None = None, sheet: str | int | None = None) -> LeadTable:
+    """Read a CSV/TSV/XLSX lead file into strings (bad structure raises with the line)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LeadImportError("file not found", path=str(path))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, sheet)
+    data = path.read_bytes()
+    if encoding is None:
+        encoding = detect_encoding(data[: 4 << 20])
+        if encoding == "utf-8":
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line = data.count(b"\n", 0, error.start) + 1
+                encoding = detect_encoding(data)
+                if encoding == "utf-8":
+                    raise LeadImportError(
+                        f"not valid UTF-8 at byte {error.start}; give --encoding",
+                        path=str(path), line=line) from error
+    try:
+        codecs.lookup(encoding)
+    except LookupError as error:
+        raise LeadImportError(f"unknown encoding {encoding!r}", path=str(path)) from error
+    head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
+    first = head.splitlines()[0] if head else ""
+    delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False,
+            encoding=encoding, engine="c", quoting=csv.QUOTE_MINIMAL, skipinitialspace=False)
+    except pd.errors.ParserError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise LeadImportError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {error}",
+                              path=str(path), line=int(match.group(1)) if match else None
+                              ) from error
+    except UnicodeDecodeError as error:
+        raise LeadImportError(f"cannot decode as {encoding}: {error}; give --encoding",
+                              path=str(path)) from error
+    except pd.errors.EmptyDataError as error:
+        raise LeadImportError("the file is empty", path=str(path)) from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return LeadTable(path, frame, encoding, delimiter, 2)
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> LeadTable:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                              engine="openpyxl", keep_default_na=False)
+    except (ValueError, KeyError, OSError) as error:
+        raise LeadImportError(f"cannot read the workbook: {error}", path=str(path)) from error
+    except Exception as error:  # openpyxl raises zipfile/XML errors for a corrupt file
+        raise LeadImportError(f"not a readable XLSX workbook: {error}", path=str(path)) from error
+    frame = frame.fillna("").astype(str)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return LeadTable(path, frame, None, None, 2)

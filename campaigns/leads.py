@@ -1,0 +1,333 @@
+"""Lead import: normalise, reject, infer, and bulk insert — all or nothing, or in batches.
+
+Rows are never turned into ORM objects: a million-row file is normalised column-wise
+(``campaigns.phones``) and written with the driver's own bulk path (SQLite ``executemany``,
+PostgreSQL ``COPY``). Rejected rows (bad number, duplicate in the file, already in the
+campaign, bad priority) go to a rejects CSV with line, field and reason; they never stop
+the import. Structural problems (no phone column, undecodable file) stop it before any
+write. In ``atomic`` mode the whole import is one transaction; in ``batches`` mode each
+batch commits on its own and the report lists the committed line ranges, so a failed run
+resumes with ``start_line`` (numbers already imported would be rejected as duplicates).
+
+These functions ``add_leads``/``import_file`` are methods of ``CampaignStore``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from campaigns.errors import LeadImportError
+from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
+from campaigns.models import Lead, LeadList, LeadStatus
+from campaigns.phones import area_codes, lookup_area, normalise_series
+from campaigns.settings import CampaignSettings
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignRef, CampaignStore
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): called as an import advances."""
+
+INSERT_COLUMNS = ("campaign_id", "list_id", "phone", "alt_phones", "first_name", "last_name",
+                  "custom", "timezone", "state", "postal_code", "consent", "status", "attempts",
+                  "attempts_today", "priority", "source_line")
+
+
+@dataclass(frozen=True, slots=True)
+class LeadInput:
+    """One lead given programmatically (``CampaignStore.add_leads``)."""
+
+    phone: str
+    first_name: str | None = None
+    last_name: str | None = None
+    alt_phones: Sequence[str] = ()
+    state: str | None = None
+    postal_code: str | None = None
+    timezone: str | None = None
+    priority: int = 0
+    custom: dict[str, Any] = field(default_factory=dict)
+    consent: Sequence[dict[str, Any]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    path: str | None
+    list_id: int | None
+    rows_read: int
+    imported: int
+    rejected: int
+    rejects_path: str | None
+    mapping: dict[str, list[str]]
+    encoding: str | None
+    delimiter: str | None
+    batches: tuple[tuple[int, int], ...]
+    """Committed (first line, last line) ranges."""
+    seconds: float
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+
+def add_leads(self: CampaignStore, campaign: CampaignRef, leads: Iterable[LeadInput], *,
+              at: datetime, list_name: str = "api") -> ImportReport:
+    """Add leads given in code; same normalisation, rejects and dedup as a file import."""
+    rows = list(leads)
+    frame = pd.DataFrame({
+        "phone": [r.phone for r in rows],
+        "first_name": [r.first_name or "" for r in rows],
+        "last_name": [r.last_name or "" for r in rows],
+        "state": [r.state or "" for r in rows],
+        "postal_code": [r.postal_code or "" for r in rows],
+        "timezone": [r.timezone or "" for r in rows],
+        "priority": [str(r.priority) for r in rows],
+    }, dtype=object)
+    extras = {"alt": [list(r.alt_phones) for r in rows], "custom": [r.custom for r in rows],
+              "consent": [list(r.consent) for r in rows]}
+    table = LeadTable(Path(list_name), frame, None, None, 1)
+    mapping = {name: [name] for name in frame.columns}
+    return _run_import(self, campaign, table, mapping, at=at, list_name=list_name,
+                       rejects_path=None, extras=extras)
+
+
+def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *, at: datetime,
+                mapping: dict[str, str | list[str]] | None = None, encoding: str | None = None,
+                delimiter: str | None = None, sheet: str | int | None = None,
+                default_region: str | None = None, list_name: str | None = None,
+                rejects_path: str | Path | None = None, mode: str = "atomic",
+                batch_size: int = 100_000, start_line: int | None = None,
+                progress: Progress | None = None) -> ImportReport:
+    """Import a CSV/TSV/XLSX lead file into a new lead list of the campaign."""
+    if mode not in ("atomic", "batches"):
+        raise LeadImportError(f"import mode {mode!r}: use atomic or batches")
+    started = time.perf_counter()
+    if progress:
+        progress("read", 0, 1)
+    table = read_lead_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
+    resolved = resolve_mapping(list(table.frame.columns), mapping, table.path)
+    if start_line is not None and start_line > table.first_line:
+        skip = start_line - table.first_line
+        table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
+                          start_line)
+    if rejects_path is None:
+        rejects_path = table.path.with_name(table.path.name + ".rejects.csv")
+    return _run_import(self, campaign, table, resolved, at=at,
+                       list_name=list_name or table.path.name, rejects_path=Path(rejects_path),
+                       default_region=default_region, mode=mode, batch_size=batch_size,
+                       progress=progress, started=started)
+
+
+def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> pd.Series | None:
+    columns = mapping.get(name)
+    if not columns:
+        return None
+    return frame[columns[0]].astype(str).str.strip().replace("", None)
+
+
+def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
+                mapping: dict[str, list[str]], *, at: datetime, list_name: str,
+                rejects_path: Path | None, default_region: str | None = None,
+                mode: str = "atomic", batch_size: int = 100_000,
+                progress: Progress | None = None, started: float | None = None,
+                extras: dict[str, list[Any]] | None = None) -> ImportReport:
+    started = started or time.perf_counter()
+    frame = table.frame.reset_index(drop=True)
+    total = len(frame)
+    campaign_row = self.campaign(campaign)
+    settings = CampaignSettings.model_validate(campaign_row.settings)
+    region = (default_region or settings.default_region).upper()
+    lines = np.arange(total, dtype=np.int64) + table.first_line
+    if progress:
+        progress("normalise", 0, total)
+    phone, reason = normalise_series(frame[mapping["phone"][0]], region)
+    reject_field = np.where(reason.to_numpy(dtype=object) != "", "phone", "").astype(object)
+    reason = reason.to_numpy(dtype=object).copy()
+
+    priority_raw = _column(frame, mapping, "priority")
+    priority = np.zeros(total, dtype=np.int64)
+    if priority_raw is not None:
+        parsed = pd.to_numeric(priority_raw, errors="coerce")
+        bad = priority_raw.notna().to_numpy() & (parsed.isna() | (parsed % 1 != 0)).to_numpy()
+        mark = bad & (reason == "")
+        reason[mark], reject_field[mark] = "priority is not a whole number", "priority"
+        priority = parsed.fillna(0).to_numpy().astype(np.int64, copy=False)
+
+    ok = reason == ""
+    phones = phone.to_numpy(dtype=object).copy()
+    duplicated = pd.Series(phones).where(ok).duplicated(keep="first").to_numpy() & ok
+    if duplicated.any():
+        first_line = pd.Series(lines[ok], index=phones[ok]).groupby(level=0).first()
+        reason[duplicated] = [f"duplicate of line {first_line[p]} in this file"
+                              for p in phones[duplicated]]
+        reject_field[duplicated] = "phone"
+        ok &= ~duplicated
+    existing = _existing_phones(self, campaign_row.id)
+    if existing:
+        present = np.fromiter((p in existing for p in phones), bool, total) & ok
+        reason[present], reject_field[present] = "already in this campaign", "phone"
+        ok &= ~present
+
+    if progress:
+        progress("infer", total, total)
+    keep = np.flatnonzero(ok)
+    rows = _build_rows(frame, mapping, keep, phones, priority, lines, extras, region)
+    rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason)
+    reject_reasons = (pd.Series(reason[~ok]).str.replace(r" of line \d+.*", "", regex=True)
+                      .value_counts().to_dict())
+    list_id, batches = _insert(self, campaign_row.id, list_name, str(table.path), rows, at=at,
+                               rejected=int((~ok).sum()), mode=mode, batch_size=batch_size,
+                               progress=progress)
+    return ImportReport(
+        path=str(table.path), list_id=list_id, rows_read=total, imported=len(keep),
+        rejected=int((~ok).sum()), rejects_path=str(rejects_path) if rejects_written else None,
+        mapping=mapping, encoding=table.encoding, delimiter=table.delimiter,
+        batches=tuple(batches), seconds=time.perf_counter() - started,
+        reject_reasons={str(k): int(v) for k, v in reject_reasons.items()})
+
+
+def _existing_phones(self: CampaignStore, campaign_id: int) -> set[str]:
+    with self.engine.connect() as connection:
+        rows = connection.execute(sa.select(Lead.phone).where(Lead.campaign_id == campaign_id))
+        return {r[0] for r in rows}
+
+
+def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.ndarray,
+                phones: np.ndarray, priority: np.ndarray, lines: np.ndarray,
+                extras: dict[str, list[Any]] | None, region: str) -> dict[str, np.ndarray]:
+    sub = frame.iloc[keep]
+    kept_phones = pd.Series(phones[keep], dtype=object)
+
+    def text(name: str) -> np.ndarray:
+        col = _column(sub, mapping, name)
+        if col is None:
+            return np.full(len(keep), None, dtype=object)
+        return col.to_numpy(dtype=object)
+
+    state, zone = text("state"), text("timezone")
+    if len(keep):
+        npa = kept_phones.str.slice(2, 5).where(kept_phones.str.startswith("+1"))
+        table = area_codes()
+        inferred_state = npa.map({k: v.state for k, v in table.items()}).to_numpy(dtype=object)
+        inferred_zone = npa.map({k: v.timezone for k, v in table.items()}).to_numpy(dtype=object)
+        foreign = np.flatnonzero(~kept_phones.str.startswith("+1").to_numpy(dtype=bool))
+        for i in foreign:
+            area = lookup_area(kept_phones.iat[i])
+            inferred_state[i], inferred_zone[i] = area.state, area.timezone
+        state = np.where(pd.isna(state), inferred_state, state)
+        zone = np.where(pd.isna(zone), inferred_zone, zone)
+        state = pd.Series(state, dtype=object).str.upper().to_numpy(dtype=object)
+    mapped = {c for cols in mapping.values() for c in cols}
+    custom_columns = [c for c in frame.columns if c not in mapped]
+    if extras is not None:
+        custom = [json.dumps(extras["custom"][i]) for i in keep]
+        alt = [json.dumps(extras["alt"][i]) for i in keep]
+        consent = [json.dumps(extras["consent"][i]) for i in keep]
+    else:
+        custom = (sub[custom_columns].to_json(orient="records", lines=True, force_ascii=False)
+                  .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
+        alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
+        consent = _consent(sub, mapping.get("consent", []))
+    return {
+        "phone": phones[keep], "alt_phones": np.array(alt, dtype=object),
+        "first_name": text("first_name"), "last_name": text("last_name"),
+        "custom": np.array(custom, dtype=object), "timezone": zone, "state": state,
+        "postal_code": text("postal_code"), "consent": np.array(consent, dtype=object),
+        "priority": priority[keep], "source_line": lines[keep],
+    }
+
+
+def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]:
+    if not columns or sub.empty:
+        return ["[]"] * len(sub)
+    normalised = [normalise_series(sub[c], region)[0].to_numpy(dtype=object) for c in columns]
+    return [json.dumps([n for n in numbers if n]) for numbers in zip(*normalised, strict=True)]
+
+
+def _consent(sub: pd.DataFrame, columns: list[str]) -> list[str]:
+    if not columns or sub.empty:
+        return ["[]"] * len(sub)
+    values = sub[columns[0]].astype(str).str.strip().to_numpy(dtype=object)
+    return [json.dumps([{"kind": columns[0], "value": v}]) if v else "[]" for v in values]
+
+
+def _write_rejects(path: Path | None, frame: pd.DataFrame, lines: np.ndarray,
+                   rejected: np.ndarray, fields: np.ndarray, reasons: np.ndarray) -> bool:
+    if path is None or not rejected.any():
+        return False
+    out = frame.loc[rejected].copy()
+    out.insert(0, "reject_reason", reasons[rejected])
+    out.insert(0, "reject_field", fields[rejected])
+    out.insert(0, "line", lines[rejected])
+    out.to_csv(path, index=False)
+    return True
+
+
+def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
+            rows: dict[str, np.ndarray], *, at: datetime, rejected: int, mode: str,
+            batch_size: int, progress: Progress | None) -> tuple[int, list[tuple[int, int]]]:
+    total = len(rows["phone"])
+    batches: list[tuple[int, int]] = []
+    connection = self.engine.connect()
+    try:
+        transaction = connection.begin()
+        list_id = connection.execute(sa.insert(LeadList).values(
+            campaign_id=campaign_id, name=list_name[:200], source_file=source, created_at=at,
+            imported_rows=total, rejected_rows=rejected, active=True,
+        ).returning(LeadList.id)).scalar_one()
+        for start in range(0, max(total, 1), batch_size):
+            stop = min(start + batch_size, total)
+            if stop > start:
+                _write_batch(self, connection, campaign_id, list_id, rows, start, stop)
+                batches.append((int(rows["source_line"][start]),
+                                int(rows["source_line"][stop - 1])))
+            if mode == "batches":
+                transaction.commit()
+                transaction = connection.begin()
+            if progress:
+                progress("insert", stop, total)
+        transaction.commit()
+    except sa.exc.IntegrityError as error:
+        raise LeadImportError(
+            f"a lead was added to the campaign while importing ({error.orig}); "
+            f"committed batches: {batches if mode == 'batches' else 'none'}") from error
+    finally:
+        connection.close()
+    return list_id, batches
+
+
+def _write_batch(self: CampaignStore, connection: sa.Connection, campaign_id: int,
+                 list_id: int, rows: dict[str, np.ndarray], start: int, stop: int) -> None:
+    n = stop - start
+    columns = [
+        [campaign_id] * n, [list_id] * n, rows["phone"][start:stop].tolist(),
+        rows["alt_phones"][start:stop].tolist(), rows["first_name"][start:stop].tolist(),
+        rows["last_name"][start:stop].tolist(), rows["custom"][start:stop].tolist(),
+        rows["timezone"][start:stop].tolist(), rows["state"][start:stop].tolist(),
+        rows["postal_code"][start:stop].tolist(), rows["consent"][start:stop].tolist(),
+        [LeadStatus.NEW.value] * n, [0] * n, [0] * n,
+        rows["priority"][start:stop].tolist(), rows["source_line"][start:stop].tolist(),
+    ]
+    records = list(zip(*columns, strict=True))
+    raw = connection.connection.driver_connection
+    if self.is_postgres:
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY lead ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
+    else:
+        placeholders = ", ".join("?" * len(INSERT_COLUMNS))
+        cursor = raw.cursor()
+        cursor.executemany(
+            f"INSERT INTO lead ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})", records)
+        cursor.close()

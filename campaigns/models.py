@@ -1,0 +1,235 @@
+"""The campaign database schema (SQLModel tables).
+
+Every change here needs a new Alembic revision under ``campaigns/migrations/versions``.
+Times are timezone-aware UTC ``datetime`` in Python; ``UTCDateTime`` keeps them so on
+SQLite too (which stores text and would otherwise hand back naive values).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always returned timezone-aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, **kw)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"              # never dialed
+    RETRY = "retry"          # dialed, due again at next_attempt_at
+    CALLBACK = "callback"    # a callback is scheduled at next_attempt_at
+    IN_CALL = "in_call"      # an attempt is in progress
+    DONE = "done"            # final disposition or out of attempts
+    SUPPRESSED = "suppressed"  # the compliance engine forbids calling (e.g. DNC)
+    INVALID = "invalid"      # bad number
+
+
+DIALABLE_STATUSES = (LeadStatus.NEW, LeadStatus.RETRY, LeadStatus.CALLBACK)
+
+
+class AnswerKind(StrEnum):
+    LIVE = "live"
+    MACHINE = "machine"
+    UNKNOWN = "unknown"
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    READY = "ready"
+    RESERVED = "reserved"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    PAUSED = "paused"
+
+
+class CallbackStatus(StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=120)
+    state: str = Field(default="draft", max_length=16)
+    settings: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    """``CampaignSettings`` as JSON (validated on every write by the store)."""
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class LeadList(SQLModel, table=True):
+    __tablename__ = "lead_list"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    name: str = Field(max_length=200)
+    source_file: str | None = None
+    created_at: datetime | None = _ts()
+    imported_rows: int = 0
+    rejected_rows: int = 0
+    active: bool = True
+
+
+class Lead(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "phone", name="uq_lead_campaign_phone"),
+        sa.Index("ix_lead_hopper", "campaign_id", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    list_id: int = Field(foreign_key="lead_list.id", index=True)
+    phone: str = Field(max_length=20)
+    """E.164, e.g. +12015550123."""
+    alt_phones: list = Field(default_factory=list, sa_type=sa.JSON)
+    first_name: str | None = None
+    last_name: str | None = None
+    custom: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    timezone: str | None = None
+    """IANA zone; several candidates are joined with "," when the area code spans zones."""
+    state: str | None = Field(default=None, max_length=8)
+    postal_code: str | None = Field(default=None, max_length=16)
+    consent: list = Field(default_factory=list, sa_type=sa.JSON)
+    """Consent records: [{"kind": "pewc", "at": "...", "source": "..."}, ...]."""
+    status: str = Field(default="new", max_length=16)
+    attempts: int = 0
+    attempts_today: int = 0
+    attempts_day: str | None = Field(default=None, max_length=10)
+    """UTC date (YYYY-MM-DD) ``attempts_today`` counts for."""
+    last_attempt_at: datetime | None = _ts()
+    last_outcome: str | None = Field(default=None, max_length=16)
+    next_attempt_at: datetime | None = _ts()
+    priority: int = 0
+    owner_agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claim_expires_at: datetime | None = _ts()
+    block_reason: str | None = None
+    source_line: int | None = None
+
+
+class Agent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=120)
+    endpoint: str = Field(max_length=255)
+    """FreeSWITCH dial string of the agent's phone, e.g. "user/1001"."""
+    skills: list = Field(default_factory=list, sa_type=sa.JSON)
+    active: bool = True
+
+
+class CampaignAgent(SQLModel, table=True):
+    __tablename__ = "campaign_agent"
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+
+
+class CallAttempt(SQLModel, table=True):
+    __tablename__ = "call_attempt"
+    __table_args__ = (
+        sa.Index("ix_attempt_campaign_dialed", "campaign_id", "dialed_at"),
+        sa.Index("ix_attempt_phone_dialed", "phone", "dialed_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True)
+    phone: str = Field(max_length=20)
+    call_uuid: str | None = Field(default=None, max_length=64, index=True)
+    attempt_number: int = 1
+    dialed_at: datetime | None = _ts()
+    answered_at: datetime | None = _ts()
+    bridged_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    wrapped_at: datetime | None = _ts()
+    outcome: str | None = Field(default=None, max_length=16)
+    hangup_cause: str | None = Field(default=None, max_length=40)
+    answer_kind: str | None = Field(default=None, max_length=8)
+    abandoned: bool = False
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    disposition: str | None = Field(default=None, max_length=16)
+    recording_path: str | None = None
+    switch_node: str | None = Field(default=None, max_length=120)
+    caller_id: str | None = Field(default=None, max_length=20)
+    process_owner: str | None = Field(default=None, max_length=120)
+    """Which dialer process journaled the attempt (reconciliation after a crash)."""
+    compliance_decision: str | None = Field(default=None, max_length=120)
+    callback_id: int | None = Field(default=None, foreign_key="callback.id")
+
+
+class AgentStateChange(SQLModel, table=True):
+    __tablename__ = "agent_state_change"
+    __table_args__ = (sa.Index("ix_agent_state_agent_at", "agent_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agent_id: int = Field(foreign_key="agent.id")
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    state: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=80)
+    """Pause reason (e.g. "break", "lunch", "training") or other detail."""
+    at: datetime | None = _ts()
+    attempt_id: int | None = Field(default=None, foreign_key="call_attempt.id")
+    disposition: str | None = Field(default=None, max_length=16)
+
+
+class Disposition(SQLModel, table=True):
+    code: str = Field(primary_key=True, max_length=16)
+    label: str = Field(max_length=120)
+    final: bool = True
+    """A final disposition ends the lead (no more dials)."""
+    contact: bool = True
+    """Counts as a contact (a conversation with the right party)."""
+    sale: bool = False
+    callback: bool = False
+    dnc: bool = False
+    """The callee asked not to be called again."""
+
+
+class Callback(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True)
+    due_at: datetime | None = _ts()
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    """The agent who must take it, or None for anyone."""
+    status: str = Field(default="pending", max_length=16)
+    note: str | None = None
+    created_at: datetime | None = _ts()
+    done_at: datetime | None = _ts()
+
+
+STANDARD_DISPOSITIONS: tuple[Disposition, ...] = (
+    Disposition(code="SALE", label="Sale", final=True, contact=True, sale=True),
+    Disposition(code="NI", label="Not interested", final=True, contact=True),
+    Disposition(code="CALLBK", label="Call back", final=False, contact=True, callback=True),
+    Disposition(code="DNC", label="Do not call", final=True, contact=True, dnc=True),
+    Disposition(code="WRONG", label="Wrong number", final=True, contact=False),
+    Disposition(code="NA", label="No answer (agent)", final=False, contact=False),
+    Disposition(code="AM", label="Answering machine (agent)", final=False, contact=False),
+    Disposition(code="DROP", label="Dropped / abandoned", final=False, contact=False),
+)

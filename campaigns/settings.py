@@ -1,0 +1,169 @@
+"""A campaign's settings, validated once at the edge (pydantic) and stored as JSON.
+
+Legal floors and ceilings enforced here:
+- ring timeout at least 15 s: 47 CFR 64.1200(a)(6) forbids disconnecting an unanswered
+  telemarketing call before 15 seconds or four rings;
+- connect window at most 2 s: 47 CFR 64.1200(a)(7)(i) counts a live answer not connected to
+  an agent within two seconds of the greeting as abandoned (Ofcom uses the same 2 s);
+- abandonment target at most 3 % (the US ceiling over 30 days per campaign); a campaign may
+  aim lower, never higher.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MIN_RING_TIMEOUT = 15.0
+MAX_CONNECT_WINDOW = 2.0
+MAX_ABANDON_TARGET = 0.03
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    ARCHIVED = "archived"
+
+
+# Allowed transitions, checked in one place (``campaigns.store.transition_campaign``).
+CAMPAIGN_TRANSITIONS: dict[CampaignState, frozenset[CampaignState]] = {
+    CampaignState.DRAFT: frozenset({CampaignState.RUNNING, CampaignState.ARCHIVED}),
+    CampaignState.RUNNING: frozenset({CampaignState.PAUSED, CampaignState.STOPPED}),
+    CampaignState.PAUSED: frozenset({CampaignState.RUNNING, CampaignState.STOPPED}),
+    CampaignState.STOPPED: frozenset({CampaignState.RUNNING, CampaignState.ARCHIVED}),
+    CampaignState.ARCHIVED: frozenset(),
+}
+
+
+class Outcome(StrEnum):
+    """How a dial attempt ended, as the retry rules see it.
+
+    The unanswered values equal ``dialer.hangup.DialOutcome``'s, so the runner may pass
+    those directly.
+    """
+
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    REJECTED = "rejected"
+    BAD_NUMBER = "bad_number"
+    NETWORK = "network"
+    CANCELLED = "cancelled"
+    INTERNAL = "internal"
+    MACHINE = "machine"
+    ABANDONED = "abandoned"
+    ANSWERED = "answered"   # a person, connected to an agent; the disposition decides next
+
+
+class RetryRule(BaseModel):
+    """Retry after ``delay_minutes`` while the lead has fewer than ``max_attempts`` attempts.
+
+    ``delay_minutes = None`` means never retry after this outcome.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    delay_minutes: float | None = Field(default=60.0, ge=0)
+    max_attempts: int = Field(default=6, ge=1)
+
+
+def _default_retry_rules() -> dict[str, RetryRule]:
+    return {
+        Outcome.NO_ANSWER: RetryRule(delay_minutes=120, max_attempts=6),
+        Outcome.BUSY: RetryRule(delay_minutes=15, max_attempts=6),
+        Outcome.MACHINE: RetryRule(delay_minutes=240, max_attempts=4),
+        Outcome.REJECTED: RetryRule(delay_minutes=24 * 60, max_attempts=3),
+        Outcome.NETWORK: RetryRule(delay_minutes=5, max_attempts=10),
+        Outcome.CANCELLED: RetryRule(delay_minutes=5, max_attempts=10),
+        Outcome.INTERNAL: RetryRule(delay_minutes=5, max_attempts=10),
+        Outcome.ABANDONED: RetryRule(delay_minutes=60, max_attempts=6),
+        Outcome.BAD_NUMBER: RetryRule(delay_minutes=None, max_attempts=1),
+        Outcome.ANSWERED: RetryRule(delay_minutes=None, max_attempts=1),
+    }
+
+
+class CallingWindow(BaseModel):
+    """Local-time hours (the callee's time zone) the campaign itself chooses to call in.
+
+    The compliance engine applies the legal windows on top; this is the business schedule.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    start: time = time(9, 0)
+    end: time = time(20, 0)
+    days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Sunday=6
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CallingWindow:
+        if self.end <= self.start:
+            raise ValueError("calling window end must be after start")
+        if not self.days or any(d not in range(7) for d in self.days):
+            raise ValueError("calling window days must be 0 (Monday) … 6 (Sunday)")
+        return self
+
+
+DEFAULT_DISPOSITIONS = ("SALE", "NI", "CALLBK", "DNC", "WRONG", "NA", "AM", "DROP")
+
+
+class CampaignSettings(BaseModel):
+    """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    jurisdiction: str = "us"
+    """Compliance profile name understood by ``dnc.rules`` (e.g. "us", "us-fl", "uk")."""
+    caller_ids: tuple[str, ...] = ("+12015550100",)
+    caller_id_name: str = ""
+    default_region: str = "US"
+    pacing_policy: str = "progressive"
+    pacing_params: dict[str, Any] = Field(default_factory=dict)
+    abandon_target: float = Field(default=0.03, ge=0.0, le=MAX_ABANDON_TARGET)
+    ring_timeout: float = Field(default=25.0, ge=MIN_RING_TIMEOUT, le=300)
+    connect_window: float = Field(default=MAX_CONNECT_WINDOW, gt=0, le=MAX_CONNECT_WINDOW)
+    amd_enabled: bool = False
+    recording_enabled: bool = False
+    safe_harbor_message: str = "ivr/safe_harbor.wav"
+    """Message (file or text) played to a live answer no agent could take in time."""
+    wrap_up_timeout: float = Field(default=30.0, ge=0)
+    schedule: CallingWindow = Field(default_factory=CallingWindow)
+    retry_rules: dict[str, RetryRule] = Field(default_factory=_default_retry_rules)
+    max_attempts_per_day: int = Field(default=3, ge=1)
+    """Per-lead daily cap on dial attempts (UTC day)."""
+    allowed_dispositions: tuple[str, ...] = DEFAULT_DISPOSITIONS
+    callback_grace_minutes: float = Field(default=15.0, ge=0)
+    """A callback dialed within this long after its due time counts as kept."""
+    claim_ttl_seconds: float = Field(default=300.0, gt=0)
+    """How long a hopper claim lasts before an unused lead returns to the pool."""
+
+    @field_validator("caller_ids")
+    @classmethod
+    def _e164(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for number in value:
+            if not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
+                raise ValueError(f"caller ID {number!r} is not an E.164 number like +12015550123")
+        if not value:
+            raise ValueError("at least one caller ID is needed (47 CFR 64.1601(e))")
+        return value
+
+    @field_validator("retry_rules")
+    @classmethod
+    def _known_outcomes(cls, value: dict[str, RetryRule]) -> dict[str, RetryRule]:
+        known = {o.value for o in Outcome}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"retry rules for unknown outcomes {unknown}; known: {sorted(known)}")
+        merged = _default_retry_rules()
+        merged.update({Outcome(k): v for k, v in value.items()})
+        return {str(k): v for k, v in merged.items()}
+
+    def retry_rule(self, outcome: str) -> RetryRule:
+        return self.retry_rules.get(str(outcome), RetryRule(delay_minutes=None))
+
+    def with_changes(self, **changes: Any) -> CampaignSettings:
+        """A validated copy with ``changes`` applied (raises pydantic.ValidationError)."""
+        data = self.model_dump(mode="json")
+        data.update(changes)
+        return CampaignSettings.model_validate(data)

@@ -1,0 +1,288 @@
+"""``CampaignStore``: the service API over the campaign database.
+
+Used by the CLI, the live runner (``dialer.runner``) and the compliance rules. Methods take
+and return plain values, frozen dataclasses or detached SQLModel rows; every method is one
+transaction. Times are timezone-aware UTC ``datetime``; nothing here reads a clock except
+where a method's ``at`` argument defaults to "now" at the CLI edge.
+
+Campaigns are named by name or id (``CampaignRef``). The attempt journal, the abandonment
+ledger, agent state history, callbacks and reconciliation live in ``campaigns.journal``
+and are exposed here as methods; the hopper lives in ``campaigns.hopper``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from campaigns import db
+from campaigns.errors import CampaignError
+from campaigns.models import (
+    Agent,
+    Campaign,
+    CampaignAgent,
+    Disposition,
+    Lead,
+    LeadList,
+)
+from campaigns.settings import CAMPAIGN_TRANSITIONS, CampaignSettings, CampaignState
+
+CampaignRef = str | int
+
+
+class CampaignNotFound(CampaignError):
+    """No campaign has that name or id."""
+
+
+class IllegalTransition(CampaignError):
+    """A campaign state change the state machine does not allow."""
+
+
+class SettingsError(CampaignError):
+    """Campaign settings that fail validation (ring timeout, connect window, ...)."""
+
+
+def validate_settings(values: dict[str, Any], base: CampaignSettings | None = None
+                      ) -> CampaignSettings:
+    """Validated settings; errors name every bad field with what is allowed."""
+    try:
+        if base is None:
+            return CampaignSettings.model_validate(values)
+        return base.with_changes(**values)
+    except pydantic.ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise SettingsError(f"invalid campaign settings: {problems}") from error
+
+
+class CampaignStore:
+    """The campaign database. Create with ``CampaignStore.open(url)``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> CampaignStore:
+        """Open the database at ``url``; by default bring its schema to the newest version."""
+        engine = db.open_engine(url)
+        if upgrade:
+            db.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return db.is_postgres(self.engine)
+
+    # -- campaigns ---------------------------------------------------------------------
+
+    def create_campaign(self, name: str, settings: CampaignSettings | dict[str, Any] | None = None,
+                        *, at: datetime, agents: Iterable[tuple[str, str]] = ()) -> Campaign:
+        """A new campaign in state ``draft``; ``agents`` are (name, endpoint) pairs."""
+        if not name or len(name) > 120:
+            raise CampaignError("campaign name must be 1 to 120 characters")
+        if not isinstance(settings, CampaignSettings):
+            settings = validate_settings(settings or {})
+        with self.session() as session:
+            if session.exec(select(Campaign).where(Campaign.name == name)).first():
+                raise CampaignError(f"campaign {name!r} already exists")
+            campaign = Campaign(name=name, state=CampaignState.DRAFT,
+                                settings=settings.model_dump(mode="json"),
+                                created_at=at, updated_at=at)
+            session.add(campaign)
+            session.flush()
+            for agent_name, endpoint in agents:
+                agent = self._upsert_agent(session, agent_name, endpoint)
+                session.add(CampaignAgent(campaign_id=campaign.id, agent_id=agent.id))
+            session.commit()
+            return campaign
+
+    def campaign(self, ref: CampaignRef) -> Campaign:
+        with self.session() as session:
+            return self._campaign(session, ref)
+
+    @staticmethod
+    def _campaign(session: Session, ref: CampaignRef) -> Campaign:
+        query = select(Campaign).where(
+            Campaign.id == int(ref) if isinstance(ref, int) or str(ref).isdigit()
+            else Campaign.name == ref)
+        found = session.exec(query).first()
+        if found is None and not isinstance(ref, int):
+            found = session.exec(select(Campaign).where(Campaign.name == str(ref))).first()
+        if found is None:
+            raise CampaignNotFound(f"no campaign named {ref!r} (see `dialer campaign list`)")
+        return found
+
+    def campaigns(self, *, include_archived: bool = True) -> list[Campaign]:
+        with self.session() as session:
+            query = select(Campaign).order_by(Campaign.id)
+            if not include_archived:
+                query = query.where(Campaign.state != CampaignState.ARCHIVED)
+            return list(session.exec(query))
+
+    def settings(self, ref: CampaignRef) -> CampaignSettings:
+        return CampaignSettings.model_validate(self.campaign(ref).settings)
+
+    def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime
+                      ) -> Campaign:
+        """Apply validated setting changes (not allowed once archived)."""
+        with self.session() as session:
+            campaign = self._campaign(session, ref)
+            if campaign.state == CampaignState.ARCHIVED:
+                raise IllegalTransition(f"campaign {campaign.name!r} is archived: read-only")
+            settings = validate_settings(
+                changes, CampaignSettings.model_validate(campaign.settings))
+            campaign.settings = settings.model_dump(mode="json")
+            campaign.updated_at = at
+            session.add(campaign)
+            session.commit()
+            return campaign
+
+    def transition_campaign(self, ref: CampaignRef, to: CampaignState | str, *, at: datetime
+                            ) -> Campaign:
+        """Move the campaign to state ``to`` if the state machine allows it."""
+        target = CampaignState(to)
+        with self.session() as session:
+            campaign = self._campaign(session, ref)
+            current = CampaignState(campaign.state)
+            if target not in CAMPAIGN_TRANSITIONS[current]:
+                allowed = ", ".join(sorted(CAMPAIGN_TRANSITIONS[current])) or "none"
+                raise IllegalTransition(
+                    f"campaign {campaign.name!r} is {current}: cannot go to {target} "
+                    f"(allowed from {current}: {allowed})")
+            campaign.state = target
+            campaign.updated_at = at
+            session.add(campaign)
+            session.commit()
+            return campaign
+
+    # -- agents --------------------------------------------------------------------------
+
+    @staticmethod
+    def _upsert_agent(session: Session, name: str, endpoint: str) -> Agent:
+        agent = session.exec(select(Agent).where(Agent.name == name)).first()
+        if agent is None:
+            agent = Agent(name=name, endpoint=endpoint)
+        else:
+            agent.endpoint = endpoint
+        session.add(agent)
+        session.flush()
+        return agent
+
+    def add_agent(self, name: str, endpoint: str, *, campaign: CampaignRef | None = None,
+                  skills: Sequence[str] = ()) -> Agent:
+        """Create or update an agent (by name) and optionally assign it to a campaign."""
+        with self.session() as session:
+            agent = self._upsert_agent(session, name, endpoint)
+            agent.skills = list(skills)
+            if campaign is not None:
+                campaign_id = self._campaign(session, campaign).id
+                if session.get(CampaignAgent, (campaign_id, agent.id)) is None:
+                    session.add(CampaignAgent(campaign_id=campaign_id, agent_id=agent.id))
+            session.commit()
+            return agent
+
+    def agents(self, campaign: CampaignRef | None = None) -> list[Agent]:
+        with self.session() as session:
+            query = select(Agent).order_by(Agent.id)
+            if campaign is not None:
+                campaign_id = self._campaign(session, campaign).id
+                query = query.join(CampaignAgent, CampaignAgent.agent_id == Agent.id).where(
+                    CampaignAgent.campaign_id == campaign_id)
+            return list(session.exec(query))
+
+    def agent(self, name_or_id: str | int) -> Agent:
+        with self.session() as session:
+            query = select(Agent).where(
+                Agent.id == int(name_or_id) if isinstance(name_or_id, int)
+                else Agent.name == name_or_id)
+            found = session.exec(query).first()
+            if found is None:
+                raise CampaignError(f"no agent named {name_or_id!r}")
+            return found
+
+    def dispositions(self, campaign: CampaignRef | None = None) -> list[Disposition]:
+        """Known dispositions; with a campaign, only those it allows."""
+        with self.session() as session:
+            rows = list(session.exec(select(Disposition).order_by(Disposition.code)))
+        if campaign is None:
+            return rows
+        allowed = set(self.settings(campaign).allowed_dispositions)
+        return [row for row in rows if row.code in allowed]
+
+    def add_disposition(self, disposition: Disposition) -> Disposition:
+        with self.session() as session:
+            merged = session.merge(disposition)
+            session.commit()
+            return merged
+
+    # -- leads ---------------------------------------------------------------------------
+
+    def lead_lists(self, campaign: CampaignRef) -> list[LeadList]:
+        with self.session() as session:
+            campaign_id = self._campaign(session, campaign).id
+            return list(session.exec(select(LeadList).where(
+                LeadList.campaign_id == campaign_id).order_by(LeadList.id)))
+
+    def lead(self, lead_id: int) -> Lead:
+        with self.session() as session:
+            lead = session.get(Lead, lead_id)
+            if lead is None:
+                raise CampaignError(f"no lead with id {lead_id}")
+            return lead
+
+    def lead_by_phone(self, campaign: CampaignRef, phone_e164: str) -> Lead | None:
+        with self.session() as session:
+            campaign_id = self._campaign(session, campaign).id
+            return session.exec(select(Lead).where(
+                Lead.campaign_id == campaign_id, Lead.phone == phone_e164)).first()
+
+    def leads(self, campaign: CampaignRef, *, status: str | None = None, limit: int = 100,
+              offset: int = 0) -> list[Lead]:
+        with self.session() as session:
+            campaign_id = self._campaign(session, campaign).id
+            query = select(Lead).where(Lead.campaign_id == campaign_id)
+            if status:
+                query = query.where(Lead.status == status)
+            return list(session.exec(query.order_by(Lead.id).offset(offset).limit(limit)))
+
+    def lead_status_counts(self, campaign: CampaignRef) -> dict[str, int]:
+        with self.session() as session:
+            campaign_id = self._campaign(session, campaign).id
+            rows = session.exec(select(Lead.status, sa.func.count()).where(
+                Lead.campaign_id == campaign_id).group_by(Lead.status))
+            return {status: count for status, count in rows}
+
+    # The journal, ledger, callbacks and hopper (bound below to keep this module short).
+    from campaigns.hopper import claim_leads, release_claims, release_lead
+    from campaigns.journal import (
+        agent_states,
+        attempt,
+        attempts_for_number,
+        begin_attempt,
+        cancel_callback,
+        due_callbacks,
+        finish_attempt,
+        ledger_counts,
+        ledger_entries,
+        mark_missed_callbacks,
+        open_attempts,
+        record_agent_state,
+        schedule_callback,
+        set_disposition,
+        update_attempt,
+    )
+    from campaigns.leads import add_leads, import_file
