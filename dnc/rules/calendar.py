@@ -69,13 +69,15 @@ def _opening_instant(window: WeeklyWindow, zone: ZoneInfo, day: date,
                      start: time) -> datetime | None:
     """The first instant of ``day``'s window; a start inside a DST gap opens at the gap's end."""
     local = datetime.combine(day, start, tzinfo=zone)
-    candidate = local.astimezone(UTC)
-    if allowed_in_zone(window, zone, candidate):
-        return candidate  # fold=0: on a repeated hour this is the earlier instant
-    # Non-existent local start (spring-forward gap): scan minute by minute over the gap.
-    probe = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-    end_of_day = probe + timedelta(hours=26)
-    while probe < end_of_day:
+    candidate = local.astimezone(UTC)  # fold=0: on a repeated hour, the earlier instant
+    if candidate.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return candidate if allowed_in_zone(window, zone, candidate) else None
+    # Non-existent local start (spring-forward gap): fold=1 maps it before the transition,
+    # fold=0 after; the window opens at the first allowed minute between them.
+    probe = local.replace(fold=1).astimezone(UTC)
+    latest = max(candidate, probe) + timedelta(minutes=1)
+    probe = min(candidate, probe)
+    while probe <= latest:
         if probe.astimezone(zone).date() == day and allowed_in_zone(window, zone, probe):
             return probe
         probe += timedelta(minutes=1)

@@ -1,0 +1,63 @@
+"""In-memory registry and attempt-history fakes for the rules engine tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from dnc.interfaces import PastAttempt, RegistryHit, RegistryKind, RegistryVersion
+from dnc.rules.engine import ComplianceEngine
+from dnc.rules.model import CampaignRules, Profile
+
+T0 = datetime(2026, 11, 2, tzinfo=UTC)
+NATIONAL = RegistryVersion("national", RegistryKind.NATIONAL, "national@2026-11-01#1",
+                           datetime(2026, 11, 1, tzinfo=UTC), 3)
+INTERNAL = RegistryVersion("internal", RegistryKind.INTERNAL, "internal@7",
+                           datetime(2026, 11, 1, tzinfo=UTC), 1)
+
+
+class FakeRegistries:
+    """A DncLookup over explicit listings: {version: set of numbers}."""
+
+    def __init__(self, listings: dict[RegistryVersion, Iterable[str]] | None = None,
+                 versions: Iterable[RegistryVersion] | None = None) -> None:
+        self.listings = {v: set(numbers) for v, numbers in (listings or {}).items()}
+        self._versions = list(versions) if versions is not None else [NATIONAL, INTERNAL]
+        for version in self.listings:
+            if version not in self._versions:
+                self._versions.append(version)
+
+    def hits(self, number_e164: str) -> list[RegistryHit]:
+        return [RegistryHit(v, "listed") for v, numbers in self.listings.items()
+                if number_e164 in numbers]
+
+    def versions(self) -> list[RegistryVersion]:
+        return list(self._versions)
+
+
+class FakeHistory:
+    """An AttemptHistory over a list, returned oldest first as the protocol promises."""
+
+    def __init__(self, attempts: Iterable[PastAttempt] = ()) -> None:
+        self.items = sorted(attempts, key=lambda attempt: attempt.at)
+
+    def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
+        return [a for a in self.items if a.number_e164 == number_e164 and a.at >= since]
+
+
+def engine(listings=None, attempts=(), versions=None, tables=None) -> ComplianceEngine:
+    return ComplianceEngine(FakeRegistries(listings, versions), FakeHistory(attempts), tables)
+
+
+def campaign(*profiles: Profile, **options) -> CampaignRules:
+    return CampaignRules(name="spring", profiles=profiles or (Profile.US_FEDERAL,), **options)
+
+
+def outcome(decision, rule_id):
+    matches = [o for o in decision.outcomes if o.rule_id == rule_id]
+    assert matches, f"rule {rule_id} not evaluated: {[o.rule_id for o in decision.outcomes]}"
+    return matches[0]
+
+
+def hours(n: float) -> timedelta:
+    return timedelta(hours=n)
