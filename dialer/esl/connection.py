@@ -33,6 +33,13 @@ from dialer.esl.url import EslUrl
 READ_SIZE = 256 * 1024
 
 
+def _mark_retrieved(future: asyncio.Future) -> None:
+    """A job result nobody awaits must not log "exception was never retrieved" when the
+    connection drops; whoever awaits it still gets the exception."""
+    if not future.cancelled():
+        future.exception()
+
+
 class EslConnection:
     """An open, authenticated connection; ``run()`` reads until the connection ends.
 
@@ -151,6 +158,7 @@ class EslConnection:
         if self._closed is not None:
             raise EslConnectionError(f"connection is closed ({self._closed})")
         future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_mark_retrieved)
         async with self._send_lock:
             self._replies.append(future)
             self._writer.write(wire)
@@ -192,6 +200,7 @@ class EslConnection:
         """
         job_uuid = job_uuid or str(uuid.uuid4())
         result: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        result.add_done_callback(_mark_retrieved)
         self._jobs[job_uuid] = result
         try:
             reply = await self._request(
