@@ -136,6 +136,12 @@ class Listener:
             self._held.append(data)
         else:
             self.send(data)
+        if (self.session_uuid is not None and event.name == "CHANNEL_DESTROY"
+                and event.get("Unique-ID") == self.session_uuid):
+            # An attached session ended (no linger): notice, then close, as MES does.
+            self.send(disconnect_notice_bytes(GOODBYE, self.session_uuid))
+            self.running = False
+            self.switch.loop.call_soon(self._close_after_flush)
 
     def _passes_filters(self, event: Event) -> bool:
         """mod_event_socket's event_handler filter loop."""
@@ -160,6 +166,10 @@ class Listener:
                     return False
                 send = True
         return send
+
+    def _close_after_flush(self) -> None:
+        self._flush()
+        self.writer.close()
 
     # --- command loop ------------------------------------------------------------------------
 

@@ -127,3 +127,27 @@ def test_api_blocks_the_socket_until_its_response() -> None:
             create, _ = await client.until_event("CHANNEL_CREATE")
             assert create["Unique-ID"] == "agent-1"
     run(scenario())
+
+
+def test_myevents_attaches_a_session_and_closes_when_it_ends() -> None:
+    async def scenario() -> None:
+        async with running_switch(settings=SwitchSettings(speed=50.0)) as sim:
+            control = await RawClient.connect(sim.url.host, sim.url.port)
+            await control.login()
+            assert (await control.send("api originate {origination_uuid=s-1}user/1001 &park()"
+                                       "\n\n")).body == "+OK s-1\n"
+            await control.send("api originate {origination_uuid=s-2}user/1002 &park()\n\n")
+            watcher = await RawClient.connect(sim.url.host, sim.url.port)
+            await watcher.login()
+            assert (await watcher.send("myevents s-1\n\n")).reply_text == "+OK Events Enabled"
+            assert (await watcher.send("myevents s-1\n\n")).reply_text == "-ERR aready enabled."
+            await control.send("api uuid_kill s-2\n\n")
+            await control.send("api uuid_kill s-1\n\n")
+            _, seen = await watcher.until_event("CHANNEL_DESTROY")
+            ids = {m.event.get("Unique-ID") for m in seen if hasattr(m, "event")}
+            assert ids == {"s-1"}
+            notice = await watcher.next()
+            assert isinstance(notice, DisconnectNotice)
+            assert ("Controlled-Session-UUID", "s-1") in notice.headers
+            assert await watcher.closed()
+    run(scenario())
