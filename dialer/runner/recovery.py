@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from dialer.commands import AttemptFinished, CallOutcome, Direction, PlayMessage
 from dialer.events import (
+    AgentLegDown,
     AnswerKind,
     CallAnswered,
     CallBridged,
@@ -74,6 +75,8 @@ class Recovery:
                     await asyncio.sleep(0.05)
         for switch_id in runner.switches.clients:
             await self.reconcile_switch(switch_id)
+        while not runner.switches.reconnected.empty():
+            runner.switches.reconnected.get_nowait()  # first connections: reconciled above
         since = runner.clock() - runner.config.ledger_window
         seed = await db.call(store.ledger_seed, campaign, since)
         # Adopted calls already answered count as live answers now; abandoned if waiting.
@@ -84,6 +87,11 @@ class Recovery:
     async def reconcile_switch(self, switch_id: str) -> None:
         """Settle journaled attempts and engine calls on ``switch_id`` with its channels."""
         runner = self.runner
+        # Only what existed before the listing was asked for: a call or leg sent meanwhile
+        # is simply not in the list yet, and must not be declared gone.
+        engine_calls = [c for c, s in runner.call_switch.items() if s == switch_id]
+        agent_legs = [(leg, agent) for leg, agent in runner.translator.agent_legs.items()
+                      if runner.call_switch.get(leg) == switch_id]
         try:
             live = await runner.switches.live_channels(switch_id)
         except Exception as error:  # the switch dropped again: try at the next reconnect
@@ -106,15 +114,12 @@ class Recovery:
                 self._close(attempt)
         if engine is not None:
             # Calls the engine follows whose end we missed while the link was down.
-            for call_id in list(engine.calls):
-                if runner.call_switch.get(call_id) == switch_id and call_id not in live:
+            for call_id in engine_calls:
+                if call_id in engine.calls and call_id not in live:
                     runner.post(CallHungUp(runner.clock(), call_id,
                                            HangupCause.NORMAL_TEMPORARY_FAILURE))
-            for leg_id, agent_id in list(runner.translator.agent_legs.items()):
-                if runner.call_switch.get(leg_id) == switch_id and leg_id not in live:
-                    from dialer.events import AgentLegDown
-
-                    del runner.translator.agent_legs[leg_id]
+            for leg_id, agent_id in agent_legs:
+                if leg_id not in live and runner.translator.agent_legs.pop(leg_id, None):
                     runner.post(AgentLegDown(runner.clock(), agent_id,
                                              HangupCause.NORMAL_TEMPORARY_FAILURE))
 
