@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid as uuid_module
 
 from dialer.esl.event import Event, serialize_json, serialize_plain, serialize_xml
@@ -29,68 +28,25 @@ from dialer.esl.protocol import (
     event_bytes,
 )
 from simulations.switch.api import SwitchApi
+from simulations.switch.subscriptions import MYEVENTS, Subscription
 from simulations.switch.switch import CALLING, Switch
 
 AUTH_TIMEOUT = 25.0  # mod_event_socket closes a socket that has not sent a command by then
 _SERIALIZERS = {"plain": serialize_plain, "json": serialize_json, "xml": serialize_xml}
 _LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "error": 3, "warning": 4,
                "notice": 5, "info": 6, "debug": 7}
-# Event names FreeSWITCH knows (subset of switch_event_names used by a dialer and the sim).
-EVENT_NAMES = frozenset({
-    "CUSTOM", "CLONE", "CHANNEL_CREATE", "CHANNEL_DESTROY", "CHANNEL_STATE",
-    "CHANNEL_CALLSTATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE",
-    "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HOLD", "CHANNEL_UNHOLD",
-    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
-    "CHANNEL_OUTGOING", "CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_APPLICATION",
-    "CHANNEL_ORIGINATE", "CHANNEL_UUID", "API", "LOG", "INBOUND_CHAN", "OUTBOUND_CHAN",
-    "STARTUP", "SHUTDOWN", "PUBLISH", "UNPUBLISH", "TALK", "NOTALK", "SESSION_CRASH",
-    "MODULE_LOAD", "MODULE_UNLOAD", "DTMF", "MESSAGE", "PRESENCE_IN", "NOTIFY_IN",
-    "PRESENCE_OUT", "PRESENCE_PROBE", "MESSAGE_WAITING", "MESSAGE_QUERY", "ROSTER", "CODEC",
-    "BACKGROUND_JOB", "DETECTED_SPEECH", "DETECTED_TONE", "PRIVATE_COMMAND", "HEARTBEAT",
-    "TRAP", "ADD_SCHEDULE", "DEL_SCHEDULE", "EXE_SCHEDULE", "RE_SCHEDULE", "RELOADXML",
-    "NOTIFY", "PHONE_FEATURE", "PHONE_FEATURE_SUBSCRIBE", "SEND_MESSAGE", "RECV_MESSAGE",
-    "REQUEST_PARAMS", "CHANNEL_DATA", "GENERAL", "COMMAND", "SESSION_HEARTBEAT",
-    "CLIENT_DISCONNECTED", "SERVER_DISCONNECTED", "SEND_INFO", "RECV_INFO", "RECV_RTCP_MESSAGE",
-    "SEND_RTCP_MESSAGE", "CALL_SECURE", "NAT", "RECORD_START", "RECORD_STOP", "PLAYBACK_START",
-    "PLAYBACK_STOP", "CALL_UPDATE", "FAILURE", "SOCKET_DATA", "MEDIA_BUG_START",
-    "MEDIA_BUG_STOP", "CONFERENCE_DATA_QUERY", "CONFERENCE_DATA", "CALL_SETUP_REQ",
-    "CALL_SETUP_RESULT", "CALL_DETAIL", "DEVICE_STATE", "TEXT", "SHUTDOWN_REQUESTED", "ALL",
-})
-MYEVENTS = frozenset({
-    "CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE", "CHANNEL_DATA",
-    "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
-    "CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING",
-    "CHANNEL_PARK", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE",
-    "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK", "DETECTED_SPEECH", "DTMF", "NOTALK", "TALK",
-})
-
-
-def _event_name(token: str) -> str | None:
-    name = token.upper()
-    if name.startswith("SWITCH_EVENT_"):
-        name = name[len("SWITCH_EVENT_"):]
-    return name if name in EVENT_NAMES else None
-
-
-class Listener:
+class Listener(Subscription):
     """One client connection."""
 
     def __init__(self, server: SwitchServer, reader: asyncio.StreamReader,
                  writer: asyncio.StreamWriter) -> None:
+        super().__init__()
         self.server = server
         self.switch = server.switch
         self.reader = reader
         self.writer = writer
         self.protocol = ServerProtocol()
         self.authed = False
-        self.events_on = False
-        self.names: set[str] = set()
-        self.all_events = False
-        self.customs: set[str] = set()
-        self.format = "plain"
-        self.filters: list[tuple[str, str]] = []
-        self.session_uuid: str | None = None
-        self.myevents = False
         self.logging = False
         self.blocked = False           # an ``api`` command is running
         self._held: list[bytes] = []   # events queued while blocked
@@ -114,15 +70,8 @@ class Listener:
 
     # --- subscription (Subscriber protocol) --------------------------------------------------
 
-    def wants(self, name: str, subclass: str | None) -> bool:
-        if not self.events_on:
-            return False
-        if name == "CUSTOM":
-            return self.all_events or subclass in self.customs
-        return self.all_events or name in self.names
-
     def offer(self, event: Event, cache: dict[str, bytes]) -> None:
-        if self.filters and not self._passes_filters(event):
+        if self.filters and not self.passes_filters(event):
             return
         if (self.myevents and self.session_uuid is not None
                 and event.get("Unique-ID") != self.session_uuid
@@ -142,30 +91,6 @@ class Listener:
             self.send(disconnect_notice_bytes(GOODBYE, self.session_uuid))
             self.running = False
             self.switch.loop.call_soon(self._close_after_flush)
-
-    def _passes_filters(self, event: Event) -> bool:
-        """mod_event_socket's event_handler filter loop."""
-        send = False
-        for header, wanted in self.filters:
-            value = event.get(header)
-            if value is None:
-                continue
-            comparand, positive = wanted, True
-            while comparand and comparand[0] in "+- ":
-                positive = {"+": True, "-": False}.get(comparand[0], positive)
-                comparand = comparand[1:]
-            if send and positive:
-                continue
-            if wanted.startswith("/"):
-                pattern = comparand.strip("/")
-                matched = re.search(pattern, value) is not None
-            else:
-                matched = value.lower() == comparand.lower()
-            if matched:
-                if not positive:
-                    return False
-                send = True
-        return send
 
     def _close_after_flush(self) -> None:
         self._flush()
@@ -215,7 +140,7 @@ class Listener:
             self.reply("-ERR command not found")
             return
         if lowered.startswith("filter "):
-            self.reply(self._filter(line[7:]))
+            self.reply(self.filter_command(line[7:]))
         elif lowered.startswith("myevents"):
             self.reply(self._myevents(line))
         elif lowered.startswith("api "):
@@ -237,17 +162,11 @@ class Listener:
             self.reply("+OK no longer logging" if self.logging else "-ERR not loging")
             self.logging = False
         elif lowered.startswith("event"):
-            self.reply(self._event(line))
+            self.reply(self.event_command(line))
         elif lowered.startswith("nixevent"):
-            self.reply(self._nixevent(line))
+            self.reply(self.nixevent_command(line))
         elif lowered.startswith("noevents"):
-            if self.events_on:
-                self.events_on, self.all_events = False, False
-                self.names.clear()
-                self.customs.clear()
-                self.reply("+OK no longer listening for events")
-            else:
-                self.reply("-ERR not listening for events")
+            self.reply(self.noevents())
         elif lowered.startswith("sendmsg"):
             self.reply(self._sendmsg(line, command))
         else:
@@ -261,75 +180,6 @@ class Listener:
         self.running = False
 
     # --- commands --------------------------------------------------------------------------
-
-    def _event(self, line: str) -> str:
-        tokens = line.split(" ")[1:]
-        keys, custom = 0, False
-        for index, token in enumerate(tokens):
-            if not token:
-                continue
-            if index == 0 and token.lower() in _SERIALIZERS:
-                self.format = token.lower()
-                continue
-            if custom:
-                self.customs.add(token)
-                continue
-            name = _event_name(token)
-            if name is None:
-                continue
-            keys += 1
-            if name == "ALL":
-                self.all_events = True
-            elif name == "CUSTOM":
-                custom = True
-            else:
-                self.names.add(name)
-        if not keys:
-            return "-ERR no keywords supplied"
-        self.events_on = True
-        return f"+OK event listener enabled {self.format}"
-
-    def _nixevent(self, line: str) -> str:
-        keys, custom = 0, False
-        for token in line.split(" ")[1:]:
-            if custom:
-                self.customs.discard(token)
-                continue
-            name = _event_name(token) if token else None
-            if name is None:
-                continue
-            keys += 1
-            if name == "CUSTOM":
-                custom = True
-            elif name == "ALL":
-                self.all_events = False
-                self.names.clear()
-            else:
-                if self.all_events:
-                    self.all_events = False
-                    self.names = set(EVENT_NAMES) - {"ALL", "CUSTOM"}
-                self.names.discard(name)
-        if not keys:
-            return "-ERR no keywords supplied"
-        self.events_on = True
-        return "+OK events nixed"
-
-    def _filter(self, text: str) -> str:
-        header, _, value = text.lstrip(" ").partition(" ")
-        if header.lower() == "delete" and value:
-            header, _, value = value.partition(" ")
-            if header.lower() == "all":
-                self.filters.clear()
-            else:
-                self.filters = [(h, v) for h, v in self.filters
-                                if not (h.lower() == header.lower() and (not value or v == value))]
-            return f"+OK filter deleted. [{header}][{value}]"
-        if not value:
-            return "-ERR invalid syntax"
-        if header.lower() == "add":
-            header, _, value = value.partition(" ")
-        self.filters.append((header, value))
-        return f"+OK filter added. [{header}]=[{value}]"
 
     def _myevents(self, line: str) -> str:
         if self.myevents:
