@@ -120,7 +120,7 @@ def _earliest_allowed(rules: Sequence[Rule], context: RuleContext, at: datetime,
         failing = [(rule, o) for rule, o in zip(rules, current, strict=True) if not o.passed]
         never = [rule for rule, o in failing if o.earliest is None]
         if never:
-            return None, any(isinstance(rule, CallingHoursRule) for rule in never)
+            return None, any(_is_window(rule) for rule in never)
         candidate = max(o.earliest for _, o in failing if o.earliest is not None)
         if candidate > limit:
             return None, True
@@ -128,3 +128,8 @@ def _earliest_allowed(rules: Sequence[Rule], context: RuleContext, at: datetime,
         if all(o.passed for o in current):
             return candidate, False
     return None, True
+
+
+def _is_window(rule: Rule) -> bool:
+    """A calling-window rule, possibly wrapped (a state overlay applies it in-state only)."""
+    return isinstance(getattr(rule, "inner", rule), CallingHoursRule)

@@ -61,3 +61,10 @@ def outcome(decision, rule_id):
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def fresh_versions(at: datetime) -> list[RegistryVersion]:
+    """A national registry loaded the day before ``at`` (so freshness never interferes)."""
+    national = RegistryVersion("national", RegistryKind.NATIONAL, "national@fresh",
+                               at - timedelta(days=1))
+    return [national, INTERNAL]

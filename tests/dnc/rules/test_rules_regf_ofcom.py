@@ -1,0 +1,82 @@
+"""Regulation F call frequency and the UK Ofcom profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rules_kit import campaign, engine, outcome
+
+from dnc.interfaces import PastAttempt
+from dnc.rules.model import CampaignState, LeadFacts, Profile
+from dnc.rules.ofcom import abandon_rate
+
+NUMBER = "+12015550123"
+AT = datetime(2026, 11, 18, 17, tzinfo=UTC)  # Wed 12:00 EST
+REG_F = campaign(Profile.REG_F, telemarketing=False)
+
+
+def attempt(hours_ago, **kw):
+    return PastAttempt(AT - timedelta(hours=hours_ago), NUMBER, "collect", **kw)
+
+
+def test_seven_attempts_in_seven_days_per_debt():
+    six = [attempt(20 * i + 1, debt_id="D1") for i in range(6)]
+    lead = LeadFacts(NUMBER, debt_id="D1")
+    assert engine(attempts=six).check(lead, REG_F, AT).allowed
+    seven = [*six, attempt(150, debt_id="D1")]
+    decision = engine(attempts=seven).check(lead, REG_F, AT)
+    result = outcome(decision, "reg_f.seven_in_seven")
+    assert not result.passed and result.earliest == AT - timedelta(hours=150) + timedelta(days=7)
+    # Calls about another debt do not count against this one.
+    other = [attempt(20 * i + 1, debt_id="D2") for i in range(7)]
+    assert engine(attempts=other).check(lead, REG_F, AT).allowed
+
+
+def test_no_call_within_seven_days_after_a_conversation():
+    talk = attempt(30, debt_id="D1", answered_live=True, conversation=True)
+    decision = engine(attempts=[talk]).check(LeadFacts(NUMBER, debt_id="D1"), REG_F, AT)
+    assert not decision.allowed
+    expected = talk.at + timedelta(days=7)
+    assert outcome(decision, "reg_f.after_conversation").earliest == expected
+    # The earliest allowed also respects the 08:00-21:00 window: talk was at 06:00 EST.
+    assert decision.earliest_allowed == datetime(2026, 11, 24, 13, tzinfo=UTC)
+
+
+def test_reg_f_inconvenient_hours():
+    late = datetime(2026, 11, 19, 2, 30, tzinfo=UTC)  # 21:30 EST
+    assert not engine().check(LeadFacts(NUMBER), REG_F, late).allowed
+
+
+UK = "+442079460000"
+OFCOM = campaign(Profile.UK_OFCOM)
+
+
+def test_ofcom_requires_calling_line_identity():
+    decision = engine().check(LeadFacts(UK), campaign(Profile.UK_OFCOM, caller_id_present=False),
+                              AT)
+    assert not outcome(decision, "uk.cli").passed and decision.earliest_allowed is None
+
+
+def test_ofcom_no_repeat_within_72h_of_abandoned_call_unless_agent_guaranteed():
+    abandoned = PastAttempt(AT - timedelta(hours=10), UK, "spring", answered_live=True,
+                            abandoned=True)
+    checker = engine(attempts=[abandoned])
+    decision = checker.check(LeadFacts(UK), OFCOM, AT)
+    assert not decision.allowed
+    assert decision.earliest_allowed == abandoned.at + timedelta(hours=72)
+    assert checker.check(LeadFacts(UK), campaign(Profile.UK_OFCOM, agent_guaranteed=True),
+                         AT).allowed
+
+
+def test_ofcom_has_no_statutory_calling_hours():
+    three_am = datetime(2026, 11, 18, 3, tzinfo=UTC)
+    assert engine().check(LeadFacts(UK), OFCOM, three_am).allowed
+
+
+def test_ofcom_abandon_rate_over_three_percent_refuses():
+    assert abandon_rate(3, 100) == 0.03
+    over = CampaignState(abandon_rate_24h=abandon_rate(4, 100))
+    decision = engine().check(LeadFacts(UK), OFCOM, AT, over)
+    assert not outcome(decision, "uk.abandon_rate").passed
+    at_limit = CampaignState(abandon_rate_24h=0.03)
+    assert engine().check(LeadFacts(UK), OFCOM, AT, at_limit).allowed
