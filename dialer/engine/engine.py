@@ -560,7 +560,7 @@ class Engine:
             outcome = CallOutcome.CONNECTED
             if call.agent_id is not None:
                 self._talk[call.agent_id] = pool.end_call(
-                    call.agent_id, at, self.config.wrap_up_timeout
+                    call.agent_id, call.call_id, at, self.config.wrap_up_timeout
                 )
                 if self.config.wrap_up_timeout <= 0:
                     self._finish_wrap(call.agent_id, at, "no wrap-up")
@@ -686,8 +686,8 @@ class Engine:
     def _on_agent_leg_down(self, event: AgentLegDown) -> None:
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
         call = self._call(call_id) if call_id else None
-        if call is None:
-            return
+        if call is None or call.state is S.BRIDGED:
+            return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
         call.agent_id = None
         if call.state is S.BRIDGING:
             # The bridge cannot complete: put the caller back in line, deadline unchanged.

@@ -152,13 +152,17 @@ class AgentPool:
         agent.talk_started = at
         self._set(agent, A.ON_CALL, at, "connected")
 
-    def end_call(self, agent_id: str, at: float, wrap_up_timeout: float) -> float:
-        """The agent's call ended: wrap-up starts. Returns the talk time."""
+    def end_call(self, agent_id: str, call_id: str, at: float, wrap_up_timeout: float) -> float:
+        """The agent's call ended: wrap-up starts. Returns the talk time.
+
+        Nothing changes when the agent is no longer on that call (the phone leg dropped and
+        the agent may already be on another call after logging in again).
+        """
         agent = self.agent(agent_id)
+        if agent.state is not A.ON_CALL or agent.call_id != call_id:
+            return 0.0
         talk = at - (agent.talk_started if agent.talk_started is not None else at)
         agent.talk_started = None
-        if agent.state is not A.ON_CALL:
-            return talk
         agent.wrap_started = at
         agent.wrap_deadline = at + wrap_up_timeout
         self._set(agent, A.WRAP_UP, at, "call ended")

@@ -26,12 +26,14 @@ from dialer.commands import (
 )
 from dialer.engine import CallState
 from dialer.events import (
+    AgentLegDown,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
     AnswerKind,
     CallAnswered,
+    CallbackDue,
     CallBridged,
     CallClassified,
     CallDisposed,
@@ -41,6 +43,7 @@ from dialer.events import (
     InboundCallArrived,
 )
 from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
 
 AGENTS = ["a1", "a2", "a3"]
 
@@ -74,6 +77,7 @@ class EngineMachine(RuleBasedStateMachine):
         self.served_at: dict[str, float] = {}   # call → first Bridge/PlayMessage time
         self.ended: dict[str, float] = {}
         self.inbound = 0
+        self.callbacks = 0
 
     def _apply(self, out: list) -> None:
         journaled = {c.call_id for c in self.commands if isinstance(c, JournalAttempt)}
@@ -185,6 +189,29 @@ class EngineMachine(RuleBasedStateMachine):
         self.inbound += 1
         self._send(InboundCallArrived(self.now, f"in-{self.inbound}", priority=priority))
 
+    @rule(agent=st.sampled_from([*AGENTS, None]), number=st.integers(0, 99))
+    def callback_due(self, agent: str | None, number: int) -> None:
+        self.callbacks += 1
+        target = DialTarget(f"CB{self.callbacks}", f"+1201666{number:04d}", "c1")
+        self._send(CallbackDue(self.now, f"cb{self.callbacks}", target, agent))
+
+    @rule(agent=st.sampled_from(AGENTS))
+    def phone_hangs_up(self, agent: str) -> None:
+        if agent in self.engine.pool.agents:
+            self._send(AgentLegDown(self.now, agent, HangupCause.NORMAL_CLEARING))
+
+    @invariant()
+    def reserved_agents_hold_live_work(self) -> None:
+        if not hasattr(self, "engine"):
+            return
+        for agent in self.engine.pool.agents.values():
+            if agent.state is AgentState.RESERVED:
+                call = self.engine.calls.get(agent.call_id)
+                assert call is not None, f"{agent.agent_id} reserved for nothing"
+                assert call.state in (
+                    CallState.BRIDGING, CallState.DIALING, CallState.RINGING, CallState.ANSWERED
+                ), f"{agent.agent_id} reserved for a {call.state.value} call"
+
     @invariant()
     def no_agent_on_two_calls(self) -> None:
         if not hasattr(self, "engine"):
@@ -195,10 +222,15 @@ class EngineMachine(RuleBasedStateMachine):
                 assert agent.call_id not in holders, f"{agent.call_id} held by two agents"
                 holders[agent.call_id] = agent.agent_id
         for call in self.engine.calls.values():
-            if call.state in (CallState.BRIDGING, CallState.BRIDGED):
+            if call.state is CallState.BRIDGING:
                 agent = self.engine.pool.agents[call.agent_id]
-                if call.state is CallState.BRIDGING or agent.state is AgentState.ON_CALL:
-                    assert agent.call_id == call.call_id, "agent and call disagree"
+                assert agent.state is AgentState.RESERVED and agent.call_id == call.call_id
+        # Every agent on a call is on a bridged call that names that agent.
+        for agent in self.engine.pool.agents.values():
+            if agent.state is AgentState.ON_CALL:
+                call = self.engine.calls.get(agent.call_id)
+                assert call is not None and call.state is CallState.BRIDGED
+                assert call.agent_id == agent.agent_id
 
     @invariant()
     def live_answers_served_within_window(self) -> None:

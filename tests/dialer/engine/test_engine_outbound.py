@@ -351,3 +351,23 @@ def test_policy_for_uses_the_pacing_package() -> None:
             policy_for(config)
     else:
         assert policy_for(config).name == "progressive"
+
+
+def test_agent_phone_drop_mid_call_then_new_call_is_not_ended_by_the_old_one() -> None:
+    from dialer.events import AgentLegDown
+
+    engine, _, _, _ = make_engine(policy=Fixed(n=1), wrap_up_timeout=10.0)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    first = _dial_one(engine)
+    engine.handle(CallAnswered(2.0, first))
+    engine.handle(CallBridged(2.0, first, "ann"))
+    engine.handle(AgentLegDown(3.0, "ann", HangupCause.NORMAL_CLEARING))
+    assert engine.pool.agents["ann"].state is AgentState.LOGGED_OUT
+    engine.handle(AgentLoggedIn(3.5, "ann"))
+    second = _dial_one(engine, at=4.0)
+    engine.handle(CallAnswered(5.0, second))
+    engine.handle(CallBridged(5.0, second, "ann"))
+    (finished,) = of_type(engine.handle(CallHungUp(6.0, first)), AttemptFinished)
+    assert finished.agent_id == "ann" and finished.outcome is CallOutcome.CONNECTED
+    agent = engine.pool.agents["ann"]
+    assert agent.state is AgentState.ON_CALL and agent.call_id == second
