@@ -71,6 +71,8 @@ _NOT_ANSWERED_OUTCOME = {
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
 _NEVER = float("-inf")
+# ``free_elapsed`` was added to PacingState after the first contract; fill it when present.
+_STATE_HAS_FREE_ELAPSED = "free_elapsed" in PacingState.__dataclass_fields__
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +237,11 @@ class Engine:
             answered_waiting=pool.outbound_waiting,
             agents_logged_in=pool.logged_in,
             lines_per_agent=config.lines_per_agent,
+            **(
+                {"free_elapsed": tuple(now - agent.since for agent in pool.ready.values())}
+                if _STATE_HAS_FREE_ELAPSED
+                else {}
+            ),
         )
 
     def snapshot(self, now: float) -> EngineSnapshot:

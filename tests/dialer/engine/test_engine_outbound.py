@@ -371,3 +371,24 @@ def test_agent_phone_drop_mid_call_then_new_call_is_not_ended_by_the_old_one() -
     assert finished.agent_id == "ann" and finished.outcome is CallOutcome.CONNECTED
     agent = engine.pool.agents["ann"]
     assert agent.state is AgentState.ON_CALL and agent.call_id == second
+
+
+def test_pacing_state_counts_from_the_engine_books() -> None:
+    engine, _, _, _ = make_engine(policy=Fixed(n=3), wrap_up_timeout=20.0)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.handle(AgentLoggedIn(0.0, "bob"))
+    engine.handle(AgentLoggedIn(0.0, "cy"))
+    engine.handle(AgentPaused(0.0, "cy", "break"))
+    a, b, c = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    engine.handle(CallAnswered(3.0, a))
+    engine.handle(CallBridged(3.0, a, "ann"))
+    engine.handle(CallAnswered(4.0, b))
+    engine.handle(CallBridged(4.0, b, "bob"))
+    engine.handle(CallHungUp(6.0, b))
+    state = engine.pacing_state(10.0)
+    assert state.agents_free == 0 and state.agents_logged_in == 3
+    assert state.busy_elapsed == (7.0,)
+    assert state.wrap_elapsed == (4.0,)
+    assert state.ringing_elapsed == (9.0,)
+    assert (state.live_answers_in_window, state.abandons_in_window) == (2, 0)
+    assert state.connect_window == 2.0 and state.abandon_target == 0.03
