@@ -73,8 +73,9 @@ class EslClient:
         self._backoff = backoff
         self._rng = rng or random.Random()
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue(queue_size)
-        self._deliver_all = any(name.upper() == "ALL" for name in self._events)
-        self._delivered = {name.split()[0].upper() for name in self._events}
+        self._deliver_all = False
+        self._delivered: set[str] = set()
+        self._refresh_delivery()
         self._connection: EslConnection | None = None
         self._state = ConnectionState.DISCONNECTED
         self._state_changed = asyncio.Condition()
@@ -185,6 +186,10 @@ class EslClient:
                    if n.split()[0].upper() == "CUSTOM" and len(n.split()) > 1]
         wanted = [*names, *_INTERNAL_EVENTS] + (["CUSTOM", *customs] if customs else [])
         await connection.checked_command(f"event {self._format} {' '.join(wanted)}")
+        if self._filters:
+            # A filter drops every event it does not match: keep liveness and job results.
+            for name in _INTERNAL_EVENTS:
+                await connection.checked_command(f"filter Event-Name {name}")
         for header, value in self._filters:
             await connection.checked_command(f"filter {header} {value}")
 
@@ -231,6 +236,53 @@ class EslClient:
         """Any command answered by ``command/reply`` (``filter``, ``nixevent``...); its text."""
         reply = await self._live().command(line, timeout=timeout)
         return reply.reply_text
+
+    async def subscribe(self, *names: str) -> None:
+        """``event <format> <names>`` now and after every reconnect."""
+        wanted = [name for name in names if name.strip()]
+        await self._live().checked_command(f"event {self._format} {' '.join(wanted)}")
+        self._events.extend(wanted)
+        self._refresh_delivery()
+
+    async def unsubscribe(self, *names: str) -> None:
+        """``nixevent <names>`` (the client's own HEARTBEAT/BACKGROUND_JOB stay on)."""
+        dropped = {name.upper() for name in names}
+        kept = [name for name in dropped if name not in _INTERNAL_EVENTS]
+        if kept:
+            await self._live().checked_command(f"nixevent {' '.join(kept)}")
+        self._events = [n for n in self._events if n.upper() not in dropped]
+        self._refresh_delivery()
+
+    async def noevents(self) -> None:
+        """``noevents``, then the client's own subscriptions again (liveness, jobs)."""
+        connection = self._live()
+        await connection.command("noevents")
+        await connection.checked_command(f"event {self._format} {' '.join(_INTERNAL_EVENTS)}")
+        self._events = []
+        self._refresh_delivery()
+
+    async def add_filter(self, header: str, value: str) -> None:
+        """``filter <header> <value>`` now and after every reconnect."""
+        connection = self._live()
+        if not self._filters:
+            for name in _INTERNAL_EVENTS:
+                await connection.checked_command(f"filter Event-Name {name}")
+        await connection.checked_command(f"filter {header} {value}")
+        self._filters.append((header, value))
+
+    async def delete_filter(self, header: str, value: str | None = None) -> None:
+        connection = self._live()
+        await connection.checked_command(
+            f"filter delete {header}" + (f" {value}" if value is not None else ""))
+        self._filters = [(h, v) for h, v in self._filters
+                         if not (h == header and (value is None or v == value))]
+        if not self._filters:  # the liveness filters alone would still drop everything else
+            for name in _INTERNAL_EVENTS:
+                await connection.checked_command(f"filter delete Event-Name {name}")
+
+    def _refresh_delivery(self) -> None:
+        self._deliver_all = any(name.upper() == "ALL" for name in self._events)
+        self._delivered = {name.split()[0].upper() for name in self._events}
 
     async def events(self) -> AsyncIterator[Event]:
         """Events in arrival order until the client is closed or fails."""

@@ -82,6 +82,8 @@ class Subscription:
 
     def passes_filters(self, event: Event) -> bool:
         """mod_event_socket's event_handler filter loop."""
+        if not self.filters:
+            return True
         send = False
         for header, wanted in self.filters:
             value = event.get(header)

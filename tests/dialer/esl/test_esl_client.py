@@ -129,3 +129,28 @@ def test_no_command_is_sent_while_disconnected() -> None:
             with pytest.raises(TimeoutError):
                 await client.wait_connected(0.2)
     asyncio.run(scenario())
+
+
+def test_filters_subscriptions_and_liveness_survive_together() -> None:
+    async def scenario() -> None:
+        beating = SwitchSettings(heartbeat_interval=20.0, speed=100.0)
+        async with running_switch(settings=beating, fate_source=_live, seed=2) as sim, \
+                EslClient(sim.url, events=["CHANNEL_CREATE"], filters=[("Unique-ID", "keep")],
+                          heartbeat_timeout=1.0, backoff=QUICK_BACKOFF) as client:
+            await client.wait_connected(5)
+            for name in ("skip", "keep"):
+                await client.bgapi_result(f"originate {{origination_uuid={name}}}user/1{name}"
+                                          " &park()", timeout=5)
+            async with asyncio.timeout(5):
+                first = await anext(client.events())
+            assert (first.name, first.unique_id) == ("CHANNEL_CREATE", "keep")
+            await asyncio.sleep(1.5)  # longer than heartbeat_timeout: beats still pass the filter
+            assert client.connects == 1
+            await client.subscribe("CHANNEL_ANSWER")
+            await client.unsubscribe("CHANNEL_CREATE")
+            await client.delete_filter("Unique-ID", "keep")
+            await client.api("originate {origination_uuid=later}user/1003 &park()")
+            async with asyncio.timeout(5):
+                answered = await anext(client.events())
+            assert (answered.name, answered.unique_id) == ("CHANNEL_ANSWER", "later")
+    asyncio.run(scenario())
