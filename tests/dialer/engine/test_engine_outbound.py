@@ -379,7 +379,7 @@ def test_pacing_state_counts_from_the_engine_books() -> None:
     engine.handle(AgentLoggedIn(0.0, "bob"))
     engine.handle(AgentLoggedIn(0.0, "cy"))
     engine.handle(AgentPaused(0.0, "cy", "break"))
-    a, b, c = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    a, b, _ringing = (o.call_id for o in of_type(engine.tick(1.0), Originate))
     engine.handle(CallAnswered(3.0, a))
     engine.handle(CallBridged(3.0, a, "ann"))
     engine.handle(CallAnswered(4.0, b))
