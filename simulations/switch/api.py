@@ -88,7 +88,7 @@ class SwitchApi:
             "uuid_getvar": self.uuid_getvar, "uuid_setvar": self.uuid_setvar,
             "uuid_park": self.uuid_park, "uuid_send_dtmf": self.uuid_send_dtmf,
             "show": self.show, "hupall": self.hupall, "version": self.version,
-            "uptime": self.uptime, "global_getvar": lambda arg: "",
+            "uptime": self.uptime, "global_getvar": lambda arg: "", "avmd": self.avmd,
         }
 
     def execute(self, command: str, argument: str) -> Output | None:
@@ -351,6 +351,21 @@ class SwitchApi:
             if digit not in "@wW":
                 self.switch.dtmf(channel, digit)
         return "+OK Success\n"
+
+    def avmd(self, argument: str) -> str:
+        """``avmd <uuid> start|stop`` with mod_avmd's multi-line replies."""
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            uuid = args[0] if args else ""
+            return (f"-ERR, no FreeSWITCH session for uuid [{uuid}]!\n"
+                    "-USAGE: avmd <uuid> <start|stop>\n\n")
+        action = args[1].lower() if len(args) > 1 else "start"
+        if action == "stop":
+            self.switch.avmd_stop(channel)
+            return f"+OK\n [{channel.uuid}] [{channel.name}] stopped\n\n"
+        self.switch.avmd_start(channel)
+        return f"+OK\n [{channel.uuid}] [{channel.name}] started!\n\n"
 
     def hupall(self, argument: str) -> str:
         cause = (argument.split() or ["NORMAL_CLEARING"])[0].upper()

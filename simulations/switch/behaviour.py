@@ -69,6 +69,13 @@ class CalleeBehaviour:
             switch.later(channel, timeout,
                          lambda: switch.hangup(channel, "NO_ANSWER", "send_cancel"))
 
+    def greeting_left(self, channel: Channel) -> float | None:
+        """Seconds until a machine's greeting ends (its beep); ``None`` for a person."""
+        if self.fate.kind is not CalleeKind.MACHINE or not channel.answered:
+            return None
+        elapsed = (self.switch.bus.now_us() - channel.answered_us) / 1_000_000
+        return max(0.0, self.fate.talk_time - elapsed)
+
     def _answered(self, channel: Channel) -> None:
         switch = self.switch
         switch.answer(channel)

@@ -49,6 +49,7 @@ CALLING = {
     "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1241),
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
     "HEARTBEAT": ("switch_core.c", "send_heartbeat", 82),
+    "CUSTOM": ("mod_avmd.c", "avmd_fire_event", 691),
 }
 
 # Final SIP status per cause (mod_sofia hangup_cause_to_sip; default 480), for sip_term_status.
@@ -97,6 +98,7 @@ class Switch:
         self.peak_sessions = 0
         self._timers: dict[str, list[asyncio.TimerHandle]] = {}
         self._job_waiters: dict[str, asyncio.Future[str]] = {}
+        self._avmd_stoppers: dict[str, Callable[[], None]] = {}
 
     # --- time ------------------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class Switch:
             self._timers.setdefault(channel.uuid, []).append(handle)
 
     def cancel_timers(self, channel: Channel) -> None:
+        self._avmd_stoppers.pop(channel.uuid, None)
         for handle in self._timers.pop(channel.uuid, ()):
             handle.cancel()
 
@@ -295,6 +298,48 @@ class Switch:
         self.set_state(channel, "CS_DESTROY")
         self.fire("CHANNEL_DESTROY", channel)
         del self.channels[channel.uuid]
+
+    # --- avmd (beep detection) ---------------------------------------------------------------
+
+    def avmd_event(self, channel: Channel, kind: str, extra: list) -> None:
+        """CUSTOM ``avmd::<kind>``: no channel block, ``Event-Subclass`` first (mod_avmd.c)."""
+        self.bus.fire("CUSTOM", CALLING["CUSTOM"],
+                      [("Unique-ID", channel.uuid), ("Call-command", "avmd"), *extra],
+                      subclass=f"avmd::{kind}")
+
+    def avmd_start(self, channel: Channel) -> None:
+        started = self.bus.now_us()
+        channel.variables["avmd_start_us"] = str(started)
+        self.avmd_event(channel, "start", [("Start-time", str(started))])
+        greeting = getattr(channel.behaviour, "greeting_left", lambda c: None)(channel)
+
+        def stop(status: str) -> None:
+            if channel.alive and "avmd_start_us" in channel.variables:
+                total = self.bus.now_us() - int(channel.variables.pop("avmd_start_us"))
+                self.avmd_event(channel, "stop", [("Beep-Status", status),
+                                                  ("Total-time", str(total))])
+
+        if greeting is not None:
+            def beep() -> None:
+                if not channel.alive or "avmd_start_us" not in channel.variables:
+                    return
+                detection = self.bus.now_us() - int(channel.variables["avmd_start_us"])
+                channel.variables["avmd_detect"] = "TRUE"
+                self.avmd_event(channel, "beep", [
+                    ("Beep-Status", "DETECTED"), ("Frequency", "999.589033"),
+                    ("Frequency-variance", "0.000003"), ("Amplitude", "11976.009917"),
+                    ("Amplitude-variance", "871.936721"), ("Detection-time", str(detection)),
+                    ("Detector-resolution", "1"), ("Detector-offset", "0"),
+                    ("Detector-index", "36")])
+                stop("DETECTED")
+
+            self.later(channel, greeting, beep)
+        self._avmd_stoppers[channel.uuid] = lambda: stop("NOTDETECTED")
+
+    def avmd_stop(self, channel: Channel) -> None:
+        stopper = self._avmd_stoppers.pop(channel.uuid, None)
+        if stopper is not None:
+            stopper()
 
     # --- media -----------------------------------------------------------------------------
 

@@ -177,3 +177,25 @@ def test_uuid_kill_of_a_ringing_leg_is_originator_cancel() -> None:
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
+
+
+def test_avmd_beep_on_a_machine_as_mod_avmd_fires_it() -> None:
+    async def scenario() -> None:
+        context, _, client = await _session(fixed(CalleeKind.MACHINE, 1.0, talk=3.0),
+                                            events="CHANNEL_ANSWER CUSTOM avmd::start avmd::beep")
+        try:
+            await _originate(client, "m-1")
+            await client.until_event("CHANNEL_ANSWER", uuid="m-1")
+            started = await client.send("api avmd m-1 start\n\n")
+            assert started.body.startswith("+OK\n [m-1] [")
+            assert started.body.endswith("started!\n\n")
+            start, _ = await client.until_event("CUSTOM")
+            beep, _ = await client.until_event("CUSTOM")
+            assert start.headers[:2] == (("Event-Subclass", "avmd::start"),
+                                         ("Event-Name", "CUSTOM"))
+            assert beep.subclass == "avmd::beep" and beep["Beep-Status"] == "DETECTED"
+            assert beep["Unique-ID"] == "m-1" and "Channel-State" not in beep
+            assert 2_000_000 <= int(beep["Detection-time"]) <= 3_500_000
+        finally:
+            await context.__aexit__(None, None, None)
+    asyncio.run(scenario())
