@@ -132,7 +132,8 @@ class AttemptLimitRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         in_window = [a for a in self.relevant(context) if at - self.window < a.at <= at]
         count = len(in_window)
-        scope = {"number": "this number", "subject": f"subject {context.subject!r}",
+        subject = f"subject {context.subject!r}" if context.subject else "any subject"
+        scope = {"number": "this number", "subject": subject,
                  "debt": f"debt {context.lead.debt_id!r}"}[self.scope]
         span = _span(self.window)
         if count < self.max_calls:

@@ -126,6 +126,8 @@ class RuleOutcome:
     (or not foreseeable, e.g. a campaign-level rate)."""
     permission: str | None = None
     """For a pass that relies on a permission (consent, EBR): which one, for the audit."""
+    applicable: bool = True
+    """False when the rule does not concern this call (e.g. another state's overlay)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -135,6 +137,7 @@ class RuleOutcome:
             "citation": self.citation,
             "earliest": self.earliest.isoformat() if self.earliest else None,
             "permission": self.permission,
+            "applicable": self.applicable,
         }
 
 

@@ -43,7 +43,8 @@ class InState:
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if self.state not in context.placement.states:
-            return passed(self, at, f"called party not in {self.state}")
+            return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
+                               self.citation, at, applicable=False)
         return self.inner.evaluate(context, at)
 
 

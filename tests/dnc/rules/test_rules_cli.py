@@ -1,0 +1,75 @@
+"""The ``dialer compliance`` commands: explain, rules, profiles, audit verify/export."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import typer
+from rules_kit import campaign, engine, fresh_versions
+from typer.testing import CliRunner
+
+from dnc.rules import cli as rules_cli
+from dnc.rules.audit import AuditLog
+from dnc.rules.model import LeadFacts
+
+RUNNER = CliRunner()
+
+
+def app() -> typer.Typer:
+    root = typer.Typer()
+
+    @root.callback()
+    def main() -> None:
+        """Root."""
+
+    rules_cli.register(root)
+    return root
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return RUNNER.invoke(app(), ["compliance", *args], env=env)
+
+
+def test_explain_json_lists_every_rule_and_the_earliest_time():
+    result = run("explain", "+13055550123", "--at", "2026-11-17T01:30Z", "--state", "FL",
+                 "--profile", "us_federal,us_state", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["zones"] == ["America/New_York", "America/Chicago"]
+    failing = {r["rule"] for r in document["rules"] if not r["passed"]}
+    # No registry store in this test: freshness fails (and honestly says so).
+    assert failing == {"state.FL.hours", "us.national_freshness"}
+    fl = next(r for r in document["rules"] if r["rule"] == "state.FL.hours")
+    assert fl["earliest"] == "2026-11-17T14:00:00+00:00"
+
+
+def test_explain_human_output_and_errors():
+    result = run("explain", "+12015550123", "--at", "2026-11-17T15:00Z",
+                 "--consent", "prior_express_written,2026-01-01T00:00Z")
+    assert result.exit_code == 0 and "us.calling_hours" in result.output
+    bad = run("explain", "+12015550123", "--profile", "mars")
+    assert bad.exit_code != 0
+
+
+def test_rules_and_profiles_json():
+    rows = json.loads(run("rules", "--state", "FL", "--json").stdout)["rows"]
+    assert rows[0]["limit"] == "3 per 24 h same subject" and "501.616" in rows[0]["citation"]
+    profiles = json.loads(run("profiles", "--json").stdout)
+    assert set(profiles) == {"us_federal", "us_state", "reg_f", "uk_ofcom"}
+
+
+def test_audit_verify_export_and_tamper_exit_code(tmp_path):
+    at = datetime(2026, 11, 18, 17, tzinfo=UTC)
+    checker = engine(versions=fresh_versions(at))
+    checker.audit = AuditLog(tmp_path)
+    checker.check_many([LeadFacts("+12015550123"), LeadFacts("+12015550124")], campaign(), at)
+    ok = run("audit", "verify", "--audit-dir", str(tmp_path), "--json")
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["entries"] == 2
+    exported = run("audit", "export", "--audit-dir", str(tmp_path), "--number", "+12015550124",
+                   "--format", "json")
+    assert [e["number"] for e in json.loads(exported.stdout)["entries"]] == ["+12015550124"]
+    path = tmp_path / "decisions.jsonl"
+    path.write_text(path.read_text().replace('"allowed":true', '"allowed":false', 1))
+    broken = run("audit", "verify", "--audit-dir", str(tmp_path), "--json")
+    assert broken.exit_code == 1 and json.loads(broken.stdout)["first_bad_line"] == 1
