@@ -56,6 +56,8 @@ class PacingState:
     """Agents logged in (free, reserved, on call, wrap-up or paused)."""
     lines_per_agent: float = 1.0
     """Campaign's dial level for ``power`` and the starting level of ``adaptive``."""
+    free_elapsed: tuple[float, ...] = ()
+    """For every free agent: seconds idle so far (optional; ``preview`` uses it when given)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,242 @@
+"""Online estimators a campaign learns from its own outcomes.
+
+* ``OutcomeMix``: how dial attempts end (live, machine, no answer, busy/failed) as a
+  Dirichlet posterior whose pseudo-counts decay with a half-life in seconds, so that drift
+  (time of day, list quality) is followed. Its live-answer marginal is a Beta posterior.
+* ``RingTimes``: time from dial to answer (per outcome) as a decayed histogram on a fine grid,
+  plus the no-answer timeout; ring times are bounded by the timeout, so an empirical
+  distribution is both exact and cheap to turn into conditional probabilities.
+* ``DurationEstimator``: talk and wrap-up times, fitted by maximum likelihood with scipy.stats
+  (lognormal and gamma, the one with the higher likelihood wins) on a window of recent
+  samples, refitted every ``refit_every`` samples, never per call and never inside a
+  pacing decision.
+
+None of them reads a clock: every observation carries its time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from pacing_models.interface import AttemptResult
+
+RING_GRID_STEP = 0.5
+"""Seconds per bin of the ring-time histograms (and of the predictive lookup tables)."""
+
+
+def _decay(half_life: float, dt: float) -> float:
+    return 1.0 if dt <= 0 or not math.isfinite(half_life) else 0.5 ** (dt / half_life)
+
+
+@dataclass(slots=True)
+class OutcomeMix:
+    """Decayed Dirichlet posterior over attempt outcomes.
+
+    The prior is ``prior_strength`` pseudo-attempts split by the prior rates; observations
+    add 1 to their outcome; every count (prior included) decays by ½ each ``half_life``
+    seconds, and the prior is re-added so it never vanishes entirely.
+    """
+
+    prior_live: float = 0.2
+    prior_machine: float = 0.1
+    prior_fast_fail: float = 0.05
+    prior_strength: float = 10.0
+    half_life: float = 3600.0
+    counts: np.ndarray = field(init=False)
+    observed: int = 0
+    live_observed: int = 0
+    _last: float | None = None
+
+    def __post_init__(self) -> None:
+        self.counts = np.zeros(4)
+
+    def _prior(self) -> np.ndarray:
+        other = max(0.0, 1.0 - self.prior_live - self.prior_machine - self.prior_fast_fail)
+        return self.prior_strength * np.array(
+            [self.prior_live, self.prior_machine, other, self.prior_fast_fail]
+        )
+
+    def observe(self, result: AttemptResult, at: float) -> None:
+        if self._last is not None:
+            self.counts *= _decay(self.half_life, at - self._last)
+        self._last = at if self._last is None else max(self._last, at)
+        index = _OUTCOME_INDEX[result]
+        self.counts[index] += 1.0
+        self.observed += 1
+        self.live_observed += result is AttemptResult.LIVE
+
+    def probabilities(self) -> np.ndarray:
+        """Posterior means of (live, machine, no answer, busy/failed)."""
+        total = self.counts + self._prior()
+        return total / total.sum()
+
+    @property
+    def live_answer_rate(self) -> float:
+        """Posterior mean of the Beta marginal for a live (human) answer."""
+        return float(self.probabilities()[0])
+
+    @property
+    def machine_rate(self) -> float:
+        return float(self.probabilities()[1])
+
+    def live_answer_interval(self, level: float = 0.9) -> tuple[float, float]:
+        """Equal-tailed credible interval of the live-answer rate (Beta marginal)."""
+        total = self.counts + self._prior()
+        alpha, beta = total[0], total.sum() - total[0]
+        tail = (1.0 - level) / 2.0
+        low, high = stats.beta.ppf([tail, 1.0 - tail], alpha, beta)
+        return float(low), float(high)
+
+
+_OUTCOME_INDEX = {
+    AttemptResult.LIVE: 0,
+    AttemptResult.MACHINE: 1,
+    AttemptResult.NO_ANSWER: 2,
+    AttemptResult.BUSY: 3,
+    AttemptResult.FAILED: 3,
+}
+
+
+@dataclass(slots=True)
+class RingTimes:
+    """Decayed histograms of ring time for live answers, machines and fast failures."""
+
+    max_seconds: float = 120.0
+    prior_answer_mean: float = 9.0
+    prior_answer_sd: float = 4.0
+    prior_fail_mean: float = 4.0
+    prior_strength: float = 5.0
+    half_life: float = 3600.0
+    no_answer_timeout_prior: float = 25.0
+    hist: np.ndarray = field(init=False)
+    _prior_hist: np.ndarray = field(init=False)
+    _timeouts: list[float] = field(default_factory=list)
+    _timeout: float | None = None
+    _last: float | None = None
+
+    def __post_init__(self) -> None:
+        bins = math.ceil(self.max_seconds / RING_GRID_STEP)
+        edges = np.arange(bins + 1) * RING_GRID_STEP
+        self.hist = np.zeros((3, bins))
+        sigma2 = math.log1p((self.prior_answer_sd / self.prior_answer_mean) ** 2)
+        answer = stats.lognorm(
+            s=math.sqrt(sigma2), scale=self.prior_answer_mean * math.exp(-sigma2 / 2)
+        )
+        fail = stats.expon(scale=self.prior_fail_mean)
+        prior = np.vstack([np.diff(answer.cdf(edges)), np.diff(answer.cdf(edges)),
+                           np.diff(fail.cdf(edges))])
+        prior /= prior.sum(axis=1, keepdims=True)
+        self._prior_hist = prior * self.prior_strength
+
+    def observe(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
+        if result is AttemptResult.NO_ANSWER:
+            self._timeouts.append(float(ring_seconds))
+            del self._timeouts[:-51]
+            if len(self._timeouts) >= 3:
+                self._timeout = float(np.median(self._timeouts))
+            return
+        if self._last is not None:
+            self.hist *= _decay(self.half_life, at - self._last)
+        self._last = at if self._last is None else max(self._last, at)
+        row = {AttemptResult.LIVE: 0, AttemptResult.MACHINE: 1}.get(result, 2)
+        index = min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self.hist.shape[1] - 1)
+        self.hist[row, index] += 1.0
+
+    @property
+    def no_answer_timeout(self) -> float:
+        """Median ring time of recent no-answer attempts (the dialer's effective timeout)."""
+        return self.no_answer_timeout_prior if self._timeout is None else self._timeout
+
+    def cdfs(self) -> np.ndarray:
+        """CDFs at the bin edges 0, δ, 2δ, …: rows live, machine, fast failure."""
+        counts = self.hist + self._prior_hist
+        cdf = np.cumsum(counts, axis=1) / counts.sum(axis=1, keepdims=True)
+        return np.hstack([np.zeros((3, 1)), cdf])
+
+
+@dataclass(frozen=True, slots=True)
+class FittedDuration:
+    """A fitted duration law: scipy frozen distribution plus the point mass at zero."""
+
+    family: str
+    distribution: object  # scipy.stats frozen distribution (rv_continuous_frozen)
+    zero_mass: float
+    mean: float
+    samples: int
+
+    def sf(self, t: np.ndarray) -> np.ndarray:
+        """P(duration > t) for t ≥ 0."""
+        return (1.0 - self.zero_mass) * self.distribution.sf(t)  # type: ignore[attr-defined]
+
+
+def lognormal_from_moments(mean: float, sd: float) -> object:
+    sigma2 = math.log1p((sd / mean) ** 2)
+    return stats.lognorm(s=math.sqrt(sigma2), scale=mean * math.exp(-sigma2 / 2))
+
+
+def fit_duration(samples: np.ndarray) -> FittedDuration:
+    """Maximum-likelihood lognormal and gamma (location 0); keep the likelier one."""
+    positive = samples[samples > 0]
+    zero_mass = 1.0 - positive.size / samples.size
+    logs = np.log(positive)
+    mu, sigma = float(logs.mean()), max(float(logs.std()), 1e-3)
+    lognormal = stats.lognorm(s=sigma, scale=math.exp(mu))
+    candidates = [("lognormal", lognormal, float(lognormal.logpdf(positive).sum()))]
+    if positive.size >= 5 and np.ptp(positive) > 0:
+        shape, _, scale = stats.gamma.fit(positive, floc=0)
+        gamma = stats.gamma(shape, scale=scale)
+        candidates.append(("gamma", gamma, float(gamma.logpdf(positive).sum())))
+    family, distribution, _ = max(candidates, key=lambda c: c[2])
+    mean = (1.0 - zero_mass) * float(distribution.mean())
+    return FittedDuration(family, distribution, zero_mass, mean, int(samples.size))
+
+
+@dataclass(slots=True)
+class DurationEstimator:
+    """Talk or wrap-up time: a window of recent samples, refitted every ``refit_every``."""
+
+    prior_mean: float
+    prior_sd: float
+    window: int = 2000
+    refit_every: int = 50
+    min_samples: int = 20
+    fitted: FittedDuration = field(init=False)
+    _samples: list[float] = field(default_factory=list)
+    _since_fit: int = 0
+    version: int = 0
+
+    def __post_init__(self) -> None:
+        if self.prior_mean <= 0:
+            prior = stats.uniform(loc=0.0, scale=1e-9)
+            self.fitted = FittedDuration("zero", prior, 1.0, 0.0, 0)
+        else:
+            prior = lognormal_from_moments(self.prior_mean, max(self.prior_sd, 1e-3))
+            self.fitted = FittedDuration("prior-lognormal", prior, 0.0, self.prior_mean, 0)
+
+    def observe(self, seconds: float) -> bool:
+        """Add a sample; refit when due. Returns True when the law changed."""
+        self._samples.append(max(0.0, float(seconds)))
+        if len(self._samples) > self.window:
+            del self._samples[: len(self._samples) - self.window]
+        self._since_fit += 1
+        due = len(self._samples) >= self.min_samples and (
+            self._since_fit >= self.refit_every or self.fitted.samples < self.min_samples
+        )
+        if not due:
+            return False
+        data = np.asarray(self._samples)
+        if np.all(data <= 0):
+            self.fitted = FittedDuration("zero", self.fitted.distribution, 1.0, 0.0, data.size)
+        else:
+            self.fitted = fit_duration(data)
+        self._since_fit = 0
+        self.version += 1
+        return True
+
+    @property
+    def count(self) -> int:
+        return len(self._samples)

@@ -1,0 +1,137 @@
+"""Simple pacing policies (preview, progressive, power) and the registry of every policy.
+
+The engine, the simulator and the CLI choose a policy by name through ``make_policy``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from pacing_models.errors import InvalidParameterError
+from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy, PacingState
+
+
+def calls_in_flight(state: PacingState) -> int:
+    """Calls already claiming an agent: ringing, and answered but not yet connected."""
+    return len(state.ringing_elapsed) + state.answered_waiting
+
+
+def progressive_count(state: PacingState) -> int:
+    """One line per free agent not already covered by a ringing or waiting call."""
+    return max(0, state.agents_free - calls_in_flight(state))
+
+
+class _NoLearning:
+    def observe_attempt(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
+        """Simple policies do not learn."""
+
+    def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
+        """Simple policies do not learn."""
+
+
+class ProgressivePolicy(_NoLearning):
+    """Exactly one line per free agent: every call has an agent waiting for it.
+
+    It never abandons by construction (as long as the driver reserves nothing else for the
+    free agents), at the price of the agent's idle time during every ring.
+    """
+
+    name = "progressive"
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        n = progressive_count(state)
+        return PacingDecision(
+            n,
+            f"progressive: {state.agents_free} free agent(s) − {calls_in_flight(state)} call(s) "
+            f"in flight → {n}",
+        )
+
+
+class PreviewPolicy(_NoLearning):
+    """Agent-initiated dialing: a call only for an agent who has had the lead on screen.
+
+    ``preview_seconds`` is the time an agent reads a lead before the call is placed; it needs
+    ``PacingState.free_elapsed`` (idle time of each free agent). Without it every free agent
+    is taken to have finished previewing, which is progressive dialing at one line per agent.
+    """
+
+    name = "preview"
+
+    def __init__(self, preview_seconds: float = 0.0) -> None:
+        if not (preview_seconds >= 0 and math.isfinite(preview_seconds)):
+            raise InvalidParameterError(f"preview_seconds must be ≥ 0, got {preview_seconds}")
+        self.preview_seconds = preview_seconds
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        if state.free_elapsed:
+            ready = sum(1 for idle in state.free_elapsed if idle >= self.preview_seconds)
+        else:
+            ready = state.agents_free
+        n = max(0, min(ready, state.agents_free) - calls_in_flight(state))
+        return PacingDecision(n, f"preview: {ready} agent(s) done previewing → {n} call(s)")
+
+
+class PowerPolicy(_NoLearning):
+    """A fixed number of lines per free agent (``lines_per_agent``, VICIdial's dial level).
+
+    The ratio comes from the policy's own parameter or, when not given, from the campaign's
+    ``PacingState.lines_per_agent``.
+    """
+
+    name = "power"
+
+    def __init__(self, lines_per_agent: float | None = None) -> None:
+        if lines_per_agent is not None and not (1.0 <= lines_per_agent <= 50.0):
+            raise InvalidParameterError(
+                f"lines_per_agent must be between 1 and 50, got {lines_per_agent}"
+            )
+        self.lines_per_agent = lines_per_agent
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        ratio = self.lines_per_agent if self.lines_per_agent is not None else max(
+            1.0, state.lines_per_agent
+        )
+        goal = math.floor(ratio * state.agents_free + 1e-9)
+        n = max(0, goal - calls_in_flight(state))
+        return PacingDecision(
+            n, f"power {ratio:g}: {goal} line(s) for {state.agents_free} free agent(s) → {n}"
+        )
+
+
+def _make_predictive(**params: Any) -> PacingPolicy:
+    from pacing_models.predictive import PredictivePolicy
+
+    return PredictivePolicy(**params)
+
+
+def _make_adaptive(**params: Any) -> PacingPolicy:
+    from pacing_models.adaptive import AdaptivePolicy
+
+    return AdaptivePolicy(**params)
+
+
+_FACTORIES: dict[str, Callable[..., PacingPolicy]] = {
+    "preview": PreviewPolicy,
+    "progressive": ProgressivePolicy,
+    "power": PowerPolicy,
+    "predictive": _make_predictive,
+    "adaptive": _make_adaptive,
+}
+
+POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)
+
+
+def make_policy(name: str, **params: Any) -> PacingPolicy:
+    """A fresh policy by name, with its keyword parameters (documented in docs/pacing.md)."""
+    try:
+        factory = _FACTORIES[name.lower()]
+    except KeyError:
+        raise InvalidParameterError(
+            f"unknown pacing policy {name!r}; choose one of {', '.join(POLICY_NAMES)}"
+        ) from None
+    try:
+        return factory(**params)
+    except TypeError as error:
+        raise InvalidParameterError(f"bad parameters for policy {name!r}: {error}") from None

@@ -1,0 +1,131 @@
+"""Conditional-probability lookup tables for the predictive policy.
+
+Built only when the estimators change (a refit, or every so many attempts), so that a pacing
+decision is a handful of numpy gathers and sums. Time runs in slots of ``RING_GRID_STEP``
+seconds from the decision instant; column ``k`` of every table means "by the end of slot k",
+i.e. by ``(k + 1)·δ`` seconds from now.
+
+* ``ring[i, k]``: P(a call that has rung ``i·δ`` seconds without ending is answered *live*
+  by slot k). Row 0 is the profile of a call dialed now.
+* ``busy[j, k]``: P(an agent ``j`` seconds into a call is free again by slot k): residual
+  talk time (the talk law conditioned on the elapsed time) convolved with the wrap-up law.
+* ``wrap[j, k]``: P(an agent ``j`` seconds into wrap-up is free by slot k).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pacing_models.estimators import RING_GRID_STEP, FittedDuration
+
+AGENT_GRID_STEP = 1.0
+"""Seconds per row of the busy and wrap tables (elapsed time of the agent's activity)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RingTable:
+    table: np.ndarray  # (rows, demand_slots) cumulative P(live answer by slot k | alive)
+    variance: np.ndarray  # table·(1 − table): Bernoulli variance per call
+    new_call: np.ndarray  # row 0
+    new_call_variance: np.ndarray
+    both: np.ndarray  # [table | variance] side by side: one gather per decision
+
+
+@dataclass(frozen=True, slots=True)
+class AgentTable:
+    table: np.ndarray  # (rows, supply_slots) cumulative P(free by slot k | elapsed row)
+    variance: np.ndarray
+    both: np.ndarray  # [table | variance]
+
+    @property
+    def width(self) -> int:
+        return self.table.shape[1]
+
+
+def _agent_table(table: np.ndarray) -> AgentTable:
+    variance = table * (1.0 - table)
+    return AgentTable(table, variance, np.hstack([table, variance]))
+
+
+def build_ring_table(
+    probabilities: np.ndarray, cdfs: np.ndarray, timeout: float, slots: int
+) -> RingTable:
+    """From outcome probabilities (live, machine, no answer, fail) and ring-time CDFs."""
+    step = RING_GRID_STEP
+    last = max(1, min(round(timeout / step), cdfs.shape[1] - 1))
+    cdf = cdfs[:, : last + 1].copy()
+    totals = cdf[:, -1:]
+    cdf = np.divide(cdf, totals, out=np.ones_like(cdf), where=totals > 0)  # all end by timeout
+    p_live, p_machine, _, p_fail = (float(p) for p in probabilities)
+    alive = 1.0 - p_live * cdf[0] - p_machine * cdf[1] - p_fail * cdf[2]
+    alive = np.maximum(alive, 1e-12)
+    rows = np.arange(last)[:, None]
+    ahead = np.minimum(rows + np.arange(1, slots + 1)[None, :], last)
+    table = p_live * (cdf[0][ahead] - cdf[0][rows]) / alive[rows]
+    table = np.clip(np.vstack([table, np.zeros((1, slots))]), 0.0, 1.0)  # past the timeout
+    variance = table * (1.0 - table)
+    return RingTable(
+        table, variance, table[0].copy(), variance[0].copy(), np.hstack([table, variance])
+    )
+
+
+def _residual_cdf(law: FittedDuration, elapsed: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+    """P(T ≤ e + s | T > e) for every elapsed e (rows) and offset s (columns), stably."""
+    dist = law.distribution
+    log_now = dist.logsf(elapsed)[:, None]  # type: ignore[attr-defined]
+    log_later = dist.logsf(elapsed[:, None] + horizon[None, :])  # type: ignore[attr-defined]
+    ratio = np.exp(np.minimum(log_later - log_now, 0.0))
+    ratio = np.where(np.isfinite(ratio), ratio, 0.0)
+    return 1.0 - ratio
+
+
+def _max_rows(law: FittedDuration, cap: float) -> int:
+    if law.zero_mass >= 1.0:
+        return 1
+    q = float(law.distribution.ppf(0.999))  # type: ignore[attr-defined]
+    q = cap if not math.isfinite(q) else min(q, cap)
+    return int(q / AGENT_GRID_STEP) + 2
+
+
+def build_wrap_table(wrap: FittedDuration, slots: int) -> AgentTable:
+    horizon = (np.arange(slots) + 1) * RING_GRID_STEP
+    if wrap.zero_mass >= 1.0:
+        return _agent_table(np.ones((1, slots)))
+    elapsed = np.arange(_max_rows(wrap, 1800.0)) * AGENT_GRID_STEP
+    table = _residual_cdf(wrap, elapsed, horizon)
+    # An agent 0 s into wrap-up may also be in the zero-length part of the law.
+    table[0] = wrap.zero_mass + (1 - wrap.zero_mass) * table[0]
+    return _agent_table(table)
+
+
+def build_busy_table(talk: FittedDuration, wrap: FittedDuration, slots: int) -> AgentTable:
+    """Free-again probabilities for agents on a call: residual talk ⊛ wrap-up."""
+    step = RING_GRID_STEP
+    offsets = np.arange(slots + 1) * step
+    elapsed = np.arange(_max_rows(talk, 3600.0)) * AGENT_GRID_STEP
+    talk_end = _residual_cdf(talk, elapsed, offsets)  # column j: ended by j·δ
+    talk_pmf = np.diff(talk_end, axis=1)  # ended within slot k: ((k)δ, (k+1)δ]
+    talk_pmf[:, 0] += talk_end[:, 0]
+    if wrap.zero_mass >= 1.0:
+        wrap_cdf = np.ones(slots)
+    else:
+        wrap_cdf = wrap.zero_mass + (1 - wrap.zero_mass) * (
+            1.0 - wrap.distribution.sf(np.arange(slots) * step)  # type: ignore[attr-defined]
+        )
+    # free by slot k = Σ_{k' ≤ k} P(talk ends in slot k') · P(wrap ≤ (k − k')·δ)
+    lag = np.arange(slots)[None, :] - np.arange(slots)[:, None]
+    toeplitz = np.where(lag >= 0, wrap_cdf[np.maximum(lag, 0)], 0.0)
+    return _agent_table(np.clip(talk_pmf @ toeplitz, 0.0, 1.0))
+
+
+def gather_sum(table: np.ndarray, elapsed: np.ndarray, step: float) -> np.ndarray:
+    """Σ over items of the table row for each item's elapsed time (rows clamp at the end)."""
+    if elapsed.size == 0:
+        return np.zeros(table.shape[1])
+    rows = np.minimum((elapsed * (1.0 / step)).astype(np.intp), table.shape[0] - 1)
+    if rows.size > 4 * table.shape[0]:
+        return np.bincount(rows, minlength=table.shape[0]) @ table
+    return table[rows].sum(axis=0)

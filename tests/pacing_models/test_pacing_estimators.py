@@ -1,0 +1,101 @@
+"""Online estimators and the lookup tables built from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pacing_models.estimators import (
+    DurationEstimator,
+    FittedDuration,
+    OutcomeMix,
+    RingTimes,
+    fit_duration,
+    lognormal_from_moments,
+)
+from pacing_models.interface import AttemptResult
+from pacing_models.tables import build_busy_table, build_ring_table, build_wrap_table
+
+
+def test_outcome_mix_learns_and_follows_drift() -> None:
+    mix = OutcomeMix(half_life=600.0)
+    rng = np.random.default_rng(1)
+    for t in range(3000):
+        live = rng.random() < 0.30
+        mix.observe(AttemptResult.LIVE if live else AttemptResult.NO_ANSWER, float(t))
+    assert mix.live_answer_rate == pytest.approx(0.30, abs=0.04)
+    low, high = mix.live_answer_interval()
+    assert low < mix.live_answer_rate < high
+    for t in range(3000, 6000):  # the list turns bad: 10 % live
+        live = rng.random() < 0.10
+        mix.observe(AttemptResult.LIVE if live else AttemptResult.NO_ANSWER, float(t))
+    assert mix.live_answer_rate == pytest.approx(0.10, abs=0.03)
+
+
+def test_ring_times_and_timeout() -> None:
+    ring = RingTimes(prior_strength=1.0)
+    rng = np.random.default_rng(2)
+    for t, seconds in enumerate(rng.uniform(4.0, 6.0, size=2000)):
+        ring.observe(AttemptResult.LIVE, float(seconds), float(t))
+    for t in range(10):
+        ring.observe(AttemptResult.NO_ANSWER, 30.0, float(t))
+    cdf = ring.cdfs()[0]
+    assert cdf[int(4.0 / 0.5)] < 0.05 and cdf[int(6.0 / 0.5)] > 0.95
+    assert ring.no_answer_timeout == 30.0
+
+
+@pytest.mark.parametrize(
+    ("family", "draw"),
+    [
+        ("lognormal", lambda rng: rng.lognormal(5.0, 0.6, 3000)),
+        ("gamma", lambda rng: rng.gamma(2.0, 90.0, 3000)),
+    ],
+)
+def test_fit_picks_the_likelier_family(family: str, draw) -> None:
+    fitted = fit_duration(draw(np.random.default_rng(3)))
+    assert fitted.family == family
+
+
+def test_duration_estimator_refits_periodically_not_per_call() -> None:
+    est = DurationEstimator(prior_mean=100.0, prior_sd=50.0, refit_every=50, min_samples=20)
+    rng = np.random.default_rng(4)
+    refits = sum(est.observe(float(x)) for x in rng.gamma(3.0, 60.0, 520))
+    assert est.version == refits == 11  # at 20 samples, then every 50
+    assert est.fitted.mean == pytest.approx(180.0, rel=0.1)
+
+
+def test_ring_table_probabilities() -> None:
+    ring = RingTimes()
+    probabilities = np.array([0.2, 0.1, 0.65, 0.05])
+    table = build_ring_table(probabilities, ring.cdfs(), 25.0, 60).table
+    assert np.all((table >= 0) & (table <= 1))
+    assert np.all(np.diff(table, axis=1) >= -1e-12)  # cumulative in time
+    assert table[0, -1] == pytest.approx(0.2, abs=1e-9)  # a fresh dial: the live rate
+    assert table[-1].max() == 0.0  # past the timeout nothing answers
+
+
+def _law(mean: float, sd: float) -> FittedDuration:
+    return FittedDuration("lognormal", lognormal_from_moments(mean, sd), 0.0, mean, 0)
+
+
+def test_busy_table_matches_monte_carlo() -> None:
+    talk, wrap = _law(180.0, 90.0), _law(15.0, 3.0)
+    slots = 60  # 30 s
+    table = build_busy_table(talk, wrap, slots).table
+    rng = np.random.default_rng(5)
+    talk_draws = talk.distribution.rvs(size=400_000, random_state=rng)
+    wrap_draws = wrap.distribution.rvs(size=400_000, random_state=rng)
+    for elapsed in (0.0, 120.0, 300.0):
+        alive = talk_draws > elapsed
+        free_at = talk_draws[alive] - elapsed + wrap_draws[alive]
+        for k in (19, 39, 59):
+            want = float(np.mean(free_at <= (k + 1) * 0.5))
+            assert table[int(elapsed), k] == pytest.approx(want, abs=0.01)
+
+
+def test_wrap_table_fixed_wrap_ends_on_time() -> None:
+    wrap = _law(15.0, 0.01)
+    table = build_wrap_table(wrap, 60).table
+    assert table[0, 27] < 0.01 and table[0, 30] > 0.99  # 15 s = slot 29
+    assert table[14, 2] > 0.99  # 14 s in: done within 1.5 s
+    assert table[14, 0] < 0.01
