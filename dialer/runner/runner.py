@@ -203,6 +203,8 @@ class Runner:
     async def _hang_up_all(self) -> None:
         engine = self.engine
         assert engine is not None
+        log.warning("stop grace over: hanging up %s",
+                    {cid: call.state.value for cid, call in engine.calls.items()})
         for call_id in list(engine.calls):
             switch_id = self.call_switch.get(call_id)
             if switch_id is not None and self.switches.connected(switch_id):

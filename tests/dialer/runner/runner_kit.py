@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def check_journal_invariants(store: RunnerStore) -> list[dict]:
     for lead_id, rows in by_lead.items():
         rows.sort(key=lambda r: r["journaled_at"])
         assert [r["attempt_number"] for r in rows] == list(range(1, len(rows) + 1)), lead_id
-        for earlier, later in zip(rows, rows[1:], strict=False):
+        for earlier, later in itertools.pairwise(rows):
             assert earlier["ended_at"] is not None, f"lead {lead_id} redialed while open"
             assert later["journaled_at"] >= earlier["ended_at"], f"lead {lead_id} overlap"
     return attempts

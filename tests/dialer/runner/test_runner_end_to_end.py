@@ -25,9 +25,9 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     originated: list[str] = []
 
     async def scenario() -> Runner:
-        callees = SimpleCallees(live_answer=0.6, machine=0.1, busy=0.15, failed=0.15, talk=3.0,
+        callees = SimpleCallees(live_answer=0.7, machine=0.0, busy=0.15, failed=0.15, talk=3.0,
                                 time_to_answer=2.0, patience=3.0)
-        async with running_switch(settings=SwitchSettings(speed=1.0, playback_seconds=1.0),
+        async with running_switch(settings=SwitchSettings(speed=3.0, playback_seconds=1.0),
                                   fate_source=callees, seed=3) as sim:
             switch = sim.switch
             create = switch.create
