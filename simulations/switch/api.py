@@ -16,10 +16,13 @@ from collections.abc import Callable
 from dialer.hangup import HangupCause
 from simulations.switch.behaviour import AgentBehaviour, CalleeBehaviour
 from simulations.switch.channel import Channel, Role
+from simulations.switch.dialstring import separate_string, split_variables
 from simulations.switch.switch import Switch
 
 Output = str | asyncio.Future[str]
 
+_ORIGINATE_USAGE = ("-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
+                   "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n")
 _APP = re.compile(r"^&?([A-Za-z_][\w]*)(?:\((.*)\))?$", re.DOTALL)
 _COLUMN_LIST = (
     "uuid,direction,created,created_epoch,name,state,cid_name,cid_num,ip_addr,dest,application,"
@@ -28,52 +31,6 @@ _COLUMN_LIST = (
     "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
     "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context")
 _CHANNEL_COLUMNS = tuple(_COLUMN_LIST.split(","))
-
-
-def split_variables(text: str) -> dict[str, str]:
-    """``k=v,k2='a b',k3=x\\,y`` (and the ``^^;`` delimiter form) into a dict."""
-    delimiter = ","
-    if text.startswith("^^") and len(text) > 2:
-        delimiter, text = text[2], text[3:]
-    pairs: dict[str, str] = {}
-    current, quoted, escaped = [], False, False
-    items = []
-    for char in text:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "'":
-            quoted = not quoted
-        elif char == delimiter and not quoted:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
-    for item in items:
-        name, equals, value = item.partition("=")
-        if equals and name.strip():
-            pairs[name.strip()] = value
-    return pairs
-
-
-def _split_args(text: str) -> list[str]:
-    """Split on spaces, single quotes protecting spaces (switch_separate_string)."""
-    args, current, quoted = [], [], False
-    for char in text:
-        if char == "'":
-            quoted = not quoted
-        elif char == " " and not quoted:
-            if current:
-                args.append("".join(current))
-                current = []
-        else:
-            current.append(char)
-    if current:
-        args.append("".join(current))
-    return args
 
 
 class SwitchApi:
@@ -186,21 +143,20 @@ class SwitchApi:
     def originate(self, argument: str) -> Output:
         """``originate {vars}endpoint &app(args)|exten [dialplan] [context] [cid_name]
         [cid_num] [timeout]``."""
-        text = argument.strip()
-        variables: dict[str, str] = {}
-        if text.startswith("{"):
-            end = text.find("}")
-            if end < 0:
-                return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"  # noqa: E501
-            variables.update(split_variables(text[1:end]))
-            text = text[end + 1 :]
-        if text.startswith("["):
-            end = text.find("]")
-            variables.update(split_variables(text[1:end]))
-            text = text[end + 1 :]
-        args = _split_args(text)
+        args = separate_string(argument.strip(), " ")
         if len(args) < 2:
-            return "-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n"  # noqa: E501
+            return _ORIGINATE_USAGE
+        url = args[0]
+        variables: dict[str, str] = {}
+        if url.startswith("{") and "}" in url:
+            end = url.index("}")
+            variables.update(split_variables(url[1:end]))
+            url = url[end + 1 :]
+        if url.startswith("[") and "]" in url:
+            end = url.index("]")
+            variables.update(split_variables(url[1:end]))
+            url = url[end + 1 :]
+        args[0] = url
         endpoint, target = args[0], args[1]
         optional = [None if a == "undef" else a for a in args[2:7]]
         optional += [None] * (5 - len(optional))
