@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 SEARCH_HORIZON = timedelta(days=400)
@@ -111,6 +112,7 @@ def next_allowed_in_all(window: WeeklyWindow, zones: Sequence[ZoneInfo], at: dat
     return None
 
 
+@lru_cache(maxsize=256)
 def describe_window(window: WeeklyWindow) -> str:
     """Human text such as "Mon-Sat 08:00-20:00, Sun no calls"."""
     names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

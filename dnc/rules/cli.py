@@ -133,8 +133,6 @@ def explain(
     = None,
     db: Annotated[str | None, typer.Option(help="Campaign database URL (or DIALER_DB).")]
     = None,
-    show_all: Annotated[bool, typer.Option(
-        "--all", help="Also list rules that do not concern this call.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Explain every rule for one number at one time: pass/fail, reason, citation, earliest."""
@@ -176,7 +174,7 @@ def explain(
     if as_json:
         typer.echo(json.dumps({**decision.to_json(), "registry_note": registry_note}))
         return
-    _render_decision(decision, registry_note, engine.rules_for(rules), show_all)
+    _render_decision(decision, registry_note, engine.rules_for(rules))
 
 
 def _from_campaign_store(db: str | None, campaign: str, number: str):
@@ -198,7 +196,7 @@ def _from_campaign_store(db: str | None, campaign: str, number: str):
     return rules, lead, StoreAttemptHistory(store)
 
 
-def _render_decision(decision: Decision, registry_note: str, rules, show_all: bool) -> None:
+def _render_decision(decision: Decision, registry_note: str, rules) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -217,11 +215,7 @@ def _render_decision(decision: Decision, registry_note: str, rules, show_all: bo
     table = Table(show_lines=False)
     for column in ("rule", "result", "reason", "citation", "earliest"):
         table.add_column(column, overflow="fold")
-    hidden = 0
     for outcome in decision.outcomes:
-        if not outcome.applicable and not show_all:
-            hidden += 1
-            continue
         result = "[green]pass[/]" if outcome.passed else "[red]FAIL[/]"
         earliest = "" if outcome.passed else (
             outcome.earliest.isoformat() if outcome.earliest else "never")
@@ -229,8 +223,10 @@ def _render_decision(decision: Decision, registry_note: str, rules, show_all: bo
                                    if outcome.rule_id in titles and not outcome.passed else "")
         table.add_row(outcome.rule_id, result, reason, outcome.citation, earliest)
     console.print(table)
-    if hidden:
-        console.print(f"[dim]{hidden} rules of other states not shown (--all shows them)[/]")
+    others = sorted({getattr(r, "state", None) for r in rules} - {None, *decision.states})
+    if others:
+        console.print(f"[dim]overlays of {', '.join(others)} do not apply (the called party "
+                      "is not there)[/]")
     for note in decision.notes:
         console.print(f"[yellow]note:[/] {note}")
 

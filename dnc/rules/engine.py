@@ -48,11 +48,23 @@ class ComplianceEngine:
         self.tables = tables or RuleTables()
         self.audit = audit
         self._rules: dict[CampaignRules, tuple[Rule, ...]] = {}
+        self._by_states: dict[tuple[CampaignRules, tuple[str, ...]], tuple[Rule, ...]] = {}
 
     def rules_for(self, campaign: CampaignRules) -> tuple[Rule, ...]:
+        """Every rule the campaign's profiles bring in (all states' overlays included)."""
         if campaign not in self._rules:
             self._rules[campaign] = rules_for_campaign(campaign, self.tables)
         return self._rules[campaign]
+
+    def applicable_rules(self, campaign: CampaignRules, states: tuple[str, ...]
+                         ) -> tuple[Rule, ...]:
+        """The rules that concern a call to a party in ``states`` (other overlays dropped)."""
+        key = (campaign, states)
+        if key not in self._by_states:
+            self._by_states[key] = tuple(
+                rule for rule in self.rules_for(campaign)
+                if getattr(rule, "state", None) in (None, *states))
+        return self._by_states[key]
 
     def check(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
               campaign_state: CampaignState | None = None) -> Decision:
@@ -78,8 +90,8 @@ class ComplianceEngine:
     def _decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
                 campaign_state: CampaignState | None,
                 versions: tuple[RegistryVersion, ...]) -> Decision:
-        rules = self.rules_for(campaign)
         placement = place(lead, self.tables)
+        rules = self.applicable_rules(campaign, placement.states)
         lookback = max((rule.lookback for rule in rules), default=timedelta(0))
         attempts = tuple(self.history.attempts(lead.number_e164, at - lookback)) \
             if lookback > timedelta(0) else ()
