@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid as uuid_module
 
 from dialer.esl.event import Event, serialize_json, serialize_plain, serialize_xml
@@ -26,6 +27,7 @@ from dialer.esl.protocol import (
     command_reply_bytes,
     disconnect_notice_bytes,
     event_bytes,
+    log_data_bytes,
 )
 from simulations.switch.api import SwitchApi
 from simulations.switch.subscriptions import MYEVENTS, Subscription
@@ -48,6 +50,7 @@ class Listener(Subscription):
         self.protocol = ServerProtocol()
         self.authed = False
         self.logging = False
+        self.log_level = 7
         self.blocked = False           # an ``api`` command is running
         self._held: list[bytes] = []   # events queued while blocked
         self._out = bytearray()
@@ -117,6 +120,7 @@ class Listener(Subscription):
         except (ConnectionError, OSError):
             return
         finally:
+            self._stop_logging()
             self._flush()
             with contextlib.suppress(Exception):
                 self.writer.close()
@@ -154,13 +158,15 @@ class Listener(Subscription):
             if number is None:
                 self.reply("-ERR invalid log level")
             else:
-                self.logging = True
+                if not self.logging:
+                    self.switch.log_sinks.append(self.log_line)
+                self.logging, self.log_level = True, number
                 self.reply(f"+OK log level {level} [{number}]")
         elif lowered.startswith(("linger", "nolinger")):
             self.reply("-ERR not controlling a session")
         elif lowered.startswith("nolog"):
             self.reply("+OK no longer logging" if self.logging else "-ERR not loging")
-            self.logging = False
+            self._stop_logging()
         elif lowered.startswith("event"):
             self.reply(self.event_command(line))
         elif lowered.startswith("nixevent"):
@@ -171,6 +177,25 @@ class Listener(Subscription):
             self.reply(self._sendmsg(line, command))
         else:
             self.reply("-ERR command not found")
+
+    def log_line(self, level: int, file: str, func: str, line: int, text: str,
+                 uuid: str) -> None:
+        if level <= self.log_level:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.switch.clock()))
+            levels = ("CONSOLE", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG")
+            message = f"{stamp} [{levels[level]}] {file}:{line} {text}\n"
+            data = log_data_bytes(message, level, file=file, func=func, line=line,
+                                  user_data=uuid)
+            if self.blocked:
+                self._held.append(data)
+            else:
+                self.send(data)
+
+    def _stop_logging(self) -> None:
+        if self.logging:
+            self.logging = False
+            with contextlib.suppress(ValueError):
+                self.switch.log_sinks.remove(self.log_line)
 
     def reply(self, text: str) -> None:
         self.send(command_reply_bytes(text))

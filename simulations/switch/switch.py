@@ -93,6 +93,9 @@ class Switch:
         self._loop0 = self.loop.time()
         self.identity = identity or SwitchIdentity(str(uuid_module.UUID(int=rng.getrandbits(128))))
         self.bus = EventBus(self.identity, self.clock)
+        # Log sinks: callables (level, file, func, line, text, channel uuid) of listeners that
+        # sent ``log <level>``.
+        self.log_sinks: list[Callable[[int, str, str, int, str, str], None]] = []
         self.channels: dict[str, Channel] = {}
         self.sessions_since_startup = 0
         self.peak_sessions = 0
@@ -119,6 +122,11 @@ class Switch:
         self._avmd_stoppers.pop(channel.uuid, None)
         for handle in self._timers.pop(channel.uuid, ()):
             handle.cancel()
+
+    def log(self, level: int, file: str, func: str, line: int, text: str, uuid: str = "") -> None:
+        """A console log line (``log/data`` to listeners that asked for ``log``)."""
+        for sink in self.log_sinks:
+            sink(level, file, func, line, text, uuid)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -154,6 +162,8 @@ class Switch:
         self.channels[channel_uuid] = channel
         self.sessions_since_startup += 1
         self.peak_sessions = max(self.peak_sessions, len(self.channels))
+        self.log(5, "switch_channel.c", "switch_channel_set_name", 1118,
+                 f"New Channel {name} [{channel_uuid}]", channel_uuid)
         self.fire("CHANNEL_OUTGOING", channel)
         self.fire("CHANNEL_CREATE", channel)
         self.fire("CHANNEL_ORIGINATE", channel)
@@ -267,6 +277,8 @@ class Switch:
             sip_term_status=sip_status, proto_specific_hangup_cause=f"sip:{sip_status}",
             sip_term_cause=str(q850), DIALSTATUS=_DIALSTATUS.get(cause, cause),
             originate_disposition=cause if not channel.answered else "SUCCESS")
+        self.log(5, "switch_channel.c", "switch_channel_perform_hangup", 3447,
+                 f"Hangup {channel.name} [{channel.state}] [{cause}]", channel.uuid)
         self.fire("CHANNEL_HANGUP", channel, target_state="CS_HANGUP")
         self.set_call_state(channel, "HANGUP")
         self.set_state(channel, "CS_HANGUP")

@@ -6,7 +6,7 @@ import asyncio
 
 from switch_wire import RawClient
 
-from dialer.esl.protocol import GOODBYE, ApiResponse, CommandReply, DisconnectNotice
+from dialer.esl.protocol import GOODBYE, ApiResponse, CommandReply, DisconnectNotice, LogData
 from simulations.switch.embedded import running_switch
 from simulations.switch.switch import SwitchSettings
 
@@ -150,4 +150,19 @@ def test_myevents_attaches_a_session_and_closes_when_it_ends() -> None:
             assert isinstance(notice, DisconnectNotice)
             assert ("Controlled-Session-UUID", "s-1") in notice.headers
             assert await watcher.closed()
+    run(scenario())
+
+
+def test_log_command_streams_log_data_lines() -> None:
+    async def scenario() -> None:
+        async with running_switch(settings=SwitchSettings(speed=50.0)) as sim:
+            client = await RawClient.connect(sim.url.host, sim.url.port)
+            await client.login()
+            assert (await client.send("log notice\n\n")).reply_text == "+OK log level notice [5]"
+            await client.send("api originate {origination_uuid=l-1}user/1001 &park()\n\n")
+            line = await client.next()
+            assert isinstance(line, LogData)
+            assert "New Channel user/1001 [l-1]" in line.text
+            assert ("Log-Level", "5") in line.headers and ("User-Data", "l-1") in line.headers
+            assert (await client.send("nolog\n\n")).reply_text == "+OK no longer logging"
     run(scenario())
