@@ -115,3 +115,31 @@ def test_event_json_keeps_duplicate_hangup_causes() -> None:
     complete = next(f.body for f in frames if b'"CHANNEL_HANGUP_COMPLETE"' in f.body)
     assert complete.count(b'"Hangup-Cause":"NORMAL_CLEARING"') == 2
     assert not complete.endswith(b"\n")
+
+
+def test_replaying_the_captured_inbound_session_gives_the_same_bytes() -> None:
+    """The NEventSocket inbound capture, replayed: identical envelopes; the BACKGROUND_JOB has
+    the same headers in the same order and the same body (values such as dates differ)."""
+    captured = raw_frames(stream(
+        "neventsocket__MessageParsingTests_inbound-auth-bgapi-BACKGROUND_JOB.stream.txt"))
+    job_uuid = "43e14ab9-38b1-4187-9f08-e13f35136bb2"
+
+    async def replay() -> bytes:
+        async with running_switch(password="ClueCon") as sim:
+            client = await RawClient.connect(sim.url.host, sim.url.port)
+            await client.login()
+            await client.send("event plain BACKGROUND_JOB\n\n")
+            await client.send("bgapi originate error/RECOVERY_ON_TIMER_EXPIRE &park()\n"
+                              f"Job-UUID: {job_uuid}\n\n")
+            await client.until_event("BACKGROUND_JOB")
+            return bytes(client.raw)
+
+    ours = raw_frames(asyncio.run(replay()))
+    assert len(ours) == len(captured) == 5
+    for mine, theirs in zip(ours[:4], captured[:4], strict=True):
+        assert mine == theirs
+    mine_job, their_job = parse_plain(ours[4].body), parse_plain(captured[4].body)
+    assert [n for n, _ in mine_job.headers] == [n for n, _ in their_job.headers]
+    assert mine_job.body == their_job.body == "-ERR RECOVERY_ON_TIMER_EXPIRE\n"
+    assert mine_job["Job-UUID"] == their_job["Job-UUID"] == job_uuid
+    assert mine_job["Event-Calling-Function"] == "api_exec"
