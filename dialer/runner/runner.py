@@ -169,6 +169,7 @@ class Runner:
         clock = self.clock
         end_at = None if duration is None else clock() + duration
         drain_deadline: float | None = None
+        hung_up = False
         inbox = self.inbox
         while True:
             now = clock()
@@ -182,10 +183,14 @@ class Runner:
                 if not engine.calls and not self.recovery.orphans:
                     break
                 if drain_deadline is not None and now >= drain_deadline:
-                    await self._hang_up_all()
-                    drain_deadline = now + 5.0
-                    if not engine.calls:
+                    if hung_up:
+                        # The switch did not confirm in time: leave the rest to the next
+                        # start's recovery (their attempts stay open, their leads untouched).
+                        log.warning("exiting with %d calls unconfirmed", len(engine.calls))
                         break
+                    await self._hang_up_all()
+                    hung_up = True
+                    drain_deadline = now + 5.0
             wake = engine.next_wakeup()
             delay = 0.0 if wake is None else max(0.0, min(wake - now, 1.0))
             if inbox.empty() and delay > 0:
@@ -205,13 +210,13 @@ class Runner:
         assert engine is not None
         log.warning("stop grace over: hanging up %s",
                     {cid: call.state.value for cid, call in engine.calls.items()})
-        for call_id in list(engine.calls):
+        for call_id in [*engine.calls, *self.recovery.orphans]:
             switch_id = self.call_switch.get(call_id)
             if switch_id is not None and self.switches.connected(switch_id):
                 with contextlib.suppress(EslError):
                     await self.switches.clients[switch_id].bgapi(
                         f"uuid_kill {call_id} SYSTEM_SHUTDOWN")
-            else:
+            elif call_id in engine.calls:
                 # The switch is gone: nothing will report this call again.
                 await self._handle(CallHungUp(self.clock(), call_id, HangupCause.SYSTEM_SHUTDOWN))
 
