@@ -9,6 +9,7 @@ in-state area code is a call to a resident: taking both is the conservative read
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,9 +75,27 @@ def parse_e164(number_e164: str) -> phonenumbers.PhoneNumber:
     return parsed
 
 
-@lru_cache(maxsize=65536)
+_NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
+
+
 def _plan_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
-    """Zones, region, area-code state and line type from the numbering plan (cached)."""
+    """Zones, region, area-code state and line type from the numbering plan.
+
+    In the NANP all of these are fixed by the area code and exchange (NPA-NXX), so a
+    well-formed +1 number is looked up once per exchange; others once per number.
+    """
+    if _NANP.fullmatch(number_e164):
+        return _prefix_facts(number_e164[:8])
+    return _number_facts(number_e164)
+
+
+@lru_cache(maxsize=32768)
+def _prefix_facts(prefix: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
+    return _number_facts(prefix + "5010")  # any subscriber number of the exchange
+
+
+@lru_cache(maxsize=4096)
+def _number_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
     parsed = parse_e164(number_e164)
     zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown")
     region = phonenumbers.region_code_for_number(parsed)
