@@ -67,11 +67,13 @@ def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
 
 
 @given(events)
+@settings(max_examples=60)
 def test_event_plain_round_trip(event: Event) -> None:
     assert parse_plain(serialize_plain(event)) == event
 
 
 @given(events)
+@settings(max_examples=60)
 def test_event_json_round_trip(event: Event) -> None:
     assert parse_json(serialize_json(event)) == event
 
@@ -86,6 +88,7 @@ def test_event_xml_round_trip(event: Event) -> None:
 
 @given(st.lists(events, min_size=1, max_size=6), st.lists(st.integers(0, 10_000), max_size=20),
        st.sampled_from(["plain", "json"]))
+@settings(max_examples=50)
 def test_any_chunking_yields_the_same_events(batch: list[Event], cuts: list[int],
                                              event_format: str) -> None:
     serialize = serialize_plain if event_format == "plain" else serialize_json
@@ -169,6 +172,7 @@ def test_every_server_message_type_is_read_back() -> None:
         str.strip)), max_size=3),
     st.one_of(st.none(), st.text(min_size=1, max_size=30))), min_size=1, max_size=5),
     st.lists(st.integers(0, 1000), max_size=10), st.booleans())
+@settings(max_examples=50)
 def test_commands_round_trip_through_the_server_reader(commands, cuts, crlf) -> None:
     wire = b"".join(command_bytes(line, tuple(headers), body) for line, headers, body in commands)
     if crlf:
