@@ -141,6 +141,22 @@ class AgentStateChanged:
     call_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OfferWork:
+    """Ring-all routing: offer waiting work to agents; the first ``AgentAccepted`` takes it.
+
+    For agent desktops (the runner's control socket), not for the switch. ``kind`` is
+    ``outbound``, ``inbound`` or ``callback``; ``deadline`` is when an answered outbound call
+    stops waiting (None for other work).
+    """
+
+    at: float
+    work_id: str
+    kind: str
+    agent_ids: tuple[str, ...]
+    deadline: float | None = None
+
+
 # --- switch-bound -------------------------------------------------------------------------
 
 
@@ -229,6 +245,7 @@ Command = (
     | RecordOptOut
     | AttemptFinished
     | AgentStateChanged
+    | OfferWork
     | Originate
     | OriginateAgentLeg
     | CloseAgentLeg

@@ -224,6 +224,19 @@ class AgentLoggedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentAccepted:
+    """Ring-all routing: the agent accepts offered work (``OfferWork.work_id``).
+
+    Too late (another agent took it, the caller left, the window closed) is not an error:
+    the engine ignores it.
+    """
+
+    at: float
+    agent_id: str
+    work_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallDisposed:
     """The agent set the call's disposition, which ends wrap-up (agent becomes ready)."""
 
@@ -252,6 +265,7 @@ Event = (
     | AgentReady
     | AgentPaused
     | AgentLoggedOut
+    | AgentAccepted
     | CallDisposed
 )
 """Every event the engine accepts."""

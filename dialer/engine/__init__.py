@@ -11,7 +11,14 @@ Drivers use it like this (see docs/engine.md)::
 from dialer.engine.calls import CALL_TRANSITIONS, CallState
 from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
 from dialer.engine.engine import Engine, EngineSnapshot, policy_for
-from dialer.engine.routing import FewestSkills, LongestIdle, RoutingStrategy, Sticky, make_strategy
+from dialer.engine.routing import (
+    FewestSkills,
+    LongestIdle,
+    RingAll,
+    RoutingStrategy,
+    Sticky,
+    make_strategy,
+)
 from dialer.engine.scheduler import AgentPool, UnknownAgentError
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "FewestSkills",
     "LongestIdle",
     "MachineAction",
+    "RingAll",
     "RoutingStrategy",
     "Sticky",
     "UnknownAgentError",

@@ -22,6 +22,7 @@ from dialer.commands import (
     Direction,
     Hangup,
     JournalAttempt,
+    OfferWork,
     Originate,
     OriginateAgentLeg,
     PlayMessage,
@@ -38,6 +39,7 @@ from dialer.engine.routing import RoutingStrategy, Work, WorkKind
 from dialer.engine.scheduler import AgentPool
 from dialer.errors import DialerError
 from dialer.events import (
+    AgentAccepted,
     AgentLegDown,
     AgentLegUp,
     AgentLoggedIn,
@@ -176,6 +178,7 @@ class Engine:
             AgentPaused: self._on_agent_paused,
             AgentLoggedOut: self._on_agent_logged_out,
             CallDisposed: self._on_call_disposed,
+            AgentAccepted: self._on_agent_accepted,
         }
 
     # --- entry points ----------------------------------------------------------------------
@@ -187,6 +190,8 @@ class Engine:
             self._now = at
         self._expire(at)
         self._handlers[type(event)](event)
+        if self.pool.newly_ready:
+            self._offer_to_newly_ready(at)
         return self._flush()
 
     def tick(self, now: float) -> list[Command]:
@@ -197,6 +202,8 @@ class Engine:
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
             self._pace(now)
+        if self.pool.newly_ready:
+            self._offer_to_newly_ready(now)
         return self._flush()
 
     def next_wakeup(self) -> float | None:
@@ -457,6 +464,8 @@ class Engine:
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
+        elif self.pool.ring_all:
+            self._offer(work, at)
 
     def _count_estimated_false_positive(self, at: float) -> None:
         """Charge the ledger with the campaign's estimate of AMD false positives.
@@ -635,6 +644,8 @@ class Engine:
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
+        elif self.pool.ring_all:
+            self._offer(work, at)
 
     def _previous_agent(self, customer_key: str | None) -> str | None:
         return None if customer_key is None else self._last_agent.get(customer_key)
@@ -650,6 +661,8 @@ class Engine:
         agent = self.pool.submit(work, event.at)
         if agent is not None:
             self._start_callback(agent, work, event.at)
+        elif self.pool.ring_all and work.required_agent_id is None:
+            self._offer(work, event.at)
 
     def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
         """Agent-first: the agent is reserved; now dial the customer for them."""
@@ -671,6 +684,29 @@ class Engine:
             self._start_callback(agent, work, at)
         else:
             self._bridge(self.calls[work.work_id], agent, at)
+
+    # --- ring-all offers ---------------------------------------------------------------------
+
+    def _offer(self, work: Work, at: float) -> None:
+        agents = self.pool.offer_targets(work)
+        if agents:
+            self._out.append(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
+
+    def _offer_to_newly_ready(self, at: float) -> None:
+        pool = self.pool
+        newly_ready, pool.newly_ready = pool.newly_ready, []
+        for agent_id in newly_ready:
+            if pool.agents[agent_id].state is not AgentState.READY:
+                continue
+            for work in pool.offers_for(agent_id):
+                self._out.append(
+                    OfferWork(at, work.work_id, work.kind.value, (agent_id,), work.deadline)
+                )
+
+    def _on_agent_accepted(self, event: AgentAccepted) -> None:
+        self._after_assignment(
+            self.pool.accept(event.agent_id, event.work_id, event.at), event.at
+        )
 
     # --- agents -----------------------------------------------------------------------------
 

@@ -135,7 +135,31 @@ class Sticky:
         return self.fallback.choose(work, ready)
 
 
-STRATEGIES = {"longest_idle": LongestIdle, "skills": FewestSkills, "sticky": Sticky}
+@dataclass(frozen=True, slots=True)
+class RingAll:
+    """Offer the work to every qualified ready agent at once; the first to accept takes it.
+
+    The scheduler reserves nobody: the engine emits ``OfferWork`` to the ready agents (and to
+    agents who become ready while the work waits), and ``AgentAccepted`` assigns it. Suited
+    to inbound queues; an answered outbound call still abandons when its window closes.
+    """
+
+    name: str = "ring_all"
+    offer_to_all: bool = True
+
+    def choose(self, work: Work, ready: Mapping[str, Agent]) -> Agent | None:
+        return None
+
+    def offered_to(self, work: Work, ready: Mapping[str, Agent]) -> tuple[str, ...]:
+        return tuple(agent_id for agent_id, agent in ready.items() if qualifies(agent, work))
+
+
+STRATEGIES = {
+    "longest_idle": LongestIdle,
+    "skills": FewestSkills,
+    "sticky": Sticky,
+    "ring_all": RingAll,
+}
 
 
 def make_strategy(name: str) -> RoutingStrategy:

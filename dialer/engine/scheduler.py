@@ -51,6 +51,9 @@ class AgentPool:
         self._waiting: dict[str, Work] = {}
         self._wrap_heap: list[tuple[float, int, str]] = []
         self._seq = 0
+        self.ring_all = bool(getattr(self.strategy, "offer_to_all", False))
+        self.newly_ready: list[str] = []
+        """Ring-all only: agents who became ready and must be offered the waiting work."""
 
     # --- state changes (the only writer of agent.state) ---------------------------------
 
@@ -218,9 +221,11 @@ class AgentPool:
             pause_reason, agent.pause_pending = agent.pause_pending, None
             self._set(agent, A.PAUSED, at, pause_reason)
             return None
-        work = self._next_work_for(agent)
+        work = self._personal_work_for(agent) if self.ring_all else self._next_work_for(agent)
         if work is None:
             self._set(agent, A.READY, at, reason)
+            if self.ring_all:
+                self.newly_ready.append(agent.agent_id)
             return None
         self._reserve(agent, work, at)
         return agent, work
@@ -230,7 +235,12 @@ class AgentPool:
         agent = self.agent(agent_id)
         if agent.state is not A.READY:
             return None
-        work = self._next_work_for(agent)
+        if self.ring_all:
+            work = self._personal_work_for(agent)
+            if work is None:
+                self.newly_ready.append(agent_id)
+        else:
+            work = self._next_work_for(agent)
         if work is None:
             return None
         self._reserve(agent, work, at)
@@ -265,6 +275,29 @@ class AgentPool:
         else:
             heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
         return None
+
+    def accept(self, agent_id: str, work_id: str, at: float) -> tuple[Agent, Work] | None:
+        """Ring-all: the agent takes offered work, if both are still free. Else None."""
+        agent = self.agent(agent_id)
+        work = self._waiting.get(work_id)
+        if agent.state is not A.READY or work is None or not qualifies(agent, work):
+            return None
+        if work.required_agent_id not in (None, agent_id):
+            return None
+        self._take(work)
+        self._reserve(agent, work, at)
+        return agent, work
+
+    def offers_for(self, agent_id: str) -> list[Work]:
+        """Ring-all: the waiting work a newly ready agent is offered (O(waiting))."""
+        agent = self.agents[agent_id]
+        return [
+            work for work in self._waiting.values()
+            if work.required_agent_id is None and qualifies(agent, work)
+        ]
+
+    def offer_targets(self, work: Work) -> tuple[str, ...]:
+        return tuple(a for a, agent in self.ready.items() if qualifies(agent, work))
 
     def cancel(self, work_id: str) -> bool:
         """Withdraw waiting work (caller hung up, deadline passed). True if it was waiting."""
@@ -308,6 +341,14 @@ class AgentPool:
         del self._waiting[work.work_id]
         work.cancelled = True
         return work
+
+    def _personal_work_for(self, agent: Agent) -> Work | None:
+        personal = self._personal.get(agent.agent_id)
+        while personal:
+            work = personal.popleft()
+            if not work.cancelled:
+                return self._take(work)
+        return None
 
     def _next_work_for(self, agent: Agent) -> Work | None:
         line = self._outbound

@@ -65,6 +65,7 @@ def make_engine(
     n_leads: int = 100,
     policy: Progressive | None = None,
     gate: RecordingGate | None = None,
+    routing: object = None,
     **config: object,
 ) -> tuple[Engine, ListLeadSource, Progressive, RecordingGate]:
     settings: dict[str, object] = {"campaign_id": "c1", "caller_id_number": "+12015550000"}
@@ -77,6 +78,7 @@ def make_engine(
         policy,
         leads,
         gate,
+        routing=routing,  # type: ignore[arg-type]
         assume_switches_up=True,
     )
     return engine, leads, policy, gate

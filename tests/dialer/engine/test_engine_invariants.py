@@ -20,12 +20,14 @@ from dialer.commands import (
     Bridge,
     Hangup,
     JournalAttempt,
+    OfferWork,
     Originate,
     PlayMessage,
     RecordOptOut,
 )
-from dialer.engine import CallState
+from dialer.engine import CallState, make_strategy
 from dialer.events import (
+    AgentAccepted,
     AgentLegDown,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -63,12 +65,16 @@ class Overdial(Progressive):
 
 
 class EngineMachine(RuleBasedStateMachine):
-    @initialize(amd=st.booleans(), window=st.sampled_from([0.5, 2.0]))
-    def start(self, amd: bool, window: float) -> None:
+    @initialize(
+        amd=st.booleans(),
+        window=st.sampled_from([0.5, 2.0]),
+        routing=st.sampled_from(["longest_idle", "sticky", "skills", "ring_all"]),
+    )
+    def start(self, amd: bool, window: float, routing: str) -> None:
         self.gate = FlakyGate()
         self.engine, *_ = make_engine(
             n_leads=10_000, policy=Overdial(), gate=self.gate, amd_enabled=amd,
-            connect_window=window, wrap_up_timeout=5.0,
+            connect_window=window, wrap_up_timeout=5.0, routing=make_strategy(routing),
         )
         self.window = window
         self.now = 0.0
@@ -188,6 +194,12 @@ class EngineMachine(RuleBasedStateMachine):
     def inbound(self, priority: int) -> None:
         self.inbound += 1
         self._send(InboundCallArrived(self.now, f"in-{self.inbound}", priority=priority))
+
+    @rule(data=st.data(), agent=st.sampled_from(AGENTS))
+    def accept_offer(self, data, agent: str) -> None:
+        offers = sorted({c.work_id for c in self.commands if isinstance(c, OfferWork)})
+        if offers and agent in self.engine.pool.agents:
+            self._send(AgentAccepted(self.now, agent, data.draw(st.sampled_from(offers))))
 
     @rule(agent=st.sampled_from([*AGENTS, None]), number=st.integers(0, 99))
     def callback_due(self, agent: str | None, number: int) -> None:

@@ -242,3 +242,54 @@ def test_ready_event_from_pause_takes_waiting_work() -> None:
     engine.handle(InboundCallArrived(1.0, "in-1"))
     (bridge,) = of_type(engine.handle(AgentReady(3.0, "ann")), Bridge)
     assert bridge.call_id == "in-1"
+
+
+# --- ring-all -------------------------------------------------------------------------------
+
+
+def _ring_all_engine():
+    from engine_kit import Progressive, RecordingGate
+
+    from dialer.engine import CampaignConfig, Engine, RingAll
+    from dialer.ports import ListLeadSource
+
+    engine = Engine(
+        CampaignConfig("c1", "+12015550000", wrap_up_timeout=0.0), Progressive(),
+        ListLeadSource([]), RecordingGate(), routing=RingAll(), assume_switches_up=True,
+    )
+    return engine
+
+
+def test_ring_all_offers_to_every_ready_agent_and_the_first_to_accept_wins() -> None:
+    from dialer.commands import OfferWork
+    from dialer.events import AgentAccepted
+
+    engine = _ring_all_engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.handle(AgentLoggedIn(0.0, "bob", skills=frozenset({"es"})))
+    (offer,) = of_type(engine.handle(InboundCallArrived(1.0, "in-1")), OfferWork)
+    assert set(offer.agent_ids) == {"ann", "bob"} and offer.kind == "inbound"
+    (bridge,) = of_type(engine.handle(AgentAccepted(2.0, "bob", "in-1")), Bridge)
+    assert bridge.agent_id == "bob" and bridge.call_id == "in-1"
+    assert engine.handle(AgentAccepted(2.1, "ann", "in-1")) == []  # too late: ignored
+    assert engine.pool.agents["ann"].state is AgentState.READY
+
+
+def test_ring_all_offers_waiting_work_to_an_agent_who_becomes_ready() -> None:
+    from dialer.commands import OfferWork
+    from dialer.events import AgentAccepted
+
+    engine = _ring_all_engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.handle(InboundCallArrived(1.0, "in-1"))
+    engine.handle(AgentAccepted(1.5, "ann", "in-1"))
+    engine.handle(CallBridged(1.5, "in-1", "ann"))
+    assert of_type(engine.handle(InboundCallArrived(2.0, "in-2", skills=frozenset({"fr"}))),
+                   OfferWork) == []  # nobody ready
+    engine.handle(InboundCallArrived(3.0, "in-3"))
+    out = engine.handle(CallHungUp(10.0, "in-1"))  # ann is ready again (no wrap-up)
+    offers = of_type(out, OfferWork)
+    assert [o.work_id for o in offers] == ["in-3"] and offers[0].agent_ids == ("ann",)
+    # An accept for work the agent lacks the skills for is refused.
+    assert of_type(engine.handle(AgentAccepted(11.0, "ann", "in-2")), Bridge) == []
+    assert of_type(engine.handle(AgentAccepted(11.0, "ann", "in-3")), Bridge)[0].call_id == "in-3"
