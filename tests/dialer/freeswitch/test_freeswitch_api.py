@@ -227,3 +227,16 @@ def test_agent_leg_is_nailed_up_and_parked() -> None:
 def test_paths_that_would_split_are_refused(path: str) -> None:
     with pytest.raises(AdapterError, match="recording path"):
         render(StartRecording(1.0, "c1", path), DialPlan())
+
+
+@given(_VALUE)
+def test_the_switch_simulator_reads_the_same_values(value: str) -> None:
+    """A second, independent model of the same parser (the ESL switch simulator's)."""
+    from simulations.switch.dialstring import separate_string, split_variables
+
+    call = render(_originate(dialer_note=value), DialPlan())
+    args = separate_string(call.command.partition(" ")[2], " ")
+    url = args[0]
+    block, _, dial_string = url[1:].partition("}")
+    assert split_variables(block)["dialer_note"] == value.strip(" ")
+    assert dial_string == "sofia/gateway/default/+12015550123"
