@@ -54,7 +54,19 @@ from pacing_models.tables import (
     gather_sum,
 )
 
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_PSI_STEP = 0.01
+_PSI_Z = np.arange(-9.0, 9.0 + _PSI_STEP / 2, _PSI_STEP)
+_PSI = _PSI_Z * special.ndtr(_PSI_Z) + np.exp(-0.5 * _PSI_Z**2) / math.sqrt(2.0 * math.pi)
+"""ψ(z) = E[(Z + z)⁺] for a standard normal Z, tabulated (linear interpolation error < 1e-5)."""
+
+
+def _psi(z: np.ndarray) -> np.ndarray:
+    """ψ(z) = z·Φ(z) + φ(z) by table lookup; ψ(z) = 0 below −9 and z above 9 (to 1e-19)."""
+    u = np.clip((z + 9.0) * (1.0 / _PSI_STEP), 0.0, _PSI.size - 1.000001)
+    i = u.astype(np.intp)
+    below = _PSI[i]
+    value = below + (u - i) * (_PSI[i + 1] - below)
+    return np.where(z > 9.0, z, value)
 
 
 class PredictivePolicy:
@@ -98,6 +110,10 @@ class PredictivePolicy:
         self._busy: AgentTable | None = None
         self._wrap: AgentTable | None = None
         self._key: tuple[int, int, int, int] | None = None
+        self._compact: tuple[np.ndarray, np.ndarray, np.ndarray] = (
+            np.zeros((1, 0)), np.zeros((1, 0)), np.zeros((1, 0))
+        )
+        self._compact_for: tuple[RingTable, AgentTable] | None = None
         self._attempts_since_ring = 0
 
     # --- learning -------------------------------------------------------------------------
@@ -139,7 +155,30 @@ class PredictivePolicy:
             self._busy = build_busy_table(self.talk.fitted, self.wrap.fitted, supply)
             self._wrap = build_wrap_table(self.wrap.fitted, supply)
             self._key = key
+            self._compact_for = None
+        built_for = self._compact_for
+        if built_for is None or built_for[0] is not self._ring or built_for[1] is not self._busy:
+            self._compact = self._compact_tables(self._ring, self._busy, self._wrap, window)
+            self._compact_for = (self._ring, self._busy)
         return self._ring, self._busy, self._wrap, window
+
+    @staticmethod
+    def _compact_tables(
+        ring: RingTable, busy: AgentTable, wrap: AgentTable, window: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Only the columns a decision reads, side by side, so each is one gather.
+
+        Ring: [P(live by eval slot) | variance]. Agents: [P(free by eval slot + connect
+        window) | P(free by the horizon's end) | variances in the same order].
+        """
+        cols = ring.eval_slots
+        ring_at = np.hstack([ring.table[:, cols], ring.variance[:, cols]])
+
+        def agent_at(table: AgentTable) -> np.ndarray:
+            picked = np.append(cols + window, table.width - 1)
+            return np.hstack([table.table[:, picked], table.variance[:, picked]])
+
+        return ring_at, agent_at(busy), agent_at(wrap)
 
     # --- decision -------------------------------------------------------------------------
 
@@ -163,12 +202,11 @@ class PredictivePolicy:
         """max_k E[(A_k − S_{k+c})⁺] for each candidate number of new calls (normal approx)."""
         column = counts.astype(float)[:, None]
         # Continuity correction: for an integer X, E[X⁺] = Σ_{j≥1} P(X ≥ j) ≈ E[(N − ½)⁺].
-        mean = gap + column * ring.new_call - 0.5
-        sd = np.sqrt(gap_var + column * ring.new_call_variance)
-        z = mean / sd
-        excess = mean * special.ndtr(z) + sd * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+        mean = gap + column * ring.new_call_at - 0.5
+        sd = np.sqrt(gap_var + column * ring.new_call_variance_at)
+        excess = sd * _psi(mean / sd)
         # Abandons never exceed the live answers themselves (the normal law knows no floor).
-        excess = np.minimum(excess, demand + column * ring.new_call)
+        excess = np.minimum(excess, demand + column * ring.new_call_at)
         return excess.max(axis=1)
 
     def _largest_within(
@@ -181,34 +219,32 @@ class PredictivePolicy:
         (mean demand = mean supply in the binding slot) and bracket around it, so a decision
         costs one or two small vectorised evaluations instead of a scan.
         """
-        profile = ring.new_call
-        live = profile > 1e-9
+        profile = ring.new_call_at
         cap = self.max_calls_per_decision
-        guess = float(np.min(-gap[live] / profile[live])) if live.any() else 0.0
-        guess = int(min(max(guess, 0.0), cap))
-        offsets = np.array([-64, -16, -4, -1, 0, 1, 2, 4, 8, 16, 64])
-        candidates = np.unique(np.clip(guess + offsets, 0, cap))
+        ratio = -gap[ring.answering] / profile[ring.answering]
+        guess = int(min(max(float(ratio.min()), 0.0), cap)) if ratio.size else 0
+        # One evaluation usually suffices: every n near the guess, a few far ones around.
+        near = set(range(max(0, guess - 4), min(cap, guess + 4) + 1))
+        near.update(max(0, min(cap, guess + step)) for step in (-64, -16, -8, 8, 16, 64))
+        near.add(0)
+        candidates = np.array(sorted(near))
         low, low_value = -1, math.inf
         while True:
             values = self._expected_abandons(ring, gap, gap_var, demand, candidates)
             ok = values <= allowance
+            if not ok[0] and candidates[0] == 0:
+                return 0, float(values[0])
             if ok.any():
                 last = int(np.flatnonzero(ok)[-1])
                 if int(candidates[last]) > low:
                     low, low_value = int(candidates[last]), float(values[last])
-            if low < 0 and candidates[0] == 0:
-                return 0, float(values[0])
             above = candidates[candidates > low]
-            if low >= 0 and above.size and above[0] == low + 1:
+            if above.size and above[0] == low + 1:
                 return low, low_value
-            if low < 0:  # nothing feasible yet: search below the smallest candidate
-                top = int(candidates[0])
-                candidates = np.unique(np.clip(top - (1 << np.arange(12))[::-1] + 1, 0, top - 1))
-                candidates = np.unique(np.concatenate([[0], candidates]))
-            elif above.size == 0:  # feasible up to the largest: gallop upward
+            if above.size == 0:  # feasible up to the largest candidate: gallop upward
                 if low >= cap:
                     return low, low_value
-                candidates = np.unique(np.clip(low + (1 << np.arange(12)), 0, cap))
+                candidates = np.unique(np.minimum(low + (1 << np.arange(16)), cap))
             else:  # bracketed: every integer in between
                 candidates = np.arange(low + 1, int(above[0]))
 
@@ -220,18 +256,19 @@ class PredictivePolicy:
                 f"predictive (warming up: {self.outcomes.live_observed} live answers, "
                 f"{self.talk.count} handled calls observed) → progressive {floor}",
             )
-        ring, busy, wrap, window = self._tables(state)
-        slots = ring.new_call.size
-        ringing = gather_sum(ring.both, np.asarray(state.ringing_elapsed), RING_GRID_STEP)
-        supply = gather_sum(busy.both, np.asarray(state.busy_elapsed), AGENT_GRID_STEP)
+        ring = self._tables(state)[0]
+        ring_at, busy_at, wrap_at = self._compact
+        width = ring.eval_slots.size
+        demand_sums = gather_sum(ring_at, np.asarray(state.ringing_elapsed), RING_GRID_STEP)
+        supply_sums = gather_sum(busy_at, np.asarray(state.busy_elapsed), AGENT_GRID_STEP)
         if state.wrap_elapsed:
-            supply = supply + gather_sum(wrap.both, np.asarray(state.wrap_elapsed), AGENT_GRID_STEP)
-        width = busy.width
-        supply_mean = supply[:width] + state.agents_free
-        demand = ringing[:slots] + state.answered_waiting
-        gap = demand - supply_mean[window : window + slots]
-        gap_var = ringing[slots:] + supply[width + window : width + window + slots] + 1e-9
-        expected_supply = float(supply_mean[-1])
+            supply_sums = supply_sums + gather_sum(
+                wrap_at, np.asarray(state.wrap_elapsed), AGENT_GRID_STEP
+            )
+        demand = demand_sums[:width] + state.answered_waiting
+        gap = demand - (supply_sums[:width] + state.agents_free)
+        gap_var = demand_sums[width:] + supply_sums[width + 1 : 2 * width + 1] + 1e-9
+        expected_supply = float(supply_sums[width]) + state.agents_free
         allowance = self.safety * state.abandon_target * self.spend_factor(state) * expected_supply
         n_model, chosen = self._largest_within(ring, gap, gap_var, demand, allowance)
         n = min(max(n_model, floor), self.max_calls_per_decision)
