@@ -154,3 +154,18 @@ def test_filters_subscriptions_and_liveness_survive_together() -> None:
                 answered = await anext(client.events())
             assert (answered.name, answered.unique_id) == ("CHANNEL_ANSWER", "later")
     asyncio.run(scenario())
+
+
+def test_event_json_subscription_keeps_duplicate_headers() -> None:
+    async def scenario() -> None:
+        async with running_switch(settings=FAST, fate_source=_live, seed=4) as sim, \
+                EslClient(sim.url, events=["CHANNEL_HANGUP_COMPLETE"],
+                          event_format="json") as client:
+            await client.wait_connected(5)
+            await client.api("originate {origination_uuid=j-1,dialer_call_id=9}user/1001 &park()")
+            await client.api("uuid_kill j-1 USER_BUSY")
+            async with asyncio.timeout(5):
+                complete = await anext(client.events())
+            assert complete.get_all("Hangup-Cause") == ["USER_BUSY", "USER_BUSY"]
+            assert complete.variable("dialer_call_id") == "9"
+    asyncio.run(scenario())

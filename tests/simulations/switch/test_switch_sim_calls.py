@@ -199,3 +199,36 @@ def test_avmd_beep_on_a_machine_as_mod_avmd_fires_it() -> None:
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
+
+
+def test_variables_show_calls_sendmsg_and_hupall() -> None:
+    async def scenario() -> None:
+        context, _, client = await _session(fixed(CalleeKind.LIVE, 0.5, talk=60, patience=60),
+                                            events="CHANNEL_HANGUP_COMPLETE")
+        try:
+            await client.send("api originate {origination_uuid=a-1}user/1001 &park()\n\n")
+            await client.send("api originate {origination_uuid=c-1}"
+                              "sofia/gateway/gw/15550001111 &park()\n\n")
+            assert (await client.send("api uuid_setvar c-1 lead 7\n\n")).body == "+OK\n"
+            assert (await client.send("api uuid_getvar c-1 lead\n\n")).body == "7"
+            assert (await client.send("api uuid_getvar c-1 nothing\n\n")).body == "_undef_"
+            assert (await client.send("api uuid_setvar nobody x 1\n\n")).body == (
+                "-ERR No such channel!\n")
+            assert (await client.send("api uuid_bridge c-1 a-1\n\n")).body == "+OK a-1\n"
+            calls = (await client.send("api show calls\n\n")).body
+            header, first_row = calls.split("\n")[:2]
+            assert header.startswith("uuid,direction,") and ",b_uuid," in header
+            assert first_row.startswith("c-1,outbound,") and ",a-1," in first_row
+            assert calls.endswith("\n\n1 total.\n")  # one call: the bridged pair
+            await client.send("api originate {origination_uuid=a-2}user/1002 &park()\n\n")
+            reply = await client.send("sendmsg a-2\ncall-command: hangup\n"
+                                      "hangup-cause: USER_BUSY\n\n")
+            assert reply.reply_text == "+OK"
+            complete, _ = await client.until_event("CHANNEL_HANGUP_COMPLETE", uuid="a-2")
+            assert complete["Hangup-Cause"] == "USER_BUSY"
+            assert (await client.send("api hupall MANAGER_REQUEST\n\n")).body == (
+                "+OK hangup all channels with cause MANAGER_REQUEST\n")
+            assert (await client.send("api show channels\n\n")).body == "\n0 total.\n"
+        finally:
+            await context.__aexit__(None, None, None)
+    asyncio.run(scenario())
