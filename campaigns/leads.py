@@ -167,7 +167,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     phones = phone.to_numpy(dtype=object).copy()
     duplicated = pd.Series(phones).where(ok).duplicated(keep="first").to_numpy() & ok
     if duplicated.any():
-        first_line = pd.Series(lines[ok], index=phones[ok]).groupby(level=0).first()
+        seen = pd.Series(lines[ok], index=phones[ok])
+        first_line = seen[~seen.index.duplicated(keep="first")]
         reason[duplicated] = [f"duplicate of line {first_line[p]} in this file"
                               for p in phones[duplicated]]
         reject_field[duplicated] = "phone"
@@ -280,6 +281,9 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
     batches: list[tuple[int, int]] = []
     connection = self.engine.connect()
     try:
+        if not self.is_postgres:
+            # A large page cache keeps the phone and hopper indexes' pages in memory.
+            connection.connection.driver_connection.execute("PRAGMA cache_size=-262144")
         transaction = connection.begin()
         list_id = connection.execute(sa.insert(LeadList).values(
             campaign_id=campaign_id, name=list_name[:200], source_file=source, created_at=at,

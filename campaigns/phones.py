@@ -117,8 +117,8 @@ _WIDTH = 24
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _nanp_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(national 10-digit numbers as int64, mask of rows the fast path can decide).
+def _nanp_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(national numbers as int64, rows the fast path decides, rows too short to be valid).
 
     A row qualifies when it holds only digits and separators (space ( ) - . and one +),
     and 10 digits, or 11 starting with 1. Work is done on a bytes matrix, not per row.
@@ -138,11 +138,15 @@ def _nanp_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     exponent = np.clip(count[:, None] - 1 - position, 0, 18)
     number = np.where(is_digit, (matrix.astype(np.int64) - 48) * _POW10[exponent], 0).sum(1)
     lengths = np.char.str_len(raw)
-    fits = (lengths < _WIDTH) & allowed.all(axis=1) & ((matrix == 43).sum(axis=1) <= 1)
+    plus = (matrix == 43).sum(axis=1)
+    fits = (lengths < _WIDTH) & allowed.all(axis=1) & (plus <= 1)
     eleven = (count == 11) & (number // 10**10 == 1)
-    decided = fits & ((count == 10) | eleven)
+    # With a "+" only "+1" and ten digits is NANP ("+2015550123" is Egypt, +20).
+    decided = fits & np.where(plus == 1, eleven, (count == 10) | eleven)
     national = np.where(eleven, number - 10**10, number)
-    return national, decided
+    # Without "+" and under ten digits a NANP number lacks its area code: invalid for sure.
+    too_short = fits & (plus == 0) & (count < 10)
+    return national, decided, too_short
 
 
 def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd.Series]:
@@ -152,7 +156,10 @@ def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd
     reasons = np.full(len(text), "", dtype=object)
     slow = np.ones(len(text), dtype=bool)
     if len(text) and phonenumbers.country_code_for_region(default_region) == 1:
-        national, decided = _nanp_fast(text)
+        national, decided, too_short = _nanp_fast(text)
+        short = np.flatnonzero(too_short & (text.str.len().to_numpy() > 0))
+        reasons[short] = "invalid phone number (too few digits)"
+        slow[short] = False
         index = np.flatnonzero(decided)
         digits = national[index].astype("U10")
         pattern = nanp_pattern()
