@@ -33,7 +33,11 @@ from simulations.switch.api import SwitchApi
 from simulations.switch.subscriptions import MYEVENTS, Subscription
 from simulations.switch.switch import CALLING, Switch
 
-AUTH_TIMEOUT = 25.0  # mod_event_socket closes a socket that has not sent a command by then
+AUTH_TIMEOUT = 25.0
+# A client that stops reading is dropped once this much is queued for it (FreeSWITCH kills a
+# listener after 500 events it could not queue; bytes are the asyncio equivalent).
+MAX_UNSENT = 64 * 1024 * 1024
+LOST_EVENTS = "killed listener because of lost events\n"  # mod_event_socket closes a socket that has not sent a command by then
 _SERIALIZERS = {"plain": serialize_plain, "json": serialize_json, "xml": serialize_xml}
 _LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "error": 3, "warning": 4,
                "notice": 5, "info": 6, "debug": 7}
@@ -69,6 +73,11 @@ class Listener(Subscription):
         self._flush_scheduled = False
         if self._out and not self.writer.is_closing():
             self.writer.write(bytes(self._out))
+            if self.writer.transport.get_write_buffer_size() > MAX_UNSENT:
+                # mod_event_socket drops a listener that cannot keep up (MAX_MISSED events).
+                self.writer.write(disconnect_notice_bytes(LOST_EVENTS))
+                self.running = False
+                self.writer.transport.abort()
         self._out.clear()
 
     # --- subscription (Subscriber protocol) --------------------------------------------------
