@@ -147,6 +147,7 @@ class Engine:
             dict.fromkeys(config.switch_ids) if assume_switches_up else {}
         )
         self._switch_turn = 0
+        self._up_order: tuple[str, ...] = tuple(self.switches_up)
         self.dials = 0
         self.last_decision: PacingDecision | None = None
         self._next_decision_at = _NEVER
@@ -312,7 +313,9 @@ class Engine:
             self._dial(target, now, Direction.OUTBOUND, None)
 
     def _next_switch(self) -> str:
-        up = list(self.switches_up)
+        up = self._up_order
+        if len(up) == 1:
+            return up[0]
         self._switch_turn = (self._switch_turn + 1) % len(up)
         return up[self._switch_turn]
 
@@ -365,9 +368,11 @@ class Engine:
 
     def _on_switch_up(self, event: SwitchUp) -> None:
         self.switches_up[event.switch_id] = None
+        self._up_order = tuple(self.switches_up)
 
     def _on_switch_down(self, event: SwitchDown) -> None:
         self.switches_up.pop(event.switch_id, None)
+        self._up_order = tuple(self.switches_up)
 
     # --- customer calls ------------------------------------------------------------------------
 

@@ -392,3 +392,14 @@ def test_pacing_state_counts_from_the_engine_books() -> None:
     assert state.ringing_elapsed == (9.0,)
     assert (state.live_answers_in_window, state.abandons_in_window) == (2, 0)
     assert state.connect_window == 2.0 and state.abandon_target == 0.03
+
+
+def test_calls_are_spread_over_the_switches_that_are_up() -> None:
+    engine, _, _, _ = make_engine(policy=Fixed(n=4), switch_ids=("fs1", "fs2"))
+    engine.handle(SwitchDown(0.0, "default"))
+    engine.handle(SwitchUp(0.0, "fs1"))
+    engine.handle(SwitchUp(0.0, "fs2"))
+    switches = [o.switch_id for o in of_type(engine.tick(1.0), Originate)]
+    assert sorted(switches) == ["fs1", "fs1", "fs2", "fs2"]
+    engine.handle(SwitchDown(1.5, "fs1"))
+    assert {o.switch_id for o in of_type(engine.tick(2.0), Originate)} == {"fs2"}
