@@ -33,11 +33,11 @@ from simulations.switch.api import SwitchApi
 from simulations.switch.subscriptions import MYEVENTS, Subscription
 from simulations.switch.switch import CALLING, Switch
 
-AUTH_TIMEOUT = 25.0
+AUTH_TIMEOUT = 25.0  # mod_event_socket closes a socket that has not sent a command by then
 # A client that stops reading is dropped once this much is queued for it (FreeSWITCH kills a
 # listener after 500 events it could not queue; bytes are the asyncio equivalent).
 MAX_UNSENT = 64 * 1024 * 1024
-LOST_EVENTS = "killed listener because of lost events\n"  # mod_event_socket closes a socket that has not sent a command by then
+LOST_EVENTS = "killed listener because of lost events\n"
 _SERIALIZERS = {"plain": serialize_plain, "json": serialize_json, "xml": serialize_xml}
 _LOG_LEVELS = {"console": 0, "alert": 1, "crit": 2, "err": 3, "error": 3, "warning": 4,
                "notice": 5, "info": 6, "debug": 7}
