@@ -21,6 +21,7 @@ from typing import Any
 from dialer.commands import (
     AgentStateChanged,
     AttemptFinished,
+    Bridge,
     CallOutcome,
     Command,
     JournalAttempt,
@@ -208,8 +209,8 @@ class Runner:
     async def _hang_up_all(self) -> None:
         engine = self.engine
         assert engine is not None
-        log.warning("stop grace over: hanging up %s",
-                    {cid: call.state.value for cid, call in engine.calls.items()})
+        log.warning("stop grace over: hanging up %d calls still in progress",
+                    len(engine.calls) + len(self.recovery.orphans))
         for call_id in [*engine.calls, *self.recovery.orphans]:
             switch_id = self.call_switch.get(call_id)
             if switch_id is not None and self.switches.connected(switch_id):
@@ -318,6 +319,8 @@ class Runner:
                 self.post(OriginateFailed(self.clock(), command.call_id,
                                           HangupCause.NORMAL_TEMPORARY_FAILURE))
             return
+        if isinstance(command, Bridge):
+            self.stats.bridge_sent(command.call_id, self.clock())
         try:
             _, result = await client.bgapi(line)
         except EslError as error:
@@ -326,6 +329,7 @@ class Runner:
             return  # the reconnect reconciliation settles what became of this call
         if isinstance(command, Originate):
             result.add_done_callback(self._originate_done(command.call_id))
+
         else:
             result.add_done_callback(_ignore_result)
 

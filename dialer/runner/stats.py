@@ -32,7 +32,14 @@ class RunnerStats:
     _dial_times: deque[float] = field(default_factory=deque)
     _answered_at: dict[str, float] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
-    """Answer-to-bridge seconds, kept sorted (bisect insert: O(log n) search)."""
+    """Answer-to-bridge seconds (includes waiting for a free agent, at most the connect
+    window), kept sorted."""
+    _bridge_sent: dict[str, float] = field(default_factory=dict)
+    bridge_latencies: list[float] = field(default_factory=list)
+    """``uuid_bridge`` sent to CHANNEL_BRIDGE received: the switch round trip, sorted."""
+
+    def bridge_sent(self, call_id: str, at: float) -> None:
+        self._bridge_sent[call_id] = at
 
     def dialed(self, at: float) -> None:
         self.dials += 1
@@ -47,10 +54,14 @@ class RunnerStats:
         answered = self._answered_at.pop(call_id, None)
         if answered is not None:
             bisect.insort(self.latencies, max(0.0, at - answered))
+        sent = self._bridge_sent.pop(call_id, None)
+        if sent is not None:
+            bisect.insort(self.bridge_latencies, max(0.0, at - sent))
 
     def ended(self, call_id: str, outcome: str, abandoned: bool, live: bool) -> None:
         self.finished += 1
         self._answered_at.pop(call_id, None)
+        self._bridge_sent.pop(call_id, None)
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
         self.abandons += abandoned
         self.live_answers += live
@@ -63,7 +74,7 @@ class RunnerStats:
         span = min(self.window, max(now - self.started_at, 1e-9))
         return len(times) / span
 
-    def latency_summary(self) -> dict[str, float | int | None]:
-        values = self.latencies
+    def latency_summary(self, bridge_only: bool = False) -> dict[str, float | int | None]:
+        values = self.bridge_latencies if bridge_only else self.latencies
         return {"count": len(values), "median_s": percentile(values, 0.5),
                 "p99_s": percentile(values, 0.99), "max_s": values[-1] if values else None}

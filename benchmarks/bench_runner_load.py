@@ -1,0 +1,153 @@
+"""One live runner process under load against the switch simulator (in its own process).
+
+Target (issue 5): sustain 1,000 concurrent channels and 100 call attempts/s for 5 minutes on
+a 2-core machine. The runner runs the real code path (journal committed before each
+originate, SQLite store, ESL client, engine, agents on nailed-up legs); pacing is a fixed
+attempt rate (a load generator: the point is the process, not the policy). The simulator's
+``--speed`` is chosen so the callee population keeps about ``--channels`` channels up.
+
+Run: python benchmarks/bench_runner_load.py [--duration 300] [--cps 100] [--channels 1000]
+Prints: attempts/s achieved, concurrent channels (mean, peak), answer-to-bridge latency
+(median, p99), events processed per second, event-loop lag, runner CPU use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dialer.esl.url import EslUrl  # noqa: E402
+from dialer.runner.demo import SimulatedDesk, choose_zones  # noqa: E402
+from dialer.runner.pacing import FixedRate  # noqa: E402
+from dialer.runner.runner import Runner  # noqa: E402
+from dialer.runner.settings import RunnerSettings  # noqa: E402
+from dialer.runner.store import AgentSpec, LeadRow, RunnerStore  # noqa: E402
+
+# Mean channel lifetime of the simulator's default callees at speed 1 with a 20 s ring
+# timeout, most live answers abandoned (8 s message) or talking: about 15 s.
+MEAN_LIFETIME_AT_SPEED_1 = 15.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _campaign(path: Path, leads: int, agents: int) -> RunnerStore:
+    store = RunnerStore(path)
+    zones, _ = choose_zones(time.time())
+    config = {"caller_id_number": "+12015550100", "ring_timeout": 20.0,
+              "wrap_up_timeout": 5.0, "pacing_policy": "fixed-rate",
+              "decision_interval": 0.1, "safe_harbor_message": "ivr/safe_harbor.wav"}
+    store.create_campaign(
+        "load", config, [AgentSpec(f"a{i}", f"user/{2000 + i}") for i in range(agents)],
+        [LeadRow(f"+1{201 + i // 10000}{i % 10000:07d}", zones[i % len(zones)])
+         for i in range(leads)], time.time(), max_attempts=1)
+    return store
+
+
+async def _measure(runner: Runner, samples: dict[str, list[float]], period: float) -> None:
+    loop = asyncio.get_running_loop()
+    await runner.ready.wait()
+    while True:
+        before = loop.time()
+        await asyncio.sleep(period)
+        samples["lag"].append(loop.time() - before - period)
+        if not runner.stopping:
+            samples["dials"].append(runner.stats.dials)
+        engine = runner.engine
+        if engine is not None:
+            samples["channels"].append(len(engine.calls) + len(runner.translator.agent_legs))
+
+
+async def run(args: argparse.Namespace) -> None:
+    speed = MEAN_LIFETIME_AT_SPEED_1 * args.cps / args.channels
+    port = _free_port()
+    switch = subprocess.Popen(
+        [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--speed", f"{speed:.3f}", "--seed", "1", "--heartbeat", "5"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-runner-"))
+    try:
+        await asyncio.sleep(2.0)
+        store = _campaign(workdir / "load.db", int(args.cps * args.duration * 1.2) + 1000,
+                          args.agents)
+        url = EslUrl("127.0.0.1", port, "ClueCon")
+        settings = RunnerSettings("load", f"sqlite:///{workdir / 'load.db'}", workdir,
+                                  ((f"127.0.0.1:{port}", url),), stop_grace=5.0)
+        runner = Runner(settings, store, policy=FixedRate(args.cps), login_agents=True,
+                        hopper_low_water=max(50, int(args.cps)))
+        runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (0.5, 1.5),
+                                               random.Random(1))
+        samples: dict[str, list[float]] = {"lag": [], "channels": [], "dials": []}
+        cpu0, wall0 = time.process_time(), time.time()
+        async with asyncio.TaskGroup() as group:
+            measure = group.create_task(_measure(runner, samples, 0.5))
+            await runner.run(args.duration)
+            measure.cancel()
+        cpu, wall = time.process_time() - cpu0, time.time() - wall0
+        stats = runner.stats
+        latency = stats.latency_summary()
+        steady = samples["channels"][len(samples["channels"]) // 5:] or [0]
+        lags = sorted(samples["lag"]) or [0.0]
+        print(f"duration            {args.duration:.0f} s (wall {wall:.0f} s incl. drain), "
+              f"simulator speed {speed:.2f}")
+        dials = samples["dials"]
+        warm = len(dials) // 5
+        steady_rate = (dials[-1] - dials[warm]) / ((len(dials) - 1 - warm) * 0.5) if len(
+            dials) > warm + 1 else 0.0
+        print(f"attempts            {stats.dials} (steady {steady_rate:.1f}/s after warm-up, "
+              f"target {args.cps:g}/s)")
+        print(f"concurrent channels mean {statistics.fmean(steady):.0f} (after warm-up), "
+              f"peak {max(samples['channels'] or [0]):.0f}, target {args.channels}")
+        print(f"answers / bridges   {stats.answers} / {stats.bridges} "
+              f"({args.agents} agents), abandoned {stats.abandons}")
+        if latency["count"]:
+            print(f"answer→bridge       median {latency['median_s'] * 1000:.1f} ms, "
+                  f"p99 {latency['p99_s'] * 1000:.1f} ms, max {latency['max_s'] * 1000:.1f} ms "
+                  f"(n={latency['count']}; includes waiting for a free agent)")
+            switch_rt = stats.latency_summary(bridge_only=True)
+            print(f"uuid_bridge→BRIDGE  median {switch_rt['median_s'] * 1000:.1f} ms, "
+                  f"p99 {switch_rt['p99_s'] * 1000:.1f} ms (the bridge itself)")
+            immediate = [v for v in stats.latencies if v < 0.25]
+            print(f"answer→bridge, agent free at answer: n={len(immediate)}, median "
+                  f"{statistics.median(immediate or [0]) * 1000:.1f} ms")
+        print(f"events processed    {stats.events_handled} engine events "
+              f"({stats.events_handled / wall:.0f}/s), {runner.switches.events_received} ESL "
+              f"events ({runner.switches.events_received / wall:.0f}/s)")
+        print(f"event-loop lag      median {statistics.median(lags) * 1000:.1f} ms, "
+              f"p99 {lags[int(0.99 * (len(lags) - 1))] * 1000:.1f} ms")
+        print(f"runner CPU          {cpu / wall:.0%} of one core; db batches {runner.db.batches}; "
+              f"send failures {stats.send_failures}")
+        store.close()
+    finally:
+        switch.terminate()
+        switch.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=300.0)
+    parser.add_argument("--cps", type=float, default=100.0)
+    parser.add_argument("--channels", type=int, default=1000)
+    parser.add_argument("--agents", type=int, default=100)
+    args = parser.parse_args()
+    os.environ.setdefault("PYTHONPATH", str(ROOT))
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
