@@ -57,13 +57,16 @@ class EslClient:
     ``filters``: ``(header, value)`` pairs sent as ``filter`` commands; ``event_format``:
     ``plain`` or ``json``. Subscriptions and filters are re-applied after every reconnect.
     ``heartbeat_timeout``: seconds without a HEARTBEAT after which the link is declared dead.
+    ``on_event``: called (on the event loop, in arrival order) for every delivered event; without
+    it events wait in an unbounded queue for ``events()``. A callback that raises stops the
+    client: the error surfaces from ``async with`` (errors never vanish).
     """
 
     def __init__(self, url: EslUrl | str, *, events: Iterable[str] = (),
                  filters: Iterable[tuple[str, str]] = (), event_format: str = "plain",
                  heartbeat_timeout: float = 45.0, connect_timeout: float = 10.0,
                  backoff: Backoff = Backoff(), rng: random.Random | None = None,
-                 queue_size: int = 0) -> None:
+                 on_event: Callable[[Event], None] | None = None) -> None:
         self.url = parse_esl_url(url) if isinstance(url, str) else url
         self._events = [name.strip() for name in events if name.strip()]
         self._filters = list(filters)
@@ -72,7 +75,8 @@ class EslClient:
         self._connect_timeout = connect_timeout
         self._backoff = backoff
         self._rng = rng or random.Random()
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(queue_size)
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._callback = on_event
         self._deliver_all = False
         self._delivered: set[str] = set()
         self._refresh_delivery()
@@ -207,7 +211,10 @@ class EslClient:
         name = event.name
         if self._deliver_all or name in self._delivered or (
                 name == "CUSTOM" and "CUSTOM" in self._delivered):
-            self._queue.put_nowait(event)
+            if self._callback is not None:
+                self._callback(event)
+            else:
+                self._queue.put_nowait(event)
 
     # --- use -------------------------------------------------------------------------------
 

@@ -169,3 +169,28 @@ def test_event_json_subscription_keeps_duplicate_headers() -> None:
             assert complete.get_all("Hangup-Cause") == ["USER_BUSY", "USER_BUSY"]
             assert complete.variable("dialer_call_id") == "9"
     asyncio.run(scenario())
+
+
+def test_callback_delivery_and_a_failing_callback_surfaces() -> None:
+    async def scenario() -> None:
+        seen: list[str] = []
+        async with running_switch(settings=FAST, fate_source=_live) as sim:
+            async with EslClient(sim.url, events=["CHANNEL_CREATE"],
+                                 on_event=lambda event: seen.append(event.unique_id)) as client:
+                await client.wait_connected(5)
+                await client.api("originate {origination_uuid=cb-1}user/1001 &park()")
+                async with asyncio.timeout(5):
+                    while not seen:
+                        await asyncio.sleep(0.01)
+            assert seen == ["cb-1"]
+
+            def broken(event) -> None:
+                raise RuntimeError("bug in the consumer")
+
+            with pytest.raises(BaseExceptionGroup) as caught:
+                async with EslClient(sim.url, events=["CHANNEL_CREATE"], on_event=broken) as bad:
+                    await bad.wait_connected(5)
+                    await bad.api("originate {origination_uuid=cb-2}user/1002 &park()")
+                    await asyncio.sleep(5)
+            assert caught.group_contains(RuntimeError)
+    asyncio.run(scenario())
