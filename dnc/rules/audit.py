@@ -90,13 +90,15 @@ class AuditLog:
         self._seq = 0
         self._head = GENESIS
 
-    def record(self, decisions: Sequence[Decision]) -> None:
-        """Append decisions as one batch (the ``DecisionSink`` the engine writes to)."""
-        self.append_bodies([decision_body(d) for d in decisions])
+    def record(self, decisions: Sequence[Decision]) -> list[str]:
+        """Append decisions as one batch (the ``DecisionSink`` the engine writes to); returns
+        their audit ids ("audit:<seq>") for a gate verdict's ``decision_id``."""
+        return self.append_bodies([decision_body(d) for d in decisions])
 
-    def append_bodies(self, bodies: Sequence[dict[str, object]]) -> None:
+    def append_bodies(self, bodies: Sequence[dict[str, object]]) -> list[str]:
         if not bodies:
-            return
+            return []
+        ids: list[str] = []
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.path, "ab") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -108,6 +110,7 @@ class AuditLog:
                 for body in bodies:
                     entry = {"seq": self._seq, "prev": self._head, **body}
                     entry["hash"] = self._head = entry_hash(entry["prev"], _without_hash(entry))
+                    ids.append(f"audit:{self._seq}")
                     self._seq += 1
                     chunks.append(json.dumps(entry, sort_keys=True, separators=(",", ":"),
                                              ensure_ascii=False))
@@ -120,6 +123,7 @@ class AuditLog:
                 self._known_size = size + len(data)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+        return ids
 
     def anchor(self) -> dict[str, object]:
         """Record the current head in ``anchors.jsonl`` (copy it off the machine as well)."""

@@ -41,10 +41,10 @@ def test_every_decision_is_logged_and_verifies(tmp_path):
 
 def test_a_second_writer_continues_the_chain(tmp_path):
     filled_log(tmp_path, 4)
-    AuditLog(tmp_path).record(engine(versions=fresh_versions(AT)).check_many(
+    ids = AuditLog(tmp_path).record(engine(versions=fresh_versions(AT)).check_many(
         [LeadFacts("+12015559999")], campaign(), AT))
     report = AuditLog(tmp_path).verify()
-    assert report.ok and report.entries == 5
+    assert report.ok and report.entries == 5 and ids == ["audit:4"]
 
 
 @settings(max_examples=40, deadline=None)
