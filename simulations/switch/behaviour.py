@@ -56,6 +56,8 @@ class CalleeBehaviour:
             fate.answer_after <= delay)
         if not quick_failure and delay < timeout:
             switch.later(channel, delay, lambda: switch.ring(channel))
+            if switch.rng.random() < switch.settings.early_media_probability:
+                switch.later(channel, delay + 0.2, lambda: switch.early_media(channel))
         if fate.kind in (CalleeKind.LIVE, CalleeKind.MACHINE) and fate.answer_after <= timeout:
             switch.later(channel, fate.answer_after, lambda: self._answered(channel))
         elif fate.kind is CalleeKind.BUSY and fate.answer_after <= timeout:

@@ -31,6 +31,8 @@ CALLING = {
     "CHANNEL_CALLSTATE": ("switch_channel.c", "switch_channel_perform_set_callstate", 329),
     "CHANNEL_PROGRESS": ("switch_channel.c", "switch_channel_perform_mark_ring_ready_value",
                          3507),
+    "CHANNEL_PROGRESS_MEDIA": ("switch_channel.c", "switch_channel_perform_mark_pre_answered",
+                               3562),
     "CHANNEL_ANSWER": ("switch_channel.c", "switch_channel_perform_mark_answered", 3848),
     "CHANNEL_EXECUTE": ("switch_core_session.c", "switch_core_session_exec", 2949),
     "CHANNEL_EXECUTE_COMPLETE": ("switch_core_session.c", "switch_core_session_exec", 2972),
@@ -69,6 +71,7 @@ class SwitchSettings:
     heartbeat_interval: float = 20.0    # FreeSWITCH's default event heartbeat
     speed: float = 1.0                  # simulated seconds per real second
     progress_delay: float = 0.4         # 180 Ringing after the INVITE
+    early_media_probability: float = 0.3  # the carrier also sends 183 with SDP (ringback)
     agent_answer_delay: float = 0.2     # agent phones auto-answer nailed-up legs
     playback_seconds: float = 8.0       # length of any played file (safe-harbour message)
     opt_out_probability: float = 0.05   # a person presses a key during a played message
@@ -177,6 +180,16 @@ class Switch:
         channel.progress_us = self.bus.now_us()
         self.fire("CHANNEL_PROGRESS", channel)
         self.set_call_state(channel, "RINGING")
+
+    def early_media(self, channel: Channel) -> None:
+        """183 Session Progress with SDP (fires even with ``ignore_early_media=true``)."""
+        if not channel.alive or channel.answered:
+            return
+        channel.answer_state = "early"
+        channel.media_up = True
+        channel.variables["endpoint_disposition"] = "EARLY MEDIA"
+        self.fire("CHANNEL_PROGRESS_MEDIA", channel)
+        self.set_call_state(channel, "EARLY")
 
     def answer(self, channel: Channel) -> None:
         if not channel.alive or channel.answered:

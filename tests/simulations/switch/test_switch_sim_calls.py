@@ -232,3 +232,21 @@ def test_variables_show_calls_sendmsg_and_hupall() -> None:
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
+
+
+def test_early_media_before_answer() -> None:
+    async def scenario() -> None:
+        settings = SwitchSettings(speed=50.0, heartbeat_interval=0, early_media_probability=1.0)
+        context, _, client = await _session(fixed(CalleeKind.LIVE, 2.0), settings)
+        try:
+            await _originate(client, "e-1")
+            _, seen = await client.until_event("CHANNEL_ANSWER", uuid="e-1")
+            names = _names(seen, "e-1")
+            assert names.index("CHANNEL_PROGRESS") < names.index("CHANNEL_PROGRESS_MEDIA")
+            media = next(m.event for m in seen if isinstance(m, EventReceived)
+                         and m.event.name == "CHANNEL_PROGRESS_MEDIA")
+            assert media["Answer-State"] == "early"
+            assert media.variable("endpoint_disposition") == "EARLY MEDIA"
+        finally:
+            await context.__aexit__(None, None, None)
+    asyncio.run(scenario())

@@ -37,8 +37,8 @@ def _captured_events(name: str) -> dict[str, list]:
 
 async def _record_call(event_format: str = "plain") -> bytes:
     fate = lambda rng: CalleeFate(CalleeKind.LIVE, 1.0, 1.0, 1.0)  # noqa: E731
-    async with running_switch(settings=SwitchSettings(speed=50.0, heartbeat_interval=0),
-                              fate_source=fate, seed=3) as sim:
+    settings = SwitchSettings(speed=50.0, heartbeat_interval=0, early_media_probability=1.0)
+    async with running_switch(settings=settings, fate_source=fate, seed=3) as sim:
         client = await RawClient.connect(sim.url.host, sim.url.port)
         await client.login()
         await client.send(f"event {event_format} ALL\n\n")
@@ -91,7 +91,8 @@ def test_channel_headers_follow_the_captured_order() -> None:
             event = parse_plain(frame.body)
             ours.setdefault(event.name, event)
     captured = _captured_events("neventsocket__Fixtures_Example5.outbound-stream.txt")
-    for name in ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_ANSWER", "CHANNEL_HANGUP"):
+    for name in ("CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+                 "CHANNEL_HANGUP"):
         mine, theirs = _names(ours[name]), _names(captured[name])
         assert _same_relative_order(mine, theirs), name
         shared = set(mine) & set(theirs)
