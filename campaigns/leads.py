@@ -256,10 +256,24 @@ def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]
 
 
 def _consent(sub: pd.DataFrame, columns: list[str]) -> list[str]:
+    """A consent column holds the date consent was given; it is recorded as prior express
+    written consent (47 CFR 64.1200(f)(9)) with the column as its source. A value that is
+    not a date is kept as an unrecognised record, which the rules treat as no consent."""
     if not columns or sub.empty:
         return ["[]"] * len(sub)
-    values = sub[columns[0]].astype(str).str.strip().to_numpy(dtype=object)
-    return [json.dumps([{"kind": columns[0], "value": v}]) if v else "[]" for v in values]
+    values = sub[columns[0]].astype(str).str.strip()
+    given = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    source = f"import column {columns[0]}"
+    out: list[str] = []
+    for value, at in zip(values.tolist(), given.tolist(), strict=True):
+        if not value:
+            out.append("[]")
+        elif pd.isna(at):
+            out.append(json.dumps([{"kind": "unrecognised", "value": value, "source": source}]))
+        else:
+            out.append(json.dumps([{"kind": "prior_express_written",
+                                    "given_at": at.isoformat(), "source": source}]))
+    return out
 
 
 def _write_rejects(path: Path | None, frame: pd.DataFrame, lines: np.ndarray,
@@ -289,6 +303,7 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
             campaign_id=campaign_id, name=list_name[:200], source_file=source, created_at=at,
             imported_rows=total, rejected_rows=rejected, active=True,
         ).returning(LeadList.id)).scalar_one()
+        rebuild = _drop_indexes_for_bulk_load(self, connection, total, mode)
         for start in range(0, max(total, 1), batch_size):
             stop = min(start + batch_size, total)
             if stop > start:
@@ -300,6 +315,8 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
                 transaction = connection.begin()
             if progress:
                 progress("insert", stop, total)
+        for statement in rebuild:
+            connection.exec_driver_sql(statement)
         transaction.commit()
     except sa.exc.IntegrityError as error:
         raise LeadImportError(
@@ -308,6 +325,28 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
     finally:
         connection.close()
     return list_id, batches
+
+
+BULK_LOAD_MIN_ROWS = 50_000
+
+
+def _drop_indexes_for_bulk_load(self: CampaignStore, connection: sa.Connection, total: int,
+                                mode: str) -> list[str]:
+    """On SQLite, for an atomic import at least as large as the lead table, drop the lead
+    indexes now and return the statements that rebuild them before commit: building an
+    index sorted is ~3x cheaper than random B-tree inserts. DDL is transactional in SQLite,
+    so readers keep seeing the old snapshot and a failure rolls everything back."""
+    if self.is_postgres or mode != "atomic" or total < BULK_LOAD_MIN_ROWS:
+        return []
+    existing = connection.exec_driver_sql("SELECT count(*) FROM lead").scalar_one()
+    if existing > total:
+        return []
+    rows = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'lead' "
+        "AND sql IS NOT NULL").all()
+    for name, _sql in rows:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in rows]
 
 
 def _write_batch(self: CampaignStore, connection: sa.Connection, campaign_id: int,

@@ -102,7 +102,9 @@ class LeadList(SQLModel, table=True):
 
 class Lead(SQLModel, table=True):
     __table_args__ = (
-        sa.UniqueConstraint("campaign_id", "phone", name="uq_lead_campaign_phone"),
+        # A named unique index (not a table constraint) so a bulk load on SQLite can drop
+        # and rebuild it inside its transaction (migration 0002).
+        sa.Index("uq_lead_campaign_phone", "campaign_id", "phone", unique=True),
         sa.Index("ix_lead_hopper", "campaign_id", "status", "next_attempt_at"),
     )
     id: int | None = Field(default=None, primary_key=True)

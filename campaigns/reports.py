@@ -1,0 +1,254 @@
+"""Campaign reports: volumes, the abandonment rate (per day and over the rolling legal
+window), answer rate, agent productivity, dispositions, list penetration, callbacks.
+
+The legal abandonment rate is abandoned calls ÷ calls answered by a person, per campaign
+over a rolling 30 days (47 CFR 64.1200(a)(7)(i); 16 CFR 310.4(b)(4)(i)). A machine answer
+counts neither as live nor abandoned. Counting is done in SQL (a month of a large
+campaign is millions of attempts); only per-day/per-hour rows come back to Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from campaigns.models import (
+    Agent,
+    AgentState,
+    AgentStateChange,
+    AnswerKind,
+    CallAttempt,
+    Callback,
+    CallbackStatus,
+    Disposition,
+    Lead,
+    LeadList,
+)
+from campaigns.settings import CampaignSettings
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignRef, CampaignStore
+
+LEGAL_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReport:
+    campaign: str
+    start: datetime
+    end: datetime
+    abandon_limit: float
+    summary: dict[str, Any]
+    daily: pd.DataFrame = field(repr=False)
+    hourly: pd.DataFrame = field(repr=False)
+    agents: pd.DataFrame = field(repr=False)
+    dispositions: pd.DataFrame = field(repr=False)
+    lists: pd.DataFrame = field(repr=False)
+
+    def sections(self) -> dict[str, pd.DataFrame]:
+        summary = pd.DataFrame([{"measure": k, "value": v} for k, v in self.summary.items()])
+        return {"summary": summary, "daily": self.daily, "hourly": self.hourly,
+                "agents": self.agents, "dispositions": self.dispositions, "lists": self.lists}
+
+    def to_json(self) -> dict[str, Any]:
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: (None if pd.isna(v) else v) for k, v in row.items()}
+                    for row in frame.astype(object).to_dict(orient="records")]
+
+        return {"campaign": self.campaign, "from": self.start.isoformat(),
+                "to": self.end.isoformat(), "abandon_limit": self.abandon_limit,
+                "summary": self.summary, "daily": records(self.daily),
+                "hourly": records(self.hourly), "agents": records(self.agents),
+                "dispositions": records(self.dispositions), "lists": records(self.lists)}
+
+
+def _bucket(engine: sa.Engine, column: Any, width: int) -> Any:
+    """Text bucket of a UTC timestamp: width 10 → day, 13 → hour ("YYYY-MM-DD HH")."""
+    if engine.dialect.name == "sqlite":
+        return sa.func.substr(column, 1, width)
+    pattern = "YYYY-MM-DD" if width == 10 else "YYYY-MM-DD HH24"
+    return sa.func.to_char(sa.func.timezone("UTC", column), pattern)
+
+
+def _counts(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
+            width: int) -> pd.DataFrame:
+    attempt = CallAttempt
+    live = sa.and_(attempt.answered_at.is_not(None), sa.or_(
+        attempt.answer_kind.is_(None), attempt.answer_kind != AnswerKind.MACHINE.value))
+    machine = attempt.answer_kind == AnswerKind.MACHINE.value
+    bucket = _bucket(store.engine, attempt.dialed_at, width).label("bucket")
+    query = (sa.select(
+        bucket, sa.func.count().label("dials"),
+        sa.func.sum(sa.case((live, 1), else_=0)).label("live_answers"),
+        sa.func.sum(sa.case((machine, 1), else_=0)).label("machine_answers"),
+        sa.func.sum(sa.case((sa.and_(live, attempt.abandoned), 1), else_=0)).label("abandons"),
+    ).where(attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
+            attempt.dialed_at < end).group_by(bucket).order_by(bucket))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        frame = pd.DataFrame(connection.execute(query).all(),
+                             columns=["bucket", "dials", "live_answers", "machine_answers",
+                                      "abandons"])
+    return frame.astype({c: "int64" for c in frame.columns if c != "bucket"})
+
+
+def _rate(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:
+    if isinstance(denominator, pd.Series):
+        return (numerator / denominator.where(denominator > 0)).round(4)
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def _daily(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+           ) -> pd.DataFrame:
+    frame = _counts(store, campaign_id, start - LEGAL_WINDOW, end, 10)
+    days = pd.date_range(start.date(), (end - timedelta(microseconds=1)).date(), freq="D")
+    full = pd.DatetimeIndex(pd.date_range((start - LEGAL_WINDOW).date(), days[-1], freq="D")
+                            if len(days) else [])
+    frame = (frame.assign(day=pd.to_datetime(frame["bucket"])).drop(columns="bucket")
+             .set_index("day").reindex(full, fill_value=0))
+    rolling = frame[["live_answers", "abandons"]].rolling(len(LEGAL_WINDOW.days * "x"),
+                                                          min_periods=1).sum()
+    frame["abandon_rate"] = _rate(frame["abandons"], frame["live_answers"])
+    frame["abandon_rate_30d"] = _rate(rolling["abandons"], rolling["live_answers"])
+    frame["answer_rate"] = _rate(frame["live_answers"] + frame["machine_answers"],
+                                 frame["dials"])
+    frame = frame.loc[frame.index >= pd.Timestamp(start.date())]
+    frame.index = frame.index.strftime("%Y-%m-%d")
+    return frame.rename_axis("day").reset_index()
+
+
+def _agents(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+            ) -> pd.DataFrame:
+    columns = ["agent", "calls", "contacts", "logged_in_hours", "contacts_per_hour",
+               "avg_talk_s", "avg_wait_s", "avg_wrap_s", "avg_pause_s", "pause_s_by_reason"]
+    with store.session() as session:
+        names = {a.id: a.name for a in session.exec(sa.select(Agent)).scalars()}
+        changes = session.exec(sa.select(AgentStateChange).where(
+            sa.or_(AgentStateChange.campaign_id == campaign_id,
+                   AgentStateChange.campaign_id.is_(None)),
+            AgentStateChange.at < end).order_by(AgentStateChange.agent_id, AgentStateChange.at,
+                                                AgentStateChange.id)).scalars().all()
+        contact_codes = {d.code for d in session.exec(sa.select(Disposition)).scalars()
+                         if d.contact}
+        calls = session.exec(sa.select(CallAttempt).where(
+            CallAttempt.campaign_id == campaign_id, CallAttempt.agent_id.is_not(None),
+            CallAttempt.dialed_at >= start, CallAttempt.dialed_at < end)).scalars().all()
+    time_in: dict[int, dict[str, float]] = {}
+    pauses: dict[int, dict[str, float]] = {}
+    pause_count: dict[int, int] = {}
+    for i, change in enumerate(changes):
+        following = changes[i + 1] if i + 1 < len(changes) else None
+        until = following.at if following and following.agent_id == change.agent_id else end
+        begin, finish = max(change.at, start), min(until, end)
+        seconds = (finish - begin).total_seconds()
+        if seconds <= 0:
+            continue
+        time_in.setdefault(change.agent_id, {}).setdefault(change.state, 0.0)
+        time_in[change.agent_id][change.state] += seconds
+        if change.state == AgentState.PAUSED:
+            reason = change.reason or "unspecified"
+            pauses.setdefault(change.agent_id, {}).setdefault(reason, 0.0)
+            pauses[change.agent_id][reason] += seconds
+            pause_count[change.agent_id] = pause_count.get(change.agent_id, 0) + 1
+    talk: dict[int, list[float]] = {}
+    contacts: dict[int, int] = {}
+    for call in calls:
+        if call.bridged_at and call.ended_at:
+            talk.setdefault(call.agent_id, []).append(
+                (call.ended_at - call.bridged_at).total_seconds())
+        if call.disposition in contact_codes:
+            contacts[call.agent_id] = contacts.get(call.agent_id, 0) + 1
+    rows = []
+    for agent_id in sorted(set(time_in) | set(talk)):
+        states = time_in.get(agent_id, {})
+        handled = len(talk.get(agent_id, []))
+        logged_in = sum(v for k, v in states.items() if k != AgentState.LOGGED_OUT) / 3600
+        rows.append({
+            "agent": names.get(agent_id, str(agent_id)), "calls": handled,
+            "contacts": contacts.get(agent_id, 0), "logged_in_hours": round(logged_in, 3),
+            "contacts_per_hour": round(contacts.get(agent_id, 0) / logged_in, 2)
+            if logged_in else None,
+            "avg_talk_s": round(sum(talk[agent_id]) / handled, 1) if handled else None,
+            "avg_wait_s": round(states.get(AgentState.READY, 0.0) / handled, 1)
+            if handled else None,
+            "avg_wrap_s": round(states.get(AgentState.WRAP_UP, 0.0) / handled, 1)
+            if handled else None,
+            "avg_pause_s": round(states.get(AgentState.PAUSED, 0.0) / pause_count[agent_id], 1)
+            if pause_count.get(agent_id) else None,
+            "pause_s_by_reason": ", ".join(f"{k}={v:.0f}" for k, v in
+                                           sorted(pauses.get(agent_id, {}).items())),
+        })
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _dispositions(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+                  ) -> pd.DataFrame:
+    query = (sa.select(CallAttempt.disposition, sa.func.count())
+             .where(CallAttempt.campaign_id == campaign_id, CallAttempt.disposition.is_not(None),
+                    CallAttempt.dialed_at >= start, CallAttempt.dialed_at < end)
+             .group_by(CallAttempt.disposition).order_by(sa.func.count().desc()))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        return pd.DataFrame(connection.execute(query).all(), columns=["disposition", "count"])
+
+
+def _lists(store: CampaignStore, campaign_id: int) -> pd.DataFrame:
+    """List penetration: the share of each list's leads dialed at least once."""
+    query = (sa.select(LeadList.name, sa.func.count(Lead.id),
+                       sa.func.sum(sa.case((Lead.attempts > 0, 1), else_=0)),
+                       sa.func.sum(Lead.attempts))
+             .join(Lead, Lead.list_id == LeadList.id)
+             .where(LeadList.campaign_id == campaign_id)
+             .group_by(LeadList.id, LeadList.name).order_by(LeadList.id))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        frame = pd.DataFrame(connection.execute(query).all(),
+                             columns=["list", "leads", "dialed", "attempts"])
+    frame = frame.fillna(0).astype({"leads": "int64", "dialed": "int64", "attempts": "int64"})
+    frame["penetration"] = _rate(frame["dialed"], frame["leads"])
+    return frame
+
+
+def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+               ) -> dict[str, int]:
+    query = (sa.select(Callback.status, sa.func.count())
+             .where(Callback.campaign_id == campaign_id, Callback.due_at >= start,
+                    Callback.due_at < end).group_by(Callback.status))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        found = dict(connection.execute(query).all())
+    return {f"callbacks_{s.value}": int(found.get(s.value, 0)) for s in CallbackStatus}
+
+
+def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime,
+                    end: datetime) -> CampaignReport:
+    """Everything about ``campaign`` for dials in ``[start, end)`` (UTC)."""
+    row = store.campaign(campaign)
+    settings = CampaignSettings.model_validate(row.settings)
+    daily = _daily(store, row.id, start, end)
+    hourly = _counts(store, row.id, start, end, 13).rename(columns={"bucket": "hour"})
+    agents = _agents(store, row.id, start, end)
+    lists = _lists(store, row.id)
+    dials = int(daily["dials"].sum())
+    live = int(daily["live_answers"].sum())
+    machine = int(daily["machine_answers"].sum())
+    abandons = int(daily["abandons"].sum())
+    window = store.ledger_counts(row.id, now=end, window=LEGAL_WINDOW)
+    contacts = int(agents["contacts"].sum()) if len(agents) else 0
+    agent_hours = float(agents["logged_in_hours"].sum()) if len(agents) else 0.0
+    summary: dict[str, Any] = {
+        "dials": dials, "live_answers": live, "machine_answers": machine,
+        "abandons": abandons, "abandon_rate": _rate(abandons, live),
+        "abandon_rate_30d_at_end": round(window.rate, 4), "abandon_limit": settings.abandon_target,
+        "answer_rate": _rate(live + machine, dials), "contacts": contacts,
+        "agent_hours": round(agent_hours, 3),
+        "contacts_per_agent_hour": round(contacts / agent_hours, 2) if agent_hours else None,
+        "leads": int(lists["leads"].sum()) if len(lists) else 0,
+        "list_penetration": _rate(int(lists["dialed"].sum()), int(lists["leads"].sum()))
+        if len(lists) else None,
+        **_callbacks(store, row.id, start, end),
+    }
+    return CampaignReport(
+        campaign=row.name, start=start, end=end, abandon_limit=settings.abandon_target,
+        summary=summary, daily=daily, hourly=hourly, agents=agents,
+        dispositions=_dispositions(store, row.id, start, end), lists=lists)
