@@ -35,9 +35,12 @@ LOG_NAME = "decisions.jsonl"
 ANCHOR_NAME = "anchors.jsonl"
 
 
+def _canonical(body: dict[str, object]) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def entry_hash(prev: str, body: dict[str, object]) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{prev}\n{canonical}".encode()).hexdigest()
+    return hashlib.sha256(f"{prev}\n{_canonical(body)}".encode()).hexdigest()
 
 
 def decision_body(decision: Decision) -> dict[str, object]:
@@ -109,11 +112,12 @@ class AuditLog:
                 chunks = []
                 for body in bodies:
                     entry = {"seq": self._seq, "prev": self._head, **body}
-                    entry["hash"] = self._head = entry_hash(entry["prev"], _without_hash(entry))
+                    canonical = _canonical(entry)
+                    self._head = hashlib.sha256(f"{self._head}\n{canonical}".encode()).hexdigest()
+                    # The line is the canonical text plus the hash; verify re-canonicalises.
+                    chunks.append(f'{canonical[:-1]},"hash":"{self._head}"}}')
                     ids.append(f"audit:{self._seq}")
                     self._seq += 1
-                    chunks.append(json.dumps(entry, sort_keys=True, separators=(",", ":"),
-                                             ensure_ascii=False))
                 data = ("\n".join(chunks) + "\n").encode()
                 handle.write(data)
                 handle.flush()
