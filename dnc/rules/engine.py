@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from dnc.errors import ComplianceError
 from dnc.interfaces import AttemptHistory, DncLookup, RegistryVersion
 from dnc.rules.base import CallingHoursRule, Rule, RuleContext
 from dnc.rules.calendar import SEARCH_HORIZON
@@ -81,8 +82,13 @@ class ComplianceEngine:
         """The hopper's batch path: registry versions and rules resolved once, one audit write."""
         require_aware(at, "decision time")
         versions = tuple(self.registries.versions())
-        decisions = [self._decide(lead, campaign, at, campaign_state, versions)
-                     for lead in leads]
+        decisions = []
+        for lead in leads:
+            try:
+                decisions.append(self._decide(lead, campaign, at, campaign_state, versions))
+            except ComplianceError as error:
+                # One malformed lead (bad number, unknown zone) must not stop the batch.
+                decisions.append(_refused_for_bad_facts(lead, campaign, at, versions, error))
         if self.audit is not None and decisions:
             self.audit.record(decisions)
         return decisions
@@ -145,3 +151,14 @@ def _earliest_allowed(rules: Sequence[Rule], context: RuleContext, at: datetime,
 def _is_window(rule: Rule) -> bool:
     """A calling-window rule, possibly wrapped (a state overlay applies it in-state only)."""
     return isinstance(getattr(rule, "inner", rule), CallingHoursRule)
+
+
+def _refused_for_bad_facts(lead: LeadFacts, campaign: CampaignRules, at: datetime,
+                           versions: tuple[RegistryVersion, ...],
+                           error: ComplianceError) -> Decision:
+    outcome = RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",
+                          "no rule can be proved without a valid number and location", None)
+    return Decision(number_e164=lead.number_e164, campaign=campaign.name, at=at, allowed=False,
+                    outcomes=(outcome,), earliest_allowed=None,
+                    registry_versions=tuple(v.version for v in versions),
+                    lead_id=lead.lead_id)

@@ -130,3 +130,10 @@ def test_naive_time_and_bad_numbers_are_refused():
         engine().check(LeadFacts(NJ), campaign(), datetime(2026, 11, 10, 12))
     with pytest.raises(ComplianceError):
         engine().check(LeadFacts("2015550123"), campaign(), NOON_NY)
+
+
+def test_batch_refuses_a_malformed_lead_without_stopping():
+    leads = [LeadFacts(NJ), LeadFacts("2015550123"), LeadFacts(NJ, time_zone="Mars/Base")]
+    decisions = engine().check_many(leads, campaign(), NOON_NY)
+    assert [d.allowed for d in decisions] == [True, False, False]
+    assert decisions[1].reasons[0].rule_id == "lead.facts"
