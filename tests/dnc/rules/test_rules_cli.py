@@ -73,3 +73,21 @@ def test_audit_verify_export_and_tamper_exit_code(tmp_path):
     path.write_text(path.read_text().replace('"allowed":true', '"allowed":false', 1))
     broken = run("audit", "verify", "--audit-dir", str(tmp_path), "--json")
     assert broken.exit_code == 1 and json.loads(broken.stdout)["first_bad_line"] == 1
+
+
+def test_explain_campaign_loads_rules_and_lead_from_the_store(tmp_path):
+    store_module = __import__("pytest").importorskip("campaigns.store")
+    from campaigns.leads import LeadInput
+
+    url = f"sqlite:///{tmp_path / 'dialer.db'}"
+    store = store_module.CampaignStore.open(url)
+    created = datetime(2026, 11, 16, 12, tzinfo=UTC)
+    store.create_campaign("spring", {"caller_ids": ["+12015550100"], "jurisdiction": "us"},
+                          at=created)
+    store.add_leads("spring", [LeadInput("305-555-0123", state="FL")], at=created)
+    result = run("explain", "+13055550123", "--campaign", "spring", "--db", url,
+                 "--at", "2026-11-17T01:30Z", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["campaign"] == "spring" and document["lead_id"] is not None
+    assert "state.FL.hours" in {r["rule"] for r in document["rules"] if not r["passed"]}
