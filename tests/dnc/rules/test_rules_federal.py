@@ -137,3 +137,16 @@ def test_batch_refuses_a_malformed_lead_without_stopping():
     decisions = engine().check_many(leads, campaign(), NOON_NY)
     assert [d.allowed for d in decisions] == [True, False, False]
     assert decisions[1].reasons[0].rule_id == "lead.facts"
+
+
+def test_exemption_that_expires_before_the_window_opens_means_never():
+    # 22:00 EST; the inquiry-based EBR ends at 03:00 UTC, before 08:00 EST (13:00 UTC).
+    at = datetime(2026, 11, 11, 3, tzinfo=UTC) - timedelta(hours=1)
+    inquiry = datetime(2026, 8, 11, 3, tzinfo=UTC)
+    decision = engine({NATIONAL: [NJ]}).check(LeadFacts(NJ, ebr_last_inquiry=inquiry),
+                                               campaign(), at)
+    assert not decision.allowed and outcome(decision, "us.national_dnc").passed
+    assert decision.earliest_allowed is None and not decision.unreachable
+    longer = LeadFacts(NJ, ebr_last_inquiry=inquiry + timedelta(days=1))
+    assert engine({NATIONAL: [NJ]}).check(longer, campaign(), at).earliest_allowed == \
+        datetime(2026, 11, 11, 13, tzinfo=UTC)
