@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dnc.interfaces import RegistryKind
 from dnc.rules.base import RuleContext, failed, passed
 from dnc.rules.model import RuleOutcome
 
@@ -72,10 +73,35 @@ class RepeatAfterAbandonRule:
                       last.at + OFCOM_REPEAT_AFTER_ABANDON)
 
 
+@dataclass(frozen=True, slots=True)
+class TelephonePreferenceRule:
+    """UK marketing calls may not go to TPS/CTPS-registered numbers without consent."""
+
+    rule_id: str = "uk.tps"
+    title: str = "Telephone Preference Service (TPS/CTPS) registrations"
+    citation: str = "Privacy and Electronic Communications (EC Directive) Regulations 2003, " \
+        "reg. 21"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        hits = [h for h in context.hits if h.version.kind is RegistryKind.OTHER
+                and h.version.registry.lower().split(":")[0] in ("tps", "ctps")]
+        if not hits or not context.campaign.telemarketing:
+            return passed(self, at, "not on a TPS/CTPS list loaded" if not hits else
+                          "listed, but not a marketing call")
+        for consent in context.lead.consents:
+            if consent.valid_at(at):
+                permission = f"consent:{consent.kind.value} given {consent.given_at:%Y-%m-%d}"
+                return passed(self, at, f"listed in {hits[0].version.version}; {permission}",
+                              permission=permission)
+        return failed(self, f"listed in {hits[0].version.version} and no consent recorded", None)
+
+
 def abandon_rate(abandoned: int, live_answered: int) -> float:
     """Ofcom's measure: abandoned calls over live-answered calls (including abandoned)."""
     return abandoned / live_answered if live_answered else 0.0
 
 
 def ofcom_rules() -> tuple:
-    return (CallingLineIdentityRule(), AbandonRateRule(), RepeatAfterAbandonRule())
+    return (CallingLineIdentityRule(), AbandonRateRule(), RepeatAfterAbandonRule(),
+            TelephonePreferenceRule())

@@ -19,8 +19,9 @@ PROFILE_SUMMARIES = {
     Profile.REG_F: "CFPB Regulation F 12 CFR 1006: no calls 21:00-08:00, at most 7 attempts "
     "per debt in 7 days, none within 7 days after a conversation",
     Profile.UK_OFCOM: "Ofcom persistent misuse policy: CLI required, 3 % abandoned calls per "
-    "24 h, no repeat within 72 h of an abandoned call unless an agent is guaranteed; UK "
-    "calling hours are not statutory and are not imposed",
+    "24 h, no repeat within 72 h of an abandoned call unless an agent is guaranteed; "
+    "TPS/CTPS listings (PECR reg. 21, registries named tps/ctps); UK calling hours are not "
+    "statutory and are not imposed",
 }
 
 

@@ -80,3 +80,14 @@ def test_ofcom_abandon_rate_over_three_percent_refuses():
     assert not outcome(decision, "uk.abandon_rate").passed
     at_limit = CampaignState(abandon_rate_24h=0.03)
     assert engine().check(LeadFacts(UK), OFCOM, AT, at_limit).allowed
+
+
+def test_tps_listing_blocks_uk_marketing_without_consent():
+    from dnc.interfaces import RegistryKind, RegistryVersion
+    from dnc.rules.model import ConsentKind, ConsentRecord
+
+    tps = RegistryVersion("tps", RegistryKind.OTHER, "tps@2026-11-15", AT)
+    checker = engine({tps: [UK]})
+    assert not outcome(checker.check(LeadFacts(UK), OFCOM, AT), "uk.tps").passed
+    consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, AT - timedelta(days=3))
+    assert checker.check(LeadFacts(UK, consents=(consent,)), OFCOM, AT).allowed
