@@ -10,7 +10,7 @@ Drivers use it like this (see docs/engine.md)::
 
 from dialer.engine.calls import CALL_TRANSITIONS, CallState
 from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
-from dialer.engine.engine import Engine, EngineSnapshot, policy_for
+from dialer.engine.engine import Engine
 from dialer.engine.routing import (
     FewestSkills,
     LongestIdle,
@@ -20,6 +20,7 @@ from dialer.engine.routing import (
     make_strategy,
 )
 from dialer.engine.scheduler import AgentPool, UnknownAgentError
+from dialer.engine.snapshot import EngineSnapshot, policy_for
 
 __all__ = [
     "CALL_TRANSITIONS",

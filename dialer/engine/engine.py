@@ -9,7 +9,6 @@ of calls and agents (the simulator pushes tens of thousands of events per second
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import count
 
 from dialer.commands import (
@@ -17,19 +16,17 @@ from dialer.commands import (
     AttemptFinished,
     Bridge,
     CallOutcome,
-    CloseAgentLeg,
     Command,
     Direction,
     Hangup,
     JournalAttempt,
-    OfferWork,
     Originate,
-    OriginateAgentLeg,
     PlayMessage,
     RecordOptOut,
     ReleaseLead,
     StartRecording,
 )
+from dialer.engine.agent_work import AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.config import CampaignConfig, MachineAction
@@ -37,7 +34,7 @@ from dialer.engine.ledger import AbandonLedger
 from dialer.engine.recording import recording_path
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind
 from dialer.engine.scheduler import AgentPool
-from dialer.errors import DialerError
+from dialer.engine.snapshot import EngineSnapshot
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
@@ -77,40 +74,12 @@ _NEVER = float("-inf")
 _STATE_HAS_FREE_ELAPSED = "free_elapsed" in PacingState.__dataclass_fields__
 
 
-@dataclass(frozen=True, slots=True)
-class EngineSnapshot:
-    """What the live dashboard shows; computed on demand, O(calls + agents)."""
-
-    at: float
-    calls_by_state: dict[str, int]
-    agents_by_state: dict[str, int]
-    live_answers_in_window: int
-    abandons_in_window: int
-    abandon_rate: float
-    abandon_target: float
-    dials: int
-    last_decision: PacingDecision | None
-    switches_up: tuple[str, ...]
-
-
-def policy_for(config: CampaignConfig) -> PacingPolicy:
-    """The pacing policy the campaign names, built by ``pacing_models.make_policy``."""
-    import pacing_models
-
-    make_policy = getattr(pacing_models, "make_policy", None)
-    if make_policy is None:
-        raise DialerError(
-            "pacing_models.make_policy is not available in this build: pass a policy object"
-        )
-    return make_policy(config.pacing_policy, **dict(config.pacing_params))
-
-
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine:
+class Engine(AgentWork):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -628,152 +597,3 @@ class Engine:
                 queue=call.queue,
             )
         )
-
-    # --- inbound and callbacks --------------------------------------------------------------
-
-    def _on_inbound(self, event: InboundCallArrived) -> None:
-        if event.call_id in self.calls:
-            return
-        at = event.at
-        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at)
-        call.answered_at = at
-        call.queue = event.queue
-        call.caller_number = event.caller_number
-        call.customer_key = event.customer_key
-        self.calls[event.call_id] = call
-        work = Work(
-            WorkKind.INBOUND, event.call_id, at, priority=event.priority, skills=event.skills,
-            customer_key=event.customer_key,
-            previous_agent_id=self._previous_agent(event.customer_key),
-        )
-        agent = self.pool.submit(work, at)
-        if agent is not None:
-            self._bridge(call, agent, at)
-        elif self.pool.ring_all:
-            self._offer(work, at)
-
-    def _previous_agent(self, customer_key: str | None) -> str | None:
-        return None if customer_key is None else self._last_agent.get(customer_key)
-
-    def _on_callback_due(self, event: CallbackDue) -> None:
-        target = event.target
-        work = Work(
-            WorkKind.CALLBACK, event.callback_id, event.at,
-            customer_key=target.customer_key,
-            previous_agent_id=target.previous_agent_id,
-            required_agent_id=event.agent_id, payload=target,
-        )
-        agent = self.pool.submit(work, event.at)
-        if agent is not None:
-            self._start_callback(agent, work, event.at)
-        elif self.pool.ring_all and work.required_agent_id is None:
-            self._offer(work, event.at)
-
-    def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
-        """Agent-first: the agent is reserved; now dial the customer for them."""
-        target = work.payload
-        assert isinstance(target, DialTarget)
-        call = self._dial(target, at, Direction.CALLBACK, work.work_id)
-        if call is None:
-            self._after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
-            return
-        call.agent_id = agent.agent_id
-        agent.call_id = call.call_id
-
-    def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
-        """An agent freed up and the scheduler handed it waiting work: act on it."""
-        if assignment is None:
-            return
-        agent, work = assignment
-        if work.kind is WorkKind.CALLBACK:
-            self._start_callback(agent, work, at)
-        else:
-            self._bridge(self.calls[work.work_id], agent, at)
-
-    # --- ring-all offers ---------------------------------------------------------------------
-
-    def _offer(self, work: Work, at: float) -> None:
-        agents = self.pool.offer_targets(work)
-        if agents:
-            self._out.append(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
-
-    def _offer_to_newly_ready(self, at: float) -> None:
-        pool = self.pool
-        newly_ready, pool.newly_ready = pool.newly_ready, []
-        for agent_id in newly_ready:
-            if pool.agents[agent_id].state is not AgentState.READY:
-                continue
-            for work in pool.offers_for(agent_id):
-                self._out.append(
-                    OfferWork(at, work.work_id, work.kind.value, (agent_id,), work.deadline)
-                )
-
-    def _on_agent_accepted(self, event: AgentAccepted) -> None:
-        self._after_assignment(
-            self.pool.accept(event.agent_id, event.work_id, event.at), event.at
-        )
-
-    # --- agents -----------------------------------------------------------------------------
-
-    def _on_agent_logged_in(self, event: AgentLoggedIn) -> None:
-        agent = self.pool.login(event.agent_id, event.endpoint, event.skills, event.at)
-        if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
-            agent.leg_id = self.new_id()
-            self._out.append(
-                OriginateAgentLeg(
-                    event.at, agent.agent_id, agent.leg_id, event.endpoint,
-                    next(iter(self.switches_up), self.config.switch_ids[0]),
-                )
-            )
-        elif not event.endpoint:
-            self._after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
-
-    def _on_agent_leg_up(self, event: AgentLegUp) -> None:
-        self._after_assignment(self.pool.leg_up(event.agent_id, event.at), event.at)
-
-    def _on_agent_leg_down(self, event: AgentLegDown) -> None:
-        call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
-        call = self._call(call_id) if call_id else None
-        if call is None or call.state is S.BRIDGED:
-            return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
-        call.agent_id = None
-        if call.state is S.BRIDGING:
-            # The bridge cannot complete: put the caller back in line, deadline unchanged.
-            self._requeue(call, event.at)
-
-    def _requeue(self, call: Call, at: float) -> None:
-        if call.direction is Direction.INBOUND:
-            transition(call, S.QUEUED, "agent lost")
-            work = Work(WorkKind.INBOUND, call.call_id, call.answered_at or at)
-        else:
-            transition(call, S.WAITING_AGENT, "agent lost")
-            work = Work(WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline)
-        agent = self.pool.submit(work, at)
-        if agent is not None:
-            self._bridge(call, agent, at)
-
-    def _on_agent_ready(self, event: AgentReady) -> None:
-        self._after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
-
-    def _on_agent_paused(self, event: AgentPaused) -> None:
-        self.pool.pause(event.agent_id, event.reason, event.at)
-
-    def _on_agent_logged_out(self, event: AgentLoggedOut) -> None:
-        agent = self.pool.agent(event.agent_id)
-        leg_id = agent.leg_id
-        if self.pool.logout(event.agent_id, event.at) and leg_id:
-            agent.leg_id = None
-            self._out.append(CloseAgentLeg(event.at, agent.agent_id, leg_id))
-
-    def _on_call_disposed(self, event: CallDisposed) -> None:
-        self._finish_wrap(event.agent_id, event.at, f"disposition: {event.disposition}")
-
-    def _finish_wrap(self, agent_id: str, at: float, reason: str) -> None:
-        agent = self.pool.agents.get(agent_id)
-        if agent is None:
-            return
-        in_wrap_up = agent.state is AgentState.WRAP_UP
-        wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
-        if in_wrap_up:
-            self.policy.observe_handle(self._talk.pop(agent_id, 0.0), wrap, at)
-        self._after_assignment(assignment, at)

@@ -1,0 +1,190 @@
+"""The engine's agent side: agent events, inbound calls, callbacks and ring-all offers.
+
+A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
+this one turns agent and queue events into scheduler calls and acts on the assignments the
+scheduler returns; the customer-call side lives in engine.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialer.commands import AgentState, CloseAgentLeg, Direction, OfferWork, OriginateAgentLeg
+from dialer.engine.agents import Agent
+from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.routing import Work, WorkKind
+from dialer.events import (
+    AgentAccepted,
+    AgentLegDown,
+    AgentLegUp,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallbackDue,
+    CallDisposed,
+    InboundCallArrived,
+)
+from dialer.ports import DialTarget
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+
+    _Base = Engine
+else:
+    _Base = object
+
+S = CallState
+
+
+class AgentWork(_Base):
+    """Agent, inbound, callback and ring-all handlers of the engine."""
+
+    # --- inbound and callbacks --------------------------------------------------------------
+
+    def _on_inbound(self, event: InboundCallArrived) -> None:
+        if event.call_id in self.calls:
+            return
+        at = event.at
+        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at)
+        call.answered_at = at
+        call.queue = event.queue
+        call.caller_number = event.caller_number
+        call.customer_key = event.customer_key
+        self.calls[event.call_id] = call
+        work = Work(
+            WorkKind.INBOUND, event.call_id, at, priority=event.priority, skills=event.skills,
+            customer_key=event.customer_key,
+            previous_agent_id=self._previous_agent(event.customer_key),
+        )
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+        elif self.pool.ring_all:
+            self._offer(work, at)
+
+    def _previous_agent(self, customer_key: str | None) -> str | None:
+        return None if customer_key is None else self._last_agent.get(customer_key)
+
+    def _on_callback_due(self, event: CallbackDue) -> None:
+        target = event.target
+        work = Work(
+            WorkKind.CALLBACK, event.callback_id, event.at,
+            customer_key=target.customer_key,
+            previous_agent_id=target.previous_agent_id,
+            required_agent_id=event.agent_id, payload=target,
+        )
+        agent = self.pool.submit(work, event.at)
+        if agent is not None:
+            self._start_callback(agent, work, event.at)
+        elif self.pool.ring_all and work.required_agent_id is None:
+            self._offer(work, event.at)
+
+    def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
+        """Agent-first: the agent is reserved; now dial the customer for them."""
+        target = work.payload
+        assert isinstance(target, DialTarget)
+        call = self._dial(target, at, Direction.CALLBACK, work.work_id)
+        if call is None:
+            self._after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
+            return
+        call.agent_id = agent.agent_id
+        agent.call_id = call.call_id
+
+    def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
+        """An agent freed up and the scheduler handed it waiting work: act on it."""
+        if assignment is None:
+            return
+        agent, work = assignment
+        if work.kind is WorkKind.CALLBACK:
+            self._start_callback(agent, work, at)
+        else:
+            self._bridge(self.calls[work.work_id], agent, at)
+
+    # --- ring-all offers ---------------------------------------------------------------------
+
+    def _offer(self, work: Work, at: float) -> None:
+        agents = self.pool.offer_targets(work)
+        if agents:
+            self._out.append(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
+
+    def _offer_to_newly_ready(self, at: float) -> None:
+        pool = self.pool
+        newly_ready, pool.newly_ready = pool.newly_ready, []
+        for agent_id in newly_ready:
+            if pool.agents[agent_id].state is not AgentState.READY:
+                continue
+            for work in pool.offers_for(agent_id):
+                self._out.append(
+                    OfferWork(at, work.work_id, work.kind.value, (agent_id,), work.deadline)
+                )
+
+    def _on_agent_accepted(self, event: AgentAccepted) -> None:
+        self._after_assignment(
+            self.pool.accept(event.agent_id, event.work_id, event.at), event.at
+        )
+
+    # --- agents -----------------------------------------------------------------------------
+
+    def _on_agent_logged_in(self, event: AgentLoggedIn) -> None:
+        agent = self.pool.login(event.agent_id, event.endpoint, event.skills, event.at)
+        if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
+            agent.leg_id = self.new_id()
+            self._out.append(
+                OriginateAgentLeg(
+                    event.at, agent.agent_id, agent.leg_id, event.endpoint,
+                    next(iter(self.switches_up), self.config.switch_ids[0]),
+                )
+            )
+        elif not event.endpoint:
+            self._after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
+
+    def _on_agent_leg_up(self, event: AgentLegUp) -> None:
+        self._after_assignment(self.pool.leg_up(event.agent_id, event.at), event.at)
+
+    def _on_agent_leg_down(self, event: AgentLegDown) -> None:
+        call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
+        call = self._call(call_id) if call_id else None
+        if call is None or call.state is S.BRIDGED:
+            return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
+        call.agent_id = None
+        if call.state is S.BRIDGING:
+            # The bridge cannot complete: put the caller back in line, deadline unchanged.
+            self._requeue(call, event.at)
+
+    def _requeue(self, call: Call, at: float) -> None:
+        if call.direction is Direction.INBOUND:
+            transition(call, S.QUEUED, "agent lost")
+            work = Work(WorkKind.INBOUND, call.call_id, call.answered_at or at)
+        else:
+            transition(call, S.WAITING_AGENT, "agent lost")
+            work = Work(WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline)
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+
+    def _on_agent_ready(self, event: AgentReady) -> None:
+        self._after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
+
+    def _on_agent_paused(self, event: AgentPaused) -> None:
+        self.pool.pause(event.agent_id, event.reason, event.at)
+
+    def _on_agent_logged_out(self, event: AgentLoggedOut) -> None:
+        agent = self.pool.agent(event.agent_id)
+        leg_id = agent.leg_id
+        if self.pool.logout(event.agent_id, event.at) and leg_id:
+            agent.leg_id = None
+            self._out.append(CloseAgentLeg(event.at, agent.agent_id, leg_id))
+
+    def _on_call_disposed(self, event: CallDisposed) -> None:
+        self._finish_wrap(event.agent_id, event.at, f"disposition: {event.disposition}")
+
+    def _finish_wrap(self, agent_id: str, at: float, reason: str) -> None:
+        agent = self.pool.agents.get(agent_id)
+        if agent is None:
+            return
+        in_wrap_up = agent.state is AgentState.WRAP_UP
+        wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
+        if in_wrap_up:
+            self.policy.observe_handle(self._talk.pop(agent_id, 0.0), wrap, at)
+        self._after_assignment(assignment, at)

@@ -1,0 +1,37 @@
+"""What the engine shows the outside: the dashboard snapshot, and the campaign's policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dialer.engine.config import CampaignConfig
+from dialer.errors import DialerError
+from pacing_models.interface import PacingDecision, PacingPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """What the live dashboard shows; computed on demand, O(calls + agents)."""
+
+    at: float
+    calls_by_state: dict[str, int]
+    agents_by_state: dict[str, int]
+    live_answers_in_window: int
+    abandons_in_window: int
+    abandon_rate: float
+    abandon_target: float
+    dials: int
+    last_decision: PacingDecision | None
+    switches_up: tuple[str, ...]
+
+
+def policy_for(config: CampaignConfig) -> PacingPolicy:
+    """The pacing policy the campaign names, built by ``pacing_models.make_policy``."""
+    import pacing_models
+
+    make_policy = getattr(pacing_models, "make_policy", None)
+    if make_policy is None:
+        raise DialerError(
+            "pacing_models.make_policy is not available in this build: pass a policy object"
+        )
+    return make_policy(config.pacing_policy, **dict(config.pacing_params))
