@@ -222,20 +222,23 @@ def _content_length(value: str) -> int:
 # --- event-json ----------------------------------------------------------------------------
 
 
+# json's C string encoder (what json.dumps(ensure_ascii=False) uses for a str).
+_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def _json_value(value: str) -> str:
     if value.startswith(_ARRAY_PREFIX):
         items = value[len(_ARRAY_PREFIX) :].split(_ARRAY_SEPARATOR)
-        return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-    return json.dumps(value, ensure_ascii=False)
+        return "[" + ",".join(map(_json_string, items)) + "]"
+    return _json_string(value)
 
 
 def serialize_json(event: Event) -> bytes:
     """``switch_event_serialize_json`` + ``cJSON_PrintUnformatted`` (duplicate keys kept)."""
-    members = [f"{json.dumps(name, ensure_ascii=False)}:{_json_value(value)}" for name, value
-               in event.headers]
+    members = [f"{_json_string(name)}:{_json_value(value)}" for name, value in event.headers]
     if event.body:
         members.append(f'"Content-Length":"{len(event.body.encode())}"')
-        members.append(f'"_body":{json.dumps(event.body, ensure_ascii=False)}')
+        members.append(f'"_body":{_json_string(event.body)}')
     return ("{" + ",".join(members) + "}").encode()
 
 
