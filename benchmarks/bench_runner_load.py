@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -35,8 +36,8 @@ from dialer.runner.runner import Runner  # noqa: E402
 from dialer.runner.settings import RunnerSettings  # noqa: E402
 from dialer.runner.store import AgentSpec, LeadRow, RunnerStore  # noqa: E402
 
-# Mean channel lifetime of the simulator's default callees at speed 1 with a 20 s ring
-# timeout, most live answers abandoned (8 s message) or talking: about 15 s.
+# Mean channel lifetime of the simulator's default callees (8 s talk) at speed 1 with a
+# 20 s ring timeout: about 15 s (45 % ring out, 30 % answer and talk or hear the message).
 MEAN_LIFETIME_AT_SPEED_1 = 15.0
 
 
@@ -77,8 +78,8 @@ async def run(args: argparse.Namespace) -> None:
     speed = MEAN_LIFETIME_AT_SPEED_1 * args.cps / args.channels
     port = _free_port()
     switch = subprocess.Popen(
-        [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
-         "--speed", f"{speed:.3f}", "--seed", "1", "--heartbeat", "5"],
+        [sys.executable, __file__, "--serve-switch", str(port), "--speed", f"{speed:.3f}",
+         "--talk", str(args.talk)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workdir = Path(tempfile.mkdtemp(prefix="bench-runner-"))
     try:
@@ -138,14 +139,34 @@ async def run(args: argparse.Namespace) -> None:
         switch.wait(10)
 
 
+async def serve_switch(port: int, speed: float, talk: float) -> None:
+    """The simulator process: default callees, conversations of ``talk`` seconds (mean)."""
+    from simulations.switch.embedded import running_switch
+    from simulations.switch.fates import SimpleCallees
+    from simulations.switch.switch import SwitchSettings
+
+    settings = SwitchSettings(speed=speed, heartbeat_interval=5.0)
+    async with running_switch("127.0.0.1", port, settings=settings,
+                              fate_source=SimpleCallees(talk=talk), seed=1):
+        await asyncio.Event().wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=300.0)
     parser.add_argument("--cps", type=float, default=100.0)
     parser.add_argument("--channels", type=int, default=1000)
-    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--agents", type=int, default=250)
+    parser.add_argument("--talk", type=float, default=8.0,
+                        help="Mean conversation seconds of the simulated callees.")
+    parser.add_argument("--serve-switch", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(ROOT))
+    if args.serve_switch is not None:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_switch(args.serve_switch, args.speed, args.talk))
+        return
     asyncio.run(run(args))
 
 

@@ -13,8 +13,10 @@ leads in a time zone elsewhere where it is daytime, and says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import shutil
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -146,6 +148,10 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
             desk = SimulatedDesk(runner.post, runner.clock, options.wrap_time,
                                  random.Random(options.seed))
             runner.on_agent_change = desk
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                # Ctrl-C: stop dialing, let the calls in progress finish, then report.
+                loop.add_signal_handler(signal.SIGINT, runner.stop)
             async with asyncio.TaskGroup() as group:
                 main = group.create_task(runner.run(options.duration))
                 if on_frame is not None:

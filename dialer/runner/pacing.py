@@ -25,9 +25,13 @@ class FixedRate:
     def __init__(self, rate: float) -> None:
         self.rate = rate
         self._carry = 0.0
+        self._last: float | None = None
 
     def decide(self, state: PacingState) -> PacingDecision:
-        wanted = self.rate * state.decision_interval + self._carry
+        # By the time actually elapsed: decisions come a little later than the interval.
+        elapsed = state.decision_interval if self._last is None else state.now - self._last
+        self._last = state.now
+        wanted = self.rate * min(elapsed, 5 * state.decision_interval) + self._carry
         n = int(wanted)
         self._carry = wanted - n
         return PacingDecision(n, f"load generator: {self.rate:g} attempts/s")

@@ -31,6 +31,7 @@ from dialer.commands import (
     ReleaseLead,
 )
 from dialer.engine import CampaignConfig, Engine
+from dialer.errors import DialerError
 from dialer.esl.client import Backoff
 from dialer.esl.errors import EslError
 from dialer.events import (
@@ -124,6 +125,14 @@ class Runner:
         return (engine is not None and call_id in engine.calls) or call_id in self.recovery.orphans
 
     async def run(self, duration: float | None = None) -> None:
+        """Run until stopped; a user-facing error (bad password, campaign already running)
+        comes out as itself, not wrapped in an ExceptionGroup."""
+        try:
+            await self._run(duration)
+        except BaseExceptionGroup as group:
+            raise _first_user_error(group) or group from None
+
+    async def _run(self, duration: float | None) -> None:
         async with self.switches.running(), asyncio.TaskGroup() as group:
             background = [group.create_task(self.db.run(), name="db writer")]
             background += [group.create_task(self.switches.pump(sid), name=f"events {sid}")
@@ -379,6 +388,17 @@ class Runner:
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(self.stats.outcomes)
+
+
+def _first_user_error(group: BaseExceptionGroup) -> DialerError | None:
+    for error in group.exceptions:
+        if isinstance(error, DialerError):
+            return error
+        if isinstance(error, BaseExceptionGroup):
+            found = _first_user_error(error)
+            if found is not None:
+                return found
+    return None
 
 
 def _ignore_result(result: asyncio.Future[str]) -> None:
