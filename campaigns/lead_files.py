@@ -149,7 +149,8 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
     try:
         frame = pd.read_csv(
-            io.BytesIO(data), sep=delimiter, dtype=str, keep_default_na=False,
+            io.BytesIO(data), sep=delimiter, dtype=object, keep_default_na=False,
+            na_filter=False,
             encoding=encoding, engine="c", quoting=csv.QUOTE_MINIMAL, skipinitialspace=False)
     except pd.errors.ParserError as error:
         match = re.search(r"line (\d+)", str(error))

@@ -128,11 +128,14 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                        progress=progress, started=started)
 
 
-def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> pd.Series | None:
+def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> np.ndarray | None:
+    """The stripped text of a mapped field (None for empty cells), or None if unmapped."""
     columns = mapping.get(name)
     if not columns:
         return None
-    return frame[columns[0]].astype(str).str.strip().replace("", None)
+    values = frame[columns[0]].to_numpy(dtype=object)
+    return np.array([(str(v).strip() or None) if v is not None else None for v in values],
+                    dtype=object)
 
 
 def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
@@ -157,27 +160,26 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     priority_raw = _column(frame, mapping, "priority")
     priority = np.zeros(total, dtype=np.int64)
     if priority_raw is not None:
-        parsed = pd.to_numeric(priority_raw, errors="coerce")
-        bad = priority_raw.notna().to_numpy() & (parsed.isna() | (parsed % 1 != 0)).to_numpy()
+        parsed = pd.to_numeric(pd.Series(priority_raw, dtype=object), errors="coerce")
+        given = np.array([v is not None for v in priority_raw], dtype=bool)
+        bad = given & (parsed.isna() | (parsed % 1 != 0)).to_numpy()
         mark = bad & (reason == "")
         reason[mark], reject_field[mark] = "priority is not a whole number", "priority"
         priority = parsed.fillna(0).to_numpy().astype(np.int64, copy=False)
 
     ok = reason == ""
     phones = phone.to_numpy(dtype=object).copy()
-    duplicated = pd.Series(phones).where(ok).duplicated(keep="first").to_numpy() & ok
-    if duplicated.any():
-        seen = pd.Series(lines[ok], index=phones[ok])
-        first_line = seen[~seen.index.duplicated(keep="first")]
-        reason[duplicated] = [f"duplicate of line {first_line[p]} in this file"
-                              for p in phones[duplicated]]
-        reject_field[duplicated] = "phone"
-        ok &= ~duplicated
     existing = _existing_phones(self, campaign_row.id)
-    if existing:
-        present = np.fromiter((p in existing for p in phones), bool, total) & ok
-        reason[present], reject_field[present] = "already in this campaign", "phone"
-        ok &= ~present
+    first_seen: dict[str, int] = {}
+    for i in np.flatnonzero(ok).tolist():
+        number = phones[i]
+        j = first_seen.setdefault(number, i)
+        if j != i:
+            reason[i], reject_field[i] = f"duplicate of line {lines[j]} in this file", "phone"
+            ok[i] = False
+        elif number in existing:
+            reason[i], reject_field[i] = "already in this campaign", "phone"
+            ok[i] = False
 
     if progress:
         progress("infer", total, total)
@@ -207,27 +209,26 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
                 phones: np.ndarray, priority: np.ndarray, lines: np.ndarray,
                 extras: dict[str, list[Any]] | None, region: str) -> dict[str, np.ndarray]:
     sub = frame.iloc[keep]
-    kept_phones = pd.Series(phones[keep], dtype=object)
+    kept_phones = phones[keep]
 
     def text(name: str) -> np.ndarray:
         col = _column(sub, mapping, name)
-        if col is None:
-            return np.full(len(keep), None, dtype=object)
-        return col.to_numpy(dtype=object)
+        return np.full(len(keep), None, dtype=object) if col is None else col
 
     state, zone = text("state"), text("timezone")
     if len(keep):
-        npa = kept_phones.str.slice(2, 5).where(kept_phones.str.startswith("+1"))
         table = area_codes()
-        inferred_state = npa.map({k: v.state for k, v in table.items()}).to_numpy(dtype=object)
-        inferred_zone = npa.map({k: v.timezone for k, v in table.items()}).to_numpy(dtype=object)
-        foreign = np.flatnonzero(~kept_phones.str.startswith("+1").to_numpy(dtype=bool))
-        for i in foreign:
-            area = lookup_area(kept_phones.iat[i])
+        inferred_state = np.empty(len(keep), dtype=object)
+        inferred_zone = np.empty(len(keep), dtype=object)
+        for i, number in enumerate(kept_phones.tolist()):
+            area = table.get(number[2:5]) if number.startswith("+1") else None
+            if area is None:
+                area = lookup_area(number)
             inferred_state[i], inferred_zone[i] = area.state, area.timezone
-        state = np.where(pd.isna(state), inferred_state, state)
-        zone = np.where(pd.isna(zone), inferred_zone, zone)
-        state = pd.Series(state, dtype=object).str.upper().to_numpy(dtype=object)
+        state = np.array([(s.upper() if s else None) for s in
+                          np.where(state == None, inferred_state, state).tolist()],  # noqa: E711
+                         dtype=object)
+        zone = np.where(zone == None, inferred_zone, zone)  # noqa: E711
     mapped = {c for cols in mapping.values() for c in cols}
     custom_columns = [c for c in frame.columns if c not in mapped]
     if extras is not None:
@@ -352,25 +353,34 @@ def _drop_indexes_for_bulk_load(self: CampaignStore, connection: sa.Connection, 
 def _write_batch(self: CampaignStore, connection: sa.Connection, campaign_id: int,
                  list_id: int, rows: dict[str, np.ndarray], start: int, stop: int) -> None:
     n = stop - start
-    columns = [
-        [campaign_id] * n, [list_id] * n, rows["phone"][start:stop].tolist(),
-        rows["alt_phones"][start:stop].tolist(), rows["first_name"][start:stop].tolist(),
-        rows["last_name"][start:stop].tolist(), rows["custom"][start:stop].tolist(),
-        rows["timezone"][start:stop].tolist(), rows["state"][start:stop].tolist(),
-        rows["postal_code"][start:stop].tolist(), rows["consent"][start:stop].tolist(),
-        [LeadStatus.NEW.value] * n, [0] * n, [0] * n,
-        rows["priority"][start:stop].tolist(), rows["source_line"][start:stop].tolist(),
-    ]
+    # Values shared by every row are written into the statement, not bound per row: fewer
+    # parameters is most of what makes SQLite's executemany fast.
+    values: dict[str, Any] = {
+        "campaign_id": int(campaign_id), "list_id": int(list_id),
+        "status": LeadStatus.NEW.value, "attempts": 0, "attempts_today": 0,
+    }
+    for name in ("alt_phones", "consent", "custom"):
+        chunk = rows[name][start:stop]
+        if n and all(v == chunk[0] for v in chunk.tolist()):
+            values[name] = chunk[0]
+    varying = [c for c in INSERT_COLUMNS if c not in values]
+    columns = [rows[c][start:stop].tolist() for c in varying]
     records = list(zip(*columns, strict=True))
     raw = connection.connection.driver_connection
     if self.is_postgres:
+        constants = [values[c] for c in INSERT_COLUMNS if c in values]
         with raw.cursor() as cursor, cursor.copy(
-                f"COPY lead ({', '.join(INSERT_COLUMNS)}) FROM STDIN") as copy:
+                f"COPY lead ({', '.join(varying + [c for c in INSERT_COLUMNS if c in values])}) "
+                "FROM STDIN") as copy:
             for record in records:
-                copy.write_row(record)
+                copy.write_row((*record, *constants))
     else:
-        placeholders = ", ".join("?" * len(INSERT_COLUMNS))
+        def literal(value: Any) -> str:
+            return str(value) if isinstance(value, int) else "'" + str(value).replace(
+                "'", "''") + "'"
+
+        slots = ", ".join("?" if c not in values else literal(values[c]) for c in INSERT_COLUMNS)
         cursor = raw.cursor()
-        cursor.executemany(
-            f"INSERT INTO lead ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})", records)
+        cursor.executemany(f"INSERT INTO lead ({', '.join(INSERT_COLUMNS)}) VALUES ({slots})",
+                           records)
         cursor.close()

@@ -1,0 +1,66 @@
+"""The report's picture: hourly call volume, and the abandonment trend against the limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from campaigns.reports import CampaignReport
+
+
+def plot_report(report: CampaignReport, path: str | Path) -> Path:
+    """Write a PNG with two panels: hourly dials/live answers/abandons, and the daily and
+    rolling-30-day abandonment rate against the campaign's limit."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    path = Path(path)
+    figure, (volume, trend) = plt.subplots(2, 1, figsize=(11, 7.5), constrained_layout=True)
+    last_day = report.end - timedelta(microseconds=1)
+    figure.suptitle(f"Campaign {report.campaign}: {report.start:%Y-%m-%d} through "
+                    f"{last_day:%Y-%m-%d} (UTC)", fontsize=13)
+
+    hourly = report.hourly
+    if len(hourly):
+        hours = pd.to_datetime(hourly["hour"] + ":00")
+        width = 1 / 24 * 0.9
+        volume.bar(hours, hourly["dials"], width=width, color="#c6dbef", label="dials")
+        volume.bar(hours, hourly["live_answers"], width=width, color="#4292c6",
+                   label="live answers")
+        volume.bar(hours, hourly["abandons"], width=width, color="#d62728", label="abandons")
+        volume.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+    else:
+        volume.text(0.5, 0.5, "no dials in this period", ha="center", va="center",
+                    transform=volume.transAxes)
+    volume.set_title("Hourly call volume")
+    volume.set_ylabel("calls per hour")
+    volume.legend(loc="upper left")
+    volume.grid(axis="y", alpha=0.3)
+
+    daily = report.daily
+    limit = report.abandon_limit * 100
+    if len(daily):
+        days = pd.to_datetime(daily["day"])
+        trend.bar(days, daily["abandon_rate"].fillna(0) * 100, width=0.8, color="#fdae6b",
+                  label="abandonment rate that day")
+        trend.plot(days, daily["abandon_rate_30d"] * 100, color="#d62728", marker="o",
+                   linewidth=2, label="rolling 30-day rate (legal measure)")
+        trend.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
+    trend.axhline(limit, color="black", linestyle="--", linewidth=1.5,
+                  label=f"limit {limit:g} %")
+    trend.set_title("Abandonment: abandoned calls ÷ live answers")
+    trend.set_ylabel("percent of live answers")
+    top = max([limit * 1.6] + ([float(daily["abandon_rate"].max() * 110)]
+                               if len(daily) and daily["abandon_rate"].notna().any() else []))
+    trend.set_ylim(0, top)
+    trend.legend(loc="upper left")
+    trend.grid(axis="y", alpha=0.3)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

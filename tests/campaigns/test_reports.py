@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from campaigns.leads import LeadInput
+from campaigns.models import AgentState
+from campaigns.plot import plot_report
+from campaigns.reports import campaign_report
+from campaigns.settings import Outcome
+
+DAY0 = datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+
+
+def _seed(store):
+    store.create_campaign("r", at=DAY0, agents=[("ann", "user/1001"), ("bob", "user/1002")])
+    store.add_leads("r", [LeadInput(f"+1201555{i:04d}") for i in range(20)], at=DAY0)
+    leads = store.leads("r", limit=20)
+    ann = store.agent("ann")
+    # day 0: 4 dials → 2 live (1 abandoned), 1 machine, 1 no answer
+    # day 1: 3 dials → 3 live, none abandoned, all bridged to ann with SALE/NI/CALLBK
+    plan = [
+        (0, "live", True, None), (0, "live", False, "SALE"), (0, "machine", False, None),
+        (0, None, False, None),
+        (1, "live", False, "SALE"), (1, "live", False, "NI"), (1, "live", False, "CALLBK"),
+    ]
+    for index, (day, kind, abandoned, disposition) in enumerate(plan):
+        at = DAY0 + timedelta(days=day, minutes=10 * index)
+        attempt = store.begin_attempt(leads[index].id, at=at)
+        if kind is None:
+            store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=30),
+                                 outcome=Outcome.NO_ANSWER)
+            continue
+        store.update_attempt(attempt.id, answered_at=at + timedelta(seconds=8), answer_kind=kind)
+        if abandoned:
+            store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=12),
+                                 outcome=Outcome.ABANDONED)
+        elif kind == "machine":
+            store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=12),
+                                 outcome=Outcome.MACHINE)
+        else:
+            store.update_attempt(attempt.id, bridged_at=at + timedelta(seconds=9),
+                                 agent_id=ann.id)
+            store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=129),
+                                 outcome=Outcome.ANSWERED)
+            store.set_disposition(attempt.id, disposition, at=at + timedelta(seconds=150),
+                                  callback_at=DAY0 + timedelta(days=2) if disposition ==
+                                  "CALLBK" else None)
+    # ann: 1 h ready, 10 min paused (lunch), 20 min wrap, then logged out
+    store.record_agent_state("ann", AgentState.READY, at=DAY0, campaign="r")
+    store.record_agent_state("ann", AgentState.PAUSED, at=DAY0 + timedelta(hours=1),
+                             reason="lunch", campaign="r")
+    store.record_agent_state("ann", AgentState.WRAP_UP, at=DAY0 + timedelta(minutes=70),
+                             campaign="r")
+    store.record_agent_state("ann", AgentState.LOGGED_OUT, at=DAY0 + timedelta(minutes=90),
+                             campaign="r")
+
+
+def test_report_counts_and_rates(store):
+    _seed(store)
+    report = campaign_report(store, "r", DAY0.replace(hour=0), DAY0.replace(hour=0)
+                             + timedelta(days=3))
+    s = report.summary
+    assert (s["dials"], s["live_answers"], s["machine_answers"], s["abandons"]) == (7, 5, 1, 1)
+    assert s["abandon_rate"] == pytest.approx(0.2)
+    assert s["answer_rate"] == pytest.approx(6 / 7, abs=1e-4)
+    assert s["list_penetration"] == pytest.approx(7 / 20)
+    assert s["callbacks_pending"] == 1
+    daily = report.daily.set_index("day")
+    assert list(daily.index) == ["2026-11-02", "2026-11-03", "2026-11-04"]
+    assert daily.loc["2026-11-02", "abandon_rate"] == pytest.approx(0.5)
+    assert daily.loc["2026-11-03", "abandon_rate"] == 0
+    assert daily.loc["2026-11-03", "abandon_rate_30d"] == pytest.approx(0.2)
+    assert dict(zip(report.dispositions["disposition"], report.dispositions["count"],
+                    strict=True)) == {"SALE": 2, "NI": 1, "CALLBK": 1}
+    ann = report.agents.set_index("agent").loc["ann"]
+    assert ann["calls"] == 4 and ann["contacts"] == 4
+    assert ann["avg_talk_s"] == pytest.approx(120.0)
+    assert ann["logged_in_hours"] == pytest.approx(1.5)
+    assert ann["avg_pause_s"] == pytest.approx(600.0)
+    assert ann["contacts_per_hour"] == pytest.approx(4 / 1.5, abs=0.01)
+    assert "lunch=600" in ann["pause_s_by_reason"]
+    assert report.to_json()["summary"]["dials"] == 7
+
+
+def test_rolling_window_drops_old_abandons(store):
+    _seed(store)
+    start = DAY0 + timedelta(days=31)
+    report = campaign_report(store, "r", start, start + timedelta(days=1))
+    assert report.summary["dials"] == 0
+    assert report.daily["abandon_rate_30d"].isna().all()
+
+
+def test_plot_writes_png(store, tmp_path):
+    _seed(store)
+    report = campaign_report(store, "r", DAY0.replace(hour=0), DAY0 + timedelta(days=3))
+    path = plot_report(report, tmp_path / "r.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
