@@ -19,13 +19,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from dialer.esl.errors import EslProtocolError
 
 # Printable ASCII that SWITCH_URL_UNSAFE leaves alone, beyond quote()'s own alnum and "_.-~".
-_URL_SAFE = "!$'()*,/"
-_ALREADY_ENCODED = re.compile(r"(%[0-9A-F]{2})")
 _ARRAY_PREFIX = "ARRAY::"
 _ARRAY_SEPARATOR = "|:"
 
@@ -37,16 +35,26 @@ _NEEDS_ENCODING = re.compile(r"[^A-Za-z0-9_.\-~!$'()*,/]")
 _HEADER_LINE = re.compile(r"^([^:\n]+): *([^\n]*)$", re.MULTILINE)
 
 
+_TO_ESCAPE = re.compile(r"%[0-9A-F]{2}|[^A-Za-z0-9_.\-~!$'()*,/]")
+_ESCAPED: dict[str, str] = {}
+
+
+def _escape(match: re.Match[str]) -> str:
+    text = match.group()
+    escaped = _ESCAPED.get(text)
+    if escaped is None:
+        # An already-encoded "%XX" is copied; anything else becomes its UTF-8 bytes as %XX.
+        escaped = text if len(text) == 3 else "".join(f"%{byte:02X}" for byte in text.encode())
+        if len(_ESCAPED) < 4096:
+            _ESCAPED[text] = escaped
+    return escaped
+
+
 def url_encode(value: str) -> str:
     """Encode a header value exactly as ``switch_url_encode`` does (no double encoding)."""
     if not _NEEDS_ENCODING.search(value):
         return value
-    if "%" not in value:
-        return quote(value, safe=_URL_SAFE)
-    pieces = _ALREADY_ENCODED.split(value)
-    return "".join(
-        piece if index % 2 else quote(piece, safe=_URL_SAFE) for index, piece in enumerate(pieces)
-    )
+    return _TO_ESCAPE.sub(_escape, value)
 
 
 def url_decode(value: str) -> str:
