@@ -11,6 +11,7 @@ import asyncio
 import random
 import sqlite3
 
+from dialer.runner.control import request
 from dialer.runner.demo import SimulatedDesk
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
@@ -47,7 +48,9 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
                             control_socket=tmp_path / "run" / "demo.sock")
             runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (0.2, 0.5),
                                                    random.Random(1))
-            await runner.run(duration=4.0)
+            async with asyncio.TaskGroup() as group:
+                group.create_task(runner.run(duration=4.0))
+                group.create_task(use_the_control_socket(runner, tmp_path / "run" / "demo.sock"))
             reader.close()
             assert not switch.channels or all(
                 c.name.startswith("user/") for c in switch.channels.values())
@@ -69,3 +72,23 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     assert {"connecting", "ready", "on_call", "wrap_up", "logged_out"} <= {
         h["state"] for h in history}
     assert runner.stats.latency_summary()["count"] == len(connected)
+    paused = [h for h in history if h["state"] == "paused"]
+    assert [(h["agent_id"], h["reason"]) for h in paused] == [("agent2", "coaching")]
+
+
+async def use_the_control_socket(runner: Runner, path) -> None:
+    """The agent API and the dashboard snapshot, as `dialer agent`/`dialer monitor` use them."""
+    await runner.ready.wait()
+    await asyncio.sleep(1.0)
+    answer = await request(path, {"op": "snapshot"})
+    snapshot = answer["snapshot"]
+    assert answer["ok"] and snapshot["campaign"] == "demo"
+    assert set(snapshot["agents"]) == {"agent1", "agent2", "agent3", "agent4"}
+    assert "explanation" in snapshot["pacing"]
+    refused = await request(path, {"op": "agent", "action": "ready", "agent": "nobody"})
+    assert not refused["ok"] and "not logged in" in refused["error"]
+    paused = await request(path, {"op": "agent", "action": "pause", "agent": "agent2",
+                                  "reason": "coaching"})
+    assert paused["ok"], paused
+    await asyncio.sleep(0.5)
+    assert runner.engine.pool.agents["agent2"].state.value in ("paused", "on_call", "wrap_up")
