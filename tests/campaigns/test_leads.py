@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from campaigns.errors import LeadImportError
+from campaigns.leads import LeadInput
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+HEADER = ["Phone", "First Name", "Last Name", "ZIP", "State", "Account"]
+ROWS = [
+    ["(201) 555-0123", "Ann", "Lee", "07001", "", "A1"],
+    ["907-222-3333", "Bob", "Ivanov", "99501", "", "A2"],
+    ["201.555.0123", "Ann", "Again", "07001", "", "A3"],     # duplicate of line 2
+    ["555-01", "Bad", "Number", "", "", "A4"],                # invalid
+    ["+44 20 7946 0000", "Zoë", "Brown", "", "", "A5"],       # UK, slow path
+    ["4155550100", "Cy", "Smith", "94105", "ca", "A6"],       # state given
+]
+
+
+def _write(path, rows=ROWS, header=HEADER, delimiter=",", encoding="utf-8"):
+    with open(path, "w", newline="", encoding=encoding) as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def campaign(store):
+    store.create_campaign("c", at=NOW)
+    return store
+
+
+def test_csv_import_normalises_infers_and_rejects(campaign, tmp_path):
+    report = campaign.import_file("c", _write(tmp_path / "leads.csv"), at=NOW)
+    assert (report.rows_read, report.imported, report.rejected) == (6, 4, 2)
+    assert report.mapping["phone"] == ["Phone"] and report.mapping["postal_code"] == ["ZIP"]
+    leads = {lead.phone: lead for lead in campaign.leads("c")}
+    assert set(leads) == {"+12015550123", "+19072223333", "+442079460000", "+14155550100"}
+    ann = leads["+12015550123"]
+    assert (ann.state, ann.timezone, ann.postal_code) == ("NJ", "America/New_York", "07001")
+    assert ann.custom == {"Account": "A1"} and ann.source_line == 2
+    assert leads["+14155550100"].state == "CA"
+    assert leads["+442079460000"].timezone == "Europe/London"
+    rejects = pd.read_csv(report.rejects_path, dtype=str)
+    assert list(rejects["line"]) == ["4", "5"]
+    assert rejects["reject_reason"][0] == "duplicate of line 2 in this file"
+    assert rejects["reject_field"][1] == "phone"
+
+
+def test_second_import_rejects_numbers_already_in_campaign(campaign, tmp_path):
+    campaign.import_file("c", _write(tmp_path / "a.csv"), at=NOW)
+    report = campaign.import_file("c", _write(tmp_path / "b.csv", ROWS[:2]), at=NOW)
+    assert report.imported == 0 and report.reject_reasons == {"already in this campaign": 2}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1251", "latin-1"])
+def test_encodings_detected(campaign, tmp_path, encoding):
+    name = {"cp1251": "Дмитрий", "latin-1": "Zoë"}.get(encoding, "Zoë Dmitrий")
+    path = _write(tmp_path / "e.csv", [["2015550123", name, "X", "", "", ""]],
+                  encoding=encoding)
+    report = campaign.import_file("c", path, at=NOW)
+    assert report.encoding == encoding
+    assert campaign.leads("c")[0].first_name == name
+
+
+def test_tsv_and_explicit_mapping(campaign, tmp_path):
+    path = _write(tmp_path / "l.tsv", [["x", "2015550123", "7"]],
+                  header=["Note", "Contact No", "Rank"], delimiter="\t")
+    with pytest.raises(LeadImportError, match="no phone column") as error:
+        campaign.import_file("c", path, at=NOW)
+    assert error.value.field == "phone" and error.value.line == 1
+    report = campaign.import_file("c", path, at=NOW, mapping={"phone": "Contact No"})
+    assert report.delimiter == "\t" and report.imported == 1
+    lead = campaign.leads("c")[0]
+    assert lead.priority == 7 and lead.custom == {"Note": "x"}
+
+
+def test_xlsx_import(campaign, tmp_path):
+    path = tmp_path / "l.xlsx"
+    pd.DataFrame(ROWS, columns=HEADER).to_excel(path, index=False)
+    report = campaign.import_file("c", path, at=NOW)
+    assert report.imported == 4 and report.encoding is None
+
+
+def test_bad_mapping_names_file_line_and_field_and_writes_nothing(campaign, tmp_path):
+    path = _write(tmp_path / "l.csv")
+    with pytest.raises(LeadImportError, match=r"l\.csv:1: column 'Tel' is not in the header"):
+        campaign.import_file("c", path, at=NOW, mapping={"phone": "Tel"})
+    assert campaign.leads("c") == [] and campaign.lead_lists("c") == []
+
+
+def test_bad_priority_is_rejected_with_field(campaign, tmp_path):
+    path = _write(tmp_path / "p.csv", [["2015550123", "high"], ["2015550124", "2"]],
+                  header=["phone", "priority"])
+    report = campaign.import_file("c", path, at=NOW)
+    assert report.imported == 1
+    rejects = pd.read_csv(report.rejects_path, dtype=str)
+    assert rejects["reject_field"][0] == "priority" and rejects["line"][0] == "2"
+
+
+def test_batches_mode_reports_boundaries_and_resumes(campaign, tmp_path):
+    rows = [[f"201555{i:04d}"] for i in range(10)]
+    path = _write(tmp_path / "b.csv", rows, header=["phone"])
+    report = campaign.import_file("c", path, at=NOW, mode="batches", batch_size=4)
+    assert report.batches == ((2, 5), (6, 9), (10, 11))
+    resumed = campaign.import_file("c", path, at=NOW, start_line=10)
+    assert resumed.rows_read == 2 and resumed.reject_reasons == {"already in this campaign": 2}
+
+
+def test_add_leads_programmatic(campaign):
+    report = campaign.add_leads("c", [LeadInput("2015550123", consent=(
+        {"kind": "prior_express_written", "given_at": "2026-01-01T00:00:00+00:00"},))],
+        at=NOW)
+    assert report.imported == 1
+    assert campaign.leads("c")[0].consent[0]["kind"] == "prior_express_written"
