@@ -293,3 +293,29 @@ def test_ring_all_offers_waiting_work_to_an_agent_who_becomes_ready() -> None:
     # An accept for work the agent lacks the skills for is refused.
     assert of_type(engine.handle(AgentAccepted(11.0, "ann", "in-2")), Bridge) == []
     assert of_type(engine.handle(AgentAccepted(11.0, "ann", "in-3")), Bridge)[0].call_id == "in-3"
+
+
+def test_callback_while_no_switch_is_up_releases_the_lead_and_the_agent() -> None:
+    from dialer.events import SwitchDown
+
+    engine, _, _, _ = make_engine(n_leads=0)
+    engine.handle(SwitchDown(0.0, "default"))
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    out = engine.handle(CallbackDue(1.0, "cb1", DialTarget("L9", "+1201", "c1")))
+    assert of_type(out, Originate) == []
+    (release,) = of_type(out, ReleaseLead)
+    assert release.lead_id == "L9" and release.reason == "no switch connected"
+    assert engine.pool.agents["ann"].state is AgentState.READY
+
+
+def test_snapshot_for_the_dashboard() -> None:
+    engine, _, _, _ = make_engine(wrap_up_timeout=30.0)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.handle(AgentLoggedIn(0.0, "bob"))
+    first, _second = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    engine.handle(CallAnswered(3.0, first))
+    snapshot = engine.snapshot(4.0)
+    assert snapshot.calls_by_state == {"bridging": 1, "dialing": 1}
+    assert snapshot.agents_by_state == {"reserved": 1, "ready": 1}
+    assert snapshot.dials == 2 and snapshot.live_answers_in_window == 1
+    assert snapshot.last_decision is not None and snapshot.switches_up == ("default",)
