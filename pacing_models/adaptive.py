@@ -45,7 +45,7 @@ class AdaptivePolicy:
     def __init__(
         self,
         *,
-        method: str = "ADAPT_TAPERED",
+        method: str = "ADAPT_HARD_LIMIT",
         adaptive_dropped_percentage: float | None = None,
         adaptive_maximum_level: float = 3.0,
         adaptive_intensity: float = 0.0,

@@ -186,10 +186,16 @@ def fit_duration(samples: np.ndarray) -> FittedDuration:
     mu, sigma = float(logs.mean()), max(float(logs.std()), 1e-3)
     lognormal = stats.lognorm(s=sigma, scale=math.exp(mu))
     candidates = [("lognormal", lognormal, float(lognormal.logpdf(positive).sum()))]
-    if positive.size >= 5 and np.ptp(positive) > 0:
-        shape, _, scale = stats.gamma.fit(positive, floc=0)
-        gamma = stats.gamma(shape, scale=scale)
-        candidates.append(("gamma", gamma, float(gamma.logpdf(positive).sum())))
+    # Gamma's MLE solves log(a) − ψ(a) = log(mean) − mean(log); it needs a spread.
+    spread = math.log(float(positive.mean())) - mu
+    if positive.size >= 5 and spread > 1e-9:
+        try:
+            with np.errstate(all="ignore"):
+                shape, _, scale = stats.gamma.fit(positive, floc=0)
+            gamma = stats.gamma(shape, scale=scale)
+            candidates.append(("gamma", gamma, float(gamma.logpdf(positive).sum())))
+        except (ValueError, RuntimeError, FloatingPointError):
+            pass  # degenerate sample: the lognormal alone stands
     family, distribution, _ = max(candidates, key=lambda c: c[2])
     mean = (1.0 - zero_mass) * float(distribution.mean())
     return FittedDuration(family, distribution, zero_mass, mean, int(samples.size))
@@ -223,8 +229,11 @@ class DurationEstimator:
         if len(self._samples) > self.window:
             del self._samples[: len(self._samples) - self.window]
         self._since_fit += 1
+        # Refit every ``refit_every`` samples while the window fills, then every tenth of the
+        # window: later fits move little, and each one rebuilds the pacing tables.
+        every = max(self.refit_every, len(self._samples) // 10)
         due = len(self._samples) >= self.min_samples and (
-            self._since_fit >= self.refit_every or self.fitted.samples < self.min_samples
+            self._since_fit >= every or self.fitted.samples < self.min_samples
         )
         if not due:
             return False

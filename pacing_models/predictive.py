@@ -77,7 +77,7 @@ class PredictivePolicy:
     def __init__(
         self,
         *,
-        safety: float = 0.8,
+        safety: float = 0.7,
         max_spend: float = 2.0,
         prior_live_answer: float = 0.2,
         prior_talk_mean: float = 180.0,
@@ -88,6 +88,9 @@ class PredictivePolicy:
         min_handles: int = 10,
         half_life: float = 3600.0,
         rate_prior_answers: float = 100.0,
+        ceiling: float = 0.85,
+        gain_rate: float = 0.1,
+        initial_gain: float = 0.1,
         ring_refresh_attempts: int = 50,
         max_calls_per_decision: int = 100_000,
     ) -> None:
@@ -100,6 +103,16 @@ class PredictivePolicy:
         self.min_live_answers = min_live_answers
         self.min_handles = min_handles
         self.rate_prior_answers = rate_prior_answers
+        if not 0.0 < ceiling <= 1.0:
+            raise InvalidParameterError(f"ceiling must be in (0, 1], got {ceiling}")
+        self.ceiling = ceiling
+        self.gain_rate = gain_rate
+        if initial_gain <= 0:
+            raise InvalidParameterError(f"initial_gain must be > 0, got {initial_gain}")
+        # Start cautious: the normal approximation under-states abandons (see _learn_gain),
+        # and a young window has the least room for a burst.
+        self._log_gain = math.log(initial_gain)
+        self._last_counts: tuple[float, int, int] | None = None
         self.ring_refresh_attempts = ring_refresh_attempts
         self.max_calls_per_decision = max_calls_per_decision
         self.outcomes = OutcomeMix(prior_live=prior_live_answer, half_life=half_life)
@@ -182,17 +195,44 @@ class PredictivePolicy:
 
     # --- decision -------------------------------------------------------------------------
 
-    def spend_factor(self, state: PacingState) -> float:
-        """How much of the horizon's share of the budget to spend (0 … max_spend)."""
+    def setpoint(self, state: PacingState) -> float:
+        """The abandonment rate to aim at now (0 … ceiling × target).
+
+        The aim (safety × target) moves by the window's distance from it: below the aim the
+        saved budget is spent, above it the policy holds back, and from ``ceiling × target``
+        on it is 0 (progressive). The window rate is shrunk towards the aim by
+        ``rate_prior_answers`` pseudo-answers so a young window does not swing it.
+        """
         target = state.abandon_target
         if target <= 0:
             return 0.0
         aim = self.safety * target
         pseudo = self.rate_prior_answers
         rate = (state.abandons_in_window + aim * pseudo) / (state.live_answers_in_window + pseudo)
-        if self.safety >= 1.0:
-            return 1.0 if rate < target else 0.0
-        return min(self.max_spend, max(0.0, (target - rate) / (target - aim)))
+        measured = state.abandons_in_window / max(1, state.live_answers_in_window)
+        if max(rate, measured) >= self.ceiling * target:
+            return 0.0  # at the ceiling: progressive until the window recovers
+        spend = min(self.max_spend * aim, aim + (aim - rate))
+        return max(0.0, min(spend, self.ceiling * target))
+
+    def _learn_gain(self, state: PacingState, setpoint: float) -> float:
+        """Calibrate the model on realised abandons (integral control on log gain).
+
+        max_k E[(·)⁺] under-estimates E[sup_k (·)⁺]; rather than guess the factor, every new
+        live answer raises log(gain) by κ·r*/(50·aim) and every abandon lowers it by
+        κ/(50·aim), so realised abandons per live answer settle on the setpoint r*.
+        Learned only when time has moved on, so repeated decisions on one snapshot agree.
+        """
+        live, abandons = state.live_answers_in_window, state.abandons_in_window
+        last = self._last_counts
+        if last is None or state.now > last[0]:
+            if last is not None and live >= last[1] and abandons >= last[2]:
+                aim = max(self.safety * state.abandon_target, 1e-6)
+                new_live, new_abandons = live - last[1], abandons - last[2]
+                step = self.gain_rate / (50.0 * aim) * (new_live * setpoint - new_abandons)
+                self._log_gain = min(3.0, max(-7.0, self._log_gain + step))
+            self._last_counts = (state.now, live, abandons)
+        return math.exp(self._log_gain)
 
     @staticmethod
     def _expected_abandons(
@@ -201,8 +241,7 @@ class PredictivePolicy:
     ) -> np.ndarray:
         """max_k E[(A_k − S_{k+c})⁺] for each candidate number of new calls (normal approx)."""
         column = counts.astype(float)[:, None]
-        # Continuity correction: for an integer X, E[X⁺] = Σ_{j≥1} P(X ≥ j) ≈ E[(N − ½)⁺].
-        mean = gap + column * ring.new_call_at - 0.5
+        mean = gap + column * ring.new_call_at
         sd = np.sqrt(gap_var + column * ring.new_call_variance_at)
         excess = sd * _psi(mean / sd)
         # Abandons never exceed the live answers themselves (the normal law knows no floor).
@@ -269,7 +308,8 @@ class PredictivePolicy:
         gap = demand - (supply_sums[:width] + state.agents_free)
         gap_var = demand_sums[width:] + supply_sums[width + 1 : 2 * width + 1] + 1e-9
         expected_supply = float(supply_sums[width]) + state.agents_free
-        allowance = self.safety * state.abandon_target * self.spend_factor(state) * expected_supply
+        setpoint = self.setpoint(state)
+        allowance = setpoint * self._learn_gain(state, setpoint) * expected_supply
         n_model, chosen = self._largest_within(ring, gap, gap_var, demand, allowance)
         n = min(max(n_model, floor), self.max_calls_per_decision)
         if n != n_model:

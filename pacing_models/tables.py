@@ -83,11 +83,21 @@ def build_ring_table(
 
 
 def _residual_cdf(law: FittedDuration, elapsed: np.ndarray, horizon: np.ndarray) -> np.ndarray:
-    """P(T ≤ e + s | T > e) for every elapsed e (rows) and offset s (columns), stably."""
-    dist = law.distribution
-    log_now = dist.logsf(elapsed)[:, None]  # type: ignore[attr-defined]
-    log_later = dist.logsf(elapsed[:, None] + horizon[None, :])  # type: ignore[attr-defined]
-    ratio = np.exp(np.minimum(log_later - log_now, 0.0))
+    """P(T ≤ e + s | T > e) for every elapsed e (rows) and offset s (columns), stably.
+
+    Elapsed times and offsets all lie on the 0.5 s grid, so log S is evaluated once on that
+    1-D grid and the 2-D table is gathered from it (30× fewer incomplete-gamma calls).
+    """
+    step = RING_GRID_STEP
+    e_index = np.rint(elapsed / step).astype(np.intp)
+    s_index = np.rint(horizon / step).astype(np.intp)
+    grid = np.arange(int(e_index[-1] + s_index[-1]) + 1) * step
+    log_sf = law.distribution.logsf(grid)  # type: ignore[attr-defined]
+    log_now = log_sf[e_index][:, None]
+    log_later = log_sf[e_index[:, None] + s_index[None, :]]
+    with np.errstate(invalid="ignore"):
+        ratio = np.exp(np.minimum(log_later - log_now, 0.0))
+    # Past the law's support (log S = −inf at both ends) the activity is certainly over.
     ratio = np.where(np.isfinite(ratio), ratio, 0.0)
     return 1.0 - ratio
 

@@ -60,7 +60,8 @@ def test_duration_estimator_refits_periodically_not_per_call() -> None:
     est = DurationEstimator(prior_mean=100.0, prior_sd=50.0, refit_every=50, min_samples=20)
     rng = np.random.default_rng(4)
     refits = sum(est.observe(float(x)) for x in rng.gamma(3.0, 60.0, 520))
-    assert est.version == refits == 11  # at 20 samples, then every 50
+    assert est.version == refits
+    assert 8 <= refits <= 11  # at 20 samples, then every 50 (later every tenth of the window)
     assert est.fitted.mean == pytest.approx(180.0, rel=0.1)
 
 

@@ -170,15 +170,21 @@ def test_enough_calls_ringing_means_no_new_dials() -> None:
 
 
 def test_agents_about_to_finish_justify_dials() -> None:
-    # No agent free now, but 20 agents have talked for a long time (some will finish in the
-    # next 20 s): predictive dials for them, progressive cannot.
-    long_calls = state(free=0, busy=(600.0,) * 20 + (5.0,) * 30)
-    short_calls = state(free=0, busy=(5.0,) * 50)
-    assert PREDICTIVE.decide(long_calls).calls_to_launch > 0
-    assert PREDICTIVE.decide(long_calls).calls_to_launch >= PREDICTIVE.decide(
-        short_calls
-    ).calls_to_launch
-    assert make_policy("progressive").decide(long_calls).calls_to_launch == 0
+    # No agent free now, but 10 agents are 13 s into a 15 s wrap-up: they will be free long
+    # before a call dialed now is answered, so predictive dials for them; progressive cannot.
+    # Agents who just started wrap-up (0 s) justify fewer calls.
+    policy = trained_predictive(initial_gain=1.0)
+    finishing = state(free=0, busy=(5.0,) * 40, wrap=(13.0,) * 10)
+    starting = state(free=0, busy=(5.0,) * 40, wrap=(0.0,) * 10)
+    assert policy.decide(finishing).calls_to_launch > 0
+    assert policy.decide(finishing).calls_to_launch >= policy.decide(starting).calls_to_launch
+    assert make_policy("progressive").decide(finishing).calls_to_launch == 0
+
+
+def test_agents_just_into_a_long_call_plus_wrap_justify_nothing() -> None:
+    # Everyone is on a call and needs at least the 15 s wrap-up afterwards: nobody can be free
+    # within the ~9 s a fresh dial takes to answer, so nothing is dialed.
+    assert PREDICTIVE.decide(state(free=0, busy=(600.0,) * 50)).calls_to_launch == 0
 
 
 def test_power_dials_its_ratio() -> None:
