@@ -18,19 +18,17 @@ taken as normal (mean and variance add; Poisson-binomial → normal) and
 
     E[abandons](n) ≈ max_k E[(A_k(n) − S_{k+c})⁺],  E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ).
 
-The policy launches the largest n with E[abandons](n) ≤ allowance, where the allowance is
-the campaign's abandonment budget for the horizon: aim × (expected agent connections in the
-horizon) × f, aim = safety × target, and f ∈ [0, max_spend] rises when the measured window
-rate is below the aim (spend the saved budget) and falls to 0 as it approaches the target
-(then the policy is progressive). Progressive is always the floor: a call per uncovered
-free agent can never be abandoned.
+The policy launches the largest n with E[abandons](n) ≤ allowance = r* × g × (expected
+agents available over the horizon): r* is a setpoint abandonment rate (safety × target,
+raised when the measurement window has budget to spend, lowered when it has not, 0 — i.e.
+progressive — from ``ceiling`` × target on), and g a gain calibrated online on the
+campaign's realised abandons (the max over slots under-states the expected supremum).
+Progressive is always the floor: a call per uncovered free agent can never be abandoned.
 
 References: Samuelson, "Predictive dialing for outbound telephone call centers", Interfaces
-29(5), 1999 (pacing on agent-availability and answer-time forecasts); Koole & Pot,
-"An overview of routing and staffing algorithms in multi-skill customer contact centers"
-(2006) and Koole, *Call Center Optimization* (2013), ch. 7 "outbound" (abandonment-
-constrained dialing, Poisson-binomial balance of answers against available agents);
-Mandelbaum & Zeltyn (2004) for the connect-window deadline view of abandonment.
+29(5), 1999 (pacing on agent-availability and answer-time forecasts); Koole, *Call Center
+Optimization* (2013), on outbound dialing under an abandonment constraint; Mandelbaum &
+Zeltyn (2004) for the deadline (connect-window) view of abandonment.
 """
 
 from __future__ import annotations
