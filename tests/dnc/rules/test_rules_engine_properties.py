@@ -89,3 +89,25 @@ def test_attempt_limits_hold_for_any_history(history, later_minutes):
         assert decision.allowed == (legal and hours_ok)
         if decision.earliest_allowed is not None and decision.earliest_allowed != when:
             assert checker.check(lead, rules, decision.earliest_allowed).allowed
+
+
+@settings(max_examples=30, deadline=None)
+@given(histories, st.booleans())
+def test_earliest_allowed_with_history_is_the_first_allowed_instant(history, abandoned):
+    at = datetime(2026, 11, 18, 17, tzinfo=UTC)
+    number = "+14055550123"
+    attempts = [PastAttempt(at - timedelta(minutes=m), number, "spring", subject=subject,
+                            debt_id=debt, conversation=talk, abandoned=abandoned and talk)
+                for m, subject, debt, talk in history]
+    rules = campaign(Profile.US_FEDERAL, Profile.US_STATE, Profile.REG_F, Profile.UK_OFCOM,
+                     subject="solar")
+    lead = LeadFacts(number, debt_id="D1")
+    checker = engine(attempts=attempts, versions=fresh_versions(at))
+    decision = checker.check(lead, rules, at)
+    if decision.earliest_allowed is None:
+        return
+    assert checker.check(lead, rules, decision.earliest_allowed).allowed
+    probe = at
+    while probe < decision.earliest_allowed:  # 30-minute resolution
+        assert not checker.check(lead, rules, probe).allowed
+        probe += timedelta(minutes=30)
