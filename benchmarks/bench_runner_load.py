@@ -36,8 +36,8 @@ from dialer.runner.runner import Runner  # noqa: E402
 from dialer.runner.settings import RunnerSettings  # noqa: E402
 from dialer.runner.store import AgentSpec, LeadRow, RunnerStore  # noqa: E402
 
-# Mean channel lifetime of the simulator's default callees (8 s talk) at speed 1 with a
-# 20 s ring timeout: about 15 s (45 % ring out, 30 % answer and talk or hear the message).
+# Mean customer-channel lifetime of the simulator's callees (8 s talk, no machines) at
+# speed 1 with a 20 s ring timeout: about 15 s (55 % ring out, 30 % answer and talk).
 MEAN_LIFETIME_AT_SPEED_1 = 15.0
 
 
@@ -75,7 +75,8 @@ async def _measure(runner: Runner, samples: dict[str, list[float]], period: floa
 
 
 async def run(args: argparse.Namespace) -> None:
-    speed = MEAN_LIFETIME_AT_SPEED_1 * args.cps / args.channels
+    # Agents' nailed-up legs are channels too: the callees make up the rest.
+    speed = MEAN_LIFETIME_AT_SPEED_1 * args.cps / max(args.channels - args.agents, 1)
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, __file__, "--serve-switch", str(port), "--speed", f"{speed:.3f}",
@@ -140,14 +141,16 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def serve_switch(port: int, speed: float, talk: float) -> None:
-    """The simulator process: default callees, conversations of ``talk`` seconds (mean)."""
+    """The simulator process: default callees without answering machines (with AMD off a
+    machine is connected to an agent and holds it for its whole greeting and recording,
+    which measures the population, not the runner), conversations of ``talk`` seconds."""
     from simulations.switch.embedded import running_switch
     from simulations.switch.fates import SimpleCallees
     from simulations.switch.switch import SwitchSettings
 
     settings = SwitchSettings(speed=speed, heartbeat_interval=5.0)
     async with running_switch("127.0.0.1", port, settings=settings,
-                              fate_source=SimpleCallees(talk=talk), seed=1):
+                              fate_source=SimpleCallees(machine=0.0, talk=talk), seed=1):
         await asyncio.Event().wait()
 
 
