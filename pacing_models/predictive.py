@@ -248,7 +248,7 @@ class PredictivePolicy:
 
     def _largest_within(
         self, ring: RingTable, gap: np.ndarray, gap_var: np.ndarray, demand: np.ndarray,
-        allowance: float,
+        allowance: float, cap: int,
     ) -> tuple[int, float]:
         """Largest n with E[abandons](n) ≤ allowance (0 if even n = 0 exceeds it).
 
@@ -257,7 +257,6 @@ class PredictivePolicy:
         costs one or two small vectorised evaluations instead of a scan.
         """
         profile = ring.new_call_at
-        cap = self.max_calls_per_decision
         ratio = -gap[ring.answering] / profile[ring.answering]
         guess = int(min(max(float(ratio.min()), 0.0), cap)) if ratio.size else 0
         # One evaluation usually suffices: every n near the guess, a few far ones around.
@@ -308,13 +307,22 @@ class PredictivePolicy:
         expected_supply = float(supply_sums[width]) + state.agents_free
         setpoint = self.setpoint(state)
         allowance = setpoint * self._learn_gain(state, setpoint) * expected_supply
-        n_model, chosen = self._largest_within(ring, gap, gap_var, demand, allowance)
+        # No decision needs more calls than could feed ten times the agents of the horizon.
+        live_per_call = float(ring.new_call[-1])
+        cap = min(
+            self.max_calls_per_decision,
+            int(10.0 * (expected_supply + 5.0) / max(live_per_call, 0.005)),
+        )
+        if allowance <= 0.0:  # braking: nothing beyond progressive can fit a zero budget
+            n_model = 0
+            chosen = float(self._expected_abandons(ring, gap, gap_var, demand, np.array([0]))[0])
+        else:
+            n_model, chosen = self._largest_within(ring, gap, gap_var, demand, allowance, cap)
         n = min(max(n_model, floor), self.max_calls_per_decision)
         if n != n_model:
             chosen = float(
                 self._expected_abandons(ring, gap, gap_var, demand, np.array([n]))[0]
             )
-        live_per_call = float(ring.new_call[-1])
         rate = state.abandons_in_window / max(1, state.live_answers_in_window)
         return PacingDecision(
             n,
