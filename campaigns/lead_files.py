@@ -177,3 +177,38 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> LeadTable:
     frame = frame.fillna("").astype(str)
     frame.columns = [str(c).strip() for c in frame.columns]
     return LeadTable(path, frame, None, None, 2)
+
+
+def preview_lead_file(path: str | Path, *, encoding: str | None = None,
+                      delimiter: str | None = None, sheet: str | int | None = None,
+                      rows: int = 5) -> LeadTable:
+    """The header and first ``rows`` rows, read cheaply (for the mapping preview)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LeadImportError("file not found", path=str(path))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
+                                  dtype=str, engine="openpyxl", keep_default_na=False,
+                                  nrows=rows)
+        except Exception as error:
+            raise LeadImportError(f"not a readable XLSX workbook: {error}",
+                                  path=str(path)) from error
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return LeadTable(path, frame.fillna("").astype(str), None, None, 2)
+    with path.open("rb") as handle:
+        head = handle.read(4 << 20)
+    encoding = encoding or detect_encoding(head)
+    cut = head.rfind(b"\n")
+    head = head[: cut + 1] if cut > 0 else head
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    first = text.splitlines()[0] if text else ""
+    delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=object,
+                            keep_default_na=False, na_filter=False, nrows=rows)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise LeadImportError(f"cannot read the header: {error}", path=str(path),
+                              line=1) from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return LeadTable(path, frame, encoding, delimiter, 2)

@@ -175,7 +175,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         number = phones[i]
         j = first_seen.setdefault(number, i)
         if j != i:
-            reason[i], reject_field[i] = f"duplicate of line {lines[j]} in this file", "phone"
+            reason[i] = f"duplicate in this file (first at line {lines[j]})"
+            reject_field[i] = "phone"
             ok[i] = False
         elif number in existing:
             reason[i], reject_field[i] = "already in this campaign", "phone"
@@ -186,7 +187,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     keep = np.flatnonzero(ok)
     rows = _build_rows(frame, mapping, keep, phones, priority, lines, extras, region)
     rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason)
-    reject_reasons = (pd.Series(reason[~ok]).str.replace(r" of line \d+.*", "", regex=True)
+    reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
                       .value_counts().to_dict())
     list_id, batches = _insert(self, campaign_row.id, list_name, str(table.path), rows, at=at,
                                rejected=int((~ok).sum()), mode=mode, batch_size=batch_size,

@@ -50,7 +50,8 @@ class CampaignReport:
     lists: pd.DataFrame = field(repr=False)
 
     def sections(self) -> dict[str, pd.DataFrame]:
-        summary = pd.DataFrame([{"measure": k, "value": v} for k, v in self.summary.items()])
+        summary = pd.DataFrame({"measure": list(self.summary),
+                                "value": pd.Series(list(self.summary.values()), dtype=object)})
         return {"summary": summary, "daily": self.daily, "hourly": self.hourly,
                 "agents": self.agents, "dispositions": self.dispositions, "lists": self.lists}
 

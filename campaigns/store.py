@@ -48,6 +48,13 @@ class SettingsError(CampaignError):
     """Campaign settings that fail validation (ring timeout, connect window, ...)."""
 
 
+_LEGAL_HINTS = {
+    "ring_timeout": " (47 CFR 64.1200(a)(6): ring at least 15 s before giving up)",
+    "connect_window": " (47 CFR 64.1200(a)(7)(i): connect a live answer within 2 s)",
+    "abandon_target": " (47 CFR 64.1200(a)(7)(i): at most 3 % over 30 days)",
+}
+
+
 def validate_settings(values: dict[str, Any], base: CampaignSettings | None = None
                       ) -> CampaignSettings:
     """Validated settings; errors name every bad field with what is allowed."""
@@ -58,6 +65,7 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
     except pydantic.ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            f"{_LEGAL_HINTS.get(str(e['loc'][0]) if e['loc'] else '', '')}"
             for e in error.errors()
         )
         raise SettingsError(f"invalid campaign settings: {problems}") from error

@@ -48,7 +48,7 @@ def test_csv_import_normalises_infers_and_rejects(campaign, tmp_path):
     assert leads["+442079460000"].timezone == "Europe/London"
     rejects = pd.read_csv(report.rejects_path, dtype=str)
     assert list(rejects["line"]) == ["4", "5"]
-    assert rejects["reject_reason"][0] == "duplicate of line 2 in this file"
+    assert rejects["reject_reason"][0] == "duplicate in this file (first at line 2)"
     assert rejects["reject_field"][1] == "phone"
 
 
