@@ -150,7 +150,7 @@ def monitor(
 
 def demo(
     duration: Annotated[float, typer.Option(help="Seconds of dialing.")] = 120.0,
-    agents: Annotated[int, typer.Option(min=1, max=500, help="Simulated agents.")] = 5,
+    agents: Annotated[int, typer.Option(min=1, max=500, help="Simulated agents.")] = 8,
     leads: Annotated[int, typer.Option(min=10, max=100_000, help="Sample leads.")] = 2000,
     speed: Annotated[float, typer.Option(
         min=0.1, max=100.0, help="Callee time acceleration in the switch simulator.")] = 1.0,
@@ -221,7 +221,7 @@ def _print_report(report: dict) -> None:
     console.print(f"[dim]{report.get('time_zones', '')}[/]")
 
 
-def _agent_command(action: str):  # noqa: ANN202
+def _agent_command(action: str):
     def command(
         campaign: CampaignArg,
         agent: Annotated[str, typer.Argument(help="Agent id.")],

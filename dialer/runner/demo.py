@@ -43,7 +43,7 @@ DISPOSITIONS = ("sale", "callback", "not_interested", "no_decision")
 @dataclass(frozen=True, slots=True)
 class DemoOptions:
     duration: float = 120.0
-    agents: int = 5
+    agents: int = 8
     leads: int = 2000
     speed: float = 1.0
     seed: int = 7
@@ -74,7 +74,13 @@ def demo_config() -> dict[str, Any]:
     return {"caller_id_number": "+12015550100", "caller_id_name": "Demo Dialer",
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
             "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
-            "safe_harbor_message": "ivr/demo_safe_harbor.wav"}
+            "amd_enabled": True, "safe_harbor_message": "ivr/demo_safe_harbor.wav",
+            # Priors that match the demo population, and a short warm-up, so a two-minute
+            # demo reaches model-based pacing (a real campaign keeps the policy's defaults).
+            "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
+                              "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
+                              "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
+                              "half_life": 600.0}}
 
 
 def create_demo_campaign(store: RunnerStore, options: DemoOptions, zones: list[str],
@@ -136,7 +142,8 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
         create_demo_campaign(store, options, zones, now)
         # The demo population: shorter conversations than a real list so a two-minute demo
         # shows many calls per agent; everything else as SimpleCallees' defaults.
-        callees = SimpleCallees(talk=20.0, time_to_answer=6.0)
+        callees = SimpleCallees(live_answer=0.35, machine=0.10, busy=0.10, failed=0.10,
+                                talk=20.0, time_to_answer=6.0, patience=12.0)
         settings = SwitchSettings(speed=options.speed)
         async with running_switch(settings=settings, fate_source=callees,
                                   seed=options.seed) as sim:
