@@ -3,13 +3,23 @@ a temporary SQLite file, or a PostgreSQL schema of its own that is dropped after
 
 from __future__ import annotations
 
+import sys
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from pathlib import Path
 
-import pytest
+# The repository root must come before tests/ on sys.path, or ``tests/dnc`` and
+# ``tests/campaigns`` shadow the real packages as namespace packages (pytest's prepend
+# import mode puts tests/ first). Asked the lead for ``pythonpath = ["."]`` in pyproject.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
-from campaigns.store import CampaignStore
+from collections.abc import Iterator  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import pytest  # noqa: E402
+
+from campaigns.store import CampaignStore  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 
