@@ -178,6 +178,20 @@ def lognormal_from_moments(mean: float, sd: float) -> object:
     return stats.lognorm(s=math.sqrt(sigma2), scale=mean * math.exp(-sigma2 / 2))
 
 
+EMPIRICAL_MIN_SAMPLES = 200
+EMPIRICAL_KS_DISTANCE = 0.06
+"""Kolmogorov–Smirnov distance above which the best parametric fit is rejected."""
+
+
+def _histogram_law(positive: np.ndarray) -> object:
+    """A continuous law from a histogram with one bin per 2 % of the sample (quantile bins)."""
+    edges = np.unique(np.quantile(positive, np.linspace(0.0, 1.0, 51)))
+    if edges.size < 2:
+        edges = np.array([positive.min() * 0.999, positive.max() * 1.001 + 1e-9])
+    counts, edges = np.histogram(positive, bins=edges)
+    return stats.rv_histogram((counts, edges), density=False)
+
+
 def fit_duration(samples: np.ndarray) -> FittedDuration:
     """Maximum-likelihood lognormal and gamma (location 0); keep the likelier one."""
     positive = samples[samples > 0]
@@ -197,6 +211,12 @@ def fit_duration(samples: np.ndarray) -> FittedDuration:
         except (ValueError, RuntimeError, FloatingPointError):
             pass  # degenerate sample: the lognormal alone stands
     family, distribution, _ = max(candidates, key=lambda c: c[2])
+    # Neither family fits a mixture (e.g. agents releasing answering machines in 5 s among
+    # 3-minute conversations); then the empirical law (a fine histogram) serves the tables.
+    if positive.size >= EMPIRICAL_MIN_SAMPLES:
+        distance = float(stats.kstest(positive, distribution.cdf).statistic)
+        if distance > EMPIRICAL_KS_DISTANCE:
+            family, distribution = "empirical", _histogram_law(positive)
     mean = (1.0 - zero_mass) * float(distribution.mean())
     return FittedDuration(family, distribution, zero_mass, mean, int(samples.size))
 

@@ -44,9 +44,11 @@ from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
 from pacing_models.tables import (
     AGENT_GRID_STEP,
+    JOINT_MIN_PAIRS,
     AgentTable,
     RingTable,
     build_busy_table,
+    build_busy_table_joint,
     build_ring_table,
     build_wrap_table,
     gather_sum,
@@ -126,6 +128,8 @@ class PredictivePolicy:
         )
         self._compact_for: tuple[RingTable, AgentTable] | None = None
         self._attempts_since_ring = 0
+        self._pairs: list[tuple[float, float]] = []
+        self._talk_q90 = math.inf
 
     # --- learning -------------------------------------------------------------------------
 
@@ -137,6 +141,9 @@ class PredictivePolicy:
     def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
         self.talk.observe(talk_seconds)
         self.wrap.observe(wrap_seconds)
+        self._pairs.append((max(0.0, talk_seconds), max(0.0, wrap_seconds)))
+        if len(self._pairs) > self.talk.window:
+            del self._pairs[: len(self._pairs) - self.talk.window]
 
     @property
     def warmed_up(self) -> bool:
@@ -164,7 +171,11 @@ class PredictivePolicy:
         if self._key != key or self._busy is None or self._wrap is None:
             supply = demand + window
             self._busy = build_busy_table(self.talk.fitted, self.wrap.fitted, supply)
+            if len(self._pairs) >= JOINT_MIN_PAIRS:
+                pairs = np.asarray(self._pairs)
+                self._busy = build_busy_table_joint(pairs[:, 0], pairs[:, 1], self._busy, supply)
             self._wrap = build_wrap_table(self.wrap.fitted, supply)
+            self._talk_q90 = float(self.talk.fitted.distribution.ppf(0.9))  # type: ignore[attr-defined]
             self._key = key
             self._compact_for = None
         built_for = self._compact_for
@@ -293,10 +304,23 @@ class PredictivePolicy:
                 f"{self.talk.count} handled calls observed) → progressive {floor}",
             )
         ring = self._tables(state)[0]
+        busy_elapsed = np.asarray(state.busy_elapsed)
+        # Short calls finish first, so an early talk-time fit is biased short. The calls in
+        # progress are the censored evidence: if too many outlast the fit's 90th percentile
+        # (in equilibrium only a few per cent do), the fit is not trusted yet.
+        if busy_elapsed.size >= 10:
+            outlasting = np.count_nonzero(busy_elapsed > self._talk_q90) / busy_elapsed.size
+            if outlasting > 0.3:
+                return PacingDecision(
+                    floor,
+                    f"predictive: {outlasting:.0%} of calls in progress outlast the fitted "
+                    f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
+                    f"trustworthy → progressive {floor}",
+                )
         ring_at, busy_at, wrap_at = self._compact
         width = ring.eval_slots.size
         demand_sums = gather_sum(ring_at, np.asarray(state.ringing_elapsed), RING_GRID_STEP)
-        supply_sums = gather_sum(busy_at, np.asarray(state.busy_elapsed), AGENT_GRID_STEP)
+        supply_sums = gather_sum(busy_at, busy_elapsed, AGENT_GRID_STEP)
         if state.wrap_elapsed:
             supply_sums = supply_sums + gather_sum(
                 wrap_at, np.asarray(state.wrap_elapsed), AGENT_GRID_STEP

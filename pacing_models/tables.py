@@ -115,10 +115,9 @@ def build_wrap_table(wrap: FittedDuration, slots: int) -> AgentTable:
     if wrap.zero_mass >= 1.0:
         return _agent_table(np.ones((1, slots)))
     elapsed = np.arange(_max_rows(wrap, 1800.0)) * AGENT_GRID_STEP
-    table = _residual_cdf(wrap, elapsed, horizon)
-    # An agent 0 s into wrap-up may also be in the zero-length part of the law.
-    table[0] = wrap.zero_mass + (1 - wrap.zero_mass) * table[0]
-    return _agent_table(table)
+    # An agent in wrap-up has a wrap-up of positive length: the law's zero mass (calls with
+    # no wrap-up) does not apply to it.
+    return _agent_table(_residual_cdf(wrap, elapsed, horizon))
 
 
 def build_busy_table(talk: FittedDuration, wrap: FittedDuration, slots: int) -> AgentTable:
@@ -149,3 +148,43 @@ def gather_sum(table: np.ndarray, elapsed: np.ndarray, step: float) -> np.ndarra
     if rows.size > table.shape[0] // 2:
         return np.bincount(rows, minlength=table.shape[0]) @ table
     return table[rows].sum(axis=0)
+
+
+JOINT_MIN_PAIRS = 300
+JOINT_MIN_ALIVE = 30
+
+
+def build_busy_table_joint(
+    talk: np.ndarray, wrap: np.ndarray, fallback: AgentTable, slots: int
+) -> AgentTable:
+    """Free-again probabilities from observed (talk, wrap) pairs, with no independence assumed.
+
+    Wrap-up depends on the call (an answering machine released in 5 s has no wrap-up, a
+    sale has a long one), so P(T + W ≤ e + s | T > e) is counted directly on the pairs:
+    a 2-D histogram of talk (1 s rows) × end of wrap-up (0.5 s columns), summed over the
+    calls still talking at e. Rows with fewer than ``JOINT_MIN_ALIVE`` such calls keep the
+    parametric ``fallback`` (the far tail, where pairs are few).
+    """
+    step = RING_GRID_STEP
+    per_row = round(AGENT_GRID_STEP / step)
+    if talk.size < JOINT_MIN_ALIVE:
+        return fallback
+    # Only rows with enough calls still talking are counted; the tail stays parametric.
+    deepest = float(np.sort(talk)[-JOINT_MIN_ALIVE])
+    rows = min(fallback.table.shape[0], int(deepest / AGENT_GRID_STEP) + 1)
+    columns = per_row * rows + slots + 1
+    talk_bin = np.minimum((talk / AGENT_GRID_STEP).astype(np.intp), rows - 1)
+    end_bin = np.minimum(((talk + wrap) / step).astype(np.intp), columns - 1)
+    counts = np.zeros((rows, columns))
+    np.add.at(counts, (talk_bin, end_bin), 1.0)
+    still_talking = np.cumsum(counts[::-1], axis=0)[::-1]  # calls with talk ≥ row
+    freed = np.cumsum(still_talking, axis=1)
+    alive = still_talking.sum(axis=1)
+    r = np.arange(rows)[:, None]
+    index = r * per_row + np.arange(slots)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        joint = np.clip(freed[r, index] / alive[:, None], 0.0, 1.0)
+    trusted = (alive >= JOINT_MIN_ALIVE)[:, None]
+    table = fallback.table.copy()
+    table[:rows] = np.where(trusted, joint, fallback.table[:rows])
+    return _agent_table(table)

@@ -100,3 +100,40 @@ def test_wrap_table_fixed_wrap_ends_on_time() -> None:
     assert table[0, 27] < 0.01 and table[0, 30] > 0.99  # 15 s = slot 29
     assert table[14, 2] > 0.99  # 14 s in: done within 1.5 s
     assert table[14, 0] < 0.01
+
+
+def test_mixture_of_machine_releases_and_conversations_uses_the_empirical_law() -> None:
+    # Agents releasing answering machines after ~5 s among ~3-minute conversations: neither
+    # lognormal nor gamma fits, so the empirical law is used and the busy table stays right.
+    rng = np.random.default_rng(6)
+    machines = 5.0 + rng.uniform(0.0, 1.0, 30_000)
+    talks = rng.lognormal(5.0, 0.5, 70_000)
+    sample = np.concatenate([machines, talks])
+    fitted = fit_duration(rng.choice(sample, 2000, replace=False))
+    assert fitted.family == "empirical"
+    table = build_busy_table(fitted, _law(15.0, 3.0), 60).table
+    wrap_draws = _law(15.0, 3.0).distribution.rvs(size=sample.size, random_state=rng)
+    for elapsed in (3.0, 100.0):
+        alive = sample > elapsed
+        free_at = sample[alive] - elapsed + wrap_draws[alive]
+        want = float(np.mean(free_at <= 30.0))
+        assert table[int(elapsed), 59] == pytest.approx(want, abs=0.04)
+
+
+def test_joint_busy_table_keeps_wrap_tied_to_its_call() -> None:
+    # Machines: 5 s, no wrap-up; conversations: ~3 min then 15 s wrap-up. An agent 60 s into
+    # a call is in a conversation, so cannot be free within 10 s (wrap-up alone is 15 s); the
+    # independent model would mix in the machines' zero wrap-up.
+    from pacing_models.tables import build_busy_table_joint
+
+    rng = np.random.default_rng(7)
+    talk = np.concatenate([np.full(700, 5.0), rng.lognormal(5.0, 0.3, 1300)])
+    wrap = np.concatenate([np.zeros(700), np.full(1300, 15.0)])
+    independent = build_busy_table(fit_duration(talk), fit_duration(wrap), 60)
+    joint = build_busy_table_joint(talk, wrap, independent, 60).table
+    assert joint[60, 19] < 0.01  # by 10 s: nobody
+    assert independent.table[60, 19] > joint[60, 19]
+    # by 30 s: those whose talk ends within 15 s of the 60 s mark
+    alive = talk > 60.0
+    want = float(np.mean(talk[alive] + wrap[alive] <= 90.0))
+    assert joint[60, 59] == pytest.approx(want, abs=0.02)
