@@ -226,3 +226,20 @@ def test_adaptive_dials_level_times_active_agents_minus_existing_calls() -> None
     policy = AdaptivePolicy(initial_level=2.0)
     decision = policy.decide(state(free=4, busy=(10.0,) * 6, ringing=(1.0,) * 5))
     assert decision.calls_to_launch == 2 * 10 - (5 + 6)
+
+
+def test_gain_learns_from_realised_abandons() -> None:
+    # The calibration gain falls when abandons outrun the setpoint and rises when they do not.
+    def gain_after(abandons_per_step: int) -> float:
+        policy = trained_predictive()
+        live = abandons = 0
+        for step in range(50):
+            live += 20
+            abandons += abandons_per_step if step % 5 == 0 else 0
+            s = state(free=5, busy=(60.0,) * 45, live=live, abandons=abandons)
+            policy.decide(PacingState(**{**_fields(s), "now": 10_000.0 + step}))
+        return policy._log_gain
+
+    start = trained_predictive()._log_gain
+    assert gain_after(0) > start
+    assert gain_after(3) < start
