@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.events import CallDisposed
+from dialer.runner.errors import RunnerError
 from dialer.runner.gate import EARLIEST_HOUR, LATEST_HOUR
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
@@ -54,8 +55,13 @@ class DemoOptions:
 def open_zones(at: float, zones: tuple[str, ...]) -> list[str]:
     """Zones where ``at`` is inside the calling window, with an hour of margin at the end."""
     moment = datetime.fromtimestamp(at, tz=UTC)
-    return [z for z in zones
-            if EARLIEST_HOUR <= moment.astimezone(ZoneInfo(z)).hour < LATEST_HOUR - 1]
+    try:
+        return [z for z in zones
+                if EARLIEST_HOUR <= moment.astimezone(ZoneInfo(z)).hour < LATEST_HOUR - 1]
+    except ZoneInfoNotFoundError:
+        raise RunnerError(
+            "no time-zone database on this system: `pip install tzdata` (calling hours are "
+            "checked in the called party's zone)") from None
 
 
 def choose_zones(at: float) -> tuple[list[str], str]:
