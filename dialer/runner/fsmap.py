@@ -1,5 +1,8 @@
 """Engine commands to FreeSWITCH API command lines; FreeSWITCH events to engine events.
 
+Command lines come from the FreeSWITCH adapter (``dialer.freeswitch``); the event side here
+is the runner's own because it must know which channels this runner owns (its engine's
+calls, the legs it opened, calls adopted after a restart) and drop everyone else's.
 Syntax from FreeSWITCH's mod_commands (see ../shared/reference/freeswitch-esl.md):
 - ``originate {vars}sofia/gateway/GW/NUMBER &park()``: ``origination_uuid`` makes the
   channel's Unique-ID the engine's call id, so every later event maps back without a lookup
@@ -14,18 +17,10 @@ Events used: CHANNEL_PROGRESS(_MEDIA), CHANNEL_ANSWER, CHANNEL_BRIDGE, CHANNEL_H
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from dialer.commands import (
-    Bridge,
-    CloseAgentLeg,
-    Command,
-    Hangup,
-    Originate,
-    OriginateAgentLeg,
-    PlayMessage,
-    StartRecording,
-)
+from dialer.commands import Command
 from dialer.esl.event import Event as EslEvent
 from dialer.events import (
     AgentLegDown,
@@ -40,6 +35,7 @@ from dialer.events import (
     Event,
     PlaybackFinished,
 )
+from dialer.freeswitch import DialPlan, render
 from dialer.hangup import HangupCause
 
 SUBSCRIBED_EVENTS = (
@@ -49,56 +45,20 @@ SUBSCRIBED_EVENTS = (
 _AMD = {"HUMAN": AnswerKind.HUMAN, "PERSON": AnswerKind.HUMAN, "MACHINE": AnswerKind.MACHINE}
 
 
-def _quote(value: str) -> str:
-    """A channel-variable value inside ``{...}``: commas escaped, spaces quoted."""
-    value = value.replace("\\", "\\\\").replace(",", "\\,").replace("'", "")
-    return f"'{value}'" if " " in value else value
-
-
-def _variables(pairs: dict[str, str]) -> str:
-    return "{" + ",".join(f"{name}={_quote(str(value))}" for name, value in pairs.items()) + "}"
-
-
-def originate_line(command: Originate, gateway: str) -> str:
-    pairs = {
-        "origination_uuid": command.call_id,
-        "ignore_early_media": "true",
-        "originate_timeout": str(round(command.ring_timeout)),
-        "origination_caller_id_number": command.caller_id_number,
-        "origination_caller_id_name": command.caller_id_name or command.caller_id_number,
-        "hangup_after_bridge": "true",
-        **{name: value for name, value in command.variables.items()},
-    }
-    if command.detect_machine:
-        pairs["execute_on_answer"] = "amd"
-    return f"originate {_variables(pairs)}sofia/gateway/{gateway}/{command.number_e164} &park()"
-
-
-def agent_leg_line(command: OriginateAgentLeg, campaign: str) -> str:
-    pairs = {"origination_uuid": command.agent_leg_id, "park_after_bridge": "true",
-             "dialer_campaign": campaign, "dialer_agent": command.agent_id}
-    return f"originate {_variables(pairs)}{command.endpoint} &park()"
+@functools.lru_cache(maxsize=16)
+def _plan(gateway: str) -> DialPlan:
+    return DialPlan(customer_dial_string=f"sofia/gateway/{gateway}/{{number}}")
 
 
 def api_line(command: Command, gateway: str, campaign: str) -> str | None:
-    """The API command line for a switch-bound command; None for storage-bound ones."""
-    match command:
-        case Originate():
-            return originate_line(command, gateway)
-        case OriginateAgentLeg():
-            return agent_leg_line(command, campaign)
-        case Bridge():
-            return f"uuid_bridge {command.call_id} {command.agent_leg_id}"
-        case PlayMessage():
-            cause = "!NORMAL_CLEARING" if command.hangup_after else ""
-            return f"uuid_broadcast {command.call_id} playback{cause}::{command.message} aleg"
-        case Hangup():
-            return f"uuid_kill {command.call_id} {command.cause.name}"
-        case CloseAgentLeg():
-            return f"uuid_kill {command.agent_leg_id} NORMAL_CLEARING"
-        case StartRecording():
-            return f"uuid_record {command.call_id} start {command.path}"
-    return None
+    """The API command line for a switch-bound command; None for storage-bound ones.
+
+    Rendering (and the escaping of channel-variable values for FreeSWITCH's three parsing
+    passes) is the FreeSWITCH adapter's (``dialer.freeswitch.render``); it raises
+    ``AdapterError`` for a value no originate line can carry safely.
+    """
+    call = render(command, _plan(gateway))
+    return None if call is None else call.command
 
 
 def _at(event: EslEvent, fallback: float) -> float:

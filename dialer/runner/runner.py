@@ -44,6 +44,7 @@ from dialer.events import (
     Event,
     OriginateFailed,
 )
+from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
 from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
@@ -306,7 +307,14 @@ class Runner:
         self.db.write(self.store.finish_statements(command, self.max_attempts, self.retry_delay))
 
     async def _send(self, command: Command) -> None:
-        line = api_line(command, self.settings.gateway, self.campaign)
+        try:
+            line = api_line(command, self.settings.gateway, self.campaign)
+        except AdapterError as error:
+            log.error("cannot send %s: %s", type(command).__name__, error)
+            if isinstance(command, Originate):
+                self.post(OriginateFailed(self.clock(), command.call_id,
+                                          HangupCause.INVALID_NUMBER_FORMAT))
+            return
         if line is None:
             return
         if isinstance(command, Originate):

@@ -62,11 +62,11 @@ def test_api_lines_use_the_engine_ids():
     line = api_line(originate, "carrier", "spring")
     assert line is not None
     assert line.startswith("originate {origination_uuid=c-1,")
-    assert "origination_caller_id_name='Acme\\, Inc'" in line
+    assert "dialer_lead_id=7" in line and "originate_timeout=20" in line
     assert line.endswith("}sofia/gateway/carrier/+12015550123 &park()")
     assert api_line(Bridge(0.0, "c-1", "ann", "leg-1"), "g", "s") == "uuid_bridge c-1 leg-1"
     assert api_line(PlayMessage(0.0, "c-1", "sh.wav"), "g", "s") == (
-        "uuid_broadcast c-1 playback!NORMAL_CLEARING::sh.wav aleg")
+        "uuid_broadcast c-1 playback!normal_clearing::sh.wav aleg")
     assert api_line(Hangup(0.0, "c-1"), "g", "s") == "uuid_kill c-1 NORMAL_CLEARING"
 
 
