@@ -30,6 +30,12 @@ def switch_sim(
         help="Probability that a person presses a key during a played message.")] = 0.05,
     playback_seconds: Annotated[float, typer.Option(
         help="Length of every played file (the safe-harbour message).")] = 8.0,
+    agent_answer_delay: Annotated[float, typer.Option(
+        help="Seconds an agent phone takes to answer its nailed-up leg.")] = 0.2,
+    amd_detect_time: Annotated[float, typer.Option(
+        help="Seconds mod_amd needs before it reports HUMAN or MACHINE.")] = 2.5,
+    max_sessions: Annotated[int, typer.Option(
+        help="Concurrent channels before originate fails with SWITCH_CONGESTION.")] = 10_000,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
     as_json: Annotated[bool, typer.Option(
@@ -48,7 +54,9 @@ def switch_sim(
     if speed <= 0:
         raise SimulationError(f"--speed {speed}: must be positive")
     settings = SwitchSettings(speed=speed, heartbeat_interval=heartbeat,
-                              opt_out_probability=opt_out, playback_seconds=playback_seconds)
+                              opt_out_probability=opt_out, playback_seconds=playback_seconds,
+                              agent_answer_delay=agent_answer_delay,
+                              amd_detect_time=amd_detect_time, max_sessions=max_sessions)
     fate_source = fate_source_for(scenario)
     status = Console(stderr=True, highlight=False)
     summary = asyncio.run(_serve(host.strip("[]"), int(port_text), password, settings,
