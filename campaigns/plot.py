@@ -35,12 +35,12 @@ def plot_report(report: CampaignReport, path: str | Path) -> Path:
                    label="live answers")
         volume.bar(hours, hourly["abandons"], width=width, color="#d62728", label="abandons")
         volume.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
+        volume.legend(loc="upper left")
     else:
         volume.text(0.5, 0.5, "no dials in this period", ha="center", va="center",
                     transform=volume.transAxes)
     volume.set_title("Hourly call volume")
     volume.set_ylabel("calls per hour")
-    volume.legend(loc="upper left")
     volume.grid(axis="y", alpha=0.3)
 
     daily = report.daily

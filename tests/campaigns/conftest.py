@@ -3,6 +3,7 @@ a temporary SQLite file, or a PostgreSQL schema of its own that is dropped after
 
 from __future__ import annotations
 
+import shutil
 import sys
 import uuid
 from pathlib import Path
@@ -29,25 +30,52 @@ def pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
+# Tables emptied between tests (the dispositions seeded by migration 0001 stay).
+_DATA_TABLES = ("agent_state_change", "call_attempt", "callback", "lead", "lead_list",
+                "campaign_agent", "agent", "campaign")
+
+
+@pytest.fixture(scope="session")
+def _pg_session_url(postgres_url: str) -> Iterator[str]:
+    """One schema per test run, migrated once (the migration itself is tested here)."""
     import psycopg
 
     schema = f"test_campaigns_{uuid.uuid4().hex[:12]}"
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
+    url = pg_schema_url(postgres_url, schema)
     try:
-        yield pg_schema_url(postgres_url, schema)
+        CampaignStore.open(url).close()
+        yield url
     finally:
         with psycopg.connect(plain, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@pytest.fixture
+def pg_url(_pg_session_url: str) -> str:
+    import psycopg
+
+    plain = _pg_session_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f"TRUNCATE {', '.join(_DATA_TABLES)} RESTART IDENTITY CASCADE")
+    return _pg_session_url
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "dialer.db"
+    CampaignStore.open(f"sqlite:///{path}").close()  # closes cleanly: WAL checkpointed
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'dialer.db'}"
+        target = tmp_path / "dialer.db"
+        shutil.copyfile(_sqlite_template, target)
+        return f"sqlite:///{target}"
     return request.getfixturevalue("pg_url")
 
 
