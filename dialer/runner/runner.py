@@ -40,6 +40,7 @@ from dialer.events import (
     AnswerKind,
     CallAnswered,
     CallBridged,
+    CallClassified,
     CallHungUp,
     Event,
     OriginateFailed,
@@ -249,9 +250,15 @@ class Runner:
             return
         self.stats.events_handled += 1
         if isinstance(event, CallAnswered):
-            self.stats.answered(event.call_id, event.at)
+            if not self.config.amd_enabled:
+                self.stats.answered(event.call_id, event.at)
             self.db.write([("UPDATE attempts SET answered_at = ? WHERE call_id = ?",
                             (event.at, event.call_id))])
+        elif (isinstance(event, CallClassified) and self.config.amd_enabled
+              and event.kind is not AnswerKind.MACHINE):
+            # With AMD the connect window runs from its decision (the end of the greeting,
+            # 47 CFR 64.1200(a)(7)(i)): measure answer-to-bridge from there.
+            self.stats.answered(event.call_id, event.at)
         elif isinstance(event, CallBridged):
             self.stats.bridged(event.call_id, event.at)
             self.db.write([("UPDATE attempts SET bridged_at = ?, agent_id = ? WHERE call_id = ?",

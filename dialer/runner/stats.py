@@ -46,6 +46,7 @@ class RunnerStats:
         self._dial_times.append(at)
 
     def answered(self, call_id: str, at: float) -> None:
+        """The connect window starts (the answer, or AMD's decision when AMD is on)."""
         self.answers += 1
         self._answered_at[call_id] = at
 
