@@ -48,7 +48,11 @@ def make_states(agents: int, ringing: int, count: int, seed: int = 2) -> list[Pa
             PacingState(
                 now=10_000.0 + i,
                 agents_free=free,
-                busy_elapsed=tuple(rng.uniform(0.0, 600.0) for _ in range(busy)),
+                # ages of calls in progress: a uniform fraction of a talk-time draw, so the
+                # snapshot is consistent with the fitted law (the policy checks that)
+                busy_elapsed=tuple(
+                    rng.random() * rng.lognormvariate(5.0, 0.5) for _ in range(busy)
+                ),
                 wrap_elapsed=tuple(rng.uniform(0.0, 15.0) for _ in range(wrapping)),
                 ringing_elapsed=tuple(rng.uniform(0.0, 25.0) for _ in range(ringing)),
                 live_answers_in_window=20_000,
@@ -62,7 +66,8 @@ def make_states(agents: int, ringing: int, count: int, seed: int = 2) -> list[Pa
 
 def time_decisions(policy: PredictivePolicy, states: list[PacingState], rounds: int) -> list[float]:
     for state in states:  # warm the lookup tables and caches
-        policy.decide(state)
+        decision = policy.decide(state)
+        assert "not yet trustworthy" not in decision.explanation, decision.explanation
     samples = []
     for _ in range(rounds):
         for state in states:
