@@ -31,7 +31,7 @@ from campaigns.errors import LeadImportError
 from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
-from campaigns.settings import CampaignSettings
+from campaigns.settings import CampaignSettings, CampaignState
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -149,6 +149,9 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
     campaign_row = self.campaign(campaign)
+    if campaign_row.state == CampaignState.ARCHIVED:
+        raise LeadImportError(f"campaign {campaign_row.name!r} is archived: read-only",
+                              path=str(table.path))
     settings = CampaignSettings.model_validate(campaign_row.settings)
     region = (default_region or settings.default_region).upper()
     lines = np.arange(total, dtype=np.int64) + table.first_line

@@ -211,13 +211,20 @@ def _lists(store: CampaignStore, campaign_id: int) -> pd.DataFrame:
     return frame
 
 
-def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
-               ) -> dict[str, int]:
-    query = (sa.select(Callback.status, sa.func.count())
+def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
+               grace: timedelta) -> dict[str, int]:
+    """Callbacks due in the period by status; one still pending though due more than the
+    grace period before the end of the report counts as missed."""
+    late = sa.and_(Callback.status == CallbackStatus.PENDING.value,
+                   Callback.due_at < end - grace)
+    status = sa.case((late, CallbackStatus.MISSED.value), else_=Callback.status)
+    query = (sa.select(status, sa.func.count())
              .where(Callback.campaign_id == campaign_id, Callback.due_at >= start,
-                    Callback.due_at < end).group_by(Callback.status))
+                    Callback.due_at < end).group_by(status))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
-        found = dict(connection.execute(query).all())
+        found: dict[str, int] = {}
+        for name, count in connection.execute(query).all():
+            found[name] = found.get(name, 0) + int(count)
     return {f"callbacks_{s.value}": int(found.get(s.value, 0)) for s in CallbackStatus}
 
 
@@ -247,7 +254,8 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         "leads": int(lists["leads"].sum()) if len(lists) else 0,
         "list_penetration": _rate(int(lists["dialed"].sum()), int(lists["leads"].sum()))
         if len(lists) else None,
-        **_callbacks(store, row.id, start, end),
+        **_callbacks(store, row.id, start, end,
+                     timedelta(minutes=settings.callback_grace_minutes)),
     }
     return CampaignReport(
         campaign=row.name, start=start, end=end, abandon_limit=settings.abandon_target,

@@ -66,7 +66,11 @@ def test_report_counts_and_rates(store):
     assert s["abandon_rate"] == pytest.approx(0.2)
     assert s["answer_rate"] == pytest.approx(6 / 7, abs=1e-4)
     assert s["list_penetration"] == pytest.approx(7 / 20)
-    assert s["callbacks_pending"] == 1
+    # the callback due on day 2 was never dialed: missed by the end of the period ...
+    assert s["callbacks_missed"] == 1 and s["callbacks_pending"] == 0
+    # ... but still pending while within the grace period after its due time
+    early = campaign_report(store, "r", DAY0, DAY0 + timedelta(days=2, minutes=10))
+    assert early.summary["callbacks_pending"] == 1 and early.summary["callbacks_missed"] == 0
     daily = report.daily.set_index("day")
     assert list(daily.index) == ["2026-11-02", "2026-11-03", "2026-11-04"]
     assert daily.loc["2026-11-02", "abandon_rate"] == pytest.approx(0.5)
