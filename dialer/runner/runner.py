@@ -206,10 +206,14 @@ class Runner:
             wake = engine.next_wakeup()
             delay = 0.0 if wake is None else max(0.0, min(wake - now, 1.0))
             if inbox.empty() and delay > 0:
+                event: Event | None = None
+                # Only the wait is bounded: cancelling _handle half-way would leave the
+                # engine ahead of the store (a call ended, its outcome never written).
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(delay):
                         event = await inbox.get()
-                        await self._handle(event)
+                if event is not None:
+                    await self._handle(event)
             while not inbox.empty():
                 await self._handle(inbox.get_nowait())
             now = clock()
