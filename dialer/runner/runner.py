@@ -168,11 +168,12 @@ class Runner:
                 self.post(AgentLoggedIn(now, spec.agent_id, spec.endpoint, spec.skills))
 
     async def _close(self) -> None:
-        released = self.hopper.drain() + self.hopper.released
+        # One runner per campaign on the embedded store: every lead still claimed for this
+        # campaign is this runner's (held in the hopper, or claimed by a refill cut short).
+        self.hopper.drain()
         self.hopper.released = []
-        if released:
-            self.db.write([("UPDATE leads SET status = 'ready' WHERE id = ? AND status = "
-                            "'claimed'", (int(lead_id),)) for lead_id in released])
+        self.db.write([("UPDATE leads SET status = 'ready' WHERE campaign = ? AND status = "
+                        "'claimed'", (self.campaign,))])
         await self.db.close()
 
     async def _loop(self, duration: float | None) -> None:
