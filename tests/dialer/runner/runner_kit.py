@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from dialer.runner.store import RunnerStore
 
 
 def make_store(tmp: Path, agents: int = 4, leads: int = 300, retry_delay: float = 3600.0,
-               ) -> RunnerStore:
+               **config: object) -> RunnerStore:
     store = RunnerStore(tmp / "dialer.db")
     zones, _ = choose_zones(time.time())
     create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time())
+    if config:
+        merged = {**store.campaign_config("demo"), **config}
+        store.apply([("UPDATE campaigns SET config = ?", (json.dumps(merged),))])
     if retry_delay != 3600.0:
         store.apply([("UPDATE campaigns SET retry_delay = ?, max_attempts = 5", (retry_delay,))])
     return store

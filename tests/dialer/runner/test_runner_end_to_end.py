@@ -21,9 +21,10 @@ from tests.dialer.runner.runner_kit import check_journal_invariants, make_store,
 
 
 def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
-    store = make_store(tmp_path, agents=4)
+    store = make_store(tmp_path, agents=4, recording_enabled=True, amd_enabled=False)
     unjournaled: list[str] = []
     originated: list[str] = []
+    recorded: list[str] = []
 
     async def scenario() -> Runner:
         callees = SimpleCallees(live_answer=0.7, machine=0.0, busy=0.15, failed=0.15, talk=3.0,
@@ -44,6 +45,13 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
                 return create(name, role, destination, variables, channel_uuid)
 
             switch.create = checked_create
+            start_recording = switch.start_recording
+
+            def noted_recording(channel, path):
+                recorded.append(path)
+                return start_recording(channel, path)
+
+            switch.start_recording = noted_recording
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             control_socket=tmp_path / "run" / "demo.sock")
             runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (0.2, 0.5),
@@ -64,6 +72,9 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     assert all(a["outcome"] is not None for a in attempts), "an attempt was left open"
     connected = [a for a in attempts if a["outcome"] == "connected"]
     assert connected and all(a["bridged_at"] and a["agent_id"] for a in connected)
+    # Recording per campaign setting: uuid_record with a path per attempt, kept on it.
+    assert all(a["recording_path"] and a["call_id"] in a["recording_path"] for a in connected)
+    assert recorded and set(recorded) >= {a["recording_path"] for a in connected}
     for row in attempts:
         if row["abandoned"]:
             assert row["answered_at"] is not None
