@@ -117,25 +117,23 @@ _WIDTH = 24
 _POW10 = 10 ** np.arange(19, dtype=np.int64)
 
 
-def _nanp_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(national numbers as int64, rows the fast path decides, rows too short to be valid).
+def _nanp_fast(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(national numbers as int64, rows the fast path decides, short national numbers the
+    fast path also decides, text lengths) for an object array of str.
 
     A row qualifies when it holds only digits and separators (space ( ) - . and one +),
     and 10 digits, or 11 starting with 1. Work is done on a bytes matrix, not per row.
     """
-    values = text.to_numpy(dtype=object)
     try:
         raw = np.array(values, dtype=f"S{_WIDTH}")
     except UnicodeEncodeError:  # non-ASCII somewhere: decide those rows slowly
-        ascii_mask = np.fromiter((v.isascii() for v in values), bool, len(values))
-        raw = np.array([v if a else "" for v, a in zip(values, ascii_mask, strict=True)],
-                       dtype=f"S{_WIDTH}")
+        raw = np.array([v if v.isascii() else "" for v in values.tolist()], dtype=f"S{_WIDTH}")
     matrix = raw.view(np.uint8).reshape(len(raw), _WIDTH)
     is_digit = (matrix >= 48) & (matrix <= 57)
     allowed = is_digit | np.isin(matrix, _SEPARATORS)
-    count = is_digit.sum(axis=1)
-    position = np.cumsum(is_digit, axis=1) - 1
-    exponent = np.clip(count[:, None] - 1 - position, 0, 18)
+    position = np.cumsum(is_digit, axis=1, dtype=np.int8)
+    count = position[:, -1].astype(np.int64)
+    exponent = np.clip(count[:, None].astype(np.int8) - position, 0, 18)
     number = np.where(is_digit, (matrix.astype(np.int64) - 48) * _POW10[exponent], 0).sum(1)
     lengths = np.char.str_len(raw)
     plus = (matrix == 43).sum(axis=1)
@@ -144,32 +142,39 @@ def _nanp_fast(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # With a "+" only "+1" and ten digits is NANP ("+2015550123" is Egypt, +20).
     decided = fits & np.where(plus == 1, eleven, (count == 10) | eleven)
     national = np.where(eleven, number - 10**10, number)
-    # Without "+" and under ten digits a NANP number lacks its area code: invalid for sure.
-    too_short = fits & (plus == 0) & (count < 10)
-    return national, decided, too_short
+    # Short numbers without "+" and not starting with 0/1 (no trunk or international
+    # prefix to strip) are national numbers as written: a few are valid (Canada's 310-xxxx).
+    first_digit = number // _POW10[np.clip(count - 1, 0, 18)]
+    short = fits & (plus == 0) & (count > 0) & (count < 10) & (first_digit >= 2)
+    return national, decided, short, lengths
+
+
+def _as_text(raw: pd.Series) -> np.ndarray:
+    values = raw.to_numpy(dtype=object)
+    if all(type(v) is str for v in values.tolist()):
+        return values
+    return np.array(["" if v is None or v != v else str(v) for v in values.tolist()],
+                    dtype=object)
 
 
 def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd.Series]:
     """Vectorised normalisation: (E.164 strings or None, rejection reasons or "")."""
-    text = raw.fillna("").astype(str)
+    text = _as_text(raw)
     result = np.full(len(text), None, dtype=object)
     reasons = np.full(len(text), "", dtype=object)
     slow = np.ones(len(text), dtype=bool)
     if len(text) and phonenumbers.country_code_for_region(default_region) == 1:
-        national, decided, too_short = _nanp_fast(text)
-        short = np.flatnonzero(too_short & (text.str.len().to_numpy() > 0))
-        reasons[short] = "invalid phone number (too few digits)"
-        slow[short] = False
-        index = np.flatnonzero(decided)
-        digits = national[index].astype("U10")
-        pattern = nanp_pattern()
-        valid = np.fromiter((pattern.fullmatch(d) is not None for d in digits.tolist()),
-                            bool, len(digits))
+        national, decided, short, _lengths = _nanp_fast(text)
+        index = np.flatnonzero(decided | short)
+        digits = national[index].astype(str)
+        match = nanp_pattern().fullmatch
+        valid = np.fromiter((match(d) is not None for d in digits.tolist()), bool, len(digits))
         result[index[valid]] = np.char.add("+1", digits[valid]).astype(object)
-        reasons[index[~valid]] = "invalid phone number"
+        reasons[index[~valid]] = np.where(short[index[~valid]],
+                                          "invalid phone number (too few digits)",
+                                          "invalid phone number")
         slow[index] = False
-    for i in np.flatnonzero(slow):
-        number, reason = normalise_one(text.iat[i], default_region)
-        result[i], reasons[i] = number, reason
+    for i in np.flatnonzero(slow).tolist():
+        result[i], reasons[i] = normalise_one(text[i], default_region)
     return pd.Series(result, index=raw.index, dtype=object), pd.Series(
         reasons, index=raw.index, dtype=object)
