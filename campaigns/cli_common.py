@@ -1,0 +1,64 @@
+"""Shared pieces of the ``campaigns`` commands: database URL, JSON and rich output."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignStore
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: $DIALER_DB, else sqlite:///<data>/dialer.db).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+def data_home(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
+    """``$DIALER_HOME``, else ``$XDG_DATA_HOME/dialer``, else ``~/.local/share/dialer``."""
+    if environ.get("DIALER_HOME"):
+        return Path(environ["DIALER_HOME"])
+    if environ.get("XDG_DATA_HOME"):
+        return Path(environ["XDG_DATA_HOME"]) / "dialer"
+    return Path.home() / ".local" / "share" / "dialer"
+
+
+def database_url(db: str | None, environ: dict[str, str] | os._Environ[str] = os.environ
+                 ) -> str:
+    return db or environ.get("DIALER_DB") or f"sqlite:///{data_home(environ) / 'dialer.db'}"
+
+
+def open_store(db: str | None) -> CampaignStore:
+    from campaigns.store import CampaignStore
+
+    return CampaignStore.open(database_url(db))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def emit(document: Any) -> None:
+    typer.echo(json.dumps(document, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def make_console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
