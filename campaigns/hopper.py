@@ -1,10 +1,11 @@
 """The hopper: which leads to dial next, claimed so no two dialer processes take the same.
 
-Order: due callbacks first, then priority (high first), then retry schedule (earliest due
-first; never-dialed leads after due retries), then lead id. A lead is a candidate when its
-status is new/retry/callback, it is due, its daily cap is not reached, and it is not held by
-an unexpired claim. Each candidate passes the campaign's own calling schedule and then the
-compliance check (``SelectionCheck``) at selection time; the runner checks again at dial time.
+Order: due callbacks first, then priority (high first), then due time (a never-dialed lead
+is due from its import, a retried one from its retry time), then lead id. A lead is a
+candidate when its status is new/retry/callback, it is due, its daily cap is not reached,
+and it is not held by an unexpired claim. Each candidate passes the campaign's own calling
+schedule and then the compliance check (``SelectionCheck``) at selection time; the runner
+checks again at dial time.
 
 Claims carry an owner and an expiry: a process that dies leaves claims that simply expire
 and the leads return to the pool. PostgreSQL locks candidates with
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import select
 
-from campaigns.models import DIALABLE_STATUSES, Callback, CallbackStatus, Lead, LeadStatus
+from campaigns.models import Callback, CallbackStatus, Lead, LeadStatus
 from campaigns.settings import CampaignSettings, CampaignState
 
 if TYPE_CHECKING:
@@ -137,27 +138,9 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
         settings = CampaignSettings.model_validate(row.settings)
         expires = now + (ttl or timedelta(seconds=settings.claim_ttl_seconds))
         for _round in range(5):
-            query = (
-                select(Lead)
-                .where(
-                    Lead.campaign_id == row.id,
-                    Lead.status.in_([s.value for s in DIALABLE_STATUSES]),
-                    sa.or_(Lead.next_attempt_at.is_(None), Lead.next_attempt_at <= now),
-                    sa.or_(Lead.claimed_by.is_(None), Lead.claim_expires_at < now),
-                    sa.or_(Lead.attempts_day.is_(None), Lead.attempts_day != today,
-                           Lead.attempts_today < settings.max_attempts_per_day),
-                )
-                .order_by(
-                    sa.case((Lead.status == LeadStatus.CALLBACK.value, 0), else_=1),
-                    Lead.priority.desc(),
-                    sa.nulls_last(Lead.next_attempt_at.asc()),
-                    Lead.id,
-                )
-                .limit(max(n - len(claimed), 1) * 2)
-            )
-            if self.is_postgres:
-                query = query.with_for_update(skip_locked=True)
-            candidates = list(session.exec(query))
+            candidates = _candidates(self, session, row.id, now, today,
+                                     settings.max_attempts_per_day,
+                                     max(n - len(claimed), 1) * 2)
             if not candidates:
                 break
             callbacks = _pending_callbacks(session, [c.id for c in candidates], now)
@@ -185,6 +168,34 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
                 break
         session.commit()
     return claimed
+
+
+def _candidates(self: CampaignStore, session: Any, campaign_id: int, now: datetime,
+                today: str, daily_cap: int, limit: int) -> list[Lead]:
+    """Due callbacks first, then dialable leads in dial order; both walk an index
+    (``ix_lead_hopper`` and the partial ``ix_lead_dial_order``), never sort the campaign."""
+    available = (
+        Lead.campaign_id == campaign_id,
+        Lead.next_attempt_at <= now,
+        sa.or_(Lead.claimed_by.is_(None), Lead.claim_expires_at < now),
+        sa.or_(Lead.attempts_day.is_(None), Lead.attempts_day != today,
+               Lead.attempts_today < daily_cap),
+    )
+    callbacks = (select(Lead).where(Lead.status == LeadStatus.CALLBACK.value, *available)
+                 .order_by(Lead.next_attempt_at, Lead.id).limit(limit))
+    # The status test is written exactly as the partial index's predicate so both
+    # planners may use the index.
+    dialable = (select(Lead).where(sa.text("lead.status IN ('new', 'retry', 'callback')"),
+                                   *available)
+                .order_by(Lead.campaign_id, Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+                .limit(limit))
+    if self.is_postgres:
+        callbacks = callbacks.with_for_update(skip_locked=True)
+        dialable = dialable.with_for_update(skip_locked=True)
+    found = list(session.exec(callbacks))
+    seen = {lead.id for lead in found}
+    found.extend(lead for lead in session.exec(dialable) if lead.id not in seen)
+    return found
 
 
 def _pending_callbacks(session: Any, lead_ids: list[int], now: datetime

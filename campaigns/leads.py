@@ -19,7 +19,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ Progress = Callable[[str, int, int], None]
 
 INSERT_COLUMNS = ("campaign_id", "list_id", "phone", "alt_phones", "first_name", "last_name",
                   "custom", "timezone", "state", "postal_code", "consent", "status", "attempts",
-                  "attempts_today", "priority", "source_line")
+                  "attempts_today", "priority", "source_line", "next_attempt_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +315,7 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
         for start in range(0, max(total, 1), batch_size):
             stop = min(start + batch_size, total)
             if stop > start:
-                _write_batch(self, connection, campaign_id, list_id, rows, start, stop)
+                _write_batch(self, connection, campaign_id, list_id, rows, start, stop, at)
                 batches.append((int(rows["source_line"][start]),
                                 int(rows["source_line"][stop - 1])))
             if mode == "batches":
@@ -358,13 +358,19 @@ def _drop_indexes_for_bulk_load(self: CampaignStore, connection: sa.Connection, 
 
 
 def _write_batch(self: CampaignStore, connection: sa.Connection, campaign_id: int,
-                 list_id: int, rows: dict[str, np.ndarray], start: int, stop: int) -> None:
+                 list_id: int, rows: dict[str, np.ndarray], start: int, stop: int,
+                 at: datetime) -> None:
     n = stop - start
+    # A new lead is due from its import time (the hopper orders by due time). SQLite keeps
+    # SQLAlchemy's text form (naive UTC with microseconds) so comparisons stay textual.
+    due = (at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if not self.is_postgres
+           else at.isoformat())
     # Values shared by every row are written into the statement, not bound per row: fewer
     # parameters is most of what makes SQLite's executemany fast.
     values: dict[str, Any] = {
         "campaign_id": int(campaign_id), "list_id": int(list_id),
         "status": LeadStatus.NEW.value, "attempts": 0, "attempts_today": 0,
+        "next_attempt_at": due,
     }
     for name in ("alt_phones", "consent", "custom"):
         chunk = rows[name][start:stop]

@@ -106,6 +106,11 @@ class Lead(SQLModel, table=True):
         # and rebuild it inside its transaction (migration 0002).
         sa.Index("uq_lead_campaign_phone", "campaign_id", "phone", unique=True),
         sa.Index("ix_lead_hopper", "campaign_id", "status", "next_attempt_at"),
+        # The hopper's order over dialable leads (migration 0003).
+        sa.Index("ix_lead_dial_order", "campaign_id", sa.text("priority DESC"),
+                 "next_attempt_at", "id",
+                 postgresql_where=sa.text("status IN ('new', 'retry', 'callback')"),
+                 sqlite_where=sa.text("status IN ('new', 'retry', 'callback')")),
     )
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(foreign_key="campaign.id")
@@ -130,6 +135,8 @@ class Lead(SQLModel, table=True):
     last_attempt_at: datetime | None = _ts()
     last_outcome: str | None = Field(default=None, max_length=16)
     next_attempt_at: datetime | None = _ts()
+    """When the lead is next due: its import time for a new lead, the retry or callback
+    time after that; None once it is done, suppressed or invalid."""
     priority: int = 0
     owner_agent_id: int | None = Field(default=None, foreign_key="agent.id")
     claimed_by: str | None = Field(default=None, max_length=120)

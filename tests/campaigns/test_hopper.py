@@ -13,9 +13,9 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 New York, 07:00 
 ALL_DAY = {"schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
 
 
-def _campaign(store, leads, settings=None):
-    store.create_campaign("c", settings or ALL_DAY, at=NOW)
-    report = store.add_leads("c", leads, at=NOW)
+def _campaign(store, leads, settings=None, imported=NOW - timedelta(hours=4)):
+    store.create_campaign("c", settings or ALL_DAY, at=imported)
+    report = store.add_leads("c", leads, at=imported)
     store.transition_campaign("c", "running", at=NOW)
     return report
 
@@ -24,7 +24,7 @@ def _phones(claims):
     return [c.phone for c in claims]
 
 
-def test_order_callbacks_then_priority_then_retry_schedule(store):
+def test_order_callbacks_then_priority_then_due_time(store):
     _campaign(store, [LeadInput("2015550101"), LeadInput("2015550102", priority=5),
                       LeadInput("2015550103"), LeadInput("2015550104")])
     by_phone = {lead.phone: lead.id for lead in store.leads("c")}
@@ -36,14 +36,22 @@ def test_order_callbacks_then_priority_then_retry_schedule(store):
     store.finish_attempt(attempt.id, ended_at=NOW - timedelta(hours=3), outcome="no_answer")
     store.schedule_callback(by_phone["+12015550103"], NOW - timedelta(minutes=1), at=NOW)
     claims = store.claim_leads("c", 10, owner="p", now=NOW)
-    assert _phones(claims) == ["+12015550103", "+12015550102", "+12015550104", "+12015550101"]
-    assert claims[0].callback_id is not None and claims[3].attempt_number == 1
+    # 0101 has been due since its import (4 h ago), 0104 only since its retry time (1 h ago)
+    assert _phones(claims) == ["+12015550103", "+12015550102", "+12015550101", "+12015550104"]
+    assert claims[0].callback_id is not None and claims[2].attempt_number == 1
+    assert claims[3].attempt_number == 2
 
 
 def test_nothing_claimed_unless_running(store):
     store.create_campaign("c", ALL_DAY, at=NOW)
     store.add_leads("c", [LeadInput("2015550101")], at=NOW)
     assert store.claim_leads("c", 5, owner="p", now=NOW) == []
+
+
+def test_new_leads_are_due_from_their_import(store):
+    _campaign(store, [LeadInput("2015550101")], imported=NOW)
+    assert store.claim_leads("c", 5, owner="p", now=NOW - timedelta(seconds=1)) == []
+    assert len(store.claim_leads("c", 5, owner="p", now=NOW)) == 1
 
 
 def test_claims_expire_and_return_to_pool(store):
