@@ -326,6 +326,11 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
         for statement in rebuild:
             connection.exec_driver_sql(statement)
         transaction.commit()
+        if self.is_postgres and total >= BULK_LOAD_MIN_ROWS:
+            # Fresh planner statistics, or the hopper's first claims after a big load may
+            # scan instead of walking the dial-order index (seconds instead of ms).
+            connection.exec_driver_sql("ANALYZE lead")
+            connection.commit()
     except sa.exc.IntegrityError as error:
         raise LeadImportError(
             f"a lead was added to the campaign while importing ({error.orig}); "
