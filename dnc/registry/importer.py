@@ -1,0 +1,189 @@
+"""Imports: FTC full list, FTC change lists, and numbers files (state lists, CSV/TSV).
+
+Each import parses everything first, refuses the whole input when too much of it is
+malformed (default more than 1 %), and only then publishes a new version atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from dnc.registry.changelist import parse_change_list
+from dnc.registry.errors import ImportRefused
+from dnc.registry.flatfile import ParseReport, iter_blocks, parse_block
+from dnc.registry.numberfile import parse_number_file
+from dnc.registry.sources import members, open_member
+from dnc.registry.store import RegistryDir
+from dnc.registry.summary import ImportSummary
+from dnc.registry.versions import VersionMeta, read_meta, sorted_member
+
+Progress = Callable[[int], None]
+DEFAULT_MAX_REJECT_FRACTION = 0.01
+COMPACT_FRACTION = 0.05
+COMPACT_MINIMUM = 1_000_000
+
+
+def _no_progress(_: int) -> None:
+    return None
+
+
+def total_bytes(paths: list[Path]) -> int:
+    return sum(member.size for member in members(paths))
+
+
+def _refuse_if_garbage(report: ParseReport, max_reject_fraction: float, what: str) -> None:
+    records = report.lines - report.blank
+    if report.malformed and report.malformed > max_reject_fraction * max(records, 1):
+        first = report.examples[0] if report.examples else ("?", 0, "")
+        raise ImportRefused(
+            f"{report.malformed} of {records} records malformed (more than "
+            f"{max_reject_fraction:.1%}): {what} refused, stored registry unchanged; "
+            f"first bad line: {first[2]!r}", path=first[0], line=first[1])
+
+
+def _report_lines(summary: ImportSummary, report: ParseReport) -> None:
+    summary.rejected = report.malformed
+    summary.rejected_lines = [{"file": f, "line": n, "text": t} for f, n, t in report.examples]
+
+
+def read_full_list(paths: list[Path], progress: Progress = _no_progress
+                   ) -> tuple[np.ndarray, ParseReport]:
+    """Sorted keys with repeats (the caller counts duplicates) and the parse report."""
+    report = ParseReport()
+    parts: list[np.ndarray] = []
+    for member in members(paths):
+        line = 1
+        with open_member(member) as stream:
+            for block, consumed in iter_blocks(stream):
+                if block:
+                    parts.append(parse_block(block, member.label, line, report))
+                    line += block.count(b"\n")
+                progress(consumed)
+    keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+    # The FTC files come sorted by area code and number: a stable (Timsort) sort of
+    # sorted runs is near linear.
+    if len(keys) > 1 and not (keys[1:] >= keys[:-1]).all():
+        keys.sort(kind="stable")
+    return keys, report
+
+
+def unique_sorted(keys: np.ndarray) -> np.ndarray:
+    if len(keys) < 2:
+        return keys
+    keep = np.empty(len(keys), dtype=bool)
+    keep[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=keep[1:])
+    return keys if keep.all() else keys[keep]
+
+
+def import_full_list(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
+                     now: datetime, max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
+                     progress: Progress = _no_progress) -> ImportSummary:
+    """Replace the registry by the FTC full list in ``paths`` (flat text, maybe zipped)."""
+    target = RegistryDir(registries_root, registry)
+    summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    keys, report = read_full_list(paths, progress)
+    _report_lines(summary, report)
+    _refuse_if_garbage(report, max_reject_fraction, "full list")
+    if not len(keys):
+        raise ImportRefused("no telephone number in the full list: refused, stored registry "
+                            "unchanged", path=str(paths[0]) if paths else None)
+    unique = unique_sorted(keys)
+    summary.read = report.lines - report.blank
+    summary.duplicates = len(keys) - len(unique)
+    del keys
+    with target.writer_lock():
+        meta = target.publish_base(unique, as_of, now, summary.files)
+    summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
+    return summary
+
+
+def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
+                   now: datetime, region: str = "US", column: str | None = None,
+                   max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
+                   progress: Progress = _no_progress) -> ImportSummary:
+    """Replace a registry by the numbers of CSV/TSV/text files (any common notation)."""
+    target = RegistryDir(registries_root, registry)
+    summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    report = ParseReport()
+    parts = []
+    for member in members(paths):
+        with open_member(member) as stream:
+            parts.append(parse_number_file(stream, member.label, region, column, report))
+        progress(member.size)
+    keys = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+    _report_lines(summary, report)
+    _refuse_if_garbage(report, max_reject_fraction, "numbers file")
+    unique = unique_sorted(keys)
+    summary.read = report.lines - report.blank
+    summary.duplicates = len(keys) - len(unique)
+    with target.writer_lock():
+        meta = target.publish_base(unique, as_of, now, summary.files)
+    summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
+    return summary
+
+
+def import_change_list(registries_root: Path, registry: str, paths: list[Path],
+                       as_of: datetime | None, now: datetime,
+                       max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
+                       progress: Progress = _no_progress,
+                       compact_minimum: int = COMPACT_MINIMUM) -> ImportSummary:
+    """Apply FTC change lists (additions and deletions) on top of the current version."""
+    target = RegistryDir(registries_root, registry)
+    summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    report = ParseReport()
+    changes: dict[int, bool] = {}
+    latest = None
+    for member in members(paths):
+        with open_member(member) as stream:
+            latest = parse_change_list(stream, member.label, changes, report, latest)
+        progress(member.size)
+    _report_lines(summary, report)
+    _refuse_if_garbage(report, max_reject_fraction, "change list")
+    summary.read = report.lines - report.blank
+    as_of = as_of or latest
+    if as_of is None:
+        raise ImportRefused("the change list carries no date: give --as-of",
+                            path=str(paths[0]) if paths else None)
+    with target.writer_lock():
+        current = target.open_current()
+        if current is None:
+            raise ImportRefused(f"registry {target.name} has no full list yet: import the full "
+                                "list before its change lists")
+        keys_changed = np.fromiter(changes.keys(), dtype=np.int64, count=len(changes))
+        is_add = np.fromiter(changes.values(), dtype=bool, count=len(changes))
+        wanted_add = np.sort(keys_changed[is_add])
+        wanted_del = np.sort(keys_changed[~is_add])
+        listed_add = current.contains_many(wanted_add)
+        listed_del = current.contains_many(wanted_del)
+        summary.added = int((~listed_add).sum())
+        summary.duplicates = int(listed_add.sum())
+        summary.deletions_applied = int(listed_del.sum())
+        base_keys_add = current.base.contains_many(wanted_add)
+        base_keys_del = current.base.contains_many(wanted_del)
+        added = np.union1d(current.added[~sorted_member(wanted_del, current.added)],
+                           wanted_add[~base_keys_add])
+        deleted = np.union1d(current.deleted[~sorted_member(wanted_add, current.deleted)],
+                             wanted_del[base_keys_del])
+        base_meta = (current.meta if not current.meta.base
+                     else _base_meta(target, current.meta.base))
+        overlay = len(added) + len(deleted)
+        if overlay > max(compact_minimum, COMPACT_FRACTION * base_meta.count):
+            keys = current.all_keys()
+            keys = keys[~sorted_member(wanted_del, keys)]
+            keys = np.union1d(keys, wanted_add)
+            meta = target.publish_base(keys, as_of, now, summary.files)
+            summary.compacted = True
+        else:
+            meta = target.publish_delta(current.meta.base or current.directory.name, base_meta,
+                                        added, deleted, as_of, now, summary.files)
+    summary.version, summary.count = meta.version, meta.count
+    return summary
+
+
+def _base_meta(target: RegistryDir, base: str) -> VersionMeta:
+    return VersionMeta(**read_meta(target.path / base))

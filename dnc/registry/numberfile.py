@@ -1,0 +1,99 @@
+"""State lists and generic CSV/TSV/text files of numbers in any common notation.
+
+Ten-digit NANP numbers in the usual notations (``(201) 234-5678``, ``201.234.5678``,
+``+1 201 234 5678``, ``1-201-234-5678``) take a fast path; anything else is parsed with
+``phonenumbers`` in the default region. Registries hold NANP numbers only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import BinaryIO
+
+import numpy as np
+
+from dnc.registry.flatfile import ParseReport
+from dnc.registry.keys import key_of_digits, key_of_e164
+
+_PHONE_HEADERS = ("phone", "phone_number", "number", "telephone", "tel", "mobile", "cell",
+                  "phonenumber", "phone number", "e164", "msisdn", "tn")
+_PUNCTUATION = set(" ()-.+/")
+
+
+def normalise(text: str, region: str) -> int | None:
+    """Key of a number written in any common notation, or None when it is not valid NANP."""
+    stripped = text.strip()
+    if stripped and all(ch.isdigit() or ch in _PUNCTUATION for ch in stripped):
+        digits = "".join(ch for ch in stripped if ch.isdigit())
+        international = stripped.startswith("+")
+        if len(digits) == 11 and digits[0] == "1":
+            return key_of_digits(digits[1:])
+        if len(digits) == 10 and not international:
+            return key_of_digits(digits)
+    if not stripped:
+        return None
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(stripped, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return key_of_e164(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def guess_column(header: list[str], rows: list[list[str]], region: str) -> int:
+    """The phone column: by header name, else the column where most sample values parse."""
+    lowered = [name.strip().lower() for name in header]
+    for name in _PHONE_HEADERS:
+        if name in lowered:
+            return lowered.index(name)
+    width = max((len(row) for row in rows), default=1)
+    scores = [sum(1 for row in rows if len(row) > i and normalise(row[i], region) is not None)
+              for i in range(width)]
+    return max(range(width), key=lambda i: scores[i]) if scores else 0
+
+
+def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | None,
+                      report: ParseReport) -> np.ndarray:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    sample = text.read(64 * 1024)
+    rest = text.read()
+    content = sample + rest
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(io.StringIO(content), dialect))
+    has_header = bool(rows) and all(normalise(cell, region) is None for cell in rows[0])
+    header = rows[0] if has_header else []
+    body_start = 1 if has_header else 0
+    if column is not None:
+        lowered = [name.strip().lower() for name in header]
+        if column.lower() in lowered:
+            index = lowered.index(column.lower())
+        elif column.isdigit():
+            index = int(column) - 1
+        else:
+            raise_missing(column, source, header)
+    else:
+        index = guess_column(header, rows[body_start:body_start + 200], region)
+    keys = []
+    for number, row in enumerate(rows[body_start:], start=body_start + 1):
+        report.lines += 1
+        if not any(cell.strip() for cell in row):
+            report.blank += 1
+            continue
+        key = normalise(row[index], region) if len(row) > index else None
+        if key is None:
+            report.note(source, number, ",".join(row)[:60])
+            continue
+        keys.append(key)
+    return np.array(keys, dtype=np.int64)
+
+
+def raise_missing(column: str, source: str, header: list[str]) -> None:
+    from dnc.registry.errors import ImportFormatError
+    raise ImportFormatError(f"no column {column!r} (columns: {', '.join(header) or 'none'})",
+                            path=source, line=1, field=column)

@@ -1,0 +1,173 @@
+"""Atomic, versioned storage of one registry under ``<data>/dnc/registries/<name>/``.
+
+A new version is written into a temporary directory, every file fsynced, the directory
+renamed to ``vNNNNNN`` and only then ``CURRENT`` replaced (``os.replace`` of an fsynced
+file): a reader sees the old version or the new one, never a part. A refused or failed
+import never reaches the rename, so the current version stays as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from dnc.interfaces import RegistryKind
+from dnc.registry.errors import RegistryError
+from dnc.registry.versions import LoadedVersion, VersionMeta, base_arrays, choose_shift
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.-]+)?$", re.IGNORECASE)
+KEEP_VERSIONS = 3
+
+
+def registry_kind(name: str) -> RegistryKind:
+    if name == "national":
+        return RegistryKind.NATIONAL
+    if name.startswith("state:"):
+        return RegistryKind.STATE
+    return RegistryKind.OTHER
+
+
+def check_name(name: str) -> str:
+    if not _NAME.match(name) or name == "internal":
+        raise RegistryError(f"invalid registry name {name!r}: use national, state:XX or a "
+                            "name of letters, digits, '-', '_' ('internal' is the company list)")
+    if name.startswith("state:"):
+        return "state:" + name[6:].upper()
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, array)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+class RegistryDir:
+    """The versions of one registry on disk."""
+
+    def __init__(self, registries_root: Path, name: str) -> None:
+        self.name = check_name(name)
+        self.path = registries_root / self.name.replace(":", "@")
+        self.kind = registry_kind(self.name)
+
+    @staticmethod
+    def discover(registries_root: Path) -> list[RegistryDir]:
+        if not registries_root.is_dir():
+            return []
+        found = []
+        for child in sorted(registries_root.iterdir()):
+            if (child / "CURRENT").is_file():
+                found.append(RegistryDir(registries_root, child.name.replace("@", ":")))
+        return found
+
+    def current_name(self) -> str | None:
+        try:
+            return (self.path / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def open_current(self) -> LoadedVersion | None:
+        name = self.current_name()
+        return LoadedVersion(self.path, name) if name else None
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """One importer at a time per registry (readers never wait)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _next_sequence(self) -> int:
+        numbers = [int(p.name[1:]) for p in self.path.glob("v[0-9]*") if p.name[1:].isdigit()]
+        return max(numbers, default=0) + 1
+
+    def _meta(self, sequence: int, as_of: datetime, count: int, base: str, shift: int,
+              steps: int, created_at: datetime, sources: list[str], added: int = 0,
+              deleted: int = 0) -> VersionMeta:
+        version = f"{self.name}@{as_of.date().isoformat()}#{sequence}"
+        return VersionMeta(self.name, self.kind.value, version, sequence, as_of.isoformat(),
+                           count, base, shift, steps, added, deleted, created_at.isoformat(),
+                           tuple(sources))
+
+    def publish_base(self, keys: np.ndarray, as_of: datetime, created_at: datetime,
+                     sources: list[str]) -> VersionMeta:
+        """Publish sorted unique ``keys`` as a new full version (caller holds the lock)."""
+        shift = choose_shift(len(keys))
+        offsets, low, steps = base_arrays(keys, shift)
+        sequence = self._next_sequence()
+        meta = self._meta(sequence, as_of, len(keys), "", shift, steps, created_at, sources)
+        self._publish(sequence, meta, {"offsets.npy": offsets, "low.npy": low})
+        return meta
+
+    def publish_delta(self, base: str, base_meta: VersionMeta, added: np.ndarray,
+                      deleted: np.ndarray, as_of: datetime, created_at: datetime,
+                      sources: list[str]) -> VersionMeta:
+        """Publish base + sorted overlay (added ∩ base = ∅, deleted ⊆ base)."""
+        sequence = self._next_sequence()
+        count = base_meta.count + len(added) - len(deleted)
+        meta = self._meta(sequence, as_of, count, base, base_meta.shift,
+                          base_meta.search_steps, created_at, sources, len(added), len(deleted))
+        self._publish(sequence, meta, {"added.npy": added, "deleted.npy": deleted})
+        return meta
+
+    def _publish(self, sequence: int, meta: VersionMeta, arrays: dict[str, np.ndarray]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.path))
+        try:
+            for filename, array in arrays.items():
+                _save(staging / filename, array)
+            with open(staging / "meta.json", "w") as handle:
+                json.dump(meta.to_json(), handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _fsync_dir(staging)
+            final = self.path / f"v{sequence:06d}"
+            os.rename(staging, final)
+            pointer = self.path / "CURRENT.tmp"
+            with open(pointer, "w") as handle:
+                handle.write(final.name + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(pointer, self.path / "CURRENT")
+            _fsync_dir(self.path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._collect_garbage()
+
+    def _collect_garbage(self) -> None:
+        """Keep the newest versions and the bases they need (open maps stay valid on POSIX)."""
+        versions = sorted(p for p in self.path.glob("v[0-9]*") if p.is_dir())
+        keep = {p.name for p in versions[-KEEP_VERSIONS:]}
+        for name in list(keep):
+            base = json.loads((self.path / name / "meta.json").read_text()).get("base")
+            if base:
+                keep.add(base)
+        for path in versions:
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+        for stale in self.path.glob(".tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
