@@ -23,7 +23,8 @@ def fate_source_for(scenario: Path | None) -> FateSource:
     if scenario is None:
         return default_fate_source()
     population = _population(scenario)
-    if not callable(getattr(population, "draw", None)):
+    if not callable(getattr(population, "draw", None)) and not callable(
+            getattr(population, "draw_many", None)):
         raise ScenarioError(f"{scenario}: the population model has no draw(rng) method")
     return population_fate_source(population)
 
