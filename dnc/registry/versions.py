@@ -19,6 +19,8 @@ from dnc.interfaces import RegistryKind, RegistryVersion
 from dnc.registry.keys import KEY_SPACE
 
 _SMALL_BYTES = 1 << 20
+_SLOT_BITS = 24          # keys < 2**33, so key << 24 | slot fits an int64
+_QUERY_CHUNK = 1 << _SLOT_BITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,10 @@ class BaseIndex:
         self.shift = meta.shift
         self.mask = (1 << meta.shift) - 1
         self.steps = meta.search_steps
-        self.offsets = _load(directory / "offsets.npy")
-        self.low = _load(directory / "low.npy")
+        # Plain ndarray views of the maps: numpy's take() is several times slower on a
+        # np.memmap subclass than on the same memory as an ndarray.
+        self.offsets = np.asarray(_load(directory / "offsets.npy"))
+        self.low = np.asarray(_load(directory / "low.npy"))
         self.mapped_bytes = int(self.offsets.nbytes + self.low.nbytes)
 
     def contains(self, key: int) -> bool:
@@ -95,31 +99,60 @@ class BaseIndex:
         return at < len(segment) and int(segment[at]) == want
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
-        """Vectorised: a fixed number of binary-search steps over all keys at once."""
+        """Vectorised membership of many keys (-1 or out of range: not listed).
+
+        Queries are sorted first (key and original position packed into one int64, so no
+        argsort is needed): the binary-search probes then walk the mapped arrays in order,
+        which is what keeps a 500 MB array fast.
+        """
         keys = np.asarray(keys, dtype=np.int64)
         found = np.zeros(len(keys), dtype=bool)
-        ok = (keys >= 0) & (keys < KEY_SPACE)
-        if not len(self.low) or not ok.any():
+        if not len(self.low):
             return found
-        sel = np.flatnonzero(ok) if not ok.all() else None
-        want_keys = keys if sel is None else keys[sel]
-        buckets = want_keys >> self.shift
-        lo = self.offsets[buckets].astype(np.int64)
-        end = self.offsets[buckets + 1].astype(np.int64)
-        hi = end.copy()
-        want = (want_keys & self.mask).astype(np.uint16)
-        last = len(self.low) - 1
-        for _ in range(self.steps):
-            mid = (lo + hi) >> 1
-            below = self.low[np.minimum(mid, last)] < want
-            open_ = lo < hi
-            lo = np.where(open_ & below, mid + 1, lo)
-            hi = np.where(open_ & ~below, mid, hi)
-        hit = (lo < end) & (self.low[np.minimum(lo, last)] == want)
-        if sel is None:
-            return hit
-        found[sel] = hit
+        for start in range(0, len(keys), _QUERY_CHUNK):
+            part = keys[start:start + _QUERY_CHUNK]
+            in_range = (part >= 0) & (part < KEY_SPACE)
+            if in_range.all():
+                packed = part << _SLOT_BITS
+                packed |= np.arange(len(part), dtype=np.int64)
+            else:
+                slots = np.flatnonzero(in_range)
+                packed = (part[slots] << _SLOT_BITS) | slots
+            packed.sort()
+            sorted_keys = packed >> _SLOT_BITS
+            packed &= (1 << _SLOT_BITS) - 1
+            found[start + packed] = self._search_sorted(sorted_keys)
         return found
+
+    def _search_sorted(self, keys: np.ndarray) -> np.ndarray:
+        """Binary lifting: a fixed number of probe rounds covers the largest bucket.
+
+        A probe past the bucket is clamped to its last element: if that element is smaller
+        the key is absent whichever way the position overshoots, so no bound test is needed.
+        """
+        buckets = keys >> self.shift
+        position = self.offsets[buckets].astype(np.int64)
+        end = self.offsets[buckets + 1].astype(np.int64)
+        last_in_bucket = end - 1
+        want = (keys & self.mask).astype(np.uint16)
+        probe = np.empty_like(position)
+        values = np.empty(len(keys), dtype=np.uint16)
+        smaller = np.empty(len(keys), dtype=bool)
+        jump = np.empty_like(position)
+        step = 1 << max(self.steps - 1, 0)
+        while step:
+            np.add(position, step - 1, out=probe)
+            np.minimum(probe, last_in_bucket, out=probe)
+            np.take(self.low, probe, out=values, mode="clip")
+            np.less(values, want, out=smaller)
+            np.multiply(smaller, step, out=jump)
+            position += jump
+            step >>= 1
+        hit = position < end
+        np.minimum(position, len(self.low) - 1, out=position)
+        np.take(self.low, position, out=values)
+        hit &= values == want
+        return hit
 
 
 def sorted_member(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
