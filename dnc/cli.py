@@ -1,10 +1,255 @@
 """Command-line commands of ``dnc`` (mounted on the root ``dialer`` app by ``cli.py``)."""
 
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from dnc.rules import cli as rules_cli
+
+dnc_app = typer.Typer(help="Do-not-call registries: import, check, scrub, internal list.",
+                      no_args_is_help=True)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Data directory (default $DIALER_HOME, $XDG_DATA_HOME/dialer, "
+    "~/.local/share/dialer); registries live in <data>/dnc.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
     rules_cli.register(app)
+    app.add_typer(dnc_app, name="dnc")
+
+
+def _dnc_dir(data_dir: Path | None) -> Path:
+    if data_dir is None:
+        if os.environ.get("DIALER_HOME"):
+            data_dir = Path(os.environ["DIALER_HOME"])
+        elif os.environ.get("XDG_DATA_HOME"):
+            data_dir = Path(os.environ["XDG_DATA_HOME"]) / "dialer"
+        else:
+            data_dir = Path.home() / ".local" / "share" / "dialer"
+    return data_dir / "dnc"
+
+
+def _parse_when(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise typer.BadParameter(f"{text!r} is not an ISO date (e.g. 2026-11-01)") from error
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _err_console():
+    from rich.console import Console
+    return Console(stderr=True)
+
+
+@dnc_app.command("import")
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Files (plain or .zip).")],
+    registry: Annotated[str, typer.Option(help="national, state:XX or a name.")] = "national",
+    change_list: Annotated[bool, typer.Option(help="FTC change list (adds/deletes).")] = False,
+    as_of: Annotated[str | None, typer.Option(help="Date the data is current as of.")] = None,
+    region: Annotated[str, typer.Option(help="Default region for numbers files.")] = "US",
+    column: Annotated[str | None, typer.Option(help="Phone column (name or 1-based).")] = None,
+    file_format: Annotated[str, typer.Option(
+        "--format", help="auto (national: FTC flat file, else numbers), ftc, numbers.")] = "auto",
+    max_reject_fraction: Annotated[float, typer.Option(
+        help="Refuse the whole input above this share of malformed records.")] = 0.01,
+    data_dir: DataDir = None,
+    as_json: Json = False,
+) -> None:
+    """Import a registry: FTC full list or change list, a state list or any CSV/TSV."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from dnc.registry import importer
+    from dnc.registry.store import check_name
+
+    registry = check_name(registry)
+    now = datetime.now(UTC)
+    when = _parse_when(as_of)
+    root = _dnc_dir(data_dir) / "registries"
+    use_ftc = file_format == "ftc" or (file_format == "auto" and registry == "national")
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=_err_console(), transient=True) as progress:
+        task = progress.add_task(f"import {registry}", total=importer.total_bytes(files))
+
+        def advance(done: int) -> None:
+            progress.advance(task, done)
+
+        if change_list:
+            summary = importer.import_change_list(root, registry, files, when, now,
+                                                  max_reject_fraction, advance)
+        elif use_ftc:
+            summary = importer.import_full_list(root, registry, files, when or now, now,
+                                                max_reject_fraction, advance)
+        else:
+            summary = importer.import_numbers(root, registry, files, when or now, now, region,
+                                              column, max_reject_fraction, advance)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json()))
+        return
+    from rich.console import Console
+    console = Console()
+    console.print(f"[bold]{summary.version}[/]: {summary.count:,} numbers listed")
+    console.print(f"read {summary.read:,}  added {summary.added:,}  duplicates "
+                  f"{summary.duplicates:,}  rejected {summary.rejected:,}"
+                  + (f"  deletions applied {summary.deletions_applied:,}" if change_list else "")
+                  + ("  (compacted)" if summary.compacted else ""))
+    for bad in summary.rejected_lines:
+        console.print(f"  [red]rejected[/] {bad['file']}:{bad['line']}: {bad['text']!r}")
+
+
+@dnc_app.command("check")
+def check_command(numbers: Annotated[list[str], typer.Argument(help="E.164 or any notation.")],
+                  region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Which registries (and versions) list each number."""
+    from dnc.registry import DncStore
+    from dnc.registry.keys import e164_of_key
+    from dnc.registry.numberfile import normalise
+
+    store = DncStore(_dnc_dir(data_dir))
+    results = []
+    for text in numbers:
+        key = normalise(text, region)
+        number = e164_of_key(key) if key is not None else text
+        hits = store.hits(number) if (key is not None or text.startswith("+")) else []
+        results.append({"input": text, "number": number, "valid": key is not None,
+                        "listed": bool(hits),
+                        "hits": [{"registry": h.version.registry, "version": h.version.version,
+                                  "as_of": h.version.as_of.isoformat(), "detail": h.detail}
+                                 for h in hits]})
+    if as_json:
+        typer.echo(json.dumps({"results": results}))
+        return
+    from rich.console import Console
+    console = Console()
+    for result in results:
+        if not result["hits"]:
+            state = "not listed" if result["valid"] else "[yellow]not a NANP number[/]"
+            console.print(f"{result['number']}: {state}")
+        for hit in result["hits"]:
+            console.print(f"{result['number']}: [red]listed[/] in {hit['version']}"
+                          + (f" — {hit['detail']}" if hit["detail"] else ""))
+
+
+@dnc_app.command("scrub")
+def scrub_command(
+    source: Annotated[Path, typer.Argument(help="Lead CSV.")],
+    out: Annotated[Path, typer.Option(help="Rows no registry lists.")],
+    rejects: Annotated[Path, typer.Option(help="Rejected rows + dnc_reason column.")],
+    column: Annotated[str | None, typer.Option(help="Phone column (default guessed).")] = None,
+    region: str = "US", data_dir: DataDir = None, as_json: Json = False,
+) -> None:
+    """Split a CSV into callable rows and rejected rows (with the registry version or why)."""
+    from dnc.registry import DncStore
+    from dnc.registry.scrub import scrub
+
+    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region)
+    if as_json:
+        typer.echo(json.dumps(summary.to_json()))
+        return
+    typer.echo(f"read {summary.read:,} (column {summary.column}): kept {summary.kept:,}, "
+               f"listed {summary.rejected_listed:,}, invalid {summary.rejected_invalid:,}")
+
+
+def _internal(data_dir: Path | None):
+    from dnc.internal import InternalDnc
+    return InternalDnc(_dnc_dir(data_dir) / "internal.db")
+
+
+def _e164(text: str, region: str) -> str:
+    from dnc.registry.keys import e164_of_key
+    from dnc.registry.numberfile import normalise
+    key = normalise(text, region)
+    if key is not None:
+        return e164_of_key(key)
+    if text.startswith("+") and text[1:].isdigit():
+        return text
+    raise typer.BadParameter(f"{text!r} is not a phone number")
+
+
+@dnc_app.command("add")
+def add_command(number: str, reason: Annotated[str, typer.Option()],
+                by: Annotated[str, typer.Option(help="Who records it.")],
+                source: Annotated[str | None, typer.Option(help="e.g. call id.")] = None,
+                region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Add a number to the internal (company) DNC list, effective at once."""
+    entry = _internal(data_dir).add(_e164(number, region), datetime.now(UTC), reason, by, source)
+    if as_json:
+        typer.echo(json.dumps({"id": entry.id, "number": entry.number, "action": entry.action,
+                               "at": entry.at.isoformat()}))
+        return
+    typer.echo(f"{entry.number} added to the internal DNC list (#{entry.id})")
+
+
+@dnc_app.command("remove")
+def remove_command(number: str, reason: Annotated[str, typer.Option()],
+                   by: Annotated[str, typer.Option(help="Who removes it.")],
+                   region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Remove a number from the internal DNC list (the history keeps both events)."""
+    entry = _internal(data_dir).remove(_e164(number, region), datetime.now(UTC), reason, by)
+    if as_json:
+        typer.echo(json.dumps({"id": entry.id, "number": entry.number, "action": entry.action,
+                               "at": entry.at.isoformat()}))
+        return
+    typer.echo(f"{entry.number} removed from the internal DNC list (#{entry.id})")
+
+
+def _version_rows(data_dir: Path | None) -> list[dict]:
+    from dnc.registry import DncStore
+    store = DncStore(_dnc_dir(data_dir))
+    rows = []
+    for loaded in store.loaded():
+        meta = loaded.meta
+        rows.append({"registry": meta.registry, "version": meta.version, "as_of": meta.as_of,
+                     "count": meta.count, "kind": meta.kind, "base": meta.base or None,
+                     "added": meta.added, "deleted": meta.deleted,
+                     "bytes_mapped": loaded.mapped_bytes, "created_at": meta.created_at})
+    internal = store.internal.version()
+    rows.append({"registry": "internal", "version": internal.version,
+                 "as_of": internal.as_of.isoformat(), "count": internal.count,
+                 "kind": "internal", "base": None, "added": 0, "deleted": 0,
+                 "bytes_mapped": 0, "created_at": None})
+    return rows
+
+
+@dnc_app.command("versions")
+def versions_command(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """The current version of each registry (what a dial decision records)."""
+    rows = _version_rows(data_dir)
+    if as_json:
+        typer.echo(json.dumps({"versions": rows}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("registry", "version", "as of", "numbers")
+    for row in rows:
+        table.add_row(row["registry"], row["version"], row["as_of"], f"{row['count']:,}")
+    Console().print(table)
+
+
+@dnc_app.command("stats")
+def stats_command(data_dir: DataDir = None, as_json: Json = False) -> None:
+    """Numbers, change-list overlay and storage per registry."""
+    rows = _version_rows(data_dir)
+    if as_json:
+        typer.echo(json.dumps({"registries": rows}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("registry", "numbers", "overlay +/-", "mapped bytes", "bytes/number")
+    for row in rows:
+        per = row["bytes_mapped"] / row["count"] if row["count"] else 0
+        table.add_row(row["registry"], f"{row['count']:,}", f"{row['added']}/{row['deleted']}",
+                      f"{row['bytes_mapped']:,}", f"{per:.3f}")
+    Console().print(table)

@@ -1,0 +1,95 @@
+"""Scrub a lead file: rows whose number any registry lists go to the rejects file with why."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dnc.registry.errors import ImportFormatError
+from dnc.registry.keys import e164_of_key
+from dnc.registry.lookup import DncStore
+from dnc.registry.numberfile import guess_column, normalise
+
+REASON_COLUMN = "dnc_reason"
+BATCH_ROWS = 200_000
+
+
+@dataclass
+class ScrubSummary:
+    read: int = 0
+    kept: int = 0
+    rejected_listed: int = 0
+    rejected_invalid: int = 0
+    column: str = ""
+    versions: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
+          column: str | None = None, region: str = "US") -> ScrubSummary:
+    summary = ScrubSummary(versions=tuple(v.version for v in store.versions()))
+    labels = {v.registry: v.version for v in store.versions()}
+    with open(source, newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(64 * 1024)
+        handle.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(handle, dialect)
+        header = next(reader, None)
+        if header is None:
+            raise ImportFormatError("empty file", path=str(source))
+        lowered = [name.strip().lower() for name in header]
+        if column is None:
+            index = guess_column(header, [], region)   # by header name, else the first
+        elif column.lower() in lowered:
+            index = lowered.index(column.lower())
+        else:
+            raise ImportFormatError(f"no column {column!r} (columns: {', '.join(header)})",
+                                    path=str(source), line=1, field=column)
+        summary.column = header[index]
+        with open(kept_path, "w", newline="") as kept_file, \
+                open(rejects_path, "w", newline="") as rejects_file:
+            kept = csv.writer(kept_file, dialect)
+            rejects = csv.writer(rejects_file, dialect)
+            kept.writerow(header)
+            rejects.writerow([*header, REASON_COLUMN])
+            batch: list[list[str]] = []
+            for row in reader:
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    _scrub_batch(store, batch, index, region, labels, kept, rejects, summary)
+                    batch = []
+            _scrub_batch(store, batch, index, region, labels, kept, rejects, summary)
+    return summary
+
+
+def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str,
+                 labels: dict[str, str], kept, rejects, summary: ScrubSummary) -> None:
+    if not rows:
+        return
+    keys = [normalise(row[index], region) if len(row) > index else None for row in rows]
+    numbers = [e164_of_key(k) if k is not None else "" for k in keys]
+    valid = [i for i, k in enumerate(keys) if k is not None]
+    listed = store.listed_many([numbers[i] for i in valid])
+    reasons: dict[int, list[str]] = {}
+    for registry, mask in listed.items():
+        for position in np.flatnonzero(mask):
+            reasons.setdefault(valid[position], []).append(labels.get(registry, registry))
+    for i, row in enumerate(rows):
+        summary.read += 1
+        if keys[i] is None:
+            summary.rejected_invalid += 1
+            rejects.writerow([*row, "invalid number"])
+        elif i in reasons:
+            summary.rejected_listed += 1
+            rejects.writerow([*row, "; ".join(reasons[i])])
+        else:
+            summary.kept += 1
+            kept.writerow(row)
