@@ -31,6 +31,8 @@ class CampaignSettings:
     window_days: float = 30.0
     message_time: float = 10.0
     """Seconds the safe-harbour message plays before the switch hangs up."""
+    outbound: bool = True
+    """False for an inbound-only scenario (no lead is dialed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +142,13 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if not 0 <= campaign.abandon_limit < 1:
         raise ScenarioError(f"{where}: [campaign].abandon_limit: a fraction in [0, 1)")
     agents = _table(tables, "agents", where)
+    # In the documented layout ``machine_handle_time`` follows [agents], so TOML puts it
+    # inside that table; it is accepted there and at the top level.
+    handle = agents.pop("machine_handle_time", tables.get("machine_handle_time", 5.0))
     extra = set(agents) - {"talk", "wrap"}
     if extra:
         raise ScenarioError(f"{where}: [agents].{sorted(extra)[0]}: unknown key; known: "
-                            "talk, wrap")
+                            "talk, wrap, machine_handle_time")
     base = path.parent
     talk = parse_distribution(agents.get("talk", {"dist": "exponential", "mean": 180.0}),
                               f"{where}: [agents].talk", base)
@@ -159,7 +164,6 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if inbound_patience is not None:
         inbound = dataclasses.replace(inbound, patience=parse_distribution(
             inbound_patience, f"{where}: [inbound].patience", base))
-    handle = tables.get("machine_handle_time", 5.0)
     if isinstance(handle, bool) or not isinstance(handle, int | float) or handle < 0:
         raise ScenarioError(f"{where}: machine_handle_time: expected seconds >= 0")
     return Scenario(path, campaign, population, amd, inbound, wrap, float(handle))

@@ -1,0 +1,58 @@
+"""The simulator's tiny core: a virtual clock and an event heap (after SimPy's core).
+
+Entries are ``(time, sequence, action, payload)``; the sequence keeps ties in scheduling
+order, so a run is a pure function of its inputs. Cancellation is lazy: an action checks
+whether its payload still matters when it fires (cheaper than deleting from a heap).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from typing import Any
+
+Action = Callable[[float, Any], None]
+
+
+class Kernel:
+    """Virtual time and the pending future."""
+
+    __slots__ = ("_heap", "_sequence", "now")
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self._heap: list[tuple[float, int, Action, Any]] = []
+        self._sequence = 0
+
+    def schedule(self, at: float, action: Action, payload: Any = None) -> None:
+        """Run ``action(at, payload)`` at virtual time ``at`` (never in the past)."""
+        if at < self.now:
+            at = self.now
+        self._sequence += 1
+        heapq.heappush(self._heap, (at, self._sequence, action, payload))
+
+    def peek(self) -> float | None:
+        """When the next entry is due (None when nothing is pending)."""
+        return self._heap[0][0] if self._heap else None
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def run_until(self, end: float) -> None:
+        """Fire every entry due at or before ``end``, in time order; the clock ends at ``end``."""
+        heap = self._heap
+        while heap and heap[0][0] <= end:
+            at, _, action, payload = heapq.heappop(heap)
+            self.now = at
+            action(at, payload)
+        if end > self.now:
+            self.now = end
+
+    def step(self) -> bool:
+        """Fire the next entry; False when none is pending."""
+        if not self._heap:
+            return False
+        at, _, action, payload = heapq.heappop(self._heap)
+        self.now = at
+        action(at, payload)
+        return True
