@@ -1,10 +1,69 @@
 """Command-line commands of ``simulations`` (mounted on the root ``dialer`` app by ``cli.py``)."""
 
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from simulations.switch import cli as switch_cli
 
 
+def _jsonable(value: object) -> object:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    policy: Annotated[list[str], typer.Option(help="Pacing policy (repeat to compare).")] = [
+        "progressive"],
+    replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the common random numbers.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Simulate pacing policies on a scenario (same callees for every policy)."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from simulations.metrics import METRICS, replicate, summarise
+    from simulations.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    results: dict[str, object] = {}
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("simulating", total=len(policy))
+        for name in policy:
+            results[name] = summarise(replicate(loaded, name, replications, seed))
+            progress.advance(task)
+    if as_json:
+        print(json.dumps(_jsonable({"scenario": str(scenario), "seed": seed,
+                                    "replications": replications, "policies": results})))
+        return
+    table = Table(title=f"{scenario} — {replications} replications, seed {seed} (mean ± 95 % CI)")
+    table.add_column("metric")
+    for name in policy:
+        table.add_column(name, justify="right")
+    for key in METRICS:
+        cells = []
+        for name in policy:
+            m = results[name][key]  # type: ignore[index]
+            ci = "" if math.isnan(m["ci95"]) else f" ± {m['ci95']:.4g}"
+            cells.append(f"{m['mean']:.4g}{ci}")
+        table.add_row(key, *cells)
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
     switch_cli.register(app)
+    app.command("simulate")(simulate)

@@ -1,0 +1,72 @@
+"""Per-run metrics (JSON keys as analysts read them) and replication means with 95 % CIs."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from simulations.driver import Simulation, Tally
+from simulations.scenario import Scenario
+
+METRICS = ("dials", "live_answers", "abandoned", "abandon_rate", "max_window_abandon_rate",
+           "talk_fraction", "occupancy", "contacts_per_agent_hour", "mean_wait_between_calls")
+
+
+def run_metrics(scenario: Scenario, tally: Tally) -> dict[str, Any]:
+    c = scenario.campaign
+    logged_in = c.agents * c.shift_hours * 3600.0 * c.days
+    live, abandoned = sum(tally.live_by_day), sum(tally.abandoned_by_day)
+    window = max(1, int(c.window_days))
+    per_day = [a / n if n else 0.0 for n, a in zip(tally.live_by_day, tally.abandoned_by_day,
+                                                   strict=True)]
+    # Rolling measurement window (US: 30 days): the legal rate as it stands at each day's
+    # end; a single-day run is measured over the whole run.
+    worst = 0.0
+    for end in range(1, c.days + 1):
+        n = sum(tally.live_by_day[max(0, end - window):end])
+        a = sum(tally.abandoned_by_day[max(0, end - window):end])
+        worst = max(worst, a / n if n else 0.0)
+    busy = tally.talk + tally.wrap + tally.machine_handle
+    return {
+        "dials": tally.dials, "live_answers": live, "abandoned": abandoned,
+        "abandon_rate": abandoned / live if live else 0.0,
+        "max_window_abandon_rate": worst,
+        "talk_fraction": tally.talk / logged_in,
+        "occupancy": busy / logged_in,
+        "contacts_per_agent_hour": tally.connects / (logged_in / 3600.0),
+        "mean_wait_between_calls": (logged_in - busy) / tally.connects if tally.connects
+        else math.inf,
+        "abandon_rate_per_day": per_day,
+        "inbound_offered": tally.inbound_offered,
+        "inbound_waited": tally.inbound_waited,
+        "inbound_abandoned": tally.inbound_abandoned,
+    }
+
+
+def replicate(scenario: Scenario, policy: str, replications: int, seed: int,
+              params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Replication ``r`` uses stream ``(seed, r)`` whatever the policy (common random numbers)."""
+    return [run_metrics(scenario, Simulation(scenario, policy, seed, r, params).run())
+            for r in range(replications)]
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean and 95 % t-interval half-width of each metric over replications."""
+    from scipy import stats
+
+    out: dict[str, Any] = {}
+    n = len(runs)
+    for key in (*METRICS, "inbound_offered", "inbound_waited", "inbound_abandoned"):
+        values = [float(run[key]) for run in runs]
+        mean = sum(values) / n
+        if n > 1 and all(math.isfinite(v) for v in values):
+            sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+            half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+        else:
+            half = math.nan
+        out[key] = {"mean": mean, "ci95": half}
+    days = len(runs[0]["abandon_rate_per_day"])
+    out["abandon_rate_per_day"] = [sum(r["abandon_rate_per_day"][d] for r in runs) / n
+                                   for d in range(days)]
+    out["replications"] = n
+    return out
