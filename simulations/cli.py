@@ -63,7 +63,63 @@ def simulate(
     Console().print(table)
 
 
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    vary: Annotated[list[str], typer.Option(help="KEY=V1,V2,... (repeatable).")],
+    policy: Annotated[list[str], typer.Option(help="Pacing policy (repeatable).")] = [
+        "progressive"],
+    replications: Annotated[int, typer.Option(min=1)] = 3,
+    seed: Annotated[int, typer.Option()] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 2,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write rows to CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Run a grid of scenario variations × policies in parallel processes."""
+    import csv
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from simulations.scenario import load_scenario
+    from simulations.sweep import grid, parse_vary, run_point
+
+    axes = parse_vary(vary)
+    base = load_scenario(scenario)
+    points = list(grid(axes))
+    for key, value in points[0].items():
+        base.varied(key, value)  # refuse unknown keys before starting processes
+    jobs = [(str(scenario), point, name, replications, seed)
+            for point in points for name in policy]
+    rows = []
+    with Progress(console=Console(stderr=True), transient=True) as progress, \
+            ProcessPoolExecutor(workers) as pool:
+        task = progress.add_task("sweeping", total=len(jobs))
+        for row in pool.map(run_point, jobs):
+            rows.append(row)
+            progress.advance(task)
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    if as_json:
+        print(json.dumps(_jsonable({"scenario": str(scenario), "rows": rows})))
+        return
+    table = Table(title=f"sweep of {scenario}")
+    columns = [name for name, _ in axes] + ["policy", "talk_fraction", "abandon_rate",
+                                             "max_window_abandon_rate", "occupancy"]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
+                        for c in columns))
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
     switch_cli.register(app)
     app.command("simulate")(simulate)
+    app.command("sweep")(sweep)
