@@ -8,6 +8,7 @@ when it cannot be reached.
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +17,10 @@ settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# No test may read or write the user's real data directory (registries, audit log, database).
+os.environ["DIALER_HOME"] = tempfile.mkdtemp(prefix="dialer-test-home-")
+os.environ.pop("DIALER_DB", None)
 
 DEFAULT_TEST_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
