@@ -133,6 +133,13 @@ class SimulatedDesk:
             timer.cancel()
 
 
+STARTUP_TIMEOUT = 60.0
+
+
+class DemoStartupError(RunnerError):
+    """The demo's runner never became ready."""
+
+
 async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] | None = None,
                    home: Path | None = None) -> dict[str, Any]:
     """Run the demo; returns the report (also the ``--json`` document)."""
@@ -167,6 +174,18 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
                 loop.add_signal_handler(signal.SIGINT, runner.stop)
             async with asyncio.TaskGroup() as group:
                 main = group.create_task(runner.run(options.duration))
+                ready = group.create_task(runner.ready.wait())
+                # A start-up that never completes (switch never answering, a stuck recovery
+                # query) must end with an error, not leave the README's main command hanging.
+                done, _ = await asyncio.wait([main, ready], timeout=STARTUP_TIMEOUT,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    main.cancel()
+                    ready.cancel()
+                    raise DemoStartupError(
+                        f"the demo campaign did not start within {STARTUP_TIMEOUT:.0f} s "
+                        "(switch simulator or recovery did not answer); run it again, and "
+                        "report it with the output of `dialer demo --json` if it repeats")
                 if on_frame is not None:
                     frames = group.create_task(_frames(runner, on_frame))
                     await asyncio.wait([main])
