@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dialer.runner.store import AgentSpec, RunnerStore
+from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
 log = logging.getLogger("dialer.runner")
@@ -93,7 +95,11 @@ class Runner:
         self.max_attempts, self.retry_delay = store.retry_policy(self.campaign)
         self.agent_specs = {a.agent_id: a for a in store.agents(self.campaign)}
         self.opt_outs = store.opt_out_numbers()
-        self.gate = CallingHoursGate(self.opt_outs.__contains__)
+        # The company's internal DNC (dnc.internal) is the list every process and every
+        # compliance check shares: opt-outs taken here land there, and numbers a compliance
+        # officer lists there are refused at the next dial.
+        self.internal_dnc = InternalDnc(settings.data / "dnc" / "internal.db")
+        self.gate = CallingHoursGate(self._opted_out)
         self.hopper = Hopper(hopper_low_water)
         self.db = DbWorker(store)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
@@ -167,6 +173,9 @@ class Runner:
             for spec in self.agent_specs.values():
                 self.post(AgentLoggedIn(now, spec.agent_id, spec.endpoint, spec.skills))
 
+    def _opted_out(self, number_e164: str) -> bool:
+        return number_e164 in self.opt_outs or self.internal_dnc.entry(number_e164) is not None
+
     async def _close(self) -> None:
         # One runner per campaign on the embedded store: every lead still claimed for this
         # campaign is this runner's (held in the hopper, or claimed by a refill cut short).
@@ -175,6 +184,7 @@ class Runner:
         self.db.write([("UPDATE leads SET status = 'ready' WHERE campaign = ? AND status = "
                         "'claimed'", (self.campaign,))])
         await self.db.close()
+        self.internal_dnc.close()
 
     async def _loop(self, duration: float | None) -> None:
         engine = self.engine
@@ -300,6 +310,10 @@ class Runner:
             elif isinstance(command, RecordOptOut):
                 # Honoured at once: the gate reads this set at the next dial.
                 self.opt_outs.add(command.number_e164)
+                self.internal_dnc.add(
+                    command.number_e164, datetime.fromtimestamp(command.at, tz=UTC),
+                    command.reason or "opt-out during call", f"campaign:{command.campaign}",
+                    source=f"call:{command.call_id}")
                 self.db.write([RunnerStore.opt_out_statement(
                     command.number_e164, command.at, command.campaign, command.call_id,
                     command.reason)])
