@@ -120,9 +120,10 @@ def to_engine_events(
         return [] if agent_id else [PlaybackFinished(when, unique_id)]
     if name == "CHANNEL_EXECUTE_COMPLETE":
         if (headers.get("Application") or "") in _AMD_APPLICATIONS:
-            kind = _amd_kind(headers)
-            if kind is not None:
-                return [CallClassified(when, unique_id, kind)]
+            # A detector that finished without a verdict still ends the wait: the engine
+            # must decide (as unknown) rather than hold the answered call forever.
+            kind = _amd_kind(headers) or AnswerKind.UNKNOWN
+            return [CallClassified(when, unique_id, kind)]
         return []
     if name == "BACKGROUND_JOB":
         return _background_job(headers, body, when, job_calls, legs)

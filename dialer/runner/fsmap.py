@@ -22,27 +22,14 @@ from collections.abc import Callable
 
 from dialer.commands import Command
 from dialer.esl.event import Event as EslEvent
-from dialer.events import (
-    AgentLegDown,
-    AgentLegUp,
-    AnswerKind,
-    CallAnswered,
-    CallBridged,
-    CallClassified,
-    CallHungUp,
-    CallRinging,
-    DtmfReceived,
-    Event,
-    PlaybackFinished,
-)
-from dialer.freeswitch import DialPlan, render
+from dialer.events import Event
+from dialer.freeswitch import DialPlan, render, to_engine_events
 from dialer.hangup import HangupCause
 
 SUBSCRIBED_EVENTS = (
     "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_BRIDGE",
     "CHANNEL_HANGUP_COMPLETE", "DTMF", "PLAYBACK_STOP", "CHANNEL_EXECUTE_COMPLETE",
 )
-_AMD = {"HUMAN": AnswerKind.HUMAN, "PERSON": AnswerKind.HUMAN, "MACHINE": AnswerKind.MACHINE}
 
 
 @functools.lru_cache(maxsize=16)
@@ -87,48 +74,29 @@ class EventTranslator:
         self.agent_legs[leg_id] = agent_id
 
     def translate(self, event: EslEvent) -> list[Event]:
-        uuid = event.get("Unique-ID") or ""
+        """This runner's share of one switch event: ownership is decided here, the meaning
+        of the event by the FreeSWITCH adapter (``dialer.freeswitch.to_engine_events``)."""
         name = event.name
-        now = self.clock()
-        at = _at(event, now) if self.trust_switch_time else now
-        agent_id = self.agent_legs.get(uuid)
-        if agent_id is not None:
-            if name == "CHANNEL_ANSWER":
-                return [AgentLegUp(at, agent_id)]
-            if name == "CHANNEL_HANGUP_COMPLETE":
-                del self.agent_legs[uuid]
-                return [AgentLegDown(at, agent_id, _cause(event))]
+        if name not in SUBSCRIBED_EVENTS:
             return []
-        if name == "CHANNEL_BRIDGE":
+        uuid = event.get("Unique-ID") or ""
+        if uuid in self.agent_legs:
+            if name not in ("CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):
+                return []
+        elif name == "CHANNEL_BRIDGE":
             a_leg = event.get("Bridge-A-Unique-ID") or uuid
             b_leg = event.get("Bridge-B-Unique-ID") or event.get("Other-Leg-Unique-ID") or ""
-            if self.is_call(a_leg) and b_leg in self.agent_legs:
-                return [CallBridged(at, a_leg, self.agent_legs[b_leg])]
-            if self.is_call(b_leg) and a_leg in self.agent_legs:
-                return [CallBridged(at, b_leg, self.agent_legs[a_leg])]
+            if not ((self.is_call(a_leg) and b_leg in self.agent_legs)
+                    or (self.is_call(b_leg) and a_leg in self.agent_legs)):
+                return []
+        elif not self.is_call(uuid):
             return []
-        if not self.is_call(uuid):
-            return []
-        if name in ("CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"):
-            return [CallRinging(at, uuid)]
-        if name == "CHANNEL_ANSWER":
-            return [CallAnswered(at, uuid)]
+        now = self.clock()
+        at = _at(event, now) if self.trust_switch_time else now
+        events = to_engine_events(event, at=at, agent_legs=self.agent_legs)
         if name == "CHANNEL_HANGUP_COMPLETE":
-            return [CallHungUp(at, uuid, _cause(event))]
-        if name == "DTMF":
-            digit = event.get("DTMF-Digit") or ""
-            return [DtmfReceived(at, uuid, digit)] if digit else []
-        if name == "PLAYBACK_STOP":
-            return [PlaybackFinished(at, uuid)]
-        if name == "CHANNEL_EXECUTE_COMPLETE" and event.get("Application") in ("amd", "mod_amd"):
-            result = (event.variable("amd_result") or "").upper()
-            return [CallClassified(at, uuid, _AMD.get(result, AnswerKind.UNKNOWN))]
-        return []
-
-
-def _cause(event: EslEvent) -> HangupCause:
-    name = event.get("Hangup-Cause") or event.variable("hangup_cause") or "NORMAL_CLEARING"
-    return HangupCause.from_name(name)
+            self.agent_legs.pop(uuid, None)
+        return events
 
 
 def job_failure_cause(output: str) -> HangupCause | None:
