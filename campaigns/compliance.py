@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlmodel import select
+
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
-from campaigns.models import AnswerKind, CallAttempt, Lead
+from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
 from dnc.interfaces import PastAttempt
 from dnc.rules.model import CampaignRules, ConsentKind, ConsentRecord, LeadFacts, Profile
@@ -97,10 +99,17 @@ class StoreAttemptHistory:
 
     def __init__(self, store: CampaignStore) -> None:
         self.store = store
+        self._names: dict[int, str] = {}
+
+    def _campaign_names(self, ids: set[int]) -> dict[int, str]:
+        if not ids <= self._names.keys():
+            with self.store.read_session() as session:
+                self._names = {c.id: c.name for c in session.exec(select(Campaign))}
+        return self._names
 
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
         rows: list[CallAttempt] = self.store.attempts_for_number(number_e164, since)
-        names = {c.id: c.name for c in self.store.campaigns()}
+        names = self._campaign_names({row.campaign_id for row in rows})
         return [
             PastAttempt(
                 at=row.dialed_at, number_e164=row.phone, campaign=names.get(row.campaign_id, ""),

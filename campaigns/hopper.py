@@ -17,6 +17,7 @@ These functions are methods of ``CampaignStore`` (bound there).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -227,3 +228,24 @@ def release_claims(self: CampaignStore, owner: str) -> int:
             claimed_by=None, claim_expires_at=None))
         session.commit()
         return int(result.rowcount or 0)
+
+
+def renew_claims(self: CampaignStore, owner: str, lead_ids: Sequence[int], *, until: datetime
+                 ) -> set[int]:
+    """Extend ``owner``'s claims on ``lead_ids`` to ``until``; returns the ids it still held.
+
+    A dialer process renews what it holds in memory well before the claims expire, so a
+    lead waiting in its hopper is never taken by another process; a lead missing from the
+    answer was lost (expired and claimed elsewhere) and must not be dialed.
+    """
+    held: set[int] = set()
+    ids = list(lead_ids)
+    with self.session() as session:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            session.execute(sa.update(Lead).where(
+                Lead.id.in_(chunk), Lead.claimed_by == owner).values(claim_expires_at=until))
+            held.update(session.exec(select(Lead.id).where(
+                Lead.id.in_(chunk), Lead.claimed_by == owner)))
+        session.commit()
+    return held

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from campaigns.errors import CampaignError
 from campaigns.models import (
@@ -64,39 +64,67 @@ def begin_attempt(self: CampaignStore, lead_id: int, *, at: datetime, phone: str
                   switch_node: str | None = None, process_owner: str | None = None,
                   compliance_decision: str | None = None) -> CallAttempt:
     """Journal a dial before its originate is sent; the lead goes ``in_call``."""
-    day = at.date().isoformat()
     with self.session() as session:
         lead = session.get(Lead, lead_id, with_for_update=self.is_postgres)
         if lead is None:
             raise CampaignError(f"no lead with id {lead_id}")
-        callback = session.exec(select(Callback).where(
-            Callback.lead_id == lead_id, Callback.status == CallbackStatus.PENDING,
-            Callback.due_at <= at)).first()
-        lead.attempts_today = (lead.attempts_today if lead.attempts_day == day else 0) + 1
-        lead.attempts_day = day
-        lead.attempts += 1
-        lead.last_attempt_at = at
-        lead.status = LeadStatus.IN_CALL
-        lead.claimed_by = None
-        lead.claim_expires_at = None
-        attempt = CallAttempt(
-            campaign_id=lead.campaign_id, lead_id=lead.id, phone=phone or lead.phone,
-            call_uuid=call_uuid, attempt_number=lead.attempts, dialed_at=at,
-            caller_id=caller_id, switch_node=switch_node, process_owner=process_owner,
-            compliance_decision=compliance_decision,
-            callback_id=callback.id if callback else None)
-        if callback is not None:
-            campaign = self._campaign(session, lead.campaign_id)
-            grace = timedelta(minutes=CampaignSettings.model_validate(
-                campaign.settings).callback_grace_minutes)
-            callback.status = (CallbackStatus.KEPT if at <= callback.due_at + grace
-                               else CallbackStatus.MISSED)
-            callback.done_at = at
-            session.add(callback)
-        session.add(lead)
-        session.add(attempt)
+        attempt = begin_in_session(self, session, lead, at=at, phone=phone,
+                                   call_uuid=call_uuid, caller_id=caller_id,
+                                   switch_node=switch_node, process_owner=process_owner,
+                                   compliance_decision=compliance_decision)
         session.commit()
         return attempt
+
+
+def begin_in_session(self: CampaignStore, session: Session, lead: Lead, *, at: datetime,
+                     phone: str | None = None, call_uuid: str | None = None,
+                     caller_id: str | None = None, switch_node: str | None = None,
+                     process_owner: str | None = None, compliance_decision: str | None = None,
+                     settings: SettingsCache | None = None) -> CallAttempt:
+    """``begin_attempt`` inside an open session (shared by the batch form)."""
+    day = at.date().isoformat()
+    # A pending callback always puts its lead in ``callback`` status (schedule_callback,
+    # set_disposition), so other leads need no look-up (it is one query per dial).
+    callback = session.exec(select(Callback).where(
+        Callback.lead_id == lead.id, Callback.status == CallbackStatus.PENDING,
+        Callback.due_at <= at)).first() if lead.status == LeadStatus.CALLBACK else None
+    lead.attempts_today = (lead.attempts_today if lead.attempts_day == day else 0) + 1
+    lead.attempts_day = day
+    lead.attempts += 1
+    lead.last_attempt_at = at
+    lead.status = LeadStatus.IN_CALL
+    lead.claimed_by = None
+    lead.claim_expires_at = None
+    attempt = CallAttempt(
+        campaign_id=lead.campaign_id, lead_id=lead.id, phone=phone or lead.phone,
+        call_uuid=call_uuid, attempt_number=lead.attempts, dialed_at=at,
+        caller_id=caller_id, switch_node=switch_node, process_owner=process_owner,
+        compliance_decision=compliance_decision,
+        callback_id=callback.id if callback else None)
+    if callback is not None:
+        grace = timedelta(minutes=campaign_settings(self, session, lead.campaign_id,
+                                                    settings).callback_grace_minutes)
+        callback.status = (CallbackStatus.KEPT if at <= callback.due_at + grace
+                           else CallbackStatus.MISSED)
+        callback.done_at = at
+        session.add(callback)
+    session.add(lead)
+    session.add(attempt)
+    return attempt
+
+
+SettingsCache = dict[int, CampaignSettings]
+"""Campaign id → validated settings, kept for the length of one batch."""
+
+
+def campaign_settings(self: CampaignStore, session: Session, campaign_id: int,
+                      cache: SettingsCache | None = None) -> CampaignSettings:
+    if cache is not None and campaign_id in cache:
+        return cache[campaign_id]
+    settings = CampaignSettings.model_validate(self._campaign(session, campaign_id).settings)
+    if cache is not None:
+        cache[campaign_id] = settings
+    return settings
 
 
 def update_attempt(self: CampaignStore, attempt_id: int, **fields: Any) -> CallAttempt:
@@ -128,29 +156,40 @@ def finish_attempt(self: CampaignStore, attempt_id: int, *, ended_at: datetime,
     ``outcome`` is an ``Outcome`` (``dialer.hangup.DialOutcome`` values are accepted).
     For ``answered`` the lead waits in ``in_call`` for ``set_disposition``.
     """
-    outcome = Outcome(str(outcome))
     with self.session() as session:
         attempt = session.get(CallAttempt, attempt_id)
         if attempt is None:
             raise CampaignError(f"no call attempt with id {attempt_id}")
-        attempt.ended_at = ended_at
-        attempt.outcome = outcome.value
-        attempt.hangup_cause = hangup_cause or attempt.hangup_cause
-        if answer_kind is not None:
-            attempt.answer_kind = AnswerKind(answer_kind).value
-        if abandoned is not None:
-            attempt.abandoned = abandoned
-        if outcome is Outcome.ABANDONED:
-            attempt.abandoned = True
-        session.add(attempt)
-        lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
-        if lead is not None and outcome is not Outcome.ANSWERED:
-            settings = CampaignSettings.model_validate(
-                self._campaign(session, lead.campaign_id).settings)
-            _reschedule(lead, outcome, settings, ended_at)
-            session.add(lead)
+        finish_in_session(self, session, attempt, ended_at=ended_at, outcome=outcome,
+                          hangup_cause=hangup_cause, abandoned=abandoned,
+                          answer_kind=answer_kind)
         session.commit()
         return attempt
+
+
+def finish_in_session(self: CampaignStore, session: Session, attempt: CallAttempt, *,
+                      ended_at: datetime, outcome: Outcome | str,
+                      hangup_cause: str | None = None, abandoned: bool | None = None,
+                      answer_kind: str | None = None, settings: SettingsCache | None = None
+                      ) -> Lead | None:
+    """``finish_attempt`` inside an open session; returns the lead it rescheduled."""
+    outcome = Outcome(str(outcome))
+    attempt.ended_at = ended_at
+    attempt.outcome = outcome.value
+    attempt.hangup_cause = hangup_cause or attempt.hangup_cause
+    if answer_kind is not None:
+        attempt.answer_kind = AnswerKind(answer_kind).value
+    if abandoned is not None:
+        attempt.abandoned = abandoned
+    if outcome is Outcome.ABANDONED:
+        attempt.abandoned = True
+    session.add(attempt)
+    lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
+    if lead is not None and outcome is not Outcome.ANSWERED:
+        _reschedule(lead, outcome, campaign_settings(self, session, lead.campaign_id,
+                                                     settings), ended_at)
+        session.add(lead)
+    return lead
 
 
 def _reschedule(lead: Lead, outcome: Outcome, settings: CampaignSettings, at: datetime) -> None:
@@ -179,37 +218,47 @@ def set_disposition(self: CampaignStore, attempt_id: int, code: str, *, at: date
         attempt = session.get(CallAttempt, attempt_id)
         if attempt is None:
             raise CampaignError(f"no call attempt with id {attempt_id}")
-        campaign = self._campaign(session, attempt.campaign_id)
-        settings = CampaignSettings.model_validate(campaign.settings)
-        disposition = session.get(Disposition, code)
-        if disposition is None or code not in settings.allowed_dispositions:
-            raise CampaignError(
-                f"disposition {code!r} is not allowed in campaign {campaign.name!r} "
-                f"(allowed: {', '.join(settings.allowed_dispositions)})")
-        attempt.disposition = code
-        attempt.wrapped_at = at
-        session.add(attempt)
-        lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
-        if lead is not None:
-            lead.last_outcome = attempt.outcome or lead.last_outcome
-            if disposition.dnc:
-                lead.status, lead.next_attempt_at = LeadStatus.SUPPRESSED, None
-                lead.block_reason = "disposition:DNC"
-            elif disposition.callback:
-                if callback_at is None:
-                    raise CampaignError(f"disposition {code!r} needs a callback time")
-                session.add(Callback(campaign_id=lead.campaign_id, lead_id=lead.id,
-                                     due_at=callback_at, agent_id=callback_agent_id,
-                                     note=note, created_at=at))
-                lead.status, lead.next_attempt_at = LeadStatus.CALLBACK, callback_at
-            elif disposition.final:
-                lead.status, lead.next_attempt_at = LeadStatus.DONE, None
-            else:
-                _reschedule(lead, _DISPOSITION_RETRY_OUTCOME.get(code, Outcome.NO_ANSWER),
-                            settings, at)
-            session.add(lead)
+        dispose_in_session(self, session, attempt, code, at=at, callback_at=callback_at,
+                           callback_agent_id=callback_agent_id, note=note)
         session.commit()
         return attempt
+
+
+def dispose_in_session(self: CampaignStore, session: Session, attempt: CallAttempt, code: str,
+                       *, at: datetime, callback_at: datetime | None = None,
+                       callback_agent_id: int | None = None, note: str | None = None,
+                       settings: SettingsCache | None = None) -> None:
+    """``set_disposition`` inside an open session."""
+    settings_now = campaign_settings(self, session, attempt.campaign_id, settings)
+    disposition = session.get(Disposition, code)
+    if disposition is None or code not in settings_now.allowed_dispositions:
+        name = self._campaign(session, attempt.campaign_id).name
+        raise CampaignError(
+            f"disposition {code!r} is not allowed in campaign {name!r} "
+            f"(allowed: {', '.join(settings_now.allowed_dispositions)})")
+    if disposition.callback and callback_at is None:
+        raise CampaignError(f"disposition {code!r} needs a callback time")
+    attempt.disposition = code
+    attempt.wrapped_at = at
+    session.add(attempt)
+    lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
+    if lead is None:
+        return
+    lead.last_outcome = attempt.outcome or lead.last_outcome
+    if disposition.dnc:
+        lead.status, lead.next_attempt_at = LeadStatus.SUPPRESSED, None
+        lead.block_reason = "disposition:DNC"
+    elif disposition.callback:
+        session.add(Callback(campaign_id=lead.campaign_id, lead_id=lead.id,
+                             due_at=callback_at, agent_id=callback_agent_id,
+                             note=note, created_at=at))
+        lead.status, lead.next_attempt_at = LeadStatus.CALLBACK, callback_at
+    elif disposition.final:
+        lead.status, lead.next_attempt_at = LeadStatus.DONE, None
+    else:
+        _reschedule(lead, _DISPOSITION_RETRY_OUTCOME.get(code, Outcome.NO_ANSWER),
+                    settings_now, at)
+    session.add(lead)
 
 
 def attempt(self: CampaignStore, attempt_id: int) -> CallAttempt:
@@ -234,7 +283,7 @@ def open_attempts(self: CampaignStore, *, process_owner: str | None = None,
 
 def attempts_for_number(self: CampaignStore, phone_e164: str, since: datetime
                         ) -> list[CallAttempt]:
-    with self.session() as session:
+    with self.read_session() as session:
         return list(session.exec(select(CallAttempt).where(
             CallAttempt.phone == phone_e164, CallAttempt.dialed_at >= since
         ).order_by(CallAttempt.dialed_at)))
@@ -248,29 +297,41 @@ def _live_condition() -> Any:
 
 
 def ledger_counts(self: CampaignStore, campaign: CampaignRef, *, now: datetime,
-                  window: timedelta = timedelta(days=30)) -> LedgerCounts:
+                  window: timedelta = timedelta(days=30), exclude_owner: str | None = None
+                  ) -> LedgerCounts:
     """Live answers and abandons answered in ``[now - window, now)``, shared by every
-    process dialing this campaign (US: 30 days; Ofcom: 24 hours)."""
+    process dialing this campaign (US: 30 days; Ofcom: 24 hours).
+
+    ``exclude_owner``: leave out one process's attempts — what a dialer process adds to its
+    own in-memory ledger to see the campaign's whole rate."""
     since = now - window
     with self.session() as session:
         campaign_id = self._campaign(session, campaign).id
+        conditions = [CallAttempt.campaign_id == campaign_id, _live_condition(),
+                      CallAttempt.answered_at >= since, CallAttempt.answered_at < now]
+        if exclude_owner is not None:
+            conditions.append(sa.or_(CallAttempt.process_owner.is_(None),
+                                     CallAttempt.process_owner != exclude_owner))
         row = session.exec(select(
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(sa.case((CallAttempt.abandoned, 1), else_=0)), 0),
-        ).where(CallAttempt.campaign_id == campaign_id, _live_condition(),
-                CallAttempt.answered_at >= since, CallAttempt.answered_at < now)).one()
+        ).where(*conditions)).one()
     return LedgerCounts(live_answers=int(row[0]), abandons=int(row[1]), since=since, until=now)
 
 
-def ledger_entries(self: CampaignStore, campaign: CampaignRef, *, since: datetime
-                   ) -> list[tuple[datetime, bool]]:
+def ledger_entries(self: CampaignStore, campaign: CampaignRef, *, since: datetime,
+                   process_owner: str | None = None) -> list[tuple[datetime, bool]]:
     """(answered_at, abandoned) of every live answer since ``since`` — the seed of the
-    engine's ``AbandonLedger`` when a process starts."""
+    engine's ``AbandonLedger`` when a process starts (``process_owner``: only the attempts
+    that process journaled; it learns the others' through ``ledger_counts``)."""
     with self.session() as session:
         campaign_id = self._campaign(session, campaign).id
-        rows = session.exec(select(CallAttempt.answered_at, CallAttempt.abandoned).where(
+        query = select(CallAttempt.answered_at, CallAttempt.abandoned).where(
             CallAttempt.campaign_id == campaign_id, _live_condition(),
-            CallAttempt.answered_at >= since).order_by(CallAttempt.answered_at))
+            CallAttempt.answered_at >= since)
+        if process_owner is not None:
+            query = query.where(CallAttempt.process_owner == process_owner)
+        rows = session.exec(query.order_by(CallAttempt.answered_at))
         return [(at, bool(abandoned)) for at, abandoned in rows]
 
 

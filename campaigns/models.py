@@ -64,6 +64,7 @@ class AnswerKind(StrEnum):
 
 class AgentState(StrEnum):
     LOGGED_OUT = "logged_out"
+    CONNECTING = "connecting"  # logged in, the nailed-up leg to the phone is being set up
     READY = "ready"
     RESERVED = "reserved"
     ON_CALL = "on_call"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import time
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -136,7 +136,36 @@ class CampaignSettings(BaseModel):
     callback_grace_minutes: float = Field(default=15.0, ge=0)
     """A callback dialed within this long after its due time counts as kept."""
     claim_ttl_seconds: float = Field(default=300.0, gt=0)
-    """How long a hopper claim lasts before an unused lead returns to the pool."""
+    """How long a hopper claim lasts before an unused lead returns to the pool (a dialer
+    process renews the claims it still holds well before they expire)."""
+    # -- the live dialer (dialer.runner maps these onto the engine's CampaignConfig) --------
+    machine_action: Literal["hang_up", "leave_message"] = "hang_up"
+    """What to do when AMD says an answering machine: hang up, or leave ``machine_message``."""
+    machine_message: str = ""
+    amd_false_positive_estimate: float = Field(default=0.0, ge=0.0, lt=1.0)
+    """Share of machine verdicts that were really people; each counts as an abandon
+    (Ofcom 2016 statement on persistent misuse, A1.6)."""
+    optout_digit: str | None = Field(default="9", pattern=r"^[0-9*#]$")
+    """Key that, during the safe-harbour message, adds the number to the internal DNC
+    (47 CFR 64.1200(a)(7)(i)(B)); None for none."""
+    recording_path_template: str = "{campaign}/{date}/{call_id}.wav"
+    decision_interval: float = Field(default=1.0, gt=0, le=60)
+    """Seconds between pacing decisions."""
+    lines_per_agent: float = Field(default=1.0, gt=0)
+    """Lines per agent for the power policy."""
+    max_lines: int | None = Field(default=None, ge=1)
+    """Ceiling on calls dialing or ringing at once (trunk capacity); None for none."""
+    wrap_up_timeout_disposition: str = "NA"
+    """Disposition recorded when wrap-up ends without one (timeout, agent logged out)."""
+    abandon_window_hours: float | None = Field(default=None, gt=0)
+    """Abandonment measurement window; None: by jurisdiction (UK 24 h, else 30 days)."""
+
+    @property
+    def abandon_window_seconds(self) -> float:
+        if self.abandon_window_hours is not None:
+            return self.abandon_window_hours * 3600.0
+        uk = any(p.startswith("uk") for p in self.jurisdiction.lower().split(","))
+        return 24 * 3600.0 if uk else 30 * 86400.0
 
     @field_validator("caller_ids")
     @classmethod
@@ -158,6 +187,15 @@ class CampaignSettings(BaseModel):
         merged = _default_retry_rules()
         merged.update({Outcome(k): v for k, v in value.items()})
         return {str(k): v for k, v in merged.items()}
+
+    @model_validator(mode="after")
+    def _timeout_disposition_allowed(self) -> CampaignSettings:
+        if self.wrap_up_timeout_disposition not in self.allowed_dispositions:
+            raise ValueError(f"wrap_up_timeout_disposition {self.wrap_up_timeout_disposition!r}"
+                             " must be one of allowed_dispositions")
+        if self.machine_action == "leave_message" and not self.machine_message:
+            raise ValueError("machine_message is required when machine_action is leave_message")
+        return self
 
     def retry_rule(self, outcome: str) -> RetryRule:
         return self.retry_rules.get(str(outcome), RetryRule(delay_minutes=None))

@@ -25,6 +25,7 @@ from campaigns import db
 from campaigns.errors import CampaignError
 from campaigns.models import (
     Agent,
+    CallAttempt,
     Campaign,
     CampaignAgent,
     Disposition,
@@ -90,6 +91,13 @@ class CampaignStore:
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
+
+    def read_session(self) -> Session:
+        """A session for reads only: on SQLite it begins DEFERRED, so it can read while a
+        write transaction of this very thread is open (a compliance look-up made during a
+        hopper claim) instead of waiting for that writer's lock."""
+        return Session(self.engine.execution_options(sqlite_begin="DEFERRED"),
+                       expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -267,6 +275,12 @@ class CampaignStore:
                 query = query.where(Lead.status == status)
             return list(session.exec(query.order_by(Lead.id).offset(offset).limit(limit)))
 
+    def attempt_by_call(self, call_uuid: str) -> CallAttempt | None:
+        """The attempt whose switch channel id is ``call_uuid`` (the dialer's call id)."""
+        with self.session() as session:
+            return session.exec(select(CallAttempt).where(
+                CallAttempt.call_uuid == call_uuid)).first()
+
     def lead_status_counts(self, campaign: CampaignRef) -> dict[str, int]:
         with self.session() as session:
             campaign_id = self._campaign(session, campaign).id
@@ -275,7 +289,7 @@ class CampaignStore:
             return {status: count for status, count in rows}
 
     # The journal, ledger, callbacks and hopper (bound below to keep this module short).
-    from campaigns.hopper import claim_leads, release_claims, release_lead
+    from campaigns.hopper import claim_leads, release_claims, release_lead, renew_claims
     from campaigns.journal import (
         agent_states,
         attempt,
@@ -293,4 +307,5 @@ class CampaignStore:
         set_disposition,
         update_attempt,
     )
+    from campaigns.journal_batch import journal_batch
     from campaigns.leads import add_leads, import_file

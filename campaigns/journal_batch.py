@@ -1,0 +1,269 @@
+"""The attempt journal in batches: many journal writes in one transaction.
+
+A live dialer at 100 attempts per second writes several records per attempt (begin, answer,
+bridge, end, agent states, dispositions); one transaction each would spend the database
+thread on commits. ``journal_batch`` applies an ordered list of operations in one
+transaction with exactly the semantics of the single-call methods (``begin_attempt``,
+``update_attempt``, ``finish_attempt``, ``set_disposition``, ``record_agent_state``,
+``release_lead``): the same session-level helpers do the work.
+
+Attempts are named by ``call_uuid`` (the switch channel id, unique per attempt), so a batch
+may begin an attempt and close it too. A begin is refused, not raised, when the lead is not
+the process's to dial any more (already in a call, or claimed by another live process):
+the caller must then not send the originate. This is the last guard against one lead being
+dialed twice by two processes.
+
+This function is a method of ``CampaignStore`` (bound there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from campaigns.errors import CampaignError
+from campaigns.journal import (
+    _UPDATABLE,
+    SettingsCache,
+    begin_in_session,
+    dispose_in_session,
+    finish_in_session,
+)
+from campaigns.models import (
+    AgentState,
+    AgentStateChange,
+    AnswerKind,
+    CallAttempt,
+    Lead,
+    LeadStatus,
+)
+from campaigns.settings import Outcome
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignStore
+
+_DIALABLE = frozenset({LeadStatus.NEW.value, LeadStatus.RETRY.value, LeadStatus.CALLBACK.value})
+
+
+@dataclass(frozen=True, slots=True)
+class BeginOp:
+    """``begin_attempt``: journal a dial before its originate is sent."""
+
+    call_uuid: str
+    lead_id: int
+    at: datetime
+    phone: str | None = None
+    caller_id: str | None = None
+    switch_node: str | None = None
+    compliance_decision: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateOp:
+    """``update_attempt``: call progress (answered_at, bridged_at, agent_id, ...)."""
+
+    call_uuid: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishOp:
+    """``finish_attempt``, with the progress fields the call's end brings at once.
+
+    ``suppress_reason``: the callee opted out during the call, so the lead is suppressed
+    (never dialed again in this campaign) whatever the retry rules say.
+    """
+
+    call_uuid: str
+    ended_at: datetime
+    outcome: Outcome
+    hangup_cause: str | None = None
+    abandoned: bool | None = None
+    answer_kind: str | None = None
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    suppress_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionOp:
+    """``set_disposition`` of the attempt ``call_uuid``."""
+
+    call_uuid: str
+    code: str
+    at: datetime
+    callback_at: datetime | None = None
+    callback_agent_id: int | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateOp:
+    """``record_agent_state`` (``call_uuid``: the attempt the change concerns, if any)."""
+
+    agent_id: int
+    state: AgentState
+    at: datetime
+    campaign_id: int | None = None
+    reason: str | None = None
+    call_uuid: str | None = None
+    disposition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseOp:
+    """``release_lead`` for ``owner``; ``retry_at`` postpones the lead (refused at dial time)."""
+
+    lead_id: int
+    retry_at: datetime | None = None
+    reason: str | None = None
+
+
+JournalOp = BeginOp | UpdateOp | FinishOp | DispositionOp | AgentStateOp | ReleaseOp
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    begun: dict[str, int]
+    """call_uuid → attempt id of the attempts begun."""
+    refused: dict[str, str]
+    """call_uuid → why its begin was refused (do not dial it)."""
+    problems: tuple[str, ...] = ()
+    """Operations skipped because their attempt is unknown or a disposition is not allowed."""
+
+
+def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str | None = None,
+                  now: datetime | None = None) -> BatchResult:
+    """Apply ``ops`` in order in one transaction (see the module docstring).
+
+    ``owner`` is the dialer process: recorded as each attempt's ``process_owner``, and a
+    lead claimed by someone else (claim not expired at ``now``) is refused.
+    """
+    begun: dict[str, int] = {}
+    refused: dict[str, str] = {}
+    problems: list[str] = []
+    if not ops:
+        return BatchResult(begun, refused)
+    cache: SettingsCache = {}
+    with self.session() as session:
+        attempts = _prefetch(self, session, ops)
+        for op in ops:
+            if isinstance(op, BeginOp):
+                reason = _begin(self, session, op, owner, now, attempts, cache)
+                if reason is None:
+                    session.flush()
+                    begun[op.call_uuid] = attempts[op.call_uuid].id  # type: ignore[assignment]
+                else:
+                    refused[op.call_uuid] = reason
+            elif isinstance(op, ReleaseOp):
+                _release(session, op, owner)
+            elif isinstance(op, AgentStateOp):
+                _agent_state(session, op, attempts)
+            else:
+                attempt = attempts.get(op.call_uuid)
+                if attempt is None:
+                    problems.append(f"{type(op).__name__}: no attempt {op.call_uuid}")
+                    continue
+                problem = _apply_to_attempt(self, session, op, attempt, cache)
+                if problem:
+                    problems.append(problem)
+        session.commit()
+    return BatchResult(begun, refused, tuple(problems))
+
+
+def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
+              ) -> dict[str, CallAttempt]:
+    """Load the batch's leads and attempts in two queries (the identity map keeps them)."""
+    lead_ids = sorted({op.lead_id for op in ops if isinstance(op, BeginOp)})
+    if lead_ids:
+        query = select(Lead).where(Lead.id.in_(lead_ids))
+        if self.is_postgres:
+            query = query.with_for_update()
+        list(session.exec(query))
+    uuids = {op.call_uuid for op in ops
+             if isinstance(op, UpdateOp | FinishOp | DispositionOp | AgentStateOp)
+             and op.call_uuid}
+    found: dict[str, CallAttempt] = {}
+    if uuids:
+        for attempt in session.exec(select(CallAttempt).where(CallAttempt.call_uuid.in_(uuids))):
+            found[attempt.call_uuid] = attempt  # type: ignore[index]
+    return found
+
+
+def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None,
+           now: datetime | None, attempts: dict[str, CallAttempt], cache: SettingsCache
+           ) -> str | None:
+    lead = session.get(Lead, op.lead_id)
+    if lead is None:
+        return f"no lead with id {op.lead_id}"
+    if lead.status not in _DIALABLE:
+        return f"lead {op.lead_id} is {lead.status}, not dialable"
+    moment = now or op.at
+    if (owner is not None and lead.claimed_by not in (None, owner)
+            and lead.claim_expires_at is not None and lead.claim_expires_at > moment):
+        return f"lead {op.lead_id} is claimed by {lead.claimed_by}"
+    attempts[op.call_uuid] = begin_in_session(
+        self, session, lead, at=op.at, phone=op.phone, call_uuid=op.call_uuid,
+        caller_id=op.caller_id, switch_node=op.switch_node, process_owner=owner,
+        compliance_decision=op.compliance_decision, settings=cache)
+    return None
+
+
+def _release(session: Session, op: ReleaseOp, owner: str | None) -> None:
+    values: dict[str, Any] = {"claimed_by": None, "claim_expires_at": None}
+    if op.retry_at is not None:
+        values["next_attempt_at"] = op.retry_at
+    if op.reason is not None:
+        values["block_reason"] = op.reason[:500]
+    query = sa.update(Lead).where(Lead.id == op.lead_id)
+    if owner is not None:
+        query = query.where(Lead.claimed_by == owner)
+    session.execute(query.values(**values))
+
+
+def _agent_state(session: Session, op: AgentStateOp, attempts: dict[str, CallAttempt]) -> None:
+    attempt = attempts.get(op.call_uuid) if op.call_uuid else None
+    session.add(AgentStateChange(
+        agent_id=op.agent_id, campaign_id=op.campaign_id, state=AgentState(op.state).value,
+        reason=(op.reason or None) and op.reason[:80], at=op.at,
+        attempt_id=attempt.id if attempt is not None else None, disposition=op.disposition))
+
+
+def _apply_to_attempt(self: CampaignStore, session: Session,
+                      op: UpdateOp | FinishOp | DispositionOp, attempt: CallAttempt,
+                      cache: SettingsCache) -> str | None:
+    if isinstance(op, UpdateOp | FinishOp):
+        unknown = set(op.fields) - _UPDATABLE
+        if unknown:
+            raise CampaignError(f"journal_batch: unknown attempt fields {sorted(unknown)}")
+        for name, value in op.fields.items():
+            if name == "answer_kind" and value is not None:
+                value = AnswerKind(value).value
+            setattr(attempt, name, value)
+    if isinstance(op, UpdateOp):
+        session.add(attempt)
+        return None
+    if isinstance(op, FinishOp):
+        if attempt.ended_at is not None:
+            return f"FinishOp: attempt {op.call_uuid} is already closed"
+        lead = finish_in_session(self, session, attempt, ended_at=op.ended_at,
+                                 outcome=op.outcome, hangup_cause=op.hangup_cause,
+                                 abandoned=op.abandoned, answer_kind=op.answer_kind,
+                                 settings=cache)
+        if lead is not None and op.suppress_reason:
+            lead.status, lead.next_attempt_at = LeadStatus.SUPPRESSED, None
+            lead.block_reason = op.suppress_reason[:500]
+            session.add(lead)
+        return None
+    try:
+        # Every check comes before the first change, so a refusal leaves nothing half done.
+        dispose_in_session(self, session, attempt, op.code, at=op.at,
+                           callback_at=op.callback_at, callback_agent_id=op.callback_agent_id,
+                           note=op.note, settings=cache)
+    except CampaignError as error:
+        return f"DispositionOp: {error}"
+    return None
