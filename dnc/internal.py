@@ -127,6 +127,13 @@ class InternalDnc:
                 f"SELECT number FROM internal_dnc WHERE number IN ({marks})", part))
         return found
 
+    def latest_change_id(self) -> int:
+        """Id of the latest listing or removal (0: none); names the list's state at dial time.
+
+        One index look-up (``version`` also counts the list, which grows with it)."""
+        (last_id,) = self._db.execute("SELECT MAX(id) FROM internal_dnc_history").fetchone()
+        return int(last_id or 0)
+
     def version(self) -> RegistryVersion:
         """The list as of its latest change (the id of that change names the version)."""
         last_id, last_at = self._db.execute(
