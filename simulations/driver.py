@@ -141,6 +141,7 @@ class Simulation:
         self.on_shift = False
         self._tick_at = math.inf
         self._pending: deque = deque()
+        self._start_hour = c.shift_start_hour
 
     # --- the run -------------------------------------------------------------------------
 
@@ -235,8 +236,9 @@ class Simulation:
     def _originate(self, command: Originate) -> None:
         t = command.at
         self.tally.dials += 1
+        hour = int((t % DAY) / 3600.0 + self._start_hour) % 24
         kind, answer_after, talk, patience, wrap, amd_error = self.fates.fate(
-            self.lead_of.pop(command.call_id))
+            self.lead_of.pop(command.call_id), hour)
         call = SimCall(kind, talk, patience, wrap, amd_error)
         self.calls[command.call_id] = call
         if kind <= MACHINE and answer_after <= command.ring_timeout:

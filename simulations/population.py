@@ -53,7 +53,13 @@ class CalleePopulation:
     A dial is LIVE with probability ``live_answer``, MACHINE with ``machine``, BUSY (busy
     or failed quickly) with ``busy``, otherwise NO_ANSWER. ``talk`` is the agents' talk law
     (a LIVE fate carries its talk time so that common random numbers fix it per lead).
-    ``live_answer_by_hour`` (optional, 24 values) overrides ``live_answer`` by hour of day.
+
+    ``live_answer_by_hour`` (optional, 24 values, index = hour of day 0–23) replaces
+    ``live_answer`` for a dial placed in that hour. ``machine`` and ``busy`` keep their
+    meaning (shares of all dials, whatever the hour), so the hour's live share is taken from
+    or given to NO_ANSWER: P(no answer at hour h) = 1 − live_answer_by_hour[h] − machine −
+    busy. The kind follows from one uniform draw per lead and the hour's edges (monotone
+    coupling: a lead live at a lower live share stays live at a higher one).
     """
 
     live_answer: float
@@ -89,11 +95,8 @@ class CalleePopulation:
         shares = [number("live_answer", 0.2), number("machine", 0.0), number("busy", 0.0)]
         if sum(shares) > 1 + 1e-12:
             raise ScenarioError(f"{where}: [callees]: live_answer + machine + busy exceeds 1")
-        by_hour = tuple(float(v) for v in callees.get("live_answer_by_hour", ()))
-        if by_hour and (len(by_hour) != 24 or
-                        any(v < 0 or v + shares[1] + shares[2] > 1 for v in by_hour)):
-            raise ScenarioError(f"{where}: [callees].live_answer_by_hour: 24 fractions, each "
-                                "with machine + busy at most 1")
+        by_hour = _hourly_shares(callees.get("live_answer_by_hour", ()), shares[1], shares[2],
+                                 where)
 
         def law(key: str, default: Any) -> Any:
             return parse_distribution(callees.get(key, default), f"{where}: [callees].{key}",
@@ -110,24 +113,42 @@ class CalleePopulation:
 
         return load_scenario(path).population
 
-    def draw_arrays(self, rng: np.random.Generator, n: int,
-                    at_hour: float | None = None) -> dict[str, np.ndarray]:
-        """``n`` fates as arrays: kind code (index into LIVE, MACHINE, BUSY, NO_ANSWER),
-        answer_after, talk_time, patience. Vectorised; one draw order so runs reproduce."""
-        live = self.live_answer
+    def live_share(self, at_hour: float | None = None) -> float:
+        """P(live) of a dial placed at ``at_hour`` (hour of day; None: the flat share)."""
         if self.live_answer_by_hour and at_hour is not None:
-            live = self.live_answer_by_hour[int(at_hour) % 24]
-        u = rng.random(n)
-        edges = np.cumsum([live, self.machine, self.busy])
-        code = np.searchsorted(edges, u, side="right")
-        ring = self.time_to_answer.sample(rng, n)
-        talk = self.talk.sample(rng, n)
-        patience = self.patience.sample(rng, n)
+            return self.live_answer_by_hour[int(at_hour) % 24]
+        return self.live_answer
+
+    def kind_edges(self, at_hour: float | None = None) -> tuple[float, float, float]:
+        """Cumulative edges (live, live + machine, live + machine + busy) of one uniform."""
+        live = self.live_share(at_hour)
+        return (live, live + self.machine, live + self.machine + self.busy)
+
+    def draw_columns(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """The raw draws of ``n`` fates, before the kind is known: the kind uniform ``u``,
+        ``ring`` (time to answer), ``talk`` and ``patience``. One fixed draw order, so a
+        seed gives the same callees whatever hour they are dialed in."""
+        return {"u": rng.random(n), "ring": self.time_to_answer.sample(rng, n),
+                "talk": self.talk.sample(rng, n), "patience": self.patience.sample(rng, n)}
+
+    def fates_from(self, columns: dict[str, np.ndarray],
+                   at_hour: float | None = None) -> dict[str, np.ndarray]:
+        """Kind code (index into LIVE, MACHINE, BUSY, NO_ANSWER), answer_after, talk_time
+        and patience of raw draws, for dials placed at ``at_hour``."""
+        code = np.searchsorted(np.asarray(self.kind_edges(at_hour)), columns["u"],
+                               side="right")
+        ring, talk, patience = columns["ring"], columns["talk"], columns["patience"]
         answer_after = np.where(code <= 1, ring, np.where(code == 2, self.busy_time, np.inf))
         talk = np.where(code == 0, talk, np.where(code == 1, self.machine_greeting, 0.0))
         patience = np.where(code == 0, patience, np.where(code == 1, np.inf, 0.0))
         return {"kind": code, "answer_after": answer_after, "talk_time": talk,
                 "patience": patience}
+
+    def draw_arrays(self, rng: np.random.Generator, n: int,
+                    at_hour: float | None = None) -> dict[str, np.ndarray]:
+        """``n`` fates as arrays (see ``fates_from``), all dialed at ``at_hour``. Vectorised;
+        one draw order so runs reproduce."""
+        return self.fates_from(self.draw_columns(rng, n), at_hour)
 
     def draw_many(self, rng: np.random.Generator, n: int,
                   at_hour: float | None = None) -> list[CalleeFate]:
@@ -141,3 +162,27 @@ class CalleePopulation:
         if not isinstance(rng, np.random.Generator):
             rng = np.random.default_rng(rng.getrandbits(64))
         return self.draw_many(rng, 1, at_hour)[0]
+
+
+def _hourly_shares(raw: Any, machine: float, busy: float, where: str) -> tuple[float, ...]:
+    """Validate ``live_answer_by_hour``: empty, or 24 fractions each leaving room for the
+    flat machine and busy shares (they are not scaled by hour)."""
+    from simulations.errors import ScenarioError
+
+    key = f"{where}: [callees].live_answer_by_hour"
+    if not isinstance(raw, list | tuple):
+        raise ScenarioError(f"{key}: expected a list of 24 fractions (hours 0–23)")
+    if not raw:
+        return ()
+    if len(raw) != 24:
+        raise ScenarioError(f"{key}: expected 24 fractions (hours 0–23), got {len(raw)}")
+    shares: list[float] = []
+    for hour, value in enumerate(raw):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ScenarioError(f"{key}[{hour}]: expected a fraction in [0, 1], got {value!r}")
+        if value + machine + busy > 1 + 1e-12:
+            raise ScenarioError(f"{key}[{hour}]: {value:g} + machine {machine:g} + busy "
+                                f"{busy:g} exceeds 1 (machine and busy are shares of every "
+                                "dial, whatever the hour)")
+        shares.append(float(value))
+    return tuple(shares)

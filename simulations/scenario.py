@@ -23,6 +23,10 @@ from simulations.population import CalleePopulation
 class CampaignSettings:
     agents: int = 10
     shift_hours: float = 8.0
+    shift_start_hour: float = 9.0
+    """Hour of day (0 ≤ h < 24, local time of the callees) at which each day's shift starts:
+    virtual time ``d · 86400 + s`` is ``shift_start_hour + s / 3600`` o'clock on day ``d``
+    (it selects ``live_answer_by_hour``)."""
     days: int = 1
     leads: int = 0
     abandon_limit: float = 0.03
@@ -69,6 +73,9 @@ class Scenario:
     def varied(self, key: str, value: float) -> Scenario:
         """A copy with one key changed (``agents``, ``live_answer``, ``campaign.leads`` ...)."""
         section, _, name = key.rpartition(".")
+        if name == "live_answer" and self.population.live_answer_by_hour:
+            raise ScenarioError(f"--vary {key}: the scenario sets live_answer_by_hour, which "
+                                "replaces live_answer in every hour")
         for target in ([section] if section else ["campaign", "population", "amd", "inbound"]):
             holder = getattr(self, target if target != "callees" else "population", None)
             if holder is not None and name in {f.name for f in dataclasses.fields(holder)}:
@@ -139,6 +146,8 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if campaign.shift_hours <= 0 or campaign.days < 1 or campaign.decision_interval <= 0:
         raise ScenarioError(f"{where}: [campaign]: shift_hours, days and decision_interval "
                             "must be positive")
+    if not 0 <= campaign.shift_start_hour < 24:
+        raise ScenarioError(f"{where}: [campaign].shift_start_hour: an hour of day in [0, 24)")
     if not 0 <= campaign.abandon_limit < 1:
         raise ScenarioError(f"{where}: [campaign].abandon_limit: a fraction in [0, 1)")
     agents = _table(tables, "agents", where)
