@@ -151,6 +151,9 @@ class InboundCallArrived:
     """Larger is more urgent; equal priorities are served in order of arrival."""
     customer_key: str | None = None
     skills: frozenset[str] = field(default_factory=frozenset)
+    switch_id: str | None = None
+    """The switch the inbound channel is on (None: the campaign's first switch); only
+    agents on that switch can take it (``uuid_bridge`` works within one FreeSWITCH)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,10 @@ class AgentLoggedIn:
     endpoint: str = ""
     """FreeSWITCH dial string of the agent's phone, e.g. ``user/1001`` or ``sofia/...``."""
     skills: frozenset[str] = field(default_factory=frozenset)
+    switch_id: str | None = None
+    """The switch the agent's phone registers to, when known: the nailed-up leg is opened
+    there and the agent takes only calls on that switch. None: the engine picks the up
+    switch with the fewest logged-in agents."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,11 @@ class AgentWork(_Base):
         if event.call_id in self.calls:
             return
         at = event.at
-        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at)
+        switch_id = (
+            self.config.switch_ids[0] if event.switch_id is None
+            else self._known_switch(event.switch_id)
+        )
+        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at, None, switch_id)
         call.answered_at = at
         call.queue = event.queue
         call.caller_number = event.caller_number
@@ -55,7 +59,7 @@ class AgentWork(_Base):
         work = Work(
             WorkKind.INBOUND, event.call_id, at, priority=event.priority, skills=event.skills,
             customer_key=event.customer_key,
-            previous_agent_id=self._previous_agent(event.customer_key),
+            previous_agent_id=self._previous_agent(event.customer_key), switch_id=switch_id,
         )
         agent = self.pool.submit(work, at)
         if agent is not None:
@@ -84,7 +88,7 @@ class AgentWork(_Base):
         """Agent-first: the agent is reserved; now dial the customer for them."""
         target = work.payload
         assert isinstance(target, DialTarget)
-        call = self._dial(target, at, Direction.CALLBACK, work.work_id)
+        call = self._dial(target, at, Direction.CALLBACK, work.work_id, agent.switch_id)
         if call is None:
             self._after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
             return
@@ -127,17 +131,34 @@ class AgentWork(_Base):
     # --- agents -----------------------------------------------------------------------------
 
     def _on_agent_logged_in(self, event: AgentLoggedIn) -> None:
-        agent = self.pool.login(event.agent_id, event.endpoint, event.skills, event.at)
+        agent = self.pool.login(
+            event.agent_id, event.endpoint, event.skills, event.at, self._agent_switch(event)
+        )
         if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
             agent.leg_id = self.new_id()
             self._out.append(
                 OriginateAgentLeg(
-                    event.at, agent.agent_id, agent.leg_id, event.endpoint,
-                    next(iter(self.switches_up), self.config.switch_ids[0]),
+                    event.at, agent.agent_id, agent.leg_id, event.endpoint, agent.switch_id
                 )
             )
         elif not event.endpoint:
             self._after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
+
+    def _agent_switch(self, event: AgentLoggedIn) -> str:
+        """Where the agent's leg goes: the phone's own switch, else the least staffed one.
+
+        A real phone registers to one node, and the driver says which (``switch_id``);
+        otherwise the up switch with the fewest logged-in agents (the first configured one
+        on a tie, or when none is up) keeps the pools even.
+        """
+        if event.switch_id is not None:
+            return self._known_switch(event.switch_id)
+        switch_ids = self.config.switch_ids
+        if len(switch_ids) == 1:
+            return switch_ids[0]
+        lanes = self.pool.lanes
+        candidates = [s for s in switch_ids if s in self.switches_up] or list(switch_ids)
+        return min(candidates, key=lambda s: lanes[s].logged_in)
 
     def _on_agent_leg_up(self, event: AgentLegUp) -> None:
         self._after_assignment(self.pool.leg_up(event.agent_id, event.at), event.at)
@@ -155,10 +176,15 @@ class AgentWork(_Base):
     def _requeue(self, call: Call, at: float) -> None:
         if call.direction is Direction.INBOUND:
             transition(call, S.QUEUED, "agent lost")
-            work = Work(WorkKind.INBOUND, call.call_id, call.answered_at or at)
+            work = Work(
+                WorkKind.INBOUND, call.call_id, call.answered_at or at, switch_id=call.switch_id
+            )
         else:
             transition(call, S.WAITING_AGENT, "agent lost")
-            work = Work(WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline)
+            work = Work(
+                WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
+                switch_id=call.switch_id,
+            )
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
@@ -186,5 +212,8 @@ class AgentWork(_Base):
         in_wrap_up = agent.state is AgentState.WRAP_UP
         wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
         if in_wrap_up:
-            self.policy.observe_handle(self._talk.pop(agent_id, 0.0), wrap, at)
+            talk = self._talk.pop(agent_id, 0.0)
+            self.policy.observe_handle(talk, wrap, at)
+            if self._placement is not None:
+                self._placement.observe_handle(talk + wrap)
         self._after_assignment(assignment, at)

@@ -28,6 +28,7 @@ class Agent:
         "agent_id",
         "call_id",
         "endpoint",
+        "lane",
         "leg_id",
         "logout_pending",
         "pause_pending",
@@ -35,12 +36,16 @@ class Agent:
         "since",
         "skills",
         "state",
+        "switch_id",
         "talk_started",
         "wrap_deadline",
         "wrap_started",
     )
 
-    def __init__(self, agent_id: str, endpoint: str, skills: frozenset[str], at: float) -> None:
+    def __init__(
+        self, agent_id: str, endpoint: str, skills: frozenset[str], at: float,
+        switch_id: str = "default",
+    ) -> None:
         self.agent_id = agent_id
         self.endpoint = endpoint
         self.skills = skills
@@ -54,6 +59,10 @@ class Agent:
         self.talk_started: float | None = None
         self.wrap_started: float | None = None
         self.wrap_deadline: float | None = None
+        self.switch_id = switch_id
+        """The switch the agent's nailed-up leg is on; set at each login."""
+        self.lane: object = None
+        """The scheduler's per-switch line this agent belongs to (``scheduler.Lane``)."""
 
     def __repr__(self) -> str:
         return f"Agent({self.agent_id!r}, {self.state.value})"

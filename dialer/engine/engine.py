@@ -31,9 +31,10 @@ from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.config import CampaignConfig, MachineAction
 from dialer.engine.ledger import AbandonLedger
+from dialer.engine.placement import SwitchPlacement
 from dialer.engine.recording import recording_path
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind
-from dialer.engine.scheduler import AgentPool
+from dialer.engine.scheduler import AgentPool, UnknownSwitchError
 from dialer.engine.snapshot import EngineSnapshot
 from dialer.events import (
     AgentAccepted,
@@ -107,7 +108,7 @@ class Engine(AgentWork):
         self.leads = leads
         self.gate = gate
         self.new_id = new_id or _counter_ids(f"{config.campaign_id[:20]}-")
-        self.pool = AgentPool(routing)
+        self.pool = AgentPool(routing, config.switch_ids)
         self.ledger = AbandonLedger(config.ledger_window, ledger_seed)
         self.calls: dict[str, Call] = {}
         self.dialing: dict[str, float] = {}
@@ -117,6 +118,8 @@ class Engine(AgentWork):
         )
         self._switch_turn = 0
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
+        self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
+        """Several switches: spreads new calls where agents will be free (placement.py)."""
         self.dials = 0
         self.last_decision: PacingDecision | None = None
         self._next_decision_at = _NEVER
@@ -278,8 +281,24 @@ class Engine(AgentWork):
             n = min(n, self.config.max_lines - len(self.dialing))
         if n <= 0:
             return
-        for target in self.leads.next_leads(n, now):
+        targets = self.leads.next_leads(n, now)
+        if self._placement is not None:
+            self._dial_spread(targets, now)
+            return
+        for target in targets:
             self._dial(target, now, Direction.OUTBOUND, None)
+
+    def _dial_spread(self, targets: list[DialTarget], now: float) -> None:
+        """Several switches: each call goes where its answer is likeliest to find an agent."""
+        assert self._placement is not None
+        plan = self._placement.plan(
+            self._up_order, self.pool.lanes, self.pool.agents, self.calls, self.dialing
+        )
+        for target in targets:
+            switch_id = plan.best()
+            call = self._dial(target, now, Direction.OUTBOUND, None, switch_id)
+            if call is not None:
+                plan.placed(call.switch_id)
 
     def _next_switch(self) -> str:
         up = self._up_order
@@ -289,9 +308,13 @@ class Engine(AgentWork):
         return up[self._switch_turn]
 
     def _dial(
-        self, target: DialTarget, now: float, direction: Direction, callback_id: str | None
+        self, target: DialTarget, now: float, direction: Direction, callback_id: str | None,
+        switch_id: str | None = None,
     ) -> Call | None:
-        """Check the target at this instant; journal, then originate. None if refused."""
+        """Check the target at this instant; journal, then originate. None if refused.
+
+        ``switch_id``: where to dial (a callback: its agent's switch); None: round robin.
+        """
         verdict = self.gate.check(target, now)
         if not verdict.allowed:
             self.leads.release(target.lead_id)
@@ -301,9 +324,16 @@ class Engine(AgentWork):
             self.leads.release(target.lead_id)
             self._out.append(ReleaseLead(now, target.lead_id, "no switch connected"))
             return None
+        if switch_id is None:
+            switch_id = self._next_switch()
+        elif switch_id not in self.switches_up:
+            self.leads.release(target.lead_id)
+            self._out.append(
+                ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected")
+            )
+            return None
         config = self.config
         call_id = self.new_id()
-        switch_id = self._next_switch()
         call = Call(call_id, direction, S.DIALING, now, target, switch_id)
         call.callback_id = callback_id
         call.customer_key = target.customer_key
@@ -336,12 +366,21 @@ class Engine(AgentWork):
     # --- switch ------------------------------------------------------------------------------
 
     def _on_switch_up(self, event: SwitchUp) -> None:
+        self._known_switch(event.switch_id)
         self.switches_up[event.switch_id] = None
         self._up_order = tuple(self.switches_up)
 
     def _on_switch_down(self, event: SwitchDown) -> None:
         self.switches_up.pop(event.switch_id, None)
         self._up_order = tuple(self.switches_up)
+
+    def _known_switch(self, switch_id: str) -> str:
+        if switch_id not in self.config.switch_ids:
+            raise UnknownSwitchError(
+                f"switch {switch_id!r} is not one of campaign {self.config.campaign_id}'s "
+                f"switches ({', '.join(self.config.switch_ids)}): add it to switch_ids"
+            )
+        return switch_id
 
     # --- customer calls ------------------------------------------------------------------------
 
@@ -407,6 +446,8 @@ class Engine(AgentWork):
             )
             result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
             self.policy.observe_attempt(result, ring, at)
+            if self._placement is not None:
+                self._placement.observe_attempt(live, ring)
         if kind is AnswerKind.MACHINE:
             transition(call, S.MACHINE, "machine")
             self._count_estimated_false_positive(at)
@@ -433,6 +474,7 @@ class Engine(AgentWork):
             WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
             customer_key=target.customer_key if target else None,
             previous_agent_id=target.previous_agent_id if target else None,
+            switch_id=call.switch_id,
         )
         transition(call, S.WAITING_AGENT, "classified")
         agent = self.pool.submit(work, at)
@@ -545,6 +587,8 @@ class Engine(AgentWork):
         if state in (S.DIALING, S.RINGING):
             outcome, result = _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
             self.policy.observe_attempt(result, at - call.dialed_at, at)
+            if self._placement is not None:
+                self._placement.observe_attempt(False, None)
             self._release_callback_agent(call, at)
         elif state is S.BRIDGED:
             outcome = CallOutcome.CONNECTED

@@ -24,7 +24,12 @@ class WorkKind(StrEnum):
 
 
 class Work:
-    """A piece of work waiting for an agent."""
+    """A piece of work waiting for an agent.
+
+    ``switch_id`` names the FreeSWITCH node the customer leg is on: ``uuid_bridge`` joins two
+    channels of one node only, so with several switches the scheduler offers the work only to
+    agents whose nailed-up leg is on that node (strategies never see the others).
+    """
 
     __slots__ = (
         "arrived_at",
@@ -38,6 +43,7 @@ class Work:
         "required_agent_id",
         "seq",
         "skills",
+        "switch_id",
         "work_id",
     )
 
@@ -54,6 +60,7 @@ class Work:
         previous_agent_id: str | None = None,
         required_agent_id: str | None = None,
         payload: object = None,
+        switch_id: str | None = None,
     ) -> None:
         self.kind = kind
         self.work_id = work_id
@@ -65,6 +72,8 @@ class Work:
         self.previous_agent_id = previous_agent_id
         self.required_agent_id = required_agent_id
         self.payload = payload
+        self.switch_id = switch_id
+        """The switch the customer leg is on (None: any, e.g. a callback not dialed yet)."""
         self.cancelled = False
         self.seq = 0
 

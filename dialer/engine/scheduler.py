@@ -11,12 +11,21 @@ When work arrives and agents are ready, the routing strategy picks one. Every ag
 change is appended to ``changes`` as an ``AgentStateChanged`` command for the engine to emit.
 Cost: O(1) per event on the common path (no skills); scans happen only when skills exclude
 the agent at the head of a line.
+
+Several switches: FreeSWITCH's ``uuid_bridge`` joins two channels of one node only, so each
+agent belongs to the switch of its nailed-up leg and each call to the switch it is on. The
+pool then keeps one ``Lane`` per switch (its ready agents, its answered outbound calls, its
+inbound queue); work is matched only within its lane, so no routing strategy, built-in or
+plugged in, can ever see an agent of another switch. Callbacks wait switch-less and go to
+any agent (agent-first: the engine then dials on the agent's switch). With one switch the
+single lane *is* the pool's own ready dict and lines, so that path costs nothing extra.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.engine.agents import Agent, transition_agent
@@ -30,10 +39,40 @@ class UnknownAgentError(DialerError):
     """An agent event names an agent that never logged in."""
 
 
+class UnknownSwitchError(DialerError):
+    """An event names a switch the campaign does not use (not in ``switch_ids``)."""
+
+
+class Lane:
+    """One switch's share of the pool: ready agents and the work waiting on that switch."""
+
+    __slots__ = ("inbound", "logged_in", "outbound", "ready", "switch_id")
+
+    def __init__(
+        self, switch_id: str, ready: dict[str, Agent], outbound: deque[Work],
+        inbound: list[tuple[int, float, int, Work]],
+    ) -> None:
+        self.switch_id = switch_id
+        self.ready = ready
+        """Ready agents on this switch, longest idle first."""
+        self.outbound = outbound
+        """Answered outbound calls on this switch, earliest deadline first (lazy deletion)."""
+        self.inbound = inbound
+        self.logged_in = 0
+
+    def __repr__(self) -> str:
+        return f"Lane({self.switch_id!r}, ready={len(self.ready)})"
+
+
 class AgentPool:
     """Agent states, the ready pool and the lines of waiting work."""
 
-    def __init__(self, strategy: RoutingStrategy | None = None) -> None:
+    def __init__(
+        self, strategy: RoutingStrategy | None = None,
+        switch_ids: Sequence[str] = ("default",),
+    ) -> None:
+        if not switch_ids:
+            raise DialerError("AgentPool: at least one switch is needed")
         self.strategy: RoutingStrategy = strategy or LongestIdle()
         self.agents: dict[str, Agent] = {}
         self.ready: dict[str, Agent] = {}
@@ -54,6 +93,26 @@ class AgentPool:
         self.ring_all = bool(getattr(self.strategy, "offer_to_all", False))
         self.newly_ready: list[str] = []
         """Ring-all only: agents who became ready and must be offered the waiting work."""
+        self.multi_switch = len(switch_ids) > 1
+        if self.multi_switch:
+            self.lanes = {s: Lane(s, {}, deque(), []) for s in switch_ids}
+        else:
+            # One switch: the lane shares the pool's own structures (no extra upkeep).
+            self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, self._outbound,
+                                              self._inbound)}
+        self._first_lane = next(iter(self.lanes.values()))
+
+    def lane(self, switch_id: str | None) -> Lane:
+        """The lane of ``switch_id`` (with one switch, always the only lane)."""
+        if not self.multi_switch or switch_id is None:
+            return self._first_lane
+        try:
+            return self.lanes[switch_id]
+        except KeyError:
+            raise UnknownSwitchError(
+                f"switch {switch_id!r} is not one of the campaign's switches "
+                f"({', '.join(self.lanes)}): add it to switch_ids or fix the event source"
+            ) from None
 
     # --- state changes (the only writer of agent.state) ---------------------------------
 
@@ -65,20 +124,26 @@ class AgentPool:
         agent_id = agent.agent_id
         if previous is A.READY:
             del self.ready[agent_id]
+            if self.multi_switch:
+                del agent.lane.ready[agent_id]  # type: ignore[attr-defined]
         elif previous is A.ON_CALL:
             self.on_call.pop(agent_id, None)
         elif previous is A.WRAP_UP:
             self.wrapping.pop(agent_id, None)
         if state is A.READY:
             self.ready[agent_id] = agent
+            if self.multi_switch:
+                agent.lane.ready[agent_id] = agent  # type: ignore[attr-defined]
         elif state is A.ON_CALL:
             self.on_call[agent_id] = at
         elif state is A.WRAP_UP:
             self.wrapping[agent_id] = at
         if previous is A.LOGGED_OUT:
             self.logged_in += 1
+            agent.lane.logged_in += 1  # type: ignore[attr-defined]
         elif state is A.LOGGED_OUT:
             self.logged_in -= 1
+            agent.lane.logged_in -= 1  # type: ignore[attr-defined]
         agent.reason = reason
         self.changes.append(
             AgentStateChanged(at, agent_id, state, previous, reason, agent.call_id)
@@ -90,13 +155,22 @@ class AgentPool:
         except KeyError:
             raise UnknownAgentError(f"agent {agent_id!r} is not logged in") from None
 
-    def login(self, agent_id: str, endpoint: str, skills: frozenset[str], at: float) -> Agent:
-        """Log the agent in. Without an endpoint (a simulated agent) it is ready at once."""
+    def login(
+        self, agent_id: str, endpoint: str, skills: frozenset[str], at: float,
+        switch_id: str | None = None,
+    ) -> Agent:
+        """Log the agent in on ``switch_id`` (its leg's switch; None: the first switch).
+
+        Without an endpoint (a simulated agent) it is ready at once. An agent already logged
+        in keeps its state and its switch.
+        """
         agent = self.agents.get(agent_id)
         if agent is None:
             agent = self.agents[agent_id] = Agent(agent_id, endpoint, skills, at)
         elif agent.state is not A.LOGGED_OUT:
             return agent
+        lane = self.lane(switch_id)
+        agent.lane, agent.switch_id = lane, lane.switch_id
         agent.endpoint, agent.skills = endpoint, skills
         agent.logout_pending, agent.pause_pending = False, None
         self._set(agent, A.CONNECTING if endpoint else A.READY, at, "login")
@@ -256,10 +330,11 @@ class AgentPool:
         """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
         if work.required_agent_id is not None:
             agent = self.ready.get(work.required_agent_id)
-        elif self.ready:
-            agent = self.strategy.choose(work, self.ready)
+        elif not self.multi_switch or work.switch_id is None:
+            agent = self.strategy.choose(work, self.ready) if self.ready else None
         else:
-            agent = None
+            ready = self.lane(work.switch_id).ready
+            agent = self.strategy.choose(work, ready) if ready else None
         if agent is not None:
             self._reserve(agent, work, at)
             return agent
@@ -268,19 +343,37 @@ class AgentPool:
         self._waiting[work.work_id] = work
         if work.kind is WorkKind.OUTBOUND:
             self._outbound.append(work)
+            if self.multi_switch:
+                self._switch_lane(work).outbound.append(work)
         elif work.required_agent_id is not None:
             self._personal.setdefault(work.required_agent_id, deque()).append(work)
         elif work.kind is WorkKind.INBOUND:
-            heapq.heappush(self._inbound, (-work.priority, work.arrived_at, work.seq, work))
+            heapq.heappush(
+                self._switch_lane(work).inbound,
+                (-work.priority, work.arrived_at, work.seq, work),
+            )
         else:
             heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
         return None
+
+    def _switch_lane(self, work: Work) -> Lane:
+        if self.multi_switch and work.switch_id is None:
+            raise DialerError(
+                f"{work!r} has no switch_id: with several switches, customer calls must say "
+                "which switch they are on"
+            )
+        return self.lane(work.switch_id)
+
+    def _same_switch(self, agent: Agent, work: Work) -> bool:
+        return not self.multi_switch or work.switch_id in (None, agent.switch_id)
 
     def accept(self, agent_id: str, work_id: str, at: float) -> tuple[Agent, Work] | None:
         """Ring-all: the agent takes offered work, if both are still free. Else None."""
         agent = self.agent(agent_id)
         work = self._waiting.get(work_id)
         if agent.state is not A.READY or work is None or not qualifies(agent, work):
+            return None
+        if not self._same_switch(agent, work):
             return None
         if work.required_agent_id not in (None, agent_id):
             return None
@@ -294,10 +387,12 @@ class AgentPool:
         return [
             work for work in self._waiting.values()
             if work.required_agent_id is None and qualifies(agent, work)
+            and self._same_switch(agent, work)
         ]
 
     def offer_targets(self, work: Work) -> tuple[str, ...]:
-        return tuple(a for a, agent in self.ready.items() if qualifies(agent, work))
+        ready = self.ready if work.switch_id is None else self.lane(work.switch_id).ready
+        return tuple(a for a, agent in ready.items() if qualifies(agent, work))
 
     def cancel(self, work_id: str) -> bool:
         """Withdraw waiting work (caller hung up, deadline passed). True if it was waiting."""
@@ -351,7 +446,8 @@ class AgentPool:
         return None
 
     def _next_work_for(self, agent: Agent) -> Work | None:
-        line = self._outbound
+        lane: Lane = agent.lane  # type: ignore[assignment]
+        line = lane.outbound
         while line and line[0].cancelled:
             line.popleft()
         for work in line:
@@ -364,7 +460,7 @@ class AgentPool:
             work = personal.popleft()
             if not work.cancelled:
                 return self._take(work)
-        for heap in (self._inbound, self._callbacks):
+        for heap in (lane.inbound, self._callbacks):
             while heap and heap[0][-1].cancelled:
                 heapq.heappop(heap)
             if not heap:

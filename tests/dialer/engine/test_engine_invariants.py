@@ -1,7 +1,9 @@
-"""Stateful property test: a random switch and random agents drive the engine, and the
-rules the dialer exists to keep hold after every step:
+"""Stateful property test: random switches (one to three, going down and up) and random
+agents drive the engine, and the rules the dialer exists to keep hold after every step:
 
 - no agent is ever on two calls;
+- no bridge ever joins a call and an agent on different switches (``uuid_bridge`` works
+  within one FreeSWITCH), and nothing is dialed through a switch that is down;
 - every live answer is bridged, or gets the safe-harbour message, within the connect window;
 - no call is dialed without a compliance check allowing it at that very instant;
 - no Originate without a JournalAttempt for it first;
@@ -13,7 +15,13 @@ from __future__ import annotations
 from engine_kit import Progressive, RecordingGate, make_engine
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from dialer.commands import (
     AgentState,
@@ -22,6 +30,7 @@ from dialer.commands import (
     JournalAttempt,
     OfferWork,
     Originate,
+    OriginateAgentLeg,
     PlayMessage,
     RecordOptOut,
 )
@@ -29,6 +38,7 @@ from dialer.engine import CallState, make_strategy
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
+    AgentLegUp,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
@@ -43,6 +53,8 @@ from dialer.events import (
     CallRinging,
     DtmfReceived,
     InboundCallArrived,
+    SwitchDown,
+    SwitchUp,
 )
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget
@@ -69,13 +81,24 @@ class EngineMachine(RuleBasedStateMachine):
         amd=st.booleans(),
         window=st.sampled_from([0.5, 2.0]),
         routing=st.sampled_from(["longest_idle", "sticky", "skills", "ring_all"]),
+        switches=st.integers(1, 3),
+        staff=st.lists(st.one_of(st.none(), st.integers(0, 2)), max_size=len(AGENTS)),
     )
-    def start(self, amd: bool, window: float, routing: str) -> None:
+    def start(
+        self, amd: bool, window: float, routing: str, switches: int, staff: list[int | None]
+    ) -> None:
         self.gate = FlakyGate()
+        self.switch_ids = ("default",) if switches == 1 else tuple(
+            f"fs{i}" for i in range(switches)
+        )
         self.engine, *_ = make_engine(
             n_leads=10_000, policy=Overdial(), gate=self.gate, amd_enabled=amd,
             connect_window=window, wrap_up_timeout=5.0, routing=make_strategy(routing),
+            switch_ids=self.switch_ids,
         )
+        self.call_switch: dict[str, str] = {}  # customer leg → its switch (from the commands)
+        self.leg_switch: dict[str, str] = {}   # agent leg → its switch
+        self.preferred: dict[str, str] = {}    # agent → the switch its phone registers to
         self.window = window
         self.now = 0.0
         self.commands: list = []
@@ -84,6 +107,13 @@ class EngineMachine(RuleBasedStateMachine):
         self.ended: dict[str, float] = {}
         self.inbound = 0
         self.callbacks = 0
+        # Agents on duty from the start (no phone: ready at once), so that answers meet
+        # agents often enough for the bridge rules to be exercised.
+        for agent, prefer in zip(AGENTS, staff, strict=False):
+            switch = None if prefer is None else self.switch_ids[prefer % switches]
+            if switch is not None:
+                self.preferred[agent] = switch
+            self._send(AgentLoggedIn(0.0, agent, switch_id=switch))
 
     def _apply(self, out: list) -> None:
         journaled = {c.call_id for c in self.commands if isinstance(c, JournalAttempt)}
@@ -91,7 +121,20 @@ class EngineMachine(RuleBasedStateMachine):
         for command in out:
             if isinstance(command, JournalAttempt):
                 journaled.add(command.call_id)
+            if isinstance(command, OriginateAgentLeg):
+                self.leg_switch[command.agent_leg_id] = command.switch_id
+                preferred = self.preferred.get(command.agent_id)
+                assert preferred in (None, command.switch_id), "agent leg off its phone's switch"
+            if isinstance(command, Bridge):
+                call_on = self.call_switch[command.call_id]
+                agent_on = (
+                    self.leg_switch[command.agent_leg_id] if command.agent_leg_id
+                    else self.engine.pool.agents[command.agent_id].switch_id
+                )
+                assert call_on == agent_on, f"bridge across switches: {call_on} / {agent_on}"
             if isinstance(command, Originate):
+                self.call_switch[command.call_id] = command.switch_id
+                assert command.switch_id in self.engine.switches_up, "dialed a switch that is down"
                 assert command.call_id in journaled, "Originate before its JournalAttempt"
                 assert (command.number_e164, command.at, True) in checks, "dialed unchecked"
                 assert not any(
@@ -110,14 +153,49 @@ class EngineMachine(RuleBasedStateMachine):
     def _calls(self, *states: CallState) -> list[str]:
         return sorted(c for c, call in self.engine.calls.items() if call.state in states)
 
+    def _agents_in(self, state: AgentState) -> list[str]:
+        return sorted(a for a, agent in self.engine.pool.agents.items() if agent.state is state)
+
+    # Rules that act on a call or an agent in some state only run when there is one (the
+    # preconditions), so that the steps go to answers, bridges and hang-ups, not to no-ops.
+
     @rule(dt=st.floats(0.05, 4.0))
     def advance(self, dt: float) -> None:
         self.now += dt
         self._apply(self.engine.tick(self.now))
 
-    @rule(agent=st.sampled_from(AGENTS))
-    def login(self, agent: str) -> None:
-        self._send(AgentLoggedIn(self.now, agent))
+    @rule(
+        agent=st.sampled_from(AGENTS), phone=st.booleans(),
+        prefer=st.one_of(st.none(), st.integers(0, 2)),
+    )
+    def login(self, agent: str, phone: bool, prefer: int | None) -> None:
+        switch = None if prefer is None else self.switch_ids[prefer % len(self.switch_ids)]
+        known = self.engine.pool.agents.get(agent)
+        if known is None or known.state is AgentState.LOGGED_OUT:
+            self.preferred.pop(agent, None)
+            if switch is not None:
+                self.preferred[agent] = switch
+        self._send(AgentLoggedIn(self.now, agent, "user/" + agent if phone else "",
+                                 switch_id=switch))
+
+    @precondition(lambda self: self._agents_in(AgentState.CONNECTING))
+    @rule(data=st.data())
+    def phone_answers(self, data) -> None:
+        agent = data.draw(st.sampled_from(self._agents_in(AgentState.CONNECTING)))
+        self._send(AgentLegUp(self.now, agent))
+
+    @rule(index=st.integers(0, 2), legs_drop=st.booleans())
+    def switch_goes_down(self, index: int, legs_drop: bool) -> None:
+        switch = self.switch_ids[index % len(self.switch_ids)]
+        self._send(SwitchDown(self.now, switch))
+        if legs_drop:  # the runner reports the agents' legs on that switch as ended
+            for agent in sorted(self.engine.pool.agents.values(), key=lambda a: a.agent_id):
+                if agent.switch_id == switch and agent.state is not AgentState.LOGGED_OUT:
+                    self._send(AgentLegDown(self.now, agent.agent_id, HangupCause.NORMAL_CLEARING))
+
+    @rule(index=st.integers(0, 2))
+    def switch_comes_up(self, index: int) -> None:
+        self._send(SwitchUp(self.now, self.switch_ids[index % len(self.switch_ids)]))
 
     @rule(agent=st.sampled_from(AGENTS), reason=st.sampled_from(["lunch", "coaching"]))
     def pause(self, agent: str, reason: str) -> None:
@@ -134,18 +212,20 @@ class EngineMachine(RuleBasedStateMachine):
         if agent in self.engine.pool.agents:
             self._send(AgentLoggedOut(self.now, agent))
 
-    @rule(agent=st.sampled_from(AGENTS))
-    def dispose(self, agent: str) -> None:
-        state = self.engine.pool.agents.get(agent)
-        if state is not None and state.state is AgentState.WRAP_UP:
-            self._send(CallDisposed(self.now, agent, "x", "sale"))
+    @precondition(lambda self: self._agents_in(AgentState.WRAP_UP))
+    @rule(data=st.data())
+    def dispose(self, data) -> None:
+        agent = data.draw(st.sampled_from(self._agents_in(AgentState.WRAP_UP)))
+        self._send(CallDisposed(self.now, agent, "x", "sale"))
 
+    @precondition(lambda self: self._calls(CallState.DIALING))
     @rule(data=st.data())
     def ring(self, data) -> None:
         calls = self._calls(CallState.DIALING)
         if calls:
             self._send(CallRinging(self.now, data.draw(st.sampled_from(calls))))
 
+    @precondition(lambda self: self._calls(CallState.DIALING, CallState.RINGING))
     @rule(data=st.data())
     def answer(self, data) -> None:
         calls = self._calls(CallState.DIALING, CallState.RINGING)
@@ -155,6 +235,7 @@ class EngineMachine(RuleBasedStateMachine):
             if not self.engine.config.amd_enabled:
                 self.live_from[call_id] = self.now
 
+    @precondition(lambda self: self._calls(CallState.ANSWERED))
     @rule(data=st.data(), kind=st.sampled_from(list(AnswerKind)))
     def classify(self, data, kind: AnswerKind) -> None:
         calls = self._calls(CallState.ANSWERED)
@@ -164,6 +245,7 @@ class EngineMachine(RuleBasedStateMachine):
             if kind is not AnswerKind.MACHINE:
                 self.live_from[call_id] = self.now
 
+    @precondition(lambda self: self._calls(CallState.BRIDGING))
     @rule(data=st.data())
     def switch_confirms_bridge(self, data) -> None:
         calls = self._calls(CallState.BRIDGING)
@@ -171,6 +253,7 @@ class EngineMachine(RuleBasedStateMachine):
             call_id = data.draw(st.sampled_from(calls))
             self._send(CallBridged(self.now, call_id, self.engine.calls[call_id].agent_id))
 
+    @precondition(lambda self: self.engine.calls)
     @rule(data=st.data(), cause=st.sampled_from(
         [HangupCause.NORMAL_CLEARING, HangupCause.NO_ANSWER, HangupCause.USER_BUSY]))
     def hang_up(self, data, cause: HangupCause) -> None:
@@ -180,6 +263,7 @@ class EngineMachine(RuleBasedStateMachine):
             self._send(CallHungUp(self.now, call_id, cause))
             self.ended.setdefault(call_id, self.now)
 
+    @precondition(lambda self: self._calls(CallState.ABANDONED))
     @rule(data=st.data())
     def press_optout(self, data) -> None:
         calls = self._calls(CallState.ABANDONED)
@@ -190,10 +274,13 @@ class EngineMachine(RuleBasedStateMachine):
             kinds = [type(c) for c in out if isinstance(c, (RecordOptOut, Hangup))]
             assert kinds == ([RecordOptOut, Hangup] if first_press else [])
 
-    @rule(priority=st.integers(0, 2))
-    def inbound(self, priority: int) -> None:
+    @rule(priority=st.integers(0, 2), on=st.one_of(st.none(), st.integers(0, 2)))
+    def inbound(self, priority: int, on: int | None) -> None:
         self.inbound += 1
-        self._send(InboundCallArrived(self.now, f"in-{self.inbound}", priority=priority))
+        call_id = f"in-{self.inbound}"
+        switch = None if on is None else self.switch_ids[on % len(self.switch_ids)]
+        self.call_switch[call_id] = switch or self.switch_ids[0]
+        self._send(InboundCallArrived(self.now, call_id, priority=priority, switch_id=switch))
 
     @rule(data=st.data(), agent=st.sampled_from(AGENTS))
     def accept_offer(self, data, agent: str) -> None:
@@ -267,9 +354,16 @@ class EngineMachine(RuleBasedStateMachine):
         assert set(pool.on_call) == on_call
         logged_in = sum(agent.state is not AgentState.LOGGED_OUT for agent in pool.agents.values())
         assert pool.logged_in == logged_in
+        for switch_id, lane in pool.lanes.items():
+            on_switch = {a for a in ready if pool.agents[a].switch_id == switch_id}
+            assert set(lane.ready) == on_switch, f"ready line of {switch_id} out of step"
+            assert lane.logged_in == sum(
+                agent.state is not AgentState.LOGGED_OUT and agent.switch_id == switch_id
+                for agent in pool.agents.values()
+            )
         ledger = self.engine.ledger
         assert 0 <= ledger.abandons <= ledger.live_answers
 
 
 TestEngineInvariants = EngineMachine.TestCase
-TestEngineInvariants.settings = settings(max_examples=40, stateful_step_count=50, deadline=None)
+TestEngineInvariants.settings = settings(max_examples=60, stateful_step_count=50, deadline=None)
