@@ -175,6 +175,12 @@ class EslClient:
                     self.connects += 1
                     await self._set_state(ConnectionState.CONNECTED)
                     group.create_task(self._watch_heartbeat(connection))
+                    # Keep the body waiting until a child ends the link: on Python 3.11 a
+                    # child failing while the group is already in ``__aexit__`` cancels this
+                    # task without ever un-cancelling it (fixed in 3.12), so every link loss
+                    # would leak one pending cancellation request on the supervisor. Failing
+                    # during the body, the group un-cancels it as it should.
+                    await asyncio.get_running_loop().create_future()
             except* EslError:
                 pass
             finally:

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 
 from dialer.esl.client import Backoff, ConnectionState, EslClient
+from dialer.esl.errors import EslConnectionError
 from dialer.esl.url import EslUrl
 from dialer.events import Event, SwitchDown, SwitchUp
 from dialer.runner.fsmap import SUBSCRIBED_EVENTS, EventTranslator
@@ -50,6 +51,17 @@ class SwitchPool:
             for client in self.clients.values():
                 await stack.enter_async_context(client)
             yield self
+
+    async def wait_connected(self, timeout: float) -> set[str]:
+        """Wait up to ``timeout`` seconds (one deadline for all) until every switch is
+        connected and subscribed; returns the ids of those that are. A switch that refused
+        the password raises its ``EslAuthError`` at once: waiting would not help."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        for client in self.clients.values():
+            with contextlib.suppress(TimeoutError, EslConnectionError):
+                await client.wait_connected(max(0.0, deadline - loop.time()))
+        return {sid for sid, client in self.clients.items() if client.connected}
 
     def connected(self, switch_id: str) -> bool:
         client = self.clients.get(switch_id)

@@ -194,3 +194,46 @@ def test_callback_delivery_and_a_failing_callback_surfaces() -> None:
                     await asyncio.sleep(5)
             assert caught.group_contains(RuntimeError)
     asyncio.run(scenario())
+
+
+def test_link_losses_leave_no_cancellation_pending_on_the_supervisor() -> None:
+    # Python 3.11's TaskGroup cancels its parent when a child fails during __aexit__ and never
+    # un-cancels it: the supervisor then collected one pending cancellation per link loss.
+    async def scenario() -> None:
+        async with running_switch() as sim, \
+                EslClient(sim.url, events=["CHANNEL_ANSWER"], backoff=QUICK_BACKOFF) as client:
+            await client.wait_connected(5)
+            for loss in range(1, 4):
+                for listener in list(sim.server.listeners):
+                    listener.writer.transport.abort()
+                async with asyncio.timeout(5):
+                    while client.connects <= loss:
+                        await asyncio.sleep(0.01)
+                assert client.connected
+                assert client._supervisor is not None
+                assert client._supervisor.cancelling() == 0, f"after {loss} link losses"
+    asyncio.run(scenario())
+
+
+def test_switch_pool_waits_for_its_switches_with_one_deadline() -> None:
+    from dialer.runner.fsmap import EventTranslator
+    from dialer.runner.switches import SwitchPool
+
+    async def scenario() -> None:
+        async with running_switch() as up, running_switch(password="right") as guarded:
+            nowhere = EslUrl("127.0.0.1", 9, "ClueCon")
+            translator = EventTranslator(lambda call_id: False, lambda: 0.0)
+            pool = SwitchPool((("up", up.url), ("nowhere", nowhere)), "c", translator,
+                              lambda event: None, lambda: 0.0, backoff=QUICK_BACKOFF)
+            async with pool.running():
+                loop = asyncio.get_running_loop()
+                started = loop.time()
+                assert await pool.wait_connected(0.5) == {"up"}
+                assert loop.time() - started < 1.5
+            wrong = EslUrl(guarded.url.host, guarded.url.port, "wrong")
+            pool = SwitchPool((("guarded", wrong),), "c", translator, lambda event: None,
+                              lambda: 0.0, backoff=QUICK_BACKOFF)
+            async with pool.running():
+                with pytest.raises(EslAuthError):
+                    await pool.wait_connected(5)
+    asyncio.run(scenario())
