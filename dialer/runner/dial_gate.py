@@ -228,6 +228,8 @@ class DialTimeGate:
             lead_id=lead_id, subject=(facts.subject if facts else None) or self.rules.subject,
             debt_id=facts.debt_id if facts else None)
         with self._lock:
+            if number_e164 not in self._leads_by_number:
+                return  # no kept lead has it: a later prefetch reads the journal instead
             self._recorded.setdefault(number_e164, []).append(attempt)
             self._merge(number_e164, attempt.at - self.lookback)
 
@@ -236,9 +238,13 @@ class DialTimeGate:
         """What became of the attempt dialed at ``dialed_at``: Reg F's no-call-after-a-
         conversation (12 CFR 1006.14(b)(2)(i)(B)) and Ofcom's 72 h after an abandoned call
         read these. An attempt this run did not record is added (counting it is the safe side).
+        Call it before ``forget``: for a number no kept lead has, it is dropped (memory stays
+        bounded) and a later prefetch reads the outcome from the journal.
         """
         moment = datetime.fromtimestamp(dialed_at, tz=UTC)
         with self._lock:
+            if number_e164 not in self._leads_by_number:
+                return
             recorded = self._recorded.setdefault(number_e164, [])
             near = [i for i, a in enumerate(recorded)
                     if abs(a.at - moment) <= SAME_ATTEMPT_TOLERANCE]
