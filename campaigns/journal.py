@@ -281,6 +281,22 @@ def open_attempts(self: CampaignStore, *, process_owner: str | None = None,
         return list(session.exec(query.order_by(CallAttempt.id)))
 
 
+def undisposed_attempts(self: CampaignStore, *, process_owner: str | None = None,
+                        campaign: CampaignRef | None = None) -> list[CallAttempt]:
+    """Connected attempts (closed as ``answered``) still waiting for a disposition: their
+    leads stay ``in_call`` until one is set (a dialer process that crashed during the
+    agent's wrap-up leaves these)."""
+    with self.session() as session:
+        query = select(CallAttempt).where(CallAttempt.ended_at.is_not(None),
+                                          CallAttempt.outcome == Outcome.ANSWERED.value,
+                                          CallAttempt.disposition.is_(None))
+        if process_owner is not None:
+            query = query.where(CallAttempt.process_owner == process_owner)
+        if campaign is not None:
+            query = query.where(CallAttempt.campaign_id == self._campaign(session, campaign).id)
+        return list(session.exec(query.order_by(CallAttempt.id)))
+
+
 def attempts_for_number(self: CampaignStore, phone_e164: str, since: datetime
                         ) -> list[CallAttempt]:
     with self.read_session() as session:

@@ -305,6 +305,7 @@ class CampaignStore:
         record_agent_state,
         schedule_callback,
         set_disposition,
+        undisposed_attempts,
         update_attempt,
     )
     from campaigns.journal_batch import journal_batch

@@ -23,6 +23,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document."
 HomeOpt = Annotated[Path | None, typer.Option(
     "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "
     "~/.local/share/dialer).")]
+InstanceOpt = Annotated[str | None, typer.Option(
+    "--instance", help="This dialer process's name when several dial the campaign "
+    "(default: <host>/<campaign>); stable across its restarts.")]
 
 
 def _data(home: Path | None) -> Path:
@@ -31,12 +34,13 @@ def _data(home: Path | None) -> Path:
     return home if home is not None else data_dir()
 
 
-def _control(campaign: str, home: Path | None, payload: dict, as_json: bool) -> dict:
+def _control(campaign: str, home: Path | None, payload: dict, as_json: bool,
+             instance: str | None = None) -> dict:
     from dialer.runner.control import request_sync
     from dialer.runner.errors import RunnerError
     from dialer.runner.settings import control_socket_path
 
-    answer = request_sync(control_socket_path(_data(home), campaign), payload)
+    answer = request_sync(control_socket_path(_data(home), campaign, instance), payload)
     if not answer.get("ok"):
         raise RunnerError(str(answer.get("error", "the campaign refused the request")))
     if as_json:
@@ -48,13 +52,19 @@ def run(
     campaign: CampaignArg,
     switch: Annotated[list[str] | None, typer.Option(
         "--switch", help="esl://:PASSWORD@HOST:PORT (repeat for several switches).")] = None,
-    db: Annotated[str | None, typer.Option("--db", help="Database URL (default: DIALER_DB "
-                                           "or sqlite:///<data>/dialer.db).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Campaign database URL (default: "
+                                           "DIALER_DB or sqlite:///<data>/dialer.db; "
+                                           "postgresql+psycopg://... for several "
+                                           "processes).")] = None,
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     gateway: Annotated[str, typer.Option(help="FreeSWITCH gateway for customer calls.")]
     = "default",
     login_agents: Annotated[bool, typer.Option(
-        "--login-agents", help="Log every agent of the campaign in at start.")] = False,
+        "--login-agents", help="Log the campaign's agents in at start.")] = False,
+    agent: Annotated[list[str] | None, typer.Option(
+        "--agent", help="With --login-agents: only this agent (repeatable; the others may "
+        "be logged in by another dialer process).")] = None,
     simulate_agents: Annotated[bool, typer.Option(
         "--simulate-agents", help="Agents set a disposition a few seconds into wrap-up "
         "(for the switch simulator).")] = False,
@@ -64,41 +74,44 @@ def run(
                                               "finish on stop.")] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Dial CAMPAIGN live until Ctrl-C (graceful: no new dials, calls in progress finish)."""
+    """Dial CAMPAIGN live until Ctrl-C (graceful: no new dials, calls in progress finish).
+
+    The campaign comes from the campaign store (`dialer campaign create`, `dialer leads
+    import`, `dialer campaign start`). Several processes may dial one campaign on
+    PostgreSQL, each with its own --instance."""
     import asyncio
     import logging
     import random
     import signal
+    import time
 
-    from dialer.runner.demo import SimulatedDesk, demo_report
+    from campaigns.store import CampaignStore
+    from dialer.runner.demo import SimulatedDesk
+    from dialer.runner.report import run_report
     from dialer.runner.runner import Runner
-    from dialer.runner.settings import (
-        RunnerSettings,
-        database_url,
-        parse_switches,
-        sqlite_path,
-    )
-    from dialer.runner.store import RunnerStore
+    from dialer.runner.settings import RunnerSettings, database_url, parse_switches
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
     data = _data(home)
     url = database_url(db, data)
     switches = parse_switches(switch or ["esl://127.0.0.1:8021"])
-    settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace)
-    store = RunnerStore(sqlite_path(url))
+    settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
+                              instance=instance)
+    store = CampaignStore.open(url)
+    started = time.time()
 
     async def main() -> dict:
-        runner = Runner(settings, store, login_agents=login_agents,
+        runner = Runner(settings, store, login_agents=login_agents, agents=agent,
                         control_socket=settings.control_socket)
         if simulate_agents:
-            runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (3.0, 8.0),
+            runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (3.0, 8.0),
                                                    random.Random())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
         await runner.run(duration)
-        return demo_report(store, campaign, runner)
+        return run_report(store, campaign, runner, since=started)
 
     try:
         report = asyncio.run(main())
@@ -121,6 +134,7 @@ def _report_text(report: dict) -> str:
 def monitor(
     campaign: CampaignArg,
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
     interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
 ) -> None:
@@ -133,16 +147,16 @@ def monitor(
     from dialer.runner.monitor import render
 
     if as_json:
-        answer = _control(campaign, home, {"op": "snapshot"}, as_json=False)
+        answer = _control(campaign, home, {"op": "snapshot"}, False, instance)
         typer.echo(json.dumps(answer["snapshot"], default=str))
         return
     console = Console()
-    snapshot = _control(campaign, home, {"op": "snapshot"}, False)["snapshot"]
+    snapshot = _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
     try:
         with Live(render(snapshot), console=console, refresh_per_second=4) as live:
             while True:
                 time.sleep(interval)
-                snapshot = _control(campaign, home, {"op": "snapshot"}, False)["snapshot"]
+                snapshot = _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
                 live.update(render(snapshot))
     except KeyboardInterrupt:
         pass
@@ -226,10 +240,11 @@ def _agent_command(action: str):
         campaign: CampaignArg,
         agent: Annotated[str, typer.Argument(help="Agent id.")],
         home: HomeOpt = None,
+    instance: InstanceOpt = None,
         as_json: JsonOpt = False,
     ) -> None:
         answer = _control(campaign, home, {"op": "agent", "action": action, "agent": agent},
-                          as_json)
+                          as_json, instance)
         if not as_json:
             typer.echo(f"{agent}: {action} sent (was {answer.get('was', 'logged out')})")
     command.__doc__ = f"Agent {action} on a running campaign."
@@ -243,11 +258,12 @@ def agent_login(
     endpoint: Annotated[str | None, typer.Option(
         help="Phone dial string (default: the agent's endpoint on the campaign).")] = None,
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Log an agent in: the runner calls their phone and keeps the leg nailed up."""
     payload = {"op": "agent", "action": "login", "agent": agent, "endpoint": endpoint}
-    answer = _control(campaign, home, payload, as_json)
+    answer = _control(campaign, home, payload, as_json, instance)
     if not as_json:
         typer.echo(f"{agent}: logging in, calling {answer.get('endpoint')}")
 
@@ -258,11 +274,12 @@ def agent_pause(
     agent: Annotated[str, typer.Argument(help="Agent id.")],
     reason: Annotated[str, typer.Argument(help="Why (recorded in the agent history).")],
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Pause an agent with a reason (no new calls until ready)."""
     payload = {"op": "agent", "action": "pause", "agent": agent, "reason": reason}
-    _control(campaign, home, payload, as_json)
+    _control(campaign, home, payload, as_json, instance)
     if not as_json:
         typer.echo(f"{agent}: paused ({reason})")
 
@@ -271,17 +288,22 @@ def agent_pause(
 def agent_dispose(
     campaign: CampaignArg,
     agent: Annotated[str, typer.Argument(help="Agent id.")],
-    call: Annotated[str, typer.Argument(help="Call id.")],
-    disposition: Annotated[str, typer.Argument(help="Disposition, e.g. sale.")],
+    call: Annotated[str, typer.Argument(help="Call id ('' or 'last': the call in wrap-up).")],
+    disposition: Annotated[str, typer.Argument(
+        help="Disposition code of the campaign, e.g. SALE, NI, CALLBK, DNC (any case).")],
+    callback_at: Annotated[str | None, typer.Option(
+        help="ISO time of the callback (CALLBK), e.g. 2026-12-02T15:00Z.")] = None,
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Set the disposition of the agent's last call; ends wrap-up."""
-    payload = {"op": "agent", "action": "dispose", "agent": agent, "call": call,
-               "disposition": disposition}
-    _control(campaign, home, payload, as_json)
+    payload = {"op": "agent", "action": "dispose", "agent": agent,
+               "call": "" if call == "last" else call, "disposition": disposition,
+               "callback_at": callback_at}
+    answer = _control(campaign, home, payload, as_json, instance)
     if not as_json:
-        typer.echo(f"{agent}: {call} disposed as {disposition}")
+        typer.echo(f"{agent}: {answer.get('call', call)} disposed as {disposition.upper()}")
 
 
 agent_app.command("ready")(_agent_command("ready"))

@@ -7,7 +7,8 @@ agents). Requests (the API an agent desktop builds on):
     {"op": "agent", "action": "login", "agent": "a1", "endpoint": "user/1001"}   # endpoint optional
     {"op": "agent", "action": "ready" | "logout", "agent": "a1"}
     {"op": "agent", "action": "pause", "agent": "a1", "reason": "lunch"}
-    {"op": "agent", "action": "dispose", "agent": "a1", "call": "<call id>", "disposition": "sale"}
+    {"op": "agent", "action": "dispose", "agent": "a1", "call": "<call id or empty: the
+     call in wrap-up>", "disposition": "SALE", "callback_at": "<ISO time, for CALLBK>"}
     {"op": "stop"}
 
 Answers: ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.
@@ -20,11 +21,12 @@ import contextlib
 import json
 import os
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dialer.events import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReady, CallDisposed
-from dialer.runner.errors import ControlSocketError
+from dialer.events import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentReady
+from dialer.runner.errors import ControlSocketError, RunnerError
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -125,11 +127,11 @@ async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         runner.stop()
         return {"ok": True, "stopping": True}
     if op == "agent":
-        return _agent(runner, request)
+        return await _agent(runner, request)
     return {"ok": False, "error": f"unknown op {op!r} (ping, snapshot, agent, stop)"}
 
 
-def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
+async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     action = request.get("action")
     agent_id = str(request.get("agent", ""))
     if action not in _AGENT_ACTIONS:
@@ -146,8 +148,10 @@ def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         if not endpoint:
             return {"ok": False, "error": f"agent {agent_id!r} is not on campaign "
                     f"{runner.campaign!r} and no --endpoint was given"}
-        skills = spec.skills if spec else frozenset()
-        runner.post(AgentLoggedIn(now, agent_id, endpoint, skills))
+        if spec is None or spec.endpoint != endpoint:
+            # Known to the store from now on: its history and calls are journaled.
+            spec = await runner.db.call(runner.link.ensure_agent, agent_id, endpoint)
+        runner.post(AgentLoggedIn(now, agent_id, endpoint, spec.skills))
         return {"ok": True, "agent": agent_id, "endpoint": endpoint}
     if not known:
         return {"ok": False, "error": f"agent {agent_id!r} is not logged in"}
@@ -159,11 +163,23 @@ def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     elif action == "logout":
         runner.post(AgentLoggedOut(now, agent_id))
     else:
-        call_id = str(request.get("call", ""))
         disposition = str(request.get("disposition", ""))
         if not disposition:
             return {"ok": False, "error": "dispose needs a disposition"}
         if state != "wrap_up":
             return {"ok": False, "error": f"agent {agent_id!r} is {state}, not in wrap-up"}
-        runner.post(CallDisposed(now, agent_id, call_id, disposition))
+        callback_at = _time(request.get("callback_at"))
+        try:
+            call_id = runner.dispose(agent_id, str(request.get("call") or ""), disposition,
+                                     callback_at)
+        except RunnerError as error:
+            return {"ok": False, "error": str(error)}
+        return {"ok": True, "agent": agent_id, "was": state, "call": call_id}
     return {"ok": True, "agent": agent_id, "was": state}
+
+
+def _time(value: object) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,79 +1,117 @@
 """All database work of the runner, on one thread, batched.
 
-``write(statements)`` queues statements that may land a moment later (attempt outcomes,
-agent history); ``commit(statements)`` waits until they are committed (the journal before an
-originate). Both go through one FIFO, so an outcome is never written before its journal.
-``call(fn)`` runs a read or a claim on the same thread. The event loop never touches the disk.
+``write(ops)`` queues journal operations that may land a moment later (attempt progress and
+outcomes, agent history, dispositions); ``commit(ops)`` waits until they are committed and
+returns the batch's result (the journal of a dial, before its originate). ``call(fn)`` runs a
+read or a claim on the same thread. The event loop never touches the database.
+
+Order: every submission takes *all* queued operations with it into the one database thread,
+whose queue is FIFO, so an outcome is never written before its journal and a read sees every
+write queued before it. The writer task only decides *when* to submit what ``write``
+queued (at once when idle; while a batch is in flight, writes gather into the next one).
+Results are delivered by the batch's completion, not by the writer task, so a commit or a
+read made while the runner shuts down (writer cancelled) still completes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import functools
+import logging
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from dialer.runner.store import RunnerStore
+from campaigns.journal_batch import BatchResult, JournalOp
 
 T = TypeVar("T")
-Statement = tuple[str, tuple[Any, ...]]
+log = logging.getLogger("dialer.runner.db")
+Apply = Callable[[Sequence[JournalOp]], BatchResult]
 
 
 class DbWorker:
-    def __init__(self, store: RunnerStore) -> None:
-        self.store = store
+    def __init__(self, apply: Apply) -> None:
+        self.apply = apply
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="dialer-db")
-        self._pending: list[Statement] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._pending: list[JournalOp] = []
+        self._waiters: list[asyncio.Future[BatchResult]] = []
         self._wake = asyncio.Event()
+        self._inflight: asyncio.Future[BatchResult] | None = None
+        self._failure: BaseException | None = None
         self.batches = 0
+        self.ops_written = 0
+        self.problems = 0
 
-    async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        await self.flush()
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn`` on the database thread after everything queued so far."""
+        self._submit()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
-    def write(self, statements: list[Statement]) -> None:
-        self._pending.extend(statements)
-        self._wake.set()
+    def write(self, ops: Sequence[JournalOp]) -> None:
+        if ops:
+            self._pending.extend(ops)
+            self._wake.set()
 
-    async def commit(self, statements: list[Statement]) -> None:
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.extend(statements)
+    async def commit(self, ops: Sequence[JournalOp]) -> BatchResult:
+        """Commit ``ops`` (with everything queued before them) and return their result."""
+        waiter: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        self._pending.extend(ops)
         self._waiters.append(waiter)
-        self._wake.set()
-        await waiter
+        self._submit()
+        return await waiter
 
     async def flush(self) -> None:
-        if self._pending:
-            await self.commit([])
+        """Wait until everything queued so far is committed."""
+        await self.commit([])
 
-    async def run(self) -> None:
-        """The writer task: commits whatever accumulated, one transaction per round."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._write_once(loop)
-
-    async def _write_once(self, loop: asyncio.AbstractEventLoop) -> None:
-        statements, self._pending = self._pending, []
+    def _submit(self) -> asyncio.Future[BatchResult] | None:
+        ops, self._pending = self._pending, []
         waiters, self._waiters = self._waiters, []
-        if not statements and not waiters:
-            return
-        try:
-            await loop.run_in_executor(self._executor, self.store.apply, statements)
-        except Exception as error:
+        if not ops and not waiters:
+            return None
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self.apply, ops)
+        future.add_done_callback(functools.partial(self._done, waiters, len(ops)))
+        self._inflight = future
+        return future
+
+    def _done(self, waiters: list[asyncio.Future[BatchResult]], count: int,
+              future: asyncio.Future[BatchResult]) -> None:
+        error = (asyncio.CancelledError() if future.cancelled() else future.exception())
+        if error is not None:
+            if not waiters:
+                self._failure = error  # nobody waits for it: the writer task raises it
+                self._wake.set()
             for waiter in waiters:
                 if not waiter.done():
                     waiter.set_exception(error)
-            if not waiters:
-                raise
             return
+        result = future.result()
         self.batches += 1
+        self.ops_written += count
+        if result.problems:
+            self.problems += len(result.problems)
+            log.warning("journal batch: %s", "; ".join(result.problems[:5]))
         for waiter in waiters:
             if not waiter.done():
-                waiter.set_result(None)
+                waiter.set_result(result)
+
+    async def run(self) -> None:
+        """The writer task: submits what ``write`` queued; raises a lost write's error."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._failure is not None:
+                raise self._failure
+            inflight = self._inflight
+            if inflight is not None and not inflight.done():
+                await asyncio.wait([inflight])  # writes meanwhile gather into one batch
+            self._submit()
 
     async def close(self) -> None:
-        await self._write_once(asyncio.get_running_loop())
+        """Commit what is left, then stop the thread (nothing queued is ever dropped)."""
+        await self.flush()
         self._executor.shutdown(wait=True)
+        if self._failure is not None:
+            raise self._failure

@@ -1,8 +1,12 @@
 """``dialer demo``: a whole campaign in one process, nothing to configure.
 
-A temporary SQLite campaign with sample leads, the FreeSWITCH switch simulator in-process on
-a free loopback port, simulated agents on nailed-up legs (they set a disposition after a wrap
-time), predictive pacing for ``duration`` seconds with the live dashboard, then the report.
+A temporary SQLite campaign store (``campaigns.CampaignStore``, the same store as
+``dialer campaign``) with a campaign, its agents and sample leads, a small national DNC
+registry (fictional numbers; one demo lead is listed and is suppressed at selection), the
+FreeSWITCH switch simulator in-process on a free loopback port, simulated agents on nailed-up
+legs (they set a disposition after a wrap time), predictive pacing for ``duration`` seconds
+with the live dashboard, then the campaign report (``campaigns.reports``) with the runner's
+answer-to-bridge latency.
 
 Calling hours: the leads' time zones are US zones where it is 08:00-21:00 *now* (47 CFR
 64.1200(c)(1) is checked at every dial, so leads in a closed zone would all be refused).
@@ -21,24 +25,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from campaigns.leads import LeadInput
+from campaigns.store import CampaignStore
 from dialer.commands import AgentState, AgentStateChanged
-from dialer.events import CallDisposed
 from dialer.runner.errors import RunnerError
 from dialer.runner.gate import EARLIEST_HOUR, LATEST_HOUR
+from dialer.runner.report import run_report
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
-from dialer.runner.store import AgentSpec, LeadRow, RunnerStore
 
 US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
             "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu")
 DEMO_PROFILE_ZONES = ("Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo",
                       "Australia/Sydney", "America/Sao_Paulo")
-DISPOSITIONS = ("sale", "callback", "not_interested", "no_decision")
+DISPOSITIONS = ("SALE", "NI", "CALLBK", "NA")
+"""What the simulated agents set (store codes: sale, not interested, call back, no answer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +82,17 @@ def choose_zones(at: float) -> tuple[list[str], str]:
                        + " where it is daytime (the calling-hours rule is still checked)")
 
 
-def demo_config() -> dict[str, Any]:
-    return {"caller_id_number": "+12015550100", "caller_id_name": "Demo Dialer",
+def demo_settings() -> dict[str, Any]:
+    """The demo campaign's settings (``campaigns.settings.CampaignSettings``)."""
+    return {"caller_ids": ["+12015550100"], "caller_id_name": "Demo Dialer",
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
             "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
             "amd_enabled": True, "safe_harbor_message": "ivr/demo_safe_harbor.wav",
+            # The business schedule as wide as the law allows; calling hours are checked
+            # in the callee's zone at selection and again at every dial.
+            "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
+            "retry_rules": {"no_answer": {"delay_minutes": 60, "max_attempts": 2},
+                            "busy": {"delay_minutes": 60, "max_attempts": 2}},
             # Priors that match the demo population, and a short warm-up, so a two-minute
             # demo reaches model-based pacing (a real campaign keeps the policy's defaults).
             "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
@@ -89,25 +101,50 @@ def demo_config() -> dict[str, Any]:
                               "half_life": 600.0}}
 
 
-def create_demo_campaign(store: RunnerStore, options: DemoOptions, zones: list[str],
-                         at: float, name: str = "demo") -> None:
-    rng = random.Random(options.seed)
-    # 555-01XX numbers are reserved for fiction (NANPA), so the demo never names a real line.
-    order = list(range(options.leads))
-    rng.shuffle(order)
-    leads = [LeadRow(f"+1{201 + i // 100}5550{100 + i % 100:03d}", zones[i % len(zones)])
-             for i in order]
-    agents = [AgentSpec(f"agent{i + 1}", f"user/{1000 + i + 1}") for i in range(options.agents)]
-    store.create_campaign(name, demo_config(), agents, leads, at, max_attempts=2,
-                          retry_delay=3600.0)
+def demo_numbers(count: int, seed: int) -> list[str]:
+    """Fictional numbers (NANPA reserves NPA-555-0100…0199 for fiction), shuffled."""
+    rng = random.Random(seed)
+    numbers = [f"+1{201 + i // 100}5550{100 + i % 100:03d}" for i in range(count)]
+    rng.shuffle(numbers)
+    return numbers
+
+
+def create_demo_campaign(store: CampaignStore, options: DemoOptions, zones: list[str],
+                         at: float, name: str = "demo", settings: dict[str, Any] | None = None,
+                         ) -> None:
+    """The campaign, its agents and leads, started (state running)."""
+    moment = datetime.fromtimestamp(at, tz=UTC)
+    agents = [(f"agent{i + 1}", f"user/{1000 + i + 1}") for i in range(options.agents)]
+    store.create_campaign(name, {**demo_settings(), **(settings or {})}, at=moment,
+                          agents=agents)
+    leads = [LeadInput(number, timezone=zones[i % len(zones)])
+             for i, number in enumerate(demo_numbers(options.leads, options.seed))]
+    store.add_leads(name, leads, at=moment, list_name="demo sample")
+    store.transition_campaign(name, "running", at=moment)
+
+
+def seed_demo_registry(data: Path, at: float, listed: list[str]) -> None:
+    """A national DNC registry of fictional numbers, current as of today (the federal rules
+    refuse every dial without a registry fresher than 31 days, 16 CFR 310.4(b)(3)(iv))."""
+    from dnc.registry.importer import import_numbers
+
+    moment = datetime.fromtimestamp(at, tz=UTC)
+    source = data / "demo-national-dnc.txt"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text("".join(f"{number}\n" for number in listed))
+    import_numbers(data / "dnc" / "registries", "national", [source], moment, moment)
+
+
+Dispose = Callable[[str, str, str, datetime | None], object]
+"""``Runner.dispose(agent, call, disposition, callback_at)``."""
 
 
 class SimulatedDesk:
     """Agents who set a disposition a few seconds into wrap-up (timer handles, no tasks)."""
 
-    def __init__(self, post: Callable[[CallDisposed], None], clock: Callable[[], float],
+    def __init__(self, dispose: Dispose, clock: Callable[[], float],
                  wrap_time: tuple[float, float], rng: random.Random) -> None:
-        self.post = post
+        self.dispose = dispose
         self.clock = clock
         self.wrap_time = wrap_time
         self.rng = rng
@@ -122,8 +159,13 @@ class SimulatedDesk:
         call_id = change.call_id or ""
 
         def dispose() -> None:
+            callback_at = (datetime.fromtimestamp(self.clock(), tz=UTC) + timedelta(hours=1)
+                           if disposition == "CALLBK" else None)
+            try:
+                self.dispose(change.agent_id, call_id, disposition, callback_at)
+            except RunnerError:
+                return  # wrap-up already ended (timeout or logout): the fallback applied
             self.dispositions[disposition] = self.dispositions.get(disposition, 0) + 1
-            self.post(CallDisposed(self.clock(), change.agent_id, call_id, disposition))
 
         self._timers = [t for t in self._timers if not t.cancelled()][-1000:]
         self._timers.append(loop.call_later(self.rng.uniform(*self.wrap_time), dispose))
@@ -150,9 +192,12 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
     workdir = home or Path(tempfile.mkdtemp(prefix="dialer-demo-"))
     now = time.time()
     zones, zone_note = choose_zones(now)
-    store = RunnerStore(workdir / "demo.db")
+    url = f"sqlite:///{workdir / 'demo.db'}"
+    store = CampaignStore.open(url)
     try:
         create_demo_campaign(store, options, zones, now)
+        # One sample lead is on the (fictional) national registry: suppressed, never dialed.
+        seed_demo_registry(workdir, now, demo_numbers(options.leads, options.seed)[:1])
         # The demo population: shorter conversations than a real list so a two-minute demo
         # shows many calls per agent; everything else as SimpleCallees' defaults.
         callees = SimpleCallees(live_answer=0.35, machine=0.10, busy=0.10, failed=0.10,
@@ -161,11 +206,11 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
         async with running_switch(settings=settings, fate_source=callees,
                                   seed=options.seed) as sim:
             runner_settings = RunnerSettings(
-                campaign="demo", database=f"sqlite:///{workdir / 'demo.db'}", data=workdir,
+                campaign="demo", database=url, data=workdir,
                 switches=((f"{sim.url.host}:{sim.url.port}", sim.url),), stop_grace=30.0)
             runner = Runner(runner_settings, store, login_agents=True,
                             control_socket=workdir / "run" / "demo.sock")
-            desk = SimulatedDesk(runner.post, runner.clock, options.wrap_time,
+            desk = SimulatedDesk(runner.dispose, runner.clock, options.wrap_time,
                                  random.Random(options.seed))
             runner.on_agent_change = desk
             loop = asyncio.get_running_loop()
@@ -191,9 +236,9 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
                     await asyncio.wait([main])
                     frames.cancel()
             desk.cancel()
-        report = demo_report(store, "demo", runner)
+        report = run_report(store, "demo", runner, since=now - 60)
         report["time_zones"] = zone_note
-        report["database"] = str(workdir / "demo.db") if options.keep else None
+        report["database"] = url if options.keep else None
         return report
     finally:
         store.close()
@@ -205,34 +250,3 @@ async def _frames(runner: Runner, on_frame: Callable[[Runner], None]) -> None:
     while True:
         on_frame(runner)
         await asyncio.sleep(0.5)
-
-
-def demo_report(store: RunnerStore, campaign: str, runner: Runner | None = None,
-                ) -> dict[str, Any]:
-    """The campaign report: outcomes, abandonment, connect latency, leads, opt-outs."""
-    attempts = store.attempts(campaign)
-    outcomes: dict[str, int] = {}
-    for row in attempts:
-        key = row["outcome"] or "in progress"
-        outcomes[key] = outcomes.get(key, 0) + 1
-    live = [r for r in attempts if r["answered_at"] is not None
-            and r["answer_kind"] != "machine" and r["outcome"] not in ("machine",)]
-    abandoned = sum(r["abandoned"] for r in attempts)
-    connected = [r for r in attempts if r["outcome"] == "connected"]
-    talk = [r["ended_at"] - r["bridged_at"] for r in connected
-            if r["bridged_at"] is not None and r["ended_at"] is not None]
-    report: dict[str, Any] = {
-        "campaign": campaign, "attempts": len(attempts), "outcomes": outcomes,
-        "live_answers": len(live), "connected": len(connected), "abandoned": abandoned,
-        "abandon_rate": abandoned / len(live) if live else None,
-        "mean_talk_s": sum(talk) / len(talk) if talk else None,
-        "leads": store.lead_counts(campaign),
-        "opt_outs": len(store.opt_out_numbers()),
-        "agent_state_changes": len(store.agent_history(campaign)),
-    }
-    if runner is not None:
-        report["answer_to_bridge"] = runner.stats.latency_summary()
-        report["pacing_policy"] = getattr(runner.policy, "name", type(runner.policy).__name__)
-        report["dial_rate_per_s"] = runner.stats.dials / max(
-            runner.clock() - runner.stats.started_at, 1e-9)
-    return report

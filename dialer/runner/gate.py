@@ -40,16 +40,22 @@ class CallingHoursGate:
     def check(self, target: DialTarget, at: float) -> GateVerdict:
         if self.opted_out(target.number_e164):
             return GateVerdict(False, ("internal-dnc: the number opted out",))
-        zone_name = target.attributes.get("timezone", "")
-        zone = self._zone(zone_name)
-        if zone is None:
-            return GateVerdict(False, (f"calling-hours: unknown time zone {zone_name!r}",))
-        local = datetime.fromtimestamp(at, tz=UTC).astimezone(zone)
-        if not EARLIEST_HOUR <= local.hour < LATEST_HOUR:
-            return GateVerdict(False, (
-                f"calling-hours: {local:%H:%M} in {zone_name} is outside 08:00-21:00 "
-                "(47 CFR 64.1200(c)(1))",))
+        zone_names = [z for z in target.attributes.get("timezone", "").split(",") if z]
+        if not zone_names:
+            return GateVerdict(False, ("calling-hours: unknown time zone ''",))
+        moment = datetime.fromtimestamp(at, tz=UTC)
+        # An area code spanning zones gives several candidates: the call must be inside
+        # the window in every one of them (the callee may be in any).
+        for zone_name in zone_names:
+            zone = self._zone(zone_name)
+            if zone is None:
+                return GateVerdict(False, (f"calling-hours: unknown time zone {zone_name!r}",))
+            local = moment.astimezone(zone)
+            if not EARLIEST_HOUR <= local.hour < LATEST_HOUR:
+                return GateVerdict(False, (
+                    f"calling-hours: {local:%H:%M} in {zone_name} is outside 08:00-21:00 "
+                    "(47 CFR 64.1200(c)(1))",))
         if self.inner is not None:
             return self.inner.check(target, at)
-        return GateVerdict(True, (f"calling-hours: {local:%H:%M} {zone_name}",
+        return GateVerdict(True, (f"calling-hours: inside 08:00-21:00 in {','.join(zone_names)}",
                                   "internal-dnc: not listed"))

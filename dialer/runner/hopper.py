@@ -1,8 +1,9 @@
 """The engine's ``LeadSource`` in memory, kept filled from the store by the runner.
 
 ``next_leads`` is called inside ``Engine.tick`` and must not touch the disk, so the runner's
-refill task claims leads in the database thread ahead of need; ``release`` queues the lead to
-be handed back (the runner writes it with its next batch).
+refill task claims leads (``CampaignStore.claim_leads``) in the database thread ahead of
+need, and renews the claims of what is held here; ``release`` notes a lead the engine gives
+back (the runner writes the release with its next batch from the engine's ``ReleaseLead``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ class Hopper:
     def wanted(self) -> int:
         """How many leads to claim now (0 when above the low-water mark)."""
         return 0 if len(self._ready) >= self.low_water else 2 * self.low_water - len(self._ready)
+
+    def lead_ids(self) -> set[str]:
+        """The leads held (their claims must be kept alive)."""
+        return {target.lead_id for target in self._ready}
+
+    def discard(self, lead_ids: set[str]) -> None:
+        """Forget leads whose claims were lost: they must not be dialed by this process."""
+        self._ready = deque(t for t in self._ready if t.lead_id not in lead_ids)
 
     def drain(self) -> list[str]:
         """Every lead id still held (for release at shutdown)."""

@@ -22,7 +22,8 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
     engine = runner.engine
     stats = runner.stats
     result: dict[str, Any] = {
-        "campaign": runner.campaign, "at": now, "uptime_s": now - stats.started_at,
+        "campaign": runner.campaign, "instance": runner.owner, "at": now,
+        "uptime_s": now - stats.started_at,
         "stopping": runner.stopping,
         "switches": {sid: c.state.value for sid, c in runner.switches.clients.items()},
         "hopper": len(runner.hopper), "dials": stats.dials,
@@ -32,7 +33,12 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
         "events_per_s": stats.events_handled / max(now - stats.started_at, 1e-9),
         "answer_to_bridge": stats.latency_summary(),
         "adopted_after_restart": len(runner.recovery.orphans),
+        "opt_outs": stats.opt_outs,
     }
+    shared = runner.shared_ledger
+    if shared is not None:
+        result["other_processes"] = {"live_answers": shared.live_answers,
+                                     "abandons": shared.abandons}
     if engine is None:
         return result
     snap = engine.snapshot(now)

@@ -1,18 +1,22 @@
 """Crash recovery: reconcile the journal with what the switches say is still alive.
 
-At start-up, before the first dial:
-1. leads ``claimed`` but never journaled go back to ``ready`` (the journal precedes every
+At start-up, before the first dial, for what this process (its owner id) journaled and
+claimed, never another process's:
+1. leads it claimed but never journaled go back to the pool (the journal precedes every
    originate, so they were not dialed);
-2. every attempt left open is looked up on its switch (``show channels as json``; the
+2. every attempt it left open is looked up on its switch (``show channels as json``; the
    channel's Unique-ID is the call id because the originate set ``origination_uuid``):
    a live channel is **adopted** (followed to its end; answered and waiting for an agent
    that no longer exists, it gets the safe-harbour message and counts as abandoned);
    a channel that is gone closes the attempt with a reconciled outcome from what was
-   journaled (bridged → connected; answered only → abandoned, the conservative reading
-   for the legal rate; never answered → failed/CRASH). Its lead stays ``in_call`` until
-   then, so it is never redialed while its call might be live; a switch that cannot be
-   reached leaves its attempts open (and their leads untouched) until it comes back;
-3. the abandonment ledger is rebuilt from the database (the 30-day window).
+   journaled (bridged → answered, with the campaign's wrap-up-timeout disposition since
+   no agent can set one now; answered only → abandoned, the conservative reading for the
+   legal rate; never answered → internal failure, hangup cause ``CRASH``). Its lead stays
+   ``in_call`` until then, so it is never redialed while its call might be live; a switch
+   that cannot be reached leaves its attempts open (and their leads untouched) until it
+   comes back;
+3. the engine's abandonment ledger is seeded from the database with this process's live
+   answers in the window (the other processes' come with the shared counts).
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from dialer.commands import AttemptFinished, CallOutcome, Direction, PlayMessage
+from campaigns.models import CallAttempt
+from dialer.commands import AttemptFinished, CallOutcome, Direction, PlayMessage, RecordOptOut
 from dialer.events import (
     AgentLegDown,
     AnswerKind,
@@ -34,7 +40,7 @@ from dialer.events import (
     OriginateFailed,
 )
 from dialer.hangup import HangupCause, dial_outcome
-from dialer.runner.store import OpenAttempt, RunnerStore
+from dialer.runner.campaign_link import utc
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -44,12 +50,17 @@ SWITCH_WAIT = 5.0
 """Seconds to wait at start-up for switches to connect before reconciling without them."""
 
 
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.astimezone(UTC).timestamp()
+
+
 class Orphan:
     """A call from before the restart, still live on its switch, followed to its end."""
 
-    def __init__(self, attempt: OpenAttempt) -> None:
+    def __init__(self, attempt: CallAttempt) -> None:
         self.attempt = attempt
-        self.answered_at = attempt.answered_at
+        self.call_id: str = attempt.call_uuid or ""
+        self.answered_at = _epoch(attempt.answered_at)
         self.bridged_at: float | None = None
         self.abandoned = False
         self.opted_out = False
@@ -64,8 +75,8 @@ class Recovery:
 
     async def recover(self) -> list[tuple[float, bool]]:
         runner = self.runner
-        db, store, campaign = runner.db, runner.store, runner.campaign
-        released = await db.call(store.release_all_claims, campaign)
+        db, store = runner.db, runner.store
+        released = await db.call(store.release_claims, runner.owner)
         if released:
             log.info("%d leads claimed before the restart were never dialed: released",
                      released)
@@ -77,12 +88,27 @@ class Recovery:
             await self.reconcile_switch(switch_id)
         while not runner.switches.reconnected.empty():
             runner.switches.reconnected.get_nowait()  # first connections: reconciled above
-        since = runner.clock() - runner.config.ledger_window
-        seed = await db.call(store.ledger_seed, campaign, since)
-        # Adopted calls already answered count as live answers now; abandoned if waiting.
-        seed += [(o.answered_at, o.abandoned) for o in self.orphans.values()
-                 if o.answered_at is not None]
-        return seed
+        await self._dispose_left_in_wrap_up()
+        since = utc(runner.clock() - runner.config.ledger_window)
+        # Written first (closed attempts, adopted answers), then read back.
+        entries = await db.call(store.ledger_entries, runner.link.campaign_id, since=since,
+                                process_owner=runner.owner)
+        return [(moment.timestamp(), abandoned) for moment, abandoned in entries]
+
+    async def _dispose_left_in_wrap_up(self) -> None:
+        """Calls that ended before the crash while their agent was in wrap-up: no agent can
+        dispose them now, so the campaign's fallback disposition releases their leads."""
+        runner = self.runner
+        left = await runner.db.call(runner.store.undisposed_attempts,
+                                    process_owner=runner.owner,
+                                    campaign=runner.link.campaign_id)
+        fallback = runner.link.settings.wrap_up_timeout_disposition
+        now = runner.clock()
+        runner.db.write([runner.link.disposition_op(a.call_uuid or "", fallback, now)
+                         for a in left if a.call_uuid])
+        if left:
+            log.info("%d calls left in wrap-up at the crash: disposition %s", len(left),
+                     fallback)
 
     async def reconcile_switch(self, switch_id: str) -> None:
         """Settle journaled attempts and engine calls on ``switch_id`` with its channels."""
@@ -99,18 +125,21 @@ class Recovery:
             return
         if live is None:
             return
-        open_attempts = await runner.db.call(runner.store.open_attempts, runner.campaign)
+        open_attempts = await runner.db.call(runner.store.open_attempts,
+                                             process_owner=runner.owner,
+                                             campaign=runner.link.campaign_id)
         engine = runner.engine
         for attempt in open_attempts:
-            if attempt.switch_id != switch_id and attempt.switch_id in runner.switches.clients:
+            node, call_id = attempt.switch_node, attempt.call_uuid or ""
+            if node != switch_id and node in runner.switches.clients:
                 continue
-            if engine is not None and attempt.call_id in engine.calls:
+            if engine is not None and call_id in engine.calls:
                 continue
-            if attempt.call_id in self.orphans:
+            if call_id in self.orphans:
                 continue
-            if attempt.call_id in live:
+            if call_id in live:
                 await self._adopt(attempt, switch_id)
-            elif attempt.switch_id == switch_id or engine is None:
+            elif node == switch_id or engine is None:
                 self._close(attempt)
         if engine is not None:
             # Calls the engine follows whose end we missed while the link was down.
@@ -123,52 +152,66 @@ class Recovery:
                     runner.post(AgentLegDown(runner.clock(), agent_id,
                                              HangupCause.NORMAL_TEMPORARY_FAILURE))
 
-    def _close(self, attempt: OpenAttempt) -> None:
+    def _close(self, attempt: CallAttempt) -> None:
+        """The channel is gone: close the attempt from what was journaled."""
         runner = self.runner
         now = runner.clock()
-        if attempt.answered_at is not None:
+        answered = _epoch(attempt.answered_at)
+        bridged = _epoch(attempt.bridged_at)
+        if bridged is not None:
+            outcome = CallOutcome.CONNECTED
+        elif answered is not None:
             outcome = CallOutcome.ABANDONED
         else:
             outcome = CallOutcome.FAILED
         finished = AttemptFinished(
-            now, attempt.call_id, runner.campaign, Direction.OUTBOUND, outcome,
-            HangupCause.CRASH, lead_id=attempt.lead_id, number_e164=attempt.number_e164,
-            attempt_number=attempt.attempt_number, dialed_at=attempt.journaled_at,
-            answered_at=attempt.answered_at, ended_at=now,
-            answer_kind=AnswerKind.UNKNOWN if attempt.answered_at is not None else None,
-            abandoned=attempt.answered_at is not None)
-        runner.db.write(runner.store.finish_statements(
-            finished, runner.max_attempts, runner.retry_delay,
-            reconciled="closed after restart: no channel left on the switch"))
-        # A bridged call was connected: the journal says so, keep that outcome.
-        runner.db.write([("UPDATE attempts SET outcome = 'connected', abandoned = 0"
-                          " WHERE call_id = ? AND bridged_at IS NOT NULL",
-                          (attempt.call_id,))])
+            now, attempt.call_uuid or "", runner.campaign, Direction.OUTBOUND, outcome,
+            HangupCause.CRASH, lead_id=str(attempt.lead_id), number_e164=attempt.phone,
+            attempt_number=attempt.attempt_number, dialed_at=_epoch(attempt.dialed_at),
+            answered_at=answered, bridged_at=bridged, ended_at=now,
+            answer_kind=AnswerKind.UNKNOWN if answered is not None else None,
+            abandoned=answered is not None and bridged is None,
+            agent_id=runner.link.agent_name(attempt.agent_id))
+        self._write(finished, "CRASH")
         self.closed += 1
 
-    async def _adopt(self, attempt: OpenAttempt, switch_id: str) -> None:
+    def _write(self, finished: AttemptFinished, cause: str | None = None) -> None:
+        runner = self.runner
+        ops = [runner.link.finish_op(finished, cause)]
+        if finished.bridged_at is not None:
+            # Connected before the restart: nobody can set its disposition any more.
+            ops.append(runner.link.disposition_op(
+                finished.call_id, runner.link.settings.wrap_up_timeout_disposition,
+                finished.ended_at))
+        runner.db.write(ops)
+
+    async def _adopt(self, attempt: CallAttempt, switch_id: str) -> None:
         runner = self.runner
         orphan = Orphan(attempt)
-        self.orphans[attempt.call_id] = orphan
-        runner.call_switch[attempt.call_id] = switch_id
+        call_id = orphan.call_id
+        self.orphans[call_id] = orphan
+        runner.call_switch[call_id] = switch_id
         self.adopted += 1
         client = runner.switches.clients[switch_id]
         with contextlib.suppress(Exception):
-            answered = (await client.api(f"uuid_getvar {attempt.call_id} answer_epoch")).strip()
-            bridge = (await client.api(f"uuid_getvar {attempt.call_id} bridge_uuid")).strip()
+            answered = (await client.api(f"uuid_getvar {call_id} answer_epoch")).strip()
+            bridge = (await client.api(f"uuid_getvar {call_id} bridge_uuid")).strip()
             if answered not in ("", "0", "_undef_") or bridge not in ("", "_undef_"):
                 orphan.answered_at = orphan.answered_at or runner.clock()
             if bridge not in ("", "_undef_") and not bridge.startswith("-ERR"):
                 orphan.bridged_at = runner.clock()
             elif orphan.answered_at is not None:
                 await self._safe_harbor(orphan)
+        if orphan.answered_at is not None:
+            # In the journal now, so the ledger seeded after recovery counts it.
+            runner.db.write([runner.link.answered_op(call_id, orphan.answered_at)])
 
     async def _safe_harbor(self, orphan: Orphan) -> None:
         """Answered with nobody to take it: the message and the opt-out, as the engine would."""
         runner = self.runner
         orphan.abandoned = True
         config = runner.config
-        await runner._send(PlayMessage(runner.clock(), orphan.attempt.call_id,
+        await runner._send(PlayMessage(runner.clock(), orphan.call_id,
                                        config.safe_harbor_message, True, config.optout_digit))
 
     async def orphan_event(self, event: Event) -> None:
@@ -186,10 +229,8 @@ class Recovery:
         elif (isinstance(event, DtmfReceived) and orphan.abandoned and not orphan.opted_out
               and event.digit == runner.config.optout_digit):
             orphan.opted_out = True
-            from dialer.commands import RecordOptOut
-
             await runner._execute([RecordOptOut(
-                event.at, orphan.attempt.number_e164, call_id, runner.campaign,
+                event.at, orphan.attempt.phone, call_id, runner.campaign,
                 "automated opt-out key during the safe-harbour message (adopted call)")])
         elif isinstance(event, CallHungUp | OriginateFailed):
             del self.orphans[call_id]
@@ -206,18 +247,16 @@ class Recovery:
             outcome = {"busy": CallOutcome.BUSY, "no_answer": CallOutcome.NO_ANSWER}.get(
                 dial_outcome(cause).value, CallOutcome.FAILED)
         finished = AttemptFinished(
-            at, attempt.call_id, runner.campaign, Direction.OUTBOUND, outcome, cause,
-            lead_id=attempt.lead_id, number_e164=attempt.number_e164,
-            attempt_number=attempt.attempt_number, dialed_at=attempt.journaled_at,
+            at, orphan.call_id, runner.campaign, Direction.OUTBOUND, outcome, cause,
+            lead_id=str(attempt.lead_id), number_e164=attempt.phone,
+            attempt_number=attempt.attempt_number, dialed_at=_epoch(attempt.dialed_at),
             answered_at=orphan.answered_at, bridged_at=orphan.bridged_at, ended_at=at,
             answer_kind=AnswerKind.UNKNOWN if orphan.answered_at is not None else None,
             abandoned=orphan.abandoned and orphan.bridged_at is None,
-            opted_out=orphan.opted_out)
-        runner.stats.ended(attempt.call_id, outcome.value, finished.abandoned,
+            opted_out=orphan.opted_out, agent_id=runner.link.agent_name(attempt.agent_id))
+        runner.stats.ended(orphan.call_id, outcome.value, finished.abandoned,
                            orphan.answered_at is not None)
-        runner.db.write(runner.store.finish_statements(
-            finished, runner.max_attempts, runner.retry_delay,
-            reconciled="adopted after restart"))
+        self._write(finished)
 
 
-__all__ = ["Recovery", "RunnerStore"]
+__all__ = ["Orphan", "Recovery"]

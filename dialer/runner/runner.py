@@ -1,9 +1,17 @@
 """The live runner: the real clock, the engine, the switches and the store in one event loop.
 
 One ``asyncio.TaskGroup`` owns every task (database writer, one event pump per switch, the
-hopper refill, the control socket, reconnect reconciliation); the main loop feeds events to
-the engine with ``time.time()`` stamps, ticks it at ``next_wakeup()`` and executes the
-commands in order. The journal of a batch is committed before any of its originates is sent.
+hopper refill, claim renewal, the shared-ledger refresh, the control socket, reconnect
+reconciliation); the main loop feeds events to the engine with ``time.time()`` stamps, ticks
+it at ``next_wakeup()`` and executes the commands in order. The journal of a batch is
+committed before any of its originates is sent.
+
+Storage is the product's campaign store (``campaigns.CampaignStore``, SQLite or
+PostgreSQL): leads come from its hopper (claimed for this process's owner id, renewed while
+held), attempts, agent history and dispositions go to its journal in batches
+(``journal_batch``), and the abandonment ledger is the campaign's: this process's own
+answers live in the engine's ``AbandonLedger``, the other processes' are refreshed from the
+database every few seconds (``AbandonLedger.set_shared_counts``).
 """
 
 from __future__ import annotations
@@ -13,13 +21,16 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import fields
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from campaigns.hopper import SelectionCheck
+from campaigns.journal import LedgerCounts
+from campaigns.store import CampaignStore
 from dialer.commands import (
+    AgentState,
     AgentStateChanged,
     AttemptFinished,
     Bridge,
@@ -31,7 +42,7 @@ from dialer.commands import (
     RecordOptOut,
     ReleaseLead,
 )
-from dialer.engine import CampaignConfig, Engine
+from dialer.engine import Engine
 from dialer.errors import DialerError
 from dialer.esl.client import Backoff
 from dialer.esl.errors import EslError
@@ -40,16 +51,22 @@ from dialer.events import (
     AgentLoggedOut,
     AnswerKind,
     CallAnswered,
+    CallbackDue,
     CallBridged,
     CallClassified,
+    CallDisposed,
     CallHungUp,
     Event,
     OriginateFailed,
 )
 from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
+from dialer.runner.campaign_link import AgentSpec, CampaignLink, campaign_config, utc
+from dialer.runner.compliance import GatePort, StatelessGate, selection_check
 from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import EventTranslator, api_line, job_failure_cause
 from dialer.runner.gate import CallingHoursGate
 from dialer.runner.hopper import Hopper
@@ -57,51 +74,53 @@ from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
-from dialer.runner.store import AgentSpec, RunnerStore
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
 log = logging.getLogger("dialer.runner")
-_CONFIG_FIELDS = {f.name for f in fields(CampaignConfig)} - {"campaign_id", "switch_ids"}
 COMPLIANCE_RETRY = 900.0
 """Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
-
-
-def campaign_config(name: str, stored: dict[str, Any], switch_ids: tuple[str, ...],
-                    ) -> CampaignConfig:
-    values = {key: value for key, value in stored.items() if key in _CONFIG_FIELDS}
-    return CampaignConfig(campaign_id=name, switch_ids=switch_ids, **values)
+LEDGER_REFRESH = 3.0
+"""Seconds between refreshes of the other processes' share of the campaign's ledger."""
 
 
 class Runner:
     """Runs one campaign until ``stop()`` (graceful) or the duration ends."""
 
-    def __init__(self, settings: RunnerSettings, store: RunnerStore, *,
+    def __init__(self, settings: RunnerSettings, store: CampaignStore, *,
                  policy: PacingPolicy | None = None, clock: Callable[[], float] = time.time,
-                 login_agents: bool = False, on_agent_change: Callable[
-                     [AgentStateChanged], None] | None = None,
+                 login_agents: bool = False, agents: Sequence[str] | None = None,
+                 on_agent_change: Callable[[AgentStateChanged], None] | None = None,
                  backoff: Backoff = Backoff(), heartbeat_timeout: float = 45.0,
-                 control_socket: Path | None = None, hopper_low_water: int = 20) -> None:
+                 control_socket: Path | None = None, hopper_low_water: int = 20,
+                 claim_check: SelectionCheck | None = None,
+                 gate: GatePort | None = None) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
         self.login_agents = login_agents
         self.on_agent_change = on_agent_change
-        self.campaign = settings.campaign
-        stored = store.campaign_config(self.campaign)
+        self.owner = settings.owner
+        self.link = CampaignLink(store, settings.campaign, self.owner)
+        self.campaign = self.link.name
+        unknown = sorted(set(agents or ()) - set(self.link.agents))
+        if unknown:
+            raise RunnerError(f"agents {', '.join(unknown)} are not on campaign "
+                              f"{self.campaign!r} (add them with `dialer campaign edit "
+                              f"{self.campaign} --agent NAME=ENDPOINT`)")
+        self.login_names = tuple(agents) if agents else tuple(self.link.agents)
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
-        self.config = campaign_config(self.campaign, stored, switch_ids)
+        self.config = campaign_config(self.campaign, self.link.settings, switch_ids)
         self.policy = policy or build_policy(self.config.pacing_policy, self.config.pacing_params)
-        self.max_attempts, self.retry_delay = store.retry_policy(self.campaign)
-        self.agent_specs = {a.agent_id: a for a in store.agents(self.campaign)}
-        self.opt_outs = store.opt_out_numbers()
+        self.claim_ttl = timedelta(seconds=self.link.settings.claim_ttl_seconds)
         # The company's internal DNC (dnc.internal) is the list every process and every
         # compliance check shares: opt-outs taken here land there, and numbers a compliance
         # officer lists there are refused at the next dial.
         self.internal_dnc = InternalDnc(settings.data / "dnc" / "internal.db")
-        self.gate = CallingHoursGate(self._opted_out)
+        self.gate: GatePort = gate or StatelessGate(CallingHoursGate(self._opted_out))
+        self.claim_check = claim_check or selection_check(store, settings.data)
         self.hopper = Hopper(hopper_low_water)
-        self.db = DbWorker(store)
+        self.db = DbWorker(lambda ops: store.journal_batch(ops, owner=self.owner))
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.translator = EventTranslator(self._owns_call, clock)
         from dialer.runner.switches import SwitchPool
@@ -112,6 +131,14 @@ class Runner:
         self.recovery = Recovery(self)
         self.stats = RunnerStats(clock())
         self.call_switch: dict[str, str] = {}
+        self.unjournaled: set[str] = set()
+        """Calls whose journal was refused or failed: never dialed, nothing to close."""
+        self.to_dispose: dict[str, str] = {}
+        """Agent → the connected call whose wrap-up runs and has no disposition yet."""
+        self.callback_leads: set[str] = set()
+        """Leads claimed for a due callback, waiting in the engine for their agent."""
+        self.shared_ledger: LedgerCounts | None = None
+        """The other processes' live answers and abandons in the window (last refresh)."""
         self.stopping = False
         self.stop_requested = asyncio.Event()
         self.control_socket = control_socket
@@ -152,6 +179,8 @@ class Runner:
             try:
                 await self._start()
                 background.append(group.create_task(self._refill(), name="hopper"))
+                background.append(group.create_task(self._renew_claims(), name="claims"))
+                background.append(group.create_task(self._refresh_ledger(), name="ledger"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
                 self.ready.set()
@@ -167,22 +196,26 @@ class Runner:
         ledger_seed = await self.recovery.recover()
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
                              new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed)
+        await self._refresh_ledger_once()
         await self._refill_once()
         if self.login_agents:
             now = self.clock()
-            for spec in self.agent_specs.values():
+            for name in self.login_names:
+                spec = self.link.agents[name]
                 self.post(AgentLoggedIn(now, spec.agent_id, spec.endpoint, spec.skills))
 
     def _opted_out(self, number_e164: str) -> bool:
-        return number_e164 in self.opt_outs or self.internal_dnc.entry(number_e164) is not None
+        return self.internal_dnc.entry(number_e164) is not None
 
     async def _close(self) -> None:
-        # One runner per campaign on the embedded store: every lead still claimed for this
-        # campaign is this runner's (held in the hopper, or claimed by a refill cut short).
+        # Every lead still claimed by this process (held in the hopper, waiting for a
+        # callback agent, or claimed by a refill cut short) goes back to the pool.
         self.hopper.drain()
         self.hopper.released = []
-        self.db.write([("UPDATE leads SET status = 'ready' WHERE campaign = ? AND status = "
-                        "'claimed'", (self.campaign,))])
+        await self.db.flush()
+        released = await self.db.call(self.store.release_claims, self.owner)
+        if released:
+            log.info("released %d claimed leads never dialed", released)
         await self.db.close()
         self.internal_dnc.close()
 
@@ -267,8 +300,7 @@ class Runner:
         if isinstance(event, CallAnswered):
             if not self.config.amd_enabled:
                 self.stats.answered(event.call_id, event.at)
-            self.db.write([("UPDATE attempts SET answered_at = ? WHERE call_id = ?",
-                            (event.at, event.call_id))])
+            self.db.write([self.link.answered_op(event.call_id, event.at)])
         elif (isinstance(event, CallClassified) and self.config.amd_enabled
               and event.kind is not AnswerKind.MACHINE):
             # With AMD the connect window runs from its decision (the end of the greeting,
@@ -276,9 +308,44 @@ class Runner:
             self.stats.answered(event.call_id, event.at)
         elif isinstance(event, CallBridged):
             self.stats.bridged(event.call_id, event.at)
-            self.db.write([("UPDATE attempts SET bridged_at = ?, agent_id = ? WHERE call_id = ?",
-                            (event.at, event.agent_id, event.call_id))])
+            self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
         await self._execute(engine.handle(event))
+
+    # --- dispositions ------------------------------------------------------------------------
+
+    def dispose(self, agent_id: str, call_id: str, disposition: str,
+                callback_at: datetime | None = None) -> str:
+        """The agent's disposition of the call in wrap-up: journaled, and ends the wrap-up.
+
+        Returns the call it applied to; raises ``RunnerError`` for a disposition the campaign
+        does not allow, a callback without a time, or an agent not in wrap-up."""
+        code = self.link.disposition_code(disposition)
+        if self.link.dispositions[code].callback and callback_at is None:
+            raise RunnerError(f"disposition {code} needs a callback time (--callback-at)")
+        pending = self.to_dispose.get(agent_id)
+        if pending is None or (call_id and call_id != pending):
+            raise RunnerError(f"agent {agent_id!r} has no call {call_id or ''} in wrap-up")
+        del self.to_dispose[agent_id]
+        now = self.clock()
+        self.db.write([self.link.disposition_op(pending, code, now, callback_at, agent_id)])
+        self.post(CallDisposed(now, agent_id, pending, code))
+        return pending
+
+    def _agent_changed(self, change: AgentStateChanged) -> None:
+        op = self.link.agent_state_op(change)
+        if op is not None:
+            self.db.write([op])
+        if change.state is AgentState.WRAP_UP and change.call_id:
+            self.to_dispose[change.agent_id] = change.call_id
+        elif change.previous is AgentState.WRAP_UP:
+            undisposed = self.to_dispose.pop(change.agent_id, None)
+            if undisposed is not None:
+                # Wrap-up ended without a disposition (timeout, logout): the campaign's
+                # fallback decides the lead's future, so it never waits in a call for ever.
+                self.db.write([self.link.disposition_op(
+                    undisposed, self.link.settings.wrap_up_timeout_disposition, change.at)])
+        if self.on_agent_change is not None:
+            self.on_agent_change(change)
 
     # --- commands --------------------------------------------------------------------------
 
@@ -286,37 +353,31 @@ class Runner:
         if not commands:
             return
         journals = [c for c in commands if isinstance(c, JournalAttempt)]
-        unjournaled: set[str] = set()
         if journals:
-            statements = [s for j in journals for s in RunnerStore.journal_statements(j)]
-            try:
-                await self.db.commit(statements)
-            except Exception as error:
-                log.error("journal write failed, not dialing %d calls: %s", len(journals), error)
-                unjournaled = {j.call_id for j in journals}
+            await self._journal(journals)
+        unjournaled = self.unjournaled
+        gate = self.gate
         for command in commands:
             self.stats.commands_executed += 1
             if isinstance(command, AttemptFinished):
                 self._finished(command)
             elif isinstance(command, AgentStateChanged):
-                self.db.write([RunnerStore.agent_state_statement(self.campaign, command)])
-                if self.on_agent_change is not None:
-                    self.on_agent_change(command)
+                self._agent_changed(command)
             elif isinstance(command, ReleaseLead):
-                delay = COMPLIANCE_RETRY if command.reason == "compliance" else 0.0
-                self.db.write([("UPDATE leads SET status = 'ready', next_at = ? WHERE id = ?"
-                                " AND status = 'claimed'", (command.at + delay,
-                                                            int(command.lead_id)))])
+                self.callback_leads.discard(command.lead_id)
+                gate.forget(command.lead_id)
+                compliance = command.reason == "compliance"
+                reason = "; ".join(command.verdict.reasons) if command.verdict else None
+                self.db.write([self.link.release_op(
+                    command.lead_id, command.at + COMPLIANCE_RETRY if compliance else None,
+                    f"dial time: {reason}" if compliance and reason else None)])
             elif isinstance(command, RecordOptOut):
-                # Honoured at once: the gate reads this set at the next dial.
-                self.opt_outs.add(command.number_e164)
+                # Honoured at once: the gate reads the shared list at the next dial.
+                self.stats.opt_outs += 1
                 self.internal_dnc.add(
-                    command.number_e164, datetime.fromtimestamp(command.at, tz=UTC),
+                    command.number_e164, utc(command.at),
                     command.reason or "opt-out during call", f"campaign:{command.campaign}",
                     source=f"call:{command.call_id}")
-                self.db.write([RunnerStore.opt_out_statement(
-                    command.number_e164, command.at, command.campaign, command.call_id,
-                    command.reason)])
             elif isinstance(command, JournalAttempt):
                 continue
             elif isinstance(command, Originate) and command.call_id in unjournaled:
@@ -326,11 +387,34 @@ class Runner:
                 await self._send(command)
         self.hopper.released.clear()
 
+    async def _journal(self, journals: list[JournalAttempt]) -> None:
+        """Commit the attempts before any of their originates is sent."""
+        for journal in journals:
+            self.callback_leads.discard(journal.lead_id)
+        try:
+            result = await self.db.commit([self.link.begin_op(j) for j in journals])
+        except Exception as error:
+            log.error("journal write failed, not dialing %d calls: %s", len(journals), error)
+            self.unjournaled.update(j.call_id for j in journals)
+            return
+        for call_id, why in result.refused.items():
+            log.warning("not dialing %s: %s", call_id, why)
+            self.unjournaled.add(call_id)
+        for journal in journals:
+            if journal.call_id not in result.refused:
+                self.gate.record_dial(journal.number_e164, journal.at, self.campaign,
+                                      journal.lead_id)
+
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)
+        if command.lead_id is not None:
+            self.gate.forget(command.lead_id)
+        if command.call_id in self.unjournaled:
+            self.unjournaled.discard(command.call_id)
+            return  # never dialed: nothing was journaled, the lead is not ours to reschedule
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
-        self.db.write(self.store.finish_statements(command, self.max_attempts, self.retry_delay))
+        self.db.write([self.link.finish_op(command)])
 
     async def _send(self, command: Command) -> None:
         try:
@@ -393,17 +477,69 @@ class Runner:
             return
         wanted = self.hopper.wanted()
         if wanted:
-            targets = await self.db.call(self.store.claim_leads, self.campaign, wanted,
-                                         self.clock())
+            claimed = await self.db.call(self._claim, wanted, self.clock())
             if self.hopper.closed:
-                await self.db.call(self.store.release_leads, [t.lead_id for t in targets])
-                return
+                return  # stopping: _close gives every claim back
+            targets: list[DialTarget] = []
+            for target, callback in claimed:
+                if callback is None:
+                    targets.append(target)
+                else:
+                    self.callback_leads.add(target.lead_id)
+                    self.post(callback)
             self.hopper.add(targets)
+
+    def _claim(self, n: int, now: float) -> list[tuple[DialTarget, CallbackDue | None]]:
+        """Claim leads (database thread): the compliance check at selection time, then the
+        dial-time gate's prefetch, before anything reaches the engine."""
+        from campaigns.compliance import lead_facts
+
+        at = utc(now)
+        claimed = self.store.claim_leads(self.link.campaign_id, n, owner=self.owner, now=at,
+                                         check=self.claim_check, ttl=self.claim_ttl)
+        pairs = [(self.link.target(lead), lead) for lead in claimed]
+        self.gate.prefetch([(target, lead_facts(lead)) for target, lead in pairs], at)
+        return [(target, None if lead.callback_id is None else CallbackDue(
+            now, str(lead.callback_id), target, self.link.agent_name(lead.callback_agent_id)))
+            for target, lead in pairs]
 
     async def _refill(self) -> None:
         while True:
             await self._refill_once()
             await asyncio.sleep(0.2 if not self.hopper.exhausted else 2.0)
+
+    async def _renew_claims(self) -> None:
+        """Renew what this process holds well before it expires (a third of the TTL), so a
+        long wait in the hopper never lets another process take a lead; drop what was lost."""
+        period = min(60.0, self.claim_ttl.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(period)
+            held = self.hopper.lead_ids() | self.callback_leads
+            if not held:
+                continue
+            until = utc(self.clock()) + self.claim_ttl
+            kept = await self.db.call(self.store.renew_claims, self.owner,
+                                      [int(lead_id) for lead_id in held], until=until)
+            lost = {lead_id for lead_id in held if int(lead_id) not in kept}
+            if lost:
+                log.warning("%d claims were lost before dialing: dropped", len(lost))
+                self.hopper.discard(lost)
+
+    async def _refresh_ledger_once(self) -> None:
+        counts = await self.db.call(
+            self.store.ledger_counts, self.link.campaign_id, now=utc(self.clock()),
+            window=timedelta(seconds=self.config.ledger_window), exclude_owner=self.owner)
+        self.shared_ledger = counts
+        engine = self.engine
+        if engine is not None:
+            engine.ledger.set_shared_counts(counts.live_answers, counts.abandons)
+
+    async def _refresh_ledger(self) -> None:
+        """The campaign's abandonment rate is the campaign's, not this process's: the other
+        processes' live answers and abandons are added to the engine's ledger."""
+        while True:
+            await asyncio.sleep(LEDGER_REFRESH)
+            await self._refresh_ledger_once()
 
     async def _reconcile_on_reconnect(self) -> None:
         while True:
@@ -418,7 +554,7 @@ class Runner:
         return await dispatch(self, request)
 
     def agent_spec(self, agent_id: str) -> AgentSpec | None:
-        return self.agent_specs.get(agent_id)
+        return self.link.agents.get(agent_id)
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(self.stats.outcomes)

@@ -3,13 +3,21 @@
 Conventions (notes/conventions.md): data directory ``$DIALER_HOME``, else
 ``$XDG_DATA_HOME/dialer``, else ``~/.local/share/dialer``; default database
 ``sqlite:///<data>/dialer.db`` unless ``--db`` or ``$DIALER_DB``. Each running campaign
-listens on a control socket ``<data>/run/<campaign>.sock`` (agents, dashboard, stop).
+listens on a control socket ``<data>/run/<campaign>.sock`` (agents, dashboard, stop), or
+``<data>/run/<campaign>@<instance>.sock`` for a named instance (several dialer processes
+on one campaign).
+
+Process owner: every claim and attempt a dialer process makes carries its owner id, so that
+after a crash it reconciles only what it owns. The id must be the same across restarts of
+one process and different between processes: ``--instance NAME``, by default
+``<host name>/<campaign>``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,22 +45,13 @@ def database_url(cli_value: str | None, data: Path,
     return cli_value or env.get("DIALER_DB") or f"sqlite:///{data / 'dialer.db'}"
 
 
-def sqlite_path(url: str) -> Path:
-    """The file of a ``sqlite:///PATH`` URL (the embedded store understands only SQLite)."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        raise RunnerSettingsError(
-            f"database URL {url!r}: the runner's embedded store needs sqlite:///PATH "
-            "(PostgreSQL goes through the campaigns store)"
-        )
-    path = url[len(prefix):]
-    if not path:
-        raise RunnerSettingsError(f"database URL {url!r}: no file path after sqlite:///")
-    return Path(path)
+def default_owner(campaign: str) -> str:
+    return f"{socket.gethostname()}/{campaign}"[:120]
 
 
-def control_socket_path(data: Path, campaign: str) -> Path:
-    path = data / "run" / f"{_SAFE_NAME.sub('_', campaign)}.sock"
+def control_socket_path(data: Path, campaign: str, instance: str | None = None) -> Path:
+    name = campaign if not instance else f"{campaign}@{instance}"
+    path = data / "run" / f"{_SAFE_NAME.sub('_', name)}.sock"
     if len(str(path)) > _MAX_SOCKET_PATH:
         raise RunnerSettingsError(
             f"control socket path {path} is longer than {_MAX_SOCKET_PATH} bytes "
@@ -88,8 +87,19 @@ class RunnerSettings:
     """FreeSWITCH gateway customer calls go out through (``sofia/gateway/NAME/NUMBER``)."""
     stop_grace: float = 60.0
     """Seconds a graceful stop waits for calls in progress before hanging them up."""
+    instance: str | None = None
+    """This process's name among the processes dialing the campaign (``--instance``)."""
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.instance is not None and not 0 < len(self.instance) <= 120:
+            raise RunnerSettingsError("--instance must be 1 to 120 characters")
+
+    @property
+    def owner(self) -> str:
+        """The process owner id written on this process's claims and attempts."""
+        return self.instance or default_owner(self.campaign)
 
     @property
     def control_socket(self) -> Path:
-        return control_socket_path(self.data, self.campaign)
+        return control_socket_path(self.data, self.campaign, self.instance)

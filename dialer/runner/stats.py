@@ -28,6 +28,8 @@ class RunnerStats:
     finished: int = 0
     originate_failures: int = 0
     send_failures: int = 0
+    opt_outs: int = 0
+    """Opt-outs taken during calls (written to the internal DNC)."""
     outcomes: dict[str, int] = field(default_factory=dict)
     _dial_times: deque[float] = field(default_factory=deque)
     _answered_at: dict[str, float] = field(default_factory=dict)

@@ -78,6 +78,13 @@ class SwitchPool:
 
     async def live_channels(self, switch_id: str) -> set[str] | None:
         """Unique-IDs of the channels on a switch (``show channels as json``); None if down."""
+        states = await self.live_channel_states(switch_id)
+        return None if states is None else set(states)
+
+    async def live_channel_states(self, switch_id: str) -> dict[str, str] | None:
+        """Unique-ID → call state (``RINGING``, ``EARLY``, ``ACTIVE``, ``HELD``...) of every
+        channel on a switch; None if it is down. After a reconnect this tells which legs were
+        answered while the link was away (their CHANNEL_ANSWER went to the lost socket)."""
         client = self.clients[switch_id]
         if not client.connected:
             return None
@@ -86,6 +93,7 @@ class SwitchPool:
         text = await client.api("show channels as json", timeout=15.0)
         try:
             rows = json.loads(text).get("rows", [])
-        except ValueError:
+        except (ValueError, AttributeError):
             return None
-        return {row.get("uuid", "") for row in rows}
+        return {row.get("uuid", ""): row.get("callstate", "") for row in rows
+                if isinstance(row, dict)}

@@ -1,46 +1,78 @@
-"""Helpers for runner tests: a campaign in a temporary store, a runner against a simulator."""
+"""Helpers for runner tests: a campaign in a temporary campaign store, a runner against a
+simulator, and the journal's invariants read back from the store."""
 
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
+
+from campaigns.models import AgentStateChange, CallAttempt
+from campaigns.store import CampaignStore
 from dialer.esl.url import EslUrl
-from dialer.runner.demo import DemoOptions, choose_zones, create_demo_campaign
+from dialer.runner.demo import DemoOptions, choose_zones, create_demo_campaign, seed_demo_registry
 from dialer.runner.settings import RunnerSettings
-from dialer.runner.store import RunnerStore
+
+FAST_RETRIES = {outcome: {"delay_minutes": 0, "max_attempts": 5}
+                for outcome in ("no_answer", "busy", "rejected", "network", "internal",
+                                "cancelled", "machine", "abandoned")}
 
 
-def make_store(tmp: Path, agents: int = 4, leads: int = 300, retry_delay: float = 3600.0,
-               **config: object) -> RunnerStore:
-    store = RunnerStore(tmp / "dialer.db")
+def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool = False,
+               url: str | None = None, name: str = "demo", listed: tuple[str, ...] = (),
+               **settings: Any) -> CampaignStore:
+    """A running campaign ``demo`` with agents ``agent1..N`` and leads in open time zones,
+    and a current national registry under ``tmp/dnc`` (listing ``listed``)."""
+    store = CampaignStore.open(url or f"sqlite:///{tmp / 'dialer.db'}")
     zones, _ = choose_zones(time.time())
-    create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time())
-    if config:
-        merged = {**store.campaign_config("demo"), **config}
-        store.apply([("UPDATE campaigns SET config = ?", (json.dumps(merged),))])
-    if retry_delay != 3600.0:
-        store.apply([("UPDATE campaigns SET retry_delay = ?, max_attempts = 5", (retry_delay,))])
+    if fast_retries:
+        settings = {"retry_rules": FAST_RETRIES, "max_attempts_per_day": 10, **settings}
+    create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time(),
+                         name=name, settings=settings)
+    seed_demo_registry(tmp, time.time(), list(listed) or ["+13125550100"])
     return store
 
 
-def settings_for(tmp: Path, url: EslUrl, stop_grace: float = 10.0) -> RunnerSettings:
-    return RunnerSettings(campaign="demo", database=f"sqlite:///{tmp / 'dialer.db'}", data=tmp,
-                          switches=((f"{url.host}:{url.port}", url),), stop_grace=stop_grace)
+def settings_for(tmp: Path, url: EslUrl, stop_grace: float = 10.0, db: str | None = None,
+                 instance: str | None = None) -> RunnerSettings:
+    return RunnerSettings(campaign="demo", database=db or f"sqlite:///{tmp / 'dialer.db'}",
+                          data=tmp, switches=((f"{url.host}:{url.port}", url),),
+                          stop_grace=stop_grace, instance=instance)
 
 
-def check_journal_invariants(store: RunnerStore) -> list[dict]:
-    """No lead has overlapping attempts; attempt numbers count up; every attempt is closed."""
-    attempts = store.attempts("demo")
-    by_lead: dict[str, list[dict]] = {}
-    for row in attempts:
+def attempts(store: CampaignStore, campaign: str = "demo") -> list[dict[str, Any]]:
+    campaign_id = store.campaign(campaign).id
+    with store.read_session() as session:
+        rows = session.execute(sa.select(CallAttempt).where(
+            CallAttempt.campaign_id == campaign_id).order_by(CallAttempt.id)).scalars().all()
+        return [row.model_dump() for row in rows]
+
+
+def agent_history(store: CampaignStore) -> list[dict[str, Any]]:
+    names = {a.id: a.name for a in store.agents()}
+    with store.read_session() as session:
+        rows = session.execute(sa.select(AgentStateChange).order_by(
+            AgentStateChange.id)).scalars().all()
+        return [{**row.model_dump(), "agent": names.get(row.agent_id)} for row in rows]
+
+
+def check_journal_invariants(store: CampaignStore, campaign: str = "demo"
+                             ) -> list[dict[str, Any]]:
+    """No lead has overlapping attempts; attempt numbers count up; each lead's counter
+    matches its journal. Returns the attempts."""
+    rows = attempts(store, campaign)
+    by_lead: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
         by_lead.setdefault(row["lead_id"], []).append(row)
-    for lead_id, rows in by_lead.items():
-        rows.sort(key=lambda r: r["journaled_at"])
-        assert [r["attempt_number"] for r in rows] == list(range(1, len(rows) + 1)), lead_id
-        for earlier, later in itertools.pairwise(rows):
+    for lead_id, lead_rows in by_lead.items():
+        lead_rows.sort(key=lambda r: r["dialed_at"])
+        assert [r["attempt_number"] for r in lead_rows] == list(range(1, len(lead_rows) + 1)), \
+            lead_id
+        for earlier, later in itertools.pairwise(lead_rows):
             assert earlier["ended_at"] is not None, f"lead {lead_id} redialed while open"
-            assert later["journaled_at"] >= earlier["ended_at"], f"lead {lead_id} overlap"
-    return attempts
+            assert later["dialed_at"] >= earlier["ended_at"], f"lead {lead_id} overlap"
+        assert store.lead(lead_id).attempts == len(lead_rows), f"lead {lead_id} counter"
+    return rows

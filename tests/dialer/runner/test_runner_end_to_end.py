@@ -1,8 +1,10 @@
-"""The live runner against the switch simulator over loopback (accelerated callees).
+"""The live runner against the switch simulator over loopback (accelerated callees), on
+the campaign store (``campaigns.CampaignStore``).
 
 Checks the runner's promises: every originate reaching the switch was journaled (committed)
 first; every attempt gets an outcome; connected calls were bridged to an agent's nailed-up
-leg; agents' history is stored; a graceful stop leaves no call or claimed lead behind.
+leg and got a disposition; agents' history is stored; a graceful stop leaves no call or
+claimed lead behind.
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import check_journal_invariants, make_store, settings_for
+from tests.dialer.runner.runner_kit import (
+    agent_history,
+    check_journal_invariants,
+    make_store,
+    settings_for,
+)
 
 
 def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
@@ -38,7 +45,7 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
             def checked_create(name, role, destination, variables, channel_uuid=None):
                 if name.startswith("sofia/gateway/"):
                     originated.append(channel_uuid)
-                    row = reader.execute("SELECT 1 FROM attempts WHERE call_id = ?",
+                    row = reader.execute("SELECT 1 FROM call_attempt WHERE call_uuid = ?",
                                          (channel_uuid,)).fetchone()
                     if row is None:
                         unjournaled.append(channel_uuid)
@@ -54,7 +61,7 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
             switch.start_recording = noted_recording
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             control_socket=tmp_path / "run" / "demo.sock")
-            runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (0.2, 0.5),
+            runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.5),
                                                    random.Random(1))
             async with asyncio.TaskGroup() as group:
                 group.create_task(runner.run(duration=4.0))
@@ -68,23 +75,32 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     assert originated, "the runner dialed nothing"
     assert unjournaled == [], "an originate reached the switch before its journal was committed"
     attempts = check_journal_invariants(store)
-    assert {a["call_id"] for a in attempts} == set(originated)
+    assert {a["call_uuid"] for a in attempts} == set(originated)
     assert all(a["outcome"] is not None for a in attempts), "an attempt was left open"
-    connected = [a for a in attempts if a["outcome"] == "connected"]
+    assert all(a["process_owner"] == runner.owner for a in attempts)
+    connected = [a for a in attempts if a["outcome"] == "answered"]
     assert connected and all(a["bridged_at"] and a["agent_id"] for a in connected)
+    # Every connected call got a disposition (the agent's, or the wrap-up fallback) and
+    # its lead left the call; no lead is still claimed after a graceful stop.
+    assert all(a["disposition"] for a in connected)
+    counts = store.lead_status_counts("demo")
+    assert counts.get("in_call", 0) == 0
+    assert store.leads("demo", limit=1000) and not [
+        lead for lead in store.leads("demo", limit=1000) if lead.claimed_by]
     # Recording per campaign setting: uuid_record with a path per attempt, kept on it.
-    assert all(a["recording_path"] and a["call_id"] in a["recording_path"] for a in connected)
+    assert all(a["recording_path"] and a["call_uuid"] in a["recording_path"]
+               for a in connected)
     assert recorded and set(recorded) >= {a["recording_path"] for a in connected}
     for row in attempts:
         if row["abandoned"]:
             assert row["answered_at"] is not None
-    assert store.lead_counts("demo").get("claimed", 0) == 0
-    history = store.agent_history("demo")
+    history = agent_history(store)
     assert {"connecting", "ready", "on_call", "wrap_up", "logged_out"} <= {
         h["state"] for h in history}
     assert runner.stats.latency_summary()["count"] == len(connected)
     paused = [h for h in history if h["state"] == "paused"]
-    assert [(h["agent_id"], h["reason"]) for h in paused] == [("agent2", "coaching")]
+    assert [(h["agent"], h["reason"]) for h in paused] == [("agent2", "coaching")]
+    store.close()
 
 
 async def use_the_control_socket(runner: Runner, path) -> None:

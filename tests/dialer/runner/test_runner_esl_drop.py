@@ -22,7 +22,7 @@ from tests.dialer.runner.runner_kit import check_journal_invariants, make_store,
 
 
 def test_dropped_switch_connection_pauses_dialing_and_recovers(tmp_path):
-    store = make_store(tmp_path, agents=4)
+    store = make_store(tmp_path, agents=4, pacing_policy="progressive")
     down_periods: list[tuple[float, float]] = []
 
     async def scenario() -> Runner:
@@ -61,8 +61,11 @@ def test_dropped_switch_connection_pauses_dialing_and_recovers(tmp_path):
     assert all(a["outcome"] is not None for a in attempts), "an attempt was left open"
     (down_from, down_to), = down_periods
     # 0.3 s after the close the client was seen down; no attempt may start while it is down.
-    during = [a for a in attempts if down_from + 0.3 < a["journaled_at"] < down_to - 0.05]
+    during = [a for a in attempts
+              if down_from + 0.3 < a["dialed_at"].timestamp() < down_to - 0.05]
     assert during == [], "dialed while the switch was disconnected"
+    assert store.lead_status_counts("demo").get("in_call", 0) == 0
+    store.close()
 
 
 def client_reconnected(runner: Runner) -> bool:
@@ -70,4 +73,4 @@ def client_reconnected(runner: Runner) -> bool:
 
 
 def desk_for(runner: Runner) -> SimulatedDesk:
-    return SimulatedDesk(runner.post, runner.clock, (0.2, 0.5), random.Random(2))
+    return SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.5), random.Random(2))

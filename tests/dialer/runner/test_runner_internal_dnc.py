@@ -37,3 +37,4 @@ def test_opt_out_lands_in_the_internal_dnc_and_officer_listings_block_dials(tmp_
     assert runner._opted_out(listed_elsewhere)
     officer_view.close()
     runner.internal_dnc.close()
+    store.close()
