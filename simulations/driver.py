@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.commands import Bridge, Hangup, JournalAttempt, Originate, PlayMessage
+from dialer.commands import AttemptFinished, Bridge, Hangup, Originate, PlayMessage
 from dialer.engine import CampaignConfig, Engine
 from dialer.events import (
     AgentLoggedIn,
@@ -34,10 +34,9 @@ from dialer.hangup import HangupCause
 from dialer.ports import AllowAllGate, DialTarget
 from simulations.kernel import Kernel
 from simulations.scenario import Scenario
-from simulations.streams import LeadFates, inbound_rng
+from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
-LIVE, MACHINE, BUSY, NO_ANSWER = 0, 1, 2, 3
 
 
 class PoolLeads:
@@ -48,9 +47,13 @@ class PoolLeads:
         self._size = size  # 0: unlimited
         self._next = 0
         self._returned: list[int] = []
+        self.open = True
+        """False between shifts: the dialer gets no lead, whatever its pacing says."""
 
     def next_leads(self, n: int, at: float) -> list[DialTarget]:
         taken: list[DialTarget] = []
+        if not self.open:
+            return taken
         while len(taken) < n:
             if self._returned:
                 index = self._returned.pop()
@@ -132,16 +135,22 @@ class Simulation:
             self.engine.leads = PoolLeads("sim", 0)
             self.engine.leads._size, self.engine.leads._next = 1, 1  # an empty pool
         self.kernel = Kernel()
+        self._schedule = self.kernel.schedule
         self.fates = LeadFates(scenario, seed, replication)
-        self.inbound = inbound_rng(seed, replication)
+        self.inbound = InboundStream(scenario, seed, replication)
         self.calls: dict[str, SimCall] = {}
-        self.lead_of: dict[str, int] = {}
+        """Calls the engine still knows (dropped at its ``AttemptFinished``)."""
         self.tally = Tally(c.days)
         self.agents = [f"a{i}" for i in range(c.agents)]
         self.on_shift = False
+        self._closing = False
         self._tick_at = math.inf
         self._pending: deque = deque()
         self._start_hour = c.shift_start_hour
+        self._shift = c.shift_hours * 3600.0
+        self._actions: dict[type, Any] = {
+            Originate: self._originate, Bridge: self._bridge, PlayMessage: self._play,
+            Hangup: self._hangup, AttemptFinished: self._forget}
 
     # --- the run -------------------------------------------------------------------------
 
@@ -155,19 +164,31 @@ class Simulation:
             k.schedule(start + shift, self._end_shift, day)
             if self.scenario.inbound.calls_per_hour > 0:
                 k.schedule(start, self._next_arrival, start + shift)
-        while k.step():
-            pass
+        k.run()
         return self.tally
 
     def _start_shift(self, at: float, day: int) -> None:
         self.on_shift = True
+        self._closing = False
+        self.engine.leads.open = True  # type: ignore[attr-defined]
         kind = AgentLoggedIn if day == 0 else AgentReady
         for agent in self.agents:
             self._feed(kind(at, agent))
         self._feed_tick(at)
 
     def _end_shift(self, at: float, day: int) -> None:
+        """Closing time: no new dial and no new caller; agents stay for the calls already
+        placed or queued (a person who answers or waits gets an agent under the shift's own
+        dynamics, not an end-of-shift artefact), then go off shift."""
         self.on_shift = False
+        self.engine.leads.open = False  # type: ignore[attr-defined]
+        self._closing = True
+        self._close_if_idle(at)
+
+    def _close_if_idle(self, at: float) -> None:
+        if any(not call.ended and not call.bridged for call in self.calls.values()):
+            return
+        self._closing = False
         for agent in self.agents:
             self._feed(AgentPaused(at, agent, "end of shift"))
 
@@ -177,23 +198,31 @@ class Simulation:
     # --- engine plumbing -----------------------------------------------------------------
 
     def _feed(self, event: Any) -> None:
+        """Hand one event to the engine, then the events its commands cause, in order."""
         pending = self._pending
         pending.append(event)
         if len(pending) > 1:
             return  # already draining
-        engine = self.engine
+        handle, execute = self.engine.handle, self._execute
         while pending:
-            self._execute(engine.handle(pending[0]))
+            commands = handle(pending[0])
+            if commands:
+                execute(commands)
             pending.popleft()
+        if self._closing:
+            self._close_if_idle(event.at)
         self._plan_tick()
 
-    def _feed_tick(self, at: float, _: Any = None) -> None:
-        if at != self._tick_at and _ is not None:
+    def _feed_tick(self, at: float, planned: Any = None) -> None:
+        if planned is not None and at != self._tick_at:
             return  # superseded by an earlier tick
         self._tick_at = math.inf
-        self._execute(self.engine.tick(at))
-        while self._pending:
-            self._execute(self.engine.handle(self._pending.popleft()))
+        handle, execute, pending = self.engine.handle, self._execute, self._pending
+        execute(self.engine.tick(at))
+        while pending:
+            execute(handle(pending.popleft()))
+        if self._closing:
+            self._close_if_idle(at)
         self._plan_tick()
 
     def _plan_tick(self) -> None:
@@ -204,114 +233,127 @@ class Simulation:
             return  # nothing can happen off shift until an event arrives
         if wake < self._tick_at:
             self._tick_at = wake
-            self.kernel.schedule(wake, self._feed_tick, True)
+            self._schedule(wake, self._feed_tick, True)
 
     def _execute(self, commands: list[Any]) -> None:
+        actions = self._actions
         for command in commands:
-            kind = type(command)
-            if kind is JournalAttempt:
-                self.lead_of[command.call_id] = int(command.lead_id)
-            elif kind is Originate:
-                self._originate(command)
-            elif kind is Bridge:
-                self._bridge(command)
-            elif kind is PlayMessage:
-                self._play(command)
-            elif kind is Hangup:
-                self._hangup(command)
-
-    def _later(self, at: float, event: Any) -> None:
-        self.kernel.schedule(at, self._deliver, event)
-
-    def _deliver(self, at: float, event: Any) -> None:
-        call = self.calls.get(event.call_id) if hasattr(event, "call_id") else None
-        if call is not None and call.ended:
-            return
-        if type(event) in (CallHungUp, OriginateFailed) and call is not None:
-            self._finish(call, at)
-        self._feed(event)
+            action = actions.get(type(command))
+            if action is not None:
+                action(command)
 
     # --- callee behaviour ----------------------------------------------------------------
+    # Timers carry the call id and build their event when they fire; a timer whose call has
+    # ended (or was bridged, for patience) does nothing: lazy cancellation.
+
+    def _live(self, call_id: str) -> SimCall | None:
+        call = self.calls.get(call_id)
+        return None if call is None or call.ended else call
 
     def _originate(self, command: Originate) -> None:
         t = command.at
         self.tally.dials += 1
         hour = int((t % DAY) / 3600.0 + self._start_hour) % 24
         kind, answer_after, talk, patience, wrap, amd_error = self.fates.fate(
-            self.lead_of.pop(command.call_id), hour)
-        call = SimCall(kind, talk, patience, wrap, amd_error)
-        self.calls[command.call_id] = call
+            int(command.variables["dialer_lead_id"]), hour)
+        call_id = command.call_id
+        self.calls[call_id] = SimCall(kind, talk, patience, wrap, amd_error)
         if kind <= MACHINE and answer_after <= command.ring_timeout:
-            self.kernel.schedule(t + answer_after, self._answer, command.call_id)
+            self._schedule(t + answer_after, self._answer, call_id)
         elif kind == BUSY:
-            self._later(t + answer_after, OriginateFailed(t + answer_after, command.call_id,
-                                                          HangupCause.USER_BUSY))
+            self._schedule(t + answer_after, self._busy, call_id)
         else:
-            self._later(t + command.ring_timeout,
-                        CallHungUp(t + command.ring_timeout, command.call_id,
-                                   HangupCause.NO_ANSWER))
+            self._schedule(t + command.ring_timeout, self._no_answer, call_id)
+
+    def _busy(self, at: float, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is not None:
+            self._finish(call, at)
+            self._feed(OriginateFailed(at, call_id, HangupCause.USER_BUSY))
+
+    def _no_answer(self, at: float, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is not None:
+            self._finish(call, at)
+            self._feed(CallHungUp(at, call_id, HangupCause.NO_ANSWER))
 
     def _answer(self, at: float, call_id: str) -> None:
-        call = self.calls[call_id]
-        if call.ended:
+        call = self._live(call_id)
+        if call is None:
             return
         call.answered_at = at
         if call.kind == LIVE:
             self.tally.live_by_day[self._day(at)] += 1
-            self._later(at + call.patience, CallHungUp(at + call.patience, call_id))
-        amd = self.scenario.amd
+            if call.patience < math.inf:
+                self._schedule(at + call.patience, self._patience, call_id)
         self._feed(CallAnswered(at, call_id))
+        amd = self.scenario.amd
         if amd.enabled:
             error = amd.false_positive if call.kind == LIVE else amd.false_negative
-            wrong = call.amd_error < error
-            machine = (call.kind == MACHINE) != wrong
-            call.classed_machine = machine
-            verdict = AnswerKind.MACHINE if machine else AnswerKind.HUMAN
-            self._later(at + amd.detect_time, CallClassified(at + amd.detect_time, call_id,
-                                                             verdict))
+            call.classed_machine = (call.kind == MACHINE) != (call.amd_error < error)
+            self._schedule(at + amd.detect_time, self._verdict, call_id)
         elif call.kind == MACHINE:
             self._feed(CallClassified(at, call_id, AnswerKind.MACHINE))
 
+    def _verdict(self, at: float, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is not None:
+            verdict = AnswerKind.MACHINE if call.classed_machine else AnswerKind.HUMAN
+            self._feed(CallClassified(at, call_id, verdict))
+
+    def _patience(self, at: float, call_id: str) -> None:
+        """A person left in silence (or in the queue) hangs up, unless an agent has them."""
+        call = self._live(call_id)
+        if call is not None and not call.bridged:
+            self._finish(call, at)
+            self._feed(CallHungUp(at, call_id))
+
     def _bridge(self, command: Bridge) -> None:
-        t = command.at
-        call = self.calls[command.call_id]
+        t, call_id = command.at, command.call_id
+        call = self.calls[call_id]
         call.bridged = True
         tally = self.tally
-        if call.inbound and call.answered_at is not None and t > call.answered_at + 1e-9:
-            tally.inbound_waited += 1
-        self._pending.append(CallBridged(t, command.call_id, command.agent_id))
+        self._pending.append(CallBridged(t, call_id, command.agent_id))
+        # Agent time counts inside the logged-in shift only (talk fraction ≤ 1): a call
+        # that runs past the shift's end is overtime, not logged-in time.
+        left = (t // DAY) * DAY + self._shift - t
         if call.kind == MACHINE:
             hold, wrap = self.scenario.machine_handle_time, 0.0
-            tally.machine_handle += hold
+            tally.machine_handle += _within(0.0, hold, left)
             if self.scenario.amd.enabled:
-                self._pending.append(CallClassified(t, command.call_id, AnswerKind.MACHINE))
+                self._pending.append(CallClassified(t, call_id, AnswerKind.MACHINE))
         else:
             hold, wrap = call.talk, call.wrap
-            tally.talk += hold
-            tally.wrap += wrap
+            tally.talk += _within(0.0, hold, left)
+            tally.wrap += _within(hold, hold + wrap, left)
             tally.connects += 1
-        self._later(t + hold, CallHungUp(t + hold, command.call_id))
-        self.kernel.schedule(t + hold + wrap, self._dispose, (command.agent_id, command.call_id))
+        self._schedule(t + hold, self._talk_end, call_id)
+        self._schedule(t + hold + wrap, self._dispose, (command.agent_id, call_id))
+
+    def _talk_end(self, at: float, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is not None:
+            self._finish(call, at)
+            self._feed(CallHungUp(at, call_id))
 
     def _dispose(self, at: float, ids: tuple[str, str]) -> None:
         self._feed(CallDisposed(at, ids[0], ids[1], "simulated"))
 
     def _play(self, command: PlayMessage) -> None:
-        call = self.calls.get(command.call_id)
-        if call is None or call.ended:
+        call = self._live(command.call_id)
+        if call is None:
             return
-        end = command.at + self.scenario.campaign.message_time
-        call.patience = math.inf
         self._finish(call, command.at)  # no later patience hang-up: the message plays
-        self.kernel.schedule(end, self._message_ended, command.call_id)
+        self._schedule(command.at + self.scenario.campaign.message_time, self._message_ended,
+                       command.call_id)
 
     def _message_ended(self, at: float, call_id: str) -> None:
         self._feed(PlaybackFinished(at, call_id))
         self._feed(CallHungUp(at, call_id))
 
     def _hangup(self, command: Hangup) -> None:
-        call = self.calls.get(command.call_id)
-        if call is None or call.ended:
+        call = self._live(command.call_id)
+        if call is None:
             return
         if call.kind == LIVE and call.classed_machine:
             # A person AMD classed as a machine: the ground truth tells the engine it was
@@ -319,6 +361,10 @@ class Simulation:
             self._pending.append(CallClassified(command.at, command.call_id, AnswerKind.HUMAN))
         self._finish(call, command.at)
         self._pending.append(CallHungUp(command.at, command.call_id, command.cause))
+
+    def _forget(self, command: AttemptFinished) -> None:
+        """The engine has closed the call's record: no command will name it again."""
+        self.calls.pop(command.call_id, None)
 
     def _finish(self, call: SimCall, at: float) -> None:
         """The call's customer side ends (or stops being able to reach an agent)."""
@@ -334,24 +380,26 @@ class Simulation:
     # --- inbound -------------------------------------------------------------------------
 
     def _next_arrival(self, at: float, shift_end: float) -> None:
-        inbound = self.scenario.inbound
-        rng = self.inbound
-        gap = rng.exponential(3600.0 / inbound.calls_per_hour)
-        if at + gap >= shift_end:
-            return
-        t = at + gap
-        self.kernel.schedule(t, self._arrive, shift_end)
+        t = at + self.inbound.next_gap()
+        if t < shift_end:
+            self._schedule(t, self._arrive, shift_end)
 
     def _arrive(self, at: float, shift_end: float) -> None:
-        rng = self.inbound
-        talk = float(self.scenario.population.talk.sample(rng, 1)[0])
-        wrap = float(self.scenario.wrap.sample(rng, 1)[0])
-        patience = float(self.scenario.inbound.patience.sample(rng, 1)[0])
+        talk, wrap, patience = self.inbound.next_caller()
         call_id = f"in{self.tally.inbound_offered}"
         self.tally.inbound_offered += 1
         call = SimCall(LIVE, talk, patience, wrap, 1.0, inbound=True, answered_at=at)
         self.calls[call_id] = call
         self._feed(InboundCallArrived(at, call_id))
-        if not call.bridged and math.isfinite(patience):
-            self._later(at + patience, CallHungUp(at + patience, call_id))
+        if not call.bridged:
+            # P(wait) as Erlang C defines it: no agent was free when the caller arrived
+            # (decided at arrival, so a caller still queued at the shift's end counts too).
+            self.tally.inbound_waited += 1
+            if patience < math.inf:
+                self._schedule(at + patience, self._patience, call_id)
         self._next_arrival(at, shift_end)
+
+
+def _within(start: float, end: float, limit: float) -> float:
+    """Length of [start, end] ∩ [0, limit]."""
+    return max(0.0, min(end, limit) - start) if start < limit else 0.0

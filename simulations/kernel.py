@@ -48,6 +48,14 @@ class Kernel:
         if end > self.now:
             self.now = end
 
+    def run(self) -> None:
+        """Fire entries in time order until none is pending (actions may add more)."""
+        heap, pop = self._heap, heapq.heappop
+        while heap:
+            at, _, action, payload = pop(heap)
+            self.now = at
+            action(at, payload)
+
     def step(self) -> bool:
         """Fire the next entry; False when none is pending."""
         if not self._heap:

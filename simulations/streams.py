@@ -77,3 +77,34 @@ class LeadFates:
 
 def inbound_rng(seed: int, replication: int) -> np.random.Generator:
     return np.random.default_rng([seed, replication, _INBOUND_STREAM])
+
+
+class InboundStream:
+    """Poisson arrival gaps and each caller's talk, wrap and patience, drawn in blocks.
+
+    Its own stream ``(seed, r, 2**30)``, so inbound callers are common to every policy too.
+    """
+
+    __slots__ = ("_callers", "_gaps", "_rng", "_scenario")
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int) -> None:
+        self._scenario = scenario
+        self._rng = inbound_rng(seed, replication)
+        self._gaps: list[float] = []
+        self._callers: list[tuple[float, float, float]] = []
+
+    def next_gap(self) -> float:
+        if not self._gaps:
+            mean = 3600.0 / self._scenario.inbound.calls_per_hour
+            self._gaps = self._rng.exponential(mean, BLOCK).tolist()[::-1]
+        return self._gaps.pop()
+
+    def next_caller(self) -> tuple[float, float, float]:
+        """(talk, wrap, patience) of the next caller."""
+        if not self._callers:
+            s, rng = self._scenario, self._rng
+            talk = s.population.talk.sample(rng, BLOCK).tolist()
+            wrap = s.wrap.sample(rng, BLOCK).tolist()
+            patience = s.inbound.patience.sample(rng, BLOCK).tolist()
+            self._callers = list(zip(talk, wrap, patience, strict=True))[::-1]
+        return self._callers.pop()

@@ -1,15 +1,17 @@
-"""The simulation lab: scenario loading, determinism, progressive closed form."""
+"""The simulation lab: scenario loading, determinism.
+
+The closed-form checks live in test_progressive_renewal.py and test_inbound_erlang.py.
+"""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from simulations.errors import ScenarioError
-from simulations.metrics import replicate, summarise
+from simulations.metrics import replicate
 from simulations.scenario import load_scenario, scenario_from_tables
 
 
@@ -50,22 +52,3 @@ def test_population_proportions() -> None:
     kinds = population.draw_arrays(np.random.default_rng(1), 20000)["kind"]
     assert np.mean(kinds == 0) == pytest.approx(0.3, abs=0.015)
     assert np.mean(kinds == 2) == pytest.approx(0.1, abs=0.01)
-
-
-@pytest.mark.parametrize(("live", "talk", "wrap"), [(0.3, 60.0, 10.0), (0.5, 40.0, 5.0)])
-def test_progressive_matches_renewal_reward(live: float, talk: float, wrap: float) -> None:
-    # Renewal-reward: talk fraction = E[talk] / (E[talk] + E[wrap] + E[search]), with
-    # E[search] = E[answer time] + (1-p)/p · E[unsuccessful attempt]. Each new dial also
-    # waits on average half a decision interval for the engine's next pacing tick.
-    scenario = scenario_from_tables(_tables(agents=2, live=live, talk=talk, wrap=wrap,
-                                            hours=4.0))
-    summary = summarise(replicate(scenario, "progressive", 6, 3))
-    busy, no_answer = 0.1, 1 - live - 0.1
-    failed = (busy * 4.0 + no_answer * 20.0) / (busy + no_answer)
-    tick = 0.5 * scenario.campaign.decision_interval
-    search = 8.0 + tick + (1 - live) / live * (failed + tick)
-    expected = talk / (talk + wrap + search)
-    measured = summary["talk_fraction"]
-    assert math.isfinite(measured["ci95"])
-    # Finite-horizon edge effects add a little bias: allow one CI plus 2 % of the value.
-    assert abs(measured["mean"] - expected) <= measured["ci95"] + 0.02 * expected
