@@ -5,10 +5,13 @@
   ``<data>/dnc``, state hours and attempt limits, Regulation F when the campaign's
   jurisdiction names it), so a lead that can never be called in this campaign is marked
   ``suppressed`` with the reason, and one refused for now waits until its earliest time.
-- **Dial** (inside the engine's tick): the gate the engine asks at the instant of dialing
-  (``dialer.runner.gate.CallingHoursGate`` over the shared internal DNC). ``GatePort`` gives
-  the runner one interface over it: ``prefetch`` after a claim, ``record_dial`` when an
-  attempt is journaled, ``forget`` when a lead is released or finished.
+- **Dial** (inside the engine's tick): ``dialer.runner.dial_gate.DialTimeGate``, the same
+  rules engine decided at the instant of dialing over facts prefetched after the claim,
+  with the shared internal DNC on top. ``GatePort`` is the runner's interface to it:
+  ``prefetch`` after a claim, ``flush_audit`` in the database step that commits a batch's
+  journal (before its originates), ``record_dial`` when an attempt is journaled,
+  ``record_outcome`` when it ends, ``forget`` when a lead is released or finished.
+  ``StatelessGate`` adapts a plain ``ComplianceGate`` (tests, the calling-hours gate).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from campaigns.compliance import StoreAttemptHistory, engine_selection_check
 from campaigns.hopper import SelectionCheck
 from campaigns.store import CampaignStore
 from dialer.ports import ComplianceGate, DialTarget, GateVerdict
-from dnc.rules.model import LeadFacts
+from dnc.rules.model import CampaignState, LeadFacts
 
 
 def selection_check(store: CampaignStore, data: Path) -> SelectionCheck:
@@ -39,12 +42,22 @@ def selection_check(store: CampaignStore, data: Path) -> SelectionCheck:
 class GatePort(ComplianceGate, Protocol):
     """What the runner needs of its dial-time gate beyond ``check``."""
 
+    campaign_state: CampaignState | None
+    """Campaign-level measurements the rules read (Ofcom's 24 h abandon rate)."""
+
     def prefetch(self, items: Sequence[tuple[DialTarget, LeadFacts]], at: datetime) -> None: ...
 
     def record_dial(self, number_e164: str, at: float, campaign: str,
                     lead_id: str | None) -> None: ...
 
+    def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
+                       conversation: bool = False, abandoned: bool = False) -> None: ...
+
     def forget(self, lead_id: str) -> None: ...
+
+    def flush_audit(self) -> int: ...
+
+    def close(self) -> None: ...
 
 
 class StatelessGate:
@@ -52,6 +65,7 @@ class StatelessGate:
 
     def __init__(self, inner: ComplianceGate) -> None:
         self.inner = inner
+        self.campaign_state: CampaignState | None = None
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
         return self.inner.check(target, at)
@@ -63,5 +77,15 @@ class StatelessGate:
                     lead_id: str | None) -> None:
         pass
 
+    def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
+                       conversation: bool = False, abandoned: bool = False) -> None:
+        pass
+
     def forget(self, lead_id: str) -> None:
+        pass
+
+    def flush_audit(self) -> int:
+        return 0
+
+    def close(self) -> None:
         pass

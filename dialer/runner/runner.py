@@ -28,6 +28,7 @@ from typing import Any
 
 from campaigns.hopper import SelectionCheck
 from campaigns.journal import LedgerCounts
+from campaigns.journal_batch import BatchResult, BeginOp, JournalOp
 from campaigns.store import CampaignStore
 from dialer.commands import (
     AgentState,
@@ -63,18 +64,19 @@ from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget
 from dialer.runner.campaign_link import AgentSpec, CampaignLink, campaign_config, utc
-from dialer.runner.compliance import GatePort, StatelessGate, selection_check
+from dialer.runner.compliance import GatePort, selection_check
 from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.dial_gate import build_dial_gate
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import EventTranslator, api_line, job_failure_cause
-from dialer.runner.gate import CallingHoursGate
 from dialer.runner.hopper import Hopper
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dnc.internal import InternalDnc
+from dnc.rules.model import CampaignState
 from pacing_models.interface import PacingPolicy
 
 log = logging.getLogger("dialer.runner")
@@ -117,10 +119,11 @@ class Runner:
         # compliance check shares: opt-outs taken here land there, and numbers a compliance
         # officer lists there are refused at the next dial.
         self.internal_dnc = InternalDnc(settings.data / "dnc" / "internal.db")
-        self.gate: GatePort = gate or StatelessGate(CallingHoursGate(self._opted_out))
+        self.gate: GatePort = gate or build_dial_gate(store, self.campaign, settings.data,
+                                                      self._opted_out)
         self.claim_check = claim_check or selection_check(store, settings.data)
         self.hopper = Hopper(hopper_low_water)
-        self.db = DbWorker(lambda ops: store.journal_batch(ops, owner=self.owner))
+        self.db = DbWorker(self._apply)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.translator = EventTranslator(self._owns_call, clock)
         from dialer.runner.switches import SwitchPool
@@ -207,6 +210,24 @@ class Runner:
     def _opted_out(self, number_e164: str) -> bool:
         return self.internal_dnc.entry(number_e164) is not None
 
+    def _apply(self, ops: Sequence[JournalOp]) -> BatchResult:
+        """One database step (database thread): the dial-time decisions a batch's dials
+        rest on go to the audit log before its journal is committed; if the audit cannot
+        be written, the batch's other writes land but none of its dials (refused)."""
+        begins = [op for op in ops if isinstance(op, BeginOp)]
+        if begins:
+            try:
+                self.gate.flush_audit()
+            except Exception as error:
+                log.error("audit log write failed, not dialing %d calls: %s", len(begins),
+                          error)
+                result = self.store.journal_batch(
+                    [op for op in ops if not isinstance(op, BeginOp)], owner=self.owner)
+                return BatchResult(result.begun, {
+                    op.call_uuid: f"audit log not written: {error}" for op in begins},
+                    result.problems)
+        return self.store.journal_batch(ops, owner=self.owner)
+
     async def _close(self) -> None:
         # Every lead still claimed by this process (held in the hopper, waiting for a
         # callback agent, or claimed by a refill cut short) goes back to the pool.
@@ -216,6 +237,7 @@ class Runner:
         released = await self.db.call(self.store.release_claims, self.owner)
         if released:
             log.info("released %d claimed leads never dialed", released)
+        await self.db.call(self.gate.close)
         await self.db.close()
         self.internal_dnc.close()
 
@@ -407,12 +429,18 @@ class Runner:
 
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)
+        live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
+        never_dialed = command.call_id in self.unjournaled
+        if not never_dialed and command.dialed_at is not None:
+            # Attempt limits, Reg F's conversation rule, Ofcom's 72 h rule see it at once.
+            self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
+                                     conversation=command.bridged_at is not None,
+                                     abandoned=command.abandoned)
         if command.lead_id is not None:
             self.gate.forget(command.lead_id)
-        if command.call_id in self.unjournaled:
+        if never_dialed:
             self.unjournaled.discard(command.call_id)
-            return  # never dialed: nothing was journaled, the lead is not ours to reschedule
-        live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
+            return  # nothing was journaled, the lead is not ours to reschedule
         self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
         self.db.write([self.link.finish_op(command)])
 
@@ -533,6 +561,11 @@ class Runner:
         engine = self.engine
         if engine is not None:
             engine.ledger.set_shared_counts(counts.live_answers, counts.abandons)
+            if self.config.ledger_window <= 86400.0:
+                # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
+                # rules engine needs it at dial time (persistent-misuse statement, A1.6).
+                self.gate.campaign_state = CampaignState(
+                    abandon_rate_24h=engine.ledger.rate())
 
     async def _refresh_ledger(self) -> None:
         """The campaign's abandonment rate is the campaign's, not this process's: the other
