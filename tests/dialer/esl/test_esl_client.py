@@ -237,3 +237,30 @@ def test_switch_pool_waits_for_its_switches_with_one_deadline() -> None:
                 with pytest.raises(EslAuthError):
                     await pool.wait_connected(5)
     asyncio.run(scenario())
+
+
+def test_switch_pool_reports_which_live_legs_are_answered() -> None:
+    from dialer.runner.fsmap import EventTranslator
+    from dialer.runner.switches import SwitchPool
+
+    async def scenario() -> None:
+        ringing = lambda rng: CalleeFate(CalleeKind.NO_ANSWER, float("inf"), 0, 0)  # noqa: E731
+        async with running_switch(settings=FAST, fate_source=ringing) as sim:
+            translator = EventTranslator(lambda call_id: False, lambda: 0.0)
+            pool = SwitchPool((("sim", sim.url),), "c", translator, lambda event: None,
+                              lambda: 0.0, backoff=QUICK_BACKOFF)
+            async with pool.running():
+                assert await pool.wait_connected(5) == {"sim"}
+                assert await pool.live_channel_states("sim") == {}
+                client = pool.clients["sim"]
+                await client.bgapi_result("originate {origination_uuid=leg-1}user/1001 &park()")
+                await client.bgapi("originate {origination_uuid=call-1,originate_timeout=600}"
+                                   "sofia/gateway/gw/15551112222 &park()")
+                async with asyncio.timeout(5):
+                    while "call-1" not in (await pool.live_channels("sim") or set()):
+                        await asyncio.sleep(0.02)
+                states = await pool.live_channel_states("sim")
+                assert states is not None and states["leg-1"] == "ACTIVE"
+                assert states["call-1"] != "ACTIVE"
+            assert await pool.live_channel_states("sim") is None  # closed: not connected
+    asyncio.run(scenario())
