@@ -38,10 +38,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from dialer.ports import DialTarget, GateVerdict
+from dialer.runner.dial_history import KeptAttempts, load_attempts
 from dnc.errors import ComplianceError
 from dnc.interfaces import AttemptHistory, DncLookup, PastAttempt, RegistryKind, RegistryVersion
 from dnc.rules.adapters import verdict_parts
@@ -53,8 +54,6 @@ from dnc.rules.tables import RuleTables
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
 
-SAME_ATTEMPT_TOLERANCE = timedelta(seconds=1)
-"""A stored attempt and one recorded in this run are the same dial within this distance."""
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
 
@@ -90,16 +89,6 @@ class _DialLookup:
         return found
 
 
-class _KeptHistory:
-    """``AttemptHistory`` over what ``prefetch`` loaded plus what this run recorded."""
-
-    def __init__(self) -> None:
-        self.merged: dict[str, tuple[PastAttempt, ...]] = {}
-
-    def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
-        return [a for a in self.merged.get(number_e164, ()) if a.at >= since]
-
-
 class DialTimeGate:
     """``ComplianceGate`` deciding with ``ComplianceEngine`` at each dial (see module doc)."""
 
@@ -117,14 +106,12 @@ class DialTimeGate:
         self._refresh_registries = refresh_registries
         self._on_close = tuple(on_close)
         self._lookup = _DialLookup(registries, internal_change, datetime.now(UTC))
-        self._kept = _KeptHistory()
+        self._kept = KeptAttempts()
         self.engine = ComplianceEngine(self._lookup, self._kept, tables)
         self.lookback = max((rule.lookback for rule in self.engine.rules_for(rules)),
                             default=timedelta(0))
         self._leads: dict[str, _KeptLead] = {}
         self._leads_by_number: dict[str, set[str]] = {}
-        self._stored: dict[str, list[PastAttempt]] = {}
-        self._recorded: dict[str, list[PastAttempt]] = {}
         self._lock = threading.Lock()
         self._pending: deque[tuple[str, Decision]] = deque()
         self._run = uuid4().hex[:12]
@@ -215,8 +202,7 @@ class DialTimeGate:
                     _candidate_zones(target, facts))
                 self._leads_by_number.setdefault(target.number_e164, set()).add(target.lead_id)
             for number in numbers:
-                self._stored[number] = loaded.get(number, [])
-                self._merge(number, since)
+                self._kept.load(number, loaded.get(number, []), since)
 
     def record_dial(self, number_e164: str, at: float, campaign: str, lead_id: str | None
                     ) -> None:
@@ -230,8 +216,7 @@ class DialTimeGate:
         with self._lock:
             if number_e164 not in self._leads_by_number:
                 return  # no kept lead has it: a later prefetch reads the journal instead
-            self._recorded.setdefault(number_e164, []).append(attempt)
-            self._merge(number_e164, attempt.at - self.lookback)
+            self._kept.record(attempt, self.lookback)
 
     def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
                        conversation: bool = False, abandoned: bool = False) -> None:
@@ -245,20 +230,9 @@ class DialTimeGate:
         with self._lock:
             if number_e164 not in self._leads_by_number:
                 return
-            recorded = self._recorded.setdefault(number_e164, [])
-            near = [i for i, a in enumerate(recorded)
-                    if abs(a.at - moment) <= SAME_ATTEMPT_TOLERANCE]
-            index = min(near, key=lambda i: abs(recorded[i].at - moment)) if near else None
-            base = recorded[index] if index is not None else PastAttempt(
-                at=moment, number_e164=number_e164, campaign=self.rules.name)
-            updated = replace(base, answered_live=base.answered_live or answered_live,
-                              conversation=base.conversation or conversation,
-                              abandoned=base.abandoned or abandoned)
-            if index is None:
-                recorded.append(updated)
-            else:
-                recorded[index] = updated
-            self._merge(number_e164, moment - self.lookback)
+            self._kept.mark(number_e164, moment, self.rules.name, self.lookback,
+                            answered_live=answered_live, conversation=conversation,
+                            abandoned=abandoned)
 
     def forget(self, lead_id: str) -> None:
         """The lead was released or finished: drop its facts, and its number's attempts when
@@ -271,41 +245,14 @@ class DialTimeGate:
             holders = self._leads_by_number.get(number, set())
             holders.discard(lead_id)
             if not holders:
-                for table in (self._leads_by_number, self._stored, self._recorded,
-                              self._kept.merged):
-                    table.pop(number, None)
+                self._leads_by_number.pop(number, None)
+                self._kept.drop(number)
 
     def kept_counts(self) -> dict[str, int]:
         """Leads, numbers and attempts held (memory stays bounded: tests and monitoring)."""
-        return {"leads": len(self._leads), "numbers": len(self._kept.merged),
-                "attempts": sum(len(v) for v in self._kept.merged.values()),
+        return {"leads": len(self._leads), "numbers": self._kept.numbers,
+                "attempts": self._kept.size,
                 "pending_audit": len(self._pending)}
-
-    def _merge(self, number: str, since: datetime) -> None:
-        """Stored attempts plus this run's recorded ones (the same dial counted once);
-        called with the lock held."""
-        recorded = [a for a in self._recorded.get(number, ()) if a.at >= since]
-        if number in self._recorded:
-            self._recorded[number] = recorded
-        merged = list(self._stored.get(number, ()))
-        used: set[int] = set()
-        for attempt in recorded:
-            match = next((i for i, s in enumerate(merged) if i not in used
-                          and abs(s.at - attempt.at) <= SAME_ATTEMPT_TOLERANCE
-                          and _same_lead(s, attempt)), None)
-            if match is None:
-                merged.append(attempt)
-                used.add(len(merged) - 1)
-                continue
-            used.add(match)
-            stored = merged[match]
-            merged[match] = replace(
-                stored, subject=stored.subject or attempt.subject,
-                debt_id=stored.debt_id or attempt.debt_id,
-                answered_live=stored.answered_live or attempt.answered_live,
-                conversation=stored.conversation or attempt.conversation,
-                abandoned=stored.abandoned or attempt.abandoned)
-        self._kept.merged[number] = tuple(sorted(merged, key=lambda a: a.at))
 
     # --- the audit ---------------------------------------------------------------------------
 
@@ -348,11 +295,6 @@ class DialTimeGate:
             close()
 
 
-def _same_lead(stored: PastAttempt, recorded: PastAttempt) -> bool:
-    return stored.lead_id is None or recorded.lead_id is None or \
-        stored.lead_id == recorded.lead_id
-
-
 def _candidate_zones(target: DialTarget, facts: LeadFacts) -> tuple[str, ...]:
     """Zones the lead's own record lists (``timezone`` may be a comma-separated candidate
     list) that an explicit single ``time_zone`` does not already settle."""
@@ -361,48 +303,6 @@ def _candidate_zones(target: DialTarget, facts: LeadFacts) -> tuple[str, ...]:
     if facts.time_zone is not None:
         zones = tuple(z for z in zones if z != facts.time_zone)
     return zones
-
-
-def load_attempts(history: AttemptHistory, numbers: Sequence[str], since: datetime
-                  ) -> dict[str, list[PastAttempt]]:
-    """Past attempts to each number since ``since``, batched when the source allows it:
-    ``attempts_many(numbers, since)`` if it has one, one ``IN`` query per 500 numbers over
-    the campaign store's journal, else one ``attempts`` call per number."""
-    many = getattr(history, "attempts_many", None)
-    if callable(many):
-        return {n: list(a) for n, a in many(numbers, since).items()}
-    store = getattr(history, "store", None)
-    if store is not None and hasattr(store, "session"):
-        return _store_attempts_many(store, numbers, since)
-    return {number: list(history.attempts(number, since)) for number in numbers}
-
-
-def _store_attempts_many(store: Any, numbers: Sequence[str], since: datetime
-                         ) -> dict[str, list[PastAttempt]]:
-    """``campaigns.compliance.StoreAttemptHistory.attempts`` for many numbers at once."""
-    from sqlmodel import select
-
-    from campaigns.models import AnswerKind, CallAttempt
-
-    names = {c.id: c.name for c in store.campaigns()}
-    found: dict[str, list[PastAttempt]] = {number: [] for number in numbers}
-    with store.session() as session:
-        for start in range(0, len(numbers), 500):
-            part = list(numbers[start:start + 500])
-            rows = session.exec(select(CallAttempt).where(
-                CallAttempt.phone.in_(part), CallAttempt.dialed_at >= since
-            ).order_by(CallAttempt.dialed_at))
-            for row in rows:
-                if row.dialed_at is None:
-                    continue
-                at = row.dialed_at if row.dialed_at.tzinfo else row.dialed_at.replace(tzinfo=UTC)
-                found.setdefault(row.phone, []).append(PastAttempt(
-                    at=at, number_e164=row.phone, campaign=names.get(row.campaign_id, ""),
-                    lead_id=str(row.lead_id) if row.lead_id is not None else None,
-                    answered_live=row.answered_at is not None
-                    and row.answer_kind != AnswerKind.MACHINE.value,
-                    conversation=row.bridged_at is not None, abandoned=row.abandoned))
-    return found
 
 
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
