@@ -351,3 +351,33 @@ def test_build_dial_gate_reads_the_campaign_store_and_data_dir(tmp_path: Path) -
             [v.decision_id for v in verdicts]
     finally:
         store.close()
+
+
+def test_prefetch_in_the_database_thread_while_the_loop_checks() -> None:
+    import threading
+
+    history = DictHistory({n: [PastAttempt(AT - timedelta(hours=1), n, "spring")] for n in POOL})
+    gate = DialTimeGate(US, FreshNational(AT), history, inner_opted_out=lambda n: False)
+    known = prefetched(gate, POOL[:5])
+    failures: list[BaseException] = []
+
+    def claims() -> None:
+        try:
+            for round_ in range(200):
+                batch = [target(f"new-{round_}-{i}", n) for i, n in enumerate(POOL[5:])]
+                gate.prefetch([(t, LeadFacts(t.number_e164, lead_id=t.lead_id)) for t in batch],
+                              AT)
+                for t in batch:
+                    gate.forget(t.lead_id)
+        except BaseException as error:  # reported below, in the test's own thread
+            failures.append(error)
+
+    worker = threading.Thread(target=claims)
+    worker.start()
+    verdicts = []
+    while worker.is_alive():
+        verdicts += [gate.check(t, AT.timestamp()) for t in known]
+    worker.join()
+    assert not failures
+    assert verdicts and all(v.allowed for v in verdicts)
+    assert gate.kept_counts()["leads"] == 5
