@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from dialer.events import AnswerKind
 from dialer.hangup import HangupCause
-from dialer.ports import GateVerdict
+from dialer.ports import GateVerdict, fast_init
 
 
 class AgentState(StrEnum):
@@ -63,6 +63,7 @@ class CallOutcome(StrEnum):
 # --- storage-bound ------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class JournalAttempt:
     """Persist this attempt before dialing it (it precedes its ``Originate``)."""
@@ -79,6 +80,7 @@ class JournalAttempt:
     callback_id: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ReleaseLead:
     """A claimed lead was not dialed (compliance refused, no switch, engine stopping)."""
@@ -89,6 +91,7 @@ class ReleaseLead:
     verdict: GateVerdict | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RecordOptOut:
     """Add the number to the internal do-not-call list now (47 CFR 64.1200(b)(3))."""
@@ -100,6 +103,7 @@ class RecordOptOut:
     reason: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AttemptFinished:
     """The outcome record of one call, emitted once when its customer leg has ended."""
@@ -129,6 +133,7 @@ class AttemptFinished:
     queue: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentStateChanged:
     """An agent changed state (the history the reports and the dashboard use)."""
@@ -141,6 +146,7 @@ class AgentStateChanged:
     call_id: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OfferWork:
     """Ring-all routing: offer waiting work to agents; the first ``AgentAccepted`` takes it.
@@ -160,6 +166,7 @@ class OfferWork:
 # --- switch-bound -------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Originate:
     """Dial a customer; the new channel's id (``origination_uuid``) is ``call_id``."""
@@ -176,6 +183,7 @@ class Originate:
     switch_id: str = "default"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OriginateAgentLeg:
     """Call the agent's phone and park the answered leg (the nailed-up leg)."""
@@ -187,6 +195,7 @@ class OriginateAgentLeg:
     switch_id: str = "default"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CloseAgentLeg:
     """Hang up the agent's nailed-up leg (logout)."""
@@ -196,6 +205,7 @@ class CloseAgentLeg:
     agent_leg_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Bridge:
     """Connect the customer leg to the agent's nailed-up leg."""
@@ -206,6 +216,7 @@ class Bridge:
     agent_leg_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PlayMessage:
     """Play a recorded message to the customer (safe-harbour message, voicemail drop).
@@ -221,6 +232,7 @@ class PlayMessage:
     optout_digit: str | None = None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Hangup:
     """Hang up the customer leg."""
@@ -230,6 +242,7 @@ class Hangup:
     cause: HangupCause = HangupCause.NORMAL_CLEARING
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class StartRecording:
     """Record the call to ``path`` (set per attempt from the campaign's template)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dialer.hangup import HangupCause
-from dialer.ports import DialTarget
+from dialer.ports import DialTarget, fast_init
 
 
 class AnswerKind(StrEnum):
@@ -33,6 +33,7 @@ class AnswerKind(StrEnum):
 # --- switch -------------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SwitchUp:
     """A switch (one ESL connection) is connected and authenticated: dialing may use it."""
@@ -41,6 +42,7 @@ class SwitchUp:
     switch_id: str = "default"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SwitchDown:
     """A switch's connection is lost: no new dial goes to it until ``SwitchUp``."""
@@ -52,6 +54,7 @@ class SwitchDown:
 # --- customer calls -----------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallRinging:
     """The far end is ringing (CHANNEL_PROGRESS or CHANNEL_PROGRESS_MEDIA)."""
@@ -60,6 +63,7 @@ class CallRinging:
     call_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallAnswered:
     """The customer leg is answered and media is up (CHANNEL_ANSWER)."""
@@ -68,6 +72,7 @@ class CallAnswered:
     call_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallClassified:
     """Who answered an answered call: AMD's result, or a later correction.
@@ -84,6 +89,7 @@ class CallClassified:
     kind: AnswerKind
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OriginateFailed:
     """The originate itself failed (a BACKGROUND_JOB body ``-ERR CAUSE``) before any hangup.
@@ -98,6 +104,7 @@ class OriginateFailed:
     cause: HangupCause
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallHungUp:
     """The customer leg ended, in whatever state it was (CHANNEL_HANGUP_COMPLETE)."""
@@ -107,6 +114,7 @@ class CallHungUp:
     cause: HangupCause = HangupCause.NORMAL_CLEARING
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallBridged:
     """The customer leg is bridged to the agent's leg (CHANNEL_BRIDGE)."""
@@ -116,6 +124,7 @@ class CallBridged:
     agent_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DtmfReceived:
     """The customer pressed a key (DTMF event on the customer leg)."""
@@ -125,6 +134,7 @@ class DtmfReceived:
     digit: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PlaybackFinished:
     """A message played to the customer ended (PLAYBACK_STOP)."""
@@ -133,6 +143,7 @@ class PlaybackFinished:
     call_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class InboundCallArrived:
     """A customer called in and waits in ``queue`` for an agent.
@@ -156,6 +167,7 @@ class InboundCallArrived:
     agents on that switch can take it (``uuid_bridge`` works within one FreeSWITCH)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallbackDue:
     """A scheduled callback is due: reserve an agent first, then dial ``target``.
@@ -173,6 +185,7 @@ class CallbackDue:
 # --- agents -------------------------------------------------------------------------------
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     """An agent logged in; the engine asks the driver to open the agent's nailed-up leg."""
@@ -188,6 +201,7 @@ class AgentLoggedIn:
     switch with the fewest logged-in agents."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLegUp:
     """The agent's nailed-up leg is answered and parked: bridges to it are instant."""
@@ -196,6 +210,7 @@ class AgentLegUp:
     agent_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLegDown:
     """The agent's nailed-up leg ended; the agent cannot take calls until it is back up."""
@@ -205,6 +220,7 @@ class AgentLegDown:
     cause: HangupCause = HangupCause.NORMAL_CLEARING
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentReady:
     """The agent is ready for work (from paused, or ending wrap-up early)."""
@@ -213,6 +229,7 @@ class AgentReady:
     agent_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentPaused:
     """The agent takes a break; ``reason`` is recorded (e.g. "lunch", "coaching")."""
@@ -222,6 +239,7 @@ class AgentPaused:
     reason: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLoggedOut:
     """The agent logged out (a call in progress finishes first)."""
@@ -230,6 +248,7 @@ class AgentLoggedOut:
     agent_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class AgentAccepted:
     """Ring-all routing: the agent accepts offered work (``OfferWork.work_id``).
@@ -243,6 +262,7 @@ class AgentAccepted:
     work_id: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class CallDisposed:
     """The agent set the call's disposition, which ends wrap-up (agent becomes ready)."""

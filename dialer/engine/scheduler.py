@@ -89,6 +89,10 @@ class AgentPool:
         self._personal: dict[str, deque[Work]] = {}
         self._waiting: dict[str, Work] = {}
         self._wrap_heap: list[tuple[float, int, str]] = []
+        self.wrap_heap = self._wrap_heap
+        """Read-only view for the engine's per-event check: (deadline, seq, agent) heap."""
+        self.outbound_line = self._outbound
+        """Read-only view: empty means no answered outbound call is waiting (lazy heap)."""
         self._seq = 0
         self.ring_all = bool(getattr(self.strategy, "offer_to_all", False))
         self.newly_ready: list[str] = []

@@ -1,0 +1,105 @@
+"""The contract records (events, commands, dial targets) keep dataclass semantics with the
+faster ``__init__`` of ``dialer.ports.fast_init``."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialer import commands, events, ports
+from dialer.ports import fast_init
+
+RECORDS = sorted(
+    (
+        obj for module in (events, commands, ports) for obj in vars(module).values()
+        if inspect.isclass(obj) and dataclasses.is_dataclass(obj)
+        and obj.__module__ == module.__name__
+    ),
+    key=lambda cls: cls.__name__,
+)
+
+
+def _reference(cls: type, values: dict[str, object]) -> dict[str, object]:
+    """What the dataclass-generated ``__init__`` would store: given values, else defaults."""
+    stored = {}
+    for f in dataclasses.fields(cls):
+        if f.name in values:
+            stored[f.name] = values[f.name]
+        elif f.default is not dataclasses.MISSING:
+            stored[f.name] = f.default
+        else:
+            stored[f.name] = f.default_factory()  # type: ignore[misc]
+    return stored
+
+
+def test_every_contract_record_has_the_fast_init() -> None:
+    assert len(RECORDS) >= 30
+    for cls in RECORDS:
+        assert cls.__init__.__code__.co_filename == "<string>", cls
+        assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+        params = list(inspect.signature(cls).parameters)
+        assert params == [f.name for f in dataclasses.fields(cls)], cls
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda cls: cls.__name__)
+@settings(max_examples=20)
+@given(data=st.data())
+def test_records_store_what_the_dataclass_would(cls: type, data: st.DataObject) -> None:
+    fields = dataclasses.fields(cls)
+    required = [f for f in fields if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    optional = [f for f in fields if f not in required]
+    given_optional = data.draw(st.lists(st.sampled_from(optional), unique=True)) if optional else []
+    values = {f.name: data.draw(st.integers() | st.text(max_size=3) | st.none())
+              for f in [*required, *given_optional]}
+    by_keyword = cls(**values)
+    required_names = {f.name for f in required}
+    by_position = cls(*[values[f.name] for f in required],
+                      **{name: v for name, v in values.items() if name not in required_names})
+    expected = _reference(cls, values)
+    for record in (by_keyword, by_position):
+        assert {f.name: getattr(record, f.name) for f in fields} == expected
+    assert by_keyword == by_position
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(by_keyword, fields[0].name, 1)
+
+
+def test_default_factories_give_each_record_its_own_value() -> None:
+    one = commands.Originate(0.0, "c", "+1", "+2", "", 20.0)
+    two = commands.Originate(0.0, "d", "+1", "+2", "", 20.0)
+    assert one.variables == {} and one.variables is not two.variables
+    assert events.AgentLoggedIn(0.0, "a").skills == frozenset()
+
+
+def test_wrong_arguments_fail_as_with_any_function() -> None:
+    with pytest.raises(TypeError):
+        commands.Bridge(0.0, "c")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        commands.Bridge(0.0, "c", "a", "l", nope=1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        commands.Bridge(0.0, "c", "a", "l", call_id="again")  # type: ignore[misc]
+
+
+def test_replace_and_repr_are_the_dataclass_ones() -> None:
+    hangup = commands.Hangup(1.0, "c")
+    assert dataclasses.replace(hangup, call_id="d") == commands.Hangup(1.0, "d")
+    assert repr(hangup) == "Hangup(at=1.0, call_id='c', cause=<HangupCause.NORMAL_CLEARING: 16>)"
+
+
+def test_classes_the_fast_init_cannot_serve_keep_their_own() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    generated = Checked.__init__
+    assert fast_init(Checked).__init__ is generated
+    with pytest.raises(ValueError, match="negative"):
+        Checked(-1)
