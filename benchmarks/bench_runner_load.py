@@ -1,14 +1,17 @@
 """One live runner process under load against the switch simulator (in its own process).
 
 Target (issue 5): sustain 1,000 concurrent channels and 100 call attempts/s for 5 minutes on
-a 2-core machine. The runner runs the real code path (journal committed before each
-originate, SQLite store, ESL client, engine, agents on nailed-up legs); pacing is a fixed
+a 2-core machine. The runner runs the real code path: the campaign store
+(``campaigns.CampaignStore`` on SQLite, or ``--db URL``), hopper claims with the compliance
+check at selection, the dial-time gate (full rules engine, audit log), the journal committed
+before each originate, ESL client, engine, agents on nailed-up legs; pacing is a fixed
 attempt rate (a load generator: the point is the process, not the policy). The simulator's
 ``--speed`` is chosen so the callee population keeps about ``--channels`` channels up.
 
 Run: python benchmarks/bench_runner_load.py [--duration 300] [--cps 100] [--channels 1000]
+     [--db postgresql+psycopg://postgres@127.0.0.1:5432/test] [--profile out.pstats]
 Prints: attempts/s achieved, concurrent channels (mean, peak), answer-to-bridge latency
-(median, p99), events processed per second, event-loop lag, runner CPU use.
+(median, p99), events processed per second, event-loop lag, runner CPU use, database batches.
 """
 
 from __future__ import annotations
@@ -24,17 +27,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from campaigns.leads import LeadInput  # noqa: E402
+from campaigns.store import CampaignStore  # noqa: E402
 from dialer.esl.url import EslUrl  # noqa: E402
-from dialer.runner.demo import SimulatedDesk, choose_zones  # noqa: E402
+from dialer.runner.demo import SimulatedDesk, choose_zones, seed_demo_registry  # noqa: E402
 from dialer.runner.pacing import FixedRate  # noqa: E402
 from dialer.runner.runner import Runner  # noqa: E402
 from dialer.runner.settings import RunnerSettings  # noqa: E402
-from dialer.runner.store import AgentSpec, LeadRow, RunnerStore  # noqa: E402
 
 # Mean customer-channel lifetime of the simulator's callees (8 s talk, no machines) at
 # speed 1 with a 20 s ring timeout: about 15 s (55 % ring out, 30 % answer and talk).
@@ -47,16 +52,24 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _campaign(path: Path, leads: int, agents: int) -> RunnerStore:
-    store = RunnerStore(path)
+def _campaign(url: str, data: Path, leads: int, agents: int) -> CampaignStore:
+    store = CampaignStore.open(url)
     zones, _ = choose_zones(time.time())
-    config = {"caller_id_number": "+12015550100", "ring_timeout": 20.0,
-              "wrap_up_timeout": 5.0, "pacing_policy": "fixed-rate",
-              "decision_interval": 0.1, "safe_harbor_message": "ivr/safe_harbor.wav"}
-    store.create_campaign(
-        "load", config, [AgentSpec(f"a{i}", f"user/{2000 + i}") for i in range(agents)],
-        [LeadRow(f"+1{201 + i // 10000}{i % 10000:07d}", zones[i % len(zones)])
-         for i in range(leads)], time.time(), max_attempts=1)
+    now = datetime.now(UTC)
+    name = f"load-{now:%H%M%S}"
+    store.create_campaign(name, {
+        "caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 5.0,
+        "pacing_policy": "fixed-rate", "decision_interval": 0.1, "max_attempts_per_day": 10,
+        "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
+        "safe_harbor_message": "ivr/safe_harbor.wav"}, at=now,
+        agents=[(f"{name}-a{i}", f"user/{2000 + i}") for i in range(agents)])
+    # Valid NANP numbers (exchange 200-999); only the simulator is ever "called".
+    store.add_leads(name, [LeadInput(f"+1{201 + i // 8_000_000}{200 + i // 10000 % 800}"
+                                     f"{i % 10000:04d}",
+                                     timezone=zones[i % len(zones)]) for i in range(leads)],
+                    at=now)
+    store.transition_campaign(name, "running", at=now)
+    seed_demo_registry(data, time.time(), ["+13125550100"])
     return store
 
 
@@ -85,22 +98,32 @@ async def run(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-runner-"))
     try:
         await asyncio.sleep(2.0)
-        store = _campaign(workdir / "load.db", int(args.cps * args.duration * 1.2) + 1000,
-                          args.agents)
+        db = args.db or f"sqlite:///{workdir / 'load.db'}"
+        store = _campaign(db, workdir, int(args.cps * args.duration * 1.2) + 1000, args.agents)
+        name = store.campaigns()[-1].name
         url = EslUrl("127.0.0.1", port, "ClueCon")
-        settings = RunnerSettings("load", f"sqlite:///{workdir / 'load.db'}", workdir,
-                                  ((f"127.0.0.1:{port}", url),), stop_grace=5.0)
+        settings = RunnerSettings(name, db, workdir, ((f"127.0.0.1:{port}", url),),
+                                  stop_grace=5.0)
         runner = Runner(settings, store, policy=FixedRate(args.cps), login_agents=True,
                         hopper_low_water=max(50, int(args.cps)))
-        runner.on_agent_change = SimulatedDesk(runner.post, runner.clock, (0.5, 1.5),
+        runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.5, 1.5),
                                                random.Random(1))
         samples: dict[str, list[float]] = {"lag": [], "channels": [], "dials": []}
         cpu0, wall0 = time.process_time(), time.time()
+        profiler = None
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         async with asyncio.TaskGroup() as group:
             measure = group.create_task(_measure(runner, samples, 0.5))
             await runner.run(args.duration)
             measure.cancel()
         cpu, wall = time.process_time() - cpu0, time.time() - wall0
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         stats = runner.stats
         latency = stats.latency_summary()
         steady = samples["channels"][len(samples["channels"]) // 5:] or [0]
@@ -132,8 +155,13 @@ async def run(args: argparse.Namespace) -> None:
               f"events ({runner.switches.events_received / wall:.0f}/s)")
         print(f"event-loop lag      median {statistics.median(lags) * 1000:.1f} ms, "
               f"p99 {lags[int(0.99 * (len(lags) - 1))] * 1000:.1f} ms")
-        print(f"runner CPU          {cpu / wall:.0%} of one core; db batches {runner.db.batches}; "
-              f"send failures {stats.send_failures}")
+        print(f"runner CPU          {cpu / wall:.0%} of one core (event loop and database "
+              f"thread); send failures {stats.send_failures}")
+        print(f"database            {db.split(':')[0]}: {runner.db.batches} batches, "
+              f"{runner.db.ops_written} journal operations, {runner.db.problems} problems")
+        open_left = len(store.open_attempts(campaign=name))
+        print(f"journal             {open_left} attempts left open, leads "
+              f"{store.lead_status_counts(name)}")
         store.close()
     finally:
         switch.terminate()
@@ -162,6 +190,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=250)
     parser.add_argument("--talk", type=float, default=8.0,
                         help="Mean conversation seconds of the simulated callees.")
+    parser.add_argument("--db", default=None, help="Campaign database URL (default: a "
+                        "temporary SQLite file).")
+    parser.add_argument("--profile", default=None, help="Write a cProfile of the runner here.")
     parser.add_argument("--serve-switch", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -18,6 +18,7 @@ from sqlmodel import select
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
 from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
+from dnc.errors import ComplianceError
 from dnc.interfaces import PastAttempt
 from dnc.rules.model import CampaignRules, ConsentKind, ConsentRecord, LeadFacts, Profile
 
@@ -129,7 +130,12 @@ def engine_selection_check(engine: ComplianceEngine) -> SelectionCheck:
         key = (lead.campaign, settings.model_dump_json())
         if key not in rules_cache:
             rules_cache[key] = campaign_rules(lead.campaign, settings)
-        decision = engine.check(lead_facts(lead), rules_cache[key], at)
+        try:
+            decision = engine.check(lead_facts(lead), rules_cache[key], at)
+        except ComplianceError as error:
+            # Facts no rule can work with (e.g. a state outside the rule tables): the call
+            # cannot be proved lawful, so the lead is suppressed with the reason.
+            return SelectionVerdict(False, (f"compliance: {error}",), permanent=True)
         if decision.allowed:
             return SelectionVerdict(True, tuple(decision.permissions))
         reasons = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)

@@ -149,19 +149,23 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
     if not ops:
         return BatchResult(begun, refused)
     cache: SettingsCache = {}
-    with self.session() as session:
-        attempts = _prefetch(self, session, ops)
+    with self.session() as session, session.no_autoflush:
+        # ``leads`` holds the rows so the identity map keeps them for the whole batch.
+        leads, attempts = _prefetch(self, session, ops)
+        new: list[CallAttempt] = []
         for op in ops:
             if isinstance(op, BeginOp):
-                reason = _begin(self, session, op, owner, now, attempts, cache)
+                reason = _begin(self, session, op, owner, now, leads, attempts, cache)
                 if reason is None:
-                    session.flush()
-                    begun[op.call_uuid] = attempts[op.call_uuid].id  # type: ignore[assignment]
+                    new.append(attempts[op.call_uuid])
                 else:
                     refused[op.call_uuid] = reason
             elif isinstance(op, ReleaseOp):
                 _release(session, op, owner)
             elif isinstance(op, AgentStateOp):
+                attempt = attempts.get(op.call_uuid) if op.call_uuid else None
+                if attempt is not None and attempt.id is None:
+                    session.flush()  # the change refers to an attempt begun in this batch
                 _agent_state(session, op, attempts)
             else:
                 attempt = attempts.get(op.call_uuid)
@@ -171,19 +175,22 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
                 problem = _apply_to_attempt(self, session, op, attempt, cache)
                 if problem:
                     problems.append(problem)
+        session.flush()
+        begun = {attempt.call_uuid: attempt.id for attempt in new}  # type: ignore[misc]
         session.commit()
     return BatchResult(begun, refused, tuple(problems))
 
 
 def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
-              ) -> dict[str, CallAttempt]:
-    """Load the batch's leads and attempts in two queries (the identity map keeps them)."""
+              ) -> tuple[dict[int, Lead], dict[str, CallAttempt]]:
+    """The batch's leads and attempts in three queries at most."""
     lead_ids = sorted({op.lead_id for op in ops if isinstance(op, BeginOp)})
+    leads: dict[int, Lead] = {}
     if lead_ids:
         query = select(Lead).where(Lead.id.in_(lead_ids))
         if self.is_postgres:
             query = query.with_for_update()
-        list(session.exec(query))
+        leads.update((lead.id, lead) for lead in session.exec(query))  # type: ignore[misc]
     uuids = {op.call_uuid for op in ops
              if isinstance(op, UpdateOp | FinishOp | DispositionOp | AgentStateOp)
              and op.call_uuid}
@@ -191,13 +198,18 @@ def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
     if uuids:
         for attempt in session.exec(select(CallAttempt).where(CallAttempt.call_uuid.in_(uuids))):
             found[attempt.call_uuid] = attempt  # type: ignore[index]
-    return found
+    finishing = sorted({a.lead_id for a in found.values() if a.lead_id is not None}
+                       - set(lead_ids))
+    if finishing:
+        leads.update((lead.id, lead) for lead in  # type: ignore[misc]
+                     session.exec(select(Lead).where(Lead.id.in_(finishing))))
+    return leads, found
 
 
 def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None,
-           now: datetime | None, attempts: dict[str, CallAttempt], cache: SettingsCache
-           ) -> str | None:
-    lead = session.get(Lead, op.lead_id)
+           now: datetime | None, leads: dict[int, Lead], attempts: dict[str, CallAttempt],
+           cache: SettingsCache) -> str | None:
+    lead = leads.get(op.lead_id)
     if lead is None:
         return f"no lead with id {op.lead_id}"
     if lead.status not in _DIALABLE:

@@ -165,7 +165,7 @@ def monitor(
 def demo(
     duration: Annotated[float, typer.Option(help="Seconds of dialing.")] = 120.0,
     agents: Annotated[int, typer.Option(min=1, max=500, help="Simulated agents.")] = 8,
-    leads: Annotated[int, typer.Option(min=10, max=100_000, help="Sample leads.")] = 2000,
+    leads: Annotated[int, typer.Option(min=10, max=5_600, help="Sample leads.")] = 2000,
     speed: Annotated[float, typer.Option(
         min=0.1, max=100.0, help="Callee time acceleration in the switch simulator.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated callees.")] = 7,

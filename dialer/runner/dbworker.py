@@ -53,13 +53,18 @@ class DbWorker:
             self._pending.extend(ops)
             self._wake.set()
 
-    async def commit(self, ops: Sequence[JournalOp]) -> BatchResult:
-        """Commit ``ops`` (with everything queued before them) and return their result."""
+    def submit(self, ops: Sequence[JournalOp]) -> asyncio.Future[BatchResult]:
+        """Start committing ``ops`` (with everything queued before them) now; the future
+        gives the batch's result once committed."""
         waiter: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
         self._pending.extend(ops)
         self._waiters.append(waiter)
         self._submit()
-        return await waiter
+        return waiter
+
+    async def commit(self, ops: Sequence[JournalOp]) -> BatchResult:
+        """Commit ``ops`` (with everything queued before them) and return their result."""
+        return await self.submit(ops)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""

@@ -101,10 +101,19 @@ def demo_settings() -> dict[str, Any]:
                               "half_life": 600.0}}
 
 
+# US area codes only (the NANP also spans Canada and the Caribbean, other rule books).
+DEMO_AREA_CODES = (201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 215, 216,
+                   217, 218, 219, 224, 225, 228, 229, 231, 234, 239, 240, 248, 251, 252,
+                   253, 254, 256, 260, 262, 267, 269, 270, 272, 276, 281, 301, 302, 303,
+                   304, 305, 307, 308, 309, 310, 312, 313, 314, 315, 316, 317, 318, 319)
+
+
 def demo_numbers(count: int, seed: int) -> list[str]:
     """Fictional numbers (NANPA reserves NPA-555-0100…0199 for fiction), shuffled."""
+    if count > 100 * len(DEMO_AREA_CODES):
+        raise RunnerError(f"the demo has {100 * len(DEMO_AREA_CODES)} fictional numbers")
     rng = random.Random(seed)
-    numbers = [f"+1{201 + i // 100}5550{100 + i % 100:03d}" for i in range(count)]
+    numbers = [f"+1{DEMO_AREA_CODES[i // 100]}5550{100 + i % 100:03d}" for i in range(count)]
     rng.shuffle(numbers)
     return numbers
 

@@ -134,6 +134,10 @@ class Runner:
         self.recovery = Recovery(self)
         self.stats = RunnerStats(clock())
         self.call_switch: dict[str, str] = {}
+        self.dial_queue: asyncio.Queue[tuple[asyncio.Future[BatchResult],
+                                             list[JournalAttempt], list[Originate]]] = (
+            asyncio.Queue())
+        """Originates waiting for their journal's commit (sent by ``_send_dials``)."""
         self.unjournaled: set[str] = set()
         """Calls whose journal was refused or failed: never dialed, nothing to close."""
         self.to_dispose: dict[str, str] = {}
@@ -182,6 +186,7 @@ class Runner:
             try:
                 await self._start()
                 background.append(group.create_task(self._refill(), name="hopper"))
+                background.append(group.create_task(self._send_dials(), name="dials"))
                 background.append(group.create_task(self._renew_claims(), name="claims"))
                 background.append(group.create_task(self._refresh_ledger(), name="ledger"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
@@ -262,10 +267,16 @@ class Runner:
                     break
                 if drain_deadline is not None and now >= drain_deadline:
                     if hung_up:
-                        # The switch did not confirm in time: leave the rest to the next
-                        # start's recovery (their attempts stay open, their leads untouched).
-                        log.warning("exiting with %d calls unconfirmed", len(engine.calls))
-                        break
+                        # The switch did not confirm in time. Ask it what is still up:
+                        # calls it no longer has are closed now; only calls really live
+                        # are left to the next start's recovery (attempts stay open, leads
+                        # untouched), never one that merely lost its last event.
+                        await self._settle_with_switches()
+                        if engine.calls or self.recovery.orphans:
+                            log.warning("exiting with %d calls still live on the switch",
+                                        len(engine.calls) + len(self.recovery.orphans))
+                            break
+                        continue
                     await self._hang_up_all()
                     hung_up = True
                     drain_deadline = now + 5.0
@@ -301,6 +312,13 @@ class Runner:
             elif call_id in engine.calls:
                 # The switch is gone: nothing will report this call again.
                 await self._handle(CallHungUp(self.clock(), call_id, HangupCause.SYSTEM_SHUTDOWN))
+
+    async def _settle_with_switches(self) -> None:
+        for switch_id in self.switches.clients:
+            if self.switches.connected(switch_id):
+                await self.recovery.reconcile_switch(switch_id)
+        while not self.inbox.empty():
+            await self._handle(self.inbox.get_nowait())
 
     async def _log_out_agents(self) -> None:
         engine = self.engine
@@ -375,9 +393,15 @@ class Runner:
         if not commands:
             return
         journals = [c for c in commands if isinstance(c, JournalAttempt)]
+        dials: list[Originate] = []
         if journals:
-            await self._journal(journals)
-        unjournaled = self.unjournaled
+            for journal in journals:
+                self.callback_leads.discard(journal.lead_id)
+            # The journal is committed in the database thread while this loop goes on with
+            # other calls' events; the dial sender sends these originates once it is.
+            committed = self.db.submit([self.link.begin_op(j) for j in journals])
+            dials = [c for c in commands if isinstance(c, Originate)]
+            self.dial_queue.put_nowait((committed, journals, dials))
         gate = self.gate
         for command in commands:
             self.stats.commands_executed += 1
@@ -400,32 +424,41 @@ class Runner:
                     command.number_e164, utc(command.at),
                     command.reason or "opt-out during call", f"campaign:{command.campaign}",
                     source=f"call:{command.call_id}")
-            elif isinstance(command, JournalAttempt):
+            elif isinstance(command, JournalAttempt) or (dials and isinstance(command, Originate)):
                 continue
-            elif isinstance(command, Originate) and command.call_id in unjournaled:
-                self.post(OriginateFailed(self.clock(), command.call_id,
-                                          HangupCause.NORMAL_TEMPORARY_FAILURE))
             else:
                 await self._send(command)
         self.hopper.released.clear()
 
-    async def _journal(self, journals: list[JournalAttempt]) -> None:
-        """Commit the attempts before any of their originates is sent."""
-        for journal in journals:
-            self.callback_leads.discard(journal.lead_id)
-        try:
-            result = await self.db.commit([self.link.begin_op(j) for j in journals])
-        except Exception as error:
-            log.error("journal write failed, not dialing %d calls: %s", len(journals), error)
-            self.unjournaled.update(j.call_id for j in journals)
-            return
-        for call_id, why in result.refused.items():
-            log.warning("not dialing %s: %s", call_id, why)
-            self.unjournaled.add(call_id)
-        for journal in journals:
-            if journal.call_id not in result.refused:
-                self.gate.record_dial(journal.number_e164, journal.at, self.campaign,
-                                      journal.lead_id)
+    async def _send_dials(self) -> None:
+        """The dial sender: in journal order, each batch's originates once its journal is
+        committed (never before); a journal refused or failed is not dialed."""
+        while True:
+            committed, journals, dials = await self.dial_queue.get()
+            try:
+                result = await committed
+                refused = result.refused
+            except Exception as error:
+                log.error("journal write failed, not dialing %d calls: %s", len(journals),
+                          error)
+                refused = {j.call_id: str(error) for j in journals}
+            for call_id, why in refused.items():
+                if why:
+                    log.warning("not dialing %s: %s", call_id, why)
+                self.unjournaled.add(call_id)
+            for journal in journals:
+                if journal.call_id not in refused:
+                    self.gate.record_dial(journal.number_e164, journal.at, self.campaign,
+                                          journal.lead_id)
+            engine = self.engine
+            for originate in dials:
+                if engine is not None and originate.call_id not in engine.calls:
+                    continue  # ended before it could be dialed (shutdown): never dialed
+                if originate.call_id in refused:
+                    self.post(OriginateFailed(self.clock(), originate.call_id,
+                                              HangupCause.NORMAL_TEMPORARY_FAILURE))
+                else:
+                    await self._send(originate)
 
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)

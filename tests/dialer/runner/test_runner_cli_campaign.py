@@ -1,0 +1,86 @@
+"""A campaign made the way a campaign manager makes one is dialed by ``dialer run``.
+
+``dialer campaign create`` + ``dialer leads import`` + ``dialer dnc import`` + ``dialer
+campaign start`` through typer's CliRunner, then ``dialer run`` as a process against the
+switch simulator (another process). Checked: the runner dialed that campaign's leads and
+journaled them in the same store, a lead on the national registry was suppressed at
+selection and never dialed, every attempt is closed, and agents' dispositions landed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from typer.testing import CliRunner
+
+import cli
+from campaigns.store import CampaignStore
+from dialer.runner.demo import choose_zones, demo_numbers
+from tests.dialer.runner.runner_kit import attempts, check_journal_invariants
+from tests.dialer.runner.test_runner_crash_restart import ROOT, _free_port, _wait_port
+
+
+def _invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli.app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    db = f"sqlite:///{tmp_path / 'dialer.db'}"
+    zones, _ = choose_zones(time.time())
+    numbers = demo_numbers(40, seed=3)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone,first_name,timezone\n" + "".join(
+        f"{n},Lead{i},{zones[i % len(zones)]}\n" for i, n in enumerate(numbers)))
+    listed = tmp_path / "national.txt"
+    listed.write_text(numbers[0] + "\n")
+
+    _invoke("campaign", "create", "spring", "--caller-id", "+12015550100", "--no-amd",
+            "--pacing", "progressive", "--agent", "ann=user/1001", "--agent", "bob=user/1002",
+            "--set", 'schedule={"start": "08:00", "end": "21:00", "days": [0,1,2,3,4,5,6]}',
+            "--db", db)
+    _invoke("leads", "import", "spring", str(leads), "--db", db)
+    _invoke("dnc", "import", str(listed), "--registry", "national", "--format", "numbers")
+    _invoke("campaign", "start", "spring", "--db", db)
+
+    port = _free_port()
+    switch = subprocess.Popen(
+        [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--speed", "10", "--playback-seconds", "1", "--seed", "4"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        run = subprocess.run(
+            [sys.executable, "-m", "cli", "run", "spring", "--switch",
+             f"esl://:ClueCon@127.0.0.1:{port}", "--db", db, "--login-agents",
+             "--simulate-agents", "--duration", "6", "--stop-grace", "10", "--json"],
+            cwd=ROOT, capture_output=True, timeout=90,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "DIALER_HOME": str(tmp_path)})
+    finally:
+        switch.send_signal(signal.SIGINT)
+        switch.wait(10)
+    assert run.returncode == 0, run.stderr.decode()[-3000:]
+    report = json.loads(run.stdout)
+    assert report["campaign"] == "spring" and report["attempts"] > 0
+
+    store = CampaignStore.open(db)
+    rows = check_journal_invariants(store, "spring")
+    assert rows and all(r["outcome"] is not None for r in rows)
+    assert len(rows) == report["attempts"]
+    dialed = {r["phone"] for r in rows}
+    assert numbers[0] not in dialed, "a number on the national registry was dialed"
+    blocked = store.lead_by_phone("spring", numbers[0])
+    assert blocked.status == "suppressed" and "national" in (blocked.block_reason or "")
+    connected = [r for r in rows if r["outcome"] == "answered"]
+    assert connected and all(r["disposition"] and r["agent_id"] for r in connected)
+    assert store.lead_status_counts("spring").get("in_call", 0) == 0
+    assert {r["process_owner"] for r in attempts(store, "spring")} == {
+        report["process_owner"]}
+    store.close()
