@@ -29,7 +29,7 @@ from dialer.commands import (
 from dialer.engine.agent_work import AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
-from dialer.engine.config import CampaignConfig, MachineAction
+from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.recording import recording_path
@@ -71,6 +71,27 @@ _NOT_ANSWERED_OUTCOME = {
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
 _NEVER = float("-inf")
+_ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
+"""The PacingState fields that cost O(agents or lines) to build at every decision."""
+
+
+def _elapsed_fields_needed(policy: PacingPolicy) -> frozenset[str]:
+    """The per-agent/per-line tuples ``policy`` reads, from its optional ``state_fields``.
+
+    A policy may declare ``state_fields`` (names of the ``PacingState`` fields it reads);
+    the engine then builds only the elapsed-time tuples among them and leaves the others
+    empty. Without the declaration every field is filled, as the contract promises.
+    """
+    declared = getattr(policy, "state_fields", None)
+    if declared is None:
+        return frozenset(_ELAPSED_FIELDS)
+    unknown = set(declared) - set(PacingState.__dataclass_fields__)
+    if unknown:
+        raise CampaignConfigError(
+            f"pacing policy {getattr(policy, 'name', policy)!r}: state_fields names "
+            f"{', '.join(sorted(unknown))}, not PacingState fields"
+        )
+    return frozenset(_ELAPSED_FIELDS) & frozenset(declared)
 
 
 def _counter_ids(prefix: str) -> Callable[[], str]:
@@ -116,6 +137,9 @@ class Engine(AgentWork):
         )
         self._switch_turn = 0
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
+        needed = _elapsed_fields_needed(policy)
+        self._state_builds = tuple(name in needed for name in _ELAPSED_FIELDS)
+        """For the policy's decisions: build busy, wrap, ringing, free elapsed tuples?"""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
         """Several switches: spreads new calls where agents will be free (placement.py)."""
         self.dials = 0
@@ -202,21 +226,30 @@ class Engine(AgentWork):
             wake = wraps[0][0]
         return wake
 
-    def pacing_state(self, now: float) -> PacingState:
-        """The snapshot the pacing policy decides on (incremental counters, O(busy agents))."""
+    def pacing_state(
+        self, now: float, builds: tuple[bool, bool, bool, bool] = (True, True, True, True)
+    ) -> PacingState:
+        """The snapshot the pacing policy decides on (incremental counters, O(busy agents)).
+
+        ``builds`` says which of busy, wrap, ringing and free elapsed tuples to fill (the
+        decisions pass what the policy declared it reads; by default all of them).
+        """
         pool = self.pool
         ledger = self.ledger
         ledger.prune(now)
         config = self.config
         ready = pool.ready
+        busy, wrap, ringing, free = builds
         # List comprehensions turned into tuples: a third cheaper than generator
         # expressions, and this runs at every decision over every busy agent and line.
         return PacingState(
             now=now,
             agents_free=len(ready),
-            busy_elapsed=tuple([now - t for t in pool.on_call.values()]),
-            wrap_elapsed=tuple([now - t for t in pool.wrapping.values()]),
-            ringing_elapsed=tuple([now - t for t in self.dialing.values()]),
+            busy_elapsed=tuple([now - t for t in pool.on_call.values()]) if busy else (),
+            wrap_elapsed=tuple([now - t for t in pool.wrapping.values()]) if wrap else (),
+            ringing_elapsed=(
+                tuple([now - t for t in self.dialing.values()]) if ringing else ()
+            ),
             live_answers_in_window=ledger.live_answers,
             abandons_in_window=ledger.abandons,
             abandon_target=config.abandon_target,
@@ -225,7 +258,9 @@ class Engine(AgentWork):
             answered_waiting=pool.outbound_waiting,
             agents_logged_in=pool.logged_in,
             lines_per_agent=config.lines_per_agent,
-            free_elapsed=tuple([now - agent.since for agent in ready.values()]),
+            free_elapsed=(
+                tuple([now - agent.since for agent in ready.values()]) if free else ()
+            ),
         )
 
     def snapshot(self, now: float) -> EngineSnapshot:
@@ -275,7 +310,7 @@ class Engine(AgentWork):
                 self._finish_wrap(agent_id, at, "wrap-up timeout")
 
     def _pace(self, now: float) -> None:
-        state = self.pacing_state(now)
+        state = self.pacing_state(now, self._state_builds)
         decision = self.policy.decide(state)
         self.last_decision = decision
         n = decision.calls_to_launch

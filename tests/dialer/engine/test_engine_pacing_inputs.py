@@ -1,0 +1,53 @@
+"""What the pacing policy is given: every field, or only the tuples it declares it reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from engine_kit import Fixed, make_engine, of_type
+
+from dialer.commands import Originate
+from dialer.engine import CampaignConfigError
+from dialer.events import AgentLoggedIn, CallAnswered, CallBridged
+
+
+@dataclass
+class Lean(Fixed):
+    """Reads only the counts and the ringing lines (as a progressive policy would)."""
+
+    state_fields: frozenset[str] = frozenset({"agents_free", "ringing_elapsed", "answered_waiting"})
+
+
+def _busy_engine(policy: Fixed):
+    engine, _, _, _ = make_engine(policy=policy, wrap_up_timeout=30.0)
+    for agent in ("ann", "bob"):
+        engine.handle(AgentLoggedIn(0.0, agent))
+    first, _ = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    engine.handle(CallAnswered(2.0, first))
+    engine.handle(CallBridged(2.5, first, "ann"))
+    engine.tick(3.0)
+    return engine
+
+
+def test_a_policy_without_a_declaration_gets_every_field() -> None:
+    policy = Fixed(n=2)
+    _busy_engine(policy)
+    state = policy.states[-1]
+    assert state.busy_elapsed == (0.5,) and len(state.ringing_elapsed) == 1
+    assert state.free_elapsed == (3.0,)
+
+
+def test_a_policy_gets_only_the_elapsed_tuples_it_declares() -> None:
+    policy = Lean(n=2)
+    engine = _busy_engine(policy)
+    state = policy.states[-1]
+    assert len(state.ringing_elapsed) == 1 and state.agents_free == 1
+    assert (state.busy_elapsed, state.wrap_elapsed, state.free_elapsed) == ((), (), ())
+    # The public snapshot (dashboards, tests) is always complete.
+    assert engine.pacing_state(3.0).busy_elapsed == (0.5,)
+
+
+def test_a_declaration_naming_no_pacing_field_is_refused() -> None:
+    with pytest.raises(CampaignConfigError, match="busy_seconds"):
+        make_engine(policy=Lean(state_fields=frozenset({"busy_seconds"})))
