@@ -11,7 +11,6 @@
   ``prefetch`` after a claim, ``flush_audit`` in the database step that commits a batch's
   journal (before its originates), ``record_dial`` when an attempt is journaled,
   ``record_outcome`` when it ends, ``forget`` when a lead is released or finished.
-  ``StatelessGate`` adapts a plain ``ComplianceGate`` (tests, the calling-hours gate).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Protocol
 from campaigns.compliance import StoreAttemptHistory, engine_selection_check
 from campaigns.hopper import SelectionCheck
 from campaigns.store import CampaignStore
-from dialer.ports import ComplianceGate, DialTarget, GateVerdict
+from dialer.ports import ComplianceGate, DialTarget
 from dnc.rules.model import CampaignState, LeadFacts
 
 
@@ -58,34 +57,3 @@ class GatePort(ComplianceGate, Protocol):
     def flush_audit(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-class StatelessGate:
-    """A gate that needs nothing but ``check`` (the calling-hours gate), as a ``GatePort``."""
-
-    def __init__(self, inner: ComplianceGate) -> None:
-        self.inner = inner
-        self.campaign_state: CampaignState | None = None
-
-    def check(self, target: DialTarget, at: float) -> GateVerdict:
-        return self.inner.check(target, at)
-
-    def prefetch(self, items: Sequence[tuple[DialTarget, LeadFacts]], at: datetime) -> None:
-        pass
-
-    def record_dial(self, number_e164: str, at: float, campaign: str,
-                    lead_id: str | None) -> None:
-        pass
-
-    def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
-                       conversation: bool = False, abandoned: bool = False) -> None:
-        pass
-
-    def forget(self, lead_id: str) -> None:
-        pass
-
-    def flush_audit(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass

@@ -34,13 +34,16 @@ from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.runner.errors import RunnerError
-from dialer.runner.gate import EARLIEST_HOUR, LATEST_HOUR
 from dialer.runner.report import run_report
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
 
 US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
             "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu")
+EARLIEST_HOUR = 8
+LATEST_HOUR = 21
+"""The federal calling window, 08:00-21:00 at the called party's location (47 CFR
+64.1200(c)(1), 16 CFR 310.4(c)); the rules engine enforces it, the demo picks zones in it."""
 DEMO_PROFILE_ZONES = ("Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo",
                       "Australia/Sydney", "America/Sao_Paulo")
 DISPOSITIONS = ("SALE", "NI", "CALLBK", "NA")

@@ -1,8 +1,7 @@
-"""Small pieces of the runner: settings, the calling-hours gate, API lines, event mapping."""
+"""Small pieces of the runner: settings, API lines, event mapping, the store mapping."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,8 @@ from dialer.commands import Bridge, Hangup, Originate, PlayMessage
 from dialer.esl.event import Event as EslEvent
 from dialer.events import AgentLegUp, CallAnswered, CallBridged, CallHungUp
 from dialer.hangup import HangupCause
-from dialer.ports import DialTarget
 from dialer.runner.errors import RunnerSettingsError
 from dialer.runner.fsmap import EventTranslator, api_line, job_failure_cause
-from dialer.runner.gate import CallingHoursGate
 from dialer.runner.settings import control_socket_path, data_dir, database_url, parse_switches
 
 
@@ -37,23 +34,6 @@ def test_switch_urls_get_stable_ids_and_duplicates_are_refused():
 def test_control_socket_path_too_long_for_unix_sockets_is_refused():
     with pytest.raises(RunnerSettingsError):
         control_socket_path(Path("/" + "d" * 120), "spring")
-
-
-def _target(zone: str) -> DialTarget:
-    return DialTarget("1", "+12015550123", "c", attributes={"timezone": zone})
-
-
-def test_gate_enforces_the_local_calling_window_and_opt_outs():
-    opted: set[str] = set()
-    gate = CallingHoursGate(opted.__contains__)
-    noon_ny = datetime(2026, 11, 23, 17, 0, tzinfo=UTC).timestamp()      # 12:00 EST
-    late_ny = datetime(2026, 11, 24, 2, 30, tzinfo=UTC).timestamp()      # 21:30 EST
-    assert gate.check(_target("America/New_York"), noon_ny).allowed
-    refused = gate.check(_target("America/New_York"), late_ny)
-    assert not refused.allowed and "64.1200(c)(1)" in refused.reasons[0]
-    assert not gate.check(_target(""), noon_ny).allowed          # unknown zone: not provable
-    opted.add("+12015550123")
-    assert not gate.check(_target("America/New_York"), noon_ny).allowed
 
 
 def test_api_lines_use_the_engine_ids():
@@ -89,3 +69,52 @@ def test_events_map_to_the_call_or_the_agent_leg():
     assert translator.translate(event("CHANNEL_ANSWER", "someone-else")) == []
     assert job_failure_cause("-ERR NO_ANSWER\n") is HangupCause.NO_ANSWER
     assert job_failure_cause("+OK c-1\n") is None
+
+
+def test_instances_get_their_own_owner_and_control_socket():
+    from dialer.runner.settings import RunnerSettings
+
+    plain = RunnerSettings("spring", "sqlite:///x.db", Path("/d"), ())
+    named = RunnerSettings("spring", "sqlite:///x.db", Path("/d"), (), instance="east-1")
+    assert plain.owner.endswith("/spring") and named.owner == "east-1"
+    assert plain.control_socket == Path("/d/run/spring.sock")
+    assert named.control_socket == Path("/d/run/spring_east-1.sock")
+    with pytest.raises(RunnerSettingsError):
+        RunnerSettings("spring", "sqlite:///x.db", Path("/d"), (), instance="")
+
+
+def test_stored_settings_map_onto_the_engine_config():
+    from campaigns.settings import CampaignSettings
+    from dialer.engine.config import MachineAction
+    from dialer.runner.campaign_link import campaign_config
+
+    settings = CampaignSettings(caller_ids=("+12015550100", "+12015550101"), ring_timeout=18,
+                                connect_window=1.5, amd_enabled=True,
+                                machine_action="leave_message", machine_message="vm.wav",
+                                pacing_policy="predictive", pacing_params={"x": 1},
+                                jurisdiction="uk", optout_digit="8", wrap_up_timeout=12)
+    config = campaign_config("spring", settings, ("sw1", "sw2"))
+    assert (config.caller_id_number, config.ring_timeout, config.connect_window) == (
+        "+12015550100", 18, 1.5)
+    assert config.machine_action is MachineAction.LEAVE_MESSAGE and config.amd_enabled
+    assert config.ledger_window == 24 * 3600  # Ofcom measures over 24 hours
+    assert config.optout_digit == "8" and config.wrap_up_timeout == 12
+    assert config.switch_ids == ("sw1", "sw2") and dict(config.pacing_params) == {"x": 1}
+    assert campaign_config("s", CampaignSettings(), ("a",)).ledger_window == 30 * 86400
+
+
+@pytest.mark.parametrize(("outcome", "cause", "expected"), [
+    ("connected", HangupCause.NORMAL_CLEARING, "answered"),
+    ("abandoned", HangupCause.NORMAL_CLEARING, "abandoned"),
+    ("machine_message", HangupCause.NORMAL_CLEARING, "machine"),
+    ("busy", HangupCause.USER_BUSY, "busy"),
+    ("no_answer", HangupCause.NO_ANSWER, "no_answer"),
+    ("failed", HangupCause.UNALLOCATED_NUMBER, "bad_number"),
+    ("failed", HangupCause.NORMAL_TEMPORARY_FAILURE, "network"),
+])
+def test_engine_outcomes_become_retry_outcomes(outcome, cause, expected):
+    from dialer.commands import AttemptFinished, CallOutcome, Direction
+    from dialer.runner.campaign_link import store_outcome
+
+    finished = AttemptFinished(0.0, "c", "s", Direction.OUTBOUND, CallOutcome(outcome), cause)
+    assert store_outcome(finished).value == expected
