@@ -29,6 +29,9 @@ def simulate(
     replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the common random numbers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        help="Write a PNG: talk fraction and abandonment per policy (95 % CI bars), and "
+             "abandonment per day for multi-day runs.")] = None,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
     from rich.console import Console
@@ -45,6 +48,14 @@ def simulate(
         for name in policy:
             results[name] = summarise(replicate(loaded, name, replications, seed))
             progress.advance(task)
+    if plot is not None:
+        from simulations.plot import simulation_figure, write_png
+
+        talk, wrap = loaded.population.talk.mean, loaded.wrap.mean
+        write_png(simulation_figure(
+            results, loaded.campaign.abandon_limit,  # type: ignore[arg-type]
+            f"{scenario.name}: {replications} replications, seed {seed}",
+            talk / (talk + wrap) if talk + wrap > 0 else None), plot)
     if as_json:
         print(json.dumps(_jsonable({"scenario": str(scenario), "seed": seed,
                                     "replications": replications, "policies": results})))
@@ -73,6 +84,8 @@ def sweep(
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 2,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write rows to CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    plot: Annotated[Path | None, typer.Option(
+        help="Write a PNG of the talk-fraction/abandonment frontier per policy.")] = None,
 ) -> None:
     """Run a grid of scenario variations × policies in parallel processes."""
     import csv
@@ -99,6 +112,12 @@ def sweep(
         for row in pool.map(run_point, jobs):
             rows.append(row)
             progress.advance(task)
+    if plot is not None:
+        from simulations.plot import sweep_figure, write_png
+
+        names = [name for name, _ in axes]
+        write_png(sweep_figure(rows, names, base.campaign.abandon_limit,
+                               f"sweep of {scenario.name} over {', '.join(names)}"), plot)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
