@@ -222,6 +222,13 @@ def _print_report(report: dict) -> None:
     table.add_row("connected to an agent", str(report["connected"]))
     table.add_row("abandoned (safe-harbour message)",
                   f"{report['abandoned']} ({'—' if rate is None else f'{rate:.1%}'})")
+    if report.get("dispositions"):
+        table.add_row("dispositions", ", ".join(
+            f"{code} {n}" for code, n in sorted(report["dispositions"].items())))
+    limit = report.get("abandon_limit")
+    if report.get("abandon_rate_30d") is not None and limit is not None:
+        table.add_row("abandonment rate, 30 days", f"{report['abandon_rate_30d']:.1%} "
+                      f"(limit {limit:.0%})")
     latency = report.get("answer_to_bridge") or {}
     if latency.get("median_s") is not None:
         table.add_row("answer→bridge median / p99",

@@ -1,0 +1,106 @@
+"""The runner's campaign upkeep: hopper refills, claim renewal, the shared ledger.
+
+A mixin of ``Runner`` (dialer/runner/runner.py). Each loop runs as a task of the runner's
+task group and does its database work on the database thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from dialer.events import CallbackDue
+from dialer.ports import DialTarget
+from dialer.runner.campaign_link import utc
+from dnc.rules.model import CampaignState
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+    _Base = Runner
+else:
+    _Base = object
+
+log = logging.getLogger("dialer.runner")
+LEDGER_REFRESH = 3.0
+"""Seconds between refreshes of the other processes' share of the campaign's ledger."""
+
+
+class CampaignUpkeep(_Base):
+    """Background loops that keep the runner's view of its campaign current."""
+
+    async def _refill_once(self) -> None:
+        if self.hopper.closed:
+            return
+        wanted = self.hopper.wanted()
+        if wanted:
+            claimed = await self.db.call(self._claim, wanted, self.clock())
+            if self.hopper.closed:
+                return  # stopping: _close gives every claim back
+            targets: list[DialTarget] = []
+            for target, callback in claimed:
+                if callback is None:
+                    targets.append(target)
+                else:
+                    self.callback_leads.add(target.lead_id)
+                    self.post(callback)
+            self.hopper.add(targets)
+
+    def _claim(self, n: int, now: float) -> list[tuple[DialTarget, CallbackDue | None]]:
+        """Claim leads (database thread): the compliance check at selection time, then the
+        dial-time gate's prefetch, before anything reaches the engine."""
+        from campaigns.compliance import lead_facts
+
+        at = utc(now)
+        claimed = self.store.claim_leads(self.link.campaign_id, n, owner=self.owner, now=at,
+                                         check=self.claim_check, ttl=self.claim_ttl)
+        pairs = [(self.link.target(lead), lead) for lead in claimed]
+        self.gate.prefetch([(target, lead_facts(lead)) for target, lead in pairs], at)
+        return [(target, None if lead.callback_id is None else CallbackDue(
+            now, str(lead.callback_id), target, self.link.agent_name(lead.callback_agent_id)))
+            for target, lead in pairs]
+
+    async def _refill(self) -> None:
+        while True:
+            await self._refill_once()
+            await asyncio.sleep(0.2 if not self.hopper.exhausted else 2.0)
+
+    async def _renew_claims(self) -> None:
+        """Renew what this process holds well before it expires (a third of the TTL), so a
+        long wait in the hopper never lets another process take a lead; drop what was lost."""
+        period = min(60.0, self.claim_ttl.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(period)
+            held = self.hopper.lead_ids() | self.callback_leads
+            if not held:
+                continue
+            until = utc(self.clock()) + self.claim_ttl
+            kept = await self.db.call(self.store.renew_claims, self.owner,
+                                      [int(lead_id) for lead_id in held], until=until)
+            lost = {lead_id for lead_id in held if int(lead_id) not in kept}
+            if lost:
+                log.warning("%d claims were lost before dialing: dropped", len(lost))
+                self.hopper.discard(lost)
+
+    async def _refresh_ledger_once(self) -> None:
+        counts = await self.db.call(
+            self.store.ledger_counts, self.link.campaign_id, now=utc(self.clock()),
+            window=timedelta(seconds=self.config.ledger_window), exclude_owner=self.owner)
+        self.shared_ledger = counts
+        engine = self.engine
+        if engine is not None:
+            engine.ledger.set_shared_counts(counts.live_answers, counts.abandons)
+            if self.config.ledger_window <= 86400.0:
+                # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
+                # rules engine needs it at dial time (persistent-misuse statement, A1.6).
+                self.gate.campaign_state = CampaignState(
+                    abandon_rate_24h=engine.ledger.rate())
+
+    async def _refresh_ledger(self) -> None:
+        """The campaign's abandonment rate is the campaign's, not this process's: the other
+        processes' live answers and abandons are added to the engine's ledger."""
+        while True:
+            await asyncio.sleep(LEDGER_REFRESH)
+            await self._refresh_ledger_once()
