@@ -3,12 +3,15 @@
     python benchmarks/bench_simulation.py [--agents 100] [--hours 8] [--days 1] [--policy P]
 
 Prints attempts/s for one run of the documented example population (the whole loop: the
-real engine, pacing, the driver and the callee model).
+real engine, pacing, the driver and the callee model), the machine's load average (the CPU
+is shared: a figure means little without it) and the peak resident memory.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 
 from simulations.driver import Simulation
@@ -20,7 +23,9 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--hours", type=float, default=8.0)
     parser.add_argument("--days", type=int, default=1)
-    parser.add_argument("--policy", default="progressive")
+    parser.add_argument("--policy", default="progressive",
+                        help="any pacing_models policy: progressive, predictive, adaptive, ...")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     scenario = scenario_from_tables({
         "campaign": {"agents": args.agents, "shift_hours": args.hours, "days": args.days},
@@ -31,12 +36,19 @@ def main() -> None:
         "agents": {"talk": {"dist": "lognormal", "mean": 180.0, "sd": 90.0},
                    "wrap": {"dist": "fixed", "value": 15.0}, "machine_handle_time": 5},
     })
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    tally = Simulation(scenario, args.policy, seed=1).run()
+    cpu_started = time.process_time()
+    tally = Simulation(scenario, args.policy, seed=args.seed).run()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"policy={args.policy} agents={args.agents} hours/day={args.hours} days={args.days}")
     print(f"dial attempts: {tally.dials}  wall time: {elapsed:.2f} s  "
-          f"attempts/s: {tally.dials / elapsed:,.0f}")
+          f"attempts/s: {tally.dials / elapsed:,.0f}  (CPU time {cpu:.2f} s: "
+          f"{tally.dials / cpu:,.0f}/s)")
+    print(f"load average (1 min) before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} cores; peak RSS {peak:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -51,18 +51,19 @@ class PoolLeads:
         """False between shifts: the dialer gets no lead, whatever its pacing says."""
 
     def next_leads(self, n: int, at: float) -> list[DialTarget]:
+        if not self.open or n <= 0:
+            return []
+        campaign, returned = self._campaign, self._returned
         taken: list[DialTarget] = []
-        if not self.open:
-            return taken
-        while len(taken) < n:
-            if self._returned:
-                index = self._returned.pop()
-            elif self._size and self._next >= self._size:
-                break
-            else:
-                index = self._next
-                self._next += 1
-            taken.append(DialTarget(str(index), f"+1555{index:07d}", self._campaign))
+        while returned and len(taken) < n:
+            index = returned.pop()
+            taken.append(DialTarget(str(index), f"+1555{index:07d}", campaign))
+        start = self._next
+        stop = start + n - len(taken)
+        if self._size and stop > self._size:
+            stop = max(start, self._size)
+        self._next = stop
+        taken.extend(DialTarget(str(i), f"+1555{i:07d}", campaign) for i in range(start, stop))
         return taken
 
     def release(self, lead_id: str) -> None:
@@ -127,13 +128,10 @@ class Simulation:
         c = scenario.campaign
         config = campaign_config(scenario, policy, params or {})
         counter = iter(range(1 << 62))
+        self.leads = PoolLeads("sim", c.leads)
         self.engine = Engine(config, make_policy(policy, **(params or {})),
-                             PoolLeads("sim", c.leads if c.outbound else -1),
-                             AllowAllGate(), new_id=lambda: f"c{next(counter)}",
+                             self.leads, AllowAllGate(), new_id=lambda: f"c{next(counter)}",
                              assume_switches_up=True)
-        if not c.outbound:
-            self.engine.leads = PoolLeads("sim", 0)
-            self.engine.leads._size, self.engine.leads._next = 1, 1  # an empty pool
         self.kernel = Kernel()
         self._schedule = self.kernel.schedule
         self.fates = LeadFates(scenario, seed, replication)
@@ -170,7 +168,7 @@ class Simulation:
     def _start_shift(self, at: float, day: int) -> None:
         self.on_shift = True
         self._closing = False
-        self.engine.leads.open = True  # type: ignore[attr-defined]
+        self.leads.open = self.scenario.campaign.outbound  # inbound-only: no dial
         kind = AgentLoggedIn if day == 0 else AgentReady
         for agent in self.agents:
             self._feed(kind(at, agent))
@@ -181,7 +179,7 @@ class Simulation:
         placed or queued (a person who answers or waits gets an agent under the shift's own
         dynamics, not an end-of-shift artefact), then go off shift."""
         self.on_shift = False
-        self.engine.leads.open = False  # type: ignore[attr-defined]
+        self.leads.open = False
         self._closing = True
         self._close_if_idle(at)
 
@@ -198,17 +196,18 @@ class Simulation:
     # --- engine plumbing -----------------------------------------------------------------
 
     def _feed(self, event: Any) -> None:
-        """Hand one event to the engine, then the events its commands cause, in order."""
+        """Hand one event to the engine, then the events its commands cause, in order.
+
+        Commands only schedule timers or queue follow-up events in ``_pending`` (never feed
+        the engine themselves), so the engine is never entered twice at once."""
+        commands = self.engine.handle(event)
+        if commands:
+            self._execute(commands)
         pending = self._pending
-        pending.append(event)
-        if len(pending) > 1:
-            return  # already draining
-        handle, execute = self.engine.handle, self._execute
-        while pending:
-            commands = handle(pending[0])
-            if commands:
-                execute(commands)
-            pending.popleft()
+        if pending:
+            handle, execute = self.engine.handle, self._execute
+            while pending:
+                execute(handle(pending.popleft()))
         if self._closing:
             self._close_if_idle(event.at)
         self._plan_tick()

@@ -8,6 +8,7 @@ whether its payload still matters when it fires (cheaper than deleting from a he
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -22,14 +23,13 @@ class Kernel:
     def __init__(self, start: float = 0.0) -> None:
         self.now = start
         self._heap: list[tuple[float, int, Action, Any]] = []
-        self._sequence = 0
+        self._sequence = itertools.count()
 
-    def schedule(self, at: float, action: Action, payload: Any = None) -> None:
+    def schedule(self, at: float, action: Action, payload: Any = None,
+                 _push: Callable[..., None] = heapq.heappush) -> None:
         """Run ``action(at, payload)`` at virtual time ``at`` (never in the past)."""
-        if at < self.now:
-            at = self.now
-        self._sequence += 1
-        heapq.heappush(self._heap, (at, self._sequence, action, payload))
+        now = self.now
+        _push(self._heap, (at if at > now else now, next(self._sequence), action, payload))
 
     def peek(self) -> float | None:
         """When the next entry is due (None when nothing is pending)."""
