@@ -121,8 +121,14 @@ class Call:
 
 
 def transition(call: Call, new_state: CallState, why: object = "") -> None:
-    """Move ``call`` to ``new_state`` or raise ``IllegalTransitionError``."""
+    """Move ``call`` to ``new_state`` or raise ``IllegalTransitionError``.
+
+    ``why`` only goes into the error message; a hang-up cause is named there (callers pass
+    the enum itself: reading ``.name`` on every hang-up would cost more than the check).
+    """
     if new_state not in CALL_TRANSITIONS[call.state]:
+        if isinstance(why, HangupCause):
+            why = why.name
         raise IllegalTransitionError(
             f"call {call.call_id}: {call.state.value} -> {new_state.value} is not allowed"
             + (f" (on {why})" if why else "")

@@ -618,7 +618,7 @@ class Engine(AgentWork):
 
     def _end(self, call: Call, at: float, cause: HangupCause) -> None:
         state = call.state
-        transition(call, S.ENDED, cause.name)
+        transition(call, S.ENDED, cause)
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
         pool = self.pool
