@@ -1,31 +1,47 @@
 """Pacing quality suite: talk fraction as a share of its limit, and the worst abandonment.
 
-    python benchmarks/pacing_quality.py [--quick] [--workers N] [--hours H] [--out FILE]
+    python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--replications 3]
+        [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
+        [--with-history] [--out FILE]
 
-Suite: agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
-(`--quick`: 10 and 50 agents × 0.10/0.35 × 180 s). Limit = E[talk] ÷ (E[talk] + E[wrap]).
-Checks the predictive targets of issue 6: never above the abandonment limit, ≥ 90 % of the
-limit at 50 agents and more, more talk than adaptive at equal or lower abandonment.
+Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
+(lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
+patience exponential mean 5 s, time to answer lognormal 9 ± 4 s, busy 0.05, no machines, ring
+timeout 25 s, one 8-hour shift. ``--quick``: 10 and 50 agents × 0.10/0.35 × 180 s, 1 replication.
+
+Limit = E[talk] ÷ (E[talk] + E[wrap]); share = talk fraction ÷ limit. Abandonment is the
+simulator's ground truth (people left without an agent), ``max_window_abandon_rate`` of the
+run (a one-day run is one window). Replication r runs every policy on stream (seed 1, r):
+common random numbers. Every policy starts cold, with its default priors (a campaign does not
+know its rates); ``--with-history`` adds a clearly labelled "predictive-hist" column whose
+priors are the scenario's true rates (what a campaign with history would know).
+
+Targets for ``predictive`` (PASS/FAIL per scenario): (1) every replication at or below the
+limit; (2) at 50 agents and more, mean share ≥ 0.90; (3) mean share above adaptive's with
+mean abandonment at or below adaptive's (when adaptive itself breaks the limit in some
+replication, at or below the limit is taken as "equal or lower").
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import statistics
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 POLICIES = ("progressive", "power", "adaptive", "predictive")
 WRAP = 15.0
+LIMIT = 0.03
 
 
-def _one(job: tuple[int, float, float, float, str]) -> tuple:
-    from simulations.driver import Simulation
-    from simulations.metrics import run_metrics
+def _scenario(agents: int, live: float, talk: float, hours: float):
     from simulations.scenario import scenario_from_tables
 
-    agents, live, talk, hours, policy = job
-    scenario = scenario_from_tables({
-        "campaign": {"agents": agents, "shift_hours": hours, "abandon_limit": 0.03},
+    return scenario_from_tables({
+        "campaign": {"agents": agents, "shift_hours": hours, "abandon_limit": LIMIT,
+                     "connect_window": 2.0},
         "callees": {"live_answer": live, "machine": 0.0, "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
                     "no_answer_timeout": 25, "busy_time": 4,
@@ -33,46 +49,157 @@ def _one(job: tuple[int, float, float, float, str]) -> tuple:
         "agents": {"talk": {"dist": "lognormal", "mean": talk, "sd": talk / 2},
                    "wrap": {"dist": "fixed", "value": WRAP}},
     })
-    m = run_metrics(scenario, Simulation(scenario, policy, seed=1).run())
+
+
+def _history_priors(live: float, talk: float) -> dict:
+    """What a campaign with history would pass: the scenario's own rates as priors."""
+    return {"prior_live_answer": live, "prior_talk_mean": talk, "prior_talk_sd": talk / 2,
+            "prior_wrap_mean": WRAP, "prior_wrap_sd": 0.5, "patience_mean": 5.0}
+
+
+def count_caller_hangups_as_abandons() -> None:
+    """``--ledger-counts-hangups``: patch the engine's ledger rule, in this process only.
+
+    The engine's ledger counts an abandon only when the connect window closes; a person who
+    hangs up in silence before an agent comes (patience < 2 s) is recorded as
+    ``hung_up_answered`` and not counted, while the law (47 CFR 64.1200(a)(7)(i): not
+    connected to a live agent within two seconds) and the simulator's ground truth count it.
+    With exponential patience of mean 5 s that hides about half the abandons from every
+    policy. This flag shows the policies with the legal count, pending the engine change
+    (reported to the engine's owner); the default runs the engine as it is.
+    """
+    from dialer.engine import engine as engine_module
+
+    original = engine_module.Engine._end
+    waiting = {"DIALING", "RINGING", "ABANDONED", "MACHINE", "QUEUED", "BRIDGED"}
+
+    def _end(self, call, at, cause):  # type: ignore[no-untyped-def]
+        if (call.bridged_at is None and call.counted_live and not call.abandoned
+                and call.state.name not in waiting):
+            call.abandoned = True
+            if call.ledger_entry is not None:
+                self.ledger.mark_abandoned(call.ledger_entry)
+        return original(self, call, at, cause)
+
+    engine_module.Engine._end = _end
+
+
+def _one(job: tuple[int, float, float, float, str, int, bool]) -> tuple:
+    from simulations.driver import Simulation
+    from simulations.metrics import run_metrics
+
+    agents, live, talk, hours, column, replication, legal_ledger = job
+    if legal_ledger:
+        count_caller_hangups_as_abandons()
+    policy, params = column, {}
+    if column == "predictive-hist":
+        policy, params = "predictive", _history_priors(live, talk)
+    scenario = _scenario(agents, live, talk, hours)
+    started = time.process_time()
+    tally = Simulation(scenario, policy, seed=1, replication=replication, params=params).run()
+    seconds = time.process_time() - started
+    m = run_metrics(scenario, tally)
     share = m["talk_fraction"] / (talk / (talk + WRAP))
-    return agents, live, talk, policy, share, m["max_window_abandon_rate"]
+    return agents, live, talk, column, replication, share, m["max_window_abandon_rate"], seconds
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(x) for x in text.split(","))
+
+
+def _verdicts(
+    result: dict[str, list[tuple[float, float]]], agents: int
+) -> list[tuple[str, bool, str]]:
+    """(target, passed, detail) for the predictive column of one scenario."""
+    runs = result["predictive"]
+    share = statistics.fmean(s for s, _ in runs)
+    abandon = statistics.fmean(a for _, a in runs)
+    worst = max(a for _, a in runs)
+    out = [("limit", worst <= LIMIT, f"worst replication {worst:.2%} (limit {LIMIT:.0%})")]
+    if agents >= 50:
+        out.append(("90%", share >= 0.90, f"share {share:.3f} (≥ 0.900)"))
+    if "adaptive" in result:
+        a_runs = result["adaptive"]
+        a_share = statistics.fmean(s for s, _ in a_runs)
+        a_abandon = statistics.fmean(a for _, a in a_runs)
+        a_worst = max(a for _, a in a_runs)
+        ceiling = max(a_abandon, LIMIT) if a_worst > LIMIT else a_abandon
+        ok = share > a_share and abandon <= ceiling + 1e-12
+        why = "" if a_worst <= LIMIT else " (adaptive breaks the limit: ceiling = the limit)"
+        out.append(("vs adaptive", ok, f"share {share:.3f} vs {a_share:.3f}, abandonment "
+                    f"{abandon:.2%} vs {a_abandon:.2%}{why}"))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--hours", type=float, default=4.0)
+    parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--replications", type=int, default=None)
+    parser.add_argument("--agents", default="5,10,20,50,100")
+    parser.add_argument("--live", default="0.10,0.20,0.35")
+    parser.add_argument("--talk", default="90,180,300")
+    parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--with-history", action="store_true")
+    parser.add_argument("--ledger-counts-hangups", action="store_true",
+                        help="count a caller who hangs up before an agent as abandoned in the "
+                        "engine's ledger (the legal count; see count_caller_hangups_as_abandons)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.quick:
-        grid = itertools.product((10, 50), (0.10, 0.35), (180.0,))
+        agents, lives, talks, reps = (10, 50), (0.10, 0.35), (180.0,), args.replications or 1
     else:
-        grid = itertools.product((5, 10, 20, 50, 100), (0.10, 0.20, 0.35), (90.0, 180.0, 300.0))
-    jobs = [(a, p, t, args.hours, policy) for a, p, t in grid for policy in POLICIES]
+        agents = tuple(int(a) for a in _floats(args.agents))
+        lives, talks, reps = _floats(args.live), _floats(args.talk), args.replications or 3
+    columns = list(args.policies.split(","))
+    if args.with_history:
+        columns.append("predictive-hist")
+    grid = list(itertools.product(agents, lives, talks))
+    # Longest jobs first so the pool's tail is short.
+    jobs = sorted(((a, p, t, args.hours, c, r, args.ledger_counts_hangups)
+                   for a, p, t in grid for c in columns
+                   for r in range(reps)), key=lambda j: -j[0])
+    started = time.time()
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(_one, jobs))
-    lines = [f"{'agents':>6} {'live':>5} {'talk':>5} {'policy':>12} {'share':>7} {'max_abn':>8}"]
-    by_key: dict[tuple, dict[str, tuple[float, float]]] = {}
-    for agents, live, talk, policy, share, abandon in rows:
-        lines.append(f"{agents:>6} {live:>5.2f} {talk:>5.0f} {policy:>12} {share:>7.3f} "
-                     f"{abandon:>8.4f}")
-        by_key.setdefault((agents, live, talk), {})[policy] = (share, abandon)
-    short: list[str] = []
-    for (agents, live, talk), result in by_key.items():
-        share, abandon = result["predictive"]
-        where = f"agents={agents} live={live} talk={talk:g}"
-        if abandon > 0.03:
-            short.append(f"{where}: predictive abandonment {abandon:.4f} above 0.03")
-        if agents >= 50 and share < 0.90:
-            short.append(f"{where}: predictive at {share:.1%} of the talk limit (< 90 %)")
-        a_share, a_abandon = result["adaptive"]
-        if not (share > a_share and abandon <= max(a_abandon, 0.03)):
-            short.append(f"{where}: predictive {share:.3f}/{abandon:.4f} vs adaptive "
-                         f"{a_share:.3f}/{a_abandon:.4f}")
-    lines.append(f"shift hours per scenario: {args.hours:g}; one replication, seed 1")
-    lines.append("predictive short of target:" if short else "predictive meets every target")
-    lines.extend("  " + s for s in short)
+    wall = time.time() - started
+    runs: dict[tuple, dict[str, list[tuple[float, float]]]] = {}
+    cpu: dict[str, float] = {}
+    for a, p, t, column, _, share, abandon, seconds in rows:
+        runs.setdefault((a, p, t), {}).setdefault(column, []).append((share, abandon))
+        cpu[column] = cpu.get(column, 0.0) + seconds
+    lines = [f"{'agents':>6} {'live':>5} {'talk':>5} " + " ".join(
+        f"{c:>22}" for c in columns) + "   (share of limit / max-window abandonment, mean of "
+        f"{reps} replication(s))"]
+    verdict_lines: list[str] = []
+    tally: dict[str, list[bool]] = {}
+    for key in sorted(runs):
+        a, p, t = key
+        cells = []
+        for c in columns:
+            rs = runs[key][c]
+            cells.append(f"{statistics.fmean(s for s, _ in rs):>10.3f} / "
+                         f"{statistics.fmean(x for _, x in rs):>7.2%}   ")
+        lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} " + " ".join(f"{x:>22}" for x in cells))
+        if "predictive" in runs[key]:
+            for target, ok, detail in _verdicts(runs[key], a):
+                tally.setdefault(target, []).append(ok)
+                verdict_lines.append(f"{'PASS' if ok else 'FAIL'} {target:<12} agents={a} "
+                                     f"live={p:.2f} talk={t:g}: {detail}")
+    lines.append("")
+    lines.extend(verdict_lines)
+    lines.append("")
+    lines.append("summary (predictive):")
+    for target, oks in tally.items():
+        lines.append(f"  {target:<12} {sum(oks)}/{len(oks)} scenarios pass")
+    lines.append("engine ledger: " + ("caller hang-ups before an agent counted as abandons "
+                 "(--ledger-counts-hangups)" if args.ledger_counts_hangups else "as it is"))
+    lines.append(f"shift {args.hours:g} h, {reps} replication(s) per cell (common random "
+                 f"numbers), {args.workers} worker(s), wall {wall:.0f} s, load average at the "
+                 f"end {os.getloadavg()[0]:.1f}")
+    lines.append("CPU seconds per policy (all cells): " + ", ".join(
+        f"{c} {s:.0f}" for c, s in cpu.items()))
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -136,8 +136,9 @@ class RingTimes:
         if result is AttemptResult.NO_ANSWER:
             self._timeouts.append(float(ring_seconds))
             del self._timeouts[:-51]
-            if len(self._timeouts) >= 3:
-                self._timeout = float(np.median(self._timeouts))
+            # The median is read at most once per decision; sort lazily (np.median on 51
+            # floats costs more than the whole attempt elsewhere).
+            self._timeout = None
             return
         if self._last is not None:
             self.hist *= _decay(self.half_life, at - self._last)
@@ -149,6 +150,11 @@ class RingTimes:
     @property
     def no_answer_timeout(self) -> float:
         """Median ring time of recent no-answer attempts (the dialer's effective timeout)."""
+        if self._timeout is None and len(self._timeouts) >= 3:
+            ordered = sorted(self._timeouts)
+            middle = len(ordered) // 2
+            upper = ordered[middle]
+            self._timeout = upper if len(ordered) % 2 else 0.5 * (ordered[middle - 1] + upper)
         return self.no_answer_timeout_prior if self._timeout is None else self._timeout
 
     def cdfs(self) -> np.ndarray:

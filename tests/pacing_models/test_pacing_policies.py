@@ -99,92 +99,11 @@ def test_progressive_never_exceeds_free_agents(s: PacingState) -> None:
     assert n == max(0, s.agents_free - len(s.ringing_elapsed) - s.answered_waiting)
 
 
-@given(states, st.integers(1, 20))
-@settings(max_examples=60)
-def test_predictive_more_free_agents_never_fewer_dials(s: PacingState, extra: int) -> None:
-    more = PacingState(**{**_fields(s), "agents_free": s.agents_free + extra})
-    assert PREDICTIVE.decide(more).calls_to_launch >= PREDICTIVE.decide(s).calls_to_launch
-
-
-@given(states)
-@settings(max_examples=60)
-def test_predictive_launches_nothing_when_budget_spent_and_no_agent_will_be_free(
-    s: PacingState,
-) -> None:
-    spent = PacingState(
-        **{**_fields(s), "agents_free": 0, "busy_elapsed": (), "wrap_elapsed": (),
-           "live_answers_in_window": 1000, "abandons_in_window": 60}
-    )
-    assert PREDICTIVE.decide(spent).calls_to_launch == 0
-
-
-@given(states)
-@settings(max_examples=60)
-def test_predictive_never_dials_below_progressive(s: PacingState) -> None:
-    floor = make_policy("progressive").decide(s).calls_to_launch
-    assert PREDICTIVE.decide(s).calls_to_launch >= floor
-
-
-LOW, HIGH = trained_predictive(0.1), trained_predictive(0.35)
-
-
-@given(states)
-@settings(max_examples=50)
-def test_predictive_is_monotone_in_answer_rate(s: PacingState) -> None:
-    assert HIGH.decide(s).calls_to_launch <= LOW.decide(s).calls_to_launch
-
-
 def _fields(s: PacingState) -> dict:
     return {name: getattr(s, name) for name in PacingState.__slots__}
 
 
 # --- scenarios -------------------------------------------------------------------------------
-
-
-def test_cold_start_is_progressive() -> None:
-    cold = PredictivePolicy()
-    s = state(free=10, busy=(30.0,) * 40)
-    decision = cold.decide(s)
-    assert decision.calls_to_launch == 10
-    assert "warming up" in decision.explanation
-
-
-def test_idle_agents_and_low_answer_rate_overdial() -> None:
-    # 10 idle agents, nothing ringing, 20 % live answers: dial well beyond one per agent, but
-    # not so far that every call answers into an empty room (10 agents / 0.2 = 50 expected).
-    n = PREDICTIVE.decide(state(free=10, busy=(60.0,) * 40)).calls_to_launch
-    assert 20 <= n <= 75
-
-
-def test_over_the_limit_falls_back_to_progressive() -> None:
-    s = state(free=10, busy=(60.0,) * 40, live=1000, abandons=40)  # 4 % > 3 %
-    assert PREDICTIVE.decide(s).calls_to_launch == 10
-
-
-def test_enough_calls_ringing_means_no_new_dials() -> None:
-    # 3 free agents, 200 calls ringing for 2 s: ~40 live answers coming, nobody to take them.
-    s = state(free=3, busy=(10.0,) * 47, ringing=(2.0,) * 200)
-    decision = PREDICTIVE.decide(s)
-    assert decision.calls_to_launch == 0
-    assert decision.expected_abandons > 1.0
-
-
-def test_agents_about_to_finish_justify_dials() -> None:
-    # No agent free now, but 10 agents are 13 s into a 15 s wrap-up: they will be free long
-    # before a call dialed now is answered, so predictive dials for them; progressive cannot.
-    # Agents who just started wrap-up (0 s) justify fewer calls.
-    policy = trained_predictive(initial_gain=1.0)
-    finishing = state(free=0, busy=(5.0,) * 40, wrap=(13.0,) * 10)
-    starting = state(free=0, busy=(5.0,) * 40, wrap=(0.0,) * 10)
-    assert policy.decide(finishing).calls_to_launch > 0
-    assert policy.decide(finishing).calls_to_launch >= policy.decide(starting).calls_to_launch
-    assert make_policy("progressive").decide(finishing).calls_to_launch == 0
-
-
-def test_agents_just_into_a_long_call_plus_wrap_justify_nothing() -> None:
-    # Everyone is on a call and needs at least the 15 s wrap-up afterwards: nobody can be free
-    # within the ~9 s a fresh dial takes to answer, so nothing is dialed.
-    assert PREDICTIVE.decide(state(free=0, busy=(600.0,) * 50)).calls_to_launch == 0
 
 
 def test_power_dials_its_ratio() -> None:
@@ -228,18 +147,3 @@ def test_adaptive_dials_level_times_active_agents_minus_existing_calls() -> None
     assert decision.calls_to_launch == 2 * 10 - (5 + 6)
 
 
-def test_gain_learns_from_realised_abandons() -> None:
-    # The calibration gain falls when abandons outrun the setpoint and rises when they do not.
-    def gain_after(abandons_per_step: int) -> float:
-        policy = trained_predictive()
-        live = abandons = 0
-        for step in range(50):
-            live += 20
-            abandons += abandons_per_step if step % 5 == 0 else 0
-            s = state(free=5, busy=(60.0,) * 45, live=live, abandons=abandons)
-            policy.decide(PacingState(**{**_fields(s), "now": 10_000.0 + step}))
-        return policy._log_gain
-
-    start = trained_predictive()._log_gain
-    assert gain_after(0) > start
-    assert gain_after(3) < start

@@ -1,0 +1,67 @@
+"""The abandonment budget: what rate the predictive policy may aim at, given the window so far.
+
+The law caps abandoned calls ÷ live answers over a measurement window (US: 30 days,
+47 CFR 64.1200(a)(7)(i); UK Ofcom: 24 hours). Aiming *at* the limit breaks it about half the
+time, because abandons are rare events: with L live answers to come at rate r, the count is
+about Poisson(rL), so its relative spread is 1/√(rL). A window of 650 answers (five agents
+for a day) at 3 % holds ~20 abandons ± 4.4, i.e. ±0.7 points of rate. The aim must sit
+below the limit by a margin that shrinks as the window fills.
+
+Setpoint (the rate the model is asked to produce from now on): plan over the next
+H = max(L, planning_answers) live answers, so that the window ends z standard deviations
+below the limit if the plan is followed:
+
+    A + r*·H + z·√(r·H) ≤ r·(L + H)
+    ⇒ r* = (r·(L + H) − A − z·√(r·H)) ÷ H,  clipped to [0, aim_cap·r].
+
+A young window (L small, the first minutes of a campaign) therefore aims low or at zero
+(progressive) — a single abandon among 30 answers is already 3.3 % — and a window that has
+spent less than its share spends the saving, never above ``aim_cap × r``. In steady state
+the window rate settles at about r − (z/2)·√(r/L), i.e. z/2 standard deviations below the
+limit. When the window is at or over the limit (A ≥ r·L) the budget is spent: nothing but
+progressive (calls that each have an agent waiting) is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pacing_models.errors import InvalidParameterError
+
+
+@dataclass(frozen=True, slots=True)
+class AbandonBudget:
+    """Setpoint of the abandonment rate from the window's live answers and abandons."""
+
+    z: float = 4.0
+    """Standard deviations of Poisson noise the plan keeps below the limit."""
+    planning_answers: float = 200.0
+    """Smallest number of future live answers a plan spreads the budget over."""
+    aim_cap: float = 0.9
+    """Never aim above this share of the limit (the model's own error needs room)."""
+
+    def __post_init__(self) -> None:
+        if self.z < 0:
+            raise InvalidParameterError(f"z must be ≥ 0, got {self.z}")
+        if self.planning_answers <= 0:
+            raise InvalidParameterError(
+                f"planning_answers must be > 0, got {self.planning_answers}"
+            )
+        if not 0.0 < self.aim_cap <= 1.0:
+            raise InvalidParameterError(f"aim_cap must be in (0, 1], got {self.aim_cap}")
+
+    @staticmethod
+    def spent(live: int, abandons: int, target: float) -> bool:
+        """The window is at or over the limit: no abandon can be afforded now."""
+        if target <= 0.0:
+            return True
+        return abandons > 0 and abandons >= target * live
+
+    def setpoint(self, live: int, abandons: int, target: float) -> float:
+        """Rate of abandons per live answer to aim at from now on (0 = progressive)."""
+        if self.spent(live, abandons, target):
+            return 0.0
+        horizon = max(float(live), self.planning_answers)
+        room = target * (live + horizon) - abandons - self.z * math.sqrt(target * horizon)
+        return min(max(room / horizon, 0.0), self.aim_cap * target)

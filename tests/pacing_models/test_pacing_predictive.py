@@ -1,0 +1,230 @@
+"""The predictive policy: invariants in the domain's words, hand-built cases, a short simulation."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pacing_models import make_policy
+from pacing_models.budget import AbandonBudget
+from pacing_models.errors import InvalidParameterError
+from pacing_models.forecast import Forecast
+from pacing_models.interface import PacingState
+from pacing_models.predictive import PredictivePolicy, effective_window
+from tests.pacing_models.test_pacing_policies import state, states, trained_predictive
+
+PREDICTIVE = trained_predictive()
+LOW, HIGH = trained_predictive(0.1), trained_predictive(0.35)
+
+
+def _fields(s: PacingState) -> dict:
+    return {name: getattr(s, name) for name in PacingState.__slots__}
+
+
+def _with(s: PacingState, **changes) -> PacingState:
+    return PacingState(**{**_fields(s), **changes})
+
+
+def _progressive(s: PacingState) -> int:
+    return make_policy("progressive").decide(s).calls_to_launch
+
+
+# --- invariants ------------------------------------------------------------------------------
+
+
+@given(states, st.integers(0, 5000))
+@settings(max_examples=60, deadline=None)
+def test_never_launches_beyond_progressive_when_the_abandonment_budget_is_spent(
+    s: PacingState, live: int
+) -> None:
+    # At or over the limit, only calls that each have a free agent waiting may be placed.
+    spent = _with(s, live_answers_in_window=live, abandons_in_window=max(1, -(-3 * live // 100)))
+    assert PREDICTIVE.decide(spent).calls_to_launch == _progressive(spent)
+
+
+@given(states, st.integers(1, 40), st.floats(1.0, 5.0))
+@settings(max_examples=60, deadline=None)
+def test_never_more_lines_than_the_caps(
+    s: PacingState, per_decision: int, per_agent: float
+) -> None:
+    policy = copy.deepcopy(PREDICTIVE)
+    policy.max_calls_per_decision = per_decision
+    policy.max_lines_per_agent = per_agent
+    n = policy.decide(s).calls_to_launch
+    assert n <= per_decision
+    agents = s.agents_free + len(s.busy_elapsed) + len(s.wrap_elapsed)
+    in_flight = len(s.ringing_elapsed) + s.answered_waiting
+    assert n <= max(_progressive(s), int(per_agent * agents) - in_flight)
+
+
+@given(states, st.integers(0, 200), st.integers(1, 100))
+@settings(max_examples=60, deadline=None)
+def test_launches_never_rise_as_the_window_abandon_rate_rises(
+    s: PacingState, abandons: int, more: int
+) -> None:
+    live = max(s.live_answers_in_window, 1)
+    fewer = _with(s, live_answers_in_window=live, abandons_in_window=abandons)
+    worse = _with(fewer, abandons_in_window=abandons + more)
+    # Decisions on one snapshot time do not learn, so both see the same policy.
+    assert PREDICTIVE.decide(worse).calls_to_launch <= PREDICTIVE.decide(fewer).calls_to_launch
+
+
+@given(states)
+@settings(max_examples=40, deadline=None)
+def test_with_no_agent_logged_in_it_dials_nothing(s: PacingState) -> None:
+    nobody = _with(s, agents_free=0, busy_elapsed=(), wrap_elapsed=(), agents_logged_in=0)
+    assert PREDICTIVE.decide(nobody).calls_to_launch == 0
+
+
+@given(states)
+@settings(max_examples=60, deadline=None)
+def test_never_dials_below_progressive(s: PacingState) -> None:
+    assert PREDICTIVE.decide(s).calls_to_launch >= _progressive(s)
+
+
+@given(states, st.integers(1, 20))
+@settings(max_examples=60, deadline=None)
+def test_more_free_agents_never_mean_fewer_dials(s: PacingState, extra: int) -> None:
+    more = _with(s, agents_free=s.agents_free + extra)
+    assert PREDICTIVE.decide(more).calls_to_launch >= PREDICTIVE.decide(s).calls_to_launch
+
+
+@given(states)
+@settings(max_examples=50, deadline=None)
+def test_a_higher_live_answer_rate_never_means_more_dials(s: PacingState) -> None:
+    assert HIGH.decide(s).calls_to_launch <= LOW.decide(s).calls_to_launch
+
+
+@given(st.integers(0, 20_000), st.integers(0, 800), st.floats(0.001, 0.2))
+@settings(max_examples=200)
+def test_the_setpoint_stays_under_the_cap_and_is_zero_once_spent(
+    live: int, abandons: int, target: float
+) -> None:
+    budget = AbandonBudget()
+    r = budget.setpoint(live, abandons, target)
+    assert 0.0 <= r <= budget.aim_cap * target
+    if abandons > 0 and abandons >= target * live:
+        assert r == 0.0
+
+
+# --- hand-built cases ------------------------------------------------------------------------
+
+
+def test_a_young_window_aims_low_and_the_margin_shrinks_as_it_fills() -> None:
+    budget = AbandonBudget()
+    assert budget.setpoint(0, 0, 0.03) == 0.0  # nothing learnt: progressive
+    at = [budget.setpoint(live, round(0.02 * live), 0.03) for live in (500, 2000, 20_000)]
+    assert at[0] < at[1] < at[2] <= budget.aim_cap * 0.03
+    # Budget saved earlier is spent (up to the cap), budget overspent is held back.
+    assert budget.setpoint(5000, 50, 0.03) > budget.setpoint(5000, 140, 0.03)
+
+
+def test_cold_start_is_progressive() -> None:
+    cold = PredictivePolicy()
+    decision = cold.decide(state(free=10, busy=(30.0,) * 40))
+    assert decision.calls_to_launch == 10
+    assert "warming up" in decision.explanation
+
+
+def test_idle_agents_and_low_answer_rate_overdial() -> None:
+    # 10 idle agents, nothing ringing, 20 % live answers: dial beyond one per agent, but not
+    # so far that every call answers into an empty room (10 agents / 0.2 = 50 expected).
+    n = PREDICTIVE.decide(state(free=10, busy=(60.0,) * 40)).calls_to_launch
+    assert 15 <= n <= 60
+
+
+def test_over_the_limit_falls_back_to_progressive() -> None:
+    s = state(free=10, busy=(60.0,) * 40, live=1000, abandons=40)  # 4 % > 3 %
+    decision = PREDICTIVE.decide(s)
+    assert decision.calls_to_launch == 10
+    assert "budget spent" in decision.explanation
+
+
+def test_enough_calls_ringing_means_no_new_dials() -> None:
+    # 3 free agents, 200 calls ringing for 2 s: ~40 live answers coming, nobody to take them.
+    s = state(free=3, busy=(10.0,) * 47, ringing=(2.0,) * 200)
+    assert PREDICTIVE.decide(s).calls_to_launch == 0
+    tables = PREDICTIVE._tables(s)
+    forecast = Forecast.build(tables, 3, 0, _array(s.ringing_elapsed), _array(s.busy_elapsed),
+                              None)
+    assert forecast.expected_abandons(tables, _array((0.0,)))[0] > 1.0
+
+
+def test_agents_about_to_finish_justify_dials() -> None:
+    # No agent free now, but 10 agents are 13 s into a 15 s wrap-up: free long before a call
+    # dialed now is answered, so predictive dials for them; progressive cannot.
+    finishing = state(free=0, busy=(5.0,) * 40, wrap=(13.0,) * 10)
+    starting = state(free=0, busy=(5.0,) * 40, wrap=(0.0,) * 10)
+    assert PREDICTIVE.decide(finishing).calls_to_launch > 0
+    assert PREDICTIVE.decide(finishing).calls_to_launch >= PREDICTIVE.decide(
+        starting).calls_to_launch
+    assert _progressive(finishing) == 0
+
+
+def test_agents_just_into_a_long_call_plus_wrap_justify_nothing() -> None:
+    # Everyone needs at least the 15 s wrap-up after the call: nobody can be free within the
+    # ~9 s a fresh dial takes to answer, so nothing is dialed.
+    assert PREDICTIVE.decide(state(free=0, busy=(600.0,) * 50)).calls_to_launch == 0
+
+
+def test_threshold_rises_while_the_model_expects_fewer_abandons_than_the_aim() -> None:
+    policy = trained_predictive()
+    start = policy.threshold
+    for step in range(30):
+        policy.decide(_with(state(free=2, busy=(60.0,) * 48, live=5000, abandons=50),
+                            now=10_000.0 + step))
+    assert policy.threshold > start
+
+
+def test_model_bias_learns_from_realised_abandons() -> None:
+    def bias_after(abandons_per_step: int) -> float:
+        policy = trained_predictive()
+        live = abandons = 0
+        for step in range(50):
+            live += 20
+            abandons += abandons_per_step if step % 5 == 0 else 0
+            s = state(free=5, busy=(60.0,) * 45, live=live, abandons=abandons)
+            policy.decide(_with(s, now=10_000.0 + step))
+        return policy.bias
+
+    assert bias_after(3) > bias_after(0) >= 1.0
+
+
+def test_patience_shortens_the_connect_window() -> None:
+    assert effective_window(2.0, None) == 2.0
+    assert effective_window(2.0, 5.0) == pytest.approx(5.0 * (1 - 2.718281828 ** -0.4))
+    with pytest.raises(InvalidParameterError):
+        PredictivePolicy(patience_mean=0.0)
+
+
+def _array(values):
+    import numpy as np
+
+    return np.array(values, dtype=float)
+
+
+# --- a short simulation (the real engine under virtual time) ---------------------------------
+
+
+def test_a_short_campaign_beats_progressive_within_the_limit() -> None:
+    from simulations.driver import Simulation
+    from simulations.metrics import run_metrics
+    from simulations.scenario import scenario_from_tables
+
+    scenario = scenario_from_tables({
+        "campaign": {"agents": 20, "shift_hours": 1.5, "abandon_limit": 0.03},
+        "callees": {"live_answer": 0.2, "machine": 0.0, "busy": 0.05,
+                    "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
+                    "no_answer_timeout": 25, "busy_time": 4,
+                    "patience": {"dist": "exponential", "mean": 5.0}},
+        "agents": {"talk": {"dist": "lognormal", "mean": 120.0, "sd": 60.0},
+                   "wrap": {"dist": "fixed", "value": 15.0}},
+    })
+    results = {name: run_metrics(scenario, Simulation(scenario, name, seed=3).run())
+               for name in ("progressive", "predictive")}
+    predictive, progressive = results["predictive"], results["progressive"]
+    assert predictive["talk_fraction"] > progressive["talk_fraction"] + 0.05
+    assert predictive["max_window_abandon_rate"] <= 0.03
