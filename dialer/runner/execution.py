@@ -211,6 +211,11 @@ class CommandExecution(_Base):
             self.stats.dialed(command.at)
         elif isinstance(command, OriginateAgentLeg):
             switch_id = command.switch_id
+            if not self.switches.connected(switch_id):
+                # Not up yet (start-up) or away: the nailed-up leg is sent once it is back,
+                # or the agent would wait in ``connecting`` for ever.
+                self.pending_agent_legs.setdefault(switch_id, []).append(command)
+                return
             self.translator.add_agent_leg(command.agent_leg_id, command.agent_id)
             self.call_switch[command.agent_leg_id] = switch_id
         else:
@@ -231,6 +236,11 @@ class CommandExecution(_Base):
         except EslError as error:
             self.stats.send_failures += 1
             log.warning("%s: %s failed: %s", switch_id, line.split()[0], error)
+            if isinstance(command, OriginateAgentLeg) and not self.switches.connected(switch_id):
+                # The link went down before the switch took the leg: send it once back.
+                self.translator.agent_legs.pop(command.agent_leg_id, None)
+                self.call_switch.pop(command.agent_leg_id, None)
+                self.pending_agent_legs.setdefault(switch_id, []).append(command)
             return  # the reconnect reconciliation settles what became of this call
         if isinstance(command, Originate):
             result.add_done_callback(self._originate_done(command.call_id))
@@ -247,6 +257,15 @@ class CommandExecution(_Base):
                 self.stats.originate_failures += 1
                 self.post(OriginateFailed(self.clock(), call_id, cause))
         return done
+
+
+    async def send_pending_agent_legs(self, switch_id: str) -> None:
+        """The switch is back: open the legs of agents still waiting for one."""
+        engine = self.engine
+        for command in self.pending_agent_legs.pop(switch_id, []):
+            agent = engine.pool.agents.get(command.agent_id) if engine is not None else None
+            if agent is not None and agent.leg_id == command.agent_leg_id:
+                await self._send(command)
 
 
 def _ignore_result(result: asyncio.Future[str]) -> None:

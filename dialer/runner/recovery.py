@@ -28,9 +28,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from campaigns.models import CallAttempt
-from dialer.commands import AttemptFinished, CallOutcome, Direction, PlayMessage, RecordOptOut
+from dialer.commands import (
+    AgentState,
+    AttemptFinished,
+    CallOutcome,
+    Direction,
+    PlayMessage,
+    RecordOptOut,
+)
 from dialer.events import (
     AgentLegDown,
+    AgentLegUp,
     AnswerKind,
     CallAnswered,
     CallBridged,
@@ -119,12 +127,13 @@ class Recovery:
         agent_legs = [(leg, agent) for leg, agent in runner.translator.agent_legs.items()
                       if runner.call_switch.get(leg) == switch_id]
         try:
-            live = await runner.switches.live_channels(switch_id)
+            states = await runner.switches.live_channel_states(switch_id)
         except Exception as error:  # the switch dropped again: try at the next reconnect
             log.warning("cannot list channels on %s: %s", switch_id, error)
             return
-        if live is None:
+        if states is None:
             return
+        live = set(states)
         open_attempts = await runner.db.call(runner.store.open_attempts,
                                              process_owner=runner.owner,
                                              campaign=runner.link.campaign_id)
@@ -151,6 +160,13 @@ class Recovery:
                 if leg_id not in live and runner.translator.agent_legs.pop(leg_id, None):
                     runner.post(AgentLegDown(runner.clock(), agent_id,
                                              HangupCause.NORMAL_TEMPORARY_FAILURE))
+                elif states.get(leg_id) == "ACTIVE":
+                    agent = engine.pool.agents.get(agent_id)
+                    if (agent is not None and agent.leg_id == leg_id
+                            and agent.state is AgentState.CONNECTING):
+                        # Answered while the link was away: its CHANNEL_ANSWER went to the
+                        # lost socket.
+                        runner.post(AgentLegUp(runner.clock(), agent_id))
 
     def _close(self, attempt: CallAttempt) -> None:
         """The channel is gone: close the attempt from what was journaled."""

@@ -34,6 +34,7 @@ from dialer.commands import (
     AgentStateChanged,
     JournalAttempt,
     Originate,
+    OriginateAgentLeg,
 )
 from dialer.engine import Engine
 from dialer.errors import DialerError
@@ -118,6 +119,9 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.recovery = Recovery(self)
         self.stats = RunnerStats(clock())
         self.call_switch: dict[str, str] = {}
+        self.pending_agent_legs: dict[str, list[OriginateAgentLeg]] = {}
+        """Switch → agent legs that could not reach it (not up yet, or the link dropped
+        before it took them): sent when the switch is connected again."""
         self.dial_queue: asyncio.Queue[tuple[asyncio.Future[BatchResult],
                                              list[JournalAttempt], list[Originate]]] = (
             asyncio.Queue())
@@ -323,6 +327,7 @@ class Runner(CommandExecution, CampaignUpkeep):
         while True:
             switch_id = await self.switches.reconnected.get()
             await self.recovery.reconcile_switch(switch_id)
+            await self.send_pending_agent_legs(switch_id)
 
     # --- control ---------------------------------------------------------------------------
 
