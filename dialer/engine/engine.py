@@ -19,22 +19,20 @@ from dialer.commands import (
     Command,
     Direction,
     Hangup,
-    JournalAttempt,
-    Originate,
     PlayMessage,
     RecordOptOut,
-    ReleaseLead,
     StartRecording,
 )
 from dialer.engine.agent_work import AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
-from dialer.engine.config import CampaignConfig, CampaignConfigError, MachineAction
+from dialer.engine.config import CampaignConfig, MachineAction
+from dialer.engine.dialing import Dialing, elapsed_fields_needed
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.recording import recording_path
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind
-from dialer.engine.scheduler import AgentPool, UnknownSwitchError
+from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
 from dialer.events import (
     AgentAccepted,
@@ -61,8 +59,8 @@ from dialer.events import (
     SwitchUp,
 )
 from dialer.hangup import DialOutcome, HangupCause, dial_outcome
-from dialer.ports import ComplianceGate, DialTarget, LeadSource
-from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy, PacingState
+from dialer.ports import ComplianceGate, LeadSource
+from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy
 
 S = CallState
 _NOT_ANSWERED_OUTCOME = {
@@ -71,35 +69,12 @@ _NOT_ANSWERED_OUTCOME = {
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
 _NEVER = float("-inf")
-_ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
-"""The PacingState fields that cost O(agents or lines) to build at every decision."""
-
-
-def _elapsed_fields_needed(policy: PacingPolicy) -> frozenset[str]:
-    """The per-agent/per-line tuples ``policy`` reads, from its optional ``state_fields``.
-
-    A policy may declare ``state_fields`` (names of the ``PacingState`` fields it reads);
-    the engine then builds only the elapsed-time tuples among them and leaves the others
-    empty. Without the declaration every field is filled, as the contract promises.
-    """
-    declared = getattr(policy, "state_fields", None)
-    if declared is None:
-        return frozenset(_ELAPSED_FIELDS)
-    unknown = set(declared) - set(PacingState.__dataclass_fields__)
-    if unknown:
-        raise CampaignConfigError(
-            f"pacing policy {getattr(policy, 'name', policy)!r}: state_fields names "
-            f"{', '.join(sorted(unknown))}, not PacingState fields"
-        )
-    return frozenset(_ELAPSED_FIELDS) & frozenset(declared)
-
-
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork):
+class Engine(AgentWork, Dialing):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -137,8 +112,7 @@ class Engine(AgentWork):
         )
         self._switch_turn = 0
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
-        needed = _elapsed_fields_needed(policy)
-        self._state_builds = tuple(name in needed for name in _ELAPSED_FIELDS)
+        self._state_builds = elapsed_fields_needed(policy)
         """For the policy's decisions: build busy, wrap, ringing, free elapsed tuples?"""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
         """Several switches: spreads new calls where agents will be free (placement.py)."""
@@ -226,43 +200,6 @@ class Engine(AgentWork):
             wake = wraps[0][0]
         return wake
 
-    def pacing_state(
-        self, now: float, builds: tuple[bool, bool, bool, bool] = (True, True, True, True)
-    ) -> PacingState:
-        """The snapshot the pacing policy decides on (incremental counters, O(busy agents)).
-
-        ``builds`` says which of busy, wrap, ringing and free elapsed tuples to fill (the
-        decisions pass what the policy declared it reads; by default all of them).
-        """
-        pool = self.pool
-        ledger = self.ledger
-        ledger.prune(now)
-        config = self.config
-        ready = pool.ready
-        busy, wrap, ringing, free = builds
-        # List comprehensions turned into tuples: a third cheaper than generator
-        # expressions, and this runs at every decision over every busy agent and line.
-        return PacingState(
-            now=now,
-            agents_free=len(ready),
-            busy_elapsed=tuple([now - t for t in pool.on_call.values()]) if busy else (),
-            wrap_elapsed=tuple([now - t for t in pool.wrapping.values()]) if wrap else (),
-            ringing_elapsed=(
-                tuple([now - t for t in self.dialing.values()]) if ringing else ()
-            ),
-            live_answers_in_window=ledger.live_answers,
-            abandons_in_window=ledger.abandons,
-            abandon_target=config.abandon_target,
-            connect_window=config.connect_window,
-            decision_interval=config.decision_interval,
-            answered_waiting=pool.outbound_waiting,
-            agents_logged_in=pool.logged_in,
-            lines_per_agent=config.lines_per_agent,
-            free_elapsed=(
-                tuple([now - agent.since for agent in ready.values()]) if free else ()
-            ),
-        )
-
     def snapshot(self, now: float) -> EngineSnapshot:
         calls: dict[str, int] = {}
         for call in self.calls.values():
@@ -308,118 +245,6 @@ class Engine(AgentWork):
                 agent = pool.agents[agent_id]
                 at = agent.wrap_deadline if agent.wrap_deadline is not None else now
                 self._finish_wrap(agent_id, at, "wrap-up timeout")
-
-    def _pace(self, now: float) -> None:
-        state = self.pacing_state(now, self._state_builds)
-        decision = self.policy.decide(state)
-        self.last_decision = decision
-        n = decision.calls_to_launch
-        if n <= 0 or not self.switches_up:
-            return
-        if self.config.max_lines is not None:
-            n = min(n, self.config.max_lines - len(self.dialing))
-        if n <= 0:
-            return
-        targets = self.leads.next_leads(n, now)
-        if self._placement is not None:
-            self._dial_spread(targets, now)
-            return
-        for target in targets:
-            self._dial(target, now, Direction.OUTBOUND, None)
-
-    def _dial_spread(self, targets: list[DialTarget], now: float) -> None:
-        """Several switches: each call goes where its answer is likeliest to find an agent."""
-        assert self._placement is not None
-        plan = self._placement.plan(
-            self._up_order, self.pool.lanes, self.pool.agents, self.calls, self.dialing
-        )
-        for target in targets:
-            switch_id = plan.best()
-            call = self._dial(target, now, Direction.OUTBOUND, None, switch_id)
-            if call is not None:
-                plan.placed(call.switch_id)
-
-    def _next_switch(self) -> str:
-        up = self._up_order
-        if len(up) == 1:
-            return up[0]
-        self._switch_turn = (self._switch_turn + 1) % len(up)
-        return up[self._switch_turn]
-
-    def _dial(
-        self, target: DialTarget, now: float, direction: Direction, callback_id: str | None,
-        switch_id: str | None = None,
-    ) -> Call | None:
-        """Check the target at this instant; journal, then originate. None if refused.
-
-        ``switch_id``: where to dial (a callback: its agent's switch); None: round robin.
-        """
-        verdict = self.gate.check(target, now)
-        if not verdict.allowed:
-            self.leads.release(target.lead_id)
-            self._out.append(ReleaseLead(now, target.lead_id, "compliance", verdict))
-            return None
-        if not self.switches_up:
-            self.leads.release(target.lead_id)
-            self._out.append(ReleaseLead(now, target.lead_id, "no switch connected"))
-            return None
-        if switch_id is None:
-            switch_id = self._next_switch()
-        elif switch_id not in self.switches_up:
-            self.leads.release(target.lead_id)
-            self._out.append(
-                ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected")
-            )
-            return None
-        config = self.config
-        call_id = self.new_id()
-        call = Call(call_id, direction, S.DIALING, now, target, switch_id)
-        call.callback_id = callback_id
-        call.customer_key = target.customer_key
-        self.calls[call_id] = call
-        self.dialing[call_id] = now
-        self.dials += 1
-        variables = {
-            "dialer_campaign": config.campaign_id,
-            "dialer_lead_id": target.lead_id,
-            "dialer_attempt": str(target.attempt_number),
-            "dialer_call_id": call_id,
-            **target.variables,
-        }
-        out = self._out
-        out.append(
-            JournalAttempt(
-                now, call_id, target.lead_id, config.campaign_id, target.number_e164,
-                target.attempt_number, verdict, switch_id, direction, callback_id,
-            )
-        )
-        out.append(
-            Originate(
-                now, call_id, target.number_e164, config.caller_id_number,
-                config.caller_id_name, config.ring_timeout, variables,
-                config.amd_enabled, switch_id,
-            )
-        )
-        return call
-
-    # --- switch ------------------------------------------------------------------------------
-
-    def _on_switch_up(self, event: SwitchUp) -> None:
-        self._known_switch(event.switch_id)
-        self.switches_up[event.switch_id] = None
-        self._up_order = tuple(self.switches_up)
-
-    def _on_switch_down(self, event: SwitchDown) -> None:
-        self.switches_up.pop(event.switch_id, None)
-        self._up_order = tuple(self.switches_up)
-
-    def _known_switch(self, switch_id: str) -> str:
-        if switch_id not in self.config.switch_ids:
-            raise UnknownSwitchError(
-                f"switch {switch_id!r} is not one of campaign {self.config.campaign_id}'s "
-                f"switches ({', '.join(self.config.switch_ids)}): add it to switch_ids"
-            )
-        return switch_id
 
     # --- customer calls ------------------------------------------------------------------------
 
