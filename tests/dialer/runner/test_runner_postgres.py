@@ -50,7 +50,7 @@ def _runner(tmp: Path, port: int, db: str, instance: str, agents: list[str],
         [sys.executable, "-m", "cli", "run", "demo", "--switch",
          f"esl://:ClueCon@127.0.0.1:{port}", "--home", str(tmp), "--db", db,
          "--instance", instance, "--login-agents", *agent_args, "--simulate-agents",
-         "--duration", str(duration), "--stop-grace", "10", "--json"],
+         "--duration", str(duration), "--stop-grace", "3", "--json"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
 
@@ -86,9 +86,9 @@ def test_two_runner_processes_share_one_campaign_on_postgres(tmp_path, pg_schema
     snapshots: dict[str, dict] = {}
     try:
         _wait_port(port)
-        first = _runner(tmp_path, port, pg_schema_url, "p1", ["agent1", "agent2", "agent3"], 20)
+        first = _runner(tmp_path, port, pg_schema_url, "p1", ["agent1", "agent2", "agent3"], 12)
         second = _runner(tmp_path, port, pg_schema_url, "p2", ["agent4", "agent5", "agent6"],
-                         20)
+                         12)
         for instance in ("p1", "p2"):
             snapshots[instance] = _snapshot(tmp_path, instance)
         outputs = [process.communicate(timeout=90) for process in (first, second)]
