@@ -418,6 +418,13 @@ class AgentPool:
             if not work.cancelled:
                 self.cancel(work.work_id)
                 expired.append(work)
+        if self.multi_switch:
+            # Each lane drops its withdrawn heads too, so a lane whose agents never free up
+            # does not keep every expired call of the campaign.
+            for lane in self.lanes.values():
+                lane_line = lane.outbound
+                while lane_line and lane_line[0].cancelled:
+                    lane_line.popleft()
         return expired
 
     def next_outbound_deadline(self) -> float | None:

@@ -446,3 +446,23 @@ def test_routing_rules_hold_while_switches_go_down_and_up(
     world.run(until=300.0)
     world.check_windows(until=300.0)
     assert world.engine.dials > 0 and world.bridges > 0
+
+
+def test_expired_calls_leave_the_line_of_a_switch_without_agents() -> None:
+    engine, _, _ = _engine(policy=Fixed(n=3), switches=("fs0", "fs1"))
+    calls = [o.call_id for o in of_type(engine.tick(1.0), Originate)]  # round robin
+    engine.policy.n = 0
+    for call_id in calls:
+        engine.handle(CallAnswered(2.0, call_id))
+    engine.tick(5.0)  # every window closed: all abandoned
+    assert all(not lane.outbound for lane in engine.pool.lanes.values())
+
+
+def test_a_single_switch_campaign_accepts_its_own_switch_by_name() -> None:
+    engine, _, _ = _engine(switches=("default",))
+    out = engine.handle(AgentLoggedIn(0.0, "ann", "user/1", switch_id="default"))
+    assert _leg_switch(out, "ann") == "default"
+    engine.handle(AgentLegUp(0.5, "ann"))
+    (bridge,) = of_type(engine.handle(InboundCallArrived(1.0, "in-1", switch_id="default")),
+                        Bridge)
+    assert bridge.agent_id == "ann"
