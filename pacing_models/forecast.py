@@ -47,6 +47,9 @@ class CompactTables:
     new_call: np.ndarray
     """G_k: P(a call dialed now is answered live by t_k)."""
     new_call_variance: np.ndarray
+    inverse_profile: np.ndarray
+    """1 ÷ G_k where a fresh dial can be answered by t_k, else 1e12 (those instants never
+    bind the fluid guess unless already overflowing, when the guess is 0)."""
     live_answer: float
     """P(a call dialed now ends in a live answer at all)."""
     ring_step: float
@@ -59,7 +62,7 @@ class CompactTables:
 
 def _row_sums(table: np.ndarray, elapsed: np.ndarray, inverse_step: float) -> np.ndarray:
     """Σ over items of the table row for each item's elapsed time (rows clamp at the end)."""
-    index = (elapsed * inverse_step).astype(np.intp)
+    index = (elapsed if inverse_step == 1.0 else elapsed * inverse_step).astype(np.intp)
     np.minimum(index, table.shape[0] - 1, out=index)
     if index.size > table.shape[0] // 2:  # many items, few rows: count them per row
         return np.bincount(index, minlength=table.shape[0]) @ table
@@ -101,7 +104,7 @@ class Forecast:
         sd += self.variance
         np.sqrt(sd, out=sd)
         z = mean / sd
-        # E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ); a dozen in-place array operations in all.
+        # E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ), in place (np.interp on a ψ table is slower).
         excess = special.ndtr(z)
         excess *= mean
         z *= z
@@ -114,12 +117,9 @@ class Forecast:
 
     def fluid_guess(self, tables: CompactTables) -> int:
         """Calls that make mean answers equal mean agents at the tightest instant."""
-        profile = tables.new_call
-        answering = profile > 1e-6
-        if not answering.any():
-            return 0
-        ratio = -self.gap[answering] / profile[answering]
-        return max(0, int(ratio.min()))
+        # min_k (−gap_k ÷ G_k) = −max_k (gap_k ÷ G_k)
+        tightest = float((self.gap * tables.inverse_profile).max())
+        return max(0, int(-tightest)) if tightest < 0 else 0
 
     def largest_within(
         self, tables: CompactTables, threshold: float, cap: int
@@ -131,8 +131,8 @@ class Forecast:
         guess nearly always settles it; otherwise the bracket moves and widens.
         """
         guess = min(self.fluid_guess(tables), cap)
-        low = max(1, guess - 6)
-        high = min(cap, guess + 10)
+        low = max(1, guess - 3)
+        high = min(cap, guess + 6)
         too_many = cap + 1  # the smallest n known to break the threshold
         base: float | None = None
         while low <= high:

@@ -42,9 +42,11 @@ from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
 from pacing_models.tables import (
     AGENT_GRID_STEP,
+    JOINT_MIN_PAIRS,
     AgentTable,
     RingTable,
     build_busy_table,
+    build_busy_table_joint,
     build_ring_table,
     build_wrap_table,
 )
@@ -129,6 +131,7 @@ class PredictivePolicy:
         self._compact: CompactTables | None = None
         self._key: tuple[int, int, int, int] | None = None
         self._talk_q90 = math.inf
+        self._pairs: list[tuple[float, float]] = []
         # Threshold loop: log λ, and decayed sums of the model's expected abandons and live
         # answers for the calls it dialed (every decision, so it needs no realised abandon).
         self._log_threshold = math.log(threshold_rate)
@@ -139,6 +142,8 @@ class PredictivePolicy:
         self._expected = 0.0
         self._last: tuple[float, int, int] | None = None
         self._tuned_at = -math.inf
+        self._trust_checked_at = -math.inf
+        self._outlasting = 0.0
 
     # --- learning -------------------------------------------------------------------------
 
@@ -150,6 +155,9 @@ class PredictivePolicy:
     def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
         self.talk.observe(talk_seconds)
         self.wrap.observe(wrap_seconds)
+        self._pairs.append((max(0.0, talk_seconds), max(0.0, wrap_seconds)))
+        if len(self._pairs) > self.talk.window:
+            del self._pairs[: len(self._pairs) - self.talk.window]
 
     @property
     def warmed_up(self) -> bool:
@@ -189,10 +197,16 @@ class PredictivePolicy:
             self._attempts_since_ring = 0
         if self._key != key or self._busy is None or self._wrap is None:
             self._busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)
+            if len(self._pairs) >= JOINT_MIN_PAIRS:  # no independence of call and wrap-up
+                pairs = np.asarray(self._pairs)
+                self._busy = build_busy_table_joint(
+                    pairs[:, 0], pairs[:, 1], self._busy, slots + window
+                )
             self._wrap = build_wrap_table(self.wrap.fitted, slots + window)
             self._talk_q90 = float(self.talk.fitted.distribution.ppf(0.9))  # type: ignore[attr-defined]
         self._key = key
         ring = self._ring
+        keep = slice(None)
         cols = ring.eval_slots
         picked = cols + window
 
@@ -204,7 +218,12 @@ class PredictivePolicy:
         self._compact = CompactTables(
             ring=np.ascontiguousarray(np.hstack([-ring.table[:, cols], ring.variance[:, cols]])),
             busy=agent_columns(self._busy), wrap=agent_columns(self._wrap),
-            new_call=ring.new_call_at.copy(), new_call_variance=ring.new_call_variance_at.copy(),
+            new_call=ring.new_call_at[keep].copy(),
+            new_call_variance=ring.new_call_variance_at[keep].copy(),
+            inverse_profile=np.where(
+                ring.new_call_at[keep] > 1e-6, 1.0 / np.maximum(ring.new_call_at[keep], 1e-6),
+                1e12,
+            ),
             live_answer=float(ring.new_call[-1]), ring_step=step, agent_step=AGENT_GRID_STEP,
         )
         return self._compact
@@ -273,28 +292,32 @@ class PredictivePolicy:
                 f"{target:.2%}) → progressive {floor}",
             )
         tables = self._tables(state)
-        busy = np.array(state.busy_elapsed) if state.busy_elapsed else None
-        if busy is not None and busy.size >= 10:
-            outlasting = np.count_nonzero(busy > self._talk_q90) / busy.size
-            if outlasting > 0.3:
-                return PacingDecision(
-                    floor,
-                    f"predictive: {outlasting:.0%} of calls in progress outlast the fitted "
-                    f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
-                    f"trustworthy → progressive {floor}",
-                )
+        ringing, busy, wrap = state.ringing_elapsed, state.busy_elapsed, state.wrap_elapsed
+        # One array for all three groups (views after), fewer numpy calls per decision.
+        elapsed = np.array(ringing + busy + wrap)
+        r, b = len(ringing), len(ringing) + len(busy)
+        if len(busy) >= 10 and state.now >= self._trust_checked_at + 10.0:
+            self._trust_checked_at = state.now
+            self._outlasting = np.count_nonzero(elapsed[r:b] > self._talk_q90) / len(busy)
+        if self._outlasting > 0.3:
+            return PacingDecision(
+                floor,
+                f"predictive: {self._outlasting:.0%} of calls in progress outlast the fitted "
+                f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
+                f"trustworthy → progressive {floor}",
+            )
         forecast = Forecast.build(
             tables, state.agents_free, state.answered_waiting,
-            np.array(state.ringing_elapsed) if state.ringing_elapsed else None, busy,
-            np.array(state.wrap_elapsed) if state.wrap_elapsed else None,
+            elapsed[:r] if r else None, elapsed[r:b] if b > r else None,
+            elapsed[b:] if wrap else None,
         )
         p_live = max(tables.live_answer, 1e-6)
         cap = self._line_cap(state, floor)
         threshold = self.threshold
         n_model, chosen, base = forecast.largest_within(tables, threshold * p_live, cap)
         n = min(max(n_model, floor), cap)
-        if n != n_model:
-            chosen = float(forecast.expected_abandons(tables, np.array([float(n)]))[0])
+        # Calls beyond the model's count are progressive ones (an agent waits for each):
+        # they add no abandons, so the model's own count is what the loops learn from.
         added = max(0.0, chosen - base)
         if state.now > self._tuned_at:
             self._expected += added
