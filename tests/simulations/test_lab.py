@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dialer.commands import Originate
+from simulations.driver import Simulation
 from simulations.errors import ScenarioError
 from simulations.metrics import replicate
 from simulations.scenario import load_scenario, scenario_from_tables
@@ -52,3 +54,51 @@ def test_population_proportions() -> None:
     kinds = population.draw_arrays(np.random.default_rng(1), 20000)["kind"]
     assert np.mean(kinds == 0) == pytest.approx(0.3, abs=0.015)
     assert np.mean(kinds == 2) == pytest.approx(0.1, abs=0.01)
+
+
+def _fixed_scenario(patience: float = 1.0) -> object:
+    return scenario_from_tables({
+        "campaign": {"agents": 4, "shift_hours": 0.5},
+        "callees": {"live_answer": 0.4, "busy": 0.1,
+                    "time_to_answer": {"dist": "fixed", "value": 6.0},
+                    "patience": {"dist": "fixed", "value": patience}},
+        "agents": {"talk": {"dist": "fixed", "value": 30.0},
+                   "wrap": {"dist": "fixed", "value": 7.0}},
+    })
+
+
+def test_a_bridged_person_talks_for_the_whole_talk_time() -> None:
+    # Patience ends only a wait in silence: the engine must see every connected call last its
+    # talk time (the pacing models learn handle times from it), however short the patience.
+    simulation = Simulation(_fixed_scenario(patience=1.0), "progressive", 3)
+    handles: list[tuple[float, float]] = []
+    policy = simulation.engine.policy
+    observe = policy.observe_handle
+
+    def spy(talk: float, wrap: float, at: float) -> None:
+        handles.append((talk, wrap))
+        observe(talk, wrap, at)
+
+    policy.observe_handle = spy  # type: ignore[method-assign]
+    tally = simulation.run()
+    assert tally.connects > 50 and len(handles) >= tally.connects - 4
+    assert all(t == pytest.approx(30.0) and w == pytest.approx(7.0) for t, w in handles)
+
+
+def test_closing_time_no_dial_after_the_shift_and_no_abandon_artefact() -> None:
+    scenario = _fixed_scenario(patience=1.0)
+    simulation = Simulation(scenario, "progressive", 4)
+    originated: list[float] = []
+    originate = simulation._originate
+
+    def spy(command: Originate) -> None:
+        originated.append(command.at)
+        originate(command)
+
+    simulation._actions[Originate] = spy
+    tally = simulation.run()
+    assert max(originated) < scenario.campaign.shift_hours * 3600.0
+    # Lines still ringing at closing reach an agent: progressive never abandons.
+    assert sum(tally.abandoned_by_day) == 0 and sum(tally.live_by_day) > 50
+    # Agent time counts inside the shift only.
+    assert tally.talk + tally.wrap <= 4 * scenario.campaign.shift_hours * 3600.0
