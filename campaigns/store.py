@@ -289,21 +289,23 @@ class CampaignStore:
             return {status: count for status, count in rows}
 
     # The journal, ledger, callbacks and hopper (bound below to keep this module short).
+    from campaigns.callbacks import (
+        cancel_callback,
+        due_callbacks,
+        mark_missed_callbacks,
+        schedule_callback,
+    )
     from campaigns.hopper import claim_leads, release_claims, release_lead, renew_claims
     from campaigns.journal import (
         agent_states,
         attempt,
         attempts_for_number,
         begin_attempt,
-        cancel_callback,
-        due_callbacks,
         finish_attempt,
         ledger_counts,
         ledger_entries,
-        mark_missed_callbacks,
         open_attempts,
         record_agent_state,
-        schedule_callback,
         set_disposition,
         undisposed_attempts,
         update_attempt,
