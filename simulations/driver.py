@@ -199,18 +199,24 @@ class Simulation:
         """Hand one event to the engine, then the events its commands cause, in order.
 
         Commands only schedule timers or queue follow-up events in ``_pending`` (never feed
-        the engine themselves), so the engine is never entered twice at once."""
-        commands = self.engine.handle(event)
-        if commands:
-            self._execute(commands)
-        pending = self._pending
-        if pending:
-            handle, execute = self.engine.handle, self._execute
-            while pending:
-                execute(handle(pending.popleft()))
+        the engine themselves), so the engine is never entered twice at once. (The hot
+        loop of a run: ``_execute`` and ``_plan_tick`` are inlined.)"""
+        engine, actions, pending = self.engine, self._actions, self._pending
+        for command in engine.handle(event):
+            action = actions.get(type(command))
+            if action is not None:
+                action(command)
+        while pending:
+            for command in engine.handle(pending.popleft()):
+                action = actions.get(type(command))
+                if action is not None:
+                    action(command)
         if self._closing:
             self._close_if_idle(event.at)
-        self._plan_tick()
+        wake = engine.next_wakeup()
+        if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
+            self._tick_at = wake
+            self._schedule(wake, self._feed_tick, True)
 
     def _feed_tick(self, at: float, planned: Any = None) -> None:
         if planned is not None and at != self._tick_at:
