@@ -31,43 +31,13 @@ from dialer.events import (
     PlaybackFinished,
 )
 from dialer.hangup import HangupCause
-from dialer.ports import AllowAllGate, DialTarget
+from dialer.ports import AllowAllGate
 from simulations.kernel import Kernel
+from simulations.leads import PoolLeads
 from simulations.scenario import Scenario
 from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
-
-
-class PoolLeads:
-    """The scenario's lead pool as the engine's ``LeadSource`` (lead ids are indices)."""
-
-    def __init__(self, campaign: str, size: int) -> None:
-        self._campaign = campaign
-        self._size = size  # 0: unlimited
-        self._next = 0
-        self._returned: list[int] = []
-        self.open = True
-        """False between shifts: the dialer gets no lead, whatever its pacing says."""
-
-    def next_leads(self, n: int, at: float) -> list[DialTarget]:
-        if not self.open or n <= 0:
-            return []
-        campaign, returned = self._campaign, self._returned
-        taken: list[DialTarget] = []
-        while returned and len(taken) < n:
-            index = returned.pop()
-            taken.append(DialTarget(str(index), f"+1555{index:07d}", campaign))
-        start = self._next
-        stop = start + n - len(taken)
-        if self._size and stop > self._size:
-            stop = max(start, self._size)
-        self._next = stop
-        taken.extend(DialTarget(str(i), f"+1555{i:07d}", campaign) for i in range(start, stop))
-        return taken
-
-    def release(self, lead_id: str) -> None:
-        self._returned.append(int(lead_id))
 
 
 @dataclass(slots=True)
