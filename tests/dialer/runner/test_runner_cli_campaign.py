@@ -84,3 +84,18 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
     assert {r["process_owner"] for r in attempts(store, "spring")} == {
         report["process_owner"]}
     store.close()
+
+
+def test_dialer_run_refuses_a_campaign_that_is_not_started(tmp_path, monkeypatch):
+    from dialer.runner.errors import RunnerError
+
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    db = f"sqlite:///{tmp_path / 'dialer.db'}"
+    _invoke("campaign", "create", "autumn", "--db", db)
+    result = CliRunner().invoke(cli.app, ["run", "autumn", "--db", db, "--switch",
+                                          "esl://127.0.0.1:1", "--duration", "1"])
+    assert isinstance(result.exception, RunnerError)
+    assert "dialer campaign start autumn" in str(result.exception)
+    missing = CliRunner().invoke(cli.app, ["run", "winter", "--db", db, "--switch",
+                                           "esl://127.0.0.1:1"])
+    assert isinstance(missing.exception, RunnerError) and "winter" in str(missing.exception)
