@@ -112,9 +112,13 @@ def render(snapshot: dict[str, Any]) -> Panel:
                  _counts("Outcomes", snapshot.get("outcomes", {})))
     pacing = snapshot.get("pacing", {})
     switches = ", ".join(f"{sid} {state}" for sid, state in snapshot.get("switches", {}).items())
+    others = snapshot.get("other_processes")
+    shared = (f" · other processes {others['abandons']}/{others['live_answers']} of the window"
+              if others and others.get("live_answers") else "")
     footer = Text.from_markup(
         f"[bold]pacing[/] ({pacing.get('policy', '?')}): {pacing.get('explanation', '')}\n"
-        f"[dim]switches: {switches or 'none'} · events handled {snapshot.get('events_handled', 0)}"
+        f"[dim]{snapshot.get('instance', '')} · switches: {switches or 'none'}{shared}"
+        f" · events handled {snapshot.get('events_handled', 0)}"
         f" ({snapshot.get('events_per_s', 0):.0f}/s)"
         + (" · [yellow]stopping: finishing calls in progress[/]" if snapshot.get("stopping")
            else "") + "[/]")
