@@ -18,8 +18,9 @@ A young window (L small, the first minutes of a campaign) therefore aims low or 
 (progressive) — a single abandon among 30 answers is already 3.3 % — and a window that has
 spent less than its share spends the saving, never above ``aim_cap × r``. In steady state
 the window rate settles at about r − (z/2)·√(r/L), i.e. z/2 standard deviations below the
-limit. When the window is at or over the limit (A ≥ r·L) the budget is spent: nothing but
-progressive (calls that each have an agent waiting) is allowed.
+limit. A window above ``aim_cap × r`` lowers the cap by (cap ÷ rate)², so it is brought back
+rather than held. When the window is at or over the limit (A ≥ r·L) the budget is spent:
+nothing but progressive (calls that each have an agent waiting) is allowed.
 """
 
 from __future__ import annotations
@@ -64,4 +65,10 @@ class AbandonBudget:
             return 0.0
         horizon = max(float(live), self.planning_answers)
         room = target * (live + horizon) - abandons - self.z * math.sqrt(target * horizon)
-        return min(max(room / horizon, 0.0), self.aim_cap * target)
+        cap = self.aim_cap * target
+        rate = abandons / live if live else 0.0
+        if rate > cap:
+            # Above the aim the window is brought back, not held: the further above, the
+            # lower the aim (the model's bias is learnt slowly; this acts at once).
+            cap *= (cap / rate) ** 2
+        return min(max(room / horizon, 0.0), cap)

@@ -15,7 +15,7 @@ Three parts (docs/pacing.md has the derivation and the measured figures):
 3. **Setpoint** r* (``pacing_models.budget``): the abandonment rate to aim at, below the
    limit by a margin that shrinks as the measurement window fills (small-sample safety),
    0 when the budget is spent. c = (realised + k₀) ÷ (predicted + k₀) is the model's bias
-   measured on the campaign's own abandons (shrunk to 1 by k₀ pseudo-abandons).
+   measured on the campaign's own recent abandons (shrunk to a prior by k₀ pseudo-abandons).
 
 Cold start (a campaign knows none of its rates): progressive until ``min_live_answers`` live
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
@@ -50,6 +50,9 @@ from pacing_models.tables import (
     build_ring_table,
     build_wrap_table,
 )
+
+_BIAS_MEMORY = 0.9998
+"""Per-decision decay of the realised and expected abandons behind the model bias."""
 
 
 def effective_window(connect_window: float, patience_mean: float | None) -> float:
@@ -90,7 +93,7 @@ class PredictivePolicy:
         margin_z: float = 4.0,
         planning_answers: float = 200.0,
         aim_cap: float = 0.8,
-        bias_pseudo_abandons: float = 15.0,
+        bias_pseudo_abandons: float = 5.0,
         prior_bias: float = 2.5,
         threshold_rate: float = 0.01,
         ring_refresh_attempts: int = 50,
@@ -234,9 +237,13 @@ class PredictivePolicy:
         """Realised abandons since the last decision feed the bias estimate."""
         last = self._last
         live, abandons = state.live_answers_in_window, state.abandons_in_window
-        if last is not None and state.now > last[0] and abandons >= last[2]:
-            self._realised += abandons - last[2]
         if last is None or state.now > last[0]:
+            # Recent evidence weighs most (~80 minutes of memory at one decision a second):
+            # the model's error depends on where it operates, and that moves with λ.
+            self._realised *= _BIAS_MEMORY
+            self._expected *= _BIAS_MEMORY
+            if last is not None and abandons >= last[2]:
+                self._realised += abandons - last[2]
             self._last = (state.now, live, abandons)
 
     def _tune_threshold(self, now: float, model_abandons: float, model_live: float,
