@@ -13,8 +13,11 @@ import asyncio
 import random
 import sqlite3
 
+import pytest
+
 from dialer.runner.control import request
 from dialer.runner.demo import SimulatedDesk
+from dialer.runner.errors import RunnerError
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
@@ -114,6 +117,12 @@ async def use_the_control_socket(runner: Runner, path) -> None:
     assert "explanation" in snapshot["pacing"]
     refused = await request(path, {"op": "agent", "action": "ready", "agent": "nobody"})
     assert not refused["ok"] and "not logged in" in refused["error"]
+    # A disposition needs a code the campaign allows and the agent in wrap-up.
+    with pytest.raises(RunnerError, match=r"allowed: .*SALE"):
+        runner.link.disposition_code("BOGUS")
+    assert runner.link.disposition_code("sale") == "SALE"
+    with pytest.raises(RunnerError, match="no call"):
+        runner.dispose("nobody", "", "SALE")
     paused = await request(path, {"op": "agent", "action": "pause", "agent": "agent2",
                                   "reason": "coaching"})
     assert paused["ok"], paused
