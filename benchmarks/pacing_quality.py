@@ -31,6 +31,10 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+# One BLAS thread per worker: the table builds' small matrix products gain nothing from
+# threads, and the machine is shared (set before numpy is imported by a job).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 POLICIES = ("progressive", "power", "adaptive", "predictive")
 WRAP = 15.0
 LIMIT = 0.03

@@ -64,8 +64,7 @@ def _row_sums(table: np.ndarray, elapsed: np.ndarray, inverse_step: float) -> np
     """Σ over items of the table row for each item's elapsed time (rows clamp at the end)."""
     index = (elapsed if inverse_step == 1.0 else elapsed * inverse_step).astype(np.intp)
     np.minimum(index, table.shape[0] - 1, out=index)
-    if index.size > table.shape[0] // 2:  # many items, few rows: count them per row
-        return np.bincount(index, minlength=table.shape[0]) @ table
+    # take + sum, never a matrix product: BLAS would start threads for a 50×52 product.
     return table.take(index, axis=0).sum(axis=0)
 
 
@@ -127,12 +126,14 @@ class Forecast:
         """Largest n ≤ cap whose last call's marginal abandons stay ≤ threshold.
 
         Returns (n, E[abandons](n), E[abandons](0)). E(n) is convex in n in the fluid
-        limit, so the marginals rise with n: one evaluation of a bracket around the fluid
-        guess nearly always settles it; otherwise the bracket moves and widens.
+        limit, so the marginals rise with n: one evaluation of 0…8 nearly always settles
+        it; otherwise the bracket moves up (towards the fluid guess) and widens.
         """
+        # Most decisions add a handful of calls or none (the fluid guess, mean answers =
+        # mean agents, is usually far above the threshold's answer): try 0…8 first, then
+        # jump towards the fluid guess.
         guess = min(self.fluid_guess(tables), cap)
-        low = max(1, guess - 3)
-        high = min(cap, guess + 6)
+        low, high = 1, min(cap, 8)
         too_many = cap + 1  # the smallest n known to break the threshold
         base: float | None = None
         while low <= high:
@@ -155,7 +156,8 @@ class Forecast:
             else:
                 if high >= cap or high + 1 >= too_many:
                     return high, values[-1], base
-                low, high = high + 1, min(cap, too_many - 1, high + 64)
+                low = high + 1
+                high = min(cap, too_many - 1, max(high + 16, guess + 4))
         return 0, (base if base is not None else 0.0), (base if base is not None else 0.0)
 
 
