@@ -137,7 +137,9 @@ def build_busy_table(talk: FittedDuration, wrap: FittedDuration, slots: int) -> 
     # free by slot k = Σ_{k' ≤ k} P(talk ends in slot k') · P(wrap ≤ (k − k')·δ)
     lag = np.arange(slots)[None, :] - np.arange(slots)[:, None]
     toeplitz = np.where(lag >= 0, wrap_cdf[np.maximum(lag, 0)], 0.0)
-    return _agent_table(np.clip(talk_pmf @ toeplitz, 0.0, 1.0))
+    # einsum's own loop, not a BLAS product: one BLAS call starts OpenBLAS's thread pool,
+    # whose idle threads then spin on the other core for the rest of the run.
+    return _agent_table(np.clip(np.einsum("ij,jk->ik", talk_pmf, toeplitz), 0.0, 1.0))
 
 
 def gather_sum(table: np.ndarray, elapsed: np.ndarray, step: float) -> np.ndarray:
