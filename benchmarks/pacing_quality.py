@@ -2,7 +2,7 @@
 
     python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--replications 3]
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
-        [--with-history] [--out FILE]
+        [--with-history] [--ledger-counts-hangups] [--out FILE]
 
 Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
 (lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
@@ -15,6 +15,10 @@ run (a one-day run is one window). Replication r runs every policy on stream (se
 common random numbers. Every policy starts cold, with its default priors (a campaign does not
 know its rates); ``--with-history`` adds a clearly labelled "predictive-hist" column whose
 priors are the scenario's true rates (what a campaign with history would know).
+
+``--ledger-counts-hangups`` counts a person who hangs up before an agent comes as abandoned
+in the engine's ledger too (the legal count; the engine counts only expired connect windows
+today, see ``count_caller_hangups_as_abandons``). docs/pacing.md has the measured tables.
 
 Targets for ``predictive`` (PASS/FAIL per scenario): (1) every replication at or below the
 limit; (2) at 50 agents and more, mean share ≥ 0.90; (3) mean share above adaptive's with

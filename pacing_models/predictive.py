@@ -145,8 +145,6 @@ class PredictivePolicy:
         self._expected = 0.0
         self._last: tuple[float, int, int] | None = None
         self._tuned_at = -math.inf
-        self._trust_checked_at = -math.inf
-        self._outlasting = 0.0
 
     # --- learning -------------------------------------------------------------------------
 
@@ -306,13 +304,14 @@ class PredictivePolicy:
         # One array for all three groups (views after), fewer numpy calls per decision.
         elapsed = np.array(ringing + busy + wrap)
         r, b = len(ringing), len(ringing) + len(busy)
-        if len(busy) >= 10 and state.now >= self._trust_checked_at + 10.0:
-            self._trust_checked_at = state.now
-            self._outlasting = np.count_nonzero(elapsed[r:b] > self._talk_q90) / len(busy)
-        if self._outlasting > 0.3:
+        outlasting = (
+            np.count_nonzero(elapsed[r:b] > self._talk_q90) / len(busy) if len(busy) >= 10
+            else 0.0
+        )
+        if outlasting > 0.3:
             return PacingDecision(
                 floor,
-                f"predictive: {self._outlasting:.0%} of calls in progress outlast the fitted "
+                f"predictive: {outlasting:.0%} of calls in progress outlast the fitted "
                 f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
                 f"trustworthy → progressive {floor}",
             )
