@@ -2,7 +2,7 @@
 
     python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--replications 3]
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
-        [--with-history] [--ledger-counts-hangups] [--out FILE]
+        [--with-history] [--out FILE]
 
 Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
 (lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
@@ -16,9 +16,9 @@ common random numbers. Every policy starts cold, with its default priors (a camp
 know its rates); ``--with-history`` adds a clearly labelled "predictive-hist" column whose
 priors are the scenario's true rates (what a campaign with history would know).
 
-``--ledger-counts-hangups`` counts a person who hangs up before an agent comes as abandoned
-in the engine's ledger too (the legal count; the engine counts only expired connect windows
-today, see ``count_caller_hangups_as_abandons``). docs/pacing.md has the measured tables.
+The engine's ledger counts a person who hangs up before an agent comes as abandoned (the
+legal count, 47 CFR 64.1200(a)(7)(i)), as the ground truth does. docs/pacing.md has the
+measured tables.
 
 Targets for ``predictive`` (PASS/FAIL per scenario): (1) every replication at or below the
 limit; (2) at 50 agents and more, mean share ≥ 0.90; (3) mean share above adaptive's with
@@ -65,40 +65,11 @@ def _history_priors(live: float, talk: float) -> dict:
             "prior_wrap_mean": WRAP, "prior_wrap_sd": 0.5, "patience_mean": 5.0}
 
 
-def count_caller_hangups_as_abandons() -> None:
-    """``--ledger-counts-hangups``: patch the engine's ledger rule, in this process only.
-
-    The engine's ledger counts an abandon only when the connect window closes; a person who
-    hangs up in silence before an agent comes (patience < 2 s) is recorded as
-    ``hung_up_answered`` and not counted, while the law (47 CFR 64.1200(a)(7)(i): not
-    connected to a live agent within two seconds) and the simulator's ground truth count it.
-    With exponential patience of mean 5 s that hides about half the abandons from every
-    policy. This flag shows the policies with the legal count, pending the engine change
-    (reported to the engine's owner); the default runs the engine as it is.
-    """
-    from dialer.engine import engine as engine_module
-
-    original = engine_module.Engine._end
-    waiting = {"DIALING", "RINGING", "ABANDONED", "MACHINE", "QUEUED", "BRIDGED"}
-
-    def _end(self, call, at, cause):  # type: ignore[no-untyped-def]
-        if (call.bridged_at is None and call.counted_live and not call.abandoned
-                and call.state.name not in waiting):
-            call.abandoned = True
-            if call.ledger_entry is not None:
-                self.ledger.mark_abandoned(call.ledger_entry)
-        return original(self, call, at, cause)
-
-    engine_module.Engine._end = _end
-
-
-def _one(job: tuple[int, float, float, float, str, int, bool]) -> tuple:
+def _one(job: tuple[int, float, float, float, str, int]) -> tuple:
     from simulations.driver import Simulation
     from simulations.metrics import run_metrics
 
-    agents, live, talk, hours, column, replication, legal_ledger = job
-    if legal_ledger:
-        count_caller_hangups_as_abandons()
+    agents, live, talk, hours, column, replication = job
     policy, params = column, {}
     if column == "predictive-hist":
         policy, params = "predictive", _history_priors(live, talk)
@@ -150,9 +121,6 @@ def main() -> None:
     parser.add_argument("--talk", default="90,180,300")
     parser.add_argument("--policies", default=",".join(POLICIES))
     parser.add_argument("--with-history", action="store_true")
-    parser.add_argument("--ledger-counts-hangups", action="store_true",
-                        help="count a caller who hangs up before an agent as abandoned in the "
-                        "engine's ledger (the legal count; see count_caller_hangups_as_abandons)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     if args.quick:
@@ -165,7 +133,7 @@ def main() -> None:
         columns.append("predictive-hist")
     grid = list(itertools.product(agents, lives, talks))
     # Longest jobs first so the pool's tail is short.
-    jobs = sorted(((a, p, t, args.hours, c, r, args.ledger_counts_hangups)
+    jobs = sorted(((a, p, t, args.hours, c, r)
                    for a, p, t in grid for c in columns
                    for r in range(reps)), key=lambda j: -j[0])
     started = time.time()
@@ -201,8 +169,6 @@ def main() -> None:
     lines.append("summary (predictive):")
     for target, oks in tally.items():
         lines.append(f"  {target:<12} {sum(oks)}/{len(oks)} scenarios pass")
-    lines.append("engine ledger: " + ("caller hang-ups before an agent counted as abandons "
-                 "(--ledger-counts-hangups)" if args.ledger_counts_hangups else "as it is"))
     lines.append(f"shift {args.hours:g} h, {reps} replication(s) per cell (common random "
                  f"numbers), {args.workers} worker(s), wall {wall:.0f} s, load average at the "
                  f"end {os.getloadavg()[0]:.1f}")

@@ -476,6 +476,15 @@ class Engine(AgentWork, Dialing):
         else:  # answered, waiting for an agent, or bridging: the customer left first
             outcome = CallOutcome.HUNG_UP_ANSWERED
             pool.cancel(call.call_id)
+            if call.counted_live and not call.abandoned:
+                # A person answered and was never connected to an agent: abandoned in law
+                # even when they hung up inside the connect window (47 CFR 64.1200(a)(7)(i),
+                # 16 CFR 310.4(b)(1)(iv): "not connected ... within two seconds of the
+                # completed greeting"). Without this a third of abandons (patience < 2 s)
+                # would be missing from the ledger the pacing and the law rely on.
+                call.abandoned = True
+                if call.ledger_entry is not None:
+                    self.ledger.mark_abandoned(call.ledger_entry)
             if state is S.BRIDGING and call.agent_id is not None:
                 self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
             elif state is S.ANSWERED and call.direction is not Direction.INBOUND:

@@ -41,8 +41,8 @@ _ANSWERED_OUTCOMES = {
     CallOutcome.ABANDONED: Outcome.ABANDONED,
     CallOutcome.MACHINE: Outcome.MACHINE,
     CallOutcome.MACHINE_MESSAGE: Outcome.MACHINE,
-    # A person answered and left before an agent came (within the connect window): not
-    # an abandon in law, not a conversation; retried like an unanswered call.
+    # A person answered and left before an agent came: counted as abandoned in the ledger
+    # (the engine marks it), not a conversation; retried like an unanswered call.
     CallOutcome.HUNG_UP_ANSWERED: Outcome.NO_ANSWER,
     CallOutcome.QUEUE_ABANDONED: Outcome.ABANDONED,
 }

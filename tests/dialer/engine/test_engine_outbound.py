@@ -194,6 +194,21 @@ def test_customer_hanging_up_during_bridge_frees_the_agent() -> None:
     (finished,) = of_type(out, AttemptFinished)
     assert finished.outcome is CallOutcome.HUNG_UP_ANSWERED
     assert engine.pool.agents["ann"].state is AgentState.READY
+    # Never connected to an agent: abandoned in law although inside the connect window.
+    assert finished.abandoned
+    assert (engine.ledger.live_answers, engine.ledger.abandons) == (1, 1)
+
+
+def test_person_hanging_up_in_the_silence_counts_as_abandoned() -> None:
+    engine, _, _, _ = make_engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(AgentPaused(2.0, "ann", "break"))
+    engine.handle(CallAnswered(5.0, call_id))  # nobody free: the person waits in silence
+    out = engine.handle(CallHungUp(6.0, call_id))
+    (finished,) = of_type(out, AttemptFinished)
+    assert finished.outcome is CallOutcome.HUNG_UP_ANSWERED and finished.abandoned
+    assert engine.ledger.rate() == 1.0
 
 
 @pytest.mark.parametrize(
