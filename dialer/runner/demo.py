@@ -96,12 +96,16 @@ def demo_settings() -> dict[str, Any]:
             "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
             "retry_rules": {"no_answer": {"delay_minutes": 60, "max_attempts": 2},
                             "busy": {"delay_minutes": 60, "max_attempts": 2}},
-            # Priors that match the demo population, and a short warm-up, so a two-minute
-            # demo reaches model-based pacing (a real campaign keeps the policy's defaults).
+            # Priors that match the demo population, a short warm-up and a planning horizon
+            # of a few dozen answers, so a two-minute demo reaches model-based pacing. A real
+            # campaign keeps the policy's defaults: a small-sample margin (margin_z) over a
+            # 200-answer horizon, which stays progressive until its window holds a few
+            # hundred answers.
             "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
                               "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
-                              "half_life": 600.0}}
+                              "half_life": 600.0, "margin_z": 0.0, "planning_answers": 20,
+                              "prior_bias": 1.0}}
 
 
 # US area codes only (the NANP also spans Canada and the Caribbean, other rule books).
