@@ -39,6 +39,8 @@ class ProgressivePolicy(_NoLearning):
     """
 
     name = "progressive"
+    # What it reads, so the engine builds no per-agent elapsed-time tuples it would ignore.
+    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting"})
 
     def decide(self, state: PacingState) -> PacingDecision:
         n = progressive_count(state)
@@ -58,6 +60,8 @@ class PreviewPolicy(_NoLearning):
     """
 
     name = "preview"
+    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting",
+                              "free_elapsed"})
 
     def __init__(self, preview_seconds: float = 0.0) -> None:
         if not (preview_seconds >= 0 and math.isfinite(preview_seconds)):
@@ -81,6 +85,8 @@ class PowerPolicy(_NoLearning):
     """
 
     name = "power"
+    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting",
+                              "lines_per_agent"})
 
     def __init__(self, lines_per_agent: float | None = None) -> None:
         if lines_per_agent is not None and not (1.0 <= lines_per_agent <= 50.0):
