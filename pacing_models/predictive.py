@@ -31,6 +31,7 @@ constraint; Mandelbaum & Zeltyn (2004), the deadline view of abandonment.
 from __future__ import annotations
 
 import math
+from itertools import chain
 
 import numpy as np
 
@@ -302,8 +303,8 @@ class PredictivePolicy:
         tables = self._tables(state)
         ringing, busy, wrap = state.ringing_elapsed, state.busy_elapsed, state.wrap_elapsed
         # One array for all three groups (views after), fewer numpy calls per decision.
-        elapsed = np.array(ringing + busy + wrap)
         r, b = len(ringing), len(ringing) + len(busy)
+        elapsed = np.fromiter(chain(ringing, busy, wrap), np.float64, b + len(wrap))
         outlasting = (
             np.count_nonzero(elapsed[r:b] > self._talk_q90) / len(busy) if len(busy) >= 10
             else 0.0
@@ -315,10 +316,8 @@ class PredictivePolicy:
                 f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
                 f"trustworthy → progressive {floor}",
             )
-        forecast = Forecast.build(
-            tables, state.agents_free, state.answered_waiting,
-            elapsed[:r] if r else None, elapsed[r:b] if b > r else None,
-            elapsed[b:] if wrap else None,
+        forecast = Forecast.from_snapshot(
+            tables, state.agents_free, state.answered_waiting, elapsed, r, b - r
         )
         p_live = max(tables.live_answer, 1e-6)
         cap = self._line_cap(state, floor)
