@@ -177,15 +177,22 @@ def build_busy_table_joint(
     columns = per_row * rows + slots + 1
     talk_bin = np.minimum((talk / AGENT_GRID_STEP).astype(np.intp), rows - 1)
     end_bin = np.minimum(((talk + wrap) / step).astype(np.intp), columns - 1)
-    counts = np.zeros((rows, columns))
-    np.add.at(counts, (talk_bin, end_bin), 1.0)
-    still_talking = np.cumsum(counts[::-1], axis=0)[::-1]  # calls with talk ≥ row
-    freed = np.cumsum(still_talking, axis=1)
-    alive = still_talking.sum(axis=1)
-    r = np.arange(rows)[:, None]
-    index = r * per_row + np.arange(slots)[None, :]
+    # freed[r, s] = #{pairs with talk row ≥ r whose wrap-up ends by column per_row·r + s}.
+    # A pair at talk row t ends at column ≥ per_row·t (wrap ≥ 0), so it can fall inside the
+    # ``slots`` columns of row r only for the rows r ≤ t with per_row·r > end − slots: about
+    # slots ÷ per_row rows per pair. Counting each pair on those rows alone (shifted to the
+    # row's first column), then a cumulative sum over the columns, gives the same integer
+    # counts as the full rows × columns histogram at a fraction of its size.
+    first = np.maximum(0, (end_bin - slots) // per_row + 1)  # first row it can reach
+    reach = np.maximum(0, talk_bin - first + 1)
+    pair = np.repeat(np.arange(talk_bin.size), reach)
+    row = first[pair] + (np.arange(pair.size) - np.repeat(np.cumsum(reach) - reach, reach))
+    column = np.maximum(end_bin[pair] - per_row * row, 0)  # before the row's window: freed
+    counts = np.bincount(row * slots + column, minlength=rows * slots).reshape(rows, slots)
+    freed = np.cumsum(counts, axis=1).astype(float)
+    alive = np.cumsum(np.bincount(talk_bin, minlength=rows)[::-1])[::-1].astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        joint = np.clip(freed[r, index] / alive[:, None], 0.0, 1.0)
+        joint = np.clip(freed / alive[:, None], 0.0, 1.0)
     trusted = (alive >= JOINT_MIN_ALIVE)[:, None]
     table = fallback.table.copy()
     table[:rows] = np.where(trusted, joint, fallback.table[:rows])
