@@ -198,29 +198,46 @@ def _histogram_law(positive: np.ndarray) -> object:
     return stats.rv_histogram((counts, edges), density=False)
 
 
+def _ks_distance(sample: np.ndarray, cdf: object) -> float:
+    """The Kolmogorov–Smirnov statistic sup |F_n − F|, as ``scipy.stats.kstest`` computes it
+    (same operations, same result) without its exact p-value, which costs ~1 ms and is unused.
+    """
+    ordered = np.sort(sample)
+    n = ordered.size
+    values = cdf(ordered)  # type: ignore[operator]
+    above = float((np.arange(1.0, n + 1) / n - values).max())
+    below = float((values - np.arange(0.0, n) / n).max())
+    return above if above > below else below
+
+
 def fit_duration(samples: np.ndarray) -> FittedDuration:
     """Maximum-likelihood lognormal and gamma (location 0); keep the likelier one."""
     positive = samples[samples > 0]
     zero_mass = 1.0 - positive.size / samples.size
     logs = np.log(positive)
     mu, sigma = float(logs.mean()), max(float(logs.std()), 1e-3)
-    lognormal = stats.lognorm(s=sigma, scale=math.exp(mu))
-    candidates = [("lognormal", lognormal, float(lognormal.logpdf(positive).sum()))]
+    # Likelihoods on the unfrozen families; only the winner is frozen (freezing copies the
+    # scipy distribution object, ~0.7 ms, more than the rest of a fit).
+    lognormal = {"s": sigma, "scale": math.exp(mu)}
+    candidates = [("lognormal", stats.lognorm, lognormal,
+                   float(stats.lognorm.logpdf(positive, **lognormal).sum()))]
     # Gamma's MLE solves log(a) − ψ(a) = log(mean) − mean(log); it needs a spread.
     spread = math.log(float(positive.mean())) - mu
     if positive.size >= 5 and spread > 1e-9:
         try:
             with np.errstate(all="ignore"):
                 shape, _, scale = stats.gamma.fit(positive, floc=0)
-            gamma = stats.gamma(shape, scale=scale)
-            candidates.append(("gamma", gamma, float(gamma.logpdf(positive).sum())))
+            gamma = {"a": shape, "scale": scale}
+            candidates.append(("gamma", stats.gamma, gamma,
+                               float(stats.gamma.logpdf(positive, **gamma).sum())))
         except (ValueError, RuntimeError, FloatingPointError):
             pass  # degenerate sample: the lognormal alone stands
-    family, distribution, _ = max(candidates, key=lambda c: c[2])
+    family, law, parameters, _ = max(candidates, key=lambda c: c[3])
+    distribution = law(**parameters)
     # Neither family fits a mixture (e.g. agents releasing answering machines in 5 s among
     # 3-minute conversations); then the empirical law (a fine histogram) serves the tables.
     if positive.size >= EMPIRICAL_MIN_SAMPLES:
-        distance = float(stats.kstest(positive, distribution.cdf).statistic)
+        distance = _ks_distance(positive, distribution.cdf)
         if distance > EMPIRICAL_KS_DISTANCE:
             family, distribution = "empirical", _histogram_law(positive)
     mean = (1.0 - zero_mass) * float(distribution.mean())
