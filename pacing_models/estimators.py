@@ -289,6 +289,10 @@ class DurationEstimator:
         self.version += 1
         return True
 
+    def samples(self) -> np.ndarray:
+        """The window's samples, oldest first (each clipped at 0 s)."""
+        return np.array(self._samples)
+
     @property
     def count(self) -> int:
         return len(self._samples)

@@ -25,7 +25,7 @@ of ~20 candidate counts × ~25 instants (about fifteen numpy calls in all).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -54,22 +54,6 @@ class CompactTables:
     """P(a call dialed now ends in a live answer at all)."""
     ring_step: float
     agent_step: float
-    stacked: np.ndarray = field(init=False, repr=False)
-    """``ring``, ``busy`` and ``wrap`` one above the other, each padded with copies of its last
-    row to ``block`` rows: one gather serves the three groups of a decision."""
-    block: int = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        block = max(self.ring.shape[0], self.busy.shape[0], self.wrap.shape[0])
-
-        def padded(table: np.ndarray) -> np.ndarray:
-            # Repeating the last row is the clamp of an elapsed time past the table's end.
-            return np.vstack([table, np.repeat(table[-1:], block - table.shape[0], axis=0)])
-
-        object.__setattr__(self, "block", block)
-        object.__setattr__(self, "stacked", np.ascontiguousarray(
-            np.vstack([padded(self.ring), padded(self.busy), padded(self.wrap)])
-        ))
 
     @property
     def instants(self) -> int:
@@ -109,46 +93,6 @@ class Forecast:
             total += _row_sums(tables.wrap, wrap, 1.0 / tables.agent_step)
         gap = (answered_waiting - agents_free) - total[:k]
         return cls(gap, total[k:] + 1e-9)
-
-    @classmethod
-    def from_snapshot(
-        cls, tables: CompactTables, agents_free: int, answered_waiting: int,
-        elapsed: np.ndarray, ringing: int, on_call: int,
-    ) -> Forecast:
-        """``build`` for one array of elapsed seconds: ``ringing`` calls, then ``on_call``
-        agents on a call, then the agents in wrap-up (one gather, one sum per group).
-
-        The sums are the same floating-point operations in the same order as ``build``'s
-        (NumPy sums the rows of an axis-0 reduction one after another), so the result is
-        bit-for-bit equal; only the number of NumPy calls differs (one index pass and one
-        gather instead of three).
-        """
-        k = tables.instants
-        r, b = ringing, ringing + on_call
-        if not elapsed.size:
-            return cls.build(tables, agents_free, answered_waiting, None, None, None)
-        rows = elapsed.astype(np.intp)  # agents: 1-s rows (agent_step is 1)
-        if r:
-            rows[:r] = elapsed[:r] * (1.0 / tables.ring_step)  # truncation, as astype
-        if tables.agent_step != 1.0 or rows.min() < 0:  # unusual grid or invalid input
-            return cls.build(
-                tables, agents_free, answered_waiting, elapsed[:r], elapsed[r:b], elapsed[b:]
-            )
-        block = tables.block
-        np.minimum(rows, block - 1, out=rows)
-        if b > r:
-            rows[r:b] += block
-        if elapsed.size > b:
-            rows[b:] += 2 * block
-        gathered = tables.stacked.take(rows, axis=0)
-        # Group by group, as ``build`` (np.add.reduceat sums in another order).
-        add = np.add.reduce
-        total = add(gathered[:r], axis=0) if r else None
-        for part in (gathered[r:b], gathered[b:]):
-            if part.shape[0]:
-                total = add(part, axis=0) if total is None else total + add(part, axis=0)
-        assert total is not None
-        return cls((answered_waiting - agents_free) - total[:k], total[k:] + 1e-9)
 
     def expected_abandons(self, tables: CompactTables, counts: np.ndarray) -> np.ndarray:
         """max_k E[(A_k(n) − S_k)⁺] for each candidate n (normal approximation)."""

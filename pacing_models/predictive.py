@@ -128,6 +128,8 @@ class PredictivePolicy:
         self.ring_times = RingTimes(half_life=half_life)
         self.talk = DurationEstimator(prior_talk_mean, prior_talk_sd)
         self.wrap = DurationEstimator(prior_wrap_mean, prior_wrap_sd)
+        if self.talk.window != self.wrap.window:  # the windows must hold the same pairs
+            raise InvalidParameterError("talk and wrap-up estimators need one window")
         self._attempts_since_ring = 0
         self._ring: RingTable | None = None
         self._busy: AgentTable | None = None
@@ -135,7 +137,6 @@ class PredictivePolicy:
         self._compact: CompactTables | None = None
         self._key: tuple[int, int, int, int] | None = None
         self._talk_q90 = math.inf
-        self._pairs: list[tuple[float, float]] = []
         # Threshold loop: log λ, and decayed sums of the model's expected abandons and live
         # answers for the calls it dialed (every decision, so it needs no realised abandon).
         self._log_threshold = math.log(threshold_rate)
@@ -155,11 +156,9 @@ class PredictivePolicy:
         self._attempts_since_ring += 1
 
     def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
+        # The two estimators' windows hold the recent (talk, wrap-up) pairs, in step.
         self.talk.observe(talk_seconds)
         self.wrap.observe(wrap_seconds)
-        self._pairs.append((max(0.0, talk_seconds), max(0.0, wrap_seconds)))
-        if len(self._pairs) > self.talk.window:
-            del self._pairs[: len(self._pairs) - self.talk.window]
 
     @property
     def warmed_up(self) -> bool:
@@ -202,11 +201,10 @@ class PredictivePolicy:
             self._attempts_since_ring = 0
         if self._key != key or self._busy is None or self._wrap is None:
             self._busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)
-            if len(self._pairs) >= JOINT_MIN_PAIRS:  # no independence of call and wrap-up
-                pairs = np.asarray(self._pairs)
-                self._busy = build_busy_table_joint(
-                    pairs[:, 0], pairs[:, 1], self._busy, slots + window
-                )
+            talk, wrap = self.talk.samples(), self.wrap.samples()
+            if talk.size >= JOINT_MIN_PAIRS and talk.size == wrap.size:
+                # no independence of call and wrap-up
+                self._busy = build_busy_table_joint(talk, wrap, self._busy, slots + window)
             self._wrap = build_wrap_table(self.wrap.fitted, slots + window)
             self._talk_q90 = float(self.talk.fitted.distribution.ppf(0.9))  # type: ignore[attr-defined]
         self._key = key
@@ -316,8 +314,10 @@ class PredictivePolicy:
                 f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
                 f"trustworthy → progressive {floor}",
             )
-        forecast = Forecast.from_snapshot(
-            tables, state.agents_free, state.answered_waiting, elapsed, r, b - r
+        forecast = Forecast.build(
+            tables, state.agents_free, state.answered_waiting,
+            elapsed[:r] if r else None, elapsed[r:b] if b > r else None,
+            elapsed[b:] if wrap else None,
         )
         p_live = max(tables.live_answer, 1e-6)
         cap = self._line_cap(state, floor)
