@@ -138,7 +138,10 @@ class Forecast:
         base: float | None = None
         while low <= high:
             start = low - 1
-            counts = np.arange(start, high + 1, dtype=float)
+            counts = (
+                _FIRST_COUNTS[high] if start == 0 and high < len(_FIRST_COUNTS)
+                else np.arange(start, high + 1, dtype=float)
+            )
             if base is None and start > 0:
                 counts = np.concatenate((_ZERO, counts))
             values = self.expected_abandons(tables, counts).tolist()
@@ -162,3 +165,5 @@ class Forecast:
 
 
 _ZERO = np.zeros(1)
+_FIRST_COUNTS = tuple(np.arange(0, high + 1, dtype=float) for high in range(9))
+"""The first bracket's candidate counts 0…high (read only), built once."""

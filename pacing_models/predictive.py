@@ -289,7 +289,8 @@ class PredictivePolicy:
         target = state.abandon_target
         setpoint = self.budget.setpoint(live, abandons, target)
         ramp = min(1.0, self.talk.count / self.ramp_handles)
-        goal = setpoint * ramp / self.bias
+        bias = self.bias
+        goal = setpoint * ramp / bias
         rate = abandons / max(1, live)
         if goal <= 0.0:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
@@ -335,7 +336,7 @@ class PredictivePolicy:
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
             f"p={p_live:.3f}, free {state.agents_free}, ringing {len(state.ringing_elapsed)}; "
             f"marginal abandon ≤ {threshold:.3f}, E[abandons] {base:.3f} +{added:.3f}; aim "
-            f"{goal:.2%} (setpoint {setpoint:.2%}, model bias ×{self.bias:.2f}); window "
+            f"{goal:.2%} (setpoint {setpoint:.2%}, model bias ×{bias:.2f}); window "
             f"{rate:.2%} of {live} (target {target:.2%})",
             expected_abandons=added,
         )

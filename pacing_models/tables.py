@@ -31,7 +31,6 @@ class RingTable:
     variance: np.ndarray  # table·(1 − table): Bernoulli variance per call
     new_call: np.ndarray  # row 0
     new_call_variance: np.ndarray
-    both: np.ndarray  # [table | variance] side by side: one gather per decision
     eval_slots: np.ndarray  # slots where abandonment is evaluated (every whole second)
     new_call_at: np.ndarray  # new_call at eval_slots
     new_call_variance_at: np.ndarray
@@ -42,7 +41,6 @@ class RingTable:
 class AgentTable:
     table: np.ndarray  # (rows, supply_slots) cumulative P(free by slot k | elapsed row)
     variance: np.ndarray
-    both: np.ndarray  # [table | variance]
 
     @property
     def width(self) -> int:
@@ -51,7 +49,7 @@ class AgentTable:
 
 def _agent_table(table: np.ndarray) -> AgentTable:
     variance = table * (1.0 - table)
-    return AgentTable(table, variance, np.hstack([table, variance]))
+    return AgentTable(table, variance)
 
 
 def build_ring_table(
@@ -76,7 +74,7 @@ def build_ring_table(
     per_second = max(1, round(1.0 / step))
     eval_slots = np.arange(per_second - 1, slots, per_second)
     return RingTable(
-        table, variance, table[0].copy(), variance[0].copy(), np.hstack([table, variance]),
+        table, variance, table[0].copy(), variance[0].copy(),
         eval_slots, table[0, eval_slots].copy(), variance[0, eval_slots].copy(),
         table[0, eval_slots] > 1e-9,
     )
