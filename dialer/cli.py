@@ -93,6 +93,8 @@ def run(
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
+    # The runner's own log at INFO; the schema check at start-up is not news to an operator.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     data = _data(home)
     url = database_url(db, data)
     switches = parse_switches(switch or ["esl://127.0.0.1:8021"])
