@@ -29,12 +29,12 @@ from dnc.rules.model import CampaignState, LeadFacts
 
 def selection_check(store: CampaignStore, data: Path) -> SelectionCheck:
     """The hopper's claim-time check over the whole rules engine."""
+    from dialer.runner.dial_gate import rule_tables
     from dnc.registry.lookup import open_lookup
     from dnc.rules.engine import ComplianceEngine
-    from dnc.rules.tables import RuleTables
 
     engine = ComplianceEngine(open_lookup(data / "dnc"), StoreAttemptHistory(store),
-                              RuleTables())
+                              rule_tables(data))
     return engine_selection_check(engine)
 
 

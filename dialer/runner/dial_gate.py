@@ -305,6 +305,14 @@ def _candidate_zones(target: DialTarget, facts: LeadFacts) -> tuple[str, ...]:
     return zones
 
 
+def rule_tables(data_dir: Path) -> RuleTables:
+    """The state rule tables of a data directory: ``<data>/rules`` when it has a
+    ``state_rules.csv`` (an officer's own table), else the built-in ``dnc/data``. The claim-time
+    and the dial-time checks both read them here, so they never decide on different tables."""
+    tables_dir = Path(data_dir) / "rules"
+    return RuleTables(tables_dir) if (tables_dir / "state_rules.csv").exists() else RuleTables()
+
+
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
                     inner_opted_out: Callable[[str], bool]) -> DialTimeGate:
     """The gate for one campaign from the data directory, laid out as the compliance CLI
@@ -320,9 +328,7 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
     rules = campaign_rules(row.name, store.settings(row.id))
     registries = DncStore(data_dir / "dnc", internal=False)
     internal = InternalDnc(data_dir / "dnc" / "internal.db")
-    tables_dir = data_dir / "rules"
-    tables = RuleTables(tables_dir) if (tables_dir / "state_rules.csv").exists() \
-        else RuleTables()
+    tables = rule_tables(data_dir)
     return DialTimeGate(
         rules, registries, StoreAttemptHistory(store), inner_opted_out=inner_opted_out,
         tables=tables, audit=AuditLog(data_dir / "audit", fsync_every=1),
@@ -330,4 +336,4 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
         on_close=(internal.close, registries.close))
 
 
-__all__ = ["DialTimeGate", "build_dial_gate", "load_attempts"]
+__all__ = ["DialTimeGate", "build_dial_gate", "load_attempts", "rule_tables"]
