@@ -32,6 +32,11 @@ def _decay(half_life: float, dt: float) -> float:
     return 1.0 if dt <= 0 or not math.isfinite(half_life) else 0.5 ** (dt / half_life)
 
 
+_RESCALE_BELOW = 1e-200
+"""Decayed counts are stored divided by a running scale (one multiplication per
+observation instead of one per bin); below this the scale is folded back into them."""
+
+
 @dataclass(slots=True)
 class OutcomeMix:
     """Decayed Dirichlet posterior over attempt outcomes.
@@ -46,13 +51,16 @@ class OutcomeMix:
     prior_fast_fail: float = 0.05
     prior_strength: float = 10.0
     half_life: float = 3600.0
-    counts: np.ndarray = field(init=False)
     observed: int = 0
     live_observed: int = 0
     _last: float | None = None
+    _stored: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    _scale: float = 1.0
 
-    def __post_init__(self) -> None:
-        self.counts = np.zeros(4)
+    @property
+    def counts(self) -> np.ndarray:
+        """Decayed counts of (live, machine, no answer, busy/failed), prior excluded."""
+        return np.array(self._stored) * self._scale
 
     def _prior(self) -> np.ndarray:
         other = max(0.0, 1.0 - self.prior_live - self.prior_machine - self.prior_fast_fail)
@@ -61,11 +69,16 @@ class OutcomeMix:
         )
 
     def observe(self, result: AttemptResult, at: float) -> None:
-        if self._last is not None:
-            self.counts *= _decay(self.half_life, at - self._last)
+        if self._last is not None and at > self._last:
+            decay = _decay(self.half_life, at - self._last)
+            if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
+                scale = self._scale
+                self._stored = [count * scale * decay for count in self._stored]
+                self._scale = 1.0
+            else:
+                self._scale *= decay
         self._last = at if self._last is None else max(self._last, at)
-        index = _OUTCOME_INDEX[result]
-        self.counts[index] += 1.0
+        self._stored[_OUTCOME_INDEX[result]] += 1.0 / self._scale
         self.observed += 1
         self.live_observed += result is AttemptResult.LIVE
 
@@ -92,6 +105,8 @@ class OutcomeMix:
         return float(low), float(high)
 
 
+_RING_ROW = {AttemptResult.LIVE: 0, AttemptResult.MACHINE: 1}
+
 _OUTCOME_INDEX = {
     AttemptResult.LIVE: 0,
     AttemptResult.MACHINE: 1,
@@ -112,7 +127,8 @@ class RingTimes:
     prior_strength: float = 5.0
     half_life: float = 3600.0
     no_answer_timeout_prior: float = 25.0
-    hist: np.ndarray = field(init=False)
+    _stored: np.ndarray = field(init=False)
+    _scale: float = 1.0
     _prior_hist: np.ndarray = field(init=False)
     _timeouts: list[float] = field(default_factory=list)
     _timeout: float | None = None
@@ -121,7 +137,7 @@ class RingTimes:
     def __post_init__(self) -> None:
         bins = math.ceil(self.max_seconds / RING_GRID_STEP)
         edges = np.arange(bins + 1) * RING_GRID_STEP
-        self.hist = np.zeros((3, bins))
+        self._stored = np.zeros((3, bins))
         sigma2 = math.log1p((self.prior_answer_sd / self.prior_answer_mean) ** 2)
         answer = stats.lognorm(
             s=math.sqrt(sigma2), scale=self.prior_answer_mean * math.exp(-sigma2 / 2)
@@ -140,12 +156,23 @@ class RingTimes:
             # floats costs more than the whole attempt elsewhere).
             self._timeout = None
             return
-        if self._last is not None:
-            self.hist *= _decay(self.half_life, at - self._last)
+        if self._last is not None and at > self._last:
+            decay = _decay(self.half_life, at - self._last)
+            if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
+                self._stored *= self._scale
+                self._stored *= decay
+                self._scale = 1.0
+            else:
+                self._scale *= decay
         self._last = at if self._last is None else max(self._last, at)
-        row = {AttemptResult.LIVE: 0, AttemptResult.MACHINE: 1}.get(result, 2)
-        index = min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self.hist.shape[1] - 1)
-        self.hist[row, index] += 1.0
+        row = _RING_ROW.get(result, 2)
+        index = min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self._stored.shape[1] - 1)
+        self._stored[row, index] += 1.0 / self._scale
+
+    @property
+    def hist(self) -> np.ndarray:
+        """Decayed ring-time counts per bin: rows live, machine, fast failure (no prior)."""
+        return self._stored * self._scale
 
     @property
     def no_answer_timeout(self) -> float:
@@ -272,9 +299,13 @@ class DurationEstimator:
         if len(self._samples) > self.window:
             del self._samples[: len(self._samples) - self.window]
         self._since_fit += 1
-        # Refit every ``refit_every`` samples while the window fills, then every tenth of the
-        # window: later fits move little, and each one rebuilds the pacing tables.
-        every = max(self.refit_every, len(self._samples) // 10)
+        # Refit every ``refit_every`` samples while the window is young, then every tenth of
+        # it, and every quarter of a full window: later fits move little, and each one costs
+        # ~2 ms with the pacing tables it rebuilds (at 100 agents a tenth of a full window
+        # passes every five minutes).
+        filled = len(self._samples)
+        every = self.window // 4 if filled >= self.window else max(self.refit_every,
+                                                                    filled // 10)
         due = len(self._samples) >= self.min_samples and (
             self._since_fit >= every or self.fitted.samples < self.min_samples
         )

@@ -18,8 +18,11 @@ E(n) − E(n − 1), divided by its live-answer probability, is the probability 
 person it reaches is abandoned (including the person it displaces); the policy dials while
 that stays under its threshold.
 
-Cost: one gather and sum per group (ringing, on call, wrap-up) and one vectorised evaluation
-of ~20 candidate counts × ~25 instants (about fifteen numpy calls in all).
+Cost: the sums and the search are compiled loops (numba), so a decision is a few
+microseconds whatever the campaign size: one pass over the items in progress (rows of ~50
+floats), then E(n) at ~25 instants for the few n the search visits. In numpy the same work
+was ~15 array calls of small arrays, ~40 µs of call overhead at every decision, which made
+the pacing model, not the engine, the cost of a long simulation.
 """
 
 from __future__ import annotations
@@ -28,9 +31,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from numba import njit
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +51,174 @@ class CompactTables:
     new_call: np.ndarray
     """G_k: P(a call dialed now is answered live by t_k)."""
     new_call_variance: np.ndarray
-    inverse_profile: np.ndarray
-    """1 ÷ G_k where a fresh dial can be answered by t_k, else 1e12 (those instants never
-    bind the fluid guess unless already overflowing, when the guess is 0)."""
     live_answer: float
     """P(a call dialed now ends in a live answer at all)."""
     ring_step: float
     agent_step: float
+    packed: np.ndarray = None  # type: ignore[assignment]
+    """ring, busy and wrap rows stacked, then [new_call | new_call_variance]: one array for
+    the compiled decision (each array argument costs a compiled call ~0.3 µs to check)."""
+
+    def __post_init__(self) -> None:
+        if self.packed is None:
+            profile = np.concatenate((self.new_call, self.new_call_variance))[None, :]
+            object.__setattr__(self, "packed", np.ascontiguousarray(
+                np.vstack((self.ring, self.busy, self.wrap, profile))))
 
     @property
     def instants(self) -> int:
         return self.new_call.size
 
 
-def _row_sums(table: np.ndarray, elapsed: np.ndarray, inverse_step: float) -> np.ndarray:
-    """Σ over items of the table row for each item's elapsed time (rows clamp at the end)."""
-    index = (elapsed if inverse_step == 1.0 else elapsed * inverse_step).astype(np.intp)
-    np.minimum(index, table.shape[0] - 1, out=index)
-    # take + sum, never a matrix product: BLAS would start threads for a 50×52 product.
-    return table.take(index, axis=0).sum(axis=0)
+# The compiled kernels are cached beside this file (``cache=True``): a new process loads
+# them in milliseconds instead of compiling for ~1 s.
+
+
+@njit(cache=True, nogil=True)
+def _add_rows(total: np.ndarray, packed: np.ndarray, first_row: int, rows: int,
+              elapsed: np.ndarray, start: int, stop: int, inverse_step: float) -> None:
+    """total += Σ over items start…stop−1 of the row for the item's elapsed time, in the
+    table of ``rows`` rows from ``first_row`` of ``packed``.
+
+    Rows clamp at the table's last (an activity older than the table has its last row's odds).
+    """
+    last = rows - 1
+    width = packed.shape[1]
+    for item in range(start, stop):
+        row = int(elapsed[item] * inverse_step)
+        if row > last:
+            row = last
+        elif row < 0:  # a clock step backwards: the item has just started
+            row = 0
+        row += first_row
+        for column in range(width):
+            total[column] += packed[row, column]
+
+
+@njit(cache=True, nogil=True)
+def count_above(elapsed: np.ndarray, start: int, stop: int, limit: float) -> int:
+    """How many of elapsed[start:stop] exceed ``limit``."""
+    count = 0
+    for item in range(start, stop):
+        if elapsed[item] > limit:
+            count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _gap_and_variance(packed: np.ndarray, ring_rows: int, busy_rows: int, wrap_rows: int,
+                      elapsed: np.ndarray, ringing_end: int, busy_end: int,
+                      ring_inverse_step: float, agent_inverse_step: float,
+                      offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """(answers − agents) mean and variance at each instant, before any new call.
+
+    ``offset``: answered and waiting − agents free now (certain terms, no variance).
+    """
+    total = np.zeros(packed.shape[1])
+    _add_rows(total, packed, 0, ring_rows, elapsed, 0, ringing_end, ring_inverse_step)
+    _add_rows(total, packed, ring_rows, busy_rows, elapsed, ringing_end, busy_end,
+              agent_inverse_step)
+    _add_rows(total, packed, ring_rows + busy_rows, wrap_rows, elapsed, busy_end,
+              elapsed.shape[0], agent_inverse_step)
+    k = total.shape[0] // 2
+    gap = np.empty(k)
+    variance = np.empty(k)
+    for i in range(k):
+        gap[i] = offset - total[i]
+        variance[i] = total[k + i] + 1e-9
+    return gap, variance
+
+
+@njit(cache=True, nogil=True)
+def _abandons(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
+              profile_variance: np.ndarray, n: float) -> float:
+    """max_k E[(A_k(n) − S_k)⁺], normal approximation: E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ)."""
+    worst = 0.0
+    for k in range(gap.shape[0]):
+        mean = gap[k] + n * profile[k]
+        sd = math.sqrt(variance[k] + n * profile_variance[k])
+        z = mean / sd
+        excess = mean * 0.5 * math.erfc(-z * _INV_SQRT_2) + sd * _INV_SQRT_2PI * math.exp(
+            -0.5 * z * z)
+        if excess > worst:
+            worst = excess
+    return worst
+
+
+@njit(cache=True, nogil=True)
+def _largest_within(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
+                    profile_variance: np.ndarray, threshold: float,
+                    cap: int) -> tuple[int, float, float]:
+    """Largest n ≤ cap whose last call adds ≤ threshold expected abandons.
+
+    E(n) is convex in n in the fluid limit, so the marginals rise with n: a step-by-step
+    scan over the first calls (most decisions add a handful or none), then doubling and
+    bisection for the rare large counts (a shift's start, a low answer rate).
+    """
+    base = _abandons(gap, variance, profile, profile_variance, 0.0)
+    previous = base
+    n = 0
+    while n < cap and n < 8:
+        value = _abandons(gap, variance, profile, profile_variance, n + 1.0)
+        if value - previous > threshold:
+            return n, previous, base
+        n += 1
+        previous = value
+    if n >= cap:
+        return n, previous, base
+    # Gallop: the marginal at n + step, doubling the step until one breaks the threshold.
+    good = n  # marginals up to here stay under the threshold
+    step = 8
+    bad = cap + 1
+    while True:
+        probe = min(good + step, cap)
+        before = _abandons(gap, variance, profile, profile_variance, probe - 1.0)
+        after = _abandons(gap, variance, profile, profile_variance, float(probe))
+        if after - before > threshold:
+            bad = probe
+            break
+        good = probe
+        if good >= cap:
+            return good, after, base
+        step *= 2
+    # Bisect (good, bad): the marginal at good is under the threshold, at bad it is over.
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        before = _abandons(gap, variance, profile, profile_variance, middle - 1.0)
+        after = _abandons(gap, variance, profile, profile_variance, float(middle))
+        if after - before > threshold:
+            bad = middle
+        else:
+            good = middle
+    return good, _abandons(gap, variance, profile, profile_variance, float(good)), base
+
+
+@njit(cache=True, nogil=True)
+def _plan(packed: np.ndarray, ring_rows: int, busy_rows: int, wrap_rows: int,
+          elapsed: np.ndarray, ringing_end: int, busy_end: int, ring_inverse_step: float,
+          agent_inverse_step: float, offset: float, threshold: float,
+          cap: int) -> tuple[int, float, float]:
+    """The whole decision in one compiled call: the forecast, then the search."""
+    gap, variance = _gap_and_variance(
+        packed, ring_rows, busy_rows, wrap_rows, elapsed, ringing_end, busy_end,
+        ring_inverse_step, agent_inverse_step, offset)
+    k = gap.shape[0]
+    profile_row = packed[packed.shape[0] - 1]
+    return _largest_within(gap, variance, profile_row[:k], profile_row[k:], threshold, cap)
+
+
+def plan(tables: CompactTables, agents_free: int, answered_waiting: int, elapsed: np.ndarray,
+         ringing: int, busy: int, threshold: float, cap: int) -> tuple[int, float, float]:
+    """``Forecast.build`` then ``largest_within``, fused: (n, E[abandons](n), E(0)).
+
+    ``elapsed``: seconds, the ``ringing`` calls first, then the ``busy`` agents on a call,
+    then the agents in wrap-up.
+    """
+    return _plan(
+        tables.packed, tables.ring.shape[0], tables.busy.shape[0], tables.wrap.shape[0],
+        elapsed, ringing, ringing + busy, 1.0 / tables.ring_step, 1.0 / tables.agent_step,
+        float(answered_waiting - agents_free), float(threshold), int(cap),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,92 +231,30 @@ class Forecast:
     @classmethod
     def build(
         cls, tables: CompactTables, agents_free: int, answered_waiting: int,
-        ringing: np.ndarray | None, busy: np.ndarray | None, wrap: np.ndarray | None,
+        elapsed: np.ndarray, ringing: int, busy: int,
     ) -> Forecast:
-        """``ringing``, ``busy``, ``wrap``: elapsed seconds (None or empty when there are none)."""
-        k = tables.instants
+        """``elapsed``: seconds, the ``ringing`` calls first, then the ``busy`` agents on a
+        call, then the agents in wrap-up (one float64 array, so one pass reads it)."""
         # ``ring`` holds −P(live by t_k) beside +variance, so one running sum gives
         # [supply − demand | total variance].
-        total = np.zeros(2 * k)
-        if ringing is not None and ringing.size:
-            total += _row_sums(tables.ring, ringing, 1.0 / tables.ring_step)
-        if busy is not None and busy.size:
-            total += _row_sums(tables.busy, busy, 1.0 / tables.agent_step)
-        if wrap is not None and wrap.size:
-            total += _row_sums(tables.wrap, wrap, 1.0 / tables.agent_step)
-        gap = (answered_waiting - agents_free) - total[:k]
-        return cls(gap, total[k:] + 1e-9)
+        gap, variance = _gap_and_variance(
+            tables.packed, tables.ring.shape[0], tables.busy.shape[0], tables.wrap.shape[0],
+            elapsed, ringing, ringing + busy, 1.0 / tables.ring_step, 1.0 / tables.agent_step,
+            float(answered_waiting - agents_free),
+        )
+        return cls(gap, variance)
 
-    def expected_abandons(self, tables: CompactTables, counts: np.ndarray) -> np.ndarray:
-        """max_k E[(A_k(n) − S_k)⁺] for each candidate n (normal approximation)."""
-        column = counts[:, None]
-        mean = column * tables.new_call
-        mean += self.gap
-        sd = column * tables.new_call_variance
-        sd += self.variance
-        np.sqrt(sd, out=sd)
-        z = mean / sd
-        # E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ), in place (np.interp on a ψ table is slower).
-        excess = special.ndtr(z)
-        excess *= mean
-        z *= z
-        z *= -0.5
-        np.exp(z, out=z)
-        z *= sd
-        z *= _INV_SQRT_2PI
-        excess += z
-        return excess.max(axis=1)
-
-    def fluid_guess(self, tables: CompactTables) -> int:
-        """Calls that make mean answers equal mean agents at the tightest instant."""
-        # min_k (−gap_k ÷ G_k) = −max_k (gap_k ÷ G_k)
-        tightest = float((self.gap * tables.inverse_profile).max())
-        return max(0, int(-tightest)) if tightest < 0 else 0
+    def expected_abandons(self, tables: CompactTables, calls: float) -> float:
+        """max_k E[(A_k(n) − S_k)⁺] if ``calls`` are dialed now (normal approximation)."""
+        return _abandons(self.gap, self.variance, tables.new_call, tables.new_call_variance,
+                         float(calls))
 
     def largest_within(
         self, tables: CompactTables, threshold: float, cap: int
     ) -> tuple[int, float, float]:
         """Largest n ≤ cap whose last call's marginal abandons stay ≤ threshold.
 
-        Returns (n, E[abandons](n), E[abandons](0)). E(n) is convex in n in the fluid
-        limit, so the marginals rise with n: one evaluation of 0…8 nearly always settles
-        it; otherwise the bracket moves up (towards the fluid guess) and widens.
+        Returns (n, E[abandons](n), E[abandons](0)).
         """
-        # Most decisions add a handful of calls or none (the fluid guess, mean answers =
-        # mean agents, is usually far above the threshold's answer): try 0…8 first, then
-        # jump towards the fluid guess.
-        guess = min(self.fluid_guess(tables), cap)
-        low, high = 1, min(cap, 8)
-        too_many = cap + 1  # the smallest n known to break the threshold
-        base: float | None = None
-        while low <= high:
-            start = low - 1
-            counts = (
-                _FIRST_COUNTS[high] if start == 0 and high < len(_FIRST_COUNTS)
-                else np.arange(start, high + 1, dtype=float)
-            )
-            if base is None and start > 0:
-                counts = np.concatenate((_ZERO, counts))
-            values = self.expected_abandons(tables, counts).tolist()
-            if base is None:
-                base = values[0]
-            if start > 0 and counts[0] == 0.0:
-                values = values[1:]
-            # values[i] = E(start + i)
-            for i in range(1, len(values)):
-                if values[i] - values[i - 1] > threshold:
-                    if i == 1 and start > 0:  # even the bracket's first call is too many
-                        too_many, high, low = start + 1, start, max(1, start - 31)
-                        break
-                    return start + i - 1, values[i - 1], base
-            else:
-                if high >= cap or high + 1 >= too_many:
-                    return high, values[-1], base
-                low = high + 1
-                high = min(cap, too_many - 1, max(high + 16, guess + 4))
-        return 0, (base if base is not None else 0.0), (base if base is not None else 0.0)
-
-
-_ZERO = np.zeros(1)
-_FIRST_COUNTS = tuple(np.arange(0, high + 1, dtype=float) for high in range(9))
-"""The first bracket's candidate counts 0…high (read only), built once."""
+        return _largest_within(self.gap, self.variance, tables.new_call,
+                               tables.new_call_variance, float(threshold), int(cap))

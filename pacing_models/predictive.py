@@ -38,7 +38,7 @@ import numpy as np
 from pacing_models.budget import AbandonBudget
 from pacing_models.errors import InvalidParameterError
 from pacing_models.estimators import RING_GRID_STEP, DurationEstimator, OutcomeMix, RingTimes
-from pacing_models.forecast import CompactTables, Forecast
+from pacing_models.forecast import CompactTables, count_above, plan
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
 from pacing_models.tables import (
@@ -137,6 +137,9 @@ class PredictivePolicy:
         self._compact: CompactTables | None = None
         self._key: tuple[int, int, int, int] | None = None
         self._talk_q90 = math.inf
+        self._fresh: tuple[int, int, int, float, float, float] | None = None
+        """(attempts until the ring table is stale, and the versions and settings the
+        tables were built for)."""
         # Threshold loop: log λ, and decayed sums of the model's expected abandons and live
         # answers for the calls it dialed (every decision, so it needs no realised abandon).
         self._log_threshold = math.log(threshold_rate)
@@ -183,6 +186,25 @@ class PredictivePolicy:
     # --- tables ---------------------------------------------------------------------------
 
     def _tables(self, state: PacingState) -> CompactTables:
+        # Fast path, at nearly every decision: nothing the tables depend on has moved.
+        if (
+            self._fresh is not None
+            and self._attempts_since_ring < self._fresh[0]
+            and self._fresh[1:] == (
+                self.talk.version, self.wrap.version, state.connect_window,
+                state.decision_interval, self.ring_times.no_answer_timeout,
+            )
+        ):
+            return self._compact  # type: ignore[return-value]
+        compact = self._rebuild_tables(state)
+        self._fresh = (
+            max(self.ring_refresh_attempts, min(2000, self.outcomes.observed // 50)),
+            self.talk.version, self.wrap.version, state.connect_window,
+            state.decision_interval, self.ring_times.no_answer_timeout,
+        )
+        return compact
+
+    def _rebuild_tables(self, state: PacingState) -> CompactTables:
         step = RING_GRID_STEP
         timeout = self.ring_times.no_answer_timeout
         slots = math.ceil((timeout + state.decision_interval) / step) + 1
@@ -223,10 +245,6 @@ class PredictivePolicy:
             busy=agent_columns(self._busy), wrap=agent_columns(self._wrap),
             new_call=ring.new_call_at[keep].copy(),
             new_call_variance=ring.new_call_variance_at[keep].copy(),
-            inverse_profile=np.where(
-                ring.new_call_at[keep] > 1e-6, 1.0 / np.maximum(ring.new_call_at[keep], 1e-6),
-                1e12,
-            ),
             live_answer=float(ring.new_call[-1]), ring_step=step, agent_step=AGENT_GRID_STEP,
         )
         return self._compact
@@ -305,7 +323,7 @@ class PredictivePolicy:
         r, b = len(ringing), len(ringing) + len(busy)
         elapsed = np.fromiter(chain(ringing, busy, wrap), np.float64, b + len(wrap))
         outlasting = (
-            np.count_nonzero(elapsed[r:b] > self._talk_q90) / len(busy) if len(busy) >= 10
+            count_above(elapsed, r, b, self._talk_q90) / len(busy) if len(busy) >= 10
             else 0.0
         )
         if outlasting > 0.3:
@@ -315,15 +333,13 @@ class PredictivePolicy:
                 f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
                 f"trustworthy → progressive {floor}",
             )
-        forecast = Forecast.build(
-            tables, state.agents_free, state.answered_waiting,
-            elapsed[:r] if r else None, elapsed[r:b] if b > r else None,
-            elapsed[b:] if wrap else None,
-        )
         p_live = max(tables.live_answer, 1e-6)
         cap = self._line_cap(state, floor)
         threshold = self.threshold
-        n_model, chosen, base = forecast.largest_within(tables, threshold * p_live, cap)
+        n_model, chosen, base = plan(
+            tables, state.agents_free, state.answered_waiting, elapsed, r, b - r,
+            threshold * p_live, cap,
+        )
         n = min(max(n_model, floor), cap)
         # Calls beyond the model's count are progressive ones (an agent waits for each):
         # they add no abandons, so the model's own count is what the loops learn from.

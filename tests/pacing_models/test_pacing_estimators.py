@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pacing_models.estimators import (
     DurationEstimator,
@@ -30,6 +32,40 @@ def test_outcome_mix_learns_and_follows_drift() -> None:
         live = rng.random() < 0.10
         mix.observe(AttemptResult.LIVE if live else AttemptResult.NO_ANSWER, float(t))
     assert mix.live_answer_rate == pytest.approx(0.10, abs=0.03)
+
+
+_RESULTS = (AttemptResult.LIVE, AttemptResult.MACHINE, AttemptResult.NO_ANSWER,
+            AttemptResult.BUSY)
+
+
+@given(st.lists(st.tuples(st.sampled_from(_RESULTS), st.floats(0.0, 1e6), st.floats(0, 60)),
+                min_size=1, max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_decayed_counts_equal_the_direct_sum_of_halved_weights(observations) -> None:
+    # The estimators store counts divided by a running scale (one multiplication per
+    # observation); the counts they report must equal Σ 0.5^((now − t_i) ÷ half-life) over
+    # the observations, across gaps long enough (up to 10⁶ s) to force the scale's rescaling.
+    mix, ring = OutcomeMix(half_life=600.0), RingTimes(half_life=600.0)
+    at = 0.0
+    mix_times: list[tuple[int, float]] = []
+    ring_times: list[tuple[int, float]] = []
+    index = {AttemptResult.LIVE: 0, AttemptResult.MACHINE: 1, AttemptResult.NO_ANSWER: 2,
+             AttemptResult.BUSY: 3}
+    for result, gap, ring_seconds in observations:
+        at += gap
+        mix.observe(result, at)
+        ring.observe(result, ring_seconds, at)
+        mix_times.append((index[result], at))
+        if result is not AttemptResult.NO_ANSWER:  # no-answers feed the timeout only
+            ring_times.append((min(index[result], 2), at))
+    expected, expected_ring = np.zeros(4), np.zeros(3)
+    for row, t in mix_times:
+        expected[row] += 0.5 ** ((at - t) / 600.0)
+    last_ring = ring_times[-1][1] if ring_times else at
+    for row, t in ring_times:
+        expected_ring[row] += 0.5 ** ((last_ring - t) / 600.0)
+    assert mix.counts == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert ring.hist.sum(axis=1) == pytest.approx(expected_ring, rel=1e-9, abs=1e-300)
 
 
 def test_ring_times_and_timeout() -> None:

@@ -160,9 +160,9 @@ def test_enough_calls_ringing_means_no_new_dials() -> None:
     s = state(free=3, busy=(10.0,) * 47, ringing=(2.0,) * 200)
     assert PREDICTIVE.decide(s).calls_to_launch == 0
     tables = PREDICTIVE._tables(s)
-    forecast = Forecast.build(tables, 3, 0, _array(s.ringing_elapsed), _array(s.busy_elapsed),
-                              None)
-    assert forecast.expected_abandons(tables, _array((0.0,)))[0] > 1.0
+    elapsed = _array(s.ringing_elapsed + s.busy_elapsed)
+    forecast = Forecast.build(tables, 3, 0, elapsed, len(s.ringing_elapsed), len(s.busy_elapsed))
+    assert forecast.expected_abandons(tables, 0) > 1.0
 
 
 def test_agents_about_to_finish_justify_dials() -> None:
@@ -216,6 +216,55 @@ def _array(values):
     import numpy as np
 
     return np.array(values, dtype=float)
+
+
+# --- the compiled forecast and search --------------------------------------------------------
+
+
+@given(states, st.floats(1e-4, 0.5), st.integers(0, 400))
+@settings(max_examples=80, deadline=None)
+def test_the_search_returns_the_largest_count_whose_marginals_stay_under_the_threshold(
+    s: PacingState, threshold: float, cap: int
+) -> None:
+    # Brute force over every n ≤ cap against the compiled scan-gallop-bisect search. The
+    # marginals E(n) − E(n − 1) rise with n (convexity); where floating point breaks a tie
+    # the search may stop one short of the brute force, never beyond the threshold.
+    from pacing_models.forecast import plan
+
+    tables = PREDICTIVE._tables(s)
+    elapsed = _array(s.ringing_elapsed + s.busy_elapsed + s.wrap_elapsed)
+    ringing, busy = len(s.ringing_elapsed), len(s.busy_elapsed)
+    forecast = Forecast.build(tables, s.agents_free, s.answered_waiting, elapsed, ringing, busy)
+    n, chosen, base = forecast.largest_within(tables, threshold, cap)
+    values = [forecast.expected_abandons(tables, calls) for calls in range(min(cap, 600) + 2)]
+    assert 0 <= n <= cap
+    assert base == pytest.approx(values[0])
+    assert chosen == pytest.approx(values[n])
+    assert all(values[i] - values[i - 1] <= threshold + 1e-12 for i in range(1, n + 1))
+    if n < cap:
+        assert values[n + 1] - values[n] > threshold - 1e-9
+    # The fused call the policy makes gives the same answer.
+    fused = plan(tables, s.agents_free, s.answered_waiting, elapsed, ringing, busy,
+                 threshold, cap)
+    assert fused == (n, chosen, base)
+
+
+def test_the_forecast_sums_each_group_on_its_own_table() -> None:
+    # One ringing call 2 s in, one agent 30 s into a call, one 3 s into wrap-up: the
+    # compiled sums read row ⌊elapsed ÷ step⌋ of each group's table (clamped at the end).
+    s = state(free=1, busy=(30.0,), wrap=(3.0,), ringing=(2.0,))
+    tables = PREDICTIVE._tables(s)
+    k = tables.instants
+    forecast = Forecast.build(tables, 1, 0, _array((2.0, 30.0, 3.0)), 1, 1)
+    ring_row = tables.ring[int(2.0 / tables.ring_step)]
+    busy_row = tables.busy[int(30.0 / tables.agent_step)]
+    wrap_row = tables.wrap[min(int(3.0 / tables.agent_step), tables.wrap.shape[0] - 1)]
+    total = ring_row + busy_row + wrap_row
+    assert forecast.gap == pytest.approx(-1.0 - total[:k])
+    assert forecast.variance == pytest.approx(total[k:] + 1e-9)
+    # An elapsed time beyond the table's last row reads the last row.
+    old = Forecast.build(tables, 0, 0, _array((1e6,)), 0, 1)
+    assert old.gap == pytest.approx(-tables.busy[-1][:k])
 
 
 # --- a short simulation (the real engine under virtual time) ---------------------------------
