@@ -38,7 +38,7 @@ import numpy as np
 from pacing_models.budget import AbandonBudget
 from pacing_models.errors import InvalidParameterError
 from pacing_models.estimators import RING_GRID_STEP, DurationEstimator, OutcomeMix, RingTimes
-from pacing_models.forecast import CompactTables, count_above, plan
+from pacing_models.forecast import CompactTables, count_above, plan, warm_up
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
 from pacing_models.tables import (
@@ -130,6 +130,7 @@ class PredictivePolicy:
         self.wrap = DurationEstimator(prior_wrap_mean, prior_wrap_sd)
         if self.talk.window != self.wrap.window:  # the windows must hold the same pairs
             raise InvalidParameterError("talk and wrap-up estimators need one window")
+        warm_up()  # the compiled forecast, loaded before the campaign's first dial
         self._attempts_since_ring = 0
         self._ring: RingTable | None = None
         self._busy: AgentTable | None = None
