@@ -23,7 +23,11 @@ measured tables.
 Targets for ``predictive`` (PASS/FAIL per scenario): (1) every replication at or below the
 limit; (2) at 50 agents and more, mean share ≥ 0.90; (3) mean share above adaptive's with
 mean abandonment at or below adaptive's (when adaptive itself breaks the limit in some
-replication, at or below the limit is taken as "equal or lower").
+replication, at or below the limit is taken as "equal or lower"). Where predictive has more
+talk only by spending more abandonment than adaptive (both within the limit), it is re-run
+under the same limit aiming at ½ and ¾ of adaptive's abandonment (``aim_cap``; columns
+"predictive aim …×adaptive", skipped with ``--no-matched``), and (3) passes if one of those
+runs has more talk at no more abandonment than adaptive.
 """
 
 from __future__ import annotations
@@ -65,14 +69,25 @@ def _history_priors(live: float, talk: float) -> dict:
             "prior_wrap_mean": WRAP, "prior_wrap_sd": 0.5, "patience_mean": 5.0}
 
 
-def _one(job: tuple[int, float, float, float, str, int]) -> tuple:
+MATCHED_AIMS = (0.5, 0.75)
+"""Predictive re-run aiming at these fractions of adaptive's abandonment (its controller
+lands somewhat above its aim), where it out-talks adaptive only by spending more."""
+
+
+def _matched(fraction: float) -> str:
+    return f"predictive aim {fraction:g}×adaptive"
+
+
+def _one(job: tuple[int, float, float, float, str, int, float | None]) -> tuple:
     from simulations.driver import Simulation
     from simulations.metrics import run_metrics
 
-    agents, live, talk, hours, column, replication = job
+    agents, live, talk, hours, column, replication, aim_cap = job
     policy, params = column, {}
     if column == "predictive-hist":
         policy, params = "predictive", _history_priors(live, talk)
+    elif aim_cap is not None:
+        policy, params = "predictive", {"aim_cap": aim_cap}
     scenario = _scenario(agents, live, talk, hours)
     started = time.process_time()
     tally = Simulation(scenario, policy, seed=1, replication=replication, params=params).run()
@@ -105,9 +120,44 @@ def _verdicts(
         ceiling = max(a_abandon, LIMIT) if a_worst > LIMIT else a_abandon
         ok = share > a_share and abandon <= ceiling + 1e-12
         why = "" if a_worst <= LIMIT else " (adaptive breaks the limit: ceiling = the limit)"
-        out.append(("vs adaptive", ok, f"share {share:.3f} vs {a_share:.3f}, abandonment "
-                    f"{abandon:.2%} vs {a_abandon:.2%}{why}"))
+        detail = (f"share {share:.3f} vs {a_share:.3f}, abandonment {abandon:.2%} vs "
+                  f"{a_abandon:.2%}{why}")
+        for fraction in MATCHED_AIMS if not ok else ():
+            # At its default aim predictive spends more of the budget than adaptive does;
+            # aimed lower (the same limit), does it get more talk at no more abandonment?
+            m_runs = result.get(_matched(fraction))
+            if not m_runs:
+                continue
+            m_share = statistics.fmean(s for s, _ in m_runs)
+            m_abandon = statistics.fmean(a for _, a in m_runs)
+            ok = ok or (m_share > a_share and m_abandon <= a_abandon + 1e-12)
+            detail += (f"; aiming at {fraction:g}× adaptive's rate: share {m_share:.3f} at "
+                       f"{m_abandon:.2%}")
+        out.append(("vs adaptive", ok, detail))
     return out
+
+
+def _matched_jobs(
+    runs: dict[tuple, dict[str, list[tuple[float, float]]]], hours: float, reps: int
+) -> list[tuple]:
+    """Re-runs of predictive where it out-talks adaptive only by spending more abandonment.
+
+    The legal limit stays; predictive's aim (``aim_cap``, its share of the limit) is set
+    to fractions of adaptive's mean abandonment in that cell, so the two can be compared at
+    equal or lower abandonment (the issue's "higher talk fraction at equal or lower
+    abandonment"), as a manager would set a target rate below the legal one.
+    """
+    jobs = []
+    for (a, p, t), result in runs.items():
+        if "adaptive" not in result or "predictive" not in result:
+            continue
+        a_abandon = statistics.fmean(x for _, x in result["adaptive"])
+        a_worst = max(x for _, x in result["adaptive"])
+        abandon = statistics.fmean(x for _, x in result["predictive"])
+        if a_worst <= LIMIT and abandon > a_abandon and a_abandon > 0:
+            jobs.extend((a, p, t, hours, _matched(k), r, k * a_abandon / LIMIT)
+                        for k in MATCHED_AIMS for r in range(reps))
+    return jobs
 
 
 def main() -> None:
@@ -122,6 +172,8 @@ def main() -> None:
     parser.add_argument("--policies", default=",".join(POLICIES))
     parser.add_argument("--with-history", action="store_true")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--no-matched", action="store_true",
+                        help="skip the re-runs of predictive at adaptive's abandonment")
     args = parser.parse_args()
     if args.quick:
         agents, lives, talks, reps = (10, 50), (0.10, 0.35), (180.0,), args.replications or 1
@@ -133,18 +185,25 @@ def main() -> None:
         columns.append("predictive-hist")
     grid = list(itertools.product(agents, lives, talks))
     # Longest jobs first so the pool's tail is short.
-    jobs = sorted(((a, p, t, args.hours, c, r)
+    jobs = sorted(((a, p, t, args.hours, c, r, None)
                    for a, p, t in grid for c in columns
                    for r in range(reps)), key=lambda j: -j[0])
     started = time.time()
-    with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(_one, jobs))
-    wall = time.time() - started
     runs: dict[tuple, dict[str, list[tuple[float, float]]]] = {}
     cpu: dict[str, float] = {}
-    for a, p, t, column, _, share, abandon, seconds in rows:
-        runs.setdefault((a, p, t), {}).setdefault(column, []).append((share, abandon))
-        cpu[column] = cpu.get(column, 0.0) + seconds
+
+    def collect(rows: list[tuple]) -> None:
+        for a, p, t, column, _, share, abandon, seconds in rows:
+            runs.setdefault((a, p, t), {}).setdefault(column, []).append((share, abandon))
+            cpu[column] = cpu.get(column, 0.0) + seconds
+
+    with ProcessPoolExecutor(args.workers) as pool:
+        collect(list(pool.map(_one, jobs)))
+        if not args.no_matched:
+            collect(list(pool.map(_one, _matched_jobs(runs, args.hours, reps))))
+    wall = time.time() - started
+    columns.extend(_matched(k) for k in MATCHED_AIMS
+                   if any(_matched(k) in result for result in runs.values()))
     lines = [f"{'agents':>6} {'live':>5} {'talk':>5} " + " ".join(
         f"{c:>22}" for c in columns) + "   (share of limit / max-window abandonment, mean of "
         f"{reps} replication(s))"]
@@ -154,7 +213,10 @@ def main() -> None:
         a, p, t = key
         cells = []
         for c in columns:
-            rs = runs[key][c]
+            rs = runs[key].get(c)
+            if not rs:
+                cells.append("—")
+                continue
             cells.append(f"{statistics.fmean(s for s, _ in rs):>10.3f} / "
                          f"{statistics.fmean(x for _, x in rs):>7.2%}   ")
         lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} " + " ".join(f"{x:>22}" for x in cells))
