@@ -204,9 +204,10 @@ def main() -> None:
     wall = time.time() - started
     columns.extend(_matched(k) for k in MATCHED_AIMS
                    if any(_matched(k) in result for result in runs.values()))
+    widths = [max(22, len(c)) for c in columns]
     lines = [f"{'agents':>6} {'live':>5} {'talk':>5} " + " ".join(
-        f"{c:>22}" for c in columns) + "   (share of limit / max-window abandonment, mean of "
-        f"{reps} replication(s))"]
+        f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
+        + f"   (share of limit / max-window abandonment, mean of {reps} replication(s))"]
     verdict_lines: list[str] = []
     tally: dict[str, list[bool]] = {}
     for key in sorted(runs):
@@ -219,7 +220,8 @@ def main() -> None:
                 continue
             cells.append(f"{statistics.fmean(s for s, _ in rs):>10.3f} / "
                          f"{statistics.fmean(x for _, x in rs):>7.2%}   ")
-        lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} " + " ".join(f"{x:>22}" for x in cells))
+        lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} " + " ".join(
+            f"{x:>{w}}" for x, w in zip(cells, widths, strict=True)))
         if "predictive" in runs[key]:
             for target, ok, detail in _verdicts(runs[key], a):
                 tally.setdefault(target, []).append(ok)
