@@ -488,11 +488,16 @@ class Engine(AgentWork, Dialing):
             if state is S.BRIDGING and call.agent_id is not None:
                 self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
             elif state is S.ANSWERED and call.direction is not Direction.INBOUND:
+                # Hung up while AMD was still listening. The campaign's rule for unknown
+                # answers decides: counted live, and then abandoned, since nobody was
+                # connected (the report counts it live too; the ledger must agree).
                 self._release_callback_agent(call, at)
-                result = (
-                    AttemptResult.LIVE if self.config.count_unknown_as_live
-                    else AttemptResult.MACHINE
-                )
+                unknown_is_live = self.config.count_unknown_as_live
+                if unknown_is_live and not call.counted_live:
+                    call.counted_live = call.abandoned = True
+                    call.ledger_entry = self.ledger.record_live(call.answered_at or at)
+                    self.ledger.mark_abandoned(call.ledger_entry)
+                result = AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE
                 self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
         target = call.target
         # Positional, in the field order of AttemptFinished (half the cost of keywords;

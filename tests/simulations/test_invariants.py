@@ -30,7 +30,7 @@ def scenarios(draw: st.DrawFn) -> tuple[dict, str]:
         "amd": {"enabled": amd, "false_positive": 0.05 if amd else 0.0,
                 "false_negative": 0.1 if amd else 0.0},
     }
-    return tables, draw(st.sampled_from(["progressive", "power", "adaptive"]))
+    return tables, draw(st.sampled_from(["progressive", "power", "adaptive", "predictive"]))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -46,5 +46,11 @@ def test_every_run_ends_and_keeps_its_books(case: tuple[dict, str], seed: int) -
     # Agent time is inside the logged-in shift: talk ≤ talk + wrap + machines ≤ logged in.
     assert 0.0 <= m["talk_fraction"] <= m["occupancy"] <= 1.0 + 1e-9
     assert m["abandoned"] <= m["live_answers"] <= m["dials"]
+    # The engine's legal ledger (what pacing and the report rely on) never counts fewer
+    # live answers or abandons than the ground truth: a person who hung up before an agent
+    # came, even while AMD was still listening, is abandoned in law.
+    ledger = simulation.engine.ledger
+    assert ledger.own_abandons >= m["abandoned"]
+    assert ledger.own_live_answers >= m["live_answers"]
     if policy == "progressive" and not tables["amd"]["enabled"]:
         assert m["abandoned"] == 0  # a line per free agent: every answer finds one

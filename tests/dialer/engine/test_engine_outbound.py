@@ -253,6 +253,26 @@ def test_amd_machine_hang_up_or_leave_message() -> None:
     assert finished.outcome is CallOutcome.MACHINE_MESSAGE and not finished.abandoned
 
 
+@pytest.mark.parametrize("unknown_is_live", [True, False])
+def test_a_hang_up_while_amd_listens_counts_as_the_campaign_counts_unknowns(
+    unknown_is_live: bool,
+) -> None:
+    # The person (if it was one) answered and left before AMD decided: never connected to an
+    # agent. Counted live under the campaign's rule for unknown answers, then abandoned; the
+    # ledger and the attempt record agree.
+    engine, _, policy, _ = make_engine(amd_enabled=True, count_unknown_as_live=unknown_is_live)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    (finished,) = of_type(engine.handle(CallHungUp(6.5, call_id)), AttemptFinished)
+    expected = (1, 1) if unknown_is_live else (0, 0)
+    assert (engine.ledger.live_answers, engine.ledger.abandons) == expected
+    assert finished.abandoned is unknown_is_live
+    assert finished.outcome is CallOutcome.HUNG_UP_ANSWERED
+    assert policy.attempts[-1][0] is (
+        AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE)
+
+
 def test_amd_human_window_runs_from_the_classification() -> None:
     engine, _, _, _ = make_engine(policy=Fixed(n=1), amd_enabled=True, connect_window=1.5)
     call_id = _dial_one(engine)
