@@ -241,6 +241,10 @@ def test_erlang_a_tends_to_erlang_c_as_patience_grows(n: int, load: float, withi
     c = erlang_c_measures(n, traffic, aht, within)
     a = erlang_a(n, traffic, aht, patience=aht * 1e8, within=within)
     assert a.p_wait == pytest.approx(c.p_wait, rel=1e-5, abs=1e-300)
-    assert a.service_level == pytest.approx(c.service_level, rel=1e-5)
+    # The service level's gap shrinks as aht ÷ patience but, at 1 ÷ (1 − load) amplification,
+    # one agent at load 0.97 is still 1.07e-5 off at 1e8 × aht (hypothesis found it); a
+    # longer patience loses more to rounding than it gains (a grid over n ≤ 500, load ≤
+    # 0.97, within ≤ 60 s: worst 1.1e-5 at 1e8 and 1e9, 2.6e-4 at 1e10).
+    assert a.service_level == pytest.approx(c.service_level, rel=1e-4)
     assert a.asa == pytest.approx(c.asa, rel=1e-4, abs=1e-300)
     assert a.p_abandon < 1e-6
