@@ -92,8 +92,17 @@ class AbandonLedger:
         return self.abandons - self.shared_abandons
 
     def record_live(self, at: float) -> Entry:
+        """Count a live answer made at ``at``.
+
+        Entries stay in time order (pruning and the in-window test rely on it): an answer
+        recorded late, when its call ends (a hang-up while AMD listened, an AMD false
+        positive), is dated no earlier than the newest entry, seconds off in a 30-day window.
+        """
+        entries = self._entries
+        if entries and at < entries[-1][0]:
+            at = entries[-1][0]
         entry = [at, 1.0, 0.0]
-        self._entries.append(entry)
+        entries.append(entry)
         self.live_answers += 1
         return entry
 

@@ -43,6 +43,28 @@ def test_pruning_touches_only_this_process_entries() -> None:
     assert (ledger.live_answers, ledger.abandons) == (5, 1)
 
 
+@given(st.lists(st.tuples(st.floats(0.0, 1000.0), st.booleans()), max_size=40),
+       st.floats(0.0, 2000.0))
+def test_answers_recorded_late_and_out_of_order_are_all_counted(
+    answers: list[tuple[float, bool]], now: float
+) -> None:
+    # Some answers are recorded only when their call ends (a hang-up while AMD listened),
+    # dated at their answer, so the ledger sees times out of order. Every one must count
+    # until it leaves the window, and pruning must leave exactly the in-window ones.
+    ledger = AbandonLedger(5000.0)
+    for at, abandoned in answers:
+        entry = ledger.record_live(at)
+        if abandoned:
+            ledger.mark_abandoned(entry)
+    assert ledger.live_answers == len(answers)
+    assert ledger.abandons == sum(abandoned for _, abandoned in answers)
+    ledger.prune(now + 4000.0)  # horizon now − 1000: ≤ 1000 s of answers may leave
+    entries = list(ledger._entries)
+    assert [e[0] for e in entries] == sorted(e[0] for e in entries)
+    assert ledger.live_answers == sum(int(e[1]) for e in entries)
+    assert ledger.abandons == sum(int(e[2]) for e in entries)
+
+
 def test_shared_abandons_alone_give_a_rate() -> None:
     ledger = AbandonLedger(100.0)
     ledger.set_shared_counts(4, 1)
