@@ -124,6 +124,7 @@ class Recovery:
         # Only what existed before the listing was asked for: a call or leg sent meanwhile
         # is simply not in the list yet, and must not be declared gone.
         engine_calls = [c for c, s in runner.call_switch.items() if s == switch_id]
+        orphans = [c for c in self.orphans if runner.call_switch.get(c) == switch_id]
         agent_legs = [(leg, agent) for leg, agent in runner.translator.agent_legs.items()
                       if runner.call_switch.get(leg) == switch_id]
         try:
@@ -150,6 +151,13 @@ class Recovery:
                 await self._adopt(attempt, switch_id)
             elif node == switch_id or engine is None:
                 self._close(attempt)
+        for call_id in orphans:
+            # An adopted call whose end we missed (its hangup went to a lost link): without
+            # this, a stop would wait for it and then exit with its attempt still open.
+            orphan = self.orphans.get(call_id)
+            if orphan is not None and call_id not in live:
+                del self.orphans[call_id]
+                self._finish(orphan, runner.clock(), HangupCause.NORMAL_TEMPORARY_FAILURE)
         if engine is not None:
             # Calls the engine follows whose end we missed while the link was down.
             for call_id in engine_calls:

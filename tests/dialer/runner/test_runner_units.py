@@ -118,3 +118,36 @@ def test_engine_outcomes_become_retry_outcomes(outcome, cause, expected):
 
     finished = AttemptFinished(0.0, "c", "s", Direction.OUTBOUND, CallOutcome(outcome), cause)
     assert store_outcome(finished).value == expected
+
+
+def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconcile():
+    # Recovery adopted a call from before the restart, then its CHANNEL_HANGUP went to a
+    # lost link. The next listing of the switch's channels (a reconnect, or the settle at a
+    # stop) must finish it; before, it was skipped, and a stop exited with its attempt open.
+    import asyncio
+    from types import SimpleNamespace
+
+    from dialer.runner.recovery import Orphan, Recovery
+
+    finished: list[tuple[str, HangupCause]] = []
+
+    async def no_attempts(*_args, **_kwargs):
+        return []
+
+    async def channels(switch_id):
+        return {"still-up": "ACTIVE"}
+
+    runner = SimpleNamespace(
+        call_switch={"gone": "fs1", "still-up": "fs1", "elsewhere": "fs2"},
+        translator=SimpleNamespace(agent_legs={}),
+        switches=SimpleNamespace(live_channel_states=channels),
+        db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
+        link=SimpleNamespace(campaign_id=1), engine=None, owner="me", clock=lambda: 100.0,
+    )
+    recovery = Recovery(runner)  # type: ignore[arg-type]
+    for call_id in runner.call_switch:
+        recovery.orphans[call_id] = Orphan(SimpleNamespace(call_uuid=call_id, answered_at=None))
+    recovery._finish = lambda orphan, at, cause: finished.append((orphan.call_id, cause))
+    asyncio.run(recovery.reconcile_switch("fs1"))
+    assert finished == [("gone", HangupCause.NORMAL_TEMPORARY_FAILURE)]
+    assert set(recovery.orphans) == {"still-up", "elsewhere"}
