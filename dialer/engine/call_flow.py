@@ -1,0 +1,324 @@
+"""The engine's customer-call side: answer, classification, bridge, abandon, and the end.
+
+A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
+this one follows a customer call from its answer to its ``AttemptFinished``, keeping the
+abandonment ledger to the legal count on the way; dialing lives in dialing.py, agents in
+agent_work.py, the entry points and timers in engine.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialer.commands import (
+    AgentState,
+    AttemptFinished,
+    Bridge,
+    CallOutcome,
+    Direction,
+    Hangup,
+    PlayMessage,
+    RecordOptOut,
+    StartRecording,
+)
+from dialer.engine.agents import Agent
+from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.config import MachineAction
+from dialer.engine.recording import recording_path
+from dialer.engine.routing import Work, WorkKind
+from dialer.events import (
+    AnswerKind,
+    CallAnswered,
+    CallBridged,
+    CallClassified,
+    CallHungUp,
+    CallRinging,
+    DtmfReceived,
+    OriginateFailed,
+    PlaybackFinished,
+)
+from dialer.hangup import DialOutcome, HangupCause, dial_outcome
+from pacing_models.interface import AttemptResult
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+
+    _Base = Engine
+else:
+    _Base = object
+
+S = CallState
+_NOT_ANSWERED_OUTCOME = {
+    DialOutcome.BUSY: (CallOutcome.BUSY, AttemptResult.BUSY),
+    DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
+}
+_FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+
+
+class CallFlow(_Base):
+    """Customer calls from the answer to the attempt record (a mixin of ``Engine``)."""
+
+    def _on_ringing(self, event: CallRinging) -> None:
+        call = self._call(event.call_id)
+        if call is not None and call.state is S.DIALING:
+            transition(call, S.RINGING, event)
+
+    def _on_answered(self, event: CallAnswered) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.answered_at is not None:
+            return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
+        at = event.at
+        transition(call, S.ANSWERED, event)
+        call.answered_at = at
+        self.dialing.pop(call.call_id, None)
+        config = self.config
+        if config.recording_enabled:
+            call.recording_path = recording_path(config, call, at)
+            self._out.append(StartRecording(at, call.call_id, call.recording_path))
+        if not config.amd_enabled:
+            self._classified(call, AnswerKind.UNKNOWN, at)
+
+    def _on_classified(self, event: CallClassified) -> None:
+        call = self._call(event.call_id)
+        if call is None:
+            return
+        if call.state is S.ANSWERED:
+            self._classified(call, event.kind, event.at)
+        elif event.kind is AnswerKind.MACHINE and call.counted_live:
+            # A correction after the fact (agent or ground truth): not a person, so the
+            # call counts neither as a live answer nor as an abandon.
+            call.kind = AnswerKind.MACHINE
+            call.counted_live = False
+            call.abandoned = False
+            if call.ledger_entry is not None:
+                self.ledger.uncount(call.ledger_entry)
+        elif event.kind is AnswerKind.HUMAN and call.state is S.MACHINE and not call.counted_live:
+            # A person was treated as a machine (an AMD false positive) and hung up on or
+            # played a voicemail message: that is an abandoned call (Ofcom 2016 statement
+            # on persistent misuse, A1.6: AMD false positives count as abandoned calls).
+            call.kind = AnswerKind.HUMAN
+            call.counted_live = True
+            call.abandoned = True
+            call.ledger_entry = self.ledger.record_live(call.answered_at or event.at)
+            self.ledger.mark_abandoned(call.ledger_entry)
+        elif event.kind is not AnswerKind.UNKNOWN and call.kind is AnswerKind.UNKNOWN:
+            call.kind = event.kind
+
+    def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
+        config = self.config
+        call.kind = kind
+        live = kind is AnswerKind.HUMAN or (
+            kind is AnswerKind.UNKNOWN and config.count_unknown_as_live
+        )
+        if call.direction is not Direction.INBOUND:
+            ring = at - call.dialed_at if call.answered_at is None else (
+                call.answered_at - call.dialed_at
+            )
+            result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
+            self.policy.observe_attempt(result, ring, at)
+            if self._placement is not None:
+                self._placement.observe_attempt(live, ring)
+        if kind is AnswerKind.MACHINE:
+            transition(call, S.MACHINE, "machine")
+            self._count_estimated_false_positive(at)
+            self._release_callback_agent(call, at)
+            if config.machine_action is MachineAction.LEAVE_MESSAGE:
+                self._out.append(PlayMessage(at, call.call_id, config.machine_message, True))
+            else:
+                self._out.append(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
+            return
+        if live:
+            call.counted_live = True
+            call.ledger_entry = self.ledger.record_live(call.answered_at or at)
+        # The connect window runs from the answer without AMD; with AMD, from the end of the
+        # greeting, which is when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds
+        # after the called person's completed greeting").
+        call.deadline = at + config.connect_window
+        agent = self._callback_agent(call)
+        if agent is not None:
+            self._bridge(call, agent, at)
+            return
+        call.agent_id = None
+        target = call.target
+        work = Work(
+            WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
+            customer_key=target.customer_key if target else None,
+            previous_agent_id=target.previous_agent_id if target else None,
+            switch_id=call.switch_id,
+        )
+        transition(call, S.WAITING_AGENT, "classified")
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+        elif self.pool.ring_all:
+            self._offer(work, at)
+
+    def _count_estimated_false_positive(self, at: float) -> None:
+        """Charge the ledger with the campaign's estimate of AMD false positives.
+
+        The switch cannot tell a person wrongly classed as a machine; regulators expect the
+        abandonment rate to include a reasoned estimate of them (Ofcom 2016, A1.6). Each
+        machine classification adds ``amd_false_positive_estimate`` of an abandoned live
+        answer; whole ones are written to the ledger as they accumulate.
+        """
+        rate = self.config.amd_false_positive_estimate
+        if rate <= 0.0:
+            return
+        self._false_positive_credit += rate
+        while self._false_positive_credit >= 1.0:
+            self._false_positive_credit -= 1.0
+            self.ledger.mark_abandoned(self.ledger.record_live(at))
+
+    def _callback_agent(self, call: Call) -> Agent | None:
+        """The agent still reserved for this callback call, if any."""
+        if call.callback_id is None or call.agent_id is None:
+            return None
+        agent = self.pool.agents.get(call.agent_id)
+        if agent is None or agent.state is not AgentState.RESERVED or agent.call_id != call.call_id:
+            return None
+        return agent
+
+    def _release_callback_agent(self, call: Call, at: float) -> None:
+        agent = self._callback_agent(call)
+        call.agent_id = None
+        if agent is not None:
+            self._after_assignment(
+                self.pool.unreserve(agent.agent_id, at, "callback not answered by a person"), at
+            )
+
+    def _bridge(self, call: Call, agent: Agent, at: float) -> None:
+        transition(call, S.BRIDGING, "agent reserved")
+        call.agent_id = agent.agent_id
+        agent.call_id = call.call_id
+        self._out.append(Bridge(at, call.call_id, agent.agent_id, agent.leg_id or ""))
+
+    def _abandon(self, call: Call, at: float) -> None:
+        """No agent within the connect window: safe-harbour message, opt-out, hang up."""
+        config = self.config
+        transition(call, S.ABANDONED, "connect window closed")
+        if call.counted_live:
+            call.abandoned = True
+            if call.ledger_entry is not None:
+                self.ledger.mark_abandoned(call.ledger_entry)
+        self._out.append(
+            PlayMessage(at, call.call_id, config.safe_harbor_message, True, config.optout_digit)
+        )
+
+    def _on_bridged(self, event: CallBridged) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.state is S.BRIDGED:
+            return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
+        transition(call, S.BRIDGED, event)
+        call.bridged_at = event.at
+        agent_id = call.agent_id or event.agent_id
+        self.pool.start_call(agent_id, call.call_id, event.at)
+        if call.customer_key is not None:
+            self._last_agent[call.customer_key] = agent_id
+
+    def _on_dtmf(self, event: DtmfReceived) -> None:
+        call = self._call(event.call_id)
+        digit = self.config.optout_digit
+        if (
+            call is None or digit is None or event.digit != digit
+            or call.state is not S.ABANDONED or call.opted_out
+        ):
+            return
+        # The automated opt-out records the number and disconnects at once
+        # (47 CFR 64.1200(a)(7)(i)(B)).
+        call.opted_out = True
+        self._out.append(
+            RecordOptOut(
+                event.at, call.number_e164, call.call_id, self.config.campaign_id,
+                "automated opt-out key during the safe-harbour message",
+            )
+        )
+        self._out.append(Hangup(event.at, call.call_id, HangupCause.NORMAL_CLEARING))
+
+    def _on_playback_finished(self, event: PlaybackFinished) -> None:
+        """Nothing to do: ``PlayMessage(hangup_after=True)`` makes the switch hang up."""
+
+    def _on_originate_failed(self, event: OriginateFailed) -> None:
+        call = self._call(event.call_id)
+        if call is not None:
+            self._end(call, event.at, event.cause)
+
+    def _on_hung_up(self, event: CallHungUp) -> None:
+        call = self._call(event.call_id)
+        if call is not None:
+            self._end(call, event.at, event.cause)
+
+    def _end(self, call: Call, at: float, cause: HangupCause) -> None:
+        state = call.state
+        transition(call, S.ENDED, cause)
+        del self.calls[call.call_id]
+        self.dialing.pop(call.call_id, None)
+        pool = self.pool
+        outcome: CallOutcome
+        if state in (S.DIALING, S.RINGING):
+            outcome, result = _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
+            self.policy.observe_attempt(result, at - call.dialed_at, at)
+            if self._placement is not None:
+                self._placement.observe_attempt(False, None)
+            self._release_callback_agent(call, at)
+        elif state is S.BRIDGED:
+            outcome = CallOutcome.CONNECTED
+            if call.agent_id is not None:
+                self._talk[call.agent_id] = pool.end_call(
+                    call.agent_id, call.call_id, at, self.config.wrap_up_timeout
+                )
+                if self.config.wrap_up_timeout <= 0:
+                    self._finish_wrap(call.agent_id, at, "no wrap-up")
+        elif state is S.ABANDONED:
+            outcome = CallOutcome.ABANDONED
+        elif state is S.MACHINE:
+            outcome = (
+                CallOutcome.MACHINE_MESSAGE
+                if self.config.machine_action is MachineAction.LEAVE_MESSAGE
+                else CallOutcome.MACHINE
+            )
+        elif state is S.QUEUED:
+            pool.cancel(call.call_id)
+            outcome = CallOutcome.QUEUE_ABANDONED
+        else:  # answered, waiting for an agent, or bridging: the customer left first
+            outcome = CallOutcome.HUNG_UP_ANSWERED
+            pool.cancel(call.call_id)
+            if call.counted_live and not call.abandoned:
+                # A person answered and was never connected to an agent: abandoned in law
+                # even when they hung up inside the connect window (47 CFR 64.1200(a)(7)(i),
+                # 16 CFR 310.4(b)(1)(iv): "not connected ... within two seconds of the
+                # completed greeting"). Without this a third of abandons (patience < 2 s)
+                # would be missing from the ledger the pacing and the law rely on.
+                call.abandoned = True
+                if call.ledger_entry is not None:
+                    self.ledger.mark_abandoned(call.ledger_entry)
+            if state is S.BRIDGING and call.agent_id is not None:
+                self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
+            elif state is S.ANSWERED and call.direction is not Direction.INBOUND:
+                # Hung up while AMD was still listening. The campaign's rule for unknown
+                # answers decides: counted live, and then abandoned, since nobody was
+                # connected (the report counts it live too; the ledger must agree).
+                self._release_callback_agent(call, at)
+                unknown_is_live = self.config.count_unknown_as_live
+                if unknown_is_live and not call.counted_live:
+                    call.counted_live = call.abandoned = True
+                    call.ledger_entry = self.ledger.record_live(call.answered_at or at)
+                    self.ledger.mark_abandoned(call.ledger_entry)
+                result = AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE
+                self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
+        target = call.target
+        # Positional, in the field order of AttemptFinished (half the cost of keywords;
+        # one of these per attempt): lead_id, number_e164, attempt_number, dialed_at,
+        # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
+        # recording_path, opted_out, callback_id, queue.
+        self._out.append(
+            AttemptFinished(
+                at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
+                target.lead_id if target is not None else None,
+                target.number_e164 if target is not None else call.caller_number,
+                target.attempt_number if target is not None else 0,
+                call.dialed_at, call.answered_at, call.bridged_at, at, call.kind,
+                call.abandoned,
+                call.agent_id if call.bridged_at is not None else None,
+                call.recording_path, call.opted_out, call.callback_id, call.queue,
+            )
+        )
