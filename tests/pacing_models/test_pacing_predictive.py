@@ -289,3 +289,13 @@ def test_a_short_campaign_beats_progressive_within_the_limit() -> None:
     predictive, progressive = results["predictive"], results["progressive"]
     assert predictive["talk_fraction"] > progressive["talk_fraction"] + 0.05
     assert predictive["max_window_abandon_rate"] <= 0.03
+
+
+def test_building_the_policy_loads_the_compiled_forecast() -> None:
+    # A live shift must not stall at its first model decision, minutes in with calls in
+    # flight, while numba compiles or loads the kernels: building the policy does it.
+    from pacing_models import forecast
+
+    PredictivePolicy()
+    for kernel in (forecast._plan, forecast.count_above):  # what decide() calls
+        assert kernel.signatures, f"{kernel.__name__} not compiled when the policy is built"
