@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 from simulations.driver import Simulation, Tally
@@ -48,6 +49,19 @@ def replicate(scenario: Scenario, policy: str, replications: int, seed: int,
     """Replication ``r`` uses stream ``(seed, r)`` whatever the policy (common random numbers)."""
     return [run_metrics(scenario, Simulation(scenario, policy, seed, r, params).run())
             for r in range(replications)]
+
+
+def run_replication(job: tuple[str, str, int, int]) -> dict[str, Any]:
+    """One replication in a worker process: (scenario file, policy, seed, replication).
+
+    The stream is ``(seed, replication)`` as in ``replicate``, so the figures do not depend
+    on how many processes share the work.
+    """
+    from simulations.scenario import load_scenario
+
+    path, policy, seed, replication = job
+    scenario = load_scenario(Path(path))
+    return run_metrics(scenario, Simulation(scenario, policy, seed, replication).run())
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

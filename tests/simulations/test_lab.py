@@ -102,3 +102,31 @@ def test_closing_time_no_dial_after_the_shift_and_no_abandon_artefact() -> None:
     assert sum(tally.abandoned_by_day) == 0 and sum(tally.live_by_day) > 50
     # Agent time counts inside the shift only.
     assert tally.talk + tally.wrap <= 4 * scenario.campaign.shift_hours * 3600.0
+
+
+def test_simulate_gives_the_same_figures_in_one_process_or_several(tmp_path: Path) -> None:
+    # Replication r uses stream (seed, r) wherever it runs: --workers changes the wall time,
+    # never the JSON (and policies keep their order and their own replications).
+    import json
+
+    from typer.testing import CliRunner
+
+    import cli
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        "[campaign]\nagents = 3\nshift_hours = 0.25\n\n[callees]\nlive_answer = 0.3\n"
+        "busy = 0.1\ntime_to_answer = { dist = \"fixed\", value = 6.0 }\n\n[agents]\n"
+        "talk = { dist = \"exponential\", mean = 40.0 }\nwrap = 5\n")
+    outputs = []
+    for workers in ("1", "2"):
+        result = CliRunner().invoke(cli.app, [
+            "simulate", str(scenario), "--policy", "progressive", "--policy", "predictive",
+            "--replications", "3", "--seed", "7", "--json", "--workers", workers])
+        assert result.exit_code == 0, result.output
+        outputs.append(json.loads(result.stdout))
+    assert outputs[0] == outputs[1]
+    policies = outputs[0]["policies"]
+    assert list(policies) == ["progressive", "predictive"]
+    assert policies["progressive"]["abandoned"]["mean"] == 0  # its own runs, not predictive's
+    assert policies["predictive"]["replications"] == 3
