@@ -29,7 +29,8 @@ from collections.abc import Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.engine.agents import Agent, transition_agent
-from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind, qualifies
+from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
+from dialer.engine.work_lines import WorkLines
 from dialer.errors import DialerError
 
 A = AgentState
@@ -64,7 +65,7 @@ class Lane:
         return f"Lane({self.switch_id!r}, ready={len(self.ready)})"
 
 
-class AgentPool:
+class AgentPool(WorkLines):
     """Agent states, the ready pool and the lines of waiting work."""
 
     def __init__(
@@ -327,158 +328,3 @@ class AgentPool:
     def _reserve(self, agent: Agent, work: Work, at: float) -> None:
         agent.call_id = work.work_id if work.kind is not WorkKind.CALLBACK else None
         self._set(agent, A.RESERVED, at, work.kind.value)
-
-    # --- work ----------------------------------------------------------------------------
-
-    def submit(self, work: Work, at: float) -> Agent | None:
-        """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
-        if work.required_agent_id is not None:
-            agent = self.ready.get(work.required_agent_id)
-        elif not self.multi_switch or work.switch_id is None:
-            agent = self.strategy.choose(work, self.ready) if self.ready else None
-        else:
-            ready = self.lane(work.switch_id).ready
-            agent = self.strategy.choose(work, ready) if ready else None
-        if agent is not None:
-            self._reserve(agent, work, at)
-            return agent
-        self._seq += 1
-        work.seq = self._seq
-        self._waiting[work.work_id] = work
-        if work.kind is WorkKind.OUTBOUND:
-            self._outbound.append(work)
-            if self.multi_switch:
-                self._switch_lane(work).outbound.append(work)
-        elif work.required_agent_id is not None:
-            self._personal.setdefault(work.required_agent_id, deque()).append(work)
-        elif work.kind is WorkKind.INBOUND:
-            heapq.heappush(
-                self._switch_lane(work).inbound,
-                (-work.priority, work.arrived_at, work.seq, work),
-            )
-        else:
-            heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
-        return None
-
-    def _switch_lane(self, work: Work) -> Lane:
-        if self.multi_switch and work.switch_id is None:
-            raise DialerError(
-                f"{work!r} has no switch_id: with several switches, customer calls must say "
-                "which switch they are on"
-            )
-        return self.lane(work.switch_id)
-
-    def _same_switch(self, agent: Agent, work: Work) -> bool:
-        return not self.multi_switch or work.switch_id in (None, agent.switch_id)
-
-    def accept(self, agent_id: str, work_id: str, at: float) -> tuple[Agent, Work] | None:
-        """Ring-all: the agent takes offered work, if both are still free. Else None."""
-        agent = self.agent(agent_id)
-        work = self._waiting.get(work_id)
-        if agent.state is not A.READY or work is None or not qualifies(agent, work):
-            return None
-        if not self._same_switch(agent, work):
-            return None
-        if work.required_agent_id not in (None, agent_id):
-            return None
-        self._take(work)
-        self._reserve(agent, work, at)
-        return agent, work
-
-    def offers_for(self, agent_id: str) -> list[Work]:
-        """Ring-all: the waiting work a newly ready agent is offered (O(waiting))."""
-        agent = self.agents[agent_id]
-        return [
-            work for work in self._waiting.values()
-            if work.required_agent_id is None and qualifies(agent, work)
-            and self._same_switch(agent, work)
-        ]
-
-    def offer_targets(self, work: Work) -> tuple[str, ...]:
-        ready = self.ready if work.switch_id is None else self.lane(work.switch_id).ready
-        return tuple(a for a, agent in ready.items() if qualifies(agent, work))
-
-    def cancel(self, work_id: str) -> bool:
-        """Withdraw waiting work (caller hung up, deadline passed). True if it was waiting."""
-        work = self._waiting.pop(work_id, None)
-        if work is None:
-            return False
-        work.cancelled = True
-        return True
-
-    def is_waiting(self, work_id: str) -> bool:
-        return work_id in self._waiting
-
-    def expired_outbound(self, now: float) -> list[Work]:
-        """Answered outbound calls whose connect window has closed at ``now``; withdrawn."""
-        expired: list[Work] = []
-        line = self._outbound
-        while line and (line[0].cancelled or line[0].deadline <= now):  # type: ignore[operator]
-            work = line.popleft()
-            if not work.cancelled:
-                self.cancel(work.work_id)
-                expired.append(work)
-        if self.multi_switch:
-            # Each lane drops its withdrawn heads too, so a lane whose agents never free up
-            # does not keep every expired call of the campaign.
-            for lane in self.lanes.values():
-                lane_line = lane.outbound
-                while lane_line and lane_line[0].cancelled:
-                    lane_line.popleft()
-        return expired
-
-    def next_outbound_deadline(self) -> float | None:
-        line = self._outbound
-        while line and line[0].cancelled:
-            line.popleft()
-        return line[0].deadline if line else None
-
-    def waiting_counts(self) -> dict[WorkKind, int]:
-        counts = dict.fromkeys(WorkKind, 0)
-        for work in self._waiting.values():
-            counts[work.kind] += 1
-        return counts
-
-    @property
-    def outbound_waiting(self) -> int:
-        return sum(1 for work in self._outbound if not work.cancelled)
-
-    def _take(self, work: Work) -> Work:
-        del self._waiting[work.work_id]
-        work.cancelled = True
-        return work
-
-    def _personal_work_for(self, agent: Agent) -> Work | None:
-        personal = self._personal.get(agent.agent_id)
-        while personal:
-            work = personal.popleft()
-            if not work.cancelled:
-                return self._take(work)
-        return None
-
-    def _next_work_for(self, agent: Agent) -> Work | None:
-        lane: Lane = agent.lane  # type: ignore[assignment]
-        line = lane.outbound
-        while line and line[0].cancelled:
-            line.popleft()
-        for work in line:
-            if not work.cancelled and qualifies(agent, work):
-                if work is line[0]:
-                    line.popleft()
-                return self._take(work)
-        personal = self._personal.get(agent.agent_id)
-        while personal:
-            work = personal.popleft()
-            if not work.cancelled:
-                return self._take(work)
-        for heap in (lane.inbound, self._callbacks):
-            while heap and heap[0][-1].cancelled:
-                heapq.heappop(heap)
-            if not heap:
-                continue
-            if qualifies(agent, heap[0][-1]):
-                return self._take(heapq.heappop(heap)[-1])
-            for entry in sorted(heap):
-                if not entry[-1].cancelled and qualifies(agent, entry[-1]):
-                    return self._take(entry[-1])
-        return None
