@@ -1,6 +1,7 @@
 """Pacing quality suite: talk fraction as a share of its limit, and the worst abandonment.
 
-    python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--replications 3]
+    python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--days 1]
+        [--replications 3]
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
         [--with-history] [--out FILE]
 
@@ -48,11 +49,13 @@ WRAP = 15.0
 LIMIT = 0.03
 
 
-def _scenario(agents: int, live: float, talk: float, hours: float):
+def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int]):
+    hours, days = shift
     from simulations.scenario import scenario_from_tables
 
     return scenario_from_tables({
-        "campaign": {"agents": agents, "shift_hours": hours, "abandon_limit": LIMIT,
+        "campaign": {"agents": agents, "shift_hours": hours, "days": days,
+                     "abandon_limit": LIMIT,
                      "connect_window": 2.0},
         "callees": {"live_answer": live, "machine": 0.0, "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
@@ -78,17 +81,17 @@ def _matched(fraction: float) -> str:
     return f"predictive aim {fraction:g}×adaptive"
 
 
-def _one(job: tuple[int, float, float, float, str, int, float | None]) -> tuple:
+def _one(job: tuple[int, float, float, tuple[float, int], str, int, float | None]) -> tuple:
     from simulations.driver import Simulation
     from simulations.metrics import run_metrics
 
-    agents, live, talk, hours, column, replication, aim_cap = job
+    agents, live, talk, shift, column, replication, aim_cap = job
     policy, params = column, {}
     if column == "predictive-hist":
         policy, params = "predictive", _history_priors(live, talk)
     elif aim_cap is not None:
         policy, params = "predictive", {"aim_cap": aim_cap}
-    scenario = _scenario(agents, live, talk, hours)
+    scenario = _scenario(agents, live, talk, shift)
     started = time.process_time()
     tally = Simulation(scenario, policy, seed=1, replication=replication, params=params).run()
     seconds = time.process_time() - started
@@ -138,7 +141,8 @@ def _verdicts(
 
 
 def _matched_jobs(
-    runs: dict[tuple, dict[str, list[tuple[float, float]]]], hours: float, reps: int
+    runs: dict[tuple, dict[str, list[tuple[float, float]]]], shift: tuple[float, int],
+    reps: int,
 ) -> list[tuple]:
     """Re-runs of predictive where it out-talks adaptive only by spending more abandonment.
 
@@ -155,7 +159,7 @@ def _matched_jobs(
         a_worst = max(x for _, x in result["adaptive"])
         abandon = statistics.fmean(x for _, x in result["predictive"])
         if a_worst <= LIMIT and abandon > a_abandon and a_abandon > 0:
-            jobs.extend((a, p, t, hours, _matched(k), r, k * a_abandon / LIMIT)
+            jobs.extend((a, p, t, shift, _matched(k), r, k * a_abandon / LIMIT)
                         for k in MATCHED_AIMS for r in range(reps))
     return jobs
 
@@ -165,6 +169,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--days", type=int, default=1,
+                        help="shifts per run; abandonment is then the worst rolling 30-day "
+                             "window at any day's end")
     parser.add_argument("--replications", type=int, default=None)
     parser.add_argument("--agents", default="5,10,20,50,100")
     parser.add_argument("--live", default="0.10,0.20,0.35")
@@ -185,7 +192,8 @@ def main() -> None:
         columns.append("predictive-hist")
     grid = list(itertools.product(agents, lives, talks))
     # Longest jobs first so the pool's tail is short.
-    jobs = sorted(((a, p, t, args.hours, c, r, None)
+    shift = (args.hours, args.days)
+    jobs = sorted(((a, p, t, shift, c, r, None)
                    for a, p, t in grid for c in columns
                    for r in range(reps)), key=lambda j: -j[0])
     started = time.time()
@@ -200,7 +208,7 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         collect(list(pool.map(_one, jobs)))
         if not args.no_matched:
-            collect(list(pool.map(_one, _matched_jobs(runs, args.hours, reps))))
+            collect(list(pool.map(_one, _matched_jobs(runs, shift, reps))))
     wall = time.time() - started
     columns.extend(_matched(k) for k in MATCHED_AIMS
                    if any(_matched(k) in result for result in runs.values()))
@@ -233,9 +241,9 @@ def main() -> None:
     lines.append("summary (predictive):")
     for target, oks in tally.items():
         lines.append(f"  {target:<12} {sum(oks)}/{len(oks)} scenarios pass")
-    lines.append(f"shift {args.hours:g} h, {reps} replication(s) per cell (common random "
-                 f"numbers), {args.workers} worker(s), wall {wall:.0f} s, load average at the "
-                 f"end {os.getloadavg()[0]:.1f}")
+    lines.append(f"shift {args.hours:g} h × {args.days} day(s), {reps} replication(s) per "
+                 f"cell (common random numbers), {args.workers} worker(s), wall {wall:.0f} s, "
+                 f"load average at the end {os.getloadavg()[0]:.1f}")
     lines.append("CPU seconds per policy (all cells): " + ", ".join(
         f"{c} {s:.0f}" for c, s in cpu.items()))
     text = "\n".join(lines)

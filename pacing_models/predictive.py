@@ -94,6 +94,7 @@ class PredictivePolicy:
         margin_z: float = 4.0,
         planning_answers: float = 200.0,
         aim_cap: float = 0.8,
+        reserve_abandons: float = 3.0,
         bias_pseudo_abandons: float = 5.0,
         prior_bias: float = 2.5,
         threshold_rate: float = 0.01,
@@ -111,7 +112,7 @@ class PredictivePolicy:
             raise InvalidParameterError(f"threshold_rate must be in (0, 1], got {threshold_rate}")
         if max_lines_per_agent < 1.0 or max_calls_per_decision < 0:
             raise InvalidParameterError("max_lines_per_agent must be ≥ 1, max_calls ≥ 0")
-        self.budget = AbandonBudget(margin_z, planning_answers, aim_cap)
+        self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
         self.min_handles = min_handles

@@ -118,8 +118,24 @@ def test_the_setpoint_stays_under_the_cap_and_is_zero_once_spent(
     budget = AbandonBudget()
     r = budget.setpoint(live, abandons, target)
     assert 0.0 <= r <= budget.aim_cap * target
-    if abandons > 0 and abandons >= target * live:
-        assert r == 0.0
+    # Spent (progressive) from ``reserve`` abandons before the limit: the calls in flight
+    # when it is reached still abandon a few.
+    if abandons > 0 and abandons + budget.reserve >= target * live:
+        assert r == 0.0 and budget.spent(live, abandons, target)
+
+
+def test_the_reserve_stops_the_model_a_few_abandons_before_the_limit() -> None:
+    # 10,000 live answers at 3 %: 300 abandons allowed. At 297 the budget is spent with the
+    # default reserve of 3, not without one; the model then dials progressive only.
+    assert AbandonBudget().spent(10_000, 297, 0.03)
+    assert not AbandonBudget(reserve=0.0).spent(10_000, 297, 0.03)
+    assert not AbandonBudget().spent(10_000, 296, 0.03)
+    s = state(free=10, busy=(60.0,) * 40, live=10_000, abandons=297)
+    decision = PREDICTIVE.decide(s)
+    assert decision.calls_to_launch == _progressive(s)
+    assert "budget spent" in decision.explanation
+    with pytest.raises(InvalidParameterError, match="reserve"):
+        AbandonBudget(reserve=-1.0)
 
 
 # --- hand-built cases ------------------------------------------------------------------------
