@@ -90,7 +90,10 @@ def demo_settings() -> dict[str, Any]:
     return {"caller_ids": ["+12015550100"], "caller_id_name": "Demo Dialer",
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
             "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
-            "amd_enabled": True, "safe_harbor_message": "ivr/demo_safe_harbor.wav",
+            # No AMD: with mod_amd's ~2.5 s decision a fifth of this population (12 s mean
+            # patience) hangs up in the silence, each an abandoned call in law, and the demo
+            # campaign would break the 3 % limit (docs/operations.md).
+            "amd_enabled": False, "safe_harbor_message": "ivr/demo_safe_harbor.wav",
             # The business schedule as wide as the law allows; calling hours are checked
             # in the callee's zone at selection and again at every dial.
             "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},

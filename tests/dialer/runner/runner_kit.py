@@ -28,6 +28,9 @@ def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool 
     and a current national registry under ``tmp/dnc`` (listing ``listed``)."""
     store = CampaignStore.open(url or f"sqlite:///{tmp / 'dialer.db'}")
     zones, _ = choose_zones(time.time())
+    # The runner tests exercise AMD (machines hung up, verdict events) unless told not to;
+    # the demo itself runs without it (dialer/runner/demo.py says why).
+    settings = {"amd_enabled": True, **settings}
     if fast_retries:
         settings = {"retry_rules": FAST_RETRIES, "max_attempts_per_day": 10, **settings}
     create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time(),
