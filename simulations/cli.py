@@ -37,6 +37,7 @@ def simulate(
                     "on it: replication r always uses stream (seed, r)).")] = 2,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
+    import contextlib
     from concurrent.futures import ProcessPoolExecutor
 
     from rich.console import Console
@@ -49,18 +50,15 @@ def simulate(
     loaded = load_scenario(scenario)  # refuse a bad scenario before starting processes
     jobs = [(str(scenario), name, seed, r) for name in policy for r in range(replications)]
     runs: list[dict] = []
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    in_process = workers == 1 or len(jobs) == 1
+    with Progress(console=Console(stderr=True), transient=True) as progress, (
+            contextlib.nullcontext() if in_process
+            else ProcessPoolExecutor(min(workers, len(jobs)))) as pool:
         task = progress.add_task(
             f"simulating {len(policy)} policies × {replications} replications", total=len(jobs))
-        if workers == 1 or len(jobs) == 1:
-            for job in jobs:
-                runs.append(run_replication(job))
-                progress.advance(task)
-        else:
-            with ProcessPoolExecutor(min(workers, len(jobs))) as pool:
-                for run in pool.map(run_replication, jobs):
-                    runs.append(run)
-                    progress.advance(task)
+        for run in (map if pool is None else pool.map)(run_replication, jobs):
+            runs.append(run)
+            progress.advance(task)
     results: dict[str, object] = {
         name: summarise(runs[i * replications:(i + 1) * replications])
         for i, name in enumerate(policy)

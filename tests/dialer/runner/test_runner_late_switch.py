@@ -34,6 +34,19 @@ async def _agents_become_ready(runner: Runner, agents: int, timeout: float = 10.
         await asyncio.wait_for(main, 20)
 
 
+def _run_until_two_agents_are_ready(tmp_path, store) -> None:
+    async def scenario() -> None:
+        async with running_switch() as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.5), store,
+                            login_agents=True)
+            await _agents_become_ready(runner, 2)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
 def test_agents_logged_in_before_the_switch_is_up_get_their_legs(tmp_path, monkeypatch):
     monkeypatch.setattr(recovery, "SWITCH_WAIT", 0.2)
     original = connection.EslConnection.open.__func__
@@ -47,16 +60,7 @@ def test_agents_logged_in_before_the_switch_is_up_get_their_legs(tmp_path, monke
     monkeypatch.setattr(connection.EslConnection, "open", classmethod(late_open))
     store = make_store(tmp_path, agents=2, leads=20)
 
-    async def scenario() -> None:
-        async with running_switch() as sim:
-            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.5), store,
-                            login_agents=True)
-            await _agents_become_ready(runner, 2)
-
-    try:
-        asyncio.run(scenario())
-    finally:
-        store.close()
+    _run_until_two_agents_are_ready(tmp_path, store)
     assert not delays, "the switch was not late"
 
 
@@ -75,14 +79,5 @@ def test_an_agent_leg_answered_while_the_link_was_down_is_taken_as_up(tmp_path, 
 
     monkeypatch.setattr(server.Listener, "offer", lossy_offer)
 
-    async def scenario() -> None:
-        async with running_switch() as sim:
-            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.5), store,
-                            login_agents=True)
-            await _agents_become_ready(runner, 2)
-
-    try:
-        asyncio.run(scenario())
-    finally:
-        store.close()
+    _run_until_two_agents_are_ready(tmp_path, store)
     assert lost, "no agent leg answer was lost"
