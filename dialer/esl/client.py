@@ -14,6 +14,7 @@ raise the ``EslAuthError``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from dialer.esl.url import EslUrl, parse_esl_url
 
 # Events the client itself needs: job results and the liveness signal.
 _INTERNAL_EVENTS = ("BACKGROUND_JOB", "HEARTBEAT")
+log = logging.getLogger("dialer.esl")
 
 
 class ConnectionState(StrEnum):
@@ -57,6 +59,8 @@ class EslClient:
     ``filters``: ``(header, value)`` pairs sent as ``filter`` commands; ``event_format``:
     ``plain`` or ``json``. Subscriptions and filters are re-applied after every reconnect.
     ``heartbeat_timeout``: seconds without a HEARTBEAT after which the link is declared dead.
+    ``stall_timeout``: seconds a frame may stay half received (FreeSWITCH writes each frame
+    at once: a frame that does not complete means a corrupt length or a dead peer).
     ``on_event``: called (on the event loop, in arrival order) for every delivered event; without
     it events wait in an unbounded queue for ``events()``. A callback that raises stops the
     client: the error surfaces from ``async with`` (errors never vanish).
@@ -65,13 +69,15 @@ class EslClient:
     def __init__(self, url: EslUrl | str, *, events: Iterable[str] = (),
                  filters: Iterable[tuple[str, str]] = (), event_format: str = "plain",
                  heartbeat_timeout: float = 45.0, connect_timeout: float = 10.0,
-                 backoff: Backoff = Backoff(), rng: random.Random | None = None,
+                 stall_timeout: float = 10.0, backoff: Backoff = Backoff(),
+                 rng: random.Random | None = None,
                  on_event: Callable[[Event], None] | None = None) -> None:
         self.url = parse_esl_url(url) if isinstance(url, str) else url
         self._events = [name.strip() for name in events if name.strip()]
         self._filters = list(filters)
         self._format = event_format
         self._heartbeat_timeout = heartbeat_timeout
+        self._stall_timeout = stall_timeout
         self._connect_timeout = connect_timeout
         self._backoff = backoff
         self._rng = rng or random.Random()
@@ -88,6 +94,9 @@ class EslClient:
         self._group: asyncio.TaskGroup | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self.connects = 0  # successful connections so far (observability, tests)
+        self.losses = 0    # links lost after being connected
+        self.last_error: str | None = None
+        """Why the link was last lost or refused (for status lines and logs)."""
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -150,6 +159,18 @@ class EslClient:
     # --- supervision -----------------------------------------------------------------------
 
     async def _supervise(self) -> None:
+        try:
+            await self._supervise_links()
+        except BaseException as error:
+            # Whatever ends the supervisor (cancellation at close, or a bug), the state must
+            # not keep saying "connected" about a link nobody reads any more.
+            self._connection = None
+            if not isinstance(error, asyncio.CancelledError):
+                log.error("event socket %s: supervisor stopped: %r", self.url, error)
+                await self._set_state(ConnectionState.FAILED)
+            raise
+
+    async def _supervise_links(self) -> None:
         attempt = 0
         while True:
             await self._set_state(ConnectionState.CONNECTING)
@@ -158,36 +179,53 @@ class EslClient:
                                                       self._connect_timeout)
             except EslAuthError as error:
                 self._failure = error
+                self.last_error = str(error)
+                log.error("event socket %s: %s (not retrying)", self.url, error)
                 await self._set_state(ConnectionState.FAILED)
                 self._queue.put_nowait(None)
                 return
-            except EslError:
+            except EslError as error:
                 await self._set_state(ConnectionState.DISCONNECTED)
-                await asyncio.sleep(self._backoff.delay(attempt, self._rng))
+                delay = self._backoff.delay(attempt, self._rng)
+                if attempt == 0 or str(error) != self.last_error:
+                    log.warning("event socket %s: %s; retrying in %.1f s", self.url, error, delay)
+                self.last_error = str(error)
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             self._connection = connection
+            reason = "closed"
             try:
                 async with asyncio.TaskGroup() as group:
                     group.create_task(connection.run())
                     await self._subscribe(connection)
+                    if self.connects:
+                        log.warning("event socket %s: connected again (link %d)", self.url,
+                                    self.connects + 1)
+                    else:
+                        log.info("event socket %s: connected", self.url)
                     attempt = 0
                     self.connects += 1
                     await self._set_state(ConnectionState.CONNECTED)
-                    group.create_task(self._watch_heartbeat(connection))
+                    group.create_task(self._watch_link(connection))
                     # Keep the body waiting until a child ends the link: on Python 3.11 a
                     # child failing while the group is already in ``__aexit__`` cancels this
                     # task without ever un-cancelling it (fixed in 3.12), so every link loss
                     # would leak one pending cancellation request on the supervisor. Failing
                     # during the body, the group un-cancels it as it should.
                     await asyncio.get_running_loop().create_future()
-            except* EslError:
-                pass
+            except* EslError as group:
+                reason = "; ".join(str(error) for error in group.exceptions)
             finally:
                 self._connection = None
                 await connection.close()
+            self.losses += 1
+            self.last_error = reason
             await self._set_state(ConnectionState.DISCONNECTED)
-            await asyncio.sleep(self._backoff.delay(attempt, self._rng))
+            delay = self._backoff.delay(attempt, self._rng)
+            log.warning("event socket %s: link lost (%s); reconnecting in %.1f s", self.url,
+                        reason, delay)
+            await asyncio.sleep(delay)
             attempt += 1
 
     async def _subscribe(self, connection: EslConnection) -> None:
@@ -203,15 +241,24 @@ class EslClient:
         for header, value in self._filters:
             await connection.checked_command(f"filter {header} {value}")
 
-    async def _watch_heartbeat(self, connection: EslConnection) -> None:
+    async def _watch_link(self, connection: EslConnection) -> None:
+        """The liveness watchdog: HEARTBEATs must keep coming, and no frame may stay half
+        received (a Content-Length larger than its data would otherwise swallow every
+        frame behind it until the heartbeat timeout)."""
         loop = asyncio.get_running_loop()
         connection.last_heartbeat = loop.time()
-        period = min(1.0, self._heartbeat_timeout / 4)
+        period = min(1.0, self._heartbeat_timeout / 4, self._stall_timeout / 4)
         while True:
             await asyncio.sleep(period)
-            silent = loop.time() - connection.last_heartbeat
+            now = loop.time()
+            silent = now - connection.last_heartbeat
             if silent > self._heartbeat_timeout:
                 raise EslConnectionError(f"no HEARTBEAT from {self.url} for {silent:.1f} s")
+            started = connection.partial_since
+            if started is not None and now - started > self._stall_timeout:
+                raise EslConnectionError(
+                    f"a frame from {self.url} stayed incomplete for {now - started:.1f} s "
+                    "(corrupt Content-Length?)")
 
     def _on_event(self, event: Event) -> None:
         name = event.name

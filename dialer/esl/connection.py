@@ -59,6 +59,10 @@ class EslConnection:
         self._closed: BaseException | None = None
         loop = asyncio.get_running_loop()
         self.last_read = self.last_heartbeat = loop.time()
+        self.partial_since: float | None = None
+        """Loop time since which a frame has been partly received (None: at a boundary).
+        FreeSWITCH writes each frame in one go: a frame that stays incomplete for seconds
+        means a corrupt length or a dead peer (the client's watchdog acts on it)."""
 
     @classmethod
     async def open(cls, url: EslUrl, on_event: Callable[[Event], None] = lambda event: None,
@@ -112,9 +116,17 @@ class EslConnection:
                 if not data:
                     raise EslConnectionError("connection closed by the switch")
                 self.last_read = loop.time()
-                self._protocol.receive_data(data)
-                while (message := self._protocol.next_message()) is not None:
+                protocol = self._protocol
+                protocol.receive_data(data)
+                while (message := protocol.next_message()) is not None:
+                    # Only parsing is guarded: an error raised by the event callback is the
+                    # caller's and surfaces as itself.
                     self._dispatch(message)
+                if protocol.partial:
+                    if self.partial_since is None:
+                        self.partial_since = self.last_read
+                else:
+                    self.partial_since = None
         except (OSError, EslProtocolError) as error:
             failure = EslConnectionError(f"connection lost: {error}")
             self._fail(failure)

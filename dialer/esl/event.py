@@ -250,29 +250,46 @@ def serialize_json(event: Event) -> bytes:
     return ("{" + ",".join(members) + "}").encode()
 
 
-def _pairs(pairs: Sequence[tuple[str, object]]) -> list[tuple[str, object]]:
-    return list(pairs)
+class _Members(list):
+    """The members of one JSON object, in order (a list, so duplicate keys survive)."""
+
+
+def _pairs(pairs: Sequence[tuple[str, object]]) -> _Members:
+    return _Members(pairs)
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, _Members | dict | list):
+        # FreeSWITCH writes strings and arrays of strings only; keep anything else readable.
+        return json.dumps(value if not isinstance(value, _Members) else dict(value))
+    return str(value)
 
 
 def parse_json(data: bytes) -> Event:
-    """Parse an event-json body; duplicate keys and their order survive."""
+    """Parse an event-json body; duplicate keys and their order survive.
+
+    Anything but one JSON object (an array, a number, nesting deeper than the parser's
+    stack) is an ``EslProtocolError``.
+    """
     try:
         pairs = json.loads(data, object_pairs_hook=_pairs)
-    except ValueError as error:
-        raise EslProtocolError(f"event-json body is not JSON: {error}") from None
-    if not isinstance(pairs, list):
+    except (ValueError, RecursionError) as error:
+        raise EslProtocolError(f"event-json body is not JSON: {str(error)[:200]}") from None
+    if not isinstance(pairs, _Members):
         raise EslProtocolError("event-json body is not a JSON object")
     headers: list[Header] = []
     body: str | None = None
     for name, value in pairs:
         if name == "_body":
-            body = str(value)
+            body = _json_text(value)
         elif name == "Content-Length":
             continue
-        elif isinstance(value, list):
-            headers.append((name, _ARRAY_PREFIX + _ARRAY_SEPARATOR.join(map(str, value))))
+        elif isinstance(value, list) and not isinstance(value, _Members):
+            headers.append((name, _ARRAY_PREFIX + _ARRAY_SEPARATOR.join(map(_json_text, value))))
         else:
-            headers.append((name, str(value)))
+            headers.append((name, _json_text(value)))
     return Event(headers, body)
 
 
@@ -293,14 +310,24 @@ def serialize_xml(event: Event) -> bytes:
     return "".join(lines).encode()
 
 
+_XML_DECLARATIONS = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
 def parse_xml(data: bytes) -> Event:
-    """Parse an event-xml body (rarely used; kept for ``event xml`` subscribers)."""
+    """Parse an event-xml body (rarely used; kept for ``event xml`` subscribers).
+
+    ``switch_xml_toxml`` never writes a DTD, so a body with ``<!DOCTYPE``/``<!ENTITY`` (the
+    entity-expansion attacks) is refused; so is one the XML parser cannot read (an unknown
+    or multi-byte declared encoding, deep nesting): ``EslProtocolError`` in every case.
+    """
     from xml.etree import ElementTree
 
+    if _XML_DECLARATIONS.search(data):
+        raise EslProtocolError("event-xml body declares a DTD or entities")
     try:
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as error:
-        raise EslProtocolError(f"event-xml body is not XML: {error}") from None
+    except (ElementTree.ParseError, ValueError, LookupError, RecursionError) as error:
+        raise EslProtocolError(f"event-xml body is not XML: {str(error)[:200]}") from None
     headers = root.find("headers")
     pairs = [] if headers is None else [
         (child.tag, url_decode(child.text or "")) for child in headers

@@ -19,9 +19,19 @@ from enum import StrEnum
 from dialer.esl.errors import EslProtocolError
 from dialer.esl.event import Event, Header, parse_json, parse_plain, parse_xml, url_decode
 
-# mod_event_socket's MAX_CONTENT_LENGTH (16 MiB) and header-block cap (10 MiB).
+# mod_event_socket's MAX_CONTENT_LENGTH (16 MiB): an ``api/response`` (``show channels as
+# json`` on a busy switch) may come close to it.
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
-MAX_HEADER_BLOCK = 10 * 1024 * 1024
+# An event is a few KiB (the largest in the real captures: 7 KiB, a HANGUP_COMPLETE with its
+# CDR variables); a claimed length far above that is a corrupt or hostile frame, and trusting
+# it would swallow every frame behind it until the link is declared dead.
+MAX_EVENT_LENGTH = 1024 * 1024
+# FreeSWITCH's envelopes are ~150 bytes (an outbound ``connect`` reply carries the channel
+# data, a few KiB). A longer block without its blank line is not event-socket framing.
+MAX_HEADER_BLOCK = 64 * 1024
+# Commands a server reads: ``sendmsg`` headers can be long, never this long.
+MAX_COMMAND_BLOCK = 1024 * 1024
+_EVENT_TYPES = frozenset({"text/event-plain", "text/event-json", "text/event-xml", "log/data"})
 
 GOODBYE = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
 SHUTDOWN = "The system is being shut down.\n"
@@ -160,25 +170,39 @@ class FrameReader:
     encodes them in the outbound ``connect`` reply, where ``Reply-Text: %2BOK%0A`` means
     ``+OK\\n``); a server reading commands keeps them raw, as mod_event_socket does.
     Empty lines before a header block are skipped.
+
+    The search for a header block's blank line resumes where the previous read left it, so a
+    block arriving in many small reads costs linear, not quadratic, time; a block longer than
+    ``MAX_HEADER_BLOCK`` and a body longer than its content type allows are refused at once
+    (``EslProtocolError``) instead of being waited for.
     """
 
-    __slots__ = ("_buffer", "_decode_values", "_pending", "_position")
+    __slots__ = ("_buffer", "_decode_values", "_pending", "_position", "_scanned")
 
     def __init__(self, *, decode_values: bool = True) -> None:
         self._buffer = bytearray()
         self._position = 0
+        self._scanned = 0
+        """Where the search for the current header block's blank line resumes."""
         self._pending: tuple[tuple[Header, ...], int] | None = None
         self._decode_values = decode_values
 
     def feed(self, data: bytes) -> None:
         if self._position and self._position > len(self._buffer) // 2:
             del self._buffer[: self._position]
+            self._scanned = max(0, self._scanned - self._position)
             self._position = 0
         self._buffer += data
 
     @property
     def buffered(self) -> int:
         return len(self._buffer) - self._position
+
+    @property
+    def partial(self) -> bool:
+        """A frame is partly received (its header block or its body is incomplete)."""
+        return self._pending is not None or any(
+            byte not in (10, 13) for byte in self._buffer[self._position : self._position + 64])
 
     def next_frame(self) -> Frame | None:
         """The next complete frame, or ``None`` when more bytes are needed."""
@@ -188,21 +212,27 @@ class FrameReader:
             while start < len(buffer) and buffer[start] in (10, 13):
                 start += 1
             self._position = start
-            end = buffer.find(b"\n\n", start)
+            end = buffer.find(b"\n\n", max(start, self._scanned - 1))
             if end < 0:
+                self._scanned = len(buffer)
                 if len(buffer) - start > MAX_HEADER_BLOCK:
-                    raise EslProtocolError("header block larger than 10 MiB without a blank line")
+                    raise EslProtocolError(
+                        f"header block longer than {MAX_HEADER_BLOCK} bytes without a blank line")
                 return None
+            if end - start > MAX_HEADER_BLOCK:
+                raise EslProtocolError(f"header block of {end - start} bytes (at most "
+                                       f"{MAX_HEADER_BLOCK})")
             block = bytes(buffer[start:end]).decode("utf-8", "replace")
-            self._position = end + 2
+            self._position = self._scanned = end + 2
             headers = self._parse_block(block)
             if headers:
-                self._pending = (headers, _declared_length(headers))
+                self._pending = (headers, _declared_length(headers, _limit_for(headers)))
         headers, length = self._pending
         if len(buffer) - self._position < length:
             return None
         body = bytes(buffer[self._position : self._position + length])
         self._position += length
+        self._scanned = self._position
         self._pending = None
         return Frame(headers, body)
 
@@ -217,21 +247,44 @@ class FrameReader:
         return tuple(headers)
 
 
-def _declared_length(headers: tuple[Header, ...]) -> int:
+def _limit_for(headers: tuple[Header, ...]) -> int:
+    for name, value in headers:
+        if name.lower() == "content-type":
+            return MAX_EVENT_LENGTH if value.strip() in _EVENT_TYPES else MAX_CONTENT_LENGTH
+    return MAX_CONTENT_LENGTH
+
+
+def _declared_length(headers: tuple[Header, ...], limit: int = MAX_CONTENT_LENGTH) -> int:
     for name, value in headers:
         if name.lower() == "content-length":
             try:
                 length = int(value)
             except ValueError:
                 raise EslProtocolError(f"Content-Length is not a number: {value!r}") from None
-            if not 0 <= length <= MAX_CONTENT_LENGTH:
-                raise EslProtocolError(f"Content-Length out of range: {length}")
+            if not 0 <= length <= limit:
+                raise EslProtocolError(f"Content-Length out of range: {length} (at most {limit})")
             return length
     return 0
 
 
 def message_from_frame(frame: Frame) -> Message:
-    """Give a frame its meaning by its ``Content-Type``."""
+    """Give a frame its meaning by its ``Content-Type``.
+
+    A body that does not parse (malformed JSON or XML, an unknown XML encoding, nesting
+    deeper than the parser's stack) is an ``EslProtocolError`` like any other bad framing,
+    never an arbitrary exception out of the client.
+    """
+    try:
+        return _message(frame)
+    except EslProtocolError:
+        raise
+    except (ValueError, TypeError, LookupError, RecursionError, MemoryError) as error:
+        raise EslProtocolError(
+            f"unreadable {frame.content_type or 'frame'} body: {type(error).__name__}: "
+            f"{str(error)[:200]}") from None
+
+
+def _message(frame: Frame) -> Message:
     content_type = frame.content_type
     if content_type == ContentType.EVENT_PLAIN:
         return EventReceived(parse_plain(frame.body), "plain")
@@ -265,6 +318,11 @@ class ClientProtocol:
 
     def receive_data(self, data: bytes) -> None:
         self._reader.feed(data)
+
+    @property
+    def partial(self) -> bool:
+        """A frame has started arriving and is not complete yet (for stall detection)."""
+        return self._reader.partial
 
     def next_message(self) -> Message | None:
         frame = self._reader.next_frame()
@@ -328,10 +386,11 @@ class ServerProtocol:
     the command's body.
     """
 
-    __slots__ = ("_buffer", "_pending")
+    __slots__ = ("_buffer", "_pending", "_scanned")
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._scanned = 0
         self._pending: tuple[str, tuple[Header, ...], int] | None = None
 
     def receive_data(self, data: bytes) -> None:
@@ -345,11 +404,16 @@ class ServerProtocol:
                 start += 1
             if start:
                 del buffer[:start]
-            match = _BLANK_LINE.search(buffer)
+                self._scanned = max(0, self._scanned - start)
+            # Resume the search a few bytes back (a "\n\r\n" may straddle two reads).
+            match = _BLANK_LINE.search(buffer, max(0, self._scanned - 2))
             if match is None:
-                if len(buffer) > MAX_HEADER_BLOCK:
-                    raise EslProtocolError("command larger than 10 MiB without a blank line")
+                self._scanned = len(buffer)
+                if len(buffer) > MAX_COMMAND_BLOCK:
+                    raise EslProtocolError(
+                        f"command longer than {MAX_COMMAND_BLOCK} bytes without a blank line")
                 return None
+            self._scanned = 0
             lines = bytes(buffer[: match.start()]).decode("utf-8", "replace").split("\n")
             del buffer[: match.end()]
             line = lines[0].rstrip("\r")
