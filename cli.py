@@ -1,16 +1,20 @@
 """The ``dialer`` command line: parse, call the packages, render.
 
 Every package contributes its commands through ``<package>.cli.register``; this module
-only mounts them and turns user-facing errors into one clear line and a non-zero exit.
+only mounts them and turns user-facing errors into one clear line and a non-zero exit
+(with ``--json``: one JSON object on stdout, so a script reading it always gets JSON).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import typer
-from rich.console import Console
+from typer import _click as click
+from typer.core import TyperGroup
 
 import campaigns.cli
 import dialer.cli
@@ -32,10 +36,64 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def _wants_json(args: Sequence[str]) -> bool:
+    return "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+
+
+def report_error(message: str, kind: str, as_json: bool, exit_code: int) -> None:
+    """One line on stderr, or one JSON object on stdout with ``--json``; then exit."""
+    if as_json:
+        typer.echo(json.dumps({"error": message, "error_type": kind, "exit_code": exit_code}))
+    else:
+        from rich.console import Console
+        from rich.text import Text
+
+        line = Text("error: ", style="bold red")
+        line.append(message)  # plain text: a message is never read as rich markup
+        Console(stderr=True, soft_wrap=True).print(line, highlight=False)
+    sys.exit(exit_code)
+
+
+class DialerGroup(TyperGroup):
+    """The root command: user errors become one line (or a JSON object), never a traceback."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = _wants_json(argv)
+        try:
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False,
+                                  windows_expand_args=windows_expand_args, **extra)
+        except USER_ERRORS as error:
+            report_error(str(error), type(error).__name__, as_json, 1)
+        except click.exceptions.ClickException as error:
+            if not as_json:
+                from typer import rich_utils
+
+                rich_utils.rich_format_error(error)
+                sys.exit(error.exit_code)
+            report_error(error.format_message(), type(error).__name__, True, error.exit_code)
+        except click.exceptions.Abort:
+            report_error("aborted", "Abort", as_json, 1)
+        if not standalone_mode:
+            return result
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version as installed_version
+
+        typer.echo(f"dialer {installed_version('dialer')}")
+        raise typer.Exit()
+
+
 def build_app() -> typer.Typer:
     """Assemble the root app from every package's commands."""
     app = typer.Typer(
         name="dialer",
+        cls=DialerGroup,
         help="Predictive dialer: campaigns, lead lists, pacing, compliance, live dialing "
         "through FreeSWITCH, and a simulation lab.",
         no_args_is_help=True,
@@ -44,7 +102,10 @@ def build_app() -> typer.Typer:
     )
 
     @app.callback()
-    def root() -> None:
+    def root(
+        version: bool = typer.Option(False, "--version", callback=_print_version,
+                                     is_eager=True, help="Print the version and exit."),
+    ) -> None:
         """Predictive dialer: campaigns, leads, pacing, compliance, dialing, simulation."""
 
     for package_cli in (pacing_models.cli, dnc.cli, campaigns.cli, dialer.cli, simulations.cli):
@@ -66,11 +127,7 @@ app = build_app()
 
 def main() -> None:
     """Console-script entry point."""
-    try:
-        app()
-    except USER_ERRORS as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False)
-        sys.exit(1)
+    app()
 
 
 if __name__ == "__main__":

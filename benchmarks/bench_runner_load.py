@@ -59,7 +59,8 @@ def _campaign(url: str, data: Path, leads: int, agents: int) -> CampaignStore:
     name = f"load-{now:%H%M%S}"
     store.create_campaign(name, {
         "caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 5.0,
-        "pacing_policy": "fixed-rate", "decision_interval": 0.1, "max_attempts_per_day": 10,
+        # The stored policy is a real one; the load generator is passed to the runner.
+        "pacing_policy": "progressive", "decision_interval": 0.1, "max_attempts_per_day": 10,
         "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
         "safe_harbor_message": "ivr/safe_harbor.wav"}, at=now,
         agents=[(f"{name}-a{i}", f"user/{2000 + i}") for i in range(agents)])

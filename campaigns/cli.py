@@ -63,6 +63,9 @@ def _settings_from_flags(caller_id: list[str] | None, ring_timeout: float | None
 
 
 def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
+    from campaigns.settings import CampaignSettings
+    from campaigns.store import missing_to_start
+
     campaign = store.campaign(name)
     return {
         "id": campaign.id, "name": campaign.name, "state": campaign.state,
@@ -72,6 +75,8 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
         "leads": store.lead_status_counts(campaign.id),
         "lists": [{"id": x.id, "name": x.name, "imported": x.imported_rows,
                    "rejected": x.rejected_rows} for x in store.lead_lists(campaign.id)],
+        "cannot_start": missing_to_start(campaign.name, CampaignSettings.model_validate(
+            campaign.settings)),
     }
 
 
@@ -88,6 +93,8 @@ def _show_campaign(doc: dict[str, Any]) -> None:
     console.print(f"agents: {agents}")
     leads = ", ".join(f"{k} {v:,}" for k, v in sorted(doc["leads"].items())) or "none"
     console.print(f"leads: {leads}")
+    for problem in doc["cannot_start"]:
+        console.print(f"[yellow]cannot start yet:[/] {problem}", highlight=False)
 
 
 # -- db ----------------------------------------------------------------------------------

@@ -11,11 +11,16 @@ Legal floors and ceilings enforced here:
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from datetime import time
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from pacing_models.interface import PacingPolicy
 
 MIN_RING_TIMEOUT = 15.0
 MAX_CONNECT_WINDOW = 2.0
@@ -115,10 +120,15 @@ class CampaignSettings(BaseModel):
 
     jurisdiction: str = "us"
     """Compliance profile name understood by ``dnc.rules`` (e.g. "us", "us-fl", "uk")."""
-    caller_ids: tuple[str, ...] = ("+12015550100",)
+    caller_ids: tuple[str, ...] = ()
+    """Numbers presented to the called party. No default: a caller ID is the seller's own
+    number, one the called party can call back (47 CFR 64.1601(e)); a campaign without one
+    cannot start."""
     caller_id_name: str = ""
     default_region: str = "US"
-    pacing_policy: str = "progressive"
+    pacing_policy: str = "predictive"
+    """A ``pacing_models`` policy name; predictive dials progressively until it has learned
+    the campaign's rates (``check_pacing`` validates name and parameters when they are set)."""
     pacing_params: dict[str, Any] = Field(default_factory=dict)
     abandon_target: float = Field(default=0.03, ge=0.0, le=MAX_ABANDON_TARGET)
     ring_timeout: float = Field(default=25.0, ge=MIN_RING_TIMEOUT, le=300)
@@ -173,8 +183,6 @@ class CampaignSettings(BaseModel):
         for number in value:
             if not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
                 raise ValueError(f"caller ID {number!r} is not an E.164 number like +12015550123")
-        if not value:
-            raise ValueError("at least one caller ID is needed (47 CFR 64.1601(e))")
         return value
 
     @field_validator("retry_rules")
@@ -205,3 +213,65 @@ class CampaignSettings(BaseModel):
         data = self.model_dump(mode="json")
         data.update(changes)
         return CampaignSettings.model_validate(data)
+
+
+class PacingSettingsError(ValueError):
+    """A pacing policy name or parameter the policies do not know, or a value out of range."""
+
+
+def _policy_parameters(name: str) -> list[str]:
+    from pacing_models import make_policy
+
+    signature = inspect.signature(type(make_policy(name)).__init__)
+    return [p.name for p in signature.parameters.values()
+            if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def check_pacing_name(name: str) -> str:
+    """The policy name in its canonical spelling, or one line naming it and the choices."""
+    from pacing_models import POLICY_NAMES
+
+    if not isinstance(name, str) or name.strip().lower() not in POLICY_NAMES:
+        raise PacingSettingsError(
+            f"pacing_policy: unknown pacing policy {name!r}; choose one of "
+            f"{', '.join(POLICY_NAMES)}")
+    return name.strip().lower()
+
+
+def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
+    """The policy a campaign's settings name, built (and so checked) by ``pacing_models``.
+
+    Never a fallback: a policy that does not exist or a parameter it does not take is
+    refused with one line naming it and the valid choices, because a typo that quietly
+    dialed some other way once broke the abandonment limit.
+    """
+    from pacing_models import make_policy
+    from pacing_models.errors import PacingError
+
+    canonical = check_pacing_name(name)
+    if not isinstance(params, Mapping):
+        raise PacingSettingsError(
+            f"pacing_params: must be an object of KEY: VALUE, got {params!r}")
+    known = _policy_parameters(canonical)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise PacingSettingsError(
+            f"pacing_params: {', '.join(map(repr, unknown))} "
+            f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
+            f"{canonical} policy; valid: {', '.join(known) or 'none'}")
+    try:
+        return make_policy(canonical, **dict(params))
+    except (PacingError, TypeError, ValueError) as error:
+        raise PacingSettingsError(f"pacing_params of the {canonical} policy: {error}") from None
+
+
+def check_pacing(name: str, params: Mapping[str, Any]) -> str:
+    """Validate a campaign's pacing when it is set; returns the canonical policy name.
+
+    The name is checked at once; parameters, when any are given, by building the policy
+    (the policies check their own ranges). With none, the policy's defaults hold.
+    """
+    canonical = check_pacing_name(name)
+    if params:
+        build_pacing_policy(canonical, params)
+    return canonical

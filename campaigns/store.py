@@ -32,7 +32,13 @@ from campaigns.models import (
     Lead,
     LeadList,
 )
-from campaigns.settings import CAMPAIGN_TRANSITIONS, CampaignSettings, CampaignState
+from campaigns.settings import (
+    CAMPAIGN_TRANSITIONS,
+    CampaignSettings,
+    CampaignState,
+    PacingSettingsError,
+    check_pacing,
+)
 
 CampaignRef = str | int
 
@@ -58,11 +64,15 @@ _LEGAL_HINTS = {
 
 def validate_settings(values: dict[str, Any], base: CampaignSettings | None = None
                       ) -> CampaignSettings:
-    """Validated settings; errors name every bad field with what is allowed."""
+    """Validated settings; errors name every bad field with what is allowed.
+
+    The pacing policy and its parameters are checked here, when they are set (on create,
+    and on an edit that touches them), not on every read: a stored campaign stays readable
+    and editable whatever it holds, and ``dialer run`` checks the policy again at start.
+    """
     try:
-        if base is None:
-            return CampaignSettings.model_validate(values)
-        return base.with_changes(**values)
+        settings = (CampaignSettings.model_validate(values) if base is None
+                    else base.with_changes(**values))
     except pydantic.ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
@@ -70,6 +80,35 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
             for e in error.errors()
         )
         raise SettingsError(f"invalid campaign settings: {problems}") from error
+    if base is None or {"pacing_policy", "pacing_params"} & set(values):
+        try:
+            canonical = check_pacing(settings.pacing_policy, settings.pacing_params)
+        except PacingSettingsError as error:
+            raise SettingsError(f"invalid campaign settings: {error}") from None
+        if canonical != settings.pacing_policy:
+            settings = settings.with_changes(pacing_policy=canonical)
+    return settings
+
+
+def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
+    """What a campaign lacks to start dialing, one sentence each (empty: nothing)."""
+    missing = []
+    if not settings.caller_ids:
+        missing.append(
+            f"campaign {name!r} has no caller ID: set the number called parties see and can "
+            f"call back with `dialer campaign edit {name} --caller-id +1NXXNXXXXXX` "
+            "(47 CFR 64.1601(e))")
+    return missing
+
+
+def _check_startable(name: str, settings: CampaignSettings) -> None:
+    missing = missing_to_start(name, settings)
+    if missing:
+        raise SettingsError(missing[0])
+    try:
+        check_pacing(settings.pacing_policy, {})
+    except PacingSettingsError as error:
+        raise SettingsError(f"campaign {name!r}: {error}") from None
 
 
 class CampaignStore:
@@ -161,6 +200,8 @@ class CampaignStore:
                 raise IllegalTransition(f"campaign {campaign.name!r} is archived: read-only")
             settings = validate_settings(
                 changes, CampaignSettings.model_validate(campaign.settings))
+            if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):
+                _check_startable(campaign.name, settings)
             campaign.settings = settings.model_dump(mode="json")
             campaign.updated_at = at
             session.add(campaign)
@@ -179,6 +220,9 @@ class CampaignStore:
                 raise IllegalTransition(
                     f"campaign {campaign.name!r} is {current}: cannot go to {target} "
                     f"(allowed from {current}: {allowed})")
+            if target == CampaignState.RUNNING:
+                _check_startable(campaign.name, CampaignSettings.model_validate(
+                    campaign.settings))
             campaign.state = target
             campaign.updated_at = at
             session.add(campaign)

@@ -99,6 +99,7 @@ def import_command(
         typer.echo(json.dumps(summary.to_json()))
         return
     from rich.console import Console
+    from rich.markup import escape
     console = Console()
     console.print(f"[bold]{summary.version}[/]: {summary.count:,} numbers listed")
     console.print(f"read {summary.read:,}  added {summary.added:,}  duplicates "
@@ -106,7 +107,8 @@ def import_command(
                   + (f"  deletions applied {summary.deletions_applied:,}" if change_list else "")
                   + ("  (compacted)" if summary.compacted else ""))
     for bad in summary.rejected_lines:
-        console.print(f"  [red]rejected[/] {bad['file']}:{bad['line']}: {bad['text']!r}")
+        console.print(f"  [red]rejected[/] {escape(bad['file'])}:{bad['line']}: "
+                      f"{escape(repr(bad['text']))}: {escape(bad['reason'])}", highlight=False)
 
 
 @dnc_app.command("check")

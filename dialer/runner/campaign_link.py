@@ -28,7 +28,7 @@ from campaigns.journal_batch import (
 )
 from campaigns.models import AgentState as StoreAgentState
 from campaigns.settings import CampaignSettings, CampaignState, Outcome
-from campaigns.store import CampaignStore
+from campaigns.store import CampaignStore, missing_to_start
 from dialer.commands import AgentStateChanged, AttemptFinished, CallOutcome, JournalAttempt
 from dialer.engine import CampaignConfig
 from dialer.engine.config import MachineAction
@@ -108,6 +108,9 @@ class CampaignLink:
         self.campaign_id: int = row.id  # type: ignore[assignment]
         self.owner = owner
         self.settings = CampaignSettings.model_validate(row.settings)
+        missing = missing_to_start(row.name, self.settings)
+        if missing:
+            raise RunnerError(f"{missing[0]}; it cannot be dialed until then")
         self.agents: dict[str, AgentSpec] = {}
         for agent in store.agents(row.id):
             self._remember(agent.name, agent.endpoint, agent.skills, agent.id)

@@ -1,19 +1,16 @@
-"""Which pacing policy a live campaign runs: ``pacing_models``' when available.
+"""Which pacing policy a live campaign runs: the ``pacing_models`` policy its settings name.
 
-``build_policy`` asks ``pacing_models`` for the campaign's policy by name. Two small
-policies live here because the runner itself needs them whatever ``pacing_models`` offers:
-``FixedRate`` (the load benchmark: a steady number of attempts per second, agents or not)
-and ``AnswerRatio`` (the fallback when ``pacing_models`` has no policy of that name:
-enough lines that the calls ringing are expected to yield one live answer per free agent,
-from the campaign's own observed live-answer rate, capped by ``max_ratio``).
+``FixedRate`` also lives here: the load benchmark's steady number of attempts per second,
+agents or not. It is never a campaign setting (it would abandon nearly every answer); the
+benchmark passes it to the runner as an object.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
+from dialer.runner.errors import RunnerError
 from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy, PacingState
 
 
@@ -43,54 +40,18 @@ class FixedRate:
         pass
 
 
-class AnswerRatio:
-    """Lines so that ringing calls are expected to bring one live answer per free agent."""
+def build_policy(campaign: str, name: str, params: Mapping[str, Any]) -> PacingPolicy:
+    """The campaign's policy, checked again at run start (settings are validated when set,
+    but a campaign stored before that check, or written by hand, is not trusted).
 
-    name = "answer-ratio"
+    No fallback: an unknown name or parameter refuses to start with one line naming it and
+    the valid choices.
+    """
+    from campaigns.settings import PacingSettingsError, build_pacing_policy
 
-    def __init__(self, max_ratio: float = 3.0, prior_live_rate: float = 0.3,
-                 prior_weight: float = 20.0) -> None:
-        self.max_ratio = max_ratio
-        self._live = prior_live_rate * prior_weight
-        self._attempts = prior_weight
-
-    @property
-    def live_rate(self) -> float:
-        return self._live / self._attempts
-
-    def decide(self, state: PacingState) -> PacingDecision:
-        rate = max(self.live_rate, 1.0 / self.max_ratio)
-        over_target = (state.live_answers_in_window > 0 and state.abandons_in_window
-                       > state.abandon_target * state.live_answers_in_window)
-        free = state.agents_free - state.answered_waiting
-        if over_target:
-            lines = free  # progressive until the abandonment rate is back under target
-        else:
-            lines = math.floor(free / rate + 1e-9)
-        n = max(0, lines - len(state.ringing_elapsed))
-        why = (f"{state.agents_free} agents free, live-answer rate {self.live_rate:.0%}, "
-               f"{len(state.ringing_elapsed)} ringing → {n} new"
-               + (" (abandon rate over target: 1 line per agent)" if over_target else ""))
-        return PacingDecision(n, why)
-
-    def observe_attempt(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
-        self._attempts += 1
-        if result is AttemptResult.LIVE:
-            self._live += 1
-
-    def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
-        pass
-
-
-def build_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
-    if name == FixedRate.name:
-        return FixedRate(float(params.get("rate", 10.0)))
     try:
-        import pacing_models
-
-        factory = getattr(pacing_models, "make_policy", None)
-        if factory is not None:
-            return factory(name, **dict(params))  # type: ignore[no-any-return]
-    except (ImportError, TypeError, ValueError, KeyError):
-        pass
-    return AnswerRatio(float(params.get("max_ratio", 3.0)))
+        return build_pacing_policy(name, params)
+    except PacingSettingsError as error:
+        raise RunnerError(f"campaign {campaign!r} cannot start: {error} (fix it with "
+                          f"`dialer campaign edit {campaign} --pacing NAME` or "
+                          f"--set pacing_params=...)") from None

@@ -98,7 +98,8 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.login_names = tuple(agents) if agents else tuple(self.link.agents)
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
         self.config = campaign_config(self.campaign, self.link.settings, switch_ids)
-        self.policy = policy or build_policy(self.config.pacing_policy, self.config.pacing_params)
+        self.policy = policy or build_policy(self.campaign, self.config.pacing_policy,
+                                             self.config.pacing_params)
         self.claim_ttl = timedelta(seconds=self.link.settings.claim_ttl_seconds)
         # The company's internal DNC (dnc.internal) is the list every process and every
         # compliance check shares: opt-outs taken here land there, and numbers a compliance
@@ -136,6 +137,8 @@ class Runner(CommandExecution, CampaignUpkeep):
         """The other processes' live answers and abandons in the window (last refresh)."""
         self.stopping = False
         self.stop_requested = asyncio.Event()
+        self.hang_up_now = False
+        """A second stop request: hang up the calls in progress without waiting."""
         self.control_socket = control_socket
         self.ready = asyncio.Event()
         """Set once recovery is done and dialing may start (tests wait on it)."""
@@ -143,7 +146,12 @@ class Runner(CommandExecution, CampaignUpkeep):
     # --- public ----------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop dialing; calls in progress finish (bounded by ``settings.stop_grace``)."""
+        """Stop dialing; calls in progress finish (bounded by ``settings.stop_grace``).
+
+        Asked again while stopping (a second Ctrl-C), the calls still in progress are hung
+        up at once; the journal is still closed and the agents logged out before exit."""
+        if self.stopping or self.stop_requested.is_set():
+            self.hang_up_now = True
         self.stop_requested.set()
 
     def post(self, event: Event) -> None:
@@ -235,6 +243,8 @@ class Runner(CommandExecution, CampaignUpkeep):
             if self.stopping:
                 if not engine.calls and not self.recovery.orphans:
                     break
+                if self.hang_up_now and not hung_up:
+                    drain_deadline = now
                 if drain_deadline is not None and now >= drain_deadline:
                     if hung_up:
                         # The switch did not confirm in time. Ask it what is still up:
@@ -271,7 +281,8 @@ class Runner(CommandExecution, CampaignUpkeep):
     async def _hang_up_all(self) -> None:
         engine = self.engine
         assert engine is not None
-        log.warning("stop grace over: hanging up %d calls still in progress",
+        log.warning("%s: hanging up %d calls still in progress",
+                    "asked to stop again" if self.hang_up_now else "stop grace over",
                     len(engine.calls) + len(self.recovery.orphans))
         for call_id in [*engine.calls, *self.recovery.orphans]:
             switch_id = self.call_switch.get(call_id)

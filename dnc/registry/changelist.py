@@ -58,7 +58,10 @@ def parse_change_list(stream: BinaryIO, source: str, changes: dict[int, bool],
             elif (when := parse_date(field)) is not None:
                 latest = when if latest is None or when > latest else latest
         if key is None or action is None:
-            report.note(source, number, text[:60])
+            why = (f"{digits!r} is not a 10-digit NANP number (area code and exchange "
+                   "start with 2-9)" if key is None else
+                   "no add or delete indicator (A/ADD or D/DELETE)")
+            report.note(source, number, text[:60], why)
             continue
         changes[key] = action
     return latest

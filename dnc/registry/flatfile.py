@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -21,19 +21,46 @@ _DIGIT_COLUMNS = (0, 1, 2, 4, 5, 6, 7, 8, 9, 10)
 _NEWLINE, _CR, _COMMA, _ZERO = 10, 13, 44, 48
 
 
+class RejectedRecord(NamedTuple):
+    """One malformed record: where it is, what it says, and why it was refused."""
+
+    source: str
+    line: int
+    text: str
+    reason: str
+
+
 @dataclass
 class ParseReport:
-    """What a parse saw: counts and the first malformed lines (file:line and text)."""
+    """What a parse saw: counts and the first malformed records (file:line, text, why)."""
 
     lines: int = 0
     blank: int = 0
     malformed: int = 0
-    examples: list[tuple[str, int, str]] = field(default_factory=list)
+    examples: list[RejectedRecord] = field(default_factory=list)
 
-    def note(self, source: str, line: int, text: str) -> None:
+    def note(self, source: str, line: int, text: str, reason: str) -> None:
         self.malformed += 1
         if len(self.examples) < MAX_EXAMPLES:
-            self.examples.append((source, line, text))
+            self.examples.append(RejectedRecord(source, line, text, reason))
+
+
+def flat_record_problem(text: str) -> str:
+    """Why a line is not an FTC ``areacode,number`` record (NANP: both start with 2-9)."""
+    area, comma, number = text.partition(",")
+    if not comma:
+        return "no comma between the area code and the number"
+    if area != area.strip() or number != number.strip():
+        return "spaces around a field"
+    if not (len(area) == 3 and area.isdigit()):
+        return f"area code {area!r} is not 3 digits"
+    if not (len(number) == 7 and number.isdigit()):
+        return f"number {number!r} is not 7 digits"
+    if area[0] in "01":
+        return f"area code starts with {area[0]}"
+    if number[0] in "01":
+        return f"exchange starts with {number[0]}"
+    return "not an areacode,number record"
 
 
 def _keys_from_digits(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,7 +81,10 @@ def parse_block(block: bytes, source: str, first_line: int,
     raw = np.frombuffer(block, dtype=np.uint8)
     if len(raw) % 12 == 0 and len(raw):
         rows = raw.reshape(-1, 12)
-        if (rows[:, 3] == _COMMA).all() and (rows[:, 11] == _NEWLINE).all():
+        # Fixed width only when every 12 bytes hold exactly one line: two short lines can
+        # also fill 12 bytes, and must be reported as the two records they are.
+        if ((rows[:, 3] == _COMMA).all() and (rows[:, 11] == _NEWLINE).all()
+                and np.count_nonzero(raw == _NEWLINE) == len(rows)):
             keys, valid = _keys_from_digits(rows[:, _DIGIT_COLUMNS] - np.uint8(_ZERO))
             report.lines += len(rows)
             if valid.all():
@@ -101,8 +131,8 @@ def _note_invalid(block: bytes, starts: np.ndarray, lengths: np.ndarray,
     shown = max(0, MAX_EXAMPLES - len(report.examples))
     for start, length, index in zip(starts[:shown], lengths[:shown], line_indexes[:shown],
                                     strict=False):
-        text = block[int(start):int(start) + min(int(length), 60)]
-        report.note(source, first_line + int(index), text.decode("latin-1"))
+        record = block[int(start):int(start) + int(length)].decode("latin-1")
+        report.note(source, first_line + int(index), record[:60], flat_record_problem(record))
     report.malformed += max(0, len(line_indexes) - shown)
 
 

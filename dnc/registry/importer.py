@@ -14,7 +14,7 @@ import numpy as np
 
 from dnc.registry.changelist import parse_change_list
 from dnc.registry.errors import ImportRefused
-from dnc.registry.flatfile import ParseReport, iter_blocks, parse_block
+from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, parse_block
 from dnc.registry.numberfile import parse_number_file
 from dnc.registry.sources import members, open_member
 from dnc.registry.store import RegistryDir
@@ -38,16 +38,18 @@ def total_bytes(paths: list[Path]) -> int:
 def _refuse_if_garbage(report: ParseReport, max_reject_fraction: float, what: str) -> None:
     records = report.lines - report.blank
     if report.malformed and report.malformed > max_reject_fraction * max(records, 1):
-        first = report.examples[0] if report.examples else ("?", 0, "")
+        first = report.examples[0] if report.examples else RejectedRecord("?", 0, "", "")
         raise ImportRefused(
             f"{report.malformed} of {records} records malformed (more than "
             f"{max_reject_fraction:.1%}): {what} refused, stored registry unchanged; "
-            f"first bad line: {first[2]!r}", path=first[0], line=first[1])
+            f"first bad line: {first.text!r} ({first.reason})", path=first.source,
+            line=first.line)
 
 
 def _report_lines(summary: ImportSummary, report: ParseReport) -> None:
     summary.rejected = report.malformed
-    summary.rejected_lines = [{"file": f, "line": n, "text": t} for f, n, t in report.examples]
+    summary.rejected_lines = [{"file": r.source, "line": r.line, "text": r.text,
+                               "reason": r.reason} for r in report.examples]
 
 
 def read_full_list(paths: list[Path], progress: Progress = _no_progress

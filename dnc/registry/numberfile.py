@@ -87,7 +87,10 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
             continue
         key = normalise(row[index], region) if len(row) > index else None
         if key is None:
-            report.note(source, number, ",".join(row)[:60])
+            value = row[index].strip() if len(row) > index else ""
+            why = (f"no value in column {index + 1}" if not value else
+                   f"{value!r} is not a valid NANP number")
+            report.note(source, number, ",".join(row)[:60], why)
             continue
         keys.append(key)
     return np.array(keys, dtype=np.int64)

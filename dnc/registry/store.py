@@ -9,6 +9,7 @@ import never reaches the rename, so the current version stays as it was.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import re
@@ -37,12 +38,28 @@ def registry_kind(name: str) -> RegistryKind:
     return RegistryKind.OTHER
 
 
+@functools.lru_cache(maxsize=1)
+def state_codes() -> frozenset[str]:
+    """US states, DC and territories: the codes the state rule tables know (state_zones.csv)."""
+    path = Path(__file__).resolve().parents[1] / "data" / "state_zones.csv"
+    lines = [line for line in path.read_text().splitlines()
+             if line and not line.startswith("#")]
+    return frozenset(line.split(",", 1)[0].strip().upper() for line in lines[1:])
+
+
 def check_name(name: str) -> str:
-    if not _NAME.match(name) or name == "internal":
+    """The registry name in its stored form: ``national``, ``state:XX`` for a US state or
+    territory, or a plain name of letters, digits, '-', '_', '.'; anything else refused."""
+    if not _NAME.match(name) or name == "internal" or (
+            ":" in name and not name.lower().startswith("state:")):
         raise RegistryError(f"invalid registry name {name!r}: use national, state:XX or a "
                             "name of letters, digits, '-', '_' ('internal' is the company list)")
-    if name.startswith("state:"):
-        return "state:" + name[6:].upper()
+    if name.lower().startswith("state:"):
+        code = name[6:].upper()
+        if code not in state_codes():
+            raise RegistryError(f"invalid registry name {name!r}: {code!r} is not a US state "
+                                f"or territory code (e.g. state:TX, state:FL)")
+        return "state:" + code
     return name
 
 

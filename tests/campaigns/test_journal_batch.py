@@ -23,7 +23,8 @@ from campaigns.settings import Outcome
 from campaigns.store import CampaignStore
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
-ALWAYS = {"schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
+ALWAYS = {"caller_ids": ["+12015550100"],
+          "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
 
 
 def _campaign(store: CampaignStore, n: int = 6) -> None:

@@ -11,6 +11,7 @@ from campaigns.settings import CampaignState, Outcome
 from campaigns.store import CampaignNotFound, IllegalTransition, SettingsError
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
+CALLER = {"caller_ids": ["+12015550100"]}
 
 
 def test_upgrade_brings_schema_to_head(store):
@@ -29,7 +30,7 @@ def test_create_campaign_validates_legal_limits(store):
 
 
 def test_state_machine(store):
-    store.create_campaign("spring", at=NOW, agents=[("ann", "user/1001")])
+    store.create_campaign("spring", CALLER, at=NOW, agents=[("ann", "user/1001")])
     assert store.campaign("spring").state == CampaignState.DRAFT
     for target in ("running", "paused", "running", "stopped", "archived"):
         assert store.transition_campaign("spring", target, at=NOW).state == target
@@ -52,8 +53,8 @@ def test_edit_keeps_other_settings(store):
 
 
 def _running_with_leads(store, phones):
-    store.create_campaign("c", {"schedule": {"start": "00:00", "end": "23:59",
-                                             "days": [0, 1, 2, 3, 4, 5, 6]}},
+    store.create_campaign("c", {**CALLER, "schedule": {"start": "00:00", "end": "23:59",
+                                                         "days": [0, 1, 2, 3, 4, 5, 6]}},
                           at=NOW, agents=[("ann", "user/1001")])
     store.add_leads("c", [LeadInput(p) for p in phones], at=NOW)
     store.transition_campaign("c", "running", at=NOW)

@@ -31,6 +31,9 @@ def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool 
     # The runner tests exercise AMD (machines hung up, verdict events) unless told not to;
     # the demo itself runs without it (dialer/runner/demo.py says why).
     settings = {"amd_enabled": True, **settings}
+    if settings.get("pacing_policy", "predictive") != "predictive":
+        # The demo's parameters are the predictive policy's; another policy takes its own.
+        settings.setdefault("pacing_params", {})
     if fast_retries:
         settings = {"retry_rules": FAST_RETRIES, "max_attempts_per_day": 10, **settings}
     create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time(),

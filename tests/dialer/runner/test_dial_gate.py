@@ -327,7 +327,8 @@ def test_build_dial_gate_reads_the_campaign_store_and_data_dir(tmp_path: Path) -
 
     store = CampaignStore.open(f"sqlite:///{tmp_path / 'dialer.db'}")
     try:
-        store.create_campaign("spring", {"schedule": {"start": "00:00", "end": "23:59",
+        store.create_campaign("spring", {"caller_ids": ["+12015550100"],
+                                         "schedule": {"start": "00:00", "end": "23:59",
                                                       "days": [0, 1, 2, 3, 4, 5, 6]}},
                               at=AT, agents=[("ann", "user/1001")])
         store.add_leads("spring", [LeadInput(p) for p in POOL[:3]], at=AT)

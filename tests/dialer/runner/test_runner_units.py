@@ -100,7 +100,8 @@ def test_stored_settings_map_onto_the_engine_config():
     assert config.ledger_window == 24 * 3600  # Ofcom measures over 24 hours
     assert config.optout_digit == "8" and config.wrap_up_timeout == 12
     assert config.switch_ids == ("sw1", "sw2") and dict(config.pacing_params) == {"x": 1}
-    assert campaign_config("s", CampaignSettings(), ("a",)).ledger_window == 30 * 86400
+    assert campaign_config("s", CampaignSettings(caller_ids=("+12015550100",)),
+                           ("a",)).ledger_window == 30 * 86400
 
 
 @pytest.mark.parametrize(("outcome", "cause", "expected"), [

@@ -51,7 +51,8 @@ def test_parser_matches_oracle(lines, endings, chunk, final_newline) -> None:
     expected_keys, expected_bad = oracle(lines)
     assert keys == expected_keys
     assert report.malformed == len(expected_bad)
-    assert [n for _, n, _ in report.examples] == expected_bad[:20]
+    assert [r.line for r in report.examples] == expected_bad[:20]
+    assert all(r.reason for r in report.examples)
 
 
 def test_reader_keeps_its_version_until_refresh(tmp_path: Path) -> None:

@@ -1,0 +1,111 @@
+"""Safe defaults: a pacing typo is refused where it is typed, a campaign has no caller ID it
+did not choose, and the default policy is predictive (progressive until it has learned)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from typer.testing import CliRunner
+
+from campaigns.settings import CampaignSettings, build_pacing_policy, check_pacing
+from campaigns.store import CampaignStore, SettingsError
+from cli import app
+from pacing_models.interface import PacingState
+
+AT = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    monkeypatch.delenv("DIALER_DB", raising=False)
+    return tmp_path
+
+
+def dialer(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def error_line(result) -> str:
+    assert result.exit_code == 1, (result.output, result.exception)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_an_unknown_policy_is_refused_at_create_with_the_choices(home):
+    line = error_line(dialer("campaign", "create", "x", "--caller-id", "+12015550123",
+                             "--pacing", "foo"))
+    assert "'foo'" in line and "preview, progressive, power, predictive, adaptive" in line
+    assert json.loads(dialer("campaign", "list", "--json").stdout) == []
+
+
+@pytest.mark.parametrize("args", [
+    ("--pacing", "foo"),
+    ("--set", "pacing_policy=predictiv"),
+    ("--set", 'pacing_params={"margn_z": 1}'),
+    ("--pacing", "power", "--set", 'pacing_params={"lines_per_agent": 99}'),
+    ("--set", 'pacing_params={"lines_per_agent": "two"}'),
+])
+def test_a_bad_policy_or_parameter_is_refused_at_edit_and_nothing_changes(home, args):
+    assert dialer("campaign", "create", "x", "--caller-id", "+12015550123").exit_code == 0
+    line = error_line(dialer("campaign", "edit", "x", *args))
+    assert "pacing" in line
+    shown = json.loads(dialer("campaign", "show", "x", "--json").stdout)
+    assert shown["settings"]["pacing_policy"] == "predictive"
+    assert shown["settings"]["pacing_params"] == {}
+
+
+def test_a_misspelled_parameter_is_named_with_the_valid_ones():
+    with pytest.raises(ValueError) as caught:
+        check_pacing("predictive", {"margn_z": 1.0})
+    message = str(caught.value)
+    assert "'margn_z'" in message and "margin_z" in message and "\n" not in message
+    with pytest.raises(ValueError, match="lines_per_agent must be between 1 and 50"):
+        check_pacing("power", {"lines_per_agent": 70})
+    assert check_pacing("Progressive", {}) == "progressive"
+    assert check_pacing("power", {"lines_per_agent": 2}) == "power"
+
+
+def test_the_store_refuses_a_bad_policy_on_create_and_edit(tmp_path):
+    store = CampaignStore.open(f"sqlite:///{tmp_path / 'd.db'}")
+    with pytest.raises(SettingsError, match="unknown pacing policy 'answer-ratio'"):
+        store.create_campaign("a", {"pacing_policy": "answer-ratio"}, at=AT)
+    store.create_campaign("a", {"caller_ids": ["+12015550123"]}, at=AT)
+    with pytest.raises(SettingsError, match="not a parameter of the progressive policy"):
+        store.edit_campaign("a", {"pacing_policy": "progressive",
+                                  "pacing_params": {"margin_z": 2}}, at=AT)
+    edited = store.edit_campaign("a", {"pacing_policy": "POWER"}, at=AT)
+    assert edited.settings["pacing_policy"] == "power"
+    store.close()
+
+
+def test_the_default_policy_is_predictive_and_starts_progressive():
+    settings = CampaignSettings()
+    assert settings.pacing_policy == "predictive"
+    policy = build_pacing_policy(settings.pacing_policy, settings.pacing_params)
+    decision = policy.decide(PacingState(now=0.0, agents_free=5, agents_logged_in=5,
+                                         busy_elapsed=(), ringing_elapsed=()))
+    # Nothing learned yet: one line per free agent, and it says why.
+    assert decision.calls_to_launch == 5
+    assert "warming up" in decision.explanation
+
+
+def test_no_caller_id_is_invented_and_a_campaign_without_one_cannot_start(home):
+    assert CampaignSettings().caller_ids == ()
+    created = dialer("campaign", "create", "x")
+    assert created.exit_code == 0, created.output
+    assert "+12015550100" not in created.output
+    assert "no caller ID" in created.output and "cannot start" in created.output
+    doc = json.loads(dialer("campaign", "show", "x", "--json").stdout)
+    assert doc["settings"]["caller_ids"] == [] and doc["cannot_start"]
+    line = error_line(dialer("campaign", "start", "x"))
+    assert "no caller ID" in line and "--caller-id" in line
+    assert dialer("campaign", "edit", "x", "--caller-id", "+12015550123").exit_code == 0
+    started = dialer("campaign", "start", "x", "--json")
+    assert json.loads(started.stdout)["state"] == "running"
+    # A running campaign keeps a caller ID.
+    assert "no caller ID" in error_line(dialer("campaign", "edit", "x", "--set",
+                                               "caller_ids=[]"))
