@@ -34,7 +34,7 @@ def _store_settings_unchecked(store, **changes) -> None:
 
 
 def test_build_policy_has_no_fallback():
-    with pytest.raises(RunnerError, match="unknown pacing policy 'foo'.*predictive"):
+    with pytest.raises(RunnerError, match=r"unknown pacing policy 'foo'.*predictive"):
         build_policy("spring", "foo", {})
     with pytest.raises(RunnerError, match="'max_ratio' is not a parameter"):
         build_policy("spring", "progressive", {"max_ratio": 3.0})
