@@ -75,20 +75,38 @@ def _bucket(engine: sa.Engine, column: Any, width: int) -> Any:
     return sa.func.to_char(sa.func.timezone("UTC", column), pattern)
 
 
-def _counts(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
-            width: int) -> pd.DataFrame:
+def _count_columns() -> list[Any]:
     attempt = CallAttempt
     live = sa.and_(attempt.answered_at.is_not(None), sa.or_(
         attempt.answer_kind.is_(None), attempt.answer_kind != AnswerKind.MACHINE.value))
     machine = attempt.answer_kind == AnswerKind.MACHINE.value
-    bucket = _bucket(store.engine, attempt.dialed_at, width).label("bucket")
-    query = (sa.select(
-        bucket, sa.func.count().label("dials"),
+    return [
+        sa.func.count().label("dials"),
         sa.func.sum(sa.case((live, 1), else_=0)).label("live_answers"),
         sa.func.sum(sa.case((machine, 1), else_=0)).label("machine_answers"),
         sa.func.sum(sa.case((sa.and_(live, attempt.abandoned), 1), else_=0)).label("abandons"),
-    ).where(attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
-            attempt.dialed_at < end).group_by(bucket).order_by(bucket))
+    ]
+
+
+def _period_counts(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+                   ) -> dict[str, int]:
+    """Dials, live and machine answers, abandons dialed in exactly ``[start, end)`` (the
+    daily rows round to whole days; a run's summary must not)."""
+    query = sa.select(*_count_columns()).where(
+        CallAttempt.campaign_id == campaign_id, CallAttempt.dialed_at >= start,
+        CallAttempt.dialed_at < end)
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        row = connection.execute(query).one()
+    return {name: int(value or 0) for name, value in row._mapping.items()}
+
+
+def _counts(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
+            width: int) -> pd.DataFrame:
+    attempt = CallAttempt
+    bucket = _bucket(store.engine, attempt.dialed_at, width).label("bucket")
+    query = (sa.select(bucket, *_count_columns())
+             .where(attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
+                    attempt.dialed_at < end).group_by(bucket).order_by(bucket))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         frame = pd.DataFrame(connection.execute(query).all(),
                              columns=["bucket", "dials", "live_answers", "machine_answers",
@@ -124,7 +142,8 @@ def _daily(store: CampaignStore, campaign_id: int, start: datetime, end: datetim
 def _agents(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
             ) -> pd.DataFrame:
     columns = ["agent", "calls", "contacts", "logged_in_hours", "contacts_per_hour",
-               "avg_talk_s", "avg_wait_s", "avg_wrap_s", "avg_pause_s", "pause_s_by_reason"]
+               "occupancy", "talk_fraction", "avg_talk_s", "avg_wait_s", "avg_wrap_s",
+               "avg_pause_s", "pause_s_by_reason"]
     with store.session() as session:
         names = {a.id: a.name for a in session.exec(sa.select(Agent)).scalars()}
         changes = session.exec(sa.select(AgentStateChange).where(
@@ -167,11 +186,20 @@ def _agents(store: CampaignStore, campaign_id: int, start: datetime, end: dateti
         states = time_in.get(agent_id, {})
         handled = len(talk.get(agent_id, []))
         logged_in = sum(v for k, v in states.items() if k != AgentState.LOGGED_OUT) / 3600
+        handling = states.get(AgentState.ON_CALL, 0.0) + states.get(AgentState.WRAP_UP, 0.0)
+        available = logged_in * 3600 - states.get(AgentState.PAUSED, 0.0)
+        talked = sum(talk.get(agent_id, []))
         rows.append({
             "agent": names.get(agent_id, str(agent_id)), "calls": handled,
             "contacts": contacts.get(agent_id, 0), "logged_in_hours": round(logged_in, 3),
             "contacts_per_hour": round(contacts.get(agent_id, 0) / logged_in, 2)
             if logged_in else None,
+            # Occupancy: share of the time available (logged in, not paused) spent on calls
+            # and their wrap-up; talk fraction: share of logged-in time spent talking.
+            "occupancy": round(min(1.0, handling / available), 4) if available > 0 else None,
+            "talk_fraction": round(min(1.0, talked / (logged_in * 3600)), 4)
+            if logged_in else None,
+            "_handling_s": handling, "_available_s": available, "_talk_s": talked,
             "avg_talk_s": round(sum(talk[agent_id]) / handled, 1) if handled else None,
             "avg_wait_s": round(states.get(AgentState.READY, 0.0) / handled, 1)
             if handled else None,
@@ -182,7 +210,7 @@ def _agents(store: CampaignStore, campaign_id: int, start: datetime, end: dateti
             "pause_s_by_reason": ", ".join(f"{k}={v:.0f}" for k, v in
                                            sorted(pauses.get(agent_id, {}).items())),
         })
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*columns, "_handling_s", "_available_s", "_talk_s"])
 
 
 def _dispositions(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
@@ -213,19 +241,30 @@ def _lists(store: CampaignStore, campaign_id: int) -> pd.DataFrame:
 
 def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
                grace: timedelta) -> dict[str, int]:
-    """Callbacks due in the period by status; one still pending though due more than the
-    grace period before the end of the report counts as missed."""
+    """``callbacks_due``: callbacks due in the period, and of those how many were kept,
+    missed (one still pending though due more than the grace period before the end counts
+    as missed) or cancelled; ``callbacks_pending``: every callback of the campaign still
+    waiting at the end of the period, whenever it is due (the agents' promised work)."""
     late = sa.and_(Callback.status == CallbackStatus.PENDING.value,
                    Callback.due_at < end - grace)
     status = sa.case((late, CallbackStatus.MISSED.value), else_=Callback.status)
     query = (sa.select(status, sa.func.count())
              .where(Callback.campaign_id == campaign_id, Callback.due_at >= start,
                     Callback.due_at < end).group_by(status))
+    pending = sa.select(sa.func.count()).where(
+        Callback.campaign_id == campaign_id, Callback.status == CallbackStatus.PENDING.value,
+        Callback.due_at >= end - grace,
+        sa.or_(Callback.created_at.is_(None), Callback.created_at < end))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         found: dict[str, int] = {}
         for name, count in connection.execute(query).all():
             found[name] = found.get(name, 0) + int(count)
-    return {f"callbacks_{s.value}": int(found.get(s.value, 0)) for s in CallbackStatus}
+        still_pending = int(connection.execute(pending).scalar_one())
+    counts = {"callbacks_due": sum(found.values())}
+    counts.update({f"callbacks_{s.value}": int(found.get(s.value, 0)) for s in CallbackStatus
+                   if s is not CallbackStatus.PENDING})
+    counts["callbacks_pending"] = still_pending
+    return counts
 
 
 def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime,
@@ -235,12 +274,14 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
     settings = CampaignSettings.model_validate(row.settings)
     daily = _daily(store, row.id, start, end)
     hourly = _counts(store, row.id, start, end, 13).rename(columns={"bucket": "hour"})
-    agents = _agents(store, row.id, start, end)
+    work = _agents(store, row.id, start, end)
+    agents = work.drop(columns=["_handling_s", "_available_s", "_talk_s"])
+    handling, available = float(work["_handling_s"].sum()), float(work["_available_s"].sum())
+    talked = float(work["_talk_s"].sum())
     lists = _lists(store, row.id)
-    dials = int(daily["dials"].sum())
-    live = int(daily["live_answers"].sum())
-    machine = int(daily["machine_answers"].sum())
-    abandons = int(daily["abandons"].sum())
+    period = _period_counts(store, row.id, start, end)
+    dials, live = period["dials"], period["live_answers"]
+    machine, abandons = period["machine_answers"], period["abandons"]
     window = store.ledger_counts(row.id, now=end, window=LEGAL_WINDOW)
     contacts = int(agents["contacts"].sum()) if len(agents) else 0
     agent_hours = float(agents["logged_in_hours"].sum()) if len(agents) else 0.0
@@ -251,6 +292,9 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         "answer_rate": _rate(live + machine, dials), "contacts": contacts,
         "agent_hours": round(agent_hours, 3),
         "contacts_per_agent_hour": round(contacts / agent_hours, 2) if agent_hours else None,
+        "agent_occupancy": round(min(1.0, handling / available), 4) if available > 0 else None,
+        "talk_fraction": round(min(1.0, talked / (agent_hours * 3600)), 4)
+        if agent_hours else None,
         "leads": int(lists["leads"].sum()) if len(lists) else 0,
         "list_penetration": _rate(int(lists["dialed"].sum()), int(lists["leads"].sum()))
         if len(lists) else None,

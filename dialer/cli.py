@@ -51,9 +51,11 @@ def _control(campaign: str, home: Path | None, payload: dict, as_json: bool,
 def run(
     campaign: CampaignArg,
     switch: Annotated[list[str] | None, typer.Option(
-        "--switch", help="esl://:PASSWORD@HOST:PORT (repeat for several switches).")] = None,
+        "--switch", help="Switch event socket as esl://[:PASSWORD@]HOST[:PORT] or HOST:PORT "
+        "(repeat for several switches). Default: esl://:ClueCon@127.0.0.1:8021, "
+        "FreeSWITCH's own default, said at start.")] = None,
     db: Annotated[str | None, typer.Option("--db", help="Campaign database URL (default: "
-                                           "DIALER_DB or sqlite:///<data>/dialer.db; "
+                                           "DIALER_DB or sqlite:///<home>/dialer.db; "
                                            "postgresql+psycopg://... for several "
                                            "processes).")] = None,
     home: HomeOpt = None,
@@ -68,17 +70,26 @@ def run(
     simulate_agents: Annotated[bool, typer.Option(
         "--simulate-agents", help="Agents set a disposition a few seconds into wrap-up "
         "(for the switch simulator).")] = False,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")]
-    = None,
+    duration: Annotated[float | None, typer.Option(
+        help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
     stop_grace: Annotated[float, typer.Option(help="Seconds calls in progress may take to "
-                                              "finish on stop.")] = 60.0,
+                                              "finish on stop; a second Ctrl-C hangs them "
+                                              "up at once.")] = 60.0,
+    status_every: Annotated[float, typer.Option(
+        min=1.0, help="When stderr is not a terminal: seconds between status lines (a "
+        "line is also written whenever the reason for not dialing changes).")] = 10.0,
+    pacing_detail: Annotated[bool, typer.Option(
+        "--pacing-detail", help="Show the pacing policy's own explanation on the "
+        "dashboard.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Dial CAMPAIGN live until Ctrl-C (graceful: no new dials, calls in progress finish).
 
     The campaign comes from the campaign store (`dialer campaign create`, `dialer leads
     import`, `dialer campaign start`). Several processes may dial one campaign on
-    PostgreSQL, each with its own --instance."""
+    PostgreSQL, each with its own --instance. While it runs it shows the dashboard (on a
+    terminal) or a status line every few seconds, and says why it is not dialing when it
+    is not. Exit status 3: it stopped while something kept it from dialing."""
     import asyncio
     import logging
     import random
@@ -86,10 +97,16 @@ def run(
     import time
 
     from campaigns.store import CampaignStore
+    from dialer.runner.console import RunConsole
     from dialer.runner.demo import SimulatedDesk
-    from dialer.runner.report import run_report
+    from dialer.runner.report import format_report, run_report
     from dialer.runner.runner import Runner
-    from dialer.runner.settings import RunnerSettings, database_url, parse_switches
+    from dialer.runner.settings import (
+        DEFAULT_SWITCH,
+        RunnerSettings,
+        database_url,
+        parse_switches,
+    )
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(message)s")
@@ -97,13 +114,16 @@ def run(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     data = _data(home)
     url = database_url(db, data)
-    switches = parse_switches(switch or ["esl://127.0.0.1:8021"])
+    switches = parse_switches(switch or [DEFAULT_SWITCH])
+    if not switch:
+        typer.echo(f"no --switch given: dialing through {switches[0][1]} (FreeSWITCH's "
+                   "default event socket, password ClueCon)", err=True)
     settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
                               instance=instance)
     store = CampaignStore.open(url)
     started = time.time()
 
-    async def main() -> dict:
+    async def main() -> tuple[dict, int]:
         runner = Runner(settings, store, login_agents=login_agents, agents=agent,
                         control_socket=settings.control_socket)
         if simulate_agents:
@@ -112,25 +132,20 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
-        await runner.run(duration)
-        return run_report(store, campaign, runner, since=started)
+        console = RunConsole(runner, interactive=sys.stderr.isatty(), every=status_every,
+                             detail=pacing_detail)
+        async with console.showing():
+            await runner.run(duration)
+        report = await asyncio.to_thread(run_report, store, campaign, runner, started)
+        return report, runner.status.exit_code()
 
     try:
-        report = asyncio.run(main())
+        report, code = asyncio.run(main())
     finally:
         store.close()
-    typer.echo(json.dumps(report, default=str) if as_json else _report_text(report))
-
-
-def _report_text(report: dict) -> str:
-    lines = [f"campaign {report['campaign']}: {report['attempts']} attempts"]
-    for outcome, n in sorted(report["outcomes"].items()):
-        lines.append(f"  {outcome:<18} {n}")
-    rate = report.get("abandon_rate")
-    lines.append(f"live answers {report['live_answers']}, connected {report['connected']}, "
-                 f"abandoned {report['abandoned']} "
-                 f"({'—' if rate is None else f'{rate:.1%}'} of live answers)")
-    return "\n".join(lines)
+    typer.echo(json.dumps(report, default=str) if as_json else format_report(report))
+    if code:
+        raise typer.Exit(code)
 
 
 def monitor(
@@ -138,30 +153,100 @@ def monitor(
     home: HomeOpt = None,
     instance: InstanceOpt = None,
     as_json: JsonOpt = False,
-    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 1.0,
+    once: Annotated[bool, typer.Option(
+        "--once", help="Print one frame and exit (non-zero with a clear message when the "
+        "campaign is not running).")] = False,
+    pacing_detail: Annotated[bool, typer.Option(
+        "--pacing-detail", help="Show the pacing policy's own explanation under the "
+        "plain-words line.")] = False,
+    interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes.")]
+    = 1.0,
 ) -> None:
-    """Live dashboard of a running campaign (agents, calls, rates, pacing); Ctrl-C to leave."""
+    """Live dashboard of a running campaign (agents, calls, rates, pacing); Ctrl-C to leave.
+
+    When the run stops, the dashboard says so and waits for it to start again. With --json
+    (one snapshot, the same shape whatever the runner's state) or --once it prints once and
+    exits, non-zero when no run answers."""
     import time
 
     from rich.console import Console
     from rich.live import Live
 
-    from dialer.runner.monitor import render
+    from dialer.runner.dashboard import not_running, render
+    from dialer.runner.errors import ControlSocketError
 
-    if as_json:
-        answer = _control(campaign, home, {"op": "snapshot"}, False, instance)
-        typer.echo(json.dumps(answer["snapshot"], default=str))
+    def snapshot() -> dict:
+        return _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
+
+    if as_json or once:
+        frame = snapshot()  # a ControlSocketError is one clear line (or JSON), exit 1
+        if as_json:
+            typer.echo(json.dumps(frame, default=str))
+        else:
+            Console().print(render(frame, detail=pacing_detail))
         return
     console = Console()
-    snapshot = _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
+    seen: float | None = None
     try:
-        with Live(render(snapshot), console=console, refresh_per_second=4) as live:
+        with Live(console=console, refresh_per_second=4) as live:
             while True:
+                try:
+                    live.update(render(snapshot(), detail=pacing_detail))
+                    seen = time.time()
+                except ControlSocketError as error:
+                    live.update(not_running(campaign, seen, str(error)))
                 time.sleep(interval)
-                snapshot = _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
-                live.update(render(snapshot))
     except KeyboardInterrupt:
         pass
+
+
+def doctor(
+    campaign: CampaignArg,
+    switch: Annotated[list[str] | None, typer.Option(
+        "--switch", help="Switch to check, as for `dialer run` (repeatable; default "
+        "esl://:ClueCon@127.0.0.1:8021).")] = None,
+    db: Annotated[str | None, typer.Option("--db", help="Campaign database URL (default: "
+                                           "DIALER_DB or sqlite:///<home>/dialer.db).")]
+    = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Would CAMPAIGN dial now, and if not, why: the same diagnosis as `dialer run`,
+    without running it (state, caller ID, pacing, agents, switches, leads callable now and
+    when the next ones are, national registry age). Exit status 3 when a check fails."""
+    from campaigns.store import CampaignStore
+    from dialer.runner.doctor import Verdict, diagnose_campaign
+    from dialer.runner.settings import DEFAULT_SWITCH, database_url, parse_switches
+
+    data = _data(home)
+    switches = parse_switches(switch or [DEFAULT_SWITCH])
+    store = CampaignStore.open(database_url(db, data), upgrade=False)
+    try:
+        checks = diagnose_campaign(store, campaign, data, switches)
+    finally:
+        store.close()
+    failed = any(c.verdict is Verdict.FAIL for c in checks)
+    if as_json:
+        typer.echo(json.dumps({"campaign": campaign, "ok": not failed,
+                               "checks": [c.to_json() for c in checks]}))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("check", "", "finding", title=f"dialer doctor {campaign}",
+                      title_justify="left")
+        marks = {Verdict.OK: "[green]ok[/]", Verdict.WARN: "[yellow]warn[/]",
+                 Verdict.FAIL: "[bold red]FAIL[/]"}
+        from rich.markup import escape
+
+        for check in checks:
+            table.add_row(escape(check.name), marks[check.verdict], escape(check.message))
+        console = Console()
+        console.print(table)
+        console.print("would dial now" if not failed else
+                      "[bold]would not dial now[/]: fix the failed checks above")
+    if failed:
+        raise typer.Exit(3)
 
 
 def demo(
@@ -181,8 +266,9 @@ def demo(
     from rich.console import Console
     from rich.live import Live
 
+    from dialer.runner.dashboard import render
     from dialer.runner.demo import DemoOptions, choose_zones, run_demo
-    from dialer.runner.monitor import render, runner_snapshot
+    from dialer.runner.monitor import runner_snapshot
 
     options = DemoOptions(duration=duration, agents=agents, leads=leads, speed=speed,
                           seed=seed, keep=keep)
@@ -202,46 +288,60 @@ def demo(
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None
+    if not console.is_terminal:
+        console.line()  # the last frame ends mid-line when piped: the report starts clean
     if as_json:
         typer.echo(json.dumps(report, default=str))
         return
     _print_report(report)
 
 
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
 def _print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from dialer.runner.report import DISPOSITION_WORDS
+
+    run, totals = report["this_run"], report["campaign_totals"]
     console = Console()
+    if not console.is_terminal:
+        console.line()
     table = Table(title=f"Campaign report: {report['campaign']}", title_justify="left")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    table.add_row("attempts", str(report["attempts"]))
-    for outcome, n in sorted(report["outcomes"].items()):
+    table.add_row("attempts", str(run["attempts"]))
+    for outcome, n in sorted(run["outcomes"].items()):
         table.add_row(f"  {outcome.replace('_', ' ')}", str(n))
-    rate = report.get("abandon_rate")
-    table.add_row("live answers", str(report["live_answers"]))
-    table.add_row("connected to an agent", str(report["connected"]))
+    table.add_row("live answers", str(run["live_answers"]))
+    table.add_row("connected to an agent", str(run["connected"]))
     table.add_row("abandoned (safe-harbour message)",
-                  f"{report['abandoned']} ({'—' if rate is None else f'{rate:.1%}'})")
-    if report.get("dispositions"):
-        table.add_row("dispositions", ", ".join(
-            f"{code} {n}" for code, n in sorted(report["dispositions"].items())))
-    limit = report.get("abandon_limit")
-    if report.get("abandon_rate_30d") is not None and limit is not None:
-        table.add_row("abandonment rate, 30 days", f"{report['abandon_rate_30d']:.1%} "
-                      f"(limit {limit:.0%})")
-    latency = report.get("answer_to_bridge") or {}
+                  f"{run['abandoned']} ({_pct(run.get('abandon_rate'))})")
+    # What pacing bought: the share of the agents' time spent with customers.
+    table.add_row("agent occupancy (calls + wrap-up)", _pct(run.get("agent_occupancy")))
+    table.add_row("talk time, share of logged-in time", _pct(run.get("talk_fraction")))
+    if run.get("mean_talk_s") is not None:
+        table.add_row("mean talk time", f"{run['mean_talk_s']:.0f} s")
+    latency = run.get("answer_to_bridge") or {}
     if latency.get("median_s") is not None:
         table.add_row("answer→bridge median / p99",
                       f"{latency['median_s'] * 1000:.0f} / {latency['p99_s'] * 1000:.0f} ms")
-    if report.get("mean_talk_s") is not None:
-        table.add_row("mean talk time", f"{report['mean_talk_s']:.0f} s")
-    table.add_row("opt-outs recorded", str(report["opt_outs"]))
+    for code, n in sorted((run.get("dispositions") or {}).items()):
+        meaning = DISPOSITION_WORDS.get(code, "")
+        table.add_row(f"disposition {code}" + (f" ({meaning})" if meaning else ""), str(n))
+    limit = totals.get("abandon_limit")
+    if totals.get("abandon_rate_30d") is not None and limit is not None:
+        table.add_row("abandonment rate, 30 days", f"{totals['abandon_rate_30d']:.1%} "
+                      f"(limit {limit:.0%})")
+    table.add_row("opt-outs recorded", str(run.get("opt_outs", 0)))
     table.add_row("leads by status", ", ".join(f"{k} {v}" for k, v in
-                                              sorted(report["leads"].items())))
+                                              sorted(totals["leads"].items())))
     console.print(table)
-    console.print(f"[dim]{report.get('time_zones', '')}[/]")
+    if report.get("time_zones"):
+        console.print(f"[dim]{report['time_zones']}[/]")
 
 
 def _agent_command(action: str):
@@ -324,5 +424,6 @@ def register(app: typer.Typer) -> None:
     esl_cli.register(app)
     app.command("run")(run)
     app.command("monitor")(monitor)
+    app.command("doctor")(doctor)
     app.command("demo")(demo)
     app.add_typer(agent_app, name="agent")

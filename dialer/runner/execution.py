@@ -31,7 +31,7 @@ from dialer.esl.errors import EslError
 from dialer.events import AnswerKind, CallDisposed, OriginateFailed
 from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
-from dialer.runner.campaign_link import utc
+from dialer.runner.campaign_link import store_outcome, utc
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line, job_failure_cause
 
@@ -191,7 +191,9 @@ class CommandExecution(_Base):
         if never_dialed:
             self.unjournaled.discard(command.call_id)
             return  # nothing was journaled, the lead is not ours to reschedule
-        self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
+        # Counted in the store's words (the report's and the retry rules'), not the engine's.
+        self.stats.ended(command.call_id, store_outcome(command).value, command.abandoned,
+                         live)
         self.db.write([self.link.finish_op(command)])
 
     async def _send(self, command: Command) -> None:

@@ -48,7 +48,7 @@ from dialer.events import (
     OriginateFailed,
 )
 from dialer.hangup import HangupCause, dial_outcome
-from dialer.runner.campaign_link import utc
+from dialer.runner.campaign_link import store_outcome, utc
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -278,7 +278,7 @@ class Recovery:
             answer_kind=AnswerKind.UNKNOWN if orphan.answered_at is not None else None,
             abandoned=orphan.abandoned and orphan.bridged_at is None,
             opted_out=orphan.opted_out, agent_id=runner.link.agent_name(attempt.agent_id))
-        runner.stats.ended(orphan.call_id, outcome.value, finished.abandoned,
+        runner.stats.ended(orphan.call_id, store_outcome(finished).value, finished.abandoned,
                            orphan.answered_at is not None)
         self._write(finished)
 

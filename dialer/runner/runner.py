@@ -64,6 +64,7 @@ from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
+from dialer.runner.status import RunStatus
 from dialer.runner.upkeep import CampaignUpkeep
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
@@ -119,6 +120,8 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.engine: Engine | None = None
         self.recovery = Recovery(self)
         self.stats = RunnerStats(clock())
+        self.status = RunStatus(self)
+        """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.call_switch: dict[str, str] = {}
         self.pending_agent_legs: dict[str, list[OriginateAgentLeg]] = {}
         """Switch → agent legs that could not reach it (not up yet, or the link dropped
@@ -172,7 +175,8 @@ class Runner(CommandExecution, CampaignUpkeep):
 
     async def _run(self, duration: float | None) -> None:
         async with self.switches.running(), asyncio.TaskGroup() as group:
-            background = [group.create_task(self.db.run(), name="db writer")]
+            background = [group.create_task(self.db.run(), name="db writer"),
+                          group.create_task(self.status.run(), name="status")]
             background += [group.create_task(self.switches.pump(sid), name=f"events {sid}")
                            for sid in self.switches.clients]
             if self.control_socket is not None:

@@ -15,6 +15,7 @@ one process and different between processes: ``--instance NAME``, by default
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import socket
@@ -22,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dialer.esl.errors import EslUrlError
 from dialer.esl.url import EslUrl, parse_esl_url
 from dialer.runner.errors import RunnerSettingsError
 
@@ -60,13 +62,37 @@ def control_socket_path(data: Path, campaign: str, instance: str | None = None) 
     return path
 
 
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+DEFAULT_SWITCH = "esl://:ClueCon@127.0.0.1:8021"
+"""FreeSWITCH's own event-socket defaults (event_socket.conf.xml), used when no --switch."""
+
+
 def parse_switches(values: list[str] | None) -> tuple[tuple[str, EslUrl], ...]:
     """``--switch`` values to (switch_id, url); ids are ``host:port`` (stable across restarts,
-    so an attempt journaled on a switch is reconciled with that same switch)."""
+    so an attempt journaled on a switch is reconciled with that same switch).
+
+    A value is ``esl://[:PASSWORD@]HOST[:PORT]``, ``HOST:PORT`` or an IP address; a bare
+    word (``--switch not-a-url``) is refused rather than taken for a host name to retry
+    forever."""
     parsed: list[tuple[str, EslUrl]] = []
     seen: set[str] = set()
     for value in values or []:
-        url = parse_esl_url(value)
+        text = value.strip()
+        if "://" not in text and ":" not in text and not _is_ip(text):
+            raise RunnerSettingsError(
+                f"--switch {value!r} is not a switch address: write esl://[:PASSWORD@]HOST"
+                f"[:PORT] or HOST:PORT (e.g. {DEFAULT_SWITCH})")
+        try:
+            url = parse_esl_url(text)
+        except EslUrlError as error:
+            raise RunnerSettingsError(f"--switch: {error}") from None
         switch_id = f"{url.host}:{url.port}"
         if switch_id in seen:
             raise RunnerSettingsError(f"--switch {url} is given twice")

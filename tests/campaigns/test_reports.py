@@ -101,3 +101,32 @@ def test_plot_writes_png(store, tmp_path):
     report = campaign_report(store, "r", DAY0.replace(hour=0), DAY0 + timedelta(days=3))
     path = plot_report(report, tmp_path / "r.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_summary_counts_exactly_the_period_not_whole_days(store):
+    _seed(store)
+    # Day 0's attempts are 10 minutes apart from 14:00: from 14:15 the first two are out.
+    report = campaign_report(store, "r", DAY0 + timedelta(minutes=15), DAY0 + timedelta(days=3))
+    assert report.summary["dials"] == 5
+    assert int(report.daily["dials"].sum()) == 7  # the daily rows stay whole days
+
+
+def test_callbacks_pending_counts_every_waiting_callback(store):
+    _seed(store)
+    # The window ends before the callback (day 2) is due: not due in it, still pending.
+    before = campaign_report(store, "r", DAY0, DAY0 + timedelta(days=1, hours=23))
+    assert before.summary["callbacks_pending"] == 1
+    assert before.summary["callbacks_due"] == 0
+    during = campaign_report(store, "r", DAY0, DAY0 + timedelta(days=2, minutes=10))
+    assert during.summary["callbacks_due"] == 1 and during.summary["callbacks_pending"] == 1
+
+
+def test_agent_occupancy_and_talk_fraction(store):
+    _seed(store)
+    report = campaign_report(store, "r", DAY0.replace(hour=0), DAY0 + timedelta(days=3))
+    ann = report.agents.set_index("agent").loc["ann"]
+    # 1.5 h logged in, 10 min paused, 20 min in wrap-up; 4 calls of 120 s talk.
+    assert ann["occupancy"] == pytest.approx(1200 / 4800, abs=1e-4)
+    assert ann["talk_fraction"] == pytest.approx(480 / 5400, abs=1e-4)
+    assert report.summary["agent_occupancy"] == pytest.approx(0.25, abs=1e-4)
+    assert report.summary["talk_fraction"] == pytest.approx(480 / 5400, abs=1e-4)

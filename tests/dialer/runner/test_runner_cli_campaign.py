@@ -68,12 +68,12 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
         switch.wait(10)
     assert run.returncode == 0, run.stderr.decode()[-3000:]
     report = json.loads(run.stdout)
-    assert report["campaign"] == "spring" and report["attempts"] > 0
+    assert report["campaign"] == "spring" and report["this_run"]["attempts"] > 0
 
     store = CampaignStore.open(db)
     rows = check_journal_invariants(store, "spring")
     assert rows and all(r["outcome"] is not None for r in rows)
-    assert len(rows) == report["attempts"]
+    assert len(rows) == report["this_run"]["attempts"] == report["campaign_totals"]["attempts"]
     dialed = {r["phone"] for r in rows}
     assert numbers[0] not in dialed, "a number on the national registry was dialed"
     blocked = store.lead_by_phone("spring", numbers[0])

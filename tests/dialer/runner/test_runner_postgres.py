@@ -69,7 +69,7 @@ def _snapshot(tmp: Path, instance: str) -> dict:
         except ControlSocketError:
             answer = {}
         snapshot = answer.get("snapshot", {})
-        if snapshot.get("other_processes", {}).get("live_answers"):
+        if (snapshot.get("other_processes") or {}).get("live_answers"):
             break
         time.sleep(0.5)
     return snapshot

@@ -1,0 +1,170 @@
+"""``dialer doctor CAMPAIGN``: would it dial, and if not why, without running it.
+
+The same diagnosis ``dialer run`` shows while running, checked from the outside: the
+campaign's state and caller ID, its pacing policy (built, so its parameters are checked
+as the runner will), its agents (and how many a running process has logged in), every
+switch (connected and authenticated, with a short timeout), which leads are callable now
+and when the next ones will be, and the national registry's age (a US campaign does not
+dial on data older than 31 days). Each check is ok, a warning, or a failure with the fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from campaigns.availability import lead_availability
+from campaigns.settings import CampaignSettings, CampaignState, build_pacing_policy
+from campaigns.store import CampaignStore, missing_to_start
+from dialer.esl.url import EslUrl
+from dialer.runner.status import agents_problem, short_error
+
+SWITCH_TIMEOUT = 3.0
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    verdict: Verdict
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.name, "verdict": self.verdict.value, "message": self.message}
+
+
+async def probe_switch(switch_id: str, url: EslUrl, timeout: float = SWITCH_TIMEOUT) -> Check:
+    """Connect and authenticate to one switch, then hang up."""
+    from dialer.esl.connection import EslConnection
+    from dialer.esl.errors import EslError
+
+    try:
+        connection = await EslConnection.open(url, timeout=timeout)
+    except EslError as error:
+        return Check(f"switch {switch_id}", Verdict.FAIL,
+                     f"{short_error(str(error))} ({error})")
+    await connection.close()
+    return Check(f"switch {switch_id}", Verdict.OK, "connected and authenticated")
+
+
+def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], Any]:
+    row = store.campaign(campaign)
+    settings = CampaignSettings.model_validate(row.settings)
+    checks = []
+    if row.state == CampaignState.RUNNING:
+        checks.append(Check("state", Verdict.OK, "running"))
+    elif row.state == CampaignState.PAUSED:
+        checks.append(Check("state", Verdict.WARN, f"paused: `dialer campaign start "
+                                                   f"{row.name}` to dial again"))
+    else:
+        checks.append(Check("state", Verdict.FAIL, f"{row.state}: start it with `dialer "
+                                                   f"campaign start {row.name}`"))
+    missing = missing_to_start(row.name, settings)
+    checks.append(Check("caller ID", Verdict.FAIL, missing[0]) if missing else
+                  Check("caller ID", Verdict.OK, ", ".join(settings.caller_ids)))
+    try:
+        build_pacing_policy(settings.pacing_policy, settings.pacing_params)
+    except ValueError as error:
+        checks.append(Check("pacing", Verdict.FAIL, f"{error} (fix it with `dialer campaign "
+                                                    f"edit {row.name} --pacing NAME`)"))
+    else:
+        params = ", ".join(f"{k}={v}" for k, v in settings.pacing_params.items())
+        checks.append(Check("pacing", Verdict.OK, f"{settings.pacing_policy} "
+                                                  f"({params or 'default parameters'})"))
+    return checks, (row, settings)
+
+
+def _agent_check(store: CampaignStore, name: str, snapshot: dict[str, Any] | None) -> Check:
+    agents = store.agents(name)
+    if not agents:
+        return Check("agents", Verdict.FAIL, f"no agents on the campaign: add them with "
+                                             f"`dialer campaign edit {name} --agent "
+                                             "NAME=ENDPOINT`")
+    names = ", ".join(a.name for a in agents[:6]) + (" …" if len(agents) > 6 else "")
+    if snapshot is None:
+        return Check("agents", Verdict.OK, f"{len(agents)} on the campaign ({names}); log "
+                                           "them in with `dialer run --login-agents`")
+    problem = agents_problem(name, snapshot.get("agents_by_state") or {})
+    logged = snapshot.get("agents_logged_in", 0)
+    if problem:
+        return Check("agents", Verdict.FAIL, f"{problem} ({len(agents)} on the campaign)")
+    return Check("agents", Verdict.OK, f"{logged} of {len(agents)} logged in")
+
+
+def _registry_check(data: Path, settings: CampaignSettings, at: datetime) -> Check:
+    from campaigns.compliance import campaign_rules
+    from dnc.interfaces import RegistryKind
+    from dnc.registry.lookup import DncStore
+    from dnc.rules.model import Profile
+
+    rules = campaign_rules("doctor", settings)
+    if Profile.US_FEDERAL not in rules.profiles:
+        return Check("registry", Verdict.OK, "no national registry needed for "
+                                             f"{settings.jurisdiction}")
+    store = DncStore(data / "dnc", internal=False)
+    national = [v for v in store.versions() if v.kind is RegistryKind.NATIONAL]
+    if not national:
+        return Check("registry", Verdict.FAIL, "no national do-not-call registry: import it "
+                                               "with `dialer dnc import FILE --registry "
+                                               "national` (every dial is refused without it)")
+    newest = max(national, key=lambda v: v.as_of)
+    age = at - newest.as_of
+    limit = rules.national_max_age
+    if age > limit:
+        return Check("registry", Verdict.FAIL, f"{newest.version} is {age.days} days old "
+                                               f"(limit {limit.days}, 16 CFR 310.4(b)(3)(iv)): "
+                                               "import a newer one")
+    return Check("registry", Verdict.OK, f"{newest.version}, {age.days} days old "
+                                         f"({newest.count:,} numbers)")
+
+
+def _running_snapshot(data: Path, campaign: str) -> dict[str, Any] | None:
+    from dialer.runner.control import request_sync
+    from dialer.runner.errors import ControlSocketError
+    from dialer.runner.settings import control_socket_path
+
+    try:
+        answer = request_sync(control_socket_path(data, campaign), {"op": "snapshot"},
+                              timeout=2.0)
+    except ControlSocketError:
+        return None
+    return answer.get("snapshot") if answer.get("ok") else None
+
+
+def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
+                      switches: tuple[tuple[str, EslUrl], ...],
+                      at: datetime | None = None) -> list[Check]:
+    """Every check, in the order an operator fixes them."""
+    at = at or datetime.now(UTC)
+    checks, (row, settings) = _campaign_checks(store, campaign)
+    snapshot = _running_snapshot(data, row.name)
+    if snapshot is not None:
+        status = snapshot.get("status") or {}
+        checks.insert(1, Check("process", Verdict.OK if not status.get("blockers") else
+                               Verdict.WARN, f"a dialer process is running it: "
+                               f"{status.get('activity', '?')}"))
+    checks.append(_agent_check(store, row.name, snapshot))
+
+    async def probe_all() -> list[Check]:
+        return list(await asyncio.gather(*(probe_switch(sid, url) for sid, url in switches)))
+
+    checks += asyncio.run(probe_all())
+    leads = lead_availability(store, row.id, at)
+    reason = leads.reason()
+    if reason is None:
+        checks.append(Check("leads", Verdict.OK, f"{leads.callable_now:,} callable now of "
+                                                 f"{leads.total:,}"))
+    else:
+        finished = leads.total > 0 and leads.dialable == 0
+        checks.append(Check("leads", Verdict.WARN if finished else Verdict.FAIL, reason))
+    checks.append(_registry_check(data, settings, at))
+    return checks

@@ -1,0 +1,235 @@
+"""What a running campaign is doing, and in plain words why it is not dialing when it is not.
+
+``diagnose`` is pure: facts in (switch links, agents, calls, the hopper, which leads are
+callable), a ``Diagnosis`` out. ``RunStatus`` is the runner's part that gathers the facts
+every second (and, when the hopper is empty, asks the store which leads are callable and
+when the next ones will be), so the dashboard, the status line of ``dialer run``, ``dialer
+monitor`` and the exit code all say the same thing. ``dialer doctor`` words its checks with
+the same sentences.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from campaigns.availability import LeadAvailability, lead_availability
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+LEADS_REFRESH = 10.0
+"""Seconds between looks at the store's leads while the hopper is empty."""
+EXIT_COULD_NOT_DIAL = 3
+"""``dialer run`` exit status when it stopped while something kept it from dialing."""
+
+
+class Activity(StrEnum):
+    STARTING = "starting"
+    DIALING = "dialing"
+    WAITING = "waiting"    # nothing in the way; pacing chose not to dial (agents busy)
+    BLOCKED = "blocked"    # something keeps it from dialing: see the reasons
+    FINISHED = "finished"  # no lead left to dial
+    STOPPING = "stopping"
+
+
+class Blocker(StrEnum):
+    SWITCH = "switch"
+    AGENTS = "agents"
+    LEADS = "leads"
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchLink:
+    switch_id: str
+    state: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerFacts:
+    """What ``diagnose`` looks at (all plain values)."""
+
+    campaign: str
+    started: bool
+    stopping: bool = False
+    hanging_up: bool = False
+    switches: tuple[SwitchLink, ...] = ()
+    agents_by_state: Mapping[str, int] | None = None
+    calls_in_progress: int = 0
+    hopper: int = 0
+    leads: LeadAvailability | None = None
+    pacing: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    activity: Activity
+    reasons: tuple[str, ...] = ()
+    blockers: tuple[Blocker, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+    def sentence(self) -> str:
+        """One line: what it is doing, and why not dialing when it is not."""
+        if not self.reasons:
+            return self.activity.value
+        return f"{self.activity.value}: {'; '.join(self.reasons)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"activity": self.activity.value, "reasons": list(self.reasons),
+                "blockers": [b.value for b in self.blockers]}
+
+
+_SOCKET_ERRORS = (
+    (("errno 111", "connection refused", "connect call failed"), "connection refused"),
+    (("name or service not known", "nodename nor servname", "temporary failure in name",
+      "name resolution", "gaierror", "errno -2", "errno -3"), "cannot resolve the host name"),
+    (("timed out", "timeout"), "no answer (connection timed out)"),
+    (("no route to host", "network is unreachable", "errno 113", "errno 101"),
+     "network unreachable"),
+    (("auth", "password", "-err invalid"), "password refused"),
+)
+
+
+def short_error(text: str | None) -> str | None:
+    """A connection error in a few words (the full text stays in the log)."""
+    if not text:
+        return None
+    lowered = text.lower()
+    for needles, words in _SOCKET_ERRORS:
+        if any(needle in lowered for needle in needles):
+            return words
+    return text
+
+
+def switch_problem(link: SwitchLink) -> str | None:
+    """A switch that cannot take calls now, in words; None when it is connected."""
+    if link.state == "connected":
+        return None
+    if link.state == "failed":
+        return f"switch {link.switch_id}: {short_error(link.error) or 'refused'} (not retrying)"
+    why = short_error(link.error) or ("connecting" if link.state == "connecting"
+                                      else link.state)
+    return f"switch {link.switch_id}: {why}, retrying"
+
+
+def agents_problem(campaign: str, by_state: Mapping[str, int]) -> str | None:
+    """Why no agent can take a call now; None when some agent can (or soon will)."""
+    logged_in = {s: n for s, n in by_state.items() if s != "logged_out" and n}
+    total = sum(logged_in.values())
+    if total == 0:
+        return (f"0 agents logged in (run with --login-agents, or `dialer agent login "
+                f"{campaign} NAME`)")
+    if set(logged_in) == {"paused"}:
+        return f"all {total} logged-in agents are paused (`dialer agent ready {campaign} NAME`)"
+    if set(logged_in) <= {"connecting", "paused"}:
+        return f"waiting for {logged_in.get('connecting', 0)} agents' phones to answer"
+    return None
+
+
+def diagnose(facts: RunnerFacts) -> Diagnosis:
+    """The runner's activity and every reason it cannot dial, most fundamental first."""
+    reasons: list[str] = []
+    blockers: list[Blocker] = []
+    switch_reasons = [r for r in map(switch_problem, facts.switches) if r]
+    if facts.switches and len(switch_reasons) == len(facts.switches):
+        reasons += switch_reasons
+        blockers.append(Blocker.SWITCH)
+    if facts.agents_by_state is not None:
+        agents = agents_problem(facts.campaign, facts.agents_by_state)
+        if agents:
+            reasons.append(agents)
+            blockers.append(Blocker.AGENTS)
+    finished = False
+    if facts.hopper == 0 and facts.leads is not None:
+        leads = facts.leads.reason()
+        if leads:
+            reasons.append(leads)
+            finished = facts.leads.total > 0 and facts.leads.dialable == 0
+            if not finished:
+                blockers.append(Blocker.LEADS)
+    if facts.stopping:
+        calls = (f"{facts.calls_in_progress} call" if facts.calls_in_progress == 1 else
+                 f"{facts.calls_in_progress} calls")
+        note = ("hanging up the calls in progress" if facts.hanging_up else
+                f"finishing {calls} in progress (Ctrl-C again hangs them up now)")
+        return Diagnosis(Activity.STOPPING, (note, *reasons), tuple(blockers))
+    if not facts.started:
+        return Diagnosis(Activity.STARTING, tuple(reasons), tuple(blockers))
+    if blockers:
+        return Diagnosis(Activity.BLOCKED, tuple(reasons), tuple(blockers))
+    if finished and facts.calls_in_progress == 0:
+        return Diagnosis(Activity.FINISHED, tuple(reasons))
+    if facts.calls_in_progress:
+        return Diagnosis(Activity.DIALING)
+    return Diagnosis(Activity.WAITING, (facts.pacing,) if facts.pacing else ())
+
+
+def runner_facts(runner: Runner, leads: LeadAvailability | None) -> RunnerFacts:
+    engine = runner.engine
+    links = tuple(SwitchLink(sid, client.state.value, client.last_error)
+                  for sid, client in runner.switches.clients.items())
+    agents: dict[str, int] | None = None
+    calls = 0
+    pacing = None
+    if engine is not None:
+        agents = {a.state.value: 0 for a in engine.pool.agents.values()}
+        for agent in engine.pool.agents.values():
+            agents[agent.state.value] += 1
+        calls = len(engine.calls) + len(runner.recovery.orphans)
+        decision = engine.last_decision
+        pacing = decision.explanation if decision is not None else None
+    return RunnerFacts(campaign=runner.campaign, started=runner.ready.is_set(),
+                       stopping=runner.stopping, hanging_up=runner.hang_up_now,
+                       switches=links, agents_by_state=agents, calls_in_progress=calls,
+                       hopper=len(runner.hopper), leads=leads, pacing=pacing)
+
+
+class RunStatus:
+    """The runner's status, refreshed every second (a task of the runner's task group)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.leads: LeadAvailability | None = None
+        self._leads_at = -LEADS_REFRESH
+        self.current = Diagnosis(Activity.STARTING)
+        self.at_stop: Diagnosis | None = None
+        """The diagnosis just before the stop began (what the exit status reports)."""
+
+    async def refresh(self) -> Diagnosis:
+        runner = self.runner
+        now = runner.clock()
+        if len(runner.hopper) == 0 and now - self._leads_at >= LEADS_REFRESH:
+            self._leads_at = now
+            with contextlib.suppress(Exception):  # a status look must never stop a run
+                self.leads = await runner.db.call(
+                    lead_availability, runner.store, runner.link.campaign_id,
+                    datetime.fromtimestamp(now, tz=UTC))
+        elif len(runner.hopper):
+            self.leads = None  # the hopper has leads: they are not what is missing
+        before = self.current
+        self.current = diagnose(runner_facts(runner, self.leads))
+        if self.current.activity is Activity.STOPPING and self.at_stop is None:
+            self.at_stop = before
+        return self.current
+
+    async def run(self) -> None:
+        while True:
+            await self.refresh()
+            await asyncio.sleep(1.0)
+
+    def final(self) -> Diagnosis:
+        """What held at the stop (or now, if the run never began stopping)."""
+        return self.at_stop or self.current
+
+    def exit_code(self) -> int:
+        """0, or ``EXIT_COULD_NOT_DIAL`` when it stopped while unable to dial."""
+        return EXIT_COULD_NOT_DIAL if self.final().blocked else 0
