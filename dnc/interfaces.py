@@ -67,12 +67,104 @@ class PastAttempt:
     answered_live: bool = False
     conversation: bool = False    # a person was connected to an agent (Reg F "conversation")
     abandoned: bool = False       # live answer not connected to an agent in time
+    contact_id: str | None = None  # the person called (per-person limits count across numbers)
+    machine: bool = False         # answered by a machine (Ofcom: no repeat the same day)
 
 
 @runtime_checkable
 class AttemptHistory(Protocol):
-    """The campaign store's view of earlier attempts, for attempt-limit rules."""
+    """The campaign store's view of earlier attempts, for attempt-limit rules.
+
+    A source that knows people as well as numbers also offers
+    ``attempts_for_contact(contact_id, since)``: every attempt to any number of that person
+    (Fla. Stat. 501.616(6)(b) and 12 CFR 1006.14(b)(2) count calls to a person, not to a
+    number). The engine uses it when present and counts per number otherwise.
+    """
 
     def attempts(self, number_e164: str, since: datetime) -> Sequence[PastAttempt]:
         """Attempts to this number dialed at or after ``since``, oldest first."""
         ...
+
+
+class LineType(StrEnum):
+    """What kind of line a number is (47 U.S.C. 227(b)(1)(A)(iii) protects wireless lines)."""
+
+    WIRELESS = "wireless"
+    LANDLINE = "landline"
+    VOIP = "voip"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class LineTypeRecord:
+    """The line-type registry's answer for a number: an entry for the number itself (a
+    ported number) beats an entry for its block."""
+
+    line_type: LineType
+    source: str            # e.g. "line-type registry: number +13055550123 (carrier-2026-11.csv)"
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A consent revocation received by any reasonable means (FCC 24-24, 47 CFR
+    64.1200(a)(10)): every consent given before ``at`` for the number (or the person) ends."""
+
+    number_e164: str | None
+    contact_id: str | None
+    at: datetime
+    channel: str           # e.g. "sms STOP", "email", "web form", "agent", "letter"
+    source: str = ""
+    recorded_at: datetime | None = None
+
+
+class RndAnswer(StrEnum):
+    """An FCC Reassigned Numbers Database answer for (number, date)."""
+
+    YES = "yes"            # permanently disconnected at some time after the date
+    NO = "no"              # not permanently disconnected since the date
+    NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True)
+class RndResult:
+    """One result of an RND query (47 CFR 64.1200(m)): has the number been permanently
+    disconnected since ``date``?"""
+
+    number_e164: str
+    date: datetime         # the date queried (timezone-aware; midnight UTC of the date)
+    answer: RndAnswer
+    queried_at: datetime | None = None
+    source: str = ""
+
+
+@runtime_checkable
+class NumberFacts(Protocol):
+    """Facts an officer imports about numbers: line types, revocations, RND results."""
+
+    def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
+        """The line type the registry held at ``at`` (number entries over block entries)."""
+        ...
+
+    def revocations(self, number_e164: str, contact_id: str | None, at: datetime
+                    ) -> Sequence[Revocation]:
+        """Revocations for the number or the person received at or before ``at``."""
+        ...
+
+    def reassigned(self, number_e164: str, at: datetime) -> Sequence[RndResult]:
+        """RND results for the number imported at or before ``at``."""
+        ...
+
+
+class NoNumberFacts:
+    """No line-type registry, revocation list or RND results loaded."""
+
+    def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
+        return None
+
+    def revocations(self, number_e164: str, contact_id: str | None, at: datetime
+                    ) -> Sequence[Revocation]:
+        return ()
+
+    def reassigned(self, number_e164: str, at: datetime) -> Sequence[RndResult]:
+        return ()

@@ -62,6 +62,9 @@ def decision_body(decision: Decision) -> dict[str, object]:
         "versions": list(decision.registry_versions),
         "zones": list(decision.zones),
         "states": list(decision.states),
+        "line_type": decision.line_type,
+        "line_type_source": decision.line_type_source,
+        "unknown_line_policy": decision.unknown_line_policy,
     }
 
 

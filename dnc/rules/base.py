@@ -8,25 +8,39 @@ The engine combines those answers; no rule knows about any other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from dnc.interfaces import PastAttempt, RegistryHit, RegistryVersion
+from dnc.interfaces import (
+    LineType,
+    PastAttempt,
+    RegistryHit,
+    RegistryVersion,
+    Revocation,
+    RndResult,
+)
 from dnc.rules.calendar import (
     WeeklyWindow,
     allowed_in_zone,
     describe_window,
     next_allowed_in_all,
 )
+from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
+
+UNKNOWN_LINE = LineFinding(LineType.UNKNOWN, "not determined", True)
 
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Everything a rule may look at, gathered once per decision."""
+    """Everything a rule may look at, gathered once per decision.
+
+    ``attempts`` holds the attempts to the dialled number and, when the lead names a person
+    (``contact_id``) and the history knows people, the attempts to every number of that
+    person; each rule keeps the ones its scope counts."""
 
     lead: LeadFacts
     campaign: CampaignRules
@@ -36,6 +50,11 @@ class RuleContext:
     versions: tuple[RegistryVersion, ...]
     attempts: tuple[PastAttempt, ...]
     campaign_state: CampaignState | None
+    line: LineFinding = UNKNOWN_LINE
+    revocations: tuple[Revocation, ...] = ()
+    reassigned: tuple[RndResult, ...] = ()
+    notes: list[str] = field(default_factory=list)
+    """Observations rules add for the decision (e.g. an RND check that had no data)."""
 
     @property
     def subject(self) -> str | None:
@@ -101,7 +120,14 @@ class CallingHoursRule:
 
 @dataclass(frozen=True, slots=True)
 class AttemptLimitRule:
-    """At most ``max_calls`` attempts in any rolling ``window`` (per number, subject or debt).
+    """At most ``max_calls`` attempts in any rolling ``window``.
+
+    Scope: the dialled number, or the person (``per_person``: every number of the lead's
+    contact, which is how Fla. Stat. 501.616(6)(b) "regardless of the number of telephone
+    numbers" and 12 CFR 1006.14(b)(2) "to a particular person" count); optionally only calls
+    on the same subject or about the same debt. With ``local_days`` the limit also holds over
+    every run of that many local calendar days in each candidate zone (a 7-day week that
+    contains the autumn clock change lasts 169 hours, which no 168-hour window covers).
 
     The next call is allowed once fewer than ``max_calls`` earlier attempts lie in the
     half-open window (t - window, t]; attempts never disappear except by ageing out, so the
@@ -113,34 +139,79 @@ class AttemptLimitRule:
     citation: str
     max_calls: int
     window: timedelta
-    scope: str = "number"   # "number" | "subject" | "debt"
+    per_person: bool = False
+    same_subject: bool = False
+    per_debt: bool = False
+    local_days: int | None = None
 
     @property
     def lookback(self) -> timedelta:
-        return self.window
+        if self.local_days is None:
+            return self.window
+        # a local day starts up to 14 h before or 12 h after its UTC midnight
+        return max(self.window, timedelta(days=self.local_days + 1, hours=2))
 
     def relevant(self, context: RuleContext) -> list[PastAttempt]:
         attempts: Sequence[PastAttempt] = context.attempts
-        if self.scope == "subject" and context.subject is not None:
+        lead = context.lead
+        if not self.per_person or lead.contact_id is None:
+            attempts = [a for a in attempts if a.number_e164 == lead.number_e164]
+        if self.same_subject and context.subject is not None:
             # An attempt whose subject was not recorded counts: the safe assumption.
             attempts = [a for a in attempts if a.subject in (None, context.subject)]
-        elif self.scope == "debt":
-            debt = context.lead.debt_id
-            attempts = [a for a in attempts if debt is None or a.debt_id in (None, debt)]
+        if self.per_debt and lead.debt_id is not None:
+            attempts = [a for a in attempts if a.debt_id in (None, lead.debt_id)]
         return sorted(attempts, key=lambda attempt: attempt.at)
 
+    def _scope(self, context: RuleContext) -> str:
+        lead = context.lead
+        parts = [f"person {lead.contact_id!r} (all numbers)"
+                 if self.per_person and lead.contact_id is not None else "this number"]
+        if self.same_subject:
+            parts.append(f"subject {context.subject!r}" if context.subject else "any subject")
+        if self.per_debt:
+            parts.append(f"debt {lead.debt_id!r}" if lead.debt_id else "any debt")
+        return ", ".join(parts)
+
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        in_window = [a for a in self.relevant(context) if at - self.window < a.at <= at]
+        relevant = self.relevant(context)
+        in_window = [a for a in relevant if at - self.window < a.at <= at]
         count = len(in_window)
-        subject = f"subject {context.subject!r}" if context.subject else "any subject"
-        scope = {"number": "this number", "subject": subject,
-                 "debt": f"debt {context.lead.debt_id!r}"}[self.scope]
         span = _span(self.window)
-        if count < self.max_calls:
-            return passed(self, at, f"{count} of {self.max_calls} attempts on {scope} in {span}")
-        earliest = in_window[count - self.max_calls].at + self.window
-        return failed(self, f"{count} attempts on {scope} in the last {span} "
-                      f"(limit {self.max_calls})", earliest)
+        scope = self._scope(context)
+        earliest: datetime | None = None
+        failures: list[str] = []
+        if count >= self.max_calls:
+            earliest = in_window[count - self.max_calls].at + self.window
+            failures.append(f"{count} attempts on {scope} in the last {span}")
+        if self.local_days is not None:
+            for zone in context.zones:
+                day_count, opens = _local_days_count(relevant, at, zone, self.local_days,
+                                                     self.max_calls)
+                if opens is not None:
+                    earliest = opens if earliest is None else max(earliest, opens)
+                    failures.append(f"{day_count} attempts on {scope} in the {self.local_days} "
+                                    f"local calendar days to {at.astimezone(zone):%Y-%m-%d} "
+                                    f"({zone.key})")
+        if not failures:
+            return passed(self, at, f"{count} of {self.max_calls} attempts on {scope} in {span}"
+                          + (f" and in {self.local_days} local days" if self.local_days else ""))
+        return failed(self, "; ".join(failures) + f" (limit {self.max_calls})", earliest)
+
+
+def _local_days_count(attempts: Sequence[PastAttempt], at: datetime, zone: ZoneInfo,
+                      days: int, limit: int) -> tuple[int, datetime | None]:
+    """Attempts in the ``days`` local calendar days ending with ``at``'s local date, and
+    (when ``limit`` is reached) the local midnight from which the run no longer holds
+    ``limit``; None while below it."""
+    today = at.astimezone(zone).date()
+    start = datetime.combine(today - timedelta(days=days - 1), time(0), tzinfo=zone)
+    inside = [a for a in attempts if start <= a.at <= at]
+    if len(inside) < limit:
+        return len(inside), None
+    oldest_kept = inside[len(inside) - limit].at.astimezone(zone).date()
+    return len(inside), datetime.combine(oldest_kept + timedelta(days=days), time(0),
+                                         tzinfo=zone).astimezone(UTC)
 
 
 def _span(window: timedelta) -> str:

@@ -14,9 +14,17 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from dnc.errors import ComplianceError
-from dnc.interfaces import AttemptHistory, DncLookup, RegistryVersion
+from dnc.interfaces import (
+    AttemptHistory,
+    DncLookup,
+    NoNumberFacts,
+    NumberFacts,
+    PastAttempt,
+    RegistryVersion,
+)
 from dnc.rules.base import CallingHoursRule, Rule, RuleContext
 from dnc.rules.calendar import SEARCH_HORIZON
+from dnc.rules.line_type import find_line_type
 from dnc.rules.model import (
     CampaignRules,
     CampaignState,
@@ -25,7 +33,7 @@ from dnc.rules.model import (
     RuleOutcome,
     require_aware,
 )
-from dnc.rules.profiles import rules_for_campaign
+from dnc.rules.profiles import profile_rules
 from dnc.rules.tables import RuleTables
 from dnc.rules.zones import place
 
@@ -43,36 +51,50 @@ class ComplianceEngine:
     """Decides whether a lead may be dialed for a campaign at an instant."""
 
     def __init__(self, registries: DncLookup, history: AttemptHistory,
-                 tables: RuleTables | None = None, audit: DecisionSink | None = None) -> None:
+                 tables: RuleTables | None = None, audit: DecisionSink | None = None,
+                 facts: NumberFacts | None = None) -> None:
         self.registries = registries
         self.history = history
         self.tables = tables or RuleTables()
         self.audit = audit
-        self._rules: dict[CampaignRules, tuple[Rule, ...]] = {}
-        self._by_states: dict[tuple[CampaignRules, tuple[str, ...]], tuple[Rule, ...]] = {}
+        self.facts: NumberFacts = facts or NoNumberFacts()
+        self._rules: dict[CampaignRules, tuple[tuple[Rule, frozenset[str] | None], ...]] = {}
+        self._by_states: dict[tuple[CampaignRules, tuple[str, ...], str | None],
+                              tuple[Rule, ...]] = {}
+
+    def _profile_rules(self, campaign: CampaignRules
+                       ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
+        if campaign not in self._rules:
+            self._rules[campaign] = profile_rules(campaign, self.tables)
+        return self._rules[campaign]
 
     def rules_for(self, campaign: CampaignRules) -> tuple[Rule, ...]:
         """Every rule the campaign's profiles bring in (all states' overlays included)."""
-        if campaign not in self._rules:
-            self._rules[campaign] = rules_for_campaign(campaign, self.tables)
-        return self._rules[campaign]
+        return tuple(rule for rule, _ in self._profile_rules(campaign))
 
-    def applicable_rules(self, campaign: CampaignRules, states: tuple[str, ...]
-                         ) -> tuple[Rule, ...]:
-        """The rules that concern a call to a party in ``states`` (other overlays dropped)."""
-        key = (campaign, states)
+    def applicable_rules(self, campaign: CampaignRules, states: tuple[str, ...],
+                         region: str | None = "US") -> tuple[Rule, ...]:
+        """The rules that concern a call to a party in ``states`` with a number of ``region``
+        (other states' overlays and other regions' profiles dropped)."""
+        key = (campaign, states, region)
         if key not in self._by_states:
             self._by_states[key] = tuple(
-                rule for rule in self.rules_for(campaign)
-                if getattr(rule, "state", None) in (None, *states))
+                rule for rule, regions in self._profile_rules(campaign)
+                if getattr(rule, "state", None) in (None, *states)
+                and (regions is None or region in regions or not any(
+                    region in r for _, r in self._profile_rules(campaign) if r is not None)))
         return self._by_states[key]
 
     def check(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
-              campaign_state: CampaignState | None = None) -> Decision:
-        """Decide one dial now; the decision is appended to the audit log when one is set."""
+              campaign_state: CampaignState | None = None, *,
+              history_before: datetime | None = None) -> Decision:
+        """Decide one dial now; the decision is appended to the audit log when one is set.
+
+        ``history_before``: count only attempts dialled before that instant (a recorded
+        message left during a call is judged on the history before the call itself)."""
         require_aware(at, "decision time")
         versions = tuple(self.registries.versions())
-        decision = self._decide(lead, campaign, at, campaign_state, versions)
+        decision = self._decide(lead, campaign, at, campaign_state, versions, history_before)
         if self.audit is not None:
             self.audit.record((decision,))
         return decision
@@ -95,21 +117,28 @@ class ComplianceEngine:
 
     def _decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
                 campaign_state: CampaignState | None,
-                versions: tuple[RegistryVersion, ...]) -> Decision:
+                versions: tuple[RegistryVersion, ...],
+                history_before: datetime | None = None) -> Decision:
         placement = place(lead, self.tables)
-        rules = self.applicable_rules(campaign, placement.states)
+        rules = self.applicable_rules(campaign, placement.states, placement.region)
         lookback = max((rule.lookback for rule in rules), default=timedelta(0))
-        attempts = tuple(self.history.attempts(lead.number_e164, at - lookback)) \
+        attempts = self._attempts(lead, at - lookback, at, history_before) \
             if lookback > timedelta(0) else ()
+        facts = self.facts
+        consents = bool(lead.consents)
+        line = find_line_type(lead, placement, facts.line_type(lead.number_e164, at), campaign)
         context = RuleContext(
             lead=lead, campaign=campaign, placement=placement, zones=placement.zone_infos(),
             hits=tuple(self.registries.hits(lead.number_e164)), versions=versions,
-            attempts=tuple(a for a in attempts if a.at <= at), campaign_state=campaign_state)
+            attempts=attempts, campaign_state=campaign_state, line=line,
+            revocations=tuple(facts.revocations(lead.number_e164, lead.contact_id, at))
+            if consents else (),
+            reassigned=tuple(facts.reassigned(lead.number_e164, at)) if consents else ())
         outcomes = tuple(rule.evaluate(context, at) for rule in rules)
         allowed = all(outcome.passed for outcome in outcomes)
         earliest, unreachable = (at, False) if allowed else \
             _earliest_allowed(rules, context, at, outcomes)
-        notes = []
+        notes = list(context.notes)
         if unreachable:
             notes.append("unreachable: no time zone known for the called party" if not
                          placement.zones else "unreachable: no instant within a year satisfies "
@@ -122,7 +151,24 @@ class ComplianceEngine:
             outcomes=outcomes, earliest_allowed=earliest,
             registry_versions=tuple(v.version for v in versions), zones=placement.zones,
             zone_source=placement.source, states=placement.states, unreachable=unreachable,
-            lead_id=lead.lead_id, notes=tuple(notes))
+            lead_id=lead.lead_id, notes=tuple(notes), line_type=line.line_type.value,
+            line_type_source=line.source,
+            unknown_line_policy="wireless" if campaign.treat_unknown_line_type_as_wireless
+            else "landline")
+
+    def _attempts(self, lead: LeadFacts, since: datetime, at: datetime,
+                  before: datetime | None) -> tuple[PastAttempt, ...]:
+        """Attempts to the number and, when the lead names a person and the history knows
+        people, to every number of that person; each attempt once, oldest first."""
+        found = list(self.history.attempts(lead.number_e164, since))
+        by_contact = getattr(self.history, "attempts_for_contact", None)
+        if lead.contact_id is not None and callable(by_contact):
+            seen = {(a.number_e164, a.at) for a in found}
+            found.extend(a for a in by_contact(lead.contact_id, since)
+                         if (a.number_e164, a.at) not in seen)
+        kept = [a for a in found if a.at <= at and (before is None or a.at < before)]
+        kept.sort(key=lambda attempt: attempt.at)
+        return tuple(kept)
 
 
 def _earliest_allowed(rules: Sequence[Rule], context: RuleContext, at: datetime,

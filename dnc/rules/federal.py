@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from dnc.interfaces import RegistryKind
-from dnc.rules.base import CallingHoursRule, RuleContext, failed, passed
+from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
-from dnc.rules.model import ConsentKind, LeadFacts, RuleOutcome
+from dnc.rules.consent import relied_consent
+from dnc.rules.model import CampaignRules, ConsentKind, LeadFacts, RuleOutcome
 
 EBR_AFTER_TRANSACTION_MONTHS = 18   # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(1)
 EBR_AFTER_INQUIRY_MONTHS = 3        # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(2)
 REGISTRY_PERMISSIONS = (ConsentKind.WRITTEN_PERMISSION, ConsentKind.PRIOR_EXPRESS_WRITTEN)
+TOLL_FREE_CODES = ("800", "833", "844", "855", "866", "877", "888")
+"""NANP toll-free area codes (47 CFR 52.101(f); the 8XX service access codes in use)."""
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -24,17 +27,29 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def registry_exemption(lead: LeadFacts, at: datetime) -> str | None:
-    """The documented permission that lets a telemarketer call a registered number, if any.
+def registry_exemption(context: RuleContext, at: datetime) -> tuple[str | None, str]:
+    """The documented permission that lets a telemarketer call a registered number, if any,
+    and otherwise why none counts.
 
-    Written permission / prior express written consent (47 CFR 64.1200(c)(2)(ii);
-    16 CFR 310.4(b)(1)(iii)(B)(1)) or an established business relationship: 18 months after
-    the last transaction, 3 months after an inquiry (47 CFR 64.1200(f)(5); 16 CFR 310.2(q)).
+    Written permission / prior express written consent naming this seller and number
+    (47 CFR 64.1200(c)(2)(ii); 16 CFR 310.4(b)(1)(iii)(B)(1)) or an established business
+    relationship: 18 months after the last transaction, 3 months after an inquiry
+    (47 CFR 64.1200(f)(5); 16 CFR 310.2(q)).
     """
-    for consent in lead.consents:
-        if consent.kind in REGISTRY_PERMISSIONS and consent.valid_at(at):
-            source = f" ({consent.source})" if consent.source else ""
-            return f"consent:{consent.kind.value} given {consent.given_at:%Y-%m-%d}{source}"
+    lead = context.lead
+    consent, text = relied_consent(
+        lead.consents, REGISTRY_PERMISSIONS, at, number=lead.number_e164,
+        seller=context.campaign.seller, revocations=context.revocations,
+        reassigned=context.reassigned)
+    if consent is not None:
+        return text, ""
+    ebr = ebr_permission(lead, at)
+    if ebr is not None:
+        return ebr, ""
+    return None, text
+
+
+def ebr_permission(lead: LeadFacts, at: datetime) -> str | None:
     if lead.ebr_last_transaction is not None and lead.ebr_last_transaction <= at:
         until = add_months(lead.ebr_last_transaction, EBR_AFTER_TRANSACTION_MONTHS)
         if at < until:
@@ -88,12 +103,12 @@ class NationalDncRule:
         if not context.campaign.telemarketing:
             return passed(self, at, "listed, but the registry covers telephone solicitations "
                           "only (47 CFR 64.1200(f)(15))")
-        exemption = registry_exemption(context.lead, at)
+        exemption, why = registry_exemption(context, at)
         if exemption is not None:
             return passed(self, at, f"listed in {hits[0].version.version}; exempt by {exemption}",
                           permission=exemption)
         return failed(self, f"listed in {hits[0].version.version} with no consent or "
-                      "established business relationship", None)
+                      f"established business relationship ({why})", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +127,11 @@ class NationalFreshnessRule:
         if not national:
             return failed(self, "no national registry loaded: import it with `dialer dnc "
                           "import` before dialing", None)
-        newest = max(national, key=lambda version: version.as_of)
+        usable = [v for v in national if v.as_of <= at]
+        if not usable:
+            return failed(self, f"{national[0].version} is dated {national[0].as_of:%Y-%m-%d}, "
+                          "after this instant: it did not exist yet", None)
+        newest = max(usable, key=lambda version: version.as_of)
         age = at - newest.as_of
         limit = context.campaign.national_max_age
         if age > limit:
@@ -132,31 +151,132 @@ class WirelessConsentRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        campaign, lead, placement = context.campaign, context.lead, context.placement
+        campaign, line = context.campaign, context.line
         if not (campaign.requires_wireless_consent and
                 (campaign.autodialed or campaign.prerecorded)):
-            return passed(self, at, "campaign does not autodial or play recordings to wireless")
-        if lead.wireless is not None:
-            wireless, how = lead.wireless, "lead flag"
-        elif placement.wireless_by_plan:
-            wireless, how = True, "numbering plan: mobile"
-        elif placement.line_type_ambiguous and campaign.treat_unknown_line_type_as_wireless:
-            wireless, how = True, "line type unknown, treated as wireless by campaign setting"
-        else:
-            wireless, how = False, "not known to be wireless"
-        if not wireless:
-            return passed(self, at, how)
+            return passed(self, at, "campaign does not autodial or play recordings")
+        if not line.protected:
+            return passed(self, at, f"{line.line_type.value}: {line.source}")
         # Telemarketing by autodialer/recording needs the written form (64.1200(a)(2)).
         accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if campaign.telemarketing else (
             ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
-        for consent in lead.consents:
-            if consent.kind in accepted and consent.valid_at(at):
-                permission = f"consent:{consent.kind.value} given {consent.given_at:%Y-%m-%d}"
-                return passed(self, at, f"wireless ({how}); {permission}", permission=permission)
-        needed = " or ".join(kind.value for kind in accepted)
-        return failed(self, f"wireless ({how}) and no valid {needed} consent recorded", None)
+        consent, text = relied_consent(
+            context.lead.consents, accepted, at, number=context.lead.number_e164,
+            seller=campaign.seller, revocations=context.revocations,
+            reassigned=context.reassigned)
+        kind = line.line_type.value
+        if consent is not None:
+            return passed(self, at, f"{kind} ({line.source}); {text}", permission=text)
+        return failed(self, f"{kind} ({line.source}) and {text}", None)
 
 
-def federal_rules() -> tuple:
-    return (FEDERAL_HOURS, InternalDncRule(), NationalDncRule(), NationalFreshnessRule(),
-            WirelessConsentRule())
+@dataclass(frozen=True, slots=True)
+class PrerecordedConsentRule:
+    """Prerecorded telemarketing (a voicemail drop included) needs prior express written
+    consent naming the seller and the number, to residential and wireless lines alike; an
+    established business relationship no longer exempts it (FCC 12-21, 2012)."""
+
+    rule_id: str = "us.prerecorded_consent"
+    title: str = "Prior express written consent for prerecorded telemarketing"
+    citation: str = ("47 CFR 64.1200(a)(2), (a)(3)(ii); 16 CFR 310.4(b)(1)(v)(A); "
+                     "FCC 12-21 (77 FR 34233)")
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        campaign = context.campaign
+        if not campaign.prerecorded:
+            return passed(self, at, "the campaign plays no recorded message")
+        if not campaign.telemarketing:
+            return passed(self, at, "not telemarketing: see us.prerecorded_exempt_cap")
+        consent, text = relied_consent(
+            context.lead.consents, (ConsentKind.PRIOR_EXPRESS_WRITTEN,), at,
+            number=context.lead.number_e164, seller=campaign.seller,
+            revocations=context.revocations, reassigned=context.reassigned)
+        if consent is None:
+            return failed(self, f"prerecorded telemarketing and {text}", None)
+        return passed(self, at, text, permission=text)
+
+
+@dataclass(frozen=True, slots=True)
+class PrerecordedContentRule:
+    """What the campaign declares its recorded message says (47 CFR 64.1200(b)): the seller
+    identified at the start, a telephone number of the seller, and for telemarketing an
+    opt-out (a toll-free number on an answering machine)."""
+
+    rule_id: str = "us.prerecorded_content"
+    title: str = "Identification, call-back number and opt-out in a prerecorded message"
+    citation: str = "47 CFR 64.1200(b)(1)-(3)"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        campaign = context.campaign
+        if not campaign.prerecorded:
+            return passed(self, at, "the campaign plays no recorded message")
+        missing = recorded_message_problems(campaign)
+        if missing:
+            return failed(self, "the recorded message is not declared compliant: "
+                          + "; ".join(missing), None)
+        return passed(self, at, "declared: seller named first, call-back number"
+                      + (", toll-free opt-out number" if campaign.telemarketing else ""))
+
+
+def recorded_message_problems(campaign: CampaignRules) -> list[str]:
+    """What a prerecorded campaign's message declaration lacks (empty when complete)."""
+    message = campaign.recorded_message
+    if message is None:
+        return ["no declaration of what the message says (compliance.recorded_message)"]
+    problems = []
+    if not campaign.seller:
+        problems.append("no seller name (compliance.seller_name)")
+    if not message.seller_named_first:
+        problems.append("(b)(1): the seller is not named at the start")
+    if not message.callback_number:
+        problems.append("(b)(2): no call-back number")
+    elif message.callback_number.startswith("+1900"):
+        problems.append("(b)(2): the call-back number is a 900 (charged) number")
+    if campaign.telemarketing:
+        number = message.optout_number or ""
+        if not (number.startswith("+1") and number[2:5] in TOLL_FREE_CODES):
+            problems.append("(b)(3): no toll-free opt-out number for answering machines")
+    return problems
+
+
+PRERECORDED_EXEMPT_CAP = AttemptLimitRule(
+    rule_id="us.prerecorded_exempt_cap",
+    title="Exempt prerecorded calls to a residential line: at most 3 per 30 days",
+    citation="47 CFR 64.1200(a)(3)(ii)-(v) as amended by FCC 20-186 (TRACED Act order)",
+    max_calls=3, window=timedelta(days=30))
+
+
+@dataclass(frozen=True, slots=True)
+class PrerecordedExemptCapRule:
+    """Non-telemarketing prerecorded calls to a residential line without consent are exempt
+    only up to 3 calls per 30 days (FCC 20-186)."""
+
+    rule_id: str = PRERECORDED_EXEMPT_CAP.rule_id
+    title: str = PRERECORDED_EXEMPT_CAP.title
+    citation: str = PRERECORDED_EXEMPT_CAP.citation
+    lookback: timedelta = PRERECORDED_EXEMPT_CAP.window
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        campaign = context.campaign
+        if not campaign.prerecorded or campaign.telemarketing:
+            return passed(self, at, "not an exempt prerecorded campaign")
+        consent, text = relied_consent(
+            context.lead.consents, (ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN),
+            at, number=context.lead.number_e164, seller=campaign.seller,
+            revocations=context.revocations, reassigned=context.reassigned)
+        if consent is not None:
+            return passed(self, at, f"consented: the cap does not apply ({text})",
+                          permission=text)
+        # The cap counts this campaign's prerecorded calls to the line.
+        own = tuple(a for a in context.attempts if a.campaign == campaign.name)
+        return PRERECORDED_EXEMPT_CAP.evaluate(replace(context, attempts=own), at)
+
+
+def federal_rules(campaign: CampaignRules | None = None) -> tuple:
+    rules: list = [FEDERAL_HOURS, InternalDncRule(), NationalDncRule(), NationalFreshnessRule(),
+                   WirelessConsentRule()]
+    if campaign is None or campaign.prerecorded:
+        rules += [PrerecordedConsentRule(), PrerecordedContentRule(), PrerecordedExemptCapRule()]
+    return tuple(rules)

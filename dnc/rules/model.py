@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from dnc.errors import ComplianceError
+from dnc.interfaces import LineType
 
 
 def require_aware(value: datetime, what: str) -> datetime:
@@ -33,13 +34,20 @@ class ConsentKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ConsentRecord:
-    """One recorded consent, valid from ``given_at`` until revoked or expired."""
+    """One recorded consent, valid from ``given_at`` until revoked or expired.
+
+    A written consent names the seller it authorises and the telephone number it covers
+    (47 CFR 64.1200(f)(9); 16 CFR 310.4(b)(1)(v)(A)): a record for another seller or
+    another number, or one that names neither, is not written consent for this call.
+    """
 
     kind: ConsentKind
     given_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     source: str = ""  # where the proof lives, e.g. "webform 2026-10-01 #8812"
+    seller: str | None = None
+    number: str | None = None  # E.164
 
     def valid_at(self, at: datetime) -> bool:
         if at < self.given_at:
@@ -60,10 +68,13 @@ class LeadFacts:
     consents: tuple[ConsentRecord, ...] = ()
     ebr_last_transaction: datetime | None = None
     ebr_last_inquiry: datetime | None = None
-    wireless: bool | None = None      # None: unknown, infer from the numbering plan
+    wireless: bool | None = None      # legacy flag: True = wireless, False = landline
     debt_id: str | None = None
     subject: str | None = None
     lead_id: str | None = None
+    line_type: LineType | None = None  # the lead's own line_type column
+    contact_id: str | None = None      # the person: per-person limits count across numbers
+    county: str | None = None          # for area-scoped bans (emergencies, county holidays)
 
 
 class Profile(StrEnum):
@@ -77,11 +88,31 @@ class Profile(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class AttemptCap:
-    """A campaign's own attempt limit, stricter than the law (never looser)."""
+    """A campaign's own attempt limit, stricter than the law (never looser).
+
+    ``per_person`` counts calls to every number of the person (the lead's contact), not
+    only to the dialled number."""
 
     max_calls: int
     window: timedelta
     same_subject: bool = False
+    per_person: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedMessage:
+    """What a campaign's recorded message (a voicemail drop or a message to a person) says,
+    as the campaign declares it (47 CFR 64.1200(b)(1)-(3))."""
+
+    seller_named_first: bool = False
+    """(b)(1): the seller (the business responsible) is identified at the start."""
+    callback_number: str | None = None
+    """(b)(2): a telephone number of the seller (not a 900 or other charged number)."""
+    optout_number: str | None = None
+    """(b)(3): for telemarketing left on an answering machine, a toll-free number that
+    reaches the automated opt-out."""
+    interactive_optout: bool = False
+    """(b)(3): for telemarketing played to a person, a key-press/voice opt-out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +126,23 @@ class CampaignRules:
     telemarketing: bool = True
     """A sales call (TSR/TCPA telemarketing) rather than informational or debt collection."""
     requires_wireless_consent: bool = True
-    treat_unknown_line_type_as_wireless: bool = False
-    """US numbers are "fixed line or mobile" in the numbering plan; opt in to treat them as
-    wireless when no carrier data says otherwise (the conservative choice)."""
+    treat_unknown_line_type_as_wireless: bool = True
+    """US numbers are "fixed line or mobile" in the numbering plan: with no line-type data an
+    unknown line counts as wireless (the strict reading). A campaign may set this False,
+    and every decision records which policy decided."""
     caller_id_present: bool = True
     subject: str | None = None
     agent_guaranteed: bool = False
-    """Ofcom: a live agent is guaranteed on a repeat call, so the 72 h rule does not apply."""
+    """Ofcom: a live agent is guaranteed on a repeat call, so the 72 h rule and the same-day
+    rule after an answering machine do not apply."""
     attempt_caps: tuple[AttemptCap, ...] = ()
     national_max_age: timedelta = timedelta(days=31)
+    tps_max_age: timedelta = timedelta(days=28)
+    """UK: TPS/CTPS data must have been screened within the last 28 days."""
+    seller: str | None = None
+    """The seller on whose behalf the calls are made: a written consent must name it."""
+    recorded_message: RecordedMessage | None = None
+    """What the prerecorded message declares it says (``prerecorded`` campaigns)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +197,13 @@ class Decision:
     unreachable: bool = False
     lead_id: str | None = None
     notes: tuple[str, ...] = field(default=())
+    line_type: str = ""
+    """wireless / landline / voip / unknown, as the rules took it."""
+    line_type_source: str = ""
+    """Which source decided the line type (lead column, registry number or block, numbering
+    plan, or the campaign's policy for an unknown line)."""
+    unknown_line_policy: str = ""
+    """The campaign's policy for an unknown line type ("wireless" or "landline")."""
 
     @property
     def reasons(self) -> tuple[RuleOutcome, ...]:
@@ -182,6 +228,9 @@ class Decision:
             "zone_source": self.zone_source,
             "states": list(self.states),
             "registry_versions": list(self.registry_versions),
+            "line_type": self.line_type,
+            "line_type_source": self.line_type_source,
+            "unknown_line_policy": self.unknown_line_policy,
             "rules": [outcome.to_json() for outcome in self.outcomes],
             "notes": list(self.notes),
         }

@@ -1,9 +1,21 @@
-"""UK Ofcom: persistent misuse of an electronic communications network (s.128-131
-Communications Act 2003) and Ofcom's statement of policy on persistent misuse (2016, A1.46ff).
+"""UK: Ofcom's policy on persistent misuse of an electronic communications network (s.128-131
+Communications Act 2003; revised statement of policy, published 20 Dec 2016, applying from
+1 Mar 2017) and the Privacy and Electronic Communications Regulations 2003 (PECR).
+
+- Abandoned calls: since 2016 the 3 % abandoned-call rate is no longer a safe harbour; any
+  abandoned call can draw enforcement and a rate of 3 % **or more** (or any silent call) is a
+  priority. The rule refuses at 3 % or more; campaign settings make pacing aim below it.
+  Ofcom measures per campaign over 24 hours.
+- Repeat calls: none within 72 h of an abandoned call, nor within the same 24 hours of a call
+  that reached an answering machine (AMD false positives included), unless a live agent is
+  guaranteed (2010 statement, applied from 1 Feb 2011, kept in 2016).
+- TPS/CTPS (PECR reg. 21, 21B): no marketing call to a listed number without that caller's
+  consent; screening data no older than 28 days (a registration takes effect after 28 days,
+  which is why the industry screens at least every 28 days).
+- Recorded-message marketing calls (PECR reg. 19) need the subscriber's prior consent.
 
 UK calling hours are not statutory: Ofcom's policy sets none, so this profile imposes none
-(a campaign may still choose its own). The 3 % abandoned-call ceiling is a campaign-level
-rate over 24 h: pacing must enforce it; a decision refuses while the measured rate is over.
+(a campaign may still choose its own).
 """
 
 from __future__ import annotations
@@ -11,21 +23,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dnc.interfaces import RegistryKind
 from dnc.rules.base import RuleContext, failed, passed
-from dnc.rules.model import RuleOutcome
+from dnc.rules.consent import relied_consent
+from dnc.rules.model import ConsentKind, RuleOutcome
 
 OFCOM_MAX_ABANDON_RATE = 0.03
 OFCOM_ABANDON_WINDOW = timedelta(hours=24)
 OFCOM_REPEAT_AFTER_ABANDON = timedelta(hours=72)
-POLICY = "Ofcom persistent misuse policy (2016), Annex 1"
+OFCOM_REPEAT_AFTER_MACHINE = timedelta(hours=24)
+POLICY = "Ofcom revised statement of policy on persistent misuse (2016)"
+ALL_CONSENTS = tuple(ConsentKind)
 
 
 @dataclass(frozen=True, slots=True)
 class CallingLineIdentityRule:
     rule_id: str = "uk.cli"
     title: str = "Presentation of a diallable calling line identity"
-    citation: str = f"{POLICY} A1.48(d)"
+    citation: str = f"{POLICY}, Annex 1 (forms of misuse: no or invalid CLI); Ofcom CLI guidance"
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
@@ -37,8 +51,8 @@ class CallingLineIdentityRule:
 @dataclass(frozen=True, slots=True)
 class AbandonRateRule:
     rule_id: str = "uk.abandon_rate"
-    title: str = "Abandoned calls at most 3 % of live calls per 24 h (campaign)"
-    citation: str = f"{POLICY} A1.48(a)"
+    title: str = "Abandoned calls below 3 % of live calls per 24 h (campaign)"
+    citation: str = f"{POLICY}, Annex 2 (prioritisation: 3 % or more) and Annex 3 (the ACR)"
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
@@ -46,10 +60,11 @@ class AbandonRateRule:
         if state is None or state.abandon_rate_24h is None:
             return passed(self, at, "campaign rate not supplied: pacing enforces the ceiling")
         rate = state.abandon_rate_24h
-        if rate > OFCOM_MAX_ABANDON_RATE:
+        if rate >= OFCOM_MAX_ABANDON_RATE:
             return failed(self, f"campaign abandoned {rate:.2%} of live calls in 24 h "
-                          f"(ceiling {OFCOM_MAX_ABANDON_RATE:.0%}); time unforeseeable", None)
-        return passed(self, at, f"campaign abandon rate {rate:.2%} within "
+                          f"(refused at {OFCOM_MAX_ABANDON_RATE:.0%} or more); time "
+                          "unforeseeable", None)
+        return passed(self, at, f"campaign abandon rate {rate:.2%} below "
                       f"{OFCOM_MAX_ABANDON_RATE:.0%}")
 
 
@@ -57,12 +72,13 @@ class AbandonRateRule:
 class RepeatAfterAbandonRule:
     rule_id: str = "uk.repeat_after_abandon"
     title: str = "No repeat call within 72 h of an abandoned call unless an agent is guaranteed"
-    citation: str = f"{POLICY} A1.48(e)"
+    citation: str = f"{POLICY}, Annex 1 (abandoned calls: repeat calls within 72 hours)"
     lookback: timedelta = OFCOM_REPEAT_AFTER_ABANDON
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        abandoned = [a for a in context.attempts
-                     if a.abandoned and at - OFCOM_REPEAT_AFTER_ABANDON < a.at <= at]
+        number = context.lead.number_e164
+        abandoned = [a for a in context.attempts if a.abandoned and a.number_e164 == number
+                     and at - OFCOM_REPEAT_AFTER_ABANDON < a.at <= at]
         if not abandoned:
             return passed(self, at, "no abandoned call to this number in 72 h")
         if context.campaign.agent_guaranteed:
@@ -74,27 +90,109 @@ class RepeatAfterAbandonRule:
 
 
 @dataclass(frozen=True, slots=True)
+class RepeatAfterMachineRule:
+    """A number where AMD detected an answering machine is not called again within the same
+    24 hours unless a live agent is guaranteed (AMD false positives are why)."""
+
+    rule_id: str = "uk.repeat_after_machine"
+    title: str = "No repeat call within 24 h of an AMD answering-machine verdict"
+    citation: str = (f"{POLICY}, Annex 1 (AMD: repeat calls in the same 24-hour period only "
+                     "with a guaranteed live agent; 2010 statement, from 1 Feb 2011)")
+    lookback: timedelta = OFCOM_REPEAT_AFTER_MACHINE
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        number = context.lead.number_e164
+        machines = [a for a in context.attempts if a.machine and a.number_e164 == number
+                    and at - OFCOM_REPEAT_AFTER_MACHINE < a.at <= at]
+        if not machines:
+            return passed(self, at, "no answering machine detected on this number in 24 h")
+        if context.campaign.agent_guaranteed:
+            return passed(self, at, "answering machine in 24 h, but an agent is guaranteed",
+                          permission="ofcom:agent-guaranteed")
+        last = max(machines, key=lambda attempt: attempt.at)
+        return failed(self, f"AMD detected an answering machine at {last.at:%Y-%m-%d %H:%M} "
+                      "UTC", last.at + OFCOM_REPEAT_AFTER_MACHINE)
+
+
+@dataclass(frozen=True, slots=True)
 class TelephonePreferenceRule:
     """UK marketing calls may not go to TPS/CTPS-registered numbers without consent."""
 
     rule_id: str = "uk.tps"
     title: str = "Telephone Preference Service (TPS/CTPS) registrations"
     citation: str = "Privacy and Electronic Communications (EC Directive) Regulations 2003, " \
-        "reg. 21"
+        "reg. 21, 21B"
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        hits = [h for h in context.hits if h.version.kind is RegistryKind.OTHER
-                and h.version.registry.lower().split(":")[0] in ("tps", "ctps")]
+        hits = [h for h in context.hits if _is_tps(h.version.registry)]
         if not hits or not context.campaign.telemarketing:
             return passed(self, at, "not on a TPS/CTPS list loaded" if not hits else
                           "listed, but not a marketing call")
-        for consent in context.lead.consents:
-            if consent.valid_at(at):
-                permission = f"consent:{consent.kind.value} given {consent.given_at:%Y-%m-%d}"
-                return passed(self, at, f"listed in {hits[0].version.version}; {permission}",
-                              permission=permission)
-        return failed(self, f"listed in {hits[0].version.version} and no consent recorded", None)
+        # Consent must be a positive notification to this caller: seller-specific.
+        consent, text = relied_consent(
+            context.lead.consents, ALL_CONSENTS, at, number=context.lead.number_e164,
+            seller=context.campaign.seller, revocations=context.revocations)
+        if consent is not None:
+            return passed(self, at, f"listed in {hits[0].version.version}; {text}",
+                          permission=text)
+        return failed(self, f"listed in {hits[0].version.version} ({text})", None)
+
+
+@dataclass(frozen=True, slots=True)
+class TpsFreshnessRule:
+    """Marketing calls only on TPS/CTPS data screened within the last 28 days."""
+
+    rule_id: str = "uk.tps_freshness"
+    title: str = "TPS/CTPS data no older than 28 days"
+    citation: str = ("PECR 2003 reg. 21(2), 26 (a TPS registration takes effect 28 days after "
+                     "it is made); TPS/ICO guidance: screen at least every 28 days")
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        if not context.campaign.telemarketing:
+            return passed(self, at, "not a marketing call: TPS screening not required")
+        tps = [v for v in context.versions if _is_tps(v.registry) and v.as_of <= at]
+        if not tps:
+            return failed(self, "no TPS/CTPS list loaded: import it (`dialer dnc import "
+                          "--registry tps FILE`) before dialing", None)
+        limit = context.campaign.tps_max_age
+        stale = []
+        for name in sorted({v.registry.lower().split(":")[0] for v in tps}):
+            newest = max((v for v in tps if v.registry.lower().split(":")[0] == name),
+                         key=lambda v: v.as_of)
+            if at - newest.as_of > limit:
+                stale.append(f"{newest.version} is {(at - newest.as_of).days} days old")
+        if stale:
+            return failed(self, "; ".join(stale) + f" (limit {limit.days} days): screen again",
+                          None)
+        return passed(self, at, "TPS/CTPS data within 28 days")
+
+
+@dataclass(frozen=True, slots=True)
+class AutomatedCallConsentRule:
+    """Recorded-message marketing calls need the subscriber's prior consent to this caller."""
+
+    rule_id: str = "uk.automated_calls"
+    title: str = "Consent for automated (recorded-message) marketing calls"
+    citation: str = "Privacy and Electronic Communications (EC Directive) Regulations 2003, " \
+        "reg. 19"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        campaign = context.campaign
+        if not (campaign.prerecorded and campaign.telemarketing):
+            return passed(self, at, "no recorded marketing message")
+        consent, text = relied_consent(
+            context.lead.consents, ALL_CONSENTS, at, number=context.lead.number_e164,
+            seller=campaign.seller, revocations=context.revocations)
+        if consent is None:
+            return failed(self, f"recorded marketing message and {text}", None)
+        return passed(self, at, text, permission=text)
+
+
+def _is_tps(registry: str) -> bool:
+    return registry.lower().split(":")[0] in ("tps", "ctps")
 
 
 def abandon_rate(abandoned: int, live_answered: int) -> float:
@@ -104,4 +202,5 @@ def abandon_rate(abandoned: int, live_answered: int) -> float:
 
 def ofcom_rules() -> tuple:
     return (CallingLineIdentityRule(), AbandonRateRule(), RepeatAfterAbandonRule(),
-            TelephonePreferenceRule())
+            RepeatAfterMachineRule(), TelephonePreferenceRule(), TpsFreshnessRule(),
+            AutomatedCallConsentRule())

@@ -1,45 +1,112 @@
-"""Jurisdiction profiles: which rules a campaign's selection brings in, and in what order."""
+"""Jurisdiction profiles: which rules a campaign's selection brings in, and in what order.
+
+A number outside every profile of the campaign (a +44 number in a US campaign, a US number
+in a UK one) is refused by ``campaign.jurisdiction``: none of the campaign's rule books can
+prove the call lawful. Lead import, ``dialer dnc scrub``, ``dialer compliance explain`` and
+dialing all give this same reason (``out_of_profile_reason``).
+"""
 
 from __future__ import annotations
 
-from dnc.rules.base import AttemptLimitRule, Rule
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, passed
 from dnc.rules.federal import federal_rules
-from dnc.rules.model import CampaignRules, Profile
+from dnc.rules.model import CampaignRules, Profile, RuleOutcome
 from dnc.rules.ofcom import ofcom_rules
 from dnc.rules.regf import reg_f_rules
 from dnc.rules.state import state_rules
 from dnc.rules.tables import RuleTables
 
+US_REGIONS = frozenset({"US", "PR", "GU", "MP", "AS", "VI"})
+PROFILE_REGIONS: dict[Profile, frozenset[str]] = {
+    Profile.US_FEDERAL: US_REGIONS,
+    Profile.US_STATE: US_REGIONS,
+    Profile.REG_F: US_REGIONS,
+    Profile.UK_OFCOM: frozenset({"GB"}),
+}
+"""ISO regions (of the numbering plan) each profile's rules were written for: US law for the
+US and its territories (Canada and the Caribbean share the NANP but not US law), UK law for
+the UK (the Crown dependencies have their own regulators)."""
+
 PROFILE_SUMMARIES = {
     Profile.US_FEDERAL: "TCPA 47 CFR 64.1200 and FTC TSR 16 CFR 310.4: calling hours "
-    "08:00-21:00 local, internal DNC, National Registry (with consent/EBR exemptions and a "
-    "31-day freshness limit), prior express consent for autodialed calls to wireless numbers",
+    "08:00-21:00 local in every candidate zone, internal DNC, National Registry (with "
+    "seller-specific written consent/EBR exemptions and a 31-day freshness limit), prior "
+    "express (written, for telemarketing) consent for autodialed or prerecorded calls to "
+    "wireless numbers (unknown line type counts as wireless by default), prerecorded "
+    "consent, content and the exempt-call cap, the RND safe harbour, consent revocations",
     Profile.US_STATE: "State overlays from dnc/data/state_rules.csv: stricter hours, Sunday and "
-    "holiday bans, attempt limits; state DNC registries (telemarketing campaigns only)",
+    "holiday bans, per-person attempt limits, autodialer/prerecorded consent and bans; state "
+    "DNC registries (telemarketing campaigns only); declared emergencies and area holidays",
     Profile.REG_F: "CFPB Regulation F 12 CFR 1006: no calls 21:00-08:00, at most 7 attempts "
-    "per debt in 7 days, none within 7 days after a conversation",
-    Profile.UK_OFCOM: "Ofcom persistent misuse policy: CLI required, 3 % abandoned calls per "
-    "24 h, no repeat within 72 h of an abandoned call unless an agent is guaranteed; "
-    "TPS/CTPS listings (PECR reg. 21, registries named tps/ctps); UK calling hours are not "
-    "statutory and are not imposed",
+    "to a person per debt in 7 days (rolling and local calendar days), none within 7 days "
+    "after a conversation",
+    Profile.UK_OFCOM: "Ofcom persistent misuse policy (2016): CLI required, refused at 3 % or "
+    "more abandoned calls per 24 h, no repeat within 72 h of an abandoned call nor within "
+    "24 h of an answering machine unless an agent is guaranteed; TPS/CTPS listings (PECR "
+    "reg. 21, registries named tps/ctps) screened within 28 days; consent for recorded "
+    "marketing messages (PECR reg. 19); UK calling hours are not statutory and not imposed",
 }
 
 
+def campaign_regions(profiles: tuple[Profile, ...]) -> frozenset[str]:
+    found: set[str] = set()
+    for profile in profiles:
+        found |= PROFILE_REGIONS[profile]
+    return frozenset(found)
+
+
+def out_of_profile_reason(region: str | None, profiles: tuple[Profile, ...]) -> str | None:
+    """Why a number of ``region`` is outside every profile (None when one covers it)."""
+    if region in campaign_regions(profiles):
+        return None
+    names = ", ".join(p.value for p in profiles)
+    return (f"number outside every profile of the campaign (its region is "
+            f"{region or 'unknown'}; the campaign's profiles {names} cover "
+            f"{', '.join(sorted(campaign_regions(profiles)))})")
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionRule:
+    rule_id: str = "campaign.jurisdiction"
+    title: str = "The number is inside a profile of the campaign"
+    citation: str = "the campaign's jurisdiction profiles (no rule book covers other numbers)"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        reason = out_of_profile_reason(context.placement.region, context.campaign.profiles)
+        if reason is not None:
+            return failed(self, reason, None)
+        return passed(self, at, f"region {context.placement.region} is covered")
+
+
 def rules_for_campaign(campaign: CampaignRules, tables: RuleTables) -> tuple[Rule, ...]:
-    rules: list[Rule] = []
+    return tuple(rule for rule, _ in profile_rules(campaign, tables))
+
+
+def profile_rules(campaign: CampaignRules, tables: RuleTables
+                  ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
+    """Every rule of the campaign with the regions it concerns (None: every number). A rule
+    of one profile does not judge a number of another profile's region (the UK's TPS rules
+    say nothing about a US number of a campaign that has both profiles)."""
+    rules: list[tuple[Rule, frozenset[str] | None]] = [(JurisdictionRule(), None)]
     for profile in dict.fromkeys(campaign.profiles):
+        regions = PROFILE_REGIONS[profile]
         if profile is Profile.US_FEDERAL:
-            rules.extend(federal_rules())
+            rules.extend((rule, regions) for rule in federal_rules(campaign))
         elif profile is Profile.US_STATE:
-            rules.extend(state_rules(campaign, tables))
+            rules.extend((rule, regions) for rule in state_rules(campaign, tables))
         elif profile is Profile.REG_F:
-            rules.extend(reg_f_rules())
+            rules.extend((rule, regions) for rule in reg_f_rules())
         elif profile is Profile.UK_OFCOM:
-            rules.extend(ofcom_rules())
+            rules.extend((rule, regions) for rule in ofcom_rules())
     for index, cap in enumerate(campaign.attempt_caps, 1):
-        rules.append(AttemptLimitRule(
+        rules.append((AttemptLimitRule(
             rule_id=f"campaign.attempts.{index}",
-            title=f"Campaign cap: {cap.max_calls} calls per {cap.window}",
+            title=f"Campaign cap: {cap.max_calls} calls per {cap.window}"
+            + (" to a person" if cap.per_person else " to a number"),
             citation="campaign setting", max_calls=cap.max_calls, window=cap.window,
-            scope="subject" if cap.same_subject else "number"))
+            per_person=cap.per_person, same_subject=cap.same_subject), None))
     return tuple(rules)

@@ -1,29 +1,39 @@
-"""US state overlays built from ``dnc/data/state_rules.csv`` (one rule object per row and kind).
+"""US state overlays built from ``dnc/data/state_rules.csv`` (one rule object per row and kind),
+and the area bans (declared emergencies, county holidays) of ``dnc.rules.area_bans``.
 
-State telemarketing statutes govern telephone solicitations, so the overlay applies only to
-campaigns marked ``telemarketing``; a row applies to a lead when the lead is in that state
-(see ``dnc.rules.zones`` for how states are determined).
+State telemarketing statutes govern telephone solicitations, so the rows apply only to
+campaigns marked ``telemarketing``; a row applies to a lead when the lead may be in that state
+(see ``dnc.rules.zones``), and its window is checked in the lead's candidate zones *and* the
+state's own zones (a Florida area code on a lead whose record says California: Florida's
+20:00 limit holds at the Florida location the law presumes). Area bans apply to every
+campaign the emergency's ``calls`` column names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from dnc.interfaces import RegistryKind
+from dnc.rules.area_bans import AreaBan, AreaBans
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
+from dnc.rules.consent import relied_consent
 from dnc.rules.federal import REGISTRY_PERMISSIONS
-from dnc.rules.model import CampaignRules, RuleOutcome
+from dnc.rules.model import CampaignRules, ConsentKind, RuleOutcome
 from dnc.rules.tables import RuleTables, StateRule
 
 
 @dataclass(frozen=True, slots=True)
 class InState:
-    """Applies the wrapped rule only when the called party is in ``state``."""
+    """Applies the wrapped rule only when the called party may be in ``state``, from the
+    row's effective date, in the lead's zones plus the state's own (and ``also_in``)."""
 
     state: str
-    inner: CallingHoursRule | AttemptLimitRule
+    inner: CallingHoursRule | AttemptLimitRule | StateConsentRule
+    extra_zones: tuple[ZoneInfo, ...] = ()
+    effective: date | None = None
 
     @property
     def rule_id(self) -> str:
@@ -45,7 +55,45 @@ class InState:
         if self.state not in context.placement.states:
             return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
                                self.citation, at, applicable=False)
+        if self.effective is not None and at < datetime.combine(self.effective, time(0),
+                                                                 tzinfo=UTC):
+            return RuleOutcome(self.rule_id, True, f"not yet in force (from "
+                               f"{self.effective:%Y-%m-%d})", self.citation, at,
+                               applicable=False)
+        missing = tuple(z for z in self.extra_zones if z not in context.zones)
+        if missing:
+            context = replace(context, zones=context.zones + missing)
         return self.inner.evaluate(context, at)
+
+
+@dataclass(frozen=True, slots=True)
+class StateConsentRule:
+    """A state's consent requirement for autodialed or prerecorded calls, or its ban."""
+
+    rule_id: str
+    title: str
+    citation: str
+    state: str
+    kind: str                    # "written" | "express" | "banned"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        campaign = context.campaign
+        if self.kind == "banned":
+            return failed(self, f"{self.state} does not allow these calls at all", None)
+        if self.kind == "written" and not (campaign.autodialed or campaign.prerecorded):
+            return passed(self, at, "not autodialed and no recorded message")
+        accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if self.kind == "written" else (
+            ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
+        consent, text = relied_consent(
+            context.lead.consents, accepted, at, number=context.lead.number_e164,
+            seller=campaign.seller, revocations=context.revocations,
+            reassigned=context.reassigned)
+        what = "an automated dialing system or a recorded message" if self.kind == "written" \
+            else "a recorded message"
+        if consent is None:
+            return failed(self, f"{self.state} requires consent for {what}: {text}", None)
+        return passed(self, at, f"{self.state}: {text}", permission=text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,37 +112,128 @@ class StateRegistryRule:
             return passed(self, at, "not on the registry of "
                           + (", ".join(context.placement.states) or "any applicable state"))
         # Exemptions differ by state; only express written permission is honoured everywhere.
-        for consent in context.lead.consents:
-            if consent.kind in REGISTRY_PERMISSIONS and consent.valid_at(at):
-                permission = f"consent:{consent.kind.value} given {consent.given_at:%Y-%m-%d}"
-                return passed(self, at, f"listed in {hits[0].version.version}; {permission}",
-                              permission=permission)
-        return failed(self, f"listed in {hits[0].version.version}", None)
+        consent, text = relied_consent(
+            context.lead.consents, REGISTRY_PERMISSIONS, at, number=context.lead.number_e164,
+            seller=context.campaign.seller, revocations=context.revocations,
+            reassigned=context.reassigned)
+        if consent is not None:
+            return passed(self, at, f"listed in {hits[0].version.version}; {text}",
+                          permission=text)
+        return failed(self, f"listed in {hits[0].version.version} ({text})", None)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaBanRule:
+    """Declared emergencies and county holidays of one state: no calls on those local dates
+    to leads that may be in the areas concerned."""
+
+    state: str
+    bans: AreaBans
+    state_zones: tuple[ZoneInfo, ...]
+    lookback: timedelta = timedelta(0)
+
+    @property
+    def rule_id(self) -> str:
+        return f"state.{self.state}.area_ban"
+
+    @property
+    def title(self) -> str:
+        return f"{self.state}: declared emergencies and area holidays"
+
+    @property
+    def citation(self) -> str:
+        return f"{self.state} emergency declarations and area holidays (emergencies.csv, " \
+            "holidays.csv)"
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        if self.state not in context.placement.states:
+            return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
+                               self.citation, at, applicable=False)
+        zones = context.zones + tuple(z for z in self.state_zones if z not in context.zones)
+        hit = self._active(context, at, zones)
+        if hit is None:
+            return passed(self, at, f"no declared emergency or area holiday in {self.state}")
+        ban, local, how = hit
+        earliest = self._earliest(context, at, zones)
+        until = f" until {ban.last:%Y-%m-%d}" if ban.last else " until lifted"
+        return RuleOutcome(self.rule_id, False, f"{ban.name} ({local:%Y-%m-%d} local){until}, "
+                           f"{how}", ban.citation, earliest)
+
+    def _active(self, context: RuleContext, at: datetime, zones: tuple[ZoneInfo, ...]
+                ) -> tuple[AreaBan, date, str] | None:
+        lead = context.lead
+        for zone in zones:
+            local = at.astimezone(zone).date()
+            for ban in self.bans.for_state(self.state, local.year):
+                if not ban.on(local) or not ban.concerns(context.campaign.telemarketing):
+                    continue
+                inside, how = ban.covers(lead.county, lead.postal_code)
+                if inside:
+                    return ban, local, how
+        return None
+
+    def _earliest(self, context: RuleContext, at: datetime, zones: tuple[ZoneInfo, ...]
+                  ) -> datetime | None:
+        """The next local midnight (in every zone) at which no ban covers the lead."""
+        probe = at
+        for _ in range(370):
+            hit = self._active(context, probe, zones)
+            if hit is None:
+                return probe
+            ban = hit[0]
+            if ban.last is None:
+                return None
+            probe = max(datetime.combine(ban.last + timedelta(days=1), time(0), tzinfo=zone)
+                        for zone in zones).astimezone(UTC)
+        return None
 
 
 def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
     """Every rule of the state overlay for this campaign, in table order."""
+    # Every state may get a declared emergency (the officer's file can name any), so each
+    # has an area-ban rule; only the lead's states' rules are evaluated.
+    rules: list = [AreaBanRule(state, tables.area_bans, _zones(tables, state))
+                   for state in sorted(tables.state_zones)]
     if not campaign.telemarketing:
-        return ()
-    rules: list = [StateRegistryRule()]
+        return tuple(rules)
+    rules.insert(0, StateRegistryRule())
     for row in tables.state_rules:
         if row.applies_to == "prerecorded" and not campaign.prerecorded:
+            continue
+        if row.applies_to == "autodialed" and not campaign.autodialed:
             continue
         rules.extend(rules_for_row(row, tables))
     return tuple(rules)
 
 
+def _zones(tables: RuleTables, state: str) -> tuple[ZoneInfo, ...]:
+    return tuple(ZoneInfo(name) for name in tables.state_zones[state])
+
+
 def rules_for_row(row: StateRule, tables: RuleTables) -> list[InState]:
-    """The hours rule and (if any) the attempt-limit rule one table row stands for."""
+    """The hours rule, the consent rule and the attempt-limit rule one table row stands for."""
     holidays = tables.holiday_calendars[row.holiday_calendar] if row.holiday_calendar else None
     window = WeeklyWindow(days=row.days, holidays=holidays)
-    rules = [InState(row.state, CallingHoursRule(
-        rule_id=f"{row.rule_key}.hours", title=f"{row.state} calling hours",
-        citation=row.citation, window=window))]
+    extra = _zones(tables, row.state) + tuple(ZoneInfo(name) for name in row.also_in)
+
+    def wrap(rule) -> InState:
+        return InState(row.state, rule, extra, row.effective)
+
+    rules = []
+    if any(day != (time(8), time(21)) for day in row.days) or holidays is not None:
+        rules.append(wrap(CallingHoursRule(
+            rule_id=f"{row.rule_key}.hours", title=f"{row.state} calling hours",
+            citation=row.citation, window=window)))
+    if row.consent:
+        rules.append(wrap(StateConsentRule(
+            rule_id=f"{row.rule_key}.consent",
+            title=f"{row.state}: " + ("no such calls" if row.consent == "banned" else
+                                      f"{row.consent} consent for automated calls"),
+            citation=row.citation, state=row.state, kind=row.consent)))
     if row.max_calls is not None and row.per is not None:
-        rules.append(InState(row.state, AttemptLimitRule(
+        rules.append(wrap(AttemptLimitRule(
             rule_id=f"{row.rule_key}.attempts",
-            title=f"{row.state}: at most {row.max_calls} calls per {row.per}",
+            title=f"{row.state}: at most {row.max_calls} calls to a person per {row.per}",
             citation=row.citation, max_calls=row.max_calls, window=row.per,
-            scope="subject" if row.same_subject else "number")))
+            per_person=True, same_subject=row.same_subject)))
     return rules

@@ -15,10 +15,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dnc.errors import ImportFormatError
+from dnc.rules.area_bans import AreaBans, parse_areas
+from dnc.rules.holidays import Holiday, HolidayCalendar, HolidayRuleError
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FEDERAL_DAY = (time(8), time(21))
-_WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
+APPLIES_TO = ("all", "autodialed", "prerecorded")
+CONSENT = ("", "written", "express", "banned")
+
+__all__ = ["DEFAULT_DATA_DIR", "Holiday", "HolidayCalendar", "RuleTables", "StateRule"]
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -40,12 +45,21 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         yield number, {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
 
 
+def _date(text: str, where: dict[str, object]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ImportFormatError(f"{text!r} is not a date (YYYY-MM-DD)", **where) from error
+
+
 @dataclass(frozen=True, slots=True)
 class StateRule:
     """One reviewed row of ``state_rules.csv``."""
 
     state: str
-    applies_to: str                       # "all" | "prerecorded"
+    applies_to: str                       # "all" | "autodialed" | "prerecorded"
     days: tuple[tuple[time, time] | None, ...]   # Monday first
     holiday_calendar: str | None
     max_calls: int | None
@@ -56,73 +70,19 @@ class StateRule:
     reviewed: str
     notes: str
     line: int
+    consent: str = ""
+    """"written": prior express written consent for autodialed or prerecorded calls;
+    "express": consent for a recorded message; "banned": such calls are not allowed."""
+    also_in: tuple[str, ...] = ()
+    """Zones the window must also hold in (e.g. Mississippi's literal "Central Standard
+    Time", Etc/GMT+6, besides local time)."""
+    effective: date | None = None
+    """The date the row took effect (the rule does not apply to earlier instants)."""
 
     @property
     def rule_key(self) -> str:
         suffix = "" if self.applies_to == "all" else f".{self.applies_to}"
         return f"state.{self.state}{suffix}"
-
-
-@dataclass(frozen=True, slots=True)
-class Holiday:
-    calendar: str
-    name: str
-    rule: str
-    observed: str
-    citation: str
-
-    def dates(self, year: int) -> tuple[date, ...]:
-        actual = _rule_date(self.rule, year)
-        if actual is None:
-            return ()
-        if self.observed == "sun_to_mon" and actual.weekday() == 6:
-            return (actual, actual + timedelta(days=1))
-        if self.observed == "nearest_weekday" and actual.weekday() >= 5:
-            shift = -1 if actual.weekday() == 5 else 1
-            return (actual, actual + timedelta(days=shift))
-        return (actual,)
-
-
-def _rule_date(rule: str, year: int) -> date | None:
-    parts = rule.split()
-    if len(parts) == 1 and len(rule) == 10:
-        fixed = date.fromisoformat(rule)
-        return fixed if fixed.year == year else None
-    if len(parts) == 1:
-        month, day = (int(piece) for piece in rule.split("-"))
-        return date(year, month, day)
-    which, weekday_name, month_text = parts
-    weekday, month = _WEEKDAYS[weekday_name.upper()], int(month_text)
-    if which == "last":
-        last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1))
-        return last - timedelta(days=(last.weekday() - weekday) % 7)
-    first = date(year, month, 1)
-    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (int(which) - 1))
-
-
-class HolidayCalendar:
-    """The banned dates of one calendar, computed per year on demand."""
-
-    def __init__(self, name: str, holidays: tuple[Holiday, ...]) -> None:
-        self.name = name
-        self.holidays = holidays
-        self._years: dict[int, frozenset[date]] = {}
-
-    def __call__(self, day: date) -> bool:
-        return day in self.dates_in(day.year) or day in self.dates_in(day.year + 1)
-
-    def dates_in(self, year: int) -> frozenset[date]:
-        if year not in self._years:
-            self._years[year] = frozenset(
-                d for holiday in self.holidays for d in holiday.dates(year))
-        return self._years[year]
-
-    def name_of(self, day: date) -> str | None:
-        for year in (day.year, day.year + 1):
-            for holiday in self.holidays:
-                if day in holiday.dates(year):
-                    return holiday.name
-        return None
 
 
 def _window(text: str, where: dict[str, object]) -> tuple[time, time] | None:
@@ -143,8 +103,10 @@ def _window(text: str, where: dict[str, object]) -> tuple[time, time] | None:
 class RuleTables:
     """Every data table the rules use, loaded from one directory (default: ``dnc/data``)."""
 
-    def __init__(self, data_dir: Path | None = None) -> None:
+    def __init__(self, data_dir: Path | None = None, officer_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+        self.officer_dir = Path(officer_dir) if officer_dir is not None else None
+        """Where the officer's emergencies file lives (``<data>/rules``), if anywhere."""
 
     def _path(self, name: str) -> Path:
         return self.data_dir / name
@@ -159,9 +121,20 @@ class RuleTables:
             state = row["state"].upper()
             if state not in self.state_zones:
                 raise ImportFormatError(f"unknown state {state!r}", **where("state"))
-            if row["applies_to"] not in ("all", "prerecorded"):
-                raise ImportFormatError("applies_to must be all or prerecorded",
+            if row["applies_to"] not in APPLIES_TO:
+                raise ImportFormatError(f"applies_to must be one of {', '.join(APPLIES_TO)}",
                                         **where("applies_to"))
+            consent = row.get("consent", "").lower()
+            if consent not in CONSENT:
+                raise ImportFormatError("consent must be written, express, banned or empty",
+                                        **where("consent"))
+            also_in = tuple(row.get("also_in", "").split())
+            for name in also_in:
+                try:
+                    ZoneInfo(name)
+                except (ZoneInfoNotFoundError, ValueError) as error:
+                    raise ImportFormatError(f"unknown time zone {name!r}",
+                                            **where("also_in")) from error
             weekday = _window(row["mon_fri"], where("mon_fri"))
             days = (weekday,) * 5 + (_window(row["saturday"], where("saturday")),
                                      _window(row["sunday"], where("sunday")))
@@ -186,25 +159,55 @@ class RuleTables:
                 holiday_calendar=calendar, max_calls=max_calls, per=per,
                 same_subject=row["same_subject"].lower() in ("true", "yes", "1"),
                 citation=row["citation"], source=row["source"], reviewed=row["reviewed"],
-                notes=row["notes"], line=line))
+                notes=row["notes"], line=line, consent=consent, also_in=also_in,
+                effective=_date(row.get("effective", ""), where("effective"))))
         return tuple(rules)
 
     @cached_property
-    def holiday_calendars(self) -> dict[str, HolidayCalendar]:
+    def holidays(self) -> tuple[Holiday, ...]:
         path = self._path("holidays.csv")
-        grouped: dict[str, list[Holiday]] = {}
+        found: list[Holiday] = []
         for line, row in read_rows(path):
-            holiday = Holiday(row["calendar"], row["name"], row["rule"], row["observed"],
-                              row["citation"])
+            def where(column: str, line: int = line) -> dict[str, object]:
+                return {"path": str(path), "line": line, "field": column}
+            holiday = Holiday(
+                row["calendar"], row["name"], row["rule"], row.get("observed") or "none",
+                row["citation"], (row.get("years") or "all").lower(),
+                _date(row.get("from", ""), where("from")),
+                _date(row.get("until", ""), where("until")),
+                parse_areas(row.get("areas", ""), where("areas")))
             try:
-                if holiday.observed not in ("none", "sun_to_mon", "nearest_weekday"):
-                    raise ValueError(holiday.observed)
-                holiday.dates(2026)
-            except (ValueError, KeyError) as error:
-                raise ImportFormatError(f"bad holiday rule {holiday.rule!r}/{holiday.observed!r}",
-                                        path=str(path), line=line, field="rule") from error
-            grouped.setdefault(holiday.calendar, []).append(holiday)
+                holiday.validate()
+            except HolidayRuleError as error:
+                raise ImportFormatError(f"bad holiday {holiday.name!r}: {error}",
+                                        **where("rule")) from error
+            if not holiday.citation:
+                raise ImportFormatError("every holiday needs a citation", **where("citation"))
+            found.append(holiday)
+        return tuple(found)
+
+    @cached_property
+    def holiday_calendars(self) -> dict[str, HolidayCalendar]:
+        """Statewide holidays per calendar (area-limited ones are in ``area_bans``)."""
+        grouped: dict[str, list[Holiday]] = {}
+        for holiday in self.holidays:
+            grouped.setdefault(holiday.calendar, [])
+            if not holiday.areas:
+                grouped[holiday.calendar].append(holiday)
         return {name: HolidayCalendar(name, tuple(days)) for name, days in grouped.items()}
+
+    @cached_property
+    def area_bans(self) -> AreaBans:
+        """Declared emergencies (built in and the officer's ``emergencies.csv``) and the
+        area-limited holidays of each state's calendars."""
+        by_state: dict[str, list[Holiday]] = {}
+        for row in self.state_rules:
+            if row.holiday_calendar:
+                by_state.setdefault(row.state, []).extend(
+                    h for h in self.holidays if h.calendar == row.holiday_calendar)
+        officer = self.officer_dir / "emergencies.csv" if self.officer_dir else None
+        return AreaBans(self._path("emergencies.csv"), officer, self.state_zones,
+                        {state: tuple(dict.fromkeys(days)) for state, days in by_state.items()})
 
     @cached_property
     def state_zones(self) -> dict[str, tuple[str, ...]]:

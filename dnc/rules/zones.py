@@ -1,10 +1,11 @@
-"""Where the called party is: the time zones and US states whose rules apply to a lead.
+"""Where the called party may be: the time zones and US states whose rules apply to a lead.
 
-Explicit lead data beats inference (time zone, then US state, then postal code); otherwise
-the numbering plan (``phonenumbers``) gives the zones. The US states whose laws apply are
-the lead's explicit state (or its postal code's state) plus the area code's state, because
-Florida (Fla. Stat. 501.059(8)(d)) and Oklahoma (15 O.S. 775C.6) presume that a call to an
-in-state area code is a call to a resident: taking both is the conservative reading.
+Every signal counts and none replaces another: the lead's explicit time zone(s), its state,
+its postal code's state and the numbering plan's zones for the number (``phonenumbers``,
+per area code and exchange). The US states whose laws apply are the lead's explicit state,
+its postal code's state and the area code's state, because Florida (Fla. Stat.
+501.059(8)(d)) and Oklahoma (15 O.S. 775C.6) presume that a call to an in-state area code
+is a call to a resident: taking all of them is the strict reading.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class Placement:
     region: str | None           # ISO region of the number ("US", "GB", ...)
     wireless_by_plan: bool       # the numbering plan says MOBILE
     line_type_ambiguous: bool    # FIXED_LINE_OR_MOBILE (all of the NANP)
+    fixed_by_plan: bool = False  # the numbering plan says FIXED_LINE (outside the NANP)
 
     @property
     def known(self) -> bool:
@@ -112,33 +114,67 @@ def _number_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | 
 
 
 def place(lead: LeadFacts, tables: RuleTables) -> Placement:
-    """Resolve a lead's zones and applicable states (explicit facts first)."""
+    """Resolve a lead's candidate zones and applicable states.
+
+    The candidate zones are the union of every signal: the lead's explicit zone(s), its
+    state's zones, its postal code's state's zones and the numbering plan's zones for the
+    number (area code and exchange). The called party's location is unknown whenever these
+    disagree (a mobile number keeps its area code when its owner moves), and a call must be
+    lawful wherever the party may be: 12 CFR 1006.6(b)(1)(i) comment 6(b)(1)(i)-1 asks for
+    convenience "in all the locations"; Fla. Stat. 501.059(8)(d) and 15 O.S. 775C.6 presume
+    the area code's state is the location.
+    """
     plan_zones, region, area_state, line_type = _plan_facts(lead.number_e164)
+    who = lead.lead_id or lead.number_e164
     explicit_state = lead.state.upper() if lead.state else None
     if explicit_state is not None and explicit_state not in tables.state_zones:
-        raise ComplianceError(f"lead {lead.lead_id or lead.number_e164}: unknown US state "
-                              f"{lead.state!r}")
+        raise ComplianceError(f"lead {who}: unknown US state {lead.state!r}")
     postal_state = None
     if lead.postal_code:
         digits = "".join(ch for ch in lead.postal_code if ch.isdigit())
         postal_state = tables.zip3_states.get(digits[:3]) if len(digits) >= 5 else None
+    zones: dict[str, None] = {}
+    sources: list[str] = []
     if lead.time_zone:
-        try:
-            _zone(lead.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ComplianceError(f"lead {lead.lead_id or lead.number_e164}: unknown time "
-                                  f"zone {lead.time_zone!r}") from error
-        zones, source = (lead.time_zone,), "lead time zone"
-    elif explicit_state is not None:
-        zones, source = tables.state_zones[explicit_state], f"lead state {explicit_state}"
-    elif postal_state is not None:
-        zones = tables.state_zones[postal_state]
-        source = f"postal code {lead.postal_code} -> {postal_state}"
-    else:
-        zones, source = plan_zones, "numbering plan (phonenumbers)"
+        explicit = tuple(z.strip() for z in lead.time_zone.split(",") if z.strip())
+        for name in explicit:
+            try:
+                _zone(name)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ComplianceError(f"lead {who}: unknown time zone {name!r}") from error
+        zones.update(dict.fromkeys(explicit))
+        sources.append("lead time zone")
+    if explicit_state is not None:
+        zones.update(dict.fromkeys(tables.state_zones[explicit_state]))
+        sources.append(f"lead state {explicit_state}")
+    if postal_state is not None:
+        zones.update(dict.fromkeys(tables.state_zones[postal_state]))
+        sources.append(f"postal code {lead.postal_code} -> {postal_state}")
+    if plan_zones:
+        zones.update(dict.fromkeys(plan_zones))
+        sources.append("numbering plan")
     states = tuple(dict.fromkeys(
-        s for s in (explicit_state or postal_state, area_state) if s is not None))
+        s for s in (explicit_state, postal_state, area_state) if s is not None))
     return Placement(
-        zones=zones, source=source if zones else "unknown", states=states, region=region,
+        zones=tuple(zones), source=" + ".join(sources) if zones else "unknown",
+        states=states, region=region,
         wireless_by_plan=line_type == PhoneNumberType.MOBILE,
-        line_type_ambiguous=line_type == PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        line_type_ambiguous=line_type == PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        fixed_by_plan=line_type == PhoneNumberType.FIXED_LINE)
+
+
+def zone_conflict(lead: LeadFacts, tables: RuleTables) -> str | None:
+    """A sentence when the lead's explicit time zone is not a zone of its explicit state
+    (import warns; the rules use both)."""
+    if not lead.time_zone or not lead.state:
+        return None
+    state = lead.state.upper()
+    state_zones = tables.state_zones.get(state)
+    if state_zones is None:
+        return None
+    explicit = [z.strip() for z in lead.time_zone.split(",") if z.strip()]
+    outside = [z for z in explicit if z not in state_zones]
+    if not outside:
+        return None
+    return (f"time zone {', '.join(outside)} is not a zone of state {state} "
+            f"({', '.join(state_zones)}): both are used")

@@ -10,6 +10,7 @@ from dnc.rules.engine import ComplianceEngine
 from dnc.rules.model import CampaignRules, Profile
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
+SELLER = "Acme Solar"
 NATIONAL = RegistryVersion("national", RegistryKind.NATIONAL, "national@2026-11-01#1",
                            datetime(2026, 11, 1, tzinfo=UTC), 3)
 INTERNAL = RegistryVersion("internal", RegistryKind.INTERNAL, "internal@7",
@@ -50,7 +51,20 @@ def engine(listings=None, attempts=(), versions=None, tables=None) -> Compliance
 
 
 def campaign(*profiles: Profile, **options) -> CampaignRules:
+    """A campaign for rule tests. Unless a test says otherwise, an unknown line type counts
+    as a landline here (the product's default is wireless: tests/dnc/rules/
+    test_rules_line_type.py), so each test sees the rules it is about."""
+    options.setdefault("treat_unknown_line_type_as_wireless", False)
+    options.setdefault("seller", SELLER)
     return CampaignRules(name="spring", profiles=profiles or (Profile.US_FEDERAL,), **options)
+
+
+def pewc(number: str, given: datetime = datetime(2026, 1, 5, tzinfo=UTC), seller: str = SELLER,
+         **kw):
+    """Prior express written consent naming the seller and the number (64.1200(f)(9))."""
+    from dnc.rules.model import ConsentKind, ConsentRecord
+    return ConsentRecord(ConsentKind.PRIOR_EXPRESS_WRITTEN, given, seller=seller, number=number,
+                         source="web form #1", **kw)
 
 
 def outcome(decision, rule_id):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rules_kit import campaign, engine, fresh_versions
+from rules_kit import campaign, engine, fresh_versions, pewc
 
 from dnc.interfaces import PastAttempt
 from dnc.rules.model import AttemptCap, LeadFacts, Profile
@@ -30,24 +31,30 @@ def window_rules_pass_everywhere(decision) -> bool:
 @settings(max_examples=120, deadline=None)
 @given(st.sampled_from(STATES), instants)
 def test_no_allowed_decision_outside_any_zones_window(state, at):
-    lead = LeadFacts("+12015550123", state=state)
+    lead = LeadFacts("+12015550123", state=state, consents=(pewc("+12015550123"),))
     decision = engine(versions=fresh_versions(at)).check(lead, RULES, at)
     if not decision.allowed:
         return
     placement = place(lead, TABLES)
+    for row in TABLES.state_rules:
+        if row.state not in placement.states or row.applies_to == "prerecorded":
+            continue
+        # a state's row holds in the lead's zones and in the state's own zones
+        state_zones = [*placement.zone_infos(), *(ZoneInfo(z) for z in
+                                                  TABLES.state_zones[row.state] + row.also_in)]
+        for zone in state_zones:
+            local = at.astimezone(zone)
+            window = row.days[local.weekday()]
+            assert window is not None and window[0] <= local.time() < window[1], (row, zone)
     for zone in placement.zone_infos():
         local = at.astimezone(zone)
         assert 8 <= local.hour < 21, (zone, local)
-        for row in TABLES.state_rules:
-            if row.state in placement.states and row.applies_to == "all":
-                window = row.days[local.weekday()]
-                assert window is not None and window[0] <= local.time() < window[1]
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.sampled_from(STATES), instants)
 def test_earliest_allowed_is_allowed_and_nothing_earlier(state, at):
-    lead = LeadFacts("+12015550123", state=state)
+    lead = LeadFacts("+12015550123", state=state, consents=(pewc("+12015550123"),))
     checker = engine(versions=fresh_versions(at))
     decision = checker.check(lead, RULES, at)
     if decision.earliest_allowed is None:
@@ -74,15 +81,26 @@ def test_attempt_limits_hold_for_any_history(history, later_minutes):
                 for m, subject, debt, talk in history]
     rules = campaign(Profile.US_FEDERAL, Profile.US_STATE, Profile.REG_F, subject="solar",
                      attempt_caps=(AttemptCap(5, timedelta(days=2)),))
-    lead = LeadFacts(number, debt_id="D1")
+    lead = LeadFacts(number, debt_id="D1", consents=(pewc(number),))
     checker = engine(attempts=attempts, versions=fresh_versions(at))
+    chicago = ZoneInfo("America/Chicago")
     for when in (at, at + timedelta(minutes=later_minutes)):
         decision = checker.check(lead, rules, when)
         def within(window, keep, when=when):
             return sum(1 for a in attempts if when - window < a.at <= when and keep(a))
+        def in_local_days(days, keep, when=when):
+            first = datetime.combine(when.astimezone(chicago).date() - timedelta(days=days - 1),
+                                     time(0), tzinfo=chicago)
+            return sum(1 for a in attempts if first <= a.at <= when and keep(a))
+        def talk_blocks(a, when=when):
+            day_eight = datetime.combine(a.at.astimezone(chicago).date() + timedelta(days=7),
+                                         time(0), tzinfo=chicago)
+            return a.at <= when < max(a.at + timedelta(days=7), day_eight)
         solar = within(timedelta(hours=24), lambda a: a.subject == "solar")
-        debt = within(timedelta(days=7), lambda a: a.debt_id == "D1")
-        talks = within(timedelta(days=7), lambda a: a.debt_id == "D1" and a.conversation)
+        debt = max(within(timedelta(days=7), lambda a: a.debt_id == "D1"),
+                   in_local_days(7, lambda a: a.debt_id == "D1"))
+        talks = sum(1 for a in attempts if a.debt_id == "D1" and a.conversation
+                    and talk_blocks(a))
         capped = within(timedelta(days=2), lambda a: True)
         legal = solar < 3 and debt < 7 and talks == 0 and capped < 5
         hours_ok = window_rules_pass_everywhere(decision)
@@ -101,7 +119,7 @@ def test_earliest_allowed_with_history_is_the_first_allowed_instant(history, aba
                 for m, subject, debt, talk in history]
     rules = campaign(Profile.US_FEDERAL, Profile.US_STATE, Profile.REG_F, Profile.UK_OFCOM,
                      subject="solar")
-    lead = LeadFacts(number, debt_id="D1")
+    lead = LeadFacts(number, debt_id="D1", consents=(pewc(number),))
     checker = engine(attempts=attempts, versions=fresh_versions(at))
     decision = checker.check(lead, rules, at)
     if decision.earliest_allowed is None:

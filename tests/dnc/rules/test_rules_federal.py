@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rules_kit import INTERNAL, NATIONAL, campaign, engine, outcome
+from rules_kit import INTERNAL, NATIONAL, SELLER, campaign, engine, outcome
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import RegistryKind, RegistryVersion
@@ -16,6 +16,8 @@ NOON_NY = datetime(2026, 11, 10, 17, tzinfo=UTC)  # Tue 12:00 EST
 
 
 def written_consent(given=datetime(2026, 1, 5, tzinfo=UTC), **kw):
+    kw.setdefault("seller", SELLER)
+    kw.setdefault("number", NJ)
     return ConsentRecord(ConsentKind.PRIOR_EXPRESS_WRITTEN, given, source="form #1", **kw)
 
 

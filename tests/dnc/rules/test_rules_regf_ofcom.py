@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from rules_kit import campaign, engine, outcome
 
-from dnc.interfaces import PastAttempt
+from dnc.interfaces import PastAttempt, RegistryKind, RegistryVersion
 from dnc.rules.model import CampaignState, LeadFacts, Profile
 from dnc.rules.ofcom import abandon_rate
 
@@ -49,6 +49,13 @@ def test_reg_f_inconvenient_hours():
 
 UK = "+442079460000"
 OFCOM = campaign(Profile.UK_OFCOM)
+TPS = RegistryVersion("tps", RegistryKind.OTHER, "tps@2026-11-15",
+                      datetime(2026, 11, 15, tzinfo=UTC))
+
+
+def uk_engine(**kw):
+    """An engine with a TPS list screened three days before AT (uk.tps_freshness passes)."""
+    return engine(versions=[TPS], **kw)
 
 
 def test_ofcom_requires_calling_line_identity():
@@ -60,7 +67,7 @@ def test_ofcom_requires_calling_line_identity():
 def test_ofcom_no_repeat_within_72h_of_abandoned_call_unless_agent_guaranteed():
     abandoned = PastAttempt(AT - timedelta(hours=10), UK, "spring", answered_live=True,
                             abandoned=True)
-    checker = engine(attempts=[abandoned])
+    checker = uk_engine(attempts=[abandoned])
     decision = checker.check(LeadFacts(UK), OFCOM, AT)
     assert not decision.allowed
     assert decision.earliest_allowed == abandoned.at + timedelta(hours=72)
@@ -70,16 +77,21 @@ def test_ofcom_no_repeat_within_72h_of_abandoned_call_unless_agent_guaranteed():
 
 def test_ofcom_has_no_statutory_calling_hours():
     three_am = datetime(2026, 11, 18, 3, tzinfo=UTC)
-    assert engine().check(LeadFacts(UK), OFCOM, three_am).allowed
+    assert uk_engine().check(LeadFacts(UK), OFCOM, three_am).allowed
 
 
-def test_ofcom_abandon_rate_over_three_percent_refuses():
+def test_ofcom_abandon_rate_of_three_percent_or_more_refuses():
+    """Since the 2016 statement 3 % is the enforcement-priority line, not a safe harbour: an
+    abandoned-call rate of 3 % or more is refused (the review's U1)."""
     assert abandon_rate(3, 100) == 0.03
     over = CampaignState(abandon_rate_24h=abandon_rate(4, 100))
-    decision = engine().check(LeadFacts(UK), OFCOM, AT, over)
+    decision = uk_engine().check(LeadFacts(UK), OFCOM, AT, over)
     assert not outcome(decision, "uk.abandon_rate").passed
     at_limit = CampaignState(abandon_rate_24h=0.03)
-    assert engine().check(LeadFacts(UK), OFCOM, AT, at_limit).allowed
+    assert not outcome(uk_engine().check(LeadFacts(UK), OFCOM, AT, at_limit),
+                       "uk.abandon_rate").passed
+    below = CampaignState(abandon_rate_24h=abandon_rate(29, 1000))
+    assert uk_engine().check(LeadFacts(UK), OFCOM, AT, below).allowed
 
 
 def test_tps_listing_blocks_uk_marketing_without_consent():
@@ -87,7 +99,7 @@ def test_tps_listing_blocks_uk_marketing_without_consent():
     from dnc.rules.model import ConsentKind, ConsentRecord
 
     tps = RegistryVersion("tps", RegistryKind.OTHER, "tps@2026-11-15", AT)
-    checker = engine({tps: [UK]})
+    checker = engine({tps: [UK]}, versions=[tps])
     assert not outcome(checker.check(LeadFacts(UK), OFCOM, AT), "uk.tps").passed
     consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, AT - timedelta(days=3))
     assert checker.check(LeadFacts(UK, consents=(consent,)), OFCOM, AT).allowed

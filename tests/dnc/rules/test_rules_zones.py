@@ -1,4 +1,4 @@
-"""Where the called party is: explicit facts beat inference."""
+"""Where the called party may be: the union of every signal, none replacing another."""
 
 from __future__ import annotations
 
@@ -12,19 +12,39 @@ TABLES = RuleTables()
 NJ = "+12015550123"
 
 
-def test_explicit_time_zone_beats_state_and_postal_code():
+def test_every_signal_adds_its_zones():
+    """12 CFR 1006.6(b)(1)(i) comment 6(b)(1)(i)-1: with conflicting location data the call
+    must be convenient in all the locations; the same union serves the TCPA and states."""
     placed = place(LeadFacts(NJ, time_zone="America/Denver", state="FL", postal_code="90210"),
                    TABLES)
-    assert placed.zones == ("America/Denver",) and placed.source == "lead time zone"
-    assert placed.states == ("FL", "NJ")
+    assert placed.zones == ("America/Denver", "America/New_York", "America/Chicago",
+                            "America/Los_Angeles")
+    assert placed.source == ("lead time zone + lead state FL + postal code 90210 -> CA + "
+                             "numbering plan")
+    assert placed.states == ("FL", "CA", "NJ")
 
 
-def test_state_beats_postal_code_and_postal_code_beats_number():
+def test_state_postal_code_and_number_all_count():
     assert place(LeadFacts(NJ, state="TX", postal_code="90210"), TABLES).zones == \
-        ("America/Chicago", "America/Denver")
+        ("America/Chicago", "America/Denver", "America/Los_Angeles", "America/New_York")
     by_zip = place(LeadFacts(NJ, postal_code="90210-1234"), TABLES)
-    assert by_zip.zones == ("America/Los_Angeles",) and by_zip.states == ("CA", "NJ")
+    assert by_zip.zones == ("America/Los_Angeles", "America/New_York")
+    assert by_zip.states == ("CA", "NJ")
     assert place(LeadFacts(NJ), TABLES).zones == ("America/New_York",)
+
+
+def test_a_comma_separated_time_zone_lists_candidates():
+    placed = place(LeadFacts(NJ, time_zone="America/Chicago, America/Denver"), TABLES)
+    assert placed.zones == ("America/Chicago", "America/Denver", "America/New_York")
+
+
+def test_explicit_zone_contradicting_the_state_is_reported():
+    from dnc.rules.zones import zone_conflict
+    assert zone_conflict(LeadFacts(NJ, time_zone="America/New_York", state="CA"), TABLES) \
+        == ("time zone America/New_York is not a zone of state CA (America/Los_Angeles): "
+            "both are used")
+    assert zone_conflict(LeadFacts(NJ, time_zone="America/Chicago", state="FL"), TABLES) \
+        is None
 
 
 def test_number_with_several_zones_lists_them_all():

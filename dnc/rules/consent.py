@@ -1,0 +1,137 @@
+"""Which recorded consent a call may rely on, if any, and why the others do not count.
+
+A consent counts for a call when it is of an accepted kind, in force at the instant, not
+revoked, and (for the written kinds) names this campaign's seller and the dialled number:
+
+- 47 CFR 64.1200(f)(9) and 16 CFR 310.4(b)(1)(v)(A): prior express written consent is an
+  agreement that authorises *the seller* to call *the telephone number* the signatory
+  designates; 64.1200(c)(2)(ii) says the same of written permission despite a registry
+  listing. A record for another seller or number, or one naming neither, is not one.
+- FCC 24-24 (Consent Order of 2024, 47 CFR 64.1200(a)(10), in force 11 Apr 2025): consent
+  may be revoked by any reasonable means; a revocation recorded at or before the instant
+  ends every consent given before it (for the number, or the person when known). The rules
+  honour it at once, inside the rule's outer limit of 10 business days. The "revoke-all"
+  scope (a revocation covering the caller's unrelated robocalls too) is deferred to
+  31 Jan 2027 (DA 26-12); the engine applies it already: a revocation ends every consent.
+- 47 CFR 64.1200(m): a caller that checked the Reassigned Numbers Database is not liable for
+  a call to a number reassigned without its knowledge. A consent is not relied on when the
+  RND said the number was permanently disconnected after the consent (or after a date
+  before it, which cannot prove the order); an RND "no" for a date on or before the
+  consent proves the number was not reassigned since.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from dnc.interfaces import Revocation, RndAnswer, RndResult
+from dnc.rules.model import ConsentKind, ConsentRecord
+
+WRITTEN_KINDS = frozenset({ConsentKind.PRIOR_EXPRESS_WRITTEN, ConsentKind.WRITTEN_PERMISSION})
+RND_CITATION = "47 CFR 64.1200(m) (Reassigned Numbers Database safe harbour)"
+
+
+def same_seller(a: str | None, b: str | None) -> bool:
+    """Seller names compared without case, punctuation or repeated spaces."""
+    if not a or not b:
+        return False
+    return _norm(a) == _norm(b)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.casefold()).strip()
+
+
+def _digits(number: str | None) -> str:
+    return "".join(ch for ch in number or "" if ch.isdigit())
+
+
+def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[ConsentKind],
+                   at: datetime, *, number: str, seller: str | None,
+                   revocations: Sequence[Revocation] = (),
+                   reassigned: Sequence[RndResult] = ()) -> tuple[ConsentRecord | None, str]:
+    """(the consent this call may rely on, its permission text) or (None, why none counts)."""
+    accepted = frozenset(accepted)
+    why: list[str] = []
+    for consent in consents:
+        if consent.kind not in accepted:
+            continue
+        problem = _problem(consent, at, number, seller, revocations, reassigned)
+        if problem:
+            why.append(problem)
+            continue
+        source = f" ({consent.source})" if consent.source else ""
+        named = f" for {consent.seller}" if consent.seller else ""
+        note = _rnd_note(consent, reassigned)
+        return consent, (f"consent:{consent.kind.value}{named} given "
+                         f"{consent.given_at:%Y-%m-%d}{source}{note}")
+    kinds = " or ".join(sorted(kind.value for kind in accepted))
+    if not why:
+        return None, f"no {kinds} consent recorded"
+    return None, f"no usable {kinds} consent: " + "; ".join(dict.fromkeys(why))
+
+
+def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | None,
+             revocations: Sequence[Revocation], reassigned: Sequence[RndResult]) -> str:
+    given = f"consent of {consent.given_at:%Y-%m-%d}"
+    if at < consent.given_at:
+        return f"{given} is given after this instant"
+    if consent.revoked_at is not None and at >= consent.revoked_at:
+        return f"{given} revoked {consent.revoked_at:%Y-%m-%d}"
+    if consent.expires_at is not None and at >= consent.expires_at:
+        return f"{given} expired {consent.expires_at:%Y-%m-%d}"
+    for revocation in revocations:
+        if consent.given_at <= revocation.at <= at:
+            return (f"{given} revoked by {revocation.channel} at "
+                    f"{revocation.at:%Y-%m-%d %H:%M} UTC (47 CFR 64.1200(a)(10))")
+    written = consent.kind in WRITTEN_KINDS
+    if consent.number is not None and _digits(consent.number) != _digits(number):
+        return f"{given} covers {consent.number}, not {number}"
+    if written and consent.number is None:
+        return f"{given} names no telephone number (47 CFR 64.1200(f)(9))"
+    if consent.seller is not None and seller is not None and not same_seller(
+            consent.seller, seller):
+        return f"{given} is for seller {consent.seller!r}, not {seller!r}"
+    if written and consent.seller is None:
+        return f"{given} names no seller (47 CFR 64.1200(f)(9))"
+    if written and seller is None:
+        return (f"{given} names {consent.seller!r} but the campaign declares no seller "
+                "(compliance.seller_name)")
+    reason = _rnd_problem(consent, reassigned)
+    if reason:
+        return reason
+    return ""
+
+
+def _rnd_problem(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str:
+    """Why the RND results forbid relying on this consent ("" when they do not).
+
+    A "yes" for a date on or after the consent: the number was disconnected after the
+    consent was given, so the consent is a former subscriber's. A "yes" for an earlier date
+    is refused too, unless a "no" for a date on or before the consent, queried no earlier
+    than that "yes", shows the disconnection came before the consent."""
+    for result in reassigned:
+        if result.answer is not RndAnswer.YES:
+            continue
+        if result.date < consent.given_at and _cleared_by_later_no(consent, result, reassigned):
+            continue
+        order = "after" if result.date >= consent.given_at else "some time after"
+        return (f"{RND_CITATION}: the RND says the number was permanently disconnected "
+                f"{order} {result.date:%Y-%m-%d} (consent {consent.given_at:%Y-%m-%d}): "
+                "the consent may be a former subscriber's")
+    return ""
+
+
+def _cleared_by_later_no(consent: ConsentRecord, yes: RndResult,
+                         reassigned: Sequence[RndResult]) -> bool:
+    return any(r.answer is RndAnswer.NO and r.date <= consent.given_at
+               and r.queried_at is not None and yes.queried_at is not None
+               and r.queried_at >= yes.queried_at for r in reassigned)
+
+
+def _rnd_note(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str:
+    if any(r.answer is RndAnswer.NO and r.date <= consent.given_at for r in reassigned):
+        return "; RND: not disconnected since the consent"
+    return ""
