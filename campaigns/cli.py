@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="Any setting as KEY=VALUE (VALUE is JSON when it parses, e.g. "
-    "retry_rules='{\"busy\":{\"delay_minutes\":10}}'). Repeatable.")]
+    "retry_rules='{\"busy\":{\"delay_minutes\":10}}'); a dotted KEY sets one field of a "
+    "section, e.g. compliance.seller_name='Acme Solar'. Repeatable.")]
 
 db_app = typer.Typer(help="The campaign database (schema migrations).", no_args_is_help=True)
 campaign_app = typer.Typer(help="Create, inspect, edit and start/stop campaigns.",
@@ -43,9 +44,17 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
         if not sep or not key.strip():
             raise CampaignError(f"--set {pair!r}: write KEY=VALUE")
         try:
-            changes[key.strip()] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            changes[key.strip()] = raw
+            value = raw
+        # A dotted key sets one field of a section: compliance.safe_harbor.names_seller=true
+        *path, last = key.strip().split(".")
+        section = changes
+        for part in path:
+            section = section.setdefault(part, {})
+            if not isinstance(section, dict):
+                raise CampaignError(f"--set {pair!r}: {part} is not a section")
+        section[last] = value
     return changes
 
 

@@ -46,7 +46,14 @@ def leads_import(
     file: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX lead file.")],
     map_: Annotated[list[str] | None, typer.Option(
         "--map", help="FIELD=COLUMN (fields: phone, alt_phones, first_name, last_name, state, "
-        "postal_code, timezone, priority, consent). Repeatable.")] = None,
+        "postal_code, timezone, priority, consent, consent_seller, line_type, contact_id). "
+        "Repeatable.")] = None,
+    contact_by: Annotated[str | None, typer.Option(
+        help="Leads with the same value in this column are one person (per-person call "
+        "limits count across their numbers), e.g. --contact-by Email.")] = None,
+    consent_seller: Annotated[str | None, typer.Option(
+        help="The seller the file's consents were given to (a written consent must name "
+        "it; else a consent_seller column).")] = None,
     encoding: Annotated[str | None, typer.Option(help="utf-8, utf-8-sig, cp1251, latin-1 "
                                                  "(default: detected).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Field separator (default: "
@@ -95,7 +102,8 @@ def leads_import(
             campaign, file, at=now(), mapping=mapping, encoding=encoding or head.encoding,
             delimiter=delimiter or head.delimiter, sheet=sheet_ref, default_region=region,
             list_name=list_name, rejects_path=rejects, mode="batches" if batches else "atomic",
-            batch_size=batch_size, start_line=start_line, progress=advance)
+            batch_size=batch_size, start_line=start_line, progress=advance,
+            contact_by=contact_by, consent_seller=consent_seller)
     doc = {
         "file": report.path, "list_id": report.list_id, "rows": report.rows_read,
         "imported": report.imported, "rejected": report.rejected,
@@ -103,6 +111,7 @@ def leads_import(
         "mapping": report.mapping, "encoding": report.encoding,
         "batches": [list(b) for b in report.batches], "seconds": round(report.seconds, 3),
         "rows_per_second": round(report.rows_per_second),
+        "warnings": list(report.warnings),
     }
     if as_json:
         emit(doc)
@@ -118,6 +127,8 @@ def leads_import(
     if batches:
         console.print("committed line ranges: " + ", ".join(f"{a}-{b}"
                                                            for a, b in report.batches))
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 @leads_app.command("list")

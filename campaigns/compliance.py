@@ -9,18 +9,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
 
+from campaigns.compliance_settings import is_prerecorded
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
 from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
 from dnc.errors import ComplianceError
-from dnc.interfaces import PastAttempt
-from dnc.rules.model import CampaignRules, ConsentKind, ConsentRecord, LeadFacts, Profile
+from dnc.interfaces import LineType, PastAttempt
+from dnc.rules.model import (
+    AttemptCap,
+    CampaignRules,
+    ConsentKind,
+    ConsentRecord,
+    Decision,
+    LeadFacts,
+    Profile,
+    RecordedMessage,
+)
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -39,7 +49,11 @@ _JURISDICTION_ALIASES: dict[str, tuple[Profile, ...]] = {
 # Failing rules that concern the lead itself and never pass on their own: the lead is
 # suppressed in this campaign (with the reason) rather than looked at again every tick.
 LEAD_PERMANENT_RULES = frozenset({"us.internal_dnc", "us.national_dnc", "state.registry",
-                                  "us.wireless_consent"})
+                                  "campaign.jurisdiction", "uk.tps"})
+FACTS_RECHECK = timedelta(hours=24)
+"""A lead refused for a missing consent or an unknown line type is looked at again after
+this long (a consent, line-type or RND import may change the answer); a registry listing
+suppresses it."""
 
 
 def profiles_for(jurisdiction: str) -> tuple[Profile, ...]:
@@ -56,9 +70,30 @@ def profiles_for(jurisdiction: str) -> tuple[Profile, ...]:
 
 
 def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
-    """The compliance settings of a campaign (``settings.compliance`` may add fields)."""
-    return CampaignRules(name=name, profiles=profiles_for(settings.jurisdiction),
-                         caller_id_present=bool(settings.caller_ids))
+    """The compliance rules of a campaign, from its settings and its ``compliance`` section."""
+    compliance = settings.compliance
+    message = compliance.recorded_message
+    return CampaignRules(
+        name=name, profiles=profiles_for(settings.jurisdiction),
+        caller_id_present=bool(settings.caller_ids),
+        autodialed=compliance.autodialed, prerecorded=is_prerecorded(settings),
+        telemarketing=compliance.telemarketing, subject=compliance.subject,
+        agent_guaranteed=compliance.agent_guaranteed,
+        treat_unknown_line_type_as_wireless=compliance.unknown_line_type == "wireless",
+        seller=compliance.seller_name or None,
+        attempt_caps=tuple(AttemptCap(c.max_calls, timedelta(hours=c.window_hours),
+                                      c.same_subject, c.per == "person")
+                           for c in compliance.attempt_caps),
+        recorded_message=RecordedMessage(
+            message.seller_named_first, message.callback_number, message.optout_number,
+            message.interactive_optout) if message is not None else None)
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo is not None else None
 
 
 def _consents(records: list[Any]) -> tuple[ConsentRecord, ...]:
@@ -68,84 +103,169 @@ def _consents(records: list[Any]) -> tuple[ConsentRecord, ...]:
             continue
         try:
             kind = ConsentKind(record.get("kind"))
-            given = datetime.fromisoformat(str(record.get("given_at") or record.get("value")))
+            given = _time(record.get("given_at") or record.get("value"))
+            expires = _time(record.get("expires_at"))
+            revoked = _time(record.get("revoked_at"))
         except (ValueError, TypeError):
             continue  # not a recognised consent: it grants nothing
-        if given.tzinfo is None:
+        if given is None:
             continue
-        expires = record.get("expires_at")
-        revoked = record.get("revoked_at")
         found.append(ConsentRecord(
-            kind=kind, given_at=given,
-            expires_at=datetime.fromisoformat(expires) if expires else None,
-            revoked_at=datetime.fromisoformat(revoked) if revoked else None,
-            source=str(record.get("source", ""))))
+            kind=kind, given_at=given, expires_at=expires, revoked_at=revoked,
+            source=str(record.get("source", "")), seller=record.get("seller") or None,
+            number=record.get("number") or None))
     return tuple(found)
 
 
 def lead_facts(lead: Lead | ClaimedLead) -> LeadFacts:
-    """A lead as the rules see it. Several candidate zones leave the zone to the rules."""
+    """A lead as the rules see it (a comma-separated time zone lists candidates)."""
     lead_id = lead.id if isinstance(lead, Lead) else lead.lead_id
-    zone = lead.timezone if lead.timezone and "," not in lead.timezone else None
     custom = dict(lead.custom or {})
+    line = getattr(lead, "line_type", None)
     return LeadFacts(
-        number_e164=lead.phone, time_zone=zone, state=lead.state or None,
-        postal_code=lead.postal_code or None, consents=_consents(list(lead.consent or [])),
-        debt_id=custom.get("debt_id") or None, subject=custom.get("subject") or None,
-        lead_id=str(lead_id))
+        number_e164=lead.phone, time_zone=lead.timezone or None, state=lead.state or None,
+        postal_code=lead.postal_code or None,
+        consents=_consents(list(lead.consent or [])),
+        debt_id=_text(custom.get("debt_id")), subject=_text(custom.get("subject")),
+        county=_text(custom.get("county")), lead_id=str(lead_id),
+        line_type=LineType(line) if line else None,
+        contact_id=getattr(lead, "contact_id", None) or None)
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 class StoreAttemptHistory:
-    """``dnc.interfaces.AttemptHistory`` over the campaign store's attempt journal."""
+    """``dnc.interfaces.AttemptHistory`` over the campaign store's attempt journal: attempts
+    to a number, and (``attempts_for_contact``) to every number of a person, with each
+    attempt's subject and debt read from its lead and campaign."""
 
     def __init__(self, store: CampaignStore) -> None:
         self.store = store
-        self._names: dict[int, str] = {}
+        self._campaigns: dict[int, tuple[str, str | None]] = {}
 
-    def _campaign_names(self, ids: set[int]) -> dict[int, str]:
-        if not ids <= self._names.keys():
+    def campaign_names(self, ids: set[int]) -> dict[int, tuple[str, str | None]]:
+        """Campaign id -> (name, subject) for the ids given (read once, refreshed on a miss)."""
+        if not ids <= self._campaigns.keys():
             with self.store.read_session() as session:
-                self._names = {c.id: c.name for c in session.exec(select(Campaign))}
-        return self._names
+                self._campaigns = {
+                    c.id: (c.name, (c.settings or {}).get("compliance", {}).get("subject"))
+                    for c in session.exec(select(Campaign))}
+        return self._campaigns
 
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
-        rows: list[CallAttempt] = self.store.attempts_for_number(number_e164, since)
-        names = self._campaign_names({row.campaign_id for row in rows})
-        return [
-            PastAttempt(
-                at=row.dialed_at, number_e164=row.phone, campaign=names.get(row.campaign_id, ""),
-                lead_id=str(row.lead_id) if row.lead_id is not None else None,
-                answered_live=row.answered_at is not None
-                and row.answer_kind != AnswerKind.MACHINE.value,
-                conversation=row.bridged_at is not None, abandoned=row.abandoned)
-            for row in rows if row.dialed_at is not None
-        ]
+        return self._query(CallAttempt.phone == number_e164, since)
+
+    def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
+        return self._query(Lead.contact_id == contact_id, since)
+
+    def _query(self, condition: Any, since: datetime) -> list[PastAttempt]:
+        with self.store.read_session() as session:
+            rows = list(session.exec(
+                select(CallAttempt, Lead.contact_id, Lead.custom)
+                .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
+                .where(condition, CallAttempt.dialed_at >= since)
+                .order_by(CallAttempt.dialed_at)))
+        return past_attempts(rows, self.campaign_names({row[0].campaign_id for row in rows}))
 
 
-def engine_selection_check(engine: ComplianceEngine) -> SelectionCheck:
-    """The rules engine as the hopper's compliance callable."""
-    rules_cache: dict[tuple[str, str], CampaignRules] = {}
+def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
+                  campaigns: Mapping[int, tuple[str, str | None]]) -> list[PastAttempt]:
+    """Journal rows (with their lead's contact and custom fields) as ``PastAttempt``."""
+    found = []
+    for row, contact_id, custom in rows:
+        if row.dialed_at is None:
+            continue
+        name, campaign_subject = campaigns.get(row.campaign_id, ("", None))
+        custom = custom or {}
+        found.append(PastAttempt(
+            at=row.dialed_at, number_e164=row.phone, campaign=name,
+            lead_id=str(row.lead_id) if row.lead_id is not None else None,
+            subject=_text(custom.get("subject")) or campaign_subject,
+            debt_id=_text(custom.get("debt_id")),
+            answered_live=row.answered_at is not None
+            and row.answer_kind != AnswerKind.MACHINE.value,
+            conversation=row.bridged_at is not None, abandoned=row.abandoned,
+            contact_id=contact_id, machine=row.answer_kind == AnswerKind.MACHINE.value))
+    return found
 
-    def check(lead: ClaimedLead, settings: CampaignSettings, at: datetime) -> SelectionVerdict:
-        key = (lead.campaign, settings.model_dump_json())
-        if key not in rules_cache:
-            rules_cache[key] = campaign_rules(lead.campaign, settings)
+
+class BufferedAudit:
+    """The selection check's audit sink: refusals wait in memory and ``flush`` writes them
+    as one batch (the runner flushes after each claim, in its database thread)."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self.pending: list[dict[str, object]] = []
+
+    def add(self, decision: Decision, stage: str) -> None:
+        from dnc.rules.audit import decision_body
+        self.pending.append({**decision_body(decision), "stage": stage})
+
+    def flush(self) -> int:
+        taken, self.pending = self.pending, []
+        if taken:
+            try:
+                self.log.append_bodies(taken)
+            except BaseException:
+                self.pending = taken + self.pending
+                raise
+        return len(taken)
+
+
+class EngineSelectionCheck:
+    """The rules engine as the hopper's compliance callable (``SelectionCheck``); every
+    refusal is audited (``flush_audit`` writes them) like the dial-time decisions."""
+
+    def __init__(self, engine: ComplianceEngine, audit: BufferedAudit | None = None) -> None:
+        self.engine = engine
+        self.audit = audit
+        self._rules: dict[tuple[str, str], CampaignRules] = {}
+
+    def rules(self, campaign: str, settings: CampaignSettings) -> CampaignRules:
+        key = (campaign, settings.model_dump_json())
+        if key not in self._rules:
+            self._rules[key] = campaign_rules(campaign, settings)
+        return self._rules[key]
+
+    def __call__(self, lead: ClaimedLead, settings: CampaignSettings, at: datetime
+                 ) -> SelectionVerdict:
+        rules = self.rules(lead.campaign, settings)
+        facts = lead_facts(lead)
         try:
-            decision = engine.check(lead_facts(lead), rules_cache[key], at)
+            decision = self.engine.check(facts, rules, at)
         except ComplianceError as error:
             # Facts no rule can work with (e.g. a state outside the rule tables): the call
             # cannot be proved lawful, so the lead is suppressed with the reason.
+            from dnc.rules.engine import refused_for_bad_facts
+            decision = refused_for_bad_facts(facts, rules, at, (), error)
+            self._audit(decision)
             return SelectionVerdict(False, (f"compliance: {error}",), permanent=True)
         if decision.allowed:
             return SelectionVerdict(True, tuple(decision.permissions))
+        self._audit(decision)
         reasons = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
         never = {o.rule_id for o in decision.reasons if o.earliest is None}
         if decision.earliest_allowed is None and never & LEAD_PERMANENT_RULES:
             return SelectionVerdict(False, reasons, permanent=True)
-        retry = decision.earliest_allowed or at + BLOCKED_RECHECK
+        retry = decision.earliest_allowed or at + (
+            FACTS_RECHECK if any(o.earliest is None for o in decision.reasons
+                                 if o.rule_id not in LEAD_PERMANENT_RULES) else BLOCKED_RECHECK)
         return SelectionVerdict(False, reasons, retry_at=max(retry, at + timedelta(minutes=1)))
 
-    return check
+    def _audit(self, decision: Decision) -> None:
+        if self.audit is not None:
+            self.audit.add(decision, "selection")
+
+    def flush_audit(self) -> int:
+        return self.audit.flush() if self.audit is not None else 0
+
+
+def engine_selection_check(engine: ComplianceEngine, audit: BufferedAudit | None = None
+                           ) -> EngineSelectionCheck:
+    """The rules engine as the hopper's compliance callable."""
+    return EngineSelectionCheck(engine, audit)
 
 
 def load_compliance_inputs(store: CampaignStore, campaign: CampaignRef, number_e164: str
@@ -156,3 +276,7 @@ def load_compliance_inputs(store: CampaignStore, campaign: CampaignRef, number_e
     rules = campaign_rules(row.name, CampaignSettings.model_validate(row.settings))
     lead = store.lead_by_phone(row.id, number_e164)
     return rules, (lead_facts(lead) if lead is not None else LeadFacts(number_e164=number_e164))
+
+
+__all__ = ["BufferedAudit", "EngineSelectionCheck", "SelectionCheck", "StoreAttemptHistory",
+           "campaign_rules", "engine_selection_check", "lead_facts", "load_compliance_inputs"]

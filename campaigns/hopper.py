@@ -62,6 +62,8 @@ class ClaimedLead:
     owner_agent_id: int | None = None
     claimed_by: str = ""
     claim_expires_at: datetime | None = None
+    line_type: str | None = None
+    contact_id: str | None = None
 
     @property
     def timezones(self) -> tuple[str, ...]:
@@ -116,7 +118,8 @@ def _claimed(lead: Lead, campaign: str, callback: Callback | None, owner: str,
         consent=list(lead.consent or []), attempts_today=lead.attempts_today,
         callback_id=callback.id if callback else None,
         callback_agent_id=callback.agent_id if callback else None,
-        owner_agent_id=lead.owner_agent_id, claimed_by=owner, claim_expires_at=expires)
+        owner_agent_id=lead.owner_agent_id, claimed_by=owner, claim_expires_at=expires,
+        line_type=lead.line_type, contact_id=lead.contact_id)
 
 
 def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: str,

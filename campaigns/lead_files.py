@@ -20,7 +20,7 @@ import pandas as pd
 from campaigns.errors import LeadImportError
 
 LEAD_FIELDS = ("phone", "alt_phones", "first_name", "last_name", "state", "postal_code",
-               "timezone", "priority", "consent")
+               "timezone", "priority", "consent", "consent_seller", "line_type", "contact_id")
 """Fields a column may map to; every other column is kept in the lead's ``custom`` fields."""
 
 # Header words (normalised: lower case, letters and digits only) that name each field.
@@ -39,6 +39,9 @@ _HEADER_GUESSES: dict[str, tuple[str, ...]] = {
     "timezone": ("timezone", "tz", "tzname", "zone"),
     "priority": ("priority", "rank", "prio"),
     "consent": ("consent", "consentdate", "optin", "optindate", "pewc"),
+    "consent_seller": ("consentseller", "optinseller", "pewcseller"),
+    "line_type": ("linetype", "phonetype", "numbertype", "carriertype"),
+    "contact_id": ("contactid", "personid", "customerid"),
 }
 
 

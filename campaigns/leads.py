@@ -28,6 +28,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from campaigns.errors import LeadImportError
+from campaigns.lead_compliance import (
+    LINE_TYPE_CHOICES,
+    contact_ids,
+    line_type_value,
+    out_of_profile,
+    zone_warnings,
+)
 from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
@@ -41,7 +48,8 @@ Progress = Callable[[str, int, int], None]
 
 INSERT_COLUMNS = ("campaign_id", "list_id", "phone", "alt_phones", "first_name", "last_name",
                   "custom", "timezone", "state", "postal_code", "consent", "status", "attempts",
-                  "attempts_today", "priority", "source_line", "next_attempt_at")
+                  "attempts_today", "priority", "source_line", "next_attempt_at", "line_type",
+                  "contact_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +66,8 @@ class LeadInput:
     priority: int = 0
     custom: dict[str, Any] = field(default_factory=dict)
     consent: Sequence[dict[str, Any]] = ()
+    line_type: str | None = None
+    contact_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +85,9 @@ class ImportReport:
     """Committed (first line, last line) ranges."""
     seconds: float
     reject_reasons: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    """Lines imported with a caveat (e.g. a time zone that is not a zone of the state: the
+    rules use both)."""
 
     @property
     def rows_per_second(self) -> float:
@@ -93,6 +106,8 @@ def add_leads(self: CampaignStore, campaign: CampaignRef, leads: Iterable[LeadIn
         "postal_code": [r.postal_code or "" for r in rows],
         "timezone": [r.timezone or "" for r in rows],
         "priority": [str(r.priority) for r in rows],
+        "line_type": [r.line_type or "" for r in rows],
+        "contact_id": [r.contact_id or "" for r in rows],
     }, dtype=object)
     extras = {"alt": [list(r.alt_phones) for r in rows], "custom": [r.custom for r in rows],
               "consent": [list(r.consent) for r in rows]}
@@ -108,8 +123,13 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                 default_region: str | None = None, list_name: str | None = None,
                 rejects_path: str | Path | None = None, mode: str = "atomic",
                 batch_size: int = 100_000, start_line: int | None = None,
-                progress: Progress | None = None) -> ImportReport:
-    """Import a CSV/TSV/XLSX lead file into a new lead list of the campaign."""
+                progress: Progress | None = None, contact_by: str | None = None,
+                consent_seller: str | None = None) -> ImportReport:
+    """Import a CSV/TSV/XLSX lead file into a new lead list of the campaign.
+
+    ``contact_by``: a column whose equal values make leads one person (per-person limits);
+    ``consent_seller``: the seller the file's consent column was given to (else a mapped
+    ``consent_seller`` column; a consent naming no seller is not written consent)."""
     if mode not in ("atomic", "batches"):
         raise LeadImportError(f"import mode {mode!r}: use atomic or batches")
     started = time.perf_counter()
@@ -121,12 +141,17 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
         skip = start_line - table.first_line
         table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
                           start_line)
+    if contact_by is not None and contact_by not in table.frame.columns:
+        raise LeadImportError(f"--contact-by {contact_by!r} is not a column of the file "
+                              f"({', '.join(table.frame.columns)})", path=str(table.path),
+                              line=1, field="contact_id")
     if rejects_path is None:
         rejects_path = table.path.with_name(table.path.name + ".rejects.csv")
     return _run_import(self, campaign, table, resolved, at=at,
                        list_name=list_name or table.path.name, rejects_path=Path(rejects_path),
                        default_region=default_region, mode=mode, batch_size=batch_size,
-                       progress=progress, started=started)
+                       progress=progress, started=started, contact_by=contact_by,
+                       consent_seller=consent_seller)
 
 
 def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> np.ndarray | None:
@@ -144,7 +169,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 rejects_path: Path | None, default_region: str | None = None,
                 mode: str = "atomic", batch_size: int = 100_000,
                 progress: Progress | None = None, started: float | None = None,
-                extras: dict[str, list[Any]] | None = None) -> ImportReport:
+                extras: dict[str, list[Any]] | None = None, contact_by: str | None = None,
+                consent_seller: str | None = None) -> ImportReport:
     started = started or time.perf_counter()
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
@@ -171,8 +197,21 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         reason[mark], reject_field[mark] = "priority is not a whole number", "priority"
         priority = parsed.fillna(0).to_numpy().astype(np.int64, copy=False)
 
+    line_raw = _column(frame, mapping, "line_type")
+    line_types = np.full(total, None, dtype=object)
+    if line_raw is not None:
+        for i, text in enumerate(line_raw.tolist()):
+            value, valid = line_type_value(text)
+            if not valid and reason[i] == "":
+                reason[i] = f"line_type {text!r} is not {LINE_TYPE_CHOICES}"
+                reject_field[i] = "line_type"
+            line_types[i] = value
+
     ok = reason == ""
     phones = phone.to_numpy(dtype=object).copy()
+    for i, why in out_of_profile(phones, ok, settings.jurisdiction).items():
+        reason[i], reject_field[i] = why, "phone"
+        ok[i] = False
     existing = _existing_phones(self, campaign_row.id)
     first_seen: dict[str, int] = {}
     for i in np.flatnonzero(ok).tolist():
@@ -190,6 +229,26 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         progress("infer", total, total)
     keep = np.flatnonzero(ok)
     rows = _build_rows(frame, mapping, keep, phones, priority, lines, extras, region)
+    rows["line_type"] = line_types[keep]
+    contact_column = mapping.get("contact_id", [contact_by])[0] if (
+        "contact_id" in mapping or contact_by) else None
+    contacts = contact_ids(frame[contact_column].to_numpy(dtype=object)[keep].tolist(),
+                           contact_by if "contact_id" not in mapping else None) \
+        if contact_column is not None else [None] * len(keep)
+    rows["contact_id"] = np.array(contacts, dtype=object)
+    seller_cells = _column(frame, mapping, "consent_seller")
+    rows["consent"] = np.array(_with_seller(
+        rows["consent"].tolist(), rows["phone"].tolist(),
+        seller_cells[keep].tolist() if seller_cells is not None else None, consent_seller),
+        dtype=object)
+    given_zone = _column(frame, mapping, "timezone")
+    given_state = _column(frame, mapping, "state")
+    warnings = zone_warnings(
+        rows["phone"].tolist(), rows["state"].tolist(), rows["timezone"].tolist(),
+        [given_zone is not None and given_zone[i] is not None and given_state is not None
+         and given_state[i] is not None for i in keep.tolist()],
+        rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
+        else []
     rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
                       .value_counts().to_dict())
@@ -201,7 +260,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         rejected=int((~ok).sum()), rejects_path=str(rejects_path) if rejects_written else None,
         mapping=mapping, encoding=table.encoding, delimiter=table.delimiter,
         batches=tuple(batches), seconds=time.perf_counter() - started,
-        reject_reasons={str(k): int(v) for k, v in reject_reasons.items()})
+        reject_reasons={str(k): int(v) for k, v in reject_reasons.items()},
+        warnings=tuple(warnings))
 
 
 def _existing_phones(self: CampaignStore, campaign_id: int) -> set[str]:
@@ -252,6 +312,25 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         "postal_code": text("postal_code"), "consent": np.array(consent, dtype=object),
         "priority": priority[keep], "source_line": lines[keep],
     }
+
+
+def _with_seller(consents: list[str], phones: list[str], sellers: list[str | None] | None,
+                 stated: str | None) -> list[str]:
+    """Each consent record names the row's own number and the seller (the row's
+    ``consent_seller`` cell, else the importer's ``stated`` seller, else none)."""
+    out = []
+    for i, text in enumerate(consents):
+        records = json.loads(text)
+        if not records:
+            out.append(text)
+            continue
+        seller = (sellers[i] if sellers is not None else None) or stated
+        for record in records:
+            record.setdefault("number", phones[i])
+            if seller and not record.get("seller"):
+                record["seller"] = seller
+        out.append(json.dumps(records))
+    return out
 
 
 def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]:

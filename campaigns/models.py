@@ -127,7 +127,13 @@ class Lead(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=8)
     postal_code: str | None = Field(default=None, max_length=16)
     consent: list = Field(default_factory=list, sa_type=sa.JSON)
-    """Consent records: [{"kind": "pewc", "at": "...", "source": "..."}, ...]."""
+    """Consent records: [{"kind": "prior_express_written", "given_at": "...", "seller":
+    "...", "number": "+1...", "source": "..."}, ...] (``campaigns.compliance``)."""
+    line_type: str | None = Field(default=None, max_length=10)
+    """wireless / landline / voip / unknown, from the import (None: not given)."""
+    contact_id: str | None = Field(default=None, max_length=200, index=True)
+    """The person: leads with the same contact share per-person call limits (FL 3 in 24 h,
+    Reg F 7 in 7) across their numbers and campaigns (migration 0004)."""
     status: str = Field(default="new", max_length=16)
     attempts: int = 0
     attempts_today: int = 0

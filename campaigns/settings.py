@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from campaigns.compliance_settings import ComplianceSettings, check_campaign
+
 if TYPE_CHECKING:
     from pacing_models.interface import PacingPolicy
 
@@ -152,9 +154,10 @@ class CampaignSettings(BaseModel):
     machine_action: Literal["hang_up", "leave_message"] = "hang_up"
     """What to do when AMD says an answering machine: hang up, or leave ``machine_message``."""
     machine_message: str = ""
-    amd_false_positive_estimate: float = Field(default=0.0, ge=0.0, lt=1.0)
+    amd_false_positive_estimate: float | None = Field(default=None, ge=0.0, lt=1.0)
     """Share of machine verdicts that were really people; each counts as an abandon
-    (Ofcom 2016 statement on persistent misuse, A1.6)."""
+    (Ofcom 2016 statement on persistent misuse, Annex 3). None: not estimated (counted as 0;
+    a UK campaign with AMD on must set it)."""
     optout_digit: str | None = Field(default="9", pattern=r"^[0-9*#]$")
     """Key that, during the safe-harbour message, adds the number to the internal DNC
     (47 CFR 64.1200(a)(7)(i)(B)); None for none."""
@@ -169,6 +172,9 @@ class CampaignSettings(BaseModel):
     """Disposition recorded when wrap-up ends without one (timeout, agent logged out)."""
     abandon_window_hours: float | None = Field(default=None, gt=0)
     """Abandonment measurement window; None: by jurisdiction (UK 24 h, else 30 days)."""
+    compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
+    """Telemarketing or not, prerecorded, subject, seller, message declarations, the
+    campaign's own attempt caps, the unknown-line-type policy (campaigns.compliance_settings)."""
 
     @property
     def abandon_window_seconds(self) -> float:
@@ -203,6 +209,7 @@ class CampaignSettings(BaseModel):
                              " must be one of allowed_dispositions")
         if self.machine_action == "leave_message" and not self.machine_message:
             raise ValueError("machine_message is required when machine_action is leave_message")
+        check_campaign(self)
         return self
 
     def retry_rule(self, outcome: str) -> RetryRule:
@@ -211,6 +218,10 @@ class CampaignSettings(BaseModel):
     def with_changes(self, **changes: Any) -> CampaignSettings:
         """A validated copy with ``changes`` applied (raises pydantic.ValidationError)."""
         data = self.model_dump(mode="json")
+        section = changes.get("compliance")
+        if isinstance(section, dict):
+            # The compliance section is edited key by key (``--set compliance.subject=x``).
+            changes = {**changes, "compliance": _merged(data["compliance"], section)}
         data.update(changes)
         return CampaignSettings.model_validate(data)
 
@@ -275,3 +286,14 @@ def check_pacing(name: str, params: Mapping[str, Any]) -> str:
     if params:
         build_pacing_policy(canonical, params)
     return canonical
+
+
+def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied key by key, nested sections merged the same way."""
+    out = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -230,6 +230,9 @@ class PlayMessage:
     message: str
     hangup_after: bool = True
     optout_digit: str | None = None
+    decision_id: str | None = None
+    """For a recorded (prerecorded) message: the compliance decision that allowed it; the
+    driver writes it to the audit log before the message plays."""
 
 
 @fast_init

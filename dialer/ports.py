@@ -127,12 +127,25 @@ class ComplianceGate(Protocol):
         ...
 
 
+@runtime_checkable
+class MessageGate(Protocol):
+    """A gate that also decides recorded messages: when AMD says a machine answered a
+    campaign that leaves messages, the engine asks before playing one (the prerecorded
+    rules at that instant). An engine whose gate lacks it leaves no message (fail closed)."""
+
+    def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
+        ...
+
+
 class AllowAllGate:
     """A gate that allows everything: for simulations, never for a live campaign."""
 
     _VERDICT = GateVerdict(allowed=True, reasons=("simulation:allow-all",))
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
+        return self._VERDICT
+
+    def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
         return self._VERDICT
 
 

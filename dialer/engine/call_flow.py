@@ -38,6 +38,7 @@ from dialer.events import (
     PlaybackFinished,
 )
 from dialer.hangup import DialOutcome, HangupCause, dial_outcome
+from dialer.ports import GateVerdict
 from pacing_models.interface import AttemptResult
 
 if TYPE_CHECKING:
@@ -122,8 +123,12 @@ class CallFlow(_Base):
             transition(call, S.MACHINE, "machine")
             self._count_estimated_false_positive(at)
             self._release_callback_agent(call, at)
-            if config.machine_action is MachineAction.LEAVE_MESSAGE:
-                self._out.append(PlayMessage(at, call.call_id, config.machine_message, True))
+            decision = self._message_decision(call, at) \
+                if config.machine_action is MachineAction.LEAVE_MESSAGE else None
+            if decision is not None and decision.allowed:
+                call.message_left = True
+                self._out.append(PlayMessage(at, call.call_id, config.machine_message, True,
+                                             None, decision.decision_id))
             else:
                 self._out.append(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
             return
@@ -132,8 +137,15 @@ class CallFlow(_Base):
             call.ledger_entry = self.ledger.record_live(call.answered_at or at)
         # The connect window runs from the answer without AMD; with AMD, from the end of the
         # greeting, which is when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds
-        # after the called person's completed greeting").
-        call.deadline = at + config.connect_window
+        # after the called person's completed greeting"), unless the campaign runs it from
+        # the answer (Ofcom: from the start of the greeting, AMD's listening included).
+        start = call.answered_at if config.connect_window_from_answer and \
+            call.answered_at is not None else at
+        call.deadline = start + config.connect_window
+        if call.deadline <= at and live:
+            transition(call, S.WAITING_AGENT, "classified after the connect window")
+            self._abandon(call, at)
+            return
         agent = self._callback_agent(call)
         if agent is not None:
             self._bridge(call, agent, at)
@@ -152,6 +164,14 @@ class CallFlow(_Base):
             self._bridge(call, agent, at)
         elif self.pool.ring_all:
             self._offer(work, at)
+
+    def _message_decision(self, call: Call, at: float) -> GateVerdict | None:
+        """The compliance port's decision on leaving the recorded message on this machine
+        (the prerecorded rules at this instant); a gate that cannot decide it refuses."""
+        check = getattr(self.gate, "check_message", None)
+        if call.target is None or not callable(check):
+            return None
+        return check(call.target, call.dialed_at, at)
 
     def _count_estimated_false_positive(self, at: float) -> None:
         """Charge the ledger with the campaign's estimate of AMD false positives.
@@ -271,11 +291,7 @@ class CallFlow(_Base):
         elif state is S.ABANDONED:
             outcome = CallOutcome.ABANDONED
         elif state is S.MACHINE:
-            outcome = (
-                CallOutcome.MACHINE_MESSAGE
-                if self.config.machine_action is MachineAction.LEAVE_MESSAGE
-                else CallOutcome.MACHINE
-            )
+            outcome = CallOutcome.MACHINE_MESSAGE if call.message_left else CallOutcome.MACHINE
         elif state is S.QUEUED:
             pool.cancel(call.call_id)
             outcome = CallOutcome.QUEUE_ABANDONED

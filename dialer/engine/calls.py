@@ -74,6 +74,7 @@ class Call:
         "direction",
         "kind",
         "ledger_entry",
+        "message_left",
         "opted_out",
         "queue",
         "recording_path",
@@ -105,6 +106,7 @@ class Call:
         self.recording_path: str | None = None
         self.abandoned = False
         self.opted_out = False
+        self.message_left = False
         self.counted_live = False
         self.ledger_entry: list[float] | None = None
         self.callback_id: str | None = None

@@ -48,6 +48,10 @@ class CampaignConfig:
     machine_action: MachineAction = MachineAction.HANG_UP
     machine_message: str = ""
     """Recording left on voicemail when ``machine_action`` is ``leave_message``."""
+    connect_window_from_answer: bool = False
+    """Run the connect window from the answer even with AMD on. Ofcom reads the two seconds
+    from the start of the called person's greeting, AMD's listening included (UK
+    campaigns); the US rule runs it from the completed greeting, when AMD decides."""
     amd_false_positive_estimate: float = 0.0
     """Estimated share of machine classifications that were really people. Each counts as
     an abandoned live answer (Ofcom 2016, A1.6); 0 when AMD is off or not estimated."""

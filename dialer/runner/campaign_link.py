@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from campaigns.compliance_settings import is_uk
 from campaigns.hopper import ClaimedLead
 from campaigns.journal_batch import (
     AgentStateOp,
@@ -68,7 +69,8 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         connect_window=settings.connect_window, amd_enabled=settings.amd_enabled,
         machine_action=MachineAction(settings.machine_action),
         machine_message=settings.machine_message,
-        amd_false_positive_estimate=settings.amd_false_positive_estimate,
+        amd_false_positive_estimate=settings.amd_false_positive_estimate or 0.0,
+        connect_window_from_answer=is_uk(settings),
         safe_harbor_message=settings.safe_harbor_message, optout_digit=settings.optout_digit,
         recording_enabled=settings.recording_enabled,
         recording_path_template=settings.recording_path_template,

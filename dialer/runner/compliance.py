@@ -2,9 +2,11 @@
 
 - **Selection** (hopper claim, database thread): ``campaigns.compliance.engine_selection_check``
   over the full ``dnc.rules.ComplianceEngine`` (national, state and internal registries under
-  ``<data>/dnc``, state hours and attempt limits, Regulation F when the campaign's
-  jurisdiction names it), so a lead that can never be called in this campaign is marked
-  ``suppressed`` with the reason, and one refused for now waits until its earliest time.
+  ``<data>/dnc``, line types, revocations and RND results in ``<data>/dnc/facts.db``, state
+  hours and attempt limits, Regulation F when the campaign's jurisdiction names it), so a
+  lead that can never be called in this campaign is marked ``suppressed`` with the reason,
+  and one refused for now waits until its earliest time. Every refusal is audited
+  (``flush_audit`` after each claim), like every dial-time decision.
 - **Dial** (inside the engine's tick): ``dialer.runner.dial_gate.DialTimeGate``, the same
   rules engine decided at the instant of dialing over facts prefetched after the claim,
   with the shared internal DNC on top. ``GatePort`` is the runner's interface to it:
@@ -20,22 +22,31 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from campaigns.compliance import StoreAttemptHistory, engine_selection_check
-from campaigns.hopper import SelectionCheck
+from campaigns.compliance import (
+    BufferedAudit,
+    EngineSelectionCheck,
+    StoreAttemptHistory,
+    engine_selection_check,
+)
+from campaigns.hopper import SelectionCheck  # noqa: F401  (re-exported for the runner)
 from campaigns.store import CampaignStore
-from dialer.ports import ComplianceGate, DialTarget
+from dialer.ports import ComplianceGate, DialTarget, GateVerdict
 from dnc.rules.model import CampaignState, LeadFacts
 
 
-def selection_check(store: CampaignStore, data: Path) -> SelectionCheck:
-    """The hopper's claim-time check over the whole rules engine."""
+def selection_check(store: CampaignStore, data: Path) -> EngineSelectionCheck:
+    """The hopper's claim-time check over the whole rules engine; its refusals go to the
+    audit log in ``<data>/audit`` when ``flush_audit`` is called."""
     from dialer.runner.dial_gate import rule_tables
+    from dnc.facts import FACTS_NAME, NumberFactsStore
     from dnc.registry.lookup import open_lookup
+    from dnc.rules.audit import AuditLog
     from dnc.rules.engine import ComplianceEngine
 
     engine = ComplianceEngine(open_lookup(data / "dnc"), StoreAttemptHistory(store),
-                              rule_tables(data))
-    return engine_selection_check(engine)
+                              rule_tables(data),
+                              facts=NumberFactsStore(data / "dnc" / FACTS_NAME))
+    return engine_selection_check(engine, BufferedAudit(AuditLog(data / "audit")))
 
 
 class GatePort(ComplianceGate, Protocol):
@@ -50,7 +61,10 @@ class GatePort(ComplianceGate, Protocol):
                     lead_id: str | None) -> None: ...
 
     def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
-                       conversation: bool = False, abandoned: bool = False) -> None: ...
+                       conversation: bool = False, abandoned: bool = False,
+                       machine: bool = False) -> None: ...
+
+    def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict: ...
 
     def forget(self, lead_id: str) -> None: ...
 

@@ -8,10 +8,14 @@ legs (they set a disposition after a wrap time), predictive pacing for ``duratio
 with the live dashboard, then the campaign report (``campaigns.reports``) with the runner's
 answer-to-bridge latency.
 
-Calling hours: the leads' time zones are US zones where it is 08:00-21:00 *now* (47 CFR
-64.1200(c)(1) is checked at every dial, so leads in a closed zone would all be refused).
-When no US zone is open (about 07:00-13:00 UTC) the demo uses a documented demo profile:
-leads in a time zone elsewhere where it is daytime, and says so.
+Calling hours: the leads' numbers are in US area codes (US territories included) whose zones
+are inside 08:00-21:00 *now* (47 CFR 64.1200(c)(1) is checked at every dial in every zone
+the number's area code and the lead's record give, so leads in a closed zone would all be
+refused). When no US zone is open (about 10:00-12:00 UTC) the demo uses the UK profile with
+numbers from Ofcom's drama ranges, and says so. The demo leads are an opt-in list: each
+carries a written consent naming the demo seller and its number (the wireless and state
+autodialer rules need it), and the campaign declares its seller, do-not-call number and
+abandoned-call message.
 """
 
 from __future__ import annotations
@@ -39,13 +43,18 @@ from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
 
 US_ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
-            "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu")
+            "America/Los_Angeles", "America/Anchorage", "America/Adak", "Pacific/Honolulu",
+            "America/Puerto_Rico", "America/St_Thomas", "Pacific/Guam", "Pacific/Saipan")
 EARLIEST_HOUR = 8
 LATEST_HOUR = 21
 """The federal calling window, 08:00-21:00 at the called party's location (47 CFR
 64.1200(c)(1), 16 CFR 310.4(c)); the rules engine enforces it, the demo picks zones in it."""
-DEMO_PROFILE_ZONES = ("Europe/London", "Europe/Berlin", "Asia/Kolkata", "Asia/Tokyo",
-                      "Australia/Sydney", "America/Sao_Paulo")
+UK_ZONE = "Europe/London"
+DEMO_SELLER = "Demo Dialer Inc."
+DEMO_DNC_NUMBER = "+18005550100"
+UK_PREFIXES = ("+44207946", "+44113496", "+44114496", "+44116496", "+44117496", "+44118496",
+               "+44121496", "+44131496", "+44141496", "+44151496", "+44161496")
+"""Ofcom's numbers for drama (020 7946 0xxx, 0113 496 0xxx, ...): never a real subscriber."""
 DISPOSITIONS = ("SALE", "NI", "CALLBK", "NA")
 """What the simulated agents set (store codes: sale, not interested, call back, no answer)."""
 
@@ -75,19 +84,32 @@ def open_zones(at: float, zones: tuple[str, ...]) -> list[str]:
 
 def choose_zones(at: float) -> tuple[list[str], str]:
     """Lead time zones open now, and a sentence explaining the choice."""
-    us = open_zones(at, US_ZONES)
+    us = [z for z in open_zones(at, US_ZONES) if z in _area_zones()]
     if us:
-        return us, ("leads are in US time zones where it is within 08:00-21:00 now: "
+        return us, ("leads are in US area codes whose time zones are within 08:00-21:00 now: "
                     + ", ".join(us))
-    elsewhere = open_zones(at, DEMO_PROFILE_ZONES) or ["Asia/Tokyo"]
-    return elsewhere, ("no US time zone is inside the 08:00-21:00 calling window now, so the "
-                       "demo profile puts the sample leads in " + ", ".join(elsewhere)
-                       + " where it is daytime (the calling-hours rule is still checked)")
+    return [UK_ZONE], ("no US time zone (territories included) is inside the 08:00-21:00 "
+                       "calling window now, so the demo uses the UK profile (Ofcom) with "
+                       "numbers from Ofcom's drama ranges")
 
 
-def demo_settings() -> dict[str, Any]:
+def is_uk_demo(zones: list[str]) -> bool:
+    return zones == [UK_ZONE]
+
+
+def demo_settings(uk: bool = False) -> dict[str, Any]:
     """The demo campaign's settings (``campaigns.settings.CampaignSettings``)."""
+    compliance = {
+        "seller_name": DEMO_SELLER, "dnc_number": DEMO_DNC_NUMBER,
+        "safe_harbor": {"states_telemarketing_purpose": True, "names_seller": True,
+                        "gives_dnc_number": True}}
+    profile: dict[str, Any] = {"jurisdiction": "us"}
+    if uk:
+        # Ofcom: aim well below 3 % abandoned calls (3 % or more is refused).
+        profile = {"jurisdiction": "uk", "abandon_target": 0.02,
+                   "caller_ids": ["+442079460999"]}
     return {"caller_ids": ["+12015550100"], "caller_id_name": "Demo Dialer",
+            "compliance": compliance, **profile,
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
             "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
             # No AMD: with mod_amd's ~2.5 s decision a fifth of this population (12 s mean
@@ -111,21 +133,62 @@ def demo_settings() -> dict[str, Any]:
                               "prior_bias": 1.0}}
 
 
-# US area codes only (the NANP also spans Canada and the Caribbean, other rule books).
+# US area codes only (the NANP also spans Canada and the Caribbean, other rule books), the
+# territories US law covers included (Guam, Saipan, Puerto Rico, the Virgin Islands).
 DEMO_AREA_CODES = (201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 215, 216,
                    217, 218, 219, 224, 225, 228, 229, 231, 234, 239, 240, 248, 251, 252,
                    253, 254, 256, 260, 262, 267, 269, 270, 272, 276, 281, 301, 302, 303,
-                   304, 305, 307, 308, 309, 310, 312, 313, 314, 315, 316, 317, 318, 319)
+                   304, 305, 307, 308, 309, 310, 312, 313, 314, 315, 316, 317, 318, 319,
+                   907, 808, 787, 939, 340, 671, 670)
 
 
-def demo_numbers(count: int, seed: int) -> list[str]:
-    """Fictional numbers (NANPA reserves NPA-555-0100…0199 for fiction), shuffled."""
-    if count > 100 * len(DEMO_AREA_CODES):
-        raise RunnerError(f"the demo has {100 * len(DEMO_AREA_CODES)} fictional numbers")
+def _area_zones() -> dict[str, list[int]]:
+    """Zone -> the demo area codes whose numbers the numbering plan puts in it alone."""
+    from phonenumbers import parse
+    from phonenumbers.timezone import time_zones_for_number
+
+    found: dict[str, list[int]] = {}
+    for npa in DEMO_AREA_CODES:
+        zones = time_zones_for_number(parse(f"+1{npa}5550100"))
+        if len(zones) == 1:
+            found.setdefault(zones[0], []).append(npa)
+    return found
+
+
+def demo_numbers(count: int, seed: int, zones: list[str] | None = None) -> list[str]:
+    """Fictional numbers (NANPA reserves NPA-555-0100…0199 for fiction; Ofcom's drama ranges
+    in the UK profile), shuffled; with ``zones``, only numbers whose area code is in one of
+    them (fewer than ``count`` when they have fewer)."""
+    if zones is not None and is_uk_demo(zones):
+        pool = [f"{prefix}0{i:03d}" for prefix in UK_PREFIXES for i in range(1000)]
+    else:
+        by_zone = _area_zones()
+        codes = [npa for zone in (zones or list(by_zone)) for npa in by_zone.get(zone, [])] \
+            if zones is not None else list(DEMO_AREA_CODES)
+        pool = [f"+1{npa}5550{100 + i:03d}" for npa in codes for i in range(100)]
+    if zones is None and count > len(pool):
+        raise RunnerError(f"the demo has {len(pool)} fictional numbers")
     rng = random.Random(seed)
-    numbers = [f"+1{DEMO_AREA_CODES[i // 100]}5550{100 + i % 100:03d}" for i in range(count)]
+    numbers = pool[:count] if zones is None else pool
     rng.shuffle(numbers)
-    return numbers
+    return numbers[:count]
+
+
+def number_zone(number: str) -> str:
+    """The zone the numbering plan gives a demo number."""
+    if number.startswith("+44"):
+        return UK_ZONE
+    from phonenumbers import parse
+    from phonenumbers.timezone import time_zones_for_number
+
+    return time_zones_for_number(parse(number))[0]
+
+
+def demo_consent(number: str, at: datetime) -> list[dict[str, str]]:
+    """The demo list's opt-in: written consent naming the demo seller and the number."""
+    return [{"kind": "prior_express_written",
+             "given_at": (at - timedelta(days=30)).isoformat(), "seller": DEMO_SELLER,
+             "number": number, "source": "demo opt-in list"}]
 
 
 def create_demo_campaign(store: CampaignStore, options: DemoOptions, zones: list[str],
@@ -134,24 +197,29 @@ def create_demo_campaign(store: CampaignStore, options: DemoOptions, zones: list
     """The campaign, its agents and leads, started (state running)."""
     moment = datetime.fromtimestamp(at, tz=UTC)
     agents = [(f"agent{i + 1}", f"user/{1000 + i + 1}") for i in range(options.agents)]
-    store.create_campaign(name, {**demo_settings(), **(settings or {})}, at=moment,
-                          agents=agents)
-    leads = [LeadInput(number, timezone=zones[i % len(zones)])
-             for i, number in enumerate(demo_numbers(options.leads, options.seed))]
+    store.create_campaign(name, {**demo_settings(is_uk_demo(zones)), **(settings or {})},
+                          at=moment, agents=agents)
+    leads = [LeadInput(number, timezone=number_zone(number),
+                       consent=demo_consent(number, moment))
+             for number in demo_numbers(options.leads, options.seed, zones)]
     store.add_leads(name, leads, at=moment, list_name="demo sample")
     store.transition_campaign(name, "running", at=moment)
 
 
 def seed_demo_registry(data: Path, at: float, listed: list[str]) -> None:
-    """A national DNC registry of fictional numbers, current as of today (the federal rules
-    refuse every dial without a registry fresher than 31 days, 16 CFR 310.4(b)(3)(iv))."""
+    """A national DNC registry and a TPS list of fictional numbers, current as of today (the
+    federal rules refuse every dial without a registry fresher than 31 days, 16 CFR
+    310.4(b)(3)(iv); the UK profile without TPS data screened within 28 days)."""
     from dnc.registry.importer import import_numbers
 
     moment = datetime.fromtimestamp(at, tz=UTC)
-    source = data / "demo-national-dnc.txt"
-    source.parent.mkdir(parents=True, exist_ok=True)
-    source.write_text("".join(f"{number}\n" for number in listed))
-    import_numbers(data / "dnc" / "registries", "national", [source], moment, moment)
+    data.mkdir(parents=True, exist_ok=True)
+    for registry, prefix, fallback in (("national", "+1", "+13125550100"),
+                                       ("tps", "+44", "+442079460999")):
+        source = data / f"demo-{registry}-dnc.txt"
+        numbers = [n for n in listed if n.startswith(prefix)] or [fallback]
+        source.write_text("".join(f"{number}\n" for number in numbers))
+        import_numbers(data / "dnc" / "registries", registry, [source], moment, moment)
 
 
 Dispose = Callable[[str, str, str, datetime | None], object]
@@ -216,7 +284,7 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
     try:
         create_demo_campaign(store, options, zones, now)
         # One sample lead is on the (fictional) national registry: suppressed, never dialed.
-        seed_demo_registry(workdir, now, demo_numbers(options.leads, options.seed)[:1])
+        seed_demo_registry(workdir, now, demo_numbers(options.leads, options.seed, zones)[:1])
         # The demo population: shorter conversations than a real list so a two-minute demo
         # shows many calls per agent; everything else as SimpleCallees' defaults.
         callees = SimpleCallees(live_answer=0.35, machine=0.10, busy=0.10, failed=0.10,

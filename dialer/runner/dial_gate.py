@@ -5,12 +5,19 @@
 federal and state calling hours in every candidate zone, state and campaign attempt limits,
 Regulation F, Ofcom), over facts the runner loaded beforehand in its database thread:
 
-- ``prefetch`` (database thread, right after a claim): each lead's ``LeadFacts`` and the past
-  attempts to those numbers over the longest lookback any of the campaign's rules needs, in
-  one batched query;
+- ``prefetch`` (database thread, right after a claim): each lead's ``LeadFacts``, the past
+  attempts to those numbers and to every number of those people (``contact_id``) over the
+  longest lookback any of the campaign's rules needs, and the officer's line types and RND
+  results for the numbers, in batched queries;
 - ``record_dial`` / ``record_outcome`` (event loop, when an attempt is journaled / ends): so
-  attempt limits, Reg F's conversation rule and Ofcom's 72 h rule see this run's calls at once;
+  attempt limits (per number and per person), Reg F's conversation rule and Ofcom's 72 h and
+  answering-machine rules see this run's calls at once;
 - ``forget`` (when a lead is released or finished): memory stays bounded over a long run.
+
+Consent revocations are read at every check (one indexed look-up, like the internal list),
+so a revocation an officer records stops the very next dial that relied on that consent.
+``check_message`` decides, when AMD says a machine answered, whether the campaign's recorded
+message may be left (the prerecorded rules at that instant, on the history before the call).
 
 The internal do-not-call list is checked on top of the rules, for every jurisdiction profile,
 through the runner's ``inner_opted_out`` callable, so an opt-out taken during this run or
@@ -42,9 +49,20 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from dialer.ports import DialTarget, GateVerdict
-from dialer.runner.dial_history import KeptAttempts, load_attempts
+from dialer.runner.dial_history import KeptAttempts, load_attempts, load_contact_attempts
 from dnc.errors import ComplianceError
-from dnc.interfaces import AttemptHistory, DncLookup, PastAttempt, RegistryKind, RegistryVersion
+from dnc.interfaces import (
+    AttemptHistory,
+    DncLookup,
+    LineTypeRecord,
+    NoNumberFacts,
+    NumberFacts,
+    PastAttempt,
+    RegistryKind,
+    RegistryVersion,
+    Revocation,
+    RndResult,
+)
 from dnc.rules.adapters import verdict_parts
 from dnc.rules.audit import AuditLog, decision_body
 from dnc.rules.engine import ComplianceEngine
@@ -56,13 +74,6 @@ if TYPE_CHECKING:
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
-
-
-@dataclass(frozen=True, slots=True)
-class _KeptLead:
-    facts: LeadFacts
-    extra_zones: tuple[str, ...]
-    """Candidate zones the lead lists that the rules' own placement may not include."""
 
 
 class _DialLookup:
@@ -89,6 +100,60 @@ class _DialLookup:
         return found
 
 
+class _KeptHistory:
+    """The engine's ``AttemptHistory`` at dial time: kept attempts per number and per person."""
+
+    def __init__(self, numbers: KeptAttempts, contacts: KeptAttempts) -> None:
+        self.numbers = numbers
+        self.contacts = contacts
+
+    def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
+        return self.numbers.attempts(number_e164, since)
+
+    def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
+        return self.contacts.attempts(contact_id, since)
+
+
+class _KeptFacts:
+    """The engine's ``NumberFacts`` at dial time: line types and RND results prefetched with
+    the lead, revocations read from the store at every check (effective at once)."""
+
+    def __init__(self, source: NumberFacts) -> None:
+        self.source = source
+        self.lines: dict[str, LineTypeRecord | None] = {}
+        self.rnd: dict[str, list[RndResult]] = {}
+
+    def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
+        return self.lines.get(number_e164)
+
+    def revocations(self, number_e164: str, contact_id: str | None, at: datetime
+                    ) -> Sequence[Revocation]:
+        return self.source.revocations(number_e164, contact_id, at)
+
+    def reassigned(self, number_e164: str, at: datetime) -> Sequence[RndResult]:
+        return self.rnd.get(number_e164, ())
+
+    def load(self, numbers: Sequence[str], at: datetime) -> None:
+        many = getattr(self.source, "line_types", None)
+        lines = many(numbers, at) if callable(many) else {
+            n: self.source.line_type(n, at) for n in numbers}
+        rnd_many = getattr(self.source, "reassigned_many", None)
+        rnd = rnd_many(numbers, at) if callable(rnd_many) else {
+            n: list(self.source.reassigned(n, at)) for n in numbers}
+        for number in numbers:
+            self.lines[number] = lines.get(number)
+            self.rnd[number] = list(rnd.get(number, ()))
+
+    def drop(self, number: str) -> None:
+        self.lines.pop(number, None)
+        self.rnd.pop(number, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    facts: LeadFacts
+
+
 class DialTimeGate:
     """``ComplianceGate`` deciding with ``ComplianceEngine`` at each dial (see module doc)."""
 
@@ -96,6 +161,7 @@ class DialTimeGate:
                  inner_opted_out: Callable[[str], bool], tables: RuleTables | None = None,
                  audit: AuditLog | None = None, internal_change: Callable[[], int] | None = None,
                  refresh_registries: Callable[[], None] | None = None,
+                 facts: NumberFacts | None = None,
                  on_close: Sequence[Callable[[], None]] = ()) -> None:
         self.rules = rules
         self.history_source = history
@@ -107,13 +173,17 @@ class DialTimeGate:
         self._on_close = tuple(on_close)
         self._lookup = _DialLookup(registries, internal_change, datetime.now(UTC))
         self._kept = KeptAttempts()
-        self.engine = ComplianceEngine(self._lookup, self._kept, tables)
+        self._kept_people = KeptAttempts(key=lambda attempt: attempt.contact_id)
+        self._facts = _KeptFacts(facts or NoNumberFacts())
+        self.engine = ComplianceEngine(self._lookup, _KeptHistory(self._kept, self._kept_people),
+                                       tables, facts=self._facts)
         self.lookback = max((rule.lookback for rule in self.engine.rules_for(rules)),
                             default=timedelta(0))
-        self._leads: dict[str, _KeptLead] = {}
+        self._leads: dict[str, _Kept] = {}
         self._leads_by_number: dict[str, set[str]] = {}
+        self._leads_by_person: dict[str, set[str]] = {}
         self._lock = threading.Lock()
-        self._pending: deque[tuple[str, Decision]] = deque()
+        self._pending: deque[tuple[str, Decision, str]] = deque()
         self._run = uuid4().hex[:12]
         self._count = 0
 
@@ -121,29 +191,49 @@ class DialTimeGate:
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
         moment = datetime.fromtimestamp(at, tz=UTC)
-        kept = self._leads.get(target.lead_id)
-        if self.inner_opted_out(target.number_e164):
-            decision = self._refusal(target, moment, "dial_gate.internal_dnc",
-                                     "the number is on the internal do-not-call list "
-                                     "(opted out or listed by an officer)", _INTERNAL_CITATION)
-        elif kept is None or kept.facts.number_e164 != target.number_e164:
-            what = "was not prefetched" if kept is None else \
-                f"was prefetched with number {kept.facts.number_e164}"
-            decision = self._refusal(target, moment, "dial_gate.unknown_lead",
-                                     f"lead {target.lead_id} {what}: its facts and attempt "
-                                     "history are unknown to the gate", _UNKNOWN_CITATION)
-        else:
-            with self._lock:
-                decision = self._decide(kept.facts, moment)
-                if decision.allowed and kept.extra_zones:
-                    decision = self._in_every_zone(decision, kept, moment)
-        decision_id = self._buffer(decision)
+        decision = self._decision(target, moment, None)
+        decision_id = self._buffer(decision, "dial")
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
 
-    def _decide(self, facts: LeadFacts, moment: datetime) -> Decision:
+    def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
+        """May the campaign's recorded message be left now on this call (dialled at
+        ``dialed_at``)? Every rule of the (prerecorded) campaign at this instant, on the
+        attempt history before this call; a refusal is audited like a dial refusal."""
+        moment = datetime.fromtimestamp(at, tz=UTC)
+        if not self.rules.prerecorded:
+            decision = self._refusal(target, moment, "dial_gate.not_prerecorded",
+                                     "the campaign does not declare itself prerecorded: it may "
+                                     "not leave recorded messages", "campaign setting "
+                                     "compliance.prerecorded")
+        else:
+            decision = self._decision(target, moment,
+                                      datetime.fromtimestamp(dialed_at, tz=UTC))
+        decision_id = self._buffer(decision, "message")
+        allowed, reasons, versions = verdict_parts(decision)
+        return GateVerdict(allowed, reasons, versions, decision_id)
+
+    def _decision(self, target: DialTarget, moment: datetime, before: datetime | None
+                  ) -> Decision:
+        kept = self._leads.get(target.lead_id)
+        if self.inner_opted_out(target.number_e164):
+            return self._refusal(target, moment, "dial_gate.internal_dnc",
+                                 "the number is on the internal do-not-call list "
+                                 "(opted out or listed by an officer)", _INTERNAL_CITATION)
+        if kept is None or kept.facts.number_e164 != target.number_e164:
+            what = "was not prefetched" if kept is None else \
+                f"was prefetched with number {kept.facts.number_e164}"
+            return self._refusal(target, moment, "dial_gate.unknown_lead",
+                                 f"lead {target.lead_id} {what}: its facts and attempt "
+                                 "history are unknown to the gate", _UNKNOWN_CITATION)
+        with self._lock:
+            return self._decide(kept.facts, moment, before)
+
+    def _decide(self, facts: LeadFacts, moment: datetime, before: datetime | None = None
+                ) -> Decision:
         try:
-            return self.engine.check(facts, self.rules, moment, self.campaign_state)
+            return self.engine.check(facts, self.rules, moment, self.campaign_state,
+                                     history_before=before)
         except ComplianceError as error:
             # A malformed lead (unknown state or zone, bad number) is refused, not crashed on.
             return Decision(
@@ -152,27 +242,6 @@ class DialTimeGate:
                 registry_versions=tuple(v.version for v in self._lookup.versions()),
                 outcomes=(RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",
                                       _UNKNOWN_CITATION, None),))
-
-    def _in_every_zone(self, decision: Decision, kept: _KeptLead, moment: datetime
-                       ) -> Decision:
-        """The lead lists candidate zones the rules did not place it in: the call must be
-        lawful in each of those too (never looser than the most restrictive zone)."""
-        missing = tuple(z for z in kept.extra_zones if z not in decision.zones)
-        if not missing:
-            return decision
-        others = [self._decide(replace(kept.facts, time_zone=zone), moment) for zone in missing]
-        refused = [other for other in others if not other.allowed]
-        note = (f"lead lists candidate zones {', '.join(missing)} beyond the rules' "
-                "placement; the call must be lawful in each")
-        if not refused:
-            return replace(decision, zones=decision.zones + missing,
-                           notes=(*decision.notes, note))
-        earliests = [d.earliest_allowed for d in refused]
-        earliest = None if None in earliests else max(e for e in earliests if e is not None)
-        failing = tuple(o for d in refused for o in d.outcomes if not o.passed)
-        return replace(decision, allowed=False, outcomes=decision.outcomes + failing,
-                       earliest_allowed=earliest, zones=decision.zones + missing,
-                       notes=(*decision.notes, note))
 
     def _refusal(self, target: DialTarget, moment: datetime, rule_id: str, reason: str,
                  citation: str) -> Decision:
@@ -185,24 +254,35 @@ class DialTimeGate:
     # --- what the runner feeds in ------------------------------------------------------------
 
     def prefetch(self, items: Sequence[tuple[DialTarget, LeadFacts]], at: datetime) -> None:
-        """Database thread, right after a claim: remember each lead's facts and load the past
-        attempts to their numbers since ``at - lookback`` (one batched query)."""
+        """Database thread, right after a claim: remember each lead's facts, load the past
+        attempts to their numbers and their people since ``at - lookback`` (batched) and the
+        officer's line types and RND results for the numbers."""
         if at.tzinfo is None:
             raise ComplianceError("prefetch time must be timezone-aware")
         if self._refresh_registries is not None:
             self._refresh_registries()  # picks up registry versions published since
+        self.engine.tables.area_bans.refresh()  # emergencies the officer declared since
         numbers = sorted({target.number_e164 for target, _ in items})
+        people = sorted({facts.contact_id for _, facts in items if facts.contact_id})
         since = at - self.lookback
-        loaded = load_attempts(self.history_source, numbers, since) if numbers and \
-            self.lookback > timedelta(0) else {}
+        history = self.lookback > timedelta(0)
+        loaded = load_attempts(self.history_source, numbers, since) if numbers and history \
+            else {}
+        loaded_people = load_contact_attempts(self.history_source, people, since) \
+            if people and history else {}
+        self._facts.load(numbers, at)
         with self._lock:
             for target, facts in items:
-                self._leads[target.lead_id] = _KeptLead(
-                    replace(facts, lead_id=facts.lead_id or target.lead_id),
-                    _candidate_zones(target, facts))
+                self._leads[target.lead_id] = _Kept(
+                    replace(facts, lead_id=facts.lead_id or target.lead_id))
                 self._leads_by_number.setdefault(target.number_e164, set()).add(target.lead_id)
+                if facts.contact_id:
+                    self._leads_by_person.setdefault(facts.contact_id, set()).add(
+                        target.lead_id)
             for number in numbers:
                 self._kept.load(number, loaded.get(number, []), since)
+            for person in people:
+                self._kept_people.load(person, loaded_people.get(person, []), since)
 
     def record_dial(self, number_e164: str, at: float, campaign: str, lead_id: str | None
                     ) -> None:
@@ -212,31 +292,43 @@ class DialTimeGate:
         attempt = PastAttempt(
             at=datetime.fromtimestamp(at, tz=UTC), number_e164=number_e164, campaign=campaign,
             lead_id=lead_id, subject=(facts.subject if facts else None) or self.rules.subject,
-            debt_id=facts.debt_id if facts else None)
+            debt_id=facts.debt_id if facts else None,
+            contact_id=facts.contact_id if facts else None)
         with self._lock:
-            if number_e164 not in self._leads_by_number:
-                return  # no kept lead has it: a later prefetch reads the journal instead
-            self._kept.record(attempt, self.lookback)
+            if number_e164 in self._leads_by_number:
+                self._kept.record(attempt, self.lookback)
+            if attempt.contact_id in self._leads_by_person:
+                self._kept_people.record(attempt, self.lookback)
 
     def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
-                       conversation: bool = False, abandoned: bool = False) -> None:
+                       conversation: bool = False, abandoned: bool = False,
+                       machine: bool = False) -> None:
         """What became of the attempt dialed at ``dialed_at``: Reg F's no-call-after-a-
-        conversation (12 CFR 1006.14(b)(2)(i)(B)) and Ofcom's 72 h after an abandoned call
-        read these. An attempt this run did not record is added (counting it is the safe side).
-        Call it before ``forget``: for a number no kept lead has, it is dropped (memory stays
-        bounded) and a later prefetch reads the outcome from the journal.
+        conversation (12 CFR 1006.14(b)(2)(i)(B)) and Ofcom's 72 h after an abandoned call and
+        same-day after an answering machine read these. An attempt this run did not record is
+        added (counting it is the safe side). Call it before ``forget``: for a number no kept
+        lead has, it is dropped (memory stays bounded) and a later prefetch reads the outcome
+        from the journal.
         """
         moment = datetime.fromtimestamp(dialed_at, tz=UTC)
+        flags = {"answered_live": answered_live, "conversation": conversation,
+                 "abandoned": abandoned, "machine": machine}
         with self._lock:
-            if number_e164 not in self._leads_by_number:
+            holders = self._leads_by_number.get(number_e164)
+            if not holders:
                 return
-            self._kept.mark(number_e164, moment, self.rules.name, self.lookback,
-                            answered_live=answered_live, conversation=conversation,
-                            abandoned=abandoned)
+            facts = self._leads[next(iter(holders))].facts
+            template = PastAttempt(at=moment, number_e164=number_e164,
+                                   campaign=self.rules.name, contact_id=facts.contact_id)
+            self._kept.mark(number_e164, moment, template, self.lookback, **flags)
+            if facts.contact_id and facts.contact_id in self._leads_by_person:
+                self._kept_people.mark(facts.contact_id, moment, template, self.lookback,
+                                       **flags)
 
     def forget(self, lead_id: str) -> None:
-        """The lead was released or finished: drop its facts, and its number's attempts when
-        no other kept lead has that number (the journal has them for a later prefetch)."""
+        """The lead was released or finished: drop its facts, and its number's and person's
+        attempts when no other kept lead has them (the journal has them for a later
+        prefetch)."""
         with self._lock:
             kept = self._leads.pop(lead_id, None)
             if kept is None:
@@ -247,21 +339,29 @@ class DialTimeGate:
             if not holders:
                 self._leads_by_number.pop(number, None)
                 self._kept.drop(number)
+                self._facts.drop(number)
+            person = kept.facts.contact_id
+            if person:
+                people = self._leads_by_person.get(person, set())
+                people.discard(lead_id)
+                if not people:
+                    self._leads_by_person.pop(person, None)
+                    self._kept_people.drop(person)
 
     def kept_counts(self) -> dict[str, int]:
         """Leads, numbers and attempts held (memory stays bounded: tests and monitoring)."""
         return {"leads": len(self._leads), "numbers": self._kept.numbers,
-                "attempts": self._kept.size,
+                "attempts": self._kept.size, "people": self._kept_people.numbers,
                 "pending_audit": len(self._pending)}
 
     # --- the audit ---------------------------------------------------------------------------
 
-    def _buffer(self, decision: Decision) -> str | None:
+    def _buffer(self, decision: Decision, stage: str) -> str | None:
         if self.audit is None:
             return None
         self._count += 1
-        decision_id = f"dial:{self._run}:{self._count}"
-        self._pending.append((decision_id, decision))
+        decision_id = f"{stage}:{self._run}:{self._count}"
+        self._pending.append((decision_id, decision, stage))
         return decision_id
 
     def flush_audit(self) -> int:
@@ -271,7 +371,7 @@ class DialTimeGate:
         raised: the runner must then not send that batch's originates."""
         if self.audit is None:
             return 0
-        taken: list[tuple[str, Decision]] = []
+        taken: list[tuple[str, Decision, str]] = []
         while True:
             try:
                 taken.append(self._pending.popleft())
@@ -279,8 +379,8 @@ class DialTimeGate:
                 break
         if not taken:
             return 0
-        bodies = [{**decision_body(decision), "decision_id": decision_id}
-                  for decision_id, decision in taken]
+        bodies = [{**decision_body(decision), "decision_id": decision_id, "stage": stage}
+                  for decision_id, decision, stage in taken]
         try:
             self.audit.append_bodies(bodies)
         except BaseException:
@@ -295,31 +395,25 @@ class DialTimeGate:
             close()
 
 
-def _candidate_zones(target: DialTarget, facts: LeadFacts) -> tuple[str, ...]:
-    """Zones the lead's own record lists (``timezone`` may be a comma-separated candidate
-    list) that an explicit single ``time_zone`` does not already settle."""
-    text = target.attributes.get("timezone") or target.attributes.get("time_zone") or ""
-    zones = tuple(z.strip() for z in text.split(",") if z.strip())
-    if facts.time_zone is not None:
-        zones = tuple(z for z in zones if z != facts.time_zone)
-    return zones
-
-
 def rule_tables(data_dir: Path) -> RuleTables:
     """The state rule tables of a data directory: ``<data>/rules`` when it has a
-    ``state_rules.csv`` (an officer's own table), else the built-in ``dnc/data``. The claim-time
-    and the dial-time checks both read them here, so they never decide on different tables."""
+    ``state_rules.csv`` (an officer's own table), else the built-in ``dnc/data``; declared
+    emergencies from ``<data>/rules/emergencies.csv`` either way. The claim-time and the
+    dial-time checks both read them here, so they never decide on different tables."""
     tables_dir = Path(data_dir) / "rules"
-    return RuleTables(tables_dir) if (tables_dir / "state_rules.csv").exists() else RuleTables()
+    own = tables_dir if (tables_dir / "state_rules.csv").exists() else None
+    return RuleTables(own, officer_dir=tables_dir)
 
 
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
                     inner_opted_out: Callable[[str], bool]) -> DialTimeGate:
     """The gate for one campaign from the data directory, laid out as the compliance CLI
-    reads it: registries in ``<data>/dnc``, the audit log in ``<data>/audit``, rule tables
-    in ``<data>/rules`` when that directory has a ``state_rules.csv`` (else the built-in
+    reads it: registries in ``<data>/dnc``, line types, revocations and RND results in
+    ``<data>/dnc/facts.db``, the audit log in ``<data>/audit``, rule tables in
+    ``<data>/rules`` when that directory has a ``state_rules.csv`` (else the built-in
     ``dnc/data``); the campaign's rules from the store and its journal as attempt history."""
     from campaigns.compliance import StoreAttemptHistory, campaign_rules
+    from dnc.facts import FACTS_NAME, NumberFactsStore
     from dnc.internal import InternalDnc
     from dnc.registry import DncStore
 
@@ -328,12 +422,13 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
     rules = campaign_rules(row.name, store.settings(row.id))
     registries = DncStore(data_dir / "dnc", internal=False)
     internal = InternalDnc(data_dir / "dnc" / "internal.db")
+    facts = NumberFactsStore(data_dir / "dnc" / FACTS_NAME)
     tables = rule_tables(data_dir)
     return DialTimeGate(
         rules, registries, StoreAttemptHistory(store), inner_opted_out=inner_opted_out,
         tables=tables, audit=AuditLog(data_dir / "audit", fsync_every=1),
         internal_change=internal.latest_change_id, refresh_registries=registries.refresh,
-        on_close=(internal.close, registries.close))
+        facts=facts, on_close=(internal.close, registries.close, facts.close))
 
 
 __all__ = ["DialTimeGate", "build_dial_gate", "load_attempts", "rule_tables"]

@@ -9,9 +9,9 @@ itself: the gate holds its lock around every call.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dnc.interfaces import AttemptHistory, PastAttempt
@@ -20,10 +20,16 @@ SAME_ATTEMPT_TOLERANCE = timedelta(seconds=1)
 """A stored attempt and one recorded in this run are the same dial within this distance."""
 
 
-class KeptAttempts:
-    """``dnc.interfaces.AttemptHistory`` over loaded and recorded attempts, per number."""
+def _by_number(attempt: PastAttempt) -> str | None:
+    return attempt.number_e164
 
-    def __init__(self) -> None:
+
+class KeptAttempts:
+    """``dnc.interfaces.AttemptHistory`` over loaded and recorded attempts, per key: the
+    number (default), or the person (``KeptAttempts(key=lambda a: a.contact_id)``)."""
+
+    def __init__(self, key: Callable[[PastAttempt], str | None] = _by_number) -> None:
+        self.key = key
         self._stored: dict[str, list[PastAttempt]] = {}
         self._recorded: dict[str, list[PastAttempt]] = {}
         self._merged: dict[str, tuple[PastAttempt, ...]] = {}
@@ -31,33 +37,42 @@ class KeptAttempts:
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
         return [a for a in self._merged.get(number_e164, ()) if a.at >= since]
 
+    def __contains__(self, key: str) -> bool:
+        return key in self._merged
+
     def load(self, number: str, stored: list[PastAttempt], since: datetime) -> None:
         """What the journal holds for ``number`` since ``since`` (replaces the last load)."""
         self._stored[number] = stored
         self._merge(number, since)
 
     def record(self, attempt: PastAttempt, lookback: timedelta) -> None:
-        self._recorded.setdefault(attempt.number_e164, []).append(attempt)
-        self._merge(attempt.number_e164, attempt.at - lookback)
+        key = self.key(attempt)
+        if key is None:
+            return
+        self._recorded.setdefault(key, []).append(attempt)
+        self._merge(key, attempt.at - lookback)
 
-    def mark(self, number: str, dialed_at: datetime, campaign: str, lookback: timedelta, *,
-             answered_live: bool, conversation: bool, abandoned: bool) -> None:
+    def mark(self, key: str, dialed_at: datetime, template: PastAttempt, lookback: timedelta,
+             *, answered_live: bool, conversation: bool, abandoned: bool,
+             machine: bool = False) -> None:
         """Outcome flags of the recorded dial nearest ``dialed_at`` (within the tolerance);
-        a dial this run did not record is added, since counting it is the safe side."""
-        recorded = self._recorded.setdefault(number, [])
+        a dial this run did not record is added (as ``template``), since counting it is the
+        safe side."""
+        recorded = self._recorded.setdefault(key, [])
         near = [i for i, a in enumerate(recorded)
-                if abs(a.at - dialed_at) <= SAME_ATTEMPT_TOLERANCE]
+                if abs(a.at - dialed_at) <= SAME_ATTEMPT_TOLERANCE
+                and a.number_e164 == template.number_e164]
         index = min(near, key=lambda i: abs(recorded[i].at - dialed_at)) if near else None
-        base = recorded[index] if index is not None else PastAttempt(
-            at=dialed_at, number_e164=number, campaign=campaign)
+        base = recorded[index] if index is not None else template
         updated = replace(base, answered_live=base.answered_live or answered_live,
                           conversation=base.conversation or conversation,
-                          abandoned=base.abandoned or abandoned)
+                          abandoned=base.abandoned or abandoned,
+                          machine=base.machine or machine)
         if index is None:
             recorded.append(updated)
         else:
             recorded[index] = updated
-        self._merge(number, dialed_at - lookback)
+        self._merge(key, dialed_at - lookback)
 
     def drop(self, number: str) -> None:
         for table in (self._stored, self._recorded, self._merged):
@@ -81,6 +96,7 @@ class KeptAttempts:
         for attempt in recorded:
             match = next((i for i, s in enumerate(merged) if i not in used
                           and abs(s.at - attempt.at) <= SAME_ATTEMPT_TOLERANCE
+                          and s.number_e164 == attempt.number_e164
                           and _same_lead(s, attempt)), None)
             if match is None:
                 merged.append(attempt)
@@ -93,7 +109,9 @@ class KeptAttempts:
                 debt_id=stored.debt_id or attempt.debt_id,
                 answered_live=stored.answered_live or attempt.answered_live,
                 conversation=stored.conversation or attempt.conversation,
-                abandoned=stored.abandoned or attempt.abandoned)
+                abandoned=stored.abandoned or attempt.abandoned,
+                machine=stored.machine or attempt.machine,
+                contact_id=stored.contact_id or attempt.contact_id)
         self._merged[number] = tuple(sorted(merged, key=lambda a: a.at))
 
 
@@ -112,33 +130,50 @@ def load_attempts(history: AttemptHistory, numbers: Sequence[str], since: dateti
         return {n: list(a) for n, a in many(numbers, since).items()}
     store = getattr(history, "store", None)
     if store is not None and hasattr(store, "session"):
-        return _store_attempts_many(store, numbers, since)
+        return _store_attempts_many(history, store, "phone", numbers, since)
     return {number: list(history.attempts(number, since)) for number in numbers}
 
 
-def _store_attempts_many(store: Any, numbers: Sequence[str], since: datetime
-                         ) -> dict[str, list[PastAttempt]]:
-    """``campaigns.compliance.StoreAttemptHistory.attempts`` for many numbers at once."""
+def load_contact_attempts(history: AttemptHistory, contacts: Sequence[str], since: datetime
+                          ) -> dict[str, list[PastAttempt]]:
+    """Past attempts to every number of each person since ``since`` (batched like
+    ``load_attempts``); empty when the source knows no people."""
+    if not contacts:
+        return {}
+    many = getattr(history, "contact_attempts_many", None)
+    if callable(many):
+        return {c: list(a) for c, a in many(contacts, since).items()}
+    store = getattr(history, "store", None)
+    if store is not None and hasattr(store, "session"):
+        return _store_attempts_many(history, store, "contact", contacts, since)
+    one = getattr(history, "attempts_for_contact", None)
+    if not callable(one):
+        return {}
+    return {contact: list(one(contact, since)) for contact in contacts}
+
+
+def _store_attempts_many(history: Any, store: Any, by: str, keys: Sequence[str],
+                         since: datetime) -> dict[str, list[PastAttempt]]:
+    """``campaigns.compliance.StoreAttemptHistory`` for many numbers or people at once."""
     from sqlmodel import select
 
-    from campaigns.models import AnswerKind, CallAttempt
+    from campaigns.compliance import past_attempts
+    from campaigns.models import CallAttempt, Lead
 
-    names = {c.id: c.name for c in store.campaigns()}
-    found: dict[str, list[PastAttempt]] = {number: [] for number in numbers}
-    with store.session() as session:
-        for start in range(0, len(numbers), 500):
-            part = list(numbers[start:start + 500])
-            rows = session.exec(select(CallAttempt).where(
-                CallAttempt.phone.in_(part), CallAttempt.dialed_at >= since
-            ).order_by(CallAttempt.dialed_at))
-            for row in rows:
-                if row.dialed_at is None:
-                    continue
-                at = row.dialed_at if row.dialed_at.tzinfo else row.dialed_at.replace(tzinfo=UTC)
-                found.setdefault(row.phone, []).append(PastAttempt(
-                    at=at, number_e164=row.phone, campaign=names.get(row.campaign_id, ""),
-                    lead_id=str(row.lead_id) if row.lead_id is not None else None,
-                    answered_live=row.answered_at is not None
-                    and row.answer_kind != AnswerKind.MACHINE.value,
-                    conversation=row.bridged_at is not None, abandoned=row.abandoned))
+    column = CallAttempt.phone if by == "phone" else Lead.contact_id
+    found: dict[str, list[PastAttempt]] = {key: [] for key in keys}
+    rows: list[Any] = []
+    with store.read_session() as session:
+        for start in range(0, len(keys), 500):
+            part = list(keys[start:start + 500])
+            rows.extend(session.exec(
+                select(CallAttempt, Lead.contact_id, Lead.custom)
+                .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
+                .where(column.in_(part), CallAttempt.dialed_at >= since)
+                .order_by(CallAttempt.dialed_at)))
+    names = history.campaign_names({row[0].campaign_id for row in rows})
+    for attempt in past_attempts(rows, names):
+        key = attempt.number_e164 if by == "phone" else attempt.contact_id
+        if key is not None:
+            found.setdefault(key, []).append(attempt)
     return found

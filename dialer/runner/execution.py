@@ -21,9 +21,11 @@ from dialer.commands import (
     AttemptFinished,
     Bridge,
     Command,
+    Hangup,
     JournalAttempt,
     Originate,
     OriginateAgentLeg,
+    PlayMessage,
     RecordOptOut,
     ReleaseLead,
 )
@@ -144,6 +146,15 @@ class CommandExecution(_Base):
             elif isinstance(command, JournalAttempt) or (dials and isinstance(command, Originate)):
                 continue
             else:
+                if isinstance(command, PlayMessage) and command.decision_id is not None:
+                    # A recorded message rests on a compliance decision: on disk before it
+                    # plays, like a dial's (if the audit cannot be written, no message).
+                    try:
+                        await self.db.call(gate.flush_audit)
+                    except Exception as error:
+                        log.error("audit log write failed, leaving no message: %s", error)
+                        await self._send(Hangup(command.at, command.call_id))
+                        continue
                 await self._send(command)
         self.hopper.released.clear()
 
@@ -185,7 +196,8 @@ class CommandExecution(_Base):
             # Attempt limits, Reg F's conversation rule, Ofcom's 72 h rule see it at once.
             self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
                                      conversation=command.bridged_at is not None,
-                                     abandoned=command.abandoned)
+                                     abandoned=command.abandoned,
+                                     machine=command.answer_kind is AnswerKind.MACHINE)
         if command.lead_id is not None:
             self.gate.forget(command.lead_id)
         if never_dialed:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from campaigns.compliance_settings import dialing_problems
 from campaigns.hopper import SelectionCheck
 from campaigns.journal import LedgerCounts
 from campaigns.journal_batch import BatchResult
@@ -98,6 +99,12 @@ class Runner(CommandExecution, CampaignUpkeep):
                               f"{self.campaign} --agent NAME=ENDPOINT`)")
         self.login_names = tuple(agents) if agents else tuple(self.link.agents)
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
+        problems = dialing_problems(self.link.settings)
+        if problems:
+            raise RunnerError(
+                f"campaign {self.campaign!r} cannot dial until it declares: "
+                + "; ".join(problems) + f" (set them with `dialer campaign edit {self.campaign} "
+                "--set compliance.KEY=VALUE`; docs/compliance.md)")
         self.config = campaign_config(self.campaign, self.link.settings, switch_ids)
         self.policy = policy or build_policy(self.campaign, self.config.pacing_policy,
                                              self.config.pacing_params)
@@ -189,6 +196,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                 background.append(group.create_task(self._send_dials(), name="dials"))
                 background.append(group.create_task(self._renew_claims(), name="claims"))
                 background.append(group.create_task(self._refresh_ledger(), name="ledger"))
+                background.append(group.create_task(self._anchor_audit(), name="audit anchor"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
                 self.ready.set()
@@ -225,6 +233,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         if released:
             log.info("released %d claimed leads never dialed", released)
         await self.db.call(self.gate.close)
+        flush = getattr(self.claim_check, "flush_audit", None)
+        if callable(flush):
+            await self.db.call(flush)
+        await self.anchor_audit_once()  # every stop anchors the log's head
         await self.db.close()
         self.internal_dnc.close()
 

@@ -116,10 +116,17 @@ class RunnerSettings:
     instance: str | None = None
     """This process's name among the processes dialing the campaign (``--instance``)."""
     extra: Mapping[str, str] = field(default_factory=dict)
+    audit_anchor_interval: float = 600.0
+    """Seconds between automatic anchors of the audit log (and one at every stop), so a cut
+    tail is detected without a manual step (``dialer compliance audit verify``)."""
+    audit_anchor_copy: Path | None = None
+    """A second file (another disk, a mounted share) every anchor is appended to as well."""
 
     def __post_init__(self) -> None:
         if self.instance is not None and not 0 < len(self.instance) <= 120:
             raise RunnerSettingsError("--instance must be 1 to 120 characters")
+        if not self.audit_anchor_interval > 0:
+            raise RunnerSettingsError("the audit anchor interval must be positive seconds")
 
     @property
     def owner(self) -> str:

@@ -56,6 +56,9 @@ class CampaignUpkeep(_Base):
         at = utc(now)
         claimed = self.store.claim_leads(self.link.campaign_id, n, owner=self.owner, now=at,
                                          check=self.claim_check, ttl=self.claim_ttl)
+        flush = getattr(self.claim_check, "flush_audit", None)
+        if callable(flush):
+            flush()  # every refusal at selection is audited, like those at dial time
         pairs = [(self.link.target(lead), lead) for lead in claimed]
         self.gate.prefetch([(target, lead_facts(lead)) for target, lead in pairs], at)
         return [(target, None if lead.callback_id is None else CallbackDue(
@@ -97,6 +100,26 @@ class CampaignUpkeep(_Base):
                 # rules engine needs it at dial time (persistent-misuse statement, A1.6).
                 self.gate.campaign_state = CampaignState(
                     abandon_rate_24h=engine.ledger.rate())
+
+    async def _anchor_audit(self) -> None:
+        """Anchor the audit log every ``audit_anchor_interval`` seconds (and at every stop,
+        ``anchor_audit_once``), so a cut tail is detected without a manual step."""
+        while True:
+            await asyncio.sleep(self.settings.audit_anchor_interval)
+            await self.anchor_audit_once()
+
+    async def anchor_audit_once(self) -> None:
+        from dnc.rules.audit import AuditLog
+
+        log_ = AuditLog(self.settings.data / "audit")
+        try:
+            anchor = await self.db.call(log_.anchor, self.settings.audit_anchor_copy)
+        except Exception as error:  # a broken chain is reported, never silently skipped
+            log.error("audit log anchor failed: %s (run `dialer compliance audit verify`)",
+                      error)
+            return
+        if anchor is not None:
+            log.info("audit log anchored at seq %s", anchor["seq"])
 
     async def _refresh_ledger(self) -> None:
         """The campaign's abandonment rate is the campaign's, not this process's: the other

@@ -15,6 +15,7 @@ import numpy as np
 from dnc.registry.changelist import parse_change_list
 from dnc.registry.errors import ImportRefused
 from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, parse_block
+from dnc.registry.keys import plan_of
 from dnc.registry.numberfile import parse_number_file
 from dnc.registry.sources import members, open_member
 from dnc.registry.store import RegistryDir
@@ -108,14 +109,18 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
                    now: datetime, region: str = "US", column: str | None = None,
                    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
                    progress: Progress = _no_progress) -> ImportSummary:
-    """Replace a registry by the numbers of CSV/TSV/text files (any common notation)."""
+    """Replace a registry by the numbers of CSV/TSV/text files (any common notation); a
+    TPS/CTPS registry holds UK numbers (national numbers read with region GB)."""
     target = RegistryDir(registries_root, registry)
+    plan = plan_of(target.name)
+    if plan == "gb" and region == "US":
+        region = "GB"
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
     report = ParseReport()
     parts = []
     for member in members(paths):
         with open_member(member) as stream:
-            parts.append(parse_number_file(stream, member.label, region, column, report))
+            parts.append(parse_number_file(stream, member.label, region, column, report, plan))
         progress(member.size)
     keys = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
     _report_lines(summary, report)

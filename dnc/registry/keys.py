@@ -1,7 +1,10 @@
-"""NANP numbers as integer keys: the 10 national digits minus 2 000 000 000.
+"""Numbers as integer keys, per numbering plan.
 
-Every registry the FTC and the states publish lists NANP numbers only; an area code and an
-exchange never start with 0 or 1 (NANP numbering plan), so keys fall in [0, 8e9).
+- NANP (the FTC's and the states' registries): the 10 national digits minus 2 000 000 000; an
+  area code and an exchange never start with 0 or 1, so keys fall in [0, 8e9).
+- GB (the UK's TPS and CTPS, registries named ``tps``/``ctps``): the national significant
+  number itself (9 or 10 digits after +44, first digit 1-7: geographic, mobile and 03
+  numbers, the ones TPS registers), also in [0, 8e9). One registry holds one plan.
 """
 
 from __future__ import annotations
@@ -47,3 +50,26 @@ def keys_of_e164(numbers: list[str]) -> np.ndarray:
     value -= NANP_BASE
     value[~valid] = -1
     return value
+
+
+GB_REGISTRIES = ("tps", "ctps")
+
+
+def plan_of(registry: str) -> str:
+    """The numbering plan of a registry's numbers: "gb" for TPS/CTPS, else "nanp"."""
+    return "gb" if registry.lower().split(":")[0] in GB_REGISTRIES else "nanp"
+
+
+def key_in_plan(plan: str, number_e164: str) -> int | None:
+    """Key of an E.164 number in ``plan`` (None: not a number of that plan)."""
+    if plan == "nanp":
+        return key_of_e164(number_e164)
+    national = number_e164[3:]
+    if not number_e164.startswith("+44") or not national.isdigit() or not (
+            9 <= len(national) <= 10) or national[0] not in "1234567":
+        return None
+    return int(national)
+
+
+def e164_of_key_in(plan: str, key: int) -> str:
+    return e164_of_key(key) if plan == "nanp" else f"+44{key}"

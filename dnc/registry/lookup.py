@@ -9,7 +9,7 @@ import numpy as np
 
 from dnc.interfaces import RegistryHit, RegistryVersion
 from dnc.internal import InternalDnc
-from dnc.registry.keys import keys_of_e164
+from dnc.registry.keys import key_in_plan, keys_of_e164, plan_of
 from dnc.registry.store import RegistryDir
 from dnc.registry.versions import LoadedVersion
 
@@ -50,12 +50,15 @@ class DncStore:
         return [version for _, version in self._loaded.values()]
 
     def hits(self, number_e164: str) -> Sequence[RegistryHit]:
-        from dnc.registry.keys import key_of_e164
         found: list[RegistryHit] = []
-        key = key_of_e164(number_e164)
-        if key is not None:
-            found.extend(RegistryHit(version.info) for version in self.loaded()
-                         if version.contains(key))
+        keys: dict[str, int | None] = {}
+        for version in self.loaded():
+            plan = plan_of(version.info.registry)
+            if plan not in keys:
+                keys[plan] = key_in_plan(plan, number_e164)
+            key = keys[plan]
+            if key is not None and version.contains(key):
+                found.append(RegistryHit(version.info))
         if self.internal is not None:
             found.extend(self.internal.hits(number_e164))
         return found
@@ -69,8 +72,14 @@ class DncStore:
     def listed_many(self, numbers: Sequence[str]) -> dict[str, np.ndarray]:
         """Registry name → boolean array over ``numbers`` (vectorised; internal included)."""
         keys = keys_of_e164(list(numbers))
-        result = {version.info.registry: version.contains_many(keys)
-                  for version in self.loaded()}
+        result = {}
+        for version in self.loaded():
+            if plan_of(version.info.registry) == "nanp":
+                result[version.info.registry] = version.contains_many(keys)
+            else:
+                plan_keys = np.array([key_in_plan("gb", n) or -1 for n in numbers],
+                                     dtype=np.int64)
+                result[version.info.registry] = version.contains_many(plan_keys)
         if self.internal is not None:
             listed = self.internal.listed(numbers)
             result["internal"] = np.fromiter((n in listed for n in numbers), dtype=bool,

@@ -21,9 +21,12 @@ _PHONE_HEADERS = ("phone", "phone_number", "number", "telephone", "tel", "mobile
 _PUNCTUATION = set(" ()-.+/")
 
 
-def normalise(text: str, region: str) -> int | None:
-    """Key of a number written in any common notation, or None when it is not valid NANP."""
+def normalise(text: str, region: str, plan: str = "nanp") -> int | None:
+    """Key of a number written in any common notation, or None when it is not a valid number
+    of ``plan`` (NANP, or GB for TPS/CTPS lists)."""
     stripped = text.strip()
+    if plan != "nanp":
+        return _normalise_plan(stripped, region, plan)
     if stripped and all(ch.isdigit() or ch in _PUNCTUATION for ch in stripped):
         digits = "".join(ch for ch in stripped if ch.isdigit())
         international = stripped.startswith("+")
@@ -43,20 +46,37 @@ def normalise(text: str, region: str) -> int | None:
     return key_of_e164(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
-def guess_column(header: list[str], rows: list[list[str]], region: str) -> int:
+def _normalise_plan(text: str, region: str, plan: str) -> int | None:
+    if not text:
+        return None
+    import phonenumbers
+
+    from dnc.registry.keys import key_in_plan
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return key_in_plan(plan, phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def guess_column(header: list[str], rows: list[list[str]], region: str,
+                 plan: str = "nanp") -> int:
     """The phone column: by header name, else the column where most sample values parse."""
     lowered = [name.strip().lower() for name in header]
     for name in _PHONE_HEADERS:
         if name in lowered:
             return lowered.index(name)
     width = max((len(row) for row in rows), default=1)
-    scores = [sum(1 for row in rows if len(row) > i and normalise(row[i], region) is not None)
-              for i in range(width)]
+    scores = [sum(1 for row in rows if len(row) > i and normalise(row[i], region, plan)
+                  is not None) for i in range(width)]
     return max(range(width), key=lambda i: scores[i]) if scores else 0
 
 
 def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | None,
-                      report: ParseReport) -> np.ndarray:
+                      report: ParseReport, plan: str = "nanp") -> np.ndarray:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
     sample = text.read(64 * 1024)
     rest = text.read()
@@ -66,7 +86,7 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
     except csv.Error:
         dialect = csv.excel
     rows = list(csv.reader(io.StringIO(content), dialect))
-    has_header = bool(rows) and all(normalise(cell, region) is None for cell in rows[0])
+    has_header = bool(rows) and all(normalise(cell, region, plan) is None for cell in rows[0])
     header = rows[0] if has_header else []
     body_start = 1 if has_header else 0
     if column is not None:
@@ -78,14 +98,14 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
         else:
             raise_missing(column, source, header)
     else:
-        index = guess_column(header, rows[body_start:body_start + 200], region)
+        index = guess_column(header, rows[body_start:body_start + 200], region, plan)
     keys = []
     for number, row in enumerate(rows[body_start:], start=body_start + 1):
         report.lines += 1
         if not any(cell.strip() for cell in row):
             report.blank += 1
             continue
-        key = normalise(row[index], region) if len(row) > index else None
+        key = normalise(row[index], region, plan) if len(row) > index else None
         if key is None:
             value = row[index].strip() if len(row) > index else ""
             why = (f"no value in column {index + 1}" if not value else

@@ -132,19 +132,81 @@ class AuditLog:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         return ids
 
-    def anchor(self) -> dict[str, object]:
-        """Record the current head in ``anchors.jsonl`` (copy it off the machine as well)."""
-        report = self.verify()
+    def anchor(self, copy_to: Path | None = None) -> dict[str, object] | None:
+        """Record the current head in ``anchors.jsonl`` (and append it to ``copy_to``, a
+        file kept elsewhere); None when nothing was appended since the last anchor.
+
+        Only the entries after the last anchor are verified (its byte offset is kept in the
+        anchor), so the runner can anchor every few minutes and at every stop however long
+        the log grows; a log with no usable anchor is verified whole."""
+        start = self._last_anchor()
+        report, offset = self._verify_from(start)
         if not report.ok:
             raise ComplianceError(f"refusing to anchor a broken log: line "
                                   f"{report.first_bad_line}: {report.problem}")
-        anchor = {"seq": report.entries - 1, "hash": report.head_hash}
+        if report.entries == 0 or (start is not None and start["seq"] == report.entries - 1):
+            return None
+        anchor = {"seq": report.entries - 1, "hash": report.head_hash, "offset": offset}
         self.directory.mkdir(parents=True, exist_ok=True)
-        with open(self.anchor_path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(anchor, sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        targets = [self.anchor_path] + ([Path(copy_to)] if copy_to is not None else [])
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(anchor, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
         return anchor
+
+    def _last_anchor(self) -> dict[str, int | str] | None:
+        last = None
+        for _, raw in _lines(self.anchor_path):
+            last = raw
+        if last is None:
+            return None
+        try:
+            anchor = json.loads(last)
+            return {"seq": int(anchor["seq"]), "hash": str(anchor["hash"]),
+                    "offset": int(anchor["offset"])}
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _verify_from(self, anchor: dict[str, int | str] | None) -> tuple[VerifyReport, int]:
+        """Walk the chain from an anchor's entry (or the start); returns the report and the
+        byte offset of the head entry's line."""
+        if not self.path.exists():
+            return VerifyReport(0, GENESIS, True), 0
+        with open(self.path, "rb") as handle:
+            offset = 0
+            count, prev = 0, GENESIS
+            if anchor is not None:
+                handle.seek(int(anchor["offset"]))
+                line = handle.readline()
+                try:
+                    entry = json.loads(line)
+                    ok = entry.get("seq") == anchor["seq"] and entry.get("hash") == anchor["hash"]
+                except ValueError:
+                    ok = False
+                if not ok:
+                    return self.verify(), 0  # the anchor does not match: report it in full
+                offset = int(anchor["offset"])
+                count, prev = int(anchor["seq"]) + 1, str(anchor["hash"])
+                position = handle.tell()
+            else:
+                position = 0
+            head_offset = offset
+            for raw in handle:
+                if not raw.strip():
+                    position += len(raw)
+                    continue
+                text = raw.decode("utf-8").rstrip("\n")
+                problem = _check_entry(text, count, prev)
+                if problem:
+                    return VerifyReport(count, prev, False, None, problem), head_offset
+                prev = json.loads(text)["hash"]
+                head_offset = position
+                position += len(raw)
+                count += 1
+        return VerifyReport(count, prev, True), head_offset
 
     def verify(self) -> VerifyReport:
         """Walk the chain; the first altered, missing or reordered entry is reported."""

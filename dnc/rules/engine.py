@@ -110,7 +110,7 @@ class ComplianceEngine:
                 decisions.append(self._decide(lead, campaign, at, campaign_state, versions))
             except ComplianceError as error:
                 # One malformed lead (bad number, unknown zone) must not stop the batch.
-                decisions.append(_refused_for_bad_facts(lead, campaign, at, versions, error))
+                decisions.append(refused_for_bad_facts(lead, campaign, at, versions, error))
         if self.audit is not None and decisions:
             self.audit.record(decisions)
         return decisions
@@ -199,7 +199,7 @@ def _is_window(rule: Rule) -> bool:
     return isinstance(getattr(rule, "inner", rule), CallingHoursRule)
 
 
-def _refused_for_bad_facts(lead: LeadFacts, campaign: CampaignRules, at: datetime,
+def refused_for_bad_facts(lead: LeadFacts, campaign: CampaignRules, at: datetime,
                            versions: tuple[RegistryVersion, ...],
                            error: ComplianceError) -> Decision:
     outcome = RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",

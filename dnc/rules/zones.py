@@ -91,6 +91,22 @@ def _plan_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | No
     return _number_facts(number_e164)
 
 
+def region_of(number_e164: str) -> str | None:
+    """The ISO region of a number's numbering plan ("US", "CA", "GB", ...); in the NANP the
+    area code fixes it, so it is looked up once per area code."""
+    if _NANP.fullmatch(number_e164):
+        return _npa_region(number_e164[:5])
+    try:
+        return phonenumbers.region_code_for_number(parse_e164(number_e164))
+    except ComplianceError:
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _npa_region(prefix: str) -> str | None:
+    return _prefix_facts(prefix + "555")[1]
+
+
 @lru_cache(maxsize=32768)
 def _prefix_facts(prefix: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
     return _number_facts(prefix + "5010")  # any subscriber number of the exchange

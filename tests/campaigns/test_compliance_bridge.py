@@ -33,7 +33,8 @@ class OneListedNumber:
 
 def test_hopper_suppresses_dnc_listed_lead_through_the_rules_engine(store):
     store.create_campaign("c", ALL_DAY, at=NOW)
-    store.add_leads("c", [LeadInput("2015550101"), LeadInput("2015550102")], at=NOW)
+    store.add_leads("c", [LeadInput("2015550101", line_type="landline"),
+                          LeadInput("2015550102", line_type="landline")], at=NOW)
     store.transition_campaign("c", "running", at=NOW)
     engine = ComplianceEngine(OneListedNumber("+12015550101"), StoreAttemptHistory(store))
     claims = store.claim_leads("c", 5, owner="p", now=NOW, check=engine_selection_check(engine))

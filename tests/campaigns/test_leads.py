@@ -16,7 +16,7 @@ ROWS = [
     ["907-222-3333", "Bob", "Ivanov", "99501", "", "A2"],
     ["201.555.0123", "Ann", "Again", "07001", "", "A3"],     # duplicate of line 2
     ["555-01", "Bad", "Number", "", "", "A4"],                # invalid
-    ["+44 20 7946 0000", "Zoë", "Brown", "", "", "A5"],       # UK, slow path
+    ["+44 20 7946 0000", "Zoë", "Brown", "", "", "A5"],       # UK: outside a US campaign
     ["4155550100", "Cy", "Smith", "94105", "ca", "A6"],       # state given
 ]
 
@@ -37,19 +37,21 @@ def campaign(store):
 
 def test_csv_import_normalises_infers_and_rejects(campaign, tmp_path):
     report = campaign.import_file("c", _write(tmp_path / "leads.csv"), at=NOW)
-    assert (report.rows_read, report.imported, report.rejected) == (6, 4, 2)
+    assert (report.rows_read, report.imported, report.rejected) == (6, 3, 3)
     assert report.mapping["phone"] == ["Phone"] and report.mapping["postal_code"] == ["ZIP"]
     leads = {lead.phone: lead for lead in campaign.leads("c")}
-    assert set(leads) == {"+12015550123", "+19072223333", "+442079460000", "+14155550100"}
+    assert set(leads) == {"+12015550123", "+19072223333", "+14155550100"}
     ann = leads["+12015550123"]
     assert (ann.state, ann.timezone, ann.postal_code) == ("NJ", "America/New_York", "07001")
     assert ann.custom == {"Account": "A1"} and ann.source_line == 2
     assert leads["+14155550100"].state == "CA"
-    assert leads["+442079460000"].timezone == "Europe/London"
     rejects = pd.read_csv(report.rejects_path, dtype=str)
-    assert list(rejects["line"]) == ["4", "5"]
+    assert list(rejects["line"]) == ["4", "5", "6"]
     assert rejects["reject_reason"][0] == "duplicate in this file (first at line 2)"
     assert rejects["reject_field"][1] == "phone"
+    # A +44 number in a US campaign: refused with the reason the rules give at dial time.
+    assert rejects["reject_reason"][2].startswith("number outside every profile of the "
+                                                  "campaign (its region is GB")
 
 
 def test_second_import_rejects_numbers_already_in_campaign(campaign, tmp_path):
@@ -84,7 +86,7 @@ def test_xlsx_import(campaign, tmp_path):
     path = tmp_path / "l.xlsx"
     pd.DataFrame(ROWS, columns=HEADER).to_excel(path, index=False)
     report = campaign.import_file("c", path, at=NOW)
-    assert report.imported == 4 and report.encoding is None
+    assert report.imported == 3 and report.encoding is None
 
 
 def test_bad_mapping_names_file_line_and_field_and_writes_nothing(campaign, tmp_path):

@@ -42,16 +42,26 @@ class Fixed(Progressive):
 
 
 class RecordingGate:
-    """Allows every number except those in ``refused``; remembers each check."""
+    """Allows every number except those in ``refused`` (and recorded messages except to
+    ``no_message``); remembers each check."""
 
-    def __init__(self, refused: set[str] | None = None) -> None:
+    def __init__(self, refused: set[str] | None = None,
+                 no_message: set[str] | None = None) -> None:
         self.refused = refused or set()
+        self.no_message = no_message or set()
         self.checks: list[tuple[str, float, bool]] = []
+        self.message_checks: list[tuple[str, float, float, bool]] = []
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
         allowed = target.number_e164 not in self.refused
         self.checks.append((target.number_e164, at, allowed))
         return GateVerdict(allowed, () if allowed else ("internal DNC",), ("internal@1",))
+
+    def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
+        allowed = target.number_e164 not in self.no_message
+        self.message_checks.append((target.number_e164, dialed_at, at, allowed))
+        return GateVerdict(allowed, () if allowed else ("us.prerecorded_consent: none",),
+                           (), f"message:{target.lead_id}")
 
 
 def targets(n: int, campaign: str = "c1") -> list[DialTarget]:

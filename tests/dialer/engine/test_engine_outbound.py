@@ -40,6 +40,7 @@ from dialer.events import (
     SwitchUp,
 )
 from dialer.hangup import HangupCause
+from dialer.ports import GateVerdict
 from pacing_models.interface import AttemptResult
 
 
@@ -249,8 +250,58 @@ def test_amd_machine_hang_up_or_leave_message() -> None:
     (message,) = of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)),
                          PlayMessage)
     assert message.message == "vm.wav" and message.optout_digit is None
+    assert message.decision_id is not None  # the port's decision, audited before it plays
     (finished,) = of_type(engine.handle(CallHungUp(30.0, call_id)), AttemptFinished)
     assert finished.outcome is CallOutcome.MACHINE_MESSAGE and not finished.abandoned
+
+
+def test_no_recorded_message_the_compliance_port_refuses() -> None:
+    """The engine leaves a message only when its compliance port allows it at that instant
+    (the prerecorded rules: consent, content, state rows); otherwise it hangs up."""
+    gate = RecordingGate(no_message={"+12015550000"})
+    engine, _, _, _ = make_engine(
+        gate=gate, amd_enabled=True, machine_action=MachineAction.LEAVE_MESSAGE,
+        machine_message="vm.wav")
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
+    assert of_type(out, PlayMessage) == [] and of_type(out, Hangup)[0].call_id == call_id
+    assert gate.message_checks == [("+12015550000", 1.0, 7.0, False)]  # dialled at 1.0
+    (finished,) = of_type(engine.handle(CallHungUp(8.0, call_id)), AttemptFinished)
+    assert finished.outcome is CallOutcome.MACHINE
+
+
+def test_a_gate_that_cannot_decide_messages_leaves_none() -> None:
+    class DialOnly:
+        def check(self, target, at):
+            return GateVerdict(True)
+
+    engine, _, _, _ = make_engine(
+        gate=DialOnly(), amd_enabled=True, machine_action=MachineAction.LEAVE_MESSAGE,
+        machine_message="vm.wav")
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
+    assert of_type(out, PlayMessage) == [] and of_type(out, Hangup)
+
+
+def test_uk_window_runs_from_the_answer_with_amd() -> None:
+    """Ofcom: with AMD the two seconds run from the start of the greeting (the answer), so
+    an AMD verdict 2.5 s after the answer comes too late for an agent: the message plays."""
+    engine, _, _, _ = make_engine(amd_enabled=True, connect_window_from_answer=True)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    out = engine.handle(CallClassified(7.5, call_id, AnswerKind.HUMAN))
+    assert of_type(out, Bridge) == [] and of_type(out, PlayMessage)
+    assert engine.ledger.abandons == 1
+    engine, _, _, _ = make_engine(amd_enabled=True, connect_window_from_answer=True)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    assert of_type(engine.handle(CallClassified(6.0, call_id, AnswerKind.HUMAN)), Bridge)
 
 
 @pytest.mark.parametrize("unknown_is_live", [True, False])

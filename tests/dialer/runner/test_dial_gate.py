@@ -8,6 +8,7 @@ real SQLite campaign store (the batched journal query against ``StoreAttemptHist
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -17,16 +18,24 @@ from hypothesis import strategies as st
 
 from dialer.ports import ComplianceGate, DialTarget
 from dialer.runner.dial_gate import DialTimeGate, build_dial_gate
-from dnc.interfaces import PastAttempt, RegistryHit, RegistryKind, RegistryVersion
+from dnc.interfaces import LineType, PastAttempt, RegistryHit, RegistryKind, RegistryVersion
 from dnc.internal import InternalDnc
 from dnc.registry import DncStore
 from dnc.registry.importer import import_numbers
 from dnc.rules.audit import AuditLog
-from dnc.rules.model import AttemptCap, CampaignRules, LeadFacts, Profile
+from dnc.rules.model import (
+    AttemptCap,
+    CampaignRules,
+    ConsentKind,
+    ConsentRecord,
+    LeadFacts,
+    Profile,
+)
 from dnc.rules.tables import RuleTables
 
 AT = datetime(2026, 11, 17, 18, tzinfo=UTC)  # a Tuesday: 13:00 in New York, 10:00 in LA
-US = CampaignRules("spring", profiles=(Profile.US_FEDERAL, Profile.US_STATE))
+SELLER = "Acme Solar"
+US = CampaignRules("spring", profiles=(Profile.US_FEDERAL, Profile.US_STATE), seller=SELLER)
 # Area codes wholly in one zone each: NJ, NY, IL, TX (Austin), FL (Miami).
 AREA_CODES = (201, 212, 312, 512, 305)
 POOL = [f"+1{AREA_CODES[i % 5]}555{1000 + i:04d}" for i in range(30)]
@@ -48,16 +57,27 @@ class DictHistory:
 
 
 class FreshNational:
-    """A lookup with one national version as of a given instant and nothing listed."""
+    """A lookup with one national version (and a TPS one) as of a given instant and nothing
+    listed."""
 
     def __init__(self, as_of: datetime) -> None:
         self.version = RegistryVersion("national", RegistryKind.NATIONAL, "national@t", as_of)
+        self.tps = RegistryVersion("tps", RegistryKind.OTHER, "tps@t", as_of)
 
     def hits(self, number_e164: str) -> list[RegistryHit]:
         return []
 
     def versions(self) -> list[RegistryVersion]:
-        return [self.version]
+        return [self.version, self.tps]
+
+
+def consented(number: str, **facts: object) -> LeadFacts:
+    """A lead whose record holds written consent naming the seller and its number (so the
+    wireless and state autodialer consent rules pass and each test sees what it is about)."""
+    facts.setdefault("consents", (ConsentRecord(
+        ConsentKind.PRIOR_EXPRESS_WRITTEN, AT - timedelta(days=300), seller=SELLER,
+        number=number, source="web form"),))
+    return LeadFacts(number, **facts)  # type: ignore[arg-type]
 
 
 def target(lead_id: str, number: str, **attributes: str) -> DialTarget:
@@ -67,7 +87,7 @@ def target(lead_id: str, number: str, **attributes: str) -> DialTarget:
 def prefetched(gate: DialTimeGate, numbers: list[str], at: datetime = AT,
                **facts: object) -> list[DialTarget]:
     targets = [target(str(i), n) for i, n in enumerate(numbers)]
-    gate.prefetch([(t, LeadFacts(t.number_e164, lead_id=t.lead_id, **facts))  # type: ignore
+    gate.prefetch([(t, consented(t.number_e164, lead_id=t.lead_id, **facts))
                    for t in targets], at)
     return targets
 
@@ -100,11 +120,13 @@ def test_a_number_listed_in_any_loaded_registry_is_never_allowed(
     for number in internal:
         officer.add(number, AT - timedelta(days=1), "asked not to be called", "officer")
     registries = DncStore(data / "dnc", internal=False)
-    gate = DialTimeGate(US, registries, DictHistory(),
+    # Dialled by hand and without consent: no consent can exempt a listing, and the consent
+    # rules for autodialed calls stay out of this property.
+    gate = DialTimeGate(replace(US, autodialed=False), registries, DictHistory(),
                         inner_opted_out=lambda n: officer.entry(n) is not None,
                         internal_change=officer.latest_change_id, audit=AuditLog(data / "audit"))
     try:
-        for t in prefetched(gate, POOL):
+        for t in prefetched(gate, POOL, consents=()):
             verdict = gate.check(t, AT.timestamp())
             listed = t.number_e164 in national | state | internal
             assert verdict.allowed is not listed, (t.number_e164, verdict.reasons)
@@ -149,7 +171,7 @@ def test_attempt_limits_count_dials_recorded_after_the_prefetch(
         limit, stored_hours, dialed_minutes, reload, batched) -> None:
     number = POOL[0]
     window = timedelta(hours=24)
-    rules = CampaignRules("spring", profiles=(Profile.US_FEDERAL,),
+    rules = CampaignRules("spring", profiles=(Profile.US_FEDERAL,), seller=SELLER,
                           attempt_caps=(AttemptCap(limit, window),))
     start = AT - timedelta(hours=4)  # 09:00 in New York: every dial and check is in hours
     stored = [PastAttempt(start - timedelta(hours=h), number, "spring", lead_id="0")
@@ -168,7 +190,7 @@ def test_attempt_limits_count_dials_recorded_after_the_prefetch(
         # The journal now holds this run's dials too: a new prefetch must not count them twice.
         history.by_number[number] += [PastAttempt(d, number, "spring", lead_id="0")
                                       for d in dials]
-        gate.prefetch([(lead, LeadFacts(number, lead_id="0"))], now)
+        gate.prefetch([(lead, consented(number, lead_id="0"))], now)
     in_window = sum(1 for a in [*stored, *(PastAttempt(d, number, "spring") for d in dials)]
                     if now - window < a.at <= now)
     verdict = gate.check(lead, now.timestamp())
@@ -212,7 +234,8 @@ def _zone(name: str):
 
 
 def test_a_two_zone_state_waits_for_the_window_to_open_in_both() -> None:
-    gate = DialTimeGate(US, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
+    gate = DialTimeGate(US, FreshNational(AT - timedelta(days=1)), DictHistory(),
+                        inner_opted_out=lambda n: False)
     [lead] = prefetched(gate, ["+12015550123"], state="FL")
     morning = datetime(2026, 11, 17, 13, 30, tzinfo=UTC)  # 08:30 Miami, 07:30 Pensacola
     refused = gate.check(lead, morning.timestamp())
@@ -222,9 +245,11 @@ def test_a_two_zone_state_waits_for_the_window_to_open_in_both() -> None:
 
 
 def test_candidate_zones_listed_by_the_lead_are_each_respected() -> None:
-    gate = DialTimeGate(US, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
-    lead = target("7", "+12015550123", timezone="America/New_York,America/Los_Angeles")
-    gate.prefetch([(lead, LeadFacts(lead.number_e164, lead_id="7"))], AT)
+    gate = DialTimeGate(US, FreshNational(AT - timedelta(days=1)), DictHistory(),
+                        inner_opted_out=lambda n: False)
+    lead = target("7", "+12015550123")
+    gate.prefetch([(lead, consented(lead.number_e164, lead_id="7",
+                                    time_zone="America/New_York,America/Los_Angeles"))], AT)
     early = datetime(2026, 11, 17, 14, tzinfo=UTC)  # 09:00 New York, 06:00 Los Angeles
     verdict = gate.check(lead, early.timestamp())
     assert not verdict.allowed
@@ -284,7 +309,7 @@ def test_a_failed_audit_write_keeps_the_buffer_and_raises() -> None:
 def test_outcomes_recorded_in_the_run_feed_ofcom_and_regulation_f() -> None:
     uk = CampaignRules("uk", profiles=(Profile.UK_OFCOM,))
     gate = DialTimeGate(uk, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
-    [lead] = prefetched(gate, ["+447700900123"])
+    [lead] = prefetched(gate, ["+442079460123"])
     gate.record_dial(lead.number_e164, AT.timestamp(), "uk", lead.lead_id)
     later = AT.timestamp() + 3600
     assert gate.check(lead, later).allowed
@@ -312,11 +337,13 @@ def test_forget_keeps_memory_bounded() -> None:
     assert gate.kept_counts()["leads"] == len(POOL)
     for t in targets:
         gate.forget(t.lead_id)
-    assert gate.kept_counts() == {"leads": 0, "numbers": 0, "attempts": 0, "pending_audit": 0}
+    assert gate.kept_counts() == {"leads": 0, "numbers": 0, "attempts": 0, "people": 0,
+                                  "pending_audit": 0}
     for t in targets:  # late reports about forgotten leads are not kept
         gate.record_outcome(t.number_e164, AT.timestamp(), abandoned=True)
         gate.record_dial(t.number_e164, AT.timestamp(), "spring", t.lead_id)
-    assert gate.kept_counts() == {"leads": 0, "numbers": 0, "attempts": 0, "pending_audit": 0}
+    assert gate.kept_counts() == {"leads": 0, "numbers": 0, "attempts": 0, "people": 0,
+                                  "pending_audit": 0}
     assert not gate.check(targets[0], AT.timestamp()).allowed  # forgotten: unknown again
 
 
@@ -329,7 +356,8 @@ def test_build_dial_gate_reads_the_campaign_store_and_data_dir(tmp_path: Path) -
     try:
         store.create_campaign("spring", {"caller_ids": ["+12015550100"],
                                          "schedule": {"start": "00:00", "end": "23:59",
-                                                      "days": [0, 1, 2, 3, 4, 5, 6]}},
+                                                      "days": [0, 1, 2, 3, 4, 5, 6]},
+                                         "compliance": {"seller_name": SELLER}},
                               at=AT, agents=[("ann", "user/1001")])
         store.add_leads("spring", [LeadInput(p) for p in POOL[:3]], at=AT)
         store.transition_campaign("spring", "running", at=AT)
@@ -338,7 +366,9 @@ def test_build_dial_gate_reads_the_campaign_store_and_data_dir(tmp_path: Path) -
             store.begin_attempt(claim.lead_id, at=AT - timedelta(hours=2))
         publish(tmp_path, "national", {POOL[2]})
         gate = build_dial_gate(store, "spring", tmp_path, inner_opted_out=lambda n: False)
-        items = [(target(str(c.lead_id), c.phone), LeadFacts(c.phone, lead_id=str(c.lead_id)))
+        # Landlines without consent: nothing exempts the registry listing.
+        items = [(target(str(c.lead_id), c.phone),
+                  LeadFacts(c.phone, lead_id=str(c.lead_id), line_type=LineType.LANDLINE))
                  for c in claims]
         gate.prefetch(items, AT)
         for claim in claims:
@@ -366,7 +396,7 @@ def test_prefetch_in_the_database_thread_while_the_loop_checks() -> None:
         try:
             for round_ in range(200):
                 batch = [target(f"new-{round_}-{i}", n) for i, n in enumerate(POOL[5:])]
-                gate.prefetch([(t, LeadFacts(t.number_e164, lead_id=t.lead_id)) for t in batch],
+                gate.prefetch([(t, consented(t.number_e164, lead_id=t.lead_id)) for t in batch],
                               AT)
                 for t in batch:
                     gate.forget(t.lead_id)

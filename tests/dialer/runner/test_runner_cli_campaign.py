@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import cli
 from campaigns.store import CampaignStore
-from dialer.runner.demo import choose_zones, demo_numbers
+from dialer.runner.demo import choose_zones, demo_numbers, is_uk_demo, number_zone
 from tests.dialer.runner.runner_kit import attempts, check_journal_invariants
 from tests.dialer.runner.test_runner_crash_restart import ROOT, _free_port, _wait_port
 
@@ -35,18 +35,29 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
     monkeypatch.setenv("DIALER_HOME", str(tmp_path))
     db = f"sqlite:///{tmp_path / 'dialer.db'}"
     zones, _ = choose_zones(time.time())
-    numbers = demo_numbers(40, seed=3)
+    uk = is_uk_demo(zones)
+    numbers = demo_numbers(40, seed=3, zones=zones)
     leads = tmp_path / "leads.csv"
-    leads.write_text("phone,first_name,timezone\n" + "".join(
-        f"{n},Lead{i},{zones[i % len(zones)]}\n" for i, n in enumerate(numbers)))
+    # An opt-in list: each row's consent date, given to the seller named in the import; the
+    # first lead has none (and is on the national registry: nothing exempts it).
+    leads.write_text("phone,first_name,timezone,consent\n" + "".join(
+        f"{n},Lead{i},{number_zone(n)},{'2026-01-05' if i else ''}\n"
+        for i, n in enumerate(numbers)))
     listed = tmp_path / "national.txt"
-    listed.write_text(numbers[0] + "\n")
+    listed.write_text((numbers[0] if not uk else "+13125550100") + "\n")
 
     _invoke("campaign", "create", "spring", "--caller-id", "+12015550100", "--no-amd",
             "--pacing", "progressive", "--agent", "ann=user/1001", "--agent", "bob=user/1002",
             "--set", 'schedule={"start": "08:00", "end": "21:00", "days": [0,1,2,3,4,5,6]}',
+            "--set", "compliance.seller_name=Spring Solar",
+            "--set", "compliance.dnc_number=+18005550100",
+            "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
+            "--set", "compliance.safe_harbor.names_seller=true",
+            "--set", "compliance.safe_harbor.gives_dnc_number=true",
+            *(("--jurisdiction", "uk", "--abandon-target", "0.02") if uk else ()),
             "--db", db)
-    _invoke("leads", "import", "spring", str(leads), "--db", db)
+    _invoke("leads", "import", "spring", str(leads), "--consent-seller", "Spring Solar",
+            "--db", db)
     _invoke("dnc", "import", str(listed), "--registry", "national", "--format", "numbers")
     _invoke("campaign", "start", "spring", "--db", db)
 

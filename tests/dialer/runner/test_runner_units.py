@@ -92,16 +92,19 @@ def test_stored_settings_map_onto_the_engine_config():
                                 connect_window=1.5, amd_enabled=True,
                                 machine_action="leave_message", machine_message="vm.wav",
                                 pacing_policy="predictive", pacing_params={"x": 1},
-                                jurisdiction="uk", optout_digit="8", wrap_up_timeout=12)
+                                jurisdiction="uk", optout_digit="8", wrap_up_timeout=12,
+                                abandon_target=0.02, amd_false_positive_estimate=0.04)
     config = campaign_config("spring", settings, ("sw1", "sw2"))
+    # Ofcom: the two seconds run from the start of the greeting, AMD's listening included.
+    assert config.connect_window_from_answer and config.amd_false_positive_estimate == 0.04
     assert (config.caller_id_number, config.ring_timeout, config.connect_window) == (
         "+12015550100", 18, 1.5)
     assert config.machine_action is MachineAction.LEAVE_MESSAGE and config.amd_enabled
     assert config.ledger_window == 24 * 3600  # Ofcom measures over 24 hours
     assert config.optout_digit == "8" and config.wrap_up_timeout == 12
     assert config.switch_ids == ("sw1", "sw2") and dict(config.pacing_params) == {"x": 1}
-    assert campaign_config("s", CampaignSettings(caller_ids=("+12015550100",)),
-                           ("a",)).ledger_window == 30 * 86400
+    us = campaign_config("s", CampaignSettings(caller_ids=("+12015550100",)), ("a",))
+    assert us.ledger_window == 30 * 86400 and not us.connect_window_from_answer
 
 
 @pytest.mark.parametrize(("outcome", "cause", "expected"), [

@@ -1,0 +1,202 @@
+"""A campaign's ``compliance`` settings: what kind of calls it makes, for whom, what its
+recorded messages say, and its own limits. Validated once at the edge like every setting.
+
+Two levels of checking:
+
+- **validation** (``ComplianceSettings`` and ``check_campaign``, run by ``CampaignSettings``):
+  a value that is given must be valid and consistent with the rest of the campaign, or the
+  settings are refused (one line per field). For example a campaign that leaves recorded
+  messages is a prerecorded campaign; a US telemarketing campaign cannot switch off the
+  automated opt-out of its abandoned-call message (47 CFR 64.1200(a)(7)(i)(B)); a UK
+  campaign aims below 3 % abandoned calls and, with AMD, states its false-positive estimate.
+- **readiness** (``dialing_problems``): what must be declared before the campaign may dial
+  (the seller's name, a number that accepts do-not-call requests, what the abandoned-call
+  and recorded messages say). A draft may lack them; the runner refuses to start a campaign
+  that does, naming each one.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from campaigns.settings import CampaignSettings
+
+RETENTION_MIN_DAYS = 1827
+"""Five years (16 CFR 310.5(b) as amended in 2024: records kept 5 years; the FCC's 2024
+order keeps do-not-call requests 5 years too), counted with a leap day."""
+UK_MAX_ABANDON_TARGET = 0.03
+US_PROFILES = ("us", "us_federal", "us_state", "reg_f")
+UK_PROFILES = ("uk", "uk_ofcom")
+
+
+def _e164(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    if not (value.startswith("+") and value[1:].isdigit() and 8 <= len(value) <= 16):
+        raise ValueError(f"{what} {value!r} is not an E.164 number like +18005550100")
+    return value
+
+
+class AttemptCapSetting(BaseModel):
+    """The campaign's own limit: at most ``max_calls`` in any ``window_hours``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    max_calls: int = Field(ge=1)
+    window_hours: float = Field(gt=0)
+    same_subject: bool = False
+    per: Literal["person", "number"] = "person"
+    """person: every number of the lead's contact counts; number: the dialled number only."""
+
+
+class SafeHarborDeclaration(BaseModel):
+    """What the abandoned-call (safe-harbour) message says, as the campaign declares it:
+    47 CFR 64.1200(a)(7)(i)(B) limits it to the statement that the call was for telemarketing
+    purposes, the seller's name and a number that accepts do-not-call requests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    states_telemarketing_purpose: bool = False
+    names_seller: bool = False
+    gives_dnc_number: bool = False
+
+
+class RecordedMessageSetting(BaseModel):
+    """What the recorded message (``machine_message``, a voicemail drop) says
+    (47 CFR 64.1200(b)(1)-(3))."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    seller_named_first: bool = False
+    callback_number: str | None = None
+    optout_number: str | None = None
+    """Toll-free number reaching the automated opt-out (telemarketing on a machine)."""
+    interactive_optout: bool = False
+
+    @field_validator("callback_number", "optout_number")
+    @classmethod
+    def _numbers(cls, value: str | None) -> str | None:
+        return _e164(value, "number")
+
+
+class ComplianceSettings(BaseModel):
+    """The compliance section of a campaign's settings."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    telemarketing: bool = True
+    """A sales call (TSR/TCPA telemarketing); false for informational or debt collection."""
+    prerecorded: bool | None = None
+    """Plays a recorded message to a machine or a person. None: derived from
+    ``machine_action`` (leave_message makes the campaign prerecorded)."""
+    autodialed: bool = True
+    """Numbers are selected and dialled by the dialer (every predictive, power or progressive
+    campaign is)."""
+    subject: str | None = None
+    """The subject matter (FL/MD/OK count 3 calls per 24 h on the same subject)."""
+    seller_name: str = ""
+    """The seller on whose behalf the campaign calls: written consents must name it and the
+    abandoned-call message states it."""
+    telemarketer_name: str = ""
+    """Who makes the calls, when not the seller (records: 16 CFR 310.5(a)(2))."""
+    dnc_number: str | None = None
+    """A number that accepts do-not-call requests during business hours (not a 900 or other
+    charged number), given in the abandoned-call message."""
+    safe_harbor: SafeHarborDeclaration = Field(default_factory=SafeHarborDeclaration)
+    recorded_message: RecordedMessageSetting | None = None
+    attempt_caps: tuple[AttemptCapSetting, ...] = ()
+    unknown_line_type: Literal["wireless", "landline"] = "wireless"
+    """How a number of unknown line type counts for autodialed/prerecorded calls."""
+    agent_guaranteed: bool = False
+    """Ofcom: every repeat call is guaranteed a live agent."""
+    retention_days: int = Field(default=RETENTION_MIN_DAYS, ge=RETENTION_MIN_DAYS)
+    """How long call records and consent records are kept (never under 5 years)."""
+
+    @field_validator("dnc_number")
+    @classmethod
+    def _dnc_number(cls, value: str | None) -> str | None:
+        _e164(value, "dnc_number")
+        if value is not None and value.startswith("+1900"):
+            raise ValueError("dnc_number must not be a 900 (charged) number "
+                             "(47 CFR 64.1200(a)(7)(i)(B))")
+        return value
+
+    @field_validator("seller_name", "telemarketer_name")
+    @classmethod
+    def _names(cls, value: str) -> str:
+        return " ".join(value.split())
+
+
+def profiles_named(jurisdiction: str) -> set[str]:
+    return {p for p in jurisdiction.lower().replace(" ", "").split(",") if p}
+
+
+def is_us(settings: CampaignSettings) -> bool:
+    return bool(profiles_named(settings.jurisdiction) & set(US_PROFILES)) or \
+        not profiles_named(settings.jurisdiction)
+
+
+def is_uk(settings: CampaignSettings) -> bool:
+    return bool(profiles_named(settings.jurisdiction) & set(UK_PROFILES))
+
+
+def is_prerecorded(settings: CampaignSettings) -> bool:
+    declared = settings.compliance.prerecorded
+    return declared if declared is not None else settings.machine_action == "leave_message"
+
+
+def check_campaign(settings: CampaignSettings) -> None:
+    """Cross-field rules of the compliance settings (raises ValueError with the reason)."""
+    compliance = settings.compliance
+    if settings.machine_action == "leave_message" and compliance.prerecorded is False:
+        raise ValueError("compliance.prerecorded: a campaign that leaves a recorded message "
+                         "(machine_action leave_message) is a prerecorded campaign")
+    if is_us(settings) and compliance.telemarketing and settings.optout_digit is None:
+        raise ValueError("optout_digit: a US telemarketing campaign must offer the automated "
+                         "opt-out in its abandoned-call message (47 CFR 64.1200(a)(7)(i)(B))")
+    if is_uk(settings):
+        if settings.abandon_target >= UK_MAX_ABANDON_TARGET:
+            raise ValueError(
+                "abandon_target: Ofcom treats 3 % or more abandoned calls as an enforcement "
+                "priority (2016 statement); aim well below it, e.g. 0.02")
+        if settings.amd_enabled and settings.amd_false_positive_estimate is None:
+            raise ValueError(
+                "amd_false_positive_estimate: with AMD on, a UK campaign must state its "
+                "evidenced estimate of AMD false positives (Ofcom 2016, Annex 3); 0 only if "
+                "that is the measured value")
+
+
+def dialing_problems(settings: CampaignSettings) -> list[str]:
+    """What the campaign must still declare before it may dial (empty: ready)."""
+    from campaigns.compliance import campaign_rules
+    from dnc.rules.federal import recorded_message_problems
+
+    compliance = settings.compliance
+    problems: list[str] = []
+    if (is_us(settings) or is_uk(settings)) and not compliance.seller_name:
+        problems.append("compliance.seller_name: the seller's name (stated in the "
+                        "abandoned-call message; written consents must name it)")
+    if (is_us(settings) or is_uk(settings)) and not compliance.dnc_number:
+        problems.append("compliance.dnc_number: a number that accepts do-not-call requests "
+                        "(given in the abandoned-call message)")
+    if is_us(settings) and compliance.telemarketing:
+        declared = compliance.safe_harbor
+        missing = [name for name, ok in (
+            ("states_telemarketing_purpose", declared.states_telemarketing_purpose),
+            ("names_seller", declared.names_seller),
+            ("gives_dnc_number", declared.gives_dnc_number)) if not ok]
+        if missing:
+            problems.append(
+                "compliance.safe_harbor: declare that the abandoned-call message states the "
+                "call was for telemarketing purposes, the seller's name and the do-not-call "
+                f"number (47 CFR 64.1200(a)(7)(i)(B)); not declared: {', '.join(missing)}")
+    if is_prerecorded(settings) and is_us(settings):
+        rules = campaign_rules("check", settings)
+        problems.extend(f"compliance.recorded_message: {p}"
+                        for p in recorded_message_problems(rules))
+    return problems
+
+
+def attempt_cap_windows(settings: ComplianceSettings) -> list[tuple[int, timedelta, bool, bool]]:
+    return [(c.max_calls, timedelta(hours=c.window_hours), c.same_subject, c.per == "person")
+            for c in settings.attempt_caps]

@@ -1,0 +1,96 @@
+"""The compliance columns of a lead import: line type, person (contact), the seller a consent
+names, numbers outside the campaign's profiles, and time zones that contradict the state.
+
+Kept apart from ``campaigns.leads`` (which moves rows); this module decides what the rows
+mean for the rules:
+
+- ``line_type``: wireless / landline / voip / unknown (carrier look-up words are accepted:
+  mobile, cell, cellular -> wireless; fixed, wireline -> landline); anything else rejects the
+  row, naming the field.
+- ``contact_id``: the person. A mapped ``contact_id`` column, or a grouping rule
+  (``contact_by=COLUMN``: leads with the same value in that column are one person, e.g. an
+  e-mail or a customer number); empty: the lead is its own person.
+- a consent column records prior express written consent for the row's own number, naming
+  the seller of the ``consent_seller`` column or the one the importer states; a consent that
+  names no seller is kept but does not count as written consent (47 CFR 64.1200(f)(9)).
+- a number outside every profile of the campaign is rejected with the same reason the rules
+  give (``dnc.rules.profiles.out_of_profile_reason``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from dnc.rules.model import LeadFacts
+from dnc.rules.profiles import out_of_profile_reason
+from dnc.rules.tables import RuleTables
+from dnc.rules.zones import region_of, zone_conflict
+
+LINE_TYPE_WORDS = {
+    "wireless": "wireless", "mobile": "wireless", "cell": "wireless", "cellular": "wireless",
+    "landline": "landline", "fixed": "landline", "fixed_line": "landline",
+    "wireline": "landline", "voip": "voip", "unknown": None,
+}
+LINE_TYPE_CHOICES = "wireless, landline, voip or unknown"
+
+
+def line_type_value(text: str | None) -> tuple[str | None, bool]:
+    """(the stored value, valid) for one cell."""
+    if text is None or not text.strip():
+        return None, True
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    if key not in LINE_TYPE_WORDS:
+        return None, False
+    return LINE_TYPE_WORDS[key], True
+
+
+def out_of_profile(phones: Sequence[str], ok: np.ndarray, jurisdiction: str) -> dict[int, str]:
+    """Row index -> reason, for valid numbers outside every profile of the campaign."""
+    from campaigns.compliance import profiles_for
+
+    profiles = profiles_for(jurisdiction)
+    found: dict[int, str] = {}
+    for index in np.flatnonzero(ok).tolist():
+        reason = out_of_profile_reason(region_of(phones[index]), profiles)
+        if reason is not None:
+            found[index] = reason
+    return found
+
+
+def contact_ids(values: Sequence[str | None] | None, rule: str | None) -> list[str | None]:
+    """The person of each row: the value itself (a ``contact_id`` column) or
+    ``COLUMN:value`` (a grouping rule), normalised so case and spaces do not split a person."""
+    if values is None:
+        return []
+    out: list[str | None] = []
+    for value in values:
+        if value is None or not str(value).strip():
+            out.append(None)
+            continue
+        text = " ".join(str(value).split())
+        out.append(f"{rule}:{text.casefold()}" if rule else text)
+    return out
+
+
+def zone_warnings(phones: Sequence[str], states: Sequence[str | None],
+                  zones: Sequence[str | None], explicit_zone: Sequence[bool],
+                  lines: Sequence[int], limit: int = 5) -> list[str]:
+    """Lines whose explicit time zone is not a zone of their state (both are used)."""
+    tables = RuleTables()
+    found: list[str] = []
+    count = 0
+    for phone, state, zone, given, line in zip(phones, states, zones, explicit_zone, lines,
+                                               strict=True):
+        if not given or not zone or not state:
+            continue
+        conflict = zone_conflict(LeadFacts(phone, time_zone=zone, state=state), tables)
+        if conflict is None:
+            continue
+        count += 1
+        if len(found) < limit:
+            found.append(f"line {line}: {conflict}")
+    if count > limit:
+        found.append(f"... and {count - limit} more lines")
+    return found
