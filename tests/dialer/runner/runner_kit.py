@@ -27,6 +27,15 @@ FAST_RETRIES = {outcome: {"delay_minutes": 0, "max_attempts": 5}
                                 "cancelled", "machine", "abandoned")}
 
 
+READY_US_CAMPAIGN = (
+    "--set", "compliance.seller_name=Spring Solar", "--set", "compliance.dnc_number=+18005550100",
+    "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
+    "--set", "compliance.safe_harbor.names_seller=true",
+    "--set", "compliance.safe_harbor.gives_dnc_number=true")
+"""``dialer campaign create`` options declaring what a US telemarketing campaign must before it
+may dial: the seller, a do-not-call number and the abandoned-call message's content."""
+
+
 def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool = False,
                url: str | None = None, name: str = "demo", listed: tuple[str, ...] = (),
                **settings: Any) -> CampaignStore:

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import cli
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
-from tests.dialer.runner.runner_kit import make_store, settings_for
+from tests.dialer.runner.runner_kit import READY_US_CAMPAIGN, make_store, settings_for
 from tests.dialer.runner.test_runner_crash_restart import ROOT, _free_port, _wait_port
 
 
@@ -42,20 +42,26 @@ def _closed_today_schedule() -> str:
 
 
 def _campaign(home, *, agents: bool, schedule: str | None = None, leads: int = 5) -> None:
+    from dialer.runner.demo import choose_zones, demo_numbers, is_uk_demo, number_zone
+
+    zones, _ = choose_zones(time.time())
+    uk = is_uk_demo(zones) and not schedule
     args = ["campaign", "create", "spring", "--caller-id", "+12015550100", "--pacing",
-            "progressive"]
+            "progressive", *READY_US_CAMPAIGN]
+    if uk:
+        args += ["--jurisdiction", "uk", "--abandon-target", "0.02"]
     if agents:
         args += ["--agent", "ann=user/1001", "--agent", "bob=user/1002"]
     args += ["--set", f"schedule={schedule or json.dumps({'start': '00:00', 'end': '23:59', 'days': list(range(7))})}"]  # noqa: E501
     assert dialer(*args).exit_code == 0
-    from dialer.runner.demo import choose_zones, demo_numbers
-
-    zones, _ = choose_zones(time.time())
+    # An opt-in list (a consent date per row, given to the campaign's seller), numbers in area
+    # codes open now (or, with a schedule closed today, New York numbers).
+    numbers = demo_numbers(leads, seed=5, zones=["America/New_York"] if schedule else zones)
     path = home / "leads.csv"
-    path.write_text("phone,timezone\n" + "".join(
-        f"{n},{'America/New_York' if schedule else zones[0]}\n"
-        for n in demo_numbers(leads, seed=5)))
-    assert dialer("leads", "import", "spring", str(path), "--yes").exit_code == 0
+    path.write_text("phone,timezone,consent\n" + "".join(
+        f"{n},{number_zone(n)},2026-01-05\n" for n in numbers))
+    assert dialer("leads", "import", "spring", str(path), "--yes",
+                  "--consent-seller", "Spring Solar").exit_code == 0
     assert dialer("campaign", "start", "spring").exit_code == 0
 
 
