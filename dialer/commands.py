@@ -58,6 +58,36 @@ class CallOutcome(StrEnum):
     BUSY = "busy"
     FAILED = "failed"                # rejected, bad number, network or internal failure
     QUEUE_ABANDONED = "queue_abandoned"  # inbound caller hung up while waiting
+    IVR_ABANDONED = "ivr_abandoned"  # inbound caller hung up in the menu
+    VOICEMAIL = "voicemail"          # inbound caller reached voicemail (message or not)
+    CALLBACK_REQUESTED = "callback_requested"  # inbound caller kept their place and left
+    OPTED_OUT = "opted_out"          # inbound caller asked not to be called (internal DNC)
+    CLOSED = "closed"                # inbound call outside opening hours, no voicemail
+
+
+class InboundEnd(StrEnum):
+    """Where an inbound call ended, the four ways a caller leaves a queue (and opt-out)."""
+
+    BRIDGED = "bridged"
+    VOICEMAIL = "voicemail"
+    CALLBACK = "callback"
+    ABANDONED = "abandoned"
+    """The caller hung up first (in the menu, in the queue, as the agent came)."""
+    DIALER_ENDED = "dialer_ended"
+    """The dialer ended it after a message: opted out, or closed without voicemail."""
+
+
+INBOUND_END = {
+    CallOutcome.CONNECTED: InboundEnd.BRIDGED,
+    CallOutcome.VOICEMAIL: InboundEnd.VOICEMAIL,
+    CallOutcome.CALLBACK_REQUESTED: InboundEnd.CALLBACK,
+    CallOutcome.QUEUE_ABANDONED: InboundEnd.ABANDONED,
+    CallOutcome.IVR_ABANDONED: InboundEnd.ABANDONED,
+    CallOutcome.HUNG_UP_ANSWERED: InboundEnd.ABANDONED,
+    CallOutcome.OPTED_OUT: InboundEnd.DIALER_ENDED,
+    CallOutcome.CLOSED: InboundEnd.DIALER_ENDED,
+}
+"""The end category of each outcome an inbound call can have."""
 
 
 # --- storage-bound ------------------------------------------------------------------------
@@ -131,6 +161,77 @@ class AttemptFinished:
     opted_out: bool = False
     callback_id: str | None = None
     queue: str | None = None
+    queued_at: float | None = None
+    """Inbound: when the caller entered the queue where they ended (after any menu)."""
+    estimated_wait: float | None = None
+    """Inbound: the wait estimated when the caller entered that queue (calibration)."""
+    overflowed_from: str | None = None
+    """Inbound: the queue the caller overflowed from (max wait or full)."""
+    ivr_keys: str = ""
+    """Inbound: the keys pressed in the menu, in order."""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class QueueCallbackRequested:
+    """A caller kept their place in ``queue`` and will be called back: persist it (callbacks
+    survive a restart through ``QueueCallbackPending``)."""
+
+    at: float
+    callback_id: str
+    queue: str
+    number_e164: str
+    place_at: float
+    priority: int
+    call_id: str | None = None
+    """The inbound call it came from (None: from a voicemail or restored)."""
+    customer_key: str | None = None
+
+
+class CallbackResult(StrEnum):
+    COMPLETED = "completed"        # the caller was reached and connected to an agent
+    FAILED = "failed"              # every attempt went unanswered
+    OPTED_OUT = "opted_out"        # the number is on the internal do-not-call list now
+    CANCELLED = "cancelled"
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class QueueCallbackFinished:
+    """A queue callback is done (never to be dialed again)."""
+
+    at: float
+    callback_id: str
+    queue: str
+    result: CallbackResult
+    attempts: int
+    call_id: str | None = None
+    """The callback call that completed it (COMPLETED)."""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class QueueCallbackAttempted:
+    """A queue callback attempt ended without reaching the caller; retried at ``retry_at``."""
+
+    at: float
+    callback_id: str
+    attempts: int
+    retry_at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class VoicemailRecorded:
+    """A caller left a message (recorded by the switch at ``path``)."""
+
+    at: float
+    call_id: str
+    queue: str
+    caller_number: str
+    path: str
+    started_at: float
+    ended_at: float
 
 
 @fast_init
@@ -237,6 +338,30 @@ class PlayMessage:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class PlayPrompt:
+    """Play prompt files to a waiting caller (IVR menus, announcements), then ``music``
+    (looped, e.g. ``local_stream://moh``) if given. Any prompt still playing is stopped
+    first by a ``StopPlayback`` the engine emits before it. ``hangup_after``: the switch
+    hangs up when the prompts end (a farewell)."""
+
+    at: float
+    call_id: str
+    files: tuple[str, ...]
+    music: str | None = None
+    hangup_after: bool = False
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class StopPlayback:
+    """Stop whatever plays to the caller (before a new prompt, a bridge or a recording)."""
+
+    at: float
+    call_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Hangup:
     """Hang up the customer leg."""
 
@@ -260,6 +385,10 @@ Command = (
     | ReleaseLead
     | RecordOptOut
     | AttemptFinished
+    | QueueCallbackRequested
+    | QueueCallbackAttempted
+    | QueueCallbackFinished
+    | VoicemailRecorded
     | AgentStateChanged
     | OfferWork
     | Originate
@@ -267,6 +396,8 @@ Command = (
     | CloseAgentLeg
     | Bridge
     | PlayMessage
+    | PlayPrompt
+    | StopPlayback
     | Hangup
     | StartRecording
 )

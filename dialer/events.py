@@ -14,6 +14,7 @@ and the FreeSWITCH adapter passes it as ``origination_uuid``, so it is also the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -137,7 +138,10 @@ class DtmfReceived:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class PlaybackFinished:
-    """A message played to the customer ended (PLAYBACK_STOP)."""
+    """A message played to the customer ended (PLAYBACK_STOP).
+
+    The engine times its prompts from their known lengths (``PromptSet``), so a stop that
+    is missed or arrives for a prompt broken off by the next one changes nothing."""
 
     at: float
     call_id: str
@@ -165,6 +169,32 @@ class InboundCallArrived:
     switch_id: str | None = None
     """The switch the inbound channel is on (None: the campaign's first switch); only
     agents on that switch can take it (``uuid_bridge`` works within one FreeSWITCH)."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Caller data: the ``dialer_*`` channel variables the dialplan set, or the lead/contact
+    fields the driver looked up (a queue's priority rule may read one)."""
+    waiting_since: float | None = None
+    """When the caller started waiting, if before ``at`` (a call adopted after a restart
+    keeps its place: its wait and its priority aging count from then)."""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class QueueCallbackPending:
+    """A queue callback the engine must keep (restored after a restart, or created from a
+    voicemail): the caller waits virtually in ``queue`` with the place ``place_at`` and
+    ``priority`` give, and is called back (agent first) when that place reaches the front.
+    """
+
+    at: float
+    callback_id: str
+    queue: str
+    number_e164: str
+    place_at: float
+    """When the place was taken (the caller's time in line counts from it)."""
+    priority: int = 0
+    attempts: int = 0
+    """Attempts already made."""
+    customer_key: str | None = None
 
 
 @fast_init
@@ -285,6 +315,7 @@ Event = (
     | DtmfReceived
     | PlaybackFinished
     | InboundCallArrived
+    | QueueCallbackPending
     | CallbackDue
     | AgentLoggedIn
     | AgentLegUp

@@ -1,8 +1,8 @@
-"""The engine's agent side: agent events, inbound calls, callbacks and ring-all offers.
+"""The engine's agent side: agent events, callbacks and ring-all offers.
 
 A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
-this one turns agent and queue events into scheduler calls and acts on the assignments the
-scheduler returns; the customer-call side lives in engine.py.
+this one turns agent events into scheduler calls and acts on the assignments the scheduler
+returns; customer calls live in call_flow.py, inbound queues in inbound.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dialer.events import (
     AgentReady,
     CallbackDue,
     CallDisposed,
-    InboundCallArrived,
 )
 from dialer.ports import DialTarget
 
@@ -42,34 +41,6 @@ class AgentWork(_Base):
 
     # --- inbound and callbacks --------------------------------------------------------------
 
-    def _on_inbound(self, event: InboundCallArrived) -> None:
-        if event.call_id in self.calls:
-            return
-        at = event.at
-        switch_id = (
-            self.config.switch_ids[0] if event.switch_id is None
-            else self._known_switch(event.switch_id)
-        )
-        call = Call(event.call_id, Direction.INBOUND, S.QUEUED, at, None, switch_id)
-        call.answered_at = at
-        call.queue = event.queue
-        call.caller_number = event.caller_number
-        call.customer_key = event.customer_key
-        self.calls[event.call_id] = call
-        work = Work(
-            WorkKind.INBOUND, event.call_id, at, priority=event.priority, skills=event.skills,
-            customer_key=event.customer_key,
-            previous_agent_id=self._previous_agent(event.customer_key), switch_id=switch_id,
-        )
-        agent = self.pool.submit(work, at)
-        if agent is not None:
-            self._bridge(call, agent, at)
-        elif self.pool.ring_all:
-            self._offer(work, at)
-
-    def _previous_agent(self, customer_key: str | None) -> str | None:
-        return None if customer_key is None else self._last_agent.get(customer_key)
-
     def _on_callback_due(self, event: CallbackDue) -> None:
         target = event.target
         work = Work(
@@ -86,6 +57,9 @@ class AgentWork(_Base):
 
     def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
         """Agent-first: the agent is reserved; now dial the customer for them."""
+        if work.queue is not None:
+            self.inbound.start_callback(agent, work, at)  # a queue callback
+            return
         target = work.payload
         assert isinstance(target, DialTarget)
         call = self._dial(target, at, Direction.CALLBACK, work.work_id, agent.switch_id)
@@ -102,8 +76,11 @@ class AgentWork(_Base):
         agent, work = assignment
         if work.kind is WorkKind.CALLBACK:
             self._start_callback(agent, work, at)
-        else:
-            self._bridge(self.calls[work.work_id], agent, at)
+            return
+        call = self.calls[work.work_id]
+        if call.inbound is not None:
+            self.inbound.before_bridge(call, at)
+        self._bridge(call, agent, at)
 
     # --- ring-all offers ---------------------------------------------------------------------
 
@@ -174,17 +151,14 @@ class AgentWork(_Base):
             self._requeue(call, event.at)
 
     def _requeue(self, call: Call, at: float) -> None:
-        if call.direction is Direction.INBOUND:
-            transition(call, S.QUEUED, "agent lost")
-            work = Work(
-                WorkKind.INBOUND, call.call_id, call.answered_at or at, switch_id=call.switch_id
-            )
-        else:
-            transition(call, S.WAITING_AGENT, "agent lost")
-            work = Work(
-                WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
-                switch_id=call.switch_id,
-            )
+        if call.inbound is not None:
+            self.inbound.requeue(call, at)  # back to the caller's place in the line
+            return
+        transition(call, S.WAITING_AGENT, "agent lost")
+        work = Work(
+            WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
+            switch_id=call.switch_id,
+        )
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
@@ -213,6 +187,7 @@ class AgentWork(_Base):
         wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
+            self.inbound.observe_handle(agent_id, talk + wrap)
             self.policy.observe_handle(talk, wrap, at)
             if self._placement is not None:
                 self._placement.observe_handle(talk + wrap)

@@ -21,6 +21,18 @@ and a pause was requested meanwhile. An agent becoming free while work waits goe
 to ``RESERVED`` (from connecting, wrap-up or paused) without passing through ``READY``."""
 
 
+def split_levels(skills: frozenset[str]) -> tuple[frozenset[str], dict[str, int]]:
+    """Agent skills as names and levels: ``spanish:7`` is skill ``spanish`` at level 7, a
+    skill without a level is level 1. A malformed level raises ``ValueError``."""
+    from dialer.engine.queue_config import parse_skill
+
+    levels: dict[str, int] = {}
+    for text in skills:
+        name, level = parse_skill(text)
+        levels[name] = max(level, levels.get(name, 0))
+    return frozenset(levels), levels
+
+
 class Agent:
     """What the scheduler knows about one agent."""
 
@@ -30,6 +42,7 @@ class Agent:
         "endpoint",
         "lane",
         "leg_id",
+        "levels",
         "logout_pending",
         "pause_pending",
         "reason",
@@ -48,7 +61,7 @@ class Agent:
     ) -> None:
         self.agent_id = agent_id
         self.endpoint = endpoint
-        self.skills = skills
+        self.skills, self.levels = split_levels(skills)
         self.state = AgentState.LOGGED_OUT
         self.since = at
         self.leg_id: str | None = None

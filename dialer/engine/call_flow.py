@@ -232,11 +232,16 @@ class CallFlow(_Base):
         call.bridged_at = event.at
         agent_id = call.agent_id or event.agent_id
         self.pool.start_call(agent_id, call.call_id, event.at)
+        if call.inbound is not None:
+            self.inbound.bridged(call, agent_id, event.at)
         if call.customer_key is not None:
             self._last_agent[call.customer_key] = agent_id
 
     def _on_dtmf(self, event: DtmfReceived) -> None:
         call = self._call(event.call_id)
+        if call is not None and call.inbound is not None:
+            self.inbound.dtmf(call, event)  # menus, the queue callback key
+            return
         digit = self.config.optout_digit
         if (
             call is None or digit is None or event.digit != digit
@@ -292,9 +297,8 @@ class CallFlow(_Base):
             outcome = CallOutcome.ABANDONED
         elif state is S.MACHINE:
             outcome = CallOutcome.MACHINE_MESSAGE if call.message_left else CallOutcome.MACHINE
-        elif state is S.QUEUED:
-            pool.cancel(call.call_id)
-            outcome = CallOutcome.QUEUE_ABANDONED
+        elif call.inbound is not None and state is not S.BRIDGING:
+            outcome = self.inbound.ended(call, state, at)  # type: ignore[assignment]
         else:  # answered, waiting for an agent, or bridging: the customer left first
             outcome = CallOutcome.HUNG_UP_ANSWERED
             pool.cancel(call.call_id)
@@ -307,6 +311,8 @@ class CallFlow(_Base):
                 call.abandoned = True
                 if call.ledger_entry is not None:
                     self.ledger.mark_abandoned(call.ledger_entry)
+            if call.inbound is not None:
+                self.inbound.ended(call, state, at)
             if state is S.BRIDGING and call.agent_id is not None:
                 self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
             elif state is S.ANSWERED and call.direction is not Direction.INBOUND:
@@ -322,10 +328,11 @@ class CallFlow(_Base):
                 result = AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE
                 self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
         target = call.target
+        inbound = call.inbound
         # Positional, in the field order of AttemptFinished (half the cost of keywords;
         # one of these per attempt): lead_id, number_e164, attempt_number, dialed_at,
         # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
-        # recording_path, opted_out, callback_id, queue.
+        # recording_path, opted_out, callback_id, queue, then the inbound fields.
         self._out.append(
             AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
@@ -336,5 +343,15 @@ class CallFlow(_Base):
                 call.abandoned,
                 call.agent_id if call.bridged_at is not None else None,
                 call.recording_path, call.opted_out, call.callback_id, call.queue,
+            ) if inbound is None else AttemptFinished(
+                at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
+                None, call.caller_number, 0, call.dialed_at, call.answered_at,
+                call.bridged_at, at, call.kind, False,
+                call.agent_id if call.bridged_at is not None else None,
+                call.recording_path, outcome is CallOutcome.OPTED_OUT, None, call.queue,
+                inbound.queued_at, inbound.estimated_wait, inbound.overflowed_from,
+                inbound.session.keys if inbound.session is not None else "",
             )
         )
+        if call.direction is Direction.CALLBACK and call.callback_id is not None:
+            self.inbound.callback_call_ended(call, outcome, at)

@@ -3,19 +3,25 @@
 Outbound: dialing → ringing → answered → (waiting for an agent → bridging → bridged |
 abandoned with the safe-harbour message | machine handling) → ended; unanswered calls go
 from dialing or ringing straight to ended. With AMD on, ``answered`` waits for the
-classification; with it off the engine moves on at once. Inbound calls start ``queued``.
+classification; with it off the engine moves on at once. Inbound calls start in the menu
+(``ivr``) or ``queued``, and leave the line bridged, to voicemail, or after a farewell
+message (closed, opted out); see dialer/engine/inbound.py.
 Every change goes through ``transition``; a change the table does not list raises.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from dialer.commands import Direction
 from dialer.errors import IllegalTransitionError
 from dialer.events import AnswerKind
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget
+
+if TYPE_CHECKING:
+    from dialer.engine.inbound import InboundState
 
 
 class CallState(StrEnum):
@@ -25,8 +31,14 @@ class CallState(StrEnum):
     """Media is up; waiting for answering-machine detection to classify the answer."""
     WAITING_AGENT = "waiting_agent"
     """A person (or an unclassified answer) waits for an agent; the connect window runs."""
+    IVR = "ivr"
+    """An inbound caller is in the queue's menus (key presses choose the way on)."""
     QUEUED = "queued"
     """An inbound caller waits in a queue (no connect window; patience applies)."""
+    VOICEMAIL = "voicemail"
+    """An inbound caller hears the voicemail greeting, then is recorded."""
+    FAREWELL = "farewell"
+    """An inbound caller hears a last message (closed, opted out); the switch hangs up."""
     BRIDGING = "bridging"
     """An agent is reserved and the bridge command is sent."""
     BRIDGED = "bridged"
@@ -43,7 +55,10 @@ CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     S.RINGING: frozenset({S.ANSWERED, S.ENDED}),
     S.ANSWERED: frozenset({S.WAITING_AGENT, S.BRIDGING, S.MACHINE, S.ENDED}),
     S.WAITING_AGENT: frozenset({S.BRIDGING, S.ABANDONED, S.ENDED}),
-    S.QUEUED: frozenset({S.BRIDGING, S.ENDED}),
+    S.IVR: frozenset({S.QUEUED, S.VOICEMAIL, S.FAREWELL, S.ENDED}),
+    S.QUEUED: frozenset({S.BRIDGING, S.VOICEMAIL, S.FAREWELL, S.ENDED}),
+    S.VOICEMAIL: frozenset({S.ENDED}),
+    S.FAREWELL: frozenset({S.ENDED}),
     S.BRIDGING: frozenset({S.BRIDGED, S.WAITING_AGENT, S.QUEUED, S.ENDED}),
     S.BRIDGED: frozenset({S.ENDED}),
     S.ABANDONED: frozenset({S.ENDED}),
@@ -72,6 +87,7 @@ class Call:
         "deadline",
         "dialed_at",
         "direction",
+        "inbound",
         "kind",
         "ledger_entry",
         "message_left",
@@ -113,6 +129,8 @@ class Call:
         self.queue: str | None = None
         self.customer_key: str | None = None
         self.caller_number = ""
+        self.inbound: InboundState | None = None
+        """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
 
     @property
     def number_e164(self) -> str:

@@ -15,7 +15,7 @@ from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfigError
 from dialer.engine.scheduler import UnknownSwitchError
 from dialer.events import SwitchDown, SwitchUp
-from dialer.ports import DialTarget
+from dialer.ports import DialTarget, GateVerdict
 from pacing_models.interface import PacingPolicy, PacingState
 
 if TYPE_CHECKING:
@@ -154,6 +154,19 @@ class Dialing(_Base):
                 ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected")
             )
             return None
+        return self._place_call(target, now, direction, callback_id, switch_id, verdict,
+                                self.config.ring_timeout)
+
+    def _place_callback(self, target: DialTarget, now: float, callback_id: str,
+                        switch_id: str, ring_timeout: float, verdict: GateVerdict) -> Call:
+        """A queue callback, checked by the inbound router on the reserved agent's switch."""
+        return self._place_call(target, now, Direction.CALLBACK, callback_id, switch_id,
+                                verdict, ring_timeout)
+
+    def _place_call(self, target: DialTarget, now: float, direction: Direction,
+                    callback_id: str | None, switch_id: str, verdict: GateVerdict,
+                    ring_timeout: float) -> Call:
+        """Journal, then originate (the checks are the caller's)."""
         config = self.config
         call_id = self.new_id()
         call = Call(call_id, direction, S.DIALING, now, target, switch_id)
@@ -179,7 +192,7 @@ class Dialing(_Base):
         out.append(
             Originate(
                 now, call_id, target.number_e164, config.caller_id_number,
-                config.caller_id_name, config.ring_timeout, variables,
+                config.caller_id_name, ring_timeout, variables,
                 config.amd_enabled, switch_id,
             )
         )

@@ -19,8 +19,10 @@ from dialer.engine.call_flow import CallFlow
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.dialing import Dialing, elapsed_fields_needed
+from dialer.engine.inbound import EngineServices, InboundRouter
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
+from dialer.engine.queues import QueueSet
 from dialer.engine.routing import RoutingStrategy
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
@@ -44,10 +46,11 @@ from dialer.events import (
     InboundCallArrived,
     OriginateFailed,
     PlaybackFinished,
+    QueueCallbackPending,
     SwitchDown,
     SwitchUp,
 )
-from dialer.ports import ComplianceGate, LeadSource
+from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
 from pacing_models.interface import PacingDecision, PacingPolicy
 
 S = CallState
@@ -66,6 +69,11 @@ class Engine(AgentWork, Dialing, CallFlow):
     (answered_at, abandoned) history inside the measurement window, so a restart keeps the
     legal rate intact. Drivers send ``SwitchUp`` before the engine dials (unless
     ``assume_switches_up``), and call ``tick`` at least at ``next_wakeup()``.
+
+    ``queues``: the inbound queues served (their menus, announcements, overflow, callbacks;
+    ``QueueSet``); None serves any queue name by priority then arrival, without menus or
+    announcements. ``opted_out(number)``: the internal do-not-call list, which every queue
+    callback is checked against before it is dialed (without it, the compliance gate).
     """
 
     def __init__(
@@ -79,6 +87,8 @@ class Engine(AgentWork, Dialing, CallFlow):
         routing: RoutingStrategy | None = None,
         ledger_seed: Iterable[tuple[float, bool]] = (),
         assume_switches_up: bool = False,
+        queues: QueueSet | None = None,
+        opted_out: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
@@ -110,6 +120,19 @@ class Engine(AgentWork, Dialing, CallFlow):
         """Customer key → the agent who last spoke with them (sticky routing)."""
         self._talk: dict[str, float] = {}
         """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
+        self._opted_out = opted_out
+        self.inbound = InboundRouter(
+            queues or QueueSet.implicit(), self.pool, self.calls, config.campaign_id,
+            EngineServices(
+                emit=self._emit, bridge=self._bridge, offer=self._offer,
+                after_assignment=self._after_assignment, place_call=self._place_callback,
+                check_callback=self._check_callback, switch_up=self.switches_up.__contains__,
+                known_switch=self._inbound_switch, previous_agent=self._previous_agent,
+                new_id=self.new_id,
+            ),
+        )
+        """Inbound queues, menus, voicemail and queue callbacks (dialer/engine/inbound.py)."""
+        self._inbound_timers = self.inbound.timers
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: self._on_switch_up,
             SwitchDown: self._on_switch_down,
@@ -121,7 +144,8 @@ class Engine(AgentWork, Dialing, CallFlow):
             CallBridged: self._on_bridged,
             DtmfReceived: self._on_dtmf,
             PlaybackFinished: self._on_playback_finished,
-            InboundCallArrived: self._on_inbound,
+            InboundCallArrived: self.inbound.arrive,
+            QueueCallbackPending: self.inbound.restore_callback,
             CallbackDue: self._on_callback_due,
             AgentLoggedIn: self._on_agent_logged_in,
             AgentLegUp: self._on_agent_leg_up,
@@ -142,7 +166,9 @@ class Engine(AgentWork, Dialing, CallFlow):
             self._now = at
         pool = self.pool
         wraps = pool.wrap_heap
-        if pool.outbound_line or (wraps and wraps[0][0] <= at):
+        timers = self._inbound_timers
+        if pool.outbound_line or (wraps and wraps[0][0] <= at) or (timers and
+                                                                   timers[0][0] <= at):
             self._expire(at)
         self._handlers[type(event)](event)
         if pool.newly_ready:
@@ -155,7 +181,9 @@ class Engine(AgentWork, Dialing, CallFlow):
             self._now = now
         pool = self.pool
         wraps = pool.wrap_heap
-        if pool.outbound_line or (wraps and wraps[0][0] <= now):
+        timers = self._inbound_timers
+        if pool.outbound_line or (wraps and wraps[0][0] <= now) or (timers and
+                                                                    timers[0][0] <= now):
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
@@ -181,6 +209,9 @@ class Engine(AgentWork, Dialing, CallFlow):
         wraps = pool.wrap_heap
         if wraps and wraps[0][0] < wake:
             wake = wraps[0][0]
+        timers = self._inbound_timers
+        if timers and timers[0][0] < wake:
+            wake = timers[0][0] if timers[0][0] > now else now
         return wake
 
     def snapshot(self, now: float) -> EngineSnapshot:
@@ -217,6 +248,9 @@ class Engine(AgentWork, Dialing, CallFlow):
         return out
 
     def _expire(self, now: float) -> None:
+        timers = self._inbound_timers
+        if timers and timers[0][0] <= now:
+            self.inbound.expire(now)
         pool = self.pool
         deadline = pool.next_outbound_deadline() if pool.outbound_line else None
         if deadline is not None and deadline <= now:
@@ -234,3 +268,23 @@ class Engine(AgentWork, Dialing, CallFlow):
     def _call(self, call_id: str) -> Call | None:
         call = self.calls.get(call_id)
         return call if call is not None and call.state is not S.ENDED else None
+
+    # --- services for the inbound router ------------------------------------------------------
+
+    def _emit(self, command: Command) -> None:
+        self._out.append(command)
+
+    def _inbound_switch(self, switch_id: str | None) -> str:
+        return self.config.switch_ids[0] if switch_id is None else self._known_switch(switch_id)
+
+    def _previous_agent(self, customer_key: str | None) -> str | None:
+        return None if customer_key is None else self._last_agent.get(customer_key)
+
+    def _check_callback(self, target: DialTarget, at: float) -> GateVerdict:
+        """A queue callback is a call the caller asked for: the internal do-not-call list
+        decides (the campaign's gate when no list was given: stricter, never laxer)."""
+        if self._opted_out is None:
+            return self.gate.check(target, at)
+        if self._opted_out(target.number_e164):
+            return GateVerdict(False, ("internal DNC: the number opted out",), ("internal",))
+        return GateVerdict(True, ("queue callback requested by the caller",), ("internal",))

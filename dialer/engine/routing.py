@@ -32,15 +32,20 @@ class Work:
     """
 
     __slots__ = (
+        "aging",
         "arrived_at",
         "cancelled",
         "customer_key",
         "deadline",
         "kind",
+        "levels",
+        "members",
         "payload",
         "previous_agent_id",
         "priority",
+        "queue",
         "required_agent_id",
+        "ring_all",
         "seq",
         "skills",
         "switch_id",
@@ -61,6 +66,11 @@ class Work:
         required_agent_id: str | None = None,
         payload: object = None,
         switch_id: str | None = None,
+        queue: str | None = None,
+        aging: float = 0.0,
+        members: frozenset[str] | None = None,
+        levels: tuple[tuple[str, int], ...] = (),
+        ring_all: bool = False,
     ) -> None:
         self.kind = kind
         self.work_id = work_id
@@ -74,6 +84,16 @@ class Work:
         self.payload = payload
         self.switch_id = switch_id
         """The switch the customer leg is on (None: any, e.g. a callback not dialed yet)."""
+        self.queue = queue
+        """The inbound queue whose line the work waits in (live callers and queue callbacks)."""
+        self.aging = aging
+        """Priority gained per second of waiting (the queue's aging, so nobody starves)."""
+        self.members = members
+        """Agents allowed to take it (the queue's members); None: any qualified agent."""
+        self.levels = levels
+        """(skill, lowest level) pairs an agent needs (skills with levels)."""
+        self.ring_all = ring_all
+        """Offered to every qualified ready agent instead of assigned (ring-all queues)."""
         self.cancelled = False
         self.seq = 0
 
@@ -82,7 +102,23 @@ class Work:
 
 
 def qualifies(agent: Agent, work: Work) -> bool:
-    return not work.skills or work.skills <= agent.skills
+    """May ``agent`` take ``work``: its skills, its queue's membership and skill levels."""
+    if work.skills and not work.skills <= agent.skills:
+        return False
+    members = work.members
+    if members is not None and agent.agent_id not in members:
+        return False
+    if work.levels:
+        levels = agent.levels
+        for skill, level in work.levels:
+            if levels.get(skill, 0) < level:
+                return False
+    return True
+
+
+def _plain(work: Work) -> bool:
+    """Any agent may take it (the common outbound case: no scan needed)."""
+    return not work.skills and work.members is None and not work.levels
 
 
 class RoutingStrategy(Protocol):
@@ -100,12 +136,12 @@ class LongestIdle:
     name: str = "longest_idle"
 
     def choose(self, work: Work, ready: Mapping[str, Agent]) -> Agent | None:
-        if not work.skills:
+        if _plain(work):
             for agent in ready.values():
                 return agent
             return None
         for agent in ready.values():
-            if work.skills <= agent.skills:
+            if qualifies(agent, work):
                 return agent
         return None
 
@@ -161,6 +197,79 @@ class RingAll:
 
     def offered_to(self, work: Work, ready: Mapping[str, Agent]) -> tuple[str, ...]:
         return tuple(agent_id for agent_id, agent in ready.items() if qualifies(agent, work))
+
+
+class RoundRobin:
+    """Queue strategy: the next qualified ready agent after the one who took the last call.
+
+    Agents are ordered by name, so the turn is the same whatever order they became ready
+    in; it wraps around. One object per queue (it remembers whose turn it was).
+    """
+
+    name = "round_robin"
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+
+    def choose(self, work: Work, ready: Mapping[str, Agent]) -> Agent | None:
+        last = self.last
+        after: Agent | None = None
+        first: Agent | None = None
+        for agent_id, agent in ready.items():
+            if not qualifies(agent, work):
+                continue
+            if first is None or agent_id < first.agent_id:
+                first = agent
+            if last is not None and agent_id > last and (after is None
+                                                         or agent_id < after.agent_id):
+                after = agent
+        return after or first
+
+    def assigned(self, work: Work, agent: Agent) -> None:
+        self.last = agent.agent_id
+
+
+class FewestCalls:
+    """Queue strategy: the qualified ready agent who has taken the fewest of its calls,
+    then the longest idle. One object per queue (it counts the calls each agent took)."""
+
+    name = "fewest_calls"
+
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def choose(self, work: Work, ready: Mapping[str, Agent]) -> Agent | None:
+        calls = self.calls
+        best: Agent | None = None
+        best_count = 0
+        for agent_id, agent in ready.items():
+            count = calls.get(agent_id, 0)
+            if (best is None or count < best_count) and qualifies(agent, work):
+                best, best_count = agent, count
+        return best
+
+    def assigned(self, work: Work, agent: Agent) -> None:
+        self.calls[agent.agent_id] = self.calls.get(agent.agent_id, 0) + 1
+
+
+@dataclass(frozen=True, slots=True)
+class SkillLevels:
+    """Queue strategy: the qualified ready agent with the highest levels in the queue's
+    skills (the sum over them), then the longest idle."""
+
+    skills: tuple[str, ...] = ()
+    name: str = "skills"
+
+    def choose(self, work: Work, ready: Mapping[str, Agent]) -> Agent | None:
+        best: Agent | None = None
+        best_score = -1
+        for agent in ready.values():
+            if not qualifies(agent, work):
+                continue
+            score = sum(agent.levels.get(skill, 0) for skill in self.skills)
+            if score > best_score:
+                best, best_score = agent, score
+        return best
 
 
 STRATEGIES = {

@@ -28,7 +28,8 @@ from collections import deque
 from collections.abc import Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
-from dialer.engine.agents import Agent, transition_agent
+from dialer.engine.agents import Agent, split_levels, transition_agent
+from dialer.engine.inbound_lines import InboundLines
 from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
 from dialer.engine.work_lines import WorkLines
 from dialer.errors import DialerError
@@ -45,20 +46,19 @@ class UnknownSwitchError(DialerError):
 
 
 class Lane:
-    """One switch's share of the pool: ready agents and the work waiting on that switch."""
+    """One switch's share of the pool: ready agents and the answered calls on that switch.
 
-    __slots__ = ("inbound", "logged_in", "outbound", "ready", "switch_id")
+    Inbound calls wait in their queue's line (``InboundLines``), kept per switch there.
+    """
 
-    def __init__(
-        self, switch_id: str, ready: dict[str, Agent], outbound: deque[Work],
-        inbound: list[tuple[int, float, int, Work]],
-    ) -> None:
+    __slots__ = ("logged_in", "outbound", "ready", "switch_id")
+
+    def __init__(self, switch_id: str, ready: dict[str, Agent], outbound: deque[Work]) -> None:
         self.switch_id = switch_id
         self.ready = ready
         """Ready agents on this switch, longest idle first."""
         self.outbound = outbound
         """Answered outbound calls on this switch, earliest deadline first (lazy deletion)."""
-        self.inbound = inbound
         self.logged_in = 0
 
     def __repr__(self) -> str:
@@ -85,7 +85,8 @@ class AgentPool(WorkLines):
         self.logged_in = 0
         self.changes: list[AgentStateChanged] = []
         self._outbound: deque[Work] = deque()
-        self._inbound: list[tuple[int, float, int, Work]] = []
+        self.inbound = InboundLines()
+        """Each queue's waiting callers and queue callbacks (inbound_lines.py)."""
         self._callbacks: list[tuple[float, int, Work]] = []
         self._personal: dict[str, deque[Work]] = {}
         self._waiting: dict[str, Work] = {}
@@ -100,11 +101,10 @@ class AgentPool(WorkLines):
         """Ring-all only: agents who became ready and must be offered the waiting work."""
         self.multi_switch = len(switch_ids) > 1
         if self.multi_switch:
-            self.lanes = {s: Lane(s, {}, deque(), []) for s in switch_ids}
+            self.lanes = {s: Lane(s, {}, deque()) for s in switch_ids}
         else:
             # One switch: the lane shares the pool's own structures (no extra upkeep).
-            self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, self._outbound,
-                                              self._inbound)}
+            self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, self._outbound)}
         self._first_lane = next(iter(self.lanes.values()))
 
     def lane(self, switch_id: str | None) -> Lane:
@@ -176,7 +176,8 @@ class AgentPool(WorkLines):
             return agent
         lane = self.lane(switch_id)
         agent.lane, agent.switch_id = lane, lane.switch_id
-        agent.endpoint, agent.skills = endpoint, skills
+        agent.endpoint = endpoint
+        agent.skills, agent.levels = split_levels(skills)
         agent.logout_pending, agent.pause_pending = False, None
         self._set(agent, A.CONNECTING if endpoint else A.READY, at, "login")
         return agent
@@ -300,10 +301,11 @@ class AgentPool(WorkLines):
             pause_reason, agent.pause_pending = agent.pause_pending, None
             self._set(agent, A.PAUSED, at, pause_reason)
             return None
-        work = self._personal_work_for(agent) if self.ring_all else self._next_work_for(agent)
+        work = (self._personal_work_for(agent) if self.ring_all
+                else self._next_work_for(agent, at))
         if work is None:
             self._set(agent, A.READY, at, reason)
-            if self.ring_all:
+            if self.ring_all or self.inbound.has_offers_for(agent):
                 self.newly_ready.append(agent.agent_id)
             return None
         self._reserve(agent, work, at)
@@ -319,7 +321,9 @@ class AgentPool(WorkLines):
             if work is None:
                 self.newly_ready.append(agent_id)
         else:
-            work = self._next_work_for(agent)
+            work = self._next_work_for(agent, at)
+            if work is None and self.inbound.has_offers_for(agent):
+                self.newly_ready.append(agent_id)
         if work is None:
             return None
         self._reserve(agent, work, at)
@@ -327,4 +331,6 @@ class AgentPool(WorkLines):
 
     def _reserve(self, agent: Agent, work: Work, at: float) -> None:
         agent.call_id = work.work_id if work.kind is not WorkKind.CALLBACK else None
+        if work.queue is not None:
+            self.inbound.assigned(work, agent)
         self._set(agent, A.RESERVED, at, work.kind.value)

@@ -36,11 +36,14 @@ class WorkLines(_Base):
         """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
         if work.required_agent_id is not None:
             agent = self.ready.get(work.required_agent_id)
-        elif not self.multi_switch or work.switch_id is None:
-            agent = self.strategy.choose(work, self.ready) if self.ready else None
+        elif work.ring_all:
+            agent = None  # offered to every qualified ready agent; the first to accept
         else:
-            ready = self.lane(work.switch_id).ready
-            agent = self.strategy.choose(work, ready) if ready else None
+            strategy = (self.inbound.strategy(work) if work.queue is not None else None
+                        ) or self.strategy
+            ready = (self.ready if not self.multi_switch or work.switch_id is None
+                     else self.lane(work.switch_id).ready)
+            agent = strategy.choose(work, ready) if ready else None
         if agent is not None:
             self._reserve(agent, work, at)
             return agent
@@ -53,11 +56,10 @@ class WorkLines(_Base):
                 self._switch_lane(work).outbound.append(work)
         elif work.required_agent_id is not None:
             self._personal.setdefault(work.required_agent_id, deque()).append(work)
-        elif work.kind is WorkKind.INBOUND:
-            heapq.heappush(
-                self._switch_lane(work).inbound,
-                (-work.priority, work.arrived_at, work.seq, work),
-            )
+        elif work.kind is WorkKind.INBOUND or work.queue is not None:
+            if work.kind is WorkKind.INBOUND:
+                self._switch_lane(work)  # with several switches, a live call names its own
+            self.inbound.push(work)
         else:
             heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
         return None
@@ -88,12 +90,14 @@ class WorkLines(_Base):
         return agent, work
 
     def offers_for(self, agent_id: str) -> list[Work]:
-        """Ring-all: the waiting work a newly ready agent is offered (O(waiting))."""
+        """Ring-all: the waiting work a newly ready agent is offered (O(waiting)); with a
+        ring-all queue only (not the pool's strategy), that queue's calls."""
         agent = self.agents[agent_id]
+        every = self.ring_all
         return [
             work for work in self._waiting.values()
-            if work.required_agent_id is None and qualifies(agent, work)
-            and self._same_switch(agent, work)
+            if (every or work.ring_all) and work.required_agent_id is None
+            and qualifies(agent, work) and self._same_switch(agent, work)
         ]
 
     def offer_targets(self, work: Work) -> tuple[str, ...]:
@@ -106,6 +110,8 @@ class WorkLines(_Base):
         if work is None:
             return False
         work.cancelled = True
+        if work.queue is not None or work.kind is WorkKind.INBOUND:
+            self.inbound.discard(work)
         return True
 
     def is_waiting(self, work_id: str) -> bool:
@@ -148,6 +154,8 @@ class WorkLines(_Base):
     def _take(self, work: Work) -> Work:
         del self._waiting[work.work_id]
         work.cancelled = True
+        if work.queue is not None or work.kind is WorkKind.INBOUND:
+            self.inbound.discard(work)
         return work
 
     def _personal_work_for(self, agent: Agent) -> Work | None:
@@ -158,7 +166,7 @@ class WorkLines(_Base):
                 return self._take(work)
         return None
 
-    def _next_work_for(self, agent: Agent) -> Work | None:
+    def _next_work_for(self, agent: Agent, at: float) -> Work | None:
         lane: Lane = agent.lane  # type: ignore[assignment]
         line = lane.outbound
         while line and line[0].cancelled:
@@ -173,14 +181,17 @@ class WorkLines(_Base):
             work = personal.popleft()
             if not work.cancelled:
                 return self._take(work)
-        for heap in (lane.inbound, self._callbacks):
-            while heap and heap[0][-1].cancelled:
-                heapq.heappop(heap)
-            if not heap:
-                continue
-            if qualifies(agent, heap[0][-1]):
-                return self._take(heapq.heappop(heap)[-1])
-            for entry in sorted(heap):
-                if not entry[-1].cancelled and qualifies(agent, entry[-1]):
-                    return self._take(entry[-1])
+        work = self.inbound.best_for(agent, at)
+        if work is not None:
+            return self._take(work)
+        heap = self._callbacks
+        while heap and heap[0][-1].cancelled:
+            heapq.heappop(heap)
+        if not heap:
+            return None
+        if qualifies(agent, heap[0][-1]):
+            return self._take(heapq.heappop(heap)[-1])
+        for entry in sorted(heap):
+            if not entry[-1].cancelled and qualifies(agent, entry[-1]):
+                return self._take(entry[-1])
         return None

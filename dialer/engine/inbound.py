@@ -1,0 +1,759 @@
+"""Inbound calls from their arrival to their end: menus, the queue, overflow, voicemail,
+queue callbacks. Owned by the engine (``Engine.inbound``), which routes inbound events here.
+
+A caller's path: the dialplan parks the call with ``dialer_queue=NAME`` and the driver sends
+``InboundCallArrived``. Outside opening hours: the closed message, then voicemail (or a
+goodbye). With a menu (IVR): its prompt, then key presses move through the menus until one
+ends them (a queue, a priority, voicemail, a callback, an opt-out). In the queue: an agent at
+once if one is free (the queue's strategy picks), else hold music with a welcome and every
+N seconds the caller's position and estimated wait, and, when the queue offers it, the key
+that keeps their place and ends the call (queue callback). After the maximum wait, or when
+the line is full, the overflow action. Every inbound call ends in exactly one of: bridged to
+an agent, voicemail, called back, abandoned by the caller (in the menu, in the line, or as
+the agent came), or ended by the dialer after a message (opted out; closed without
+voicemail), and its ``AttemptFinished`` is emitted once.
+
+Queue callbacks keep the caller's place: the callback waits in the queue's line with the key
+of the call it came from (inbound_lines.py), so it is served exactly when the caller would
+have been. When it reaches the front the pool reserves an agent first, the number is checked
+against the internal do-not-call list, then the dialer calls; unanswered attempts are
+retried ``max_attempts`` times ``retry_after`` seconds apart, each time at the same place.
+
+Timing comes from the prompts' known lengths (``PromptSet``): the menu's key wait starts
+when its prompt ends, the recording when the voicemail greeting ends. Timers are a heap of
+(due, seq, kind, key, token); a call's token changes whenever it moves on, which cancels
+its pending timers without searching for them.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import IntEnum
+from itertools import count
+
+from dialer.commands import (
+    AgentState,
+    CallbackResult,
+    CallOutcome,
+    Command,
+    Direction,
+    Hangup,
+    PlayPrompt,
+    QueueCallbackAttempted,
+    QueueCallbackFinished,
+    QueueCallbackRequested,
+    RecordOptOut,
+    StartRecording,
+    StopPlayback,
+    VoicemailRecorded,
+)
+from dialer.engine.agents import Agent
+from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.ivr import IvrSession, Play
+from dialer.engine.prompts import key_prompt, position_prompts, wait_prompts
+from dialer.engine.queue_config import Action, ActionKind
+from dialer.engine.queues import Queue, QueueSet
+from dialer.engine.routing import Work, WorkKind
+from dialer.engine.scheduler import AgentPool
+from dialer.events import DtmfReceived, InboundCallArrived, QueueCallbackPending
+from dialer.hangup import HangupCause
+from dialer.ports import DialTarget, GateVerdict
+
+S = CallState
+A = AgentState
+_SERVING = frozenset({A.CONNECTING, A.READY, A.RESERVED, A.ON_CALL, A.WRAP_UP})
+"""Agent states that count as staffing a queue (logged in, not paused)."""
+_FAREWELL_GRACE = 5.0
+"""Seconds after a farewell's end before the engine hangs up itself (the switch should)."""
+
+
+class _Timer(IntEnum):
+    ANNOUNCE = 0
+    MAX_WAIT = 1
+    MENU_TIMEOUT = 2
+    RECORD = 3
+    HANG_UP = 4
+    CALLBACK_RETRY = 5
+
+
+@dataclass(frozen=True, slots=True)
+class EngineServices:
+    """What the router may ask of the engine that owns it (and nothing more)."""
+
+    emit: Callable[[Command], None]
+    bridge: Callable[[Call, Agent, float], None]
+    offer: Callable[[Work, float], None]
+    after_assignment: Callable[[tuple[Agent, Work] | None, float], None]
+    place_call: Callable[[DialTarget, float, str, str, float, GateVerdict], Call]
+    """(target, at, callback_id, switch_id, ring_timeout, verdict) → the callback call."""
+    check_callback: Callable[[DialTarget, float], GateVerdict]
+    switch_up: Callable[[str], bool]
+    known_switch: Callable[[str | None], str]
+    previous_agent: Callable[[str | None], str | None]
+    new_id: Callable[[], str]
+
+
+class InboundState:
+    """What the engine knows about one inbound call besides its ``Call`` record."""
+
+    __slots__ = ("boost", "callback_offered", "callback_requested", "estimated_wait",
+                 "event", "final", "line_since", "overflowed_from", "playing", "queue",
+                 "queued_at", "recording_at", "session", "token", "voicemail_path", "work")
+
+    def __init__(self, queue: Queue, event: InboundCallArrived) -> None:
+        self.queue = queue
+        self.event = event
+        self.boost = 0
+        """Priority added by the caller's menu choices."""
+        self.work: Work | None = None
+        self.session: IvrSession | None = None
+        self.token = 0
+        self.queued_at: float | None = None
+        """When the caller entered the queue they are in (service level, max wait)."""
+        self.line_since: float | None = None
+        """When the caller first joined a line (their place, kept across overflows)."""
+        self.estimated_wait: float | None = None
+        self.overflowed_from: str | None = None
+        self.callback_requested = False
+        self.callback_offered = False
+        self.voicemail_path: str | None = None
+        self.recording_at: float | None = None
+        self.final = CallOutcome.CLOSED
+        self.playing = False
+
+
+class QueueCallback:
+    """A caller's kept place, until an agent is connected to them or attempts run out."""
+
+    __slots__ = ("attempts", "callback_id", "customer_key", "number", "place_at", "priority",
+                 "queue")
+
+    def __init__(self, callback_id: str, queue: str, number: str, place_at: float,
+                 priority: int, attempts: int = 0, customer_key: str | None = None) -> None:
+        self.callback_id = callback_id
+        self.queue = queue
+        self.number = number
+        self.place_at = place_at
+        self.priority = priority
+        self.attempts = attempts
+        self.customer_key = customer_key
+
+    def __repr__(self) -> str:
+        return f"QueueCallback({self.callback_id!r}, {self.queue!r}, attempts={self.attempts})"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """One queue as the monitor and the alerts see it."""
+
+    name: str
+    open: bool
+    waiting: int
+    callbacks_waiting: int
+    longest_wait: float
+    agents_logged_in: int
+    agents_ready: int
+    service_level: float | None
+    """Over the last 15 minutes (None: no call counted)."""
+    service_level_target: float
+    offered: int
+    answered: int
+    abandoned: int
+    voicemails: int
+    callbacks_requested: int
+    callbacks_completed: int
+    estimated_wait: float | None
+    """For a caller arriving now (None: no agent staffs the queue)."""
+    handle_time: float
+
+
+class InboundRouter:
+    """The engine's inbound side (one object, its own state, a narrow interface)."""
+
+    def __init__(self, queues: QueueSet, pool: AgentPool, calls: dict[str, Call],
+                 campaign_id: str, services: EngineServices) -> None:
+        self.queues = queues
+        self.pool = pool
+        self.calls = calls
+        self.campaign_id = campaign_id
+        self.services = services
+        self.prompts = queues.prompts
+        self.timers: list[tuple[float, int, _Timer, str, int]] = []
+        """Read-only view for the engine's per-event check: the heap of pending timers."""
+        self._seq = count()
+        self.callbacks: dict[str, QueueCallback] = {}
+        """Queue callbacks not finished yet (waiting in line, dialing, or between retries)."""
+        self._callback_calls: dict[str, str] = {}
+        """Callback call id → callback id."""
+        self._waiting: dict[str, dict[str, float]] = {}
+        """Queue → live callers in its line → when they entered it."""
+        self._agent_queue: dict[str, Queue] = {}
+        """Agent → the queue of the inbound call it took (its handle time teaches that queue)."""
+
+    # --- events ----------------------------------------------------------------------------
+
+    def arrive(self, event: InboundCallArrived) -> None:
+        if event.call_id in self.calls:
+            return
+        at = event.at
+        queue = self.queues.get(event.queue)
+        switch_id = self.services.known_switch(event.switch_id)
+        is_open = queue.is_open(at)
+        state = S.QUEUED if not is_open or queue.ivr is None else S.IVR
+        call = Call(event.call_id, Direction.INBOUND, state, at, None, switch_id)
+        call.answered_at = at
+        call.queue = queue.name
+        call.caller_number = event.caller_number
+        call.customer_key = event.customer_key
+        inbound = call.inbound = InboundState(queue, event)
+        self.calls[event.call_id] = call
+        if not is_open:
+            queue.stats.counts.closed += 1
+            self._closed(call, queue, at)
+        elif queue.ivr is not None:
+            inbound.session, play = queue.ivr.start()
+            self._play_menu(call, play, at)
+        else:
+            self._enter(call, queue, at)
+
+    def dtmf(self, call: Call, event: DtmfReceived) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        at, digit = event.at, event.digit
+        if call.state is S.IVR:
+            queue = inbound.queue
+            assert queue.ivr is not None and inbound.session is not None
+            inbound.token += 1
+            step = queue.ivr.key(inbound.session, digit)
+            if isinstance(step, Play):
+                self._play_menu(call, step, at)
+            else:
+                self._act(call, step.action, at)
+        elif call.state is S.QUEUED and digit == inbound.queue.config.callback.digit and \
+                self._offer_open(call, at):
+            self._request_callback(call, at)
+
+    def restore_callback(self, event: QueueCallbackPending) -> None:
+        if event.callback_id in self.callbacks:
+            return
+        self.queues.get(event.queue)  # unknown queue: refused
+        self._submit_callback(QueueCallback(
+            event.callback_id, event.queue, event.number_e164, event.place_at, event.priority,
+            event.attempts, event.customer_key), event.at)
+
+    def bridged(self, call: Call, agent_id: str, at: float) -> None:
+        """The caller is connected to an agent (CHANNEL_BRIDGE)."""
+        inbound = call.inbound
+        if inbound is None or inbound.queued_at is None:
+            return
+        queue = inbound.queue
+        wait = at - inbound.queued_at
+        queue.stats.answered(at, wait)
+        queue.estimator.observe_wait(wait, False, inbound.estimated_wait)
+        self._agent_queue[agent_id] = queue
+
+    def observe_handle(self, agent_id: str, seconds: float) -> None:
+        queue = self._agent_queue.pop(agent_id, None)
+        if queue is not None:
+            queue.estimator.observe_handle(seconds)
+
+    def before_bridge(self, call: Call, at: float) -> None:
+        """An agent was assigned to a waiting caller: out of the line, music off."""
+        inbound = call.inbound
+        if inbound is None:
+            return
+        inbound.token += 1
+        self._waiting.get(call.queue or "", {}).pop(call.call_id, None)
+        if inbound.playing:
+            inbound.playing = False
+            self.services.emit(StopPlayback(at, call.call_id))
+
+    def requeue(self, call: Call, at: float) -> None:
+        """The agent's phone dropped before the bridge: the caller goes back to their place."""
+        inbound = call.inbound
+        assert inbound is not None and inbound.work is not None
+        transition(call, S.QUEUED, "agent lost")
+        old = inbound.work
+        queue = inbound.queue
+        work = self._work(call, queue, old.priority, old.arrived_at)
+        inbound.work = work
+        inbound.token += 1
+        self._waiting.setdefault(queue.name, {})[call.call_id] = inbound.queued_at or at
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._connect(call, agent, at)
+            return
+        self._play(call, (), queue.config.announcements.music or None, at)
+        self._schedule_waiting_timers(call, queue, at, at)
+
+    def ended(self, call: Call, state: CallState, at: float) -> CallOutcome | None:
+        """The caller's leg ended in ``state``: settle the queue side; the outcome (None:
+        bridged, which the engine records as connected)."""
+        inbound = call.inbound
+        assert inbound is not None
+        inbound.token += 1
+        queue = inbound.queue
+        counts = queue.stats.counts
+        if state is S.IVR:
+            counts.ivr_abandoned += 1
+            return CallOutcome.IVR_ABANDONED
+        if state is S.QUEUED:
+            if inbound.callback_requested and call.caller_number:
+                self._to_callback(call, at)
+                counts.callbacks_requested += 1
+                return CallOutcome.CALLBACK_REQUESTED
+            self._leave_line(call)
+            wait = at - (inbound.queued_at if inbound.queued_at is not None else at)
+            queue.stats.abandoned(at, wait)
+            queue.estimator.observe_wait(wait, True, None)
+            return CallOutcome.QUEUE_ABANDONED
+        if state is S.VOICEMAIL:
+            counts.voicemails += 1
+            if inbound.recording_at is not None and inbound.voicemail_path is not None:
+                self.services.emit(VoicemailRecorded(
+                    at, call.call_id, queue.name, call.caller_number, inbound.voicemail_path,
+                    inbound.recording_at, at))
+            return CallOutcome.VOICEMAIL
+        if state is S.FAREWELL:
+            return inbound.final
+        if state is S.BRIDGING:
+            wait = at - (inbound.queued_at if inbound.queued_at is not None else at)
+            queue.stats.abandoned(at, wait)
+            return CallOutcome.HUNG_UP_ANSWERED
+        return None
+
+    # --- queue callbacks -------------------------------------------------------------------
+
+    def start_callback(self, agent: Agent, work: Work, at: float) -> None:
+        """The pool reserved ``agent`` for a queue callback: check the number, then dial."""
+        callback = work.payload
+        assert isinstance(callback, QueueCallback)
+        queue = self.queues.get(callback.queue)
+        target = DialTarget(
+            f"queue-callback:{callback.callback_id}", callback.number, self.campaign_id,
+            callback.attempts + 1, callback.customer_key, None,
+            {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id})
+        services = self.services
+        verdict = services.check_callback(target, at)
+        if not verdict.allowed:
+            self._finish_callback(callback, CallbackResult.OPTED_OUT, at)
+            services.after_assignment(
+                self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
+            return
+        if not services.switch_up(agent.switch_id):
+            # Not an attempt: the place is kept and the callback tried again later.
+            services.after_assignment(
+                self.pool.unreserve(agent.agent_id, at, f"switch {agent.switch_id} down"), at)
+            self._schedule(at + queue.config.callback.retry_after, _Timer.CALLBACK_RETRY,
+                           callback.callback_id, 0)
+            return
+        callback.attempts += 1
+        call = services.place_call(target, at, callback.callback_id, agent.switch_id,
+                                   queue.config.callback.ring_timeout, verdict)
+        call.agent_id = agent.agent_id
+        call.queue = queue.name
+        agent.call_id = call.call_id
+        self._callback_calls[call.call_id] = callback.callback_id
+
+    def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
+        """A callback call ended: done when it was connected, else retried or given up."""
+        callback_id = self._callback_calls.pop(call.call_id, None)
+        callback = self.callbacks.get(callback_id) if callback_id is not None else None
+        if callback is None:
+            return  # a campaign callback, not a queue's
+        queue = self.queues.get(callback.queue)
+        settings = queue.config.callback
+        if outcome is CallOutcome.CONNECTED:
+            queue.stats.counts.callbacks_completed += 1
+            self._finish_callback(callback, CallbackResult.COMPLETED, at, call.call_id)
+        elif callback.attempts >= settings.max_attempts:
+            queue.stats.counts.callbacks_failed += 1
+            self._finish_callback(callback, CallbackResult.FAILED, at)
+        else:
+            retry_at = at + settings.retry_after
+            self.services.emit(QueueCallbackAttempted(at, callback.callback_id,
+                                                      callback.attempts, retry_at))
+            self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+
+    def _submit_callback(self, callback: QueueCallback, at: float) -> None:
+        queue = self.queues.get(callback.queue)
+        self.callbacks[callback.callback_id] = callback
+        work = Work(
+            WorkKind.CALLBACK, callback.callback_id, callback.place_at,
+            priority=callback.priority, customer_key=callback.customer_key,
+            previous_agent_id=self.services.previous_agent(callback.customer_key),
+            payload=callback, queue=queue.name, aging=queue.aging, members=queue.members,
+            levels=queue.levels, ring_all=queue.ring_all)
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self.start_callback(agent, work, at)
+        elif work.ring_all or self.pool.ring_all:
+            self.services.offer(work, at)
+
+    def _finish_callback(self, callback: QueueCallback, result: CallbackResult, at: float,
+                         call_id: str | None = None) -> None:
+        del self.callbacks[callback.callback_id]
+        self.services.emit(QueueCallbackFinished(at, callback.callback_id, callback.queue,
+                                                 result, callback.attempts, call_id))
+
+    def _to_callback(self, call: Call, at: float) -> None:
+        """The caller hung up after asking for a callback: their place becomes virtual."""
+        inbound = call.inbound
+        assert inbound is not None and inbound.work is not None
+        work = inbound.work
+        self._leave_line(call)
+        callback = QueueCallback(self.services.new_id(), inbound.queue.name, call.caller_number,
+                                 work.arrived_at, work.priority, 0, call.customer_key)
+        self.services.emit(QueueCallbackRequested(
+            at, callback.callback_id, callback.queue, callback.number, callback.place_at,
+            callback.priority, call.call_id, callback.customer_key))
+        self._submit_callback(callback, at)
+
+    # --- timers ----------------------------------------------------------------------------
+
+    def next_deadline(self) -> float | None:
+        return self.timers[0][0] if self.timers else None
+
+    def expire(self, now: float) -> None:
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            due, _, kind, key, token = heapq.heappop(timers)
+            if kind is _Timer.CALLBACK_RETRY:
+                callback = self.callbacks.get(key)
+                if callback is not None and not self.pool.is_waiting(key):
+                    self._submit_callback(callback, due)
+                continue
+            call = self.calls.get(key)
+            inbound = call.inbound if call is not None else None
+            if call is None or inbound is None or inbound.token != token:
+                continue
+            if kind is _Timer.ANNOUNCE:
+                if call.state is S.QUEUED and not inbound.callback_requested:
+                    self._announce(call, due)
+            elif kind is _Timer.MAX_WAIT:
+                if call.state is S.QUEUED and not inbound.callback_requested:
+                    inbound.queue.stats.counts.overflowed += 1
+                    self._overflow(call, inbound.queue, inbound.queue.config.overflow, due,
+                                   full=False)
+            elif kind is _Timer.MENU_TIMEOUT:
+                if call.state is S.IVR and inbound.session is not None:
+                    ivr = inbound.queue.ivr
+                    assert ivr is not None
+                    inbound.token += 1
+                    step = ivr.timeout(inbound.session)
+                    if isinstance(step, Play):
+                        self._play_menu(call, step, due)
+                    else:
+                        self._act(call, step.action, due)
+            elif kind is _Timer.RECORD:
+                if call.state is S.VOICEMAIL and inbound.voicemail_path is not None:
+                    inbound.recording_at = due
+                    self.services.emit(StartRecording(due, call.call_id, inbound.voicemail_path))
+                    self._schedule(due + inbound.queue.config.voicemail.max_seconds,
+                                   _Timer.HANG_UP, call.call_id, inbound.token)
+            elif kind is _Timer.HANG_UP:
+                self.services.emit(Hangup(due, call.call_id, HangupCause.NORMAL_CLEARING))
+
+    def _schedule(self, due: float, kind: _Timer, key: str, token: int) -> None:
+        heapq.heappush(self.timers, (due, next(self._seq), kind, key, token))
+
+    # --- paths through the queue -------------------------------------------------------------
+
+    def _act(self, call: Call, action: Action, at: float) -> None:
+        """A menu ended with ``action``."""
+        inbound = call.inbound
+        assert inbound is not None
+        queue = inbound.queue
+        kind = action.kind
+        number = call.caller_number
+        inbound.boost += action.priority
+        if kind is ActionKind.QUEUE and action.target is not None:
+            target = self.queues.get(action.target)
+            if not target.is_open(at):
+                target.stats.counts.closed += 1
+                self._closed(call, target, at)
+            else:
+                self._enter(call, target, at)
+        elif kind is ActionKind.VOICEMAIL:
+            self._voicemail(call, queue, at, ())
+        elif kind is ActionKind.CALLBACK and number:
+            self._enter(call, queue, at, quiet=True)
+            if call.state is S.QUEUED:
+                self._request_callback(call, at)
+        elif kind is ActionKind.OPT_OUT and number:
+            queue.stats.counts.opted_out += 1
+            self.services.emit(RecordOptOut(
+                at, number, call.call_id, self.campaign_id,
+                f"caller asked not to be called, in the menu of queue {queue.name}"))
+            self._farewell(call, ("optout_confirm",), CallOutcome.OPTED_OUT, at)
+        else:  # queue (this one), priority, or a callback/opt-out without a caller number
+            self._enter(call, queue, at)
+
+    def _enter(self, call: Call, queue: Queue, at: float, quiet: bool = False) -> None:
+        """Join ``queue``'s line (or its overflow when full); an agent at once if free."""
+        inbound = call.inbound
+        assert inbound is not None
+        config = queue.config
+        if call.state is not S.QUEUED:
+            transition(call, S.QUEUED, f"enters queue {queue.name}")
+        inbound.queue = queue
+        call.queue = queue.name
+        inbound.token += 1
+        if config.max_length is not None and \
+                len(self._waiting.get(queue.name, ())) >= config.max_length:
+            queue.stats.counts.full += 1
+            self._overflow(call, queue, config.full_action, at, full=True)
+            return
+        event = inbound.event
+        if inbound.line_since is None:
+            since = event.waiting_since if event.waiting_since is not None else at
+            inbound.line_since = min(since, at)
+        priority = event.priority + inbound.boost + queue.priority_of(call.caller_number,
+                                                                      event.variables)
+        work = self._work(call, queue, priority, inbound.line_since)
+        inbound.work = work
+        inbound.queued_at = at if inbound.overflowed_from is not None else inbound.line_since
+        queue.stats.counts.offered += 1
+        self._waiting.setdefault(queue.name, {})[call.call_id] = inbound.queued_at
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._connect(call, agent, at)
+            return
+        if work.ring_all or self.pool.ring_all:
+            self.services.offer(work, at)
+        inbound.estimated_wait = self._estimate(queue, work)
+        if quiet:
+            return
+        announcements = config.announcements
+        files = (*announcements.welcome, *self._announcement(call, at))
+        self._play(call, files, announcements.music or None, at)
+        self._schedule_waiting_timers(call, queue, at + self.prompts.length(files), at)
+
+    def _schedule_waiting_timers(self, call: Call, queue: Queue, announce_from: float,
+                                 at: float) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        config = queue.config
+        every = config.announcements.every
+        if every is not None:
+            self._schedule(announce_from + every, _Timer.ANNOUNCE, call.call_id, inbound.token)
+        if config.max_wait is not None and not inbound.callback_offered:
+            start = inbound.queued_at if inbound.queued_at is not None else at
+            self._schedule(max(at, start + config.max_wait), _Timer.MAX_WAIT, call.call_id,
+                           inbound.token)
+
+    def _work(self, call: Call, queue: Queue, priority: int, since: float) -> Work:
+        event = call.inbound.event  # type: ignore[union-attr]
+        return Work(
+            WorkKind.INBOUND, call.call_id, since, priority=priority, skills=event.skills,
+            customer_key=call.customer_key,
+            previous_agent_id=self.services.previous_agent(call.customer_key),
+            switch_id=call.switch_id, queue=queue.name, aging=queue.aging,
+            members=queue.members, levels=queue.levels, ring_all=queue.ring_all)
+
+    def _connect(self, call: Call, agent: Agent, at: float) -> None:
+        self.before_bridge(call, at)
+        self.services.bridge(call, agent, at)
+
+    def _leave_line(self, call: Call) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        if inbound.work is not None:
+            self.pool.cancel(inbound.work.work_id)
+        self._waiting.get(call.queue or "", {}).pop(call.call_id, None)
+
+    def _announce(self, call: Call, at: float) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        announcements = inbound.queue.config.announcements
+        files = self._announcement(call, at)
+        self._play(call, files, announcements.music or None, at)
+        assert announcements.every is not None
+        self._schedule(at + self.prompts.length(files) + announcements.every, _Timer.ANNOUNCE,
+                       call.call_id, inbound.token)
+
+    def _announcement(self, call: Call, at: float) -> tuple[str, ...]:
+        inbound = call.inbound
+        assert inbound is not None and inbound.work is not None
+        queue = inbound.queue
+        announcements = queue.config.announcements
+        files: tuple[str, ...] = ()
+        if announcements.every is None:
+            return files
+        if announcements.position:
+            files += position_prompts(self.pool.inbound.position(inbound.work))
+        if announcements.estimated_wait:
+            files += wait_prompts(self._estimate(queue, inbound.work))
+        if self._offer_open(call, at):
+            files += ("callback_offer", key_prompt(queue.config.callback.digit))
+        return files
+
+    def _offer_open(self, call: Call, at: float) -> bool:
+        inbound = call.inbound
+        assert inbound is not None
+        offer = inbound.queue.config.callback
+        if not offer.enabled or not call.caller_number or inbound.callback_requested:
+            return False
+        queued = inbound.queued_at if inbound.queued_at is not None else at
+        return inbound.callback_offered or at - queued >= offer.offer_after
+
+    def _request_callback(self, call: Call, at: float) -> None:
+        """The caller keeps their place: confirm, then hang up; until the line drops the
+        live call keeps its place too (an agent freeing meanwhile takes the caller)."""
+        inbound = call.inbound
+        assert inbound is not None
+        inbound.callback_requested = True
+        inbound.token += 1
+        self._play(call, ("callback_confirm",), None, at)
+        self._schedule(at + self.prompts.length(("callback_confirm",)), _Timer.HANG_UP,
+                       call.call_id, inbound.token)
+
+    def _overflow(self, call: Call, queue: Queue, action: Action | None, at: float,
+                  full: bool) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        if action is None:  # not reachable with a validated configuration
+            return
+        if action.kind is ActionKind.QUEUE:
+            assert action.target is not None
+            target = self.queues.get(action.target)
+            self._leave_line(call)
+            inbound.overflowed_from = queue.name
+            if not target.is_open(at):
+                target.stats.counts.closed += 1
+                self._closed(call, target, at)
+            else:
+                self._enter(call, target, at)
+        elif action.kind is ActionKind.CALLBACK and call.caller_number:
+            if full:
+                # Not in the line yet: take the place now, then confirm the callback.
+                inbound.token += 1
+                priority = inbound.event.priority + inbound.boost + queue.priority_of(
+                    call.caller_number, inbound.event.variables)
+                inbound.line_since = inbound.queued_at = at
+                inbound.work = self._work(call, queue, priority, at)
+                queue.stats.counts.offered += 1
+                self._waiting.setdefault(queue.name, {})[call.call_id] = at
+                agent = self.pool.submit(inbound.work, at)
+                if agent is not None:
+                    self._connect(call, agent, at)
+                    return
+                self._request_callback(call, at)
+            else:
+                inbound.callback_offered = True
+                self._announce_offer(call, at)
+        else:  # voicemail, or a callback for a caller whose number is unknown
+            self._voicemail(call, queue, at, ("all_busy",))
+
+    def _announce_offer(self, call: Call, at: float) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        config = inbound.queue.config
+        files = ("callback_offer", key_prompt(config.callback.digit))
+        self._play(call, files, config.announcements.music or None, at)
+
+    def _voicemail(self, call: Call, queue: Queue, at: float, before: tuple[str, ...]) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        if call.state is S.QUEUED:
+            self._leave_line(call)
+        if call.state is not S.VOICEMAIL:
+            transition(call, S.VOICEMAIL, "voicemail")
+        inbound.queue = queue
+        call.queue = queue.name
+        inbound.token += 1
+        config = queue.config.voicemail
+        greeting = (*before, *config.greeting)
+        self._play(call, greeting, None, at)
+        day = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
+        inbound.voicemail_path = config.path_template.format(
+            queue=queue.name, call_id=call.call_id, date=day)
+        self._schedule(at + self.prompts.length(greeting), _Timer.RECORD, call.call_id,
+                       inbound.token)
+
+    def _closed(self, call: Call, queue: Queue, at: float) -> None:
+        config = queue.config
+        if config.closed_voicemail:
+            self._voicemail(call, queue, at, config.closed)
+        else:
+            call.queue = queue.name
+            self._farewell(call, config.closed, CallOutcome.CLOSED, at)
+
+    def _farewell(self, call: Call, files: tuple[str, ...], outcome: CallOutcome,
+                  at: float) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        if call.state is S.QUEUED:
+            self._leave_line(call)
+        transition(call, S.FAREWELL, outcome.value)
+        inbound.final = outcome
+        inbound.token += 1
+        self._play(call, files, None, at, hangup_after=True)
+        self._schedule(at + self.prompts.length(files) + _FAREWELL_GRACE, _Timer.HANG_UP,
+                       call.call_id, inbound.token)
+
+    def _play_menu(self, call: Call, play: Play, at: float) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        self._play(call, play.prompts, None, at)
+        self._schedule(at + self.prompts.length(play.prompts) + play.timeout,
+                       _Timer.MENU_TIMEOUT, call.call_id, inbound.token)
+
+    def _play(self, call: Call, files: tuple[str, ...], music: str | None, at: float,
+              hangup_after: bool = False) -> None:
+        inbound = call.inbound
+        assert inbound is not None
+        emit = self.services.emit
+        if inbound.playing:
+            emit(StopPlayback(at, call.call_id))
+            inbound.playing = False
+        if files or music:
+            emit(PlayPrompt(at, call.call_id, self.prompts.paths(files), music, hangup_after))
+            inbound.playing = True
+        elif hangup_after:
+            emit(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
+
+    # --- live figures ------------------------------------------------------------------------
+
+    def staffing(self, queue: Queue) -> tuple[int, int]:
+        """(agents logged in and not paused, of them ready) who serve ``queue``."""
+        staffed = ready = 0
+        for agent in self.pool.agents.values():
+            if agent.state in _SERVING and queue.serves(agent.agent_id, agent.levels):
+                staffed += 1
+                ready += agent.state is A.READY
+        return staffed, ready
+
+    def _estimate(self, queue: Queue, work: Work) -> float | None:
+        staffed, ready = self.staffing(queue)
+        if staffed == 0:
+            return None
+        return queue.estimator.estimate(self.pool.inbound.position(work), staffed, ready)
+
+    def waiting(self, queue_name: str) -> int:
+        return len(self._waiting.get(queue_name, ()))
+
+    def snapshot(self, now: float) -> list[QueueSnapshot]:
+        out = []
+        callbacks_by_queue: dict[str, int] = {}
+        for callback in self.callbacks.values():
+            callbacks_by_queue[callback.queue] = callbacks_by_queue.get(callback.queue, 0) + 1
+        for queue in self.queues:
+            waiting = self._waiting.get(queue.name, {})
+            staffed, ready = self.staffing(queue)
+            counts = queue.stats.counts
+            new_caller = None
+            if staffed:
+                new_caller = queue.estimator.estimate(len(waiting) + 1, staffed, ready)
+            out.append(QueueSnapshot(
+                queue.name, queue.is_open(now), len(waiting),
+                callbacks_by_queue.get(queue.name, 0),
+                max((now - since for since in waiting.values()), default=0.0), staffed, ready,
+                queue.stats.service_level(now), queue.config.service_level.target,
+                counts.offered, counts.answered, counts.abandoned, counts.voicemails,
+                counts.callbacks_requested, counts.callbacks_completed, new_caller,
+                queue.estimator.handle_time))
+        return out
