@@ -192,6 +192,9 @@ class InboundRouter:
         """Queue → live callers in its line → when they entered it."""
         self._agent_queue: dict[str, Queue] = {}
         """Agent → the queue of the inbound call it took (its handle time teaches that queue)."""
+        for queue in queues:
+            pool.inbound.configure(queue.name, queue.strategy, queue.members, queue.levels,
+                                   queue.ring_all)
 
     # --- events ----------------------------------------------------------------------------
 

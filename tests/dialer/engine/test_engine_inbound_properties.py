@@ -1,0 +1,193 @@
+"""Properties of the inbound side over random worlds of callers, agents and callbacks:
+
+- no agent is ever on two calls (inbound, queue callbacks and outbound mixed);
+- a caller is never served after one who waits at a lower effective priority (priority plus
+  aging): a VIP never waits behind a lower priority that arrived later unless that caller's
+  wait has aged past the difference;
+- a queue callback never jumps the line it was given (it is served at its original place,
+  with the same rule as the callers around it);
+- every inbound call ends bridged, in voicemail, called back, or abandoned by the caller
+  (or, only when the caller chose it, opted out), and is counted exactly once; every
+  callback requested is finished exactly once.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from inbound_kit import Caller, queue, world
+
+from dialer.commands import (
+    INBOUND_END,
+    AgentState,
+    AgentStateChanged,
+    AttemptFinished,
+    Bridge,
+    CallOutcome,
+    Direction,
+    InboundEnd,
+    Originate,
+    QueueCallbackAttempted,
+    QueueCallbackFinished,
+    QueueCallbackRequested,
+)
+from dialer.events import CallHungUp, InboundCallArrived
+
+VIP = "+12025550999"
+AGING = 2.0  # points per minute
+EPS = 1e-6
+
+callers = st.lists(
+    st.tuples(
+        st.floats(0, 300),                      # arrival
+        st.booleans(),                          # VIP
+        st.integers(0, 2),                      # priority from the dialplan
+        st.floats(1, 400) | st.just(1e9),       # patience
+        st.floats(5, 120),                      # talk
+        st.none() | st.floats(1, 100),          # presses the callback key after
+    ),
+    min_size=1, max_size=14,
+)
+
+
+def _add(w, spec: list, offer_after: float = 0.0) -> None:
+    for i, (at, vip, priority, patience, talk, callback_after) in enumerate(spec):
+        number = VIP if vip else f"+1202555{i:04d}"
+        keys = [] if callback_after is None else [(offer_after + callback_after, "1")]
+        w.add(Caller(f"c{i}", at, "sales", number, priority, patience, talk, keys))
+
+
+def _check_no_agent_on_two_calls(w) -> None:
+    on: dict[str, str] = {}
+    ended: set[str] = set()
+    for kind, item in w.log:
+        if kind == "event":
+            if isinstance(item, CallHungUp):
+                ended.add(item.call_id)  # the agent's side of it ends with the customer's
+            continue
+        if isinstance(item, Bridge):
+            held = on.get(item.agent_id)
+            assert held is None or held == item.call_id or held in ended, (
+                f"{item.agent_id} bridged to {item.call_id} while on {held}")
+            on[item.agent_id] = item.call_id
+        elif isinstance(item, AttemptFinished):
+            ended.add(item.call_id)
+        elif isinstance(item, AgentStateChanged) and item.state is AgentState.RESERVED:
+            assert item.previous is not AgentState.ON_CALL
+
+
+def _check_line_order(w, vip_priority: int) -> None:
+    """Replay the world's log; at each assignment nobody waiting ranks above the one served."""
+    entries: dict[str, tuple[float, float]] = {}
+    """Waiting entry (caller id or callback id) → (place, priority)."""
+    retry_at: dict[str, float] = {}
+    places: dict[str, tuple[float, float]] = {}
+    callback_of_call: dict[str, str] = {}
+    specs = w.callers
+
+    def effective(key: str, t: float) -> float:
+        place, priority = entries[key]
+        return priority + AGING / 60.0 * (t - place)
+
+    def served(key: str, t: float) -> None:
+        mine = effective(key, t)
+        place = entries[key][0]
+        for other in entries:
+            if other == key or retry_at.get(other, -1.0) >= t:
+                continue
+            theirs = effective(other, t)
+            assert theirs <= mine + EPS, f"{key} served at {t} before {other} ({theirs}>{mine})"
+            if abs(theirs - mine) <= EPS:
+                assert entries[other][0] >= place - EPS, f"{key} before earlier {other}"
+        del entries[key]
+
+    for kind, item in w.log:
+        t = item.at
+        if kind == "event":
+            if isinstance(item, InboundCallArrived):
+                caller = specs[item.call_id]
+                bonus = vip_priority if caller.number == VIP else 0
+                entries[item.call_id] = (t, caller.priority + bonus)
+            elif isinstance(item, CallHungUp):
+                entries.pop(item.call_id, None)
+            continue
+        if isinstance(item, Bridge) and item.call_id in specs and item.call_id in entries:
+            served(item.call_id, t)
+        elif isinstance(item, QueueCallbackRequested):
+            # The place is the caller's own (arrival, priority), as the world knows it.
+            caller = specs[item.call_id]
+            places[item.callback_id] = (caller.at, caller.priority + (
+                vip_priority if caller.number == VIP else 0))
+            entries[item.callback_id] = places[item.callback_id]
+        elif isinstance(item, Originate) and "dialer_queue_callback" in item.variables:
+            callback_id = item.variables["dialer_queue_callback"]
+            callback_of_call[item.call_id] = callback_id
+            served(callback_id, t)
+        elif isinstance(item, QueueCallbackAttempted):
+            entries[item.callback_id] = places[item.callback_id]
+            retry_at[item.callback_id] = item.retry_at
+
+
+def _check_counted_once(w, allow_opt_out: bool = False) -> None:
+    finished = [c for c in w.of_type(AttemptFinished) if c.direction is Direction.INBOUND]
+    ids = [c.call_id for c in finished]
+    assert len(ids) == len(set(ids)) == len(w.callers), "each inbound call counted once"
+    allowed = {InboundEnd.BRIDGED, InboundEnd.VOICEMAIL, InboundEnd.CALLBACK,
+               InboundEnd.ABANDONED}
+    for record in finished:
+        category = INBOUND_END[record.outcome]
+        if category is InboundEnd.DIALER_ENDED:
+            assert allow_opt_out and record.outcome is CallOutcome.OPTED_OUT, record
+        else:
+            assert category in allowed
+        assert (record.bridged_at is not None) == (category is InboundEnd.BRIDGED)
+    requested = w.of_type(QueueCallbackRequested)
+    done = w.of_type(QueueCallbackFinished)
+    assert len(requested) == sum(r.outcome is CallOutcome.CALLBACK_REQUESTED for r in finished)
+    assert sorted(c.callback_id for c in requested) == sorted(c.callback_id for c in done)
+    assert len({c.callback_id for c in done}) == len(done)
+    assert not w.engine.calls and not w.engine.inbound.callbacks
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=callers, agents=st.integers(1, 3), answers=st.booleans(),
+       vip_priority=st.integers(0, 6))
+def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority) -> None:
+    q = queue(priority={"vip_numbers": [VIP], "vip_priority": vip_priority,
+                        "aging_per_minute": AGING},
+              callback={"max_attempts": 2, "retry_after": 60},
+              announcements={"every": 30})
+    w = world(q, agents=agents)
+    w.callback_answers = answers
+    _add(w, spec)
+    w.run()
+    _check_no_agent_on_two_calls(w)
+    _check_line_order(w, vip_priority)
+    _check_counted_once(w)
+
+
+menu_keys = st.lists(st.tuples(st.floats(0.5, 30), st.sampled_from("1234579*#")), max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(spec=callers, keys=st.lists(menu_keys, min_size=14, max_size=14),
+       agents=st.integers(1, 3), leads=st.integers(0, 6))
+def test_every_path_ends_once_with_menus_overflow_and_outbound(spec, keys, agents,
+                                                                leads) -> None:
+    menu = {"menus": {"main": {
+        "prompt": "main_menu", "timeout": 4, "retries": 1,
+        "options": {"1": "queue", "2": "queue:support", "3": "callback", "4": "voicemail",
+                    "5": "priority:3", "7": "menu:sub", "9": "opt_out", "*": "repeat"}},
+        "sub": {"prompt": "welcome", "options": {"1": "back", "2": "queue:support"}}}}
+    w = world(
+        queue("sales", ivr=menu, max_wait=90, overflow="queue:support", max_length=4,
+              when_full="voicemail", callback={"max_attempts": 2, "retry_after": 45}),
+        queue("support", max_wait=60, overflow="callback", announcements={"every": 20}),
+        agents=agents, n_leads=leads)
+    w.outbound_answer = 1.0
+    _add(w, spec)
+    for i, presses in enumerate(keys[:len(spec)]):
+        w.callers[f"c{i}"].keys = [*presses, *w.callers[f"c{i}"].keys]
+    w.run()
+    _check_no_agent_on_two_calls(w)
+    _check_counted_once(w, allow_opt_out=True)
