@@ -74,7 +74,7 @@ class DialerGroup(TyperGroup):
                 rich_utils.rich_format_error(error)
                 sys.exit(error.exit_code)
             report_error(error.format_message(), type(error).__name__, True, error.exit_code)
-        except click.exceptions.Abort:
+        except typer.Abort:
             report_error("aborted", "Abort", as_json, 1)
         if not standalone_mode:
             return result

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from campaigns.models import DIALABLE_STATUSES, Lead, LeadStatus
+from campaigns.models import DIALABLE_STATUSES, Lead, LeadList, LeadStatus
 from campaigns.settings import CallingWindow, CampaignSettings
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class LeadAvailability:
     """Why dialable leads not due were last refused (the hopper's ``block_reason``)."""
     zones: tuple[ZoneHours, ...] = ()
     schedule: CallingWindow = field(default_factory=CallingWindow)
+    disabled: int = 0
+    """Leads that could be dialed but are in lists the campaign manager disabled."""
 
     @property
     def total(self) -> int:
@@ -77,6 +79,9 @@ class LeadAvailability:
         """Why nothing can be dialed now, in one sentence; None when some lead can be."""
         if self.total == 0:
             return "the campaign has no leads: import some with `dialer leads import`"
+        if self.dialable == 0 and self.disabled:
+            return (f"all {self.disabled:,} leads left to dial are in disabled lists "
+                    "(`dialer leads enable CAMPAIGN LIST`)")
         if self.dialable == 0:
             done = ", ".join(f"{status} {n:,}" for status, n in sorted(self.by_status.items()))
             return f"no lead is left to dial ({done})"
@@ -163,7 +168,10 @@ def lead_availability(store: CampaignStore, campaign: CampaignRef, now: datetime
     """Count the campaign's leads by what stands between them and a dial at ``now``."""
     row = store.campaign(campaign)
     settings = CampaignSettings.model_validate(row.settings)
-    dialable = Lead.status.in_([s.value for s in DIALABLE_STATUSES])
+    dialable_status = Lead.status.in_([s.value for s in DIALABLE_STATUSES])
+    disabled_lists = sa.select(LeadList.id).where(LeadList.campaign_id == row.id,
+                                                  LeadList.active == sa.false())
+    dialable = sa.and_(dialable_status, Lead.list_id.not_in(disabled_lists))
     unclaimed = sa.or_(Lead.claimed_by.is_(None), Lead.claim_expires_at < now)
     today = now.date().isoformat()
     capped = sa.and_(Lead.attempts_day == today,
@@ -173,6 +181,8 @@ def lead_availability(store: CampaignStore, campaign: CampaignRef, now: datetime
     with store.read_session() as session:
         by_status = {status: int(n) for status, n in session.execute(
             sa.select(Lead.status, sa.func.count()).where(mine).group_by(Lead.status))}
+        disabled = int(session.execute(sa.select(sa.func.count()).where(
+            mine, dialable_status, Lead.list_id.in_(disabled_lists))).scalar_one())
         counts = session.execute(sa.select(
             sa.func.sum(sa.case((sa.and_(due_time, unclaimed, sa.not_(capped)), 1), else_=0)),
             sa.func.sum(sa.case((sa.and_(sa.not_(unclaimed)), 1), else_=0)),
@@ -195,8 +205,8 @@ def lead_availability(store: CampaignStore, campaign: CampaignRef, now: datetime
     zones = tuple(_zone_hours(settings.schedule, name, int(n), int(due or 0), now)
                   for name, n, due in zone_rows if name)
     return LeadAvailability(
-        at=now, by_status=by_status, dialable=sum(by_status.get(s.value, 0)
-                                                  for s in DIALABLE_STATUSES),
+        at=now, by_status=by_status, disabled=disabled,
+        dialable=sum(by_status.get(s.value, 0) for s in DIALABLE_STATUSES) - disabled,
         due=int(counts[0] or 0), claimed=int(counts[1] or 0), capped=int(counts[2] or 0),
         next_due_at=next_due, waiting_reasons={_short(r): int(n) for r, n in reasons},
         zones=zones, schedule=settings.schedule)

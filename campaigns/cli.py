@@ -2,7 +2,9 @@
 
 Thin commands: parse, call ``campaigns``, render with rich (or one JSON document with
 ``--json``). Heavy modules are imported inside the commands so ``dialer --help`` is fast.
-The database is ``--db URL``, else ``$DIALER_DB``, else ``sqlite:///<data>/dialer.db``.
+The database is ``--db URL``, else ``$DIALER_DB``, else ``sqlite:///<home>/dialer.db``.
+Commands that only read (``campaign list|show``, ``leads list|export``, ``report``) never
+create or migrate the database: they ask for ``dialer db upgrade`` instead.
 """
 
 from __future__ import annotations
@@ -14,24 +16,49 @@ import typer
 
 from campaigns.cli_common import (
     DbOption,
+    HomeOption,
     JsonOption,
     database_url,
     emit,
     make_console,
     now,
     open_store,
+    read_store,
 )
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
 
+NameArg = Annotated[str, typer.Argument(help="Campaign name (or id).")]
 SetOption = Annotated[list[str] | None, typer.Option(
     "--set", help="Any setting as KEY=VALUE (VALUE is JSON when it parses, e.g. "
     "retry_rules='{\"busy\":{\"delay_minutes\":10}}'); a dotted KEY sets one field of a "
-    "section, e.g. compliance.seller_name='Acme Solar'. Repeatable.")]
+    "section, e.g. compliance.seller_name='Acme Solar'. Repeatable. Settings and their "
+    "defaults: docs/campaigns.md.")]
+CallerIdOption = Annotated[list[str] | None, typer.Option(
+    "--caller-id", help="E.164 caller ID presented to called parties, e.g. +12015550123 "
+    "(repeatable). No default: a campaign without one cannot start.")]
+RingTimeoutOption = Annotated[float | None, typer.Option(
+    help="Seconds a call rings before the dialer gives up; at least 15 (47 CFR "
+    "64.1200(a)(6)). Default 25.")]
+AbandonOption = Annotated[float | None, typer.Option(
+    help="Abandonment rate to stay under, a fraction at most 0.03. Default 0.03.")]
+PacingOption = Annotated[str | None, typer.Option(
+    help="Pacing policy: preview, progressive, power, predictive or adaptive (parameters "
+    "with --set pacing_params=...). Default predictive, which dials one line per free "
+    "agent until it has learned the campaign.")]
+JurisdictionOption = Annotated[str | None, typer.Option(
+    help="Compliance profiles, comma-separated: us, us_federal, us_state, reg_f, uk. "
+    "Default us.")]
+AmdOption = Annotated[bool | None, typer.Option(
+    "--amd/--no-amd", help="Answering-machine detection. Default off.",
+    show_default=False)]
+RecordingOption = Annotated[bool | None, typer.Option(
+    "--recording/--no-recording", help="Record connected calls. Default off.",
+    show_default=False)]
 
 db_app = typer.Typer(help="The campaign database (schema migrations).", no_args_is_help=True)
-campaign_app = typer.Typer(help="Create, inspect, edit and start/stop campaigns.",
+campaign_app = typer.Typer(help="Create, inspect, edit, start/stop and delete campaigns.",
                            no_args_is_help=True)
 
 
@@ -83,37 +110,63 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
         "agents": [{"name": a.name, "endpoint": a.endpoint} for a in store.agents(campaign.id)],
         "leads": store.lead_status_counts(campaign.id),
         "lists": [{"id": x.id, "name": x.name, "imported": x.imported_rows,
-                   "rejected": x.rejected_rows} for x in store.lead_lists(campaign.id)],
+                   "rejected": x.rejected_rows, "active": x.active}
+                  for x in store.lead_lists(campaign.id)],
         "cannot_start": missing_to_start(campaign.name, CampaignSettings.model_validate(
             campaign.settings)),
     }
 
 
+def _setting_text(key: str, value: Any) -> str:
+    """A setting as a person reads it (nested ones in short words, not JSON)."""
+    if key == "schedule" and isinstance(value, dict):
+        from campaigns.availability import describe_window
+        from campaigns.settings import CallingWindow
+
+        return describe_window(CallingWindow.model_validate(value)) + " (callee's local time)"
+    if key == "retry_rules" and isinstance(value, dict):
+        def rule_text(rule: dict[str, Any]) -> str:
+            delay = rule.get("delay_minutes")
+            when = "never" if delay is None else f"after {delay:g} min"
+            most = rule.get("max_attempts")
+            return f"{when}, at most {most} attempt{'' if most == 1 else 's'}"
+
+        return "; ".join(f"{outcome} {rule_text(rule)}" for outcome, rule in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, str):
+        return value or '""'
+    return json.dumps(value)
+
+
 def _show_campaign(doc: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = make_console()
-    console.print(f"[bold]{doc['name']}[/] (id {doc['id']}) — state [bold]{doc['state']}[/]")
+    console.print(f"[bold]{escape(doc['name'])}[/] (id {doc['id']}) — state "
+                  f"[bold]{doc['state']}[/]")
     table = Table("setting", "value", show_header=True)
     for key, value in doc["settings"].items():
-        table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
+        table.add_row(key, escape(_setting_text(key, value)))
     console.print(table)
     agents = ", ".join(f"{a['name']} ({a['endpoint']})" for a in doc["agents"]) or "none"
-    console.print(f"agents: {agents}")
+    console.print(f"agents: {escape(agents)}")
     leads = ", ".join(f"{k} {v:,}" for k, v in sorted(doc["leads"].items())) or "none"
     console.print(f"leads: {leads}")
     for problem in doc["cannot_start"]:
-        console.print(f"[yellow]cannot start yet:[/] {problem}", highlight=False)
+        console.print(f"[yellow]cannot start yet:[/] {escape(problem)}", highlight=False)
 
 
 # -- db ----------------------------------------------------------------------------------
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
+def db_upgrade(db: DbOption = None, home: HomeOption = None,
+               as_json: JsonOption = False) -> None:
     """Create the database or bring its schema to the newest version (Alembic)."""
     from campaigns import db as database
 
-    url = database_url(db)
+    url = database_url(db, home=home)
     engine = database.open_engine(url)
     before = database.current_revision(engine)
     after = database.upgrade(engine)
@@ -121,32 +174,31 @@ def db_upgrade(db: DbOption = None, as_json: JsonOption = False) -> None:
     if as_json:
         emit({"url": url, "from": before, "to": after})
     else:
-        make_console().print(f"{url}: schema {before or 'empty'} → [bold]{after}[/]")
+        make_console().print(f"{url}: schema {before or 'empty'} → [bold]{after}[/]",
+                             highlight=False)
 
 
 # -- campaign ----------------------------------------------------------------------------
 
 @campaign_app.command("create")
 def campaign_create(
-    name: Annotated[str, typer.Argument(help="Campaign name.")],
-    caller_id: Annotated[list[str] | None, typer.Option(
-        "--caller-id", help="E.164 caller ID (repeatable).")] = None,
-    ring_timeout: Annotated[float | None, typer.Option(help="Seconds, at least 15.")] = None,
-    abandon_target: Annotated[float | None, typer.Option(help="Fraction, at most 0.03.")]
-    = None,
-    pacing: Annotated[str | None, typer.Option(help="Pacing policy name.")] = None,
-    jurisdiction: Annotated[str | None, typer.Option(
-        help="Compliance profiles: us, us_federal, us_state, reg_f, uk.")] = None,
-    amd: Annotated[bool | None, typer.Option("--amd/--no-amd", help="Answering-machine "
-                                             "detection.")] = None,
-    recording: Annotated[bool | None, typer.Option("--recording/--no-recording")] = None,
+    name: Annotated[str, typer.Argument(help="Campaign name (1 to 120 characters).")],
+    caller_id: CallerIdOption = None,
+    ring_timeout: RingTimeoutOption = None,
+    abandon_target: AbandonOption = None,
+    pacing: PacingOption = None,
+    jurisdiction: JurisdictionOption = None,
+    amd: AmdOption = None,
+    recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT, e.g. ann=user/1001 (repeatable).")] = None,
     sets: SetOption = None,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a campaign (state draft)."""
+    """Create a campaign (state draft). Without --caller-id it is created, and says it
+    cannot start until one is set."""
     from campaigns.errors import CampaignError
 
     agents = []
@@ -155,7 +207,7 @@ def campaign_create(
         if not sep:
             raise CampaignError(f"--agent {item!r}: write NAME=ENDPOINT")
         agents.append((agent_name, endpoint))
-    store = open_store(db)
+    store = open_store(db, home)
     settings = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                     jurisdiction, amd, recording, sets)
     store.create_campaign(name, settings, at=now(), agents=agents)
@@ -164,14 +216,17 @@ def campaign_create(
 
 
 @campaign_app.command("list")
-def campaign_list(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """List campaigns with their state and lead counts."""
+def campaign_list(
+    all_: Annotated[bool, typer.Option("--all", help="Include deleted campaigns.")] = False,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+) -> None:
+    """List campaigns with their state and lead counts (reads only)."""
     from rich.table import Table
 
-    store = open_store(db)
+    store = read_store(db, home)
     rows = [{"id": c.id, "name": c.name, "state": c.state,
              "leads": sum(store.lead_status_counts(c.id).values()),
-             "updated_at": c.updated_at} for c in store.campaigns()]
+             "updated_at": c.updated_at} for c in store.campaigns(include_deleted=all_)]
     if as_json:
         emit(rows)
         return
@@ -183,30 +238,32 @@ def campaign_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @campaign_app.command("show")
-def campaign_show(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Settings, agents and lead counts of one campaign."""
-    doc = _campaign_doc(open_store(db), name)
+def campaign_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
+                  as_json: JsonOption = False) -> None:
+    """Settings, agents and lead counts of one campaign (reads only)."""
+    doc = _campaign_doc(read_store(db, home), name)
     emit(doc) if as_json else _show_campaign(doc)
 
 
 @campaign_app.command("edit")
 def campaign_edit(
-    name: str,
-    caller_id: Annotated[list[str] | None, typer.Option("--caller-id")] = None,
-    ring_timeout: Annotated[float | None, typer.Option()] = None,
-    abandon_target: Annotated[float | None, typer.Option()] = None,
-    pacing: Annotated[str | None, typer.Option()] = None,
-    jurisdiction: Annotated[str | None, typer.Option()] = None,
-    amd: Annotated[bool | None, typer.Option("--amd/--no-amd")] = None,
-    recording: Annotated[bool | None, typer.Option("--recording/--no-recording")] = None,
+    name: NameArg,
+    caller_id: CallerIdOption = None,
+    ring_timeout: RingTimeoutOption = None,
+    abandon_target: AbandonOption = None,
+    pacing: PacingOption = None,
+    jurisdiction: JurisdictionOption = None,
+    amd: AmdOption = None,
+    recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT to add or update (repeatable).")] = None,
     sets: SetOption = None,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change settings (validated; the campaign keeps the others)."""
-    store = open_store(db)
+    store = open_store(db, home)
     changes = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                    jurisdiction, amd, recording, sets)
     if changes:
@@ -218,9 +275,50 @@ def campaign_edit(
     emit(doc) if as_json else _show_campaign(doc)
 
 
+@campaign_app.command("delete")
+def campaign_delete(
+    name: NameArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking (required "
+                                      "when not on a terminal).")] = False,
+    db: DbOption = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a campaign that is not running: its never-dialed leads, empty lists, agent
+    assignments and pending callbacks go; call attempts, the leads they dialed, agent
+    history and the compliance audit trail stay (records the law asks to keep)."""
+    import sys
+
+    from campaigns.errors import CampaignError
+    from campaigns.removal import delete_campaign
+
+    store = open_store(db, home)
+    campaign = store.campaign(name)
+    if not yes:
+        if as_json or not sys.stdin.isatty():
+            raise CampaignError(f"deleting campaign {campaign.name!r} needs --yes")
+        if not typer.confirm(f"Delete campaign {campaign.name!r}?", default=False):
+            make_console(stderr=True).print("nothing deleted")
+            raise typer.Exit(1)
+    removal = delete_campaign(store, campaign.id or 0, at=now())
+    doc = {"name": campaign.name, "id": campaign.id, "state": "deleted",
+           "leads_deleted": removal.deleted, "leads_kept": removal.retired,
+           "lists_deleted": removal.lists_deleted, "attempts_kept": removal.attempts_kept,
+           "callbacks_cancelled": removal.callbacks_cancelled}
+    if as_json:
+        emit(doc)
+        return
+    make_console().print(
+        f"deleted campaign {campaign.name}: {removal.deleted:,} leads never dialed and "
+        f"{removal.lists_deleted} lists removed; {removal.attempts_kept:,} call attempts and "
+        f"the {removal.retired:,} leads they dialed kept as compliance records (the name "
+        f"is free again; `dialer campaign list --all` shows it)", highlight=False)
+
+
 def _transition_command(target: str, verb: str) -> None:
-    def command(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
-        campaign = open_store(db).transition_campaign(name, target, at=now())
+    def command(name: NameArg, db: DbOption = None, home: HomeOption = None,
+                as_json: JsonOption = False) -> None:
+        campaign = open_store(db, home).transition_campaign(name, target, at=now())
         if as_json:
             emit({"name": campaign.name, "state": campaign.state})
         else:

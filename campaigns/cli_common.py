@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from campaigns.store import CampaignStore
 
 DbOption = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (default: $DIALER_DB, else sqlite:///<data>/dialer.db).")]
+    "--db", help="Database URL (default: $DIALER_DB, else sqlite:///<home>/dialer.db).")]
+HomeOption = Annotated[Path | None, typer.Option(
+    "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "
+    "~/.local/share/dialer); the default database is <home>/dialer.db.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
@@ -27,15 +30,25 @@ def data_home(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
     return Path.home() / ".local" / "share" / "dialer"
 
 
-def database_url(db: str | None, environ: dict[str, str] | os._Environ[str] = os.environ
-                 ) -> str:
-    return db or environ.get("DIALER_DB") or f"sqlite:///{data_home(environ) / 'dialer.db'}"
+def database_url(db: str | None, environ: dict[str, str] | os._Environ[str] = os.environ,
+                 home: Path | None = None) -> str:
+    """``--db``, else ``$DIALER_DB``, else ``<home>/dialer.db`` (as ``dialer run`` does)."""
+    return db or environ.get("DIALER_DB") or \
+        f"sqlite:///{(home or data_home(environ)) / 'dialer.db'}"
 
 
-def open_store(db: str | None) -> CampaignStore:
+def open_store(db: str | None, home: Path | None = None) -> CampaignStore:
+    """The store for a command that writes (creates the database, migrates its schema)."""
     from campaigns.store import CampaignStore
 
-    return CampaignStore.open(database_url(db))
+    return CampaignStore.open(database_url(db, home=home))
+
+
+def read_store(db: str | None, home: Path | None = None) -> CampaignStore:
+    """The store for a command that only reads: never created nor migrated."""
+    from campaigns.store import CampaignStore
+
+    return CampaignStore.open_read_only(database_url(db, home=home))
 
 
 def now() -> datetime:

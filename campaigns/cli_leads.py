@@ -1,4 +1,4 @@
-"""``dialer leads import|list|export``."""
+"""``dialer leads import|list|export|delete|purge|lists|enable|disable``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns.cli_common import DbOption, JsonOption, emit, make_console, now, open_store
+from campaigns.cli_common import (
+    DbOption,
+    HomeOption,
+    JsonOption,
+    emit,
+    make_console,
+    now,
+    open_store,
+    read_store,
+)
 
-leads_app = typer.Typer(help="Import, list and export leads.", no_args_is_help=True)
+leads_app = typer.Typer(help="Import, list, export and remove leads; enable or disable lead "
+                        "lists.", no_args_is_help=True)
+CampaignArg = Annotated[str, typer.Argument(help="Campaign name (or id).")]
 
 
 def _mapping_from_flags(pairs: list[str] | None) -> dict[str, list[str]]:
@@ -42,7 +53,7 @@ def _show_preview(table: Any, mapping: dict[str, list[str]], path: Path) -> None
 
 @leads_app.command("import")
 def leads_import(
-    campaign: str,
+    campaign: CampaignArg,
     file: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX lead file.")],
     map_: Annotated[list[str] | None, typer.Option(
         "--map", help="FIELD=COLUMN (fields: phone, alt_phones, first_name, last_name, state, "
@@ -62,8 +73,10 @@ def leads_import(
     region: Annotated[str | None, typer.Option(help="Default region for national numbers "
                                                "(default: the campaign's, e.g. US).")] = None,
     list_name: Annotated[str | None, typer.Option(help="Name of the new lead list.")] = None,
-    rejects: Annotated[Path | None, typer.Option(help="Rejects CSV (default: "
-                                                 "FILE.rejects.csv).")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="Rejected rows with line, field and "
+                                                 "reason, in the input's encoding and "
+                                                 "delimiter (default: FILE.rejects.csv).")]
+    = None,
     batches: Annotated[bool, typer.Option(help="Commit in batches (reported, resumable "
                                           "with --start-line) instead of all or nothing.")]
     = False,
@@ -72,16 +85,18 @@ def leads_import(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask to confirm the "
                                       "mapping.")] = False,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import a lead file into a new list of CAMPAIGN (mapping shown before commit)."""
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from campaigns.lead_files import preview_lead_file, resolve_mapping
 
     explicit = _mapping_from_flags(map_)
     sheet_ref: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
-    store = open_store(db)
+    store = open_store(db, home)
     store.campaign(campaign)  # fail early on an unknown campaign
     head = preview_lead_file(file, encoding=encoding, delimiter=delimiter, sheet=sheet_ref)
     mapping = resolve_mapping(list(head.frame.columns), explicit, file)
@@ -89,6 +104,7 @@ def leads_import(
     if not as_json:
         _show_preview(head, mapping, file)
     if interactive and not typer.confirm("Import with this mapping?", default=True):
+        make_console(stderr=True).print("nothing imported")
         raise typer.Exit(1)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
             "{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
@@ -110,20 +126,27 @@ def leads_import(
         "rejects_file": report.rejects_path, "reject_reasons": report.reject_reasons,
         "mapping": report.mapping, "encoding": report.encoding,
         "batches": [list(b) for b in report.batches], "seconds": round(report.seconds, 3),
-        "rows_per_second": round(report.rows_per_second),
+        "rows_per_second": round(report.rows_per_second), "extensions": report.extensions,
         "warnings": list(report.warnings),
     }
     if as_json:
         emit(doc)
         return
     console = make_console()
-    console.print(f"imported [bold green]{report.imported:,}[/] of {report.rows_read:,} rows "
-                  f"into list {report.list_id} in {report.seconds:.1f} s "
-                  f"({report.rows_per_second:,.0f} rows/s)")
+    if report.list_id is None:
+        console.print(f"nothing imported: none of the {report.rows_read:,} rows could be "
+                      "added, so no lead list was created")
+    else:
+        console.print(f"imported [bold green]{report.imported:,}[/] of {report.rows_read:,} "
+                      f"rows into list {report.list_id} in {report.seconds:.1f} s "
+                      f"({report.rows_per_second:,.0f} rows/s)")
+    if report.extensions:
+        console.print(f"{report.extensions:,} numbers had an extension: the main number is "
+                      "dialed, the extension is kept in the custom field phone_extension")
     if report.rejected:
         reasons = ", ".join(f"{k}: {v:,}" for k, v in report.reject_reasons.items())
-        console.print(f"rejected [bold red]{report.rejected:,}[/] ({reasons}) → "
-                      f"{report.rejects_path}")
+        console.print(f"rejected [bold red]{report.rejected:,}[/] ({escape(reasons)}) → "
+                      f"{escape(str(report.rejects_path))}")
     if batches:
         console.print("committed line ranges: " + ", ".join(f"{a}-{b}"
                                                            for a, b in report.batches))
@@ -133,53 +156,191 @@ def leads_import(
 
 @leads_app.command("list")
 def leads_list(
-    campaign: str,
+    campaign: CampaignArg,
     status: Annotated[str | None, typer.Option(help="Only this status (new, retry, "
                                                "callback, in_call, done, suppressed, "
                                                "invalid).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
     offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List a campaign's leads."""
+    """List a campaign's leads (reads only)."""
     from rich.table import Table
 
-    store = open_store(db)
+    store = read_store(db, home)
     leads = store.leads(campaign, status=status, limit=limit, offset=offset)
     fields = ("id", "phone", "first_name", "last_name", "state", "timezone", "status",
               "attempts", "next_attempt_at", "priority", "block_reason")
     rows = [{f: getattr(lead, f) for f in fields} for lead in leads]
+    counts = store.lead_status_counts(campaign)
     if as_json:
-        emit({"campaign": campaign, "counts": store.lead_status_counts(campaign),
-               "leads": rows})
+        emit({"campaign": campaign, "counts": counts, "leads": rows})
         return
-    table = Table(*fields)
+    console = make_console()
+    # At 80 columns the table keeps what identifies a lead and its state; the rest is in
+    # --json and `dialer leads export`.
+    shown = fields if console.width >= 140 else ("id", "phone", "first_name", "status",
+                                                 "attempts", "next_attempt_at")
+    table = Table(*shown)
     for row in rows:
-        table.add_row(*("" if row[f] is None else str(row[f]) for f in fields))
-    make_console().print(table)
-    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(store.lead_status_counts(
-        campaign).items()))
-    make_console().print(f"all leads: {counts}")
+        table.add_row(*("" if row[f] is None else
+                        f"{row[f]:%Y-%m-%d %H:%M}" if f == "next_attempt_at" else str(row[f])
+                        for f in shown))
+    console.print(table)
+    console.print("all leads: " + (", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+                                   or "none"))
 
 
 @leads_app.command("export")
 def leads_export(
-    campaign: str,
-    output: Annotated[Path, typer.Argument(help="Output .csv or .xlsx file.")],
+    campaign: CampaignArg,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Output file: .csv or .xlsx.")],
     results: Annotated[bool, typer.Option("--results", help="Export call results (one row "
                                           "per attempt) instead of leads.")] = False,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Export leads (or call results) to CSV or XLSX."""
+    """Export leads (or call results) to CSV or XLSX (reads only)."""
     from campaigns.export import export_campaign
 
     what = "results" if results else "leads"
-    count = export_campaign(open_store(db), campaign, output, what)
+    count = export_campaign(read_store(db, home), campaign, output, what)
     if as_json:
         emit({"campaign": campaign, "what": what, "file": str(output), "rows": count})
     else:
-        make_console().print(f"wrote {count:,} {what} rows to {output}")
+        make_console().print(f"wrote {count:,} {what} rows to {output}", highlight=False)
 
 
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking "
+                                         "(required when not on a terminal).")]
+
+
+def _confirm(question: str, yes: bool, as_json: bool) -> None:
+    from campaigns.errors import CampaignError
+
+    if yes:
+        return
+    if as_json or not sys.stdin.isatty():
+        raise CampaignError(f"{question} needs --yes")
+    if not typer.confirm(f"{question}?", default=False):
+        make_console(stderr=True).print("nothing changed")
+        raise typer.Exit(1)
+
+
+def _removal_doc(campaign: str, removal: Any) -> dict[str, Any]:
+    return {"campaign": campaign, "deleted": removal.deleted, "retired": removal.retired,
+            "skipped_in_use": removal.skipped_in_use, "lists_deleted": removal.lists_deleted,
+            "callbacks_cancelled": removal.callbacks_cancelled}
+
+
+@leads_app.command("delete")
+def leads_delete(
+    campaign: CampaignArg,
+    list_ref: Annotated[str | None, typer.Option(
+        "--list", help="Only the leads of this list (name or id).")] = None,
+    phone: Annotated[list[str] | None, typer.Option(
+        "--phone", help="Only this E.164 number (repeatable).")] = None,
+    status: Annotated[str | None, typer.Option(
+        help="Only leads with this status (new, retry, callback, done, suppressed, "
+        "invalid).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every lead of the campaign.")] = False,
+    yes: YesOption = False,
+    db: DbOption = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove leads: never-dialed ones are deleted; dialed ones are retired (never dialed
+    again) and kept with their call records. Leads a running dialer holds are skipped."""
+    from campaigns.removal import remove_leads
+
+    store = open_store(db, home)
+    store.campaign(campaign)
+    _confirm(f"Remove the selected leads of {campaign!r}", yes, as_json)
+    removal = remove_leads(store, campaign, at=now(), list_ref=list_ref,
+                           phones=phone or (), status=status, everything=all_)
+    if as_json:
+        emit(_removal_doc(campaign, removal))
+        return
+    make_console().print(
+        f"deleted {removal.deleted:,} leads never dialed; retired {removal.retired:,} dialed "
+        f"leads (kept with their call records)"
+        + (f"; skipped {removal.skipped_in_use:,} held by a running dialer"
+           if removal.skipped_in_use else "")
+        + (f"; removed {removal.lists_deleted} empty lists" if removal.lists_deleted else ""),
+        highlight=False)
+
+
+@leads_app.command("purge")
+def leads_purge(
+    campaign: CampaignArg,
+    yes: YesOption = False,
+    db: DbOption = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete the leads that can never be dialed and never were (invalid, suppressed, or
+    done without an attempt), and the lists left empty."""
+    from campaigns.removal import purge_leads
+
+    store = open_store(db, home)
+    store.campaign(campaign)
+    _confirm(f"Purge the undialable leads of {campaign!r}", yes, as_json)
+    removal = purge_leads(store, campaign)
+    if as_json:
+        emit(_removal_doc(campaign, removal))
+        return
+    make_console().print(f"purged {removal.deleted:,} leads that could never be dialed"
+                         + (f"; removed {removal.lists_deleted} empty lists"
+                            if removal.lists_deleted else ""), highlight=False)
+
+
+@leads_app.command("lists")
+def leads_lists(campaign: CampaignArg, db: DbOption = None, home: HomeOption = None,
+                as_json: JsonOption = False) -> None:
+    """A campaign's lead lists: enabled or not, imported and rejected rows, leads by status
+    (reads only)."""
+    from rich.table import Table
+
+    from campaigns.removal import list_counts
+
+    rows = list_counts(read_store(db, home), campaign)
+    if as_json:
+        emit({"campaign": campaign, "lists": rows})
+        return
+    table = Table("id", "list", "enabled", "leads by status")
+    for row in rows:
+        table.add_row(str(row["id"]), row["name"], "yes" if row["active"] else "no",
+                      ", ".join(f"{k} {v:,}" for k, v in sorted(row["leads"].items()))
+                      or "none")
+    make_console().print(table)
+
+
+def _list_switch(active: bool) -> Any:
+    def command(campaign: CampaignArg,
+                list_ref: Annotated[str, typer.Argument(help="List name or id.")],
+                db: DbOption = None, home: HomeOption = None,
+                as_json: JsonOption = False) -> None:
+        from campaigns.removal import set_list_active
+
+        lead_list = set_list_active(open_store(db, home), campaign, list_ref, active)
+        if as_json:
+            emit({"campaign": campaign, "list": lead_list.name, "id": lead_list.id,
+                  "active": lead_list.active})
+        else:
+            make_console().print(
+                f"list {lead_list.name} (id {lead_list.id}) "
+                + ("enabled: its leads are dialed again" if active else
+                   "disabled: its leads are not handed out until it is enabled"),
+                highlight=False)
+
+    command.__doc__ = ("Enable a lead list: its leads are dialed again." if active else
+                       "Disable a lead list: the hopper hands out none of its leads.")
+    return command
+
+
+leads_app.command("enable")(_list_switch(True))
+leads_app.command("disable")(_list_switch(False))

@@ -9,7 +9,25 @@ from typing import Annotated, Any
 
 import typer
 
-from campaigns.cli_common import DbOption, JsonOption, emit, make_console, now, open_store
+from campaigns.cli_common import (
+    DbOption,
+    HomeOption,
+    JsonOption,
+    emit,
+    make_console,
+    now,
+    read_store,
+)
+
+# Below this width the tables keep their most telling columns (all of them are in
+# --format csv/xlsx/json): 80 columns stay readable.
+NARROW = 120
+NARROW_COLUMNS = {
+    "daily": ("day", "dials", "live_answers", "abandons", "abandon_rate", "abandon_rate_30d"),
+    "agents": ("agent", "calls", "contacts", "logged_in_hours", "occupancy",
+               "talk_fraction", "avg_talk_s"),
+}
+PERCENT = ("rate", "occupancy", "talk_fraction", "penetration")
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -25,7 +43,7 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 
 def report(
-    campaign: str,
+    campaign: Annotated[str, typer.Argument(help="Campaign name (or id).")],
     from_: Annotated[str | None, typer.Option("--from", help="Start (UTC date or ISO time; "
                                               "default: 7 days before --to).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End, exclusive (default: "
@@ -38,9 +56,11 @@ def report(
                                               "and abandonment trend against the limit.")]
     = None,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Dials, answers, abandonment (daily and rolling 30 days), agents, dispositions."""
+    """Dials, answers, abandonment (daily and rolling 30 days), agents, dispositions with
+    what each code means (reads only)."""
     from campaigns.errors import CampaignError
     from campaigns.reports import campaign_report
 
@@ -54,7 +74,7 @@ def report(
     start = _parse_day(from_, "--from") or end - timedelta(days=7)
     if start >= end:
         raise CampaignError("--from must be before --to")
-    result = campaign_report(open_store(db), campaign, start, end)
+    result = campaign_report(read_store(db, home), campaign, start, end)
     if plot is not None:
         from campaigns.plot import plot_report
 
@@ -77,41 +97,60 @@ def report(
 
 
 def _write_csv(result: Any, output: Path | None) -> None:
-    """Every section in one CSV: a ``section`` column says which table a row belongs to."""
+    """Every section in one CSV: a ``section`` column says which table a row belongs to.
+    Counts stay integers (a section without a column leaves it empty, not 4.0)."""
     import pandas as pd
 
     frames = [frame.assign(section=name)[["section", *frame.columns]]
               for name, frame in result.sections().items() if len(frame)]
+    whole = {column for frame in frames for column in frame.columns
+             if pd.api.types.is_integer_dtype(frame[column])}
     combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for column in whole:
+        combined[column] = combined[column].astype("Int64")
     if output is None:
         combined.to_csv(sys.stdout, index=False)
     else:
         combined.to_csv(output, index=False)
 
 
+def _cell(column: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and any(word in column for word in PERCENT):
+        return f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
 def _render_report(result: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console = make_console()
-    console.print(f"[bold]{result.campaign}[/]: {result.start:%Y-%m-%d %H:%M} to "
+    narrow = console.width < NARROW
+    console.print(f"[bold]{escape(result.campaign)}[/]: {result.start:%Y-%m-%d %H:%M} to "
                   f"{result.end:%Y-%m-%d %H:%M} UTC")
     summary = Table("measure", "value", title="summary")
     for key, value in result.summary.items():
-        shown = f"{value:.2%}" if (isinstance(value, float) and "rate" in key) or \
-            (key == "list_penetration" and value is not None) else str(value)
+        shown = _cell(key, value) if not (key == "list_penetration" and value is None) \
+            else ""
         style = "bold red" if key.startswith("abandon_rate") and isinstance(value, float) \
             and value > result.abandon_limit else ""
-        summary.add_row(key, f"[{style}]{shown}[/]" if style else shown)
+        summary.add_row(key.replace("_", " "), f"[{style}]{shown}[/]" if style else shown)
     console.print(summary)
     for name in ("daily", "agents", "dispositions", "lists"):
         frame = result.sections()[name]
         if not len(frame):
             continue
-        table = Table(*[str(c) for c in frame.columns], title=name)
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if v is None or (isinstance(v, float) and v != v) else
-                            f"{v:.2%}" if isinstance(v, float) and "rate" in str(c)
-                            else str(v) for c, v in zip(frame.columns, row, strict=True)))
+        columns = [c for c in frame.columns
+                   if not narrow or c in NARROW_COLUMNS.get(name, frame.columns)]
+        table = Table(*[str(c).replace("_", " ") for c in columns], title=name)
+        for row in frame[columns].itertuples(index=False):
+            table.add_row(*(escape(_cell(str(c), v)) for c, v in zip(columns, row,
+                                                                     strict=True)))
         console.print(table)
-
-
+    if narrow:
+        console.print("[dim]narrow terminal: some columns left out; --format csv or json "
+                      "has them all[/]")

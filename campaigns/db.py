@@ -100,3 +100,41 @@ def head_revision() -> str | None:
 
     config = _alembic_config(None)  # type: ignore[arg-type]
     return ScriptDirectory.from_config(config).get_current_head()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for another backend or an in-memory one)."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or \
+            parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).expanduser()
+
+
+def open_current(url: str) -> Engine:
+    """An engine for a command that only reads: nothing is created or migrated.
+
+    A missing SQLite file or a schema behind this version of the dialer is refused with
+    the command that fixes it, rather than changed behind the user's back (an upgrade is
+    a decision: other processes may run the old version against the same database).
+    """
+    try:
+        path = sqlite_path(url)
+    except sa.exc.ArgumentError as error:
+        raise DatabaseError(f"database URL {url!r} is not valid: {error}") from error
+    if path is not None and not path.exists():
+        raise DatabaseError(f"no campaign database at {path} yet: create it with "
+                            "`dialer db upgrade` (or give --db / --home)")
+    engine = open_engine(url)
+    try:
+        current = current_revision(engine)
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        raise DatabaseError(f"cannot read {engine.url!r}: {error.orig}") from error
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        raise DatabaseError(
+            f"the campaign database is at schema {current or 'none'} and this dialer needs "
+            f"{head}: run `dialer db upgrade` first (read-only commands never migrate)")
+    return engine

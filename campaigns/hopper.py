@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from sqlmodel import select
 
-from campaigns.models import Callback, CallbackStatus, Lead, LeadStatus
+from campaigns.models import Callback, CallbackStatus, Lead, LeadList, LeadStatus
 from campaigns.settings import CampaignSettings, CampaignState
 
 if TYPE_CHECKING:
@@ -185,6 +185,12 @@ def _candidates(self: CampaignStore, session: Any, campaign_id: int, now: dateti
         sa.or_(Lead.attempts_day.is_(None), Lead.attempts_day != today,
                Lead.attempts_today < daily_cap),
     )
+    # Lists a campaign manager disabled (`dialer leads disable`): usually none, and then
+    # the queries stay exactly as the indexes serve them.
+    disabled = list(session.exec(select(LeadList.id).where(
+        LeadList.campaign_id == campaign_id, LeadList.active == sa.false())))
+    if disabled:
+        available = (*available, Lead.list_id.not_in(disabled))
     callbacks = (select(Lead).where(Lead.status == LeadStatus.CALLBACK.value, *available)
                  .order_by(Lead.next_attempt_at, Lead.id).limit(limit))
     # The status test is written exactly as the partial index's predicate so both

@@ -30,8 +30,8 @@ _HEADER_GUESSES: dict[str, tuple[str, ...]] = {
               "телефон", "numero", "téléphone", "telefono"),
     "alt_phones": ("altphone", "alternatephone", "phone2", "phone3", "altnumber",
                    "workphone", "secondaryphone", "otherphone", "mobile2"),
-    "first_name": ("firstname", "first", "givenname", "fname", "forename", "имя", "prenom",
-                   "prénom", "nombre"),
+    "first_name": ("firstname", "first", "givenname", "fname", "forename", "name",
+                   "contactname", "имя", "prenom", "prénom", "nombre"),
     "last_name": ("lastname", "last", "surname", "familyname", "lname", "фамилия", "nom",
                   "apellido"),
     "state": ("state", "province", "region", "st", "stateprovince"),
@@ -100,9 +100,28 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
     return mapping
 
 
+def check_text(sample: bytes, path: Path) -> None:
+    """Refuse a binary file in one line, before any of its bytes reach a message."""
+    if not sample:
+        return
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are half its characters
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        raise LeadImportError(f"not a text lead file: binary data (a NUL byte at byte {nul}); "
+                              "expected CSV, TSV or XLSX", path=str(path))
+    control = sum(1 for b in sample[:65536] if b < 32 and b not in (9, 10, 13))
+    if control > 0.02 * min(len(sample), 65536):
+        raise LeadImportError(f"not a text lead file: {control} control bytes in the first "
+                              f"{min(len(sample), 65536):,}; expected CSV, TSV or XLSX",
+                              path=str(path))
+
+
 def detect_encoding(sample: bytes) -> str:
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -131,6 +150,7 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     data = path.read_bytes()
+    check_text(data[:65536], path)
     if encoding is None:
         encoding = detect_encoding(data[: 4 << 20])
         if encoding == "utf-8":
@@ -201,6 +221,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
         return LeadTable(path, frame.fillna("").astype(str), None, None, 2)
     with path.open("rb") as handle:
         head = handle.read(4 << 20)
+    check_text(head[:65536], path)
     encoding = encoding or detect_encoding(head)
     cut = head.rfind(b"\n")
     head = head[: cut + 1] if cut > 0 else head

@@ -88,6 +88,9 @@ class ImportReport:
     warnings: tuple[str, ...] = ()
     """Lines imported with a caveat (e.g. a time zone that is not a zone of the state: the
     rules use both)."""
+    extensions: int = 0
+    """Numbers written with an extension: dialed without it, the extension kept in the
+    lead's custom field ``phone_extension`` (an agent dials it once connected)."""
 
     @property
     def rows_per_second(self) -> float:
@@ -175,9 +178,9 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
     campaign_row = self.campaign(campaign)
-    if campaign_row.state == CampaignState.ARCHIVED:
-        raise LeadImportError(f"campaign {campaign_row.name!r} is archived: read-only",
-                              path=str(table.path))
+    if campaign_row.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
+        raise LeadImportError(f"campaign {campaign_row.name!r} is {campaign_row.state}: "
+                              "read-only", path=str(table.path))
     settings = CampaignSettings.model_validate(campaign_row.settings)
     region = (default_region or settings.default_region).upper()
     lines = np.arange(total, dtype=np.int64) + table.first_line
@@ -249,7 +252,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
          and given_state[i] is not None for i in keep.tolist()],
         rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
         else []
-    rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason)
+    rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason,
+                                     table.encoding, table.delimiter)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
                       .value_counts().to_dict())
     list_id, batches = _insert(self, campaign_row.id, list_name, str(table.path), rows, at=at,
@@ -261,7 +265,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         mapping=mapping, encoding=table.encoding, delimiter=table.delimiter,
         batches=tuple(batches), seconds=time.perf_counter() - started,
         reject_reasons={str(k): int(v) for k, v in reject_reasons.items()},
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), extensions=int(rows["extensions"]))
 
 
 def _existing_phones(self: CampaignStore, campaign_id: int) -> set[str]:
@@ -296,6 +300,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         zone = np.where(zone == None, inferred_zone, zone)  # noqa: E711
     mapped = {c for cols in mapping.values() for c in cols}
     custom_columns = [c for c in frame.columns if c not in mapped]
+    extension = _extensions(sub[mapping["phone"][0]]) if len(keep) else None
     if extras is not None:
         custom = [json.dumps(extras["custom"][i]) for i in keep]
         alt = [json.dumps(extras["alt"][i]) for i in keep]
@@ -305,12 +310,21 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
                   .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
         alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
         consent = _consent(sub, mapping.get("consent", []))
+    extensions = 0
+    if extension is not None and extension.notna().any():
+        for i, ext in enumerate(extension.tolist()):
+            if isinstance(ext, str):
+                fields = json.loads(custom[i])
+                fields["phone_extension"] = ext
+                custom[i] = json.dumps(fields, ensure_ascii=False)
+                extensions += 1
     return {
         "phone": phones[keep], "alt_phones": np.array(alt, dtype=object),
         "first_name": text("first_name"), "last_name": text("last_name"),
         "custom": np.array(custom, dtype=object), "timezone": zone, "state": state,
         "postal_code": text("postal_code"), "consent": np.array(consent, dtype=object),
         "priority": priority[keep], "source_line": lines[keep],
+        "extensions": np.int64(extensions),
     }
 
 
@@ -331,6 +345,14 @@ def _with_seller(consents: list[str], phones: list[str], sellers: list[str | Non
                 record["seller"] = seller
         out.append(json.dumps(records))
     return out
+
+
+_EXTENSION = r"(?i)(?:\s*[,;]?\s*(?:ext\.?|extension|x|#)\s*|;ext=)(\d{1,7})\s*$"
+
+
+def _extensions(raw: pd.Series) -> pd.Series:
+    """The extension written after a number ("201-555-0123 x45", "ext. 45"), or NaN."""
+    return raw.astype(str).str.extract(_EXTENSION, expand=False)
 
 
 def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]:
@@ -362,22 +384,30 @@ def _consent(sub: pd.DataFrame, columns: list[str]) -> list[str]:
 
 
 def _write_rejects(path: Path | None, frame: pd.DataFrame, lines: np.ndarray,
-                   rejected: np.ndarray, fields: np.ndarray, reasons: np.ndarray) -> bool:
+                   rejected: np.ndarray, fields: np.ndarray, reasons: np.ndarray,
+                   encoding: str | None = None, delimiter: str | None = None) -> bool:
+    """The rejected rows as they were, after line, field and reason, in the input's own
+    encoding and delimiter (so the file opens and re-imports like the original; an XLSX
+    input gives a UTF-8 CSV)."""
     if path is None or not rejected.any():
         return False
     out = frame.loc[rejected].copy()
     out.insert(0, "reject_reason", reasons[rejected])
     out.insert(0, "reject_field", fields[rejected])
     out.insert(0, "line", lines[rejected])
-    out.to_csv(path, index=False)
+    out.to_csv(path, index=False, sep=delimiter or ",", encoding=encoding or "utf-8",
+               errors="replace")
     return True
 
 
 def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
             rows: dict[str, np.ndarray], *, at: datetime, rejected: int, mode: str,
-            batch_size: int, progress: Progress | None) -> tuple[int, list[tuple[int, int]]]:
+            batch_size: int, progress: Progress | None
+            ) -> tuple[int | None, list[tuple[int, int]]]:
     total = len(rows["phone"])
     batches: list[tuple[int, int]] = []
+    if total == 0:
+        return None, batches  # nothing to add: no empty list is created
     connection = self.engine.connect()
     try:
         if not self.is_postgres:

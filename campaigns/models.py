@@ -248,4 +248,6 @@ STANDARD_DISPOSITIONS: tuple[Disposition, ...] = (
     Disposition(code="NA", label="No answer (agent)", final=False, contact=False),
     Disposition(code="AM", label="Answering machine (agent)", final=False, contact=False),
     Disposition(code="DROP", label="Dropped / abandoned", final=False, contact=False),
+    Disposition(code="TIMEOUT", label="No disposition (wrap-up timed out)", final=False,
+                contact=False),
 )

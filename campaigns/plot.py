@@ -7,12 +7,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from campaigns.reports import CampaignReport
 
 
 def plot_report(report: CampaignReport, path: str | Path) -> Path:
     """Write a PNG with two panels: hourly dials/live answers/abandons, and the daily and
     rolling-30-day abandonment rate against the campaign's limit."""
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    figure = draw_report(report)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def draw_report(report: CampaignReport) -> Figure:
+    """The report's figure (the caller saves and closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -20,7 +33,6 @@ def plot_report(report: CampaignReport, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    path = Path(path)
     figure, (volume, trend) = plt.subplots(2, 1, figsize=(11, 7.5), constrained_layout=True)
     last_day = report.end - timedelta(microseconds=1)
     figure.suptitle(f"Campaign {report.campaign}: {report.start:%Y-%m-%d} through "
@@ -29,11 +41,14 @@ def plot_report(report: CampaignReport, path: str | Path) -> Path:
     hourly = report.hourly
     if len(hourly):
         hours = pd.to_datetime(hourly["hour"] + ":00")
+        # Each bar spans its own hour (from HH:00, 90 % of the hour wide), not half of the
+        # hour before: a bar centred on its label's time reads as the previous hour.
         width = 1 / 24 * 0.9
-        volume.bar(hours, hourly["dials"], width=width, color="#c6dbef", label="dials")
-        volume.bar(hours, hourly["live_answers"], width=width, color="#4292c6",
-                   label="live answers")
-        volume.bar(hours, hourly["abandons"], width=width, color="#d62728", label="abandons")
+        for column, colour, label in (("dials", "#c6dbef", "dials"),
+                                      ("live_answers", "#4292c6", "live answers"),
+                                      ("abandons", "#d62728", "abandons")):
+            volume.bar(hours, hourly[column], width=width, align="edge", color=colour,
+                       label=label)
         volume.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M"))
         volume.legend(loc="upper left")
     else:
@@ -61,6 +76,4 @@ def plot_report(report: CampaignReport, path: str | Path) -> Path:
     trend.set_ylim(0, top)
     trend.legend(loc="upper left")
     trend.grid(axis="y", alpha=0.3)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return figure

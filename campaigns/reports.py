@@ -215,12 +215,17 @@ def _agents(store: CampaignStore, campaign_id: int, start: datetime, end: dateti
 
 def _dispositions(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
                   ) -> pd.DataFrame:
-    query = (sa.select(CallAttempt.disposition, sa.func.count())
+    """Dispositions set in the period, with what each code means (the store's label)."""
+    query = (sa.select(CallAttempt.disposition, sa.func.count(), Disposition.label)
+             .join(Disposition, Disposition.code == CallAttempt.disposition, isouter=True)
              .where(CallAttempt.campaign_id == campaign_id, CallAttempt.disposition.is_not(None),
                     CallAttempt.dialed_at >= start, CallAttempt.dialed_at < end)
-             .group_by(CallAttempt.disposition).order_by(sa.func.count().desc()))
+             .group_by(CallAttempt.disposition, Disposition.label)
+             .order_by(sa.func.count().desc()))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
-        return pd.DataFrame(connection.execute(query).all(), columns=["disposition", "count"])
+        frame = pd.DataFrame(connection.execute(query).all(),
+                             columns=["disposition", "count", "meaning"])
+    return frame.astype({"count": "int64"})
 
 
 def _lists(store: CampaignStore, campaign_id: int) -> pd.DataFrame:

@@ -35,6 +35,8 @@ class CampaignState(StrEnum):
     PAUSED = "paused"
     STOPPED = "stopped"
     ARCHIVED = "archived"
+    DELETED = "deleted"
+    """Removed by ``dialer campaign delete``: hidden and read-only, its call records kept."""
 
 
 # Allowed transitions, checked in one place (``campaigns.store.transition_campaign``).
@@ -44,6 +46,7 @@ CAMPAIGN_TRANSITIONS: dict[CampaignState, frozenset[CampaignState]] = {
     CampaignState.PAUSED: frozenset({CampaignState.RUNNING, CampaignState.STOPPED}),
     CampaignState.STOPPED: frozenset({CampaignState.RUNNING, CampaignState.ARCHIVED}),
     CampaignState.ARCHIVED: frozenset(),
+    CampaignState.DELETED: frozenset(),
 }
 
 
@@ -112,7 +115,11 @@ class CallingWindow(BaseModel):
         return self
 
 
-DEFAULT_DISPOSITIONS = ("SALE", "NI", "CALLBK", "DNC", "WRONG", "NA", "AM", "DROP")
+DEFAULT_DISPOSITIONS = ("SALE", "NI", "CALLBK", "DNC", "WRONG", "NA", "AM", "DROP", "TIMEOUT")
+"""Codes and meanings: SALE sale, NI not interested, CALLBK call back (schedules a
+callback), DNC do not call (adds to the internal list), WRONG wrong number, NA no answer
+(set by the agent), AM answering machine (set by the agent), DROP dropped / abandoned,
+TIMEOUT none set: wrap-up timed out or the agent logged out (``wrap_up_timeout_disposition``)."""
 
 
 class CampaignSettings(BaseModel):
@@ -168,7 +175,7 @@ class CampaignSettings(BaseModel):
     """Lines per agent for the power policy."""
     max_lines: int | None = Field(default=None, ge=1)
     """Ceiling on calls dialing or ringing at once (trunk capacity); None for none."""
-    wrap_up_timeout_disposition: str = "NA"
+    wrap_up_timeout_disposition: str = "TIMEOUT"
     """Disposition recorded when wrap-up ends without one (timeout, agent logged out)."""
     abandon_window_hours: float | None = Field(default=None, gt=0)
     """Abandonment measurement window; None: by jurisdiction (UK 24 h, else 30 days)."""

@@ -125,6 +125,12 @@ class CampaignStore:
             db.upgrade(engine)
         return cls(engine)
 
+    @classmethod
+    def open_read_only(cls, url: str) -> CampaignStore:
+        """Open an existing database whose schema is current, changing nothing (for the
+        commands that only read: lists, reports, exports, diagnosis)."""
+        return cls(db.open_current(url))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -181,11 +187,14 @@ class CampaignStore:
             raise CampaignNotFound(f"no campaign named {ref!r} (see `dialer campaign list`)")
         return found
 
-    def campaigns(self, *, include_archived: bool = True) -> list[Campaign]:
+    def campaigns(self, *, include_archived: bool = True, include_deleted: bool = False
+                  ) -> list[Campaign]:
         with self.session() as session:
             query = select(Campaign).order_by(Campaign.id)
             if not include_archived:
                 query = query.where(Campaign.state != CampaignState.ARCHIVED)
+            if not include_deleted:
+                query = query.where(Campaign.state != CampaignState.DELETED)
             return list(session.exec(query))
 
     def settings(self, ref: CampaignRef) -> CampaignSettings:
@@ -196,8 +205,9 @@ class CampaignStore:
         """Apply validated setting changes (not allowed once archived)."""
         with self.session() as session:
             campaign = self._campaign(session, ref)
-            if campaign.state == CampaignState.ARCHIVED:
-                raise IllegalTransition(f"campaign {campaign.name!r} is archived: read-only")
+            if campaign.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
+                raise IllegalTransition(
+                    f"campaign {campaign.name!r} is {campaign.state}: read-only")
             settings = validate_settings(
                 changes, CampaignSettings.model_validate(campaign.settings))
             if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):

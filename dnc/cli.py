@@ -16,8 +16,10 @@ dnc_app = typer.Typer(help="Do-not-call registries: import, check, scrub, intern
                       no_args_is_help=True)
 
 DataDir = Annotated[Path | None, typer.Option(
-    "--data-dir", help="Data directory (default $DIALER_HOME, $XDG_DATA_HOME/dialer, "
-    "~/.local/share/dialer); registries live in <data>/dnc.")]
+    "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "
+    "~/.local/share/dialer); registries live in <home>/dnc.")]
+Region = Annotated[str, typer.Option(help="Region of numbers written without a country "
+                                          "code (ISO 3166, e.g. US, CA).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
@@ -57,9 +59,11 @@ def _err_console():
 def import_command(
     files: Annotated[list[Path], typer.Argument(help="Files (plain or .zip).")],
     registry: Annotated[str, typer.Option(help="national, state:XX or a name.")] = "national",
-    change_list: Annotated[bool, typer.Option(help="FTC change list (adds/deletes).")] = False,
+    change_list: Annotated[bool, typer.Option(
+        "--change-list", help="The files are FTC change lists (adds and deletes).")] = False,
     as_of: Annotated[str | None, typer.Option(help="Date the data is current as of.")] = None,
-    region: Annotated[str, typer.Option(help="Default region for numbers files.")] = "US",
+    region: Annotated[str, typer.Option(help="Region of numbers written without a country "
+                                        "code, in numbers files.")] = "US",
     column: Annotated[str | None, typer.Option(help="Phone column (name or 1-based).")] = None,
     file_format: Annotated[str, typer.Option(
         "--format", help="auto (national: FTC flat file, else numbers), ftc, numbers.")] = "auto",
@@ -113,7 +117,8 @@ def import_command(
 
 @dnc_app.command("check")
 def check_command(numbers: Annotated[list[str], typer.Argument(help="E.164 or any notation.")],
-                  region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+                  region: Region = "US", data_dir: DataDir = None,
+                  as_json: Json = False) -> None:
     """Which registries (and versions) list each number."""
     from dnc.registry import DncStore
     from dnc.registry.keys import e164_of_key
@@ -147,10 +152,12 @@ def check_command(numbers: Annotated[list[str], typer.Argument(help="E.164 or an
 @dnc_app.command("scrub")
 def scrub_command(
     source: Annotated[Path, typer.Argument(help="Lead CSV.")],
-    out: Annotated[Path, typer.Option(help="Rows no registry lists.")],
-    rejects: Annotated[Path, typer.Option(help="Rejected rows + dnc_reason column.")],
+    out: Annotated[Path, typer.Option("--output", "-o", help="CSV of the rows no registry "
+                                      "lists.")],
+    rejects: Annotated[Path, typer.Option(help="CSV of the rejected rows, with a "
+                                               "dnc_reason column.")],
     column: Annotated[str | None, typer.Option(help="Phone column (default guessed).")] = None,
-    region: str = "US", data_dir: DataDir = None, as_json: Json = False,
+    region: Region = "US", data_dir: DataDir = None, as_json: Json = False,
 ) -> None:
     """Split a CSV into callable rows and rejected rows (with the registry version or why)."""
     from dnc.registry import DncStore
@@ -181,10 +188,14 @@ def _e164(text: str, region: str) -> str:
 
 
 @dnc_app.command("add")
-def add_command(number: str, reason: Annotated[str, typer.Option()],
+def add_command(number: Annotated[str, typer.Argument(help="Phone number (E.164 or "
+                                                    "national).")],
+                reason: Annotated[str, typer.Option(help="Why (e.g. asked not to be "
+                                                    "called).")],
                 by: Annotated[str, typer.Option(help="Who records it.")],
                 source: Annotated[str | None, typer.Option(help="e.g. call id.")] = None,
-                region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+                region: Region = "US", data_dir: DataDir = None, as_json: Json = False
+                ) -> None:
     """Add a number to the internal (company) DNC list, effective at once."""
     entry = _internal(data_dir).add(_e164(number, region), datetime.now(UTC), reason, by, source)
     if as_json:
@@ -195,9 +206,12 @@ def add_command(number: str, reason: Annotated[str, typer.Option()],
 
 
 @dnc_app.command("remove")
-def remove_command(number: str, reason: Annotated[str, typer.Option()],
+def remove_command(number: Annotated[str, typer.Argument(help="Phone number (E.164 or "
+                                                       "national).")],
+                   reason: Annotated[str, typer.Option(help="Why it may be called again.")],
                    by: Annotated[str, typer.Option(help="Who removes it.")],
-                   region: str = "US", data_dir: DataDir = None, as_json: Json = False) -> None:
+                   region: Region = "US", data_dir: DataDir = None, as_json: Json = False
+                   ) -> None:
     """Remove a number from the internal DNC list (the history keeps both events)."""
     entry = _internal(data_dir).remove(_e164(number, region), datetime.now(UTC), reason, by)
     if as_json:

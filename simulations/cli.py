@@ -94,10 +94,12 @@ def sweep(
     vary: Annotated[list[str], typer.Option(help="KEY=V1,V2,... (repeatable).")],
     policy: Annotated[list[str], typer.Option(help="Pacing policy (repeatable).")] = [
         "progressive"],
-    replications: Annotated[int, typer.Option(min=1)] = 3,
-    seed: Annotated[int, typer.Option()] = 1,
+    replications: Annotated[int, typer.Option(
+        min=1, help="Runs per grid point and policy (different callee draws).")] = 3,
+    seed: Annotated[int, typer.Option(help="Random seed of the first replication.")] = 1,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 2,
-    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write rows to CSV.")] = None,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write the rows to this CSV file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     plot: Annotated[Path | None, typer.Option(
         help="Write a PNG of the talk-fraction/abandonment frontier per policy.")] = None,

@@ -7,7 +7,9 @@ when it cannot be reached.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -19,7 +21,11 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # No test may read or write the user's real data directory (registries, audit log, database).
-os.environ["DIALER_HOME"] = tempfile.mkdtemp(prefix="dialer-test-home-")
+# The stand-in is removed when the test run ends (pytest's own tmp_path directories are kept
+# only for failed tests: tmp_path_retention_policy in pyproject.toml).
+_TEST_HOME = tempfile.mkdtemp(prefix="dialer-test-home-")
+os.environ["DIALER_HOME"] = _TEST_HOME
+atexit.register(shutil.rmtree, _TEST_HOME, ignore_errors=True)
 os.environ.pop("DIALER_DB", None)
 
 DEFAULT_TEST_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

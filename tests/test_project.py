@@ -26,3 +26,27 @@ def test_code_passes_ruff() -> None:
         [ruff, "check", "--no-cache", str(ROOT)], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_a_test_run_leaves_no_temporary_directory_behind(tmp_path):
+    """The suite's stand-in data directory and the tests' tmp_path directories are removed
+    once a run passes (a run of two small tests in a fresh TMPDIR, checked afterwards)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
+         "tests/campaigns/test_safe_defaults.py::test_no_caller_id_is_invented_and_a_campaign"
+         "_without_one_cannot_start",
+         "tests/dnc/registry/test_registry_messages.py::test_registry_names_are_stored_"
+         "canonically"],
+        cwd=root, env={**os.environ, "TMPDIR": str(scratch)}, check=True,
+        capture_output=True, timeout=240)
+    left = [str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file()]
+    assert left == []
+    assert not list(scratch.glob("dialer-test-home-*"))

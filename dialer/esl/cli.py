@@ -117,7 +117,8 @@ def api(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the switch.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Run one API command (``api`` over the event socket) and print its output."""
+    """Run one API command (`api` over the event socket) and print its output; exit 1
+    when the switch answers -ERR."""
     from dialer.esl.connection import EslConnection
     from dialer.esl.errors import EslError
     from dialer.esl.url import parse_esl_url
@@ -139,8 +140,13 @@ def api(
             await connection.close()
 
     output = asyncio.run(run())
+    # FreeSWITCH answers a failed API command with "-ERR ..." (or "-USAGE: ...") in the
+    # body and a successful reply frame: the exit status is what tells a script it failed.
+    ok = not output.lstrip().startswith(("-ERR", "-USAGE"))
     if as_json:
         typer.echo(json.dumps({"switch": str(target), "command": line, "output": output,
-                               "ok": not output.startswith(("-ERR", "-USAGE"))}))
+                               "ok": ok}))
     else:
-        typer.echo(output, nl=not output.endswith("\n"))
+        typer.echo(output, nl=not output.endswith("\n"), err=not ok)
+    if not ok:
+        raise typer.Exit(1)

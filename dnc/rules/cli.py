@@ -38,8 +38,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(compliance_app, name="compliance")
 
 
-def data_home() -> Path:
-    """``$DIALER_HOME``, else ``$XDG_DATA_HOME/dialer``, else ``~/.local/share/dialer``."""
+HomeOption = Annotated[Path | None, typer.Option(
+    "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "
+    "~/.local/share/dialer).")]
+
+
+def data_home(home: Path | None = None) -> Path:
+    """``--home``, else ``$DIALER_HOME``, else ``$XDG_DATA_HOME/dialer``, else
+    ``~/.local/share/dialer``."""
+    if home is not None:
+        return home
     if os.environ.get("DIALER_HOME"):
         return Path(os.environ["DIALER_HOME"])
     if os.environ.get("XDG_DATA_HOME"):
@@ -116,23 +124,28 @@ def explain(
         help="KIND,GIVEN_AT[,EXPIRES_AT]; repeatable.")] = None,
     ebr_transaction: Annotated[str | None, typer.Option(help="Last purchase (ISO).")] = None,
     ebr_inquiry: Annotated[str | None, typer.Option(help="Last inquiry (ISO).")] = None,
-    wireless: Annotated[bool | None, typer.Option("--wireless/--not-wireless")] = None,
+    wireless: Annotated[bool | None, typer.Option(
+        "--wireless/--not-wireless", help="The number is (not) a wireless line (default: "
+        "unknown).", show_default=False)] = None,
     debt_id: Annotated[str | None, typer.Option(help="Debt (Regulation F).")] = None,
     subject: Annotated[str | None, typer.Option(help="Call subject (same-subject limits).")]
     = None,
     prerecorded: Annotated[bool, typer.Option(help="Campaign plays a recording.")] = False,
     manual: Annotated[bool, typer.Option(help="Not autodialed.")] = False,
     informational: Annotated[bool, typer.Option(help="Not telemarketing.")] = False,
-    no_caller_id: Annotated[bool, typer.Option(help="No caller ID presented.")] = False,
+    no_caller_id: Annotated[bool, typer.Option(
+        "--without-caller-id", help="The call presents no caller ID.")] = False,
     agent_guaranteed: Annotated[bool, typer.Option(help="Ofcom: agent guaranteed.")] = False,
     abandon_rate: Annotated[float | None, typer.Option(help="Campaign 24 h abandon rate.")]
     = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Rule tables (default: built in).")]
+    data_dir: Annotated[Path | None, typer.Option(
+        "--rules-dir", help="Directory of rule tables (default: the built-in ones).")] = None,
+    dnc_dir: Annotated[Path | None, typer.Option(help="Registry store (default <home>/dnc).")]
     = None,
-    dnc_dir: Annotated[Path | None, typer.Option(help="Registry store (default <data>/dnc).")]
+    db: Annotated[str | None, typer.Option(help="Campaign database URL (default: "
+                                           "DIALER_DB, else sqlite:///<home>/dialer.db).")]
     = None,
-    db: Annotated[str | None, typer.Option(help="Campaign database URL (or DIALER_DB).")]
-    = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Explain every rule for one number at one time: pass/fail, reason, citation, earliest."""
@@ -141,12 +154,12 @@ def explain(
     from dnc.rules.tables import RuleTables
 
     moment = parse_time(at, "--at") if at else datetime.now(UTC)
-    registries, registry_note = open_registries(dnc_dir or data_home() / "dnc")
+    registries, registry_note = open_registries(dnc_dir or data_home(home) / "dnc")
     history: AttemptHistory = _NoHistory()
     rules = CampaignRules(name=campaign or "(command line)")
     lead = LeadFacts(number_e164=number)
     if campaign is not None:
-        rules, lead, history = _from_campaign_store(db, campaign, number)
+        rules, lead, history = _from_campaign_store(db, campaign, number, home)
     overrides = {key: value for key, value in {
         "time_zone": tz, "state": state, "postal_code": postal_code, "debt_id": debt_id,
         "subject": subject, "wireless": wireless,
@@ -177,7 +190,8 @@ def explain(
     _render_decision(decision, registry_note, engine.rules_for(rules))
 
 
-def _from_campaign_store(db: str | None, campaign: str, number: str):
+def _from_campaign_store(db: str | None, campaign: str, number: str,
+                         home: Path | None = None):
     """A campaign's rules, the lead's facts and the attempt history, from ``campaigns``."""
     try:
         from campaigns.compliance import StoreAttemptHistory, load_compliance_inputs
@@ -185,8 +199,8 @@ def _from_campaign_store(db: str | None, campaign: str, number: str):
     except ImportError as error:
         raise ComplianceError("--campaign needs the campaigns package; give the options "
                               "(--profile, --state, --tz, ...) instead") from error
-    url = db or os.environ.get("DIALER_DB") or f"sqlite:///{data_home() / 'dialer.db'}"
-    store = CampaignStore.open(url)
+    url = db or os.environ.get("DIALER_DB") or f"sqlite:///{data_home(home) / 'dialer.db'}"
+    store = CampaignStore.open_read_only(url)  # explaining changes nothing
     try:
         rules, lead = load_compliance_inputs(store, campaign, number)
     except Exception as error:  # the store's own errors name the missing campaign
@@ -198,6 +212,7 @@ def _from_campaign_store(db: str | None, campaign: str, number: str):
 
 def _render_decision(decision: Decision, registry_note: str, rules) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -212,16 +227,23 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
         console.print(f"earliest allowed: {earliest}")
     console.print(f"registries: {', '.join(decision.registry_versions) or registry_note}")
     titles = {rule.rule_id: rule.title for rule in rules}
+    # Three columns, so at 80 columns the reason and its citation (on the line below it)
+    # wrap by word; a failing rule's earliest time goes with its reason.
     table = Table(show_lines=False)
-    for column in ("rule", "result", "reason", "citation", "earliest"):
-        table.add_column(column, overflow="fold")
+    table.add_column("rule", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("reason and citation", ratio=1)
     for outcome in decision.outcomes:
         result = "[green]pass[/]" if outcome.passed else "[red]FAIL[/]"
-        earliest = "" if outcome.passed else (
-            outcome.earliest.isoformat() if outcome.earliest else "never")
-        reason = outcome.reason + (f" [dim]({titles[outcome.rule_id]})[/]"
-                                   if outcome.rule_id in titles and not outcome.passed else "")
-        table.add_row(outcome.rule_id, result, reason, outcome.citation, earliest)
+        reason = escape(outcome.reason)
+        if not outcome.passed:
+            if outcome.rule_id in titles:
+                reason += f" [dim]({escape(titles[outcome.rule_id])})[/]"
+            reason += ("; earliest " + (outcome.earliest.isoformat() if outcome.earliest
+                                        else "never"))
+        if outcome.citation:
+            reason += f"\n[dim]{escape(outcome.citation)}[/]"
+        table.add_row(escape(outcome.rule_id), result, reason)
     console.print(table)
     others = sorted({getattr(r, "state", None) for r in rules} - {None, *decision.states})
     if others:
@@ -234,7 +256,8 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
 @compliance_app.command("rules")
 def list_rules(
     state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Rule tables directory.")] = None,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--rules-dir", help="Directory of rule tables (default: the built-in ones).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the US state overlay table with its citations."""
@@ -285,15 +308,17 @@ def list_profiles(as_json: JsonOption = False) -> None:
     Console().print(table)
 
 
-AuditDir = Annotated[Path | None, typer.Option(help="Audit directory (default <data>/audit).")]
+AuditDir = Annotated[Path | None, typer.Option(help="Audit directory (default "
+                                                 "<home>/audit).")]
 
 
 @audit_app.command("verify")
-def audit_verify(audit_dir: AuditDir = None, as_json: JsonOption = False) -> None:
+def audit_verify(audit_dir: AuditDir = None, home: HomeOption = None,
+                 as_json: JsonOption = False) -> None:
     """Check the hash chain (and anchors); exit 1 naming the first bad line if tampered."""
     from dnc.rules.audit import AuditLog
 
-    report = AuditLog(audit_dir or data_home() / "audit").verify()
+    report = AuditLog(audit_dir or data_home(home) / "audit").verify()
     if as_json:
         typer.echo(json.dumps(report.to_json()))
     elif report.ok:
@@ -307,11 +332,12 @@ def audit_verify(audit_dir: AuditDir = None, as_json: JsonOption = False) -> Non
 
 
 @audit_app.command("anchor")
-def audit_anchor(audit_dir: AuditDir = None, as_json: JsonOption = False) -> None:
+def audit_anchor(audit_dir: AuditDir = None, home: HomeOption = None,
+                 as_json: JsonOption = False) -> None:
     """Record the current head hash in anchors.jsonl (keep a copy elsewhere too)."""
     from dnc.rules.audit import AuditLog
 
-    anchor = AuditLog(audit_dir or data_home() / "audit").anchor()
+    anchor = AuditLog(audit_dir or data_home(home) / "audit").anchor()
     typer.echo(json.dumps(anchor) if as_json else
                f"anchored seq {anchor['seq']} hash {anchor['hash']}")
 
@@ -324,14 +350,16 @@ def audit_export(
     since: Annotated[str | None, typer.Option(help="From this time (ISO, inclusive).")] = None,
     until: Annotated[str | None, typer.Option(help="Before this time (ISO).")] = None,
     format: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
-    out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write here instead of stdout.")] = None,
+    home: HomeOption = None,
 ) -> None:
     """Export logged decisions for a compliance officer (CSV or one JSON document)."""
     from dnc.rules.audit import AuditLog, export_csv
 
     if format not in ("csv", "json"):
         raise ComplianceError("--format must be csv or json")
-    log = AuditLog(audit_dir or data_home() / "audit")
+    log = AuditLog(audit_dir or data_home(home) / "audit")
     entries = log.entries(number=number, campaign=campaign,
                           since=parse_time(since, "--since") if since else None,
                           until=parse_time(until, "--until") if until else None)

@@ -20,7 +20,7 @@ def switch_sim(
     listen: Annotated[str, typer.Option(help="HOST:PORT to listen on.")] = "127.0.0.1:8021",
     password: Annotated[str, typer.Option(help="ESL password (auth <password>).")] = "ClueCon",
     scenario: Annotated[Path | None, typer.Option(
-        help="Scenario TOML whose [callees] table drives who answers, when, and how.",
+        help="Scenario TOML whose \\[callees] table drives who answers, when, and how.",
         exists=True, dir_okay=False)] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same callees).")] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1.0,

@@ -27,8 +27,9 @@ def run(*args: str) -> dict | list:
 
 
 def test_db_upgrade_creates_default_database(env):
-    doc = run("db", "upgrade")
     from campaigns.db import head_revision
+
+    doc = run("db", "upgrade")
     assert doc["to"] == head_revision() and doc["url"].endswith("home/dialer.db")
     assert (env / "home" / "dialer.db").exists()
     assert run("db", "upgrade")["from"] == head_revision()
@@ -50,8 +51,8 @@ def test_campaign_lifecycle_import_export_report(env):
     assert run("campaign", "start", "spring")["state"] == "running"
     assert run("campaign", "edit", "spring", "--amd")["settings"]["amd_enabled"] is True
     out = env / "leads.xlsx"
-    assert run("leads", "export", "spring", str(out))["rows"] == 1 and out.exists()
-    assert run("leads", "export", "spring", str(env / "r.csv"), "--results")["rows"] == 0
+    assert run("leads", "export", "spring", "--output", str(out))["rows"] == 1 and out.exists()
+    assert run("leads", "export", "spring", "-o", str(env / "r.csv"), "--results")["rows"] == 0
     plot = env / "r.png"
     report = run("report", "spring", "--from", "2026-11-01", "--to", "2026-11-08",
                  "--plot", str(plot))

@@ -130,3 +130,20 @@ def test_agent_occupancy_and_talk_fraction(store):
     assert ann["talk_fraction"] == pytest.approx(480 / 5400, abs=1e-4)
     assert report.summary["agent_occupancy"] == pytest.approx(0.25, abs=1e-4)
     assert report.summary["talk_fraction"] == pytest.approx(480 / 5400, abs=1e-4)
+
+
+def test_hourly_bars_are_drawn_over_their_hour(store):
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from campaigns.plot import draw_report
+
+    _seed(store)
+    report = campaign_report(store, "r", DAY0.replace(hour=0), DAY0 + timedelta(days=3))
+    figure = draw_report(report)
+    volume = figure.axes[0]
+    hour = mdates.date2num(DAY0.replace(tzinfo=None))  # 14:00, the first attempts' hour
+    spans = [(bar.get_x(), bar.get_x() + bar.get_width()) for bar in volume.patches]
+    plt.close(figure)
+    first = min(spans)
+    assert first[0] >= hour - 1e-9 and first[1] <= hour + 1 / 24 + 1e-9

@@ -50,6 +50,11 @@ def test_api_and_events_against_the_simulator(switch_sim: str) -> None:
     assert originate.stdout == "+OK cli-1\n"
     subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "esl", "api", switch_sim,
                       "uuid_kill", "cli-1"], stdout=subprocess.DEVNULL).wait(10)
+    refused = runner.invoke(cli.app, ["esl", "api", switch_sim, "uuid_kill", "no-such-call"])
+    assert refused.exit_code == 1 and refused.output.startswith("-ERR")
+    refused_json = runner.invoke(cli.app, ["esl", "api", switch_sim, "no_such_command",
+                                           "--json"])
+    assert refused_json.exit_code == 1 and json.loads(refused_json.stdout)["ok"] is False
     tail = runner.invoke(cli.app, ["esl", "events", switch_sim, "--event", "HEARTBEAT",
                                    "--count", "1", "--duration", "10", "--json"])
     assert tail.exit_code == 0, tail.output

@@ -99,3 +99,24 @@ def test_a_second_stop_hangs_up_the_calls_in_progress_at_once(tmp_path, caplog):
     last_state = {h["agent"]: h["state"] for h in history}
     assert set(last_state.values()) == {"logged_out"}, last_state
     store.close()
+
+
+def test_a_wrap_up_that_times_out_gets_its_own_disposition_code(tmp_path):
+    store = make_store(tmp_path, agents=2, leads=30, amd_enabled=False,
+                       pacing_policy="progressive", wrap_up_timeout=0.5)
+    settings = store.settings("demo")
+    assert settings.wrap_up_timeout_disposition == "TIMEOUT"
+    callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=0.5,
+                            time_to_answer=0.3, patience=30.0)
+
+    async def scenario() -> None:
+        async with running_switch(fate_source=callees, seed=2) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True)
+            await runner.run(duration=3.0)
+
+    asyncio.run(scenario())
+    connected = [r for r in check_journal_invariants(store) if r["bridged_at"] is not None]
+    assert connected and {r["disposition"] for r in connected} == {"TIMEOUT"}
+    (timeout,) = [d for d in store.dispositions("demo") if d.code == "TIMEOUT"]
+    assert "wrap-up timed out" in timeout.label and not timeout.final
+    store.close()

@@ -1,0 +1,231 @@
+"""The rough edges a new user hit in the first hour, each reproduced through the CLI:
+read-only commands that migrated, deletion, lead lists, lead import corner cases."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaigns.leads import LeadInput
+from campaigns.store import CampaignStore
+from cli import app
+
+CALLER = ["--caller-id", "+12015550100"]
+ALWAYS = json.dumps({"start": "00:00", "end": "23:59", "days": list(range(7))})
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    monkeypatch.delenv("DIALER_DB", raising=False)
+    return tmp_path
+
+
+def dialer(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def ok(*args: str) -> dict:
+    result = dialer(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# -- read-only commands ------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [("campaign", "list"), ("campaign", "show", "x"),
+                                     ("leads", "list", "x"), ("report", "x"),
+                                     ("leads", "lists", "x")])
+def test_read_only_commands_create_no_database(home, command):
+    result = dialer(*command)
+    assert result.exit_code == 1
+    assert "dialer db upgrade" in result.output
+    assert not (home / "dialer.db").exists()
+
+
+def test_read_only_commands_never_migrate_an_old_schema(home):
+    ok("db", "upgrade")
+    ok("campaign", "create", "x", *CALLER)
+    from alembic.script import ScriptDirectory
+
+    from campaigns import db
+
+    head = ScriptDirectory.from_config(db._alembic_config(None)).get_revision(
+        db.head_revision())
+    previous = head.down_revision
+    path = home / "dialer.db"
+    with sqlite3.connect(path) as connection:  # as a database of the previous version
+        connection.execute("UPDATE alembic_version SET version_num = ?", (previous,))
+    for command in (("campaign", "list"), ("report", "x"), ("leads", "list", "x")):
+        result = dialer(*command, "--json")
+        assert result.exit_code == 1
+        error = json.loads(result.stdout)["error"]
+        assert f"schema {previous}" in error and "dialer db upgrade" in error
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == (
+            previous,)
+    ok("db", "upgrade")
+    assert [c["name"] for c in ok("campaign", "list")] == ["x"]
+
+
+def test_home_names_the_data_directory_of_every_campaign_command(home, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    ok("db", "upgrade", "--home", str(elsewhere))
+    ok("campaign", "create", "x", *CALLER, "--home", str(elsewhere))
+    assert (elsewhere / "dialer.db").exists() and not (home / "dialer.db").exists()
+    assert [c["name"] for c in ok("campaign", "list", "--home", str(elsewhere))] == ["x"]
+
+
+# -- deleting --------------------------------------------------------------------------
+
+def _dial_once(home: Path) -> None:
+    """One attempt on the first lead, as a dialer process would journal it."""
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    lead = store.leads("spring", limit=1)[0]
+    at = datetime.now(UTC) - timedelta(minutes=5)
+    attempt = store.begin_attempt(lead.id, at=at)
+    from campaigns.settings import Outcome
+
+    store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=20),
+                         outcome=Outcome.NO_ANSWER)
+    store.close()
+
+
+def _spring(home: Path, leads: int = 4) -> None:
+    ok("campaign", "create", "spring", *CALLER, "--agent", "ann=user/1001",
+       "--set", f"schedule={ALWAYS}")
+    path = home / "leads.csv"
+    path.write_text("phone\n" + "".join(f"+1201555{i:04d}\n" for i in range(leads)))
+    ok("leads", "import", "spring", str(path), "--list-name", "first")
+
+
+def test_campaign_delete_keeps_the_call_records(home):
+    _spring(home)
+    ok("campaign", "start", "spring")
+    _dial_once(home)
+    running = dialer("campaign", "delete", "spring", "--yes")
+    assert running.exit_code == 1 and "stop it first" in running.output
+    ok("campaign", "stop", "spring")
+    needs_yes = dialer("campaign", "delete", "spring", "--json")
+    assert needs_yes.exit_code == 1 and "--yes" in json.loads(needs_yes.stdout)["error"]
+    deleted = ok("campaign", "delete", "spring", "--yes")
+    assert (deleted["leads_deleted"], deleted["leads_kept"], deleted["attempts_kept"]) == (
+        3, 1, 1)
+    assert ok("campaign", "list") == []
+    (shown,) = ok("campaign", "list", "--all")
+    assert shown["state"] == "deleted"
+    with sqlite3.connect(home / "dialer.db") as connection:
+        assert connection.execute("SELECT count(*) FROM call_attempt").fetchone() == (1,)
+        assert connection.execute("SELECT count(*) FROM lead").fetchone() == (1,)
+    # The name is free again, and the deleted campaign is read-only.
+    ok("campaign", "create", "spring", *CALLER)
+    edit = dialer("campaign", "edit", str(shown["id"]), "--amd")
+    assert edit.exit_code == 1 and "deleted: read-only" in edit.output
+
+
+def test_leads_delete_purge_and_lists(home):
+    _spring(home, leads=6)
+    ok("campaign", "start", "spring")
+    _dial_once(home)
+    removed = ok("leads", "delete", "spring", "--phone", "+12015550000", "--phone",
+                 "+12015550001", "--yes")
+    assert (removed["deleted"], removed["retired"]) == (1, 1)  # the dialed one is retired
+    unselected = dialer("leads", "delete", "spring", "--yes")
+    assert unselected.exit_code == 1 and "--all" in unselected.output
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    store.add_leads("spring", [LeadInput("+12015550100")], at=datetime.now(UTC),
+                    list_name="second")
+    store.close()
+    with sqlite3.connect(home / "dialer.db") as connection:
+        connection.execute("UPDATE lead SET status = 'invalid' WHERE phone = '+12015550005'")
+    assert ok("leads", "purge", "spring", "--yes")["deleted"] == 1
+    lists = {x["name"]: x for x in ok("leads", "lists", "spring")["lists"]}
+    assert set(lists) == {"first", "second"} and lists["second"]["active"]
+    assert ok("leads", "disable", "spring", "second")["active"] is False
+    # The hopper hands out nothing from a disabled list.
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    claimed = store.claim_leads("spring", 10, owner="t", now=datetime.now(UTC))
+    assert claimed and "+12015550100" not in {c.phone for c in claimed}
+    store.release_claims("t")
+    store.close()
+    assert ok("leads", "enable", "spring", "second")["active"] is True
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    claimed = store.claim_leads("spring", 10, owner="t", now=datetime.now(UTC))
+    assert "+12015550100" in {c.phone for c in claimed}
+    store.close()
+
+
+# -- lead import -----------------------------------------------------------------------
+
+def test_name_column_maps_to_first_name_and_extensions_are_kept(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Name,Phone\nAnn,201-555-0123 x45\nBob,(201) 555-0124\n")
+    doc = ok("leads", "import", "c", str(path))
+    assert doc["mapping"]["first_name"] == ["Name"] and doc["imported"] == 2
+    assert doc["extensions"] == 1
+    leads = {lead["phone"]: lead for lead in ok("leads", "list", "c")["leads"]}
+    assert leads["+12015550123"]["first_name"] == "Ann"
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    assert store.lead_by_phone("c", "+12015550123").custom == {"phone_extension": "45"}
+    store.close()
+    (home / "more.csv").write_text("Name,Phone\nCy,201-555-0125 ext. 7\n")
+    said = dialer("leads", "import", "c", str(home / "more.csv"), "--yes")
+    assert "phone_extension" in said.output
+
+
+def test_rejects_are_written_in_the_input_encoding_and_delimiter(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_bytes("Телефон;Имя\n2015550123;Дмитрий\nнет;Ольга\n".encode("cp1251"))
+    doc = ok("leads", "import", "c", str(path))
+    assert doc["rejected"] == 1 and doc["encoding"] == "cp1251"
+    rejects = Path(doc["rejects_file"]).read_bytes().decode("cp1251")
+    header, row = rejects.splitlines()
+    assert header == "line;reject_field;reject_reason;Телефон;Имя"
+    assert row.startswith("3;phone;") and row.endswith(";нет;Ольга")
+
+
+def test_a_binary_file_is_one_line_without_its_bytes(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "photo.csv"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    result = dialer("leads", "import", "c", str(path), "--yes")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "not a text lead file" in lines[0]
+    assert "PNG" not in lines[0] and "IHDR" not in lines[0]
+
+
+def test_declining_the_mapping_imports_nothing_and_says_so(home, monkeypatch):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("phone\n2015550123\n")
+    import campaigns.cli_leads as cli_leads
+
+    class Terminal:
+        """CliRunner's stdin, as a person at a terminal."""
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(cli_leads, "sys", type("sys", (), {"stdin": Terminal()}))
+    result = dialer("leads", "import", "c", str(path), input="n\n")
+    assert result.exit_code == 1 and "nothing imported" in result.output
+    assert ok("campaign", "show", "c")["lists"] == []
+
+
+def test_an_import_that_adds_nothing_creates_no_list(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("phone\nnope\n12\n")
+    doc = ok("leads", "import", "c", str(path))
+    assert doc["imported"] == 0 and doc["list_id"] is None
+    assert ok("campaign", "show", "c")["lists"] == []
+    text = dialer("leads", "import", "c", str(path), "--yes")
+    assert "nothing imported" in text.output
