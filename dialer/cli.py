@@ -161,6 +161,9 @@ def monitor(
         "plain-words line.")] = False,
     interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes.")]
     = 1.0,
+    wait: Annotated[float, typer.Option(
+        min=0.0, help="With --once or --json: wait up to this many seconds for the run to "
+        "answer (a run just started in the background).")] = 0.0,
 ) -> None:
     """Live dashboard of a running campaign (agents, calls, rates, pacing); Ctrl-C to leave.
 
@@ -179,7 +182,15 @@ def monitor(
         return _control(campaign, home, {"op": "snapshot"}, False, instance)["snapshot"]
 
     if as_json or once:
-        frame = snapshot()  # a ControlSocketError is one clear line (or JSON), exit 1
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                frame = snapshot()
+                break
+            except ControlSocketError:
+                if time.monotonic() >= deadline:
+                    raise  # one clear line (or a JSON object), exit 1
+                time.sleep(min(interval, 0.5))
         if as_json:
             typer.echo(json.dumps(frame, default=str))
         else:

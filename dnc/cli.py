@@ -43,6 +43,8 @@ def _dnc_dir(data_dir: Path | None) -> Path:
 def _parse_when(text: str | None) -> datetime | None:
     if text is None:
         return None
+    if text.strip().lower() == "today":
+        return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         when = datetime.fromisoformat(text)
     except ValueError as error:
@@ -61,7 +63,9 @@ def import_command(
     registry: Annotated[str, typer.Option(help="national, state:XX or a name.")] = "national",
     change_list: Annotated[bool, typer.Option(
         "--change-list", help="The files are FTC change lists (adds and deletes).")] = False,
-    as_of: Annotated[str | None, typer.Option(help="Date the data is current as of.")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        help="Date the data is current as of (YYYY-MM-DD or today; default: a change "
+        "list's newest date, else today).")] = None,
     region: Annotated[str, typer.Option(help="Region of numbers written without a country "
                                         "code, in numbers files.")] = "US",
     column: Annotated[str | None, typer.Option(help="Phone column (name or 1-based).")] = None,

@@ -43,10 +43,17 @@ class RunConsole:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             if not self.interactive:
-                self._write()  # the state at the end, once
+                self._write(final=True)  # the state at the end, once
 
-    def _write(self) -> None:
-        print(status_line(runner_snapshot(self.runner)), file=self.stream, flush=True)
+    def _write(self, final: bool = False) -> None:
+        snapshot = runner_snapshot(self.runner)
+        if final:
+            # Stopped: what held when the stop began (the exit status reports the same).
+            held = self.runner.status.final()
+            snapshot["status"] = {"activity": "stopped",
+                                  "reasons": list(held.reasons) if held.blocked else [],
+                                  "blockers": [b.value for b in held.blockers]}
+        print(status_line(snapshot), file=self.stream, flush=True)
         self.lines_written += 1
 
     async def _lines(self) -> None:
