@@ -100,7 +100,6 @@ def _settings_from_flags(caller_id: list[str] | None, ring_timeout: float | None
 
 def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
     from campaigns.settings import CampaignSettings
-    from campaigns.store import missing_to_start
 
     campaign = store.campaign(name)
     return {
@@ -112,9 +111,20 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
         "lists": [{"id": x.id, "name": x.name, "imported": x.imported_rows,
                    "rejected": x.rejected_rows, "active": x.active}
                   for x in store.lead_lists(campaign.id)],
-        "cannot_start": missing_to_start(campaign.name, CampaignSettings.model_validate(
+        "cannot_start": _cannot_start(campaign.name, CampaignSettings.model_validate(
             campaign.settings)),
     }
+
+
+def _cannot_start(name: str, settings: Any) -> list[str]:
+    """What keeps the campaign from dialing: no caller ID, compliance not declared."""
+    from campaigns.compliance_settings import dialing_problems
+    from campaigns.store import missing_to_start
+
+    declarations = dialing_problems(settings)
+    return missing_to_start(name, settings) + ([
+        "it must still declare " + "; ".join(declarations) + f" (`dialer campaign edit "
+        f"{name} --set compliance.KEY=VALUE`)"] if declarations else [])
 
 
 def _setting_text(key: str, value: Any) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.availability import lead_availability
+from campaigns.compliance_settings import dialing_problems
 from campaigns.settings import CampaignSettings, CampaignState, build_pacing_policy
 from campaigns.store import CampaignStore, missing_to_start
 from dialer.esl.url import EslUrl
@@ -71,6 +72,12 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
     missing = missing_to_start(row.name, settings)
     checks.append(Check("caller ID", Verdict.FAIL, missing[0]) if missing else
                   Check("caller ID", Verdict.OK, ", ".join(settings.caller_ids)))
+    declarations = dialing_problems(settings)
+    checks.append(Check("compliance", Verdict.FAIL, "must still declare: "
+                        + "; ".join(declarations) + f" (`dialer campaign edit {row.name} "
+                        "--set compliance.KEY=VALUE`; docs/compliance.md)")
+                  if declarations else
+                  Check("compliance", Verdict.OK, f"declared ({settings.jurisdiction})"))
     try:
         build_pacing_policy(settings.pacing_policy, settings.pacing_params)
     except ValueError as error:
