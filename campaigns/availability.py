@@ -121,6 +121,8 @@ def describe_window(window: CallingWindow) -> str:
     days = sorted(window.days)
     if days == list(range(7)):
         span = "every day"
+    elif len(days) == 1:
+        span = f"{DAY_NAMES[days[0]]} only"
     elif days == list(range(days[0], days[-1] + 1)):
         span = f"{DAY_NAMES[days[0]]}–{DAY_NAMES[days[-1]]}"
     else:

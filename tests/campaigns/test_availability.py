@@ -75,3 +75,12 @@ def test_next_opening_respects_days_and_the_federal_window():
     # An area code spanning two zones opens when both are open.
     both = next_opening(CallingWindow(), "America/New_York,America/Chicago", NIGHT)
     assert both == datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
+
+
+def test_schedules_in_words():
+    from campaigns.availability import describe_window
+
+    assert describe_window(CallingWindow()) == "09:00–20:00 Mon–Sat"
+    assert describe_window(CallingWindow(days=(1,))) == "09:00–20:00 Tue only"
+    assert describe_window(CallingWindow(days=(0, 2, 4))) == "09:00–20:00 Mon, Wed, Fri"
+    assert describe_window(CallingWindow(days=tuple(range(7)))).endswith("every day")

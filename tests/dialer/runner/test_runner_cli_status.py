@@ -90,8 +90,11 @@ def test_a_run_that_cannot_dial_says_why_and_exits_non_zero(home, monkeypatch):
     assert "all 5 leads are outside calling hours until" in out
     assert "(campaign schedule 09:00–20:00" in out
     assert "stopped while unable to dial:" in out
-    status_lines = [line for line in out.splitlines() if " spring blocked · " in line]
-    assert status_lines, out
+    # The last status line says what held when it stopped (there may be no "blocked" line
+    # before it: the run is that short).
+    (last,) = [line for line in out.splitlines() if " spring stopped · " in line]
+    assert "not dialing: switch 127.0.0.1:1: connection refused" in last
+    assert "0 agents logged in" in last
 
 
 def test_doctor_gives_the_same_diagnosis_without_running(home):
