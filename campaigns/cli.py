@@ -347,7 +347,8 @@ def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
     app.add_typer(db_app, name="db")
     app.add_typer(campaign_app, name="campaign")
-    from campaigns import cli_leads, cli_report
+    from campaigns import cli_leads, cli_queues, cli_report
 
     app.add_typer(cli_leads.leads_app, name="leads")
     app.command("report")(cli_report.report)
+    cli_queues.register(app)

@@ -251,3 +251,105 @@ STANDARD_DISPOSITIONS: tuple[Disposition, ...] = (
     Disposition(code="TIMEOUT", label="No disposition (wrap-up timed out)", final=False,
                 contact=False),
 )
+
+
+# --- inbound queues (docs/inbound.md) -----------------------------------------------------
+
+
+class QueueCallbackStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out"
+    CANCELLED = "cancelled"
+
+
+class VoicemailStatus(StrEnum):
+    NEW = "new"
+    CALLBACK = "callback"    # turned into a queue callback
+    DONE = "done"
+
+
+class InboundQueue(SQLModel, table=True):
+    """An inbound queue's configuration (``dialer.engine.queue_config.QueueConfig`` as JSON,
+    validated on every write by ``campaigns.queue_store``)."""
+
+    __tablename__ = "inbound_queue"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=64)
+    config: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    active: bool = True
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class InboundCall(SQLModel, table=True):
+    """One inbound call as it ended (the queue reports' source)."""
+
+    __tablename__ = "inbound_call"
+    __table_args__ = (
+        sa.Index("ix_inbound_call_queue_arrived", "queue", "arrived_at"),
+        sa.Index("ix_inbound_call_caller_arrived", "caller_number", "arrived_at"),
+        sa.Index("ix_inbound_call_agent_bridged", "agent_id", "bridged_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    call_uuid: str = Field(max_length=64, unique=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    """The campaign whose runner took the call."""
+    queue: str = Field(max_length=64)
+    """Where the call ended (after menus and overflows)."""
+    caller_number: str = Field(default="", max_length=32)
+    arrived_at: datetime | None = _ts()
+    queued_at: datetime | None = _ts()
+    bridged_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    wrapped_at: datetime | None = _ts()
+    outcome: str = Field(max_length=24)
+    hangup_cause: str | None = Field(default=None, max_length=40)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    estimated_wait: float | None = None
+    overflowed_from: str | None = Field(default=None, max_length=64)
+    ivr_keys: str | None = Field(default=None, max_length=64)
+    opted_out: bool = False
+
+
+class QueueCallback(SQLModel, table=True):
+    """A caller's kept place in a queue until they are called back (survives restarts)."""
+
+    __tablename__ = "queue_callback"
+    __table_args__ = (sa.Index("ix_queue_callback_queue_status", "queue", "status"),)
+    id: str = Field(primary_key=True, max_length=64)
+    queue: str = Field(max_length=64)
+    number: str = Field(max_length=32)
+    customer_key: str | None = Field(default=None, max_length=120)
+    place_at: datetime | None = _ts()
+    priority: int = 0
+    attempts: int = 0
+    status: str = Field(default="pending", max_length=16)
+    source: str = Field(default="caller", max_length=16)
+    """``caller`` (asked while waiting or in the menu) or ``voicemail``."""
+    requested_at: datetime | None = _ts()
+    next_attempt_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    call_uuid: str | None = Field(default=None, max_length=64)
+    """The inbound call it came from."""
+    completed_call_uuid: str | None = Field(default=None, max_length=64)
+    claimed_by: str | None = Field(default=None, max_length=120)
+    """The dialer process that holds it (only that one may dial it)."""
+    claim_expires_at: datetime | None = _ts()
+
+
+class Voicemail(SQLModel, table=True):
+    __tablename__ = "voicemail"
+    __table_args__ = (sa.Index("ix_voicemail_queue_started", "queue", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    call_uuid: str = Field(max_length=64, unique=True)
+    queue: str = Field(max_length=64)
+    caller_number: str = Field(default="", max_length=32)
+    path: str
+    """Where the switch recorded it."""
+    started_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    seconds: float = 0.0
+    status: str = Field(default="new", max_length=16)
+    callback_id: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,304 @@
+"""``dialer queue`` and ``dialer voicemail``: inbound queues, their callbacks and messages.
+
+A queue's configuration comes from a JSON or TOML file (``--file``), typed flags for the
+common settings, and ``--set KEY=VALUE`` (dotted keys reach into sections, values parse as
+JSON when they can: ``--set service_level.target=0.9 --set 'agents=["ann","bob"]'``). Every
+write is validated (docs/inbound.md has the keys); nothing is stored when anything is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from campaigns.cli_common import (
+    DbOption,
+    JsonOption,
+    data_home,
+    emit,
+    make_console,
+    now,
+    open_store,
+)
+
+queue_app = typer.Typer(help="Inbound queues: create, inspect, edit; callbacks waiting.",
+                        no_args_is_help=True)
+voicemail_app = typer.Typer(help="Voicemail left in the queues: list, export, call back.",
+                            no_args_is_help=True)
+
+FileOption = Annotated[Path | None, typer.Option(
+    "--file", "-f", help="Configuration as JSON or TOML (docs/inbound.md).")]
+SetOption = Annotated[list[str] | None, typer.Option(
+    "--set", help="KEY=VALUE (dotted keys for sections; VALUE is JSON when it parses). "
+    "Repeatable.")]
+StrategyOption = Annotated[str | None, typer.Option(
+    "--strategy", help="longest_idle, ring_all, round_robin, fewest_calls, skills, "
+    "previous_agent.")]
+AgentOption = Annotated[list[str] | None, typer.Option(
+    "--agent", help="An agent serving the queue (repeatable; replaces the list).")]
+
+
+def _queue_store(db: str | None) -> Any:
+    from campaigns.queue_store import QueueStore
+    from dialer.prompt_files import load_prompts
+
+    return QueueStore(open_store(db), load_prompts([data_home() / "prompts"]))
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    from campaigns.queue_store import QueueError
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise QueueError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
+        raise QueueError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {error}"
+                         ) from None
+    if not isinstance(data, dict):
+        raise QueueError(f"{path}: a queue configuration is a table/object")
+    return data
+
+
+def _changes(file: Path | None, strategy: str | None, agents: list[str] | None,
+             sets: list[str] | None) -> dict[str, Any]:
+    from campaigns.cli import _parse_sets
+    from campaigns.queue_store import merge
+
+    changes: dict[str, Any] = _read_file(file) if file is not None else {}
+    if strategy is not None:
+        changes["strategy"] = strategy
+    if agents is not None:
+        changes["agents"] = agents
+    return merge(changes, _parse_sets(sets))
+
+
+def _show(config: Any, as_json: bool) -> None:
+    document = config.model_dump(mode="json")
+    if as_json:
+        emit(document)
+        return
+    from rich.table import Table
+
+    console = make_console()
+    console.print(f"queue [bold]{config.name}[/] — {config.strategy.value}, service level "
+                  f"{config.service_level.target:.0%} in {config.service_level.within:g} s")
+    table = Table("setting", "value")
+    for key, value in document.items():
+        if key != "name":
+            table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    console.print(table)
+
+
+@queue_app.command("create")
+def queue_create(
+    name: Annotated[str, typer.Argument(help="Queue name (the dialplan's dialer_queue).")],
+    file: FileOption = None, strategy: StrategyOption = None, agent: AgentOption = None,
+    sets: SetOption = None, db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Create a queue (validated with every other queue)."""
+    from campaigns.queue_store import QueueError
+
+    changes = _changes(file, strategy, agent, sets)
+    if changes.get("name", name) != name:
+        raise QueueError(f"queue {name}: the file names queue {changes['name']!r}")
+    _show(_queue_store(db).create({**changes, "name": name}, at=now()), as_json)
+
+
+@queue_app.command("edit")
+def queue_edit(
+    name: str, file: FileOption = None, strategy: StrategyOption = None,
+    agent: AgentOption = None, sets: SetOption = None, db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a queue's settings (merged section by section; the rest is kept)."""
+    from campaigns.queue_store import QueueError
+
+    changes = _changes(file, strategy, agent, sets)
+    if not changes:
+        raise QueueError("nothing to change: give --file, --set, --strategy or --agent")
+    _show(_queue_store(db).edit(name, changes, at=now()), as_json)
+
+
+@queue_app.command("show")
+def queue_show(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """A queue's whole configuration."""
+    _show(_queue_store(db).get(name), as_json)
+
+
+@queue_app.command("list")
+def queue_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every active queue."""
+    store = _queue_store(db)
+    configs = store.all()
+    pending: dict[str, int] = {}
+    for callback in store.callbacks(status="pending"):
+        pending[callback.queue] = pending.get(callback.queue, 0) + 1
+    rows = [{"name": c.name, "strategy": c.strategy.value,
+             "agents": list(c.agents), "skills": c.skills,
+             "service_level": f"{c.service_level.target:.0%}/{c.service_level.within:g}s",
+             "ivr": c.ivr is not None, "hours": c.hours is not None,
+             "callbacks_pending": pending.get(c.name, 0)} for c in configs]
+    if as_json:
+        emit(rows)
+        return
+    from rich.table import Table
+
+    table = Table("queue", "strategy", "agents", "skills", "SL target", "menu", "hours",
+                  "callbacks pending")
+    for row in rows:
+        table.add_row(row["name"], row["strategy"], ", ".join(row["agents"]) or "all",
+                      ", ".join(f"{k}≥{v}" for k, v in row["skills"].items()) or "-",
+                      row["service_level"], "yes" if row["ivr"] else "no",
+                      "set" if row["hours"] else "always", str(row["callbacks_pending"]))
+    make_console().print(table)
+
+
+@queue_app.command("delete")
+def queue_delete(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Retire a queue (its records stay); refused while another queue overflows to it."""
+    _queue_store(db).delete(name, at=now())
+    emit({"name": name, "active": False}) if as_json else make_console().print(
+        f"queue {name}: retired")
+
+
+@queue_app.command("callbacks")
+def queue_callbacks(
+    queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="pending, completed, failed, opted_out, cancelled.")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Queue callbacks: the callers who kept their place, and how it went."""
+    rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
+             "priority": c.priority, "attempts": c.attempts, "status": c.status,
+             "source": c.source, "requested_at": c.requested_at,
+             "finished_at": c.finished_at}
+            for c in _queue_store(db).callbacks(queue, status)]
+    if as_json:
+        emit(rows)
+        return
+    from rich.table import Table
+
+    table = Table("id", "queue", "number", "place (UTC)", "attempts", "status", "source")
+    for row in rows:
+        table.add_row(row["id"][:12], row["queue"], row["number"],
+                      f"{row['place_at']:%Y-%m-%d %H:%M:%S}", str(row["attempts"]),
+                      row["status"], row["source"])
+    make_console().print(table)
+
+
+# --- voicemail ---------------------------------------------------------------------------
+
+def _voicemail_rows(db: str | None, queue: str | None, status: str | None,
+                    since: str | None) -> list[dict[str, Any]]:
+    from campaigns.cli_report import _parse_day
+
+    start = _parse_day(since, "--since")
+    return [{"id": v.id, "queue": v.queue, "caller_number": v.caller_number,
+             "started_at": v.started_at, "seconds": round(v.seconds, 1), "path": v.path,
+             "status": v.status, "callback_id": v.callback_id, "call_uuid": v.call_uuid}
+            for v in _queue_store(db).voicemails(queue, status, start)]
+
+
+QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
+StatusFilter = Annotated[str | None, typer.Option("--status", help="new, callback or done.")]
+SinceFilter = Annotated[str | None, typer.Option("--since", help="UTC date or ISO time.")]
+
+
+@voicemail_app.command("list")
+def voicemail_list(queue: QueueFilter = None, status: StatusFilter = None,
+                   since: SinceFilter = None, db: DbOption = None,
+                   as_json: JsonOption = False) -> None:
+    """Messages left in the queues (newest last)."""
+    rows = _voicemail_rows(db, queue, status, since)
+    if as_json:
+        emit(rows)
+        return
+    from rich.table import Table
+
+    table = Table("id", "queue", "caller", "left at (UTC)", "seconds", "status", "file")
+    for row in rows:
+        table.add_row(str(row["id"]), row["queue"], row["caller_number"] or "unknown",
+                      f"{row['started_at']:%Y-%m-%d %H:%M:%S}", f"{row['seconds']:g}",
+                      row["status"], row["path"])
+    make_console().print(table)
+
+
+@voicemail_app.command("export")
+def voicemail_export(
+    output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .json or .xlsx")],
+    queue: QueueFilter = None, status: StatusFilter = None, since: SinceFilter = None,
+    audio: Annotated[Path | None, typer.Option(
+        "--audio", help="Also copy the recordings (when this host can read them) here.")]
+    = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Write the messages' records (and optionally copy their audio files)."""
+    import shutil
+
+    import pandas as pd
+
+    from campaigns.queue_store import QueueError
+
+    rows = _voicemail_rows(db, queue, status, since)
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".json", ".xlsx"):
+        raise QueueError(f"{output}: export to .csv, .json or .xlsx")
+    frame = pd.DataFrame(rows, columns=["id", "queue", "caller_number", "started_at",
+                                        "seconds", "path", "status", "callback_id",
+                                        "call_uuid"])
+    if suffix == ".json":
+        output.write_text(json.dumps(rows, default=str, indent=1), encoding="utf-8")
+    elif suffix == ".csv":
+        frame.to_csv(output, index=False)
+    else:
+        frame.assign(started_at=frame["started_at"].map(
+            lambda t: t.replace(tzinfo=None) if t is not None else None)).to_excel(
+            output, index=False)
+    copied, missing = 0, []
+    if audio is not None:
+        audio.mkdir(parents=True, exist_ok=True)
+        for row in rows:
+            source = Path(row["path"])
+            if source.is_file():
+                shutil.copy2(source, audio / f"{row['id']}-{source.name}")
+                copied += 1
+            else:
+                missing.append(row["path"])
+    result = {"output": str(output), "messages": len(rows), "audio_copied": copied,
+              "audio_missing": missing}
+    if as_json:
+        emit(result)
+    else:
+        make_console().print(f"wrote {len(rows)} messages to {output}" + (
+            f"; copied {copied} recordings to {audio}" if audio is not None else "") + (
+            f"; {len(missing)} recordings not found on this host" if missing else ""))
+
+
+@voicemail_app.command("callback")
+def voicemail_callback(
+    voicemail_id: Annotated[int, typer.Argument(help="The message's id.")],
+    priority: Annotated[int, typer.Option(help="Priority in the queue's line.")] = 0,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Turn a message into a queue callback (in its queue's line from now)."""
+    callback = _queue_store(db).voicemail_to_callback(voicemail_id, str(uuid.uuid4()),
+                                                      at=now(), priority=priority)
+    result = {"voicemail": voicemail_id, "callback": callback.id, "queue": callback.queue,
+              "number": callback.number}
+    emit(result) if as_json else make_console().print(
+        f"voicemail {voicemail_id}: callback {callback.id} to {callback.number} in queue "
+        f"{callback.queue}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(queue_app, name="queue")
+    app.add_typer(voicemail_app, name="voicemail")

@@ -1,0 +1,344 @@
+"""The queue store: inbound queues stored like campaigns, and what inbound calls leave behind
+(call records, queue callbacks, voicemails).
+
+A queue's configuration is ``dialer.engine.queue_config.QueueConfig`` (pure data) stored as
+JSON; every write validates it alone and together with the other active queues (an overflow
+naming a queue that does not exist, overflows in a circle, a prompt nobody recorded, an
+unknown holiday calendar), and nothing is written when anything is wrong: the error names
+the queue and the field.
+
+``QueueStore`` is composed over a ``CampaignStore`` (its engine and sessions); it is not a
+part of it. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from sqlmodel import select
+
+from campaigns.errors import CampaignError
+from campaigns.models import (
+    InboundCall,
+    InboundQueue,
+    QueueCallback,
+    QueueCallbackStatus,
+    Voicemail,
+    VoicemailStatus,
+)
+from campaigns.store import CampaignStore
+from dialer.engine.prompts import PromptSet
+from dialer.engine.queue_config import ActionKind, QueueConfig
+from dialer.errors import DialerError
+
+
+class QueueError(CampaignError):
+    """A queue that does not exist, or a configuration that cannot be stored."""
+
+
+def describe_validation(error: pydantic.ValidationError, name: str) -> str:
+    problems = "; ".join(
+        ("{}: ".format(".".join(str(p) for p in e["loc"])) if e["loc"] else "")
+        + e["msg"].removeprefix("Value error, ") for e in error.errors())
+    return f"queue {name}: {problems}"
+
+
+def merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied section by section (a dict merges, else replaces)."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def utc(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundRecord:
+    """One inbound call as it ended (from the engine's ``AttemptFinished``)."""
+
+    call_uuid: str
+    queue: str
+    caller_number: str
+    arrived_at: datetime
+    ended_at: datetime
+    outcome: str
+    queued_at: datetime | None = None
+    bridged_at: datetime | None = None
+    hangup_cause: str | None = None
+    agent_id: int | None = None
+    estimated_wait: float | None = None
+    overflowed_from: str | None = None
+    ivr_keys: str | None = None
+    opted_out: bool = False
+    campaign_id: int | None = None
+
+
+class QueueStore:
+    """Queues and inbound records in the campaign database."""
+
+    def __init__(self, store: CampaignStore, prompts: PromptSet | None = None,
+                 calendars: Mapping[str, Callable[[date], bool]] | None = None) -> None:
+        self.store = store
+        self.prompts = prompts
+        """Prompts a configuration may name (None: prompt names are not checked)."""
+        self._calendars = calendars
+
+    @property
+    def calendars(self) -> Mapping[str, Callable[[date], bool]]:
+        if self._calendars is None:
+            from dnc.rules.tables import RuleTables
+
+            self._calendars = RuleTables().holiday_calendars
+        return self._calendars
+
+    # --- configurations --------------------------------------------------------------------
+
+    def parse(self, data: Mapping[str, Any]) -> QueueConfig:
+        name = str(data.get("name", "?"))
+        try:
+            return QueueConfig.model_validate(dict(data))
+        except pydantic.ValidationError as error:
+            raise QueueError(describe_validation(error, name)) from None
+
+    def check_together(self, configs: Iterable[QueueConfig]) -> None:
+        """Refuse configurations that cannot run as one set (QueueSet's checks)."""
+        from dialer.engine.queues import QueueSet
+
+        prompts = self.prompts
+        configs = list(configs)
+        if prompts is None:  # names not checked: accept every name the configs use
+            names = {n for c in configs for _, n in c.prompt_names()}
+            from dialer.engine.prompts import ENGINE_PROMPTS
+
+            prompts = PromptSet.uniform({*names, *ENGINE_PROMPTS})
+        try:
+            QueueSet(configs, prompts, self.calendars)
+        except DialerError as error:
+            raise QueueError(str(error)) from None
+
+    def create(self, data: Mapping[str, Any], *, at: datetime) -> QueueConfig:
+        config = self.parse(data)
+        with self.store.session() as session:
+            if session.exec(select(InboundQueue).where(
+                    InboundQueue.name == config.name)).first() is not None:
+                raise QueueError(f"queue {config.name!r} already exists (`dialer queue edit`)")
+            self.check_together([*self._active(session, exclude=config.name), config])
+            session.add(InboundQueue(name=config.name, config=config.model_dump(mode="json"),
+                                     created_at=at, updated_at=at))
+            session.commit()
+        return config
+
+    def edit(self, name: str, changes: Mapping[str, Any], *, at: datetime) -> QueueConfig:
+        if "name" in changes and changes["name"] != name:
+            raise QueueError(f"queue {name}: a queue cannot be renamed (create a new one)")
+        with self.store.session() as session:
+            row = self._row(session, name)
+            config = self.parse(merge(row.config, changes))
+            self.check_together([*self._active(session, exclude=name), config])
+            row.config = config.model_dump(mode="json")
+            row.updated_at = at
+            session.add(row)
+            session.commit()
+        return config
+
+    def delete(self, name: str, *, at: datetime) -> None:
+        """Retire a queue (kept for its records); refused while another queue sends
+        callers to it."""
+        with self.store.session() as session:
+            row = self._row(session, name)
+            for other in self._active(session, exclude=name):
+                for where, action in other.actions():
+                    if action.kind is ActionKind.QUEUE and action.target == name:
+                        raise QueueError(f"queue {name} is the target of queue {other.name}'s "
+                                         f"{where}: change that first")
+            row.active = False
+            row.updated_at = at
+            session.add(row)
+            session.commit()
+
+    def get(self, name: str) -> QueueConfig:
+        with self.store.session() as session:
+            return QueueConfig.model_validate(self._row(session, name).config)
+
+    def all(self) -> list[QueueConfig]:
+        with self.store.session() as session:
+            return self._active(session)
+
+    def queue_set(self, names: Iterable[str], prompts: PromptSet):
+        """The ``QueueSet`` a runner serves: the named queues and those they overflow to."""
+        from dialer.engine.queues import QueueSet
+
+        wanted = list(dict.fromkeys(names))
+        known = {c.name: c for c in self.all()}
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise QueueError(f"queue {missing[0]!r} does not exist (`dialer queue list`)")
+        chosen: dict[str, QueueConfig] = {}
+        stack = list(wanted)
+        while stack:
+            config = known[stack.pop()]
+            if config.name in chosen:
+                continue
+            chosen[config.name] = config
+            stack += [a.target for _, a in config.actions()
+                      if a.kind is ActionKind.QUEUE and a.target and a.target in known]
+        try:
+            return QueueSet(chosen.values(), prompts, self.calendars)
+        except DialerError as error:
+            raise QueueError(str(error)) from None
+
+    @staticmethod
+    def _row(session: Any, name: str) -> InboundQueue:
+        row = session.exec(select(InboundQueue).where(InboundQueue.name == name,
+                                                      InboundQueue.active)).first()
+        if row is None:
+            raise QueueError(f"no queue named {name!r} (see `dialer queue list`)")
+        return row
+
+    @staticmethod
+    def _active(session: Any, exclude: str | None = None) -> list[QueueConfig]:
+        rows = session.exec(select(InboundQueue).where(InboundQueue.active)
+                            .order_by(InboundQueue.name))
+        return [QueueConfig.model_validate(r.config) for r in rows if r.name != exclude]
+
+    # --- inbound calls ---------------------------------------------------------------------
+
+    def record_calls(self, records: Iterable[InboundRecord]) -> None:
+        with self.store.session() as session:
+            for record in records:
+                session.add(InboundCall(**{f: getattr(record, f)
+                                           for f in InboundRecord.__dataclass_fields__}))
+            session.commit()
+
+    def wrapped(self, call_uuid: str, at: datetime) -> None:
+        with self.store.session() as session:
+            session.execute(sa.update(InboundCall).where(InboundCall.call_uuid == call_uuid)
+                            .values(wrapped_at=at))
+            session.commit()
+
+    # --- queue callbacks -------------------------------------------------------------------
+
+    def add_callback(self, callback_id: str, queue: str, number: str, place_at: datetime, *,
+                     at: datetime, priority: int = 0, call_uuid: str | None = None,
+                     customer_key: str | None = None, source: str = "caller",
+                     owner: str | None = None, claim_ttl: timedelta | None = None
+                     ) -> QueueCallback:
+        row = QueueCallback(
+            id=callback_id, queue=queue, number=number, customer_key=customer_key,
+            place_at=place_at, priority=priority, status=QueueCallbackStatus.PENDING,
+            source=source, requested_at=at, call_uuid=call_uuid, claimed_by=owner,
+            claim_expires_at=at + claim_ttl if owner and claim_ttl else None)
+        with self.store.session() as session:
+            session.add(row)
+            session.commit()
+        return row
+
+    def callback_attempted(self, callback_id: str, attempts: int, retry_at: datetime) -> None:
+        with self.store.session() as session:
+            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
+                            .values(attempts=attempts, next_attempt_at=retry_at))
+            session.commit()
+
+    def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,
+                        attempts: int, *, at: datetime, call_uuid: str | None = None) -> None:
+        with self.store.session() as session:
+            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
+                            .values(status=str(status), attempts=attempts, finished_at=at,
+                                    completed_call_uuid=call_uuid, claimed_by=None,
+                                    claim_expires_at=None))
+            session.commit()
+
+    def claim_callbacks(self, queues: Iterable[str], owner: str, *, now: datetime,
+                        ttl: timedelta) -> list[QueueCallback]:
+        """Pending callbacks of ``queues`` not held by another live process, now held by
+        ``owner`` until ``now + ttl`` (renew before then). Already held ones are renewed."""
+        names = list(queues)
+        with self.store.session() as session:
+            free = sa.or_(QueueCallback.claimed_by.is_(None), QueueCallback.claimed_by == owner,
+                          QueueCallback.claim_expires_at < now)
+            rows = list(session.exec(select(QueueCallback).where(
+                QueueCallback.queue.in_(names),  # type: ignore[attr-defined]
+                QueueCallback.status == QueueCallbackStatus.PENDING, free)
+                .order_by(QueueCallback.place_at)))
+            for row in rows:
+                row.claimed_by, row.claim_expires_at = owner, now + ttl
+                session.add(row)
+            session.commit()
+            return rows
+
+    def release_callbacks(self, owner: str) -> int:
+        with self.store.session() as session:
+            result = session.execute(sa.update(QueueCallback).where(
+                QueueCallback.claimed_by == owner,
+                QueueCallback.status == QueueCallbackStatus.PENDING)
+                .values(claimed_by=None, claim_expires_at=None))
+            session.commit()
+            return int(result.rowcount or 0)
+
+    def callbacks(self, queue: str | None = None, status: str | None = None
+                  ) -> list[QueueCallback]:
+        with self.store.session() as session:
+            query = select(QueueCallback).order_by(QueueCallback.place_at)
+            if queue is not None:
+                query = query.where(QueueCallback.queue == queue)
+            if status is not None:
+                query = query.where(QueueCallback.status == status)
+            return list(session.exec(query))
+
+    # --- voicemail -------------------------------------------------------------------------
+
+    def add_voicemail(self, call_uuid: str, queue: str, caller_number: str, path: str,
+                      started_at: datetime, ended_at: datetime) -> Voicemail:
+        row = Voicemail(call_uuid=call_uuid, queue=queue, caller_number=caller_number,
+                        path=path, started_at=started_at, ended_at=ended_at,
+                        seconds=max(0.0, (ended_at - started_at).total_seconds()))
+        with self.store.session() as session:
+            session.add(row)
+            session.commit()
+            return row
+
+    def voicemails(self, queue: str | None = None, status: str | None = None,
+                   since: datetime | None = None) -> list[Voicemail]:
+        with self.store.session() as session:
+            query = select(Voicemail).order_by(Voicemail.started_at, Voicemail.id)
+            if queue is not None:
+                query = query.where(Voicemail.queue == queue)
+            if status is not None:
+                query = query.where(Voicemail.status == status)
+            if since is not None:
+                query = query.where(Voicemail.started_at >= since)
+            return list(session.exec(query))
+
+    def voicemail_to_callback(self, voicemail_id: int, callback_id: str, *, at: datetime,
+                              priority: int = 0) -> QueueCallback:
+        """A callback task for the caller of a voicemail, in its queue's line from now."""
+        with self.store.session() as session:
+            message = session.get(Voicemail, voicemail_id)
+            if message is None:
+                raise QueueError(f"no voicemail with id {voicemail_id}")
+            if message.status == VoicemailStatus.CALLBACK:
+                raise QueueError(f"voicemail {voicemail_id} already has callback "
+                                 f"{message.callback_id}")
+            if not message.caller_number:
+                raise QueueError(f"voicemail {voicemail_id}: the caller's number is unknown")
+            self._row(session, message.queue)
+            message.status, message.callback_id = VoicemailStatus.CALLBACK, callback_id
+            session.add(message)
+            callback = QueueCallback(
+                id=callback_id, queue=message.queue, number=message.caller_number,
+                place_at=at, priority=priority, status=QueueCallbackStatus.PENDING,
+                source="voicemail", requested_at=at, call_uuid=message.call_uuid)
+            session.add(callback)
+            session.commit()
+            return callback

@@ -1,0 +1,229 @@
+"""Supervisor alerts: thresholds on live measures, raised when crossed, cleared when not.
+
+Reusable by anything that measures (queues today; gateways, abandonment tomorrow): the
+caller turns its live state into ``Reading``s (a measure, its value, the threshold and
+which side of it is bad) and hands them to an ``AlertBook`` at each look. The book raises an
+alert the first time a reading is on the bad side, and clears it the first time it is back
+(a condition that holds raises one alert, not one per look), and passes each change to its
+sinks: the JSON-lines alerts log (``AlertLog``) and an optional webhook (``Webhook``, POSTed
+from a background thread so a slow receiver never delays the dialer). The active alerts are
+what ``dialer monitor`` shows.
+
+A reading whose value is unknown (None: e.g. no call in the service-level window) changes
+nothing: an alert neither rises nor clears on missing data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dialer.engine.inbound import QueueSnapshot
+    from dialer.engine.queue_config import AlertThresholds
+
+log = logging.getLogger("dialer.alerts")
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measure of one subject against its threshold."""
+
+    key: str
+    """Stable identity of the condition, e.g. ``queue/sales/longest_wait``."""
+    subject: str
+    """What it is about, e.g. ``queue sales`` or ``gateway carrier1``."""
+    measure: str
+    value: float | None
+    threshold: float
+    above: bool = True
+    """True: bad when the value is above the threshold; False: when below."""
+    unit: str = ""
+
+    @property
+    def breached(self) -> bool | None:
+        if self.value is None:
+            return None
+        return self.value > self.threshold if self.above else self.value < self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """An alert raised or cleared."""
+
+    at: float
+    key: str
+    subject: str
+    measure: str
+    state: str
+    """``raised`` or ``cleared``."""
+    value: float | None
+    threshold: float
+    message: str
+
+    def to_json(self) -> dict[str, object]:
+        document = asdict(self)
+        document["time"] = datetime.fromtimestamp(self.at, UTC).isoformat()
+        return document
+
+
+def _shown(value: float | None, unit: str) -> str:
+    if value is None:
+        return "unknown"
+    if unit == "%":
+        return f"{value:.0%}"
+    return f"{value:g} {unit}".strip() if unit else f"{value:g}"
+
+
+def _message(reading: Reading, state: str) -> str:
+    side = "above" if reading.above else "below"
+    value = _shown(reading.value, reading.unit)
+    limit = _shown(reading.threshold, reading.unit)
+    if state == "raised":
+        return f"{reading.subject}: {reading.measure} {value} is {side} {limit}"
+    return f"{reading.subject}: {reading.measure} back to {value} (limit {limit})"
+
+
+class AlertSink(Protocol):
+    def send(self, event: AlertEvent) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class AlertBook:
+    """The active alerts, and the sinks every change goes to."""
+
+    def __init__(self, sinks: Sequence[AlertSink] = ()) -> None:
+        self.sinks = list(sinks)
+        self.active: dict[str, AlertEvent] = {}
+
+    def update(self, at: float, readings: Iterable[Reading]) -> list[AlertEvent]:
+        changes: list[AlertEvent] = []
+        for reading in readings:
+            breached = reading.breached
+            if breached is None:
+                continue
+            if breached and reading.key not in self.active:
+                event = self._event(at, reading, "raised")
+                self.active[reading.key] = event
+                changes.append(event)
+            elif not breached and reading.key in self.active:
+                del self.active[reading.key]
+                changes.append(self._event(at, reading, "cleared"))
+        for event in changes:
+            for sink in self.sinks:
+                try:
+                    sink.send(event)
+                except Exception as error:  # a sink must never stop the dialer
+                    log.warning("alert sink %s failed: %s", type(sink).__name__, error)
+        return changes
+
+    @staticmethod
+    def _event(at: float, reading: Reading, state: str) -> AlertEvent:
+        return AlertEvent(at, reading.key, reading.subject, reading.measure, state,
+                          reading.value, reading.threshold, _message(reading, state))
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+
+class AlertLog:
+    """Appends each alert change as one JSON line (flushed at once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8")
+
+    def send(self, event: AlertEvent) -> None:
+        self._file.write(json.dumps(event.to_json()) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class Webhook:
+    """POSTs each alert change as JSON to ``url`` from a background thread.
+
+    A failed or slow POST is logged and dropped after ``timeout`` seconds; the queue of
+    unsent changes is bounded (the oldest are dropped first) so an unreachable receiver
+    cannot grow memory.
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0, backlog: int = 1000) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"alerts webhook {url!r}: an http:// or https:// URL")
+        self.url = url
+        self.timeout = timeout
+        self.sent = 0
+        self.failed = 0
+        self._queue: queue.Queue[AlertEvent | None] = queue.Queue(backlog)
+        self._thread = threading.Thread(target=self._run, name="alerts webhook", daemon=True)
+        self._thread.start()
+
+    def send(self, event: AlertEvent) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.failed += 1
+            log.warning("alerts webhook backlog full: dropped %s", event.message)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            body = json.dumps(event.to_json()).encode()
+            request = urllib.request.Request(self.url, body, method="POST", headers={
+                "Content-Type": "application/json", "User-Agent": "dialer-alerts"})
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    response.read()
+                self.sent += 1
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                self.failed += 1
+                log.warning("alerts webhook %s: %s (%s)", self.url, error, event.message)
+
+    def close(self, wait: float = 5.0) -> None:
+        try:
+            self._queue.put(None, timeout=wait)
+        except queue.Full:
+            return
+        self._thread.join(wait)
+
+
+def queue_readings(snapshots: Iterable[QueueSnapshot],
+                   thresholds: Mapping[str, AlertThresholds]) -> list[Reading]:
+    """The readings of the queues' alert thresholds (``QueueConfig.alerts``) from
+    ``InboundRouter.snapshot`` (one ``QueueSnapshot`` per queue)."""
+    readings: list[Reading] = []
+    for snap in snapshots:
+        limits = thresholds.get(snap.name)
+        if limits is None:
+            continue
+        subject, base = f"queue {snap.name}", f"queue/{snap.name}/"
+        if limits.longest_wait is not None:
+            readings.append(Reading(base + "longest_wait", subject, "longest wait",
+                                    round(snap.longest_wait, 1), limits.longest_wait, True,
+                                    "s"))
+        if limits.queue_length is not None:
+            readings.append(Reading(base + "queue_length", subject, "callers waiting",
+                                    snap.waiting, limits.queue_length, True))
+        if limits.service_level is not None:
+            readings.append(Reading(base + "service_level", subject, "service level (15 min)",
+                                    snap.service_level, limits.service_level, False, "%"))
+        if limits.agents_below is not None:
+            readings.append(Reading(base + "agents", subject, "agents logged in",
+                                    snap.agents_logged_in, limits.agents_below, False))
+    return readings
