@@ -18,12 +18,14 @@ import typer
 
 from campaigns.cli_common import (
     DbOption,
+    HomeOption,
     JsonOption,
     data_home,
     emit,
     make_console,
     now,
     open_store,
+    read_store,
 )
 
 queue_app = typer.Typer(help="Inbound queues: create, inspect, edit; callbacks waiting.",
@@ -43,11 +45,15 @@ AgentOption = Annotated[list[str] | None, typer.Option(
     "--agent", help="An agent serving the queue (repeatable; replaces the list).")]
 
 
-def _queue_store(db: str | None) -> Any:
+def _queue_store(db: str | None, home: Path | None, write: bool = True) -> Any:
+    """The queue store; a writing command checks prompt names against the prompt files
+    (shipped, then ``<home>/prompts``); a reading one never creates nor migrates."""
     from campaigns.queue_store import QueueStore
     from dialer.prompt_files import load_prompts
 
-    return QueueStore(open_store(db), load_prompts([data_home() / "prompts"]))
+    if not write:
+        return QueueStore(read_store(db, home))
+    return QueueStore(open_store(db, home), load_prompts([(home or data_home()) / "prompts"]))
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -101,7 +107,8 @@ def _show(config: Any, as_json: bool) -> None:
 def queue_create(
     name: Annotated[str, typer.Argument(help="Queue name (the dialplan's dialer_queue).")],
     file: FileOption = None, strategy: StrategyOption = None, agent: AgentOption = None,
-    sets: SetOption = None, db: DbOption = None, as_json: JsonOption = False,
+    sets: SetOption = None, db: DbOption = None, home: HomeOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Create a queue (validated with every other queue)."""
     from campaigns.queue_store import QueueError
@@ -109,13 +116,13 @@ def queue_create(
     changes = _changes(file, strategy, agent, sets)
     if changes.get("name", name) != name:
         raise QueueError(f"queue {name}: the file names queue {changes['name']!r}")
-    _show(_queue_store(db).create({**changes, "name": name}, at=now()), as_json)
+    _show(_queue_store(db, home).create({**changes, "name": name}, at=now()), as_json)
 
 
 @queue_app.command("edit")
 def queue_edit(
     name: str, file: FileOption = None, strategy: StrategyOption = None,
-    agent: AgentOption = None, sets: SetOption = None, db: DbOption = None,
+    agent: AgentOption = None, sets: SetOption = None, db: DbOption = None, home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a queue's settings (merged section by section; the rest is kept)."""
@@ -124,19 +131,20 @@ def queue_edit(
     changes = _changes(file, strategy, agent, sets)
     if not changes:
         raise QueueError("nothing to change: give --file, --set, --strategy or --agent")
-    _show(_queue_store(db).edit(name, changes, at=now()), as_json)
+    _show(_queue_store(db, home).edit(name, changes, at=now()), as_json)
 
 
 @queue_app.command("show")
-def queue_show(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+def queue_show(name: str, db: DbOption = None, home: HomeOption = None,
+               as_json: JsonOption = False) -> None:
     """A queue's whole configuration."""
-    _show(_queue_store(db).get(name), as_json)
+    _show(_queue_store(db, home, write=False).get(name), as_json)
 
 
 @queue_app.command("list")
-def queue_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every active queue."""
-    store = _queue_store(db)
+    store = _queue_store(db, home, write=False)
     configs = store.all()
     pending: dict[str, int] = {}
     for callback in store.callbacks(status="pending"):
@@ -162,9 +170,10 @@ def queue_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @queue_app.command("delete")
-def queue_delete(name: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+def queue_delete(name: str, db: DbOption = None, home: HomeOption = None,
+                 as_json: JsonOption = False) -> None:
     """Retire a queue (its records stay); refused while another queue overflows to it."""
-    _queue_store(db).delete(name, at=now())
+    _queue_store(db, home).delete(name, at=now())
     emit({"name": name, "active": False}) if as_json else make_console().print(
         f"queue {name}: retired")
 
@@ -174,14 +183,14 @@ def queue_callbacks(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
     status: Annotated[str | None, typer.Option(
         "--status", help="pending, completed, failed, opted_out, cancelled.")] = None,
-    db: DbOption = None, as_json: JsonOption = False,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Queue callbacks: the callers who kept their place, and how it went."""
     rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
              "finished_at": c.finished_at}
-            for c in _queue_store(db).callbacks(queue, status)]
+            for c in _queue_store(db, home, write=False).callbacks(queue, status)]
     if as_json:
         emit(rows)
         return
@@ -197,15 +206,15 @@ def queue_callbacks(
 
 # --- voicemail ---------------------------------------------------------------------------
 
-def _voicemail_rows(db: str | None, queue: str | None, status: str | None,
-                    since: str | None) -> list[dict[str, Any]]:
+def _voicemail_rows(db: str | None, home: Path | None, queue: str | None,
+                    status: str | None, since: str | None) -> list[dict[str, Any]]:
     from campaigns.cli_report import _parse_day
 
     start = _parse_day(since, "--since")
     return [{"id": v.id, "queue": v.queue, "caller_number": v.caller_number,
              "started_at": v.started_at, "seconds": round(v.seconds, 1), "path": v.path,
              "status": v.status, "callback_id": v.callback_id, "call_uuid": v.call_uuid}
-            for v in _queue_store(db).voicemails(queue, status, start)]
+            for v in _queue_store(db, home, write=False).voicemails(queue, status, start)]
 
 
 QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
@@ -215,10 +224,10 @@ SinceFilter = Annotated[str | None, typer.Option("--since", help="UTC date or IS
 
 @voicemail_app.command("list")
 def voicemail_list(queue: QueueFilter = None, status: StatusFilter = None,
-                   since: SinceFilter = None, db: DbOption = None,
+                   since: SinceFilter = None, db: DbOption = None, home: HomeOption = None,
                    as_json: JsonOption = False) -> None:
     """Messages left in the queues (newest last)."""
-    rows = _voicemail_rows(db, queue, status, since)
+    rows = _voicemail_rows(db, home, queue, status, since)
     if as_json:
         emit(rows)
         return
@@ -239,7 +248,7 @@ def voicemail_export(
     audio: Annotated[Path | None, typer.Option(
         "--audio", help="Also copy the recordings (when this host can read them) here.")]
     = None,
-    db: DbOption = None, as_json: JsonOption = False,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Write the messages' records (and optionally copy their audio files)."""
     import shutil
@@ -248,7 +257,7 @@ def voicemail_export(
 
     from campaigns.queue_store import QueueError
 
-    rows = _voicemail_rows(db, queue, status, since)
+    rows = _voicemail_rows(db, home, queue, status, since)
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".json", ".xlsx"):
         raise QueueError(f"{output}: export to .csv, .json or .xlsx")
@@ -287,10 +296,10 @@ def voicemail_export(
 def voicemail_callback(
     voicemail_id: Annotated[int, typer.Argument(help="The message's id.")],
     priority: Annotated[int, typer.Option(help="Priority in the queue's line.")] = 0,
-    db: DbOption = None, as_json: JsonOption = False,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Turn a message into a queue callback (in its queue's line from now)."""
-    callback = _queue_store(db).voicemail_to_callback(voicemail_id, str(uuid.uuid4()),
+    callback = _queue_store(db, home).voicemail_to_callback(voicemail_id, str(uuid.uuid4()),
                                                       at=now(), priority=priority)
     result = {"voicemail": voicemail_id, "callback": callback.id, "queue": callback.queue,
               "number": callback.number}

@@ -43,7 +43,8 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 
 def report(
-    campaign: Annotated[str, typer.Argument(help="Campaign name (or id).")],
+    campaign: Annotated[str | None, typer.Argument(
+        help="Campaign (not needed for --queue/--queues).")] = None,
     from_: Annotated[str | None, typer.Option("--from", help="Start (UTC date or ISO time; "
                                               "default: 7 days before --to).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End, exclusive (default: "
@@ -55,15 +56,33 @@ def report(
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG: hourly volume "
                                               "and abandonment trend against the limit.")]
     = None,
+    queue: Annotated[list[str] | None, typer.Option(
+        "--queue", help="Queue report for this queue (repeatable).")] = None,
+    queues: Annotated[bool, typer.Option(
+        "--queues", help="Queue report for every queue.")] = False,
+    interval: Annotated[str, typer.Option(
+        "--interval", help="Queue and agent intervals: 15, 30, 60 (minutes) or day.")]
+    = "30",
+    fcr_days: Annotated[int, typer.Option(
+        "--fcr-days", help="First-contact resolution: no new call within N days.")] = 7,
     db: DbOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Dials, answers, abandonment (daily and rolling 30 days), agents, dispositions with
-    what each code means (reads only)."""
+    what each code means; with --queue/--queues, the queue and agent report per interval
+    (docs/inbound.md). Reads only."""
     from campaigns.errors import CampaignError
     from campaigns.reports import campaign_report
 
+    if queue or queues:
+        from campaigns.cli_queue_report import queue_report_command
+
+        queue_report_command(campaign, from_, to, format_, output, plot, queue or None,
+                             interval, fcr_days, db, home, as_json)
+        return
+    if campaign is None:
+        raise CampaignError("name a campaign, or give --queue NAME / --queues")
     format_ = "json" if as_json else format_
     if format_ not in ("table", "csv", "xlsx", "json"):
         raise CampaignError(f"--format {format_!r}: choose table, csv, xlsx or json")

@@ -1,0 +1,137 @@
+"""``dialer queue``, ``dialer voicemail`` and ``dialer report --queues`` end to end."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+TOML = """
+name = "sales"
+strategy = "skills"
+skills = { spanish = 3 }
+max_wait = 120
+overflow = "voicemail"
+
+[service_level]
+target = 0.9
+within = 15
+
+[ivr]
+start = "main"
+[ivr.menus.main]
+prompt = "main_menu"
+options = { "1" = "queue", "3" = "callback", "4" = "voicemail", "9" = "opt_out" }
+"""
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("DIALER_DB", raising=False)
+    return tmp_path
+
+
+def run(*args: str):
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.stdout)
+
+
+def fails(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+    return result.output
+
+
+def test_create_from_toml_edit_show_list(env) -> None:
+    (env / "sales.toml").write_text(TOML)
+    created = run("queue", "create", "sales", "--file", str(env / "sales.toml"))
+    assert created["skills"] == {"spanish": 3} and created["ivr"]["start"] == "main"
+    edited = run("queue", "edit", "sales", "--set", "service_level.target=0.8",
+                 "--agent", "ann", "--agent", "bob")
+    assert edited["service_level"] == {"target": 0.8, "within": 15.0}
+    assert edited["agents"] == ["ann", "bob"] and edited["max_wait"] == 120.0
+    assert run("queue", "show", "sales")["overflow"]["kind"] == "voicemail"
+    (listed,) = run("queue", "list")
+    assert listed["name"] == "sales" and listed["ivr"] is True
+
+
+def test_bad_input_is_one_clear_line_and_nothing_is_stored(env) -> None:
+    message = fails("queue", "create", "sales", "--set", "max_wait=30")
+    assert "overflow target" in message
+    message = fails("queue", "create", "sales", "--set", "priority.vip_numbers=[\"555\"]")
+    assert "priority.vip_numbers" in message and "E.164" in message
+    (env / "bad.json").write_text("{not json")
+    assert "not valid json" in fails("queue", "create", "x", "--file", str(env / "bad.json"))
+    assert run("queue", "list") == []
+    assert "no queue named 'ghost'" in fails("queue", "show", "ghost")
+
+
+def test_an_operator_prompt_is_accepted_once_its_file_exists(env) -> None:
+    assert "prompt 'holiday_notice'" in fails(
+        "queue", "create", "sales", "--set", "closed=[\"holiday_notice\"]")
+    from dialer.prompt_files import SHIPPED
+
+    prompts = env / "home" / "prompts"
+    prompts.mkdir(parents=True)
+    (prompts / "holiday_notice.wav").write_bytes((SHIPPED / "closed.wav").read_bytes())
+    assert run("queue", "create", "sales", "--set", "closed=[\"holiday_notice\"]")["closed"] == [
+        "holiday_notice"]
+
+
+def test_voicemail_list_export_and_callback(env) -> None:
+    from campaigns.cli_common import open_store
+    from campaigns.queue_store import QueueStore
+
+    run("queue", "create", "sales")
+    store = open_store(None)
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    QueueStore(store).add_voicemail("call-1", "sales", "+12025550101",
+                                    str(env / "missing.wav"), start, start + timedelta(seconds=9))
+    (message,) = run("voicemail", "list", "--queue", "sales")
+    assert message["caller_number"] == "+12025550101" and message["seconds"] == 9.0
+    exported = run("voicemail", "export", "--output", str(env / "vm.csv"), "--audio",
+                   str(env / "audio"))
+    assert exported["messages"] == 1 and exported["audio_missing"] == [str(env / "missing.wav")]
+    assert "+12025550101" in (env / "vm.csv").read_text()
+    callback = run("voicemail", "callback", str(message["id"]))
+    (pending,) = run("queue", "callbacks", "--status", "pending")
+    assert pending["id"] == callback["callback"] and pending["source"] == "voicemail"
+    assert run("voicemail", "list", "--status", "callback")[0]["callback_id"] == pending["id"]
+
+
+def test_report_queues_in_every_format(env) -> None:
+    from campaigns.cli_common import open_store
+    from campaigns.queue_store import InboundRecord, QueueStore
+
+    run("queue", "create", "sales")
+    store = open_store(None)
+    t = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
+    QueueStore(store).record_calls([InboundRecord(
+        "c1", "sales", "+12025550101", t, t + timedelta(seconds=70), "connected",
+        queued_at=t, bridged_at=t + timedelta(seconds=10))])
+    span = ["--from", "2026-11-23", "--to", "2026-11-24"]
+    document = run("report", "--queues", *span, "--interval", "15", "--plot",
+                   str(env / "q.png"))
+    (row,) = document["intervals"]
+    assert (row["queue"], row["answered"], row["service_level"]) == ("sales", 1, 1.0)
+    assert (env / "q.png").exists()
+    result = CliRunner().invoke(app, ["report", "--queue", "sales", *span, "--format", "csv"])
+    assert result.exit_code == 0 and "section,queue" in result.stdout
+    result = CliRunner().invoke(app, ["report", "--queue", "sales", *span, "--format", "xlsx",
+                                      "--output", str(env / "q.xlsx")])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    assert set(pd.ExcelFile(env / "q.xlsx").sheet_names) == {"queues", "intervals", "daily",
+                                                               "agents"}
+    assert "sales" in CliRunner().invoke(app, ["report", "--queues", *span]).stdout
+    assert "no queue named 'nope'" in fails("report", "--queue", "nope", *span)
+    assert "--interval '7'" in fails("report", "--queues", *span, "--interval", "7")
+    assert "name a campaign" in fails("report")

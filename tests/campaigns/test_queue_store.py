@@ -1,0 +1,99 @@
+"""The queue store: configurations validated alone and together, nothing half-written;
+queue callbacks claimed by one process; voicemail turned into callbacks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import NOW
+
+from campaigns.models import QueueCallbackStatus, VoicemailStatus
+from campaigns.queue_store import QueueError, QueueStore
+from dialer.engine.prompts import PromptSet
+
+
+@pytest.fixture
+def queues(store):
+    return QueueStore(store, PromptSet.standard(), calendars={})
+
+
+def test_create_show_edit_and_list(queues) -> None:
+    queues.create({"name": "support"}, at=NOW)
+    created = queues.create({"name": "sales", "strategy": "round_robin", "max_wait": 60,
+                             "overflow": "queue:support"}, at=NOW)
+    assert created.overflow.target == "support"
+    edited = queues.edit("sales", {"service_level": {"target": 0.9}}, at=NOW)
+    assert edited.service_level.target == 0.9 and edited.service_level.within == 20.0
+    assert edited.max_wait == 60  # the rest is kept
+    assert [c.name for c in queues.all()] == ["sales", "support"]
+    assert queues.get("sales").strategy.value == "round_robin"
+
+
+def test_bad_configurations_are_refused_and_nothing_is_written(queues) -> None:
+    with pytest.raises(QueueError, match=r"queue sales: strategy: Input should be"):
+        queues.create({"name": "sales", "strategy": "random"}, at=NOW)
+    with pytest.raises(QueueError, match="overflow: queue 'billing' is not configured"):
+        queues.create({"name": "sales", "max_wait": 30, "overflow": "queue:billing"}, at=NOW)
+    with pytest.raises(QueueError, match="prompt 'jingle' is not in the prompt set"):
+        queues.create({"name": "sales", "announcements": {"welcome": "jingle"}}, at=NOW)
+    assert queues.all() == []
+    queues.create({"name": "a"}, at=NOW)
+    queues.create({"name": "b", "max_wait": 30, "overflow": "queue:a"}, at=NOW)
+    with pytest.raises(QueueError, match="round in a circle"):
+        queues.edit("a", {"max_length": 5, "when_full": "queue:b"}, at=NOW)
+    assert queues.get("a").max_length is None
+    with pytest.raises(QueueError, match="cannot be renamed"):
+        queues.edit("a", {"name": "c"}, at=NOW)
+    with pytest.raises(QueueError, match="already exists"):
+        queues.create({"name": "a"}, at=NOW)
+    with pytest.raises(QueueError, match="target of queue b's overflow"):
+        queues.delete("a", at=NOW)
+    queues.delete("b", at=NOW)
+    assert [c.name for c in queues.all()] == ["a"]
+    with pytest.raises(QueueError, match="no queue named 'b'"):
+        queues.get("b")
+
+
+def test_a_runner_gets_its_queues_and_their_overflow_targets(queues) -> None:
+    queues.create({"name": "support"}, at=NOW)
+    queues.create({"name": "sales", "max_wait": 30, "overflow": "queue:support"}, at=NOW)
+    queues.create({"name": "other"}, at=NOW)
+    served = queues.queue_set(["sales"], PromptSet.standard())
+    assert sorted(q.name for q in served) == ["sales", "support"]
+    with pytest.raises(QueueError, match="'nope' does not exist"):
+        queues.queue_set(["nope"], PromptSet.standard())
+
+
+def test_callbacks_are_held_by_one_process_until_their_claim_expires(queues) -> None:
+    place = NOW - timedelta(minutes=5)
+    queues.add_callback("cb1", "sales", "+12025550101", place, at=NOW, priority=2)
+    queues.add_callback("cb2", "sales", "+12025550102", NOW, at=NOW)
+    queues.add_callback("cb3", "other", "+12025550103", NOW, at=NOW)
+    ttl = timedelta(seconds=60)
+    first = queues.claim_callbacks(["sales"], "runner-a", now=NOW, ttl=ttl)
+    assert [c.id for c in first] == ["cb1", "cb2"]
+    assert queues.claim_callbacks(["sales"], "runner-b", now=NOW, ttl=ttl) == []
+    queues.finish_callback("cb1", QueueCallbackStatus.COMPLETED, 1, at=NOW, call_uuid="x")
+    later = NOW + timedelta(seconds=61)  # runner-a died: its claim ran out
+    assert [c.id for c in queues.claim_callbacks(["sales"], "runner-b", now=later,
+                                                 ttl=ttl)] == ["cb2"]
+    assert queues.release_callbacks("runner-b") == 1
+    (done,) = queues.callbacks(status="completed")
+    assert (done.id, done.attempts, done.completed_call_uuid) == ("cb1", 1, "x")
+
+
+def test_voicemail_becomes_a_callback_once(queues) -> None:
+    queues.create({"name": "sales"}, at=NOW)
+    message = queues.add_voicemail("call-1", "sales", "+12025550101", "/vm/call-1.wav",
+                                   NOW, NOW + timedelta(seconds=42))
+    assert message.seconds == 42.0
+    (listed,) = queues.voicemails(queue="sales", status="new")
+    callback = queues.voicemail_to_callback(listed.id, "cb-vm", at=NOW, priority=3)
+    assert (callback.number, callback.source, callback.priority) == (
+        "+12025550101", "voicemail", 3)
+    assert queues.voicemails()[0].status == VoicemailStatus.CALLBACK
+    with pytest.raises(QueueError, match="already has callback cb-vm"):
+        queues.voicemail_to_callback(listed.id, "cb-2", at=NOW)
+    with pytest.raises(QueueError, match="no voicemail with id 999"):
+        queues.voicemail_to_callback(999, "cb-3", at=NOW)
