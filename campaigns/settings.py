@@ -177,6 +177,9 @@ class CampaignSettings(BaseModel):
     """Ceiling on calls dialing or ringing at once (trunk capacity); None for none."""
     wrap_up_timeout_disposition: str = "TIMEOUT"
     """Disposition recorded when wrap-up ends without one (timeout, agent logged out)."""
+    queues: tuple[str, ...] = ()
+    """Inbound queues this campaign's runner serves (``dialer queue list``); its agents take
+    their calls between outbound ones (docs/inbound.md). Checked when the runner starts."""
     abandon_window_hours: float | None = Field(default=None, gt=0)
     """Abandonment measurement window; None: by jurisdiction (UK 24 h, else 30 days)."""
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)

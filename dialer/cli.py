@@ -81,6 +81,12 @@ def run(
     pacing_detail: Annotated[bool, typer.Option(
         "--pacing-detail", help="Show the pacing policy's own explanation on the "
         "dashboard.")] = False,
+    alerts_webhook: Annotated[str | None, typer.Option(
+        "--alerts-webhook", help="POST each queue alert raised or cleared (JSON) to this "
+        "URL, besides <home>/alerts/CAMPAIGN.jsonl.")] = None,
+    prompts_on_switch: Annotated[str | None, typer.Option(
+        "--prompts-on-switch", help="Directory of the prompt files on the FreeSWITCH host, "
+        "when it is another machine (default: the local paths).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Dial CAMPAIGN live until Ctrl-C (graceful: no new dials, calls in progress finish).
@@ -119,7 +125,8 @@ def run(
         typer.echo(f"no --switch given: dialing through {switches[0][1]} (FreeSWITCH's "
                    "default event socket, password ClueCon)", err=True)
     settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
-                              instance=instance)
+                              instance=instance, alerts_webhook=alerts_webhook,
+                              prompts_on_switch=prompts_on_switch)
     store = CampaignStore.open(url)
     started = time.time()
 

@@ -165,7 +165,7 @@ def render(snapshot: dict[str, Any], detail: bool = False, width: int = 80) -> P
     parts: list[Any] = [figures, words]
     if detail:
         parts.append(Text(f"policy: {pacing.get('explanation', '')}", style="dim"))
-    parts += [_agents_table(snapshot, width), outcome_line]
+    parts += [_agents_table(snapshot, width), *_queue_lines(snapshot), outcome_line]
     switches = ", ".join(f"{sid} {state}" for sid, state in
                          (snapshot.get("switches") or {}).items())
     others = snapshot.get("other_processes")
@@ -178,6 +178,28 @@ def render(snapshot: dict[str, Any], detail: bool = False, width: int = 80) -> P
     title = Text.assemble("campaign ", (str(snapshot.get("campaign", "?")), "bold"),
                           f" · {activity} · {_duration(uptime) or '0s'}")
     return Panel(Group(*parts), title=title, title_align="left")
+
+
+def _queue_lines(snapshot: dict[str, Any]) -> list[Text]:
+    """One line per inbound queue, then the active alerts in red."""
+    lines = []
+    for queue in snapshot.get("queues") or []:
+        level = queue.get("service_level")
+        target = queue.get("service_level_target") or 0.0
+        line = Text()
+        line.append(f"Queue {queue['name']}", style="bold")
+        line.append("" if queue.get("open", True) else " (closed)")
+        line.append(f": {queue['waiting']} waiting (longest {queue['longest_wait_s']:.0f} s), "
+                    f"{queue['callbacks_waiting']} callbacks, {queue['agents_ready']}/"
+                    f"{queue['agents_logged_in']} agents ready, service level ")
+        line.append(_pct(level), style="" if level is None else
+                    "bold green" if level >= target else "bold red")
+        line.append(f" (target {target:.0%}), answered {queue['answered']}/"
+                    f"{queue['offered']}, voicemails {queue['voicemails']}.")
+        lines.append(line)
+    for alert in snapshot.get("alerts") or []:
+        lines.append(Text(f"ALERT {alert['message']}", style="bold red"))
+    return lines
 
 
 def not_running(campaign: str, since: float | None, problem: str) -> Panel:

@@ -21,6 +21,7 @@ from dialer.commands import (
     AttemptFinished,
     Bridge,
     Command,
+    Direction,
     Hangup,
     JournalAttempt,
     Originate,
@@ -36,6 +37,7 @@ from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import store_outcome, utc
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line, job_failure_cause
+from dialer.runner.inbound import QUEUE_CALLBACK
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -56,6 +58,12 @@ class CommandExecution(_Base):
         """One database step (database thread): the dial-time decisions a batch's dials
         rest on go to the audit log before its journal is committed; if the audit cannot
         be written, the batch's other writes land but none of its dials (refused)."""
+        from dialer.runner.inbound import QueueStoreOp
+
+        inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
+        if inbound:
+            self.inbound.apply(inbound)
+            ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
         begins = [op for op in ops if isinstance(op, BeginOp)]
         if begins:
             try:
@@ -95,6 +103,10 @@ class CommandExecution(_Base):
         if op is not None:
             self.db.write([op])
         if change.state is AgentState.WRAP_UP and change.call_id:
+            self.inbound.wrap_started(change.agent_id, change.call_id)
+        elif change.previous is AgentState.WRAP_UP:
+            self.db.write(self.inbound.wrap_ended(change.agent_id, change.at))  # type: ignore[arg-type]
+        if change.state is AgentState.WRAP_UP and change.call_id:
             self.to_dispose[change.agent_id] = change.call_id
         elif change.previous is AgentState.WRAP_UP:
             undisposed = self.to_dispose.pop(change.agent_id, None)
@@ -118,12 +130,20 @@ class CommandExecution(_Base):
                 self.callback_leads.discard(journal.lead_id)
             # The journal is committed in the database thread while this loop goes on with
             # other calls' events; the dial sender sends these originates once it is.
-            committed = self.db.submit([self.link.begin_op(j) for j in journals])
+            committed = self.db.submit([
+                self.inbound.begin_op(j) if j.lead_id.startswith(QUEUE_CALLBACK)
+                else self.link.begin_op(j) for j in journals])
             dials = [c for c in commands if isinstance(c, Originate)]
             self.dial_queue.put_nowait((committed, journals, dials))
         gate = self.gate
         for command in commands:
             self.stats.commands_executed += 1
+            inbound_ops = self.inbound.ops_for(command)
+            if inbound_ops is not None:
+                self.db.write(inbound_ops)  # type: ignore[arg-type]
+                if isinstance(command, AttemptFinished):
+                    self._finished_inbound(command)
+                continue
             if isinstance(command, AttemptFinished):
                 self._finished(command)
             elif isinstance(command, AgentStateChanged):
@@ -187,6 +207,18 @@ class CommandExecution(_Base):
                                               HangupCause.NORMAL_TEMPORARY_FAILURE))
                 else:
                     await self._send(originate)
+
+    def _finished_inbound(self, command: AttemptFinished) -> None:
+        """An inbound call or a queue callback's dial ended (recorded by the inbound link)."""
+        self.call_switch.pop(command.call_id, None)
+        live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
+        if command.direction is not Direction.INBOUND and command.dialed_at is not None and \
+                command.call_id not in self.unjournaled:
+            self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
+                                     conversation=command.bridged_at is not None,
+                                     abandoned=command.abandoned)
+        self.unjournaled.discard(command.call_id)
+        self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
 
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)

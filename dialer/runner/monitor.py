@@ -63,6 +63,7 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
         "live_answers_in_window": 0, "abandons_in_window": 0,
         "pacing": {"policy": getattr(runner.policy, "name", type(runner.policy).__name__),
                    "calls_to_launch": None, "explanation": "no decision yet"},
+        **runner.inbound.snapshot(engine, now),
     }
     if engine is None:
         return result

@@ -126,6 +126,10 @@ class Runner(CommandExecution, CampaignUpkeep):
                                    self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
         self.engine: Engine | None = None
         self.recovery = Recovery(self)
+        from dialer.runner.inbound import InboundLink
+
+        self.inbound = InboundLink(self)
+        """Queues, inbound records, queue callbacks and alerts (dialer/runner/inbound.py)."""
         self.stats = RunnerStats(clock())
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
@@ -199,6 +203,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                 background.append(group.create_task(self._anchor_audit(), name="audit anchor"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
+                background.append(group.create_task(self.inbound.watch(self), name="queues"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -211,7 +216,10 @@ class Runner(CommandExecution, CampaignUpkeep):
     async def _start(self) -> None:
         ledger_seed = await self.recovery.recover()
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
-                             new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed)
+                             new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed,
+                             queues=self.inbound.queues, opted_out=self._opted_out)
+        for pending in await self.db.call(self.inbound.claim, self.clock()):
+            self.post(pending)  # queue callbacks kept across the restart
         await self._refresh_ledger_once()
         await self._refill_once()
         if self.login_agents:
@@ -232,6 +240,9 @@ class Runner(CommandExecution, CampaignUpkeep):
         released = await self.db.call(self.store.release_claims, self.owner)
         if released:
             log.info("released %d claimed leads never dialed", released)
+        if await self.db.call(self.inbound.release):
+            log.info("released the queue callbacks this process held")
+        self.inbound.close()
         await self.db.call(self.gate.close)
         flush = getattr(self.claim_check, "flush_audit", None)
         if callable(flush):

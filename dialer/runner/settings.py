@@ -121,12 +121,21 @@ class RunnerSettings:
     tail is detected without a manual step (``dialer compliance audit verify``)."""
     audit_anchor_copy: Path | None = None
     """A second file (another disk, a mounted share) every anchor is appended to as well."""
+    alerts_webhook: str | None = None
+    """URL every queue alert raised or cleared is POSTed to (JSON), besides the alerts log."""
+    prompts_on_switch: str | None = None
+    """Directory of the prompt files as FreeSWITCH sees it, when it runs on another host
+    (the shipped prompts and ``<data>/prompts`` copied there); None: the local paths."""
 
     def __post_init__(self) -> None:
         if self.instance is not None and not 0 < len(self.instance) <= 120:
             raise RunnerSettingsError("--instance must be 1 to 120 characters")
         if not self.audit_anchor_interval > 0:
             raise RunnerSettingsError("the audit anchor interval must be positive seconds")
+        if self.alerts_webhook is not None and not self.alerts_webhook.startswith(
+                ("http://", "https://")):
+            raise RunnerSettingsError(f"--alerts-webhook {self.alerts_webhook!r}: an "
+                                      "http:// or https:// URL")
 
     @property
     def owner(self) -> str:

@@ -1,0 +1,231 @@
+"""The runner's inbound side: the queues it serves, their records, callbacks and alerts.
+
+One object with its own state, owned by the ``Runner``, which only routes to it:
+- at start, the campaign's queues (``CampaignSettings.queues``) from the queue store, checked
+  together with the prompt files (the shipped ones, overridden by ``<data>/prompts``), as the
+  engine's ``QueueSet``; a queue that does not exist or cannot run refuses the start;
+- what the engine's inbound commands leave behind (inbound call records, voicemails, queue
+  callbacks requested, attempted, finished) as operations for the database thread, in order
+  with the journal;
+- queue callbacks held by this process (claimed in the store, renewed, and handed to the
+  engine as ``QueueCallbackPending``: after a restart, and when a voicemail is turned into a
+  callback while the runner runs);
+- the queues' alerts (thresholds of ``QueueConfig.alerts``) on the alerts log, the optional
+  webhook and the monitor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from campaigns.models import QueueCallbackStatus
+from campaigns.queue_store import InboundRecord, QueueStore, utc
+from dialer.alerts import AlertBook, AlertLog, Webhook, queue_readings
+from dialer.commands import (
+    AttemptFinished,
+    CallbackResult,
+    Direction,
+    JournalAttempt,
+    QueueCallbackAttempted,
+    QueueCallbackFinished,
+    QueueCallbackRequested,
+    VoicemailRecorded,
+)
+from dialer.engine.queues import QueueSet
+from dialer.events import QueueCallbackPending
+from dialer.prompt_files import load_prompts
+
+if TYPE_CHECKING:
+    from dialer.engine import Engine
+    from dialer.runner.runner import Runner
+
+log = logging.getLogger("dialer.runner")
+QUEUE_CALLBACK = "queue-callback:"
+"""Lead id prefix of a queue callback's dial (it has no lead: the callback row is its journal)."""
+WATCH_EVERY = 5.0
+"""Seconds between looks at the queues (alerts) and at the store's callbacks."""
+CLAIM_TTL = timedelta(minutes=2)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStoreOp:
+    """A write to the queue store, applied on the database thread in journal order."""
+
+    apply: Callable[[QueueStore], None]
+
+
+class InboundLink:
+    """Queues, inbound records, queue callbacks and alerts of one runner."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.store = QueueStore(runner.store)
+        self.names = tuple(runner.link.settings.queues)
+        self.owner = runner.owner
+        self.campaign_id = runner.link.campaign_id
+        settings = runner.settings
+        self.queues: QueueSet | None = None
+        if self.names:
+            prompts = load_prompts([settings.data / "prompts"], settings.prompts_on_switch)
+            self.queues = self.store.queue_set(self.names, prompts)
+        self.served = tuple(q.name for q in self.queues) if self.queues is not None else ()
+        sinks: list[Any] = [AlertLog(settings.data / "alerts" / f"{runner.campaign}.jsonl")]
+        if settings.alerts_webhook:
+            sinks.append(Webhook(settings.alerts_webhook))
+        self.alerts = AlertBook(sinks)
+        self._thresholds = {q.name: q.config.alerts for q in self.queues or ()}
+        self._finished_callbacks: set[str] = set()
+        """Callbacks this process finished (a claim racing their last write ignores them)."""
+        self._callback_calls: dict[str, str] = {}
+        """Queue callback call id → callback id (for the attempt's end)."""
+        self._inbound_calls: dict[str, str] = {}
+        """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
+
+    # --- commands → store ------------------------------------------------------------------
+
+    def ops_for(self, command: object) -> list[QueueStoreOp] | None:
+        """The store writes for an inbound command (None: not an inbound command)."""
+        store_at = utc(command.at)  # type: ignore[attr-defined]
+        if isinstance(command, AttemptFinished):
+            if command.direction is Direction.INBOUND:
+                record = InboundRecord(
+                    command.call_id, command.queue or "", command.number_e164,
+                    utc(command.dialed_at or command.at), utc(command.ended_at or command.at),
+                    command.outcome.value,
+                    utc(command.queued_at) if command.queued_at is not None else None,
+                    utc(command.bridged_at) if command.bridged_at is not None else None,
+                    command.cause.name, None, command.estimated_wait, command.overflowed_from,
+                    command.ivr_keys or None, command.opted_out, self.campaign_id)
+                agent = command.agent_id
+                return [QueueStoreOp(lambda s, r=record, a=agent: s.record_calls(
+                    [_with_agent(s, r, a)]))]
+            if command.lead_id is not None and command.lead_id.startswith(QUEUE_CALLBACK):
+                self._callback_calls.pop(command.call_id, None)
+                return []  # the callback's own result comes as QueueCallback* commands
+            return None
+        if isinstance(command, QueueCallbackRequested):
+            return [QueueStoreOp(lambda s, c=command: s.add_callback(
+                c.callback_id, c.queue, c.number_e164, utc(c.place_at), at=utc(c.at),
+                priority=c.priority, call_uuid=c.call_id, customer_key=c.customer_key,
+                owner=self.owner, claim_ttl=CLAIM_TTL))]
+        if isinstance(command, QueueCallbackAttempted):
+            return [QueueStoreOp(lambda s, c=command: s.callback_attempted(
+                c.callback_id, c.attempts, utc(c.retry_at)))]
+        if isinstance(command, QueueCallbackFinished):
+            self._finished_callbacks.add(command.callback_id)
+            status = {CallbackResult.COMPLETED: QueueCallbackStatus.COMPLETED,
+                      CallbackResult.FAILED: QueueCallbackStatus.FAILED,
+                      CallbackResult.OPTED_OUT: QueueCallbackStatus.OPTED_OUT,
+                      CallbackResult.CANCELLED: QueueCallbackStatus.CANCELLED}[command.result]
+            return [QueueStoreOp(lambda s, c=command: s.finish_callback(
+                c.callback_id, status, c.attempts, at=store_at, call_uuid=c.call_id))]
+        if isinstance(command, VoicemailRecorded):
+            return [QueueStoreOp(lambda s, c=command: s.add_voicemail(
+                c.call_id, c.queue, c.caller_number, c.path, utc(c.started_at),
+                utc(c.ended_at)))]
+        return None
+
+    def begin_op(self, journal: JournalAttempt) -> QueueStoreOp:
+        """A queue callback's dial: its callback row (claimed by this process) is the
+        journal; nothing else to write before the originate."""
+        self._callback_calls[journal.call_id] = journal.lead_id.removeprefix(QUEUE_CALLBACK)
+        return QueueStoreOp(lambda s: None)
+
+    def wrap_started(self, agent_id: str, call_id: str) -> None:
+        """An agent's wrap-up began; if the call was inbound its record gets the wrap end
+        (an outbound call's update touches no row; only runners serving queues write it)."""
+        if self.served:
+            self._inbound_calls[agent_id] = call_id
+
+    def wrap_ended(self, agent_id: str, at: float) -> list[QueueStoreOp]:
+        call_id = self._inbound_calls.pop(agent_id, None)
+        if call_id is None:
+            return []
+        return [QueueStoreOp(lambda s: s.wrapped(call_id, utc(at)))]
+
+    def apply(self, ops: Sequence[QueueStoreOp]) -> None:
+        """Database thread: every write in order (one failing is logged, not lost silently)."""
+        for op in ops:
+            try:
+                op.apply(self.store)
+            except Exception as error:
+                log.error("queue store write failed: %s", error)
+
+    # --- callbacks held by this process ------------------------------------------------------
+
+    def claim(self, now: float) -> list[QueueCallbackPending]:
+        """Database thread: claim (or renew) this process's queue callbacks."""
+        if not self.served:
+            return []
+        rows = self.store.claim_callbacks(self.served, self.owner, now=utc(now), ttl=CLAIM_TTL)
+        return [QueueCallbackPending(now, row.id, row.queue, row.number,
+                                     row.place_at.timestamp(), row.priority, row.attempts,
+                                     row.customer_key)
+                for row in rows if row.id not in self._finished_callbacks]
+
+    def release(self) -> int:
+        return self.store.release_callbacks(self.owner)
+
+    # --- watching ------------------------------------------------------------------------------
+
+    def check_alerts(self, engine: Engine, now: float) -> None:
+        if self._thresholds:
+            self.alerts.update(now, queue_readings(engine.inbound.snapshot(now),
+                                                   self._thresholds))
+
+    async def watch(self, runner: Runner) -> None:
+        """Every few seconds: the alerts, and callbacks new in the store (voicemail). The
+        first look comes a second after the start (agents logging in)."""
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            delay = WATCH_EVERY
+            engine = runner.engine
+            if engine is None or not self.served:
+                continue
+            now = runner.clock()
+            self.check_alerts(engine, now)
+            for pending in await runner.db.call(self.claim, now):
+                if pending.callback_id not in engine.inbound.callbacks:
+                    runner.post(pending)
+
+    def snapshot(self, engine: Engine | None, now: float) -> dict[str, Any]:
+        queues = []
+        if engine is not None and self.served:
+            for snap in engine.inbound.snapshot(now):
+                queues.append({
+                    "name": snap.name, "open": snap.open, "waiting": snap.waiting,
+                    "callbacks_waiting": snap.callbacks_waiting,
+                    "longest_wait_s": round(snap.longest_wait, 1),
+                    "agents_logged_in": snap.agents_logged_in, "agents_ready": snap.agents_ready,
+                    "service_level": snap.service_level,
+                    "service_level_target": snap.service_level_target,
+                    "offered": snap.offered, "answered": snap.answered,
+                    "abandoned": snap.abandoned, "voicemails": snap.voicemails,
+                    "estimated_wait_s": None if snap.estimated_wait is None
+                    else round(snap.estimated_wait, 1)})
+        return {"queues": queues,
+                "alerts": [{"subject": a.subject, "measure": a.measure, "value": a.value,
+                            "threshold": a.threshold, "since": a.at, "message": a.message}
+                           for a in self.alerts.active.values()]}
+
+    def close(self) -> None:
+        self.alerts.close()
+
+
+def _with_agent(store: QueueStore, record: InboundRecord, agent: str | None) -> InboundRecord:
+    if agent is None:
+        return record
+    from dataclasses import replace
+
+    from sqlmodel import select
+
+    from campaigns.models import Agent
+
+    with store.store.session() as session:
+        row = session.exec(select(Agent).where(Agent.name == agent)).first()
+    return replace(record, agent_id=row.id if row is not None else None)

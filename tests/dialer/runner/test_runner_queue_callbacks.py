@@ -1,0 +1,60 @@
+"""Queue callbacks survive a restart: a pending callback in the store (left by a runner that
+stopped, or made from a voicemail) is claimed by the runner serving its queue, dialed
+agent-first through the switch, and marked completed; one claimed by another live process is
+left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+from campaigns.queue_store import QueueStore
+from dialer.runner.demo import SimulatedDesk
+from dialer.runner.runner import Runner
+from simulations.switch.embedded import running_switch
+from simulations.switch.fates import SimpleCallees
+from simulations.switch.switch import SwitchSettings
+from tests.dialer.runner.runner_kit import make_store, settings_for
+
+
+def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
+    store = make_store(tmp_path, agents=2, leads=0, amd_enabled=False, queues=["sales"])
+    queues = QueueStore(store)
+    queues.create({"name": "sales", "alerts": {"agents_below": 5}}, at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    queues.add_callback("cb-ours", "sales", "+13125550177", now - timedelta(minutes=3), at=now)
+    queues.add_callback("cb-theirs", "sales", "+13125550178", now - timedelta(minutes=4),
+                        at=now, owner="another-process", claim_ttl=timedelta(minutes=5))
+
+    async def scenario() -> dict:
+        callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
+                                time_to_answer=0.5, patience=30.0)
+        async with running_switch(settings=SwitchSettings(speed=4.0), fate_source=callees,
+                                  seed=5) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=5.0), store,
+                            login_agents=True)
+            runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.2),
+                                                   random.Random(1))
+            task = asyncio.create_task(runner.run(duration=4.0))
+            await runner.ready.wait()
+            await asyncio.sleep(0.5)
+            from dialer.runner.monitor import runner_snapshot
+
+            snapshot = runner_snapshot(runner)
+            await task
+            return snapshot
+
+    snapshot = asyncio.run(scenario())
+    done = {c.id: c for c in queues.callbacks()}
+    assert done["cb-ours"].status == "completed" and done["cb-ours"].attempts == 1
+    assert done["cb-ours"].completed_call_uuid
+    assert done["cb-theirs"].status == "pending" and done["cb-theirs"].attempts == 0
+    assert done["cb-theirs"].claimed_by == "another-process"
+    (queue,) = snapshot["queues"]
+    assert queue["name"] == "sales" and queue["agents_logged_in"] == 2
+    # 2 agents < 5: the alert is raised at the first look and written to the alerts log.
+    log = (tmp_path / "alerts" / "demo.jsonl").read_text().splitlines()
+    assert json.loads(log[0])["state"] == "raised" and "agents logged in 2" in log[0]
+    store.close()
