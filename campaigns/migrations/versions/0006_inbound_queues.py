@@ -1,13 +1,13 @@
 """Inbound queues: their configurations, inbound calls, queue callbacks, voicemails.
 
-Revision ID: 0005_inbound_queues
-Revises: 0004_lead_line_type_contact
+Revision ID: 0006_inbound_queues
+Revises: 0005_timeout_disposition
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_inbound_queues"
-down_revision = "0004_lead_line_type_contact"
+revision = "0006_inbound_queues"
+down_revision = "0005_timeout_disposition"
 branch_labels = None
 depends_on = None
 
