@@ -41,6 +41,7 @@ SetOption = Annotated[list[str] | None, typer.Option(
 StrategyOption = Annotated[str | None, typer.Option(
     "--strategy", help="longest_idle, ring_all, round_robin, fewest_calls, skills, "
     "previous_agent.")]
+NameArg = Annotated[str, typer.Argument(help="The queue's name.")]
 AgentOption = Annotated[list[str] | None, typer.Option(
     "--agent", help="An agent serving the queue (repeatable; replaces the list).")]
 
@@ -121,7 +122,7 @@ def queue_create(
 
 @queue_app.command("edit")
 def queue_edit(
-    name: str, file: FileOption = None, strategy: StrategyOption = None,
+    name: NameArg, file: FileOption = None, strategy: StrategyOption = None,
     agent: AgentOption = None, sets: SetOption = None, db: DbOption = None, home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -135,7 +136,7 @@ def queue_edit(
 
 
 @queue_app.command("show")
-def queue_show(name: str, db: DbOption = None, home: HomeOption = None,
+def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
                as_json: JsonOption = False) -> None:
     """A queue's whole configuration."""
     _show(_queue_store(db, home, write=False).get(name), as_json)
@@ -170,7 +171,7 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
 
 
 @queue_app.command("delete")
-def queue_delete(name: str, db: DbOption = None, home: HomeOption = None,
+def queue_delete(name: NameArg, db: DbOption = None, home: HomeOption = None,
                  as_json: JsonOption = False) -> None:
     """Retire a queue (its records stay); refused while another queue overflows to it."""
     _queue_store(db, home).delete(name, at=now())
