@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from campaigns.leads import LeadInput  # noqa: E402
 from campaigns.store import CampaignStore  # noqa: E402
 from dialer.esl.url import EslUrl  # noqa: E402
-from dialer.runner.demo import SimulatedDesk, choose_zones, seed_demo_registry  # noqa: E402
+from dialer.runner.demo import SimulatedDesk, choose_zones, demo_switch_files, seed_demo_registry  # noqa: E402
 from dialer.runner.pacing import FixedRate  # noqa: E402
 from dialer.runner.runner import Runner  # noqa: E402
 from dialer.runner.settings import RunnerSettings  # noqa: E402
@@ -177,7 +177,7 @@ async def serve_switch(port: int, speed: float, talk: float) -> None:
     from simulations.switch.fates import SimpleCallees
     from simulations.switch.switch import SwitchSettings
 
-    settings = SwitchSettings(speed=speed, heartbeat_interval=5.0)
+    settings = SwitchSettings(speed=speed, heartbeat_interval=5.0, sound_files=demo_switch_files())
     async with running_switch("127.0.0.1", port, settings=settings,
                               fate_source=SimpleCallees(machine=0.0, talk=talk), seed=1):
         await asyncio.Event().wait()

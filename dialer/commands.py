@@ -169,6 +169,27 @@ class AttemptFinished:
     """Inbound: the queue the caller overflowed from (max wait or full)."""
     ivr_keys: str = ""
     """Inbound: the keys pressed in the menu, in order."""
+    message: str | None = None
+    """The safe-harbour message of an abandoned call: ``played`` (the person heard it start),
+    ``failed`` (the switch could not play it: an incident, not a legal abandon) or
+    ``unconfirmed`` (no report before the call ended); None when none was sent."""
+
+
+class IncidentKind(StrEnum):
+    """Something on the switch went wrong in a way the operator must hear about."""
+
+    MESSAGE_FAILED = "message_failed"
+    """The safe-harbour (or voicemail) message could not be played."""
+    MESSAGE_LATE = "message_late"
+    """The message started after the connect window (the latency budget was too small)."""
+    BRIDGE_NOT_CONFIRMED = "bridge_not_confirmed"
+    """A bridge was sent and FreeSWITCH did not report it within the connect window."""
+    SWITCH_SILENT = "switch_silent"
+    """A call the engine waited on got no news from the switch before its deadline."""
+    AGENT_LEG_STUCK = "agent_leg_stuck"
+    """An agent's leg did not return to park after a call: it is replaced."""
+    ORIGINATE_FAILED = "originate_failed"
+    """The switch refused an originate outright (no channel was ever created)."""
 
 
 @fast_init
@@ -232,6 +253,18 @@ class VoicemailRecorded:
     path: str
     started_at: float
     ended_at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An incident to log at WARNING and count (and alert): not a switch command."""
+
+    at: float
+    kind: IncidentKind
+    detail: str
+    call_id: str | None = None
+    agent_id: str | None = None
 
 
 @fast_init
@@ -391,6 +424,7 @@ Command = (
     | VoicemailRecorded
     | AgentStateChanged
     | OfferWork
+    | Incident
     | Originate
     | OriginateAgentLeg
     | CloseAgentLeg

@@ -67,7 +67,24 @@ class CallRinging:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class CallAnswered:
-    """The customer leg is answered and media is up (CHANNEL_ANSWER)."""
+    """The customer leg is answered and media is up (CHANNEL_ANSWER).
+
+    ``bridgeable``: the leg can be bridged to an agent now. A real FreeSWITCH leg cannot: its
+    originate is still returning, and a ``uuid_bridge`` then races it (the job ends
+    ``-ERR ORIGINATOR_CANCEL`` although the call is bridged, or the originate's park wins and
+    the bridge is lost). The FreeSWITCH adapter says False and sends ``CallParked`` when the
+    leg runs ``park``; drivers without that race (the discrete simulator) keep True.
+    """
+
+    at: float
+    call_id: str
+    bridgeable: bool = True
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class CallParked:
+    """The answered customer leg is parked (CHANNEL_PARK): a bridge to it is safe now."""
 
     at: float
     call_id: str
@@ -137,6 +154,15 @@ class DtmfReceived:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class PlaybackStarted:
+    """A message started playing to the customer (PLAYBACK_START): the person hears it."""
+
+    at: float
+    call_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class PlaybackFinished:
     """A message played to the customer ended (PLAYBACK_STOP).
 
@@ -145,6 +171,30 @@ class PlaybackFinished:
 
     at: float
     call_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class PlaybackFailed:
+    """A message could not be played (CHANNEL_EXECUTE_COMPLETE of ``playback`` with
+    ``Application-Response: FILE NOT FOUND`` or another error, and no PLAYBACK_START):
+    ``uuid_broadcast`` said ``+OK Message sent`` all the same."""
+
+    at: float
+    call_id: str
+    reason: str = ""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class MessageLatency:
+    """How long a switch takes from ``uuid_broadcast`` to the message playing (measured by
+    the driver): the engine starts the safe-harbour message this much before the connect
+    window closes, so that it is heard within the window, not after it."""
+
+    at: float
+    switch_id: str
+    seconds: float
 
 
 @fast_init
@@ -234,20 +284,29 @@ class AgentLoggedIn:
 @fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLegUp:
-    """The agent's nailed-up leg is answered and parked: bridges to it are instant."""
+    """The agent's nailed-up leg is answered and parked: a bridge to it is safe now.
+
+    Sent again every time the leg returns to park after a bridge (``park_after_bridge``):
+    only then is the agent's leg free for the next customer, whatever the customer's own
+    events said. ``leg_id``: which leg (a report about an older leg of the agent is ignored).
+    """
 
     at: float
     agent_id: str
+    leg_id: str | None = None
 
 
 @fast_init
 @dataclass(frozen=True, slots=True)
 class AgentLegDown:
-    """The agent's nailed-up leg ended; the agent cannot take calls until it is back up."""
+    """The agent's nailed-up leg ended; the agent cannot take calls until it is back up.
+
+    ``leg_id``: which leg (a report about an older leg of the agent is ignored)."""
 
     at: float
     agent_id: str
     cause: HangupCause = HangupCause.NORMAL_CLEARING
+    leg_id: str | None = None
 
 
 @fast_init
@@ -308,12 +367,16 @@ Event = (
     | SwitchDown
     | CallRinging
     | CallAnswered
+    | CallParked
     | CallClassified
     | OriginateFailed
     | CallHungUp
     | CallBridged
     | DtmfReceived
+    | PlaybackStarted
     | PlaybackFinished
+    | PlaybackFailed
+    | MessageLatency
     | InboundCallArrived
     | QueueCallbackPending
     | CallbackDue

@@ -113,6 +113,7 @@ class AgentWork(_Base):
         )
         if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
             agent.leg_id = self.new_id()
+            self.connector.leg_opened(agent.agent_id, agent.leg_id)
             self._out.append(
                 OriginateAgentLeg(
                     event.at, agent.agent_id, agent.leg_id, event.endpoint, agent.switch_id
@@ -138,9 +139,21 @@ class AgentWork(_Base):
         return min(candidates, key=lambda s: lanes[s].logged_in)
 
     def _on_agent_leg_up(self, event: AgentLegUp) -> None:
-        self._after_assignment(self.pool.leg_up(event.agent_id, event.at), event.at)
+        """The agent's leg is parked (its first park, or back in park after a call)."""
+        agent_id = event.agent_id
+        if not self.connector.is_current_leg(agent_id, event.leg_id):
+            return  # a report about a leg the agent no longer has
+        call_id = self.connector.leg_parked(agent_id)
+        if call_id is not None:
+            call = self._call(call_id)
+            if call is not None and call.state is S.BRIDGING:
+                self._send_bridge(call, event.at)
+        self._after_assignment(self.pool.leg_up(agent_id, event.at), event.at)
 
     def _on_agent_leg_down(self, event: AgentLegDown) -> None:
+        if not self.connector.is_current_leg(event.agent_id, event.leg_id):
+            return  # an older leg of the agent (replaced after it got stuck) ended
+        self.connector.leg_closed(event.agent_id)
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
         call = self._call(call_id) if call_id else None
         if call is None or call.state is S.BRIDGED:
@@ -148,6 +161,7 @@ class AgentWork(_Base):
         call.agent_id = None
         if call.state is S.BRIDGING:
             # The bridge cannot complete: put the caller back in line, deadline unchanged.
+            self.connector.drop(call.call_id, keep_ready=True)
             self._requeue(call, event.at)
 
     def _requeue(self, call: Call, at: float) -> None:
@@ -174,6 +188,7 @@ class AgentWork(_Base):
         leg_id = agent.leg_id
         if self.pool.logout(event.agent_id, event.at) and leg_id:
             agent.leg_id = None
+            self.connector.leg_closed(agent.agent_id)
             self._out.append(CloseAgentLeg(event.at, agent.agent_id, leg_id))
 
     def _on_call_disposed(self, event: CallDisposed) -> None:

@@ -17,6 +17,8 @@ from dialer.commands import (
     CallOutcome,
     Direction,
     Hangup,
+    Incident,
+    IncidentKind,
     PlayMessage,
     RecordOptOut,
     StartRecording,
@@ -26,12 +28,14 @@ from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.config import MachineAction
 from dialer.engine.recording import recording_path
 from dialer.engine.routing import Work, WorkKind
+from dialer.engine.watch import Wait
 from dialer.events import (
     AnswerKind,
     CallAnswered,
     CallBridged,
     CallClassified,
     CallHungUp,
+    CallParked,
     CallRinging,
     DtmfReceived,
     OriginateFailed,
@@ -49,11 +53,19 @@ else:
     _Base = object
 
 S = CallState
+MESSAGE_START_WAIT = 3.0
+"""Seconds for the switch to report the safe-harbour message playing (or failing)."""
+MESSAGE_END_WAIT = 180.0
+"""Seconds after which a call hearing a message (abandoned, or a machine's voicemail drop)
+is hung up: no recorded message is longer, and nothing else would end a silent one."""
+LEG_PARK_WAIT = 5.0
+"""Seconds for an agent's leg to return to park after its call (FreeSWITCH takes ~20 ms)."""
 _NOT_ANSWERED_OUTCOME = {
     DialOutcome.BUSY: (CallOutcome.BUSY, AttemptResult.BUSY),
     DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+_MESSAGE_RECORD = {"sent": "unconfirmed", "played": "played", "failed": "failed"}
 
 
 class CallFlow(_Base):
@@ -72,12 +84,24 @@ class CallFlow(_Base):
         transition(call, S.ANSWERED, event)
         call.answered_at = at
         self.dialing.pop(call.call_id, None)
+        if event.bridgeable:
+            self.connector.call_ready(call.call_id)
         config = self.config
         if config.recording_enabled:
             call.recording_path = recording_path(config, call, at)
             self._out.append(StartRecording(at, call.call_id, call.recording_path))
         if not config.amd_enabled:
             self._classified(call, AnswerKind.UNKNOWN, at)
+        else:
+            self.watch.add(at + config.amd_timeout, Wait.CLASSIFY, call.call_id)
+
+    def _on_parked(self, event: CallParked) -> None:
+        """The customer's leg runs park: a bridge to it is safe now (connector.py)."""
+        call = self._call(event.call_id)
+        if call is None or call.answered_at is None:
+            return
+        if self.connector.call_ready(call.call_id) and call.state is S.BRIDGING:
+            self._send_bridge(call, event.at)
 
     def _on_classified(self, event: CallClassified) -> None:
         call = self._call(event.call_id)
@@ -138,10 +162,12 @@ class CallFlow(_Base):
         # The connect window runs from the answer without AMD; with AMD, from the end of the
         # greeting, which is when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds
         # after the called person's completed greeting"), unless the campaign runs it from
-        # the answer (Ofcom: from the start of the greeting, AMD's listening included).
+        # the answer (Ofcom: from the start of the greeting, AMD's listening included). The
+        # message must be *heard* within it: it is sent the switch's broadcast latency
+        # before the window closes.
         start = call.answered_at if config.connect_window_from_answer and \
             call.answered_at is not None else at
-        call.deadline = start + config.connect_window
+        call.deadline = start + config.connect_window - self._message_budget(call.switch_id)
         if call.deadline <= at and live:
             transition(call, S.WAITING_AGENT, "classified after the connect window")
             self._abandon(call, at)
@@ -206,31 +232,90 @@ class CallFlow(_Base):
                 self.pool.unreserve(agent.agent_id, at, "callback not answered by a person"), at
             )
 
+    def _message_budget(self, switch_id: str) -> float:
+        return self.message_budget.get(switch_id, self.config.message_latency_budget)
+
     def _bridge(self, call: Call, agent: Agent, at: float) -> None:
+        """The agent is reserved for the call; the bridge goes once both legs are parked."""
         transition(call, S.BRIDGING, "agent reserved")
         call.agent_id = agent.agent_id
         agent.call_id = call.call_id
-        self._out.append(Bridge(at, call.call_id, agent.agent_id, agent.leg_id or ""))
+        if call.deadline is not None:
+            self.watch.add(call.deadline, Wait.BRIDGE, call.call_id)
+        if self.connector.want(call.call_id, agent.agent_id):
+            self._send_bridge(call, at)
+
+    def _send_bridge(self, call: Call, at: float) -> None:
+        agent_id = call.agent_id or ""
+        self.connector.sent(call.call_id, at)
+        agent = self.pool.agents.get(agent_id)
+        leg = self.connector.leg_ids.get(agent_id) or (agent.leg_id if agent else None) or ""
+        self._out.append(Bridge(at, call.call_id, agent_id, leg))
 
     def _abandon(self, call: Call, at: float) -> None:
-        """No agent within the connect window: safe-harbour message, opt-out, hang up."""
+        """No agent connected within the connect window: safe-harbour message, opt-out, hang
+        up. A bridge still waiting for its legs is called off (its agent is free again); one
+        in flight leaves the agent's leg busy until FreeSWITCH parks it again."""
         config = self.config
+        state = call.state
         transition(call, S.ABANDONED, "connect window closed")
+        if state is S.BRIDGING:
+            self._call_off_bridge(call, at)
         if call.counted_live:
             call.abandoned = True
             if call.ledger_entry is not None:
                 self.ledger.mark_abandoned(call.ledger_entry)
+        call.message = "sent"
         self._out.append(
             PlayMessage(at, call.call_id, config.safe_harbor_message, True, config.optout_digit)
         )
+        self.watch.add(at + MESSAGE_START_WAIT, Wait.MESSAGE_START, call.call_id)
+        self.watch.add(at + MESSAGE_END_WAIT, Wait.MESSAGE_END, call.call_id)
+
+    def _call_off_bridge(self, call: Call, at: float) -> None:
+        bridge = self.connector.drop(call.call_id)
+        agent_id, call.agent_id = call.agent_id, None
+        if bridge is not None and bridge.sent_at is not None:
+            self._out.append(Incident(
+                at, IncidentKind.BRIDGE_NOT_CONFIRMED,
+                f"bridge to {bridge.agent_id} sent {at - bridge.sent_at:.3f} s before the "
+                "connect window closed and not confirmed: safe-harbour message instead",
+                call.call_id, bridge.agent_id))
+            self._watch_leg(bridge.agent_id, at)
+        elif bridge is not None:
+            waiting_for = ("the customer's leg to park" if call.call_id not in
+                           self.connector.ready_calls else "the agent's leg to park")
+            self._out.append(Incident(
+                at, IncidentKind.SWITCH_SILENT,
+                f"connect window closed waiting for {waiting_for}", call.call_id,
+                bridge.agent_id))
+        if agent_id is not None:
+            self._after_assignment(
+                self.pool.unreserve(agent_id, at, "connect window closed"), at)
+
+    def _watch_leg(self, agent_id: str, at: float) -> None:
+        """The agent's leg must come back to park (AgentLegUp) soon."""
+        leg = self.connector.leg_ids.get(agent_id)
+        if leg is not None:
+            self.watch.add(at + LEG_PARK_WAIT, Wait.LEG_PARK, agent_id, leg)
 
     def _on_bridged(self, event: CallBridged) -> None:
         call = self._call(event.call_id)
         if call is None or call.state is S.BRIDGED:
             return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
+        agent_id = self.connector.confirmed(call.call_id) or call.agent_id or event.agent_id
+        if call.state is S.ABANDONED:
+            # The bridge landed after the window closed and the message was sent: the
+            # agent's leg is busy with this call until it parks again.
+            call.bridged_at = call.bridged_at or event.at
+            call.agent_id = agent_id
+            self._out.append(Incident(
+                event.at, IncidentKind.BRIDGE_NOT_CONFIRMED,
+                f"bridge to {agent_id} confirmed after the connect window closed "
+                f"({call.state.value})", call.call_id, agent_id))
+            return
         transition(call, S.BRIDGED, event)
         call.bridged_at = event.at
-        agent_id = call.agent_id or event.agent_id
         self.pool.start_call(agent_id, call.call_id, event.at)
         if call.inbound is not None:
             self.inbound.bridged(call, agent_id, event.at)
@@ -277,6 +362,11 @@ class CallFlow(_Base):
         transition(call, S.ENDED, cause)
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
+        bridge = self.connector.drop(call.call_id)
+        if bridge is not None and bridge.sent_at is not None:
+            self._watch_leg(bridge.agent_id, at)  # in flight: the leg parks again, or not
+        elif call.agent_id is not None and (state is S.BRIDGED or call.bridged_at is not None):
+            self._watch_leg(call.agent_id, at)
         pool = self.pool
         outcome: CallOutcome
         if state in (S.DIALING, S.RINGING):
@@ -343,6 +433,8 @@ class CallFlow(_Base):
                 call.abandoned,
                 call.agent_id if call.bridged_at is not None else None,
                 call.recording_path, call.opted_out, call.callback_id, call.queue,
+                None, None, None, "",
+                _MESSAGE_RECORD.get(call.message) if call.message else None,
             ) if inbound is None else AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 None, call.caller_number, 0, call.dialed_at, call.answered_at,

@@ -40,7 +40,9 @@ class CallState(StrEnum):
     FAREWELL = "farewell"
     """An inbound caller hears a last message (closed, opted out); the switch hangs up."""
     BRIDGING = "bridging"
-    """An agent is reserved and the bridge command is sent."""
+    """An agent is reserved; the bridge is sent once both legs are parked, and confirmed by
+    CHANNEL_BRIDGE. Its deadline is the connect window's: unconfirmed by then, the call gets
+    the safe-harbour message (``abandoned``)."""
     BRIDGED = "bridged"
     ABANDONED = "abandoned"
     """No agent in time: the safe-harbour message plays, then the call is hung up."""
@@ -59,7 +61,7 @@ CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     S.QUEUED: frozenset({S.BRIDGING, S.VOICEMAIL, S.FAREWELL, S.ENDED}),
     S.VOICEMAIL: frozenset({S.ENDED}),
     S.FAREWELL: frozenset({S.ENDED}),
-    S.BRIDGING: frozenset({S.BRIDGED, S.WAITING_AGENT, S.QUEUED, S.ENDED}),
+    S.BRIDGING: frozenset({S.BRIDGED, S.WAITING_AGENT, S.QUEUED, S.ABANDONED, S.ENDED}),
     S.BRIDGED: frozenset({S.ENDED}),
     S.ABANDONED: frozenset({S.ENDED}),
     S.MACHINE: frozenset({S.ENDED}),
@@ -90,6 +92,7 @@ class Call:
         "inbound",
         "kind",
         "ledger_entry",
+        "message",
         "message_left",
         "opted_out",
         "queue",
@@ -131,6 +134,8 @@ class Call:
         self.caller_number = ""
         self.inbound: InboundState | None = None
         """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
+        self.message: str | None = None
+        """The safe-harbour message: None, ``sent``, ``played`` (heard) or ``failed``."""
 
     @property
     def number_e164(self) -> str:

@@ -78,6 +78,15 @@ class CampaignConfig:
     """Ceiling on calls dialing or ringing at once (trunk capacity); None for no ceiling."""
     switch_ids: tuple[str, ...] = ("default",)
     """Switches to spread calls across (round robin over those that are up)."""
+    message_latency_budget: float = 0.3
+    """Seconds between ``uuid_broadcast`` and the message being heard, budgeted at least
+    (a real FreeSWITCH 1.11 took 0.12-0.16 s): the safe-harbour message is sent this long
+    before the connect window closes, so the person hears it within the window. A driver
+    that measures more on a switch (``MessageLatency``) raises that switch's budget."""
+    amd_timeout: float = 6.0
+    """Seconds after the answer by which the detector must have decided (mod_amd's total
+    analysis time is 5 s); past it the answer counts as unknown, so no call waits for ever
+    on a detector that never reports."""
 
     def __post_init__(self) -> None:
         if not self.campaign_id:
@@ -115,3 +124,10 @@ class CampaignConfig:
             )
         if not self.switch_ids:
             raise CampaignConfigError("switch_ids: at least one switch is needed")
+        if not 0.0 <= self.message_latency_budget < self.connect_window:
+            raise CampaignConfigError(
+                f"message_latency_budget: {self.message_latency_budget} s must be at least 0 "
+                f"and below the connect window ({self.connect_window} s): the safe-harbour "
+                "message must start inside the window")
+        if self.amd_timeout <= 0:
+            raise CampaignConfigError(f"amd_timeout: {self.amd_timeout} s must be positive")

@@ -14,6 +14,7 @@ from dialer.commands import Direction, JournalAttempt, Originate, ReleaseLead
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfigError
 from dialer.engine.scheduler import UnknownSwitchError
+from dialer.engine.watch import Wait
 from dialer.events import SwitchDown, SwitchUp
 from dialer.ports import DialTarget, GateVerdict
 from pacing_models.interface import PacingPolicy, PacingState
@@ -26,6 +27,8 @@ else:
     _Base = object
 
 S = CallState
+DIAL_MARGIN = 15.0
+"""Seconds past the ring timeout before a call with no news is given up (switch_waits.py)."""
 
 
 _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
@@ -82,7 +85,9 @@ class Dialing(_Base):
             live_answers_in_window=ledger.live_answers,
             abandons_in_window=ledger.abandons,
             abandon_target=config.abandon_target,
-            connect_window=config.connect_window,
+            # The window an answer can wait in: the message is sent the switch's latency
+            # budget before the legal window closes.
+            connect_window=config.connect_window - config.message_latency_budget,
             decision_interval=config.decision_interval,
             answered_waiting=pool.outbound_waiting,
             agents_logged_in=pool.logged_in,
@@ -175,6 +180,7 @@ class Dialing(_Base):
         self.calls[call_id] = call
         self.dialing[call_id] = now
         self.dials += 1
+        self.watch.add(now + config.ring_timeout + DIAL_MARGIN, Wait.DIAL, call_id)
         variables = {
             "dialer_campaign": config.campaign_id,
             "dialer_lead_id": target.lead_id,

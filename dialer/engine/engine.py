@@ -18,6 +18,7 @@ from dialer.engine.agent_work import AgentWork
 from dialer.engine.call_flow import CallFlow
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
+from dialer.engine.connector import Connector
 from dialer.engine.dialing import Dialing, elapsed_fields_needed
 from dialer.engine.inbound import EngineServices, InboundRouter
 from dialer.engine.ledger import AbandonLedger
@@ -26,6 +27,8 @@ from dialer.engine.queues import QueueSet
 from dialer.engine.routing import RoutingStrategy
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
+from dialer.engine.switch_waits import SwitchWaits
+from dialer.engine.watch import Watch
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
@@ -40,12 +43,16 @@ from dialer.events import (
     CallClassified,
     CallDisposed,
     CallHungUp,
+    CallParked,
     CallRinging,
     DtmfReceived,
     Event,
     InboundCallArrived,
+    MessageLatency,
     OriginateFailed,
+    PlaybackFailed,
     PlaybackFinished,
+    PlaybackStarted,
     QueueCallbackPending,
     SwitchDown,
     SwitchUp,
@@ -60,7 +67,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork, Dialing, CallFlow):
+class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -133,18 +140,29 @@ class Engine(AgentWork, Dialing, CallFlow):
         )
         """Inbound queues, menus, voicemail and queue callbacks (dialer/engine/inbound.py)."""
         self._inbound_timers = self.inbound.timers
+        self.connector = Connector()
+        """Bridges wait until both legs are parked (connector.py)."""
+        self.watch = Watch()
+        """Deadlines of every state that waits on the switch (watch.py)."""
+        self._watch_heap = self.watch._heap
+        self.message_budget: dict[str, float] = {}
+        """Switch → the measured safe-harbour latency budget, when above the campaign's."""
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: self._on_switch_up,
             SwitchDown: self._on_switch_down,
             CallRinging: self._on_ringing,
             CallAnswered: self._on_answered,
+            CallParked: self._on_parked,
             CallClassified: self._on_classified,
             OriginateFailed: self._on_originate_failed,
             CallHungUp: self._on_hung_up,
             CallBridged: self._on_bridged,
             DtmfReceived: self._on_dtmf,
+            PlaybackStarted: self._on_playback_started,
             PlaybackFinished: self._on_playback_finished,
-            InboundCallArrived: self.inbound.arrive,
+            PlaybackFailed: self._on_playback_failed,
+            MessageLatency: self._on_message_latency,
+            InboundCallArrived: self._on_inbound_arrived,
             QueueCallbackPending: self.inbound.restore_callback,
             CallbackDue: self._on_callback_due,
             AgentLoggedIn: self._on_agent_logged_in,
@@ -167,8 +185,9 @@ class Engine(AgentWork, Dialing, CallFlow):
         pool = self.pool
         wraps = pool.wrap_heap
         timers = self._inbound_timers
-        if pool.outbound_line or (wraps and wraps[0][0] <= at) or (timers and
-                                                                   timers[0][0] <= at):
+        watch = self._watch_heap
+        if (pool.outbound_line or (wraps and wraps[0][0] <= at)
+                or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)):
             self._expire(at)
         self._handlers[type(event)](event)
         if pool.newly_ready:
@@ -182,8 +201,9 @@ class Engine(AgentWork, Dialing, CallFlow):
         pool = self.pool
         wraps = pool.wrap_heap
         timers = self._inbound_timers
-        if pool.outbound_line or (wraps and wraps[0][0] <= now) or (timers and
-                                                                    timers[0][0] <= now):
+        watch = self._watch_heap
+        if (pool.outbound_line or (wraps and wraps[0][0] <= now)
+                or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)):
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
@@ -212,6 +232,9 @@ class Engine(AgentWork, Dialing, CallFlow):
         timers = self._inbound_timers
         if timers and timers[0][0] < wake:
             wake = timers[0][0] if timers[0][0] > now else now
+        watch = self._watch_heap
+        if watch and watch[0][0] < wake:
+            wake = max(watch[0][0], now)
         return wake
 
     def snapshot(self, now: float) -> EngineSnapshot:
@@ -262,6 +285,10 @@ class Engine(AgentWork, Dialing, CallFlow):
                 agent = pool.agents[agent_id]
                 at = agent.wrap_deadline if agent.wrap_deadline is not None else now
                 self._finish_wrap(agent_id, at, "wrap-up timeout")
+        watch = self._watch_heap
+        if watch and watch[0][0] <= now:
+            for at, wait, key, token in self.watch.due(now):
+                self._deadline(wait, key, token, at)
 
     # --- customer calls ------------------------------------------------------------------------
 
@@ -273,6 +300,13 @@ class Engine(AgentWork, Dialing, CallFlow):
 
     def _emit(self, command: Command) -> None:
         self._out.append(command)
+
+    def _on_inbound_arrived(self, event: InboundCallArrived) -> None:
+        # The driver reports an inbound call once its channel is answered and parked: a
+        # bridge to it is safe from the start (connector.py).
+        if event.call_id not in self.calls:
+            self.connector.call_ready(event.call_id)
+        self.inbound.arrive(event)
 
     def _inbound_switch(self, switch_id: str | None) -> str:
         return self.config.switch_ids[0] if switch_id is None else self._known_switch(switch_id)

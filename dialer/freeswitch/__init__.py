@@ -2,72 +2,98 @@
 
 Sans-I/O like the engine: the runner sends what ``api_calls`` returns (``bgapi`` when
 ``ApiCall.background``) and feeds every received event's decoded headers to ``events``.
+The event side is stateful (``stories.SwitchCalls``): the legs it rendered originates for are
+the ones it reports on, and each call's events and job result are read as one story.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dialer.commands import Command, OriginateAgentLeg
-from dialer.events import AgentLegDown, Event
-from dialer.freeswitch.api import AdapterError, ApiCall, DialPlan, channel_value, render
-from dialer.freeswitch.events import Headers, to_engine_events
+from dialer.commands import Command, Originate, OriginateAgentLeg
+from dialer.events import Event
+from dialer.freeswitch.api import (
+    AdapterError,
+    ApiCall,
+    DialPlan,
+    MachineDetector,
+    channel_value,
+    detector_variables,
+    render,
+)
+from dialer.freeswitch.events import event_time
+from dialer.freeswitch.stories import Headers, SwitchCalls, job_failure_cause
 
 __all__ = [
+    "SUBSCRIPTION",
     "AdapterError",
     "ApiCall",
     "DialPlan",
     "FreeSwitchAdapter",
+    "MachineDetector",
+    "SwitchCalls",
     "channel_value",
+    "detector_variables",
+    "event_time",
+    "job_failure_cause",
     "render",
-    "to_engine_events",
 ]
 
-EVENT_SUBSCRIPTION = (
-    "CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_BRIDGE "
-    "CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE_COMPLETE DTMF PLAYBACK_STOP BACKGROUND_JOB "
-    "CUSTOM avmd::beep amd::info"
+SUBSCRIPTION = (
+    "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER", "CHANNEL_PARK",
+    "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP_COMPLETE",
+    "CHANNEL_EXECUTE_COMPLETE", "DTMF", "PLAYBACK_START", "PLAYBACK_STOP", "BACKGROUND_JOB",
+    "CUSTOM avmd::beep amd::info mod_amd::info",
 )
-"""The events the adapter maps: the runner subscribes with ``event plain <this>``."""
+"""The events the adapter reads (``EslClient(events=SUBSCRIPTION)``): the beep detector's
+and mod_amd forks' events are CUSTOM subclasses, which FreeSWITCH delivers only to a
+listener that names them."""
 
 
 class FreeSwitchAdapter:
-    """Translation for one switch, remembering which channel ids are agents' legs."""
+    """Translation for one switch (or several: channel UUIDs are unique across them)."""
 
     def __init__(self, plan: DialPlan | None = None) -> None:
         self.plan = plan or DialPlan()
-        self.agent_legs: dict[str, str] = {}
-        """Agent leg id → agent id (learned from the originates the adapter renders)."""
-        self.job_calls: dict[str, str] = {}
-        """Job-UUID → call id, when the runner registers its bgapi jobs."""
+        self.legs = SwitchCalls()
+
+    @property
+    def agent_legs(self) -> dict[str, str]:
+        """Agent leg id → agent id, for the legs the adapter follows."""
+        return {leg_id: leg.agent_id for leg_id, leg in self.legs.agent_legs.items()}
 
     def api_calls(self, commands: Iterable[Command]) -> list[ApiCall]:
         calls = []
         for command in commands:
-            if isinstance(command, OriginateAgentLeg):
-                self.agent_legs[command.agent_leg_id] = command.agent_id
             call = render(command, self.plan)
-            if call is not None:
-                calls.append(call)
+            if call is None:
+                continue
+            if isinstance(command, Originate):
+                self.legs.track_call(command.call_id)
+            elif isinstance(command, OriginateAgentLeg):
+                self.legs.track_agent_leg(command.agent_leg_id, command.agent_id)
+            calls.append(call)
         return calls
 
-    def register_job(self, job_uuid: str, call_id: str) -> None:
-        self.job_calls[job_uuid] = call_id
+    def register_job(self, job_uuid: str, call: ApiCall | str) -> None:
+        """Whose ``bgapi`` job this is, before it is sent (its result may come first)."""
+        if isinstance(call, str):
+            self.legs.jobs[job_uuid] = call
+        elif call.agent_leg_id is not None and call.command.startswith("uuid_bridge"):
+            self.legs.track_bridge(job_uuid, call.call_id or "", call.agent_id or "",
+                                   call.agent_leg_id)
+        elif call.call_id is not None:
+            self.legs.jobs[job_uuid] = call.call_id
 
     def events(
         self, headers: Headers, body: str | None = None, *, at: float | None = None
     ) -> list[Event]:
-        events = to_engine_events(
-            headers, body, at=at, job_calls=self.job_calls, agent_legs=self.agent_legs
-        )
-        if headers.get("Event-Name") == "BACKGROUND_JOB":
-            job = headers.get("Job-UUID")
-            if job is not None:
-                self.job_calls.pop(job, None)
-        for event in events:
-            if isinstance(event, AgentLegDown):
-                # An agent has one nailed-up leg at a time; a new login renders a new one.
-                for leg, agent in list(self.agent_legs.items()):
-                    if agent == event.agent_id:
-                        del self.agent_legs[leg]
-        return events
+        if body is None:
+            body = getattr(headers, "body", None)
+        when = event_time(headers) if at is None else at
+        return self.legs.events(headers, body, when)
+
+    def notes(self) -> list[str]:
+        """What the operator should hear since the last call (then forgotten)."""
+        notes, self.legs.notes = self.legs.notes, []
+        return notes

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 
 from dialer.commands import (
     Bridge,
@@ -46,6 +47,9 @@ class ApiCall:
     background: bool = False
     call_id: str | None = None
     """The channel the command creates or acts on (for Job-UUID correlation and logs)."""
+    agent_id: str | None = None
+    agent_leg_id: str | None = None
+    """A bridge's agent and leg (a refused bridge leaves that leg parked)."""
 
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
@@ -101,19 +105,35 @@ def _token(what: str, value: str) -> str:
     return value
 
 
+class MachineDetector(StrEnum):
+    """Which answering-machine detector a switch offers (``detect_detector`` at start)."""
+
+    AMD = "amd"
+    """mod_amd's ``amd`` (not in FreeSWITCH's tree: installed by the operator): classifies
+    HUMAN/MACHINE/NOTSURE after analysing the greeting; reported on its EXECUTE_COMPLETE."""
+    AVMD = "avmd"
+    """mod_avmd (in the tree) detects a voicemail beep only; with it, ``wait_for_silence``
+    (mod_dptools) measures the greeting: no silence within ``greeting_limit_ms`` means a
+    greeting longer than a person's "Hello?", classed as a machine."""
+    NONE = "none"
+
+
 @dataclass(frozen=True, slots=True)
 class DialPlan:
     """How to reach customers and agents on one switch.
 
     ``customer_dial_string``: ``{number}`` is the E.164 number, ``{digits}`` the same without
-    ``+`` (most SIP carriers want one or the other). ``amd_application``: the application
-    started on answer when the engine asks for machine detection (mod_amd's ``amd``, which
-    sets ``amd_result`` and reports it on CHANNEL_EXECUTE_COMPLETE).
+    ``+`` (most SIP carriers want one or the other). ``detector``: what runs on answer when
+    the engine asks for machine detection (``MachineDetector``). ``owner``: the dialer
+    process's id, carried by its agent legs so that a restart finds the ones it left behind.
     """
 
     customer_dial_string: str = "sofia/gateway/default/{number}"
     agent_originate_timeout: int = 30
-    amd_application: str = "amd"
+    detector: MachineDetector = MachineDetector.AMD
+    greeting_limit_ms: int = 3000
+    """avmd: a greeting still going after this long is a machine's (wait_for_silence)."""
+    owner: str = ""
 
     def customer(self, number_e164: str) -> str:
         return self.customer_dial_string.format(
@@ -129,7 +149,9 @@ def render(command: Command, plan: DialPlan) -> ApiCall | None:
     if kind is Bridge:
         call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
         leg = _token("agent leg id", command.agent_leg_id)  # type: ignore[union-attr]
-        return ApiCall(f"uuid_bridge {call_id} {leg}", call_id=call_id)
+        # bgapi: its result (``-ERR Invalid uuid`` when a leg is gone) must be read.
+        return ApiCall(f"uuid_bridge {call_id} {leg}", True, call_id,
+                       command.agent_id, leg)  # type: ignore[union-attr]
     if kind is PlayMessage:
         return _broadcast(command)  # type: ignore[arg-type]
     if kind is Hangup:
@@ -160,11 +182,31 @@ def _originate(command: Originate, plan: DialPlan) -> ApiCall:
         variables["origination_caller_id_name"] = command.caller_id_name
     variables["hangup_after_bridge"] = "true"
     if command.detect_machine:
-        variables["execute_on_answer"] = plan.amd_application
+        variables.update(detector_variables(plan))
     for name, value in command.variables.items():
         variables.setdefault(name, value)
     line = f"originate {variable_block(variables)}{plan.customer(command.number_e164)} &park()"
     return ApiCall(line, background=True, call_id=call_id)
+
+
+def detector_variables(plan: DialPlan) -> dict[str, str]:
+    """The originate variables that start the switch's machine detector on answer.
+
+    ``execute_on_answer`` runs in the answer path; FreeSWITCH runs every variable whose name
+    starts with it (``execute_on_answer_2``...), in order. A blocking application there
+    (``amd``, ``wait_for_silence``) delays the originate's park, so the customer's leg parks
+    (and can be bridged) once the detector has decided: the connect window then runs from
+    the end of the greeting, as 47 CFR 64.1200(a)(7)(i) measures it.
+    """
+    if plan.detector is MachineDetector.AMD:
+        return {"execute_on_answer": "amd"}
+    if plan.detector is MachineDetector.AVMD:
+        # wait_for_silence <threshold> <silence frames> <speech frames> <timeout ms>: 25
+        # silent 20 ms frames (0.5 s) after 5 of speech end a greeting.
+        return {"execute_on_answer": "avmd_start",
+                "execute_on_answer_2": f"wait_for_silence 200 25 5 {plan.greeting_limit_ms}"}
+    raise AdapterError("machine detection asked for, but this switch has no detector "
+                       "(neither mod_amd nor mod_avmd): turn AMD off for the campaign")
 
 
 def _agent_leg(command: OriginateAgentLeg, plan: DialPlan) -> ApiCall:
@@ -178,6 +220,8 @@ def _agent_leg(command: OriginateAgentLeg, plan: DialPlan) -> ApiCall:
         "hangup_after_bridge": "false",
         "park_after_bridge": "true",
     }
+    if plan.owner:
+        variables["dialer_owner"] = plan.owner
     endpoint = _token("agent endpoint", command.endpoint)
     return ApiCall(
         f"originate {variable_block(variables)}{endpoint} &park()", background=True, call_id=leg

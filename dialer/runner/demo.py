@@ -56,6 +56,17 @@ UK_PREFIXES = ("+44207946", "+44113496", "+44114496", "+44116496", "+44117496", 
                "+44121496", "+44131496", "+44141496", "+44151496", "+44161496")
 """Ofcom's numbers for drama (020 7946 0xxx, 0113 496 0xxx, ...): never a real subscriber."""
 DISPOSITIONS = ("SALE", "NI", "CALLBK", "NA")
+DEMO_SAFE_HARBOR = "ivr/demo_safe_harbor.wav"
+"""The demo campaign's safe-harbour message, relative to the switch's sounds_dir."""
+DEMO_MESSAGE_FILE = Path(__file__).resolve().parent / "data" / "demo_safe_harbor.wav"
+"""The recording shipped with the dialer (8 kHz mono): copy it to
+``<sounds_dir>/ivr/demo_safe_harbor.wav`` on a real switch (docs/operations.md)."""
+SWITCH_SOUNDS_DIR = "/usr/share/freeswitch/sounds"
+
+
+def demo_switch_files(sounds_dir: str = SWITCH_SOUNDS_DIR) -> frozenset[str]:
+    """The files a switch needs for the demo campaign (what the simulator is given)."""
+    return frozenset({f"{sounds_dir}/{DEMO_SAFE_HARBOR}"})
 """What the simulated agents set (store codes: sale, not interested, call back, no answer)."""
 
 
@@ -115,7 +126,7 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
             # No AMD: with mod_amd's ~2.5 s decision a fifth of this population (12 s mean
             # patience) hangs up in the silence, each an abandoned call in law, and the demo
             # campaign would break the 3 % limit (docs/operations.md).
-            "amd_enabled": False, "safe_harbor_message": "ivr/demo_safe_harbor.wav",
+            "amd_enabled": False, "safe_harbor_message": DEMO_SAFE_HARBOR,
             # The business schedule as wide as the law allows; calling hours are checked
             # in the callee's zone at selection and again at every dial.
             "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
@@ -289,7 +300,9 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
         # shows many calls per agent; everything else as SimpleCallees' defaults.
         callees = SimpleCallees(live_answer=0.35, machine=0.10, busy=0.10, failed=0.10,
                                 talk=20.0, time_to_answer=6.0, patience=12.0)
-        settings = SwitchSettings(speed=options.speed)
+        # The simulated switch has the demo's message, as a real one must (the runner checks
+        # with file_exists and refuses a campaign whose message it cannot play).
+        settings = SwitchSettings(speed=options.speed, sound_files=demo_switch_files())
         async with running_switch(settings=settings, fate_source=callees,
                                   seed=options.seed) as sim:
             runner_settings = RunnerSettings(

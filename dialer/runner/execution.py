@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,11 @@ from dialer.commands import (
     AgentStateChanged,
     AttemptFinished,
     Bridge,
+    CallOutcome,
     Command,
     Direction,
     Hangup,
+    Incident,
     JournalAttempt,
     Originate,
     OriginateAgentLeg,
@@ -36,7 +39,7 @@ from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import store_outcome, utc
 from dialer.runner.errors import RunnerError
-from dialer.runner.fsmap import api_line, job_failure_cause
+from dialer.runner.fsmap import api_line
 from dialer.runner.inbound import QUEUE_CALLBACK
 
 if TYPE_CHECKING:
@@ -108,6 +111,7 @@ class CommandExecution(_Base):
             self.db.write(self.inbound.wrap_ended(change.agent_id, change.at))  # type: ignore[arg-type]
         if change.state is AgentState.WRAP_UP and change.call_id:
             self.to_dispose[change.agent_id] = change.call_id
+            self.disposition_pending.add(change.call_id)
         elif change.previous is AgentState.WRAP_UP:
             undisposed = self.to_dispose.pop(change.agent_id, None)
             if undisposed is not None:
@@ -156,6 +160,12 @@ class CommandExecution(_Base):
                 self.db.write([self.link.release_op(
                     command.lead_id, command.at + COMPLIANCE_RETRY if compliance else None,
                     f"dial time: {reason}" if compliance and reason else None)])
+            elif isinstance(command, Incident):
+                self.stats.incident(command.kind.value)
+                log.warning("incident %s%s%s: %s", command.kind.value,
+                            f" call {command.call_id}" if command.call_id else "",
+                            f" agent {command.agent_id}" if command.agent_id else "",
+                            command.detail)
             elif isinstance(command, RecordOptOut):
                 # Honoured at once: the gate reads the shared list at the next dial.
                 self.stats.opt_outs += 1
@@ -222,6 +232,11 @@ class CommandExecution(_Base):
 
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)
+        self.stats.forget_message(command.call_id)
+        if command.message == "failed":
+            log.warning("call %s: abandoned and the safe-harbour message could not be played: "
+                        "not a legal abandon (check the message file on the switch)",
+                        command.call_id)
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         never_dialed = command.call_id in self.unjournaled
         if not never_dialed and command.dialed_at is not None:
@@ -238,11 +253,29 @@ class CommandExecution(_Base):
         # Counted in the store's words (the report's and the retry rules'), not the engine's.
         self.stats.ended(command.call_id, store_outcome(command).value, command.abandoned,
                          live)
-        self.db.write([self.link.finish_op(command)])
+        ops = [self.link.finish_op(command)]
+        pending = command.call_id in self.disposition_pending
+        self.disposition_pending.discard(command.call_id)
+        if command.outcome is CallOutcome.CONNECTED and not pending:
+            # The agent left before the call ended (their leg dropped, e.g. with a switch
+            # restart): no wrap-up will ever set a disposition, so the fallback does now, or
+            # the lead would stay in a call for ever.
+            log.warning("call %s ended after its agent %s was gone: disposition %s",
+                        command.call_id, command.agent_id,
+                        self.link.settings.wrap_up_timeout_disposition)
+            ops.append(self.link.disposition_op(
+                command.call_id, self.link.settings.wrap_up_timeout_disposition, command.at))
+        self.db.write(ops)
 
     async def _send(self, command: Command) -> None:
+        if isinstance(command, Originate | OriginateAgentLeg):
+            switch_id = command.switch_id
+        else:
+            key = getattr(command, "call_id", None) or getattr(command, "agent_leg_id", "")
+            switch_id = self.call_switch.get(key, self.config.switch_ids[0])
         try:
-            line = api_line(command, self.settings.gateway, self.campaign)
+            line = api_line(command, self.settings.gateway, self.campaign,
+                            self.detectors.get(switch_id, self.default_detector), self.owner)
         except AdapterError as error:
             log.error("cannot send %s: %s", type(command).__name__, error)
             if isinstance(command, Originate):
@@ -251,59 +284,54 @@ class CommandExecution(_Base):
             return
         if line is None:
             return
+        job_uuid = str(uuid.uuid4())
         if isinstance(command, Originate):
-            switch_id = command.switch_id
             self.call_switch[command.call_id] = switch_id
             self.stats.dialed(command.at)
         elif isinstance(command, OriginateAgentLeg):
-            switch_id = command.switch_id
             if not self.switches.connected(switch_id):
                 # Not up yet (start-up) or away: the nailed-up leg is sent once it is back,
                 # or the agent would wait in ``connecting`` for ever.
                 self.pending_agent_legs.setdefault(switch_id, []).append(command)
                 return
-            self.translator.add_agent_leg(command.agent_leg_id, command.agent_id)
             self.call_switch[command.agent_leg_id] = switch_id
-        else:
-            key = getattr(command, "call_id", None) or getattr(command, "agent_leg_id", "")
-            switch_id = self.call_switch.get(key, self.config.switch_ids[0])
         client = self.switches.clients.get(switch_id)
         if client is None or not client.connected:
             self.stats.send_failures += 1
+            log.warning("%s: not connected, %s not sent", switch_id, type(command).__name__)
             if isinstance(command, Originate):
                 # Never dial into a switch that is down: the attempt ends as failed.
                 self.post(OriginateFailed(self.clock(), command.call_id,
                                           HangupCause.NORMAL_TEMPORARY_FAILURE))
             return
-        if isinstance(command, Bridge):
+        # The leg is followed (and its job result read with its events) from before the
+        # command is written: a BACKGROUND_JOB can never arrive unclaimed.
+        if isinstance(command, Originate):
+            self.translator.add_call(command.call_id, job_uuid)
+        elif isinstance(command, OriginateAgentLeg):
+            self.translator.add_agent_leg(command.agent_leg_id, command.agent_id, job_uuid)
+        elif isinstance(command, Bridge):
             self.stats.bridge_sent(command.call_id, self.clock())
+            self.translator.add_bridge(job_uuid, command.call_id, command.agent_id,
+                                       command.agent_leg_id)
+        elif isinstance(command, PlayMessage):
+            self.stats.message_sent(command.call_id, switch_id, self.clock())
         try:
-            _, result = await client.bgapi(line)
+            _, result = await client.bgapi(line, job_uuid)
         except EslError as error:
             self.stats.send_failures += 1
             log.warning("%s: %s failed: %s", switch_id, line.split()[0], error)
             if isinstance(command, OriginateAgentLeg) and not self.switches.connected(switch_id):
                 # The link went down before the switch took the leg: send it once back.
-                self.translator.agent_legs.pop(command.agent_leg_id, None)
+                self.translator.forget(command.agent_leg_id)
                 self.call_switch.pop(command.agent_leg_id, None)
                 self.pending_agent_legs.setdefault(switch_id, []).append(command)
             return  # the reconnect reconciliation settles what became of this call
-        if isinstance(command, Originate):
-            result.add_done_callback(self._originate_done(command.call_id))
-
+        if isinstance(command, Originate | OriginateAgentLeg | Bridge):
+            result.add_done_callback(_ignore_result)  # read by the translator, with the events
         else:
-            result.add_done_callback(_ignore_result)
-
-    def _originate_done(self, call_id: str) -> Callable[[asyncio.Future[str]], None]:
-        def done(result: asyncio.Future[str]) -> None:
-            if result.cancelled() or result.exception() is not None:
-                return  # link lost: reconciled when the switch is back
-            cause = job_failure_cause(result.result())
-            if cause is not None:
-                self.stats.originate_failures += 1
-                self.post(OriginateFailed(self.clock(), call_id, cause))
-        return done
-
+            result.add_done_callback(_report_refusal(switch_id, line,
+                                                     quiet=isinstance(command, Hangup)))
 
     async def send_pending_agent_legs(self, switch_id: str) -> None:
         """The switch is back: open the legs of agents still waiting for one."""
@@ -317,3 +345,16 @@ class CommandExecution(_Base):
 def _ignore_result(result: asyncio.Future[str]) -> None:
     if not result.cancelled():
         result.exception()  # retrieve it so asyncio does not report it as lost
+
+
+def _report_refusal(switch_id: str, line: str, quiet: bool = False):
+    """A command FreeSWITCH answered with ``-ERR`` is logged (a hang-up of a channel already
+    gone is routine: DEBUG)."""
+    def done(result: asyncio.Future[str]) -> None:
+        if result.cancelled() or result.exception() is not None:
+            return
+        output = result.result().strip()
+        if output.startswith("-ERR") or output.startswith("-USAGE"):
+            level = logging.DEBUG if quiet else logging.WARNING
+            log.log(level, "%s: `%s` refused: %s", switch_id, line, output.splitlines()[0])
+    return done

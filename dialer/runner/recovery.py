@@ -6,8 +6,11 @@ claimed, never another process's:
    originate, so they were not dialed);
 2. every attempt it left open is looked up on its switch (``show channels as json``; the
    channel's Unique-ID is the call id because the originate set ``origination_uuid``):
-   a live channel is **adopted** (followed to its end; answered and waiting for an agent
-   that no longer exists, it gets the safe-harbour message and counts as abandoned);
+   a live channel is **adopted** (followed to its end). Whether it was answered, and when,
+   and whether it is bridged, and since when, come from the switch's own channel data
+   (``uuid_dump``: Answer-State, Caller-Channel-Answered-Time, Caller-Channel-Bridged-Time):
+   ``answer_epoch`` is only set at hang-up. Answered and waiting for an agent that no longer
+   exists, it gets the safe-harbour message at once and counts as abandoned;
    a channel that is gone closes the attempt with a reconciled outcome from what was
    journaled (bridged → answered, with the campaign's wrap-up-timeout disposition since
    no agent can set one now; answered only → abandoned, the conservative reading for the
@@ -16,17 +19,25 @@ claimed, never another process's:
    that cannot be reached leaves its attempts open (and their leads untouched) until it
    comes back;
 3. the engine's abandonment ledger is seeded from the database with this process's live
-   answers in the window (the other processes' come with the shared counts).
+   answers in the window (the other processes' come with the shared counts);
+4. the nailed-up agent legs the dead process left on its switches (they carry its owner id
+   in ``dialer_owner``) are hung up (WARNING), except one still bridged to an adopted call,
+   hung up when that call ends: the restarted process opens new ones.
+
+After a switch restart (a reconnect finding the agents' legs gone) every such agent is logged
+in again, so a new leg is opened without anyone doing it by hand (WARNING).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from campaigns.journal_batch import UpdateOp
 from campaigns.models import CallAttempt
 from dialer.commands import (
     AgentState,
@@ -43,6 +54,7 @@ from dialer.events import (
     CallAnswered,
     CallBridged,
     CallHungUp,
+    CallParked,
     DtmfReceived,
     Event,
     OriginateFailed,
@@ -70,8 +82,18 @@ class Orphan:
         self.call_id: str = attempt.call_uuid or ""
         self.answered_at = _epoch(attempt.answered_at)
         self.bridged_at: float | None = None
+        self.agent_leg: str | None = None
+        """The dead process's agent leg this call is bridged to (hung up at its end)."""
         self.abandoned = False
         self.opted_out = False
+
+
+def _micros(value: object) -> float | None:
+    try:
+        micros = int(str(value))
+    except ValueError:
+        return None
+    return micros / 1_000_000 if micros > 0 else None
 
 
 class Recovery:
@@ -93,7 +115,7 @@ class Recovery:
                 while not all(c.connected for c in runner.switches.clients.values()):
                     await asyncio.sleep(0.05)
         for switch_id in runner.switches.clients:
-            await self.reconcile_switch(switch_id)
+            await self.reconcile_switch(switch_id, old_legs=True)
         while not runner.switches.reconnected.empty():
             runner.switches.reconnected.get_nowait()  # first connections: reconciled above
         await self._dispose_left_in_wrap_up()
@@ -118,8 +140,14 @@ class Recovery:
             log.info("%d calls left in wrap-up at the crash: disposition %s", len(left),
                      fallback)
 
-    async def reconcile_switch(self, switch_id: str) -> None:
-        """Settle journaled attempts and engine calls on ``switch_id`` with its channels."""
+    async def reconcile_switch(self, switch_id: str, *, old_legs: bool = False,
+                               relogin: bool = False) -> None:
+        """Settle journaled attempts and engine calls on ``switch_id`` with its channels.
+
+        ``old_legs``: also hang up agent legs a previous process of this owner left there
+        (start-up). ``relogin``: agents whose leg is gone (the switch restarted) are logged
+        in again, which opens a new leg.
+        """
         runner = self.runner
         # Only what existed before the listing was asked for: a call or leg sent meanwhile
         # is simply not in the list yet, and must not be declared gone.
@@ -128,13 +156,13 @@ class Recovery:
         agent_legs = [(leg, agent) for leg, agent in runner.translator.agent_legs.items()
                       if runner.call_switch.get(leg) == switch_id]
         try:
-            states = await runner.switches.live_channel_states(switch_id)
+            rows = await runner.switches.live_channel_rows(switch_id)
         except Exception as error:  # the switch dropped again: try at the next reconnect
             log.warning("cannot list channels on %s: %s", switch_id, error)
             return
-        if states is None:
+        if rows is None:
             return
-        live = set(states)
+        live = set(rows)
         open_attempts = await runner.db.call(runner.store.open_attempts,
                                              process_owner=runner.owner,
                                              campaign=runner.link.campaign_id)
@@ -151,6 +179,8 @@ class Recovery:
                 await self._adopt(attempt, switch_id)
             elif node == switch_id or engine is None:
                 self._close(attempt)
+        if old_legs:
+            await self._close_old_agent_legs(switch_id, rows)
         for call_id in orphans:
             # An adopted call whose end we missed (its hangup went to a lost link): without
             # this, a stop would wait for it and then exit with its attempt still open.
@@ -158,23 +188,67 @@ class Recovery:
             if orphan is not None and call_id not in live:
                 del self.orphans[call_id]
                 self._finish(orphan, runner.clock(), HangupCause.NORMAL_TEMPORARY_FAILURE)
-        if engine is not None:
-            # Calls the engine follows whose end we missed while the link was down.
-            for call_id in engine_calls:
-                if call_id in engine.calls and call_id not in live:
-                    runner.post(CallHungUp(runner.clock(), call_id,
-                                           HangupCause.NORMAL_TEMPORARY_FAILURE))
-            for leg_id, agent_id in agent_legs:
-                if leg_id not in live and runner.translator.agent_legs.pop(leg_id, None):
-                    runner.post(AgentLegDown(runner.clock(), agent_id,
-                                             HangupCause.NORMAL_TEMPORARY_FAILURE))
-                elif states.get(leg_id) == "ACTIVE":
-                    agent = engine.pool.agents.get(agent_id)
-                    if (agent is not None and agent.leg_id == leg_id
-                            and agent.state is AgentState.CONNECTING):
-                        # Answered while the link was away: its CHANNEL_ANSWER went to the
-                        # lost socket.
-                        runner.post(AgentLegUp(runner.clock(), agent_id))
+        if engine is None:
+            return
+        now = runner.clock()
+        for call_id in engine_calls:
+            call = engine.calls.get(call_id)
+            if call is None:
+                continue
+            if call_id not in live:
+                # A call the engine follows whose end we missed while the link was down.
+                runner.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE))
+            elif call.answered_at is None and rows[call_id].get("callstate") in ("ACTIVE",
+                                                                                 "HELD"):
+                # Answered while the link was away (its CHANNEL_ANSWER went to the lost
+                # socket): the engine learns it now, from what the switch reports.
+                log.warning("call %s was answered while %s was away", call_id, switch_id)
+                runner.post(CallAnswered(now, call_id, False))
+                if rows[call_id].get("application") == "park":
+                    runner.post(CallParked(now, call_id))
+        lost = []
+        for leg_id, agent_id in agent_legs:
+            if leg_id not in live:
+                runner.translator.forget(leg_id)
+                runner.post(AgentLegDown(now, agent_id, HangupCause.NORMAL_TEMPORARY_FAILURE,
+                                         leg_id))
+                lost.append(agent_id)
+            elif rows[leg_id].get("application") == "park":
+                agent = engine.pool.agents.get(agent_id)
+                if (agent is not None and agent.leg_id == leg_id
+                        and agent.state is AgentState.CONNECTING):
+                    # Parked while the link was away: its CHANNEL_PARK went to the lost socket.
+                    runner.post(AgentLegUp(now, agent_id, leg_id))
+        if lost and relogin:
+            log.warning("switch %s lost the legs of %s (restarted?): calling them again",
+                        switch_id, ", ".join(sorted(lost)))
+            for agent_id in lost:
+                runner.relogin(agent_id)
+
+    async def _close_old_agent_legs(self, switch_id: str, rows: dict[str, dict]) -> None:
+        """Hang up the nailed-up legs a dead process of this owner left on the switch."""
+        runner = self.runner
+        client = runner.switches.clients[switch_id]
+        keep = {o.agent_leg for o in self.orphans.values() if o.agent_leg}
+        closed = []
+        for uuid in rows:
+            if runner.translator.owns(uuid) or uuid in self.orphans:
+                continue
+            try:
+                owner = (await client.api(f"uuid_getvar {uuid} dialer_owner")).strip()
+                if owner != runner.owner:
+                    continue
+                leg = (await client.api(f"uuid_getvar {uuid} dialer_leg")).strip()
+                if leg != "agent" or uuid in keep:
+                    continue
+                await client.api(f"uuid_kill {uuid} NORMAL_CLEARING")
+            except Exception as error:  # a channel that just ended, a dropped link
+                log.debug("old agent leg %s: %s", uuid, error)
+                continue
+            closed.append(uuid)
+        if closed:
+            log.warning("hung up %d agent legs left on %s by the previous run: %s",
+                        len(closed), switch_id, ", ".join(closed))
 
     def _close(self, attempt: CallAttempt) -> None:
         """The channel is gone: close the attempt from what was journaled."""
@@ -217,18 +291,40 @@ class Recovery:
         runner.call_switch[call_id] = switch_id
         self.adopted += 1
         client = runner.switches.clients[switch_id]
-        with contextlib.suppress(Exception):
-            answered = (await client.api(f"uuid_getvar {call_id} answer_epoch")).strip()
-            bridge = (await client.api(f"uuid_getvar {call_id} bridge_uuid")).strip()
-            if answered not in ("", "0", "_undef_") or bridge not in ("", "_undef_"):
-                orphan.answered_at = orphan.answered_at or runner.clock()
-            if bridge not in ("", "_undef_") and not bridge.startswith("-ERR"):
-                orphan.bridged_at = runner.clock()
-            elif orphan.answered_at is not None:
-                await self._safe_harbor(orphan)
+        try:
+            dump = json.loads(await client.api(f"uuid_dump {call_id} json"))
+        except Exception as error:  # gone meanwhile, or an old switch: its hangup will tell
+            log.warning("adopted call %s: no channel data (%s)", call_id, error)
+            dump = {}
+        if not isinstance(dump, dict):
+            dump = {}
+        answered = (dump.get("Answer-State") == "answered"
+                    or _micros(dump.get("Caller-Channel-Answered-Time")) is not None)
+        runner.translator.legs.adopt_call(call_id, answered=answered,
+                                          parked=dump.get("Channel-State") == "CS_EXECUTE")
+        if answered:
+            orphan.answered_at = (orphan.answered_at
+                                  or _micros(dump.get("Caller-Channel-Answered-Time"))
+                                  or runner.clock())
+        other = dump.get("Other-Leg-Unique-ID")
+        bridged_at = _micros(dump.get("Caller-Channel-Bridged-Time"))
+        if answered and other and bridged_at is not None:
+            # Still bridged to the dead process's agent leg: the conversation goes on; its
+            # bridge time is the switch's, not this restart's.
+            orphan.bridged_at = _epoch(attempt.bridged_at) or bridged_at
+            orphan.agent_leg = str(other)
+        elif answered:
+            # Waiting in silence for an agent since before the crash: the message, now.
+            await self._safe_harbor(orphan)
+        log.warning("adopted call %s on %s: %s", call_id, switch_id,
+                    "bridged" if orphan.bridged_at else
+                    "answered, safe-harbour message" if answered else "not answered yet")
         if orphan.answered_at is not None:
             # In the journal now, so the ledger seeded after recovery counts it.
-            runner.db.write([runner.link.answered_op(call_id, orphan.answered_at)])
+            ops: list = [runner.link.answered_op(call_id, orphan.answered_at)]
+            if orphan.bridged_at is not None and attempt.bridged_at is None:
+                ops.append(UpdateOp(call_id, {"bridged_at": utc(orphan.bridged_at)}))
+            runner.db.write(ops)
 
     async def _safe_harbor(self, orphan: Orphan) -> None:
         """Answered with nobody to take it: the message and the opt-out, as the engine would."""
@@ -259,6 +355,15 @@ class Recovery:
         elif isinstance(event, CallHungUp | OriginateFailed):
             del self.orphans[call_id]
             self._finish(orphan, event.at, event.cause)
+            if orphan.agent_leg is not None:
+                # The dead process's agent leg served its last call: hang it up.
+                switch_id = runner.call_switch.get(call_id)
+                client = runner.switches.clients.get(switch_id or "")
+                if client is not None and client.connected:
+                    with contextlib.suppress(Exception):
+                        await client.api(f"uuid_kill {orphan.agent_leg} NORMAL_CLEARING")
+                    log.warning("hung up agent leg %s of the previous run after its call",
+                                orphan.agent_leg)
 
     def _finish(self, orphan: Orphan, at: float, cause: HangupCause) -> None:
         runner = self.runner

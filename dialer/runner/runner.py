@@ -50,9 +50,13 @@ from dialer.events import (
     CallClassified,
     CallHungUp,
     Event,
+    MessageLatency,
+    PlaybackStarted,
 )
+from dialer.freeswitch import MachineDetector
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import AgentSpec, CampaignLink, campaign_config
+from dialer.runner.capabilities import probe
 from dialer.runner.compliance import GatePort, selection_check
 from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
@@ -61,6 +65,7 @@ from dialer.runner.errors import RunnerError
 from dialer.runner.execution import CommandExecution
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.hopper import Hopper
+from dialer.runner.latency import LatencyBudget
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
@@ -119,12 +124,18 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.hopper = Hopper(hopper_low_water)
         self.db = DbWorker(self._apply)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
-        self.translator = EventTranslator(self._owns_call, clock)
+        self.translator = EventTranslator(clock)
         from dialer.runner.switches import SwitchPool
 
         self.switches = SwitchPool(settings.switches, self.campaign, self.translator,
                                    self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
         self.engine: Engine | None = None
+        self.detectors: dict[str, MachineDetector] = {}
+        """Switch → its answering-machine detector, found when the switch was checked."""
+        self.default_detector = MachineDetector.AMD
+        self.latency = LatencyBudget(self.config.message_latency_budget)
+        self.disposition_pending: set[str] = set()
+        """Connected calls whose agent is in (or finished) wrap-up: a disposition comes."""
         self.recovery = Recovery(self)
         from dialer.runner.inbound import InboundLink
 
@@ -172,10 +183,6 @@ class Runner(CommandExecution, CampaignUpkeep):
         """Feed an event from outside (control socket, simulated agents)."""
         self.inbox.put_nowait(event)
 
-    def _owns_call(self, call_id: str) -> bool:
-        engine = self.engine
-        return (engine is not None and call_id in engine.calls) or call_id in self.recovery.orphans
-
     async def run(self, duration: float | None = None) -> None:
         """Run until stopped; a user-facing error (bad password, campaign already running)
         comes out as itself, not wrapped in an ExceptionGroup."""
@@ -220,6 +227,10 @@ class Runner(CommandExecution, CampaignUpkeep):
                              queues=self.inbound.queues, opted_out=self._opted_out)
         for pending in await self.db.call(self.inbound.claim, self.clock()):
             self.post(pending)  # queue callbacks kept across the restart
+        for switch_id in self.switches.clients:
+            if self.switches.connected(switch_id):
+                await self._check_switch(switch_id, fatal=True)
+                self.switches.mark_up(switch_id)
         await self._refresh_ledger_once()
         await self._refill_once()
         if self.login_agents:
@@ -357,6 +368,15 @@ class Runner(CommandExecution, CampaignUpkeep):
         elif isinstance(event, CallBridged):
             self.stats.bridged(event.call_id, event.at)
             self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
+        elif isinstance(event, PlaybackStarted):
+            heard = self.stats.message_heard(event.call_id, event.at)
+            if heard is not None:
+                budget = self.latency.observe(*heard)
+                if budget is not None:
+                    log.info("switch %s: messages start %.3f s after the command (p95 + "
+                             "margin): sent that much before the connect window closes",
+                             heard[0], budget)
+                    await self._execute(engine.handle(MessageLatency(event.at, heard[0], budget)))
         await self._execute(engine.handle(event))
 
     # --- background ------------------------------------------------------------------------
@@ -364,8 +384,45 @@ class Runner(CommandExecution, CampaignUpkeep):
     async def _reconcile_on_reconnect(self) -> None:
         while True:
             switch_id = await self.switches.reconnected.get()
-            await self.recovery.reconcile_switch(switch_id)
-            await self.send_pending_agent_legs(switch_id)
+            if not self.switches.connected(switch_id):
+                continue
+            log.warning("switch %s: connected again; checking it and reconciling its calls",
+                        switch_id)
+            try:
+                usable = await self._check_switch(switch_id, fatal=False)
+                await self.recovery.reconcile_switch(switch_id, relogin=True)
+            except EslError as error:
+                log.warning("switch %s: lost again while reconciling: %s", switch_id, error)
+                continue
+            if usable:
+                self.switches.mark_up(switch_id)
+                await self.send_pending_agent_legs(switch_id)
+
+    async def _check_switch(self, switch_id: str, *, fatal: bool) -> bool:
+        """Can this campaign use the switch? Its prompts must be playable and, with AMD on,
+        it must have a detector (capabilities.py). At start a problem stops the runner; a
+        switch that comes back later with a problem is kept out of dialing (ERROR)."""
+        config = self.config
+        prompts = {"the safe-harbour message": config.safe_harbor_message}
+        if config.machine_action.value == "leave_message":
+            prompts["the voicemail message"] = config.machine_message
+        caps = await probe(self.switches.clients[switch_id], prompts)
+        problems = caps.problems(switch_id, config.amd_enabled)
+        if problems:
+            advice = (". Put the file on the switch (docs/operations.md, \"The safe-harbour "
+                      "message\") or set the campaign's path (`dialer campaign edit "
+                      f"{self.campaign} --safe-harbor-message PATH`): without a playable "
+                      "message no abandoned call is a legal one")
+            text = "; ".join(problems) + advice
+            if fatal:
+                raise RunnerError(text)
+            log.error("%s; switch %s is not used", text, switch_id)
+            return False
+        self.detectors[switch_id] = caps.detector
+        if config.amd_enabled:
+            log.info("switch %s: answering-machine detection with %s", switch_id,
+                     caps.detector.value)
+        return True
 
     # --- control ---------------------------------------------------------------------------
 
@@ -376,6 +433,13 @@ class Runner(CommandExecution, CampaignUpkeep):
 
     def agent_spec(self, agent_id: str) -> AgentSpec | None:
         return self.link.agents.get(agent_id)
+
+    def relogin(self, agent_id: str) -> None:
+        """Open a new nailed-up leg for an agent who lost theirs with the switch."""
+        spec = next((s for s in self.link.agents.values() if s.agent_id == agent_id), None)
+        if spec is None or self.stopping:
+            return
+        self.post(AgentLoggedIn(self.clock(), spec.agent_id, spec.endpoint, spec.skills))
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(self.stats.outcomes)

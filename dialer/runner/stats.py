@@ -39,6 +39,30 @@ class RunnerStats:
     _bridge_sent: dict[str, float] = field(default_factory=dict)
     bridge_latencies: list[float] = field(default_factory=list)
     """``uuid_bridge`` sent to CHANNEL_BRIDGE received: the switch round trip, sorted."""
+    incidents: dict[str, int] = field(default_factory=dict)
+    """Incidents by kind (message failed, bridge not confirmed, ...), logged at WARNING."""
+    _message_sent: dict[str, tuple[str, float]] = field(default_factory=dict)
+    message_latencies: dict[str, list[float]] = field(default_factory=dict)
+    """Switch → ``uuid_broadcast`` sent to PLAYBACK_START received, seconds, sorted."""
+
+    def incident(self, kind: str) -> None:
+        self.incidents[kind] = self.incidents.get(kind, 0) + 1
+
+    def message_sent(self, call_id: str, switch_id: str, at: float) -> None:
+        self._message_sent[call_id] = (switch_id, at)
+
+    def message_heard(self, call_id: str, at: float) -> tuple[str, float] | None:
+        """The message started: (switch, command-to-playback seconds), once per message."""
+        sent = self._message_sent.pop(call_id, None)
+        if sent is None:
+            return None
+        switch_id, sent_at = sent
+        latency = max(0.0, at - sent_at)
+        bisect.insort(self.message_latencies.setdefault(switch_id, []), latency)
+        return switch_id, latency
+
+    def forget_message(self, call_id: str) -> None:
+        self._message_sent.pop(call_id, None)
 
     def bridge_sent(self, call_id: str, at: float) -> None:
         self._bridge_sent[call_id] = at
@@ -76,6 +100,12 @@ class RunnerStats:
             times.popleft()
         span = min(self.window, max(now - self.started_at, 1e-9))
         return len(times) / span
+
+    def message_latency_summary(self) -> dict[str, dict[str, float | int | None]]:
+        return {switch: {"count": len(values), "median_s": percentile(values, 0.5),
+                         "p99_s": percentile(values, 0.99),
+                         "max_s": values[-1] if values else None}
+                for switch, values in self.message_latencies.items()}
 
     def latency_summary(self, bridge_only: bool = False) -> dict[str, float | int | None]:
         values = self.bridge_latencies if bridge_only else self.latencies

@@ -1,14 +1,17 @@
 """The runner's switches: one supervised ESL client each, reporting up/down and events.
 
-Each ``EslClient`` owns its reconnects (dialer.esl); this module only turns its state changes
-into ``SwitchUp``/``SwitchDown`` for the engine (which stops sending calls to a switch that
-is down) and forwards its events, translated, to the runner's inbox.
+Each ``EslClient`` owns its reconnects (dialer.esl); this module turns a lost link into
+``SwitchDown`` for the engine at once (it stops sending calls there), queues every
+(re)connection on ``reconnected`` for the runner, which checks the switch (prompts,
+detector), reconciles its calls and only then says ``SwitchUp``, and forwards its events,
+translated, to the runner's inbox. Losing and regaining a switch is logged at WARNING.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 from dialer.esl.client import Backoff, ConnectionState, EslClient
@@ -16,6 +19,8 @@ from dialer.esl.errors import EslConnectionError
 from dialer.esl.url import EslUrl
 from dialer.events import Event, SwitchDown, SwitchUp
 from dialer.runner.fsmap import SUBSCRIBED_EVENTS, EventTranslator
+
+log = logging.getLogger("dialer.runner")
 
 
 class SwitchPool:
@@ -32,18 +37,30 @@ class SwitchPool:
                                  heartbeat_timeout=heartbeat_timeout, backoff=backoff)
             for switch_id, url in switches}
         self.reconnected: asyncio.Queue[str] = asyncio.Queue()
+        self.up: set[str] = set()
+        """Switches checked and announced up to the engine."""
         for switch_id, client in self.clients.items():
             client.add_state_listener(self._listener(switch_id))
 
     def _listener(self, switch_id: str) -> Callable[[ConnectionState], None]:
         def changed(state: ConnectionState) -> None:
             if state is ConnectionState.CONNECTED:
-                self.inbox(SwitchUp(self.clock(), switch_id))
+                # SwitchUp comes from the runner once the switch is checked and reconciled.
                 self.reconnected.put_nowait(switch_id)
             elif state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED,
                            ConnectionState.CLOSED):
+                if switch_id in self.up:
+                    level = logging.INFO if state is ConnectionState.CLOSED else logging.WARNING
+                    log.log(level, "switch %s: %s; no new calls there until it is back",
+                            switch_id, state.value)
+                self.up.discard(switch_id)
                 self.inbox(SwitchDown(self.clock(), switch_id))
         return changed
+
+    def mark_up(self, switch_id: str) -> None:
+        """The runner checked and reconciled the switch: calls may go there again."""
+        self.up.add(switch_id)
+        self.inbox(SwitchUp(self.clock(), switch_id))
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[SwitchPool]:
@@ -85,6 +102,12 @@ class SwitchPool:
         """Unique-ID → call state (``RINGING``, ``EARLY``, ``ACTIVE``, ``HELD``...) of every
         channel on a switch; None if it is down. After a reconnect this tells which legs were
         answered while the link was away (their CHANNEL_ANSWER went to the lost socket)."""
+        rows = await self.live_channel_rows(switch_id)
+        return None if rows is None else {uuid: row.get("callstate", "")
+                                           for uuid, row in rows.items()}
+
+    async def live_channel_rows(self, switch_id: str) -> dict[str, dict[str, str]] | None:
+        """Unique-ID → the ``show channels as json`` row (callstate, application, name...)."""
         client = self.clients[switch_id]
         if not client.connected:
             return None
@@ -95,5 +118,4 @@ class SwitchPool:
             rows = json.loads(text).get("rows", [])
         except (ValueError, AttributeError):
             return None
-        return {row.get("uuid", ""): row.get("callstate", "") for row in rows
-                if isinstance(row, dict)}
+        return {row.get("uuid", ""): row for row in rows if isinstance(row, dict)}

@@ -1,13 +1,14 @@
 """The API commands of the simulated switch, with mod_commands' syntax and output texts.
 
-Each command returns its output string, or a future of it for ``originate`` (which, like the
-real one, completes on answer with ``+OK <uuid>\\n`` or on failure with ``-ERR <CAUSE>\\n``).
-``None`` means "no such command" and the listener answers as mod_event_socket does.
+Each command returns its output string, or for ``originate`` a ``JobResult`` that completes
+the way the real one does (origination.py: ``+OK <uuid>\\n`` once the originate returns,
+``-ERR <CAUSE>\\n`` on failure, including ``-ERR ORIGINATOR_CANCEL`` for a call bridged
+before its originate returned). ``None`` means "no such command" and the listener answers as
+mod_event_socket does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import time
@@ -17,9 +18,10 @@ from dialer.hangup import HangupCause
 from simulations.switch.behaviour import AgentBehaviour, CalleeBehaviour
 from simulations.switch.channel import Channel, Role
 from simulations.switch.dialstring import separate_string, split_variables
-from simulations.switch.switch import Switch
+from simulations.switch.origination import JobResult, Origination
+from simulations.switch.switch import CALLING, Switch
 
-Output = str | asyncio.Future[str]
+Output = str | JobResult
 
 _ORIGINATE_USAGE = ("-USAGE: <call url> <exten>|&<application_name>(<app_args>) [<dialplan>] "
                    "[<context>] [<cid_name>] [<cid_num>] [<timeout_sec>]\n")
@@ -45,12 +47,34 @@ class SwitchApi:
             "uuid_getvar": self.uuid_getvar, "uuid_setvar": self.uuid_setvar,
             "uuid_park": self.uuid_park, "uuid_send_dtmf": self.uuid_send_dtmf,
             "show": self.show, "hupall": self.hupall, "version": self.version,
-            "uptime": self.uptime, "global_getvar": lambda arg: "", "avmd": self.avmd,
+            "uptime": self.uptime, "global_getvar": self.global_getvar, "avmd": self.avmd,
+            "module_exists": self.module_exists, "file_exists": self.file_exists,
+            "uuid_dump": self.uuid_dump,
         }
 
     def execute(self, command: str, argument: str) -> Output | None:
         handler = self._commands.get(command.lower())
         return None if handler is None else handler(argument.strip())
+
+    def background(self, name: str, argument: str, job_uuid: str) -> None:
+        """``bgapi``: run the command; fire BACKGROUND_JOB with its output when it is done
+        (at once for a command that answers at once: a moment later, as the bgapi thread)."""
+        output = self.execute(name, argument)
+        if output is None:
+            output = f"-ERR {name} Command not found!\n"
+        switch = self.switch
+
+        def done(text: str) -> None:
+            headers = [("Job-UUID", job_uuid), ("Job-Command", name)]
+            if argument:
+                headers.append(("Job-Command-Arg", argument))
+            switch.bus.fire("BACKGROUND_JOB", CALLING["BACKGROUND_JOB"], headers,
+                            text or "Command returned no output!")
+
+        if isinstance(output, JobResult):
+            output.add_callback(done)
+        else:
+            switch.later(None, 0.0, lambda: done(output))
 
     def _channel(self, channel_uuid: str) -> Channel | None:
         return self.switch.channels.get(channel_uuid.strip())
@@ -81,6 +105,20 @@ class SwitchApi:
             f"{switch.settings.max_sessions} session(s) max\n"
             "min idle cpu 0.00/100.00\n"
             "Current Stack Size/Max 240K/8192K\n")
+
+    def global_getvar(self, argument: str) -> str:
+        if argument.strip() == "sounds_dir":
+            return self.switch.settings.sounds_dir
+        return ""
+
+    def module_exists(self, argument: str) -> str:
+        """mod_commands' ``module_exists <module>``: ``true``/``false``, no newline."""
+        return "true" if argument.strip() in self.switch.settings.modules else "false"
+
+    def file_exists(self, argument: str) -> str:
+        """mod_commands' ``file_exists <path>``: the path as given (no sounds_dir), no newline."""
+        path = argument.strip()
+        return "true" if path.startswith("/") and self.switch.file_exists(path) else "false"
 
     def version(self, argument: str) -> str:
         return f"FreeSWITCH Version {self.switch.identity.version}\n"
@@ -177,35 +215,51 @@ class SwitchApi:
         if lowered.startswith("error/"):
             cause = endpoint.split("/", 1)[1].upper()
             return f"-ERR {cause if cause in HangupCause.__members__ else 'UNALLOCATED_NUMBER'}\n"
-        role = Role.CALLEE if lowered.startswith("sofia/gateway/") else Role.AGENT
-        destination = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
-        channel = switch.create(endpoint, role, destination, variables, wanted_uuid)
         match = _APP.match(target)
         if target.startswith("&") and match:
-            channel.application, channel.application_data = match.group(1), match.group(2) or ""
+            application, data = match.group(1), match.group(2) or ""
         else:
-            channel.application = "park"  # a dialplan extension: the simulator parks it
-        waiter = switch.wait_for_originate(channel)
+            application, data = "park", ""  # a dialplan extension: the simulator parks it
+        if lowered.startswith("loopback/"):
+            parts = endpoint.split("/")
+            destination = parts[1] if len(parts) > 1 else ""
+            context = parts[2] if len(parts) > 2 else "default"
+            role = Role.AGENT if context in ("agents", "inbound") else Role.CALLEE
+            channel, _ = switch.create_loopback(destination, context, role, variables,
+                                                wanted_uuid)
+        else:
+            role = Role.CALLEE if lowered.startswith("sofia/gateway/") else Role.AGENT
+            destination = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
+            channel = switch.create(endpoint, role, destination, variables, wanted_uuid)
+        origination = Origination(switch, channel, application, data)
         if role is Role.CALLEE:
-            CalleeBehaviour(switch, channel, switch.fate_source(switch.rng))  # type: ignore[arg-type]
+            source = switch.fate_source
+            fate_for = getattr(source, "fate_for", None)
+            fate = fate_for(destination, switch.rng) if fate_for else source(switch.rng)
+            CalleeBehaviour(switch, channel, fate)  # type: ignore[arg-type]
         else:
             AgentBehaviour(switch, channel)
-        return waiter
+        return origination.result
 
     def uuid_bridge(self, argument: str) -> str:
+        """``+OK <other>`` at once; the bridge takes effect ``bridge_delay`` later, unless one
+        leg's originate has not finished, in which case its race decides (origination.py)."""
         args = argument.split()
         if len(args) < 2:
             return "-USAGE: <uuid> <other_uuid>\n"
         a_leg, b_leg = self._channel(args[0]), self._channel(args[1])
         if a_leg is None or b_leg is None or a_leg is b_leg:
             return "-ERR Invalid uuid\n"
-        for leg in (a_leg, b_leg):
-            if leg.other is not None:
-                self.switch.unbridge(leg)
-        self.switch.bridge(a_leg, b_leg)
+        switch = self.switch
+        for leg, other in ((a_leg, b_leg), (b_leg, a_leg)):
+            origination = leg.origination
+            if origination is not None and origination.intercepts_bridge(other):  # type: ignore[attr-defined]
+                return f"+OK {b_leg.uuid}\n"
+        switch.uuid_bridge(a_leg, b_leg)
         return f"+OK {b_leg.uuid}\n"
 
     def uuid_broadcast(self, argument: str) -> str:
+        """``+OK Message sent`` at once, file or not; the application runs later (media.py)."""
         args = argument.split()
         if len(args) < 2:
             return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
@@ -218,17 +272,7 @@ class SwitchApi:
         if "!" in application:
             application, after_cause = application.split("!", 1)
             after_cause = after_cause.upper() or "NORMAL_CLEARING"
-        if application in ("amd", "mod_amd"):
-            channel.behaviour.run_amd(channel, application)  # type: ignore[union-attr]
-        elif application == "playback":
-            self.switch.playback(channel, data, after_cause)
-        elif application == "hangup":
-            self.switch.hangup(channel, (data or "NORMAL_CLEARING").upper(), "send_bye")
-        else:
-            self.switch.execute(channel, application, data)
-            self.switch.execute_complete(channel, application, data)
-            if after_cause:
-                self.switch.hangup(channel, after_cause, "send_bye")
+        self.switch.media.broadcast(channel, application, data, after_cause)
         return "+OK Message sent\n"
 
     def uuid_kill(self, argument: str) -> str:
@@ -251,18 +295,31 @@ class SwitchApi:
             return "-ERR Cannot locate session!\n"
         action, path = args[1].lower(), args[2]
         if action == "start":
-            self.switch.start_recording(channel, path)
+            self.switch.media.start_recording(channel, path)
             if len(args) > 3 and args[3].isdigit():
                 limit = int(args[3])
                 self.switch.later(channel, limit, lambda: channel.recording == path
-                                  and self.switch.stop_recording(channel))
+                                  and self.switch.media.stop_recording(channel))
             return "+OK Success\n"
         if action == "stop":
             if channel.recording is None or (path != "all" and channel.recording != path):
                 return "-ERR Cannot stop record session!\n"
-            self.switch.stop_recording(channel)
+            self.switch.media.stop_recording(channel)
             return "+OK Success\n"
         return "-ERR Cannot record session!\n"
+
+    def uuid_dump(self, argument: str) -> str:
+        """``uuid_dump <uuid> [json]``: the channel's data (its CHANNEL_DATA headers and
+        variables) while it is up: Answer-State, Caller-Channel-Answered-Time,
+        Caller-Channel-Bridged-Time, Other-Leg-Unique-ID, ``variable_*``."""
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            return "-ERR Cannot locate session!\n"
+        headers = channel.block("CHANNEL_DATA")
+        if len(args) > 1 and args[1].lower() == "json":
+            return json.dumps(dict(headers), separators=(",", ":"))
+        return "".join(f"{name}: {value}\n" for name, value in headers)
 
     def uuid_exists(self, argument: str) -> str:
         return "true" if self._channel(argument) is not None else "false"
@@ -305,7 +362,7 @@ class SwitchApi:
             return "-ERR No such channel!\n"
         for digit in (args[1] if len(args) > 1 else ""):
             if digit not in "@wW":
-                self.switch.dtmf(channel, digit)
+                self.switch.media.dtmf(channel, digit)
         return "+OK Success\n"
 
     def avmd(self, argument: str) -> str:
@@ -318,9 +375,9 @@ class SwitchApi:
                     "-USAGE: avmd <uuid> <start|stop>\n\n")
         action = args[1].lower() if len(args) > 1 else "start"
         if action == "stop":
-            self.switch.avmd_stop(channel)
+            self.switch.media.avmd_stop(channel)
             return f"+OK\n [{channel.uuid}] [{channel.name}] stopped\n\n"
-        self.switch.avmd_start(channel)
+        self.switch.media.avmd_start(channel)
         return f"+OK\n [{channel.uuid}] [{channel.name}] started!\n\n"
 
     def hupall(self, argument: str) -> str:

@@ -39,35 +39,46 @@ def _timeout(channel: Channel) -> float:
 
 
 class CalleeBehaviour:
-    """Drives one dialed customer leg from its fate."""
+    """Drives one dialed customer (the a-leg; a loopback b-leg follows the a-leg's fate)."""
 
     def __init__(self, switch: Switch, channel: Channel, fate: CalleeFate) -> None:
         self.switch = switch
         self.fate = fate
         self.in_silence = False
         channel.behaviour = self
+        switch.truth.dialed(channel.uuid, fate.kind)
         self._start(channel)
 
     def _start(self, channel: Channel) -> None:
         switch, fate = self.switch, self.fate
         timeout = _timeout(channel)
-        delay = switch.settings.progress_delay
-        quick_failure = fate.kind in (CalleeKind.FAILED, CalleeKind.BUSY) and (
-            fate.answer_after <= delay)
-        if not quick_failure and delay < timeout:
+        delay = switch.delay("progress_delay")
+        early = getattr(fate, "early_media_after", None)
+        rings = getattr(fate, "rings", None)
+        scripted = rings is not None
+        if not scripted:
+            rings = not (fate.kind in (CalleeKind.FAILED, CalleeKind.BUSY)
+                         and fate.answer_after <= delay)
+        elif rings:
+            delay = 0.02  # the test dialplan rings at once (ring_ready)
+        if rings and delay < timeout:
             switch.later(channel, delay, lambda: switch.ring(channel))
-            if switch.rng.random() < switch.settings.early_media_probability:
-                switch.later(channel, delay + 0.2, lambda: switch.early_media(channel))
+            if not scripted and switch.rng.random() < switch.settings.early_media_probability:
+                early = delay + 0.2
+        if early is not None and early < min(timeout, fate.answer_after):
+            switch.later(channel, early, lambda: switch.early_media(channel))
         if fate.kind in (CalleeKind.LIVE, CalleeKind.MACHINE) and fate.answer_after <= timeout:
             switch.later(channel, fate.answer_after, lambda: self._answered(channel))
         elif fate.kind is CalleeKind.BUSY and fate.answer_after <= timeout:
-            switch.later(channel, fate.answer_after,
-                         lambda: switch.hangup(channel, "USER_BUSY", "recv_refuse"))
+            switch.later(channel, fate.answer_after, lambda: switch.remote_hangup(
+                channel, getattr(fate, "cause", None) or "USER_BUSY", "recv_refuse"))
         elif fate.kind is CalleeKind.FAILED and fate.answer_after <= timeout:
-            cause = switch.rng.choices(_FAILURE_CAUSES, _FAILURE_WEIGHTS)[0]
+            cause = getattr(fate, "cause", None) or switch.rng.choices(
+                _FAILURE_CAUSES, _FAILURE_WEIGHTS)[0]
             switch.later(channel, fate.answer_after,
-                         lambda: switch.hangup(channel, cause, "recv_refuse"))
+                         lambda: switch.remote_hangup(channel, cause, "recv_refuse"))
         else:
+            # The originate gives up (originate_timeout): the dialer's side cancels first.
             switch.later(channel, timeout,
                          lambda: switch.hangup(channel, "NO_ANSWER", "send_cancel"))
 
@@ -80,15 +91,18 @@ class CalleeBehaviour:
 
     def _answered(self, channel: Channel) -> None:
         switch = self.switch
+        switch.truth.answered(channel.uuid, switch.clock())
         switch.answer(channel)
+        if not channel.alive:
+            return
         if self.fate.kind is CalleeKind.MACHINE:
-            limit = self.fate.talk_time + switch.settings.machine_record_limit
-            switch.later(channel, limit, lambda: switch.hangup(channel, "NORMAL_CLEARING"))
+            limit = self.fate.talk_time + 0.8 + switch.settings.machine_record_limit
+            switch.later(channel, limit, lambda: switch.remote_hangup(channel, "NORMAL_CLEARING"))
         else:
             self._silence(channel)
-        on_answer = channel.variables.get("execute_on_answer", "")
-        if on_answer.split(" ", 1)[0] in ("amd", "mod_amd"):
-            self.run_amd(channel, on_answer.split(" ", 1)[0])
+        for after, digits in getattr(self.fate, "dtmf", ()):
+            for digit in digits:
+                switch.later(channel, after, lambda d=digit: switch.media.dtmf(channel, d))
 
     def _silence(self, channel: Channel) -> None:
         """A person who answered and hears nobody hangs up after ``patience``."""
@@ -97,19 +111,20 @@ class CalleeBehaviour:
         if math.isfinite(patience):
             def give_up() -> None:
                 if self.in_silence and channel.other is None:
-                    self.switch.hangup(channel, "NORMAL_CLEARING")
+                    self.switch.remote_hangup(channel, "NORMAL_CLEARING")
             self.switch.later(channel, patience, give_up)
 
     def bridged(self, channel: Channel) -> None:
         self.in_silence = False
-        if self.fate.kind is CalleeKind.LIVE:
+        if self.fate.kind is CalleeKind.LIVE and math.isfinite(self.fate.talk_time):
             self.switch.later(channel, self.fate.talk_time,
-                              lambda: self.switch.hangup(channel, "NORMAL_CLEARING"))
+                              lambda: self.switch.remote_hangup(channel, "NORMAL_CLEARING"))
 
     def partner_left(self, channel: Channel) -> None:
         # A customer whose agent hung up is left in silence; FreeSWITCH hangs the leg up
         # (hangup_after_bridge, the dialer's default).
-        self.switch.hangup(channel, "NORMAL_CLEARING", "send_bye")
+        if channel.variables.get("hangup_after_bridge", "true") == "true":
+            self.switch.hangup(channel, "NORMAL_CLEARING", "send_bye")
 
     def playback_started(self, channel: Channel, duration: float) -> None:
         self.in_silence = False
@@ -117,8 +132,8 @@ class CalleeBehaviour:
         if (self.fate.kind is CalleeKind.LIVE
                 and self.switch.rng.random() < settings.opt_out_probability):
             at = self.switch.rng.uniform(min(1.0, duration / 2), max(duration - 0.5, 0.1))
-            self.switch.later(channel, at,
-                              lambda: self.switch.dtmf(channel, settings.opt_out_digit))
+            self.switch.later(channel,
+                              at, lambda: self.switch.media.dtmf(channel, settings.opt_out_digit))
 
     def playback_finished(self, channel: Channel) -> None:
         if self.fate.kind is CalleeKind.LIVE and channel.other is None:
@@ -126,44 +141,61 @@ class CalleeBehaviour:
 
     def run_amd(self, channel: Channel, application: str = "amd") -> None:
         """mod_amd (seanbright variant): after the analysis, ``amd_result``/``amd_cause`` are
-        set and reported on the CHANNEL_EXECUTE_COMPLETE of application ``amd``."""
+        set and reported on the CHANNEL_EXECUTE_COMPLETE of application ``amd``; the leg's
+        own application (park) runs after it (amd blocks the channel's thread)."""
         switch, settings = self.switch, self.switch.settings
-        switch.execute(channel, application, "")
         is_machine = self.fate.kind is CalleeKind.MACHINE
         wrong = switch.rng.random() < (settings.amd_false_negative if is_machine
                                        else settings.amd_false_positive)
         result = "MACHINE" if is_machine != wrong else "HUMAN"
         cause = ("LONGGREETING" if is_machine else "MAXWORDS") if result == "MACHINE" else "HUMAN"
 
-        def decided() -> None:
-            channel.variables["amd_result"] = result
-            channel.variables["amd_cause"] = cause
-            switch.execute_complete(channel, application, "")
-            switch.park(channel)
+        switch.media.run_blocking(channel, application, "", settings.amd_detect_time,
+                                  {"amd_result": result, "amd_cause": cause})
 
-        switch.later(channel, settings.amd_detect_time, decided)
+    def greeting_seconds(self, channel: Channel) -> float | None:
+        """How long the answering party talks before pausing: a person's "Hello?" (now and
+        then a long one), a machine's whole greeting; None for dead air."""
+        if self.fate.kind is CalleeKind.MACHINE:
+            return self.fate.talk_time
+        if not math.isfinite(self.fate.talk_time) and not math.isfinite(self.fate.patience):
+            return None  # the test dialplan's dead air (X = 7)
+        rng = self.switch.rng
+        if rng.random() < self.switch.settings.long_hello_probability:
+            return rng.uniform(3.0, 5.0)
+        return rng.uniform(0.4, 1.2)
 
 
 class AgentBehaviour:
-    """An agent phone on a nailed-up leg: answers at once, parks, returns to park."""
+    """An agent phone on a nailed-up leg: answers at once, parks, returns to park.
+
+    A ``loopback/agent-NAME/agents`` leg answers without ringing (its b-leg runs
+    ``answer`` then ``park``, flow 05); a SIP phone (``user/1001``) rings first.
+    """
 
     def __init__(self, switch: Switch, channel: Channel) -> None:
         self.switch = switch
         channel.behaviour = self
-        switch.later(channel, switch.settings.progress_delay / 4, lambda: switch.ring(channel))
-        switch.later(channel, switch.settings.agent_answer_delay, lambda: switch.answer(channel))
+        if channel.loopback is None:
+            switch.later(channel, switch.delay("progress_delay") / 4,
+                         lambda: switch.ring(channel))
+        switch.later(channel, switch.delay("agent_answer_delay"), lambda: switch.answer(channel))
 
     def bridged(self, channel: Channel) -> None:
         pass
 
     def partner_left(self, channel: Channel) -> None:
-        self.switch.park(channel)
+        if channel.alive and not channel.parked:
+            if channel.variables.get("park_after_bridge") == "true":
+                self.switch.return_to_park(channel)
+            else:
+                self.switch.hangup(channel, "NORMAL_CLEARING", "send_bye")
 
     def playback_started(self, channel: Channel, duration: float) -> None:
         pass
 
     def playback_finished(self, channel: Channel) -> None:
-        self.switch.park(channel)
+        pass
 
     def run_amd(self, channel: Channel, application: str = "amd") -> None:
         self.switch.execute(channel, application, "")

@@ -40,6 +40,8 @@ class EventBus:
         self.clock = clock
         self.sequence = 0
         self.subscribers: list[Subscriber] = []
+        self.delivery: HostileDelivery | None = None
+        """Set for hostile timing; None delivers every event at once, in firing order."""
         self._date_second = -1
         self._dates: tuple[str, str] = ("", "")
         self._static: list[Header] = [
@@ -65,8 +67,10 @@ class EventBus:
         return self._dates
 
     def core_headers(self, name: str, calling: tuple[str, str, int],
-                     subclass: str | None = None) -> list[Header]:
-        self.sequence += 1
+                     subclass: str | None = None, sequence: int | None = None) -> list[Header]:
+        if sequence is None:
+            self.sequence += 1
+            sequence = self.sequence
         now = self.clock()
         local, gmt = self._date_headers(now)
         head: list[Header] = [("Event-Subclass", subclass)] if subclass else []
@@ -79,22 +83,58 @@ class EventBus:
             ("Event-Calling-File", calling[0]),
             ("Event-Calling-Function", calling[1]),
             ("Event-Calling-Line-Number", str(calling[2])),
-            ("Event-Sequence", str(self.sequence)),
+            ("Event-Sequence", str(sequence)),
         ]
         return head
 
     def fire(self, name: str, calling: tuple[str, str, int],
              headers: list[Header] | Callable[[], list[Header]], body: str | None = None,
-             subclass: str | None = None) -> Event | None:
+             subclass: str | None = None, sequence: int | None = None) -> Event | None:
         """Build and deliver an event; ``headers`` may be a callable so that nobody pays for
-        a block no one subscribed to."""
+        a block no one subscribed to. ``sequence``: reuse an Event-Sequence already taken
+        (mod_avmd delivers each event twice under one number)."""
         if not self.wants(name, subclass):
-            self.sequence += 1
+            if sequence is None:
+                self.sequence += 1
             return None
         block = headers() if callable(headers) else headers
-        event = Event(self.core_headers(name, calling, subclass) + block, body)
+        event = Event(self.core_headers(name, calling, subclass, sequence) + block, body)
+        if self.delivery is not None:
+            self.delivery.schedule(event, lambda: self._deliver(event, name, subclass))
+        else:
+            self._deliver(event, name, subclass)
+        return event
+
+    def _deliver(self, event: Event, name: str, subclass: str | None) -> None:
         cache: dict[str, bytes] = {}
         for subscriber in list(self.subscribers):
             if subscriber.wants(name, subclass):
                 subscriber.offer(event, cache)
-        return event
+
+
+class HostileDelivery:
+    """Hostile timing: every event reaches listeners after a random delay of up to
+    ``max_delay`` seconds, keeping FreeSWITCH's one guarantee only.
+
+    A channel's own events come from its session thread, in order; everything else (the
+    bgapi job thread's BACKGROUND_JOB, other channels, CUSTOM events from media bugs) races
+    with them, which is why Event-Sequence is not arrival order on a real switch (captures,
+    README "Surprises" 8, 12, 13). So events of one stream (a channel's Unique-ID, a job's
+    Job-UUID) keep their order; streams interleave at random within the bound.
+    """
+
+    def __init__(self, timers: object, rng: object, max_delay: float = 0.025) -> None:
+        self.timers = timers
+        self.rng = rng
+        self.max_delay = max_delay
+        self._last: dict[str, float] = {}
+
+    def schedule(self, event: Event, deliver: Callable[[], None]) -> None:
+        now = self.timers.now()  # type: ignore[attr-defined]
+        stream = event.get("Unique-ID") or event.get("Job-UUID") or event.name
+        at = max(now + self.rng.uniform(0.0, self.max_delay),  # type: ignore[attr-defined]
+                 self._last.get(stream, now) + 1e-6)
+        self._last[stream] = at
+        if len(self._last) > 50_000:
+            self._last = {k: v for k, v in self._last.items() if v > now}
+        self.timers.call_later(at - now, deliver)  # type: ignore[attr-defined]

@@ -72,7 +72,13 @@ class Channel:
     recording: str | None = None
     media_up: bool = False
     job_uuid: str | None = None
-    behaviour: object = None          # the driver's per-channel script (simulations.switch.calls)
+    behaviour: object = None          # the far end's script (simulations.switch.behaviour)
+    loopback: Channel | None = None   # the other leg of a mod_loopback pair
+    context: str = ""                 # the dialplan context a loopback b-leg runs
+    origination: object = None        # the originate that created this a-leg (origination.py)
+    parked: bool = False              # in park (executed, or CS_PARK after a bridge)
+    last_other: Channel | None = None  # the partner of the last bridge (Other-Leg-* stays)
+    last_other_type: str | None = None
     _profile_cache: tuple[int, list[Header]] | None = None
 
     @property
@@ -146,9 +152,12 @@ class Channel:
                         ("Channel-Write-Codec-Rate", "8000"),
                         ("Channel-Write-Codec-Bit-Rate", "64000")]
         headers += self.profile()
-        if self.other is not None and self.other_type is not None:
-            headers.append(("Other-Type", self.other_type))
-            headers += self.other._profile("Other-Leg-")
+        other, other_type = self.other, self.other_type
+        if other is None:
+            other, other_type = self.last_other, self.last_other_type
+        if other is not None and other_type is not None:
+            headers.append(("Other-Type", other_type))
+            headers += other._profile("Other-Leg-")
         if event_name in EXTENDED_EVENTS:
             headers += [("variable_" + name, value) for name, value in self.variables.items()]
         return headers

@@ -36,6 +36,23 @@ def switch_sim(
         help="Seconds mod_amd needs before it reports HUMAN or MACHINE.")] = 2.5,
     max_sessions: Annotated[int, typer.Option(
         help="Concurrent channels before originate fails with SWITCH_CONGESTION.")] = 10_000,
+    sound_file: Annotated[list[str] | None, typer.Option(
+        "--sound-file", help="A file that exists on the switch (absolute, or relative to "
+        "--sounds-dir); repeatable. Playing any other answers +OK and fails with FILE NOT "
+        "FOUND, as on a real switch.")] = None,
+    sounds_dir: Annotated[str, typer.Option(
+        help="The switch's sounds_dir (where relative paths are looked up).")]
+        = "/usr/share/freeswitch/sounds",
+    module: Annotated[list[str] | None, typer.Option(
+        "--module", help="A module loaded on top of the public-tree set (e.g. mod_amd, "
+        "which makes execute_on_answer=amd work); repeatable.")] = None,
+    hostile: Annotated[bool, typer.Option(
+        help="Hostile timing: FreeSWITCH's internal delays drawn at random within the "
+        "bounds the real captures show, events of different channels and jobs reordered.")]
+        = False,
+    number_plan: Annotated[bool, typer.Option(
+        help="Callees follow the real captures' test dialplan (last four digits XYZZ, see "
+        "docs/esl.md) for numbers in it.")] = False,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
     as_json: Annotated[bool, typer.Option(
@@ -53,11 +70,22 @@ def switch_sim(
         raise SimulationError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8021")
     if speed <= 0:
         raise SimulationError(f"--speed {speed}: must be positive")
+    from simulations.switch.switch import PUBLIC_TREE_MODULES
+
+    files = frozenset(path if path.startswith("/") else f"{sounds_dir.rstrip('/')}/{path}"
+                      for path in (sound_file or []))
     settings = SwitchSettings(speed=speed, heartbeat_interval=heartbeat,
                               opt_out_probability=opt_out, playback_seconds=playback_seconds,
                               agent_answer_delay=agent_answer_delay,
-                              amd_detect_time=amd_detect_time, max_sessions=max_sessions)
+                              amd_detect_time=amd_detect_time, max_sessions=max_sessions,
+                              sound_files=files, sounds_dir=sounds_dir,
+                              modules=PUBLIC_TREE_MODULES | frozenset(module or []),
+                              hostile=hostile)
     fate_source = fate_source_for(scenario)
+    if number_plan:
+        from simulations.switch.dialplan import number_plan_fates
+
+        fate_source = number_plan_fates(fate_source)
     status = Console(stderr=True, highlight=False)
     summary = asyncio.run(_serve(host.strip("[]"), int(port_text), password, settings,
                                  fate_source, seed, duration, status))

@@ -30,6 +30,7 @@ from dialer.esl.protocol import (
     log_data_bytes,
 )
 from simulations.switch.api import SwitchApi
+from simulations.switch.origination import JobResult
 from simulations.switch.subscriptions import MYEVENTS, Subscription
 from simulations.switch.switch import CALLING, Switch
 
@@ -258,8 +259,11 @@ class Listener(Subscription):
             output = self.server.api.execute(name, argument)
             if output is None:
                 output = f"-ERR {name} Command not found!\n"
-            elif isinstance(output, asyncio.Future):
-                output = await output
+            elif isinstance(output, JobResult):
+                waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+                output.add_callback(
+                    lambda value: waiter.done() or waiter.set_result(value))
+                output = await waiter
         finally:
             self.blocked = False
         self.send(api_response_bytes(output))
@@ -271,21 +275,7 @@ class Listener(Subscription):
         job_uuid = job_uuid or str(uuid_module.uuid4())
         self.send(bgapi_reply_bytes(job_uuid))
         name, _, argument = text.partition(" ")
-        output = self.server.api.execute(name, argument)
-        if output is None:
-            output = f"-ERR {name} Command not found!\n"
-        if isinstance(output, asyncio.Future):
-            output.add_done_callback(
-                lambda done: self._job_done(job_uuid, name, argument, done.result()))
-        else:
-            self.switch.loop.call_soon(self._job_done, job_uuid, name, argument, output)
-
-    def _job_done(self, job_uuid: str, name: str, argument: str, output: str) -> None:
-        headers = [("Job-UUID", job_uuid), ("Job-Command", name)]
-        if argument:
-            headers.append(("Job-Command-Arg", argument))
-        self.switch.bus.fire("BACKGROUND_JOB", CALLING["BACKGROUND_JOB"], headers,
-                             output or "Command returned no output!")
+        self.server.api.background(name, argument, job_uuid)
 
 
 class SwitchServer:

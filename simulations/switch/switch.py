@@ -1,32 +1,44 @@
 """The simulated switch: channels, their life cycle and the event sequences FreeSWITCH fires.
 
-Sequences follow reference §2.3 (``bgapi originate … &park()``): CHANNEL_OUTGOING, CREATE,
-ORIGINATE, (PROGRESS), ANSWER, EXECUTE/PARK and the BACKGROUND_JOB ``+OK <uuid>``; or, unanswered,
-HANGUP, HANGUP_COMPLETE, DESTROY and ``-ERR <CAUSE>``. Hang-ups always run HANGUP → (RECORD_STOP)
-→ (UNBRIDGE) → HANGUP_COMPLETE (``Hangup-Cause`` twice, CDR variables) → DESTROY.
+Sequences follow the real FreeSWITCH 1.11 captures (tests/fixtures/esl/real-fs, README
+"Surprises") and reference §2.3. The life cycle primitives are here; what one ``originate``
+does (job result, the races of ``uuid_bridge`` against it) is ``origination.py``; playback,
+beep detection, DTMF and recording are ``media.py``; what the far end does is
+``behaviour.py``.
 
-What the far end does is decided by ``simulations.switch.behaviour``; this module only knows
-how a switch reports it. Time is the event loop's, optionally sped up (``speed``).
+* A ``sofia/...`` endpoint is one leg (a production dialer does not see the carrier's side).
+* A ``loopback/DEST/CONTEXT`` endpoint is two legs, as mod_loopback makes them: the a-leg is
+  created under a throw-away UUID and renamed by CHANNEL_UUID (``Old-Unique-ID``) to the
+  ``origination_uuid``; the b-leg (Call-Direction inbound) inherits every originate variable
+  and runs CONTEXT (``agents``: answer and park; ``inbound``: ``dialer_queue``, answer, park;
+  anything else: the callee). Both legs emit full event sets.
+* Hang-ups: the side that ends the call reports first; a bridged leg's partner returns to park
+  (``park_after_bridge``, CHANNEL_PARK in CS_PARK, no EXECUTE) before its CHANNEL_UNBRIDGE.
+
+Time is a ``Timers`` (timers.py): the asyncio loop, optionally sped up, or virtual time.
+``hostile`` settings draw every internal delay at random within the bounds the captures show
+and deliver events of different channels out of order (``bus.HostileDelivery``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid as uuid_module
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialer.hangup import HangupCause
-from simulations.switch.bus import EventBus, SwitchIdentity
+from simulations.switch.bus import EventBus, HostileDelivery, SwitchIdentity
 from simulations.switch.channel import Channel, Role
+from simulations.switch.timers import LoopTimers, Timers
 
 # Event-Calling-File/Function/Line of each event (FreeSWITCH source, reference §2.2).
 CALLING = {
     "CHANNEL_OUTGOING": ("switch_core_session.c", "switch_core_session_outgoing_channel", 768),
     "CHANNEL_CREATE": ("switch_core_state_machine.c", "switch_core_session_run", 626),
     "CHANNEL_ORIGINATE": ("switch_core_state_machine.c", "switch_core_session_run", 632),
+    "CHANNEL_UUID": ("switch_core_session.c", "switch_core_session_set_uuid", 2196),
     "CHANNEL_STATE": ("switch_channel.c", "switch_channel_perform_set_running_state", 2478),
     "CHANNEL_CALLSTATE": ("switch_channel.c", "switch_channel_perform_set_callstate", 329),
     "CHANNEL_PROGRESS": ("switch_channel.c", "switch_channel_perform_mark_ring_ready_value",
@@ -58,15 +70,39 @@ CALLING = {
 _SIP_STATUS = {"USER_BUSY": "486", "NO_ANSWER": "480", "NO_USER_RESPONSE": "408",
                "CALL_REJECTED": "603", "UNALLOCATED_NUMBER": "404",
                "NORMAL_TEMPORARY_FAILURE": "503", "RECOVERY_ON_TIMER_EXPIRE": "504",
-               "ORIGINATOR_CANCEL": "487", "NORMAL_CLEARING": "200"}
+               "ORIGINATOR_CANCEL": "487", "NORMAL_CLEARING": "200",
+               "NORMAL_CIRCUIT_CONGESTION": "503"}
 
 _DIALSTATUS = {"ORIGINATOR_CANCEL": "CANCEL", "USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER",
                "CALL_REJECTED": "DONTCALL", "NORMAL_CLEARING": "ANSWER"}
 
+# Applications each module provides (a subset: what a dialer runs).
+MODULE_APPLICATIONS: dict[str, frozenset[str]] = {
+    "mod_dptools": frozenset({"park", "playback", "answer", "hangup", "set", "export", "sleep",
+                              "ring_ready", "sched_hangup", "bridge", "transfer", "echo",
+                              "record_session", "stop_record_session", "send_dtmf",
+                              "wait_for_silence", "pre_answer", "uuid_bridge"}),
+    "mod_avmd": frozenset({"avmd_start", "avmd_stop"}),
+    "mod_amd": frozenset({"amd"}),
+}
+PUBLIC_TREE_MODULES = frozenset({
+    "mod_console", "mod_logfile", "mod_event_socket", "mod_loopback", "mod_sofia",
+    "mod_commands", "mod_dptools", "mod_hash", "mod_expr", "mod_db", "mod_dialplan_xml",
+    "mod_sndfile", "mod_native_file", "mod_tone_stream", "mod_avmd", "mod_spandsp",
+    "mod_fifo", "mod_callcenter"})
+"""The module set of the captures' switch (built from the public tree: no mod_amd)."""
+
+_STREAM_FILES = ("tone_stream://", "silence_stream://", "local_stream://", "say:", "${")
+
 
 @dataclass(frozen=True, slots=True)
 class SwitchSettings:
-    """Knobs of the simulated switch and of the simulated people behind its channels."""
+    """Knobs of the simulated switch and of the simulated people behind its channels.
+
+    Delays are FreeSWITCH's, measured on the real captures; with ``hostile`` each is drawn
+    at random between ``hostile_bounds`` for every use, and events of different channels
+    reach listeners up to ``hostile_max_delay`` apart from the order they happened in.
+    """
 
     heartbeat_interval: float = 20.0    # FreeSWITCH's default event heartbeat
     speed: float = 1.0                  # simulated seconds per real second
@@ -80,49 +116,93 @@ class SwitchSettings:
     amd_detect_time: float = 2.5        # mod_amd's decision time
     amd_false_positive: float = 0.05    # a person classed MACHINE
     amd_false_negative: float = 0.10    # a machine classed HUMAN
+    long_hello_probability: float = 0.05
+    """A person who answers with a long greeting (3-5 s): the greeting-length check of
+    ``wait_for_silence`` takes them for a machine (a false positive)."""
     max_sessions: int = 10_000
+    originate_return_delay: float = 0.022
+    """CHANNEL_ANSWER to the originate returning (BACKGROUND_JOB): flows 02, 03, 05."""
+    app_start_delay: float = 0.0005
+    """The job result to the originate's ``&park()`` starting (CHANNEL_PARK): same tick."""
+    bridge_delay: float = 0.021
+    """``uuid_bridge``'s reply to CHANNEL_BRIDGE (flow 05: 2.058 → 2.101 s)."""
+    broadcast_delay: float = 0.12
+    """``uuid_broadcast``'s reply to the playback starting (flow 06: ~120 ms)."""
+    modules: frozenset[str] = PUBLIC_TREE_MODULES
+    """Loaded modules: ``execute_on_answer=amd`` without ``mod_amd`` kills the call with
+    DESTINATION_OUT_OF_ORDER ("Invalid Application amd"), as on a real public-tree build."""
+    sound_files: frozenset[str] = frozenset()
+    """Files that exist on the switch (absolute, or relative to ``sounds_dir``); playing any
+    other answers ``+OK`` and fails at once with ``FILE NOT FOUND``."""
+    sounds_dir: str = "/usr/share/freeswitch/sounds"
+    hostile: bool = False
+    hostile_max_delay: float = 0.025
+    hostile_bounds: dict[str, tuple[float, float]] = field(default_factory=lambda: {
+        "originate_return_delay": (0.004, 0.06), "app_start_delay": (0.0, 0.02),
+        "bridge_delay": (0.004, 0.06), "broadcast_delay": (0.08, 0.20),
+        "agent_answer_delay": (0.01, 0.3), "progress_delay": (0.02, 1.0)})
 
 
 class Switch:
     """All channels of one simulated FreeSWITCH and the events they produce."""
 
     def __init__(self, settings: SwitchSettings, fate_source: Callable[[random.Random], object],
-                 rng: random.Random, identity: SwitchIdentity | None = None) -> None:
+                 rng: random.Random, identity: SwitchIdentity | None = None,
+                 timers: Timers | None = None) -> None:
         self.settings = settings
         self.fate_source = fate_source
         self.rng = rng
-        self.loop = asyncio.get_running_loop()
-        self._epoch0 = time.time()
-        self._loop0 = self.loop.time()
+        if timers is None:
+            timers = LoopTimers(asyncio.get_running_loop(), settings.speed)
+        self.timers = timers
+        self.loop: asyncio.AbstractEventLoop | None = getattr(timers, "loop", None)
         self.identity = identity or SwitchIdentity(str(uuid_module.UUID(int=rng.getrandbits(128))))
         self.bus = EventBus(self.identity, self.clock)
+        if settings.hostile:
+            self.bus.delivery = HostileDelivery(timers, random.Random(rng.getrandbits(64)),
+                                                settings.hostile_max_delay)
         # Log sinks: callables (level, file, func, line, text, channel uuid) of listeners that
         # sent ``log <level>``.
         self.log_sinks: list[Callable[[int, str, str, int, str, str], None]] = []
         self.channels: dict[str, Channel] = {}
         self.sessions_since_startup = 0
         self.peak_sessions = 0
-        self._timers: dict[str, list[asyncio.TimerHandle]] = {}
-        self._job_waiters: dict[str, asyncio.Future[str]] = {}
-        self._avmd_stoppers: dict[str, Callable[[], None]] = {}
+        self._timers: dict[str, list] = {}
+        self.applications = frozenset().union(*(
+            MODULE_APPLICATIONS.get(module, frozenset()) for module in settings.modules))
+        from simulations.switch.media import Media
+        from simulations.switch.truth import GroundTruth
+
+        self.media = Media(self)
+        self.truth = GroundTruth()
+        """What the simulated people experienced (the referee of campaigns on the switch)."""
 
     # --- time ------------------------------------------------------------------------------
 
     def clock(self) -> float:
         """Simulated epoch seconds."""
-        return self._epoch0 + (self.loop.time() - self._loop0) * self.settings.speed
+        return self.timers.now()
 
     def uptime(self) -> float:
-        return (self.loop.time() - self._loop0) * self.settings.speed
+        return self.timers.uptime()  # type: ignore[attr-defined]
+
+    def delay(self, name: str) -> float:
+        """A FreeSWITCH-internal delay (``SwitchSettings`` field ``name``); drawn at random
+        within its hostile bounds when the switch is hostile."""
+        settings = self.settings
+        if settings.hostile and name in settings.hostile_bounds:
+            low, high = settings.hostile_bounds[name]
+            return self.rng.uniform(low, high)
+        return getattr(settings, name)
 
     def later(self, channel: Channel | None, delay: float, action: Callable[[], None]) -> None:
         """Run ``action`` after ``delay`` simulated seconds (cancelled if the channel dies)."""
-        handle = self.loop.call_later(max(0.0, delay) / self.settings.speed, action)
+        handle = self.timers.call_later(delay, action)
         if channel is not None:
             self._timers.setdefault(channel.uuid, []).append(handle)
 
     def cancel_timers(self, channel: Channel) -> None:
-        self._avmd_stoppers.pop(channel.uuid, None)
+        self.media.forget(channel)
         for handle in self._timers.pop(channel.uuid, ()):
             handle.cancel()
 
@@ -130,6 +210,20 @@ class Switch:
         """A console log line (``log/data`` to listeners that asked for ``log``)."""
         for sink in self.log_sinks:
             sink(level, file, func, line, text, uuid)
+
+    # --- files and applications ----------------------------------------------------------
+
+    def file_exists(self, path: str) -> bool:
+        """Whether playback would find ``path`` (streams always; files if configured)."""
+        if path.startswith(_STREAM_FILES):
+            return True
+        files = self.settings.sound_files
+        if path in files:
+            return True
+        return not path.startswith("/") and f"{self.settings.sounds_dir}/{path}" in files
+
+    def has_application(self, name: str) -> bool:
+        return name in self.applications
 
     # --- events ----------------------------------------------------------------------------
 
@@ -148,98 +242,212 @@ class Switch:
         channel.call_state = call_state
         self.fire("CHANNEL_CALLSTATE", channel, [("Original-Channel-Call-State", original)])
 
-    # --- life cycle ------------------------------------------------------------------------
+    # --- creation --------------------------------------------------------------------------
 
-    def create(self, name: str, role: Role, destination: str, variables: dict[str, str],
-               channel_uuid: str | None = None) -> Channel:
-        now = self.bus.now_us()
-        channel_uuid = channel_uuid or str(uuid_module.UUID(int=self.rng.getrandbits(128),
-                                                            version=4))
-        variables = {"direction": "outbound", "is_outbound": "true", "uuid": channel_uuid,
-                     "call_uuid": channel_uuid, "channel_name": name, **variables}
-        channel = Channel(
-            uuid=channel_uuid, name=name, role=role, direction="outbound",
-            caller_id_name=variables.get("origination_caller_id_name", "FreeSWITCH"),
-            caller_id_number=variables.get("origination_caller_id_number", "0000000000"),
-            destination=destination, created_us=now, variables=variables)
-        self.channels[channel_uuid] = channel
+    def _new_uuid(self) -> str:
+        return str(uuid_module.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _register(self, channel: Channel) -> None:
+        self.channels[channel.uuid] = channel
         self.sessions_since_startup += 1
         self.peak_sessions = max(self.peak_sessions, len(self.channels))
         self.log(5, "switch_channel.c", "switch_channel_set_name", 1118,
-                 f"New Channel {name} [{channel_uuid}]", channel_uuid)
+                 f"New Channel {channel.name} [{channel.uuid}]", channel.uuid)
+
+    def _channel(self, name: str, role: Role, destination: str, variables: dict[str, str],
+                 channel_uuid: str, direction: str = "outbound") -> Channel:
+        now = self.bus.now_us()
+        variables = {"direction": direction, "is_outbound": str(direction == "outbound").lower(),
+                     "uuid": channel_uuid, "call_uuid": channel_uuid, "channel_name": name,
+                     **variables}
+        return Channel(
+            uuid=channel_uuid, name=name, role=role, direction=direction,
+            caller_id_name=variables.get("origination_caller_id_name", "FreeSWITCH"),
+            caller_id_number=variables.get("origination_caller_id_number", "0000000000"),
+            destination=destination, created_us=now, variables=variables)
+
+    def create(self, name: str, role: Role, destination: str, variables: dict[str, str],
+               channel_uuid: str | None = None) -> Channel:
+        """One outbound leg (SIP or any single-leg endpoint)."""
+        channel = self._channel(name, role, destination, variables,
+                                channel_uuid or self._new_uuid())
+        self._register(channel)
         self.fire("CHANNEL_OUTGOING", channel)
+        self.set_state(channel, "CS_INIT")
         self.fire("CHANNEL_CREATE", channel)
         self.fire("CHANNEL_ORIGINATE", channel)
-        self.set_state(channel, "CS_INIT")
+        self.set_state(channel, "CS_ROUTING")
         self.set_state(channel, "CS_CONSUME_MEDIA")
         return channel
 
+    def create_loopback(self, destination: str, context: str, role: Role,
+                        variables: dict[str, str], channel_uuid: str | None = None
+                        ) -> tuple[Channel, Channel]:
+        """A mod_loopback pair (flows 03, 05): the a-leg renamed by CHANNEL_UUID, the b-leg
+        inheriting the originate variables (even ``execute_on_answer``)."""
+        wanted = channel_uuid or self._new_uuid()
+        temporary = self._new_uuid()
+        b_uuid = self._new_uuid()
+        shared = {**variables, "other_loopback_leg_uuid": b_uuid}
+        a_leg = self._channel(f"loopback/{destination}/{context}-a", role, destination,
+                              {**shared, "loopback_leg": "A"}, temporary)
+        b_leg = self._channel(f"loopback/{destination}-b", role, destination,
+                              {**variables, "loopback_leg": "B",
+                               "other_loopback_leg_uuid": wanted}, b_uuid, "inbound")
+        b_leg.context = context
+        a_leg.loopback, b_leg.loopback = b_leg, a_leg
+        a_leg.uuid = a_leg.variables["uuid"] = a_leg.variables["call_uuid"] = wanted
+        a_leg.name = a_leg.variables["channel_name"] = f"loopback/{destination}-a"
+        self._register(a_leg)
+        self._register(b_leg)
+        self.fire("CHANNEL_UUID", a_leg, before=[("Old-Unique-ID", temporary)])
+        self.fire("CHANNEL_OUTGOING", a_leg)
+        self.set_state(a_leg, "CS_INIT")
+        self.fire("CHANNEL_CREATE", a_leg)
+        self.fire("CHANNEL_ORIGINATE", a_leg)
+        self.set_state(a_leg, "CS_ROUTING")
+        self.set_state(b_leg, "CS_INIT")
+        self.set_state(a_leg, "CS_CONSUME_MEDIA")
+        self.fire("CHANNEL_CREATE", b_leg)
+        self.set_call_state(b_leg, "RINGING")
+        self.set_state(b_leg, "CS_ROUTING")
+        self.set_state(b_leg, "CS_EXECUTE")
+        return a_leg, b_leg
+
+    # --- progress and answer -----------------------------------------------------------------
+
     def ring(self, channel: Channel) -> None:
-        if not channel.alive or channel.answered:
+        if not channel.alive or channel.answered or channel.progress_us:
             return
         channel.progress_us = self.bus.now_us()
         self.fire("CHANNEL_PROGRESS", channel)
         self.set_call_state(channel, "RINGING")
+        partner = channel.loopback
+        if partner is not None and partner.alive and not partner.progress_us:
+            partner.progress_us = channel.progress_us
+            self.fire("CHANNEL_PROGRESS", partner)
 
     def early_media(self, channel: Channel) -> None:
         """183 Session Progress with SDP (fires even with ``ignore_early_media=true``)."""
-        if not channel.alive or channel.answered:
+        if not channel.alive or channel.answered or channel.answer_state == "early":
             return
-        channel.answer_state = "early"
-        channel.media_up = True
-        channel.variables["endpoint_disposition"] = "EARLY MEDIA"
-        self.fire("CHANNEL_PROGRESS_MEDIA", channel)
-        self.set_call_state(channel, "EARLY")
+        for leg in (channel, channel.loopback):
+            if leg is None or not leg.alive:
+                continue
+            leg.answer_state = "early"
+            leg.media_up = True
+            leg.variables["endpoint_disposition"] = "EARLY MEDIA"
+            self.fire("CHANNEL_PROGRESS_MEDIA", leg)
+            self.set_call_state(leg, "EARLY")
+        origination = channel.origination
+        if origination is not None:
+            origination.early_media()  # type: ignore[attr-defined]
 
     def answer(self, channel: Channel) -> None:
+        """The far end answers: the a-leg's CHANNEL_ANSWER, then the b-leg's (loopback)."""
         if not channel.alive or channel.answered:
             return
-        now = self.bus.now_us()
-        channel.answered_us = now
-        channel.answer_state = "answered"
-        channel.media_up = True
-        channel.variables["endpoint_disposition"] = "ANSWER"
-        self.fire("CHANNEL_ANSWER", channel)
-        self.set_call_state(channel, "ACTIVE")
-        self.set_state(channel, "CS_EXECUTE")
-        self.finish_job(channel, f"+OK {channel.uuid}\n")
-        if channel.application == "playback":
-            self.playback(channel, channel.application_data, "NORMAL_CLEARING")
-        else:
-            self.execute(channel, channel.application or "park", channel.application_data)
+        legs = [channel] if channel.loopback is None else [channel, channel.loopback]
+        for leg in legs:
+            if not leg.alive or leg.answered:
+                continue
+            leg.answered_us = self.bus.now_us()
+            leg.answer_state = "answered"
+            leg.media_up = True
+            leg.variables["endpoint_disposition"] = "ANSWER"
+            self.fire("CHANNEL_ANSWER", leg)
+            self.set_call_state(leg, "ACTIVE")
+            self.media.on_answer(leg)
+        b_leg = channel.loopback
+        if b_leg is not None and getattr(b_leg, "context", "") in ("agents", "inbound"):
+            self.execute(b_leg, "park")  # the agent phone's own dialplan parks it at once
+        origination = channel.origination
+        if origination is not None:
+            origination.answered()  # type: ignore[attr-defined]
 
-    def finish_job(self, channel: Channel, output: str) -> None:
-        waiter = self._job_waiters.pop(channel.uuid, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(output)
-
-    def wait_for_originate(self, channel: Channel) -> asyncio.Future[str]:
-        waiter: asyncio.Future[str] = self.loop.create_future()
-        self._job_waiters[channel.uuid] = waiter
-        return waiter
+    # --- applications ------------------------------------------------------------------------
 
     def execute(self, channel: Channel, application: str, data: str = "") -> None:
         """Start an application on a channel (``park`` parks it)."""
         channel.application, channel.application_data = application, data
         channel.variables["current_application"] = application
-        extra = [("Application", application), ("Application-Data", data),
-                 ("Application-UUID", str(uuid_module.uuid4()))]
-        self.fire("CHANNEL_EXECUTE", channel, extra)
+        self.fire("CHANNEL_EXECUTE", channel, [("Application", application),
+                                               ("Application-Data", data),
+                                               ("Application-UUID", self._new_uuid())])
         if application == "park":
+            channel.parked = True
             self.fire("CHANNEL_PARK", channel)
 
     def execute_complete(self, channel: Channel, application: str, data: str,
                          response: str = "_none_") -> None:
         self.fire("CHANNEL_EXECUTE_COMPLETE", channel, [
             ("Application", application), ("Application-Data", data),
-            ("Application-Response", response), ("Application-UUID", str(uuid_module.uuid4()))])
+            ("Application-Response", response), ("Application-UUID", self._new_uuid())])
+
+    def park(self, channel: Channel) -> None:
+        if channel.alive:
+            self.execute(channel, "park")
+
+    def return_to_park(self, channel: Channel) -> None:
+        """``park_after_bridge``: the leg goes to CS_PARK (CHANNEL_PARK, no EXECUTE)."""
+        if not channel.alive:
+            return
+        channel.application, channel.parked = "park", True
+        self.set_state(channel, "CS_PARK")
+        self.fire("CHANNEL_PARK", channel)
+
+    def unpark(self, channel: Channel) -> None:
+        """Leave park for a bridge or a hang-up (EXECUTE_COMPLETE only if park was executed)."""
+        if not channel.parked:
+            return
+        channel.parked = False
+        self.fire("CHANNEL_UNPARK", channel)
+        if channel.state != "CS_PARK":
+            self.execute_complete(channel, "park", "", channel.variables.get(
+                "last_app_response", "_none_"))
+
+    # --- bridges ---------------------------------------------------------------------------
+
+    def uuid_bridge(self, a_leg: Channel, b_leg: Channel) -> None:
+        """``uuid_bridge A B`` as the API runs it (flow 05): both legs leave park half way
+        (CHANNEL_UNPARK ~21 ms after the reply), CHANNEL_BRIDGE follows (~43 ms). A leg that
+        hung up meanwhile leaves its partner alone: it goes back to park."""
+        delay = self.delay("bridge_delay")
+
+        def leave_park() -> None:
+            for leg in (b_leg, a_leg):
+                if leg.alive and leg.other is None:
+                    self.unpark(leg)
+
+        def take_effect() -> None:
+            if a_leg.alive and b_leg.alive:
+                self.bridge(a_leg, b_leg)
+                return
+            for leg in (a_leg, b_leg):
+                if leg.alive and leg.other is None and not leg.parked:
+                    if leg.variables.get("park_after_bridge") == "true":
+                        self.return_to_park(leg)
+                    else:
+                        self.park(leg)
+
+        self.later(None, delay / 2, leave_park)
+        self.later(None, delay, take_effect)
 
     def bridge(self, a_leg: Channel, b_leg: Channel) -> None:
+        """A bridge taking effect: UNPARK both (if still parked), one CHANNEL_BRIDGE on A."""
+        if not (a_leg.alive and b_leg.alive):
+            return
         now = self.bus.now_us()
-        for leg in (a_leg, b_leg):
-            if leg.application == "park":
-                self.fire("CHANNEL_UNPARK", leg)
-                self.execute_complete(leg, "park", "")
+        left_behind = []
+        for leg in (b_leg, a_leg):
+            if leg.other is not None:
+                # The leg is taken out of its bridge: its old partner is left alone and,
+                # with hangup_after_bridge, hung up (a conversation cut off).
+                partner = self.unbridge(leg)
+                if partner is not None and partner is not a_leg and partner is not b_leg:
+                    left_behind.append(partner)
+                    self.truth.cut_off(partner.uuid)
+            self.unpark(leg)
             leg.application = "uuid_bridge"
             leg.bridged_us = now
         a_leg.other, a_leg.other_type = b_leg, "originatee"
@@ -249,35 +457,75 @@ class Switch:
         b_leg.variables.update(bridge_uuid=a_leg.uuid, last_bridge_role="originatee",
                                signal_bond=a_leg.uuid, call_uuid=a_leg.uuid)
         ids = [("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)]
+        self.truth.bridged(a_leg.uuid, self.clock())
+        self.truth.bridged(b_leg.uuid, self.clock())
         # CHANNEL_BRIDGE is fired once, on the originator, with the Bridge-* headers first.
         self.bus.fire("CHANNEL_BRIDGE", CALLING["CHANNEL_BRIDGE"],
                       lambda: ids + a_leg.block("CHANNEL_BRIDGE"))
         for leg in (a_leg, b_leg):
             if leg.behaviour is not None:
                 leg.behaviour.bridged(leg)  # type: ignore[attr-defined]
+        for partner in left_behind:
+            if partner.behaviour is not None:
+                partner.behaviour.partner_left(partner)  # type: ignore[attr-defined]
 
-    def unbridge(self, channel: Channel) -> Channel | None:
-        """Break a bridge; returns the partner that is left behind."""
+    def unbridge(self, channel: Channel, *, park_partner: bool = False) -> Channel | None:
+        """Break a bridge; returns the partner that is left behind. ``park_partner``: a
+        partner with ``park_after_bridge`` parks before the UNBRIDGE is reported (flow 05)."""
         other = channel.other
         if other is None:
             return None
-        a_leg, b_leg = (channel, other) if channel.other_type == "originatee" else (other, channel)
+        a_leg = channel if channel.other_type == "originatee" else other
+        b_leg = other if a_leg is channel else channel
         ids = [("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)]
+        if park_partner and other.variables.get("park_after_bridge") == "true":
+            self.return_to_park(other)
         self.bus.fire("CHANNEL_UNBRIDGE", CALLING["CHANNEL_UNBRIDGE"],
                       lambda: ids + a_leg.block("CHANNEL_UNBRIDGE"))
-        channel.other = other.other = None
-        channel.other_type = other.other_type = None
+        for leg, partner in ((channel, other), (other, channel)):
+            # A leg keeps naming its departed partner (Other-Leg-*) until the next bridge.
+            leg.last_other, leg.last_other_type = partner, leg.other_type
+            leg.other = leg.other_type = None
         b_leg.variables["call_uuid"] = b_leg.uuid
         return other
 
-    def park(self, channel: Channel) -> None:
-        if channel.alive:
-            self.execute(channel, "park")
+    # --- hang-ups ----------------------------------------------------------------------------
 
     def hangup(self, channel: Channel, cause: str, disposition: str = "recv_bye") -> None:
-        """End a channel with ``cause``; ``disposition`` is sip_hangup_disposition."""
+        """End the call ``channel`` belongs to with ``cause``, ``channel``'s side first.
+
+        A loopback pair ends together: the side that hangs up reports CHANNEL_HANGUP first;
+        then, far end first (flow 03/04b): the a-leg's CHANNEL_HANGUP_COMPLETE comes first if
+        it was answered and parked, after the b-leg's otherwise; dialer first (``uuid_kill``,
+        flow 05): the a-leg's first.
+        """
         if not channel.alive:
             return
+        partner = channel.loopback
+        if partner is None or not partner.alive:
+            self._hangup_leg(channel, cause, disposition)
+            self._complete(channel)
+            return
+        a_leg, b_leg = (channel, partner) if channel.variables.get("loopback_leg") == "A" \
+            else (partner, channel)
+        far_end_first = channel is b_leg
+        a_parked = a_leg.answered and a_leg.parked
+        first, second = (b_leg, a_leg) if far_end_first else (a_leg, b_leg)
+        self._hangup_leg(first, cause, disposition)
+        self._hangup_leg(second, cause, disposition)
+        if far_end_first and not a_parked:
+            self._complete(b_leg)
+            self._complete(a_leg)
+        else:
+            self._complete(a_leg)
+            self._complete(b_leg)
+
+    def remote_hangup(self, channel: Channel, cause: str, disposition: str = "recv_bye") -> None:
+        """The far end (the callee, the agent's phone) ends the call ``channel`` is on."""
+        self.hangup(channel.loopback if channel.loopback is not None else channel, cause,
+                    disposition)
+
+    def _hangup_leg(self, channel: Channel, cause: str, disposition: str) -> None:
         self.cancel_timers(channel)
         now = self.bus.now_us()
         channel.hangup_cause = cause
@@ -293,21 +541,22 @@ class Switch:
         self.log(5, "switch_channel.c", "switch_channel_perform_hangup", 3447,
                  f"Hangup {channel.name} [{channel.state}] [{cause}]", channel.uuid)
         self.fire("CHANNEL_HANGUP", channel, target_state="CS_HANGUP")
-        self.set_call_state(channel, "HANGUP")
-        self.set_state(channel, "CS_HANGUP")
-        if channel.recording is not None:
-            self.stop_recording(channel)
-        partner = self.unbridge(channel)
-        self.finish_job(channel, f"-ERR {cause}\n")
-        self._report(channel, now)
-        if partner is not None and partner.behaviour is not None:
-            partner.behaviour.partner_left(partner)  # type: ignore[attr-defined]
+        self.unpark(channel)
+        origination = channel.origination
+        if origination is not None:
+            origination.hung_up(channel)  # type: ignore[attr-defined]
 
-    def _report(self, channel: Channel, now: int) -> None:
+    def _complete(self, channel: Channel) -> None:
+        """From CS_HANGUP to CHANNEL_DESTROY; a bridged partner parks (or hangs up)."""
+        self.set_state(channel, "CS_HANGUP")
+        self.set_call_state(channel, "HANGUP")
+        if channel.recording is not None:
+            self.media.stop_recording(channel)
+        partner = self.unbridge(channel, park_partner=True)
+        now = channel.hangup_us
         start = channel.created_us
         answer = channel.answered_us
-        variables = channel.variables
-        variables.update(
+        channel.variables.update(
             start_epoch=str(start // 1_000_000), start_uepoch=str(start),
             answer_epoch=str(answer // 1_000_000), answer_uepoch=str(answer),
             end_epoch=str(now // 1_000_000), end_uepoch=str(now),
@@ -317,92 +566,15 @@ class Switch:
             answersec=str((answer - start) // 1_000_000 if answer else 0),
             progresssec=str((channel.progress_us - start) // 1_000_000
                             if channel.progress_us else 0))
-        channel.state = "CS_REPORTING"
+        self.set_state(channel, "CS_REPORTING")
+        self.truth.ended(channel.uuid, self.clock(), channel.hangup_cause or "")
         self.fire("CHANNEL_HANGUP_COMPLETE", channel,
                   before=[("Hangup-Cause", channel.hangup_cause)])
-        self.set_state(channel, "CS_DESTROY")
+        origination = channel.origination
+        if origination is not None:
+            origination.completed(channel)  # type: ignore[attr-defined]
         self.fire("CHANNEL_DESTROY", channel)
-        del self.channels[channel.uuid]
-
-    # --- avmd (beep detection) ---------------------------------------------------------------
-
-    def avmd_event(self, channel: Channel, kind: str, extra: list) -> None:
-        """CUSTOM ``avmd::<kind>``: no channel block, ``Event-Subclass`` first (mod_avmd.c)."""
-        self.bus.fire("CUSTOM", CALLING["CUSTOM"],
-                      [("Unique-ID", channel.uuid), ("Call-command", "avmd"), *extra],
-                      subclass=f"avmd::{kind}")
-
-    def avmd_start(self, channel: Channel) -> None:
-        started = self.bus.now_us()
-        channel.variables["avmd_start_us"] = str(started)
-        self.avmd_event(channel, "start", [("Start-time", str(started))])
-        greeting = getattr(channel.behaviour, "greeting_left", lambda c: None)(channel)
-
-        def stop(status: str) -> None:
-            if channel.alive and "avmd_start_us" in channel.variables:
-                total = self.bus.now_us() - int(channel.variables.pop("avmd_start_us"))
-                self.avmd_event(channel, "stop", [("Beep-Status", status),
-                                                  ("Total-time", str(total))])
-
-        if greeting is not None:
-            def beep() -> None:
-                if not channel.alive or "avmd_start_us" not in channel.variables:
-                    return
-                detection = self.bus.now_us() - int(channel.variables["avmd_start_us"])
-                channel.variables["avmd_detect"] = "TRUE"
-                self.avmd_event(channel, "beep", [
-                    ("Beep-Status", "DETECTED"), ("Frequency", "999.589033"),
-                    ("Frequency-variance", "0.000003"), ("Amplitude", "11976.009917"),
-                    ("Amplitude-variance", "871.936721"), ("Detection-time", str(detection)),
-                    ("Detector-resolution", "1"), ("Detector-offset", "0"),
-                    ("Detector-index", "36")])
-                stop("DETECTED")
-
-            self.later(channel, greeting, beep)
-        self._avmd_stoppers[channel.uuid] = lambda: stop("NOTDETECTED")
-
-    def avmd_stop(self, channel: Channel) -> None:
-        stopper = self._avmd_stoppers.pop(channel.uuid, None)
-        if stopper is not None:
-            stopper()
-
-    # --- media -----------------------------------------------------------------------------
-
-    def dtmf(self, channel: Channel, digit: str, duration_ms: int = 100) -> None:
-        if channel.alive:
-            self.fire("DTMF", channel, [("DTMF-Digit", digit),
-                                        ("DTMF-Duration", str(duration_ms * 8)),
-                                        ("DTMF-Source", "RTP")])
-
-    def start_recording(self, channel: Channel, path: str) -> None:
-        channel.recording = path
-        self.fire("RECORD_START", channel, [("Record-File-Path", path)])
-
-    def stop_recording(self, channel: Channel) -> None:
-        path = channel.recording or ""
-        channel.recording = None
-        self.fire("RECORD_STOP", channel, [("Record-File-Path", path),
-                                           ("Record-Completion-Cause", "success")])
-
-    def playback(self, channel: Channel, path: str, after_cause: str | None) -> None:
-        """``playback`` of ``path``; with ``after_cause`` the channel is hung up at its end
-        (``uuid_broadcast <uuid> playback!CAUSE::path``)."""
-        self.execute(channel, "playback", path)
-        self.fire("PLAYBACK_START", channel, [("Playback-File-Path", path)])
-        duration = self.settings.playback_seconds
-        if channel.behaviour is not None:
-            channel.behaviour.playback_started(channel, duration)  # type: ignore[attr-defined]
-
-        def finished() -> None:
-            if not channel.alive:
-                return
-            channel.variables["playback_ms"] = str(int(duration * 1000))
-            self.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
-                                                 ("Playback-Status", "done")])
-            self.execute_complete(channel, "playback", path, "FILE PLAYED")
-            if after_cause:
-                self.hangup(channel, after_cause, "send_bye")
-            elif channel.behaviour is not None:
-                channel.behaviour.playback_finished(channel)  # type: ignore[attr-defined]
-
-        self.later(channel, duration, finished)
+        self.set_state(channel, "CS_DESTROY")
+        self.channels.pop(channel.uuid, None)
+        if partner is not None and partner.behaviour is not None:
+            partner.behaviour.partner_left(partner)  # type: ignore[attr-defined]

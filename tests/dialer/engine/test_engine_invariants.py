@@ -50,6 +50,7 @@ from dialer.events import (
     CallClassified,
     CallDisposed,
     CallHungUp,
+    CallParked,
     CallRinging,
     DtmfReceived,
     InboundCallArrived,
@@ -105,6 +106,11 @@ class EngineMachine(RuleBasedStateMachine):
         self.live_from: dict[str, float] = {}   # call → when its connect window began
         self.served_at: dict[str, float] = {}   # call → first Bridge/PlayMessage time
         self.ended: dict[str, float] = {}
+        # What FreeSWITCH would say about the legs: customer legs parked (safe to bridge),
+        # agent legs parked, and the call each agent leg is bridged into.
+        self.parked_calls: set[str] = set()
+        self.parked_legs: set[str] = set()
+        self.leg_call: dict[str, str] = {}
         self.inbound = 0
         self.callbacks = 0
         # Agents on duty from the start (no phone: ready at once), so that answers meet
@@ -126,6 +132,16 @@ class EngineMachine(RuleBasedStateMachine):
                 preferred = self.preferred.get(command.agent_id)
                 assert preferred in (None, command.switch_id), "agent leg off its phone's switch"
             if isinstance(command, Bridge):
+                # A bridge only into parked legs: a customer leg still in its originate, or
+                # an agent leg not back in park, is a race FreeSWITCH loses (issue 17).
+                assert command.call_id in self.parked_calls, "bridge before the customer parked"
+                leg = command.agent_leg_id
+                if leg:
+                    assert leg in self.parked_legs, "bridge into an agent leg not in park"
+                    held = self.leg_call.get(leg)
+                    assert held is None or held in self.ended, "agent leg bridged into two calls"
+                    self.parked_legs.discard(leg)
+                    self.leg_call[leg] = command.call_id
                 call_on = self.call_switch[command.call_id]
                 agent_on = (
                     self.leg_switch[command.agent_leg_id] if command.agent_leg_id
@@ -182,7 +198,37 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def phone_answers(self, data) -> None:
         agent = data.draw(st.sampled_from(self._agents_in(AgentState.CONNECTING)))
-        self._send(AgentLegUp(self.now, agent))
+        leg = self.engine.pool.agents[agent].leg_id
+        if leg:
+            self.parked_legs.add(leg)
+        self._send(AgentLegUp(self.now, agent, leg))
+
+    def _legs_out_of_park(self) -> list[tuple[str, str]]:
+        legs = []
+        for agent in self.engine.pool.agents.values():
+            leg = agent.leg_id
+            if leg and leg not in self.parked_legs and agent.state is not AgentState.CONNECTING:
+                call = self.leg_call.get(leg)
+                if call is None or call in self.ended:
+                    legs.append((agent.agent_id, leg))
+        return sorted(legs)
+
+    @precondition(lambda self: self._legs_out_of_park())
+    @rule(data=st.data())
+    def agent_leg_returns_to_park(self, data) -> None:
+        agent, leg = data.draw(st.sampled_from(self._legs_out_of_park()))
+        self.parked_legs.add(leg)
+        self._send(AgentLegUp(self.now, agent, leg))
+
+    @precondition(lambda self: [c for c in self.engine.calls if c not in self.parked_calls
+                                and self.engine.calls[c].answered_at is not None])
+    @rule(data=st.data())
+    def customer_leg_parks(self, data) -> None:
+        calls = sorted(c for c, call in self.engine.calls.items()
+                       if c not in self.parked_calls and call.answered_at is not None)
+        call_id = data.draw(st.sampled_from(calls))
+        self.parked_calls.add(call_id)
+        self._send(CallParked(self.now, call_id))
 
     @rule(index=st.integers(0, 2), legs_drop=st.booleans())
     def switch_goes_down(self, index: int, legs_drop: bool) -> None:
@@ -226,12 +272,14 @@ class EngineMachine(RuleBasedStateMachine):
             self._send(CallRinging(self.now, data.draw(st.sampled_from(calls))))
 
     @precondition(lambda self: self._calls(CallState.DIALING, CallState.RINGING))
-    @rule(data=st.data())
-    def answer(self, data) -> None:
+    @rule(data=st.data(), bridgeable=st.booleans())
+    def answer(self, data, bridgeable: bool) -> None:
         calls = self._calls(CallState.DIALING, CallState.RINGING)
         if calls:
             call_id = data.draw(st.sampled_from(calls))
-            self._send(CallAnswered(self.now, call_id))
+            if bridgeable:
+                self.parked_calls.add(call_id)
+            self._send(CallAnswered(self.now, call_id, bridgeable))
             if not self.engine.config.amd_enabled:
                 self.live_from[call_id] = self.now
 
@@ -245,10 +293,13 @@ class EngineMachine(RuleBasedStateMachine):
             if kind is not AnswerKind.MACHINE:
                 self.live_from[call_id] = self.now
 
-    @precondition(lambda self: self._calls(CallState.BRIDGING))
+    def _bridges_sent(self) -> list[str]:
+        return [c for c in self._calls(CallState.BRIDGING) if self.engine.connector.in_flight(c)]
+
+    @precondition(lambda self: self._bridges_sent())
     @rule(data=st.data())
     def switch_confirms_bridge(self, data) -> None:
-        calls = self._calls(CallState.BRIDGING)
+        calls = self._bridges_sent()
         if calls:
             call_id = data.draw(st.sampled_from(calls))
             self._send(CallBridged(self.now, call_id, self.engine.calls[call_id].agent_id))
@@ -280,6 +331,7 @@ class EngineMachine(RuleBasedStateMachine):
         call_id = f"in-{self.inbound}"
         switch = None if on is None else self.switch_ids[on % len(self.switch_ids)]
         self.call_switch[call_id] = switch or self.switch_ids[0]
+        self.parked_calls.add(call_id)  # reported once answered and parked
         self._send(InboundCallArrived(self.now, call_id, priority=priority, switch_id=switch))
 
     @rule(data=st.data(), agent=st.sampled_from(AGENTS))

@@ -388,6 +388,9 @@ class SwitchWorld:
                                                        command.agent_id))
                     end = now + rng.expovariate(1 / 15.0)
                     self.later(end, CallHungUp(end, command.call_id))
+                    # park_after_bridge: the agent's leg is back in park a moment later.
+                    self.later(end + 0.02, AgentLegUp(end + 0.02, command.agent_id,
+                                                      command.agent_leg_id))
                     if rng.random() < 0.5:
                         self.later(end + 1.0, CallDisposed(end + 1.0, command.agent_id,
                                                            command.call_id, "done"))

@@ -1,4 +1,5 @@
-"""Real FreeSWITCH events (tests/fixtures/esl, sources in its SOURCES.md) as engine events."""
+"""Real FreeSWITCH events (tests/fixtures/esl, sources in its SOURCES.md) as engine events,
+through the stateful adapter: only the legs it follows map to anything."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from dialer.events import (
     CallBridged,
     CallClassified,
     CallHungUp,
-    CallRinging,
+    CallParked,
     DtmfReceived,
     OriginateFailed,
+    PlaybackFailed,
     PlaybackFinished,
+    PlaybackStarted,
 )
-from dialer.freeswitch import FreeSwitchAdapter, to_engine_events
+from dialer.freeswitch import FreeSwitchAdapter, SwitchCalls
 from dialer.freeswitch.events import event_time
 from dialer.hangup import HangupCause
 
@@ -45,88 +48,112 @@ def _body(name: str) -> EslEvent:
 EXAMPLE6 = "neventsocket__Fixtures_Example6.outbound-stream.txt"
 
 
+def _following(*calls: str, agents: dict[str, str] | None = None) -> SwitchCalls:
+    legs = SwitchCalls()
+    for call in calls:
+        legs.track_call(call)
+    for leg, agent in (agents or {}).items():
+        legs.track_agent_leg(leg, agent)
+    return legs
+
+
 def test_answer_capture() -> None:
     event = _body("cgrates__general_tests_fsevcorelate_test_answerEvent_CHANNEL_ANSWER.body.txt")
-    (mapped,) = to_engine_events(event)
-    assert isinstance(mapped, CallAnswered)
-    assert mapped.call_id == event["Unique-ID"]
-    assert mapped.at == int(event["Event-Date-Timestamp"]) / 1e6
+    adapter = FreeSwitchAdapter()
+    assert adapter.events(event) == []  # not a leg this dialer placed
+    adapter.legs.track_call(event["Unique-ID"])
+    (mapped,) = adapter.events(event)
+    # Answered, but not yet safe to bridge: the originate is still returning.
+    assert mapped == CallAnswered(int(event["Event-Date-Timestamp"]) / 1e6, event["Unique-ID"],
+                                  False)
 
 
 def test_hangup_complete_capture_carries_the_cause() -> None:
     event = _body("cgrates__sessionmanager_fsevent_test_hangupEv_CHANNEL_HANGUP_COMPLETE.body.txt")
-    (mapped,) = to_engine_events(event, at=5.0)
+    legs = _following(event["Unique-ID"])
+    (mapped,) = legs.events(event, None, 5.0)
     assert isinstance(mapped, CallHungUp)
     assert mapped.call_id == event["Unique-ID"] and mapped.at == 5.0
     assert mapped.cause is HangupCause.from_name(event["Hangup-Cause"])
     assert mapped.cause is not HangupCause.UNKNOWN
+    assert not legs.owns(event["Unique-ID"])  # the story is over
 
 
-def test_avmd_beep_capture_means_machine() -> None:
+def test_avmd_beep_capture_means_machine_once() -> None:
     event = _body("freeswitch-docs__mod_avmd_avmd-beep.body.txt")
-    (mapped,) = to_engine_events(event, at=1.0)
+    legs = _following(event["Unique-ID"])
+    (mapped,) = legs.events(event, None, 1.0)
     assert mapped == CallClassified(1.0, event["Unique-ID"], AnswerKind.MACHINE)
+    assert legs.events(event, None, 1.0) == []  # mod_avmd's second copy, same sequence
     start = _body("freeswitch-docs__mod_avmd_avmd-start.body.txt")
-    assert to_engine_events(start, at=1.0) == []
+    assert legs.events(start, None, 1.0) == []
 
 
-def test_failed_originate_background_job_capture() -> None:
+def test_failed_originate_without_a_channel_is_an_originate_failure() -> None:
     (event,) = _stream_events(
         "neventsocket__MessageParsingTests_inbound-auth-bgapi-BACKGROUND_JOB.stream.txt"
     )
-    # The captured originate set no origination_uuid: without the runner's Job-UUID map
-    # there is nothing to correlate, and the adapter says so by mapping nothing.
-    assert to_engine_events(event, at=1.0) == []
-    (mapped,) = to_engine_events(event, at=1.0, job_calls={event["Job-UUID"]: "c42"})
+    legs = SwitchCalls()
+    assert legs.events(event, None, 1.0) == []  # a job of nobody's originate
+    legs.track_call("c42", event["Job-UUID"])
+    (mapped,) = legs.events(event, None, 1.0)
     assert mapped == OriginateFailed(1.0, "c42", HangupCause.RECOVERY_ON_TIMER_EXPIRE)
+    assert legs.notes and "refused" in legs.notes[0]
 
 
-def test_background_job_correlated_by_origination_uuid() -> None:
-    (event,) = _stream_events(
-        "neventsocket__MessageParsingTests_inbound-auth-bgapi-BACKGROUND_JOB.stream.txt"
-    )
-    headers = dict(event.headers)
-    headers["Job-Command-Arg"] = "{origination_uuid=c7,ignore_early_media=true}sofia/gw/1 &park()"
-    (mapped,) = to_engine_events(headers, "-ERR USER_BUSY\n", at=2.0)
-    assert mapped == OriginateFailed(2.0, "c7", HangupCause.USER_BUSY)
-    assert to_engine_events(headers, "+OK c7\n", at=2.0) == []
+def test_a_job_failure_of_a_call_the_switch_showed_is_not_its_end() -> None:
+    """-ERR ORIGINATOR_CANCEL arrives for a call that is up and bridged (issue 17, item 1);
+    any -ERR for a channel that exists is followed by its own HANGUP_COMPLETE."""
+    legs = _following("c7", agents={"leg-a": "ann"})
+    legs.jobs["job-7"] = "c7"
+    answer = {"Event-Name": "CHANNEL_ANSWER", "Unique-ID": "c7"}
+    assert legs.events(answer, None, 1.0) == [CallAnswered(1.0, "c7", False)]
+    job = {"Event-Name": "BACKGROUND_JOB", "Job-UUID": "job-7"}
+    assert legs.events(job, "-ERR ORIGINATOR_CANCEL\n", 1.02) == []
+    assert "call goes on" in legs.notes[0]
+    bridge = {"Event-Name": "CHANNEL_BRIDGE", "Unique-ID": "c7", "Bridge-A-Unique-ID": "c7",
+              "Bridge-B-Unique-ID": "leg-a"}
+    assert legs.events(bridge, None, 1.03) == [CallBridged(1.03, "c7", "ann")]
+
+
+def test_park_makes_an_answered_leg_bridgeable_even_in_early_media() -> None:
+    legs = _following("c1")
+    park = {"Event-Name": "CHANNEL_PARK", "Unique-ID": "c1", "Answer-State": "early"}
+    assert legs.events(park, None, 1.0) == []  # parked while it still rings (flow 17)
+    answer = {"Event-Name": "CHANNEL_ANSWER", "Unique-ID": "c1"}
+    assert legs.events(answer, None, 3.0) == [CallAnswered(3.0, "c1", False),
+                                              CallParked(3.0, "c1")]
 
 
 def test_example6_call_flow() -> None:
     events = _stream_events(EXAMPLE6)
-    adapter = FreeSwitchAdapter()
-    mapped = [e for event in events for e in adapter.events(event)]
-    kinds = {type(e) for e in mapped}
-    assert {CallRinging, CallAnswered, CallBridged, DtmfReceived} <= kinds
-    bridge = next(e for e in mapped if isinstance(e, CallBridged))
     first_bridge = next(e for e in events if e.name == "CHANNEL_BRIDGE")
-    assert bridge.call_id == first_bridge["Bridge-A-Unique-ID"]
+    customer = first_bridge["Bridge-A-Unique-ID"]
+    keys = {e["Unique-ID"] for e in events if e.name == "DTMF"}  # the caller's keypad leg
+    legs = _following(customer, *sorted(keys - {first_bridge["Bridge-B-Unique-ID"]}),
+                      agents={first_bridge["Bridge-B-Unique-ID"]: "ann"})
+    mapped = [e for event in events for e in legs.events(event, event.body, event_time(event))]
+    kinds = {type(e) for e in mapped}
+    assert {CallAnswered, CallBridged, DtmfReceived} <= kinds
+    bridge = next(e for e in mapped if isinstance(e, CallBridged))
+    assert bridge.call_id == customer and bridge.agent_id == "ann"
     digits = "".join(e.digit for e in mapped if isinstance(e, DtmfReceived))
-    assert digits.startswith("#91234#7")
+    assert set("#912347") <= set(digits)
     times = [e.at for e in mapped]
     assert times == sorted(times)
 
 
-def test_bridge_names_the_agent_from_the_leg_map() -> None:
-    events = _stream_events(EXAMPLE6)
-    first_bridge = next(e for e in events if e.name == "CHANNEL_BRIDGE")
-    agent_leg = first_bridge["Bridge-B-Unique-ID"]
-    (mapped,) = to_engine_events(first_bridge, agent_legs={agent_leg: "ann"})
-    assert mapped.agent_id == "ann" and mapped.call_id == first_bridge["Bridge-A-Unique-ID"]
-
-
-def test_agent_leg_events_become_agent_events() -> None:
-    answer = _body("cgrates__general_tests_fsevcorelate_test_answerEvent_CHANNEL_ANSWER.body.txt")
-    headers = dict(answer.headers)
-    headers["variable_dialer_agent_id"] = "ann"
-    assert to_engine_events(headers, at=1.0) == [AgentLegUp(1.0, "ann")]
-    hangup = dict(
-        _body("cgrates__sessionmanager_fsevent_test_hangupEv_CHANNEL_HANGUP_COMPLETE.body.txt")
-        .headers
-    )
-    hangup["variable_dialer_agent_id"] = "ann"
-    (down,) = to_engine_events(hangup, at=2.0)
-    assert isinstance(down, AgentLegDown) and down.agent_id == "ann"
+def test_agent_leg_park_and_hangup_become_agent_events() -> None:
+    legs = _following(agents={"leg-1": "ann"})
+    answer = {"Event-Name": "CHANNEL_ANSWER", "Unique-ID": "leg-1"}
+    assert legs.events(answer, None, 1.0) == []  # answered is not yet parked
+    park = {"Event-Name": "CHANNEL_PARK", "Unique-ID": "leg-1"}
+    assert legs.events(park, None, 1.1) == [AgentLegUp(1.1, "ann", "leg-1")]
+    assert legs.events(park, None, 9.0) == [AgentLegUp(9.0, "ann", "leg-1")]  # back in park
+    hangup = {"Event-Name": "CHANNEL_HANGUP_COMPLETE", "Unique-ID": "leg-1",
+              "Hangup-Cause": "NORMAL_CLEARING"}
+    assert legs.events(hangup, None, 12.0) == [
+        AgentLegDown(12.0, "ann", HangupCause.NORMAL_CLEARING, "leg-1")]
 
 
 def test_amd_result_on_execute_complete() -> None:
@@ -137,22 +164,33 @@ def test_amd_result_on_execute_complete() -> None:
             "neventsocket__TestMessages_PlaybackComplete_CHANNEL_EXECUTE_COMPLETE.trimmed.txt"
         ) if e.name == "CHANNEL_EXECUTE_COMPLETE"
     ]
-    assert to_engine_events(event, at=1.0) == []  # a playback finishing is not an AMD result
+    legs = _following(event["Unique-ID"])
+    assert legs.events(event, None, 1.0) == []  # a playback finishing is not an AMD result
     headers = dict(event.headers)
     headers["Application"] = "amd"
     for result, kind in [("HUMAN", AnswerKind.HUMAN), ("MACHINE", AnswerKind.MACHINE),
                          ("NOTSURE", AnswerKind.UNKNOWN)]:
         headers["variable_amd_result"] = result
-        (mapped,) = to_engine_events(headers, at=1.0)
+        (mapped,) = legs.events(headers, None, 1.0)
+        assert mapped == CallClassified(1.0, event["Unique-ID"], kind)
+    headers["Application"] = "wait_for_silence"
+    for timed_out, kind in [("true", AnswerKind.MACHINE), ("false", AnswerKind.HUMAN)]:
+        headers["variable_wait_for_silence_timeout"] = timed_out
+        (mapped,) = legs.events(headers, None, 1.0)
         assert mapped == CallClassified(1.0, event["Unique-ID"], kind)
 
 
-def test_playback_stop_and_unknown_events() -> None:
-    assert to_engine_events({"Event-Name": "PLAYBACK_STOP", "Unique-ID": "c1"}, at=1.0) == [
-        PlaybackFinished(1.0, "c1")
-    ]
-    assert to_engine_events({"Event-Name": "HEARTBEAT"}, at=1.0) == []
-    assert to_engine_events({}, at=1.0) == []
+def test_playback_reports() -> None:
+    legs = _following("c1")
+    assert legs.events({"Event-Name": "PLAYBACK_START", "Unique-ID": "c1"}, None, 1.0) == [
+        PlaybackStarted(1.0, "c1")]
+    assert legs.events({"Event-Name": "PLAYBACK_STOP", "Unique-ID": "c1"}, None, 9.0) == [
+        PlaybackFinished(9.0, "c1")]
+    missing = {"Event-Name": "CHANNEL_EXECUTE_COMPLETE", "Unique-ID": "c1",
+               "Application": "playback", "Application-Response": "FILE NOT FOUND"}
+    assert legs.events(missing, None, 10.0) == [PlaybackFailed(10.0, "c1", "FILE NOT FOUND")]
+    assert legs.events({"Event-Name": "HEARTBEAT"}, None, 1.0) == []
+    assert legs.events({}, None, 1.0) == []
 
 
 def test_missing_timestamp_is_a_clear_error() -> None:
@@ -169,5 +207,5 @@ def test_adapter_forgets_a_closed_agent_leg() -> None:
         {"Event-Name": "CHANNEL_HANGUP_COMPLETE", "Unique-ID": "leg-1",
          "Hangup-Cause": "NORMAL_CLEARING"}, at=3.0,
     )
-    assert events == [AgentLegDown(3.0, "ann", HangupCause.NORMAL_CLEARING)]
+    assert events == [AgentLegDown(3.0, "ann", HangupCause.NORMAL_CLEARING, "leg-1")]
     assert adapter.agent_legs == {}

@@ -11,7 +11,7 @@ import asyncio
 import random
 from datetime import UTC, datetime, timedelta
 
-from dialer.runner.demo import SimulatedDesk
+from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
@@ -30,8 +30,8 @@ def test_a_personal_callback_is_dialed_for_its_agent(tmp_path):
     async def scenario() -> None:
         callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=2.0,
                                 time_to_answer=1.0, patience=5.0)
-        async with running_switch(settings=SwitchSettings(speed=4.0), fate_source=callees,
-                                  seed=2) as sim:
+        settings = SwitchSettings(speed=4.0, sound_files=demo_switch_files())
+        async with running_switch(settings=settings, fate_source=callees, seed=2) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=5.0), store,
                             login_agents=True)
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.2),

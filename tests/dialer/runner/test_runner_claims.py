@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from dialer.runner.demo import demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
+from simulations.switch.switch import SwitchSettings
 from tests.dialer.runner.runner_kit import make_store, settings_for
 
 
@@ -21,7 +23,7 @@ def test_claims_held_in_the_hopper_are_renewed_and_released_at_stop(tmp_path):
     checks: list[tuple[int, int]] = []
 
     async def scenario() -> None:
-        async with running_switch() as sim:
+        async with running_switch(settings=SwitchSettings(sound_files=demo_switch_files())) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=2.0), store,
                             login_agents=True)
 

@@ -64,6 +64,7 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--sound-file", "ivr/safe_harbor.wav",
          "--speed", "10", "--playback-seconds", "1", "--seed", "4"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -68,6 +68,7 @@ def test_kill_minus_nine_then_restart_keeps_the_journal_whole(tmp_path):
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--sound-file", "ivr/demo_safe_harbor.wav",
          "--speed", "10", "--playback-seconds", "2", "--seed", "11"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -16,7 +16,7 @@ import sqlite3
 import pytest
 
 from dialer.runner.control import request
-from dialer.runner.demo import SimulatedDesk
+from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.errors import RunnerError
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
@@ -39,8 +39,9 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     async def scenario() -> Runner:
         callees = SimpleCallees(live_answer=0.7, machine=0.0, busy=0.15, failed=0.15, talk=3.0,
                                 time_to_answer=2.0, patience=3.0)
-        async with running_switch(settings=SwitchSettings(speed=3.0, playback_seconds=1.0),
-                                  fate_source=callees, seed=3) as sim:
+        settings = SwitchSettings(speed=3.0, playback_seconds=1.0,
+                                  sound_files=demo_switch_files())
+        async with running_switch(settings=settings, fate_source=callees, seed=3) as sim:
             switch = sim.switch
             create = switch.create
             reader = sqlite3.connect(tmp_path / "dialer.db")
@@ -55,13 +56,13 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
                 return create(name, role, destination, variables, channel_uuid)
 
             switch.create = checked_create
-            start_recording = switch.start_recording
+            start_recording = switch.media.start_recording
 
             def noted_recording(channel, path):
                 recorded.append(path)
                 return start_recording(channel, path)
 
-            switch.start_recording = noted_recording
+            switch.media.start_recording = noted_recording
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             control_socket=tmp_path / "run" / "demo.sock")
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.5),

@@ -13,7 +13,7 @@ import random
 import time
 
 from dialer.esl.client import Backoff
-from dialer.runner.demo import SimulatedDesk
+from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
@@ -28,8 +28,9 @@ def test_dropped_switch_connection_pauses_dialing_and_recovers(tmp_path):
     async def scenario() -> Runner:
         callees = SimpleCallees(live_answer=0.7, machine=0.0, busy=0.15, failed=0.15,
                                 talk=3.0, time_to_answer=2.0, patience=3.0)
-        async with running_switch(settings=SwitchSettings(speed=3.0, playback_seconds=1.0),
-                                  fate_source=callees, seed=5) as sim:
+        settings = SwitchSettings(speed=3.0, playback_seconds=1.0,
+                                  sound_files=demo_switch_files())
+        async with running_switch(settings=settings, fate_source=callees, seed=5) as sim:
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             backoff=Backoff(initial=1.5, factor=1.0, maximum=1.5, jitter=0.0))
             runner.on_agent_change = desk_for(runner)

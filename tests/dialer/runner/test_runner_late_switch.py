@@ -15,8 +15,10 @@ import dialer.esl.connection as connection
 import dialer.runner.recovery as recovery
 import simulations.switch.server as server
 from dialer.commands import AgentState
+from dialer.runner.demo import demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
+from simulations.switch.switch import SwitchSettings
 from tests.dialer.runner.runner_kit import make_store, settings_for
 
 WAITING = (AgentState.LOGGED_OUT, AgentState.CONNECTING)
@@ -36,7 +38,7 @@ async def _agents_become_ready(runner: Runner, agents: int, timeout: float = 10.
 
 def _run_until_two_agents_are_ready(tmp_path, store) -> None:
     async def scenario() -> None:
-        async with running_switch() as sim:
+        async with running_switch(settings=SwitchSettings(sound_files=demo_switch_files())) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.5), store,
                             login_agents=True)
             await _agents_become_ready(runner, 2)

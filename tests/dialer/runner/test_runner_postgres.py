@@ -81,6 +81,7 @@ def test_two_runner_processes_share_one_campaign_on_postgres(tmp_path, pg_schema
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--sound-file", "ivr/demo_safe_harbor.wav",
          "--speed", "6", "--playback-seconds", "1", "--seed", "8"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     snapshots: dict[str, dict] = {}

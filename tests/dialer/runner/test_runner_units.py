@@ -8,7 +8,7 @@ import pytest
 
 from dialer.commands import Bridge, Hangup, Originate, PlayMessage
 from dialer.esl.event import Event as EslEvent
-from dialer.events import AgentLegUp, CallAnswered, CallBridged, CallHungUp
+from dialer.events import AgentLegUp, CallAnswered, CallBridged, CallHungUp, CallParked
 from dialer.hangup import HangupCause
 from dialer.runner.errors import RunnerSettingsError
 from dialer.runner.fsmap import EventTranslator, api_line, job_failure_cause
@@ -51,15 +51,19 @@ def test_api_lines_use_the_engine_ids():
 
 
 def test_events_map_to_the_call_or_the_agent_leg():
-    calls = {"c-1"}
-    translator = EventTranslator(calls.__contains__, lambda: 5.0)
+    translator = EventTranslator(lambda: 5.0)
+    translator.add_call("c-1", "job-1")
     translator.add_agent_leg("leg-1", "ann")
 
     def event(name: str, uuid: str, *extra: tuple[str, str]) -> EslEvent:
         return EslEvent.build(name, [("Unique-ID", uuid), *extra])
 
-    assert translator.translate(event("CHANNEL_ANSWER", "c-1")) == [CallAnswered(5.0, "c-1")]
-    assert translator.translate(event("CHANNEL_ANSWER", "leg-1")) == [AgentLegUp(5.0, "ann")]
+    assert translator.translate(event("CHANNEL_ANSWER", "c-1")) == [
+        CallAnswered(5.0, "c-1", False)]
+    assert translator.translate(event("CHANNEL_PARK", "c-1")) == [CallParked(5.0, "c-1")]
+    assert translator.translate(event("CHANNEL_ANSWER", "leg-1")) == []
+    assert translator.translate(event("CHANNEL_PARK", "leg-1")) == [
+        AgentLegUp(5.0, "ann", "leg-1")]
     assert translator.translate(event("CHANNEL_BRIDGE", "c-1", ("Bridge-A-Unique-ID", "c-1"),
                                       ("Bridge-B-Unique-ID", "leg-1"))) == [
         CallBridged(5.0, "c-1", "ann")]
@@ -139,12 +143,12 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
         return []
 
     async def channels(switch_id):
-        return {"still-up": "ACTIVE"}
+        return {"still-up": {"uuid": "still-up", "callstate": "ACTIVE"}}
 
     runner = SimpleNamespace(
         call_switch={"gone": "fs1", "still-up": "fs1", "elsewhere": "fs2"},
         translator=SimpleNamespace(agent_legs={}),
-        switches=SimpleNamespace(live_channel_states=channels),
+        switches=SimpleNamespace(live_channel_rows=channels),
         db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
         link=SimpleNamespace(campaign_id=1), engine=None, owner="me", clock=lambda: 100.0,
     )

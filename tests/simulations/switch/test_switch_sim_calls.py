@@ -12,7 +12,7 @@ from switch_wire import RawClient
 from dialer.esl.protocol import EventReceived
 from simulations.population import CalleeFate, CalleeKind
 from simulations.switch.embedded import running_switch
-from simulations.switch.switch import SwitchSettings
+from simulations.switch.switch import PUBLIC_TREE_MODULES, SwitchSettings
 
 FAST = SwitchSettings(speed=50.0, heartbeat_interval=0)
 
@@ -64,8 +64,15 @@ def test_unanswered_calls_end_with_their_cause(kind, answer_after, cause) -> Non
                             and m.event.name == "CHANNEL_HANGUP_COMPLETE")
             assert complete.get_all("Hangup-Cause") == [cause, cause]
             assert complete.variable("dialer_call_id") == "42"
-            job, _ = await client.until_event("BACKGROUND_JOB")
+            # The job result comes before the a-leg's HANGUP_COMPLETE when the originate
+            # itself gave up (NO_ANSWER), after it otherwise (real captures, flow 04a).
+            order = [m.event.name for m in seen if isinstance(m, EventReceived)
+                     and m.event.name in ("BACKGROUND_JOB", "CHANNEL_HANGUP_COMPLETE")]
+            job = next((m.event for m in seen if isinstance(m, EventReceived)
+                        and m.event.name == "BACKGROUND_JOB"), None)
+            job = job or (await client.until_event("BACKGROUND_JOB"))[0]
             assert job.body == f"-ERR {cause}\n"
+            assert (order[0] == "BACKGROUND_JOB") == (cause == "NO_ANSWER")
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
@@ -94,10 +101,12 @@ def test_bridge_to_agent_then_agent_returns_to_park() -> None:
     async def scenario() -> None:
         context, sim, client = await _session(fixed(CalleeKind.LIVE, 1.0, talk=3.0))
         try:
-            await _originate(client, "agent-1", "user/1001")
+            await _originate(client, "agent-1", "user/1001", ",park_after_bridge=true")
             await client.until_event("CHANNEL_PARK", uuid="agent-1")
             await _originate(client, "cust-1")
-            await client.until_event("CHANNEL_ANSWER", uuid="cust-1")
+            # Bridged once parked: on CHANNEL_ANSWER it would race the originate
+            # (test_switch_sim_races.py).
+            await client.until_event("CHANNEL_PARK", uuid="cust-1")
             bridged = await client.send("api uuid_bridge cust-1 agent-1\n\n")
             assert bridged.body == "+OK agent-1\n"
             bridge, _ = await client.until_event("CHANNEL_BRIDGE")
@@ -105,9 +114,13 @@ def test_bridge_to_agent_then_agent_returns_to_park() -> None:
             assert bridge["Bridge-B-Unique-ID"] == "agent-1"
             assert bridge["Other-Type"] == "originatee"
             assert bridge["Other-Leg-Unique-ID"] == "agent-1"
-            _, seen = await client.until_event("CHANNEL_PARK", uuid="agent-1", timeout=10)
-            names = [m.event.name for m in seen if isinstance(m, EventReceived)]
-            assert "CHANNEL_UNBRIDGE" in names
+            _, seen = await client.until_event("CHANNEL_HANGUP_COMPLETE", uuid="cust-1",
+                                               timeout=10)
+            names = [(m.event.name, m.event.unique_id) for m in seen
+                     if isinstance(m, EventReceived)]
+            # park_after_bridge: the agent is parked before the customer's UNBRIDGE (flow 05).
+            assert names.index(("CHANNEL_PARK", "agent-1")) < names.index(
+                ("CHANNEL_UNBRIDGE", "cust-1"))
             assert "agent-1" in sim.switch.channels and "cust-1" not in sim.switch.channels
         finally:
             await context.__aexit__(None, None, None)
@@ -116,7 +129,8 @@ def test_bridge_to_agent_then_agent_returns_to_park() -> None:
 
 def test_safe_harbour_playback_with_opt_out_then_hangup() -> None:
     async def scenario() -> None:
-        settings = SwitchSettings(speed=50.0, heartbeat_interval=0, opt_out_probability=1.0)
+        settings = SwitchSettings(speed=50.0, heartbeat_interval=0, opt_out_probability=1.0,
+                                  sound_files=frozenset({"/sounds/safe.wav"}))
         context, _, client = await _session(fixed(CalleeKind.LIVE, 1.0, patience=60), settings)
         try:
             await _originate(client, "u-3")
@@ -141,7 +155,8 @@ def test_safe_harbour_playback_with_opt_out_then_hangup() -> None:
 
 def test_amd_result_on_execute_complete_and_recording_events() -> None:
     async def scenario() -> None:
-        settings = SwitchSettings(speed=50.0, heartbeat_interval=0, amd_false_negative=0.0)
+        settings = SwitchSettings(speed=50.0, heartbeat_interval=0, amd_false_negative=0.0,
+                                  modules=PUBLIC_TREE_MODULES | {"mod_amd"})
         context, _, client = await _session(fixed(CalleeKind.MACHINE, 1.0), settings)
         try:
             await _originate(client, "u-4", extra=",execute_on_answer=amd")
@@ -190,9 +205,13 @@ def test_avmd_beep_on_a_machine_as_mod_avmd_fires_it() -> None:
             assert started.body.startswith("+OK\n [m-1] [")
             assert started.body.endswith("started!\n\n")
             start, _ = await client.until_event("CUSTOM")
+            full_start, _ = await client.until_event("CUSTOM")
             beep, _ = await client.until_event("CUSTOM")
             assert start.headers[:2] == (("Event-Subclass", "avmd::start"),
                                          ("Event-Name", "CUSTOM"))
+            # mod_avmd delivers every event twice under one Event-Sequence: bare, then full.
+            assert full_start.subclass == "avmd::start" and "Channel-State" in full_start
+            assert full_start["Event-Sequence"] == start["Event-Sequence"]
             assert beep.subclass == "avmd::beep" and beep["Beep-Status"] == "DETECTED"
             assert beep["Unique-ID"] == "m-1" and "Channel-State" not in beep
             assert 2_000_000 <= int(beep["Detection-time"]) <= 3_500_000
@@ -215,6 +234,7 @@ def test_variables_show_calls_sendmsg_and_hupall() -> None:
             assert (await client.send("api uuid_setvar nobody x 1\n\n")).body == (
                 "-ERR No such channel!\n")
             assert (await client.send("api uuid_bridge c-1 a-1\n\n")).body == "+OK a-1\n"
+            await asyncio.sleep(0.05)  # the bridge takes effect ~20 ms (simulated) later
             calls = (await client.send("api show calls\n\n")).body
             header, first_row = calls.split("\n")[:2]
             assert header.startswith("uuid,direction,") and ",b_uuid," in header

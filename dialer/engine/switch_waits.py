@@ -1,0 +1,139 @@
+"""The engine's side of waiting on the switch: deadlines, message reports, latency budgets.
+
+A mixin of ``Engine`` like call_flow.py (whose states these deadlines guard); the state lives
+in the composed ``Watch`` (watch.py) and ``Connector`` (connector.py). Every wait the engine
+registers ends here when its deadline passes with the wait still on:
+
+* ``DIAL``: no end reported a margin past the ring timeout: hang up, end the attempt;
+* ``CLASSIFY``: the detector never decided: the answer counts as unknown (live by default);
+* ``BRIDGE``: the bridge is not confirmed when the connect window closes (lost to the
+  originate's park, legs that never parked, a silent switch): the safe-harbour message;
+* ``MESSAGE_START`` / ``MESSAGE_END``: the message never reported / the call never ended;
+* ``LEG_PARK``: an agent's leg did not return to park after a call: it is replaced.
+
+Each such event is also an ``Incident`` (logged at WARNING and counted by the runner).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dialer.commands import (
+    AgentState,
+    CloseAgentLeg,
+    Hangup,
+    Incident,
+    IncidentKind,
+    OriginateAgentLeg,
+)
+from dialer.engine.calls import CallState
+from dialer.engine.watch import Wait
+from dialer.events import AnswerKind, MessageLatency, PlaybackFailed, PlaybackStarted
+from dialer.hangup import HangupCause
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+
+    _Base = Engine
+else:
+    _Base = object
+
+S = CallState
+DIAL_MARGIN = 15.0
+"""Seconds past the ring timeout (FreeSWITCH's originate_timeout ends the call by then)."""
+
+
+class SwitchWaits(_Base):
+    """Deadlines and message reports (a mixin of ``Engine``)."""
+
+    def _deadline(self, wait: Wait, key: str, token: object, at: float) -> None:
+        if wait is Wait.LEG_PARK:
+            self._leg_park_deadline(key, token, at)
+            return
+        call = self._call(key)
+        if call is None:
+            return
+        state = call.state
+        if wait is Wait.DIAL and state in (S.DIALING, S.RINGING):
+            self._out.append(Incident(at, IncidentKind.SWITCH_SILENT,
+                                      f"no answer nor end reported {at - call.dialed_at:.0f} s "
+                                      "after the originate: hung up", call.call_id))
+            self._out.append(Hangup(at, call.call_id, HangupCause.RECOVERY_ON_TIMER_EXPIRE))
+            self._end(call, at, HangupCause.RECOVERY_ON_TIMER_EXPIRE)
+        elif wait is Wait.CLASSIFY and state is S.ANSWERED:
+            self._classified(call, AnswerKind.UNKNOWN, at)
+        elif wait is Wait.BRIDGE and state is S.BRIDGING:
+            self._abandon(call, at)
+        elif wait is Wait.MESSAGE_START and state is S.ABANDONED and call.message == "sent":
+            self._out.append(Incident(at, IncidentKind.SWITCH_SILENT,
+                                      "the safe-harbour message was not reported playing",
+                                      call.call_id))
+        elif wait is Wait.MESSAGE_END and state in (S.ABANDONED, S.MACHINE):
+            self._out.append(Incident(at, IncidentKind.SWITCH_SILENT,
+                                      f"call still up {state.value} long after its message: "
+                                      "hung up", call.call_id))
+            self._out.append(Hangup(at, call.call_id, HangupCause.RECOVERY_ON_TIMER_EXPIRE))
+            self._end(call, at, HangupCause.RECOVERY_ON_TIMER_EXPIRE)
+
+    def _leg_park_deadline(self, agent_id: str, leg_id: object, at: float) -> None:
+        connector = self.connector
+        agent = self.pool.agents.get(agent_id)
+        if (agent is None or connector.leg_ids.get(agent_id) != leg_id
+                or connector.leg_free(agent_id) or agent.state is AgentState.ON_CALL
+                or any(b.agent_id == agent_id and b.sent_at is not None
+                       for b in connector.bridges.values())):
+            return
+        # Still not back in park: the leg is stuck (or its park was lost). A fresh leg is
+        # safer than a bridge into a leg FreeSWITCH may still hold in another call.
+        new_leg = self.new_id()
+        self._out.append(Incident(at, IncidentKind.AGENT_LEG_STUCK,
+                                  f"leg {leg_id} did not return to park: replaced by {new_leg}",
+                                  agent_id=agent_id))
+        self._out.append(CloseAgentLeg(at, agent_id, str(leg_id)))
+        agent.leg_id = new_leg
+        connector.leg_opened(agent_id, new_leg)
+        self._out.append(OriginateAgentLeg(at, agent_id, new_leg, agent.endpoint,
+                                           agent.switch_id))
+
+    # --- message reports ---------------------------------------------------------------------
+
+    def _on_playback_started(self, event: PlaybackStarted) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.state is not S.ABANDONED or call.message == "played":
+            return
+        call.message = "played"
+        if call.deadline is not None:
+            closes = call.deadline + self._message_budget(call.switch_id)
+            if event.at > closes + 1e-6:
+                self._out.append(Incident(
+                    event.at, IncidentKind.MESSAGE_LATE,
+                    f"the safe-harbour message started {event.at - closes:.3f} s after the "
+                    "connect window closed", call.call_id))
+
+    def _on_playback_failed(self, event: PlaybackFailed) -> None:
+        call = self._call(event.call_id)
+        if call is None or call.message == "played":
+            return
+        if call.state is S.ABANDONED:
+            # Not a legal abandon: the person heard nothing (47 CFR 64.1200(a)(7)(i)(A)).
+            call.message = "failed"
+            what = "safe-harbour message"
+        elif call.state is S.MACHINE:
+            what = "voicemail message"
+        else:
+            return
+        self._out.append(Incident(event.at, IncidentKind.MESSAGE_FAILED,
+                                  f"the {what} could not be played ({event.reason or 'error'})",
+                                  call.call_id))
+
+    def _on_message_latency(self, event: MessageLatency) -> None:
+        config = self.config
+        budget = max(config.message_latency_budget, event.seconds)
+        ceiling = config.connect_window * 0.9
+        if budget > ceiling:
+            self._out.append(Incident(
+                event.at, IncidentKind.MESSAGE_LATE,
+                f"switch {event.switch_id} takes {event.seconds:.3f} s to start a message: "
+                f"more than the connect window allows; budgeting {ceiling:.3f} s"))
+            budget = ceiling
+        self.message_budget[event.switch_id] = budget

@@ -1,0 +1,285 @@
+"""What the simulated switch does with media: playback, beep detection, mod_amd, DTMF, recording.
+
+Owned by ``Switch`` (``switch.media``). Behaviour from the real captures:
+
+* ``uuid_broadcast`` (flow 06) answers ``+OK Message sent`` at once, whether the file exists or
+  not; ~120 ms later the playback runs inside park (no UNPARK/PARK): CHANNEL_EXECUTE playback,
+  PLAYBACK_START, PLAYBACK_STOP, CHANNEL_EXECUTE_COMPLETE ``FILE PLAYED``. A missing file gives
+  CHANNEL_EXECUTE then CHANNEL_EXECUTE_COMPLETE ``FILE NOT FOUND`` and nothing else (the
+  leg's later park EXECUTE_COMPLETE repeats it); ``playback!CAUSE::file`` hangs up either way.
+* ``execute_on_answer`` runs on the a-leg in the answer path, and on a loopback b-leg too (it
+  inherits the variable). An application no loaded module provides ("Invalid Application")
+  hangs the call up with DESTINATION_OUT_OF_ORDER: ``amd`` on a public-tree build.
+* mod_avmd (flows 08a/b): each CUSTOM ``avmd::*`` event is delivered twice under one
+  Event-Sequence, a bare copy (no channel headers) then a full one; the full copy of
+  ``avmd::start`` comes a few ms later; ``avmd::beep`` at the end of a machine's greeting; no
+  ``avmd::stop`` at hang-up. The b-leg runs avmd_start without events (outbound only).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simulations.switch.channel import Channel
+    from simulations.switch.switch import Switch
+
+
+_TONE = re.compile(r"%\((\d+),(\d+)")
+_LOOPS = re.compile(r"loops=(-?\d+)")
+
+
+def tone_seconds(path: str) -> float | None:
+    """How long a ``tone_stream://`` plays (its on/off segments times ``loops``)."""
+    if not path.startswith("tone_stream://"):
+        return None
+    segments = sum(int(on) + int(off) for on, off in _TONE.findall(path)) / 1000
+    loops = _LOOPS.search(path)
+    count = int(loops.group(1)) if loops else 1
+    return segments * count if count > 0 and segments > 0 else None
+
+
+class Media:
+    def __init__(self, switch: Switch) -> None:
+        self.switch = switch
+        self._avmd: dict[str, int] = {}
+        """Channel → when avmd started (µs), while it listens."""
+        self._deferred: dict[str, list[Callable[[], None]]] = {}
+        """Channel → events held until its originate has returned and parked it."""
+
+    def forget(self, channel: Channel) -> None:
+        self._avmd.pop(channel.uuid, None)
+        self._deferred.pop(channel.uuid, None)
+
+    def originate_returned(self, channel: Channel) -> None:
+        """The originate of ``channel`` returned and its application started."""
+        for action in self._deferred.pop(channel.uuid, ()):
+            action()
+
+    # --- execute_on_answer -----------------------------------------------------------------
+
+    def on_answer(self, channel: Channel) -> None:
+        """``execute_on_answer`` and every ``execute_on_answer_*`` variable, in name order
+        (switch_channel_execute_on): the applications run in the answer path."""
+        variables = channel.variables
+        for name in sorted(v for v in variables if v.startswith("execute_on_answer")):
+            wanted = variables[name].strip()
+            if wanted and not self._run_on_answer(channel, wanted):
+                return
+
+    def _run_on_answer(self, channel: Channel, wanted: str) -> bool:
+        application, _, data = wanted.partition(" ")
+        switch = self.switch
+        b_leg = channel.variables.get("loopback_leg") == "B"
+        if not switch.has_application(application):
+            if b_leg:
+                return False
+            switch.log(3, "switch_core_session.c", "switch_core_session_execute_application", 2757,
+                       f"Invalid Application {application}", channel.uuid)
+            # The answer path cannot run it: the call is torn down at once.
+            switch.later(channel, 0.001, lambda: switch.hangup(
+                channel, "DESTINATION_OUT_OF_ORDER", "send_bye"))
+            return False
+        if application == "avmd_start":
+            switch.execute(channel, application, data)
+            if not b_leg:
+                self.avmd_start(channel)
+            switch.execute_complete(channel, application, data)
+        elif b_leg:
+            return True  # the callee's side does not listen for its own greeting
+        elif application in ("amd", "mod_amd"):
+            behaviour = channel.behaviour
+            if behaviour is not None:
+                behaviour.run_amd(channel, application)  # type: ignore[attr-defined]
+        elif application == "wait_for_silence":
+            self.wait_for_silence(channel, data)
+        return True
+
+    def wait_for_silence(self, channel: Channel, data: str) -> None:
+        """mod_dptools' ``wait_for_silence <threshold> <silence hits> <listen hits>
+        <timeout ms>``: blocks until, after ``listen hits`` 20 ms frames of sound, ``silence
+        hits`` silent frames follow (``wait_for_silence_timeout=false``), or the timeout
+        (``true``). A person says "Hello?" and waits; a machine's greeting runs on."""
+        words = data.split()
+        try:
+            silence = int(words[1]) * 0.02
+            timeout = int(words[3]) / 1000
+        except (IndexError, ValueError):
+            silence, timeout = 0.5, 3.0
+        greeting = getattr(channel.behaviour, "greeting_seconds", lambda c: None)(channel)
+        if greeting is None or greeting + silence > timeout:
+            ends, timed_out = timeout, True
+        else:
+            ends, timed_out = greeting + silence, False
+        self.run_blocking(channel, "wait_for_silence", data, ends,
+                          {"wait_for_silence_timeout": str(timed_out).lower()})
+
+    def run_blocking(self, channel: Channel, application: str, data: str, seconds: float,
+                     results: dict[str, str]) -> None:
+        """An application that holds the channel's thread: the originate's own application
+        (park) runs only after it ends (origination.py)."""
+        switch = self.switch
+        switch.execute(channel, application, data)
+
+        def done() -> None:
+            channel.variables.update(results)
+            switch.truth.greeting_done(channel.uuid, switch.clock())
+            switch.execute_complete(channel, application, data)
+            if channel.application == application:
+                channel.application = ""
+            origination = channel.origination
+            if origination is not None:
+                origination.blocking_done()  # type: ignore[attr-defined]
+
+        switch.later(channel, seconds, done)
+
+    # --- playback ----------------------------------------------------------------------------
+
+    def broadcast(self, channel: Channel, application: str, data: str,
+                  after_cause: str | None) -> None:
+        """``uuid_broadcast``: the application runs ``broadcast_delay`` later, inside park."""
+        switch = self.switch
+        switch.later(channel, switch.delay("broadcast_delay"),
+                     lambda: self._run_broadcast(channel, application, data, after_cause))
+
+    def _run_broadcast(self, channel: Channel, application: str, data: str,
+                       after_cause: str | None) -> None:
+        switch = self.switch
+        if not channel.alive:
+            return
+        if application == "playback":
+            self.playback(channel, data, after_cause)
+        elif application in ("amd", "mod_amd"):
+            if switch.has_application(application) and channel.behaviour is not None:
+                channel.behaviour.run_amd(channel, application)  # type: ignore[attr-defined]
+        elif application == "hangup":
+            switch.hangup(channel, (data or "NORMAL_CLEARING").upper(), "send_bye")
+        else:
+            self._fire_execute(channel, application, data)
+            response = "_none_" if switch.has_application(application) else "INVALID APP"
+            switch.execute_complete(channel, application, data, response)
+            if after_cause:
+                switch.hangup(channel, after_cause, "send_bye")
+
+    def _fire_execute(self, channel: Channel, application: str, data: str) -> None:
+        # A broadcast runs inside park: the leg's own application (park) is unchanged.
+        self.switch.fire("CHANNEL_EXECUTE", channel, [
+            ("Application", application), ("Application-Data", data),
+            ("Application-UUID", self.switch._new_uuid())])
+
+    def playback(self, channel: Channel, path: str, after_cause: str | None) -> None:
+        """``playback`` of ``path``; with ``after_cause`` the channel is hung up at its end."""
+        switch = self.switch
+        self._fire_execute(channel, "playback", path)
+        if not switch.file_exists(path):
+            switch.log(3, "switch_ivr_play_say.c", "switch_ivr_play_file", 1398,
+                       f"Can't open {path}", channel.uuid)
+            channel.variables["last_app_response"] = "FILE NOT FOUND"
+            switch.truth.message(channel.uuid, switch.clock(), played=False)
+            switch.execute_complete(channel, "playback", path, "FILE NOT FOUND")
+            if after_cause:
+                switch.hangup(channel, after_cause, "send_bye")
+            return
+        switch.fire("PLAYBACK_START", channel, [("Playback-File-Path", path)])
+        switch.truth.message(channel.uuid, switch.clock(), played=True)
+        duration = tone_seconds(path) or switch.settings.playback_seconds
+        if channel.behaviour is not None:
+            channel.behaviour.playback_started(channel, duration)  # type: ignore[attr-defined]
+
+        def finished() -> None:
+            if not channel.alive:
+                return
+            channel.variables["playback_ms"] = str(int(duration * 1000))
+            switch.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
+                                                   ("Playback-Status", "done")])
+            switch.execute_complete(channel, "playback", path, "FILE PLAYED")
+            if after_cause:
+                switch.hangup(channel, after_cause, "send_bye")
+            elif channel.behaviour is not None:
+                channel.behaviour.playback_finished(channel)  # type: ignore[attr-defined]
+
+        switch.later(channel, duration, finished)
+
+    # --- avmd ------------------------------------------------------------------------------
+
+    def _avmd_event(self, channel: Channel, kind: str, extra: list,
+                    after_originate: bool = False) -> None:
+        """The bare copy now, the full copy (same Event-Sequence) at once or, with
+        ``after_originate``, once the channel's originate has returned (flows 08a/b: the
+        full copy of avmd::start comes after the BACKGROUND_JOB)."""
+        from simulations.switch.switch import CALLING
+
+        switch = self.switch
+        bus = switch.bus
+        bus.sequence += 1
+        sequence = bus.sequence
+        head = [("Unique-ID", channel.uuid), ("Call-command", "avmd"), *extra]
+        bus.fire("CUSTOM", CALLING["CUSTOM"], head, subclass=f"avmd::{kind}", sequence=sequence)
+
+        def full() -> None:
+            if channel.alive:
+                bus.fire("CUSTOM", CALLING["CUSTOM"],
+                         lambda: [*channel.block("CUSTOM"), ("Call-command", "avmd"), *extra],
+                         subclass=f"avmd::{kind}", sequence=sequence)
+
+        origination = channel.origination
+        if after_originate and origination is not None and origination.phase in (  # type: ignore[attr-defined]
+                "dialing", "answered", "returned"):
+            self._deferred.setdefault(channel.uuid, []).append(full)
+        else:
+            full()
+
+    def avmd_start(self, channel: Channel) -> None:
+        switch = self.switch
+        started = switch.bus.now_us()
+        self._avmd[channel.uuid] = started
+        channel.variables["avmd_start_us"] = str(started)
+        self._avmd_event(channel, "start", [("Start-time", str(started))], after_originate=True)
+        greeting = getattr(channel.behaviour, "greeting_left", lambda c: None)(channel)
+        if greeting is None:
+            return
+
+        def beep() -> None:
+            if not channel.alive or channel.uuid not in self._avmd:
+                return
+            detection = switch.bus.now_us() - self._avmd.pop(channel.uuid)
+            channel.variables["avmd_detect"] = "TRUE"
+            self._avmd_event(channel, "beep", [
+                ("Beep-Status", "DETECTED"), ("Frequency", "1000.046867"),
+                ("Frequency-variance", "0.000003"), ("Amplitude", "11976.009917"),
+                ("Amplitude-variance", "871.936721"), ("Detection-time", str(detection)),
+                ("Detector-resolution", "1"), ("Detector-offset", "0"),
+                ("Detector-index", "36")])
+
+        switch.later(channel, greeting, beep)
+
+    def avmd_stop(self, channel: Channel) -> None:
+        started = self._avmd.pop(channel.uuid, None)
+        if started is not None and channel.alive:
+            total = self.switch.bus.now_us() - started
+            self._avmd_event(channel, "stop", [("Beep-Status", "NOTDETECTED"),
+                                               ("Total-time", str(total))])
+
+    # --- DTMF and recording ----------------------------------------------------------------
+
+    def dtmf(self, channel: Channel, digit: str, duration_ms: int = 260) -> None:
+        if channel.alive:
+            loopback = channel.name.startswith("loopback/")
+            self.switch.fire("DTMF", channel, [
+                ("DTMF-Digit", digit), ("DTMF-Duration", "2000" if loopback else "2080"),
+                ("DTMF-Source", "UNKNOWN" if loopback else "RTP")])
+
+    def start_recording(self, channel: Channel, path: str) -> None:
+        channel.recording = path
+        self.switch.fire("RECORD_START", channel, [("Record-File-Path", path)])
+
+    def stop_recording(self, channel: Channel) -> None:
+        path = channel.recording or ""
+        channel.recording = None
+        self.switch.fire("RECORD_STOP", channel, [("Record-File-Path", path),
+                                                  ("Record-Completion-Cause", "success")])
+
+
+__all__ = ["Media"]
