@@ -91,6 +91,10 @@ def run_report(store: CampaignStore, campaign: str, runner: Runner | None, since
         final = runner.status.final()
         result["stopped"] = {"exit_code": runner.status.exit_code(),
                              "unable_to_dial": list(final.reasons) if final.blocked else []}
+        # What went wrong on the switches (each also logged at WARNING when it happened):
+        # a message not played is not a legal abandon, an unconfirmed bridge, ...
+        this_run["incidents"] = dict(stats.incidents)
+        this_run["message_latency"] = stats.message_latency_summary()
     return result
 
 
@@ -143,6 +147,9 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"  leads: {leads}")
     if totals.get("callbacks_pending"):
         lines.append(f"  callbacks pending {totals['callbacks_pending']}")
+    if run.get("incidents"):
+        lines.append("  incidents on the switch: " + ", ".join(
+            f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(run["incidents"].items())))
     stopped = report.get("stopped") or {}
     if stopped.get("unable_to_dial"):
         lines.append("stopped while unable to dial: " + "; ".join(stopped["unable_to_dial"]))

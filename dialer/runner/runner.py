@@ -54,6 +54,7 @@ from dialer.events import (
     PlaybackStarted,
 )
 from dialer.freeswitch import MachineDetector
+from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import AgentSpec, CampaignLink, campaign_config
 from dialer.runner.capabilities import probe
@@ -65,7 +66,6 @@ from dialer.runner.errors import RunnerError
 from dialer.runner.execution import CommandExecution
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.hopper import Hopper
-from dialer.runner.latency import LatencyBudget
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
@@ -409,9 +409,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         caps = await probe(self.switches.clients[switch_id], prompts)
         problems = caps.problems(switch_id, config.amd_enabled)
         if problems:
-            advice = (". Put the file on the switch (docs/operations.md, \"The safe-harbour "
+            advice = ("" if not caps.missing else
+                      ". Put the file on the switch (docs/operations.md, \"The safe-harbour "
                       "message\") or set the campaign's path (`dialer campaign edit "
-                      f"{self.campaign} --safe-harbor-message PATH`): without a playable "
+                      f"{self.campaign} --set safe_harbor_message=PATH`): without a playable "
                       "message no abandoned call is a legal one")
             text = "; ".join(problems) + advice
             if fatal:

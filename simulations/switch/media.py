@@ -122,6 +122,7 @@ class Media:
         (park) runs only after it ends (origination.py)."""
         switch = self.switch
         switch.execute(channel, application, data)
+        switch.truth.listening(channel.uuid)
 
         def done() -> None:
             channel.variables.update(results)

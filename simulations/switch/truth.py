@@ -28,6 +28,8 @@ class CalleeRecord:
     uuid: str
     kind: CalleeKind
     answered_at: float | None = None
+    listening: bool = False
+    """A detector listened to the greeting (AMD)."""
     greeting_done_at: float | None = None
     """When the detector heard the greeting end (AMD): the legal window starts there."""
     bridged_at: float | None = None
@@ -52,6 +54,11 @@ class GroundTruth:
         record = self._get(uuid)
         if record is not None and record.answered_at is None:
             record.answered_at = at
+
+    def listening(self, uuid: str) -> None:
+        record = self._get(uuid)
+        if record is not None:
+            record.listening = True
 
     def greeting_done(self, uuid: str, at: float) -> None:
         record = self._get(uuid)
@@ -102,7 +109,10 @@ class GroundTruth:
         served = [r for r in live if (r.bridged_at is not None
                                       and r.bridged_at - start(r) <= window)
                   or (r.message_at is not None and r.message_at - start(r) <= window)]
-        waited = [r for r in live if r not in served
+        # Still greeting when they hung up (the detector had not heard the greeting end):
+        # nobody kept them waiting, the window had not begun.
+        waited = [r for r in live if r not in served and not (r.listening
+                                                                and r.greeting_done_at is None)
                   and r.ended_at > start(r) + window]  # type: ignore[operator]
         never_bridged = [r for r in live if r.bridged_at is None]
         return {

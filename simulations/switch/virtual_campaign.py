@@ -18,11 +18,12 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from dialer.commands import AttemptFinished, Command, Incident
+from dialer.commands import AttemptFinished, Command, Incident, PlayMessage
 from dialer.engine import CampaignConfig, Engine
 from dialer.esl.event import Event as EslEvent
-from dialer.events import AgentLoggedIn, SwitchUp
+from dialer.events import AgentLoggedIn, MessageLatency, PlaybackStarted, SwitchUp
 from dialer.freeswitch import DialPlan, FreeSwitchAdapter
+from dialer.freeswitch.latency import LatencyBudget
 from dialer.ports import AllowAllGate, DialTarget, ListLeadSource
 from pacing_models.interface import PacingPolicy
 from simulations.switch.fates import FateSource
@@ -65,6 +66,9 @@ class VirtualCampaign:
         self.outcome = CampaignOutcome(engine=self.engine, switch=self.switch)
         self._inbox: deque[EslEvent] = deque()
         self._jobs = itertools.count(1)
+        self.latency = LatencyBudget(config.message_latency_budget)
+        self._messages: dict[str, float] = {}
+        """Call → when its message was sent (the driver measures, as the runner does)."""
 
     def _arrived(self, event: EslEvent) -> None:
         self._inbox.append(event)
@@ -76,6 +80,8 @@ class VirtualCampaign:
                 outcome.finished.append(command)
             elif isinstance(command, Incident):
                 outcome.incidents.append(command)
+            elif isinstance(command, PlayMessage):
+                self._messages[command.call_id] = self.switch.now()
         for call in self.adapter.api_calls(commands):
             if call.background:
                 job = f"10000000-0000-4000-8000-{next(self._jobs):012d}"
@@ -89,6 +95,13 @@ class VirtualCampaign:
             event = self._inbox.popleft()
             now = self.switch.now()
             for engine_event in self.adapter.events(event, at=now):
+                if isinstance(engine_event, PlaybackStarted):
+                    sent = self._messages.pop(engine_event.call_id, None)
+                    switch_id = self.engine.config.switch_ids[0]
+                    budget = None if sent is None else self.latency.observe(
+                        switch_id, now - sent)
+                    if budget is not None:
+                        self._execute(self.engine.handle(MessageLatency(now, switch_id, budget)))
                 self._execute(self.engine.handle(engine_event))
 
     def run(self, seconds: float) -> CampaignOutcome:

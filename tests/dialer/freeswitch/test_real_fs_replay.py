@@ -19,7 +19,7 @@ from dialer.esl.protocol import ClientProtocol, EventReceived
 from dialer.freeswitch import SwitchCalls
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "esl"))
-import real_fs  # noqa: E402
+import real_fs
 
 _JOB = re.compile(r"Job-UUID: (\S+)")
 _AGENT = re.compile(r"dialer_agent=(\w+)")

@@ -11,6 +11,8 @@ call nobody took.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -60,6 +62,20 @@ def _count(db: Path, sql: str) -> int:
 OPEN = "SELECT count(*) FROM call_attempt WHERE ended_at IS NULL"
 
 
+async def _channels(port: int) -> list[dict]:
+    from dialer.esl.connection import EslConnection
+    from dialer.esl.url import EslUrl
+
+    connection = await EslConnection.open(EslUrl("127.0.0.1", port, "ClueCon"))
+    reader = asyncio.get_running_loop().create_task(connection.run())
+    try:
+        text = await connection.api("show channels as json")
+    finally:
+        reader.cancel()
+        await connection.close()
+    return json.loads(text).get("rows", [])
+
+
 def test_kill_minus_nine_then_restart_keeps_the_journal_whole(tmp_path):
     store = make_store(tmp_path, agents=3, leads=60, fast_retries=True, amd_enabled=False,
                        pacing_policy="power", lines_per_agent=2.0)
@@ -88,6 +104,11 @@ def test_kill_minus_nine_then_restart_keeps_the_journal_whole(tmp_path):
         second = _runner(tmp_path, port, "--duration", "1", "--stop-grace", "4")
         _, stderr = second.communicate(timeout=40)
         assert second.returncode == 0, stderr.decode()[-2000:]
+        # Issue 11's crash leftovers: the dead process's nailed-up agent legs were hung up
+        # by the restart (the restarted one closed its own at its graceful stop), so no agent
+        # phone stays connected to a dialer that no longer exists.
+        left = [row for row in asyncio.run(_channels(port)) if row["name"].startswith("user/")]
+        assert left == [], f"agent legs left on the switch: {left}"
     finally:
         switch.send_signal(signal.SIGINT)
         switch.wait(10)
@@ -102,6 +123,12 @@ def test_kill_minus_nine_then_restart_keeps_the_journal_whole(tmp_path):
         f"{stderr.decode(errors='replace')[-3000:]}"
     )
     reconciled = [a for a in attempts if a["hangup_cause"] == "CRASH"]
+    # A call bridged before the crash and adopted keeps the bridge time the switch reports
+    # (uuid_dump's Caller-Channel-Bridged-Time), not the restart's.
+    for row in attempts:
+        if (row["bridged_at"] is not None and row["dialed_at"] <= crashed_at
+                and row["ended_at"] >= crashed_at):
+            assert row["bridged_at"] <= crashed_at + timedelta(seconds=0.5), row
     adopted_or_closed = [a for a in attempts if a["dialed_at"] <= crashed_at
                          and a["ended_at"] >= crashed_at]
     assert len(adopted_or_closed) >= open_at_crash, "an attempt open at the crash vanished"
