@@ -29,13 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from campaigns.leads import LeadInput  # noqa: E402
 from campaigns.store import CampaignStore  # noqa: E402
 from dialer.runner.demo import (  # noqa: E402
+    DemoOptions,
     SimulatedDesk,
     choose_zones,
-    demo_numbers,
-    demo_settings,
+    create_demo_campaign,
     seed_demo_registry,
 )
 from dialer.runner.runner import Runner  # noqa: E402
@@ -59,20 +58,16 @@ async def campaign(args: argparse.Namespace, workdir: Path) -> dict:
     zones, _ = choose_zones(now)
     url = f"sqlite:///{workdir / 'bench.db'}"
     store = CampaignStore.open(url)
-    from datetime import UTC, datetime
-
-    moment = datetime.fromtimestamp(now, tz=UTC)
-    agents = [(f"agent{i + 1}", f"loopback/agent-{i + 1}/agents") for i in range(args.agents)]
-    settings = {**demo_settings(), "amd_enabled": args.amd, "pacing_policy": args.pacing,
+    # The demo campaign (compliant, opt-in leads in open zones), its agents on loopback legs
+    # as in the real trial, and the pacing asked for.
+    settings = {"amd_enabled": args.amd, "pacing_policy": args.pacing, "pacing_params": {},
+                "lines_per_agent": args.ratio, "wrap_up_timeout": 10.0,
                 "safe_harbor_message": MESSAGE if args.message_on_switch else
-                "ivr/safe_harbor.wav", "wrap_up_timeout": 10.0}
-    if args.pacing == "power":
-        settings["pacing_params"] = {"ratio": args.ratio}
-    store.create_campaign("bench", settings, at=moment, agents=agents)
-    numbers = demo_numbers(min(5000, 100 * 56), args.seed)
-    store.add_leads("bench", [LeadInput(n, timezone=zones[i % len(zones)])
-                              for i, n in enumerate(numbers)], at=moment, list_name="bench")
-    store.transition_campaign("bench", "running", at=moment)
+                "ivr/safe_harbor.wav"}
+    create_demo_campaign(store, DemoOptions(agents=args.agents, leads=2000, seed=args.seed),
+                         zones, now, name="bench", settings=settings)
+    for i in range(1, args.agents + 1):
+        store.add_agent(f"agent{i}", f"loopback/agent-{i}/agents", campaign="bench")
     seed_demo_registry(workdir, now, ["+13125550100"])
     callees = SimpleCallees(live_answer=0.45, machine=0.10, busy=0.10, failed=0.05,
                             talk=args.talk, time_to_answer=4.0, patience=8.0, greeting=4.0)
@@ -134,7 +129,8 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--talk", type=float, default=15.0)
     parser.add_argument("--pacing", default="power")
-    parser.add_argument("--ratio", type=float, default=2.0)
+    parser.add_argument("--ratio", type=float, default=2.0,
+                        help="lines per agent of the power policy")
     parser.add_argument("--amd", action="store_true", help="campaign with AMD on")
     parser.add_argument("--mod-amd", action="store_true", help="the switch has mod_amd")
     parser.add_argument("--hostile", action="store_true", help="hostile timing mode")

@@ -18,8 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+from dialer.runner.demo import demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
+from simulations.switch.switch import SwitchSettings
 from tests.dialer.runner.runner_kit import READY_US_CAMPAIGN, make_store, settings_for
 from tests.dialer.runner.test_runner_crash_restart import ROOT, _free_port, _wait_port
 
@@ -124,6 +126,7 @@ def test_the_run_summary_keeps_this_run_apart_from_the_campaign_totals(home):
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",
+         "--sound-file", "ivr/safe_harbor.wav",
          "--speed", "10", "--playback-seconds", "1", "--seed", "4"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -158,7 +161,8 @@ def test_monitor_json_has_one_shape_and_says_when_nothing_runs(tmp_path, home):
     async def scenario() -> None:
         from dialer.runner.monitor import runner_snapshot
 
-        async with running_switch() as sim:
+        async with running_switch(settings=SwitchSettings(
+                sound_files=demo_switch_files())) as sim:
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             control_socket=tmp_path / "run" / "demo.sock")
             shapes.append(shape(runner_snapshot(runner)))  # not started: no engine yet

@@ -21,26 +21,17 @@ import asyncio
 import dataclasses
 import logging
 import random
-import time
-from datetime import UTC, datetime
 
 import pytest
 
-from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
-from dialer.runner.demo import (
-    SimulatedDesk,
-    choose_zones,
-    demo_numbers,
-    demo_settings,
-    seed_demo_registry,
-)
+from dialer.runner.demo import SimulatedDesk
 from dialer.runner.errors import RunnerError
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import attempts, settings_for
+from tests.dialer.runner.runner_kit import attempts, make_store, settings_for
 
 MESSAGE = "/srv/prompts/safe-harbour.wav"
 SPEED = 4.0
@@ -51,19 +42,13 @@ PEOPLE = SimpleCallees(live_answer=0.6, machine=0.1, busy=0.1, failed=0.05, talk
 
 
 def _store(tmp_path, agents: int = 3, **settings) -> CampaignStore:
-    store = CampaignStore.open(f"sqlite:///{tmp_path / 'dialer.db'}")
-    now = time.time()
-    zones, _ = choose_zones(now)
-    moment = datetime.fromtimestamp(now, tz=UTC)
-    store.create_campaign(
-        "demo", {**demo_settings(), "safe_harbor_message": MESSAGE, "amd_enabled": False,
-                 "pacing_policy": "power", "lines_per_agent": 2.0, "wrap_up_timeout": 3.0,
-                 "pacing_params": {}, **settings}, at=moment,
-        agents=[(f"agent{i}", f"loopback/agent-{i}/agents") for i in range(1, agents + 1)])
-    store.add_leads("demo", [LeadInput(n, timezone=zones[i % len(zones)]) for i, n in
-                             enumerate(demo_numbers(400, 3))], at=moment, list_name="t")
-    store.transition_campaign("demo", "running", at=moment)
-    seed_demo_registry(tmp_path, now, ["+13125550100"])
+    """The runner tests' campaign (compliant, opt-in leads in open zones), with the
+    safe-harbour message at an absolute path and the agents on loopback legs."""
+    store = make_store(tmp_path, agents=agents, leads=400, **{
+        "safe_harbor_message": MESSAGE, "amd_enabled": False, "pacing_policy": "power",
+        "lines_per_agent": 2.0, "wrap_up_timeout": 3.0, **settings})
+    for i in range(1, agents + 1):
+        store.add_agent(f"agent{i}", f"loopback/agent-{i}/agents", campaign="demo")
     return store
 
 

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from campaigns.models import Campaign
+from dialer.runner.demo import demo_switch_files
 from dialer.runner.errors import RunnerError
 from dialer.runner.pacing import build_policy
 from dialer.runner.runner import Runner
@@ -70,8 +71,9 @@ def test_a_second_stop_hangs_up_the_calls_in_progress_at_once(tmp_path, caplog):
                             time_to_answer=0.3, patience=3600.0)
 
     async def scenario() -> Runner:
-        async with running_switch(settings=SwitchSettings(speed=1.0), fate_source=callees,
-                                  seed=5) as sim:
+        async with running_switch(settings=SwitchSettings(speed=1.0,
+                                                          sound_files=demo_switch_files()),
+                                  fate_source=callees, seed=5) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=3600.0), store,
                             login_agents=True)
             main = asyncio.create_task(runner.run())
