@@ -21,6 +21,8 @@ import asyncio
 import dataclasses
 import logging
 import random
+import time
+from datetime import UTC
 
 import pytest
 
@@ -31,7 +33,7 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import attempts, make_store, settings_for
+from tests.dialer.runner.runner_kit import agent_history, attempts, make_store, settings_for
 
 MESSAGE = "/srv/prompts/safe-harbour.wav"
 SPEED = 4.0
@@ -142,3 +144,49 @@ def test_amd_is_refused_on_a_switch_without_any_detector(tmp_path) -> None:
     with pytest.raises(RunnerError, match="no answering-machine detector"):
         asyncio.run(_run(tmp_path, store, _strict(modules=bare), 2.0))
     store.close()
+
+
+def test_after_a_switch_restart_the_agents_are_called_again(tmp_path, caplog) -> None:
+    """Item 6: FreeSWITCH restarts (every channel gone, the link lost): the runner notices,
+    logs it at WARNING, logs every agent in again (a new nailed-up leg each) and dials on;
+    the calls the restart cut off get an outcome and, when connected, a disposition, so no
+    lead stays in a call."""
+    from dialer.commands import AgentState
+    from dialer.esl.client import Backoff
+    from simulations.switch.embedded import running_switch as start_switch
+
+    store = _store(tmp_path, agents=2)
+    settings = _strict()
+
+    async def scenario() -> tuple[Runner, int, float]:
+        first = start_switch(settings=settings, fate_source=PEOPLE, seed=5)
+        sim = await first.__aenter__()
+        port = sim.url.port
+        runner = Runner(settings_for(tmp_path, sim.url, stop_grace=3.0), store,
+                        login_agents=True, backoff=Backoff(0.1, 1.0, 0.1, 0.0))
+        runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.6),
+                                               random.Random(2))
+        task = asyncio.create_task(runner.run(7.0))
+        await runner.ready.wait()
+        while runner.stats.bridges < 1:
+            await asyncio.sleep(0.05)
+        await first.__aexit__(None, None, None)   # the switch goes away with every channel
+        await asyncio.sleep(0.3)
+        bridges, restarted = runner.stats.bridges, time.time()
+        async with start_switch(port=port, settings=settings, fate_source=PEOPLE, seed=6):
+            await task
+        return runner, bridges, restarted
+
+    with caplog.at_level(logging.WARNING, logger="dialer"):
+        runner, bridges_before, restarted = asyncio.run(scenario())
+    rows = attempts(store)
+    counts = store.lead_status_counts("demo")
+    back = {h["agent"] for h in agent_history(store) if h["state"] == AgentState.READY.value
+            and h["at"].replace(tzinfo=UTC).timestamp() > restarted}
+    store.close()
+    assert "lost the legs of agent1, agent2" in caplog.text
+    assert back == {"agent1", "agent2"}, "an agent was not called again after the restart"
+    assert runner.stats.bridges > bridges_before, "no call connected after the restart"
+    assert all(r["outcome"] is not None for r in rows)
+    assert all(r["disposition"] for r in rows if r["outcome"] == "answered")
+    assert counts.get("in_call", 0) == 0
