@@ -222,7 +222,7 @@ def test_switch_pool_waits_for_its_switches_with_one_deadline() -> None:
     async def scenario() -> None:
         async with running_switch() as up, running_switch(password="right") as guarded:
             nowhere = EslUrl("127.0.0.1", 9, "ClueCon")
-            translator = EventTranslator(lambda call_id: False, lambda: 0.0)
+            translator = EventTranslator(lambda: 0.0)
             pool = SwitchPool((("up", up.url), ("nowhere", nowhere)), "c", translator,
                               lambda event: None, lambda: 0.0, backoff=QUICK_BACKOFF)
             async with pool.running():
@@ -246,7 +246,7 @@ def test_switch_pool_reports_which_live_legs_are_answered() -> None:
     async def scenario() -> None:
         ringing = lambda rng: CalleeFate(CalleeKind.NO_ANSWER, float("inf"), 0, 0)  # noqa: E731
         async with running_switch(settings=FAST, fate_source=ringing) as sim:
-            translator = EventTranslator(lambda call_id: False, lambda: 0.0)
+            translator = EventTranslator(lambda: 0.0)
             pool = SwitchPool((("sim", sim.url),), "c", translator, lambda event: None,
                               lambda: 0.0, backoff=QUICK_BACKOFF)
             async with pool.running():
