@@ -112,7 +112,8 @@ def test_a_wrap_up_that_times_out_gets_its_own_disposition_code(tmp_path):
                             time_to_answer=0.3, patience=30.0)
 
     async def scenario() -> None:
-        async with running_switch(fate_source=callees, seed=2) as sim:
+        async with running_switch(settings=SwitchSettings(sound_files=demo_switch_files()),
+                                  fate_source=callees, seed=2) as sim:
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True)
             await runner.run(duration=3.0)
 
