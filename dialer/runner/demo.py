@@ -120,9 +120,10 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
         profile = {"jurisdiction": "uk", "abandon_target": 0.02,
                    "caller_ids": ["+442079460999"]}
     return {"caller_ids": ["+12015550100"], "caller_id_name": "Demo Dialer",
-            "compliance": compliance, **profile,
+            "compliance": compliance,
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
             "abandon_target": 0.03, "pacing_policy": "predictive", "decision_interval": 1.0,
+            **profile,  # after the defaults: the UK profile's lower target must win
             # No AMD: with mod_amd's ~2.5 s decision a fifth of this population (12 s mean
             # patience) hangs up in the silence, each an abandoned call in law, and the demo
             # campaign would break the 3 % limit (docs/operations.md).
