@@ -11,7 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from campaigns.queue_store import QueueStore
-from dialer.runner.demo import SimulatedDesk
+from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
@@ -31,8 +31,8 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     async def scenario() -> dict:
         callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
                                 time_to_answer=0.5, patience=30.0)
-        async with running_switch(settings=SwitchSettings(speed=4.0), fate_source=callees,
-                                  seed=5) as sim:
+        settings = SwitchSettings(speed=4.0, sound_files=demo_switch_files())
+        async with running_switch(settings=settings, fate_source=callees, seed=5) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=5.0), store,
                             login_agents=True)
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.2),
