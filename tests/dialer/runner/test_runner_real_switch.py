@@ -126,7 +126,7 @@ def test_a_campaign_whose_message_the_switch_cannot_play_does_not_start(tmp_path
 def test_amd_uses_the_detector_the_switch_has(tmp_path, caplog) -> None:
     """Item 4: a public-tree switch has mod_avmd, not mod_amd: no call is killed with
     DESTINATION_OUT_OF_ORDER and answers are classified (greeting length, beep)."""
-    store = _store(tmp_path, amd_enabled=True)
+    store = _store(tmp_path, amd_enabled=True, amd_false_positive_estimate=0.05)
     with caplog.at_level(logging.INFO, logger="dialer.runner"):
         _, switch = asyncio.run(_run(tmp_path, store, _strict(), 4.0))
     rows = attempts(store)
@@ -138,7 +138,7 @@ def test_amd_uses_the_detector_the_switch_has(tmp_path, caplog) -> None:
 
 
 def test_amd_is_refused_on_a_switch_without_any_detector(tmp_path) -> None:
-    store = _store(tmp_path, amd_enabled=True)
+    store = _store(tmp_path, amd_enabled=True, amd_false_positive_estimate=0.05)
     bare = frozenset({"mod_event_socket", "mod_sofia", "mod_loopback", "mod_dptools",
                       "mod_commands"})
     with pytest.raises(RunnerError, match="no answering-machine detector"):
