@@ -41,6 +41,7 @@ from campaigns.models import (
     CallAttempt,
     Lead,
     LeadStatus,
+    Recording,
 )
 from campaigns.settings import Outcome
 
@@ -61,6 +62,10 @@ class BeginOp:
     caller_id: str | None = None
     switch_node: str | None = None
     compliance_decision: str | None = None
+    gateway: str | None = None
+    failover_of: str | None = None
+    """The leg a gateway refused (same lead, same attempt number): the lead is in that
+    call already and stays so; this leg is journaled as a call of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,12 @@ class FinishOp:
     answer_kind: str | None = None
     fields: Mapping[str, Any] = field(default_factory=dict)
     suppress_reason: str | None = None
+    failed_over: bool = False
+    """The leg was refused by its gateway and the attempt goes on as another leg: close
+    this record, leave the lead in its call (no retry rule applies yet)."""
+    recording: Mapping[str, Any] | None = None
+    """The call's recording (``campaigns.models.Recording`` fields: path, format,
+    started_at, ended_at, consent, pauses), catalogued with the attempt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +205,7 @@ def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
     uuids = {op.call_uuid for op in ops
              if isinstance(op, UpdateOp | FinishOp | DispositionOp | AgentStateOp)
              and op.call_uuid}
+    uuids.update(op.failover_of for op in ops if isinstance(op, BeginOp) and op.failover_of)
     found: dict[str, CallAttempt] = {}
     if uuids:
         for attempt in session.exec(select(CallAttempt).where(CallAttempt.call_uuid.in_(uuids))):
@@ -212,16 +224,39 @@ def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None
     lead = leads.get(op.lead_id)
     if lead is None:
         return f"no lead with id {op.lead_id}"
+    if op.failover_of is not None:
+        return _begin_failover(session, op, owner, lead, attempts)
     if lead.status not in _DIALABLE:
         return f"lead {op.lead_id} is {lead.status}, not dialable"
     moment = now or op.at
     if (owner is not None and lead.claimed_by not in (None, owner)
             and lead.claim_expires_at is not None and lead.claim_expires_at > moment):
         return f"lead {op.lead_id} is claimed by {lead.claimed_by}"
-    attempts[op.call_uuid] = begin_in_session(
+    attempts[op.call_uuid] = attempt = begin_in_session(
         self, session, lead, at=op.at, phone=op.phone, call_uuid=op.call_uuid,
         caller_id=op.caller_id, switch_node=op.switch_node, process_owner=owner,
         compliance_decision=op.compliance_decision, settings=cache)
+    attempt.gateway = op.gateway
+    return None
+
+
+def _begin_failover(session: Session, op: BeginOp, owner: str | None, lead: Lead,
+                    attempts: dict[str, CallAttempt]) -> str | None:
+    """A new leg of an attempt a gateway refused: allowed only while the lead is in that
+    attempt's call, journaled by the same process."""
+    previous = attempts.get(op.failover_of or "")
+    if previous is None or previous.lead_id != lead.id:
+        return f"failover of unknown attempt {op.failover_of}"
+    if lead.status != LeadStatus.IN_CALL.value or previous.process_owner != owner:
+        return f"lead {op.lead_id} is not in the call of {op.failover_of} any more"
+    attempt = CallAttempt(
+        campaign_id=lead.campaign_id, lead_id=lead.id, phone=op.phone or lead.phone,
+        call_uuid=op.call_uuid, attempt_number=previous.attempt_number, dialed_at=op.at,
+        caller_id=op.caller_id, switch_node=op.switch_node, process_owner=owner,
+        compliance_decision=op.compliance_decision, callback_id=previous.callback_id,
+        gateway=op.gateway, failover_of=op.failover_of)
+    session.add(attempt)
+    attempts[op.call_uuid] = attempt
     return None
 
 
@@ -262,6 +297,17 @@ def _apply_to_attempt(self: CampaignStore, session: Session,
     if isinstance(op, FinishOp):
         if attempt.ended_at is not None:
             return f"FinishOp: attempt {op.call_uuid} is already closed"
+        if op.recording is not None:
+            if attempt.id is None:
+                session.flush()
+            session.add(Recording(campaign_id=attempt.campaign_id, attempt_id=attempt.id,
+                                  call_uuid=op.call_uuid, **op.recording))
+        if op.failed_over:
+            attempt.ended_at = op.ended_at
+            attempt.outcome = Outcome(str(op.outcome)).value
+            attempt.hangup_cause = op.hangup_cause or attempt.hangup_cause
+            session.add(attempt)
+            return None
         lead = finish_in_session(self, session, attempt, ended_at=op.ended_at,
                                  outcome=op.outcome, hangup_cause=op.hangup_cause,
                                  abandoned=op.abandoned, answer_kind=op.answer_kind,

@@ -197,6 +197,72 @@ class CallAttempt(SQLModel, table=True):
     """Which dialer process journaled the attempt (reconciliation after a crash)."""
     compliance_decision: str | None = Field(default=None, max_length=120)
     callback_id: int | None = Field(default=None, foreign_key="callback.id")
+    gateway: str | None = Field(default=None, max_length=80)
+    """The carrier gateway the call went out through (migration 0007)."""
+    failover_of: str | None = Field(default=None, max_length=64)
+    """``call_uuid`` of the leg a gateway refused, when this leg retried the same attempt
+    on another gateway (each leg is a call of its own for the compliance counts)."""
+
+
+class Gateway(SQLModel, table=True):
+    """A carrier gateway (SIP trunk) of one switch (``dialer gateway``, migration 0006)."""
+
+    __table_args__ = (sa.UniqueConstraint("switch", "name", name="uq_gateway_switch_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    switch: str = Field(max_length=120)
+    """``host:port`` of the switch's event socket, as ``dialer run --switch`` names it."""
+    channels: int
+    cps: int
+    priority: int = 0
+    enabled: bool = True
+    dial_string: str = Field(default="sofia/gateway/{gateway}/{number}", max_length=255)
+    variables: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    health: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    """Health thresholds that differ from the defaults (``dialer.engine.gateways``)."""
+    rates_source: str | None = Field(default=None, max_length=500)
+    created_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class GatewayRate(SQLModel, table=True):
+    """One row of a gateway's cost table (least-cost routing)."""
+
+    __tablename__ = "gateway_rate"
+    __table_args__ = (sa.UniqueConstraint("gateway_id", "prefix", name="uq_gateway_rate"),)
+    id: int | None = Field(default=None, primary_key=True)
+    gateway_id: int = Field(foreign_key="gateway.id", index=True)
+    prefix: str = Field(max_length=15)
+    cost_per_minute: float
+    first_increment: int = 60
+    next_increment: int = 60
+
+
+class Recording(SQLModel, table=True):
+    """A call recording: where it is, what it contains and its checksum (migration 0007)."""
+
+    __table_args__ = (sa.Index("ix_recording_campaign_started", "campaign_id", "started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id")
+    attempt_id: int | None = Field(default=None, foreign_key="call_attempt.id")
+    call_uuid: str = Field(max_length=64, index=True, unique=True)
+    """The attempt's channel id: the stable key pages and reports link by."""
+    path: str = Field(max_length=500)
+    """Relative to the recordings directory: ``campaign/YYYY-MM-DD/...``."""
+    format: str = Field(default="wav", max_length=8)
+    started_at: datetime | None = _ts()
+    ended_at: datetime | None = _ts()
+    consent: str = Field(default="not_required", max_length=16)
+    """``not_required``, ``notice`` (played before recording started) or ``on_demand``."""
+    pauses: list = Field(default_factory=list, sa_type=sa.JSON)
+    """[[paused_at, resumed_at or null], ...] as ISO times (card numbers are not kept)."""
+    size_bytes: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    status: str = Field(default="recorded", max_length=12)
+    """``recorded`` (the call ended; no checksum yet), ``sealed`` (file found, size and
+    SHA-256 kept), ``missing`` (no file where the switch should have written it) or
+    ``purged`` (deleted after the retention period)."""
+    purged_at: datetime | None = _ts()
 
 
 class AgentStateChange(SQLModel, table=True):

@@ -27,6 +27,7 @@ from campaigns.models import (
     Disposition,
     Lead,
     LeadList,
+    Recording,
 )
 from campaigns.settings import CampaignSettings
 
@@ -48,12 +49,18 @@ class CampaignReport:
     agents: pd.DataFrame = field(repr=False)
     dispositions: pd.DataFrame = field(repr=False)
     lists: pd.DataFrame = field(repr=False)
+    caller_ids: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """Per caller ID: dials, live and machine answers, answer rate (a number carriers label
+    as spam shows as an answer rate falling below the others')."""
+    gateways: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """Per gateway: legs, answers, answer-seizure ratio, legs refused and failed over."""
 
     def sections(self) -> dict[str, pd.DataFrame]:
         summary = pd.DataFrame({"measure": list(self.summary),
                                 "value": pd.Series(list(self.summary.values()), dtype=object)})
         return {"summary": summary, "daily": self.daily, "hourly": self.hourly,
-                "agents": self.agents, "dispositions": self.dispositions, "lists": self.lists}
+                "agents": self.agents, "dispositions": self.dispositions, "lists": self.lists,
+                "caller_ids": self.caller_ids, "gateways": self.gateways}
 
     def to_json(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -64,7 +71,8 @@ class CampaignReport:
                 "to": self.end.isoformat(), "abandon_limit": self.abandon_limit,
                 "summary": self.summary, "daily": records(self.daily),
                 "hourly": records(self.hourly), "agents": records(self.agents),
-                "dispositions": records(self.dispositions), "lists": records(self.lists)}
+                "dispositions": records(self.dispositions), "lists": records(self.lists),
+                "caller_ids": records(self.caller_ids), "gateways": records(self.gateways)}
 
 
 def _bucket(engine: sa.Engine, column: Any, width: int) -> Any:
@@ -112,6 +120,60 @@ def _counts(store: CampaignStore, campaign_id: int, start: datetime, end: dateti
                              columns=["bucket", "dials", "live_answers", "machine_answers",
                                       "abandons"])
     return frame.astype({c: "int64" for c in frame.columns if c != "bucket"})
+
+
+def _recording_counts(store: CampaignStore, campaign_id: int, start: datetime,
+                      end: datetime) -> dict[str, int]:
+    """Recordings started in the period, and how many are sealed (checksummed); each is
+    found by its attempt (``dialer recordings show CALL_UUID``)."""
+    query = (sa.select(Recording.status, sa.func.count())
+             .where(Recording.campaign_id == campaign_id, Recording.started_at >= start,
+                    Recording.started_at < end).group_by(Recording.status))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        counts = dict(connection.execute(query).all())
+    return {"recordings": int(sum(counts.values())),
+            "recordings_sealed": int(counts.get("sealed", 0))}
+
+
+def _by_caller_id(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+                  ) -> pd.DataFrame:
+    """Answer rate per caller ID: every leg counts as a dial (a failover leg showed the
+    number to the network too), answers are what the called party saw."""
+    attempt = CallAttempt
+    query = (sa.select(attempt.caller_id, *_count_columns())
+             .where(attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
+                    attempt.dialed_at < end, attempt.caller_id.is_not(None))
+             .group_by(attempt.caller_id).order_by(attempt.caller_id))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        frame = pd.DataFrame(connection.execute(query).all(),
+                             columns=["caller_id", "dials", "live_answers", "machine_answers",
+                                      "abandons"])
+    frame = frame.astype({c: "int64" for c in frame.columns if c != "caller_id"})
+    frame["answer_rate"] = _rate(frame["live_answers"] + frame["machine_answers"],
+                                 frame["dials"])
+    return frame
+
+
+def _by_gateway(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+                ) -> pd.DataFrame:
+    attempt = CallAttempt
+    refused = sa.func.sum(sa.case((sa.and_(attempt.answered_at.is_(None),
+                                           attempt.outcome == "network"), 1), else_=0))
+    query = (sa.select(attempt.switch_node, attempt.gateway, sa.func.count(),
+                       sa.func.count(attempt.answered_at), refused,
+                       sa.func.count(attempt.failover_of))
+             .where(attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
+                    attempt.dialed_at < end, attempt.gateway.is_not(None))
+             .group_by(attempt.switch_node, attempt.gateway)
+             .order_by(attempt.switch_node, attempt.gateway))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        frame = pd.DataFrame(connection.execute(query).all(),
+                             columns=["switch", "gateway", "legs", "answered",
+                                      "network_failures", "failover_legs"])
+    frame = frame.astype({c: "int64" for c in ("legs", "answered", "network_failures",
+                                                 "failover_legs")})
+    frame["asr"] = _rate(frame["answered"], frame["legs"])
+    return frame
 
 
 def _rate(numerator: pd.Series | float, denominator: pd.Series | float) -> Any:
@@ -305,8 +367,11 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         if len(lists) else None,
         **_callbacks(store, row.id, start, end,
                      timedelta(minutes=settings.callback_grace_minutes)),
+        **_recording_counts(store, row.id, start, end),
     }
     return CampaignReport(
         campaign=row.name, start=start, end=end, abandon_limit=settings.abandon_target,
         summary=summary, daily=daily, hourly=hourly, agents=agents,
-        dispositions=_dispositions(store, row.id, start, end), lists=lists)
+        dispositions=_dispositions(store, row.id, start, end), lists=lists,
+        caller_ids=_by_caller_id(store, row.id, start, end),
+        gateways=_by_gateway(store, row.id, start, end))

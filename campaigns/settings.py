@@ -122,6 +122,53 @@ callback), DNC do not call (adds to the internal list), WRONG wrong number, NA n
 TIMEOUT none set: wrap-up timed out or the agent logged out (``wrap_up_timeout_disposition``)."""
 
 
+RECORDING_MODES = Literal["none", "all", "percentage", "on_demand"]
+RECORDING_LAYOUT = "{campaign}/{date}/{lead_id}-{attempt}-{call_id}.{format}"
+_LAYOUT_FIELDS = {"campaign", "date", "lead_id", "attempt", "call_id", "format", "queue"}
+
+
+class RecordingSettings(BaseModel):
+    """Call recording (docs/carriers.md): which calls, the consent notice, files, retention."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    mode: RECORDING_MODES = "none"
+    """none, all (every answered call), percentage (a stable share), on_demand (the agent
+    starts it)."""
+    percentage: float = Field(default=100.0, gt=0, le=100)
+    queues: dict[str, RECORDING_MODES] = Field(default_factory=dict)
+    """Inbound queues' own modes (a queue not listed records as the campaign does)."""
+    two_party_consent: Literal["notice", "no_recording"] = "notice"
+    """Callees who may be in an all-party-consent state (and every UK callee): play
+    ``notice_message`` first, or do not record them."""
+    notice_message: str = ""
+    format: Literal["wav", "mp3", "ogg", "flac"] = "wav"
+    """wav (mod_sndfile), or compressed: mp3 (mod_shout), ogg and flac (mod_sndfile with
+    libsndfile's codecs) on the switch."""
+    layout: str = RECORDING_LAYOUT
+    """Where each file goes under the recordings directory: {campaign} {date} (UTC day)
+    {lead_id} {attempt} {call_id} {format} {queue}; must contain {call_id}."""
+    retention_days: int | None = Field(default=None, ge=1)
+    """How long recordings are kept; never less than the records period
+    (``compliance.retention_days``). None: the records period."""
+
+    @field_validator("layout")
+    @classmethod
+    def _layout(cls, value: str) -> str:
+        import string
+
+        names = {name for _, name, _, _ in string.Formatter().parse(value) if name}
+        unknown = sorted(names - _LAYOUT_FIELDS)
+        if unknown:
+            raise ValueError(f"recording.layout: unknown placeholder(s) {unknown}; known: "
+                             f"{sorted(_LAYOUT_FIELDS)}")
+        if "call_id" not in names:
+            raise ValueError("recording.layout must contain {call_id} (one file per call)")
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError("recording.layout is relative to the recordings directory "
+                             "(no leading / or ..)")
+        return value
+
+
 class CampaignSettings(BaseModel):
     """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
 
@@ -134,6 +181,19 @@ class CampaignSettings(BaseModel):
     number, one the called party can call back (47 CFR 64.1601(e)); a campaign without one
     cannot start."""
     caller_id_name: str = ""
+    caller_id_policy: Literal["fixed", "round_robin", "local_presence"] = "fixed"
+    """Which of ``caller_ids`` a call shows: always the first (``fixed``), each in turn
+    (``round_robin``), or one in the callee's area code, else state, else the first
+    (``local_presence``)."""
+    caller_id_daily_cap: int | None = Field(default=None, ge=1)
+    """At most this many calls a UTC day show any one caller ID (carriers' analytics label
+    numbers with heavy volume as spam); None: no cap. A number at its cap is skipped; when
+    every number is, the campaign waits for the next day."""
+    caller_id_caps: dict[str, int] = Field(default_factory=dict)
+    """Per-number daily caps that differ from ``caller_id_daily_cap``."""
+    caller_id_attestation: dict[str, Literal["A", "B", "C"]] = Field(default_factory=dict)
+    """The STIR/SHAKEN attestation level the operator declares per caller ID; passed to
+    the gateways whose variables name ``{attestation}``."""
     default_region: str = "US"
     pacing_policy: str = "predictive"
     """A ``pacing_models`` policy name; predictive dials progressively until it has learned
@@ -182,6 +242,9 @@ class CampaignSettings(BaseModel):
     their calls between outbound ones (docs/inbound.md). Checked when the runner starts."""
     abandon_window_hours: float | None = Field(default=None, gt=0)
     """Abandonment measurement window; None: by jurisdiction (UK 24 h, else 30 days)."""
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
+    """Call recording: mode, consent notice, format, layout, retention. ``recording_enabled``
+    is the older switch: true means mode ``all``."""
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     """Telemarketing or not, prerecorded, subject, seller, message declarations, the
     campaign's own attempt caps, the unknown-line-type policy (campaigns.compliance_settings)."""
@@ -197,8 +260,11 @@ class CampaignSettings(BaseModel):
     @classmethod
     def _e164(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for number in value:
-            if not (number.startswith("+") and number[1:].isdigit() and 8 <= len(number) <= 16):
-                raise ValueError(f"caller ID {number!r} is not an E.164 number like +12015550123")
+            problem = caller_id_problem(number)
+            if problem:
+                raise ValueError(problem)
+        if len(set(value)) != len(value):
+            raise ValueError("a caller ID is listed twice")
         return value
 
     @field_validator("retry_rules")
@@ -219,8 +285,42 @@ class CampaignSettings(BaseModel):
                              " must be one of allowed_dispositions")
         if self.machine_action == "leave_message" and not self.machine_message:
             raise ValueError("machine_message is required when machine_action is leave_message")
+        for name, numbers in (("caller_id_caps", self.caller_id_caps),
+                              ("caller_id_attestation", self.caller_id_attestation)):
+            unknown = sorted(set(numbers) - set(self.caller_ids))
+            if unknown:
+                raise ValueError(f"{name}: {', '.join(unknown)} not among caller_ids")
+        if any(cap < 1 for cap in self.caller_id_caps.values()):
+            raise ValueError("caller_id_caps: a daily cap is at least 1 call")
+        self._check_recording()
         check_campaign(self)
         return self
+
+    def _check_recording(self) -> None:
+        recording = self.recording
+        if self.recording_enabled and recording.mode == "none":
+            object.__setattr__(self, "recording", recording.model_copy(update={"mode": "all"}))
+            recording = self.recording
+        if self.recording_path_template != "{campaign}/{date}/{call_id}.wav" and \
+                recording.layout == RECORDING_LAYOUT:
+            # The older template setting, as a layout (checked the same way).
+            layout = RecordingSettings._layout(self.recording_path_template)
+            object.__setattr__(self, "recording", recording.model_copy(update={
+                "layout": layout}))
+            recording = self.recording
+        records = self.compliance.retention_days
+        if recording.retention_days is not None and recording.retention_days < records:
+            raise ValueError(
+                f"recording.retention_days {recording.retention_days} is inside the records "
+                f"period (compliance.retention_days {records}): recordings are kept at least "
+                "that long")
+        modes = {recording.mode, *recording.queues.values()}
+        if modes != {"none"} and recording.two_party_consent == "notice" and \
+                not recording.notice_message:
+            raise ValueError(
+                "recording.notice_message: recording needs the notice played to callees in "
+                "all-party-consent states (and every UK callee); set it (a file on the "
+                "switch), or set recording.two_party_consent=no_recording")
 
     def retry_rule(self, outcome: str) -> RetryRule:
         return self.retry_rules.get(str(outcome), RetryRule(delay_minutes=None))
@@ -234,6 +334,28 @@ class CampaignSettings(BaseModel):
             changes = {**changes, "compliance": _merged(data["compliance"], section)}
         data.update(changes)
         return CampaignSettings.model_validate(data)
+
+
+def caller_id_problem(number: str) -> str | None:
+    """Why ``number`` cannot be a caller ID (None when it can): it must be E.164, a number
+    that exists in its numbering plan (the called party can call it back, 47 CFR
+    64.1601(e)), and not premium-rate (a call back must not cost the called party more:
+    47 CFR 64.1200(a)(7)(i)(B) and the TSR forbid 900 numbers for do-not-call requests)."""
+    import phonenumbers
+
+    if not (isinstance(number, str) and number.startswith("+") and number[1:].isdigit()
+            and 8 <= len(number) <= 16):
+        return f"caller ID {number!r} is not an E.164 number like +12015550123"
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return f"caller ID {number} is not a dialable number"
+    if not phonenumbers.is_valid_number(parsed):
+        return f"caller ID {number} is not a dialable number in its numbering plan"
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
+        return f"caller ID {number} is a premium-rate number: callers calling back pay a " \
+            "surcharge"
+    return None
 
 
 class PacingSettingsError(ValueError):

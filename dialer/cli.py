@@ -87,6 +87,13 @@ def run(
     prompts_on_switch: Annotated[str | None, typer.Option(
         "--prompts-on-switch", help="Directory of the prompt files on the FreeSWITCH host, "
         "when it is another machine (default: the local paths).")] = None,
+    log_format: Annotated[str, typer.Option(
+        "--log-format",
+        help="The log on stderr: text lines, or one JSON object per line (time, level, "
+        "logger, message and the record's fields) for a log shipper.")] = "text",
+    show_numbers: Annotated[bool, typer.Option(
+        "--show-numbers", help="Write phone numbers in full in the log (masked by "
+        "default: +12•••••••23).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Dial CAMPAIGN live until Ctrl-C (graceful: no new dials, calls in progress finish).
@@ -103,8 +110,10 @@ def run(
     import time
 
     from campaigns.store import CampaignStore
+    from dialer.logs import configure
     from dialer.runner.console import RunConsole
     from dialer.runner.demo import SimulatedDesk
+    from dialer.runner.errors import RunnerSettingsError
     from dialer.runner.report import format_report, run_report
     from dialer.runner.runner import Runner
     from dialer.runner.settings import (
@@ -114,8 +123,9 @@ def run(
         parse_switches,
     )
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(message)s")
+    if log_format not in ("text", "json"):
+        raise RunnerSettingsError(f"--log-format {log_format!r}: text or json")
+    configure(log_format, mask=not show_numbers)
     # The runner's own log at INFO; the schema check at start-up is not news to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     data = _data(home)
@@ -411,6 +421,23 @@ def agent_pause(
         typer.echo(f"{agent}: paused ({reason})")
 
 
+@agent_app.command("record")
+def agent_record(
+    campaign: CampaignArg,
+    agent: Annotated[str, typer.Argument(help="Agent id (the call they are on).")],
+    action: Annotated[str, typer.Argument(help="start (on demand), pause (e.g. while a "
+                                          "card number is read), resume or stop.")],
+    home: HomeOpt = None,
+    instance: InstanceOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start, pause, resume or stop the recording of the agent's current call."""
+    payload = {"op": "recording", "agent": agent, "action": action}
+    answer = _control(campaign, home, payload, as_json, instance)
+    if not as_json:
+        typer.echo(f"{agent}: recording of {answer.get('call')}: {action}")
+
+
 @agent_app.command("dispose")
 def agent_dispose(
     campaign: CampaignArg,
@@ -439,7 +466,11 @@ agent_app.command("logout")(_agent_command("logout"))
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
+    from dialer import cli_gateways, cli_recordings
+
     esl_cli.register(app)
+    cli_gateways.register(app)
+    cli_recordings.register(app)
     app.command("run")(run)
     app.command("monitor")(monitor)
     app.command("doctor")(doctor)

@@ -108,12 +108,23 @@ class JournalAttempt:
     switch_id: str = "default"
     direction: Direction = Direction.OUTBOUND
     callback_id: str | None = None
+    caller_id: str = ""
+    """The caller ID the call shows (chosen from the campaign's pool)."""
+    gateway: str | None = None
+    """The gateway it goes out through (None: the driver's default route)."""
+    failover_of: str | None = None
+    """The call id of the leg a gateway refused, when this leg retries the same attempt on
+    another gateway (each leg is its own journal row and counts as a call)."""
 
 
 @fast_init
 @dataclass(frozen=True, slots=True)
 class ReleaseLead:
-    """A claimed lead was not dialed (compliance refused, no switch, engine stopping)."""
+    """A claimed lead was not dialed (compliance refused, no switch, engine stopping, no
+    gateway or caller ID free).
+
+    ``reason`` is ``compliance``, ``no route`` (no gateway serves the number: offered again
+    later, not at once) or a sentence."""
 
     at: float
     lead_id: str
@@ -173,6 +184,17 @@ class AttemptFinished:
     """The safe-harbour message of an abandoned call: ``played`` (the person heard it start),
     ``failed`` (the switch could not play it: an incident, not a legal abandon) or
     ``unconfirmed`` (no report before the call ended); None when none was sent."""
+
+    caller_id: str = ""
+    gateway: str | None = None
+    failed_over_to: str | None = None
+    """A gateway refused this leg with a carrier cause and the attempt goes on as the call
+    ``failed_over_to``: the lead stays in its call, this leg's record is closed."""
+    recording_started_at: float | None = None
+    recording_consent: str = ""
+    """How the recording's consent was met: ``not_required`` (one-party state), ``notice``
+    (played first) or ``on_demand`` (started by the agent); empty when not recorded."""
+    recording_pauses: tuple[tuple[float, float], ...] = ()
 
 
 class IncidentKind(StrEnum):
@@ -315,6 +337,10 @@ class Originate:
     """Channel variables tying the channel to campaign, lead and attempt."""
     detect_machine: bool = False
     switch_id: str = "default"
+    gateway: str | None = None
+    """The gateway chosen by the engine's router (None: the driver's default route)."""
+    dial_string: str | None = None
+    """The endpoint to originate to through that gateway (``sofia/gateway/NAME/+1...``)."""
 
 
 @fast_init
@@ -413,6 +439,36 @@ class StartRecording:
     path: str
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class PauseRecording:
+    """Keep recording but write silence (``uuid_record mask``): a card number is spoken."""
+
+    at: float
+    call_id: str
+    path: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ResumeRecording:
+    """Record the call's sound again (``uuid_record unmask``)."""
+
+    at: float
+    call_id: str
+    path: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class StopRecording:
+    """Stop recording the call (the agent's on-demand stop)."""
+
+    at: float
+    call_id: str
+    path: str
+
+
 Command = (
     JournalAttempt
     | ReleaseLead
@@ -434,5 +490,8 @@ Command = (
     | StopPlayback
     | Hangup
     | StartRecording
+    | PauseRecording
+    | ResumeRecording
+    | StopRecording
 )
 """Every command the engine emits."""

@@ -362,6 +362,17 @@ class CallDisposed:
     disposition: str
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class RecordingRequested:
+    """An agent (or supervisor) asks to start, pause, resume or stop the call's recording
+    (``action``: start, pause, resume, stop); refused requests change nothing."""
+
+    at: float
+    call_id: str
+    action: str
+
+
 Event = (
     SwitchUp
     | SwitchDown
@@ -388,5 +399,6 @@ Event = (
     | AgentLoggedOut
     | AgentAccepted
     | CallDisposed
+    | RecordingRequested
 )
 """Every event the engine accepts."""

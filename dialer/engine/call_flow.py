@@ -21,12 +21,10 @@ from dialer.commands import (
     IncidentKind,
     PlayMessage,
     RecordOptOut,
-    StartRecording,
 )
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.config import MachineAction
-from dialer.engine.recording import recording_path
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.watch import Wait
 from dialer.events import (
@@ -75,6 +73,8 @@ class CallFlow(_Base):
         call = self._call(event.call_id)
         if call is not None and call.state is S.DIALING:
             transition(call, S.RINGING, event)
+            if call.gateway is not None:
+                self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 
     def _on_answered(self, event: CallAnswered) -> None:
         call = self._call(event.call_id)
@@ -86,10 +86,10 @@ class CallFlow(_Base):
         self.dialing.pop(call.call_id, None)
         if event.bridgeable:
             self.connector.call_ready(call.call_id)
+        if call.gateway is not None:
+            self.gateways.answered(call.call_id, at)  # type: ignore[union-attr]
         config = self.config
-        if config.recording_enabled:
-            call.recording_path = recording_path(config, call, at)
-            self._out.append(StartRecording(at, call.call_id, call.recording_path))
+        self.recorder.answered(call, at, self._out)
         if not config.amd_enabled:
             self._classified(call, AnswerKind.UNKNOWN, at)
         else:
@@ -316,6 +316,7 @@ class CallFlow(_Base):
             return
         transition(call, S.BRIDGED, event)
         call.bridged_at = event.at
+        self.recorder.bridged(call, event.at, self._out)
         self.pool.start_call(agent_id, call.call_id, event.at)
         if call.inbound is not None:
             self.inbound.bridged(call, agent_id, event.at)
@@ -359,6 +360,10 @@ class CallFlow(_Base):
 
     def _end(self, call: Call, at: float, cause: HangupCause) -> None:
         state = call.state
+        if call.gateway is not None:
+            if state in (S.DIALING, S.RINGING) and self._fail_over(call, at, cause):
+                return  # the attempt goes on through another gateway
+            self.gateways.ended(call.call_id, at, cause)  # type: ignore[union-attr]
         transition(call, S.ENDED, cause)
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
@@ -419,6 +424,7 @@ class CallFlow(_Base):
                 self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
         target = call.target
         inbound = call.inbound
+        recorded, consent, pauses = self.recorder.finished(call.call_id, at)
         # Positional, in the field order of AttemptFinished (half the cost of keywords;
         # one of these per attempt): lead_id, number_e164, attempt_number, dialed_at,
         # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
@@ -435,6 +441,7 @@ class CallFlow(_Base):
                 call.recording_path, call.opted_out, call.callback_id, call.queue,
                 None, None, None, "",
                 _MESSAGE_RECORD.get(call.message) if call.message else None,
+                call.caller_id, call.gateway, None, recorded, consent, pauses,
             ) if inbound is None else AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 None, call.caller_number, 0, call.dialed_at, call.answered_at,
@@ -442,7 +449,8 @@ class CallFlow(_Base):
                 call.agent_id if call.bridged_at is not None else None,
                 call.recording_path, outcome is CallOutcome.OPTED_OUT, None, call.queue,
                 inbound.queued_at, inbound.estimated_wait, inbound.overflowed_from,
-                inbound.session.keys if inbound.session is not None else "",
+                inbound.session.keys if inbound.session is not None else "", None, "", None,
+                None, recorded, consent, pauses,
             )
         )
         if call.direction is Direction.CALLBACK and call.callback_id is not None:

@@ -73,6 +73,18 @@ LIVE_STATES = frozenset({S.DIALING, S.RINGING})
 """States in which a call occupies a line before answer (pacing's ``ringing_elapsed``)."""
 
 
+class Failover:
+    """An attempt retried on another gateway: where it started and what it tried."""
+
+    __slots__ = ("first_dialed_at", "previous_call_id", "tried")
+
+    def __init__(self, first_dialed_at: float, previous_call_id: str,
+                 tried: tuple[str, ...]) -> None:
+        self.first_dialed_at = first_dialed_at
+        self.previous_call_id = previous_call_id
+        self.tried = tried
+
+
 class Call:
     """One customer leg and everything the attempt record needs about it."""
 
@@ -83,12 +95,15 @@ class Call:
         "bridged_at",
         "call_id",
         "callback_id",
+        "caller_id",
         "caller_number",
         "counted_live",
         "customer_key",
         "deadline",
         "dialed_at",
         "direction",
+        "failover",
+        "gateway",
         "inbound",
         "kind",
         "ledger_entry",
@@ -132,6 +147,12 @@ class Call:
         self.queue: str | None = None
         self.customer_key: str | None = None
         self.caller_number = ""
+        self.caller_id = ""
+        """The caller ID this call shows (outbound and callbacks)."""
+        self.gateway: str | None = None
+        """The gateway it went out through (None: the driver's default route)."""
+        self.failover: Failover | None = None
+        """Set on a leg that retries an attempt a gateway refused (failover)."""
         self.inbound: InboundState | None = None
         """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
         self.message: str | None = None

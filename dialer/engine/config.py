@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dialer.engine.recordings import RecordingConfig, RecordingMode
 from dialer.errors import DialerError
 
 MIN_RING_TIMEOUT = 15.0
@@ -65,6 +66,9 @@ class CampaignConfig:
     recording_enabled: bool = False
     recording_path_template: str = "{campaign}/{date}/{call_id}.wav"
     """Placeholders: {campaign}, {call_id}, {lead_id}, {attempt}, {date} (YYYY-MM-DD UTC)."""
+    recording: RecordingConfig | None = None
+    """Recording modes, consent and layout (dialer/engine/recordings.py); None: every
+    answered call when ``recording_enabled`` (to ``recording_path_template``), else none."""
     wrap_up_timeout: float = 30.0
     """Seconds of wrap-up after which the agent becomes ready without a disposition."""
     abandon_target: float = 0.03
@@ -131,3 +135,13 @@ class CampaignConfig:
                 "message must start inside the window")
         if self.amd_timeout <= 0:
             raise CampaignConfigError(f"amd_timeout: {self.amd_timeout} s must be positive")
+
+    def recording_config(self) -> RecordingConfig:
+        if self.recording is not None:
+            return self.recording
+        if not self.recording_enabled:
+            return RecordingConfig()
+        # The setting before recording modes: every answered call from the answer, as the
+        # driver configured it (the live runner always passes ``recording``).
+        return RecordingConfig(RecordingMode.ALL, check_consent=False,
+                               path_template=self.recording_path_template)

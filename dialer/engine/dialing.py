@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dialer.commands import Direction, JournalAttempt, Originate, ReleaseLead
-from dialer.engine.calls import Call, CallState
-from dialer.engine.config import CampaignConfigError
+from dialer.commands import (
+    AttemptFinished,
+    CallOutcome,
+    Direction,
+    JournalAttempt,
+    Originate,
+    ReleaseLead,
+)
+from dialer.engine.caller_ids import CallerIdChoice
+from dialer.engine.calls import Call, CallState, Failover, transition
+from dialer.engine.config import MIN_RING_TIMEOUT, CampaignConfigError
+from dialer.engine.gateways import Route, fill_dial_string, gateway_variables
 from dialer.engine.scheduler import UnknownSwitchError
 from dialer.engine.watch import Wait
 from dialer.events import SwitchDown, SwitchUp
+from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, GateVerdict
 from pacing_models.interface import PacingPolicy, PacingState
 
@@ -106,6 +116,11 @@ class Dialing(_Base):
             return
         if self.config.max_lines is not None:
             n = min(n, self.config.max_lines - len(self.dialing))
+        router = self.gateways
+        if router is not None and n > 0 and all(map(router.serves_switch, self._up_order)):
+            # The gateways' free channels and CPS tokens bound what may be launched: a call
+            # that cannot be placed is never counted as placed.
+            n = min(n, router.headroom(self._up_order, now))
         if n <= 0:
             return
         targets = self.leads.next_leads(n, now)
@@ -163,24 +178,57 @@ class Dialing(_Base):
                                 self.config.ring_timeout)
 
     def _place_callback(self, target: DialTarget, now: float, callback_id: str,
-                        switch_id: str, ring_timeout: float, verdict: GateVerdict) -> Call:
+                        switch_id: str, ring_timeout: float, verdict: GateVerdict
+                        ) -> Call | None:
         """A queue callback, checked by the inbound router on the reserved agent's switch."""
         return self._place_call(target, now, Direction.CALLBACK, callback_id, switch_id,
-                                verdict, ring_timeout)
+                                verdict, ring_timeout, release=False)
 
     def _place_call(self, target: DialTarget, now: float, direction: Direction,
                     callback_id: str | None, switch_id: str, verdict: GateVerdict,
-                    ring_timeout: float) -> Call:
-        """Journal, then originate (the checks are the caller's)."""
-        config = self.config
+                    ring_timeout: float, release: bool = True) -> Call | None:
+        """Choose the caller ID and the gateway, journal, then originate (the compliance and
+        switch checks are the caller's). None when no caller ID is under its daily cap or
+        no gateway can take the call now; the lead is given back (``release``; a queue
+        callback's caller keeps their place instead)."""
+        caller = self._caller_id(target, now)
+        if caller is None:
+            if release:
+                self._not_placed(target, now, "every caller ID of the campaign is at its "
+                                 "daily cap")
+            return None
         call_id = self.new_id()
+        route: Route | None = None
+        router = self.gateways
+        if router is not None and router.serves_switch(switch_id):
+            switches = (switch_id,) if direction is not Direction.OUTBOUND else (
+                switch_id, *[s for s in self._up_order if s != switch_id])
+            route = router.route(call_id, target.number_e164, switches, now)
+            if route is None:
+                if self.caller_ids is not None:
+                    self.caller_ids.release(caller.number, now)
+                if release:
+                    self._not_placed(target, now, "no route")
+                return None
+            switch_id = route.switch_id
+        call = self._originate(call_id, target, now, direction, callback_id, switch_id,
+                               verdict, ring_timeout, caller, route, None)
+        self.dials += 1
+        return call
+
+    def _originate(self, call_id: str, target: DialTarget, now: float, direction: Direction,
+                   callback_id: str | None, switch_id: str, verdict: GateVerdict,
+                   ring_timeout: float, caller: CallerIdChoice, route: Route | None,
+                   failover: Failover | None) -> Call:
+        config = self.config
         call = Call(call_id, direction, S.DIALING, now, target, switch_id)
         call.callback_id = callback_id
         call.customer_key = target.customer_key
+        call.caller_id = caller.number
+        call.failover = failover
         self.calls[call_id] = call
         self.dialing[call_id] = now
-        self.dials += 1
-        self.watch.add(now + config.ring_timeout + DIAL_MARGIN, Wait.DIAL, call_id)
+        self.watch.add(now + ring_timeout + DIAL_MARGIN, Wait.DIAL, call_id)
         variables = {
             "dialer_campaign": config.campaign_id,
             "dialer_lead_id": target.lead_id,
@@ -188,21 +236,95 @@ class Dialing(_Base):
             "dialer_call_id": call_id,
             **target.variables,
         }
+        gateway = dial_string = None
+        if route is not None:
+            call.gateway = gateway = route.gateway
+            dial_string = fill_dial_string(route, target.number_e164)
+            variables["dialer_gateway"] = gateway
+            variables.update(gateway_variables(route, caller.variables))
         out = self._out
         out.append(
             JournalAttempt(
                 now, call_id, target.lead_id, config.campaign_id, target.number_e164,
                 target.attempt_number, verdict, switch_id, direction, callback_id,
+                caller.number, gateway, failover.previous_call_id if failover else None,
             )
         )
         out.append(
             Originate(
-                now, call_id, target.number_e164, config.caller_id_number,
+                now, call_id, target.number_e164, caller.number,
                 config.caller_id_name, ring_timeout, variables,
-                config.amd_enabled, switch_id,
+                config.amd_enabled, switch_id, gateway, dial_string,
             )
         )
         return call
+
+    def _caller_id(self, target: DialTarget, now: float) -> CallerIdChoice | None:
+        pool = self.caller_ids
+        if pool is None:
+            number = self.config.caller_id_number
+            return CallerIdChoice(number, "fixed", {"caller_id": number})
+        return pool.choose(target.number_e164, now, target.attributes)
+
+    def _not_placed(self, target: DialTarget, now: float, reason: str) -> None:
+        self.leads.release(target.lead_id)
+        self._out.append(ReleaseLead(now, target.lead_id, reason))
+
+    def _fail_over(self, call: Call, at: float, cause: HangupCause) -> bool:
+        """A gateway refused an outbound call with a carrier cause before any answer: retry
+        the same attempt at once on the next gateway, within the ring budget. True when a
+        new leg was placed (the refused leg is then closed here, without a result for
+        pacing: the attempt goes on).
+
+        Each new leg passes the compliance gate again and is journaled as its own call (the
+        strictest count of attempts). Only outbound calls fail over (a callback's reserved
+        agent follows its own call). The new leg rings for what is left of the campaign's
+        ring timeout, never less than the legal minimum (47 CFR 64.1200(a)(6)): with less
+        left, the attempt ends with the carrier's cause."""
+        router = self.gateways
+        target = call.target
+        if (router is None or target is None or call.direction is not Direction.OUTBOUND
+                or not router.failover_allowed(cause)):
+            return False
+        gateway = router.gateway_of(call.call_id)
+        if gateway is None:
+            return False
+        first = call.failover.first_dialed_at if call.failover else call.dialed_at
+        tried = (*call.failover.tried, gateway) if call.failover else (gateway,)
+        budget = self.config.ring_timeout - (at - first)
+        if budget < MIN_RING_TIMEOUT or call.switch_id not in self.switches_up:
+            return False
+        verdict = self.gate.check(target, at)
+        if not verdict.allowed:
+            return False
+        call_id = self.new_id()
+        switches = (call.switch_id, *[s for s in self._up_order if s != call.switch_id])
+        route = router.route(call_id, target.number_e164, switches, at, exclude=tried)
+        if route is None:
+            return False
+        transition(call, S.ENDED, cause)
+        del self.calls[call.call_id]
+        self.dialing.pop(call.call_id, None)
+        router.ended(call.call_id, at, cause, failed_over=True)
+        self._out.append(AttemptFinished(
+            at, call.call_id, self.config.campaign_id, call.direction, CallOutcome.FAILED,
+            cause, target.lead_id, target.number_e164, target.attempt_number, call.dialed_at,
+            ended_at=at, callback_id=call.callback_id, caller_id=call.caller_id,
+            gateway=gateway, failed_over_to=call_id))
+        caller = CallerIdChoice(call.caller_id, "failover", self._caller_variables(call))
+        self._originate(call_id, target, at, call.direction, call.callback_id,
+                        route.switch_id, verdict, budget, caller, route,
+                        Failover(first, call.call_id, tried))
+        return True
+
+    def _caller_variables(self, call: Call) -> dict[str, str]:
+        pool = self.caller_ids
+        variables = {"caller_id": call.caller_id}
+        if pool is not None:
+            for entry in pool.numbers:
+                if entry.number == call.caller_id and entry.attestation:
+                    variables["attestation"] = entry.attestation
+        return variables
 
     # --- switch ------------------------------------------------------------------------------
 

@@ -16,14 +16,17 @@ from dialer.commands import (
 )
 from dialer.engine.agent_work import AgentWork
 from dialer.engine.call_flow import CallFlow
+from dialer.engine.caller_ids import CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
 from dialer.engine.dialing import Dialing, elapsed_fields_needed
+from dialer.engine.gateways import GatewayRouter
 from dialer.engine.inbound import EngineServices, InboundRouter
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.queues import QueueSet
+from dialer.engine.recordings import Recorder
 from dialer.engine.routing import RoutingStrategy
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
@@ -54,6 +57,7 @@ from dialer.events import (
     PlaybackFinished,
     PlaybackStarted,
     QueueCallbackPending,
+    RecordingRequested,
     SwitchDown,
     SwitchUp,
 )
@@ -96,6 +100,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         assume_switches_up: bool = False,
         queues: QueueSet | None = None,
         opted_out: Callable[[str], bool] | None = None,
+        gateways: GatewayRouter | None = None,
+        caller_ids: CallerIdPool | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
@@ -116,6 +122,12 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         """For the policy's decisions: build busy, wrap, ringing, free elapsed tuples?"""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
         """Several switches: spreads new calls where agents will be free (placement.py)."""
+        self.gateways = gateways
+        """Carriers' gateways (dialer/engine/gateways.py); None: the driver's default."""
+        self.caller_ids = caller_ids
+        """The caller-ID pool (dialer/engine/caller_ids.py); None: the config's number."""
+        self.recorder = Recorder(config.recording_config(), config.campaign_id)
+        """Which calls are recorded, the consent notice (dialer/engine/recordings.py)."""
         self.dials = 0
         self.last_decision: PacingDecision | None = None
         self._next_decision_at = _NEVER
@@ -173,6 +185,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
             AgentLoggedOut: self._on_agent_logged_out,
             CallDisposed: self._on_call_disposed,
             AgentAccepted: self._on_agent_accepted,
+            RecordingRequested: self._on_recording_requested,
         }
 
     # --- entry points ----------------------------------------------------------------------
@@ -295,6 +308,34 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
     def _call(self, call_id: str) -> Call | None:
         call = self.calls.get(call_id)
         return call if call is not None and call.state is not S.ENDED else None
+
+    def check_recording(self, call_id: str, action: str) -> None:
+        """Raise ``RecordingError`` naming why an agent's recording request cannot be done
+        (drivers ask before they send ``RecordingRequested``)."""
+        from dialer.engine.recordings import RecordingAction, RecordingError
+
+        call = self._call(call_id)
+        if call is None:
+            raise RecordingError(f"no call {call_id} in progress")
+        try:
+            self.recorder.check(call, RecordingAction(action))
+        except ValueError:
+            raise RecordingError(f"recording action {action!r}: start, pause, resume or "
+                                 "stop") from None
+
+    def _on_recording_requested(self, event: RecordingRequested) -> None:
+        """An agent's start/pause/resume/stop. A request no longer possible when it
+        arrives (the call ended, another request came first) changes nothing."""
+        from dialer.engine.recordings import RecordingError
+
+        try:
+            self.check_recording(event.call_id, event.action)
+        except RecordingError:
+            return
+        call = self.calls[event.call_id]
+        from dialer.engine.recordings import RecordingAction
+
+        self.recorder.control(call, RecordingAction(event.action), event.at, self._out)
 
     # --- services for the inbound router ------------------------------------------------------
 

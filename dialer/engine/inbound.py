@@ -87,8 +87,9 @@ class EngineServices:
     bridge: Callable[[Call, Agent, float], None]
     offer: Callable[[Work, float], None]
     after_assignment: Callable[[tuple[Agent, Work] | None, float], None]
-    place_call: Callable[[DialTarget, float, str, str, float, GateVerdict], Call]
-    """(target, at, callback_id, switch_id, ring_timeout, verdict) → the callback call."""
+    place_call: Callable[[DialTarget, float, str, str, float, GateVerdict], Call | None]
+    """(target, at, callback_id, switch_id, ring_timeout, verdict) → the callback call, or
+    None when no gateway or caller ID can take it now."""
     check_callback: Callable[[DialTarget, float], GateVerdict]
     switch_up: Callable[[str], bool]
     known_switch: Callable[[str | None], str]
@@ -353,9 +354,16 @@ class InboundRouter:
             self._schedule(at + queue.config.callback.retry_after, _Timer.CALLBACK_RETRY,
                            callback.callback_id, 0)
             return
-        callback.attempts += 1
         call = services.place_call(target, at, callback.callback_id, agent.switch_id,
                                    queue.config.callback.ring_timeout, verdict)
+        if call is None:
+            # No gateway or caller ID free now: not an attempt, the place is kept.
+            services.after_assignment(
+                self.pool.unreserve(agent.agent_id, at, "no gateway free"), at)
+            self._schedule(at + queue.config.callback.retry_after, _Timer.CALLBACK_RETRY,
+                           callback.callback_id, 0)
+            return
+        callback.attempts += 1
         call.agent_id = agent.agent_id
         call.queue = queue.name
         agent.call_id = call.call_id

@@ -33,6 +33,7 @@ from campaigns.store import CampaignStore, missing_to_start
 from dialer.commands import AgentStateChanged, AttemptFinished, CallOutcome, JournalAttempt
 from dialer.engine import CampaignConfig
 from dialer.engine.config import MachineAction
+from dialer.engine.recordings import ConsentPolicy, RecordingConfig, RecordingMode
 from dialer.hangup import dial_outcome
 from dialer.ports import DialTarget
 from dialer.runner.errors import CampaignNotFoundError, RunnerError
@@ -72,14 +73,26 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         amd_false_positive_estimate=settings.amd_false_positive_estimate or 0.0,
         connect_window_from_answer=is_uk(settings),
         safe_harbor_message=settings.safe_harbor_message, optout_digit=settings.optout_digit,
-        recording_enabled=settings.recording_enabled,
-        recording_path_template=settings.recording_path_template,
+        recording=recording_config(settings),
         wrap_up_timeout=settings.wrap_up_timeout, abandon_target=settings.abandon_target,
         ledger_window=settings.abandon_window_seconds, pacing_policy=settings.pacing_policy,
         pacing_params=dict(settings.pacing_params),
         decision_interval=settings.decision_interval,
         lines_per_agent=settings.lines_per_agent, max_lines=settings.max_lines,
         switch_ids=switch_ids)
+
+
+def recording_config(settings: CampaignSettings) -> RecordingConfig:
+    """The engine's recording settings: the campaign's modes, and the all-party-consent
+    jurisdictions from the cited table (``dnc/data/recording_consent.csv``)."""
+    from dnc.recording_consent import all_party_states
+
+    recording = settings.recording
+    return RecordingConfig(
+        RecordingMode(recording.mode), recording.percentage,
+        ConsentPolicy(recording.two_party_consent), recording.notice_message,
+        all_party_states() - {"UK"}, is_uk(settings), recording.layout, recording.format,
+        {queue: RecordingMode(mode) for queue, mode in recording.queues.items()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,8 +169,11 @@ class CampaignLink:
     # --- leads -----------------------------------------------------------------------------
 
     def target(self, lead: ClaimedLead) -> DialTarget:
+        from dialer.runner.carriers import state_of
+
         attributes = {key: value for key, value in (
             ("timezone", lead.timezone or ""), ("state", lead.state or ""),
+            ("area_state", state_of(lead.phone) or ""),
             ("postal_code", lead.postal_code or "")) if value}
         return DialTarget(
             lead_id=str(lead.lead_id), number_e164=lead.phone, campaign=self.name,
@@ -171,8 +187,10 @@ class CampaignLink:
         decision = verdict.decision_id or "; ".join(verdict.reasons) or None
         return BeginOp(call_uuid=journal.call_id, lead_id=int(journal.lead_id),
                        at=utc(journal.at), phone=journal.number_e164,
-                       caller_id=self.settings.caller_ids[0], switch_node=journal.switch_id,
-                       compliance_decision=decision[:120] if decision else None)
+                       caller_id=journal.caller_id or self.settings.caller_ids[0],
+                       switch_node=journal.switch_id,
+                       compliance_decision=decision[:120] if decision else None,
+                       gateway=journal.gateway, failover_of=journal.failover_of)
 
     @staticmethod
     def answered_op(call_id: str, at: float) -> UpdateOp:
@@ -195,7 +213,20 @@ class CampaignLink:
             abandoned=finished.abandoned, answer_kind=answer_kind,
             fields={k: v for k, v in fields.items() if v is not None},
             suppress_reason="opted out during the call (automated opt-out key)"
-            if finished.opted_out else None)
+            if finished.opted_out else None,
+            failed_over=finished.failed_over_to is not None,
+            recording=self.recording_row(finished))
+
+    def recording_row(self, finished: AttemptFinished) -> dict | None:
+        if finished.recording_path is None or finished.recording_started_at is None:
+            return None
+        return {"path": finished.recording_path, "format": self.settings.recording.format,
+                "started_at": utc(finished.recording_started_at),
+                "ended_at": utc(finished.ended_at or finished.at),
+                "consent": finished.recording_consent or "not_required",
+                "pauses": [[utc(a).isoformat(), utc(b).isoformat()]
+                           for a, b in finished.recording_pauses],
+                "status": "recorded"}
 
     def agent_state_op(self, change: AgentStateChanged) -> AgentStateOp | None:
         store_id = self.agent_store_id(change.agent_id)

@@ -75,10 +75,15 @@ class RunConsole:
         console = Console(file=self.stream)
         handler = RichHandler(console=console, show_path=False, markup=False)
         root = logging.getLogger()
+        from dialer.logs import JsonLines
+
         plain = [h for h in root.handlers if isinstance(h, logging.StreamHandler)
-                 and not isinstance(h, RichHandler)]
+                 and not isinstance(h, RichHandler)
+                 and not isinstance(h.formatter, JsonLines)]
         for h in plain:
             root.removeHandler(h)
+            for kept in h.filters:  # phone numbers stay masked on the dashboard too
+                handler.addFilter(kept)
         root.addHandler(handler)
         try:
             with Live(console=console, refresh_per_second=4, transient=False) as live:

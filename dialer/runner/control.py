@@ -128,7 +128,49 @@ async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "stopping": True}
     if op == "agent":
         return await _agent(runner, request)
-    return {"ok": False, "error": f"unknown op {op!r} (ping, snapshot, agent, stop)"}
+    if op == "gateways":
+        return {"ok": True, "gateways": gateway_figures(runner)}
+    if op == "recording":
+        return _recording(runner, request)
+    return {"ok": False, "error": f"unknown op {op!r} (ping, snapshot, agent, gateways, "
+            "recording, stop)"}
+
+
+def _recording(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
+    """Start, pause, resume or stop the recording of a call (``call``) or of the call an
+    agent is on (``agent``): checked now, so the answer says why when it cannot be done."""
+    from dialer.engine.recordings import RecordingError
+    from dialer.events import RecordingRequested
+
+    engine = runner.engine
+    if engine is None:
+        return {"ok": False, "error": "the campaign is still starting; try again"}
+    call_id = str(request.get("call") or "")
+    agent_id = request.get("agent")
+    if not call_id and agent_id:
+        agent = engine.pool.agents.get(str(agent_id))
+        call_id = (agent.call_id or "") if agent is not None else ""
+        if not call_id:
+            return {"ok": False, "error": f"agent {agent_id!r} is not on a call"}
+    action = str(request.get("action", ""))
+    try:
+        engine.check_recording(call_id, action)
+    except RecordingError as error:
+        return {"ok": False, "error": str(error)}
+    runner.post(RecordingRequested(runner.clock(), call_id, action))
+    return {"ok": True, "call": call_id, "action": action}
+
+
+def gateway_figures(runner: Runner) -> list[dict[str, Any]]:
+    """The engine's gateway router figures (empty when no gateway is configured)."""
+    import dataclasses
+
+    engine = runner.engine
+    router = engine.gateways if engine is not None else None
+    if router is None:
+        return []
+    return [{**dataclasses.asdict(f), "state": f.state.value}
+            for f in router.figures(runner.clock())]
 
 
 async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:

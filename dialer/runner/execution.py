@@ -157,6 +157,12 @@ class CommandExecution(_Base):
                 gate.forget(command.lead_id)
                 compliance = command.reason == "compliance"
                 reason = "; ".join(command.verdict.reasons) if command.verdict else None
+                if command.reason == "no route":
+                    # No gateway serves the number: offered again later, not at every tick.
+                    self.db.write([self.link.release_op(
+                        command.lead_id, command.at + COMPLIANCE_RETRY,
+                        "no gateway serves this number")])
+                    continue
                 self.db.write([self.link.release_op(
                     command.lead_id, command.at + COMPLIANCE_RETRY if compliance else None,
                     f"dial time: {reason}" if compliance and reason else None)])
@@ -245,6 +251,14 @@ class CommandExecution(_Base):
                                      conversation=command.bridged_at is not None,
                                      abandoned=command.abandoned,
                                      machine=command.answer_kind is AnswerKind.MACHINE)
+        if command.failed_over_to is not None:
+            # The attempt goes on as another leg: the lead's facts stay with the gate.
+            self.stats.failovers += 1
+            if not never_dialed:
+                self.db.write([self.link.finish_op(command)])
+            else:
+                self.unjournaled.discard(command.call_id)
+            return
         if command.lead_id is not None:
             self.gate.forget(command.lead_id)
         if never_dialed:

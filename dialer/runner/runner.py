@@ -222,9 +222,15 @@ class Runner(CommandExecution, CampaignUpkeep):
 
     async def _start(self) -> None:
         ledger_seed = await self.recovery.recover()
+        from dialer.runner.carriers import caller_id_pool, caller_id_usage_today
+
+        now = self.clock()
+        shown_today = await self.db.call(caller_id_usage_today, self.store,
+                                          self.link.campaign_id, now)
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
                              new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed,
-                             queues=self.inbound.queues, opted_out=self._opted_out)
+                             queues=self.inbound.queues, opted_out=self._opted_out,
+                             caller_ids=caller_id_pool(self.link.settings, shown_today, now))
         for pending in await self.db.call(self.inbound.claim, self.clock()):
             self.post(pending)  # queue callbacks kept across the restart
         for switch_id in self.switches.clients:

@@ -30,6 +30,8 @@ class RunnerStats:
     send_failures: int = 0
     opt_outs: int = 0
     """Opt-outs taken during calls (written to the internal DNC)."""
+    failovers: int = 0
+    """Legs a gateway refused with a carrier cause, retried on another gateway."""
     outcomes: dict[str, int] = field(default_factory=dict)
     _dial_times: deque[float] = field(default_factory=deque)
     _answered_at: dict[str, float] = field(default_factory=dict)

@@ -31,9 +31,9 @@ def pg_schema_url(base: str, schema: str) -> str:
 
 
 # Tables emptied between tests (the dispositions seeded by migration 0001 stay).
-_DATA_TABLES = ("agent_state_change", "call_attempt", "callback", "lead", "lead_list",
-                "campaign_agent", "inbound_call", "queue_callback", "voicemail",
-                "inbound_queue", "agent", "campaign")
+_DATA_TABLES = ("recording", "gateway_rate", "gateway", "agent_state_change", "call_attempt",
+                "callback", "lead", "lead_list", "campaign_agent", "inbound_call",
+                "queue_callback", "voicemail", "inbound_queue", "agent", "campaign")
 
 
 @pytest.fixture(scope="session")

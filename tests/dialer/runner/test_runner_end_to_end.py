@@ -31,7 +31,8 @@ from tests.dialer.runner.runner_kit import (
 
 
 def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
-    store = make_store(tmp_path, agents=4, recording_enabled=True, amd_enabled=False)
+    store = make_store(tmp_path, agents=4, amd_enabled=False,
+                       recording={"mode": "all", "notice_message": "ivr/recorded.wav"})
     unjournaled: list[str] = []
     originated: list[str] = []
     recorded: list[str] = []
