@@ -15,6 +15,7 @@ store with some attempt history:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from campaigns.compliance import StoreAttemptHistory
+from campaigns.compliance import StoreAttemptHistory, lead_facts
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from dialer.ports import DialTarget
@@ -32,9 +33,9 @@ from dialer.runner.dial_gate import DialTimeGate, build_dial_gate
 from dnc.internal import InternalDnc
 from dnc.registry.importer import import_full_list, import_numbers
 from dnc.rules.audit import AuditLog
-from dnc.rules.model import LeadFacts
 
 AT = datetime(2026, 11, 17, 18, tzinfo=UTC)  # Tuesday 13:00 New York
+SELLER = "Bench Solar"
 AREA_CODES = (201, 305, 405, 512, 212, 801, 401, 334, 504, 312)
 
 
@@ -81,10 +82,31 @@ def build(data: Path, leads: int, national: int) -> tuple[CampaignStore, list[st
         internal.add(number, AT - timedelta(days=1), "opt-out", "bench")
     internal.close()
     store = CampaignStore.open(f"sqlite:///{data / 'dialer.db'}")
-    store.create_campaign("bench", {"schedule": {"start": "00:00", "end": "23:59",
-                                                 "days": [0, 1, 2, 3, 4, 5, 6]}},
-                          at=AT - timedelta(days=2), agents=[("ann", "user/1001")])
-    store.add_leads("bench", [LeadInput(n) for n in numbers], at=AT - timedelta(days=2))
+    store.create_campaign("bench", {
+        "caller_ids": ["+12015550100"],
+        "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
+        "compliance": {"seller_name": SELLER, "dnc_number": "+18005550100",
+                       "safe_harbor": {"states_telemarketing_purpose": True,
+                                       "names_seller": True, "gives_dnc_number": True}}},
+        at=AT - timedelta(days=2), agents=[("ann", "user/1001")])
+    # A realistic list: half the leads known landlines, the other half with written consent
+    # naming the seller and the number; a third grouped into people (contact ids).
+    store.add_leads("bench", [LeadInput(
+        n, line_type="landline" if i % 2 else None, contact_id=f"p{i // 3}" if i % 3 else None,
+        consent=[] if i % 2 else [{"kind": "prior_express_written", "seller": SELLER,
+                                   "given_at": (AT - timedelta(days=90)).isoformat()}])
+        for i, n in enumerate(numbers)], at=AT - timedelta(days=2))
+    # The officer's facts: line types for a block, a revocation, an RND answer.
+    from dnc.facts import NumberFactsStore
+    from dnc.interfaces import LineType, Revocation, RndAnswer, RndResult
+    facts = NumberFactsStore(data / "dnc" / "facts.db")
+    facts.record_line_types([("+1305200", False, LineType.WIRELESS, None)], AT - timedelta(1),
+                            "bench")
+    facts.revoke([Revocation(numbers[4], None, AT - timedelta(days=1), "sms STOP")],
+                 AT - timedelta(days=1), "bench")
+    facts.record_rnd([RndResult(numbers[6], AT - timedelta(days=90), RndAnswer.NO)],
+                     AT - timedelta(days=1))
+    facts.close()
     store.transition_campaign("bench", "running", at=AT - timedelta(days=2))
     earlier = store.claim_leads("bench", leads // 4, owner="old", now=AT - timedelta(hours=5))
     for claim in earlier:
@@ -99,6 +121,8 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=4000)
     parser.add_argument("--national", type=int, default=5_000_000)
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+          f"{os.getloadavg()[2]:.2f}")
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
         t0 = time.perf_counter()
@@ -113,8 +137,7 @@ def main() -> None:
 
         gate = build_dial_gate(store, "bench", data, opted_out)
         claims = store.claim_leads("bench", args.leads, owner="bench", now=AT)
-        items = [(DialTarget(str(c.lead_id), c.phone, "bench"),
-                  LeadFacts(c.phone, lead_id=str(c.lead_id))) for c in claims]
+        items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
 
         batched, single = [], []
         history = StoreAttemptHistory(store)

@@ -57,6 +57,27 @@ RecordingOption = Annotated[bool | None, typer.Option(
     "--recording/--no-recording", help="Record connected calls. Default off.",
     show_default=False)]
 
+SellerOption = Annotated[str | None, typer.Option(
+    "--seller", help="The seller the campaign calls for (written consents must name it; the "
+    "abandoned-call message states it).")]
+DncNumberOption = Annotated[str | None, typer.Option(
+    "--dnc-number", help="A number that accepts do-not-call requests (E.164, not 900).")]
+SafeHarborOption = Annotated[bool, typer.Option(
+    "--safe-harbor-declared", help="Declare that the abandoned-call message states the call "
+    "was for telemarketing purposes, the seller's name and the do-not-call number "
+    "(47 CFR 64.1200(a)(7)(i)(B)).")]
+TelemarketingOption = Annotated[bool | None, typer.Option(
+    "--telemarketing/--not-telemarketing", help="Sales calls (default) or informational / "
+    "debt collection.")]
+PrerecordedOption = Annotated[bool | None, typer.Option(
+    "--prerecorded/--not-prerecorded", help="The campaign plays recorded messages (a "
+    "voicemail drop counts).")]
+SubjectOption = Annotated[str | None, typer.Option(
+    "--subject", help="Subject of the calls (same-subject limits).")]
+UnknownLineOption = Annotated[str | None, typer.Option(
+    "--unknown-line-type", help="How a number of unknown line type counts for autodialed "
+    "calls: wireless (default) or landline.")]
+
 db_app = typer.Typer(help="The campaign database (schema migrations).", no_args_is_help=True)
 campaign_app = typer.Typer(help="Create, inspect, edit, start/stop and delete campaigns.",
                            no_args_is_help=True)
@@ -85,16 +106,37 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     return changes
 
 
+def _compliance_flags(seller: str | None, dnc_number: str | None, safe_harbor: bool,
+                      telemarketing: bool | None, prerecorded: bool | None,
+                      subject: str | None, unknown_line_type: str | None) -> dict[str, Any]:
+    """The ``compliance`` section fields the flags set (merged with ``--set compliance.*``)."""
+    section = {key: value for key, value in {
+        "seller_name": seller, "dnc_number": dnc_number, "telemarketing": telemarketing,
+        "prerecorded": prerecorded, "subject": subject, "unknown_line_type": unknown_line_type,
+    }.items() if value is not None}
+    if safe_harbor:
+        section["safe_harbor"] = {"states_telemarketing_purpose": True, "names_seller": True,
+                                  "gives_dnc_number": True}
+    return section
+
+
 def _settings_from_flags(caller_id: list[str] | None, ring_timeout: float | None,
                          abandon_target: float | None, pacing: str | None,
                          jurisdiction: str | None, amd: bool | None, recording: bool | None,
-                         sets: list[str] | None) -> dict[str, Any]:
+                         sets: list[str] | None,
+                         compliance: dict[str, Any] | None = None) -> dict[str, Any]:
     changes = {key: value for key, value in {
         "caller_ids": caller_id or None, "ring_timeout": ring_timeout,
         "abandon_target": abandon_target, "pacing_policy": pacing,
         "jurisdiction": jurisdiction, "amd_enabled": amd, "recording_enabled": recording,
     }.items() if value is not None}
-    changes.update(_parse_sets(sets))
+    if compliance:
+        changes["compliance"] = dict(compliance)
+    for key, value in _parse_sets(sets).items():
+        if key == "compliance" and isinstance(value, dict) and "compliance" in changes:
+            changes["compliance"].update(value)
+        else:
+            changes[key] = value
     return changes
 
 
@@ -202,6 +244,13 @@ def campaign_create(
     recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT, e.g. ann=user/1001 (repeatable).")] = None,
+    seller: SellerOption = None,
+    dnc_number: DncNumberOption = None,
+    safe_harbor_declared: SafeHarborOption = False,
+    telemarketing: TelemarketingOption = None,
+    prerecorded: PrerecordedOption = None,
+    subject: SubjectOption = None,
+    unknown_line_type: UnknownLineOption = None,
     sets: SetOption = None,
     db: DbOption = None,
     home: HomeOption = None,
@@ -219,7 +268,9 @@ def campaign_create(
         agents.append((agent_name, endpoint))
     store = open_store(db, home)
     settings = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
-                                    jurisdiction, amd, recording, sets)
+                                    jurisdiction, amd, recording, sets, _compliance_flags(
+                                        seller, dnc_number, safe_harbor_declared,
+                                        telemarketing, prerecorded, subject, unknown_line_type))
     store.create_campaign(name, settings, at=now(), agents=agents)
     doc = _campaign_doc(store, name)
     emit(doc) if as_json else _show_campaign(doc)
@@ -267,6 +318,13 @@ def campaign_edit(
     recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT to add or update (repeatable).")] = None,
+    seller: SellerOption = None,
+    dnc_number: DncNumberOption = None,
+    safe_harbor_declared: SafeHarborOption = False,
+    telemarketing: TelemarketingOption = None,
+    prerecorded: PrerecordedOption = None,
+    subject: SubjectOption = None,
+    unknown_line_type: UnknownLineOption = None,
     sets: SetOption = None,
     db: DbOption = None,
     home: HomeOption = None,
@@ -275,7 +333,9 @@ def campaign_edit(
     """Change settings (validated; the campaign keeps the others)."""
     store = open_store(db, home)
     changes = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
-                                   jurisdiction, amd, recording, sets)
+                                   jurisdiction, amd, recording, sets, _compliance_flags(
+                                       seller, dnc_number, safe_harbor_declared, telemarketing,
+                                       prerecorded, subject, unknown_line_type))
     if changes:
         store.edit_campaign(name, changes, at=now())
     for item in agent or []:

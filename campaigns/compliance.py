@@ -28,23 +28,13 @@ from dnc.rules.model import (
     ConsentRecord,
     Decision,
     LeadFacts,
-    Profile,
     RecordedMessage,
 )
+from dnc.rules.profiles import profiles_for
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
     from dnc.rules.engine import ComplianceEngine
-
-# Profiles a campaign's ``jurisdiction`` setting may name (comma-separated), with aliases.
-_JURISDICTION_ALIASES: dict[str, tuple[Profile, ...]] = {
-    "us": (Profile.US_FEDERAL, Profile.US_STATE),
-    "us_federal": (Profile.US_FEDERAL,),
-    "us_state": (Profile.US_STATE,),
-    "reg_f": (Profile.US_FEDERAL, Profile.US_STATE, Profile.REG_F),
-    "uk": (Profile.UK_OFCOM,),
-    "uk_ofcom": (Profile.UK_OFCOM,),
-}
 
 # Failing rules that concern the lead itself and never pass on their own: the lead is
 # suppressed in this campaign (with the reason) rather than looked at again every tick.
@@ -54,19 +44,6 @@ FACTS_RECHECK = timedelta(hours=24)
 """A lead refused for a missing consent or an unknown line type is looked at again after
 this long (a consent, line-type or RND import may change the answer); a registry listing
 suppresses it."""
-
-
-def profiles_for(jurisdiction: str) -> tuple[Profile, ...]:
-    found: list[Profile] = []
-    for part in jurisdiction.lower().replace(" ", "").split(","):
-        if not part:
-            continue
-        profiles = _JURISDICTION_ALIASES.get(part)
-        if profiles is None:
-            known = ", ".join(sorted(_JURISDICTION_ALIASES))
-            raise ValueError(f"unknown jurisdiction {part!r}; known: {known}")
-        found.extend(p for p in profiles if p not in found)
-    return tuple(found) or (Profile.US_FEDERAL,)
 
 
 def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
@@ -278,5 +255,14 @@ def load_compliance_inputs(store: CampaignStore, campaign: CampaignRef, number_e
     return rules, (lead_facts(lead) if lead is not None else LeadFacts(number_e164=number_e164))
 
 
-__all__ = ["BufferedAudit", "EngineSelectionCheck", "SelectionCheck", "StoreAttemptHistory",
-           "campaign_rules", "engine_selection_check", "lead_facts", "load_compliance_inputs"]
+__all__ = [
+    "BufferedAudit",
+    "EngineSelectionCheck",
+    "SelectionCheck",
+    "StoreAttemptHistory",
+    "campaign_rules",
+    "engine_selection_check",
+    "lead_facts",
+    "load_compliance_inputs",
+    "profiles_for",
+]

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns import db
+from campaigns.compliance_settings import dialing_problems
 from campaigns.errors import CampaignError
 from campaigns.models import (
     Agent,
@@ -98,6 +99,12 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
             f"campaign {name!r} has no caller ID: set the number called parties see and can "
             f"call back with `dialer campaign edit {name} --caller-id +1NXXNXXXXXX` "
             "(47 CFR 64.1601(e))")
+    problems = dialing_problems(settings)
+    if problems:
+        missing.append(
+            f"campaign {name!r} has not declared what it must before it dials: "
+            + "; ".join(problems) + f" (set them with `dialer campaign edit {name} --set "
+            "compliance.KEY=VALUE`, see docs/compliance.md)")
     return missing
 
 

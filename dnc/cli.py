@@ -161,18 +161,27 @@ def scrub_command(
     rejects: Annotated[Path, typer.Option(help="CSV of the rejected rows, with a "
                                                "dnc_reason column.")],
     column: Annotated[str | None, typer.Option(help="Phone column (default guessed).")] = None,
-    region: Region = "US", data_dir: DataDir = None, as_json: Json = False,
+    region: Region = "US",
+    jurisdiction: Annotated[str, typer.Option(help="The campaign's profiles: numbers "
+                                              "outside them are rejected with the reason "
+                                              "the rules give.")] = "us",
+    data_dir: DataDir = None, as_json: Json = False,
 ) -> None:
     """Split a CSV into callable rows and rejected rows (with the registry version or why)."""
     from dnc.registry import DncStore
     from dnc.registry.scrub import scrub
 
-    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region)
+    try:
+        summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
+                        jurisdiction)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--jurisdiction") from None
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return
     typer.echo(f"read {summary.read:,} (column {summary.column}): kept {summary.kept:,}, "
-               f"listed {summary.rejected_listed:,}, invalid {summary.rejected_invalid:,}")
+               f"listed {summary.rejected_listed:,}, invalid {summary.rejected_invalid:,}, "
+               f"outside the profiles {summary.rejected_outside:,}")
 
 
 def _internal(data_dir: Path | None):

@@ -143,6 +143,37 @@ class InternalDnc:
         return RegistryVersion("internal", RegistryKind.INTERNAL, f"internal#{last_id or 0}",
                                as_of, int(count))
 
+    def entry_at(self, number: str, at: datetime) -> InternalEntry | None:
+        """The listing in force at ``at`` (the last event for the number at or before it,
+        if that was an addition)."""
+        rows = self._db.execute(
+            "SELECT id, number, action, at, reason, actor, source FROM internal_dnc_history "
+            "WHERE number = ? ORDER BY id", (number,)).fetchall()
+        last = None
+        for row in rows:
+            if datetime.fromisoformat(row[3]) <= at:
+                last = row
+        return _entry(last) if last is not None and last[2] == "add" else None
+
+    def hits_at(self, number_e164: str, at: datetime) -> list[RegistryHit]:
+        listed = self.entry_at(number_e164, at)
+        if listed is None:
+            return []
+        detail = f"{listed.reason} by {listed.actor} at {listed.at.isoformat()}"
+        version = RegistryVersion("internal", RegistryKind.INTERNAL, f"internal#{listed.id}",
+                                  listed.at, 1)
+        return [RegistryHit(version, detail)]
+
+    def version_at(self, at: datetime) -> RegistryVersion:
+        """The list as of its last change at or before ``at``."""
+        stamp = _utc(at)
+        last_id, last_at = self._db.execute(
+            "SELECT MAX(id), MAX(at) FROM internal_dnc_history WHERE at <= ?",
+            (stamp,)).fetchone()
+        as_of = datetime.fromisoformat(last_at) if last_at else datetime(1970, 1, 1, tzinfo=UTC)
+        return RegistryVersion("internal", RegistryKind.INTERNAL, f"internal#{last_id or 0}",
+                               as_of, 0)
+
     def hits(self, number_e164: str) -> list[RegistryHit]:
         listed = self.entry(number_e164)
         if listed is None:

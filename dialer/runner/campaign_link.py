@@ -125,7 +125,7 @@ class CampaignLink:
         self.settings = CampaignSettings.model_validate(row.settings)
         missing = missing_to_start(row.name, self.settings)
         if missing:
-            raise RunnerError(f"{missing[0]}; it cannot be dialed until then")
+            raise RunnerError("; ".join(missing) + "; it cannot be dialed until then")
         self.agents: dict[str, AgentSpec] = {}
         for agent in store.agents(row.id):
             self._remember(agent.name, agent.endpoint, agent.skills, agent.id)

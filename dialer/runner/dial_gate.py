@@ -67,7 +67,7 @@ from dnc.rules.adapters import verdict_parts
 from dnc.rules.audit import AuditLog, decision_body
 from dnc.rules.engine import ComplianceEngine
 from dnc.rules.model import CampaignRules, CampaignState, Decision, LeadFacts, RuleOutcome
-from dnc.rules.tables import RuleTables
+from dnc.rules.tables import RuleTables, tables_for_data
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -396,13 +396,8 @@ class DialTimeGate:
 
 
 def rule_tables(data_dir: Path) -> RuleTables:
-    """The state rule tables of a data directory: ``<data>/rules`` when it has a
-    ``state_rules.csv`` (an officer's own table), else the built-in ``dnc/data``; declared
-    emergencies from ``<data>/rules/emergencies.csv`` either way. The claim-time and the
-    dial-time checks both read them here, so they never decide on different tables."""
-    tables_dir = Path(data_dir) / "rules"
-    own = tables_dir if (tables_dir / "state_rules.csv").exists() else None
-    return RuleTables(own, officer_dir=tables_dir)
+    """``dnc.rules.tables.tables_for_data``: the tables of a data directory."""
+    return tables_for_data(data_dir)
 
 
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,

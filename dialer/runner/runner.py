@@ -26,7 +26,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from campaigns.compliance_settings import dialing_problems
 from campaigns.hopper import SelectionCheck
 from campaigns.journal import LedgerCounts
 from campaigns.journal_batch import BatchResult
@@ -104,12 +103,6 @@ class Runner(CommandExecution, CampaignUpkeep):
                               f"{self.campaign} --agent NAME=ENDPOINT`)")
         self.login_names = tuple(agents) if agents else tuple(self.link.agents)
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
-        problems = dialing_problems(self.link.settings)
-        if problems:
-            raise RunnerError(
-                f"campaign {self.campaign!r} cannot dial until it declares: "
-                + "; ".join(problems) + f" (set them with `dialer campaign edit {self.campaign} "
-                "--set compliance.KEY=VALUE`; docs/compliance.md)")
         self.config = campaign_config(self.campaign, self.link.settings, switch_ids)
         self.policy = policy or build_policy(self.campaign, self.config.pacing_policy,
                                              self.config.pacing_params)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 NANP_BASE = 2_000_000_000
@@ -55,6 +57,7 @@ def keys_of_e164(numbers: list[str]) -> np.ndarray:
 GB_REGISTRIES = ("tps", "ctps")
 
 
+@lru_cache(maxsize=256)
 def plan_of(registry: str) -> str:
     """The numbering plan of a registry's numbers: "gb" for TPS/CTPS, else "nanp"."""
     return "gb" if registry.lower().split(":")[0] in GB_REGISTRIES else "nanp"

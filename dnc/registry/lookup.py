@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,8 @@ import numpy as np
 from dnc.interfaces import RegistryHit, RegistryVersion
 from dnc.internal import InternalDnc
 from dnc.registry.keys import key_in_plan, keys_of_e164, plan_of
-from dnc.registry.store import RegistryDir
-from dnc.registry.versions import LoadedVersion
+from dnc.registry.store import KEEP_VERSIONS, RegistryDir
+from dnc.registry.versions import LoadedVersion, read_meta
 
 
 class DncStore:
@@ -88,6 +89,66 @@ class DncStore:
 
     def mapped_bytes(self) -> int:
         return sum(version.mapped_bytes for version in self.loaded())
+
+
+class PointInTimeLookup:
+    """The registries as they were at an instant: for each registry the version imported
+    last at or before it (``created_at``), and the internal list's history replayed to it.
+
+    ``notes`` says which registries had no version yet and which had one that is no longer
+    kept (old versions are collected after ``KEEP_VERSIONS`` imports): a decision about that
+    instant cannot be reproduced for those, and ``missing`` names them.
+    """
+
+    def __init__(self, store: DncStore, at: datetime) -> None:
+        self.at = at
+        self.internal = store.internal
+        self._versions: list[LoadedVersion] = []
+        self.notes: list[str] = []
+        self.missing: list[str] = []
+        for registry in RegistryDir.discover(store.registries_root):
+            kept = []
+            for path in sorted(registry.path.glob("v[0-9]*")):
+                try:
+                    meta = read_meta(path)
+                except (OSError, ValueError):
+                    continue
+                kept.append((int(meta["sequence"]), path.name, meta))
+            if not kept:
+                continue
+            then = [k for k in kept if k[2].get("created_at") and
+                    datetime.fromisoformat(k[2]["created_at"]) <= at]
+            if then:
+                _, name, _ = max(then)
+                self._versions.append(LoadedVersion(registry.path, name))
+                continue
+            oldest = min(kept)
+            if oldest[0] == 1:
+                self.notes.append(f"no version of {registry.name} was loaded at "
+                                  f"{at.isoformat()} (first imported {oldest[2]['created_at']})")
+            else:
+                self.missing.append(registry.name)
+                self.notes.append(
+                    f"the version of {registry.name} current at {at.isoformat()} is no longer "
+                    f"kept (only the last {KEEP_VERSIONS} versions are): the decision cannot "
+                    "be reproduced for it")
+
+    def hits(self, number_e164: str) -> Sequence[RegistryHit]:
+        found: list[RegistryHit] = []
+        for version in self._versions:
+            plan = plan_of(version.info.registry)
+            key = key_in_plan(plan, number_e164)
+            if key is not None and version.contains(key):
+                found.append(RegistryHit(version.info))
+        if self.internal is not None:
+            found.extend(self.internal.hits_at(number_e164, self.at))
+        return found
+
+    def versions(self) -> Sequence[RegistryVersion]:
+        found = [version.info for version in self._versions]
+        if self.internal is not None:
+            found.append(self.internal.version_at(self.at))
+        return found
 
 
 def open_lookup(dnc_dir: Path) -> DncStore:

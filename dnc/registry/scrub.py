@@ -23,6 +23,7 @@ class ScrubSummary:
     kept: int = 0
     rejected_listed: int = 0
     rejected_invalid: int = 0
+    rejected_outside: int = 0
     column: str = ""
     versions: tuple[str, ...] = ()
 
@@ -31,7 +32,14 @@ class ScrubSummary:
 
 
 def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
-          column: str | None = None, region: str = "US") -> ScrubSummary:
+          column: str | None = None, region: str = "US", jurisdiction: str = "us"
+          ) -> ScrubSummary:
+    """Split ``source`` into rows no registry lists and rejected rows with the reason: the
+    registry versions that list the number, "invalid number", or (for a valid number outside
+    every profile of ``jurisdiction``) the reason the rules give at dial time."""
+    from dnc.rules.profiles import profiles_for
+
+    profiles = profiles_for(jurisdiction)
     summary = ScrubSummary(versions=tuple(v.version for v in store.versions()))
     labels = {v.registry: v.version for v in store.versions()}
     with open(source, newline="", encoding="utf-8-sig") as handle:
@@ -64,19 +72,45 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
             for row in reader:
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
-                    _scrub_batch(store, batch, index, region, labels, kept, rejects, summary)
+                    _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
+                                 profiles)
                     batch = []
-            _scrub_batch(store, batch, index, region, labels, kept, rejects, summary)
+            _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
+                         profiles)
     return summary
 
 
+def _outside(text: str, region: str, profiles: tuple) -> str | None:
+    """The out-of-profile reason for a valid number no profile covers, else None."""
+    import phonenumbers
+
+    from dnc.rules.profiles import out_of_profile_reason
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return out_of_profile_reason(phonenumbers.region_code_for_number(parsed), profiles)
+
+
 def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str,
-                 labels: dict[str, str], kept, rejects, summary: ScrubSummary) -> None:
+                 labels: dict[str, str], kept, rejects, summary: ScrubSummary,
+                 profiles: tuple = ()) -> None:
     if not rows:
         return
+    from dnc.rules.profiles import out_of_profile_reason
+    from dnc.rules.zones import region_of
+
     keys = [normalise(row[index], region) if len(row) > index else None for row in rows]
     numbers = [e164_of_key(k) if k is not None else "" for k in keys]
-    valid = [i for i, k in enumerate(keys) if k is not None]
+    outside: dict[int, str] = {}
+    for i, key in enumerate(keys):
+        reason = out_of_profile_reason(region_of(numbers[i]), profiles) if key is not None \
+            else (_outside(rows[i][index], region, profiles) if len(rows[i]) > index else None)
+        if reason is not None:
+            outside[i] = reason
+    valid = [i for i, k in enumerate(keys) if k is not None and i not in outside]
     listed = store.listed_many([numbers[i] for i in valid])
     reasons: dict[int, list[str]] = {}
     for registry, mask in listed.items():
@@ -84,7 +118,10 @@ def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str
             reasons.setdefault(valid[position], []).append(labels.get(registry, registry))
     for i, row in enumerate(rows):
         summary.read += 1
-        if keys[i] is None:
+        if i in outside:
+            summary.rejected_outside += 1
+            rejects.writerow([*row, outside[i]])
+        elif keys[i] is None:
             summary.rejected_invalid += 1
             rejects.writerow([*row, "invalid number"])
         elif i in reasons:

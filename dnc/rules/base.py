@@ -8,7 +8,7 @@ The engine combines those answers; no rule knows about any other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -23,7 +23,6 @@ from dnc.interfaces import (
 )
 from dnc.rules.calendar import (
     WeeklyWindow,
-    allowed_in_zone,
     describe_window,
     next_allowed_in_all,
 )
@@ -55,6 +54,17 @@ class RuleContext:
     reassigned: tuple[RndResult, ...] = ()
     notes: list[str] = field(default_factory=list)
     """Observations rules add for the decision (e.g. an RND check that had no data)."""
+    widened: dict[tuple[ZoneInfo, ...], RuleContext] = field(default_factory=dict)
+    """Copies of this context with more zones (a state's own), made once per decision."""
+
+    def with_zones(self, extra: tuple[ZoneInfo, ...]) -> RuleContext:
+        """This context with ``extra`` zones added (cached for the decision)."""
+        found = self.widened.get(extra)
+        if found is None:
+            missing = tuple(z for z in extra if z not in self.zones)
+            found = replace(self, zones=self.zones + missing, widened={}) if missing else self
+            self.widened[extra] = found
+        return found
 
     @property
     def subject(self) -> str | None:
@@ -97,25 +107,28 @@ class CallingHoursRule:
         if not context.zones:
             return failed(self, "called party's time zone unknown: give the lead a time zone, "
                           "state or postal code", None)
-        local_times = [at.astimezone(zone) for zone in context.zones]
-        outside = [(zone, local) for zone, local in zip(context.zones, local_times, strict=True)
-                   if not allowed_in_zone(self.window, zone, at)]
+        window = self.window
+        locals_ = [(zone, at.astimezone(zone)) for zone in context.zones]
+        outside = [(zone, local) for zone, local in locals_ if not window.allows_local(local)]
         if not outside:
-            shown = ", ".join(f"{t:%a %H:%M} {z.key}" for z, t in
-                              zip(context.zones, local_times, strict=True))
-            return passed(self, at, f"{shown} within {describe_window(self.window)}")
-        earliest = next_allowed_in_all(self.window, context.zones, at)
+            shown = ", ".join(f"{_DAYS[t.weekday()]} {t.hour:02d}:{t.minute:02d} {z.key}"
+                              for z, t in locals_)
+            return passed(self, at, f"{shown} within {describe_window(window)}")
+        earliest = next_allowed_in_all(window, context.zones, at)
         zone, local = outside[0]
         holiday = ""
-        if self.window.holidays is not None and self.window.holidays(local.date()):
-            name = getattr(self.window.holidays, "name_of", lambda _d: None)(local.date())
+        if window.holidays is not None and window.holidays(local.date()):
+            name = getattr(window.holidays, "name_of", lambda _d: None)(local.date())
             holiday = f" (holiday{': ' + name if name else ''})"
         reason = (f"{local:%a %Y-%m-%d %H:%M} in {zone.key}{holiday} is outside "
-                  f"{describe_window(self.window)}")
+                  f"{describe_window(window)}")
         if earliest is None:
             reason += ("; unreachable: no instant is allowed in all of "
                        + ", ".join(z.key for z in context.zones))
         return failed(self, reason, earliest)
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True, slots=True)

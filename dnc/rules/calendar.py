@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+_MIDNIGHT = time(0)
 SEARCH_HORIZON = timedelta(days=400)
 """Longest look-ahead for an allowed instant: a year of holidays plus slack."""
 
@@ -41,8 +42,8 @@ class WeeklyWindow:
         if window is None:
             return False
         start, end = window
-        wall = local.time().replace(tzinfo=None)
-        return start <= wall and (end == time(0) or wall < end)
+        wall = time(local.hour, local.minute, local.second, local.microsecond)
+        return start <= wall and (end == _MIDNIGHT or wall < end)
 
 
 def allowed_in_zone(window: WeeklyWindow, zone: ZoneInfo, at: datetime) -> bool:

@@ -21,7 +21,7 @@ import typer
 from dnc.errors import ComplianceError
 
 if TYPE_CHECKING:
-    from dnc.interfaces import AttemptHistory, DncLookup
+    from dnc.interfaces import AttemptHistory
     from dnc.rules.model import Decision
 
 compliance_app = typer.Typer(help="Compliance rules: explain decisions, rule tables, audit.",
@@ -35,6 +35,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON documen
 
 def register(app: typer.Typer) -> None:
     """Add the ``compliance`` sub-app to the root ``dialer`` app."""
+    from dnc.rules import cli_facts, cli_records  # noqa: F401  (they add their commands)
+
     app.add_typer(compliance_app, name="compliance")
 
 
@@ -80,20 +82,7 @@ class _NoHistory:
         return []
 
 
-def open_registries(dnc_dir: Path) -> tuple[DncLookup, str]:
-    """The registry store's ``DncLookup`` (built by the registry engineer), if available."""
-    try:
-        from dnc import registry  # type: ignore[attr-defined]
-    except ImportError:
-        return _NoRegistries(), "registry store not installed: no registry consulted"
-    for name in ("open_lookup", "open_registries", "open_store"):
-        opener = getattr(registry, name, None)
-        if callable(opener):
-            return opener(dnc_dir), f"registries from {dnc_dir}"
-    return _NoRegistries(), "registry store has no opener: no registry consulted"
-
-
-def _consent(text: str):
+def _consent(text: str, number: str):
     from dnc.rules.model import ConsentKind, ConsentRecord
     parts = text.split(",")
     try:
@@ -102,34 +91,48 @@ def _consent(text: str):
         kinds = ", ".join(k.value for k in ConsentKind)
         raise ComplianceError(f"--consent {text!r}: kind must be one of {kinds}") from error
     if len(parts) < 2:
-        raise ComplianceError(f"--consent {text!r}: expected KIND,GIVEN_AT[,EXPIRES_AT]")
+        raise ComplianceError(f"--consent {text!r}: expected KIND,GIVEN_AT[,EXPIRES_AT"
+                              "[,SELLER]]")
     given = parse_time(parts[1], "--consent")
     expires = parse_time(parts[2], "--consent") if len(parts) > 2 and parts[2] else None
-    return ConsentRecord(kind, given, expires_at=expires, source="command line")
+    seller = ",".join(parts[3:]).strip() or None if len(parts) > 3 else None
+    return ConsentRecord(kind, given, expires_at=expires, source="command line",
+                         seller=seller, number=number)
 
 
 @compliance_app.command("explain")
 def explain(
     number: Annotated[str, typer.Argument(help="E.164 number, e.g. +12015550123.")],
-    at: Annotated[str | None, typer.Option(help="ISO time (default now; no offset = UTC).")]
-    = None,
+    at: Annotated[str | None, typer.Option(help="ISO time (default now; no offset = UTC). "
+                                           "A past instant is judged with the registry "
+                                           "versions and facts on record then.")] = None,
     campaign: Annotated[str | None, typer.Option(
         help="Load rules and lead facts from the campaign store.")] = None,
     profile: Annotated[str | None, typer.Option(
         help="Profiles, comma-separated: us_federal,us_state,reg_f,uk_ofcom.")] = None,
     state: Annotated[str | None, typer.Option(help="US state of the called party.")] = None,
-    tz: Annotated[str | None, typer.Option(help="IANA time zone of the called party.")] = None,
+    tz: Annotated[str | None, typer.Option(help="IANA time zone(s) of the called party "
+                                           "(comma-separated candidates).")] = None,
     postal_code: Annotated[str | None, typer.Option(help="US ZIP code.")] = None,
+    county: Annotated[str | None, typer.Option(help="County (area-limited bans).")] = None,
     consent: Annotated[list[str] | None, typer.Option(
-        help="KIND,GIVEN_AT[,EXPIRES_AT]; repeatable.")] = None,
+        help="KIND,GIVEN_AT[,EXPIRES_AT[,SELLER]]; repeatable. The consent covers NUMBER.")]
+    = None,
     ebr_transaction: Annotated[str | None, typer.Option(help="Last purchase (ISO).")] = None,
     ebr_inquiry: Annotated[str | None, typer.Option(help="Last inquiry (ISO).")] = None,
+    line_type: Annotated[str | None, typer.Option(
+        help="The lead's line type: wireless, landline, voip or unknown.")] = None,
     wireless: Annotated[bool | None, typer.Option(
-        "--wireless/--not-wireless", help="The number is (not) a wireless line (default: "
-        "unknown).", show_default=False)] = None,
+        "--wireless/--not-wireless", help="Same as --line-type wireless/landline.")] = None,
+    unknown_line_type: Annotated[str | None, typer.Option(
+        help="How an unknown line type counts: wireless (default) or landline.")] = None,
+    contact_id: Annotated[str | None, typer.Option(help="The person (per-person limits).")]
+    = None,
     debt_id: Annotated[str | None, typer.Option(help="Debt (Regulation F).")] = None,
     subject: Annotated[str | None, typer.Option(help="Call subject (same-subject limits).")]
     = None,
+    seller: Annotated[str | None, typer.Option(help="The campaign's seller (written consents "
+                                               "must name it).")] = None,
     prerecorded: Annotated[bool, typer.Option(help="Campaign plays a recording.")] = False,
     manual: Annotated[bool, typer.Option(help="Not autodialed.")] = False,
     informational: Annotated[bool, typer.Option(help="Not telemarketing.")] = False,
@@ -139,7 +142,8 @@ def explain(
     abandon_rate: Annotated[float | None, typer.Option(help="Campaign 24 h abandon rate.")]
     = None,
     data_dir: Annotated[Path | None, typer.Option(
-        "--rules-dir", help="Directory of rule tables (default: the built-in ones).")] = None,
+        "--rules-dir", help="Directory of rule tables (default: <home>/rules when it has a "
+        "state_rules.csv, else the built-in ones; emergencies from <home>/rules).")] = None,
     dnc_dir: Annotated[Path | None, typer.Option(help="Registry store (default <home>/dnc).")]
     = None,
     db: Annotated[str | None, typer.Option(help="Campaign database URL (default: "
@@ -149,26 +153,37 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Explain every rule for one number at one time: pass/fail, reason, citation, earliest."""
+    from dnc.interfaces import LineType
     from dnc.rules.engine import ComplianceEngine
     from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, Profile
-    from dnc.rules.tables import RuleTables
+    from dnc.rules.tables import RuleTables, tables_for_data
 
     moment = parse_time(at, "--at") if at else datetime.now(UTC)
-    registries, registry_note = open_registries(dnc_dir or data_home(home) / "dnc")
+    registries, registry_note, facts, missing = open_registries_at(
+        dnc_dir or data_home(home) / "dnc", moment)
     history: AttemptHistory = _NoHistory()
     rules = CampaignRules(name=campaign or "(command line)")
     lead = LeadFacts(number_e164=number)
     if campaign is not None:
         rules, lead, history = _from_campaign_store(db, campaign, number, home)
+    kind = None
+    if line_type is not None:
+        try:
+            kind = LineType(line_type.lower())
+        except ValueError as error:
+            raise ComplianceError(f"--line-type {line_type!r}: one of wireless, landline, "
+                                  "voip, unknown") from error
+    elif wireless is not None:
+        kind = LineType.WIRELESS if wireless else LineType.LANDLINE
     overrides = {key: value for key, value in {
         "time_zone": tz, "state": state, "postal_code": postal_code, "debt_id": debt_id,
-        "subject": subject, "wireless": wireless,
+        "subject": subject, "line_type": kind, "contact_id": contact_id, "county": county,
         "ebr_last_transaction": parse_time(ebr_transaction, "--ebr-transaction")
         if ebr_transaction else None,
         "ebr_last_inquiry": parse_time(ebr_inquiry, "--ebr-inquiry") if ebr_inquiry else None,
     }.items() if value is not None}
     if consent:
-        overrides["consents"] = lead.consents + tuple(_consent(c) for c in consent)
+        overrides["consents"] = lead.consents + tuple(_consent(c, number) for c in consent)
     lead = replace(lead, **overrides)
     try:
         profiles = tuple(Profile(p.strip()) for p in profile.split(",") if p.strip()) \
@@ -176,18 +191,60 @@ def explain(
     except ValueError as error:
         known = ", ".join(p.value for p in Profile)
         raise ComplianceError(f"--profile {profile!r}: known profiles are {known}") from error
+    if unknown_line_type not in (None, "wireless", "landline"):
+        raise ComplianceError("--unknown-line-type: wireless or landline")
     rules = replace(rules, profiles=profiles,
                     prerecorded=rules.prerecorded or prerecorded,
                     autodialed=rules.autodialed and not manual,
                     telemarketing=rules.telemarketing and not informational,
                     caller_id_present=rules.caller_id_present and not no_caller_id,
-                    agent_guaranteed=rules.agent_guaranteed or agent_guaranteed)
-    engine = ComplianceEngine(registries, history, RuleTables(data_dir))
+                    agent_guaranteed=rules.agent_guaranteed or agent_guaranteed,
+                    seller=seller or rules.seller,
+                    treat_unknown_line_type_as_wireless=(
+                        rules.treat_unknown_line_type_as_wireless if unknown_line_type is None
+                        else unknown_line_type == "wireless"))
+    tables = RuleTables(data_dir) if data_dir else tables_for_data(data_home(home))
+    engine = ComplianceEngine(registries, history, tables, facts=facts)
     decision = engine.check(lead, rules, moment, CampaignState(abandon_rate_24h=abandon_rate))
+    decision = _unreproducible(decision, missing, registries)
     if as_json:
         typer.echo(json.dumps({**decision.to_json(), "registry_note": registry_note}))
         return
     _render_decision(decision, registry_note, engine.rules_for(rules))
+
+
+def open_registries_at(dnc_dir: Path, at: datetime):
+    """(registries as they were at ``at``, a note, the number facts, registries whose version
+    then is no longer kept). With no store: nothing listed, nothing loaded."""
+    from dnc.facts import FACTS_NAME, NumberFactsStore
+    from dnc.interfaces import NoNumberFacts
+
+    if not (dnc_dir / "registries").exists() and not (dnc_dir / "internal.db").exists():
+        return _NoRegistries(), f"no registry store at {dnc_dir}: no registry consulted", \
+            NoNumberFacts(), []
+    from dnc.registry.lookup import DncStore, PointInTimeLookup
+
+    lookup = PointInTimeLookup(DncStore(dnc_dir), at)
+    facts = NumberFactsStore(dnc_dir / FACTS_NAME) if (dnc_dir / FACTS_NAME).exists() \
+        else NoNumberFacts()
+    note = "; ".join([f"registries from {dnc_dir} as of {at.isoformat()}", *lookup.notes])
+    return lookup, note, facts, list(lookup.missing)
+
+
+def _unreproducible(decision: Decision, missing: list[str], registries) -> Decision:
+    """Refuse (fail closed) a decision about an instant whose registry versions are gone."""
+    if not missing:
+        return decision
+    from dnc.rules.model import RuleOutcome
+
+    outcome = RuleOutcome(
+        "explain.registry_history", False,
+        f"the version of {', '.join(missing)} current then is no longer kept: the decision "
+        "cannot be reproduced (keep registry files, or export decisions from the audit log)",
+        "the audit log holds the decision taken at the time", None)
+    return replace(decision, allowed=False, outcomes=(*decision.outcomes, outcome),
+                   earliest_allowed=None, notes=(*decision.notes, *getattr(
+                       registries, "notes", ())))
 
 
 def _from_campaign_store(db: str | None, campaign: str, number: str,
@@ -226,6 +283,8 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
             ("never: unreachable" if decision.unreachable else "never / not foreseeable")
         console.print(f"earliest allowed: {earliest}")
     console.print(f"registries: {', '.join(decision.registry_versions) or registry_note}")
+    if decision.line_type:
+        console.print(f"line type: {decision.line_type} ({decision.line_type_source})")
     titles = {rule.rule_id: rule.title for rule in rules}
     # Three columns, so at 80 columns the reason and its citation (on the line below it)
     # wrap by word; a failing rule's earliest time goes with its reason.
@@ -247,8 +306,8 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
     console.print(table)
     others = sorted({getattr(r, "state", None) for r in rules} - {None, *decision.states})
     if others:
-        console.print(f"[dim]overlays of {', '.join(others)} do not apply (the called party "
-                      "is not there)[/]")
+        console.print(f"[dim]overlays of {len(others)} other states do not apply (the called "
+                      "party is not there)[/]")
     for note in decision.notes:
         console.print(f"[yellow]note:[/] {note}")
 
@@ -256,37 +315,88 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
 @compliance_app.command("rules")
 def list_rules(
     state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
+    year: Annotated[int | None, typer.Option(help="List the banned dates of this year "
+                                             "(default: this year).")] = None,
     data_dir: Annotated[Path | None, typer.Option(
-        "--rules-dir", help="Directory of rule tables (default: the built-in ones).")] = None,
+        "--rules-dir", help="Directory of rule tables (default: <home>/rules when it has a "
+        "state_rules.csv, else the built-in ones).")] = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the US state overlay table with its citations."""
+    """The US state overlay rows with their citations (hours, holidays with this year's
+    dates, attempt limits, consent rules, zones, effective dates) and declared emergencies."""
     from dnc.rules.calendar import WeeklyWindow, describe_window
-    from dnc.rules.tables import RuleTables
+    from dnc.rules.tables import RuleTables, tables_for_data
 
-    tables = RuleTables(data_dir)
-    rows = [r for r in tables.state_rules if state is None or r.state == state.upper()]
-    records = [{
-        "rule": row.rule_key, "state": row.state, "applies_to": row.applies_to,
-        "hours": describe_window(WeeklyWindow(days=row.days)),
-        "holidays": row.holiday_calendar,
-        "limit": f"{row.max_calls} per {row.per.total_seconds() / 3600:g} h"
-        + (" same subject" if row.same_subject else "") if row.max_calls and row.per else None,
-        "citation": row.citation, "source": row.source, "reviewed": row.reviewed,
-        "notes": row.notes} for row in rows]
+    tables = RuleTables(data_dir) if data_dir else tables_for_data(data_home(home))
+    wanted = state.upper() if state else None
+    if wanted is not None and wanted not in tables.state_zones:
+        raise ComplianceError(f"--state {state!r}: not a US state or territory code")
+    year = year or datetime.now(UTC).year
+    rows = [r for r in tables.state_rules if wanted is None or r.state == wanted]
+    records = []
+    for row in rows:
+        calendar = tables.holiday_calendars.get(row.holiday_calendar or "")
+        area_holidays = [h for h in tables.holidays if h.calendar == row.holiday_calendar
+                         and h.areas]
+        records.append({
+            "rule": row.rule_key, "state": row.state, "applies_to": row.applies_to,
+            "hours": describe_window(WeeklyWindow(days=row.days)),
+            "zones": list(tables.state_zones[row.state]) + list(row.also_in),
+            "holidays": row.holiday_calendar,
+            "holiday_dates": [{"date": d.isoformat(), "name": n}
+                              for d, n in calendar.listing(year)] if calendar else [],
+            "area_holidays": [{"name": h.name, "dates": [d.isoformat() for d in h.dates(year)],
+                               "areas": list(h.areas)} for h in area_holidays],
+            "limit": f"{row.max_calls} per {row.per.total_seconds() / 3600:g} h to a person"
+            + (" on the same subject" if row.same_subject else "")
+            if row.max_calls and row.per else None,
+            "consent": row.consent or None,
+            "effective": row.effective.isoformat() if row.effective else None,
+            "citation": row.citation, "source": row.source, "reviewed": row.reviewed,
+            "notes": row.notes})
+    emergencies = [{"state": b.state, "name": b.name, "from": b.first.isoformat(),
+                    "until": b.last.isoformat() if b.last else None, "areas": list(b.areas),
+                    "calls": b.calls, "citation": b.citation}
+                   for b in tables.area_bans.all() if wanted is None or b.state == wanted]
     if as_json:
-        typer.echo(json.dumps({"data_dir": str(tables.data_dir), "rows": records}))
+        typer.echo(json.dumps({"data_dir": str(tables.data_dir), "year": year,
+                               "rows": records, "emergencies": emergencies}))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title=f"State overlays ({tables.data_dir / 'state_rules.csv'})")
-    for column in ("rule", "hours", "holidays", "limit", "citation", "notes"):
-        table.add_column(column, overflow="fold")
+    console = Console()
+    if not records:
+        console.print(f"{wanted}: no state row: the federal rules alone apply "
+                      "(08:00-21:00 in every candidate zone)")
+    console.print(f"[dim]{tables.data_dir / 'state_rules.csv'}[/]")
     for record in records:
-        table.add_row(record["rule"], record["hours"], record["holidays"] or "-",
-                      record["limit"] or "-", record["citation"], record["notes"])
-    Console().print(table)
+        consent = {"written": "prior express written consent (naming the seller and the number)"
+                   " for autodialed or recorded calls", "express": "consent for recorded "
+                   "messages", "banned": "these calls are not allowed"}.get(
+                       record["consent"] or "")
+        console.print(f"[bold]{record['rule']}[/] ({record['applies_to']} calls)")
+        console.print(f"  hours:    {record['hours']} in {', '.join(record['zones'])} "
+                      "(and the lead's own zones)")
+        if record["holidays"]:
+            dates = ", ".join(f"{h['date'][5:]} {h['name']}" for h in record["holiday_dates"])
+            console.print(f"  holidays: calendar {record['holidays']}, {year}: {dates or '-'}")
+        for area in record["area_holidays"]:
+            console.print(f"            {area['name']} {', '.join(area['dates'])} only in "
+                          f"{', '.join(area['areas'])}")
+        if record["limit"]:
+            console.print(f"  limit:    {record['limit']}")
+        if consent:
+            console.print(f"  consent:  {consent}")
+        if record["effective"]:
+            console.print(f"  in force: from {record['effective']}")
+        console.print(f"  citation: {record['citation']}")
+        console.print(f"  source:   {record['source']} (reviewed {record['reviewed']})"
+                      + (f"; {record['notes']}" if record["notes"] else ""))
+    for ban in emergencies:
+        console.print(f"emergency: {ban['state']} {ban['name']} {ban['from']} to "
+                      f"{ban['until'] or 'lifted'} ({', '.join(ban['areas']) or 'statewide'}; "
+                      f"{ban['calls']} calls) {ban['citation']}")
 
 
 @compliance_app.command("profiles")
@@ -338,6 +448,10 @@ def audit_anchor(audit_dir: AuditDir = None, home: HomeOption = None,
     from dnc.rules.audit import AuditLog
 
     anchor = AuditLog(audit_dir or data_home(home) / "audit").anchor()
+    if anchor is None:
+        typer.echo(json.dumps({"anchored": False}) if as_json else
+                   "nothing new since the last anchor (or an empty log): nothing anchored")
+        return
     typer.echo(json.dumps(anchor) if as_json else
                f"anchored seq {anchor['seq']} hash {anchor['hash']}")
 

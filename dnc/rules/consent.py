@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from dnc.interfaces import Revocation, RndAnswer, RndResult
 from dnc.rules.model import ConsentKind, ConsentRecord
@@ -37,15 +38,21 @@ def same_seller(a: str | None, b: str | None) -> bool:
     """Seller names compared without case, punctuation or repeated spaces."""
     if not a or not b:
         return False
-    return _norm(a) == _norm(b)
+    return a == b or _norm(a) == _norm(b)
 
 
+@lru_cache(maxsize=4096)
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.casefold()).strip()
 
 
-def _digits(number: str | None) -> str:
-    return "".join(ch for ch in number or "" if ch.isdigit())
+@lru_cache(maxsize=65536)
+def _digits(number: str) -> str:
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def _same_number(a: str, b: str) -> bool:
+    return a == b or _digits(a) == _digits(b)
 
 
 def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[ConsentKind],
@@ -87,7 +94,7 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
             return (f"{given} revoked by {revocation.channel} at "
                     f"{revocation.at:%Y-%m-%d %H:%M} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS
-    if consent.number is not None and _digits(consent.number) != _digits(number):
+    if consent.number is not None and not _same_number(consent.number, number):
         return f"{given} covers {consent.number}, not {number}"
     if written and consent.number is None:
         return f"{given} names no telephone number (47 CFR 64.1200(f)(9))"

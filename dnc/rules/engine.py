@@ -35,7 +35,7 @@ from dnc.rules.model import (
 )
 from dnc.rules.profiles import profile_rules
 from dnc.rules.tables import RuleTables
-from dnc.rules.zones import place
+from dnc.rules.zones import Placement, place
 
 MAX_SEARCH_STEPS = 4000
 
@@ -60,7 +60,8 @@ class ComplianceEngine:
         self.facts: NumberFacts = facts or NoNumberFacts()
         self._rules: dict[CampaignRules, tuple[tuple[Rule, frozenset[str] | None], ...]] = {}
         self._by_states: dict[tuple[CampaignRules, tuple[str, ...], str | None],
-                              tuple[Rule, ...]] = {}
+                              tuple[tuple[Rule, ...], timedelta]] = {}
+        self._placements: dict[tuple[str, str | None, str | None, str | None], Placement] = {}
 
     def _profile_rules(self, campaign: CampaignRules
                        ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
@@ -76,14 +77,36 @@ class ComplianceEngine:
                          region: str | None = "US") -> tuple[Rule, ...]:
         """The rules that concern a call to a party in ``states`` with a number of ``region``
         (other states' overlays and other regions' profiles dropped)."""
+        return self._applicable(campaign, states, region)[0]
+
+    def _applicable(self, campaign: CampaignRules, states: tuple[str, ...],
+                    region: str | None) -> tuple[tuple[Rule, ...], timedelta]:
+        """The applicable rules and the longest attempt history they need (cached)."""
         key = (campaign, states, region)
-        if key not in self._by_states:
-            self._by_states[key] = tuple(
+        found = self._by_states.get(key)
+        if found is None:
+            rules = tuple(
                 rule for rule, regions in self._profile_rules(campaign)
                 if getattr(rule, "state", None) in (None, *states)
                 and (regions is None or region in regions or not any(
                     region in r for _, r in self._profile_rules(campaign) if r is not None)))
-        return self._by_states[key]
+            found = (rules, max((rule.lookback for rule in rules), default=timedelta(0)))
+            self._by_states[key] = found
+        return found
+
+    def _place(self, lead: LeadFacts) -> Placement:
+        """``zones.place``, cached per exchange and location facts (the placement of a NANP
+        number depends on its area code and exchange only, besides the lead's own facts)."""
+        number = lead.number_e164
+        key = (number[:8] if len(number) == 12 and number.startswith("+1") else number,
+               lead.time_zone, lead.state, lead.postal_code)
+        found = self._placements.get(key)
+        if found is None:
+            found = place(lead, self.tables)
+            if len(self._placements) >= 65536:
+                self._placements.clear()
+            self._placements[key] = found
+        return found
 
     def check(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
               campaign_state: CampaignState | None = None, *,
@@ -119,9 +142,8 @@ class ComplianceEngine:
                 campaign_state: CampaignState | None,
                 versions: tuple[RegistryVersion, ...],
                 history_before: datetime | None = None) -> Decision:
-        placement = place(lead, self.tables)
-        rules = self.applicable_rules(campaign, placement.states, placement.region)
-        lookback = max((rule.lookback for rule in rules), default=timedelta(0))
+        placement = self._place(lead)
+        rules, lookback = self._applicable(campaign, placement.states, placement.region)
         attempts = self._attempts(lead, at - lookback, at, history_before) \
             if lookback > timedelta(0) else ()
         facts = self.facts

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, passed
 from dnc.rules.federal import federal_rules
@@ -51,6 +52,33 @@ PROFILE_SUMMARIES = {
 }
 
 
+JURISDICTION_ALIASES: dict[str, tuple[Profile, ...]] = {
+    "us": (Profile.US_FEDERAL, Profile.US_STATE),
+    "us_federal": (Profile.US_FEDERAL,),
+    "us_state": (Profile.US_STATE,),
+    "reg_f": (Profile.US_FEDERAL, Profile.US_STATE, Profile.REG_F),
+    "uk": (Profile.UK_OFCOM,),
+    "uk_ofcom": (Profile.UK_OFCOM,),
+}
+"""The names a campaign's ``jurisdiction`` setting (and ``dialer dnc scrub --jurisdiction``)
+may use, comma-separated."""
+
+
+def profiles_for(jurisdiction: str) -> tuple[Profile, ...]:
+    """The profiles a jurisdiction text names (ValueError naming an unknown one)."""
+    found: list[Profile] = []
+    for part in jurisdiction.lower().replace(" ", "").split(","):
+        if not part:
+            continue
+        profiles = JURISDICTION_ALIASES.get(part)
+        if profiles is None:
+            known = ", ".join(sorted(JURISDICTION_ALIASES))
+            raise ValueError(f"unknown jurisdiction {part!r}; known: {known}")
+        found.extend(p for p in profiles if p not in found)
+    return tuple(found) or (Profile.US_FEDERAL,)
+
+
+@lru_cache(maxsize=64)
 def campaign_regions(profiles: tuple[Profile, ...]) -> frozenset[str]:
     found: set[str] = set()
     for profile in profiles:

@@ -11,7 +11,7 @@ campaign the emergency's ``calls`` column names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,9 +60,8 @@ class InState:
             return RuleOutcome(self.rule_id, True, f"not yet in force (from "
                                f"{self.effective:%Y-%m-%d})", self.citation, at,
                                applicable=False)
-        missing = tuple(z for z in self.extra_zones if z not in context.zones)
-        if missing:
-            context = replace(context, zones=context.zones + missing)
+        if self.extra_zones:
+            context = context.with_zones(self.extra_zones)
         return self.inner.evaluate(context, at)
 
 
@@ -149,7 +148,7 @@ class AreaBanRule:
         if self.state not in context.placement.states:
             return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
                                self.citation, at, applicable=False)
-        zones = context.zones + tuple(z for z in self.state_zones if z not in context.zones)
+        zones = context.with_zones(self.state_zones).zones
         hit = self._active(context, at, zones)
         if hit is None:
             return passed(self, at, f"no declared emergency or area holiday in {self.state}")

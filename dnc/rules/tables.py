@@ -23,7 +23,8 @@ FEDERAL_DAY = (time(8), time(21))
 APPLIES_TO = ("all", "autodialed", "prerecorded")
 CONSENT = ("", "written", "express", "banned")
 
-__all__ = ["DEFAULT_DATA_DIR", "Holiday", "HolidayCalendar", "RuleTables", "StateRule"]
+__all__ = ["DEFAULT_DATA_DIR", "Holiday", "HolidayCalendar", "RuleTables", "StateRule",
+           "tables_for_data"]
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -237,3 +238,14 @@ class RuleTables:
             for prefix in range(first, last + 1):
                 prefixes[f"{prefix:03d}"] = row["state"].upper()
         return prefixes
+
+
+def tables_for_data(data_dir: Path) -> RuleTables:
+    """The rule tables of a data directory: ``<data>/rules`` when it has a
+    ``state_rules.csv`` (an officer's own table), else the built-in ``dnc/data``; declared
+    emergencies from ``<data>/rules/emergencies.csv`` either way. The claim-time and the
+    dial-time checks and ``dialer compliance`` all read them here, so they never decide on
+    different tables."""
+    tables_dir = Path(data_dir) / "rules"
+    own = tables_dir if (tables_dir / "state_rules.csv").exists() else None
+    return RuleTables(own, officer_dir=tables_dir)

@@ -53,13 +53,15 @@ class Placement:
     wireless_by_plan: bool       # the numbering plan says MOBILE
     line_type_ambiguous: bool    # FIXED_LINE_OR_MOBILE (all of the NANP)
     fixed_by_plan: bool = False  # the numbering plan says FIXED_LINE (outside the NANP)
+    infos: tuple[ZoneInfo, ...] = ()  # ``zones`` as ZoneInfo objects
 
     @property
     def known(self) -> bool:
         return bool(self.zones)
 
     def zone_infos(self) -> tuple[ZoneInfo, ...]:
-        return tuple(_zone(name) for name in self.zones)
+        return self.infos if len(self.infos) == len(self.zones) else tuple(
+            _zone(name) for name in self.zones)
 
 
 @lru_cache(maxsize=512)
@@ -172,7 +174,8 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     states = tuple(dict.fromkeys(
         s for s in (explicit_state, postal_state, area_state) if s is not None))
     return Placement(
-        zones=tuple(zones), source=" + ".join(sources) if zones else "unknown",
+        zones=tuple(zones), infos=tuple(_zone(name) for name in zones),
+        source=" + ".join(sources) if zones else "unknown",
         states=states, region=region,
         wireless_by_plan=line_type == PhoneNumberType.MOBILE,
         line_type_ambiguous=line_type == PhoneNumberType.FIXED_LINE_OR_MOBILE,

@@ -10,11 +10,12 @@ from campaigns.availability import lead_availability, next_opening
 from campaigns.leads import LeadInput
 from campaigns.models import Lead
 from campaigns.settings import CallingWindow
+from tests.campaigns.ready import STARTABLE
 
 # Tuesday 2026-11-17: 05:00 in New York (EST, UTC-5), 02:00 in Los Angeles.
 NIGHT = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 NOON_NY = datetime(2026, 11, 17, 17, 0, tzinfo=UTC)
-CALLER = {"caller_ids": ["+12015550100"]}
+CALLER = {**STARTABLE}
 
 
 def _campaign(store, leads, **settings):

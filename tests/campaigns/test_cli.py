@@ -37,9 +37,17 @@ def test_db_upgrade_creates_default_database(env):
 
 def test_campaign_lifecycle_import_export_report(env):
     created = run("campaign", "create", "spring", "--caller-id", "+12015550100",
-                  "--ring-timeout", "20", "--agent", "ann=user/1001",
+                  "--ring-timeout", "20", "--agent", "ann=user/1001", "--seller", "Acme Solar",
+                  "--dnc-number", "+18005550100", "--safe-harbor-declared",
+                  "--subject", "solar", "--set", "compliance.attempt_caps=[{\"max_calls\": 2, "
+                  "\"window_hours\": 24}]",
                   "--set", 'schedule={"start": "08:00", "end": "20:00", "days": [0,1,2,3,4]}')
     assert created["state"] == "draft" and created["settings"]["ring_timeout"] == 20
+    compliance = created["settings"]["compliance"]
+    assert (compliance["seller_name"], compliance["subject"]) == ("Acme Solar", "solar")
+    assert compliance["attempt_caps"] == [{"max_calls": 2, "window_hours": 24.0,
+                                           "same_subject": False, "per": "person"}]
+    assert compliance["safe_harbor"]["states_telemarketing_purpose"]
     assert created["agents"] == [{"name": "ann", "endpoint": "user/1001"}]
     leads = env / "leads.csv"
     leads.write_text("Telephone,Name\n(201) 555-0123,Ann\n201-555-0123,Dup\nxx,Bad\n")

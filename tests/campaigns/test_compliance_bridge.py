@@ -12,9 +12,10 @@ from campaigns.leads import LeadInput
 from campaigns.models import LeadStatus
 from dnc.interfaces import RegistryHit, RegistryKind, RegistryVersion
 from dnc.rules.engine import ComplianceEngine
+from tests.campaigns.ready import STARTABLE
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # 12:00 in New York, a Monday
-ALL_DAY = {"caller_ids": ["+12015550100"],
+ALL_DAY = {**STARTABLE,
            "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
 NATIONAL = RegistryVersion("national", RegistryKind.NATIONAL, "national@test#1",
                            NOW - timedelta(days=3), 1)

@@ -8,9 +8,10 @@ from campaigns.leads import LeadInput
 from campaigns.models import LeadStatus
 from campaigns.settings import Outcome
 from campaigns.store import CampaignStore
+from tests.campaigns.ready import STARTABLE
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 New York, 07:00 Los Angeles
-ALL_DAY = {"caller_ids": ["+12015550100"],
+ALL_DAY = {**STARTABLE,
            "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
 
 
@@ -117,7 +118,7 @@ def test_compliance_check_suppresses_or_defers(store):
 def test_campaign_schedule_uses_callee_local_time(store):
     # 09:00-20:00 local: at 15:00 UTC New York (10:00) is open, Los Angeles (07:00) is not.
     _campaign(store, [LeadInput("2015550101"), LeadInput("4155550101")],
-              {"caller_ids": ["+12015550100"],
+              {**STARTABLE,
                "schedule": {"start": "09:00", "end": "20:00", "days": [0, 1, 2, 3, 4]}})
     first = store.claim_leads("c", 5, owner="p", now=NOW, ttl=timedelta(hours=4))
     assert _phones(first) == ["+12015550101"]

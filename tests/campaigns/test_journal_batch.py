@@ -21,9 +21,10 @@ from campaigns.leads import LeadInput
 from campaigns.models import AgentState, LeadStatus
 from campaigns.settings import Outcome
 from campaigns.store import CampaignStore
+from tests.campaigns.ready import STARTABLE
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
-ALWAYS = {"caller_ids": ["+12015550100"],
+ALWAYS = {**STARTABLE,
           "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
 
 

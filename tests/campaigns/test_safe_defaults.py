@@ -104,6 +104,12 @@ def test_no_caller_id_is_invented_and_a_campaign_without_one_cannot_start(home):
     line = error_line(dialer("campaign", "start", "x"))
     assert "no caller ID" in line and "--caller-id" in line
     assert dialer("campaign", "edit", "x", "--caller-id", "+12015550123").exit_code == 0
+    # A US telemarketing campaign also declares its seller, a do-not-call number and what its
+    # abandoned-call message says (47 CFR 64.1200(a)(7)(i)(B)) before it may start.
+    line = error_line(dialer("campaign", "start", "x"))
+    assert "compliance.seller_name" in line and "compliance.dnc_number" in line
+    assert dialer("campaign", "edit", "x", "--seller", "Acme Solar", "--dnc-number",
+                  "+18005550100", "--safe-harbor-declared").exit_code == 0
     started = dialer("campaign", "start", "x", "--json")
     assert json.loads(started.stdout)["state"] == "running"
     # A running campaign keeps a caller ID.

@@ -9,9 +9,10 @@ from campaigns.leads import LeadInput
 from campaigns.models import AgentState, LeadStatus
 from campaigns.settings import CampaignState, Outcome
 from campaigns.store import CampaignNotFound, IllegalTransition, SettingsError
+from tests.campaigns.ready import STARTABLE
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
-CALLER = {"caller_ids": ["+12015550100"]}
+CALLER = {**STARTABLE}
 
 
 def test_upgrade_brings_schema_to_head(store):

@@ -32,6 +32,7 @@ from dnc.rules.model import (
     Profile,
 )
 from dnc.rules.tables import RuleTables
+from tests.campaigns.ready import DECLARED
 
 AT = datetime(2026, 11, 17, 18, tzinfo=UTC)  # a Tuesday: 13:00 in New York, 10:00 in LA
 SELLER = "Acme Solar"
@@ -357,7 +358,7 @@ def test_build_dial_gate_reads_the_campaign_store_and_data_dir(tmp_path: Path) -
         store.create_campaign("spring", {"caller_ids": ["+12015550100"],
                                          "schedule": {"start": "00:00", "end": "23:59",
                                                       "days": [0, 1, 2, 3, 4, 5, 6]},
-                                         "compliance": {"seller_name": SELLER}},
+                                         "compliance": {**DECLARED, "seller_name": SELLER}},
                               at=AT, agents=[("ann", "user/1001")])
         store.add_leads("spring", [LeadInput(p) for p in POOL[:3]], at=AT)
         store.transition_campaign("spring", "running", at=AT)

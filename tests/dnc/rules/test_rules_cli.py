@@ -58,7 +58,9 @@ def test_explain_human_output_and_errors():
 
 def test_rules_and_profiles_json():
     rows = json.loads(run("rules", "--state", "FL", "--json").stdout)["rows"]
-    assert rows[0]["limit"] == "3 per 24 h same subject" and "501.616" in rows[0]["citation"]
+    assert rows[0]["limit"] == "3 per 24 h to a person on the same subject"
+    assert "501.616" in rows[0]["citation"] and rows[0]["consent"] == "written"
+    assert rows[0]["effective"] == "2021-07-01"
     profiles = json.loads(run("profiles", "--json").stdout)
     assert set(profiles) == {"us_federal", "us_state", "reg_f", "uk_ofcom"}
 
