@@ -35,7 +35,8 @@ US_STATE_NAMES = {
     "North Carolina": "NC", "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK",
     "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI", "South Carolina": "SC",
     "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
-    "Virginia": "VA", "Washington": "WA", "West Virginia": "WV", "Wisconsin": "WI",
+    "Virginia": "VA", "Washington": "WA", "Washington State": "WA", "West Virginia": "WV",
+    "Wisconsin": "WI",
     "Wyoming": "WY", "Puerto Rico": "PR", "Guam": "GU", "Northern Mariana Islands": "MP",
     "American Samoa": "AS", "U.S. Virgin Islands": "VI",
 }

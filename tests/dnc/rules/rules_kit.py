@@ -45,6 +45,9 @@ class FakeHistory:
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
         return [a for a in self.items if a.number_e164 == number_e164 and a.at >= since]
 
+    def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
+        return [a for a in self.items if a.contact_id == contact_id and a.at >= since]
+
 
 def engine(listings=None, attempts=(), versions=None, tables=None) -> ComplianceEngine:
     return ComplianceEngine(FakeRegistries(listings, versions), FakeHistory(attempts), tables)

@@ -72,3 +72,25 @@ def test_zones_without_common_window_make_the_lead_unreachable(tmp_path):
         datetime(2026, 11, 18, 17, tzinfo=UTC))
     assert not decision.allowed and decision.unreachable and decision.earliest_allowed is None
     assert any("unreachable" in o.reason for o in decision.reasons)
+
+
+def test_every_geographic_us_area_code_names_its_state():
+    """phonenumbers calls Washington's area codes "Washington State": without the mapping,
+    206-555-0123 had no state and Washington's rows never applied by area code."""
+    import phonenumbers
+
+    from dnc.rules.zones import US_REGIONS, _number_facts
+    missing = []
+    for npa in range(200, 1000):
+        try:
+            parsed = phonenumbers.parse(f"+1{npa}5550100")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.region_code_for_number(parsed) not in US_REGIONS:
+            continue
+        _, _, state, _ = _number_facts(f"+1{npa}5550100")
+        geographic = bool(phonenumbers.geocoder.description_for_number(parsed, "en"))
+        if geographic and state is None:
+            missing.append(npa)
+    assert missing == []
+    assert place(LeadFacts("+12065550123"), TABLES).states == ("WA",)
