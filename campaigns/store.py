@@ -76,7 +76,8 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
                     else base.with_changes(**values))
     except pydantic.ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
             f"{_LEGAL_HINTS.get(str(e['loc'][0]) if e['loc'] else '', '')}"
             for e in error.errors()
         )

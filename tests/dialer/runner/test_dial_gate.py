@@ -413,3 +413,93 @@ def test_prefetch_in_the_database_thread_while_the_loop_checks() -> None:
     assert not failures
     assert verdicts and all(v.allowed for v in verdicts)
     assert gate.kept_counts()["leads"] == 5
+
+
+def test_a_revocation_recorded_during_the_run_refuses_the_next_check(tmp_path: Path) -> None:
+    from dnc.facts import NumberFactsStore
+    from dnc.interfaces import Revocation
+
+    facts = NumberFactsStore(tmp_path / "facts.db")
+    gate = DialTimeGate(US, FreshNational(AT - timedelta(days=1)), DictHistory(),
+                        inner_opted_out=lambda n: False, facts=facts)
+    [lead] = prefetched(gate, [POOL[0]], line_type=LineType.WIRELESS)
+    assert gate.check(lead, AT.timestamp()).allowed
+    facts.revoke([Revocation(POOL[0], None, AT, "sms STOP")], AT, "officer")
+    verdict = gate.check(lead, AT.timestamp() + 1)
+    assert not verdict.allowed and "revoked by sms STOP" in verdict.reasons[0]
+    facts.close()
+
+
+def test_per_person_limits_count_this_runs_dials_to_the_persons_other_numbers() -> None:
+    rules = replace(US, attempt_caps=(AttemptCap(2, timedelta(hours=6)),))
+    gate = DialTimeGate(rules, FreshNational(AT - timedelta(days=1)), DictHistory(),
+                        inner_opted_out=lambda n: False)
+    first, second, third = prefetched(gate, POOL[:3], contact_id="p1",
+                                      line_type=LineType.LANDLINE)
+    gate.record_dial(first.number_e164, AT.timestamp(), "spring", first.lead_id)
+    gate.record_dial(second.number_e164, AT.timestamp() + 60, "spring", second.lead_id)
+    verdict = gate.check(third, AT.timestamp() + 120)
+    assert not verdict.allowed and verdict.reasons[0].startswith("campaign.attempts.1")
+    assert "person 'p1' (all numbers)" in verdict.reasons[0]
+    assert gate.kept_counts()["people"] == 1
+    for lead in (first, second, third):
+        gate.forget(lead.lead_id)
+    assert gate.kept_counts()["people"] == 0
+
+
+def test_a_recorded_message_is_decided_at_that_instant_on_the_history_before_the_call(
+        tmp_path: Path) -> None:
+    from dnc.rules.model import RecordedMessage
+
+    drop = replace(US, prerecorded=True, attempt_caps=(AttemptCap(1, timedelta(hours=6)),),
+                   recorded_message=RecordedMessage(True, "+12015550100", "+18005550199"))
+    gate = DialTimeGate(drop, FreshNational(AT - timedelta(days=1)), DictHistory(),
+                        inner_opted_out=lambda n: False, audit=AuditLog(tmp_path))
+    consented, unconsented = prefetched(gate, POOL[:2], line_type=LineType.LANDLINE)
+    gate.prefetch([(unconsented, LeadFacts(unconsented.number_e164, lead_id="1",
+                                           line_type=LineType.LANDLINE))], AT)
+    gate.record_dial(consented.number_e164, AT.timestamp(), "spring", consented.lead_id)
+    # The dial itself is in the history now; the message is judged as of before it.
+    message = gate.check_message(consented, AT.timestamp(), AT.timestamp() + 25)
+    assert message.allowed and message.decision_id.startswith("message:")
+    refused = gate.check_message(unconsented, AT.timestamp(), AT.timestamp() + 25)
+    assert not refused.allowed and refused.reasons[0].startswith("us.prerecorded_consent")
+    evening = datetime(2026, 11, 18, 1, 59, 50, tzinfo=UTC)  # 20:59:50 in New York
+    late = gate.check_message(consented, evening.timestamp(), evening.timestamp() + 20)
+    assert not late.allowed and late.reasons[0].startswith("us.calling_hours")
+    plain = DialTimeGate(US, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
+    [lead] = prefetched(plain, [POOL[0]])
+    assert not plain.check_message(lead, AT.timestamp(), AT.timestamp()).allowed
+    assert gate.flush_audit() == 3  # every message decision is audited
+    assert [e["stage"] for e in AuditLog(tmp_path).entries()] == ["message"] * 3
+
+
+def test_the_demo_uses_the_uk_profile_when_no_us_zone_is_open(tmp_path: Path) -> None:
+    """11:00 UTC: no US zone, territories included, is inside 08:00-20:00; the demo campaign
+    becomes a UK one with Ofcom drama numbers, a fresh TPS list, and its leads can be dialed."""
+    from campaigns.compliance import lead_facts
+    from campaigns.store import CampaignStore
+    from dialer.runner.demo import (
+        DemoOptions,
+        choose_zones,
+        create_demo_campaign,
+        seed_demo_registry,
+    )
+
+    at = datetime(2026, 11, 17, 11, tzinfo=UTC)
+    zones, note = choose_zones(at.timestamp())
+    assert zones == ["Europe/London"] and "UK profile" in note
+    store = CampaignStore.open(f"sqlite:///{tmp_path / 'demo.db'}")
+    try:
+        create_demo_campaign(store, DemoOptions(agents=1, leads=20), zones, at.timestamp())
+        seed_demo_registry(tmp_path, at.timestamp(), [])
+        assert store.settings("demo").jurisdiction == "uk"
+        gate = build_dial_gate(store, "demo", tmp_path, inner_opted_out=lambda n: False)
+        claims = store.claim_leads("demo", 5, owner="t", now=at)
+        items = [(target(str(c.lead_id), c.phone), lead_facts(c)) for c in claims]
+        gate.prefetch(items, at)
+        assert claims and all(c.phone.startswith("+44") for c in claims)
+        assert all(gate.check(t, at.timestamp()).allowed for t, _ in items)
+        gate.close()
+    finally:
+        store.close()
