@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+_MIN_HANDLE_TIME = 1.0
 _ALPHA = 0.05
 """Weight of the newest observation in the running means (about the last 20 calls)."""
 _RATIO_BOUNDS = (0.25, 4.0)
@@ -72,7 +73,8 @@ class WaitEstimator:
         calibration); inf with no agent."""
         if agents <= 0:
             return math.inf
-        service = agents / self.handle_time
+        # A first handle measured at 0 s (disposed at once) must not make service infinite.
+        service = agents / max(self.handle_time, _MIN_HANDLE_TIME)
         theta = self.patience_rate
         if theta <= 0.0:
             return (ahead + 1) / service

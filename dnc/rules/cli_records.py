@@ -34,7 +34,9 @@ def records_export(
     what: Annotated[str, typer.Option(help="calls, consents or all (csv: one of calls or "
                                       "consents).")] = "all",
     campaign: Annotated[str | None, typer.Option(help="Only this campaign.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write here (xlsx: required).")] = None,
+    out: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (xlsx: "
+                                             "required; csv with --what all: FILE.calls.csv "
+                                             "and FILE.consents.csv).")] = None,
     db: Annotated[str | None, typer.Option(help="Campaign database URL (or DIALER_DB).")]
     = None,
     data_dir: HomeOption = None,
@@ -56,9 +58,9 @@ def records_export(
         raise ComplianceError("--what must be calls, consents or all")
     if format == "csv" and what == "all" and out is None:
         raise ComplianceError("CSV to the terminal holds one kind: --what calls or consents "
-                              "(or --out FILE.csv writes FILE.calls.csv and FILE.consents.csv)")
+                              "(or --output FILE.csv writes FILE.calls.csv and FILE.consents.csv)")
     if format == "xlsx" and out is None:
-        raise ComplianceError("--format xlsx needs --out FILE.xlsx")
+        raise ComplianceError("--format xlsx needs --output FILE.xlsx")
     facts_path = (data_dir or data_home()) / "dnc" / FACTS_NAME
     revocations = []
     if facts_path.exists():

@@ -15,7 +15,10 @@ from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from cli import app
 
-CALLER = ["--caller-id", "+12015550100"]
+CALLER = ["--caller-id", "+12015550100", "--seller", "Acme Solar", "--dnc-number",
+          "+18005550100", "--safe-harbor-declared"]
+"""What a US sales campaign declares before it may start (caller ID, seller, DNC number and
+its abandoned-call message)."""
 ALWAYS = json.dumps({"start": "00:00", "end": "23:59", "days": list(range(7))})
 
 

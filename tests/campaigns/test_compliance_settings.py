@@ -235,12 +235,12 @@ def test_the_records_cli_writes_csv_json_and_xlsx(tmp_path, monkeypatch):
     document = json.loads(as_json.stdout)
     assert [c["called_number"] for c in document["calls"]] == ["+12015550101"]
     csv_out = tmp_path / "records.csv"
-    assert runner.invoke(cli.app, ["compliance", "records", "export", *period, "--out",
+    assert runner.invoke(cli.app, ["compliance", "records", "export", *period, "--output",
                                    str(csv_out)]).exit_code == 0
     assert (tmp_path / "records.calls.csv").read_text().startswith("attempt_id,campaign")
     xlsx = tmp_path / "records.xlsx"
     assert runner.invoke(cli.app, ["compliance", "records", "export", *period, "--format",
-                                   "xlsx", "--out", str(xlsx)]).exit_code == 0
+                                   "xlsx", "--output", str(xlsx)]).exit_code == 0
     import openpyxl
     assert openpyxl.load_workbook(xlsx).sheetnames == ["calls", "consents"]
     refused = runner.invoke(cli.app, ["compliance", "records", "purge", "c",

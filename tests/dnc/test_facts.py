@@ -59,7 +59,7 @@ def test_files_are_refused_whole_naming_line_and_field():
 
 
 def test_revoke_and_imports_through_the_cli(tmp_path):
-    home = ["--data-dir", str(tmp_path)]
+    home = ["--home", str(tmp_path)]
     assert run("compliance", "revoke", "305-555-0123", "--channel", "sms STOP").exit_code != 0
     done = run("compliance", "revoke", "305-555-0123", "--channel", "sms STOP", "--by",
                "officer", *home, "--json")
@@ -82,7 +82,7 @@ def test_revoke_and_imports_through_the_cli(tmp_path):
 
 
 def test_emergencies_through_the_cli(tmp_path):
-    home = ["--data-dir", str(tmp_path)]
+    home = ["--home", str(tmp_path)]
     bad = run("compliance", "emergency", "add", "--state", "XX", "--from", "2026-09-01",
               "--citation", "order", *home)
     assert bad.exit_code != 0 and not (tmp_path / "rules" / "emergencies.csv").exists()
@@ -108,7 +108,7 @@ def test_emergencies_through_the_cli(tmp_path):
 def test_tps_registries_hold_uk_numbers_and_scrub_names_out_of_profile_numbers(tmp_path):
     source = tmp_path / "tps.txt"
     source.write_text("020 7946 0123\n+44 7400 123456\n")
-    home = ["--data-dir", str(tmp_path)]
+    home = ["--home", str(tmp_path)]
     assert run("dnc", "import", str(source), "--registry", "tps", *home).exit_code == 0
     from dnc.registry import DncStore
     store = DncStore(tmp_path / "dnc")
@@ -116,7 +116,7 @@ def test_tps_registries_hold_uk_numbers_and_scrub_names_out_of_profile_numbers(t
     assert store.hits("+12079460123") == []
     leads = tmp_path / "leads.csv"
     leads.write_text("phone\n2015550123\n+44 20 7946 0000\n555\n+1 416 555 0123\n")
-    result = run("dnc", "scrub", str(leads), "--out", str(tmp_path / "ok.csv"), "--rejects",
+    result = run("dnc", "scrub", str(leads), "--output", str(tmp_path / "ok.csv"), "--rejects",
                  str(tmp_path / "no.csv"), *home, "--json")
     assert json.loads(result.stdout)["rejected_outside"] == 2
     import csv
