@@ -142,8 +142,7 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
                               "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
                               "half_life": 600.0, "margin_z": 0.0, "planning_answers": 20,
-                              "prior_bias": 1.0},
-            **profile}
+                              "prior_bias": 1.0}}
 
 
 # US area codes only (the NANP also spans Canada and the Caribbean, other rule books), the
