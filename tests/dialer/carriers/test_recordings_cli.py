@@ -12,6 +12,7 @@ from campaigns.leads import LeadInput
 from campaigns.settings import Outcome
 from campaigns.store import CampaignStore
 from cli import app
+from tests.campaigns.ready import STARTABLE
 
 NOW = datetime.now(UTC)
 
@@ -26,7 +27,7 @@ def test_recordings_commands(tmp_path, monkeypatch):
     monkeypatch.setenv("DIALER_HOME", str(tmp_path))
     monkeypatch.delenv("DIALER_DB", raising=False)
     store = CampaignStore.open(f"sqlite:///{tmp_path / 'dialer.db'}")
-    store.create_campaign("c", {"caller_ids": ["+12015550100"], "schedule": {
+    store.create_campaign("c", {**STARTABLE, "schedule": {
         "start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}, "recording": {
         "mode": "all", "notice_message": "n.wav"}}, at=NOW)
     store.add_leads("c", [LeadInput("+12015550123")], at=NOW)
