@@ -241,6 +241,8 @@ def dispose_in_session(self: CampaignStore, session: Session, attempt: CallAttem
         raise CampaignError(f"disposition {code!r} needs a callback time")
     attempt.disposition = code
     attempt.wrapped_at = at
+    if note:
+        attempt.note = note
     session.add(attempt)
     lead = session.get(Lead, attempt.lead_id) if attempt.lead_id else None
     if lead is None:

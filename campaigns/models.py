@@ -263,6 +263,8 @@ class Recording(SQLModel, table=True):
     SHA-256 kept), ``missing`` (no file where the switch should have written it) or
     ``purged`` (deleted after the retention period)."""
     purged_at: datetime | None = _ts()
+    note: str | None = None
+    """The agent's notes with the disposition (migration 0005)."""
 
 
 class AgentStateChange(SQLModel, table=True):
@@ -303,6 +305,76 @@ class Callback(SQLModel, table=True):
     note: str | None = None
     created_at: datetime | None = _ts()
     done_at: datetime | None = _ts()
+
+
+class UserRole(StrEnum):
+    """Who a user of ``dialer web`` is: what they may see and do."""
+
+    AGENT = "agent"
+    """Their own calls, leads on their screen and their own callbacks only."""
+    SUPERVISOR = "supervisor"
+    """The campaigns they are assigned to: wallboard, agent control, pacing, reports."""
+    ADMIN = "admin"
+    """Every campaign."""
+
+
+class WebUser(SQLModel, table=True):
+    """A person who signs in to ``dialer web`` (migration 0005)."""
+
+    __tablename__ = "web_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=120)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=255)
+    """argon2id hash (argon2-cffi's encoded form, parameters included)."""
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    """For agents: the campaign agent this user acts as."""
+    active: bool = True
+    failed_logins: int = 0
+    """Consecutive failed sign-ins (reset by a successful one)."""
+    locked_until: datetime | None = _ts()
+    created_at: datetime | None = _ts()
+    password_changed_at: datetime | None = _ts()
+
+
+class WebUserCampaign(SQLModel, table=True):
+    """A supervisor's campaigns."""
+
+    __tablename__ = "web_user_campaign"
+    user_id: int = Field(foreign_key="web_user.id", primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so
+    a copy of the database does not let anyone sign in."""
+
+    __tablename__ = "web_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="web_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts()
+    last_seen_at: datetime | None = _ts()
+
+
+class AuditEntry(SQLModel, table=True):
+    """One supervisor or admin action (and every refused one): who, when, what, before and
+    after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (sa.Index("ix_audit_campaign_at", "campaign", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _ts()
+    user_name: str = Field(max_length=120)
+    role: str = Field(max_length=16)
+    action: str = Field(max_length=40)
+    campaign: str | None = Field(default=None, max_length=120)
+    target: str | None = Field(default=None, max_length=120)
+    before: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    after: dict = Field(default_factory=dict, sa_type=sa.JSON)
+    ok: bool = True
+    detail: str | None = None
 
 
 STANDARD_DISPOSITIONS: tuple[Disposition, ...] = (

@@ -248,6 +248,14 @@ class CampaignSettings(BaseModel):
     compliance: ComplianceSettings = Field(default_factory=ComplianceSettings)
     """Telemarketing or not, prerecorded, subject, seller, message declarations, the
     campaign's own attempt caps, the unknown-line-type policy (campaigns.compliance_settings)."""
+    # -- the agent desktop (dialer web) ----------------------------------------------------
+    pause_reasons: tuple[str, ...] = ("break", "lunch", "training", "meeting", "coaching")
+    """The reason codes agents pause with (recorded in the agent history)."""
+    agent_script: str = ""
+    """What agents read to the customer; {first_name}, {last_name}, {phone}, {state} and the
+    lead's custom fields by name are filled in with the lead's values."""
+    preview_dialing: bool = False
+    """Agents see each lead first and dial or skip it (needs pacing_policy "preview")."""
 
     @property
     def abandon_window_seconds(self) -> float:
@@ -283,6 +291,11 @@ class CampaignSettings(BaseModel):
         if self.wrap_up_timeout_disposition not in self.allowed_dispositions:
             raise ValueError(f"wrap_up_timeout_disposition {self.wrap_up_timeout_disposition!r}"
                              " must be one of allowed_dispositions")
+        if self.preview_dialing and self.pacing_policy != "preview":
+            raise ValueError("preview_dialing needs pacing_policy 'preview'")
+        if not self.pause_reasons or any(
+                not reason or len(reason) > 40 for reason in self.pause_reasons):
+            raise ValueError("pause_reasons: 1 to 40 characters each, at least one")
         if self.machine_action == "leave_message" and not self.machine_message:
             raise ValueError("machine_message is required when machine_action is leave_message")
         for name, numbers in (("caller_id_caps", self.caller_id_caps),

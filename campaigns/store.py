@@ -374,3 +374,17 @@ class CampaignStore:
     )
     from campaigns.journal_batch import journal_batch
     from campaigns.leads import add_leads, import_file
+    from campaigns.users import (
+        add_user,
+        audit,
+        audit_entries,
+        authenticate,
+        create_session,
+        disable_user,
+        end_session,
+        session_user,
+        set_password,
+        set_user_campaigns,
+        user,
+        users,
+    )

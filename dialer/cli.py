@@ -467,10 +467,12 @@ agent_app.command("logout")(_agent_command("logout"))
 def register(app: typer.Typer) -> None:
     """Add this package's commands and sub-apps to the root ``dialer`` app."""
     from dialer import cli_gateways, cli_recordings
+    from dialer.web import cli as web_cli
 
     esl_cli.register(app)
     cli_gateways.register(app)
     cli_recordings.register(app)
+    web_cli.register(app)
     app.command("run")(run)
     app.command("monitor")(monitor)
     app.command("doctor")(doctor)

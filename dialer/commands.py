@@ -7,9 +7,12 @@ execute them in the order given: in particular a ``JournalAttempt`` always prece
 so a crash can never lose an attempt or dial a lead twice.
 
 Switch-bound commands (``Originate``, ``OriginateAgentLeg``, ``Bridge``, ``PlayMessage``,
-``Hangup``, ``StartRecording``, ``CloseAgentLeg``) are turned into FreeSWITCH API strings by
-``dialer.freeswitch``. Storage-bound ones (``JournalAttempt``, ``AttemptFinished``,
-``RecordOptOut``, ``AgentStateChanged``, ``ReleaseLead``) are for the campaign store;
+``Hangup``, ``StartRecording``, ``CloseAgentLeg``, and the agent desktop's ``HoldCall``,
+``ParkCall``, ``TransferOut``, ``OriginateConsult``, ``BridgeLegs``, ``Eavesdrop``) are turned
+into FreeSWITCH API strings by ``dialer.freeswitch``. Desktop-bound ones (``OfferWork``,
+``PreviewLead``, ``AgentNotice``) go to the agents' screens. Storage-bound ones
+(``JournalAttempt``, ``AttemptFinished``, ``RecordOptOut``, ``AgentStateChanged``,
+``ReleaseLead``) are for the campaign store;
 the simulator may count them or ignore them. Fields may be added with defaults.
 """
 
@@ -319,6 +322,29 @@ class OfferWork:
     deadline: float | None = None
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class PreviewLead:
+    """Preview dialing: show lead ``lead_id`` to the agent, who dials or skips it
+    (``PreviewDecided``). For agent desktops (the runner's control socket)."""
+
+    at: float
+    agent_id: str
+    work_id: str
+    lead_id: str
+    number_e164: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class AgentNotice:
+    """Tell the agent's desktop why a request of theirs could not be carried out."""
+
+    at: float
+    agent_id: str
+    text: str
+
+
 # --- switch-bound -------------------------------------------------------------------------
 
 
@@ -469,6 +495,78 @@ class StopRecording:
     path: str
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class HoldCall:
+    """Put the customer leg on hold (music; the bridge stays up) or take it off hold."""
+
+    at: float
+    call_id: str
+    held: bool = True
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ParkCall:
+    """Take the customer leg out of its bridge and park it (the agent's nailed-up leg parks
+    too): a transfer to a queue or an agent, or a consultation, follows."""
+
+    at: float
+    call_id: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class TransferOut:
+    """Blind transfer of the customer leg to an outside number (it leaves the dialer)."""
+
+    at: float
+    call_id: str
+    number_e164: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class OriginateConsult:
+    """Dial the outside party of an attended transfer; its channel id is ``leg_id`` and it is
+    parked on answer (then bridged to the consulting agent's leg with ``Bridge``)."""
+
+    at: float
+    leg_id: str
+    agent_id: str
+    number_e164: str
+    caller_id_number: str
+    caller_id_name: str
+    ring_timeout: float
+    switch_id: str = "default"
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class BridgeLegs:
+    """Bridge two legs that are not a customer and its agent (an agent's leg with a
+    consulted agent's leg, or the parked customer with the consulted outside party)."""
+
+    at: float
+    leg_a: str
+    leg_b: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class Eavesdrop:
+    """Call a supervisor's phone and attach it to the agent's nailed-up leg: ``listen``,
+    ``whisper`` (the agent hears the supervisor) or ``barge`` (agent and customer hear)."""
+
+    at: float
+    leg_id: str
+    supervisor: str
+    endpoint: str
+    target_leg_id: str
+    mode: str = "listen"
+    switch_id: str = "default"
+
+
 Command = (
     JournalAttempt
     | ReleaseLead
@@ -493,5 +591,13 @@ Command = (
     | PauseRecording
     | ResumeRecording
     | StopRecording
+    | PreviewLead
+    | AgentNotice
+    | HoldCall
+    | ParkCall
+    | TransferOut
+    | OriginateConsult
+    | BridgeLegs
+    | Eavesdrop
 )
 """Every command the engine emits."""

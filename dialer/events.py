@@ -373,6 +373,92 @@ class RecordingRequested:
     action: str
 
 
+# --- agent desktop and supervisor console (dialer web) ------------------------------------
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class HoldRequested:
+    """The agent puts their connected customer on hold (``held``) or takes them off it."""
+
+    at: float
+    agent_id: str
+    held: bool = True
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """Blind transfer of the agent's connected customer.
+
+    ``kind``: ``queue`` (the call waits in queue ``target`` for the next agent), ``agent``
+    (it waits for agent ``target``; at once when that agent is ready) or ``number`` (it
+    leaves the dialer for the E.164 number ``target``). The agent goes to wrap-up.
+    """
+
+    at: float
+    agent_id: str
+    kind: str
+    target: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ConsultRequested:
+    """Attended transfer, first step: the customer waits parked while the agent talks to
+    ``target`` (``kind`` ``agent``: a ready agent; ``number``: an E.164 number dialed now)."""
+
+    at: float
+    agent_id: str
+    kind: str
+    target: str
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class ConsultFinished:
+    """Attended transfer, second step: ``complete`` hands the customer to the consulted
+    party (the agent goes to wrap-up); otherwise the agent takes the customer back."""
+
+    at: float
+    agent_id: str
+    complete: bool
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class PreviewDecided:
+    """Preview dialing: the agent read the lead offered to them and dials it or skips it."""
+
+    at: float
+    agent_id: str
+    dial: bool
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class DialingPaused:
+    """A supervisor pauses (``paused``) or resumes the campaign's dialing. Calls in progress
+    go on; no new call is dialed while paused."""
+
+    at: float
+    paused: bool
+    reason: str = ""
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
+class EavesdropRequested:
+    """A supervisor listens to (``mode`` ``listen``), whispers to (``whisper``: only the agent
+    hears) or barges in on (``barge``: both hear) an agent's calls from ``endpoint``."""
+
+    at: float
+    agent_id: str
+    supervisor: str
+    endpoint: str
+    mode: str = "listen"
+
+
 Event = (
     SwitchUp
     | SwitchDown
@@ -400,5 +486,12 @@ Event = (
     | AgentAccepted
     | CallDisposed
     | RecordingRequested
+    | HoldRequested
+    | TransferRequested
+    | ConsultRequested
+    | ConsultFinished
+    | PreviewDecided
+    | DialingPaused
+    | EavesdropRequested
 )
 """Every event the engine accepts."""

@@ -217,7 +217,7 @@ class CallFlow(_Base):
 
     def _callback_agent(self, call: Call) -> Agent | None:
         """The agent still reserved for this callback call, if any."""
-        if call.callback_id is None or call.agent_id is None:
+        if not call.agent_first or call.agent_id is None:
             return None
         agent = self.pool.agents.get(call.agent_id)
         if agent is None or agent.state is not AgentState.RESERVED or agent.call_id != call.call_id:
@@ -315,8 +315,9 @@ class CallFlow(_Base):
                 f"({call.state.value})", call.call_id, agent_id))
             return
         transition(call, S.BRIDGED, event)
-        call.bridged_at = event.at
-        self.recorder.bridged(call, event.at, self._out)
+        if call.bridged_at is None:
+            call.bridged_at = event.at  # a transfer's second bridge keeps the first one's time
+            self.recorder.bridged(call, event.at, self._out)
         self.pool.start_call(agent_id, call.call_id, event.at)
         if call.inbound is not None:
             self.inbound.bridged(call, agent_id, event.at)
@@ -374,7 +375,11 @@ class CallFlow(_Base):
             self._watch_leg(call.agent_id, at)
         pool = self.pool
         outcome: CallOutcome
-        if state in (S.DIALING, S.RINGING):
+        if call.bridged_at is not None and state is not S.BRIDGED:
+            # Talked to an agent, then parked, queued or sent on by a transfer: connected.
+            outcome = CallOutcome.CONNECTED
+            self._end_handed_on(call, state, at)
+        elif state in (S.DIALING, S.RINGING):
             outcome, result = _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
             self.policy.observe_attempt(result, at - call.dialed_at, at)
             if self._placement is not None:

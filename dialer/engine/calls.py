@@ -48,6 +48,11 @@ class CallState(StrEnum):
     """No agent in time: the safe-harbour message plays, then the call is hung up."""
     MACHINE = "machine"
     """Answered by a machine: hung up or a voicemail message plays."""
+    PARKED = "parked"
+    """Bridged before; now waits parked while its agent consults someone (attended
+    transfer): it goes back to that agent or on to the consulted party."""
+    TRANSFERRED = "transferred"
+    """Handed on to an outside number: no agent of ours has it any more."""
     ENDED = "ended"
 
 
@@ -62,7 +67,9 @@ CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     S.VOICEMAIL: frozenset({S.ENDED}),
     S.FAREWELL: frozenset({S.ENDED}),
     S.BRIDGING: frozenset({S.BRIDGED, S.WAITING_AGENT, S.QUEUED, S.ABANDONED, S.ENDED}),
-    S.BRIDGED: frozenset({S.ENDED}),
+    S.BRIDGED: frozenset({S.ENDED, S.QUEUED, S.PARKED, S.TRANSFERRED}),
+    S.PARKED: frozenset({S.BRIDGING, S.TRANSFERRED, S.QUEUED, S.ENDED}),
+    S.TRANSFERRED: frozenset({S.ENDED}),
     S.ABANDONED: frozenset({S.ENDED}),
     S.MACHINE: frozenset({S.ENDED}),
     S.ENDED: frozenset(),
@@ -90,6 +97,7 @@ class Call:
 
     __slots__ = (
         "abandoned",
+        "agent_first",
         "agent_id",
         "answered_at",
         "bridged_at",
@@ -104,6 +112,8 @@ class Call:
         "direction",
         "failover",
         "gateway",
+        "held_since",
+        "hold_seconds",
         "inbound",
         "kind",
         "ledger_entry",
@@ -115,6 +125,7 @@ class Call:
         "state",
         "switch_id",
         "target",
+        "transferred_to",
     )
 
     def __init__(
@@ -157,6 +168,12 @@ class Call:
         """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
         self.message: str | None = None
         """The safe-harbour message: None, ``sent``, ``played`` (heard) or ``failed``."""
+        self.agent_first = False
+        """An agent was reserved before the dial (callback, preview): bridge on answer."""
+        self.held_since: float | None = None
+        self.hold_seconds = 0.0
+        self.transferred_to: str | None = None
+        """Where a transfer sent the call (``queue:NAME``, ``agent:ID``, ``number:+1...``)."""
 
     @property
     def number_e164(self) -> str:

@@ -81,6 +81,9 @@ class CampaignConfig:
     max_lines: int | None = None
     """Ceiling on calls dialing or ringing at once (trunk capacity); None for no ceiling."""
     switch_ids: tuple[str, ...] = ("default",)
+    agent_preview: bool = False
+    """Preview dialing: each ready agent is shown a lead and dials or skips it
+    (``PreviewLead``, ``PreviewDecided``); the pacing policy is not asked."""
     """Switches to spread calls across (round robin over those that are up)."""
     message_latency_budget: float = 0.3
     """Seconds between ``uuid_broadcast`` and the message being heard, budgeted at least

@@ -27,7 +27,7 @@ from dialer.engine.watch import Wait
 from dialer.events import SwitchDown, SwitchUp
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, GateVerdict
-from pacing_models.interface import PacingPolicy, PacingState
+from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 
 if TYPE_CHECKING:
     from dialer.engine.engine import Engine
@@ -108,6 +108,15 @@ class Dialing(_Base):
         )
 
     def _pace(self, now: float) -> None:
+        if self.dialing_paused:
+            self.last_decision = PacingDecision(0, "campaign paused by a supervisor")
+            return
+        if self.config.agent_preview:
+            if self.switches_up:
+                self._offer_previews(now)
+            self.last_decision = PacingDecision(
+                0, f"preview dialing: {len(self.previews)} lead(s) on agents' screens")
+            return
         state = self.pacing_state(now, self._state_builds)
         decision = self.policy.decide(state)
         self.last_decision = decision
@@ -157,6 +166,10 @@ class Dialing(_Base):
 
         ``switch_id``: where to dial (a callback: its agent's switch); None: round robin.
         """
+        if self.dialing_paused:
+            self.leads.release(target.lead_id)
+            self._out.append(ReleaseLead(now, target.lead_id, "campaign paused"))
+            return None
         verdict = self.gate.check(target, now)
         if not verdict.allowed:
             self.leads.release(target.lead_id)

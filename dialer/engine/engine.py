@@ -20,6 +20,7 @@ from dialer.engine.caller_ids import CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
+from dialer.engine.desk import AgentDesk, Consults
 from dialer.engine.dialing import Dialing, elapsed_fields_needed
 from dialer.engine.gateways import GatewayRouter
 from dialer.engine.inbound import EngineServices, InboundRouter
@@ -48,18 +49,25 @@ from dialer.events import (
     CallHungUp,
     CallParked,
     CallRinging,
+    ConsultFinished,
+    ConsultRequested,
+    DialingPaused,
     DtmfReceived,
+    EavesdropRequested,
     Event,
+    HoldRequested,
     InboundCallArrived,
     MessageLatency,
     OriginateFailed,
     PlaybackFailed,
     PlaybackFinished,
     PlaybackStarted,
+    PreviewDecided,
     QueueCallbackPending,
     RecordingRequested,
     SwitchDown,
     SwitchUp,
+    TransferRequested,
 )
 from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
 from pacing_models.interface import PacingDecision, PacingPolicy
@@ -71,7 +79,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
+class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -159,6 +167,12 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         self._watch_heap = self.watch._heap
         self.message_budget: dict[str, float] = {}
         """Switch → the measured safe-harbour latency budget, when above the campaign's."""
+        self.consults = Consults()
+        """Attended transfers in progress (desk.py)."""
+        self.previews: dict[str, DialTarget] = {}
+        """Preview dialing: agent → the lead on their screen, waiting for dial or skip."""
+        self.dialing_paused = False
+        """A supervisor paused the campaign: nothing new is dialed until resumed."""
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: self._on_switch_up,
             SwitchDown: self._on_switch_down,
@@ -186,6 +200,13 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
             CallDisposed: self._on_call_disposed,
             AgentAccepted: self._on_agent_accepted,
             RecordingRequested: self._on_recording_requested,
+            HoldRequested: self._on_hold,
+            TransferRequested: self._on_transfer,
+            ConsultRequested: self._on_consult,
+            ConsultFinished: self._on_consult_finished,
+            PreviewDecided: self._on_preview_decided,
+            DialingPaused: self._on_dialing_paused,
+            EavesdropRequested: self._on_eavesdrop,
         }
 
     # --- entry points ----------------------------------------------------------------------
@@ -202,7 +223,11 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         if (pool.outbound_line or (wraps and wraps[0][0] <= at)
                 or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)):
             self._expire(at)
-        self._handlers[type(event)](event)
+        consult_legs = self.consults.by_leg
+        if consult_legs and getattr(event, "call_id", None) in consult_legs:
+            self._on_consult_leg(event)
+        else:
+            self._handlers[type(event)](event)
         if pool.newly_ready:
             self._offer_to_newly_ready(at)
         return self._flush()
@@ -249,6 +274,22 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         if watch and watch[0][0] < wake:
             wake = max(watch[0][0], now)
         return wake
+
+    def retune(self, config: CampaignConfig, policy: PacingPolicy) -> None:
+        """New pacing settings (a supervisor's change) from the next decision on; the
+        campaign's identity, switches and legal windows must not change here."""
+        if (config.campaign_id, config.switch_ids) != (self.config.campaign_id,
+                                                       self.config.switch_ids):
+            raise ValueError("retune changes pacing only, not the campaign or its switches")
+        self.config = config
+        if policy is not self.policy:
+            self.policy = policy
+            self._state_builds = elapsed_fields_needed(policy)
+        self._next_decision_at = _NEVER
+
+    def owns_leg(self, uuid: str) -> bool:
+        """A channel of this engine's: a customer call or an outside party being consulted."""
+        return uuid in self.calls or uuid in self.consults.by_leg
 
     def snapshot(self, now: float) -> EngineSnapshot:
         calls: dict[str, int] = {}

@@ -21,6 +21,11 @@ class WorkKind(StrEnum):
     """An answered outbound call; its deadline is the end of the connect window."""
     INBOUND = "inbound"
     CALLBACK = "callback"
+    CONSULT = "consult"
+    """An agent asked for by another agent's attended transfer (reserved at once or not
+    at all)."""
+    PREVIEW = "preview"
+    """A lead shown to one ready agent (preview dialing)."""
 
 
 class Work:

@@ -20,13 +20,19 @@ from enum import StrEnum
 
 from dialer.commands import (
     Bridge,
+    BridgeLegs,
     CloseAgentLeg,
     Command,
+    Eavesdrop,
     Hangup,
+    HoldCall,
     Originate,
     OriginateAgentLeg,
+    OriginateConsult,
+    ParkCall,
     PlayMessage,
     StartRecording,
+    TransferOut,
 )
 from dialer.errors import DialerError
 
@@ -166,7 +172,87 @@ def render(command: Command, plan: DialPlan) -> ApiCall | None:
     if kind is CloseAgentLeg:
         leg = _token("agent leg id", command.agent_leg_id)  # type: ignore[union-attr]
         return ApiCall(f"uuid_kill {leg} NORMAL_CLEARING", call_id=leg)
+    return _desk(command, plan)
+
+
+def _desk(command: Command, plan: DialPlan) -> ApiCall | None:
+    """The agent desktop's commands (hold, transfers, consultations, eavesdrop).
+
+    From the real capture 11-show-and-uuid-commands: ``uuid_hold`` / ``uuid_hold off`` answer
+    ``+OK Success`` and leave the bridge up (CHANNEL_HOLD / CHANNEL_UNHOLD); ``uuid_transfer``
+    answers ``+OK`` and takes the channel out of its bridge into the new dialplan while the
+    agent's leg goes back to park (its ``park_after_bridge``), with no TRANSFER event.
+    """
+    kind = type(command)
+    if kind is HoldCall:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        off = "" if command.held else "off "  # type: ignore[union-attr]
+        return ApiCall(f"uuid_hold {off}{call_id}", call_id=call_id)
+    if kind is ParkCall:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_park {call_id}", call_id=call_id)
+    if kind is TransferOut:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        # An inline dialplan of one application: the customer leg bridges to the outside
+        # number and, with its hangup_after_bridge, ends when that party hangs up.
+        target = plan.customer(command.number_e164)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_transfer {call_id} bridge:{target} inline", call_id=call_id)
+    if kind is BridgeLegs:
+        leg_a = _token("leg id", command.leg_a)  # type: ignore[union-attr]
+        leg_b = _token("leg id", command.leg_b)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_bridge {leg_a} {leg_b}", call_id=leg_a)
+    if kind is OriginateConsult:
+        return _consult(command, plan)  # type: ignore[arg-type]
+    if kind is Eavesdrop:
+        return _eavesdrop(command, plan)  # type: ignore[arg-type]
     return None
+
+
+def _consult(command: OriginateConsult, plan: DialPlan) -> ApiCall:
+    leg = _token("consult leg id", command.leg_id)
+    variables = {
+        "origination_uuid": leg,
+        "ignore_early_media": "true",
+        "originate_timeout": str(max(1, round(command.ring_timeout))),
+        "origination_caller_id_number": command.caller_id_number,
+        "dialer_leg": "consult",
+        # Not dialer_agent_id: that variable marks an agent's own nailed-up leg.
+        "dialer_consulting_agent": command.agent_id,
+        # Once bridged to the customer (completed transfer), end with them.
+        "hangup_after_bridge": "true",
+    }
+    if command.caller_id_name:
+        variables["origination_caller_id_name"] = command.caller_id_name
+    line = f"originate {variable_block(variables)}{plan.customer(command.number_e164)} &park()"
+    return ApiCall(line, background=True, call_id=leg)
+
+
+EAVESDROP_VARIABLES = {
+    "listen": {},
+    # mod_dptools' eavesdrop: "2 to speak with the uuid" is its whisper_bleg flag (the
+    # eavesdropped channel's write side: the agent hears); both flags are the three-way.
+    "whisper": {"eavesdrop_whisper_bleg": "true"},
+    "barge": {"eavesdrop_whisper_aleg": "true", "eavesdrop_whisper_bleg": "true"},
+}
+
+
+def _eavesdrop(command: Eavesdrop, plan: DialPlan) -> ApiCall:
+    if command.mode not in EAVESDROP_VARIABLES:
+        raise AdapterError(f"eavesdrop mode {command.mode!r}: choose listen, whisper or barge")
+    leg = _token("supervisor leg id", command.leg_id)
+    target = _token("agent leg id", command.target_leg_id)
+    variables = {
+        "origination_uuid": leg,
+        "dialer_leg": "supervisor",
+        "dialer_supervisor": command.supervisor,
+        "originate_timeout": str(plan.agent_originate_timeout),
+        # The supervisor's phone may switch modes with the keys 0-3 as well.
+        "eavesdrop_enable_dtmf": "true",
+        **EAVESDROP_VARIABLES[command.mode],
+    }
+    endpoint = _token("supervisor endpoint", command.endpoint)
+    return ApiCall(f"originate {variable_block(variables)}{endpoint} &eavesdrop({target})",
+                   background=True, call_id=leg)
 
 
 def _originate(command: Originate, plan: DialPlan) -> ApiCall:

@@ -79,7 +79,7 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         pacing_params=dict(settings.pacing_params),
         decision_interval=settings.decision_interval,
         lines_per_agent=settings.lines_per_agent, max_lines=settings.max_lines,
-        switch_ids=switch_ids)
+        switch_ids=switch_ids, agent_preview=settings.preview_dialing)
 
 
 def recording_config(settings: CampaignSettings) -> RecordingConfig:
@@ -238,10 +238,10 @@ class CampaignLink:
 
     def disposition_op(self, call_id: str, code: str, at: float,
                        callback_at: datetime | None = None, agent: str | None = None,
-                       ) -> DispositionOp:
+                       note: str | None = None) -> DispositionOp:
         return DispositionOp(call_uuid=call_id, code=code, at=utc(at), callback_at=callback_at,
                              callback_agent_id=self.agent_store_id(agent) if callback_at
-                             else None)
+                             else None, note=note)
 
     @staticmethod
     def release_op(lead_id: str, retry_at: float | None, reason: str | None) -> ReleaseOp:

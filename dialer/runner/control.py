@@ -10,6 +10,10 @@ agents). Requests (the API an agent desktop builds on):
     {"op": "agent", "action": "dispose", "agent": "a1", "call": "<call id or empty: the
      call in wrap-up>", "disposition": "SALE", "callback_at": "<ISO time, for CALLBK>"}
     {"op": "stop"}
+    {"op": "watch"}     # the live feed (dialer/runner/watch.py)
+
+Agent-desktop and supervisor requests (hold, transfers, preview, eavesdrop, campaign pause,
+pacing changes) are described in ``dialer/runner/desk.py``.
 
 Answers: ``{"ok": true, ...}`` or ``{"ok": false, "error": "..."}``.
 """
@@ -35,10 +39,14 @@ Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 _MAX_LINE = 64 * 1024
 
 
+Watch = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
 class ControlServer:
-    def __init__(self, path: Path, handler: Handler) -> None:
+    def __init__(self, path: Path, handler: Handler, watch: Watch | None = None) -> None:
         self.path = path
         self.handler = handler
+        self.watch = watch
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -68,6 +76,9 @@ class ControlServer:
                     request = json.loads(line)
                     if not isinstance(request, dict):
                         raise ValueError("a request is a JSON object")
+                    if request.get("op") == "watch" and self.watch is not None:
+                        await self.watch(writer)  # the connection is the feed's from now on
+                        return
                     answer = await self.handler(request)
                 except (ValueError, KeyError, TypeError) as error:
                     answer = {"ok": False, "error": f"bad request: {error}"}
@@ -113,6 +124,7 @@ def request_sync(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> d
 
 
 _AGENT_ACTIONS = ("login", "ready", "pause", "logout", "dispose")
+_OPS = "ping, snapshot, agent, gateways, recording, supervise, campaign, pacing, watch, stop"
 
 
 async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
@@ -132,8 +144,15 @@ async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "gateways": gateway_figures(runner)}
     if op == "recording":
         return _recording(runner, request)
-    return {"ok": False, "error": f"unknown op {op!r} (ping, snapshot, agent, gateways, "
-            "recording, stop)"}
+    if op in ("supervise", "campaign", "pacing"):
+        from dialer.runner import desk
+
+        if runner.engine is None:
+            return {"ok": False, "error": "the campaign is still starting; try again"}
+        handler = {"supervise": desk.supervise, "campaign": desk.campaign_action,
+                   "pacing": desk.pacing_change}[op]
+        return await handler(runner, request)
+    return {"ok": False, "error": f"unknown op {op!r} ({_OPS})"}
 
 
 def _recording(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
@@ -176,8 +195,14 @@ def gateway_figures(runner: Runner) -> list[dict[str, Any]]:
 async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     action = request.get("action")
     agent_id = str(request.get("agent", ""))
+    from dialer.runner import desk
+
+    if action in desk.DESK_ACTIONS:
+        if runner.engine is None:
+            return {"ok": False, "error": "the campaign is still starting; try again"}
+        return await desk.desk_action(runner, request)
     if action not in _AGENT_ACTIONS:
-        known_actions = ", ".join(_AGENT_ACTIONS)
+        known_actions = ", ".join((*_AGENT_ACTIONS, *desk.DESK_ACTIONS))
         return {"ok": False, "error": f"unknown agent action {action!r} ({known_actions})"}
     engine = runner.engine
     if engine is None:
@@ -211,9 +236,15 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         if state != "wrap_up":
             return {"ok": False, "error": f"agent {agent_id!r} is {state}, not in wrap-up"}
         callback_at = _time(request.get("callback_at"))
+        note = str(request.get("note") or "")[:2000] or None
+        # A callback is the agent's own unless they leave it to anyone.
+        callback_agent = agent_id if request.get("callback_for", "me") != "anyone" else None
         try:
+            code = runner.link.disposition_code(disposition)
+            if runner.link.dispositions[code].dnc:
+                await desk.desk_action(runner, {"action": "dnc", "agent": agent_id})
             call_id = runner.dispose(agent_id, str(request.get("call") or ""), disposition,
-                                     callback_at)
+                                     callback_at, note=note, callback_agent=callback_agent)
         except RunnerError as error:
             return {"ok": False, "error": str(error)}
         return {"ok": True, "agent": agent_id, "was": state, "call": call_id}

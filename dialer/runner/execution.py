@@ -24,11 +24,13 @@ from dialer.commands import (
     CallOutcome,
     Command,
     Direction,
+    Eavesdrop,
     Hangup,
     Incident,
     JournalAttempt,
     Originate,
     OriginateAgentLeg,
+    OriginateConsult,
     PlayMessage,
     RecordOptOut,
     ReleaseLead,
@@ -41,6 +43,7 @@ from dialer.runner.campaign_link import store_outcome, utc
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line
 from dialer.runner.inbound import QUEUE_CALLBACK
+from dialer.runner.watch import DESK_BOUND, DESK_SWITCH, desk_feed
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -52,6 +55,8 @@ else:
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
 """Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
+PREVIEW_SKIP_RETRY = 3600.0
+"""Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
 
 class CommandExecution(_Base):
@@ -84,11 +89,14 @@ class CommandExecution(_Base):
     # --- dispositions ------------------------------------------------------------------------
 
     def dispose(self, agent_id: str, call_id: str, disposition: str,
-                callback_at: datetime | None = None) -> str:
+                callback_at: datetime | None = None, *, note: str | None = None,
+                callback_agent: str | bool | None = True) -> str:
         """The agent's disposition of the call in wrap-up: journaled, and ends the wrap-up.
 
         Returns the call it applied to; raises ``RunnerError`` for a disposition the campaign
-        does not allow, a callback without a time, or an agent not in wrap-up."""
+        does not allow, a callback without a time, or an agent not in wrap-up. A callback is
+        the disposing agent's own unless ``callback_agent`` names another agent or is None
+        (anyone may take it); ``note`` is kept with the attempt (and the callback)."""
         code = self.link.disposition_code(disposition)
         if self.link.dispositions[code].callback and callback_at is None:
             raise RunnerError(f"disposition {code} needs a callback time (--callback-at)")
@@ -97,11 +105,15 @@ class CommandExecution(_Base):
             raise RunnerError(f"agent {agent_id!r} has no call {call_id or ''} in wrap-up")
         del self.to_dispose[agent_id]
         now = self.clock()
-        self.db.write([self.link.disposition_op(pending, code, now, callback_at, agent_id)])
+        owner = agent_id if callback_agent is True else callback_agent or None
+        self.db.write([self.link.disposition_op(pending, code, now, callback_at, owner,
+                                                note=note)])
         self.post(CallDisposed(now, agent_id, pending, code))
         return pending
 
     def _agent_changed(self, change: AgentStateChanged) -> None:
+        if change.state is AgentState.ON_CALL and change.call_id:
+            self.watchers.bridged(self, change.call_id, change.agent_id, change.at)
         op = self.link.agent_state_op(change)
         if op is not None:
             self.db.write([op])
@@ -121,6 +133,8 @@ class CommandExecution(_Base):
                     undisposed, self.link.settings.wrap_up_timeout_disposition, change.at)])
         if self.on_agent_change is not None:
             self.on_agent_change(change)
+        if self.watchers:
+            self.watchers.agents_changed(self, (change.agent_id,))
 
     # --- commands --------------------------------------------------------------------------
 
@@ -140,6 +154,7 @@ class CommandExecution(_Base):
             dials = [c for c in commands if isinstance(c, Originate)]
             self.dial_queue.put_nowait((committed, journals, dials))
         gate = self.gate
+        watchers = self.watchers
         for command in commands:
             self.stats.commands_executed += 1
             inbound_ops = self.inbound.ops_for(command)
@@ -152,6 +167,10 @@ class CommandExecution(_Base):
                 self._finished(command)
             elif isinstance(command, AgentStateChanged):
                 self._agent_changed(command)
+            elif type(command) in DESK_BOUND:
+                if watchers:
+                    desk_feed(self, command)
+                continue
             elif isinstance(command, ReleaseLead):
                 self.callback_leads.discard(command.lead_id)
                 gate.forget(command.lead_id)
@@ -163,8 +182,11 @@ class CommandExecution(_Base):
                         command.lead_id, command.at + COMPLIANCE_RETRY,
                         "no gateway serves this number")])
                     continue
+                retry_at = (command.at + COMPLIANCE_RETRY if compliance
+                            else command.at + PREVIEW_SKIP_RETRY
+                            if command.reason == "preview skipped" else None)
                 self.db.write([self.link.release_op(
-                    command.lead_id, command.at + COMPLIANCE_RETRY if compliance else None,
+                    command.lead_id, retry_at,
                     f"dial time: {reason}" if compliance and reason else None)])
             elif isinstance(command, Incident):
                 self.stats.incident(command.kind.value)
@@ -192,6 +214,8 @@ class CommandExecution(_Base):
                         await self._send(Hangup(command.at, command.call_id))
                         continue
                 await self._send(command)
+                if watchers and type(command) in DESK_SWITCH:
+                    desk_feed(self, command)
         self.hopper.released.clear()
 
     async def _send_dials(self) -> None:
@@ -282,10 +306,11 @@ class CommandExecution(_Base):
         self.db.write(ops)
 
     async def _send(self, command: Command) -> None:
-        if isinstance(command, Originate | OriginateAgentLeg):
+        if isinstance(command, Originate | OriginateAgentLeg | OriginateConsult | Eavesdrop):
             switch_id = command.switch_id
         else:
-            key = getattr(command, "call_id", None) or getattr(command, "agent_leg_id", "")
+            key = (getattr(command, "call_id", None) or getattr(command, "agent_leg_id", None)
+                   or getattr(command, "leg_a", ""))
             switch_id = self.call_switch.get(key, self.config.switch_ids[0])
         try:
             line = api_line(command, self.settings.gateway, self.campaign,
@@ -302,6 +327,10 @@ class CommandExecution(_Base):
         if isinstance(command, Originate):
             self.call_switch[command.call_id] = switch_id
             self.stats.dialed(command.at)
+        elif isinstance(command, OriginateConsult | Eavesdrop):
+            self.call_switch[command.leg_id] = switch_id
+            if isinstance(command, Eavesdrop):
+                self.eavesdrops[command.supervisor] = command.leg_id
         elif isinstance(command, OriginateAgentLeg):
             if not self.switches.connected(switch_id):
                 # Not up yet (start-up) or away: the nailed-up leg is sent once it is back,
@@ -322,6 +351,8 @@ class CommandExecution(_Base):
         # command is written: a BACKGROUND_JOB can never arrive unclaimed.
         if isinstance(command, Originate):
             self.translator.add_call(command.call_id, job_uuid)
+        elif isinstance(command, OriginateConsult):
+            self.translator.add_call(command.leg_id, job_uuid)  # the consulted party's leg
         elif isinstance(command, OriginateAgentLeg):
             self.translator.add_agent_leg(command.agent_leg_id, command.agent_id, job_uuid)
         elif isinstance(command, Bridge):
@@ -341,7 +372,7 @@ class CommandExecution(_Base):
                 self.call_switch.pop(command.agent_leg_id, None)
                 self.pending_agent_legs.setdefault(switch_id, []).append(command)
             return  # the reconnect reconciliation settles what became of this call
-        if isinstance(command, Originate | OriginateAgentLeg | Bridge):
+        if isinstance(command, Originate | OriginateAgentLeg | Bridge | OriginateConsult):
             result.add_done_callback(_ignore_result)  # read by the translator, with the events
         else:
             result.add_done_callback(_report_refusal(switch_id, line,

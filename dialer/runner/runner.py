@@ -48,6 +48,7 @@ from dialer.events import (
     CallBridged,
     CallClassified,
     CallHungUp,
+    DialingPaused,
     Event,
     MessageLatency,
     PlaybackStarted,
@@ -71,6 +72,7 @@ from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
 from dialer.runner.upkeep import CampaignUpkeep
+from dialer.runner.watch import Watchers
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
@@ -158,6 +160,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.hang_up_now = False
         """A second stop request: hang up the calls in progress without waiting."""
         self.control_socket = control_socket
+        self.watchers = Watchers()
+        """Agent desktops and wallboards following this runner (``{"op": "watch"}``)."""
+        self.eavesdrops: dict[str, str] = {}
+        """Supervisor → the leg their phone listens on (one at a time)."""
         self.ready = asyncio.Event()
         """Set once recovery is done and dialing may start (tests wait on it)."""
 
@@ -191,9 +197,12 @@ class Runner(CommandExecution, CampaignUpkeep):
             background += [group.create_task(self.switches.pump(sid), name=f"events {sid}")
                            for sid in self.switches.clients]
             if self.control_socket is not None:
-                server = ControlServer(self.control_socket, self.handle_control)
+                server = ControlServer(self.control_socket, self.handle_control,
+                                       self._watch)
                 await server.start()
                 background.append(group.create_task(server.serve(), name="control"))
+                background.append(group.create_task(self.watchers.publish_snapshots(self),
+                                                    name="watch snapshots"))
             try:
                 await self._start()
                 background.append(group.create_task(self._refill(), name="hopper"))
@@ -230,6 +239,9 @@ class Runner(CommandExecution, CampaignUpkeep):
             if self.switches.connected(switch_id):
                 await self._check_switch(switch_id, fatal=True)
                 self.switches.mark_up(switch_id)
+        if self.store.campaign(self.link.campaign_id).state == "paused":
+            # Paused by a supervisor (or `dialer campaign pause`): stays so until resumed.
+            self.post(DialingPaused(self.clock(), True, "campaign is paused"))
         await self._refresh_ledger_once()
         await self._refill_once()
         if self.login_agents:
@@ -430,6 +442,27 @@ class Runner(CommandExecution, CampaignUpkeep):
         from dialer.runner.control import dispatch
 
         return await dispatch(self, request)
+
+    async def _watch(self, writer: asyncio.StreamWriter) -> None:
+        await self.watchers.stream(self, writer)
+
+    async def hang_up_leg(self, leg_id: str) -> None:
+        """End a leg the engine does not follow (a supervisor's listening phone)."""
+        switch_id = self.call_switch.pop(leg_id, None)
+        client = self.switches.clients.get(switch_id) if switch_id else None
+        if client is not None and client.connected:
+            with contextlib.suppress(EslError):
+                await client.bgapi(f"uuid_kill {leg_id} NORMAL_CLEARING")
+
+    def record_campaign_state(self, paused: bool) -> None:
+        """The campaign's state in the store follows a supervisor's pause (database thread)."""
+        from campaigns.store import IllegalTransition
+        from dialer.runner.campaign_link import utc
+
+        with contextlib.suppress(IllegalTransition):
+            self.store.transition_campaign(self.link.campaign_id,
+                                           "paused" if paused else "running",
+                                           at=utc(self.clock()))
 
     def agent_spec(self, agent_id: str) -> AgentSpec | None:
         return self.link.agents.get(agent_id)

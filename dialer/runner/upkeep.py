@@ -77,6 +77,8 @@ class CampaignUpkeep(_Base):
         while True:
             await asyncio.sleep(period)
             held = self.hopper.lead_ids() | self.callback_leads
+            if self.engine is not None:  # leads on agents' screens (preview dialing)
+                held |= {target.lead_id for target in self.engine.previews.values()}
             if not held:
                 continue
             until = utc(self.clock()) + self.claim_ttl

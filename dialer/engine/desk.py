@@ -1,0 +1,464 @@
+"""The engine's agent-desktop requests: hold, transfers, consultations, preview, eavesdrop.
+
+A mixin of ``Engine`` (dialer/engine/engine.py) for the handlers, like agent_work.py; the
+consultations of attended transfers are their own object (``Consults``) with their own
+state machine written as a table. Requests arrive as events from the runner's control
+socket (``dialer web``); the runner checks them first and answers the user, so a request
+the engine still cannot honour here (the call ended in between) is dropped with an
+``AgentNotice``, never half-done.
+
+Switch primitives (FreeSWITCH, checked against the real capture 11-show-and-uuid-commands):
+hold is ``uuid_hold`` on the customer leg (the bridge stays up); a transfer to a queue or an
+agent parks the customer (``uuid_park``; the agent's leg parks by itself, it has
+``park_after_bridge``) and the scheduler bridges it to the next agent as usual; a transfer to
+a number is ``uuid_transfer ... bridge:... inline``; a consultation parks the customer,
+bridges the agent's leg to the consulted party, and completing it bridges the customer to
+that party (``uuid_bridge``), cancelling it bridges the customer back to the agent.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from dialer.commands import (
+    AgentNotice,
+    AgentState,
+    Bridge,
+    BridgeLegs,
+    Direction,
+    Eavesdrop,
+    Hangup,
+    HoldCall,
+    OriginateConsult,
+    ParkCall,
+    PreviewLead,
+    ReleaseLead,
+    TransferOut,
+)
+from dialer.engine.agents import Agent
+from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.routing import Work, WorkKind
+from dialer.errors import IllegalTransitionError
+from dialer.events import (
+    CallAnswered,
+    CallBridged,
+    CallHungUp,
+    CallParked,
+    ConsultFinished,
+    ConsultRequested,
+    DialingPaused,
+    EavesdropRequested,
+    HoldRequested,
+    OriginateFailed,
+    PreviewDecided,
+    TransferRequested,
+)
+from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
+
+if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
+
+    _Base = Engine
+else:
+    _Base = object
+
+S = CallState
+E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
+TRANSFER_KINDS = ("queue", "agent", "number")
+CONSULT_KINDS = ("agent", "number")
+EAVESDROP_MODES = ("listen", "whisper", "barge")
+_QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
+
+
+class ConsultState(StrEnum):
+    DIALING = "dialing"
+    """The outside party is being called; the customer waits parked."""
+    TALKING = "talking"
+    """The agent talks with the consulted party."""
+    DONE = "done"
+
+
+C = ConsultState
+CONSULT_TRANSITIONS: dict[ConsultState, frozenset[ConsultState]] = {
+    C.DIALING: frozenset({C.TALKING, C.DONE}),
+    C.TALKING: frozenset({C.DONE}),
+    C.DONE: frozenset(),
+}
+
+
+class Consult:
+    """One attended transfer in progress."""
+
+    __slots__ = ("agent_id", "call_id", "kind", "leg_id", "state", "target", "target_agent")
+
+    def __init__(self, agent_id: str, call_id: str, kind: str, target: str) -> None:
+        self.agent_id = agent_id
+        self.call_id = call_id
+        self.kind = kind
+        self.target = target
+        self.state = C.DIALING
+        self.leg_id: str | None = None
+        """The outside party's channel (kind ``number``)."""
+        self.target_agent: str | None = None
+        """The consulted agent (kind ``agent``), reserved for the consultation."""
+
+    def move(self, state: ConsultState) -> None:
+        if state not in CONSULT_TRANSITIONS[self.state]:
+            raise IllegalTransitionError(
+                f"consultation of {self.agent_id}: {self.state.value} -> {state.value}")
+        self.state = state
+
+
+class Consults:
+    """The attended transfers in progress, by consulting agent and by outside leg."""
+
+    def __init__(self) -> None:
+        self.by_agent: dict[str, Consult] = {}
+        self.by_leg: dict[str, Consult] = {}
+
+    def start(self, consult: Consult) -> None:
+        self.by_agent[consult.agent_id] = consult
+        if consult.leg_id is not None:
+            self.by_leg[consult.leg_id] = consult
+
+    def finish(self, consult: Consult) -> None:
+        if consult.state is not C.DONE:
+            consult.move(C.DONE)
+        self.by_agent.pop(consult.agent_id, None)
+        if consult.leg_id is not None:
+            self.by_leg.pop(consult.leg_id, None)
+
+    def of_call(self, call_id: str) -> Consult | None:
+        for consult in self.by_agent.values():
+            if consult.call_id == call_id:
+                return consult
+        return None
+
+
+class AgentDesk(_Base):
+    """Desktop request handlers of the engine (a mixin of ``Engine``)."""
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _notice(self, agent_id: str, at: float, text: str) -> None:
+        self._out.append(AgentNotice(at, agent_id, text))
+
+    def _connected_call(self, agent_id: str, at: float) -> tuple[Agent, Call] | None:
+        """The agent and the customer they are talking to, or a notice why not."""
+        agent = self.pool.agents.get(agent_id)
+        call = self._call(agent.call_id) if agent and agent.call_id else None
+        if agent is None or agent.state is not AgentState.ON_CALL or call is None \
+                or call.state is not S.BRIDGED:
+            self._notice(agent_id, at, "no connected call to act on")
+            return None
+        if agent_id in self.consults.by_agent:
+            self._notice(agent_id, at, "finish the consultation first")
+            return None
+        return agent, call
+
+    def _take_off_hold(self, call: Call, at: float) -> None:
+        if call.held_since is not None:
+            call.hold_seconds += at - call.held_since
+            call.held_since = None
+
+    def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
+        """The agent's part of the call is over (transfer): wrap-up starts, and their leg
+        must come back to park (its park_after_bridge) before it takes another call."""
+        self._talk[agent.agent_id] = self.pool.end_call(
+            agent.agent_id, call.call_id, at, self.config.wrap_up_timeout)
+        self._watch_leg(agent.agent_id, at)
+        if self.config.wrap_up_timeout <= 0:
+            self._finish_wrap(agent.agent_id, at, "no wrap-up")
+
+    def _park(self, call: Call, at: float) -> None:
+        """Take the customer out of their bridge; a new bridge waits for their leg to be
+        parked again (CallParked), like any bridge (connector.py)."""
+        self.connector.forget_call(call.call_id)
+        self._out.append(ParkCall(at, call.call_id))
+
+    # --- hold -----------------------------------------------------------------------------------
+
+    def _on_hold(self, event: HoldRequested) -> None:
+        found = self._connected_call(event.agent_id, event.at)
+        if found is None:
+            return
+        _, call = found
+        if (call.held_since is not None) == event.held:
+            return
+        if event.held:
+            call.held_since = event.at
+        else:
+            self._take_off_hold(call, event.at)
+        self._out.append(HoldCall(event.at, call.call_id, event.held))
+
+    # --- blind transfer ----------------------------------------------------------------------
+
+    def _on_transfer(self, event: TransferRequested) -> None:
+        at = event.at
+        found = self._connected_call(event.agent_id, at)
+        if found is None:
+            return
+        agent, call = found
+        kind, target = event.kind, event.target
+        problem = self._transfer_problem(agent, kind, target, TRANSFER_KINDS)
+        if problem:
+            self._notice(agent.agent_id, at, problem)
+            return
+        self._take_off_hold(call, at)
+        call.transferred_to = f"{kind}:{target}"
+        if kind == "number":
+            transition(call, S.TRANSFERRED, "blind transfer")
+            self._hand_off(agent, call, at)
+            call.agent_id = None  # no agent of ours has it any more
+            self._out.append(TransferOut(at, call.call_id, target))
+            return
+        self._park(call, at)
+        self._hand_off(agent, call, at)
+        self._queue_again(call, at, queue=target if kind == "queue" else call.queue,
+                          agent_id=target if kind == "agent" else None)
+
+    def _transfer_problem(self, agent: Agent, kind: str, target: str,
+                          kinds: tuple[str, ...]) -> str | None:
+        if kind not in kinds:
+            return f"cannot transfer to a {kind!r} (choose {', '.join(kinds)})"
+        if kind == "number" and not E164.match(target):
+            return f"{target!r} is not an E.164 number like +12015550123"
+        if kind == "queue" and not _QUEUE_NAME.match(target):
+            return f"{target!r} is not a queue name"
+        if kind == "agent":
+            other = self.pool.agents.get(target)
+            if target == agent.agent_id:
+                return "that is you"
+            if other is None or other.state is AgentState.LOGGED_OUT:
+                return f"agent {target!r} is not logged in"
+            if other.switch_id != agent.switch_id:
+                return f"agent {target!r} is on another switch"
+        return None
+
+    def _queue_again(self, call: Call, at: float, *, queue: str | None,
+                     agent_id: str | None) -> None:
+        """The parked customer waits for the next agent (or for ``agent_id``)."""
+        transition(call, S.QUEUED, "transfer")
+        call.queue = queue
+        call.agent_id = None
+        work = Work(WorkKind.INBOUND, call.call_id, at, customer_key=call.customer_key,
+                    required_agent_id=agent_id, switch_id=call.switch_id)
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self._bridge(call, agent, at)
+        elif self.pool.ring_all and agent_id is None:
+            self._offer(work, at)
+
+    # --- attended transfer ---------------------------------------------------------------------
+
+    def _on_consult(self, event: ConsultRequested) -> None:
+        at = event.at
+        found = self._connected_call(event.agent_id, at)
+        if found is None:
+            return
+        agent, call = found
+        kind, target = event.kind, event.target
+        problem = self._transfer_problem(agent, kind, target, CONSULT_KINDS)
+        if problem is None and kind == "agent" \
+                and self.pool.agents[target].state is not AgentState.READY:
+            problem = f"agent {target!r} is not ready"
+        if problem:
+            self._notice(agent.agent_id, at, problem)
+            return
+        consult = Consult(agent.agent_id, call.call_id, kind, target)
+        self._take_off_hold(call, at)
+        self._park(call, at)
+        transition(call, S.PARKED, "consultation")
+        call.held_since = at
+        if kind == "agent":
+            work = Work(WorkKind.CONSULT, f"consult:{agent.agent_id}", at,
+                        required_agent_id=target, switch_id=call.switch_id)
+            other = self.pool.submit(work, at)
+            assert other is not None  # checked ready above
+            consult.target_agent = target
+            consult.move(C.TALKING)
+            self.connector.busy_legs.add(target)  # bridged to the consulting agent's leg
+            self._out.append(BridgeLegs(at, self._leg_of(agent), self._leg_of(other)))
+        else:
+            consult.leg_id = self.new_id()
+            config = self.config
+            self._out.append(OriginateConsult(
+                at, consult.leg_id, agent.agent_id, target, config.caller_id_number,
+                config.caller_id_name, config.ring_timeout, call.switch_id))
+        self.consults.start(consult)
+
+    def _on_consult_finished(self, event: ConsultFinished) -> None:
+        consult = self.consults.by_agent.get(event.agent_id)
+        if consult is None:
+            self._notice(event.agent_id, event.at, "no consultation in progress")
+            return
+        if event.complete and consult.state is not C.TALKING:
+            self._notice(event.agent_id, event.at, "the consulted party has not answered yet")
+            return
+        if event.complete:
+            self._complete(consult, event.at)
+        else:
+            self._cancel(consult, event.at)
+
+    def _complete(self, consult: Consult, at: float) -> None:
+        call = self.calls[consult.call_id]
+        agent = self.pool.agents[consult.agent_id]
+        self._take_off_hold(call, at)
+        self.consults.finish(consult)
+        self._hand_off(agent, call, at)
+        call.transferred_to = f"{consult.kind}:{consult.target}"
+        if consult.kind == "number":
+            transition(call, S.TRANSFERRED, "attended transfer")
+            call.agent_id = None
+            self._out.append(BridgeLegs(at, call.call_id, consult.leg_id or ""))
+            return
+        other = self.pool.agents[consult.target_agent or ""]
+        transition(call, S.BRIDGING, "attended transfer")
+        call.agent_id = other.agent_id
+        other.call_id = call.call_id
+        # Straight to the consulted agent's leg, which is bridged (not parked): the switch
+        # moves it (uuid_bridge), and the consulting agent's leg goes back to park.
+        self._out.append(Bridge(at, call.call_id, other.agent_id, self._leg_of(other)))
+
+    def _cancel(self, consult: Consult, at: float, why: str = "consultation cancelled") -> None:
+        """The customer goes back to the consulting agent; the consulted party is let go."""
+        call = self.calls.get(consult.call_id)
+        self.consults.finish(consult)
+        self._release_consulted(consult, at, why)
+        agent = self.pool.agents.get(consult.agent_id)
+        if call is None or call.state is not S.PARKED:
+            return
+        self._take_off_hold(call, at)
+        if agent is None or agent.state is not AgentState.ON_CALL or agent.leg_id is None:
+            self._queue_again(call, at, queue=call.queue, agent_id=None)
+            return
+        transition(call, S.BRIDGING, why)
+        self._out.append(Bridge(at, call.call_id, agent.agent_id, self._leg_of(agent)))
+
+    def _leg_of(self, agent: Agent) -> str:
+        return self.connector.leg_ids.get(agent.agent_id) or agent.leg_id or ""
+
+    def _release_consulted(self, consult: Consult, at: float, why: str,
+                           customer_gone: bool = False) -> None:
+        if consult.leg_id is not None:
+            self._out.append(Hangup(at, consult.leg_id, HangupCause.NORMAL_CLEARING))
+        if consult.target_agent is not None and customer_gone:
+            # The two agents' legs are bridged to each other: park one, both go back to
+            # park (the other by its park_after_bridge).
+            agent = self.pool.agents.get(consult.agent_id)
+            if agent is not None and self._leg_of(agent):
+                self._out.append(ParkCall(at, self._leg_of(agent)))
+        if consult.target_agent is not None:
+            other = self.pool.agents.get(consult.target_agent)
+            if other is not None and other.state is AgentState.RESERVED:
+                self._after_assignment(self.pool.unreserve(other.agent_id, at, why), at)
+
+    def _on_consult_leg(self, event: object) -> None:
+        """Events of an outside party's leg (``Consults.by_leg``)."""
+        leg_id: str = event.call_id  # type: ignore[attr-defined]
+        consult = self.consults.by_leg[leg_id]
+        at: float = event.at  # type: ignore[attr-defined]
+        if consult.state is C.DIALING and (
+                isinstance(event, CallParked)
+                or (isinstance(event, CallAnswered) and event.bridgeable)):
+            # Answered and parked: the originate has returned, a bridge is safe now.
+            agent = self.pool.agents.get(consult.agent_id)
+            if agent is not None and self._leg_of(agent):
+                self._out.append(Bridge(at, leg_id, agent.agent_id, self._leg_of(agent)))
+        elif isinstance(event, CallBridged) and consult.state is C.DIALING:
+            consult.move(C.TALKING)
+        elif isinstance(event, CallHungUp | OriginateFailed):
+            consult.leg_id = None  # gone: nothing to hang up
+            self.consults.by_leg.pop(leg_id, None)
+            if consult.state is not C.DONE:
+                self._notice(consult.agent_id, at, "the consulted party hung up")
+                self._cancel(consult, at, "consulted party hung up")
+
+    def _end_handed_on(self, call: Call, state: CallState, at: float) -> None:
+        """A customer who had an agent left while parked, queued or being bridged again."""
+        consult = self.consults.of_call(call.call_id)
+        if consult is not None:
+            self.consults.finish(consult)
+            self._release_consulted(consult, at, "customer hung up", customer_gone=True)
+        if state is S.PARKED and call.agent_id is not None:
+            agent = self.pool.agents.get(call.agent_id)
+            if agent is not None and agent.state is AgentState.ON_CALL \
+                    and agent.call_id == call.call_id:
+                self._hand_off(agent, call, at)
+        elif state is S.QUEUED:
+            self.pool.cancel(call.call_id)
+        elif state is S.BRIDGING and call.agent_id is not None:
+            agent = self.pool.agents.get(call.agent_id)
+            if agent is not None and agent.state is AgentState.ON_CALL \
+                    and agent.call_id == call.call_id:
+                self._hand_off(agent, call, at)  # taking the customer back after a consult
+            else:
+                self._after_assignment(self.pool.unreserve(call.agent_id, at, "caller left"),
+                                       at)
+
+    # --- preview dialing -------------------------------------------------------------------------
+
+    def _offer_previews(self, now: float) -> None:
+        """Preview dialing: every ready agent without a lead on screen is shown one."""
+        pool = self.pool
+        for agent_id in list(pool.ready):
+            targets = self.leads.next_leads(1, now)
+            if not targets:
+                return
+            target = targets[0]
+            work = Work(WorkKind.PREVIEW, f"preview:{target.lead_id}", now,
+                        required_agent_id=agent_id, payload=target,
+                        switch_id=pool.agents[agent_id].switch_id)
+            pool.submit(work, now)
+            self.previews[agent_id] = target
+            self._out.append(PreviewLead(now, agent_id, work.work_id, target.lead_id,
+                                         target.number_e164))
+
+    def _on_preview_decided(self, event: PreviewDecided) -> None:
+        at = event.at
+        target = self.previews.pop(event.agent_id, None)
+        agent = self.pool.agents.get(event.agent_id)
+        if target is None or agent is None or agent.state is not AgentState.RESERVED:
+            self._notice(event.agent_id, at, "no lead to preview")
+            return
+        if not event.dial:
+            self._skip_preview(agent, target, at, "skipped by agent")
+            return
+        call = self._dial(target, at, Direction.OUTBOUND, None, agent.switch_id)
+        if call is None:
+            self._notice(agent.agent_id, at, "this lead may not be dialed now")
+            self._after_assignment(self.pool.unreserve(agent.agent_id, at, "preview refused"),
+                                   at)
+            return
+        call.agent_id = agent.agent_id
+        call.agent_first = True
+        agent.call_id = call.call_id
+
+    def _skip_preview(self, agent: Agent, target: DialTarget, at: float, why: str) -> None:
+        self.leads.release(target.lead_id)
+        self._out.append(ReleaseLead(at, target.lead_id, "preview skipped"))
+        self._after_assignment(self.pool.unreserve(agent.agent_id, at, why), at)
+
+    def _drop_preview(self, agent_id: str, at: float) -> None:
+        """The agent logs out or loses their phone with a lead on screen: it goes back."""
+        target = self.previews.pop(agent_id, None)
+        agent = self.pool.agents.get(agent_id)
+        if target is not None and agent is not None:
+            self._skip_preview(agent, target, at, "preview abandoned")
+
+    # --- supervisor -------------------------------------------------------------------------------
+
+    def _on_dialing_paused(self, event: DialingPaused) -> None:
+        self.dialing_paused = event.paused
+
+    def _on_eavesdrop(self, event: EavesdropRequested) -> None:
+        agent = self.pool.agents.get(event.agent_id)
+        if agent is None or agent.leg_id is None or agent.state is AgentState.LOGGED_OUT \
+                or event.mode not in EAVESDROP_MODES:
+            return
+        self._out.append(Eavesdrop(event.at, self.new_id(), event.supervisor, event.endpoint,
+                                   agent.leg_id, event.mode, agent.switch_id))
+

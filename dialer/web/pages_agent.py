@@ -1,0 +1,184 @@
+"""The agent desktop: state, the screen pop, disposition, hold, transfers, preview.
+
+An agent user acts as exactly one campaign agent (``UserView.agent``) and only on the
+campaigns that agent is on; the agent id is never taken from the request. A lead or call is
+shown only while it is the agent's own (their call, their wrap-up, their preview).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from campaigns.models import UserRole
+from dialer.web.auth import Caller, Refused, require
+from dialer.web.live import Page, sse
+from dialer.web.pages_common import answer, campaign_choice, event_stream, posted, render, web
+from dialer.web.records import agent_callbacks, campaign_sheet, lead_card
+
+AGENT = UserRole.AGENT
+SIMPLE_ACTIONS = {"login", "ready", "pause", "logout", "hold", "unhold", "consult_complete",
+                  "consult_cancel", "preview_dial", "preview_skip", "dnc", "accept"}
+
+
+def _campaign(request: Request, who: Caller, asked: str | None = None) -> str:
+    allowed = list(who.user.campaigns)
+    if asked is not None:
+        if asked not in allowed:
+            raise Refused(403, f"campaign {asked!r} is not one of yours")
+        return asked
+    return campaign_choice(request, allowed)
+
+
+def _back(campaign: str) -> str:
+    return f"/agent?campaign={quote(campaign)}"
+
+
+async def agent_page(request: Request) -> Response:
+    state = web(request)
+    who = await require(request, state.store, AGENT)
+    campaign = _campaign(request, who)
+    agent = who.user.agent or ""
+    sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
+    view = state.directory.agent_view(campaign, agent) or {"state": "logged_out"}
+    callbacks = await asyncio.to_thread(agent_callbacks, state.store, campaign, agent)
+    card = await _card_for(request, campaign, view)
+    others = sorted(v["agent"] for v in state.directory.agent_views(campaign)
+                    if v["agent"] != agent and v.get("state") not in (None, "logged_out"))
+    return render(request, "agent.html", who, campaign=campaign, agent=agent, sheet=sheet,
+                  view=view, callbacks=callbacks, card=card, others=others,
+                  running=bool(state.directory.of_campaign(campaign)),
+                  campaigns=who.user.campaigns)
+
+
+def _own_lead(view: dict[str, Any], lead_id: str | None = None) -> str | None:
+    """The lead on the agent's screen now (their call, wrap-up or preview), if any."""
+    call = view.get("call") or {}
+    preview = view.get("preview") or {}
+    current = call.get("lead_id") or preview.get("lead_id")
+    if current is None:
+        return None
+    return current if lead_id in (None, str(current)) else None
+
+
+async def _card_for(request: Request, campaign: str, view: dict[str, Any]) -> Any:
+    lead_id = _own_lead(view)
+    if lead_id is None:
+        return None
+    try:
+        return await asyncio.to_thread(lead_card, web(request).store, int(lead_id), campaign)
+    except (LookupError, ValueError):
+        return None
+
+
+async def lead_fragment(request: Request) -> Response:
+    """The screen pop (HTML fragment the page's script fetches when a call arrives)."""
+    state = web(request)
+    who = await require(request, state.store, AGENT)
+    campaign = _campaign(request, who)
+    lead_id = request.path_params["lead_id"]
+    view = state.directory.agent_view(campaign, who.user.agent or "") or {}
+    if _own_lead(view, lead_id) is None:
+        raise Refused(403, "that lead is not on your screen")
+    card = await _card_for(request, campaign, view)
+    sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
+    return render(request, "_lead.html", who, card=card, view=view, sheet=sheet,
+                  campaign=campaign)
+
+
+async def agent_events(request: Request) -> Response:
+    state = web(request)
+    who = await require(request, state.store, AGENT)
+    campaign = _campaign(request, who)
+    agent = who.user.agent or ""
+    view = state.directory.agent_view(campaign, agent)
+    first = [sse("agent", view)] if view else []
+    return await event_stream(request, Page(campaign, agent), first)
+
+
+async def agent_action(request: Request) -> Response:
+    who, data = await posted(request, AGENT)
+    state = web(request)
+    campaign = _campaign(request, who, str(data.get("campaign", "")))
+    agent = who.user.agent or ""
+    action = str(data.get("action", ""))
+    payload: dict[str, Any] = {"op": "agent", "action": action, "agent": agent}
+    if action in ("transfer", "consult"):
+        kind, target = str(data.get("to_kind", "")), str(data.get("to", "")).strip()
+        payload["to"] = f"{kind}:{target}"
+    elif action == "pause":
+        reason = str(data.get("reason", ""))
+        sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
+        if reason not in sheet.pause_reasons:
+            return answer(request, {"ok": False, "error": f"pause reason {reason!r} is not "
+                                    "one of the campaign's"}, _back(campaign))
+        payload["reason"] = reason
+    elif action == "login":
+        endpoint = str(data.get("endpoint", "")).strip()
+        if endpoint:
+            payload["endpoint"] = endpoint
+    elif action == "accept":
+        payload["work"] = str(data.get("work", ""))
+    elif action not in SIMPLE_ACTIONS:
+        return answer(request, {"ok": False, "error": f"unknown action {action!r}"},
+                      _back(campaign))
+    link = state.directory.link_for_agent(campaign, agent)
+    if link is None:
+        return answer(request, {"ok": False, "error": f"campaign {campaign} is not running "
+                                "(`dialer run` it first)"}, _back(campaign))
+    result = await link.request(payload)
+    return answer(request, result, _back(campaign))
+
+
+async def agent_dispose(request: Request) -> Response:
+    who, data = await posted(request, AGENT)
+    state = web(request)
+    campaign = _campaign(request, who, str(data.get("campaign", "")))
+    agent = who.user.agent or ""
+    view = state.directory.agent_view(campaign, agent) or {}
+    call_id = str(data.get("call", ""))
+    if not call_id or call_id != view.get("wrap_call"):
+        return answer(request, {"ok": False, "error": "that call is not in your wrap-up"},
+                      _back(campaign))
+    payload: dict[str, Any] = {"op": "agent", "action": "dispose", "agent": agent,
+                               "call": call_id, "disposition": str(data.get("disposition", "")),
+                               "note": str(data.get("note", ""))[:2000],
+                               "callback_for": "anyone" if data.get("callback_for") == "anyone"
+                               else "me"}
+    callback_at = str(data.get("callback_at", "")).strip()
+    if callback_at:
+        try:
+            moment = datetime.fromisoformat(callback_at)
+        except ValueError:
+            return answer(request, {"ok": False, "error": f"callback time {callback_at!r} "
+                                    "is not a date and time"}, _back(campaign))
+        offset = str(data.get("tz_offset_min", "")).strip()
+        if moment.tzinfo is None and offset.lstrip("-").isdigit():
+            # A datetime-local field has no zone: the browser says its offset (JS minutes,
+            # UTC minus local); without the script the time is taken as UTC.
+            from datetime import timedelta
+
+            moment = moment + timedelta(minutes=int(offset))
+        payload["callback_at"] = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
+                                  else moment).isoformat()
+    link = state.directory.link_for_agent(campaign, agent)
+    if link is None:
+        return answer(request, {"ok": False, "error": "the campaign is not running"},
+                      _back(campaign))
+    return answer(request, await link.request(payload), _back(campaign))
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/agent", agent_page),
+        Route("/agent/events", agent_events),
+        Route("/agent/lead/{lead_id}", lead_fragment),
+        Route("/agent/action", agent_action, methods=["POST"]),
+        Route("/agent/dispose", agent_dispose, methods=["POST"]),
+    ]

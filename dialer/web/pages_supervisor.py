@@ -1,0 +1,325 @@
+"""The supervisor console: wallboard, agent control, eavesdrop, campaign and pacing
+actions (every one audited: who, when, what, before and after), reports.
+
+Supervisors act on the campaigns they are assigned (admins on every campaign).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from campaigns.models import UserRole
+from dialer.web.auth import Caller, Refused, now, require
+from dialer.web.live import Page, sse
+from dialer.web.pages_common import answer, campaign_choice, event_stream, posted, render, web
+from dialer.web.records import abandonment_today, campaign_sheet
+
+SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
+AGENT_ACTIONS = ("pause", "logout", "ready")
+EAVESDROP = ("listen", "whisper", "barge", "stop")
+PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
+TODAY_CACHE = 5.0
+
+
+def _campaigns(request: Request, who: Caller) -> list[str]:
+    if who.role is UserRole.ADMIN:
+        names = [c.name for c in web(request).store.campaigns(include_archived=False)]
+        return names
+    return list(who.user.campaigns)
+
+
+async def _campaign(request: Request, who: Caller, asked: str | None = None) -> str:
+    allowed = await asyncio.to_thread(_campaigns, request, who)
+    if asked is not None:
+        if not who.may_supervise(asked) or asked not in allowed:
+            raise Refused(403, f"campaign {asked!r} is not one you supervise")
+        return asked
+    return campaign_choice(request, allowed)
+
+
+def _back(campaign: str) -> str:
+    return f"/supervisor?campaign={quote(campaign)}"
+
+
+_today: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+async def _abandon_today(request: Request, campaign: str) -> dict[str, Any]:
+    cached = _today.get(campaign)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    figures = await asyncio.to_thread(abandonment_today, web(request).store, campaign, now())
+    _today[campaign] = (time.monotonic() + TODAY_CACHE, figures)
+    return figures
+
+
+def alerts(snapshot: dict[str, Any], today: dict[str, Any]) -> list[str]:
+    """What needs a supervisor's eye now, worst first."""
+    found = []
+    target = snapshot.get("abandon_target") or 0.03
+    rate = snapshot.get("abandon_rate")
+    if rate is not None and rate > target:
+        found.append(f"abandonment {rate:.1%} over the {target:.0%} limit (30-day window)")
+    elif rate is not None and rate > 0.8 * target:
+        found.append(f"abandonment {rate:.1%} near the {target:.0%} limit (30-day window)")
+    if today.get("rate") is not None and today["rate"] > target:
+        found.append(f"abandonment today {today['rate']:.1%} over the {target:.0%} limit")
+    for switch, state in (snapshot.get("switches") or {}).items():
+        if state != "connected":
+            found.append(f"switch {switch} is {state}")
+    if snapshot.get("stopping"):
+        found.append("the campaign is stopping: calls in progress finish")
+    if snapshot.get("dialing_paused"):
+        found.append("dialing is paused by a supervisor")
+    if snapshot.get("hopper") == 0 and not snapshot.get("dialing_paused"):
+        found.append("no leads in the hopper: the campaign has nothing to dial")
+    for name, queue in (snapshot.get("queues") or {}).items():
+        if queue.get("waiting") and queue.get("longest_wait_s", 0) > 60:
+            found.append(f"queue {name}: a caller has waited {queue['longest_wait_s']:.0f} s")
+    return found
+
+
+async def supervisor_page(request: Request) -> Response:
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    campaign = await _campaign(request, who)
+    links = state.directory.of_campaign(campaign)
+    snapshot = links[0].snapshot if links else {}
+    today = await _abandon_today(request, campaign)
+    sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
+    views = list(state.directory.agent_views(campaign))
+    audit = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign], limit=15)
+    return render(request, "supervisor.html", who, campaign=campaign, snapshot=snapshot,
+                  today=today, sheet=sheet, views=views, alerts=alerts(snapshot, today),
+                  audit=audit, running=bool(links), processes=len(links),
+                  campaigns=await asyncio.to_thread(_campaigns, request, who))
+
+
+async def supervisor_events(request: Request) -> Response:
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    campaign = await _campaign(request, who)
+    first = [sse("agent", view) for view in state.directory.agent_views(campaign)]
+    links = state.directory.of_campaign(campaign)
+    if links:
+        today = await _abandon_today(request, campaign)
+        first.append(sse("snapshot", {**links[0].snapshot, "today": today,
+                                      "alerts": alerts(links[0].snapshot, today)}))
+    return await event_stream(request, Page(campaign, None), first)
+
+
+async def supervisor_summary(request: Request) -> Response:
+    """Today's abandonment and the alerts (the page polls this every few seconds: they come
+    from the store, not from the runner's feed)."""
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    campaign = await _campaign(request, who)
+    links = state.directory.of_campaign(campaign)
+    today = await _abandon_today(request, campaign)
+    from starlette.responses import JSONResponse
+
+    return JSONResponse({"today": today,
+                         "alerts": alerts(links[0].snapshot if links else {}, today)})
+
+
+async def supervisor_action(request: Request) -> Response:
+    who, data = await posted(request, *SUPERVISORS)
+    state = web(request)
+    campaign = await _campaign(request, who, str(data.get("campaign", "")))
+    action = str(data.get("action", ""))
+    agent = str(data.get("agent", ""))
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    links = state.directory.of_campaign(campaign)
+    if not links:
+        return answer(request, {"ok": False, "error": f"campaign {campaign} is not running"},
+                      _back(campaign))
+    if action in AGENT_ACTIONS:
+        link = state.directory.link_for_agent(campaign, agent)
+        view = state.directory.agent_view(campaign, agent)
+        if link is None or view is None:
+            return answer(request, {"ok": False, "error": f"no agent {agent!r} on {campaign}"},
+                          _back(campaign))
+        before = {"state": view.get("state"), "reason": view.get("reason")}
+        payload = {"op": "agent", "action": action, "agent": agent,
+                   "reason": f"by supervisor {who.user.name}"
+                   + (f": {data['reason']}" if data.get("reason") else "")}
+        result = await link.request(payload)
+        after = {"requested": action}
+    elif action in EAVESDROP:
+        link = state.directory.link_for_agent(campaign, agent) if action != "stop" else None
+        link = link or links[0]
+        endpoint = str(data.get("endpoint", "")).strip()
+        result = await link.request({"op": "supervise", "action": action, "agent": agent,
+                                     "supervisor": who.user.name, "endpoint": endpoint})
+        after = {"mode": action, "endpoint": endpoint}
+    elif action in ("campaign_pause", "campaign_resume"):
+        results = [await link.request({"op": "campaign", "action": action.split("_")[1]})
+                   for link in links]
+        result = next((r for r in results if not r.get("ok")), results[0])
+        before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
+    elif action == "pacing":
+        changes = _pacing_changes(data)
+        if isinstance(changes, str):
+            result = {"ok": False, "error": changes}
+        else:
+            results = [await link.request({"op": "pacing", "changes": changes})
+                       for link in links]
+            result = next((r for r in results if not r.get("ok")), results[0])
+            before, after = result.get("before", {}), result.get("after", {})
+    else:
+        return answer(request, {"ok": False, "error": f"unknown action {action!r}"},
+                      _back(campaign))
+    await asyncio.to_thread(
+        state.store.audit, at=now(), user_name=who.user.name, role=who.role.value,
+        action=action, campaign=campaign, target=agent or None, before=before,
+        after=after if result.get("ok") else {}, ok=bool(result.get("ok")),
+        detail=None if result.get("ok") else str(result.get("error")))
+    return answer(request, result, _back(campaign))
+
+
+def _pacing_changes(data: dict[str, Any]) -> dict[str, Any] | str:
+    changes: dict[str, Any] = {}
+    try:
+        for key in PACING_FIELDS:
+            raw = str(data.get(key, "")).strip()
+            if not raw:
+                continue
+            if key == "pacing_policy":
+                changes[key] = raw
+            elif key == "max_lines":
+                changes[key] = int(raw)
+            elif key == "abandon_target":
+                value = float(raw.rstrip("%"))
+                changes[key] = value / 100 if raw.endswith("%") or value > 1 else value
+            else:
+                changes[key] = float(raw)
+        raw_params = str(data.get("pacing_params", "")).strip()
+        if raw_params:
+            params = json.loads(raw_params)
+            if not isinstance(params, dict):
+                return "pacing_params must be a JSON object"
+            changes["pacing_params"] = params
+    except (ValueError, json.JSONDecodeError) as error:
+        return f"not a number or JSON: {error}"
+    return changes or "no pacing setting given"
+
+
+async def audit_page(request: Request) -> Response:
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    campaign = await _campaign(request, who)
+    entries = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign],
+                                      limit=500)
+    return render(request, "audit.html", who, campaign=campaign, entries=entries,
+                  campaigns=await asyncio.to_thread(_campaigns, request, who))
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+def _period(request: Request) -> tuple[datetime, datetime]:
+    def day(name: str) -> datetime | None:
+        raw = request.query_params.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise Refused(400, f"{name} {raw!r}: use YYYY-MM-DD") from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+    end = day("to") or datetime.combine(now().date() + timedelta(days=1), datetime.min.time(),
+                                        UTC)
+    start = day("from") or end - timedelta(days=7)
+    if start >= end:
+        raise Refused(400, "'from' must be before 'to'")
+    if end - start > timedelta(days=400):
+        raise Refused(400, "a report covers at most 400 days")
+    return start, end
+
+
+async def _report(request: Request) -> tuple[Caller, str, Any, datetime, datetime]:
+    from campaigns.reports import campaign_report
+
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    campaign = await _campaign(request, who)
+    start, end = _period(request)
+    result = await asyncio.to_thread(campaign_report, state.store, campaign, start, end)
+    return who, campaign, result, start, end
+
+
+async def reports_page(request: Request) -> Response:
+    who, campaign, result, start, end = await _report(request)
+    sections = {name: frame for name, frame in result.sections().items() if len(frame)}
+    return render(request, "reports.html", who, campaign=campaign, result=result,
+                  sections=sections, start=start, end=end,
+                  query=f"campaign={quote(campaign)}&from={start.date()}&to={end.date()}",
+                  campaigns=await asyncio.to_thread(_campaigns, request, who))
+
+
+async def report_chart(request: Request) -> Response:
+    from campaigns.plot import plot_report
+
+    _, _, result, _, _ = await _report(request)
+
+    def draw() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "report.png"
+            plot_report(result, path)
+            return path.read_bytes()
+
+    return Response(await asyncio.to_thread(draw), media_type="image/png")
+
+
+async def report_download(request: Request) -> Response:
+    import pandas as pd
+
+    _, campaign, result, start, end = await _report(request)
+    kind = request.query_params.get("format", "csv")
+    name = f"{campaign}-{start.date()}-{end.date()}"
+    if kind == "csv":
+        frames = [frame.assign(section=section)[["section", *frame.columns]]
+                  for section, frame in result.sections().items() if len(frame)]
+        data = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()).to_csv(
+            index=False).encode()
+        media = "text/csv"
+    elif kind == "xlsx":
+        def workbook() -> bytes:
+            buffer = io.BytesIO()
+            with pd.ExcelWriter(buffer) as writer:
+                for section, frame in result.sections().items():
+                    frame.to_excel(writer, sheet_name=section[:31], index=False)
+            return buffer.getvalue()
+        data = await asyncio.to_thread(workbook)
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        raise Refused(400, "format: csv or xlsx")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return StreamingResponse(iter([data]), media_type=media, headers={
+        "content-disposition": f'attachment; filename="{safe}.{kind}"'})
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/supervisor", supervisor_page),
+        Route("/supervisor/events", supervisor_events),
+        Route("/supervisor/summary", supervisor_summary),
+        Route("/supervisor/action", supervisor_action, methods=["POST"]),
+        Route("/supervisor/audit", audit_page),
+        Route("/reports", reports_page),
+        Route("/reports/chart.png", report_chart),
+        Route("/reports/download", report_download),
+    ]

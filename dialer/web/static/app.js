@@ -1,0 +1,278 @@
+/* dialer web: live updates and form posts without reloading. Everything here is an
+   enhancement: without this script every form posts and the page reloads itself. */
+"use strict";
+(function () {
+  const body = document.body;
+  const page = body.dataset.page;
+  const campaign = body.dataset.campaign;
+  const csrf = body.dataset.csrf;
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+
+  function say(text, bad) {
+    const box = $("#message");
+    if (!box) return;
+    box.textContent = text;
+    box.hidden = !text;
+    box.classList.toggle("bad", !!bad);
+  }
+
+  function clock(seconds) {
+    if (!(seconds >= 0)) return "";
+    seconds = Math.floor(seconds);
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+    const mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function tick() {
+    const now = Date.now() / 1000;
+    $$("[data-since]").forEach((el) => {
+      const since = parseFloat(el.dataset.since);
+      el.textContent = isNaN(since) ? "" : clock(now - since);
+    });
+    $$("[data-deadline]").forEach((el) => {
+      const deadline = parseFloat(el.dataset.deadline);
+      el.textContent = isNaN(deadline) ? "" : clock(Math.max(0, deadline - now)) + " left";
+    });
+  }
+  setInterval(tick, 500);
+  tick();
+
+  /* --- forms ------------------------------------------------------------------------- */
+  const endpointBox = $("#sup-endpoint");
+  if (endpointBox) {
+    endpointBox.value = localStorage.getItem("dialer-endpoint") || "";
+    endpointBox.addEventListener("change", () => localStorage.setItem("dialer-endpoint", endpointBox.value));
+  }
+  document.addEventListener("submit", async (event) => {
+    const form = event.target;
+    if (!form.matches("form[data-live]")) return;
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    $$("[data-endpoint]", form).forEach((el) => { el.value = endpointBox ? endpointBox.value : ""; });
+    const offset = $("[name=tz_offset_min]", form);
+    if (offset) offset.value = String(new Date().getTimezoneOffset());
+    const data = new URLSearchParams(new FormData(form));
+    const button = $("button[type=submit]", form);
+    if (button) button.disabled = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRF-Token": csrf || "" },
+      });
+      const result = await response.json().catch(() => ({ ok: false, error: response.statusText }));
+      say(result.ok ? (result.message || "done") : result.error, !result.ok);
+      if (result.ok && form.id === "dispose-form") form.reset();
+    } catch (error) {
+      say("the server did not answer: " + error, true);
+    } finally {
+      if (button) button.disabled = false;
+    }
+  });
+
+  /* --- live events ----------------------------------------------------------------------- */
+  function follow(url, handlers) {
+    const source = new EventSource(url);
+    Object.entries(handlers).forEach(([kind, handler]) => {
+      source.addEventListener(kind, (event) => {
+        handler(JSON.parse(event.data));
+        body.dataset.updatedAt = String(Date.now());
+      });
+    });
+    source.onerror = () => say("live updates interrupted: reconnecting…", true);
+    source.onopen = () => { if ($("#message") && $("#message").classList.contains("bad")) say(""); };
+  }
+
+  function showFor(state, root) {
+    $$("[data-show]", root).forEach((el) => { el.hidden = !el.dataset.show.split(" ").includes(state); });
+  }
+
+  /* --- agent desktop ------------------------------------------------------------------- */
+  if (page === "agent") {
+    const agent = body.dataset.agent;
+    let leadShown = ($("#lead") || {}).dataset ? $("#lead").dataset.lead : "";
+
+    async function showLead(leadId) {
+      if (String(leadId || "") === String(leadShown || "")) return;
+      leadShown = leadId || "";
+      const box = $("#lead");
+      box.dataset.lead = leadShown;
+      if (!leadId) { box.innerHTML = '<p class="muted">No customer on screen.</p>'; return; }
+      const response = await fetch("/agent/lead/" + encodeURIComponent(leadId) +
+        "?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
+      if (response.ok) box.innerHTML = await response.text();
+    }
+
+    function applyView(view) {
+      if (view.agent !== agent) return;
+      const state = view.state || "logged_out";
+      body.dataset.state = state;
+      const label = $("[data-field=state]");
+      label.textContent = state.replace(/_/g, " ");
+      label.className = "state state-" + state;
+      $("[data-field=reason]").textContent = view.reason || "";
+      $("[data-field=in-state]").dataset.since = view.since || "";
+      $("[data-field=pending]").textContent =
+        (view.pause_pending ? "pause after this call (" + view.pause_pending + ")" : "") +
+        (view.logout_pending ? " log out after this call" : "");
+      showFor(state);
+      const call = view.call;
+      $("#call").hidden = !call;
+      if (call) {
+        $("[data-field=call-timer]").dataset.since = call.bridged_at || "";
+        $("[data-field=held]").hidden = !call.held_since;
+        const facts = [call.direction];
+        if (call.queue) facts.push("queue " + call.queue);
+        if (call.waited_s) facts.push("waited " + Math.round(call.waited_s) + " s");
+        if (call.ivr && call.ivr.length) facts.push("IVR " + call.ivr.join(" › "));
+        facts.push(call.number || "");
+        $("[data-field=call-facts]").textContent = facts.join(" · ");
+      }
+      const consult = view.consult;
+      $("[data-field=consult]").hidden = !consult;
+      if (consult) $("[data-field=consult-text]").textContent =
+        "consulting " + consult.kind + " " + consult.target + " (" + consult.state + ")";
+      $("#preview").hidden = !view.preview;
+      $("[data-field=wrap-call]").value = view.wrap_call || "";
+      $("[data-field=wrap-left]").dataset.deadline = view.wrap_deadline || "";
+      showLead((call && call.lead_id) || (view.preview && view.preview.lead_id) || "");
+      tick();
+    }
+
+    function offer(message) {
+      if (message.agent !== agent) return;
+      const box = $("#offers");
+      box.hidden = false;
+      const item = document.createElement("li");
+      const form = document.createElement("form");
+      form.method = "post"; form.action = "/agent/action"; form.dataset.live = "";
+      for (const [name, value] of [["csrf", csrf], ["campaign", campaign], ["action", "accept"], ["work", message.work]]) {
+        const input = document.createElement("input");
+        input.type = "hidden"; input.name = name; input.value = value;
+        form.appendChild(input);
+      }
+      const button = document.createElement("button");
+      button.type = "submit"; button.textContent = "Take " + message.kind + " call";
+      form.appendChild(button);
+      item.appendChild(form);
+      $("[data-field=offers]").appendChild(item);
+      setTimeout(() => item.remove(), 15000);
+    }
+
+    follow("/agent/events?campaign=" + encodeURIComponent(campaign), {
+      agent: applyView,
+      notice: (message) => { if (message.agent === agent) say(message.text, true); },
+      offer: offer,
+      link: (message) => { if (!message.connected) say("the campaign's dialer process went away", true); },
+    });
+  }
+
+  /* --- supervisor wallboard --------------------------------------------------------------- */
+  if (page === "supervisor") {
+    const table = $("#agents tbody");
+    const ACTIONS = [["pause", "Pause"], ["logout", "Log out"], ["listen", "Listen"], ["whisper", "Whisper"], ["barge", "Barge"]];
+
+    function hidden(form, name, value) {
+      const input = document.createElement("input");
+      input.type = "hidden"; input.name = name; input.value = value;
+      form.appendChild(input);
+      return input;
+    }
+
+    function newRow(agentId) {
+      const row = document.createElement("tr");
+      row.dataset.agent = agentId;
+      const cells = ["name", "state", "time", "reason", "call", "actions"].map((col) => {
+        const cell = document.createElement("td");
+        if (col !== "name" && col !== "actions") cell.dataset.col = col;
+        row.appendChild(cell);
+        return cell;
+      });
+      cells[0].textContent = agentId;
+      cells[2].classList.add("timer");
+      cells[5].className = "actions";
+      for (const [action, label] of ACTIONS) {
+        const form = document.createElement("form");
+        form.method = "post"; form.action = "/supervisor/action"; form.className = "inline";
+        form.dataset.live = "";
+        hidden(form, "csrf", csrf); hidden(form, "campaign", campaign);
+        hidden(form, "agent", agentId); hidden(form, "action", action);
+        if (["listen", "whisper", "barge"].includes(action)) hidden(form, "endpoint", "").dataset.endpoint = "";
+        const button = document.createElement("button");
+        button.type = "submit"; button.className = "small"; button.textContent = label;
+        button.dataset.action = action;
+        form.appendChild(button);
+        cells[5].appendChild(form);
+      }
+      const empty = $("tr.empty", table);
+      if (empty) empty.remove();
+      const rows = $$("tr[data-agent]", table);
+      const after = rows.find((r) => r.dataset.agent > agentId);
+      table.insertBefore(row, after || null);
+      return row;
+    }
+
+    function applyAgent(view) {
+      let row = $$("tr[data-agent]", table).find((r) => r.dataset.agent === view.agent);
+      if (!row) row = newRow(view.agent);
+      const state = view.state || "logged_out";
+      row.className = "state-" + state;
+      row.dataset.state = state;
+      $("[data-col=state]", row).textContent = state.replace(/_/g, " ");
+      $("[data-col=time]", row).dataset.since = view.since || "";
+      $("[data-col=reason]", row).textContent = view.reason || "";
+      const call = view.call;
+      $("[data-col=call]", row).textContent = call ? [call.direction, call.held_since ? "held" : "",
+        call.queue || ""].filter(Boolean).join(" · ") : "";
+    }
+
+    function fig(name, text) { const el = $("[data-fig=" + name + "]"); if (el) el.textContent = text; }
+    const pct = (v) => (v === null || v === undefined) ? "—" : (100 * v).toFixed(1) + "%";
+
+    function applySnapshot(s) {
+      fig("dial_rate_per_s", (s.dial_rate_per_s || 0).toFixed(2) + "/s");
+      fig("lines_per_agent", (s.lines_per_agent || 0).toFixed(2));
+      fig("calls_ringing", s.calls_ringing || 0);
+      fig("calls_in_progress", s.calls_in_progress || 0);
+      fig("abandon_rate", pct(s.abandon_rate));
+      fig("abandon_target", pct(s.abandon_target));
+      fig("hopper", s.hopper || 0);
+      fig("bridges", s.bridges || 0);
+      if (s.pacing) { fig("policy", s.pacing.policy); fig("explanation", s.pacing.explanation); }
+      const stateLabel = $("[data-field=campaign-state]");
+      if (stateLabel) stateLabel.textContent = s.dialing_paused ? "dialing paused" : (s.stopping ? "stopping" : "dialing");
+      if (s.today) applySummary({ today: s.today, alerts: s.alerts || [] });
+      const queues = $("#queues tbody");
+      if (queues && s.queues) {
+        queues.replaceChildren(...Object.entries(s.queues).map(([name, q]) => {
+          const row = document.createElement("tr");
+          for (const text of [name, q.waiting, Math.round(q.longest_wait_s) + " s", q.answered || 0, pct(q.service_level)]) {
+            const cell = document.createElement("td"); cell.textContent = text; row.appendChild(cell);
+          }
+          return row;
+        }));
+      }
+    }
+
+    function applySummary(summary) {
+      fig("today_rate", pct(summary.today.rate));
+      fig("today_abandons", summary.today.abandons);
+      fig("today_live", summary.today.live_answers);
+      const list = $("[data-field=alerts]");
+      list.replaceChildren(...summary.alerts.map((text) => {
+        const item = document.createElement("li"); item.textContent = text; return item;
+      }));
+    }
+
+    setInterval(async () => {
+      const response = await fetch("/supervisor/summary?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
+      if (response.ok) applySummary(await response.json());
+    }, 5000);
+
+    follow("/supervisor/events?campaign=" + encodeURIComponent(campaign), {
+      agent: applyAgent,
+      snapshot: applySnapshot,
+    });
+  }
+})();
