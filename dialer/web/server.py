@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -103,7 +104,9 @@ def _clock(value: object) -> str:
 
 
 def _pct(value: object) -> str:
-    return "—" if value is None else f"{float(value):.1%}"  # type: ignore[arg-type]
+    if value is None or isinstance(value, jinja2.Undefined):
+        return "—"
+    return f"{float(value):.1%}"  # type: ignore[arg-type]
 
 
 class SecurityHeaders:
@@ -141,7 +144,7 @@ class SecurityHeaders:
 async def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, Refused)
     if error.status == 401 and request.method == "GET" \
-            and "text/event-stream" not in request.headers.get("accept", ""):
+            and not request.url.path.endswith(("/events", "/summary")):
         return RedirectResponse("/login", status_code=303)
     if "application/json" in request.headers.get("accept", "") or request.method == "GET":
         return JSONResponse({"ok": False, "error": error.message}, status_code=error.status)

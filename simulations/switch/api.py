@@ -46,6 +46,7 @@ class SwitchApi:
             "uuid_record": self.uuid_record, "uuid_exists": self.uuid_exists,
             "uuid_getvar": self.uuid_getvar, "uuid_setvar": self.uuid_setvar,
             "uuid_park": self.uuid_park, "uuid_send_dtmf": self.uuid_send_dtmf,
+            "uuid_hold": self.uuid_hold, "uuid_transfer": self.uuid_transfer,
             "show": self.show, "hupall": self.hupall, "version": self.version,
             "uptime": self.uptime, "global_getvar": self.global_getvar, "avmd": self.avmd,
             "module_exists": self.module_exists, "file_exists": self.file_exists,
@@ -353,6 +354,49 @@ class SwitchApi:
         if channel.other is not None:
             self.switch.unbridge(channel)
         self.switch.park(channel)
+        return "+OK\n"
+
+    def uuid_hold(self, argument: str) -> str:
+        """``uuid_hold [off|toggle] <uuid>``: the bridge stays up; CHANNEL_HOLD or
+        CHANNEL_UNHOLD with Channel-Call-State HELD / UNHELD (real capture 11)."""
+        args = argument.split()
+        off = bool(args) and args[0].lower() in ("off", "toggle")
+        channel = self._channel(args[-1]) if args else None
+        if channel is None:
+            return "-ERR Operation failed\n"
+        if args[0].lower() == "toggle":
+            off = channel.call_state == "HELD"
+        switch = self.switch
+        original = channel.call_state
+        channel.call_state = "UNHELD" if off else "HELD"
+        switch.fire("CHANNEL_UNHOLD" if off else "CHANNEL_HOLD", channel,
+                    [("Original-Channel-Call-State", original)])
+        if off:
+            channel.call_state = "ACTIVE"
+        return "+OK Success\n"
+
+    def uuid_transfer(self, argument: str) -> str:
+        """``uuid_transfer <uuid> [-bleg|-both] <dest> [<dialplan>] [<context>]``: the channel
+        leaves its bridge (its partner, an agent's leg, goes back to park) and runs the new
+        destination; ``bridge:<dial string> inline`` keeps the simulated person talking as
+        if to the new party. No TRANSFER event (real capture 11)."""
+        args = argument.split()
+        if len(args) < 2:
+            return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
+        channel = self._channel(args[0])
+        if channel is None:
+            return "-ERR No such channel!\n"
+        rest = [a for a in args[1:] if a not in ("-bleg", "-both")]
+        destination = rest[0] if rest else ""
+        partner = self.switch.unbridge(channel) if channel.other is not None else None
+        if partner is not None and partner.role is Role.AGENT:
+            self.switch.park(partner)
+        channel.variables["transferred_to"] = destination
+        application, _, data = destination.partition(":")
+        if len(rest) > 1 and rest[1] == "inline" and application:
+            self.switch.execute(channel, application, data)
+        else:
+            self.switch.park(channel)
         return "+OK\n"
 
     def uuid_send_dtmf(self, argument: str) -> str:

@@ -64,6 +64,9 @@ CALLING = {
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
     "HEARTBEAT": ("switch_core.c", "send_heartbeat", 82),
     "CUSTOM": ("mod_avmd.c", "avmd_fire_event", 691),
+    # uuid_hold / uuid_hold off (real capture 11-show-and-uuid-commands).
+    "CHANNEL_HOLD": ("switch_ivr.c", "switch_ivr_hold", 1558),
+    "CHANNEL_UNHOLD": ("switch_ivr.c", "switch_ivr_unhold", 1638),
 }
 
 # Final SIP status per cause (mod_sofia hangup_cause_to_sip; default 480), for sip_term_status.

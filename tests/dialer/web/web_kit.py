@@ -1,0 +1,227 @@
+"""A live environment for the web tier's tests: the switch simulator, runners for two
+campaigns (``spring``: progressive, agents ann and bob; ``look``: preview dialing, agent
+pat) and ``dialer web`` on a free loopback port, all in one event loop on a background
+thread; tests talk HTTP to it from the test thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from campaigns.leads import LeadInput
+from campaigns.store import CampaignStore
+from dialer.runner.control import request_sync
+from dialer.runner.demo import choose_zones, demo_numbers, seed_demo_registry
+from dialer.runner.runner import Runner
+from dialer.runner.settings import RunnerSettings
+from dialer.web.server import WebSettings, build_app
+from simulations.population import CalleeFate, CalleeKind
+
+PASSWORD = "correct horse battery"
+NAMES = [("Maria", "Lopez"), ("Wei", "Chen"), ("Amara", "Okafor"), ("Jonas", "Berg"),
+         ("Priya", "Nair"), ("Tom", "Walsh")] * 10
+
+
+def patient_callees(rng: Any) -> CalleeFate:
+    """Everyone answers after a second and talks for ever (calls end when we say so)."""
+    return CalleeFate(CalleeKind.LIVE, 1.0, 3600.0, 3600.0)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def create_campaigns(store: CampaignStore, now: float) -> None:
+    zones, _ = choose_zones(now)
+    moment = datetime.fromtimestamp(now, tz=UTC)
+    common = {"caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 600.0,
+              "amd_enabled": False, "decision_interval": 0.5,
+              "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
+              "agent_script": "Hello {first_name}, this is the spring offer for {city}."}
+    numbers = demo_numbers(140, 11)
+    store.create_campaign("spring", {**common, "pacing_policy": "progressive"}, at=moment,
+                          agents=[("ann", "user/1001"), ("bob", "user/1002")])
+    store.add_leads("spring", [
+        LeadInput(numbers[i], first_name=first, last_name=last, timezone=zones[0],
+                  custom={"city": "Springfield"})
+        for i, (first, last) in enumerate(NAMES)], at=moment, list_name="named")
+    store.transition_campaign("spring", "running", at=moment)
+    store.create_campaign("look", {**common, "pacing_policy": "preview",
+                                   "preview_dialing": True}, at=moment,
+                          agents=[("pat", "user/1003")])
+    store.add_leads("look", [LeadInput(numbers[70 + i], first_name=first, last_name=last,
+                                       timezone=zones[0])
+                             for i, (first, last) in enumerate(NAMES[:20])],
+                    at=moment, list_name="preview")
+    store.transition_campaign("look", "running", at=moment)
+    store.create_campaign("autumn", {**common}, at=moment, agents=[("carl", "user/1004")])
+    for name, role, extra in (("ann", "agent", {}), ("bob", "agent", {}), ("pat", "agent", {}),
+                              ("carl", "agent", {}),
+                              ("sam", "supervisor", {"campaigns": ["spring", "look"]}),
+                              ("sue", "supervisor", {"campaigns": ["autumn"]}),
+                              ("root", "admin", {})):
+        store.add_user(name, role, PASSWORD, at=moment, **extra)
+
+
+@dataclass
+class WebEnv:
+    data: Path
+    store: CampaignStore
+    base_url: str
+    runners: dict[str, Runner] = field(default_factory=dict)
+    loop: asyncio.AbstractEventLoop | None = None
+    app: Any = None
+
+    def socket(self, campaign: str) -> Path:
+        return self.data / "run" / f"{campaign}.sock"
+
+    def view(self, campaign: str, agent: str) -> dict[str, Any]:
+        return request_sync(self.socket(campaign), {"op": "agent", "action": "view",
+                                                    "agent": agent})["view"]
+
+    def wait(self, what: Callable[[], Any], timeout: float = 15.0, step: float = 0.05) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = what()
+            if value:
+                return value
+            time.sleep(step)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    def wait_state(self, campaign: str, agent: str, *states: str) -> dict[str, Any]:
+        return self.wait(lambda: (v := self.view(campaign, agent))["state"] in states and v)
+
+    def hang_up(self, campaign: str, call_id: str) -> None:
+        """The customer hangs up (the simulated switch ends the channel)."""
+        runner = self.runners[campaign]
+
+        async def kill() -> None:
+            client = next(iter(runner.switches.clients.values()))
+            await client.bgapi(f"uuid_kill {call_id} NORMAL_CLEARING")
+
+        assert self.loop is not None
+        asyncio.run_coroutine_threadsafe(kill(), self.loop).result(5)
+
+    def client(self, name: str | None = None) -> Browserless:
+        client = Browserless(httpx.Client(base_url=self.base_url, timeout=10.0))
+        if name:
+            client.sign_in(name)
+        return client
+
+
+class Browserless:
+    """What a browser does for the API tests: cookies, the page's CSRF token, JSON posts."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+        self.csrf = ""
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> httpx.Response:
+        page = self.http.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        answer = self.http.post("/login", data={"csrf": token, "name": name,
+                                                "password": password},
+                                headers={"accept": "application/json"})
+        if answer.status_code == 200:
+            home = self.http.get(answer.json()["next"])
+            found = re.search(r'data-csrf="([^"]+)"', home.text)
+            self.csrf = found.group(1) if found else ""
+        return answer
+
+    def post(self, path: str, csrf: str | None = None, **data: str) -> httpx.Response:
+        return self.http.post(path, data={"csrf": self.csrf if csrf is None else csrf, **data},
+                              headers={"accept": "application/json"})
+
+    def act(self, campaign: str, action: str, **data: str) -> dict[str, Any]:
+        return self.post("/agent/action", campaign=campaign, action=action, **data).json()
+
+    def supervise(self, campaign: str, action: str, **data: str) -> httpx.Response:
+        return self.post("/supervisor/action", campaign=campaign, action=action, **data)
+
+
+@contextlib.contextmanager
+def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees
+                ) -> Iterator[WebEnv]:
+    from simulations.switch.embedded import running_switch
+    from simulations.switch.switch import SwitchSettings
+
+    now = time.time()
+    store = CampaignStore.open(f"sqlite:///{tmp / 'dialer.db'}")
+    create_campaigns(store, now)
+    seed_demo_registry(tmp, now, ["+13125550100"])
+    port = _free_port()
+    env = WebEnv(tmp, store, f"http://127.0.0.1:{port}")
+    started = threading.Event()
+    stop: asyncio.Event | None = None
+    failure: list[BaseException] = []
+
+    async def main() -> None:
+        import uvicorn
+
+        nonlocal stop
+        stop = asyncio.Event()
+        env.loop = asyncio.get_running_loop()
+        async with running_switch(settings=SwitchSettings(agent_answer_delay=0.05),
+                                  fate_source=fate_source, seed=3) as sim:
+            switches = ((f"{sim.url.host}:{sim.url.port}", sim.url),)
+            for campaign in ("spring", "look"):
+                settings = RunnerSettings(campaign, f"sqlite:///{tmp / 'dialer.db'}", tmp,
+                                          switches, stop_grace=2.0)
+                env.runners[campaign] = Runner(settings, store,
+                                               control_socket=env.socket(campaign))
+            app = build_app(WebSettings(database="", data=tmp, port=port), store=store)
+            # Every test signs in from 127.0.0.1: the per-address limit is tested on its own.
+            app.state.web.limiter.attempts = 1000
+            env.app = app
+            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                                   log_level="warning", lifespan="on"))
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(r.run()) for r in env.runners.values()]
+                web = group.create_task(server.serve())
+                for runner in env.runners.values():
+                    await runner.ready.wait()
+                while not server.started:
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(2.2)  # the web's directory scan finds both sockets
+                started.set()
+                await stop.wait()
+                for runner in env.runners.values():
+                    runner.stop()
+                await asyncio.wait(tasks)
+                server.should_exit = True
+                await web
+
+    def thread() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as error:
+            failure.append(error)
+            started.set()
+
+    worker = threading.Thread(target=thread, name="web env", daemon=True)
+    worker.start()
+    started.wait(60)
+    if failure:
+        raise failure[0]
+    try:
+        yield env
+    finally:
+        if env.loop is not None and stop is not None:
+            env.loop.call_soon_threadsafe(stop.set)
+        worker.join(30)
+        store.close()
+        if failure:
+            raise failure[0]
