@@ -184,4 +184,5 @@ def routes() -> list[Route]:
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/health", health),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),
     ]

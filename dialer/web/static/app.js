@@ -57,7 +57,7 @@
     const button = $("button[type=submit]", form);
     if (button) button.disabled = true;
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST", body: data, credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRF-Token": csrf || "" },
       });

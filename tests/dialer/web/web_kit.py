@@ -21,7 +21,7 @@ import httpx
 
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
-from dialer.runner.control import request_sync
+from dialer.runner.control import request as control_request
 from dialer.runner.demo import choose_zones, demo_numbers, seed_demo_registry
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
@@ -89,8 +89,12 @@ class WebEnv:
         return self.data / "run" / f"{campaign}.sock"
 
     def view(self, campaign: str, agent: str) -> dict[str, Any]:
-        return request_sync(self.socket(campaign), {"op": "agent", "action": "view",
-                                                    "agent": agent})["view"]
+        """The runner's view of the agent (asked on the environment's own loop: the test
+        thread may have one running, Playwright's)."""
+        assert self.loop is not None
+        asked = control_request(self.socket(campaign), {"op": "agent", "action": "view",
+                                                        "agent": agent})
+        return asyncio.run_coroutine_threadsafe(asked, self.loop).result(10)["view"]
 
     def wait(self, what: Callable[[], Any], timeout: float = 15.0, step: float = 0.05) -> Any:
         deadline = time.monotonic() + timeout
@@ -187,7 +191,8 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
             app.state.web.limiter.attempts = 1000
             env.app = app
             server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                   log_level="warning", lifespan="on"))
+                                                   log_level="warning", lifespan="on",
+                                                   timeout_graceful_shutdown=1))
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(r.run()) for r in env.runners.values()]
                 web = group.create_task(server.serve())
