@@ -285,6 +285,9 @@ def demo(
         min=0.1, max=100.0, help="Callee time acceleration in the switch simulator.")] = 1.0,
     seed: Annotated[int, typer.Option(help="Random seed of the simulated callees.")] = 7,
     keep: Annotated[bool, typer.Option("--keep", help="Keep the demo database.")] = False,
+    web: Annotated[bool, typer.Option(
+        "--web/--no-web", help="Serve the supervisor page on loopback while the demo runs "
+        "(the URL and a generated password are printed).")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """A predictive campaign against the built-in switch simulator, with the live dashboard."""
@@ -299,7 +302,7 @@ def demo(
     from dialer.runner.monitor import runner_snapshot
 
     options = DemoOptions(duration=duration, agents=agents, leads=leads, speed=speed,
-                          seed=seed, keep=keep)
+                          seed=seed, keep=keep, web=web)
     console = Console(stderr=True)
     _, zone_note = choose_zones(time.time())
     console.print(f"[bold]dialer demo[/]: {agents} simulated agents, {leads} sample leads, "
@@ -312,7 +315,12 @@ def demo(
             live.update(render(runner_snapshot(runner)))  # type: ignore[arg-type]
 
         try:
-            report = asyncio.run(run_demo(options, on_frame=frame))
+            def web_page(web: object) -> None:
+                console.print(f"[bold]supervisor page[/]: {web.url}  (sign in as "  # type: ignore[attr-defined]
+                              f"[bold]{web.user}[/], password [bold]{web.password}[/]; "  # type: ignore[attr-defined]
+                              "open while the demo runs)")
+
+            report = asyncio.run(run_demo(options, on_frame=frame, on_web=web_page))
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None

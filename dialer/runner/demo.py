@@ -79,6 +79,8 @@ class DemoOptions:
     seed: int = 7
     wrap_time: tuple[float, float] = (3.0, 8.0)
     keep: bool = False
+    web: bool = True
+    """Serve ``dialer web`` on loopback while the demo runs (a supervisor page to open)."""
 
 
 def open_zones(at: float, zones: tuple[str, ...]) -> list[str]:
@@ -281,8 +283,49 @@ class DemoStartupError(RunnerError):
     """The demo's runner never became ready."""
 
 
+WEB_PORT = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class DemoWeb:
+    """Where the demo's supervisor page is, and how to sign in (a generated password)."""
+
+    url: str
+    user: str
+    password: str
+
+
+def _web_port(preferred: int = WEB_PORT) -> int:
+    import socket
+
+    for port in (preferred, 0):
+        with socket.socket() as probe, contextlib.suppress(OSError):
+            probe.bind(("127.0.0.1", port))
+            return int(probe.getsockname()[1])
+    raise RunnerError("no free loopback port for the demo's web page")
+
+
+def _demo_web(store: CampaignStore, workdir: Path, url: str) -> tuple[Any, DemoWeb]:
+    """``dialer web`` for the demo: a supervisor of campaign demo with a fresh password."""
+    import uvicorn
+
+    from campaigns.users import generate_password
+    from dialer.web.server import WebSettings, build_app
+
+    password = generate_password()
+    store.add_user("supervisor", "supervisor", password, at=datetime.now(UTC),
+                   campaigns=["demo"])
+    port = _web_port()
+    app = build_app(WebSettings(database=url, data=workdir, port=port), store=store)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", timeout_graceful_shutdown=1))
+    return server, DemoWeb(f"http://127.0.0.1:{port}/supervisor?campaign=demo", "supervisor",
+                           password)
+
+
 async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] | None = None,
-                   home: Path | None = None) -> dict[str, Any]:
+                   home: Path | None = None,
+                   on_web: Callable[[DemoWeb], None] | None = None) -> dict[str, Any]:
     """Run the demo; returns the report (also the ``--json`` document)."""
     from simulations.switch.embedded import running_switch
     from simulations.switch.fates import SimpleCallees
@@ -318,8 +361,13 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 # Ctrl-C: stop dialing, let the calls in progress finish, then report.
                 loop.add_signal_handler(signal.SIGINT, runner.stop)
+            web_server, web = _demo_web(store, workdir, url) if options.web else (None, None)
             async with asyncio.TaskGroup() as group:
                 main = group.create_task(runner.run(options.duration))
+                if web_server is not None:
+                    serving = group.create_task(web_server.serve())
+                    if on_web is not None:
+                        on_web(web)
                 ready = group.create_task(runner.ready.wait())
                 # A start-up that never completes (switch never answering, a stuck recovery
                 # query) must end with an error, not leave the README's main command hanging.
@@ -336,10 +384,15 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
                     frames = group.create_task(_frames(runner, on_frame))
                     await asyncio.wait([main])
                     frames.cancel()
+                if web_server is not None:
+                    await asyncio.wait([main])
+                    web_server.should_exit = True
+                    await serving
             desk.cancel()
         report = run_report(store, "demo", runner, since=now - 60)
         report["time_zones"] = zone_note
         report["database"] = url if options.keep else None
+        report["web"] = {"url": web.url, "user": web.user} if web is not None else None
         return report
     finally:
         store.close()
