@@ -20,7 +20,7 @@ from campaigns.models import UserRole
 from dialer.web.auth import Caller, Refused, require
 from dialer.web.live import Page, sse
 from dialer.web.pages_common import answer, campaign_choice, event_stream, posted, render, web
-from dialer.web.records import agent_callbacks, campaign_sheet, lead_card
+from dialer.web.records import agent_callbacks, campaign_sheet, lead_card, time_in_states
 
 AGENT = UserRole.AGENT
 SIMPLE_ACTIONS = {"login", "ready", "pause", "logout", "hold", "unhold", "consult_complete",
@@ -48,11 +48,12 @@ async def agent_page(request: Request) -> Response:
     sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
     view = state.directory.agent_view(campaign, agent) or {"state": "logged_out"}
     callbacks = await asyncio.to_thread(agent_callbacks, state.store, campaign, agent)
+    day = await asyncio.to_thread(time_in_states, state.store, agent, datetime.now(UTC))
     card = await _card_for(request, campaign, view)
     others = sorted(v["agent"] for v in state.directory.agent_views(campaign)
                     if v["agent"] != agent and v.get("state") not in (None, "logged_out"))
     return render(request, "agent.html", who, campaign=campaign, agent=agent, sheet=sheet,
-                  view=view, callbacks=callbacks, card=card, others=others,
+                  view=view, callbacks=callbacks, card=card, others=others, day=day,
                   running=bool(state.directory.of_campaign(campaign)),
                   campaigns=who.user.campaigns)
 

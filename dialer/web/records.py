@@ -111,3 +111,21 @@ def abandonment_today(store: CampaignStore, campaign: str, at: datetime) -> dict
                                                               timedelta(seconds=1)))
     return {"live_answers": counts.live_answers, "abandons": counts.abandons,
             "rate": counts.abandons / counts.live_answers if counts.live_answers else None}
+
+
+def time_in_states(store: CampaignStore, agent: str, at: datetime) -> list[tuple[str, float]]:
+    """Seconds the agent spent in each state today (UTC), from their stored history, up to
+    ``at``; states in the order the day first saw them."""
+    midnight = datetime.combine(at.astimezone(UTC).date(), datetime.min.time(), UTC)
+    try:
+        changes = store.agent_states(agent, since=midnight)
+    except Exception:  # an agent with no stored row yet has no history
+        return []
+    totals: dict[str, float] = {}
+    for change, following in zip(changes, [*changes[1:], None], strict=False):
+        if change.at is None:
+            continue
+        end = following.at if following is not None and following.at is not None else at
+        totals[change.state] = totals.get(change.state, 0.0) + max(
+            0.0, (end - change.at).total_seconds())
+    return [(state, seconds) for state, seconds in totals.items() if state != "logged_out"]

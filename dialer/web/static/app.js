@@ -120,7 +120,9 @@
       const call = view.call;
       $("#call").hidden = !call;
       if (call) {
-        $("[data-field=call-timer]").dataset.since = call.bridged_at || "";
+        const timer = $("[data-field=call-timer]");
+        timer.dataset.since = call.state === "ended" ? "" : (call.bridged_at || "");
+        if (call.state === "ended") timer.textContent = "ended";
         $("[data-field=held]").hidden = !call.held_since;
         const facts = [call.direction];
         if (call.queue) facts.push("queue " + call.queue);

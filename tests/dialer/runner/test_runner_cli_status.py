@@ -209,7 +209,7 @@ def test_the_demo_report_shows_occupancy_and_starts_on_its_own_line(monkeypatch)
                             "leads": {"new": 10}, "callbacks_pending": 0},
     }
 
-    async def fake_demo(options, on_frame=None):
+    async def fake_demo(options, on_frame=None, **_):
         return report
 
     monkeypatch.setattr("dialer.runner.demo.run_demo", fake_demo)
