@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from campaigns.leads import LeadInput  # noqa: E402
 from campaigns.store import CampaignStore  # noqa: E402
-from dialer.runner.demo import choose_zones, seed_demo_registry  # noqa: E402
+from dialer.runner.demo import choose_zones, demo_settings, seed_demo_registry  # noqa: E402
 
 MEAN_LIFETIME_AT_SPEED_1 = 15.0
 """Mean customer-channel life of bench_runner_load's callees at speed 1 (its figure)."""
@@ -67,7 +67,8 @@ def prepare(url: str, data: Path, args: argparse.Namespace) -> tuple[str, dict[s
     store.create_campaign(name, {
         "caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 5.0,
         "pacing_policy": "progressive", "decision_interval": 0.1, "max_attempts_per_day": 10,
-        "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}},
+        "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
+        "compliance": demo_settings()["compliance"]},
         at=now, agents=[(a, f"user/{2000 + i}") for i, a in enumerate(agents)])
     leads = int(args.cps * (args.duration + 30) * 1.2) + 1000
     store.add_leads(name, [LeadInput(f"+1{201 + i // 8_000_000}{200 + i // 10000 % 800}"
@@ -97,6 +98,7 @@ class Page:
         self.latencies: list[float] = []
         self.events = 0
         self.reconnects = 0
+        self.snapshots: list[dict] = []
 
     def on_agent(self, view: dict, received: float) -> None:
         agent = view.get("agent", "")
@@ -120,6 +122,10 @@ async def follow(client, page: Page, url: str, stop: asyncio.Event) -> None:
                     elif line.startswith("data:") and event == "agent":
                         page.events += 1
                         page.on_agent(json.loads(line[5:]), time.time())
+                    elif line.startswith("data:") and event == "snapshot" and not page.agent:
+                        snapshot = json.loads(line[5:])
+                        page.snapshots.append({"at": time.time(),
+                                               "dials": snapshot.get("dials", 0)})
                     if stop.is_set():
                         return
         except Exception:  # a dropped page reconnects, as EventSource does
@@ -160,8 +166,10 @@ async def run(args: argparse.Namespace) -> None:
         processes.append(subprocess.Popen(
             [sys.executable, __file__, "--serve-runner", name, "--db", url, "--data",
              str(workdir), "--switch-port", str(switch_port), "--cps", str(args.cps),
-             "--duration", str(args.duration + WARM_UP)],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+             # Runs past the measure (it is stopped at the end): start-up takes a while.
+             "--duration", str(args.duration + WARM_UP + 120)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+            stderr=(workdir / "runner.log").open("w")))
         web = subprocess.Popen(
             [sys.executable, "-m", "cli", "web", "--listen", f"127.0.0.1:{web_port}",
              "--db", url, "--home", str(workdir)],
@@ -176,6 +184,10 @@ async def run(args: argparse.Namespace) -> None:
                         break
                 await asyncio.sleep(0.2)
         await asyncio.sleep(2.5)  # the web's directory has found and followed the runner
+        for _ in range(300):  # the runner's agents are logged in and taking calls
+            if b"logged in" in (workdir / "runner.log").read_bytes() or _runner_busy(base):
+                break
+            await asyncio.sleep(0.2)
         stop = asyncio.Event()
         pages = [Page(agent, agent) for agent in cookies if not agent.startswith("sup")]
         pages += [Page(who, None) for who in cookies if who.startswith("sup")]
@@ -193,6 +205,7 @@ async def run(args: argparse.Namespace) -> None:
         for page in pages:
             page.latencies.clear()
             page.events = 0
+            page.snapshots.clear()
         sampler = asyncio.create_task(sample_process(web.pid, samples, stop))
         started = time.time()
         await asyncio.sleep(args.duration)
@@ -211,6 +224,15 @@ async def run(args: argparse.Namespace) -> None:
         for process in processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(10)
+
+
+def _runner_busy(base: str) -> bool:
+    import httpx
+
+    try:
+        return bool(httpx.get(f"{base}/health", timeout=2).json().get("runners"))
+    except httpx.HTTPError:
+        return False
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -236,6 +258,12 @@ def report(args: argparse.Namespace, pages: list[Page], samples: dict[str, list[
                   f"ms (target p99 < 500 ms)")
         else:
             print(f"{label:<19} no state change seen")
+    snapshots = sup_pages[0].snapshots if sup_pages else []
+    if len(snapshots) > 1:
+        first, last = snapshots[0], snapshots[-1]
+        rate = (last["dials"] - first["dials"]) / max(last["at"] - first["at"], 1e-9)
+        print(f"runner              {rate:.1f} dials/s during the measure (from the "
+              f"wallboard's snapshots; target {args.cps:g})")
     reconnects = sum(p.reconnects for p in pages)
     print(f"reconnects          {reconnects}")
     if samples["cpu"]:
@@ -245,7 +273,40 @@ def report(args: argparse.Namespace, pages: list[Page], samples: dict[str, list[
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
+class LoadGate:
+    """The dial-time gate of a load run: every dial allowed, nothing recorded."""
+
+    campaign_state = None
+
+    def check(self, target, at):
+        from dialer.ports import GateVerdict
+
+        return GateVerdict(True, ("benchmark: load generator",))
+
+    def check_message(self, target, dialed_at, at):
+        return self.check(target, at)
+
+    def prefetch(self, items, at) -> None:
+        pass
+
+    def record_dial(self, *args, **kwargs) -> None:
+        pass
+
+    def record_outcome(self, *args, **kwargs) -> None:
+        pass
+
+    def forget(self, lead_id: str) -> None:
+        pass
+
+    def flush_audit(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+
 async def serve_runner(args: argparse.Namespace) -> None:
+    from campaigns.hopper import allow_all
     from dialer.esl.url import EslUrl
     from dialer.runner.demo import SimulatedDesk
     from dialer.runner.pacing import FixedRate
@@ -256,9 +317,13 @@ async def serve_runner(args: argparse.Namespace) -> None:
     url = EslUrl("127.0.0.1", args.switch_port, "ClueCon")
     settings = RunnerSettings(args.serve_runner, args.db, Path(args.data),
                               ((f"127.0.0.1:{args.switch_port}", url),), stop_grace=5.0)
+    # A load generator, like bench_runner_load: a fixed attempt rate, and no compliance
+    # verdicts (the numbers are synthetic and only the simulator is called; the point is the
+    # web tier's load, not the rules, which bench_dial_gate measures).
     runner = Runner(settings, store, policy=FixedRate(args.cps), login_agents=True,
                     hopper_low_water=max(50, int(args.cps)),
-                    control_socket=settings.control_socket)
+                    control_socket=settings.control_socket, claim_check=allow_all,
+                    gate=LoadGate())
     runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.5, 1.5),
                                            random.Random(1))
     await runner.run(args.duration)

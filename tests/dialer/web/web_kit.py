@@ -22,7 +22,15 @@ import httpx
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from dialer.runner.control import request as control_request
-from dialer.runner.demo import choose_zones, demo_numbers, seed_demo_registry
+from dialer.runner.demo import (
+    choose_zones,
+    demo_consent,
+    demo_numbers,
+    demo_settings,
+    is_uk_demo,
+    number_zone,
+    seed_demo_registry,
+)
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
 from dialer.web.server import WebSettings, build_app
@@ -45,27 +53,32 @@ def _free_port() -> int:
 
 
 def create_campaigns(store: CampaignStore, now: float) -> None:
+    """Campaigns on the demo's compliant footing (declarations, opt-in consents, numbers
+    in time zones open now), with named leads, a script, and users of every role."""
     zones, _ = choose_zones(now)
     moment = datetime.fromtimestamp(now, tz=UTC)
-    common = {"caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 600.0,
-              "amd_enabled": False, "decision_interval": 0.5,
-              "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
+    common = {**demo_settings(is_uk_demo(zones)), "wrap_up_timeout": 600.0,
+              "decision_interval": 0.5,
               "agent_script": "Hello {first_name}, this is the spring offer for {city}."}
-    numbers = demo_numbers(140, 11)
-    store.create_campaign("spring", {**common, "pacing_policy": "progressive"}, at=moment,
+    numbers = demo_numbers(140, 11, zones)
+
+    def leads(start: int, count: int, **extra: Any) -> list[LeadInput]:
+        return [LeadInput(number, first_name=first, last_name=last,
+                          timezone=number_zone(number), consent=demo_consent(number, moment),
+                          **extra)
+                for number, (first, last) in zip(numbers[start:start + count], NAMES,
+                                                  strict=False)]
+
+    store.create_campaign("spring", {**common, "pacing_policy": "progressive",
+                                     "pacing_params": {}}, at=moment,
                           agents=[("ann", "user/1001"), ("bob", "user/1002")])
-    store.add_leads("spring", [
-        LeadInput(numbers[i], first_name=first, last_name=last, timezone=zones[0],
-                  custom={"city": "Springfield"})
-        for i, (first, last) in enumerate(NAMES)], at=moment, list_name="named")
+    store.add_leads("spring", leads(0, 60, custom={"city": "Springfield"}), at=moment,
+                    list_name="named")
     store.transition_campaign("spring", "running", at=moment)
-    store.create_campaign("look", {**common, "pacing_policy": "preview",
+    store.create_campaign("look", {**common, "pacing_policy": "preview", "pacing_params": {},
                                    "preview_dialing": True}, at=moment,
                           agents=[("pat", "user/1003")])
-    store.add_leads("look", [LeadInput(numbers[70 + i], first_name=first, last_name=last,
-                                       timezone=zones[0])
-                             for i, (first, last) in enumerate(NAMES[:20])],
-                    at=moment, list_name="preview")
+    store.add_leads("look", leads(70, 20), at=moment, list_name="preview")
     store.transition_campaign("look", "running", at=moment)
     store.create_campaign("autumn", {**common}, at=moment, agents=[("carl", "user/1004")])
     for name, role, extra in (("ann", "agent", {}), ("bob", "agent", {}), ("pat", "agent", {}),
