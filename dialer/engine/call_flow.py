@@ -217,8 +217,8 @@ class CallFlow(_Base):
 
     def _callback_agent(self, call: Call) -> Agent | None:
         """The agent still reserved for this callback call, if any."""
-        if not call.agent_first or call.agent_id is None:
-            return None
+        if (call.callback_id is None and not call.agent_first) or call.agent_id is None:
+            return None  # agent-first calls: callbacks, queue callbacks, previews
         agent = self.pool.agents.get(call.agent_id)
         if agent is None or agent.state is not AgentState.RESERVED or agent.call_id != call.call_id:
             return None
