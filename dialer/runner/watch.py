@@ -156,8 +156,27 @@ def _agent_ids(runner: Runner) -> list[str]:
     return sorted(known)
 
 
+def _inbound_facts(call: Any) -> tuple[float | None, list[str]]:
+    """An inbound call's wait (arrival in the queue to the agent) and IVR path, from the
+    engine's inbound state (dialer/engine/inbound.py) when it has one."""
+    inbound = getattr(call, "inbound", None)
+    if call.direction.value != "inbound" or not call.bridged_at:
+        return None, []
+    since = call.answered_at
+    ivr: list[str] = []
+    if inbound is not None:
+        since = inbound.line_since if inbound.line_since is not None else since
+        session = inbound.session
+        if session is not None:
+            ivr = [*session.trail, session.menu]
+            if session.keys:
+                ivr.append(f"keys {session.keys}")
+    return (call.bridged_at - since if since is not None else None), ivr
+
+
 def call_details(call: Any) -> dict[str, Any]:
     target = call.target
+    waited, ivr = _inbound_facts(call)
     return {
         "id": call.call_id, "state": call.state.value, "direction": call.direction.value,
         "lead_id": target.lead_id if target is not None else None,
@@ -165,12 +184,9 @@ def call_details(call: Any) -> dict[str, Any]:
         "dialed_at": call.dialed_at, "answered_at": call.answered_at,
         "bridged_at": call.bridged_at, "held_since": call.held_since,
         "hold_seconds": call.hold_seconds, "transferred_to": call.transferred_to,
-        # Inbound: how long the caller waited before an agent took the call, and the IVR
-        # choices when the call carries them (engine queues and IVR add them).
-        "waited_s": (call.bridged_at - call.answered_at)
-        if call.direction.value == "inbound" and call.bridged_at and call.answered_at
-        else None,
-        "ivr": list(getattr(call, "ivr_choices", ()) or ()),
+        # Inbound: how long the caller waited before an agent took the call, and the menus
+        # they went through with the keys they pressed.
+        "waited_s": waited, "ivr": ivr,
     }
 
 
@@ -226,8 +242,17 @@ def wallboard(runner: Runner) -> dict[str, Any]:
                           "direction": call.direction.value if call is not None else None}
     snapshot["agents"] = rows
     queues: dict[str, dict[str, Any]] = {}
+    inbound = getattr(engine, "inbound", None)
+    for queue in (inbound.snapshot(now) if inbound is not None else ()):
+        if queue.offered or queue.waiting or queue.agents_logged_in:
+            queues[queue.name] = {
+                "waiting": queue.waiting, "longest_wait_s": queue.longest_wait,
+                "answered": queue.answered, "abandoned": queue.abandoned,
+                "service_level": queue.service_level, "open": queue.open,
+                "estimated_wait_s": queue.estimated_wait}
     for call in engine.calls.values():
-        if call.state.value == "queued":
+        # Callers sent to a queue by an agent's transfer wait in the scheduler's line.
+        if call.state.value == "queued" and getattr(call, "inbound", None) is None:
             entry = queues.setdefault(call.queue or "default", {"waiting": 0,
                                                                 "longest_wait_s": 0.0})
             entry["waiting"] += 1
@@ -235,7 +260,9 @@ def wallboard(runner: Runner) -> dict[str, Any]:
                                           now - (call.answered_at or now))
     for name, (answered, in_time) in runner.watchers.queue_stats.items():
         entry = queues.setdefault(name, {"waiting": 0, "longest_wait_s": 0.0})
-        entry.update(answered=answered, service_level=in_time / answered if answered else None)
+        if "service_level" not in entry:  # the engine's queues measure their own
+            entry.update(answered=answered,
+                         service_level=in_time / answered if answered else None)
     snapshot["queues"] = queues
     snapshot["service_level_seconds"] = SERVICE_LEVEL_SECONDS
     snapshot["dialing_paused"] = engine.dialing_paused
