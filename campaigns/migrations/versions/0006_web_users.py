@@ -5,14 +5,14 @@ campaigns; sessions store only a hash of the cookie's token; every supervisor ac
 written to the audit log with what it changed. ``call_attempt.note`` keeps the agent's notes
 with the disposition.
 
-Revision ID: 0005_web_users
-Revises: 0004_lead_line_type_contact
+Revision ID: 0006_web_users
+Revises: 0005_timeout_disposition
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_web_users"
-down_revision = "0004_lead_line_type_contact"
+revision = "0006_web_users"
+down_revision = "0005_timeout_disposition"
 branch_labels = None
 depends_on = None
 
