@@ -121,6 +121,8 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
         # Ofcom: aim well below 3 % abandoned calls (3 % or more is refused).
         profile = {"jurisdiction": "uk", "abandon_target": 0.02,
                    "caller_ids": ["+442079460999"]}
+    # The profile last: the UK's lower abandonment target and caller ID win over the
+    # defaults below.
     return {"caller_ids": ["+12015550100"], "caller_id_name": "Demo Dialer",
             "compliance": compliance,
             "ring_timeout": 20.0, "connect_window": 2.0, "wrap_up_timeout": 20.0,
@@ -144,7 +146,7 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
                               "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
                               "half_life": 600.0, "margin_z": 0.0, "planning_answers": 20,
-                              "prior_bias": 1.0}}
+                              "prior_bias": 1.0}, **profile}
 
 
 # US area codes only (the NANP also spans Canada and the Caribbean, other rule books), the

@@ -62,8 +62,13 @@ def test_read_only_commands_never_migrate_an_old_schema(home):
         db.head_revision())
     previous = head.down_revision
     path = home / "dialer.db"
-    with sqlite3.connect(path) as connection:  # as a database of the previous version
-        connection.execute("UPDATE alembic_version SET version_num = ?", (previous,))
+    # A database of the previous version: the newest migration taken back (its downgrade).
+    from alembic import command as alembic_command
+
+    engine = db.open_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        alembic_command.downgrade(db._alembic_config(connection), previous)
+    engine.dispose()
     for command in (("campaign", "list"), ("report", "x"), ("leads", "list", "x")):
         result = dialer(*command, "--json")
         assert result.exit_code == 1
