@@ -264,7 +264,7 @@ class Recording(SQLModel, table=True):
     ``purged`` (deleted after the retention period)."""
     purged_at: datetime | None = _ts()
     note: str | None = None
-    """The agent's notes with the disposition (migration 0006)."""
+    """The agent's notes with the disposition (migration 0007)."""
 
 
 class AgentStateChange(SQLModel, table=True):
@@ -319,7 +319,7 @@ class UserRole(StrEnum):
 
 
 class WebUser(SQLModel, table=True):
-    """A person who signs in to ``dialer web`` (migration 0006)."""
+    """A person who signs in to ``dialer web`` (migration 0007)."""
 
     __tablename__ = "web_user"
     id: int | None = Field(default=None, primary_key=True)
