@@ -244,6 +244,7 @@ class AgentDesk(_Base):
         transition(call, S.QUEUED, "transfer")
         call.queue = queue
         call.agent_id = None
+        call.deadline = None  # connected before: no connect window, never an abandon
         work = Work(WorkKind.INBOUND, call.call_id, at, customer_key=call.customer_key,
                     required_agent_id=agent_id, switch_id=call.switch_id)
         agent = self.pool.submit(work, at)

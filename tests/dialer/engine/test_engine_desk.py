@@ -33,6 +33,7 @@ from dialer.events import (
     CallAnswered,
     CallBridged,
     CallHungUp,
+    CallParked,
     ConsultFinished,
     ConsultRequested,
     DialingPaused,
@@ -107,7 +108,10 @@ def test_blind_transfer_to_a_ready_agent_parks_then_bridges_to_them() -> None:
     other = next(a for a in legs if a != agent)
     out = engine.handle(TransferRequested(10.0, agent, "agent", other))
     assert of_type(out, ParkCall) == [ParkCall(10.0, call_id)]
-    assert of_type(out, Bridge) == [Bridge(10.0, call_id, other, legs[other])]
+    # The bridge waits for the customer's leg to be parked again (connector.py).
+    assert not of_type(out, Bridge)
+    out = engine.handle(CallParked(10.2, call_id))
+    assert of_type(out, Bridge) == [Bridge(10.2, call_id, other, legs[other])]
     assert engine.pool.agents[agent].state is AgentState.WRAP_UP
     engine.handle(CallBridged(10.5, call_id, other))
     assert engine.pool.agents[other].state is AgentState.ON_CALL
@@ -115,13 +119,18 @@ def test_blind_transfer_to_a_ready_agent_parks_then_bridges_to_them() -> None:
 
 
 def test_blind_transfer_to_a_queue_waits_for_the_next_agent() -> None:
-    engine, _, call_id, agent, _ = connected(n_agents=1)
+    engine, _, call_id, agent, legs = connected(n_agents=1)
     out = engine.handle(TransferRequested(10.0, agent, "queue", "retention"))
     assert of_type(out, ParkCall) and not of_type(out, Bridge)
     call = engine.calls[call_id]
     assert call.state is CallState.QUEUED and call.queue == "retention"
-    # The customer gives up waiting: still a connected call, never an abandon.
-    out = engine.handle(CallHungUp(40.0, call_id))
+    # The agent's wrap-up ends and the queue gives the call back to them; past the old
+    # connect window, it is still no abandon. Then the customer hangs up: connected.
+    engine.handle(AgentLegUp(10.5, agent, legs[agent]))
+    engine.handle(CallParked(10.6, call_id))
+    out = engine.tick(41.0)
+    assert of_type(out, Bridge) and engine.calls[call_id].state is CallState.BRIDGING
+    out = engine.handle(CallHungUp(45.0, call_id))
     assert of_type(out, AttemptFinished)[0].outcome is CallOutcome.CONNECTED
     assert engine.ledger.abandons == 0
 
