@@ -68,7 +68,9 @@ def prepare(url: str, data: Path, args: argparse.Namespace) -> tuple[str, dict[s
         "caller_ids": ["+12015550100"], "ring_timeout": 20.0, "wrap_up_timeout": 5.0,
         "pacing_policy": "progressive", "decision_interval": 0.1, "max_attempts_per_day": 10,
         "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
-        "compliance": demo_settings()["compliance"]},
+        "compliance": demo_settings()["compliance"],
+        # The message the simulator (bench_runner_load's) has on its disk.
+        "safe_harbor_message": demo_settings()["safe_harbor_message"]},
         at=now, agents=[(a, f"user/{2000 + i}") for i, a in enumerate(agents)])
     leads = int(args.cps * (args.duration + 30) * 1.2) + 1000
     store.add_leads(name, [LeadInput(f"+1{201 + i // 8_000_000}{200 + i // 10000 % 800}"

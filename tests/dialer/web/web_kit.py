@@ -27,6 +27,7 @@ from dialer.runner.demo import (
     demo_consent,
     demo_numbers,
     demo_settings,
+    demo_switch_files,
     is_uk_demo,
     number_zone,
     seed_demo_registry,
@@ -191,7 +192,8 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
         nonlocal stop
         stop = asyncio.Event()
         env.loop = asyncio.get_running_loop()
-        async with running_switch(settings=SwitchSettings(agent_answer_delay=0.05),
+        async with running_switch(settings=SwitchSettings(agent_answer_delay=0.05,
+                                                          sound_files=demo_switch_files()),
                                   fate_source=fate_source, seed=3) as sim:
             switches = ((f"{sim.url.host}:{sim.url.port}", sim.url),)
             for campaign in ("spring", "look"):
