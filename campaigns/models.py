@@ -202,6 +202,8 @@ class CallAttempt(SQLModel, table=True):
     failover_of: str | None = Field(default=None, max_length=64)
     """``call_uuid`` of the leg a gateway refused, when this leg retried the same attempt
     on another gateway (each leg is a call of its own for the compliance counts)."""
+    note: str | None = None
+    """The agent's notes with the disposition (migration 0008)."""
 
 
 class Gateway(SQLModel, table=True):
@@ -263,8 +265,6 @@ class Recording(SQLModel, table=True):
     SHA-256 kept), ``missing`` (no file where the switch should have written it) or
     ``purged`` (deleted after the retention period)."""
     purged_at: datetime | None = _ts()
-    note: str | None = None
-    """The agent's notes with the disposition (migration 0007)."""
 
 
 class AgentStateChange(SQLModel, table=True):
@@ -319,7 +319,7 @@ class UserRole(StrEnum):
 
 
 class WebUser(SQLModel, table=True):
-    """A person who signs in to ``dialer web`` (migration 0007)."""
+    """A person who signs in to ``dialer web`` (migration 0008)."""
 
     __tablename__ = "web_user"
     id: int | None = Field(default=None, primary_key=True)

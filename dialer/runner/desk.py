@@ -156,7 +156,7 @@ async def _opt_out(runner: Runner, agent_id: str) -> str:
 
 
 def _mask(number: str) -> str:
-    from dialer.logmask import mask_number
+    from dialer.logs import mask_number
 
     return mask_number(number)
 

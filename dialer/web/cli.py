@@ -145,17 +145,25 @@ def web(
     secure_cookies: Annotated[bool | None, typer.Option(
         "--secure-cookies/--no-secure-cookies",
         help="Mark cookies Secure (on by default off loopback: the browser then sends them "
-        "over HTTPS only, i.e. through the TLS proxy).")] = None,  # type: ignore[assignment]
+        "over HTTPS only, i.e. through the TLS proxy).")] = None,
+    log_format: Annotated[str, typer.Option(
+        "--log-format", help="text or json (JSON lines, as dialer run).")] = "text",
+    show_numbers: Annotated[bool, typer.Option(
+        "--show-numbers", help="Do not mask phone numbers in the log (debugging).")] = False,  # type: ignore[assignment]
 ) -> None:
     """Agent desktop and supervisor console in the browser."""
     import logging
 
     from campaigns.cli_common import database_url
+    from dialer.logs import configure
     from dialer.runner.settings import data_dir
     from dialer.web.server import WebSettings, parse_listen, serve
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(message)s")
+    if log_format not in ("text", "json"):
+        from dialer.web.server import WebSettingsError
+
+        raise WebSettingsError(f"--log-format {log_format!r}: text or json")
+    configure(log_format, mask=not show_numbers)  # phone numbers masked unless asked
     logging.getLogger("alembic").setLevel(logging.WARNING)
     host, port = parse_listen(listen)
     settings = WebSettings(database=database_url(db), data=home or data_dir(), host=host,

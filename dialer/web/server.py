@@ -90,7 +90,7 @@ class WebState:
 
 
 def _mask(number: str | None) -> str:
-    from dialer.logmask import mask_number
+    from dialer.logs import mask_number
 
     return mask_number(number or "")
 
@@ -181,21 +181,16 @@ def build_app(settings: WebSettings, store: CampaignStore | None = None) -> Star
 
 
 def serve(settings: WebSettings) -> None:
-    """Run until Ctrl-C."""
+    """Run until Ctrl-C. Logging is the caller's (``dialer.logs.configure``: numbers masked);
+    uvicorn's own loggers go through it too (``log_config=None``)."""
     import uvicorn
-
-    from dialer import logmask
 
     if not _loopback(settings.host):
         log.warning("listening on %s: put a TLS reverse proxy in front (docs/web.md); "
                     "cookies are marked Secure", settings.host)
     config = uvicorn.Config(build_app(settings), host=settings.host, port=settings.port,
-                            log_level="info", proxy_headers=True,
+                            log_config=None, proxy_headers=True,
                             forwarded_allow_ips="127.0.0.1", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
     log.info("dialer web on http://%s:%d/ (data %s)", settings.host, settings.port,
              settings.data)
-    logmask.install()
-    for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
-        logmask.install(logging.getLogger(name))
-    server.run()
+    uvicorn.Server(config).run()

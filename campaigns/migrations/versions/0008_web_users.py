@@ -5,14 +5,14 @@ campaigns; sessions store only a hash of the cookie's token; every supervisor ac
 written to the audit log with what it changed. ``call_attempt.note`` keeps the agent's notes
 with the disposition.
 
-Revision ID: 0007_web_users
-Revises: 0006_inbound_queues
+Revision ID: 0008_web_users
+Revises: 0007_carriers_recordings
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_web_users"
-down_revision = "0006_inbound_queues"
+revision = "0008_web_users"
+down_revision = "0007_carriers_recordings"
 branch_labels = None
 depends_on = None
 
