@@ -98,6 +98,10 @@ class Page:
         self.agent = agent
         self.last: dict[str, str] = {}
         self.latencies: list[float] = []
+        self.runner_part: list[float] = []
+        """Of each latency: the runner's share (state change to its feed line)."""
+        self.web_part: list[float] = []
+        """Of each latency: the rest (feed line to this page: web process and sockets)."""
         self.events = 0
         self.reconnects = 0
         self.snapshots: list[dict] = []
@@ -111,6 +115,8 @@ class Page:
             since = view.get("since")
             if previous is not None and since:
                 self.latencies.append(received - float(since))
+                self.runner_part.append(float(view.get("at") or since) - float(since))
+                self.web_part.append(received - float(view.get("at") or since))
 
 
 async def follow(client, page: Page, url: str, stop: asyncio.Event) -> None:
@@ -205,14 +211,24 @@ async def run(args: argparse.Namespace) -> None:
             tasks.append(asyncio.create_task(follow(client, page, path, stop)))
         await asyncio.sleep(WARM_UP)
         for page in pages:
+            page.runner_part.clear()
+            page.web_part.clear()
             page.latencies.clear()
             page.events = 0
             page.snapshots.clear()
         sampler = asyncio.create_task(sample_process(web.pid, samples, stop))
+        runner_samples: dict[str, list[float]] = {"cpu": [], "rss": []}
+        runner_sampler = asyncio.create_task(sample_process(processes[1].pid, runner_samples,
+                                                            stop))
+        own_cpu = time.process_time()
         started = time.time()
         await asyncio.sleep(args.duration)
         stop.set()
         elapsed = time.time() - started
+        own_cpu = time.process_time() - own_cpu
+        runner_sampler.cancel()
+        samples["runner_cpu"] = runner_samples["cpu"]
+        samples["clients_cpu"] = [100 * own_cpu / elapsed]
         for task in tasks:
             task.cancel()
         sampler.cancel()
@@ -266,12 +282,24 @@ def report(args: argparse.Namespace, pages: list[Page], samples: dict[str, list[
         rate = (last["dials"] - first["dials"]) / max(last["at"] - first["at"], 1e-9)
         print(f"runner              {rate:.1f} dials/s during the measure (from the "
               f"wallboard's snapshots; target {args.cps:g})")
+    runner_part = [v for p in agent_pages for v in p.runner_part]
+    if runner_part:
+        print(f"  of which runner   state change to its feed line: median "
+              f"{statistics.median(runner_part) * 1000:.0f} ms, p99 "
+              f"{_pct(runner_part, 0.99) * 1000:.0f} ms (its event loop's backlog)")
+        web_part = [v for p in agent_pages for v in p.web_part]
+        print(f"  of which web      feed line to the page: median "
+              f"{statistics.median(web_part) * 1000:.0f} ms, p99 "
+              f"{_pct(web_part, 0.99) * 1000:.0f} ms (web process, sockets, this client)")
     reconnects = sum(p.reconnects for p in pages)
     print(f"reconnects          {reconnects}")
     if samples["cpu"]:
         print(f"web process         CPU mean {statistics.fmean(samples['cpu']):.0f} % of one "
               f"core (max {max(samples['cpu']):.0f} %), memory RSS max "
               f"{max(samples['rss']):.0f} MiB")
+    if samples.get("runner_cpu"):
+        print(f"runner process      CPU mean {statistics.fmean(samples['runner_cpu']):.0f} % "
+              f"of one core; page clients (this process) {samples['clients_cpu'][0]:.0f} %")
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 
