@@ -99,6 +99,8 @@ async def campaign(args: argparse.Namespace, workdir: Path) -> dict:
         "runner_answer_to_bridge_median": _percentile(latencies, 0.5),
         "runner_answer_to_bridge_p99": _percentile(latencies, 0.99),
         "runner_bridges": len(latencies),
+        "runner_message_latency": runner.stats.message_latency_summary(),
+        "incidents": dict(runner.stats.incidents),
         "wall_seconds": round(wall, 1),
         "attempts_api": attempts is not None,
     }
@@ -158,6 +160,8 @@ def main() -> None:
     print("switch's truth: " + ", ".join(f"{k} {v}" for k, v in switch.items()))
     print(f"runner answer->bridge median {figures['runner_answer_to_bridge_median']} "
           f"p99 {figures['runner_answer_to_bridge_p99']} over {figures['runner_bridges']}")
+    print(f"runner command->playback per switch {figures['runner_message_latency']}; "
+          f"incidents {figures['incidents']}")
 
 
 if __name__ == "__main__":
