@@ -10,6 +10,7 @@ claimed lead behind.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import sqlite3
 
@@ -90,6 +91,13 @@ def test_campaign_runs_end_to_end_with_journal_before_originate(tmp_path):
     assert all(a["disposition"] for a in connected)
     counts = store.lead_status_counts("demo")
     assert counts.get("in_call", 0) == 0
+    # The stop anchored the audit log's head (no manual step): a cut tail would be detected.
+    from dnc.rules.audit import AuditLog
+    audit = AuditLog(tmp_path / "audit")
+    report = audit.verify()
+    assert report.ok and report.anchors_checked >= 1, report
+    assert json.loads(audit.anchor_path.read_text().splitlines()[-1])["seq"] == \
+        report.entries - 1
     assert store.leads("demo", limit=1000) and not [
         lead for lead in store.leads("demo", limit=1000) if lead.claimed_by]
     # Recording per campaign setting: uuid_record with a path per attempt, kept on it.

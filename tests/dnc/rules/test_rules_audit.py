@@ -90,3 +90,34 @@ def test_export_filters_by_number_campaign_and_time(tmp_path):
     assert parsed[0]["allowed"] == "False" and "us.national_dnc" in parsed[0]["failed"]
     assert len(list(log.entries(since=AT + timedelta(hours=1)))) == 3
     assert len(list(log.entries(campaign="other"))) == 0
+
+
+def test_anchoring_verifies_only_what_came_after_the_last_anchor(tmp_path):
+    """The runner anchors every few minutes and at every stop: the work is the new entries,
+    and an anchor is written only when something was appended."""
+    from datetime import UTC, datetime
+
+    from rules_kit import campaign, engine, fresh_versions
+
+    from dnc.rules.model import LeadFacts
+
+    at = datetime(2026, 11, 18, 17, tzinfo=UTC)
+    log = AuditLog(tmp_path)
+    checker = engine(versions=fresh_versions(at))
+    checker.audit = log
+    assert log.anchor() is None  # an empty log
+    checker.check_many([LeadFacts("+12015550123")] * 3, campaign(), at)
+    first = log.anchor(copy_to=tmp_path / "elsewhere" / "anchors.jsonl")
+    assert first["seq"] == 2 and log.anchor() is None
+    checker.check_many([LeadFacts("+12015550124")] * 2, campaign(), at)
+    calls = []
+    original = log.verify
+    log.verify = lambda: calls.append(1) or original()  # type: ignore[method-assign]
+    second = log.anchor()
+    assert second["seq"] == 4 and calls == []  # incremental: no full walk
+    assert (tmp_path / "elsewhere" / "anchors.jsonl").read_text().count("\n") == 1
+    assert original().anchors_checked == 2
+    lines = log.path.read_text().splitlines()
+    log.path.write_text("\n".join(lines[:4]) + "\n")  # the tail cut
+    report = original()
+    assert not report.ok and "missing (log truncated)" in report.problem
