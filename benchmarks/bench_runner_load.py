@@ -36,7 +36,16 @@ sys.path.insert(0, str(ROOT))
 from campaigns.leads import LeadInput  # noqa: E402
 from campaigns.store import CampaignStore  # noqa: E402
 from dialer.esl.url import EslUrl  # noqa: E402
-from dialer.runner.demo import SimulatedDesk, choose_zones, demo_switch_files, seed_demo_registry  # noqa: E402
+from dialer.runner.demo import (  # noqa: E402
+    DEMO_SAFE_HARBOR,
+    SimulatedDesk,
+    _area_zones,
+    choose_zones,
+    demo_settings,
+    demo_switch_files,
+    is_uk_demo,
+    seed_demo_registry,
+)
 from dialer.runner.pacing import FixedRate  # noqa: E402
 from dialer.runner.runner import Runner  # noqa: E402
 from dialer.runner.settings import RunnerSettings  # noqa: E402
@@ -55,6 +64,7 @@ def _free_port() -> int:
 def _campaign(url: str, data: Path, leads: int, agents: int) -> CampaignStore:
     store = CampaignStore.open(url)
     zones, _ = choose_zones(time.time())
+    uk = is_uk_demo(zones)
     now = datetime.now(UTC)
     name = f"load-{now:%H%M%S}"
     store.create_campaign(name, {
@@ -62,13 +72,20 @@ def _campaign(url: str, data: Path, leads: int, agents: int) -> CampaignStore:
         # The stored policy is a real one; the load generator is passed to the runner.
         "pacing_policy": "progressive", "decision_interval": 0.1, "max_attempts_per_day": 10,
         "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]},
-        "safe_harbor_message": "ivr/safe_harbor.wav"}, at=now,
+        "safe_harbor_message": DEMO_SAFE_HARBOR,  # a file the simulated switch has
+        # What a sales campaign declares before it may dial (docs/compliance.md).
+        "compliance": demo_settings(uk)["compliance"],
+        **({"jurisdiction": "uk", "abandon_target": 0.02} if uk else {})}, at=now,
         agents=[(f"{name}-a{i}", f"user/{2000 + i}") for i in range(agents)])
-    # Valid NANP numbers (exchange 200-999); only the simulator is ever "called".
-    store.add_leads(name, [LeadInput(f"+1{201 + i // 8_000_000}{200 + i // 10000 % 800}"
-                                     f"{i % 10000:04d}",
-                                     timezone=zones[i % len(zones)]) for i in range(leads)],
-                    at=now)
+    # Valid numbers in an area code whose zone is open now (or UK numbers in the hours no US
+    # zone is), known landlines; only the simulator is ever "called".
+    npa = next(iter(_area_zones()[zones[0]])) if not uk else None
+    def number(i: int) -> str:
+        if uk:
+            return f"+44207{i:07d}"
+        return f"+1{npa}{200 + i // 10000 % 800}{i % 10000:04d}"
+    store.add_leads(name, [LeadInput(number(i), timezone=zones[0], line_type="landline")
+                           for i in range(leads)], at=now)
     store.transition_campaign(name, "running", at=now)
     seed_demo_registry(data, time.time(), ["+13125550100"])
     return store

@@ -6,7 +6,8 @@ commit) and of this tree alternately, ``--rounds`` times each, on the same machi
 prints each figure's median over the rounds: old, new and new/old. Each tree runs its own
 benchmark with its own code (the new one's leads carry line types and consents, since the
 new rules need them). The load average is printed with the figures: on a shared machine
-they are noisy, and p99 most of all.
+they are noisy, wall-clock p99 most of all (it is the OS pre-empting the process), so the
+check's CPU time (p50, p99) is measured too, on each tree's own set-up.
 """
 
 from __future__ import annotations
@@ -30,6 +31,57 @@ FIGURES = {
     "prefetch 50 (ms)": r"prefetch of 50 leads: batched ([\d.]+) ms",
     "flush 50 (ms)": r"flush_audit of 50 decisions \(fsync\): median ([\d.]+) ms",
 }
+
+
+CPU_PROBE = """
+import statistics, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, "benchmarks")
+import bench_dial_gate as bench
+from dialer.ports import DialTarget
+from dialer.runner.dial_gate import build_dial_gate
+from dnc.internal import InternalDnc
+with tempfile.TemporaryDirectory() as directory:
+    data = Path(directory)
+    store, _ = bench.build(data, 4000, NATIONAL)
+    internal = InternalDnc(data / "dnc" / "internal.db")
+    gate = build_dial_gate(store, "bench", data, lambda n: internal.entry(n) is not None)
+    claims = store.claim_leads("bench", 4000, owner="bench", now=bench.AT)
+    try:
+        from campaigns.compliance import lead_facts
+        items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
+    except ImportError:
+        raise
+    for start in range(0, len(items), 50):
+        gate.prefetch(items[start:start + 50], bench.AT)
+    targets = [t for t, _ in items]
+    for target in targets[:200]:
+        gate.check(target, bench.AT.timestamp())
+    cpu = []
+    for _ in range(3):
+        for target in targets:
+            t0 = time.thread_time()
+            gate.check(target, bench.AT.timestamp())
+            cpu.append(time.thread_time() - t0)
+        gate.flush_audit()
+    cpu.sort()
+    print(f"cpu p50 {statistics.median(cpu) * 1e6:.0f} us p99 "
+          f"{cpu[int(len(cpu) * 0.99)] * 1e6:.0f} us")
+"""
+"""The check's CPU time (``time.thread_time``: what the check itself costs, without the time
+the process waits while the OS runs others), with each tree's own benchmark set-up."""
+CPU_FIGURES = {"check CPU p50 (us)": r"cpu p50 (\d+) us", "check CPU p99 (us)": r"p99 (\d+) us"}
+
+
+def run_cpu(tree: Path, national: int) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-c", CPU_PROBE.replace("NATIONAL", str(national))], cwd=tree,
+        capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PYTHONPATH": str(tree)})
+    if result.returncode != 0:
+        raise SystemExit(f"{tree}: CPU probe failed:\n{result.stderr[-2000:]}")
+    return {name: float(re.search(pattern, result.stdout).group(1))
+            for name, pattern in CPU_FIGURES.items()}
 
 
 def run(tree: Path, national: int) -> dict[str, float]:
@@ -57,14 +109,15 @@ def main() -> None:
     old: list[dict[str, float]] = []
     new: list[dict[str, float]] = []
     for _ in range(args.rounds):
-        old.append(run(args.old.resolve(), args.national))
+        old.append({**run(args.old.resolve(), args.national),
+                    **run_cpu(args.old.resolve(), args.national)})
         loads.append(os.getloadavg())
-        new.append(run(ROOT, args.national))
+        new.append({**run(ROOT, args.national), **run_cpu(ROOT, args.national)})
         loads.append(os.getloadavg())
     print(f"dial-time gate, {args.rounds} rounds each, median per figure; load average "
           "(1 min) during the run: " + ", ".join(f"{load[0]:.2f}" for load in loads))
     print(f"{'figure':24} {'old':>10} {'new':>10} {'new/old':>8}")
-    for name in FIGURES:
+    for name in [*FIGURES, *CPU_FIGURES]:
         before = [r[name] for r in old if name in r]
         after = [r[name] for r in new if name in r]
         if not before or not after:

@@ -56,13 +56,29 @@ class RuleContext:
     """Observations rules add for the decision (e.g. an RND check that had no data)."""
     widened: dict[tuple[ZoneInfo, ...], RuleContext] = field(default_factory=dict)
     """Copies of this context with more zones (a state's own), made once per decision."""
+    consents_found: dict[tuple[object, ...], tuple[object, str]] = field(default_factory=dict)
+    """The consent each set of accepted kinds relies on, found once per decision and instant."""
+
+    def relied_consent(self, accepted: tuple, at: datetime) -> tuple[object, str]:
+        """``dnc.rules.consent.relied_consent`` for this lead and campaign (cached: several
+        rules ask the same question of one decision)."""
+        key = (accepted, at)
+        found = self.consents_found.get(key)
+        if found is None:
+            from dnc.rules.consent import relied_consent
+            found = relied_consent(self.lead.consents, accepted, at,
+                                   number=self.lead.number_e164, seller=self.campaign.seller,
+                                   revocations=self.revocations, reassigned=self.reassigned)
+            self.consents_found[key] = found
+        return found
 
     def with_zones(self, extra: tuple[ZoneInfo, ...]) -> RuleContext:
         """This context with ``extra`` zones added (cached for the decision)."""
         found = self.widened.get(extra)
         if found is None:
             missing = tuple(z for z in extra if z not in self.zones)
-            found = replace(self, zones=self.zones + missing, widened={}) if missing else self
+            found = replace(self, zones=self.zones + missing, widened={},
+                            consents_found=self.consents_found) if missing else self
             self.widened[extra] = found
         return found
 
@@ -102,26 +118,39 @@ class CallingHoursRule:
     citation: str
     window: WeeklyWindow
     lookback: timedelta = timedelta(0)
+    described: str = ""
+    """The window in words (set at construction: it is in every pass reason)."""
+
+    def __post_init__(self) -> None:
+        if not self.described:
+            object.__setattr__(self, "described", describe_window(self.window))
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.zones:
             return failed(self, "called party's time zone unknown: give the lead a time zone, "
                           "state or postal code", None)
+        allows = self.window.allows_local
+        shown = []
+        outside = None
+        for zone in context.zones:
+            local = at.astimezone(zone)
+            if not allows(local):
+                outside = (zone, local)
+                break
+            shown.append(f"{_DAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d} "
+                         f"{zone.key}")
+        if outside is None:
+            return RuleOutcome(self.rule_id, True, f"{', '.join(shown)} within {self.described}",
+                               self.citation, at)
         window = self.window
-        locals_ = [(zone, at.astimezone(zone)) for zone in context.zones]
-        outside = [(zone, local) for zone, local in locals_ if not window.allows_local(local)]
-        if not outside:
-            shown = ", ".join(f"{_DAYS[t.weekday()]} {t.hour:02d}:{t.minute:02d} {z.key}"
-                              for z, t in locals_)
-            return passed(self, at, f"{shown} within {describe_window(window)}")
         earliest = next_allowed_in_all(window, context.zones, at)
-        zone, local = outside[0]
+        zone, local = outside
         holiday = ""
         if window.holidays is not None and window.holidays(local.date()):
             name = getattr(window.holidays, "name_of", lambda _d: None)(local.date())
             holiday = f" (holiday{': ' + name if name else ''})"
         reason = (f"{local:%a %Y-%m-%d %H:%M} in {zone.key}{holiday} is outside "
-                  f"{describe_window(window)}")
+                  f"{self.described}")
         if earliest is None:
             reason += ("; unreachable: no instant is allowed in all of "
                        + ", ".join(z.key for z in context.zones))

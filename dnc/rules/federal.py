@@ -9,7 +9,6 @@ from datetime import datetime, time, timedelta
 from dnc.interfaces import RegistryKind
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
-from dnc.rules.consent import relied_consent
 from dnc.rules.model import CampaignRules, ConsentKind, LeadFacts, RuleOutcome
 
 EBR_AFTER_TRANSACTION_MONTHS = 18   # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(1)
@@ -37,10 +36,7 @@ def registry_exemption(context: RuleContext, at: datetime) -> tuple[str | None, 
     (47 CFR 64.1200(f)(5); 16 CFR 310.2(q)).
     """
     lead = context.lead
-    consent, text = relied_consent(
-        lead.consents, REGISTRY_PERMISSIONS, at, number=lead.number_e164,
-        seller=context.campaign.seller, revocations=context.revocations,
-        reassigned=context.reassigned)
+    consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
     if consent is not None:
         return text, ""
     ebr = ebr_permission(lead, at)
@@ -160,10 +156,7 @@ class WirelessConsentRule:
         # Telemarketing by autodialer/recording needs the written form (64.1200(a)(2)).
         accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if campaign.telemarketing else (
             ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
-        consent, text = relied_consent(
-            context.lead.consents, accepted, at, number=context.lead.number_e164,
-            seller=campaign.seller, revocations=context.revocations,
-            reassigned=context.reassigned)
+        consent, text = context.relied_consent(accepted, at)
         kind = line.line_type.value
         if consent is not None:
             return passed(self, at, f"{kind} ({line.source}); {text}", permission=text)
@@ -188,10 +181,7 @@ class PrerecordedConsentRule:
             return passed(self, at, "the campaign plays no recorded message")
         if not campaign.telemarketing:
             return passed(self, at, "not telemarketing: see us.prerecorded_exempt_cap")
-        consent, text = relied_consent(
-            context.lead.consents, (ConsentKind.PRIOR_EXPRESS_WRITTEN,), at,
-            number=context.lead.number_e164, seller=campaign.seller,
-            revocations=context.revocations, reassigned=context.reassigned)
+        consent, text = context.relied_consent((ConsentKind.PRIOR_EXPRESS_WRITTEN,), at)
         if consent is None:
             return failed(self, f"prerecorded telemarketing and {text}", None)
         return passed(self, at, text, permission=text)
@@ -262,10 +252,8 @@ class PrerecordedExemptCapRule:
         campaign = context.campaign
         if not campaign.prerecorded or campaign.telemarketing:
             return passed(self, at, "not an exempt prerecorded campaign")
-        consent, text = relied_consent(
-            context.lead.consents, (ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN),
-            at, number=context.lead.number_e164, seller=campaign.seller,
-            revocations=context.revocations, reassigned=context.reassigned)
+        consent, text = context.relied_consent(
+            (ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN), at)
         if consent is not None:
             return passed(self, at, f"consented: the cap does not apply ({text})",
                           permission=text)

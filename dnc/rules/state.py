@@ -19,7 +19,6 @@ from dnc.interfaces import RegistryKind
 from dnc.rules.area_bans import AreaBan, AreaBans
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
-from dnc.rules.consent import relied_consent
 from dnc.rules.federal import REGISTRY_PERMISSIONS
 from dnc.rules.model import CampaignRules, ConsentKind, RuleOutcome
 from dnc.rules.tables import RuleTables, StateRule
@@ -84,10 +83,7 @@ class StateConsentRule:
             return passed(self, at, "not autodialed and no recorded message")
         accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if self.kind == "written" else (
             ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
-        consent, text = relied_consent(
-            context.lead.consents, accepted, at, number=context.lead.number_e164,
-            seller=campaign.seller, revocations=context.revocations,
-            reassigned=context.reassigned)
+        consent, text = context.relied_consent(accepted, at)
         what = "an automated dialing system or a recorded message" if self.kind == "written" \
             else "a recorded message"
         if consent is None:
@@ -111,10 +107,7 @@ class StateRegistryRule:
             return passed(self, at, "not on the registry of "
                           + (", ".join(context.placement.states) or "any applicable state"))
         # Exemptions differ by state; only express written permission is honoured everywhere.
-        consent, text = relied_consent(
-            context.lead.consents, REGISTRY_PERMISSIONS, at, number=context.lead.number_e164,
-            seller=context.campaign.seller, revocations=context.revocations,
-            reassigned=context.reassigned)
+        consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
         if consent is not None:
             return passed(self, at, f"listed in {hits[0].version.version}; {text}",
                           permission=text)

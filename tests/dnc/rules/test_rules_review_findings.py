@@ -429,3 +429,17 @@ def test_pecr_regulation_19_recorded_marketing_needs_consent():
 
 def test_engine_helper_is_unused_guard():
     assert engine() is not None
+
+
+def test_regression_a_miami_number_of_a_california_lead_at_2030_eastern():
+    """The review reproduced `explain +13055550123 --at 2026-07-15T00:30Z --state CA` passing
+    Florida's 20:00 limit (checked at 17:30 Pacific). Florida presumes a 305 number is in
+    Florida: its limit holds at the Florida location, so the call is refused."""
+    at = datetime(2026, 7, 15, 0, 30, tzinfo=UTC)  # 20:30 EDT, 17:30 PDT
+    lead = LeadFacts(MIAMI, state="CA", line_type=LineType.LANDLINE, consents=(pewc(MIAMI),))
+    decision = checker(at).check(lead, campaign(*US), at)
+    assert decision.zones == ("America/Los_Angeles", "America/New_York")
+    assert decision.states == ("CA", "FL")
+    florida = outcome(decision, "state.FL.hours")
+    assert not florida.passed and "20:30 in America/New_York" in florida.reason
+    assert outcome(decision, "us.calling_hours").passed  # 20:30 is inside the federal window
