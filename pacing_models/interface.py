@@ -58,6 +58,10 @@ class PacingState:
     """Campaign's dial level for ``power`` and the starting level of ``adaptive``."""
     free_elapsed: tuple[float, ...] = ()
     """For every free agent: seconds idle so far (optional; ``preview`` uses it when given)."""
+    agents_reserved: int = 0
+    """Agents kept for inbound queues (blending): already left out of ``agents_free`` (and,
+    when fewer are free, of the busy and wrap-up agents closest to freeing up). Informative:
+    a policy needs no change to respect it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,6 +87,11 @@ def simulate(
             cells.append(f"{m['mean']:.4g}{ci}")
         table.add_row(key, *cells)
     Console().print(table)
+    if "inbound" in results[policy[0]]:  # type: ignore[operator]
+        from simulations.inbound_callers import queue_tables
+
+        for extra in queue_tables(results, policy):  # type: ignore[arg-type]
+            Console().print(extra)
 
 
 def sweep(

@@ -14,7 +14,17 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.commands import AttemptFinished, Bridge, Hangup, Originate, PlayMessage
+import numpy as np
+
+from dialer.commands import (
+    AttemptFinished,
+    Bridge,
+    Hangup,
+    Originate,
+    PlayMessage,
+    PlayPrompt,
+    StartRecording,
+)
 from dialer.engine import CampaignConfig, Engine
 from dialer.events import (
     AgentLoggedIn,
@@ -32,6 +42,7 @@ from dialer.events import (
 )
 from dialer.hangup import HangupCause
 from dialer.ports import AllowAllGate
+from simulations.inbound_callers import InboundCallers
 from simulations.kernel import Kernel
 from simulations.leads import PoolLeads
 from simulations.scenario import Scenario
@@ -69,6 +80,9 @@ class Tally:
     inbound_offered: int = 0
     inbound_waited: int = 0
     inbound_abandoned: int = 0
+    queues: dict[str, Any] | None = None
+    """Scenarios with ``[[queues]]``: per-queue figures and the wait-estimate calibration
+    (simulations/inbound_callers.py, ``inbound_metrics``)."""
 
     def __post_init__(self) -> None:
         self.live_by_day = [0] * self.days
@@ -99,9 +113,21 @@ class Simulation:
         config = campaign_config(scenario, policy, params or {})
         counter = iter(range(1 << 62))
         self.leads = PoolLeads("sim", c.leads)
+        start_hour = c.shift_start_hour
+
+        def hour_of(t: float) -> int:
+            return int((t % DAY) / 3600.0 + start_hour) % 24
+
+        queues = None
+        if scenario.queues:
+            from dialer.engine.queues import QueueSet
+            from dialer.prompt_files import load_prompts
+
+            prompts = load_prompts()
+            queues = QueueSet(scenario.queues, prompts)
         self.engine = Engine(config, make_policy(policy, **(params or {})),
                              self.leads, AllowAllGate(), new_id=lambda: f"c{next(counter)}",
-                             assume_switches_up=True)
+                             assume_switches_up=True, queues=queues, hour_of=hour_of)
         self.kernel = Kernel()
         self._schedule = self.kernel.schedule
         self.fates = LeadFates(scenario, seed, replication)
@@ -119,6 +145,15 @@ class Simulation:
         self._actions: dict[type, Any] = {
             Originate: self._originate, Bridge: self._bridge, PlayMessage: self._play,
             Hangup: self._hangup, AttemptFinished: self._forget}
+        self.callers: InboundCallers | None = None
+        """The callers of the scenario's queues (simulations/inbound_callers.py)."""
+        if queues is not None:
+            # Its own stream: menu keys, callback choices and answers are common to every
+            # policy compared on the same (seed, replication).
+            rng = np.random.default_rng([seed, replication, 2**31 + 7])
+            self.callers = InboundCallers(self, queues, prompts, rng, hour_of)
+            self._actions[PlayPrompt] = self.callers.play
+            self._actions[StartRecording] = self.callers.record
 
     # --- the run -------------------------------------------------------------------------
 
@@ -130,9 +165,13 @@ class Simulation:
             start = day * DAY
             k.schedule(start, self._start_shift, day)
             k.schedule(start + shift, self._end_shift, day)
-            if self.scenario.inbound.calls_per_hour > 0:
+            if self.scenario.inbound.any_calls:
                 k.schedule(start, self._next_arrival, start + shift)
         k.run()
+        if self.callers is not None:
+            from simulations.inbound_callers import inbound_metrics
+
+            self.tally.queues = inbound_metrics(self.callers.tally, self.callers.queues)
         return self.tally
 
     def _start_shift(self, at: float, day: int) -> None:
@@ -226,6 +265,9 @@ class Simulation:
         return None if call is None or call.ended else call
 
     def _originate(self, command: Originate) -> None:
+        if self.callers is not None and "dialer_queue_callback" in command.variables:
+            self.callers.originate(command)  # a queue callback, not a lead
+            return
         t = command.at
         self.tally.dials += 1
         hour = int((t % DAY) / 3600.0 + self._start_hour) % 24
@@ -340,6 +382,8 @@ class Simulation:
     def _forget(self, command: AttemptFinished) -> None:
         """The engine has closed the call's record: no command will name it again."""
         self.calls.pop(command.call_id, None)
+        if self.callers is not None:
+            self.callers.finished(command)
 
     def _finish(self, call: SimCall, at: float) -> None:
         """The call's customer side ends (or stops being able to reach an agent)."""
@@ -355,6 +399,11 @@ class Simulation:
     # --- inbound -------------------------------------------------------------------------
 
     def _next_arrival(self, at: float, shift_end: float) -> None:
+        if self.callers is not None:
+            arrival = self.callers.next_arrival(at, shift_end)
+            if arrival is not None:
+                self._schedule(arrival, self._arrive, shift_end)
+            return
         t = at + self.inbound.next_gap()
         if t < shift_end:
             self._schedule(t, self._arrive, shift_end)
@@ -363,9 +412,14 @@ class Simulation:
         talk, wrap, patience = self.inbound.next_caller()
         call_id = f"in{self.tally.inbound_offered}"
         self.tally.inbound_offered += 1
-        call = SimCall(LIVE, talk, patience, wrap, 1.0, inbound=True, answered_at=at)
-        self.calls[call_id] = call
-        self._feed(InboundCallArrived(at, call_id))
+        if self.callers is not None:
+            arrived = self.callers.arrive(at, call_id, talk, wrap, patience)
+            call = self.calls[call_id]
+        else:
+            call = SimCall(LIVE, talk, patience, wrap, 1.0, inbound=True, answered_at=at)
+            self.calls[call_id] = call
+            arrived = InboundCallArrived(at, call_id)
+        self._feed(arrived)
         if not call.bridged:
             # P(wait) as Erlang C defines it: no agent was free when the caller arrived
             # (decided at arrival, so a caller still queued at the shift's end counts too).

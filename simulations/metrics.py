@@ -41,6 +41,9 @@ def run_metrics(scenario: Scenario, tally: Tally) -> dict[str, Any]:
         "inbound_offered": tally.inbound_offered,
         "inbound_waited": tally.inbound_waited,
         "inbound_abandoned": tally.inbound_abandoned,
+        **({"queues": tally.queues,
+            "outbound_talk_fraction": (tally.talk - tally.queues["inbound_talk"]) / logged_in}
+           if tally.queues is not None else {}),
     }
 
 
@@ -83,4 +86,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out["abandon_rate_per_day"] = [sum(r["abandon_rate_per_day"][d] for r in runs) / n
                                    for d in range(days)]
     out["replications"] = n
+    if "queues" in runs[0]:
+        from simulations.inbound_callers import summarise_queues
+
+        out["inbound"] = summarise_queues(runs)
     return out

@@ -54,10 +54,28 @@ _NEVER_GIVES_UP = Fixed(math.inf)
 
 @dataclass(frozen=True, slots=True)
 class InboundSettings:
-    """Poisson inbound arrivals (calls per hour) with a caller patience law."""
+    """Poisson inbound arrivals (calls per hour) with a caller patience law.
+
+    With ``[[queues]]`` configured (docs/inbound.md) the callers also choose in the menus
+    (``keys``: key → probability, pressed ``key_delay`` s into a menu), accept a callback
+    when it is offered (``callback_acceptance``), answer when called back
+    (``callback_answer``) and speak ``voicemail_message`` s in voicemail; arrivals split
+    among the queues by ``queues`` (name → share; default: the first queue)."""
 
     calls_per_hour: float = 0.0
     patience: Distribution = _NEVER_GIVES_UP
+    calls_per_hour_by_hour: tuple[float, ...] = ()
+    """Optional: 24 rates, index = hour of the day (replaces ``calls_per_hour``)."""
+    queues: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    keys: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    key_delay: float = 3.0
+    callback_acceptance: float = 0.0
+    callback_answer: float = 0.9
+    voicemail_message: float = 20.0
+
+    @property
+    def any_calls(self) -> bool:
+        return self.calls_per_hour > 0 or any(self.calls_per_hour_by_hour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +87,9 @@ class Scenario:
     inbound: InboundSettings
     wrap: Distribution
     machine_handle_time: float
+    queues: tuple[Any, ...] = ()
+    """Inbound queue configurations (``QueueConfig``; ``[[queues]]``): with them the engine
+    runs its menus, announcements, overflow, callbacks and the blending reserve."""
 
     def varied(self, key: str, value: float) -> Scenario:
         """A copy with one key changed (``agents``, ``live_answer``, ``campaign.leads`` ...)."""
@@ -87,7 +108,7 @@ class Scenario:
         raise ScenarioError(f"--vary {key}: no such scenario key")
 
 
-_TOP = {"campaign", "callees", "agents", "amd", "inbound", "machine_handle_time"}
+_TOP = {"campaign", "callees", "agents", "amd", "inbound", "machine_handle_time", "queues"}
 
 
 def _table(tables: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
@@ -116,6 +137,68 @@ def _plain(raw: dict[str, Any], kind: type, where: str, section: str) -> Any:
             raise ScenarioError(f"{where}: [{section}].{key}: expected a whole number")
         values[key] = type(default)(value)
     return kind(**values)
+
+
+def _inbound_extras(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """The ``[inbound]`` keys that are not plain numbers (taken out of ``raw``)."""
+    extras: dict[str, Any] = {}
+    by_hour = raw.pop("calls_per_hour_by_hour", None)
+    if by_hour is not None:
+        if not isinstance(by_hour, list) or len(by_hour) != 24 or any(
+                isinstance(v, bool) or not isinstance(v, int | float) or v < 0
+                for v in by_hour):
+            raise ScenarioError(f"{where}: [inbound].calls_per_hour_by_hour: 24 rates >= 0 "
+                                "(hours 0-23)")
+        extras["calls_per_hour_by_hour"] = tuple(float(v) for v in by_hour)
+    for name, what in (("queues", "queue name"), ("keys", "key")):
+        table = raw.pop(name, None)
+        if table is None:
+            continue
+        if not isinstance(table, Mapping) or not table or any(
+                isinstance(v, bool) or not isinstance(v, int | float) or v < 0
+                for v in table.values()) or not sum(table.values()) > 0:
+            raise ScenarioError(f"{where}: [inbound].{name}: a table of {what} = weight "
+                                "(weights >= 0, not all 0)")
+        if name == "keys":
+            bad = [k for k in table if len(k) != 1 or k not in "0123456789*#"]
+            if bad:
+                raise ScenarioError(f"{where}: [inbound].keys: {bad[0]!r} is not a "
+                                    "telephone key")
+        extras[name] = {str(k): float(v) for k, v in table.items()}
+    for name in ("callback_acceptance", "callback_answer"):
+        value = raw.get(name)
+        if value is not None and not (isinstance(value, int | float) and 0 <= value <= 1):
+            raise ScenarioError(f"{where}: [inbound].{name}: a probability in [0, 1]")
+    return extras
+
+
+def _queues(raw: Any, inbound: InboundSettings, where: str) -> tuple[Any, ...]:
+    """``[[queues]]``: queue configurations, validated as the queue store does."""
+    if not raw:
+        if inbound.queues or inbound.keys:
+            raise ScenarioError(f"{where}: [inbound].queues/keys need [[queues]]")
+        return ()
+    import pydantic
+
+    from dialer.engine.queue_config import QueueConfig
+
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{where}: queues: write [[queues]] tables")
+    configs = []
+    for index, table in enumerate(raw):
+        try:
+            configs.append(QueueConfig.model_validate(table))
+        except pydantic.ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise ScenarioError(f"{where}: [[queues]] #{index + 1}"
+                                f"{(' ' + field) if field else ''}: "
+                                f"{first['msg'].removeprefix('Value error, ')}") from None
+    names = {c.name for c in configs}
+    for name in inbound.queues:
+        if name not in names:
+            raise ScenarioError(f"{where}: [inbound].queues: {name!r} is not in [[queues]]")
+    return tuple(configs)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -169,10 +252,13 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
         raise ScenarioError(f"{where}: [amd]: error rates are fractions in [0, 1]")
     inbound_raw = _table(tables, "inbound", where)
     inbound_patience = inbound_raw.pop("patience", None)
-    inbound = _plain(inbound_raw, InboundSettings, where, "inbound")
+    extras = _inbound_extras(inbound_raw, where)
+    inbound = dataclasses.replace(_plain(inbound_raw, InboundSettings, where, "inbound"),
+                                  **extras)
     if inbound_patience is not None:
         inbound = dataclasses.replace(inbound, patience=parse_distribution(
             inbound_patience, f"{where}: [inbound].patience", base))
+    queues = _queues(tables.get("queues", []), inbound, where)
     if isinstance(handle, bool) or not isinstance(handle, int | float) or handle < 0:
         raise ScenarioError(f"{where}: machine_handle_time: expected seconds >= 0")
-    return Scenario(path, campaign, population, amd, inbound, wrap, float(handle))
+    return Scenario(path, campaign, population, amd, inbound, wrap, float(handle), queues)

@@ -18,6 +18,7 @@ from dialer.commands import (
     Originate,
     ReleaseLead,
 )
+from dialer.engine.blending import apply_reserve
 from dialer.engine.caller_ids import CallerIdChoice
 from dialer.engine.calls import Call, CallState, Failover, transition
 from dialer.engine.config import MIN_RING_TIMEOUT, CampaignConfigError
@@ -118,6 +119,10 @@ class Dialing(_Base):
                 0, f"preview dialing: {len(self.previews)} lead(s) on agents' screens")
             return
         state = self.pacing_state(now, self._state_builds)
+        reserve = self.inbound.reserve(now)
+        if reserve:
+            # Blending: the agents the inbound queues need are not the campaign's to dial for.
+            state = apply_reserve(state, reserve)
         decision = self.policy.decide(state)
         self.last_decision = decision
         n = decision.calls_to_launch

@@ -93,6 +93,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
     ``QueueSet``); None serves any queue name by priority then arrival, without menus or
     announcements. ``opted_out(number)``: the internal do-not-call list, which every queue
     callback is checked against before it is dialed (without it, the compliance gate).
+    ``hour_of(at)``: the hour of the day at engine time ``at`` in the call centre (the
+    queues' arrival rates are learnt per hour; default: the UTC hour of epoch seconds).
     """
 
     def __init__(
@@ -110,6 +112,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         opted_out: Callable[[str], bool] | None = None,
         gateways: GatewayRouter | None = None,
         caller_ids: CallerIdPool | None = None,
+        hour_of: Callable[[float], int] | None = None,
     ) -> None:
         self.config = config
         self.policy = policy
@@ -157,6 +160,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
                 known_switch=self._inbound_switch, previous_agent=self._previous_agent,
                 new_id=self.new_id,
             ),
+            hour_of,
         )
         """Inbound queues, menus, voicemail and queue callbacks (dialer/engine/inbound.py)."""
         self._inbound_timers = self.inbound.timers

@@ -51,10 +51,11 @@ from dialer.commands import (
     VoicemailRecorded,
 )
 from dialer.engine.agents import Agent
+from dialer.engine.blending import ArrivalRates, BlendReserve, total_reserve, utc_hour
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.ivr import IvrSession, Play
 from dialer.engine.prompts import key_prompt, position_prompts, wait_prompts
-from dialer.engine.queue_config import Action, ActionKind
+from dialer.engine.queue_config import Action, ActionKind, Blending
 from dialer.engine.queues import Queue, QueueSet
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.scheduler import AgentPool
@@ -175,7 +176,8 @@ class InboundRouter:
     """The engine's inbound side (one object, its own state, a narrow interface)."""
 
     def __init__(self, queues: QueueSet, pool: AgentPool, calls: dict[str, Call],
-                 campaign_id: str, services: EngineServices) -> None:
+                 campaign_id: str, services: EngineServices,
+                 hour_of: Callable[[float], int] | None = None) -> None:
         self.queues = queues
         self.pool = pool
         self.calls = calls
@@ -196,6 +198,13 @@ class InboundRouter:
         for queue in queues:
             pool.inbound.configure(queue.name, queue.strategy, queue.members, queue.levels,
                                    queue.ring_all)
+        self._hour_of = hour_of or utc_hour
+        self.arrivals: dict[str, ArrivalRates] = {}
+        """Queue → its arrival rate, learnt per hour of the day (blending)."""
+        self._blended = [] if queues.implicit else [
+            q for q in queues if q.config.blending is Blending.INBOUND_FIRST]
+        self._reserve = BlendReserve()
+        self.reserve_mode = "burst"
 
     # --- events ----------------------------------------------------------------------------
 
@@ -214,6 +223,10 @@ class InboundRouter:
         call.customer_key = event.customer_key
         inbound = call.inbound = InboundState(queue, event)
         self.calls[event.call_id] = call
+        arrivals = self.arrivals.get(queue.name)
+        if arrivals is None:
+            arrivals = self.arrivals[queue.name] = ArrivalRates(self._hour_of)
+        arrivals.observe(at)
         if not is_open:
             queue.stats.counts.closed += 1
             self._closed(call, queue, at)
@@ -726,6 +739,38 @@ class InboundRouter:
             inbound.playing = True
         elif hangup_after:
             emit(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
+
+    # --- blending ------------------------------------------------------------------------------
+
+    def reserve(self, now: float) -> int:
+        """Agents outbound pacing must leave to the ``inbound_first`` queues now."""
+        if not self._blended:
+            return 0
+        busy: dict[str, int] = {}
+        agents = self.pool.agents
+        for agent_id, queue in self._agent_queue.items():
+            agent = agents.get(agent_id)
+            if agent is not None and agent.state in (A.RESERVED, A.ON_CALL, A.WRAP_UP):
+                busy[queue.name] = busy.get(queue.name, 0) + 1
+        needs = []
+        for queue in self._blended:
+            arrivals = self.arrivals.get(queue.name)
+            if arrivals is None:
+                continue
+            estimator = queue.estimator
+            theta = estimator.patience_rate
+            level = queue.config.service_level
+            rate = arrivals.per_hour(now)
+            need = self._reserve.needed(rate, estimator.handle_time,
+                                        1.0 / theta if theta > 0 else None, level.target,
+                                        level.within)
+            if self.reserve_mode == "burst":
+                idle = max(0, need - busy.get(queue.name, 0))
+                needs.append((min(idle, self._reserve.burst(rate, level.target,
+                                                            level.within)), 0))
+            else:
+                needs.append((need, busy.get(queue.name, 0)))
+        return total_reserve(needs)
 
     # --- live figures ------------------------------------------------------------------------
 
