@@ -170,6 +170,8 @@ class QueueSnapshot:
     estimated_wait: float | None
     """For a caller arriving now (None: no agent staffs the queue)."""
     handle_time: float
+    arrivals_per_hour: float = 0.0
+    """The arrival rate blending plans with (learnt per hour of the day)."""
 
 
 class InboundRouter:
@@ -811,5 +813,7 @@ class InboundRouter:
                 queue.stats.service_level(now), queue.config.service_level.target,
                 counts.offered, counts.answered, counts.abandoned, counts.voicemails,
                 counts.callbacks_requested, counts.callbacks_completed, new_caller,
-                queue.estimator.handle_time))
+                queue.estimator.handle_time,
+                self.arrivals[queue.name].per_hour(now) if queue.name in self.arrivals
+                else 0.0))
         return out

@@ -195,8 +195,12 @@ def _queue_lines(snapshot: dict[str, Any]) -> list[Text]:
         line.append(_pct(level), style="" if level is None else
                     "bold green" if level >= target else "bold red")
         line.append(f" (target {target:.0%}), answered {queue['answered']}/"
-                    f"{queue['offered']}, voicemails {queue['voicemails']}.")
+                    f"{queue['offered']}, voicemails {queue['voicemails']}, "
+                    f"{queue.get('arrivals_per_hour', 0):.0f} calls/h.")
         lines.append(line)
+    if snapshot.get("agents_reserved"):
+        lines.append(Text(f"Blending: {snapshot['agents_reserved']} agents kept for the queues "
+                          "(not dialed for).", style="dim"))
     for alert in snapshot.get("alerts") or []:
         lines.append(Text(f"ALERT {alert['message']}", style="bold red"))
     return lines

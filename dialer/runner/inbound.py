@@ -207,8 +207,10 @@ class InboundLink:
                     "offered": snap.offered, "answered": snap.answered,
                     "abandoned": snap.abandoned, "voicemails": snap.voicemails,
                     "estimated_wait_s": None if snap.estimated_wait is None
-                    else round(snap.estimated_wait, 1)})
+                    else round(snap.estimated_wait, 1),
+                    "arrivals_per_hour": round(snap.arrivals_per_hour, 1)})
         return {"queues": queues,
+                "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0,
                 "alerts": [{"subject": a.subject, "measure": a.measure, "value": a.value,
                             "threshold": a.threshold, "since": a.at, "message": a.message}
                            for a in self.alerts.active.values()]}

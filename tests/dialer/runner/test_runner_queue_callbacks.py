@@ -20,7 +20,9 @@ from tests.dialer.runner.runner_kit import make_store, settings_for
 
 
 def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
-    store = make_store(tmp_path, agents=2, leads=0, amd_enabled=False, queues=["sales"])
+    # abandon_target 0.02: valid under the UK demo profile too (the hours no US zone is open).
+    store = make_store(tmp_path, agents=2, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02)
     queues = QueueStore(store)
     queues.create({"name": "sales", "alerts": {"agents_below": 5}}, at=datetime.now(UTC))
     now = datetime.now(UTC)
