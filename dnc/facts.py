@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from dnc.errors import ImportFormatError
 from dnc.interfaces import LineType, LineTypeRecord, Revocation, RndAnswer, RndResult
+from dnc.sqlite_wal import connect_wal
 
 FACTS_NAME = "facts.db"
 _SCHEMA = """
@@ -104,10 +104,7 @@ class NumberFactsStore:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:

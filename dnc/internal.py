@@ -8,7 +8,6 @@ in the history, never erased, so a compliance officer can see who listed or unli
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import RegistryHit, RegistryKind, RegistryVersion
+from dnc.sqlite_wal import connect_wal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS internal_dnc_history (
@@ -67,10 +67,7 @@ class InternalDnc:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
