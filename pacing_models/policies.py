@@ -11,6 +11,7 @@ from typing import Any
 
 from pacing_models.errors import InvalidParameterError
 from pacing_models.interface import AttemptResult, PacingDecision, PacingPolicy, PacingState
+from pacing_models.params import check_params
 
 
 def calls_in_flight(state: PacingState) -> int:
@@ -130,14 +131,19 @@ POLICY_NAMES: tuple[str, ...] = tuple(_FACTORIES)
 
 
 def make_policy(name: str, **params: Any) -> PacingPolicy:
-    """A fresh policy by name, with its keyword parameters (documented in docs/pacing.md)."""
+    """A fresh policy by name, with its keyword parameters (documented in docs/pacing.md).
+
+    Every parameter is checked against ``pacing_models.params.PARAMETERS`` first: an unknown
+    or out-of-range one is one line naming the policy, the parameter and what is valid.
+    """
     try:
         factory = _FACTORIES[name.lower()]
     except KeyError:
         raise InvalidParameterError(
             f"unknown pacing policy {name!r}; choose one of {', '.join(POLICY_NAMES)}"
         ) from None
+    checked = check_params(name.lower(), params)
     try:
-        return factory(**params)
+        return factory(**checked)
     except TypeError as error:
         raise InvalidParameterError(f"bad parameters for policy {name!r}: {error}") from None

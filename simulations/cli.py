@@ -24,8 +24,9 @@ def _jsonable(value: object) -> object:
 
 def simulate(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
-    policy: Annotated[list[str], typer.Option(help="Pacing policy (repeat to compare).")] = [
-        "progressive"],
+    policy: Annotated[list[str], typer.Option(
+        help="Pacing policy, optionally with parameters: predictive:margin_z=3,aim_cap=0.6 "
+             "(repeat to compare).")] = ["progressive"],
     replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the common random numbers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
@@ -44,11 +45,15 @@ def simulate(
     from rich.progress import Progress
     from rich.table import Table
 
+    from pacing_models.params import parse_policy_specs
     from simulations.metrics import METRICS, run_replication, summarise
     from simulations.scenario import load_scenario
 
-    loaded = load_scenario(scenario)  # refuse a bad scenario before starting processes
-    jobs = [(str(scenario), name, seed, r) for name in policy for r in range(replications)]
+    specs = parse_policy_specs(policy)  # refuse bad policies and scenarios before processes
+    loaded = load_scenario(scenario)
+    labels = [spec.label for spec in specs]
+    jobs = [(str(scenario), spec.name, dict(spec.params), seed, r)
+            for spec in specs for r in range(replications)]
     runs: list[dict] = []
     in_process = workers == 1 or len(jobs) == 1
     with Progress(console=Console(stderr=True), transient=True) as progress, (
@@ -61,7 +66,7 @@ def simulate(
             progress.advance(task)
     results: dict[str, object] = {
         name: summarise(runs[i * replications:(i + 1) * replications])
-        for i, name in enumerate(policy)
+        for i, name in enumerate(labels)
     }
     if plot is not None:
         from simulations.plot import simulation_figure, write_png
@@ -77,28 +82,31 @@ def simulate(
         return
     table = Table(title=f"{scenario} — {replications} replications, seed {seed} (mean ± 95 % CI)")
     table.add_column("metric")
-    for name in policy:
+    for name in labels:
         table.add_column(name, justify="right")
     for key in METRICS:
         cells = []
-        for name in policy:
+        for name in labels:
             m = results[name][key]  # type: ignore[index]
             ci = "" if math.isnan(m["ci95"]) else f" ± {m['ci95']:.4g}"
             cells.append(f"{m['mean']:.4g}{ci}")
         table.add_row(key, *cells)
     Console().print(table)
-    if "inbound" in results[policy[0]]:  # type: ignore[operator]
+    if "inbound" in results[labels[0]]:  # type: ignore[operator]
         from simulations.inbound_callers import queue_tables
 
-        for extra in queue_tables(results, policy):  # type: ignore[arg-type]
+        for extra in queue_tables(results, labels):  # type: ignore[arg-type]
             Console().print(extra)
 
 
 def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
-    vary: Annotated[list[str], typer.Option(help="KEY=V1,V2,... (repeatable).")],
-    policy: Annotated[list[str], typer.Option(help="Pacing policy (repeatable).")] = [
-        "progressive"],
+    vary: Annotated[list[str], typer.Option(
+        help="KEY=V1,V2,... (repeatable): a scenario key (agents, amd.false_positive) or a "
+             "policy parameter (predictive.margin_z=2,3,4).")],
+    policy: Annotated[list[str], typer.Option(
+        help="Pacing policy, optionally with parameters: predictive:aim_cap=0.6 "
+             "(repeatable).")] = ["progressive"],
     replications: Annotated[int, typer.Option(
         min=1, help="Runs per grid point and policy (different callee draws).")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed of the first replication.")] = 1,
@@ -117,16 +125,16 @@ def sweep(
     from rich.progress import Progress
     from rich.table import Table
 
+    from pacing_models.params import parse_policy_specs
     from simulations.scenario import load_scenario
-    from simulations.sweep import grid, parse_vary, run_point
+    from simulations.sweep import parse_vary, plan, run_point
 
     axes = parse_vary(vary)
+    specs = parse_policy_specs(policy)
     base = load_scenario(scenario)
-    points = list(grid(axes))
-    for key, value in points[0].items():
+    jobs = plan(str(scenario), axes, specs, replications, seed)
+    for key, value in jobs[0].scenario_point.items():
         base.varied(key, value)  # refuse unknown keys before starting processes
-    jobs = [(str(scenario), point, name, replications, seed)
-            for point in points for name in policy]
     rows = []
     with Progress(console=Console(stderr=True), transient=True) as progress, \
             ProcessPoolExecutor(workers) as pool:
@@ -137,7 +145,7 @@ def sweep(
     if plot is not None:
         from simulations.plot import sweep_figure, write_png
 
-        names = [name for name, _ in axes]
+        names = [axis.key for axis in axes]
         write_png(sweep_figure(rows, names, base.campaign.abandon_limit,
                                f"sweep of {scenario.name} over {', '.join(names)}"), plot)
     if csv_file is not None:
@@ -149,13 +157,13 @@ def sweep(
         print(json.dumps(_jsonable({"scenario": str(scenario), "rows": rows})))
         return
     table = Table(title=f"sweep of {scenario}")
-    columns = [name for name, _ in axes] + ["policy", "talk_fraction", "abandon_rate",
+    columns = [axis.key for axis in axes] + ["policy", "talk_fraction", "abandon_rate",
                                              "max_window_abandon_rate", "occupancy"]
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c])
-                        for c in columns))
+        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float)
+                        else "—" if row[c] is None else str(row[c]) for c in columns))
     Console().print(table)
 
 

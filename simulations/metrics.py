@@ -54,17 +54,18 @@ def replicate(scenario: Scenario, policy: str, replications: int, seed: int,
             for r in range(replications)]
 
 
-def run_replication(job: tuple[str, str, int, int]) -> dict[str, Any]:
-    """One replication in a worker process: (scenario file, policy, seed, replication).
+def run_replication(job: tuple[str, str, dict[str, Any], int, int]) -> dict[str, Any]:
+    """One replication in a worker process: (scenario file, policy, its parameters, seed,
+    replication).
 
     The stream is ``(seed, replication)`` as in ``replicate``, so the figures do not depend
     on how many processes share the work.
     """
     from simulations.scenario import load_scenario
 
-    path, policy, seed, replication = job
+    path, policy, params, seed, replication = job
     scenario = load_scenario(Path(path))
-    return run_metrics(scenario, Simulation(scenario, policy, seed, replication).run())
+    return run_metrics(scenario, Simulation(scenario, policy, seed, replication, params).run())
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

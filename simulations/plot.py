@@ -105,6 +105,14 @@ def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, flo
     return front
 
 
+def _point_value(value: Any) -> str:
+    """A grid value as a point label ("—" where a policy axis does not apply)."""
+    if value is None:
+        return "—"
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) \
+        else str(value)
+
+
 def sweep_figure(rows: Sequence[Mapping[str, Any]], axes_names: Sequence[str],
                  abandon_limit: float, title: str) -> Figure:
     """Talk fraction against abandonment, one colour per policy: every grid point with its
@@ -128,7 +136,7 @@ def sweep_figure(rows: Sequence[Mapping[str, Any]], axes_names: Sequence[str],
                 label=f"{policy}: frontier")
         if label_points:
             for row, x, y in zip(mine, xs, ys, strict=True):
-                text = "/".join(f"{row[name]:g}" for name in axes_names)
+                text = "/".join(_point_value(row.get(name)) for name in axes_names)
                 ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 3),
                             fontsize=7, color=colour)
     ax.axvline(abandon_limit * 100, **_LIMIT_STYLE, label=f"abandon limit {abandon_limit:.1%}")

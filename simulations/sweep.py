@@ -1,45 +1,118 @@
-"""Parameter grids: every combination of ``--vary key=v1,v2`` × policies, run in processes."""
+"""Parameter grids: every combination of ``--vary key=v1,v2`` × policies, run in processes.
+
+An axis varies either the scenario (``agents``, ``amd.false_positive`` ...) or one policy's
+parameter (``predictive.margin_z=2,3,4``). A policy axis multiplies only the ``--policy``
+entries of that policy; the others run once per scenario point, their cell of that axis
+empty (None), so a sweep of margin_z beside adaptive does not rerun adaptive three times.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pacing_models.params import PARAMETERS, PolicySpec, parse_value
 from simulations.errors import SimulationError
 
 
-def parse_vary(specs: list[str]) -> list[tuple[str, list[float]]]:
-    axes: list[tuple[str, list[float]]] = []
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One ``--vary``: a key and its values; ``policy`` is set for ``policy.param`` keys."""
+
+    key: str
+    values: tuple[Any, ...]
+    policy: str | None = None
+
+    @property
+    def param(self) -> str:
+        return self.key.partition(".")[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One grid point of one policy: what a worker process runs."""
+
+    scenario_path: str
+    scenario_point: dict[str, float]
+    policy_point: dict[str, Any]
+    spec: PolicySpec
+    """The policy with its parameters, the point's policy values included."""
+    label: str
+    """The ``--policy`` entry as given (the row's policy: one series per entry)."""
+    replications: int
+    seed: int
+
+
+def parse_vary(specs: list[str]) -> list[Axis]:
+    axes: list[Axis] = []
     for spec in specs:
         key, sep, values = spec.partition("=")
+        key = key.strip()
+        texts = [v for v in values.split(",") if v.strip()]
+        if not sep or not key or not texts:
+            raise SimulationError(f"--vary {spec!r}: expected KEY=V1,V2,...")
+        if any(axis.key == key for axis in axes):
+            raise SimulationError(f"--vary {key}: given twice")
+        section, _, name = key.partition(".")
+        if section.lower() in PARAMETERS and name:
+            policy = section.lower()
+            axes.append(Axis(f"{policy}.{name}",
+                             tuple(parse_value(policy, name, t) for t in texts), policy))
+            continue
         try:
-            numbers = [float(v) for v in values.split(",") if v.strip()]
+            numbers = tuple(float(v) for v in texts)
         except ValueError:
-            numbers = []
-        if not sep or not key.strip() or not numbers:
-            raise SimulationError(f"--vary {spec!r}: expected KEY=V1,V2,... with numbers")
-        axes.append((key.strip(), numbers))
+            raise SimulationError(f"--vary {spec!r}: scenario values must be numbers") from None
+        axes.append(Axis(key, numbers))
     return axes
 
 
-def grid(axes: list[tuple[str, list[float]]]) -> Iterator[dict[str, float]]:
-    names = [name for name, _ in axes]
-    for combo in itertools.product(*(values for _, values in axes)):
+def grid(axes: list[Axis]) -> Iterator[dict[str, Any]]:
+    names = [axis.key for axis in axes]
+    for combo in itertools.product(*(axis.values for axis in axes)):
         yield dict(zip(names, combo, strict=True))
 
 
-def run_point(job: tuple[str, dict[str, float], str, int, int]) -> dict[str, Any]:
+def plan(path: str, axes: list[Axis], specs: list[PolicySpec], replications: int,
+         seed: int) -> list[Job]:
+    """Every (scenario point, policy, policy point) to run, refused when ambiguous."""
+    scenario_axes = [axis for axis in axes if axis.policy is None]
+    policy_axes = [axis for axis in axes if axis.policy is not None]
+    named = {spec.name for spec in specs}
+    for axis in policy_axes:
+        if axis.policy not in named:
+            raise SimulationError(f"--vary {axis.key}: no --policy {axis.policy} to vary")
+        for spec in specs:
+            if spec.name == axis.policy and axis.param in spec.params:
+                raise SimulationError(f"--vary {axis.key}: --policy {spec.label} already "
+                                      f"sets {axis.param}")
+    jobs = []
+    for scenario_point in grid(scenario_axes):
+        for spec in specs:
+            mine = [axis for axis in policy_axes if axis.policy == spec.name]
+            for policy_point in grid(mine):
+                varied = spec
+                for axis in mine:
+                    varied = varied.with_param(axis.param, policy_point[axis.key])
+                shown = {axis.key: policy_point.get(axis.key) for axis in policy_axes}
+                jobs.append(Job(path, scenario_point, shown, varied, spec.label,
+                                replications, seed))
+    return jobs
+
+
+def run_point(job: Job) -> dict[str, Any]:
     from simulations.metrics import METRICS, replicate, summarise
     from simulations.scenario import load_scenario
 
-    path, point, policy, replications, seed = job
-    scenario = load_scenario(Path(path))
-    for key, value in point.items():
+    scenario = load_scenario(Path(job.scenario_path))
+    for key, value in job.scenario_point.items():
         scenario = scenario.varied(key, value)
-    summary = summarise(replicate(scenario, policy, replications, seed))
-    row: dict[str, Any] = {**point, "policy": policy}
+    summary = summarise(replicate(scenario, job.spec.name, job.replications, job.seed,
+                                  dict(job.spec.params)))
+    row: dict[str, Any] = {**job.scenario_point, **job.policy_point, "policy": job.label}
     for key in METRICS:
         row[key] = summary[key]["mean"]
         row[f"{key}_ci95"] = summary[key]["ci95"]

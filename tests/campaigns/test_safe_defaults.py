@@ -63,7 +63,7 @@ def test_a_misspelled_parameter_is_named_with_the_valid_ones():
         check_pacing("predictive", {"margn_z": 1.0})
     message = str(caught.value)
     assert "'margn_z'" in message and "margin_z" in message and "\n" not in message
-    with pytest.raises(ValueError, match="lines_per_agent must be between 1 and 50"):
+    with pytest.raises(ValueError, match=r"lines_per_agent must be a number in \[1, 50\]"):
         check_pacing("power", {"lines_per_agent": 70})
     assert check_pacing("Progressive", {}) == "progressive"
     assert check_pacing("power", {"lines_per_agent": 2}) == "power"

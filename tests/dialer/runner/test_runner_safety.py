@@ -45,7 +45,7 @@ def test_build_policy_has_no_fallback():
 @pytest.mark.parametrize(("changes", "expected"), [
     ({"pacing_policy": "foo", "pacing_params": {}}, "unknown pacing policy 'foo'"),
     ({"pacing_policy": "power", "pacing_params": {"lines_per_agent": 80}},
-     "lines_per_agent must be between 1 and 50"),
+     r"lines_per_agent must be a number in \[1, 50\]"),
     ({"caller_ids": []}, "no caller ID"),
 ])
 def test_a_stored_campaign_that_is_not_safe_to_dial_refuses_to_start(tmp_path, changes,

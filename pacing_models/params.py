@@ -1,0 +1,243 @@
+"""Every policy's parameters as data: their kinds and ranges, checked in one place.
+
+A parameter reaches a policy from three places: a campaign's ``pacing_params`` (the store
+and the console), ``--policy name:k=v,...`` on ``dialer simulate`` / ``dialer sweep``, and
+``--vary name.k=a,b,c`` on sweeps. All three go through ``check_params`` (typed values) or
+``parse_policy_spec`` (command-line text), so a misspelt or out-of-range parameter is one
+line naming the policy, the parameter and what is valid, never a policy that quietly runs
+on a default (a typo that dialled some other way once broke the abandonment limit). The
+constructors keep their own checks as a second line; ``tests/pacing_models`` asserts that
+this table names exactly the parameters each constructor takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pacing_models.errors import InvalidParameterError
+
+_INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """What one parameter accepts: a kind, an interval (or choices), and whether ``none``."""
+
+    kind: type
+    low: float = -_INF
+    high: float = _INF
+    low_open: bool = False
+    optional: bool = False
+    """``None`` is allowed (the policy then takes the value from the campaign)."""
+    choices: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind is bool:
+            text = "true or false"
+        elif self.kind is str:
+            text = "one of " + ", ".join(self.choices)
+        else:
+            noun = "a whole number" if self.kind is int else "a number"
+            if self.low == -_INF and self.high == _INF:
+                text = noun
+            elif self.high == _INF:
+                text = f"{noun} {'>' if self.low_open else '≥'} {self.low:g}"
+            else:
+                left = "(" if self.low_open else "["
+                text = f"{noun} in {left}{self.low:g}, {self.high:g}]"
+        return text + (" or none" if self.optional else "")
+
+    def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
+        if self.kind is bool:
+            return isinstance(value, bool)
+        if self.kind is str:
+            return isinstance(value, str) and value.upper() in self.choices
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.kind is int and value != int(value):
+            return False
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        return above and value <= self.high
+
+
+def _real(low: float = -_INF, high: float = _INF, *, low_open: bool = False,
+          optional: bool = False) -> Parameter:
+    return Parameter(float, low, high, low_open, optional)
+
+
+def _whole(low: float = 0, high: float = _INF) -> Parameter:
+    return Parameter(int, low, high)
+
+
+_POSITIVE = _real(0.0, low_open=True)
+_NON_NEGATIVE = _real(0.0)
+
+PARAMETERS: dict[str, dict[str, Parameter]] = {
+    "preview": {"preview_seconds": _NON_NEGATIVE},
+    "progressive": {},
+    "power": {"lines_per_agent": _real(1.0, 50.0, optional=True)},
+    "predictive": {
+        "prior_live_answer": _real(0.0, 0.85, low_open=True),  # + machine 0.1 + busy 0.05
+        "prior_talk_mean": _POSITIVE,
+        "prior_talk_sd": _POSITIVE,
+        "prior_wrap_mean": _NON_NEGATIVE,
+        "prior_wrap_sd": _POSITIVE,
+        "patience_mean": _real(0.0, low_open=True, optional=True),
+        "min_live_answers": _whole(),
+        "min_handles": _whole(),
+        "ramp_handles": _whole(1),
+        "half_life": _POSITIVE,
+        "margin_z": _NON_NEGATIVE,
+        "planning_answers": _POSITIVE,
+        "aim_cap": _real(0.0, 1.0, low_open=True),
+        "reserve_abandons": _NON_NEGATIVE,
+        "bias_pseudo_abandons": _POSITIVE,
+        "prior_bias": _real(1.0),
+        "threshold_rate": _real(0.0, 1.0, low_open=True),
+        "ring_refresh_attempts": _whole(1),
+        "max_calls_per_decision": _whole(),
+        "max_lines_per_agent": _real(1.0),
+    },
+    "adaptive": {
+        "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",
+                                          "ADAPT_AVERAGE")),
+        "adaptive_dropped_percentage": _real(0.0, 100.0, optional=True),
+        "adaptive_maximum_level": _real(1.0),
+        "adaptive_intensity": _real(-40.0, 40.0),
+        "adaptive_dl_diff_target": _real(),
+        "available_only_ratio_tally": Parameter(bool),
+        "latest_time": _real(optional=True),
+        "initial_level": _real(1.0, optional=True),
+        "adjust_every": _POSITIVE,
+    },
+}
+"""Policy → parameter → what it accepts (docs/pacing.md, "Pacing policies")."""
+
+
+def canonical_policy(name: str) -> str:
+    """The policy's registered name, or one line naming it and the choices."""
+    if not isinstance(name, str) or name.strip().lower() not in PARAMETERS:
+        raise InvalidParameterError(
+            f"unknown pacing policy {name!r}; choose one of {', '.join(PARAMETERS)}")
+    return name.strip().lower()
+
+
+def policy_parameters(name: str) -> tuple[str, ...]:
+    """The parameters a policy takes, in the order of its constructor."""
+    return tuple(PARAMETERS[canonical_policy(name)])
+
+
+def check_param(policy: str, key: str, value: Any) -> Any:
+    """One parameter's value, checked (ints become floats where the policy wants a real)."""
+    policy = canonical_policy(policy)
+    table = PARAMETERS[policy]
+    spec = table.get(key)
+    if spec is None:
+        raise InvalidParameterError(
+            f"policy {policy}: {key!r} is not a parameter; valid: "
+            f"{', '.join(table) or 'none (this policy takes no parameters)'}")
+    if not spec.accepts(value):
+        raise InvalidParameterError(
+            f"policy {policy}: parameter {key} must be {spec.describe()}, got {value!r}")
+    if value is None or spec.kind is bool:
+        return value
+    if spec.kind is str:
+        return value.upper()
+    return spec.kind(value)
+
+
+def check_params(policy: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Every parameter checked against the table; the first fault is the error."""
+    return {key: check_param(policy, key, value) for key, value in params.items()}
+
+
+def parse_value(policy: str, key: str, text: str) -> Any:
+    """A parameter's value from command-line text, by the kind the table gives it."""
+    policy = canonical_policy(policy)
+    spec = PARAMETERS[policy].get(key)
+    if spec is None:
+        return check_param(policy, key, None)  # raises: not a parameter
+    raw = text.strip()
+    value: Any = raw
+    if spec.optional and raw.lower() == "none":
+        value = None
+    elif spec.kind is bool:
+        value = {"true": True, "yes": True, "1": True,
+                 "false": False, "no": False, "0": False}.get(raw.lower(), raw)
+    elif spec.kind is not str:
+        with contextlib.suppress(ValueError):  # not a number: refused below, with its text
+            value = float(raw)
+    return check_param(policy, key, value)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """A policy and its parameters as ``--policy`` names them (``label`` is shown in tables)."""
+
+    name: str
+    params: Mapping[str, Any]
+    label: str
+
+    def with_param(self, key: str, value: Any) -> PolicySpec:
+        params = {**self.params, key: check_param(self.name, key, value)}
+        return PolicySpec(self.name, params, spec_label(self.name, params))
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        short = f"{value:g}"
+        return short if float(short) == value else repr(value)  # exact, so labels round-trip
+    return str(value)
+
+
+def spec_label(name: str, params: Mapping[str, Any]) -> str:
+    """``name`` or ``name:k=v,...`` (values printed back in a form ``parse_policy_spec`` reads)."""
+    if not params:
+        return name
+    return name + ":" + ",".join(f"{k}={_shown(v)}" for k, v in params.items())
+
+
+def parse_policy_spec(text: str) -> PolicySpec:
+    """``predictive`` or ``predictive:margin_z=3,aim_cap=0.6`` → a checked ``PolicySpec``."""
+    name, sep, rest = text.partition(":")
+    policy = canonical_policy(name)
+    params: dict[str, Any] = {}
+    if sep:
+        items = [item for item in rest.split(",") if item.strip()]
+        if not items:
+            raise InvalidParameterError(
+                f"--policy {text!r}: expected {policy}:KEY=VALUE,... after the colon")
+        for item in items:
+            key, eq, value = item.partition("=")
+            key = key.strip()
+            if not eq or not key or not value.strip():
+                raise InvalidParameterError(
+                    f"--policy {text!r}: {item.strip()!r} is not KEY=VALUE")
+            if key in params:
+                raise InvalidParameterError(f"--policy {text!r}: {key} is given twice")
+            params[key] = parse_value(policy, key, value)
+    return PolicySpec(policy, params, spec_label(policy, params))
+
+
+def parse_policy_specs(texts: list[str]) -> list[PolicySpec]:
+    """Several ``--policy`` options; the same policy and parameters twice is refused (its
+    column would hide the other)."""
+    specs = [parse_policy_spec(text) for text in texts]
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.label in seen:
+            raise InvalidParameterError(f"--policy {spec.label} is given twice")
+        seen.add(spec.label)
+    return specs

@@ -1,0 +1,127 @@
+"""Policy parameters as data: the table, command-line parsing, and one-line refusals."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pacing_models import POLICY_NAMES, make_policy
+from pacing_models.errors import InvalidParameterError
+from pacing_models.params import (
+    PARAMETERS,
+    check_params,
+    parse_policy_spec,
+    parse_policy_specs,
+    policy_parameters,
+)
+from pacing_models.policies import _FACTORIES
+
+
+def _constructor_parameters(name: str) -> list[str]:
+    signature = inspect.signature(type(make_policy(name)).__init__)
+    return [p.name for p in signature.parameters.values()
+            if p.name != "self" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+@pytest.mark.parametrize("name", POLICY_NAMES)
+def test_the_table_names_exactly_what_each_constructor_takes(name: str) -> None:
+    assert list(policy_parameters(name)) == _constructor_parameters(name)
+
+
+def test_the_table_covers_every_registered_policy() -> None:
+    assert set(PARAMETERS) == set(_FACTORIES)
+
+
+def test_a_spec_with_parameters_is_parsed_and_typed() -> None:
+    spec = parse_policy_spec("Predictive:margin_z=3, aim_cap=0.6,min_handles=12")
+    assert spec.name == "predictive"
+    assert spec.params == {"margin_z": 3.0, "aim_cap": 0.6, "min_handles": 12}
+    assert isinstance(spec.params["min_handles"], int)
+    assert spec.label == "predictive:margin_z=3,aim_cap=0.6,min_handles=12"
+    policy = make_policy(spec.name, **spec.params)
+    assert policy.budget.z == 3.0 and policy.budget.aim_cap == 0.6  # type: ignore[attr-defined]
+    assert parse_policy_spec("progressive").params == {}
+
+
+def test_booleans_choices_and_none() -> None:
+    spec = parse_policy_spec("adaptive:method=adapt_tapered,available_only_ratio_tally=yes,"
+                             "initial_level=none")
+    assert spec.params == {"method": "ADAPT_TAPERED", "available_only_ratio_tally": True,
+                           "initial_level": None}
+    assert parse_policy_spec("power:lines_per_agent=none").params == {"lines_per_agent": None}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("predictive:margn_z=3", "policy predictive: 'margn_z' is not a parameter; valid: "),
+    ("predictive:aim_cap=1.5",
+     "policy predictive: parameter aim_cap must be a number in (0, 1], got 1.5"),
+    ("predictive:aim_cap=0", "parameter aim_cap must be a number in (0, 1], got 0.0"),
+    ("predictive:margin_z=-1", "parameter margin_z must be a number ≥ 0, got -1.0"),
+    ("predictive:margin_z=high", "parameter margin_z must be a number ≥ 0, got 'high'"),
+    ("predictive:margin_z=nan", "parameter margin_z must be a number ≥ 0, got nan"),
+    ("predictive:half_life=0", "parameter half_life must be a number > 0"),
+    ("predictive:min_handles=2.5", "parameter min_handles must be a whole number ≥ 0"),
+    ("predictive:patience_mean=none,margin_z=3,margin_z=4", "margin_z is given twice"),
+    ("predictive:", "expected predictive:KEY=VALUE"),
+    ("predictive:margin_z", "'margin_z' is not KEY=VALUE"),
+    ("power:lines_per_agent=70", "lines_per_agent must be a number in [1, 50] or none"),
+    ("adaptive:method=ADAPT_FAST", "method must be one of ADAPT_HARD_LIMIT, ADAPT_TAPERED"),
+    ("adaptive:available_only_ratio_tally=maybe", "must be true or false, got 'maybe'"),
+    ("progressive:lines_per_agent=2", "valid: none (this policy takes no parameters)"),
+    ("answer-ratio", "unknown pacing policy 'answer-ratio'; choose one of preview"),
+])
+def test_a_bad_parameter_is_one_line_naming_policy_parameter_and_what_is_valid(
+        text: str, expected: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        parse_policy_spec(text)
+    message = str(caught.value)
+    assert expected in message and "\n" not in message
+    if "not a parameter" in expected and "none" not in expected:
+        assert "margin_z" in message and "aim_cap" in message  # the valid ones are listed
+
+
+def test_make_policy_applies_the_table_where_the_constructor_does_not_check() -> None:
+    # half_life = 0 would divide by zero at the first decayed count, hours into a shift.
+    with pytest.raises(InvalidParameterError, match="half_life must be a number > 0"):
+        make_policy("predictive", half_life=0.0)
+    with pytest.raises(InvalidParameterError, match="margin_z must be a number ≥ 0, got '3'"):
+        make_policy("predictive", margin_z="3")  # a string from a hand-written JSON
+    with pytest.raises(InvalidParameterError, match="must be true or false, got 1"):
+        check_params("adaptive", {"available_only_ratio_tally": 1})
+
+
+def test_the_same_policy_twice_is_refused_but_different_parameters_are_not() -> None:
+    specs = parse_policy_specs(["predictive", "predictive:margin_z=3"])
+    assert [s.label for s in specs] == ["predictive", "predictive:margin_z=3"]
+    with pytest.raises(InvalidParameterError, match="--policy predictive:margin_z=3 is given"):
+        parse_policy_specs(["predictive:margin_z=3", "predictive:margin_z=3.0"])
+
+
+def _accepted_values(name: str, key: str) -> st.SearchStrategy:
+    spec = PARAMETERS[name][key]
+    if spec.kind is bool:
+        values: st.SearchStrategy = st.booleans()
+    elif spec.kind is str:
+        values = st.sampled_from(spec.choices)
+    elif spec.kind is int:
+        values = st.integers(int(spec.low), int(min(spec.high, 10**6)))
+    else:
+        low = max(spec.low, -1e6)
+        values = st.floats(low, min(spec.high, 1e6), exclude_min=spec.low_open,
+                           allow_nan=False)
+    return st.none() | values if spec.optional else values
+
+
+_PARAMS = [(name, key) for name, table in PARAMETERS.items() for key in table]
+
+
+@given(st.data())
+def test_every_accepted_value_survives_the_label_round_trip(data: st.DataObject) -> None:
+    name, key = data.draw(st.sampled_from(_PARAMS))
+    value = data.draw(_accepted_values(name, key))
+    spec = parse_policy_spec(parse_policy_spec(name).with_param(key, value).label)
+    assert spec.name == name
+    assert spec.params[key] == value
