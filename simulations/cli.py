@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -106,7 +106,8 @@ def sweep(
              "policy parameter (predictive.margin_z=2,3,4).")],
     policy: Annotated[list[str], typer.Option(
         help="Pacing policy, optionally with parameters: predictive:aim_cap=0.6 "
-             "(repeatable).")] = ["progressive"],
+             "(repeatable; default: progressive and predictive side by side).")
+    ] = ["progressive", "predictive"],
     replications: Annotated[int, typer.Option(
         min=1, help="Runs per grid point and policy (different callee draws).")] = 3,
     seed: Annotated[int, typer.Option(help="Random seed of the first replication.")] = 1,
@@ -147,7 +148,9 @@ def sweep(
 
         names = [axis.key for axis in axes]
         write_png(sweep_figure(rows, names, base.campaign.abandon_limit,
-                               f"sweep of {scenario.name} over {', '.join(names)}"), plot)
+                               f"sweep of {scenario.name} over {', '.join(names)}",
+                               policy_keys=[a.key for a in axes if a.policy is not None]),
+                  plot)
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -162,9 +165,23 @@ def sweep(
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*(f"{row[c]:.4g}" if isinstance(row[c], float)
-                        else "—" if row[c] is None else str(row[c]) for c in columns))
+        table.add_row(*(_cell(row, c) for c in columns))
     Console().print(table)
+    Console().print(f"means of {replications} replications ± half-width of the 95 % "
+                    "confidence interval (Student t)")
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    """A sweep table cell: a metric as ``mean ± 95 % CI half-width``, a grid value as is."""
+    value = row[column]
+    if value is None:
+        return "—"
+    if not isinstance(value, float):
+        return str(value)
+    half = row.get(f"{column}_ci95")
+    if half is None or not math.isfinite(half):
+        return f"{value:.4g}"
+    return f"{value:.4g} ± {half:.2g}"
 
 
 def register(app: typer.Typer) -> None:

@@ -113,15 +113,74 @@ def _point_value(value: Any) -> str:
         else str(value)
 
 
+def _groups(rows: Sequence[Mapping[str, Any]], scenario_keys: Sequence[str]
+            ) -> dict[tuple[Any, ...], list[Mapping[str, Any]]]:
+    """Rows of one policy grouped by their scenario point (the values of the scenario axes)."""
+    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(key) for key in scenario_keys), []).append(row)
+    return groups
+
+
+_LABEL_POINTS = 7.0
+"""Font size of the point labels; their boxes are estimated from it (Agg's default font)."""
+
+
+def place_labels(points: Sequence[tuple[float, float]], texts: Sequence[str],
+                 size: tuple[float, float]) -> list[tuple[float, float]]:
+    """Offsets (in points) for labels at ``points`` (in points inside an axes of ``size``)
+    such that no two label boxes overlap, tried nearest first: right, below, above, left,
+    then further down and up. A label that finds no free place keeps the last candidate,
+    which only happens when the axes are full of labels (the caller labels few points)."""
+    height = _LABEL_POINTS * 1.25
+    placed: list[tuple[float, float, float, float]] = []
+    offsets = []
+    for (x, y), text in zip(points, texts, strict=True):
+        width = _LABEL_POINTS * 0.62 * max(1, len(text))
+        candidates = [(5.0, 3.0), (5.0, -3.0 - height), (-5.0 - width, 3.0),
+                      (-5.0 - width, -3.0 - height)]
+        for step in range(1, 12):
+            candidates += [(5.0, 3.0 + step * height), (5.0, -3.0 - (step + 1) * height),
+                           (-5.0 - width, 3.0 + step * height)]
+        chosen = candidates[-1]
+        for dx, dy in candidates:
+            box = (x + dx, y + dy, x + dx + width, y + dy + height)
+            inside = box[0] >= 0 and box[2] <= size[0] and box[1] >= 0 and box[3] <= size[1]
+            if inside and not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3]
+                                  and b[1] < box[3] for b in placed):
+                chosen = (dx, dy)
+                break
+        dx, dy = chosen
+        placed.append((x + dx, y + dy, x + dx + width, y + dy + height))
+        offsets.append(chosen)
+    return offsets
+
+
 def sweep_figure(rows: Sequence[Mapping[str, Any]], axes_names: Sequence[str],
-                 abandon_limit: float, title: str) -> Figure:
+                 abandon_limit: float, title: str,
+                 policy_keys: Sequence[str] = ()) -> Figure:
     """Talk fraction against abandonment, one colour per policy: every grid point with its
-    95 % CI bars (labelled with its grid values when there are few), the policy's frontier
-    (its non-dominated points joined), and the abandonment limit."""
+    95 % CI bars (labelled with its grid values when there are few, without overlaps), the
+    policy's frontier, and the abandonment limit.
+
+    A frontier is a trade-off one policy offers on ONE scenario: it joins the non-dominated
+    points of the policy's parameter values (``policy_keys``, e.g. ``predictive.margin_z``)
+    at the same scenario point. Points of different scenarios (every other axis: agents,
+    rates...) are never joined, so a sweep over scenario keys alone draws no frontier."""
+    scenario_keys = [name for name in axes_names if name not in set(policy_keys)]
     figure = Figure(figsize=(9.5, 6.5), layout="constrained")
     ax = figure.subplots()
     policies = list(dict.fromkeys(str(row["policy"]) for row in rows))
     label_points = len(rows) <= 24
+    right = max([abandon_limit * 100 * 1.5] + [
+        (row["abandon_rate"] + _ci({"ci95": row.get("abandon_rate_ci95")})) * 105
+        for row in rows])
+    left = -0.03 * right  # room for the markers of policies that never abandon
+    top = max([1.0] + [(row["talk_fraction"] + _ci({"ci95": row.get("talk_fraction_ci95")}))
+                       * 108 for row in rows])
+    ax.set_xlim(left, right)
+    ax.set_ylim(0, top)
+    labels: list[tuple[float, float, str, str]] = []
     for index, policy in enumerate(policies):
         colour = _COLOURS[index % len(_COLOURS)]
         mine = [row for row in rows if row["policy"] == policy]
@@ -131,25 +190,37 @@ def sweep_figure(rows: Sequence[Mapping[str, Any]], axes_names: Sequence[str],
                     yerr=[_ci({"ci95": r.get("talk_fraction_ci95")}) * 100 for r in mine],
                     fmt="o", color=colour, ecolor=colour, alpha=0.8, capsize=3,
                     label=f"{policy}: grid points ± 95 % CI")
-        front = pareto_front(list(zip(xs, ys, strict=True)))
-        ax.plot([p[0] for p in front], [p[1] for p in front], color=colour, linewidth=1.8,
-                label=f"{policy}: frontier")
+        named = False
+        for group in _groups(mine, scenario_keys).values():
+            if len(group) < 2:
+                continue
+            front = pareto_front([(r["abandon_rate"] * 100, r["talk_fraction"] * 100)
+                                  for r in group])
+            ax.plot([p[0] for p in front], [p[1] for p in front], color=colour,
+                    linewidth=1.8, gid="frontier",
+                    label=f"{policy}: frontier" if not named else "_nolegend_")
+            named = True
         if label_points:
             for row, x, y in zip(mine, xs, ys, strict=True):
                 text = "/".join(_point_value(row.get(name)) for name in axes_names)
-                ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 3),
-                            fontsize=7, color=colour)
+                labels.append((x, y, text, colour))
+    if labels:
+        # The axes' size in points, from the figure's size less the constrained margins
+        # (an estimate good to a few points: enough to keep labels apart).
+        width_pt, height_pt = figure.get_size_inches() * 72 * (0.86, 0.84)
+        to_pt = [((x - left) / (right - left) * width_pt, y / top * height_pt)
+                 for x, y, _, _ in labels]
+        offsets = place_labels(to_pt, [text for _, _, text, _ in labels],
+                               (width_pt, height_pt))
+        for (x, y, text, colour), offset in zip(labels, offsets, strict=True):
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=offset,
+                        fontsize=_LABEL_POINTS, color=colour)
     ax.axvline(abandon_limit * 100, **_LIMIT_STYLE, label=f"abandon limit {abandon_limit:.1%}")
     if label_points and axes_names:
         title = f"{title}\npoints labelled {'/'.join(axes_names)}"
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("abandonment rate (percent of live answers)")
     ax.set_ylabel("talk fraction (percent of logged-in time)")
-    right = max([abandon_limit * 100 * 1.5] + [
-        (row["abandon_rate"] + _ci({"ci95": row.get("abandon_rate_ci95")})) * 105
-        for row in rows])
-    ax.set_xlim(-0.03 * right, right)  # room for the markers of policies that never abandon
-    ax.set_ylim(bottom=0)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     return figure

@@ -15,7 +15,13 @@ from typer.testing import CliRunner
 
 import cli
 from simulations.metrics import replicate, summarise
-from simulations.plot import pareto_front, simulation_figure, sweep_figure, write_png
+from simulations.plot import (
+    pareto_front,
+    place_labels,
+    simulation_figure,
+    sweep_figure,
+    write_png,
+)
 from simulations.scenario import scenario_from_tables
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -111,13 +117,53 @@ def test_sweep_figure_has_points_frontier_and_limit(tmp_path: Path) -> None:
     points = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
     assert len(points) == 2  # one series of grid points per policy
     assert all(len(c.lines[0].get_xdata()) == 3 for c in points)
-    frontiers = [line for line in ax.get_lines() if line.get_label().endswith(": frontier")]
-    assert len(frontiers) == 2
+    # agents is a scenario key: points of different scenarios are never joined
+    frontiers = [line for line in ax.get_lines() if line.get_gid() == "frontier"]
+    assert frontiers == []
     assert _limit_lines(ax, 3.0, vertical=True) == 1
-    assert len(ax.get_legend().get_texts()) == 5
+    assert len(ax.get_legend().get_texts()) == 3
     path = write_png(figure, tmp_path / "sweep.png", dpi=40)
     width, height = figure.get_size_inches() * 40
     assert_png(path, round(width), round(height))
+
+
+def test_sweep_frontier_joins_policy_values_within_one_scenario_only() -> None:
+    rows = []
+    for agents in (5, 10):
+        for margin in (2.0, 3.0, 4.0):
+            rows.append({"agents": agents, "predictive.margin_z": margin,
+                         "policy": "predictive", "abandon_rate": 0.01 * (5 - margin) + agents
+                         / 1000, "abandon_rate_ci95": 0.001,
+                         "talk_fraction": 0.6 - 0.02 * margin + agents / 100,
+                         "talk_fraction_ci95": 0.01})
+    figure = sweep_figure(rows, ["agents", "predictive.margin_z"], 0.03, "sweep",
+                          policy_keys=["predictive.margin_z"])
+    (ax,) = figure.axes
+    lines = [line for line in ax.get_lines() if line.get_gid() == "frontier"]
+    assert len(lines) == 2  # one per scenario point, each over that point's margins only
+    for line, agents in zip(lines, (5, 10), strict=True):
+        wanted = sorted(r["abandon_rate"] * 100 for r in rows if r["agents"] == agents)
+        assert sorted(line.get_xdata()) == pytest.approx(wanted)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend.count("predictive: frontier") == 1
+
+
+@given(st.lists(st.tuples(st.floats(0, 600), st.floats(0, 400)), min_size=1, max_size=12),
+       st.lists(st.text(alphabet="0123456789./—", min_size=1, max_size=9), min_size=12,
+                max_size=12))
+def test_point_labels_never_overlap_when_there_is_room(points: list, texts: list) -> None:
+    texts = texts[:len(points)]
+    size = (650.0, 420.0)
+    offsets = place_labels(points, texts, size)
+    height = 7.0 * 1.25
+    boxes = []
+    for (x, y), text, (dx, dy) in zip(points, texts, offsets, strict=True):
+        width = 7.0 * 0.62 * len(text)
+        boxes.append((x + dx, y + dy, x + dx + width, y + dy + height))
+    for i, a in enumerate(boxes):
+        for b in boxes[:i]:
+            overlap = a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+            assert not overlap, (a, b)
 
 
 @given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=30))
@@ -145,3 +191,20 @@ def test_cli_plot_writes_a_png(tmp_path: Path, command: str) -> None:
     assert result.exit_code == 0, result.output
     data = out.read_bytes()
     assert data[:8] == PNG_SIGNATURE and len(data) > 5000
+
+
+def test_sweep_compares_progressive_and_predictive_by_default_with_intervals(
+        tmp_path: Path) -> None:
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SCENARIO.format(days=1))
+    out = tmp_path / "rows.csv"
+    result = CliRunner().invoke(cli.app, [
+        "sweep", str(scenario), "--vary", "agents=2", "--replications", "2", "--workers", "1",
+        "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    import csv
+
+    policies = [row["policy"] for row in csv.DictReader(out.open())]
+    assert policies == ["progressive", "predictive"]
+    assert "±" in result.output
+    assert "95 % confidence interval" in result.output
