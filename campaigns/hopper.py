@@ -175,7 +175,7 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
 
 
 def _candidates(self: CampaignStore, session: Any, campaign_id: int, now: datetime,
-                today: str, daily_cap: int, limit: int) -> list[Lead]:
+                today: str, daily_cap: int, limit: int, lock: bool = True) -> list[Lead]:
     """Due callbacks first, then dialable leads in dial order; both walk an index
     (``ix_lead_hopper`` and the partial ``ix_lead_dial_order``), never sort the campaign."""
     available = (
@@ -199,13 +199,61 @@ def _candidates(self: CampaignStore, session: Any, campaign_id: int, now: dateti
                                    *available)
                 .order_by(Lead.campaign_id, Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
                 .limit(limit))
-    if self.is_postgres:
+    if self.is_postgres and lock:
         callbacks = callbacks.with_for_update(skip_locked=True)
         dialable = dialable.with_for_update(skip_locked=True)
     found = list(session.exec(callbacks))
     seen = {lead.id for lead in found}
     found.extend(lead for lead in session.exec(dialable) if lead.id not in seen)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionPreview:
+    """What ``claim_leads`` would decide for the next leads in dial order, without claiming,
+    suppressing or delaying any (``dialer doctor`` shows it)."""
+
+    examined: int
+    allowed: int
+    refused_by: dict[str, int]
+    """Rule id (or ``schedule``) -> leads it refused; a lead refused by several counts for
+    each."""
+    examples: dict[str, str]
+    """Rule id -> the first refusal's full reason."""
+    permanent: int
+    """Refused leads a claim would suppress (never dialable in this campaign)."""
+    more: bool
+    """More leads are due than were examined."""
+
+
+def preview_selection(store: CampaignStore, campaign: CampaignRef, now: datetime,
+                      check: SelectionCheck | None, limit: int = 200) -> SelectionPreview:
+    """The selection verdicts (schedule, then ``check``) of the first ``limit`` candidates
+    ``claim_leads`` would look at now, read-only: no claim, no lock, nothing written."""
+    refused: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    allowed = permanent = 0
+    with store.read_session() as session:
+        row = store._campaign(session, campaign)
+        settings = CampaignSettings.model_validate(row.settings)
+        found = _candidates(store, session, row.id, now, now.date().isoformat(),
+                            settings.max_attempts_per_day, limit + 1, lock=False)
+        callbacks = _pending_callbacks(session, [c.id for c in found[:limit]], now)
+        for lead in found[:limit]:
+            view = _claimed(lead, row.name, callbacks.get(lead.id), "preview", None)
+            verdict = schedule_verdict(view, settings, now)
+            if verdict.allowed and check is not None:
+                verdict = check(view, settings, now)
+            if verdict.allowed:
+                allowed += 1
+                continue
+            permanent += verdict.permanent
+            for reason in verdict.reasons:
+                rule = reason.split(":", 1)[0].strip()
+                refused[rule] = refused.get(rule, 0) + 1
+                examples.setdefault(rule, reason)
+    return SelectionPreview(min(len(found), limit), allowed, refused, examples, permanent,
+                            len(found) > limit)
 
 
 def _pending_callbacks(session: Any, lead_ids: list[int], now: datetime

@@ -241,7 +241,9 @@ def doctor(
 ) -> None:
     """Would CAMPAIGN dial now, and if not, why: the same diagnosis as `dialer run`,
     without running it (state, caller ID, pacing, agents, switches, leads callable now and
-    when the next ones are, national registry age). Exit status 3 when a check fails."""
+    when the next ones are, the next leads in dial order through the compliance check the
+    dialer selects with, the national registry's or TPS list's age). Exit status 3 when a
+    check fails."""
     from campaigns.store import CampaignStore
     from dialer.runner.doctor import Verdict, diagnose_campaign
     from dialer.runner.settings import DEFAULT_SWITCH, database_url, parse_switches

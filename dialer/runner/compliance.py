@@ -34,9 +34,11 @@ from dialer.ports import ComplianceGate, DialTarget, GateVerdict
 from dnc.rules.model import CampaignState, LeadFacts
 
 
-def selection_check(store: CampaignStore, data: Path) -> EngineSelectionCheck:
+def selection_check(store: CampaignStore, data: Path, audit: bool = True
+                    ) -> EngineSelectionCheck:
     """The hopper's claim-time check over the whole rules engine; its refusals go to the
-    audit log in ``<data>/audit`` when ``flush_audit`` is called."""
+    audit log in ``<data>/audit`` when ``flush_audit`` is called (``audit=False``: a
+    read-only look, as ``dialer doctor`` takes, audits nothing)."""
     from dialer.runner.dial_gate import rule_tables
     from dnc.facts import FACTS_NAME, NumberFactsStore
     from dnc.registry.lookup import open_lookup
@@ -46,7 +48,8 @@ def selection_check(store: CampaignStore, data: Path) -> EngineSelectionCheck:
     engine = ComplianceEngine(open_lookup(data / "dnc"), StoreAttemptHistory(store),
                               rule_tables(data),
                               facts=NumberFactsStore(data / "dnc" / FACTS_NAME))
-    return engine_selection_check(engine, BufferedAudit(AuditLog(data / "audit")))
+    return engine_selection_check(engine, BufferedAudit(AuditLog(data / "audit"))
+                                  if audit else None)
 
 
 class GatePort(ComplianceGate, Protocol):

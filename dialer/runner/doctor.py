@@ -4,8 +4,11 @@ The same diagnosis ``dialer run`` shows while running, checked from the outside:
 campaign's state and caller ID, its pacing policy (built, so its parameters are checked
 as the runner will), its agents (and how many a running process has logged in), every
 switch (connected and authenticated, with a short timeout), which leads are callable now
-and when the next ones will be, and the national registry's age (a US campaign does not
-dial on data older than 31 days). Each check is ok, a warning, or a failure with the fix.
+and when the next ones will be, then the next leads in dial order through the same
+compliance check the dialer selects with (so a UK campaign whose leads are all on the TPS
+list is not reported callable), and the registries' age as the rules judge it (a US campaign
+does not dial on national data older than 31 days, a UK one on TPS data older than 28).
+Each check is ok, a warning, or a failure with the fix.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from dialer.esl.url import EslUrl
 from dialer.runner.status import agents_problem, short_error
 
 SWITCH_TIMEOUT = 3.0
+DOCTOR_SAMPLE = 200
+"""How many leads, in dial order, go through the compliance check (one decision each)."""
 
 
 class Verdict(StrEnum):
@@ -107,31 +112,79 @@ def _agent_check(store: CampaignStore, name: str, snapshot: dict[str, Any] | Non
     return Check("agents", Verdict.OK, f"{logged} of {len(agents)} logged in")
 
 
-def _registry_check(data: Path, settings: CampaignSettings, at: datetime) -> Check:
+def _registry_checks(data: Path, settings: CampaignSettings, at: datetime) -> list[Check]:
+    """The registry-freshness rules of the campaign's profiles (US national registry, UK
+    TPS/CTPS), evaluated by the rules themselves on the registries loaded now: these refuse
+    every dial, whatever the lead."""
     from campaigns.compliance import campaign_rules
-    from dnc.interfaces import RegistryKind
     from dnc.registry.lookup import DncStore
-    from dnc.rules.model import Profile
+    from dnc.rules.base import RuleContext
+    from dnc.rules.federal import NationalFreshnessRule
+    from dnc.rules.model import LeadFacts, Profile
+    from dnc.rules.ofcom import TpsFreshnessRule
+    from dnc.rules.zones import Placement
 
     rules = campaign_rules("doctor", settings)
-    if Profile.US_FEDERAL not in rules.profiles:
-        return Check("registry", Verdict.OK, "no national registry needed for "
-                                             f"{settings.jurisdiction}")
+    freshness = [(name, rule) for profile, name, rule in (
+        (Profile.US_FEDERAL, "registry", NationalFreshnessRule()),
+        (Profile.UK_OFCOM, "TPS", TpsFreshnessRule())) if profile in rules.profiles]
+    if not freshness:
+        return [Check("registry", Verdict.OK, "no registry freshness rule for "
+                                              f"{settings.jurisdiction}")]
     store = DncStore(data / "dnc", internal=False)
-    national = [v for v in store.versions() if v.kind is RegistryKind.NATIONAL]
-    if not national:
-        return Check("registry", Verdict.FAIL, "no national do-not-call registry: import it "
-                                               "with `dialer dnc import FILE --registry "
-                                               "national` (every dial is refused without it)")
-    newest = max(national, key=lambda v: v.as_of)
-    age = at - newest.as_of
-    limit = rules.national_max_age
-    if age > limit:
-        return Check("registry", Verdict.FAIL, f"{newest.version} is {age.days} days old "
-                                               f"(limit {limit.days}, 16 CFR 310.4(b)(3)(iv)): "
-                                               "import a newer one")
-    return Check("registry", Verdict.OK, f"{newest.version}, {age.days} days old "
-                                         f"({newest.count:,} numbers)")
+    versions = tuple(store.versions())
+    context = RuleContext(
+        lead=LeadFacts(number_e164="+0"), campaign=rules,
+        placement=Placement((), "", (), None, False, False), zones=(), hits=(),
+        versions=versions, attempts=(), campaign_state=None)
+    checks = []
+    for name, rule in freshness:
+        outcome = rule.evaluate(context, at)
+        if outcome.passed:
+            counted = [v for v in versions if v.version in outcome.reason]
+            size = f" ({counted[0].count:,} numbers)" if counted else ""
+            checks.append(Check(name, Verdict.OK, outcome.reason + size))
+        else:
+            checks.append(Check(name, Verdict.FAIL, f"{outcome.rule_id}: {outcome.reason} "
+                                                    "(every dial is refused)"))
+    return checks
+
+
+def _leads_check(store: CampaignStore, data: Path, row: Any, at: datetime) -> Check:
+    """Leads callable now: by status, schedule and calling hours (``lead_availability``),
+    then the next leads in dial order through the very check the dialer selects with
+    (``claim_leads``'s schedule and compliance verdicts, read-only)."""
+    from campaigns.hopper import preview_selection
+    from dialer.runner.compliance import selection_check
+
+    leads = lead_availability(store, row.id, at)
+    reason = leads.reason()
+    if reason is not None:
+        finished = leads.total > 0 and leads.dialable == 0
+        return Check("leads", Verdict.WARN if finished else Verdict.FAIL, reason)
+    preview = preview_selection(store, row.id, at, selection_check(store, data, audit=False),
+                                DOCTOR_SAMPLE)
+    scope = (f"the next {preview.examined:,} in dial order" if preview.more else
+             f"the {preview.examined:,} due")
+    refused = sorted(preview.refused_by.items(), key=lambda item: -item[1])
+    detail = "; ".join(f"{rule} {n:,} (e.g. {_clip(preview.examples[rule])})"
+                       for rule, n in refused[:3])
+    if refused[3:]:
+        detail += f"; {len(refused) - 3} more rules"
+    if preview.examined and not preview.allowed:
+        return Check("leads", Verdict.FAIL,
+                     f"{leads.callable_now:,} in calling hours, but none of {scope} passes "
+                     f"the compliance check the dialer selects with: {detail}")
+    count = f"at least {preview.allowed:,}" if preview.more else f"{preview.allowed:,}"
+    message = (f"{count} callable now of {leads.total:,} ({leads.callable_now:,} in calling "
+               f"hours; {preview.allowed:,} of {scope} pass the compliance check)")
+    if refused:
+        return Check("leads", Verdict.WARN, f"{message}; refused: {detail}")
+    return Check("leads", Verdict.OK, message)
+
+
+def _clip(text: str, size: int = 140) -> str:
+    return text if len(text) <= size else text[:size - 1] + "…"
 
 
 def _running_snapshot(data: Path, campaign: str) -> dict[str, Any] | None:
@@ -165,13 +218,6 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
         return list(await asyncio.gather(*(probe_switch(sid, url) for sid, url in switches)))
 
     checks += asyncio.run(probe_all())
-    leads = lead_availability(store, row.id, at)
-    reason = leads.reason()
-    if reason is None:
-        checks.append(Check("leads", Verdict.OK, f"{leads.callable_now:,} callable now of "
-                                                 f"{leads.total:,}"))
-    else:
-        finished = leads.total > 0 and leads.dialable == 0
-        checks.append(Check("leads", Verdict.WARN if finished else Verdict.FAIL, reason))
-    checks.append(_registry_check(data, settings, at))
+    checks.append(_leads_check(store, data, row, at))
+    checks.extend(_registry_checks(data, settings, at))
     return checks

@@ -1,0 +1,90 @@
+"""``dialer doctor`` judges leads with the check the dialer selects with: a UK campaign whose
+leads are all on the TPS list is not "callable now" while selection refuses every one, and
+doctor writes nothing (no claim, no suppression, no audit)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from campaigns.leads import LeadInput
+from campaigns.models import Lead
+from campaigns.store import CampaignStore
+from dialer.runner.compliance import selection_check
+from dialer.runner.demo import (
+    UK_ZONE,
+    demo_consent,
+    demo_numbers,
+    demo_settings,
+    seed_demo_registry,
+)
+from dialer.runner.doctor import Verdict, diagnose_campaign
+
+
+def _uk_campaign(tmp_path: Path, numbers: list[str], consented: set[str] = frozenset()
+                 ) -> CampaignStore:
+    store = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
+    now = datetime.now(UTC)
+    store.create_campaign("uk", demo_settings(uk=True), at=now, agents=[("a1", "user/1001")])
+    store.add_leads("uk", [LeadInput(n, timezone=UK_ZONE,
+                                     consent=demo_consent(n, now) if n in consented else [])
+                           for n in numbers], at=now, list_name="sample")
+    store.transition_campaign("uk", "running", at=now)
+    return store
+
+
+def _checks(store: CampaignStore, data: Path) -> dict[str, tuple[Verdict, str]]:
+    return {c.name: (c.verdict, c.message) for c in diagnose_campaign(store, "uk", data, ())}
+
+
+def _lead_rows(store: CampaignStore) -> list[tuple]:
+    with store.read_session() as session:
+        return list(session.execute(sa.select(Lead.status, Lead.block_reason,
+                                              Lead.claimed_by, Lead.next_attempt_at)))
+
+
+def test_tps_listed_leads_are_not_callable_now(tmp_path: Path) -> None:
+    numbers = demo_numbers(40, 1, [UK_ZONE])
+    store = _uk_campaign(tmp_path, numbers)
+    seed_demo_registry(tmp_path, time.time(), numbers)
+    before = _lead_rows(store)
+    checks = _checks(store, tmp_path)
+    verdict, message = checks["leads"]
+    assert verdict is Verdict.FAIL
+    assert "callable now" not in message and "none of the 40 due passes" in message
+    assert "uk.tps 40" in message
+    assert checks["TPS"][0] is Verdict.OK
+    assert _lead_rows(store) == before  # read-only
+    assert not (tmp_path / "audit").exists() or not any((tmp_path / "audit").iterdir())
+    # ... and selection agrees.
+    assert store.claim_leads("uk", 100, owner="p", now=datetime.now(UTC),
+                             check=selection_check(store, tmp_path)) == []
+
+
+def test_no_tps_list_fails_the_tps_check_and_every_lead(tmp_path: Path) -> None:
+    store = _uk_campaign(tmp_path, demo_numbers(5, 1, [UK_ZONE]))
+    checks = _checks(store, tmp_path)
+    assert checks["TPS"][0] is Verdict.FAIL and "uk.tps_freshness" in checks["TPS"][1]
+    assert checks["leads"][0] is Verdict.FAIL and "uk.tps_freshness 5" in checks["leads"][1]
+    assert "registry" not in checks  # no US national registry is asked of a UK campaign
+
+
+@pytest.mark.parametrize("consented_count", [0, 3, 10])
+def test_doctor_counts_what_selection_claims(tmp_path: Path, consented_count: int) -> None:
+    numbers = demo_numbers(10, 2, [UK_ZONE])
+    store = _uk_campaign(tmp_path, numbers, set(numbers[:consented_count]))
+    seed_demo_registry(tmp_path, time.time(), numbers)  # all listed: consent decides
+    verdict, message = _checks(store, tmp_path)["leads"]
+    claimed = store.claim_leads("uk", 100, owner="p", now=datetime.now(UTC),
+                                check=selection_check(store, tmp_path))
+    assert len(claimed) == consented_count
+    if consented_count == 0:
+        assert verdict is Verdict.FAIL
+    else:
+        assert message.startswith(f"{consented_count} callable now of 10")
+        assert verdict is (Verdict.OK if consented_count == 10 else Verdict.WARN)
+        assert ("uk.tps" in message) is (consented_count < 10)
