@@ -155,6 +155,10 @@ def check_campaign(settings: CampaignSettings) -> None:
         raise ValueError("optout_digit: a US telemarketing campaign must offer the automated "
                          "opt-out in its abandoned-call message (47 CFR 64.1200(a)(7)(i)(B))")
     if is_uk(settings):
+        for number in settings.caller_ids:
+            problem = uk_cli_problem(number)
+            if problem:
+                raise ValueError(f"caller_ids: {number} {problem}")
         if settings.abandon_target >= UK_MAX_ABANDON_TARGET:
             raise ValueError(
                 "abandon_target: Ofcom treats 3 % or more abandoned calls as an enforcement "
@@ -164,6 +168,25 @@ def check_campaign(settings: CampaignSettings) -> None:
                 "amd_false_positive_estimate: with AMD on, a UK campaign must state its "
                 "evidenced estimate of AMD false positives (Ofcom 2016, Annex 3); 0 only if "
                 "that is the measured value")
+
+
+def uk_cli_problem(number: str) -> str | None:
+    """Why ``number`` cannot be a UK campaign's calling line identity beyond what every caller
+    ID must be (``campaigns.settings.caller_id_problem``: dialable, not premium-rate).
+
+    Ofcom's CLI guidance (applied from 29 Jan 2025): the CLI must be a number the called
+    person can call back at no more than a basic rate, so not a personal (070) number, which
+    reaches the caller at a charge."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None  # caller_id_problem refuses it with its own reason
+    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PERSONAL_NUMBER:
+        return "is a personal (070) number: a UK CLI must be callable at no more than a " \
+            "basic rate (Ofcom CLI guidance, 2025)"
+    return None
 
 
 def dialing_problems(settings: CampaignSettings) -> list[str]:

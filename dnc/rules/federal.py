@@ -67,6 +67,27 @@ FEDERAL_HOURS = CallingHoursRule(
 
 
 @dataclass(frozen=True, slots=True)
+class CallerIdRule:
+    """Telemarketing calls transmit caller identification: the number (and the name when the
+    carrier offers it) of the seller or telemarketer, one that accepts do-not-call requests
+    during business hours."""
+
+    rule_id: str = "us.caller_id"
+    title: str = "Caller identification transmitted"
+    citation: str = "47 CFR 64.1601(e); 16 CFR 310.4(a)(8)"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        if not context.campaign.telemarketing:
+            return passed(self, at, "not telemarketing: caller ID rule of 64.1601(e) not "
+                          "required")
+        if context.campaign.caller_id_present:
+            return passed(self, at, "the campaign presents a caller ID")
+        return failed(self, "the campaign presents no caller ID (telemarketing must transmit "
+                      "one)", None)
+
+
+@dataclass(frozen=True, slots=True)
 class InternalDncRule:
     """The company's own do-not-call list: no consent or relationship overrides an opt-out."""
 
@@ -264,7 +285,7 @@ class PrerecordedExemptCapRule:
 
 def federal_rules(campaign: CampaignRules | None = None) -> tuple:
     rules: list = [FEDERAL_HOURS, InternalDncRule(), NationalDncRule(), NationalFreshnessRule(),
-                   WirelessConsentRule()]
+                   WirelessConsentRule(), CallerIdRule()]
     if campaign is None or campaign.prerecorded:
         rules += [PrerecordedConsentRule(), PrerecordedContentRule(), PrerecordedExemptCapRule()]
     return tuple(rules)

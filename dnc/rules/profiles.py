@@ -37,7 +37,8 @@ PROFILE_SUMMARIES = {
     "seller-specific written consent/EBR exemptions and a 31-day freshness limit), prior "
     "express (written, for telemarketing) consent for autodialed or prerecorded calls to "
     "wireless numbers (unknown line type counts as wireless by default), prerecorded "
-    "consent, content and the exempt-call cap, the RND safe harbour, consent revocations",
+    "consent, content and the exempt-call cap, the RND safe harbour, consent revocations, "
+    "caller ID transmitted (telemarketing)",
     Profile.US_STATE: "State overlays from dnc/data/state_rules.csv: stricter hours, Sunday and "
     "holiday bans, per-person attempt limits, autodialer/prerecorded consent and bans; state "
     "DNC registries (telemarketing campaigns only); declared emergencies and area holidays",

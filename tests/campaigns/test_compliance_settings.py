@@ -46,6 +46,8 @@ def settings(**values) -> CampaignSettings:
     ({"jurisdiction": "uk", "abandon_target": 0.02, "amd_enabled": True},
      "estimate of AMD false positives"),
     ({"compliance": {"retention_days": 365}}, "greater than or equal to 1827"),
+    ({"jurisdiction": "uk", "abandon_target": 0.02, "caller_ids": ["+447010000000"]},
+     "personal (070) number"),
     ({"compliance": {"unknown_line_type": "mobile"}}, "'wireless' or 'landline'"),
     ({"compliance": {"attempt_caps": [{"max_calls": 0, "window_hours": 24}]}},
      "greater than or equal to 1"),

@@ -70,6 +70,29 @@ def test_counting_an_unknown_line_type_as_wireless_never_allows_more(lead, at):
     assert not known_wireless.allowed or landline.allowed
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(AREA_CODES), instants, st.booleans(), st.booleans())
+def test_an_unknown_line_is_wireless_for_autodialed_telemarketing_unless_the_campaign_says(
+        npa, at, policy_wireless, consented):
+    """No source knows the line: with the default policy an autodialed telemarketing call
+    needs written consent as to a wireless number; with ``landline`` the wireless rule does
+    not stop it. Either way the decision records the policy and that it decided."""
+    number = f"+1{npa}5550123"
+    lead = LeadFacts(number, consents=(pewc(number, given=BASE - timedelta(days=1)),)
+                     if consented else ())
+    rules = replace(RULES, profiles=(Profile.US_FEDERAL,),
+                    treat_unknown_line_type_as_wireless=policy_wireless)
+    decision = decide(lead, at, rules)
+    wireless = next(o for o in decision.outcomes if o.rule_id == "us.wireless_consent")
+    assert decision.line_type == "unknown"
+    assert decision.unknown_line_policy == ("wireless" if policy_wireless else "landline")
+    assert f"policy unknown_line_type={decision.unknown_line_policy}" in \
+        decision.line_type_source
+    assert wireless.passed == (consented or not policy_wireless)
+    if decision.allowed and policy_wireless:
+        assert consented
+
+
 def _tables_with_holiday(tmp_path_factory, day: str) -> RuleTables:
     directory = tmp_path_factory.mktemp("tables")
     for name in ("state_rules.csv", "state_zones.csv", "zip3_states.csv", "emergencies.csv"):

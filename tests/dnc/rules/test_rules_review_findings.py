@@ -100,6 +100,20 @@ def test_f8_a_ported_number_beats_its_block_and_the_protected_reading_wins():
     assert checker(NOON).check(consented, rules, NOON).allowed
 
 
+# --- F11 caller ID -------------------------------------------------------------------------
+
+def test_f11_us_telemarketing_without_a_caller_id_is_refused():
+    """47 CFR 64.1601(e) (from 29 Jan 2004) and 16 CFR 310.4(a)(8): telemarketing transmits
+    caller ID; the rule is in every US decision, not only the UK's uk.cli."""
+    lead = LeadFacts(NJ, line_type=LineType.LANDLINE)
+    refused = checker(NOON).check(lead, campaign(caller_id_present=False), NOON)
+    rule = outcome(refused, "us.caller_id")
+    assert not refused.allowed and not rule.passed and "64.1601(e)" in rule.citation
+    assert checker(NOON).check(lead, campaign(), NOON).allowed
+    informational = campaign(caller_id_present=False, telemarketing=False)
+    assert outcome(checker(NOON).check(lead, informational, NOON), "us.caller_id").passed
+
+
 # --- consents: seller and number (F14), revocations (F13), RND (F15) ------------------------
 
 def test_f14_a_written_consent_counts_only_for_its_seller_and_number():
