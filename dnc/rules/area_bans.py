@@ -14,7 +14,8 @@ compliance emergency add|import``); the built-in ``dnc/data/emergencies.csv`` li
 ones for reference. Columns: ``state,name,from,until,areas,calls,citation,source``, dates
 inclusive in the state's local time, ``until`` blank while the emergency lasts, ``areas``
 ``county:NAME``, ``zip:NNNNN`` or ``zip3:NNN`` separated by ``;`` (blank: statewide),
-``calls`` ``telemarketing`` or ``all``.
+``calls`` ``telemarketing`` or ``all`` (blank: ``all`` in Louisiana, whose emergency ban
+covers every call, and ``telemarketing`` elsewhere).
 
 A lead whose area is unknown (no county, no ZIP) is inside every area of its states: the
 strict reading. The file is re-read when it changes (``refresh``), so a declaration the
@@ -36,6 +37,10 @@ from dnc.rules.holidays import Holiday
 
 EMERGENCY_COLUMNS = ("state", "name", "from", "until", "areas", "calls", "citation", "source")
 CALLS = ("telemarketing", "all")
+EVERY_CALL_STATES = frozenset({"LA"})
+"""States whose emergency ban covers every call, consented or exempt ones included (the LPSC
+program bans all telephonic solicitation, consent and EBR notwithstanding): ``calls`` is
+``all`` by default there, and a row narrowing it to telemarketing is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +153,14 @@ def parse_emergencies(text: str, path: str, states: Iterable[str]) -> list[AreaB
                                         **where("until")) from error
             if last < first:
                 raise ImportFormatError("until is before from", **where("until"))
-        calls = row["calls"].lower() or "telemarketing"
+        calls = row["calls"].lower() or ("all" if state in EVERY_CALL_STATES
+                                         else "telemarketing")
         if calls not in CALLS:
             raise ImportFormatError("calls must be telemarketing or all", **where("calls"))
+        if state in EVERY_CALL_STATES and calls != "all":
+            raise ImportFormatError(f"a declared emergency in {state} bans every call, "
+                                    "consented or exempt ones too (LPSC DNC emergency "
+                                    "program): calls must be all", **where("calls"))
         if not row["citation"]:
             raise ImportFormatError("every emergency needs a citation (the declaration or "
                                     "statute)", **where("citation"))

@@ -205,7 +205,9 @@ def emergency_add(
     until: Annotated[str | None, typer.Option(help="Last day; omit while it lasts.")] = None,
     areas: Annotated[str, typer.Option(help="county:NAME;zip:NNNNN;zip3:NNN (default: "
                                        "statewide).")] = "",
-    calls: Annotated[str, typer.Option(help="telemarketing or all.")] = "telemarketing",
+    calls: Annotated[str, typer.Option(help="telemarketing or all (default: all in LA, "
+                                       "whose emergency ban covers every call; "
+                                       "telemarketing elsewhere).")] = "",
     name: Annotated[str, typer.Option(help="A name for it.")] = "declared emergency",
     source: Annotated[str, typer.Option(help="Where it was read.")] = "",
     data_dir: DataDir = None,

@@ -313,6 +313,25 @@ def test_a_declared_emergency_bans_calls_to_its_area(tmp_path):
                        "state.LA.area_ban").passed  # calls=all: exempt calls too
 
 
+def test_a_louisiana_emergency_bans_every_call_unless_told_otherwise_and_cannot_be_narrowed():
+    """Review 2c / LA row: the LPSC emergency ban covers every call, consented and exempt ones
+    too; a row that leaves ``calls`` blank bans them all in LA (NY stays telemarketing), and
+    one narrowing it to telemarketing is refused naming the file, line and field."""
+    from dnc.errors import ImportFormatError
+    from dnc.rules.area_bans import parse_emergencies
+
+    states = RuleTables().state_zones
+    header = "state,name,from,until,areas,calls,citation,source\n"
+    bans = parse_emergencies(header + "LA,Storm,2026-09-01,,,,LPSC order,x\n"
+                             "NY,Storm,2026-09-01,,,,EO 1,x\n", "e.csv", states)
+    assert [(b.state, b.calls) for b in bans] == [("LA", "all"), ("NY", "telemarketing")]
+    assert bans[0].concerns(telemarketing=False)
+    with pytest.raises(ImportFormatError, match="calls must be all") as error:
+        parse_emergencies(header + "LA,Storm,2026-09-01,,,telemarketing,LPSC order,x\n",
+                          "e.csv", states)
+    assert "e.csv" in str(error.value) and "calls" in str(error.value)
+
+
 # --- per person (S-FL, R1, R3) ------------------------------------------------------------
 
 def test_florida_counts_three_calls_to_a_person_across_numbers():
