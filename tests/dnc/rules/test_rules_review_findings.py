@@ -3,6 +3,7 @@ with the dates and numbers it cites, and the cases it reproduced."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -233,6 +234,26 @@ def test_prerecorded_rows(state, number, opens, closes):
     assert not outcome(checker(late).check(lead, rules, late), rule).passed
     inside = local(zone, 2026, 11, 10, opens, 0)
     assert outcome(checker(inside).check(lead, rules, inside), rule).passed
+
+
+@pytest.mark.parametrize(("state", "number", "zone"), [
+    ("MN", "+16125550123", "America/Chicago"), ("KY", "+15025550123", "America/New_York")])
+def test_recorded_message_consent_rows(state, number, zone):
+    """MN 325E.27 (the review's MN row: the ADAD consent rule, not an hours rule) and KRS
+    367.461: a recorded message needs the subscriber's consent, landlines too; a campaign
+    without recorded messages is not concerned."""
+    at = local(zone, 2026, 11, 10, 12)
+    lead = LeadFacts(number, line_type=LineType.LANDLINE)
+    rule = f"state.{state}.prerecorded.consent"
+    refused = checker(at).check(lead, campaign(*US, prerecorded=True), at)
+    assert not outcome(refused, rule).passed and "consent" in outcome(refused, rule).reason
+    express = ConsentRecord(ConsentKind.PRIOR_EXPRESS, datetime(2026, 1, 5, tzinfo=UTC),
+                            seller="Acme Solar", number=number)
+    consented = checker(at).check(replace(lead, consents=(express,)),
+                                  campaign(*US, prerecorded=True), at)
+    assert outcome(consented, rule).passed
+    live = checker(at).check(lead, campaign(*US), at)
+    assert rule not in {o.rule_id for o in live.outcomes}
 
 
 # --- calendars (the review's 2c and the AL, RI, UT, PA, LA rows) ------------------------------
