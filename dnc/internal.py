@@ -1,20 +1,31 @@
 """The company's own do-not-call list (internal DNC), durable in SQLite.
 
 An opt-out recorded during a call must be honoured from that instant by every process
-(47 CFR 64.1200(d)(3); 16 CFR 310.4(b)(1)(iii)(A)): look-ups go straight to an indexed
-table, so a second process sees an addition as soon as it is committed. Removals are kept
+(47 CFR 64.1200(d)(3); 16 CFR 310.4(b)(1)(iii)(A)). Look-ups read an in-memory index of the
+listed numbers, and before each look-up ask SQLite whether any connection of any process
+has committed since (``dnc.sqlite_change``: the WAL-index header, ~0.1 µs); if so, the
+history rows added since are replayed into the index first. So a second process sees an
+addition at its next look-up, at the cost of a dictionary probe otherwise. Removals are kept
 in the history, never erased, so a compliance officer can see who listed or unlisted a number.
+
+The internal list lives only in this SQLite file (``<data>/dnc/internal.db``), whatever
+database the campaign store uses; its history is append-only with increasing ids, which is
+what makes the replay exact.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from dnc.errors import ComplianceError
 from dnc.interfaces import RegistryHit, RegistryKind, RegistryVersion
+from dnc.sqlite_change import ChangeWatch
 from dnc.sqlite_wal import connect_wal
 
 _SCHEMA = """
@@ -59,6 +70,10 @@ def _utc(at: datetime) -> str:
     return at.astimezone(UTC).isoformat()
 
 
+_BLOCK_BITS = 13
+"""Batch look-ups: one bit per block of 8192 NANP keys (a 1 MB bitmap)."""
+
+
 class InternalDnc:
     """The internal list in ``<data>/dnc/internal.db``."""
 
@@ -69,16 +84,66 @@ class InternalDnc:
         self.path = path
         self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
+        self._watch = ChangeWatch(self._db, path)
+        # One lock for this connection's writes and the index's catch-up: the connection is
+        # shared by the runner's threads, and a replay must never read another thread's
+        # uncommitted (possibly rolled-back) history row.
+        self._lock = threading.RLock()
+        self._listed: dict[str, int] = {}
+        """Listed number -> id of the history event that listed it."""
+        self._last_id = -1          # -1: not loaded yet
+        self._last_at = ""
+        self._token: object = None
+        self._nanp: tuple[int, np.ndarray, np.ndarray, frozenset[str]] | None = None
+        """For batch look-ups, built on demand (``_batch_index``)."""
 
     def close(self) -> None:
+        self._watch.close()
         self._db.close()
+
+    # --- the in-memory index ----------------------------------------------------------------
+
+    def _current(self) -> dict[str, int]:
+        """The index, caught up with every commit visible now (any process)."""
+        token = self._watch.token()
+        if token is None or token != self._token:
+            with self._lock:
+                self._catch_up()
+                self._token = token
+        return self._listed
+
+    def _catch_up(self) -> None:
+        if self._last_id < 0:
+            # One statement, so one snapshot: the listed numbers and the history's head.
+            rows = self._db.execute(
+                "SELECT NULL, MAX(id), MAX(at) FROM internal_dnc_history UNION ALL "
+                "SELECT number, history_id, NULL FROM internal_dnc").fetchall()
+            _, last_id, last_at = rows[0]
+            self._listed = {number: event for number, event, _ in rows[1:]}
+            self._last_id, self._last_at = int(last_id or 0), last_at or ""
+            return
+        rows = self._db.execute(
+            "SELECT id, number, action, at FROM internal_dnc_history WHERE id > ? ORDER BY id",
+            (self._last_id,)).fetchall()
+        for event, number, action, at in rows:
+            if action == "add":
+                self._listed[number] = event
+            else:
+                self._listed.pop(number, None)
+            self._last_id = event
+            self._last_at = max(self._last_at, at)
+
+    def is_listed(self, number_e164: str) -> bool:
+        """Is the number on the list now (every process's commits included)?"""
+        return number_e164 in self._current()
 
     def _event(self, number: str, action: str, at: datetime, reason: str, actor: str,
                source: str | None) -> InternalEntry:
         if not reason.strip() or not actor.strip():
             raise ComplianceError("an internal DNC change needs a reason and who made it")
         stamp = _utc(at)
-        with self._db:
+        with self._lock, self._db:
+            self._token = None  # PRAGMA data_version does not count this connection's writes
             self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
                 "INSERT INTO internal_dnc_history (number, action, at, reason, actor, source) "
@@ -116,29 +181,65 @@ class InternalDnc:
         return [_entry(row) for row in self._db.execute(sql, (number,) if number else ())]
 
     def listed(self, numbers: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(numbers), 500):
-            part = list(numbers[start:start + 500])
-            marks = ",".join("?" * len(part))
-            found.update(row[0] for row in self._db.execute(
-                f"SELECT number FROM internal_dnc WHERE number IN ({marks})", part))
-        return found
+        listed = self._current()
+        return {number for number in numbers if number in listed}
+
+    def listed_mask(self, numbers: Sequence[str], nanp_keys: np.ndarray) -> np.ndarray:
+        """Boolean array over ``numbers``: listed now. ``nanp_keys`` are their NANP keys
+        (``dnc.registry.keys.keys_of_e164``, -1 for any other number): NANP numbers are
+        matched as keys (a bitmap of occupied key blocks first, so only the few queries in
+        a block that holds a listed number are searched), the others by the index itself."""
+        _, sorted_keys, blocks, others = self._batch_index()
+        mask = np.zeros(len(nanp_keys), dtype=bool)
+        if len(sorted_keys):
+            candidates = np.flatnonzero(blocks[np.maximum(nanp_keys, 0) >> _BLOCK_BITS])
+            wanted = nanp_keys[candidates]
+            at = np.minimum(np.searchsorted(sorted_keys, wanted), len(sorted_keys) - 1)
+            mask[candidates] = sorted_keys[at] == wanted
+        if others:
+            for index in np.flatnonzero(nanp_keys < 0):
+                mask[index] = numbers[index] in others
+        return mask
+
+    def _batch_index(self) -> tuple[int, np.ndarray, np.ndarray, frozenset[str]]:
+        """(last id, sorted NANP keys, occupied key blocks, other numbers), rebuilt when the
+        list changed."""
+        # Imported here: dnc.registry imports this module.
+        from dnc.registry.keys import KEY_SPACE, key_of_e164
+
+        listed = self._current()
+        with self._lock:
+            built = self._nanp
+            if built is None or built[0] != self._last_id:
+                keys, others = [], []
+                for number in listed:
+                    key = key_of_e164(number)
+                    if key is None:
+                        others.append(number)
+                    else:
+                        keys.append(key)
+                sorted_keys = np.sort(np.array(keys, dtype=np.int64))
+                blocks = np.zeros((KEY_SPACE >> _BLOCK_BITS) + 1, dtype=bool)
+                blocks[sorted_keys >> _BLOCK_BITS] = True
+                built = (self._last_id, sorted_keys, blocks, frozenset(others))
+                self._nanp = built
+        return built
 
     def latest_change_id(self) -> int:
         """Id of the latest listing or removal (0: none); names the list's state at dial time.
 
-        One index look-up (``version`` also counts the list, which grows with it)."""
-        (last_id,) = self._db.execute("SELECT MAX(id) FROM internal_dnc_history").fetchone()
-        return int(last_id or 0)
+        From the index (caught up with every commit first)."""
+        self._current()
+        return self._last_id
 
     def version(self) -> RegistryVersion:
         """The list as of its latest change (the id of that change names the version)."""
-        last_id, last_at = self._db.execute(
-            "SELECT MAX(id), MAX(at) FROM internal_dnc_history").fetchone()
-        (count,) = self._db.execute("SELECT COUNT(*) FROM internal_dnc").fetchone()
+        with self._lock:
+            count = len(self._current())
+            last_id, last_at = self._last_id, self._last_at
         as_of = datetime.fromisoformat(last_at) if last_at else datetime(1970, 1, 1, tzinfo=UTC)
-        return RegistryVersion("internal", RegistryKind.INTERNAL, f"internal#{last_id or 0}",
-                               as_of, int(count))
+        return RegistryVersion("internal", RegistryKind.INTERNAL, f"internal#{last_id}",
+                               as_of, count)
 
     def entry_at(self, number: str, at: datetime) -> InternalEntry | None:
         """The listing in force at ``at`` (the last event for the number at or before it,
@@ -172,6 +273,8 @@ class InternalDnc:
                                as_of, 0)
 
     def hits(self, number_e164: str) -> list[RegistryHit]:
+        if number_e164 not in self._current():
+            return []
         listed = self.entry(number_e164)
         if listed is None:
             return []

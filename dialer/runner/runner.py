@@ -251,7 +251,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                 self.post(AgentLoggedIn(now, spec.agent_id, spec.endpoint, spec.skills))
 
     def _opted_out(self, number_e164: str) -> bool:
-        return self.internal_dnc.entry(number_e164) is not None
+        return self.internal_dnc.is_listed(number_e164)
 
     async def _close(self) -> None:
         # Every lead still claimed by this process (held in the hopper, waiting for a

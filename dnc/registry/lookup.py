@@ -10,7 +10,7 @@ import numpy as np
 
 from dnc.interfaces import RegistryHit, RegistryVersion
 from dnc.internal import InternalDnc
-from dnc.registry.keys import key_in_plan, keys_of_e164, plan_of
+from dnc.registry.keys import key_in_plan, key_of_e164, keys_of_e164, plan_of
 from dnc.registry.store import KEEP_VERSIONS, RegistryDir
 from dnc.registry.versions import LoadedVersion, read_meta
 
@@ -20,7 +20,8 @@ class DncStore:
 
     Opening maps the current version of each registry (headers only: instant).
     ``refresh()`` picks up versions published since (cheap: one small file read per
-    registry); the internal list needs no refresh (every look-up reads it).
+    registry); the internal list needs no refresh (every look-up first catches its in-memory
+    index up with the commits of every process, ``dnc.internal``).
     """
 
     def __init__(self, dnc_dir: Path, *, internal: bool = True) -> None:
@@ -28,6 +29,9 @@ class DncStore:
         self.registries_root = self.dnc_dir / "registries"
         self.internal = InternalDnc(self.dnc_dir / "internal.db") if internal else None
         self._loaded: dict[str, tuple[str, LoadedVersion]] = {}
+        self._plans: tuple[tuple[bool, LoadedVersion], ...] = ()
+        """(numbering plan is NANP, version) per loaded registry: the single look-up's list."""
+        self._infos: tuple[RegistryVersion, ...] = ()
         self.refresh()
 
     def refresh(self) -> None:
@@ -41,7 +45,12 @@ class DncStore:
                 loaded[registry.name] = previous
             else:
                 loaded[registry.name] = (current, LoadedVersion(registry.path, current))
+        if loaded == self._loaded and self._infos:
+            return
         self._loaded = loaded
+        versions = [version for _, version in loaded.values()]
+        self._plans = tuple((plan_of(v.info.registry) == "nanp", v) for v in versions)
+        self._infos = tuple(v.info for v in versions)
 
     def close(self) -> None:
         if self.internal is not None:
@@ -52,20 +61,30 @@ class DncStore:
 
     def hits(self, number_e164: str) -> Sequence[RegistryHit]:
         found: list[RegistryHit] = []
-        keys: dict[str, int | None] = {}
-        for version in self.loaded():
-            plan = plan_of(version.info.registry)
-            if plan not in keys:
-                keys[plan] = key_in_plan(plan, number_e164)
-            key = keys[plan]
+        nanp = gb = -2   # -2: not computed yet; None: not a number of that plan
+        for is_nanp, version in self._plans:
+            if is_nanp:
+                if nanp == -2:
+                    nanp = key_of_e164(number_e164)
+                key = nanp
+            else:
+                if gb == -2:
+                    gb = key_in_plan("gb", number_e164)
+                key = gb
             if key is not None and version.contains(key):
                 found.append(RegistryHit(version.info))
         if self.internal is not None:
             found.extend(self.internal.hits(number_e164))
         return found
 
+    @property
+    def loaded_versions(self) -> tuple[RegistryVersion, ...]:
+        """The registries' loaded versions: the same tuple object until ``refresh`` loads
+        another (so a caller may cache what it derives from it), internal list excluded."""
+        return self._infos
+
     def versions(self) -> Sequence[RegistryVersion]:
-        found = [version.info for version in self.loaded()]
+        found = list(self._infos)
         if self.internal is not None:
             found.append(self.internal.version())
         return found
@@ -82,9 +101,7 @@ class DncStore:
                                      dtype=np.int64)
                 result[version.info.registry] = version.contains_many(plan_keys)
         if self.internal is not None:
-            listed = self.internal.listed(numbers)
-            result["internal"] = np.fromiter((n in listed for n in numbers), dtype=bool,
-                                             count=len(numbers))
+            result["internal"] = self.internal.listed_mask(numbers, keys)
         return result
 
     def mapped_bytes(self) -> int:

@@ -9,6 +9,7 @@ of the key) and ``low.npy`` (the low 16 bits of each key, sorted within its buck
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,16 +88,21 @@ class BaseIndex:
         self.offsets = np.asarray(_load(directory / "offsets.npy"))
         self.low = np.asarray(_load(directory / "low.npy"))
         self.mapped_bytes = int(self.offsets.nbytes + self.low.nbytes)
+        # A single look-up reads Python ints through memoryviews of the same maps: indexing
+        # a numpy array returns a numpy scalar (~100 ns each), a memoryview a plain int.
+        self._offsets_view = _view(self.offsets)
+        self._low_view = _view(self.low)
 
     def contains(self, key: int) -> bool:
         bucket = key >> self.shift
-        start, stop = int(self.offsets[bucket]), int(self.offsets[bucket + 1])
+        offsets = self._offsets_view
+        start, stop = offsets[bucket], offsets[bucket + 1]
         if start == stop:
             return False
-        segment = self.low[start:stop]
         want = key & self.mask
-        at = int(segment.searchsorted(want))
-        return at < len(segment) and int(segment[at]) == want
+        low = self._low_view
+        at = bisect_left(low, want, start, stop)
+        return at < stop and low[at] == want
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
         """Vectorised membership of many keys (-1 or out of range: not listed).
@@ -177,6 +183,8 @@ class LoadedVersion:
             self.deleted = np.load(directory / "deleted.npy")
         else:
             self.added = self.deleted = np.empty(0, dtype=np.int64)
+        self._added_view = _view(self.added)
+        self._deleted_view = _view(self.deleted)
         self.info = self.meta.registry_version()
 
     @property
@@ -184,11 +192,11 @@ class LoadedVersion:
         return self.base.mapped_bytes + int(self.added.nbytes + self.deleted.nbytes)
 
     def contains(self, key: int) -> bool:
-        if len(self.added) and _in_sorted(self.added, key):
+        if self._added_view and _in_sorted(self._added_view, key):
             return True
         if not self.base.contains(key):
             return False
-        return not (len(self.deleted) and _in_sorted(self.deleted, key))
+        return not (self._deleted_view and _in_sorted(self._deleted_view, key))
 
     def contains_many(self, keys: np.ndarray) -> np.ndarray:
         hit = self.base.contains_many(keys)
@@ -211,9 +219,14 @@ class LoadedVersion:
         return keys
 
 
-def _in_sorted(sorted_keys: np.ndarray, key: int) -> bool:
-    at = int(sorted_keys.searchsorted(key))
-    return at < len(sorted_keys) and int(sorted_keys[at]) == key
+def _view(array: np.ndarray) -> memoryview:
+    """A flat read-only view whose items are Python ints (``bisect`` works on it)."""
+    return memoryview(np.ascontiguousarray(array).reshape(-1)).toreadonly()
+
+
+def _in_sorted(sorted_keys: memoryview, key: int) -> bool:
+    at = bisect_left(sorted_keys, key)
+    return at < len(sorted_keys) and sorted_keys[at] == key
 
 
 def read_meta(directory: Path) -> dict:
