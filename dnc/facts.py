@@ -13,7 +13,9 @@
 Every row keeps when it was recorded, so a decision about a past instant sees what was on
 record then (``dialer compliance explain --at``). Rows are never deleted; a correction is a
 newer row. Look-ups go straight to indexed tables: another process's import is seen at its
-next look-up.
+next look-up. A caller that keeps answers in memory (the dial-time gate keeps each kept
+lead's revocations) asks ``change_token()`` before using them: it differs whenever any
+connection of any process has committed since (``dnc.sqlite_change``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from dnc.errors import ImportFormatError
 from dnc.interfaces import LineType, LineTypeRecord, Revocation, RndAnswer, RndResult
+from dnc.sqlite_change import ChangeWatch
 from dnc.sqlite_wal import connect_wal
 
 FACTS_NAME = "facts.db"
@@ -106,9 +109,18 @@ class NumberFactsStore:
         self.path = path
         self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
+        self._watch = ChangeWatch(self._db, path)
+        self._own_writes = 0
 
     def close(self) -> None:
+        self._watch.close()
         self._db.close()
+
+    def change_token(self) -> object:
+        """Differs from any earlier token once anything was committed since (by any
+        connection); None while a commit is being published (treat as changed)."""
+        token = self._watch.token()
+        return None if token is None else (self._own_writes, token)
 
     # --- look-ups (dnc.interfaces.NumberFacts) ---------------------------------------------
 
@@ -162,7 +174,18 @@ class NumberFactsStore:
         rows = self._db.execute(
             "SELECT number, contact_id, at, channel, source, recorded_at FROM revocation "
             "WHERE (number = ? OR (contact_id IS NOT NULL AND contact_id = ?)) "
-            "AND recorded_at <= ? ORDER BY at", (number_e164, contact_id, stamp))
+            "AND recorded_at <= ? ORDER BY at, id", (number_e164, contact_id, stamp))
+        return [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in rows]
+
+    def revocations_recorded(self, number_e164: str, contact_id: str | None
+                             ) -> list[Revocation]:
+        """Every revocation for the number or the person whenever recorded, in the order
+        ``revocations`` gives (so ``revocations`` at any instant is this list filtered by
+        ``recorded_at <= at``: what the dial-time gate keeps in memory)."""
+        rows = self._db.execute(
+            "SELECT number, contact_id, at, channel, source, recorded_at FROM revocation "
+            "WHERE (number = ? OR (contact_id IS NOT NULL AND contact_id = ?)) "
+            "ORDER BY at, id", (number_e164, contact_id))
         return [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in rows]
 
     def reassigned(self, number_e164: str, at: datetime) -> list[RndResult]:
@@ -201,6 +224,7 @@ class NumberFactsStore:
             self._db.executemany(
                 "INSERT INTO line_type (prefix, is_number, line_type, as_of, recorded_at, "
                 "source) VALUES (?, ?, ?, ?, ?, ?)", values)
+        self._own_writes += 1  # own commits: PRAGMA data_version does not count them
         return len(values)
 
     def revoke(self, revocations: Iterable[Revocation], recorded_at: datetime, by: str) -> int:
@@ -218,6 +242,7 @@ class NumberFactsStore:
             self._db.executemany(
                 "INSERT INTO revocation (number, contact_id, at, channel, source, recorded_at, "
                 "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+        self._own_writes += 1  # own commits: PRAGMA data_version does not count them
         return len(values)
 
     def record_rnd(self, results: Iterable[RndResult], recorded_at: datetime) -> int:
@@ -230,6 +255,7 @@ class NumberFactsStore:
             self._db.executemany(
                 "INSERT INTO rnd_result (number, date, answer, queried_at, recorded_at, source) "
                 "VALUES (?, ?, ?, ?, ?, ?)", values)
+        self._own_writes += 1  # own commits: PRAGMA data_version does not count them
         return len(values)
 
     def all_revocations(self) -> list[tuple[Revocation, str]]:

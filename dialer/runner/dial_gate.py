@@ -14,8 +14,10 @@ Regulation F, Ofcom), over facts the runner loaded beforehand in its database th
   answering-machine rules see this run's calls at once;
 - ``forget`` (when a lead is released or finished): memory stays bounded over a long run.
 
-Consent revocations are read at every check (one indexed look-up, like the internal list),
-so a revocation an officer records stops the very next dial that relied on that consent.
+Consent revocations are effective at once: the gate keeps each kept lead's revocations and
+drops them all whenever the facts store reports a commit by anyone (``change_token``, a read
+of SQLite's shared memory), so a revocation an officer records stops the very next dial that
+relied on that consent.
 ``check_message`` decides, when AMD says a machine answered, whether the campaign's recorded
 message may be left (the prerecorded rules at that instant, on the history before the call).
 
@@ -81,6 +83,8 @@ class _DialLookup:
 
     The internal list's membership is checked by the gate itself (``inner_opted_out``), so
     only its version goes through here; ``DncStore.versions`` would also count the list.
+    The versions are built once per state: a ``DncStore`` hands out the same
+    ``loaded_versions`` tuple until it loads another, and the change id names the list's.
     """
 
     def __init__(self, registries: DncLookup, internal_change: Callable[[], int] | None,
@@ -88,16 +92,29 @@ class _DialLookup:
         self.registries = registries
         self.internal_change = internal_change
         self.since = since
+        self._loaded = getattr(registries, "loaded_versions", None) is not None
+        self._state: tuple[object, int | None] = (None, None)
+        self._versions: tuple[RegistryVersion, ...] = ()
 
     def hits(self, number_e164: str):
         return self.registries.hits(number_e164)
 
-    def versions(self) -> list[RegistryVersion]:
-        found = list(self.registries.versions())
-        if self.internal_change is not None:
-            found.append(RegistryVersion("internal", RegistryKind.INTERNAL,
-                                         f"internal#{self.internal_change()}", self.since))
-        return found
+    def versions(self) -> tuple[RegistryVersion, ...]:
+        change = self.internal_change() if self.internal_change is not None else None
+        if not self._loaded:
+            return self._build(tuple(self.registries.versions()), change)
+        loaded = self.registries.loaded_versions  # type: ignore[attr-defined]
+        if self._state[0] is not loaded or self._state[1] != change:
+            self._versions = self._build(loaded, change)
+            self._state = (loaded, change)
+        return self._versions
+
+    def _build(self, registries: tuple[RegistryVersion, ...], change: int | None
+               ) -> tuple[RegistryVersion, ...]:
+        if change is None:
+            return registries
+        return (*registries, RegistryVersion("internal", RegistryKind.INTERNAL,
+                                             f"internal#{change}", self.since))
 
 
 class _KeptHistory:
@@ -116,19 +133,43 @@ class _KeptHistory:
 
 class _KeptFacts:
     """The engine's ``NumberFacts`` at dial time: line types and RND results prefetched with
-    the lead, revocations read from the store at every check (effective at once)."""
+    the lead; revocations effective at once: kept per number and person while the store's
+    ``change_token`` stays the same (any commit, by any process, empties them), so an officer's
+    revocation stops the very next dial that relied on that consent without a query per
+    dial. A store without ``change_token`` is queried at every check."""
 
     def __init__(self, source: NumberFacts) -> None:
         self.source = source
         self.lines: dict[str, LineTypeRecord | None] = {}
         self.rnd: dict[str, list[RndResult]] = {}
+        self._token_of = getattr(source, "change_token", None)
+        self._recorded = getattr(source, "revocations_recorded", None)
+        self._token: object = None
+        self._revocations: dict[str, tuple[str | None, tuple[Revocation, ...]]] = {}
+        """Kept number -> (the person asked with, their revocations whenever recorded)."""
 
     def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
         return self.lines.get(number_e164)
 
     def revocations(self, number_e164: str, contact_id: str | None, at: datetime
                     ) -> Sequence[Revocation]:
-        return self.source.revocations(number_e164, contact_id, at)
+        if self._token_of is None or self._recorded is None:
+            return self.source.revocations(number_e164, contact_id, at)
+        token = self._token_of()
+        if token is None or token != self._token:
+            self._revocations.clear()
+            self._token = token
+        kept = self._revocations.get(number_e164)
+        if kept is not None and kept[0] == contact_id:
+            recorded = kept[1]
+        else:
+            recorded = tuple(self._recorded(number_e164, contact_id))
+            if token is not None and number_e164 in self.lines:
+                # Only kept leads' numbers: memory stays bounded (``drop``).
+                self._revocations[number_e164] = (contact_id, recorded)
+        if not recorded:
+            return ()
+        return [r for r in recorded if r.recorded_at is None or r.recorded_at <= at]
 
     def reassigned(self, number_e164: str, at: datetime) -> Sequence[RndResult]:
         return self.rnd.get(number_e164, ())
@@ -147,6 +188,7 @@ class _KeptFacts:
     def drop(self, number: str) -> None:
         self.lines.pop(number, None)
         self.rnd.pop(number, None)
+        self._revocations.pop(number, None)
 
 
 @dataclass(frozen=True, slots=True)
