@@ -132,8 +132,8 @@ def main() -> None:
         internal = InternalDnc(data / "dnc" / "internal.db")
         opted: set[str] = set()
 
-        def opted_out(number: str) -> bool:  # what the runner passes: run set + shared list
-            return number in opted or internal.entry(number) is not None
+        def opted_out(number: str) -> bool:  # what the runner passes: the shared list
+            return number in opted or internal.is_listed(number)
 
         gate = build_dial_gate(store, "bench", data, opted_out)
         claims = store.claim_leads("bench", args.leads, owner="bench", now=AT)
