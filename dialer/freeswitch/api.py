@@ -31,7 +31,9 @@ from dialer.commands import (
     OriginateConsult,
     ParkCall,
     PlayMessage,
+    PlayPrompt,
     StartRecording,
+    StopPlayback,
     TransferOut,
 )
 from dialer.errors import DialerError
@@ -160,6 +162,12 @@ def render(command: Command, plan: DialPlan) -> ApiCall | None:
                        command.agent_id, leg)  # type: ignore[union-attr]
     if kind is PlayMessage:
         return _broadcast(command)  # type: ignore[arg-type]
+    if kind is PlayPrompt:
+        return _prompts(command)  # type: ignore[arg-type]
+    if kind is StopPlayback:
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        # ``all``: a broadcast queues behind the one playing; every queued one goes too.
+        return ApiCall(f"uuid_break {call_id} all", call_id=call_id)
     if kind is Hangup:
         call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
         return ApiCall(f"uuid_kill {call_id} {command.cause.name}", call_id=call_id)  # type: ignore[union-attr]
@@ -312,6 +320,25 @@ def _agent_leg(command: OriginateAgentLeg, plan: DialPlan) -> ApiCall:
     return ApiCall(
         f"originate {variable_block(variables)}{endpoint} &park()", background=True, call_id=leg
     )
+
+
+def _prompts(command: PlayPrompt) -> ApiCall:
+    """Prompts then music (an inbound caller's menu, announcement or farewell) as one
+    broadcast: ``file_string://`` (mod_dptools' file format) plays its ``!``-separated files
+    in turn, and a ``local_stream://`` at its end loops until ``uuid_break``."""
+    call_id = _token("call id", command.call_id)
+    files = [_token("prompt file", f) for f in command.files]
+    if command.music:
+        files.append(_token("music", command.music))
+    for name in files:
+        if "!" in name:
+            raise AdapterError(f"prompt file {name!r} contains '!', which separates the files "
+                               "of a file_string: rename it")
+    if not files:
+        raise AdapterError(f"call {call_id}: a prompt with no file and no music")
+    path = files[0] if len(files) == 1 else "file_string://" + "!".join(files)
+    app = "playback!normal_clearing" if command.hangup_after else "playback"
+    return ApiCall(f"uuid_broadcast {call_id} {app}::{path} aleg", call_id=call_id)
 
 
 def _broadcast(command: PlayMessage) -> ApiCall:

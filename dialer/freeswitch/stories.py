@@ -51,6 +51,7 @@ from dialer.events import (
     PlaybackFinished,
     PlaybackStarted,
 )
+from dialer.freeswitch.inbound import ParkedInbound, parked_inbound
 from dialer.hangup import HangupCause
 
 
@@ -124,6 +125,10 @@ class SwitchCalls:
         self._seen_custom: set[tuple[str, str, str]] = set()
         self._seen_order: deque[tuple[str, str, str]] = deque()
         self.notes: list[str] = []
+        self.take_inbound = True
+        """Report channels parked with ``dialer_queue`` (inbound calls) as they park."""
+        self.inbound: dict[str, ParkedInbound] = {}
+        """Inbound calls followed, with what their channel said (until they end)."""
 
     # --- ownership ---------------------------------------------------------------------------
 
@@ -149,14 +154,17 @@ class SwitchCalls:
     def forget(self, uuid: str) -> None:
         self.calls.pop(uuid, None)
         self.agent_legs.pop(uuid, None)
+        self.inbound.pop(uuid, None)
 
     def owns(self, uuid: str) -> bool:
         return uuid in self.calls or uuid in self.agent_legs
 
     # --- events ------------------------------------------------------------------------------
 
-    def events(self, headers: Headers, body: str | None, at: float) -> list[Event]:
-        """The engine events one FreeSWITCH event means (often none)."""
+    def events(self, headers: Headers, body: str | None, at: float,
+               switch_id: str | None = None) -> list[Event]:
+        """The engine events one FreeSWITCH event means (often none). ``switch_id``: the
+        switch it came from (named in an inbound call's arrival)."""
         name = headers.get("Event-Name") or ""
         if name == "BACKGROUND_JOB":
             return self._job(headers, body, at)
@@ -169,7 +177,22 @@ class SwitchCalls:
         leg = self.agent_legs.get(uuid)
         if leg is not None:
             return self._agent_event(leg, name, headers, at)
+        if name == "CHANNEL_PARK" and self.take_inbound:
+            return self._inbound(headers, at, switch_id)
         return []
+
+    def _inbound(self, headers: Headers, at: float, switch_id: str | None) -> list[Event]:
+        """A channel parked by the dialplan with ``dialer_queue`` (inbound.py): followed from
+        now on (its keys, playbacks, bridge and hang-up), reported as ``InboundCallArrived``.
+        The driver ``forget``s it if it does not serve the queue."""
+        parked = parked_inbound(headers)
+        if parked is None:
+            return []
+        self.adopt_call(parked.uuid, answered=True, parked=True)
+        self.inbound[parked.uuid] = parked
+        if parked.problems:
+            self.notes.append(f"inbound call {parked.uuid}: " + "; ".join(parked.problems))
+        return [parked.arrival(at, switch_id)]
 
     def _call_event(self, story: CallStory, name: str, headers: Headers,
                     at: float) -> list[Event]:
@@ -196,6 +219,7 @@ class SwitchCalls:
         if name == "CHANNEL_HANGUP_COMPLETE":
             story.ended = True
             self.calls.pop(call_id, None)
+            self.inbound.pop(call_id, None)
             return [CallHungUp(at, call_id, _cause(headers))]
         if name == "DTMF":
             digit = headers.get("DTMF-Digit")

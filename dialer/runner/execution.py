@@ -106,8 +106,11 @@ class CommandExecution(_Base):
         del self.to_dispose[agent_id]
         now = self.clock()
         owner = agent_id if callback_agent is True else callback_agent or None
-        self.db.write([self.link.disposition_op(pending, code, now, callback_at, owner,
-                                                note=note)])
+        if pending in self.inbound_calls.without_attempt:
+            self.inbound_calls.without_attempt.discard(pending)  # no attempt row to dispose
+        else:
+            self.db.write([self.link.disposition_op(pending, code, now, callback_at, owner,
+                                                    note=note)])
         self.post(CallDisposed(now, agent_id, pending, code))
         return pending
 
@@ -126,7 +129,9 @@ class CommandExecution(_Base):
             self.disposition_pending.add(change.call_id)
         elif change.previous is AgentState.WRAP_UP:
             undisposed = self.to_dispose.pop(change.agent_id, None)
-            if undisposed is not None:
+            if undisposed in self.inbound_calls.without_attempt:
+                self.inbound_calls.without_attempt.discard(undisposed)
+            elif undisposed is not None:
                 # Wrap-up ended without a disposition (timeout, logout): the campaign's
                 # fallback decides the lead's future, so it never waits in a call for ever.
                 self.db.write([self.link.disposition_op(
@@ -148,6 +153,9 @@ class CommandExecution(_Base):
                 self.callback_leads.discard(journal.lead_id)
             # The journal is committed in the database thread while this loop goes on with
             # other calls' events; the dial sender sends these originates once it is.
+            for journal in journals:
+                if journal.lead_id.startswith(QUEUE_CALLBACK):
+                    self.inbound_calls.without_attempt.add(journal.call_id)
             committed = self.db.submit([
                 self.inbound.begin_op(j) if j.lead_id.startswith(QUEUE_CALLBACK)
                 else self.link.begin_op(j) for j in journals])
@@ -251,6 +259,8 @@ class CommandExecution(_Base):
     def _finished_inbound(self, command: AttemptFinished) -> None:
         """An inbound call or a queue callback's dial ended (recorded by the inbound link)."""
         self.call_switch.pop(command.call_id, None)
+        if command.bridged_at is None:
+            self.inbound_calls.without_attempt.discard(command.call_id)  # no wrap-up comes
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         if command.direction is not Direction.INBOUND and command.dialed_at is not None and \
                 command.call_id not in self.unjournaled:

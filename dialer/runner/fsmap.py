@@ -99,10 +99,10 @@ class EventTranslator:
     def owns(self, uuid: str) -> bool:
         return self.legs.owns(uuid)
 
-    def translate(self, event: EslEvent) -> list[Event]:
+    def translate(self, event: EslEvent, switch_id: str | None = None) -> list[Event]:
         now = self.clock()
         at = _at(event, now) if self.trust_switch_time else now
-        events = self.legs.events(event, event.body, at)
+        events = self.legs.events(event, event.body, at, switch_id)
         if self.legs.notes:
             for note in self.legs.notes:
                 log.warning("switch: %s", note)

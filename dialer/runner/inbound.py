@@ -185,6 +185,7 @@ class InboundLink:
             await asyncio.sleep(delay)
             delay = WATCH_EVERY
             engine = runner.engine
+            await runner.inbound_calls.expire_refused(runner.clock())
             if engine is None or not self.served:
                 continue
             now = runner.clock()

@@ -64,6 +64,7 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
         "pacing": {"policy": getattr(runner.policy, "name", type(runner.policy).__name__),
                    "calls_to_launch": None, "explanation": "no decision yet"},
         **runner.inbound.snapshot(engine, now),
+        "inbound_calls": runner.inbound_calls.snapshot(),
     }
     if engine is None:
         return result

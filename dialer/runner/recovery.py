@@ -181,6 +181,8 @@ class Recovery:
                 self._close(attempt)
         if old_legs:
             await self._close_old_agent_legs(switch_id, rows)
+        # Inbound callers parked before the start or while the link was down.
+        await runner.inbound_calls.adopt(switch_id, rows)
         for call_id in orphans:
             # An adopted call whose end we missed (its hangup went to a lost link): without
             # this, a stop would wait for it and then exit with its attempt still open.

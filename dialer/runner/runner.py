@@ -50,6 +50,7 @@ from dialer.events import (
     CallHungUp,
     DialingPaused,
     Event,
+    InboundCallArrived,
     MessageLatency,
     PlaybackStarted,
 )
@@ -136,6 +137,10 @@ class Runner(CommandExecution, CampaignUpkeep):
 
         self.inbound = InboundLink(self)
         """Queues, inbound records, queue callbacks and alerts (dialer/runner/inbound.py)."""
+        from dialer.runner.inbound_calls import InboundCalls
+
+        self.inbound_calls = InboundCalls(self)
+        """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
         self.stats = RunnerStats(clock())
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
@@ -366,11 +371,20 @@ class Runner(CommandExecution, CampaignUpkeep):
         if call_id is not None and call_id in self.recovery.orphans:
             await self.recovery.orphan_event(event)
             return
+        inbound_calls = self.inbound_calls
+        if inbound_calls.refused and inbound_calls.event(event):
+            return
+        if isinstance(event, InboundCallArrived):
+            taken = await inbound_calls.arrived(event)
+            if taken is None:
+                return
+            event = taken
         self.stats.events_handled += 1
         if isinstance(event, CallAnswered):
             if not self.config.amd_enabled:
                 self.stats.answered(event.call_id, event.at)
-            self.db.write([self.link.answered_op(event.call_id, event.at)])
+            if event.call_id not in inbound_calls.without_attempt:
+                self.db.write([self.link.answered_op(event.call_id, event.at)])
         elif (isinstance(event, CallClassified) and self.config.amd_enabled
               and event.kind is not AnswerKind.MACHINE):
             # With AMD the connect window runs from its decision (the end of the greeting,
@@ -378,7 +392,8 @@ class Runner(CommandExecution, CampaignUpkeep):
             self.stats.answered(event.call_id, event.at)
         elif isinstance(event, CallBridged):
             self.stats.bridged(event.call_id, event.at)
-            self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
+            if event.call_id not in inbound_calls.without_attempt:
+                self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
         elif isinstance(event, PlaybackStarted):
             heard = self.stats.message_heard(event.call_id, event.at)
             if heard is not None:

@@ -90,7 +90,7 @@ class SwitchPool:
         inbox = self.inbox
         async for esl_event in self.clients[switch_id].events():
             self.events_received += 1
-            for event in translate(esl_event):
+            for event in translate(esl_event, switch_id):
                 inbox(event)
 
     async def live_channels(self, switch_id: str) -> set[str] | None:

@@ -50,7 +50,8 @@ class SwitchApi:
             "show": self.show, "hupall": self.hupall, "version": self.version,
             "uptime": self.uptime, "global_getvar": self.global_getvar, "avmd": self.avmd,
             "module_exists": self.module_exists, "file_exists": self.file_exists,
-            "uuid_dump": self.uuid_dump,
+            "uuid_dump": self.uuid_dump, "uuid_break": self.uuid_break,
+            "sim_inbound": self.sim_inbound,
         }
 
     def execute(self, command: str, argument: str) -> Output | None:
@@ -275,6 +276,28 @@ class SwitchApi:
             after_cause = after_cause.upper() or "NORMAL_CLEARING"
         self.switch.media.broadcast(channel, application, data, after_cause)
         return "+OK Message sent\n"
+
+    def uuid_break(self, argument: str) -> str:
+        """``uuid_break <uuid> [all]``: stop the playback (``all``: the queued ones too)."""
+        args = argument.split()
+        channel = self._channel(args[0]) if args else None
+        if channel is None:
+            return "-ERR No such channel!\n"
+        self.switch.media.break_playback(channel, len(args) > 1 and args[1].lower() == "all")
+        return "+OK\n"
+
+    def sim_inbound(self, argument: str) -> str:
+        """The simulator's own command (not FreeSWITCH's): a caller dials in and the dialplan
+        parks them with ``dialer_queue`` (simulations/switch/callers.py)."""
+        from simulations.switch.callers import parse_script, place_inbound
+
+        try:
+            script = parse_script(argument)
+        except ValueError as error:
+            return f"-ERR {error}\n"
+        place_inbound(self.switch, script)
+        self.switch.callers[script.uuid] = script
+        return f"+OK {script.uuid}\n"
 
     def uuid_kill(self, argument: str) -> str:
         args = argument.split()

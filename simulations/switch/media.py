@@ -18,7 +18,9 @@ Owned by ``Switch`` (``switch.media``). Behaviour from the real captures:
 
 from __future__ import annotations
 
+import math
 import re
+import wave
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -48,10 +50,21 @@ class Media:
         """Channel → when avmd started (µs), while it listens."""
         self._deferred: dict[str, list[Callable[[], None]]] = {}
         """Channel → events held until its originate has returned and parked it."""
+        self._playing: dict[str, tuple[int, str, str | None]] = {}
+        """Channel → (token, path, hang-up cause) of the playback running on it."""
+        self._waiting: dict[str, list[tuple[str, str | None]]] = {}
+        """Channel → playbacks queued behind the running one."""
+        self._breaks: dict[str, int] = {}
+        """Channel → how many ``uuid_break all`` it had (flushes broadcasts not started)."""
+        self._tokens = 0
+        self._wav_seconds: dict[str, float] = {}
 
     def forget(self, channel: Channel) -> None:
         self._avmd.pop(channel.uuid, None)
         self._deferred.pop(channel.uuid, None)
+        self._playing.pop(channel.uuid, None)
+        self._waiting.pop(channel.uuid, None)
+        self._breaks.pop(channel.uuid, None)
 
     def originate_returned(self, channel: Channel) -> None:
         """The originate of ``channel`` returned and its application started."""
@@ -140,10 +153,17 @@ class Media:
 
     def broadcast(self, channel: Channel, application: str, data: str,
                   after_cause: str | None) -> None:
-        """``uuid_broadcast``: the application runs ``broadcast_delay`` later, inside park."""
+        """``uuid_broadcast``: the application runs ``broadcast_delay`` later, inside park.
+        FreeSWITCH queues it on the channel at once: a ``uuid_break all`` sent after it
+        flushes it even if it has not started yet."""
         switch = self.switch
-        switch.later(channel, switch.delay("broadcast_delay"),
-                     lambda: self._run_broadcast(channel, application, data, after_cause))
+        generation = self._breaks.get(channel.uuid, 0)
+
+        def run() -> None:
+            if self._breaks.get(channel.uuid, 0) == generation:
+                self._run_broadcast(channel, application, data, after_cause)
+
+        switch.later(channel, switch.delay("broadcast_delay"), run)
 
     def _run_broadcast(self, channel: Channel, application: str, data: str,
                        after_cause: str | None) -> None:
@@ -170,11 +190,44 @@ class Media:
             ("Application", application), ("Application-Data", data),
             ("Application-UUID", self.switch._new_uuid())])
 
+    def file_seconds(self, path: str) -> float:
+        """How long one file plays: a tone's segments, ``local_stream://`` for ever, a WAV
+        its own length (with ``SwitchSettings.wav_lengths``), else ``playback_seconds``."""
+        tone = tone_seconds(path)
+        if tone is not None:
+            return tone
+        if path.startswith("local_stream://"):
+            return math.inf
+        settings = self.switch.settings
+        if settings.wav_lengths and path.endswith(".wav"):
+            seconds = self._wav_seconds.get(path)
+            if seconds is None:
+                try:
+                    with wave.open(path) as audio:
+                        rate = audio.getframerate()
+                        seconds = audio.getnframes() / rate if rate else 0.0
+                except (OSError, EOFError, wave.Error):
+                    seconds = settings.playback_seconds
+                self._wav_seconds[path] = seconds
+            return seconds
+        return settings.playback_seconds
+
+    def parts(self, path: str) -> list[tuple[str, float]]:
+        """The files a path plays in turn (``file_string://a!b``) with their lengths."""
+        files = path[len("file_string://"):].split("!") if path.startswith(
+            "file_string://") else [path]
+        return [(name, self.file_seconds(name)) for name in files if name]
+
     def playback(self, channel: Channel, path: str, after_cause: str | None) -> None:
-        """``playback`` of ``path``; with ``after_cause`` the channel is hung up at its end."""
+        """``playback`` of ``path``; with ``after_cause`` the channel is hung up at its end.
+        A playback asked for while another plays waits for it (broadcasts queue up)."""
+        if channel.uuid in self._playing:
+            self._waiting.setdefault(channel.uuid, []).append((path, after_cause))
+            return
         switch = self.switch
         self._fire_execute(channel, "playback", path)
-        if not switch.file_exists(path):
+        parts = self.parts(path)
+        if not parts or not all(switch.file_exists(name) for name, _ in parts):
             switch.log(3, "switch_ivr_play_say.c", "switch_ivr_play_file", 1398,
                        f"Can't open {path}", channel.uuid)
             channel.variables["last_app_response"] = "FILE NOT FOUND"
@@ -182,26 +235,70 @@ class Media:
             switch.execute_complete(channel, "playback", path, "FILE NOT FOUND")
             if after_cause:
                 switch.hangup(channel, after_cause, "send_bye")
+            else:
+                self._next(channel)
             return
         switch.fire("PLAYBACK_START", channel, [("Playback-File-Path", path)])
         switch.truth.message(channel.uuid, switch.clock(), played=True)
-        duration = tone_seconds(path) or switch.settings.playback_seconds
-        if channel.behaviour is not None:
-            channel.behaviour.playback_started(channel, duration)  # type: ignore[attr-defined]
+        duration = sum(seconds for _, seconds in parts)
+        token = self._tokens = self._tokens + 1
+        self._playing[channel.uuid] = (token, path, after_cause)
+        behaviour = channel.behaviour
+        heard = getattr(behaviour, "heard", None)
+        if heard is not None:
+            heard(channel, parts)
+        elif behaviour is not None:
+            behaviour.playback_started(channel, duration)  # type: ignore[attr-defined]
 
         def finished() -> None:
-            if not channel.alive:
+            current = self._playing.get(channel.uuid)
+            if not channel.alive or current is None or current[0] != token:
                 return
+            del self._playing[channel.uuid]
             channel.variables["playback_ms"] = str(int(duration * 1000))
             switch.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
                                                    ("Playback-Status", "done")])
             switch.execute_complete(channel, "playback", path, "FILE PLAYED")
             if after_cause:
                 switch.hangup(channel, after_cause, "send_bye")
-            elif channel.behaviour is not None:
+                return
+            if channel.behaviour is not None:
                 channel.behaviour.playback_finished(channel)  # type: ignore[attr-defined]
+            self._next(channel)
 
-        switch.later(channel, duration, finished)
+        if math.isfinite(duration):
+            switch.later(channel, duration, finished)
+
+    def _next(self, channel: Channel) -> None:
+        waiting = self._waiting.get(channel.uuid)
+        if waiting and channel.alive:
+            path, after_cause = waiting.pop(0)
+            self.playback(channel, path, after_cause)
+
+    def break_playback(self, channel: Channel, everything: bool) -> bool:
+        """``uuid_break``: the playback stops (PLAYBACK_STOP ``break``); with ``all`` the
+        broadcasts queued behind it go too. False: nothing was playing or queued."""
+        switch = self.switch
+        uuid = channel.uuid
+        queued = bool(self._waiting.get(uuid))
+        if everything:
+            self._breaks[uuid] = self._breaks.get(uuid, 0) + 1
+            self._waiting.pop(uuid, None)
+        current = self._playing.pop(uuid, None)
+        if current is None:
+            if not everything:
+                self._next(channel)
+            return queued
+        _, path, _ = current
+        loopback = channel.name.startswith("loopback/")
+        switch.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
+                                               ("Playback-Status", "break")])
+        # Surprise 15: an interrupted loopback playback ends PLAYBACK ERROR, SIP FILE PLAYED.
+        switch.execute_complete(channel, "playback", path,
+                                "PLAYBACK ERROR" if loopback else "FILE PLAYED")
+        if not everything:
+            self._next(channel)
+        return True
 
     # --- avmd ------------------------------------------------------------------------------
 

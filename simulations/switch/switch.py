@@ -138,6 +138,9 @@ class SwitchSettings:
     """Files that exist on the switch (absolute, or relative to ``sounds_dir``); playing any
     other answers ``+OK`` and fails at once with ``FILE NOT FOUND``."""
     sounds_dir: str = "/usr/share/freeswitch/sounds"
+    wav_lengths: bool = False
+    """A ``.wav`` this host can read plays for its own length (the dialer's prompts, whose
+    lengths the engine times menus and announcements by); else ``playback_seconds``."""
     hostile: bool = False
     hostile_max_delay: float = 0.025
     hostile_bounds: dict[str, tuple[float, float]] = field(default_factory=lambda: {
@@ -179,6 +182,8 @@ class Switch:
         self.media = Media(self)
         self.truth = GroundTruth()
         """What the simulated people experienced (the referee of campaigns on the switch)."""
+        self.callers: dict = {}
+        """Inbound caller uuid → its ``callers.InboundScript`` (what they did and heard)."""
 
     # --- time ------------------------------------------------------------------------------
 

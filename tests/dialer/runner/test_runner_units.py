@@ -151,6 +151,7 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
         switches=SimpleNamespace(live_channel_rows=channels),
         db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
         link=SimpleNamespace(campaign_id=1), engine=None, owner="me", clock=lambda: 100.0,
+        inbound_calls=SimpleNamespace(adopt=_no_inbound),
     )
     recovery = Recovery(runner)  # type: ignore[arg-type]
     for call_id in runner.call_switch:
@@ -159,3 +160,7 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
     asyncio.run(recovery.reconcile_switch("fs1"))
     assert finished == [("gone", HangupCause.NORMAL_TEMPORARY_FAILURE)]
     assert set(recovery.orphans) == {"still-up", "elsewhere"}
+
+
+async def _no_inbound(switch_id, rows) -> None:
+    """No parked inbound caller to adopt (dialer/runner/inbound_calls.py)."""

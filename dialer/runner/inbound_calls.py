@@ -1,0 +1,190 @@
+"""The runner's live inbound call path: parked channels that name a queue, to the engine.
+
+The dialplan answers (or pre-answers) a caller, sets ``dialer_queue=NAME`` and parks the
+channel (docs/operations.md, "Inbound calls"); the FreeSWITCH adapter reports the park on
+the ESL connection the runner already holds as ``InboundCallArrived``
+(dialer/freeswitch/inbound.py). Here the runner decides what becomes of it:
+
+- a queue this runner serves (its campaign's ``queues`` and their overflow targets): the
+  caller's number is normalised to E.164 (an unparseable or withheld number is kept out: no
+  callback, no opt-out, exactly as for a caller with no number) and the call goes to the
+  engine, which runs the menus, the line, announcements, callbacks and the bridge;
+- a queue configured in the store but served by another campaign: left parked for that
+  campaign's runner (logged once per queue), never touched;
+- a queue nobody configured (a dialplan typo, a retired queue): refused explicitly, never
+  dropped: the caller hears ``all_busy`` and ``goodbye`` and the switch hangs up (the
+  runner kills the channel itself if the switch has not within a grace period), logged at
+  WARNING with the channel and the name, counted as ``inbound_refused``;
+- while the runner stops: not taken (left parked; the next start adopts it).
+
+Calls parked before the runner started, or while its link to a switch was down, are found in
+the switch's channel list at every reconciliation (``adopt``): ``uuid_dump`` gives the same
+variables, and the caller keeps the wait they had (``waiting_since``: the channel's creation).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from campaigns.phones import normalise_one
+from dialer.commands import Hangup, PlayPrompt
+from dialer.events import Event, InboundCallArrived
+from dialer.freeswitch.inbound import parked_inbound
+from dialer.hangup import HangupCause
+from dialer.prompt_files import load_prompts
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+log = logging.getLogger("dialer.runner.inbound")
+REFUSED_PROMPTS = ("all_busy", "goodbye")
+"""What a caller naming an unknown queue hears before the call ends."""
+REFUSAL_GRACE = 10.0
+"""Seconds after the refusal's prompts before the runner hangs the call up itself."""
+
+
+class InboundCalls:
+    """Inbound channels parked on the runner's switches: taken, left, refused, adopted."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.served = frozenset(runner.inbound.served)
+        self.region = runner.link.settings.default_region
+        settings = runner.settings
+        self.prompts = (runner.inbound.queues.prompts if runner.inbound.queues is not None
+                        else load_prompts([settings.data / "prompts"], settings.prompts_on_switch))
+        self.configured: frozenset[str] = frozenset()
+        """Queue names configured in the store (refreshed when a name is not among them)."""
+        self.refused: dict[str, float] = {}
+        """Refused call → when the runner hangs it up if the switch has not."""
+        self.without_attempt: set[str] = set()
+        """Inbound calls and queue callbacks' dials: no ``call_attempt`` row (their records
+        are the queue store's), so no bridge or disposition is written there for them."""
+        self._left_queues: set[str] = set()
+        self.taken = 0
+        self.left = 0
+        self.refused_count = 0
+        self.adopted = 0
+
+    # --- arrivals ----------------------------------------------------------------------------
+
+    async def arrived(self, event: InboundCallArrived) -> InboundCallArrived | None:
+        """The event to give the engine, or None when the call is not this runner's."""
+        runner = self.runner
+        engine = runner.engine
+        call_id = event.call_id
+        if (engine is not None and call_id in engine.calls) or call_id in self.refused:
+            return None  # seen twice (its park, and the channel list of a reconciliation)
+        switch_id = event.switch_id or runner.config.switch_ids[0]
+        if event.queue in self.served:
+            if runner.stopping:
+                runner.translator.forget(call_id)
+                log.info("inbound call %s to %s: not taken while stopping (left parked)",
+                         call_id, event.queue)
+                return None
+            runner.call_switch[call_id] = switch_id
+            self.without_attempt.add(call_id)
+            self.taken += 1
+            number, _ = normalise_one(event.caller_number, self.region)
+            return replace(event, switch_id=switch_id, caller_number=number or "",
+                           customer_key=event.customer_key or number)
+        if event.queue not in self.configured:
+            try:
+                await self.refresh()
+            except Exception as error:
+                log.error("inbound call %s to %s: cannot read the configured queues (%s); "
+                          "left parked (adopted at the next reconciliation)", call_id,
+                          event.queue, error)
+                runner.translator.forget(call_id)
+                return None
+        if event.queue in self.configured:
+            runner.translator.forget(call_id)
+            self.left += 1
+            if event.queue not in self._left_queues:
+                self._left_queues.add(event.queue)
+                log.info("inbound calls to queue %s are left parked for the campaign that "
+                         "serves it (campaign %s does not)", event.queue, runner.campaign)
+            return None
+        await self._refuse(event, switch_id)
+        return None
+
+    async def _refuse(self, event: InboundCallArrived, switch_id: str) -> None:
+        runner = self.runner
+        call_id = event.call_id
+        now = runner.clock()
+        self.refused_count += 1
+        runner.stats.incident("inbound_refused")
+        self.refused[call_id] = now + self.prompts.length(REFUSED_PROMPTS) + REFUSAL_GRACE
+        runner.call_switch[call_id] = switch_id
+        log.warning("inbound call %s on %s names queue %r, which is not configured: the "
+                    "caller hears all_busy and goodbye and the call is hung up (fix the "
+                    "dialplan's dialer_queue, or create the queue with `dialer queue create` "
+                    "and add it to a campaign's queues)", call_id, switch_id, event.queue)
+        await runner._send(PlayPrompt(now, call_id, self.prompts.paths(REFUSED_PROMPTS), None,
+                                      hangup_after=True))
+
+    def event(self, event: Event) -> bool:
+        """An event of a refused call (True: handled here, not the engine's)."""
+        call_id = getattr(event, "call_id", None)
+        if call_id is None or call_id not in self.refused:
+            return False
+        from dialer.events import CallHungUp
+
+        if isinstance(event, CallHungUp):
+            del self.refused[call_id]
+            self.runner.call_switch.pop(call_id, None)
+        return True
+
+    async def expire_refused(self, now: float) -> None:
+        """Refused calls the switch did not hang up after the prompts: hung up now."""
+        for call_id, deadline in list(self.refused.items()):
+            if deadline <= now:
+                self.refused[call_id] = now + REFUSAL_GRACE
+                await self.runner._send(Hangup(now, call_id, HangupCause.NORMAL_CLEARING))
+
+    async def refresh(self) -> None:
+        """The queue names configured in the store (database thread)."""
+        store = self.runner.inbound.store
+        names = await self.runner.db.call(lambda: [c.name for c in store.all()])
+        self.configured = frozenset(names)
+
+    # --- adoption ------------------------------------------------------------------------------
+
+    async def adopt(self, switch_id: str, rows: dict[str, dict[str, str]]) -> None:
+        """Inbound calls parked on ``switch_id`` that nobody follows (parked before the
+        start, or while the link was down): reported as arrivals with their wait so far."""
+        runner = self.runner
+        client = runner.switches.clients[switch_id]
+        engine = runner.engine
+        legs = runner.translator.legs
+        for uuid, row in rows.items():
+            if row.get("application") != "park" or legs.owns(uuid):
+                continue
+            if uuid in runner.recovery.orphans or (engine is not None and uuid in engine.calls):
+                continue
+            try:
+                dump = json.loads(await client.api(f"uuid_dump {uuid} json"))
+            except Exception as error:  # gone meanwhile, a dropped link: its park will tell
+                log.debug("parked channel %s: no channel data (%s)", uuid, error)
+                continue
+            parked = parked_inbound(dump) if isinstance(dump, dict) else None
+            if parked is None:
+                continue
+            legs.adopt_call(uuid, answered=True, parked=True)
+            legs.inbound[uuid] = parked
+            self.adopted += 1
+            now = runner.clock()
+            since = parked.created_at if parked.created_at is not None else now
+            log.info("inbound call %s to %s was parked on %s before this runner looked: "
+                     "adopted (waiting %.0f s)", uuid, parked.queue, switch_id, now - since)
+            runner.post(parked.arrival(now, switch_id, waiting_since=min(since, now)))
+
+    def snapshot(self) -> dict[str, int]:
+        return {"taken": self.taken, "adopted": self.adopted, "left_parked": self.left,
+                "refused": self.refused_count}
+
+
+__all__ = ["REFUSED_PROMPTS", "InboundCalls"]
