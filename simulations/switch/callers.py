@@ -58,6 +58,10 @@ class InboundScript:
     heard: list[str] = field(default_factory=list)
     uuid: str = ""
     bridged: bool = False
+    parked_at: float | None = None
+    """When the dialplan parked the call (the switch's clock): handed to the dialer."""
+    bridged_at: float | None = None
+    """When the caller was first bridged to an agent (the switch's clock)."""
     callback_pressed: bool = False
     ended_by: str = ""
     """``caller`` (patience, talk done, message left) or ``switch`` (the dialer hung up)."""
@@ -110,6 +114,8 @@ class InboundCaller:
             self.switch.later(channel, spoken + script.message, lambda: self._hang_up(channel))
 
     def bridged(self, channel: Channel) -> None:
+        if self.script.bridged_at is None:
+            self.script.bridged_at = self.switch.clock()
         self.script.bridged = True
         self.switch.later(channel, self.script.talk, lambda: self._hang_up(channel))
 
@@ -162,6 +168,7 @@ def place_inbound(switch: Switch, script: InboundScript) -> Channel:
         switch.fire("CHANNEL_ANSWER", channel)
         switch.set_call_state(channel, "ACTIVE")
         switch.execute_complete(channel, "answer", "")
+    script.parked_at = switch.clock()
     switch.execute(channel, "park")
     return channel
 

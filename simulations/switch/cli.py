@@ -53,6 +53,10 @@ def switch_sim(
     number_plan: Annotated[bool, typer.Option(
         help="Callees follow the real captures' test dialplan (last four digits XYZZ, see "
         "docs/esl.md) for numbers in it.")] = False,
+    inbound: Annotated[bool | None, typer.Option(
+        "--inbound/--no-inbound", help="Place the scenario's inbound callers (its [inbound] "
+        "table: arrival rate by hour, patience, menu keys, callback acceptance) as parked "
+        "calls with dialer_queue; default: when the scenario has inbound calls.")] = None,
     duration: Annotated[float | None, typer.Option(
         help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
     as_json: Annotated[bool, typer.Option(
@@ -82,13 +86,22 @@ def switch_sim(
                               modules=PUBLIC_TREE_MODULES | frozenset(module or []),
                               hostile=hostile)
     fate_source = fate_source_for(scenario)
+    callers = _inbound_scenario(scenario, inbound)
+    if callers is not None:
+        # The callers hear the dialer's shipped prompts for their real lengths.
+        from dataclasses import replace
+
+        from dialer.prompt_files import SHIPPED
+
+        settings = replace(settings, wav_lengths=True, sound_files=settings.sound_files | {
+            str(path) for path in SHIPPED.glob("*.wav")})
     if number_plan:
         from simulations.switch.dialplan import number_plan_fates
 
         fate_source = number_plan_fates(fate_source)
     status = Console(stderr=True, highlight=False)
     summary = asyncio.run(_serve(host.strip("[]"), int(port_text), password, settings,
-                                 fate_source, seed, duration, status))
+                                 fate_source, seed, duration, status, callers))
     if as_json:
         typer.echo(json.dumps(summary))
     else:
@@ -96,12 +109,44 @@ def switch_sim(
                      f"(peak {summary['peak_sessions']} concurrent)")
 
 
-async def _serve(host, port, password, settings, fate_source, seed, duration, status) -> dict:
+def _inbound_scenario(scenario: Path | None, wanted: bool | None):  # type: ignore[no-untyped-def]
+    """The scenario whose inbound callers the switch places, or None."""
+    from simulations.errors import SimulationError
+
+    if scenario is None:
+        if wanted:
+            raise SimulationError("--inbound needs --scenario (its [inbound] table)")
+        return None
+    if wanted is False:
+        return None
+    from simulations.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    if not loaded.inbound.any_calls:
+        if wanted:
+            raise SimulationError(f"--inbound: {scenario} has no [inbound] calls_per_hour")
+        return None
+    if not loaded.queues and not loaded.inbound.queues:
+        raise SimulationError(f"{scenario}: [inbound] callers need a queue to name: add "
+                              "[[queues]] or [inbound].queues")
+    return loaded
+
+
+async def _serve(host, port, password, settings, fate_source, seed, duration, status,
+                 callers=None) -> dict:
     from simulations.switch.embedded import running_switch
 
     async with running_switch(host, port, password, settings, fate_source, seed) as sim:
         status.print(f"[green]switch simulator listening on {sim.url}[/] "
                      f"(password {'set' if password else 'empty'}; Ctrl-C stops)")
+        arrivals = None
+        if callers is not None:
+            from simulations.switch.arrivals import InboundArrivals
+
+            arrivals = InboundArrivals(sim.switch, callers, seed)
+            arrivals.start()
+            status.print(f"placing the inbound callers of {callers.path} (queues "
+                         f"{', '.join(arrivals.queues)})")
         # Ctrl-C cancels this task (asyncio.run's SIGINT handling); stop cleanly and report.
         with contextlib.suppress(asyncio.CancelledError):
             if duration is not None:
@@ -113,4 +158,5 @@ async def _serve(host, port, password, settings, fate_source, seed, duration, st
         return {"listen": f"{sim.url.host}:{sim.url.port}",
                 "sessions_since_startup": switch.sessions_since_startup,
                 "peak_sessions": switch.peak_sessions, "channels_open": len(switch.channels),
-                "events_fired": switch.bus.sequence}
+                "events_fired": switch.bus.sequence,
+                "inbound_callers": arrivals.counts.placed if arrivals is not None else 0}
