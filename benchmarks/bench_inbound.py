@@ -71,13 +71,13 @@ async def run(args: argparse.Namespace) -> None:
     switch = subprocess.Popen(
         [sys.executable, __file__, "--serve-switch", str(port), "--rate", str(args.rate),
          "--queue-names", ",".join(queues), "--talk", str(args.talk),
-         "--start-after", str(args.warm_up), "--generate", str(args.duration),
+         "--generate", str(args.duration),
          "--results", str(results)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         await asyncio.sleep(2.0)
         db = f"sqlite:///{workdir / 'inbound.db'}"
-        leads = int(args.outbound_cps * (args.duration + args.warm_up) * 1.2) + 500
+        leads = int(args.outbound_cps * (args.duration + args.warm_up + 60) * 1.2) + 500
         store = _campaign(db, workdir, leads, args.agents)
         name = store.campaigns()[-1].name
         queue_store = QueueStore(store)
@@ -100,11 +100,19 @@ async def run(args: argparse.Namespace) -> None:
         cpu0, wall0 = time.process_time(), time.time()
         async with asyncio.TaskGroup() as group:
             lag = group.create_task(_lag(lags))
-            await runner.run(args.warm_up + args.duration + 5.0)
+            running = group.create_task(runner.run())
+            await runner.ready.wait()
+            await _agents_ready(runner, args.agents, args.warm_up)
+            (workdir / "go").touch()  # the simulator starts placing callers
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + args.duration + 60.0
+            while not results.exists() and loop.time() < deadline:
+                await asyncio.sleep(0.5)
+            runner.stop()
+            await running
             lag.cancel()
         cpu, wall = time.process_time() - cpu0, time.time() - wall0
         load1 = os.getloadavg()
-        switch.wait(60)
         callers = json.loads(results.read_text())
         _report(args, runner, callers, lags, cpu, wall, load0, load1)
         store.close()
@@ -112,6 +120,18 @@ async def run(args: argparse.Namespace) -> None:
         if switch.poll() is None:
             switch.terminate()
             switch.wait(10)
+
+
+async def _agents_ready(runner: Runner, agents: int, at_most: float) -> None:
+    """Until every agent is logged in and ready (their legs up), at most ``at_most`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + at_most
+    while loop.time() < deadline:
+        engine = runner.engine
+        if engine is not None and sum(a.state.value == "ready"
+                                      for a in engine.pool.agents.values()) >= agents:
+            return
+        await asyncio.sleep(0.2)
 
 
 def _report(args, runner, callers, lags, cpu, wall, load0, load1) -> None:  # type: ignore[no-untyped-def]
@@ -146,9 +166,10 @@ def _report(args, runner, callers, lags, cpu, wall, load0, load1) -> None:  # ty
 
 
 async def serve_switch(args: argparse.Namespace) -> None:
-    """The simulator process: live callees for the outbound side, and inbound callers placed
-    at ``rate`` per second (Poisson) into the queues in turn after ``start_after`` s for
-    ``generate`` s; then it writes each caller's park and bridge times and exits."""
+    """The simulator process: callees for the outbound side, and inbound callers placed at
+    ``rate`` per second (Poisson) into the queues in turn for ``generate`` s from when the
+    benchmark says go (agents ready); 10 s later it writes each caller's park and bridge
+    times."""
     from simulations.switch.callers import InboundScript, place_inbound
     from simulations.switch.embedded import running_switch
     from simulations.switch.fates import SimpleCallees
@@ -162,12 +183,20 @@ async def serve_switch(args: argparse.Namespace) -> None:
                               fate_source=SimpleCallees(machine=0.0, talk=args.talk),
                               seed=1) as sim:
         switch = sim.switch
-        await asyncio.sleep(args.start_after)
+        go = Path(args.results).with_name("go")
+        while not go.exists():
+            await asyncio.sleep(0.1)
         loop = asyncio.get_running_loop()
-        end = loop.time() + args.generate
+        start = loop.time()
+        due = 0.0
         i = 0
-        while loop.time() < end:
-            await asyncio.sleep(rng.expovariate(args.rate))
+        while due < args.generate:
+            # Arrival times fixed in advance: a loop that falls behind places the late
+            # callers at once instead of offering fewer than asked.
+            due += rng.expovariate(args.rate)
+            delay = start + due - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
             script = InboundScript(queues[i % len(queues)], number=f"+1312555{i % 10000:04d}",
                                    talk=rng.expovariate(1 / args.talk), patience=60.0)
             place_inbound(switch, script)
@@ -180,14 +209,16 @@ async def serve_switch(args: argparse.Namespace) -> None:
             out.append({"parked": script.parked_at or parked, "bridged": script.bridged_at,
                         "gave_up": script.ended_by == "caller" and not script.bridged})
         Path(args.results).write_text(json.dumps(out))
+        await asyncio.Event().wait()  # serve on until the benchmark stops
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=60.0,
                         help="Seconds of inbound arrivals.")
-    parser.add_argument("--warm-up", type=float, default=8.0,
-                        help="Seconds before the first caller (agents log in).")
+    parser.add_argument("--warm-up", type=float, default=30.0,
+                        help="At most this many seconds for the agents to log in before the "
+                        "first caller.")
     parser.add_argument("--rate", type=float, default=50.0, help="Inbound calls per second.")
     parser.add_argument("--queues", type=int, default=5)
     parser.add_argument("--agents", type=int, default=250)
@@ -196,7 +227,6 @@ def main() -> None:
                         help="Mean conversation seconds (inbound and outbound).")
     parser.add_argument("--serve-switch", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--queue-names", default="", help=argparse.SUPPRESS)
-    parser.add_argument("--start-after", type=float, default=8.0, help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=float, default=60.0, help=argparse.SUPPRESS)
     parser.add_argument("--results", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
