@@ -115,11 +115,34 @@ async def run(args: argparse.Namespace) -> None:
         load1 = os.getloadavg()
         callers = json.loads(results.read_text())
         _report(args, runner, callers, lags, cpu, wall, load0, load1)
+        _runner_side(store, runner)
         store.close()
     finally:
         if switch.poll() is None:
             switch.terminate()
             switch.wait(10)
+
+
+def _runner_side(store, runner) -> None:  # type: ignore[no-untyped-def]
+    """The same path seen from the runner: its arrival stamp (the CHANNEL_PARK read off the
+    socket) to its bridge stamp (the CHANNEL_BRIDGE read), from the queue store's records;
+    and ``uuid_bridge`` sent to CHANNEL_BRIDGE read (both directions' bridges)."""
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundCall
+
+    with store.read_session() as session:
+        rows = session.execute(sa.select(InboundCall.arrived_at, InboundCall.bridged_at)
+                               .where(InboundCall.bridged_at.is_not(None))).all()
+    waits = [(bridged - arrived).total_seconds() for arrived, bridged in rows]
+    if waits:
+        print(f"runner arrival→bridge median {statistics.median(waits) * 1000:.1f} ms, "
+              f"p99 {_percentile(waits, 0.99) * 1000:.1f} ms (n={len(waits)}, the runner's "
+              f"own stamps: without the socket's delivery delay)")
+    bridge = runner.stats.latency_summary(bridge_only=True)
+    if bridge["count"]:
+        print(f"uuid_bridge→BRIDGE  median {bridge['median_s'] * 1000:.1f} ms, p99 "
+              f"{bridge['p99_s'] * 1000:.1f} ms (the switch's round trip, n={bridge['count']})")
 
 
 async def _agents_ready(runner: Runner, agents: int, at_most: float) -> None:
