@@ -54,7 +54,7 @@ def switch_sim(
         help="Callees follow the real captures' test dialplan (last four digits XYZZ, see "
         "docs/esl.md) for numbers in it.")] = False,
     inbound: Annotated[bool | None, typer.Option(
-        "--inbound/--no-inbound", help="Place the scenario's inbound callers (its [inbound] "
+        "--inbound/--no-inbound", help="Place the scenario's inbound callers (its \\[inbound] "
         "table: arrival rate by hour, patience, menu keys, callback acceptance) as parked "
         "calls with dialer_queue; default: when the scenario has inbound calls.")] = None,
     duration: Annotated[float | None, typer.Option(
