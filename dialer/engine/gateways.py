@@ -464,6 +464,10 @@ class GatewayRouter:
     def thresholds(self, switch_id: str, name: str) -> HealthThresholds:
         return self._gateways[f"{switch_id}/{name}"].spec.health
 
+    def spec(self, switch_id: str, name: str) -> GatewaySpec | None:
+        gateway = self._gateways.get(f"{switch_id}/{name}")
+        return gateway.spec if gateway is not None else None
+
     def take_changes(self) -> list[GatewayStateChange]:
         changes, self.changes = self.changes, []
         return changes

@@ -30,10 +30,13 @@ from dialer.commands import (
     OriginateAgentLeg,
     OriginateConsult,
     ParkCall,
+    PauseRecording,
     PlayMessage,
     PlayPrompt,
+    ResumeRecording,
     StartRecording,
     StopPlayback,
+    StopRecording,
     TransferOut,
 )
 from dialer.errors import DialerError
@@ -149,6 +152,10 @@ class DialPlan:
         )
 
 
+_RECORD_ACTIONS: dict[type, str] = {PauseRecording: "mask", ResumeRecording: "unmask",
+                                     StopRecording: "stop"}
+
+
 def render(command: Command, plan: DialPlan) -> ApiCall | None:
     """The API call for a switch-bound command; None for storage-bound commands."""
     kind = type(command)
@@ -175,6 +182,12 @@ def render(command: Command, plan: DialPlan) -> ApiCall | None:
         call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
         path = _token("recording path", command.path)  # type: ignore[union-attr]
         return ApiCall(f"uuid_record {call_id} start {path}", call_id=call_id)
+    if kind in _RECORD_ACTIONS:
+        # mask/unmask keep the file going with silence (a card number is never on disk).
+        call_id = _token("call id", command.call_id)  # type: ignore[union-attr]
+        path = _token("recording path", command.path)  # type: ignore[union-attr]
+        return ApiCall(f"uuid_record {call_id} {_RECORD_ACTIONS[kind]} {path}",
+                       call_id=call_id)
     if kind is OriginateAgentLeg:
         return _agent_leg(command, plan)  # type: ignore[arg-type]
     if kind is CloseAgentLeg:
@@ -279,7 +292,11 @@ def _originate(command: Originate, plan: DialPlan) -> ApiCall:
         variables.update(detector_variables(plan))
     for name, value in command.variables.items():
         variables.setdefault(name, value)
-    line = f"originate {variable_block(variables)}{plan.customer(command.number_e164)} &park()"
+    # The engine's gateway router chose the endpoint (least cost, capacity, failover);
+    # without one, the switch's plan names the single gateway.
+    endpoint = (_token("dial string", command.dial_string) if command.dial_string
+                else plan.customer(command.number_e164))
+    line = f"originate {variable_block(variables)}{endpoint} &park()"
     return ApiCall(line, background=True, call_id=call_id)
 
 

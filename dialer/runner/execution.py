@@ -254,6 +254,9 @@ class CommandExecution(_Base):
                     self.post(OriginateFailed(self.clock(), originate.call_id,
                                               HangupCause.NORMAL_TEMPORARY_FAILURE))
                 else:
+                    if self.gateway_watch is not None:
+                        await self.gateway_watch.wire.turn(originate.switch_id,
+                                                           originate.gateway)
                     await self._send(originate)
 
     def _finished_inbound(self, command: AttemptFinished) -> None:

@@ -66,6 +66,7 @@ from dialer.runner.dial_gate import build_dial_gate
 from dialer.runner.errors import RunnerError
 from dialer.runner.execution import CommandExecution
 from dialer.runner.fsmap import EventTranslator
+from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
@@ -171,6 +172,8 @@ class Runner(CommandExecution, CampaignUpkeep):
         """Supervisor → the leg their phone listens on (one at a time)."""
         self.ready = asyncio.Event()
         """Set once recovery is done and dialing may start (tests wait on it)."""
+        self.gateway_watch: GatewayWatch | None = None
+        """The carriers' router's watcher, when the switches have gateways in the store."""
 
     # --- public ----------------------------------------------------------------------------
 
@@ -218,6 +221,9 @@ class Runner(CommandExecution, CampaignUpkeep):
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
                 background.append(group.create_task(self.inbound.watch(self), name="queues"))
+                if self.gateway_watch is not None:
+                    background.append(group.create_task(self.gateway_watch.run(self.clock),
+                                                        name="gateways"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -230,14 +236,19 @@ class Runner(CommandExecution, CampaignUpkeep):
     async def _start(self) -> None:
         ledger_seed = await self.recovery.recover()
         from dialer.runner.carriers import caller_id_pool, caller_id_usage_today
+        from dialer.runner.gateway_watch import load_gateways
 
         now = self.clock()
         shown_today = await self.db.call(caller_id_usage_today, self.store,
                                           self.link.campaign_id, now)
+        router = await self.db.call(load_gateways, self.store, self.config.switch_ids)
+        if router is not None:
+            self.gateway_watch = GatewayWatch(router, self.inbound.alerts, self.clock)
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
                              new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed,
                              queues=self.inbound.queues, opted_out=self._opted_out,
-                             caller_ids=caller_id_pool(self.link.settings, shown_today, now))
+                             caller_ids=caller_id_pool(self.link.settings, shown_today, now),
+                             gateways=router)
         for pending in await self.db.call(self.inbound.claim, self.clock()):
             self.post(pending)  # queue callbacks kept across the restart
         for switch_id in self.switches.clients:

@@ -15,9 +15,12 @@ import time
 from collections.abc import Callable
 
 from dialer.hangup import HangupCause
+from simulations.population import CalleeKind
 from simulations.switch.behaviour import AgentBehaviour, CalleeBehaviour
 from simulations.switch.channel import Channel, Role
+from simulations.switch.dialplan import ScriptedCallee
 from simulations.switch.dialstring import separate_string, split_variables
+from simulations.switch.gateways import Admission, gateway_of
 from simulations.switch.origination import JobResult, Origination
 from simulations.switch.switch import CALLING, Switch
 
@@ -214,6 +217,7 @@ class SwitchApi:
         if len(switch.channels) >= switch.settings.max_sessions:
             return "-ERR SWITCH_CONGESTION\n"
         lowered = endpoint.lower()
+        admission = Admission()
         if lowered.startswith("error/"):
             cause = endpoint.split("/", 1)[1].upper()
             return f"-ERR {cause if cause in HangupCause.__members__ else 'UNALLOCATED_NUMBER'}\n"
@@ -230,11 +234,26 @@ class SwitchApi:
             channel, _ = switch.create_loopback(destination, context, role, variables,
                                                 wanted_uuid)
         else:
-            role = Role.CALLEE if lowered.startswith("sofia/gateway/") else Role.AGENT
+            gateway = gateway_of(endpoint)
+            admission = (switch.gateways.admit(gateway, switch.clock(), switch.rng)
+                         if gateway is not None else Admission())
+            if admission.before_channel:
+                # mod_sofia refuses before the session runs: no channel event, only -ERR.
+                return f"-ERR {admission.cause}\n"
+            role = Role.CALLEE if gateway is not None else Role.AGENT
+            if gateway is not None:
+                variables.setdefault("sip_gateway_name", gateway)
             destination = endpoint.rsplit("/", 1)[-1].split("@", 1)[0]
             channel = switch.create(endpoint, role, destination, variables, wanted_uuid)
+            if admission.seizes:
+                switch.gateways.seized(gateway, channel.uuid)  # type: ignore[arg-type]
         origination = Origination(switch, channel, application, data)
-        if role is Role.CALLEE:
+        if admission.cause is not None:
+            # The carrier refuses the INVITE (capture 04a: no ringing, recv_refuse, the
+            # channel's HANGUP_COMPLETE before the job's -ERR).
+            CalleeBehaviour(switch, channel, ScriptedCallee(  # type: ignore[arg-type]
+                CalleeKind.FAILED, admission.after, 0.0, 0.0, admission.cause, rings=False))
+        elif role is Role.CALLEE:
             source = switch.fate_source
             fate_for = getattr(source, "fate_for", None)
             fate = fate_for(destination, switch.rng) if fate_for else source(switch.rng)
@@ -329,6 +348,13 @@ class SwitchApi:
             if channel.recording is None or (path != "all" and channel.recording != path):
                 return "-ERR Cannot stop record session!\n"
             self.switch.media.stop_recording(channel)
+            return "+OK Success\n"
+        if action in ("mask", "unmask"):
+            # mod_dptools' record mask: the media bug keeps writing, silence while masked.
+            if channel.recording is None or channel.recording != path:
+                return "-ERR Cannot mask recording session!\n"
+            channel.variables["record_masked"] = "true" if action == "mask" else "false"
+            self.switch.media.masks.append((channel.uuid, action, self.switch.clock()))
             return "+OK Success\n"
         return "-ERR Cannot record session!\n"
 

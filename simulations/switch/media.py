@@ -58,6 +58,8 @@ class Media:
         """Channel → how many ``uuid_break all`` it had (flushes broadcasts not started)."""
         self._tokens = 0
         self._wav_seconds: dict[str, float] = {}
+        self.masks: list[tuple[str, str, float]] = []
+        """(channel, ``mask``/``unmask``, when): what a recording's silence covers."""
 
     def forget(self, channel: Channel) -> None:
         self._avmd.pop(channel.uuid, None)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from dialer.hangup import HangupCause
 from simulations.switch.bus import EventBus, HostileDelivery, SwitchIdentity
 from simulations.switch.channel import Channel, Role
+from simulations.switch.gateways import CARRIER_SIP_STATUS, CarrierGateway, GatewayBook
 from simulations.switch.timers import LoopTimers, Timers
 
 # Event-Calling-File/Function/Line of each event (FreeSWITCH source, reference §2.2).
@@ -141,6 +142,9 @@ class SwitchSettings:
     wav_lengths: bool = False
     """A ``.wav`` this host can read plays for its own length (the dialer's prompts, whose
     lengths the engine times menus and announcements by); else ``playback_seconds``."""
+    gateways: tuple[CarrierGateway, ...] = ()
+    """The sofia gateways and their carriers' limits and failures (gateways.py); none: any
+    gateway name is accepted without limits."""
     hostile: bool = False
     hostile_max_delay: float = 0.025
     hostile_bounds: dict[str, tuple[float, float]] = field(default_factory=lambda: {
@@ -182,6 +186,8 @@ class Switch:
         self.media = Media(self)
         self.truth = GroundTruth()
         """What the simulated people experienced (the referee of campaigns on the switch)."""
+        self.gateways = GatewayBook(settings.gateways)
+        """Carriers behind ``sofia/gateway/NAME``: their load and what they refused."""
         self.callers: dict = {}
         """Inbound caller uuid → its ``callers.InboundScript`` (what they did and heard)."""
 
@@ -540,7 +546,8 @@ class Switch:
         channel.answer_state = "hangup"
         channel.hangup_us = now
         q850 = HangupCause.from_name(cause).q850
-        sip_status = _SIP_STATUS.get(cause, "480")
+        sip_status = (CARRIER_SIP_STATUS.get(cause) if disposition == "recv_refuse" else None
+                      ) or _SIP_STATUS.get(cause, "480")
         channel.variables.update(
             hangup_cause=cause, hangup_cause_q850=str(q850), sip_hangup_disposition=disposition,
             sip_term_status=sip_status, proto_specific_hangup_cause=f"sip:{sip_status}",
@@ -584,5 +591,6 @@ class Switch:
         self.fire("CHANNEL_DESTROY", channel)
         self.set_state(channel, "CS_DESTROY")
         self.channels.pop(channel.uuid, None)
+        self.gateways.released(channel.uuid)
         if partner is not None and partner.behaviour is not None:
             partner.behaviour.partner_left(partner)  # type: ignore[attr-defined]
