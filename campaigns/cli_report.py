@@ -27,7 +27,7 @@ NARROW_COLUMNS = {
     "agents": ("agent", "calls", "contacts", "logged_in_hours", "occupancy",
                "talk_fraction", "avg_talk_s"),
 }
-PERCENT = ("rate", "occupancy", "talk_fraction", "penetration")
+PERCENT = ("rate", "occupancy", "talk_fraction", "penetration", "asr")
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -159,13 +159,16 @@ def _render_report(result: Any) -> None:
             and value > result.abandon_limit else ""
         summary.add_row(key.replace("_", " "), f"[{style}]{shown}[/]" if style else shown)
     console.print(summary)
-    for name in ("daily", "agents", "dispositions", "lists"):
+    # Per caller ID (a number carriers label as spam shows as a falling answer rate) and
+    # per gateway (legs, ASR, failovers).
+    for name in ("daily", "agents", "dispositions", "lists", "caller_ids", "gateways"):
         frame = result.sections()[name]
         if not len(frame):
             continue
         columns = [c for c in frame.columns
                    if not narrow or c in NARROW_COLUMNS.get(name, frame.columns)]
-        table = Table(*[str(c).replace("_", " ") for c in columns], title=name)
+        table = Table(*[str(c).replace("_", " ") for c in columns],
+                      title=name.replace("_", " "))
         for row in frame[columns].itertuples(index=False):
             table.add_row(*(escape(_cell(str(c), v)) for c, v in zip(columns, row,
                                                                      strict=True)))

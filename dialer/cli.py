@@ -87,6 +87,9 @@ def run(
     prompts_on_switch: Annotated[str | None, typer.Option(
         "--prompts-on-switch", help="Directory of the prompt files on the FreeSWITCH host, "
         "when it is another machine (default: the local paths).")] = None,
+    metrics: Annotated[str | None, typer.Option(
+        "--metrics", help="Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464; "
+        "docs/operations.md lists them).")] = None,
     log_format: Annotated[str, typer.Option(
         "--log-format",
         help="The log on stderr: text lines, or one JSON object per line (time, level, "
@@ -136,7 +139,7 @@ def run(
                    "default event socket, password ClueCon)", err=True)
     settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
                               instance=instance, alerts_webhook=alerts_webhook,
-                              prompts_on_switch=prompts_on_switch)
+                              metrics=metrics, prompts_on_switch=prompts_on_switch)
     store = CampaignStore.open(url)
     started = time.time()
 

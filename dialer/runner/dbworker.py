@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -41,6 +43,27 @@ class DbWorker:
         self.batches = 0
         self.ops_written = 0
         self.problems = 0
+        self._pending_since: float | None = None
+        self._unfinished: deque[tuple[float | None, int]] = deque()
+        """Batches sent to the thread, oldest first: (when their oldest write was queued,
+        how many writes). The thread is FIFO, so they finish in this order."""
+
+    @property
+    def pending_operations(self) -> int:
+        """Journal writes queued or in flight, not yet committed (the metrics' backlog)."""
+        return len(self._pending) + sum(count for _, count in self._unfinished)
+
+    def lag(self, now: float | None = None) -> float:
+        """Seconds the oldest write not yet committed has waited (0 when none waits)."""
+        now = time.monotonic() if now is None else now
+        times = [t for t, _ in self._unfinished if t is not None]
+        if self._pending_since is not None:
+            times.append(self._pending_since)
+        return max(0.0, now - min(times)) if times else 0.0
+
+    def _queued(self, ops: Sequence[JournalOp]) -> None:
+        if ops and self._pending_since is None:
+            self._pending_since = time.monotonic()
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the database thread after everything queued so far."""
@@ -50,6 +73,7 @@ class DbWorker:
 
     def write(self, ops: Sequence[JournalOp]) -> None:
         if ops:
+            self._queued(ops)
             self._pending.extend(ops)
             self._wake.set()
 
@@ -57,6 +81,7 @@ class DbWorker:
         """Start committing ``ops`` (with everything queued before them) now; the future
         gives the batch's result once committed."""
         waiter: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        self._queued(ops)
         self._pending.extend(ops)
         self._waiters.append(waiter)
         self._submit()
@@ -75,6 +100,8 @@ class DbWorker:
         waiters, self._waiters = self._waiters, []
         if not ops and not waiters:
             return None
+        self._unfinished.append((self._pending_since, len(ops)))
+        self._pending_since = None
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._executor, self.apply, ops)
         future.add_done_callback(functools.partial(self._done, waiters, len(ops)))
@@ -83,6 +110,8 @@ class DbWorker:
 
     def _done(self, waiters: list[asyncio.Future[BatchResult]], count: int,
               future: asyncio.Future[BatchResult]) -> None:
+        if self._unfinished:
+            self._unfinished.popleft()
         error = (asyncio.CancelledError() if future.cancelled() else future.exception())
         if error is not None:
             if not waiters:

@@ -272,6 +272,8 @@ class CommandExecution(_Base):
                                      abandoned=command.abandoned)
         self.unjournaled.discard(command.call_id)
         self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
+        if self.telemetry is not None:
+            self.telemetry.finished(command)
 
     def _finished(self, command: AttemptFinished) -> None:
         self.call_switch.pop(command.call_id, None)
@@ -282,6 +284,8 @@ class CommandExecution(_Base):
                         command.call_id)
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         never_dialed = command.call_id in self.unjournaled
+        if self.telemetry is not None and not never_dialed:
+            self.telemetry.finished(command)
         if not never_dialed and command.dialed_at is not None:
             # Attempt limits, Reg F's conversation rule, Ofcom's 72 h rule see it at once.
             self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
@@ -340,6 +344,8 @@ class CommandExecution(_Base):
         if isinstance(command, Originate):
             self.call_switch[command.call_id] = switch_id
             self.stats.dialed(command.at)
+            if self.telemetry is not None:
+                self.telemetry.dialed(command, command.at)
         elif isinstance(command, OriginateConsult | Eavesdrop):
             self.call_switch[command.leg_id] = switch_id
             if isinstance(command, Eavesdrop):

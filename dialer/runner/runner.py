@@ -73,6 +73,7 @@ from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
+from dialer.runner.telemetry import Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
 from dialer.runner.watch import Watchers
 from dnc.internal import InternalDnc
@@ -174,6 +175,9 @@ class Runner(CommandExecution, CampaignUpkeep):
         """Set once recovery is done and dialing may start (tests wait on it)."""
         self.gateway_watch: GatewayWatch | None = None
         """The carriers' router's watcher, when the switches have gateways in the store."""
+        self.telemetry: Telemetry | None = (Telemetry(self.campaign) if settings.metrics
+                                            else None)
+        """The Prometheus endpoint's side of the runner (``--metrics``)."""
 
     # --- public ----------------------------------------------------------------------------
 
@@ -212,6 +216,8 @@ class Runner(CommandExecution, CampaignUpkeep):
                 background.append(group.create_task(self.watchers.publish_snapshots(self),
                                                     name="watch snapshots"))
             try:
+                if self.telemetry is not None and self.settings.metrics:
+                    self.telemetry.start(self.settings.metrics)
                 await self._start()
                 background.append(group.create_task(self._refill(), name="hopper"))
                 background.append(group.create_task(self._send_dials(), name="dials"))
@@ -224,6 +230,9 @@ class Runner(CommandExecution, CampaignUpkeep):
                 if self.gateway_watch is not None:
                     background.append(group.create_task(self.gateway_watch.run(self.clock),
                                                         name="gateways"))
+                if self.telemetry is not None:
+                    background.append(group.create_task(self.telemetry.run(self),
+                                                        name="metrics"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -287,6 +296,8 @@ class Runner(CommandExecution, CampaignUpkeep):
             await self.db.call(flush)
         await self.anchor_audit_once()  # every stop anchors the log's head
         await self.db.close()
+        if self.telemetry is not None:
+            self.telemetry.close()
         self.internal_dnc.close()
 
     async def _loop(self, duration: float | None) -> None:
@@ -402,7 +413,9 @@ class Runner(CommandExecution, CampaignUpkeep):
             # 47 CFR 64.1200(a)(7)(i)): measure answer-to-bridge from there.
             self.stats.answered(event.call_id, event.at)
         elif isinstance(event, CallBridged):
-            self.stats.bridged(event.call_id, event.at)
+            latency = self.stats.bridged(event.call_id, event.at)
+            if self.telemetry is not None and latency is not None:
+                self.telemetry.bridged(latency)
             if event.call_id not in inbound_calls.without_attempt:
                 self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
         elif isinstance(event, PlaybackStarted):

@@ -123,6 +123,8 @@ class RunnerSettings:
     """A second file (another disk, a mounted share) every anchor is appended to as well."""
     alerts_webhook: str | None = None
     """URL every queue alert raised or cleared is POSTed to (JSON), besides the alerts log."""
+    metrics: str | None = None
+    """``HOST:PORT`` the Prometheus endpoint listens on (``--metrics``); None: no endpoint."""
     prompts_on_switch: str | None = None
     """Directory of the prompt files as FreeSWITCH sees it, when it runs on another host
     (the shipped prompts and ``<data>/prompts`` copied there); None: the local paths."""
@@ -132,6 +134,10 @@ class RunnerSettings:
             raise RunnerSettingsError("--instance must be 1 to 120 characters")
         if not self.audit_anchor_interval > 0:
             raise RunnerSettingsError("the audit anchor interval must be positive seconds")
+        if self.metrics is not None:
+            from dialer.runner.metrics import parse_metrics_address
+
+            parse_metrics_address(self.metrics)  # refused here, before anything starts
         if self.alerts_webhook is not None and not self.alerts_webhook.startswith(
                 ("http://", "https://")):
             raise RunnerSettingsError(f"--alerts-webhook {self.alerts_webhook!r}: an "

@@ -78,14 +78,18 @@ class RunnerStats:
         self.answers += 1
         self._answered_at[call_id] = at
 
-    def bridged(self, call_id: str, at: float) -> None:
+    def bridged(self, call_id: str, at: float) -> float | None:
+        """Count the bridge; its answer-to-bridge seconds (None: answer not seen)."""
         self.bridges += 1
         answered = self._answered_at.pop(call_id, None)
+        latency = None
         if answered is not None:
-            bisect.insort(self.latencies, max(0.0, at - answered))
+            latency = max(0.0, at - answered)
+            bisect.insort(self.latencies, latency)
         sent = self._bridge_sent.pop(call_id, None)
         if sent is not None:
             bisect.insort(self.bridge_latencies, max(0.0, at - sent))
+        return latency
 
     def ended(self, call_id: str, outcome: str, abandoned: bool, live: bool) -> None:
         self.finished += 1

@@ -13,6 +13,10 @@ import asyncio
 import dataclasses
 import json
 import random
+import urllib.request
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
 
 from campaigns.gateways import RateRow, add_gateway
 from dialer.engine.gateways import GatewayHealth
@@ -41,9 +45,23 @@ def _gateways(store, switch_id: str) -> None:
                 "steady.csv")
 
 
+def _samples(text: str) -> dict[tuple[str, tuple], float]:
+    """Samples by name and labels (campaign and switch left out: one of each here)."""
+    return {(s.name, tuple(sorted((k, v) for k, v in s.labels.items()
+                                  if k not in ("campaign", "switch")))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def _scrape(runner: Runner) -> dict[tuple[str, tuple], float]:
+    port = runner.telemetry.server.server_address[1]  # type: ignore[union-attr]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+        return _samples(reply.read().decode())
+
+
 def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) -> None:
     store = make_store(tmp_path, agents=6, leads=400, amd_enabled=False, fast_retries=True)
     seen_states: list[str] = []
+    scraped: dict = {}
 
     async def scenario() -> tuple[Runner, dict]:
         callees = SimpleCallees(live_answer=0.75, machine=0.0, busy=0.25, failed=0.0, talk=2.0,
@@ -60,7 +78,9 @@ def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) 
             _gateways(store, switch_id)
             book = sim.switch.gateways
             book.window = 0.9
-            runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True)
+            runner = Runner(dataclasses.replace(settings_for(tmp_path, sim.url),
+                                                metrics="127.0.0.1:0"),
+                            store, login_agents=True)
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.3),
                                                    random.Random(2))
 
@@ -78,7 +98,8 @@ def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) 
                         book.gateways["cheap"] = dataclasses.replace(
                             book.gateways["cheap"], failure_share=0.0)
                     if states["cheap"] is GatewayHealth.HEALTHY and "probing" in seen_states:
-                        await asyncio.sleep(1.0)
+                        await asyncio.sleep(1.2)
+                        scraped.update(await asyncio.to_thread(_scrape, runner))
                         runner.stop()
                         return
 
@@ -87,7 +108,7 @@ def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) 
                 group.create_task(heal_after_quarantine())
             return runner, book.summary()
 
-    _, carriers = asyncio.run(scenario())
+    runner, carriers = asyncio.run(scenario())
     rows = attempts(store)
     assert rows and all(r["outcome"] is not None for r in rows), "an attempt was left open"
 
@@ -125,4 +146,17 @@ def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) 
               (tmp_path / "alerts" / "demo.jsonl").read_text().splitlines()]
     cheap = [a for a in alerts if a["key"].endswith("/cheap/in_service")]
     assert [a["state"] for a in cheap][:2] == ["raised", "cleared"], cheap
+
+    # The Prometheus endpoint served it all while running (parsed by prometheus-client's
+    # parser), and its counters agree with the journal at the end.
+    assert scraped[("dialer_esl_connected", ())] == 1
+    assert scraped[("dialer_gateway_up", (("gateway", "cheap"), ("state", "healthy")))] == 1
+    assert scraped[("dialer_answer_to_bridge_seconds_count", ())] > 0
+    assert ("dialer_journal_lag_seconds", ()) in scraped
+    final = _samples(generate_latest(runner.telemetry.metrics.registry).decode())
+    for gateway in ("cheap", "steady"):
+        legs = [r for r in rows if r["gateway"] == gateway]
+        assert final[("dialer_attempts_total", (("gateway", gateway),))] == len(legs)
+    assert final[("dialer_failovers_total", (("gateway", "cheap"),))] == len(
+        [r for r in failovers if by_uuid[r["failover_of"]]["gateway"] == "cheap"])
     store.close()

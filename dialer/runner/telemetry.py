@@ -1,0 +1,113 @@
+"""The running dialer's Prometheus endpoint (``dialer run --metrics 127.0.0.1:9464``).
+
+``RunnerMetrics`` (metrics.py) holds the families; this is the runner's side of them: the
+counters and the histogram are fed as things happen (each originate, each finished attempt,
+each bridge), and once a second a ``MetricsView`` is taken from the engine, the switches,
+the gateway router and the journal writer on the event loop. The HTTP server thread only
+reads what prometheus-client holds, never the runner's own state.
+
+Abandonment "today" is this process's own, since the UTC midnight (or its start): live
+answers and abandons it saw finish. The "rolling" rate is the engine's legal window (30
+days under the TSR, 47 CFR 64.1200(a)(7); 24 hours under Ofcom's policy), other processes'
+counts included, the figure pacing keeps under the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from dialer.commands import AttemptFinished, Originate
+from dialer.events import AnswerKind
+from dialer.runner.metrics import MetricsView, RunnerMetrics
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+log = logging.getLogger("dialer.runner.metrics")
+
+REFRESH_EVERY = 1.0
+
+
+class Telemetry:
+    """The metrics of one runner, served while it runs."""
+
+    def __init__(self, campaign: str) -> None:
+        self.metrics = RunnerMetrics(campaign)
+        self.server: Any = None
+        self._day: int | None = None
+        self._live_today = 0
+        self._abandons_today = 0
+        self.loop_lag = 0.0
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def start(self, address: str) -> None:
+        self.server = self.metrics.serve(address)
+        host, port = self.server.server_address[:2]
+        log.info("metrics on http://%s:%d/metrics", host, port)
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    # --- as things happen ----------------------------------------------------------------------
+
+    def dialed(self, originate: Originate, at: float) -> None:
+        self.metrics.dialed(originate.gateway, at)
+
+    def finished(self, command: AttemptFinished) -> None:
+        day = int(command.at // 86400)
+        if day != self._day:
+            self._day, self._live_today, self._abandons_today = day, 0, 0
+        if command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE:
+            self._live_today += 1
+            self._abandons_today += command.abandoned
+        failed_over = command.gateway if command.failed_over_to else None
+        self.metrics.finished(command.outcome.value, command.cause.name, failed_over)
+
+    def bridged(self, latency: float) -> None:
+        self.metrics.bridged(latency)
+
+    # --- once a second -------------------------------------------------------------------------
+
+    def view(self, runner: Runner, now: float) -> MetricsView:
+        engine = runner.engine
+        channels: dict[str, int] = {sid: 0 for sid in runner.switches.clients}
+        for switch_id in runner.call_switch.values():
+            channels[switch_id] = channels.get(switch_id, 0) + 1
+        switches = {sid: runner.switches.connected(sid) for sid in runner.switches.clients}
+        db = runner.db
+        common: dict[str, Any] = {
+            "channels_by_switch": channels, "switches": switches,
+            "journal_pending": db.pending_operations, "journal_lag": db.lag(),
+            "loop_lag": self.loop_lag,
+            "abandon_rate_today": (self._abandons_today / self._live_today
+                                   if self._live_today and self._day == int(now // 86400)
+                                   else None),
+            "abandon_target": runner.config.abandon_target}
+        if engine is None:
+            return MetricsView(**common)
+        snap = engine.snapshot(now)
+        queues = ()
+        if engine.inbound is not None and runner.inbound.served:
+            queues = tuple((q.name, q.waiting, q.longest_wait)
+                           for q in engine.inbound.snapshot(now))
+        router = engine.gateways
+        return MetricsView(
+            calls_by_state=snap.calls_by_state, agents_by_state=snap.agents_by_state,
+            abandon_rate_rolling=snap.abandon_rate, queues=queues,
+            gateways=router.figures(now) if router is not None else (), **common)
+
+    async def run(self, runner: Runner) -> None:
+        """Refresh the gauges once a second; the loop's lag is how late each look ran."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + REFRESH_EVERY
+            await asyncio.sleep(REFRESH_EVERY)
+            self.loop_lag = max(0.0, loop.time() - due)
+            now = runner.clock()
+            self.metrics.refresh(self.view(runner, now), now)
