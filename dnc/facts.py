@@ -188,6 +188,28 @@ class NumberFactsStore:
             "ORDER BY at, id", (number_e164, contact_id))
         return [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in rows]
 
+    def revocations_recorded_many(self, pairs: Sequence[tuple[str, str | None]]
+                                  ) -> dict[str, list[Revocation]]:
+        """``revocations_recorded`` for many (number, person) pairs, batched: number ->
+        its list (the same rows in the same order as one call per pair)."""
+        pairs = list(dict.fromkeys(pairs))
+        found: dict[str, list[Revocation]] = {number: [] for number, _ in pairs}
+        for start in range(0, len(pairs), 400):
+            part = pairs[start:start + 400]
+            numbers = [number for number, _ in part]
+            people = sorted({person for _, person in part if person is not None})
+            where = f"number IN ({','.join('?' * len(numbers))})"
+            if people:
+                where += f" OR contact_id IN ({','.join('?' * len(people))})"
+            rows = [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in
+                    self._db.execute(
+                        "SELECT number, contact_id, at, channel, source, recorded_at FROM "
+                        f"revocation WHERE {where} ORDER BY at, id", [*numbers, *people])]
+            for number, person in part:
+                found[number] = [r for r in rows if r.number_e164 == number or (
+                    r.contact_id is not None and r.contact_id == person)]
+        return found
+
     def reassigned(self, number_e164: str, at: datetime) -> list[RndResult]:
         return self.reassigned_many([number_e164], at).get(number_e164, [])
 

@@ -14,10 +14,10 @@ Regulation F, Ofcom), over facts the runner loaded beforehand in its database th
   answering-machine rules see this run's calls at once;
 - ``forget`` (when a lead is released or finished): memory stays bounded over a long run.
 
-Consent revocations are effective at once: the gate keeps each kept lead's revocations and
-drops them all whenever the facts store reports a commit by anyone (``change_token``, a read
-of SQLite's shared memory), so a revocation an officer records stops the very next dial that
-relied on that consent.
+Consent revocations are effective at once: the gate loads each kept lead's revocations with
+it and uses them only while the facts store reports no commit by anyone since
+(``change_token``, a read of SQLite's shared memory; otherwise it queries again), so a
+revocation an officer records stops the very next dial that relied on that consent.
 ``check_message`` decides, when AMD says a machine answered, whether the campaign's recorded
 message may be left (the prerecorded rules at that instant, on the history before the call).
 
@@ -133,10 +133,14 @@ class _KeptHistory:
 
 class _KeptFacts:
     """The engine's ``NumberFacts`` at dial time: line types and RND results prefetched with
-    the lead; revocations effective at once: kept per number and person while the store's
-    ``change_token`` stays the same (any commit, by any process, empties them), so an officer's
-    revocation stops the very next dial that relied on that consent without a query per
-    dial. A store without ``change_token`` is queried at every check."""
+    the lead; revocations effective at once.
+
+    Each kept lead's revocations are loaded with the lead (batched) and kept with the facts
+    store's ``change_token`` read before the query; a check uses them only while the token is
+    still the same (no commit by any process since), and otherwise queries the store and
+    keeps the answer under the new token. So an officer's revocation stops the very next
+    dial that relied on that consent, without a query per dial. A store without
+    ``change_token`` is queried at every check."""
 
     def __init__(self, source: NumberFacts) -> None:
         self.source = source
@@ -144,9 +148,10 @@ class _KeptFacts:
         self.rnd: dict[str, list[RndResult]] = {}
         self._token_of = getattr(source, "change_token", None)
         self._recorded = getattr(source, "revocations_recorded", None)
-        self._token: object = None
-        self._revocations: dict[str, tuple[str | None, tuple[Revocation, ...]]] = {}
-        """Kept number -> (the person asked with, their revocations whenever recorded)."""
+        self._recorded_many = getattr(source, "revocations_recorded_many", None)
+        self._revocations: dict[str, tuple[str | None, tuple[Revocation, ...], object]] = {}
+        """Kept number -> (the person asked with, their revocations whenever recorded, the
+        store's change token read before they were read)."""
 
     def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
         return self.lines.get(number_e164)
@@ -156,17 +161,14 @@ class _KeptFacts:
         if self._token_of is None or self._recorded is None:
             return self.source.revocations(number_e164, contact_id, at)
         token = self._token_of()
-        if token is None or token != self._token:
-            self._revocations.clear()
-            self._token = token
         kept = self._revocations.get(number_e164)
-        if kept is not None and kept[0] == contact_id:
+        if kept is not None and token is not None and kept[2] == token and \
+                kept[0] == contact_id:
             recorded = kept[1]
         else:
             recorded = tuple(self._recorded(number_e164, contact_id))
-            if token is not None and number_e164 in self.lines:
-                # Only kept leads' numbers: memory stays bounded (``drop``).
-                self._revocations[number_e164] = (contact_id, recorded)
+            if number_e164 in self.lines:  # kept leads only: memory stays bounded (``drop``)
+                self._revocations[number_e164] = (contact_id, recorded, token)
         if not recorded:
             return ()
         return [r for r in recorded if r.recorded_at is None or r.recorded_at <= at]
@@ -174,7 +176,10 @@ class _KeptFacts:
     def reassigned(self, number_e164: str, at: datetime) -> Sequence[RndResult]:
         return self.rnd.get(number_e164, ())
 
-    def load(self, numbers: Sequence[str], at: datetime) -> None:
+    def load(self, numbers: Sequence[str], at: datetime,
+             people: Sequence[tuple[str, str | None]] = ()) -> None:
+        """Line types and RND results of ``numbers``; the revocations of each
+        (number, person) of ``people``."""
         many = getattr(self.source, "line_types", None)
         lines = many(numbers, at) if callable(many) else {
             n: self.source.line_type(n, at) for n in numbers}
@@ -184,6 +189,11 @@ class _KeptFacts:
         for number in numbers:
             self.lines[number] = lines.get(number)
             self.rnd[number] = list(rnd.get(number, ()))
+        if people and self._token_of is not None and self._recorded_many is not None:
+            token = self._token_of()
+            recorded = self._recorded_many(people)
+            for number, person in people:
+                self._revocations[number] = (person, tuple(recorded.get(number, ())), token)
 
     def drop(self, number: str) -> None:
         self.lines.pop(number, None)
@@ -312,7 +322,8 @@ class DialTimeGate:
             else {}
         loaded_people = load_contact_attempts(self.history_source, people, since) \
             if people and history else {}
-        self._facts.load(numbers, at)
+        self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
+                                       for target, facts in items if facts.consents])
         with self._lock:
             for target, facts in items:
                 self._leads[target.lead_id] = _Kept(

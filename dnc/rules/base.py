@@ -21,6 +21,7 @@ from dnc.interfaces import (
     Revocation,
     RndResult,
 )
+from dnc.rules import stamps
 from dnc.rules.calendar import (
     WeeklyWindow,
     describe_window,
@@ -120,15 +121,42 @@ class CallingHoursRule:
     lookback: timedelta = timedelta(0)
     described: str = ""
     """The window in words (set at construction: it is in every pass reason)."""
+    passes: dict[tuple[tuple[ZoneInfo, ...], int], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    """Pass reasons by (zones, UTC minute): see ``evaluate``."""
+    whole_minutes: bool = field(default=False, init=False, repr=False, compare=False,
+                                hash=False)
+    """The window opens and closes on whole minutes."""
 
     def __post_init__(self) -> None:
         if not self.described:
             object.__setattr__(self, "described", describe_window(self.window))
+        object.__setattr__(self, "whole_minutes", all(
+            bound.second == 0 and bound.microsecond == 0
+            for day in self.window.days if day is not None for bound in day))
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        if not context.zones:
+        """Every zone's local time inside the window. A pass is remembered for its UTC
+        minute when the window opens and closes on whole minutes and every zone's offset is
+        whole minutes and unchanged through that minute: then every instant of the minute has
+        the same local dates and minutes, so the same answer and the same reason (checks at
+        dialing rates share minutes; a refusal is always computed)."""
+        zones = context.zones
+        if not zones:
             return failed(self, "called party's time zone unknown: give the lead a time zone, "
                           "state or postal code", None)
+        minute = int(at.timestamp() // 60)
+        reason = self.passes.get((zones, minute))
+        if reason is not None:
+            return RuleOutcome(self.rule_id, True, reason, self.citation, at)
+        outcome = self._evaluate(context, at)
+        if outcome.passed and self.whole_minutes and _steady_minute(zones, minute):
+            if len(self.passes) >= 4096:
+                self.passes.clear()
+            self.passes[(zones, minute)] = outcome.reason
+        return outcome
+
+    def _evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         allows = self.window.allows_local
         shown = []
         outside = None
@@ -149,7 +177,7 @@ class CallingHoursRule:
         if window.holidays is not None and window.holidays(local.date()):
             name = getattr(window.holidays, "name_of", lambda _d: None)(local.date())
             holiday = f" (holiday{': ' + name if name else ''})"
-        reason = (f"{local:%a %Y-%m-%d %H:%M} in {zone.key}{holiday} is outside "
+        reason = (f"{stamps.weekday_minute(local)} in {zone.key}{holiday} is outside "
                   f"{self.described}")
         if earliest is None:
             reason += ("; unreachable: no instant is allowed in all of "
@@ -158,6 +186,17 @@ class CallingHoursRule:
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MINUTE = timedelta(minutes=1)
+
+
+def _steady_minute(zones: tuple[ZoneInfo, ...], minute: int) -> bool:
+    start = datetime.fromtimestamp(minute * 60, UTC)
+    last = start + _MINUTE - timedelta(microseconds=1)
+    for zone in zones:
+        offset = start.astimezone(zone).utcoffset()
+        if offset is None or offset % _MINUTE or last.astimezone(zone).utcoffset() != offset:
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,14 +265,15 @@ class AttemptLimitRule:
         if count >= self.max_calls:
             earliest = in_window[count - self.max_calls].at + self.window
             failures.append(f"{count} attempts on {scope} in the last {span}")
-        if self.local_days is not None:
+        # No attempt at all: no run of local days holds one either (the common case).
+        if self.local_days is not None and (relevant or self.max_calls <= 0):
             for zone in context.zones:
                 day_count, opens = _local_days_count(relevant, at, zone, self.local_days,
                                                      self.max_calls)
                 if opens is not None:
                     earliest = opens if earliest is None else max(earliest, opens)
                     failures.append(f"{day_count} attempts on {scope} in the {self.local_days} "
-                                    f"local calendar days to {at.astimezone(zone):%Y-%m-%d} "
+                                    f"local calendar days to {stamps.day(at.astimezone(zone))} "
                                     f"({zone.key})")
         if not failures:
             return passed(self, at, f"{count} of {self.max_calls} attempts on {scope} in {span}"

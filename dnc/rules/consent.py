@@ -28,6 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from dnc.interfaces import Revocation, RndAnswer, RndResult
+from dnc.rules import stamps
 from dnc.rules.model import ConsentKind, ConsentRecord
 
 WRITTEN_KINDS = frozenset({ConsentKind.PRIOR_EXPRESS_WRITTEN, ConsentKind.WRITTEN_PERMISSION})
@@ -73,7 +74,7 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
         named = f" for {consent.seller}" if consent.seller else ""
         note = _rnd_note(consent, reassigned)
         return consent, (f"consent:{consent.kind.value}{named} given "
-                         f"{consent.given_at:%Y-%m-%d}{source}{note}")
+                         f"{stamps.day(consent.given_at)}{source}{note}")
     kinds = " or ".join(sorted(kind.value for kind in accepted))
     if not why:
         return None, f"no {kinds} consent recorded"
@@ -82,17 +83,17 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
 
 def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | None,
              revocations: Sequence[Revocation], reassigned: Sequence[RndResult]) -> str:
-    given = f"consent of {consent.given_at:%Y-%m-%d}"
+    given = f"consent of {stamps.day(consent.given_at)}"
     if at < consent.given_at:
         return f"{given} is given after this instant"
     if consent.revoked_at is not None and at >= consent.revoked_at:
-        return f"{given} revoked {consent.revoked_at:%Y-%m-%d}"
+        return f"{given} revoked {stamps.day(consent.revoked_at)}"
     if consent.expires_at is not None and at >= consent.expires_at:
-        return f"{given} expired {consent.expires_at:%Y-%m-%d}"
+        return f"{given} expired {stamps.day(consent.expires_at)}"
     for revocation in revocations:
         if consent.given_at <= revocation.at <= at:
             return (f"{given} revoked by {revocation.channel} at "
-                    f"{revocation.at:%Y-%m-%d %H:%M} UTC (47 CFR 64.1200(a)(10))")
+                    f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS
     if consent.number is not None and not _same_number(consent.number, number):
         return f"{given} covers {consent.number}, not {number}"
@@ -126,7 +127,7 @@ def _rnd_problem(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str
             continue
         order = "after" if result.date >= consent.given_at else "some time after"
         return (f"{RND_CITATION}: the RND says the number was permanently disconnected "
-                f"{order} {result.date:%Y-%m-%d} (consent {consent.given_at:%Y-%m-%d}): "
+                f"{order} {stamps.day(result.date)} (consent {stamps.day(consent.given_at)}): "
                 "the consent may be a former subscriber's")
     return ""
 

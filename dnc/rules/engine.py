@@ -62,6 +62,11 @@ class ComplianceEngine:
         self._by_states: dict[tuple[CampaignRules, tuple[str, ...], str | None],
                               tuple[tuple[Rule, ...], timedelta]] = {}
         self._placements: dict[tuple[str, str | None, str | None, str | None], Placement] = {}
+        # The last campaign's rules by state set, and the last versions' ids, found by
+        # identity: hashing a CampaignRules (every field) costs more than the look-up itself,
+        # and a gate passes the same objects at every check.
+        self._hot: tuple[CampaignRules | None, dict] = (None, {})
+        self._version_ids: tuple[object, tuple[str, ...]] = (None, ())
 
     def _profile_rules(self, campaign: CampaignRules
                        ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
@@ -82,9 +87,13 @@ class ComplianceEngine:
     def _applicable(self, campaign: CampaignRules, states: tuple[str, ...],
                     region: str | None) -> tuple[tuple[Rule, ...], timedelta]:
         """The applicable rules and the longest attempt history they need (cached)."""
-        key = (campaign, states, region)
-        found = self._by_states.get(key)
+        hot_campaign, by_states = self._hot
+        if hot_campaign is not campaign:
+            by_states = {k[1:]: v for k, v in self._by_states.items() if k[0] == campaign}
+            self._hot = (campaign, by_states)
+        found = by_states.get((states, region))
         if found is None:
+            key = (campaign, states, region)
             rules = tuple(
                 rule for rule, regions in self._profile_rules(campaign)
                 if getattr(rule, "state", None) in (None, *states)
@@ -92,6 +101,7 @@ class ComplianceEngine:
                     region in r for _, r in self._profile_rules(campaign) if r is not None)))
             found = (rules, max((rule.lookback for rule in rules), default=timedelta(0)))
             self._by_states[key] = found
+            by_states[(states, region)] = found
         return found
 
     def _place(self, lead: LeadFacts) -> Placement:
@@ -171,12 +181,19 @@ class ComplianceEngine:
         return Decision(
             number_e164=lead.number_e164, campaign=campaign.name, at=at, allowed=allowed,
             outcomes=outcomes, earliest_allowed=earliest,
-            registry_versions=tuple(v.version for v in versions), zones=placement.zones,
+            registry_versions=self._ids_of(versions), zones=placement.zones,
             zone_source=placement.source, states=placement.states, unreachable=unreachable,
             lead_id=lead.lead_id, notes=tuple(notes), line_type=line.line_type.value,
             line_type_source=line.source,
             unknown_line_policy="wireless" if campaign.treat_unknown_line_type_as_wireless
             else "landline")
+
+    def _ids_of(self, versions: tuple[RegistryVersion, ...]) -> tuple[str, ...]:
+        last, ids = self._version_ids
+        if last is not versions:
+            ids = tuple(v.version for v in versions)
+            self._version_ids = (versions, ids)
+        return ids
 
     def _attempts(self, lead: LeadFacts, since: datetime, at: datetime,
                   before: datetime | None) -> tuple[PastAttempt, ...]:

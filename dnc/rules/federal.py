@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
 from dnc.interfaces import RegistryKind
+from dnc.rules import stamps
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
 from dnc.rules.model import CampaignRules, ConsentKind, LeadFacts, RuleOutcome
@@ -49,12 +50,13 @@ def ebr_permission(lead: LeadFacts, at: datetime) -> str | None:
     if lead.ebr_last_transaction is not None and lead.ebr_last_transaction <= at:
         until = add_months(lead.ebr_last_transaction, EBR_AFTER_TRANSACTION_MONTHS)
         if at < until:
-            return (f"ebr:transaction {lead.ebr_last_transaction:%Y-%m-%d} "
-                    f"(valid until {until:%Y-%m-%d})")
+            return (f"ebr:transaction {stamps.day(lead.ebr_last_transaction)} "
+                    f"(valid until {stamps.day(until)})")
     if lead.ebr_last_inquiry is not None and lead.ebr_last_inquiry <= at:
         until = add_months(lead.ebr_last_inquiry, EBR_AFTER_INQUIRY_MONTHS)
         if at < until:
-            return f"ebr:inquiry {lead.ebr_last_inquiry:%Y-%m-%d} (valid until {until:%Y-%m-%d})"
+            return (f"ebr:inquiry {stamps.day(lead.ebr_last_inquiry)} "
+                    f"(valid until {stamps.day(until)})")
     return None
 
 
@@ -146,7 +148,7 @@ class NationalFreshnessRule:
                           "import` before dialing", None)
         usable = [v for v in national if v.as_of <= at]
         if not usable:
-            return failed(self, f"{national[0].version} is dated {national[0].as_of:%Y-%m-%d}, "
+            return failed(self, f"{national[0].version} is dated {stamps.day(national[0].as_of)}, "
                           "after this instant: it did not exist yet", None)
         newest = max(usable, key=lambda version: version.as_of)
         age = at - newest.as_of
@@ -154,7 +156,7 @@ class NationalFreshnessRule:
         if age > limit:
             return failed(self, f"{newest.version} is {age.days} days old (limit {limit.days}); "
                           "load a newer registry", None)
-        return passed(self, at, f"{newest.version} as of {newest.as_of:%Y-%m-%d} "
+        return passed(self, at, f"{newest.version} as of {stamps.day(newest.as_of)} "
                       f"({age.days} days old)")
 
 

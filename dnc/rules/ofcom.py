@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dnc.rules import stamps
 from dnc.rules.base import RuleContext, failed, passed
 from dnc.rules.consent import relied_consent
 from dnc.rules.model import ConsentKind, RuleOutcome
@@ -85,7 +86,7 @@ class RepeatAfterAbandonRule:
             return passed(self, at, "abandoned call in 72 h, but an agent is guaranteed",
                           permission="ofcom:agent-guaranteed")
         last = max(abandoned, key=lambda attempt: attempt.at)
-        return failed(self, f"call abandoned at {last.at:%Y-%m-%d %H:%M} UTC",
+        return failed(self, f"call abandoned at {stamps.minute(last.at)} UTC",
                       last.at + OFCOM_REPEAT_AFTER_ABANDON)
 
 
@@ -110,7 +111,7 @@ class RepeatAfterMachineRule:
             return passed(self, at, "answering machine in 24 h, but an agent is guaranteed",
                           permission="ofcom:agent-guaranteed")
         last = max(machines, key=lambda attempt: attempt.at)
-        return failed(self, f"AMD detected an answering machine at {last.at:%Y-%m-%d %H:%M} "
+        return failed(self, f"AMD detected an answering machine at {stamps.minute(last.at)} "
                       "UTC", last.at + OFCOM_REPEAT_AFTER_MACHINE)
 
 

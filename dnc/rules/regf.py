@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+from dnc.rules import stamps
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
 from dnc.rules.model import RuleOutcome
@@ -63,7 +64,7 @@ class AfterConversationRule:
         last, end = max(blocked, key=lambda pair: pair[1])
         who = f"person {lead.contact_id!r}" if lead.contact_id else "this number"
         return failed(self, f"conversation with {who} about debt {debt!r} at "
-                      f"{last.at:%Y-%m-%d %H:%M} UTC", end)
+                      f"{stamps.minute(last.at)} UTC", end)
 
 
 def _period_end(conversation: datetime, context: RuleContext) -> datetime:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dnc.interfaces import RegistryKind
+from dnc.rules import stamps
 from dnc.rules.area_bans import AreaBan, AreaBans
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
@@ -57,7 +58,7 @@ class InState:
         if self.effective is not None and at < datetime.combine(self.effective, time(0),
                                                                  tzinfo=UTC):
             return RuleOutcome(self.rule_id, True, f"not yet in force (from "
-                               f"{self.effective:%Y-%m-%d})", self.citation, at,
+                               f"{stamps.day(self.effective)})", self.citation, at,
                                applicable=False)
         if self.extra_zones:
             context = context.with_zones(self.extra_zones)
@@ -147,8 +148,8 @@ class AreaBanRule:
             return passed(self, at, f"no declared emergency or area holiday in {self.state}")
         ban, local, how = hit
         earliest = self._earliest(context, at, zones)
-        until = f" until {ban.last:%Y-%m-%d}" if ban.last else " until lifted"
-        return RuleOutcome(self.rule_id, False, f"{ban.name} ({local:%Y-%m-%d} local){until}, "
+        until = f" until {stamps.day(ban.last)}" if ban.last else " until lifted"
+        return RuleOutcome(self.rule_id, False, f"{ban.name} ({stamps.day(local)} local){until}, "
                            f"{how}", ban.citation, earliest)
 
     def _active(self, context: RuleContext, at: datetime, zones: tuple[ZoneInfo, ...]
