@@ -65,7 +65,8 @@ DncNumberOption = Annotated[str | None, typer.Option(
 SafeHarborOption = Annotated[bool, typer.Option(
     "--safe-harbor-declared", help="Declare that the abandoned-call message states the call "
     "was for telemarketing purposes, the seller's name and the do-not-call number "
-    "(47 CFR 64.1200(a)(7)(i)(B)).")]
+    "(47 CFR 64.1200(a)(7)(i)(B)), and nothing else: no marketing (Ofcom's information "
+    "message).")]
 TelemarketingOption = Annotated[bool | None, typer.Option(
     "--telemarketing/--not-telemarketing", help="Sales calls (default) or informational / "
     "debt collection.")]
@@ -116,7 +117,7 @@ def _compliance_flags(seller: str | None, dnc_number: str | None, safe_harbor: b
     }.items() if value is not None}
     if safe_harbor:
         section["safe_harbor"] = {"states_telemarketing_purpose": True, "names_seller": True,
-                                  "gives_dnc_number": True}
+                                  "gives_dnc_number": True, "no_marketing_content": True}
     return section
 
 

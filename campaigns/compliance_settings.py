@@ -61,6 +61,10 @@ class SafeHarborDeclaration(BaseModel):
     states_telemarketing_purpose: bool = False
     names_seller: bool = False
     gives_dnc_number: bool = False
+    no_marketing_content: bool = False
+    """UK (Ofcom 2016 statement, Annex 1): the information message played on an abandoned call
+    identifies the company and gives a number to decline further calls, and contains no
+    marketing."""
 
 
 class RecordedMessageSetting(BaseModel):
@@ -213,6 +217,18 @@ def dialing_problems(settings: CampaignSettings) -> list[str]:
                 "compliance.safe_harbor: declare that the abandoned-call message states the "
                 "call was for telemarketing purposes, the seller's name and the do-not-call "
                 f"number (47 CFR 64.1200(a)(7)(i)(B)); not declared: {', '.join(missing)}")
+    if is_uk(settings):
+        declared = compliance.safe_harbor
+        missing = [name for name, ok in (
+            ("names_seller", declared.names_seller),
+            ("gives_dnc_number", declared.gives_dnc_number),
+            ("no_marketing_content", declared.no_marketing_content)) if not ok]
+        if missing:
+            problems.append(
+                "compliance.safe_harbor: declare that the abandoned-call information message "
+                "names the company, gives a number to decline further calls and contains no "
+                "marketing (Ofcom 2016 statement, Annex 1); not declared: "
+                f"{', '.join(missing)}")
     if is_prerecorded(settings) and is_us(settings):
         rules = campaign_rules("check", settings)
         problems.extend(f"compliance.recorded_message: {p}"

@@ -115,7 +115,7 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
     compliance = {
         "seller_name": DEMO_SELLER, "dnc_number": DEMO_DNC_NUMBER,
         "safe_harbor": {"states_telemarketing_purpose": True, "names_seller": True,
-                        "gives_dnc_number": True}}
+                        "gives_dnc_number": True, "no_marketing_content": True}}
     profile: dict[str, Any] = {"jurisdiction": "us"}
     if uk:
         # Ofcom: aim well below 3 % abandoned calls (3 % or more is refused).

@@ -86,6 +86,14 @@ def test_what_a_campaign_must_declare_before_it_dials():
     informational = settings(optout_digit=None, compliance={
         "telemarketing": False, "seller_name": "Acme", "dnc_number": "+18005550100"})
     assert dialing_problems(informational) == []
+    uk = settings(jurisdiction="uk", abandon_target=0.02, compliance=DECLARED)
+    (problem,) = dialing_problems(uk)
+    assert problem.startswith("compliance.safe_harbor") and "no_marketing_content" in problem
+    assert "Ofcom" in problem and "names_seller" not in problem.split("declared:")[1]
+    ready = {**DECLARED, "safe_harbor": {**DECLARED["safe_harbor"],
+                                         "no_marketing_content": True}}
+    assert dialing_problems(settings(jurisdiction="uk", abandon_target=0.02,
+                                     compliance=ready)) == []
 
 
 def test_the_compliance_section_is_edited_key_by_key(store):

@@ -57,6 +57,7 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
             "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
             "--set", "compliance.safe_harbor.names_seller=true",
             "--set", "compliance.safe_harbor.gives_dnc_number=true",
+            "--set", "compliance.safe_harbor.no_marketing_content=true",
             *(("--jurisdiction", "uk", "--abandon-target", "0.02") if uk else ()),
             "--db", db)
     _invoke("leads", "import", "spring", str(leads), "--consent-seller", "Spring Solar",
