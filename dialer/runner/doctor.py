@@ -162,8 +162,15 @@ def _leads_check(store: CampaignStore, data: Path, row: Any, at: datetime) -> Ch
     if reason is not None:
         finished = leads.total > 0 and leads.dialable == 0
         return Check("leads", Verdict.WARN if finished else Verdict.FAIL, reason)
-    preview = preview_selection(store, row.id, at, selection_check(store, data, audit=False),
-                                DOCTOR_SAMPLE)
+    from dnc.errors import ComplianceError
+
+    try:
+        preview = preview_selection(store, row.id, at,
+                                    selection_check(store, data, audit=False), DOCTOR_SAMPLE)
+    except ComplianceError as error:
+        # What the runner would stop on too (e.g. a malformed officer table): no lead is
+        # callable while the rules cannot be read.
+        return Check("leads", Verdict.FAIL, f"the compliance rules cannot be read: {error}")
     scope = (f"the next {preview.examined:,} in dial order" if preview.more else
              f"the {preview.examined:,} due")
     refused = sorted(preview.refused_by.items(), key=lambda item: -item[1])
@@ -183,7 +190,7 @@ def _leads_check(store: CampaignStore, data: Path, row: Any, at: datetime) -> Ch
     return Check("leads", Verdict.OK, message)
 
 
-def _clip(text: str, size: int = 140) -> str:
+def _clip(text: str, size: int = 240) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 

@@ -88,3 +88,21 @@ def test_doctor_counts_what_selection_claims(tmp_path: Path, consented_count: in
         assert message.startswith(f"{consented_count} callable now of 10")
         assert verdict is (Verdict.OK if consented_count == 10 else Verdict.WARN)
         assert ("uk.tps" in message) is (consented_count < 10)
+
+
+def test_unreadable_rule_tables_fail_the_leads_check_naming_the_file(tmp_path: Path) -> None:
+    """A malformed officer table stops selection (every lead refused with the reason); doctor
+    says so instead of counting the leads callable."""
+    store = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
+    noon = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 12:00 in New York
+    store.create_campaign("us", demo_settings(), at=noon, agents=[("a1", "user/1001")])
+    store.add_leads("us", [LeadInput(f"+1201555010{i}", timezone="America/New_York")
+                           for i in range(3)], at=noon, list_name="sample")
+    store.transition_campaign("us", "running", at=noon)
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "state_rules.csv").write_text("state,applies_to\nNJ,sometimes\n")
+    checks = {c.name: (c.verdict, c.message)
+              for c in diagnose_campaign(store, "us", tmp_path, (), at=noon)}
+    verdict, message = checks["leads"]
+    assert verdict is Verdict.FAIL and "none of the 3 due passes" in message
+    assert "compliance 3" in message and "cannot read rule table" in message
