@@ -44,8 +44,8 @@ RingTimeoutOption = Annotated[float | None, typer.Option(
 AbandonOption = Annotated[float | None, typer.Option(
     help="Abandonment rate to stay under, a fraction at most 0.03. Default 0.03.")]
 PacingOption = Annotated[str | None, typer.Option(
-    help="Pacing policy: preview, progressive, power, predictive or adaptive (parameters "
-    "with --set pacing_params=...). Default predictive, which dials one line per free "
+    help="Pacing policy: preview, progressive, power, ratio, predictive or adaptive "
+    "(parameters with --set pacing_params=...). Default predictive, which dials one line per free "
     "agent until it has learned the campaign.")]
 JurisdictionOption = Annotated[str | None, typer.Option(
     help="Compliance profiles, comma-separated: us, us_federal, us_state, reg_f, uk. "

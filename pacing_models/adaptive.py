@@ -29,6 +29,7 @@ from enum import StrEnum
 
 from pacing_models.errors import InvalidParameterError
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
+from pacing_models.policies import ratio_count
 
 
 class AdaptMethod(StrEnum):
@@ -147,13 +148,10 @@ class AdaptivePolicy:
         elif state.now - self._last_adjust >= self.adjust_every and self._samples:
             self._last_adjust = state.now
             note = "; " + self._adjust(state)
-        in_call = len(state.busy_elapsed)
-        active = state.agents_free + (0 if self.available_only else in_call)
-        goal = round(self.level * active)
-        existing = len(state.ringing_elapsed) + state.answered_waiting + (
-            0 if self.available_only else in_call
-        )
-        n = max(0, goal - existing)
+        in_call = 0 if self.available_only else len(state.busy_elapsed)
+        goal = round(self.level * (state.agents_free + in_call))
+        existing = len(state.ringing_elapsed) + state.answered_waiting + in_call
+        n = ratio_count(state, self.level, self.available_only)
         return PacingDecision(
             n, f"adaptive {self.method.value}: dial level {self.level:.3f}, goal {goal} − "
             f"{existing} existing → {n}{note}",

@@ -84,6 +84,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
     "preview": {"preview_seconds": _NON_NEGATIVE},
     "progressive": {},
     "power": {"lines_per_agent": _real(1.0, 50.0, optional=True)},
+    "ratio": {"dial_level": _real(1.0, 50.0, optional=True)},
     "predictive": {
         "prior_live_answer": _real(0.0, 0.85, low_open=True),  # + machine 0.1 + busy 0.05
         "prior_talk_mean": _POSITIVE,

@@ -1,4 +1,4 @@
-"""Simple pacing policies (preview, progressive, power) and the registry of every policy.
+"""Simple pacing policies (preview, progressive, power, ratio) and the registry of every policy.
 
 The engine, the simulator and the CLI choose a policy by name through ``make_policy``.
 """
@@ -107,6 +107,45 @@ class PowerPolicy(_NoLearning):
         )
 
 
+def ratio_count(state: PacingState, level: float, available_only: bool = False) -> int:
+    """VICIdial's auto-dialer arithmetic: round(level × active agents) − calls that exist.
+
+    Active agents are the free ones and (unless ``available_only``) those on a call; the
+    calls that exist are the ringing ones, the answered ones waiting and (with the in-call
+    agents counted) the connected ones. At level 1 it is progressive dialing.
+    """
+    in_call = 0 if available_only else len(state.busy_elapsed)
+    goal = round(level * (state.agents_free + in_call))
+    return max(0, goal - (len(state.ringing_elapsed) + state.answered_waiting + in_call))
+
+
+class RatioPolicy(_NoLearning):
+    """A fixed dial level: ``dial_level`` lines per active agent (VICIdial's RATIO method).
+
+    This is what a supervisor sets by hand; ``dialer simulate --best-static`` finds the
+    highest level a scenario affords with hindsight, the anchor the adaptive policies are
+    compared with. Without ``dial_level`` the campaign's ``PacingState.lines_per_agent``
+    holds.
+    """
+
+    name = "ratio"
+    state_fields = frozenset({"agents_free", "busy_elapsed", "ringing_elapsed",
+                              "answered_waiting", "lines_per_agent"})
+
+    def __init__(self, dial_level: float | None = None) -> None:
+        if dial_level is not None and not (1.0 <= dial_level <= 50.0):
+            raise InvalidParameterError(f"dial_level must be between 1 and 50, got {dial_level}")
+        self.dial_level = dial_level
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        level = self.dial_level if self.dial_level is not None else max(
+            1.0, state.lines_per_agent)
+        n = ratio_count(state, level)
+        return PacingDecision(
+            n, f"ratio {level:g}: {state.agents_free} free + {len(state.busy_elapsed)} on a "
+               f"call → {n}")
+
+
 def _make_predictive(**params: Any) -> PacingPolicy:
     from pacing_models.predictive import PredictivePolicy
 
@@ -123,6 +162,7 @@ _FACTORIES: dict[str, Callable[..., PacingPolicy]] = {
     "preview": PreviewPolicy,
     "progressive": ProgressivePolicy,
     "power": PowerPolicy,
+    "ratio": RatioPolicy,
     "predictive": _make_predictive,
     "adaptive": _make_adaptive,
 }

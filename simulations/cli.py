@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from simulations.switch import cli as switch_cli
+
+if TYPE_CHECKING:
+    from simulations.best_static import BestStatic
 
 
 def _jsonable(value: object) -> object:
@@ -20,6 +23,38 @@ def _jsonable(value: object) -> object:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _static_label(level: float) -> str:
+    return f"best static: ratio {level:g}"
+
+
+def _static_document(anchor: BestStatic) -> dict[str, object]:
+    """The search's result as JSON: the level, its column, every level evaluated."""
+    return {"dial_level": anchor.level, "at_top": anchor.at_top,
+            "policy": None if anchor.level is None else _static_label(anchor.level),
+            "step": anchor.grid.step, "top": anchor.grid.top, "limit": anchor.limit,
+            "worst_window_abandon_by_level": {f"{k:g}": v
+                                              for k, v in anchor.worst_by_level.items()}}
+
+
+def _static_lines(anchor: BestStatic, results: dict[str, object], labels: list[str]) -> str:
+    """What the anchor says: the level, and each policy's talk against it."""
+    searched = ", ".join(f"{k:g}: {v:.2%}" for k, v in anchor.worst_by_level.items())
+    if anchor.level is None:
+        return (f"best static: none — even dial level 1 breaks the {anchor.limit:.1%} limit "
+                f"in some replication (worst window abandonment by level: {searched})")
+    summary = results[_static_label(anchor.level)]
+    static_talk = summary["talk_fraction"]["mean"]  # type: ignore[index]
+    top = " (the top searched)" if anchor.at_top else ""
+    lines = [f"best static: dial level {anchor.level:g}{top} lines per active agent, talk "
+             f"fraction {static_talk:.4g} (worst window abandonment by level searched: "
+             f"{searched})"]
+    for name in labels:
+        talk = results[name]["talk_fraction"]["mean"]  # type: ignore[index]
+        change = f"{talk / static_talk - 1:+.1%}" if static_talk > 0 else "n/a"
+        lines.append(f"  {name}: talk fraction {talk:.4g} ({change} against best static)")
+    return "\n".join(lines)
 
 
 def simulate(
@@ -36,6 +71,14 @@ def simulate(
     workers: Annotated[int, typer.Option(
         min=1, help="Parallel processes for the replications (the figures do not depend "
                     "on it: replication r always uses stream (seed, r)).")] = 2,
+    best_static: Annotated[bool, typer.Option(
+        "--best-static", help="Also find the highest fixed dial level (lines per active "
+        "agent, VICIdial's RATIO) whose every replication stays within the abandonment "
+        "limit, on the same callees, and show it beside the policies.")] = False,
+    static_step: Annotated[float, typer.Option(
+        help="Step of the dial levels --best-static searches (1, 1+step, ...).")] = 0.01,
+    static_top: Annotated[float, typer.Option(
+        help="Highest dial level --best-static searches.")] = 30.0,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
     import contextlib
@@ -54,20 +97,40 @@ def simulate(
     labels = [spec.label for spec in specs]
     jobs = [(str(scenario), spec.name, dict(spec.params), seed, r)
             for spec in specs for r in range(replications)]
+    grid = None
+    if best_static:
+        from simulations.best_static import LevelGrid
+
+        grid = LevelGrid(static_step, static_top)
     runs: list[dict] = []
-    in_process = workers == 1 or len(jobs) == 1
+    in_process = workers == 1 or (len(jobs) == 1 and not best_static)
     with Progress(console=Console(stderr=True), transient=True) as progress, (
             contextlib.nullcontext() if in_process
-            else ProcessPoolExecutor(min(workers, len(jobs)))) as pool:
+            else ProcessPoolExecutor(min(workers, max(len(jobs), replications)))) as pool:
+        run_all = map if pool is None else pool.map
         task = progress.add_task(
             f"simulating {len(policy)} policies × {replications} replications", total=len(jobs))
-        for run in (map if pool is None else pool.map)(run_replication, jobs):
+        for run in run_all(run_replication, jobs):
             runs.append(run)
             progress.advance(task)
-    results: dict[str, object] = {
-        name: summarise(runs[i * replications:(i + 1) * replications])
-        for i, name in enumerate(labels)
-    }
+        results: dict[str, object] = {
+            name: summarise(runs[i * replications:(i + 1) * replications])
+            for i, name in enumerate(labels)
+        }
+        anchor = None
+        if grid is not None:
+            from simulations.best_static import search
+
+            def evaluate(level: float) -> list[dict]:
+                progress.update(task, description=f"best static: dial level {level:g}",
+                                total=None, completed=0)
+                return list(run_all(run_replication, [
+                    (str(scenario), "ratio", {"dial_level": level}, seed, r)
+                    for r in range(replications)]))
+
+            anchor = search(evaluate, loaded.campaign.abandon_limit, grid)
+            if anchor.level is not None:
+                results[_static_label(anchor.level)] = summarise(list(anchor.runs))
     if plot is not None:
         from simulations.plot import simulation_figure, write_png
 
@@ -76,22 +139,28 @@ def simulate(
             results, loaded.campaign.abandon_limit,  # type: ignore[arg-type]
             f"{scenario.name}: {replications} replications, seed {seed}",
             talk / (talk + wrap) if talk + wrap > 0 else None), plot)
+    document: dict[str, object] = {"scenario": str(scenario), "seed": seed,
+                                   "replications": replications, "policies": results}
+    if anchor is not None:
+        document["best_static"] = _static_document(anchor)
     if as_json:
-        print(json.dumps(_jsonable({"scenario": str(scenario), "seed": seed,
-                                    "replications": replications, "policies": results})))
+        print(json.dumps(_jsonable(document)))
         return
     table = Table(title=f"{scenario} — {replications} replications, seed {seed} (mean ± 95 % CI)")
+    columns = list(results)
     table.add_column("metric")
-    for name in labels:
+    for name in columns:
         table.add_column(name, justify="right")
     for key in METRICS:
         cells = []
-        for name in labels:
+        for name in columns:
             m = results[name][key]  # type: ignore[index]
             ci = "" if math.isnan(m["ci95"]) else f" ± {m['ci95']:.4g}"
             cells.append(f"{m['mean']:.4g}{ci}")
         table.add_row(key, *cells)
     Console().print(table)
+    if anchor is not None:
+        Console().print(_static_lines(anchor, results, labels), highlight=False)
     if "inbound" in results[labels[0]]:  # type: ignore[operator]
         from simulations.inbound_callers import queue_tables
 

@@ -38,7 +38,7 @@ def error_line(result) -> str:
 def test_an_unknown_policy_is_refused_at_create_with_the_choices(home):
     line = error_line(dialer("campaign", "create", "x", "--caller-id", "+12015550123",
                              "--pacing", "foo"))
-    assert "'foo'" in line and "preview, progressive, power, predictive, adaptive" in line
+    assert "'foo'" in line and "preview, progressive, power, ratio, predictive, adaptive" in line
     assert json.loads(dialer("campaign", "list", "--json").stdout) == []
 
 

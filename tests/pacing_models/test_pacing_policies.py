@@ -69,7 +69,8 @@ PREDICTIVE = trained_predictive()
 
 
 def test_registry_names_and_errors() -> None:
-    assert set(POLICY_NAMES) == {"preview", "progressive", "power", "predictive", "adaptive"}
+    assert set(POLICY_NAMES) == {"preview", "progressive", "power", "ratio", "predictive",
+                                 "adaptive"}
     for name in POLICY_NAMES:
         policy = make_policy(name)
         assert isinstance(policy, PacingPolicy)
