@@ -3,14 +3,21 @@
     python benchmarks/pacing_quality.py [--quick] [--workers 2] [--hours 8] [--days 1]
         [--replications 3]
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
-        [--with-history] [--out FILE]
+        [--with-history] [--out FILE] [--machine 0.15] [--amd] [--no-static]
+        [--static-step 0.02]
 
 Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
 (lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
 patience exponential mean 5 s, time to answer lognormal 9 ± 4 s, busy 0.05, no machines, ring
 timeout 25 s, one 8-hour shift. ``--quick``: 10 and 50 agents × 0.10/0.35 × 180 s, 1 replication.
+``--machine m`` makes a share m of dials answer by machine (5 s of an agent each without AMD);
+``--amd`` turns detection on (3 s, 2 % false positives, 10 % false negatives by default).
 
-Limit = E[talk] ÷ (E[talk] + E[wrap]); share = talk fraction ÷ limit. Abandonment is the
+Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
+E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
+"best static" is the highest fixed dial level (``ratio``, lines per active agent) whose every
+replication stays within the limit, searched per cell on the same replications
+(``simulations/best_static.py``; ``--no-static`` skips it). Abandonment is the
 simulator's ground truth (people left without an agent), ``max_window_abandon_rate`` of the
 run (a one-day run is one window). Replication r runs every policy on stream (seed 1, r):
 common random numbers. Every policy starts cold, with its default priors (a campaign does not
@@ -22,7 +29,8 @@ legal count, 47 CFR 64.1200(a)(7)(i)), as the ground truth does. docs/pacing.md 
 measured tables.
 
 Targets for ``predictive`` (PASS/FAIL per scenario): (1) every replication at or below the
-limit; (2) at 50 agents and more, mean share ≥ 0.90; (3) mean share above adaptive's with
+limit; (2) at 50 agents and more, mean share ≥ 0.95, at 10–20 agents ≥ 0.85; (2b) mean share
+above the best static level's; (3) mean share above adaptive's with
 mean abandonment at or below adaptive's (when adaptive itself breaks the limit in some
 replication, at or below the limit is taken as "equal or lower"). Where predictive has more
 talk only by spending more abandonment than adaptive (both within the limit), it is re-run
@@ -49,20 +57,27 @@ WRAP = 15.0
 LIMIT = 0.03
 
 
-def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int]):
+MACHINES: dict[str, object] = {"machine": 0.0, "amd": {}}
+"""The suite's machine share and ``[amd]`` table (``--machine``, ``--amd``; set in main)."""
+
+
+def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int],
+              machines: dict | None = None):
     hours, days = shift
     from simulations.scenario import scenario_from_tables
 
+    machines = machines or MACHINES
     return scenario_from_tables({
         "campaign": {"agents": agents, "shift_hours": hours, "days": days,
                      "abandon_limit": LIMIT,
                      "connect_window": 2.0},
-        "callees": {"live_answer": live, "machine": 0.0, "busy": 0.05,
+        "callees": {"live_answer": live, "machine": machines["machine"], "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
                     "no_answer_timeout": 25, "busy_time": 4,
                     "patience": {"dist": "exponential", "mean": 5.0}},
         "agents": {"talk": {"dist": "lognormal", "mean": talk, "sd": talk / 2},
-                   "wrap": {"dist": "fixed", "value": WRAP}},
+                   "wrap": {"dist": "fixed", "value": WRAP}, "machine_handle_time": 5.0},
+        "amd": machines["amd"],
     })
 
 
@@ -81,23 +96,56 @@ def _matched(fraction: float) -> str:
     return f"predictive aim {fraction:g}×adaptive"
 
 
-def _one(job: tuple[int, float, float, tuple[float, int], str, int, float | None]) -> tuple:
+def _one(job: tuple) -> tuple:
+    """One run: (agents, live, talk, shift, column, replication, aim_cap, dial level,
+    machines). Share = talk fraction ÷ the scenario's practical limit."""
     from simulations.driver import Simulation
-    from simulations.metrics import run_metrics
+    from simulations.metrics import practical_talk_limit, run_metrics
 
-    agents, live, talk, shift, column, replication, aim_cap = job
+    agents, live, talk, shift, column, replication, aim_cap, level, machines = job
     policy, params = column, {}
     if column == "predictive-hist":
         policy, params = "predictive", _history_priors(live, talk)
     elif aim_cap is not None:
         policy, params = "predictive", {"aim_cap": aim_cap}
-    scenario = _scenario(agents, live, talk, shift)
+    elif level is not None:
+        policy, params = "ratio", {"dial_level": level}
+    scenario = _scenario(agents, live, talk, shift, machines)
     started = time.process_time()
     tally = Simulation(scenario, policy, seed=1, replication=replication, params=params).run()
     seconds = time.process_time() - started
     m = run_metrics(scenario, tally)
-    share = m["talk_fraction"] / (talk / (talk + WRAP))
+    share = m["talk_fraction"] / practical_talk_limit(scenario)
     return agents, live, talk, column, replication, share, m["max_window_abandon_rate"], seconds
+
+
+STATIC = "best static"
+
+
+def _practical(agents: int, live: float, talk: float, shift: tuple[float, int]) -> float:
+    from simulations.metrics import practical_talk_limit
+
+    return practical_talk_limit(_scenario(agents, live, talk, shift))
+
+
+def _best_static(pool, cell: tuple[int, float, float], shift: tuple[float, int], reps: int,
+                 step: float) -> tuple[tuple, object, list[tuple], float]:
+    """The cell's best fixed dial level on the same replications (simulations/best_static.py);
+    its runs come back as rows of ``_one``. Run in a thread: the process pool does the work."""
+    from simulations.best_static import LevelGrid, search
+
+    rows: dict[float, list[tuple]] = {}
+    cpu = 0.0
+
+    def evaluate(level: float) -> list[dict]:
+        nonlocal cpu
+        jobs = [(*cell, shift, STATIC, r, None, level, MACHINES) for r in range(reps)]
+        rows[level] = list(pool.map(_one, jobs))
+        cpu += sum(row[-1] for row in rows[level])
+        return [{"max_window_abandon_rate": row[6]} for row in rows[level]]
+
+    found = search(evaluate, LIMIT, LevelGrid(step, 30.0))
+    return cell, found.level, rows.get(found.level, []), cpu
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -114,7 +162,14 @@ def _verdicts(
     worst = max(a for _, a in runs)
     out = [("limit", worst <= LIMIT, f"worst replication {worst:.2%} (limit {LIMIT:.0%})")]
     if agents >= 50:
-        out.append(("90%", share >= 0.90, f"share {share:.3f} (≥ 0.900)"))
+        out.append(("95% practical", share >= 0.95, f"share {share:.3f} (≥ 0.950)"))
+    elif 10 <= agents <= 20:
+        out.append(("85% practical", share >= 0.85, f"share {share:.3f} (≥ 0.850)"))
+    static = result.get(STATIC)
+    if static is not None:
+        s_share = statistics.fmean(s for s, _ in static) if static else 0.0
+        out.append(("vs static", share > s_share,
+                    f"share {share:.3f} vs best static {s_share:.3f}"))
     if "adaptive" in result:
         a_runs = result["adaptive"]
         a_share = statistics.fmean(s for s, _ in a_runs)
@@ -159,7 +214,7 @@ def _matched_jobs(
         a_worst = max(x for _, x in result["adaptive"])
         abandon = statistics.fmean(x for _, x in result["predictive"])
         if a_worst <= LIMIT and abandon > a_abandon and a_abandon > 0:
-            jobs.extend((a, p, t, shift, _matched(k), r, k * a_abandon / LIMIT)
+            jobs.extend((a, p, t, shift, _matched(k), r, k * a_abandon / LIMIT, None, MACHINES)
                         for k in MATCHED_AIMS for r in range(reps))
     return jobs
 
@@ -181,7 +236,23 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--no-matched", action="store_true",
                         help="skip the re-runs of predictive at adaptive's abandonment")
+    parser.add_argument("--machine", type=float, default=0.0,
+                        help="share of dials answered by a machine (5 s of an agent each "
+                             "without AMD)")
+    parser.add_argument("--amd", action="store_true", help="answering-machine detection on")
+    parser.add_argument("--amd-detect-time", type=float, default=3.0)
+    parser.add_argument("--amd-false-positive", type=float, default=0.02)
+    parser.add_argument("--amd-false-negative", type=float, default=0.1)
+    parser.add_argument("--no-static", action="store_true",
+                        help="skip the best static dial level (the hindsight anchor)")
+    parser.add_argument("--static-step", type=float, default=0.02,
+                        help="step of the dial levels the best-static search tries")
     args = parser.parse_args()
+    MACHINES["machine"] = args.machine
+    if args.amd:
+        MACHINES["amd"] = {"enabled": True, "detect_time": args.amd_detect_time,
+                           "false_positive": args.amd_false_positive,
+                           "false_negative": args.amd_false_negative}
     if args.quick:
         agents, lives, talks, reps = (10, 50), (0.10, 0.35), (180.0,), args.replications or 1
     else:
@@ -193,7 +264,7 @@ def main() -> None:
     grid = list(itertools.product(agents, lives, talks))
     # Longest jobs first so the pool's tail is short.
     shift = (args.hours, args.days)
-    jobs = sorted(((a, p, t, shift, c, r, None)
+    jobs = sorted(((a, p, t, shift, c, r, None, None, MACHINES)
                    for a, p, t in grid for c in columns
                    for r in range(reps)), key=lambda j: -j[0])
     started = time.time()
@@ -209,13 +280,29 @@ def main() -> None:
         collect(list(pool.map(_one, jobs)))
         if not args.no_matched:
             collect(list(pool.map(_one, _matched_jobs(runs, shift, reps))))
+        levels: dict[tuple, float | None] = {}
+        if not args.no_static:
+            # One thread per cell drives its search; the process pool runs the simulations.
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max(1, len(grid))) as threads:
+                found = list(threads.map(
+                    lambda cell: _best_static(pool, cell, shift, reps, args.static_step),
+                    sorted(grid, key=lambda c: -c[0])))
+            for cell, level, rows, seconds in found:
+                levels[cell] = level
+                runs.setdefault(cell, {})[STATIC] = [(r[5], r[6]) for r in rows]
+                cpu[STATIC] = cpu.get(STATIC, 0.0) + seconds
     wall = time.time() - started
     columns.extend(_matched(k) for k in MATCHED_AIMS
                    if any(_matched(k) in result for result in runs.values()))
+    if not args.no_static:
+        columns.append(STATIC)
     widths = [max(22, len(c)) for c in columns]
-    lines = [f"{'agents':>6} {'live':>5} {'talk':>5} " + " ".join(
+    lines = [f"{'agents':>6} {'live':>5} {'talk':>5} {'practical':>9} " + " ".join(
         f"{c:>{w}}" for c, w in zip(columns, widths, strict=True))
-        + f"   (share of limit / max-window abandonment, mean of {reps} replication(s))"]
+        + f"   (share of the practical limit / max-window abandonment, mean of {reps} "
+          "replication(s); best static: its dial level, then the same)"]
     verdict_lines: list[str] = []
     tally: dict[str, list[bool]] = {}
     for key in sorted(runs):
@@ -224,23 +311,30 @@ def main() -> None:
         for c in columns:
             rs = runs[key].get(c)
             if not rs:
-                cells.append("—")
+                cells.append("none (level 1 breaks the limit)" if c == STATIC else "—")
                 continue
-            cells.append(f"{statistics.fmean(s for s, _ in rs):>10.3f} / "
+            level = f"{levels[key]:g}: " if c == STATIC else ""
+            cells.append(f"{level}{statistics.fmean(s for s, _ in rs):>6.3f} / "
                          f"{statistics.fmean(x for _, x in rs):>7.2%}   ")
-        lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} " + " ".join(
+        practical = _practical(a, p, t, shift)
+        lines.append(f"{a:>6} {p:>5.2f} {t:>5.0f} {practical:>9.3f} " + " ".join(
             f"{x:>{w}}" for x, w in zip(cells, widths, strict=True)))
         if "predictive" in runs[key]:
             for target, ok, detail in _verdicts(runs[key], a):
                 tally.setdefault(target, []).append(ok)
-                verdict_lines.append(f"{'PASS' if ok else 'FAIL'} {target:<12} agents={a} "
+                verdict_lines.append(f"{'PASS' if ok else 'FAIL'} {target:<13} agents={a} "
                                      f"live={p:.2f} talk={t:g}: {detail}")
     lines.append("")
     lines.extend(verdict_lines)
     lines.append("")
     lines.append("summary (predictive):")
     for target, oks in tally.items():
-        lines.append(f"  {target:<12} {sum(oks)}/{len(oks)} scenarios pass")
+        lines.append(f"  {target:<13} {sum(oks)}/{len(oks)} scenarios pass")
+    amd = (f"AMD on (detect {args.amd_detect_time:g} s, false positives "
+           f"{args.amd_false_positive:g}, false negatives {args.amd_false_negative:g})"
+           if args.amd else "AMD off")
+    lines.append(f"machines {args.machine:g} of dials, {amd}; best static step "
+                 f"{args.static_step:g}")
     lines.append(f"shift {args.hours:g} h × {args.days} day(s), {reps} replication(s) per "
                  f"cell (common random numbers), {args.workers} worker(s), wall {wall:.0f} s, "
                  f"load average at the end {os.getloadavg()[0]:.1f}")

@@ -13,6 +13,34 @@ METRICS = ("dials", "live_answers", "abandoned", "abandon_rate", "max_window_aba
            "talk_fraction", "occupancy", "contacts_per_agent_hour", "mean_wait_between_calls")
 
 
+def practical_talk_limit(scenario: Scenario) -> float:
+    """The highest talk fraction the scenario's agents can reach (docs/pacing.md).
+
+    Every live contact costs an agent E[talk] + E[wrap]; without AMD each machine answer
+    also takes an agent for ``machine_handle_time`` (m ÷ l of them per live contact); with
+    AMD only the machines it misses do (m·fn), and its false positives are people hung up on
+    (l·(1 − fp) contacts). So, with h the machine handle time,
+
+        limit = T ÷ (T + W + h · m·fn ÷ (l·(1 − fp)))     (fn = 1, fp = 0 without AMD)
+
+    With ``live_answer_by_hour`` the live share is the mean over the shift's hours. NaN when
+    no dial is ever live.
+    """
+    population, amd = scenario.population, scenario.amd
+    talk, wrap = population.talk.mean, scenario.wrap.mean
+    live = population.live_answer
+    if population.live_answer_by_hour:
+        c = scenario.campaign
+        hours = [int(c.shift_start_hour + h) % 24 for h in range(max(1, math.ceil(
+            c.shift_hours)))]
+        live = sum(population.live_answer_by_hour[h] for h in hours) / len(hours)
+    missed, kept = (amd.false_negative, 1.0 - amd.false_positive) if amd.enabled else (1.0, 1.0)
+    if live * kept <= 0.0 or talk <= 0.0:
+        return math.nan
+    machines_per_contact = population.machine * missed / (live * kept)
+    return talk / (talk + wrap + machines_per_contact * scenario.machine_handle_time)
+
+
 def run_metrics(scenario: Scenario, tally: Tally) -> dict[str, Any]:
     c = scenario.campaign
     logged_in = c.agents * c.shift_hours * 3600.0 * c.days

@@ -184,3 +184,19 @@ def test_simulate_best_static_reports_the_level_beside_the_policies(tmp_path: Pa
     assert text.exit_code == 0, text.output
     assert f"best static: dial level {level:g} lines per active agent" in text.stdout
     assert "progressive: talk fraction" in text.stdout and "against best static" in text.stdout
+
+
+def test_the_practical_limit_counts_agent_time_on_machines() -> None:
+    from simulations.metrics import practical_talk_limit
+
+    tables = {"callees": {"live_answer": 0.1, "machine": 0.2},
+              "agents": {"talk": {"dist": "fixed", "value": 100.0}, "wrap": 10.0,
+                         "machine_handle_time": 5.0}}
+    # Without AMD: two machines per live contact, 5 s each: 100 ÷ (100 + 10 + 10).
+    assert practical_talk_limit(scenario_from_tables(tables)) == pytest.approx(100 / 120)
+    # AMD passes a quarter of the machines and hangs up on a fifth of the people.
+    amd = {**tables, "amd": {"enabled": True, "false_negative": 0.25, "false_positive": 0.2}}
+    assert practical_talk_limit(scenario_from_tables(amd)) == pytest.approx(
+        100 / (110 + 5 * 0.2 * 0.25 / (0.1 * 0.8)))
+    no_machines = {**tables, "callees": {"live_answer": 0.1}}
+    assert practical_talk_limit(scenario_from_tables(no_machines)) == pytest.approx(100 / 110)
