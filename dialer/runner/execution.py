@@ -261,7 +261,9 @@ class CommandExecution(_Base):
 
     def _finished_inbound(self, command: AttemptFinished) -> None:
         """An inbound call or a queue callback's dial ended (recorded by the inbound link)."""
-        self.call_switch.pop(command.call_id, None)
+        switch_id = self.call_switch.pop(command.call_id, None)
+        if command.direction is Direction.INBOUND:
+            self.inbound_calls.released(command.call_id, switch_id)
         if command.bridged_at is None:
             self.inbound_calls.without_attempt.discard(command.call_id)  # no wrap-up comes
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE

@@ -186,6 +186,7 @@ class InboundLink:
             delay = WATCH_EVERY
             engine = runner.engine
             await runner.inbound_calls.expire_refused(runner.clock())
+            await runner.inbound_calls.flush_releases()
             if engine is None or not self.served:
                 continue
             now = runner.clock()

@@ -24,6 +24,8 @@ variables, and the caller keeps the wait they had (``waiting_since``: the channe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import replace
@@ -31,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from campaigns.phones import normalise_one
 from dialer.commands import Hangup, PlayPrompt
-from dialer.events import Event, InboundCallArrived
+from dialer.esl.errors import EslError
+from dialer.events import CallHungUp, Event, InboundCallArrived
 from dialer.freeswitch.inbound import parked_inbound
 from dialer.hangup import HangupCause
 from dialer.prompt_files import load_prompts
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("dialer.runner.inbound")
 REFUSED_PROMPTS = ("all_busy", "goodbye")
 """What a caller naming an unknown queue hears before the call ends."""
+CLAIM_REALM = "dialer_inbound"
+"""mod_hash realm of the claims: key the call's uuid, value the process owning it."""
 REFUSAL_GRACE = 10.0
 """Seconds after the refusal's prompts before the runner hangs the call up itself."""
 
@@ -63,6 +68,18 @@ class InboundCalls:
         self.without_attempt: set[str] = set()
         """Inbound calls and queue callbacks' dials: no ``call_attempt`` row (their records
         are the queue store's), so no bridge or disposition is written there for them."""
+        self.claiming: dict[str, tuple[InboundCallArrived, str]] = {}
+        """Calls whose claim on the switch is under way → (their arrival, switch)."""
+        self._claimed: dict[str, str] = {}
+        """Claimed (→ switch), their arrival posted again for the engine (taken when it
+        comes)."""
+        self._ended_claiming: dict[str, str] = {}
+        """Calls that hung up while their claim was under way → switch."""
+        self._gone: set[str] = set()
+        """Claimed calls that hung up before their arrival reached the engine."""
+        self._release: list[tuple[str, str]] = []
+        """(switch, call) claims to delete from the switch's hash (at the next look)."""
+        self.claimed_elsewhere = 0
         self._left_queues: set[str] = set()
         self.taken = 0
         self.left = 0
@@ -76,7 +93,17 @@ class InboundCalls:
         runner = self.runner
         engine = runner.engine
         call_id = event.call_id
-        if (engine is not None and call_id in engine.calls) or call_id in self.refused:
+        if call_id in self._claimed:
+            # Claimed on the switch: this process's call from now on.
+            runner.call_switch[call_id] = self._claimed.pop(call_id)
+            self.without_attempt.add(call_id)
+            self.taken += 1
+            return event
+        if call_id in self._gone:
+            self._gone.discard(call_id)
+            return None
+        if ((engine is not None and call_id in engine.calls) or call_id in self.refused
+                or call_id in self.claiming):
             return None  # seen twice (its park, and the channel list of a reconciliation)
         switch_id = event.switch_id or runner.config.switch_ids[0]
         if event.queue in self.served:
@@ -85,12 +112,10 @@ class InboundCalls:
                 log.info("inbound call %s to %s: not taken while stopping (left parked)",
                          call_id, event.queue)
                 return None
-            runner.call_switch[call_id] = switch_id
-            self.without_attempt.add(call_id)
-            self.taken += 1
             number, _ = normalise_one(event.caller_number, self.region)
-            return replace(event, switch_id=switch_id, caller_number=number or "",
-                           customer_key=event.customer_key or number)
+            await self._claim(replace(event, switch_id=switch_id, caller_number=number or "",
+                                      customer_key=event.customer_key or number), switch_id)
+            return None
         if event.queue not in self.configured:
             try:
                 await self.refresh()
@@ -111,6 +136,67 @@ class InboundCalls:
         await self._refuse(event, switch_id)
         return None
 
+    # --- claims: one process per caller ------------------------------------------------------
+
+    async def _claim(self, arrival: InboundCallArrived, switch_id: str) -> None:
+        """Claim the call on its switch before taking it: every process serving the queue
+        sees the same CHANNEL_PARK, and mod_hash's ``insert_ifempty`` lets exactly one of
+        them have it. The answer comes with the job's BACKGROUND_JOB (the loop goes on);
+        the arrival is then posted again for the engine."""
+        runner = self.runner
+        call_id = arrival.call_id
+        client = runner.switches.clients.get(switch_id)
+        if client is None or not client.connected:
+            runner.translator.forget(call_id)
+            return
+        self.claiming[call_id] = (arrival, switch_id)
+        try:
+            _, result = await client.bgapi(
+                f"hash insert_ifempty/{CLAIM_REALM}/{call_id}/{runner.owner}")
+        except EslError as error:
+            self.claiming.pop(call_id, None)
+            runner.translator.forget(call_id)
+            log.warning("inbound call %s: claim not sent (%s); adopted at the next "
+                        "reconciliation", call_id, error)
+            return
+        result.add_done_callback(lambda done: self._claim_done(call_id, done))
+
+    def _claim_done(self, call_id: str, done: asyncio.Future[str]) -> None:
+        runner = self.runner
+        ours = (not done.cancelled() and done.exception() is None
+                and done.result().strip().startswith("+OK"))
+        pending = self.claiming.pop(call_id, None)
+        if pending is None:
+            switch_id = self._ended_claiming.pop(call_id, "")
+            if ours:  # hung up while the claim was under way
+                self._release.append((switch_id, call_id))
+            return
+        arrival, switch_id = pending
+        if not ours:
+            runner.translator.forget(call_id)
+            self.claimed_elsewhere += 1
+            return
+        self._claimed[call_id] = switch_id
+        runner.post(arrival)
+
+    def released(self, call_id: str, switch_id: str | None) -> None:
+        """An inbound call of ours ended: its claim goes (at the next look)."""
+        if switch_id:
+            self._release.append((switch_id, call_id))
+
+    async def flush_releases(self) -> None:
+        releases, self._release = self._release, []
+        for switch_id, call_id in releases:
+            client = self.runner.switches.clients.get(switch_id)
+            if client is None or not client.connected:
+                continue
+            with contextlib.suppress(EslError):
+                _, result = await client.bgapi(f"hash delete/{CLAIM_REALM}/{call_id}")
+                result.add_done_callback(_retrieve)
+
+    async def switch_can_claim(self, client) -> bool:  # type: ignore[no-untyped-def]
+        return (await client.api("module_exists mod_hash", timeout=10.0)).strip() == "true"
+
     async def _refuse(self, event: InboundCallArrived, switch_id: str) -> None:
         runner = self.runner
         call_id = event.call_id
@@ -127,16 +213,28 @@ class InboundCalls:
                                       hangup_after=True))
 
     def event(self, event: Event) -> bool:
-        """An event of a refused call (True: handled here, not the engine's)."""
+        """An event of a refused call or of one being claimed (True: handled here, not the
+        engine's: it does not have the call yet, or never will)."""
         call_id = getattr(event, "call_id", None)
-        if call_id is None or call_id not in self.refused:
+        if call_id is None:
             return False
-        from dialer.events import CallHungUp
-
-        if isinstance(event, CallHungUp):
-            del self.refused[call_id]
-            self.runner.call_switch.pop(call_id, None)
-        return True
+        hung_up = isinstance(event, CallHungUp)
+        if call_id in self.refused:
+            if hung_up:
+                del self.refused[call_id]
+                self.runner.call_switch.pop(call_id, None)
+            return True
+        if call_id in self.claiming:
+            if hung_up:
+                _, switch_id = self.claiming.pop(call_id)
+                self._ended_claiming[call_id] = switch_id  # for the claim's release
+            return True
+        if call_id in self._claimed and hung_up:
+            # Claimed, but its arrival is still behind this hang-up in the inbox.
+            self._gone.add(call_id)
+            self._release.append((self._claimed.pop(call_id), call_id))
+            return True
+        return False
 
     async def expire_refused(self, now: float) -> None:
         """Refused calls the switch did not hang up after the prompts: hung up now."""
@@ -173,6 +271,8 @@ class InboundCalls:
             parked = parked_inbound(dump) if isinstance(dump, dict) else None
             if parked is None:
                 continue
+            if parked.queue in self.served and not await self._claim_adopted(client, uuid):
+                continue  # another process's caller
             legs.adopt_call(uuid, answered=True, parked=True)
             legs.inbound[uuid] = parked
             self.adopted += 1
@@ -180,11 +280,40 @@ class InboundCalls:
             since = parked.created_at if parked.created_at is not None else now
             log.info("inbound call %s to %s was parked on %s before this runner looked: "
                      "adopted (waiting %.0f s)", uuid, parked.queue, switch_id, now - since)
-            runner.post(parked.arrival(now, switch_id, waiting_since=min(since, now)))
+            arrival = parked.arrival(now, switch_id, waiting_since=min(since, now))
+            if parked.queue in self.served:
+                number, _ = normalise_one(arrival.caller_number, self.region)
+                arrival = replace(arrival, caller_number=number or "",
+                                  customer_key=arrival.customer_key or number)
+                self._claimed[uuid] = switch_id
+            runner.post(arrival)
+
+    async def _claim_adopted(self, client, uuid: str) -> bool:  # type: ignore[no-untyped-def]
+        """A parked caller found in the channel list is ours if nobody claimed it, or if
+        this process did before it restarted (same owner id)."""
+        owner = self.runner.owner
+        try:
+            holder = (await client.api(f"hash select/{CLAIM_REALM}/{uuid}")).strip()
+            if holder == owner:
+                return True
+            # Nothing stored reads "-ERR no reply" (mod_event_socket's text for an empty
+            # answer): then the insert decides.
+            if holder and not holder.startswith("-ERR"):
+                return False
+            reply = await client.api(f"hash insert_ifempty/{CLAIM_REALM}/{uuid}/{owner}")
+        except Exception as error:  # a dropped link: the next reconciliation looks again
+            log.debug("parked channel %s: claim failed (%s)", uuid, error)
+            return False
+        return reply.strip().startswith("+OK")
 
     def snapshot(self) -> dict[str, int]:
         return {"taken": self.taken, "adopted": self.adopted, "left_parked": self.left,
-                "refused": self.refused_count}
+                "refused": self.refused_count, "claimed_elsewhere": self.claimed_elsewhere}
 
 
 __all__ = ["REFUSED_PROMPTS", "InboundCalls"]
+
+
+def _retrieve(result: asyncio.Future[str]) -> None:
+    if not result.cancelled():
+        result.exception()

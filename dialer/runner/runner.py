@@ -458,6 +458,13 @@ class Runner(CommandExecution, CampaignUpkeep):
             prompts["the voicemail message"] = config.machine_message
         caps = await probe(self.switches.clients[switch_id], prompts)
         problems = caps.problems(switch_id, config.amd_enabled)
+        if self.inbound_calls.served and not await self.inbound_calls.switch_can_claim(
+                self.switches.clients[switch_id]):
+            problems.append(
+                f"switch {switch_id} has no mod_hash (module_exists mod_hash: false), which "
+                "the runner needs to claim inbound callers so that two processes never take "
+                "the same one: load mod_hash (in FreeSWITCH's tree) or remove the campaign's "
+                "queues")
         if problems:
             advice = ("" if not caps.missing else
                       ". Put the file on the switch (docs/operations.md, \"The safe-harbour "

@@ -54,7 +54,7 @@ class SwitchApi:
             "uptime": self.uptime, "global_getvar": self.global_getvar, "avmd": self.avmd,
             "module_exists": self.module_exists, "file_exists": self.file_exists,
             "uuid_dump": self.uuid_dump, "uuid_break": self.uuid_break,
-            "sim_inbound": self.sim_inbound,
+            "sim_inbound": self.sim_inbound, "hash": self.hash,
         }
 
     def execute(self, command: str, argument: str) -> Output | None:
@@ -317,6 +317,28 @@ class SwitchApi:
         place_inbound(self.switch, script)
         self.switch.callers[script.uuid] = script
         return f"+OK {script.uuid}\n"
+
+    def hash(self, argument: str) -> str:
+        """mod_hash's ``hash insert|insert_ifempty|select|delete/realm/key[/value]``."""
+        parts = argument.strip().split("/", 3)
+        if len(parts) < 3:
+            return "-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/<val>\n"
+        action, key = parts[0].lower(), (parts[1], parts[2])
+        value = parts[3] if len(parts) > 3 else ""
+        store = self.switch.hash_db
+        if action == "insert":
+            store[key] = value
+            return "+OK\n"
+        if action == "insert_ifempty":
+            if key in store:
+                return "-ERR key already exists\n"
+            store[key] = value
+            return "+OK\n"
+        if action == "select":
+            return store.get(key, "")
+        if action == "delete":
+            return "+OK\n" if store.pop(key, None) is not None else "-ERR Not found\n"
+        return "-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/<val>\n"
 
     def uuid_kill(self, argument: str) -> str:
         args = argument.split()

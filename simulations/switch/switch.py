@@ -188,6 +188,8 @@ class Switch:
         """What the simulated people experienced (the referee of campaigns on the switch)."""
         self.gateways = GatewayBook(settings.gateways)
         """Carriers behind ``sofia/gateway/NAME``: their load and what they refused."""
+        self.hash_db: dict[tuple[str, str], str] = {}
+        """mod_hash's table (realm, key) → value (``hash`` API)."""
         self.callers: dict = {}
         """Inbound caller uuid → its ``callers.InboundScript`` (what they did and heard)."""
 

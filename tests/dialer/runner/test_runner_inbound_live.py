@@ -191,3 +191,40 @@ def test_an_unknown_queue_is_refused_and_another_campaigns_queue_left_parked(tmp
     assert any("'salse', which is not configured" in r.getMessage() for r in caplog.records)
     assert inbound_calls(store) == []  # neither call is this campaign's to record
     store.close()
+
+
+def test_a_caller_claimed_by_another_process_is_left_to_it(tmp_path):
+    """Every process serving a queue sees the same park; mod_hash's insert_ifempty on the
+    switch gives each caller to exactly one of them, and the claim goes when the call ends."""
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02)
+    QueueStore(store).create({"name": "sales", "announcements": {"every": None}},
+                             at=datetime.now(UTC))
+    files = short_prompts(tmp_path)
+
+    async def scenario():
+        settings = SwitchSettings(sound_files=files, wav_lengths=True)
+        async with running_switch(settings=settings, fate_source=LIVE_CALLEES, seed=6) as sim:
+            runner = _runner(tmp_path, sim, store)
+            task = asyncio.create_task(runner.run(duration=30.0))
+            await runner.ready.wait()
+            hashes = sim.switch.hash_db
+            theirs = place(sim, "sales", number="+13125550171")
+            hashes[("dialer_inbound", theirs.uuid)] = "another-process"
+            ours = place(sim, "sales", number="+13125550172", talk=0.5)
+            await _wait_for(lambda: ours.bridged, 10)
+            claimed = hashes.get(("dialer_inbound", ours.uuid))
+            await _wait_for(lambda: ours.uuid not in sim.switch.channels
+                            and ("dialer_inbound", ours.uuid) not in hashes, 15)
+            counts = runner.inbound_calls.snapshot()
+            still_parked = theirs.uuid in sim.switch.channels
+            runner.stop()
+            await task
+            return theirs, claimed == runner.owner, counts, still_parked
+
+    theirs, claimed_by_us, counts, still_parked = asyncio.run(scenario())
+    assert claimed_by_us
+    assert still_parked and not theirs.bridged and theirs.heard == []
+    assert counts["claimed_elsewhere"] == 1 and counts["taken"] == 1
+    assert [r["caller_number"] for r in inbound_calls(store)] == ["+13125550172"]
+    store.close()
