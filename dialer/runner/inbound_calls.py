@@ -79,6 +79,7 @@ class InboundCalls:
         """Claimed calls that hung up before their arrival reached the engine."""
         self._release: list[tuple[str, str]] = []
         """(switch, call) claims to delete from the switch's hash (at the next look)."""
+        self._to_claim: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self.claimed_elsewhere = 0
         self._left_queues: set[str] = set()
         self.taken = 0
@@ -113,8 +114,8 @@ class InboundCalls:
                          call_id, event.queue)
                 return None
             number, _ = normalise_one(event.caller_number, self.region)
-            await self._claim(replace(event, switch_id=switch_id, caller_number=number or "",
-                                      customer_key=event.customer_key or number), switch_id)
+            self._claim(replace(event, switch_id=switch_id, caller_number=number or "",
+                                customer_key=event.customer_key or number), switch_id)
             return None
         if event.queue not in self.configured:
             try:
@@ -138,33 +139,50 @@ class InboundCalls:
 
     # --- claims: one process per caller ------------------------------------------------------
 
-    async def _claim(self, arrival: InboundCallArrived, switch_id: str) -> None:
+    def _claim(self, arrival: InboundCallArrived, switch_id: str) -> None:
         """Claim the call on its switch before taking it: every process serving the queue
         sees the same CHANNEL_PARK, and mod_hash's ``insert_ifempty`` lets exactly one of
-        them have it. The answer comes with the job's BACKGROUND_JOB (the loop goes on);
-        the arrival is then posted again for the engine."""
+        them have it. Sent by the claims task (``run_claims``), so the event loop never
+        waits for the switch's reply; once it says ``+OK`` the arrival is posted again
+        for the engine."""
+        self.claiming[arrival.call_id] = (arrival, switch_id)
+        self._to_claim.put_nowait((arrival.call_id, switch_id))
+
+    async def run_claims(self) -> None:
+        """The claims task (owned by the runner's task group): every claim waiting is sent
+        at once, pipelined on the connection, then the next batch."""
+        queue = self._to_claim
+        while True:
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            await asyncio.gather(*(self._send_claim(call_id, switch_id)
+                                   for call_id, switch_id in batch))
+
+    async def _send_claim(self, call_id: str, switch_id: str) -> None:
         runner = self.runner
-        call_id = arrival.call_id
+        if call_id not in self.claiming:
+            self._ended_claiming.pop(call_id, None)
+            return  # hung up before its claim could be sent: nothing to release
         client = runner.switches.clients.get(switch_id)
-        if client is None or not client.connected:
-            runner.translator.forget(call_id)
-            return
-        self.claiming[call_id] = (arrival, switch_id)
         try:
-            _, result = await client.bgapi(
+            if client is None or not client.connected:
+                raise EslError(f"switch {switch_id} not connected")
+            # ``api``, not ``bgapi``: mod_hash answers at once, and a job would cost the
+            # switch a BACKGROUND_JOB event per caller.
+            reply = await client.api(
                 f"hash insert_ifempty/{CLAIM_REALM}/{call_id}/{runner.owner}")
         except EslError as error:
             self.claiming.pop(call_id, None)
+            self._ended_claiming.pop(call_id, None)
             runner.translator.forget(call_id)
             log.warning("inbound call %s: claim not sent (%s); adopted at the next "
                         "reconciliation", call_id, error)
             return
-        result.add_done_callback(lambda done: self._claim_done(call_id, done))
+        self._claim_done(call_id, reply.strip().startswith("+OK"))
 
-    def _claim_done(self, call_id: str, done: asyncio.Future[str]) -> None:
+    def _claim_done(self, call_id: str, ours: bool) -> None:
         runner = self.runner
-        ours = (not done.cancelled() and done.exception() is None
-                and done.result().strip().startswith("+OK"))
         pending = self.claiming.pop(call_id, None)
         if pending is None:
             switch_id = self._ended_claiming.pop(call_id, "")
@@ -186,13 +204,15 @@ class InboundCalls:
 
     async def flush_releases(self) -> None:
         releases, self._release = self._release, []
-        for switch_id, call_id in releases:
-            client = self.runner.switches.clients.get(switch_id)
-            if client is None or not client.connected:
-                continue
-            with contextlib.suppress(EslError):
-                _, result = await client.bgapi(f"hash delete/{CLAIM_REALM}/{call_id}")
-                result.add_done_callback(_retrieve)
+        await asyncio.gather(*(self._send_release(switch_id, call_id)
+                               for switch_id, call_id in releases))
+
+    async def _send_release(self, switch_id: str, call_id: str) -> None:
+        client = self.runner.switches.clients.get(switch_id)
+        if client is None or not client.connected:
+            return
+        with contextlib.suppress(EslError):
+            await client.api(f"hash delete/{CLAIM_REALM}/{call_id}")
 
     async def switch_can_claim(self, client) -> bool:  # type: ignore[no-untyped-def]
         return (await client.api("module_exists mod_hash", timeout=10.0)).strip() == "true"
@@ -313,7 +333,3 @@ class InboundCalls:
 
 __all__ = ["REFUSED_PROMPTS", "InboundCalls"]
 
-
-def _retrieve(result: asyncio.Future[str]) -> None:
-    if not result.cancelled():
-        result.exception()

@@ -233,6 +233,8 @@ class Runner(CommandExecution, CampaignUpkeep):
                 if self.telemetry is not None:
                     background.append(group.create_task(self.telemetry.run(self),
                                                         name="metrics"))
+                background.append(group.create_task(self.inbound_calls.run_claims(),
+                                                    name="inbound claims"))
                 self.ready.set()
                 await self._loop(duration)
             finally:

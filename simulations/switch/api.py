@@ -320,6 +320,8 @@ class SwitchApi:
 
     def hash(self, argument: str) -> str:
         """mod_hash's ``hash insert|insert_ifempty|select|delete/realm/key[/value]``."""
+        if "mod_hash" not in self.switch.settings.modules:
+            return "-ERR hash Command not found!\n"
         parts = argument.strip().split("/", 3)
         if len(parts) < 3:
             return "-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/<val>\n"

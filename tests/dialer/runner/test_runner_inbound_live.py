@@ -13,6 +13,8 @@ import logging
 import random
 from datetime import UTC, datetime
 
+import pytest
+
 from campaigns.queue_store import QueueStore
 from dialer.runner.demo import SimulatedDesk
 from dialer.runner.runner import Runner
@@ -227,4 +229,24 @@ def test_a_caller_claimed_by_another_process_is_left_to_it(tmp_path):
     assert still_parked and not theirs.bridged and theirs.heard == []
     assert counts["claimed_elsewhere"] == 1 and counts["taken"] == 1
     assert [r["caller_number"] for r in inbound_calls(store)] == ["+13125550172"]
+    store.close()
+
+
+def test_a_switch_without_mod_hash_is_refused_for_a_campaign_with_queues(tmp_path):
+    from dialer.runner.errors import RunnerError
+    from simulations.switch.switch import PUBLIC_TREE_MODULES
+
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02)
+    QueueStore(store).create({"name": "sales"}, at=datetime.now(UTC))
+    files = short_prompts(tmp_path)
+
+    async def scenario():
+        settings = SwitchSettings(sound_files=files,
+                                  modules=PUBLIC_TREE_MODULES - {"mod_hash"})
+        async with running_switch(settings=settings, fate_source=LIVE_CALLEES, seed=7) as sim:
+            await _runner(tmp_path, sim, store).run(duration=5.0)
+
+    with pytest.raises(RunnerError, match="has no mod_hash"):
+        asyncio.run(scenario())
     store.close()
