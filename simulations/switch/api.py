@@ -36,6 +36,8 @@ _COLUMN_LIST = (
     "callee_num,callee_direction,call_uuid,sent_callee_name,sent_callee_num,initial_cid_name,"
     "initial_cid_num,initial_ip_addr,initial_dest,initial_dialplan,initial_context")
 _CHANNEL_COLUMNS = tuple(_COLUMN_LIST.split(","))
+_HASH_USAGE = ("-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/"
+               "<val>\n")
 
 
 class SwitchApi:
@@ -324,7 +326,7 @@ class SwitchApi:
             return "-ERR hash Command not found!\n"
         parts = argument.strip().split("/", 3)
         if len(parts) < 3:
-            return "-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/<val>\n"
+            return _HASH_USAGE
         action, key = parts[0].lower(), (parts[1], parts[2])
         value = parts[3] if len(parts) > 3 else ""
         store = self.switch.hash_db
@@ -340,7 +342,7 @@ class SwitchApi:
             return store.get(key, "")
         if action == "delete":
             return "+OK\n" if store.pop(key, None) is not None else "-ERR Not found\n"
-        return "-ERR Usage: hash [insert|insert_ifempty|delete|delete_ifmatch]/<realm>/<key>/<val>\n"
+        return _HASH_USAGE
 
     def uuid_kill(self, argument: str) -> str:
         args = argument.split()
