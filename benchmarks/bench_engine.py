@@ -59,7 +59,7 @@ class Leads:
         pass
 
 
-def run(attempts: int, agents: int, seed: int) -> None:
+def run(attempts: int, agents: int, seed: int) -> int:
     rng = random.Random(seed)
     config = CampaignConfig(
         "bench", "+12015550000", ring_timeout=25.0, wrap_up_timeout=10.0, decision_interval=1.0
@@ -135,6 +135,7 @@ def run(attempts: int, agents: int, seed: int) -> None:
     # CPU time is steadier than wall time when other processes share the cores.
     print(f"whole loop  : {cpu:.2f} s CPU for {wall:.2f} s wall, "
           f"{engine.dials / cpu:,.0f} attempts per CPU second")
+    return engine.dials
 
 
 def main() -> None:
