@@ -3,15 +3,20 @@
 A minimal discrete-event world (an event heap, a seeded callee model, agents without phone
 legs) drives ``dialer.engine.Engine`` with a progressive policy, as the simulator does.
 Prints the engine's own throughput (time inside ``handle``/``tick`` only) and the whole
-loop's. Run: ``python benchmarks/bench_engine.py [--attempts N] [--agents A]``.
+loop's, then the same dialer written as one minimal loop (the same callee model, the same
+overdialling rule, a two-second connect window, no engine: ``reference``), so the price of
+the engine, which the live runner and the simulator share, shows beside what the bare
+decisions cost. Run: ``python benchmarks/bench_engine.py [--attempts N] [--agents A]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
+import os
 import random
 import time
+from collections import deque
 from itertools import count
 
 from dialer.commands import Bridge, Hangup, Originate, PlayMessage
@@ -138,13 +143,80 @@ def run(attempts: int, agents: int, seed: int) -> int:
     return engine.dials
 
 
+def reference(attempts: int, agents: int, seed: int) -> tuple[int, float]:
+    """The same dialer as one minimal loop: (attempts, CPU seconds).
+
+    The world of ``run`` without the engine: every second it launches
+    ``6 × (free + wrapping agents) − ringing − waiting`` calls; a callee answers (30 %,
+    after 3–15 s), is busy (10 %, 4 s) or does not answer (25 s); an answer takes the
+    longest-idle free agent at once or waits for one up to the connect window (2 s), after
+    which it is abandoned; talk is exponential (mean 60 s), wrap-up 5 s. No records, no
+    commands, no journal, no state machines: just the decisions.
+    """
+    rng = random.Random(seed)
+    heap: list[tuple[float, int, int, float]] = []
+    seq = count()
+    push, pop = heapq.heappush, heapq.heappop
+    ANSWER, UNANSWERED, DECIDE, TALK_END, WRAP_END = range(5)
+    free = agents
+    wrapping = ringing = dials = 0
+    waiting: deque[float] = deque()  # connect-window deadlines of answered calls
+    push(heap, (0.0, next(seq), DECIDE, 0.0))
+    started = time.process_time()
+    while dials < attempts:
+        now, _, kind, _ = pop(heap)
+        while waiting and waiting[0] < now:
+            waiting.popleft()  # abandoned: the connect window closed
+        if kind == DECIDE:
+            for _ in range(max(0, 6 * (free + wrapping) - ringing - len(waiting))):
+                dials += 1
+                ringing += 1
+                u = rng.random()
+                if u < 0.3:
+                    push(heap, (now + rng.uniform(3, 15), next(seq), ANSWER, 0.0))
+                elif u < 0.4:
+                    push(heap, (now + 4, next(seq), UNANSWERED, 0.0))
+                else:
+                    push(heap, (now + 25, next(seq), UNANSWERED, 0.0))
+            push(heap, (now + 1.0, next(seq), DECIDE, 0.0))
+        elif kind == ANSWER:
+            ringing -= 1
+            if free:
+                free -= 1
+                push(heap, (now + rng.expovariate(1 / 60.0), next(seq), TALK_END, 0.0))
+            else:
+                waiting.append(now + 2.0)
+        elif kind == UNANSWERED:
+            ringing -= 1
+        elif kind == TALK_END:
+            wrapping += 1
+            push(heap, (now + 5, next(seq), WRAP_END, 0.0))
+        else:  # WRAP_END: the agent takes the next waiting answer, or is free
+            wrapping -= 1
+            if waiting:
+                waiting.popleft()
+                push(heap, (now + rng.expovariate(1 / 60.0), next(seq), TALK_END, 0.0))
+            else:
+                free += 1
+    return dials, time.process_time() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=200_000)
     parser.add_argument("--agents", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    run(args.attempts, args.agents, args.seed)
+    print(f"load average (1 min) before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    cpu = time.process_time()
+    dials = run(args.attempts, args.agents, args.seed)
+    cpu = time.process_time() - cpu
+    bare, bare_cpu = reference(args.attempts, args.agents, args.seed)
+    print(f"reference   : {bare / bare_cpu:,.0f} attempts per CPU second (the same dialer as "
+          "one minimal loop, no engine)")
+    print(f"price of the engine: {(cpu / dials) * 1e6:.1f} us of CPU per attempt with it, "
+          f"{(bare_cpu / bare) * 1e6:.1f} us without ({(cpu / dials) / (bare_cpu / bare):.0f}x)")
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

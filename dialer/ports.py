@@ -9,66 +9,11 @@ them inside ``tick``). Fields may be added with defaults; existing fields keep t
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-_Record = TypeVar("_Record", bound=type)
-
-
-def fast_init(cls: _Record) -> _Record:
-    """Give a frozen, slotted dataclass a faster ``__init__`` with the same signature.
-
-    The contract types (events, commands, dial targets) are built tens of thousands of
-    times per second under simulation. A frozen dataclass's generated ``__init__`` stores
-    each field with ``object.__setattr__(self, name, value)``, a name lookup per field;
-    this one calls each slot's own descriptor setter, bound once here, which is about
-    twice as fast for the 10- to 20-field records. Everything else (fields, defaults and
-    default factories, ``__eq__``, ``__hash__``, ``__repr__``, ``dataclasses.replace``,
-    immutability) stays the dataclass's own. Classes using ``__post_init__``, ``InitVar``,
-    keyword-only or non-init fields keep the generated ``__init__``.
-    """
-    fields = dataclasses.fields(cls)
-    if (
-        hasattr(cls, "__post_init__")
-        or any(not f.init or f.kw_only for f in fields)
-        or "__slots__" not in cls.__dict__
-        or len(fields) != len(getattr(cls, "__dataclass_fields__", {}))
-    ):
-        return cls
-    namespace: dict[str, object] = {"_FACTORY": _FACTORY}
-    params: list[str] = []
-    body: list[str] = []
-    for i, f in enumerate(fields):
-        namespace[f"_set{i}"] = cls.__dict__[f.name].__set__
-        if f.default is not dataclasses.MISSING:
-            namespace[f"_default{i}"] = f.default
-            params.append(f"{f.name}=_default{i}")
-        elif f.default_factory is not dataclasses.MISSING:
-            namespace[f"_factory{i}"] = f.default_factory
-            params.append(f"{f.name}=_FACTORY")
-            body.append(f"    if {f.name} is _FACTORY: {f.name} = _factory{i}()")
-        else:
-            params.append(f.name)
-        body.append(f"    _set{i}(self, {f.name})")
-    source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body) + "\n"
-    exec(source, namespace)  # code built from the class's own field names only
-    init: Callable[..., None] = namespace["__init__"]  # type: ignore[assignment]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
-    cls.__init__ = init  # type: ignore[misc]
-    return cls
-
-
-class _FactoryDefault:
-    """Marks a parameter left out whose field has a default factory."""
-
-    def __repr__(self) -> str:
-        return "<factory default>"
-
-
-_FACTORY = _FactoryDefault()
+from pacing_models.records import fast_init
 
 
 @fast_init

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from pacing_models.records import fast_init
+
 
 class AttemptResult(StrEnum):
     """How a dial attempt ended, as pacing needs to know it."""
@@ -23,6 +25,7 @@ class AttemptResult(StrEnum):
     FAILED = "failed"        # network failure, invalid number, rejected, ...
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PacingState:
     """A snapshot of a campaign at the moment of a pacing decision.
@@ -64,6 +67,7 @@ class PacingState:
     a policy needs no change to respect it."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PacingDecision:
     """How many calls to launch now, and why (shown on the live dashboard)."""

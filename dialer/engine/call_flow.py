@@ -63,6 +63,9 @@ _NOT_ANSWERED_OUTCOME = {
     DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
 }
 _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+_UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
+               for cause in HangupCause}
+"""(record outcome, pacing result) of a call that ended before any answer, by cause."""
 _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "played", "failed": "failed"}
 
 
@@ -379,12 +382,13 @@ class CallFlow(_Base):
             # Talked to an agent, then parked, queued or sent on by a transfer: connected.
             outcome = CallOutcome.CONNECTED
             self._end_handed_on(call, state, at)
-        elif state in (S.DIALING, S.RINGING):
-            outcome, result = _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
+        elif state is S.DIALING or state is S.RINGING:
+            outcome, result = _UNANSWERED.get(cause, _FAILED)
             self.policy.observe_attempt(result, at - call.dialed_at, at)
             if self._placement is not None:
                 self._placement.observe_attempt(False, None)
-            self._release_callback_agent(call, at)
+            if call.agent_id is not None:  # else no agent can be reserved for it
+                self._release_callback_agent(call, at)
         elif state is S.BRIDGED:
             outcome = CallOutcome.CONNECTED
             if call.agent_id is not None:

@@ -185,7 +185,8 @@ class Dialing(_Base):
             self._out.append(ReleaseLead(now, target.lead_id, "no switch connected"))
             return None
         if switch_id is None:
-            switch_id = self._next_switch()
+            up = self._up_order
+            switch_id = up[0] if len(up) == 1 else self._next_switch()
         elif switch_id not in self.switches_up:
             self.leads.release(target.lead_id)
             self._out.append(
@@ -280,8 +281,13 @@ class Dialing(_Base):
     def _caller_id(self, target: DialTarget, now: float) -> CallerIdChoice | None:
         pool = self.caller_ids
         if pool is None:
+            # The campaign's one number: the same (immutable) choice for every call.
             number = self.config.caller_id_number
-            return CallerIdChoice(number, "fixed", {"caller_id": number})
+            fixed = self._fixed_caller_id
+            if fixed is None or fixed.number != number:
+                fixed = CallerIdChoice(number, "fixed", {"caller_id": number})
+                self._fixed_caller_id = fixed
+            return fixed
         return pool.choose(target.number_e164, now, target.attributes)
 
     def _not_placed(self, target: DialTarget, now: float, reason: str) -> None:

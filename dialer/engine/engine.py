@@ -16,7 +16,7 @@ from dialer.commands import (
 )
 from dialer.engine.agent_work import AgentWork
 from dialer.engine.call_flow import CallFlow
-from dialer.engine.caller_ids import CallerIdPool
+from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
@@ -137,6 +137,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         """Carriers' gateways (dialer/engine/gateways.py); None: the driver's default."""
         self.caller_ids = caller_ids
         """The caller-ID pool (dialer/engine/caller_ids.py); None: the config's number."""
+        self._fixed_caller_id: CallerIdChoice | None = None
+        """Without a pool: the choice of the config's number, made once (dialing.py)."""
         self.recorder = Recorder(config.recording_config(), config.campaign_id)
         """Which calls are recorded, the consent notice (dialer/engine/recordings.py)."""
         self.dials = 0
@@ -276,7 +278,9 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             wake = timers[0][0] if timers[0][0] > now else now
         watch = self._watch_heap
         if watch and watch[0][0] < wake:
-            wake = max(watch[0][0], now)
+            self._drop_finished_waits()
+            if watch and watch[0][0] < wake:
+                wake = max(watch[0][0], now)
         return wake
 
     def retune(self, config: CampaignConfig, policy: PacingPolicy) -> None:

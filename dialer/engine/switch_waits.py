@@ -16,6 +16,7 @@ Each such event is also an ``Incident`` (logged at WARNING and counted by the ru
 
 from __future__ import annotations
 
+from heapq import heappop
 from typing import TYPE_CHECKING
 
 from dialer.commands import (
@@ -41,6 +42,13 @@ else:
 S = CallState
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout (FreeSWITCH's originate_timeout ends the call by then)."""
+_WAITING_IN: dict[Wait, frozenset[CallState]] = {
+    Wait.DIAL: frozenset({S.DIALING, S.RINGING}),
+    Wait.CLASSIFY: frozenset({S.ANSWERED}),
+    Wait.MESSAGE_END: frozenset({S.ABANDONED, S.MACHINE}),
+}
+"""The states in which these waits are still on. No transition leads back into them once
+left (calls.py's table), so a call outside them will never need the deadline."""
 
 
 class SwitchWaits(_Base):
@@ -74,6 +82,26 @@ class SwitchWaits(_Base):
                                       "hung up", call.call_id))
             self._out.append(Hangup(at, call.call_id, HangupCause.RECOVERY_ON_TIMER_EXPIRE))
             self._end(call, at, HangupCause.RECOVERY_ON_TIMER_EXPIRE)
+
+    def _drop_finished_waits(self) -> None:
+        """Pop the watch's head entries whose wait is over (the call ended, or left for good
+        the states the wait guards): at their deadline ``_deadline`` would do nothing, but
+        as the head they would wake the driver for an empty ``tick``. Every dial registers a
+        ``DIAL`` wait that outlives its answer or its end, so this spares about one tick per
+        attempt. Stops at the first entry still on, or one it cannot judge this way
+        (``LEG_PARK``, and ``BRIDGE``/``MESSAGE_START`` of a call still known)."""
+        heap = self._watch_heap
+        calls = self.calls
+        while heap:
+            _, _, wait, key, _ = heap[0]
+            if wait is Wait.LEG_PARK:
+                return
+            call = calls.get(key)
+            if call is not None and call.state is not S.ENDED:
+                states = _WAITING_IN.get(wait)
+                if states is None or call.state in states:
+                    return
+            heappop(heap)
 
     def _leg_park_deadline(self, agent_id: str, leg_id: object, at: float) -> None:
         connector = self.connector

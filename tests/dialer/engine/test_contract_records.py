@@ -1,10 +1,12 @@
-"""The contract records (events, commands, dial targets) keep dataclass semantics with the
-faster ``__init__`` of ``dialer.ports.fast_init``."""
+"""The contract records (events, commands, dial targets, pacing states) keep dataclass
+semantics with the faster ``__init__`` of ``fast_init`` (pacing_models/records.py)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -12,10 +14,13 @@ from hypothesis import strategies as st
 
 from dialer import commands, events, ports
 from dialer.ports import fast_init
+from pacing_models import interface
+from pacing_models.records import BUILDER_FIELDS
 
 RECORDS = sorted(
     (
-        obj for module in (events, commands, ports) for obj in vars(module).values()
+        obj for module in (events, commands, ports, interface)
+        for obj in vars(module).values()
         if inspect.isclass(obj) and dataclasses.is_dataclass(obj)
         and obj.__module__ == module.__name__
     ),
@@ -103,3 +108,43 @@ def test_classes_the_fast_init_cannot_serve_keep_their_own() -> None:
     assert fast_init(Checked).__init__ is generated
     with pytest.raises(ValueError, match="negative"):
         Checked(-1)
+
+
+def test_big_records_built_through_their_twin_are_of_their_own_class() -> None:
+    big = [cls for cls in RECORDS if len(dataclasses.fields(cls)) >= BUILDER_FIELDS]
+    assert commands.AttemptFinished in big and interface.PacingState in big
+    finished = commands.AttemptFinished(
+        1.0, "c", "sim", commands.Direction.OUTBOUND, commands.CallOutcome.BUSY,
+        commands.HangupCause.USER_BUSY, "L1", "+15550000001", 1, 0.5)
+    assert type(finished) is commands.AttemptFinished
+    assert isinstance(finished, commands.AttemptFinished)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        finished.at = 2.0  # type: ignore[misc]
+    assert copy.copy(finished) == finished == pickle.loads(pickle.dumps(finished))
+    assert hash(finished) == hash(copy.deepcopy(finished))
+    assert dataclasses.replace(finished, at=3.0).at == 3.0
+
+
+def test_a_subclass_of_a_big_record_keeps_its_class_and_its_own_slots() -> None:
+    @fast_init
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Wide:
+        a: int
+        b: int = 2
+        c: int = 3
+        d: int = 4
+        e: int = 5
+        f: int = 6
+        g: int = 7
+        h: int = 8
+        i: list[int] = dataclasses.field(default_factory=list)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Wider(Wide):
+        j: int = 10
+
+    Wider.__init__ = Wide.__init__  # type: ignore[misc]  # the inherited fast path
+    wider = Wider(1)
+    assert type(wider) is Wider
+    assert (wider.a, wider.h, wider.i) == (1, 8, [])
+    assert type(Wide(1)) is Wide and Wide(1).i is not Wide(1).i
