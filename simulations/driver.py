@@ -209,7 +209,8 @@ class Simulation:
 
         Commands only schedule timers or queue follow-up events in ``_pending`` (never feed
         the engine themselves), so the engine is never entered twice at once. (The hot
-        loop of a run: ``_execute`` and ``_plan_tick`` are inlined.)"""
+        loop of a run, with ``_feed_tick``: the command dispatch and the planning of the
+        next tick are written out in both rather than called.)"""
         engine, actions, pending = self.engine, self._actions, self._pending
         for command in engine.handle(event):
             action = actions.get(type(command))
@@ -231,30 +232,23 @@ class Simulation:
         if planned is not None and at != self._tick_at:
             return  # superseded by an earlier tick
         self._tick_at = math.inf
-        handle, execute, pending = self.engine.handle, self._execute, self._pending
-        execute(self.engine.tick(at))
-        while pending:
-            execute(handle(pending.popleft()))
-        if self._closing:
-            self._close_if_idle(at)
-        self._plan_tick()
-
-    def _plan_tick(self) -> None:
-        wake = self.engine.next_wakeup()
-        if wake is None:
-            return
-        if not self.on_shift and not self.engine.calls:
-            return  # nothing can happen off shift until an event arrives
-        if wake < self._tick_at:
-            self._tick_at = wake
-            self._schedule(wake, self._feed_tick, True)
-
-    def _execute(self, commands: list[Any]) -> None:
-        actions = self._actions
-        for command in commands:
+        engine, actions, pending = self.engine, self._actions, self._pending
+        # The other half of the hot loop (see _feed).
+        for command in engine.tick(at):
             action = actions.get(type(command))
             if action is not None:
                 action(command)
+        while pending:
+            for command in engine.handle(pending.popleft()):
+                action = actions.get(type(command))
+                if action is not None:
+                    action(command)
+        if self._closing:
+            self._close_if_idle(at)
+        wake = engine.next_wakeup()
+        if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
+            self._tick_at = wake
+            self._schedule(wake, self._feed_tick, True)
 
     # --- callee behaviour ----------------------------------------------------------------
     # Timers carry the call id and build their event when they fire; a timer whose call has

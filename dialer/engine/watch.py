@@ -14,6 +14,8 @@ deletion, like the scheduler's lines), so registering costs one heap push.
 from __future__ import annotations
 
 import heapq
+import itertools
+from collections.abc import Callable
 from enum import StrEnum
 
 
@@ -39,11 +41,11 @@ class Watch:
 
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, Wait, str, object]] = []
-        self._order = 0
+        self._order = itertools.count(1)
 
-    def add(self, at: float, wait: Wait, key: str, token: object = None) -> None:
-        self._order += 1
-        heapq.heappush(self._heap, (at, self._order, wait, key, token))
+    def add(self, at: float, wait: Wait, key: str, token: object = None,
+            _push: Callable[..., None] = heapq.heappush) -> None:
+        _push(self._heap, (at, next(self._order), wait, key, token))
 
     def next_time(self) -> float | None:
         return self._heap[0][0] if self._heap else None
