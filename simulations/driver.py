@@ -277,14 +277,14 @@ class Simulation:
             self._schedule(t + command.ring_timeout, self._no_answer, call_id)
 
     def _busy(self, at: float, call_id: str) -> None:
-        call = self._live(call_id)
-        if call is not None:
+        call = self.calls.get(call_id)
+        if call is not None and not call.ended:  # ``_live``, written out: most attempts
             self._finish(call, at)
             self._feed(OriginateFailed(at, call_id, HangupCause.USER_BUSY))
 
     def _no_answer(self, at: float, call_id: str) -> None:
-        call = self._live(call_id)
-        if call is not None:
+        call = self.calls.get(call_id)
+        if call is not None and not call.ended:  # ``_live``, written out: most attempts
             self._finish(call, at)
             self._feed(CallHungUp(at, call_id, HangupCause.NO_ANSWER))
 

@@ -353,13 +353,13 @@ class CallFlow(_Base):
         """Nothing to do: ``PlayMessage(hangup_after=True)`` makes the switch hang up."""
 
     def _on_originate_failed(self, event: OriginateFailed) -> None:
-        call = self._call(event.call_id)
-        if call is not None:
+        call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
+        if call is not None and call.state is not S.ENDED:
             self._end(call, event.at, event.cause)
 
     def _on_hung_up(self, event: CallHungUp) -> None:
-        call = self._call(event.call_id)
-        if call is not None:
+        call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
+        if call is not None and call.state is not S.ENDED:
             self._end(call, event.at, event.cause)
 
     def _end(self, call: Call, at: float, cause: HangupCause) -> None:
