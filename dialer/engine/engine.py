@@ -32,7 +32,7 @@ from dialer.engine.routing import RoutingStrategy
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
 from dialer.engine.switch_waits import SwitchWaits
-from dialer.engine.watch import Watch
+from dialer.engine.watch import Wait, Watch
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
@@ -349,8 +349,10 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
                 self._finish_wrap(agent_id, at, "wrap-up timeout")
         watch = self._watch_heap
         if watch and watch[0][0] <= now:
+            calls = self.calls
             for at, wait, key, token in self.watch.due(now):
-                self._deadline(wait, key, token, at)
+                if wait is Wait.LEG_PARK or key in calls:  # else a no-op: the call is gone
+                    self._deadline(wait, key, token, at)
 
     # --- customer calls ------------------------------------------------------------------------
 

@@ -132,16 +132,23 @@ class Recorder:
         self.config = config
         self.campaign_id = campaign_id
         self._active: dict[str, _Recording] = {}
+        self._records_none = config.mode is RecordingMode.NONE and all(
+            mode is RecordingMode.NONE for mode in config.queue_modes.values())
+        """Recording off everywhere: the per-call hooks return at once."""
 
     # --- the engine's hooks ------------------------------------------------------------------
 
     def answered(self, call: Call, at: float, out: list[Command]) -> None:
         """At the answer: record now the calls that need no notice (and are chosen)."""
+        if self._records_none:
+            return
         if self._chosen(call) and not self._needs_consent(call):
             self._start(call, at, "not_required", out)
 
     def bridged(self, call: Call, at: float, out: list[Command]) -> None:
         """Connected to an agent: the notice, then the recording, for the others."""
+        if self._records_none:
+            return
         if call.call_id in self._active or not self._chosen(call):
             return
         if not self._needs_consent(call):
