@@ -65,6 +65,11 @@ class PacingState:
     """Agents kept for inbound queues (blending): already left out of ``agents_free`` (and,
     when fewer are free, of the busy and wrap-up agents closest to freeing up). Informative:
     a policy needs no change to respect it."""
+    ringing_lines: int | None = None
+    """Outbound calls dialing or ringing right now (None: ``len(ringing_elapsed)``). The
+    engine always fills it, so a policy that needs only the count (``calls_in_flight``)
+    can leave ``ringing_elapsed`` out of its ``state_fields``: the engine then builds no
+    per-line tuple at each decision."""
 
 
 @fast_init

@@ -16,7 +16,8 @@ from pacing_models.params import check_params
 
 def calls_in_flight(state: PacingState) -> int:
     """Calls already claiming an agent: ringing, and answered but not yet connected."""
-    return len(state.ringing_elapsed) + state.answered_waiting
+    ringing = state.ringing_lines
+    return (len(state.ringing_elapsed) if ringing is None else ringing) + state.answered_waiting
 
 
 def progressive_count(state: PacingState) -> int:
@@ -41,7 +42,7 @@ class ProgressivePolicy(_NoLearning):
 
     name = "progressive"
     # What it reads, so the engine builds no per-agent elapsed-time tuples it would ignore.
-    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting"})
+    state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting"})
 
     def decide(self, state: PacingState) -> PacingDecision:
         n = progressive_count(state)
@@ -61,7 +62,7 @@ class PreviewPolicy(_NoLearning):
     """
 
     name = "preview"
-    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting",
+    state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting",
                               "free_elapsed"})
 
     def __init__(self, preview_seconds: float = 0.0) -> None:
@@ -86,7 +87,7 @@ class PowerPolicy(_NoLearning):
     """
 
     name = "power"
-    state_fields = frozenset({"agents_free", "ringing_elapsed", "answered_waiting",
+    state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting",
                               "lines_per_agent"})
 
     def __init__(self, lines_per_agent: float | None = None) -> None:

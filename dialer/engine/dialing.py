@@ -106,6 +106,7 @@ class Dialing(_Base):
             free_elapsed=(
                 tuple([now - agent.since for agent in ready.values()]) if free else ()
             ),
+            ringing_lines=len(self.dialing),
         )
 
     def _pace(self, now: float) -> None:

@@ -148,3 +148,13 @@ def test_adaptive_dials_level_times_active_agents_minus_existing_calls() -> None
     assert decision.calls_to_launch == 2 * 10 - (5 + 6)
 
 
+
+
+def test_calls_in_flight_counts_the_ringing_lines_given_or_the_tuple() -> None:
+    from pacing_models.policies import calls_in_flight
+
+    assert calls_in_flight(PacingState(0.0, 3, ringing_elapsed=(1.0, 2.0),
+                                       answered_waiting=1)) == 3
+    assert calls_in_flight(PacingState(0.0, 3, ringing_lines=4, answered_waiting=1)) == 5
+    for policy in ("progressive", "preview", "power"):
+        assert "ringing_lines" in make_policy(policy).state_fields

@@ -51,3 +51,20 @@ def test_a_policy_gets_only_the_elapsed_tuples_it_declares() -> None:
 def test_a_declaration_naming_no_pacing_field_is_refused() -> None:
     with pytest.raises(CampaignConfigError, match="busy_seconds"):
         make_engine(policy=Lean(state_fields=frozenset({"busy_seconds"})))
+
+
+@dataclass
+class Counting(Fixed):
+    """Reads the ringing lines' count only (progressive, preview and power do)."""
+
+    state_fields: frozenset[str] = frozenset({"agents_free", "ringing_lines", "answered_waiting"})
+
+
+def test_a_policy_that_reads_only_the_count_of_ringing_lines_gets_no_tuple() -> None:
+    policy = Counting(n=2)
+    _busy_engine(policy)
+    state = policy.states[-1]
+    assert state.ringing_lines == 1 and state.ringing_elapsed == ()
+    full = Fixed(n=2)
+    _busy_engine(full)
+    assert full.states[-1].ringing_lines == len(full.states[-1].ringing_elapsed) == 1
