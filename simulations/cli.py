@@ -13,6 +13,7 @@ from simulations.switch import cli as switch_cli
 
 if TYPE_CHECKING:
     from simulations.best_static import BestStatic
+    from simulations.scenario import Scenario
 
 
 def _jsonable(value: object) -> object:
@@ -23,6 +24,17 @@ def _jsonable(value: object) -> object:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _practical_limit(loaded: Scenario) -> float | None:
+    """The scenario's practical talk limit, for outbound-only scenarios (inbound talk is not
+    in its formula); None otherwise."""
+    from simulations.metrics import practical_talk_limit
+
+    if not loaded.campaign.outbound or loaded.inbound.any_calls or loaded.queues:
+        return None
+    limit = practical_talk_limit(loaded)
+    return None if math.isnan(limit) else limit
 
 
 def _static_label(level: float) -> str:
@@ -139,8 +151,10 @@ def simulate(
             results, loaded.campaign.abandon_limit,  # type: ignore[arg-type]
             f"{scenario.name}: {replications} replications, seed {seed}",
             talk / (talk + wrap) if talk + wrap > 0 else None), plot)
+    practical = _practical_limit(loaded)
     document: dict[str, object] = {"scenario": str(scenario), "seed": seed,
-                                   "replications": replications, "policies": results}
+                                   "replications": replications,
+                                   "practical_talk_limit": practical, "policies": results}
     if anchor is not None:
         document["best_static"] = _static_document(anchor)
     if as_json:
@@ -159,6 +173,12 @@ def simulate(
             cells.append(f"{m['mean']:.4g}{ci}")
         table.add_row(key, *cells)
     Console().print(table)
+    if practical is not None:
+        shares = ", ".join(
+            f"{name} {results[name]['talk_fraction']['mean'] / practical:.3f}"  # type: ignore[index]
+            for name in columns)
+        Console().print(f"practical talk limit {practical:.4g} (agent time on machine answers "
+                        f"counted, docs/pacing.md); share of it: {shares}", highlight=False)
     if anchor is not None:
         Console().print(_static_lines(anchor, results, labels), highlight=False)
     if "inbound" in results[labels[0]]:  # type: ignore[operator]

@@ -169,6 +169,10 @@ def test_simulate_best_static_reports_the_level_beside_the_policies(tmp_path: Pa
         "--json", "--workers", "1"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
+    from simulations.metrics import practical_talk_limit
+
+    practical = practical_talk_limit(scenario_from_tables(SMALL))
+    assert document["practical_talk_limit"] == pytest.approx(practical)
     anchor = document["best_static"]
     level = anchor["dial_level"]
     assert 1.0 < level < 2.0 and anchor["limit"] == LIMIT and not anchor["at_top"]
@@ -184,6 +188,10 @@ def test_simulate_best_static_reports_the_level_beside_the_policies(tmp_path: Pa
     assert text.exit_code == 0, text.output
     assert f"best static: dial level {level:g} lines per active agent" in text.stdout
     assert "progressive: talk fraction" in text.stdout and "against best static" in text.stdout
+    progressive = document["policies"]["progressive"]["talk_fraction"]["mean"]
+    assert (f"practical talk limit {practical:.4g} (agent time on machine answers counted, "
+            f"docs/pacing.md); share of it: progressive {progressive / practical:.3f}"
+            ) in " ".join(text.stdout.split())
 
 
 def test_the_practical_limit_counts_agent_time_on_machines() -> None:
