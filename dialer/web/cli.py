@@ -150,6 +150,9 @@ def web(
         "--log-format", help="text or json (JSON lines, as dialer run).")] = "text",
     show_numbers: Annotated[bool, typer.Option(
         "--show-numbers", help="Do not mask phone numbers in the log (debugging).")] = False,  # type: ignore[assignment]
+    recordings_dir: Annotated[Path | None, typer.Option(
+        "--recordings-dir", help="The directory the switch records into, as this machine "
+        "sees it (default: <home>/recordings); supervisors play recordings from it.")] = None,
 ) -> None:
     """Agent desktop and supervisor console in the browser."""
     import logging
@@ -167,7 +170,8 @@ def web(
     logging.getLogger("alembic").setLevel(logging.WARNING)
     host, port = parse_listen(listen)
     settings = WebSettings(database=database_url(db), data=home or data_dir(), host=host,
-                           port=port, secure_cookies=secure_cookies)
+                           port=port, secure_cookies=secure_cookies,
+                           recordings=recordings_dir)
     serve(settings)
 
 

@@ -31,6 +31,8 @@ AGENT_ACTIONS = ("pause", "logout", "ready")
 EAVESDROP = ("listen", "whisper", "barge", "stop")
 PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
 TODAY_CACHE = 5.0
+REPORT_RECORDINGS = 200
+"""Recordings listed (with their links) under a report: the period's first ones."""
 
 
 def _campaigns(request: Request, who: Caller) -> list[str]:
@@ -266,6 +268,7 @@ async def reports_page(request: Request) -> Response:
     sections = {name: frame for name, frame in result.sections().items() if len(frame)}
     return render(request, "reports.html", who, campaign=campaign, result=result,
                   sections=sections, start=start, end=end,
+                  recordings=await _report_recordings(request, campaign, start, end),
                   query=f"campaign={quote(campaign)}&from={start.date()}&to={end.date()}",
                   campaigns=await asyncio.to_thread(_campaigns, request, who))
 
@@ -312,6 +315,52 @@ async def report_download(request: Request) -> Response:
         "content-disposition": f'attachment; filename="{safe}.{kind}"'})
 
 
+RECORDING_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "ogg": "audio/ogg",
+                   "flac": "audio/flac"}
+
+
+async def recording_file(request: Request) -> Response:
+    """One attempt's recording, found by its call id (the link of reports and lead cards),
+    for a supervisor of its campaign; every play or download is audited."""
+    from starlette.responses import FileResponse
+
+    from campaigns.recordings import RecordingStoreError, file_of, recording_for_attempt
+
+    state = web(request)
+    who = await require(request, state.store, *SUPERVISORS)
+    call_uuid = request.path_params["call_uuid"]
+    view = await asyncio.to_thread(recording_for_attempt, state.store, call_uuid)
+    if view is None:
+        raise Refused(404, f"no recording of call {call_uuid}")
+    await _campaign(request, who, view.campaign)
+    if view.status == "purged":
+        raise Refused(404, f"the recording of call {call_uuid} was purged (past its "
+                           "retention)")
+    try:
+        path = file_of(state.settings.recordings_dir, view)
+    except RecordingStoreError as error:
+        raise Refused(404, str(error)) from None
+    if not await asyncio.to_thread(path.is_file):
+        raise Refused(404, f"the recording of call {call_uuid} is not on disk ({view.path})")
+    await asyncio.to_thread(
+        state.store.audit, at=now(), user_name=who.user.name, role=who.role.value,
+        action="recording_played", campaign=view.campaign, target=call_uuid,
+        after={"path": view.path, "sha256": view.sha256})
+    download = request.query_params.get("download") == "1"
+    return FileResponse(path, media_type=RECORDING_TYPES.get(view.format,
+                                                             "application/octet-stream"),
+                        filename=path.name if download else None,
+                        content_disposition_type="attachment" if download else "inline")
+
+
+async def _report_recordings(request: Request, campaign: str, start: datetime,
+                             end: datetime) -> list[Any]:
+    from campaigns.recordings import recordings
+
+    return await asyncio.to_thread(recordings, web(request).store, campaign, since=start,
+                                   until=end, limit=REPORT_RECORDINGS)
+
+
 def routes() -> list[Route]:
     return [
         Route("/supervisor", supervisor_page),
@@ -322,4 +371,5 @@ def routes() -> list[Route]:
         Route("/reports", reports_page),
         Route("/reports/chart.png", report_chart),
         Route("/reports/download", report_download),
+        Route("/recordings/{call_uuid}", recording_file),
     ]

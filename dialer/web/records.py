@@ -12,7 +12,15 @@ from typing import Any
 
 from sqlmodel import select
 
-from campaigns.models import Agent, CallAttempt, Callback, CallbackStatus, Disposition, Lead
+from campaigns.models import (
+    Agent,
+    CallAttempt,
+    Callback,
+    CallbackStatus,
+    Disposition,
+    Lead,
+    Recording,
+)
 from campaigns.settings import CampaignSettings
 from campaigns.store import CampaignStore
 
@@ -72,14 +80,19 @@ def lead_card(store: CampaignStore, lead_id: int, campaign: str, *, history: int
         if lead is None:
             raise LookupError(f"no lead {lead_id}")
         rows = session.exec(
-            select(CallAttempt, Agent.name).join(Agent, Agent.id == CallAttempt.agent_id,
-                                                 isouter=True)
+            select(CallAttempt, Agent.name, Recording.status)
+            .join(Agent, Agent.id == CallAttempt.agent_id, isouter=True)
+            .join(Recording, Recording.call_uuid == CallAttempt.call_uuid, isouter=True)
             .where(CallAttempt.lead_id == lead_id)
             .order_by(CallAttempt.id.desc()).limit(history))  # type: ignore[union-attr]
-        attempts = [{"dialed_at": a.dialed_at, "outcome": a.outcome,
+        # A recording is linked by its attempt's call id (supervisors play it; purged ones
+        # are gone).
+        attempts = [{"dialed_at": a.dialed_at, "outcome": a.outcome, "call_uuid": a.call_uuid,
+                     "recorded": recording is not None and recording != "purged",
                      "disposition": a.disposition, "note": a.note, "agent": name,
                      "talk_s": (a.ended_at - a.bridged_at).total_seconds()
-                     if a.ended_at and a.bridged_at else None} for a, name in rows]
+                     if a.ended_at and a.bridged_at else None}
+                    for a, name, recording in rows]
         callbacks = list(session.exec(select(Callback).where(Callback.lead_id == lead_id)
                                       .order_by(Callback.id.desc()).limit(10)))  # type: ignore[union-attr]
     fields = lead_fields(lead)

@@ -49,6 +49,13 @@ class WebSettings:
     secure_cookies: bool | None = None
     """Cookies only over HTTPS. None: on unless listening on loopback (then the browser
     talks to this process directly, without the TLS proxy)."""
+    recordings: Path | None = None
+    """The directory the switch records into, as this machine sees it (``dialer recordings
+    --recordings-dir``); None: ``<data>/recordings``."""
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.recordings if self.recordings is not None else self.data / "recordings"
 
     @property
     def cookies_secure(self) -> bool:

@@ -391,3 +391,48 @@ def test_attempts_keep_the_agent_of_the_call(env) -> None:
         connected = session.exec(select(CallAttempt).where(
             CallAttempt.bridged_at.is_not(None))).all()  # type: ignore[union-attr]
     assert connected and all(a.agent_id for a in connected)
+
+
+def test_recordings_play_from_reports_and_lead_cards_for_supervisors_only(env, ann, sam
+                                                                         ) -> None:
+    from campaigns.models import AuditEntry, Lead, Recording
+
+    spring = env.store.campaign("spring").id
+    autumn = env.store.campaign("autumn").id
+    with env.store.session() as session:
+        # A finished attempt of the list's last lead (the runner dials the first ones).
+        lead = session.exec(select(Lead).where(Lead.campaign_id == spring)
+                            .order_by(Lead.id.desc())).first()  # type: ignore[union-attr]
+        attempt = CallAttempt(campaign_id=spring, lead_id=lead.id, phone=lead.phone,
+                              call_uuid="recorded-call", dialed_at=_now(), ended_at=_now(),
+                              outcome="no_answer", hangup_cause="NO_ANSWER")
+        session.add(attempt)
+        session.commit()
+        session.refresh(attempt)
+    path = f"spring/{_now():%Y-%m-%d}/{attempt.lead_id}-1-{attempt.call_uuid}.wav"
+    (env.data / "recordings" / path).parent.mkdir(parents=True, exist_ok=True)
+    (env.data / "recordings" / path).write_bytes(b"RIFF....WAVEfmt ")
+    with env.store.session() as session:
+        session.add(Recording(campaign_id=spring, attempt_id=attempt.id,
+                              call_uuid=attempt.call_uuid, path=path, started_at=_now()))
+        session.add(Recording(campaign_id=autumn, call_uuid="autumn-call",
+                              path="autumn/x.wav", started_at=_now()))
+        session.commit()
+    played = sam.http.get(f"/recordings/{attempt.call_uuid}")
+    assert played.status_code == 200 and played.content == b"RIFF....WAVEfmt "
+    assert played.headers["content-type"] == "audio/wav"
+    download = sam.http.get(f"/recordings/{attempt.call_uuid}?download=1")
+    assert "attachment" in download.headers["content-disposition"]
+    assert ann.http.get(f"/recordings/{attempt.call_uuid}").status_code == 403
+    assert sam.http.get("/recordings/autumn-call").status_code == 403  # not sam's campaign
+    assert sam.http.get("/recordings/no-such-call").status_code == 404
+    report = sam.http.get("/reports?campaign=spring")
+    assert f'href="/recordings/{attempt.call_uuid}"' in report.text
+    with env.store.read_session() as session:
+        audited = session.exec(select(AuditEntry).where(
+            AuditEntry.action == "recording_played")).all()
+    assert audited and audited[-1].target == attempt.call_uuid
+    from dialer.web.records import lead_card
+
+    card = lead_card(env.store, attempt.lead_id, "spring")
+    assert any(a["recorded"] and a["call_uuid"] == attempt.call_uuid for a in card.attempts)
