@@ -69,6 +69,11 @@ may be retried at once on another gateway. Everything else (busy, no answer, una
 rejected, cancelled, our own hang-ups) is never retried elsewhere."""
 
 
+OUR_CAUSES: frozenset[HangupCause] = frozenset({
+    H.SYSTEM_SHUTDOWN, H.MANAGER_REQUEST, H.ORIGINATOR_CANCEL, H.LOSE_RACE})
+"""Causes of calls the dialer itself ended (a stop, a cancel): no verdict on the trunk."""
+
+
 class GatewayConfigError(DialerError):
     """A gateway setting the router cannot run with."""
 
@@ -285,6 +290,10 @@ class _InFlight:
     progress_at: float | None = None
     answered_at: float | None = None
     probe: bool = False
+    carrier_verdict: bool | None = None
+    answer_verdict: bool | None = None
+    void: bool = False
+    """Ended by the dialer before an answer (a stop, a cancelled line): no verdict."""
 
 
 class _CallsPerSecond:
@@ -319,6 +328,16 @@ class _Gateway:
         self.in_use = 0
         self.limiter = _CallsPerSecond(spec.cps)
         self.window: deque[_Result] = deque(maxlen=spec.health.window_calls)
+        # Carrier failure and answer are judged per call in the order calls were dialed,
+        # each call's verdicts taken as soon as known (a call that rings is not a carrier
+        # failure, one that answers is an answer), not in the order calls end: refusals end
+        # in milliseconds and conversations in minutes, so a window of ended calls is full
+        # of refusals first, and a gateway refusing one call in ten looks like one refusing
+        # most of them. A call enters the window once it and every call dialed before it
+        # have both verdicts.
+        self.undecided: deque[_InFlight] = deque()
+        self.carrier_verdicts: deque[bool] = deque(maxlen=spec.health.window_calls)
+        self.answer_verdicts: deque[bool] = deque(maxlen=spec.health.window_calls)
         self.state = GatewayHealth.HEALTHY if spec.enabled else GatewayHealth.DISABLED
         self.until: float | None = None
         self.quarantine_length = spec.health.quarantine_seconds
@@ -428,6 +447,7 @@ class GatewayRouter:
         flight = self._calls.get(call_id)
         if flight is not None and flight.progress_at is None:
             flight.progress_at = now
+            _verdict(flight, carrier=False)
 
     def answered(self, call_id: str, now: float) -> None:
         flight = self._calls.get(call_id)
@@ -435,6 +455,7 @@ class GatewayRouter:
             flight.answered_at = now
             if flight.progress_at is None:
                 flight.progress_at = now
+            _verdict(flight, carrier=False, answered=True)
 
     def ended(self, call_id: str, now: float, cause: HangupCause,
               failed_over: bool = False) -> str | None:
@@ -449,6 +470,10 @@ class GatewayRouter:
             gateway.failovers += 1
         answered = flight.answered_at is not None
         carrier = not answered and cause in CARRIER_CAUSES
+        # A call we hung up ourselves before any answer (a stop, a line pacing no longer
+        # needs) says nothing of the trunk: a stop hangs up every ringing call at once.
+        flight.void = not answered and cause in OUR_CAUSES
+        _verdict(flight, carrier=carrier, answered=answered, ended=True)
         thresholds = gateway.spec.health
         pdd = None if flight.progress_at is None else flight.progress_at - flight.dialed_at
         short = answered and now - flight.answered_at < thresholds.short_call_seconds  # type: ignore[operator]
@@ -479,7 +504,7 @@ class GatewayRouter:
         for gateway in self._gateways.values():
             self._advance(gateway, now)
             spec = gateway.spec
-            asr, pdd, carrier, short = _figures(gateway.window)
+            asr, pdd, carrier, short = _figures(gateway)
             causes: dict[str, int] = {}
             for result in gateway.window:
                 causes[result.cause] = causes.get(result.cause, 0) + 1
@@ -528,7 +553,9 @@ class GatewayRouter:
         probe = gateway.state is GatewayHealth.PROBING
         if probe:
             gateway.probes_in_flight += 1
-        self._calls[call_id] = _InFlight(gateway, now, probe=probe)
+        flight = _InFlight(gateway, now, probe=probe)
+        self._calls[call_id] = flight
+        gateway.undecided.append(flight)
         return Route(spec.name, spec.switch_id, spec.dial_string, spec.variables,
                      rate.cost_per_minute if rate is not None else None, probe)
 
@@ -544,11 +571,20 @@ class GatewayRouter:
     def _judge(self, gateway: _Gateway, now: float) -> None:
         limits = gateway.spec.health
         window = gateway.window
-        if len(window) < limits.min_calls:
+        if max(len(window), len(gateway.carrier_verdicts)) < limits.min_calls:
             return
-        asr, pdd, carrier, short = _figures(window)
+        asr, pdd, carrier, short = _figures(gateway)
         answered = sum(1 for r in window if r.answered)
         reason = None
+        if len(gateway.carrier_verdicts) < limits.min_calls:
+            carrier = None  # too few verdicts yet
+        if len(gateway.answer_verdicts) < limits.window_calls:
+            # A low ASR is judged on a full window only: on 20 calls a trunk answering
+            # 30 % shows none about once in 1,250 windows (0.7 ** 20), and a window is
+            # judged at every call's end; on 50, 2 or fewer answers about once in 200,000.
+            asr = None
+        if len(window) < limits.min_calls:
+            pdd = short = None
         if carrier is not None and carrier > limits.max_carrier_failures:
             reason = f"carrier failures {carrier:.0%} above {limits.max_carrier_failures:.0%}"
         elif asr is not None and asr < limits.min_asr:
@@ -560,7 +596,7 @@ class GatewayRouter:
             reason = f"short calls {short:.0%} above {limits.max_short_calls:.0%}"
         if reason is not None:
             self._quarantine(gateway, now, reason)
-        elif len(window) == window.maxlen:
+        elif len(window) == window.maxlen and asr is not None:
             gateway.quarantine_length = limits.quarantine_seconds  # a full healthy window
 
     def _judge_probe(self, gateway: _Gateway, now: float, carrier: bool,
@@ -573,6 +609,8 @@ class GatewayRouter:
         gateway.probe_successes += 1
         if gateway.probe_successes >= gateway.spec.health.probe_calls:
             gateway.window.clear()
+            gateway.carrier_verdicts.clear()
+            gateway.answer_verdicts.clear()
             self._set(gateway, GatewayHealth.HEALTHY, now,
                       f"{gateway.probe_successes} probe calls without a carrier failure")
 
@@ -591,21 +629,48 @@ class GatewayRouter:
                                                previous, state, reason))
 
 
-def _figures(window: Iterable[_Result]
+def _verdict(flight: _InFlight, *, carrier: bool, answered: bool = False,
+             ended: bool = False) -> None:
+    """Record the call's carrier verdict (at its first progress or its end) and answer
+    verdict (at its answer or its end); release decided calls into the window in dial
+    order."""
+    if flight.void:
+        pass  # no verdict it has not already given (it may have rung: not the carrier)
+    else:
+        if flight.carrier_verdict is None:
+            flight.carrier_verdict = carrier
+        if flight.answer_verdict is None and (answered or ended):
+            flight.answer_verdict = answered
+    gateway = flight.gateway
+    undecided = gateway.undecided
+    while undecided and (undecided[0].void or (undecided[0].carrier_verdict is not None
+                                               and undecided[0].answer_verdict is not None)):
+        decided = undecided.popleft()
+        if decided.carrier_verdict is not None:
+            gateway.carrier_verdicts.append(decided.carrier_verdict)
+        if decided.answer_verdict is not None:
+            gateway.answer_verdicts.append(decided.answer_verdict)
+
+
+def _figures(gateway: _Gateway
              ) -> tuple[float | None, float | None, float | None, float | None]:
-    """ASR, median post-dial delay, carrier-failure ratio, short-call ratio."""
-    results = list(window)
+    """ASR and carrier-failure ratio (over their verdicts), median post-dial delay and
+    short-call ratio (over the window of ended calls)."""
+    carrier_verdicts, answer_verdicts = gateway.carrier_verdicts, gateway.answer_verdicts
+    carrier_ratio = (sum(carrier_verdicts) / len(carrier_verdicts)
+                     if carrier_verdicts else None)
+    asr = sum(answer_verdicts) / len(answer_verdicts) if answer_verdicts else None
+    results = list(gateway.window)
     if not results:
-        return None, None, None, None
+        return asr, None, carrier_ratio, None
     answered = sum(1 for r in results if r.answered)
-    carrier = sum(1 for r in results if r.carrier_failure)
     delays = sorted(r.post_dial_delay for r in results if r.post_dial_delay is not None)
     pdd = None
     if delays:
         middle = len(delays) // 2
         pdd = delays[middle] if len(delays) % 2 else (delays[middle - 1] + delays[middle]) / 2
     short = sum(1 for r in results if r.short) / answered if answered else None
-    return answered / len(results), pdd, carrier / len(results), short
+    return asr, pdd, carrier_ratio, short
 
 
 def fill_dial_string(route: Route, number_e164: str) -> str:

@@ -213,10 +213,40 @@ def test_figures() -> None:
     figures = router.figures(1.0)[0]
     assert figures.channels_in_use == 1 and figures.calls_last_second == 2
     assert figures.attempts == 2 and figures.failovers == 1
-    assert figures.carrier_failure_ratio == 1.0 and figures.asr == 0.0
+    # Verdicts as soon as known, in dial order: a rang (not a carrier failure) and
+    # answered; b was refused.
+    assert figures.carrier_failure_ratio == 0.5 and figures.asr == 0.5
+    assert figures.post_dial_delay is None  # no call with a delay has ended yet
     router.ended("a", 60.0, HangupCause.NORMAL_CLEARING)
     figures = router.figures(60.0)[0]
     assert figures.post_dial_delay == 1.5 and figures.asr == 0.5
+
+
+def test_fast_refusals_do_not_outweigh_calls_still_ringing() -> None:
+    """A gateway refusing one call in five is not quarantined at the start because its
+    refusals end in milliseconds while the calls it carries are still ringing: each call's
+    carrier verdict is taken when it rings, not when it ends."""
+    health = HealthThresholds(window_calls=100, min_calls=10, max_carrier_failures=0.5)
+    router = GatewayRouter([spec("g", channels=100, cps=100, health=health)])
+    for i in range(40):
+        at = i * 0.05
+        assert router.route(f"c{i}", "+1201", [SW], at) is not None
+        if i % 5 == 0:
+            router.ended(f"c{i}", at + 0.02, HangupCause.NORMAL_TEMPORARY_FAILURE)
+        else:  # rings, answers a few seconds later and talks on
+            router.progress(f"c{i}", at + 0.4)
+            router.answered(f"c{i}", at + 3.0)
+    figures = router.figures(5.0)[0]
+    assert figures.state is GatewayHealth.HEALTHY and not router.take_changes()
+    assert figures.carrier_failure_ratio == 0.2 and figures.asr == 0.8
+    # A call still ringing holds the window back: later calls wait for its verdicts, so
+    # the fast refusals dialed after it are not judged ahead of it.
+    router.route("slow", "+1201", [SW], 5.0)
+    router.route("fast", "+1201", [SW], 5.1)
+    router.ended("fast", 5.12, HangupCause.NORMAL_TEMPORARY_FAILURE)
+    assert router.figures(5.2)[0].carrier_failure_ratio == 0.2
+    router.ended("slow", 30.0, HangupCause.NO_ANSWER)
+    assert router.figures(30.0)[0].carrier_failure_ratio == 9 / 42
 
 
 @pytest.mark.parametrize("bad", [
@@ -245,3 +275,22 @@ def test_attestation_variables() -> None:
     # No attestation declared for the number: the header is not sent at all.
     assert gateway_variables(route, {"caller_id": "+12015550100"}) == {
         "sip_h_X-Orig": "+12015550100", "sip_h_X-Fixed": "yes"}
+
+
+def test_calls_the_dialer_hangs_up_itself_give_no_verdict() -> None:
+    """A stop hangs up every ringing call at once (SYSTEM_SHUTDOWN): no answer from any,
+    but nothing the trunk did; they must not make its ASR look like zero."""
+    health = HealthThresholds(window_calls=20, min_calls=10)
+    router = GatewayRouter([spec("g", channels=100, cps=100, health=health)])
+    for i in range(20):
+        router.route(f"a{i}", "+1201", [SW], i * 0.05)
+        router.progress(f"a{i}", i * 0.05 + 0.3)
+        router.answered(f"a{i}", i * 0.05 + 3.0)
+    for i in range(30):
+        router.route(f"r{i}", "+1201", [SW], 2.0 + i * 0.05)
+        router.progress(f"r{i}", 2.3 + i * 0.05)
+    for i in range(30):
+        router.ended(f"r{i}", 6.0, HangupCause.SYSTEM_SHUTDOWN)
+    figures = router.figures(6.0)[0]
+    assert figures.state is GatewayHealth.HEALTHY and figures.asr == 1.0
+    assert figures.carrier_failure_ratio == 0.0  # they rang: not the carrier's
