@@ -240,6 +240,7 @@ def doctor(
                                            "DIALER_DB or sqlite:///<home>/dialer.db).")]
     = None,
     home: HomeOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Would CAMPAIGN dial now, and if not, why: the same diagnosis as `dialer run`,
@@ -255,7 +256,7 @@ def doctor(
     switches = parse_switches(switch or [DEFAULT_SWITCH])
     store = CampaignStore.open(database_url(db, data), upgrade=False)
     try:
-        checks = diagnose_campaign(store, campaign, data, switches)
+        checks = diagnose_campaign(store, campaign, data, switches, instance=instance)
     finally:
         store.close()
     failed = any(c.verdict is Verdict.FAIL for c in checks)

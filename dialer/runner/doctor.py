@@ -194,14 +194,17 @@ def _clip(text: str, size: int = 240) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
-def _running_snapshot(data: Path, campaign: str) -> dict[str, Any] | None:
+def _running_snapshot(data: Path, campaign: str,
+                      instance: str | None = None) -> dict[str, Any] | None:
+    """The running process's snapshot through its control socket, the one ``dialer run``
+    (with the same ``--instance``) opened; None when no process answers there."""
     from dialer.runner.control import request_sync
     from dialer.runner.errors import ControlSocketError
     from dialer.runner.settings import control_socket_path
 
     try:
-        answer = request_sync(control_socket_path(data, campaign), {"op": "snapshot"},
-                              timeout=2.0)
+        answer = request_sync(control_socket_path(data, campaign, instance),
+                              {"op": "snapshot"}, timeout=2.0)
     except ControlSocketError:
         return None
     return answer.get("snapshot") if answer.get("ok") else None
@@ -209,15 +212,18 @@ def _running_snapshot(data: Path, campaign: str) -> dict[str, Any] | None:
 
 def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                       switches: tuple[tuple[str, EslUrl], ...],
-                      at: datetime | None = None) -> list[Check]:
-    """Every check, in the order an operator fixes them."""
+                      at: datetime | None = None,
+                      instance: str | None = None) -> list[Check]:
+    """Every check, in the order an operator fixes them. ``instance`` names the process
+    to ask (``dialer run --instance``), as every other command that talks to a run does."""
     at = at or datetime.now(UTC)
     checks, (row, settings) = _campaign_checks(store, campaign)
-    snapshot = _running_snapshot(data, row.name)
+    snapshot = _running_snapshot(data, row.name, instance)
     if snapshot is not None:
         status = snapshot.get("status") or {}
+        named = f" ({instance})" if instance else ""
         checks.insert(1, Check("process", Verdict.OK if not status.get("blockers") else
-                               Verdict.WARN, f"a dialer process is running it: "
+                               Verdict.WARN, f"a dialer process{named} is running it: "
                                f"{status.get('activity', '?')}"))
     checks.append(_agent_check(store, row.name, snapshot))
 

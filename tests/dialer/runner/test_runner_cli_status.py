@@ -222,3 +222,39 @@ def test_the_demo_report_shows_occupancy_and_starts_on_its_own_line(monkeypatch)
     assert "agent occupancy (calls + wrap-up)" in text and "81.0%" in text
     assert "talk time, share of logged-in time" in text and "57.4%" in text
     assert "disposition TIMEOUT (wrap-up timed out without one)" in text
+
+
+def test_doctor_finds_a_named_instance_as_it_finds_the_unnamed_one(tmp_path, home):
+    """`dialer run --instance east` listens on its own control socket; `dialer doctor
+    --instance east` asks that one (and says so), as it asks the unnamed run without it."""
+    store = make_store(tmp_path, agents=2, leads=20, pacing_policy="progressive")
+    found: dict[str | None, dict] = {}
+
+    def doctor_checks(url, *extra: str) -> dict:
+        result = dialer("doctor", "demo", "--home", str(tmp_path), "--switch",
+                        f"{url.host}:{url.port}", "--json", *extra)
+        return {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+
+    async def scenario(instance: str | None) -> None:
+        async with running_switch(settings=SwitchSettings(
+                sound_files=demo_switch_files())) as sim:
+            settings = settings_for(tmp_path, sim.url, instance=instance)
+            runner = Runner(settings, store, login_agents=True,
+                            control_socket=settings.control_socket)
+            task = asyncio.create_task(runner.run(duration=2.0))
+            await runner.ready.wait()
+            extra = ("--instance", instance) if instance else ()
+            found[instance] = await asyncio.to_thread(doctor_checks, sim.url, *extra)
+            if instance:  # the unnamed socket is not this process's
+                found["unnamed while east runs"] = await asyncio.to_thread(
+                    doctor_checks, sim.url)
+            await task
+
+    asyncio.run(scenario(None))
+    asyncio.run(scenario("east"))
+    store.close()
+    assert "a dialer process is running it" in found[None]["process"]["message"]
+    assert "a dialer process (east) is running it" in found["east"]["process"]["message"]
+    # The agents check reads that process's agents, not the campaign's list alone.
+    assert "log them in" not in found["east"]["agents"]["message"]
+    assert "process" not in found["unnamed while east runs"]
