@@ -294,6 +294,11 @@ def demo(
     web: Annotated[bool, typer.Option(
         "--web/--no-web", help="Serve the supervisor page on loopback while the demo runs "
         "(the URL and a generated password are printed).")] = True,
+    home: Annotated[Path | None, typer.Option(
+        "--home", help="Data directory for the demo's campaign database and registries, "
+        "kept afterwards (`dialer report demo --home DIR`); it must not hold a demo "
+        "campaign already. Default: a temporary directory, removed at the end unless "
+        "--keep.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A predictive campaign against the built-in switch simulator, with the live dashboard."""
@@ -326,7 +331,8 @@ def demo(
                               f"[bold]{web.user}[/], password [bold]{web.password}[/]; "  # type: ignore[attr-defined]
                               "open while the demo runs)")
 
-            report = asyncio.run(run_demo(options, on_frame=frame, on_web=web_page))
+            report = asyncio.run(run_demo(options, on_frame=frame, on_web=web_page,
+                                          home=home))
         except KeyboardInterrupt:
             console.print("[yellow]interrupted[/]")
             raise typer.Exit(130) from None

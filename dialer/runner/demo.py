@@ -328,7 +328,12 @@ def _demo_web(store: CampaignStore, workdir: Path, url: str) -> tuple[Any, DemoW
 async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] | None = None,
                    home: Path | None = None,
                    on_web: Callable[[DemoWeb], None] | None = None) -> dict[str, Any]:
-    """Run the demo; returns the report (also the ``--json`` document)."""
+    """Run the demo; returns the report (also the ``--json`` document).
+
+    Without ``home`` everything lives in a temporary directory removed at the end (unless
+    ``keep``). With ``home`` (``dialer demo --home DIR``) the demo's data go where every other
+    command reads them, ``DIR/dialer.db`` and its registries, and stay: ``dialer monitor demo
+    --home DIR`` follows it, ``dialer report demo --home DIR`` reads it afterwards."""
     from simulations.switch.embedded import running_switch
     from simulations.switch.fates import SimpleCallees
     from simulations.switch.switch import SwitchSettings
@@ -336,9 +341,15 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
     workdir = home or Path(tempfile.mkdtemp(prefix="dialer-demo-"))
     now = time.time()
     zones, zone_note = choose_zones(now)
-    url = f"sqlite:///{workdir / 'demo.db'}"
+    if home is not None:
+        home.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{workdir / ('dialer.db' if home is not None else 'demo.db')}"
     store = CampaignStore.open(url)
     try:
+        if home is not None and any(c.name == "demo" for c in
+                                    store.campaigns(include_deleted=True)):
+            raise RunnerError(f"{home} already has a campaign named demo (an earlier "
+                              "`dialer demo --home`?): give the demo a new directory")
         create_demo_campaign(store, options, zones, now)
         # One sample lead is on the (fictional) national registry: suppressed, never dialed.
         seed_demo_registry(workdir, now, demo_numbers(options.leads, options.seed, zones)[:1])
@@ -393,7 +404,7 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
             desk.cancel()
         report = run_report(store, "demo", runner, since=now - 60)
         report["time_zones"] = zone_note
-        report["database"] = url if options.keep else None
+        report["database"] = url if options.keep or home is not None else None
         report["web"] = {"url": web.url, "user": web.user} if web is not None else None
         return report
     finally:

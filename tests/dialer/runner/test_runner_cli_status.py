@@ -258,3 +258,22 @@ def test_doctor_finds_a_named_instance_as_it_finds_the_unnamed_one(tmp_path, hom
     # The agents check reads that process's agents, not the campaign's list alone.
     assert "log them in" not in found["east"]["agents"]["message"]
     assert "process" not in found["unnamed while east runs"]
+
+
+def test_the_demo_takes_home_like_every_other_command(tmp_path):
+    """`dialer demo --home DIR` keeps its campaign where `dialer report --home DIR` reads it,
+    and refuses, in one line, a directory that already holds a demo campaign."""
+    home = tmp_path / "demo-home"
+    result = dialer("demo", "--home", str(home), "--duration", "2", "--agents", "2",
+                    "--leads", "20", "--speed", "20", "--no-web", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["database"] == f"sqlite:///{home / 'dialer.db'}"
+    assert report["this_run"]["attempts"] > 0
+    after = dialer("report", "demo", "--home", str(home), "--json")
+    assert after.exit_code == 0, after.output
+    again = dialer("demo", "--home", str(home), "--duration", "1", "--no-web")
+    assert again.exit_code == 1
+    assert again.output.strip().splitlines()[-1] == (
+        f"error: {home} already has a campaign named demo (an earlier `dialer demo "
+        "--home`?): give the demo a new directory")
