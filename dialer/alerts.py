@@ -1,13 +1,13 @@
 """Supervisor alerts: thresholds on live measures, raised when crossed, cleared when not.
 
-Reusable by anything that measures (queues today; gateways, abandonment tomorrow): the
+Reusable by anything that measures (queues, the campaign, gateways): the
 caller turns its live state into ``Reading``s (a measure, its value, the threshold and
 which side of it is bad) and hands them to an ``AlertBook`` at each look. The book raises an
 alert the first time a reading is on the bad side, and clears it the first time it is back
 (a condition that holds raises one alert, not one per look), and passes each change to its
 sinks: the JSON-lines alerts log (``AlertLog``) and an optional webhook (``Webhook``, POSTed
 from a background thread so a slow receiver never delays the dialer). The active alerts are
-what ``dialer monitor`` shows.
+what ``dialer monitor`` and the supervisor's web page show: one computation, here.
 
 A reading whose value is unknown (None: e.g. no call in the service-level window) changes
 nothing: an alert neither rises nor clears on missing data.
@@ -48,6 +48,9 @@ class Reading:
     above: bool = True
     """True: bad when the value is above the threshold; False: when below."""
     unit: str = ""
+    words: tuple[str, str] | None = None
+    """For a state rather than a figure (a switch down, dialing paused): the raised and the
+    cleared message, instead of "measure value is above limit"."""
 
     @property
     def breached(self) -> bool | None:
@@ -79,12 +82,14 @@ class AlertEvent:
 def _shown(value: float | None, unit: str) -> str:
     if value is None:
         return "unknown"
-    if unit == "%":
-        return f"{value:.0%}"
+    if unit == "%":  # one decimal where it matters (abandonment limits are 2-3 %)
+        return f"{value:.1%}".replace(".0%", "%")
     return f"{value:g} {unit}".strip() if unit else f"{value:g}"
 
 
 def _message(reading: Reading, state: str) -> str:
+    if reading.words is not None:
+        return reading.words[0 if state == "raised" else 1]
     side = "above" if reading.above else "below"
     value = _shown(reading.value, reading.unit)
     limit = _shown(reading.threshold, reading.unit)
@@ -226,4 +231,65 @@ def queue_readings(snapshots: Iterable[QueueSnapshot],
         if limits.agents_below is not None:
             readings.append(Reading(base + "agents", subject, "agents logged in",
                                     snap.agents_logged_in, limits.agents_below, False))
+    return readings
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignFacts:
+    """What a running campaign knows of itself that a supervisor must be told about."""
+
+    campaign: str
+    abandon_rate: float | None
+    """Over the ledger's window (US: 30 days, 47 CFR 64.1200(a)(7)(i); Ofcom: 24 hours)."""
+    abandon_target: float
+    abandon_window_s: float
+    abandon_rate_today: float | None
+    """Since midnight UTC, every process of the campaign (None: no live answer yet)."""
+    switches: Mapping[str, str]
+    """Switch id → connection state (``connected`` or what it is instead)."""
+    stopping: bool = False
+    dialing_paused: bool = False
+    hopper: int | None = None
+
+
+NEAR_LIMIT = 0.8
+"""Abandonment above this share of the limit is worth a look before it is a breach."""
+
+
+def _window(seconds: float) -> str:
+    days = seconds / 86400.0
+    return f"{days:g}-day window" if days >= 2 else f"{seconds / 3600.0:g}-hour window"
+
+
+def campaign_readings(facts: CampaignFacts) -> list[Reading]:
+    """The campaign's own alerts: abandonment against its limit (over the legal window, near
+    it, and today), each switch's connection, a stop, a supervisor's pause, an empty hopper."""
+    subject, base = f"campaign {facts.campaign}", f"campaign/{facts.campaign}/"
+    window = _window(facts.abandon_window_s)
+    target = facts.abandon_target
+    readings = [
+        Reading(base + "abandon_rate", subject, f"abandonment ({window})", facts.abandon_rate,
+                target, True, "%"),
+        Reading(base + "abandon_near", subject, f"abandonment ({window}), near the limit",
+                facts.abandon_rate, NEAR_LIMIT * target, True, "%"),
+        Reading(base + "abandon_today", subject, "abandonment today", facts.abandon_rate_today,
+                target, True, "%"),
+        Reading(base + "stopping", subject, "stopping", float(facts.stopping), 0.5, True,
+                words=(f"{subject} is stopping: calls in progress finish",
+                       f"{subject} is no longer stopping")),
+        Reading(base + "dialing_paused", subject, "dialing paused",
+                float(facts.dialing_paused), 0.5, True,
+                words=(f"{subject}: dialing is paused by a supervisor",
+                       f"{subject}: dialing resumed")),
+        # A paused campaign does not refill its hopper: not news while it is paused.
+        Reading(base + "hopper", subject, "leads in the hopper",
+                None if facts.hopper is None or facts.dialing_paused else facts.hopper, 1,
+                False, words=(f"{subject}: no leads in the hopper, nothing to dial",
+                              f"{subject}: leads in the hopper again")),
+    ]
+    for switch, state in sorted(facts.switches.items()):
+        readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
+                                1.0 if state == "connected" else 0.0, 1.0, False,
+                                words=(f"switch {switch} is {state}",
+                                       f"switch {switch} is connected again")))
     return readings

@@ -10,8 +10,8 @@ One object with its own state, owned by the ``Runner``, which only routes to it:
 - queue callbacks held by this process (claimed in the store, renewed, and handed to the
   engine as ``QueueCallbackPending``: after a restart, and when a voicemail is turned into a
   callback while the runner runs);
-- the queues' alerts (thresholds of ``QueueConfig.alerts``) on the alerts log, the optional
-  webhook and the monitor.
+- the queues' alert readings (thresholds of ``QueueConfig.alerts``), for the runner's
+  alerts (``dialer/runner/alerting.py``: the alerts log, the webhook, monitor and web).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from campaigns.models import QueueCallbackStatus
 from campaigns.queue_store import InboundRecord, QueueStore, utc
-from dialer.alerts import AlertBook, AlertLog, Webhook, queue_readings
+from dialer.alerts import Reading, queue_readings
 from dialer.commands import (
     AttemptFinished,
     CallbackResult,
@@ -73,10 +73,6 @@ class InboundLink:
             prompts = load_prompts([settings.data / "prompts"], settings.prompts_on_switch)
             self.queues = self.store.queue_set(self.names, prompts)
         self.served = tuple(q.name for q in self.queues) if self.queues is not None else ()
-        sinks: list[Any] = [AlertLog(settings.data / "alerts" / f"{runner.campaign}.jsonl")]
-        if settings.alerts_webhook:
-            sinks.append(Webhook(settings.alerts_webhook))
-        self.alerts = AlertBook(sinks)
         self._thresholds = {q.name: q.config.alerts for q in self.queues or ()}
         self._finished_callbacks: set[str] = set()
         """Callbacks this process finished (a claim racing their last write ignores them)."""
@@ -172,14 +168,15 @@ class InboundLink:
 
     # --- watching ------------------------------------------------------------------------------
 
-    def check_alerts(self, engine: Engine, now: float) -> None:
-        if self._thresholds:
-            self.alerts.update(now, queue_readings(engine.inbound.snapshot(now),
-                                                   self._thresholds))
+    def queue_readings(self, engine: Engine, now: float) -> list[Reading]:
+        """The queues' alert readings (none when no queue has thresholds)."""
+        if not self._thresholds:
+            return []
+        return queue_readings(engine.inbound.snapshot(now), self._thresholds)
 
     async def watch(self, runner: Runner) -> None:
-        """Every few seconds: the alerts, and callbacks new in the store (voicemail). The
-        first look comes a second after the start (agents logging in)."""
+        """Every few seconds: callbacks new in the store (voicemail). The first look comes a
+        second after the start (agents logging in)."""
         delay = 1.0
         while True:
             await asyncio.sleep(delay)
@@ -190,7 +187,6 @@ class InboundLink:
             if engine is None or not self.served:
                 continue
             now = runner.clock()
-            self.check_alerts(engine, now)
             for pending in await runner.db.call(self.claim, now):
                 if pending.callback_id not in engine.inbound.callbacks:
                     runner.post(pending)
@@ -212,13 +208,7 @@ class InboundLink:
                     else round(snap.estimated_wait, 1),
                     "arrivals_per_hour": round(snap.arrivals_per_hour, 1)})
         return {"queues": queues,
-                "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0,
-                "alerts": [{"subject": a.subject, "measure": a.measure, "value": a.value,
-                            "threshold": a.threshold, "since": a.at, "message": a.message}
-                           for a in self.alerts.active.values()]}
-
-    def close(self) -> None:
-        self.alerts.close()
+                "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0}
 
 
 def _with_agent(store: QueueStore, record: InboundRecord, agent: str | None) -> InboundRecord:

@@ -65,6 +65,7 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
                    "calls_to_launch": None, "explanation": "no decision yet"},
         **runner.inbound.snapshot(engine, now),
         "inbound_calls": runner.inbound_calls.snapshot(),
+        "alerts": runner.alerts.snapshot(),
     }
     if engine is None:
         return result

@@ -138,11 +138,15 @@ class Runner(CommandExecution, CampaignUpkeep):
         from dialer.runner.inbound import InboundLink
 
         self.inbound = InboundLink(self)
-        """Queues, inbound records, queue callbacks and alerts (dialer/runner/inbound.py)."""
+        """Queues, inbound records and queue callbacks (dialer/runner/inbound.py)."""
         from dialer.runner.inbound_calls import InboundCalls
 
         self.inbound_calls = InboundCalls(self)
         """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
+        from dialer.runner.alerting import RunnerAlerts
+
+        self.alerts = RunnerAlerts(self)
+        """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
         self.stats = RunnerStats(clock())
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
@@ -235,6 +239,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                                                         name="metrics"))
                 background.append(group.create_task(self.inbound_calls.run_claims(),
                                                     name="inbound claims"))
+                background.append(group.create_task(self.alerts.watch(self), name="alerts"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -254,7 +259,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                                           self.link.campaign_id, now)
         router = await self.db.call(load_gateways, self.store, self.config.switch_ids)
         if router is not None:
-            self.gateway_watch = GatewayWatch(router, self.inbound.alerts, self.clock)
+            self.gateway_watch = GatewayWatch(router, self.alerts.book, self.clock)
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
                              new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed,
                              queues=self.inbound.queues, opted_out=self._opted_out,
@@ -291,7 +296,7 @@ class Runner(CommandExecution, CampaignUpkeep):
             log.info("released %d claimed leads never dialed", released)
         if await self.db.call(self.inbound.release):
             log.info("released the queue callbacks this process held")
-        self.inbound.close()
+        self.alerts.close()
         await self.db.call(self.gate.close)
         flush = getattr(self.claim_check, "flush_audit", None)
         if callable(flush):

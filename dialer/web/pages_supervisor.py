@@ -67,29 +67,15 @@ async def _abandon_today(request: Request, campaign: str) -> dict[str, Any]:
     return figures
 
 
-def alerts(snapshot: dict[str, Any], today: dict[str, Any]) -> list[str]:
-    """What needs a supervisor's eye now, worst first."""
-    found = []
-    target = snapshot.get("abandon_target") or 0.03
-    rate = snapshot.get("abandon_rate")
-    if rate is not None and rate > target:
-        found.append(f"abandonment {rate:.1%} over the {target:.0%} limit (30-day window)")
-    elif rate is not None and rate > 0.8 * target:
-        found.append(f"abandonment {rate:.1%} near the {target:.0%} limit (30-day window)")
-    if today.get("rate") is not None and today["rate"] > target:
-        found.append(f"abandonment today {today['rate']:.1%} over the {target:.0%} limit")
-    for switch, state in (snapshot.get("switches") or {}).items():
-        if state != "connected":
-            found.append(f"switch {switch} is {state}")
-    if snapshot.get("stopping"):
-        found.append("the campaign is stopping: calls in progress finish")
-    if snapshot.get("dialing_paused"):
-        found.append("dialing is paused by a supervisor")
-    if snapshot.get("hopper") == 0 and not snapshot.get("dialing_paused"):
-        found.append("no leads in the hopper: the campaign has nothing to dial")
-    for name, queue in (snapshot.get("queues") or {}).items():
-        if queue.get("waiting") and queue.get("longest_wait_s", 0) > 60:
-            found.append(f"queue {name}: a caller has waited {queue['longest_wait_s']:.0f} s")
+def alerts(links: list[Any]) -> list[str]:
+    """The active alerts of the campaign's running processes, as ``dialer monitor`` shows
+    them: the runner's alert book (``dialer/runner/alerting.py``, the same alerts as its
+    alerts log and webhook) publishes them in its snapshot; the web tier adds none."""
+    found: list[str] = []
+    for link in links:
+        for alert in (link.snapshot or {}).get("alerts") or []:
+            if alert["message"] not in found:
+                found.append(alert["message"])
     return found
 
 
@@ -104,7 +90,7 @@ async def supervisor_page(request: Request) -> Response:
     views = list(state.directory.agent_views(campaign))
     audit = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign], limit=15)
     return render(request, "supervisor.html", who, campaign=campaign, snapshot=snapshot,
-                  today=today, sheet=sheet, views=views, alerts=alerts(snapshot, today),
+                  today=today, sheet=sheet, views=views, alerts=alerts(links),
                   audit=audit, running=bool(links), processes=len(links),
                   campaigns=await asyncio.to_thread(_campaigns, request, who))
 
@@ -118,13 +104,13 @@ async def supervisor_events(request: Request) -> Response:
     if links:
         today = await _abandon_today(request, campaign)
         first.append(sse("snapshot", {**links[0].snapshot, "today": today,
-                                      "alerts": alerts(links[0].snapshot, today)}))
+                                      "alerts": alerts(links)}))
     return await event_stream(request, Page(campaign, None), first)
 
 
 async def supervisor_summary(request: Request) -> Response:
-    """Today's abandonment and the alerts (the page polls this every few seconds: they come
-    from the store, not from the runner's feed)."""
+    """Today's abandonment (from the store) and the runners' alerts (the page polls this
+    every few seconds)."""
     state = web(request)
     who = await require(request, state.store, *SUPERVISORS)
     campaign = await _campaign(request, who)
@@ -133,7 +119,7 @@ async def supervisor_summary(request: Request) -> Response:
     from starlette.responses import JSONResponse
 
     return JSONResponse({"today": today,
-                         "alerts": alerts(links[0].snapshot if links else {}, today)})
+                         "alerts": alerts(links)})
 
 
 async def supervisor_action(request: Request) -> Response:

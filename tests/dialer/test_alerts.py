@@ -9,7 +9,15 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from dialer.alerts import AlertBook, AlertLog, Reading, Webhook, queue_readings
+from dialer.alerts import (
+    AlertBook,
+    AlertLog,
+    CampaignFacts,
+    Reading,
+    Webhook,
+    campaign_readings,
+    queue_readings,
+)
 from dialer.engine.inbound import QueueSnapshot
 from dialer.engine.queue_config import AlertThresholds
 
@@ -50,6 +58,38 @@ def test_below_thresholds_and_queue_readings() -> None:
     (raised, *_) = AlertBook().update(0.0, [readings["service level (15 min)"]])
     assert raised.message == "queue sales: service level (15 min) 65% is below 70%"
     assert queue_readings([snapshot], {}) == []
+
+
+def _campaign(**changed: object) -> CampaignFacts:
+    facts = dict(campaign="spring", abandon_rate=0.01, abandon_target=0.03,
+                 abandon_window_s=30 * 86400.0, abandon_rate_today=0.0,
+                 switches={"sw1": "connected"}, hopper=40)
+    return CampaignFacts(**{**facts, **changed})  # type: ignore[arg-type]
+
+
+def test_the_campaign_alerts_the_monitor_and_the_web_show() -> None:
+    book = AlertBook()
+    assert book.update(0.0, campaign_readings(_campaign())) == []
+    raised = book.update(1.0, campaign_readings(_campaign(
+        abandon_rate=0.026, abandon_rate_today=0.05, switches={"sw1": "reconnecting"})))
+    assert sorted(e.message for e in raised) == [
+        "campaign spring: abandonment (30-day window), near the limit 2.6% is above 2.4%",
+        "campaign spring: abandonment today 5% is above 3%",
+        "switch sw1 is reconnecting"]
+    (over,) = book.update(2.0, campaign_readings(_campaign(
+        abandon_rate=0.031, abandon_rate_today=0.05, switches={"sw1": "reconnecting"})))
+    assert over.message == "campaign spring: abandonment (30-day window) 3.1% is above 3%"
+    cleared = book.update(3.0, campaign_readings(_campaign()))
+    assert {e.state for e in cleared} == {"cleared"} and book.active == {}
+    assert "switch sw1 is connected again" in {e.message for e in cleared}
+    # Ofcom's 24-hour window is named as such; an empty hopper is news, unless paused.
+    uk = campaign_readings(_campaign(abandon_window_s=86400.0, hopper=0))
+    assert uk[0].measure == "abandonment (24-hour window)"
+    (empty,) = AlertBook().update(0.0, uk)
+    assert empty.message == "campaign spring: no leads in the hopper, nothing to dial"
+    (paused,) = AlertBook().update(0.0, campaign_readings(_campaign(hopper=0,
+                                                                    dialing_paused=True)))
+    assert paused.message == "campaign spring: dialing is paused by a supervisor"
 
 
 class _Receiver(BaseHTTPRequestHandler):

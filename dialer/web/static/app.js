@@ -245,6 +245,7 @@
       const stateLabel = $("[data-field=campaign-state]");
       if (stateLabel) stateLabel.textContent = s.dialing_paused ? "dialing paused" : (s.stopping ? "stopping" : "dialing");
       if (s.today) applySummary({ today: s.today, alerts: s.alerts || [] });
+      else if (s.alerts) applyAlerts(s.alerts);
       const queues = $("#queues tbody");
       if (queues && s.queues) {
         queues.replaceChildren(...Object.entries(s.queues).map(([name, q]) => {
@@ -261,9 +262,16 @@
       fig("today_rate", pct(summary.today.rate));
       fig("today_abandons", summary.today.abandons);
       fig("today_live", summary.today.live_answers);
+      applyAlerts(summary.alerts);
+    }
+
+    // The runner's alert book: messages, or the snapshot's alert objects (their message).
+    function applyAlerts(alerts) {
       const list = $("[data-field=alerts]");
-      list.replaceChildren(...summary.alerts.map((text) => {
-        const item = document.createElement("li"); item.textContent = text; return item;
+      list.replaceChildren(...alerts.map((alert) => {
+        const item = document.createElement("li");
+        item.textContent = typeof alert === "string" ? alert : alert.message;
+        return item;
       }));
     }
 

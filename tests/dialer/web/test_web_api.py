@@ -360,6 +360,28 @@ def test_campaign_pause_resume_and_pacing_within_legal_bounds(env, sam) -> None:
     assert refused.action == "pacing" and not refused.ok
 
 
+def test_the_wallboard_alerts_are_the_runners_alert_book(env, sam) -> None:
+    """The supervisor's alerts are the runner's (``dialer.alerts`` through its alert book),
+    the same the alerts log holds and the monitor shows; the web computes none."""
+    runner = env.runners["spring"]
+    paused = "campaign spring: dialing is paused by a supervisor"
+
+    def shown() -> list[str]:
+        return sam.http.get("/supervisor/summary?campaign=spring").json()["alerts"]
+
+    assert sam.supervise("spring", "campaign_pause").json()["ok"]
+    env.wait(lambda: paused in shown())
+    assert set(shown()) <= {a.message for a in runner.alerts.book.active.values()} | {paused}
+    assert paused in sam.http.get("/supervisor?campaign=spring").text
+    log = [json.loads(line) for line in
+           (env.data / "alerts" / "spring.jsonl").read_text().splitlines()]
+    assert any(entry["message"] == paused and entry["state"] == "raised" for entry in log)
+    assert sam.supervise("spring", "campaign_resume").json()["ok"]
+    env.wait(lambda: paused not in shown())
+    log = (env.data / "alerts" / "spring.jsonl").read_text()
+    assert "campaign spring: dialing resumed" in log
+
+
 def test_wallboard_reports_and_downloads(env, sam) -> None:
     page = sam.http.get("/supervisor?campaign=spring")
     assert page.status_code == 200 and 'data-agent="ann"' in page.text
