@@ -10,7 +10,9 @@ the engine still cannot honour here (the call ended in between) is dropped with 
 Switch primitives (FreeSWITCH, checked against the real capture 11-show-and-uuid-commands):
 hold is ``uuid_hold`` on the customer leg (the bridge stays up); a transfer to a queue or an
 agent parks the customer (``uuid_park``; the agent's leg parks by itself, it has
-``park_after_bridge``) and the scheduler bridges it to the next agent as usual; a transfer to
+``park_after_bridge``) and the scheduler bridges it to the next agent as usual (a queue
+transfer joins that queue through the inbound router, ``InboundRouter.transfer``, with the
+queue's configuration); a transfer to
 a number is ``uuid_transfer ... bridge:... inline``; a consultation parks the customer,
 bridges the agent's leg to the consulted party, and completing it bridges the customer to
 that party (``uuid_bridge``), cancelling it bridges the customer back to the agent.
@@ -39,6 +41,7 @@ from dialer.commands import (
 )
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.queues import QueueSet
 from dialer.engine.routing import Work, WorkKind
 from dialer.errors import IllegalTransitionError
 from dialer.events import (
@@ -71,6 +74,21 @@ TRANSFER_KINDS = ("queue", "agent", "number")
 CONSULT_KINDS = ("agent", "number")
 EAVESDROP_MODES = ("listen", "whisper", "barge")
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}\Z")
+
+
+def queue_problem(queues: QueueSet, name: str, at: float) -> str | None:
+    """Why a call cannot be sent to queue ``name`` now (None: it can). A queue the campaign
+    does not serve is refused, never made up: its members, strategy and hours are the
+    queue's configuration, and a caller parked in a line nobody is configured for waits
+    for ever."""
+    if not _QUEUE_NAME.match(name):
+        return f"{name!r} is not a queue name"
+    if name not in queues:
+        served = ", ".join(q.name for q in queues) or "none"
+        return f"queue {name!r} is not served by this campaign (served: {served})"
+    if not queues.get(name).is_open(at):
+        return f"queue {name!r} is closed now"
+    return None
 
 
 class ConsultState(StrEnum):
@@ -203,7 +221,7 @@ class AgentDesk(_Base):
             return
         agent, call = found
         kind, target = event.kind, event.target
-        problem = self._transfer_problem(agent, kind, target, TRANSFER_KINDS)
+        problem = self._transfer_problem(agent, kind, target, TRANSFER_KINDS, at)
         if problem:
             self._notice(agent.agent_id, at, problem)
             return
@@ -217,17 +235,21 @@ class AgentDesk(_Base):
             return
         self._park(call, at)
         self._hand_off(agent, call, at)
-        self._queue_again(call, at, queue=target if kind == "queue" else call.queue,
-                          agent_id=target if kind == "agent" else None)
+        if kind == "queue":
+            # The queue's own configuration decides (strategy, members, skill levels,
+            # priority rules, aging; announcements for a caller), as for a menu's choice.
+            self.inbound.transfer(call, target, at)
+            return
+        self._queue_again(call, at, queue=call.queue, agent_id=target)
 
     def _transfer_problem(self, agent: Agent, kind: str, target: str,
-                          kinds: tuple[str, ...]) -> str | None:
+                          kinds: tuple[str, ...], at: float) -> str | None:
         if kind not in kinds:
             return f"cannot transfer to a {kind!r} (choose {', '.join(kinds)})"
         if kind == "number" and not E164.match(target):
             return f"{target!r} is not an E.164 number like +12015550123"
-        if kind == "queue" and not _QUEUE_NAME.match(target):
-            return f"{target!r} is not a queue name"
+        if kind == "queue":
+            return queue_problem(self.inbound.queues, target, at)
         if kind == "agent":
             other = self.pool.agents.get(target)
             if target == agent.agent_id:
@@ -262,7 +284,7 @@ class AgentDesk(_Base):
             return
         agent, call = found
         kind, target = event.kind, event.target
-        problem = self._transfer_problem(agent, kind, target, CONSULT_KINDS)
+        problem = self._transfer_problem(agent, kind, target, CONSULT_KINDS, at)
         if problem is None and kind == "agent" \
                 and self.pool.agents[target].state is not AgentState.READY:
             problem = f"agent {target!r} is not ready"

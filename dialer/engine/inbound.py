@@ -263,6 +263,34 @@ class InboundRouter:
             event.callback_id, event.queue, event.number_e164, event.place_at, event.priority,
             event.attempts, event.customer_key), event.at)
 
+    def transfer(self, call: Call, name: str, at: float) -> None:
+        """An agent sent ``call`` to queue ``name`` (blind transfer; checked open and served
+        by ``desk.queue_problem``). It joins that queue's line with the queue's strategy,
+        members, skill levels, priority rules and aging. A caller goes through the queue
+        as after a menu choice (announcements, music, max wait, overflow), keeping their
+        place in time; an outbound customer, connected before, waits with no connect window
+        (never an abandon)."""
+        queue = self.queues.get(name)
+        call.agent_id = None
+        call.deadline = None
+        if call.inbound is not None:
+            self._enter(call, queue, at)
+            return
+        transition(call, S.QUEUED, f"transfer to queue {queue.name}")
+        call.queue = queue.name
+        number = call.target.number_e164 if call.target is not None else call.caller_number
+        work = Work(
+            WorkKind.INBOUND, call.call_id, at, priority=queue.priority_of(number or "", {}),
+            customer_key=call.customer_key,
+            previous_agent_id=self.services.previous_agent(call.customer_key),
+            switch_id=call.switch_id, queue=queue.name, aging=queue.aging,
+            members=queue.members, levels=queue.levels, ring_all=queue.ring_all)
+        agent = self.pool.submit(work, at)
+        if agent is not None:
+            self.services.bridge(call, agent, at)
+        elif work.ring_all or self.pool.ring_all:
+            self.services.offer(work, at)
+
     def bridged(self, call: Call, agent_id: str, at: float) -> None:
         """The caller is connected to an agent (CHANNEL_BRIDGE)."""
         inbound = call.inbound

@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from dialer.commands import AgentState
 from dialer.engine.calls import CallState
-from dialer.engine.desk import CONSULT_KINDS, E164, EAVESDROP_MODES, TRANSFER_KINDS
+from dialer.engine.desk import (
+    CONSULT_KINDS,
+    E164,
+    EAVESDROP_MODES,
+    TRANSFER_KINDS,
+    queue_problem,
+)
 from dialer.events import (
     AgentAccepted,
     ConsultFinished,
@@ -121,10 +127,15 @@ async def desk_action(runner: Runner, request: dict[str, Any]) -> dict[str, Any]
 
 def _check_agent_target(runner: Runner, agent_id: str, kind: str, target: str,
                         need_ready: bool) -> None:
-    if kind != "agent":
-        return
     engine = runner.engine
     assert engine is not None
+    if kind == "queue":  # answered at once, as the engine would refuse it
+        problem = queue_problem(engine.inbound.queues, target, runner.clock())
+        if problem:
+            raise RunnerError(problem)
+        return
+    if kind != "agent":
+        return
     other = engine.pool.agents.get(target)
     if target == agent_id:
         raise RunnerError("you cannot transfer a call to yourself")

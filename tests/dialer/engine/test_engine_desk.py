@@ -30,6 +30,8 @@ from dialer.events import (
     AgentLegUp,
     AgentLoggedIn,
     AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
     CallAnswered,
     CallBridged,
     CallHungUp,
@@ -133,6 +135,60 @@ def test_blind_transfer_to_a_queue_waits_for_the_next_agent() -> None:
     out = engine.handle(CallHungUp(45.0, call_id))
     assert of_type(out, AttemptFinished)[0].outcome is CallOutcome.CONNECTED
     assert engine.ledger.abandons == 0
+
+
+def _with_queues(*configs: dict):
+    """``connected(3)`` with the campaign serving configured queues."""
+    from dialer.engine.prompts import PromptSet
+    from dialer.engine.queue_config import QueueConfig
+    from dialer.engine.queues import QueueSet
+
+    queues = QueueSet([QueueConfig.model_validate(c) for c in configs],
+                      PromptSet.standard(seconds=1.0))
+    engine, _, _, _ = make_engine(wrap_up_timeout=30.0)
+    engine = type(engine)(engine.config, engine.policy, engine.leads, engine.gate,
+                          assume_switches_up=True, queues=queues)
+    legs = {f"a{i}": _login(engine, f"a{i}", 0.0) for i in range(3)}
+    out = engine.tick(1.0)
+    call_id = of_type(out, Originate)[0].call_id
+    for other in of_type(out, Originate)[1:]:
+        engine.handle(CallHungUp(1.5, other.call_id))
+    bridge = of_type(engine.handle(CallAnswered(2.0, call_id)), Bridge)[0]
+    engine.handle(CallBridged(3.0, call_id, bridge.agent_id))
+    return engine, call_id, bridge.agent_id, legs
+
+
+def test_a_transfer_to_a_queue_joins_it_with_the_queues_configuration() -> None:
+    """The customer waits in the queue's own line, with its members and its priority
+    rules: an agent who is not a member never gets it, however ready."""
+    engine, call_id, agent, legs = _with_queues(
+        {"name": "retention", "agents": ["a2"], "priority": {"aging_per_minute": 6.0}})
+    assert agent != "a2"  # the longest idle of a0..a2 took the first call
+    engine.handle(DialingPaused(4.0, True))
+    engine.handle(AgentPaused(4.0, "a2", "break"))
+    out = engine.handle(TransferRequested(10.0, agent, "queue", "retention"))
+    assert of_type(out, ParkCall) and not of_type(out, Bridge)
+    engine.handle(CallParked(10.2, call_id))
+    line = engine.pool.inbound.lines["retention"]
+    (work,) = list(line)
+    assert work.work_id == call_id and work.members == frozenset({"a2"})
+    assert work.aging == 0.1  # the queue's 6 a minute, per second
+    # The other ready agent (not a member) is passed over while the member is paused.
+    others = [a for a in legs if a not in (agent, "a2")]
+    assert all(engine.pool.agents[a].state is AgentState.READY for a in others)
+    assert not of_type(engine.tick(12.0), Bridge)
+    out = engine.handle(AgentReady(20.0, "a2"))
+    assert [b.agent_id for b in of_type(out, Bridge)] == ["a2"]
+
+
+def test_a_queue_the_campaign_does_not_serve_is_refused() -> None:
+    engine, call_id, agent, _ = _with_queues({"name": "sales"})
+    out = engine.handle(TransferRequested(10.0, agent, "queue", "retention"))
+    (notice,) = of_type(out, AgentNotice)
+    assert notice.text == ("queue 'retention' is not served by this campaign "
+                           "(served: sales)")
+    assert not of_type(out, ParkCall)
+    assert engine.calls[call_id].state is CallState.BRIDGED
 
 
 def test_consult_an_agent_then_complete() -> None:

@@ -28,7 +28,14 @@ from dialer.commands import (
 )
 from dialer.engine.prompts import PromptError, PromptSet
 from dialer.engine.queues import QueueSet, QueueSetError, UnknownQueueError
-from dialer.events import AgentAccepted, AgentLoggedIn, InboundCallArrived, QueueCallbackPending
+from dialer.events import (
+    AgentAccepted,
+    AgentLoggedIn,
+    AgentPaused,
+    AgentReady,
+    InboundCallArrived,
+    QueueCallbackPending,
+)
 
 P = PROMPTS.files
 MENU = {
@@ -94,6 +101,33 @@ def test_a_free_agent_takes_the_caller_at_once_without_music() -> None:
     assert w.of_type(PlayPrompt) == []
     finished = w.finished("c1")
     assert finished.outcome is CallOutcome.CONNECTED and finished.queued_at == 1.0
+
+
+def test_an_agent_sends_a_caller_to_another_queue_through_its_configuration() -> None:
+    """A desk transfer to a queue is that queue's: its members take the caller, its
+    music plays while they wait, the record names it."""
+    from dialer.commands import ParkCall
+    from dialer.events import CallParked, TransferRequested
+
+    w = world(queue("sales", agents=["a0"]),
+              queue("billing", agents=["a1"], announcements={"every": None},
+                    callback={"enabled": False}), agents=2)
+    w.feed(AgentPaused(0.0, "a1", "break"))
+    w.add(Caller("c1", 1.0, "sales", "+12025550101", talk=300))
+    w.run(until=5.0)
+    assert [(b.call_id, b.agent_id) for b in w.of_type(Bridge)] == [("c1", "a0")]
+    w.feed(TransferRequested(10.0, "a0", "queue", "billing"))
+    assert w.of_type(ParkCall)
+    w.feed(CallParked(10.2, "c1"))
+    assert w.engine.calls["c1"].inbound.queue.name == "billing"
+    music = [p for p in w.of_type(PlayPrompt) if p.call_id == "c1" and p.at >= 10.0]
+    assert music and music[-1].music == "local_stream://moh"
+    w.run(until=40.0)  # a0 wraps up and is ready again: not a member of billing
+    assert [b.agent_id for b in w.of_type(Bridge)] == ["a0"]
+    w.feed(AgentReady(50.0, "a1"))
+    assert [b.agent_id for b in w.of_type(Bridge)] == ["a0", "a1"]
+    w.run()
+    assert w.finished("c1").queue == "billing"
 
 
 def test_waiting_caller_hears_music_position_and_wait_then_is_bridged_with_music_off() -> None:
