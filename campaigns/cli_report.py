@@ -28,6 +28,10 @@ NARROW_COLUMNS = {
                "talk_fraction", "avg_talk_s"),
 }
 PERCENT = ("rate", "occupancy", "talk_fraction", "penetration", "asr")
+ABANDONED_SHOWN = 20
+"""Abandoned calls listed in the text report (the latest; csv, xlsx and json list all)."""
+ABANDONED_COLUMNS = ("answered_at", "call_uuid", "message", "message_after_answer_s",
+                     "within_2s")
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -173,6 +177,28 @@ def _render_report(result: Any) -> None:
             table.add_row(*(escape(_cell(str(c), v)) for c, v in zip(columns, row,
                                                                      strict=True)))
         console.print(table)
+    _render_abandoned(console, result.abandoned)
     if narrow:
         console.print("[dim]narrow terminal: some columns left out; --format csv or json "
                       "has them all[/]")
+
+
+def _render_abandoned(console: Any, frame: Any) -> None:
+    """The abandoned calls with their safe-harbour message: how it ended and how many
+    seconds after the answer it started (the legal limit is 2)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not len(frame):
+        return
+    shown = frame.tail(ABANDONED_SHOWN)
+    table = Table(*[c.replace("_", " ") for c in ABANDONED_COLUMNS],
+                  title="abandoned calls and their safe-harbour message")
+    for row in shown[list(ABANDONED_COLUMNS)].itertuples(index=False):
+        cells = [escape(_cell(c, v)) for c, v in zip(ABANDONED_COLUMNS, row, strict=True)]
+        # Red: no message proved to start within 2 s (failed, unconfirmed, late).
+        table.add_row(*cells, style="" if row.within_2s else "red")
+    console.print(table)
+    if len(frame) > len(shown):
+        console.print(f"[dim]the latest {len(shown)} of {len(frame)} abandoned calls; "
+                      "--format csv or json lists them all[/]")

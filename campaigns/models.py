@@ -204,6 +204,12 @@ class CallAttempt(SQLModel, table=True):
     on another gateway (each leg is a call of its own for the compliance counts)."""
     note: str | None = None
     """The agent's notes with the disposition (migration 0008)."""
+    message_outcome: str | None = Field(default=None, max_length=16)
+    """The safe-harbour message of an abandoned call (migration 0009): ``played`` in full,
+    ``cut_off`` by the person hanging up, ``started`` (end not reported), ``failed`` (not a
+    legal abandon) or ``unconfirmed`` (sent, never reported); None when none was sent."""
+    message_started_at: datetime | None = _ts()
+    """When the switch reported the message playing (the 2-second rule's proof)."""
 
 
 class Gateway(SQLModel, table=True):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import select
 
+from campaigns.abandon_messages import message_delay, message_label
 from campaigns.compliance_settings import RETENTION_MIN_DAYS
 from campaigns.errors import CampaignError
 from campaigns.models import Agent, AgentStateChange, CallAttempt, Campaign, Lead
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 CALL_COLUMNS = ("attempt_id", "campaign", "seller", "telemarketer", "good_or_service",
                 "calling_number", "called_number", "date", "time_utc", "duration_seconds",
                 "disposition", "outcome", "answered", "abandoned", "agent", "lead_id",
-                "compliance_decision", "recording_path")
+                "compliance_decision", "recording_path", "safe_harbor_message",
+                "message_after_answer_s")
 CONSENT_COLUMNS = ("record", "campaign", "lead_id", "first_name", "last_name", "number",
                    "contact_id", "kind", "seller", "given_at", "expires_at", "revoked_at",
                    "channel", "source", "recorded_at", "recorded_by")
@@ -76,7 +78,13 @@ def call_records(store: CampaignStore, since: datetime, until: datetime,
                 "answered": attempt.answered_at is not None, "abandoned": attempt.abandoned,
                 "agent": agent, "lead_id": attempt.lead_id,
                 "compliance_decision": attempt.compliance_decision,
-                "recording_path": attempt.recording_path}
+                "recording_path": attempt.recording_path,
+                # An abandoned call's message: how it ended and how soon it started (the
+                # 2-second rule, 47 CFR 64.1200(a)(7)(i)(A)).
+                "safe_harbor_message": message_label(attempt.message_outcome)
+                if attempt.abandoned else None,
+                "message_after_answer_s": message_delay(attempt.answered_at,
+                                                        attempt.message_started_at)}
 
 
 def consent_records(store: CampaignStore, since: datetime, until: datetime,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import sqlalchemy as sa
 
+from campaigns.abandon_messages import abandoned_calls, message_summary
 from campaigns.models import (
     Agent,
     AgentState,
@@ -54,13 +55,17 @@ class CampaignReport:
     as spam shows as an answer rate falling below the others')."""
     gateways: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """Per gateway: legs, answers, answer-seizure ratio, legs refused and failed over."""
+    abandoned: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    """Every abandoned call: its safe-harbour message's outcome and how soon it started
+    (campaigns/abandon_messages.py)."""
 
     def sections(self) -> dict[str, pd.DataFrame]:
         summary = pd.DataFrame({"measure": list(self.summary),
                                 "value": pd.Series(list(self.summary.values()), dtype=object)})
         return {"summary": summary, "daily": self.daily, "hourly": self.hourly,
                 "agents": self.agents, "dispositions": self.dispositions, "lists": self.lists,
-                "caller_ids": self.caller_ids, "gateways": self.gateways}
+                "caller_ids": self.caller_ids, "gateways": self.gateways,
+                "abandoned": self.abandoned}
 
     def to_json(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -72,7 +77,8 @@ class CampaignReport:
                 "summary": self.summary, "daily": records(self.daily),
                 "hourly": records(self.hourly), "agents": records(self.agents),
                 "dispositions": records(self.dispositions), "lists": records(self.lists),
-                "caller_ids": records(self.caller_ids), "gateways": records(self.gateways)}
+                "caller_ids": records(self.caller_ids), "gateways": records(self.gateways),
+                "abandoned": records(self.abandoned)}
 
 
 def _bucket(engine: sa.Engine, column: Any, width: int) -> Any:
@@ -350,11 +356,13 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
     dials, live = period["dials"], period["live_answers"]
     machine, abandons = period["machine_answers"], period["abandons"]
     window = store.ledger_counts(row.id, now=end, window=LEGAL_WINDOW)
+    abandoned = abandoned_calls(store, row.id, start, end)
     contacts = int(agents["contacts"].sum()) if len(agents) else 0
     agent_hours = float(agents["logged_in_hours"].sum()) if len(agents) else 0.0
     summary: dict[str, Any] = {
         "dials": dials, "live_answers": live, "machine_answers": machine,
-        "abandons": abandons, "abandon_rate": _rate(abandons, live),
+        "abandons": abandons, **message_summary(abandoned),
+        "abandon_rate": _rate(abandons, live),
         "abandon_rate_30d_at_end": round(window.rate, 4), "abandon_limit": settings.abandon_target,
         "answer_rate": _rate(live + machine, dials), "contacts": contacts,
         "agent_hours": round(agent_hours, 3),
@@ -374,4 +382,4 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         summary=summary, daily=daily, hourly=hourly, agents=agents,
         dispositions=_dispositions(store, row.id, start, end), lists=lists,
         caller_ids=_by_caller_id(store, row.id, start, end),
-        gateways=_by_gateway(store, row.id, start, end))
+        gateways=_by_gateway(store, row.id, start, end), abandoned=abandoned)

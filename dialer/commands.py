@@ -184,7 +184,8 @@ class AttemptFinished:
     ivr_keys: str = ""
     """Inbound: the keys pressed in the menu, in order."""
     message: str | None = None
-    """The safe-harbour message of an abandoned call: ``played`` (the person heard it start),
+    """The safe-harbour message of an abandoned call: ``played`` (in full), ``cut_off`` (the
+    person hung up during it), ``started`` (it started; its end was not reported),
     ``failed`` (the switch could not play it: an incident, not a legal abandon) or
     ``unconfirmed`` (no report before the call ended); None when none was sent."""
 
@@ -198,6 +199,8 @@ class AttemptFinished:
     """How the recording's consent was met: ``not_required`` (one-party state), ``notice``
     (played first) or ``on_demand`` (started by the agent); empty when not recorded."""
     recording_pauses: tuple[tuple[float, float], ...] = ()
+    message_started_at: float | None = None
+    """When the safe-harbour message started playing (the 2-second rule's proof)."""
 
 
 class IncidentKind(StrEnum):

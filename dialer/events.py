@@ -167,10 +167,15 @@ class PlaybackFinished:
     """A message played to the customer ended (PLAYBACK_STOP).
 
     The engine times its prompts from their known lengths (``PromptSet``), so a stop that
-    is missed or arrives for a prompt broken off by the next one changes nothing."""
+    is missed or arrives for a prompt broken off by the next one changes nothing. For the
+    safe-harbour message it is the proof of how it ended (journaled on the attempt)."""
 
     at: float
     call_id: str
+    cut_off: bool = False
+    """The channel was already hanging up when the playback stopped (the person hung up
+    during it): FreeSWITCH still says ``Playback-Status: done`` then, with ``Answer-State:
+    hangup`` and a ``Hangup-Cause`` (capture 02's callee legs)."""
 
 
 @fast_init

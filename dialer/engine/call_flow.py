@@ -66,7 +66,9 @@ _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
 _UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
                for cause in HangupCause}
 """(record outcome, pacing result) of a call that ended before any answer, by cause."""
-_MESSAGE_RECORD = {"sent": "unconfirmed", "played": "played", "failed": "failed"}
+_MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "played",
+                   "cut_off": "cut_off", "failed": "failed"}
+"""The engine's message states as the attempt records them (``AttemptFinished.message``)."""
 
 
 class CallFlow(_Base):
@@ -350,7 +352,11 @@ class CallFlow(_Base):
         self._out.append(Hangup(event.at, call.call_id, HangupCause.NORMAL_CLEARING))
 
     def _on_playback_finished(self, event: PlaybackFinished) -> None:
-        """Nothing to do: ``PlayMessage(hangup_after=True)`` makes the switch hang up."""
+        """How the safe-harbour message ended, for the record (``PlayMessage(hangup_after=
+        True)`` makes the switch hang up: nothing to command)."""
+        call = self._call(event.call_id)
+        if call is not None and call.state is S.ABANDONED and call.message == "played":
+            call.message = "cut_off" if event.cut_off else "completed"
 
     def _on_originate_failed(self, event: OriginateFailed) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
@@ -451,6 +457,7 @@ class CallFlow(_Base):
                 None, None, None, "",
                 _MESSAGE_RECORD.get(call.message) if call.message else None,
                 call.caller_id, call.gateway, None, recorded, consent, pauses,
+                call.message_started_at,
             ) if inbound is None else AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 None, call.caller_number, 0, call.dialed_at, call.answered_at,

@@ -119,6 +119,7 @@ class Call:
         "ledger_entry",
         "message",
         "message_left",
+        "message_started_at",
         "opted_out",
         "queue",
         "recording_path",
@@ -167,7 +168,11 @@ class Call:
         self.inbound: InboundState | None = None
         """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
         self.message: str | None = None
-        """The safe-harbour message: None, ``sent``, ``played`` (heard) or ``failed``."""
+        """The safe-harbour message: None, ``sent``, ``played`` (started: heard),
+        ``completed`` (played to its end), ``cut_off`` (the person hung up during it) or
+        ``failed``."""
+        self.message_started_at: float | None = None
+        """When the switch reported the message playing (PLAYBACK_START)."""
         self.agent_first = False
         """An agent was reserved before the dial (callback, preview): bridge on answer."""
         self.held_since: float | None = None

@@ -127,9 +127,14 @@ class SwitchWaits(_Base):
 
     def _on_playback_started(self, event: PlaybackStarted) -> None:
         call = self._call(event.call_id)
-        if call is None or call.state is not S.ABANDONED or call.message == "played":
+        if call is None or call.state is not S.ABANDONED or call.message in ("played",
+                                                                             "cut_off"):
+            return
+        if call.message == "completed":  # the next file of the message (an opt-out prompt)
+            call.message = "played"
             return
         call.message = "played"
+        call.message_started_at = event.at
         if call.deadline is not None:
             closes = call.deadline + self._message_budget(call.switch_id)
             if event.at > closes + 1e-6:
@@ -140,7 +145,7 @@ class SwitchWaits(_Base):
 
     def _on_playback_failed(self, event: PlaybackFailed) -> None:
         call = self._call(event.call_id)
-        if call is None or call.message == "played":
+        if call is None or call.message in ("played", "completed", "cut_off"):
             return
         if call.state is S.ABANDONED:
             # Not a legal abandon: the person heard nothing (47 CFR 64.1200(a)(7)(i)(A)).

@@ -229,7 +229,9 @@ class SwitchCalls:
             return [PlaybackStarted(at, call_id)]
         if name == "PLAYBACK_STOP":
             story.playing = False
-            return [PlaybackFinished(at, call_id)]
+            hanging_up = (headers.get("Answer-State") == "hangup"
+                          or bool(headers.get("Hangup-Cause")))
+            return [PlaybackFinished(at, call_id, hanging_up)]
         if name == "CHANNEL_EXECUTE_COMPLETE":
             return self._completed(story, headers, at)
         return []

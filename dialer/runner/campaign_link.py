@@ -204,7 +204,10 @@ class CampaignLink:
         fields = {"answered_at": utc(finished.answered_at) if finished.answered_at else None,
                   "bridged_at": utc(finished.bridged_at) if finished.bridged_at else None,
                   "agent_id": self.agent_store_id(finished.agent_id),
-                  "recording_path": finished.recording_path}
+                  "recording_path": finished.recording_path,
+                  "message_outcome": finished.message,
+                  "message_started_at": utc(finished.message_started_at)
+                  if finished.message_started_at is not None else None}
         kind = finished.answer_kind
         answer_kind = None if kind is None else {"human": "live"}.get(kind.value, kind.value)
         return FinishOp(

@@ -68,6 +68,24 @@ class Media:
         self._waiting.pop(channel.uuid, None)
         self._breaks.pop(channel.uuid, None)
 
+    def playing(self, channel: Channel) -> str | None:
+        """The file ``channel`` is playing now (None: none)."""
+        current = self._playing.get(channel.uuid)
+        return None if current is None else current[1]
+
+    def hung_up(self, channel: Channel, path: str | None) -> None:
+        """A playback the hang-up cut off (``path``) still ends with PLAYBACK_STOP
+        (``Playback-Status: done``, but ``Answer-State: hangup`` and the ``Hangup-Cause``)
+        and its EXECUTE_COMPLETE, after CHANNEL_HANGUP (capture 05, frames 97-102: a loopback
+        leg's ``PLAYBACK ERROR``; over SIP ``FILE PLAYED``, Surprise 15)."""
+        if path is None:
+            return
+        self.switch.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
+                                                    ("Playback-Status", "done")])
+        loopback = channel.name.startswith("loopback/")
+        self.switch.execute_complete(channel, "playback", path,
+                                     "PLAYBACK ERROR" if loopback else "FILE PLAYED")
+
     def originate_returned(self, channel: Channel) -> None:
         """The originate of ``channel`` returned and its application started."""
         for action in self._deferred.pop(channel.uuid, ()):

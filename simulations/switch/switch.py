@@ -542,6 +542,7 @@ class Switch:
                     disposition)
 
     def _hangup_leg(self, channel: Channel, cause: str, disposition: str) -> None:
+        playing = self.media.playing(channel)
         self.cancel_timers(channel)
         now = self.bus.now_us()
         channel.hangup_cause = cause
@@ -558,6 +559,7 @@ class Switch:
         self.log(5, "switch_channel.c", "switch_channel_perform_hangup", 3447,
                  f"Hangup {channel.name} [{channel.state}] [{cause}]", channel.uuid)
         self.fire("CHANNEL_HANGUP", channel, target_state="CS_HANGUP")
+        self.media.hung_up(channel, playing)
         self.unpark(channel)
         origination = channel.origination
         if origination is not None:

@@ -147,3 +147,52 @@ def test_hourly_bars_are_drawn_over_their_hour(store):
     plt.close(figure)
     first = min(spans)
     assert first[0] >= hour - 1e-9 and first[1] <= hour + 1 / 24 + 1e-9
+
+
+def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url,
+                                                                  monkeypatch):
+    """A compliance officer proves the 2-second rule call by call: every abandoned call
+    with its safe-harbour message's outcome and the seconds from answer to its start."""
+    from typer.testing import CliRunner
+
+    from campaigns.records import call_records
+    from cli import app
+
+    store.create_campaign("m", at=DAY0)
+    store.add_leads("m", [LeadInput(f"+1201555{i:04d}") for i in range(5)], at=DAY0)
+    leads = store.leads("m", limit=5)
+    # (message outcome, seconds from answer to its start)
+    plan = [("played", 1.2), ("cut_off", 1.5), ("failed", None), ("played", 2.6),
+            ("unconfirmed", None)]
+    uuids = []
+    for index, (outcome, delay) in enumerate(plan):
+        at = DAY0 + timedelta(minutes=index)
+        attempt = store.begin_attempt(leads[index].id, at=at, call_uuid=f"call-{index}")
+        answered = at + timedelta(seconds=8)
+        store.update_attempt(attempt.id, answered_at=answered, answer_kind="live",
+                             message_outcome=outcome,
+                             message_started_at=answered + timedelta(seconds=delay)
+                             if delay is not None else None)
+        store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=20),
+                             outcome=Outcome.ABANDONED)
+        uuids.append(f"call-{index}")
+    report = campaign_report(store, "m", DAY0, DAY0 + timedelta(days=1))
+    s = report.summary
+    assert (s["abandons"], s["abandons_message_played"], s["abandons_message_cut_off"],
+            s["abandons_message_failed"], s["abandons_message_unconfirmed"],
+            s["abandons_message_within_2s"]) == (5, 2, 1, 1, 1, 2)
+    rows = report.abandoned.set_index("call_uuid")
+    assert list(rows.index) == uuids
+    assert rows.loc["call-0", "message_after_answer_s"] == pytest.approx(1.2)
+    assert bool(rows.loc["call-1", "within_2s"]) and not rows.loc["call-3", "within_2s"]
+    assert rows.loc["call-2", "message"] == "failed"
+    assert report.to_json()["abandoned"][3]["message_after_answer_s"] == pytest.approx(2.6)
+    records = {r["attempt_id"]: r for r in call_records(store, DAY0, DAY0 + timedelta(1))}
+    assert [r["safe_harbor_message"] for r in records.values()] == [p[0] for p in plan]
+    monkeypatch.setenv("DIALER_DB", db_url)
+    monkeypatch.setenv("COLUMNS", "120")
+    text = CliRunner().invoke(app, ["report", "m", "--from", "2026-11-02", "--to",
+                                    "2026-11-03"])
+    assert text.exit_code == 0, text.output
+    assert "abandoned calls and their safe-harbour message" in text.output
+    assert "call-3" in text.output and "2.6" in text.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from engine_kit import Fixed, RecordingGate, make_engine, of_type
 
@@ -36,6 +38,9 @@ from dialer.events import (
     DtmfReceived,
     InboundCallArrived,
     OriginateFailed,
+    PlaybackFailed,
+    PlaybackFinished,
+    PlaybackStarted,
     SwitchDown,
     SwitchUp,
 )
@@ -161,6 +166,40 @@ def test_no_agent_within_window_plays_safe_harbour_and_counts_abandon() -> None:
     assert of_type(out, Hangup)[0].call_id == second
     (finished,) = of_type(engine.handle(CallHungUp(9.1, second)), AttemptFinished)
     assert finished.outcome is CallOutcome.ABANDONED and finished.abandoned and finished.opted_out
+
+
+def _abandoned_with_message(engine) -> str:
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    first, second = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    engine.handle(CallAnswered(5.0, first))
+    engine.handle(CallBridged(5.05, first, "ann"))
+    engine.handle(CallAnswered(6.0, second))
+    assert of_type(engine.tick(7.7), PlayMessage)
+    return second
+
+
+@pytest.mark.parametrize(("reports", "recorded", "started"), [
+    ([PlaybackStarted(7.8, "c"), PlaybackFinished(12.8, "c")], "played", 7.8),
+    ([PlaybackStarted(7.8, "c"), PlaybackFinished(9.0, "c", cut_off=True)], "cut_off", 7.8),
+    ([PlaybackStarted(7.8, "c")], "started", 7.8),
+    ([PlaybackFailed(7.75, "c", "FILE NOT FOUND")], "failed", None),
+    ([], "unconfirmed", None),
+    # A second file (the opt-out prompt) starting after the first ended: still playing, and
+    # the message's start is the first file's.
+    ([PlaybackStarted(7.8, "c"), PlaybackFinished(10.0, "c"), PlaybackStarted(10.0, "c"),
+      PlaybackFinished(10.5, "c", cut_off=True)], "cut_off", 7.8),
+])
+def test_the_attempt_records_how_the_safe_harbour_message_ended(reports, recorded,
+                                                                started) -> None:
+    """What the switch reported of the message (played in full, cut off by the hang-up,
+    started only, failed, nothing) and when it started: the 2-second rule's proof."""
+    engine, _, _, _ = make_engine(policy=Fixed(n=2))
+    call_id = _abandoned_with_message(engine)
+    for report in reports:
+        engine.handle(dataclasses.replace(report, call_id=call_id))
+    (finished,) = of_type(engine.handle(CallHungUp(13.0, call_id)), AttemptFinished)
+    assert finished.abandoned
+    assert (finished.message, finished.message_started_at) == (recorded, started)
 
 
 def test_abandon_is_decided_even_when_the_next_event_comes_late() -> None:

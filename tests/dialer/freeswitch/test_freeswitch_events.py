@@ -193,6 +193,22 @@ def test_playback_reports() -> None:
     assert legs.events({}, None, 1.0) == []
 
 
+def test_a_playback_the_hang_up_cut_off_is_told_apart() -> None:
+    """Real FreeSWITCH says ``Playback-Status: done`` for a playback the hang-up cut off
+    too; the channel's ``Answer-State: hangup`` and ``Hangup-Cause`` tell it apart (capture
+    05: the callee legs hang up mid-tone). The message's record depends on it."""
+    stops = [e for e in _stream_events("real-fs/05-agent-bridge.esl")
+             if e.get("Event-Name") == "PLAYBACK_STOP"]
+    assert stops and all(e.get("Playback-Status") == "done" for e in stops)
+    for stop in stops:
+        uuid = stop["Unique-ID"]
+        (finished,) = _following(uuid).events(stop, None, 1.0)
+        assert finished == PlaybackFinished(1.0, uuid, cut_off=True)
+    up = {"Event-Name": "PLAYBACK_STOP", "Unique-ID": "c1", "Answer-State": "answered",
+          "Playback-Status": "done"}
+    assert _following("c1").events(up, None, 2.0) == [PlaybackFinished(2.0, "c1")]
+
+
 def test_missing_timestamp_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="Event-Date-Timestamp"):
         event_time({"Event-Name": "CHANNEL_ANSWER"})

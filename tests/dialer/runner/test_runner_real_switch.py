@@ -55,8 +55,8 @@ def _store(tmp_path, agents: int = 3, **settings) -> CampaignStore:
 
 
 async def _run(tmp_path, store: CampaignStore, settings: SwitchSettings, seconds: float,
-               during=None):
-    async with running_switch(settings=settings, fate_source=PEOPLE, seed=5) as sim:
+               during=None, people: SimpleCallees = PEOPLE):
+    async with running_switch(settings=settings, fate_source=people, seed=5) as sim:
         runner = Runner(settings_for(tmp_path, sim.url, stop_grace=3.0), store,
                         login_agents=True)
         runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.6),
@@ -121,6 +121,34 @@ def test_a_campaign_whose_message_the_switch_cannot_play_does_not_start(tmp_path
         asyncio.run(_run(tmp_path, store, _strict(sound_files=frozenset()), 2.0))
     assert attempts(store) == []
     store.close()
+
+
+@pytest.mark.parametrize(("opt_out", "heard"), [(0.0, "played"), (1.0, "cut_off")])
+def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
+                                                             heard) -> None:
+    """Abandoned calls carry their safe-harbour message's outcome and start time: played in
+    full (the switch hangs up after it), or cut off (here every person presses the opt-out
+    key during it and the dialer hangs up: PLAYBACK_STOP arrives with Answer-State hangup)."""
+    store = _store(tmp_path, agents=2, lines_per_agent=4.0, wrap_up_timeout=10.0)
+    patient = dataclasses.replace(PEOPLE, live_answer=0.9, machine=0.0, busy=0.0,
+                                  failed=0.0, time_to_answer=1.0, patience=40.0, talk=20.0)
+    _, switch = asyncio.run(_run(tmp_path, store, _strict(opt_out_probability=opt_out,
+                                                          playback_seconds=4.0), 4.0,
+                                 people=patient))
+    rows = [r for r in attempts(store) if r["abandoned"] and r["answered_at"]]
+    store.close()
+    started = {r.uuid for r in switch.truth.records.values() if r.message_at is not None}
+    heard_rows = [r for r in rows if r["call_uuid"] in started]
+    assert heard_rows, "no abandoned call heard its message"
+    # The switch played it: it is journaled as such, with the time it started.
+    assert {r["message_outcome"] for r in heard_rows} <= {heard, "started"}
+    assert any(r["message_outcome"] == heard for r in heard_rows)
+    for row in heard_rows:
+        assert row["message_started_at"] is not None
+        assert row["message_started_at"] >= row["answered_at"]
+    # Not played: nothing pretends it was.
+    assert {r["message_outcome"] for r in rows if r["call_uuid"] not in started} <= {
+        "unconfirmed", "failed", None}
 
 
 def test_amd_uses_the_detector_the_switch_has(tmp_path, caplog) -> None:
