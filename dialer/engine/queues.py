@@ -126,6 +126,9 @@ class QueueSet:
         configs = list(configs)
         self.prompts = prompts or PromptSet({}, {})
         self.implicit = False
+        self.needed: dict[str, str] = {}
+        """Prompt name → the first queue (and where in it) that may play it: what the
+        switch must be able to play for these queues (the runner checks it at start)."""
         self.queues: dict[str, Queue] = {}
         calendars = calendars or {}
         for config in configs:
@@ -180,6 +183,14 @@ class QueueSet:
             # an overflow to voicemail are spoken by the engine itself.
             names += [("(engine)", name) for name in sorted(ENGINE_PROMPTS)]
         self.prompts.check(names, owner)
+        for where, name in names:
+            part = "announcements" if where == "(engine)" else where
+            self.needed.setdefault(name, f"{owner} ({part})")
+
+    def prompt_paths(self) -> dict[str, str]:
+        """What each needed prompt is (queue and where) → its path as the switch plays it."""
+        return {f"prompt {name!r} of {used_by}": self.prompts.files[name]
+                for name, used_by in sorted(self.needed.items())}
 
     @staticmethod
     def _check_loops(configs: list[QueueConfig]) -> None:

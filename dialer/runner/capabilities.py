@@ -30,7 +30,9 @@ class SwitchCapabilities:
     """Prompts the switch cannot play (as configured, with the path that was checked)."""
 
     def problems(self, switch_id: str, amd_enabled: bool) -> list[str]:
-        found = [f"switch {switch_id} cannot play {what}" for what in self.missing]
+        found = [f"switch {switch_id} cannot play {what}" for what in self.missing[:3]]
+        if len(self.missing) > 3:
+            found.append(f"and {len(self.missing) - 3} more files")
         if amd_enabled and self.detector is MachineDetector.NONE:
             found.append(
                 f"switch {switch_id} has no answering-machine detector (module_exists "

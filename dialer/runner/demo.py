@@ -65,8 +65,13 @@ SWITCH_SOUNDS_DIR = "/usr/share/freeswitch/sounds"
 
 
 def demo_switch_files(sounds_dir: str = SWITCH_SOUNDS_DIR) -> frozenset[str]:
-    """The files a switch needs for the demo campaign (what the simulator is given)."""
-    return frozenset({f"{sounds_dir}/{DEMO_SAFE_HARBOR}"})
+    """The files a switch needs for the demo campaign (what the simulator is given): its
+    message, and the shipped queue prompts where the runner's host has them (a switch on
+    the same machine plays them from there; the runner checks every one at start)."""
+    from dialer.prompt_files import SHIPPED, prompt_files
+
+    return frozenset({f"{sounds_dir}/{DEMO_SAFE_HARBOR}",
+                      *(str(path) for path in prompt_files([SHIPPED]).values())})
 """What the simulated agents set (store codes: sale, not interested, call back, no answer)."""
 
 

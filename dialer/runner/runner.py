@@ -463,6 +463,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         prompts = {"the safe-harbour message": config.safe_harbor_message}
         if config.machine_action.value == "leave_message":
             prompts["the voicemail message"] = config.machine_message
+        if self.inbound.queues is not None:
+            # uuid_broadcast/playback of a missing prompt is "+OK" too: a caller would sit
+            # in silence where a menu or an announcement should be.
+            prompts.update(self.inbound.queues.prompt_paths())
         caps = await probe(self.switches.clients[switch_id], prompts)
         problems = caps.problems(switch_id, config.amd_enabled)
         if self.inbound_calls.served and not await self.inbound_calls.switch_can_claim(
@@ -475,9 +479,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         if problems:
             advice = ("" if not caps.missing else
                       ". Put the file on the switch (docs/operations.md, \"The safe-harbour "
-                      "message\") or set the campaign's path (`dialer campaign edit "
-                      f"{self.campaign} --set safe_harbor_message=PATH`): without a playable "
-                      "message no abandoned call is a legal one")
+                      "message\"; queue prompts: docs/inbound.md, \"Prompts\") or set the "
+                      f"campaign's path (`dialer campaign edit {self.campaign} --set "
+                      "safe_harbor_message=PATH`, `dialer run --prompts-on-switch DIR`): "
+                      "without a playable message no abandoned call is a legal one")
             text = "; ".join(problems) + advice
             if fatal:
                 raise RunnerError(text)

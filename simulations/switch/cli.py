@@ -38,8 +38,9 @@ def switch_sim(
         help="Concurrent channels before originate fails with SWITCH_CONGESTION.")] = 10_000,
     sound_file: Annotated[list[str] | None, typer.Option(
         "--sound-file", help="A file that exists on the switch (absolute, or relative to "
-        "--sounds-dir); repeatable. Playing any other answers +OK and fails with FILE NOT "
-        "FOUND, as on a real switch.")] = None,
+        "--sounds-dir); repeatable. The dialer's shipped queue prompts are there too, at "
+        "their paths on this machine, as on a switch running here. Playing any other "
+        "answers +OK and fails with FILE NOT FOUND, as on a real switch.")] = None,
     sounds_dir: Annotated[str, typer.Option(
         help="The switch's sounds_dir (where relative paths are looked up).")]
         = "/usr/share/freeswitch/sounds",
@@ -74,10 +75,12 @@ def switch_sim(
         raise SimulationError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:8021")
     if speed <= 0:
         raise SimulationError(f"--speed {speed}: must be positive")
+    from dialer.prompt_files import SHIPPED, prompt_files
     from simulations.switch.switch import PUBLIC_TREE_MODULES
 
     files = frozenset(path if path.startswith("/") else f"{sounds_dir.rstrip('/')}/{path}"
-                      for path in (sound_file or []))
+                      for path in (sound_file or [])) | frozenset(
+        str(path) for path in prompt_files([SHIPPED]).values())
     settings = SwitchSettings(speed=speed, heartbeat_interval=heartbeat,
                               opt_out_probability=opt_out, playback_seconds=playback_seconds,
                               agent_answer_delay=agent_answer_delay,

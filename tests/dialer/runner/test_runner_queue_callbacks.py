@@ -62,3 +62,36 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     (queue_alert, *_) = [a for a in log if a["key"].startswith("queue/sales/")]
     assert queue_alert["state"] == "raised" and "agents logged in 2" in queue_alert["message"]
     store.close()
+
+
+def test_a_switch_without_the_queues_prompts_is_refused_naming_the_file(tmp_path):
+    """The queues' prompts are checked on the switch at start as the campaign's message is
+    (a missing file plays as "+OK" and silence): one line names the prompt, its queue and
+    the path the switch was asked about."""
+    import pytest
+
+    from dialer.prompt_files import SHIPPED
+    from dialer.runner.demo import DEMO_SAFE_HARBOR, SWITCH_SOUNDS_DIR
+    from dialer.runner.errors import RunnerError
+
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02)
+    QueueStore(store).create({"name": "sales"}, at=datetime.now(UTC))
+    without = demo_switch_files() - {str(SHIPPED / "you_are_number.wav")}
+    assert f"{SWITCH_SOUNDS_DIR}/{DEMO_SAFE_HARBOR}" in without
+
+    async def start() -> None:
+        settings = SwitchSettings(speed=4.0, sound_files=without)
+        async with running_switch(settings=settings, seed=5) as sim:
+            await Runner(settings_for(tmp_path, sim.url, stop_grace=1.0), store).run(1.0)
+
+    with pytest.raises(RunnerError) as refused:
+        asyncio.run(start())
+    store.close()
+    text = str(refused.value)
+    assert "\n" not in text
+    assert text.startswith("switch 127.0.0.1:") and (
+        f"cannot play prompt 'you_are_number' of queue sales (announcements) "
+        f"'{SHIPPED / 'you_are_number.wav'}' (file_exists {SHIPPED / 'you_are_number.wav'}: "
+        "false)") in text
+    assert "cannot play the safe-harbour message" not in text
