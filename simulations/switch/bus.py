@@ -89,7 +89,8 @@ class EventBus:
 
     def fire(self, name: str, calling: tuple[str, str, int],
              headers: list[Header] | Callable[[], list[Header]], body: str | None = None,
-             subclass: str | None = None, sequence: int | None = None) -> Event | None:
+             subclass: str | None = None, sequence: int | None = None,
+             before: list[Header] | None = None) -> Event | None:
         """Build and deliver an event; ``headers`` may be a callable so that nobody pays for
         a block no one subscribed to. ``sequence``: reuse an Event-Sequence already taken
         (mod_avmd delivers each event twice under one number)."""
@@ -98,7 +99,11 @@ class EventBus:
                 self.sequence += 1
             return None
         block = headers() if callable(headers) else headers
-        event = Event(self.core_headers(name, calling, subclass, sequence) + block, body)
+        # ``before``: another event's header block in front of this one, in one frame (a
+        # PRIVATE_COMMAND carries its COMMAND's block first: a first-wins parser calls the
+        # frame COMMAND; capture 06, README "Surprises" 2).
+        event = Event((before or []) + self.core_headers(name, calling, subclass, sequence)
+                      + block, body)
         if self.delivery is not None:
             self.delivery.schedule(event, lambda: self._deliver(event, name, subclass))
         else:

@@ -20,6 +20,7 @@ STATE_NUMBERS = {
     "CS_NEW": 0, "CS_INIT": 1, "CS_ROUTING": 2, "CS_SOFT_EXECUTE": 3, "CS_EXECUTE": 4,
     "CS_EXCHANGE_MEDIA": 5, "CS_PARK": 6, "CS_CONSUME_MEDIA": 7, "CS_HIBERNATE": 8,
     "CS_RESET": 9, "CS_HANGUP": 10, "CS_REPORTING": 11, "CS_DESTROY": 12,
+    "CS_NONE": 0,  # a loopback leg before its session runs (its CODEC events, flow 03)
 }
 
 # Events that carry ``variable_*`` (switch_channel_event_set_extended_data).
@@ -79,6 +80,16 @@ class Channel:
     parked: bool = False              # in park (executed, or CS_PARK after a bridge)
     last_other: Channel | None = None  # the partner of the last bridge (Other-Leg-* stays)
     last_other_type: str | None = None
+    shown_caller: tuple[str, str] | None = None
+    """(name, number) the caller-ID fields show once FreeSWITCH updated them (None: the
+    originate's): an answered outbound leg shows its far end (CALL_UPDATE), a bridged leg
+    its partner's (README "Surprises" 11)."""
+    shown_callee: tuple[str, str] | None = None
+    """(name, number) of the Callee-ID fields (None: the destination, before the answer)."""
+    callee_context: str = ""
+    """A loopback leg's context, which its Callee-ID names before the answer."""
+    create_late: bool = False
+    """Hostile: the leg's CHANNEL_CREATE comes after its CHANNEL_ANSWER (flow 10)."""
     _profile_cache: tuple[int, list[Header]] | None = None
 
     @property
@@ -89,18 +100,30 @@ class Channel:
     def alive(self) -> bool:
         return self.hangup_cause is None
 
+    def callee(self) -> tuple[str, str]:
+        """The Callee-ID (name, number) before any update: a loopback leg names its context
+        (``Outbound Call``, ``callees``), a SIP leg the number it dials."""
+        if self.shown_callee is not None:
+            return self.shown_callee
+        if self.callee_context:
+            return ("Outbound Call", self.callee_context)
+        return (self.destination, self.destination)
+
     def _profile(self, prefix: str) -> list[Header]:
+        caller_name, caller_number = self.shown_caller or (self.caller_id_name,
+                                                           self.caller_id_number)
+        callee_name, callee_number = self.callee()
         rows: list[Header] = [
             (f"{prefix}Direction", self.direction),
             (f"{prefix}Logical-Direction", self.direction),
             (f"{prefix}Username", self.caller_id_number),
             (f"{prefix}Dialplan", "XML"),
-            (f"{prefix}Caller-ID-Name", self.caller_id_name),
-            (f"{prefix}Caller-ID-Number", self.caller_id_number),
+            (f"{prefix}Caller-ID-Name", caller_name),
+            (f"{prefix}Caller-ID-Number", caller_number),
             (f"{prefix}Orig-Caller-ID-Name", self.caller_id_name),
             (f"{prefix}Orig-Caller-ID-Number", self.caller_id_number),
-            (f"{prefix}Callee-ID-Name", "Outbound Call"),
-            (f"{prefix}Callee-ID-Number", self.destination),
+            (f"{prefix}Callee-ID-Name", callee_name),
+            (f"{prefix}Callee-ID-Number", callee_number),
             (f"{prefix}Network-Addr", "127.0.0.1"),
             (f"{prefix}ANI", self.caller_id_number),
             (f"{prefix}Destination-Number", self.destination),
@@ -120,7 +143,8 @@ class Channel:
         return rows
 
     def profile(self) -> list[Header]:
-        key = self.answered_us + 3 * self.progress_us + 7 * self.hangup_us + 11 * self.bridged_us
+        key = hash((self.answered_us, self.progress_us, self.hangup_us, self.bridged_us,
+                    self.shown_caller, self.shown_callee))
         if self._profile_cache is None or self._profile_cache[0] != key:
             self._profile_cache = (key, self._profile("Caller-"))
         return self._profile_cache[1]

@@ -52,7 +52,7 @@ class Media:
         """Channel → events held until its originate has returned and parked it."""
         self._playing: dict[str, tuple[int, str, str | None]] = {}
         """Channel → (token, path, hang-up cause) of the playback running on it."""
-        self._waiting: dict[str, list[tuple[str, str | None]]] = {}
+        self._waiting: dict[str, list[tuple[str, str | None, list | None]]] = {}
         """Channel → playbacks queued behind the running one."""
         self._breaks: dict[str, int] = {}
         """Channel → how many ``uuid_break all`` it had (flushes broadcasts not started)."""
@@ -175,23 +175,38 @@ class Media:
                   after_cause: str | None) -> None:
         """``uuid_broadcast``: the application runs ``broadcast_delay`` later, inside park.
         FreeSWITCH queues it on the channel at once: a ``uuid_break all`` sent after it
-        flushes it even if it has not started yet."""
+        flushes it even if it has not started yet. The broadcast is a COMMAND (its own
+        Event-Sequence, now) that the channel reports as a PRIVATE_COMMAND once it has run
+        (flow 06)."""
+        from simulations.switch.switch import CALLING
+
         switch = self.switch
         generation = self._breaks.get(channel.uuid, 0)
+        command = [*switch.bus.core_headers("COMMAND", CALLING["COMMAND"]),
+                   ("call-command", "execute"), ("execute-app-name", application),
+                   ("execute-app-arg", data), ("event-lock", "true"), ("lead-frames", "5")]
 
         def run() -> None:
             if self._breaks.get(channel.uuid, 0) == generation:
-                self._run_broadcast(channel, application, data, after_cause)
+                self._run_broadcast(channel, application, data, after_cause, command)
 
         switch.later(channel, switch.delay("broadcast_delay"), run)
 
+    def _private_command(self, channel: Channel, command: list) -> None:
+        """One frame: the COMMAND's block, then PRIVATE_COMMAND's with the channel's."""
+        from simulations.switch.switch import CALLING
+
+        if channel.alive:
+            self.switch.bus.fire("PRIVATE_COMMAND", CALLING["PRIVATE_COMMAND"],
+                                 lambda: channel.block("PRIVATE_COMMAND"), before=command)
+
     def _run_broadcast(self, channel: Channel, application: str, data: str,
-                       after_cause: str | None) -> None:
+                       after_cause: str | None, command: list | None = None) -> None:
         switch = self.switch
         if not channel.alive:
             return
         if application == "playback":
-            self.playback(channel, data, after_cause)
+            self.playback(channel, data, after_cause, command)
         elif application in ("amd", "mod_amd"):
             if switch.has_application(application) and channel.behaviour is not None:
                 channel.behaviour.run_amd(channel, application)  # type: ignore[attr-defined]
@@ -238,11 +253,13 @@ class Media:
             "file_string://") else [path]
         return [(name, self.file_seconds(name)) for name in files if name]
 
-    def playback(self, channel: Channel, path: str, after_cause: str | None) -> None:
+    def playback(self, channel: Channel, path: str, after_cause: str | None,
+                 command: list | None = None) -> None:
         """``playback`` of ``path``; with ``after_cause`` the channel is hung up at its end.
-        A playback asked for while another plays waits for it (broadcasts queue up)."""
+        A playback asked for while another plays waits for it (broadcasts queue up).
+        ``command``: it was broadcast (its PRIVATE_COMMAND follows the EXECUTE_COMPLETE)."""
         if channel.uuid in self._playing:
-            self._waiting.setdefault(channel.uuid, []).append((path, after_cause))
+            self._waiting.setdefault(channel.uuid, []).append((path, after_cause, command))
             return
         switch = self.switch
         self._fire_execute(channel, "playback", path)
@@ -253,6 +270,8 @@ class Media:
             channel.variables["last_app_response"] = "FILE NOT FOUND"
             switch.truth.message(channel.uuid, switch.clock(), played=False)
             switch.execute_complete(channel, "playback", path, "FILE NOT FOUND")
+            if command is not None:
+                self._private_command(channel, command)
             if after_cause:
                 switch.hangup(channel, after_cause, "send_bye")
             else:
@@ -279,6 +298,8 @@ class Media:
             switch.fire("PLAYBACK_STOP", channel, [("Playback-File-Path", path),
                                                    ("Playback-Status", "done")])
             switch.execute_complete(channel, "playback", path, "FILE PLAYED")
+            if command is not None:
+                self._private_command(channel, command)
             if after_cause:
                 switch.hangup(channel, after_cause, "send_bye")
                 return
@@ -292,8 +313,8 @@ class Media:
     def _next(self, channel: Channel) -> None:
         waiting = self._waiting.get(channel.uuid)
         if waiting and channel.alive:
-            path, after_cause = waiting.pop(0)
-            self.playback(channel, path, after_cause)
+            path, after_cause, command = waiting.pop(0)
+            self.playback(channel, path, after_cause, command)
 
     def break_playback(self, channel: Channel, everything: bool) -> bool:
         """``uuid_break``: the playback stops (PLAYBACK_STOP ``break``); with ``all`` the

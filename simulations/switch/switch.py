@@ -59,6 +59,10 @@ CALLING = {
     "CHANNEL_DESTROY": ("switch_core_session.c", "switch_core_session_perform_destroy", 1588),
     "DTMF": ("switch_channel.c", "switch_channel_queue_dtmf", 678),
     "PLAYBACK_START": ("switch_ivr_play_say.c", "switch_ivr_play_file", 1649),
+    "CODEC": ("switch_core_codec.c", "switch_core_session_set_read_codec", 252),
+    "CALL_UPDATE": ("switch_channel.c", "switch_channel_perform_mark_answered", 3860),
+    "COMMAND": ("switch_ivr_async.c", "switch_ivr_broadcast", 5732),
+    "PRIVATE_COMMAND": ("switch_ivr.c", "switch_ivr_parse_next_event", 804),
     "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2023),
     "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
     "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1241),
@@ -311,15 +315,24 @@ class Switch:
                               {**variables, "loopback_leg": "B",
                                "other_loopback_leg_uuid": wanted}, b_uuid, "inbound")
         b_leg.context = context
+        a_leg.callee_context = b_leg.callee_context = context
         a_leg.loopback, b_leg.loopback = b_leg, a_leg
+        a_leg.state = b_leg.state = "CS_NONE"
+        self.codecs(a_leg)  # still under its throw-away UUID (flows 03, 05, 10)
         a_leg.uuid = a_leg.variables["uuid"] = a_leg.variables["call_uuid"] = wanted
         a_leg.name = a_leg.variables["channel_name"] = f"loopback/{destination}-a"
         self._register(a_leg)
         self._register(b_leg)
         self.fire("CHANNEL_UUID", a_leg, before=[("Old-Unique-ID", temporary)])
+        self.codecs(b_leg)
         self.fire("CHANNEL_OUTGOING", a_leg)
         self.set_state(a_leg, "CS_INIT")
-        self.fire("CHANNEL_CREATE", a_leg)
+        if context == "inbound" and self.settings.hostile and self.rng.random() < 0.5:
+            # Flow 10: the caller's a-leg reported CHANNEL_ANSWER before its CHANNEL_CREATE
+            # (the b-leg's dialplan answers at once); a parser must not need the CREATE.
+            a_leg.create_late = True
+        else:
+            self.fire("CHANNEL_CREATE", a_leg)
         self.fire("CHANNEL_ORIGINATE", a_leg)
         self.set_state(a_leg, "CS_ROUTING")
         self.set_state(b_leg, "CS_INIT")
@@ -329,6 +342,31 @@ class Switch:
         self.set_state(b_leg, "CS_ROUTING")
         self.set_state(b_leg, "CS_EXECUTE")
         return a_leg, b_leg
+
+    def codecs(self, channel: Channel) -> None:
+        """The two CODEC events a leg reports when its media is set up (read, then write;
+        the write codec's headers twice, as captured: README "Surprises" 2)."""
+        name = "L16" if channel.loopback is not None else "PCMU"
+        bits = "128000" if name == "L16" else "64000"
+        read = [("Channel-Read-Codec-Name", name), ("Channel-Read-Codec-Rate", "8000"),
+                ("Channel-Read-Codec-Bit-Rate", bits), ("channel-read-codec-name", name),
+                ("channel-read-codec-rate", "8000"), ("channel-read-codec-bit-rate", bits)]
+        write = [("Channel-Write-Codec-Name", name), ("Channel-Write-Codec-Rate", "8000"),
+                 ("Channel-Write-Codec-Bit-Rate", bits), ("Channel-Write-Codec-Name", name),
+                 ("Channel-Write-Codec-Rate", "8000")]
+        self.bus.fire("CODEC", CALLING["CODEC"], lambda: channel.block("CODEC") + read)
+        self.bus.fire("CODEC", ("switch_core_codec.c", "switch_core_session_set_write_codec",
+                                506), lambda: channel.block("CODEC") + write)
+
+    def _call_update(self, channel: Channel) -> None:
+        """An outbound leg answered: FreeSWITCH updates its caller ID to the far end it
+        reached (the dialled number over SIP, the context over loopback) and names the
+        originate's caller ID as the callee (CALL_UPDATE, Direction RECV; flows 02-06, 10).
+        Every later event of the leg shows the flip; ``Caller-Orig-Caller-ID-*`` keeps the
+        originate's."""
+        channel.shown_caller = channel.callee()
+        channel.shown_callee = ("", channel.caller_id_number)
+        self.fire("CALL_UPDATE", channel, [("Direction", "RECV")])
 
     # --- progress and answer -----------------------------------------------------------------
 
@@ -367,6 +405,8 @@ class Switch:
         for leg in legs:
             if not leg.alive or leg.answered:
                 continue
+            if not leg.media_up and leg.loopback is None:
+                self.codecs(leg)  # a SIP leg's media comes up with the 200 OK (flow 02)
             leg.answered_us = self.bus.now_us()
             leg.answer_state = "answered"
             leg.media_up = True
@@ -377,8 +417,13 @@ class Switch:
         b_leg = channel.loopback
         if b_leg is not None and getattr(b_leg, "context", "") in ("agents", "inbound"):
             self.execute(b_leg, "park")  # the agent phone's own dialplan parks it at once
+        if getattr(channel, "create_late", False):
+            channel.create_late = False
+            self.fire("CHANNEL_CREATE", channel)
         origination = channel.origination
         if origination is not None:
+            if channel.alive and channel.direction == "outbound":
+                self._call_update(channel)
             origination.answered()  # type: ignore[attr-defined]
 
     # --- applications ------------------------------------------------------------------------
@@ -473,6 +518,11 @@ class Switch:
         b_leg.variables.update(bridge_uuid=a_leg.uuid, last_bridge_role="originatee",
                                signal_bond=a_leg.uuid, call_uuid=a_leg.uuid)
         ids = [("Bridge-A-Unique-ID", a_leg.uuid), ("Bridge-B-Unique-ID", b_leg.uuid)]
+        # The caller-ID flip of a bridge (flows 05, 10): A's callee becomes B's originate
+        # caller ID, B shows A's caller ID as its own from now on.
+        a_leg.shown_callee = ("", b_leg.caller_id_number)
+        b_leg.shown_caller = a_leg.shown_caller or (a_leg.caller_id_name,
+                                                    a_leg.caller_id_number)
         self.truth.bridged(a_leg.uuid, self.clock())
         self.truth.bridged(b_leg.uuid, self.clock())
         # CHANNEL_BRIDGE is fired once, on the originator, with the Bridge-* headers first.
