@@ -1,11 +1,11 @@
 """The agent page for an inbound call: the queue, the caller's wait and the IVR choices.
 
-The live inbound path (FreeSWITCH channels parked with ``dialer_queue`` becoming engine
-arrivals) is not on this branch yet, so the runner's side is driven through its own objects:
-an engine serving a queue with a menu takes an inbound caller who presses keys and is
-bridged to the agent; the runner's view code (``dialer.runner.watch.agent_view``) turns that
-state into the agent's feed line, which ``dialer web``'s runner link holds as it would from
-the watch feed; then the agent signs in and loads their page over HTTP (in process)."""
+Twice: once through the runner's own objects (an engine serving a queue with a menu takes a
+caller who presses keys and is bridged; the runner's view code, ``agent_view``, makes the
+agent's feed line, which ``dialer web``'s runner link holds; the page is loaded in process),
+and once live: a caller placed on the switch simulator reaches a real runner over ESL (the
+live inbound path), ``dialer web`` follows the runner's watch feed, and the agent loads the
+page over HTTP."""
 
 from __future__ import annotations
 
@@ -85,4 +85,89 @@ def test_the_agent_page_shows_the_queue_the_wait_and_the_menu_path(tmp_path: Pat
     text = re.sub(r"\s+", " ", page.text)
     assert "inbound · queue sales" in text
     assert f"waited {call['waited_s']:.0f} s" in text
+    assert "IVR main › billing › keys 21" in text
+
+
+def test_live_an_inbound_caller_pops_on_the_agent_page_with_queue_wait_and_menu(
+        tmp_path: Path) -> None:
+    """The same, live: a caller placed on the switch simulator goes through two menus
+    (keys 2 then 1), reaches the runner over ESL (the live inbound path), is bridged to the
+    agent, and ``dialer web`` (following the runner's watch feed) shows it on the agent's
+    page."""
+    import asyncio
+    import socket
+    from datetime import UTC, datetime
+
+    import uvicorn
+    from web_kit import PASSWORD
+
+    from campaigns.queue_store import QueueStore
+    from dialer.runner.runner import Runner
+    from simulations.switch.embedded import running_switch
+    from simulations.switch.fates import SimpleCallees
+    from simulations.switch.switch import SwitchSettings
+    from tests.dialer.runner.inbound_kit import place, short_prompts
+    from tests.dialer.runner.runner_kit import make_store, settings_for
+
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02)
+    QueueStore(store).create({"name": "sales", "ivr": {"start": "main", "menus": {
+        "main": {"prompt": "main_menu", "timeout": 5,
+                 "options": {"1": "queue", "2": "menu:billing"}},
+        # The simulated caller presses its next key when it hears a *_menu prompt.
+        "billing": {"prompt": "main_menu", "timeout": 5, "options": {"1": "queue"}}}},
+        "announcements": {"every": None}}, at=datetime.now(UTC))
+    store.add_user("agent1", "agent", PASSWORD, at=datetime.now(UTC))
+    files = short_prompts(tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+
+    def agent_page() -> str:
+        import httpx
+
+        agent = Browserless(httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10))
+        assert agent.sign_in("agent1").status_code == 200
+        return re.sub(r"\s+", " ", agent.http.get("/agent?campaign=demo").text)
+
+    async def scenario() -> str:
+        settings = SwitchSettings(sound_files=files, wav_lengths=True)
+        callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
+                                time_to_answer=0.5, patience=30.0)
+        async with running_switch(settings=settings, fate_source=callees, seed=3) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=3.0), store,
+                            login_agents=True, control_socket=tmp_path / "run" / "demo.sock")
+            app = build_app(WebSettings(database="", data=tmp_path, port=port), store=store)
+            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                                   log_level="warning", lifespan="on",
+                                                   timeout_graceful_shutdown=1))
+            task = asyncio.create_task(runner.run(duration=40.0))
+            web = asyncio.create_task(server.serve())
+            try:
+                await runner.ready.wait()
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + 15
+                while not (server.started and runner.engine.pool.agents.get("agent1")
+                           and runner.engine.pool.agents["agent1"].state.value == "ready"):
+                    assert loop.time() < deadline, "the agent never became ready"
+                    await asyncio.sleep(0.05)
+                caller = place(sim, "sales", number="+13125550161", keys="21", talk=30)
+                while not caller.bridged:
+                    assert loop.time() < deadline + 15, "the caller was never bridged"
+                    await asyncio.sleep(0.05)
+                while True:  # dialer web finds the runner's socket and follows its feed
+                    text = await asyncio.to_thread(agent_page)
+                    if "queue sales" in text or loop.time() > deadline + 30:
+                        return text
+                    await asyncio.sleep(0.5)
+            finally:
+                runner.stop()
+                await task
+                server.should_exit = True
+                await web
+
+    text = asyncio.run(scenario())
+    store.close()
+    assert "inbound · queue sales" in text
+    assert re.search(r"waited \d+ s", text)
     assert "IVR main › billing › keys 21" in text
