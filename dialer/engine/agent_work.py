@@ -167,6 +167,7 @@ class AgentWork(_Base):
         call.agent_id = None
         if call.state is S.BRIDGING:
             # The bridge cannot complete: put the caller back in line, deadline unchanged.
+            call.lost_bridge = event.agent_id
             self.connector.drop(call.call_id, keep_ready=True)
             self._requeue(call, event.at)
 

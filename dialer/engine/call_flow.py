@@ -319,6 +319,16 @@ class CallFlow(_Base):
                 f"bridge to {agent_id} confirmed after the connect window closed "
                 f"({call.state.value})", call.call_id, agent_id))
             return
+        if call.state is not S.BRIDGING and call.lost_bridge == event.agent_id:
+            # A confirmation of a bridge the engine already gave up on: the agent's leg went
+            # down after the bridge was sent (ESL events need not arrive in order) and the
+            # caller was put back in line. The switch cannot keep a bridge to a leg that is
+            # gone; the caller stays where the engine put them, and the operator hears of it.
+            self._out.append(Incident(
+                event.at, IncidentKind.BRIDGE_NOT_CONFIRMED,
+                f"bridge to {event.agent_id} confirmed after that agent's leg was lost "
+                f"(call {call.state.value}): ignored", call.call_id, event.agent_id))
+            return
         transition(call, S.BRIDGED, event)
         if call.bridged_at is None:
             call.bridged_at = event.at  # a transfer's second bridge keeps the first one's time

@@ -117,6 +117,7 @@ class Call:
         "inbound",
         "kind",
         "ledger_entry",
+        "lost_bridge",
         "message",
         "message_left",
         "message_started_at",
@@ -179,6 +180,9 @@ class Call:
         self.hold_seconds = 0.0
         self.transferred_to: str | None = None
         """Where a transfer sent the call (``queue:NAME``, ``agent:ID``, ``number:+1...``)."""
+        self.lost_bridge: str | None = None
+        """The agent whose leg went down while a bridge to it was under way: a late
+        confirmation of that bridge is expected and ignored (ESL events arrive out of order)."""
 
     @property
     def number_e164(self) -> str:

@@ -14,13 +14,15 @@ from itertools import count
 
 import pytest
 from engine_kit import Fixed, Progressive, make_engine, of_type
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dialer.commands import (
     AgentState,
     Bridge,
     Hangup,
+    Incident,
+    IncidentKind,
     OfferWork,
     Originate,
     OriginateAgentLeg,
@@ -328,7 +330,8 @@ class SwitchWorld:
                 agent = next((a for a, lg in self.leg_of.items() if lg == leg), None)
                 if on == switch and agent is not None:
                     self.later(now + delay, AgentLegDown(now + delay, agent,
-                                                         HangupCause.NORMAL_TEMPORARY_FAILURE))
+                                                         HangupCause.NORMAL_TEMPORARY_FAILURE,
+                                                         leg))
                     self.later(now + delay + 1.0, AgentLoggedIn(
                         now + delay + 1.0, agent, "user/" + agent, switch_id=self.prefer[agent]))
             for call_id in sorted(self.open_calls):
@@ -436,6 +439,9 @@ class SwitchWorld:
     seed=st.integers(0, 2**32 - 1),
     window=st.sampled_from([0.5, 2.0]),
 )
+@example(switches=2, agents=2, preferences=[],
+         outages=[(5.0, 2.0, 0, 0.0), (5.0, 2.0, 0, 1.53125)],
+         inbound=[(0.0, 1, 4.0), (0.0, 1, 7.0)], seed=0, window=0.5)
 def test_routing_rules_hold_while_switches_go_down_and_up(
     switches: int, agents: int, preferences: list[int | None],
     outages: list[tuple[float, float, int, float]],
@@ -469,3 +475,25 @@ def test_a_single_switch_campaign_accepts_its_own_switch_by_name() -> None:
     (bridge,) = of_type(engine.handle(InboundCallArrived(1.0, "in-1", switch_id="default")),
                         Bridge)
     assert bridge.agent_id == "ann"
+
+
+def test_a_bridge_confirmed_after_the_agents_leg_was_lost_leaves_the_caller_in_line() -> None:
+    """ESL events need not arrive in order: the agent's leg hangs up after the bridge was
+    sent, the engine puts the caller back in line, then CHANNEL_BRIDGE arrives. The engine
+    reports it and keeps the caller queued (it used to raise IllegalTransitionError and stop
+    the runner)."""
+    engine, _, _ = _engine(switches=("fs0",))
+    out = engine.handle(AgentLoggedIn(0.0, "ann", "user/1", switch_id="fs0"))
+    (leg,) = of_type(out, OriginateAgentLeg)
+    engine.handle(AgentLegUp(0.5, "ann"))
+    (bridge,) = of_type(engine.handle(InboundCallArrived(1.0, "in-1", switch_id="fs0")),
+                        Bridge)
+    assert bridge.agent_id == "ann"
+    engine.handle(AgentLegDown(1.02, "ann", HangupCause.NORMAL_TEMPORARY_FAILURE,
+                               leg.agent_leg_id))
+    assert engine.calls["in-1"].state.value == "queued"
+    out = engine.handle(CallBridged(1.05, "in-1", "ann"))
+    (incident,) = of_type(out, Incident)
+    assert incident.kind is IncidentKind.BRIDGE_NOT_CONFIRMED and "ignored" in incident.detail
+    assert engine.calls["in-1"].state.value == "queued"
+    assert engine.pool.agents["ann"].call_id is None
