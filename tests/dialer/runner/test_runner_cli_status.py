@@ -5,11 +5,15 @@ from the campaign's totals; monitor's JSON has one shape; doctor diagnoses witho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import queue
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -187,13 +191,34 @@ def test_monitor_waits_for_a_restart_when_the_run_stops(home):
     monitor = subprocess.Popen(
         [sys.executable, "-m", "cli", "monitor", "spring", "--interval", "0.2"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "DIALER_HOME": str(home), "COLUMNS": "80"})
-    time.sleep(2.0)
+        env={**os.environ, "DIALER_HOME": str(home), "COLUMNS": "80",
+             "PYTHONUNBUFFERED": "1", "TTY_COMPATIBLE": "1", "NO_COLOR": "1"})
+    # Wait for what it says, not for a fixed time: starting the CLI takes seconds on a busy
+    # machine. (As on a terminal, so that rich's live display draws while it runs; the
+    # cursor codes are taken out.) Then it must still be waiting a few refreshes later.
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in monitor.stdout],
+                     daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while "Waiting for `dialer run spring`" not in _plain(seen):
+        assert time.monotonic() < deadline, "monitor never said it waits: " + _plain(seen)
+        assert monitor.poll() is None, "monitor exited instead of waiting for the run"
+        with contextlib.suppress(queue.Empty):
+            seen.append(lines.get(timeout=0.2))
+    time.sleep(1.0)  # five refreshes
     assert monitor.poll() is None, "monitor exited instead of waiting for the run"
     monitor.send_signal(signal.SIGINT)
-    out, err = monitor.communicate(timeout=20)
+    _, err = monitor.communicate(timeout=20)
+    while not lines.empty():
+        seen.append(lines.get())
+    out = _plain(seen)
     assert "not running" in out and "Waiting for `dialer run spring`" in out, out + err
 
+
+def _plain(chunks: list[str]) -> str:
+    """Terminal output without its escape sequences (cursor moves, styles)."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", "".join(chunks))
 
 
 def test_the_demo_report_shows_occupancy_and_starts_on_its_own_line(monkeypatch):
