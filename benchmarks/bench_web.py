@@ -7,7 +7,7 @@ receiving it) p99 under 500 ms; print the web process's CPU and memory.
 Four processes, as in production: the switch simulator (benchmarks/bench_runner_load.py's
 simulator mode), the runner (``Runner`` with a fixed attempt rate and simulated agents on
 nailed-up legs who dispose 0.5-1.5 s into wrap-up), ``dialer web`` (the real command, its own
-process, CPU and memory read with psutil), and this process holding the 255 pages.
+process, CPU and memory read from /proc), and this process holding the 255 pages.
 
 How pages are simulated: each page is an HTTP client on the page's own event stream (the
 Server-Sent Events a browser's ``EventSource`` reads: ``/agent/events`` for an agent's own
@@ -141,17 +141,31 @@ async def follow(client, page: Page, url: str, stop: asyncio.Event) -> None:
             await asyncio.sleep(0.5)
 
 
+def _proc_times(pid: int) -> tuple[float, float]:
+    """(CPU seconds used, resident memory in MiB) of ``pid``, read from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+    return cpu, rss
+
+
 async def sample_process(pid: int, samples: dict[str, list[float]], stop: asyncio.Event
                          ) -> None:
-    import psutil
-
-    process = psutil.Process(pid)
-    process.cpu_percent(None)
+    """Every second: the process's CPU over that second (percent of one core) and its RSS."""
+    cpu, _ = _proc_times(pid)
+    then = time.monotonic()
     while not stop.is_set():
         await asyncio.sleep(1.0)
-        with contextlib.suppress(psutil.Error):
-            samples["cpu"].append(process.cpu_percent(None))
-            samples["rss"].append(process.memory_info().rss / 2 ** 20)
+        try:
+            used, rss = _proc_times(pid)
+        except OSError:  # the process ended
+            return
+        now = time.monotonic()
+        samples["cpu"].append(100 * (used - cpu) / (now - then))
+        samples["rss"].append(rss)
+        cpu, then = used, now
 
 
 async def run(args: argparse.Namespace) -> None:
