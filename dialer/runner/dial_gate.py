@@ -73,6 +73,7 @@ from dnc.rules.tables import RuleTables, tables_for_data
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
+    from dnc.internal import InternalDnc
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
@@ -454,12 +455,15 @@ def rule_tables(data_dir: Path) -> RuleTables:
 
 
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
-                    inner_opted_out: Callable[[str], bool]) -> DialTimeGate:
+                    inner_opted_out: Callable[[str], bool],
+                    internal: InternalDnc | None = None) -> DialTimeGate:
     """The gate for one campaign from the data directory, laid out as the compliance CLI
     reads it: registries in ``<data>/dnc``, line types, revocations and RND results in
     ``<data>/dnc/facts.db``, the audit log in ``<data>/audit``, rule tables in
     ``<data>/rules`` when that directory has a ``state_rules.csv`` (else the built-in
-    ``dnc/data``); the campaign's rules from the store and its journal as attempt history."""
+    ``dnc/data``); the campaign's rules from the store and its journal as attempt history.
+    ``internal``: the caller's own index of the internal list (the runner's), so a process
+    keeps one copy of it; without it the gate opens and closes its own."""
     from campaigns.compliance import StoreAttemptHistory, campaign_rules
     from dnc.facts import FACTS_NAME, NumberFactsStore
     from dnc.internal import InternalDnc
@@ -469,14 +473,17 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
     row = store.campaign(campaign)
     rules = campaign_rules(row.name, store.settings(row.id))
     registries = DncStore(data_dir / "dnc", internal=False)
-    internal = InternalDnc(data_dir / "dnc" / "internal.db")
+    owned = internal is None
+    if internal is None:
+        internal = InternalDnc(data_dir / "dnc" / "internal.db")
     facts = NumberFactsStore(data_dir / "dnc" / FACTS_NAME)
     tables = rule_tables(data_dir)
     return DialTimeGate(
         rules, registries, StoreAttemptHistory(store), inner_opted_out=inner_opted_out,
         tables=tables, audit=AuditLog(data_dir / "audit", fsync_every=1),
         internal_change=internal.latest_change_id, refresh_registries=registries.refresh,
-        facts=facts, on_close=(internal.close, registries.close, facts.close))
+        facts=facts, on_close=((internal.close,) if owned else ()) + (registries.close,
+                                                                      facts.close))
 
 
 __all__ = ["DialTimeGate", "build_dial_gate", "load_attempts", "rule_tables"]

@@ -117,7 +117,7 @@ class Runner(CommandExecution, CampaignUpkeep):
         # officer lists there are refused at the next dial.
         self.internal_dnc = InternalDnc(settings.data / "dnc" / "internal.db")
         self.gate: GatePort = gate or build_dial_gate(store, self.campaign, settings.data,
-                                                      self._opted_out)
+                                                      self._opted_out, self.internal_dnc)
         self.claim_check = claim_check or selection_check(store, settings.data)
         self.hopper = Hopper(hopper_low_water)
         self.db = DbWorker(self._apply)
