@@ -46,6 +46,10 @@ class RunnerAlerts:
         self.book = AlertBook(sinks)
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
+        self.inbound_only = False
+        """The campaign serves queues and had no lead at all at start: an empty hopper is its
+        normal state, not an alert (set by the runner's start; a blended campaign whose leads
+        run out still raises it)."""
 
     def facts(self, runner: Runner, now: float) -> CampaignFacts:
         engine = runner.engine
@@ -59,7 +63,8 @@ class RunnerAlerts:
             switches={sid: c.state.value for sid, c in runner.switches.clients.items()},
             stopping=runner.stopping,
             dialing_paused=bool(engine is not None and engine.dialing_paused),
-            hopper=len(runner.hopper) if engine is not None else None)
+            hopper=len(runner.hopper) if engine is not None and not self.inbound_only
+            else None)
 
     def readings(self, runner: Runner, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(runner, now))

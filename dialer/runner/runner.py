@@ -265,6 +265,9 @@ class Runner(CommandExecution, CampaignUpkeep):
                              queues=self.inbound.queues, opted_out=self._opted_out,
                              caller_ids=caller_id_pool(self.link.settings, shown_today, now),
                              gateways=router)
+        if self.inbound.served:
+            counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)
+            self.alerts.inbound_only = not any(counts.values())
         for pending in await self.db.call(self.inbound.claim, self.clock()):
             self.post(pending)  # queue callbacks kept across the restart
         for switch_id in self.switches.clients:

@@ -207,7 +207,9 @@ class RunStatus:
     async def refresh(self) -> Diagnosis:
         runner = self.runner
         now = runner.clock()
-        if len(runner.hopper) == 0 and now - self._leads_at >= LEADS_REFRESH:
+        if runner.alerts.inbound_only:
+            self.leads = None  # queues and no leads: an empty hopper is not what is missing
+        elif len(runner.hopper) == 0 and now - self._leads_at >= LEADS_REFRESH:
             self._leads_at = now
             with contextlib.suppress(Exception):  # a status look must never stop a run
                 self.leads = await runner.db.call(

@@ -69,6 +69,10 @@ def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_bac
             second = place(sim, "sales", number="+13125550162", keys="1", callback="yes")
             await _wait_for(lambda: any(c.status == "completed"
                                         for c in QueueStore(store).callbacks()), 35)
+            # An inbound-only campaign (queues, no leads) is not alerted for its empty hopper.
+            assert runner.alerts.inbound_only
+            assert not any(key.endswith("/hopper") for key in runner.alerts.book.active)
+            assert "LEADS" not in {b.name for b in runner.status.current.blockers}
             runner.stop()
             await task
             return first, second
@@ -113,6 +117,7 @@ def test_a_blended_campaign_serves_outbound_and_inbound_with_the_same_agents(tmp
             for i in range(6):
                 await asyncio.sleep(1.5)
                 callers.append(place(sim, "sales", number=f"+1312555017{i}", talk=1.0))
+            assert not runner.alerts.inbound_only  # blended: its leads running out is news
             await task
             return callers
 
