@@ -155,6 +155,14 @@ class Simulation:
             self._actions[PlayPrompt] = self.callers.play
             self._actions[StartRecording] = self.callers.record
 
+    def observe(self, kinds: tuple[type, ...], callback: Any) -> None:
+        """Also hand every engine command of these types to ``callback(command)``, after
+        the driver's own action for it (the recorder, simulations/recorder.py, writes the
+        storage-bound ones to a campaign store). Nothing is observed unless asked."""
+        for kind in kinds:
+            own = self._actions.get(kind)
+            self._actions[kind] = callback if own is None else _then(own, callback)
+
     # --- the run -------------------------------------------------------------------------
 
     def run(self) -> Tally:
@@ -426,3 +434,10 @@ class Simulation:
 def _within(start: float, end: float, limit: float) -> float:
     """Length of [start, end] ∩ [0, limit]."""
     return max(0.0, min(end, limit) - start) if start < limit else 0.0
+
+
+def _then(first: Any, second: Any) -> Any:
+    def both(command: Any) -> None:
+        first(command)
+        second(command)
+    return both
