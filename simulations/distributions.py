@@ -11,9 +11,10 @@ gamma: k = (mean/sd)², θ = sd²/mean).
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +31,10 @@ class Distribution(Protocol):
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
 
+    def spec(self) -> Any:
+        """The scenario value that ``parse_distribution`` reads back as this law."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Fixed:
@@ -39,16 +44,26 @@ class Fixed:
     def mean(self) -> float:
         return self.value
 
+    def spec(self) -> Any:
+        return self.value
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return np.full(n, self.value, dtype=float)
 
 
 @dataclass(frozen=True, slots=True)
 class ScipyLaw:
-    """A scipy.stats frozen distribution, clipped at zero (times are never negative)."""
+    """A scipy.stats frozen distribution, clipped at zero (times are never negative).
+
+    ``params`` are the scenario's own (``mean``, ``sd``, ``low`` ...): two laws are equal
+    when their names and parameters are, and ``spec`` writes them back as given."""
 
     name: str
-    frozen: Any
+    frozen: Any = field(compare=False)
+    params: tuple[tuple[str, float], ...] = ()
+
+    def spec(self) -> Any:
+        return {"dist": self.name, **dict(self.params)}
 
     @property
     def mean(self) -> float:
@@ -70,6 +85,30 @@ class Empirical:
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, float), size=n)
+
+    def spec(self) -> Any:
+        return {"dist": "empirical", "values": list(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class EmpiricalQuantiles:
+    """An observed law kept as ``k`` quantiles at equally spaced probabilities 0, 1/(k−1),
+    …, 1 (the minimum, …, the maximum): drawn by linear interpolation of the quantile
+    function, so a month of talk times fits in a line of a scenario file."""
+
+    quantiles: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        q = np.asarray(self.quantiles, float)
+        return float(np.mean((q[:-1] + q[1:]) / 2.0))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        q = np.asarray(self.quantiles, float)
+        return np.interp(rng.random(n), np.linspace(0.0, 1.0, len(q)), q)
+
+    def spec(self) -> Any:
+        return {"dist": "empirical", "quantiles": list(self.quantiles)}
 
 
 def _number(spec: Mapping[str, Any], key: str, where: str, positive: bool = False) -> float:
@@ -117,7 +156,8 @@ def parse_distribution(spec: Any, where: str, base_dir: Path | None = None) -> D
     if kind == "fixed":
         return Fixed(_number(spec, "value", where))
     if kind == "exponential":
-        return ScipyLaw(kind, stats.expon(scale=_number(spec, "mean", where, positive=True)))
+        mean = _number(spec, "mean", where, positive=True)
+        return ScipyLaw(kind, stats.expon(scale=mean), (("mean", mean),))
     if kind in ("lognormal", "gamma"):
         mean = _number(spec, "mean", where, positive=True)
         sd = _number(spec, "sd", where)
@@ -126,30 +166,53 @@ def parse_distribution(spec: Any, where: str, base_dir: Path | None = None) -> D
         if kind == "lognormal":
             sigma2 = math.log1p((sd / mean) ** 2)
             return ScipyLaw(kind, stats.lognorm(s=math.sqrt(sigma2),
-                                                scale=math.exp(math.log(mean) - sigma2 / 2)))
-        return ScipyLaw(kind, stats.gamma(a=(mean / sd) ** 2, scale=sd * sd / mean))
+                                                scale=math.exp(math.log(mean) - sigma2 / 2)),
+                            (("mean", mean), ("sd", sd)))
+        return ScipyLaw(kind, stats.gamma(a=(mean / sd) ** 2, scale=sd * sd / mean),
+                        (("mean", mean), ("sd", sd)))
     if kind == "uniform":
         low, high = _number(spec, "low", where), _number(spec, "high", where)
         if high < low:
             raise ScenarioError(f"{where}.high: must be >= low ({low})")
-        return ScipyLaw(kind, stats.uniform(loc=low, scale=high - low))
+        return ScipyLaw(kind, stats.uniform(loc=low, scale=high - low),
+                        (("low", low), ("high", high)))
     if kind == "empirical":
-        if "values" in spec:
-            raw = spec["values"]
-            if not isinstance(raw, list) or not raw:
-                raise ScenarioError(f"{where}.values: expected a non-empty list of numbers")
-            values = tuple(_number({"v": v}, "v", f"{where}.values") for v in raw)
-        elif "csv" in spec:
-            path = Path(str(spec["csv"]))
-            if not path.is_absolute() and base_dir is not None:
-                path = base_dir / path
-            values = _read_csv(path, where)
-            if not values:
-                raise ScenarioError(f"{where}.csv: {path} holds no values")
-        else:
-            raise ScenarioError(f"{where}: empirical needs 'values' or 'csv'")
-        if min(values) < 0:
-            raise ScenarioError(f"{where}: empirical times must be >= 0")
-        return Empirical(values)
+        return _empirical(spec, where, base_dir)
     raise ScenarioError(f"{where}.dist: unknown {kind!r}; choose fixed, exponential, "
                         "lognormal, gamma, uniform or empirical")
+
+
+def _empirical(spec: Mapping[str, Any], where: str, base_dir: Path | None
+               ) -> Empirical | EmpiricalQuantiles:
+    given = [key for key in ("values", "quantiles", "csv") if key in spec]
+    if len(given) != 1:
+        raise ScenarioError(f"{where}: empirical needs exactly one of 'values', 'quantiles' "
+                            f"or 'csv'{', got ' + ' and '.join(given) if given else ''}")
+    extra = set(spec) - {"dist", given[0]}
+    if extra:
+        raise ScenarioError(f"{where}.{sorted(extra)[0]}: unknown key of an empirical law")
+    if given[0] == "quantiles":
+        raw = spec["quantiles"]
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise ScenarioError(f"{where}.quantiles: expected a list of at least 2 numbers "
+                                "(the minimum, equally spaced quantiles, the maximum)")
+        quantiles = tuple(_number({"v": v}, "v", f"{where}.quantiles") for v in raw)
+        if any(b < a for a, b in itertools.pairwise(quantiles)):
+            raise ScenarioError(f"{where}.quantiles: must not decrease (quantiles at "
+                                "equally spaced probabilities 0 … 1)")
+        return EmpiricalQuantiles(quantiles)
+    if given[0] == "values":
+        raw = spec["values"]
+        if not isinstance(raw, list) or not raw:
+            raise ScenarioError(f"{where}.values: expected a non-empty list of numbers")
+        values = tuple(_number({"v": v}, "v", f"{where}.values") for v in raw)
+    else:
+        path = Path(str(spec["csv"]))
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        values = _read_csv(path, where)
+        if not values:
+            raise ScenarioError(f"{where}.csv: {path} holds no values")
+        if min(values) < 0:
+            raise ScenarioError(f"{where}: empirical times must be >= 0")
+    return Empirical(values)

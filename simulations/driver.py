@@ -137,6 +137,7 @@ class Simulation:
         self.tally = Tally(c.days)
         self.agents = [f"a{i}" for i in range(c.agents)]
         self.on_shift = False
+        self._staffed = c.agents
         self._closing = False
         self._tick_at = math.inf
         self._pending: deque = deque()
@@ -186,9 +187,29 @@ class Simulation:
         self.on_shift = True
         self._closing = False
         self.leads.open = self.scenario.campaign.outbound  # inbound-only: no dial
-        kind = AgentLoggedIn if day == 0 else AgentReady
-        for agent in self.agents:
-            self._feed(kind(at, agent))
+        steps = self.scenario.campaign.staffing()
+        for index, agent in enumerate(self.agents):
+            if day == 0:
+                self._feed(AgentLoggedIn(at, agent))
+                if index >= steps[0][1]:
+                    self._feed(AgentPaused(at, agent, "off shift"))
+            elif index < steps[0][1]:
+                self._feed(AgentReady(at, agent))
+        self._staffed = steps[0][1]
+        for offset, count in steps[1:]:  # agents_by_hour: the floor changes with the hour
+            self.kernel.schedule(at + offset, self._staff, count)
+        self._feed_tick(at)
+
+    def _staff(self, at: float, count: int) -> None:
+        """``count`` agents logged in from now on (the first ones; the others pause, after
+        their current call if they are on one)."""
+        if not self.on_shift:
+            return
+        for index in range(min(count, self._staffed), max(count, self._staffed)):
+            agent = self.agents[index]
+            self._feed(AgentReady(at, agent) if index < count
+                       else AgentPaused(at, agent, "off shift"))
+        self._staffed = count
         self._feed_tick(at)
 
     def _end_shift(self, at: float, day: int) -> None:

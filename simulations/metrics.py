@@ -23,27 +23,28 @@ def practical_talk_limit(scenario: Scenario) -> float:
 
         limit = T ÷ (T + W + h · m·fn ÷ (l·(1 − fp)))     (fn = 1, fp = 0 without AMD)
 
-    With ``live_answer_by_hour`` the live share is the mean over the shift's hours. NaN when
-    no dial is ever live.
+    With shares by hour (``live_answer_by_hour``, ``machine_by_hour``) each share is its
+    mean over the shift's hours. NaN when no dial is ever live.
     """
     population, amd = scenario.population, scenario.amd
     talk, wrap = population.talk.mean, scenario.wrap.mean
-    live = population.live_answer
-    if population.live_answer_by_hour:
+    live, machine = population.live_answer, population.machine
+    if population.live_answer_by_hour or population.machine_by_hour:
         c = scenario.campaign
         hours = [int(c.shift_start_hour + h) % 24 for h in range(max(1, math.ceil(
             c.shift_hours)))]
-        live = sum(population.live_answer_by_hour[h] for h in hours) / len(hours)
+        live = sum(population.shares(h)[0] for h in hours) / len(hours)
+        machine = sum(population.shares(h)[1] for h in hours) / len(hours)
     missed, kept = (amd.false_negative, 1.0 - amd.false_positive) if amd.enabled else (1.0, 1.0)
     if live * kept <= 0.0 or talk <= 0.0:
         return math.nan
-    machines_per_contact = population.machine * missed / (live * kept)
+    machines_per_contact = machine * missed / (live * kept)
     return talk / (talk + wrap + machines_per_contact * scenario.machine_handle_time)
 
 
 def run_metrics(scenario: Scenario, tally: Tally) -> dict[str, Any]:
     c = scenario.campaign
-    logged_in = c.agents * c.shift_hours * 3600.0 * c.days
+    logged_in = c.agent_seconds_per_day() * c.days
     live, abandoned = sum(tally.live_by_day), sum(tally.abandoned_by_day)
     window = max(1, int(c.window_days))
     per_day = [a / n if n else 0.0 for n, a in zip(tally.live_by_day, tally.abandoned_by_day,

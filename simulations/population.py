@@ -55,10 +55,11 @@ class CalleePopulation:
     (a LIVE fate carries its talk time so that common random numbers fix it per lead).
 
     ``live_answer_by_hour`` (optional, 24 values, index = hour of day 0–23) replaces
-    ``live_answer`` for a dial placed in that hour. ``machine`` and ``busy`` keep their
-    meaning (shares of all dials, whatever the hour), so the hour's live share is taken from
-    or given to NO_ANSWER: P(no answer at hour h) = 1 − live_answer_by_hour[h] − machine −
-    busy. The kind follows from one uniform draw per lead and the hour's edges (monotone
+    ``live_answer`` for a dial placed in that hour; ``machine_by_hour`` and ``busy_by_hour``
+    likewise replace ``machine`` and ``busy`` (a scenario built from a campaign's history
+    sets all three). A share without its hourly list keeps its meaning in every hour, and
+    the rest is NO_ANSWER: P(no answer at hour h) = 1 − live(h) − machine(h) − busy(h).
+    The kind follows from one uniform draw per lead and the hour's edges (monotone
     coupling: a lead live at a lower live share stays live at a higher one).
     """
 
@@ -72,6 +73,8 @@ class CalleePopulation:
     talk: Any
     machine_greeting: float = 8.0
     live_answer_by_hour: tuple[float, ...] = ()
+    machine_by_hour: tuple[float, ...] = ()
+    busy_by_hour: tuple[float, ...] = ()
 
     @classmethod
     def from_tables(cls, callees: Mapping[str, Any], talk: Any, *, where: str = "<scenario>",
@@ -80,7 +83,7 @@ class CalleePopulation:
         from simulations.errors import ScenarioError
 
         known = {"live_answer", "machine", "busy", "time_to_answer", "no_answer_timeout",
-                 "busy_time", "patience", "machine_greeting", "live_answer_by_hour"}
+                 "busy_time", "patience", "machine_greeting", *_HOURLY}
         for key in callees:
             if key not in known:
                 raise ScenarioError(f"{where}: [callees].{key}: unknown key; known: "
@@ -95,8 +98,7 @@ class CalleePopulation:
         shares = [number("live_answer", 0.2), number("machine", 0.0), number("busy", 0.0)]
         if sum(shares) > 1 + 1e-12:
             raise ScenarioError(f"{where}: [callees]: live_answer + machine + busy exceeds 1")
-        by_hour = _hourly_shares(callees.get("live_answer_by_hour", ()), shares[1], shares[2],
-                                 where)
+        by_hour = _hourly_shares(callees, shares, where)
 
         def law(key: str, default: Any) -> Any:
             return parse_distribution(callees.get(key, default), f"{where}: [callees].{key}",
@@ -105,7 +107,7 @@ class CalleePopulation:
         return cls(*shares, law("time_to_answer", {"dist": "fixed", "value": 8.0}),
                    number("no_answer_timeout", 25.0), number("busy_time", 4.0),
                    law("patience", {"dist": "exponential", "mean": 5.0}), talk,
-                   number("machine_greeting", 8.0), by_hour)
+                   number("machine_greeting", 8.0), *by_hour)
 
     @classmethod
     def from_toml(cls, path: Path) -> CalleePopulation:
@@ -119,10 +121,21 @@ class CalleePopulation:
             return self.live_answer_by_hour[int(at_hour) % 24]
         return self.live_answer
 
+    def shares(self, at_hour: float | None = None) -> tuple[float, float, float]:
+        """(live, machine, busy) shares of a dial placed at ``at_hour`` (None: the flat
+        shares)."""
+        if at_hour is None:
+            return self.live_answer, self.machine, self.busy
+        hour = int(at_hour) % 24
+        return (self.live_answer_by_hour[hour] if self.live_answer_by_hour
+                else self.live_answer,
+                self.machine_by_hour[hour] if self.machine_by_hour else self.machine,
+                self.busy_by_hour[hour] if self.busy_by_hour else self.busy)
+
     def kind_edges(self, at_hour: float | None = None) -> tuple[float, float, float]:
         """Cumulative edges (live, live + machine, live + machine + busy) of one uniform."""
-        live = self.live_share(at_hour)
-        return (live, live + self.machine, live + self.machine + self.busy)
+        live, machine, busy = self.shares(at_hour)
+        return (live, live + machine, live + machine + busy)
 
     def draw_columns(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
         """The raw draws of ``n`` fates, before the kind is known: the kind uniform ``u``,
@@ -164,25 +177,40 @@ class CalleePopulation:
         return self.draw_many(rng, 1, at_hour)[0]
 
 
-def _hourly_shares(raw: Any, machine: float, busy: float, where: str) -> tuple[float, ...]:
-    """Validate ``live_answer_by_hour``: empty, or 24 fractions each leaving room for the
-    flat machine and busy shares (they are not scaled by hour)."""
+_HOURLY = ("live_answer_by_hour", "machine_by_hour", "busy_by_hour")
+
+
+def _hourly_shares(callees: Mapping[str, Any], flat: list[float], where: str
+                   ) -> tuple[tuple[float, ...], ...]:
+    """Validate the ``*_by_hour`` lists: each empty or 24 fractions, and in every hour the
+    live, machine and busy shares (hourly where given, flat otherwise) leave room for each
+    other."""
     from simulations.errors import ScenarioError
 
-    key = f"{where}: [callees].live_answer_by_hour"
-    if not isinstance(raw, list | tuple):
-        raise ScenarioError(f"{key}: expected a list of 24 fractions (hours 0–23)")
-    if not raw:
-        return ()
-    if len(raw) != 24:
-        raise ScenarioError(f"{key}: expected 24 fractions (hours 0–23), got {len(raw)}")
-    shares: list[float] = []
-    for hour, value in enumerate(raw):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ScenarioError(f"{key}[{hour}]: expected a fraction in [0, 1], got {value!r}")
-        if value + machine + busy > 1 + 1e-12:
-            raise ScenarioError(f"{key}[{hour}]: {value:g} + machine {machine:g} + busy "
-                                f"{busy:g} exceeds 1 (machine and busy are shares of every "
-                                "dial, whatever the hour)")
-        shares.append(float(value))
-    return tuple(shares)
+    lists: list[tuple[float, ...]] = []
+    for name in _HOURLY:
+        key = f"{where}: [callees].{name}"
+        raw = callees.get(name, ())
+        if not isinstance(raw, list | tuple):
+            raise ScenarioError(f"{key}: expected a list of 24 fractions (hours 0–23)")
+        if raw and len(raw) != 24:
+            raise ScenarioError(f"{key}: expected 24 fractions (hours 0–23), got {len(raw)}")
+        for hour, value in enumerate(raw):
+            if isinstance(value, bool) or not isinstance(value, int | float) or \
+                    not 0 <= value <= 1:
+                raise ScenarioError(f"{key}[{hour}]: expected a fraction in [0, 1], got "
+                                    f"{value!r}")
+        lists.append(tuple(float(v) for v in raw))
+    names = ("live_answer", "machine", "busy")
+    for hour in range(24):
+        shares = [hourly[hour] if hourly else value for hourly, value in
+                  zip(lists, flat, strict=True)]
+        if sum(shares) > 1 + 1e-12:
+            which = next(i for i, hourly in enumerate(lists) if hourly)
+            parts = " + ".join(f"{n}{'_by_hour' if lists[i] else ''} {v:g}"
+                               for i, (n, v) in enumerate(zip(names, shares, strict=True))
+                               if i != which)
+            raise ScenarioError(
+                f"{where}: [callees].{_HOURLY[which]}[{hour}]: {shares[which]:g} + {parts} "
+                "exceeds 1 (a share without its _by_hour list applies to every hour)")
+    return tuple(lists)

@@ -37,6 +37,33 @@ class CampaignSettings:
     """Seconds the safe-harbour message plays before the switch hangs up."""
     outbound: bool = True
     """False for an inbound-only scenario (no lead is dialed)."""
+    agents_by_hour: tuple[int, ...] = ()
+    """Optional: 24 counts, index = hour of day, of the agents logged in during that hour
+    of the shift (replaces ``agents``, which is then their maximum)."""
+
+    def staffing(self) -> list[tuple[float, int]]:
+        """(seconds into the shift, agents logged in from then on) at the shift's start and
+        at each change of the hour of day within it."""
+        if not self.agents_by_hour:
+            return [(0.0, self.agents)]
+        steps: list[tuple[float, int]] = []
+        offset, shift = 0.0, self.shift_hours * 3600.0
+        while offset < shift:
+            clock = self.shift_start_hour + offset / 3600.0
+            count = self.agents_by_hour[int(clock) % 24]
+            if not steps or steps[-1][1] != count:
+                steps.append((offset, count))
+            offset = (math.floor(clock) + 1 - self.shift_start_hour) * 3600.0
+        return steps
+
+    def agent_seconds_per_day(self) -> float:
+        """Logged-in agent time of one day's shift (agents × seconds, hour by hour)."""
+        if not self.agents_by_hour:
+            return self.agents * self.shift_hours * 3600.0
+        steps = self.staffing()
+        ends = [offset for offset, _ in steps[1:]] + [self.shift_hours * 3600.0]
+        return sum(count * (end - offset) for (offset, count), end in
+                   zip(steps, ends, strict=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +121,14 @@ class Scenario:
     def varied(self, key: str, value: float) -> Scenario:
         """A copy with one key changed (``agents``, ``live_answer``, ``campaign.leads`` ...)."""
         section, _, name = key.rpartition(".")
-        if name == "live_answer" and self.population.live_answer_by_hour:
-            raise ScenarioError(f"--vary {key}: the scenario sets live_answer_by_hour, which "
-                                "replaces live_answer in every hour")
+        hourly = {"live_answer": self.population.live_answer_by_hour,
+                  "machine": self.population.machine_by_hour,
+                  "busy": self.population.busy_by_hour,
+                  "agents": self.campaign.agents_by_hour}
+        if hourly.get(name):
+            by_hour = "live_answer_by_hour" if name == "live_answer" else f"{name}_by_hour"
+            raise ScenarioError(f"--vary {key}: the scenario sets {by_hour}, which "
+                                f"replaces {name} in every hour")
         for target in ([section] if section else ["campaign", "population", "amd", "inbound"]):
             holder = getattr(self, target if target != "callees" else "population", None)
             if holder is not None and name in {f.name for f in dataclasses.fields(holder)}:
@@ -137,6 +169,28 @@ def _plain(raw: dict[str, Any], kind: type, where: str, section: str) -> Any:
             raise ScenarioError(f"{where}: [{section}].{key}: expected a whole number")
         values[key] = type(default)(value)
     return kind(**values)
+
+
+def _agents_by_hour(raw: dict[str, Any], where: str) -> tuple[int, ...]:
+    """``[campaign].agents_by_hour`` (taken out of ``raw``): empty, or 24 whole numbers;
+    ``agents``, when also given, must be their maximum."""
+    by_hour = raw.pop("agents_by_hour", None)
+    if by_hour is None:
+        return ()
+    key = f"{where}: [campaign].agents_by_hour"
+    if not isinstance(by_hour, list) or len(by_hour) != 24:
+        raise ScenarioError(f"{key}: expected 24 whole numbers >= 0 (hours 0-23)")
+    for hour, value in enumerate(by_hour):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
+                or value != int(value):
+            raise ScenarioError(f"{key}[{hour}]: expected a whole number >= 0, got {value!r}")
+    counts = tuple(int(v) for v in by_hour)
+    agents = raw.get("agents")
+    if isinstance(agents, int | float) and agents != max(counts):
+        raise ScenarioError(f"{where}: [campaign].agents: {agents!r} but agents_by_hour's "
+                            f"largest count is {max(counts)} (agents_by_hour replaces agents; "
+                            "give both only when agents is that maximum)")
+    return counts
 
 
 def _inbound_extras(raw: dict[str, Any], where: str) -> dict[str, Any]:
@@ -220,7 +274,12 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
         if key not in _TOP:
             raise ScenarioError(f"{where}: {key}: unknown top-level key; known: "
                                 f"{', '.join(sorted(_TOP))}")
-    campaign = _plain(_table(tables, "campaign", where), CampaignSettings, where, "campaign")
+    campaign_raw = _table(tables, "campaign", where)
+    agents_by_hour = _agents_by_hour(campaign_raw, where)
+    campaign = _plain(campaign_raw, CampaignSettings, where, "campaign")
+    if agents_by_hour:
+        campaign = dataclasses.replace(campaign, agents=max(agents_by_hour),
+                                       agents_by_hour=agents_by_hour)
     if campaign.agents < 1:
         raise ScenarioError(f"{where}: [campaign].agents: at least 1 agent is needed")
     if not 0 < campaign.connect_window <= 2.0:
@@ -233,6 +292,9 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
         raise ScenarioError(f"{where}: [campaign].shift_start_hour: an hour of day in [0, 24)")
     if not 0 <= campaign.abandon_limit < 1:
         raise ScenarioError(f"{where}: [campaign].abandon_limit: a fraction in [0, 1)")
+    if agents_by_hour and not any(count for _, count in campaign.staffing()):
+        raise ScenarioError(f"{where}: [campaign].agents_by_hour: no agent in any hour of the "
+                            "shift (shift_start_hour, shift_hours)")
     agents = _table(tables, "agents", where)
     # In the documented layout ``machine_handle_time`` follows [agents], so TOML puts it
     # inside that table; it is accepted there and at the top level.
