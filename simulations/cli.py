@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from campaigns.cli_common import DbOption, HomeOption
 from simulations.switch import cli as switch_cli
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def _static_lines(anchor: BestStatic, results: dict[str, object], labels: list[s
 
 
 def simulate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    scenario: Annotated[Path | None, typer.Argument(
+        help="Scenario TOML file (or --from-campaign).")] = None,
     policy: Annotated[list[str], typer.Option(
         help="Pacing policy, optionally with parameters: predictive:margin_z=3,aim_cap=0.6 "
              "(repeat to compare).")] = ["progressive"],
@@ -91,6 +93,18 @@ def simulate(
         help="Step of the dial levels --best-static searches (1, 1+step, ...).")] = 0.01,
     static_top: Annotated[float, typer.Option(
         help="Highest dial level --best-static searches.")] = 30.0,
+    from_campaign: Annotated[str | None, typer.Option(
+        help="Build the scenario from this campaign's attempts in the store (shares by hour "
+             "with 95 % CIs, empirical ring, talk and wrap-up laws, agents by hour) instead "
+             "of a SCENARIO file.")] = None,
+    db: DbOption = None,
+    home: HomeOption = None,
+    days: Annotated[float, typer.Option(
+        help="--from-campaign: the last DAYS days of attempts.")] = 30.0,
+    tz: Annotated[str, typer.Option(
+        help="--from-campaign: time zone of the hours of day (IANA name).")] = "UTC",
+    write_scenario: Annotated[Path | None, typer.Option(
+        help="Save the scenario run (built or loaded) as TOML, for editing.")] = None,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
     import contextlib
@@ -105,6 +119,12 @@ def simulate(
     from simulations.scenario import load_scenario
 
     specs = parse_policy_specs(policy)  # refuse bad policies and scenarios before processes
+    from campaigns.cli_common import now
+    from simulations.cli_history import scenario_source
+
+    source = scenario_source(scenario, from_campaign, db=db, home=home, days=days, tz=tz,
+                             write_to=write_scenario, until=now(), quiet=as_json)
+    scenario = source.path  # a built scenario's file lives as long as ``source``
     loaded = load_scenario(scenario)
     labels = [spec.label for spec in specs]
     jobs = [(str(scenario), spec.name, dict(spec.params), seed, r)
@@ -157,6 +177,8 @@ def simulate(
                                    "practical_talk_limit": practical, "policies": results}
     if anchor is not None:
         document["best_static"] = _static_document(anchor)
+    if source.history is not None:
+        document["from_campaign"] = source.history.to_json()
     if as_json:
         print(json.dumps(_jsonable(document)))
         return

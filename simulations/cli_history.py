@@ -1,0 +1,123 @@
+"""``dialer simulate --from-campaign NAME``: the scenario file a run uses, and its summary.
+
+The scenario built from the store is written as TOML (to ``--write-scenario`` or a
+temporary file held for the run) and the run loads it back like any scenario file: the
+worker processes read the same file, and the writer's round trip is exact.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from simulations.errors import SimulationError
+from simulations.history import KINDS, CampaignHistory
+
+
+@dataclass
+class ScenarioSource:
+    path: Path
+    history: CampaignHistory | None = None
+    scratch: Any = None
+    """The temporary directory of a scenario not asked to be kept (removed with this)."""
+
+
+def scenario_source(scenario: Path | None, from_campaign: str | None, *, db: str | None,
+                    home: Path | None, days: float, tz: str, write_to: Path | None,
+                    until: datetime, quiet: bool) -> ScenarioSource:
+    """The scenario file to run: ``scenario``, or one built from ``from_campaign``'s
+    history (exactly one of the two)."""
+    if (scenario is None) == (from_campaign is None):
+        raise SimulationError("give a SCENARIO file or --from-campaign NAME (exactly one)")
+    if scenario is not None:
+        if write_to is not None:
+            from simulations.scenario import load_scenario
+            from simulations.scenario_writer import write_scenario
+
+            write_scenario(load_scenario(scenario), write_to)
+        return ScenarioSource(scenario)
+    from campaigns.cli_common import read_store
+    from simulations.history import build_history
+    from simulations.scenario_writer import write_scenario
+
+    store = read_store(db, home)
+    try:
+        history = build_history(store, str(from_campaign), until=until, days=days, tz=tz)
+    finally:
+        store.close()
+    scratch = None
+    if write_to is None:
+        scratch = tempfile.TemporaryDirectory(prefix="dialer-history-")
+        write_to = Path(scratch.name) / "scenario.toml"
+    write_scenario(history.scenario, write_to, header_lines(history))
+    if not quiet:
+        print_summary(history, None if scratch is not None else write_to)
+    return ScenarioSource(write_to, history, scratch)
+
+
+def _share_cell(share: Any) -> str:
+    if not share.trials:
+        return "—"
+    low, high = share.ci95
+    return f"{share.rate:.1%} [{low:.1%}, {high:.1%}]"
+
+
+def header_lines(history: CampaignHistory) -> list[str]:
+    """Comments at the top of a written scenario: where it comes from, with the CIs."""
+    lines = [f"Built by `dialer simulate --from-campaign` from campaign {history.campaign!r}:",
+             f"{history.attempts} attempts dialed {history.start:%Y-%m-%d %H:%M} to "
+             f"{history.end:%Y-%m-%d %H:%M} UTC on {history.days_dialed} days; hours of day "
+             f"in {history.tz}.",
+             "Shares of dials with their 95 % Wilson intervals:"]
+    for kind in KINDS:
+        lines.append(f"  {kind}: {_share_cell(history.shares[kind])}")
+    for name, mean in history.times.items():
+        low, high = mean.ci95
+        lines.append(f"  mean {name} time: {mean.mean:.1f} s [{low:.1f}, {high:.1f}] "
+                     f"({mean.n} calls)")
+    lines += [f"Note: {note}." for note in history.notes]
+    return lines
+
+
+def print_summary(history: CampaignHistory, written: Path | None) -> None:
+    """The built scenario in short: shares with their CIs, hour by hour, and the laws."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"campaign {history.campaign}: {history.attempts} attempts, "
+                        f"{history.start:%Y-%m-%d} to {history.end:%Y-%m-%d} "
+                        f"({history.days_dialed} days dialed; hours in {history.tz}; "
+                        "share [95 % CI])")
+    table.add_column("hour")
+    for kind in KINDS:
+        table.add_column(kind, justify="right")
+    table.add_column("dials", justify="right")
+    table.add_column("agents", justify="right")
+    for hour in range(24):
+        trials = history.hourly["live"][hour].trials
+        agents = history.agents_by_hour[hour]
+        if not trials and agents < 0.05:
+            continue
+        table.add_row(f"{hour:02d}", *(_share_cell(history.hourly[k][hour]) for k in KINDS),
+                      str(trials), f"{agents:.1f}")
+    table.add_row("all", *(_share_cell(history.shares[k]) for k in KINDS),
+                  str(history.attempts), "", end_section=True)
+    console.print(table)
+    for name, mean in history.times.items():
+        low, high = mean.ci95
+        console.print(f"{name} time: mean {mean.mean:.1f} s [{low:.1f}, {high:.1f}] over "
+                      f"{mean.n} calls", highlight=False)
+    c = history.scenario.campaign
+    hours = [int(c.shift_start_hour + h) % 24 for h in range(math.ceil(c.shift_hours))]
+    floor = ", ".join(f"{h:02d}h {c.agents_by_hour[h]}" for h in hours)
+    console.print(f"scenario: {c.days} days, shift {c.shift_hours:g} h from "
+                  f"{c.shift_start_hour:02.0f}:00, agents by hour {floor}", highlight=False)
+    for note in history.notes:
+        console.print(f"note: {note}", highlight=False)
+    if written is not None:
+        console.print(f"scenario written to {written}", highlight=False)
