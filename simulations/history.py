@@ -65,11 +65,15 @@ class Share:
 
     @property
     def ci95(self) -> tuple[float, float]:
+        return self.interval(_Z95)
+
+    def interval(self, z: float) -> tuple[float, float]:
+        """The Wilson interval at ``z`` standard errors (1.96: 95 %)."""
         n, p = self.trials, self.rate
         if not n:
             return (math.nan, math.nan)
-        centre = (p + _Z95 ** 2 / (2 * n)) / (1 + _Z95 ** 2 / n)
-        half = _Z95 * math.sqrt(p * (1 - p) / n + _Z95 ** 2 / (4 * n * n)) / (1 + _Z95 ** 2 / n)
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
         return (max(0.0, centre - half), min(1.0, centre + half))
 
 
@@ -171,7 +175,8 @@ def build_history(store: CampaignStore, campaign: str, *, until: datetime, days:
             raise HistoryError(f"{where}: too few {what} to estimate their law: "
                                f"{len(samples[name])} (need {MIN_SAMPLE})")
     # A day is a shift's day: a night shift's dials after midnight belong to the day before.
-    dial_start, _ = _shift([int(np.sum(hour == h)) for h in range(24)])
+    shift = _shift([int(np.sum(hour == h)) for h in range(24)])
+    dial_start = shift[0]
     days_dialed = len(set(((calls["day"] * 24 + hour - dial_start) // 24).tolist()))
     agents = _agents_by_hour(store, row.id, start, until, zone, days_dialed)
     times = {name: SampleMean.of(values) for name, values in samples.items()}
@@ -179,7 +184,7 @@ def build_history(store: CampaignStore, campaign: str, *, until: datetime, days:
         if len(calls[name]):
             times[name] = SampleMean.of(calls[name])
     scenario, notes = _scenario(row.name, settings, shares, hourly, samples, times, agents,
-                                days_dialed)
+                                days_dialed, shift)
     return CampaignHistory(row.name, start, until, tz, len(kind), days_dialed, shares, hourly,
                            times, agents, notes, scenario)
 
@@ -294,16 +299,19 @@ def _shift(agents: list[int]) -> tuple[int, int]:
 
 def _scenario(name: str, settings: Any, shares: dict[str, Share],
               hourly: dict[str, tuple[Share, ...]], samples: dict[str, np.ndarray],
-              times: dict[str, SampleMean], mean_agents: tuple[float, ...], days_dialed: int
-              ) -> tuple[Scenario, tuple[str, ...]]:
+              times: dict[str, SampleMean], mean_agents: tuple[float, ...], days_dialed: int,
+              shift: tuple[int, int]) -> tuple[Scenario, tuple[str, ...]]:
+    """The scenario; its shift is the span of hours the campaign dialed in (agents logged
+    in before the first dial or finishing calls after the last do no outbound work)."""
     from simulations.scenario import scenario_from_tables
 
+    start_hour, shift_hours = shift
     agents = [math.floor(a + 0.5) for a in mean_agents]
-    if not any(agents):
+    if not any(agents[(start_hour + h) % 24] for h in range(shift_hours)):
         raise HistoryError(f"campaign {name!r}: no agent was logged in (and not paused) for "
-                           "half an hour or more on average in any hour of the day: record "
-                           "agent sessions, or write the scenario by hand")
-    start_hour, shift_hours = _shift(agents)
+                           "half an hour or more on average in any hour the campaign dialed "
+                           f"in ({start_hour:02d}:00, {shift_hours} h): record agent "
+                           "sessions, or write the scenario by hand")
 
     def by_hour(kind: str) -> list[float]:
         # An hour never dialed takes the period's share (it is outside the shift anyway).
