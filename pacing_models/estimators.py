@@ -57,6 +57,8 @@ class OutcomeMix:
     _last: float | None = None
     _stored: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     _scale: float = 1.0
+    _routed: float = 0.0
+    """Decayed count (÷ scale) of the machines among ``_stored[1]`` that reached agents."""
 
     @property
     def counts(self) -> np.ndarray:
@@ -69,19 +71,42 @@ class OutcomeMix:
             [self.prior_live, self.prior_machine, other, self.prior_fast_fail]
         )
 
-    def observe(self, result: AttemptResult, at: float) -> None:
+    def _advance(self, at: float) -> None:
         if self._last is not None and at > self._last:
             decay = _decay(self.half_life, at - self._last)
             if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
                 scale = self._scale
                 self._stored = [count * scale * decay for count in self._stored]
+                self._routed *= scale * decay
                 self._scale = 1.0
             else:
                 self._scale *= decay
         self._last = at if self._last is None else max(self._last, at)
+
+    def observe(self, result: AttemptResult, at: float) -> None:
+        self._advance(at)
         self._stored[_OUTCOME_INDEX[result]] += 1.0 / self._scale
         self.observed += 1
         self.live_observed += result is AttemptResult.LIVE
+
+    def observe_machine_routed(self, at: float) -> None:
+        """An attempt observed as live was a machine that reached (or queued for) an agent:
+        its count moves from live to machine, and it is counted as routed."""
+        self._advance(at)
+        one = 1.0 / self._scale
+        self._stored[0] = max(0.0, self._stored[0] - one)
+        self._stored[1] += one
+        self._routed += one
+        self.live_observed = max(0, self.live_observed - 1)
+
+    @property
+    def routed_machine_rate(self) -> float:
+        """P(an attempt is answered by a machine that reaches an agent): the machine rate
+        times the decayed share of machines seen reaching agents (0 until one is seen)."""
+        machines = self._stored[1]
+        if machines <= 0.0 or self._routed <= 0.0:
+            return 0.0
+        return self.machine_rate * min(1.0, self._routed / machines)
 
     def probabilities(self) -> np.ndarray:
         """Posterior means of (live, machine, no answer, busy/failed)."""
@@ -157,6 +182,22 @@ class RingTimes:
             # floats costs more than the whole attempt elsewhere).
             self._timeout = None
             return
+        self._advance(at)
+        row = _RING_ROW.get(result, 2)
+        self._stored[row, self._bin(ring_seconds)] += 1.0 / self._scale
+
+    def move_to_machine(self, ring_seconds: float, at: float) -> None:
+        """A ring time observed as a live answer's was a machine's (``observe_machine_routed``)."""
+        self._advance(at)
+        index = self._bin(ring_seconds)
+        one = 1.0 / self._scale
+        self._stored[0, index] = max(0.0, self._stored[0, index] - one)
+        self._stored[1, index] += one
+
+    def _bin(self, ring_seconds: float) -> int:
+        return min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self._stored.shape[1] - 1)
+
+    def _advance(self, at: float) -> None:
         if self._last is not None and at > self._last:
             decay = _decay(self.half_life, at - self._last)
             if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
@@ -166,9 +207,6 @@ class RingTimes:
             else:
                 self._scale *= decay
         self._last = at if self._last is None else max(self._last, at)
-        row = _RING_ROW.get(result, 2)
-        index = min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self._stored.shape[1] - 1)
-        self._stored[row, index] += 1.0 / self._scale
 
     @property
     def hist(self) -> np.ndarray:

@@ -100,3 +100,27 @@ class PacingPolicy(Protocol):
     def observe_handle(self, talk_seconds: float, wrap_seconds: float, at: float) -> None:
         """Learn from an agent's finished call (talk time and wrap-up time)."""
         ...
+
+
+@runtime_checkable
+class MachineObserver(Protocol):
+    """Optional: a policy that tells answering machines reaching agents from people.
+
+    Without AMD every answer goes to an agent, and so do the machines AMD misses; the
+    engine learns later (the switch detects a beep, the agent says so, the simulator's
+    ground truth) that a person was a machine. A policy with these two methods is told so;
+    a policy without them sees such answers as live and their handles in ``observe_handle``,
+    as before. People are what the abandonment limit counts; machines only take agents.
+    """
+
+    def observe_machine_routed(self, ring_seconds: float, at: float) -> None:
+        """An answer reported as ``AttemptResult.LIVE`` by ``observe_attempt`` was an
+        answering machine, connected or queued for an agent (``ring_seconds``: dial to
+        answer, as reported then). Called at most once per attempt."""
+        ...
+
+    def observe_machine_handle(self, talk_seconds: float, wrap_seconds: float,
+                               at: float) -> None:
+        """An agent's finished call with an answering machine, reported here *instead of*
+        ``observe_handle`` (so the talk-time law is that of people)."""
+        ...

@@ -50,10 +50,14 @@ from pacing_models.tables import (
     build_busy_table_joint,
     build_ring_table,
     build_wrap_table,
+    mix_machine_handles,
 )
 
 _BIAS_MEMORY = 0.9998
 """Per-decision decay of the realised and expected abandons behind the model bias."""
+
+_MACHINE_PRIOR = (8.0, 6.0)
+"""Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
 
 
 def effective_window(connect_window: float, patience_mean: float | None) -> float:
@@ -129,17 +133,23 @@ class PredictivePolicy:
         self.ring_times = RingTimes(half_life=half_life)
         self.talk = DurationEstimator(prior_talk_mean, prior_talk_sd)
         self.wrap = DurationEstimator(prior_wrap_mean, prior_wrap_sd)
+        self.machine_handle = DurationEstimator(*_MACHINE_PRIOR)
+        """Agent time (talk + wrap-up) on answering machines: apart from people's talk."""
         if self.talk.window != self.wrap.window:  # the windows must hold the same pairs
             raise InvalidParameterError("talk and wrap-up estimators need one window")
         warm_up()  # the compiled forecast, loaded before the campaign's first dial
         self._attempts_since_ring = 0
         self._ring: RingTable | None = None
         self._busy: AgentTable | None = None
+        self._busy_live: AgentTable | None = None
         self._wrap: AgentTable | None = None
         self._compact: CompactTables | None = None
         self._key: tuple[int, int, int, int] | None = None
         self._talk_q90 = math.inf
-        self._fresh: tuple[int, int, int, float, float, float] | None = None
+        self._person_share = 1.0
+        self._answer_to_agents = 1.0
+        """P(an answer that goes to an agent is a person), as of the last ring table."""
+        self._fresh: tuple[int, int, int, int, float, float, float] | None = None
         """(attempts until the ring table is stale, and the versions and settings the
         tables were built for)."""
         # Threshold loop: log λ, and decayed sums of the model's expected abandons and live
@@ -164,6 +174,15 @@ class PredictivePolicy:
         # The two estimators' windows hold the recent (talk, wrap-up) pairs, in step.
         self.talk.observe(talk_seconds)
         self.wrap.observe(wrap_seconds)
+
+    def observe_machine_routed(self, ring_seconds: float, at: float) -> None:
+        # A machine going to an agent is demand on agents, not a person (MachineObserver).
+        self.outcomes.observe_machine_routed(at)
+        self.ring_times.move_to_machine(ring_seconds, at)
+
+    def observe_machine_handle(self, talk_seconds: float, wrap_seconds: float,
+                               at: float) -> None:
+        self.machine_handle.observe(talk_seconds + wrap_seconds)
 
     @property
     def warmed_up(self) -> bool:
@@ -193,7 +212,8 @@ class PredictivePolicy:
             self._fresh is not None
             and self._attempts_since_ring < self._fresh[0]
             and self._fresh[1:] == (
-                self.talk.version, self.wrap.version, state.connect_window,
+                self.talk.version, self.wrap.version, self.machine_handle.version,
+                state.connect_window,
                 state.decision_interval, self.ring_times.no_answer_timeout,
             )
         ):
@@ -201,7 +221,8 @@ class PredictivePolicy:
         compact = self._rebuild_tables(state)
         self._fresh = (
             max(self.ring_refresh_attempts, min(2000, self.outcomes.observed // 50)),
-            self.talk.version, self.wrap.version, state.connect_window,
+            self.talk.version, self.wrap.version, self.machine_handle.version,
+            state.connect_window,
             state.decision_interval, self.ring_times.no_answer_timeout,
         )
         return compact
@@ -211,26 +232,48 @@ class PredictivePolicy:
         timeout = self.ring_times.no_answer_timeout
         slots = math.ceil((timeout + state.decision_interval) / step) + 1
         window = max(1, round(effective_window(state.connect_window, self.patience_mean) / step))
-        key = (slots, window, self.talk.version, self.wrap.version)
+        key = (slots, window, self.talk.version, self.wrap.version,
+               self.machine_handle.version)
         # Refresh the ring tables every so many attempts, less often as evidence piles up
         # (a 2 % change of the sample moves the law little; each rebuild costs ~0.1 ms).
         every = max(self.ring_refresh_attempts, min(2000, self.outcomes.observed // 50))
         stale_ring = self._attempts_since_ring >= every
         if self._compact is not None and key == self._key and not stale_ring:
             return self._compact
-        if self._ring is None or stale_ring or self._key is None or key[:2] != self._key[:2]:
+        outcomes = self.outcomes
+        routed = outcomes.routed_machine_rate
+        probabilities = outcomes.probabilities()
+        remix = False
+        if (self._ring is None or stale_ring or self._key is None or key[:2] != self._key[:2]
+                or key[4] != self._key[4]):
+            machine = self.machine_handle.fitted
+            release = machine.zero_mass + (1.0 - machine.zero_mass) * (
+                1.0 - machine.distribution.sf(np.arange(slots + window + 1) * step))  # type: ignore[attr-defined]
             self._ring = build_ring_table(
-                self.outcomes.probabilities(), self.ring_times.cdfs(), timeout, slots
+                probabilities, self.ring_times.cdfs(), timeout, slots, routed, release
             )
+            self._answer_to_agents = float(probabilities[0]) + routed
             self._attempts_since_ring = 0
-        if self._key != key or self._busy is None or self._wrap is None:
-            self._busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)
+            to_agents = float(probabilities[0]) + routed
+            self._person_share = float(probabilities[0]) / to_agents if to_agents > 0 else 1.0
+            remix = True
+        if self._key != key or self._busy_live is None or self._wrap is None:
+            busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)
             talk, wrap = self.talk.samples(), self.wrap.samples()
             if talk.size >= JOINT_MIN_PAIRS and talk.size == wrap.size:
                 # no independence of call and wrap-up
-                self._busy = build_busy_table_joint(talk, wrap, self._busy, slots + window)
+                busy = build_busy_table_joint(talk, wrap, busy, slots + window)
+            self._busy_live = busy
             self._wrap = build_wrap_table(self.wrap.fitted, slots + window)
             self._talk_q90 = float(self.talk.fitted.distribution.ppf(0.9))  # type: ignore[attr-defined]
+            remix = True
+        if remix or self._busy is None:
+            # Agents on a call may be on a machine answer: the share of connections that
+            # are machines weighs the two handle laws (tables.mix_machine_handles).
+            self._busy = mix_machine_handles(
+                self._busy_live, self.talk.fitted, self.machine_handle.fitted,
+                1.0 - self._person_share,
+            )
         self._key = key
         ring = self._ring
         keep = slice(None)
@@ -247,7 +290,7 @@ class PredictivePolicy:
             busy=agent_columns(self._busy), wrap=agent_columns(self._wrap),
             new_call=ring.new_call_at[keep].copy(),
             new_call_variance=ring.new_call_variance_at[keep].copy(),
-            live_answer=float(ring.new_call[-1]), ring_step=step, agent_step=AGENT_GRID_STEP,
+            live_answer=self._answer_to_agents, ring_step=step, agent_step=AGENT_GRID_STEP,
         )
         return self._compact
 
@@ -335,12 +378,18 @@ class PredictivePolicy:
                 f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
                 f"trustworthy → progressive {floor}",
             )
-        p_live = max(tables.live_answer, 1e-6)
+        # Answers that need an agent: people, and machines that go to agents (no AMD, or
+        # missed by it). The forecast counts a machine only while it holds its agent, so its
+        # overflow is people's (a machine left without an agent costs nothing, and one that
+        # had an agent is counted back when it frees it): q(n) = ΔE ÷ p_live, and the loops
+        # count ΔE abandons per n·p_live live answers.
+        p_answer = max(tables.live_answer, 1e-6)
+        people = self._person_share
         cap = self._line_cap(state, floor)
         threshold = self.threshold
         n_model, chosen, base = plan(
             tables, state.agents_free, state.answered_waiting, elapsed, r, b - r,
-            threshold * p_live, cap,
+            threshold * p_answer * people, cap,
         )
         n = min(max(n_model, floor), cap)
         # Calls beyond the model's count are progressive ones (an agent waits for each):
@@ -348,11 +397,12 @@ class PredictivePolicy:
         added = max(0.0, chosen - base)
         if state.now > self._tuned_at:
             self._expected += added
-        self._tune_threshold(state.now, added, n * p_live, goal)
+        self._tune_threshold(state.now, added, n * p_answer * people, goal)
         return PacingDecision(
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
-            f"p={p_live:.3f}, free {state.agents_free}, ringing {len(state.ringing_elapsed)}; "
+            f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {state.agents_free}, "
+            f"ringing {len(state.ringing_elapsed)}; "
             f"marginal abandon ≤ {threshold:.3f}, E[abandons] {base:.3f} +{added:.3f}; aim "
             f"{goal:.2%} (setpoint {setpoint:.2%}, model bias ×{bias:.2f}); window "
             f"{rate:.2%} of {live} (target {target:.2%})",

@@ -219,7 +219,13 @@ class AgentWork(_Base):
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
             self.inbound.observe_handle(agent_id, talk + wrap)
-            self.policy.observe_handle(talk, wrap, at)
+            machine = getattr(self.policy, "observe_machine_handle", None) \
+                if agent_id in self._machine_talk else None
+            if machine is not None:
+                machine(talk, wrap, at)  # interface.MachineObserver
+            else:
+                self.policy.observe_handle(talk, wrap, at)
             if self._placement is not None:
                 self._placement.observe_handle(talk + wrap)
+        self._machine_talk.discard(agent_id)
         self._after_assignment(assignment, at)

@@ -114,7 +114,16 @@ class CallFlow(_Base):
             return
         if call.state is S.ANSWERED:
             self._classified(call, event.kind, event.at)
-        elif event.kind is AnswerKind.MACHINE and call.counted_live:
+            return
+        if event.kind is AnswerKind.MACHINE and call.kind is not AnswerKind.MACHINE \
+                and call.state is not S.MACHINE and call.direction is not Direction.INBOUND \
+                and call.answered_at is not None:
+            # The policy was told this answer was live, and it went to the agents' queue: a
+            # machine an agent takes (no AMD, or AMD missed it). interface.MachineObserver.
+            routed = getattr(self.policy, "observe_machine_routed", None)
+            if routed is not None:
+                routed(call.answered_at - call.dialed_at, event.at)
+        if event.kind is AnswerKind.MACHINE and call.counted_live:
             # A correction after the fact (agent or ground truth): not a person, so the
             # call counts neither as a live answer nor as an abandon.
             call.kind = AnswerKind.MACHINE
@@ -411,6 +420,10 @@ class CallFlow(_Base):
                 self._talk[call.agent_id] = pool.end_call(
                     call.agent_id, call.call_id, at, self.config.wrap_up_timeout
                 )
+                if call.kind is AnswerKind.MACHINE:
+                    self._machine_talk.add(call.agent_id)
+                else:
+                    self._machine_talk.discard(call.agent_id)
                 if self.config.wrap_up_timeout <= 0:
                     self._finish_wrap(call.agent_id, at, "no wrap-up")
         elif state is S.ABANDONED:

@@ -152,6 +152,9 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         """Customer key → the agent who last spoke with them (sticky routing)."""
         self._talk: dict[str, float] = {}
         """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
+        self._machine_talk: set[str] = set()
+        """Agents among ``_talk`` whose call was an answering machine (a policy with
+        ``observe_machine_handle`` learns it apart from people's talk)."""
         self._opted_out = opted_out
         self.inbound = InboundRouter(
             queues or QueueSet.implicit(), self.pool, self.calls, config.campaign_id,
