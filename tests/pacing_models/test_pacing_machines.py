@@ -139,11 +139,10 @@ def test_with_many_machines_reaching_agents_it_dials_fewer() -> None:
     assert ROUTED._person_share == pytest.approx(0.25, abs=0.03)
 
 
-def _simulated(amd: dict) -> PredictivePolicy:
-    from simulations.driver import Simulation
+def _scenario(amd: dict):
     from simulations.scenario import scenario_from_tables
 
-    scenario = scenario_from_tables({
+    return scenario_from_tables({
         "campaign": {"agents": 10, "shift_hours": 0.5, "abandon_limit": 0.03},
         "callees": {"live_answer": 0.2, "machine": 0.3, "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
@@ -153,9 +152,66 @@ def _simulated(amd: dict) -> PredictivePolicy:
                    "wrap": {"dist": "fixed", "value": 15.0}, "machine_handle_time": 5.0},
         "amd": amd,
     })
-    simulation = Simulation(scenario, "predictive", seed=3)
+
+
+def _simulated(amd: dict) -> PredictivePolicy:
+    from simulations.driver import Simulation
+
+    simulation = Simulation(_scenario(amd), "predictive", seed=3)
     simulation.run()
     return simulation.engine.policy  # type: ignore[return-value]
+
+
+class _Recorder:
+    """Progressive pacing that records what the engine tells it."""
+
+    name = "recorder"
+
+    def __init__(self, machine_aware: bool) -> None:
+        from pacing_models import make_policy
+
+        self._progressive = make_policy("progressive")
+        self.handles: list[float] = []
+        self.machine_handles: list[float] = []
+        self.live = self.routed = 0
+        if machine_aware:
+            self.observe_machine_routed = self._routed
+            self.observe_machine_handle = self._machine_handle
+
+    def decide(self, state):
+        return self._progressive.decide(state)
+
+    def observe_attempt(self, result, ring_seconds, at) -> None:
+        self.live += result is AttemptResult.LIVE
+
+    def observe_handle(self, talk_seconds, wrap_seconds, at) -> None:
+        self.handles.append(talk_seconds)
+
+    def _routed(self, ring_seconds, at) -> None:
+        assert 0.0 < ring_seconds <= 25.0
+        self.routed += 1
+
+    def _machine_handle(self, talk_seconds, wrap_seconds, at) -> None:
+        self.machine_handles.append(talk_seconds)
+
+
+@pytest.mark.parametrize("machine_aware", [True, False])
+def test_a_policy_without_the_machine_methods_sees_what_it_saw(machine_aware: bool) -> None:
+    from simulations.driver import Simulation
+
+    simulation = Simulation(_scenario({}), "progressive", seed=3)
+    recorder = _Recorder(machine_aware)
+    simulation.engine.policy = recorder  # type: ignore[assignment]
+    tally = simulation.run()
+    machine_releases = [t for t in recorder.handles if t == pytest.approx(5.0, abs=0.01)]
+    if machine_aware:
+        assert recorder.routed > 20 and recorder.routed <= recorder.live
+        assert len(recorder.machine_handles) > 20 and not machine_releases
+        # every person's finished call, and no machine's (a few are still on at the end)
+        assert tally.connects - 10 <= len(recorder.handles) <= tally.connects
+    else:  # machines reported as live answers and 5-s handles, as before the contract grew
+        assert len(machine_releases) > 20
+        assert len(recorder.handles) > tally.connects
 
 
 def test_the_engine_tells_the_policy_which_answers_and_handles_were_machines() -> None:
