@@ -144,11 +144,13 @@ class PredictivePolicy:
         self._busy_live: AgentTable | None = None
         self._wrap: AgentTable | None = None
         self._compact: CompactTables | None = None
-        self._key: tuple[int, int, int, int] | None = None
+        self._key: tuple[int, int, int, int, int] | None = None
         self._talk_q90 = math.inf
-        self._person_share = 1.0
         self._answer_to_agents = 1.0
-        """P(an answer that goes to an agent is a person), as of the last ring table."""
+        """P(a call dialed now is answered by a person or by a machine that goes to an
+        agent), as of the last ring table."""
+        self._person_share = 1.0
+        """P(an answer that goes to an agent is a person), likewise."""
         self._fresh: tuple[int, int, int, int, float, float, float] | None = None
         """(attempts until the ring table is stale, and the versions and settings the
         tables were built for)."""
@@ -252,10 +254,10 @@ class PredictivePolicy:
             self._ring = build_ring_table(
                 probabilities, self.ring_times.cdfs(), timeout, slots, routed, release
             )
-            self._answer_to_agents = float(probabilities[0]) + routed
             self._attempts_since_ring = 0
-            to_agents = float(probabilities[0]) + routed
-            self._person_share = float(probabilities[0]) / to_agents if to_agents > 0 else 1.0
+            people = float(probabilities[0])
+            self._answer_to_agents = people + routed
+            self._person_share = people / (people + routed) if people + routed > 0 else 1.0
             remix = True
         if self._key != key or self._busy_live is None or self._wrap is None:
             busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)

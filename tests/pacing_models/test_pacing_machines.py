@@ -230,3 +230,18 @@ def test_with_amd_only_the_machines_it_misses_reach_agents() -> None:
                          "false_negative": 0.2})
     mix = policy.outcomes
     assert 0.0 < mix.routed_machine_rate < 0.5 * mix.machine_rate
+
+
+@given(states, st.integers(0, 5000))
+@settings(max_examples=60, deadline=None)
+def test_with_machines_reaching_agents_a_spent_budget_still_means_progressive(
+    s: PacingState, live: int
+) -> None:
+    """Machines never buy abandons: at or over the limit only calls with an agent waiting."""
+    from pacing_models import make_policy
+
+    fields = {n: getattr(s, n) for n in PacingState.__slots__}
+    spent = PacingState(**{**fields, "live_answers_in_window": live,
+                           "abandons_in_window": max(1, -(-3 * live // 100))})
+    progressive = make_policy("progressive").decide(spent).calls_to_launch
+    assert ROUTED.decide(spent).calls_to_launch == progressive
