@@ -99,3 +99,26 @@ def check_journal_invariants(store: CampaignStore, campaign: str = "demo"
             assert later["dialed_at"] >= earlier["ended_at"], f"lead {lead_id} overlap"
         assert store.lead(lead_id).attempts == len(lead_rows), f"lead {lead_id} counter"
     return rows
+
+
+def callable_lead(store: CampaignStore, data: Path, campaign: str = "demo") -> Any:
+    """The first lead, in id order, that the runner's own selection would dial right now
+    (schedule and compliance verdicts, read-only). ``make_store`` opens the federal calling
+    hours, but a state's stricter hours (Texas, read in its westernmost zone) may still hold
+    some leads back at this time of day: a test about one lead must take one it may dial."""
+    from datetime import UTC, datetime
+
+    from campaigns.hopper import _claimed, schedule_verdict
+    from campaigns.settings import CampaignSettings
+    from dialer.runner.compliance import selection_check
+
+    now = datetime.now(UTC)
+    check = selection_check(store, data, audit=False)
+    row = store.campaign(campaign)
+    settings = CampaignSettings.model_validate(row.settings)
+    for lead in store.leads(campaign, limit=1000):
+        view = _claimed(lead, row.name, None, "probe", None)
+        verdict = schedule_verdict(view, settings, now)
+        if verdict.allowed and check(view, settings, now).allowed:
+            return lead
+    raise AssertionError("no lead of the test campaign may be dialed now")

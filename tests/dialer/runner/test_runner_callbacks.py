@@ -16,12 +16,12 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import attempts, make_store, settings_for
+from tests.dialer.runner.runner_kit import attempts, callable_lead, make_store, settings_for
 
 
 def test_a_personal_callback_is_dialed_for_its_agent(tmp_path):
     store = make_store(tmp_path, agents=3, leads=10, amd_enabled=False)
-    lead = store.leads("demo", limit=1)[0]
+    lead = callable_lead(store, tmp_path)
     promised = store.agent("agent2")
     now = datetime.now(UTC)
     callback = store.schedule_callback(lead.id, now - timedelta(minutes=1), at=now,
