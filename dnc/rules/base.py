@@ -28,15 +28,17 @@ from dnc.rules.calendar import (
     next_allowed_in_all,
 )
 from dnc.rules.line_type import LineFinding
-from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, RuleOutcome
+from dnc.rules.model import CampaignRules, CampaignState, LazyReason, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
 
 UNKNOWN_LINE = LineFinding(LineType.UNKNOWN, "not determined", True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleContext:
-    """Everything a rule may look at, gathered once per decision.
+    """Everything a rule may look at, gathered once per decision (read-only by convention:
+    not frozen because a frozen dataclass's ``__init__`` costs a generic ``setattr`` per
+    field, once per decision at dialing rates).
 
     ``attempts`` holds the attempts to the dialled number and, when the lead names a person
     (``contact_id``) and the history knows people, the attempts to every number of that
@@ -102,7 +104,8 @@ class Rule(Protocol):
         ...
 
 
-def passed(rule: Rule, at: datetime, reason: str, permission: str | None = None) -> RuleOutcome:
+def passed(rule: Rule, at: datetime, reason: str | LazyReason, permission: str | None = None
+           ) -> RuleOutcome:
     return RuleOutcome(rule.rule_id, True, reason, rule.citation, at, permission)
 
 
@@ -245,26 +248,35 @@ class AttemptLimitRule:
         return sorted(attempts, key=lambda attempt: attempt.at)
 
     def _scope(self, context: RuleContext) -> str:
-        lead = context.lead
+        return self._scope_of(context.lead, context.subject)
+
+    def _scope_of(self, lead: LeadFacts, subject: str | None) -> str:
         parts = [f"person {lead.contact_id!r} (all numbers)"
                  if self.per_person and lead.contact_id is not None else "this number"]
         if self.same_subject:
-            parts.append(f"subject {context.subject!r}" if context.subject else "any subject")
+            parts.append(f"subject {subject!r}" if subject else "any subject")
         if self.per_debt:
             parts.append(f"debt {lead.debt_id!r}" if lead.debt_id else "any debt")
         return ", ".join(parts)
 
+    def _pass_reason(self, count: int, lead: LeadFacts, subject: str | None) -> str:
+        return (f"{count} of {self.max_calls} attempts on {self._scope_of(lead, subject)} in "
+                f"{_span(self.window)}"
+                + (f" and in {self.local_days} local days" if self.local_days else ""))
+
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        if not context.attempts and self.max_calls > 0:
+            return RuleOutcome(self.rule_id, True, LazyReason(
+                self._pass_reason, 0, context.lead, context.subject), self.citation, at)
         relevant = self.relevant(context)
         in_window = [a for a in relevant if at - self.window < a.at <= at]
         count = len(in_window)
-        span = _span(self.window)
-        scope = self._scope(context)
         earliest: datetime | None = None
         failures: list[str] = []
         if count >= self.max_calls:
             earliest = in_window[count - self.max_calls].at + self.window
-            failures.append(f"{count} attempts on {scope} in the last {span}")
+            failures.append(f"{count} attempts on {self._scope(context)} in the last "
+                            f"{_span(self.window)}")
         # No attempt at all: no run of local days holds one either (the common case).
         if self.local_days is not None and (relevant or self.max_calls <= 0):
             for zone in context.zones:
@@ -272,12 +284,13 @@ class AttemptLimitRule:
                                                      self.max_calls)
                 if opens is not None:
                     earliest = opens if earliest is None else max(earliest, opens)
+                    scope = self._scope(context)
                     failures.append(f"{day_count} attempts on {scope} in the {self.local_days} "
                                     f"local calendar days to {stamps.day(at.astimezone(zone))} "
                                     f"({zone.key})")
         if not failures:
-            return passed(self, at, f"{count} of {self.max_calls} attempts on {scope} in {span}"
-                          + (f" and in {self.local_days} local days" if self.local_days else ""))
+            return RuleOutcome(self.rule_id, True, LazyReason(
+                self._pass_reason, count, context.lead, context.subject), self.citation, at)
         return failed(self, "; ".join(failures) + f" (limit {self.max_calls})", earliest)
 
 

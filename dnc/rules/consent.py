@@ -61,7 +61,7 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
                    revocations: Sequence[Revocation] = (),
                    reassigned: Sequence[RndResult] = ()) -> tuple[ConsentRecord | None, str]:
     """(the consent this call may rely on, its permission text) or (None, why none counts)."""
-    accepted = frozenset(accepted)
+    accepted = accepted if isinstance(accepted, tuple | frozenset) else tuple(accepted)
     why: list[str] = []
     for consent in consents:
         if consent.kind not in accepted:
@@ -70,46 +70,63 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
         if problem:
             why.append(problem)
             continue
-        source = f" ({consent.source})" if consent.source else ""
-        named = f" for {consent.seller}" if consent.seller else ""
-        note = _rnd_note(consent, reassigned)
-        return consent, (f"consent:{consent.kind.value}{named} given "
-                         f"{stamps.day(consent.given_at)}{source}{note}")
-    kinds = " or ".join(sorted(kind.value for kind in accepted))
+        return consent, _permission_text(consent, reassigned)
+    kinds = " or ".join(sorted(kind.value for kind in set(accepted)))
     if not why:
         return None, f"no {kinds} consent recorded"
     return None, f"no usable {kinds} consent: " + "; ".join(dict.fromkeys(why))
 
 
+_TEXTS: dict[int, tuple[ConsentRecord, str]] = {}
+"""Consent (by identity; the record is kept so its id is not reused) -> its permission text
+without the RND note. A lead's consents are the same objects at every dial."""
+
+
+def _permission_text(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str:
+    kept = _TEXTS.get(id(consent))
+    if kept is not None and kept[0] is consent:
+        text = kept[1]
+    else:
+        source = f" ({consent.source})" if consent.source else ""
+        named = f" for {consent.seller}" if consent.seller else ""
+        text = f"consent:{consent.kind.value}{named} given {stamps.day(consent.given_at)}{source}"
+        if len(_TEXTS) >= 65536:
+            _TEXTS.clear()
+        _TEXTS[id(consent)] = (consent, text)
+    return text + _rnd_note(consent, reassigned) if reassigned else text
+
+
+def _given(consent: ConsentRecord) -> str:
+    return f"consent of {stamps.day(consent.given_at)}"
+
+
 def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | None,
              revocations: Sequence[Revocation], reassigned: Sequence[RndResult]) -> str:
-    given = f"consent of {stamps.day(consent.given_at)}"
     if at < consent.given_at:
-        return f"{given} is given after this instant"
+        return f"{_given(consent)} is given after this instant"
     if consent.revoked_at is not None and at >= consent.revoked_at:
-        return f"{given} revoked {stamps.day(consent.revoked_at)}"
+        return f"{_given(consent)} revoked {stamps.day(consent.revoked_at)}"
     if consent.expires_at is not None and at >= consent.expires_at:
-        return f"{given} expired {stamps.day(consent.expires_at)}"
+        return f"{_given(consent)} expired {stamps.day(consent.expires_at)}"
     for revocation in revocations:
         if consent.given_at <= revocation.at <= at:
-            return (f"{given} revoked by {revocation.channel} at "
+            return (f"{_given(consent)} revoked by {revocation.channel} at "
                     f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS
     if consent.number is not None and not _same_number(consent.number, number):
-        return f"{given} covers {consent.number}, not {number}"
+        return f"{_given(consent)} covers {consent.number}, not {number}"
     if written and consent.number is None:
-        return f"{given} names no telephone number (47 CFR 64.1200(f)(9))"
+        return f"{_given(consent)} names no telephone number (47 CFR 64.1200(f)(9))"
     if consent.seller is not None and seller is not None and not same_seller(
             consent.seller, seller):
-        return f"{given} is for seller {consent.seller!r}, not {seller!r}"
+        return f"{_given(consent)} is for seller {consent.seller!r}, not {seller!r}"
     if written and consent.seller is None:
-        return f"{given} names no seller (47 CFR 64.1200(f)(9))"
+        return f"{_given(consent)} names no seller (47 CFR 64.1200(f)(9))"
     if written and seller is None:
-        return (f"{given} names {consent.seller!r} but the campaign declares no seller "
-                "(compliance.seller_name)")
-    reason = _rnd_problem(consent, reassigned)
-    if reason:
-        return reason
+        return (f"{_given(consent)} names {consent.seller!r} but the campaign declares no "
+                "seller (compliance.seller_name)")
+    if reassigned:
+        return _rnd_problem(consent, reassigned)
     return ""
 
 

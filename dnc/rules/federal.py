@@ -6,11 +6,12 @@ import calendar
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 
-from dnc.interfaces import RegistryKind
+from dnc.interfaces import RegistryKind, RegistryVersion
 from dnc.rules import stamps
 from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
 from dnc.rules.calendar import WeeklyWindow
-from dnc.rules.model import CampaignRules, ConsentKind, LeadFacts, RuleOutcome
+from dnc.rules.line_type import LineFinding
+from dnc.rules.model import CampaignRules, ConsentKind, LazyReason, LeadFacts, RuleOutcome
 
 EBR_AFTER_TRANSACTION_MONTHS = 18   # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(1)
 EBR_AFTER_INQUIRY_MONTHS = 3        # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(2)
@@ -142,7 +143,20 @@ class NationalFreshnessRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.campaign.telemarketing:
             return passed(self, at, "not a telephone solicitation: registry not required")
-        national = [v for v in context.versions if v.kind is RegistryKind.NATIONAL]
+        versions = context.versions
+        cached = _NEWEST.get(id(versions))
+        if cached is not None and cached[0] is versions and cached[1].as_of <= at:
+            # The newest national version of these versions, and every one dated before
+            # ``at``: ``max`` over the usable ones is that one.
+            age = at - cached[1].as_of
+            if age <= context.campaign.national_max_age:
+                return RuleOutcome(self.rule_id, True, LazyReason(
+                    _fresh_reason, cached[1], age.days), self.citation, at)
+        national = [v for v in versions if v.kind is RegistryKind.NATIONAL]
+        if national:
+            if len(_NEWEST) >= 64:
+                _NEWEST.clear()
+            _NEWEST[id(versions)] = (versions, max(national, key=_as_of))
         if not national:
             return failed(self, "no national registry loaded: import it with `dialer dnc "
                           "import` before dialing", None)
@@ -156,8 +170,22 @@ class NationalFreshnessRule:
         if age > limit:
             return failed(self, f"{newest.version} is {age.days} days old (limit {limit.days}); "
                           "load a newer registry", None)
-        return passed(self, at, f"{newest.version} as of {stamps.day(newest.as_of)} "
-                      f"({age.days} days old)")
+        return passed(self, at, LazyReason(_fresh_reason, newest, age.days))
+
+
+_NEWEST: dict[int, tuple[object, RegistryVersion]] = {}
+"""Registry versions (by identity; the tuple is kept so its id is not reused) -> the newest
+national version among them. A gate hands the engine the same tuple until a version
+changes, so the freshness rule finds the newest without a scan; when it is dated after the
+checked instant the rule scans as before."""
+
+
+def _as_of(version: RegistryVersion) -> datetime:
+    return version.as_of
+
+
+def _fresh_reason(newest: RegistryVersion, days: int) -> str:
+    return f"{newest.version} as of {stamps.day(newest.as_of)} ({days} days old)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,15 +203,23 @@ class WirelessConsentRule:
                 (campaign.autodialed or campaign.prerecorded)):
             return passed(self, at, "campaign does not autodial or play recordings")
         if not line.protected:
-            return passed(self, at, f"{line.line_type.value}: {line.source}")
+            return passed(self, at, LazyReason(_line_reason, line))
         # Telemarketing by autodialer/recording needs the written form (64.1200(a)(2)).
         accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if campaign.telemarketing else (
             ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
         consent, text = context.relied_consent(accepted, at)
-        kind = line.line_type.value
         if consent is not None:
-            return passed(self, at, f"{kind} ({line.source}); {text}", permission=text)
-        return failed(self, f"{kind} ({line.source}) and {text}", None)
+            return passed(self, at, LazyReason(_consented_line_reason, line, text),
+                          permission=text)
+        return failed(self, f"{line.line_type.value} ({line.source}) and {text}", None)
+
+
+def _line_reason(line: LineFinding) -> str:
+    return f"{line.line_type.value}: {line.source}"
+
+
+def _consented_line_reason(line: LineFinding, text: str) -> str:
+    return f"{line.line_type.value} ({line.source}); {text}"
 
 
 @dataclass(frozen=True, slots=True)

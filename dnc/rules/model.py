@@ -6,9 +6,11 @@ times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 str
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import LineType
@@ -152,21 +154,74 @@ class CampaignState:
     abandon_rate_24h: float | None = None  # abandoned / live-answered, last 24 h
 
 
-@dataclass(frozen=True, slots=True)
-class RuleOutcome:
-    """One rule's answer for one dial at one instant."""
+class LazyReason:
+    """A rule's reason text, built from ``build(*args)`` the first time it is read.
 
+    Most rules pass most of the time, and a pass reason is read only when a decision is
+    explained or rendered (``Decision.to_json``, ``dialer compliance explain``), never by the
+    audit log (which keeps failing reasons and permissions) nor by the gate's verdict. So a
+    passing rule hands over what its text needs and the text is built on demand; it is the
+    same text, character for character, that the rule would have built at once (``args``
+    are the immutable values the rule had at that instant). A lazy reason equals, hashes,
+    prints and pickles as its text."""
+
+    __slots__ = ("args", "build", "text")
+
+    def __init__(self, build: Callable[..., str], *args: object) -> None:
+        self.build = build
+        self.args = args
+        self.text: str | None = None
+
+    def __str__(self) -> str:
+        text = self.text
+        if text is None:
+            text = self.text = self.build(*self.args)
+        return text
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyReason):
+            return str(self) == str(other)
+        return str(self) == other if isinstance(other, str) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __repr__(self) -> str:
+        return repr(str(self))
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return str, (str(self),)
+
+
+class _OutcomeFields(NamedTuple):
     rule_id: str
     passed: bool
-    reason: str
+    reason: str | LazyReason
     citation: str
     earliest: datetime | None = None
-    """Earliest instant >= the checked one at which this rule alone passes; None: never
-    (or not foreseeable, e.g. a campaign-level rate)."""
     permission: str | None = None
-    """For a pass that relies on a permission (consent, EBR): which one, for the audit."""
     applicable: bool = True
-    """False when the rule does not concern this call (e.g. another state's overlay)."""
+
+
+class RuleOutcome(_OutcomeFields):
+    """One rule's answer for one dial at one instant (immutable).
+
+    Fields: ``rule_id``, ``passed``, ``reason``, ``citation``; ``earliest``: the earliest
+    instant >= the checked one at which this rule alone passes, None: never (or not
+    foreseeable, e.g. a campaign-level rate); ``permission``: for a pass that relies on a
+    permission (consent, EBR), which one, for the audit; ``applicable``: False when the rule
+    does not concern this call (e.g. another state's overlay).
+
+    ``reason`` may be given as a ``LazyReason`` (built when read). A named tuple rather than
+    a frozen dataclass: a decision holds one per rule, and a frozen dataclass's
+    ``__init__`` (one ``object.__setattr__`` per field) cost more than most rules' work."""
+
+    __slots__ = ()
+
+    @property
+    def reason(self) -> str:
+        reason = tuple.__getitem__(self, 2)
+        return reason if reason.__class__ is str else str(reason)
 
     def to_json(self) -> dict[str, object]:
         return {

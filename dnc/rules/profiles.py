@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, passed
+from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed
 from dnc.rules.federal import federal_rules
 from dnc.rules.model import CampaignRules, Profile, RuleOutcome
 from dnc.rules.ofcom import ofcom_rules
@@ -105,10 +105,22 @@ class JurisdictionRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        reason = out_of_profile_reason(context.placement.region, context.campaign.profiles)
-        if reason is not None:
-            return failed(self, reason, None)
-        return passed(self, at, f"region {context.placement.region} is covered")
+        region = context.placement.region
+        profiles = context.campaign.profiles
+        covered = _COVERED.get(id(profiles))
+        if covered is None or covered[0] is not profiles:
+            if len(_COVERED) >= 64:
+                _COVERED.clear()
+            covered = _COVERED[id(profiles)] = (profiles, campaign_regions(profiles))
+        if region in covered[1]:
+            return RuleOutcome(self.rule_id, True, f"region {region} is covered", self.citation,
+                               at)
+        return failed(self, out_of_profile_reason(region, profiles) or "", None)
+
+
+_COVERED: dict[int, tuple[tuple[Profile, ...], frozenset[str]]] = {}
+"""A campaign's profiles (by identity; the tuple is kept so its id is not reused) -> the
+regions they cover: a gate passes the same campaign at every check."""
 
 
 def rules_for_campaign(campaign: CampaignRules, tables: RuleTables) -> tuple[Rule, ...]:

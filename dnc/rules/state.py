@@ -11,7 +11,7 @@ campaign the emergency's ``calls`` column names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +34,14 @@ class InState:
     inner: CallingHoursRule | AttemptLimitRule | StateConsentRule
     extra_zones: tuple[ZoneInfo, ...] = ()
     effective: date | None = None
+    in_force_from: datetime | None = field(default=None, init=False, repr=False,
+                                           compare=False, hash=False)
+    """``effective`` as the UTC instant it starts (set at construction)."""
+
+    def __post_init__(self) -> None:
+        if self.effective is not None:
+            object.__setattr__(self, "in_force_from",
+                               datetime.combine(self.effective, time(0), tzinfo=UTC))
 
     @property
     def rule_id(self) -> str:
@@ -55,8 +63,7 @@ class InState:
         if self.state not in context.placement.states:
             return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
                                self.citation, at, applicable=False)
-        if self.effective is not None and at < datetime.combine(self.effective, time(0),
-                                                                 tzinfo=UTC):
+        if self.in_force_from is not None and at < self.in_force_from:
             return RuleOutcome(self.rule_id, True, f"not yet in force (from "
                                f"{stamps.day(self.effective)})", self.citation, at,
                                applicable=False)
@@ -124,24 +131,30 @@ class AreaBanRule:
     bans: AreaBans
     state_zones: tuple[ZoneInfo, ...]
     lookback: timedelta = timedelta(0)
+    rule_id: str = field(default="", init=False, compare=False)
+    title: str = field(default="", init=False, compare=False)
+    citation: str = field(default="", init=False, compare=False)
 
-    @property
-    def rule_id(self) -> str:
-        return f"state.{self.state}.area_ban"
-
-    @property
-    def title(self) -> str:
-        return f"{self.state}: declared emergencies and area holidays"
-
-    @property
-    def citation(self) -> str:
-        return f"{self.state} emergency declarations and area holidays (emergencies.csv, " \
-            "holidays.csv)"
+    def __post_init__(self) -> None:
+        # Set once: every decision reads them.
+        object.__setattr__(self, "rule_id", f"state.{self.state}.area_ban")
+        object.__setattr__(self, "title",
+                           f"{self.state}: declared emergencies and area holidays")
+        object.__setattr__(self, "citation", f"{self.state} emergency declarations and area "
+                           "holidays (emergencies.csv, holidays.csv)")
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if self.state not in context.placement.states:
             return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
                                self.citation, at, applicable=False)
+        # Every local date of the instant lies within 15 h of its UTC date: with no ban of
+        # the state in those years, none is active (the common case, no zone conversion).
+        for_state = self.bans.for_state
+        utc = at if at.tzinfo is UTC else at.astimezone(UTC)
+        if not for_state(self.state, (utc - _LOCAL_SPREAD).year) and \
+                not for_state(self.state, (utc + _LOCAL_SPREAD).year):
+            return RuleOutcome(self.rule_id, True, f"no declared emergency or area holiday in "
+                               f"{self.state}", self.citation, at)
         zones = context.with_zones(self.state_zones).zones
         hit = self._active(context, at, zones)
         if hit is None:
@@ -179,6 +192,11 @@ class AreaBanRule:
             probe = max(datetime.combine(ban.last + timedelta(days=1), time(0), tzinfo=zone)
                         for zone in zones).astimezone(UTC)
         return None
+
+
+_LOCAL_SPREAD = timedelta(hours=15)
+"""More than the widest UTC offset (UTC+14, UTC-12): every local date of an instant lies
+between the UTC dates of the instant minus and plus this."""
 
 
 def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
