@@ -25,7 +25,7 @@ import numpy as np
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import RegistryHit, RegistryKind, RegistryVersion
-from dnc.sqlite_change import ChangeWatch
+from dnc.sqlite_change import HEADER_PAIR, ChangeWatch
 from dnc.sqlite_wal import connect_wal
 
 _SCHEMA = """
@@ -85,6 +85,7 @@ class InternalDnc:
         self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
         self._watch = ChangeWatch(self._db, path)
+        self._shm = self._watch.mapped
         # One lock for this connection's writes and the index's catch-up: the connection is
         # shared by the runner's threads, and a replay must never read another thread's
         # uncommitted (possibly rolled-back) history row.
@@ -98,6 +99,7 @@ class InternalDnc:
         """For batch look-ups, built on demand (``_batch_index``)."""
 
     def close(self) -> None:
+        self._shm = None
         self._watch.close()
         self._db.close()
 
@@ -105,6 +107,11 @@ class InternalDnc:
 
     def _current(self) -> dict[str, int]:
         """The index, caught up with every commit visible now (any process)."""
+        shm = self._shm
+        if shm is not None and shm[:HEADER_PAIR] == self._token:
+            # The shared header is byte for byte the consistent one of the last catch-up:
+            # no commit since (``ChangeWatch.token``; the one check of every look-up).
+            return self._listed
         token = self._watch.token()
         if token is None or token != self._token:
             with self._lock:

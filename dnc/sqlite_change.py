@@ -30,6 +30,8 @@ from pathlib import Path
 
 _HEADER = 48            # one copy of the WalIndexHdr
 _MAPPED = 2 * _HEADER   # both copies
+HEADER_PAIR = _MAPPED
+"""Bytes of a shared-memory token (``ChangeWatch.mapped``)."""
 _WAL_INDEX_VERSION = 3007000
 
 
@@ -51,11 +53,20 @@ class ChangeWatch:
         """True when the WAL-index header is read directly (the fast path)."""
         return self._map is not None
 
+    @property
+    def mapped(self) -> mmap.mmap | None:
+        """The mapped header (both copies), for a caller's own fast check: a token of the
+        shared-memory path is these ``2 * 48`` bytes, so ``mapped[:96] == token`` tells
+        that nothing changed (one read, one comparison) without calling ``token``."""
+        return self._map
+
     def token(self) -> object:
         header = self._map
         if header is not None:
-            first = header[0:_HEADER]
-            return first if first == header[_HEADER:_MAPPED] else None
+            both = header[:_MAPPED]
+            # Both copies in one read: equal copies are a consistent header (the token is
+            # the pair, so equal tokens mean equal first copies, as before).
+            return both if both[:_HEADER] == both[_HEADER:] else None
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:

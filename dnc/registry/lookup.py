@@ -10,7 +10,7 @@ import numpy as np
 
 from dnc.interfaces import RegistryHit, RegistryVersion
 from dnc.internal import InternalDnc
-from dnc.registry.keys import key_in_plan, key_of_e164, keys_of_e164, plan_of
+from dnc.registry.keys import NANP_BASE, key_in_plan, keys_of_e164, plan_of
 from dnc.registry.store import KEEP_VERSIONS, RegistryDir
 from dnc.registry.versions import LoadedVersion, read_meta
 
@@ -51,6 +51,9 @@ class DncStore:
         versions = [version for _, version in loaded.values()]
         self._plans = tuple((plan_of(v.info.registry) == "nanp", v) for v in versions)
         self._infos = tuple(v.info for v in versions)
+        self._probes = tuple((is_nanp, v.probe(), RegistryHit(v.info))
+                             for is_nanp, v in self._plans)
+        self._any_nanp = any(is_nanp for is_nanp, _ in self._plans)
 
     def close(self) -> None:
         if self.internal is not None:
@@ -60,21 +63,28 @@ class DncStore:
         return [version for _, version in self._loaded.values()]
 
     def hits(self, number_e164: str) -> Sequence[RegistryHit]:
+        # The per-dial path (~1.5 µs): the NANP key computed here rather than through
+        # ``key_of_e164`` (same rules), each registry probed through its prepared membership
+        # function, and the same (immutable) ``RegistryHit`` handed out for every hit.
         found: list[RegistryHit] = []
-        nanp = gb = -2   # -2: not computed yet; None: not a number of that plan
-        for is_nanp, version in self._plans:
+        nanp = None
+        if self._any_nanp and len(number_e164) == 12 and number_e164.startswith("+1"):
+            national = number_e164[2:]
+            if national.isdigit() and national[0] >= "2" and national[3] >= "2":
+                nanp = int(national) - NANP_BASE
+        gb = -2   # -2: not computed yet; None: not a number of that plan
+        for is_nanp, contains, hit in self._probes:
             if is_nanp:
-                if nanp == -2:
-                    nanp = key_of_e164(number_e164)
                 key = nanp
             else:
                 if gb == -2:
                     gb = key_in_plan("gb", number_e164)
                 key = gb
-            if key is not None and version.contains(key):
-                found.append(RegistryHit(version.info))
-        if self.internal is not None:
-            found.extend(self.internal.hits(number_e164))
+            if key is not None and contains(key):
+                found.append(hit)
+        internal = self.internal
+        if internal is not None and internal.is_listed(number_e164):
+            found.extend(internal.hits(number_e164))
         return found
 
     @property
