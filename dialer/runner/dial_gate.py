@@ -91,14 +91,12 @@ class _DialLookup:
     def __init__(self, registries: DncLookup, internal_change: Callable[[], int] | None,
                  since: datetime) -> None:
         self.registries = registries
+        self.hits = registries.hits  # the engine's per-dial look-up, without a wrapper call
         self.internal_change = internal_change
         self.since = since
         self._loaded = getattr(registries, "loaded_versions", None) is not None
         self._state: tuple[object, int | None] = (None, None)
         self._versions: tuple[RegistryVersion, ...] = ()
-
-    def hits(self, number_e164: str):
-        return self.registries.hits(number_e164)
 
     def versions(self) -> tuple[RegistryVersion, ...]:
         change = self.internal_change() if self.internal_change is not None else None

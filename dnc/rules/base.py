@@ -8,7 +8,7 @@ The engine combines those answers; no rule knows about any other.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from dnc.rules.calendar import (
     describe_window,
     next_allowed_in_all,
 )
+from dnc.rules.consent import relied_consent
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, CampaignState, LazyReason, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
@@ -68,7 +69,6 @@ class RuleContext:
         key = (accepted, at)
         found = self.consents_found.get(key)
         if found is None:
-            from dnc.rules.consent import relied_consent
             found = relied_consent(self.lead.consents, accepted, at,
                                    number=self.lead.number_e164, seller=self.campaign.seller,
                                    revocations=self.revocations, reassigned=self.reassigned)
@@ -80,8 +80,12 @@ class RuleContext:
         found = self.widened.get(extra)
         if found is None:
             missing = tuple(z for z in extra if z not in self.zones)
-            found = replace(self, zones=self.zones + missing, widened={},
-                            consents_found=self.consents_found) if missing else self
+            # The same facts and the same per-decision caches (notes, consents found).
+            found = RuleContext(
+                self.lead, self.campaign, self.placement, self.zones + missing, self.hits,
+                self.versions, self.attempts, self.campaign_state, self.line,
+                self.revocations, self.reassigned, self.notes, {},
+                self.consents_found) if missing else self
             self.widened[extra] = found
         return found
 

@@ -71,10 +71,15 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
             why.append(problem)
             continue
         return consent, _permission_text(consent, reassigned)
-    kinds = " or ".join(sorted(kind.value for kind in set(accepted)))
+    kinds = _kinds(accepted)
     if not why:
         return None, f"no {kinds} consent recorded"
     return None, f"no usable {kinds} consent: " + "; ".join(dict.fromkeys(why))
+
+
+@lru_cache(maxsize=64)
+def _kinds(accepted: tuple[ConsentKind, ...] | frozenset[ConsentKind]) -> str:
+    return " or ".join(sorted(kind.value for kind in set(accepted)))
 
 
 _TEXTS: dict[int, tuple[ConsentRecord, str]] = {}

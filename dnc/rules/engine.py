@@ -17,6 +17,7 @@ from dnc.errors import ComplianceError
 from dnc.interfaces import (
     AttemptHistory,
     DncLookup,
+    LineTypeRecord,
     NoNumberFacts,
     NumberFacts,
     PastAttempt,
@@ -24,7 +25,7 @@ from dnc.interfaces import (
 )
 from dnc.rules.base import CallingHoursRule, Rule, RuleContext
 from dnc.rules.calendar import SEARCH_HORIZON
-from dnc.rules.line_type import find_line_type
+from dnc.rules.line_type import LineFinding, find_line_type
 from dnc.rules.model import (
     CampaignRules,
     CampaignState,
@@ -38,6 +39,7 @@ from dnc.rules.tables import RuleTables
 from dnc.rules.zones import Placement, place
 
 MAX_SEARCH_STEPS = 4000
+_NO_TIME = timedelta(0)
 
 
 class DecisionSink(Protocol):
@@ -67,6 +69,7 @@ class ComplianceEngine:
         # and a gate passes the same objects at every check.
         self._hot: tuple[CampaignRules | None, dict] = (None, {})
         self._version_ids: tuple[object, tuple[str, ...]] = (None, ())
+        self._lines: dict[tuple, tuple[LineTypeRecord | None, LineFinding]] = {}
 
     def _profile_rules(self, campaign: CampaignRules
                        ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
@@ -155,38 +158,60 @@ class ComplianceEngine:
         placement = self._place(lead)
         rules, lookback = self._applicable(campaign, placement.states, placement.region)
         attempts = self._attempts(lead, at - lookback, at, history_before) \
-            if lookback > timedelta(0) else ()
+            if lookback > _NO_TIME else ()
         facts = self.facts
-        consents = bool(lead.consents)
-        line = find_line_type(lead, placement, facts.line_type(lead.number_e164, at), campaign)
+        number = lead.number_e164
+        line = self._line(lead, placement, facts.line_type(number, at), campaign)
+        if lead.consents:
+            revocations = tuple(facts.revocations(number, lead.contact_id, at))
+            reassigned = tuple(facts.reassigned(number, at))
+        else:
+            revocations = reassigned = ()
         context = RuleContext(
             lead=lead, campaign=campaign, placement=placement, zones=placement.zone_infos(),
-            hits=tuple(self.registries.hits(lead.number_e164)), versions=versions,
+            hits=tuple(self.registries.hits(number)), versions=versions,
             attempts=attempts, campaign_state=campaign_state, line=line,
-            revocations=tuple(facts.revocations(lead.number_e164, lead.contact_id, at))
-            if consents else (),
-            reassigned=tuple(facts.reassigned(lead.number_e164, at)) if consents else ())
-        outcomes = tuple(rule.evaluate(context, at) for rule in rules)
-        allowed = all(outcome.passed for outcome in outcomes)
+            revocations=revocations, reassigned=reassigned)
+        # Every rule is evaluated (each verdict is recorded), whatever the others answer.
+        outcomes = tuple([rule.evaluate(context, at) for rule in rules])
+        allowed = True
+        for outcome in outcomes:
+            if not outcome.passed:
+                allowed = False
+                break
         earliest, unreachable = (at, False) if allowed else \
             _earliest_allowed(rules, context, at, outcomes)
-        notes = list(context.notes)
-        if unreachable:
-            notes.append("unreachable: no time zone known for the called party" if not
-                         placement.zones else "unreachable: no instant within a year satisfies "
-                         "every calling window in all of the called party's time zones")
-        if len(placement.zones) > 1:
-            notes.append(f"number maps to {len(placement.zones)} zones; a call must be lawful "
-                         "in each")
+        notes = context.notes
+        if unreachable or len(placement.zones) > 1:
+            notes = list(notes)
+            if unreachable:
+                notes.append("unreachable: no time zone known for the called party" if not
+                             placement.zones else "unreachable: no instant within a year "
+                             "satisfies every calling window in all of the called party's "
+                             "time zones")
+            if len(placement.zones) > 1:
+                notes.append(f"number maps to {len(placement.zones)} zones; a call must be "
+                             "lawful in each")
         return Decision(
-            number_e164=lead.number_e164, campaign=campaign.name, at=at, allowed=allowed,
-            outcomes=outcomes, earliest_allowed=earliest,
-            registry_versions=self._ids_of(versions), zones=placement.zones,
-            zone_source=placement.source, states=placement.states, unreachable=unreachable,
-            lead_id=lead.lead_id, notes=tuple(notes), line_type=line.line_type.value,
-            line_type_source=line.source,
-            unknown_line_policy="wireless" if campaign.treat_unknown_line_type_as_wireless
-            else "landline")
+            number, campaign.name, at, allowed, outcomes, earliest, self._ids_of(versions),
+            placement.zones, placement.source, placement.states, unreachable, lead.lead_id,
+            tuple(notes), line.line_type.value, line.source,
+            "wireless" if campaign.treat_unknown_line_type_as_wireless else "landline")
+
+    def _line(self, lead: LeadFacts, placement: Placement, registry: LineTypeRecord | None,
+              campaign: CampaignRules) -> LineFinding:
+        """``find_line_type``, cached: its answer depends only on these inputs (the
+        officer's record by identity, kept with the answer so its id is not reused)."""
+        key = (id(registry), lead.line_type, lead.wireless, placement.wireless_by_plan,
+               placement.fixed_by_plan, campaign.treat_unknown_line_type_as_wireless)
+        found = self._lines.get(key)
+        if found is not None and found[0] is registry:
+            return found[1]
+        line = find_line_type(lead, placement, registry, campaign)
+        if len(self._lines) >= 4096:
+            self._lines.clear()
+        self._lines[key] = (registry, line)
+        return line
 
     def _ids_of(self, versions: tuple[RegistryVersion, ...]) -> tuple[str, ...]:
         last, ids = self._version_ids
@@ -202,9 +227,12 @@ class ComplianceEngine:
         found = list(self.history.attempts(lead.number_e164, since))
         by_contact = getattr(self.history, "attempts_for_contact", None)
         if lead.contact_id is not None and callable(by_contact):
-            seen = {(a.number_e164, a.at) for a in found}
-            found.extend(a for a in by_contact(lead.contact_id, since)
-                         if (a.number_e164, a.at) not in seen)
+            theirs = by_contact(lead.contact_id, since)
+            if theirs:
+                seen = {(a.number_e164, a.at) for a in found}
+                found.extend(a for a in theirs if (a.number_e164, a.at) not in seen)
+        if not found:
+            return ()
         kept = [a for a in found if a.at <= at and (before is None or a.at < before)]
         kept.sort(key=lambda attempt: attempt.at)
         return tuple(kept)

@@ -7,7 +7,7 @@ times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 str
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -235,10 +235,7 @@ class RuleOutcome(_OutcomeFields):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """May this number be dialed for this campaign at this instant, and why."""
-
+class _DecisionFields(NamedTuple):
     number_e164: str
     campaign: str
     at: datetime
@@ -251,7 +248,7 @@ class Decision:
     states: tuple[str, ...] = ()
     unreachable: bool = False
     lead_id: str | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
     line_type: str = ""
     """wireless / landline / voip / unknown, as the rules took it."""
     line_type_source: str = ""
@@ -259,6 +256,13 @@ class Decision:
     plan, or the campaign's policy for an unknown line)."""
     unknown_line_policy: str = ""
     """The campaign's policy for an unknown line type ("wireless" or "landline")."""
+
+
+class Decision(_DecisionFields):
+    """May this number be dialed for this campaign at this instant, and why (immutable; a
+    named tuple like ``RuleOutcome``, one per dial: ``_replace`` makes a changed copy)."""
+
+    __slots__ = ()
 
     @property
     def reasons(self) -> tuple[RuleOutcome, ...]:

@@ -134,9 +134,12 @@ class AreaBanRule:
     rule_id: str = field(default="", init=False, compare=False)
     title: str = field(default="", init=False, compare=False)
     citation: str = field(default="", init=False, compare=False)
+    none_active: str = field(default="", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # Set once: every decision reads them.
+        object.__setattr__(self, "none_active",
+                           f"no declared emergency or area holiday in {self.state}")
         object.__setattr__(self, "rule_id", f"state.{self.state}.area_ban")
         object.__setattr__(self, "title",
                            f"{self.state}: declared emergencies and area holidays")
@@ -147,18 +150,20 @@ class AreaBanRule:
         if self.state not in context.placement.states:
             return RuleOutcome(self.rule_id, True, f"called party not in {self.state}",
                                self.citation, at, applicable=False)
-        # Every local date of the instant lies within 15 h of its UTC date: with no ban of
-        # the state in those years, none is active (the common case, no zone conversion).
+        # Every local date of the instant lies within a day of its UTC date (offsets are
+        # UTC-12 to UTC+14), so in its UTC year unless that date is in January or December:
+        # with no ban of the state in those years, none is active (the common case, without
+        # a zone conversion).
         for_state = self.bans.for_state
         utc = at if at.tzinfo is UTC else at.astimezone(UTC)
-        if not for_state(self.state, (utc - _LOCAL_SPREAD).year) and \
-                not for_state(self.state, (utc + _LOCAL_SPREAD).year):
-            return RuleOutcome(self.rule_id, True, f"no declared emergency or area holiday in "
-                               f"{self.state}", self.citation, at)
+        year = utc.year
+        if not for_state(self.state, year) and (1 < utc.month < 12 or (
+                not for_state(self.state, year - 1) and not for_state(self.state, year + 1))):
+            return RuleOutcome(self.rule_id, True, self.none_active, self.citation, at)
         zones = context.with_zones(self.state_zones).zones
         hit = self._active(context, at, zones)
         if hit is None:
-            return passed(self, at, f"no declared emergency or area holiday in {self.state}")
+            return passed(self, at, self.none_active)
         ban, local, how = hit
         earliest = self._earliest(context, at, zones)
         until = f" until {stamps.day(ban.last)}" if ban.last else " until lifted"
@@ -192,11 +197,6 @@ class AreaBanRule:
             probe = max(datetime.combine(ban.last + timedelta(days=1), time(0), tzinfo=zone)
                         for zone in zones).astimezone(UTC)
         return None
-
-
-_LOCAL_SPREAD = timedelta(hours=15)
-"""More than the widest UTC offset (UTC+14, UTC-12): every local date of an instant lies
-between the UTC dates of the instant minus and plus this."""
 
 
 def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
