@@ -31,15 +31,16 @@ from dnc.rules.consent import relied_consent
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, CampaignState, LazyReason, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
+from pacing_models.records import fast_init
 
 UNKNOWN_LINE = LineFinding(LineType.UNKNOWN, "not determined", True)
 
 
-@dataclass(slots=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Everything a rule may look at, gathered once per decision (read-only by convention:
-    not frozen because a frozen dataclass's ``__init__`` costs a generic ``setattr`` per
-    field, once per decision at dialing rates).
+    """Everything a rule may look at, gathered once per decision (built with ``fast_init``:
+    a frozen dataclass's own ``__init__`` costs a generic ``setattr`` per field).
 
     ``attempts`` holds the attempts to the dialled number and, when the lead names a person
     (``contact_id``) and the history knows people, the attempts to every number of that

@@ -242,9 +242,9 @@ def _unreproducible(decision: Decision, missing: list[str], registries) -> Decis
         f"the version of {', '.join(missing)} current then is no longer kept: the decision "
         "cannot be reproduced (keep registry files, or export decisions from the audit log)",
         "the audit log holds the decision taken at the time", None)
-    return decision._replace(allowed=False, outcomes=(*decision.outcomes, outcome),
-                             earliest_allowed=None, notes=(*decision.notes, *getattr(
-                                 registries, "notes", ())))
+    return replace(decision, allowed=False, outcomes=(*decision.outcomes, outcome),
+                   earliest_allowed=None, notes=(*decision.notes, *getattr(
+                       registries, "notes", ())))
 
 
 def _from_campaign_store(db: str | None, campaign: str, number: str,

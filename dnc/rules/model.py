@@ -7,13 +7,14 @@ times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 str
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import LineType
+from pacing_models.records import fast_init
 
 
 def require_aware(value: datetime, what: str) -> datetime:
@@ -235,7 +236,11 @@ class RuleOutcome(_OutcomeFields):
         }
 
 
-class _DecisionFields(NamedTuple):
+@fast_init
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """May this number be dialed for this campaign at this instant, and why."""
+
     number_e164: str
     campaign: str
     at: datetime
@@ -248,7 +253,7 @@ class _DecisionFields(NamedTuple):
     states: tuple[str, ...] = ()
     unreachable: bool = False
     lead_id: str | None = None
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
     line_type: str = ""
     """wireless / landline / voip / unknown, as the rules took it."""
     line_type_source: str = ""
@@ -256,13 +261,6 @@ class _DecisionFields(NamedTuple):
     plan, or the campaign's policy for an unknown line)."""
     unknown_line_policy: str = ""
     """The campaign's policy for an unknown line type ("wireless" or "landline")."""
-
-
-class Decision(_DecisionFields):
-    """May this number be dialed for this campaign at this instant, and why (immutable; a
-    named tuple like ``RuleOutcome``, one per dial: ``_replace`` makes a changed copy)."""
-
-    __slots__ = ()
 
     @property
     def reasons(self) -> tuple[RuleOutcome, ...]:
