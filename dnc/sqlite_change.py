@@ -42,6 +42,7 @@ class ChangeWatch:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
         self._map: mmap.mmap | None = None
+        self._last: bytes | None = None
         # A read makes sure this connection has mapped (and so initialised) the -shm file.
         db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         mode = str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
@@ -64,9 +65,14 @@ class ChangeWatch:
         header = self._map
         if header is not None:
             both = header[:_MAPPED]
+            if both == self._last:
+                return self._last  # the consistent pair of the last call, unchanged
             # Both copies in one read: equal copies are a consistent header (the token is
             # the pair, so equal tokens mean equal first copies, as before).
-            return both if both[:_HEADER] == both[_HEADER:] else None
+            if both[:_HEADER] != both[_HEADER:]:
+                return None
+            self._last = both
+            return both
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
