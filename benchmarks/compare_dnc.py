@@ -1,6 +1,7 @@
 """The DNC store next to the obvious alternatives, on the same data, in one process.
 
     python benchmarks/compare_dnc.py [--numbers 5000000] [--queries 1000000] [--internal 1000]
+                                     [--previous TREE_OR_COMMIT]
 
 Builds a synthetic National Registry (``bench_dnc.generate``: N numbers over 800 area codes)
 imported into the project's store, an internal DNC list of ``--internal`` numbers, and the
@@ -16,7 +17,10 @@ store's own key function):
 with the ratio of each to the store. The store is measured twice: ``hits()`` and
 ``listed_many`` as they are now (the internal list from its in-memory index) and as they were
 (the internal list queried in SQLite at every look-up, the registry probed through numpy
-scalars), so old and new stand side by side in one run. ``uptime`` is printed first and last:
+scalars), so old and new stand side by side in one run. With ``--previous`` (a source tree
+or a git revision of this repository, e.g. ``main``) the single look-up is also timed in a
+fresh process of that tree and of this one, on the same files and queries, one after the
+other: the previous code and this code side by side. ``uptime`` is printed first and last:
 on a shared machine the figures move with the load.
 """
 
@@ -47,6 +51,47 @@ from dnc.registry.keys import e164_of_key, key_in_plan, key_of_e164, keys_of_e16
 from dnc.registry.versions import LoadedVersion
 
 SINGLE = 200_000
+
+FRESH_PROCESS_PROBE = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from dnc.registry import DncStore
+store = DncStore(Path(sys.argv[1]))
+numbers = Path(sys.argv[2]).read_text().split()
+for number in numbers[:5000]:
+    store.hits(number)
+clock = time.perf_counter_ns
+spent = np.empty(len(numbers), dtype=np.int64)
+for index, number in enumerate(numbers):
+    start = clock()
+    store.hits(number)
+    spent[index] = clock() - start
+print(np.percentile(spent, 50) / 1e3, np.percentile(spent, 99) / 1e3)
+"""
+"""``DncStore.hits`` of whichever tree is on ``PYTHONPATH``, one call per number."""
+
+
+def tree_of(previous: str, work: Path) -> Path:
+    """A source tree: ``previous`` itself when it is a directory, else that git revision of
+    this repository exported into ``work``."""
+    if Path(previous).is_dir():
+        return Path(previous).resolve()
+    target = work / "previous-tree"
+    target.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(root), "archive", previous],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def fresh_process_hits(tree: Path, dnc_dir: Path, queries: Path) -> tuple[float, float]:
+    result = subprocess.run([sys.executable, "-c", FRESH_PROCESS_PROBE, str(dnc_dir),
+                             str(queries)], capture_output=True, text=True, check=True,
+                            env={**__import__("os").environ, "PYTHONPATH": str(tree)}, cwd=tree)
+    p50, p99 = result.stdout.split()
+    return float(p50), float(p99)
 
 
 def rss() -> int:
@@ -171,6 +216,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1_000_000)
     parser.add_argument("--internal", type=int, default=1000)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--previous", default=None,
+                        help="a source tree or git revision whose hits() to time too")
     args = parser.parse_args()
     print(f"uptime at start: {uptime()}")
     work = Path(tempfile.mkdtemp(prefix="compare-dnc-", dir=args.workdir))
@@ -200,7 +247,7 @@ def run(work: Path, args: argparse.Namespace) -> None:
             internal._db.execute("INSERT INTO internal_dnc_history (number, action, at, reason,"
                                  " actor) VALUES (?, 'add', ?, 'opt-out', 'bench')",
                                  (number, (now - timedelta(seconds=index)).isoformat()))
-        internal._db.execute("INSERT INTO internal_dnc SELECT number, id "
+        internal._db.execute("INSERT OR REPLACE INTO internal_dnc SELECT number, id "
                              "FROM internal_dnc_history")
     internal._token = None
     national = store.loaded()[0]
@@ -285,6 +332,20 @@ def run(work: Path, args: argparse.Namespace) -> None:
     print(f"old → new: hits() p50 {old_p50:.2f} → {new_p50:.2f} µs "
           f"({old_p50 / new_p50:.1f}× faster); listed_many {results[1][3] / 1e6:.2f} → "
           f"{results[0][3] / 1e6:.2f} M numbers/s ({results[0][3] / results[1][3]:.1f}×)")
+    if args.previous:
+        queries = work / "queries.txt"
+        queries.write_text("\n".join(single))
+        previous = tree_of(args.previous, work)
+        this = Path(__file__).resolve().parent.parent
+        figures = {}
+        for _round in range(2):  # alternately, so both see the same load
+            for label, tree in (("previous", previous), ("this", this)):
+                figures.setdefault(label, []).append(
+                    fresh_process_hits(tree, work / "dnc", queries))
+        (p50_a, p99_a), (p50_b, p99_b) = (min(figures[k]) for k in ("previous", "this"))
+        print(f"hits() in a fresh process, best of 2 each, previous ({args.previous}) → this "
+              f"tree: p50 {p50_a:.2f} → {p50_b:.2f} µs ({p50_b / p50_a:.2f}), p99 "
+              f"{p99_a:.2f} → {p99_b:.2f} µs; {uptime()}")
     store.close()
     registries_only.close()
     table.close()
