@@ -1,13 +1,15 @@
 """The dial-time gate's speed on two trees side by side, in one run (run: python
-benchmarks/compare_dial_gate.py OLD_TREE [--rounds N] [--national N]).
+benchmarks/compare_dial_gate.py OLD [--rounds N] [--national N]).
 
-Runs ``benchmarks/bench_dial_gate.py`` of OLD_TREE (e.g. a ``git archive`` of an older
-commit) and of this tree alternately, ``--rounds`` times each, on the same machine, and
-prints each figure's median over the rounds: old, new and new/old. Each tree runs its own
-benchmark with its own code (the new one's leads carry line types and consents, since the
-new rules need them). The load average is printed with the figures: on a shared machine
-they are noisy, wall-clock p99 most of all (it is the OS pre-empting the process), so the
-check's CPU time (p50, p99) is measured too, on each tree's own set-up.
+OLD is a source tree or a git revision of this repository (e.g. ``main``, ``2ef9f56``:
+exported with ``git archive`` into a temporary directory). Runs
+``benchmarks/bench_dial_gate.py`` of OLD and of this tree alternately, ``--rounds`` times
+each, on the same machine, and prints each figure's median over the rounds: old, new and
+new/old. Each tree runs its own benchmark with its own code (the new one's leads carry line
+types and consents, since the new rules need them). The load average is printed with the
+figures: on a shared machine they are noisy, wall-clock p99 most of all (it is the OS
+pre-empting the process), so the check's CPU time (p50, p99) is measured too, on each
+tree's own set-up.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,23 +104,39 @@ def run(tree: Path, national: int) -> dict[str, float]:
     return found
 
 
+def old_tree(old: str, scratch: Path) -> Path:
+    """``old`` when it is a directory, else that git revision exported into ``scratch``."""
+    if Path(old).is_dir():
+        return Path(old).resolve()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", old], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(scratch)], input=archive, check=True)
+    return scratch
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("old", type=Path, help="The older tree (its own benchmark runs).")
+    parser.add_argument("old", help="The older tree, or a git revision of this repository "
+                        "(its own benchmark runs).")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--national", type=int, default=5_000_000)
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="compare-gate-") as scratch:
+        compare(old_tree(args.old, Path(scratch)), args)
+
+
+def compare(old_root: Path, args: argparse.Namespace) -> None:
     loads = [os.getloadavg()]
     old: list[dict[str, float]] = []
     new: list[dict[str, float]] = []
     for _ in range(args.rounds):
-        old.append({**run(args.old.resolve(), args.national),
-                    **run_cpu(args.old.resolve(), args.national)})
+        old.append({**run(old_root, args.national), **run_cpu(old_root, args.national)})
         loads.append(os.getloadavg())
         new.append({**run(ROOT, args.national), **run_cpu(ROOT, args.national)})
         loads.append(os.getloadavg())
-    print(f"dial-time gate, {args.rounds} rounds each, median per figure; load average "
-          "(1 min) during the run: " + ", ".join(f"{load[0]:.2f}" for load in loads))
+    print(f"dial-time gate, old {args.old} vs this tree, {args.rounds} rounds each, median per "
+          "figure; load average (1 min) during the run: "
+          + ", ".join(f"{load[0]:.2f}" for load in loads))
     print(f"{'figure':24} {'old':>10} {'new':>10} {'new/old':>8}")
     for name in [*FIGURES, *CPU_FIGURES]:
         before = [r[name] for r in old if name in r]
