@@ -334,6 +334,33 @@ def test_a_declared_emergency_bans_calls_to_its_area(tmp_path):
                        "state.LA.area_ban").passed  # calls=all: exempt calls too
 
 
+def test_an_emergency_on_new_years_eve_holds_when_utc_is_already_in_the_new_year(tmp_path):
+    """The area-ban rule skips its zone conversions when the state has no ban in the years
+    an instant's local dates can fall in: 22:00 on 31 Dec in Louisiana is already 2027 in
+    UTC, and a ban of 31 Dec 2026 (or of 1 Jan 2027 seen from 2026) must still hold."""
+    officer = tmp_path / "rules"
+    officer.mkdir()
+    (officer / "emergencies.csv").write_text(
+        "state,name,from,until,areas,calls,citation,source\n"
+        "LA,Ice storm,2026-12-31,2026-12-31,,all,LPSC order 2026-12,lpsc.louisiana.gov\n"
+        "TX,Flood,2027-01-01,2027-01-01,,all,Tex. order 2027-1,tx.gov\n")
+    tables = RuleTables(officer_dir=officer)
+    rules = campaign(*US, autodialed=False)
+    for number, zone, day, banned in (
+            ("+15045550123", "America/Chicago", (2026, 12, 31), True),
+            ("+15045550123", "America/Chicago", (2027, 1, 1), False),
+            ("+15125550123", "America/Chicago", (2026, 12, 31), False),
+            ("+15125550123", "America/Chicago", (2027, 1, 1), True)):
+        for hour in (0, 10, 18, 20, 23):
+            at = local(zone, *day, hour)
+            engine_ = ComplianceEngine(FakeRegistries(None, fresh_versions(at)),
+                                       FakeHistory(), tables)
+            decision = engine_.check(LeadFacts(number), rules, at)
+            state = "LA" if number.startswith("+1504") else "TX"
+            ban = outcome(decision, f"state.{state}.area_ban")
+            assert ban.passed is not banned, (number, at, ban.reason)
+
+
 def test_a_louisiana_emergency_bans_every_call_unless_told_otherwise_and_cannot_be_narrowed():
     """Review 2c / LA row: the LPSC emergency ban covers every call, consented and exempt ones
     too; a row that leaves ``calls`` blank bans them all in LA (NY stays telemarketing), and
