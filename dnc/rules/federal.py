@@ -150,8 +150,7 @@ class NationalFreshnessRule:
             # ``at``: ``max`` over the usable ones is that one.
             age = at - cached[1].as_of
             if age <= context.campaign.national_max_age:
-                return RuleOutcome(self.rule_id, True, LazyReason(
-                    _fresh_reason, cached[1], age.days), self.citation, at)
+                return passed(self, at, LazyReason(_fresh_reason, cached[1], age.days))
         national = [v for v in versions if v.kind is RegistryKind.NATIONAL]
         if national:
             if len(_NEWEST) >= 64:

@@ -159,7 +159,7 @@ class AreaBanRule:
         year = utc.year
         if not for_state(self.state, year) and (1 < utc.month < 12 or (
                 not for_state(self.state, year - 1) and not for_state(self.state, year + 1))):
-            return RuleOutcome(self.rule_id, True, self.none_active, self.citation, at)
+            return passed(self, at, self.none_active)
         zones = context.with_zones(self.state_zones).zones
         hit = self._active(context, at, zones)
         if hit is None:
