@@ -169,10 +169,10 @@ def simulate(
         talk, wrap = loaded.population.talk.mean, loaded.wrap.mean
         write_png(simulation_figure(
             results, loaded.campaign.abandon_limit,  # type: ignore[arg-type]
-            f"{scenario.name}: {replications} replications, seed {seed}",
+            f"{source.label}: {replications} replications, seed {seed}",
             talk / (talk + wrap) if talk + wrap > 0 else None), plot)
     practical = _practical_limit(loaded)
-    document: dict[str, object] = {"scenario": str(scenario), "seed": seed,
+    document: dict[str, object] = {"scenario": source.label, "seed": seed,
                                    "replications": replications,
                                    "practical_talk_limit": practical, "policies": results}
     if anchor is not None:
@@ -182,7 +182,8 @@ def simulate(
     if as_json:
         print(json.dumps(_jsonable(document)))
         return
-    table = Table(title=f"{scenario} — {replications} replications, seed {seed} (mean ± 95 % CI)")
+    table = Table(title=f"{source.label} — {replications} replications, seed {seed} "
+                        "(mean ± 95 % CI)")
     columns = list(results)
     table.add_column("metric")
     for name in columns:

@@ -25,6 +25,15 @@ class ScenarioSource:
     scratch: Any = None
     """The temporary directory of a scenario not asked to be kept (removed with this)."""
 
+    @property
+    def label(self) -> str:
+        """What the run is of, in titles and JSON: the file, or the campaign and period
+        when the built scenario is not kept."""
+        if self.history is None or self.scratch is None:
+            return str(self.path)
+        h = self.history
+        return f"campaign {h.campaign} ({h.start:%Y-%m-%d} to {h.end:%Y-%m-%d})"
+
 
 def scenario_source(scenario: Path | None, from_campaign: str | None, *, db: str | None,
                     home: Path | None, days: float, tz: str, write_to: Path | None,
@@ -59,63 +68,75 @@ def scenario_source(scenario: Path | None, from_campaign: str | None, *, db: str
     return ScenarioSource(write_to, history, scratch)
 
 
-def _share_cell(share: Any) -> str:
+_TIMES = {"ring": "ring time (dial → answer)", "talk": "talk time",
+          "wrap": "wrap-up time", "machine_hold": "machine handling time",
+          "busy": "busy signal"}
+
+
+def _share_cell(share: Any, sep: str = " ") -> str:
+    """A share in percent with its 95 % interval: ``16.1 (14.0–18.5)``."""
     if not share.trials:
         return "—"
     low, high = share.ci95
-    return f"{share.rate:.1%} [{low:.1%}, {high:.1%}]"
+    return f"{share.rate:.1%}{sep}({low:.1%}–{high:.1%})".replace("%", "")
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
 
 
 def header_lines(history: CampaignHistory) -> list[str]:
     """Comments at the top of a written scenario: where it comes from, with the CIs."""
     lines = [f"Built by `dialer simulate --from-campaign` from campaign {history.campaign!r}:",
              f"{history.attempts} attempts dialed {history.start:%Y-%m-%d %H:%M} to "
-             f"{history.end:%Y-%m-%d %H:%M} UTC on {history.days_dialed} days; hours of day "
-             f"in {history.tz}.",
+             f"{history.end:%Y-%m-%d %H:%M} UTC on {_days(history.days_dialed)}; hours of "
+             f"day in {history.tz}.",
              "Shares of dials with their 95 % Wilson intervals:"]
     for kind in KINDS:
-        lines.append(f"  {kind}: {_share_cell(history.shares[kind])}")
+        lines.append(f"  {kind}: {_share_cell(history.shares[kind])} %")
+    lines.append("Mean times with their 95 % t intervals:")
     for name, mean in history.times.items():
         low, high = mean.ci95
-        lines.append(f"  mean {name} time: {mean.mean:.1f} s [{low:.1f}, {high:.1f}] "
-                     f"({mean.n} calls)")
+        lines.append(f"  {_TIMES[name]}: {mean.mean:.1f} s ({low:.1f}–{high:.1f}), "
+                     f"{mean.n} calls")
     lines += [f"Note: {note}." for note in history.notes]
     return lines
 
 
 def print_summary(history: CampaignHistory, written: Path | None) -> None:
     """The built scenario in short: shares with their CIs, hour by hour, and the laws."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     table = Table(title=f"campaign {history.campaign}: {history.attempts} attempts, "
-                        f"{history.start:%Y-%m-%d} to {history.end:%Y-%m-%d} "
-                        f"({history.days_dialed} days dialed; hours in {history.tz}; "
-                        "share [95 % CI])")
+                        f"{history.start:%Y-%m-%d} to {history.end:%Y-%m-%d}, "
+                        f"{_days(history.days_dialed)} dialed; shares of dials in % "
+                        f"(95 % CI), hours in {history.tz}", box=box.SIMPLE_HEAD)
     table.add_column("hour")
-    for kind in KINDS:
-        table.add_column(kind, justify="right")
     table.add_column("dials", justify="right")
     table.add_column("agents", justify="right")
+    for kind in KINDS:
+        table.add_column(kind, justify="right", min_width=11)
     for hour in range(24):
         trials = history.hourly["live"][hour].trials
         agents = history.agents_by_hour[hour]
         if not trials and agents < 0.05:
             continue
-        table.add_row(f"{hour:02d}", *(_share_cell(history.hourly[k][hour]) for k in KINDS),
-                      str(trials), f"{agents:.1f}")
-    table.add_row("all", *(_share_cell(history.shares[k]) for k in KINDS),
-                  str(history.attempts), "", end_section=True)
+        table.add_row(f"{hour:02d}", str(trials), f"{agents:.1f}",
+                      *(_share_cell(history.hourly[k][hour], "\n") for k in KINDS))
+    table.add_row("all", str(history.attempts), "",
+                  *(_share_cell(history.shares[k], "\n") for k in KINDS), end_section=True)
     console.print(table)
     for name, mean in history.times.items():
         low, high = mean.ci95
-        console.print(f"{name} time: mean {mean.mean:.1f} s [{low:.1f}, {high:.1f}] over "
-                      f"{mean.n} calls", highlight=False)
+        console.print(f"{_TIMES[name]}: mean {mean.mean:.1f} s (95 % CI {low:.1f}–"
+                      f"{high:.1f}) over {mean.n} calls", highlight=False)
     c = history.scenario.campaign
     hours = [int(c.shift_start_hour + h) % 24 for h in range(math.ceil(c.shift_hours))]
     floor = ", ".join(f"{h:02d}h {c.agents_by_hour[h]}" for h in hours)
-    console.print(f"scenario: {c.days} days, shift {c.shift_hours:g} h from "
+    console.print(f"scenario: {_days(c.days)}, shift {c.shift_hours:g} h from "
                   f"{c.shift_start_hour:02.0f}:00, agents by hour {floor}", highlight=False)
     for note in history.notes:
         console.print(f"note: {note}", highlight=False)

@@ -245,7 +245,13 @@ def test_cli_prints_a_summary_with_the_intervals(store, monkeypatch):
     assert "campaign shop: 1080 attempts" in result.output
     assert "talk time: mean" in result.output
     assert "note: patience: not in the store" in result.output
-    assert "%]" in result.output  # shares with their [low, high] intervals
+    text = " ".join(result.output.split())  # as wrapped at the terminal's width
+    assert "shares of dials in % (95 % CI)" in text
+    live = build_history(store, "shop", until=UNTIL).hourly["live"][10]
+    low, high = live.ci95
+    assert f"({low:.1%}–{high:.1%})".replace("%", "") in text
+    # The scenario file was temporary: the run is named by the campaign and its period.
+    assert "campaign shop (2026-10-10 to 2026-11-09) — 2 replications" in text
 
 
 @pytest.mark.parametrize("args", [
