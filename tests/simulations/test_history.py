@@ -269,3 +269,32 @@ def test_cli_refuses_an_unknown_campaign_in_one_line(store):
     assert result.exit_code == 1
     assert "no campaign named 'nope'" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_postgres_gives_the_history_sqlite_gives(store, request):
+    """The builder's queries are the store's own SQL: the same calls recorded in PostgreSQL
+    give the same shares, times and floor (a schema of its own, dropped afterwards)."""
+    import uuid
+
+    import psycopg
+
+    base = request.getfixturevalue("postgres_url")
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"test_history_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in base else "?"
+    postgres = CampaignStore.open(f"{base}{separator}options=-csearch_path%3D{schema}")
+    try:
+        _filled(store)
+        _filled(postgres)
+        lite = build_history(store, "shop", until=UNTIL, tz="America/Chicago")
+        pg = build_history(postgres, "shop", until=UNTIL, tz="America/Chicago")
+        assert (pg.shares, pg.hourly, pg.agents_by_hour) == (lite.shares, lite.hourly,
+                                                             lite.agents_by_hour)
+        assert pg.times == lite.times and pg.scenario == lite.scenario
+    finally:
+        postgres.close()
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
