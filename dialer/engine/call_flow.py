@@ -387,8 +387,43 @@ class CallFlow(_Base):
         if call is not None and call.state is not S.ENDED:
             self._end(call, event.at, event.cause)
 
+    def _end_unanswered(self, call: Call, at: float, cause: HangupCause) -> None:
+        """``_end`` of an outbound call that was never answered, on the default route and
+        with no agent reserved for it: two attempts in three under simulation.
+
+        The general path, written out for this case: such a call has no bridge (the
+        connector only learns of a call at its answer), no recording (started at the
+        answer), no agent leg to watch, no inbound state; its record is ``_end``'s with those
+        fields empty. Any change to what ``_end`` does for it must be made here too (the
+        command-stream digests cover both).
+        """
+        transition(call, S.ENDED, cause)
+        call_id = call.call_id
+        del self.calls[call_id]
+        self.dialing.pop(call_id, None)
+        outcome, result = _UNANSWERED.get(cause, _FAILED)
+        dialed_at = call.dialed_at
+        self.policy.observe_attempt(result, at - dialed_at, at)
+        if self._placement is not None:
+            self._placement.observe_attempt(False, None)
+        target = call.target
+        self._out.append(AttemptFinished(
+            at, call_id, self.config.campaign_id, call.direction, outcome, cause,
+            target.lead_id if target is not None else None,
+            target.number_e164 if target is not None else call.caller_number,
+            target.attempt_number if target is not None else 0,
+            dialed_at, None, None, at, call.kind, call.abandoned, None, call.recording_path,
+            call.opted_out, call.callback_id, call.queue, None, None, None, "",
+            _MESSAGE_RECORD.get(call.message) if call.message else None,
+            call.caller_id, None, None, None, "", (), call.message_started_at,
+        ))
+
     def _end(self, call: Call, at: float, cause: HangupCause) -> None:
         state = call.state
+        if (state is S.DIALING or state is S.RINGING) and call.gateway is None \
+                and call.agent_id is None and call.direction is Direction.OUTBOUND:
+            self._end_unanswered(call, at, cause)
+            return
         if call.gateway is not None:
             if state in (S.DIALING, S.RINGING) and self._fail_over(call, at, cause):
                 return  # the attempt goes on through another gateway

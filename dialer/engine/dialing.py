@@ -40,6 +40,7 @@ else:
 S = CallState
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout before a call with no news is given up (switch_waits.py)."""
+_OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
 
 
 _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
@@ -142,8 +143,60 @@ class Dialing(_Base):
         if self._placement is not None:
             self._dial_spread(targets, now)
             return
+        if router is None and self.caller_ids is None:
+            self._dial_plain(targets, now)
+            return
         for target in targets:
             self._dial(target, now, Direction.OUTBOUND, None)
+
+    def _dial_plain(self, targets: list[DialTarget], now: float) -> None:
+        """One decision's outbound calls on the plain path: the campaign's one caller ID and
+        the driver's default route (no gateway router, no caller-ID pool), campaign not
+        paused and a switch up (``_pace`` checked both).
+
+        The same checks, records and order as ``_dial`` → ``_place_call`` → ``_originate``
+        for these calls, written out in one loop with the campaign's constants read once:
+        this runs once per attempt, and the chain's four calls and their ten arguments were
+        about a tenth of the engine's own work per attempt under simulation. Any change to
+        that chain must be made here too (the command-stream digests of
+        tests/simulations/test_engine_stream_hashes.py cover both).
+        """
+        config = self.config
+        campaign_id = config.campaign_id
+        caller_number = config.caller_id_number
+        caller_name = config.caller_id_name
+        ring_timeout = config.ring_timeout
+        detect_machine = config.amd_enabled
+        check = self.gate.check
+        calls, dialing, out = self.calls, self.dialing, self._out
+        watch_add = self.watch.add
+        new_id = self.new_id
+        up = self._up_order
+        for target in targets:
+            verdict = check(target, now)
+            if not verdict.allowed:
+                self.leads.release(target.lead_id)
+                out.append(ReleaseLead(now, target.lead_id, "compliance", verdict))
+                continue
+            switch_id = up[0] if len(up) == 1 else self._next_switch()
+            call_id = new_id()
+            call = Call(call_id, _OUTBOUND, _DIALING, now, target, switch_id)
+            call.customer_key = target.customer_key
+            call.caller_id = caller_number
+            calls[call_id] = call
+            dialing[call_id] = now
+            watch_add(now + ring_timeout + DIAL_MARGIN, _DIAL_WAIT, call_id)
+            lead_id, number = target.lead_id, target.number_e164
+            out.append(JournalAttempt(
+                now, call_id, lead_id, campaign_id, number, target.attempt_number, verdict,
+                switch_id, _OUTBOUND, None, caller_number, None, None))
+            out.append(Originate(
+                now, call_id, number, caller_number, caller_name, ring_timeout,
+                {"dialer_campaign": campaign_id, "dialer_lead_id": lead_id,
+                 "dialer_attempt": str(target.attempt_number), "dialer_call_id": call_id,
+                 **target.variables},
+                detect_machine, switch_id, None, None))
+            self.dials += 1
 
     def _dial_spread(self, targets: list[DialTarget], now: float) -> None:
         """Several switches: each call goes where its answer is likeliest to find an agent."""

@@ -239,7 +239,15 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             self._handlers[type(event)](event)
         if pool.newly_ready:
             self._offer_to_newly_ready(at)
-        return self._flush()
+        # The commands out, agent history first (it describes the state the switch commands
+        # act on); written out here and in ``tick`` rather than called: once per event.
+        out = self._out
+        self._out = []
+        changes = pool.changes
+        if changes:
+            out[:0] = changes
+            pool.changes = []
+        return out
 
     def tick(self, now: float) -> list[Command]:
         """Run deadlines due at ``now`` and, when its interval has come, a pacing decision."""
@@ -257,7 +265,13 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             self._pace(now)
         if pool.newly_ready:
             self._offer_to_newly_ready(now)
-        return self._flush()
+        out = self._out
+        self._out = []
+        changes = pool.changes
+        if changes:
+            out[:0] = changes
+            pool.changes = []
+        return out
 
     def next_wakeup(self) -> float | None:
         """The earliest time ``tick`` has something to do (a deadline or a decision).
@@ -324,16 +338,6 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         )
 
     # --- internals ---------------------------------------------------------------------------
-
-    def _flush(self) -> list[Command]:
-        out = self._out
-        changes = self.pool.changes
-        if changes:
-            # Agent history first: it describes the state the switch commands act on.
-            out[:0] = changes
-            self.pool.changes = []
-        self._out = []
-        return out
 
     def _expire(self, now: float) -> None:
         timers = self._inbound_timers
