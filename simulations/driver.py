@@ -49,6 +49,7 @@ from simulations.scenario import Scenario
 from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
+_USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
 
 
 @dataclass(slots=True)
@@ -305,17 +306,20 @@ class Simulation:
         else:
             self._schedule(t + command.ring_timeout, self._no_answer, call_id)
 
+    # ``_busy`` and ``_no_answer`` end a call that was never answered (nothing to count
+    # in ``_finish`` but the end): ``_live`` and ``_finish`` written out, most attempts.
+
     def _busy(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None and not call.ended:  # ``_live``, written out: most attempts
-            self._finish(call, at)
-            self._feed(OriginateFailed(at, call_id, HangupCause.USER_BUSY))
+        if call is not None and not call.ended:
+            call.ended = True
+            self._feed(OriginateFailed(at, call_id, _USER_BUSY))
 
     def _no_answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None and not call.ended:  # ``_live``, written out: most attempts
-            self._finish(call, at)
-            self._feed(CallHungUp(at, call_id, HangupCause.NO_ANSWER))
+        if call is not None and not call.ended:
+            call.ended = True
+            self._feed(CallHungUp(at, call_id, _NO_ANSWER))
 
     def _answer(self, at: float, call_id: str) -> None:
         call = self._live(call_id)

@@ -11,6 +11,7 @@ Every change goes through ``transition``; a change the table does not list raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,7 @@ class Call:
         "switch_id",
         "target",
         "transferred_to",
+        "wait_aside",
     )
 
     def __init__(
@@ -183,6 +185,10 @@ class Call:
         self.lost_bridge: str | None = None
         """The agent whose leg went down while a bridge to it was under way: a late
         confirmation of that bridge is expected and ignored (ESL events arrive out of order)."""
+        self.wait_aside: Callable[[], None] | None = None
+        """Puts back the connect-window wait the engine set aside while the call is bridged
+        (switch_waits.py, ``_drop_finished_waits``); ``transition`` calls it when the call
+        leaves ``bridged`` for a state other than ``ended``."""
 
     @property
     def number_e164(self) -> str:
@@ -205,6 +211,13 @@ def transition(call: Call, new_state: CallState, why: object = "") -> None:
             f"call {call.call_id}: {call.state.value} -> {new_state.value} is not allowed"
             + (f" (on {why})" if why else "")
         )
+    aside = call.wait_aside
+    if aside is not None:
+        # Leaving ``bridged``: a transfer or a consultation may bring the call back to
+        # ``bridging`` while its connect window still runs, so its wait goes back.
+        call.wait_aside = None
+        if new_state is not CallState.ENDED:
+            aside()
     call.state = new_state
 
 

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
-from dialer.engine.agents import Agent, split_levels, transition_agent
+from dialer.engine.agents import AGENT_TRANSITIONS, Agent, split_levels, transition_agent
 from dialer.engine.inbound_lines import InboundLines
 from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
 from dialer.engine.work_lines import WorkLines
@@ -125,7 +125,11 @@ class AgentPool(WorkLines):
         previous = agent.state
         if previous is state:
             return
-        transition_agent(agent, state, at, reason)
+        if state not in AGENT_TRANSITIONS[previous]:
+            transition_agent(agent, state, at, reason)  # raises, naming the transition
+        # ``transition_agent``'s two stores, written out: every agent change passes here.
+        agent.state = state
+        agent.since = at
         agent_id = agent.agent_id
         if previous is A.READY:
             del self.ready[agent_id]
@@ -230,7 +234,7 @@ class AgentPool(WorkLines):
         return True
 
     def start_call(self, agent_id: str, call_id: str, at: float) -> None:
-        agent = self.agent(agent_id)
+        agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
         agent.call_id = call_id
         agent.talk_started = at
         self._set(agent, A.ON_CALL, at, "connected")
@@ -241,7 +245,7 @@ class AgentPool(WorkLines):
         Nothing changes when the agent is no longer on that call (the phone leg dropped and
         the agent may already be on another call after logging in again).
         """
-        agent = self.agent(agent_id)
+        agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
         if agent.state is not A.ON_CALL or agent.call_id != call_id:
             return 0.0
         talk = at - (agent.talk_started if agent.talk_started is not None else at)
@@ -257,7 +261,7 @@ class AgentPool(WorkLines):
         self, agent_id: str, at: float, reason: str
     ) -> tuple[float, tuple[Agent, Work] | None]:
         """Wrap-up ends (disposition or timeout). Returns the wrap time and any new work."""
-        agent = self.agent(agent_id)
+        agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
         if agent.state is not A.WRAP_UP:
             return 0.0, None
         wrap = self._end_wrap(agent, at)

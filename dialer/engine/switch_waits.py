@@ -16,7 +16,8 @@ Each such event is also an ``Incident`` (logged at WARNING and counted by the ru
 
 from __future__ import annotations
 
-from heapq import heappop
+from functools import partial
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from dialer.commands import (
@@ -89,19 +90,40 @@ class SwitchWaits(_Base):
         as the head they would wake the driver for an empty ``tick``. Every dial registers a
         ``DIAL`` wait that outlives its answer or its end, so this spares about one tick per
         attempt. Stops at the first entry still on, or one it cannot judge this way
-        (``LEG_PARK``, and ``BRIDGE``/``MESSAGE_START`` of a call still known)."""
+        (``LEG_PARK``, ``MESSAGE_START`` of a call still known, ``BRIDGE`` of a call still
+        known and not bridged).
+
+        A ``BRIDGE`` wait of a bridged call is set aside on the call instead (one empty tick
+        per connected call): the call may still come back to ``bridging`` (a transfer or a
+        consultation) before that deadline, so ``transition`` puts the entry back when the
+        call leaves ``bridged`` (``_put_back_wait``), unchanged, and the watch then fires
+        exactly what it would have fired with the entry never taken out."""
         heap = self._watch_heap
         calls = self.calls
         while heap:
-            _, _, wait, key, _ = heap[0]
+            entry = heap[0]
+            wait, key = entry[2], entry[3]
             if wait is Wait.LEG_PARK:
                 return
             call = calls.get(key)
             if call is not None and call.state is not S.ENDED:
                 states = _WAITING_IN.get(wait)
-                if states is None or call.state in states:
+                if states is None:
+                    if (wait is not Wait.BRIDGE or call.state is not S.BRIDGED
+                            or call.wait_aside is not None):
+                        return
+                    call.wait_aside = partial(self._put_back_wait, entry)
+                elif call.state in states:
                     return
             heappop(heap)
+
+    def _put_back_wait(self, entry: tuple[float, int, Wait, str, object]) -> None:
+        """A wait set aside by ``_drop_finished_waits`` goes back into the watch, with its
+        place in the order, if it is not yet due: one due by now was due at an earlier
+        ``handle`` or ``tick`` (``_now`` is the latest), whose ``_expire`` would have popped
+        it then and done nothing, the call being bridged."""
+        if entry[0] > self._now:
+            heappush(self._watch_heap, entry)
 
     def _leg_park_deadline(self, agent_id: str, leg_id: object, at: float) -> None:
         connector = self.connector
