@@ -322,8 +322,8 @@ class Simulation:
             self._feed(CallHungUp(at, call_id, _NO_ANSWER))
 
     def _answer(self, at: float, call_id: str) -> None:
-        call = self._live(call_id)
-        if call is None:
+        call = self.calls.get(call_id)  # ``_live``, written out: once per answer
+        if call is None or call.ended:
             return
         call.answered_at = at
         if call.kind == LIVE:
@@ -375,9 +375,9 @@ class Simulation:
         self._schedule(t + hold + wrap, self._dispose, (command.agent_id, call_id))
 
     def _talk_end(self, at: float, call_id: str) -> None:
-        call = self._live(call_id)
-        if call is not None:
-            self._finish(call, at)
+        call = self.calls.get(call_id)
+        if call is not None and not call.ended:
+            call.ended = True  # all ``_finish`` does for a bridged call (written out)
             self._feed(CallHungUp(at, call_id))
 
     def _dispose(self, at: float, ids: tuple[str, str]) -> None:

@@ -228,4 +228,5 @@ class AgentWork(_Base):
             if self._placement is not None:
                 self._placement.observe_handle(talk + wrap)
         self._machine_talk.discard(agent_id)
-        self._after_assignment(assignment, at)
+        if assignment is not None:
+            self._after_assignment(assignment, at)

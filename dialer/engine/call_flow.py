@@ -82,8 +82,8 @@ class CallFlow(_Base):
                 self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 
     def _on_answered(self, event: CallAnswered) -> None:
-        call = self._call(event.call_id)
-        if call is None or call.answered_at is not None:
+        call = self.calls.get(event.call_id)  # ``_call``, written out: once per answer
+        if call is None or call.state is S.ENDED or call.answered_at is not None:
             return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
         at = event.at
         transition(call, S.ANSWERED, event)
@@ -181,7 +181,8 @@ class CallFlow(_Base):
         # before the window closes.
         start = call.answered_at if config.connect_window_from_answer and \
             call.answered_at is not None else at
-        call.deadline = start + config.connect_window - self._message_budget(call.switch_id)
+        call.deadline = start + config.connect_window - self.message_budget.get(
+            call.switch_id, config.message_latency_budget)  # ``_message_budget``, inline
         if call.deadline <= at and live:
             transition(call, S.WAITING_AGENT, "classified after the connect window")
             self._abandon(call, at)
@@ -314,8 +315,8 @@ class CallFlow(_Base):
             self.watch.add(at + LEG_PARK_WAIT, Wait.LEG_PARK, agent_id, leg)
 
     def _on_bridged(self, event: CallBridged) -> None:
-        call = self._call(event.call_id)
-        if call is None or call.state is S.BRIDGED:
+        call = self.calls.get(event.call_id)  # ``_call``, written out: once per connect
+        if call is None or call.state is S.ENDED or call.state is S.BRIDGED:
             return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
         agent_id = self.connector.confirmed(call.call_id) or call.agent_id or event.agent_id
         if call.state is S.ABANDONED:
