@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 _Record = TypeVar("_Record", bound=type)
+_Built = TypeVar("_Built")
 
 
 BUILDER_FIELDS = 8
@@ -84,6 +85,42 @@ def fast_init(cls: _Record) -> _Record:
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[misc]
     return cls
+
+
+def builder(cls: Callable[..., _Built]) -> Callable[..., _Built]:
+    """A function building ``cls`` from every one of its fields, positionally: the same
+    instance as ``cls(*fields)``, about a third faster for a record of many fields.
+
+    For the few records built once per dial attempt on the engine's and the simulator's
+    hottest paths (a lead's ``DialTarget``, the ``JournalAttempt``, ``Originate`` and
+    ``AttemptFinished`` of each call). Calling the class runs ``type.__call__``, then the
+    ``__init__`` of ``fast_init``, which switches the new instance's class twice; this
+    function makes the instance as the builder twin itself, fills its slots and switches
+    its class once, to ``cls``. A class that ``fast_init`` left with its generated
+    ``__init__`` (a ``__post_init__``, keyword-only or non-init fields, no slots) gets
+    ``cls`` itself, which takes the same positional arguments.
+    """
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if (
+        hasattr(cls, "__post_init__")
+        or any(not f.init or f.kw_only for f in fields)
+        or "__slots__" not in cls.__dict__
+        or len(fields) != len(getattr(cls, "__dataclass_fields__", {}))
+    ):
+        return cls
+    name = cls.__name__  # type: ignore[attr-defined]
+    namespace: dict[str, object] = {
+        "_new": object.__new__, "_cls": cls,
+        "_builder": type(f"{name}Builder", (), {"__slots__": cls.__slots__}),
+    }
+    names = [f.name for f in fields]
+    source = (f"def build_{name}({', '.join(names)}):\n    self = _new(_builder)\n"
+              + "".join(f"    self.{n} = {n}\n" for n in names)
+              + "    self.__class__ = _cls\n    return self\n")
+    exec(source, namespace)  # code built from the class's own field names only
+    build: Callable[..., _Built] = namespace[f"build_{name}"]  # type: ignore[assignment]
+    build.__qualname__ = build.__name__
+    return build
 
 
 class _FactoryDefault:

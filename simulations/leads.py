@@ -5,7 +5,10 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from dialer.ports import DialTarget
+from pacing_models.records import builder
 
+_target = builder(DialTarget)
+"""One per dial: built from all its fields (pacing_models/records.py)."""
 _NONE: MappingProxyType[str, str] = MappingProxyType({})
 """Simulated leads carry no channel variables nor attributes: one shared, read-only empty
 mapping instead of two new dicts per lead (their default factories)."""
@@ -29,14 +32,14 @@ class PoolLeads:
         taken: list[DialTarget] = []
         while returned and len(taken) < n:
             index = returned.pop()
-            taken.append(DialTarget(str(index), f"+1555{index:07d}", campaign, 1, None, None,
-                                    _NONE, _NONE))
+            taken.append(_target(str(index), f"+1555{index:07d}", campaign, 1, None, None,
+                                 _NONE, _NONE))
         start = self._next
         stop = start + n - len(taken)
         if self._size and stop > self._size:
             stop = max(start, self._size)
         self._next = stop
-        taken += [DialTarget(str(i), f"+1555{i:07d}", campaign, 1, None, None, _NONE, _NONE)
+        taken += [_target(str(i), f"+1555{i:07d}", campaign, 1, None, None, _NONE, _NONE)
                   for i in range(start, stop)]
         return taken
 

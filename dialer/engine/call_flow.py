@@ -42,6 +42,7 @@ from dialer.events import (
 from dialer.hangup import DialOutcome, HangupCause, dial_outcome
 from dialer.ports import GateVerdict
 from pacing_models.interface import AttemptResult
+from pacing_models.records import builder
 
 if TYPE_CHECKING:
     from dialer.engine.engine import Engine
@@ -66,6 +67,8 @@ _FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
 _UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
                for cause in HangupCause}
 """(record outcome, pacing result) of a call that ended before any answer, by cause."""
+_attempt_finished = builder(AttemptFinished)
+"""One per attempt: built from all its fields in their order (pacing_models/records.py)."""
 _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "played",
                    "cut_off": "cut_off", "failed": "failed"}
 """The engine's message states as the attempt records them (``AttemptFinished.message``)."""
@@ -408,7 +411,7 @@ class CallFlow(_Base):
         if self._placement is not None:
             self._placement.observe_attempt(False, None)
         target = call.target
-        self._out.append(AttemptFinished(
+        self._out.append(_attempt_finished(
             at, call_id, self.config.campaign_id, call.direction, outcome, cause,
             target.lead_id if target is not None else None,
             target.number_e164 if target is not None else call.caller_number,
@@ -504,7 +507,7 @@ class CallFlow(_Base):
         # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
         # recording_path, opted_out, callback_id, queue, then the inbound fields.
         self._out.append(
-            AttemptFinished(
+            _attempt_finished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 target.lead_id if target is not None else None,
                 target.number_e164 if target is not None else call.caller_number,

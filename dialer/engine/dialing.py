@@ -29,6 +29,7 @@ from dialer.events import SwitchDown, SwitchUp
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, GateVerdict
 from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
+from pacing_models.records import builder
 
 if TYPE_CHECKING:
     from dialer.engine.engine import Engine
@@ -41,6 +42,8 @@ S = CallState
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout before a call with no news is given up (switch_waits.py)."""
 _OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
+_journal_attempt, _originate_record = builder(JournalAttempt), builder(Originate)
+"""The per-attempt records of ``_dial_plain``, built from all their fields (records.py)."""
 
 
 _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
@@ -187,10 +190,10 @@ class Dialing(_Base):
             dialing[call_id] = now
             watch_add(now + ring_timeout + DIAL_MARGIN, _DIAL_WAIT, call_id)
             lead_id, number = target.lead_id, target.number_e164
-            out.append(JournalAttempt(
+            out.append(_journal_attempt(
                 now, call_id, lead_id, campaign_id, number, target.attempt_number, verdict,
                 switch_id, _OUTBOUND, None, caller_number, None, None))
-            out.append(Originate(
+            out.append(_originate_record(
                 now, call_id, number, caller_number, caller_name, ring_timeout,
                 {"dialer_campaign": campaign_id, "dialer_lead_id": lead_id,
                  "dialer_attempt": str(target.attempt_number), "dialer_call_id": call_id,

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dialer import commands, events, ports
 from dialer.ports import fast_init
 from pacing_models import interface
-from pacing_models.records import BUILDER_FIELDS
+from pacing_models.records import BUILDER_FIELDS, builder
 
 RECORDS = sorted(
     (
@@ -148,3 +148,36 @@ def test_a_subclass_of_a_big_record_keeps_its_class_and_its_own_slots() -> None:
     assert type(wider) is Wider
     assert (wider.a, wider.h, wider.i) == (1, 8, [])
     assert type(Wide(1)) is Wide and Wide(1).i is not Wide(1).i
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda cls: cls.__name__)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_a_builder_makes_what_the_class_makes(cls: type, data: st.DataObject) -> None:
+    """``builder(cls)(*fields)`` is ``cls(*fields)``: same class, fields, equality, repr,
+    hash, immutability, copies and pickling."""
+    fields = dataclasses.fields(cls)
+    values = [data.draw(st.integers() | st.text(max_size=3) | st.none()) for _ in fields]
+    built, called = builder(cls)(*values), cls(*values)
+    assert type(built) is cls
+    assert {f.name: getattr(built, f.name) for f in fields} == \
+        {f.name: getattr(called, f.name) for f in fields}
+    assert built == called and repr(built) == repr(called) and hash(built) == hash(called)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, fields[0].name, 1)
+    assert copy.copy(built) == built == pickle.loads(pickle.dumps(built))
+    assert dataclasses.replace(built) == built
+
+
+def test_a_class_the_builder_cannot_serve_is_called_instead() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            if self.value < 0:
+                raise ValueError("negative")
+
+    assert builder(Checked) is Checked
+    with pytest.raises(TypeError):
+        builder(commands.Hangup)(1.0)  # every field is required, as with any function
