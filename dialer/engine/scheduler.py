@@ -33,8 +33,11 @@ from dialer.engine.inbound_lines import InboundLines
 from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
 from dialer.engine.work_lines import WorkLines
 from dialer.errors import DialerError
+from pacing_models.records import builder
 
 A = AgentState
+_agent_state_changed = builder(AgentStateChanged)
+"""Several per connected call: built from all its fields (pacing_models/records.py)."""
 
 
 class UnknownAgentError(DialerError):
@@ -155,7 +158,7 @@ class AgentPool(WorkLines):
             agent.lane.logged_in -= 1  # type: ignore[attr-defined]
         agent.reason = reason
         self.changes.append(
-            AgentStateChanged(at, agent_id, state, previous, reason, agent.call_id)
+            _agent_state_changed(at, agent_id, state, previous, reason, agent.call_id)
         )
 
     def agent(self, agent_id: str) -> Agent:
