@@ -226,10 +226,14 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         if at > self._now:
             self._now = at
         pool = self.pool
+        line = pool.outbound_line
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
-        if (pool.outbound_line or (wraps and wraps[0][0] <= at)
+        # Anything due? (An answered call at the head of the line whose window is still
+        # open: nothing there; a withdrawn one at the head: ``_expire`` clears it.)
+        if ((line and (line[0].cancelled or line[0].deadline <= at))
+                or (wraps and wraps[0][0] <= at)
                 or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)):
             self._expire(at)
         consult_legs = self.consults.by_leg
@@ -254,10 +258,12 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         if now > self._now:
             self._now = now
         pool = self.pool
+        line = pool.outbound_line
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
-        if (pool.outbound_line or (wraps and wraps[0][0] <= now)
+        if ((line and (line[0].cancelled or line[0].deadline <= now))
+                or (wraps and wraps[0][0] <= now)
                 or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)):
             self._expire(now)
         if now >= self._next_decision_at:
