@@ -71,6 +71,8 @@ SIMULATED_CONTACT = Disposition(code="SIM", label="Simulated conversation", fina
 MACHINE_DISPOSITION = "AM"
 SOURCE_PREFIX = "simulation:"
 """``lead_list.source_file`` of a recorded simulation's list (how one is recognised)."""
+OWNER_PREFIX = "simulation:"
+"""``call_attempt.process_owner`` of a recorded simulation's attempts."""
 END_OF_SHIFT = "end of shift"
 """The reason of the driver's closing-time pause (``Simulation._close_if_idle``)."""
 DAY = 86400.0
@@ -119,8 +121,12 @@ def record_simulation(store: CampaignStore, scenario: Scenario, policy: str, *, 
                                       f"replication={replication}")
     recorder = Recorder(store, link, start, batch_size=batch_size)
     simulation.observe((JournalAttempt, AttemptFinished, AgentStateChanged), recorder.take)
-    tally = simulation.run()
-    recorder.close()
+    try:
+        tally = simulation.run()
+        recorder.close()
+    except BaseException:
+        delete_simulated(store, link.campaign_id)  # no half-recorded campaign is left
+        raise
     end = start + timedelta(seconds=max(scenario.campaign.days * DAY,
                                         math.ceil(recorder.last_at) + 1.0))
     return RecordedRun(name, link.campaign_id, start, end, recorder.attempts,
@@ -136,30 +142,45 @@ def check_recordable(scenario: Scenario, start: datetime) -> None:
 
 
 def is_simulated(store: CampaignStore, campaign_id: int) -> bool:
-    """True when every lead list of the campaign is a recorded simulation's (and it has
-    one): what ``replace`` may delete."""
+    """True when the campaign is a recorded simulation (what ``replace`` may delete): every
+    lead list of it is a simulation's (and it has one), and every attempt was journaled by
+    a simulation."""
     with store.engine.connect() as connection:
         sources = connection.execute(sa.select(LeadList.source_file).where(
             LeadList.campaign_id == campaign_id)).scalars().all()
-    return bool(sources) and all((s or "").startswith(SOURCE_PREFIX) for s in sources)
+        foreign = connection.execute(sa.select(CallAttempt.id).where(
+            CallAttempt.campaign_id == campaign_id, sa.or_(
+                CallAttempt.process_owner.is_(None),
+                ~CallAttempt.process_owner.startswith(OWNER_PREFIX))).limit(1)).first()
+    return (bool(sources) and all((s or "").startswith(SOURCE_PREFIX) for s in sources)
+            and foreign is None)
 
 
-def prepare_name(store: CampaignStore, name: str, *, replace: bool) -> None:
-    """Refuse a name in use (any state, deleted ones aside), or with ``replace`` delete the
-    recorded simulation that has it; a real campaign is never replaced."""
+def check_name(store: CampaignStore, name: str, *, replace: bool) -> int | None:
+    """The id of the recorded simulation ``replace`` would delete to free ``name``, None
+    when the name is free; a name in use (any state but deleted) is refused without
+    ``replace``, and a real campaign's always."""
     with store.engine.connect() as connection:
         found = connection.execute(sa.select(Campaign.id, Campaign.state).where(
             Campaign.name == name)).first()
     if found is None:
-        return
+        return None
     campaign_id, state = found
     if not replace:
         raise RecordingError(f"campaign {name!r} already exists (--replace replaces a "
                              "recorded simulation; --campaign-name chooses another name)")
-    if state != CampaignState.ARCHIVED or not is_simulated(store, campaign_id):
+    if state not in (CampaignState.ARCHIVED, CampaignState.DRAFT) or not is_simulated(
+            store, campaign_id):
         raise RecordingError(f"campaign {name!r} is not a recorded simulation: not replaced "
                              "(choose another --campaign-name)")
-    delete_simulated(store, campaign_id)
+    return int(campaign_id)
+
+
+def prepare_name(store: CampaignStore, name: str, *, replace: bool) -> None:
+    """``check_name``, then delete the recorded simulation it names, if any."""
+    existing = check_name(store, name, replace=replace)
+    if existing is not None:
+        delete_simulated(store, existing)
 
 
 def delete_simulated(store: CampaignStore, campaign_id: int) -> None:
@@ -239,7 +260,7 @@ class SimulationLink(CampaignLink):
         self.name = name
         self.campaign_id = campaign_id
         self.list_id = list_id
-        self.owner = f"simulation:{name}"[:120]
+        self.owner = f"{OWNER_PREFIX}{name}"[:120]
         self.settings = store.settings(campaign_id)
         self.agents = {engine_id: AgentSpec(engine_id, f"simulated/{engine_id}",
                                             store_id=store_id)

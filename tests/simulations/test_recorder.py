@@ -145,3 +145,19 @@ def test_bad_input_is_refused_before_anything_is_written(store: CampaignStore) -
         record_simulation(store, _scenario(inbound=30.0), "progressive", name="x",
                           start=START)
     assert store.campaigns() == []
+
+
+def test_a_recording_that_fails_leaves_no_campaign(store: CampaignStore,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulations.recorder import Recorder
+
+    def broken(self: Recorder) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Recorder, "close", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        record_simulation(store, _scenario(agents=2, hours=0.1), "progressive", name="sim",
+                          start=START, batch_size=10)
+    assert store.campaigns() == []
+    with store.session() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(CallAttempt)).scalar() == 0
