@@ -39,6 +39,7 @@ from campaigns.models import (
     AgentStateChange,
     AnswerKind,
     CallAttempt,
+    Disposition,
     Lead,
     LeadStatus,
     Recording,
@@ -163,7 +164,11 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
     with self.session() as session, session.no_autoflush:
         # ``leads`` holds the rows so the identity map keeps them for the whole batch.
         leads, attempts = _prefetch(self, session, ops)
+        # Held like ``leads``: each disposition's look-up then finds its row in the map.
+        _dispositions = list(session.exec(select(Disposition))) if any(
+            isinstance(op, DispositionOp) for op in ops) else []
         new: list[CallAttempt] = []
+        changes: list[AgentStateOp] = []
         for op in ops:
             if isinstance(op, BeginOp):
                 reason = _begin(self, session, op, owner, now, leads, attempts, cache)
@@ -174,10 +179,7 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
             elif isinstance(op, ReleaseOp):
                 _release(session, op, owner)
             elif isinstance(op, AgentStateOp):
-                attempt = attempts.get(op.call_uuid) if op.call_uuid else None
-                if attempt is not None and attempt.id is None:
-                    session.flush()  # the change refers to an attempt begun in this batch
-                _agent_state(session, op, attempts)
+                changes.append(op)
             else:
                 attempt = attempts.get(op.call_uuid)
                 if attempt is None:
@@ -187,6 +189,8 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
                 if problem:
                     problems.append(problem)
         session.flush()
+        if changes:
+            _agent_states(session, changes, attempts)
         begun = {attempt.call_uuid: attempt.id for attempt in new}  # type: ignore[misc]
         session.commit()
     return BatchResult(begun, refused, tuple(problems))
@@ -272,12 +276,20 @@ def _release(session: Session, op: ReleaseOp, owner: str | None) -> None:
     session.execute(query.values(**values))
 
 
-def _agent_state(session: Session, op: AgentStateOp, attempts: dict[str, CallAttempt]) -> None:
-    attempt = attempts.get(op.call_uuid) if op.call_uuid else None
-    session.add(AgentStateChange(
-        agent_id=op.agent_id, campaign_id=op.campaign_id, state=AgentState(op.state).value,
-        reason=(op.reason or None) and op.reason[:80], at=op.at,
-        attempt_id=attempt.id if attempt is not None else None, disposition=op.disposition))
+def _agent_states(session: Session, ops: Sequence[AgentStateOp],
+                  attempts: dict[str, CallAttempt]) -> None:
+    """The batch's agent state changes, in their order, in one statement once every
+    attempt of the batch has its id (nothing in a batch depends on these rows, and a
+    flush for each change that names a new attempt cost most of a busy batch)."""
+    rows = []
+    for op in ops:
+        attempt = attempts.get(op.call_uuid) if op.call_uuid else None
+        rows.append({"agent_id": op.agent_id, "campaign_id": op.campaign_id,
+                     "state": AgentState(op.state).value,
+                     "reason": (op.reason or None) and op.reason[:80], "at": op.at,
+                     "attempt_id": attempt.id if attempt is not None else None,
+                     "disposition": op.disposition})
+    session.execute(sa.insert(AgentStateChange), rows)
 
 
 def _apply_to_attempt(self: CampaignStore, session: Session,
