@@ -107,16 +107,22 @@ def report(
     elif format_ == "csv":
         _write_csv(result, output)
     elif format_ == "xlsx":
-        import pandas as pd
-
-        with pd.ExcelWriter(output) as writer:
-            for name, frame in result.sections().items():
-                frame.to_excel(writer, sheet_name=name, index=False)
+        write_workbook(result, output)  # type: ignore[arg-type]
         make_console().print(f"wrote {output}")
     else:
         _render_report(result)
         if plot is not None:
             make_console().print(f"plot: {plot}")
+
+
+def write_workbook(result: Any, output: Path) -> None:
+    """The report as an XLSX workbook, one sheet per section (``dialer report --format
+    xlsx``; ``dialer simulate --report`` writes a simulated campaign's with it)."""
+    import pandas as pd
+
+    with pd.ExcelWriter(output) as writer:
+        for name, frame in result.sections().items():
+            frame.to_excel(writer, sheet_name=name, index=False)
 
 
 def _write_csv(result: Any, output: Path | None) -> None:

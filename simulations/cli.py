@@ -105,6 +105,25 @@ def simulate(
         help="--from-campaign: time zone of the hours of day (IANA name).")] = "UTC",
     write_scenario: Annotated[Path | None, typer.Option(
         help="Save the scenario run (built or loaded) as TOML, for editing.")] = None,
+    record: Annotated[bool, typer.Option(
+        "--record", help="Record replication 0 of each policy in the campaign store "
+        "(--db/--home) as a campaign of its own (sim-<scenario>-<policy>, or "
+        "sim-<campaign>-<policy> with --from-campaign), for `dialer report`.")] = False,
+    campaign_name: Annotated[str | None, typer.Option(
+        help="Name of the recorded campaign (one policy), or its prefix NAME-<policy>.")
+    ] = None,
+    start: Annotated[str | None, typer.Option(
+        help="When the recorded day starts (ISO time, UTC unless it has an offset; default "
+             "today at the scenario's shift_start_hour).")] = None,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Replace a recorded simulation of the same name (never a real "
+                          "campaign).")] = False,
+    report: Annotated[Path | None, typer.Option(
+        help="Write the campaign report of replication 0 as XLSX (the sheets of `dialer "
+             "report --format xlsx`; several policies: FILE-<policy>.xlsx).")] = None,
+    report_plot: Annotated[Path | None, typer.Option(
+        help="Write the campaign report's plot of replication 0 (PNG, as `dialer report "
+             "--plot`).")] = None,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
     import contextlib
@@ -126,6 +145,16 @@ def simulate(
                              write_to=write_scenario, until=now(), quiet=as_json)
     scenario = source.path  # a built scenario's file lives as long as ``source``
     loaded = load_scenario(scenario)
+    from simulations.cli_record import plan_recordings
+
+    recording = plan_recordings(specs, f"sim-{from_campaign or Path(scenario).stem}", loaded,
+                                record=record, db=db, home=home,
+                                campaign_name=campaign_name, start=start, replace=replace,
+                                report=report, report_plot=report_plot)
+    if recording is not None:
+        from simulations.cli_record import check_names
+
+        check_names(recording)  # a taken name stops the command before anything runs
     labels = [spec.label for spec in specs]
     jobs = [(str(scenario), spec.name, dict(spec.params), seed, r)
             for spec in specs for r in range(replications)]
@@ -179,6 +208,16 @@ def simulate(
         document["best_static"] = _static_document(anchor)
     if source.history is not None:
         document["from_campaign"] = source.history.to_json()
+    recorded = None
+    if recording is not None:
+        from simulations.cli_record import record_and_report
+
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("recording", total=None)
+            recorded = record_and_report(
+                recording, loaded, seed,
+                lambda what: progress.update(task, description=what))
+        document["recorded"] = recorded
     if as_json:
         print(json.dumps(_jsonable(document)))
         return
@@ -209,6 +248,11 @@ def simulate(
 
         for extra in queue_tables(results, labels):  # type: ignore[arg-type]
             Console().print(extra)
+    if recorded is not None:
+        from simulations.cli_record import describe
+
+        for line in describe(recorded):
+            Console(soft_wrap=True).print(line, highlight=False)
 
 
 def sweep(
