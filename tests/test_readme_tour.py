@@ -166,6 +166,8 @@ def test_the_readme_tour_works_as_written(tmp_path, monkeypatch):
     assert said("dialer esl api").startswith("UP ")
     assert "summary" in said("dialer report spring") and (work / "spring.png").exists()
     assert "predictive" in said("dialer simulate") and (work / "run.png").exists()
+    assert "as campaign sim-outbound-predictive" in said("dialer simulate")
+    assert "wrote sim-day.xlsx" in said("dialer report sim-outbound-predictive")
     assert "sam: supervisor" in said("dialer user add") and "password:" in said("dialer user add")
     assert "ann" in said("dialer user list")
 
