@@ -20,9 +20,9 @@ What differs from a live day, and why:
 - Dispositions: the simulated agent's wrap-up ends with ``SIM`` (a simulated conversation:
   a final, contact disposition this module adds to the store) for a person, ``AM`` for an
   answering machine connected to an agent (AMD off).
-- The simulator sends agents off shift with a pause at closing time; the store records it
-  as a log-out (the next shift logs them in again), so agent hours are shift hours, not
-  the night.
+- The simulator sends agents off shift with a pause (at closing time, and when
+  ``agents_by_hour`` makes the floor smaller); the store records it as a log-out (the next
+  shift or hour logs them in again), so agent hours are the hours staffed, not the night.
 - The campaign is left ``archived`` (read-only, never startable) and has no caller ID: a
   recorded simulation can be reported on, never dialed. Its lead list's ``source_file``
   (``simulation:...``) marks it as one: ``replace=True`` deletes only such a campaign.
@@ -73,8 +73,9 @@ SOURCE_PREFIX = "simulation:"
 """``lead_list.source_file`` of a recorded simulation's list (how one is recognised)."""
 OWNER_PREFIX = "simulation:"
 """``call_attempt.process_owner`` of a recorded simulation's attempts."""
-END_OF_SHIFT = "end of shift"
-"""The reason of the driver's closing-time pause (``Simulation._close_if_idle``)."""
+OFF_DUTY = frozenset({"end of shift", "off shift"})
+"""Reasons of the driver's pauses that send an agent home: closing time
+(``Simulation._close_if_idle``) and a smaller floor in this hour (``agents_by_hour``)."""
 DAY = 86400.0
 
 
@@ -370,7 +371,7 @@ class Recorder:
             self._in_wrap[change.agent_id] = uuid
         op = self.link.agent_state_op(dataclasses.replace(change, at=at, call_id=uuid))
         if op is not None:
-            if change.state is AgentState.PAUSED and change.reason == END_OF_SHIFT:
+            if change.state is AgentState.PAUSED and change.reason in OFF_DUTY:
                 op = dataclasses.replace(op, state=StoreAgentState.LOGGED_OUT)
             ops.append(op)
         self.last_at = max(self.last_at, change.at)
