@@ -96,7 +96,10 @@ def campaign_config(scenario: Scenario, policy: str, params: dict[str, Any]) -> 
         campaign_id="sim", caller_id_number="+15550000000",
         ring_timeout=max(scenario.population.no_answer_timeout, 15.0),
         connect_window=c.connect_window, amd_enabled=scenario.amd.enabled,
-        amd_false_positive_estimate=scenario.amd.false_positive if scenario.amd.enabled else 0.0,
+        # No estimate: the driver's ground truth tells the engine of every person AMD classed
+        # as a machine (``_hangup``), which the ledger counts as abandoned; an estimate on
+        # top would count each of them twice (docs/simulations.md, "AMD").
+        amd_false_positive_estimate=0.0,
         wrap_up_timeout=1e9, abandon_target=c.abandon_limit,
         ledger_window=c.window_days * DAY, pacing_policy=policy, pacing_params=dict(params),
         decision_interval=c.decision_interval)

@@ -204,8 +204,10 @@ def delete_simulated(store: CampaignStore, campaign_id: int) -> None:
 
 def campaign_settings(scenario: Scenario, policy: str, params: dict[str, Any]
                       ) -> dict[str, Any]:
-    """The store's settings of the simulated campaign (what the engine ran with). No
-    caller ID: a recorded simulation cannot be started."""
+    """The store's settings of the simulated campaign (what the engine ran with, except
+    the AMD false-positive estimate: the scenario's rate, which the simulated engine does not
+    charge since the driver reports every false positive, docs/simulations.md). No caller
+    ID: a recorded simulation cannot be started."""
     c, amd = scenario.campaign, scenario.amd
     return {
         "pacing_policy": policy, "pacing_params": dict(params),
