@@ -147,6 +147,11 @@ class Simulation:
         self._pending: deque = deque()
         self._start_hour = c.shift_start_hour
         self._shift = c.shift_hours * 3600.0
+        amd = scenario.amd
+        self._patience_from = max(0.0, amd.detect_time - amd.silence_before_verdict) \
+            if amd.enabled else 0.0
+        """Seconds after the answer a person's patience starts: with AMD, the silence AMD
+        waits for after the greeting before deciding (never before the answer)."""
         self._actions: dict[type, Any] = {
             Originate: self._originate, Bridge: self._bridge, PlayMessage: self._play,
             Hangup: self._hangup, AttemptFinished: self._forget}
@@ -332,7 +337,8 @@ class Simulation:
         if call.kind == LIVE:
             self.tally.live_by_day[self._day(at)] += 1
             if call.patience < math.inf:
-                self._schedule(at + call.patience, self._patience, call_id)
+                self._schedule(at + self._patience_from + call.patience, self._patience,
+                               call_id)
         self._feed(CallAnswered(at, call_id))
         amd = self.scenario.amd
         if amd.enabled:

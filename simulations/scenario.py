@@ -74,6 +74,10 @@ class AmdSettings:
     """Share of people classed as machines (hung up on: counted as abandoned)."""
     false_negative: float = 0.0
     """Share of machines classed as people (connected to an agent)."""
+    silence_before_verdict: float = 0.8
+    """Seconds of silence after the person's greeting that AMD waits for before deciding
+    HUMAN: a person's patience starts this long before the verdict (never before the answer);
+    while AMD listens to the greeting the person is talking, not waiting."""
 
 
 _NEVER_GIVES_UP = Fixed(math.inf)
