@@ -10,6 +10,11 @@ attempt's ``repr`` now shows; with that field left out of the repr the streams h
 digests taken before it, so no decision changed. Re-derived for predictive-20x2h (machines
 0.1 of dials, no AMD) when predictive began to count machines that reach agents as demand on
 agents, not as people (issue 16): it dials more; every other stream is unchanged.
+Re-derived for predictive-amd-10x1h when the simulator's AMD callee changed (issue 16): a
+person's patience starts 0.8 s before the verdict instead of at the answer (fewer people hang
+up while AMD listens, more reach agents, so fewer dials), and the simulated campaign no
+longer charges a false-positive estimate on top of the ground truth's; the streams without
+AMD are unchanged.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ RECORDED = {
                     "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
     "adaptive-10x1h": (3645, 845,
                        "a7eaa2ec5c3442124b25bbe4cad9b9f6e03352ffbc4269129aabcf08c96b6193"),
-    "predictive-amd-10x1h": (3451, 935,
-                             "4d9c99c3f93d2326d6b3b62d1f959137d6694f47a2acf57c0c83fc9a99087b6a"),
+    "predictive-amd-10x1h": (3119, 801,
+                             "021aea47945c28b08b27c0c5d8d507a9954ed13dff6dcb1612c1b71737d34cb8"),
     "progressive-inbound-10x1h": (
         2313, 420, "60751e09aeafb2949a860961647aec3b4b3d2831dbebaf04ff38b1797e1e308e"),
     "world-100x5k": (21376, 5006,
