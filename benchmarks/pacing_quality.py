@@ -11,7 +11,8 @@ Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean tal
 patience exponential mean 5 s, time to answer lognormal 9 ± 4 s, busy 0.05, no machines, ring
 timeout 25 s, one 8-hour shift. ``--quick``: 10 and 50 agents × 0.10/0.35 × 180 s, 1 replication.
 ``--machine m`` makes a share m of dials answer by machine (5 s of an agent each without AMD);
-``--amd`` turns detection on (3 s, 2 % false positives, 10 % false negatives by default).
+``--amd`` turns detection on (3 s, 2 % false positives, 10 % false negatives by default;
+a person's patience starts ``--amd-silence`` 0.8 s before the verdict).
 
 Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
 E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
@@ -243,6 +244,10 @@ def main() -> None:
     parser.add_argument("--amd-detect-time", type=float, default=3.0)
     parser.add_argument("--amd-false-positive", type=float, default=0.02)
     parser.add_argument("--amd-false-negative", type=float, default=0.1)
+    parser.add_argument("--amd-silence", type=float, default=0.8,
+                        help="seconds of silence after the greeting AMD waits for before "
+                             "deciding; a person's patience starts then (scenario "
+                             "amd.silence_before_verdict)")
     parser.add_argument("--no-static", action="store_true",
                         help="skip the best static dial level (the hindsight anchor)")
     parser.add_argument("--static-step", type=float, default=0.02,
@@ -252,7 +257,8 @@ def main() -> None:
     if args.amd:
         MACHINES["amd"] = {"enabled": True, "detect_time": args.amd_detect_time,
                            "false_positive": args.amd_false_positive,
-                           "false_negative": args.amd_false_negative}
+                           "false_negative": args.amd_false_negative,
+                           "silence_before_verdict": args.amd_silence}
     if args.quick:
         agents, lives, talks, reps = (10, 50), (0.10, 0.35), (180.0,), args.replications or 1
     else:
@@ -331,7 +337,8 @@ def main() -> None:
     for target, oks in tally.items():
         lines.append(f"  {target:<13} {sum(oks)}/{len(oks)} scenarios pass")
     amd = (f"AMD on (detect {args.amd_detect_time:g} s, false positives "
-           f"{args.amd_false_positive:g}, false negatives {args.amd_false_negative:g})"
+           f"{args.amd_false_positive:g}, false negatives {args.amd_false_negative:g}, "
+           f"patience from {args.amd_silence:g} s before the verdict)"
            if args.amd else "AMD off")
     lines.append(f"machines {args.machine:g} of dials, {amd}; best static step "
                  f"{args.static_step:g}")
