@@ -351,6 +351,7 @@ def _scenario(name: str, settings: Any, shares: dict[str, Share],
                 if settings.amd_enabled else 0.0},
     }
     if settings.amd_enabled:
-        notes.append("amd: detection time and false negatives are not in the store, the "
-                     "defaults are kept; the machine share is AMD's verdicts")
+        notes.append("amd: detection time, false negatives and the silence before the "
+                     "verdict are not in the store, the defaults are kept; the machine "
+                     "share is AMD's verdicts")
     return scenario_from_tables(tables, Path(f"<campaign {name}>")), tuple(notes)
