@@ -1,30 +1,51 @@
 """The abandonment budget: what rate the predictive policy may aim at, given the window so far.
 
 The law caps abandoned calls ÷ live answers over a measurement window (US: 30 days,
-47 CFR 64.1200(a)(7)(i); UK Ofcom: 24 hours). Aiming *at* the limit breaks it about half the
-time, because abandons are rare events: with L live answers to come at rate r, the count is
-about Poisson(rL), so its relative spread is 1/√(rL). A window of 650 answers (five agents
-for a day) at 3 % holds ~20 abandons ± 4.4, i.e. ±0.7 points of rate. The aim must sit
-below the limit by a margin that shrinks as the window fills.
+47 CFR 64.1200(a)(7)(i); UK Ofcom: 24 hours). The ledger hands the policy the window's own
+counts: L live answers and A abandons over the whole window the campaign carries (30 days of
+history for a campaign that has been running, a few minutes for a new one).
 
-Setpoint (the rate the model is asked to produce from now on): plan over the next
-H = max(L, planning_answers) live answers, so that the window ends z standard deviations
-below the limit if the plan is followed:
+**Only answers already observed pay for abandons.** A campaign may stop at any moment, and
+the window that ends then must be within the limit: abandons planned now are covered by the
+window's slack s = r·L − A − reserve (r the limit), never by answers still to come. Abandons
+are rare, random events, so the aim p (abandons per live answer from now on) leaves a
+margin: following it, the expected abandons plus z Poisson standard deviations stay within
+the slack *after every one* of the next n live answers, each of which adds r to the slack:
 
-    A + r*·H + z·√(r·H) ≤ r·(L + H)
-    ⇒ r* = (r·(L + H) − A − z·√(r·H)) ÷ H,  clipped to [0, aim_cap·r].
+    p·n + z·√(p·n) ≤ s + r·n      for every n ≤ H
 
-A young window (L small, the first minutes of a campaign) therefore aims low or at zero
-(progressive) — a single abandon among 30 answers is already 3.3 % — and a window that has
-spent less than its share spends the saving, never above ``aim_cap × r``. In steady state
-the window rate settles at about r − (z/2)·√(r/L), i.e. z/2 standard deviations below the
-limit. A window above ``aim_cap × r`` lowers the cap by (cap ÷ rate)², so it is brought back
-rather than held. When the window is within ``reserve`` abandons of the limit
-(A + reserve ≥ r·L) the budget is spent: nothing but progressive (calls that each have an
-agent waiting) is allowed. The reserve is for the calls already in flight when the limit is
-reached, which still abandon a few: without it, 30-day runs of 5–10 agents, whose windows
-hover near the limit, ended 1–3 abandons over it (3.00–3.03 % by ground truth in 4 of 6
-runs; 2.85–2.99 % with a reserve of 3, at the same talk).
+(H = answers still to come in the current period; unknown or a rolling window: H = ∞.) The
+tightest n is n* = z²p ÷ (4(r − p)²), which gives, for H = ∞ (or n* ≤ H),
+
+    p ≤ r ÷ (1 + z² ÷ (4s)),
+
+and for a period that ends within n* answers, the end of the period binds: √(p·H) =
+(√(z² + 4(s + r·H)) − z) ÷ 2, the savings spent over the answers left (never over fewer than
+``planning_answers``). The aim depends on the slack, not on the window's age: a window of a
+few hundred answers (a young campaign) has a few abandons of slack and aims low, or at 0
+until r·L exceeds the reserve (a single abandon among 30 answers is already 3.3 %); a window
+of 30 days that has spent less than its share has tens of abandons of slack and aims at the
+cap from the start of each day instead of re-paying a young window's margin. In a growing
+window the slack grows like √(r·z²·L ÷ 2) while the aim approaches r.
+
+This replaces a one-point plan (the window ending z standard deviations below the limit
+after H = max(L, 200) more answers, r* = (r(L + H) − A − z√(rH)) ÷ H), which counted the
+answers of the plan to cover the abandons of the plan, and whose margin z√(rH) grew with the
+window, so a long window re-paid it. For the same z the two aim alike in a cold start (with
+abandons drawn exactly at the aim, both spend 0.59 of a day's budget over 1,450 answers;
+docs/pacing.md), and only the new one keeps every instant under the limit, not just the
+plan's end.
+The normal band is a little bolder than the exact Poisson tail for tiny slacks; the reserve
+and the model-bias loop cover that (docs/pacing.md, "Setpoint").
+
+The aim is never above ``aim_cap × r`` (the model's own error needs room). A window above
+the cap lowers the cap by (cap ÷ rate)², so it is brought back rather than held. When the
+window is within ``reserve`` abandons of the limit (A + reserve ≥ r·L) the budget is spent:
+nothing but progressive (calls that each have an agent waiting) is allowed. The reserve is
+for the calls already in flight when the limit is reached, which still abandon a few:
+without it, 30-day runs of 5–10 agents, whose windows hover near the limit, ended 1–3
+abandons over it (3.00–3.03 % by ground truth in 4 of 6 runs; 2.85–2.99 % with a reserve of
+3, at the same talk).
 """
 
 from __future__ import annotations
@@ -40,9 +61,9 @@ class AbandonBudget:
     """Setpoint of the abandonment rate from the window's live answers and abandons."""
 
     z: float = 4.0
-    """Standard deviations of Poisson noise the plan keeps below the limit."""
+    """Poisson standard deviations the plan keeps below the window's slack at every answer."""
     planning_answers: float = 200.0
-    """Smallest number of future live answers a plan spreads the budget over."""
+    """Fewest answers a period's savings are spent over (its end never comes sooner)."""
     aim_cap: float = 0.9
     """Never aim above this share of the limit (the model's own error needs room)."""
     reserve: float = 3.0
@@ -67,16 +88,41 @@ class AbandonBudget:
             return True
         return abandons > 0 and abandons + self.reserve >= target * live
 
-    def setpoint(self, live: int, abandons: int, target: float) -> float:
-        """Rate of abandons per live answer to aim at from now on (0 = progressive)."""
+    def slack(self, live: int, abandons: int, target: float) -> float:
+        """Abandons the answers already in the window pay for, less the reserve."""
+        return target * live - abandons - self.reserve
+
+    def covered_aim(self, slack: float, target: float, answers_left: float = math.inf) -> float:
+        """The highest aim p whose abandons, plus z Poisson standard deviations, stay within
+        ``slack`` + ``target`` × n after each of the next n ≤ ``answers_left`` answers."""
+        if slack <= 0.0 or target <= 0.0:
+            return 0.0
+        z2 = self.z * self.z
+        # n* = z²p ÷ (4(r − p)²) is where the band comes closest to the line; at the aim
+        # below it touches the line there.
+        endless = target / (1.0 + z2 / (4.0 * slack))
+        if not math.isfinite(answers_left):
+            return endless
+        horizon = max(answers_left, self.planning_answers)
+        if z2 > 0.0 and z2 * endless < horizon * 4.0 * (target - endless) ** 2:
+            return endless  # n* comes before the period's end: the endless aim binds
+        # The period ends first: only its last answer binds, p·H + z√(p·H) = s + r·H.
+        root = (math.sqrt(z2 + 4.0 * (slack + target * horizon)) - self.z) / 2.0
+        return max(endless, root * root / horizon)
+
+    def setpoint(self, live: int, abandons: int, target: float,
+                 answers_left: float = math.inf) -> float:
+        """Rate of abandons per live answer to aim at from now on (0 = progressive).
+
+        ``answers_left``: live answers expected in the rest of the measurement period
+        (∞ for a rolling window or when unknown; a campaign may stop at any moment)."""
         if self.spent(live, abandons, target):
             return 0.0
-        horizon = max(float(live), self.planning_answers)
-        room = target * (live + horizon) - abandons - self.z * math.sqrt(target * horizon)
+        aim = self.covered_aim(self.slack(live, abandons, target), target, answers_left)
         cap = self.aim_cap * target
         rate = abandons / live if live else 0.0
         if rate > cap:
             # Above the aim the window is brought back, not held: the further above, the
             # lower the aim (the model's bias is learnt slowly; this acts at once).
             cap *= (cap / rate) ** 2
-        return min(max(room / horizon, 0.0), cap)
+        return min(aim, cap)

@@ -12,10 +12,12 @@ Three parts (docs/pacing.md has the derivation and the measured figures):
    λ is tuned online so that the model's own expected abandons per expected live answer
    match the model setpoint r*/c (an integral loop on log λ; it needs no realised abandon,
    so it settles in a minute even for five agents).
-3. **Setpoint** r* (``pacing_models.budget``): the abandonment rate to aim at, below the
-   limit by a margin that shrinks as the measurement window fills (small-sample safety),
-   0 when the budget is spent. c = (realised + k₀) ÷ (predicted + k₀) is the model's bias
-   measured on the campaign's own recent abandons (shrunk to a prior by k₀ pseudo-abandons).
+3. **Setpoint** r* (``pacing_models.budget``): the abandonment rate to aim at, paid for
+   by the slack of the answers already in the measurement window (the whole window the
+   campaign carries: 30 days of history for a running campaign), with a Poisson margin
+   after every answer to come; 0 when the budget is spent. c = (realised + k₀) ÷
+   (predicted + k₀) is the model's bias measured on the campaign's own recent abandons
+   (shrunk to a prior by k₀ pseudo-abandons).
 
 Cold start (a campaign knows none of its rates): progressive until ``min_live_answers`` live
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
@@ -359,7 +361,7 @@ class PredictivePolicy:
         rate = abandons / max(1, live)
         if goal <= 0.0:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
-                "window too young for a margin")
+                "the window's answers pay for no abandon beyond the reserve yet")
             return PacingDecision(
                 floor, f"predictive: {why} (window {abandons}/{live} = {rate:.2%}, target "
                 f"{target:.2%}) → progressive {floor}",
