@@ -123,3 +123,21 @@ def test_abandons_drawn_at_the_aim_never_take_a_day_over_the_limit() -> None:
             assert abandons <= LIMIT * live
         spent.append(abandons / (LIMIT * live))
     assert 0.5 < float(np.mean(spent)) < 0.8
+
+
+def test_a_small_campaign_with_history_dials_more_than_a_young_one_at_the_same_rate() -> None:
+    # Five agents, two free, the rest on calls; the window at 2 %: 400 answers (a young
+    # window) or 12,000 (30 days of history). The threshold loop aims at the setpoint, so
+    # after a few minutes of decisions the campaign with history risks more per call.
+    from dataclasses import replace
+
+    from tests.pacing_models.test_pacing_policies import state, trained_predictive
+
+    calls = {}
+    for live, abandons in ((400, 8), (12_000, 240)):
+        policy = trained_predictive()
+        s = state(free=2, busy=(40.0, 90.0, 150.0), live=live, abandons=abandons)
+        decisions = [policy.decide(replace(s, now=s.now + i)) for i in range(300)]
+        calls[live] = decisions[-1].calls_to_launch
+        assert f"window 2.00% of {live}" in decisions[-1].explanation
+    assert calls[12_000] > calls[400]
