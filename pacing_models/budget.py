@@ -30,13 +30,12 @@ window the slack grows like √(r·z²·L ÷ 2) while the aim approaches r.
 
 This replaces a one-point plan (the window ending z standard deviations below the limit
 after H = max(L, 200) more answers, r* = (r(L + H) − A − z√(rH)) ÷ H), which counted the
-answers of the plan to cover the abandons of the plan, and whose margin z√(rH) grew with the
-window, so a long window re-paid it. For the same z the two aim alike in a cold start (with
-abandons drawn exactly at the aim, both spend 0.59 of a day's budget over 1,450 answers;
-docs/pacing.md), and only the new one keeps every instant under the limit, not just the
-plan's end.
-The normal band is a little bolder than the exact Poisson tail for tiny slacks; the reserve
-and the model-bias loop cover that (docs/pacing.md, "Setpoint").
+answers of the plan to cover the abandons of the plan and checked only the plan's end. For
+the same z the two aim alike in a cold start (with abandons drawn exactly at the aim, both
+spend 0.59 of a day's budget over 1,450 answers; docs/pacing.md), and only the new one keeps
+every instant under the limit. The normal band is a little bolder than the exact Poisson
+tail for tiny slacks; the reserve and the model-bias loop cover that (docs/pacing.md,
+"Setpoint").
 
 The aim is never above ``aim_cap × r`` (the model's own error needs room). A window above
 the cap lowers the cap by (cap ÷ rate)², so it is brought back rather than held. When the

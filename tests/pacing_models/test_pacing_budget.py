@@ -87,8 +87,7 @@ def test_a_period_that_ends_soon_spends_its_savings() -> None:
 def test_a_long_window_lets_a_small_campaign_aim_higher_than_a_young_one() -> None:
     # The same 2 % so far: a young window (an hour of five agents, 400 answers) has 8
     # abandons, 1 within the limit less the reserve; 30 days of history (12,000 answers)
-    # has 240, 117 within it. The old plan re-paid a young window's margin each day (it
-    # grew with the window); the slack decides now.
+    # has 240, 117 within it. The slack decides the aim, not the window's age.
     budget = AbandonBudget(aim_cap=0.8)
     young = budget.setpoint(400, 8, LIMIT)
     long = budget.setpoint(12_000, 240, LIMIT)
