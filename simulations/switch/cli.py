@@ -150,7 +150,16 @@ async def _serve(host, port, password, settings, fate_source, seed, duration, st
             arrivals.start()
             status.print(f"placing the inbound callers of {callers.path} (queues "
                          f"{', '.join(arrivals.queues)})")
-        # Ctrl-C cancels this task (asyncio.run's SIGINT handling); stop cleanly and report.
+        # Ctrl-C or a service manager's SIGTERM cancels this task: stop cleanly and report.
+        # Installed here rather than left to asyncio.run, which handles SIGINT only when the
+        # process did not inherit it ignored (a background job of a script, nohup) and never
+        # SIGTERM: either left the simulator running or killed it without its summary.
+        import signal
+
+        loop, serving = asyncio.get_running_loop(), asyncio.current_task()
+        assert serving is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, serving.cancel)
         with contextlib.suppress(asyncio.CancelledError):
             if duration is not None:
                 await asyncio.sleep(duration)

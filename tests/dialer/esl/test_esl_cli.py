@@ -68,3 +68,34 @@ def test_bad_url_is_one_clear_error() -> None:
                             timeout=30)
     assert result.returncode == 1
     assert "esl://" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_switch_sim_stops_cleanly_on_sigint_and_sigterm_even_with_sigint_inherited_ignored(
+        sig: str) -> None:
+    """A background job of a script (or nohup) starts with SIGINT ignored, and a service
+    manager stops with SIGTERM: both must stop the simulator with its summary."""
+    import signal
+
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import cli; cli.main()", "switch-sim", "--listen",
+         f"127.0.0.1:{port}", "--speed", "20", "--seed", "1", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        process.send_signal(getattr(signal, sig))
+        out, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert json.loads(out)["listen"] == f"127.0.0.1:{port}"
