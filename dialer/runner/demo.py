@@ -142,11 +142,12 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
             "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
             "retry_rules": {"no_answer": {"delay_minutes": 60, "max_attempts": 2},
                             "busy": {"delay_minutes": 60, "max_attempts": 2}},
-            # Priors that match the demo population, a short warm-up and a planning horizon
-            # of a few dozen answers, so a two-minute demo reaches model-based pacing. A real
-            # campaign keeps the policy's defaults: a small-sample margin (margin_z) over a
-            # 200-answer horizon, which stays progressive until its window holds a few
-            # hundred answers.
+            # Priors that match the demo population, a short warm-up and no small-sample
+            # margin. The setpoint still pays abandons only from the window's slack beyond
+            # its 3-abandon reserve (docs/pacing.md, Setpoint), so a two-minute demo (a few
+            # dozen live answers) dials progressively throughout; a campaign whose window
+            # holds about a hundred live answers at 3 % starts to aim above zero. A real
+            # campaign keeps the policy's defaults (margin_z 4).
             "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
                               "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
