@@ -78,6 +78,8 @@ class RuleContext:
 
     def with_zones(self, extra: tuple[ZoneInfo, ...]) -> RuleContext:
         """This context with ``extra`` zones added (cached for the decision)."""
+        if extra == self.zones:
+            return self  # the common case: the state's zones are the lead's
         found = self.widened.get(extra)
         if found is None:
             missing = tuple(z for z in extra if z not in self.zones)
@@ -125,6 +127,22 @@ def failed(rule: Rule, reason: str, earliest: datetime | None) -> RuleOutcome:
                                     True))
 
 
+_last_minute: tuple[datetime | None, int] = (None, 0)
+"""The last instant asked of ``_minute_of`` and its UTC minute: the calling-hours rules of
+one decision (federal, state) ask about the same ``datetime`` object. One tuple, rebound
+whole, so a rule running in another thread (lead selection) never reads a torn pair."""
+
+
+def _minute_of(at: datetime) -> int:
+    global _last_minute
+    last_at, minute = _last_minute
+    if last_at is at:
+        return minute
+    minute = int(at.timestamp() // 60)
+    _last_minute = (at, minute)
+    return minute
+
+
 @dataclass(frozen=True, slots=True)
 class CallingHoursRule:
     """Calls only inside a local window, in every zone the called party may be in."""
@@ -160,7 +178,7 @@ class CallingHoursRule:
         if not zones:
             return failed(self, "called party's time zone unknown: give the lead a time zone, "
                           "state or postal code", None)
-        minute = int(at.timestamp() // 60)
+        minute = _minute_of(at)
         reason = self.passes.get((zones, minute))
         if reason is not None:
             return _new_tuple(RuleOutcome, (self.rule_id, True, reason, self.citation, at,

@@ -100,7 +100,8 @@ class InternalDncRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        hits = [h for h in context.hits if h.version.kind is RegistryKind.INTERNAL]
+        hits = [h for h in context.hits if h.version.kind is RegistryKind.INTERNAL
+                ] if context.hits else None
         if hits:
             detail = hits[0].detail or "opt-out recorded"
             return failed(self, f"on internal DNC {hits[0].version.version}: {detail}", None)
@@ -117,7 +118,8 @@ class NationalDncRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        hits = [h for h in context.hits if h.version.kind is RegistryKind.NATIONAL]
+        hits = [h for h in context.hits if h.version.kind is RegistryKind.NATIONAL
+                ] if context.hits else None
         if not hits:
             return passed(self, at, "not on the national registry")
         if not context.campaign.telemarketing:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dnc.interfaces import RegistryKind
@@ -99,6 +100,12 @@ class StateConsentRule:
         return passed(self, at, f"{self.state}: {text}", permission=text)
 
 
+@lru_cache(maxsize=1024)
+def _not_listed_reason(states: tuple[str, ...]) -> str:
+    """The pass reason of a number on no state list (the same few state sets at every dial)."""
+    return "not on the registry of " + (", ".join(states) or "any applicable state")
+
+
 @dataclass(frozen=True, slots=True)
 class StateRegistryRule:
     """A state's own do-not-call list (registry ``state:XX``), for numbers in that state."""
@@ -109,11 +116,12 @@ class StateRegistryRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        states = context.placement.states
         hits = [h for h in context.hits if h.version.kind is RegistryKind.STATE
-                and h.version.registry.upper().removeprefix("STATE:") in context.placement.states]
+                and h.version.registry.upper().removeprefix("STATE:") in states
+                ] if context.hits else None
         if not hits:
-            return passed(self, at, "not on the registry of "
-                          + (", ".join(context.placement.states) or "any applicable state"))
+            return passed(self, at, _not_listed_reason(states))
         # Exemptions differ by state; only express written permission is honoured everywhere.
         consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
         if consent is not None:
