@@ -20,6 +20,17 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _wait_for_port(port: int, seconds: float) -> None:
+    """Until the simulator subprocess accepts connections on ``port`` (or ``seconds`` pass)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 @pytest.fixture
 def switch_sim():
     port = _free_port()
@@ -27,13 +38,7 @@ def switch_sim():
         [sys.executable, "-c", "import cli; cli.main()", "switch-sim", "--listen",
          f"127.0.0.1:{port}", "--duration", "20", "--speed", "20", "--seed", "1", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    _wait_for_port(port, 10)
     yield f"esl://:ClueCon@127.0.0.1:{port}"
     process.terminate()
     process.wait(5)
@@ -84,13 +89,7 @@ def test_switch_sim_stops_cleanly_on_sigint_and_sigterm_even_with_sigint_inherit
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_for_port(port, 20)
         process.send_signal(getattr(signal, sig))
         out, _ = process.communicate(timeout=15)
     finally:
