@@ -137,8 +137,19 @@ def _inbound_scenario(scenario: Path | None, wanted: bool | None):  # type: igno
 
 async def _serve(host, port, password, settings, fate_source, seed, duration, status,
                  callers=None) -> dict:
+    import signal
+
     from simulations.switch.embedded import running_switch
 
+    # Ctrl-C or a service manager's SIGTERM stops the simulator cleanly, with its summary.
+    # Handled here rather than left to asyncio.run, which handles SIGINT only when the
+    # process did not inherit it ignored (a script's background job, nohup) and never
+    # SIGTERM. Installed before the port opens and kept as an event, so a signal that comes
+    # while the switch starts is not lost.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with running_switch(host, port, password, settings, fate_source, seed) as sim:
         status.print(f"[green]switch simulator listening on {sim.url}[/] "
                      f"(password {'set' if password else 'empty'}; Ctrl-C stops)")
@@ -150,22 +161,8 @@ async def _serve(host, port, password, settings, fate_source, seed, duration, st
             arrivals.start()
             status.print(f"placing the inbound callers of {callers.path} (queues "
                          f"{', '.join(arrivals.queues)})")
-        # Ctrl-C or a service manager's SIGTERM cancels this task: stop cleanly and report.
-        # Installed here rather than left to asyncio.run, which handles SIGINT only when the
-        # process did not inherit it ignored (a background job of a script, nohup) and never
-        # SIGTERM: either left the simulator running or killed it without its summary.
-        import signal
-
-        loop, serving = asyncio.get_running_loop(), asyncio.current_task()
-        assert serving is not None
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, serving.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            if duration is not None:
-                await asyncio.sleep(duration)
-            else:
-                while True:
-                    await asyncio.sleep(3600)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), duration)
         switch = sim.switch
         return {"listen": f"{sim.url.host}:{sim.url.port}",
                 "sessions_since_startup": switch.sessions_since_startup,
