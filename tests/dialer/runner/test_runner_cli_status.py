@@ -266,14 +266,20 @@ def test_doctor_finds_a_named_instance_as_it_finds_the_unnamed_one(tmp_path, hom
             settings = settings_for(tmp_path, sim.url, instance=instance)
             runner = Runner(settings, store, login_agents=True,
                             control_socket=settings.control_socket)
-            task = asyncio.create_task(runner.run(duration=2.0))
+            # Runs until the doctor has asked (stopped below), not for a fixed time: on a
+            # loaded machine a doctor run can take longer than a short campaign.
+            task = asyncio.create_task(runner.run(duration=120.0))
             await runner.ready.wait()
             extra = ("--instance", instance) if instance else ()
-            found[instance] = await asyncio.to_thread(doctor_checks, sim.url, *extra)
-            if instance:  # the unnamed socket is not this process's
-                found["unnamed while east runs"] = await asyncio.to_thread(
-                    doctor_checks, sim.url)
-            await task
+            try:
+                found[instance] = await asyncio.to_thread(doctor_checks, sim.url, *extra)
+                if instance:  # the unnamed socket is not this process's
+                    found["unnamed while east runs"] = await asyncio.to_thread(
+                        doctor_checks, sim.url)
+                assert not task.done(), "the run ended before the doctor asked it"
+            finally:
+                runner.stop()
+                await task
 
     asyncio.run(scenario(None))
     asyncio.run(scenario("east"))
