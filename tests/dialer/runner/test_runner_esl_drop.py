@@ -37,6 +37,12 @@ def test_dropped_switch_connection_pauses_dialing_and_recovers(tmp_path):
             client = next(iter(runner.switches.clients.values()))
 
             async def drop_once() -> None:
+                try:
+                    await drop_and_watch()
+                finally:
+                    runner.stop()
+
+            async def drop_and_watch() -> None:
                 await runner.ready.wait()
                 await asyncio.sleep(2.0)
                 assert runner.stats.dials > 0
@@ -53,7 +59,9 @@ def test_dropped_switch_connection_pauses_dialing_and_recovers(tmp_path):
 
             async with asyncio.TaskGroup() as group:
                 group.create_task(drop_once())
-                group.create_task(runner.run(duration=7.0))
+                # The run lasts until drop_once has seen dialing resume (it stops the
+                # runner), not a fixed time a loaded machine might not leave it.
+                group.create_task(runner.run(duration=120.0))
         return runner
 
     runner = asyncio.run(scenario())
