@@ -87,11 +87,19 @@ def test_two_runner_processes_share_one_campaign_on_postgres(tmp_path, pg_schema
     snapshots: dict[str, dict] = {}
     try:
         _wait_port(port)
-        first = _runner(tmp_path, port, pg_schema_url, "p1", ["agent1", "agent2", "agent3"], 12)
+        # Both run until each has seen the other's live answers, then are stopped as an
+        # operator stops them (SIGTERM: the graceful stop), not after a fixed time that a
+        # loaded machine may spend starting them.
+        first = _runner(tmp_path, port, pg_schema_url, "p1", ["agent1", "agent2", "agent3"],
+                        120)
         second = _runner(tmp_path, port, pg_schema_url, "p2", ["agent4", "agent5", "agent6"],
-                         12)
-        for instance in ("p1", "p2"):
-            snapshots[instance] = _snapshot(tmp_path, instance)
+                         120)
+        try:
+            for instance in ("p1", "p2"):
+                snapshots[instance] = _snapshot(tmp_path, instance)
+        finally:
+            for process in (first, second):
+                process.send_signal(signal.SIGTERM)
         outputs = [process.communicate(timeout=90) for process in (first, second)]
     finally:
         switch.send_signal(signal.SIGINT)
