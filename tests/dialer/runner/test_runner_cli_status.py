@@ -197,8 +197,9 @@ def test_monitor_waits_for_a_restart_when_the_run_stops(home):
     # machine. (As on a terminal, so that rich's live display draws while it runs; the
     # cursor codes are taken out.) Then it must still be waiting a few refreshes later.
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in monitor.stdout],
-                     daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in monitor.stdout],
+                              daemon=True)
+    reader.start()
     seen: list[str] = []
     deadline = time.monotonic() + 60
     while "Waiting for `dialer run spring`" not in _plain(seen):
@@ -209,7 +210,11 @@ def test_monitor_waits_for_a_restart_when_the_run_stops(home):
     time.sleep(1.0)  # five refreshes
     assert monitor.poll() is None, "monitor exited instead of waiting for the run"
     monitor.send_signal(signal.SIGINT)
-    _, err = monitor.communicate(timeout=20)
+    monitor.wait(timeout=20)
+    reader.join(timeout=20)  # it owns stdout until the end of file: no read of a closed pipe
+    err = monitor.stderr.read()
+    monitor.stdout.close()
+    monitor.stderr.close()
     while not lines.empty():
         seen.append(lines.get())
     out = _plain(seen)
