@@ -12,7 +12,10 @@ patience exponential mean 5 s, time to answer lognormal 9 ± 4 s, busy 0.05, no 
 timeout 25 s, one 8-hour shift. ``--quick``: 10 and 50 agents × 0.10/0.35 × 180 s, 1 replication.
 ``--machine m`` makes a share m of dials answer by machine (5 s of an agent each without AMD);
 ``--amd`` turns detection on (3 s, 2 % false positives, 10 % false negatives by default;
-a person's patience starts ``--amd-silence`` 0.8 s before the verdict).
+a person's patience starts ``--amd-silence`` 0.8 s before the verdict) and makes the patience
+law Weibull, shape 3, mean 6 s (``AMD_PATIENCE``: little mass under 2 s of silence;
+docs/simulations.md, "Patience"); ``--patience '{dist = "exponential", mean = 5}'`` (a TOML
+inline table, any scenario law) sets it in either case.
 
 Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
 E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
@@ -58,8 +61,16 @@ WRAP = 15.0
 LIMIT = 0.03
 
 
-MACHINES: dict[str, object] = {"machine": 0.0, "amd": {}}
-"""The suite's machine share and ``[amd]`` table (``--machine``, ``--amd``; set in main)."""
+PATIENCE = {"dist": "exponential", "mean": 5.0}
+"""The suite's patience law without AMD (issue 6)."""
+AMD_PATIENCE = {"dist": "weibull", "shape": 3.0, "mean": 6.0}
+"""The AMD scenario's patience law: 0.16 % of people give up within AMD's 0.8 s of silence,
+2.6 % within 2 s, half by 6 s (docs/simulations.md, "Patience"). A memoryless law would lose
+15 % in the silence alone, whatever the pacing."""
+
+MACHINES: dict[str, object] = {"machine": 0.0, "amd": {}, "patience": PATIENCE}
+"""The suite's machine share, ``[amd]`` table and patience law (``--machine``, ``--amd``,
+``--patience``; set in main)."""
 
 
 def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int],
@@ -75,11 +86,26 @@ def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int],
         "callees": {"live_answer": live, "machine": machines["machine"], "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
                     "no_answer_timeout": 25, "busy_time": 4,
-                    "patience": {"dist": "exponential", "mean": 5.0}},
+                    "patience": machines.get("patience", PATIENCE)},
         "agents": {"talk": {"dist": "lognormal", "mean": talk, "sd": talk / 2},
                    "wrap": {"dist": "fixed", "value": WRAP}, "machine_handle_time": 5.0},
         "amd": machines["amd"],
     })
+
+
+def _patience_law(parser: argparse.ArgumentParser, text: str) -> dict:
+    """``--patience``: a TOML inline table, checked as a scenario's law (fail closed)."""
+    import tomllib
+
+    from simulations.distributions import parse_distribution
+    from simulations.errors import ScenarioError
+
+    try:
+        spec = tomllib.loads(f"patience = {text}")["patience"]
+        parse_distribution(spec, "--patience")
+    except (tomllib.TOMLDecodeError, ScenarioError) as error:
+        parser.error(f"--patience: {error}")
+    return spec
 
 
 def _history_priors(live: float, talk: float) -> dict:
@@ -248,6 +274,10 @@ def main() -> None:
                         help="seconds of silence after the greeting AMD waits for before "
                              "deciding; a person's patience starts then (scenario "
                              "amd.silence_before_verdict)")
+    parser.add_argument("--patience", default=None,
+                        help="the people's patience law as a TOML inline table, e.g. "
+                             "'{dist = \"weibull\", shape = 3, mean = 6}' (default: "
+                             "exponential mean 5 s; with --amd, Weibull shape 3 mean 6 s)")
     parser.add_argument("--no-static", action="store_true",
                         help="skip the best static dial level (the hindsight anchor)")
     parser.add_argument("--static-step", type=float, default=0.02,
@@ -259,6 +289,9 @@ def main() -> None:
                            "false_positive": args.amd_false_positive,
                            "false_negative": args.amd_false_negative,
                            "silence_before_verdict": args.amd_silence}
+        MACHINES["patience"] = AMD_PATIENCE
+    if args.patience is not None:
+        MACHINES["patience"] = _patience_law(parser, args.patience)
     if args.quick:
         agents, lives, talks, reps = (10, 50), (0.10, 0.35), (180.0,), args.replications or 1
     else:
@@ -339,7 +372,7 @@ def main() -> None:
     amd = (f"AMD on (detect {args.amd_detect_time:g} s, false positives "
            f"{args.amd_false_positive:g}, false negatives {args.amd_false_negative:g}, "
            f"patience from {args.amd_silence:g} s before the verdict)"
-           if args.amd else "AMD off")
+           if args.amd else "AMD off") + f"; patience {MACHINES['patience']}"
     lines.append(f"machines {args.machine:g} of dials, {amd}; best static step "
                  f"{args.static_step:g}")
     lines.append(f"shift {args.hours:g} h × {args.days} day(s), {reps} replication(s) per "

@@ -5,7 +5,13 @@ face): ``sample(rng, n)`` draws a numpy vector from a ``numpy.random.Generator``
 ``mean`` is its expectation (closed forms in the validation tests use it). Lognormal and
 gamma are given by mean and standard deviation, as analysts measure them, and converted
 to scipy's shape/scale here (lognormal: σ² = ln(1 + sd²/mean²), μ = ln(mean) − σ²/2;
-gamma: k = (mean/sd)², θ = sd²/mean).
+gamma: k = (mean/sd)², θ = sd²/mean). A Weibull law is given by its shape k and its mean
+(scale = mean ÷ Γ(1 + 1/k)) or its scale.
+
+``shift`` (exponential, lognormal, gamma, Weibull; seconds ≥ 0) moves the whole law right:
+no draw is below it. ``mean`` (and ``sd``) stay those of the drawn times, so the law of the
+other keys is that of (time − shift). A patience law for people in silence wants one of
+these two forms (little mass under a second or two; docs/simulations.md, "Patience").
 """
 
 from __future__ import annotations
@@ -141,6 +147,55 @@ def _read_csv(path: Path, where: str) -> tuple[float, ...]:
     return tuple(values)
 
 
+_KEYS = {"fixed": {"value"}, "exponential": {"mean", "shift"},
+         "lognormal": {"mean", "sd", "shift"}, "gamma": {"mean", "sd", "shift"},
+         "weibull": {"shape", "mean", "scale", "shift"}, "uniform": {"low", "high"}}
+"""The keys each parametric law accepts besides ``dist`` (a typo is refused, never ignored)."""
+
+_MAX_WEIBULL_SHAPE = 100.0
+"""Beyond this a Weibull law is a fixed time in all but name (and Γ(1 + 1/k) is 1)."""
+
+
+def _shift(spec: Mapping[str, Any], where: str) -> float:
+    return _number(spec, "shift", where) if "shift" in spec else 0.0
+
+
+def _above_shift(spec: Mapping[str, Any], where: str, shift: float) -> float:
+    """The law's mean, which must exceed its shift (a law all at the shift is ``fixed``)."""
+    mean = _number(spec, "mean", where, positive=True)
+    if shift and not mean > shift:
+        raise ScenarioError(f"{where}.mean: must be > shift ({shift:g}): the shift is the "
+                            "law's smallest time (use a fixed law for a constant)")
+    return mean
+
+
+def _params(**given: float) -> tuple[tuple[str, float], ...]:
+    """A law's scenario parameters, with ``shift`` written only when it is set."""
+    return tuple((k, v) for k, v in given.items() if k != "shift" or v)
+
+
+def _weibull(spec: Mapping[str, Any], where: str, shift: float) -> ScipyLaw:
+    from scipy import stats
+    from scipy.special import gamma as gamma_function
+
+    shape = _number(spec, "shape", where, positive=True)
+    if shape > _MAX_WEIBULL_SHAPE:
+        raise ScenarioError(f"{where}.shape: must be <= {_MAX_WEIBULL_SHAPE:g} (use a fixed "
+                            "law for a constant)")
+    given = [key for key in ("mean", "scale") if key in spec]
+    if len(given) != 1:
+        raise ScenarioError(f"{where}: weibull needs exactly one of 'mean' or 'scale'"
+                            f"{', got both' if len(given) == 2 else ''}")
+    if given[0] == "mean":
+        mean = _above_shift(spec, where, shift)
+        scale = (mean - shift) / float(gamma_function(1.0 + 1.0 / shape))
+        params = _params(shape=shape, mean=mean, shift=shift)
+    else:
+        scale = _number(spec, "scale", where, positive=True)
+        params = _params(shape=shape, scale=scale, shift=shift)
+    return ScipyLaw("weibull", stats.weibull_min(c=shape, loc=shift, scale=scale), params)
+
+
 def parse_distribution(spec: Any, where: str, base_dir: Path | None = None) -> Distribution:
     """A distribution from a scenario value: a bare number (fixed) or an inline table.
 
@@ -153,23 +208,33 @@ def parse_distribution(spec: Any, where: str, base_dir: Path | None = None) -> D
     if not isinstance(spec, Mapping) or "dist" not in spec:
         raise ScenarioError(f"{where}: expected a number or a table with 'dist', got {spec!r}")
     kind = str(spec["dist"]).lower()
+    extra = sorted(set(spec) - {"dist"} - _KEYS.get(kind, set(spec)))
+    if extra:
+        raise ScenarioError(f"{where}.{extra[0]}: unknown key of a {kind} law; known: "
+                            f"{', '.join(sorted(_KEYS[kind]))}")
     if kind == "fixed":
         return Fixed(_number(spec, "value", where))
+    shift = _shift(spec, where) if kind in _KEYS and "shift" in _KEYS[kind] else 0.0
     if kind == "exponential":
-        mean = _number(spec, "mean", where, positive=True)
-        return ScipyLaw(kind, stats.expon(scale=mean), (("mean", mean),))
+        mean = _above_shift(spec, where, shift)
+        return ScipyLaw(kind, stats.expon(loc=shift, scale=mean - shift),
+                        _params(mean=mean, shift=shift))
     if kind in ("lognormal", "gamma"):
-        mean = _number(spec, "mean", where, positive=True)
+        mean = _above_shift(spec, where, shift)
         sd = _number(spec, "sd", where)
         if sd == 0:
             return Fixed(mean)
+        base = mean - shift  # the law of (time − shift): same sd, mean less the shift
+        params = _params(mean=mean, sd=sd, shift=shift)
         if kind == "lognormal":
-            sigma2 = math.log1p((sd / mean) ** 2)
-            return ScipyLaw(kind, stats.lognorm(s=math.sqrt(sigma2),
-                                                scale=math.exp(math.log(mean) - sigma2 / 2)),
-                            (("mean", mean), ("sd", sd)))
-        return ScipyLaw(kind, stats.gamma(a=(mean / sd) ** 2, scale=sd * sd / mean),
-                        (("mean", mean), ("sd", sd)))
+            sigma2 = math.log1p((sd / base) ** 2)
+            return ScipyLaw(kind, stats.lognorm(s=math.sqrt(sigma2), loc=shift,
+                                                scale=math.exp(math.log(base) - sigma2 / 2)),
+                            params)
+        return ScipyLaw(kind, stats.gamma(a=(base / sd) ** 2, loc=shift, scale=sd * sd / base),
+                        params)
+    if kind == "weibull":
+        return _weibull(spec, where, shift)
     if kind == "uniform":
         low, high = _number(spec, "low", where), _number(spec, "high", where)
         if high < low:
@@ -179,7 +244,7 @@ def parse_distribution(spec: Any, where: str, base_dir: Path | None = None) -> D
     if kind == "empirical":
         return _empirical(spec, where, base_dir)
     raise ScenarioError(f"{where}.dist: unknown {kind!r}; choose fixed, exponential, "
-                        "lognormal, gamma, uniform or empirical")
+                        "lognormal, gamma, weibull, uniform or empirical")
 
 
 def _empirical(spec: Mapping[str, Any], where: str, base_dir: Path | None
