@@ -42,7 +42,10 @@ class PacingState:
     wrap_elapsed: tuple[float, ...] = ()
     """For every agent in wrap-up: seconds since wrap-up began."""
     ringing_elapsed: tuple[float, ...] = ()
-    """For every outbound call still ringing (not yet answered): seconds since it was dialed."""
+    """For every outbound call still ringing (not yet answered): seconds since it was dialed.
+    With answering-machine detection, a call answered and awaiting AMD's verdict is still
+    on its way to the agents (it needs one from the verdict): it is listed here too, and
+    the ring time ``observe_attempt`` reports runs to the verdict."""
     live_answers_in_window: int = 0
     """Live (human) answers in the campaign's abandonment measurement window."""
     abandons_in_window: int = 0
@@ -66,10 +69,18 @@ class PacingState:
     when fewer are free, of the busy and wrap-up agents closest to freeing up). Informative:
     a policy needs no change to respect it."""
     ringing_lines: int | None = None
-    """Outbound calls dialing or ringing right now (None: ``len(ringing_elapsed)``). The
-    engine always fills it, so a policy that needs only the count (``calls_in_flight``)
-    can leave ``ringing_elapsed`` out of its ``state_fields``: the engine then builds no
-    per-line tuple at each decision."""
+    """Outbound calls dialing or ringing right now, or awaiting AMD's verdict (None:
+    ``len(ringing_elapsed)``). The engine always fills it, so a policy that needs only the
+    count (``calls_in_flight``) can leave ``ringing_elapsed`` out of its ``state_fields``:
+    the engine then builds no per-line tuple at each decision."""
+    amd_abandons: int = 0
+    """Abandons charged to answering-machine detection's machine verdicts since the engine
+    started, a running count: people AMD classed as machines and hung up on (reported by a
+    correction) and the campaign's false-positive estimate. They are in
+    ``abandons_in_window`` (the law counts them, so the budget pays for them), but no
+    forecast of people waiting for an agent predicts them: a policy that learns its own
+    error from the window's abandons leaves these out. 0 from a caller that does not
+    count them."""
 
 
 @fast_init

@@ -32,6 +32,7 @@ constraint; Mandelbaum & Zeltyn (2004), the deadline view of abandonment.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from itertools import chain
 
@@ -80,7 +81,7 @@ class PredictivePolicy:
     state_fields = (
         "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",
         "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
-        "decision_interval", "answered_waiting", "agents_logged_in",
+        "decision_interval", "answered_waiting", "agents_logged_in", "amd_abandons",
     )
     """The PacingState fields this policy reads (the engine may skip building the others)."""
 
@@ -164,7 +165,12 @@ class PredictivePolicy:
         # Bias: realised abandons against those the model expected, over the same period.
         self._realised = 0.0
         self._expected = 0.0
-        self._last: tuple[float, int, int] | None = None
+        # The abandons AMD charges and the window's live answers, decayed alike: their
+        # ratio is the share of the aim those abandons take (``_unforecast_rate``).
+        self._amd_abandons = 0.0
+        self._answers = 0.0
+        self._widened: AbandonBudget | None = None
+        self._last: tuple[float, int, int, int] | None = None
         self._tuned_at = -math.inf
 
     # --- learning -------------------------------------------------------------------------
@@ -301,17 +307,52 @@ class PredictivePolicy:
     # --- control loops --------------------------------------------------------------------
 
     def _observe_window(self, state: PacingState) -> None:
-        """Realised abandons since the last decision feed the bias estimate."""
+        """Realised abandons since the last decision feed the bias estimate; those AMD
+        charges (``PacingState.amd_abandons``) feed ``_unforecast_rate`` instead.
+
+        People AMD classes as machines are hung up on, and people who hang up while it
+        listens never reach the agents' queue: the ledger counts both as abandoned (the
+        budget pays for them), but no forecast of people waiting for an agent places them,
+        and no pacing avoids them. Read as the model's own error they inflated the bias
+        several-fold, and the more so the less the model dialed (issue 16, docs/pacing.md
+        "With AMD")."""
         last = self._last
         live, abandons = state.live_answers_in_window, state.abandons_in_window
+        amd = state.amd_abandons
         if last is None or state.now > last[0]:
             # Recent evidence weighs most (~80 minutes of memory at one decision a second):
             # the model's error depends on where it operates, and that moves with λ.
             self._realised *= _BIAS_MEMORY
             self._expected *= _BIAS_MEMORY
-            if last is not None and abandons >= last[2]:
-                self._realised += abandons - last[2]
-            self._last = (state.now, live, abandons)
+            self._amd_abandons *= _BIAS_MEMORY
+            self._answers *= _BIAS_MEMORY
+            if last is not None:
+                charged = max(0, amd - last[3])
+                self._amd_abandons += charged
+                self._answers += max(0, live - last[1])
+                if abandons >= last[2]:
+                    self._realised += max(0, abandons - last[2] - charged)
+            self._last = (state.now, live, abandons, amd)
+
+    def _budget_for(self, unforecast: float, target: float) -> AbandonBudget:
+        """The budget whose aim cap leaves ``aim_cap`` of the limit's room to the model.
+
+        The cap keeps room for the model's own error; AMD's abandons are no error of the
+        model (their rate is measured, and the Poisson margin covers their noise), so the
+        cap applies to the share of the limit they leave: f + cap·(r − f)."""
+        budget = self.budget
+        if unforecast <= 0.0 or target <= 0.0:
+            return budget
+        cap = budget.aim_cap
+        widened = min(1.0, cap + (1.0 - cap) * min(1.0, unforecast / target))
+        if self._widened is None or self._widened.aim_cap != widened:
+            self._widened = dataclasses.replace(budget, aim_cap=widened)
+        return self._widened
+
+    @property
+    def _unforecast_rate(self) -> float:
+        """Abandons per live answer that AMD charged, recently (0 without AMD)."""
+        return self._amd_abandons / self._answers if self._answers > 0.0 else 0.0
 
     def _tune_threshold(self, now: float, model_abandons: float, model_live: float,
                         goal: float) -> None:
@@ -354,10 +395,13 @@ class PredictivePolicy:
             )
         live, abandons = state.live_answers_in_window, state.abandons_in_window
         target = state.abandon_target
-        setpoint = self.budget.setpoint(live, abandons, target)
+        unforecast = self._unforecast_rate
+        setpoint = self._budget_for(unforecast, target).setpoint(live, abandons, target)
         ramp = min(1.0, self.talk.count / self.ramp_handles)
         bias = self.bias
-        goal = setpoint * ramp / bias
+        # AMD's abandons take their share of the aim first; the model aims at the rest
+        # (its bias learnt without them, _observe_window).
+        goal = max(0.0, setpoint - unforecast) * ramp / bias
         rate = abandons / max(1, live)
         if goal <= 0.0:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (

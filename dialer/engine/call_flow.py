@@ -91,7 +91,8 @@ class CallFlow(_Base):
         at = event.at
         transition(call, S.ANSWERED, event)
         call.answered_at = at
-        self.dialing.pop(call.call_id, None)
+        if not self.config.amd_enabled:
+            self.dialing.pop(call.call_id, None)
         if event.bridgeable:
             self.connector.call_ready(call.call_id)
         if call.gateway is not None:
@@ -125,7 +126,7 @@ class CallFlow(_Base):
             # machine an agent takes (no AMD, or AMD missed it). interface.MachineObserver.
             routed = getattr(self.policy, "observe_machine_routed", None)
             if routed is not None:
-                routed(call.answered_at - call.dialed_at, event.at)
+                routed((call.classified_at or call.answered_at) - call.dialed_at, event.at)
         if event.kind is AnswerKind.MACHINE and call.counted_live:
             # A correction after the fact (agent or ground truth): not a person, so the
             # call counts neither as a live answer nor as an abandon.
@@ -143,6 +144,7 @@ class CallFlow(_Base):
             call.abandoned = True
             call.ledger_entry = self.ledger.record_live(call.answered_at or event.at)
             self.ledger.mark_abandoned(call.ledger_entry)
+            self.amd_abandons += 1
         elif event.kind is not AnswerKind.UNKNOWN and call.kind is AnswerKind.UNKNOWN:
             call.kind = event.kind
 
@@ -152,10 +154,13 @@ class CallFlow(_Base):
         live = kind is AnswerKind.HUMAN or (
             kind is AnswerKind.UNKNOWN and config.count_unknown_as_live
         )
+        # With AMD a call needs an agent from the verdict, not the answer: pacing sees it
+        # as ringing until then (``ringing_elapsed``), and its ring time runs to it.
+        self.dialing.pop(call.call_id, None)
+        call.classified_at = at if config.amd_enabled or call.answered_at is None \
+            else call.answered_at
         if call.direction is not Direction.INBOUND:
-            ring = at - call.dialed_at if call.answered_at is None else (
-                call.answered_at - call.dialed_at
-            )
+            ring = call.classified_at - call.dialed_at
             result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
             self.policy.observe_attempt(result, ring, at)
             if self._placement is not None:
@@ -232,6 +237,7 @@ class CallFlow(_Base):
         while self._false_positive_credit >= 1.0:
             self._false_positive_credit -= 1.0
             self.ledger.mark_abandoned(self.ledger.record_live(at))
+            self.amd_abandons += 1
 
     def _callback_agent(self, call: Call) -> Agent | None:
         """The agent still reserved for this callback call, if any."""
@@ -497,8 +503,10 @@ class CallFlow(_Base):
                     call.counted_live = call.abandoned = True
                     call.ledger_entry = self.ledger.record_live(call.answered_at or at)
                     self.ledger.mark_abandoned(call.ledger_entry)
+                    self.amd_abandons += 1
                 result = AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE
-                self.policy.observe_attempt(result, (call.answered_at or at) - call.dialed_at, at)
+                left = at if self.config.amd_enabled else (call.answered_at or at)
+                self.policy.observe_attempt(result, left - call.dialed_at, at)
         target = call.target
         inbound = call.inbound
         recorded, consent, pauses = self.recorder.finished(call.call_id, at)

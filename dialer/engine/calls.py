@@ -106,6 +106,7 @@ class Call:
         "callback_id",
         "caller_id",
         "caller_number",
+        "classified_at",
         "counted_live",
         "customer_key",
         "deadline",
@@ -148,6 +149,9 @@ class Call:
         self.target = target
         self.switch_id = switch_id
         self.answered_at: float | None = None
+        self.classified_at: float | None = None
+        """When the answer went to the agents' queue or was hung up as a machine: the
+        answer itself, or AMD's verdict (pacing's ring time runs to it)."""
         self.bridged_at: float | None = None
         self.deadline: float | None = None
         self.kind: AnswerKind | None = None

@@ -111,6 +111,7 @@ class Dialing(_Base):
                 tuple([now - agent.since for agent in ready.values()]) if free else ()
             ),
             ringing_lines=len(self.dialing),
+            amd_abandons=self.amd_abandons,
         )
 
     def _pace(self, now: float) -> None:

@@ -149,6 +149,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
         self._false_positive_credit = 0.0
+        self.amd_abandons = 0
+        """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
         """Customer key → the agent who last spoke with them (sticky routing)."""
         self._talk: dict[str, float] = {}
         """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""

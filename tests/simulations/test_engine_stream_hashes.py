@@ -16,7 +16,10 @@ up while AMD listens, more reach agents, so fewer dials), and the simulated camp
 longer charges a false-positive estimate on top of the ground truth's; the streams without
 AMD are unchanged. Re-derived for predictive-20x2h again when the setpoint began to plan on
 the window's slack (issue 16, small campaigns): a deliberate pacing change; every other
-stream is unchanged.
+stream is unchanged. Re-derived for predictive-amd-10x1h when, with AMD, a call awaiting the
+verdict became a ringing call to pacing (its ring time runs to the verdict) and the abandons
+AMD charges left predictive's bias loop (issue 16, "With AMD" in docs/pacing.md): it dials
+less in this small campaign; every stream without AMD is unchanged.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ RECORDED = {
                     "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
     "adaptive-10x1h": (3645, 845,
                        "a7eaa2ec5c3442124b25bbe4cad9b9f6e03352ffbc4269129aabcf08c96b6193"),
-    "predictive-amd-10x1h": (3119, 801,
-                             "021aea47945c28b08b27c0c5d8d507a9954ed13dff6dcb1612c1b71737d34cb8"),
+    "predictive-amd-10x1h": (3021, 777,
+                             "c3ba27d0a95c3beead1a12870e5bbba02ef7aebc526e20f35770149eb0ddd595"),
     "progressive-inbound-10x1h": (
         2313, 420, "60751e09aeafb2949a860961647aec3b4b3d2831dbebaf04ff38b1797e1e308e"),
     "world-100x5k": (21376, 5006,
