@@ -106,6 +106,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "ring_refresh_attempts": _whole(1),
         "max_calls_per_decision": _whole(),
         "max_lines_per_agent": _real(1.0),
+        "young_threshold": _real(0.0, 0.01),
     },
     "adaptive": {
         "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",

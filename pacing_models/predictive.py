@@ -108,6 +108,7 @@ class PredictivePolicy:
         ring_refresh_attempts: int = 50,
         max_calls_per_decision: int = 100_000,
         max_lines_per_agent: float = 30.0,
+        young_threshold: float = 1e-4,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -119,6 +120,10 @@ class PredictivePolicy:
             raise InvalidParameterError(f"threshold_rate must be in (0, 1], got {threshold_rate}")
         if max_lines_per_agent < 1.0 or max_calls_per_decision < 0:
             raise InvalidParameterError("max_lines_per_agent must be ≥ 1, max_calls ≥ 0")
+        if not 0.0 <= young_threshold <= 0.01:
+            raise InvalidParameterError(
+                f"young_threshold must be in [0, 0.01], got {young_threshold}")
+        self.young_threshold = young_threshold
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
@@ -372,6 +377,18 @@ class PredictivePolicy:
         self._log_threshold += 0.05 * max(-1.0, min(1.0, error))
         self._log_threshold = max(math.log(1e-4), min(math.log(0.9), self._log_threshold))
 
+    def _young_look_ahead(self, live: int, abandons: int, target: float) -> bool:
+        """A window whose answers pay for no abandon yet may still dial ahead of its agents,
+        on calls the forecast gives a marginal abandonment probability ≤ ``young_threshold``.
+
+        Only while the window has no abandon and would stay within the limit after one
+        (r·L ≥ 1): a campaign that stops right after an unlucky abandon is still legal.
+        """
+        return (
+            self.young_threshold > 0.0 and abandons == 0 and target * live >= 1.0
+            and not self.budget.spent(live, abandons, target)
+        )
+
     # --- decision -------------------------------------------------------------------------
 
     def _line_cap(self, state: PacingState, floor: int) -> int:
@@ -403,7 +420,8 @@ class PredictivePolicy:
         # (its bias learnt without them, _observe_window).
         goal = max(0.0, setpoint - unforecast) * ramp / bias
         rate = abandons / max(1, live)
-        if goal <= 0.0:
+        young = goal <= 0.0 and self._young_look_ahead(live, abandons, target)
+        if goal <= 0.0 and not young:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
                 "the window's answers pay for no abandon beyond the reserve yet")
             return PacingDecision(
@@ -434,7 +452,7 @@ class PredictivePolicy:
         p_answer = max(tables.live_answer, 1e-6)
         people = self._person_share
         cap = self._line_cap(state, floor)
-        threshold = self.threshold
+        threshold = self.young_threshold if young else self.threshold
         n_model, chosen, base = plan(
             tables, state.agents_free, state.answered_waiting, elapsed, r, b - r,
             threshold * p_answer * people, cap,
@@ -445,14 +463,19 @@ class PredictivePolicy:
         added = max(0.0, chosen - base)
         if state.now > self._tuned_at:
             self._expected += added
-        self._tune_threshold(state.now, added, n * p_answer * people, goal)
+        if young:  # no aim to tune towards: λ waits for the first one
+            self._tuned_at = max(self._tuned_at, state.now)
+        else:
+            self._tune_threshold(state.now, added, n * p_answer * people, goal)
         return PacingDecision(
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
             f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {state.agents_free}, "
             f"ringing {len(state.ringing_elapsed)}; "
-            f"marginal abandon ≤ {threshold:.3f}, E[abandons] {base:.3f} +{added:.3f}; aim "
-            f"{goal:.2%} (setpoint {setpoint:.2%}, model bias ×{bias:.2f}); window "
+            f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
+            + ("young window: look-ahead only (the answers pay for no abandon yet)"
+               if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")
+            + f", model bias ×{bias:.2f}; window "
             f"{rate:.2%} of {live} (target {target:.2%})",
             expected_abandons=added,
         )

@@ -138,6 +138,34 @@ def test_the_reserve_stops_the_model_a_few_abandons_before_the_limit() -> None:
         AbandonBudget(reserve=-1.0)
 
 
+@given(states, st.integers(34, 99))
+@settings(max_examples=60, deadline=None)
+def test_a_young_window_dials_ahead_only_on_calls_almost_sure_to_find_an_agent(
+    s: PacingState, live: int
+) -> None:
+    # No abandon yet, and the answers pay for none beyond the reserve (r·L ≤ 3): every call
+    # beyond progressive is one whose marginal abandonment probability is ≤ young_threshold,
+    # so the decision's expected abandons stay ≤ that × p(live) × calls.
+    young = _with(s, live_answers_in_window=live, abandons_in_window=0)
+    decision = PREDICTIVE.decide(young)
+    assert decision.calls_to_launch >= _progressive(young)
+    p_live = PREDICTIVE._compact.live_answer if PREDICTIVE._compact else 1.0
+    assert decision.expected_abandons <= (
+        PREDICTIVE.young_threshold * p_live * decision.calls_to_launch + 1e-9)
+
+
+@given(states, st.integers(0, 99), st.integers(1, 3))
+@settings(max_examples=60, deadline=None)
+def test_a_young_window_with_an_abandon_or_too_few_answers_is_progressive(
+    s: PacingState, live: int, abandons: int
+) -> None:
+    # One abandon in a window that pays for none, or a window where one abandon would be
+    # over the limit (r·L < 1): only progressive calls.
+    with_abandon = _with(s, live_answers_in_window=live, abandons_in_window=abandons)
+    assert PREDICTIVE.decide(with_abandon).calls_to_launch == _progressive(with_abandon)
+    tiny = _with(s, live_answers_in_window=live % 34, abandons_in_window=0)
+    assert PREDICTIVE.decide(tiny).calls_to_launch == _progressive(tiny)
+
 # --- hand-built cases ------------------------------------------------------------------------
 
 
@@ -149,6 +177,24 @@ def test_a_young_window_aims_low_and_the_margin_shrinks_as_it_fills() -> None:
     # Budget saved earlier is spent (up to the cap), budget overspent is held back.
     assert budget.setpoint(5000, 50, 0.03) > budget.setpoint(5000, 140, 0.03)
 
+
+def test_a_young_window_looks_ahead_for_idle_agents_and_can_be_switched_off() -> None:
+    # 20 idle agents, 5 calls ringing, 60 answers in the window and no abandon: the answers
+    # pay for no abandon yet (r·L = 1.8 < 3 reserve), but dialing a few calls per idle agent
+    # risks almost nothing, so the young window does; with young_threshold=0 it waits.
+    s = state(free=20, busy=(30.0,) * 30, ringing=(3.0,) * 5, live=60, abandons=0)
+    decision = PREDICTIVE.decide(s)
+    assert decision.calls_to_launch > _progressive(s) > 0
+    assert "young window" in decision.explanation
+    waiting = frozen(trained_predictive(young_threshold=0.0))
+    plain = waiting.decide(s)
+    assert plain.calls_to_launch == _progressive(s)
+    assert "pay for no abandon" in plain.explanation
+    # Fewer answers than one abandon's worth (r·L < 1): progressive, look-ahead or not.
+    assert PREDICTIVE.decide(state(free=20, busy=(30.0,) * 30, live=33,
+                                   abandons=0)).calls_to_launch == 20
+    with pytest.raises(InvalidParameterError):
+        PredictivePolicy(young_threshold=0.02)
 
 def test_cold_start_is_progressive() -> None:
     cold = PredictivePolicy()

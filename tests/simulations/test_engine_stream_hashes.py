@@ -19,7 +19,11 @@ the window's slack (issue 16, small campaigns): a deliberate pacing change; ever
 stream is unchanged. Re-derived for predictive-amd-10x1h when, with AMD, a call awaiting the
 verdict became a ringing call to pacing (its ring time runs to the verdict) and the abandons
 AMD charges left predictive's bias loop (issue 16, "With AMD" in docs/pacing.md): it dials
-less in this small campaign; every stream without AMD is unchanged.
+less in this small campaign; every stream without AMD is unchanged. Re-derived for
+predictive-20x2h once more when a young window (answers that pay for no abandon yet, none
+spent) began to dial ahead on calls the forecast gives a marginal abandonment probability
+≤ 1e-4 instead of waiting progressive (issue 16, cold start): it dials more early in the
+shift; every other stream is unchanged.
 """
 
 from __future__ import annotations
@@ -31,8 +35,8 @@ from benchmarks.engine_streams import SMALL, digest
 RECORDED = {
     "progressive-10x1h": (2878, 636,
                           "a56d35f7d355eca739fe1c32e40d2f1c5275009c666caf15c52d4ef136ea748e"),
-    "predictive-20x2h": (13797, 3061,
-                         "9e3f9c24b898c5863cc1c16d8fa2d5cdeae4dd53e09bea123f77d5e7e2d005db"),
+    "predictive-20x2h": (14423, 3205,
+                         "b41fda038e9be66dab72905ed79dc61b4c78c75a39d8884e14d562203c043f0d"),
     "power-10x1h": (3713, 828,
                     "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
     "adaptive-10x1h": (3645, 845,
