@@ -383,9 +383,13 @@ class PredictivePolicy:
 
         Only while the window has no abandon and would stay within the limit after one
         (r·L ≥ 1): a campaign that stops right after an unlucky abandon is still legal.
+        And only once the handle-time fit is trusted (``ramp_handles`` calls seen): the
+        first fits are biased short (short calls finish first), and at 50 agents, live
+        0.20, look-ahead on them abandoned two people in the first minute of it.
         """
         return (
             self.young_threshold > 0.0 and abandons == 0 and target * live >= 1.0
+            and self.talk.count >= self.ramp_handles
             and not self.budget.spent(live, abandons, target)
         )
 

@@ -190,6 +190,9 @@ def test_a_young_window_looks_ahead_for_idle_agents_and_can_be_switched_off() ->
     plain = waiting.decide(s)
     assert plain.calls_to_launch == _progressive(s)
     assert "pay for no abandon" in plain.explanation
+    # Before the handle-time fit is trusted (ramp_handles calls): progressive.
+    untrusted = frozen(trained_predictive(ramp_handles=300))  # it has seen 200
+    assert untrusted.decide(s).calls_to_launch == _progressive(s)
     # Fewer answers than one abandon's worth (r·L < 1): progressive, look-ahead or not.
     assert PREDICTIVE.decide(state(free=20, busy=(30.0,) * 30, live=33,
                                    abandons=0)).calls_to_launch == 20

@@ -35,8 +35,8 @@ from benchmarks.engine_streams import SMALL, digest
 RECORDED = {
     "progressive-10x1h": (2878, 636,
                           "a56d35f7d355eca739fe1c32e40d2f1c5275009c666caf15c52d4ef136ea748e"),
-    "predictive-20x2h": (14423, 3205,
-                         "b41fda038e9be66dab72905ed79dc61b4c78c75a39d8884e14d562203c043f0d"),
+    "predictive-20x2h": (14417, 3205,
+                         "ae11358c198072453cf0953c697956b4826eba1364fb8948f9eed96e58323c96"),
     "power-10x1h": (3713, 828,
                     "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
     "adaptive-10x1h": (3645, 845,
