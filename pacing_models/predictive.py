@@ -23,7 +23,9 @@ Cold start (a campaign knows none of its rates): progressive until ``min_live_an
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
 confidence in the handle-time fit (handled ÷ ``ramp_handles``, at most 1), and while more
 than 30 % of the calls in progress outlast the fitted 90th percentile of talk time (short
-calls finish first, so an early fit is biased short) the policy stays progressive.
+calls finish first, so an early fit is biased short) the policy stays progressive. A young
+window whose answers pay for no abandon yet (none spent, r·L ≥ 1, the fit trusted) dials
+ahead only on calls whose marginal abandonment probability is ≤ ``young_threshold``.
 
 References: Samuelson, "Predictive dialing for outbound telephone call centers", Interfaces
 29(5), 1999; Koole, *Call Center Optimization* (2013), outbound dialing under an abandonment
