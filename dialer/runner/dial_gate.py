@@ -122,12 +122,10 @@ class _KeptHistory:
     def __init__(self, numbers: KeptAttempts, contacts: KeptAttempts) -> None:
         self.numbers = numbers
         self.contacts = contacts
-
-    def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
-        return self.numbers.attempts(number_e164, since)
-
-    def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
-        return self.contacts.attempts(contact_id, since)
+        # The kept attempts' own methods (bound once: one call per check, not two).
+        self.attempts: Callable[[str, datetime], list[PastAttempt]] = numbers.attempts
+        self.attempts_for_contact: Callable[[str, datetime], list[PastAttempt]] = \
+            contacts.attempts
 
 
 class _KeptFacts:
@@ -241,9 +239,13 @@ class DialTimeGate:
     # --- the gate ----------------------------------------------------------------------------
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
-        moment = datetime.fromtimestamp(at, tz=UTC)
-        decision = self._decision(target, moment, None)
-        decision_id = self._buffer(decision, "dial")
+        decision = self._decision(target, datetime.fromtimestamp(at, tz=UTC), None)
+        if self.audit is None:
+            decision_id = None
+        else:  # ``_buffer``, inline: the one path every dial takes
+            self._count += 1
+            decision_id = f"dial:{self._run}:{self._count}"
+            self._pending.append((decision_id, decision, "dial"))
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
 
@@ -277,22 +279,23 @@ class DialTimeGate:
             return self._refusal(target, moment, "dial_gate.unknown_lead",
                                  f"lead {target.lead_id} {what}: its facts and attempt "
                                  "history are unknown to the gate", _UNKNOWN_CITATION)
+        facts = kept.facts
         with self._lock:
-            return self._decide(kept.facts, moment, before)
+            try:
+                return self.engine.check(facts, self.rules, moment, self.campaign_state,
+                                         history_before=before)
+            except ComplianceError as error:
+                return self._unusable(facts, moment, error)
 
-    def _decide(self, facts: LeadFacts, moment: datetime, before: datetime | None = None
-                ) -> Decision:
-        try:
-            return self.engine.check(facts, self.rules, moment, self.campaign_state,
-                                     history_before=before)
-        except ComplianceError as error:
-            # A malformed lead (unknown state or zone, bad number) is refused, not crashed on.
-            return Decision(
-                number_e164=facts.number_e164, campaign=self.rules.name, at=moment,
-                allowed=False, earliest_allowed=None, lead_id=facts.lead_id,
-                registry_versions=tuple(v.version for v in self._lookup.versions()),
-                outcomes=(RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",
-                                      _UNKNOWN_CITATION, None),))
+    def _unusable(self, facts: LeadFacts, moment: datetime, error: ComplianceError
+                  ) -> Decision:
+        """A malformed lead (unknown state or zone, bad number) is refused, not crashed on."""
+        return Decision(
+            number_e164=facts.number_e164, campaign=self.rules.name, at=moment,
+            allowed=False, earliest_allowed=None, lead_id=facts.lead_id,
+            registry_versions=tuple(v.version for v in self._lookup.versions()),
+            outcomes=(RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",
+                                  _UNKNOWN_CITATION, None),))
 
     def _refusal(self, target: DialTarget, moment: datetime, rule_id: str, reason: str,
                  citation: str) -> Decision:

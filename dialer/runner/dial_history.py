@@ -35,7 +35,10 @@ class KeptAttempts:
         self._merged: dict[str, tuple[PastAttempt, ...]] = {}
 
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
-        return [a for a in self._merged.get(number_e164, ()) if a.at >= since]
+        merged = self._merged.get(number_e164)
+        if not merged:  # most numbers: no attempt kept (no list comprehension to run)
+            return []
+        return [a for a in merged if a.at >= since]
 
     def __contains__(self, key: str) -> bool:
         return key in self._merged

@@ -72,9 +72,10 @@ def verdict_parts(decision: Decision) -> tuple[bool, tuple[str, ...], tuple[str,
     """(allowed, reasons, registry versions): failing rules as "rule: reason" when refused,
     the permissions relied on when allowed."""
     if decision.allowed:
-        reasons = decision.permissions
-    else:
-        reasons = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
-        if decision.earliest_allowed is not None:
-            reasons += (f"earliest-allowed: {decision.earliest_allowed.isoformat()}",)
-    return decision.allowed, reasons, decision.registry_versions
+        # ``Decision.permissions``, by field index (the path of every allowed dial)
+        return True, tuple([o[5] for o in decision.outcomes if o[5]]), \
+            decision.registry_versions
+    reasons = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
+    if decision.earliest_allowed is not None:
+        reasons += (f"earliest-allowed: {decision.earliest_allowed.isoformat()}",)
+    return False, reasons, decision.registry_versions

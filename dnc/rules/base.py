@@ -111,36 +111,29 @@ class Rule(Protocol):
         ...
 
 
-_new_tuple = tuple.__new__
+new_tuple = tuple.__new__
 """``RuleOutcome`` built by ``tuple.__new__`` itself rather than through the named tuple's
-generated ``__new__`` (one Python call less for each rule of each decision)."""
+generated ``__new__`` (one Python call less for each rule of each decision). The passes
+every dial takes build theirs in place, ``new_tuple(RuleOutcome, (rule_id, True, reason,
+citation, at, permission, True))``: what ``passed`` builds, without its Python call."""
 
 
 def passed(rule: Rule, at: datetime, reason: str | LazyReason, permission: str | None = None
            ) -> RuleOutcome:
-    return _new_tuple(RuleOutcome, (rule.rule_id, True, reason, rule.citation, at, permission,
+    return new_tuple(RuleOutcome, (rule.rule_id, True, reason, rule.citation, at, permission,
                                     True))
 
 
 def failed(rule: Rule, reason: str, earliest: datetime | None) -> RuleOutcome:
-    return _new_tuple(RuleOutcome, (rule.rule_id, False, reason, rule.citation, earliest, None,
+    return new_tuple(RuleOutcome, (rule.rule_id, False, reason, rule.citation, earliest, None,
                                     True))
 
 
 _last_minute: tuple[datetime | None, int] = (None, 0)
-"""The last instant asked of ``_minute_of`` and its UTC minute: the calling-hours rules of
-one decision (federal, state) ask about the same ``datetime`` object. One tuple, rebound
-whole, so a rule running in another thread (lead selection) never reads a torn pair."""
-
-
-def _minute_of(at: datetime) -> int:
-    global _last_minute
-    last_at, minute = _last_minute
-    if last_at is at:
-        return minute
-    minute = int(at.timestamp() // 60)
-    _last_minute = (at, minute)
-    return minute
+"""The last instant a calling-hours rule asked about and its UTC minute: the calling-hours
+rules of one decision (federal, state) ask about the same ``datetime`` object. One tuple,
+rebound whole, so a rule running in another thread (lead selection) never reads a torn
+pair."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +171,14 @@ class CallingHoursRule:
         if not zones:
             return failed(self, "called party's time zone unknown: give the lead a time zone, "
                           "state or postal code", None)
-        minute = _minute_of(at)
+        global _last_minute
+        last_at, minute = _last_minute
+        if last_at is not at:
+            minute = int(at.timestamp() // 60)
+            _last_minute = (at, minute)
         reason = self.passes.get((zones, minute))
         if reason is not None:
-            return _new_tuple(RuleOutcome, (self.rule_id, True, reason, self.citation, at,
+            return new_tuple(RuleOutcome, (self.rule_id, True, reason, self.citation, at,
                                             None, True))
         outcome = self._evaluate(context, at)
         if outcome.passed and self.whole_minutes and _steady_minute(zones, minute):
@@ -297,8 +294,9 @@ class AttemptLimitRule:
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.attempts and self.max_calls > 0:
-            return passed(self, at, LazyReason(self._pass_reason, 0, context.lead,
-                                               context.subject))
+            return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
+                self._pass_reason, 0, context.lead, context.subject), self.citation, at, None,
+                True))
         relevant = self.relevant(context)
         in_window = [a for a in relevant if at - self.window < a.at <= at]
         count = len(in_window)

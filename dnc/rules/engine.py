@@ -10,7 +10,7 @@ and repeats until all pass (or one says never, or the horizon is reached).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from dnc.errors import ComplianceError
@@ -49,6 +49,12 @@ class DecisionSink(Protocol):
         ...
 
 
+_Prepared = tuple[LeadFacts, CampaignRules, Placement, tuple[Rule, ...], timedelta,
+                  LineTypeRecord | None, LineFinding]
+"""(lead, campaign, placement, applicable rules, their lookback, the officer's line-type
+record, the line finding): see ``ComplianceEngine._prepared``."""
+
+
 class ComplianceEngine:
     """Decides whether a lead may be dialed for a campaign at an instant."""
 
@@ -70,6 +76,12 @@ class ComplianceEngine:
         self._hot: tuple[CampaignRules | None, dict] = (None, {})
         self._version_ids: tuple[object, tuple[str, ...]] = (None, ())
         self._lines: dict[tuple, tuple[LineTypeRecord | None, LineFinding]] = {}
+        self._prepared: dict[int, _Prepared] = {}
+        """Per lead (by identity, the lead kept in the entry so its id is not reused): what
+        ``_decide`` derives from the lead's own facts and the campaign alone, its placement
+        and applicable rules, and the line finding with the officer's record it was found
+        on. A gate passes the same ``LeadFacts`` at every check of a lead; nothing here
+        depends on the instant, the registries or the history."""
 
     def _profile_rules(self, campaign: CampaignRules
                        ) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
@@ -128,8 +140,11 @@ class ComplianceEngine:
 
         ``history_before``: count only attempts dialled before that instant (a recorded
         message left during a call is judged on the history before the call itself)."""
-        require_aware(at, "decision time")
-        versions = tuple(self.registries.versions())
+        if at.tzinfo is not UTC:  # an instant the caller built in UTC is aware already
+            require_aware(at, "decision time")
+        versions = self.registries.versions()
+        if versions.__class__ is not tuple:
+            versions = tuple(versions)
         decision = self._decide(lead, campaign, at, campaign_state, versions, history_before)
         if self.audit is not None:
             self.audit.record((decision,))
@@ -155,30 +170,38 @@ class ComplianceEngine:
                 campaign_state: CampaignState | None,
                 versions: tuple[RegistryVersion, ...],
                 history_before: datetime | None = None) -> Decision:
-        placement = self._place(lead)
-        rules, lookback = self._applicable(campaign, placement.states, placement.region)
-        attempts = self._attempts(lead, at - lookback, at, history_before) \
-            if lookback > _NO_TIME else ()
         facts = self.facts
         number = lead.number_e164
-        line = self._line(lead, placement, facts.line_type(number, at), campaign)
+        registry = facts.line_type(number, at)
+        prepared = self._prepared.get(id(lead))
+        if prepared is None or prepared[0] is not lead or prepared[1] is not campaign or \
+                prepared[5] is not registry:
+            prepared = self._prepare(lead, campaign, registry)
+        placement, rules, lookback, line = prepared[2], prepared[3], prepared[4], prepared[6]
+        attempts = self._attempts(lead, at - lookback, at, history_before) \
+            if lookback > _NO_TIME else ()
         if lead.consents:
             revocations = tuple(facts.revocations(number, lead.contact_id, at))
             reassigned = tuple(facts.reassigned(number, at))
         else:
             revocations = reassigned = ()
+        infos = placement.infos
+        hits = self.registries.hits(number)
         context = RuleContext(
-            lead=lead, campaign=campaign, placement=placement, zones=placement.zone_infos(),
-            hits=tuple(self.registries.hits(number)), versions=versions,
-            attempts=attempts, campaign_state=campaign_state, line=line,
-            revocations=revocations, reassigned=reassigned)
+            lead, campaign, placement,
+            infos if len(infos) == len(placement.zones) else placement.zone_infos(),
+            hits if hits.__class__ is tuple else tuple(hits), versions, attempts,
+            campaign_state, line, revocations, reassigned)
         # Every rule is evaluated (each verdict is recorded), whatever the others answer.
-        outcomes = tuple([rule.evaluate(context, at) for rule in rules])
+        outcomes = []
+        record = outcomes.append
         allowed = True
-        for outcome in outcomes:
-            if not outcome.passed:
+        for rule in rules:
+            outcome = rule.evaluate(context, at)
+            record(outcome)
+            if not outcome[1]:  # RuleOutcome.passed
                 allowed = False
-                break
+        outcomes = tuple(outcomes)
         earliest, unreachable = (at, False) if allowed else \
             _earliest_allowed(rules, context, at, outcomes)
         notes = context.notes
@@ -192,11 +215,25 @@ class ComplianceEngine:
             if len(placement.zones) > 1:
                 notes.append(f"number maps to {len(placement.zones)} zones; a call must be "
                              "lawful in each")
+        last, ids = self._version_ids
+        if last is not versions:
+            ids = self._ids_of(versions)
         return Decision(
-            number, campaign.name, at, allowed, outcomes, earliest, self._ids_of(versions),
+            number, campaign.name, at, allowed, outcomes, earliest, ids,
             placement.zones, placement.source, placement.states, unreachable, lead.lead_id,
             tuple(notes), line.line_type.value, line.source,
             "wireless" if campaign.treat_unknown_line_type_as_wireless else "landline")
+
+    def _prepare(self, lead: LeadFacts, campaign: CampaignRules,
+                 registry: LineTypeRecord | None) -> _Prepared:
+        placement = self._place(lead)
+        rules, lookback = self._applicable(campaign, placement.states, placement.region)
+        prepared = (lead, campaign, placement, rules, lookback, registry,
+                    self._line(lead, placement, registry, campaign))
+        if len(self._prepared) >= 8192:  # leads not dialed again (a hopper batch) age out
+            self._prepared.clear()
+        self._prepared[id(lead)] = prepared
+        return prepared
 
     def _line(self, lead: LeadFacts, placement: Placement, registry: LineTypeRecord | None,
               campaign: CampaignRules) -> LineFinding:
@@ -224,11 +261,14 @@ class ComplianceEngine:
                   before: datetime | None) -> tuple[PastAttempt, ...]:
         """Attempts to the number and, when the lead names a person and the history knows
         people, to every number of that person; each attempt once, oldest first."""
-        found = list(self.history.attempts(lead.number_e164, since))
-        by_contact = getattr(self.history, "attempts_for_contact", None)
-        if lead.contact_id is not None and callable(by_contact):
-            theirs = by_contact(lead.contact_id, since)
+        history = self.history
+        found = history.attempts(lead.number_e164, since)
+        contact = lead.contact_id
+        if contact is not None:
+            by_contact = getattr(history, "attempts_for_contact", None)
+            theirs = by_contact(contact, since) if callable(by_contact) else None
             if theirs:
+                found = list(found)
                 seen = {(a.number_e164, a.at) for a in found}
                 found.extend(a for a in theirs if (a.number_e164, a.at) not in seen)
         if not found:

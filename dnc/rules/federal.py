@@ -8,7 +8,14 @@ from datetime import datetime, time, timedelta
 
 from dnc.interfaces import RegistryKind, RegistryVersion
 from dnc.rules import stamps
-from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
+from dnc.rules.base import (
+    AttemptLimitRule,
+    CallingHoursRule,
+    RuleContext,
+    failed,
+    new_tuple,
+    passed,
+)
 from dnc.rules.calendar import WeeklyWindow
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, ConsentKind, LazyReason, LeadFacts, RuleOutcome
@@ -85,7 +92,8 @@ class CallerIdRule:
             return passed(self, at, "not telemarketing: caller ID rule of 64.1601(e) not "
                           "required")
         if context.campaign.caller_id_present:
-            return passed(self, at, "the campaign presents a caller ID")
+            return new_tuple(RuleOutcome, (self.rule_id, True, "the campaign presents a "
+                                            "caller ID", self.citation, at, None, True))
         return failed(self, "the campaign presents no caller ID (telemarketing must transmit "
                       "one)", None)
 
@@ -105,7 +113,8 @@ class InternalDncRule:
         if hits:
             detail = hits[0].detail or "opt-out recorded"
             return failed(self, f"on internal DNC {hits[0].version.version}: {detail}", None)
-        return passed(self, at, "not on the internal do-not-call list")
+        return new_tuple(RuleOutcome, (self.rule_id, True, "not on the internal do-not-call "
+                                        "list", self.citation, at, None, True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +130,8 @@ class NationalDncRule:
         hits = [h for h in context.hits if h.version.kind is RegistryKind.NATIONAL
                 ] if context.hits else None
         if not hits:
-            return passed(self, at, "not on the national registry")
+            return new_tuple(RuleOutcome, (self.rule_id, True, "not on the national registry",
+                                            self.citation, at, None, True))
         if not context.campaign.telemarketing:
             return passed(self, at, "listed, but the registry covers telephone solicitations "
                           "only (47 CFR 64.1200(f)(15))")
@@ -152,7 +162,8 @@ class NationalFreshnessRule:
             # ``at``: ``max`` over the usable ones is that one.
             age = at - cached[1].as_of
             if age <= context.campaign.national_max_age:
-                return passed(self, at, LazyReason(_fresh_reason, cached[1], age.days))
+                return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
+                    _fresh_reason, cached[1], age.days), self.citation, at, None, True))
         national = [v for v in versions if v.kind is RegistryKind.NATIONAL]
         if national:
             if len(_NEWEST) >= 64:
@@ -204,14 +215,15 @@ class WirelessConsentRule:
                 (campaign.autodialed or campaign.prerecorded)):
             return passed(self, at, "campaign does not autodial or play recordings")
         if not line.protected:
-            return passed(self, at, LazyReason(_line_reason, line))
+            return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(_line_reason, line),
+                                            self.citation, at, None, True))
         # Telemarketing by autodialer/recording needs the written form (64.1200(a)(2)).
         accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if campaign.telemarketing else (
             ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
         consent, text = context.relied_consent(accepted, at)
         if consent is not None:
-            return passed(self, at, LazyReason(_consented_line_reason, line, text),
-                          permission=text)
+            return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
+                _consented_line_reason, line, text), self.citation, at, text, True))
         return failed(self, f"{line.line_type.value} ({line.source}) and {text}", None)
 
 

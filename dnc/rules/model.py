@@ -6,10 +6,10 @@ times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 str
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import NamedTuple
 
 from dnc.errors import ComplianceError
@@ -155,7 +155,7 @@ class CampaignState:
     abandon_rate_24h: float | None = None  # abandoned / live-answered, last 24 h
 
 
-class LazyReason:
+class LazyReason(partial):
     """A rule's reason text, built from ``build(*args)`` the first time it is read.
 
     Most rules pass most of the time, and a pass reason is read only when a decision is
@@ -164,20 +164,20 @@ class LazyReason:
     passing rule hands over what its text needs and the text is built on demand; it is the
     same text, character for character, that the rule would have built at once (``args``
     are the immutable values the rule had at that instant). A lazy reason equals, hashes,
-    prints and pickles as its text."""
+    prints and pickles as its text.
 
-    __slots__ = ("args", "build", "text")
+    Built as ``LazyReason(build, *args)``: a ``functools.partial`` whose constructor runs in
+    C (a Python ``__init__`` cost a frame for each lazy reason of each decision); ``text``
+    is unset until the first read."""
 
-    def __init__(self, build: Callable[..., str], *args: object) -> None:
-        self.build = build
-        self.args = args
-        self.text: str | None = None
+    __slots__ = ("text",)
 
     def __str__(self) -> str:
-        text = self.text
-        if text is None:
-            text = self.text = self.build(*self.args)
-        return text
+        try:
+            return self.text
+        except AttributeError:
+            text = self.text = self.func(*self.args)
+            return text
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LazyReason):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, passed
+from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, new_tuple
 from dnc.rules.federal import federal_rules
 from dnc.rules.model import CampaignRules, Profile, RuleOutcome
 from dnc.rules.ofcom import ofcom_rules
@@ -113,7 +113,8 @@ class JurisdictionRule:
                 _COVERED.clear()
             covered = _COVERED[id(profiles)] = (profiles, campaign_regions(profiles))
         if region in covered[1]:
-            return passed(self, at, f"region {region} is covered")
+            return new_tuple(RuleOutcome, (self.rule_id, True, f"region {region} is covered",
+                                            self.citation, at, None, True))
         return failed(self, out_of_profile_reason(region, profiles) or "", None)
 
 

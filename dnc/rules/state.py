@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from dnc.interfaces import RegistryKind
 from dnc.rules import stamps
 from dnc.rules.area_bans import AreaBan, AreaBans
-from dnc.rules.base import AttemptLimitRule, CallingHoursRule, RuleContext, failed, passed
+from dnc.rules.base import (
+    AttemptLimitRule,
+    CallingHoursRule,
+    RuleContext,
+    failed,
+    new_tuple,
+    passed,
+)
 from dnc.rules.calendar import WeeklyWindow
 from dnc.rules.federal import REGISTRY_PERMISSIONS
 from dnc.rules.model import CampaignRules, ConsentKind, RuleOutcome
@@ -121,7 +128,8 @@ class StateRegistryRule:
                 and h.version.registry.upper().removeprefix("STATE:") in states
                 ] if context.hits else None
         if not hits:
-            return passed(self, at, _not_listed_reason(states))
+            return new_tuple(RuleOutcome, (self.rule_id, True, _not_listed_reason(states),
+                                            self.citation, at, None, True))
         # Exemptions differ by state; only express written permission is honoured everywhere.
         consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
         if consent is not None:
@@ -167,7 +175,8 @@ class AreaBanRule:
         year = utc.year
         if not for_state(self.state, year) and (1 < utc.month < 12 or (
                 not for_state(self.state, year - 1) and not for_state(self.state, year + 1))):
-            return passed(self, at, self.none_active)
+            return new_tuple(RuleOutcome, (self.rule_id, True, self.none_active, self.citation,
+                                            at, None, True))
         zones = context.with_zones(self.state_zones).zones
         hit = self._active(context, at, zones)
         if hit is None:
