@@ -239,13 +239,16 @@ class DialTimeGate:
     # --- the gate ----------------------------------------------------------------------------
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
-        decision = self._decision(target, datetime.fromtimestamp(at, tz=UTC), None)
+        decision = self._decision(target, datetime.fromtimestamp(at, UTC), None)
         if self.audit is None:
             decision_id = None
         else:  # ``_buffer``, inline: the one path every dial takes
             self._count += 1
             decision_id = f"dial:{self._run}:{self._count}"
             self._pending.append((decision_id, decision, "dial"))
+        if decision.allowed:  # ``verdict_parts``' allowed case, inline
+            return GateVerdict(True, tuple([o[5] for o in decision.outcomes if o[5]]),
+                               decision.registry_versions, decision_id)
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
 
@@ -253,7 +256,7 @@ class DialTimeGate:
         """May the campaign's recorded message be left now on this call (dialled at
         ``dialed_at``)? Every rule of the (prerecorded) campaign at this instant, on the
         attempt history before this call; a refusal is audited like a dial refusal."""
-        moment = datetime.fromtimestamp(at, tz=UTC)
+        moment = datetime.fromtimestamp(at, UTC)
         if not self.rules.prerecorded:
             decision = self._refusal(target, moment, "dial_gate.not_prerecorded",
                                      "the campaign does not declare itself prerecorded: it may "
@@ -261,7 +264,7 @@ class DialTimeGate:
                                      "compliance.prerecorded")
         else:
             decision = self._decision(target, moment,
-                                      datetime.fromtimestamp(dialed_at, tz=UTC))
+                                      datetime.fromtimestamp(dialed_at, UTC))
         decision_id = self._buffer(decision, "message")
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
@@ -345,7 +348,7 @@ class DialTimeGate:
         kept = self._leads.get(lead_id) if lead_id is not None else None
         facts = kept.facts if kept is not None else None
         attempt = PastAttempt(
-            at=datetime.fromtimestamp(at, tz=UTC), number_e164=number_e164, campaign=campaign,
+            at=datetime.fromtimestamp(at, UTC), number_e164=number_e164, campaign=campaign,
             lead_id=lead_id, subject=(facts.subject if facts else None) or self.rules.subject,
             debt_id=facts.debt_id if facts else None,
             contact_id=facts.contact_id if facts else None)
@@ -365,7 +368,7 @@ class DialTimeGate:
         lead has, it is dropped (memory stays bounded) and a later prefetch reads the outcome
         from the journal.
         """
-        moment = datetime.fromtimestamp(dialed_at, tz=UTC)
+        moment = datetime.fromtimestamp(dialed_at, UTC)
         flags = {"answered_live": answered_live, "conversation": conversation,
                  "abandoned": abandoned, "machine": machine}
         with self._lock:

@@ -184,6 +184,10 @@ class AreaBans:
         self._emergencies: list[AreaBan] = []
         self._builtin: list[AreaBan] = self._read(builtin) if builtin else []
         self._cache: dict[tuple[str, int], list[AreaBan]] = {}
+        self.quiet: dict[tuple[str, int, bool], bool] = {}
+        """(state, UTC year, the UTC date is in January or December) -> no ban of the state
+        touches the local dates an instant of that kind can have (``none_near``); read by
+        the area-ban rule at every dial without a call."""
         self.refresh()
 
     def _read(self, path: Path) -> list[AreaBan]:
@@ -209,7 +213,10 @@ class AreaBans:
             return False
         self._emergencies = self._read(self.officer) if stamp else []
         self._stamp = stamp
-        self._cache.clear()
+        # New tables rather than cleared ones, in this order: an answer a check (another
+        # thread) is still working out from the old bans lands in an old table.
+        self._cache = {}
+        self.quiet = {}
         return True
 
     def for_state(self, state: str, year: int) -> list[AreaBan]:
@@ -217,7 +224,8 @@ class AreaBans:
         area-limited holidays of the state's calendar (telemarketing only, like the state
         row that names the calendar)."""
         key = (state, year)
-        cached = self._cache.get(key)
+        cache = self._cache
+        cached = cache.get(key)
         if cached is not None:
             return cached
         found = [b for b in self._builtin + self._emergencies if b.state == state
@@ -226,7 +234,17 @@ class AreaBans:
             for day in holiday.dates(year):
                 found.append(AreaBan(state, f"holiday: {holiday.name}", day, day,
                                      holiday.areas, "telemarketing", holiday.citation))
-        self._cache[key] = found
+        cache[key] = found
+        return found
+
+    def none_near(self, state: str, year: int, edge: bool) -> bool:
+        """No ban of ``state`` in ``year`` and, when ``edge`` (a UTC date in January or
+        December), none in the neighbouring years either: every local date of such an
+        instant lies within a day of its UTC date (offsets are UTC-12 to UTC+14)."""
+        table = self.quiet
+        found = not self.for_state(state, year) and (not edge or (
+            not self.for_state(state, year - 1) and not self.for_state(state, year + 1)))
+        table[(state, year, edge)] = found
         return found
 
     def all(self) -> list[AreaBan]:

@@ -61,7 +61,7 @@ def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[Consent
                    revocations: Sequence[Revocation] = (),
                    reassigned: Sequence[RndResult] = ()) -> tuple[ConsentRecord | None, str]:
     """(the consent this call may rely on, its permission text) or (None, why none counts)."""
-    accepted = accepted if isinstance(accepted, tuple | frozenset) else tuple(accepted)
+    accepted = accepted if isinstance(accepted, (tuple, frozenset)) else tuple(accepted)
     why: list[str] = []
     for consent in consents:
         if consent.kind not in accepted:
@@ -118,12 +118,14 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
             return (f"{_given(consent)} revoked by {revocation.channel} at "
                     f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS
-    if consent.number is not None and not _same_number(consent.number, number):
+    # Equal texts first (the usual case): no call to compare the digits or the names.
+    if consent.number is not None and consent.number != number and \
+            not _same_number(consent.number, number):
         return f"{_given(consent)} covers {consent.number}, not {number}"
     if written and consent.number is None:
         return f"{_given(consent)} names no telephone number (47 CFR 64.1200(f)(9))"
-    if consent.seller is not None and seller is not None and not same_seller(
-            consent.seller, seller):
+    if consent.seller is not None and seller is not None and consent.seller != seller and \
+            not same_seller(consent.seller, seller):
         return f"{_given(consent)} is for seller {consent.seller!r}, not {seller!r}"
     if written and consent.seller is None:
         return f"{_given(consent)} names no seller (47 CFR 64.1200(f)(9))"

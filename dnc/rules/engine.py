@@ -9,7 +9,7 @@ and repeats until all pass (or one says never, or the horizon is reached).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -76,6 +76,9 @@ class ComplianceEngine:
         self._hot: tuple[CampaignRules | None, dict] = (None, {})
         self._version_ids: tuple[object, tuple[str, ...]] = (None, ())
         self._lines: dict[tuple, tuple[LineTypeRecord | None, LineFinding]] = {}
+        self._history_methods: tuple[object, Callable, Callable | None] = (None, len, None)
+        """(history, its ``attempts``, its ``attempts_for_contact`` or None), bound once per
+        history object rather than looked up at every decision."""
         self._prepared: dict[int, _Prepared] = {}
         """Per lead (by identity, the lead kept in the entry so its id is not reused): what
         ``_decide`` derives from the lead's own facts and the campaign alone, its placement
@@ -261,12 +264,16 @@ class ComplianceEngine:
                   before: datetime | None) -> tuple[PastAttempt, ...]:
         """Attempts to the number and, when the lead names a person and the history knows
         people, to every number of that person; each attempt once, oldest first."""
-        history = self.history
-        found = history.attempts(lead.number_e164, since)
-        contact = lead.contact_id
-        if contact is not None:
+        bound = self._history_methods
+        if bound[0] is not self.history:
+            history = self.history
             by_contact = getattr(history, "attempts_for_contact", None)
-            theirs = by_contact(contact, since) if callable(by_contact) else None
+            bound = self._history_methods = (
+                history, history.attempts, by_contact if callable(by_contact) else None)
+        found = bound[1](lead.number_e164, since)
+        contact = lead.contact_id
+        if contact is not None and bound[2] is not None:
+            theirs = bound[2](contact, since)
             if theirs:
                 found = list(found)
                 seen = {(a.number_e164, a.at) for a in found}

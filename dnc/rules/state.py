@@ -75,8 +75,9 @@ class InState:
             return RuleOutcome(self.rule_id, True, f"not yet in force (from "
                                f"{stamps.day(self.effective)})", self.citation, at,
                                applicable=False)
-        if self.extra_zones:
-            context = context.with_zones(self.extra_zones)
+        extra = self.extra_zones
+        if extra and extra != context.zones:  # equal: ``with_zones`` would return it as is
+            context = context.with_zones(extra)
         return self.inner.evaluate(context, at)
 
 
@@ -170,11 +171,13 @@ class AreaBanRule:
         # UTC-12 to UTC+14), so in its UTC year unless that date is in January or December:
         # with no ban of the state in those years, none is active (the common case, without
         # a zone conversion).
-        for_state = self.bans.for_state
         utc = at if at.tzinfo is UTC else at.astimezone(UTC)
-        year = utc.year
-        if not for_state(self.state, year) and (1 < utc.month < 12 or (
-                not for_state(self.state, year - 1) and not for_state(self.state, year + 1))):
+        month = utc.month
+        key = (self.state, utc.year, month == 1 or month == 12)
+        quiet = self.bans.quiet.get(key)
+        if quiet is None:
+            quiet = self.bans.none_near(*key)
+        if quiet:
             return new_tuple(RuleOutcome, (self.rule_id, True, self.none_active, self.citation,
                                             at, None, True))
         zones = context.with_zones(self.state_zones).zones
