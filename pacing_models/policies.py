@@ -25,6 +25,27 @@ def progressive_count(state: PacingState) -> int:
     return max(0, state.agents_free - calls_in_flight(state))
 
 
+_DECISIONS_KEPT = 4096
+"""Decisions a simple policy keeps by their inputs (then it starts afresh): bounded memory."""
+
+
+class _Decisions(dict):  # type: ignore[type-arg]
+    """A simple policy's decisions by the figures they are made of.
+
+    A decision is immutable and depends only on a few small integers (free agents, calls in
+    flight); a pacing decision comes every second, and formatting its explanation was the
+    larger part of the policy's work. Each distinct decision is built, explanation included,
+    once, and the same (equal) record is handed out again for the same figures."""
+
+    __slots__ = ()
+
+    def keep(self, key: object, decision: PacingDecision) -> PacingDecision:
+        if len(self) >= _DECISIONS_KEPT:
+            self.clear()
+        self[key] = decision
+        return decision
+
+
 class _NoLearning:
     def observe_attempt(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
         """Simple policies do not learn."""
@@ -44,13 +65,18 @@ class ProgressivePolicy(_NoLearning):
     # What it reads, so the engine builds no per-agent elapsed-time tuples it would ignore.
     state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting"})
 
+    def __init__(self) -> None:
+        self._decisions = _Decisions()
+
     def decide(self, state: PacingState) -> PacingDecision:
-        n = progressive_count(state)
-        return PacingDecision(
-            n,
-            f"progressive: {state.agents_free} free agent(s) − {calls_in_flight(state)} call(s) "
-            f"in flight → {n}",
-        )
+        free = state.agents_free
+        in_flight = calls_in_flight(state)
+        decision = self._decisions.get((free, in_flight))
+        if decision is not None:
+            return decision
+        n = max(0, free - in_flight)  # progressive_count
+        return self._decisions.keep((free, in_flight), PacingDecision(
+            n, f"progressive: {free} free agent(s) − {in_flight} call(s) in flight → {n}"))
 
 
 class PreviewPolicy(_NoLearning):
@@ -69,6 +95,7 @@ class PreviewPolicy(_NoLearning):
         if not (preview_seconds >= 0 and math.isfinite(preview_seconds)):
             raise InvalidParameterError(f"preview_seconds must be ≥ 0, got {preview_seconds}")
         self.preview_seconds = preview_seconds
+        self._decisions = _Decisions()
 
     def decide(self, state: PacingState) -> PacingDecision:
         if state.free_elapsed:
@@ -76,7 +103,9 @@ class PreviewPolicy(_NoLearning):
         else:
             ready = state.agents_free
         n = max(0, min(ready, state.agents_free) - calls_in_flight(state))
-        return PacingDecision(n, f"preview: {ready} agent(s) done previewing → {n} call(s)")
+        return self._decisions.get((ready, n)) or self._decisions.keep(
+            (ready, n), PacingDecision(n, f"preview: {ready} agent(s) done previewing → {n} "
+                                          "call(s)"))
 
 
 class PowerPolicy(_NoLearning):
@@ -96,16 +125,18 @@ class PowerPolicy(_NoLearning):
                 f"lines_per_agent must be between 1 and 50, got {lines_per_agent}"
             )
         self.lines_per_agent = lines_per_agent
+        self._decisions = _Decisions()
 
     def decide(self, state: PacingState) -> PacingDecision:
         ratio = self.lines_per_agent if self.lines_per_agent is not None else max(
             1.0, state.lines_per_agent
         )
-        goal = math.floor(ratio * state.agents_free + 1e-9)
+        free = state.agents_free
+        goal = math.floor(ratio * free + 1e-9)
         n = max(0, goal - calls_in_flight(state))
-        return PacingDecision(
-            n, f"power {ratio:g}: {goal} line(s) for {state.agents_free} free agent(s) → {n}"
-        )
+        key = (ratio, free, n)
+        return self._decisions.get(key) or self._decisions.keep(key, PacingDecision(
+            n, f"power {ratio:g}: {goal} line(s) for {free} free agent(s) → {n}"))
 
 
 def ratio_count(state: PacingState, level: float, available_only: bool = False) -> int:

@@ -44,6 +44,23 @@ DIAL_MARGIN = 15.0
 _OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
 _journal_attempt, _originate_record = builder(JournalAttempt), builder(Originate)
 """The per-attempt records of ``_dial_plain``, built from all their fields (records.py)."""
+_PACING_STATE_ORDER = (
+    "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",
+    "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
+    "decision_interval", "answered_waiting", "agents_logged_in", "lines_per_agent",
+    "free_elapsed", "agents_reserved", "ringing_lines", "amd_abandons")
+"""The fields ``pacing_state`` fills, in the order it passes them."""
+
+
+def _pacing_state_by_name(*values: object) -> PacingState:
+    return PacingState(**dict(zip(_PACING_STATE_ORDER, values, strict=True)))  # type: ignore[arg-type]
+
+
+_pacing_state = (builder(PacingState)
+                 if tuple(PacingState.__dataclass_fields__) == _PACING_STATE_ORDER
+                 else _pacing_state_by_name)
+"""One per decision (``pacing_state``): built from all its fields in their order; should
+the contract gain a field (with its default), by name until it is given its place here."""
 
 
 _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
@@ -89,29 +106,28 @@ class Dialing(_Base):
         busy, wrap, ringing, free = builds
         # List comprehensions turned into tuples: a third cheaper than generator
         # expressions, and this runs at every decision over every busy agent and line.
-        return PacingState(
-            now=now,
-            agents_free=len(ready),
-            busy_elapsed=tuple([now - t for t in pool.on_call.values()]) if busy else (),
-            wrap_elapsed=tuple([now - t for t in pool.wrapping.values()]) if wrap else (),
-            ringing_elapsed=(
-                tuple([now - t for t in self.dialing.values()]) if ringing else ()
-            ),
-            live_answers_in_window=ledger.live_answers,
-            abandons_in_window=ledger.abandons,
-            abandon_target=config.abandon_target,
+        # Built from all its fields in their order (``builder``, records.py): one state per
+        # decision, a decision per simulated second.
+        return _pacing_state(
+            now,
+            len(ready),
+            tuple([now - t for t in pool.on_call.values()]) if busy else (),
+            tuple([now - t for t in pool.wrapping.values()]) if wrap else (),
+            tuple([now - t for t in self.dialing.values()]) if ringing else (),
+            ledger.live_answers,
+            ledger.abandons,
+            config.abandon_target,
             # The window an answer can wait in: the message is sent the switch's latency
             # budget before the legal window closes.
-            connect_window=config.connect_window - config.message_latency_budget,
-            decision_interval=config.decision_interval,
-            answered_waiting=pool.outbound_waiting,
-            agents_logged_in=pool.logged_in,
-            lines_per_agent=config.lines_per_agent,
-            free_elapsed=(
-                tuple([now - agent.since for agent in ready.values()]) if free else ()
-            ),
-            ringing_lines=len(self.dialing),
-            amd_abandons=self.amd_abandons,
+            config.connect_window - config.message_latency_budget,
+            config.decision_interval,
+            pool.outbound_waiting,
+            pool.logged_in,
+            config.lines_per_agent,
+            tuple([now - agent.since for agent in ready.values()]) if free else (),
+            0,  # agents_reserved: ``apply_reserve`` sets it (blending)
+            len(self.dialing),
+            self.amd_abandons,
         )
 
     def _pace(self, now: float) -> None:
