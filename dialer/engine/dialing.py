@@ -189,9 +189,17 @@ class Dialing(_Base):
         detect_machine = config.amd_enabled
         check = self.gate.check
         calls, dialing, out = self.calls, self.dialing, self._out
-        watch_add = self.watch.add
         new_id = self.new_id
         up = self._up_order
+        # Every call of this decision has the same ``DIAL`` deadline: at the end of the
+        # watch's line of them when no earlier than its last (always, unless the clock went
+        # back), else through ``add_dial`` (watch.py).
+        deadline = now + ring_timeout + DIAL_MARGIN
+        dials = self._dial_waits
+        if not dials or dials[-1][0] <= deadline:
+            order, add_dial = self.watch._order, dials.append
+        else:
+            order, add_dial = None, None
         for target in targets:
             verdict = check(target, now)
             if not verdict.allowed:
@@ -205,7 +213,10 @@ class Dialing(_Base):
             call.caller_id = caller_number
             calls[call_id] = call
             dialing[call_id] = now
-            watch_add(now + ring_timeout + DIAL_MARGIN, _DIAL_WAIT, call_id)
+            if add_dial is not None:
+                add_dial((deadline, next(order), _DIAL_WAIT, call_id, None))
+            else:
+                self.watch.add_dial(deadline, call_id)
             lead_id, number = target.lead_id, target.number_e164
             out.append(_journal_attempt(
                 now, call_id, lead_id, campaign_id, number, target.attempt_number, verdict,
@@ -321,7 +332,7 @@ class Dialing(_Base):
         call.failover = failover
         self.calls[call_id] = call
         self.dialing[call_id] = now
-        self.watch.add(now + ring_timeout + DIAL_MARGIN, Wait.DIAL, call_id)
+        self.watch.add_dial(now + ring_timeout + DIAL_MARGIN, call_id)
         variables = {
             "dialer_campaign": config.campaign_id,
             "dialer_lead_id": target.lead_id,

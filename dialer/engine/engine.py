@@ -74,6 +74,7 @@ from pacing_models.interface import PacingDecision, PacingPolicy
 
 S = CallState
 _NEVER = float("-inf")
+_DIALING, _RINGING = CallState.DIALING, CallState.RINGING
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
@@ -176,6 +177,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         self.watch = Watch()
         """Deadlines of every state that waits on the switch (watch.py)."""
         self._watch_heap = self.watch._heap
+        self._dial_waits = self.watch._dials
+        """The watch's line of ``DIAL`` waits (deadline order: watch.py)."""
         self.message_budget: dict[str, float] = {}
         """Switch → the measured safe-harbour latency budget, when above the campaign's."""
         self.consults = Consults()
@@ -232,11 +235,13 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
+        dials = self._dial_waits
         # Anything due? (An answered call at the head of the line whose window is still
         # open: nothing there; a withdrawn one at the head: ``_expire`` clears it.)
         if ((line and (line[0].cancelled or line[0].deadline <= at))
                 or (wraps and wraps[0][0] <= at)
-                or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)):
+                or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)
+                or (dials and dials[0][0] <= at)):
             self._expire(at)
         consult_legs = self.consults.by_leg
         if consult_legs and getattr(event, "call_id", None) in consult_legs:
@@ -264,9 +269,11 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
+        dials = self._dial_waits
         if ((line and (line[0].cancelled or line[0].deadline <= now))
                 or (wraps and wraps[0][0] <= now)
-                or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)):
+                or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)
+                or (dials and dials[0][0] <= now)):
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
@@ -306,6 +313,19 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             self._drop_finished_waits()
             if watch and watch[0][0] < wake:
                 wake = max(watch[0][0], now)
+        dials = self._dial_waits
+        if dials and dials[0][0] < wake:
+            # ``_drop_finished_waits`` for the line of ``DIAL`` waits: a wait whose call
+            # ended or was answered (nearly every one) would only wake the driver for an
+            # empty ``tick``; no call goes back to dialing or ringing.
+            calls = self.calls
+            while dials:
+                call = calls.get(dials[0][3])
+                if call is not None and (call.state is _DIALING or call.state is _RINGING):
+                    break
+                dials.popleft()
+            if dials and dials[0][0] < wake:
+                wake = max(dials[0][0], now)
         return wake
 
     def retune(self, config: CampaignConfig, policy: PacingPolicy) -> None:
@@ -363,7 +383,8 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
                 at = agent.wrap_deadline if agent.wrap_deadline is not None else now
                 self._finish_wrap(agent_id, at, "wrap-up timeout")
         watch = self._watch_heap
-        if watch and watch[0][0] <= now:
+        dials = self._dial_waits
+        if (watch and watch[0][0] <= now) or (dials and dials[0][0] <= now):
             calls = self.calls
             for at, wait, key, token in self.watch.due(now):
                 if wait is Wait.LEG_PARK or key in calls:  # else a no-op: the call is gone

@@ -9,12 +9,20 @@ for a silent detector, a hang-up for a call that never ended, a new leg for a st
 
 Entries are never removed early: a due entry whose wait is over is simply skipped (lazy
 deletion, like the scheduler's lines), so registering costs one heap push.
+
+``DIAL`` waits, one per attempt, go to a first-in-first-out line instead: every dial adds
+the same ring timeout and margin to the engine's time, so their deadlines come in the order
+they are added, and a deque appends and pops them in O(1) where the heap took two
+O(log n) sifts (a deadline earlier than the line's last, e.g. a failover leg's shorter
+ring, goes to the heap). ``due`` merges the two by (deadline, order of registration): the
+same sequence as one heap.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -34,29 +42,55 @@ class Wait(StrEnum):
     """A call ended: the agent's leg must return to park."""
 
 
-class Watch:
-    """A heap of (deadline, order, wait, key, token)."""
+Entry = tuple[float, int, Wait, str, object]
+"""(deadline, order of registration, wait, key, token)."""
 
-    __slots__ = ("_heap", "_order")
+
+class Watch:
+    """A heap of (deadline, order, wait, key, token), and the line of ``DIAL`` waits."""
+
+    __slots__ = ("_dials", "_heap", "_order")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Wait, str, object]] = []
+        self._heap: list[Entry] = []
+        self._dials: deque[Entry] = deque()
+        """``DIAL`` waits in deadline order (``add_dial``)."""
         self._order = itertools.count(1)
 
     def add(self, at: float, wait: Wait, key: str, token: object = None,
             _push: Callable[..., None] = heapq.heappush) -> None:
         _push(self._heap, (at, next(self._order), wait, key, token))
 
+    def add_dial(self, at: float, key: str, _push: Callable[..., None] = heapq.heappush,
+                 _dial: Wait = Wait.DIAL) -> None:
+        """A ``DIAL`` wait: at the end of the line when no earlier than its last deadline
+        (every plain dial), else in the heap."""
+        dials = self._dials
+        if not dials or dials[-1][0] <= at:
+            dials.append((at, next(self._order), _dial, key, None))
+        else:
+            _push(self._heap, (at, next(self._order), _dial, key, None))
+
     def next_time(self) -> float | None:
-        return self._heap[0][0] if self._heap else None
+        heap, dials = self._heap, self._dials
+        if heap and dials:
+            return min(heap[0][0], dials[0][0])
+        return heap[0][0] if heap else dials[0][0] if dials else None
 
     def due(self, now: float) -> list[tuple[float, Wait, str, object]]:
-        heap = self._heap
+        """Every entry due at ``now``, removed, in (deadline, order) order."""
+        heap, dials = self._heap, self._dials
         out = []
-        while heap and heap[0][0] <= now:
-            at, _, wait, key, token = heapq.heappop(heap)
+        while True:
+            head = heap[0] if heap and heap[0][0] <= now else None
+            dial = dials[0] if dials and dials[0][0] <= now else None
+            if dial is not None and (head is None or dial < head):  # orders never tie
+                at, _, wait, key, token = dials.popleft()
+            elif head is not None:
+                at, _, wait, key, token = heapq.heappop(heap)
+            else:
+                return out
             out.append((at, wait, key, token))
-        return out
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + len(self._dials)
