@@ -42,6 +42,7 @@ from dialer.events import (
 )
 from dialer.hangup import HangupCause
 from dialer.ports import AllowAllGate
+from pacing_models.records import builder
 from simulations.inbound_callers import InboundCallers
 from simulations.kernel import Kernel
 from simulations.leads import PoolLeads
@@ -50,6 +51,13 @@ from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
 _USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
+_NORMAL_CLEARING = HangupCause.NORMAL_CLEARING
+_MACHINE_KIND = AnswerKind.MACHINE
+_answered, _bridged, _disposed = builder(CallAnswered), builder(CallBridged), builder(CallDisposed)
+_hung_up, _failed, _classified = builder(CallHungUp), builder(OriginateFailed), \
+    builder(CallClassified)
+"""The events of every simulated attempt, built from all their fields in their order
+(pacing_models/records.py): a third cheaper than calling the class."""
 
 
 @dataclass(slots=True)
@@ -321,13 +329,13 @@ class Simulation:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True
-            self._feed(OriginateFailed(at, call_id, _USER_BUSY))
+            self._feed(_failed(at, call_id, _USER_BUSY))
 
     def _no_answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True
-            self._feed(CallHungUp(at, call_id, _NO_ANSWER))
+            self._feed(_hung_up(at, call_id, _NO_ANSWER))
 
     def _answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)  # ``_live``, written out: once per answer
@@ -339,14 +347,14 @@ class Simulation:
             if call.patience < math.inf:
                 self._schedule(at + self._patience_from + call.patience, self._patience,
                                call_id)
-        self._feed(CallAnswered(at, call_id))
+        self._feed(_answered(at, call_id, True))
         amd = self.scenario.amd
         if amd.enabled:
             error = amd.false_positive if call.kind == LIVE else amd.false_negative
             call.classed_machine = (call.kind == MACHINE) != (call.amd_error < error)
             self._schedule(at + amd.detect_time, self._verdict, call_id)
         elif call.kind == MACHINE:
-            self._feed(CallClassified(at, call_id, AnswerKind.MACHINE))
+            self._feed(_classified(at, call_id, _MACHINE_KIND))
 
     def _verdict(self, at: float, call_id: str) -> None:
         call = self._live(call_id)
@@ -366,19 +374,24 @@ class Simulation:
         call = self.calls[call_id]
         call.bridged = True
         tally = self.tally
-        self._pending.append(CallBridged(t, call_id, command.agent_id))
+        self._pending.append(_bridged(t, call_id, command.agent_id))
         # Agent time counts inside the logged-in shift only (talk fraction ≤ 1): a call
         # that runs past the shift's end is overtime, not logged-in time.
         left = (t // DAY) * DAY + self._shift - t
+        # The length of [0, hold] and of [hold, hold + wrap] inside [0, left].
         if call.kind == MACHINE:
             hold, wrap = self.scenario.machine_handle_time, 0.0
-            tally.machine_handle += _within(0.0, hold, left)
+            if left > 0.0:
+                tally.machine_handle += max(0.0, (hold if hold < left else left))
             if self.scenario.amd.enabled:
-                self._pending.append(CallClassified(t, call_id, AnswerKind.MACHINE))
+                self._pending.append(_classified(t, call_id, _MACHINE_KIND))
         else:
             hold, wrap = call.talk, call.wrap
-            tally.talk += _within(0.0, hold, left)
-            tally.wrap += _within(hold, hold + wrap, left)
+            if left > 0.0:
+                tally.talk += max(0.0, (hold if hold < left else left))
+                if hold < left:
+                    end = hold + wrap
+                    tally.wrap += max(0.0, (end if end < left else left) - hold)
             tally.connects += 1
         self._schedule(t + hold, self._talk_end, call_id)
         self._schedule(t + hold + wrap, self._dispose, (command.agent_id, call_id))
@@ -387,10 +400,10 @@ class Simulation:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True  # all ``_finish`` does for a bridged call (written out)
-            self._feed(CallHungUp(at, call_id))
+            self._feed(_hung_up(at, call_id, _NORMAL_CLEARING))
 
     def _dispose(self, at: float, ids: tuple[str, str]) -> None:
-        self._feed(CallDisposed(at, ids[0], ids[1], "simulated"))
+        self._feed(_disposed(at, ids[0], ids[1], "simulated"))
 
     def _play(self, command: PlayMessage) -> None:
         call = self._live(command.call_id)
@@ -413,7 +426,7 @@ class Simulation:
             # a live answer, which it then counts as abandoned (Ofcom 2016, A1.6).
             self._pending.append(CallClassified(command.at, command.call_id, AnswerKind.HUMAN))
         self._finish(call, command.at)
-        self._pending.append(CallHungUp(command.at, command.call_id, command.cause))
+        self._pending.append(_hung_up(command.at, command.call_id, command.cause))
 
     def _forget(self, command: AttemptFinished) -> None:
         """The engine has closed the call's record: no command will name it again."""
@@ -463,11 +476,6 @@ class Simulation:
             if patience < math.inf:
                 self._schedule(at + patience, self._patience, call_id)
         self._next_arrival(at, shift_end)
-
-
-def _within(start: float, end: float, limit: float) -> float:
-    """Length of [start, end] ∩ [0, limit]."""
-    return max(0.0, min(end, limit) - start) if start < limit else 0.0
 
 
 def _then(first: Any, second: Any) -> Any:

@@ -69,6 +69,8 @@ _UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
 """(record outcome, pacing result) of a call that ended before any answer, by cause."""
 _attempt_finished = builder(AttemptFinished)
 """One per attempt: built from all its fields in their order (pacing_models/records.py)."""
+_bridge_command, _hangup_command = builder(Bridge), builder(Hangup)
+"""One per connected call, one per machine answer hung up: built the same way."""
 _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "played",
                    "cut_off": "cut_off", "failed": "failed"}
 """The engine's message states as the attempt records them (``AttemptFinished.message``)."""
@@ -176,7 +178,8 @@ class CallFlow(_Base):
                 self._out.append(PlayMessage(at, call.call_id, config.machine_message, True,
                                              None, decision.decision_id))
             else:
-                self._out.append(Hangup(at, call.call_id, HangupCause.NORMAL_CLEARING))
+                self._out.append(_hangup_command(at, call.call_id,
+                                                 HangupCause.NORMAL_CLEARING))
             return
         if live:
             call.counted_live = True
@@ -274,7 +277,7 @@ class CallFlow(_Base):
         self.connector.sent(call.call_id, at)
         agent = self.pool.agents.get(agent_id)
         leg = self.connector.leg_ids.get(agent_id) or (agent.leg_id if agent else None) or ""
-        self._out.append(Bridge(at, call.call_id, agent_id, leg))
+        self._out.append(_bridge_command(at, call.call_id, agent_id, leg))
 
     def _abandon(self, call: Call, at: float) -> None:
         """No agent connected within the connect window: safe-harbour message, opt-out, hang

@@ -178,6 +178,8 @@ class InboundLines:
 
     def has_offers_for(self, agent: Agent) -> bool:
         """Is ring-all work waiting that ``agent`` could accept?"""
+        if not self.lines:
+            return False  # no queue (an outbound campaign): every agent freed asks this
         return any(line.waiting and line.ring_all and line.serves(agent)
                    and line.first_for(agent) is not None for line in self.lines.values())
 

@@ -149,7 +149,10 @@ class WorkLines(_Base):
 
     @property
     def outbound_waiting(self) -> int:
-        return sum(1 for work in self._outbound if not work.cancelled)
+        line = self._outbound
+        if not line:
+            return 0  # the common case at a decision: no answered call waiting
+        return sum(1 for work in line if not work.cancelled)
 
     def _take(self, work: Work) -> Work:
         del self._waiting[work.work_id]
