@@ -154,6 +154,8 @@ class Simulation:
         self._tick_at = math.inf
         self._pending: deque = deque()
         self._start_hour = c.shift_start_hour
+        self._hour_at, self._hour = math.nan, 0
+        """The instant of the latest dial and its hour of the day (``_originate``)."""
         self._shift = c.shift_hours * 3600.0
         amd = scenario.amd
         self._patience_from = max(0.0, amd.detect_time - amd.silence_before_verdict) \
@@ -250,13 +252,16 @@ class Simulation:
 
     # --- engine plumbing -----------------------------------------------------------------
 
-    def _feed(self, event: Any) -> None:
-        """Hand one event to the engine, then the events its commands cause, in order.
+    def _feed(self, event: Any, then: Any = None) -> None:
+        """Hand one event to the engine, then the events its commands cause, in order;
+        then, if given, the event ``then`` (at the same instant) and those it causes.
 
         Commands only schedule timers or queue follow-up events in ``_pending`` (never feed
         the engine themselves), so the engine is never entered twice at once. (The hot
         loop of a run, with ``_feed_tick``: the command dispatch and the planning of the
-        next tick are written out in both rather than called.)"""
+        next tick are written out in both rather than called.) The next tick is planned
+        once, after both events: a plan made between them could only add a tick that finds
+        nothing to do."""
         engine, actions, pending = self.engine, self._actions, self._pending
         for command in engine.handle(event):
             action = actions.get(type(command))
@@ -269,6 +274,18 @@ class Simulation:
                     action(command)
         if self._closing:
             self._close_if_idle(event.at)
+        if then is not None:
+            for command in engine.handle(then):
+                action = actions.get(type(command))
+                if action is not None:
+                    action(command)
+            while pending:
+                for command in engine.handle(pending.popleft()):
+                    action = actions.get(type(command))
+                    if action is not None:
+                        action(command)
+            if self._closing:
+                self._close_if_idle(then.at)
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake
@@ -310,9 +327,11 @@ class Simulation:
             return
         t = command.at
         self.tally.dials += 1
-        hour = int((t % DAY) / 3600.0 + self._start_hour) % 24
+        if t != self._hour_at:  # the calls of one decision share their instant
+            self._hour_at = t
+            self._hour = int((t % DAY) / 3600.0 + self._start_hour) % 24
         kind, answer_after, talk, patience, wrap, amd_error = self.fates.fate(
-            int(command.variables["dialer_lead_id"]), hour)
+            int(command.variables["dialer_lead_id"]), self._hour)
         call_id = command.call_id
         self.calls[call_id] = SimCall(kind, talk, patience, wrap, amd_error)
         if kind <= MACHINE and answer_after <= command.ring_timeout:
@@ -342,19 +361,24 @@ class Simulation:
         if call is None or call.ended:
             return
         call.answered_at = at
-        if call.kind == LIVE:
+        kind = call.kind
+        if kind == LIVE:
             self.tally.live_by_day[self._day(at)] += 1
-            if call.patience < math.inf:
-                self._schedule(at + self._patience_from + call.patience, self._patience,
-                               call_id)
-        self._feed(_answered(at, call_id, True))
         amd = self.scenario.amd
+        if amd.enabled or kind != MACHINE:
+            self._feed(_answered(at, call_id, True))
+        else:
+            # A machine without AMD: its classification follows the answer at once, handed
+            # over in the same entry (``_feed`` of both, no wake-up planned between them).
+            self._feed(_answered(at, call_id, True), _classified(at, call_id, _MACHINE_KIND))
+        if kind == LIVE and call.patience < math.inf and not call.bridged and not call.ended:
+            # After the answer's events: a person bridged at once (an agent was free: most
+            # of them) or already gone would find ``_patience`` doing nothing.
+            self._schedule(at + self._patience_from + call.patience, self._patience, call_id)
         if amd.enabled:
-            error = amd.false_positive if call.kind == LIVE else amd.false_negative
-            call.classed_machine = (call.kind == MACHINE) != (call.amd_error < error)
+            error = amd.false_positive if kind == LIVE else amd.false_negative
+            call.classed_machine = (kind == MACHINE) != (call.amd_error < error)
             self._schedule(at + amd.detect_time, self._verdict, call_id)
-        elif call.kind == MACHINE:
-            self._feed(_classified(at, call_id, _MACHINE_KIND))
 
     def _verdict(self, at: float, call_id: str) -> None:
         call = self._live(call_id)

@@ -52,6 +52,8 @@ else:
     _Base = object
 
 S = CallState
+_DIALING, _RINGING, _ENDED = CallState.DIALING, CallState.RINGING, CallState.ENDED
+_OUTBOUND = Direction.OUTBOUND
 MESSAGE_START_WAIT = 3.0
 """Seconds for the switch to report the safe-harbour message playing (or failing)."""
 MESSAGE_END_WAIT = 180.0
@@ -392,13 +394,23 @@ class CallFlow(_Base):
 
     def _on_originate_failed(self, event: OriginateFailed) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
-        if call is not None and call.state is not S.ENDED:
-            self._end(call, event.at, event.cause)
+        if call is not None:
+            state = call.state
+            if (state is _DIALING or state is _RINGING) and call.gateway is None \
+                    and call.agent_id is None and call.direction is _OUTBOUND:
+                self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
+            elif state is not S.ENDED:
+                self._end(call, event.at, event.cause)
 
     def _on_hung_up(self, event: CallHungUp) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
-        if call is not None and call.state is not S.ENDED:
-            self._end(call, event.at, event.cause)
+        if call is not None:
+            state = call.state
+            if (state is _DIALING or state is _RINGING) and call.gateway is None \
+                    and call.agent_id is None and call.direction is _OUTBOUND:
+                self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
+            elif state is not S.ENDED:
+                self._end(call, event.at, event.cause)
 
     def _end_unanswered(self, call: Call, at: float, cause: HangupCause) -> None:
         """``_end`` of an outbound call that was never answered, on the default route and
@@ -410,7 +422,9 @@ class CallFlow(_Base):
         fields empty. Any change to what ``_end`` does for it must be made here too (the
         command-stream digests cover both).
         """
-        transition(call, S.ENDED, cause)
+        # ``transition`` to ended, written out: legal from dialing and ringing, and such a
+        # call has no wait set aside (only a bridged call has).
+        call.state = _ENDED
         call_id = call.call_id
         del self.calls[call_id]
         self.dialing.pop(call_id, None)
