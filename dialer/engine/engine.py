@@ -308,13 +308,17 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         timers = self._inbound_timers
         if timers and timers[0][0] < wake:
             wake = timers[0][0] if timers[0][0] > now else now
+        # Waits whose call no longer needs them are dropped from the heads of the watch
+        # also when due exactly at ``wake``: a DIAL deadline (the dial's decision instant +
+        # ring timeout + margin) falls on a later decision's instant, and left there it would
+        # send that decision's ``tick`` through ``_expire`` for nothing.
         watch = self._watch_heap
-        if watch and watch[0][0] < wake:
+        if watch and watch[0][0] <= wake:
             self._drop_finished_waits()
             if watch and watch[0][0] < wake:
                 wake = max(watch[0][0], now)
         dials = self._dial_waits
-        if dials and dials[0][0] < wake:
+        if dials and dials[0][0] <= wake:
             # ``_drop_finished_waits`` for the line of ``DIAL`` waits: a wait whose call
             # ended or was answered (nearly every one) would only wake the driver for an
             # empty ``tick``; no call goes back to dialing or ringing.
