@@ -12,8 +12,11 @@ At whole seconds t_k = 1, 2, … s after now (up to the ring timeout):
 
 In a first-come deadline queue the abandons of the horizon are sup_k (A_k − S_k)⁺ (the
 reflection of the arrival-minus-service path; Mandelbaum & Zeltyn 2004 for the deadline view).
-Both sides are Poisson-binomial sums, taken as normal, and E[abandons](n) ≈ max_k E[(A_k −
-S_k)⁺] with E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ). The marginal call's expected abandons
+Both sides are Poisson-binomial sums, taken as normal, with E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ),
+and E[abandons](n) ≈ max_k E[(A_k(0) − S_k)⁺] + max_k (E[(A_k(n) − S_k)⁺] − E[(A_k(0) −
+S_k)⁺]): the abandons already due, plus what the n new calls add where they add most (a
+single max of the totals hid the new calls' share behind an early shortage they cannot
+reach; ``_abandons``). The marginal call's expected abandons
 E(n) − E(n − 1), divided by its live-answer probability, is the probability that the
 person it reaches is abandoned (including the person it displaces); the policy dials while
 that stays under its threshold.
@@ -130,19 +133,47 @@ def _gap_and_variance(packed: np.ndarray, ring_rows: int, busy_rows: int, wrap_r
 
 
 @njit(cache=True, nogil=True)
-def _abandons(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
-              profile_variance: np.ndarray, n: float) -> float:
-    """max_k E[(A_k(n) − S_k)⁺], normal approximation: E[X⁺] = m·Φ(m/σ) + σ·φ(m/σ)."""
-    worst = 0.0
+def _excess(mean: float, sd: float) -> float:
+    """E[X⁺] of a normal X (mean, sd): m·Φ(m/σ) + σ·φ(m/σ)."""
+    z = mean / sd
+    return mean * 0.5 * math.erfc(-z * _INV_SQRT_2) + sd * _INV_SQRT_2PI * math.exp(
+        -0.5 * z * z)
+
+
+@njit(cache=True, nogil=True)
+def _base_excess(gap: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """E[(A_k − S_k)⁺] at each instant before any new call."""
+    base = np.empty(gap.shape[0])
     for k in range(gap.shape[0]):
-        mean = gap[k] + n * profile[k]
-        sd = math.sqrt(variance[k] + n * profile_variance[k])
-        z = mean / sd
-        excess = mean * 0.5 * math.erfc(-z * _INV_SQRT_2) + sd * _INV_SQRT_2PI * math.exp(
-            -0.5 * z * z)
-        if excess > worst:
-            worst = excess
-    return worst
+        base[k] = _excess(gap[k], math.sqrt(variance[k]))
+    return base
+
+
+@njit(cache=True, nogil=True)
+def _abandons(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
+              profile_variance: np.ndarray, n: float, base: np.ndarray) -> float:
+    """E(n) = max_k E[(A_k(0) − S_k)⁺] + max_k (E[(A_k(n) − S_k)⁺] − E[(A_k(0) − S_k)⁺]).
+
+    The abandons already due (the first max) plus those the n new calls add at the instant
+    where they add most (normal approximation at each instant). A single max over instants
+    of the total, E[(A_k(n) − S_k)⁺], hid the new calls' abandons whenever an early instant
+    already had a shortage: the new calls reach agents seconds later, add nothing there,
+    and their marginal read 0 until a later instant overtook the early one, so the policy
+    dialed dozens of calls at once with no agent free (docs/pacing.md, "Why predictive
+    talked so little with AMD", cause 3). Each instant's increase is convex in n, so their
+    max is, and the marginals still rise with n.
+    """
+    due = 0.0
+    added = 0.0
+    for k in range(gap.shape[0]):
+        if base[k] > due:
+            due = base[k]
+        if n > 0.0:
+            more = _excess(gap[k] + n * profile[k],
+                           math.sqrt(variance[k] + n * profile_variance[k])) - base[k]
+            if more > added:
+                added = more
+    return due + added
 
 
 @njit(cache=True, nogil=True)
@@ -155,11 +186,12 @@ def _largest_within(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
     scan over the first calls (most decisions add a handful or none), then doubling and
     bisection for the rare large counts (a shift's start, a low answer rate).
     """
-    base = _abandons(gap, variance, profile, profile_variance, 0.0)
+    excess = _base_excess(gap, variance)
+    base = _abandons(gap, variance, profile, profile_variance, 0.0, excess)
     previous = base
     n = 0
     while n < cap and n < 8:
-        value = _abandons(gap, variance, profile, profile_variance, n + 1.0)
+        value = _abandons(gap, variance, profile, profile_variance, n + 1.0, excess)
         if value - previous > threshold:
             return n, previous, base
         n += 1
@@ -172,8 +204,8 @@ def _largest_within(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
     bad = cap + 1
     while True:
         probe = min(good + step, cap)
-        before = _abandons(gap, variance, profile, profile_variance, probe - 1.0)
-        after = _abandons(gap, variance, profile, profile_variance, float(probe))
+        before = _abandons(gap, variance, profile, profile_variance, probe - 1.0, excess)
+        after = _abandons(gap, variance, profile, profile_variance, float(probe), excess)
         if after - before > threshold:
             bad = probe
             break
@@ -184,13 +216,13 @@ def _largest_within(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
     # Bisect (good, bad): the marginal at good is under the threshold, at bad it is over.
     while bad - good > 1:
         middle = (good + bad) // 2
-        before = _abandons(gap, variance, profile, profile_variance, middle - 1.0)
-        after = _abandons(gap, variance, profile, profile_variance, float(middle))
+        before = _abandons(gap, variance, profile, profile_variance, middle - 1.0, excess)
+        after = _abandons(gap, variance, profile, profile_variance, float(middle), excess)
         if after - before > threshold:
             bad = middle
         else:
             good = middle
-    return good, _abandons(gap, variance, profile, profile_variance, float(good)), base
+    return good, _abandons(gap, variance, profile, profile_variance, float(good), excess), base
 
 
 @njit(cache=True, nogil=True)
@@ -245,9 +277,9 @@ class Forecast:
         return cls(gap, variance)
 
     def expected_abandons(self, tables: CompactTables, calls: float) -> float:
-        """max_k E[(A_k(n) − S_k)⁺] if ``calls`` are dialed now (normal approximation)."""
+        """E(n) if ``calls`` are dialed now (``_abandons``; normal approximation)."""
         return _abandons(self.gap, self.variance, tables.new_call, tables.new_call_variance,
-                         float(calls))
+                         float(calls), _base_excess(self.gap, self.variance))
 
     def largest_within(
         self, tables: CompactTables, threshold: float, cap: int
