@@ -31,6 +31,32 @@ os.environ.pop("DIALER_DB", None)
 DEFAULT_TEST_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def _import_anyio_whole() -> None:
+    """Import every anyio module now, in the main thread.
+
+    anyio (4.16) imports its parts lazily, on first use, and it is a pytest plugin, so pytest
+    rewrites its modules' asserts as they are imported. Starlette's FileResponse first
+    touches ``anyio.open_file`` inside the web server's thread; the rewrite's ``ast.parse``
+    there, racing one in the main thread, hit CPython 3.11's shared AST recursion counter
+    (gh-106905: "SystemError: AST constructor recursion depth mismatch") and the response
+    died after its headers (the recordings test, under load). Imported here, nothing of
+    anyio is compiled in another thread. Backends whose library is absent (trio) are
+    skipped."""
+    import importlib
+    import pkgutil
+
+    import anyio
+
+    for module in pkgutil.walk_packages(anyio.__path__, "anyio."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:
+            continue
+
+
+_import_anyio_whole()
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     """URL of a reachable PostgreSQL for tests, or skip with the reason."""
