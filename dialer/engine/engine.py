@@ -149,10 +149,11 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         """The latest time seen in an event or a tick (wake-ups are never earlier)."""
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
+        """Customer key → the agent who last spoke with them (sticky routing)."""
         self._false_positive_credit = 0.0
+        """The campaign's AMD false-positive estimate not yet charged as a whole abandon."""
         self.amd_abandons = 0
         """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
-        """Customer key → the agent who last spoke with them (sticky routing)."""
         self._talk: dict[str, float] = {}
         """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
         self._machine_talk: set[str] = set()
