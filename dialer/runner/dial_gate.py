@@ -46,6 +46,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
@@ -76,6 +77,8 @@ if TYPE_CHECKING:
     from dnc.internal import InternalDnc
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
+_PERMISSION = itemgetter(5)
+"""``RuleOutcome.permission`` by index, for ``map`` (no Python frame per verdict)."""
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
 
 
@@ -247,7 +250,7 @@ class DialTimeGate:
             decision_id = f"dial:{self._run}:{self._count}"
             self._pending.append((decision_id, decision, "dial"))
         if decision.allowed:  # ``verdict_parts``' allowed case, inline
-            return GateVerdict(True, tuple([o[5] for o in decision.outcomes if o[5]]),
+            return GateVerdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
                                decision.registry_versions, decision_id)
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)

@@ -292,11 +292,15 @@ class AttemptLimitRule:
                 f"{_span(self.window)}"
                 + (f" and in {self.local_days} local days" if self.local_days else ""))
 
+    def _no_attempt_reason(self, lead: LeadFacts, campaign: CampaignRules) -> str:
+        # ``RuleContext.subject`` when read, not at every dial (a property call)
+        return self._pass_reason(0, lead, lead.subject or campaign.subject)
+
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.attempts and self.max_calls > 0:
             return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
-                self._pass_reason, 0, context.lead, context.subject), self.citation, at, None,
-                True))
+                self._no_attempt_reason, context.lead, context.campaign), self.citation, at,
+                None, True))
         relevant = self.relevant(context)
         in_window = [a for a in relevant if at - self.window < a.at <= at]
         count = len(in_window)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import (
@@ -50,9 +51,10 @@ class DecisionSink(Protocol):
 
 
 _Prepared = tuple[LeadFacts, CampaignRules, Placement, tuple[Rule, ...], timedelta,
-                  LineTypeRecord | None, LineFinding]
+                  LineTypeRecord | None, LineFinding, tuple[ZoneInfo, ...], str]
 """(lead, campaign, placement, applicable rules, their lookback, the officer's line-type
-record, the line finding): see ``ComplianceEngine._prepared``."""
+record, the line finding, the placement's zones as ``ZoneInfo``, the line type's name (an
+enum's ``value`` is a Python-level property)): see ``ComplianceEngine._prepared``."""
 
 
 class ComplianceEngine:
@@ -181,6 +183,7 @@ class ComplianceEngine:
                 prepared[5] is not registry:
             prepared = self._prepare(lead, campaign, registry)
         placement, rules, lookback, line = prepared[2], prepared[3], prepared[4], prepared[6]
+        infos, line_type = prepared[7], prepared[8]
         attempts = self._attempts(lead, at - lookback, at, history_before) \
             if lookback > _NO_TIME else ()
         if lead.consents:
@@ -188,13 +191,10 @@ class ComplianceEngine:
             reassigned = tuple(facts.reassigned(number, at))
         else:
             revocations = reassigned = ()
-        infos = placement.infos
         hits = self.registries.hits(number)
         context = RuleContext(
-            lead, campaign, placement,
-            infos if len(infos) == len(placement.zones) else placement.zone_infos(),
-            hits if hits.__class__ is tuple else tuple(hits), versions, attempts,
-            campaign_state, line, revocations, reassigned)
+            lead, campaign, placement, infos, hits if hits.__class__ is tuple else tuple(hits),
+            versions, attempts, campaign_state, line, revocations, reassigned)
         # Every rule is evaluated (each verdict is recorded), whatever the others answer.
         outcomes = []
         record = outcomes.append
@@ -224,15 +224,16 @@ class ComplianceEngine:
         return Decision(
             number, campaign.name, at, allowed, outcomes, earliest, ids,
             placement.zones, placement.source, placement.states, unreachable, lead.lead_id,
-            tuple(notes), line.line_type.value, line.source,
+            tuple(notes), line_type, line.source,
             "wireless" if campaign.treat_unknown_line_type_as_wireless else "landline")
 
     def _prepare(self, lead: LeadFacts, campaign: CampaignRules,
                  registry: LineTypeRecord | None) -> _Prepared:
         placement = self._place(lead)
         rules, lookback = self._applicable(campaign, placement.states, placement.region)
-        prepared = (lead, campaign, placement, rules, lookback, registry,
-                    self._line(lead, placement, registry, campaign))
+        line = self._line(lead, placement, registry, campaign)
+        prepared = (lead, campaign, placement, rules, lookback, registry, line,
+                    placement.zone_infos(), line.line_type.value)
         if len(self._prepared) >= 8192:  # leads not dialed again (a hopper batch) age out
             self._prepared.clear()
         self._prepared[id(lead)] = prepared
