@@ -124,8 +124,8 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
         return f"{_given(consent)} covers {consent.number}, not {number}"
     if written and consent.number is None:
         return f"{_given(consent)} names no telephone number (47 CFR 64.1200(f)(9))"
-    if consent.seller is not None and seller is not None and consent.seller != seller and \
-            not same_seller(consent.seller, seller):
+    if consent.seller is not None and seller is not None and (
+            consent.seller != seller or not seller) and not same_seller(consent.seller, seller):
         return f"{_given(consent)} is for seller {consent.seller!r}, not {seller!r}"
     if written and consent.seller is None:
         return f"{_given(consent)} names no seller (47 CFR 64.1200(f)(9))"
