@@ -360,9 +360,13 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
         # One sample lead is on the (fictional) national registry: suppressed, never dialed.
         seed_demo_registry(workdir, now, demo_numbers(options.leads, options.seed, zones)[:1])
         # The demo population: shorter conversations than a real list so a two-minute demo
-        # shows many calls per agent; everything else as SimpleCallees' defaults.
+        # shows many calls per agent; people who wait as people do (Weibull patience, shape
+        # 3: next to no one hangs up in the first seconds; the exponential law had one demo
+        # callee gone 4 ms after answering, an abandon in a two-minute demo that no pacing
+        # could avoid); everything else as SimpleCallees' defaults.
         callees = SimpleCallees(live_answer=0.35, machine=0.10, busy=0.10, failed=0.10,
-                                talk=20.0, time_to_answer=6.0, patience=12.0)
+                                talk=20.0, time_to_answer=6.0, patience=12.0,
+                                patience_shape=3.0)
         # The simulated switch has the demo's message, as a real one must (the runner checks
         # with file_exists and refuses a campaign whose message it cannot play).
         settings = SwitchSettings(speed=options.speed, sound_files=demo_switch_files())

@@ -22,7 +22,13 @@ FateSource = Callable[[random.Random], CalleeFate]
 class SimpleCallees:
     """A built-in population: kind probabilities and mean times (seconds).
 
-    Rings are lognormal (median ≈ mean), talk and patience exponential.
+    Rings are lognormal (median ≈ mean), talk exponential. Patience (how long a person who
+    answered waits for someone to speak) is Weibull with mean ``patience`` and shape
+    ``patience_shape``: 1 is the exponential, whose density is highest at zero, so some
+    people "hang up" milliseconds after answering, an abandon no dialer could avoid; a shape
+    of 3 (the demo's, as the pacing suite's AMD scenario, docs/simulations.md "Patience")
+    leaves almost no one gone within the first two seconds. Both draw one random number, so
+    a population's other draws do not depend on the shape.
     """
 
     live_answer: float = 0.30
@@ -34,13 +40,28 @@ class SimpleCallees:
     talk: float = 60.0
     patience: float = 5.0
     greeting: float = 8.0
+    patience_shape: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.patience_shape) and self.patience_shape > 0.0):
+            raise ValueError(f"patience_shape must be a finite number > 0, got "
+                             f"{self.patience_shape!r}")
+        if not (math.isfinite(self.patience) and self.patience > 0.0):
+            raise ValueError(f"patience must be a finite number of seconds > 0, got "
+                             f"{self.patience!r}")
+
+    def _patience(self, rng: random.Random) -> float:
+        if self.patience_shape == 1.0:
+            return rng.expovariate(1 / self.patience)
+        scale = self.patience / math.gamma(1.0 + 1.0 / self.patience_shape)
+        return rng.weibullvariate(scale, self.patience_shape)
 
     def __call__(self, rng: random.Random) -> CalleeFate:
         draw = rng.random()
         ring = self.time_to_answer * math.exp(rng.gauss(0.0, 0.4))
         if draw < self.live_answer:
             return CalleeFate(CalleeKind.LIVE, ring, rng.expovariate(1 / self.talk),
-                              rng.expovariate(1 / self.patience))
+                              self._patience(rng))
         draw -= self.live_answer
         if draw < self.machine:
             return CalleeFate(CalleeKind.MACHINE, ring, self.greeting, math.inf)
