@@ -263,19 +263,8 @@ class Simulation:
         once, after both events: a plan made between them could only add a tick that finds
         nothing to do."""
         engine, actions, pending = self.engine, self._actions, self._pending
-        for command in engine.handle(event):
-            action = actions.get(type(command))
-            if action is not None:
-                action(command)
-        while pending:
-            for command in engine.handle(pending.popleft()):
-                action = actions.get(type(command))
-                if action is not None:
-                    action(command)
-        if self._closing:
-            self._close_if_idle(event.at)
-        if then is not None:
-            for command in engine.handle(then):
+        for current in (event,) if then is None else (event, then):
+            for command in engine.handle(current):
                 action = actions.get(type(command))
                 if action is not None:
                     action(command)
@@ -285,7 +274,7 @@ class Simulation:
                     if action is not None:
                         action(command)
             if self._closing:
-                self._close_if_idle(then.at)
+                self._close_if_idle(current.at)
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake

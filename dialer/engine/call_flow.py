@@ -392,17 +392,9 @@ class CallFlow(_Base):
         if call is not None and call.state is S.ABANDONED and call.message == "played":
             call.message = "cut_off" if event.cut_off else "completed"
 
-    def _on_originate_failed(self, event: OriginateFailed) -> None:
-        call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
-        if call is not None:
-            state = call.state
-            if (state is _DIALING or state is _RINGING) and call.gateway is None \
-                    and call.agent_id is None and call.direction is _OUTBOUND:
-                self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
-            elif state is not S.ENDED:
-                self._end(call, event.at, event.cause)
-
-    def _on_hung_up(self, event: CallHungUp) -> None:
+    def _on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
+        """The customer leg ended (a hang-up) or never came up (the originate's ``-ERR``):
+        both end the call with the event's cause."""
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
         if call is not None:
             state = call.state
