@@ -143,8 +143,17 @@ def run_campaign(campaign: Campaign) -> int:
                       params=campaign.params).run().dials
 
 
+ROOT = str(Path(__file__).resolve().parent.parent)
+"""The checkout's root: commands that name files (a scenario's prompts) carry absolute paths."""
+
+
 def digest(name: str) -> Digest:
-    """The digest of one named campaign's command stream."""
+    """The digest of one named campaign's command stream.
+
+    The checkout's root is written ``<root>`` in each command's ``repr``, so the digest of a
+    campaign whose commands name files (the blended scenario plays prompts) is the same in
+    every clone.
+    """
     sha = hashlib.sha256()
     commands = 0
 
@@ -152,7 +161,7 @@ def digest(name: str) -> Digest:
         nonlocal commands
         commands += len(out)
         for command in out:
-            sha.update(repr(command).encode())
+            sha.update(repr(command).replace(ROOT, "<root>").encode())
             sha.update(b"\n")
 
     with recording(take):
