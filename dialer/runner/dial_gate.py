@@ -61,6 +61,7 @@ from dnc.interfaces import (
     NoNumberFacts,
     NumberFacts,
     PastAttempt,
+    RegistryHit,
     RegistryKind,
     RegistryVersion,
     Revocation,
@@ -83,23 +84,33 @@ _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt 
 
 
 class _DialLookup:
-    """The registries plus the internal list's current change id, for ``registry_versions``.
+    """The registries plus the internal list's current change id, for ``registry_versions``;
+    each kept lead's registry hits, read at its prefetch.
 
     The internal list's membership is checked by the gate itself (``inner_opted_out``), so
     only its version goes through here; ``DncStore.versions`` would also count the list.
     The versions are built once per state: a ``DncStore`` hands out the same
     ``loaded_versions`` tuple until it loads another, and the change id names the list's.
+
+    A registry version never changes once published, and a ``DncStore`` loads another only
+    when refreshed: so the hits of a number, read at the lead's prefetch with the loaded
+    versions, are the answer ``hits`` would give at any dial while ``loaded_versions`` is
+    still that very tuple (checked at every dial; otherwise the registries are asked). Only
+    for registries that hold no internal list (``DncStore(..., internal=False)``, what
+    ``build_dial_gate`` opens): that list changes at any time and is checked at each dial.
     """
 
     def __init__(self, registries: DncLookup, internal_change: Callable[[], int] | None,
                  since: datetime) -> None:
         self.registries = registries
-        self.hits = registries.hits  # the engine's per-dial look-up, without a wrapper call
         self.internal_change = internal_change
         self.since = since
         self._loaded = getattr(registries, "loaded_versions", None) is not None
         self._state: tuple[object, int | None] = (None, None)
         self._versions: tuple[RegistryVersion, ...] = ()
+        self._keeps = self._loaded and getattr(registries, "internal", True) is None
+        self._hits: dict[str, tuple[object, tuple[RegistryHit, ...]]] = {}
+        """Kept number -> (the loaded versions its hits were read from, the hits)."""
 
     def versions(self) -> tuple[RegistryVersion, ...]:
         change = self.internal_change() if self.internal_change is not None else None
@@ -110,6 +121,28 @@ class _DialLookup:
             self._versions = self._build(loaded, change)
             self._state = (loaded, change)
         return self._versions
+
+    def hits(self, number_e164: str) -> Sequence[RegistryHit]:
+        kept = self._hits.get(number_e164)
+        if kept is not None and kept[0] is self.registries.loaded_versions:  # type: ignore
+            return kept[1]
+        return self.registries.hits(number_e164)
+
+    def read_hits(self, numbers: Sequence[str]) -> dict[str, tuple[object, tuple[RegistryHit,
+                                                                              ...]]]:
+        """The hits of ``numbers`` with the versions they were read from (database thread;
+        ``keep`` them under the gate's lock)."""
+        if not self._keeps:
+            return {}
+        loaded = self.registries.loaded_versions  # type: ignore[attr-defined]
+        hits = self.registries.hits
+        return {number: (loaded, tuple(hits(number))) for number in numbers}
+
+    def keep(self, read: dict[str, tuple[object, tuple[RegistryHit, ...]]]) -> None:
+        self._hits.update(read)
+
+    def drop(self, number: str) -> None:
+        self._hits.pop(number, None)
 
     def _build(self, registries: tuple[RegistryVersion, ...], change: int | None
                ) -> tuple[RegistryVersion, ...]:
@@ -332,7 +365,9 @@ class DialTimeGate:
             if people and history else {}
         self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
                                        for target, facts in items if facts.consents])
+        hits = self._lookup.read_hits(numbers)
         with self._lock:
+            self._lookup.keep(hits)
             for target, facts in items:
                 self._leads[target.lead_id] = _Kept(
                     replace(facts, lead_id=facts.lead_id or target.lead_id))
@@ -401,6 +436,7 @@ class DialTimeGate:
                 self._leads_by_number.pop(number, None)
                 self._kept.drop(number)
                 self._facts.drop(number)
+                self._lookup.drop(number)
             person = kept.facts.contact_id
             if person:
                 people = self._leads_by_person.get(person, set())

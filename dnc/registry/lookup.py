@@ -32,6 +32,12 @@ class DncStore:
         self._plans: tuple[tuple[bool, LoadedVersion], ...] = ()
         """(numbering plan is NANP, version) per loaded registry: the single look-up's list."""
         self._infos: tuple[RegistryVersion, ...] = ()
+        self.loaded_versions: tuple[RegistryVersion, ...] = ()
+        """The registries' loaded versions, internal list excluded: the same tuple object
+        until ``refresh`` loads another, so a caller may keep what it derives from them
+        (a registry version never changes) for as long as this is that tuple. Read-only for
+        callers; a plain attribute rather than a property, since the dial-time gate reads it
+        at every dial."""
         self.refresh()
 
     def refresh(self) -> None:
@@ -50,7 +56,7 @@ class DncStore:
         self._loaded = loaded
         versions = [version for _, version in loaded.values()]
         self._plans = tuple((plan_of(v.info.registry) == "nanp", v) for v in versions)
-        self._infos = tuple(v.info for v in versions)
+        self._infos = self.loaded_versions = tuple(v.info for v in versions)
         self._probes = tuple((is_nanp, v.probe(), RegistryHit(v.info))
                              for is_nanp, v in self._plans)
         self._any_nanp = any(is_nanp for is_nanp, _ in self._plans)
@@ -86,12 +92,6 @@ class DncStore:
         if internal is not None and internal.is_listed(number_e164):
             found.extend(internal.hits(number_e164))
         return found
-
-    @property
-    def loaded_versions(self) -> tuple[RegistryVersion, ...]:
-        """The registries' loaded versions: the same tuple object until ``refresh`` loads
-        another (so a caller may cache what it derives from it), internal list excluded."""
-        return self._infos
 
     def versions(self) -> Sequence[RegistryVersion]:
         found = list(self._infos)

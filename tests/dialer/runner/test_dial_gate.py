@@ -141,6 +141,48 @@ def test_a_number_listed_in_any_loaded_registry_is_never_allowed(
         registries.close()
 
 
+def test_hits_read_at_the_prefetch_give_way_to_every_version_loaded_since(
+        tmp_path: Path) -> None:
+    """Each kept number's registry hits are read at its prefetch; once the registries load
+    another version (the next prefetch refreshes them), every kept lead's next check asks
+    them again, not only the leads prefetched since."""
+    publish(tmp_path, "national", {"+12025550199"})
+    registries = DncStore(tmp_path / "dnc", internal=False)
+    gate = DialTimeGate(replace(US, autodialed=False), registries, DictHistory(),
+                        inner_opted_out=lambda n: False, refresh_registries=registries.refresh)
+    try:
+        targets = prefetched(gate, POOL[:4], consents=())
+        assert all(gate.check(t, AT.timestamp()).allowed for t in targets)
+        publish(tmp_path, "national", {POOL[1], POOL[2]})
+        assert all(gate.check(t, AT.timestamp()).allowed for t in targets)  # not loaded yet
+        gate.prefetch([(target("9", POOL[9]), LeadFacts(POOL[9], lead_id="9"))], AT)
+        verdicts = [gate.check(t, AT.timestamp()) for t in targets]
+        assert [v.allowed for v in verdicts] == [True, False, False, True]
+        assert all("us.national_dnc" in v.reasons[0] for v in verdicts[1:3])
+    finally:
+        registries.close()
+
+
+def test_registries_holding_the_internal_list_are_asked_at_every_check(
+        tmp_path: Path) -> None:
+    """A ``DncStore`` that holds the internal list answers for it too, and that list changes
+    at any time: its hits are not kept from the prefetch."""
+    publish(tmp_path, "national", {"+12025550199"})
+    registries = DncStore(tmp_path / "dnc")
+    officer = InternalDnc(tmp_path / "dnc" / "internal.db")
+    gate = DialTimeGate(replace(US, autodialed=False), registries, DictHistory(),
+                        inner_opted_out=lambda n: False)
+    try:
+        [lead] = prefetched(gate, [POOL[0]], consents=())
+        assert gate.check(lead, AT.timestamp()).allowed
+        officer.add(POOL[0], AT, "asked not to be called", "officer")
+        verdict = gate.check(lead, AT.timestamp())
+        assert not verdict.allowed and verdict.reasons[0].startswith("us.internal_dnc")
+    finally:
+        officer.close()
+        registries.close()
+
+
 @settings(max_examples=40, deadline=None)
 @given(steps=st.lists(st.tuples(st.sampled_from(["check", "opt_out", "officer"]),
                                 st.integers(0, 5)), min_size=1, max_size=25))
