@@ -130,12 +130,8 @@ def main() -> None:
         print(f"set-up: {args.national:,} national numbers, {args.leads:,} leads "
               f"({time.perf_counter() - t0:.1f} s)")
         internal = InternalDnc(data / "dnc" / "internal.db")
-        opted: set[str] = set()
-
-        def opted_out(number: str) -> bool:  # what the runner passes: the shared list
-            return number in opted or internal.is_listed(number)
-
-        gate = build_dial_gate(store, "bench", data, opted_out)
+        # What the runner passes: its own index of the shared list, read by the gate itself.
+        gate = build_dial_gate(store, "bench", data, None, internal)
         claims = store.claim_leads("bench", args.leads, owner="bench", now=AT)
         items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
 

@@ -58,8 +58,11 @@ with tempfile.TemporaryDirectory() as directory:
     store, _ = bench.build(data, 4000, NATIONAL)
     internal = InternalDnc(data / "dnc" / "internal.db")
     listed = getattr(internal, "is_listed", None)  # the runner's own check, in each tree
-    gate = build_dial_gate(store, "bench", data,
-                           listed or (lambda n: internal.entry(n) is not None))
+    if hasattr(internal, "listing"):  # the runner's call since the gate reads the list itself
+        gate = build_dial_gate(store, "bench", data, None, internal)
+    else:
+        gate = build_dial_gate(store, "bench", data,
+                               listed or (lambda n: internal.entry(n) is not None))
     claims = store.claim_leads("bench", 4000, owner="bench", now=bench.AT)
     try:
         from campaigns.compliance import lead_facts
@@ -101,8 +104,11 @@ with tempfile.TemporaryDirectory() as directory:
     store, _ = bench.build(data, 2000, NATIONAL)
     internal = InternalDnc(data / "dnc" / "internal.db")
     listed = getattr(internal, "is_listed", None)
-    gate = build_dial_gate(store, "bench", data,
-                           listed or (lambda n: internal.entry(n) is not None))
+    if hasattr(internal, "listing"):  # the runner's call since the gate reads the list itself
+        gate = build_dial_gate(store, "bench", data, None, internal)
+    else:
+        gate = build_dial_gate(store, "bench", data,
+                               listed or (lambda n: internal.entry(n) is not None))
     claims = store.claim_leads("bench", 2000, owner="bench", now=bench.AT)
     items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
     for start in range(0, len(items), 50):

@@ -144,6 +144,15 @@ class InternalDnc:
         """Is the number on the list now (every process's commits included)?"""
         return number_e164 in self._current()
 
+    def listing(self, number_e164: str) -> tuple[bool, int]:
+        """Is the number on the list now, and the id of the list's latest change (0: none),
+        from one catch-up: the dial-time gate needs both at every dial (``is_listed`` and
+        ``latest_change_id`` would each look for commits)."""
+        shm = self._shm
+        if shm is not None and shm[:HEADER_PAIR] == self._token:  # ``_current``'s fast path
+            return number_e164 in self._listed, self._last_id
+        return number_e164 in self._current(), self._last_id
+
     def _event(self, number: str, action: str, at: datetime, reason: str, actor: str,
                source: str | None) -> InternalEntry:
         if not reason.strip() or not actor.strip():

@@ -113,7 +113,11 @@ class _DialLookup:
         """Kept number -> (the loaded versions its hits were read from, the hits)."""
 
     def versions(self) -> tuple[RegistryVersion, ...]:
-        change = self.internal_change() if self.internal_change is not None else None
+        return self.versions_with(self.internal_change() if self.internal_change is not None
+                                  else None)
+
+    def versions_with(self, change: int | None) -> tuple[RegistryVersion, ...]:
+        """The registries' versions and the internal list's at ``change`` (None: none)."""
         if not self._loaded:
             return self._build(tuple(self.registries.versions()), change)
         loaded = self.registries.loaded_versions  # type: ignore[attr-defined]
@@ -243,14 +247,25 @@ class DialTimeGate:
     """``ComplianceGate`` deciding with ``ComplianceEngine`` at each dial (see module doc)."""
 
     def __init__(self, rules: CampaignRules, registries: DncLookup, history: AttemptHistory, *,
-                 inner_opted_out: Callable[[str], bool], tables: RuleTables | None = None,
+                 inner_opted_out: Callable[[str], bool] | None = None,
+                 tables: RuleTables | None = None,
                  audit: AuditLog | None = None, internal_change: Callable[[], int] | None = None,
                  refresh_registries: Callable[[], None] | None = None,
                  facts: NumberFacts | None = None,
-                 on_close: Sequence[Callable[[], None]] = ()) -> None:
+                 on_close: Sequence[Callable[[], None]] = (),
+                 internal_listing: Callable[[str], tuple[bool, int]] | None = None) -> None:
+        """``inner_opted_out`` (membership) and ``internal_change`` (the list's change id,
+        for ``registry_versions``), or ``internal_listing`` answering both from one look
+        (``InternalDnc.listing``: one check for commits per dial instead of two); one of
+        ``inner_opted_out`` and ``internal_listing`` is required."""
+        if (inner_opted_out is None) == (internal_listing is None):
+            raise ComplianceError("the dial-time gate needs the internal do-not-call list: "
+                                  "either inner_opted_out or internal_listing")
         self.rules = rules
         self.history_source = history
         self.inner_opted_out = inner_opted_out
+        self._internal_listing = internal_listing or self._separate_listing
+        self._internal_change = internal_change
         self.audit = audit
         self.campaign_state: CampaignState | None = None
         """Campaign-level measurements (Ofcom's 24 h abandon rate), set by the runner."""
@@ -305,44 +320,59 @@ class DialTimeGate:
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
 
+    def _separate_listing(self, number_e164: str) -> tuple[bool, int | None]:
+        """``internal_listing`` from ``inner_opted_out`` and ``internal_change``."""
+        listed = self.inner_opted_out(number_e164)  # type: ignore[misc]
+        change = self._internal_change
+        return listed, change() if change is not None else None
+
     def _decision(self, target: DialTarget, moment: datetime, before: datetime | None
                   ) -> Decision:
         kept = self._leads.get(target.lead_id)
-        if self.inner_opted_out(target.number_e164):
+        # The membership and the version the decision names, from the same look at the list.
+        listed, change = self._internal_listing(target.number_e164)
+        versions = self._lookup.versions_with(change)
+        if listed:
             return self._refusal(target, moment, "dial_gate.internal_dnc",
                                  "the number is on the internal do-not-call list "
-                                 "(opted out or listed by an officer)", _INTERNAL_CITATION)
+                                 "(opted out or listed by an officer)", _INTERNAL_CITATION,
+                                 versions)
         if kept is None or kept.facts.number_e164 != target.number_e164:
             what = "was not prefetched" if kept is None else \
                 f"was prefetched with number {kept.facts.number_e164}"
             return self._refusal(target, moment, "dial_gate.unknown_lead",
                                  f"lead {target.lead_id} {what}: its facts and attempt "
-                                 "history are unknown to the gate", _UNKNOWN_CITATION)
+                                 "history are unknown to the gate", _UNKNOWN_CITATION,
+                                 versions)
         facts = kept.facts
         with self._lock:
             try:
-                return self.engine.check(facts, self.rules, moment, self.campaign_state,
-                                         history_before=before)
+                return self.engine.decide(facts, self.rules, moment, versions,
+                                          self.campaign_state, history_before=before)
             except ComplianceError as error:
-                return self._unusable(facts, moment, error)
+                return self._unusable(facts, moment, error, versions)
 
-    def _unusable(self, facts: LeadFacts, moment: datetime, error: ComplianceError
-                  ) -> Decision:
+    def _unusable(self, facts: LeadFacts, moment: datetime, error: ComplianceError,
+                  versions: tuple[RegistryVersion, ...]) -> Decision:
         """A malformed lead (unknown state or zone, bad number) is refused, not crashed on."""
         return Decision(
             number_e164=facts.number_e164, campaign=self.rules.name, at=moment,
             allowed=False, earliest_allowed=None, lead_id=facts.lead_id,
-            registry_versions=tuple(v.version for v in self._lookup.versions()),
+            registry_versions=tuple(v.version for v in versions),
             outcomes=(RuleOutcome("lead.facts", False, f"lead facts unusable: {error}",
                                   _UNKNOWN_CITATION, None),))
 
     def _refusal(self, target: DialTarget, moment: datetime, rule_id: str, reason: str,
-                 citation: str) -> Decision:
+                 citation: str, versions: tuple[RegistryVersion, ...] | None = None
+                 ) -> Decision:
+        if versions is None:
+            versions = self._lookup.versions_with(self._internal_listing(
+                target.number_e164)[1])
         return Decision(
             number_e164=target.number_e164, campaign=self.rules.name, at=moment, allowed=False,
             outcomes=(RuleOutcome(rule_id, False, reason, citation, None),),
             earliest_allowed=None, lead_id=target.lead_id,
-            registry_versions=tuple(v.version for v in self._lookup.versions()))
+            registry_versions=tuple(v.version for v in versions))
 
     # --- what the runner feeds in ------------------------------------------------------------
 
@@ -498,7 +528,7 @@ def rule_tables(data_dir: Path) -> RuleTables:
 
 
 def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
-                    inner_opted_out: Callable[[str], bool],
+                    inner_opted_out: Callable[[str], bool] | None,
                     internal: InternalDnc | None = None) -> DialTimeGate:
     """The gate for one campaign from the data directory, laid out as the compliance CLI
     reads it: registries in ``<data>/dnc``, line types, revocations and RND results in
@@ -506,7 +536,10 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
     ``<data>/rules`` when that directory has a ``state_rules.csv`` (else the built-in
     ``dnc/data``); the campaign's rules from the store and its journal as attempt history.
     ``internal``: the caller's own index of the internal list (the runner's), so a process
-    keeps one copy of it; without it the gate opens and closes its own."""
+    keeps one copy of it; without it the gate opens and closes its own.
+    ``inner_opted_out``: None when that list is the whole of the opt-outs (the runner's
+    case): the gate then reads a number's membership and the list's version in one look
+    (``InternalDnc.listing``); otherwise the caller's check of membership."""
     from campaigns.compliance import StoreAttemptHistory, campaign_rules
     from dnc.facts import FACTS_NAME, NumberFactsStore
     from dnc.internal import InternalDnc
@@ -523,6 +556,7 @@ def build_dial_gate(store: CampaignStore, campaign: str, data_dir: Path,
     tables = rule_tables(data_dir)
     return DialTimeGate(
         rules, registries, StoreAttemptHistory(store), inner_opted_out=inner_opted_out,
+        internal_listing=internal.listing if inner_opted_out is None else None,
         tables=tables, audit=AuditLog(data_dir / "audit", fsync_every=1),
         internal_change=internal.latest_change_id, refresh_registries=registries.refresh,
         facts=facts, on_close=((internal.close,) if owned else ()) + (registries.close,

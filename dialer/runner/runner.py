@@ -116,8 +116,10 @@ class Runner(CommandExecution, CampaignUpkeep):
         # compliance check shares: opt-outs taken here land there, and numbers a compliance
         # officer lists there are refused at the next dial.
         self.internal_dnc = InternalDnc(settings.data / "dnc" / "internal.db")
+        # The gate reads the list itself: a number's membership and the list's version
+        # (which its decisions name) in one look per dial.
         self.gate: GatePort = gate or build_dial_gate(store, self.campaign, settings.data,
-                                                      self._opted_out, self.internal_dnc)
+                                                      None, self.internal_dnc)
         self.claim_check = claim_check or selection_check(store, settings.data)
         self.hopper = Hopper(hopper_low_water)
         self.db = DbWorker(self._apply)

@@ -145,15 +145,25 @@ class ComplianceEngine:
 
         ``history_before``: count only attempts dialled before that instant (a recorded
         message left during a call is judged on the history before the call itself)."""
-        if at.tzinfo is not UTC:  # an instant the caller built in UTC is aware already
-            require_aware(at, "decision time")
         versions = self.registries.versions()
-        if versions.__class__ is not tuple:
-            versions = tuple(versions)
-        decision = self._decide(lead, campaign, at, campaign_state, versions, history_before)
+        decision = self.decide(lead, campaign, at, versions, campaign_state,
+                               history_before=history_before)
         if self.audit is not None:
             self.audit.record((decision,))
         return decision
+
+    def decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
+               versions: Sequence[RegistryVersion], campaign_state: CampaignState | None = None,
+               *, history_before: datetime | None = None) -> Decision:
+        """``check`` on registry versions the caller read, not recorded in ``audit``: the
+        dial-time gate reads the internal list's version with its membership, in one look,
+        and buffers its decisions for its own audit log."""
+        if at.tzinfo is not UTC:  # an instant the caller built in UTC is aware already
+            require_aware(at, "decision time")
+        if versions.__class__ is not tuple:
+            versions = tuple(versions)
+        return self._decide(lead, campaign, at, campaign_state, versions,  # type: ignore
+                            history_before)
 
     def check_many(self, leads: Iterable[LeadFacts], campaign: CampaignRules, at: datetime,
                    campaign_state: CampaignState | None = None) -> list[Decision]:

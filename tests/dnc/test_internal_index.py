@@ -91,8 +91,12 @@ def test_an_opt_out_committed_by_another_process_is_seen_by_the_next_look_up(
         store.close()
 
 
+@pytest.mark.parametrize("one_look", [False, True], ids=["two-callables", "listing"])
 def test_the_very_next_dial_after_another_process_opts_out_is_refused(
-        tmp_path: Path, watch_mode: str) -> None:
+        tmp_path: Path, watch_mode: str, one_look: bool) -> None:
+    """Both ways a gate reads the list: membership and version through two callables, or
+    both from one look (``InternalDnc.listing``, what ``build_dial_gate`` gives the
+    runner)."""
     path = tmp_path / "internal.db"
     national = tmp_path / "national.txt"
     national.write_text("+12025550199\n")
@@ -100,8 +104,9 @@ def test_the_very_next_dial_after_another_process_opts_out_is_refused(
     internal = InternalDnc(path)
     registries = DncStore(tmp_path, internal=False)
     rules = CampaignRules("spring", profiles=(Profile.US_FEDERAL,), autodialed=False)
-    gate = DialTimeGate(rules, registries, _NoHistory(), inner_opted_out=internal.is_listed,
-                        internal_change=internal.latest_change_id)
+    reading = {"internal_listing": internal.listing} if one_look else {
+        "inner_opted_out": internal.is_listed, "internal_change": internal.latest_change_id}
+    gate = DialTimeGate(rules, registries, _NoHistory(), **reading)  # type: ignore[arg-type]
     target = DialTarget("1", NUMBER, "spring")
     try:
         gate.prefetch([(target, LeadFacts(NUMBER, lead_id="1"))], AT)
@@ -155,6 +160,7 @@ def test_the_index_always_answers_what_the_table_holds(tmp_path_factory, steps) 
             assert {n for n in POOL if reader.is_listed(n)} == table
             mask = reader.listed_mask(POOL, keys_of_e164(POOL))
             assert mask.tolist() == [n in table for n in POOL]
+            assert reader.listing(number) == (number in table, writer.latest_change_id())
             assert reader.latest_change_id() == writer.latest_change_id()
             assert reader.version() == writer.version()
             assert [h.detail for h in reader.hits(number)] == \

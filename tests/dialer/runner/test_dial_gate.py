@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from dialer.ports import ComplianceGate, DialTarget
 from dialer.runner.dial_gate import DialTimeGate, build_dial_gate
+from dnc.errors import ComplianceError
 from dnc.interfaces import LineType, PastAttempt, RegistryHit, RegistryKind, RegistryVersion
 from dnc.internal import InternalDnc
 from dnc.registry import DncStore
@@ -103,6 +104,14 @@ def publish(data: Path, registry: str, numbers: set[str]) -> None:
 def test_the_gate_is_a_compliance_gate(tmp_path: Path) -> None:
     gate = DialTimeGate(US, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
     assert isinstance(gate, ComplianceGate)
+
+
+def test_a_gate_without_the_internal_list_is_refused() -> None:
+    """Fail closed: a gate must read the internal list one way, and only one."""
+    for reading in ({}, {"inner_opted_out": lambda n: False,
+                         "internal_listing": lambda n: (False, 0)}):
+        with pytest.raises(ComplianceError, match="internal do-not-call list"):
+            DialTimeGate(US, FreshNational(AT), DictHistory(), **reading)  # type: ignore
 
 
 @function_fixture
