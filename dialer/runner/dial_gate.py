@@ -72,6 +72,7 @@ from dnc.rules.audit import AuditLog, decision_body
 from dnc.rules.engine import ComplianceEngine
 from dnc.rules.model import CampaignRules, CampaignState, Decision, LeadFacts, RuleOutcome
 from dnc.rules.tables import RuleTables, tables_for_data
+from pacing_models.records import builder
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -81,6 +82,8 @@ _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); comp
 _PERMISSION = itemgetter(5)
 """``RuleOutcome.permission`` by index, for ``map`` (no Python frame per verdict)."""
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
+_new_verdict = builder(GateVerdict)
+"""``GateVerdict(*every field)``, built as its builder twin (``pacing_models.records``)."""
 
 
 class _DialLookup:
@@ -298,8 +301,8 @@ class DialTimeGate:
             decision_id = f"dial:{self._run}:{self._count}"
             self._pending.append((decision_id, decision, "dial"))
         if decision.allowed:  # ``verdict_parts``' allowed case, inline
-            return GateVerdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
-                               decision.registry_versions, decision_id)
+            return _new_verdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
+                                decision.registry_versions, decision_id)
         allowed, reasons, versions = verdict_parts(decision)
         return GateVerdict(allowed, reasons, versions, decision_id)
 

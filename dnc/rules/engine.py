@@ -38,9 +38,15 @@ from dnc.rules.model import (
 from dnc.rules.profiles import profile_rules
 from dnc.rules.tables import RuleTables
 from dnc.rules.zones import Placement, place
+from pacing_models.records import builder
 
 MAX_SEARCH_STEPS = 4000
 _NO_TIME = timedelta(0)
+_new_context = builder(RuleContext)
+"""``RuleContext(*every field)``, its per-decision caches given empty: built as its builder
+twin and switched to the class once (``pacing_models.records.builder``; one per decision)."""
+_new_decision = builder(Decision)
+"""``Decision(*every field)``, built the same way (one per decision)."""
 
 
 class DecisionSink(Protocol):
@@ -202,9 +208,9 @@ class ComplianceEngine:
         else:
             revocations = reassigned = ()
         hits = self.registries.hits(number)
-        context = RuleContext(
+        context = _new_context(
             lead, campaign, placement, infos, hits if hits.__class__ is tuple else tuple(hits),
-            versions, attempts, campaign_state, line, revocations, reassigned)
+            versions, attempts, campaign_state, line, revocations, reassigned, [], {}, {})
         # Every rule is evaluated (each verdict is recorded), whatever the others answer.
         outcomes = []
         record = outcomes.append
@@ -231,7 +237,7 @@ class ComplianceEngine:
         last, ids = self._version_ids
         if last is not versions:
             ids = self._ids_of(versions)
-        return Decision(
+        return _new_decision(
             number, campaign.name, at, allowed, outcomes, earliest, ids,
             placement.zones, placement.source, placement.states, unreachable, lead.lead_id,
             tuple(notes), line_type, line.source,
