@@ -150,7 +150,8 @@ class AdaptivePolicy:
             note = "; " + self._adjust(state)
         in_call = 0 if self.available_only else len(state.busy_elapsed)
         goal = round(self.level * (state.agents_free + in_call))
-        existing = len(state.ringing_elapsed) + state.answered_waiting + in_call
+        existing = (len(state.ringing_elapsed) + len(state.verdict_elapsed)
+                    + state.answered_waiting + in_call)
         n = ratio_count(state, self.level, self.available_only)
         return PacingDecision(
             n, f"adaptive {self.method.value}: dial level {self.level:.3f}, goal {goal} − "

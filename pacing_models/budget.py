@@ -125,3 +125,40 @@ class AbandonBudget:
             # lower the aim (the model's bias is learnt slowly; this acts at once).
             cap *= (cap / rate) ** 2
         return min(aim, cap)
+
+    def aim_beside(self, live: int, abandons: int, target: float, measured: float,
+                   measured_z: float) -> float:
+        """The model's own aim when other abandons come at a measured rate f beside it
+        (AMD's: false positives, people gone while it listens; ``measured``).
+
+        The window's abandons are then f per answer plus the model's p, and the plan keeps,
+        after every one of the next n answers,
+
+            (p + f)·n + √((z²·p + z_f²·f)·n) ≤ s + r·n,
+
+        each source with its own margin: z (``self.z``) on the model's abandons, whose rate
+        is a forecast, and z_f (``measured_z``) on f's, whose rate is measured rather than
+        forecast and is met by the feedback at once (when they run high the slack, and so
+        the aim, falls at the next decision, whatever the model dialed). The tightest n
+        gives
+
+            p ≤ (4s·(r − f) − z_f²·f) ÷ (z² + 4s),
+
+        which for z_f = z is the plain setpoint less f (``setpoint``'s endless aim). The cap
+        leaves ``aim_cap`` of what f leaves to the model, f + cap·(r − f) in all (brought
+        down when the window runs above it, as ``setpoint`` does); a spent window allows
+        nothing. Returns p (0 = progressive).
+        """
+        if self.spent(live, abandons, target):
+            return 0.0
+        slack = self.slack(live, abandons, target)
+        if slack <= 0.0:
+            return 0.0
+        f = min(max(measured, 0.0), target)
+        four_s = 4.0 * slack
+        aim = (four_s * (target - f) - measured_z * measured_z * f) / (self.z * self.z + four_s)
+        cap = f + self.aim_cap * (target - f)
+        rate = abandons / live if live else 0.0
+        if rate > cap:
+            cap *= (cap / rate) ** 2
+        return max(0.0, min(aim, cap - f))

@@ -10,6 +10,7 @@
   (lognormal and gamma, the one with the higher likelihood wins) on a window of recent
   samples, refitted every ``refit_every`` samples, never per call and never inside a
   pacing decision.
+* ``VerdictDelays``: time from an answer to AMD's verdict, a decayed histogram.
 
 None of them reads a clock: every observation carries its time.
 """
@@ -228,6 +229,53 @@ class RingTimes:
         counts = self.hist + self._prior_hist
         cdf = np.cumsum(counts, axis=1) / counts.sum(axis=1, keepdims=True)
         return np.hstack([np.zeros((3, 1)), cdf])
+
+
+@dataclass(slots=True)
+class VerdictDelays:
+    """Decayed histogram of the time from an answer to AMD's verdict (``observe_verdict``).
+
+    With AMD an answered call needs an agent at the verdict: the calls awaiting it
+    (``PacingState.verdict_elapsed``) are read with this law. Detection takes a nearly
+    fixed time (a greeting, then the silence AMD waits for), so the grid's histogram is
+    exact enough and cheap to read.
+    """
+
+    max_seconds: float = 30.0
+    prior_mean: float = 3.0
+    prior_sd: float = 1.0
+    prior_strength: float = 2.0
+    half_life: float = 3600.0
+    observed: int = 0
+    _stored: np.ndarray = field(init=False)
+    _prior_hist: np.ndarray = field(init=False)
+    _scale: float = 1.0
+    _last: float | None = None
+
+    def __post_init__(self) -> None:
+        bins = math.ceil(self.max_seconds / RING_GRID_STEP)
+        edges = np.arange(bins + 1) * RING_GRID_STEP
+        self._stored = np.zeros(bins)
+        prior = np.diff(lognormal_from_moments(self.prior_mean, self.prior_sd).cdf(edges))  # type: ignore[attr-defined]
+        self._prior_hist = prior / prior.sum() * self.prior_strength
+
+    def observe(self, delay_seconds: float, at: float) -> None:
+        if self._last is not None and at > self._last:
+            decay = _decay(self.half_life, at - self._last)
+            if self._scale * decay < _RESCALE_BELOW:
+                self._stored *= self._scale * decay
+                self._scale = 1.0
+            else:
+                self._scale *= decay
+        self._last = at if self._last is None else max(self._last, at)
+        index = min(int(max(delay_seconds, 0.0) / RING_GRID_STEP), self._stored.size - 1)
+        self._stored[index] += 1.0 / self._scale
+        self.observed += 1
+
+    def cdf(self) -> np.ndarray:
+        """P(delay < j·δ) at the bin edges j = 0, 1, …, the prior included."""
+        counts = self._stored * self._scale + self._prior_hist
+        return np.concatenate(([0.0], np.cumsum(counts) / counts.sum()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@
 At whole seconds t_k = 1, 2, … s after now (up to the ring timeout):
 
 * demand A_k = live answers by t_k: each ringing call with P(live answer by t_k | still
-  ringing after its elapsed ring time), plus the calls answered and already waiting, plus
-  n·G_k for n calls dialed now (G the profile of a fresh dial);
+  ringing after its elapsed ring time), each call answered and awaiting AMD's verdict with
+  P(needs an agent by t_k | awaiting it since its answer) (its own group: far likelier than
+  a ringing call's), plus the calls answered and already waiting, plus n·G_k for n calls
+  dialed now (G the profile of a fresh dial);
 * supply S_k = agents free by t_k + w, w the effective connect window (the window itself,
   or E[min(window, patience)] when a patience law is given): free now, each agent on a call
   with P(residual talk + wrap-up ≤ t | elapsed), each agent in wrap-up with P(residual wrap
@@ -59,14 +61,21 @@ class CompactTables:
     ring_step: float
     agent_step: float
     packed: np.ndarray = None  # type: ignore[assignment]
-    """ring, busy and wrap rows stacked, then [new_call | new_call_variance]: one array for
-    the compiled decision (each array argument costs a compiled call ~0.3 µs to check)."""
+    """ring, verdict, busy and wrap rows stacked, then [new_call | new_call_variance]: one
+    array for the compiled decision (each array argument costs a compiled call ~0.3 µs to
+    check)."""
+    verdict: np.ndarray = None  # type: ignore[assignment]
+    """Rows: time since the answer on ``ring_step`` grid, for calls awaiting AMD's verdict;
+    −P(needs an agent by t_k | no verdict yet) beside its variance (one row of zeros when
+    not given: no AMD)."""
 
     def __post_init__(self) -> None:
+        if self.verdict is None:
+            object.__setattr__(self, "verdict", np.zeros((1, self.ring.shape[1])))
         if self.packed is None:
             profile = np.concatenate((self.new_call, self.new_call_variance))[None, :]
             object.__setattr__(self, "packed", np.ascontiguousarray(
-                np.vstack((self.ring, self.busy, self.wrap, profile))))
+                np.vstack((self.ring, self.verdict, self.busy, self.wrap, profile))))
 
     @property
     def instants(self) -> int:
@@ -109,19 +118,25 @@ def count_above(elapsed: np.ndarray, start: int, stop: int, limit: float) -> int
 
 
 @njit(cache=True, nogil=True)
-def _gap_and_variance(packed: np.ndarray, ring_rows: int, busy_rows: int, wrap_rows: int,
-                      elapsed: np.ndarray, ringing_end: int, busy_end: int,
-                      ring_inverse_step: float, agent_inverse_step: float,
+def _gap_and_variance(packed: np.ndarray, ring_rows: int, verdict_rows: int, busy_rows: int,
+                      wrap_rows: int, elapsed: np.ndarray, ringing_end: int,
+                      verdict_end: int, busy_end: int, ring_inverse_step: float,
+                      agent_inverse_step: float,
                       offset: float) -> tuple[np.ndarray, np.ndarray]:
     """(answers − agents) mean and variance at each instant, before any new call.
 
-    ``offset``: answered and waiting − agents free now (certain terms, no variance).
+    ``elapsed``: the ringing calls, the calls awaiting AMD's verdict, the agents on a call,
+    the agents in wrap-up. ``offset``: answered and waiting − agents free now (certain
+    terms, no variance).
     """
     total = np.zeros(packed.shape[1])
     _add_rows(total, packed, 0, ring_rows, elapsed, 0, ringing_end, ring_inverse_step)
-    _add_rows(total, packed, ring_rows, busy_rows, elapsed, ringing_end, busy_end,
+    _add_rows(total, packed, ring_rows, verdict_rows, elapsed, ringing_end, verdict_end,
+              ring_inverse_step)
+    first = ring_rows + verdict_rows
+    _add_rows(total, packed, first, busy_rows, elapsed, verdict_end, busy_end,
               agent_inverse_step)
-    _add_rows(total, packed, ring_rows + busy_rows, wrap_rows, elapsed, busy_end,
+    _add_rows(total, packed, first + busy_rows, wrap_rows, elapsed, busy_end,
               elapsed.shape[0], agent_inverse_step)
     k = total.shape[0] // 2
     gap = np.empty(k)
@@ -226,29 +241,33 @@ def _largest_within(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def _plan(packed: np.ndarray, ring_rows: int, busy_rows: int, wrap_rows: int,
-          elapsed: np.ndarray, ringing_end: int, busy_end: int, ring_inverse_step: float,
-          agent_inverse_step: float, offset: float, threshold: float,
-          cap: int) -> tuple[int, float, float]:
+def _plan(packed: np.ndarray, ring_rows: int, verdict_rows: int, busy_rows: int,
+          wrap_rows: int, elapsed: np.ndarray, ringing_end: int, verdict_end: int,
+          busy_end: int, ring_inverse_step: float, agent_inverse_step: float, offset: float,
+          threshold: float, cap: int) -> tuple[int, float, float]:
     """The whole decision in one compiled call: the forecast, then the search."""
     gap, variance = _gap_and_variance(
-        packed, ring_rows, busy_rows, wrap_rows, elapsed, ringing_end, busy_end,
-        ring_inverse_step, agent_inverse_step, offset)
+        packed, ring_rows, verdict_rows, busy_rows, wrap_rows, elapsed, ringing_end,
+        verdict_end, busy_end, ring_inverse_step, agent_inverse_step, offset)
     k = gap.shape[0]
     profile_row = packed[packed.shape[0] - 1]
     return _largest_within(gap, variance, profile_row[:k], profile_row[k:], threshold, cap)
 
 
 def plan(tables: CompactTables, agents_free: int, answered_waiting: int, elapsed: np.ndarray,
-         ringing: int, busy: int, threshold: float, cap: int) -> tuple[int, float, float]:
+         ringing: int, busy: int, threshold: float, cap: int,
+         verdicts: int = 0) -> tuple[int, float, float]:
     """``Forecast.build`` then ``largest_within``, fused: (n, E[abandons](n), E(0)).
 
-    ``elapsed``: seconds, the ``ringing`` calls first, then the ``busy`` agents on a call,
-    then the agents in wrap-up.
+    ``elapsed``: seconds, the ``ringing`` calls first (since their dial), then the
+    ``verdicts`` calls awaiting AMD's verdict (since their answer), then the ``busy``
+    agents on a call, then the agents in wrap-up.
     """
+    verdict_end = ringing + verdicts
     return _plan(
-        tables.packed, tables.ring.shape[0], tables.busy.shape[0], tables.wrap.shape[0],
-        elapsed, ringing, ringing + busy, 1.0 / tables.ring_step, 1.0 / tables.agent_step,
+        tables.packed, tables.ring.shape[0], tables.verdict.shape[0], tables.busy.shape[0],
+        tables.wrap.shape[0], elapsed, ringing, verdict_end, verdict_end + busy,
+        1.0 / tables.ring_step, 1.0 / tables.agent_step,
         float(answered_waiting - agents_free), float(threshold), int(cap),
     )
 
@@ -263,15 +282,18 @@ class Forecast:
     @classmethod
     def build(
         cls, tables: CompactTables, agents_free: int, answered_waiting: int,
-        elapsed: np.ndarray, ringing: int, busy: int,
+        elapsed: np.ndarray, ringing: int, busy: int, verdicts: int = 0,
     ) -> Forecast:
-        """``elapsed``: seconds, the ``ringing`` calls first, then the ``busy`` agents on a
-        call, then the agents in wrap-up (one float64 array, so one pass reads it)."""
+        """``elapsed``: seconds, the ``ringing`` calls first, then the ``verdicts`` calls
+        awaiting AMD's verdict, then the ``busy`` agents on a call, then the agents in
+        wrap-up (one float64 array, so one pass reads it)."""
         # ``ring`` holds −P(live by t_k) beside +variance, so one running sum gives
         # [supply − demand | total variance].
+        verdict_end = ringing + verdicts
         gap, variance = _gap_and_variance(
-            tables.packed, tables.ring.shape[0], tables.busy.shape[0], tables.wrap.shape[0],
-            elapsed, ringing, ringing + busy, 1.0 / tables.ring_step, 1.0 / tables.agent_step,
+            tables.packed, tables.ring.shape[0], tables.verdict.shape[0],
+            tables.busy.shape[0], tables.wrap.shape[0], elapsed, ringing, verdict_end,
+            verdict_end + busy, 1.0 / tables.ring_step, 1.0 / tables.agent_step,
             float(answered_waiting - agents_free),
         )
         return cls(gap, variance)

@@ -43,9 +43,9 @@ class PacingState:
     """For every agent in wrap-up: seconds since wrap-up began."""
     ringing_elapsed: tuple[float, ...] = ()
     """For every outbound call still ringing (not yet answered): seconds since it was dialed.
-    With answering-machine detection, a call answered and awaiting AMD's verdict is still
-    on its way to the agents (it needs one from the verdict): it is listed here too, and
-    the ring time ``observe_attempt`` reports runs to the verdict."""
+    With answering-machine detection the ring time ``observe_attempt`` reports runs to the
+    verdict (a call needs an agent from the verdict, not the answer); a call answered and
+    awaiting the verdict is listed in ``verdict_elapsed`` instead."""
     live_answers_in_window: int = 0
     """Live (human) answers in the campaign's abandonment measurement window."""
     abandons_in_window: int = 0
@@ -81,6 +81,13 @@ class PacingState:
     forecast of people waiting for an agent predicts them: a policy that learns its own
     error from the window's abandons leaves these out. 0 from a caller that does not
     count them."""
+    verdict_elapsed: tuple[float, ...] = ()
+    """For every outbound call answered and awaiting answering-machine detection's verdict:
+    seconds since its answer (empty without AMD). Such a call is still a line in flight
+    (``ringing_lines`` counts it) but no longer a ringing one: it has been answered, and it
+    needs an agent at the verdict unless AMD calls it a machine, so it is far likelier to
+    need one within seconds than a call still ringing after as long (a policy reads it
+    with its own odds; ``VerdictObserver`` tells it how long verdicts take)."""
 
 
 @fast_init
@@ -134,4 +141,20 @@ class MachineObserver(Protocol):
                                at: float) -> None:
         """An agent's finished call with an answering machine, reported here *instead of*
         ``observe_handle`` (so the talk-time law is that of people)."""
+        ...
+
+
+@runtime_checkable
+class VerdictObserver(Protocol):
+    """Optional: a policy that learns how long answering-machine detection takes.
+
+    With AMD an answered call reaches the agents' queue (or is hung up as a machine) at the
+    verdict, some seconds after the answer; the calls waiting for it are listed apart
+    (``PacingState.verdict_elapsed``), and a policy with this method learns the delay's law
+    to read them.
+    """
+
+    def observe_verdict(self, delay_seconds: float, at: float) -> None:
+        """An outbound call's verdict (either kind) came ``delay_seconds`` after its answer.
+        Called once per classified answer, before its ``observe_attempt``."""
         ...

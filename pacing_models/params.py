@@ -97,6 +97,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "ramp_handles": _whole(1),
         "half_life": _POSITIVE,
         "margin_z": _NON_NEGATIVE,
+        "amd_margin_z": _NON_NEGATIVE,
         "planning_answers": _POSITIVE,
         "aim_cap": _real(0.0, 1.0, low_open=True),
         "reserve_abandons": _NON_NEGATIVE,

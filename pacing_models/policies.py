@@ -17,7 +17,9 @@ from pacing_models.params import check_params
 def calls_in_flight(state: PacingState) -> int:
     """Calls already claiming an agent: ringing, and answered but not yet connected."""
     ringing = state.ringing_lines
-    return (len(state.ringing_elapsed) if ringing is None else ringing) + state.answered_waiting
+    if ringing is None:
+        ringing = len(state.ringing_elapsed) + len(state.verdict_elapsed)
+    return ringing + state.answered_waiting
 
 
 def progressive_count(state: PacingState) -> int:
@@ -148,7 +150,8 @@ def ratio_count(state: PacingState, level: float, available_only: bool = False) 
     """
     in_call = 0 if available_only else len(state.busy_elapsed)
     goal = round(level * (state.agents_free + in_call))
-    return max(0, goal - (len(state.ringing_elapsed) + state.answered_waiting + in_call))
+    lines = len(state.ringing_elapsed) + len(state.verdict_elapsed)  # awaiting AMD: in flight
+    return max(0, goal - (lines + state.answered_waiting + in_call))
 
 
 class RatioPolicy(_NoLearning):
@@ -161,7 +164,7 @@ class RatioPolicy(_NoLearning):
     """
 
     name = "ratio"
-    state_fields = frozenset({"agents_free", "busy_elapsed", "ringing_elapsed",
+    state_fields = frozenset({"agents_free", "busy_elapsed", "ringing_elapsed", "verdict_elapsed",
                               "answered_waiting", "lines_per_agent"})
 
     def __init__(self, dial_level: float | None = None) -> None:

@@ -34,7 +34,6 @@ constraint; Mandelbaum & Zeltyn (2004), the deadline view of abandonment.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from itertools import chain
 
@@ -42,7 +41,13 @@ import numpy as np
 
 from pacing_models.budget import AbandonBudget
 from pacing_models.errors import InvalidParameterError
-from pacing_models.estimators import RING_GRID_STEP, DurationEstimator, OutcomeMix, RingTimes
+from pacing_models.estimators import (
+    RING_GRID_STEP,
+    DurationEstimator,
+    OutcomeMix,
+    RingTimes,
+    VerdictDelays,
+)
 from pacing_models.forecast import CompactTables, count_above, plan, warm_up
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
@@ -54,12 +59,20 @@ from pacing_models.tables import (
     build_busy_table,
     build_busy_table_joint,
     build_ring_table,
+    build_verdict_table,
     build_wrap_table,
     mix_machine_handles,
 )
 
 _BIAS_MEMORY = 0.9998
 """Per-decision decay of the realised and expected abandons behind the model bias."""
+
+_AMD_MARGIN_Z = 2.0
+"""Default margin on AMD's abandons' noise (never above ``margin_z``). Their rate is measured,
+not forecast, and a count that runs high lowers the slack, and so the aim, at the next
+decision; 2 rather than the model's 4 gave 0.86–0.94 of the practical limit instead of
+0.76–0.93 in the suite's AMD cells at worst windows of 2.4–2.6 % (docs/pacing.md, "AMD's
+abandons beside the model's")."""
 
 _MACHINE_PRIOR = (8.0, 6.0)
 """Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
@@ -84,6 +97,7 @@ class PredictivePolicy:
         "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",
         "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
         "decision_interval", "answered_waiting", "agents_logged_in", "amd_abandons",
+        "verdict_elapsed",
     )
     """The PacingState fields this policy reads (the engine may skip building the others)."""
 
@@ -101,6 +115,7 @@ class PredictivePolicy:
         ramp_handles: int = 60,
         half_life: float = 3600.0,
         margin_z: float = 4.0,
+        amd_margin_z: float | None = None,
         planning_answers: float = 200.0,
         aim_cap: float = 0.8,
         reserve_abandons: float = 3.0,
@@ -126,6 +141,13 @@ class PredictivePolicy:
             raise InvalidParameterError(
                 f"young_threshold must be in [0, 0.01], got {young_threshold}")
         self.young_threshold = young_threshold
+        if amd_margin_z is None:
+            amd_margin_z = min(_AMD_MARGIN_Z, margin_z)
+        elif not 0.0 <= amd_margin_z <= margin_z:
+            raise InvalidParameterError(
+                f"amd_margin_z must be in [0, margin_z = {margin_z}], got {amd_margin_z}")
+        self.amd_margin_z = amd_margin_z
+        """Poisson standard deviations on the noise of AMD's abandons (``_model_aim``)."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
@@ -143,6 +165,8 @@ class PredictivePolicy:
         self.ring_times = RingTimes(half_life=half_life)
         self.talk = DurationEstimator(prior_talk_mean, prior_talk_sd)
         self.wrap = DurationEstimator(prior_wrap_mean, prior_wrap_sd)
+        self.verdict_delays = VerdictDelays(half_life=half_life)
+        """Answer to AMD's verdict (``observe_verdict``): how the calls awaiting it are read."""
         self.machine_handle = DurationEstimator(*_MACHINE_PRIOR)
         """Agent time (talk + wrap-up) on answering machines: apart from people's talk."""
         if self.talk.window != self.wrap.window:  # the windows must hold the same pairs
@@ -150,6 +174,7 @@ class PredictivePolicy:
         warm_up()  # the compiled forecast, loaded before the campaign's first dial
         self._attempts_since_ring = 0
         self._ring: RingTable | None = None
+        self._verdict: RingTable | None = None
         self._busy: AgentTable | None = None
         self._busy_live: AgentTable | None = None
         self._wrap: AgentTable | None = None
@@ -176,7 +201,6 @@ class PredictivePolicy:
         # ratio is the share of the aim those abandons take (``_unforecast_rate``).
         self._amd_abandons = 0.0
         self._answers = 0.0
-        self._widened: AbandonBudget | None = None
         self._last: tuple[float, int, int, int] | None = None
         self._tuned_at = -math.inf
 
@@ -200,6 +224,10 @@ class PredictivePolicy:
     def observe_machine_handle(self, talk_seconds: float, wrap_seconds: float,
                                at: float) -> None:
         self.machine_handle.observe(talk_seconds + wrap_seconds)
+
+    def observe_verdict(self, delay_seconds: float, at: float) -> None:
+        # With AMD: how long the calls listed in ``verdict_elapsed`` wait (VerdictObserver).
+        self.verdict_delays.observe(delay_seconds, at)
 
     @property
     def warmed_up(self) -> bool:
@@ -271,6 +299,16 @@ class PredictivePolicy:
             )
             self._attempts_since_ring = 0
             people = float(probabilities[0])
+            # With AMD, the calls answered and awaiting the verdict are a group apart, read
+            # with P(needs an agent | answered) and the verdict delay's law; the ringing
+            # calls keep the ring table (ring times to the verdict), whose rows for the next
+            # seconds still hold the share of such calls among those not yet classified: a
+            # caution where the model is short (docs/pacing.md, "Calls awaiting the verdict").
+            answered = people + float(probabilities[1])
+            verdicts = self.verdict_delays
+            self._verdict = build_verdict_table(
+                verdicts.cdf(), people / answered, routed / answered, slots, release,
+            ) if verdicts.observed and answered > 0.0 else None
             self._answer_to_agents = people + routed
             self._person_share = people / (people + routed) if people + routed > 0 else 1.0
             remix = True
@@ -302,8 +340,11 @@ class PredictivePolicy:
                 np.hstack([table.table[:, picked], table.variance[:, picked]])
             )
 
+        verdict = None if self._verdict is None else np.ascontiguousarray(
+            np.hstack([-self._verdict.table[:, cols], self._verdict.variance[:, cols]]))
         self._compact = CompactTables(
             ring=np.ascontiguousarray(np.hstack([-ring.table[:, cols], ring.variance[:, cols]])),
+            verdict=verdict,
             busy=agent_columns(self._busy), wrap=agent_columns(self._wrap),
             new_call=ring.new_call_at[keep].copy(),
             new_call_variance=ring.new_call_variance_at[keep].copy(),
@@ -341,20 +382,18 @@ class PredictivePolicy:
                     self._realised += max(0, abandons - last[2] - charged)
             self._last = (state.now, live, abandons, amd)
 
-    def _budget_for(self, unforecast: float, target: float) -> AbandonBudget:
-        """The budget whose aim cap leaves ``aim_cap`` of the limit's room to the model.
-
-        The cap keeps room for the model's own error; AMD's abandons are no error of the
-        model (their rate is measured, and the Poisson margin covers their noise), so the
-        cap applies to the share of the limit they leave: f + cap·(r − f)."""
-        budget = self.budget
-        if unforecast <= 0.0 or target <= 0.0:
-            return budget
-        cap = budget.aim_cap
-        widened = min(1.0, cap + (1.0 - cap) * min(1.0, unforecast / target))
-        if self._widened is None or self._widened.aim_cap != widened:
-            self._widened = dataclasses.replace(budget, aim_cap=widened)
-        return self._widened
+    def _model_aim(self, live: int, abandons: int, target: float,
+                   unforecast: float) -> tuple[float, float]:
+        """(the model's own aim, the setpoint it is part of): without AMD's abandons the
+        budget's setpoint; beside them (rate f), what the budget leaves the model
+        (``AbandonBudget.aim_beside``: the cap keeps room for the model's own error, not
+        for f, which is measured; f's noise carries ``amd_margin_z``, the model's
+        ``margin_z``), and the setpoint is that plus f."""
+        if unforecast <= 0.0:
+            setpoint = self.budget.setpoint(live, abandons, target)
+            return setpoint, setpoint
+        aim = self.budget.aim_beside(live, abandons, target, unforecast, self.amd_margin_z)
+        return aim, (aim + unforecast if aim > 0.0 else 0.0)
 
     @property
     def _unforecast_rate(self) -> float:
@@ -419,12 +458,12 @@ class PredictivePolicy:
         live, abandons = state.live_answers_in_window, state.abandons_in_window
         target = state.abandon_target
         unforecast = self._unforecast_rate
-        setpoint = self._budget_for(unforecast, target).setpoint(live, abandons, target)
+        aim, setpoint = self._model_aim(live, abandons, target, unforecast)
         ramp = min(1.0, self.talk.count / self.ramp_handles)
         bias = self.bias
         # AMD's abandons take their share of the aim first; the model aims at the rest
         # (its bias learnt without them, _observe_window).
-        goal = max(0.0, setpoint - unforecast) * ramp / bias
+        goal = aim * ramp / bias
         rate = abandons / max(1, live)
         young = goal <= 0.0 and self._young_look_ahead(live, abandons, target)
         if goal <= 0.0 and not young:
@@ -436,11 +475,14 @@ class PredictivePolicy:
             )
         tables = self._tables(state)
         ringing, busy, wrap = state.ringing_elapsed, state.busy_elapsed, state.wrap_elapsed
-        # One array for all three groups (views after), fewer numpy calls per decision.
-        r, b = len(ringing), len(ringing) + len(busy)
-        elapsed = np.fromiter(chain(ringing, busy, wrap), np.float64, b + len(wrap))
+        verdict = state.verdict_elapsed
+        # One array for all four groups (views after), fewer numpy calls per decision.
+        r = len(ringing)
+        v = r + len(verdict)
+        b = v + len(busy)
+        elapsed = np.fromiter(chain(ringing, verdict, busy, wrap), np.float64, b + len(wrap))
         outlasting = (
-            count_above(elapsed, r, b, self._talk_q90) / len(busy) if len(busy) >= 10
+            count_above(elapsed, v, b, self._talk_q90) / len(busy) if len(busy) >= 10
             else 0.0
         )
         if outlasting > 0.3:
@@ -460,8 +502,8 @@ class PredictivePolicy:
         cap = self._line_cap(state, floor)
         threshold = self.young_threshold if young else self.threshold
         n_model, chosen, base = plan(
-            tables, state.agents_free, state.answered_waiting, elapsed, r, b - r,
-            threshold * p_answer * people, cap,
+            tables, state.agents_free, state.answered_waiting, elapsed, r, b - v,
+            threshold * p_answer * people, cap, v - r,
         )
         n = min(max(n_model, floor), cap)
         # Calls beyond the model's count are progressive ones (an agent waits for each):
@@ -477,7 +519,8 @@ class PredictivePolicy:
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
             f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {state.agents_free}, "
-            f"ringing {len(state.ringing_elapsed)}; "
+            f"ringing {len(state.ringing_elapsed)}"
+            + (f", awaiting AMD {len(verdict)}; " if verdict else "; ") +
             f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
             + ("young window: look-ahead only (the answers pay for no abandon yet)"
                if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")

@@ -107,6 +107,33 @@ def build_ring_table(
     )
 
 
+def build_verdict_table(
+    delay_cdf: np.ndarray, person: float, routed_machine: float, slots: int,
+    machine_release: np.ndarray | None = None,
+) -> RingTable:
+    """Demand from the calls answered and awaiting AMD's verdict, by time since the answer.
+
+    Row i: a call answered i·δ ago, no verdict yet. It needs an agent at the verdict with
+    P(person or missed machine | answered) = ``person`` + ``routed_machine`` (AMD's machine
+    verdicts, false positives included, need none), at a time read from the verdict delay's
+    law conditioned on its elapsed part (``delay_cdf``: P(delay < j·δ)); a missed machine
+    holds its agent for its handle only (``machine_release``, as in ``build_ring_table``).
+    A call answered 12 s after its dial and awaiting a 3-s verdict needs an agent within
+    3 s with probability ≈ person + routed (0.4–0.6 in the suite's AMD scenario), where a
+    call still ringing at 12 s does so with a few per cent: read with the ringing calls'
+    odds, these calls under-stated the imminent demand.
+    """
+    person = min(max(person, 0.0), 1.0)
+    routed = min(max(routed_machine, 0.0), 1.0 - person)
+    cdf = np.asarray(delay_cdf, dtype=float)[None, :]
+    cdfs = np.vstack([cdf, cdf, cdf])
+    # The verdict's law plays the ring time's: "answered" = needs an agent (person, or a
+    # machine it misses), "machine" = the missed machines, "fail" = machine verdicts.
+    probabilities = np.array([person, routed, 0.0, 1.0 - person - routed])
+    timeout = (cdfs.shape[1] - 1) * RING_GRID_STEP
+    return build_ring_table(probabilities, cdfs, timeout, slots, routed, machine_release)
+
+
 def _residual_cdf(law: FittedDuration, elapsed: np.ndarray, horizon: np.ndarray) -> np.ndarray:
     """P(T ≤ e + s | T > e) for every elapsed e (rows) and offset s (columns), stably.
 

@@ -107,6 +107,10 @@ class CallFlow(_Base):
             self._classified(call, AnswerKind.UNKNOWN, at)
         else:
             self.watch.add(at + config.amd_timeout, Wait.CLASSIFY, call.call_id)
+            if call.call_id in self.dialing:
+                # Answered: no longer ringing to pacing, but still a line in flight, which
+                # needs an agent at the verdict unless AMD calls it a machine.
+                self.verdicts[call.call_id] = at
 
     def _on_parked(self, event: CallParked) -> None:
         """The customer's leg runs park: a bridge to it is safe now (connector.py)."""
@@ -164,6 +168,9 @@ class CallFlow(_Base):
         call.classified_at = at if config.amd_enabled or call.answered_at is None \
             else call.answered_at
         if call.direction is not Direction.INBOUND:
+            if self.verdicts.pop(call.call_id, None) is not None \
+                    and self._observe_verdict is not None:
+                self._observe_verdict(at - call.answered_at, at)  # type: ignore[operator]
             ring = call.classified_at - call.dialed_at
             result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
             self.policy.observe_attempt(result, ring, at)
@@ -450,6 +457,8 @@ class CallFlow(_Base):
         transition(call, S.ENDED, cause)
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
+        if self.verdicts:
+            self.verdicts.pop(call.call_id, None)
         bridge = self.connector.drop(call.call_id)
         if bridge is not None and bridge.sent_at is not None:
             self._watch_leg(bridge.agent_id, at)  # in flight: the leg parks again, or not

@@ -48,7 +48,7 @@ _PACING_STATE_ORDER = (
     "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",
     "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
     "decision_interval", "answered_waiting", "agents_logged_in", "lines_per_agent",
-    "free_elapsed", "agents_reserved", "ringing_lines", "amd_abandons")
+    "free_elapsed", "agents_reserved", "ringing_lines", "amd_abandons", "verdict_elapsed")
 """The fields ``pacing_state`` fills, in the order it passes them."""
 
 
@@ -63,11 +63,12 @@ _pacing_state = (builder(PacingState)
 the contract gain a field (with its default), by name until it is given its place here."""
 
 
-_ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed")
+_ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elapsed",
+                   "verdict_elapsed")
 """The PacingState fields that cost O(agents or lines) to build at every decision."""
 
 
-def elapsed_fields_needed(policy: PacingPolicy) -> tuple[bool, bool, bool, bool]:
+def elapsed_fields_needed(policy: PacingPolicy) -> tuple[bool, bool, bool, bool, bool]:
     """Which elapsed-time tuples ``policy`` reads (``_ELAPSED_FIELDS`` order), from its
     optional ``state_fields``.
 
@@ -77,7 +78,7 @@ def elapsed_fields_needed(policy: PacingPolicy) -> tuple[bool, bool, bool, bool]
     """
     declared = getattr(policy, "state_fields", None)
     if declared is None:
-        return (True, True, True, True)
+        return (True, True, True, True, True)
     unknown = set(declared) - set(PacingState.__dataclass_fields__)
     if unknown:
         raise CampaignConfigError(
@@ -91,19 +92,21 @@ class Dialing(_Base):
     """Pacing decisions, dialing and the switches of the engine."""
 
     def pacing_state(
-        self, now: float, builds: tuple[bool, bool, bool, bool] = (True, True, True, True)
+        self, now: float,
+        builds: tuple[bool, bool, bool, bool, bool] = (True, True, True, True, True),
     ) -> PacingState:
         """The snapshot the pacing policy decides on (incremental counters, O(busy agents)).
 
-        ``builds`` says which of busy, wrap, ringing and free elapsed tuples to fill (the
-        decisions pass what the policy declared it reads; by default all of them).
+        ``builds`` says which of busy, wrap, ringing, free and verdict elapsed tuples to
+        fill (the decisions pass what the policy declared it reads; by default all of them).
         """
         pool = self.pool
         ledger = self.ledger
         ledger.prune(now)
         config = self.config
         ready = pool.ready
-        busy, wrap, ringing, free = builds
+        busy, wrap, ringing, free, verdict = builds
+        dialing, verdicts = self.dialing, self.verdicts
         # List comprehensions turned into tuples: a third cheaper than generator
         # expressions, and this runs at every decision over every busy agent and line.
         # Built from all its fields in their order (``builder``, records.py): one state per
@@ -113,7 +116,9 @@ class Dialing(_Base):
             len(ready),
             tuple([now - t for t in pool.on_call.values()]) if busy else (),
             tuple([now - t for t in pool.wrapping.values()]) if wrap else (),
-            tuple([now - t for t in self.dialing.values()]) if ringing else (),
+            (tuple([now - t for t in dialing.values()]) if not verdicts else
+             tuple([now - t for call_id, t in dialing.items() if call_id not in verdicts]))
+            if ringing else (),
             ledger.live_answers,
             ledger.abandons,
             config.abandon_target,
@@ -126,8 +131,9 @@ class Dialing(_Base):
             config.lines_per_agent,
             tuple([now - agent.since for agent in ready.values()]) if free else (),
             0,  # agents_reserved: ``apply_reserve`` sets it (blending)
-            len(self.dialing),
+            len(dialing),
             self.amd_abandons,
+            tuple([now - t for t in verdicts.values()]) if verdict and verdicts else (),
         )
 
     def _pace(self, now: float) -> None:

@@ -124,14 +124,20 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         self.ledger = AbandonLedger(config.ledger_window, ledger_seed)
         self.calls: dict[str, Call] = {}
         self.dialing: dict[str, float] = {}
-        """Outbound calls dialing or ringing → when dialed (pacing's ``ringing_elapsed``)."""
+        """Outbound calls dialing, ringing or awaiting AMD's verdict → when dialed (pacing's
+        ``ringing_elapsed``, less those in ``verdicts``; ``ringing_lines`` counts them all)."""
+        self.verdicts: dict[str, float] = {}
+        """Of ``dialing``, the calls answered and awaiting AMD's verdict → when answered
+        (pacing's ``verdict_elapsed``)."""
         self.switches_up: dict[str, None] = (
             dict.fromkeys(config.switch_ids) if assume_switches_up else {}
         )
         self._switch_turn = 0
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
         self._state_builds = elapsed_fields_needed(policy)
-        """For the policy's decisions: build busy, wrap, ringing, free elapsed tuples?"""
+        """For the policy's decisions: build busy, wrap, ringing, free, verdict tuples?"""
+        self._observe_verdict = getattr(policy, "observe_verdict", None)
+        """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
         """Several switches: spreads new calls where agents will be free (placement.py)."""
         self.gateways = gateways
@@ -343,6 +349,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         if policy is not self.policy:
             self.policy = policy
             self._state_builds = elapsed_fields_needed(policy)
+            self._observe_verdict = getattr(policy, "observe_verdict", None)
         self._next_decision_at = _NEVER
 
     def owns_leg(self, uuid: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pacing_models.budget import AbandonBudget
@@ -75,24 +75,56 @@ def test_amd_abandons_never_raise_the_bias(steps: list, start: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(rate=st.floats(0.0, 0.05), live=st.integers(0, 20_000),
-       spent=st.floats(0.0, 1.2), cap=st.floats(0.05, 1.0), z=st.floats(0.0, 6.0))
+       spent=st.floats(0.0, 1.2), cap=st.floats(0.05, 1.0), z=st.floats(0.0, 6.0),
+       z_share=st.floats(0.0, 1.0))
 def test_the_models_share_of_the_aim_stays_within_the_cap_of_what_amd_leaves(
-        rate: float, live: int, spent: float, cap: float, z: float) -> None:
-    """The aim the budget gives with AMD's abandons (rate f per live answer) leaves the
-    model at most cap × (r − f), and never more than the plain budget would minus f's
-    claim when f is zero."""
-    policy = PredictivePolicy(aim_cap=cap, margin_z=z)
+        rate: float, live: int, spent: float, cap: float, z: float, z_share: float) -> None:
+    """Beside AMD's abandons (rate f per live answer) the model's aim is at most
+    cap × (r − f), nothing in a spent window, the plain setpoint without them, and never
+    less than the plain setpoint less f (f's margin is at most the model's)."""
+    z_f = z * z_share
+    policy = PredictivePolicy(aim_cap=cap, margin_z=z, amd_margin_z=z_f)
     target = 0.03
     abandons = int(spent * target * live)
-    budget = policy._budget_for(rate, target)
-    setpoint = budget.setpoint(live, abandons, target)
+    aim, setpoint = policy._model_aim(live, abandons, target, rate)
+    assert 0.0 <= aim <= cap * max(0.0, target - rate) + 1e-12
     assert setpoint <= target + 1e-12
-    assert setpoint - rate <= cap * max(0.0, target - rate) + 1e-12 or setpoint <= rate
+    plain = policy.budget.setpoint(live, abandons, target)
     if rate == 0.0:
-        assert setpoint == policy.budget.setpoint(live, abandons, target)
-    # The window's own slack still binds: a spent window allows nothing.
-    if AbandonBudget(z, 200.0, cap, 3.0).spent(live, abandons, target):
-        assert setpoint == 0.0
+        assert (aim, setpoint) == (plain, plain)
+    elif abandons <= cap * target * live:  # the window is not above the plain cap
+        assert aim >= plain - rate - 1e-12
+    if policy.budget.spent(live, abandons, target):
+        assert aim == 0.0 and setpoint == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(slack=st.floats(0.1, 500.0), rate=st.floats(0.0, 0.03), z=st.floats(0.5, 6.0),
+       z_share=st.floats(0.0, 1.0), answers=st.floats(1.0, 1e6))
+def test_the_aim_beside_amd_keeps_each_margin_after_every_answer(
+        slack: float, rate: float, z: float, z_share: float, answers: float) -> None:
+    """Following a positive aim p beside f, after any n answers the expected abandons plus z
+    standard deviations of the model's and z_f of f's stay within the slack plus r·n."""
+    target, z_f = 0.03, z * z_share
+    budget = AbandonBudget(z, 200.0, 1.0, 0.0)
+    live = 100_000
+    abandons = math.floor(target * live - slack)
+    slack = budget.slack(live, abandons, target)
+    p = budget.aim_beside(live, abandons, target, rate, z_f)
+    assume(p > 0.0)  # at 0 the model adds nothing: f's own noise is no pacing's to avoid
+    n = answers
+    band = (p + rate) * n + math.sqrt((z * z * p + z_f * z_f * rate) * n)
+    assert band <= slack + target * n + 1e-9 * (1.0 + target * n)
+
+
+def test_the_aim_beside_amd_with_equal_margins_is_the_plain_setpoint_less_f() -> None:
+    """z_f = z: the split margin is the plain one on the total (p + f = r ÷ (1 + z²/4s))."""
+    budget = AbandonBudget(4.0, 200.0, 1.0, 3.0)
+    for live, abandons, f in ((2000, 40, 0.02), (5000, 110, 0.018), (800, 15, 0.01)):
+        plain = budget.setpoint(live, abandons, 0.03)
+        assert math.isclose(budget.aim_beside(live, abandons, 0.03, f, 4.0),
+                            max(0.0, plain - f), rel_tol=1e-9, abs_tol=1e-12)
+        assert budget.aim_beside(live, abandons, 0.03, f, 2.0) >= plain - f - 1e-12
 
 
 def test_amd_abandons_take_their_share_of_the_aim_first() -> None:
@@ -109,7 +141,7 @@ def test_amd_abandons_take_their_share_of_the_aim_first() -> None:
     rate = policy._unforecast_rate
     assert 0.015 < rate < 0.025
     assert "aim" in decision.explanation
-    setpoint = policy._budget_for(rate, 0.03).setpoint(live, amd, 0.03)
+    aim, _ = policy._model_aim(live, amd, 0.03, rate)
     ramp = min(1.0, policy.talk.count / policy.ramp_handles)
-    expected = max(0.0, setpoint - rate) * ramp / policy.bias
+    expected = aim * ramp / policy.bias
     assert f"aim {expected:.2%}" in decision.explanation

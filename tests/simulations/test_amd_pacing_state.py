@@ -1,8 +1,10 @@
 """What pacing sees of calls under answering-machine detection (issue 16).
 
 With AMD a call needs an agent from the verdict, not from the answer: until then it is
-still on its way to the agents' queue, so the pacing state shows it among the ringing
-calls, and the ring time the policy learns runs to the verdict. Abandons that AMD charges
+still on its way to the agents' queue, a line in flight (``ringing_lines``), but no longer
+a ringing call: the pacing state lists it apart (``verdict_elapsed``, seconds since its
+answer), a policy with ``observe_verdict`` learns the delay, and the ring time the policy
+learns runs to the verdict. Abandons that AMD charges
 (people classed as machines, people who hung up while it listened) are counted apart in
 ``PacingState.amd_abandons``; the ledger counts them as well.
 """
@@ -42,16 +44,25 @@ class _Watched(Simulation):
         self.amd_charged = 0
         self.ring_times: list[float] = []
         self.verdicts: list[tuple[float, float, float]] = []
+        self.delays: list[float] = []
+        self.awaiting_seen = 0
         policy = self.engine.policy
         decide, observe = policy.decide, policy.observe_attempt
         engine = self.engine
 
         def checked(state):  # type: ignore[no-untyped-def]
-            on_the_way = sum(1 for call in engine.calls.values() if call.state in (
-                CallState.DIALING, CallState.RINGING, CallState.ANSWERED))
-            assert state.ringing_lines == on_the_way
+            ringing = [call for call in engine.calls.values()
+                       if call.state in (CallState.DIALING, CallState.RINGING)]
+            awaiting = sorted(state.now - call.answered_at for call in engine.calls.values()
+                              if call.state is CallState.ANSWERED)
+            assert state.ringing_lines == len(ringing) + len(awaiting)
             if "ringing_elapsed" in policy.state_fields:  # built only for who reads it
-                assert len(state.ringing_elapsed) == on_the_way
+                assert len(state.ringing_elapsed) == len(ringing)
+            if "verdict_elapsed" in policy.state_fields:
+                assert sorted(state.verdict_elapsed) == pytest.approx(awaiting, abs=1e-9)
+                self.awaiting_seen += len(awaiting)
+            else:
+                assert state.verdict_elapsed == ()
             assert state.amd_abandons == engine.amd_abandons
             self.states += 1
             return decide(state)
@@ -71,6 +82,14 @@ class _Watched(Simulation):
 
         policy.decide = checked
         policy.observe_attempt = observed
+        if hasattr(policy, "observe_verdict"):
+            observe_verdict = policy.observe_verdict
+
+            def verdict_delay(delay: float, at: float) -> None:
+                self.delays.append(delay)
+                observe_verdict(delay, at)
+
+            engine._observe_verdict = verdict_delay
         engine._classified = watched_verdict
 
     def _hangup(self, command):  # type: ignore[no-untyped-def]
@@ -106,6 +125,16 @@ def test_calls_awaiting_the_verdict_are_on_their_way_and_amd_abandons_are_counte
     for ring, dialed, answered in simulation.verdicts:
         # The ring time the policy learns runs to the verdict, detect_time after the answer.
         assert ring == pytest.approx(answered + detect - dialed, abs=1e-9)
+    if policy == "predictive":  # a VerdictObserver: told each verdict's delay
+        assert simulation.delays == pytest.approx([detect] * len(simulation.verdicts))
+
+
+def test_calls_awaiting_the_verdict_are_listed_apart() -> None:
+    """Not vacuous: a predictive campaign's decisions do see calls awaiting the verdict."""
+    simulation = _Watched(_scenario(3.0, 0.8, 0.02, agents=4), "predictive", 5)
+    simulation.run()
+    assert simulation.awaiting_seen > 10
+    assert simulation.delays
 
 
 def test_amd_abandons_are_charged_in_a_campaign_with_false_positives() -> None:
