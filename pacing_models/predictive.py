@@ -70,9 +70,9 @@ _BIAS_MEMORY = 0.9998
 _AMD_MARGIN_Z = 2.0
 """Default margin on AMD's abandons' noise (never above ``margin_z``). Their rate is measured,
 not forecast, and a count that runs high lowers the slack, and so the aim, at the next
-decision; 2 rather than the model's 4 gave 0.86–0.94 of the practical limit instead of
-0.76–0.93 in the suite's AMD cells at worst windows of 2.4–2.6 % (docs/pacing.md, "AMD's
-abandons beside the model's")."""
+decision. 2 rather than the model's 4 gave 0.86–0.94 of the practical limit instead of
+0.80–0.93 in the suite's AMD cells, at worst windows of 2.4–2.6 % (docs/pacing.md, "Calls
+awaiting the verdict, and AMD's abandons beside the model's")."""
 
 _MACHINE_PRIOR = (8.0, 6.0)
 """Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
