@@ -1,13 +1,17 @@
 """The engine's and the simulator's speed at an older commit and now, side by side in one run.
 
-    python benchmarks/compare_engine_speed.py [--old COMMIT] [--rounds 3] [--month]
+    python benchmarks/compare_engine_speed.py [--old COMMIT ...] [--also DIR] [--rounds 3]
+        [--month]
 
-Checks the old commit out into a temporary ``git worktree`` (removed at the end), then runs
-each case in a fresh process per tree, alternating old and new in every round so both
-see the same machine load, and prints attempts per CPU second (the best and the median of
-the rounds), the ratio, and the load average (``os.getloadavg``) before and after. The
-harness is this tree's for both (the simulation's scenario, ``bench_engine``'s world); only
-the packages imported (``dialer``, ``simulations``, ``pacing_models``) come from each tree.
+Checks each old commit (``--old``, repeatable) out into a temporary ``git worktree``
+(removed at the end), then runs each case in a fresh process per tree, alternating the old
+trees and this one in every round so all see the same machine load, and prints attempts per
+CPU second (the best and the median of the rounds), the ratio of this tree to each old one,
+and the load average (``os.getloadavg``) before and after. The harness is this tree's for
+all (the simulation's scenario, ``bench_engine``'s world); only the packages imported
+(``dialer``, ``simulations``, ``pacing_models``) come from each tree. ``--also DIR``: one
+more tree measured in the same rounds, after this one (for instance a copy of this tree
+whose hot modules were compiled: benchmarks/compile_trial.py), with its ratio to this one.
 
 Cases: the simulated day of ``bench_simulation.py`` (100 agents, 8 h) with the
 progressive and the predictive policy, and ``bench_engine.py``'s world (200,000 attempts);
@@ -76,31 +80,37 @@ def commit_of(tree: Path) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
-def compare(old_tree: Path, rounds: int, cases: dict[str, tuple[str, str, int]]) -> None:
-    trees = {"old": old_tree, "new": ROOT}
-    print(f"old: {commit_of(old_tree)} ({old_tree})")
+def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str, str, int]],
+            also: Path | None = None) -> None:
+    trees = {**old_trees, "new": ROOT, **({"also": also} if also is not None else {})}
+    for label, tree in old_trees.items():
+        print(f"{label}: {commit_of(tree)} ({tree})")
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
                             "dialer", "simulations", "pacing_models"],
                            capture_output=True, text=True).stdout.strip()
     print(f"new: {commit_of(ROOT)}{' + uncommitted changes' if dirty else ''} ({ROOT})")
+    if also is not None:
+        print(f"also: {also}")
     print(f"load average before: {'/'.join(f'{x:.2f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores; {rounds} round(s), old and new alternating")
-    print(f"{'case':44} {'attempts':>9} {'old /CPU s (best, median)':>27} "
-          f"{'new /CPU s (best, median)':>27} {'ratio':>6}")
+          f"on {os.cpu_count()} cores; {rounds} round(s), {', '.join(trees)} alternating")
+    print("attempts per CPU second: best, median of the rounds; ratios of the medians")
     for name, case in cases.items():
-        rates: dict[str, list[float]] = {"old": [], "new": []}
+        rates: dict[str, list[float]] = {label: [] for label in trees}
         attempts: dict[str, int] = {}
         for _ in range(rounds):
             for label, tree in trees.items():
                 result = measure(tree, case)
                 rates[label].append(result["attempts"] / result["cpu"])
                 attempts[label] = int(result["attempts"])
-        cells = [f"{max(rates[k]):>12,.0f} {statistics.median(rates[k]):>12,.0f}"
-                 for k in ("old", "new")]
-        ratio = statistics.median(rates["new"]) / statistics.median(rates["old"])
-        same = "" if attempts["old"] == attempts["new"] else f" (old: {attempts['old']})"
-        print(f"{name:44} {attempts['new']:>9}{same} {cells[0]:>27} {cells[1]:>27} "
-              f"{ratio:>5.2f}x", flush=True)
+        median = {label: statistics.median(rates[label]) for label in trees}
+        print(f"{name} ({attempts['new']} attempts)")
+        for label in trees:
+            ratios = "" if label in old_trees else "  " + ", ".join(
+                f"{median[label] / median[other]:.2f}x vs {other}"
+                for other in trees if other != label and (other in old_trees or label == "also"))
+            moved = "" if attempts[label] == attempts["new"] else f" ({attempts[label]} attempts)"
+            print(f"  {label:>14}: {max(rates[label]):>9,.0f} {median[label]:>9,.0f}{ratios}"
+                  f"{moved}", flush=True)
     print(f"load average after: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
@@ -110,21 +120,28 @@ def main() -> None:
         print(json.dumps(child(kind, policy, size)))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--old", default=DEFAULT_OLD, help="the commit to compare with")
+    parser.add_argument("--old", action="append",
+                        help=f"a commit to compare with (repeatable; default {DEFAULT_OLD})")
+    parser.add_argument("--also", type=Path,
+                        help="one more tree measured in the same rounds (not checked out)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--month", action="store_true",
                         help="also the 30-day, 100-agent predictive run")
     args = parser.parse_args()
     cases = {**CASES, **(MONTH if args.month else {})}
+    olds = args.old or [DEFAULT_OLD]
     with tempfile.TemporaryDirectory(prefix="engine-old-") as scratch:
-        old_tree = Path(scratch) / "tree"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet",
-                        str(old_tree), args.old], check=True)
+        old_trees = {commit: Path(scratch) / f"tree-{index}" for index, commit in enumerate(olds)}
         try:
-            compare(old_tree, args.rounds, cases)
+            for commit, tree in old_trees.items():
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
+                                "--quiet", str(tree), commit], check=True)
+            compare(old_trees, args.rounds, cases, args.also)
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
-                            str(old_tree)], check=False)
+            for tree in old_trees.values():
+                if tree.exists():
+                    subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                    str(tree)], check=False)
 
 
 if __name__ == "__main__":
