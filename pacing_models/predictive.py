@@ -418,20 +418,28 @@ class PredictivePolicy:
         self._log_threshold += 0.05 * max(-1.0, min(1.0, error))
         self._log_threshold = max(math.log(1e-4), min(math.log(0.9), self._log_threshold))
 
-    def _young_look_ahead(self, live: int, abandons: int, target: float) -> bool:
+    def _young_look_ahead(self, live: int, abandons: int, target: float,
+                          amd: int = 0) -> bool:
         """A window whose answers pay for no abandon yet may still dial ahead of its agents,
         on calls the forecast gives a marginal abandonment probability ≤ ``young_threshold``.
 
-        Only while the window has no abandon and would stay within the limit after one
-        (r·L ≥ 1): a campaign that stops right after an unlucky abandon is still legal.
-        And only once the handle-time fit is trusted (``ramp_handles`` calls seen): the
-        first fits are biased short (short calls finish first), and at 50 agents, live
-        0.20, look-ahead on them abandoned two people in the first minute of it.
+        Only while none of the window's abandons is the model's own and the window would
+        stay within the limit after one more (A + 1 ≤ r·L): a campaign that stops right
+        after an unlucky abandon is still legal. Abandons AMD charged (``amd``, the
+        engine's running count) are not the model's: with AMD's 2 % a young window has a
+        few from its first minutes, whatever the pacing, and its answers pay for the
+        model's abandons only after ~700 of them (0.01·L > reserve), which held a 50-agent
+        campaign progressive for its first two hours (docs/pacing.md). A running count
+        larger than the window's own (a window that has dropped old answers) only lets
+        the look-ahead go on where A + 1 ≤ r·L still holds. And only once the handle-time
+        fit is trusted (``ramp_handles`` calls seen): the first fits are biased short
+        (short calls finish first), and at 50 agents, live 0.20, look-ahead on them
+        abandoned two people in the first minute of it.
         """
         return (
-            self.young_threshold > 0.0 and abandons == 0 and target * live >= 1.0
+            self.young_threshold > 0.0 and abandons <= amd
+            and target * live >= abandons + 1.0
             and self.talk.count >= self.ramp_handles
-            and not self.budget.spent(live, abandons, target)
         )
 
     # --- decision -------------------------------------------------------------------------
@@ -465,7 +473,8 @@ class PredictivePolicy:
         # (its bias learnt without them, _observe_window).
         goal = aim * ramp / bias
         rate = abandons / max(1, live)
-        young = goal <= 0.0 and self._young_look_ahead(live, abandons, target)
+        young = goal <= 0.0 and self._young_look_ahead(live, abandons, target,
+                                                        state.amd_abandons)
         if goal <= 0.0 and not young:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
                 "the window's answers pay for no abandon beyond the reserve yet")

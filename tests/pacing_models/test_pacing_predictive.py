@@ -166,6 +166,42 @@ def test_a_young_window_with_an_abandon_or_too_few_answers_is_progressive(
     tiny = _with(s, live_answers_in_window=live % 34, abandons_in_window=0)
     assert PREDICTIVE.decide(tiny).calls_to_launch == _progressive(tiny)
 
+@given(states, st.integers(150, 400), st.integers(1, 12), st.integers(0, 3))
+@settings(max_examples=60, deadline=None)
+def test_a_young_window_whose_abandons_are_amds_looks_ahead_as_one_without_abandons(
+    s: PacingState, live: int, abandons: int, own: int
+) -> None:
+    # With AMD a young window has abandons from its first minutes whatever the pacing
+    # (false positives, people gone while it listens). While none is the model's own and
+    # one more keeps the window legal (A + 1 ≤ r·L), it looks ahead like a window without
+    # abandons: only calls almost sure to find an agent. One abandon of the model's own, or
+    # a window that one more would take over the limit: progressive.
+    policy = frozen(trained_predictive())
+    window = _with(s, live_answers_in_window=live, abandons_in_window=abandons,
+                   amd_abandons=abandons - own)
+    decision = policy.decide(window)
+    if own == 0 and abandons + 1 <= 0.03 * live and "young window" in decision.explanation:
+        p_live = policy._compact.live_answer if policy._compact else 1.0
+        assert decision.expected_abandons <= (
+            policy.young_threshold * p_live * decision.calls_to_launch + 1e-9)
+    elif own > 0 or abandons + 1 > 0.03 * live:
+        assert "young window" not in decision.explanation
+
+
+def test_amd_abandons_alone_do_not_stop_the_young_look_ahead() -> None:
+    # 200 answers, 5 abandons, all AMD's: the answers pay for no abandon beyond the reserve
+    # (6 − 5 < 3), and one more keeps the window legal (6 ≤ 6): the young window looks
+    # ahead. With one of them the model's own, or a sixth abandon, it is progressive.
+    s = state(free=20, busy=(30.0,) * 30, ringing=(3.0,) * 5, live=200, abandons=5)
+    amd = frozen(trained_predictive()).decide(_with(s, amd_abandons=5))
+    assert amd.calls_to_launch > _progressive(s) > 0
+    assert "young window" in amd.explanation
+    own = frozen(trained_predictive()).decide(_with(s, amd_abandons=4))
+    assert own.calls_to_launch == _progressive(s)
+    sixth = _with(s, abandons_in_window=6, amd_abandons=6)
+    assert frozen(trained_predictive()).decide(sixth).calls_to_launch == _progressive(sixth)
+
+
 # --- hand-built cases ------------------------------------------------------------------------
 
 
