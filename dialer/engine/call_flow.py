@@ -168,7 +168,8 @@ class CallFlow(_Base):
         call.classified_at = at if config.amd_enabled or call.answered_at is None \
             else call.answered_at
         if call.direction is not Direction.INBOUND:
-            if self.verdicts.pop(call.call_id, None) is not None \
+            verdicts = self.verdicts  # empty without AMD: one test per attempt
+            if verdicts and verdicts.pop(call.call_id, None) is not None \
                     and self._observe_verdict is not None:
                 self._observe_verdict(at - call.answered_at, at)  # type: ignore[operator]
             ring = call.classified_at - call.dialed_at
