@@ -4,8 +4,7 @@ doctor writes nothing (no claim, no suppression, no audit)."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,22 @@ from dialer.runner.demo import (
 from dialer.runner.doctor import Verdict, diagnose_campaign
 
 
+def _last_noon() -> datetime:
+    """The last 12:00 UTC before now: inside the UK campaign's calling hours (08:00-21:00
+    London, which is UTC or UTC+1) whatever the hour the suite runs at, and within the day
+    before, so the demo registry seeded then is fresh."""
+    now = datetime.now(UTC)
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon if noon <= now else noon - timedelta(days=1)
+
+
+NOON = _last_noon()
+
+
 def _uk_campaign(tmp_path: Path, numbers: list[str], consented: set[str] = frozenset()
                  ) -> CampaignStore:
     store = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
-    now = datetime.now(UTC)
+    now = NOON
     store.create_campaign("uk", demo_settings(uk=True), at=now, agents=[("a1", "user/1001")])
     store.add_leads("uk", [LeadInput(n, timezone=UK_ZONE,
                                      consent=demo_consent(n, now) if n in consented else [])
@@ -38,7 +49,8 @@ def _uk_campaign(tmp_path: Path, numbers: list[str], consented: set[str] = froze
 
 
 def _checks(store: CampaignStore, data: Path) -> dict[str, tuple[Verdict, str]]:
-    return {c.name: (c.verdict, c.message) for c in diagnose_campaign(store, "uk", data, ())}
+    return {c.name: (c.verdict, c.message)
+            for c in diagnose_campaign(store, "uk", data, (), at=NOON)}
 
 
 def _lead_rows(store: CampaignStore) -> list[tuple]:
@@ -50,7 +62,7 @@ def _lead_rows(store: CampaignStore) -> list[tuple]:
 def test_tps_listed_leads_are_not_callable_now(tmp_path: Path) -> None:
     numbers = demo_numbers(40, 1, [UK_ZONE])
     store = _uk_campaign(tmp_path, numbers)
-    seed_demo_registry(tmp_path, time.time(), numbers)
+    seed_demo_registry(tmp_path, NOON.timestamp(), numbers)
     before = _lead_rows(store)
     checks = _checks(store, tmp_path)
     verdict, message = checks["leads"]
@@ -61,7 +73,7 @@ def test_tps_listed_leads_are_not_callable_now(tmp_path: Path) -> None:
     assert _lead_rows(store) == before  # read-only
     assert not (tmp_path / "audit").exists() or not any((tmp_path / "audit").iterdir())
     # ... and selection agrees.
-    assert store.claim_leads("uk", 100, owner="p", now=datetime.now(UTC),
+    assert store.claim_leads("uk", 100, owner="p", now=NOON,
                              check=selection_check(store, tmp_path)) == []
 
 
@@ -77,9 +89,9 @@ def test_no_tps_list_fails_the_tps_check_and_every_lead(tmp_path: Path) -> None:
 def test_doctor_counts_what_selection_claims(tmp_path: Path, consented_count: int) -> None:
     numbers = demo_numbers(10, 2, [UK_ZONE])
     store = _uk_campaign(tmp_path, numbers, set(numbers[:consented_count]))
-    seed_demo_registry(tmp_path, time.time(), numbers)  # all listed: consent decides
+    seed_demo_registry(tmp_path, NOON.timestamp(), numbers)  # all listed: consent decides
     verdict, message = _checks(store, tmp_path)["leads"]
-    claimed = store.claim_leads("uk", 100, owner="p", now=datetime.now(UTC),
+    claimed = store.claim_leads("uk", 100, owner="p", now=NOON,
                                 check=selection_check(store, tmp_path))
     assert len(claimed) == consented_count
     if consented_count == 0:
