@@ -108,6 +108,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "max_calls_per_decision": _whole(),
         "max_lines_per_agent": _real(1.0),
         "young_threshold": _real(0.0, 0.01),
+        "young_risk": _real(0.0, 0.01),
     },
     "adaptive": {
         "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",

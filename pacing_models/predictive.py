@@ -24,8 +24,12 @@ answers and ``min_handles`` handled calls are seen; then the setpoint is scaled 
 confidence in the handle-time fit (handled ÷ ``ramp_handles``, at most 1), and while more
 than 30 % of the calls in progress outlast the fitted 90th percentile of talk time (short
 calls finish first, so an early fit is biased short) the policy stays progressive. A young
-window whose answers pay for no abandon yet (none spent, r·L ≥ 1, the fit trusted) dials
-ahead only on calls whose marginal abandonment probability is ≤ ``young_threshold``.
+window whose answers pay for no abandon yet, but would stay within the limit after one more
+(r·L ≥ A + 1, A ≤ the reserve), dials ahead only on calls almost sure to find an agent:
+with no abandon and the fit trusted, calls whose marginal abandonment probability is ≤
+``young_threshold``; otherwise (an abandon already, the fit not yet trusted, or the handle
+times not yet seen) calls for the agents free now only, while the Poisson chance of one
+answer too many stays ≤ ``young_risk`` (``pacing_models.tail``).
 
 References: Samuelson, "Predictive dialing for outbound telephone call centers", Interfaces
 29(5), 1999; Koole, *Call Center Optimization* (2013), outbound dialing under an abandonment
@@ -48,7 +52,7 @@ from pacing_models.estimators import (
     RingTimes,
     VerdictDelays,
 )
-from pacing_models.forecast import CompactTables, count_above, plan, warm_up
+from pacing_models.forecast import CompactTables, Forecast, count_above, plan, warm_up
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 from pacing_models.policies import calls_in_flight, progressive_count
 from pacing_models.tables import (
@@ -63,6 +67,7 @@ from pacing_models.tables import (
     build_wrap_table,
     mix_machine_handles,
 )
+from pacing_models.tail import poisson_room
 
 _BIAS_MEMORY = 0.9998
 """Per-decision decay of the realised and expected abandons behind the model bias."""
@@ -126,6 +131,7 @@ class PredictivePolicy:
         max_calls_per_decision: int = 100_000,
         max_lines_per_agent: float = 30.0,
         young_threshold: float = 1e-4,
+        young_risk: float = 1e-3,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -148,6 +154,9 @@ class PredictivePolicy:
                 f"amd_margin_z must be in [0, margin_z = {margin_z}], got {amd_margin_z}")
         self.amd_margin_z = amd_margin_z
         """Poisson standard deviations on the noise of AMD's abandons (``_model_aim``)."""
+        if not 0.0 <= young_risk <= 0.01:
+            raise InvalidParameterError(f"young_risk must be in [0, 0.01], got {young_risk}")
+        self.young_risk = young_risk
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
@@ -421,28 +430,79 @@ class PredictivePolicy:
     def _young_look_ahead(self, live: int, abandons: int, target: float,
                           amd: int = 0) -> bool:
         """A window whose answers pay for no abandon yet may still dial ahead of its agents,
-        on calls the forecast gives a marginal abandonment probability ≤ ``young_threshold``.
+        on calls almost sure to find one.
 
-        Only while none of the window's abandons is the model's own and the window would
-        stay within the limit after one more (A + 1 ≤ r·L): a campaign that stops right
-        after an unlucky abandon is still legal. Abandons AMD charged (``amd``, the
-        engine's running count) are not the model's: with AMD's 2 % a young window has a
-        few from its first minutes, whatever the pacing, and its answers pay for the
-        model's abandons only after ~700 of them (0.01·L > reserve), which held a 50-agent
-        campaign progressive for its first two hours (docs/pacing.md). A running count
-        larger than the window's own (a window that has dropped old answers) only lets
-        the look-ahead go on where A + 1 ≤ r·L still holds. And only once the handle-time
-        fit is trusted (``ramp_handles`` calls seen): the first fits are biased short
-        (short calls finish first), and at 50 agents, live 0.20, look-ahead on them
-        abandoned two people in the first minute of it.
+        Only while the window would stay within the limit after one more abandon
+        (A + 1 ≤ r·L): a campaign that stops right after an unlucky one is still legal.
+        And only in a young window (no more of the model's own abandons than the budget's
+        reserve): a long window held near the limit has hundreds, and there the reserve is
+        for the calls in flight when it is reached (``AbandonBudget``), not room for
+        look-ahead. Abandons AMD charged (``amd``, the engine's running count) are not the
+        model's: with AMD's 2 % a young window has a few from its first minutes, whatever
+        the pacing, and its answers pay for the model's abandons only after ~700 of them
+        (0.01·L > reserve), which held a 50-agent campaign progressive for its first two
+        hours (docs/pacing.md). A running count larger than the window's own (a window that
+        has dropped old answers) only lets the look-ahead go on where A + 1 ≤ r·L holds.
         """
         return (
-            self.young_threshold > 0.0 and abandons <= amd
+            self.young_threshold > 0.0 and abandons - amd <= self.budget.reserve
             and target * live >= abandons + 1.0
-            and self.talk.count >= self.ramp_handles
         )
 
+    def _model_look_ahead(self, abandons: int, amd: int = 0) -> bool:
+        """The young look-ahead may use the whole forecast (agents on a call and in wrap-up
+        as supply, calls whose marginal abandonment probability is ≤ ``young_threshold``)
+        only while none of the window's abandons is the model's own (A ≤ ``amd``) and the
+        handle-time fit is trusted (``ramp_handles`` calls seen): the first fits are biased
+        short (short calls finish first), and at 50 agents, live 0.20, look-ahead on them
+        abandoned two people in its first minute. Otherwise it dials for the agents free
+        now only (``_free_agents_look_ahead``)."""
+        return abandons <= amd and self.talk.count >= self.ramp_handles
+
     # --- decision -------------------------------------------------------------------------
+
+    def _free_agents_look_ahead(self, state: PacingState, floor: int,
+                                model: int | None = None) -> PacingDecision:
+        """A young window with an abandon already, or before the handle-time fit is
+        trusted: calls for the agents free now, none for agents on a call or in wrap-up,
+        while P(more answers to come, from every call ringing and those dialed now, than
+        agents free now) stays ≤ ``young_risk`` under the Poisson tail.
+
+        An early talk fit is biased short (short calls finish first), so agents on a call
+        are counted as never freeing; and with few agents free the normal approximation
+        under-states the chance of one answer too many several-fold (``pacing_models.tail``).
+        Progressive waited instead: one line per free agent, at live 0.10 seven agents in
+        ten idle, for the first 5–35 minutes of a cold start, and after an early abandon
+        for an hour or more at ten agents (until the window's answers paid for it).
+
+        ``model``: with a trusted fit, the count the whole forecast allows at
+        ``young_threshold``; never more than that (an abandon never makes the policy dial
+        more than it would without).
+        """
+        tables = self._tables(state)
+        ringing, verdict = state.ringing_elapsed, state.verdict_elapsed
+        elapsed = np.fromiter(chain(ringing, verdict), np.float64,
+                              len(ringing) + len(verdict))
+        # With no agent given, the forecast's gap is the demand: answers by each instant
+        # (with AMD, the calls awaiting the verdict as well).
+        demand = Forecast.build(tables, 0, state.answered_waiting, elapsed, len(ringing),
+                                0, len(verdict)).gap
+        expected = float(demand[-1]) if demand.size else float(state.answered_waiting)
+        per_call = float(tables.new_call[-1]) if tables.new_call.size else 0.0
+        room = poisson_room(state.agents_free, self.young_risk) - expected
+        n_model = int(room / per_call) if per_call > 0.0 and room > 0.0 else 0
+        if model is not None:
+            n_model = min(n_model, model)
+        cap = self._line_cap(state, floor)
+        n = min(max(n_model, floor), cap)
+        return PacingDecision(
+            n,
+            f"predictive: {n} call(s) (model {n_model}, progressive {floor}); young window: "
+            f"look-ahead for the {state.agents_free} free agent(s) only (the answers pay for "
+            f"no abandon yet), {expected:.2f} answers expected from {len(ringing)} ringing, "
+            f"P(one too many) ≤ {self.young_risk:.2g}; window {state.abandons_in_window}/"
+            f"{state.live_answers_in_window}",
+        )
 
     def _line_cap(self, state: PacingState, floor: int) -> int:
         agents = max(
@@ -457,14 +517,20 @@ class PredictivePolicy:
         self._observe_window(state)
         if not (state.agents_free or state.busy_elapsed or state.wrap_elapsed):
             return PacingDecision(0, "predictive: no agent free, on a call or in wrap-up → 0")
+        live, abandons = state.live_answers_in_window, state.abandons_in_window
+        target = state.abandon_target
         if not self.warmed_up:
+            if (self.outcomes.live_observed >= self.min_live_answers
+                    and self._young_look_ahead(live, abandons, target,
+                                               state.amd_abandons)):
+                # The answer-time law is known; the look-ahead for free agents needs no
+                # handle time (``min_handles`` finished calls are 2–15 minutes away).
+                return self._free_agents_look_ahead(state, floor)
             return PacingDecision(
                 floor,
                 f"predictive (warming up: {self.outcomes.live_observed} live answers, "
                 f"{self.talk.count} handled calls observed) → progressive {floor}",
             )
-        live, abandons = state.live_answers_in_window, state.abandons_in_window
-        target = state.abandon_target
         unforecast = self._unforecast_rate
         aim, setpoint = self._model_aim(live, abandons, target, unforecast)
         ramp = min(1.0, self.talk.count / self.ramp_handles)
@@ -475,6 +541,9 @@ class PredictivePolicy:
         rate = abandons / max(1, live)
         young = goal <= 0.0 and self._young_look_ahead(live, abandons, target,
                                                         state.amd_abandons)
+        free_only = young and not self._model_look_ahead(abandons, state.amd_abandons)
+        if free_only and self.talk.count < self.ramp_handles:
+            return self._free_agents_look_ahead(state, floor)
         if goal <= 0.0 and not young:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
                 "the window's answers pay for no abandon beyond the reserve yet")
@@ -514,6 +583,8 @@ class PredictivePolicy:
             tables, state.agents_free, state.answered_waiting, elapsed, r, b - v,
             threshold * p_answer * people, cap, v - r,
         )
+        if free_only:
+            return self._free_agents_look_ahead(state, floor, n_model)
         n = min(max(n_model, floor), cap)
         # Calls beyond the model's count are progressive ones (an agent waits for each):
         # they add no abandons, so the model's own count is what the loops learn from.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from pacing_models.errors import InvalidParameterError
 from pacing_models.forecast import Forecast
 from pacing_models.interface import PacingState
 from pacing_models.predictive import PredictivePolicy, effective_window
+from pacing_models.tail import poisson_sf
 from tests.pacing_models.test_pacing_policies import state, states, trained_predictive
 
 
@@ -25,6 +27,7 @@ def frozen(policy: PredictivePolicy) -> PredictivePolicy:
 
 
 PREDICTIVE = frozen(trained_predictive())
+UNTRUSTED = frozen(trained_predictive(ramp_handles=300))  # it has seen 200 calls
 LOW, HIGH = frozen(trained_predictive(0.1)), frozen(trained_predictive(0.35))
 
 
@@ -156,13 +159,14 @@ def test_a_young_window_dials_ahead_only_on_calls_almost_sure_to_find_an_agent(
 
 @given(states, st.integers(0, 99), st.integers(1, 3))
 @settings(max_examples=60, deadline=None)
-def test_a_young_window_with_an_abandon_or_too_few_answers_is_progressive(
+def test_a_young_window_where_one_more_abandon_would_break_the_limit_is_progressive(
     s: PacingState, live: int, abandons: int
 ) -> None:
-    # One abandon in a window that pays for none, or a window where one abandon would be
-    # over the limit (r·L < 1): only progressive calls.
-    with_abandon = _with(s, live_answers_in_window=live, abandons_in_window=abandons)
-    assert PREDICTIVE.decide(with_abandon).calls_to_launch == _progressive(with_abandon)
+    # A window whose answers pay for no abandon, where one more would put it over the limit
+    # (r·L < A + 1): only progressive calls, look-ahead or not.
+    tight = _with(s, live_answers_in_window=min(live, math.ceil(abandons / 0.03) - 1),
+                  abandons_in_window=abandons)
+    assert PREDICTIVE.decide(tight).calls_to_launch == _progressive(tight)
     tiny = _with(s, live_answers_in_window=live % 34, abandons_in_window=0)
     assert PREDICTIVE.decide(tiny).calls_to_launch == _progressive(tiny)
 
@@ -174,8 +178,9 @@ def test_a_young_window_whose_abandons_are_amds_looks_ahead_as_one_without_aband
     # With AMD a young window has abandons from its first minutes whatever the pacing
     # (false positives, people gone while it listens). While none is the model's own and
     # one more keeps the window legal (A + 1 ≤ r·L), it looks ahead like a window without
-    # abandons: only calls almost sure to find an agent. One abandon of the model's own, or
-    # a window that one more would take over the limit: progressive.
+    # abandons: only calls almost sure to find an agent. One abandon of the model's own:
+    # only the free agents' look-ahead (Poisson tail). A window that one more would take
+    # over the limit: progressive.
     policy = frozen(trained_predictive())
     window = _with(s, live_answers_in_window=live, abandons_in_window=abandons,
                    amd_abandons=abandons - own)
@@ -184,22 +189,51 @@ def test_a_young_window_whose_abandons_are_amds_looks_ahead_as_one_without_aband
         p_live = policy._compact.live_answer if policy._compact else 1.0
         assert decision.expected_abandons <= (
             policy.young_threshold * p_live * decision.calls_to_launch + 1e-9)
-    elif own > 0 or abandons + 1 > 0.03 * live:
+    elif abandons + 1 > 0.03 * live:
         assert "young window" not in decision.explanation
+    elif own > 0 and "young window" in decision.explanation:
+        assert "free agent(s) only" in decision.explanation
 
 
 def test_amd_abandons_alone_do_not_stop_the_young_look_ahead() -> None:
     # 200 answers, 5 abandons, all AMD's: the answers pay for no abandon beyond the reserve
     # (6 − 5 < 3), and one more keeps the window legal (6 ≤ 6): the young window looks
-    # ahead. With one of them the model's own, or a sixth abandon, it is progressive.
+    # ahead. With one of them the model's own, only for the free agents, and never more;
+    # with a sixth abandon it is progressive.
     s = state(free=20, busy=(30.0,) * 30, ringing=(3.0,) * 5, live=200, abandons=5)
     amd = frozen(trained_predictive()).decide(_with(s, amd_abandons=5))
     assert amd.calls_to_launch > _progressive(s) > 0
     assert "young window" in amd.explanation
     own = frozen(trained_predictive()).decide(_with(s, amd_abandons=4))
-    assert own.calls_to_launch == _progressive(s)
+    assert _progressive(s) <= own.calls_to_launch <= amd.calls_to_launch
+    assert "free agent(s) only" in own.explanation
     sixth = _with(s, abandons_in_window=6, amd_abandons=6)
     assert frozen(trained_predictive()).decide(sixth).calls_to_launch == _progressive(sixth)
+
+@given(states, st.integers(34, 133), st.integers(0, 3))
+@settings(max_examples=80, deadline=None)
+def test_a_young_window_with_an_abandon_dials_only_what_the_free_agents_can_take(
+    s: PacingState, live: int, abandons: int
+) -> None:
+    # After an abandon (or before the handle-time fit is trusted) a young window still
+    # dials ahead, but only while the chance that the answers of every call ringing and
+    # dialed now outnumber the agents free now stays ≤ young_risk (Poisson tail): agents on
+    # a call or in wrap-up count for nothing.
+    young = _with(s, live_answers_in_window=live, abandons_in_window=abandons)
+    if not abandons + 1 <= 0.03 * live <= abandons + 3:
+        return  # one more abandon breaks the limit (above), or the answers pay for some
+    policy = PREDICTIVE if abandons else UNTRUSTED
+    decision = policy.decide(young)
+    floor = _progressive(young)
+    assert decision.calls_to_launch >= floor
+    if decision.calls_to_launch > floor:
+        tables = policy._compact
+        demand = Forecast.build(tables, 0, young.answered_waiting,
+                                np.asarray(young.ringing_elapsed, dtype=float),
+                                len(young.ringing_elapsed), 0).gap[-1]
+        expected = demand + decision.calls_to_launch * tables.new_call[-1]
+        assert poisson_sf(young.agents_free, expected) <= policy.young_risk * (1 + 1e-9)
+        assert "free agent(s) only" in decision.explanation
 
 
 # --- hand-built cases ------------------------------------------------------------------------
@@ -226,14 +260,20 @@ def test_a_young_window_looks_ahead_for_idle_agents_and_can_be_switched_off() ->
     plain = waiting.decide(s)
     assert plain.calls_to_launch == _progressive(s)
     assert "pay for no abandon" in plain.explanation
-    # Before the handle-time fit is trusted (ramp_handles calls): progressive.
-    untrusted = frozen(trained_predictive(ramp_handles=300))  # it has seen 200
-    assert untrusted.decide(s).calls_to_launch == _progressive(s)
+    # Before the handle-time fit is trusted (ramp_handles calls): only for the free
+    # agents (a Poisson tail, agents on a call count for nothing).
+    untrusted = UNTRUSTED.decide(s)
+    assert untrusted.calls_to_launch > _progressive(s)
+    assert "free agent(s) only" in untrusted.explanation
+    assert frozen(trained_predictive(ramp_handles=300, young_risk=0.0)).decide(
+        s).calls_to_launch == _progressive(s)
     # Fewer answers than one abandon's worth (r·L < 1): progressive, look-ahead or not.
     assert PREDICTIVE.decide(state(free=20, busy=(30.0,) * 30, live=33,
                                    abandons=0)).calls_to_launch == 20
     with pytest.raises(InvalidParameterError):
         PredictivePolicy(young_threshold=0.02)
+    with pytest.raises(InvalidParameterError, match="young_risk"):
+        PredictivePolicy(young_risk=0.5)
 
 def test_cold_start_is_progressive() -> None:
     cold = PredictivePolicy()
