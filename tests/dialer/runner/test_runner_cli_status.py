@@ -170,13 +170,18 @@ def test_monitor_json_has_one_shape_and_says_when_nothing_runs(tmp_path, home):
             runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
                             control_socket=tmp_path / "run" / "demo.sock")
             shapes.append(shape(runner_snapshot(runner)))  # not started: no engine yet
-            task = asyncio.create_task(runner.run(duration=1.0))
-            await runner.ready.wait()
-            answer = await asyncio.to_thread(
-                lambda: dialer("monitor", "demo", "--json", "--home", str(tmp_path)))
+            # The run lasts until the monitor has answered (then it is stopped), not a fixed
+            # second that a loaded machine could use up before the monitor asks.
+            task = asyncio.create_task(runner.run(duration=60.0))
+            try:
+                await runner.ready.wait()
+                answer = await asyncio.to_thread(
+                    lambda: dialer("monitor", "demo", "--json", "--home", str(tmp_path)))
+            finally:
+                runner.stop()
+                await task
             assert answer.exit_code == 0, answer.output
             shapes.append(shape(json.loads(answer.stdout)))
-            await task
 
     asyncio.run(scenario())
     assert shapes[0] == shapes[1]

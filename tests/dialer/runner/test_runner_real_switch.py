@@ -132,9 +132,26 @@ def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
     store = _store(tmp_path, agents=2, lines_per_agent=4.0, wrap_up_timeout=10.0)
     patient = dataclasses.replace(PEOPLE, live_answer=0.9, machine=0.0, busy=0.0,
                                   failed=0.0, time_to_answer=1.0, patience=40.0, talk=20.0)
+
+    async def until_messages_ended(runner: Runner, sim) -> None:
+        """Stop once the switch has ended two calls that heard the message, and at least
+        the 4 s the test used to run have passed: a loaded machine gets the time it needs
+        to see a message to its end, not a fixed run it could use up first."""
+        started = time.monotonic()
+        try:
+            while True:
+                ended = [r for r in sim.switch.truth.records.values()
+                         if r.message_at is not None and r.ended_at is not None]
+                if len(ended) >= 2 and time.monotonic() - started >= 4.0:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # the hang-ups reach the runner
+        finally:
+            runner.stop()
+
     _, switch = asyncio.run(_run(tmp_path, store, _strict(opt_out_probability=opt_out,
-                                                          playback_seconds=4.0), 4.0,
-                                 people=patient))
+                                                          playback_seconds=4.0), 60.0,
+                                 until_messages_ended, people=patient))
     rows = [r for r in attempts(store) if r["abandoned"] and r["answered_at"]]
     store.close()
     started = {r.uuid for r in switch.truth.records.values() if r.message_at is not None}
