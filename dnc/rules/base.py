@@ -31,7 +31,7 @@ from dnc.rules.consent import relied_consent
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, CampaignState, LazyReason, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
-from pacing_models.records import fast_init
+from pacing_models.records import builder, fast_init
 
 UNKNOWN_LINE = LineFinding(LineType.UNKNOWN, "not determined", True)
 
@@ -84,7 +84,7 @@ class RuleContext:
         if found is None:
             missing = tuple(z for z in extra if z not in self.zones)
             # The same facts and the same per-decision caches (notes, consents found).
-            found = RuleContext(
+            found = new_context(
                 self.lead, self.campaign, self.placement, self.zones + missing, self.hits,
                 self.versions, self.attempts, self.campaign_state, self.line,
                 self.revocations, self.reassigned, self.notes, {},
@@ -95,6 +95,12 @@ class RuleContext:
     @property
     def subject(self) -> str | None:
         return self.lead.subject or self.campaign.subject
+
+
+new_context = builder(RuleContext)
+"""``RuleContext(*every field)``, the per-decision caches included: built as its builder twin
+and switched to the class once (``pacing_models.records.builder``), without ``type.__call__``
+and ``fast_init``'s two class switches (one or two per decision)."""
 
 
 class Rule(Protocol):

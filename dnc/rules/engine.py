@@ -24,7 +24,7 @@ from dnc.interfaces import (
     PastAttempt,
     RegistryVersion,
 )
-from dnc.rules.base import CallingHoursRule, Rule, RuleContext
+from dnc.rules.base import CallingHoursRule, Rule, RuleContext, new_context
 from dnc.rules.calendar import SEARCH_HORIZON
 from dnc.rules.line_type import LineFinding, find_line_type
 from dnc.rules.model import (
@@ -42,9 +42,6 @@ from pacing_models.records import builder
 
 MAX_SEARCH_STEPS = 4000
 _NO_TIME = timedelta(0)
-_new_context = builder(RuleContext)
-"""``RuleContext(*every field)``, its per-decision caches given empty: built as its builder
-twin and switched to the class once (``pacing_models.records.builder``; one per decision)."""
 _new_decision = builder(Decision)
 """``Decision(*every field)``, built the same way (one per decision)."""
 
@@ -208,7 +205,7 @@ class ComplianceEngine:
         else:
             revocations = reassigned = ()
         hits = self.registries.hits(number)
-        context = _new_context(
+        context = new_context(
             lead, campaign, placement, infos, hits if hits.__class__ is tuple else tuple(hits),
             versions, attempts, campaign_state, line, revocations, reassigned, [], {}, {})
         # Every rule is evaluated (each verdict is recorded), whatever the others answer.
