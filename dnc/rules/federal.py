@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from dnc.interfaces import RegistryKind, RegistryVersion
 from dnc.rules import stamps
@@ -23,6 +23,10 @@ from dnc.rules.model import CampaignRules, ConsentKind, LazyReason, LeadFacts, R
 EBR_AFTER_TRANSACTION_MONTHS = 18   # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(1)
 EBR_AFTER_INQUIRY_MONTHS = 3        # 47 CFR 64.1200(f)(5); 16 CFR 310.2(q)(2)
 REGISTRY_PERMISSIONS = (ConsentKind.WRITTEN_PERMISSION, ConsentKind.PRIOR_EXPRESS_WRITTEN)
+WRITTEN_CONSENT = (ConsentKind.PRIOR_EXPRESS_WRITTEN,)
+"""The consent telemarketing by autodialer or recording needs (47 CFR 64.1200(a)(2))."""
+EXPRESS_CONSENT = (ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
+"""Prior express consent, of which written consent is one form."""
 TOLL_FREE_CODES = ("800", "833", "844", "855", "866", "877", "888")
 """NANP toll-free area codes (47 CFR 52.101(f); the 8XX service access codes in use)."""
 
@@ -156,19 +160,22 @@ class NationalFreshnessRule:
         if not context.campaign.telemarketing:
             return passed(self, at, "not a telephone solicitation: registry not required")
         versions = context.versions
+        limit = context.campaign.national_max_age
         cached = _NEWEST.get(id(versions))
-        if cached is not None and cached[0] is versions and cached[1].as_of <= at:
+        if cached is not None and cached[0] is versions and cached[2] == limit and \
+                cached[1].as_of <= at <= cached[3]:
             # The newest national version of these versions, and every one dated before
-            # ``at``: ``max`` over the usable ones is that one.
-            age = at - cached[1].as_of
-            if age <= context.campaign.national_max_age:
-                return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
-                    _fresh_reason, cached[1], age.days), self.citation, at, None, True))
+            # ``at``: ``max`` over the usable ones is that one, and no older than ``limit``
+            # (``at`` no later than its date plus the limit).
+            return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
+                _fresh_reason_at, cached[1], at), self.citation, at, None, True))
         national = [v for v in versions if v.kind is RegistryKind.NATIONAL]
         if national:
             if len(_NEWEST) >= 64:
                 _NEWEST.clear()
-            _NEWEST[id(versions)] = (versions, max(national, key=_as_of))
+            newest = max(national, key=_as_of)
+            _NEWEST[id(versions)] = (versions, newest, limit,
+                                     newest.as_of.astimezone(UTC) + limit)
         if not national:
             return failed(self, "no national registry loaded: import it with `dialer dnc "
                           "import` before dialing", None)
@@ -178,18 +185,19 @@ class NationalFreshnessRule:
                           "after this instant: it did not exist yet", None)
         newest = max(usable, key=lambda version: version.as_of)
         age = at - newest.as_of
-        limit = context.campaign.national_max_age
         if age > limit:
             return failed(self, f"{newest.version} is {age.days} days old (limit {limit.days}); "
                           "load a newer registry", None)
         return passed(self, at, LazyReason(_fresh_reason, newest, age.days))
 
 
-_NEWEST: dict[int, tuple[object, RegistryVersion]] = {}
-"""Registry versions (by identity; the tuple is kept so its id is not reused) -> the newest
-national version among them. A gate hands the engine the same tuple until a version
-changes, so the freshness rule finds the newest without a scan; when it is dated after the
-checked instant the rule scans as before."""
+_NEWEST: dict[int, tuple[object, RegistryVersion, timedelta, datetime]] = {}
+"""Registry versions (by identity; the tuple is kept so its id is not reused) -> (them, the
+newest national version among them, the campaign's age limit, the instant that version
+becomes older than the limit). A gate hands the engine the same tuple until a version
+changes, so the freshness rule finds the newest without a scan and compares two instants;
+when it is dated after the checked instant or too old (or another limit is asked) the rule
+scans as before."""
 
 
 def _as_of(version: RegistryVersion) -> datetime:
@@ -198,6 +206,10 @@ def _as_of(version: RegistryVersion) -> datetime:
 
 def _fresh_reason(newest: RegistryVersion, days: int) -> str:
     return f"{newest.version} as of {stamps.day(newest.as_of)} ({days} days old)"
+
+
+def _fresh_reason_at(newest: RegistryVersion, at: datetime) -> str:
+    return _fresh_reason(newest, (at - newest.as_of).days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,9 +230,8 @@ class WirelessConsentRule:
             return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(_line_reason, line),
                                             self.citation, at, None, True))
         # Telemarketing by autodialer/recording needs the written form (64.1200(a)(2)).
-        accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if campaign.telemarketing else (
-            ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
-        consent, text = context.relied_consent(accepted, at)
+        consent, text = context.relied_consent(
+            WRITTEN_CONSENT if campaign.telemarketing else EXPRESS_CONSENT, at)
         if consent is not None:
             return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
                 _consented_line_reason, line, text), self.citation, at, text, True))

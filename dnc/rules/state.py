@@ -28,8 +28,8 @@ from dnc.rules.base import (
     passed,
 )
 from dnc.rules.calendar import WeeklyWindow
-from dnc.rules.federal import REGISTRY_PERMISSIONS
-from dnc.rules.model import CampaignRules, ConsentKind, RuleOutcome
+from dnc.rules.federal import EXPRESS_CONSENT, REGISTRY_PERMISSIONS, WRITTEN_CONSENT
+from dnc.rules.model import CampaignRules, LazyReason, RuleOutcome
 from dnc.rules.tables import RuleTables, StateRule
 
 
@@ -98,14 +98,18 @@ class StateConsentRule:
             return failed(self, f"{self.state} does not allow these calls at all", None)
         if self.kind == "written" and not (campaign.autodialed or campaign.prerecorded):
             return passed(self, at, "not autodialed and no recorded message")
-        accepted = (ConsentKind.PRIOR_EXPRESS_WRITTEN,) if self.kind == "written" else (
-            ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN)
-        consent, text = context.relied_consent(accepted, at)
-        what = "an automated dialing system or a recorded message" if self.kind == "written" \
-            else "a recorded message"
+        consent, text = context.relied_consent(
+            WRITTEN_CONSENT if self.kind == "written" else EXPRESS_CONSENT, at)
         if consent is None:
+            what = "an automated dialing system or a recorded message" \
+                if self.kind == "written" else "a recorded message"
             return failed(self, f"{self.state} requires consent for {what}: {text}", None)
-        return passed(self, at, f"{self.state}: {text}", permission=text)
+        return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
+            _consent_reason, self.state, text), self.citation, at, text, True))
+
+
+def _consent_reason(state: str, text: str) -> str:
+    return f"{state}: {text}"
 
 
 @lru_cache(maxsize=1024)
