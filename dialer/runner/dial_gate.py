@@ -82,6 +82,8 @@ _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); comp
 _PERMISSION = itemgetter(5)
 """``RuleOutcome.permission`` by index, for ``map`` (no Python frame per verdict)."""
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
+_from_timestamp = datetime.fromtimestamp
+"""Bound once: the class attribute's look-up builds a bound method at every dial."""
 _new_verdict = builder(GateVerdict)
 """``GateVerdict(*every field)``, built as its builder twin (``pacing_models.records``)."""
 
@@ -288,17 +290,18 @@ class DialTimeGate:
         self._lock = threading.Lock()
         self._pending: deque[tuple[str, Decision, str]] = deque()
         self._run = uuid4().hex[:12]
+        self._dial_prefix = f"dial:{self._run}:"
         self._count = 0
 
     # --- the gate ----------------------------------------------------------------------------
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
-        decision = self._decision(target, datetime.fromtimestamp(at, UTC), None)
+        decision = self._decision(target, _from_timestamp(at, UTC), None)
         if self.audit is None:
             decision_id = None
         else:  # ``_buffer``, inline: the one path every dial takes
             self._count += 1
-            decision_id = f"dial:{self._run}:{self._count}"
+            decision_id = f"{self._dial_prefix}{self._count}"
             self._pending.append((decision_id, decision, "dial"))
         if decision.allowed:  # ``verdict_parts``' allowed case, inline
             return _new_verdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
