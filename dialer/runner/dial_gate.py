@@ -187,7 +187,7 @@ class _KeptFacts:
     def __init__(self, source: NumberFacts) -> None:
         self.source = source
         self.lines: dict[str, LineTypeRecord | None] = {}
-        self.rnd: dict[str, list[RndResult]] = {}
+        self.rnd: dict[str, tuple[RndResult, ...]] = {}
         self._token_of = getattr(source, "change_token", None)
         self._recorded = getattr(source, "revocations_recorded", None)
         self._recorded_many = getattr(source, "revocations_recorded_many", None)
@@ -230,7 +230,7 @@ class _KeptFacts:
             n: list(self.source.reassigned(n, at)) for n in numbers}
         for number in numbers:
             self.lines[number] = lines.get(number)
-            self.rnd[number] = list(rnd.get(number, ()))
+            self.rnd[number] = tuple(rnd.get(number, ()))
         if people and self._token_of is not None and self._recorded_many is not None:
             token = self._token_of()
             recorded = self._recorded_many(people)
@@ -307,7 +307,7 @@ class DialTimeGate:
             return _new_verdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
                                 decision.registry_versions, decision_id)
         allowed, reasons, versions = verdict_parts(decision)
-        return GateVerdict(allowed, reasons, versions, decision_id)
+        return _new_verdict(allowed, reasons, versions, decision_id)
 
     def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
         """May the campaign's recorded message be left now on this call (dialled at

@@ -75,7 +75,9 @@ def verdict_parts(decision: Decision) -> tuple[bool, tuple[str, ...], tuple[str,
         # ``Decision.permissions``, by field index (the path of every allowed dial)
         return True, tuple([o[5] for o in decision.outcomes if o[5]]), \
             decision.registry_versions
-    reasons = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
+    # ``Decision.reasons``, by field index; the reason read as a property (a lazy one is
+    # built then)
+    reasons = tuple([f"{o[0]}: {o.reason}" for o in decision.outcomes if not o[1]])
     if decision.earliest_allowed is not None:
         reasons += (f"earliest-allowed: {decision.earliest_allowed.isoformat()}",)
     return False, reasons, decision.registry_versions

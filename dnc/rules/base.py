@@ -305,7 +305,7 @@ class AttemptLimitRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.attempts and self.max_calls > 0:
             return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
-                self._no_attempt_reason, context.lead, context.campaign), self.citation, at,
+                _no_attempt_reason, self, context.lead, context.campaign), self.citation, at,
                 None, True))
         relevant = self.relevant(context)
         in_window = [a for a in relevant if at - self.window < a.at <= at]
@@ -331,6 +331,13 @@ class AttemptLimitRule:
             return RuleOutcome(self.rule_id, True, LazyReason(
                 self._pass_reason, count, context.lead, context.subject), self.citation, at)
         return failed(self, "; ".join(failures) + f" (limit {self.max_calls})", earliest)
+
+
+def _no_attempt_reason(rule: AttemptLimitRule, lead: LeadFacts, campaign: CampaignRules
+                       ) -> str:
+    """``AttemptLimitRule._no_attempt_reason`` (a module function: a lazy reason holding a
+    bound method would build that method object at every dial)."""
+    return rule._no_attempt_reason(lead, campaign)
 
 
 def _local_days_count(attempts: Sequence[PastAttempt], at: datetime, zone: ZoneInfo,

@@ -200,8 +200,12 @@ class ComplianceEngine:
         attempts = self._attempts(lead, at - lookback, at, history_before) \
             if lookback > _NO_TIME else ()
         if lead.consents:
-            revocations = tuple(facts.revocations(number, lead.contact_id, at))
-            reassigned = tuple(facts.reassigned(number, at))
+            revocations = facts.revocations(number, lead.contact_id, at)
+            if revocations.__class__ is not tuple:
+                revocations = tuple(revocations)
+            reassigned = facts.reassigned(number, at)
+            if reassigned.__class__ is not tuple:
+                reassigned = tuple(reassigned)
         else:
             revocations = reassigned = ()
         hits = self.registries.hits(number)
