@@ -46,7 +46,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
@@ -79,8 +78,6 @@ if TYPE_CHECKING:
     from dnc.internal import InternalDnc
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
-_PERMISSION = itemgetter(5)
-"""``RuleOutcome.permission`` by index, for ``map`` (no Python frame per verdict)."""
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
 _from_timestamp = datetime.fromtimestamp
 """Bound once: the class attribute's look-up builds a bound method at every dial."""
@@ -296,16 +293,16 @@ class DialTimeGate:
     # --- the gate ----------------------------------------------------------------------------
 
     def check(self, target: DialTarget, at: float) -> GateVerdict:
-        decision = self._decision(target, _from_timestamp(at, UTC), None)
+        relied: list[str] = []
+        decision = self._decision(target, _from_timestamp(at, UTC), None, relied)
         if self.audit is None:
             decision_id = None
         else:  # ``_buffer``, inline: the one path every dial takes
             self._count += 1
             decision_id = f"{self._dial_prefix}{self._count}"
             self._pending.append((decision_id, decision, "dial"))
-        if decision.allowed:  # ``verdict_parts``' allowed case, inline
-            return _new_verdict(True, tuple(filter(None, map(_PERMISSION, decision.outcomes))),
-                                decision.registry_versions, decision_id)
+        if decision.allowed:  # ``verdict_parts``' allowed case: the permissions relied on
+            return _new_verdict(True, tuple(relied), decision.registry_versions, decision_id)
         allowed, reasons, versions = verdict_parts(decision)
         return _new_verdict(allowed, reasons, versions, decision_id)
 
@@ -332,8 +329,9 @@ class DialTimeGate:
         change = self._internal_change
         return listed, change() if change is not None else None
 
-    def _decision(self, target: DialTarget, moment: datetime, before: datetime | None
-                  ) -> Decision:
+    def _decision(self, target: DialTarget, moment: datetime, before: datetime | None,
+                  permissions: list[str] | None = None) -> Decision:
+        """The decision at ``moment``; ``permissions``: see ``ComplianceEngine.decide``."""
         kept = self._leads.get(target.lead_id)
         # The membership and the version the decision names, from the same look at the list.
         listed, change = self._internal_listing(target.number_e164)
@@ -354,7 +352,8 @@ class DialTimeGate:
         with self._lock:
             try:
                 return self.engine.decide(facts, self.rules, moment, versions,
-                                          self.campaign_state, history_before=before)
+                                          self.campaign_state, history_before=before,
+                                          permissions=permissions)
             except ComplianceError as error:
                 return self._unusable(facts, moment, error, versions)
 

@@ -157,16 +157,22 @@ class ComplianceEngine:
 
     def decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
                versions: Sequence[RegistryVersion], campaign_state: CampaignState | None = None,
-               *, history_before: datetime | None = None) -> Decision:
+               *, history_before: datetime | None = None,
+               permissions: list[str] | None = None) -> Decision:
         """``check`` on registry versions the caller read, not recorded in ``audit``: the
         dial-time gate reads the internal list's version with its membership, in one look,
-        and buffers its decisions for its own audit log."""
+        and buffers its decisions for its own audit log.
+
+        ``permissions``: a list the passing rules' permissions are appended to, in rule
+        order, as they are evaluated; for an allowed decision it then holds
+        ``Decision.permissions`` (what the gate's verdict carries) without a second pass
+        over the outcomes."""
         if at.tzinfo is not UTC:  # an instant the caller built in UTC is aware already
             require_aware(at, "decision time")
         if versions.__class__ is not tuple:
             versions = tuple(versions)
         return self._decide(lead, campaign, at, campaign_state, versions,  # type: ignore
-                            history_before)
+                            history_before, permissions)
 
     def check_many(self, leads: Iterable[LeadFacts], campaign: CampaignRules, at: datetime,
                    campaign_state: CampaignState | None = None) -> list[Decision]:
@@ -187,7 +193,8 @@ class ComplianceEngine:
     def _decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
                 campaign_state: CampaignState | None,
                 versions: tuple[RegistryVersion, ...],
-                history_before: datetime | None = None) -> Decision:
+                history_before: datetime | None = None,
+                permissions: list[str] | None = None) -> Decision:
         facts = self.facts
         number = lead.number_e164
         registry = facts.line_type(number, at)
@@ -216,11 +223,21 @@ class ComplianceEngine:
         outcomes = []
         record = outcomes.append
         allowed = True
-        for rule in rules:
-            outcome = rule.evaluate(context, at)
-            record(outcome)
-            if not outcome[1]:  # RuleOutcome.passed
-                allowed = False
+        if permissions is None:
+            for rule in rules:
+                outcome = rule.evaluate(context, at)
+                record(outcome)
+                if not outcome[1]:  # RuleOutcome.passed
+                    allowed = False
+        else:
+            relied = permissions.append
+            for rule in rules:
+                outcome = rule.evaluate(context, at)
+                record(outcome)
+                if not outcome[1]:
+                    allowed = False
+                elif outcome[5]:  # RuleOutcome.permission
+                    relied(outcome[5])
         outcomes = tuple(outcomes)
         earliest, unreachable = (at, False) if allowed else \
             _earliest_allowed(rules, context, at, outcomes)
