@@ -86,7 +86,7 @@ class ComplianceEngine:
         history object rather than looked up at every decision."""
         self._prepared: dict[int, _Prepared] = {}
         """Per lead (by identity, the lead kept in the entry so its id is not reused): what
-        ``_decide`` derives from the lead's own facts and the campaign alone, its placement
+        ``decide`` derives from the lead's own facts and the campaign alone, its placement
         and applicable rules, and the line finding with the officer's record it was found
         on. A gate passes the same ``LeadFacts`` at every check of a lead; nothing here
         depends on the instant, the registries or the history."""
@@ -171,30 +171,6 @@ class ComplianceEngine:
             require_aware(at, "decision time")
         if versions.__class__ is not tuple:
             versions = tuple(versions)
-        return self._decide(lead, campaign, at, campaign_state, versions,  # type: ignore
-                            history_before, permissions)
-
-    def check_many(self, leads: Iterable[LeadFacts], campaign: CampaignRules, at: datetime,
-                   campaign_state: CampaignState | None = None) -> list[Decision]:
-        """The hopper's batch path: registry versions and rules resolved once, one audit write."""
-        require_aware(at, "decision time")
-        versions = tuple(self.registries.versions())
-        decisions = []
-        for lead in leads:
-            try:
-                decisions.append(self._decide(lead, campaign, at, campaign_state, versions))
-            except ComplianceError as error:
-                # One malformed lead (bad number, unknown zone) must not stop the batch.
-                decisions.append(refused_for_bad_facts(lead, campaign, at, versions, error))
-        if self.audit is not None and decisions:
-            self.audit.record(decisions)
-        return decisions
-
-    def _decide(self, lead: LeadFacts, campaign: CampaignRules, at: datetime,
-                campaign_state: CampaignState | None,
-                versions: tuple[RegistryVersion, ...],
-                history_before: datetime | None = None,
-                permissions: list[str] | None = None) -> Decision:
         facts = self.facts
         number = lead.number_e164
         registry = facts.line_type(number, at)
@@ -260,6 +236,22 @@ class ComplianceEngine:
             placement.zones, placement.source, placement.states, unreachable, lead.lead_id,
             tuple(notes), line_type, line.source,
             "wireless" if campaign.treat_unknown_line_type_as_wireless else "landline")
+
+    def check_many(self, leads: Iterable[LeadFacts], campaign: CampaignRules, at: datetime,
+                   campaign_state: CampaignState | None = None) -> list[Decision]:
+        """The hopper's batch path: registry versions and rules resolved once, one audit write."""
+        require_aware(at, "decision time")
+        versions = tuple(self.registries.versions())
+        decisions = []
+        for lead in leads:
+            try:
+                decisions.append(self.decide(lead, campaign, at, versions, campaign_state))
+            except ComplianceError as error:
+                # One malformed lead (bad number, unknown zone) must not stop the batch.
+                decisions.append(refused_for_bad_facts(lead, campaign, at, versions, error))
+        if self.audit is not None and decisions:
+            self.audit.record(decisions)
+        return decisions
 
     def _prepare(self, lead: LeadFacts, campaign: CampaignRules,
                  registry: LineTypeRecord | None) -> _Prepared:
