@@ -108,8 +108,10 @@ class _DialLookup:
         self.internal_change = internal_change
         self.since = since
         self._loaded = getattr(registries, "loaded_versions", None) is not None
-        self._state: tuple[object, int | None] = (None, None)
-        self._versions: tuple[RegistryVersion, ...] = ()
+        self.built_for: tuple[object, int | None] = (None, None)
+        """(the registries' loaded versions, the internal list's change id) of ``built``."""
+        self.built: tuple[RegistryVersion, ...] = ()
+        """The versions ``versions_with`` built last (registries with loaded versions)."""
         self._keeps = self._loaded and getattr(registries, "internal", True) is None
         self._hits: dict[str, tuple[object, tuple[RegistryHit, ...]]] = {}
         """Kept number -> (the loaded versions its hits were read from, the hits)."""
@@ -123,10 +125,10 @@ class _DialLookup:
         if not self._loaded:
             return self._build(tuple(self.registries.versions()), change)
         loaded = self.registries.loaded_versions  # type: ignore[attr-defined]
-        if self._state[0] is not loaded or self._state[1] != change:
-            self._versions = self._build(loaded, change)
-            self._state = (loaded, change)
-        return self._versions
+        if self.built_for[0] is not loaded or self.built_for[1] != change:
+            self.built = self._build(loaded, change)
+            self.built_for = (loaded, change)
+        return self.built
 
     def hits(self, number_e164: str) -> Sequence[RegistryHit]:
         kept = self._hits.get(number_e164)
@@ -335,7 +337,10 @@ class DialTimeGate:
         kept = self._leads.get(target.lead_id)
         # The membership and the version the decision names, from the same look at the list.
         listed, change = self._internal_listing(target.number_e164)
-        versions = self._lookup.versions_with(change)
+        lookup = self._lookup
+        built_for = lookup.built_for  # ``versions_with``, inline (None: never built)
+        versions = lookup.built if built_for[0] is not None and built_for[1] == change and \
+            built_for[0] is lookup.registries.loaded_versions else lookup.versions_with(change)
         if listed:
             return self._refusal(target, moment, "dial_gate.internal_dnc",
                                  "the number is on the internal do-not-call list "
