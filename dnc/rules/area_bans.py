@@ -184,6 +184,7 @@ class AreaBans:
         self._emergencies: list[AreaBan] = []
         self._builtin: list[AreaBan] = self._read(builtin) if builtin else []
         self._cache: dict[tuple[str, int], list[AreaBan]] = {}
+        self._days: dict[tuple[str, date], bool] = {}
         self.quiet: dict[tuple[str, int, bool], bool] = {}
         """(state, UTC year, the UTC date is in January or December) -> no ban of the state
         touches the local dates an instant of that kind can have (``none_near``); read by
@@ -216,6 +217,7 @@ class AreaBans:
         # New tables rather than cleared ones, in this order: an answer a check (another
         # thread) is still working out from the old bans lands in an old table.
         self._cache = {}
+        self._days = {}
         self.quiet = {}
         return True
 
@@ -235,6 +237,21 @@ class AreaBans:
                 found.append(AreaBan(state, f"holiday: {holiday.name}", day, day,
                                      holiday.areas, "telemarketing", holiday.citation))
         cache[key] = found
+        return found
+
+    def any_on(self, state: str, day: date) -> bool:
+        """Does any ban of ``state`` fall on ``day``, whatever areas and calls it concerns?
+        Kept per (state, date): a state with area holidays (Alabama's county holidays)
+        has a dozen bans a year, and most local dates are none of theirs, so the area-ban
+        rule asks this before it looks at each ban."""
+        key = (state, day)
+        days = self._days
+        found = days.get(key)
+        if found is None:
+            found = any(ban.on(day) for ban in self.for_state(state, day.year))
+            if len(days) >= 65536:
+                days.clear()
+            days[key] = found
         return found
 
     def none_near(self, state: str, year: int, edge: bool) -> bool:

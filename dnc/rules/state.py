@@ -197,9 +197,12 @@ class AreaBanRule:
     def _active(self, context: RuleContext, at: datetime, zones: tuple[ZoneInfo, ...]
                 ) -> tuple[AreaBan, date, str] | None:
         lead = context.lead
+        bans = self.bans
         for zone in zones:
             local = at.astimezone(zone).date()
-            for ban in self.bans.for_state(self.state, local.year):
+            if not bans.any_on(self.state, local):  # no ban of the state that day (most)
+                continue
+            for ban in bans.for_state(self.state, local.year):
                 if not ban.on(local) or not ban.concerns(context.campaign.telemarketing):
                     continue
                 inside, how = ban.covers(lead.county, lead.postal_code)

@@ -524,3 +524,25 @@ def test_regression_a_miami_number_of_a_california_lead_at_2030_eastern():
     florida = outcome(decision, "state.FL.hours")
     assert not florida.passed and "20:30 in America/New_York" in florida.reason
     assert outcome(decision, "us.calling_hours").passed  # 20:30 is inside the federal window
+
+
+def test_an_emergency_declared_after_a_check_bans_the_next_one(tmp_path):
+    """The area-ban rule keeps, per state and local date, whether any ban falls on that
+    date (Alabama's county holidays make its state never "quiet"); an emergency the officer
+    declares afterwards (the file re-read, as at the gate's next prefetch) is honoured at
+    the next check, not hidden by that kept answer."""
+    officer = tmp_path / "rules"
+    officer.mkdir()
+    emergencies = officer / "emergencies.csv"
+    header = "state,name,from,until,areas,calls,citation,source\n"
+    emergencies.write_text(header)
+    tables = RuleTables(officer_dir=officer)
+    at = local("America/Chicago", 2026, 9, 2, 12)
+    engine_ = ComplianceEngine(FakeRegistries(None, fresh_versions(at)), FakeHistory(),
+                               tables)
+    rules = campaign(*US, autodialed=False)
+    lead = LeadFacts("+12055550123", postal_code="35203")
+    assert outcome(engine_.check(lead, rules, at), "state.AL.area_ban").passed
+    emergencies.write_text(header + "AL,Storm,2026-09-01,2026-09-03,,all,AEMA order,ema\n")
+    assert tables.area_bans.refresh()
+    assert not outcome(engine_.check(lead, rules, at), "state.AL.area_ban").passed
