@@ -45,17 +45,18 @@ FIGURES = {
 }
 
 
-CPU_PROBE = """
-import statistics, sys, tempfile, time
+GATE_SETUP = """
+import functools, gc, os, statistics, subprocess, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, "benchmarks")
 import bench_dial_gate as bench
+from campaigns.compliance import lead_facts
 from dialer.ports import DialTarget
 from dialer.runner.dial_gate import build_dial_gate
 from dnc.internal import InternalDnc
 with tempfile.TemporaryDirectory() as directory:
     data = Path(directory)
-    store, _ = bench.build(data, 4000, NATIONAL)
+    store, _ = bench.build(data, LEADS, NATIONAL)
     internal = InternalDnc(data / "dnc" / "internal.db")
     listed = getattr(internal, "is_listed", None)  # the runner's own check, in each tree
     if hasattr(internal, "listing"):  # the runner's call since the gate reads the list itself
@@ -63,15 +64,16 @@ with tempfile.TemporaryDirectory() as directory:
     else:
         gate = build_dial_gate(store, "bench", data,
                                listed or (lambda n: internal.entry(n) is not None))
-    claims = store.claim_leads("bench", 4000, owner="bench", now=bench.AT)
-    try:
-        from campaigns.compliance import lead_facts
-        items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
-    except ImportError:
-        raise
+    claims = store.claim_leads("bench", LEADS, owner="bench", now=bench.AT)
+    items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
     for start in range(0, len(items), 50):
         gate.prefetch(items[start:start + 50], bench.AT)
     targets = [t for t, _ in items]
+"""
+"""Both probes' set-up, each tree's own benchmark data and gate (LEADS leads, NATIONAL
+registry numbers): the probes differ only in what they measure after it."""
+
+CPU_PROBE = GATE_SETUP.replace("LEADS", "4000") + """\
     for target in targets[:200]:
         gate.check(target, bench.AT.timestamp())
     cpu = []
@@ -90,30 +92,7 @@ the process waits while the OS runs others), with each tree's own benchmark set-
 CPU_FIGURES = {"check CPU p50 (us)": r"cpu p50 (\d+) us", "check CPU p99 (us)": r"p99 (\d+) us"}
 
 
-INSTRUCTIONS_PROBE = """
-import functools, gc, os, subprocess, sys, tempfile, time
-from pathlib import Path
-sys.path.insert(0, "benchmarks")
-import bench_dial_gate as bench
-from campaigns.compliance import lead_facts
-from dialer.ports import DialTarget
-from dialer.runner.dial_gate import build_dial_gate
-from dnc.internal import InternalDnc
-with tempfile.TemporaryDirectory() as directory:
-    data = Path(directory)
-    store, _ = bench.build(data, 2000, NATIONAL)
-    internal = InternalDnc(data / "dnc" / "internal.db")
-    listed = getattr(internal, "is_listed", None)
-    if hasattr(internal, "listing"):  # the runner's call since the gate reads the list itself
-        gate = build_dial_gate(store, "bench", data, None, internal)
-    else:
-        gate = build_dial_gate(store, "bench", data,
-                               listed or (lambda n: internal.entry(n) is not None))
-    claims = store.claim_leads("bench", 2000, owner="bench", now=bench.AT)
-    items = [(DialTarget(str(c.lead_id), c.phone, "bench"), lead_facts(c)) for c in claims]
-    for start in range(0, len(items), 50):
-        gate.prefetch(items[start:start + 50], bench.AT)
-    targets = [t for t, _ in items]
+INSTRUCTIONS_PROBE = GATE_SETUP.replace("LEADS", "2000") + """\
     at = bench.AT.timestamp()
     for target in targets:
         gate.check(target, at)
