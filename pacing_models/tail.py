@@ -15,37 +15,27 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
+from scipy.special import gammainc, gammaincinv
+
 
 def poisson_sf(count: int, mean: float) -> float:
-    """P(X > count) for X ~ Poisson(mean): 1 − Σ_{j ≤ count} e^(−m) m^j ÷ j!."""
+    """P(X > count) for X ~ Poisson(mean): the regularised lower incomplete gamma
+    P(count + 1, mean), read directly (no 1 − cdf cancellation in the far tail)."""
     if mean <= 0.0:
         return 0.0
     if count < 0:
         return 1.0
-    term = math.exp(-mean)
-    below = term
-    for j in range(1, count + 1):
-        term *= mean / j
-        below += term
-    return max(0.0, 1.0 - below)
+    return float(gammainc(count + 1, mean))
 
 
 @lru_cache(maxsize=4096)
 def poisson_room(free: int, risk: float) -> float:
     """The largest mean m with P(Poisson(m) > free) ≤ risk: how many answers, in
     expectation, ``free`` agents can take while the chance that one finds none stays ≤
-    ``risk``. 0 with no agent free or no risk allowed; increasing in both."""
+    ``risk``. 0 with no agent free or no risk allowed; increasing in both. P(X > free) =
+    P(free + 1, m) rises in m, so m is that gamma function's inverse at ``risk``."""
     if free <= 0 or risk <= 0.0:
         return 0.0
     if risk >= 1.0:
         return math.inf
-    low, high = 0.0, float(free) + 1.0
-    while poisson_sf(free, high) <= risk:
-        low, high = high, 2.0 * high
-    for _ in range(60):  # bisection to ~1e-15 of the bracket
-        middle = 0.5 * (low + high)
-        if poisson_sf(free, middle) <= risk:
-            low = middle
-        else:
-            high = middle
-    return low
+    return float(gammaincinv(free + 1, risk))
