@@ -1,22 +1,30 @@
-"""How much of predictive's idle agent time is the talk times' uncertainty? An oracle run.
+"""How much of predictive's idle agent time is uncertainty it could not remove? Oracle runs.
 
     python benchmarks/pacing_oracle.py [--agents 10,50] [--live 0.10,0.20,0.35]
-        [--talk 90,180,300] [--replications 1] [--workers 2]
+        [--talk 90,180,300] [--replications 1] [--workers 2] [--oracles talk,answers]
 
 Runs each suite cell (benchmarks/pacing_quality.py's scenario: cold start, one 8-hour day,
-ground truth) twice on the same common random numbers: the predictive policy as it is, and
-the same policy told, for every agent on a call or in wrap-up, the exact second that agent
-will be free again (the simulated talk and wrap-up times, drawn before the call is bridged).
-Everything else is the policy's own: its outcome and ring-time estimates, its forecast of
-answers (Poisson-binomial, normal), its threshold loop, budget and cold start. The oracle's
-supply is a step function with no variance: ``P(free by t) = 1`` once the agent's time is up.
+ground truth) on the same common random numbers: the predictive policy as it is, and the
+same policy told one truth it cannot know (``--oracles``, one column each):
 
-What it shows: the share of the practical limit the same controller reaches when the only
-uncertainty left is the callees' (who answers, and when), which no dialer can know before
-it dials. It is not a proof that no policy does better (the controller is not proven
-optimal), but a policy that does not know talk times cannot beat one that does by
-forecasting them better, so the oracle column bounds what a better talk forecast inside
-this controller could gain. docs/pacing.md ("An oracle for the talk times") has the figures.
+* ``talk``: for every agent on a call or in wrap-up, the exact second that agent will be free
+  again (the simulated talk and wrap-up times, drawn before the call is bridged). The
+  oracle's supply is a step function with no variance: ``P(free by t) = 1`` once the
+  agent's time is up.
+* ``answers``: for every call already ringing, its fate as the simulator drew it at the dial:
+  answered by a person at a known second, or never. Its demand is then a step function with
+  no variance. The calls the policy dials now stay uncertain: no dialer knows who answers
+  before it dials.
+
+Everything else is the policy's own: its outcome and ring-time estimates, the rest of its
+forecast (Poisson-binomial, normal), its threshold loop, budget and cold start.
+
+What it shows: the share of the practical limit the same controller reaches when that one
+uncertainty is gone. It is not a proof that no policy does better (the controller is not
+proven optimal), but a forecast of a quantity cannot beat knowing it, so each oracle column
+bounds what a better forecast of that side could gain inside this controller.
+docs/pacing.md ("An oracle for the talk times", "An oracle for the answers") has the
+figures.
 """
 
 from __future__ import annotations
@@ -31,20 +39,28 @@ from concurrent.futures import ProcessPoolExecutor
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-def _oracle_policy(simulation):
-    """A predictive policy whose agents' supply is their true time to be free."""
+def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = False):
+    """A predictive policy told the truth about the calls and agents already in flight.
+
+    ``talk_oracle``: every agent on a call or in wrap-up is read with the exact second that
+    agent will be free again. ``answer_oracle``: every call already ringing is read with its
+    fate (answered live at a known second, or never), drawn when it was dialed. Calls dialed
+    now stay uncertain either way: no dialer knows who answers before it dials.
+    """
     import dataclasses
     import math
 
     import numpy as np
 
-    from dialer.commands import Bridge
+    from dialer.commands import Bridge, Originate
     from pacing_models.estimators import RING_GRID_STEP
     from pacing_models.forecast import CompactTables
     from pacing_models.predictive import PredictivePolicy, effective_window
     from simulations.streams import LIVE
 
     free_at: dict[str, float] = {}
+    answer_at: dict[str, float] = {}
+    """Calls ringing: the instant each will be answered by a person (inf: never)."""
     pool = simulation.engine.pool
 
     def bridged(command: Bridge) -> None:
@@ -54,9 +70,33 @@ def _oracle_policy(simulation):
         else:
             free_at[command.agent_id] = command.at + simulation.scenario.machine_handle_time
 
-    simulation.observe((Bridge,), bridged)
+    fates = simulation.fates
+    drawn: list[tuple] = []
 
-    class TalkOracle(PredictivePolicy):
+    class Remembered:
+        """The simulation's lead fates, each one remembered as it is drawn."""
+
+        def fate(self, lead: int, hour: int = 0) -> tuple:
+            drawn.append(fates.fate(lead, hour))
+            return drawn[-1]
+
+        def __getattr__(self, name: str):
+            return getattr(fates, name)
+
+    def dialed(command: Originate) -> None:
+        if not drawn:
+            return
+        kind, answer_after = drawn[-1][:2]
+        drawn.clear()
+        live = kind == LIVE and answer_after <= command.ring_timeout
+        answer_at[command.call_id] = command.at + answer_after if live else math.inf
+
+    simulation.observe((Bridge,), bridged)
+    if answer_oracle:
+        simulation.fates = Remembered()
+        simulation.observe((Originate,), dialed)
+
+    class Oracle(PredictivePolicy):
         def _tables(self, state):
             compact = super()._tables(state)
             if getattr(self, "_oracle_for", None) is compact:
@@ -64,15 +104,23 @@ def _oracle_policy(simulation):
             step = RING_GRID_STEP
             window = max(1, round(effective_window(state.connect_window, self.patience_mean)
                                   / step))
-            times = (self._ring.eval_slots + window + 1) * step  # the busy columns' instants
-            rows = int(times.max()) + 2
-            remaining = np.arange(rows)[:, None] + 0.5
-            table = (remaining <= times[None, :]).astype(float)
-            table[-1] = 0.0  # longer than the horizon: not free within it
-            rows_and_variance = np.hstack([table, np.zeros_like(table)])
+            busy, wrap, ring = compact.busy, compact.wrap, compact.ring
+            if talk_oracle:
+                times = (self._ring.eval_slots + window + 1) * step  # the busy columns
+                rows = int(times.max()) + 2
+                remaining = np.arange(rows)[:, None] + 0.5
+                table = (remaining <= times[None, :]).astype(float)
+                table[-1] = 0.0  # longer than the horizon: not free within it
+                busy = wrap = np.hstack([table, np.zeros_like(table)])
+            if answer_oracle:
+                times = (self._ring.eval_slots + 1) * step  # the demand columns
+                rows = int(times.max() / step) + 2
+                remaining = (np.arange(rows)[:, None] + 0.5) * step
+                table = (remaining <= times[None, :]).astype(float)
+                table[-1] = 0.0  # never answered live (or after the horizon)
+                ring = np.hstack([-table, np.zeros_like(table)])
             oracle = CompactTables(
-                ring=compact.ring, verdict=compact.verdict, busy=rows_and_variance,
-                wrap=rows_and_variance,
+                ring=ring, verdict=compact.verdict, busy=busy, wrap=wrap,
                 new_call=compact.new_call, new_call_variance=compact.new_call_variance,
                 live_answer=compact.live_answer, ring_step=compact.ring_step,
                 agent_step=1.0)
@@ -81,13 +129,24 @@ def _oracle_policy(simulation):
 
         def decide(self, state):
             now = state.now
-            left = tuple(max(0.0, free_at.get(agent, now) - now)
-                         for agent in itertools.chain(pool.on_call, pool.wrapping))
-            self._talk_q90 = math.inf  # the censoring check has nothing to check
-            return super().decide(dataclasses.replace(
-                state, busy_elapsed=left, wrap_elapsed=()))
+            changes = {}
+            if talk_oracle:
+                changes["busy_elapsed"] = tuple(
+                    max(0.0, free_at.get(agent, now) - now)
+                    for agent in itertools.chain(pool.on_call, pool.wrapping))
+                changes["wrap_elapsed"] = ()
+                self._talk_q90 = math.inf  # the censoring check has nothing to check
+            if answer_oracle:
+                calls = simulation.calls
+                for call_id in [c for c in answer_at
+                                if (call := calls.get(c)) is None or call.ended
+                                or call.answered_at is not None]:
+                    del answer_at[call_id]
+                changes["ringing_elapsed"] = tuple(
+                    max(0.0, at - now) if at < math.inf else 1e6 for at in answer_at.values())
+            return super().decide(dataclasses.replace(state, **changes))
 
-    return TalkOracle()
+    return Oracle()
 
 
 def _one(job: tuple) -> tuple:
@@ -99,8 +158,9 @@ def _one(job: tuple) -> tuple:
 
     scenario = suite._scenario(agents, live, talk, (8.0, 1))
     simulation = Simulation(scenario, "predictive", seed=1, replication=replication)
-    if oracle:
-        simulation.engine.policy = _oracle_policy(simulation)
+    if oracle != "none":
+        simulation.engine.policy = _oracle_policy(
+            simulation, talk_oracle=oracle == "talk", answer_oracle=oracle == "answers")
     tally = simulation.run()
     m = run_metrics(scenario, tally)
     return (agents, live, talk, oracle, replication,
@@ -114,24 +174,32 @@ def main() -> None:
     parser.add_argument("--talk", default="90,180,300")
     parser.add_argument("--replications", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--oracles", default="talk",
+                        help="comma-separated: talk (agents' free times), answers (the fates "
+                        "of the calls ringing)")
     args = parser.parse_args()
+    modes = ["none", *args.oracles.split(",")]
+    for mode in modes[1:]:
+        if mode not in ("talk", "answers"):
+            parser.error(f"--oracles: unknown oracle {mode!r} (talk, answers)")
     cells = list(itertools.product(
         [int(a) for a in args.agents.split(",")], [float(x) for x in args.live.split(",")],
         [float(x) for x in args.talk.split(",")]))
-    jobs = [(*cell, oracle, r) for cell in cells for oracle in (False, True)
+    jobs = [(*cell, oracle, r) for cell in cells for oracle in modes
             for r in range(args.replications)]
     started = time.time()
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(_one, jobs))
-    print("agents  live  talk   predictive          talk oracle   (share of the practical "
-          "limit / worst window, mean of replications)")
+    names = {"none": "predictive", "talk": "talk oracle", "answers": "answer oracle"}
+    print("agents  live  talk   " + "".join(f"{names[m]:<20}" for m in modes)
+          + "(share of the practical limit / worst window, mean of replications)")
     for cell in cells:
         out = []
-        for oracle in (False, True):
+        for oracle in modes:
             runs = [(s, w) for a, p, t, o, _, s, w in rows if (a, p, t) == cell and o == oracle]
             out.append(f"{statistics.fmean(s for s, _ in runs):.3f} / "
                        f"{max(w for _, w in runs):5.2%}")
-        print(f"{cell[0]:6d}  {cell[1]:.2f}  {cell[2]:4.0f}   {out[0]}     {out[1]}")
+        print(f"{cell[0]:6d}  {cell[1]:.2f}  {cell[2]:4.0f}   " + "".join(f"{o:<20}" for o in out))
     print(f"wall {time.time() - started:.0f} s, load average {os.getloadavg()[0]:.1f}")
 
 
