@@ -140,3 +140,43 @@ def test_a_small_campaign_with_history_dials_more_than_a_young_one_at_the_same_r
         calls[live] = decisions[-1].calls_to_launch
         assert f"window 2.00% of {live}" in decisions[-1].explanation
     assert calls[12_000] > calls[400]
+
+
+@given(budgets, st.integers(0, 200_000), st.integers(0, 5_000), st.integers(1, 5_000),
+       st.floats(0.001, 0.2), st.one_of(st.just(math.inf), st.floats(0.0, 1e6)))
+@settings(max_examples=400, deadline=None)
+def test_more_answers_never_lower_the_aim_and_more_abandons_never_raise_it(
+    budget: AbandonBudget, live: int, abandons: int, more: int, target: float,
+    answers_left: float,
+) -> None:
+    # The aim is a function of what the window has paid for: one more live answer adds r
+    # to the slack and lowers the window's rate (the cap's bring-back), one more abandon
+    # takes 1 from it. A rule that dialed more after an abandon, or less after answers,
+    # would let noise in the ledger push the campaign towards the limit.
+    abandons = min(abandons, live)
+    aim = budget.setpoint(live, abandons, target, answers_left)
+    tolerance = 1e-12 * target
+    assert budget.setpoint(live + more, abandons, target, answers_left) >= aim - tolerance
+    if abandons + more <= live:
+        assert budget.setpoint(live, abandons + more, target, answers_left) <= aim + tolerance
+    # The spent window is exactly where the slack is gone (after a first abandon).
+    if budget.spent(live, abandons, target):
+        assert aim == 0.0
+
+
+@given(budgets, st.floats(0.0, 500.0), st.floats(0.0, 500.0), st.floats(0.001, 0.2),
+       st.one_of(st.just(math.inf), st.floats(0.0, 1e6)))
+@settings(max_examples=400, deadline=None)
+def test_the_covered_aim_rises_with_the_slack_and_stays_below_the_limit_with_a_margin(
+    budget: AbandonBudget, slack: float, extra: float, target: float, answers_left: float
+) -> None:
+    low = budget.covered_aim(slack, target, answers_left)
+    high = budget.covered_aim(slack + extra, target, answers_left)
+    assert 0.0 <= low <= high + 1e-12 * target
+    if math.isinf(answers_left):
+        # A rolling window never aims above the limit (a period's end may spend savings
+        # faster; the setpoint's cap clips that), and with a margin stays below it,
+        # whatever the slack: the band needs room to approach the line.
+        assert high <= target
+        if budget.z >= 0.1:
+            assert high < target
