@@ -52,7 +52,7 @@ from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 DAY = 86400.0
 _USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
 _NORMAL_CLEARING = HangupCause.NORMAL_CLEARING
-_MACHINE_KIND = AnswerKind.MACHINE
+_MACHINE_KIND, _HUMAN_KIND = AnswerKind.MACHINE, AnswerKind.HUMAN
 _answered, _bridged, _disposed = builder(CallAnswered), builder(CallBridged), builder(CallDisposed)
 _hung_up, _failed, _classified = builder(CallHungUp), builder(OriginateFailed), \
     builder(CallClassified)
@@ -372,7 +372,7 @@ class Simulation:
     def _verdict(self, at: float, call_id: str) -> None:
         call = self._live(call_id)
         if call is not None:
-            verdict = AnswerKind.MACHINE if call.classed_machine else AnswerKind.HUMAN
+            verdict = _MACHINE_KIND if call.classed_machine else _HUMAN_KIND
             self._feed(CallClassified(at, call_id, verdict))
 
     def _patience(self, at: float, call_id: str) -> None:
@@ -437,7 +437,7 @@ class Simulation:
         if call.kind == LIVE and call.classed_machine:
             # A person AMD classed as a machine: the ground truth tells the engine it was
             # a live answer, which it then counts as abandoned (Ofcom 2016, A1.6).
-            self._pending.append(CallClassified(command.at, command.call_id, AnswerKind.HUMAN))
+            self._pending.append(CallClassified(command.at, command.call_id, _HUMAN_KIND))
         self._finish(call, command.at)
         self._pending.append(_hung_up(command.at, command.call_id, command.cause))
 

@@ -34,6 +34,8 @@ else:
     _Base = object
 
 S = CallState
+_WRAP_UP = AgentState.WRAP_UP
+"""Read once per connected call (``_finish_wrap``): a module constant (see scheduler.py)."""
 
 
 class AgentWork(_Base):
@@ -214,7 +216,7 @@ class AgentWork(_Base):
         agent = self.pool.agents.get(agent_id)
         if agent is None:
             return
-        in_wrap_up = agent.state is AgentState.WRAP_UP
+        in_wrap_up = agent.state is _WRAP_UP
         wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)

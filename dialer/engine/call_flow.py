@@ -51,9 +51,29 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-S = CallState
-_DIALING, _RINGING, _ENDED = CallState.DIALING, CallState.RINGING, CallState.ENDED
-_OUTBOUND = Direction.OUTBOUND
+# Enum members read on the per-attempt path are module constants: in CPython 3.11 reading
+# ``Enum.MEMBER`` passes through EnumType.__getattr__'s slow attribute hook, some 860
+# instructions against about 20 for a global (docs/engine.md, "Fourth step").
+_DIALING, _RINGING, _ANSWERED, _WAITING_AGENT = (
+    CallState.DIALING, CallState.RINGING, CallState.ANSWERED, CallState.WAITING_AGENT)
+_BRIDGING, _BRIDGED, _ABANDONED, _MACHINE, _ENDED = (
+    CallState.BRIDGING, CallState.BRIDGED, CallState.ABANDONED, CallState.MACHINE,
+    CallState.ENDED)
+_HUMAN_KIND, _MACHINE_KIND, _UNKNOWN_KIND = AnswerKind.HUMAN, AnswerKind.MACHINE, \
+    AnswerKind.UNKNOWN
+_OUTBOUND, _INBOUND, _CALLBACK = Direction.OUTBOUND, Direction.INBOUND, Direction.CALLBACK
+_LIVE_RESULT, _MACHINE_RESULT, _BUSY_RESULT, _NO_ANSWER_RESULT, _FAILED_RESULT = (
+    AttemptResult.LIVE, AttemptResult.MACHINE, AttemptResult.BUSY, AttemptResult.NO_ANSWER,
+    AttemptResult.FAILED)
+_CONNECTED_OUTCOME, _ABANDONED_OUTCOME, _HUNG_UP_ANSWERED_OUTCOME = (
+    CallOutcome.CONNECTED, CallOutcome.ABANDONED, CallOutcome.HUNG_UP_ANSWERED)
+_MACHINE_OUTCOME, _MACHINE_MESSAGE_OUTCOME, _OPTED_OUT_OUTCOME = (
+    CallOutcome.MACHINE, CallOutcome.MACHINE_MESSAGE, CallOutcome.OPTED_OUT)
+_BUSY_OUTCOME, _NO_ANSWER_OUTCOME, _FAILED_OUTCOME = (
+    CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.FAILED)
+_BRIDGE_WAIT, _CLASSIFY_WAIT = Wait.BRIDGE, Wait.CLASSIFY
+_OUTBOUND_WORK, _RESERVED_AGENT = WorkKind.OUTBOUND, AgentState.RESERVED
+_NORMAL_CLEARING, _LEAVE_MESSAGE = HangupCause.NORMAL_CLEARING, MachineAction.LEAVE_MESSAGE
 MESSAGE_START_WAIT = 3.0
 """Seconds for the switch to report the safe-harbour message playing (or failing)."""
 MESSAGE_END_WAIT = 180.0
@@ -62,10 +82,10 @@ is hung up: no recorded message is longer, and nothing else would end a silent o
 LEG_PARK_WAIT = 5.0
 """Seconds for an agent's leg to return to park after its call (FreeSWITCH takes ~20 ms)."""
 _NOT_ANSWERED_OUTCOME = {
-    DialOutcome.BUSY: (CallOutcome.BUSY, AttemptResult.BUSY),
-    DialOutcome.NO_ANSWER: (CallOutcome.NO_ANSWER, AttemptResult.NO_ANSWER),
+    DialOutcome.BUSY: (_BUSY_OUTCOME, _BUSY_RESULT),
+    DialOutcome.NO_ANSWER: (_NO_ANSWER_OUTCOME, _NO_ANSWER_RESULT),
 }
-_FAILED = (CallOutcome.FAILED, AttemptResult.FAILED)
+_FAILED = (_FAILED_OUTCOME, _FAILED_RESULT)
 _UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
                for cause in HangupCause}
 """(record outcome, pacing result) of a call that ended before any answer, by cause."""
@@ -83,17 +103,17 @@ class CallFlow(_Base):
 
     def _on_ringing(self, event: CallRinging) -> None:
         call = self._call(event.call_id)
-        if call is not None and call.state is S.DIALING:
-            transition(call, S.RINGING, event)
+        if call is not None and call.state is _DIALING:
+            transition(call, _RINGING, event)
             if call.gateway is not None:
                 self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 
     def _on_answered(self, event: CallAnswered) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per answer
-        if call is None or call.state is S.ENDED or call.answered_at is not None:
+        if call is None or call.state is _ENDED or call.answered_at is not None:
             return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
         at = event.at
-        transition(call, S.ANSWERED, event)
+        transition(call, _ANSWERED, event)
         call.answered_at = at
         if not self.config.amd_enabled:
             self.dialing.pop(call.call_id, None)
@@ -104,9 +124,9 @@ class CallFlow(_Base):
         config = self.config
         self.recorder.answered(call, at, self._out)
         if not config.amd_enabled:
-            self._classified(call, AnswerKind.UNKNOWN, at)
+            self._classified(call, _UNKNOWN_KIND, at)
         else:
-            self.watch.add(at + config.amd_timeout, Wait.CLASSIFY, call.call_id)
+            self.watch.add(at + config.amd_timeout, _CLASSIFY_WAIT, call.call_id)
             if call.call_id in self.dialing:
                 # Answered: no longer ringing to pacing, but still a line in flight, which
                 # needs an agent at the verdict unless AMD calls it a machine.
@@ -117,79 +137,79 @@ class CallFlow(_Base):
         call = self._call(event.call_id)
         if call is None or call.answered_at is None:
             return
-        if self.connector.call_ready(call.call_id) and call.state is S.BRIDGING:
+        if self.connector.call_ready(call.call_id) and call.state is _BRIDGING:
             self._send_bridge(call, event.at)
 
     def _on_classified(self, event: CallClassified) -> None:
         call = self._call(event.call_id)
         if call is None:
             return
-        if call.state is S.ANSWERED:
+        if call.state is _ANSWERED:
             self._classified(call, event.kind, event.at)
             return
-        if event.kind is AnswerKind.MACHINE and call.kind is not AnswerKind.MACHINE \
-                and call.state is not S.MACHINE and call.direction is not Direction.INBOUND \
+        if event.kind is _MACHINE_KIND and call.kind is not _MACHINE_KIND \
+                and call.state is not _MACHINE and call.direction is not _INBOUND \
                 and call.answered_at is not None:
             # The policy was told this answer was live, and it went to the agents' queue: a
             # machine an agent takes (no AMD, or AMD missed it). interface.MachineObserver.
             routed = getattr(self.policy, "observe_machine_routed", None)
             if routed is not None:
                 routed((call.classified_at or call.answered_at) - call.dialed_at, event.at)
-        if event.kind is AnswerKind.MACHINE and call.counted_live:
+        if event.kind is _MACHINE_KIND and call.counted_live:
             # A correction after the fact (agent or ground truth): not a person, so the
             # call counts neither as a live answer nor as an abandon.
-            call.kind = AnswerKind.MACHINE
+            call.kind = _MACHINE_KIND
             call.counted_live = False
             call.abandoned = False
             if call.ledger_entry is not None:
                 self.ledger.uncount(call.ledger_entry)
-        elif event.kind is AnswerKind.HUMAN and call.state is S.MACHINE and not call.counted_live:
+        elif event.kind is _HUMAN_KIND and call.state is _MACHINE and not call.counted_live:
             # A person was treated as a machine (an AMD false positive) and hung up on or
             # played a voicemail message: that is an abandoned call (Ofcom 2016 statement
             # on persistent misuse, A1.6: AMD false positives count as abandoned calls).
-            call.kind = AnswerKind.HUMAN
+            call.kind = _HUMAN_KIND
             call.counted_live = True
             call.abandoned = True
             call.ledger_entry = self.ledger.record_live(call.answered_at or event.at)
             self.ledger.mark_abandoned(call.ledger_entry)
             self.amd_abandons += 1
-        elif event.kind is not AnswerKind.UNKNOWN and call.kind is AnswerKind.UNKNOWN:
+        elif event.kind is not _UNKNOWN_KIND and call.kind is _UNKNOWN_KIND:
             call.kind = event.kind
 
     def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
         config = self.config
         call.kind = kind
-        live = kind is AnswerKind.HUMAN or (
-            kind is AnswerKind.UNKNOWN and config.count_unknown_as_live
+        live = kind is _HUMAN_KIND or (
+            kind is _UNKNOWN_KIND and config.count_unknown_as_live
         )
         # With AMD a call needs an agent from the verdict, not the answer: pacing sees it
         # as ringing until then (``ringing_elapsed``), and its ring time runs to it.
         self.dialing.pop(call.call_id, None)
         call.classified_at = at if config.amd_enabled or call.answered_at is None \
             else call.answered_at
-        if call.direction is not Direction.INBOUND:
+        if call.direction is not _INBOUND:
             verdicts = self.verdicts  # empty without AMD: one test per attempt
             if verdicts and verdicts.pop(call.call_id, None) is not None \
                     and self._observe_verdict is not None:
                 self._observe_verdict(at - call.answered_at, at)  # type: ignore[operator]
             ring = call.classified_at - call.dialed_at
-            result = AttemptResult.MACHINE if kind is AnswerKind.MACHINE else AttemptResult.LIVE
+            result = _MACHINE_RESULT if kind is _MACHINE_KIND else _LIVE_RESULT
             self.policy.observe_attempt(result, ring, at)
             if self._placement is not None:
                 self._placement.observe_attempt(live, ring)
-        if kind is AnswerKind.MACHINE:
-            transition(call, S.MACHINE, "machine")
+        if kind is _MACHINE_KIND:
+            transition(call, _MACHINE, "machine")
             self._count_estimated_false_positive(at)
             self._release_callback_agent(call, at)
             decision = self._message_decision(call, at) \
-                if config.machine_action is MachineAction.LEAVE_MESSAGE else None
+                if config.machine_action is _LEAVE_MESSAGE else None
             if decision is not None and decision.allowed:
                 call.message_left = True
                 self._out.append(PlayMessage(at, call.call_id, config.machine_message, True,
                                              None, decision.decision_id))
             else:
                 self._out.append(_hangup_command(at, call.call_id,
-                                                 HangupCause.NORMAL_CLEARING))
+                                                 _NORMAL_CLEARING))
             return
         if live:
             call.counted_live = True
@@ -205,7 +225,7 @@ class CallFlow(_Base):
         call.deadline = start + config.connect_window - self.message_budget.get(
             call.switch_id, config.message_latency_budget)  # ``_message_budget``, inline
         if call.deadline <= at and live:
-            transition(call, S.WAITING_AGENT, "classified after the connect window")
+            transition(call, _WAITING_AGENT, "classified after the connect window")
             self._abandon(call, at)
             return
         agent = self._callback_agent(call)
@@ -215,12 +235,12 @@ class CallFlow(_Base):
         call.agent_id = None
         target = call.target
         work = Work(
-            WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,
+            _OUTBOUND_WORK, call.call_id, at, deadline=call.deadline,
             customer_key=target.customer_key if target else None,
             previous_agent_id=target.previous_agent_id if target else None,
             switch_id=call.switch_id,
         )
-        transition(call, S.WAITING_AGENT, "classified")
+        transition(call, _WAITING_AGENT, "classified")
         agent = self.pool.submit(work, at)
         if agent is not None:
             self._bridge(call, agent, at)
@@ -257,7 +277,7 @@ class CallFlow(_Base):
         if (call.callback_id is None and not call.agent_first) or call.agent_id is None:
             return None  # agent-first calls: callbacks, queue callbacks, previews
         agent = self.pool.agents.get(call.agent_id)
-        if agent is None or agent.state is not AgentState.RESERVED or agent.call_id != call.call_id:
+        if agent is None or agent.state is not _RESERVED_AGENT or agent.call_id != call.call_id:
             return None
         return agent
 
@@ -274,11 +294,11 @@ class CallFlow(_Base):
 
     def _bridge(self, call: Call, agent: Agent, at: float) -> None:
         """The agent is reserved for the call; the bridge goes once both legs are parked."""
-        transition(call, S.BRIDGING, "agent reserved")
+        transition(call, _BRIDGING, "agent reserved")
         call.agent_id = agent.agent_id
         agent.call_id = call.call_id
         if call.deadline is not None:
-            self.watch.add(call.deadline, Wait.BRIDGE, call.call_id)
+            self.watch.add(call.deadline, _BRIDGE_WAIT, call.call_id)
         if self.connector.want(call.call_id, agent.agent_id):
             self._send_bridge(call, at)
 
@@ -295,8 +315,8 @@ class CallFlow(_Base):
         in flight leaves the agent's leg busy until FreeSWITCH parks it again."""
         config = self.config
         state = call.state
-        transition(call, S.ABANDONED, "connect window closed")
-        if state is S.BRIDGING:
+        transition(call, _ABANDONED, "connect window closed")
+        if state is _BRIDGING:
             self._call_off_bridge(call, at)
         if call.counted_live:
             call.abandoned = True
@@ -338,10 +358,10 @@ class CallFlow(_Base):
 
     def _on_bridged(self, event: CallBridged) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per connect
-        if call is None or call.state is S.ENDED or call.state is S.BRIDGED:
+        if call is None or call.state is _ENDED or call.state is _BRIDGED:
             return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
         agent_id = self.connector.confirmed(call.call_id) or call.agent_id or event.agent_id
-        if call.state is S.ABANDONED:
+        if call.state is _ABANDONED:
             # The bridge landed after the window closed and the message was sent: the
             # agent's leg is busy with this call until it parks again.
             call.bridged_at = call.bridged_at or event.at
@@ -351,7 +371,7 @@ class CallFlow(_Base):
                 f"bridge to {agent_id} confirmed after the connect window closed "
                 f"({call.state.value})", call.call_id, agent_id))
             return
-        if call.state is not S.BRIDGING and call.lost_bridge == event.agent_id:
+        if call.state is not _BRIDGING and call.lost_bridge == event.agent_id:
             # A confirmation of a bridge the engine already gave up on: the agent's leg went
             # down after the bridge was sent (ESL events need not arrive in order) and the
             # caller was put back in line. The switch cannot keep a bridge to a leg that is
@@ -361,7 +381,7 @@ class CallFlow(_Base):
                 f"bridge to {event.agent_id} confirmed after that agent's leg was lost "
                 f"(call {call.state.value}): ignored", call.call_id, event.agent_id))
             return
-        transition(call, S.BRIDGED, event)
+        transition(call, _BRIDGED, event)
         if call.bridged_at is None:
             call.bridged_at = event.at  # a transfer's second bridge keeps the first one's time
             self.recorder.bridged(call, event.at, self._out)
@@ -379,7 +399,7 @@ class CallFlow(_Base):
         digit = self.config.optout_digit
         if (
             call is None or digit is None or event.digit != digit
-            or call.state is not S.ABANDONED or call.opted_out
+            or call.state is not _ABANDONED or call.opted_out
         ):
             return
         # The automated opt-out records the number and disconnects at once
@@ -391,13 +411,13 @@ class CallFlow(_Base):
                 "automated opt-out key during the safe-harbour message",
             )
         )
-        self._out.append(Hangup(event.at, call.call_id, HangupCause.NORMAL_CLEARING))
+        self._out.append(Hangup(event.at, call.call_id, _NORMAL_CLEARING))
 
     def _on_playback_finished(self, event: PlaybackFinished) -> None:
         """How the safe-harbour message ended, for the record (``PlayMessage(hangup_after=
         True)`` makes the switch hang up: nothing to command)."""
         call = self._call(event.call_id)
-        if call is not None and call.state is S.ABANDONED and call.message == "played":
+        if call is not None and call.state is _ABANDONED and call.message == "played":
             call.message = "cut_off" if event.cut_off else "completed"
 
     def _on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
@@ -409,7 +429,7 @@ class CallFlow(_Base):
             if (state is _DIALING or state is _RINGING) and call.gateway is None \
                     and call.agent_id is None and call.direction is _OUTBOUND:
                 self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
-            elif state is not S.ENDED:
+            elif state is not _ENDED:
                 self._end(call, event.at, event.cause)
 
     def _end_unanswered(self, call: Call, at: float, cause: HangupCause) -> None:
@@ -447,15 +467,15 @@ class CallFlow(_Base):
 
     def _end(self, call: Call, at: float, cause: HangupCause) -> None:
         state = call.state
-        if (state is S.DIALING or state is S.RINGING) and call.gateway is None \
-                and call.agent_id is None and call.direction is Direction.OUTBOUND:
+        if (state is _DIALING or state is _RINGING) and call.gateway is None \
+                and call.agent_id is None and call.direction is _OUTBOUND:
             self._end_unanswered(call, at, cause)
             return
         if call.gateway is not None:
-            if state in (S.DIALING, S.RINGING) and self._fail_over(call, at, cause):
+            if state in (_DIALING, _RINGING) and self._fail_over(call, at, cause):
                 return  # the attempt goes on through another gateway
             self.gateways.ended(call.call_id, at, cause)  # type: ignore[union-attr]
-        transition(call, S.ENDED, cause)
+        transition(call, _ENDED, cause)
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
         if self.verdicts:
@@ -463,41 +483,41 @@ class CallFlow(_Base):
         bridge = self.connector.drop(call.call_id)
         if bridge is not None and bridge.sent_at is not None:
             self._watch_leg(bridge.agent_id, at)  # in flight: the leg parks again, or not
-        elif call.agent_id is not None and (state is S.BRIDGED or call.bridged_at is not None):
+        elif call.agent_id is not None and (state is _BRIDGED or call.bridged_at is not None):
             self._watch_leg(call.agent_id, at)
         pool = self.pool
         outcome: CallOutcome
-        if call.bridged_at is not None and state is not S.BRIDGED:
+        if call.bridged_at is not None and state is not _BRIDGED:
             # Talked to an agent, then parked, queued or sent on by a transfer: connected.
-            outcome = CallOutcome.CONNECTED
+            outcome = _CONNECTED_OUTCOME
             self._end_handed_on(call, state, at)
-        elif state is S.DIALING or state is S.RINGING:
+        elif state is _DIALING or state is _RINGING:
             outcome, result = _UNANSWERED.get(cause, _FAILED)
             self.policy.observe_attempt(result, at - call.dialed_at, at)
             if self._placement is not None:
                 self._placement.observe_attempt(False, None)
             if call.agent_id is not None:  # else no agent can be reserved for it
                 self._release_callback_agent(call, at)
-        elif state is S.BRIDGED:
-            outcome = CallOutcome.CONNECTED
+        elif state is _BRIDGED:
+            outcome = _CONNECTED_OUTCOME
             if call.agent_id is not None:
                 self._talk[call.agent_id] = pool.end_call(
                     call.agent_id, call.call_id, at, self.config.wrap_up_timeout
                 )
-                if call.kind is AnswerKind.MACHINE:
+                if call.kind is _MACHINE_KIND:
                     self._machine_talk.add(call.agent_id)
                 else:
                     self._machine_talk.discard(call.agent_id)
                 if self.config.wrap_up_timeout <= 0:
                     self._finish_wrap(call.agent_id, at, "no wrap-up")
-        elif state is S.ABANDONED:
-            outcome = CallOutcome.ABANDONED
-        elif state is S.MACHINE:
-            outcome = CallOutcome.MACHINE_MESSAGE if call.message_left else CallOutcome.MACHINE
-        elif call.inbound is not None and state is not S.BRIDGING:
+        elif state is _ABANDONED:
+            outcome = _ABANDONED_OUTCOME
+        elif state is _MACHINE:
+            outcome = _MACHINE_MESSAGE_OUTCOME if call.message_left else _MACHINE_OUTCOME
+        elif call.inbound is not None and state is not _BRIDGING:
             outcome = self.inbound.ended(call, state, at)  # type: ignore[assignment]
         else:  # answered, waiting for an agent, or bridging: the customer left first
-            outcome = CallOutcome.HUNG_UP_ANSWERED
+            outcome = _HUNG_UP_ANSWERED_OUTCOME
             pool.cancel(call.call_id)
             if call.counted_live and not call.abandoned:
                 # A person answered and was never connected to an agent: abandoned in law
@@ -510,9 +530,9 @@ class CallFlow(_Base):
                     self.ledger.mark_abandoned(call.ledger_entry)
             if call.inbound is not None:
                 self.inbound.ended(call, state, at)
-            if state is S.BRIDGING and call.agent_id is not None:
+            if state is _BRIDGING and call.agent_id is not None:
                 self._after_assignment(pool.unreserve(call.agent_id, at, "caller left"), at)
-            elif state is S.ANSWERED and call.direction is not Direction.INBOUND:
+            elif state is _ANSWERED and call.direction is not _INBOUND:
                 # Hung up while AMD was still listening. The campaign's rule for unknown
                 # answers decides: counted live, and then abandoned, since nobody was
                 # connected (the report counts it live too; the ledger must agree).
@@ -523,7 +543,7 @@ class CallFlow(_Base):
                     call.ledger_entry = self.ledger.record_live(call.answered_at or at)
                     self.ledger.mark_abandoned(call.ledger_entry)
                     self.amd_abandons += 1
-                result = AttemptResult.LIVE if unknown_is_live else AttemptResult.MACHINE
+                result = _LIVE_RESULT if unknown_is_live else _MACHINE_RESULT
                 left = at if self.config.amd_enabled else (call.answered_at or at)
                 self.policy.observe_attempt(result, left - call.dialed_at, at)
         target = call.target
@@ -552,11 +572,11 @@ class CallFlow(_Base):
                 None, call.caller_number, 0, call.dialed_at, call.answered_at,
                 call.bridged_at, at, call.kind, False,
                 call.agent_id if call.bridged_at is not None else None,
-                call.recording_path, outcome is CallOutcome.OPTED_OUT, None, call.queue,
+                call.recording_path, outcome is _OPTED_OUT_OUTCOME, None, call.queue,
                 inbound.queued_at, inbound.estimated_wait, inbound.overflowed_from,
                 inbound.session.keys if inbound.session is not None else "", None, "", None,
                 None, recorded, consent, pauses,
             )
         )
-        if call.direction is Direction.CALLBACK and call.callback_id is not None:
+        if call.direction is _CALLBACK and call.callback_id is not None:
             self.inbound.callback_call_ended(call, outcome, at)

@@ -58,6 +58,7 @@ class CallState(StrEnum):
 
 
 S = CallState
+_ENDED = CallState.ENDED
 CALL_TRANSITIONS: dict[CallState, frozenset[CallState]] = {
     S.DIALING: frozenset({S.RINGING, S.ANSWERED, S.ENDED}),
     S.RINGING: frozenset({S.ANSWERED, S.ENDED}),
@@ -220,7 +221,7 @@ def transition(call: Call, new_state: CallState, why: object = "") -> None:
         # Leaving ``bridged``: a transfer or a consultation may bring the call back to
         # ``bridging`` while its connect window still runs, so its wait goes back.
         call.wait_aside = None
-        if new_state is not CallState.ENDED:
+        if new_state is not _ENDED:
             aside()
     call.state = new_state
 

@@ -74,7 +74,8 @@ from pacing_models.interface import PacingDecision, PacingPolicy
 
 S = CallState
 _NEVER = float("-inf")
-_DIALING, _RINGING = CallState.DIALING, CallState.RINGING
+_DIALING, _RINGING, _ENDED = CallState.DIALING, CallState.RINGING, CallState.ENDED
+_LEG_PARK_WAIT = Wait.LEG_PARK
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
@@ -399,14 +400,14 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         if (watch and watch[0][0] <= now) or (dials and dials[0][0] <= now):
             calls = self.calls
             for at, wait, key, token in self.watch.due(now):
-                if wait is Wait.LEG_PARK or key in calls:  # else a no-op: the call is gone
+                if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
                     self._deadline(wait, key, token, at)
 
     # --- customer calls ------------------------------------------------------------------------
 
     def _call(self, call_id: str) -> Call | None:
         call = self.calls.get(call_id)
-        return call if call is not None and call.state is not S.ENDED else None
+        return call if call is not None and call.state is not _ENDED else None
 
     def check_recording(self, call_id: str, action: str) -> None:
         """Raise ``RecordingError`` naming why an agent's recording request cannot be done

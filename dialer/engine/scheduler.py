@@ -35,7 +35,14 @@ from dialer.engine.work_lines import WorkLines
 from dialer.errors import DialerError
 from pacing_models.records import builder
 
-A = AgentState
+# Enum members are module constants here: every agent change passes through this module,
+# and in CPython 3.11 reading ``Enum.MEMBER`` passes through EnumType.__getattr__'s slow
+# attribute hook, some 860 instructions against about 20 for a global (docs/engine.md,
+# "Fourth step").
+_CONNECTING, _READY, _RESERVED, _ON_CALL, _WRAP_UP, _PAUSED, _LOGGED_OUT = (
+    AgentState.CONNECTING, AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL,
+    AgentState.WRAP_UP, AgentState.PAUSED, AgentState.LOGGED_OUT)
+_CALLBACK_WORK = WorkKind.CALLBACK
 _agent_state_changed = builder(AgentStateChanged)
 """Several per connected call: built from all its fields (pacing_models/records.py)."""
 
@@ -134,26 +141,26 @@ class AgentPool(WorkLines):
         agent.state = state
         agent.since = at
         agent_id = agent.agent_id
-        if previous is A.READY:
+        if previous is _READY:
             del self.ready[agent_id]
             if self.multi_switch:
                 del agent.lane.ready[agent_id]  # type: ignore[attr-defined]
-        elif previous is A.ON_CALL:
+        elif previous is _ON_CALL:
             self.on_call.pop(agent_id, None)
-        elif previous is A.WRAP_UP:
+        elif previous is _WRAP_UP:
             self.wrapping.pop(agent_id, None)
-        if state is A.READY:
+        if state is _READY:
             self.ready[agent_id] = agent
             if self.multi_switch:
                 agent.lane.ready[agent_id] = agent  # type: ignore[attr-defined]
-        elif state is A.ON_CALL:
+        elif state is _ON_CALL:
             self.on_call[agent_id] = at
-        elif state is A.WRAP_UP:
+        elif state is _WRAP_UP:
             self.wrapping[agent_id] = at
-        if previous is A.LOGGED_OUT:
+        if previous is _LOGGED_OUT:
             self.logged_in += 1
             agent.lane.logged_in += 1  # type: ignore[attr-defined]
-        elif state is A.LOGGED_OUT:
+        elif state is _LOGGED_OUT:
             self.logged_in -= 1
             agent.lane.logged_in -= 1  # type: ignore[attr-defined]
         agent.reason = reason
@@ -179,19 +186,19 @@ class AgentPool(WorkLines):
         agent = self.agents.get(agent_id)
         if agent is None:
             agent = self.agents[agent_id] = Agent(agent_id, endpoint, skills, at)
-        elif agent.state is not A.LOGGED_OUT:
+        elif agent.state is not _LOGGED_OUT:
             return agent
         lane = self.lane(switch_id)
         agent.lane, agent.switch_id = lane, lane.switch_id
         agent.endpoint = endpoint
         agent.skills, agent.levels = split_levels(skills)
         agent.logout_pending, agent.pause_pending = False, None
-        self._set(agent, A.CONNECTING if endpoint else A.READY, at, "login")
+        self._set(agent, _CONNECTING if endpoint else _READY, at, "login")
         return agent
 
     def leg_up(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
         agent = self.agent(agent_id)
-        if agent.state is not A.CONNECTING:
+        if agent.state is not _CONNECTING:
             return None
         return self._free(agent, at, "phone connected")
 
@@ -199,48 +206,48 @@ class AgentPool(WorkLines):
         """The agent's phone leg ended: the agent is logged out. Returns the call it held."""
         agent = self.agent(agent_id)
         call_id = agent.call_id
-        if agent.state is not A.LOGGED_OUT:
-            self._set(agent, A.LOGGED_OUT, at, reason)
+        if agent.state is not _LOGGED_OUT:
+            self._set(agent, _LOGGED_OUT, at, reason)
         agent.call_id, agent.leg_id = None, None
         return call_id
 
     def set_ready(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
         agent = self.agent(agent_id)
         agent.pause_pending = None
-        if agent.state in (A.PAUSED, A.WRAP_UP):
-            if agent.state is A.WRAP_UP:
+        if agent.state in (_PAUSED, _WRAP_UP):
+            if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
             return self._free(agent, at, "ready")
         return None
 
     def pause(self, agent_id: str, reason: str, at: float) -> None:
         agent = self.agent(agent_id)
-        if agent.state in (A.READY, A.WRAP_UP, A.PAUSED):
-            if agent.state is A.WRAP_UP:
+        if agent.state in (_READY, _WRAP_UP, _PAUSED):
+            if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
-            if agent.state is A.PAUSED:
+            if agent.state is _PAUSED:
                 agent.reason = reason
-            self._set(agent, A.PAUSED, at, reason)
-        elif agent.state in (A.RESERVED, A.ON_CALL):
+            self._set(agent, _PAUSED, at, reason)
+        elif agent.state in (_RESERVED, _ON_CALL):
             agent.pause_pending = reason
 
     def logout(self, agent_id: str, at: float) -> bool:
         """Log out now, or after the current call. True when the agent is now logged out."""
         agent = self.agent(agent_id)
-        if agent.state in (A.RESERVED, A.ON_CALL):
+        if agent.state in (_RESERVED, _ON_CALL):
             agent.logout_pending = True
             return False
-        if agent.state is not A.LOGGED_OUT:
-            if agent.state is A.WRAP_UP:
+        if agent.state is not _LOGGED_OUT:
+            if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
-            self._set(agent, A.LOGGED_OUT, at, "logout")
+            self._set(agent, _LOGGED_OUT, at, "logout")
         return True
 
     def start_call(self, agent_id: str, call_id: str, at: float) -> None:
         agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
         agent.call_id = call_id
         agent.talk_started = at
-        self._set(agent, A.ON_CALL, at, "connected")
+        self._set(agent, _ON_CALL, at, "connected")
 
     def end_call(self, agent_id: str, call_id: str, at: float, wrap_up_timeout: float) -> float:
         """The agent's call ended: wrap-up starts. Returns the talk time.
@@ -249,13 +256,13 @@ class AgentPool(WorkLines):
         the agent may already be on another call after logging in again).
         """
         agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
-        if agent.state is not A.ON_CALL or agent.call_id != call_id:
+        if agent.state is not _ON_CALL or agent.call_id != call_id:
             return 0.0
         talk = at - (agent.talk_started if agent.talk_started is not None else at)
         agent.talk_started = None
         agent.wrap_started = at
         agent.wrap_deadline = at + wrap_up_timeout
-        self._set(agent, A.WRAP_UP, at, "call ended")
+        self._set(agent, _WRAP_UP, at, "call ended")
         self._seq += 1
         heapq.heappush(self._wrap_heap, (agent.wrap_deadline, self._seq, agent_id))
         return talk
@@ -265,7 +272,7 @@ class AgentPool(WorkLines):
     ) -> tuple[float, tuple[Agent, Work] | None]:
         """Wrap-up ends (disposition or timeout). Returns the wrap time and any new work."""
         agent = self.agents.get(agent_id) or self.agent(agent_id)  # (raises when unknown)
-        if agent.state is not A.WRAP_UP:
+        if agent.state is not _WRAP_UP:
             return 0.0, None
         wrap = self._end_wrap(agent, at)
         return wrap, self._free(agent, at, reason)
@@ -283,7 +290,7 @@ class AgentPool(WorkLines):
         while heap and heap[0][0] <= now:
             deadline, _, agent_id = heapq.heappop(heap)
             agent = self.agents[agent_id]
-            if agent.state is A.WRAP_UP and agent.wrap_deadline == deadline:
+            if agent.state is _WRAP_UP and agent.wrap_deadline == deadline:
                 due.append(agent_id)
         return due
 
@@ -294,7 +301,7 @@ class AgentPool(WorkLines):
         """The work an agent was reserved for vanished (caller hung up): free the agent."""
         agent = self.agent(agent_id)
         agent.call_id = None
-        if agent.state is not A.RESERVED:
+        if agent.state is not _RESERVED:
             return None
         return self._free(agent, at, reason)
 
@@ -302,16 +309,16 @@ class AgentPool(WorkLines):
         """The agent has nothing to do: apply a pending logout/pause, else serve the lines."""
         if agent.logout_pending:
             agent.logout_pending = False
-            self._set(agent, A.LOGGED_OUT, at, "logout")
+            self._set(agent, _LOGGED_OUT, at, "logout")
             return None
         if agent.pause_pending is not None:
             pause_reason, agent.pause_pending = agent.pause_pending, None
-            self._set(agent, A.PAUSED, at, pause_reason)
+            self._set(agent, _PAUSED, at, pause_reason)
             return None
         work = (self._personal_work_for(agent) if self.ring_all
                 else self._next_work_for(agent, at))
         if work is None:
-            self._set(agent, A.READY, at, reason)
+            self._set(agent, _READY, at, reason)
             if self.ring_all or self.inbound.has_offers_for(agent):
                 self.newly_ready.append(agent.agent_id)
             return None
@@ -321,7 +328,7 @@ class AgentPool(WorkLines):
     def offer(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
         """A ready agent looks for waiting work (after a login without a phone leg)."""
         agent = self.agent(agent_id)
-        if agent.state is not A.READY:
+        if agent.state is not _READY:
             return None
         if self.ring_all:
             work = self._personal_work_for(agent)
@@ -337,7 +344,7 @@ class AgentPool(WorkLines):
         return agent, work
 
     def _reserve(self, agent: Agent, work: Work, at: float) -> None:
-        agent.call_id = work.work_id if work.kind is not WorkKind.CALLBACK else None
+        agent.call_id = work.work_id if work.kind is not _CALLBACK_WORK else None
         if work.queue is not None:
             self.inbound.assigned(work, agent)
-        self._set(agent, A.RESERVED, at, work.kind.value)
+        self._set(agent, _RESERVED, at, work.kind.value)

@@ -41,6 +41,10 @@ else:
     _Base = object
 
 S = CallState
+_ENDED, _BRIDGED = CallState.ENDED, CallState.BRIDGED
+_LEG_PARK_WAIT, _BRIDGE_WAIT = Wait.LEG_PARK, Wait.BRIDGE
+"""Read at every ``next_wakeup`` (``_drop_finished_waits``): module constants, since reading
+``Enum.MEMBER`` costs CPython 3.11 a slow attribute hook (docs/engine.md, "Fourth step")."""
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout (FreeSWITCH's originate_timeout ends the call by then)."""
 _WAITING_IN: dict[Wait, frozenset[CallState]] = {
@@ -103,13 +107,13 @@ class SwitchWaits(_Base):
         while heap:
             entry = heap[0]
             wait, key = entry[2], entry[3]
-            if wait is Wait.LEG_PARK:
+            if wait is _LEG_PARK_WAIT:
                 return
             call = calls.get(key)
-            if call is not None and call.state is not S.ENDED:
+            if call is not None and call.state is not _ENDED:
                 states = _WAITING_IN.get(wait)
                 if states is None:
-                    if (wait is not Wait.BRIDGE or call.state is not S.BRIDGED
+                    if (wait is not _BRIDGE_WAIT or call.state is not _BRIDGED
                             or call.wait_aside is not None):
                         return
                     call.wait_aside = partial(self._put_back_wait, entry)
