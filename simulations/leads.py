@@ -32,15 +32,18 @@ class PoolLeads:
         taken: list[DialTarget] = []
         while returned and len(taken) < n:
             index = returned.pop()
-            taken.append(_target(str(index), f"+1555{index:07d}", campaign, 1, None, None,
+            lead = str(index)
+            taken.append(_target(lead, "+1555" + lead.zfill(7), campaign, 1, None, None,
                                  _NONE, _NONE))
         start = self._next
         stop = start + n - len(taken)
         if self._size and stop > self._size:
             stop = max(start, self._size)
         self._next = stop
-        taken += [_target(str(i), f"+1555{i:07d}", campaign, 1, None, None, _NONE, _NONE)
-                  for i in range(start, stop)]
+        # The number is "+1555" and the index on seven digits at least (``f"{i:07d}"``),
+        # padded from the lead id's own digits: half the cost of a format.
+        taken += [_target(lead, "+1555" + lead.zfill(7), campaign, 1, None, None, _NONE,
+                          _NONE) for lead in map(str, range(start, stop))]
         return taken
 
     def release(self, lead_id: str) -> None:

@@ -227,11 +227,15 @@ class Dialing(_Base):
             out.append(_journal_attempt(
                 now, call_id, lead_id, campaign_id, number, target.attempt_number, verdict,
                 switch_id, _OUTBOUND, None, caller_number, None, None))
+            variables = {"dialer_campaign": campaign_id, "dialer_lead_id": lead_id,
+                         "dialer_attempt": str(target.attempt_number),
+                         "dialer_call_id": call_id}
+            if target.variables:
+                # ``_originate``'s ``**target.variables``: the same dict, without the
+                # generic merge an empty mapping proxy (a lead without variables) costs.
+                variables.update(target.variables)
             out.append(_originate_record(
-                now, call_id, number, caller_number, caller_name, ring_timeout,
-                {"dialer_campaign": campaign_id, "dialer_lead_id": lead_id,
-                 "dialer_attempt": str(target.attempt_number), "dialer_call_id": call_id,
-                 **target.variables},
+                now, call_id, number, caller_number, caller_name, ring_timeout, variables,
                 detect_machine, switch_id, None, None))
             self.dials += 1
 

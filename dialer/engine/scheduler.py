@@ -43,6 +43,9 @@ _CONNECTING, _READY, _RESERVED, _ON_CALL, _WRAP_UP, _PAUSED, _LOGGED_OUT = (
     AgentState.CONNECTING, AgentState.READY, AgentState.RESERVED, AgentState.ON_CALL,
     AgentState.WRAP_UP, AgentState.PAUSED, AgentState.LOGGED_OUT)
 _CALLBACK_WORK = WorkKind.CALLBACK
+_WORK_REASON = {kind: kind.value for kind in WorkKind}
+"""The reason an agent reserved for work records: its kind's value (``.value`` is a Python
+property call on an enum member, once per connected call)."""
 _agent_state_changed = builder(AgentStateChanged)
 """Several per connected call: built from all its fields (pacing_models/records.py)."""
 
@@ -347,4 +350,4 @@ class AgentPool(WorkLines):
         agent.call_id = work.work_id if work.kind is not _CALLBACK_WORK else None
         if work.queue is not None:
             self.inbound.assigned(work, agent)
-        self._set(agent, _RESERVED, at, work.kind.value)
+        self._set(agent, _RESERVED, at, _WORK_REASON[work.kind])
