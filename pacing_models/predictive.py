@@ -79,6 +79,18 @@ decision. 2 rather than the model's 4 gave 0.86–0.94 of the practical limit in
 0.80–0.93 in the suite's AMD cells, at worst windows of 2.4–2.6 % (docs/pacing.md, "Calls
 awaiting the verdict, and AMD's abandons beside the model's")."""
 
+_AMD_RATE_ANSWERS = 20_000.0
+"""Live answers of memory behind AMD's abandon rate f (``_unforecast_rate``). f is the
+detector's and the people's (false positives, hang-ups while it listens: 2.3 % in the suite),
+not the pacing's, and the model aims at what it leaves, r − f (0.7 % of the 3 %): an
+estimate whose noise is a fair part of r − f swings the model's aim from the cap to nothing.
+Over N answers f's standard error is √(f/N): 0.45 points over the ~1,000 answers of the
+80 minutes the bias loop remembers at 50 agents, live 0.10, and in one such run an hour of
+false positives at 1.5 × their rate read as f = 3 % and left the model nothing for the last
+hour (docs/pacing.md, "Where the talk goes with AMD"); 0.1 point over 20,000 answers. The
+slack meets any real drift in f at once: abandons that come faster lower it, and so the aim,
+at the next decision."""
+
 _MACHINE_PRIOR = (8.0, 6.0)
 """Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
 
@@ -206,8 +218,9 @@ class PredictivePolicy:
         # Bias: realised abandons against those the model expected, over the same period.
         self._realised = 0.0
         self._expected = 0.0
-        # The abandons AMD charges and the window's live answers, decayed alike: their
-        # ratio is the share of the aim those abandons take (``_unforecast_rate``).
+        # The abandons AMD charges and the window's live answers, decayed alike per answer
+        # (``_AMD_RATE_ANSWERS``): their ratio is the share of the aim those abandons take
+        # (``_unforecast_rate``).
         self._amd_abandons = 0.0
         self._answers = 0.0
         self._last: tuple[float, int, int, int] | None = None
@@ -381,12 +394,13 @@ class PredictivePolicy:
             # the model's error depends on where it operates, and that moves with λ.
             self._realised *= _BIAS_MEMORY
             self._expected *= _BIAS_MEMORY
-            self._amd_abandons *= _BIAS_MEMORY
-            self._answers *= _BIAS_MEMORY
             if last is not None:
                 charged = max(0, amd - last[3])
-                self._amd_abandons += charged
-                self._answers += max(0, live - last[1])
+                answers = max(0, live - last[1])
+                # f's memory runs in answers, not decisions (_AMD_RATE_ANSWERS).
+                keep = math.exp(-answers / _AMD_RATE_ANSWERS) if answers else 1.0
+                self._amd_abandons = self._amd_abandons * keep + charged
+                self._answers = self._answers * keep + answers
                 if abandons >= last[2]:
                     self._realised += max(0, abandons - last[2] - charged)
             self._last = (state.now, live, abandons, amd)
@@ -406,7 +420,8 @@ class PredictivePolicy:
 
     @property
     def _unforecast_rate(self) -> float:
-        """Abandons per live answer that AMD charged, recently (0 without AMD)."""
+        """Abandons per live answer that AMD charged, over the last ~20,000 answers (0
+        without AMD)."""
         return self._amd_abandons / self._answers if self._answers > 0.0 else 0.0
 
     def _tune_threshold(self, now: float, model_abandons: float, model_live: float,

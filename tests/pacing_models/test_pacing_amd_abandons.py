@@ -145,3 +145,32 @@ def test_amd_abandons_take_their_share_of_the_aim_first() -> None:
     ramp = min(1.0, policy.talk.count / policy.ramp_handles)
     expected = aim * ramp / policy.bias
     assert f"aim {expected:.2%}" in decision.explanation
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 30), st.integers(0, 2), st.integers(0, 20)),
+                      min_size=1, max_size=40))
+def test_amds_rate_is_remembered_in_answers_not_in_decisions(steps: list) -> None:
+    """f, AMD's abandons per live answer, is the detector's and the people's, not the
+    pacing's: two campaigns that see the same answers and AMD abandons agree on it however
+    many decisions (quiet seconds, nothing new) fall between them, and with fewer answers
+    than its memory it is the plain ratio of the two counts since the start."""
+    busy, quiet = _warmed(), _warmed()
+    live, amd, now_busy, now_quiet = 5000, 0, 1000.0, 1000.0
+    first = (live, amd)
+    for policy in (busy, quiet):  # where both start counting
+        policy.decide(_state(999.0, live, amd, amd, 2, 5, True))
+    for answers, charged, idle_decisions in steps:
+        live += answers + charged
+        amd += charged
+        for policy, now in ((busy, now_busy), (quiet, now_quiet)):
+            policy.decide(_state(now, live, amd, amd, 2, 5, True))
+        now_busy += 1.0
+        now_quiet += 1.0
+        for _ in range(idle_decisions):  # decisions with nothing new
+            quiet.decide(_state(now_quiet, live, amd, amd, 2, 5, True))
+            now_quiet += 1.0
+        assert math.isclose(busy._unforecast_rate, quiet._unforecast_rate, rel_tol=1e-9)
+    seen = live - first[0]
+    if seen:
+        assert math.isclose(busy._unforecast_rate, (amd - first[1]) / seen, rel_tol=0.03)
