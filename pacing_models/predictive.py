@@ -224,6 +224,9 @@ class PredictivePolicy:
         self._amd_abandons = 0.0
         self._answers = 0.0
         self._last: tuple[float, int, int, int] | None = None
+        self._own_window = True
+        """Every answer and abandon of the window was seen by this policy: it started empty
+        (a cold start) and has dropped none since (``_over_by_amd``)."""
         self._tuned_at = -math.inf
 
     # --- learning -------------------------------------------------------------------------
@@ -394,6 +397,10 @@ class PredictivePolicy:
             # the model's error depends on where it operates, and that moves with λ.
             self._realised *= _BIAS_MEMORY
             self._expected *= _BIAS_MEMORY
+            if last is None:
+                self._own_window = live == 0 and abandons == 0 and amd == 0
+            elif live < last[1] or abandons < last[2]:
+                self._own_window = False  # answers left the window
             if last is not None:
                 charged = max(0, amd - last[3])
                 answers = max(0, live - last[1])
@@ -461,18 +468,37 @@ class PredictivePolicy:
         """
         return (
             self.young_threshold > 0.0 and abandons - amd <= self.budget.reserve
-            and target * live >= abandons + 1.0
+            and (target * live >= abandons + 1.0 or self._over_by_amd(abandons, amd))
         )
 
-    def _model_look_ahead(self, abandons: int, amd: int = 0) -> bool:
+    def _over_by_amd(self, abandons: int, amd: int) -> bool:
+        """Every abandon of the window is AMD's (a cold start's window, seen whole by this
+        policy, ``_own_window``): it may be over the limit, or one abandon short of it, by
+        AMD's alone, and then only answers bring it back.
+
+        AMD's abandons come at f per live answer whatever the pacing (false positives,
+        people gone while it listens: 2.3 % in the suite), and at 50 agents, live 0.10, a
+        run of them put the window at 4 of 133 answers (3.01 %) in its 12th minute. The
+        progressive fallback took 15 minutes (at 0.6 of the agents idle) to bring it back
+        under, no sooner than answers come; dialing for the agents free now only
+        (``_free_agents_look_ahead``: P(one answer too many) ≤ ``young_risk``) brings them
+        three times as fast and adds no abandon a window that one more would break could
+        see coming. The engine's running count ``amd`` is the window's own only in such a
+        window; one with history or with answers dropped never qualifies."""
+        return self._own_window and 0 < abandons <= amd
+
+    def _model_look_ahead(self, live: int, abandons: int, target: float,
+                          amd: int = 0) -> bool:
         """The young look-ahead may use the whole forecast (agents on a call and in wrap-up
         as supply, calls whose marginal abandonment probability is ≤ ``young_threshold``)
         only while none of the window's abandons is the model's own (A ≤ ``amd``) and the
         handle-time fit is trusted (``ramp_handles`` calls seen): the first fits are biased
         short (short calls finish first), and at 50 agents, live 0.20, look-ahead on them
-        abandoned two people in its first minute. Otherwise it dials for the agents free
-        now only (``_free_agents_look_ahead``)."""
-        return abandons <= amd and self.talk.count >= self.ramp_handles
+        abandoned two people in its first minute. Nor in a window that one more abandon
+        would take over the limit (``_over_by_amd``). Otherwise it dials for the agents
+        free now only (``_free_agents_look_ahead``)."""
+        return (abandons <= amd and self.talk.count >= self.ramp_handles
+                and target * live >= abandons + 1.0)
 
     # --- decision -------------------------------------------------------------------------
 
@@ -510,11 +536,15 @@ class PredictivePolicy:
             n_model = min(n_model, model)
         cap = self._line_cap(state, floor)
         n = min(max(n_model, floor), cap)
+        why = ("the answers pay for no abandon yet"
+               if state.abandon_target * state.live_answers_in_window
+               >= state.abandons_in_window + 1.0
+               else "the window is at its limit by AMD's abandons alone")
         return PacingDecision(
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); young window: "
-            f"look-ahead for the {state.agents_free} free agent(s) only (the answers pay for "
-            f"no abandon yet), {expected:.2f} answers expected from {len(ringing)} ringing, "
+            f"look-ahead for the {state.agents_free} free agent(s) only ({why}), "
+            f"{expected:.2f} answers expected from {len(ringing)} ringing, "
             f"P(one too many) ≤ {self.young_risk:.2g}; window {state.abandons_in_window}/"
             f"{state.live_answers_in_window}",
         )
@@ -556,7 +586,8 @@ class PredictivePolicy:
         rate = abandons / max(1, live)
         young = goal <= 0.0 and self._young_look_ahead(live, abandons, target,
                                                         state.amd_abandons)
-        free_only = young and not self._model_look_ahead(abandons, state.amd_abandons)
+        free_only = young and not self._model_look_ahead(live, abandons, target,
+                                                         state.amd_abandons)
         if free_only and self.talk.count < self.ramp_handles:
             return self._free_agents_look_ahead(state, floor)
         if goal <= 0.0 and not young:

@@ -13,12 +13,16 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from pacing_models import make_policy
 from pacing_models.budget import AbandonBudget
+from pacing_models.forecast import Forecast
 from pacing_models.interface import AttemptResult, PacingState
 from pacing_models.predictive import PredictivePolicy
+from pacing_models.tail import poisson_sf
 
 
 def _warmed(seed: int = 3) -> PredictivePolicy:
@@ -174,3 +178,64 @@ def test_amds_rate_is_remembered_in_answers_not_in_decisions(steps: list) -> Non
     seen = live - first[0]
     if seen:
         assert math.isclose(busy._unforecast_rate, (amd - first[1]) / seen, rel_tol=0.03)
+
+
+_COLD_STEPS = st.lists(st.tuples(st.integers(0, 8), st.integers(0, 2), st.integers(0, 1),
+                                 st.integers(0, 12), st.integers(0, 30)),
+                       min_size=1, max_size=40)
+"""Per decision of a cold start: new live answers, AMD's abandons, the model's abandons,
+agents free, calls ringing."""
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=_COLD_STEPS)
+def test_a_window_at_its_limit_by_amds_abandons_alone_dials_only_for_its_free_agents(
+        steps: list) -> None:
+    """A cold start whose window AMD's abandons alone have put at or over the limit
+    (A + 1 > r·L, every abandon AMD's) dials for the agents free now only: beyond
+    progressive, only while P(more answers than free agents) ≤ young_risk (Poisson tail),
+    as the free agents' look-ahead does. With one abandon of the model's own, or in a
+    window with history this policy has not seen, such a window is progressive."""
+    cold, history = _warmed(), _warmed()
+    cold.decide(_state(999.0, 0, 0, 0, 3, 0, True))      # an empty window: a cold start
+    # A window of 50 answers and one AMD abandon before this policy: not seen whole.
+    history.decide(_state(999.0, 50, 1, 1, 3, 0, True))
+    live, amd, own = 0, 0, 0
+    for index, (answers, charged, model, free, ringing) in enumerate(steps):
+        live += answers + charged + model
+        amd += charged
+        own += model
+        window = _state(1000.0 + index, live, amd + own, amd, free, ringing, True)
+        floor = make_policy("progressive").decide(window).calls_to_launch
+        decision = cold.decide(window)
+        if (amd + own) + 1 <= 0.03 * live:
+            continue  # one more abandon keeps the window legal: the young window's rules
+        seen = history.decide(_state(1000.0 + index, live + 50, amd + own + 1, amd + 1,
+                                     free, ringing, True))
+        if (amd + own + 1) + 1 > 0.03 * (live + 50):
+            assert seen.calls_to_launch == floor
+        if own or not amd:
+            assert decision.calls_to_launch == floor
+        elif decision.calls_to_launch > floor:
+            assert "free agent(s) only" in decision.explanation
+            tables = cold._compact
+            demand = Forecast.build(tables, 0, window.answered_waiting,
+                                    np.asarray(window.ringing_elapsed, dtype=float),
+                                    len(window.ringing_elapsed), 0).gap[-1]
+            expected = demand + decision.calls_to_launch * tables.new_call[-1]
+            assert poisson_sf(free, expected) <= cold.young_risk * (1 + 1e-9)
+
+
+def test_a_cold_start_over_its_limit_by_amd_alone_looks_ahead_for_its_free_agents() -> None:
+    """4 AMD abandons among 133 answers (3.01 %) in a cold start's 12th minute: answers
+    bring the window back, so it dials beyond progressive for its 20 free agents; the same
+    window with one of the four the model's own is progressive."""
+    cold, own = _warmed(), _warmed()
+    for policy in (cold, own):
+        policy.decide(_state(999.0, 0, 0, 0, 3, 0, True))
+    amd = cold.decide(_state(1000.0, 133, 4, 4, 20, 5, True))
+    floor = make_policy("progressive").decide(_state(1000.0, 133, 4, 4, 20, 5, True))
+    assert amd.calls_to_launch > floor.calls_to_launch > 0
+    assert "limit by AMD's abandons alone" in amd.explanation
+    mine = own.decide(_state(1000.0, 133, 4, 3, 20, 5, True))
+    assert mine.calls_to_launch == floor.calls_to_launch

@@ -31,7 +31,12 @@ predictive-amd-10x1h included, is unchanged. Re-derived for predictive-20x2h onc
 the young window's look-ahead went on before the handle-time fit is trusted and after an
 early abandon (while one more keeps the window within the limit), for the agents free now
 only, under a Poisson tail (issue 16, cold start): it dials more early in the shift; every
-other stream, predictive-amd-10x1h included, is unchanged.
+other stream, predictive-amd-10x1h included, is unchanged. Re-derived for
+predictive-amd-10x1h when a cold start's window at its limit by AMD's abandons alone (every
+abandon AMD's, A + 1 > r·L) began to dial for its free agents under the same Poisson tail
+instead of waiting progressive (issue 16, "Where the talk goes with AMD" in docs/pacing.md):
+it dials more (849 attempts in the hour instead of 777); every stream without AMD is
+unchanged.
 """
 
 from __future__ import annotations
@@ -49,8 +54,8 @@ RECORDED = {
                     "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
     "adaptive-10x1h": (3645, 845,
                        "a7eaa2ec5c3442124b25bbe4cad9b9f6e03352ffbc4269129aabcf08c96b6193"),
-    "predictive-amd-10x1h": (3021, 777,
-                             "c3ba27d0a95c3beead1a12870e5bbba02ef7aebc526e20f35770149eb0ddd595"),
+    "predictive-amd-10x1h": (3325, 849,
+                             "52f77d6f8ba18d00e65032aaf39e1d29ce63cd33717bfd7ea54d43769895f110"),
     "progressive-inbound-10x1h": (
         2313, 420, "60751e09aeafb2949a860961647aec3b4b3d2831dbebaf04ff38b1797e1e308e"),
     "world-100x5k": (21376, 5006,
