@@ -1,0 +1,134 @@
+"""Where predictive's agent time goes: idle time by the reason of each decision, per hour,
+and the abandons by kind, on one suite cell (issue 16; docs/pacing.md, "Where the talk goes
+with AMD").
+
+    python benchmarks/pacing_idle.py [--agents 50] [--live 0.10] [--talk 180]
+        [--machine 0.15] [--amd] [--replication 0] [--param k=v ...]
+
+Runs benchmarks/pacing_quality.py's scenario (cold start, one 8-hour day, ground truth) with
+the predictive policy and wraps its ``decide``: each decision's free agents, times the
+seconds to the next decision, are idle agent time, filed under the decision's reason (warm-up,
+the young window's look-ahead for the free agents or on the whole forecast, the budget spent,
+the answers paying for no abandon yet, the model's own decisions). The simulator's ground
+truth files every abandoned person: hung up on by AMD (a false positive), gone before AMD's
+verdict, or left without an agent (the model's). The model's expected abandons (the
+decisions' ``expected_abandons``) are summed per hour beside the last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+REASONS = (("warming", "warm-up"), ("free agent(s) only", "young: free agents"),
+           ("young window", "young: forecast"), ("budget spent", "spent"),
+           ("pay for no abandon", "no slack"), ("outlast", "censored"), ("aim", "model"))
+
+
+def _reason(explanation: str) -> str:
+    return next((name for key, name in REASONS if key in explanation), "other")
+
+
+def main() -> None:
+    import pacing_quality as pq
+
+    from simulations.driver import Simulation
+    from simulations.metrics import practical_talk_limit, run_metrics
+    from simulations.streams import LIVE
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=50)
+    parser.add_argument("--live", type=float, default=0.10)
+    parser.add_argument("--talk", type=float, default=180.0)
+    parser.add_argument("--machine", type=float, default=0.15)
+    parser.add_argument("--amd", action="store_true")
+    parser.add_argument("--replication", type=int, default=0)
+    parser.add_argument("--param", action="append", default=[],
+                        help="a predictive parameter, k=v (numbers)")
+    args = parser.parse_args()
+    params = {}
+    for item in args.param:
+        key, _, value = item.partition("=")
+        try:
+            params[key] = float(value)
+        except ValueError:
+            parser.error(f"--param {item}: the value must be a number")
+    machines = {"machine": args.machine, "amd": {}, "patience": pq.PATIENCE}
+    if args.amd:
+        machines["amd"] = {"enabled": True, "detect_time": 3.0, "false_positive": 0.02,
+                           "false_negative": 0.1, "silence_before_verdict": 0.8}
+        machines["patience"] = pq.AMD_PATIENCE
+    scenario = pq._scenario(args.agents, args.live, args.talk, (8.0, 1), machines)
+    simulation = Simulation(scenario, "predictive", seed=1, replication=args.replication,
+                            params=params)
+    policy = simulation.engine.policy
+    idle: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
+    expected: collections.Counter = collections.Counter()
+    last: list = [None]
+    decide = policy.decide
+
+    def traced(state):
+        decision = decide(state)
+        if last[0] is not None:
+            at, free, reason = last[0]
+            idle[int(at // 3600)][reason] += free * (state.now - at)
+        expected[int(state.now // 3600)] += decision.expected_abandons or 0.0
+        last[0] = (state.now, state.agents_free, _reason(decision.explanation))
+        return decision
+
+    policy.decide = traced
+    kinds: dict[int, collections.Counter] = collections.defaultdict(collections.Counter)
+    finish = simulation._finish
+    detect = scenario.amd.detect_time if scenario.amd.enabled else 0.0
+
+    def finished(call, at):
+        if (not call.ended and not call.inbound and call.kind == LIVE
+                and call.answered_at is not None and not call.bridged):
+            kind = ("AMD false positive" if call.classed_machine else
+                    "gone before the verdict" if at < call.answered_at + detect else
+                    "no agent (the model's)")
+            kinds[int(at // 3600)][kind] += 1
+        finish(call, at)
+
+    simulation._finish = finished
+    started = time.process_time()
+    tally = simulation.run()
+    metrics = run_metrics(scenario, tally)
+    live = metrics["live_answers"]
+    print(f"{args.agents} agents, live {args.live:g}, talk {args.talk:g} s, machines "
+          f"{args.machine:g}, AMD {'on' if args.amd else 'off'}, replication "
+          f"{args.replication}, params {params}: share of the practical limit "
+          f"{metrics['talk_fraction'] / practical_talk_limit(scenario):.4f}, worst window "
+          f"{metrics['max_window_abandon_rate']:.2%}, {live} live answers")
+    hour = args.agents * 3600.0
+    names = [name for _, name in REASONS] + ["other"]
+    used = [n for n in names if any(idle[h][n] for h in idle)]
+    every = sorted({k for h in kinds for k in kinds[h]})
+    print("hour  idle  " + "  ".join(f"{n:>18}" for n in used) + "   expected(model)  "
+          + "  ".join(every))
+    for h in sorted(set(idle) | set(kinds)):
+        print(f"{h:>4}  {sum(idle[h].values()) / hour:.3f}  "
+              + "  ".join(f"{idle[h][n] / hour:>18.3f}" for n in used)
+              + f"   {expected[h]:>15.1f}  "
+              + "  ".join(f"{kinds[h][k]:>{len(k)}}" for k in every))
+    day = hour * scenario.campaign.shift_hours
+    total = collections.Counter()
+    for h in idle:
+        total.update(idle[h])
+    print("day   " + f"{sum(total.values()) / day:.3f}  "
+          + "  ".join(f"{total[n] / day:>18.3f}" for n in used)
+          + f"   {sum(expected.values()):>15.1f}  "
+          + "  ".join(f"{sum(kinds[h][k] for h in kinds):>{len(k)}}" for k in every))
+    print("abandons per live answer: " + ", ".join(
+        f"{k} {sum(kinds[h][k] for h in kinds) / max(1, live):.3%}" for k in every))
+    print(f"CPU {time.process_time() - started:.1f} s, load average "
+          f"{os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
