@@ -91,6 +91,10 @@ hour (docs/pacing.md, "Where the talk goes with AMD"); 0.1 point over 20,000 ans
 slack meets any real drift in f at once: abandons that come faster lower it, and so the aim,
 at the next decision."""
 
+_SHORTEST_LEGAL_WINDOW = 86_400.0
+"""Seconds: the shortest measurement window of the abandonment rules (Ofcom's 24 hours; the
+US one is 30 days). Within it of a cold start no answer has left the window."""
+
 _MACHINE_PRIOR = (8.0, 6.0)
 """Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
 
@@ -224,9 +228,10 @@ class PredictivePolicy:
         self._amd_abandons = 0.0
         self._answers = 0.0
         self._last: tuple[float, int, int, int] | None = None
-        self._own_window = True
-        """Every answer and abandon of the window was seen by this policy: it started empty
-        (a cold start) and has dropped none since (``_over_by_amd``)."""
+        self._cold_start_at: float | None = None
+        """The first decision's instant when its window was empty (a cold start), else None:
+        for a day after it every answer and abandon of the window is one this policy has
+        seen (``_over_by_amd``)."""
         self._tuned_at = -math.inf
 
     # --- learning -------------------------------------------------------------------------
@@ -397,10 +402,8 @@ class PredictivePolicy:
             # the model's error depends on where it operates, and that moves with λ.
             self._realised *= _BIAS_MEMORY
             self._expected *= _BIAS_MEMORY
-            if last is None:
-                self._own_window = live == 0 and abandons == 0 and amd == 0
-            elif live < last[1] or abandons < last[2]:
-                self._own_window = False  # answers left the window
+            if last is None and live == 0 and abandons == 0 and amd == 0:
+                self._cold_start_at = state.now
             if last is not None:
                 charged = max(0, amd - last[3])
                 answers = max(0, live - last[1])
@@ -472,9 +475,9 @@ class PredictivePolicy:
         )
 
     def _over_by_amd(self, abandons: int, amd: int) -> bool:
-        """Every abandon of the window is AMD's (a cold start's window, seen whole by this
-        policy, ``_own_window``): it may be over the limit, or one abandon short of it, by
-        AMD's alone, and then only answers bring it back.
+        """Every abandon of the window is AMD's (a cold start's window, within a day of its
+        start): it may be over the limit, or one abandon short of it, by AMD's alone, and
+        then only answers bring it back.
 
         AMD's abandons come at f per live answer whatever the pacing (false positives,
         people gone while it listens: 2.3 % in the suite), and at 50 agents, live 0.10, a
@@ -483,9 +486,14 @@ class PredictivePolicy:
         under, no sooner than answers come; dialing for the agents free now only
         (``_free_agents_look_ahead``: P(one answer too many) ≤ ``young_risk``) brings them
         three times as fast and adds no abandon a window that one more would break could
-        see coming. The engine's running count ``amd`` is the window's own only in such a
-        window; one with history or with answers dropped never qualifies."""
-        return self._own_window and 0 < abandons <= amd
+        see coming. The engine's running count ``amd`` is the window's own only in a window
+        that started empty with this policy and has dropped nothing: for 24 hours after a
+        cold start (the shortest window the law measures, Ofcom's; the US one is 30 days)
+        no answer can have left it. A window with history never qualifies. (A live count
+        that falls is no sign: the engine uncounts an answer found to be a machine.)"""
+        start = self._cold_start_at
+        return (start is not None and self._last is not None
+                and self._last[0] - start < _SHORTEST_LEGAL_WINDOW and 0 < abandons <= amd)
 
     def _model_look_ahead(self, live: int, abandons: int, target: float,
                           amd: int = 0) -> bool:

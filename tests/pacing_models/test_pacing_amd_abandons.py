@@ -198,7 +198,7 @@ def test_a_window_at_its_limit_by_amds_abandons_alone_dials_only_for_its_free_ag
     window with history this policy has not seen, such a window is progressive."""
     cold, history = _warmed(), _warmed()
     cold.decide(_state(999.0, 0, 0, 0, 3, 0, True))      # an empty window: a cold start
-    # A window of 50 answers and one AMD abandon before this policy: not seen whole.
+    # A window of 50 answers and one AMD abandon before this policy: history.
     history.decide(_state(999.0, 50, 1, 1, 3, 0, True))
     live, amd, own = 0, 0, 0
     for index, (answers, charged, model, free, ringing) in enumerate(steps):
@@ -239,3 +239,13 @@ def test_a_cold_start_over_its_limit_by_amd_alone_looks_ahead_for_its_free_agent
     assert "limit by AMD's abandons alone" in amd.explanation
     mine = own.decide(_state(1000.0, 133, 4, 3, 20, 5, True))
     assert mine.calls_to_launch == floor.calls_to_launch
+
+
+def test_a_day_after_its_cold_start_a_window_is_no_longer_taken_as_seen_whole() -> None:
+    """The same window at its limit by AMD's abandons a day after the cold start (answers may
+    have left a 24-hour window, taking the model's abandons with them): progressive."""
+    policy = _warmed()
+    policy.decide(_state(999.0, 0, 0, 0, 3, 0, True))
+    late = _state(999.0 + 86_400.0, 133, 4, 4, 20, 5, True)
+    floor = make_policy("progressive").decide(late)
+    assert policy.decide(late).calls_to_launch == floor.calls_to_launch
