@@ -175,7 +175,10 @@ class CampaignSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     jurisdiction: str = "us"
-    """Compliance profile name understood by ``dnc.rules`` (e.g. "us", "us-fl", "uk")."""
+    """Compliance profiles, comma-separated, each a name ``dnc.rules`` knows ("us",
+    "reg_f", "uk", ...). An unknown or empty one is refused here: left to the dial-time
+    check it would stop ``doctor`` and ``run`` with a traceback, and an empty text would
+    select the federal rules alone, without the state overlays."""
     caller_ids: tuple[str, ...] = ()
     """Numbers presented to the called party. No default: a caller ID is the seller's own
     number, one the called party can call back (47 CFR 64.1601(e)); a campaign without one
@@ -263,6 +266,17 @@ class CampaignSettings(BaseModel):
             return self.abandon_window_hours * 3600.0
         uk = any(p.startswith("uk") for p in self.jurisdiction.lower().split(","))
         return 24 * 3600.0 if uk else 30 * 86400.0
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_profiles(cls, value: str) -> str:
+        from dnc.rules.profiles import JURISDICTION_ALIASES, profiles_for
+
+        if not value.replace(",", "").strip():
+            raise ValueError("no profile named; known: "
+                             f"{', '.join(sorted(JURISDICTION_ALIASES))}")
+        profiles_for(value)  # ValueError naming the unknown profile and the known ones
+        return value
 
     @field_validator("caller_ids")
     @classmethod

@@ -7,11 +7,15 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from campaigns.settings import CampaignSettings, build_pacing_policy, check_pacing
 from campaigns.store import CampaignStore, SettingsError
 from cli import app
+from dnc.rules.profiles import JURISDICTION_ALIASES
 from pacing_models.interface import PacingState
 
 AT = datetime(2026, 11, 17, 15, 0, tzinfo=UTC)
@@ -115,3 +119,32 @@ def test_no_caller_id_is_invented_and_a_campaign_without_one_cannot_start(home):
     # A running campaign keeps a caller ID.
     assert "no caller ID" in error_line(dialer("campaign", "edit", "x", "--set",
                                                "caller_ids=[]"))
+
+
+# -- jurisdiction ------------------------------------------------------------------------
+
+def test_a_misspelled_jurisdiction_is_refused_at_edit_and_doctor_still_answers(home):
+    """'usa' used to be stored; `dialer doctor` then stopped with a ValueError traceback
+    from the rules engine at dial time."""
+    assert dialer("campaign", "create", "x", "--caller-id", "+12015550123").exit_code == 0
+    line = error_line(dialer("campaign", "edit", "x", "--jurisdiction", "usa"))
+    assert "jurisdiction" in line and "'usa'" in line and "us_state" in line
+    shown = json.loads(dialer("campaign", "show", "x", "--json").stdout)
+    assert shown["settings"]["jurisdiction"] == "us"
+    doctor = dialer("doctor", "x")
+    assert not isinstance(doctor.exception, ValueError), doctor.output
+
+
+@given(st.text(max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_any_jurisdiction_text_is_either_known_profiles_or_refused(text):
+    """Never a silent default: an accepted text names only known profiles and at least one
+    (an empty one used to mean the federal rules alone, without the state overlays)."""
+    parts = [p for p in text.lower().replace(" ", "").split(",") if p]
+    known = bool(parts) and all(p in JURISDICTION_ALIASES for p in parts)
+    try:
+        CampaignSettings(jurisdiction=text)
+    except ValidationError:
+        assert not known
+    else:
+        assert known
