@@ -141,6 +141,35 @@ def _detect_delimiter(header_line: str, suffix: str) -> str:
     return best if counts[best] else ","
 
 
+def _parse_error_line(error: Exception) -> int | None:
+    """The file line a pandas parser error names ("line N" is 1-based, "row N" 0-based)."""
+    if match := re.search(r"line (\d+)", str(error)):
+        return int(match.group(1))
+    if match := re.search(r"row (\d+)", str(error)):
+        return int(match.group(1)) + 1
+    return None
+
+
+def _check_columns(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a first data row with more fields than the header. pandas reads one silently:
+    it takes the extra leading fields as a row index, so every column of every row shifts
+    (the phone column then holds names) instead of one row being refused."""
+    if isinstance(frame.index, pd.RangeIndex):
+        return
+    extra = frame.index.nlevels
+    raise LeadImportError(f"{len(frame.columns) + extra} fields but the header has "
+                          f"{len(frame.columns)} (a field too many, or a delimiter inside "
+                          "an unquoted value)", path=str(path), line=2)
+
+
+def _check_encoding(encoding: str, path: Path) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as error:
+        raise LeadImportError(f"unknown encoding {encoding!r}; e.g. utf-8, utf-8-sig, "
+                              "cp1251, latin-1", path=str(path)) from error
+
+
 def read_lead_file(path: str | Path, *, encoding: str | None = None,
                    delimiter: str | None = None, sheet: str | int | None = None) -> LeadTable:
     """Read a CSV/TSV/XLSX lead file into strings (bad structure raises with the line)."""
@@ -163,10 +192,7 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
                     raise LeadImportError(
                         f"not valid UTF-8 at byte {error.start}; give --encoding",
                         path=str(path), line=line) from error
-    try:
-        codecs.lookup(encoding)
-    except LookupError as error:
-        raise LeadImportError(f"unknown encoding {encoding!r}", path=str(path)) from error
+    _check_encoding(encoding, path)
     head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     first = head.splitlines()[0] if head else ""
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
@@ -176,15 +202,15 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
             na_filter=False,
             encoding=encoding, engine="c", quoting=csv.QUOTE_MINIMAL, skipinitialspace=False)
     except pd.errors.ParserError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise LeadImportError(f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {error}",
-                              path=str(path), line=int(match.group(1)) if match else None
-                              ) from error
+        raise LeadImportError(
+            f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {str(error).strip()}",
+            path=str(path), line=_parse_error_line(error)) from error
     except UnicodeDecodeError as error:
         raise LeadImportError(f"cannot decode as {encoding}: {error}; give --encoding",
                               path=str(path)) from error
     except pd.errors.EmptyDataError as error:
         raise LeadImportError("the file is empty", path=str(path)) from error
+    _check_columns(frame, path)
     frame.columns = [str(c).strip() for c in frame.columns]
     return LeadTable(path, frame, encoding, delimiter, 2)
 
@@ -223,6 +249,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
         head = handle.read(4 << 20)
     check_text(head[:65536], path)
     encoding = encoding or detect_encoding(head)
+    _check_encoding(encoding, path)
     cut = head.rfind(b"\n")
     head = head[: cut + 1] if cut > 0 else head
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
@@ -231,8 +258,13 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=object,
                             keep_default_na=False, na_filter=False, nrows=rows)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise LeadImportError(f"cannot read the header: {error}", path=str(path),
+    except pd.errors.EmptyDataError as error:
+        raise LeadImportError("the file is empty: no header", path=str(path),
                               line=1) from error
+    except pd.errors.ParserError as error:
+        raise LeadImportError(
+            f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {str(error).strip()}",
+            path=str(path), line=_parse_error_line(error) or 1) from error
+    _check_columns(frame, path)
     frame.columns = [str(c).strip() for c in frame.columns]
     return LeadTable(path, frame, encoding, delimiter, 2)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -135,6 +136,12 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
     ``consent_seller`` column; a consent naming no seller is not written consent)."""
     if mode not in ("atomic", "batches"):
         raise LeadImportError(f"import mode {mode!r}: use atomic or batches")
+    if batch_size < 1:
+        raise LeadImportError(f"--batch-size {batch_size}: at least 1 row per batch",
+                              path=str(path))
+    if start_line is not None and start_line < 2:
+        raise LeadImportError(f"--start-line {start_line}: the first data line is 2 (line 1 "
+                              "is the header)", path=str(path))
     started = time.perf_counter()
     if progress:
         progress("read", 0, 1)
@@ -142,6 +149,10 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
     resolved = resolve_mapping(list(table.frame.columns), mapping, table.path)
     if start_line is not None and start_line > table.first_line:
         skip = start_line - table.first_line
+        if skip >= len(table.frame):
+            raise LeadImportError(f"--start-line {start_line}: past the end of the file (its "
+                                  f"last data line is {table.first_line + len(table.frame) - 1})",
+                                  path=str(table.path))
         table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
                           start_line)
     if contact_by is not None and contact_by not in table.frame.columns:
@@ -210,6 +221,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 reject_field[i] = "line_type"
             line_types[i] = value
 
+    zone_raw = _column(frame, mapping, "timezone")
+    if zone_raw is not None:
+        for i, problem in _unknown_zones(zone_raw).items():
+            if reason[i] == "":
+                reason[i], reject_field[i] = problem, "timezone"
+
     ok = reason == ""
     phones = phone.to_numpy(dtype=object).copy()
     for i, why in out_of_profile(phones, ok, settings.jurisdiction).items():
@@ -266,6 +283,29 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         batches=tuple(batches), seconds=time.perf_counter() - started,
         reject_reasons={str(k): int(v) for k, v in reject_reasons.items()},
         warnings=tuple(warnings), extensions=int(rows["extensions"]))
+
+
+def _unknown_zones(cells: np.ndarray) -> dict[int, str]:
+    """Rows whose time zone is not an IANA name. Kept, such a zone was skipped by the
+    campaign's own schedule check (the hopper cannot place the callee's local time), so the
+    row is refused with its field instead."""
+    known: dict[str, bool] = {}
+    found: dict[int, str] = {}
+    for i, cell in enumerate(cells.tolist()):
+        if cell is None:
+            continue
+        for name in str(cell).split(","):
+            name = name.strip()
+            if name not in known:
+                try:
+                    ZoneInfo(name)
+                    known[name] = True
+                except (ZoneInfoNotFoundError, ValueError):
+                    known[name] = False
+            if not known[name]:
+                found[i] = f"timezone {name!r} is not an IANA time zone (e.g. America/Chicago)"
+                break
+    return found
 
 
 def _existing_phones(self: CampaignStore, campaign_id: int) -> set[str]:

@@ -237,3 +237,67 @@ def test_an_import_that_adds_nothing_creates_no_list(home):
     assert ok("campaign", "show", "c")["lists"] == []
     text = dialer("leads", "import", "c", str(path), "--yes")
     assert "nothing imported" in text.output
+
+
+# -- lead files a new user gets wrong (each refused in one line naming file and line) -------
+
+def refusal(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        result.exception
+    return result.output.strip().splitlines()[-1]
+
+
+def test_a_first_row_with_a_field_too_many_is_refused_not_shifted(home):
+    """pandas read it as a row index: every column shifted, the phone column held names
+    and the second row's phone was lost."""
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Phone,Name\n2015550123,Ann,2015550199,x\n2015550124,Bo\n")
+    line = refusal(dialer("leads", "import", "c", str(path), "--yes"))
+    assert "leads.csv:2:" in line and "4 fields but the header has 2" in line
+    assert ok("campaign", "show", "c")["lists"] == []
+
+
+def test_a_bad_row_after_the_header_is_named_by_its_line(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Phone,Name,Priority\n2015550123,Ann,1\n2015550124,Bo,1,2\n")
+    line = refusal(dialer("leads", "import", "c", str(path), "--yes"))
+    assert "leads.csv:3:" in line and "cannot read the header" not in line
+    path.write_text('Phone,Name\n2015550123,Ann\n2015550124,"Bo\n2015550125,Cy\n')
+    assert "leads.csv:3:" in refusal(dialer("leads", "import", "c", str(path), "--yes"))
+
+
+def test_an_unknown_encoding_is_one_line(home):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Phone\n2015550123\n")
+    line = refusal(dialer("leads", "import", "c", str(path), "--yes", "--encoding", "utf8x"))
+    assert "unknown encoding 'utf8x'" in line
+
+
+def test_an_unknown_time_zone_rejects_its_row_with_the_field(home):
+    """Kept, the campaign's schedule check skipped the zone it could not place."""
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Phone,Timezone\n2145550100,Europe/Londn\n2145550101,America/Chicago\n"
+                    "2145550102,\n")
+    doc = ok("leads", "import", "c", str(path))
+    assert doc["imported"] == 2 and doc["rejected"] == 1
+    rejects = Path(doc["rejects_file"]).read_text().splitlines()
+    assert rejects[1].startswith("2,timezone,timezone 'Europe/Londn' is not an IANA")
+
+
+@pytest.mark.parametrize("args, said", [
+    (("--batches", "--batch-size", "0"), "--batch-size 0"),
+    (("--batches", "--start-line", "-5"), "--start-line -5"),
+    (("--batches", "--start-line", "50"), "past the end of the file"),
+])
+def test_bad_batch_settings_are_refused_before_any_write(home, args, said):
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    path.write_text("Phone\n2015550123\n2015550124\n")
+    line = refusal(dialer("leads", "import", "c", str(path), "--yes", *args))
+    assert said in line and "leads.csv" in line
+    assert ok("campaign", "show", "c")["lists"] == []
