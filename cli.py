@@ -35,6 +35,16 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     SimulationError,
 )
 
+USER_FILE_ERRORS: tuple[type[OSError], ...] = (
+    FileNotFoundError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+)
+"""A file a user named that is missing or cannot be written (an output in a directory that
+does not exist): one line with the path, whichever command opened it. Errors without a
+file name (sockets, the database) keep their traceback: those are ours to fix."""
+
 
 def _wants_json(args: Sequence[str]) -> bool:
     return "--json" in args[: args.index("--")] if "--" in args else "--json" in args
@@ -67,6 +77,11 @@ class DialerGroup(TyperGroup):
                                   windows_expand_args=windows_expand_args, **extra)
         except USER_ERRORS as error:
             report_error(str(error), type(error).__name__, as_json, 1)
+        except USER_FILE_ERRORS as error:
+            if error.filename is None:
+                raise
+            report_error(f"{error.filename}: {error.strerror}", type(error).__name__,
+                         as_json, 1)
         except click.exceptions.ClickException as error:
             if not as_json:
                 from typer import rich_utils

@@ -79,6 +79,8 @@ def report(
     from campaigns.errors import CampaignError
     from campaigns.reports import campaign_report
 
+    for option, path in (("--output", output), ("--plot", plot)):
+        _check_writable(option, path)
     if queue or queues:
         from campaigns.cli_queue_report import queue_report_command
 
@@ -113,6 +115,19 @@ def report(
         _render_report(result)
         if plot is not None:
             make_console().print(f"plot: {plot}")
+
+
+def _check_writable(option: str, path: Path | None) -> None:
+    """Refuse an output whose directory is missing before any report is computed (pandas
+    and matplotlib ended such a run in a traceback after the work was done)."""
+    from campaigns.errors import CampaignError
+
+    if path is None:
+        return
+    if path.is_dir():
+        raise CampaignError(f"{option} {path}: is a directory; name a file in it")
+    if not path.parent.is_dir():
+        raise CampaignError(f"{option} {path}: no directory {path.parent} (create it first)")
 
 
 def write_workbook(result: Any, output: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -62,8 +65,7 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
             raise ImportFormatError(f"no column {column!r} (columns: {', '.join(header)})",
                                     path=str(source), line=1, field=column)
         summary.column = header[index]
-        with open(kept_path, "w", newline="") as kept_file, \
-                open(rejects_path, "w", newline="") as rejects_file:
+        with _whole_files(Path(kept_path), Path(rejects_path)) as (kept_file, rejects_file):
             kept = csv.writer(kept_file, dialect)
             rejects = csv.writer(rejects_file, dialect)
             kept.writerow(header)
@@ -78,6 +80,33 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
             _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
                          profiles)
     return summary
+
+
+@contextlib.contextmanager
+def _whole_files(*paths: Path) -> Iterator[tuple]:
+    """Write each path under a temporary name beside it and rename them all only when the
+    scrub finished. An interrupted scrub (Ctrl-C, a full disk, a rejects path in a missing
+    directory) then leaves no half "callable" file that reads as the whole list, and an
+    earlier complete output stays as it was."""
+    partial = [p.with_name(f".{p.name}.partial") for p in paths]
+    handles: list = []
+    try:
+        for path in partial:
+            handles.append(open(path, "w", newline=""))  # noqa: SIM115 (closed below)
+        yield tuple(handles)
+        for handle in handles:
+            handle.close()
+        for temporary, path in zip(partial, paths, strict=True):
+            os.replace(temporary, path)
+    except BaseException as error:
+        for handle in handles:
+            handle.close()
+        for temporary in partial:
+            temporary.unlink(missing_ok=True)
+        if isinstance(error, FileNotFoundError) and error.filename in {str(p) for p in partial}:
+            path = paths[partial.index(Path(error.filename))]
+            raise FileNotFoundError(error.errno, error.strerror, str(path)) from None
+        raise
 
 
 def _outside(text: str, region: str, profiles: tuple) -> str | None:

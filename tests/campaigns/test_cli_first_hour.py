@@ -301,3 +301,16 @@ def test_bad_batch_settings_are_refused_before_any_write(home, args, said):
     line = refusal(dialer("leads", "import", "c", str(path), "--yes", *args))
     assert said in line and "leads.csv" in line
     assert ok("campaign", "show", "c")["lists"] == []
+
+
+@pytest.mark.parametrize("args, said", [
+    (("--format", "xlsx", "--output", "{home}/missing/r.xlsx"), "--output"),
+    (("--format", "csv", "--output", "{home}"), "is a directory"),
+    (("--plot", "{home}/missing/r.png"), "--plot"),
+])
+def test_a_report_to_a_missing_directory_is_one_line(home, args, said):
+    """pandas and matplotlib used to end these in a traceback, after the report was built."""
+    ok("campaign", "create", "c", *CALLER)
+    line = refusal(dialer("report", "c", *(a.format(home=home) for a in args)))
+    assert said in line and str(home) in line
+    assert not (home / "missing").exists()

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -69,3 +70,52 @@ def test_garbage_file_is_refused_with_file_and_line(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert f"{bad}:2" in str(result.exception)
     assert not (tmp_path / "dnc" / "registries" / "national" / "CURRENT").exists()
+
+
+def test_a_scrub_that_fails_or_is_interrupted_leaves_no_half_file(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """A rejects path in a missing directory used to leave an empty 'callable' file behind,
+    and Ctrl-C mid-scrub a half one that reads as the whole list."""
+    from dnc.registry import scrub as scrub_module
+    from dnc.registry.lookup import DncStore
+
+    store = DncStore(tmp_path / "data")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone\n212-555-0000\n305-555-1234\n")
+    kept = tmp_path / "ok.csv"
+    try:
+        scrub_module.scrub(store, leads, kept, tmp_path / "missing" / "rej.csv")
+    except FileNotFoundError as error:
+        assert error.filename == str(tmp_path / "missing" / "rej.csv")
+    else:
+        raise AssertionError("a rejects file in a missing directory was accepted")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "leads.csv"]
+
+    kept.write_text("the complete output of an earlier scrub\n")
+
+    def interrupted(*args, **kwargs):
+        args[6].writerow(["212-555-0000"])  # the kept writer got a row, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scrub_module, "_scrub_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        scrub_module.scrub(store, leads, kept, tmp_path / "rej.csv")
+    assert kept.read_text() == "the complete output of an earlier scrub\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "leads.csv", "ok.csv"]
+
+
+def test_a_missing_scrub_source_or_output_directory_is_one_line(tmp_path: Path) -> None:
+    from cli import app
+
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone\n212-555-0000\n")
+    for source, output in ((tmp_path / "nothere.csv", tmp_path / "ok.csv"),
+                           (leads, tmp_path / "missing" / "ok.csv")):
+        result = RUNNER.invoke(app, ["dnc", "scrub", str(source), "--output", str(output),
+                                     "--rejects", str(tmp_path / "rej.csv"),
+                                     "--home", str(tmp_path / "data")])
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "No such file or directory" in lines[0]
+        assert str(source if source != leads else output) in lines[0]
