@@ -94,7 +94,10 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
             raise CampaignError(f"--set {pair!r}: write KEY=VALUE")
         try:
             value = json.loads(raw)
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as error:
+            if raw.lstrip()[:1] in ("{", "["):  # meant as JSON: say where it broke
+                raise CampaignError(f"--set {key.strip()}: not valid JSON: {error.msg} at "
+                                    f"character {error.pos + 1} of {raw!r}") from None
             value = raw
         # A dotted key sets one field of a section: compliance.safe_harbor.names_seller=true
         *path, last = key.strip().split(".")
@@ -105,6 +108,27 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
                 raise CampaignError(f"--set {pair!r}: {part} is not a section")
         section[last] = value
     return changes
+
+
+def _parse_agents(items: list[str] | None) -> list[tuple[str, str]]:
+    """``--agent NAME=ENDPOINT`` values; one without a name or an endpoint is refused (edit
+    used to store ``zed`` with an empty endpoint, which no call can be bridged to)."""
+    from campaigns.errors import CampaignError
+
+    agents = []
+    for item in items or []:
+        agent_name, sep, endpoint = item.partition("=")
+        if not sep or not agent_name.strip() or not endpoint.strip():
+            raise CampaignError(f"--agent {item!r}: write NAME=ENDPOINT, e.g. ann=user/1001")
+        agents.append((agent_name.strip(), endpoint.strip()))
+    return agents
+
+
+def _check_queues(store: Any, changes: dict[str, Any]) -> None:
+    """The queue names a user types must exist (the settings model cannot see the store)."""
+    queues = changes.get("queues")
+    if isinstance(queues, list | tuple):
+        store.check_queue_names([str(name) for name in queues])
 
 
 def _compliance_flags(seller: str | None, dnc_number: str | None, safe_harbor: bool,
@@ -259,19 +283,13 @@ def campaign_create(
 ) -> None:
     """Create a campaign (state draft). Without --caller-id it is created, and says it
     cannot start until one is set."""
-    from campaigns.errors import CampaignError
-
-    agents = []
-    for item in agent or []:
-        agent_name, sep, endpoint = item.partition("=")
-        if not sep:
-            raise CampaignError(f"--agent {item!r}: write NAME=ENDPOINT")
-        agents.append((agent_name, endpoint))
+    agents = _parse_agents(agent)
     store = open_store(db, home)
     settings = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                     jurisdiction, amd, recording, sets, _compliance_flags(
                                         seller, dnc_number, safe_harbor_declared,
                                         telemarketing, prerecorded, subject, unknown_line_type))
+    _check_queues(store, settings)
     store.create_campaign(name, settings, at=now(), agents=agents)
     doc = _campaign_doc(store, name)
     emit(doc) if as_json else _show_campaign(doc)
@@ -332,15 +350,16 @@ def campaign_edit(
     as_json: JsonOption = False,
 ) -> None:
     """Change settings (validated; the campaign keeps the others)."""
+    agents = _parse_agents(agent)  # all checked before anything is changed
     store = open_store(db, home)
     changes = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                    jurisdiction, amd, recording, sets, _compliance_flags(
                                        seller, dnc_number, safe_harbor_declared, telemarketing,
                                        prerecorded, subject, unknown_line_type))
     if changes:
+        _check_queues(store, changes)
         store.edit_campaign(name, changes, at=now())
-    for item in agent or []:
-        agent_name, _, endpoint = item.partition("=")
+    for agent_name, endpoint in agents:
         store.add_agent(agent_name, endpoint, campaign=name)
     doc = _campaign_doc(store, name)
     emit(doc) if as_json else _show_campaign(doc)

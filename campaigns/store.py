@@ -30,6 +30,7 @@ from campaigns.models import (
     Campaign,
     CampaignAgent,
     Disposition,
+    InboundQueue,
     Lead,
     LeadList,
 )
@@ -54,6 +55,8 @@ class IllegalTransition(CampaignError):
 
 class SettingsError(CampaignError):
     """Campaign settings that fail validation (ring timeout, connect window, ...)."""
+
+
 
 
 _LEGAL_HINTS = {
@@ -208,6 +211,21 @@ class CampaignStore:
     def settings(self, ref: CampaignRef) -> CampaignSettings:
         return CampaignSettings.model_validate(self.campaign(ref).settings)
 
+    def check_queue_names(self, names: Sequence[str]) -> None:
+        """Refuse queue names a user gives a campaign that no active queue has. A misspelt
+        one used to be stored and surfaced only when ``dialer run`` started (the runner
+        refuses it there too, for a queue deleted since). Not checked inside
+        ``create_campaign``: a program may create the campaign before its queues."""
+        if not names:
+            return
+        with self.session() as session:
+            known = set(session.exec(select(InboundQueue.name).where(
+                InboundQueue.active == sa.true())).all())
+        missing = [name for name in names if name not in known]
+        if missing:
+            raise SettingsError(f"invalid campaign settings: queues: no queue named "
+                                f"{missing[0]!r} (see `dialer queue list`)")
+
     def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime
                       ) -> Campaign:
         """Apply validated setting changes (not allowed once archived)."""
@@ -251,6 +269,11 @@ class CampaignStore:
 
     @staticmethod
     def _upsert_agent(session: Session, name: str, endpoint: str) -> Agent:
+        # An agent without a name or an endpoint cannot be bridged to; stored, it failed
+        # only when the runner tried.
+        if not name.strip() or not endpoint.strip():
+            raise CampaignError(f"agent {name!r}: write NAME=ENDPOINT, both given "
+                                f"(e.g. ann=user/1001), got endpoint {endpoint!r}")
         agent = session.exec(select(Agent).where(Agent.name == name)).first()
         if agent is None:
             agent = Agent(name=name, endpoint=endpoint)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from campaigns.errors import CampaignError
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from cli import app
@@ -314,3 +315,40 @@ def test_a_report_to_a_missing_directory_is_one_line(home, args, said):
     line = refusal(dialer("report", "c", *(a.format(home=home) for a in args)))
     assert said in line and str(home) in line
     assert not (home / "missing").exists()
+
+
+# -- campaign settings typed wrong ------------------------------------------------------
+
+def test_an_unknown_queue_is_refused_at_create_and_edit(home):
+    """'queues=["slaes"]' used to be stored and refused only when `dialer run` started."""
+    ok("campaign", "create", "c", *CALLER)
+    line = refusal(dialer("campaign", "edit", "c", "--set", 'queues=["slaes"]'))
+    assert "queues: no queue named 'slaes'" in line
+    assert "queues: no queue named 'slaes'" in refusal(dialer(
+        "campaign", "create", "d", *CALLER, "--set", 'queues=["slaes"]'))
+    assert ok("campaign", "show", "c")["settings"]["queues"] == []
+    assert dialer("campaign", "show", "d").exit_code == 1
+
+
+def test_a_broken_json_setting_names_the_key_and_where_it_broke(home):
+    """It used to be read as a plain string, and the refusal said only 'Input should be a
+    valid dictionary'."""
+    ok("campaign", "create", "c", *CALLER)
+    line = refusal(dialer("campaign", "edit", "c", "--set",
+                          'schedule={"start": "08:00", "end": "21:00"'))
+    assert line.startswith("error: --set schedule: not valid JSON")
+    assert "character 34" in line
+
+
+def test_an_agent_without_an_endpoint_is_refused_and_nothing_is_changed(home):
+    """`campaign edit --agent zed` stored zed with an empty endpoint, after the other
+    edits of the same command were already saved."""
+    ok("campaign", "create", "c", *CALLER)
+    line = refusal(dialer("campaign", "edit", "c", "--ring-timeout", "31", "--agent", "zed"))
+    assert "--agent 'zed': write NAME=ENDPOINT" in line
+    shown = ok("campaign", "show", "c")
+    assert shown["settings"]["ring_timeout"] != 31 and shown["agents"] == []
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    with pytest.raises(CampaignError, match="write NAME=ENDPOINT"):
+        store.add_agent("zed", " ", campaign="c")
+    store.close()
