@@ -92,6 +92,7 @@ def leads_import(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from campaigns.errors import LeadImportError
     from campaigns.lead_files import preview_lead_file, resolve_mapping
 
     explicit = _mapping_from_flags(map_)
@@ -114,12 +115,18 @@ def leads_import(
         def advance(stage: str, done: int, total: int) -> None:
             progress.update(task, description=stage, completed=done, total=max(total, 1))
 
-        report = store.import_file(
-            campaign, file, at=now(), mapping=mapping, encoding=encoding or head.encoding,
-            delimiter=delimiter or head.delimiter, sheet=sheet_ref, default_region=region,
-            list_name=list_name, rejects_path=rejects, mode="batches" if batches else "atomic",
-            batch_size=batch_size, start_line=start_line, progress=advance,
-            contact_by=contact_by, consent_seller=consent_seller)
+        try:
+            report = store.import_file(
+                campaign, file, at=now(), mapping=mapping, encoding=encoding or head.encoding,
+                delimiter=delimiter or head.delimiter, sheet=sheet_ref, default_region=region,
+                list_name=list_name, rejects_path=rejects,
+                mode="batches" if batches else "atomic", batch_size=batch_size,
+                start_line=start_line, progress=advance, contact_by=contact_by,
+                consent_seller=consent_seller)
+        except KeyboardInterrupt:
+            # Interrupted batches that committed some say so themselves (LeadImportError).
+            raise LeadImportError("interrupted before any row was committed: nothing was "
+                                  "imported", path=str(file)) from None
     doc = {
         "file": report.path, "list_id": report.list_id, "rows": report.rows_read,
         "imported": report.imported, "rejected": report.rejected,

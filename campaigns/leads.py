@@ -468,6 +468,10 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
                 batches.append((int(rows["source_line"][start]),
                                 int(rows["source_line"][stop - 1])))
             if mode == "batches":
+                # The list counts what is committed, so an interrupted import's list does
+                # not claim the rows that never arrived.
+                connection.execute(sa.update(LeadList).where(LeadList.id == list_id)
+                                   .values(imported_rows=stop))
                 transaction.commit()
                 transaction = connection.begin()
             if progress:
@@ -484,6 +488,13 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
         raise LeadImportError(
             f"a lead was added to the campaign while importing ({error.orig}); "
             f"committed batches: {batches if mode == 'batches' else 'none'}") from error
+    except KeyboardInterrupt:
+        if mode != "batches" or not batches:
+            raise  # one transaction, rolled back: nothing was written
+        raise LeadImportError(
+            f"interrupted: lines {batches[0][0]}-{batches[-1][1]} were committed to list "
+            f"{list_id} ({len(batches)} batches); resume with --start-line "
+            f"{batches[-1][1] + 1}", path=source) from None
     finally:
         connection.close()
     return list_id, batches

@@ -120,3 +120,34 @@ def test_add_leads_programmatic(campaign):
         at=NOW)
     assert report.imported == 1
     assert campaign.leads("c")[0].consent[0]["kind"] == "prior_express_written"
+
+
+@pytest.mark.parametrize("mode", ["batches", "atomic"])
+def test_an_interrupted_import_keeps_only_what_it_committed_and_says_where_to_resume(
+        campaign, tmp_path, monkeypatch, mode):
+    """Ctrl-C in batches mode used to leave a list claiming every row of the file (its
+    count was written with the first batch) and no word of where to resume."""
+    import campaigns.leads as leads_module
+
+    rows = [[f"201555{i:04d}"] for i in range(10)]
+    path = _write(tmp_path / "b.csv", rows, header=["phone"])
+    write_batch = leads_module._write_batch
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(leads_module, "_write_batch", interrupted)
+    if mode == "atomic":
+        with pytest.raises(KeyboardInterrupt):
+            campaign.import_file("c", path, at=NOW, mode=mode, batch_size=4)
+        assert campaign.leads("c") == [] and campaign.lead_lists("c") == []
+        return
+    with pytest.raises(LeadImportError, match=r"lines 2-9 were committed .* resume with "
+                                              r"--start-line 10"):
+        campaign.import_file("c", path, at=NOW, mode=mode, batch_size=4)
+    (listed,) = campaign.lead_lists("c")
+    assert listed.imported_rows == len(campaign.leads("c")) == 8
