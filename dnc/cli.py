@@ -80,12 +80,13 @@ def import_command(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from dnc.registry import importer
-    from dnc.registry.store import check_name
+    from dnc.registry.store import check_name, check_new_name
 
     registry = check_name(registry)
     now = datetime.now(UTC)
     when = _parse_when(as_of)
     root = _dnc_dir(data_dir) / "registries"
+    check_new_name(registry, root)
     use_ftc = file_format == "ftc" or (file_format == "auto" and registry == "national")
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=_err_console(), transient=True) as progress:

@@ -8,6 +8,7 @@ import never reaches the rename, so the current version stays as it was.
 
 from __future__ import annotations
 
+import difflib
 import fcntl
 import functools
 import json
@@ -61,6 +62,26 @@ def check_name(name: str) -> str:
                                 f"or territory code (e.g. state:TX, state:FL)")
         return "state:" + code
     return name
+
+
+WELL_KNOWN = ("national", "internal", "state")
+"""Registry names a new one must not be a near-miss of."""
+
+
+def check_new_name(name: str, registries_root: Path) -> None:
+    """Refuse a registry that does not exist yet under a name that is a near-miss of a
+    well-known one ('nationl', 'National'): imported under it, the numbers went to a new
+    registry of their own while the national list the user meant stayed as it was."""
+    if name == "national" or name.startswith("state:"):
+        return
+    if (registries_root / name.replace(":", "@")).exists():
+        return  # an existing registry keeps its name, however close
+    near = difflib.get_close_matches(name.lower(), WELL_KNOWN, n=1, cutoff=0.8)
+    if near:
+        meant = "state:XX" if near[0] == "state" else near[0]
+        raise RegistryError(f"no registry named {name!r}; did you mean {meant!r}? (a new "
+                            "registry needs a name not that close to national, internal "
+                            "or state)")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -119,3 +119,24 @@ def test_a_missing_scrub_source_or_output_directory_is_one_line(tmp_path: Path) 
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and "No such file or directory" in lines[0]
         assert str(source if source != leads else output) in lines[0]
+
+
+def test_a_near_miss_of_a_well_known_registry_name_is_refused(tmp_path: Path) -> None:
+    """'--registry nationl' created a registry of its own; the national list the user meant
+    to update stayed as it was, with no word said."""
+    from cli import app
+
+    data = str(tmp_path / "data")
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("2125550100\n2125550101\n")
+    for typo, meant in (("nationl", "national"), ("National", "national"),
+                        ("internl", "internal")):
+        result = RUNNER.invoke(app, ["dnc", "import", str(numbers), "--registry", typo,
+                                     "--home", data, "--json"])
+        assert result.exit_code == 1, result.output
+        assert f"did you mean '{meant}'" in json.loads(result.stdout)["error"]
+    assert not (tmp_path / "data" / "dnc" / "registries" / "nationl").exists()
+    accepted = run("import", str(numbers), "--registry", "acme-list", "--home", data, "--json")
+    assert accepted.exit_code == 0, accepted.output
+    versions = json.loads(run("versions", "--home", data, "--json").stdout)["versions"]
+    assert {v["registry"] for v in versions} == {"acme-list", "internal"}
