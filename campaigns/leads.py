@@ -269,6 +269,10 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
          and given_state[i] is not None for i in keep.tolist()],
         rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
         else []
+    consent_cells = _column(frame, mapping, "consent")
+    if consent_cells is not None:
+        warnings = [*warnings, *_consent_warnings(consent_cells[keep], lines[keep],
+                                                  mapping["consent"][0])]
     rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason,
                                      table.encoding, table.delimiter)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
@@ -421,6 +425,23 @@ def _consent(sub: pd.DataFrame, columns: list[str]) -> list[str]:
             out.append(json.dumps([{"kind": "prior_express_written",
                                     "given_at": at.isoformat(), "source": source}]))
     return out
+
+
+def _consent_warnings(cells: np.ndarray, lines: np.ndarray, column: str,
+                      limit: int = 5) -> list[str]:
+    """Imported rows whose consent cell is not a date. They are kept, and the rules read
+    such a consent as none (so nothing dials more), but a user who typed 'yesterday' or
+    '2026-13-45' believed the consent recorded: say so, line by line."""
+    values = pd.Series(cells, dtype=object)
+    given = values.notna().to_numpy()
+    parsed = pd.to_datetime(values.fillna("").astype(str).str.strip(), errors="coerce",
+                            utc=True, format="mixed")
+    bad = np.flatnonzero(given & parsed.isna().to_numpy())
+    found = [f"line {lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
+             "(field consent)" for i in bad[:limit].tolist()]
+    if len(bad) > limit:
+        found.append(f"... and {len(bad) - limit} more lines whose consent is not a date")
+    return found
 
 
 def _write_rejects(path: Path | None, frame: pd.DataFrame, lines: np.ndarray,

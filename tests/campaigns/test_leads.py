@@ -151,3 +151,16 @@ def test_an_interrupted_import_keeps_only_what_it_committed_and_says_where_to_re
         campaign.import_file("c", path, at=NOW, mode=mode, batch_size=4)
     (listed,) = campaign.lead_lists("c")
     assert listed.imported_rows == len(campaign.leads("c")) == 8
+
+
+def test_a_consent_that_is_not_a_date_is_named_by_line(campaign, tmp_path):
+    """Kept as no consent (the rules then treat the lead as unconsented), but the import
+    used to say nothing, and the user believed the consent recorded."""
+    rows = [["2015550100", "yesterday"], ["2015550101", "2026-13-45"],
+            ["2015550102", "2026-01-05"], ["2015550103", ""]]
+    path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme")
+    assert report.imported == 4
+    assert report.warnings == (
+        "line 2: consent 'yesterday' is not a date: kept as no consent (field consent)",
+        "line 3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
