@@ -40,6 +40,7 @@ from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignSettings, CampaignState
+from dnc.rules.tables import RuleTables
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -226,6 +227,16 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         for i, problem in _unknown_zones(zone_raw).items():
             if reason[i] == "":
                 reason[i], reject_field[i] = problem, "timezone"
+
+    state_raw = _column(frame, mapping, "state")
+    if state_raw is not None:
+        known_states = RuleTables().state_zones
+        for i, cell in enumerate(state_raw.tolist()):
+            if cell is not None and cell.upper() not in known_states and reason[i] == "":
+                # The rules refuse such a lead at every dial ("unknown US state"): refused
+                # here, the row is named with its line instead.
+                reason[i] = f"state {cell!r} is not a US state or territory code (e.g. TX)"
+                reject_field[i] = "state"
 
     ok = reason == ""
     phones = phone.to_numpy(dtype=object).copy()

@@ -164,3 +164,14 @@ def test_a_consent_that_is_not_a_date_is_named_by_line(campaign, tmp_path):
     assert report.warnings == (
         "line 2: consent 'yesterday' is not a date: kept as no consent (field consent)",
         "line 3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
+
+
+def test_an_unknown_state_rejects_its_row_with_the_field(campaign, tmp_path):
+    """Kept, such a lead stopped `compliance explain` and every dial check with 'unknown US
+    state'; the import now names the row."""
+    rows = [["2165550100", "XX"], ["2165550101", "tx"], ["2165550102", ""]]
+    path = _write(tmp_path / "s.csv", rows, header=["phone", "state"])
+    report = campaign.import_file("c", path, at=NOW)
+    assert (report.imported, report.rejected) == (2, 1)
+    assert report.reject_reasons == {
+        "state 'XX' is not a US state or territory code (e.g. TX)": 1}
