@@ -97,7 +97,11 @@ def _check_line_order(w, vip_priority: int) -> None:
                 continue
             theirs = effective(other, t)
             assert theirs <= mine + EPS, f"{key} served at {t} before {other} ({theirs}>{mine})"
-            if abs(theirs - mine) <= EPS:
+            # Ties go to the earlier arrival. Only equal priorities tie for sure: with
+            # different ones, effective priorities within EPS may differ in exact arithmetic
+            # (the line orders by priority - aging * arrival, which rounds differently from
+            # this replay's priority + aging * wait), and then the higher one rightly wins.
+            if abs(theirs - mine) <= EPS and entries[other][1] == entries[key][1]:
                 assert entries[other][0] >= place - EPS, f"{key} before earlier {other}"
         del entries[key]
 
