@@ -39,7 +39,7 @@ from campaigns.lead_compliance import (
 from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
-from campaigns.settings import CampaignSettings, CampaignState
+from campaigns.settings import CampaignSettings, CampaignState, region_problem
 from dnc.rules.tables import RuleTables
 
 if TYPE_CHECKING:
@@ -195,6 +195,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                               "read-only", path=str(table.path))
     settings = CampaignSettings.model_validate(campaign_row.settings)
     region = (default_region or settings.default_region).upper()
+    if problem := region_problem(region):
+        raise LeadImportError(f"--region: {problem}", path=str(table.path))
     lines = np.arange(total, dtype=np.int64) + table.first_line
     if progress:
         progress("normalise", 0, total)

@@ -169,6 +169,30 @@ class RecordingSettings(BaseModel):
         return value
 
 
+def jurisdiction_problem(jurisdiction: str) -> str | None:
+    """Why ``jurisdiction`` names no known set of compliance profiles, else None."""
+    from dnc.rules.profiles import JURISDICTION_ALIASES, profiles_for
+
+    if not jurisdiction.replace(",", "").strip():
+        return f"no profile named; known: {', '.join(sorted(JURISDICTION_ALIASES))}"
+    try:
+        profiles_for(jurisdiction)
+    except ValueError as error:  # it names the unknown profile and the known ones
+        return str(error)
+    return None
+
+
+def region_problem(region: str) -> str | None:
+    """Why ``region`` cannot be the region national numbers are read in, else None. An
+    unknown one (ZZ) used to reject every row of a lead file, one by one, as 'not a phone
+    number (Missing or invalid default region.)'."""
+    import phonenumbers
+
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        return f"region {region!r} is not a region code (e.g. US, CA, GB)"
+    return None
+
+
 class CampaignSettings(BaseModel):
     """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
 
@@ -176,9 +200,9 @@ class CampaignSettings(BaseModel):
 
     jurisdiction: str = "us"
     """Compliance profiles, comma-separated, each a name ``dnc.rules`` knows ("us",
-    "reg_f", "uk", ...). An unknown or empty one is refused here: left to the dial-time
-    check it would stop ``doctor`` and ``run`` with a traceback, and an empty text would
-    select the federal rules alone, without the state overlays."""
+    "reg_f", "uk", ...). ``jurisdiction_problem`` refuses an unknown or empty one when it is
+    set: left to the dial-time check it stopped ``doctor`` with a traceback, and an empty
+    text selected the federal rules alone, without the state overlays."""
     caller_ids: tuple[str, ...] = ()
     """Numbers presented to the called party. No default: a caller ID is the seller's own
     number, one the called party can call back (47 CFR 64.1601(e)); a campaign without one
@@ -266,17 +290,6 @@ class CampaignSettings(BaseModel):
             return self.abandon_window_hours * 3600.0
         uk = any(p.startswith("uk") for p in self.jurisdiction.lower().split(","))
         return 24 * 3600.0 if uk else 30 * 86400.0
-
-    @field_validator("jurisdiction")
-    @classmethod
-    def _known_profiles(cls, value: str) -> str:
-        from dnc.rules.profiles import JURISDICTION_ALIASES, profiles_for
-
-        if not value.replace(",", "").strip():
-            raise ValueError("no profile named; known: "
-                             f"{', '.join(sorted(JURISDICTION_ALIASES))}")
-        profiles_for(value)  # ValueError naming the unknown profile and the known ones
-        return value
 
     @field_validator("caller_ids")
     @classmethod

@@ -40,6 +40,8 @@ from campaigns.settings import (
     CampaignState,
     PacingSettingsError,
     check_pacing,
+    jurisdiction_problem,
+    region_problem,
 )
 
 CampaignRef = str | int
@@ -85,6 +87,12 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
             for e in error.errors()
         )
         raise SettingsError(f"invalid campaign settings: {problems}") from error
+    # Like the pacing policy, checked when set, so a campaign stored before the check
+    # stays readable and editable (an edit can repair it).
+    for key, problem_of in (("jurisdiction", jurisdiction_problem),
+                            ("default_region", region_problem)):
+        if (base is None or key in values) and (problem := problem_of(getattr(settings, key))):
+            raise SettingsError(f"invalid campaign settings: {key}: {problem}")
     if base is None or {"pacing_policy", "pacing_params"} & set(values):
         try:
             canonical = check_pacing(settings.pacing_policy, settings.pacing_params)

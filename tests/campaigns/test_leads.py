@@ -175,3 +175,12 @@ def test_an_unknown_state_rejects_its_row_with_the_field(campaign, tmp_path):
     assert (report.imported, report.rejected) == (2, 1)
     assert report.reject_reasons == {
         "state 'XX' is not a US state or territory code (e.g. TX)": 1}
+
+
+def test_an_unknown_region_is_one_refusal_not_a_rejected_row_each(campaign, tmp_path):
+    """'--region ZZ' rejected every row, one by one, as 'not a phone number (Missing or
+    invalid default region.)'."""
+    path = _write(tmp_path / "r.csv", [["2015550100"]], header=["phone"])
+    with pytest.raises(LeadImportError, match="--region: region 'ZZ' is not a region code"):
+        campaign.import_file("c", path, at=NOW, default_region="zz")
+    assert campaign.lead_lists("c") == []

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from campaigns.settings import CampaignSettings, build_pacing_policy, check_pacing
-from campaigns.store import CampaignStore, SettingsError
+from campaigns.store import CampaignStore, SettingsError, validate_settings
 from cli import app
 from dnc.rules.profiles import JURISDICTION_ALIASES
 from pacing_models.interface import PacingState
@@ -143,8 +142,26 @@ def test_any_jurisdiction_text_is_either_known_profiles_or_refused(text):
     parts = [p for p in text.lower().replace(" ", "").split(",") if p]
     known = bool(parts) and all(p in JURISDICTION_ALIASES for p in parts)
     try:
-        CampaignSettings(jurisdiction=text)
-    except ValidationError:
-        assert not known
+        validate_settings({"jurisdiction": text})
+    except SettingsError as error:
+        assert not known and "jurisdiction" in str(error)
     else:
         assert known
+
+
+def test_a_campaign_stored_with_a_bad_jurisdiction_or_region_stays_readable_and_editable(
+        tmp_path):
+    """Checked when set, like the pacing policy: a campaign stored before the check must
+    not become unreadable, and an edit repairs it."""
+    store = CampaignStore.open(f"sqlite:///{tmp_path / 'd.db'}")
+    store.create_campaign("a", {"caller_ids": ["+12015550123"]}, at=AT)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE campaign SET settings = json_set(settings, '$.jurisdiction', 'usa', "
+            "'$.default_region', 'ZZ')")
+    assert store.campaign("a").settings["jurisdiction"] == "usa"
+    with pytest.raises(SettingsError, match="default_region: region 'ZZ' is not a region"):
+        store.edit_campaign("a", {"default_region": "ZZ"}, at=AT)
+    edited = store.edit_campaign("a", {"jurisdiction": "us", "default_region": "US"}, at=AT)
+    assert (edited.settings["jurisdiction"], edited.settings["default_region"]) == ("us", "US")
+    store.close()
