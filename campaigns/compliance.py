@@ -50,8 +50,17 @@ def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
     """The compliance rules of a campaign, from its settings and its ``compliance`` section."""
     compliance = settings.compliance
     message = compliance.recorded_message
+    try:
+        profiles = profiles_for(settings.jurisdiction)
+    except ValueError as error:
+        # Input is checked when set; a campaign stored before that check may still carry an
+        # unknown name. No rules can be chosen for it, so nothing is dialled: one clear line
+        # that names the setting and its repair, not a traceback.
+        raise ComplianceError(
+            f"campaign {name!r}: setting jurisdiction: {error}; set a known one with "
+            f"`dialer campaign edit {name} --jurisdiction ...`") from error
     return CampaignRules(
-        name=name, profiles=profiles_for(settings.jurisdiction),
+        name=name, profiles=profiles,
         caller_id_present=bool(settings.caller_ids),
         autodialed=compliance.autodialed, prerecorded=is_prerecorded(settings),
         telemarketing=compliance.telemarketing, subject=compliance.subject,

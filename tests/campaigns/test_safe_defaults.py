@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from campaigns.settings import CampaignSettings, build_pacing_policy, check_pacing
 from campaigns.store import CampaignStore, SettingsError, validate_settings
 from cli import app
+from dnc.errors import ComplianceError
 from dnc.rules.profiles import JURISDICTION_ALIASES
 from pacing_models.interface import PacingState
 
@@ -160,6 +161,17 @@ def test_a_campaign_stored_with_a_bad_jurisdiction_or_region_stays_readable_and_
             "UPDATE campaign SET settings = json_set(settings, '$.jurisdiction', 'usa', "
             "'$.default_region', 'ZZ')")
     assert store.campaign("a").settings["jurisdiction"] == "usa"
+    # Its rules cannot be chosen: the gate, doctor and the hopper get one clear refusal
+    # naming the setting and its repair, never a default set of rules.
+    from campaigns.compliance import campaign_rules
+    with pytest.raises(ComplianceError, match=r"campaign 'a': setting jurisdiction: unknown "
+                       r"jurisdiction 'usa'.*campaign edit a --jurisdiction"):
+        campaign_rules("a", store.settings(store.campaign("a").id))
+    doctor = dialer("doctor", "a", "--db", f"sqlite:///{tmp_path / 'd.db'}", "--home",
+                    str(tmp_path), "--switch", "esl://:ClueCon@127.0.0.1:9")
+    assert doctor.exit_code != 0 and "Traceback" not in doctor.output, doctor.output
+    assert "setting jurisdiction: unknown jurisdiction 'usa'" in " ".join(
+        doctor.output.split()), doctor.output
     with pytest.raises(SettingsError, match="default_region: region 'ZZ' is not a region"):
         store.edit_campaign("a", {"default_region": "ZZ"}, at=AT)
     edited = store.edit_campaign("a", {"jurisdiction": "us", "default_region": "US"}, at=AT)
