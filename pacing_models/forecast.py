@@ -33,7 +33,7 @@ the pacing model, not the engine, the cost of a long simulation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -68,6 +68,10 @@ class CompactTables:
     """Rows: time since the answer on ``ring_step`` grid, for calls awaiting AMD's verdict;
     −P(needs an agent by t_k | no verdict yet) beside its variance (one row of zeros when
     not given: no AMD)."""
+    shape: tuple[int, int, int, int, float, float] = field(init=False, default=(0, 0, 0, 0,
+                                                                                 1.0, 1.0))
+    """(ring, verdict, busy, wrap rows, 1 ÷ ring_step, 1 ÷ agent_step): what ``plan`` passes
+    beside ``packed``, read once here instead of at every decision."""
 
     def __post_init__(self) -> None:
         if self.verdict is None:
@@ -76,6 +80,9 @@ class CompactTables:
             profile = np.concatenate((self.new_call, self.new_call_variance))[None, :]
             object.__setattr__(self, "packed", np.ascontiguousarray(
                 np.vstack((self.ring, self.verdict, self.busy, self.wrap, profile))))
+        object.__setattr__(self, "shape", (
+            self.ring.shape[0], self.verdict.shape[0], self.busy.shape[0],
+            self.wrap.shape[0], 1.0 / self.ring_step, 1.0 / self.agent_step))
 
     @property
     def instants(self) -> int:
@@ -264,10 +271,10 @@ def plan(tables: CompactTables, agents_free: int, answered_waiting: int, elapsed
     agents on a call, then the agents in wrap-up.
     """
     verdict_end = ringing + verdicts
+    ring_rows, verdict_rows, busy_rows, wrap_rows, ring_inverse, agent_inverse = tables.shape
     return _plan(
-        tables.packed, tables.ring.shape[0], tables.verdict.shape[0], tables.busy.shape[0],
-        tables.wrap.shape[0], elapsed, ringing, verdict_end, verdict_end + busy,
-        1.0 / tables.ring_step, 1.0 / tables.agent_step,
+        tables.packed, ring_rows, verdict_rows, busy_rows, wrap_rows, elapsed, ringing,
+        verdict_end, verdict_end + busy, ring_inverse, agent_inverse,
         float(answered_waiting - agents_free), float(threshold), int(cap),
     )
 
