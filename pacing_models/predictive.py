@@ -66,6 +66,7 @@ from pacing_models.tables import (
     build_ring_table,
     build_verdict_table,
     build_wrap_table,
+    machine_handle_parts,
     mix_machine_handles,
 )
 from pacing_models.tail import poisson_room
@@ -230,6 +231,10 @@ class PredictivePolicy:
         self._wrap: AgentTable | None = None
         self._compact: CompactTables | None = None
         self._key: tuple[int, int, int, int, int] | None = None
+        self._release: tuple[tuple[object, int], np.ndarray] | None = None
+        self._machine_parts: tuple[tuple[object, ...], tuple[np.ndarray, ...]] | None = None
+        """The parts of the ring and busy tables that depend on the handle laws alone, and
+        the laws (and sizes) they were computed for: a ring table refresh reuses them."""
         self._talk_q90 = math.inf
         self._answer_to_agents = 1.0
         """P(a call dialed now is answered by a person or by a machine that goes to an
@@ -354,8 +359,12 @@ class PredictivePolicy:
         if (self._ring is None or stale_ring or self._key is None or key[:2] != self._key[:2]
                 or key[4] != self._key[4]):
             machine = self.machine_handle.fitted
-            release = machine.zero_mass + (1.0 - machine.zero_mass) * (
-                1.0 - machine.distribution.sf(np.arange(slots + window + 1) * step))  # type: ignore[attr-defined]
+            release_key = (machine, slots + window)
+            if self._release is None or self._release[0] != release_key:
+                # P(a machine's handle ≤ j·δ): changes only with the machine's law.
+                self._release = (release_key, machine.zero_mass + (1.0 - machine.zero_mass) * (
+                    1.0 - machine.distribution.sf(np.arange(slots + window + 1) * step)))  # type: ignore[attr-defined]
+            release = self._release[1]
             self._ring = build_ring_table(
                 probabilities, self.ring_times.cdfs(), timeout, slots, routed, release
             )
@@ -386,10 +395,19 @@ class PredictivePolicy:
             remix = True
         if remix or self._busy is None:
             # Agents on a call may be on a machine answer: the share of connections that
-            # are machines weighs the two handle laws (tables.mix_machine_handles).
+            # are machines weighs the two handle laws (tables.mix_machine_handles). The
+            # laws' parts are kept until a law or the table's shape changes (a ring table
+            # refresh moves only the share).
+            talk_law, machine_law = self.talk.fitted, self.machine_handle.fitted
+            parts_key = (self._busy_live.table.shape, talk_law, machine_law)
+            machine_share = 1.0 - self._person_share
+            if machine_share > 0.0 and (self._machine_parts is None
+                                        or self._machine_parts[0] != parts_key):
+                self._machine_parts = (parts_key, machine_handle_parts(
+                    self._busy_live.table.shape, talk_law, machine_law))
             self._busy = mix_machine_handles(
-                self._busy_live, self.talk.fitted, self.machine_handle.fitted,
-                1.0 - self._person_share,
+                self._busy_live, talk_law, machine_law, machine_share,
+                None if machine_share <= 0.0 else self._machine_parts[1],  # type: ignore[index]
             )
         self._key = key
         ring = self._ring

@@ -194,8 +194,24 @@ def build_busy_table(talk: FittedDuration, wrap: FittedDuration, slots: int) -> 
     return _agent_table(np.clip(np.einsum("ij,jk->ik", talk_pmf, toeplitz), 0.0, 1.0))
 
 
+def machine_handle_parts(
+    shape: tuple[int, int], talk: FittedDuration, machine: FittedDuration
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What ``mix_machine_handles`` reads of the two laws for a table of ``shape``: the
+    machine's residual law (rows: elapsed, columns: slots), S_m(e) and S_l(e). They change
+    only with the laws, not with the share: a caller may keep them (``parts``)."""
+    rows, columns = shape
+    elapsed = np.arange(rows) * AGENT_GRID_STEP
+    if machine.zero_mass >= 1.0:
+        machine_free = np.ones((rows, columns))
+    else:
+        machine_free = _residual_cdf(machine, elapsed, (np.arange(columns) + 1) * RING_GRID_STEP)
+    return machine_free, machine.sf(elapsed), talk.sf(elapsed)
+
+
 def mix_machine_handles(
-    live: AgentTable, talk: FittedDuration, machine: FittedDuration, machine_share: float
+    live: AgentTable, talk: FittedDuration, machine: FittedDuration, machine_share: float,
+    parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> AgentTable:
     """Free-again probabilities for an agent on a call that may be a machine answer.
 
@@ -205,18 +221,15 @@ def mix_machine_handles(
     time: P(machine | on a call e s) = π·S_m(e) ÷ (π·S_m(e) + (1 − π)·S_l(e)), and
     P(free by e + s | e) mixes the two residual laws with that weight (a 5-s machine release
     is all but certain to be a person's call after 10 s on it). With π = 0 this is ``live``.
+    ``parts``: ``machine_handle_parts`` of the same shape and laws, if the caller kept them.
     """
     if machine_share <= 0.0:
         return live
-    rows, columns = live.table.shape
-    elapsed = np.arange(rows) * AGENT_GRID_STEP
-    if machine.zero_mass >= 1.0:
-        machine_free = np.ones((rows, columns))
-    else:
-        machine_free = _residual_cdf(machine, elapsed, (np.arange(columns) + 1) * RING_GRID_STEP)
+    machine_free, machine_left, talk_left = (
+        machine_handle_parts(live.table.shape, talk, machine) if parts is None else parts)
     share = min(machine_share, 1.0)
-    on_machine = share * machine.sf(elapsed)
-    on_live = (1.0 - share) * talk.sf(elapsed)
+    on_machine = share * machine_left
+    on_live = (1.0 - share) * talk_left
     total = on_machine + on_live
     weight = np.divide(on_machine, total, out=np.zeros_like(total), where=total > 0.0)
     weight = weight[:, None]
