@@ -29,6 +29,25 @@ from pacing_models.interface import AttemptResult
 RING_GRID_STEP = 0.5
 """Seconds per bin of the ring-time histograms (and of the predictive lookup tables)."""
 
+# Members read once per attempt, as module constants: in CPython 3.11 every
+# ``AttemptResult.MEMBER`` read goes through EnumType's slow attribute hook, and a dict
+# keyed by members hashes each through ``Enum.__hash__``, a Python call.
+_LIVE, _MACHINE, _NO_ANSWER = AttemptResult.LIVE, AttemptResult.MACHINE, AttemptResult.NO_ANSWER
+_BUSY, _FAILED = AttemptResult.BUSY, AttemptResult.FAILED
+
+
+def _outcome_index(result: AttemptResult) -> int:
+    """Row of ``OutcomeMix`` counts: live, machine, no answer, busy or failed."""
+    if result is _LIVE:
+        return 0
+    if result is _MACHINE:
+        return 1
+    if result is _NO_ANSWER:
+        return 2
+    if result is _BUSY or result is _FAILED:
+        return 3
+    return _OUTCOME_INDEX[result]  # anything else: the table's own KeyError
+
 
 def _decay(half_life: float, dt: float) -> float:
     return 1.0 if dt <= 0 or not math.isfinite(half_life) else 0.5 ** (dt / half_life)
@@ -73,8 +92,11 @@ class OutcomeMix:
         )
 
     def _advance(self, at: float) -> None:
-        if self._last is not None and at > self._last:
-            decay = _decay(self.half_life, at - self._last)
+        last = self._last
+        if last is None:
+            self._last = at
+        elif at > last:
+            decay = _decay(self.half_life, at - last)
             if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
                 scale = self._scale
                 self._stored = [count * scale * decay for count in self._stored]
@@ -82,13 +104,13 @@ class OutcomeMix:
                 self._scale = 1.0
             else:
                 self._scale *= decay
-        self._last = at if self._last is None else max(self._last, at)
+            self._last = at
 
     def observe(self, result: AttemptResult, at: float) -> None:
         self._advance(at)
-        self._stored[_OUTCOME_INDEX[result]] += 1.0 / self._scale
+        self._stored[_outcome_index(result)] += 1.0 / self._scale
         self.observed += 1
-        self.live_observed += result is AttemptResult.LIVE
+        self.live_observed += result is _LIVE
 
     def observe_machine_routed(self, at: float) -> None:
         """An attempt observed as live was a machine that reached (or queued for) an agent:
@@ -176,7 +198,7 @@ class RingTimes:
         self._prior_hist = prior * self.prior_strength
 
     def observe(self, result: AttemptResult, ring_seconds: float, at: float) -> None:
-        if result is AttemptResult.NO_ANSWER:
+        if result is _NO_ANSWER:
             self._timeouts.append(float(ring_seconds))
             del self._timeouts[:-51]
             # The median is read at most once per decision; sort lazily (np.median on 51
@@ -184,7 +206,7 @@ class RingTimes:
             self._timeout = None
             return
         self._advance(at)
-        row = _RING_ROW.get(result, 2)
+        row = 0 if result is _LIVE else 1 if result is _MACHINE else _RING_ROW.get(result, 2)
         self._stored[row, self._bin(ring_seconds)] += 1.0 / self._scale
 
     def move_to_machine(self, ring_seconds: float, at: float) -> None:
@@ -199,15 +221,18 @@ class RingTimes:
         return min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self._stored.shape[1] - 1)
 
     def _advance(self, at: float) -> None:
-        if self._last is not None and at > self._last:
-            decay = _decay(self.half_life, at - self._last)
+        last = self._last
+        if last is None:
+            self._last = at
+        elif at > last:
+            decay = _decay(self.half_life, at - last)
             if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
                 self._stored *= self._scale
                 self._stored *= decay
                 self._scale = 1.0
             else:
                 self._scale *= decay
-        self._last = at if self._last is None else max(self._last, at)
+            self._last = at
 
     @property
     def hist(self) -> np.ndarray:
