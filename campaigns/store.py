@@ -59,8 +59,6 @@ class SettingsError(CampaignError):
     """Campaign settings that fail validation (ring timeout, connect window, ...)."""
 
 
-
-
 _LEGAL_HINTS = {
     "ring_timeout": " (47 CFR 64.1200(a)(6): ring at least 15 s before giving up)",
     "connect_window": " (47 CFR 64.1200(a)(7)(i): connect a live answer within 2 s)",
