@@ -157,11 +157,12 @@ class AgentWork(_Base):
         if not self.connector.is_current_leg(event.agent_id, event.leg_id):
             return  # an older leg of the agent (replaced after it got stuck) ended
         self.connector.leg_closed(event.agent_id)
-        if event.agent_id in self.previews:
-            self._drop_preview(event.agent_id, event.at)
-        consult = self.consults.by_agent.get(event.agent_id)
+        desk = self.desk
+        if event.agent_id in desk.previews:
+            desk.drop_preview(event.agent_id, event.at)
+        consult = desk.consults.by_agent.get(event.agent_id)
         if consult is not None:
-            self._cancel(consult, event.at, "agent's phone hung up")
+            desk.cancel(consult, event.at, "agent's phone hung up")
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
         call = self._call(call_id) if call_id else None
         if call is None or call.state is S.BRIDGED:
@@ -173,11 +174,20 @@ class AgentWork(_Base):
             self.connector.drop(call.call_id, keep_ready=True)
             self._requeue(call, event.at)
 
+    def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
+        """The agent's part of the call is over (transfer): wrap-up starts, and their leg
+        must come back to park (its park_after_bridge) before it takes another call."""
+        self._talk[agent.agent_id] = self.pool.end_call(
+            agent.agent_id, call.call_id, at, self.config.wrap_up_timeout)
+        self._watch_leg(agent.agent_id, at)
+        if self.config.wrap_up_timeout <= 0:
+            self._finish_wrap(agent.agent_id, at, "no wrap-up")
+
     def _requeue(self, call: Call, at: float) -> None:
         if call.bridged_at is not None and call.direction is not Direction.INBOUND:
             # A transferred customer who already talked to an agent: no connect window
             # applies, they wait for the next agent in line (desk.py).
-            self._queue_again(call, at, queue=call.queue, agent_id=None)
+            self.desk.queue_again(call, at, queue=call.queue, agent_id=None)
             return
         if call.inbound is not None:
             self.inbound.requeue(call, at)  # back to the caller's place in the line
@@ -198,10 +208,10 @@ class AgentWork(_Base):
         self.pool.pause(event.agent_id, event.reason, event.at)
 
     def _on_agent_logged_out(self, event: AgentLoggedOut) -> None:
-        if event.agent_id in self.previews:
+        if event.agent_id in self.desk.previews:
             # The lead goes back undialed, and the agent is not handed other work first.
             self.pool.agent(event.agent_id).logout_pending = True
-            self._drop_preview(event.agent_id, event.at)
+            self.desk.drop_preview(event.agent_id, event.at)
         agent = self.pool.agent(event.agent_id)
         leg_id = agent.leg_id
         if self.pool.logout(event.agent_id, event.at) and leg_id:

@@ -490,7 +490,7 @@ class CallFlow(_Base):
         if call.bridged_at is not None and state is not _BRIDGED:
             # Talked to an agent, then parked, queued or sent on by a transfer: connected.
             outcome = _CONNECTED_OUTCOME
-            self._end_handed_on(call, state, at)
+            self.desk.end_handed_on(call, state, at)
         elif state is _DIALING or state is _RINGING:
             outcome, result = _UNANSWERED.get(cause, _FAILED)
             self.policy.observe_attempt(result, at - call.dialed_at, at)

@@ -1,11 +1,12 @@
 """The engine's agent-desktop requests: hold, transfers, consultations, preview, eavesdrop.
 
-A mixin of ``Engine`` (dialer/engine/engine.py) for the handlers, like agent_work.py; the
-consultations of attended transfers are their own object (``Consults``) with their own
-state machine written as a table. Requests arrive as events from the runner's control
-socket (``dialer web``); the runner checks them first and answers the user, so a request
-the engine still cannot honour here (the call ended in between) is dropped with an
-``AgentNotice``, never half-done.
+A part the engine (dialer/engine/engine.py) owns and routes these events to, with its own
+state (the consultations and the leads on preview) and a narrow interface to the rest
+(``DeskServices``); the consultations of attended transfers are their own object
+(``Consults``) with their own state machine written as a table. Requests arrive as events
+from the runner's control socket (``dialer web``); the runner checks them first and answers
+the user, so a request the engine still cannot honour here (the call ended in between) is
+dropped with an ``AgentNotice``, never half-done.
 
 Switch primitives (FreeSWITCH, checked against the real capture 11-show-and-uuid-commands):
 hold is ``uuid_hold`` on the customer leg (the bridge stays up); a transfer to a queue or an
@@ -21,14 +22,16 @@ that party (``uuid_bridge``), cancelling it bridges the customer back to the age
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from dialer.commands import (
     AgentNotice,
     AgentState,
     Bridge,
     BridgeLegs,
+    Command,
     Direction,
     Eavesdrop,
     Hangup,
@@ -41,8 +44,12 @@ from dialer.commands import (
 )
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.config import CampaignConfig
+from dialer.engine.connector import Connector
+from dialer.engine.inbound import InboundRouter
 from dialer.engine.queues import QueueSet
 from dialer.engine.routing import Work, WorkKind
+from dialer.engine.scheduler import AgentPool
 from dialer.errors import IllegalTransitionError
 from dialer.events import (
     CallAnswered,
@@ -51,7 +58,6 @@ from dialer.events import (
     CallParked,
     ConsultFinished,
     ConsultRequested,
-    DialingPaused,
     EavesdropRequested,
     HoldRequested,
     OriginateFailed,
@@ -59,14 +65,7 @@ from dialer.events import (
     TransferRequested,
 )
 from dialer.hangup import HangupCause
-from dialer.ports import DialTarget
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import Engine
-
-    _Base = Engine
-else:
-    _Base = object
+from dialer.ports import DialTarget, LeadSource
 
 S = CallState
 E164 = re.compile(r"\+[1-9][0-9]{6,14}\Z")
@@ -156,13 +155,61 @@ class Consults:
         return None
 
 
-class AgentDesk(_Base):
-    """Desktop request handlers of the engine (a mixin of ``Engine``)."""
+@dataclass(frozen=True, slots=True)
+class DeskServices:
+    """What the desk may ask of the engine that owns it (and nothing more)."""
+
+    emit: Callable[[Command], None]
+    bridge: Callable[[Call, Agent, float], None]
+    """Reserve ``agent``'s bridge to ``call`` (the call goes to ``bridging``)."""
+    offer: Callable[[Work, float], None]
+    after_assignment: Callable[[tuple[Agent, Work] | None, float], None]
+    hand_off: Callable[[Agent, Call, float], None]
+    """The agent's part of the call is over: their wrap-up starts, their leg must park."""
+    dial: Callable[[DialTarget, float, Direction, str | None, str | None], Call | None]
+    """(target, at, direction, callback_id, switch_id) → the call dialed, or None."""
+    new_id: Callable[[], str]
+
+
+class AgentDesk:
+    """The agent-desktop requests of one campaign: hold, transfers, consultations, preview
+    and eavesdrop, with the consultations and the previewed leads as its own state.
+
+    Owned by the engine like ``AgentPool`` and ``InboundRouter``: it reads the pool, the
+    calls, the connector and the inbound router it is given, and acts on the engine only
+    through ``DeskServices``. ``config`` is the campaign's current configuration (the
+    engine sets it again when a supervisor retunes the campaign).
+    """
+
+    def __init__(self, config: CampaignConfig, pool: AgentPool, calls: dict[str, Call],
+                 connector: Connector, inbound: InboundRouter, leads: LeadSource,
+                 services: DeskServices) -> None:
+        self.config = config
+        self.pool = pool
+        self.calls = calls
+        self.connector = connector
+        self.inbound = inbound
+        self.leads = leads
+        self.consults = Consults()
+        """Attended transfers in progress."""
+        self.previews: dict[str, DialTarget] = {}
+        """Preview dialing: agent → the lead on their screen, waiting for dial or skip."""
+        self._emit = services.emit
+        self._bridge = services.bridge
+        self._offer = services.offer
+        self._after_assignment = services.after_assignment
+        self._hand_off = services.hand_off
+        self._dial = services.dial
+        self._new_id = services.new_id
 
     # --- helpers ------------------------------------------------------------------------------
 
+    def _call(self, call_id: str) -> Call | None:
+        call = self.calls.get(call_id)
+        return call if call is not None and call.state is not S.ENDED else None
+
     def _notice(self, agent_id: str, at: float, text: str) -> None:
-        self._out.append(AgentNotice(at, agent_id, text))
+        self._emit(AgentNotice(at, agent_id, text))
 
     def _connected_call(self, agent_id: str, at: float) -> tuple[Agent, Call] | None:
         """The agent and the customer they are talking to, or a notice why not."""
@@ -182,24 +229,15 @@ class AgentDesk(_Base):
             call.hold_seconds += at - call.held_since
             call.held_since = None
 
-    def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
-        """The agent's part of the call is over (transfer): wrap-up starts, and their leg
-        must come back to park (its park_after_bridge) before it takes another call."""
-        self._talk[agent.agent_id] = self.pool.end_call(
-            agent.agent_id, call.call_id, at, self.config.wrap_up_timeout)
-        self._watch_leg(agent.agent_id, at)
-        if self.config.wrap_up_timeout <= 0:
-            self._finish_wrap(agent.agent_id, at, "no wrap-up")
-
     def _park(self, call: Call, at: float) -> None:
         """Take the customer out of their bridge; a new bridge waits for their leg to be
         parked again (CallParked), like any bridge (connector.py)."""
         self.connector.forget_call(call.call_id)
-        self._out.append(ParkCall(at, call.call_id))
+        self._emit(ParkCall(at, call.call_id))
 
     # --- hold -----------------------------------------------------------------------------------
 
-    def _on_hold(self, event: HoldRequested) -> None:
+    def on_hold(self, event: HoldRequested) -> None:
         found = self._connected_call(event.agent_id, event.at)
         if found is None:
             return
@@ -210,11 +248,11 @@ class AgentDesk(_Base):
             call.held_since = event.at
         else:
             self._take_off_hold(call, event.at)
-        self._out.append(HoldCall(event.at, call.call_id, event.held))
+        self._emit(HoldCall(event.at, call.call_id, event.held))
 
     # --- blind transfer ----------------------------------------------------------------------
 
-    def _on_transfer(self, event: TransferRequested) -> None:
+    def on_transfer(self, event: TransferRequested) -> None:
         at = event.at
         found = self._connected_call(event.agent_id, at)
         if found is None:
@@ -231,7 +269,7 @@ class AgentDesk(_Base):
             transition(call, S.TRANSFERRED, "blind transfer")
             self._hand_off(agent, call, at)
             call.agent_id = None  # no agent of ours has it any more
-            self._out.append(TransferOut(at, call.call_id, target))
+            self._emit(TransferOut(at, call.call_id, target))
             return
         self._park(call, at)
         self._hand_off(agent, call, at)
@@ -240,7 +278,7 @@ class AgentDesk(_Base):
             # priority rules, aging; announcements for a caller), as for a menu's choice.
             self.inbound.transfer(call, target, at)
             return
-        self._queue_again(call, at, queue=call.queue, agent_id=target)
+        self.queue_again(call, at, queue=call.queue, agent_id=target)
 
     def _transfer_problem(self, agent: Agent, kind: str, target: str,
                           kinds: tuple[str, ...], at: float) -> str | None:
@@ -260,7 +298,7 @@ class AgentDesk(_Base):
                 return f"agent {target!r} is on another switch"
         return None
 
-    def _queue_again(self, call: Call, at: float, *, queue: str | None,
+    def queue_again(self, call: Call, at: float, *, queue: str | None,
                      agent_id: str | None) -> None:
         """The parked customer waits for the next agent (or for ``agent_id``)."""
         transition(call, S.QUEUED, "transfer")
@@ -277,7 +315,7 @@ class AgentDesk(_Base):
 
     # --- attended transfer ---------------------------------------------------------------------
 
-    def _on_consult(self, event: ConsultRequested) -> None:
+    def on_consult(self, event: ConsultRequested) -> None:
         at = event.at
         found = self._connected_call(event.agent_id, at)
         if found is None:
@@ -304,16 +342,16 @@ class AgentDesk(_Base):
             consult.target_agent = target
             consult.move(C.TALKING)
             self.connector.busy_legs.add(target)  # bridged to the consulting agent's leg
-            self._out.append(BridgeLegs(at, self._leg_of(agent), self._leg_of(other)))
+            self._emit(BridgeLegs(at, self._leg_of(agent), self._leg_of(other)))
         else:
-            consult.leg_id = self.new_id()
+            consult.leg_id = self._new_id()
             config = self.config
-            self._out.append(OriginateConsult(
+            self._emit(OriginateConsult(
                 at, consult.leg_id, agent.agent_id, target, config.caller_id_number,
                 config.caller_id_name, config.ring_timeout, call.switch_id))
         self.consults.start(consult)
 
-    def _on_consult_finished(self, event: ConsultFinished) -> None:
+    def on_consult_finished(self, event: ConsultFinished) -> None:
         consult = self.consults.by_agent.get(event.agent_id)
         if consult is None:
             self._notice(event.agent_id, event.at, "no consultation in progress")
@@ -324,7 +362,7 @@ class AgentDesk(_Base):
         if event.complete:
             self._complete(consult, event.at)
         else:
-            self._cancel(consult, event.at)
+            self.cancel(consult, event.at)
 
     def _complete(self, consult: Consult, at: float) -> None:
         call = self.calls[consult.call_id]
@@ -336,7 +374,7 @@ class AgentDesk(_Base):
         if consult.kind == "number":
             transition(call, S.TRANSFERRED, "attended transfer")
             call.agent_id = None
-            self._out.append(BridgeLegs(at, call.call_id, consult.leg_id or ""))
+            self._emit(BridgeLegs(at, call.call_id, consult.leg_id or ""))
             return
         other = self.pool.agents[consult.target_agent or ""]
         transition(call, S.BRIDGING, "attended transfer")
@@ -344,9 +382,9 @@ class AgentDesk(_Base):
         other.call_id = call.call_id
         # Straight to the consulted agent's leg, which is bridged (not parked): the switch
         # moves it (uuid_bridge), and the consulting agent's leg goes back to park.
-        self._out.append(Bridge(at, call.call_id, other.agent_id, self._leg_of(other)))
+        self._emit(Bridge(at, call.call_id, other.agent_id, self._leg_of(other)))
 
-    def _cancel(self, consult: Consult, at: float, why: str = "consultation cancelled") -> None:
+    def cancel(self, consult: Consult, at: float, why: str = "consultation cancelled") -> None:
         """The customer goes back to the consulting agent; the consulted party is let go."""
         call = self.calls.get(consult.call_id)
         self.consults.finish(consult)
@@ -356,10 +394,10 @@ class AgentDesk(_Base):
             return
         self._take_off_hold(call, at)
         if agent is None or agent.state is not AgentState.ON_CALL or agent.leg_id is None:
-            self._queue_again(call, at, queue=call.queue, agent_id=None)
+            self.queue_again(call, at, queue=call.queue, agent_id=None)
             return
         transition(call, S.BRIDGING, why)
-        self._out.append(Bridge(at, call.call_id, agent.agent_id, self._leg_of(agent)))
+        self._emit(Bridge(at, call.call_id, agent.agent_id, self._leg_of(agent)))
 
     def _leg_of(self, agent: Agent) -> str:
         return self.connector.leg_ids.get(agent.agent_id) or agent.leg_id or ""
@@ -367,19 +405,19 @@ class AgentDesk(_Base):
     def _release_consulted(self, consult: Consult, at: float, why: str,
                            customer_gone: bool = False) -> None:
         if consult.leg_id is not None:
-            self._out.append(Hangup(at, consult.leg_id, HangupCause.NORMAL_CLEARING))
+            self._emit(Hangup(at, consult.leg_id, HangupCause.NORMAL_CLEARING))
         if consult.target_agent is not None and customer_gone:
             # The two agents' legs are bridged to each other: park one, both go back to
             # park (the other by its park_after_bridge).
             agent = self.pool.agents.get(consult.agent_id)
             if agent is not None and self._leg_of(agent):
-                self._out.append(ParkCall(at, self._leg_of(agent)))
+                self._emit(ParkCall(at, self._leg_of(agent)))
         if consult.target_agent is not None:
             other = self.pool.agents.get(consult.target_agent)
             if other is not None and other.state is AgentState.RESERVED:
                 self._after_assignment(self.pool.unreserve(other.agent_id, at, why), at)
 
-    def _on_consult_leg(self, event: object) -> None:
+    def on_consult_leg(self, event: object) -> None:
         """Events of an outside party's leg (``Consults.by_leg``)."""
         leg_id: str = event.call_id  # type: ignore[attr-defined]
         consult = self.consults.by_leg[leg_id]
@@ -390,7 +428,7 @@ class AgentDesk(_Base):
             # Answered and parked: the originate has returned, a bridge is safe now.
             agent = self.pool.agents.get(consult.agent_id)
             if agent is not None and self._leg_of(agent):
-                self._out.append(Bridge(at, leg_id, agent.agent_id, self._leg_of(agent)))
+                self._emit(Bridge(at, leg_id, agent.agent_id, self._leg_of(agent)))
         elif isinstance(event, CallBridged) and consult.state is C.DIALING:
             consult.move(C.TALKING)
         elif isinstance(event, CallHungUp | OriginateFailed):
@@ -398,9 +436,9 @@ class AgentDesk(_Base):
             self.consults.by_leg.pop(leg_id, None)
             if consult.state is not C.DONE:
                 self._notice(consult.agent_id, at, "the consulted party hung up")
-                self._cancel(consult, at, "consulted party hung up")
+                self.cancel(consult, at, "consulted party hung up")
 
-    def _end_handed_on(self, call: Call, state: CallState, at: float) -> None:
+    def end_handed_on(self, call: Call, state: CallState, at: float) -> None:
         """A customer who had an agent left while parked, queued or being bridged again."""
         consult = self.consults.of_call(call.call_id)
         if consult is not None:
@@ -424,7 +462,7 @@ class AgentDesk(_Base):
 
     # --- preview dialing -------------------------------------------------------------------------
 
-    def _offer_previews(self, now: float) -> None:
+    def offer_previews(self, now: float) -> None:
         """Preview dialing: every ready agent without a lead on screen is shown one."""
         pool = self.pool
         for agent_id in list(pool.ready):
@@ -437,10 +475,10 @@ class AgentDesk(_Base):
                         switch_id=pool.agents[agent_id].switch_id)
             pool.submit(work, now)
             self.previews[agent_id] = target
-            self._out.append(PreviewLead(now, agent_id, work.work_id, target.lead_id,
+            self._emit(PreviewLead(now, agent_id, work.work_id, target.lead_id,
                                          target.number_e164))
 
-    def _on_preview_decided(self, event: PreviewDecided) -> None:
+    def on_preview_decided(self, event: PreviewDecided) -> None:
         at = event.at
         target = self.previews.pop(event.agent_id, None)
         agent = self.pool.agents.get(event.agent_id)
@@ -462,10 +500,10 @@ class AgentDesk(_Base):
 
     def _skip_preview(self, agent: Agent, target: DialTarget, at: float, why: str) -> None:
         self.leads.release(target.lead_id)
-        self._out.append(ReleaseLead(at, target.lead_id, "preview skipped"))
+        self._emit(ReleaseLead(at, target.lead_id, "preview skipped"))
         self._after_assignment(self.pool.unreserve(agent.agent_id, at, why), at)
 
-    def _drop_preview(self, agent_id: str, at: float) -> None:
+    def drop_preview(self, agent_id: str, at: float) -> None:
         """The agent logs out or loses their phone with a lead on screen: it goes back."""
         target = self.previews.pop(agent_id, None)
         agent = self.pool.agents.get(agent_id)
@@ -474,14 +512,11 @@ class AgentDesk(_Base):
 
     # --- supervisor -------------------------------------------------------------------------------
 
-    def _on_dialing_paused(self, event: DialingPaused) -> None:
-        self.dialing_paused = event.paused
-
-    def _on_eavesdrop(self, event: EavesdropRequested) -> None:
+    def on_eavesdrop(self, event: EavesdropRequested) -> None:
         agent = self.pool.agents.get(event.agent_id)
         if agent is None or agent.leg_id is None or agent.state is AgentState.LOGGED_OUT \
                 or event.mode not in EAVESDROP_MODES:
             return
-        self._out.append(Eavesdrop(event.at, self.new_id(), event.supervisor, event.endpoint,
+        self._emit(Eavesdrop(event.at, self._new_id(), event.supervisor, event.endpoint,
                                    agent.leg_id, event.mode, agent.switch_id))
 

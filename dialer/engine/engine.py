@@ -20,7 +20,7 @@ from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
-from dialer.engine.desk import AgentDesk, Consults
+from dialer.engine.desk import AgentDesk, Consults, DeskServices
 from dialer.engine.dialing import Dialing, elapsed_fields_needed
 from dialer.engine.gateways import GatewayRouter
 from dialer.engine.inbound import EngineServices, InboundRouter
@@ -81,7 +81,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
+class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -189,10 +189,15 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
         """The watch's line of ``DIAL`` waits (deadline order: watch.py)."""
         self.message_budget: dict[str, float] = {}
         """Switch → the measured safe-harbour latency budget, when above the campaign's."""
-        self.consults = Consults()
-        """Attended transfers in progress (desk.py)."""
-        self.previews: dict[str, DialTarget] = {}
-        """Preview dialing: agent → the lead on their screen, waiting for dial or skip."""
+        self.desk = AgentDesk(
+            config, self.pool, self.calls, self.connector, self.inbound, leads,
+            DeskServices(emit=self._emit, bridge=self._bridge, offer=self._offer,
+                         after_assignment=self._after_assignment, hand_off=self._hand_off,
+                         dial=self._dial, new_id=self.new_id),
+        )
+        """Hold, transfers, consultations, preview and eavesdrop (desk.py)."""
+        self._consult_legs = self.desk.consults.by_leg
+        """The outside parties' legs of consultations (``handle`` routes their events)."""
         self.dialing_paused = False
         """A supervisor paused the campaign: nothing new is dialed until resumed."""
         self._handlers: dict[type, Callable[[object], None]] = {
@@ -222,13 +227,13 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             CallDisposed: self._on_call_disposed,
             AgentAccepted: self._on_agent_accepted,
             RecordingRequested: self._on_recording_requested,
-            HoldRequested: self._on_hold,
-            TransferRequested: self._on_transfer,
-            ConsultRequested: self._on_consult,
-            ConsultFinished: self._on_consult_finished,
-            PreviewDecided: self._on_preview_decided,
+            HoldRequested: self.desk.on_hold,
+            TransferRequested: self.desk.on_transfer,
+            ConsultRequested: self.desk.on_consult,
+            ConsultFinished: self.desk.on_consult_finished,
+            PreviewDecided: self.desk.on_preview_decided,
             DialingPaused: self._on_dialing_paused,
-            EavesdropRequested: self._on_eavesdrop,
+            EavesdropRequested: self.desk.on_eavesdrop,
         }
 
     # --- entry points ----------------------------------------------------------------------
@@ -251,9 +256,9 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
                 or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)
                 or (dials and dials[0][0] <= at)):
             self._expire(at)
-        consult_legs = self.consults.by_leg
+        consult_legs = self._consult_legs
         if consult_legs and getattr(event, "call_id", None) in consult_legs:
-            self._on_consult_leg(event)
+            self.desk.on_consult_leg(event)
         else:
             self._handlers[type(event)](event)
         if pool.newly_ready:
@@ -347,6 +352,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
                                                        self.config.switch_ids):
             raise ValueError("retune changes pacing only, not the campaign or its switches")
         self.config = config
+        self.desk.config = config
         if policy is not self.policy:
             self.policy = policy
             self._state_builds = elapsed_fields_needed(policy)
@@ -355,7 +361,17 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
 
     def owns_leg(self, uuid: str) -> bool:
         """A channel of this engine's: a customer call or an outside party being consulted."""
-        return uuid in self.calls or uuid in self.consults.by_leg
+        return uuid in self.calls or uuid in self._consult_legs
+
+    @property
+    def consults(self) -> Consults:
+        """Attended transfers in progress (the desk's)."""
+        return self.desk.consults
+
+    @property
+    def previews(self) -> dict[str, DialTarget]:
+        """Preview dialing: agent → the lead on their screen (the desk's)."""
+        return self.desk.previews
 
     def snapshot(self, now: float) -> EngineSnapshot:
         calls: dict[str, int] = {}
@@ -402,6 +418,15 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits, AgentDesk):
             for at, wait, key, token in self.watch.due(now):
                 if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
                     self._deadline(wait, key, token, at)
+
+    # --- routes to the parts, for the mixins still to be composed (dialing.py) -------------
+
+    def _offer_previews(self, now: float) -> None:
+        self.desk.offer_previews(now)
+
+    def _on_dialing_paused(self, event: DialingPaused) -> None:
+        """A supervisor pauses or resumes the campaign's dialing (``_pace``, ``_dial``)."""
+        self.dialing_paused = event.paused
 
     # --- customer calls ------------------------------------------------------------------------
 
