@@ -89,6 +89,14 @@ class Tally:
     inbound_offered: int = 0
     inbound_waited: int = 0
     inbound_abandoned: int = 0
+    machine_verdicts: int = 0
+    """AMD's machine verdicts (true machines and the people it got wrong)."""
+    machine_verdicts_routed: int = 0
+    """Of them, those sent to a free agent (``[amd].to_free_agent``)."""
+    false_positives: int = 0
+    """People AMD classed as machines."""
+    false_positives_connected: int = 0
+    """Of them, those a free agent took (the rest were hung up on: abandoned)."""
     queues: dict[str, Any] | None = None
     """Scenarios with ``[[queues]]``: per-queue figures and the wait-estimate calibration
     (simulations/inbound_callers.py, ``inbound_metrics``)."""
@@ -108,6 +116,7 @@ def campaign_config(scenario: Scenario, policy: str, params: dict[str, Any]) -> 
         # as a machine (``_hangup``), which the ledger counts as abandoned; an estimate on
         # top would count each of them twice (docs/simulations.md, "AMD").
         amd_false_positive_estimate=0.0,
+        machine_to_free_agent=scenario.amd.to_free_agent,
         wrap_up_timeout=1e9, abandon_target=c.abandon_limit,
         ledger_window=c.window_days * DAY, pacing_policy=policy, pacing_params=dict(params),
         decision_interval=c.decision_interval)
@@ -379,6 +388,9 @@ class Simulation:
     def _verdict(self, at: float, call_id: str) -> None:
         call = self._live(call_id)
         if call is not None:
+            if call.classed_machine:
+                self.tally.machine_verdicts += 1
+                self.tally.false_positives += call.kind == LIVE
             verdict = _MACHINE_KIND if call.classed_machine else _HUMAN_KIND
             self._feed(CallClassified(at, call_id, verdict))
 
@@ -399,6 +411,9 @@ class Simulation:
         # that runs past the shift's end is overtime, not logged-in time.
         left = (t // DAY) * DAY + self._shift - t
         # The length of [0, hold] and of [hold, hold + wrap] inside [0, left].
+        if call.classed_machine:
+            tally.machine_verdicts_routed += 1
+            tally.false_positives_connected += call.kind == LIVE
         if call.kind == MACHINE:
             hold, wrap = self.scenario.machine_handle_time, 0.0
             if left > 0.0:
@@ -406,6 +421,11 @@ class Simulation:
             if self.scenario.amd.enabled:
                 self._pending.append(_classified(t, call_id, _MACHINE_KIND))
         else:
+            if call.classed_machine:
+                # A person AMD classed as a machine, sent to a free agent
+                # (``machine_to_free_agent``): the ground truth tells the engine, which counts
+                # a live answer connected in time (not an abandon); they talk as anyone.
+                self._pending.append(_classified(t, call_id, _HUMAN_KIND))
             hold, wrap = call.talk, call.wrap
             if left > 0.0:
                 tally.talk += max(0.0, (hold if hold < left else left))

@@ -74,6 +74,10 @@ class AmdSettings:
     """Share of people classed as machines (hung up on: counted as abandoned)."""
     false_negative: float = 0.0
     """Share of machines classed as people (connected to an agent)."""
+    to_free_agent: bool = False
+    """A machine verdict goes to an agent free at that instant, else it is hung up (the
+    campaign setting ``machine_to_free_agent``; docs/pacing.md, "Machine verdicts to free
+    agents")."""
     silence_before_verdict: float = 0.8
     """Seconds of silence after the person's greeting that AMD waits for before deciding
     HUMAN: a person's patience starts this long before the verdict (never before the answer);
@@ -316,6 +320,9 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     amd = _plain(_table(tables, "amd", where), AmdSettings, where, "amd")
     if amd.false_positive > 1 or amd.false_negative > 1:
         raise ScenarioError(f"{where}: [amd]: error rates are fractions in [0, 1]")
+    if amd.to_free_agent and not amd.enabled:
+        raise ScenarioError(f"{where}: [amd].to_free_agent: needs enabled = true (without "
+                            "AMD every answer already goes to the agents)")
     inbound_raw = _table(tables, "inbound", where)
     inbound_patience = inbound_raw.pop("patience", None)
     extras = _inbound_extras(inbound_raw, where)

@@ -192,6 +192,11 @@ class AgentWork(_Base):
         if call.inbound is not None:
             self.inbound.requeue(call, at)  # back to the caller's place in the line
             return
+        if call.routed is not None:
+            # A machine verdict sent to a free agent never waits in a queue
+            # (``machine_to_free_agent``): the safe-harbour message, as at its deadline.
+            self._abandon(call, at)
+            return
         transition(call, S.WAITING_AGENT, "agent lost")
         work = Work(
             WorkKind.OUTBOUND, call.call_id, at, deadline=call.deadline,

@@ -23,7 +23,7 @@ from dialer.commands import (
     RecordOptOut,
 )
 from dialer.engine.agents import Agent
-from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.calls import Call, CallState, RoutedVerdict, transition
 from dialer.engine.config import MachineAction
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.watch import Wait
@@ -74,6 +74,7 @@ _BUSY_OUTCOME, _NO_ANSWER_OUTCOME, _FAILED_OUTCOME = (
 _BRIDGE_WAIT, _CLASSIFY_WAIT = Wait.BRIDGE, Wait.CLASSIFY
 _OUTBOUND_WORK, _RESERVED_AGENT = WorkKind.OUTBOUND, AgentState.RESERVED
 _NORMAL_CLEARING, _LEAVE_MESSAGE = HangupCause.NORMAL_CLEARING, MachineAction.LEAVE_MESSAGE
+_UNCONFIRMED = RoutedVerdict.UNCONFIRMED
 MESSAGE_START_WAIT = 3.0
 """Seconds for the switch to report the safe-harbour message playing (or failing)."""
 MESSAGE_END_WAIT = 180.0
@@ -147,6 +148,9 @@ class CallFlow(_Base):
         if call.state is _ANSWERED:
             self._classified(call, event.kind, event.at)
             return
+        if call.routed is _UNCONFIRMED and event.kind is not _UNKNOWN_KIND:
+            self._routed_verdict_confirmed(call, event.kind, event.at)
+            return
         if event.kind is _MACHINE_KIND and call.kind is not _MACHINE_KIND \
                 and call.state is not _MACHINE and call.direction is not _INBOUND \
                 and call.answered_at is not None:
@@ -176,6 +180,30 @@ class CallFlow(_Base):
         elif event.kind is not _UNKNOWN_KIND and call.kind is _UNKNOWN_KIND:
             call.kind = event.kind
 
+    def _routed_verdict_confirmed(self, call: Call, kind: AnswerKind, at: float) -> None:
+        """The agent or the ground truth says what a machine verdict sent to a free agent
+        was (``machine_to_free_agent``).
+
+        A machine: the policy, told at the verdict that the answer reached the agents, learns
+        it was a machine that took an agent (interface.MachineObserver). A person: a live
+        answer from the answer on, abandoned only if the connect window closed on them
+        (the safe-harbour message played instead of the agent: Ofcom 2016, A1.6).
+        """
+        if kind is _MACHINE_KIND:
+            call.routed = RoutedVerdict.MACHINE
+            routed = getattr(self.policy, "observe_machine_routed", None)
+            if routed is not None:
+                routed((call.classified_at or call.answered_at or at) - call.dialed_at, at)
+            return
+        call.routed = RoutedVerdict.PERSON
+        call.kind = _HUMAN_KIND
+        call.counted_live = True
+        call.ledger_entry = self.ledger.record_live(call.answered_at or at)
+        if call.state is _ABANDONED:
+            call.abandoned = True
+            self.ledger.mark_abandoned(call.ledger_entry)
+            self.amd_abandons += 1
+
     def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
         config = self.config
         call.kind = kind
@@ -187,16 +215,26 @@ class CallFlow(_Base):
         self.dialing.pop(call.call_id, None)
         call.classified_at = at if config.amd_enabled or call.answered_at is None \
             else call.answered_at
+        routed = self._machine_to_free_agent(call, at) \
+            if kind is _MACHINE_KIND and config.machine_to_free_agent else None
         if call.direction is not _INBOUND:
             verdicts = self.verdicts  # empty without AMD: one test per attempt
             if verdicts and verdicts.pop(call.call_id, None) is not None \
                     and self._observe_verdict is not None:
                 self._observe_verdict(at - call.answered_at, at)  # type: ignore[operator]
             ring = call.classified_at - call.dialed_at
-            result = _MACHINE_RESULT if kind is _MACHINE_KIND else _LIVE_RESULT
+            # A machine verdict sent to an agent is reported as an answer that reached the
+            # agents (live), like a machine AMD missed: ``observe_machine_routed`` moves it
+            # to the machines when the agent or the ground truth says so (MachineObserver).
+            result = _MACHINE_RESULT if kind is _MACHINE_KIND and routed is None \
+                else _LIVE_RESULT
             self.policy.observe_attempt(result, ring, at)
             if self._placement is not None:
                 self._placement.observe_attempt(live, ring)
+        if routed is not None:
+            transition(call, _WAITING_AGENT, "machine verdict to a free agent")
+            self._bridge(call, routed, at)
+            return
         if kind is _MACHINE_KIND:
             transition(call, _MACHINE, "machine")
             self._count_estimated_false_positive(at)
@@ -246,6 +284,36 @@ class CallFlow(_Base):
             self._bridge(call, agent, at)
         elif self.pool.ring_all:
             self._offer(work, at)
+
+    def _machine_to_free_agent(self, call: Call, at: float) -> Agent | None:
+        """The agent free at this instant to hear a machine verdict's call, reserved for it,
+        or None: the campaign's machine action applies (``machine_to_free_agent``).
+
+        Only a plain outbound call, only an agent ready now, and only inside the connect
+        window that a live answer would have (an AMD false positive is a person waiting):
+        such a call never waits in a queue, so it never delays a person's connection.
+        """
+        if call.direction is not _OUTBOUND or call.callback_id is not None \
+                or call.agent_first:
+            return None
+        config = self.config
+        start = call.answered_at if config.connect_window_from_answer and \
+            call.answered_at is not None else at
+        deadline = start + config.connect_window - self._message_budget(call.switch_id)
+        if deadline <= at:
+            return None
+        target = call.target
+        work = Work(
+            _OUTBOUND_WORK, call.call_id, at, deadline=deadline,
+            customer_key=target.customer_key if target else None,
+            previous_agent_id=target.previous_agent_id if target else None,
+            switch_id=call.switch_id,
+        )
+        agent = self.pool.take_free(work, at)
+        if agent is not None:
+            call.deadline = deadline
+            call.routed = _UNCONFIRMED
+        return agent
 
     def _message_decision(self, call: Call, at: float) -> GateVerdict | None:
         """The compliance port's decision on leaving the recorded message on this machine
@@ -322,6 +390,10 @@ class CallFlow(_Base):
             call.abandoned = True
             if call.ledger_entry is not None:
                 self.ledger.mark_abandoned(call.ledger_entry)
+        elif call.routed is _UNCONFIRMED:
+            # A machine verdict the free agent could not take in time: as uncertain as one
+            # hung up on, so charged like one (``amd_false_positive_estimate``).
+            self._count_estimated_false_positive(at)
         call.message = "sent"
         self._out.append(
             PlayMessage(at, call.call_id, config.safe_harbor_message, True, config.optout_digit)
@@ -528,6 +600,10 @@ class CallFlow(_Base):
                 call.abandoned = True
                 if call.ledger_entry is not None:
                     self.ledger.mark_abandoned(call.ledger_entry)
+            elif call.routed is _UNCONFIRMED:
+                # A machine verdict sent to a free agent, gone before the bridge: charged
+                # like one hung up on (``amd_false_positive_estimate``).
+                self._count_estimated_false_positive(at)
             if call.inbound is not None:
                 self.inbound.ended(call, state, at)
             if state is _BRIDGING and call.agent_id is not None:

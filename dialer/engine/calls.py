@@ -25,6 +25,18 @@ if TYPE_CHECKING:
     from dialer.engine.inbound import InboundState
 
 
+class RoutedVerdict(StrEnum):
+    """A machine verdict the engine sent to a free agent (``machine_to_free_agent``) and
+    what the agent or the ground truth has said of it since."""
+
+    UNCONFIRMED = "unconfirmed"
+    """Not yet confirmed either way: counted neither as a live answer nor as an abandon."""
+    MACHINE = "machine"
+    """A machine after all (reported to the policy as a machine routed to an agent)."""
+    PERSON = "person"
+    """A person AMD got wrong: a live answer, abandoned only if never connected."""
+
+
 class CallState(StrEnum):
     DIALING = "dialing"
     RINGING = "ringing"
@@ -127,6 +139,7 @@ class Call:
         "opted_out",
         "queue",
         "recording_path",
+        "routed",
         "state",
         "switch_id",
         "target",
@@ -190,6 +203,9 @@ class Call:
         self.lost_bridge: str | None = None
         """The agent whose leg went down while a bridge to it was under way: a late
         confirmation of that bridge is expected and ignored (ESL events arrive out of order)."""
+        self.routed: RoutedVerdict | None = None
+        """Set when a machine verdict went to a free agent (``machine_to_free_agent``): such
+        a call never waits in a queue, and is counted live only when a person is confirmed."""
         self.wait_aside: Callable[[], None] | None = None
         """Puts back the connect-window wait the engine set aside while the call is bridged
         (switch_waits.py, ``_drop_finished_waits``); ``transition`` calls it when the call

@@ -49,6 +49,12 @@ class CampaignConfig:
     machine_action: MachineAction = MachineAction.HANG_UP
     machine_message: str = ""
     """Recording left on voicemail when ``machine_action`` is ``leave_message``."""
+    machine_to_free_agent: bool = False
+    """With AMD: a machine verdict goes to an agent who is free at that instant (nobody
+    waits, nothing is queued), else ``machine_action`` applies as before. A person AMD got
+    wrong is then connected within the connect window instead of abandoned (an AMD false
+    positive is an abandoned call: Ofcom 2016, A1.6); an idle agent hears the greeting of a
+    true machine and drops it. VICIdial offers the same as "AMD Agent Route Options"."""
     connect_window_from_answer: bool = False
     """Run the connect window from the answer even with AMD on. Ofcom reads the two seconds
     from the start of the called person's greeting, AMD's listening included (UK
@@ -112,6 +118,10 @@ class CampaignConfig:
             raise CampaignConfigError(
                 "machine_message: required when machine_action is leave_message"
             )
+        if self.machine_to_free_agent and not self.amd_enabled:
+            raise CampaignConfigError(
+                "machine_to_free_agent: needs amd_enabled (without AMD there are no machine "
+                "verdicts: every answer already goes to the agents)")
         if not 0.0 <= self.abandon_target < 1.0:
             raise CampaignConfigError(
                 f"abandon_target: {self.abandon_target} must be a fraction in [0, 1)"

@@ -64,6 +64,19 @@ class WorkLines(_Base):
             heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
         return None
 
+    def take_free(self, work: Work, at: float) -> Agent | None:
+        """Assign ``work`` to an agent ready now, or to none: never queued. For work that
+        may use an idle agent but must not wait for one (a machine verdict sent to a free
+        agent). Ring-all pools offer work rather than assign it: none is taken there."""
+        if self.ring_all or work.ring_all:
+            return None
+        ready = (self.ready if not self.multi_switch or work.switch_id is None
+                 else self.lane(work.switch_id).ready)
+        agent = self.strategy.choose(work, ready) if ready else None
+        if agent is not None:
+            self._reserve(agent, work, at)
+        return agent
+
     def _switch_lane(self, work: Work) -> Lane:
         if self.multi_switch and work.switch_id is None:
             raise DialerError(
