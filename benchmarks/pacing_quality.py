@@ -14,8 +14,10 @@ timeout 25 s, one 8-hour shift. ``--quick``: 10 and 50 agents × 0.10/0.35 × 18
 ``--amd`` turns detection on (3 s, 2 % false positives, 10 % false negatives by default;
 a person's patience starts ``--amd-silence`` 0.8 s before the verdict) and makes the patience
 law Weibull, shape 3, mean 6 s (``AMD_PATIENCE``: little mass under 2 s of silence;
-docs/simulations.md, "Patience"); ``--patience '{dist = "exponential", mean = 5}'`` (a TOML
-inline table, any scenario law) sets it in either case.
+docs/simulations.md, "Patience"); ``--amd-to-free-agent`` sends AMD's machine verdicts to
+an agent free at that instant, else hangs up (docs/pacing.md, "Machine verdicts to free
+agents"); ``--patience '{dist = "exponential", mean = 5}'`` (a TOML inline table, any
+scenario law) sets it in either case.
 
 Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
 E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
@@ -274,6 +276,10 @@ def main() -> None:
                         help="seconds of silence after the greeting AMD waits for before "
                              "deciding; a person's patience starts then (scenario "
                              "amd.silence_before_verdict)")
+    parser.add_argument("--amd-to-free-agent", action="store_true",
+                        help="with --amd: machine verdicts go to an agent free at that "
+                             "instant, else hung up (scenario amd.to_free_agent; "
+                             "docs/pacing.md, \"Machine verdicts to free agents\")")
     parser.add_argument("--patience", default=None,
                         help="the people's patience law as a TOML inline table, e.g. "
                              "'{dist = \"weibull\", shape = 3, mean = 6}' (default: "
@@ -288,8 +294,11 @@ def main() -> None:
         MACHINES["amd"] = {"enabled": True, "detect_time": args.amd_detect_time,
                            "false_positive": args.amd_false_positive,
                            "false_negative": args.amd_false_negative,
-                           "silence_before_verdict": args.amd_silence}
+                           "silence_before_verdict": args.amd_silence,
+                           "to_free_agent": args.amd_to_free_agent}
         MACHINES["patience"] = AMD_PATIENCE
+    elif args.amd_to_free_agent:
+        parser.error("--amd-to-free-agent needs --amd")
     if args.patience is not None:
         MACHINES["patience"] = _patience_law(parser, args.patience)
     if args.quick:
@@ -371,7 +380,8 @@ def main() -> None:
         lines.append(f"  {target:<13} {sum(oks)}/{len(oks)} scenarios pass")
     amd = (f"AMD on (detect {args.amd_detect_time:g} s, false positives "
            f"{args.amd_false_positive:g}, false negatives {args.amd_false_negative:g}, "
-           f"patience from {args.amd_silence:g} s before the verdict)"
+           f"patience from {args.amd_silence:g} s before the verdict"
+           + (", machine verdicts to free agents" if args.amd_to_free_agent else "") + ")"
            if args.amd else "AMD off") + f"; patience {MACHINES['patience']}"
     lines.append(f"machines {args.machine:g} of dials, {amd}; best static step "
                  f"{args.static_step:g}")

@@ -17,7 +17,14 @@ from datetime import time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from campaigns.compliance_settings import ComplianceSettings, check_campaign
 
@@ -248,6 +255,11 @@ class CampaignSettings(BaseModel):
     machine_action: Literal["hang_up", "leave_message"] = "hang_up"
     """What to do when AMD says an answering machine: hang up, or leave ``machine_message``."""
     machine_message: str = ""
+    machine_to_free_agent: StrictBool = False
+    """With AMD: a machine verdict goes to an agent free at that instant (never queued),
+    else ``machine_action`` applies. A person AMD got wrong is then connected instead of
+    abandoned; an idle agent hears a true machine's greeting and drops it (docs/pacing.md,
+    "Machine verdicts to free agents")."""
     amd_false_positive_estimate: float | None = Field(default=None, ge=0.0, lt=1.0)
     """Share of machine verdicts that were really people; each counts as an abandon
     (Ofcom 2016 statement on persistent misuse, Annex 3). None: not estimated (counted as 0;
@@ -325,6 +337,9 @@ class CampaignSettings(BaseModel):
             raise ValueError("pause_reasons: 1 to 40 characters each, at least one")
         if self.machine_action == "leave_message" and not self.machine_message:
             raise ValueError("machine_message is required when machine_action is leave_message")
+        if self.machine_to_free_agent and not self.amd_enabled:
+            raise ValueError("machine_to_free_agent needs amd_enabled (without AMD every "
+                             "answer already goes to the agents)")
         for name, numbers in (("caller_id_caps", self.caller_id_caps),
                               ("caller_id_attestation", self.caller_id_attestation)):
             unknown = sorted(set(numbers) - set(self.caller_ids))

@@ -13,7 +13,7 @@ METRICS = ("dials", "live_answers", "abandoned", "abandon_rate", "max_window_aba
            "talk_fraction", "occupancy", "contacts_per_agent_hour", "mean_wait_between_calls")
 
 
-def practical_talk_limit(scenario: Scenario) -> float:
+def practical_talk_limit(scenario: Scenario, routed_share: float = 0.0) -> float:
     """The highest talk fraction the scenario's agents can reach (docs/pacing.md).
 
     Every live contact costs an agent E[talk] + E[wrap]; without AMD each machine answer
@@ -25,6 +25,17 @@ def practical_talk_limit(scenario: Scenario) -> float:
 
     With shares by hour (``live_answer_by_hour``, ``machine_by_hour``) each share is its
     mean over the shift's hours. NaN when no dial is ever live.
+
+    ``routed_share`` ρ: the share of AMD's machine verdicts that free agents took
+    (``[amd].to_free_agent``; the routing cannot tell machines from people, so ρ applies
+    to both). Agents then also spend h on m·(1 − fn)·ρ machines, and the people among the
+    verdicts become contacts (l·(1 − fp·(1 − ρ))):
+
+        limit(ρ) = T ÷ (T + W + h · m·(fn + (1 − fn)·ρ) ÷ (l·(1 − fp·(1 − ρ))))
+
+    The machines per contact grow with ρ whenever fn + fp < 1 (a detector better than a
+    coin), so limit(ρ) ≤ limit(0): the formula without routing still bounds the talk
+    fraction; limit(ρ) is what is left to reach once that much agent time went to machines.
     """
     population, amd = scenario.population, scenario.amd
     talk, wrap = population.talk.mean, scenario.wrap.mean
@@ -36,6 +47,9 @@ def practical_talk_limit(scenario: Scenario) -> float:
         live = sum(population.shares(h)[0] for h in hours) / len(hours)
         machine = sum(population.shares(h)[1] for h in hours) / len(hours)
     missed, kept = (amd.false_negative, 1.0 - amd.false_positive) if amd.enabled else (1.0, 1.0)
+    if amd.enabled and routed_share > 0.0:
+        missed += (1.0 - missed) * routed_share
+        kept = 1.0 - amd.false_positive * (1.0 - routed_share)
     if live * kept <= 0.0 or talk <= 0.0:
         return math.nan
     machines_per_contact = machine * missed / (live * kept)

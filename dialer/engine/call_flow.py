@@ -184,16 +184,14 @@ class CallFlow(_Base):
         """The agent or the ground truth says what a machine verdict sent to a free agent
         was (``machine_to_free_agent``).
 
-        A machine: the policy, told at the verdict that the answer reached the agents, learns
-        it was a machine that took an agent (interface.MachineObserver). A person: a live
-        answer from the answer on, abandoned only if the connect window closed on them
-        (the safe-harbour message played instead of the agent: Ofcom 2016, A1.6).
+        A machine: nothing changes (the policy was told a machine at the verdict; the agent's
+        handle is reported as a machine's, ``observe_machine_handle``, when the agent is
+        done). A person: a live answer from the answer on, abandoned only if the connect
+        window closed on them (the safe-harbour message played instead of the agent: Ofcom
+        2016, A1.6).
         """
         if kind is _MACHINE_KIND:
             call.routed = RoutedVerdict.MACHINE
-            routed = getattr(self.policy, "observe_machine_routed", None)
-            if routed is not None:
-                routed((call.classified_at or call.answered_at or at) - call.dialed_at, at)
             return
         call.routed = RoutedVerdict.PERSON
         call.kind = _HUMAN_KIND
@@ -223,11 +221,12 @@ class CallFlow(_Base):
                     and self._observe_verdict is not None:
                 self._observe_verdict(at - call.answered_at, at)  # type: ignore[operator]
             ring = call.classified_at - call.dialed_at
-            # A machine verdict sent to an agent is reported as an answer that reached the
-            # agents (live), like a machine AMD missed: ``observe_machine_routed`` moves it
-            # to the machines when the agent or the ground truth says so (MachineObserver).
-            result = _MACHINE_RESULT if kind is _MACHINE_KIND and routed is None \
-                else _LIVE_RESULT
+            # A machine verdict stays a machine to the policy even when a free agent takes
+            # it: such a call never waits for an agent, so it is no demand the forecast must
+            # serve (docs/pacing.md, "Machine verdicts to free agents": told as an answer
+            # that reached the agents, the forecast queued it beside the people and left
+            # 2.2-2.6 points of the 3 % unspent).
+            result = _MACHINE_RESULT if kind is _MACHINE_KIND else _LIVE_RESULT
             self.policy.observe_attempt(result, ring, at)
             if self._placement is not None:
                 self._placement.observe_attempt(live, ring)

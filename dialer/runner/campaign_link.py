@@ -70,6 +70,7 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         connect_window=settings.connect_window, amd_enabled=settings.amd_enabled,
         machine_action=MachineAction(settings.machine_action),
         machine_message=settings.machine_message,
+        machine_to_free_agent=settings.machine_to_free_agent,
         amd_false_positive_estimate=settings.amd_false_positive_estimate or 0.0,
         connect_window_from_answer=is_uk(settings),
         safe_harbor_message=settings.safe_harbor_message, optout_digit=settings.optout_digit,

@@ -73,14 +73,15 @@ def test_a_machine_verdict_goes_to_the_free_agent_who_drops_the_machine() -> Non
     (bridge,) = of_type(out, Bridge)
     assert (bridge.call_id, bridge.agent_id) == (call_id, "ann")
     assert of_type(out, Hangup) == [] and of_type(out, PlayMessage) == []
-    # Told as an answer that reached the agents; not a live answer in the ledger.
-    assert policy.attempts[-1][0] is AttemptResult.LIVE
+    # A machine verdict to the policy (it never waits: no demand to plan for); not a live
+    # answer in the ledger.
+    assert policy.attempts[-1][0] is AttemptResult.MACHINE
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (0, 0)
     engine.handle(CallBridged(7.1, call_id, "ann"))
-    # The agent (or the ground truth) says machine: a machine routed to an agent.
+    # The agent (or the ground truth) says machine: nothing to correct.
     engine.handle(CallClassified(8.0, call_id, AnswerKind.MACHINE))
-    engine.handle(CallClassified(8.5, call_id, AnswerKind.MACHINE))  # reported once
-    assert policy.routed == [(6.0, 8.0)]
+    assert engine.calls[call_id].routed is RoutedVerdict.MACHINE
+    assert policy.routed == []
     (finished,) = of_type(engine.handle(CallHungUp(12.0, call_id)), AttemptFinished)
     assert finished.outcome is CallOutcome.CONNECTED and finished.agent_id == "ann"
     assert finished.answer_kind is AnswerKind.MACHINE and not finished.abandoned
@@ -167,6 +168,26 @@ def test_a_routed_verdict_the_window_closes_on_gets_the_message_and_counts_if_a_
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (1, 1)
     (finished,) = of_type(engine.handle(CallHungUp(20.0, call_id)), AttemptFinished)
     assert finished.abandoned and finished.answer_kind is AnswerKind.HUMAN
+
+
+def test_a_routed_verdict_whose_agent_leg_is_lost_is_not_queued() -> None:
+    """A live answer whose agent's phone drops during the bridge goes back in line; a machine
+    verdict sent to a free agent never waits: it gets the safe-harbour message at once,
+    even with another agent about to be free."""
+    from dialer.events import AgentLegDown
+    from dialer.hangup import HangupCause
+
+    engine, _, _, _ = _engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    call_id = _dial_one(engine)
+    engine.handle(CallAnswered(5.0, call_id))
+    assert of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)), Bridge)
+    out = engine.handle(AgentLegDown(7.2, "ann", HangupCause.NORMAL_CLEARING))
+    assert of_type(out, PlayMessage)
+    assert engine.calls[call_id].state is CallState.ABANDONED
+    assert not engine.pool.outbound_line
+    engine.handle(AgentLoggedIn(7.3, "bob"))
+    assert engine.pool.agents["bob"].state is AgentState.READY
 
 
 def test_the_default_hangs_up_even_with_a_free_agent() -> None:

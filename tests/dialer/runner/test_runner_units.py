@@ -109,6 +109,27 @@ def test_stored_settings_map_onto_the_engine_config():
     assert config.switch_ids == ("sw1", "sw2") and dict(config.pacing_params) == {"x": 1}
     us = campaign_config("s", CampaignSettings(caller_ids=("+12015550100",)), ("a",))
     assert us.ledger_window == 30 * 86400 and not us.connect_window_from_answer
+    assert not us.machine_to_free_agent and not config.machine_to_free_agent
+
+
+def test_machine_verdicts_to_free_agents_is_a_stored_setting_that_needs_amd():
+    from pydantic import ValidationError
+
+    from campaigns.settings import CampaignSettings
+    from dialer.runner.campaign_link import campaign_config
+
+    routed = CampaignSettings(caller_ids=("+12015550100",), amd_enabled=True,
+                              machine_to_free_agent=True)
+    assert campaign_config("s", routed, ("a",)).machine_to_free_agent
+    with pytest.raises(ValidationError, match="machine_to_free_agent needs amd_enabled"):
+        CampaignSettings(caller_ids=("+12015550100",), machine_to_free_agent=True)
+    # Fail closed: only true or false, not a word that might mean either.
+    with pytest.raises(ValidationError, match="machine_to_free_agent"):
+        CampaignSettings(caller_ids=("+12015550100",), amd_enabled=True,
+                         machine_to_free_agent="sometimes")
+    with pytest.raises(ValidationError, match="machine_to_free_agent"):
+        CampaignSettings(caller_ids=("+12015550100",), amd_enabled=True,
+                         machine_to_free_agent="yes")
 
 
 @pytest.mark.parametrize(("outcome", "cause", "expected"), [
