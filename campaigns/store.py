@@ -41,6 +41,7 @@ from campaigns.settings import (
     PacingSettingsError,
     check_pacing,
     jurisdiction_problem,
+    pacing_range_problems,
     region_problem,
 )
 
@@ -91,6 +92,8 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
                             ("default_region", region_problem)):
         if (base is None or key in values) and (problem := problem_of(getattr(settings, key))):
             raise SettingsError(f"invalid campaign settings: {key}: {problem}")
+    if problems := pacing_range_problems(settings, None if base is None else set(values)):
+        raise SettingsError(f"invalid campaign settings: {problems[0]}")
     if base is None or {"pacing_policy", "pacing_params"} & set(values):
         try:
             canonical = check_pacing(settings.pacing_policy, settings.pacing_params)
@@ -109,6 +112,10 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
             f"campaign {name!r} has no caller ID: set the number called parties see and can "
             f"call back with `dialer campaign edit {name} --caller-id +1NXXNXXXXXX` "
             "(47 CFR 64.1601(e))")
+    for problem in pacing_range_problems(settings):  # stored before the check
+        key = problem.partition(":")[0]
+        missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
+                       f"{name} --set {key}=VALUE`")
     problems = dialing_problems(settings)
     if problems:
         missing.append(

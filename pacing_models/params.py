@@ -45,10 +45,10 @@ class Parameter:
             if self.low == -_INF and self.high == _INF:
                 text = noun
             elif self.high == _INF:
-                text = f"{noun} {'>' if self.low_open else '≥'} {self.low:g}"
+                text = f"{noun} {'>' if self.low_open else '≥'} {_bound(self.low)}"
             else:
                 left = "(" if self.low_open else "["
-                text = f"{noun} in {left}{self.low:g}, {self.high:g}]"
+                text = f"{noun} in {left}{_bound(self.low)}, {_bound(self.high)}]"
         return text + (" or none" if self.optional else "")
 
     def accepts(self, value: Any) -> bool:
@@ -68,6 +68,13 @@ class Parameter:
         return above and value <= self.high
 
 
+def _bound(value: float) -> str:
+    """A range's end as a person writes it: 2592000, not 2.592e+06."""
+    if value == int(value) and abs(value) < 1e12:
+        return str(int(value))
+    return f"{value:g}"
+
+
 def _real(low: float = -_INF, high: float = _INF, *, low_open: bool = False,
           optional: bool = False) -> Parameter:
     return Parameter(float, low, high, low_open, optional)
@@ -77,36 +84,40 @@ def _whole(low: float = 0, high: float = _INF) -> Parameter:
     return Parameter(int, low, high)
 
 
-_POSITIVE = _real(0.0, low_open=True)
-_NON_NEGATIVE = _real(0.0)
+# Every number has an upper end too: a value no campaign could mean (margin_z=1e300, a
+# half-life of 1e300 s) is a slip of the keyboard, and a policy that quietly runs on it
+# gives figures nobody chose (docs/pacing.md, "Pacing policies", says why each end is
+# where it is). The ends are wide: every value a document, test or sweep uses is inside.
+_HOUR = 3600.0
+_LINES = 50.0  # the most lines per agent any policy may set (power's and ratio's limit)
 
 PARAMETERS: dict[str, dict[str, Parameter]] = {
-    "preview": {"preview_seconds": _NON_NEGATIVE},
+    "preview": {"preview_seconds": _real(0.0, 600.0)},
     "progressive": {},
-    "power": {"lines_per_agent": _real(1.0, 50.0, optional=True)},
-    "ratio": {"dial_level": _real(1.0, 50.0, optional=True)},
+    "power": {"lines_per_agent": _real(1.0, _LINES, optional=True)},
+    "ratio": {"dial_level": _real(1.0, _LINES, optional=True)},
     "predictive": {
         "prior_live_answer": _real(0.0, 0.85, low_open=True),  # + machine 0.1 + busy 0.05
-        "prior_talk_mean": _POSITIVE,
-        "prior_talk_sd": _POSITIVE,
-        "prior_wrap_mean": _NON_NEGATIVE,
-        "prior_wrap_sd": _POSITIVE,
-        "patience_mean": _real(0.0, low_open=True, optional=True),
-        "min_live_answers": _whole(),
-        "min_handles": _whole(),
-        "ramp_handles": _whole(1),
-        "half_life": _POSITIVE,
-        "margin_z": _NON_NEGATIVE,
-        "amd_margin_z": _NON_NEGATIVE,
-        "planning_answers": _POSITIVE,
+        "prior_talk_mean": _real(1.0, 2 * _HOUR),
+        "prior_talk_sd": _real(0.0, 2 * _HOUR, low_open=True),
+        "prior_wrap_mean": _real(0.0, _HOUR),
+        "prior_wrap_sd": _real(0.0, _HOUR, low_open=True),
+        "patience_mean": _real(0.0, 600.0, low_open=True, optional=True),
+        "min_live_answers": _whole(0, 10_000),
+        "min_handles": _whole(0, 10_000),
+        "ramp_handles": _whole(1, 10_000),
+        "half_life": _real(60.0, 30 * 24 * _HOUR),
+        "margin_z": _real(0.0, 10.0),
+        "amd_margin_z": _real(0.0, 10.0),
+        "planning_answers": _real(1.0, 100_000.0),
         "aim_cap": _real(0.0, 1.0, low_open=True),
-        "reserve_abandons": _NON_NEGATIVE,
-        "bias_pseudo_abandons": _POSITIVE,
-        "prior_bias": _real(1.0),
+        "reserve_abandons": _real(0.0, 1000.0),
+        "bias_pseudo_abandons": _real(0.0, 1000.0, low_open=True),
+        "prior_bias": _real(1.0, 20.0),
         "threshold_rate": _real(0.0, 1.0, low_open=True),
-        "ring_refresh_attempts": _whole(1),
-        "max_calls_per_decision": _whole(),
-        "max_lines_per_agent": _real(1.0),
+        "ring_refresh_attempts": _whole(1, 100_000),
+        "max_calls_per_decision": _whole(0, 1_000_000),
+        "max_lines_per_agent": _real(1.0, 100.0),
         "young_threshold": _real(0.0, 0.01),
         "young_risk": _real(0.0, 0.01),
     },
@@ -114,13 +125,13 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",
                                           "ADAPT_AVERAGE")),
         "adaptive_dropped_percentage": _real(0.0, 100.0, optional=True),
-        "adaptive_maximum_level": _real(1.0),
+        "adaptive_maximum_level": _real(1.0, _LINES),
         "adaptive_intensity": _real(-40.0, 40.0),
-        "adaptive_dl_diff_target": _real(),
+        "adaptive_dl_diff_target": _real(-100.0, 100.0),
         "available_only_ratio_tally": Parameter(bool),
-        "latest_time": _real(optional=True),
-        "initial_level": _real(1.0, optional=True),
-        "adjust_every": _POSITIVE,
+        "latest_time": _real(0.0, 1e10, optional=True),
+        "initial_level": _real(1.0, _LINES, optional=True),
+        "adjust_every": _real(0.0, _HOUR, low_open=True),
     },
 }
 """Policy → parameter → what it accepts (docs/pacing.md, "Pacing policies")."""

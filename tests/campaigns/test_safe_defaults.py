@@ -177,3 +177,43 @@ def test_a_campaign_stored_with_a_bad_jurisdiction_or_region_stays_readable_and_
     edited = store.edit_campaign("a", {"jurisdiction": "us", "default_region": "US"}, at=AT)
     assert (edited.settings["jurisdiction"], edited.settings["default_region"]) == ("us", "US")
     store.close()
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("lines_per_agent", 1e300, "lines_per_agent: 1e+300 is outside its range (0, 50]"),
+    ("max_lines", 10**12, "max_lines: 1000000000000 is outside its range [1, 100000]"),
+    ("abandon_window_hours", 1e300, "abandon_window_hours: 1e+300 is outside its range (0, 720]"),
+    ("pacing_params", {"margin_z": 1e300},
+     "parameter margin_z must be a number in [0, 10], got 1e+300"),
+])
+def test_an_absurd_pacing_setting_is_refused_naming_it_its_value_and_range(
+        key, value, expected) -> None:
+    with pytest.raises(SettingsError) as caught:
+        validate_settings({"caller_ids": ["+12015550123"], key: value})
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+    base = validate_settings({"caller_ids": ["+12015550123"]})
+    with pytest.raises(SettingsError, match=r"outside its range|must be a number in"):
+        validate_settings({key: value}, base)
+    edited = validate_settings({"lines_per_agent": 50, "max_lines": 100_000,
+                                "abandon_window_hours": 720}, base)  # the ends are in range
+    assert (edited.lines_per_agent, edited.max_lines) == (50, 100_000)
+
+
+def test_a_campaign_stored_with_an_absurd_dial_level_stays_readable_but_cannot_start(
+        tmp_path) -> None:
+    """Checked when set, like the jurisdiction; at start (doctor, run, campaign start) it is
+    one line naming the setting and its repair, never a power policy at 1e300 lines."""
+    from campaigns.store import missing_to_start
+    store = CampaignStore.open(f"sqlite:///{tmp_path / 'd.db'}")
+    store.create_campaign("a", {"caller_ids": ["+12015550123"]}, at=AT)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE campaign SET settings = json_set(settings, '$.lines_per_agent', 1e300)")
+    settings = store.settings(store.campaign("a").id)
+    assert settings.lines_per_agent == 1e300
+    assert any("lines_per_agent: 1e+300 is outside its range (0, 50]" in line
+               and "campaign edit a --set lines_per_agent=VALUE" in line
+               for line in missing_to_start("a", settings))
+    edited = store.edit_campaign("a", {"lines_per_agent": 2.0}, at=AT)
+    assert edited.settings["lines_per_agent"] == 2.0
+    store.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 
 import pytest
 from hypothesis import given
@@ -59,11 +60,12 @@ def test_booleans_choices_and_none() -> None:
     ("predictive:aim_cap=1.5",
      "policy predictive: parameter aim_cap must be a number in (0, 1], got 1.5"),
     ("predictive:aim_cap=0", "parameter aim_cap must be a number in (0, 1], got 0.0"),
-    ("predictive:margin_z=-1", "parameter margin_z must be a number ≥ 0, got -1.0"),
-    ("predictive:margin_z=high", "parameter margin_z must be a number ≥ 0, got 'high'"),
-    ("predictive:margin_z=nan", "parameter margin_z must be a number ≥ 0, got nan"),
-    ("predictive:half_life=0", "parameter half_life must be a number > 0"),
-    ("predictive:min_handles=2.5", "parameter min_handles must be a whole number ≥ 0"),
+    ("predictive:margin_z=-1", "parameter margin_z must be a number in [0, 10], got -1.0"),
+    ("predictive:margin_z=high", "parameter margin_z must be a number in [0, 10], got 'high'"),
+    ("predictive:margin_z=nan", "parameter margin_z must be a number in [0, 10], got nan"),
+    ("predictive:half_life=0", "parameter half_life must be a number in [60, 2592000]"),
+    ("predictive:min_handles=2.5",
+     "parameter min_handles must be a whole number in [0, 10000]"),
     ("predictive:patience_mean=none,margin_z=3,margin_z=4", "margin_z is given twice"),
     ("predictive:", "expected predictive:KEY=VALUE"),
     ("predictive:margin_z", "'margin_z' is not KEY=VALUE"),
@@ -85,12 +87,56 @@ def test_a_bad_parameter_is_one_line_naming_policy_parameter_and_what_is_valid(
 
 def test_make_policy_applies_the_table_where_the_constructor_does_not_check() -> None:
     # half_life = 0 would divide by zero at the first decayed count, hours into a shift.
-    with pytest.raises(InvalidParameterError, match="half_life must be a number > 0"):
+    with pytest.raises(InvalidParameterError, match=r"half_life must be a number in \[60, "):
         make_policy("predictive", half_life=0.0)
-    with pytest.raises(InvalidParameterError, match="margin_z must be a number ≥ 0, got '3'"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"margin_z must be a number in \[0, 10\], got '3'"):
         make_policy("predictive", margin_z="3")  # a string from a hand-written JSON
     with pytest.raises(InvalidParameterError, match="must be true or false, got 1"):
         check_params("adaptive", {"available_only_ratio_tally": 1})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("predictive:margin_z=1e300", "parameter margin_z must be a number in [0, 10], got 1e+300"),
+    ("predictive:half_life=1e300",
+     "parameter half_life must be a number in [60, 2592000], got 1e+300"),
+    ("predictive:prior_talk_mean=1e9", "prior_talk_mean must be a number in [1, 7200]"),
+    ("predictive:patience_mean=86400", "patience_mean must be a number in (0, 600] or none"),
+    ("predictive:planning_answers=1e12", "planning_answers must be a number in [1, 100000]"),
+    ("predictive:max_calls_per_decision=1e12",
+     "max_calls_per_decision must be a whole number in [0, 1000000]"),
+    ("predictive:max_lines_per_agent=1000", "max_lines_per_agent must be a number in [1, 100]"),
+    ("predictive:prior_bias=1e6", "prior_bias must be a number in [1, 20]"),
+    ("preview:preview_seconds=1e300", "preview_seconds must be a number in [0, 600]"),
+    ("adaptive:adaptive_maximum_level=1e300",
+     "adaptive_maximum_level must be a number in [1, 50]"),
+    ("adaptive:adjust_every=1e300", "adjust_every must be a number in (0, 3600]"),
+    ("adaptive:latest_time=-5", "latest_time must be a number in [0, 10000000000] or none"),
+])
+def test_an_absurd_value_is_refused_naming_parameter_value_and_range(
+        text: str, expected: str) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        parse_policy_spec(text)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_every_numeric_parameter_has_a_finite_range() -> None:
+    for name, table in PARAMETERS.items():
+        for key, spec in table.items():
+            if spec.kind in (int, float):
+                assert math.isfinite(spec.low) and math.isfinite(spec.high), (name, key)
+
+
+def test_the_defaults_and_the_documented_values_stay_accepted() -> None:
+    for name, table in PARAMETERS.items():
+        constructor = inspect.signature(type(make_policy(name)).__init__).parameters
+        for key in table:
+            default = constructor[key].default
+            if key == "amd_margin_z":
+                continue  # None: the policy derives it from margin_z
+            check_params(name, {key: default})
+    parse_policy_spec("predictive:margin_z=0.5,half_life=600,prior_talk_mean=20,"
+                      "planning_answers=20,reserve_abandons=0,prior_bias=1,ramp_handles=300")
 
 
 def test_the_same_policy_twice_is_refused_but_different_parameters_are_not() -> None:

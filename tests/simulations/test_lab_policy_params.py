@@ -95,7 +95,7 @@ def test_plan_multiplies_only_the_varied_policy() -> None:
 
 @pytest.mark.parametrize(("vary", "policies", "error", "expected"), [
     (["predictive.margin_z=2,-1"], ["predictive"], InvalidParameterError,
-     "parameter margin_z must be a number ≥ 0, got -1.0"),
+     "parameter margin_z must be a number in [0, 10], got -1.0"),
     (["predictive.margn_z=2"], ["predictive"], InvalidParameterError,
      "'margn_z' is not a parameter; valid: "),
     (["predictive.margin_z=2,3"], ["adaptive"], SimulationError,
