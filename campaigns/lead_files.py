@@ -170,12 +170,21 @@ def _check_encoding(encoding: str, path: Path) -> None:
                               "cp1251, latin-1", path=str(path)) from error
 
 
+def _check_is_file(path: Path) -> None:
+    """A lead file that is not there, or a directory given for one, is named as such (a
+    directory reported as "not found" sent a user looking for a missing file)."""
+    if path.is_dir():
+        raise LeadImportError("is a directory, not a lead file; name a file in it",
+                              path=str(path))
+    if not path.is_file():
+        raise LeadImportError("file not found", path=str(path))
+
+
 def read_lead_file(path: str | Path, *, encoding: str | None = None,
                    delimiter: str | None = None, sheet: str | int | None = None) -> LeadTable:
     """Read a CSV/TSV/XLSX lead file into strings (bad structure raises with the line)."""
     path = Path(path)
-    if not path.is_file():
-        raise LeadImportError("file not found", path=str(path))
+    _check_is_file(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     data = path.read_bytes()
@@ -233,8 +242,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
                       rows: int = 5) -> LeadTable:
     """The header and first ``rows`` rows, read cheaply (for the mapping preview)."""
     path = Path(path)
-    if not path.is_file():
-        raise LeadImportError("file not found", path=str(path))
+    _check_is_file(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,8 @@ from typing import Annotated
 import typer
 
 from dnc.rules import cli as rules_cli
+
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 dnc_app = typer.Typer(help="Do-not-call registries: import, check, scrub, internal list.",
                       no_args_is_help=True)
@@ -134,24 +137,44 @@ def check_command(numbers: Annotated[list[str], typer.Argument(help="E.164 or an
     for text in numbers:
         key = normalise(text, region)
         number = e164_of_key(key) if key is not None else text
-        hits = store.hits(number) if (key is not None or text.startswith("+")) else []
+        # A number outside the plan is still looked up when written in full E.164 (the
+        # internal list can hold it); anything else was not checked against any list.
+        checked = key is not None or _E164.fullmatch(text.strip()) is not None
+        hits = store.hits(number) if checked else []
         results.append({"input": text, "number": number, "valid": key is not None,
-                        "listed": bool(hits),
+                        "checked": checked, "listed": bool(hits),
                         "hits": [{"registry": h.version.registry, "version": h.version.version,
                                   "as_of": h.version.as_of.isoformat(), "detail": h.detail}
                                  for h in hits]})
+    unchecked = [r["input"] for r in results if not r["checked"]]
+    # Exit non-zero when a number could not be checked: a script reading "exit 0" as
+    # "not listed" would otherwise call it.
+    problem = (f"{', '.join(map(repr, unchecked))}: not a NANP number, so not checked "
+               f"against any list (write it in full, e.g. +12015550123, or give --region)"
+               if unchecked else None)
     if as_json:
-        typer.echo(json.dumps({"results": results}))
+        document: dict = {"results": results}
+        if problem:
+            document.update(error=problem, error_type="UncheckedNumber", exit_code=1)
+        typer.echo(json.dumps(document))
+        if problem:
+            raise typer.Exit(1)
         return
     from rich.console import Console
+    from rich.markup import escape
     console = Console()
     for result in results:
         if not result["hits"]:
-            state = "not listed" if result["valid"] else "[yellow]not a NANP number[/]"
-            console.print(f"{result['number']}: {state}")
+            state = ("not listed" if result["checked"] else
+                     "[yellow]not a NANP number: not checked[/]")
+            console.print(f"{escape(result['number'])}: {state}")
         for hit in result["hits"]:
             console.print(f"{result['number']}: [red]listed[/] in {hit['version']}"
                           + (f" — {hit['detail']}" if hit["detail"] else ""))
+    if problem:
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(problem)}",
+                                                   highlight=False)
+        raise typer.Exit(1)
 
 
 @dnc_app.command("scrub")

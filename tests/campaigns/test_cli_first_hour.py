@@ -352,3 +352,12 @@ def test_an_agent_without_an_endpoint_is_refused_and_nothing_is_changed(home):
     with pytest.raises(CampaignError, match="write NAME=ENDPOINT"):
         store.add_agent("zed", " ", campaign="c")
     store.close()
+
+
+def test_a_directory_given_as_a_lead_file_says_it_is_a_directory(home):
+    ok("db", "upgrade")
+    ok("campaign", "create", "x", *CALLER)
+    folder = home / "leads"
+    folder.mkdir()
+    said = refusal(dialer("leads", "import", "x", str(folder), "--region", "US", "--yes"))
+    assert f"{folder}: is a directory, not a lead file" in said and "not found" not in said

@@ -140,3 +140,47 @@ def test_a_near_miss_of_a_well_known_registry_name_is_refused(tmp_path: Path) ->
     assert accepted.exit_code == 0, accepted.output
     versions = json.loads(run("versions", "--home", data, "--json").stdout)["versions"]
     assert {v["registry"] for v in versions} == {"acme-list", "internal"}
+
+
+def _dialer(*args: str):
+    from cli import app
+    return RUNNER.invoke(app, list(args))
+
+
+def test_a_number_that_cannot_be_checked_exits_non_zero(tmp_path: Path) -> None:
+    """A script must not read "exit 0" as "not listed" for a number no list was asked."""
+    data = str(tmp_path / "data")
+    result = _dialer("dnc", "check", "12345", "--home", data)
+    assert result.exit_code == 1, result.output
+    assert "'12345': not a NANP number, so not checked against any list" in result.output
+    document = json.loads(_dialer("dnc", "check", "12345", "2015550123", "--home", data,
+                                  "--json").stdout)
+    assert [r["checked"] for r in document["results"]] == [False, True]
+    assert document["exit_code"] == 1 and "'12345'" in document["error"]
+    assert _dialer("dnc", "check", "2015550123", "+442079460000", "--home", data
+                   ).exit_code == 0  # full E.164 outside the plan is looked up
+
+
+@pytest.mark.parametrize(("encoding", "said"), [
+    ("utf-16", "looks like UTF-16 text"),
+    ("utf-16-le", "looks like UTF-16 or UTF-32 (no byte-order mark) text"),
+    ("utf-32", "looks like UTF-32 text"),
+])
+def test_a_utf16_numbers_file_is_one_clear_line_without_its_bytes(
+        tmp_path: Path, encoding: str, said: str) -> None:
+    path = tmp_path / "dnc.txt"
+    path.write_bytes("2015550111\n2015550112\n".encode(encoding))
+    for extra in (["--registry", "national"], ["--registry", "acme"],
+                  ["--change-list", "--as-of", "2026-11-01"]):
+        result = _dialer("dnc", "import", str(path), *extra, "--home", str(tmp_path / "d"))
+        assert result.exit_code == 1, result.output
+        line = " ".join(result.output.split())
+        assert f"{path}: {said}" in line and "save it as UTF-8" in line, line
+        assert "--encoding" in line and "\\x00" not in line and "malformed" not in line
+
+
+def test_a_directory_given_as_a_numbers_file_says_it_is_a_directory(tmp_path: Path) -> None:
+    result = _dialer("dnc", "import", str(tmp_path), "--registry", "national",
+                     "--home", str(tmp_path / "d"))
+    assert result.exit_code == 1
+    assert f"{tmp_path}: is a directory, not a numbers file" in " ".join(result.output.split())
