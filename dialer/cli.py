@@ -37,15 +37,52 @@ def _data(home: Path | None) -> Path:
 def _control(campaign: str, home: Path | None, payload: dict, as_json: bool,
              instance: str | None = None) -> dict:
     from dialer.runner.control import request_sync
-    from dialer.runner.errors import RunnerError
+    from dialer.runner.errors import ControlSocketError, RunnerError
     from dialer.runner.settings import control_socket_path
 
-    answer = request_sync(control_socket_path(_data(home), campaign, instance), payload)
+    try:
+        answer = request_sync(control_socket_path(_data(home), campaign, instance), payload)
+    except ControlSocketError:
+        agent = payload.get("agent") if payload.get("op") in ("agent", "recording") else None
+        if payload.get("action") == "login" and payload.get("endpoint"):
+            agent = None  # a login with its endpoint may bring a new agent to the campaign
+        problem = _unknown_name(campaign, None if agent is None else str(agent), home)
+        if problem is not None:
+            raise RunnerError(problem) from None
+        raise
     if not answer.get("ok"):
         raise RunnerError(str(answer.get("error", "the campaign refused the request")))
     if as_json:
         typer.echo(json.dumps(answer, default=str))
     return answer
+
+
+def _unknown_name(campaign: str, agent: str | None, home: Path | None) -> str | None:
+    """The campaign (or the agent) named on the command line when it does not exist; None
+    when both do, or when the store cannot tell (the socket's own refusal then stands).
+
+    Asked only after no run answered: the socket's path ("no running campaign answers on
+    .../nosuch.sock") sent a user with a typo looking for a run to start.
+    """
+    from campaigns.errors import CampaignError
+    from campaigns.store import CampaignStore
+    from dialer.runner.settings import database_url
+
+    try:
+        store = CampaignStore.open_read_only(database_url(None, _data(home)))
+    except CampaignError:
+        return None
+    try:
+        try:
+            store.campaign(campaign)
+        except CampaignError as error:
+            return str(error)
+        if agent is not None and agent not in {a.name for a in store.agents(campaign)}:
+            return (f"campaign {campaign!r} has no agent {agent!r} (see `dialer campaign "
+                    f"show {campaign}`)")
+        return None
+    finally:
+        store.close()
 
 
 def run(
@@ -216,6 +253,10 @@ def monitor(
         else:
             Console().print(render(frame, detail=pacing_detail))
         return
+    from dialer.runner.errors import RunnerError
+
+    if (problem := _unknown_name(campaign, None, home)) is not None:
+        raise RunnerError(problem)
     console = Console()
     seen: float | None = None
     try:
