@@ -131,6 +131,7 @@ def leads_import(
         "file": report.path, "list_id": report.list_id, "rows": report.rows_read,
         "imported": report.imported, "rejected": report.rejected,
         "rejects_file": report.rejects_path, "reject_reasons": report.reject_reasons,
+        "rejects_replaced": report.rejects_replaced, "rejects_removed": report.rejects_removed,
         "mapping": report.mapping, "encoding": report.encoding,
         "batches": [list(b) for b in report.batches], "seconds": round(report.seconds, 3),
         "rows_per_second": round(report.rows_per_second), "extensions": report.extensions,
@@ -153,7 +154,12 @@ def leads_import(
     if report.rejected:
         reasons = ", ".join(f"{k}: {v:,}" for k, v in report.reject_reasons.items())
         console.print(f"rejected [bold red]{report.rejected:,}[/] ({escape(reasons)}) → "
-                      f"{escape(str(report.rejects_path))}")
+                      f"{escape(str(report.rejects_path))}"
+                      + (" (replacing an earlier import's file)" if report.rejects_replaced
+                         else ""))
+    elif report.rejects_removed:
+        console.print(f"no row rejected: removed {escape(report.rejects_removed)}, the "
+                      "rejects of an earlier import")
     if batches:
         console.print("committed line ranges: " + ", ".join(f"{a}-{b}"
                                                            for a, b in report.batches))

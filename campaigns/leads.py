@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,11 @@ class ImportReport:
     extensions: int = 0
     """Numbers written with an extension: dialed without it, the extension kept in the
     lead's custom field ``phone_extension`` (an agent dials it once connected)."""
+    rejects_replaced: bool = False
+    """``rejects_path`` replaced a file of that name (an earlier import's rejects)."""
+    rejects_removed: str | None = None
+    """No row was rejected, and the earlier rejects file of that name was removed so that
+    it is not read as this import's."""
 
     @property
     def rows_per_second(self) -> float:
@@ -283,11 +289,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
         else []
     consent_cells = _column(frame, mapping, "consent")
+    not_dates = rows.pop("consent_not_dates").tolist()
     if consent_cells is not None:
-        warnings = [*warnings, *_consent_warnings(consent_cells[keep], lines[keep],
+        warnings = [*warnings, *_consent_warnings(consent_cells[keep], lines[keep], not_dates,
                                                   mapping["consent"][0])]
-    rejects_written = _write_rejects(rejects_path, frame, lines, ~ok, reject_field, reason,
-                                     table.encoding, table.delimiter)
+    rejects_written, rejects_earlier = _write_rejects(
+        rejects_path, frame, lines, ~ok, reject_field, reason, table.encoding, table.delimiter)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
                       .value_counts().to_dict())
     list_id, batches = _insert(self, campaign_row.id, list_name, str(table.path), rows, at=at,
@@ -299,7 +306,9 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         mapping=mapping, encoding=table.encoding, delimiter=table.delimiter,
         batches=tuple(batches), seconds=time.perf_counter() - started,
         reject_reasons={str(k): int(v) for k, v in reject_reasons.items()},
-        warnings=tuple(warnings), extensions=int(rows["extensions"]))
+        warnings=tuple(warnings), extensions=int(rows["extensions"]),
+        rejects_replaced=rejects_written and rejects_earlier,
+        rejects_removed=str(rejects_path) if rejects_earlier and not rejects_written else None)
 
 
 def _unknown_zones(cells: np.ndarray) -> dict[int, str]:
@@ -362,11 +371,12 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         custom = [json.dumps(extras["custom"][i]) for i in keep]
         alt = [json.dumps(extras["alt"][i]) for i in keep]
         consent = [json.dumps(extras["consent"][i]) for i in keep]
+        not_dates = []
     else:
         custom = (sub[custom_columns].to_json(orient="records", lines=True, force_ascii=False)
                   .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
         alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
-        consent = _consent(sub, mapping.get("consent", []))
+        consent, not_dates = _consent(sub, mapping.get("consent", []))
     extensions = 0
     if extension is not None and extension.notna().any():
         for i, ext in enumerate(extension.tolist()):
@@ -382,6 +392,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         "postal_code": text("postal_code"), "consent": np.array(consent, dtype=object),
         "priority": priority[keep], "source_line": lines[keep],
         "extensions": np.int64(extensions),
+        "consent_not_dates": np.array(not_dates, dtype=np.int64),
     }
 
 
@@ -419,59 +430,76 @@ def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]
     return [json.dumps([n for n in numbers if n]) for numbers in zip(*normalised, strict=True)]
 
 
-def _consent(sub: pd.DataFrame, columns: list[str]) -> list[str]:
+def _consent(sub: pd.DataFrame, columns: list[str]) -> tuple[list[str], list[int]]:
     """A consent column holds the date consent was given; it is recorded as prior express
     written consent (47 CFR 64.1200(f)(9)) with the column as its source. A value that is
-    not a date is kept as an unrecognised record, which the rules treat as no consent."""
+    not a date is kept as an unrecognised record, which the rules treat as no consent.
+
+    Also the rows (positions in ``sub``) whose cell is not a date, for ``_consent_warnings``:
+    the one parse of the column serves both (it was parsed twice, and the two parses had
+    to agree on what a date is)."""
     if not columns or sub.empty:
-        return ["[]"] * len(sub)
+        return ["[]"] * len(sub), []
     values = sub[columns[0]].astype(str).str.strip()
     given = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     source = f"import column {columns[0]}"
     out: list[str] = []
-    for value, at in zip(values.tolist(), given.tolist(), strict=True):
+    not_dates: list[int] = []
+    for i, (value, at) in enumerate(zip(values.tolist(), given.tolist(), strict=True)):
         if not value:
             out.append("[]")
         elif pd.isna(at):
             out.append(json.dumps([{"kind": "unrecognised", "value": value, "source": source}]))
+            not_dates.append(i)
         else:
             out.append(json.dumps([{"kind": "prior_express_written",
                                     "given_at": at.isoformat(), "source": source}]))
-    return out
+    return out, not_dates
 
 
-def _consent_warnings(cells: np.ndarray, lines: np.ndarray, column: str,
-                      limit: int = 5) -> list[str]:
-    """Imported rows whose consent cell is not a date. They are kept, and the rules read
-    such a consent as none (so nothing dials more), but a user who typed 'yesterday' or
-    '2026-13-45' believed the consent recorded: say so, line by line."""
-    values = pd.Series(cells, dtype=object)
-    given = values.notna().to_numpy()
-    parsed = pd.to_datetime(values.fillna("").astype(str).str.strip(), errors="coerce",
-                            utc=True, format="mixed")
-    bad = np.flatnonzero(given & parsed.isna().to_numpy())
+def _consent_warnings(cells: np.ndarray, lines: np.ndarray, not_dates: Sequence[int],
+                      column: str, limit: int = 5) -> list[str]:
+    """Imported rows whose consent cell is not a date (``not_dates``, from ``_consent``).
+    They are kept, and the rules read such a consent as none (so nothing dials more), but a
+    user who typed 'yesterday' or '2026-13-45' believed the consent recorded: say so, line
+    by line."""
     found = [f"line {lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
-             "(field consent)" for i in bad[:limit].tolist()]
-    if len(bad) > limit:
-        found.append(f"... and {len(bad) - limit} more lines whose consent is not a date")
+             "(field consent)" for i in not_dates[:limit]]
+    if len(not_dates) > limit:
+        found.append(f"... and {len(not_dates) - limit} more lines whose consent is not a date")
     return found
 
 
 def _write_rejects(path: Path | None, frame: pd.DataFrame, lines: np.ndarray,
                    rejected: np.ndarray, fields: np.ndarray, reasons: np.ndarray,
-                   encoding: str | None = None, delimiter: str | None = None) -> bool:
+                   encoding: str | None = None, delimiter: str | None = None
+                   ) -> tuple[bool, bool]:
     """The rejected rows as they were, after line, field and reason, in the input's own
     encoding and delimiter (so the file opens and re-imports like the original; an XLSX
-    input gives a UTF-8 CSV)."""
-    if path is None or not rejected.any():
-        return False
+    input gives a UTF-8 CSV). Returns (written, an earlier file of that name was there).
+
+    The file always describes this import: written whole beside its place and renamed over
+    it (a reader never sees half of it), or, when no row is rejected, an earlier one of the
+    same name is removed (left, a user read an earlier import's rejects as this one's)."""
+    if path is None:
+        return False, False
+    earlier = path.exists() and not path.is_dir()
+    if not rejected.any():
+        if earlier:
+            path.unlink()
+        return False, earlier
     out = frame.loc[rejected].copy()
     out.insert(0, "reject_reason", reasons[rejected])
     out.insert(0, "reject_field", fields[rejected])
     out.insert(0, "line", lines[rejected])
-    out.to_csv(path, index=False, sep=delimiter or ",", encoding=encoding or "utf-8",
-               errors="replace")
-    return True
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        out.to_csv(partial, index=False, sep=delimiter or ",", encoding=encoding or "utf-8",
+                   errors="replace")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return True, earlier
 
 
 def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,

@@ -200,6 +200,31 @@ def test_rejects_are_written_in_the_input_encoding_and_delimiter(home):
     assert row.startswith("3;phone;") and row.endswith(";нет;Ольга")
 
 
+def test_the_rejects_file_always_describes_the_latest_import(home):
+    """A stale FILE.rejects.csv from an earlier import of the same file was left when the
+    new import had no rejects, and a user read the old rejects as new."""
+    ok("campaign", "create", "c", *CALLER)
+    path = home / "leads.csv"
+    rejects = home / "leads.csv.rejects.csv"
+    path.write_text("phone,first_name\n2015550100,a\nnope,b\n")
+    first = ok("leads", "import", "c", str(path))
+    assert first["rejects_file"] == str(rejects) and rejects.exists()
+    assert (first["rejects_replaced"], first["rejects_removed"]) == (False, None)
+    path.write_text("phone,first_name\n2015550101,a\nstill bad,b\n")
+    second = ok("leads", "import", "c", str(path))
+    assert second["rejects_replaced"] is True
+    assert "still bad" in rejects.read_text() and "nope" not in rejects.read_text()
+    path.write_text("phone,first_name\n2015550102,a\n2015550103,b\n")
+    text = dialer("leads", "import", "c", str(path), "--yes")
+    assert text.exit_code == 0, text.output
+    assert not rejects.exists()
+    said = f"no row rejected: removed {rejects}, the rejects of an earlier import"
+    assert "".join(said.split()) in "".join(text.output.split())  # wrapped by the console
+    assert sorted(p.name for p in home.iterdir() if "rejects" in p.name) == []  # no partial
+    path.write_text("phone,first_name\n2015550104,a\n")
+    assert ok("leads", "import", "c", str(path))["rejects_removed"] is None  # none to remove
+
+
 def test_a_binary_file_is_one_line_without_its_bytes(home):
     ok("campaign", "create", "c", *CALLER)
     path = home / "photo.csv"

@@ -166,6 +166,41 @@ def test_a_consent_that_is_not_a_date_is_named_by_line(campaign, tmp_path):
         "line 3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
 
 
+def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp_path,
+                                                                   monkeypatch):
+    """One parse of the consent column gives both the records and the warnings (it was
+    parsed twice); the warnings name the imported rows' own lines, past rejected rows, and
+    stop after five with a count."""
+    rows = [["2015550100", " soon "], ["bad", "never"], ["2015550102", "2026-01-05"],
+            ["2015550103", "x1"], ["2015550104", "x2"], ["2015550105", ""],
+            ["2015550106", "x3"], ["2015550107", "x4"], ["2015550108", "x5"],
+            ["2015550109", "2026-02-30"]]
+    path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
+    parsed: list[list[str]] = []
+    real = pd.to_datetime
+
+    def counting(values, *args, **kwargs):
+        if isinstance(values, pd.Series) and "x1" in values.tolist():
+            parsed.append(values.tolist())
+        return real(values, *args, **kwargs)
+
+    monkeypatch.setattr(pd, "to_datetime", counting)
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme")
+    assert (report.imported, report.rejected) == (9, 1)
+    assert report.warnings == (
+        "line 2: consent 'soon' is not a date: kept as no consent (field consent)",
+        "line 5: consent 'x1' is not a date: kept as no consent (field consent)",
+        "line 6: consent 'x2' is not a date: kept as no consent (field consent)",
+        "line 8: consent 'x3' is not a date: kept as no consent (field consent)",
+        "line 9: consent 'x4' is not a date: kept as no consent (field consent)",
+        "... and 2 more lines whose consent is not a date")
+    assert len(parsed) == 1, parsed
+    kinds = {lead.phone: [c["kind"] for c in lead.consent]
+             for lead in campaign.leads("c", limit=20)}
+    assert kinds["+12015550102"] == ["prior_express_written"]
+    assert kinds["+12015550105"] == [] and kinds["+12015550109"] == ["unrecognised"]
+
+
 def test_an_unknown_state_rejects_its_row_with_the_field(campaign, tmp_path):
     """Kept, such a lead stopped `compliance explain` and every dial check with 'unknown US
     state'; the import now names the row."""
