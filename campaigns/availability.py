@@ -41,6 +41,9 @@ class ZoneHours:
     open_now: bool
     opens_at: datetime | None
     """When the calling hours next open there (None: open now, or never within a week)."""
+    known: bool = True
+    """False: a zone name that cannot be loaded. The callee's local time cannot be placed,
+    so these leads never open (the hopper suppresses them with the reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +88,18 @@ class LeadAvailability:
         if self.dialable == 0:
             done = ", ".join(f"{status} {n:,}" for status, n in sorted(self.by_status.items()))
             return f"no lead is left to dial ({done})"
-        closed = [z for z in self.zones if not z.open_now]
-        if closed and sum(z.leads for z in closed) >= self.dialable:
-            return self._outside_hours(closed)
+        unplaceable = [z for z in self.zones if not z.known]
+        closed = [z for z in self.zones if not z.open_now and z.known]
+        if (closed or unplaceable) and \
+                sum(z.leads for z in (*closed, *unplaceable)) >= self.dialable:
+            return "; ".join(
+                ([self._outside_hours(closed)] if closed else [])
+                + ([self._unplaceable(unplaceable)] if unplaceable else []))
         if self.callable_now > 0:
             return None
         parts = []
+        if unplaceable:
+            parts.append(self._unplaceable(unplaceable))
         if self.claimed:
             parts.append(f"{self.claimed:,} held by a dialer process")
         if self.capped:
@@ -105,6 +114,13 @@ class LeadAvailability:
             parts.append(self._outside_hours(closed))
         detail = "; ".join(parts) or "none is due"
         return f"no lead is callable now: {detail}"
+
+    @staticmethod
+    def _unplaceable(zones: list[ZoneHours]) -> str:
+        names = ", ".join(sorted({z.zones for z in zones})[:3])
+        return (f"{sum(z.leads for z in zones):,} leads name a time zone that cannot be "
+                f"loaded ({names}): their local time cannot be placed, so they are never "
+                "dialed (correct the zone in the lead file)")
 
     def _outside_hours(self, closed: list[ZoneHours]) -> str:
         leads = sum(z.leads for z in closed)
@@ -146,13 +162,14 @@ def _open_in(window: CallingWindow, zone: ZoneInfo, at: datetime) -> bool:
 
 def next_opening(window: CallingWindow, zone_names: str, at: datetime) -> datetime | None:
     """The first moment from ``at`` when every zone of ``zone_names`` is inside the window
-    (the campaign's schedule within the federal hours); None if not within 8 days."""
+    (the campaign's schedule within the federal hours); None if not within 8 days, or never
+    (a zone that cannot be loaded: its local time cannot be placed, so it never opens)."""
     zones = []
-    for name in zone_names.split(","):
+    for name in filter(None, zone_names.split(",")):
         try:
             zones.append(ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
-            continue
+            return None
     if not zones:
         return at
     # Minute steps over the candidate openings: each zone's window start, on each day.
@@ -218,7 +235,16 @@ def _zone_hours(window: CallingWindow, zone_names: str, leads: int, due: int, no
                 ) -> ZoneHours:
     opening = next_opening(window, zone_names, now)
     open_now = opening is not None and opening <= now
-    return ZoneHours(zone_names, leads, due, open_now, None if open_now else opening)
+    return ZoneHours(zone_names, leads, due, open_now, None if open_now else opening,
+                     known=all(_loads(name) for name in filter(None, zone_names.split(","))))
+
+
+def _loads(zone_name: str) -> bool:
+    try:
+        ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _short(reason: str | None) -> str:

@@ -95,17 +95,37 @@ def allow_all(lead: ClaimedLead, settings: CampaignSettings, at: datetime) -> Se
 def schedule_verdict(lead: ClaimedLead, settings: CampaignSettings, at: datetime
                      ) -> SelectionVerdict:
     """The campaign's own calling schedule in the callee's local time (every candidate zone
-    of the area code must be inside it). A lead with no known zone is left to compliance."""
+    of the area code must be inside it). A lead with no zone at all is left to compliance
+    (it places the callee from the number); a lead naming a zone that cannot be loaded is
+    refused for good: its local time cannot be placed, so no schedule can allow it (it was
+    skipped here, and only a compliance check, which tests and simulations may leave out,
+    kept it from being dialed)."""
     window = settings.schedule
     for name in lead.timezones:
         try:
             local = at.astimezone(ZoneInfo(name))
-        except ZoneInfoNotFoundError:
-            continue
+        except (ZoneInfoNotFoundError, ValueError):
+            return SelectionVerdict(False, (
+                f"schedule: unknown time zone {name!r}: the callee's local time cannot be "
+                "placed",), permanent=True)
         if local.weekday() not in window.days or not window.start <= local.time() < window.end:
             return SelectionVerdict(False, (f"schedule:outside {window.start}-{window.end} "
                                             f"in {name}",))
     return SelectionVerdict(True)
+
+
+def selection_verdict(lead: ClaimedLead, settings: CampaignSettings, at: datetime,
+                      check: SelectionCheck | None) -> SelectionVerdict:
+    """The schedule, then ``check`` (compliance) on what the schedule allows, and on what it
+    refuses for good too, so that such a refusal is the compliance engine's own (audited,
+    with its reason) whenever there is one; a lead refused for good stays refused."""
+    verdict = schedule_verdict(lead, settings, at)
+    if check is None or not (verdict.allowed or verdict.permanent):
+        return verdict
+    checked = check(lead, settings, at)
+    if verdict.allowed or (not checked.allowed and checked.permanent):
+        return checked
+    return SelectionVerdict(False, (*verdict.reasons, *checked.reasons), permanent=True)
 
 
 def _claimed(lead: Lead, campaign: str, callback: Callback | None, owner: str,
@@ -152,9 +172,7 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
                 if len(claimed) >= n:
                     break
                 view = _claimed(lead, row.name, callbacks.get(lead.id), owner, expires)
-                verdict = schedule_verdict(view, settings, now)
-                if verdict.allowed and check is not None:
-                    verdict = check(view, settings, now)
+                verdict = selection_verdict(view, settings, now, check)
                 if verdict.allowed:
                     lead.claimed_by, lead.claim_expires_at = owner, expires
                     lead.block_reason = None
@@ -241,9 +259,7 @@ def preview_selection(store: CampaignStore, campaign: CampaignRef, now: datetime
         callbacks = _pending_callbacks(session, [c.id for c in found[:limit]], now)
         for lead in found[:limit]:
             view = _claimed(lead, row.name, callbacks.get(lead.id), "preview", None)
-            verdict = schedule_verdict(view, settings, now)
-            if verdict.allowed and check is not None:
-                verdict = check(view, settings, now)
+            verdict = selection_verdict(view, settings, now, check)
             if verdict.allowed:
                 allowed += 1
                 continue

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
+from campaigns.availability import lead_availability
 from campaigns.compliance import (
     StoreAttemptHistory,
     engine_selection_check,
     lead_facts,
     load_compliance_inputs,
 )
+from campaigns.hopper import preview_selection
 from campaigns.leads import LeadInput
-from campaigns.models import LeadStatus
+from campaigns.models import Lead, LeadStatus
 from dnc.interfaces import RegistryHit, RegistryKind, RegistryVersion
 from dnc.rules.engine import ComplianceEngine
 from tests.campaigns.ready import STARTABLE
@@ -74,3 +78,59 @@ def test_attempt_history_and_inputs_by_number(store):
     assert lead_facts(lead).time_zone == "America/New_York"
     _, unknown = load_compliance_inputs(store, "c", "+12015550199")
     assert unknown.number_e164 == "+12015550199" and unknown.lead_id is None
+
+
+
+def _lead_with_zone(store, zone: str) -> None:
+    """A lead whose stored zone cannot be loaded (imports refuse such a zone now; a lead
+    stored before that check, or a tz database without the zone, still has one)."""
+    store.create_campaign("c", ALL_DAY, at=NOW)
+    store.add_leads("c", [LeadInput("2015550101", line_type="landline"),
+                          LeadInput("2015550102", line_type="landline")], at=NOW)
+    with store.engine.begin() as connection:
+        connection.execute(sa.update(Lead).where(Lead.phone == "+12015550101")
+                           .values(timezone=zone))
+    store.transition_campaign("c", "running", at=NOW)
+
+
+def test_a_lead_whose_zone_cannot_be_loaded_is_never_claimed_even_without_compliance(store):
+    """The hopper's schedule check skipped the zone, and only the compliance check kept the
+    lead from a dial: with no check (tests, simulations) it was claimed, and so dialed."""
+    _lead_with_zone(store, "Mars/Olympus_Mons")
+    claims = store.claim_leads("c", 5, owner="p", now=NOW)
+    assert [c.phone for c in claims] == ["+12015550102"]
+    lead = store.lead_by_phone("c", "+12015550101")
+    assert lead.status == LeadStatus.SUPPRESSED
+    assert "unknown time zone 'Mars/Olympus_Mons'" in lead.block_reason
+    later = store.claim_leads("c", 5, owner="q", now=NOW + timedelta(days=1))
+    assert "+12015550101" not in [c.phone for c in later]
+
+
+def test_a_lead_whose_zone_cannot_be_loaded_is_refused_by_compliance_and_reported(store):
+    _lead_with_zone(store, "Europe/Londn")
+    availability = lead_availability(store, "c", NOW)
+    (unknown,) = [z for z in availability.zones if not z.known]
+    assert (unknown.zones, unknown.leads, unknown.open_now) == ("Europe/Londn", 1, False)
+    assert availability.callable_now == 1  # the other lead only
+    assert "1 leads name a time zone that cannot be loaded (Europe/Londn)" in (
+        availability._unplaceable([unknown]))
+    check = engine_selection_check(ComplianceEngine(OneListedNumber(""),
+                                                    StoreAttemptHistory(store)))
+    preview = preview_selection(store, "c", NOW, check)
+    assert (preview.allowed, preview.permanent) == (1, 1)
+    claims = store.claim_leads("c", 5, owner="p", now=NOW, check=check)
+    assert [c.phone for c in claims] == ["+12015550102"]
+    lead = store.lead_by_phone("c", "+12015550101")
+    # the compliance engine's own refusal (audited like every selection refusal)
+    assert lead.status == LeadStatus.SUPPRESSED
+    assert "compliance: lead" in lead.block_reason and "Europe/Londn" in lead.block_reason
+
+
+def test_availability_names_leads_whose_zone_cannot_be_loaded(store):
+    """doctor's sentence: such leads are never callable, and it says why (they were counted
+    as open, their zone skipped)."""
+    _lead_with_zone(store, "Europe/Londn")
+    with store.engine.begin() as connection:
+        connection.execute(sa.update(Lead).values(timezone="Europe/Londn"))
+    said = lead_availability(store, "c", NOW).reason()
+    assert said is not None and "cannot be loaded (Europe/Londn)" in said, said
