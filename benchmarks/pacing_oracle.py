@@ -1,7 +1,8 @@
 """How much of predictive's idle agent time is uncertainty it could not remove? Oracle runs.
 
     python benchmarks/pacing_oracle.py [--agents 10,50] [--live 0.10,0.20,0.35]
-        [--talk 90,180,300] [--replications 1] [--workers 2] [--oracles talk,answers]
+        [--talk 90,180,300] [--replications 1] [--workers 2]
+        [--oracles talk,answers,answers@2]
 
 Runs each suite cell (benchmarks/pacing_quality.py's scenario: cold start, one 8-hour day,
 ground truth) on the same common random numbers: the predictive policy as it is, and the
@@ -15,6 +16,12 @@ same policy told one truth it cannot know (``--oracles``, one column each):
   answered by a person at a known second, or never. Its demand is then a step function with
   no variance. The calls the policy dials now stay uncertain: no dialer knows who answers
   before it dials.
+* ``answers@H`` (H whole seconds, 1–10): the same fates told only H seconds ahead: a call a
+  person answers within H s at its known second, a call that fails within H s as never
+  answered, every other call as the model reads a call still ringing H s from now. What a
+  controller that waits H s for the calls' outcomes would learn, known now: it bounds what
+  such waiting could buy (docs/pacing.md, "A finer decision clock, and waiting for the
+  calls' outcomes").
 
 Everything else is the policy's own: its outcome and ring-time estimates, the rest of its
 forecast (Poisson-binomial, normal), its threshold loop, budget and cold start.
@@ -39,13 +46,21 @@ from concurrent.futures import ProcessPoolExecutor
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = False):
+def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = False,
+                   horizon: float | None = None):
     """A predictive policy told the truth about the calls and agents already in flight.
 
     ``talk_oracle``: every agent on a call or in wrap-up is read with the exact second that
     agent will be free again. ``answer_oracle``: every call already ringing is read with its
     fate (answered live at a known second, or never), drawn when it was dialed. Calls dialed
     now stay uncertain either way: no dialer knows who answers before it dials.
+
+    ``horizon`` (whole seconds, with ``answer_oracle``): the fates are told only as far as
+    ``horizon`` seconds ahead: a call that a person answers within it is read at its known
+    second, a call that fails within it (busy, or its ring timeout) as never answered, and
+    every other call as the model reads a call still ringing ``horizon`` seconds from now
+    (its row for elapsed + horizon, shifted by the horizon): what a controller that waits
+    that long for the calls' outcomes would know, but known now.
     """
     import dataclasses
     import math
@@ -61,6 +76,8 @@ def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = F
     free_at: dict[str, float] = {}
     answer_at: dict[str, float] = {}
     """Calls ringing: the instant each will be answered by a person (inf: never)."""
+    ends: dict[str, tuple[float, float]] = {}
+    """Calls ringing: (dial instant, the instant it stops ringing: answered or failed)."""
     pool = simulation.engine.pool
 
     def bridged(command: Bridge) -> None:
@@ -90,6 +107,8 @@ def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = F
         drawn.clear()
         live = kind == LIVE and answer_after <= command.ring_timeout
         answer_at[command.call_id] = command.at + answer_after if live else math.inf
+        ends[command.call_id] = (command.at, command.at + min(answer_after,
+                                                              command.ring_timeout))
 
     simulation.observe((Bridge,), bridged)
     if answer_oracle:
@@ -112,7 +131,22 @@ def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = F
                 table = (remaining <= times[None, :]).astype(float)
                 table[-1] = 0.0  # longer than the horizon: not free within it
                 busy = wrap = np.hstack([table, np.zeros_like(table)])
-            if answer_oracle:
+            if answer_oracle and horizon is not None:
+                # Rows: the known seconds within the horizon, "never", then the model's
+                # rows shifted by the horizon (a call known to ring on until then).
+                times = (self._ring.eval_slots + 1) * step
+                known = int(horizon / step) + 2
+                remaining = (np.arange(known)[:, None] + 0.5) * step
+                table = (remaining <= times[None, :]).astype(float)
+                table[-1] = 0.0
+                k = times.size
+                shift = round(horizon)  # instants are whole seconds
+                shifted = np.zeros_like(compact.ring)
+                shifted[:, shift:k] = compact.ring[:, :k - shift]
+                shifted[:, k + shift:] = compact.ring[:, k:2 * k - shift]
+                ring = np.vstack([np.hstack([-table, np.zeros_like(table)]), shifted])
+                self._known_rows = known
+            elif answer_oracle:
                 times = (self._ring.eval_slots + 1) * step  # the demand columns
                 rows = int(times.max() / step) + 2
                 remaining = (np.arange(rows)[:, None] + 0.5) * step
@@ -142,8 +176,26 @@ def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = F
                                 if (call := calls.get(c)) is None or call.ended
                                 or call.answered_at is not None]:
                     del answer_at[call_id]
-                changes["ringing_elapsed"] = tuple(
-                    max(0.0, at - now) if at < math.inf else 1e6 for at in answer_at.values())
+                    ends.pop(call_id, None)
+                if horizon is None:
+                    changes["ringing_elapsed"] = tuple(
+                        max(0.0, at - now) if at < math.inf else 1e6
+                        for at in answer_at.values())
+                else:
+                    self._tables(state)  # the rows' layout (``_known_rows``)
+                    step = RING_GRID_STEP
+                    known = self._known_rows
+                    codes = []
+                    for call_id, at in answer_at.items():
+                        dialed_at, end = ends[call_id]
+                        if at - now <= horizon:
+                            codes.append(max(0.0, at - now))
+                        elif end - now <= horizon:
+                            codes.append((known - 1 + 0.5) * step)  # fails: never
+                        else:
+                            row = int((now - dialed_at + horizon) / step)
+                            codes.append((known + row + 0.5) * step)
+                    changes["ringing_elapsed"] = tuple(codes)
             return super().decide(dataclasses.replace(state, **changes))
 
     return Oracle()
@@ -159,8 +211,10 @@ def _one(job: tuple) -> tuple:
     scenario = suite._scenario(agents, live, talk, (8.0, 1))
     simulation = Simulation(scenario, "predictive", seed=1, replication=replication)
     if oracle != "none":
+        kind, _, horizon = oracle.partition("@")
         simulation.engine.policy = _oracle_policy(
-            simulation, talk_oracle=oracle == "talk", answer_oracle=oracle == "answers")
+            simulation, talk_oracle=kind == "talk", answer_oracle=kind == "answers",
+            horizon=float(horizon) if horizon else None)
     tally = simulation.run()
     m = run_metrics(scenario, tally)
     return (agents, live, talk, oracle, replication,
@@ -176,12 +230,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--oracles", default="talk",
                         help="comma-separated: talk (agents' free times), answers (the fates "
-                        "of the calls ringing)")
+                        "of the calls ringing), answers@H (their fates H seconds ahead only)")
     args = parser.parse_args()
     modes = ["none", *args.oracles.split(",")]
     for mode in modes[1:]:
-        if mode not in ("talk", "answers"):
-            parser.error(f"--oracles: unknown oracle {mode!r} (talk, answers)")
+        kind, at, horizon = mode.partition("@")
+        if kind not in ("talk", "answers") or (at and (kind != "answers" or not (
+                horizon.isdigit() and 1 <= int(horizon) <= 10))):
+            parser.error(f"--oracles: unknown oracle {mode!r} (talk, answers, answers@H "
+                         "with H whole seconds 1-10)")
     cells = list(itertools.product(
         [int(a) for a in args.agents.split(",")], [float(x) for x in args.live.split(",")],
         [float(x) for x in args.talk.split(",")]))
@@ -191,6 +248,7 @@ def main() -> None:
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(_one, jobs))
     names = {"none": "predictive", "talk": "talk oracle", "answers": "answer oracle"}
+    names.update({m: f"answers {m.partition('@')[2]} s" for m in modes if "@" in m})
     print("agents  live  talk   " + "".join(f"{names[m]:<20}" for m in modes)
           + "(share of the practical limit / worst window, mean of replications)")
     for cell in cells:

@@ -4,7 +4,7 @@
         [--replications 3]
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
         [--with-history] [--out FILE] [--machine 0.15] [--amd] [--no-static]
-        [--static-step 0.02]
+        [--static-step 0.02] [--decision-interval 1]
 
 Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
 (lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
@@ -17,7 +17,8 @@ law Weibull, shape 3, mean 6 s (``AMD_PATIENCE``: little mass under 2 s of silen
 docs/simulations.md, "Patience"); ``--amd-to-free-agent`` sends AMD's machine verdicts to
 an agent free at that instant, else hangs up (docs/pacing.md, "Machine verdicts to free
 agents"); ``--patience '{dist = "exponential", mean = 5}'`` (a TOML inline table, any
-scenario law) sets it in either case.
+scenario law) sets it in either case. ``--decision-interval s``: the engine's pacing clock
+(the campaign's ``decision_interval``, 1 s by default).
 
 Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
 E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
@@ -70,9 +71,10 @@ AMD_PATIENCE = {"dist": "weibull", "shape": 3.0, "mean": 6.0}
 2.6 % within 2 s, half by 6 s (docs/simulations.md, "Patience"). A memoryless law would lose
 15 % in the silence alone, whatever the pacing."""
 
-MACHINES: dict[str, object] = {"machine": 0.0, "amd": {}, "patience": PATIENCE}
+MACHINES: dict[str, object] = {"machine": 0.0, "amd": {}, "patience": PATIENCE,
+                               "decision_interval": 1.0}
 """The suite's machine share, ``[amd]`` table and patience law (``--machine``, ``--amd``,
-``--patience``; set in main)."""
+``--patience``), and the engine's decision interval (``--decision-interval``); set in main."""
 
 
 def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int],
@@ -84,7 +86,8 @@ def _scenario(agents: int, live: float, talk: float, shift: tuple[float, int],
     return scenario_from_tables({
         "campaign": {"agents": agents, "shift_hours": hours, "days": days,
                      "abandon_limit": LIMIT,
-                     "connect_window": 2.0},
+                     "connect_window": 2.0,
+                     "decision_interval": machines.get("decision_interval", 1.0)},
         "callees": {"live_answer": live, "machine": machines["machine"], "busy": 0.05,
                     "time_to_answer": {"dist": "lognormal", "mean": 9.0, "sd": 4.0},
                     "no_answer_timeout": 25, "busy_time": 4,
@@ -286,9 +289,14 @@ def main() -> None:
                              "exponential mean 5 s; with --amd, Weibull shape 3 mean 6 s)")
     parser.add_argument("--no-static", action="store_true",
                         help="skip the best static dial level (the hindsight anchor)")
+    parser.add_argument("--decision-interval", type=float, default=1.0,
+                        help="seconds between the engine's pacing decisions (default 1)")
     parser.add_argument("--static-step", type=float, default=0.02,
                         help="step of the dial levels the best-static search tries")
     args = parser.parse_args()
+    if not 0.0 < args.decision_interval <= 60.0:
+        parser.error(f"--decision-interval must be in (0, 60] s, got {args.decision_interval}")
+    MACHINES["decision_interval"] = args.decision_interval
     MACHINES["machine"] = args.machine
     if args.amd:
         MACHINES["amd"] = {"enabled": True, "detect_time": args.amd_detect_time,
