@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulations.driver import Simulation, campaign_config
 from simulations.errors import ScenarioError
@@ -74,3 +76,24 @@ def test_free_agents_take_machine_verdicts_and_the_ledger_matches_the_truth(
     assert off.machine_handle == 0.0
     # Abandoned people per live answer fall (AMD's false positives were nearly all of them).
     assert figures[True][1]["abandon_rate"] < figures[False][1]["abandon_rate"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(fp=st.floats(0.0, 0.45), fn=st.floats(0.0, 0.45), rho=st.floats(0.0, 1.0),
+       machine=st.floats(0.01, 0.5))
+def test_routing_never_raises_the_practical_limit(fp: float, fn: float, rho: float,
+                                                  machine: float) -> None:
+    """limit(ρ) ≤ limit(0) for a detector better than a coin (fn + fp < 1): the formula
+    without routing still bounds the talk fraction when machine verdicts reach free agents;
+    at ρ = 1 every verdict reaches an agent, as if AMD were off (but for its delay)."""
+    from simulations.metrics import practical_talk_limit
+
+    tables = copy.deepcopy(TABLES)
+    tables["amd"].update({"false_positive": fp, "false_negative": fn, "to_free_agent": True})
+    tables["callees"]["machine"] = machine
+    scenario = scenario_from_tables(tables)
+    assert practical_talk_limit(scenario, rho) <= practical_talk_limit(scenario) + 1e-12
+    assert practical_talk_limit(scenario, 0.0) == practical_talk_limit(scenario)
+    tables["amd"]["enabled"] = tables["amd"]["to_free_agent"] = False
+    assert practical_talk_limit(scenario, 1.0) == pytest.approx(
+        practical_talk_limit(scenario_from_tables(tables)))
