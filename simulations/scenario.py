@@ -273,7 +273,36 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{where}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{where}: not valid TOML: {error}") from None
-    return scenario_from_tables(tables, path)
+    scenario = scenario_from_tables(tables, path)  # a misspelt key is named first
+    _require_agent_laws(tables, where)
+    return scenario
+
+
+_AGENT_LAWS = {
+    "talk": 'talk = { dist = "lognormal", mean = 180.0, sd = 90.0 }',
+    "wrap": 'wrap = { dist = "fixed", value = 15.0 } (or wrap = 0 for none)',
+}
+
+
+def _require_agent_laws(tables: Mapping[str, Any], where: str) -> None:
+    """A scenario file states its agents' talk and wrap-up laws.
+
+    They drive every figure a simulation prints (occupancy, abandonment, the share of the
+    practical limit); a file without them ran on a default talk law (exponential, mean
+    180 s) and no wrap-up, and analysts trusted figures from laws they never wrote. Code
+    that builds a scenario (``scenario_from_tables``: tests, sweeps' variants, recorded
+    scenarios, which write both) may still lean on the defaults.
+    """
+    agents = tables.get("agents")
+    if agents is None:
+        raise ScenarioError(
+            f"{where}: [agents]: missing; a scenario file must state its agents' laws, "
+            f"e.g. [agents] {_AGENT_LAWS['talk']} and {_AGENT_LAWS['wrap']}")
+    if isinstance(agents, Mapping):
+        for key, example in _AGENT_LAWS.items():
+            if key not in agents:
+                raise ScenarioError(f"{where}: [agents].{key}: missing; a scenario file "
+                                    f"must state it, e.g. {example}")
 
 
 def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario>")) -> Scenario:

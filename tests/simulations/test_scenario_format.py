@@ -147,6 +147,31 @@ def test_agents_by_hour_changes_the_floor_hour_by_hour() -> None:
     assert metrics["talk_fraction"] == pytest.approx(tally.talk / (5 * 3600.0))
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("[campaign]\nagents = 3\n",
+     r"s\.toml: \[agents\]: missing; a scenario file must state its agents' laws, e\.g\. "
+     r"\[agents\] talk = "),
+    ("[campaign]\nagents = 3\n[agents]\nwrap = 5\n",
+     r"s\.toml: \[agents\]\.talk: missing; a scenario file must state it, e\.g\. talk = "),
+    ("[agents]\ntalk = 60\n",
+     r"s\.toml: \[agents\]\.wrap: missing; .*\(or wrap = 0 for none\)"),
+    ("agents = 3\n", r"s\.toml: agents: unknown top-level key|\[agents\] must be a table"),
+])
+def test_a_scenario_file_must_state_its_agents_laws(text: str, message: str,
+                                                    tmp_path: Path) -> None:
+    """A file without them ran on a default talk law and no wrap-up, and analysts trusted
+    figures from laws they never wrote; code-built scenarios keep the defaults."""
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError, match=message) as caught:
+        load_scenario(path)
+    assert "\n" not in str(caught.value)
+    path.write_text("[campaign]\nagents = 3\n[agents]\ntalk = 60\nwrap = 0\n")
+    assert load_scenario(path).population.talk.mean == 60.0
+    built = scenario_from_tables({"campaign": {"agents": 3}})  # code: the defaults hold
+    assert built.population.talk.mean == 180.0 and built.wrap.mean == 0.0
+
+
 # --- the writer -----------------------------------------------------------------------------
 
 

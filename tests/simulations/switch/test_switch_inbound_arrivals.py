@@ -83,7 +83,7 @@ def test_switch_sim_places_callers_only_from_a_scenario_with_inbound_calls(tmp_p
     with pytest.raises(SimulationError, match="--inbound needs --scenario"):
         _inbound_scenario(None, True)
     outbound = tmp_path / "outbound.toml"
-    outbound.write_text("[campaign]\nagents = 2\n")
+    outbound.write_text("[campaign]\nagents = 2\n\n[agents]\ntalk = 60\nwrap = 0\n")
     assert _inbound_scenario(outbound, None) is None
     with pytest.raises(SimulationError, match="no \\[inbound\\] calls_per_hour"):
         _inbound_scenario(outbound, True)
