@@ -221,6 +221,9 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         runner.post(AgentLoggedIn(now, agent_id, endpoint, spec.skills))
         return {"ok": True, "agent": agent_id, "endpoint": endpoint}
     if not known:
+        if runner.agent_spec(agent_id) is None:  # a typo: name it, not a login to make
+            return {"ok": False, "error": f"campaign {runner.campaign!r} has no agent "
+                    f"{agent_id!r} (see `dialer campaign show {runner.campaign}`)"}
         return {"ok": False, "error": f"agent {agent_id!r} is not logged in"}
     state = engine.pool.agents[agent_id].state.value
     if action == "ready":

@@ -126,7 +126,8 @@ async def use_the_control_socket(runner: Runner, path) -> None:
     assert set(snapshot["agents"]) == {"agent1", "agent2", "agent3", "agent4"}
     assert "explanation" in snapshot["pacing"]
     refused = await request(path, {"op": "agent", "action": "ready", "agent": "nobody"})
-    assert not refused["ok"] and "not logged in" in refused["error"]
+    assert not refused["ok"] and refused["error"] == (
+        "campaign 'demo' has no agent 'nobody' (see `dialer campaign show demo`)")
     # A disposition needs a code the campaign allows and the agent in wrap-up.
     with pytest.raises(RunnerError, match=r"allowed: .*SALE"):
         runner.link.disposition_code("BOGUS")
