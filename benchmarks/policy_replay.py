@@ -73,11 +73,26 @@ def record(path: Path, agents: int, hours: float, amd: bool) -> None:
     print(f"{attempts} attempts, {decisions} decisions, {len(calls) - 1} calls -> {path}")
 
 
+def _with_new_fields(recorded: list[tuple[str, Any, Any]]) -> None:
+    """Give the states of a trace recorded before a ``PacingState`` field existed that
+    field's default (a pickled slotted dataclass restores only the fields it had)."""
+    import dataclasses
+
+    for name, args, _ in recorded:
+        if name != "decide":
+            continue
+        state = args[0]
+        for field in dataclasses.fields(state):
+            if not hasattr(state, field.name):
+                object.__setattr__(state, field.name, field.default)
+
+
 def replay(path: Path, callgrind: bool) -> None:
     from pacing_models.predictive import PredictivePolicy
 
     with path.open("rb") as source:
         recorded = pickle.load(source)
+    _with_new_fields(recorded)
     policy = PredictivePolicy(**recorded[0][1])
     calls = [(getattr(policy, name), args) for name, args, _ in recorded[1:]]
     if callgrind:  # counted from here (--toggle-collect=functools_reduce)

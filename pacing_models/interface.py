@@ -88,6 +88,20 @@ class PacingState:
     needs an agent at the verdict unless AMD calls it a machine, so it is far likelier to
     need one within seconds than a call still ringing after as long (a policy reads it
     with its own odds; ``VerdictObserver`` tells it how long verdicts take)."""
+    in_progress_started: bytes = b""
+    """The same four groups as one packed array, for a policy that reads them all at every
+    decision: the instants (the driver's clock) at which each call still ringing was dialed,
+    each call awaiting the verdict was answered, each agent on a call was connected and each
+    agent in wrap-up began it, as native float64 (``struct`` "d"; ``numpy.frombuffer``),
+    the groups in that order, each in the order of its tuple, so that ``now − start`` is
+    the tuple's elapsed time to the bit. Sizes in ``in_progress_counts``. The engine fills
+    both only for a policy that names them in ``state_fields`` (and then builds none of the
+    four tuples the policy does not name): one C-level copy of its clocks instead of a
+    Python float per item in four tuples, which a model policy would pack into an array
+    again."""
+    in_progress_counts: tuple[int, int, int, int] | None = None
+    """(ringing, awaiting the verdict, on a call, in wrap-up): the sizes of the groups of
+    ``in_progress_started``; None when it is not built (read the tuples then)."""
 
 
 @fast_init

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import struct
-from itertools import chain
 
 import numpy as np
 
@@ -125,6 +124,33 @@ def _float_array(values: tuple[float, ...]) -> np.ndarray:
     return array
 
 
+def _in_progress(state: PacingState) -> tuple[np.ndarray, int, int, int]:
+    """(elapsed, r, v, b): the elapsed times of the ringing calls, the calls awaiting the
+    verdict, the agents on a call and those in wrap-up as one float64 array, and where the
+    second, third and fourth groups start in it.
+
+    From the packed start instants when the state has them (``now − start``, the same
+    doubles as the tuples'), else from the four tuples."""
+    counts = state.in_progress_counts
+    if counts is not None:
+        r = counts[0]
+        v = r + counts[1]
+        return state.now - np.frombuffer(state.in_progress_started), r, v, v + counts[2]
+    ringing, verdict, busy = state.ringing_elapsed, state.verdict_elapsed, state.busy_elapsed
+    r = len(ringing)
+    v = r + len(verdict)
+    return (_float_array(ringing + verdict + busy + state.wrap_elapsed), r, v,
+            v + len(busy))
+
+
+def _agents_engaged(state: PacingState) -> int:
+    """Agents on a call or in wrap-up."""
+    counts = state.in_progress_counts
+    if counts is not None:
+        return counts[2] + counts[3]
+    return len(state.busy_elapsed) + len(state.wrap_elapsed)
+
+
 def effective_window(connect_window: float, patience_mean: float | None) -> float:
     """Seconds an answered person can wait for an agent: E[min(window, patience)].
 
@@ -141,12 +167,13 @@ class PredictivePolicy:
 
     name = "predictive"
     state_fields = (
-        "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",
-        "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
-        "decision_interval", "answered_waiting", "agents_logged_in", "amd_abandons",
-        "verdict_elapsed",
+        "now", "agents_free", "live_answers_in_window", "abandons_in_window",
+        "abandon_target", "connect_window", "decision_interval", "answered_waiting",
+        "agents_logged_in", "amd_abandons", "in_progress_started", "in_progress_counts",
     )
-    """The PacingState fields this policy reads (the engine may skip building the others)."""
+    """The PacingState fields this policy reads (the engine may skip building the others).
+    The four elapsed-time tuples are read only from a state without ``in_progress_counts``
+    (another driver's, or the engine's under blending's reserve), which has them all."""
 
     def __init__(
         self,
@@ -579,13 +606,12 @@ class PredictivePolicy:
         more than it would without).
         """
         tables = self._tables(state)
-        ringing, verdict = state.ringing_elapsed, state.verdict_elapsed
-        elapsed = np.fromiter(chain(ringing, verdict), np.float64,
-                              len(ringing) + len(verdict))
+        elapsed, ringing, verdict_end, _ = _in_progress(state)
+        elapsed = elapsed[:verdict_end]
         # With no agent given, the forecast's gap is the demand: answers by each instant
         # (with AMD, the calls awaiting the verdict as well).
-        demand = Forecast.build(tables, 0, state.answered_waiting, elapsed, len(ringing),
-                                0, len(verdict)).gap
+        demand = Forecast.build(tables, 0, state.answered_waiting, elapsed, ringing,
+                                0, verdict_end - ringing).gap
         expected = float(demand[-1]) if demand.size else float(state.answered_waiting)
         per_call = float(tables.new_call[-1]) if tables.new_call.size else 0.0
         room = poisson_room(state.agents_free, self.young_risk) - expected
@@ -602,16 +628,13 @@ class PredictivePolicy:
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); young window: "
             f"look-ahead for the {state.agents_free} free agent(s) only ({why}), "
-            f"{expected:.2f} answers expected from {len(ringing)} ringing, "
+            f"{expected:.2f} answers expected from {ringing} ringing, "
             f"P(one too many) ≤ {self.young_risk:.2g}; window {state.abandons_in_window}/"
             f"{state.live_answers_in_window}",
         )
 
     def _line_cap(self, state: PacingState, floor: int, in_flight: int | None = None) -> int:
-        agents = max(
-            state.agents_logged_in,
-            state.agents_free + len(state.busy_elapsed) + len(state.wrap_elapsed),
-        )
+        agents = max(state.agents_logged_in, state.agents_free + _agents_engaged(state))
         if in_flight is None:
             in_flight = calls_in_flight(state)
         lines = int(self.max_lines_per_agent * agents) - in_flight
@@ -621,7 +644,7 @@ class PredictivePolicy:
         in_flight = calls_in_flight(state)
         floor = min(max(0, state.agents_free - in_flight), self.max_calls_per_decision)
         self._observe_window(state)
-        if not (state.agents_free or state.busy_elapsed or state.wrap_elapsed):
+        if not (state.agents_free or _agents_engaged(state)):
             return PacingDecision(0, "predictive: no agent free, on a call or in wrap-up → 0")
         live, abandons = state.live_answers_in_window, state.abandons_in_window
         target = state.abandon_target
@@ -665,13 +688,8 @@ class PredictivePolicy:
                 f"{target:.2%}) → progressive {floor}",
             )
         tables = self._tables(state)
-        ringing, busy, wrap = state.ringing_elapsed, state.busy_elapsed, state.wrap_elapsed
-        verdict = state.verdict_elapsed
         # One array for all four groups (views after), fewer numpy calls per decision.
-        r = len(ringing)
-        v = r + len(verdict)
-        b = v + len(busy)
-        elapsed = _float_array(ringing + verdict + busy + wrap)
+        elapsed, r, v, b = _in_progress(state)
         outlasting = (
             count_above(elapsed, v, b, self._talk_q90) / (b - v) if b - v >= 10
             else 0.0
@@ -721,7 +739,7 @@ class PredictivePolicy:
             n,
             f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
             f"{self._answer_text[1]}, free {state.agents_free}, ringing {r}"
-            + (f", awaiting AMD {len(verdict)}; " if verdict else "; ") +
+            + (f", awaiting AMD {v - r}; " if v > r else "; ") +
             f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
             + ("young window: look-ahead only (the answers pay for no abandon yet)"
                if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")

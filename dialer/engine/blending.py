@@ -137,7 +137,8 @@ class BlendReserve:
 
 
 def apply_reserve(state: PacingState, reserve: int) -> PacingState:
-    """``state`` as pacing should see it with ``reserve`` agents kept for the queues."""
+    """``state`` as pacing should see it with ``reserve`` agents kept for the queues (without
+    the packed ``in_progress_started``, which would still count the agents left out)."""
     if reserve <= 0:
         return state
     free = state.agents_free
@@ -154,7 +155,7 @@ def apply_reserve(state: PacingState, reserve: int) -> PacingState:
     return replace(state, agents_free=free - keep_free, busy_elapsed=busy, wrap_elapsed=wrap,
                    free_elapsed=tuple(sorted(state.free_elapsed)[keep_free:])
                    if state.free_elapsed else (),
-                   agents_reserved=reserve)
+                   agents_reserved=reserve, in_progress_started=b"", in_progress_counts=None)
 
 
 def total_reserve(needs: Iterable[tuple[int, int]]) -> int:
