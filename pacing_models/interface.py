@@ -8,9 +8,10 @@ read a clock. Fields may be added with defaults; existing fields keep their mean
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pacing_models.records import fast_init
 
@@ -104,15 +105,77 @@ class PacingState:
     ``in_progress_started``; None when it is not built (read the tuples then)."""
 
 
+class _Deferrable:
+    """The slot that holds a deferred explanation's formatter and values."""
+
+    __slots__ = ("_deferred",)
+
+
 @fast_init
 @dataclass(frozen=True, slots=True)
-class PacingDecision:
+class PacingDecision(_Deferrable):
     """How many calls to launch now, and why (shown on the live dashboard)."""
 
     calls_to_launch: int
     explanation: str
+    """Why, for people. A decision made by ``deferred_decision`` formats it at its first
+    read (attribute, equality, hash, ``repr``, pickling, ``dataclasses.replace``) from
+    values fixed when the decision was made, and keeps it: the same string whenever read.
+    Most decisions are never read by anyone (a simulated month makes ~900,000), and
+    formatting one cost about as much as the forecast's Python around it."""
     expected_abandons: float = 0.0
     """The policy's own estimate of abandons caused by this decision (0 when not modelled)."""
+
+
+class _Explanation:
+    """``PacingDecision.explanation``: its slot, filled at the first read for a deferred
+    decision. A data descriptor in place of the slot's own, so the other fields are read as
+    plain slots (a ``__getattr__`` on the class would slow every attribute read)."""
+
+    __slots__ = ("_deferred", "_slot")
+
+    def __init__(self, slot: Any, deferred: Any) -> None:
+        self._slot = slot
+        self._deferred = deferred
+
+    def __get__(self, decision: PacingDecision | None, owner: type | None = None) -> Any:
+        if decision is None:
+            return self
+        try:
+            return self._slot.__get__(decision, owner)
+        except AttributeError:
+            explain, values = self._deferred.__get__(decision, owner)
+            text = explain(*values)
+            self._slot.__set__(decision, text)
+            return text
+
+    def __set__(self, decision: PacingDecision, text: str) -> None:
+        self._slot.__set__(decision, text)
+
+    def __delete__(self, decision: PacingDecision) -> None:
+        self._slot.__delete__(decision)
+
+
+_explanation_slot = PacingDecision.__dict__["explanation"]
+PacingDecision.explanation = _Explanation(  # type: ignore[assignment,misc]
+    _explanation_slot, _Deferrable.__dict__["_deferred"])
+_new_decision = object.__new__
+_set_calls = PacingDecision.__dict__["calls_to_launch"].__set__
+_set_expected = PacingDecision.__dict__["expected_abandons"].__set__
+_set_deferred = _Deferrable.__dict__["_deferred"].__set__
+
+
+def deferred_decision(calls_to_launch: int, expected_abandons: float,
+                      explain: Callable[..., str], values: tuple[Any, ...]) -> PacingDecision:
+    """A decision whose explanation is ``explain(*values)``, formatted when first read.
+
+    ``values`` must be immutable (numbers, strings, booleans), fixed at the decision: the
+    explanation is then the one an eager decision would carry, whenever it is read."""
+    decision: PacingDecision = _new_decision(PacingDecision)
+    _set_calls(decision, calls_to_launch)
+    _set_expected(decision, expected_abandons)
+    _set_deferred(decision, (explain, values))
+    return decision
 
 
 @runtime_checkable

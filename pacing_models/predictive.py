@@ -53,7 +53,12 @@ from pacing_models.estimators import (
     VerdictDelays,
 )
 from pacing_models.forecast import CompactTables, Forecast, count_above, plan, warm_up
-from pacing_models.interface import AttemptResult, PacingDecision, PacingState
+from pacing_models.interface import (
+    AttemptResult,
+    PacingDecision,
+    PacingState,
+    deferred_decision,
+)
 from pacing_models.policies import calls_in_flight
 from pacing_models.tables import (
     AGENT_GRID_STEP,
@@ -149,6 +154,34 @@ def _agents_engaged(state: PacingState) -> int:
     if counts is not None:
         return counts[2] + counts[3]
     return len(state.busy_elapsed) + len(state.wrap_elapsed)
+
+
+def _model_explanation(n: int, n_model: int, floor: int, p_answer: float, people: float,
+                       free: int, ringing: int, awaiting: int, threshold: float, base: float,
+                       added: float, young: bool, goal: float, setpoint: float, bias: float,
+                       rate: float, live: int, target: float) -> str:
+    """A model decision's explanation (``deferred_decision``: formatted when read)."""
+    return (
+        f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
+        f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {free}, ringing {ringing}"
+        + (f", awaiting AMD {awaiting}; " if awaiting else "; ") +
+        f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
+        + ("young window: look-ahead only (the answers pay for no abandon yet)"
+           if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")
+        + f", model bias ×{bias:.2f}; window {rate:.2%} of {live} (target {target:.2%})"
+    )
+
+
+def _free_agents_explanation(n: int, n_model: int, floor: int, free: int, why: str,
+                             expected: float, ringing: int, risk: float, abandons: int,
+                             live: int) -> str:
+    """A young window's look-ahead for the free agents, explained (formatted when read)."""
+    return (
+        f"predictive: {n} call(s) (model {n_model}, progressive {floor}); young window: "
+        f"look-ahead for the {free} free agent(s) only ({why}), "
+        f"{expected:.2f} answers expected from {ringing} ringing, "
+        f"P(one too many) ≤ {risk:.2g}; window {abandons}/{live}"
+    )
 
 
 def effective_window(connect_window: float, patience_mean: float | None) -> float:
@@ -293,9 +326,6 @@ class PredictivePolicy:
         self._aim_key: tuple[object, ...] | None = None
         self._aim = (0.0, 0.0)
         """(aim, setpoint) of ``_model_aim`` for the inputs ``_aim_key``."""
-        self._answer_text: tuple[object, str] = (None, "")
-        self._window_text: tuple[object, str] = (None, "")
-        """(inputs, text) of the explanation's answer-rate and window parts (``decide``)."""
 
     # --- learning -------------------------------------------------------------------------
 
@@ -624,14 +654,9 @@ class PredictivePolicy:
                if state.abandon_target * state.live_answers_in_window
                >= state.abandons_in_window + 1.0
                else "the window is at its limit by AMD's abandons alone")
-        return PacingDecision(
-            n,
-            f"predictive: {n} call(s) (model {n_model}, progressive {floor}); young window: "
-            f"look-ahead for the {state.agents_free} free agent(s) only ({why}), "
-            f"{expected:.2f} answers expected from {ringing} ringing, "
-            f"P(one too many) ≤ {self.young_risk:.2g}; window {state.abandons_in_window}/"
-            f"{state.live_answers_in_window}",
-        )
+        return deferred_decision(n, 0.0, _free_agents_explanation, (
+            n, n_model, floor, state.agents_free, why, expected, ringing, self.young_risk,
+            state.abandons_in_window, state.live_answers_in_window))
 
     def _line_cap(self, state: PacingState, floor: int, in_flight: int | None = None) -> int:
         agents = max(state.agents_logged_in, state.agents_free + _agents_engaged(state))
@@ -726,23 +751,8 @@ class PredictivePolicy:
             self._tuned_at = max(self._tuned_at, state.now)
         else:
             self._tune_threshold(state.now, added, n * p_answer * people, goal)
-        # The explanation's parts that move only with the tables or the window are
-        # formatted when they change (a percentage costs ~0.3 µs; the decision ~10 µs).
-        answer_key = (p_answer, people)
-        if answer_key != self._answer_text[0]:
-            self._answer_text = (answer_key, f"p={p_answer * people:.3f} (to agents "
-                                             f"{p_answer:.3f})")
-        window_key = (abandons, live, target)
-        if window_key != self._window_text[0]:
-            self._window_text = (window_key, f"{rate:.2%} of {live} (target {target:.2%})")
-        return PacingDecision(
-            n,
-            f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
-            f"{self._answer_text[1]}, free {state.agents_free}, ringing {r}"
-            + (f", awaiting AMD {v - r}; " if v > r else "; ") +
-            f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
-            + ("young window: look-ahead only (the answers pay for no abandon yet)"
-               if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")
-            + f", model bias ×{bias:.2f}; window {self._window_text[1]}",
-            expected_abandons=added,
-        )
+        # The explanation is formatted only if read (seven float formats, as much as the
+        # rest of this method's Python): from these values, fixed now.
+        return deferred_decision(n, added, _model_explanation, (
+            n, n_model, floor, p_answer, people, state.agents_free, r, v - r, threshold,
+            base, added, young, goal, setpoint, bias, rate, live, target))
