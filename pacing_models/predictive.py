@@ -366,7 +366,8 @@ class PredictivePolicy:
         # Only ever a correction towards caution: the max-over-instants approximation
         # under-states abandons, and a pessimistic model costs talk, not legality.
         k = self.bias_pseudo_abandons
-        return max(1.0, (self._realised + k * self.prior_bias) / (self._expected + k))
+        ratio = (self._realised + k * self.prior_bias) / (self._expected + k)
+        return ratio if ratio > 1.0 else 1.0
 
     @property
     def threshold(self) -> float:
@@ -512,14 +513,17 @@ class PredictivePolicy:
             if last is None and live == 0 and abandons == 0 and amd == 0:
                 self._cold_start_at = state.now
             if last is not None:
-                charged = max(0, amd - last[3])
-                answers = max(0, live - last[1])
+                charged = amd - last[3]
+                charged = charged if charged > 0 else 0
+                answers = live - last[1]
+                answers = answers if answers > 0 else 0
                 # f's memory runs in answers, not decisions (_AMD_RATE_ANSWERS).
                 keep = math.exp(-answers / _AMD_RATE_ANSWERS) if answers else 1.0
                 self._amd_abandons = self._amd_abandons * keep + charged
                 self._answers = self._answers * keep + answers
                 if abandons >= last[2]:
-                    self._realised += max(0, abandons - last[2] - charged)
+                    realised = abandons - last[2] - charged
+                    self._realised += realised if realised > 0 else 0
             self._last = (state.now, live, abandons, amd)
 
     def _model_aim(self, live: int, abandons: int, target: float,
@@ -556,8 +560,12 @@ class PredictivePolicy:
         if model_live <= 1e-9 or goal <= 0.0:
             return
         error = 1.0 - (model_abandons / model_live) / goal
-        log_threshold = self._log_threshold + 0.05 * max(-1.0, min(1.0, error))
-        self._log_threshold = max(_LOG_THRESHOLD_MIN, min(_LOG_THRESHOLD_MAX, log_threshold))
+        error = error if error < 1.0 else 1.0
+        log_threshold = self._log_threshold + 0.05 * (error if error > -1.0 else -1.0)
+        log_threshold = (log_threshold if log_threshold < _LOG_THRESHOLD_MAX
+                         else _LOG_THRESHOLD_MAX)
+        self._log_threshold = (log_threshold if log_threshold > _LOG_THRESHOLD_MIN
+                               else _LOG_THRESHOLD_MIN)
 
     def _young_look_ahead(self, live: int, abandons: int, target: float,
                           amd: int = 0) -> bool:
@@ -646,10 +654,11 @@ class PredictivePolicy:
         per_call = float(tables.new_call[-1]) if tables.new_call.size else 0.0
         room = poisson_room(state.agents_free, self.young_risk) - expected
         n_model = int(room / per_call) if per_call > 0.0 and room > 0.0 else 0
-        if model is not None:
-            n_model = min(n_model, model)
+        if model is not None and model < n_model:
+            n_model = model
         cap = self._line_cap(state, floor)
-        n = min(max(n_model, floor), cap)
+        n = floor if floor > n_model else n_model
+        n = cap if cap < n else n
         why = ("the answers pay for no abandon yet"
                if state.abandon_target * state.live_answers_in_window
                >= state.abandons_in_window + 1.0
@@ -659,15 +668,23 @@ class PredictivePolicy:
             state.abandons_in_window, state.live_answers_in_window))
 
     def _line_cap(self, state: PacingState, floor: int, in_flight: int | None = None) -> int:
-        agents = max(state.agents_logged_in, state.agents_free + _agents_engaged(state))
+        agents = state.agents_free + _agents_engaged(state)
+        if not agents > state.agents_logged_in:
+            agents = state.agents_logged_in
         if in_flight is None:
             in_flight = calls_in_flight(state)
         lines = int(self.max_lines_per_agent * agents) - in_flight
-        return min(self.max_calls_per_decision, max(floor, lines))
+        lines = lines if lines > floor else floor
+        return lines if lines < self.max_calls_per_decision else self.max_calls_per_decision
 
     def decide(self, state: PacingState) -> PacingDecision:
         in_flight = calls_in_flight(state)
-        floor = min(max(0, state.agents_free - in_flight), self.max_calls_per_decision)
+        # Conditional expressions, not min() and max(): the same objects, without the
+        # builtins' generic argument handling (~20 of them per decision).
+        floor = state.agents_free - in_flight
+        floor = floor if floor > 0 else 0
+        most = self.max_calls_per_decision
+        floor = most if most < floor else floor
         self._observe_window(state)
         if not (state.agents_free or _agents_engaged(state)):
             return PacingDecision(0, "predictive: no agent free, on a call or in wrap-up → 0")
@@ -693,12 +710,13 @@ class PredictivePolicy:
             self._aim = self._model_aim(live, abandons, target, unforecast)
             self._aim_key = aim_key
         aim, setpoint = self._aim
-        ramp = min(1.0, self.talk.count / self.ramp_handles)
+        ramp = self.talk.count / self.ramp_handles
+        ramp = ramp if ramp < 1.0 else 1.0
         bias = self.bias
         # AMD's abandons take their share of the aim first; the model aims at the rest
         # (its bias learnt without them, _observe_window).
         goal = aim * ramp / bias
-        rate = abandons / max(1, live)
+        rate = abandons / (live if live > 1 else 1)
         young = goal <= 0.0 and self._young_look_ahead(live, abandons, target,
                                                         state.amd_abandons)
         free_only = young and not self._model_look_ahead(live, abandons, target,
@@ -731,7 +749,8 @@ class PredictivePolicy:
         # overflow is people's (a machine left without an agent costs nothing, and one that
         # had an agent is counted back when it frees it): q(n) = ΔE ÷ p_live, and the loops
         # count ΔE abandons per n·p_live live answers.
-        p_answer = max(tables.live_answer, 1e-6)
+        p_answer = tables.live_answer
+        p_answer = 1e-6 if p_answer < 1e-6 else p_answer
         people = self._person_share
         cap = self._line_cap(state, floor, in_flight)
         threshold = self.young_threshold if young else math.exp(self._log_threshold)
@@ -741,14 +760,17 @@ class PredictivePolicy:
         )
         if free_only:
             return self._free_agents_look_ahead(state, floor, n_model)
-        n = min(max(n_model, floor), cap)
+        n = floor if floor > n_model else n_model
+        n = cap if cap < n else n
         # Calls beyond the model's count are progressive ones (an agent waits for each):
         # they add no abandons, so the model's own count is what the loops learn from.
-        added = max(0.0, chosen - base)
+        added = chosen - base
+        added = added if added > 0.0 else 0.0
         if state.now > self._tuned_at:
             self._expected += added
         if young:  # no aim to tune towards: λ waits for the first one
-            self._tuned_at = max(self._tuned_at, state.now)
+            if state.now > self._tuned_at:
+                self._tuned_at = state.now
         else:
             self._tune_threshold(state.now, added, n * p_answer * people, goal)
         # The explanation is formatted only if read (seven float formats, as much as the
