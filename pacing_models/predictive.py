@@ -52,7 +52,14 @@ from pacing_models.estimators import (
     RingTimes,
     VerdictDelays,
 )
-from pacing_models.forecast import CompactTables, Forecast, count_above, plan, warm_up
+from pacing_models.forecast import (
+    CompactTables,
+    Forecast,
+    count_above,
+    plan,
+    plan_since,
+    warm_up,
+)
 from pacing_models.interface import (
     AttemptResult,
     PacingDecision,
@@ -731,19 +738,6 @@ class PredictivePolicy:
                 f"{target:.2%}) → progressive {floor}",
             )
         tables = self._tables(state)
-        # One array for all four groups (views after), fewer numpy calls per decision.
-        elapsed, r, v, b = _in_progress(state)
-        outlasting = (
-            count_above(elapsed, v, b, self._talk_q90) / (b - v) if b - v >= 10
-            else 0.0
-        )
-        if outlasting > 0.3:
-            return PacingDecision(
-                floor,
-                f"predictive: {outlasting:.0%} of calls in progress outlast the fitted "
-                f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
-                f"trustworthy → progressive {floor}",
-            )
         # Answers that need an agent: people, and machines that go to agents (no AMD, or
         # missed by it). The forecast counts a machine only while it holds its agent, so its
         # overflow is people's (a machine left without an agent costs nothing, and one that
@@ -754,10 +748,34 @@ class PredictivePolicy:
         people = self._person_share
         cap = self._line_cap(state, floor, in_flight)
         threshold = self.young_threshold if young else math.exp(self._log_threshold)
-        n_model, chosen, base = plan(
-            tables, state.agents_free, state.answered_waiting, elapsed, r, b - v,
-            threshold * p_answer * people, cap, v - r,
-        )
+        counts = state.in_progress_counts
+        if counts is not None:
+            # The engine's packed start instants: the count of long calls and the plan in
+            # one compiled call (the plan is not used when too many calls run long).
+            r = counts[0]
+            v = r + counts[1]
+            b = v + counts[2]
+            above, n_model, chosen, base = plan_since(
+                tables, state.agents_free, state.answered_waiting,
+                np.frombuffer(state.in_progress_started), state.now, r, b - v,
+                threshold * p_answer * people, cap, v - r, self._talk_q90)
+        else:
+            # One array for all four groups (views after), fewer numpy calls per decision.
+            elapsed, r, v, b = _in_progress(state)
+            above = count_above(elapsed, v, b, self._talk_q90) if b - v >= 10 else 0
+        outlasting = above / (b - v) if b - v >= 10 else 0.0
+        if outlasting > 0.3:
+            return PacingDecision(
+                floor,
+                f"predictive: {outlasting:.0%} of calls in progress outlast the fitted "
+                f"talk time's 90th percentile ({self._talk_q90:.0f} s): estimate not yet "
+                f"trustworthy → progressive {floor}",
+            )
+        if counts is None:
+            n_model, chosen, base = plan(
+                tables, state.agents_free, state.answered_waiting, elapsed, r, b - v,
+                threshold * p_answer * people, cap, v - r,
+            )
         if free_only:
             return self._free_agents_look_ahead(state, floor, n_model)
         n = floor if floor > n_model else n_model

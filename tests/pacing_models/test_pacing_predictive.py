@@ -438,5 +438,5 @@ def test_building_the_policy_loads_the_compiled_forecast() -> None:
     from pacing_models import forecast
 
     PredictivePolicy()
-    for kernel in (forecast._plan, forecast.count_above):  # what decide() calls
+    for kernel in (forecast._plan, forecast.count_above, forecast._plan_since):  # decide()'s
         assert kernel.signatures, f"{kernel.__name__} not compiled when the policy is built"
