@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import pytest
@@ -68,3 +69,30 @@ def test_a_policy_that_reads_only_the_count_of_ringing_lines_gets_no_tuple() -> 
     full = Fixed(n=2)
     _busy_engine(full)
     assert full.states[-1].ringing_lines == len(full.states[-1].ringing_elapsed) == 1
+
+
+@dataclass
+class Packed(Fixed):
+    """Reads the calls and agents in progress as packed start instants (predictive does)."""
+
+    state_fields: frozenset[str] = frozenset({"agents_free", "in_progress_started",
+                                              "in_progress_counts"})
+
+
+def test_the_packed_start_instants_are_the_elapsed_tuples_to_the_bit() -> None:
+    policy = Packed(n=2)
+    engine = _busy_engine(policy)
+    state = policy.states[-1]
+    assert (state.busy_elapsed, state.wrap_elapsed, state.ringing_elapsed,
+            state.verdict_elapsed) == ((), (), (), ())
+    assert state.in_progress_counts == (1, 0, 1, 0)
+    full = engine.pacing_state(4.25)  # every field, the packed ones too
+    tuples = full.ringing_elapsed + full.verdict_elapsed + full.busy_elapsed + full.wrap_elapsed
+    assert full.in_progress_counts == (len(full.ringing_elapsed), len(full.verdict_elapsed),
+                                       len(full.busy_elapsed), len(full.wrap_elapsed))
+    starts = struct.unpack(f"{len(tuples)}d", full.in_progress_started)
+    assert tuple(full.now - start for start in starts) == tuples and len(tuples) >= 2
+    lean = Counting(n=2)
+    _busy_engine(lean)
+    assert lean.states[-1].in_progress_counts is None
+    assert lean.states[-1].in_progress_started == b""
