@@ -67,7 +67,7 @@ def fast_init(cls: _Record) -> _Record:
             params.append(f.name)
         setters.append(f"_set{i}(self, {f.name})")
     body = factories
-    if len(fields) >= BUILDER_FIELDS:
+    if len(fields) >= BUILDER_FIELDS and cls.__bases__ == (object,):
         namespace["_builder"] = type(f"{cls.__name__}Builder", (), {"__slots__": cls.__slots__})
         namespace["_become"] = object.__setattr__  # the frozen class's own would refuse
         body += ["    if type(self) is _cls:",
@@ -106,6 +106,7 @@ def builder(cls: Callable[..., _Built]) -> Callable[..., _Built]:
         or any(not f.init or f.kw_only for f in fields)
         or "__slots__" not in cls.__dict__
         or len(fields) != len(getattr(cls, "__dataclass_fields__", {}))
+        or cls.__bases__ != (object,)  # a base's slots: the twin's layout would differ
     ):
         return cls
     name = cls.__name__  # type: ignore[attr-defined]
