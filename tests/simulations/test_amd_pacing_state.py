@@ -11,6 +11,8 @@ learns runs to the verdict. Abandons that AMD charges
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,6 +60,14 @@ class _Watched(Simulation):
             assert state.ringing_lines == len(ringing) + len(awaiting)
             if "ringing_elapsed" in policy.state_fields:  # built only for who reads it
                 assert len(state.ringing_elapsed) == len(ringing)
+            counts = state.in_progress_counts
+            if counts is not None:  # the packed start instants (predictive reads them)
+                starts = struct.unpack(f"{sum(counts)}d", state.in_progress_started)
+                assert counts[0] == len(ringing)
+                listed = starts[counts[0]:counts[0] + counts[1]]
+                assert sorted(state.now - t for t in listed) == pytest.approx(awaiting,
+                                                                              abs=1e-9)
+                self.awaiting_seen += len(awaiting)
             if "verdict_elapsed" in policy.state_fields:
                 assert sorted(state.verdict_elapsed) == pytest.approx(awaiting, abs=1e-9)
                 self.awaiting_seen += len(awaiting)
