@@ -259,8 +259,8 @@ class CallFlow(_Base):
         # before the window closes.
         start = call.answered_at if config.connect_window_from_answer and \
             call.answered_at is not None else at
-        call.deadline = start + config.connect_window - self.message_budget.get(
-            call.switch_id, config.message_latency_budget)  # ``_message_budget``, inline
+        call.deadline = start + config.connect_window - self.waits.message_budget.get(
+            call.switch_id, config.message_latency_budget)  # ``waits.budget``, inline
         if call.deadline <= at and live:
             transition(call, _WAITING_AGENT, "classified after the connect window")
             self._abandon(call, at)
@@ -298,7 +298,7 @@ class CallFlow(_Base):
         config = self.config
         start = call.answered_at if config.connect_window_from_answer and \
             call.answered_at is not None else at
-        deadline = start + config.connect_window - self._message_budget(call.switch_id)
+        deadline = start + config.connect_window - self.waits.budget(call.switch_id)
         if deadline <= at:
             return None
         target = call.target
@@ -355,9 +355,6 @@ class CallFlow(_Base):
             self._after_assignment(
                 self.pool.unreserve(agent.agent_id, at, "callback not answered by a person"), at
             )
-
-    def _message_budget(self, switch_id: str) -> float:
-        return self.message_budget.get(switch_id, self.config.message_latency_budget)
 
     def _bridge(self, call: Call, agent: Agent, at: float) -> None:
         """The agent is reserved for the call; the bridge goes once both legs are parked."""

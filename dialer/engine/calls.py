@@ -208,7 +208,7 @@ class Call:
         a call never waits in a queue, and is counted live only when a person is confirmed."""
         self.wait_aside: Callable[[], None] | None = None
         """Puts back the connect-window wait the engine set aside while the call is bridged
-        (switch_waits.py, ``_drop_finished_waits``); ``transition`` calls it when the call
+        (switch_waits.py, ``drop_finished_waits``); ``transition`` calls it when the call
         leaves ``bridged`` for a state other than ``ended``."""
 
     @property

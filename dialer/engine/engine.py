@@ -31,7 +31,7 @@ from dialer.engine.recordings import Recorder
 from dialer.engine.routing import RoutingStrategy
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
-from dialer.engine.switch_waits import SwitchWaits
+from dialer.engine.switch_waits import SwitchWaits, WaitServices
 from dialer.engine.watch import Wait, Watch
 from dialer.events import (
     AgentAccepted,
@@ -81,7 +81,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
+class Engine(AgentWork, Dialing, CallFlow):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -187,8 +187,13 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         self._watch_heap = self.watch._heap
         self._dial_waits = self.watch._dials
         """The watch's line of ``DIAL`` waits (deadline order: watch.py)."""
-        self.message_budget: dict[str, float] = {}
-        """Switch → the measured safe-harbour latency budget, when above the campaign's."""
+        self.waits = SwitchWaits(
+            config, self.pool, self.calls, self.watch, self.connector,
+            WaitServices(emit=self._emit, end=self._end, classified=self._classified,
+                         abandon=self._abandon, latest=self._latest, new_id=self.new_id),
+        )
+        """What the engine does when a wait on the switch runs out; each switch's message
+        latency budget (switch_waits.py)."""
         self.desk = AgentDesk(
             config, self.pool, self.calls, self.connector, self.inbound, leads,
             DeskServices(emit=self._emit, bridge=self._bridge, offer=self._offer,
@@ -211,10 +216,10 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
             CallHungUp: self._on_call_ended,
             CallBridged: self._on_bridged,
             DtmfReceived: self._on_dtmf,
-            PlaybackStarted: self._on_playback_started,
+            PlaybackStarted: self.waits.on_playback_started,
             PlaybackFinished: self._on_playback_finished,
-            PlaybackFailed: self._on_playback_failed,
-            MessageLatency: self._on_message_latency,
+            PlaybackFailed: self.waits.on_playback_failed,
+            MessageLatency: self.waits.on_message_latency,
             InboundCallArrived: self._on_inbound_arrived,
             QueueCallbackPending: self.inbound.restore_callback,
             CallbackDue: self._on_callback_due,
@@ -327,12 +332,12 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         # send that decision's ``tick`` through ``_expire`` for nothing.
         watch = self._watch_heap
         if watch and watch[0][0] <= wake:
-            self._drop_finished_waits()
+            self.waits.drop_finished_waits()
             if watch and watch[0][0] < wake:
                 wake = max(watch[0][0], now)
         dials = self._dial_waits
         if dials and dials[0][0] <= wake:
-            # ``_drop_finished_waits`` for the line of ``DIAL`` waits: a wait whose call
+            # ``drop_finished_waits`` for the line of ``DIAL`` waits: a wait whose call
             # ended or was answered (nearly every one) would only wake the driver for an
             # empty ``tick``; no call goes back to dialing or ringing.
             calls = self.calls
@@ -352,7 +357,7 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
                                                        self.config.switch_ids):
             raise ValueError("retune changes pacing only, not the campaign or its switches")
         self.config = config
-        self.desk.config = config
+        self.desk.config = self.waits.config = config
         if policy is not self.policy:
             self.policy = policy
             self._state_builds = elapsed_fields_needed(policy)
@@ -367,6 +372,11 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
     def consults(self) -> Consults:
         """Attended transfers in progress (the desk's)."""
         return self.desk.consults
+
+    @property
+    def message_budget(self) -> dict[str, float]:
+        """Switch → its measured message latency budget, when above the campaign's."""
+        return self.waits.message_budget
 
     @property
     def previews(self) -> dict[str, DialTarget]:
@@ -415,9 +425,10 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
         dials = self._dial_waits
         if (watch and watch[0][0] <= now) or (dials and dials[0][0] <= now):
             calls = self.calls
+            ran_out = self.waits.deadline
             for at, wait, key, token in self.watch.due(now):
                 if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
-                    self._deadline(wait, key, token, at)
+                    ran_out(wait, key, token, at)
 
     # --- routes to the parts, for the mixins still to be composed (dialing.py) -------------
 
@@ -466,6 +477,9 @@ class Engine(AgentWork, Dialing, CallFlow, SwitchWaits):
 
     def _emit(self, command: Command) -> None:
         self._out.append(command)
+
+    def _latest(self) -> float:
+        return self._now
 
     def _on_inbound_arrived(self, event: InboundCallArrived) -> None:
         # The driver reports an inbound call once its channel is answered and parked: a
