@@ -1,18 +1,36 @@
 """The engine's agent side: agent events, callbacks and ring-all offers.
 
-A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
-this one turns agent events into scheduler calls and acts on the assignments the scheduler
-returns; customer calls live in call_flow.py, inbound queues in inbound.py.
+A part the engine (dialer/engine/engine.py) owns, kept apart so that each module has one
+job: this one turns agent events into scheduler calls and acts on the assignments the
+scheduler returns, and keeps each wrapping agent's talk time for the pacing policy's
+handle-time estimate. Its own state is that talk time; it reads the pool, the calls, the
+connector, the inbound router and the desk it is given, and asks the rest of the engine only
+through ``AgentServices``. Customer calls live in call_flow.py, inbound queues in
+inbound.py, desktop requests in desk.py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from dialer.commands import AgentState, CloseAgentLeg, Direction, OfferWork, OriginateAgentLeg
+from dialer.commands import (
+    AgentState,
+    CloseAgentLeg,
+    Command,
+    Direction,
+    OfferWork,
+    OriginateAgentLeg,
+)
 from dialer.engine.agents import Agent
-from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.calls import Call, CallState, call_in_progress, transition
+from dialer.engine.config import CampaignConfig
+from dialer.engine.connector import Connector
+from dialer.engine.desk import AgentDesk
+from dialer.engine.inbound import InboundRouter
+from dialer.engine.placement import SwitchPlacement
 from dialer.engine.routing import Work, WorkKind
+from dialer.engine.scheduler import AgentPool
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
@@ -25,25 +43,76 @@ from dialer.events import (
     CallDisposed,
 )
 from dialer.ports import DialTarget
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import Engine
-
-    _Base = Engine
-else:
-    _Base = object
+from pacing_models.interface import PacingPolicy
 
 S = CallState
 _WRAP_UP = AgentState.WRAP_UP
-"""Read once per connected call (``_finish_wrap``): a module constant (see scheduler.py)."""
+"""Read once per connected call (``finish_wrap``): a module constant (see scheduler.py)."""
 
 
-class AgentWork(_Base):
-    """Agent, inbound, callback and ring-all handlers of the engine."""
+@dataclass(frozen=True, slots=True)
+class AgentServices:
+    """What the agent side may ask of the engine that owns it (and nothing more)."""
+
+    emit: Callable[[Command], None]
+    bridge: Callable[[Call, Agent, float], None]
+    """Reserve ``agent``'s bridge to ``call`` (the call goes to ``bridging``; call_flow.py)."""
+    send_bridge: Callable[[Call, float], None]
+    """Send the bridge of a call in ``bridging`` whose legs are both parked now."""
+    abandon: Callable[[Call, float], None]
+    """No agent for the call now and it may not wait for one: the safe-harbour message."""
+    dial: Callable[[DialTarget, float, Direction, str | None, str | None], Call | None]
+    """(target, at, direction, callback_id, switch_id) → the call dialed, or None."""
+    watch_leg: Callable[[str, float], None]
+    """The agent's leg must come back to park soon (a deadline; call_flow.py)."""
+    known_switch: Callable[[str], str]
+    """The switch id, checked against the campaign's (``UnknownSwitchError``)."""
+    switch_up: Callable[[str], bool]
+    policy: Callable[[], PacingPolicy]
+    """The campaign's pacing policy now (``Engine.policy``, which a retune or a driver may
+    replace): it learns each handle time."""
+    new_id: Callable[[], str]
+
+
+class AgentWork:
+    """Agent, callback and ring-all handling of one campaign.
+
+    ``config`` is the campaign's current one (the engine sets it again when a supervisor
+    retunes the campaign); the pacing policy is asked of the engine at each wrap-up's end
+    (``AgentServices.policy``: a retune or a driver may replace the engine's); ``placement``
+    (several switches) learns the handle times too.
+    """
+
+    def __init__(self, config: CampaignConfig, pool: AgentPool,
+                 calls: dict[str, Call], connector: Connector, inbound: InboundRouter,
+                 desk: AgentDesk, placement: SwitchPlacement | None,
+                 services: AgentServices) -> None:
+        self.config = config
+        self.pool = pool
+        self.calls = calls
+        self.connector = connector
+        self.inbound = inbound
+        self.desk = desk
+        self._placement = placement
+        self._talk: dict[str, float] = {}
+        """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
+        self._machine_talk: set[str] = set()
+        """Agents among ``_talk`` whose call was an answering machine (a policy with
+        ``observe_machine_handle`` learns it apart from people's talk)."""
+        self._emit = services.emit
+        self._bridge = services.bridge
+        self._send_bridge = services.send_bridge
+        self._abandon = services.abandon
+        self._dial = services.dial
+        self._watch_leg = services.watch_leg
+        self._known_switch = services.known_switch
+        self._switch_up = services.switch_up
+        self._policy = services.policy
+        self._new_id = services.new_id
 
     # --- inbound and callbacks --------------------------------------------------------------
 
-    def _on_callback_due(self, event: CallbackDue) -> None:
+    def on_callback_due(self, event: CallbackDue) -> None:
         target = event.target
         work = Work(
             WorkKind.CALLBACK, event.callback_id, event.at,
@@ -55,7 +124,7 @@ class AgentWork(_Base):
         if agent is not None:
             self._start_callback(agent, work, event.at)
         elif self.pool.ring_all and work.required_agent_id is None:
-            self._offer(work, event.at)
+            self.offer(work, event.at)
 
     def _start_callback(self, agent: Agent, work: Work, at: float) -> None:
         """Agent-first: the agent is reserved; now dial the customer for them."""
@@ -66,13 +135,13 @@ class AgentWork(_Base):
         assert isinstance(target, DialTarget)
         call = self._dial(target, at, Direction.CALLBACK, work.work_id, agent.switch_id)
         if call is None:
-            self._after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
+            self.after_assignment(self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
             return
         call.agent_id = agent.agent_id
         call.agent_first = True
         agent.call_id = call.call_id
 
-    def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
+    def after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
         """An agent freed up and the scheduler handed it waiting work: act on it."""
         if assignment is None:
             return
@@ -87,43 +156,43 @@ class AgentWork(_Base):
 
     # --- ring-all offers ---------------------------------------------------------------------
 
-    def _offer(self, work: Work, at: float) -> None:
+    def offer(self, work: Work, at: float) -> None:
         agents = self.pool.offer_targets(work)
         if agents:
-            self._out.append(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
+            self._emit(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
 
-    def _offer_to_newly_ready(self, at: float) -> None:
+    def offer_to_newly_ready(self, at: float) -> None:
         pool = self.pool
         newly_ready, pool.newly_ready = pool.newly_ready, []
         for agent_id in newly_ready:
             if pool.agents[agent_id].state is not AgentState.READY:
                 continue
             for work in pool.offers_for(agent_id):
-                self._out.append(
+                self._emit(
                     OfferWork(at, work.work_id, work.kind.value, (agent_id,), work.deadline)
                 )
 
-    def _on_agent_accepted(self, event: AgentAccepted) -> None:
-        self._after_assignment(
+    def on_agent_accepted(self, event: AgentAccepted) -> None:
+        self.after_assignment(
             self.pool.accept(event.agent_id, event.work_id, event.at), event.at
         )
 
     # --- agents -----------------------------------------------------------------------------
 
-    def _on_agent_logged_in(self, event: AgentLoggedIn) -> None:
+    def on_agent_logged_in(self, event: AgentLoggedIn) -> None:
         agent = self.pool.login(
             event.agent_id, event.endpoint, event.skills, event.at, self._agent_switch(event)
         )
         if event.endpoint and agent.state is AgentState.CONNECTING and agent.leg_id is None:
-            agent.leg_id = self.new_id()
+            agent.leg_id = self._new_id()
             self.connector.leg_opened(agent.agent_id, agent.leg_id)
-            self._out.append(
+            self._emit(
                 OriginateAgentLeg(
                     event.at, agent.agent_id, agent.leg_id, event.endpoint, agent.switch_id
                 )
             )
         elif not event.endpoint:
-            self._after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
+            self.after_assignment(self.pool.offer(agent.agent_id, event.at), event.at)
 
     def _agent_switch(self, event: AgentLoggedIn) -> str:
         """Where the agent's leg goes: the phone's own switch, else the least staffed one.
@@ -138,22 +207,23 @@ class AgentWork(_Base):
         if len(switch_ids) == 1:
             return switch_ids[0]
         lanes = self.pool.lanes
-        candidates = [s for s in switch_ids if s in self.switches_up] or list(switch_ids)
+        switch_up = self._switch_up
+        candidates = [s for s in switch_ids if switch_up(s)] or list(switch_ids)
         return min(candidates, key=lambda s: lanes[s].logged_in)
 
-    def _on_agent_leg_up(self, event: AgentLegUp) -> None:
+    def on_agent_leg_up(self, event: AgentLegUp) -> None:
         """The agent's leg is parked (its first park, or back in park after a call)."""
         agent_id = event.agent_id
         if not self.connector.is_current_leg(agent_id, event.leg_id):
             return  # a report about a leg the agent no longer has
         call_id = self.connector.leg_parked(agent_id)
         if call_id is not None:
-            call = self._call(call_id)
+            call = call_in_progress(self.calls, call_id)
             if call is not None and call.state is S.BRIDGING:
                 self._send_bridge(call, event.at)
-        self._after_assignment(self.pool.leg_up(agent_id, event.at), event.at)
+        self.after_assignment(self.pool.leg_up(agent_id, event.at), event.at)
 
-    def _on_agent_leg_down(self, event: AgentLegDown) -> None:
+    def on_agent_leg_down(self, event: AgentLegDown) -> None:
         if not self.connector.is_current_leg(event.agent_id, event.leg_id):
             return  # an older leg of the agent (replaced after it got stuck) ended
         self.connector.leg_closed(event.agent_id)
@@ -164,7 +234,7 @@ class AgentWork(_Base):
         if consult is not None:
             desk.cancel(consult, event.at, "agent's phone hung up")
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
-        call = self._call(call_id) if call_id else None
+        call = call_in_progress(self.calls, call_id) if call_id else None
         if call is None or call.state is S.BRIDGED:
             return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
         call.agent_id = None
@@ -174,14 +244,27 @@ class AgentWork(_Base):
             self.connector.drop(call.call_id, keep_ready=True)
             self._requeue(call, event.at)
 
-    def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
+    def call_ended(self, agent_id: str, call_id: str, at: float, machine: bool) -> None:
+        """The agent's connected call ended (``machine``: it was an answering machine):
+        their wrap-up starts, its talk time kept for the policy at its end."""
+        self._talk[agent_id] = self.pool.end_call(
+            agent_id, call_id, at, self.config.wrap_up_timeout
+        )
+        if machine:
+            self._machine_talk.add(agent_id)
+        else:
+            self._machine_talk.discard(agent_id)
+        if self.config.wrap_up_timeout <= 0:
+            self.finish_wrap(agent_id, at, "no wrap-up")
+
+    def hand_off(self, agent: Agent, call: Call, at: float) -> None:
         """The agent's part of the call is over (transfer): wrap-up starts, and their leg
         must come back to park (its park_after_bridge) before it takes another call."""
         self._talk[agent.agent_id] = self.pool.end_call(
             agent.agent_id, call.call_id, at, self.config.wrap_up_timeout)
         self._watch_leg(agent.agent_id, at)
         if self.config.wrap_up_timeout <= 0:
-            self._finish_wrap(agent.agent_id, at, "no wrap-up")
+            self.finish_wrap(agent.agent_id, at, "no wrap-up")
 
     def _requeue(self, call: Call, at: float) -> None:
         if call.bridged_at is not None and call.direction is not Direction.INBOUND:
@@ -206,13 +289,13 @@ class AgentWork(_Base):
         if agent is not None:
             self._bridge(call, agent, at)
 
-    def _on_agent_ready(self, event: AgentReady) -> None:
-        self._after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
+    def on_agent_ready(self, event: AgentReady) -> None:
+        self.after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
 
-    def _on_agent_paused(self, event: AgentPaused) -> None:
+    def on_agent_paused(self, event: AgentPaused) -> None:
         self.pool.pause(event.agent_id, event.reason, event.at)
 
-    def _on_agent_logged_out(self, event: AgentLoggedOut) -> None:
+    def on_agent_logged_out(self, event: AgentLoggedOut) -> None:
         if event.agent_id in self.desk.previews:
             # The lead goes back undialed, and the agent is not handed other work first.
             self.pool.agent(event.agent_id).logout_pending = True
@@ -222,12 +305,12 @@ class AgentWork(_Base):
         if self.pool.logout(event.agent_id, event.at) and leg_id:
             agent.leg_id = None
             self.connector.leg_closed(agent.agent_id)
-            self._out.append(CloseAgentLeg(event.at, agent.agent_id, leg_id))
+            self._emit(CloseAgentLeg(event.at, agent.agent_id, leg_id))
 
-    def _on_call_disposed(self, event: CallDisposed) -> None:
-        self._finish_wrap(event.agent_id, event.at, f"disposition: {event.disposition}")
+    def on_call_disposed(self, event: CallDisposed) -> None:
+        self.finish_wrap(event.agent_id, event.at, f"disposition: {event.disposition}")
 
-    def _finish_wrap(self, agent_id: str, at: float, reason: str) -> None:
+    def finish_wrap(self, agent_id: str, at: float, reason: str) -> None:
         agent = self.pool.agents.get(agent_id)
         if agent is None:
             return
@@ -236,14 +319,15 @@ class AgentWork(_Base):
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
             self.inbound.observe_handle(agent_id, talk + wrap)
-            machine = getattr(self.policy, "observe_machine_handle", None) \
+            policy = self._policy()
+            machine = getattr(policy, "observe_machine_handle", None) \
                 if agent_id in self._machine_talk else None
             if machine is not None:
                 machine(talk, wrap, at)  # interface.MachineObserver
             else:
-                self.policy.observe_handle(talk, wrap, at)
+                policy.observe_handle(talk, wrap, at)
             if self._placement is not None:
                 self._placement.observe_handle(talk + wrap)
         self._machine_talk.discard(agent_id)
         if assignment is not None:
-            self._after_assignment(assignment, at)
+            self.after_assignment(assignment, at)

@@ -569,15 +569,8 @@ class CallFlow(_Base):
         elif state is _BRIDGED:
             outcome = _CONNECTED_OUTCOME
             if call.agent_id is not None:
-                self._talk[call.agent_id] = pool.end_call(
-                    call.agent_id, call.call_id, at, self.config.wrap_up_timeout
-                )
-                if call.kind is _MACHINE_KIND:
-                    self._machine_talk.add(call.agent_id)
-                else:
-                    self._machine_talk.discard(call.agent_id)
-                if self.config.wrap_up_timeout <= 0:
-                    self._finish_wrap(call.agent_id, at, "no wrap-up")
+                self.agent_work.call_ended(call.agent_id, call.call_id, at,
+                                           call.kind is _MACHINE_KIND)
         elif state is _ABANDONED:
             outcome = _ABANDONED_OUTCOME
         elif state is _MACHINE:

@@ -242,5 +242,12 @@ def transition(call: Call, new_state: CallState, why: object = "") -> None:
     call.state = new_state
 
 
+def call_in_progress(calls: dict[str, Call], call_id: str) -> Call | None:
+    """The call ``call_id`` of ``calls`` unless it is unknown or has ended (events about
+    such calls are ignored: FreeSWITCH reports some things twice)."""
+    call = calls.get(call_id)
+    return call if call is not None and call.state is not _ENDED else None
+
+
 def unanswered_cause_is_busy(cause: HangupCause) -> bool:
     return cause in (HangupCause.USER_BUSY, HangupCause.BUSY_EVERYWHERE)

@@ -43,7 +43,7 @@ from dialer.commands import (
     TransferOut,
 )
 from dialer.engine.agents import Agent
-from dialer.engine.calls import Call, CallState, transition
+from dialer.engine.calls import Call, CallState, call_in_progress, transition
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
 from dialer.engine.inbound import InboundRouter
@@ -204,17 +204,13 @@ class AgentDesk:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _call(self, call_id: str) -> Call | None:
-        call = self.calls.get(call_id)
-        return call if call is not None and call.state is not S.ENDED else None
-
     def _notice(self, agent_id: str, at: float, text: str) -> None:
         self._emit(AgentNotice(at, agent_id, text))
 
     def _connected_call(self, agent_id: str, at: float) -> tuple[Agent, Call] | None:
         """The agent and the customer they are talking to, or a notice why not."""
         agent = self.pool.agents.get(agent_id)
-        call = self._call(agent.call_id) if agent and agent.call_id else None
+        call = call_in_progress(self.calls, agent.call_id) if agent and agent.call_id else None
         if agent is None or agent.state is not AgentState.ON_CALL or call is None \
                 or call.state is not S.BRIDGED:
             self._notice(agent_id, at, "no connected call to act on")

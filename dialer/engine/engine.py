@@ -14,7 +14,8 @@ from itertools import count
 from dialer.commands import (
     Command,
 )
-from dialer.engine.agent_work import AgentWork
+from dialer.engine.agent_work import AgentServices, AgentWork
+from dialer.engine.agents import Agent
 from dialer.engine.call_flow import CallFlow
 from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
 from dialer.engine.calls import Call, CallState
@@ -28,7 +29,7 @@ from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.queues import QueueSet
 from dialer.engine.recordings import Recorder
-from dialer.engine.routing import RoutingStrategy
+from dialer.engine.routing import RoutingStrategy, Work
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
 from dialer.engine.switch_waits import SwitchWaits, WaitServices
@@ -81,7 +82,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(AgentWork, Dialing, CallFlow):
+class Engine(Dialing, CallFlow):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -161,11 +162,6 @@ class Engine(AgentWork, Dialing, CallFlow):
         """The campaign's AMD false-positive estimate not yet charged as a whole abandon."""
         self.amd_abandons = 0
         """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
-        self._talk: dict[str, float] = {}
-        """Agent → talk time of the call whose wrap-up is running (for observe_handle)."""
-        self._machine_talk: set[str] = set()
-        """Agents among ``_talk`` whose call was an answering machine (a policy with
-        ``observe_machine_handle`` learns it apart from people's talk)."""
         self._opted_out = opted_out
         self.inbound = InboundRouter(
             queues or QueueSet.implicit(), self.pool, self.calls, config.campaign_id,
@@ -201,10 +197,21 @@ class Engine(AgentWork, Dialing, CallFlow):
                          dial=self._dial, new_id=self.new_id),
         )
         """Hold, transfers, consultations, preview and eavesdrop (desk.py)."""
+        self.agent_work = AgentWork(
+            config, self.pool, self.calls, self.connector, self.inbound, self.desk,
+            self._placement,
+            AgentServices(emit=self._emit, bridge=self._bridge, send_bridge=self._send_bridge,
+                          abandon=self._abandon, dial=self._dial, watch_leg=self._watch_leg,
+                          known_switch=self._known_switch,
+                          switch_up=self.switches_up.__contains__,
+                          policy=self._current_policy, new_id=self.new_id),
+        )
+        """Agent events, callbacks, ring-all offers and wrap-ups (agent_work.py)."""
         self._consult_legs = self.desk.consults.by_leg
         """The outside parties' legs of consultations (``handle`` routes their events)."""
         self.dialing_paused = False
         """A supervisor paused the campaign: nothing new is dialed until resumed."""
+        agent_work = self.agent_work
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: self._on_switch_up,
             SwitchDown: self._on_switch_down,
@@ -222,15 +229,15 @@ class Engine(AgentWork, Dialing, CallFlow):
             MessageLatency: self.waits.on_message_latency,
             InboundCallArrived: self._on_inbound_arrived,
             QueueCallbackPending: self.inbound.restore_callback,
-            CallbackDue: self._on_callback_due,
-            AgentLoggedIn: self._on_agent_logged_in,
-            AgentLegUp: self._on_agent_leg_up,
-            AgentLegDown: self._on_agent_leg_down,
-            AgentReady: self._on_agent_ready,
-            AgentPaused: self._on_agent_paused,
-            AgentLoggedOut: self._on_agent_logged_out,
-            CallDisposed: self._on_call_disposed,
-            AgentAccepted: self._on_agent_accepted,
+            CallbackDue: agent_work.on_callback_due,
+            AgentLoggedIn: agent_work.on_agent_logged_in,
+            AgentLegUp: agent_work.on_agent_leg_up,
+            AgentLegDown: agent_work.on_agent_leg_down,
+            AgentReady: agent_work.on_agent_ready,
+            AgentPaused: agent_work.on_agent_paused,
+            AgentLoggedOut: agent_work.on_agent_logged_out,
+            CallDisposed: agent_work.on_call_disposed,
+            AgentAccepted: agent_work.on_agent_accepted,
             RecordingRequested: self._on_recording_requested,
             HoldRequested: self.desk.on_hold,
             TransferRequested: self.desk.on_transfer,
@@ -267,7 +274,7 @@ class Engine(AgentWork, Dialing, CallFlow):
         else:
             self._handlers[type(event)](event)
         if pool.newly_ready:
-            self._offer_to_newly_ready(at)
+            self.agent_work.offer_to_newly_ready(at)
         # The commands out, agent history first (it describes the state the switch commands
         # act on); written out here and in ``tick`` rather than called: once per event.
         out = self._out
@@ -297,7 +304,7 @@ class Engine(AgentWork, Dialing, CallFlow):
             self._next_decision_at = now + self.config.decision_interval
             self._pace(now)
         if pool.newly_ready:
-            self._offer_to_newly_ready(now)
+            self.agent_work.offer_to_newly_ready(now)
         out = self._out
         self._out = []
         changes = pool.changes
@@ -357,7 +364,7 @@ class Engine(AgentWork, Dialing, CallFlow):
                                                        self.config.switch_ids):
             raise ValueError("retune changes pacing only, not the campaign or its switches")
         self.config = config
-        self.desk.config = self.waits.config = config
+        self.desk.config = self.waits.config = self.agent_work.config = config
         if policy is not self.policy:
             self.policy = policy
             self._state_builds = elapsed_fields_needed(policy)
@@ -417,10 +424,11 @@ class Engine(AgentWork, Dialing, CallFlow):
                 self._abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
         wrap = pool.next_wrap_deadline()
         if wrap is not None and wrap <= now:
+            finish_wrap = self.agent_work.finish_wrap
             for agent_id in pool.due_wraps(now):
                 agent = pool.agents[agent_id]
                 at = agent.wrap_deadline if agent.wrap_deadline is not None else now
-                self._finish_wrap(agent_id, at, "wrap-up timeout")
+                finish_wrap(agent_id, at, "wrap-up timeout")
         watch = self._watch_heap
         dials = self._dial_waits
         if (watch and watch[0][0] <= now) or (dials and dials[0][0] <= now):
@@ -430,7 +438,17 @@ class Engine(AgentWork, Dialing, CallFlow):
                 if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
                     ran_out(wait, key, token, at)
 
-    # --- routes to the parts, for the mixins still to be composed (dialing.py) -------------
+    # --- routes to the parts, for the mixins still to be composed and the parts' services --
+    # (the inbound router and the desk are built before the agent side, which needs them)
+
+    def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
+        self.agent_work.after_assignment(assignment, at)
+
+    def _offer(self, work: Work, at: float) -> None:
+        self.agent_work.offer(work, at)
+
+    def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
+        self.agent_work.hand_off(agent, call, at)
 
     def _offer_previews(self, now: float) -> None:
         self.desk.offer_previews(now)
@@ -480,6 +498,9 @@ class Engine(AgentWork, Dialing, CallFlow):
 
     def _latest(self) -> float:
         return self._now
+
+    def _current_policy(self) -> PacingPolicy:
+        return self.policy
 
     def _on_inbound_arrived(self, event: InboundCallArrived) -> None:
         # The driver reports an inbound call once its channel is answered and parked: a

@@ -33,7 +33,7 @@ from dialer.commands import (
     IncidentKind,
     OriginateAgentLeg,
 )
-from dialer.engine.calls import Call, CallState
+from dialer.engine.calls import Call, CallState, call_in_progress
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
 from dialer.engine.scheduler import AgentPool
@@ -98,10 +98,6 @@ class SwitchWaits:
         self._latest = services.latest
         self._new_id = services.new_id
 
-    def _call(self, call_id: str) -> Call | None:
-        call = self.calls.get(call_id)
-        return call if call is not None and call.state is not _ENDED else None
-
     def budget(self, switch_id: str) -> float:
         """Seconds the switch takes to start a message (the safe-harbour message is sent
         this much before the connect window closes)."""
@@ -111,7 +107,7 @@ class SwitchWaits:
         if wait is Wait.LEG_PARK:
             self._leg_park_deadline(key, token, at)
             return
-        call = self._call(key)
+        call = call_in_progress(self.calls, key)
         if call is None:
             return
         state = call.state
@@ -200,7 +196,7 @@ class SwitchWaits:
     # --- message reports ---------------------------------------------------------------------
 
     def on_playback_started(self, event: PlaybackStarted) -> None:
-        call = self._call(event.call_id)
+        call = call_in_progress(self.calls, event.call_id)
         if call is None or call.state is not S.ABANDONED or call.message in ("played",
                                                                              "cut_off"):
             return
@@ -218,7 +214,7 @@ class SwitchWaits:
                     "connect window closed", call.call_id))
 
     def on_playback_failed(self, event: PlaybackFailed) -> None:
-        call = self._call(event.call_id)
+        call = call_in_progress(self.calls, event.call_id)
         if call is None or call.message in ("played", "completed", "cut_off"):
             return
         if call.state is S.ABANDONED:
