@@ -1,0 +1,97 @@
+"""The engine's composed parts (desk.py, switch_waits.py, agent_work.py): each keeps a
+reference to the campaign's configuration, so a supervisor's ``retune`` must reach every
+one of them, and the policy that learns the handle times is always the engine's own; none
+imports the engine back (no import cycle)."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from pathlib import Path
+
+import pytest
+from engine_kit import Progressive, make_engine, of_type
+
+from dialer.commands import AgentStateChanged, Originate, OriginateAgentLeg, OriginateConsult
+from dialer.engine.calls import CallState
+from dialer.events import (
+    AgentLegUp,
+    AgentLoggedIn,
+    CallAnswered,
+    CallBridged,
+    CallDisposed,
+    CallHungUp,
+    ConsultRequested,
+    MessageLatency,
+)
+
+PARTS = ("desk.py", "switch_waits.py", "agent_work.py")
+
+
+def _connected(engine, agent: str = "ann") -> str:
+    """A customer bridged to ``agent`` (a phone-less agent, ready at once) at t=5."""
+    engine.handle(AgentLoggedIn(0.0, agent))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    engine.handle(CallBridged(5.0, originate.call_id, agent))
+    return originate.call_id
+
+
+def test_after_retune_the_new_policy_learns_the_handle_times() -> None:
+    engine, _, old, _ = make_engine(wrap_up_timeout=30.0)
+    call_id = _connected(engine)
+    new = Progressive()
+    engine.retune(engine.config, new)
+    engine.handle(CallHungUp(65.0, call_id))
+    engine.handle(CallDisposed(70.0, "ann", call_id, "sale"))
+    assert new.handles == [(pytest.approx(60.0), pytest.approx(5.0), 70.0)]
+    assert old.handles == []
+
+
+def test_a_policy_a_driver_puts_in_place_learns_the_handle_times() -> None:
+    engine, _, old, _ = make_engine(wrap_up_timeout=30.0)
+    call_id = _connected(engine)
+    engine.policy = new = Progressive()  # as benchmarks/pacing_oracle.py does
+    engine.handle(CallHungUp(65.0, call_id))
+    engine.handle(CallDisposed(70.0, "ann", call_id, "sale"))
+    assert new.handles == [(pytest.approx(60.0), pytest.approx(5.0), 70.0)]
+    assert old.handles == []
+
+
+def test_after_retune_a_wrap_up_runs_for_the_new_timeout() -> None:
+    engine, _, policy, _ = make_engine(wrap_up_timeout=30.0)
+    call_id = _connected(engine)
+    engine.retune(dataclasses.replace(engine.config, wrap_up_timeout=10.0), policy)
+    engine.handle(CallHungUp(65.0, call_id))
+    assert engine.next_wakeup() <= 75.0
+    ready = [c for c in engine.tick(75.0) if isinstance(c, AgentStateChanged)]
+    assert [(c.state.value, c.at) for c in ready] == [("ready", 75.0)]
+
+
+def test_after_retune_a_measured_latency_is_weighed_against_the_new_budget() -> None:
+    engine, *_ = make_engine(message_latency_budget=0.3)
+    engine.retune(dataclasses.replace(engine.config, message_latency_budget=0.5), engine.policy)
+    engine.handle(MessageLatency(1.0, "default", 0.4))
+    assert engine.message_budget == {"default": 0.5}
+
+
+def test_after_retune_a_consulted_number_rings_for_the_new_timeout() -> None:
+    engine, *_ = make_engine(wrap_up_timeout=30.0, ring_timeout=25)
+    out = engine.handle(AgentLoggedIn(0.0, "ann", "user/ann"))
+    engine.handle(AgentLegUp(0.0, "ann", of_type(out, OriginateAgentLeg)[0].agent_leg_id))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    engine.handle(CallBridged(5.0, originate.call_id, "ann"))
+    assert engine.calls[originate.call_id].state is CallState.BRIDGED
+    engine.retune(dataclasses.replace(engine.config, ring_timeout=40), engine.policy)
+    out = engine.handle(ConsultRequested(10.0, "ann", "number", "+12015550199"))
+    (consult,) = of_type(out, OriginateConsult)
+    assert consult.ring_timeout == 40
+
+
+@pytest.mark.parametrize("name", PARTS)
+def test_a_part_does_not_import_the_engine(name: str) -> None:
+    source = Path(__file__).parents[3] / "dialer" / "engine" / name
+    imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
+                if isinstance(node, ast.ImportFrom)}
+    assert "dialer.engine.engine" not in imported and "dialer.engine" not in imported
