@@ -71,6 +71,11 @@ _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elap
 one's sizes, ``in_progress_counts``, come with it)."""
 
 _EVERY_ELAPSED_FIELD = (True, True, True, True, True, True)
+_UNDECLARED_FIELDS = (True, True, True, True, True, False)
+"""What a policy without ``state_fields`` gets: every tuple, and not the packed start
+instants, which repeat the tuples and are filled only for a policy that names them
+(pacing_models/interface.py); packing them besides cost such a policy some 8 k instructions
+per attempt (callgrind, ``benchmarks/bench_engine.py``)."""
 _PACKERS: dict[int, Struct] = {}
 """A ``Struct`` of n doubles by n (``in_progress_started``)."""
 
@@ -92,11 +97,13 @@ def elapsed_fields_needed(
 
     A policy may declare ``state_fields`` (names of the ``PacingState`` fields it reads);
     the engine then builds only the elapsed-time fields among them and leaves the others
-    empty. Without the declaration every field is filled, as the contract promises.
+    empty. Without the declaration every field is filled, as the contract promises, except
+    the packed start instants, which only a policy that names them gets (they repeat the
+    four tuples).
     """
     declared = getattr(policy, "state_fields", None)
     if declared is None:
-        return _EVERY_ELAPSED_FIELD
+        return _UNDECLARED_FIELDS
     unknown = set(declared) - set(PacingState.__dataclass_fields__)
     if unknown:
         raise CampaignConfigError(

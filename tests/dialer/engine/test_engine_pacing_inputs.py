@@ -39,6 +39,16 @@ def test_a_policy_without_a_declaration_gets_every_field() -> None:
     assert state.free_elapsed == (3.0,)
 
 
+def test_a_policy_without_a_declaration_gets_the_tuples_not_the_packed_instants() -> None:
+    # The packed start instants repeat the four tuples; only a policy that names them gets
+    # them (pacing_models/interface.py), so an undeclared policy does not pay for both.
+    policy = Fixed(n=2)
+    _busy_engine(policy)
+    state = policy.states[-1]
+    assert len(state.ringing_elapsed) == 1 and state.busy_elapsed == (0.5,)
+    assert state.in_progress_started == b"" and state.in_progress_counts is None
+
+
 def test_a_policy_gets_only_the_elapsed_tuples_it_declares() -> None:
     policy = Lean(n=2)
     engine = _busy_engine(policy)
