@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from campaigns.models import DIALABLE_STATUSES, Lead, LeadList, LeadStatus
 from campaigns.settings import CallingWindow, CampaignSettings
+from dnc.rules.zones import zone_loads
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -236,15 +237,7 @@ def _zone_hours(window: CallingWindow, zone_names: str, leads: int, due: int, no
     opening = next_opening(window, zone_names, now)
     open_now = opening is not None and opening <= now
     return ZoneHours(zone_names, leads, due, open_now, None if open_now else opening,
-                     known=all(_loads(name) for name in filter(None, zone_names.split(","))))
-
-
-def _loads(zone_name: str) -> bool:
-    try:
-        ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+                     known=all(zone_loads(name) for name in filter(None, zone_names.split(","))))
 
 
 def _short(reason: str | None) -> str:

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -42,6 +41,7 @@ from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignSettings, CampaignState, region_problem
 from dnc.rules.tables import RuleTables
+from dnc.rules.zones import zone_loads
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -315,20 +315,13 @@ def _unknown_zones(cells: np.ndarray) -> dict[int, str]:
     """Rows whose time zone is not an IANA name. Kept, such a zone was skipped by the
     campaign's own schedule check (the hopper cannot place the callee's local time), so the
     row is refused with its field instead."""
-    known: dict[str, bool] = {}
     found: dict[int, str] = {}
     for i, cell in enumerate(cells.tolist()):
         if cell is None:
             continue
         for name in str(cell).split(","):
             name = name.strip()
-            if name not in known:
-                try:
-                    ZoneInfo(name)
-                    known[name] = True
-                except (ZoneInfoNotFoundError, ValueError):
-                    known[name] = False
-            if not known[name]:
+            if not zone_loads(name):
                 found[i] = f"timezone {name!r} is not an IANA time zone (e.g. America/Chicago)"
                 break
     return found

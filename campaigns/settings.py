@@ -413,17 +413,17 @@ def caller_id_problem(number: str) -> str | None:
     return None
 
 
-PACING_RANGES: dict[str, tuple[float, float, str]] = {
-    "lines_per_agent": (0.0, 50.0, "the power and ratio policies' own limit"),
-    "max_lines": (1.0, 100_000.0, "more is a slip of the keyboard, not a trunk"),
-    "abandon_window_hours": (0.0, 720.0, "30 days, the longest window a rule measures over "
-                             "(47 CFR 64.1200(a)(7)(i)): a longer one lets the last 30 days "
-                             "exceed the limit"),
+PACING_RANGES: dict[str, tuple[float, bool, float, str]] = {
+    "lines_per_agent": (0.0, False, 50.0, "the power and ratio policies' own limit"),
+    "max_lines": (1.0, True, 100_000.0, "more is a slip of the keyboard, not a trunk"),
+    "abandon_window_hours": (0.0, False, 720.0, "30 days, the longest window a rule measures "
+                             "over (47 CFR 64.1200(a)(7)(i)): a longer one lets the last 30 "
+                             "days exceed the limit"),
 }
 """The campaign's numeric pacing settings whose model bound is open above: their sane
-range, checked when set (``pacing_range_problems``) and at start, not on every read, so a
-campaign stored before the check stays readable and an edit repairs it. ``lines_per_agent``
-and ``abandon_window_hours`` are above 0 (exclusive), ``max_lines`` at least 1."""
+range (low, whether low itself is allowed, high inclusive, why), checked when set
+(``pacing_range_problems``) and at start, not on every read, so a campaign stored before the
+check stays readable and an edit repairs it."""
 
 
 def pacing_range_problems(settings: CampaignSettings, keys: Iterable[str] | None = None
@@ -431,15 +431,15 @@ def pacing_range_problems(settings: CampaignSettings, keys: Iterable[str] | None
     """One line per numeric pacing setting outside its range: the setting, the value and
     the range (``keys``: only those; None: all)."""
     problems = []
-    for key, (low, high, why) in PACING_RANGES.items():
+    for key, (low, low_allowed, high, why) in PACING_RANGES.items():
         if keys is not None and key not in keys:
             continue
         value = getattr(settings, key)
         if value is None:
             continue
-        above = value >= low if key == "max_lines" else value > low
+        above = value >= low if low_allowed else value > low
         if not (above and value <= high):
-            left = "[" if key == "max_lines" else "("
+            left = "[" if low_allowed else "("
             problems.append(f"{key}: {value!r} is outside its range {left}{low:g}, "
                             f"{high:g}] ({why})")
     return problems

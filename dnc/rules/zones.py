@@ -70,6 +70,19 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+@lru_cache(maxsize=512)
+def zone_loads(name: str) -> bool:
+    """Whether ``name`` is a time zone this machine can load (an IANA name), by the same
+    cached loader the rules place callees with: the lead import, the hopper's reports and
+    availability ask this rather than each loading zones their own way (cached, the
+    answer for a name that does not load too: a lead file may repeat one on every row)."""
+    try:
+        _zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def parse_e164(number_e164: str) -> phonenumbers.PhoneNumber:
     try:
         parsed = phonenumbers.parse(number_e164, None)
