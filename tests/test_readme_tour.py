@@ -3,7 +3,8 @@
 The tour's bash block is parsed (continuation lines joined, comments dropped) and each
 command runs in order in a temporary directory holding the tour's sample files: ``dialer``
 commands in-process through typer's runner, the ones ending in ``&`` as background
-processes (``wait %N`` and ``kill %N`` act on them), ``cat`` reads a file. Only what makes
+processes (``wait %N``, ``kill %N`` and ``kill $!`` act on them, numbered as bash numbers
+jobs), ``cat`` reads a file. Only what makes
 it fast changes, each substitution in ``speed_up``: a free port instead of 8021
 (the machine is shared), faster simulated callees, a shorter run, one replication. Every
 command must succeed, and its output says what the tour promises. It works at any hour:
@@ -77,6 +78,10 @@ def test_the_readme_tour_works_as_written(tmp_path, monkeypatch):
     monkeypatch.delenv("DIALER_DB", raising=False)
     env = {**os.environ, "DIALER_HOME": str(home), "PYTHONPATH": str(ROOT)}
     jobs: list[tuple[subprocess.Popen, object]] = []
+    # bash's job table: a new job's number is one more than the highest still in the table
+    # (so numbers are reused once earlier jobs are waited for or killed); ``$!`` is the last
+    # job started. A tour naming a job bash no longer has would leave a process running.
+    table: dict[int, tuple[subprocess.Popen, object]] = {}
     outputs: dict[str, str] = {}
     codes: dict[str, int] = {}
     try:
@@ -96,11 +101,14 @@ def test_the_readme_tour_works_as_written(tmp_path, monkeypatch):
                     [sys.executable, "-m", "cli", *words[1:]], cwd=work, env=env,
                     stdout=target or subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                 jobs.append((process, target))
+                table[max(table, default=0) + 1] = (process, target)
                 if words[1] == "switch-sim":
                     _wait_port(port)
                 continue
             if words[0] == "wait":
-                process, target = jobs[int(words[1].lstrip("%")) - 1]
+                number = int(words[1].lstrip("%"))
+                assert number in table, (command, "no such job in bash's table", sorted(table))
+                process, target = table.pop(number)
                 _, err = process.communicate(timeout=120)
                 if target is not None:
                     target.close()  # type: ignore[attr-defined]
@@ -108,7 +116,14 @@ def test_the_readme_tour_works_as_written(tmp_path, monkeypatch):
                 outputs[command] = err
                 continue
             if words[0] == "kill":
-                jobs[int(words[1].lstrip("%")) - 1][0].terminate()
+                if words[1] == "$!":
+                    process = jobs[-1][0]
+                    number = next(n for n, job in table.items() if job[0] is process)
+                else:
+                    number = int(words[1].lstrip("%"))
+                    assert number in table, (command, "no such job in bash's table",
+                                             sorted(table))
+                table.pop(number)[0].terminate()
                 continue
             if words[0] == "cat":
                 outputs[command] = (work / words[1]).read_text()
@@ -117,6 +132,7 @@ def test_the_readme_tour_works_as_written(tmp_path, monkeypatch):
             outputs[key] = outputs.get(key, "") + result.output
             assert result.exit_code in ((0, 3) if words[1] == "doctor" else (0,)), (
                 command, result.output, result.exception)
+        assert not table, ("the tour leaves background jobs running", sorted(table))
     finally:
         for process, target in jobs:
             if process.poll() is None:
