@@ -34,18 +34,8 @@ class WorkLines(_Base):
 
     def submit(self, work: Work, at: float) -> Agent | None:
         """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
-        if work.required_agent_id is not None:
-            agent = self.ready.get(work.required_agent_id)
-        elif work.ring_all:
-            agent = None  # offered to every qualified ready agent; the first to accept
-        else:
-            strategy = (self.inbound.strategy(work) if work.queue is not None else None
-                        ) or self.strategy
-            ready = (self.ready if not self.multi_switch or work.switch_id is None
-                     else self.lane(work.switch_id).ready)
-            agent = strategy.choose(work, ready) if ready else None
+        agent = self._assign_now(work, at)
         if agent is not None:
-            self._reserve(agent, work, at)
             return agent
         self._seq += 1
         work.seq = self._seq
@@ -68,11 +58,23 @@ class WorkLines(_Base):
         """Assign ``work`` to an agent ready now, or to none: never queued. For work that
         may use an idle agent but must not wait for one (a machine verdict sent to a free
         agent). Ring-all pools offer work rather than assign it: none is taken there."""
-        if self.ring_all or work.ring_all:
-            return None
-        ready = (self.ready if not self.multi_switch or work.switch_id is None
-                 else self.lane(work.switch_id).ready)
-        agent = self.strategy.choose(work, ready) if ready else None
+        return None if self.ring_all else self._assign_now(work, at)
+
+    def _assign_now(self, work: Work, at: float) -> Agent | None:
+        """The one "assign now or none" step of ``submit`` and ``take_free``: the agent the
+        work's rule picks among those ready on its switch (its required agent, else its
+        queue's strategy or the pool's), reserved for it; None for ring-all work, which is
+        offered instead, or when nobody fits."""
+        if work.required_agent_id is not None:
+            agent = self.ready.get(work.required_agent_id)
+        elif work.ring_all:
+            return None  # offered to every qualified ready agent; the first to accept
+        else:
+            strategy = (self.inbound.strategy(work) if work.queue is not None else None
+                        ) or self.strategy
+            ready = (self.ready if not self.multi_switch or work.switch_id is None
+                     else self.lane(work.switch_id).ready)
+            agent = strategy.choose(work, ready) if ready else None
         if agent is not None:
             self._reserve(agent, work, at)
         return agent
