@@ -11,8 +11,8 @@ Switch-bound commands (``Originate``, ``OriginateAgentLeg``, ``Bridge``, ``PlayM
 ``ParkCall``, ``TransferOut``, ``OriginateConsult``, ``BridgeLegs``, ``Eavesdrop``) are turned
 into FreeSWITCH API strings by ``dialer.freeswitch``. Desktop-bound ones (``OfferWork``,
 ``PreviewLead``, ``AgentNotice``) go to the agents' screens. Storage-bound ones
-(``JournalAttempt``, ``AttemptFinished``, ``RecordOptOut``, ``AgentStateChanged``,
-``ReleaseLead``) are for the campaign store;
+(``JournalAttempt``, ``AttemptFinished``, ``LiveAnswerConfirmed``, ``RecordOptOut``,
+``AgentStateChanged``, ``ReleaseLead``) are for the campaign store;
 the simulator may count them or ignore them. Fields may be added with defaults.
 """
 
@@ -201,6 +201,20 @@ class AttemptFinished:
     recording_pauses: tuple[tuple[float, float], ...] = ()
     message_started_at: float | None = None
     """When the safe-harbour message started playing (the 2-second rule's proof)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveAnswerConfirmed:
+    """A machine verdict sent to a free agent (``machine_to_free_agent``) was a person: the
+    agent said so after the call ended, in wrap-up. Its ``AttemptFinished`` recorded the
+    machine verdict; the attempt is now a live answer, connected to ``agent_id`` and not
+    abandoned (the engine's ledger counts it from ``answered_at``)."""
+
+    at: float
+    call_id: str
+    campaign: str
+    agent_id: str
+    answered_at: float
 
 
 class IncidentKind(StrEnum):
@@ -575,6 +589,7 @@ Command = (
     | ReleaseLead
     | RecordOptOut
     | AttemptFinished
+    | LiveAnswerConfirmed
     | QueueCallbackRequested
     | QueueCallbackAttempted
     | QueueCallbackFinished

@@ -29,6 +29,7 @@ from dialer.engine.connector import Connector
 from dialer.engine.desk import AgentDesk
 from dialer.engine.inbound import InboundRouter
 from dialer.engine.placement import SwitchPlacement
+from dialer.engine.routed_verdicts import AwaitingWord, RoutedVerdicts
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.scheduler import AgentPool
 from dialer.events import (
@@ -99,6 +100,10 @@ class AgentWork:
         self._machine_talk: set[str] = set()
         """Agents among ``_talk`` whose call was an answering machine (a policy with
         ``observe_machine_handle`` learns it apart from people's talk)."""
+        self.routed = RoutedVerdicts()
+        """Routed machine verdicts whose call ended unconfirmed, kept while their agent
+        wraps up for the agent's word (routed_verdicts.py)."""
+        self._awaiting = self.routed.records
         self._emit = services.emit
         self._bridge = services.bridge
         self._send_bridge = services.send_bridge
@@ -234,6 +239,8 @@ class AgentWork:
         if consult is not None:
             desk.cancel(consult, event.at, "agent's phone hung up")
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
+        if self._awaiting:
+            self._wrap_maybe_over(event.agent_id)
         call = call_in_progress(self.calls, call_id) if call_id else None
         if call is None or call.state is S.BRIDGED:
             return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
@@ -256,6 +263,31 @@ class AgentWork:
             self._machine_talk.discard(agent_id)
         if self.config.wrap_up_timeout <= 0:
             self.finish_wrap(agent_id, at, "no wrap-up")
+
+    def await_word(self, call: Call, at: float) -> None:
+        """A routed machine verdict's call ended unconfirmed (``machine_to_free_agent``):
+        its agent may still say it was a person, until their wrap-up ends."""
+        agent = self.pool.agents.get(call.agent_id or "")
+        if agent is not None and agent.state is _WRAP_UP and agent.call_id == call.call_id \
+                and agent.wrap_deadline is not None and call.answered_at is not None:
+            self.routed.keep(call.call_id, agent.agent_id, call.answered_at, at,
+                             agent.wrap_deadline)
+
+    def word(self, call_id: str, person: bool, at: float) -> AwaitingWord | None:
+        """The agent's word on a routed verdict whose call has ended: the record it applies
+        to, or None (ignored and counted). A person's wrap-up then ends as a person's
+        handle, not a machine's (the policy learns the two apart)."""
+        record = self.routed.confirm(call_id, person, at)
+        if record is not None and person:
+            self._machine_talk.discard(record.agent_id)
+        return record
+
+    def _wrap_maybe_over(self, agent_id: str) -> None:
+        """The agent's wrap-up may have ended outside ``finish_wrap`` (ready, pause,
+        logout, lost leg): a routed verdict still awaiting their word stays a machine."""
+        agent = self.pool.agents.get(agent_id)
+        if agent is None or agent.state is not _WRAP_UP:
+            self.routed.wrap_over(agent_id)
 
     def hand_off(self, agent: Agent, call: Call, at: float) -> None:
         """The agent's part of the call is over (transfer): wrap-up starts, and their leg
@@ -290,10 +322,15 @@ class AgentWork:
             self._bridge(call, agent, at)
 
     def on_agent_ready(self, event: AgentReady) -> None:
-        self.after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
+        assignment = self.pool.set_ready(event.agent_id, event.at)
+        if self._awaiting:
+            self._wrap_maybe_over(event.agent_id)
+        self.after_assignment(assignment, event.at)
 
     def on_agent_paused(self, event: AgentPaused) -> None:
         self.pool.pause(event.agent_id, event.reason, event.at)
+        if self._awaiting:
+            self._wrap_maybe_over(event.agent_id)
 
     def on_agent_logged_out(self, event: AgentLoggedOut) -> None:
         if event.agent_id in self.desk.previews:
@@ -302,7 +339,10 @@ class AgentWork:
             self.desk.drop_preview(event.agent_id, event.at)
         agent = self.pool.agent(event.agent_id)
         leg_id = agent.leg_id
-        if self.pool.logout(event.agent_id, event.at) and leg_id:
+        logged_out = self.pool.logout(event.agent_id, event.at)
+        if self._awaiting:
+            self._wrap_maybe_over(event.agent_id)
+        if logged_out and leg_id:
             agent.leg_id = None
             self.connector.leg_closed(agent.agent_id)
             self._emit(CloseAgentLeg(event.at, agent.agent_id, leg_id))
@@ -316,6 +356,8 @@ class AgentWork:
             return
         in_wrap_up = agent.state is _WRAP_UP
         wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
+        if self._awaiting:
+            self.routed.wrap_over(agent_id)
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
             self.inbound.observe_handle(agent_id, talk + wrap)

@@ -19,6 +19,7 @@ from dialer.commands import (
     Hangup,
     Incident,
     IncidentKind,
+    LiveAnswerConfirmed,
     PlayMessage,
     RecordOptOut,
 )
@@ -144,12 +145,18 @@ class CallFlow(_Base):
     def _on_classified(self, event: CallClassified) -> None:
         call = self._call(event.call_id)
         if call is None:
+            if self.config.machine_to_free_agent and event.kind is not _UNKNOWN_KIND:
+                self._word_after_the_call(event.call_id, event.kind, event.at)
             return
         if call.state is _ANSWERED:
             self._classified(call, event.kind, event.at)
             return
-        if call.routed is _UNCONFIRMED and event.kind is not _UNKNOWN_KIND:
-            self._routed_verdict_confirmed(call, event.kind, event.at)
+        routed = call.routed
+        if routed is not None and event.kind is not _UNKNOWN_KIND:
+            if routed is _UNCONFIRMED:
+                self._routed_verdict_confirmed(call, event.kind, event.at)
+            else:
+                self.agent_work.routed.ignore()  # said once: the first word stands
             return
         if event.kind is _MACHINE_KIND and call.kind is not _MACHINE_KIND \
                 and call.state is not _MACHINE and call.direction is not _INBOUND \
@@ -201,6 +208,22 @@ class CallFlow(_Base):
             call.abandoned = True
             self.ledger.mark_abandoned(call.ledger_entry)
             self.amd_abandons += 1
+
+    def _word_after_the_call(self, call_id: str, kind: AnswerKind, at: float) -> None:
+        """The agent's word (their disposition, through the driver) on a machine verdict
+        sent to them whose call has ended: kept for it until their wrap-up ends
+        (routed_verdicts.py). A person is then a live answer from the answer on, connected
+        (the agent talked to them inside the connect window), so not an abandon; the driver
+        corrects the attempt's record (``LiveAnswerConfirmed``). A machine, or a word with no
+        record (unknown call, already confirmed, wrap-up over): nothing changes, the safe
+        side."""
+        person = kind is _HUMAN_KIND
+        record = self.agent_work.word(call_id, person, at)
+        if record is None or not person:
+            return
+        self.ledger.record_live(record.answered_at)
+        self._out.append(LiveAnswerConfirmed(at, call_id, self.config.campaign_id,
+                                             record.agent_id, record.answered_at))
 
     def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
         config = self.config
@@ -571,6 +594,8 @@ class CallFlow(_Base):
             if call.agent_id is not None:
                 self.agent_work.call_ended(call.agent_id, call.call_id, at,
                                            call.kind is _MACHINE_KIND)
+                if call.routed is _UNCONFIRMED:
+                    self.agent_work.await_word(call, at)  # the agent's word may come
         elif state is _ABANDONED:
             outcome = _ABANDONED_OUTCOME
         elif state is _MACHINE:
