@@ -34,6 +34,7 @@ from dialer.commands import AgentStateChanged, AttemptFinished, CallOutcome, Jou
 from dialer.engine import CampaignConfig
 from dialer.engine.config import MachineAction
 from dialer.engine.recordings import ConsentPolicy, RecordingConfig, RecordingMode
+from dialer.events import AnswerKind
 from dialer.hangup import dial_outcome
 from dialer.ports import DialTarget
 from dialer.runner.errors import CampaignNotFoundError, RunnerError
@@ -48,6 +49,14 @@ _ANSWERED_OUTCOMES = {
     CallOutcome.HUNG_UP_ANSWERED: Outcome.NO_ANSWER,
     CallOutcome.QUEUE_ABANDONED: Outcome.ABANDONED,
 }
+
+
+MACHINE_DISPOSITIONS = frozenset({"AM"})
+"""Codes by which an agent says an answering machine answered (the store's standard
+``AM``; campaigns/journal.py retries it as a machine)."""
+PERSON_DISPOSITIONS = frozenset({"WRONG"})
+"""Codes that say a person answered without being a contact: a wrong number is still a
+person who answered (every ``contact`` code says a person too)."""
 
 
 def utc(at: float) -> datetime:
@@ -167,6 +176,18 @@ class CampaignLink:
                               f"{self.name!r} (allowed: {allowed})")
         return code
 
+    def heard(self, code: str) -> AnswerKind | None:
+        """Who answered, by the agent's disposition ``code`` (checked): a machine (``AM``),
+        a person (a contact, or a wrong number), or None when the code says neither (no
+        answer, dropped, timed out, an unknown code): then nothing is claimed, and a
+        machine verdict stays one (fail closed: counting a live answer lowers the rate)."""
+        if code in MACHINE_DISPOSITIONS:
+            return AnswerKind.MACHINE
+        disposition = self.dispositions.get(code)
+        if disposition is not None and (disposition.contact or code in PERSON_DISPOSITIONS):
+            return AnswerKind.HUMAN
+        return None
+
     # --- leads -----------------------------------------------------------------------------
 
     def target(self, lead: ClaimedLead) -> DialTarget:
@@ -200,6 +221,12 @@ class CampaignLink:
     def bridged_op(self, call_id: str, at: float, agent: str) -> UpdateOp:
         return UpdateOp(call_id, {"bridged_at": utc(at),
                                   "agent_id": self.agent_store_id(agent)})
+
+    @staticmethod
+    def live_answer_op(call_id: str) -> UpdateOp:
+        """The attempt was a person after all (``LiveAnswerConfirmed``): a live answer in
+        the store's ledger and reports (its connection and outcome are already recorded)."""
+        return UpdateOp(call_id, {"answer_kind": "live"})
 
     def finish_op(self, finished: AttemptFinished, cause_note: str | None = None) -> FinishOp:
         fields = {"answered_at": utc(finished.answered_at) if finished.answered_at else None,

@@ -28,6 +28,7 @@ from dialer.commands import (
     Hangup,
     Incident,
     JournalAttempt,
+    LiveAnswerConfirmed,
     Originate,
     OriginateAgentLeg,
     OriginateConsult,
@@ -36,7 +37,7 @@ from dialer.commands import (
     ReleaseLead,
 )
 from dialer.esl.errors import EslError
-from dialer.events import AnswerKind, CallDisposed, OriginateFailed
+from dialer.events import AnswerKind, CallClassified, CallDisposed, OriginateFailed
 from dialer.freeswitch import AdapterError
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import store_outcome, utc
@@ -111,6 +112,15 @@ class CommandExecution(_Base):
         else:
             self.db.write([self.link.disposition_op(pending, code, now, callback_at, owner,
                                                     note=note)])
+        if pending in self.awaiting_word:
+            self.awaiting_word.discard(pending)
+            heard = self.link.heard(code)
+            if heard is not None:
+                # The agent's word on the machine verdict they took, before the disposition
+                # ends their wrap-up (the engine keeps the verdict until then): a person is
+                # then a live, connected answer (``LiveAnswerConfirmed``); a code that says
+                # neither leaves the machine verdict (the safe side).
+                self.post(CallClassified(now, pending, heard))
         self.post(CallDisposed(now, agent_id, pending, code))
         return pending
 
@@ -129,6 +139,7 @@ class CommandExecution(_Base):
             self.disposition_pending.add(change.call_id)
         elif change.previous is AgentState.WRAP_UP:
             undisposed = self.to_dispose.pop(change.agent_id, None)
+            self.awaiting_word.discard(undisposed)  # type: ignore[arg-type]
             if undisposed in self.inbound_calls.without_attempt:
                 self.inbound_calls.without_attempt.discard(undisposed)
             elif undisposed is not None:
@@ -196,6 +207,8 @@ class CommandExecution(_Base):
                 self.db.write([self.link.release_op(
                     command.lead_id, retry_at,
                     f"dial time: {reason}" if compliance and reason else None)])
+            elif isinstance(command, LiveAnswerConfirmed):
+                self._live_answer_confirmed(command)
             elif isinstance(command, Incident):
                 self.stats.incident(command.kind.value)
                 log.warning("incident %s%s%s: %s", command.kind.value,
@@ -313,6 +326,10 @@ class CommandExecution(_Base):
         ops = [self.link.finish_op(command)]
         pending = command.call_id in self.disposition_pending
         self.disposition_pending.discard(command.call_id)
+        if command.answer_kind is AnswerKind.MACHINE and command.agent_id is not None \
+                and self.to_dispose.get(command.agent_id) == command.call_id \
+                and self.config.machine_to_free_agent:
+            self.awaiting_word.add(command.call_id)  # a machine verdict an agent took
         if command.outcome is CallOutcome.CONNECTED and not pending:
             # The agent left before the call ended (their leg dropped, e.g. with a switch
             # restart): no wrap-up will ever set a disposition, so the fallback does now, or
@@ -323,6 +340,17 @@ class CommandExecution(_Base):
             ops.append(self.link.disposition_op(
                 command.call_id, self.link.settings.wrap_up_timeout_disposition, command.at))
         self.db.write(ops)
+
+    def _live_answer_confirmed(self, command: LiveAnswerConfirmed) -> None:
+        """A machine verdict the agent took was a person (their disposition said so): the
+        attempt, recorded as a machine, is now a live answer, connected and not abandoned,
+        for the store's ledger and reports; its lead follows the disposition as any
+        connected call's."""
+        self.stats.live_answers += 1
+        log.info("call %s: agent %s's disposition says a person answered the machine "
+                 "verdict they took: recorded as a live, connected answer", command.call_id,
+                 command.agent_id)
+        self.db.write([self.link.live_answer_op(command.call_id)])
 
     async def _send(self, command: Command) -> None:
         if isinstance(command, Originate | OriginateAgentLeg | OriginateConsult | Eavesdrop):

@@ -164,6 +164,9 @@ class Runner(CommandExecution, CampaignUpkeep):
         """Calls whose journal was refused or failed: never dialed, nothing to close."""
         self.to_dispose: dict[str, str] = {}
         """Agent → the connected call whose wrap-up runs and has no disposition yet."""
+        self.awaiting_word: set[str] = set()
+        """Of those calls, machine verdicts an agent took (``machine_to_free_agent``): the
+        disposition tells the engine whether a person or a machine was heard."""
         self.callback_leads: set[str] = set()
         """Leads claimed for a due callback, waiting in the engine for their agent."""
         self.shared_ledger: LedgerCounts | None = None
