@@ -203,6 +203,7 @@ class AttemptFinished:
     """When the safe-harbour message started playing (the 2-second rule's proof)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LiveAnswerConfirmed:
     """A machine verdict sent to a free agent (``machine_to_free_agent``) was a person: the
