@@ -347,6 +347,8 @@ class CommandExecution(_Base):
         for the store's ledger and reports; its lead follows the disposition as any
         connected call's."""
         self.stats.live_answers += 1
+        if self.telemetry is not None:
+            self.telemetry.live_answer_confirmed(command.at)
         log.info("call %s: agent %s's disposition says a person answered the machine "
                  "verdict they took: recorded as a live, connected answer", command.call_id,
                  command.agent_id)

@@ -69,6 +69,12 @@ class Telemetry:
         failed_over = command.gateway if command.failed_over_to else None
         self.metrics.finished(command.outcome.value, command.cause.name, failed_over)
 
+    def live_answer_confirmed(self, at: float) -> None:
+        """A machine verdict an agent took was a person (``LiveAnswerConfirmed``, during
+        the wrap-up of a call that ended today): one more live answer today, not abandoned."""
+        if int(at // 86400) == self._day:
+            self._live_today += 1
+
     def bridged(self, latency: float) -> None:
         self.metrics.bridged(latency)
 

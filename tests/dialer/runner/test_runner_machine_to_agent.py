@@ -111,3 +111,24 @@ def test_the_disposition_says_person_machine_or_neither_and_neither_claims_nothi
         # A code the campaign does not have says nothing either.
         "NOSUCH": None, "FAX": None}
     store.close()
+
+
+def test_todays_abandonment_rate_metric_counts_the_confirmed_person():
+    from dialer.commands import AttemptFinished, CallOutcome, Direction
+    from dialer.events import AnswerKind
+    from dialer.hangup import HangupCause
+    from dialer.runner.telemetry import Telemetry
+
+    telemetry = Telemetry("demo")
+    day = 20_000 * 86400.0
+    telemetry.finished(AttemptFinished(day + 10, "a", "demo", Direction.OUTBOUND,
+                                       CallOutcome.HUNG_UP_ANSWERED, HangupCause.NORMAL_CLEARING,
+                                       answer_kind=AnswerKind.HUMAN, abandoned=True))
+    telemetry.finished(AttemptFinished(day + 20, "b", "demo", Direction.OUTBOUND,
+                                       CallOutcome.CONNECTED, HangupCause.NORMAL_CLEARING,
+                                       answer_kind=AnswerKind.MACHINE))
+    assert (telemetry._live_today, telemetry._abandons_today) == (1, 1)
+    telemetry.live_answer_confirmed(day + 30)  # b's agent said a person: 1 abandon in 2
+    assert (telemetry._live_today, telemetry._abandons_today) == (2, 1)
+    telemetry.live_answer_confirmed(day + 86400 + 5)  # a call of a day already over
+    assert telemetry._live_today == 2
