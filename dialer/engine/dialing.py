@@ -1,43 +1,47 @@
 """The engine's dialing side: pacing decisions, dialing, and the switches that are up.
 
-A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
-this one turns the pacing policy's decision into compliance-checked, journaled originates
-placed on a switch; the event handlers for customer calls live in engine.py, those for
-agents in agent_work.py.
+A part the engine (dialer/engine/engine.py) owns, kept apart so that each module has one
+job: this one turns the pacing policy's decision into compliance-checked, journaled
+originates placed on a switch. Its own state is what dialing needs between decisions: the
+switches that are up (and whose turn it is), which ``PacingState`` fields the policy reads,
+the supervisor's pause, the dial count and the last decision. It reads the collaborators it
+is given (the pool, the ledger, the calls and the lines in flight, the watch, the lead
+source and the gate, the inbound router and the desk, the placement, gateways and caller
+IDs), and asks the rest of the engine only through ``DialingServices``. The event handlers
+for customer calls live in call_flow.py, those for agents in agent_work.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from struct import Struct
-from typing import TYPE_CHECKING
 
 from dialer.commands import (
     AttemptFinished,
     CallOutcome,
+    Command,
     Direction,
     JournalAttempt,
     Originate,
     ReleaseLead,
 )
 from dialer.engine.blending import apply_reserve
-from dialer.engine.caller_ids import CallerIdChoice
+from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
 from dialer.engine.calls import Call, CallState, Failover, transition
-from dialer.engine.config import MIN_RING_TIMEOUT, CampaignConfigError
-from dialer.engine.gateways import Route, fill_dial_string, gateway_variables
-from dialer.engine.scheduler import UnknownSwitchError
-from dialer.engine.watch import Wait
-from dialer.events import SwitchDown, SwitchUp
+from dialer.engine.config import MIN_RING_TIMEOUT, CampaignConfig, CampaignConfigError
+from dialer.engine.desk import AgentDesk
+from dialer.engine.gateways import GatewayRouter, Route, fill_dial_string, gateway_variables
+from dialer.engine.inbound import InboundRouter
+from dialer.engine.ledger import AbandonLedger
+from dialer.engine.placement import SwitchPlacement
+from dialer.engine.scheduler import AgentPool, UnknownSwitchError
+from dialer.engine.watch import Wait, Watch
+from dialer.events import DialingPaused, SwitchDown, SwitchUp
 from dialer.hangup import HangupCause
-from dialer.ports import DialTarget, GateVerdict
+from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
 from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 from pacing_models.records import builder
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import Engine
-
-    _Base = Engine
-else:
-    _Base = object
 
 S = CallState
 DIAL_MARGIN = 15.0
@@ -70,7 +74,8 @@ _ELAPSED_FIELDS = ("busy_elapsed", "wrap_elapsed", "ringing_elapsed", "free_elap
 """The PacingState fields that cost O(agents or lines) to build at every decision (the last
 one's sizes, ``in_progress_counts``, come with it)."""
 
-_EVERY_ELAPSED_FIELD = (True, True, True, True, True, True)
+EVERY_ELAPSED_FIELD = (True, True, True, True, True, True)
+"""Every one of them (``pacing_state``'s default: a caller asking for the whole state)."""
 _UNDECLARED_FIELDS = (True, True, True, True, True, False)
 """What a policy without ``state_fields`` gets: every tuple, and not the packed start
 instants, which repeat the tuples and are filled only for a policy that names them
@@ -113,12 +118,93 @@ def elapsed_fields_needed(
     return tuple(name in declared for name in _ELAPSED_FIELDS)  # type: ignore[return-value]
 
 
-class Dialing(_Base):
-    """Pacing decisions, dialing and the switches of the engine."""
+@dataclass(frozen=True, slots=True)
+class DialingServices:
+    """What the dialing side may ask of the engine that owns it (and nothing more)."""
+
+    emit: Callable[[Command], None]
+    policy: Callable[[], PacingPolicy]
+    """The campaign's pacing policy now (``Engine.policy``, which a retune or a driver may
+    replace): it decides at each decision."""
+    amd_abandons: Callable[[], int]
+    """Abandons charged to AMD machine verdicts so far (call_flow.py counts them;
+    ``PacingState.amd_abandons``)."""
+    new_id: Callable[[], str]
+
+
+class Dialing:
+    """Pacing decisions, dialing and the switches of one campaign.
+
+    ``config`` is the campaign's current one (the engine sets it again when a supervisor
+    retunes the campaign, and calls ``policy_changed`` when the policy changes); the policy
+    itself is asked of the engine at each decision (``DialingServices.policy``).
+    ``calls``, ``dialing`` and ``verdicts`` are the engine's, shared with the call flow,
+    which takes the lines out of ``dialing`` and ``verdicts`` (call_flow.py): this side adds
+    each call it dials to ``calls`` and ``dialing`` and reads both lines at each decision.
+    ``switches_up``: the switches up from the start (a driver that sends no ``SwitchUp``).
+    """
+
+    def __init__(
+        self, config: CampaignConfig, pool: AgentPool, ledger: AbandonLedger,
+        calls: dict[str, Call], dialing: dict[str, float], verdicts: dict[str, float],
+        watch: Watch, leads: LeadSource, gate: ComplianceGate, inbound: InboundRouter,
+        desk: AgentDesk, placement: SwitchPlacement | None, gateways: GatewayRouter | None,
+        caller_ids: CallerIdPool | None, switches_up: tuple[str, ...],
+        services: DialingServices,
+    ) -> None:
+        self.config = config
+        self.pool = pool
+        self.ledger = ledger
+        self.calls = calls
+        self.dialing = dialing
+        """Outbound calls dialing, ringing or awaiting AMD's verdict → when dialed (pacing's
+        ``ringing_elapsed``, less those in ``verdicts``; ``ringing_lines`` counts them all)."""
+        self.verdicts = verdicts
+        """Of ``dialing``, the calls answered and awaiting AMD's verdict → when answered
+        (pacing's ``verdict_elapsed``)."""
+        self.watch = watch
+        self._dial_waits = watch._dials
+        """The watch's line of ``DIAL`` waits (deadline order: watch.py)."""
+        self.leads = leads
+        self.gate = gate
+        self.inbound = inbound
+        self.desk = desk
+        self._placement = placement
+        """Several switches: spreads new calls where agents will be free (placement.py)."""
+        self.gateways = gateways
+        """Carriers' gateways (dialer/engine/gateways.py); None: the driver's default."""
+        self.caller_ids = caller_ids
+        """The caller-ID pool (dialer/engine/caller_ids.py); None: the config's number."""
+        self._emit = services.emit
+        self._policy = services.policy
+        self._amd_abandons = services.amd_abandons
+        self._new_id = services.new_id
+        self.switches_up: dict[str, None] = dict.fromkeys(switches_up)
+        """The switches connected now, in the order they came up (their ids)."""
+        self._switch_turn = 0
+        self._up_order: tuple[str, ...] = tuple(self.switches_up)
+        self._state_builds = elapsed_fields_needed(services.policy())
+        """For the policy's decisions: build busy, wrap, ringing, free, verdict tuples?"""
+        self._fixed_caller_id: CallerIdChoice | None = None
+        """Without a pool: the choice of the config's number, made once."""
+        self.paused = False
+        """A supervisor paused the campaign: nothing new is dialed until resumed."""
+        self.dials = 0
+        """Calls placed so far (each failover leg and callback included)."""
+        self.last_decision: PacingDecision | None = None
+
+    def policy_changed(self, policy: PacingPolicy) -> None:
+        """A retune put a new policy in place: build the fields it reads from the next
+        decision on (``CampaignConfigError`` if it names fields ``PacingState`` lacks)."""
+        self._state_builds = elapsed_fields_needed(policy)
+
+    def on_dialing_paused(self, event: DialingPaused) -> None:
+        """A supervisor pauses or resumes the campaign's dialing (``pace``, ``dial``)."""
+        self.paused = event.paused
 
     def pacing_state(
         self, now: float,
-        builds: tuple[bool, bool, bool, bool, bool, bool] = _EVERY_ELAPSED_FIELD,
+        builds: tuple[bool, bool, bool, bool, bool, bool] = EVERY_ELAPSED_FIELD,
     ) -> PacingState:
         """The snapshot the pacing policy decides on (incremental counters, O(busy agents)).
 
@@ -169,21 +255,23 @@ class Dialing(_Base):
             tuple([now - agent.since for agent in ready.values()]) if free else (),
             0,  # agents_reserved: ``apply_reserve`` sets it (blending)
             len(dialing),
-            self.amd_abandons,
+            self._amd_abandons(),
             tuple([now - t for t in verdicts.values()]) if verdict and verdicts else (),
             started,
             counts,
         )
 
-    def _pace(self, now: float) -> None:
-        if self.dialing_paused:
+    def pace(self, now: float, out: list[Command]) -> None:
+        """One pacing decision at ``now``; the calls it places go to ``out`` (the engine's
+        commands of this tick)."""
+        if self.paused:
             self.last_decision = PacingDecision(0, "campaign paused by a supervisor")
             return
         if self.config.agent_preview:
             if self.switches_up:
-                self._offer_previews(now)
+                self.desk.offer_previews(now)
             self.last_decision = PacingDecision(
-                0, f"preview dialing: {len(self.previews)} lead(s) on agents' screens")
+                0, f"preview dialing: {len(self.desk.previews)} lead(s) on agents' screens")
             return
         builds = self._state_builds
         state = self.pacing_state(now, builds)
@@ -195,7 +283,7 @@ class Dialing(_Base):
                 # instants): the policy reads the tuples then.
                 state = self.pacing_state(now, (True, True, True, builds[3], True, False))
             state = apply_reserve(state, reserve)
-        decision = self.policy.decide(state)
+        decision = self._policy().decide(state)
         self.last_decision = decision
         n = decision.calls_to_launch
         if n <= 0 or not self.switches_up:
@@ -214,17 +302,19 @@ class Dialing(_Base):
             self._dial_spread(targets, now)
             return
         if router is None and self.caller_ids is None:
-            self._dial_plain(targets, now)
+            self._dial_plain(targets, now, out)
             return
+        dial = self.dial
         for target in targets:
-            self._dial(target, now, Direction.OUTBOUND, None)
+            dial(target, now, Direction.OUTBOUND, None)
 
-    def _dial_plain(self, targets: list[DialTarget], now: float) -> None:
+    def _dial_plain(self, targets: list[DialTarget], now: float, out: list[Command]
+                    ) -> None:
         """One decision's outbound calls on the plain path: the campaign's one caller ID and
         the driver's default route (no gateway router, no caller-ID pool), campaign not
-        paused and a switch up (``_pace`` checked both).
+        paused and a switch up (``pace`` checked both).
 
-        The same checks, records and order as ``_dial`` → ``_place_call`` → ``_originate``
+        The same checks, records and order as ``dial`` → ``_place_call`` → ``_originate``
         for these calls, written out in one loop with the campaign's constants read once:
         this runs once per attempt, and the chain's four calls and their ten arguments were
         about a tenth of the engine's own work per attempt under simulation. Any change to
@@ -238,8 +328,8 @@ class Dialing(_Base):
         ring_timeout = config.ring_timeout
         detect_machine = config.amd_enabled
         check = self.gate.check
-        calls, dialing, out = self.calls, self.dialing, self._out
-        new_id = self.new_id
+        calls, dialing = self.calls, self.dialing
+        new_id = self._new_id
         up = self._up_order
         # Every call of this decision has the same ``DIAL`` deadline: at the end of the
         # watch's line of them when no earlier than its last (always, unless the clock went
@@ -291,7 +381,7 @@ class Dialing(_Base):
         )
         for target in targets:
             switch_id = plan.best()
-            call = self._dial(target, now, Direction.OUTBOUND, None, switch_id)
+            call = self.dial(target, now, Direction.OUTBOUND, None, switch_id)
             if call is not None:
                 plan.placed(call.switch_id)
 
@@ -302,7 +392,7 @@ class Dialing(_Base):
         self._switch_turn = (self._switch_turn + 1) % len(up)
         return up[self._switch_turn]
 
-    def _dial(
+    def dial(
         self, target: DialTarget, now: float, direction: Direction, callback_id: str | None,
         switch_id: str | None = None,
     ) -> Call | None:
@@ -310,35 +400,34 @@ class Dialing(_Base):
 
         ``switch_id``: where to dial (a callback: its agent's switch); None: round robin.
         """
-        if self.dialing_paused:
+        if self.paused:
             self.leads.release(target.lead_id)
-            self._out.append(ReleaseLead(now, target.lead_id, "campaign paused"))
+            self._emit(ReleaseLead(now, target.lead_id, "campaign paused"))
             return None
         verdict = self.gate.check(target, now)
         if not verdict.allowed:
             self.leads.release(target.lead_id)
-            self._out.append(ReleaseLead(now, target.lead_id, "compliance", verdict))
+            self._emit(ReleaseLead(now, target.lead_id, "compliance", verdict))
             return None
         if not self.switches_up:
             self.leads.release(target.lead_id)
-            self._out.append(ReleaseLead(now, target.lead_id, "no switch connected"))
+            self._emit(ReleaseLead(now, target.lead_id, "no switch connected"))
             return None
         if switch_id is None:
             up = self._up_order
             switch_id = up[0] if len(up) == 1 else self._next_switch()
         elif switch_id not in self.switches_up:
             self.leads.release(target.lead_id)
-            self._out.append(
-                ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected")
-            )
+            self._emit(ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected"))
             return None
         return self._place_call(target, now, direction, callback_id, switch_id, verdict,
                                 self.config.ring_timeout)
 
-    def _place_callback(self, target: DialTarget, now: float, callback_id: str,
+    def place_callback(self, target: DialTarget, now: float, callback_id: str,
                         switch_id: str, ring_timeout: float, verdict: GateVerdict
                         ) -> Call | None:
-        """A queue callback, checked by the inbound router on the reserved agent's switch."""
+        """A queue callback, checked by the inbound router on the reserved agent's switch
+        (``EngineServices.place_call``, inbound.py)."""
         return self._place_call(target, now, Direction.CALLBACK, callback_id, switch_id,
                                 verdict, ring_timeout, release=False)
 
@@ -355,7 +444,7 @@ class Dialing(_Base):
                 self._not_placed(target, now, "every caller ID of the campaign is at its "
                                  "daily cap")
             return None
-        call_id = self.new_id()
+        call_id = self._new_id()
         route: Route | None = None
         router = self.gateways
         if router is not None and router.serves_switch(switch_id):
@@ -400,15 +489,15 @@ class Dialing(_Base):
             dial_string = fill_dial_string(route, target.number_e164)
             variables["dialer_gateway"] = gateway
             variables.update(gateway_variables(route, caller.variables))
-        out = self._out
-        out.append(
+        emit = self._emit
+        emit(
             JournalAttempt(
                 now, call_id, target.lead_id, config.campaign_id, target.number_e164,
                 target.attempt_number, verdict, switch_id, direction, callback_id,
                 caller.number, gateway, failover.previous_call_id if failover else None,
             )
         )
-        out.append(
+        emit(
             Originate(
                 now, call_id, target.number_e164, caller.number,
                 config.caller_id_name, ring_timeout, variables,
@@ -431,9 +520,9 @@ class Dialing(_Base):
 
     def _not_placed(self, target: DialTarget, now: float, reason: str) -> None:
         self.leads.release(target.lead_id)
-        self._out.append(ReleaseLead(now, target.lead_id, reason))
+        self._emit(ReleaseLead(now, target.lead_id, reason))
 
-    def _fail_over(self, call: Call, at: float, cause: HangupCause) -> bool:
+    def fail_over(self, call: Call, at: float, cause: HangupCause) -> bool:
         """A gateway refused an outbound call with a carrier cause before any answer: retry
         the same attempt at once on the next gateway, within the ring budget. True when a
         new leg was placed (the refused leg is then closed here, without a result for
@@ -460,7 +549,7 @@ class Dialing(_Base):
         verdict = self.gate.check(target, at)
         if not verdict.allowed:
             return False
-        call_id = self.new_id()
+        call_id = self._new_id()
         switches = (call.switch_id, *[s for s in self._up_order if s != call.switch_id])
         route = router.route(call_id, target.number_e164, switches, at, exclude=tried)
         if route is None:
@@ -469,7 +558,7 @@ class Dialing(_Base):
         del self.calls[call.call_id]
         self.dialing.pop(call.call_id, None)
         router.ended(call.call_id, at, cause, failed_over=True)
-        self._out.append(AttemptFinished(
+        self._emit(AttemptFinished(
             at, call.call_id, self.config.campaign_id, call.direction, CallOutcome.FAILED,
             cause, target.lead_id, target.number_e164, target.attempt_number, call.dialed_at,
             ended_at=at, callback_id=call.callback_id, caller_id=call.caller_id,
@@ -491,16 +580,17 @@ class Dialing(_Base):
 
     # --- switch ------------------------------------------------------------------------------
 
-    def _on_switch_up(self, event: SwitchUp) -> None:
-        self._known_switch(event.switch_id)
+    def on_switch_up(self, event: SwitchUp) -> None:
+        self.known_switch(event.switch_id)
         self.switches_up[event.switch_id] = None
         self._up_order = tuple(self.switches_up)
 
-    def _on_switch_down(self, event: SwitchDown) -> None:
+    def on_switch_down(self, event: SwitchDown) -> None:
         self.switches_up.pop(event.switch_id, None)
         self._up_order = tuple(self.switches_up)
 
-    def _known_switch(self, switch_id: str) -> str:
+    def known_switch(self, switch_id: str) -> str:
+        """The switch id, checked against the campaign's (``UnknownSwitchError``)."""
         if switch_id not in self.config.switch_ids:
             raise UnknownSwitchError(
                 f"switch {switch_id!r} is not one of campaign {self.config.campaign_id}'s "

@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import count
 
-from dialer.commands import (
-    Command,
-)
+from dialer.commands import Command, Direction
 from dialer.engine.agent_work import AgentServices, AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.call_flow import CallFlow
-from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
+from dialer.engine.caller_ids import CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
 from dialer.engine.connector import Connector
 from dialer.engine.desk import AgentDesk, Consults, DeskServices
-from dialer.engine.dialing import Dialing, elapsed_fields_needed
+from dialer.engine.dialing import EVERY_ELAPSED_FIELD, Dialing, DialingServices
 from dialer.engine.gateways import GatewayRouter
 from dialer.engine.inbound import EngineServices, InboundRouter
 from dialer.engine.ledger import AbandonLedger
@@ -70,8 +68,9 @@ from dialer.events import (
     SwitchUp,
     TransferRequested,
 )
+from dialer.hangup import HangupCause
 from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
-from pacing_models.interface import PacingDecision, PacingPolicy
+from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 
 S = CallState
 _NEVER = float("-inf")
@@ -82,7 +81,7 @@ def _counter_ids(prefix: str) -> Callable[[], str]:
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(Dialing, CallFlow):
+class Engine(CallFlow):
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -127,17 +126,11 @@ class Engine(Dialing, CallFlow):
         self.calls: dict[str, Call] = {}
         self.dialing: dict[str, float] = {}
         """Outbound calls dialing, ringing or awaiting AMD's verdict → when dialed (pacing's
-        ``ringing_elapsed``, less those in ``verdicts``; ``ringing_lines`` counts them all)."""
+        ``ringing_elapsed``, less those in ``verdicts``; ``ringing_lines`` counts them all):
+        the dialing side adds each call it dials, the call flow takes them out."""
         self.verdicts: dict[str, float] = {}
         """Of ``dialing``, the calls answered and awaiting AMD's verdict → when answered
-        (pacing's ``verdict_elapsed``)."""
-        self.switches_up: dict[str, None] = (
-            dict.fromkeys(config.switch_ids) if assume_switches_up else {}
-        )
-        self._switch_turn = 0
-        self._up_order: tuple[str, ...] = tuple(self.switches_up)
-        self._state_builds = elapsed_fields_needed(policy)
-        """For the policy's decisions: build busy, wrap, ringing, free, verdict tuples?"""
+        (pacing's ``verdict_elapsed``; the call flow's, read by the dialing side)."""
         self._observe_verdict = getattr(policy, "observe_verdict", None)
         """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
@@ -146,12 +139,8 @@ class Engine(Dialing, CallFlow):
         """Carriers' gateways (dialer/engine/gateways.py); None: the driver's default."""
         self.caller_ids = caller_ids
         """The caller-ID pool (dialer/engine/caller_ids.py); None: the config's number."""
-        self._fixed_caller_id: CallerIdChoice | None = None
-        """Without a pool: the choice of the config's number, made once (dialing.py)."""
         self.recorder = Recorder(config.recording_config(), config.campaign_id)
         """Which calls are recorded, the consent notice (dialer/engine/recordings.py)."""
-        self.dials = 0
-        self.last_decision: PacingDecision | None = None
         self._next_decision_at = _NEVER
         self._now = _NEVER
         """The latest time seen in an event or a tick (wake-ups are never earlier)."""
@@ -168,7 +157,7 @@ class Engine(Dialing, CallFlow):
             EngineServices(
                 emit=self._emit, bridge=self._bridge, offer=self._offer,
                 after_assignment=self._after_assignment, place_call=self._place_callback,
-                check_callback=self._check_callback, switch_up=self.switches_up.__contains__,
+                check_callback=self._check_callback, switch_up=self._switch_up,
                 known_switch=self._inbound_switch, previous_agent=self._previous_agent,
                 new_id=self.new_id,
             ),
@@ -197,24 +186,30 @@ class Engine(Dialing, CallFlow):
                          dial=self._dial, new_id=self.new_id),
         )
         """Hold, transfers, consultations, preview and eavesdrop (desk.py)."""
+        self.dialer = dialer = Dialing(
+            config, self.pool, self.ledger, self.calls, self.dialing, self.verdicts,
+            self.watch, leads, gate, self.inbound, self.desk, self._placement, gateways,
+            caller_ids, config.switch_ids if assume_switches_up else (),
+            DialingServices(emit=self._emit, policy=self._current_policy,
+                            amd_abandons=self._amd_abandons, new_id=self.new_id),
+        )
+        """Pacing decisions, dialing, the switches that are up (dialing.py)."""
         self.agent_work = AgentWork(
             config, self.pool, self.calls, self.connector, self.inbound, self.desk,
             self._placement,
             AgentServices(emit=self._emit, bridge=self._bridge, send_bridge=self._send_bridge,
-                          abandon=self._abandon, dial=self._dial, watch_leg=self._watch_leg,
-                          known_switch=self._known_switch,
-                          switch_up=self.switches_up.__contains__,
+                          abandon=self._abandon, dial=dialer.dial, watch_leg=self._watch_leg,
+                          known_switch=dialer.known_switch,
+                          switch_up=dialer.switches_up.__contains__,
                           policy=self._current_policy, new_id=self.new_id),
         )
         """Agent events, callbacks, ring-all offers and wrap-ups (agent_work.py)."""
         self._consult_legs = self.desk.consults.by_leg
         """The outside parties' legs of consultations (``handle`` routes their events)."""
-        self.dialing_paused = False
-        """A supervisor paused the campaign: nothing new is dialed until resumed."""
         agent_work = self.agent_work
         self._handlers: dict[type, Callable[[object], None]] = {
-            SwitchUp: self._on_switch_up,
-            SwitchDown: self._on_switch_down,
+            SwitchUp: dialer.on_switch_up,
+            SwitchDown: dialer.on_switch_down,
             CallRinging: self._on_ringing,
             CallAnswered: self._on_answered,
             CallParked: self._on_parked,
@@ -244,7 +239,7 @@ class Engine(Dialing, CallFlow):
             ConsultRequested: self.desk.on_consult,
             ConsultFinished: self.desk.on_consult_finished,
             PreviewDecided: self.desk.on_preview_decided,
-            DialingPaused: self._on_dialing_paused,
+            DialingPaused: dialer.on_dialing_paused,
             EavesdropRequested: self.desk.on_eavesdrop,
         }
 
@@ -302,7 +297,7 @@ class Engine(Dialing, CallFlow):
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
-            self._pace(now)
+            self.dialer.pace(now, self._out)
         if pool.newly_ready:
             self.agent_work.offer_to_newly_ready(now)
         out = self._out
@@ -365,9 +360,10 @@ class Engine(Dialing, CallFlow):
             raise ValueError("retune changes pacing only, not the campaign or its switches")
         self.config = config
         self.desk.config = self.waits.config = self.agent_work.config = config
+        self.dialer.config = config
         if policy is not self.policy:
             self.policy = policy
-            self._state_builds = elapsed_fields_needed(policy)
+            self.dialer.policy_changed(policy)
             self._observe_verdict = getattr(policy, "observe_verdict", None)
         self._next_decision_at = _NEVER
 
@@ -389,6 +385,33 @@ class Engine(Dialing, CallFlow):
     def previews(self) -> dict[str, DialTarget]:
         """Preview dialing: agent → the lead on their screen (the desk's)."""
         return self.desk.previews
+
+    @property
+    def switches_up(self) -> dict[str, None]:
+        """The switches connected now, in the order they came up (the dialing side's)."""
+        return self.dialer.switches_up
+
+    @property
+    def dialing_paused(self) -> bool:
+        """A supervisor paused the campaign: nothing new is dialed until resumed."""
+        return self.dialer.paused
+
+    @property
+    def dials(self) -> int:
+        """Calls placed so far (the dialing side's count)."""
+        return self.dialer.dials
+
+    @property
+    def last_decision(self) -> PacingDecision | None:
+        """The pacing decision of the latest decision instant (the dialing side's)."""
+        return self.dialer.last_decision
+
+    def pacing_state(
+        self, now: float,
+        builds: tuple[bool, bool, bool, bool, bool, bool] = EVERY_ELAPSED_FIELD,
+    ) -> PacingState:
+        """The snapshot the pacing policy decides on (``Dialing.pacing_state``)."""
+        return self.dialer.pacing_state(now, builds)
 
     def snapshot(self, now: float) -> EngineSnapshot:
         calls: dict[str, int] = {}
@@ -438,8 +461,9 @@ class Engine(Dialing, CallFlow):
                 if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
                     ran_out(wait, key, token, at)
 
-    # --- routes to the parts, for the mixins still to be composed and the parts' services --
-    # (the inbound router and the desk are built before the agent side, which needs them)
+    # --- routes to the parts, for the mixin still to be composed and the parts' services ---
+    # (the inbound router and the desk are built before the dialing and agent sides, which
+    # need them)
 
     def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
         self.agent_work.after_assignment(assignment, at)
@@ -450,12 +474,23 @@ class Engine(Dialing, CallFlow):
     def _hand_off(self, agent: Agent, call: Call, at: float) -> None:
         self.agent_work.hand_off(agent, call, at)
 
-    def _offer_previews(self, now: float) -> None:
-        self.desk.offer_previews(now)
+    def _dial(
+        self, target: DialTarget, now: float, direction: Direction, callback_id: str | None,
+        switch_id: str | None = None,
+    ) -> Call | None:
+        return self.dialer.dial(target, now, direction, callback_id, switch_id)
 
-    def _on_dialing_paused(self, event: DialingPaused) -> None:
-        """A supervisor pauses or resumes the campaign's dialing (``_pace``, ``_dial``)."""
-        self.dialing_paused = event.paused
+    def _place_callback(self, target: DialTarget, now: float, callback_id: str,
+                        switch_id: str, ring_timeout: float, verdict: GateVerdict
+                        ) -> Call | None:
+        return self.dialer.place_callback(target, now, callback_id, switch_id, ring_timeout,
+                                          verdict)
+
+    def _switch_up(self, switch_id: str) -> bool:
+        return switch_id in self.dialer.switches_up
+
+    def _fail_over(self, call: Call, at: float, cause: HangupCause) -> bool:
+        return self.dialer.fail_over(call, at, cause)
 
     # --- customer calls ------------------------------------------------------------------------
 
@@ -502,6 +537,9 @@ class Engine(Dialing, CallFlow):
     def _current_policy(self) -> PacingPolicy:
         return self.policy
 
+    def _amd_abandons(self) -> int:
+        return self.amd_abandons
+
     def _on_inbound_arrived(self, event: InboundCallArrived) -> None:
         # The driver reports an inbound call once its channel is answered and parked: a
         # bridge to it is safe from the start (connector.py).
@@ -510,7 +548,8 @@ class Engine(Dialing, CallFlow):
         self.inbound.arrive(event)
 
     def _inbound_switch(self, switch_id: str | None) -> str:
-        return self.config.switch_ids[0] if switch_id is None else self._known_switch(switch_id)
+        return (self.config.switch_ids[0] if switch_id is None
+                else self.dialer.known_switch(switch_id))
 
     def _previous_agent(self, customer_key: str | None) -> str | None:
         return None if customer_key is None else self._last_agent.get(customer_key)
