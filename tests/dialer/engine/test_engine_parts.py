@@ -1,7 +1,7 @@
-"""The engine's composed parts (desk.py, switch_waits.py, agent_work.py): each keeps a
-reference to the campaign's configuration, so a supervisor's ``retune`` must reach every
-one of them, and the policy that learns the handle times is always the engine's own; none
-imports the engine back (no import cycle)."""
+"""The engine's composed parts (desk.py, switch_waits.py, agent_work.py, dialing.py): each
+keeps a reference to the campaign's configuration, so a supervisor's ``retune`` must reach
+every one of them, and the policy that learns the handle times or decides is always the
+engine's own; none imports the engine back (no import cycle)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from engine_kit import Progressive, make_engine, of_type
+from engine_kit import Fixed, Progressive, make_engine, of_type
 
 from dialer.commands import AgentStateChanged, Originate, OriginateAgentLeg, OriginateConsult
 from dialer.engine.calls import CallState
@@ -22,10 +22,12 @@ from dialer.events import (
     CallDisposed,
     CallHungUp,
     ConsultRequested,
+    DialingPaused,
     MessageLatency,
+    SwitchUp,
 )
 
-PARTS = ("desk.py", "switch_waits.py", "agent_work.py")
+PARTS = ("desk.py", "switch_waits.py", "agent_work.py", "dialing.py")
 
 
 def _connected(engine, agent: str = "ann") -> str:
@@ -87,6 +89,56 @@ def test_after_retune_a_consulted_number_rings_for_the_new_timeout() -> None:
     out = engine.handle(ConsultRequested(10.0, "ann", "number", "+12015550199"))
     (consult,) = of_type(out, OriginateConsult)
     assert consult.ring_timeout == 40
+
+
+def test_after_retune_a_dialed_number_rings_for_the_new_timeout() -> None:
+    engine, _, policy, _ = make_engine(ring_timeout=25)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.retune(dataclasses.replace(engine.config, ring_timeout=40), policy)
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    assert originate.ring_timeout == 40
+
+
+@dataclasses.dataclass
+class _Packed(Fixed):
+    """Reads the calls and agents in progress as packed start instants (predictive does)."""
+
+    state_fields: frozenset[str] = frozenset({"agents_free", "in_progress_started",
+                                              "in_progress_counts"})
+
+
+def test_after_retune_the_new_policy_decides_on_the_fields_it_declares() -> None:
+    engine, _, old, _ = make_engine(policy=Fixed(n=1))
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.tick(1.0)
+    assert old.states[-1].in_progress_started == b""  # undeclared: the tuples only
+    new = _Packed(n=1)
+    engine.retune(engine.config, new)
+    engine.tick(2.0)
+    (state,) = new.states
+    assert state.in_progress_counts == (1, 0, 0, 0) and state.ringing_elapsed == ()
+    assert len(state.in_progress_started) == 8
+
+
+def test_a_policy_a_driver_puts_in_place_decides() -> None:
+    engine, _, old, _ = make_engine(policy=Fixed(n=1))
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.policy = new = Fixed(n=2)  # as benchmarks/pacing_oracle.py does
+    assert len(of_type(engine.tick(1.0), Originate)) == 2
+    assert old.states == [] and len(new.states) == 1
+    assert engine.dials == 2 and engine.last_decision.explanation == "fixed"
+
+
+def test_the_dialing_sides_state_reads_through_the_engine() -> None:
+    # The runner, the web tier and the tests read these on the engine (status, alerts).
+    kept, leads, policy, gate = make_engine(switch_ids=("fs1", "fs2"))
+    engine = type(kept)(kept.config, policy, leads, gate)  # waits for SwitchUp
+    assert engine.switches_up == {} and not engine.dialing_paused
+    engine.handle(SwitchUp(0.0, "fs2"))
+    engine.handle(DialingPaused(0.5, True))
+    assert list(engine.switches_up) == ["fs2"] and engine.dialing_paused
+    engine.tick(1.0)
+    assert engine.dials == 0 and "paused" in engine.last_decision.explanation
 
 
 @pytest.mark.parametrize("name", PARTS)
