@@ -9,7 +9,6 @@ write is validated (docs/inbound.md has the keys); nothing is stored when anythi
 from __future__ import annotations
 
 import json
-import tomllib
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,20 +57,26 @@ def _queue_store(db: str | None, home: Path | None, write: bool = True) -> Any:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    from campaigns.queue_files import read_queue_file
+
+    return read_queue_file(path)
+
+
+def _with_line(file: Path | None, name: str, write: Any) -> Any:
+    """``write()``; a refusal of the field the file sets names the file and its line."""
+    from campaigns.queue_files import file_line
     from campaigns.queue_store import QueueError
 
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise QueueError(f"{path}: cannot read: {error.strerror or error}") from None
-    try:
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as error:
-        raise QueueError(f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'}: {error}"
-                         ) from None
-    if not isinstance(data, dict):
-        raise QueueError(f"{path}: a queue configuration is a table/object")
-    return data
+        return write()
+    except QueueError as error:
+        if file is None or error.queue != name or not error.field:
+            raise
+        line = file_line(file, error.field)
+        if line is None:
+            raise
+        raise QueueError(f"{file}:{line}: {error}", queue=error.queue,
+                         field=error.field) from None
 
 
 def _changes(file: Path | None, strategy: str | None, agents: list[str] | None,
@@ -117,7 +122,9 @@ def queue_create(
     changes = _changes(file, strategy, agent, sets)
     if changes.get("name", name) != name:
         raise QueueError(f"queue {name}: the file names queue {changes['name']!r}")
-    _show(_queue_store(db, home).create({**changes, "name": name}, at=now()), as_json)
+    store = _queue_store(db, home)
+    _show(_with_line(file, name, lambda: store.create({**changes, "name": name}, at=now())),
+          as_json)
 
 
 @queue_app.command("edit")
@@ -132,7 +139,8 @@ def queue_edit(
     changes = _changes(file, strategy, agent, sets)
     if not changes:
         raise QueueError("nothing to change: give --file, --set, --strategy or --agent")
-    _show(_queue_store(db, home).edit(name, changes, at=now()), as_json)
+    store = _queue_store(db, home)
+    _show(_with_line(file, name, lambda: store.edit(name, changes, at=now())), as_json)
 
 
 @queue_app.command("show")

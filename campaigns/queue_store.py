@@ -13,6 +13,8 @@ part of it. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
+import re
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -38,14 +40,62 @@ from dialer.errors import DialerError
 
 
 class QueueError(CampaignError):
-    """A queue that does not exist, or a configuration that cannot be stored."""
+    """A queue that does not exist, or a configuration that cannot be stored.
+
+    Messages about a configuration read ``queue NAME: FIELD: what is wrong``; ``queue`` and
+    ``field`` (its path of keys) say the same for a caller holding the configuration's file,
+    which can then name the line (``campaigns/queue_files.py``)."""
+
+    def __init__(self, message: str, *, queue: str | None = None,
+                 field: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.queue, self.field = queue, field
+        if queue is None:
+            written = _WHERE.match(message)
+            if written is not None:
+                self.queue, self.field = written[1], tuple(written[2].split("."))
+
+
+_WHERE = re.compile(r"queue ([A-Za-z0-9_.\-]+): ([A-Za-z0-9_*#\-]+(?:\.[A-Za-z0-9_*#\-]+)*): ")
+"""``queue NAME: FIELD: ...``, the form of every configuration refusal."""
 
 
 def describe_validation(error: pydantic.ValidationError, name: str) -> str:
     problems = "; ".join(
         ("{}: ".format(".".join(str(p) for p in e["loc"])) if e["loc"] else "")
-        + e["msg"].removeprefix("Value error, ") for e in error.errors())
+        + _message(e) for e in error.errors())
     return f"queue {name}: {problems}"
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(tuple(error["loc"][:-1]))
+        return "unknown key" + (f"; known: {', '.join(known)}" if known else "")
+    if error["type"] == "finite_number":
+        return f"must be a finite number, got {error['input']!r}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys the section at ``loc`` takes (``("ivr", "menus", "main")`` → a menu's)."""
+    model: Any = QueueConfig
+    for part in loc:
+        field = model.model_fields.get(str(part)) if isinstance(model, type) and issubclass(
+            model, pydantic.BaseModel) else None
+        if field is None:  # a dict's key (a menu's name): its values' model
+            args = [a for a in typing.get_args(model) if a is not str]
+            model = args[-1] if args else None
+        else:
+            model = field.annotation
+        while model is not None and not (isinstance(model, type) and issubclass(
+                model, pydantic.BaseModel)) and typing.get_origin(model) is not dict:
+            inner = [a for a in typing.get_args(model) if a is not type(None)]
+            model = inner[0] if inner else None
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+        return sorted(model.model_fields)
+    return []
 
 
 def merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -128,14 +178,19 @@ class QueueStore:
             raise QueueError(str(error)) from None
 
     def create(self, data: Mapping[str, Any], *, at: datetime) -> QueueConfig:
+        """A new queue; a name retired earlier is taken up again with this configuration
+        (its records keep the name, so its reports continue)."""
         config = self.parse(data)
         with self.store.session() as session:
-            if session.exec(select(InboundQueue).where(
-                    InboundQueue.name == config.name)).first() is not None:
+            row = session.exec(select(InboundQueue).where(
+                InboundQueue.name == config.name)).first()
+            if row is not None and row.active:
                 raise QueueError(f"queue {config.name!r} already exists (`dialer queue edit`)")
             self.check_together([*self._active(session, exclude=config.name), config])
-            session.add(InboundQueue(name=config.name, config=config.model_dump(mode="json"),
-                                     created_at=at, updated_at=at))
+            if row is None:
+                row = InboundQueue(name=config.name, created_at=at)
+            row.config, row.active, row.updated_at = config.model_dump(mode="json"), True, at
+            session.add(row)
             session.commit()
         return config
 

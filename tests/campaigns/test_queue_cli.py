@@ -68,7 +68,8 @@ def test_bad_input_is_one_clear_line_and_nothing_is_stored(env) -> None:
     message = fails("queue", "create", "sales", "--set", "priority.vip_numbers=[\"555\"]")
     assert "priority.vip_numbers" in message and "E.164" in message
     (env / "bad.json").write_text("{not json")
-    assert "not valid json" in fails("queue", "create", "x", "--file", str(env / "bad.json"))
+    assert "bad.json:1: not valid JSON" in fails("queue", "create", "x", "--file",
+                                                 str(env / "bad.json"))
     assert run("queue", "list") == []
     assert "no queue named 'ghost'" in fails("queue", "show", "ghost")
 
@@ -135,3 +136,25 @@ def test_report_queues_in_every_format(env) -> None:
     assert "no queue named 'nope'" in fails("report", "--queue", "nope", *span)
     assert "--interval '7'" in fails("report", "--queues", *span, "--interval", "7")
     assert "name a campaign" in fails("report")
+
+
+def test_a_mistake_in_a_queue_file_names_the_file_line_and_field(env) -> None:
+    path = env / "sales.toml"
+    path.write_text('name = "sales"\nstrategy = "ring_all"\nmax_wiat = 300\n')
+    message = fails("queue", "create", "sales", "--file", str(path))
+    assert f"{path}:3: queue sales: max_wiat: unknown key; known: agents" in message
+    path.write_text('name = "sales"\n[ivr.menus.main]\nprompt = "main_menu"\n'
+                    'options = { "1" = "queue:salse" }\n')
+    message = fails("queue", "create", "sales", "--file", str(path))
+    assert f"{path}:4: queue sales: ivr.menus.main.options.1: queue 'salse'" in message
+    utf16 = env / "utf16.toml"
+    utf16.write_text('strategy = "ring_all"\n', encoding="utf-16")
+    assert run("queue", "create", "sales", "--file", str(utf16))["strategy"] == "ring_all"
+
+
+def test_a_retired_queue_name_can_be_created_again(env) -> None:
+    run("queue", "create", "sales")
+    run("queue", "delete", "sales")
+    assert run("queue", "create", "sales", "--strategy", "ring_all")["strategy"] == "ring_all"
+    assert [q["name"] for q in run("queue", "list")] == ["sales"]
+    assert "already exists" in fails("queue", "create", "sales")
