@@ -109,6 +109,17 @@ def merge(base: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _stored(row: InboundQueue) -> QueueConfig:
+    """A stored configuration; one written before a check this version makes (e.g. an
+    overflow nobody could reach, an infinite handle time) is refused naming its repair,
+    never half-read: the row stays as it is until ``dialer queue edit`` mends it."""
+    try:
+        return QueueConfig.model_validate(row.config)
+    except pydantic.ValidationError as error:
+        raise QueueError(f"{describe_validation(error, row.name)} (stored earlier; repair it "
+                         f"with `dialer queue edit {row.name} --set KEY=VALUE`)") from None
+
+
 def utc(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
 
@@ -224,7 +235,7 @@ class QueueStore:
 
     def get(self, name: str) -> QueueConfig:
         with self.store.session() as session:
-            return QueueConfig.model_validate(self._row(session, name).config)
+            return _stored(self._row(session, name))
 
     def all(self) -> list[QueueConfig]:
         with self.store.session() as session:
@@ -265,7 +276,7 @@ class QueueStore:
     def _active(session: Any, exclude: str | None = None) -> list[QueueConfig]:
         rows = session.exec(select(InboundQueue).where(InboundQueue.active)
                             .order_by(InboundQueue.name))
-        return [QueueConfig.model_validate(r.config) for r in rows if r.name != exclude]
+        return [_stored(r) for r in rows if r.name != exclude]
 
     # --- inbound calls ---------------------------------------------------------------------
 

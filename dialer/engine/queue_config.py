@@ -26,6 +26,10 @@ QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
 """A queue name travels as a FreeSWITCH channel variable (``dialer_queue=NAME``)."""
 DIGITS = frozenset("0123456789*#")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY = 86_400.0
+_STRICT = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+"""Every section: an unknown key is refused, and so is ``inf`` or ``nan`` (TOML writes them
+bare, ``--set`` passes them as text): an infinite wait or handle time is never meant."""
 
 
 class Strategy(StrEnum):
@@ -84,7 +88,7 @@ class Action(BaseModel):
     ``opt_out``, ``repeat``, ``menu:NAME``, ``back``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     kind: ActionKind
     target: str | None = None
     priority: int = Field(default=0, ge=-1000, le=1000)
@@ -127,7 +131,7 @@ def _prompts(value: Any) -> Any:
 class Menu(BaseModel):
     """One IVR menu: a prompt, then a key press chooses what happens."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     prompt: tuple[str, ...] = Field(min_length=1)
     """Prompt names played in order (files of the prompt set)."""
     options: dict[str, Action] = Field(min_length=1)
@@ -156,7 +160,7 @@ class Menu(BaseModel):
 class Ivr(BaseModel):
     """The queue's menus; the call starts at ``start``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     start: str = "main"
     menus: dict[str, Menu] = Field(min_length=1)
 
@@ -168,7 +172,10 @@ class Ivr(BaseModel):
             for key, action in (*menu.options.items(), ("timeout", menu.on_timeout),
                                 ("invalid", menu.on_invalid)):
                 if action.kind is ActionKind.MENU and action.target not in self.menus:
-                    raise ValueError(f"menus.{name}.{key}: menu {action.target!r} is not defined")
+                    where = f"options.{key}" if key not in ("timeout", "invalid") else \
+                        f"on_{key}"
+                    raise ValueError(f"menus.{name}.{where}: menu {action.target!r} is not "
+                                     f"defined (menus: {', '.join(self.menus)})")
                 if action.kind in (ActionKind.REPEAT, ActionKind.BACK, ActionKind.MENU) and \
                         key in ("timeout", "invalid"):
                     raise ValueError(f"menus.{name}.on_{key}: must end the menu (queue, "
@@ -179,7 +186,7 @@ class Ivr(BaseModel):
 class PriorityRules(BaseModel):
     """Who waits less: larger numbers are served first; waiting raises priority (aging)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     vip_numbers: frozenset[str] = frozenset()
     """Caller numbers (E.164) that get ``vip_priority``."""
     vip_priority: int = Field(default=10, ge=0, le=1000)
@@ -210,22 +217,27 @@ class PriorityRules(BaseModel):
 class ServiceLevel(BaseModel):
     """The target: ``target`` of the calls answered within ``within`` seconds (80/20)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     target: float = Field(default=0.8, gt=0, lt=1)
     within: float = Field(default=20.0, gt=0, le=3600)
+
+
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]\Z")
 
 
 def _window(text: str) -> tuple[time, time] | None:
     if text.strip().lower() == "closed":
         return None
-    start_text, sep, end_text = text.partition("-")
-    if not sep:
-        raise ValueError(f"{text!r}: write HH:MM-HH:MM or closed")
-    start = time.fromisoformat(start_text.strip())
-    end = time(0) if end_text.strip() in ("24:00", "00:00") else time.fromisoformat(
-        end_text.strip())
+    start_text, sep, end_text = (part.strip() for part in text.partition("-"))
+    if not sep or not _CLOCK.match(start_text) or not (
+            _CLOCK.match(end_text) or end_text == "24:00"):
+        raise ValueError(f"{text!r}: write HH:MM-HH:MM on the 24-hour clock (e.g. "
+                         "09:00-17:30) or closed")
+    start = time.fromisoformat(start_text)
+    end = time(0) if end_text in ("24:00", "00:00") else time.fromisoformat(end_text)
     if end != time(0) and end <= start:
-        raise ValueError(f"{text!r}: the end must be after the start")
+        raise ValueError(f"{text!r}: the end must be after the start (a night past midnight "
+                         "is two days: 22:00-24:00, then 00:00-06:00 the next day)")
     return start, end
 
 
@@ -238,7 +250,7 @@ class OpeningHours(BaseModel):
     single ``YYYY-MM-DD``).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     timezone: str
     days: dict[str, str]
     """Weekday (mon … sun) → ``HH:MM-HH:MM`` or ``closed``; a day not listed is closed."""
@@ -263,7 +275,14 @@ class OpeningHours(BaseModel):
         for day, text in value.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"{day!r} is not a weekday ({', '.join(WEEKDAYS)})")
-            _window(text)
+            try:
+                _window(text)
+            except ValueError as error:
+                raise ValueError(f"{day}: {error}") from None
+        if all(_window(text) is None for text in value.values()):
+            # Every caller would hear the closed message, every hour of every week.
+            raise ValueError("no day is open (a day not listed is closed): write e.g. "
+                             "mon = \"09:00-17:00\", or leave hours out for always open")
         return value
 
     @field_validator("holidays")
@@ -286,12 +305,12 @@ class OpeningHours(BaseModel):
 class Announcements(BaseModel):
     """While a caller waits: hold music, and every ``every`` seconds where they stand."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     music: str = "local_stream://moh"
     """A file or a FreeSWITCH stream (``local_stream://moh``) looped under the wait."""
     welcome: tuple[str, ...] = ()
     """Prompts played once when the caller enters the queue."""
-    every: float | None = Field(default=45.0, ge=10)
+    every: float | None = Field(default=45.0, ge=10, le=3600)
     """Seconds between announcements (None: music only)."""
     position: bool = True
     estimated_wait: bool = True
@@ -302,21 +321,27 @@ class Announcements(BaseModel):
 class CallbackOffer(BaseModel):
     """Queue callback: the caller keeps their place, hangs up, and is called back."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     enabled: bool = True
     digit: str = Field(default="1", pattern=r"^[0-9*#]$")
     """Key that, while waiting, asks for a callback (announced after each position)."""
-    offer_after: float = Field(default=0.0, ge=0)
+
+    @field_validator("digit", mode="before")
+    @classmethod
+    def _digit_as_text(cls, value: Any) -> Any:
+        # ``--set callback.digit=2`` parses as the number 2: the key 2 is meant.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    offer_after: float = Field(default=0.0, ge=0, le=DAY)
     """Seconds of waiting before the offer is announced and the key accepted."""
     max_attempts: int = Field(default=3, ge=1, le=10)
-    retry_after: float = Field(default=300.0, ge=30)
+    retry_after: float = Field(default=300.0, ge=30, le=7 * DAY)
     """Seconds between attempts when the callback is not answered."""
     ring_timeout: float = Field(default=30.0, ge=15, le=120)
     """At least 15 s: 47 CFR 64.1200(a)(6) (a callback is a call like any other)."""
 
 
 class Voicemail(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     greeting: tuple[str, ...] = ("voicemail_greeting", "beep")
     max_seconds: float = Field(default=120.0, ge=5, le=3600)
     path_template: str = "voicemail/{queue}/{date}/{call_id}.wav"
@@ -341,8 +366,8 @@ class Voicemail(BaseModel):
 class AlertThresholds(BaseModel):
     """Supervisor alerts for this queue (None: that alert is off)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    longest_wait: float | None = Field(default=None, gt=0)
+    model_config = _STRICT
+    longest_wait: float | None = Field(default=None, gt=0, le=DAY)
     """Seconds the longest-waiting caller has waited."""
     queue_length: int | None = Field(default=None, ge=1)
     service_level: float | None = Field(default=None, gt=0, le=1)
@@ -354,7 +379,7 @@ class AlertThresholds(BaseModel):
 class QueueConfig(BaseModel):
     """Everything about one inbound queue."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = _STRICT
     name: str
     strategy: Strategy = Strategy.LONGEST_IDLE
     agents: tuple[str, ...] = ()
@@ -363,7 +388,7 @@ class QueueConfig(BaseModel):
     """Skill → lowest level an agent needs (1-10; an agent skill without a level is 1)."""
     priority: PriorityRules = Field(default_factory=PriorityRules)
     service_level: ServiceLevel = Field(default_factory=ServiceLevel)
-    max_wait: float | None = Field(default=None, gt=0)
+    max_wait: float | None = Field(default=None, gt=0, le=DAY)
     """Seconds a caller waits before the overflow action."""
     max_length: int | None = Field(default=None, ge=1)
     """Callers waiting at most; one more goes to ``when_full`` (or ``overflow``)."""
@@ -383,7 +408,7 @@ class QueueConfig(BaseModel):
     voicemail: Voicemail = Field(default_factory=Voicemail)
     blending: Blending = Blending.INBOUND_FIRST
     alerts: AlertThresholds = Field(default_factory=AlertThresholds)
-    handle_time: float = Field(default=180.0, gt=0)
+    handle_time: float = Field(default=180.0, gt=0, le=DAY)
     """Mean handle time (talk + wrap-up, seconds) assumed until the queue has measured its
     own (wait estimates and the blending reserve use it)."""
 
@@ -418,6 +443,12 @@ class QueueConfig(BaseModel):
             if action is not None and action.kind is ActionKind.CALLBACK and \
                     not self.callback.enabled:
                 raise ValueError(f"{name}: callback needs callback.enabled")
+        if self.when_full is not None and self.max_length is None:
+            raise ValueError("when_full needs max_length (how many callers may wait); "
+                             "without it nobody is ever sent there")
+        if self.overflow is not None and self.max_wait is None and self.max_length is None:
+            raise ValueError("overflow needs max_wait (or max_length): without either nobody "
+                             "is ever sent there")
         if (self.max_wait is not None or self.max_length is not None) and self.overflow is None \
                 and self.when_full is None:
             raise ValueError("max_wait/max_length need an overflow target (overflow = "

@@ -97,3 +97,24 @@ def test_voicemail_becomes_a_callback_once(queues) -> None:
         queues.voicemail_to_callback(listed.id, "cb-2", at=NOW)
     with pytest.raises(QueueError, match="no voicemail with id 999"):
         queues.voicemail_to_callback(999, "cb-3", at=NOW)
+
+
+def test_a_queue_stored_before_a_check_is_refused_naming_its_repair(queues, store) -> None:
+    """A row written by an earlier version (an overflow nobody reaches) is never half-read:
+    reading it names the repair, and the repair works."""
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundQueue
+
+    queues.create({"name": "sales", "max_wait": 60, "overflow": "voicemail"}, at=NOW)
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).values(config={
+            "name": "sales", "overflow": {"kind": "voicemail"}}))
+        session.commit()
+    with pytest.raises(QueueError, match=r"queue sales: overflow needs max_wait .*stored "
+                                         r"earlier; repair it with `dialer queue edit sales"):
+        queues.get("sales")
+    with pytest.raises(QueueError, match="stored earlier"):
+        queues.create({"name": "support"}, at=NOW)
+    assert queues.edit("sales", {"max_wait": 90}, at=NOW).max_wait == 90
+    assert queues.get("sales").overflow is not None
