@@ -13,6 +13,7 @@ part of it. Times are timezone-aware UTC.
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +27,7 @@ from sqlmodel import select
 
 from campaigns.errors import CampaignError
 from campaigns.models import (
+    Campaign,
     InboundCall,
     InboundQueue,
     QueueCallback,
@@ -33,6 +35,7 @@ from campaigns.models import (
     Voicemail,
     VoicemailStatus,
 )
+from campaigns.settings import CampaignState
 from campaigns.store import CampaignStore
 from dialer.engine.prompts import PromptSet
 from dialer.engine.queue_config import ActionKind, QueueConfig
@@ -220,9 +223,18 @@ class QueueStore:
 
     def delete(self, name: str, *, at: datetime) -> None:
         """Retire a queue (kept for its records); refused while another queue sends
-        callers to it."""
+        callers to it, or a campaign serves it (its runner would refuse to start)."""
         with self.store.session() as session:
             row = self._row(session, name)
+            for campaign in session.exec(select(Campaign).where(Campaign.state.notin_(
+                    (CampaignState.ARCHIVED, CampaignState.DELETED)))):  # type: ignore[attr-defined]
+                served = list((campaign.settings or {}).get("queues") or ())
+                if name in served:
+                    rest = json.dumps([q for q in served if q != name])
+                    raise QueueError(
+                        f"queue {name} is served by campaign {campaign.name} (its queues "
+                        f"setting): change that first (`dialer campaign edit {campaign.name} "
+                        f"--set 'queues={rest}'`)")
             for other in self._active(session, exclude=name):
                 for where, action in other.actions():
                     if action.kind is ActionKind.QUEUE and action.target == name:

@@ -187,6 +187,33 @@ class QueueSet:
             part = "announcements" if where == "(engine)" else where
             self.needed.setdefault(name, f"{owner} ({part})")
 
+    def unstaffed(self, agents: Mapping[str, Iterable[str]]) -> dict[str, str]:
+        """Why each queue that none of ``agents`` (name → skills, ``name`` or ``name:level``)
+        may serve would keep its callers waiting until they give up: its agent list names
+        none of them, or nobody has the skill levels it needs. Empty when every queue has
+        someone (queue name → why)."""
+        from dialer.engine.agents import split_levels
+
+        levels = {name: split_levels(frozenset(skills))[1] for name, skills in agents.items()}
+        problems: dict[str, str] = {}
+        for queue in self.queues.values():
+            if any(queue.serves(name, have) for name, have in levels.items()):
+                continue
+            why = []
+            if queue.members is not None and not queue.members & levels.keys():
+                why.append(f"its agents ({', '.join(sorted(queue.members))}) are none of "
+                           f"the {len(levels)} here ({', '.join(sorted(levels)) or 'none'})")
+            lacking = [f"{skill}:{level}" for skill, level in queue.levels
+                       if not any(have.get(skill, 0) >= level for have in levels.values())]
+            if lacking or (queue.levels and not why):
+                held = "; ".join(f"{name} {', '.join(sorted(agents[name])) or 'none'}"
+                                 for name in sorted(levels)) or "there is no agent"
+                why.append(f"nobody has {', '.join(lacking) or 'all of its skills'} at "
+                           f"that level or above (skills: {held})")
+            problems[queue.name] = (f"queue {queue.name}: no agent can take its calls: "
+                                    + ("; ".join(why) or "there is no agent"))
+        return problems
+
     def prompt_paths(self) -> dict[str, str]:
         """What each needed prompt is (queue and where) → its path as the switch plays it."""
         return {f"prompt {name!r} of {used_by}": self.prompts.files[name]

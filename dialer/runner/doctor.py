@@ -24,6 +24,7 @@ from campaigns.availability import lead_availability
 from campaigns.compliance_settings import dialing_problems
 from campaigns.settings import CampaignSettings, CampaignState, build_pacing_policy
 from campaigns.store import CampaignStore, missing_to_start
+from dialer.engine.agents import split_levels
 from dialer.esl.url import EslUrl
 from dialer.runner.status import agents_problem, short_error
 
@@ -110,6 +111,43 @@ def _agent_check(store: CampaignStore, name: str, snapshot: dict[str, Any] | Non
     if problem:
         return Check("agents", Verdict.FAIL, f"{problem} ({len(agents)} on the campaign)")
     return Check("agents", Verdict.OK, f"{logged} of {len(agents)} logged in")
+
+
+def _queue_checks(store: CampaignStore, data: Path, row: Any, settings: CampaignSettings,
+                  at: datetime) -> list[Check]:
+    """The campaign's inbound queues as its runner would build them (each one existing, its
+    prompts, calendars and overflow targets), then whether any agent of the campaign can
+    take each queue's calls: a queue nobody serves keeps its callers waiting until they give
+    up, and nothing else says so before the first caller does."""
+    if not settings.queues:
+        return []
+    from campaigns.queue_store import QueueError, QueueStore
+    from dialer.prompt_files import load_prompts
+
+    try:
+        queue_set = QueueStore(store).queue_set(settings.queues,
+                                                load_prompts([data / "prompts"]))
+    except QueueError as error:
+        return [Check("queues", Verdict.FAIL, f"{error} (`dialer run` refuses to start)")]
+    agents = {a.name: a.skills or () for a in store.agents(row.id)}
+    checks = []
+    problems = queue_set.unstaffed(agents)
+    for queue in queue_set:
+        name = f"queue {queue.name}"
+        if queue.name in problems:
+            fix = (f"add one with `dialer campaign edit {row.name} --agent "
+                   f"{min(queue.members)}=ENDPOINT`" if queue.members is not None and
+                   not queue.members & agents.keys() else "change its skills with `dialer "
+                   f"queue edit {queue.name} --set 'skills=...'` (`dialer run` refuses "
+                   "to start)")
+            checks.append(Check(name, Verdict.FAIL, f"{problems[queue.name]}; {fix}"))
+            continue
+        serving = sorted(a for a, skills in agents.items()
+                         if queue.serves(a, split_levels(frozenset(skills))[1]))
+        hours = "open now" if queue.is_open(at.timestamp()) else "closed now (its hours)"
+        checks.append(Check(name, Verdict.OK, f"{len(serving)} agent(s) can take its calls "
+                                              f"({', '.join(serving[:6])}); {hours}"))
+    return checks
 
 
 def _registry_checks(data: Path, settings: CampaignSettings, at: datetime) -> list[Check]:
@@ -226,6 +264,7 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                                Verdict.WARN, f"a dialer process{named} is running it: "
                                f"{status.get('activity', '?')}"))
     checks.append(_agent_check(store, row.name, snapshot))
+    checks.extend(_queue_checks(store, data, row, settings, at))
 
     async def probe_all() -> list[Check]:
         return list(await asyncio.gather(*(probe_switch(sid, url) for sid, url in switches)))

@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaigns.models import QueueCallbackStatus
-from campaigns.queue_store import InboundRecord, QueueStore, utc
+from campaigns.queue_store import InboundRecord, QueueError, QueueStore, utc
 from dialer.alerts import Reading, queue_readings
 from dialer.commands import (
     AttemptFinished,
@@ -72,6 +72,7 @@ class InboundLink:
         if self.names:
             prompts = load_prompts([settings.data / "prompts"], settings.prompts_on_switch)
             self.queues = self.store.queue_set(self.names, prompts)
+            self._check_staffed(runner)
         self.served = tuple(q.name for q in self.queues) if self.queues is not None else ()
         self._thresholds = {q.name: q.config.alerts for q in self.queues or ()}
         self._finished_callbacks: set[str] = set()
@@ -80,6 +81,18 @@ class InboundLink:
         """Queue callback call id → callback id (for the attempt's end)."""
         self._inbound_calls: dict[str, str] = {}
         """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
+
+    def _check_staffed(self, runner: Runner) -> None:
+        """A queue whose skill levels none of the campaign's agents has is refused: an
+        agent logging in during the run brings no skills, so its callers would wait until
+        they gave up. A queue whose agent list names nobody on the campaign yet is only
+        warned about (that agent may still log in with an endpoint of their own)."""
+        assert self.queues is not None
+        agents = {name: spec.skills for name, spec in runner.link.agents.items()}
+        for name, problem in self.queues.unstaffed(agents).items():
+            if self.queues.queues[name].levels:
+                raise QueueError(f"{problem} (`dialer doctor {runner.link.name}`)")
+            log.warning("%s; callers wait until one of its agents logs in", problem)
 
     # --- commands → store ------------------------------------------------------------------
 

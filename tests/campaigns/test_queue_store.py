@@ -118,3 +118,20 @@ def test_a_queue_stored_before_a_check_is_refused_naming_its_repair(queues, stor
         queues.create({"name": "support"}, at=NOW)
     assert queues.edit("sales", {"max_wait": 90}, at=NOW).max_wait == 90
     assert queues.get("sales").overflow is not None
+
+
+def test_a_queue_a_campaign_serves_cannot_be_retired(queues, store) -> None:
+    """Retiring it left the campaign naming a queue that no longer exists: its next
+    `dialer run` refused to start."""
+    queues.create({"name": "sales"}, at=NOW)
+    queues.create({"name": "support"}, at=NOW)
+    store.create_campaign("spring", {"caller_ids": ["+12025550100"],
+                                     "queues": ["sales", "support"]}, at=NOW)
+    with pytest.raises(QueueError, match=r"queue sales is served by campaign spring .*"
+                                         r"`dialer campaign edit spring --set "
+                                         r"'queues=\[\"support\"\]'`"):
+        queues.delete("sales", at=NOW)
+    assert [c.name for c in queues.all()] == ["sales", "support"]
+    store.edit_campaign("spring", {"queues": ["support"]}, at=NOW)
+    queues.delete("sales", at=NOW)
+    assert [c.name for c in queues.all()] == ["support"]

@@ -1,0 +1,81 @@
+"""``dialer doctor`` and ``dialer run`` on a campaign's inbound queues: a queue nobody can
+serve (its agent list names nobody on the campaign, or it needs skill levels no agent has)
+kept every caller waiting until they gave up, and doctor said nothing about queues at all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from campaigns.queue_store import QueueError, QueueStore
+from campaigns.store import CampaignStore
+from dialer.runner.campaign_link import AgentSpec
+from dialer.runner.doctor import Verdict, diagnose_campaign
+from dialer.runner.inbound import InboundLink
+
+NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
+    queues = QueueStore(opened)
+    queues.create({"name": "sales", "agents": ["ann", "bob"]}, at=NOW)
+    queues.create({"name": "spanish", "strategy": "skills", "skills": {"spanish": 2}}, at=NOW)
+    queues.create({"name": "vip", "agents": ["zed"]}, at=NOW)
+    opened.create_campaign("spring", {"caller_ids": ["+12025550100"],
+                                      "queues": ["sales", "spanish", "vip"]}, at=NOW,
+                           agents=[("ann", "user/1001")])
+    opened.add_agent("bob", "user/1002", campaign="spring", skills=["spanish:1"])
+    yield opened
+    opened.close()
+
+
+def _queue_checks(store, data) -> dict[str, tuple[Verdict, str]]:
+    return {c.name: (c.verdict, c.message) for c in diagnose_campaign(store, "spring", data, (),
+                                                                      at=NOW)
+            if c.name.startswith("queue")}
+
+
+def test_doctor_names_each_queue_nobody_can_serve_and_its_repair(store, tmp_path) -> None:
+    checks = _queue_checks(store, tmp_path)
+    assert checks["queue sales"][0] is Verdict.OK
+    assert "2 agent(s) can take its calls (ann, bob)" in checks["queue sales"][1]
+    verdict, message = checks["queue spanish"]
+    assert verdict is Verdict.FAIL and "nobody has spanish:2 at that level or above (skills: " \
+        "ann none; bob spanish:1)" in message
+    verdict, message = checks["queue vip"]
+    assert verdict is Verdict.FAIL and "its agents (zed) are none of the 2 here" in message
+    assert "dialer campaign edit spring --agent zed=ENDPOINT" in message
+
+
+def test_doctor_fails_on_a_queue_the_runner_could_not_build(store, tmp_path) -> None:
+    """A queue naming a prompt the operator has since removed from <data>/prompts."""
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "jingle.wav").write_bytes(
+        (Path(__file__).parents[3] / "dialer/prompts/beep.wav").read_bytes())
+    QueueStore(store).edit("sales", {"announcements": {"welcome": ["jingle"]}}, at=NOW)
+    (tmp_path / "prompts" / "jingle.wav").unlink()
+    verdict, message = _queue_checks(store, tmp_path)["queues"]
+    assert verdict is Verdict.FAIL and "prompt 'jingle'" in message and "refuses" in message
+
+
+def _link(store, tmp_path, agents: dict[str, tuple[str, ...]]) -> InboundLink:
+    runner = SimpleNamespace(
+        store=store, owner="test", settings=SimpleNamespace(data=tmp_path,
+                                                            prompts_on_switch=None),
+        link=SimpleNamespace(name="spring", campaign_id=1, settings=SimpleNamespace(
+            queues=("sales", "spanish")), agents={
+                name: AgentSpec(name, f"user/{i}", frozenset(skills))
+                for i, (name, skills) in enumerate(agents.items())}))
+    return InboundLink(runner)  # type: ignore[arg-type]
+
+
+def test_run_refuses_a_queue_whose_skills_no_agent_has(store, tmp_path) -> None:
+    with pytest.raises(QueueError, match=r"queue spanish: no agent can take its calls: nobody "
+                                         r"has spanish:2 .*`dialer doctor spring`"):
+        _link(store, tmp_path, {"ann": (), "bob": ("spanish:1",)})
+    assert _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)}).served
