@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from dnc.interfaces import RegistryKind, RegistryVersion
@@ -324,7 +324,8 @@ PRERECORDED_EXEMPT_CAP = AttemptLimitRule(
 @dataclass(frozen=True, slots=True)
 class PrerecordedExemptCapRule:
     """Non-telemarketing prerecorded calls to a residential line without consent are exempt
-    only up to 3 calls per 30 days (FCC 20-186)."""
+    only up to 3 calls per 30 days (FCC 20-186), counted over every call to the line, in
+    any campaign."""
 
     rule_id: str = PRERECORDED_EXEMPT_CAP.rule_id
     title: str = PRERECORDED_EXEMPT_CAP.title
@@ -340,9 +341,12 @@ class PrerecordedExemptCapRule:
         if consent is not None:
             return passed(self, at, f"consented: the cap does not apply ({text})",
                           permission=text)
-        # The cap counts this campaign's prerecorded calls to the line.
-        own = tuple(a for a in context.attempts if a.campaign == campaign.name)
-        return PRERECORDED_EXEMPT_CAP.evaluate(replace(context, attempts=own), at)
+        # The cap is the caller's, not one campaign's: "three calls within any consecutive
+        # 30-day period" to the line (64.1200(a)(3)(ii)-(v)), so a second exempt campaign of
+        # the same caller may not add three more. The history names neither the caller
+        # behind another campaign nor whether a message was played: every call to the line
+        # counts (the strict reading).
+        return PRERECORDED_EXEMPT_CAP.evaluate(context, at)
 
 
 def federal_rules(campaign: CampaignRules | None = None) -> tuple:
