@@ -33,6 +33,7 @@ from dnc.rules.model import ConsentKind, ConsentRecord
 
 WRITTEN_KINDS = frozenset({ConsentKind.PRIOR_EXPRESS_WRITTEN, ConsentKind.WRITTEN_PERMISSION})
 RND_CITATION = "47 CFR 64.1200(m) (Reassigned Numbers Database safe harbour)"
+_F9 = "47 CFR 64.1200(f)(9)"
 
 
 def same_seller(a: str | None, b: str | None) -> bool:
@@ -59,14 +60,19 @@ def _same_number(a: str, b: str) -> bool:
 def relied_consent(consents: Iterable[ConsentRecord], accepted: Iterable[ConsentKind],
                    at: datetime, *, number: str, seller: str | None,
                    revocations: Sequence[Revocation] = (),
-                   reassigned: Sequence[RndResult] = ()) -> tuple[ConsentRecord | None, str]:
-    """(the consent this call may rely on, its permission text) or (None, why none counts)."""
+                   reassigned: Sequence[RndResult] = (),
+                   named_by: str | None = None) -> tuple[ConsentRecord | None, str]:
+    """(the consent this call may rely on, its permission text) or (None, why none counts).
+
+    ``named_by``: the rule (its citation) under which every accepted kind, not only the
+    written ones, must name this seller and this number (PECR reg. 19 and 21: consent given
+    to *that caller* for calls *on that line*)."""
     accepted = accepted if isinstance(accepted, (tuple, frozenset)) else tuple(accepted)
     why: list[str] = []
     for consent in consents:
         if consent.kind not in accepted:
             continue
-        problem = _problem(consent, at, number, seller, revocations, reassigned)
+        problem = _problem(consent, at, number, seller, revocations, reassigned, named_by)
         if problem:
             why.append(problem)
             continue
@@ -106,7 +112,8 @@ def _given(consent: ConsentRecord) -> str:
 
 
 def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | None,
-             revocations: Sequence[Revocation], reassigned: Sequence[RndResult]) -> str:
+             revocations: Sequence[Revocation], reassigned: Sequence[RndResult],
+             named_by: str | None = None) -> str:
     if at < consent.given_at:
         return f"{_given(consent)} is given after this instant"
     if consent.revoked_at is not None and at >= consent.revoked_at:
@@ -117,18 +124,18 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
         if consent.given_at <= revocation.at <= at:
             return (f"{_given(consent)} revoked by {revocation.channel} at "
                     f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
-    written = consent.kind in WRITTEN_KINDS
+    written = consent.kind in WRITTEN_KINDS or named_by is not None
     # Equal texts first (the usual case): no call to compare the digits or the names.
     if consent.number is not None and consent.number != number and \
             not _same_number(consent.number, number):
         return f"{_given(consent)} covers {consent.number}, not {number}"
     if written and consent.number is None:
-        return f"{_given(consent)} names no telephone number (47 CFR 64.1200(f)(9))"
+        return f"{_given(consent)} names no telephone number ({named_by or _F9})"
     if consent.seller is not None and seller is not None and (
             consent.seller != seller or not seller) and not same_seller(consent.seller, seller):
         return f"{_given(consent)} is for seller {consent.seller!r}, not {seller!r}"
     if written and consent.seller is None:
-        return f"{_given(consent)} names no seller (47 CFR 64.1200(f)(9))"
+        return f"{_given(consent)} names no seller ({named_by or _F9})"
     if written and seller is None:
         return (f"{_given(consent)} names {consent.seller!r} but the campaign declares no "
                 "seller (compliance.seller_name)")

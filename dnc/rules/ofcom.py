@@ -34,6 +34,8 @@ OFCOM_REPEAT_AFTER_ABANDON = timedelta(hours=72)
 OFCOM_REPEAT_AFTER_MACHINE = timedelta(hours=24)
 POLICY = "Ofcom revised statement of policy on persistent misuse (2016)"
 ALL_CONSENTS = tuple(ConsentKind)
+PECR_REG_21 = "PECR reg. 21: notified to that caller, for calls on that line"
+PECR_REG_19 = "PECR reg. 19(2): notified to that caller, for calls on that line"
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +132,12 @@ class TelephonePreferenceRule:
         if not hits or not context.campaign.telemarketing:
             return passed(self, at, "not on a TPS/CTPS list loaded" if not hits else
                           "listed, but not a marketing call")
-        # Consent must be a positive notification to this caller: seller-specific.
+        # Consent must be a positive notification to this caller for that line: one that
+        # names no seller or no number is not relied on, whatever its kind.
         consent, text = relied_consent(
             context.lead.consents, ALL_CONSENTS, at, number=context.lead.number_e164,
-            seller=context.campaign.seller, revocations=context.revocations)
+            seller=context.campaign.seller, revocations=context.revocations,
+            named_by=PECR_REG_21)
         if consent is not None:
             return passed(self, at, f"listed in {hits[0].version.version}; {text}",
                           permission=text)
@@ -186,7 +190,7 @@ class AutomatedCallConsentRule:
             return passed(self, at, "no recorded marketing message")
         consent, text = relied_consent(
             context.lead.consents, ALL_CONSENTS, at, number=context.lead.number_e164,
-            seller=campaign.seller, revocations=context.revocations)
+            seller=campaign.seller, revocations=context.revocations, named_by=PECR_REG_19)
         if consent is None:
             return failed(self, f"recorded marketing message and {text}", None)
         return passed(self, at, text, permission=text)

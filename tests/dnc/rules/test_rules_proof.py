@@ -6,15 +6,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rules_kit import FakeHistory, FakeRegistries, campaign, fresh_versions, outcome
+from rules_kit import SELLER, FakeHistory, FakeRegistries, campaign, fresh_versions, outcome
 
-from dnc.interfaces import LineType, PastAttempt
+from dnc.interfaces import LineType, PastAttempt, RegistryKind, RegistryVersion
 from dnc.rules.engine import ComplianceEngine
-from dnc.rules.model import LeadFacts, Profile, RecordedMessage
+from dnc.rules.model import (
+    CampaignState,
+    ConsentKind,
+    ConsentRecord,
+    LeadFacts,
+    Profile,
+    RecordedMessage,
+)
 from dnc.rules.tables import RuleTables
 
 NJ = "+12015550123"
+UK = "+442079460000"
 NOON = datetime(2026, 11, 10, 17, tzinfo=UTC)  # Tue 12:00 in New Jersey
+UK_NOON = datetime(2026, 11, 18, 12, tzinfo=UTC)
 
 
 def checker(at: datetime, attempts=(), listings=None, versions=None) -> ComplianceEngine:
@@ -41,3 +50,42 @@ def test_f9_exempt_prerecorded_calls_of_two_campaigns_share_the_three_call_cap()
     assert cap.earliest == NOON - timedelta(days=16) + timedelta(days=30)
     assert outcome(checker(NOON, calls[:2]).check(lead, rules, NOON),
                    "us.prerecorded_exempt_cap").passed
+
+
+# --- U11 / PECR: a UK consent is one given to this caller for this line ---------------------
+
+def _tps(at: datetime) -> list[RegistryVersion]:
+    return [RegistryVersion("tps", RegistryKind.OTHER, "tps@x", at - timedelta(days=1))]
+
+
+def test_u11_a_consent_naming_no_seller_or_no_number_does_not_lift_a_tps_listing():
+    """PECR reg. 21: a TPS-listed line may be called only when its subscriber notified *that
+    caller* that they do not object to calls *on that line*. A prior express consent that
+    names no seller was accepted for any campaign (only written kinds had to name the seller
+    and the number)."""
+    tps = _tps(UK_NOON)
+    listings = {tps[0]: [UK]}
+    rules = campaign(Profile.UK_OFCOM)
+    for seller, number, allowed in ((None, UK, False), (SELLER, None, False),
+                                    ("Other Co", UK, False), (SELLER, UK, True)):
+        consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, UK_NOON - timedelta(days=3),
+                                seller=seller, number=number)
+        decision = checker(UK_NOON, listings=listings, versions=tps).check(
+            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0))
+        assert outcome(decision, "uk.tps").passed is allowed, (seller, number)
+        assert decision.allowed is allowed
+
+
+def test_pecr_reg_19_recorded_marketing_needs_a_consent_naming_this_caller_and_line():
+    tps = _tps(UK_NOON)
+    rules = campaign(Profile.UK_OFCOM, prerecorded=True)
+    for seller, number, allowed in ((None, UK, False), (SELLER, None, False),
+                                    (SELLER, UK, True)):
+        consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, UK_NOON - timedelta(days=3),
+                                seller=seller, number=number)
+        decision = checker(UK_NOON, versions=tps).check(
+            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0))
+        rule = outcome(decision, "uk.automated_calls")
+        assert rule.passed is allowed, (seller, number, rule.reason)
+        if not allowed:
+            assert "PECR reg. 19" in rule.reason or "seller" in rule.reason

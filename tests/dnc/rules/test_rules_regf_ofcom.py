@@ -101,5 +101,7 @@ def test_tps_listing_blocks_uk_marketing_without_consent():
     tps = RegistryVersion("tps", RegistryKind.OTHER, "tps@2026-11-15", AT)
     checker = engine({tps: [UK]}, versions=[tps])
     assert not outcome(checker.check(LeadFacts(UK), OFCOM, AT), "uk.tps").passed
-    consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, AT - timedelta(days=3))
+    # PECR reg. 21: notified to this caller, for this line (tests/dnc/rules/test_rules_proof.py)
+    consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, AT - timedelta(days=3),
+                            seller=OFCOM.seller, number=UK)
     assert checker.check(LeadFacts(UK, consents=(consent,)), OFCOM, AT).allowed

@@ -503,7 +503,7 @@ def test_pecr_regulation_19_recorded_marketing_needs_consent():
     refused = checker(UK_NOON, versions=[tps]).check(LeadFacts(UK), rules, UK_NOON)
     assert not outcome(refused, "uk.automated_calls").passed
     consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, UK_NOON - timedelta(days=2),
-                            seller="Acme Solar")
+                            seller="Acme Solar", number=UK)  # to this caller, on this line
     assert checker(UK_NOON, versions=[tps]).check(LeadFacts(UK, consents=(consent,)), rules,
                                                  UK_NOON).allowed
 
