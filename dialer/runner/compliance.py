@@ -55,8 +55,9 @@ def selection_check(store: CampaignStore, data: Path, audit: bool = True
 class GatePort(ComplianceGate, Protocol):
     """What the runner needs of its dial-time gate beyond ``check``."""
 
-    campaign_state: CampaignState | None
-    """Campaign-level measurements the rules read (Ofcom's 24 h abandon rate)."""
+    campaign_state: CampaignState
+    """Campaign-level measurements the rules read (Ofcom's 24 h abandon rate); a rate left
+    None is unknown, and a UK dial is refused until the runner supplies it."""
 
     def prefetch(self, items: Sequence[tuple[DialTarget, LeadFacts]], at: datetime) -> None: ...
 

@@ -271,8 +271,9 @@ class DialTimeGate:
         self._internal_listing = internal_listing or self._separate_listing
         self._internal_change = internal_change
         self.audit = audit
-        self.campaign_state: CampaignState | None = None
-        """Campaign-level measurements (Ofcom's 24 h abandon rate), set by the runner."""
+        self.campaign_state: CampaignState = CampaignState()
+        """Campaign-level measurements (Ofcom's 24 h abandon rate), set by the runner; until
+        it does, the rate is unknown and ``uk.abandon_rate`` refuses (fail closed)."""
         self._refresh_registries = refresh_registries
         self._on_close = tuple(on_close)
         self._lookup = _DialLookup(registries, internal_change, datetime.now(UTC))

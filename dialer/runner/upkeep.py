@@ -97,9 +97,11 @@ class CampaignUpkeep(_Base):
         engine = self.engine
         if engine is not None:
             engine.ledger.set_shared_counts(counts.live_answers, counts.abandons)
-            if self.config.ledger_window <= 86400.0:
+            if self.config.ledger_window == 86400.0:
                 # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
-                # rules engine needs it at dial time (persistent-misuse statement, A1.6).
+                # rules engine needs it at dial time (2016 statement, Annex 3). A rate over
+                # another window is not that measure: the gate's stays unknown and
+                # uk.abandon_rate refuses UK dials (fail closed).
                 self.gate.campaign_state = CampaignState(
                     abandon_rate_24h=engine.ledger.rate())
 

@@ -60,9 +60,18 @@ class AbandonRateRule:
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         state = context.campaign_state
-        if state is None or state.abandon_rate_24h is None:
-            return passed(self, at, "campaign rate not supplied: pacing enforces the ceiling")
+        if state is None:
+            # No running campaign behind this decision (lead selection, doctor, explain): the
+            # rate is the dial's to judge; the dial-time gate always supplies a state.
+            return passed(self, at, "no campaign measurements here: the rate is judged at "
+                          "the dial")
         rate = state.abandon_rate_24h
+        if rate is None:
+            # A running campaign whose 24 h rate is not known (not measured yet, or measured
+            # over another window): a missing fact refuses the dial.
+            return failed(self, "the campaign's abandoned-call rate over the last 24 h is not "
+                          "known (the runner measures it when the campaign's abandonment "
+                          "window is 24 h, the UK default)", None)
         if rate >= OFCOM_MAX_ABANDON_RATE:
             return failed(self, f"campaign abandoned {rate:.2%} of live calls in 24 h "
                           f"(refused at {OFCOM_MAX_ABANDON_RATE:.0%} or more); time "

@@ -27,6 +27,7 @@ from dnc.rules.audit import AuditLog
 from dnc.rules.model import (
     AttemptCap,
     CampaignRules,
+    CampaignState,
     ConsentKind,
     ConsentRecord,
     LeadFacts,
@@ -361,6 +362,7 @@ def test_a_failed_audit_write_keeps_the_buffer_and_raises() -> None:
 def test_outcomes_recorded_in_the_run_feed_ofcom_and_regulation_f() -> None:
     uk = CampaignRules("uk", profiles=(Profile.UK_OFCOM,))
     gate = DialTimeGate(uk, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
+    gate.campaign_state = CampaignState(abandon_rate_24h=0.0)  # what the runner supplies
     [lead] = prefetched(gate, ["+442079460123"])
     gate.record_dial(lead.number_e164, AT.timestamp(), "uk", lead.lead_id)
     later = AT.timestamp() + 3600
@@ -550,7 +552,60 @@ def test_the_demo_uses_the_uk_profile_when_no_us_zone_is_open(tmp_path: Path) ->
         items = [(target(str(c.lead_id), c.phone), lead_facts(c)) for c in claims]
         gate.prefetch(items, at)
         assert claims and all(c.phone.startswith("+44") for c in claims)
+        # Ofcom's 24 h abandoned-call rate: unknown until the runner measures it
+        assert not any(gate.check(t, at.timestamp()).allowed for t, _ in items)
+        gate.campaign_state = CampaignState(abandon_rate_24h=0.0)
         assert all(gate.check(t, at.timestamp()).allowed for t, _ in items)
         gate.close()
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(("state", "allowed", "why"), [
+    (None, False, "not known"),              # the runner has not measured it (yet)
+    (CampaignState(abandon_rate_24h=0.0299), True, ""),
+    (CampaignState(abandon_rate_24h=0.03), False, "3% or more"),
+])
+def test_a_uk_dial_is_refused_while_the_campaigns_24h_abandon_rate_is_unknown(
+        state, allowed, why) -> None:
+    """Ofcom 2016 statement, Annexes 2 and 3: a campaign at 3 % or more abandoned calls in
+    24 h is refused. The gate passed the rule when the runner had supplied no rate (before
+    its first measurement, or for a campaign whose abandonment window is not 24 h, which the
+    runner never measured): a missing fact allowed the dial."""
+    uk = CampaignRules("uk", profiles=(Profile.UK_OFCOM,), seller=SELLER)
+    gate = DialTimeGate(uk, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
+    if state is not None:
+        gate.campaign_state = state
+    [lead] = prefetched(gate, ["+442079460123"])
+    verdict = gate.check(lead, AT.timestamp())
+    assert verdict.allowed is allowed, verdict.reasons
+    if not allowed:
+        assert verdict.reasons[0].startswith("uk.abandon_rate") and why in verdict.reasons[0]
+
+
+@pytest.mark.parametrize(("window_hours", "supplied"), [(24, True), (1, False), (720, False)])
+def test_the_runner_supplies_the_rate_only_when_it_is_measured_over_24_hours(
+        window_hours, supplied) -> None:
+    """The runner hands the gate its ledger's rate as Ofcom's 24 h rate. A ledger over one
+    hour was handed over too, though its rate is not the 24 h measure (a morning's abandons
+    fall out of it): now only a 24 h ledger's rate is, and otherwise the gate's stays
+    unknown, so UK dials are refused (the test above)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dialer.runner.upkeep import CampaignUpkeep
+
+    async def call(function, *args, **kwargs):
+        return function(*args, **kwargs)
+
+    counts = SimpleNamespace(live_answers=100, abandons=1)
+    gate = DialTimeGate(CampaignRules("uk", profiles=(Profile.UK_OFCOM,)), FreshNational(AT),
+                        DictHistory(), inner_opted_out=lambda n: False)
+    runner = SimpleNamespace(
+        db=SimpleNamespace(call=call), link=SimpleNamespace(campaign_id=1), owner="a",
+        store=SimpleNamespace(ledger_counts=lambda *a, **k: counts), clock=AT.timestamp,
+        config=SimpleNamespace(ledger_window=window_hours * 3600.0), gate=gate,
+        engine=SimpleNamespace(ledger=SimpleNamespace(set_shared_counts=lambda *a: None,
+                                                      rate=lambda: 0.01)))
+    asyncio.run(CampaignUpkeep._refresh_ledger_once(runner))
+    assert (gate.campaign_state.abandon_rate_24h == 0.01) is supplied
