@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules_kit import SELLER, FakeHistory, FakeRegistries, campaign, fresh_versions, outcome
 
-from dnc.interfaces import LineType, PastAttempt, RegistryKind, RegistryVersion
+from dnc.interfaces import LineType, PastAttempt, RegistryKind, RegistryVersion, Revocation
+from dnc.rules.consent import relied_consent
 from dnc.rules.engine import ComplianceEngine
 from dnc.rules.model import (
     CampaignState,
@@ -89,3 +92,33 @@ def test_pecr_reg_19_recorded_marketing_needs_a_consent_naming_this_caller_and_l
         assert rule.passed is allowed, (seller, number, rule.reason)
         if not allowed:
             assert "PECR reg. 19" in rule.reason or "seller" in rule.reason
+
+
+# --- F13 / F7 / consent expiry and revocation timing, as an invariant ------------------------
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+offsets = st.integers(0, 400 * 24 * 60)  # minutes after T0
+maybe = st.none() | offsets
+
+
+@settings(max_examples=300, deadline=None)
+@given(granted=offsets, expires=maybe, revoked=maybe, revocations=st.lists(offsets, max_size=3),
+       at=offsets, kind=st.sampled_from(list(ConsentKind)))
+def test_a_consent_counts_exactly_from_its_grant_until_its_expiry_or_any_revocation(
+        granted, expires, revoked, revocations, at, kind):
+    """A consent is relied on at ``at`` iff it was given at or before ``at``, has not expired
+    (expiry instant excluded), was not revoked on the record (revocation instant excluded),
+    and no revocation received by any channel lies between its grant and ``at`` (FCC 24-24:
+    a revocation is honoured at once here, inside the 10-business-day limit; the instant of
+    the grant included: a consent and a revocation at one instant do not make a consent)."""
+    minute = timedelta(minutes=1)
+    consent = ConsentRecord(
+        kind, T0 + granted * minute, expires_at=None if expires is None else T0 + expires * minute,
+        revoked_at=None if revoked is None else T0 + revoked * minute, seller=SELLER, number=NJ)
+    received = [Revocation(NJ, None, T0 + r * minute, "sms STOP") for r in revocations]
+    found, why = relied_consent([consent], tuple(ConsentKind), T0 + at * minute, number=NJ,
+                                seller=SELLER, revocations=received)
+    expected = (granted <= at and (expires is None or at < expires)
+                and (revoked is None or at < revoked)
+                and not any(granted <= r <= at for r in revocations))
+    assert (found is not None) is expected, why
