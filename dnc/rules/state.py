@@ -120,7 +120,13 @@ def _not_listed_reason(states: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StateRegistryRule:
-    """A state's own do-not-call list (registry ``state:XX``), for numbers in that state."""
+    """A state's own do-not-call list (registry ``state:XX``).
+
+    A state's list holds numbers its residents registered, so a listing is itself a sign
+    that the called party lives there: every state list that lists the number counts,
+    whether or not the lead's state, postal code or area code points to that state (a
+    Texan's New Jersey mobile number on the Texas list, a lead record that says New Jersey).
+    Where the party is unknown every candidate location counts (docs/compliance.md)."""
 
     rule_id: str = "state.registry"
     title: str = "State do-not-call registries"
@@ -130,7 +136,6 @@ class StateRegistryRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         states = context.placement.states
         hits = [h for h in context.hits if h.version.kind is RegistryKind.STATE
-                and h.version.registry.upper().removeprefix("STATE:") in states
                 ] if context.hits else None
         if not hits:
             return new_tuple(RuleOutcome, (self.rule_id, True, _not_listed_reason(states),

@@ -63,8 +63,8 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "142b0338e485ec7b47241cff5cbc409d7e50535a79d60d80290e4eff0d84b238"
-GATE_DIGEST = "061eb7fd07b0b88b7d3de13c823add21d3b3da96579cc97c35448798aa6046fe"
+ENGINE_DIGEST = "de91975b93b5678ef149739ca0bd0d579d7d9ab6226129dc5d7f0ca4b6b6247a"
+GATE_DIGEST = "2c502eca83100c71e5cc6e418c40184ee36c293f865c3ee404a1e74b766d2ab9"
 
 
 def _text(value: object) -> str:

@@ -123,15 +123,23 @@ def test_florida_example_from_the_issue():
     assert explicit.earliest_allowed == datetime(2026, 11, 17, 14, tzinfo=UTC)
 
 
-def test_state_registry_applies_only_in_its_state():
+def test_a_state_list_counts_wherever_the_lead_record_places_the_number():
+    """A number on the Texas list was registered by a Texan: a New Jersey area code and a
+    lead record without a state (or saying NJ) do not make the call one to a non-resident.
+    The rule counted only the lists of the states the lead was placed in, so a listed
+    Texan's New Jersey mobile was called (the strict reading: every candidate location)."""
     texas = RegistryVersion("state:TX", RegistryKind.STATE, "state:TX@2026-10-01",
                             datetime(2026, 10, 1, tzinfo=UTC))
     rules = campaign(Profile.US_FEDERAL, Profile.US_STATE)
     at = datetime(2026, 11, 18, 18, tzinfo=UTC)
     checker = engine({texas: [NUMBER]}, versions=[NATIONAL, INTERNAL, texas])
-    assert checker.check(LeadFacts(NUMBER), rules, at).allowed  # NJ number, not in TX
-    decision = checker.check(LeadFacts(NUMBER, state="TX"), rules, at)
-    assert not outcome(decision, "state.registry").passed
+    for lead in (LeadFacts(NUMBER), LeadFacts(NUMBER, state="NJ"),
+                 LeadFacts(NUMBER, state="TX")):
+        decision = checker.check(lead, rules, at)
+        rule = outcome(decision, "state.registry")
+        assert not decision.allowed and not rule.passed and "state:TX" in rule.reason
+    assert engine(versions=[NATIONAL, INTERNAL, texas]).check(LeadFacts(NUMBER), rules,
+                                                              at).allowed
 
 
 def test_non_telemarketing_campaign_has_no_state_overlay():
