@@ -5,6 +5,7 @@ no test of their strict edge, as invariants over their domain (instants, counts,
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -122,3 +123,45 @@ def test_a_consent_counts_exactly_from_its_grant_until_its_expiry_or_any_revocat
                 and (revoked is None or at < revoked)
                 and not any(granted <= r <= at for r in revocations))
     assert (found is not None) is expected, why
+
+
+# --- R1, R2, R3: Regulation F per person, per debt, in local calendar days -------------------
+
+NY = ZoneInfo("America/New_York")
+FALL_BACK = datetime(2026, 11, 1, 6, tzinfo=UTC)  # 02:00 EDT -> 01:00 EST
+PERSON_NUMBERS = ("+12015550101", "+12015550102", "+12015550103")
+reg_f_calls = st.lists(st.tuples(st.integers(0, 2), st.integers(-9 * 24 * 60, 0),
+                                 st.sampled_from(("D1", "D2", None)), st.booleans()),
+                       max_size=14)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calls=reg_f_calls, dialled=st.integers(0, 2),
+       at_minute=st.integers(-3 * 24 * 60, 6 * 24 * 60))
+def test_regulation_f_frequency_holds_per_person_and_debt_in_any_split(calls, dialled,
+                                                                       at_minute):
+    """12 CFR 1006.14(b)(2): at most 7 calls to a person about a debt within 7 consecutive
+    days, whatever the numbers (R1), none within the 7-day period that starts with the date
+    of a conversation (R2), and "7 consecutive days" as 7 local calendar days too (R3: the
+    week of 1 Nov 2026 lasts 169 hours). An allowed decision has fewer than 7 calls about
+    debt D1 (or of unknown debt) to the person's numbers in the last 168 hours and in the 7
+    local days ending today, and no such conversation whose day 1 is within the last 7 local
+    days or less than 168 hours ago."""
+    at = FALL_BACK + timedelta(minutes=at_minute)
+    attempts = [PastAttempt(at + timedelta(minutes=m), PERSON_NUMBERS[n], "collect",
+                            debt_id=debt, contact_id="p", answered_live=talk,
+                            conversation=talk) for n, m, debt, talk in calls]
+    lead = LeadFacts(PERSON_NUMBERS[dialled], contact_id="p", debt_id="D1")
+    rules = campaign(Profile.REG_F, telemarketing=False)
+    decision = checker(at, attempts).check(lead, rules, at)
+    if not decision.allowed:
+        return
+    about = [a for a in attempts if a.debt_id in ("D1", None)]
+    today = at.astimezone(NY).date()
+    rolling = [a for a in about if at - timedelta(days=7) < a.at <= at]
+    local_week = [a for a in about if today - timedelta(days=6) <= a.at.astimezone(NY).date()
+                  <= today]
+    assert len(rolling) < 7 and len(local_week) < 7, decision.outcomes
+    for talk in (a for a in about if a.conversation):
+        day_one = talk.at.astimezone(NY).date()
+        assert today >= day_one + timedelta(days=7) and at >= talk.at + timedelta(days=7)
