@@ -49,6 +49,11 @@ def settings(**values) -> CampaignSettings:
     ({"jurisdiction": "uk", "abandon_target": 0.02, "caller_ids": ["+447010000000"]},
      "personal (070) number"),
     ({"compliance": {"unknown_line_type": "mobile"}}, "'wireless' or 'landline'"),
+    # caller ID (47 CFR 64.1601(e); Ofcom CLI guidance): dialable, not premium-rate
+    ({"caller_ids": ["+19005550100"]}, "premium-rate"),
+    ({"jurisdiction": "uk", "abandon_target": 0.02, "caller_ids": ["+449098790000"]},
+     "premium-rate"),
+    ({"caller_ids": ["+12015550"]}, "not a dialable number"),
     ({"compliance": {"attempt_caps": [{"max_calls": 0, "window_hours": 24}]}},
      "greater than or equal to 1"),
 ])
