@@ -237,11 +237,14 @@ def test_prerecorded_rows(state, number, opens, closes):
 
 
 @pytest.mark.parametrize(("state", "number", "zone"), [
-    ("MN", "+16125550123", "America/Chicago"), ("KY", "+15025550123", "America/New_York")])
+    ("MN", "+16125550123", "America/Chicago"), ("KY", "+15025550123", "America/New_York"),
+    ("NV", "+17025550123", "America/Los_Angeles")])
 def test_recorded_message_consent_rows(state, number, zone):
-    """MN 325E.27 (the review's MN row: the ADAD consent rule, not an hours rule) and KRS
-    367.461: a recorded message needs the subscriber's consent, landlines too; a campaign
-    without recorded messages is not concerned."""
+    """MN 325E.27 (the review's MN row: the ADAD consent rule, not an hours rule), KRS
+    367.461 and NRS 597.814(1) (the NV row had hours only, though docs/compliance.md said
+    the rows require consent where a live introduction would ask for it): a recorded message
+    needs the subscriber's consent, landlines too; a campaign without recorded messages is
+    not concerned."""
     at = local(zone, 2026, 11, 10, 12)
     lead = LeadFacts(number, line_type=LineType.LANDLINE)
     rule = f"state.{state}.prerecorded.consent"
