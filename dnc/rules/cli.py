@@ -205,7 +205,10 @@ def explain(
                         else unknown_line_type == "wireless"))
     tables = RuleTables(data_dir) if data_dir else tables_for_data(data_home(home))
     engine = ComplianceEngine(registries, history, tables, facts=facts)
-    decision = engine.check(lead, rules, moment, CampaignState(abandon_rate_24h=abandon_rate))
+    # Without --abandon-rate there is no campaign measurement: the rate is the dial's to
+    # judge (uk.abandon_rate says so), as for lead selection and doctor.
+    state = CampaignState(abandon_rate_24h=abandon_rate) if abandon_rate is not None else None
+    decision = engine.check(lead, rules, moment, state)
     decision = _unreproducible(decision, missing, registries)
     if as_json:
         typer.echo(json.dumps({**decision.to_json(), "registry_note": registry_note}))

@@ -97,3 +97,18 @@ def test_explain_campaign_loads_rules_and_lead_from_the_store(tmp_path):
     document = json.loads(result.stdout)
     assert document["campaign"] == "spring" and document["lead_id"] is not None
     assert "state.FL.hours" in {r["rule"] for r in document["rules"] if not r["passed"]}
+
+
+def test_explain_judges_the_uk_rate_only_when_given_one(tmp_path):
+    """``--abandon-rate`` is the campaign's 24 h rate; without it explain has no campaign
+    measurement and leaves the rate to the dial (where an unknown rate is refused), rather
+    than refusing every UK number for a fact explain never has."""
+    def rule(*extra: str) -> dict:
+        result = run("explain", "+442079460000", "--at", "2026-11-18T12:00Z", "--profile",
+                     "uk_ofcom", "--home", str(tmp_path), "--json", *extra)
+        assert result.exit_code == 0, result.output
+        rules = json.loads(result.stdout)["rules"]
+        return next(r for r in rules if r["rule"] == "uk.abandon_rate")
+    assert rule()["passed"] and "judged at the dial" in rule()["reason"]
+    assert not rule("--abandon-rate", "0.031")["passed"]
+    assert rule("--abandon-rate", "0.02")["passed"]
