@@ -10,6 +10,7 @@ create or migrate the database: they ask for ``dialer db upgrade`` instead.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -124,11 +125,56 @@ def _parse_agents(items: list[str] | None) -> list[tuple[str, str]]:
     return agents
 
 
+def _parse_skills(items: list[str] | None) -> dict[str, list[str]]:
+    """``--skills NAME=SKILL[:LEVEL],...`` values (empty after ``=``: no skills), each skill
+    checked as a queue's ``skills`` key is, so a queue and its agents spell them alike."""
+    from campaigns.errors import CampaignError
+    from dialer.engine.queue_config import parse_skill
+
+    skills: dict[str, list[str]] = {}
+    for item in items or []:
+        agent_name, sep, text = item.partition("=")
+        if not sep or not agent_name.strip():
+            raise CampaignError(f"--skills {item!r}: write NAME=SKILL[:LEVEL],..., e.g. "
+                                "ann=spanish:3,billing")
+        written = [part.strip() for part in text.split(",") if part.strip()]
+        for skill in written:
+            try:
+                parse_skill(skill)
+            except ValueError as error:
+                raise CampaignError(f"--skills {item!r}: {error}") from None
+            if not re.fullmatch(r"[A-Za-z0-9_\-]+(:[0-9]+)?", skill):
+                raise CampaignError(f"--skills {item!r}: skill {skill!r}: letters, digits, "
+                                    "'_' or '-', then :LEVEL (1-10) if any")
+        skills[agent_name.strip()] = written
+    return skills
+
+
+def _check_skill_agents(store: Any, campaign: str | None, skills: dict[str, list[str]],
+                        agents: list[tuple[str, str]]) -> None:
+    """Skills go to agents of this campaign (or added by this command), checked before
+    anything is changed."""
+    from campaigns.errors import CampaignError
+
+    known = {a.name for a in store.agents(campaign)} if campaign else set()
+    known |= {name for name, _ in agents}
+    for agent_name in skills:
+        if agent_name not in known:
+            raise CampaignError(f"--skills: campaign {campaign or 'being created'} has no agent "
+                                f"{agent_name!r}; add it with --agent {agent_name}=ENDPOINT")
+
+
 def _check_queues(store: Any, changes: dict[str, Any]) -> None:
-    """The queue names a user types must exist (the settings model cannot see the store)."""
+    """The queue names a user types must exist (the settings model cannot see the store):
+    the queues served, and those with a recording mode of their own (a misspelt one was
+    stored and the queue meant recorded as the campaign does)."""
     queues = changes.get("queues")
     if isinstance(queues, list | tuple):
         store.check_queue_names([str(name) for name in queues])
+    recording = changes.get("recording")
+    modes = recording.get("queues") if isinstance(recording, dict) else None
+    if isinstance(modes, dict):
+        store.check_queue_names([str(name) for name in modes], field="recording.queues")
 
 
 def _compliance_flags(seller: str | None, dnc_number: str | None, safe_harbor: bool,
@@ -173,7 +219,9 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
         "id": campaign.id, "name": campaign.name, "state": campaign.state,
         "created_at": campaign.created_at, "updated_at": campaign.updated_at,
         "settings": campaign.settings,
-        "agents": [{"name": a.name, "endpoint": a.endpoint} for a in store.agents(campaign.id)],
+        "agents": [{"name": a.name, "endpoint": a.endpoint}
+                   | ({"skills": list(a.skills)} if a.skills else {})
+                   for a in store.agents(campaign.id)],
         "leads": store.lead_status_counts(campaign.id),
         "lists": [{"id": x.id, "name": x.name, "imported": x.imported_rows,
                    "rejected": x.rejected_rows, "active": x.active}
@@ -227,7 +275,9 @@ def _show_campaign(doc: dict[str, Any]) -> None:
     for key, value in doc["settings"].items():
         table.add_row(key, escape(_setting_text(key, value)))
     console.print(table)
-    agents = ", ".join(f"{a['name']} ({a['endpoint']})" for a in doc["agents"]) or "none"
+    agents = ", ".join(f"{a['name']} ({a['endpoint']}"
+                       + (f"; {' '.join(a['skills'])}" if a.get("skills") else "") + ")"
+                       for a in doc["agents"]) or "none"
     console.print(f"agents: {escape(agents)}")
     leads = ", ".join(f"{k} {v:,}" for k, v in sorted(doc["leads"].items())) or "none"
     console.print(f"leads: {leads}")
@@ -269,6 +319,10 @@ def campaign_create(
     recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT, e.g. ann=user/1001 (repeatable).")] = None,
+    skills: Annotated[list[str] | None, typer.Option(
+        "--skills", help="NAME=SKILL[:LEVEL],... an agent's skills, which route inbound "
+        "work (a queue's skills; level 1-10, none is 1; empty after '=' clears). "
+        "Repeatable.")] = None,
     seller: SellerOption = None,
     dnc_number: DncNumberOption = None,
     safe_harbor_declared: SafeHarborOption = False,
@@ -284,13 +338,17 @@ def campaign_create(
     """Create a campaign (state draft). Without --caller-id it is created, and says it
     cannot start until one is set."""
     agents = _parse_agents(agent)
+    agent_skills = _parse_skills(skills)
     store = open_store(db, home)
+    _check_skill_agents(store, None, agent_skills, agents)
     settings = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                     jurisdiction, amd, recording, sets, _compliance_flags(
                                         seller, dnc_number, safe_harbor_declared,
                                         telemarketing, prerecorded, subject, unknown_line_type))
     _check_queues(store, settings)
     store.create_campaign(name, settings, at=now(), agents=agents)
+    for agent_name, written in agent_skills.items():
+        store.set_agent_skills(agent_name, written)
     doc = _campaign_doc(store, name)
     emit(doc) if as_json else _show_campaign(doc)
 
@@ -337,6 +395,10 @@ def campaign_edit(
     recording: RecordingOption = None,
     agent: Annotated[list[str] | None, typer.Option(
         "--agent", help="NAME=ENDPOINT to add or update (repeatable).")] = None,
+    skills: Annotated[list[str] | None, typer.Option(
+        "--skills", help="NAME=SKILL[:LEVEL],... an agent's skills, which route inbound "
+        "work (a queue's skills; level 1-10, none is 1; empty after '=' clears). "
+        "Repeatable.")] = None,
     seller: SellerOption = None,
     dnc_number: DncNumberOption = None,
     safe_harbor_declared: SafeHarborOption = False,
@@ -351,7 +413,9 @@ def campaign_edit(
 ) -> None:
     """Change settings (validated; the campaign keeps the others)."""
     agents = _parse_agents(agent)  # all checked before anything is changed
+    agent_skills = _parse_skills(skills)
     store = open_store(db, home)
+    _check_skill_agents(store, name, agent_skills, agents)
     changes = _settings_from_flags(caller_id, ring_timeout, abandon_target, pacing,
                                    jurisdiction, amd, recording, sets, _compliance_flags(
                                        seller, dnc_number, safe_harbor_declared, telemarketing,
@@ -361,6 +425,8 @@ def campaign_edit(
         store.edit_campaign(name, changes, at=now())
     for agent_name, endpoint in agents:
         store.add_agent(agent_name, endpoint, campaign=name)
+    for agent_name, written in agent_skills.items():
+        store.set_agent_skills(agent_name, written)
     doc = _campaign_doc(store, name)
     emit(doc) if as_json else _show_campaign(doc)
 

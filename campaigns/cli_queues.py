@@ -141,6 +141,23 @@ def queue_edit(
         raise QueueError("nothing to change: give --file, --set, --strategy or --agent")
     store = _queue_store(db, home)
     _show(_with_line(file, name, lambda: store.edit(name, changes, at=now())), as_json)
+    _note_running(store, name, home)
+
+
+def _note_running(store: Any, name: str, home: Path | None) -> None:
+    """A running process keeps the queues it started with (its engine's ``QueueSet`` is
+    built once): say so, on stderr, for each campaign serving the queue whose process
+    answers on its control socket, rather than let the edit look applied."""
+    from dialer.runner.doctor import _running_snapshot
+
+    data = home or data_home()
+    for campaign in store.store.campaigns(include_archived=False):
+        if name in ((campaign.settings or {}).get("queues") or ()) and \
+                _running_snapshot(data, campaign.name) is not None:
+            make_console(stderr=True).print(
+                f"note: campaign {campaign.name}'s running process keeps queue {name}'s "
+                f"settings as it started with them; they apply at its next start (stop it "
+                f"and `dialer run {campaign.name}` again)", highlight=False)
 
 
 @queue_app.command("show")

@@ -224,7 +224,7 @@ class CampaignStore:
     def settings(self, ref: CampaignRef) -> CampaignSettings:
         return CampaignSettings.model_validate(self.campaign(ref).settings)
 
-    def check_queue_names(self, names: Sequence[str]) -> None:
+    def check_queue_names(self, names: Sequence[str], field: str = "queues") -> None:
         """Refuse queue names a user gives a campaign that no active queue has. A misspelt
         one used to be stored and surfaced only when ``dialer run`` started (the runner
         refuses it there too, for a queue deleted since). Not checked inside
@@ -236,7 +236,7 @@ class CampaignStore:
                 InboundQueue.active == sa.true())).all())
         missing = [name for name in names if name not in known]
         if missing:
-            raise SettingsError(f"invalid campaign settings: queues: no queue named "
+            raise SettingsError(f"invalid campaign settings: {field}: no queue named "
                                 f"{missing[0]!r} (see `dialer queue list`)")
 
     def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime
@@ -297,17 +297,29 @@ class CampaignStore:
         return agent
 
     def add_agent(self, name: str, endpoint: str, *, campaign: CampaignRef | None = None,
-                  skills: Sequence[str] = ()) -> Agent:
-        """Create or update an agent (by name) and optionally assign it to a campaign."""
+                  skills: Sequence[str] | None = None) -> Agent:
+        """Create or update an agent (by name) and optionally assign it to a campaign;
+        ``skills`` None keeps the agent's (``campaign edit --agent`` used to wipe them)."""
         with self.session() as session:
             agent = self._upsert_agent(session, name, endpoint)
-            agent.skills = list(skills)
+            if skills is not None:
+                agent.skills = list(skills)
             if campaign is not None:
                 campaign_id = self._campaign(session, campaign).id
                 if session.get(CampaignAgent, (campaign_id, agent.id)) is None:
                     session.add(CampaignAgent(campaign_id=campaign_id, agent_id=agent.id))
             session.commit()
             return agent
+
+    def set_agent_skills(self, name: str, skills: Sequence[str]) -> None:
+        """An agent's skills (``name`` or ``name:level``), which route inbound work."""
+        with self.session() as session:
+            agent = session.exec(select(Agent).where(Agent.name == name)).first()
+            if agent is None:
+                raise CampaignError(f"no agent named {name!r}")
+            agent.skills = list(skills)
+            session.add(agent)
+            session.commit()
 
     def agents(self, campaign: CampaignRef | None = None) -> list[Agent]:
         with self.session() as session:

@@ -137,8 +137,9 @@ def _queue_checks(store: CampaignStore, data: Path, row: Any, settings: Campaign
         if queue.name in problems:
             fix = (f"add one with `dialer campaign edit {row.name} --agent "
                    f"{min(queue.members)}=ENDPOINT`" if queue.members is not None and
-                   not queue.members & agents.keys() else "change its skills with `dialer "
-                   f"queue edit {queue.name} --set 'skills=...'` (`dialer run` refuses "
+                   not queue.members & agents.keys() else "give an agent the skills with "
+                   f"`dialer campaign edit {row.name} --skills NAME="
+                   f"{','.join(f'{k}:{v}' for k, v in queue.levels)}` (`dialer run` refuses "
                    "to start)")
             checks.append(Check(name, Verdict.FAIL, f"{problems[queue.name]}; {fix}"))
             continue

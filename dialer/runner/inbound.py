@@ -91,7 +91,8 @@ class InboundLink:
         agents = {name: spec.skills for name, spec in runner.link.agents.items()}
         for name, problem in self.queues.unstaffed(agents).items():
             if self.queues.queues[name].levels:
-                raise QueueError(f"{problem} (`dialer doctor {runner.link.name}`)")
+                raise QueueError(f"{problem}; give an agent the skills with `dialer campaign "
+                                 f"edit {runner.link.name} --skills NAME=SKILL:LEVEL`")
             log.warning("%s; callers wait until one of its agents logs in", problem)
 
     # --- commands → store ------------------------------------------------------------------

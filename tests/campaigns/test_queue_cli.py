@@ -158,3 +158,47 @@ def test_a_retired_queue_name_can_be_created_again(env) -> None:
     assert run("queue", "create", "sales", "--strategy", "ring_all")["strategy"] == "ring_all"
     assert [q["name"] for q in run("queue", "list")] == ["sales"]
     assert "already exists" in fails("queue", "create", "sales")
+
+
+def test_agent_skills_are_set_checked_and_kept(env) -> None:
+    """Agent skills route a queue's calls, and no command could set them: a queue with
+    skills was served by nobody. A re-added agent (--agent) also lost its skills."""
+    run("queue", "create", "spanish", "--strategy", "skills", "--set", 'skills={"spanish":2}')
+    created = run("campaign", "create", "spring", "--caller-id", "+12025550100",
+                  "--agent", "ann=user/1001", "--skills", "ann=spanish:3,billing",
+                  "--set", 'queues=["spanish"]')
+    assert created["agents"] == [{"name": "ann", "endpoint": "user/1001",
+                                  "skills": ["spanish:3", "billing"]}]
+    edited = run("campaign", "edit", "spring", "--agent", "ann=user/1009")
+    assert edited["agents"][0]["skills"] == ["spanish:3", "billing"]
+    assert "campaign spring has no agent 'zed'; add it with --agent zed=ENDPOINT" in fails(
+        "campaign", "edit", "spring", "--skills", "zed=spanish")
+    assert "level 11 must be 1-10" in fails("campaign", "edit", "spring", "--skills",
+                                            "ann=spanish:11")
+    assert "skills" not in run("campaign", "edit", "spring", "--skills", "ann=")["agents"][0]
+
+
+def test_a_misspelt_queue_in_recording_queues_is_refused(env) -> None:
+    run("queue", "create", "sales")
+    run("campaign", "create", "spring", "--caller-id", "+12025550100")
+    message = fails("campaign", "edit", "spring", "--set", 'recording.queues={"slaes":"all"}',
+                    "--set", "recording.two_party_consent=no_recording")
+    assert "recording.queues: no queue named 'slaes'" in message
+
+
+def test_editing_a_queue_a_running_process_serves_says_when_it_applies(env, monkeypatch
+                                                                        ) -> None:
+    import dialer.runner.doctor as doctor
+
+    run("queue", "create", "sales")
+    run("campaign", "create", "spring", "--caller-id", "+12025550100",
+        "--set", 'queues=["sales"]')
+    result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=5",
+                                      "--set", "overflow=voicemail", "--json"])
+    assert result.exit_code == 0 and "note:" not in result.output
+    monkeypatch.setattr(doctor, "_running_snapshot", lambda data, campaign: {"status": {}})
+    result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=6",
+                                      "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["max_length"] == 6
+    assert "note: campaign spring's running process keeps queue sales's settings" in \
+        result.stderr

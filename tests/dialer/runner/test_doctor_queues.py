@@ -47,6 +47,7 @@ def test_doctor_names_each_queue_nobody_can_serve_and_its_repair(store, tmp_path
     verdict, message = checks["queue spanish"]
     assert verdict is Verdict.FAIL and "nobody has spanish:2 at that level or above (skills: " \
         "ann none; bob spanish:1)" in message
+    assert "`dialer campaign edit spring --skills NAME=spanish:2`" in message
     verdict, message = checks["queue vip"]
     assert verdict is Verdict.FAIL and "its agents (zed) are none of the 2 here" in message
     assert "dialer campaign edit spring --agent zed=ENDPOINT" in message
@@ -76,6 +77,6 @@ def _link(store, tmp_path, agents: dict[str, tuple[str, ...]]) -> InboundLink:
 
 def test_run_refuses_a_queue_whose_skills_no_agent_has(store, tmp_path) -> None:
     with pytest.raises(QueueError, match=r"queue spanish: no agent can take its calls: nobody "
-                                         r"has spanish:2 .*`dialer doctor spring`"):
+                                         r"has spanish:2 .*`dialer campaign edit spring --skills "):
         _link(store, tmp_path, {"ann": (), "bob": ("spanish:1",)})
     assert _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)}).served
