@@ -174,6 +174,23 @@ def check_campaign(settings: CampaignSettings) -> None:
                 "that is the measured value")
 
 
+UK_ABANDON_WINDOW_HOURS = 24.0
+"""Ofcom measures a campaign's abandoned-call rate per 24 hours (2016 statement, Annex 1,
+A1.4-A1.5), the window a UK campaign's ledger must keep."""
+
+
+def uk_window_problem(settings: CampaignSettings) -> str | None:
+    """Why a UK campaign's abandonment window cannot be measured against Ofcom's 24 hours,
+    else None. The dial-time rule ``uk.abandon_rate`` is handed a rate only from a 24-hour
+    ledger and refuses every dial without one: checked when set and at start, so such a
+    campaign is refused with its repair instead of starting and dialing no one."""
+    hours = settings.abandon_window_hours
+    if not is_uk(settings) or hours is None or hours == UK_ABANDON_WINDOW_HOURS:
+        return None
+    return (f"abandon_window_hours: {hours:g} h, but Ofcom measures a UK campaign's abandoned "
+            "calls per 24 hours (2016 statement, Annex 1): leave it unset or set 24")
+
+
 def uk_cli_problem(number: str) -> str | None:
     """Why ``number`` cannot be a UK campaign's calling line identity beyond what every caller
     ID must be (``campaigns.settings.caller_id_problem``: dialable, not premium-rate).

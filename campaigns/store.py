@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns import db
-from campaigns.compliance_settings import dialing_problems
+from campaigns.compliance_settings import dialing_problems, uk_window_problem
 from campaigns.errors import CampaignError
 from campaigns.models import (
     Agent,
@@ -94,6 +94,9 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
             raise SettingsError(f"invalid campaign settings: {key}: {problem}")
     if problems := pacing_range_problems(settings, None if base is None else set(values)):
         raise SettingsError(f"invalid campaign settings: {problems[0]}")
+    if (base is None or {"jurisdiction", "abandon_window_hours"} & set(values)) and (
+            problem := uk_window_problem(settings)):
+        raise SettingsError(f"invalid campaign settings: {problem}")
     if base is None or {"pacing_policy", "pacing_params"} & set(values):
         try:
             canonical = check_pacing(settings.pacing_policy, settings.pacing_params)
@@ -116,6 +119,9 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
         key = problem.partition(":")[0]
         missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
                        f"{name} --set {key}=VALUE`")
+    if problem := uk_window_problem(settings):  # stored before the check
+        missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
+                       f"{name} --set abandon_window_hours=24`")
     problems = dialing_problems(settings)
     if problems:
         missing.append(

@@ -217,3 +217,37 @@ def test_a_campaign_stored_with_an_absurd_dial_level_stays_readable_but_cannot_s
     edited = store.edit_campaign("a", {"lines_per_agent": 2.0}, at=AT)
     assert edited.settings["lines_per_agent"] == 2.0
     store.close()
+
+
+def test_a_uk_campaign_must_measure_abandons_per_24_hours(tmp_path) -> None:
+    """Ofcom's rate is per 24 hours and the dial-time rule ``uk.abandon_rate`` gets a rate
+    only from a 24-hour ledger: a UK campaign with another window is refused when set (on
+    creation, when the window or the jurisdiction changes) with its repair, and one stored
+    before the check is readable but named at start, instead of starting and dialing no one."""
+    from campaigns.store import missing_to_start
+    uk = {"caller_ids": ["+442079460000"], "jurisdiction": "uk", "abandon_target": 0.02}
+    with pytest.raises(SettingsError, match=r"abandon_window_hours: 720 h, but Ofcom measures "
+                       r"a UK campaign's abandoned calls per 24 hours") as caught:
+        validate_settings({**uk, "abandon_window_hours": 720})
+    assert "\n" not in str(caught.value)
+    assert validate_settings({**uk, "abandon_window_hours": 24}).abandon_window_seconds == 86400
+    us = validate_settings({"caller_ids": ["+12015550123"], "abandon_window_hours": 720})
+    with pytest.raises(SettingsError, match="per 24 hours"):
+        validate_settings({"jurisdiction": "uk", "abandon_target": 0.02}, us)
+    store = CampaignStore.open(f"sqlite:///{tmp_path / 'd.db'}")
+    store.create_campaign("a", uk, at=AT)
+    with pytest.raises(SettingsError, match="per 24 hours"):
+        store.edit_campaign("a", {"abandon_window_hours": 12}, at=AT)
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE campaign SET settings = json_set(settings, '$.abandon_window_hours', 12)")
+    settings = store.settings(store.campaign("a").id)
+    assert settings.abandon_window_hours == 12
+    assert any("abandon_window_hours: 12 h" in line
+               and "campaign edit a --set abandon_window_hours=24" in line
+               for line in missing_to_start("a", settings))
+    edited = store.edit_campaign("a", {"abandon_window_hours": 24}, at=AT)
+    assert edited.settings["abandon_window_hours"] == 24
+    assert not any("abandon_window_hours" in line
+                   for line in missing_to_start("a", store.settings(store.campaign("a").id)))
+    store.close()
