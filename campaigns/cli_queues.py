@@ -171,7 +171,7 @@ def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
 def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every active queue."""
     store = _queue_store(db, home, write=False)
-    configs = store.all()
+    configs, broken = store.survey()
     pending: dict[str, int] = {}
     for callback in store.callbacks(status="pending"):
         pending[callback.queue] = pending.get(callback.queue, 0) + 1
@@ -180,19 +180,30 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
              "service_level": f"{c.service_level.target:.0%}/{c.service_level.within:g}s",
              "ivr": c.ivr is not None, "hours": c.hours is not None,
              "callbacks_pending": pending.get(c.name, 0)} for c in configs]
+    rows += [{"name": name, "problem": problem, "callbacks_pending": pending.get(name, 0)}
+             for name, problem in broken.items()]  # stored before a check: named, not hidden
+    rows.sort(key=lambda row: row["name"])
     if as_json:
         emit(rows)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table("queue", "strategy", "agents", "skills", "SL target", "menu", "hours",
                   "callbacks pending")
     for row in rows:
+        if "problem" in row:
+            table.add_row(row["name"], "[red]unreadable[/red] (below)", "", "", "", "", "",
+                          str(row["callbacks_pending"]))
+            continue
         table.add_row(row["name"], row["strategy"], ", ".join(row["agents"]) or "all",
                       ", ".join(f"{k}≥{v}" for k, v in row["skills"].items()) or "-",
                       row["service_level"], "yes" if row["ivr"] else "no",
                       "set" if row["hours"] else "always", str(row["callbacks_pending"]))
-    make_console().print(table)
+    console = make_console()
+    console.print(table)
+    for problem in broken.values():
+        console.print(f"[red]{escape(problem)}[/red]", soft_wrap=True)
 
 
 @queue_app.command("delete")

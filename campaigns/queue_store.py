@@ -200,7 +200,7 @@ class QueueStore:
                 InboundQueue.name == config.name)).first()
             if row is not None and row.active:
                 raise QueueError(f"queue {config.name!r} already exists (`dialer queue edit`)")
-            self.check_together([*self._active(session, exclude=config.name), config])
+            self.check_together([*self._readable(session, exclude=config.name), config])
             if row is None:
                 row = InboundQueue(name=config.name, created_at=at)
             row.config, row.active, row.updated_at = config.model_dump(mode="json"), True, at
@@ -214,7 +214,7 @@ class QueueStore:
         with self.store.session() as session:
             row = self._row(session, name)
             config = self.parse(merge(row.config, changes))
-            self.check_together([*self._active(session, exclude=name), config])
+            self.check_together([*self._readable(session, exclude=name), config])
             row.config = config.model_dump(mode="json")
             row.updated_at = at
             session.add(row)
@@ -253,24 +253,44 @@ class QueueStore:
         with self.store.session() as session:
             return self._active(session)
 
+    def survey(self) -> tuple[list[QueueConfig], dict[str, str]]:
+        """Every active queue that reads, and each one that does not (stored before a check
+        this version makes) with its refusal and repair: what ``dialer queue list`` shows,
+        so one such queue does not hide the others."""
+        broken: dict[str, str] = {}
+        with self.store.session() as session:
+            return self._readable(session, broken=broken), broken
+
+    def names(self) -> list[str]:
+        """The active queues' names, whether or not their stored settings still read (a
+        running runner's refresh: a queue it does not serve must not stop it)."""
+        with self.store.session() as session:
+            return list(session.exec(select(InboundQueue.name).where(InboundQueue.active)
+                                     .order_by(InboundQueue.name)))
+
     def queue_set(self, names: Iterable[str], prompts: PromptSet):
         """The ``QueueSet`` a runner serves: the named queues and those they overflow to."""
         from dialer.engine.queues import QueueSet
 
         wanted = list(dict.fromkeys(names))
-        known = {c.name: c for c in self.all()}
-        missing = [n for n in wanted if n not in known]
+        readable, broken = self.survey()
+        known = {c.name: c for c in readable}
+        missing = [n for n in wanted if n not in known and n not in broken]
         if missing:
             raise QueueError(f"queue {missing[0]!r} does not exist (`dialer queue list`)")
         chosen: dict[str, QueueConfig] = {}
         stack = list(wanted)
         while stack:
-            config = known[stack.pop()]
+            name = stack.pop()
+            if name in broken:  # served, or reached by an overflow, and unreadable
+                raise QueueError(broken[name])
+            config = known[name]
             if config.name in chosen:
                 continue
             chosen[config.name] = config
             stack += [a.target for _, a in config.actions()
-                      if a.kind is ActionKind.QUEUE and a.target and a.target in known]
+                      if a.kind is ActionKind.QUEUE and a.target
+                      and (a.target in known or a.target in broken)]
         try:
             return QueueSet(chosen.values(), prompts, self.calendars)
         except DialerError as error:
@@ -289,6 +309,26 @@ class QueueStore:
         rows = session.exec(select(InboundQueue).where(InboundQueue.active)
                             .order_by(InboundQueue.name))
         return [_stored(r) for r in rows if r.name != exclude]
+
+    @staticmethod
+    def _readable(session: Any, exclude: str | None = None,
+                  broken: dict[str, str] | None = None) -> list[QueueConfig]:
+        """The active queues whose stored settings read; the others are left out (and
+        named in ``broken`` with their refusal). Creating or editing one queue checks it
+        against these: a queue stored before a check is refused wherever it is used, and
+        must not block the edit that repairs it or another one."""
+        rows = session.exec(select(InboundQueue).where(InboundQueue.active)
+                            .order_by(InboundQueue.name))
+        readable = []
+        for row in rows:
+            if row.name == exclude:
+                continue
+            try:
+                readable.append(_stored(row))
+            except QueueError as error:
+                if broken is not None:
+                    broken[row.name] = str(error)
+        return readable
 
     # --- inbound calls ---------------------------------------------------------------------
 

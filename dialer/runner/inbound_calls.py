@@ -266,7 +266,7 @@ class InboundCalls:
     async def refresh(self) -> None:
         """The queue names configured in the store (database thread)."""
         store = self.runner.inbound.store
-        names = await self.runner.db.call(lambda: [c.name for c in store.all()])
+        names = await self.runner.db.call(store.names)
         self.configured = frozenset(names)
 
     # --- adoption ------------------------------------------------------------------------------

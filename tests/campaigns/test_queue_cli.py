@@ -202,3 +202,23 @@ def test_editing_a_queue_a_running_process_serves_says_when_it_applies(env, monk
     assert result.exit_code == 0 and json.loads(result.stdout)["max_length"] == 6
     assert "note: campaign spring's running process keeps queue sales's settings" in \
         result.stderr
+
+
+def test_a_queue_stored_before_a_check_is_listed_with_its_repair(env) -> None:
+    """`queue list` named nothing but the one broken queue's refusal: every other queue was
+    hidden with it. It lists them all, the unreadable one with its refusal and repair."""
+    import sqlite3
+
+    run("queue", "create", "sales", "--set", "max_wait=60", "--set", "overflow=voicemail")
+    run("queue", "create", "support")
+    database = next((env / "home").rglob("*.db"))
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE inbound_queue SET config = json_remove(config, "
+                           "'$.max_wait') WHERE name = 'sales'")
+    listed = run("queue", "list")
+    assert [q["name"] for q in listed] == ["sales", "support"]
+    assert "repair it with `dialer queue edit sales" in listed[0]["problem"]
+    assert listed[1]["strategy"]
+    table = CliRunner().invoke(app, ["queue", "list"])
+    assert table.exit_code == 0 and "support" in table.output
+    assert "repair it with `dialer queue edit sales --set KEY=VALUE`" in table.output

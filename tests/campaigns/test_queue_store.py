@@ -114,10 +114,44 @@ def test_a_queue_stored_before_a_check_is_refused_naming_its_repair(queues, stor
     with pytest.raises(QueueError, match=r"queue sales: overflow needs max_wait .*stored "
                                          r"earlier; repair it with `dialer queue edit sales"):
         queues.get("sales")
-    with pytest.raises(QueueError, match="stored earlier"):
-        queues.create({"name": "support"}, at=NOW)
+    # Only where it is used: another queue can be created, listed and served meanwhile.
+    queues.create({"name": "support"}, at=NOW)
+    readable, broken = queues.survey()
+    assert [c.name for c in readable] == ["support"] and list(broken) == ["sales"]
+    assert "repair it with `dialer queue edit sales" in broken["sales"]
+    assert queues.names() == ["sales", "support"]
+    assert [*queues.queue_set(["support"], PromptSet.standard()).queues] \
+        == ["support"]
+    with pytest.raises(QueueError, match=r"queue sales: overflow needs max_wait .*stored "):
+        queues.queue_set(["sales"], PromptSet.standard())
     assert queues.edit("sales", {"max_wait": 90}, at=NOW).max_wait == 90
     assert queues.get("sales").overflow is not None
+
+
+def test_two_queues_stored_before_a_check_can_each_be_repaired(queues, store) -> None:
+    """Editing one queue checks it against the others: an unreadable other must not refuse
+    the edit that repairs this one (two such rows used to block each other for good), and a
+    queue overflowing to an unreadable one is refused where it is served."""
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundQueue
+
+    for name in ("sales", "support"):
+        queues.create({"name": name, "max_wait": 60, "overflow": "voicemail"}, at=NOW)
+    queues.create({"name": "front", "max_wait": 30, "overflow": "queue:sales"}, at=NOW)
+    with store.session() as session:
+        for name in ("sales", "support"):
+            session.execute(sa.update(InboundQueue).where(InboundQueue.name == name).values(
+                config={"name": name, "overflow": {"kind": "voicemail"}}))
+        session.commit()
+    assert sorted(queues.survey()[1]) == ["sales", "support"]
+    with pytest.raises(QueueError, match=r"queue sales: .*stored earlier"):
+        queues.queue_set(["front"], PromptSet.standard())  # front overflows to sales
+    queues.edit("sales", {"max_wait": 90}, at=NOW)
+    queues.edit("support", {"max_wait": 90}, at=NOW)
+    assert queues.survey()[1] == {}
+    assert sorted(queues.queue_set(["front"], PromptSet.standard()).queues) \
+        == ["front", "sales"]
 
 
 def test_a_queue_a_campaign_serves_cannot_be_retired(queues, store) -> None:
