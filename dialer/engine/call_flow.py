@@ -1,20 +1,28 @@
 """The engine's customer-call side: answer, classification, bridge, abandon, and the end.
 
-A mixin of ``Engine`` (dialer/engine/engine.py), kept apart so that each module has one job:
-this one follows a customer call from its answer to its ``AttemptFinished``, keeping the
-abandonment ledger to the legal count on the way; dialing lives in dialing.py, agents in
-agent_work.py, the entry points and timers in engine.py.
+A part the engine (dialer/engine/engine.py) owns, kept apart so that each module has one
+job: this one follows a customer call from its answer to its ``AttemptFinished``, keeping the
+abandonment ledger to the legal count on the way. Its own state is what that count needs
+beyond the ledger: the abandons charged to AMD (``amd_abandons``, which pacing reads) and the
+AMD false-positive estimate not yet charged as a whole abandon. It reads the collaborators it
+is given (the calls and the lines in flight, the pool, the ledger, the watch, the connector,
+the recorder, the inbound router, the desk, the switch waits, the agent side, the placement,
+gateways and gate) and writes its commands to ``out``, the engine's command list (the engine
+hands it each new one); the policy is the engine's, set here whenever it changes. Dialing
+lives in dialing.py, agents in agent_work.py, the entry points and timers in engine.py.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from dialer.commands import (
     AgentState,
     AttemptFinished,
     Bridge,
     CallOutcome,
+    Command,
     Direction,
     Hangup,
     Incident,
@@ -23,11 +31,21 @@ from dialer.commands import (
     PlayMessage,
     RecordOptOut,
 )
+from dialer.engine.agent_work import AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, RoutedVerdict, transition
-from dialer.engine.config import MachineAction
+from dialer.engine.config import CampaignConfig, MachineAction
+from dialer.engine.connector import Connector
+from dialer.engine.desk import AgentDesk
+from dialer.engine.gateways import GatewayRouter
+from dialer.engine.inbound import InboundRouter
+from dialer.engine.ledger import AbandonLedger
+from dialer.engine.placement import SwitchPlacement
+from dialer.engine.recordings import Recorder
 from dialer.engine.routing import Work, WorkKind
-from dialer.engine.watch import Wait
+from dialer.engine.scheduler import AgentPool
+from dialer.engine.switch_waits import SwitchWaits
+from dialer.engine.watch import Wait, Watch
 from dialer.events import (
     AnswerKind,
     CallAnswered,
@@ -41,16 +59,9 @@ from dialer.events import (
     PlaybackFinished,
 )
 from dialer.hangup import DialOutcome, HangupCause, dial_outcome
-from dialer.ports import GateVerdict
-from pacing_models.interface import AttemptResult
+from dialer.ports import ComplianceGate, GateVerdict
+from pacing_models.interface import AttemptResult, PacingPolicy
 from pacing_models.records import builder
-
-if TYPE_CHECKING:
-    from dialer.engine.engine import Engine
-
-    _Base = Engine
-else:
-    _Base = object
 
 # Enum members read on the per-attempt path are module constants: in CPython 3.11 reading
 # ``Enum.MEMBER`` passes through EnumType.__getattr__'s slow attribute hook, some 860
@@ -100,17 +111,90 @@ _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "pla
 """The engine's message states as the attempt records them (``AttemptFinished.message``)."""
 
 
-class CallFlow(_Base):
-    """Customer calls from the answer to the attempt record (a mixin of ``Engine``)."""
+@dataclass(frozen=True, slots=True)
+class CallFlowServices:
+    """What the call flow may ask of the parts the engine owns (and nothing more)."""
 
-    def _on_ringing(self, event: CallRinging) -> None:
-        call = self._call(event.call_id)
+    fail_over: Callable[[Call, float, HangupCause], bool]
+    """A carrier's refusal on a gateway: the attempt goes on through another one, within
+    the ring budget (``Dialing.fail_over``)."""
+    after_assignment: Callable[[tuple[Agent, Work] | None, float], None]
+    """An agent freed (a reservation called off): what the pool assigned them next
+    (``AgentWork.after_assignment``)."""
+    offer: Callable[[Work, float], None]
+    """Ring-all: a call waiting is offered to every ready agent (``AgentWork.offer``)."""
+
+
+class CallFlow:
+    """Customer calls from the answer to the attempt record.
+
+    ``calls``, ``dialing`` and ``verdicts`` are the engine's, shared with the dialing side,
+    which adds each call it dials; this side takes them out at the answer, the verdict and
+    the end. ``last_agent`` (customer key → the agent who last spoke with them) is the
+    engine's too: this side writes it at each bridge, the inbound router's sticky routing
+    reads it. ``config`` and ``policy`` are the engine's current ones (it sets them again at
+    a retune, and ``policy`` when a driver replaces it). ``out`` is the command list of the
+    event or tick in progress (the engine gives a new one after each).
+    """
+
+    def __init__(
+        self, config: CampaignConfig, policy: PacingPolicy, pool: AgentPool,
+        ledger: AbandonLedger, calls: dict[str, Call], dialing: dict[str, float],
+        verdicts: dict[str, float], watch: Watch, connector: Connector, recorder: Recorder,
+        gate: ComplianceGate, inbound: InboundRouter, desk: AgentDesk, waits: SwitchWaits,
+        agent_work: AgentWork, placement: SwitchPlacement | None,
+        gateways: GatewayRouter | None, last_agent: dict[str, str], out: list[Command],
+        services: CallFlowServices,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.pool = pool
+        self.ledger = ledger
+        self.calls = calls
+        self.dialing = dialing
+        self.verdicts = verdicts
+        self.watch = watch
+        self.connector = connector
+        self.recorder = recorder
+        self.gate = gate
+        self.inbound = inbound
+        self.desk = desk
+        self.waits = waits
+        self.agent_work = agent_work
+        self._placement = placement
+        self.gateways = gateways
+        self._last_agent = last_agent
+        self.out = out
+        """The commands of the event or tick in progress (the engine's list)."""
+        self._fail_over = services.fail_over
+        self._after_assignment = services.after_assignment
+        self._offer = services.offer
+        self._observe_verdict = getattr(policy, "observe_verdict", None)
+        """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
+        self._false_positive_credit = 0.0
+        """The campaign's AMD false-positive estimate not yet charged as a whole abandon."""
+        self.amd_abandons = 0
+        """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
+
+    def policy_changed(self, policy: PacingPolicy) -> None:
+        """A retune put a new policy in place: tell it the AMD verdicts' delays if it
+        learns them (a driver that assigns ``engine.policy`` keeps the old observer, as
+        before the call flow was a part)."""
+        self._observe_verdict = getattr(policy, "observe_verdict", None)
+
+    def live_call(self, call_id: str) -> Call | None:
+        """The call, unless it is unknown or has ended."""
+        call = self.calls.get(call_id)
+        return call if call is not None and call.state is not _ENDED else None
+
+    def on_ringing(self, event: CallRinging) -> None:
+        call = self.live_call(event.call_id)
         if call is not None and call.state is _DIALING:
             transition(call, _RINGING, event)
             if call.gateway is not None:
                 self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 
-    def _on_answered(self, event: CallAnswered) -> None:
+    def on_answered(self, event: CallAnswered) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per answer
         if call is None or call.state is _ENDED or call.answered_at is not None:
             return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
@@ -124,9 +208,9 @@ class CallFlow(_Base):
         if call.gateway is not None:
             self.gateways.answered(call.call_id, at)  # type: ignore[union-attr]
         config = self.config
-        self.recorder.answered(call, at, self._out)
+        self.recorder.answered(call, at, self.out)
         if not config.amd_enabled:
-            self._classified(call, _UNKNOWN_KIND, at)
+            self.classified(call, _UNKNOWN_KIND, at)
         else:
             self.watch.add(at + config.amd_timeout, _CLASSIFY_WAIT, call.call_id)
             if call.call_id in self.dialing:
@@ -134,22 +218,22 @@ class CallFlow(_Base):
                 # needs an agent at the verdict unless AMD calls it a machine.
                 self.verdicts[call.call_id] = at
 
-    def _on_parked(self, event: CallParked) -> None:
+    def on_parked(self, event: CallParked) -> None:
         """The customer's leg runs park: a bridge to it is safe now (connector.py)."""
-        call = self._call(event.call_id)
+        call = self.live_call(event.call_id)
         if call is None or call.answered_at is None:
             return
         if self.connector.call_ready(call.call_id) and call.state is _BRIDGING:
-            self._send_bridge(call, event.at)
+            self.send_bridge(call, event.at)
 
-    def _on_classified(self, event: CallClassified) -> None:
-        call = self._call(event.call_id)
+    def on_classified(self, event: CallClassified) -> None:
+        call = self.live_call(event.call_id)
         if call is None:
             if self.config.machine_to_free_agent and event.kind is not _UNKNOWN_KIND:
                 self._word_after_the_call(event.call_id, event.kind, event.at)
             return
         if call.state is _ANSWERED:
-            self._classified(call, event.kind, event.at)
+            self.classified(call, event.kind, event.at)
             return
         routed = call.routed
         if routed is not None and event.kind is not _UNKNOWN_KIND:
@@ -222,10 +306,10 @@ class CallFlow(_Base):
         if record is None or not person:
             return
         self.ledger.record_live(record.answered_at)
-        self._out.append(LiveAnswerConfirmed(at, call_id, self.config.campaign_id,
+        self.out.append(LiveAnswerConfirmed(at, call_id, self.config.campaign_id,
                                              record.agent_id, record.answered_at))
 
-    def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
+    def classified(self, call: Call, kind: AnswerKind, at: float) -> None:
         config = self.config
         call.kind = kind
         live = kind is _HUMAN_KIND or (
@@ -255,7 +339,7 @@ class CallFlow(_Base):
                 self._placement.observe_attempt(live, ring)
         if routed is not None:
             transition(call, _WAITING_AGENT, "machine verdict to a free agent")
-            self._bridge(call, routed, at)
+            self.bridge(call, routed, at)
             return
         if kind is _MACHINE_KIND:
             transition(call, _MACHINE, "machine")
@@ -265,10 +349,10 @@ class CallFlow(_Base):
                 if config.machine_action is _LEAVE_MESSAGE else None
             if decision is not None and decision.allowed:
                 call.message_left = True
-                self._out.append(PlayMessage(at, call.call_id, config.machine_message, True,
+                self.out.append(PlayMessage(at, call.call_id, config.machine_message, True,
                                              None, decision.decision_id))
             else:
-                self._out.append(_hangup_command(at, call.call_id,
+                self.out.append(_hangup_command(at, call.call_id,
                                                  _NORMAL_CLEARING))
             return
         if live:
@@ -286,11 +370,11 @@ class CallFlow(_Base):
             call.switch_id, config.message_latency_budget)  # ``waits.budget``, inline
         if call.deadline <= at and live:
             transition(call, _WAITING_AGENT, "classified after the connect window")
-            self._abandon(call, at)
+            self.abandon(call, at)
             return
         agent = self._callback_agent(call)
         if agent is not None:
-            self._bridge(call, agent, at)
+            self.bridge(call, agent, at)
             return
         call.agent_id = None
         target = call.target
@@ -303,7 +387,7 @@ class CallFlow(_Base):
         transition(call, _WAITING_AGENT, "classified")
         agent = self.pool.submit(work, at)
         if agent is not None:
-            self._bridge(call, agent, at)
+            self.bridge(call, agent, at)
         elif self.pool.ring_all:
             self._offer(work, at)
 
@@ -379,7 +463,7 @@ class CallFlow(_Base):
                 self.pool.unreserve(agent.agent_id, at, "callback not answered by a person"), at
             )
 
-    def _bridge(self, call: Call, agent: Agent, at: float) -> None:
+    def bridge(self, call: Call, agent: Agent, at: float) -> None:
         """The agent is reserved for the call; the bridge goes once both legs are parked."""
         transition(call, _BRIDGING, "agent reserved")
         call.agent_id = agent.agent_id
@@ -387,16 +471,16 @@ class CallFlow(_Base):
         if call.deadline is not None:
             self.watch.add(call.deadline, _BRIDGE_WAIT, call.call_id)
         if self.connector.want(call.call_id, agent.agent_id):
-            self._send_bridge(call, at)
+            self.send_bridge(call, at)
 
-    def _send_bridge(self, call: Call, at: float) -> None:
+    def send_bridge(self, call: Call, at: float) -> None:
         agent_id = call.agent_id or ""
         self.connector.sent(call.call_id, at)
         agent = self.pool.agents.get(agent_id)
         leg = self.connector.leg_ids.get(agent_id) or (agent.leg_id if agent else None) or ""
-        self._out.append(_bridge_command(at, call.call_id, agent_id, leg))
+        self.out.append(_bridge_command(at, call.call_id, agent_id, leg))
 
-    def _abandon(self, call: Call, at: float) -> None:
+    def abandon(self, call: Call, at: float) -> None:
         """No agent connected within the connect window: safe-harbour message, opt-out, hang
         up. A bridge still waiting for its legs is called off (its agent is free again); one
         in flight leaves the agent's leg busy until FreeSWITCH parks it again."""
@@ -414,7 +498,7 @@ class CallFlow(_Base):
             # hung up on, so charged like one (``amd_false_positive_estimate``).
             self._count_estimated_false_positive(at)
         call.message = "sent"
-        self._out.append(
+        self.out.append(
             PlayMessage(at, call.call_id, config.safe_harbor_message, True, config.optout_digit)
         )
         self.watch.add(at + MESSAGE_START_WAIT, Wait.MESSAGE_START, call.call_id)
@@ -424,16 +508,16 @@ class CallFlow(_Base):
         bridge = self.connector.drop(call.call_id)
         agent_id, call.agent_id = call.agent_id, None
         if bridge is not None and bridge.sent_at is not None:
-            self._out.append(Incident(
+            self.out.append(Incident(
                 at, IncidentKind.BRIDGE_NOT_CONFIRMED,
                 f"bridge to {bridge.agent_id} sent {at - bridge.sent_at:.3f} s before the "
                 "connect window closed and not confirmed: safe-harbour message instead",
                 call.call_id, bridge.agent_id))
-            self._watch_leg(bridge.agent_id, at)
+            self.watch_leg(bridge.agent_id, at)
         elif bridge is not None:
             waiting_for = ("the customer's leg to park" if call.call_id not in
                            self.connector.ready_calls else "the agent's leg to park")
-            self._out.append(Incident(
+            self.out.append(Incident(
                 at, IncidentKind.SWITCH_SILENT,
                 f"connect window closed waiting for {waiting_for}", call.call_id,
                 bridge.agent_id))
@@ -441,13 +525,13 @@ class CallFlow(_Base):
             self._after_assignment(
                 self.pool.unreserve(agent_id, at, "connect window closed"), at)
 
-    def _watch_leg(self, agent_id: str, at: float) -> None:
+    def watch_leg(self, agent_id: str, at: float) -> None:
         """The agent's leg must come back to park (AgentLegUp) soon."""
         leg = self.connector.leg_ids.get(agent_id)
         if leg is not None:
             self.watch.add(at + LEG_PARK_WAIT, Wait.LEG_PARK, agent_id, leg)
 
-    def _on_bridged(self, event: CallBridged) -> None:
+    def on_bridged(self, event: CallBridged) -> None:
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per connect
         if call is None or call.state is _ENDED or call.state is _BRIDGED:
             return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
@@ -457,7 +541,7 @@ class CallFlow(_Base):
             # agent's leg is busy with this call until it parks again.
             call.bridged_at = call.bridged_at or event.at
             call.agent_id = agent_id
-            self._out.append(Incident(
+            self.out.append(Incident(
                 event.at, IncidentKind.BRIDGE_NOT_CONFIRMED,
                 f"bridge to {agent_id} confirmed after the connect window closed "
                 f"({call.state.value})", call.call_id, agent_id))
@@ -467,7 +551,7 @@ class CallFlow(_Base):
             # down after the bridge was sent (ESL events need not arrive in order) and the
             # caller was put back in line. The switch cannot keep a bridge to a leg that is
             # gone; the caller stays where the engine put them, and the operator hears of it.
-            self._out.append(Incident(
+            self.out.append(Incident(
                 event.at, IncidentKind.BRIDGE_NOT_CONFIRMED,
                 f"bridge to {event.agent_id} confirmed after that agent's leg was lost "
                 f"(call {call.state.value}): ignored", call.call_id, event.agent_id))
@@ -475,15 +559,15 @@ class CallFlow(_Base):
         transition(call, _BRIDGED, event)
         if call.bridged_at is None:
             call.bridged_at = event.at  # a transfer's second bridge keeps the first one's time
-            self.recorder.bridged(call, event.at, self._out)
+            self.recorder.bridged(call, event.at, self.out)
         self.pool.start_call(agent_id, call.call_id, event.at)
         if call.inbound is not None:
             self.inbound.bridged(call, agent_id, event.at)
         if call.customer_key is not None:
             self._last_agent[call.customer_key] = agent_id
 
-    def _on_dtmf(self, event: DtmfReceived) -> None:
-        call = self._call(event.call_id)
+    def on_dtmf(self, event: DtmfReceived) -> None:
+        call = self.live_call(event.call_id)
         if call is not None and call.inbound is not None:
             self.inbound.dtmf(call, event)  # menus, the queue callback key
             return
@@ -496,22 +580,22 @@ class CallFlow(_Base):
         # The automated opt-out records the number and disconnects at once
         # (47 CFR 64.1200(a)(7)(i)(B)).
         call.opted_out = True
-        self._out.append(
+        self.out.append(
             RecordOptOut(
                 event.at, call.number_e164, call.call_id, self.config.campaign_id,
                 "automated opt-out key during the safe-harbour message",
             )
         )
-        self._out.append(Hangup(event.at, call.call_id, _NORMAL_CLEARING))
+        self.out.append(Hangup(event.at, call.call_id, _NORMAL_CLEARING))
 
-    def _on_playback_finished(self, event: PlaybackFinished) -> None:
+    def on_playback_finished(self, event: PlaybackFinished) -> None:
         """How the safe-harbour message ended, for the record (``PlayMessage(hangup_after=
         True)`` makes the switch hang up: nothing to command)."""
-        call = self._call(event.call_id)
+        call = self.live_call(event.call_id)
         if call is not None and call.state is _ABANDONED and call.message == "played":
             call.message = "cut_off" if event.cut_off else "completed"
 
-    def _on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
+    def on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
         """The customer leg ended (a hang-up) or never came up (the originate's ``-ERR``):
         both end the call with the event's cause."""
         call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
@@ -521,16 +605,16 @@ class CallFlow(_Base):
                     and call.agent_id is None and call.direction is _OUTBOUND:
                 self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
             elif state is not _ENDED:
-                self._end(call, event.at, event.cause)
+                self.end(call, event.at, event.cause)
 
     def _end_unanswered(self, call: Call, at: float, cause: HangupCause) -> None:
-        """``_end`` of an outbound call that was never answered, on the default route and
+        """``end`` of an outbound call that was never answered, on the default route and
         with no agent reserved for it: two attempts in three under simulation.
 
         The general path, written out for this case: such a call has no bridge (the
         connector only learns of a call at its answer), no recording (started at the
-        answer), no agent leg to watch, no inbound state; its record is ``_end``'s with those
-        fields empty. Any change to what ``_end`` does for it must be made here too (the
+        answer), no agent leg to watch, no inbound state; its record is ``end``'s with those
+        fields empty. Any change to what ``end`` does for it must be made here too (the
         command-stream digests cover both).
         """
         # ``transition`` to ended, written out: legal from dialing and ringing, and such a
@@ -545,7 +629,7 @@ class CallFlow(_Base):
         if self._placement is not None:
             self._placement.observe_attempt(False, None)
         target = call.target
-        self._out.append(_attempt_finished(
+        self.out.append(_attempt_finished(
             at, call_id, self.config.campaign_id, call.direction, outcome, cause,
             target.lead_id if target is not None else None,
             target.number_e164 if target is not None else call.caller_number,
@@ -556,7 +640,7 @@ class CallFlow(_Base):
             call.caller_id, None, None, None, "", (), call.message_started_at,
         ))
 
-    def _end(self, call: Call, at: float, cause: HangupCause) -> None:
+    def end(self, call: Call, at: float, cause: HangupCause) -> None:
         state = call.state
         if (state is _DIALING or state is _RINGING) and call.gateway is None \
                 and call.agent_id is None and call.direction is _OUTBOUND:
@@ -573,9 +657,9 @@ class CallFlow(_Base):
             self.verdicts.pop(call.call_id, None)
         bridge = self.connector.drop(call.call_id)
         if bridge is not None and bridge.sent_at is not None:
-            self._watch_leg(bridge.agent_id, at)  # in flight: the leg parks again, or not
+            self.watch_leg(bridge.agent_id, at)  # in flight: the leg parks again, or not
         elif call.agent_id is not None and (state is _BRIDGED or call.bridged_at is not None):
-            self._watch_leg(call.agent_id, at)
+            self.watch_leg(call.agent_id, at)
         pool = self.pool
         outcome: CallOutcome
         if call.bridged_at is not None and state is not _BRIDGED:
@@ -643,7 +727,7 @@ class CallFlow(_Base):
         # one of these per attempt): lead_id, number_e164, attempt_number, dialed_at,
         # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
         # recording_path, opted_out, callback_id, queue, then the inbound fields.
-        self._out.append(
+        self.out.append(
             _attempt_finished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 target.lead_id if target is not None else None,

@@ -14,7 +14,7 @@ from itertools import count
 from dialer.commands import Command, Direction
 from dialer.engine.agent_work import AgentServices, AgentWork
 from dialer.engine.agents import Agent
-from dialer.engine.call_flow import CallFlow
+from dialer.engine.call_flow import CallFlow, CallFlowServices
 from dialer.engine.caller_ids import CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
@@ -40,6 +40,7 @@ from dialer.events import (
     AgentLoggedOut,
     AgentPaused,
     AgentReady,
+    AnswerKind,
     CallAnswered,
     CallbackDue,
     CallBridged,
@@ -74,14 +75,14 @@ from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 
 S = CallState
 _NEVER = float("-inf")
-_DIALING, _RINGING, _ENDED = CallState.DIALING, CallState.RINGING, CallState.ENDED
+_DIALING, _RINGING = CallState.DIALING, CallState.RINGING
 _LEG_PARK_WAIT = Wait.LEG_PARK
 def _counter_ids(prefix: str) -> Callable[[], str]:
     numbers = count(1)
     return lambda: f"{prefix}{next(numbers)}"
 
 
-class Engine(CallFlow):
+class Engine:
     """One campaign's dialer core.
 
     ``new_id`` makes call and agent-leg ids (at most 36 characters: FreeSWITCH truncates a
@@ -117,7 +118,7 @@ class Engine(CallFlow):
         hour_of: Callable[[float], int] | None = None,
     ) -> None:
         self.config = config
-        self.policy = policy
+        self._policy = policy
         self.leads = leads
         self.gate = gate
         self.new_id = new_id or _counter_ids(f"{config.campaign_id[:20]}-")
@@ -131,8 +132,6 @@ class Engine(CallFlow):
         self.verdicts: dict[str, float] = {}
         """Of ``dialing``, the calls answered and awaiting AMD's verdict → when answered
         (pacing's ``verdict_elapsed``; the call flow's, read by the dialing side)."""
-        self._observe_verdict = getattr(policy, "observe_verdict", None)
-        """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
         self._placement = SwitchPlacement() if len(config.switch_ids) > 1 else None
         """Several switches: spreads new calls where agents will be free (placement.py)."""
         self.gateways = gateways
@@ -147,10 +146,6 @@ class Engine(CallFlow):
         self._out: list[Command] = []
         self._last_agent: dict[str, str] = {}
         """Customer key → the agent who last spoke with them (sticky routing)."""
-        self._false_positive_credit = 0.0
-        """The campaign's AMD false-positive estimate not yet charged as a whole abandon."""
-        self.amd_abandons = 0
-        """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
         self._opted_out = opted_out
         self.inbound = InboundRouter(
             queues or QueueSet.implicit(), self.pool, self.calls, config.campaign_id,
@@ -204,22 +199,32 @@ class Engine(CallFlow):
                           policy=self._current_policy, new_id=self.new_id),
         )
         """Agent events, callbacks, ring-all offers and wrap-ups (agent_work.py)."""
+        self.call_flow = flow = CallFlow(
+            config, policy, self.pool, self.ledger, self.calls, self.dialing, self.verdicts,
+            self.watch, self.connector, self.recorder, gate, self.inbound, self.desk,
+            self.waits, self.agent_work, self._placement, gateways, self._last_agent,
+            self._out,
+            CallFlowServices(fail_over=dialer.fail_over,
+                             after_assignment=self.agent_work.after_assignment,
+                             offer=self.agent_work.offer),
+        )
+        """Customer calls from the answer to the attempt record (call_flow.py)."""
         self._consult_legs = self.desk.consults.by_leg
         """The outside parties' legs of consultations (``handle`` routes their events)."""
         agent_work = self.agent_work
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: dialer.on_switch_up,
             SwitchDown: dialer.on_switch_down,
-            CallRinging: self._on_ringing,
-            CallAnswered: self._on_answered,
-            CallParked: self._on_parked,
-            CallClassified: self._on_classified,
-            OriginateFailed: self._on_call_ended,
-            CallHungUp: self._on_call_ended,
-            CallBridged: self._on_bridged,
-            DtmfReceived: self._on_dtmf,
+            CallRinging: flow.on_ringing,
+            CallAnswered: flow.on_answered,
+            CallParked: flow.on_parked,
+            CallClassified: flow.on_classified,
+            OriginateFailed: flow.on_call_ended,
+            CallHungUp: flow.on_call_ended,
+            CallBridged: flow.on_bridged,
+            DtmfReceived: flow.on_dtmf,
             PlaybackStarted: self.waits.on_playback_started,
-            PlaybackFinished: self._on_playback_finished,
+            PlaybackFinished: flow.on_playback_finished,
             PlaybackFailed: self.waits.on_playback_failed,
             MessageLatency: self.waits.on_message_latency,
             InboundCallArrived: self._on_inbound_arrived,
@@ -273,7 +278,7 @@ class Engine(CallFlow):
         # The commands out, agent history first (it describes the state the switch commands
         # act on); written out here and in ``tick`` rather than called: once per event.
         out = self._out
-        self._out = []
+        self._out = self.call_flow.out = []
         changes = pool.changes
         if changes:
             out[:0] = changes
@@ -301,7 +306,7 @@ class Engine(CallFlow):
         if pool.newly_ready:
             self.agent_work.offer_to_newly_ready(now)
         out = self._out
-        self._out = []
+        self._out = self.call_flow.out = []
         changes = pool.changes
         if changes:
             out[:0] = changes
@@ -360,16 +365,34 @@ class Engine(CallFlow):
             raise ValueError("retune changes pacing only, not the campaign or its switches")
         self.config = config
         self.desk.config = self.waits.config = self.agent_work.config = config
-        self.dialer.config = config
-        if policy is not self.policy:
+        self.dialer.config = self.call_flow.config = config
+        if policy is not self._policy:
             self.policy = policy
             self.dialer.policy_changed(policy)
-            self._observe_verdict = getattr(policy, "observe_verdict", None)
+            self.call_flow.policy_changed(policy)
         self._next_decision_at = _NEVER
 
     def owns_leg(self, uuid: str) -> bool:
         """A channel of this engine's: a customer call or an outside party being consulted."""
         return uuid in self.calls or uuid in self._consult_legs
+
+    @property
+    def policy(self) -> PacingPolicy:
+        """The campaign's pacing policy: it decides, and learns from every attempt."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: PacingPolicy) -> None:
+        # A driver may put another policy in place (benchmarks/pacing_oracle.py does): the
+        # parts that ask for it get it from here, the call flow (once per attempt) holds it.
+        self._policy = policy
+        self.call_flow.policy = policy
+
+    @property
+    def amd_abandons(self) -> int:
+        """Abandons charged to AMD machine verdicts so far (the call flow's count;
+        ``PacingState.amd_abandons``)."""
+        return self.call_flow.amd_abandons
 
     @property
     def consults(self) -> Consults:
@@ -444,7 +467,7 @@ class Engine(CallFlow):
         deadline = pool.next_outbound_deadline() if pool.outbound_line else None
         if deadline is not None and deadline <= now:
             for work in pool.expired_outbound(now):
-                self._abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
+                self.call_flow.abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
         wrap = pool.next_wrap_deadline()
         if wrap is not None and wrap <= now:
             finish_wrap = self.agent_work.finish_wrap
@@ -461,9 +484,9 @@ class Engine(CallFlow):
                 if wait is _LEG_PARK_WAIT or key in calls:  # else a no-op: the call is gone
                     ran_out(wait, key, token, at)
 
-    # --- routes to the parts, for the mixin still to be composed and the parts' services ---
+    # --- routes to the parts, for the parts' services ---
     # (the inbound router and the desk are built before the dialing and agent sides, which
-    # need them)
+    # need them, and the call flow last: it needs them all)
 
     def _after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
         self.agent_work.after_assignment(assignment, at)
@@ -489,21 +512,32 @@ class Engine(CallFlow):
     def _switch_up(self, switch_id: str) -> bool:
         return switch_id in self.dialer.switches_up
 
-    def _fail_over(self, call: Call, at: float, cause: HangupCause) -> bool:
-        return self.dialer.fail_over(call, at, cause)
+    def _end(self, call: Call, at: float, cause: HangupCause) -> None:
+        self.call_flow.end(call, at, cause)
 
-    # --- customer calls ------------------------------------------------------------------------
+    def _classified(self, call: Call, kind: AnswerKind, at: float) -> None:
+        self.call_flow.classified(call, kind, at)
 
-    def _call(self, call_id: str) -> Call | None:
-        call = self.calls.get(call_id)
-        return call if call is not None and call.state is not _ENDED else None
+    def _abandon(self, call: Call, at: float) -> None:
+        self.call_flow.abandon(call, at)
+
+    def _bridge(self, call: Call, agent: Agent, at: float) -> None:
+        self.call_flow.bridge(call, agent, at)
+
+    def _send_bridge(self, call: Call, at: float) -> None:
+        self.call_flow.send_bridge(call, at)
+
+    def _watch_leg(self, agent_id: str, at: float) -> None:
+        self.call_flow.watch_leg(agent_id, at)
+
+    # --- recordings ----------------------------------------------------------------------------
 
     def check_recording(self, call_id: str, action: str) -> None:
         """Raise ``RecordingError`` naming why an agent's recording request cannot be done
         (drivers ask before they send ``RecordingRequested``)."""
         from dialer.engine.recordings import RecordingAction, RecordingError
 
-        call = self._call(call_id)
+        call = self.call_flow.live_call(call_id)
         if call is None:
             raise RecordingError(f"no call {call_id} in progress")
         try:
@@ -535,10 +569,10 @@ class Engine(CallFlow):
         return self._now
 
     def _current_policy(self) -> PacingPolicy:
-        return self.policy
+        return self._policy
 
     def _amd_abandons(self) -> int:
-        return self.amd_abandons
+        return self.call_flow.amd_abandons
 
     def _on_inbound_arrived(self, event: InboundCallArrived) -> None:
         # The driver reports an inbound call once its channel is answered and parked: a

@@ -77,7 +77,7 @@ class _Watched(Simulation):
             self.states += 1
             return decide(state)
 
-        classified = engine._classified
+        classified = engine.call_flow.classified
 
         def watched_verdict(call, kind, at):  # type: ignore[no-untyped-def]
             calls_before = len(self.ring_times)
@@ -99,8 +99,8 @@ class _Watched(Simulation):
                 self.delays.append(delay)
                 observe_verdict(delay, at)
 
-            engine._observe_verdict = verdict_delay
-        engine._classified = watched_verdict
+            engine.call_flow._observe_verdict = verdict_delay
+        engine.call_flow.classified = watched_verdict
 
     def _hangup(self, command):  # type: ignore[no-untyped-def]
         call = self._live(command.call_id)

@@ -1,4 +1,5 @@
-"""The engine's composed parts (desk.py, switch_waits.py, agent_work.py, dialing.py): each
+"""The engine's composed parts (desk.py, switch_waits.py, agent_work.py, dialing.py,
+call_flow.py): each
 keeps a reference to the campaign's configuration, so a supervisor's ``retune`` must reach
 every one of them, and the policy that learns the handle times or decides is always the
 engine's own; none imports the engine back (no import cycle)."""
@@ -17,8 +18,10 @@ from dialer.engine.calls import CallState
 from dialer.events import (
     AgentLegUp,
     AgentLoggedIn,
+    AnswerKind,
     CallAnswered,
     CallBridged,
+    CallClassified,
     CallDisposed,
     CallHungUp,
     ConsultRequested,
@@ -26,8 +29,10 @@ from dialer.events import (
     MessageLatency,
     SwitchUp,
 )
+from dialer.hangup import HangupCause
+from pacing_models.interface import AttemptResult
 
-PARTS = ("desk.py", "switch_waits.py", "agent_work.py", "dialing.py")
+PARTS = ("desk.py", "switch_waits.py", "agent_work.py", "dialing.py", "call_flow.py")
 
 
 def _connected(engine, agent: str = "ann") -> str:
@@ -139,6 +144,48 @@ def test_the_dialing_sides_state_reads_through_the_engine() -> None:
     assert list(engine.switches_up) == ["fs2"] and engine.dialing_paused
     engine.tick(1.0)
     assert engine.dials == 0 and "paused" in engine.last_decision.explanation
+
+
+def test_after_retune_an_answer_waits_for_the_new_connect_window() -> None:
+    engine, _, policy, _ = make_engine(connect_window=1.5, message_latency_budget=0.3)
+    engine.retune(dataclasses.replace(engine.config, connect_window=2.0), policy)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    assert engine.calls[originate.call_id].deadline == pytest.approx(5.0 + 2.0 - 0.3)
+
+
+def test_after_retune_the_new_policy_learns_the_attempts() -> None:
+    engine, _, old, _ = make_engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    new = Progressive()
+    engine.retune(engine.config, new)
+    engine.handle(CallHungUp(20.0, originate.call_id, HangupCause.NO_ANSWER))
+    assert [a[0] for a in new.attempts] == [AttemptResult.NO_ANSWER] and old.attempts == []
+
+
+def test_a_policy_a_driver_puts_in_place_learns_the_attempts() -> None:
+    engine, _, old, _ = make_engine()
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    engine.policy = new = Progressive()  # as benchmarks/pacing_oracle.py does
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    assert [a[0] for a in new.attempts] == [AttemptResult.LIVE] and old.attempts == []
+
+
+def test_the_call_flows_state_reads_through_the_engine() -> None:
+    # An AMD false positive (a person hung up on as a machine) is charged to AMD: pacing
+    # and the runner read the count on the engine.
+    engine, *_ = make_engine(amd_enabled=True)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    engine.handle(CallClassified(7.0, originate.call_id, AnswerKind.MACHINE))
+    assert engine.amd_abandons == 0
+    engine.handle(CallClassified(9.0, originate.call_id, AnswerKind.HUMAN))
+    assert engine.amd_abandons == 1 == engine.pacing_state(9.5).amd_abandons
+    assert engine.ledger.abandons == 1
 
 
 @pytest.mark.parametrize("name", PARTS)
