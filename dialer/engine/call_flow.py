@@ -195,7 +195,7 @@ class CallFlow:
                 self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 
     def on_answered(self, event: CallAnswered) -> None:
-        call = self.calls.get(event.call_id)  # ``_call``, written out: once per answer
+        call = self.calls.get(event.call_id)  # ``live_call``, written out: once per answer
         if call is None or call.state is _ENDED or call.answered_at is not None:
             return  # duplicate answer (e.g. a late CHANNEL_ANSWER after a bridge)
         at = event.at
@@ -532,7 +532,7 @@ class CallFlow:
             self.watch.add(at + LEG_PARK_WAIT, Wait.LEG_PARK, agent_id, leg)
 
     def on_bridged(self, event: CallBridged) -> None:
-        call = self.calls.get(event.call_id)  # ``_call``, written out: once per connect
+        call = self.calls.get(event.call_id)  # ``live_call``, written out: once per connect
         if call is None or call.state is _ENDED or call.state is _BRIDGED:
             return  # already bridged (FreeSWITCH reports CHANNEL_BRIDGE on both legs)
         agent_id = self.connector.confirmed(call.call_id) or call.agent_id or event.agent_id
@@ -598,7 +598,7 @@ class CallFlow:
     def on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
         """The customer leg ended (a hang-up) or never came up (the originate's ``-ERR``):
         both end the call with the event's cause."""
-        call = self.calls.get(event.call_id)  # ``_call``, written out: once per attempt
+        call = self.calls.get(event.call_id)  # ``live_call``, written out: once per attempt
         if call is not None:
             state = call.state
             if (state is _DIALING or state is _RINGING) and call.gateway is None \

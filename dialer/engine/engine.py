@@ -466,8 +466,9 @@ class Engine:
         pool = self.pool
         deadline = pool.next_outbound_deadline() if pool.outbound_line else None
         if deadline is not None and deadline <= now:
+            abandon = self.call_flow.abandon
             for work in pool.expired_outbound(now):
-                self.call_flow.abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
+                abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
         wrap = pool.next_wrap_deadline()
         if wrap is not None and wrap <= now:
             finish_wrap = self.agent_work.finish_wrap
