@@ -1,6 +1,6 @@
 """The engine's and the simulator's speed at an older commit and now, side by side in one run.
 
-    python benchmarks/compare_engine_speed.py [--old COMMIT ...] [--also DIR] [--rounds 3]
+    python benchmarks/compare_engine_speed.py [--old COMMIT ...] [--also DIR ...] [--rounds 3]
         [--month]
 
 Checks each old commit (``--old``, repeatable) out into a temporary ``git worktree``
@@ -9,9 +9,10 @@ trees and this one in every round so all see the same machine load, and prints a
 CPU second (the best and the median of the rounds), the ratio of this tree to each old one,
 and the load average (``os.getloadavg``) before and after. The harness is this tree's for
 all (the simulation's scenario, ``bench_engine``'s world); only the packages imported
-(``dialer``, ``simulations``, ``pacing_models``) come from each tree. ``--also DIR``: one
-more tree measured in the same rounds, after this one (for instance a copy of this tree
-whose hot modules were compiled: benchmarks/compile_trial.py), with its ratio to this one.
+(``dialer``, ``simulations``, ``pacing_models``) come from each tree. ``--also DIR``
+(repeatable): more trees measured in the same rounds, after this one (for instance copies
+of this tree whose hot modules were compiled, untyped and typed: benchmarks/
+compile_trial.py), each labelled by its directory's name, with its ratio to this one.
 
 Cases: the simulated day of ``bench_simulation.py`` (100 agents, 8 h) with the
 progressive and the predictive policy, and ``bench_engine.py``'s world (200,000 attempts);
@@ -80,17 +81,28 @@ def commit_of(tree: Path) -> str:
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
+def also_labels(also: list[Path]) -> dict[str, Path]:
+    """Each ``--also`` tree by its directory's name (``alsoN``, N its place, when that name
+    is taken)."""
+    labels: dict[str, Path] = {}
+    for index, tree in enumerate(also):
+        label = tree.resolve().name or "also"
+        labels[label if label not in labels and label != "new" else f"also{index + 1}"] = tree
+    return labels
+
+
 def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str, str, int]],
-            also: Path | None = None) -> None:
-    trees = {**old_trees, "new": ROOT, **({"also": also} if also is not None else {})}
+            also: list[Path] | None = None) -> None:
+    extra = also_labels(also or [])
+    trees = {**old_trees, "new": ROOT, **extra}
     for label, tree in old_trees.items():
         print(f"{label}: {commit_of(tree)} ({tree})")
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
                             "dialer", "simulations", "pacing_models"],
                            capture_output=True, text=True).stdout.strip()
     print(f"new: {commit_of(ROOT)}{' + uncommitted changes' if dirty else ''} ({ROOT})")
-    if also is not None:
-        print(f"also: {also}")
+    for label, tree in extra.items():
+        print(f"{label}: {tree}")
     print(f"load average before: {'/'.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores; {rounds} round(s), {', '.join(trees)} alternating")
     print("attempts per CPU second: best, median of the rounds; ratios of the medians")
@@ -107,7 +119,8 @@ def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str,
         for label in trees:
             ratios = "" if label in old_trees else "  " + ", ".join(
                 f"{median[label] / median[other]:.2f}x vs {other}"
-                for other in trees if other != label and (other in old_trees or label == "also"))
+                for other in trees
+                if other in old_trees or (label in extra and other == "new"))
             moved = "" if attempts[label] == attempts["new"] else f" ({attempts[label]} attempts)"
             print(f"  {label:>14}: {max(rates[label]):>9,.0f} {median[label]:>9,.0f}{ratios}"
                   f"{moved}", flush=True)
@@ -122,8 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", action="append",
                         help=f"a commit to compare with (repeatable; default {DEFAULT_OLD})")
-    parser.add_argument("--also", type=Path,
-                        help="one more tree measured in the same rounds (not checked out)")
+    parser.add_argument("--also", type=Path, action="append",
+                        help="one more tree measured in the same rounds (not checked out; "
+                             "repeatable)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--month", action="store_true",
                         help="also the 30-day, 100-agent predictive run")

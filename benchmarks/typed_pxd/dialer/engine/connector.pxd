@@ -1,0 +1,11 @@
+# Augmenting declarations of dialer/engine/connector.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cdef class Connector:
+    cdef public dict _by_agent
+    cdef public dict bridges
+    cdef public object busy_legs
+    cdef public dict leg_ids
+    cdef public object ready_calls
+

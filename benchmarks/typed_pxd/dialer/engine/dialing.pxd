@@ -1,0 +1,38 @@
+# Augmenting declarations of dialer/engine/dialing.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cimport cython
+from dialer.engine.calls cimport Call
+
+cdef class Dialing:
+    cdef public object _amd_abandons
+    cdef public object _dial_waits
+    cdef public object _emit
+    cdef public object _fixed_caller_id
+    cdef public object _new_id
+    cdef public object _placement
+    cdef public object _policy
+    cdef public object _state_builds
+    cdef public object _switch_turn
+    cdef public object _up_order
+    cdef public object caller_ids
+    cdef public dict calls
+    cdef public object config
+    cdef public object desk
+    cdef public dict dialing
+    cdef public object dials
+    cdef public object gate
+    cdef public object gateways
+    cdef public object inbound
+    cdef public object last_decision
+    cdef public object leads
+    cdef public object ledger
+    cdef public object paused
+    cdef public object pool
+    cdef public dict switches_up
+    cdef public dict verdicts
+    cdef public object watch
+
+    @cython.locals(call=Call)
+    cpdef _dial_plain(self, targets, now, out)

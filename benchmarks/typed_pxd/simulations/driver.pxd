@@ -1,0 +1,28 @@
+# Augmenting declarations of simulations/driver.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cdef class Simulation:
+    cdef public dict _actions
+    cdef public object _closing
+    cdef public object _hour
+    cdef public object _hour_at
+    cdef public object _patience_from
+    cdef public object _pending
+    cdef public object _schedule
+    cdef public object _shift
+    cdef public object _staffed
+    cdef public object _start_hour
+    cdef public object _tick_at
+    cdef public list agents
+    cdef public object callers
+    cdef public dict calls
+    cdef public object engine
+    cdef public object fates
+    cdef public object inbound
+    cdef public object kernel
+    cdef public object leads
+    cdef public object on_shift
+    cdef public object scenario
+    cdef public object tally
+

@@ -1,0 +1,11 @@
+# Augmenting declarations of simulations/leads.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cdef class PoolLeads:
+    cdef public object _campaign
+    cdef public object _next
+    cdef public list _returned
+    cdef public object _size
+    cdef public object open
+

@@ -1,0 +1,21 @@
+# Augmenting declarations of simulations/streams.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cdef class LeadFates:
+    cdef public object _block_number
+    cdef public dict _blocks
+    cdef public object _busy_time
+    cdef public object _columns
+    cdef public list _edges
+    cdef public object _greeting
+    cdef public object _replication
+    cdef public object _scenario
+    cdef public object _seed
+
+cdef class InboundStream:
+    cdef public object _callers
+    cdef public object _gaps
+    cdef public object _rng
+    cdef public object _scenario
+
