@@ -11,7 +11,7 @@ lists attempts never closed (for reconciliation with the switch after a restart)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,12 @@ class LedgerCounts:
     abandons: int
     since: datetime
     until: datetime
+    period_live_answers: int = 0
+    """Live answers in ``[period_since, until)`` (0 when no period was asked)."""
+    period_abandons: int = 0
+    """Abandons in ``[period_since, until)`` (0 when no period was asked)."""
+    period_since: datetime | None = None
+    """Start of the campaign's current period, when asked (within the window)."""
 
     @property
     def rate(self) -> float:
@@ -317,26 +323,40 @@ def _live_condition() -> Any:
 
 
 def ledger_counts(self: CampaignStore, campaign: CampaignRef, *, now: datetime,
-                  window: timedelta = timedelta(days=30), exclude_owner: str | None = None
-                  ) -> LedgerCounts:
+                  window: timedelta = timedelta(days=30), exclude_owner: str | None = None,
+                  period_since: datetime | None = None) -> LedgerCounts:
     """Live answers and abandons answered in ``[now - window, now)``, shared by every
     process dialing this campaign (US: 30 days; Ofcom: 24 hours).
 
     ``exclude_owner``: leave out one process's attempts — what a dialer process adds to its
-    own in-memory ledger to see the campaign's whole rate."""
+    own in-memory ledger to see the campaign's whole rate. ``period_since``: also count
+    ``[period_since, now)``, the campaign's current period (47 CFR 64.1200(a)(7)(i): each
+    successive 30-day period), in the same query."""
     since = now - window
+    start = since if period_since is None else min(since, period_since)
+    in_window = CallAttempt.answered_at >= since
+    in_period = CallAttempt.answered_at >= (period_since or since)
     with self.session() as session:
         campaign_id = self._campaign(session, campaign).id
         conditions = [CallAttempt.campaign_id == campaign_id, _live_condition(),
-                      CallAttempt.answered_at >= since, CallAttempt.answered_at < now]
+                      CallAttempt.answered_at >= start, CallAttempt.answered_at < now]
         if exclude_owner is not None:
             conditions.append(sa.or_(CallAttempt.process_owner.is_(None),
                                      CallAttempt.process_owner != exclude_owner))
         row = session.exec(select(
-            sa.func.count(),
-            sa.func.coalesce(sa.func.sum(sa.case((CallAttempt.abandoned, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((in_window, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case(
+                (sa.and_(in_window, CallAttempt.abandoned), 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((in_period, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case(
+                (sa.and_(in_period, CallAttempt.abandoned), 1), else_=0)), 0),
         ).where(*conditions)).one()
-    return LedgerCounts(live_answers=int(row[0]), abandons=int(row[1]), since=since, until=now)
+    counts = LedgerCounts(live_answers=int(row[0]), abandons=int(row[1]), since=since,
+                          until=now)
+    if period_since is None:
+        return counts
+    return replace(counts, period_live_answers=int(row[2]), period_abandons=int(row[3]),
+                   period_since=period_since)
 
 
 def ledger_entries(self: CampaignStore, campaign: CampaignRef, *, since: datetime,

@@ -80,6 +80,12 @@ class CampaignConfig:
     abandon_target: float = 0.03
     ledger_window: float = 30 * 86400.0
     """Abandonment measurement window in seconds (US: 30 days per campaign)."""
+    abandon_period_start: float | None = None
+    """The campaign's start (epoch seconds): successive periods of ``ledger_window`` run
+    from it, and the current one is bounded on its own besides the rolling window (47 CFR
+    64.1200(a)(7)(i), "each successive 30-day period or portion thereof"). The runner
+    gives the campaign's first attempt; None: the period starts with the engine (its first
+    answer or pacing decision), which is the simulator's campaign start."""
     pacing_policy: str = "progressive"
     pacing_params: Mapping[str, Any] = field(default_factory=dict)
     decision_interval: float = 1.0

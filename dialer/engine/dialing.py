@@ -216,6 +216,8 @@ class Dialing:
         ledger = self.ledger
         ledger.prune(now)
         config = self.config
+        # The rolling window or the campaign's current period, whichever binds (ledger.py).
+        live, abandons = ledger.binding_counts(config.abandon_target)
         ready = pool.ready
         busy, wrap, ringing, free, verdict, packed = builds
         dialing, verdicts = self.dialing, self.verdicts
@@ -242,8 +244,8 @@ class Dialing:
             (tuple([now - t for t in dialing.values()]) if not verdicts else
              tuple([now - t for call_id, t in dialing.items() if call_id not in verdicts]))
             if ringing else (),
-            ledger.live_answers,
-            ledger.abandons,
+            live,
+            abandons,
             config.abandon_target,
             # The window an answer can wait in: the message is sent the switch's latency
             # budget before the legal window closes.

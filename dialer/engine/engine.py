@@ -123,7 +123,7 @@ class Engine:
         self.gate = gate
         self.new_id = new_id or _counter_ids(f"{config.campaign_id[:20]}-")
         self.pool = AgentPool(routing, config.switch_ids)
-        self.ledger = AbandonLedger(config.ledger_window, ledger_seed)
+        self.ledger = AbandonLedger(config.ledger_window, ledger_seed, config.abandon_period_start)
         self.calls: dict[str, Call] = {}
         self.dialing: dict[str, float] = {}
         """Outbound calls dialing, ringing or awaiting AMD's verdict → when dialed (pacing's

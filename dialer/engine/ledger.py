@@ -11,10 +11,23 @@ database every few seconds and hands them over with ``set_shared_counts``. They 
 ``live_answers``, ``abandons`` and ``rate()`` (so pacing and the dashboard see the campaign's
 rate), but they are not this process's entries: pruning and corrections touch only ours,
 and the runner's next refresh replaces the shared part whole.
+
+The rule measures "over a 30-day period for a single calling campaign" and, when the campaign
+runs longer, "separately for each successive 30-day period or portion thereof". The rolling
+window bounds every full period (the window ending at a period's end is that period) but not
+the last period's portion on its own: days 31–40 of a 40-day campaign may exceed the limit
+while days 11–40 do not. So the ledger also counts the current period: periods of the
+window's length from the campaign's start (``period_origin``, the first attempt's time the
+runner reads from the store; None: the period starts at the first instant the ledger is told
+about, a prune or an answer). The current period always lies inside the window (it began
+less than a window ago), so its counts are a suffix of the window's entries, recounted when
+a new period begins. ``binding_counts`` hands pacing the counts of whichever of the two has
+less slack r·L − A.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 
@@ -28,6 +41,20 @@ class LedgerCountsError(DialerError, ValueError):
     """Shared ledger counts that cannot describe a real window of calls."""
 
 
+def _check_counts(name: str, live_answers: int, abandons: int) -> None:
+    for field, value in (("live_answers", live_answers), ("abandons", abandons)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LedgerCountsError(f"{name}: {field} must be an int count, got {value!r}")
+        if value < 0:
+            raise LedgerCountsError(f"{name}: {field} must be >= 0, got {value}")
+    if abandons > live_answers:
+        raise LedgerCountsError(
+            f"{name}: abandons ({abandons}) cannot exceed live answers "
+            f"({live_answers}): an abandon is a live answer nobody was connected to; "
+            "count both over the same window and the same processes"
+        )
+
+
 class AbandonLedger:
     """Rolling counts of live answers and abandons (this process's plus the shared ones).
 
@@ -36,11 +63,14 @@ class AbandonLedger:
     """
 
     __slots__ = (
-        "_entries", "abandons", "live_answers", "shared_abandons", "shared_live_answers",
-        "window",
+        "_entries", "_shared_period", "abandons", "live_answers", "period_abandons",
+        "period_end", "period_live_answers", "period_origin", "period_start",
+        "shared_abandons", "shared_live_answers", "shared_period_abandons",
+        "shared_period_live_answers", "window",
     )
 
-    def __init__(self, window: float, seed: Iterable[tuple[float, bool]] = ()) -> None:
+    def __init__(self, window: float, seed: Iterable[tuple[float, bool]] = (),
+                 period_origin: float | None = None) -> None:
         self.window = window
         self._entries: deque[Entry] = deque()
         self.live_answers = 0
@@ -49,10 +79,72 @@ class AbandonLedger:
         """Live answers in the window recorded by other processes (last refresh)."""
         self.shared_abandons = 0
         """Abandons in the window recorded by other processes (last refresh)."""
+        self.period_origin = period_origin
+        """The campaign's start: periods of ``window`` seconds run from it (None until the
+        first instant when the driver did not say)."""
+        self.period_start = -math.inf
+        """Start of the current period (-inf until the first prune)."""
+        self.period_end = -math.inf
+        """End of the current period: the first prune at or after it begins the next."""
+        self.period_live_answers = 0
+        """Live answers in the current period (this process's plus the shared ones)."""
+        self.period_abandons = 0
+        """Abandons in the current period (this process's plus the shared ones)."""
+        self.shared_period_live_answers = 0
+        """Other processes' live answers in the current period (last refresh for it)."""
+        self.shared_period_abandons = 0
+        """Other processes' abandons in the current period (last refresh for it)."""
+        self._shared_period: tuple[float, int, int] = (-math.inf, 0, 0)
+        """The last shared period counts: (the period's start, live answers, abandons)."""
         for answered_at, abandoned in sorted(seed):
-            self.record_live(answered_at)[2] = 0.0
+            self._append(answered_at)[2] = 0.0
             if abandoned:
                 self.mark_abandoned(self._entries[-1])
+
+    def period_at(self, now: float) -> float | None:
+        """Start of the period ``now`` falls in (None: no origin known yet).
+
+        Periods run from ``period_origin`` in steps of the window, backwards too, so an
+        origin after ``now`` (a clock ahead elsewhere) still gives a period holding ``now``
+        that began at most a window ago."""
+        origin = self.period_origin
+        if origin is None:
+            return None
+        return origin + math.floor((now - origin) / self.window) * self.window
+
+    def binding_counts(self, target: float) -> tuple[int, int]:
+        """(live answers, abandons) of the rolling window or of the current period,
+        whichever has the smaller slack ``target`` × L − A: the one that binds.
+
+        Both must stay within the limit (47 CFR 64.1200(a)(7)(i): every successive period
+        "or portion thereof"); the period is the window's suffix, so it can only bind when
+        the answers before it paid for more abandons than the period spent."""
+        live, abandons = self.live_answers, self.abandons
+        period_live, period_abandons = self.period_live_answers, self.period_abandons
+        if target * period_live - period_abandons < target * live - abandons:
+            return period_live, period_abandons
+        return live, abandons
+
+    def set_shared_period_counts(self, since: float, live_answers: int, abandons: int
+                                 ) -> None:
+        """Replace the other processes' counts in the period that began at ``since``
+        (excluding this process's attempts, as ``set_shared_counts``).
+
+        They count while that period is the current one: a refresh that raced the start of
+        a new period is left out of the new one until the next refresh (seconds), when the
+        new period's own counts are a handful of answers that pay for no abandon yet."""
+        _check_counts("set_shared_period_counts", live_answers, abandons)
+        self._shared_period = (since, live_answers, abandons)
+        self._fold_shared_period()
+
+    def _fold_shared_period(self) -> None:
+        since, live, abandons = self._shared_period
+        if since != self.period_start:
+            live = abandons = 0
+        self.period_live_answers += live - self.shared_period_live_answers
+        self.period_abandons += abandons - self.shared_period_abandons
+        self.shared_period_live_answers = live
+        self.shared_period_abandons = abandons
 
     def set_shared_counts(self, live_answers: int, abandons: int) -> None:
         """Replace the other processes' counts in the current window (not cumulative).
@@ -61,21 +153,7 @@ class AbandonLedger:
         campaign recorded in the window, excluding this process's own attempts (the runner
         counts those here already); each call replaces the previous shared counts.
         """
-        for name, value in (("live_answers", live_answers), ("abandons", abandons)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise LedgerCountsError(
-                    f"set_shared_counts: {name} must be an int count, got {value!r}"
-                )
-            if value < 0:
-                raise LedgerCountsError(
-                    f"set_shared_counts: {name} must be >= 0, got {value}"
-                )
-        if abandons > live_answers:
-            raise LedgerCountsError(
-                f"set_shared_counts: abandons ({abandons}) cannot exceed live answers "
-                f"({live_answers}): an abandon is a live answer nobody was connected to; "
-                "count both over the same window and the same processes"
-            )
+        _check_counts("set_shared_counts", live_answers, abandons)
         self.live_answers += live_answers - self.shared_live_answers
         self.abandons += abandons - self.shared_abandons
         self.shared_live_answers = live_answers
@@ -98,12 +176,19 @@ class AbandonLedger:
         recorded late, when its call ends (a hang-up while AMD listened, an AMD false
         positive), is dated no earlier than the newest entry, seconds off in a 30-day window.
         """
+        if self.period_origin is None:
+            self.period_origin = at
+        return self._append(at)
+
+    def _append(self, at: float) -> Entry:
         entries = self._entries
         if entries and at < entries[-1][0]:
             at = entries[-1][0]
         entry = [at, 1.0, 0.0]
         entries.append(entry)
         self.live_answers += 1
+        if at >= self.period_start:
+            self.period_live_answers += 1
         return entry
 
     def mark_abandoned(self, entry: Entry) -> None:
@@ -111,12 +196,17 @@ class AbandonLedger:
             entry[2] = 1.0
             if self._in_window(entry):
                 self.abandons += 1
+                if entry[0] >= self.period_start:
+                    self.period_abandons += 1
 
     def uncount(self, entry: Entry) -> None:
         """The answer was not a person after all: it counts neither as live nor abandoned."""
         if self._in_window(entry):
             self.live_answers -= int(entry[1])
             self.abandons -= int(entry[2])
+            if entry[0] >= self.period_start:
+                self.period_live_answers -= int(entry[1])
+                self.period_abandons -= int(entry[2])
         entry[1] = 0.0
         entry[2] = 0.0
 
@@ -130,6 +220,28 @@ class AbandonLedger:
             old = entries.popleft()
             self.live_answers -= int(old[1])
             self.abandons -= int(old[2])
+        if now >= self.period_end:
+            self._begin_period(now)
+
+    def _begin_period(self, now: float) -> None:
+        """Recount the period ``now`` falls in from the window's entries (its suffix): once
+        per period, and at the first prune."""
+        if self.period_origin is None:
+            self.period_origin = now
+        start = self.period_at(now)
+        assert start is not None
+        self.period_start = start
+        self.period_end = start + self.window
+        live = abandons = 0
+        for entry in reversed(self._entries):
+            if entry[0] < start:
+                break
+            live += int(entry[1])
+            abandons += int(entry[2])
+        self.period_live_answers = live
+        self.period_abandons = abandons
+        self.shared_period_live_answers = self.shared_period_abandons = 0
+        self._fold_shared_period()
 
     def rate(self) -> float:
         return self.abandons / self.live_answers if self.live_answers else 0.0

@@ -71,8 +71,11 @@ def store_outcome(finished: AttemptFinished) -> Outcome:
 
 
 def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str, ...],
-                    ) -> CampaignConfig:
-    """The engine's settings for a stored campaign (validated again by the engine)."""
+                    abandon_period_start: float | None = None) -> CampaignConfig:
+    """The engine's settings for a stored campaign (validated again by the engine).
+
+    ``abandon_period_start``: the campaign's start (``first_attempt_at``), from which its
+    successive abandonment periods run."""
     return CampaignConfig(
         campaign_id=name, caller_id_number=settings.caller_ids[0],
         caller_id_name=settings.caller_id_name, ring_timeout=settings.ring_timeout,
@@ -89,7 +92,31 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         pacing_params=dict(settings.pacing_params),
         decision_interval=settings.decision_interval,
         lines_per_agent=settings.lines_per_agent, max_lines=settings.max_lines,
-        switch_ids=switch_ids, agent_preview=settings.preview_dialing)
+        switch_ids=switch_ids, agent_preview=settings.preview_dialing,
+        abandon_period_start=abandon_period_start)
+
+
+def first_attempt_at(store: CampaignStore, campaign_id: int, now: float) -> float:
+    """When the campaign began: its first attempt's dial time (database thread).
+
+    47 CFR 64.1200(a)(7)(i) measures each successive 30-day period of a campaign, so the
+    engine's periods run from here. Fail closed: with no attempt yet (this run begins the
+    campaign), or a first attempt dated after ``now`` (another process's clock ahead), the
+    campaign begins ``now``, the latest start it can have, whose current period is the
+    shortest (a start placed too late never lengthens the period holding ``now``)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from campaigns.models import CallAttempt
+
+    with store.read_session() as session:
+        first = session.exec(select(sa.func.min(CallAttempt.dialed_at)).where(
+            CallAttempt.campaign_id == campaign_id)).first()
+    if first is None:
+        return now
+    if first.tzinfo is None:  # SQLite hands back naive UTC
+        first = first.replace(tzinfo=UTC)
+    return min(first.timestamp(), now)
 
 
 def recording_config(settings: CampaignSettings) -> RecordingConfig:

@@ -236,7 +236,8 @@ async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, An
         return _fail(str(error))
     engine = runner.engine
     assert engine is not None
-    config = campaign_config(runner.campaign, settings, runner.config.switch_ids)
+    config = campaign_config(runner.campaign, settings, runner.config.switch_ids,
+                             runner.config.abandon_period_start)
     policy_changed = (settings.pacing_policy != link.settings.pacing_policy
                       or settings.pacing_params != link.settings.pacing_params)
     try:

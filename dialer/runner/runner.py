@@ -57,7 +57,12 @@ from dialer.events import (
 from dialer.freeswitch import MachineDetector
 from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
-from dialer.runner.campaign_link import AgentSpec, CampaignLink, campaign_config
+from dialer.runner.campaign_link import (
+    AgentSpec,
+    CampaignLink,
+    campaign_config,
+    first_attempt_at,
+)
 from dialer.runner.capabilities import probe
 from dialer.runner.compliance import GatePort, selection_check
 from dialer.runner.control import ControlServer
@@ -108,7 +113,8 @@ class Runner(CommandExecution, CampaignUpkeep):
                               f"{self.campaign} --agent NAME=ENDPOINT`)")
         self.login_names = tuple(agents) if agents else tuple(self.link.agents)
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
-        self.config = campaign_config(self.campaign, self.link.settings, switch_ids)
+        self.config = campaign_config(self.campaign, self.link.settings, switch_ids,
+                                      first_attempt_at(store, self.link.campaign_id, self.clock()))
         self.policy = policy or build_policy(self.campaign, self.config.pacing_policy,
                                              self.config.pacing_params)
         self.claim_ttl = timedelta(seconds=self.link.settings.claim_ttl_seconds)

@@ -1,4 +1,5 @@
-"""The runner's campaign upkeep: hopper refills, claim renewal, the shared ledger.
+"""The runner's campaign upkeep: hopper refills, claim renewal, the shared ledger (its
+rolling window and the campaign's current period).
 
 A mixin of ``Runner`` (dialer/runner/runner.py). Each loop runs as a task of the runner's
 task group and does its database work on the database thread.
@@ -90,13 +91,21 @@ class CampaignUpkeep(_Base):
                 self.hopper.discard(lost)
 
     async def _refresh_ledger_once(self) -> None:
-        counts = await self.db.call(
-            self.store.ledger_counts, self.link.campaign_id, now=utc(self.clock()),
-            window=timedelta(seconds=self.config.ledger_window), exclude_owner=self.owner)
-        self.shared_ledger = counts
+        now = self.clock()
         engine = self.engine
+        # The campaign's current period too (47 CFR 64.1200(a)(7)(i), each successive
+        # 30-day period): its start as the engine's ledger reckons it, in the same query.
+        period = engine.ledger.period_at(now) if engine is not None else None
+        counts = await self.db.call(
+            self.store.ledger_counts, self.link.campaign_id, now=utc(now),
+            window=timedelta(seconds=self.config.ledger_window), exclude_owner=self.owner,
+            period_since=None if period is None else utc(period))
+        self.shared_ledger = counts
         if engine is not None:
             engine.ledger.set_shared_counts(counts.live_answers, counts.abandons)
+            if period is not None:
+                engine.ledger.set_shared_period_counts(
+                    period, counts.period_live_answers, counts.period_abandons)
             if self.config.ledger_window == 86400.0:
                 # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
                 # rules engine needs it at dial time (2016 statement, Annex 3). A rate over

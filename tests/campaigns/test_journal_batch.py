@@ -128,6 +128,28 @@ def test_ledger_counts_can_leave_one_process_out(store):
     assert [abandoned for _, abandoned in mine] == [True, False, False]
 
 
+def test_ledger_counts_the_current_period_in_the_same_query(store):
+    """The runner's shared counts for the campaign's current 30-day period (47 CFR
+    64.1200(a)(7)(i)) come with the window's: answers before the period's start are in the
+    window only."""
+    _campaign(store, 4)
+    leads = store.claim_leads("c", 4, owner="p1", now=NOW)
+    answered = [NOW + timedelta(days=d) for d in (1, 2, 12, 13)]
+    for index, (lead, at) in enumerate(zip(leads, answered, strict=True)):
+        store.journal_batch([
+            BeginOp(f"u{index}", lead.lead_id, at - timedelta(seconds=5)),
+            FinishOp(f"u{index}", at + timedelta(seconds=9),
+                     Outcome.ABANDONED if index in (1, 2) else Outcome.ANSWERED,
+                     fields={"answered_at": at})], owner="p1")
+    until = NOW + timedelta(days=14)
+    counts = store.ledger_counts("c", now=until, period_since=NOW + timedelta(days=10))
+    assert (counts.live_answers, counts.abandons) == (4, 2)
+    assert (counts.period_live_answers, counts.period_abandons) == (2, 1)
+    assert counts.period_since == NOW + timedelta(days=10)
+    plain = store.ledger_counts("c", now=until)
+    assert (plain.live_answers, plain.abandons, plain.period_since) == (4, 2, None)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["p1", "p2"]),
                           st.sampled_from(["claim", "begin", "finish", "expire"])),

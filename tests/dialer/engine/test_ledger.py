@@ -96,6 +96,9 @@ def test_engine_pacing_state_and_snapshot_include_shared_counts() -> None:
     engine.handle(CallAnswered(2.0, dial.call_id))
     engine.tick(5.0)  # the window closed: one abandon of ours
     engine.ledger.set_shared_counts(99, 2)
+    # The campaign's first period: the other processes' answers are in it too (upkeep.py
+    # sends both; without the period's, the period alone binds: test_period_ledger.py).
+    engine.ledger.set_shared_period_counts(engine.ledger.period_start, 99, 2)
     state = engine.pacing_state(6.0)
     assert (state.live_answers_in_window, state.abandons_in_window) == (100, 3)
     snapshot = engine.snapshot(6.0)

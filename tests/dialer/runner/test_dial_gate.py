@@ -606,6 +606,7 @@ def test_the_runner_supplies_the_rate_only_when_it_is_measured_over_24_hours(
         store=SimpleNamespace(ledger_counts=lambda *a, **k: counts), clock=AT.timestamp,
         config=SimpleNamespace(ledger_window=window_hours * 3600.0), gate=gate,
         engine=SimpleNamespace(ledger=SimpleNamespace(set_shared_counts=lambda *a: None,
+                                                      period_at=lambda now: None,
                                                       rate=lambda: 0.01)))
     asyncio.run(CampaignUpkeep._refresh_ledger_once(runner))
     assert (gate.campaign_state.abandon_rate_24h == 0.01) is supplied
