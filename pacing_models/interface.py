@@ -48,7 +48,9 @@ class PacingState:
     verdict (a call needs an agent from the verdict, not the answer); a call answered and
     awaiting the verdict is listed in ``verdict_elapsed`` instead."""
     live_answers_in_window: int = 0
-    """Live (human) answers in the campaign's abandonment measurement window."""
+    """Live (human) answers in the campaign's abandonment measurement window (the rolling
+    window, or the campaign's current 30-day period when that has less slack: the engine
+    hands the measurement that binds, dialer/engine/ledger.py)."""
     abandons_in_window: int = 0
     """Abandoned calls in the same window (the legal numerator)."""
     abandon_target: float = 0.03

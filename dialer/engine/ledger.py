@@ -56,7 +56,8 @@ def _check_counts(name: str, live_answers: int, abandons: int) -> None:
 
 
 class AbandonLedger:
-    """Rolling counts of live answers and abandons (this process's plus the shared ones).
+    """Rolling counts of live answers and abandons (this process's plus the shared ones),
+    and the same counts for the campaign's current period.
 
     ``live_answers`` and ``abandons`` are plain attributes holding the campaign totals, so
     the engine's hot path reads them without a call; the shared part is folded in by delta.
@@ -116,9 +117,10 @@ class AbandonLedger:
         """(live answers, abandons) of the rolling window or of the current period,
         whichever has the smaller slack ``target`` × L − A: the one that binds.
 
-        Both must stay within the limit (47 CFR 64.1200(a)(7)(i): every successive period
-        "or portion thereof"); the period is the window's suffix, so it can only bind when
-        the answers before it paid for more abandons than the period spent."""
+        Both must stay within the limit (47 CFR 64.1200(a)(7)(i): each successive period
+        "or portion thereof"). The period is the window's latest part, so it binds when the
+        window's answers before the period have slack of their own (they spent less than
+        their share): a new period, with none of its own, binds at once."""
         live, abandons = self.live_answers, self.abandons
         period_live, period_abandons = self.period_live_answers, self.period_abandons
         if target * period_live - period_abandons < target * live - abandons:
