@@ -17,6 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
+from sqlmodel import select
+
 from campaigns.compliance_settings import is_uk
 from campaigns.hopper import ClaimedLead
 from campaigns.journal_batch import (
@@ -28,6 +31,7 @@ from campaigns.journal_batch import (
     UpdateOp,
 )
 from campaigns.models import AgentState as StoreAgentState
+from campaigns.models import CallAttempt
 from campaigns.settings import CampaignSettings, CampaignState, Outcome
 from campaigns.store import CampaignStore, missing_to_start
 from dialer.commands import AgentStateChanged, AttemptFinished, CallOutcome, JournalAttempt
@@ -104,11 +108,6 @@ def first_attempt_at(store: CampaignStore, campaign_id: int, now: float) -> floa
     campaign), or a first attempt dated after ``now`` (another process's clock ahead), the
     campaign begins ``now``, the latest start it can have, whose current period is the
     shortest (a start placed too late never lengthens the period holding ``now``)."""
-    import sqlalchemy as sa
-    from sqlmodel import select
-
-    from campaigns.models import CallAttempt
-
     with store.read_session() as session:
         first = session.exec(select(sa.func.min(CallAttempt.dialed_at)).where(
             CallAttempt.campaign_id == campaign_id)).first()
