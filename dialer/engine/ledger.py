@@ -111,7 +111,18 @@ class AbandonLedger:
         origin = self.period_origin
         if origin is None:
             return None
-        return origin + math.floor((now - origin) / self.window) * self.window
+        return origin + self._period_index(origin, now) * self.window
+
+    def _period_index(self, origin: float, now: float) -> int:
+        """k such that origin + k·window ≤ now < origin + (k + 1)·window, computed as those
+        very expressions (so one period always has one start, whatever the rounding)."""
+        window = self.window
+        k = math.floor((now - origin) / window)
+        if origin + k * window > now:
+            k -= 1
+        elif origin + (k + 1) * window <= now:
+            k += 1
+        return k
 
     def binding_counts(self, target: float) -> tuple[int, int]:
         """(live answers, abandons) of the rolling window or of the current period,
@@ -228,12 +239,12 @@ class AbandonLedger:
     def _begin_period(self, now: float) -> None:
         """Recount the period ``now`` falls in from the window's entries (its suffix): once
         per period, and at the first prune."""
-        if self.period_origin is None:
-            self.period_origin = now
-        start = self.period_at(now)
-        assert start is not None
-        self.period_start = start
-        self.period_end = start + self.window
+        origin = self.period_origin
+        if origin is None:
+            origin = self.period_origin = now
+        k = self._period_index(origin, now)
+        self.period_start = start = origin + k * self.window
+        self.period_end = origin + (k + 1) * self.window
         live = abandons = 0
         for entry in reversed(self._entries):
             if entry[0] < start:

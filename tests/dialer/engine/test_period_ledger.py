@@ -146,8 +146,13 @@ def test_pacing_is_handed_counts_no_looser_than_the_window_or_the_period(
         # The engine prunes before every reading (pacing_state, snapshot).
         ledger.prune(clock)
         horizon = max(horizon, clock - window)
-        start = first + math.floor((clock - first) / window) * window
-        assert start <= clock < start + window
+        start = ledger.period_at(clock)
+        assert start is not None and start <= clock < ledger.period_end
+        assert abs(ledger.period_end - start - window) < 1e-6
+        assert ledger.period_origin == first
+        steps = (start - first) / window
+        assert abs(steps - round(steps)) < 1e-6, "periods run from the start"
+        assert ledger.period_start == start
         in_window = [e for e in oracle if e[0] >= horizon]
         in_period = [e for e in oracle if e[0] >= start]
         window_counts = (sum(e[1] for e in in_window) + shared[0],
