@@ -10,3 +10,11 @@ cdef class AbandonLedger:
     cdef public object shared_live_answers
     cdef public object window
 
+    cdef public object period_origin
+    cdef public object period_start
+    cdef public object period_end
+    cdef public object period_live_answers
+    cdef public object period_abandons
+    cdef public object shared_period_live_answers
+    cdef public object shared_period_abandons
+    cdef public object _shared_period
