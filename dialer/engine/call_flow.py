@@ -358,16 +358,7 @@ class CallFlow:
         if live:
             call.counted_live = True
             call.ledger_entry = self.ledger.record_live(call.answered_at or at)
-        # The connect window runs from the answer without AMD; with AMD, from the end of the
-        # greeting, which is when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds
-        # after the called person's completed greeting"), unless the campaign runs it from
-        # the answer (Ofcom: from the start of the greeting, AMD's listening included). The
-        # message must be *heard* within it: it is sent the switch's broadcast latency
-        # before the window closes.
-        start = call.answered_at if config.connect_window_from_answer and \
-            call.answered_at is not None else at
-        call.deadline = start + config.connect_window - self.waits.message_budget.get(
-            call.switch_id, config.message_latency_budget)  # ``waits.budget``, inline
+        call.deadline = self._connect_deadline(call, at)  # the connect window's end
         if call.deadline <= at and live:
             transition(call, _WAITING_AGENT, "classified after the connect window")
             self.abandon(call, at)
@@ -377,13 +368,7 @@ class CallFlow:
             self.bridge(call, agent, at)
             return
         call.agent_id = None
-        target = call.target
-        work = Work(
-            _OUTBOUND_WORK, call.call_id, at, deadline=call.deadline,
-            customer_key=target.customer_key if target else None,
-            previous_agent_id=target.previous_agent_id if target else None,
-            switch_id=call.switch_id,
-        )
+        work = _answered_work(call, at, call.deadline)
         transition(call, _WAITING_AGENT, "classified")
         agent = self.pool.submit(work, at)
         if agent is not None:
@@ -402,24 +387,28 @@ class CallFlow:
         if call.direction is not _OUTBOUND or call.callback_id is not None \
                 or call.agent_first:
             return None
-        config = self.config
-        start = call.answered_at if config.connect_window_from_answer and \
-            call.answered_at is not None else at
-        deadline = start + config.connect_window - self.waits.budget(call.switch_id)
+        deadline = self._connect_deadline(call, at)
         if deadline <= at:
             return None
-        target = call.target
-        work = Work(
-            _OUTBOUND_WORK, call.call_id, at, deadline=deadline,
-            customer_key=target.customer_key if target else None,
-            previous_agent_id=target.previous_agent_id if target else None,
-            switch_id=call.switch_id,
-        )
-        agent = self.pool.take_free(work, at)
+        agent = self.pool.take_free(_answered_work(call, at, deadline), at)
         if agent is not None:
             call.deadline = deadline
             call.routed = _UNCONFIRMED
         return agent
+
+    def _connect_deadline(self, call: Call, at: float) -> float:
+        """When the message must be sent for a call classified at ``at``: the connect window
+        runs from the answer without AMD; with AMD, from the end of the greeting, which is
+        when AMD decides (47 CFR 64.1200(a)(7)(i): "within two seconds after the called
+        person's completed greeting"), unless the campaign runs it from the answer (Ofcom:
+        from the start of the greeting, AMD's listening included). The message must be
+        *heard* within it: it is sent the switch's broadcast latency before the window
+        closes (``waits.budget``, inline)."""
+        config = self.config
+        start = call.answered_at if config.connect_window_from_answer and \
+            call.answered_at is not None else at
+        return start + config.connect_window - self.waits.message_budget.get(
+            call.switch_id, config.message_latency_budget)
 
     def _message_decision(self, call: Call, at: float) -> GateVerdict | None:
         """The compliance port's decision on leaving the recorded message on this machine
@@ -754,3 +743,15 @@ class CallFlow:
         )
         if call.direction is _CALLBACK and call.callback_id is not None:
             self.inbound.callback_call_ended(call, outcome, at)
+
+
+def _answered_work(call: Call, at: float, deadline: float) -> Work:
+    """The scheduler's work for an answered outbound call, to be connected by ``deadline``
+    (a classified person, or a machine verdict offered to a free agent)."""
+    target = call.target
+    return Work(
+        _OUTBOUND_WORK, call.call_id, at, deadline=deadline,
+        customer_key=target.customer_key if target else None,
+        previous_agent_id=target.previous_agent_id if target else None,
+        switch_id=call.switch_id,
+    )
