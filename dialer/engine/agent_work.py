@@ -100,10 +100,11 @@ class AgentWork:
         self._machine_talk: set[str] = set()
         """Agents among ``_talk`` whose call was an answering machine (a policy with
         ``observe_machine_handle`` learns it apart from people's talk)."""
-        self.routed = RoutedVerdicts()
+        self.routed = routed = RoutedVerdicts()
         """Routed machine verdicts whose call ended unconfirmed, kept while their agent
-        wraps up for the agent's word (routed_verdicts.py)."""
-        self._awaiting = self.routed.records
+        wraps up for the agent's word (routed_verdicts.py): the pool tells it of every
+        agent leaving wrap-up, whatever the path (``AgentPool.wrap_left``)."""
+        pool.wrap_left = routed.wrap_over
         self._emit = services.emit
         self._bridge = services.bridge
         self._send_bridge = services.send_bridge
@@ -239,8 +240,6 @@ class AgentWork:
         if consult is not None:
             desk.cancel(consult, event.at, "agent's phone hung up")
         call_id = self.pool.leg_down(event.agent_id, event.at, f"phone hung up: {event.cause.name}")
-        if self._awaiting:
-            self._wrap_maybe_over(event.agent_id)
         call = call_in_progress(self.calls, call_id) if call_id else None
         if call is None or call.state is S.BRIDGED:
             return  # the customer leg ends too (hangup_after_bridge); the record keeps the agent
@@ -279,15 +278,12 @@ class AgentWork:
         handle, not a machine's (the policy learns the two apart)."""
         record = self.routed.confirm(call_id, person, at)
         if record is not None and person:
-            self._machine_talk.discard(record.agent_id)
+            agent = self.pool.agents.get(record.agent_id)
+            if agent is not None and agent.state is _WRAP_UP and agent.call_id == call_id:
+                # (A word at the instant the wrap-up ran out finds it already reported as
+                # a machine's handle: one handle, the safe side; routed_verdicts.py.)
+                self._machine_talk.discard(record.agent_id)
         return record
-
-    def _wrap_maybe_over(self, agent_id: str) -> None:
-        """The agent's wrap-up may have ended outside ``finish_wrap`` (ready, pause,
-        logout, lost leg): a routed verdict still awaiting their word stays a machine."""
-        agent = self.pool.agents.get(agent_id)
-        if agent is None or agent.state is not _WRAP_UP:
-            self.routed.wrap_over(agent_id)
 
     def hand_off(self, agent: Agent, call: Call, at: float) -> None:
         """The agent's part of the call is over (transfer): wrap-up starts, and their leg
@@ -322,15 +318,10 @@ class AgentWork:
             self._bridge(call, agent, at)
 
     def on_agent_ready(self, event: AgentReady) -> None:
-        assignment = self.pool.set_ready(event.agent_id, event.at)
-        if self._awaiting:
-            self._wrap_maybe_over(event.agent_id)
-        self.after_assignment(assignment, event.at)
+        self.after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
 
     def on_agent_paused(self, event: AgentPaused) -> None:
         self.pool.pause(event.agent_id, event.reason, event.at)
-        if self._awaiting:
-            self._wrap_maybe_over(event.agent_id)
 
     def on_agent_logged_out(self, event: AgentLoggedOut) -> None:
         if event.agent_id in self.desk.previews:
@@ -340,8 +331,6 @@ class AgentWork:
         agent = self.pool.agent(event.agent_id)
         leg_id = agent.leg_id
         logged_out = self.pool.logout(event.agent_id, event.at)
-        if self._awaiting:
-            self._wrap_maybe_over(event.agent_id)
         if logged_out and leg_id:
             agent.leg_id = None
             self.connector.leg_closed(agent.agent_id)
@@ -356,8 +345,6 @@ class AgentWork:
             return
         in_wrap_up = agent.state is _WRAP_UP
         wrap, assignment = self.pool.finish_wrap(agent_id, at, reason)
-        if self._awaiting:
-            self.routed.wrap_over(agent_id)
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
             self.inbound.observe_handle(agent_id, talk + wrap)

@@ -455,6 +455,7 @@ class Engine:
             dials=self.dials,
             last_decision=self.last_decision,
             switches_up=tuple(self.switches_up),
+            routed_verdicts=self.agent_work.routed.counts(now),
         )
 
     # --- internals ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.engine.agents import AGENT_TRANSITIONS, Agent, split_levels, transition_agent
@@ -95,6 +95,10 @@ class AgentPool(WorkLines):
         """Agent → when the current call was connected."""
         self.wrapping: dict[str, float] = {}
         """Agent → when wrap-up began."""
+        self.wrap_left: Callable[[str, float], None] | None = None
+        """Told (agent, instant) of every agent that leaves wrap-up, however it leaves: the
+        one place a part that lives as long as a wrap-up ends (agent_work.py's routed
+        verdicts), since every agent change passes through ``_set``."""
         self.logged_in = 0
         self.changes: list[AgentStateChanged] = []
         self._outbound: deque[Work] = deque()
@@ -152,6 +156,8 @@ class AgentPool(WorkLines):
             self.on_call.pop(agent_id, None)
         elif previous is _WRAP_UP:
             self.wrapping.pop(agent_id, None)
+            if self.wrap_left is not None:
+                self.wrap_left(agent_id, at)
         if state is _READY:
             self.ready[agent_id] = agent
             if self.multi_switch:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dialer.engine.config import CampaignConfig
+from dialer.engine.routed_verdicts import RoutedVerdictCounts
 from dialer.errors import DialerError
 from pacing_models.interface import PacingDecision, PacingPolicy
 
@@ -23,6 +24,10 @@ class EngineSnapshot:
     dials: int
     last_decision: PacingDecision | None
     switches_up: tuple[str, ...]
+    routed_verdicts: RoutedVerdictCounts = field(default_factory=RoutedVerdictCounts)
+    """AMD machine verdicts sent to a free agent whose call ended unconfirmed
+    (``machine_to_free_agent``): kept for the agent's word, confirmed a person or a
+    machine, words ignored (unknown, late, duplicate), expired unconfirmed."""
 
 
 def policy_for(config: CampaignConfig) -> PacingPolicy:

@@ -84,11 +84,13 @@ def test_a_word_after_the_wrap_up_timed_out_is_ignored_and_counted() -> None:
     engine, _, call_id = _routed_call_ended(wrap_up_timeout=5.0)
     engine.tick(45.5)  # the wrap-up ends at 45.0 without a word: the record goes
     assert engine.pool.agents["ann"].state is AgentState.READY
-    assert len(engine.agent_work.routed) == 0 and engine.agent_work.routed.dropped == 1
+    counts = engine.agent_work.routed.counts(45.5)
+    assert (counts.awaiting, counts.expired_unconfirmed) == (0, 1)
+    assert len(engine.agent_work.routed) == 0
     out = engine.handle(CallClassified(46.0, call_id, HUMAN))
     assert of_type(out, LiveAnswerConfirmed) == []
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (0, 0)
-    assert engine.agent_work.routed.ignored == 1
+    assert engine.agent_work.routed.ignored == engine.agent_work.routed.ignored_late == 1
 
 
 @pytest.mark.parametrize("ends", ["ready", "pause", "logout", "disposed"])
@@ -109,7 +111,8 @@ def test_a_word_on_an_unknown_or_already_confirmed_call_is_ignored_and_counted()
     assert of_type(engine.handle(CallClassified(43.0, call_id, HUMAN)),
                    LiveAnswerConfirmed) == []
     assert engine.handle(CallClassified(43.5, call_id, MACHINE)) == []
-    assert engine.agent_work.routed.ignored == 3
+    routed = engine.agent_work.routed
+    assert (routed.ignored_unknown, routed.ignored_duplicate, routed.ignored_late) == (1, 2, 0)
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (1, 0)
 
 
@@ -271,7 +274,7 @@ def test_the_agents_word_never_hides_an_abandon_and_records_never_outlive_the_wr
                 dispose(agent.agent_id, word=True)
     now += WRAP_UP + 0.1
     run(engine.tick(now))
-    assert len(engine.agent_work.routed) == 0  # every wrap-up over: nothing kept
+    assert engine.agent_work.routed.counts(now).awaiting == 0  # every wrap-up over: nothing
     truth_abandons = sum(1 for call_id, record in finished.items()
                          if person.get(call_id) and record.bridged_at is None
                          and record.answered_at is not None)
