@@ -116,6 +116,12 @@ def _oracle_policy(simulation, talk_oracle: bool = True, answer_oracle: bool = F
         simulation.observe((Originate,), dialed)
 
     class Oracle(PredictivePolicy):
+        """The predictive policy it replaces, told the truth in ``decide``; everything it
+        learns it learns itself, as that policy would: attempts, handle times and, with
+        AMD, the verdicts' delays (``observe_verdict``, inherited: ``engine.policy``'s setter
+        hands the call flow the new policy's observer; before it did, the replaced policy
+        went on learning the delays and the oracle's verdict forecast kept its prior)."""
+
         def _tables(self, state):
             compact = super()._tables(state)
             if getattr(self, "_oracle_for", None) is compact:

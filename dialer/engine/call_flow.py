@@ -177,9 +177,10 @@ class CallFlow:
         """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
 
     def policy_changed(self, policy: PacingPolicy) -> None:
-        """A retune put a new policy in place: tell it the AMD verdicts' delays if it
-        learns them (a driver that assigns ``engine.policy`` keeps the old observer, as
-        before the call flow was a part)."""
+        """A new policy is in place (``Engine.policy``'s setter: a retune or a driver's
+        assignment): it learns from every attempt, and the AMD verdicts' delays if it
+        learns them."""
+        self.policy = policy
         self._observe_verdict = getattr(policy, "observe_verdict", None)
 
     def live_call(self, call_id: str) -> Call | None:

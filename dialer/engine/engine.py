@@ -368,8 +368,6 @@ class Engine:
         self.dialer.config = self.call_flow.config = config
         if policy is not self._policy:
             self.policy = policy
-            self.dialer.policy_changed(policy)
-            self.call_flow.policy_changed(policy)
         self._next_decision_at = _NEVER
 
     def owns_leg(self, uuid: str) -> bool:
@@ -383,10 +381,13 @@ class Engine:
 
     @policy.setter
     def policy(self, policy: PacingPolicy) -> None:
-        # A driver may put another policy in place (benchmarks/pacing_oracle.py does): the
-        # parts that ask for it get it from here, the call flow (once per attempt) holds it.
+        # The one path for a retune and a driver's assignment (benchmarks/pacing_oracle.py):
+        # the dialing side checks the fields it reads first (``CampaignConfigError``, and
+        # the old policy stays), then the parts that ask get it from here, and the call flow
+        # (which holds it, and its verdict observer, once per attempt) is told.
+        self.dialer.policy_changed(policy)
         self._policy = policy
-        self.call_flow.policy = policy
+        self.call_flow.policy_changed(policy)
 
     @property
     def amd_abandons(self) -> int:

@@ -194,3 +194,43 @@ def test_a_part_does_not_import_the_engine(name: str) -> None:
     imported = {node.module for node in ast.walk(ast.parse(source.read_text()))
                 if isinstance(node, ast.ImportFrom)}
     assert "dialer.engine.engine" not in imported and "dialer.engine" not in imported
+
+
+@dataclasses.dataclass
+class _VerdictAware(Progressive):
+    """A test policy with ``VerdictObserver.observe_verdict``."""
+
+    verdicts: list[tuple[float, float]] = dataclasses.field(default_factory=list)
+
+    def observe_verdict(self, delay_seconds: float, at: float) -> None:
+        self.verdicts.append((delay_seconds, at))
+
+
+@pytest.mark.parametrize("how", ["retune", "assignment"])
+def test_a_new_policy_learns_the_verdicts_however_it_came(how: str) -> None:
+    # One path (``Engine.policy``'s setter) for a retune and a driver's assignment: the
+    # verdicts' delays go to the policy in place, never to the one it replaced.
+    engine, _, _, _ = make_engine(policy=(old := _VerdictAware()), amd_enabled=True)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (originate,) = of_type(engine.tick(1.0), Originate)
+    new = _VerdictAware()
+    if how == "retune":
+        engine.retune(engine.config, new)
+    else:
+        engine.policy = new  # as benchmarks/pacing_oracle.py does
+    engine.handle(CallAnswered(5.0, originate.call_id))
+    engine.handle(CallClassified(7.5, originate.call_id, AnswerKind.HUMAN))
+    assert new.verdicts == [(pytest.approx(2.5), 7.5)] and old.verdicts == []
+
+
+def test_a_driver_cannot_put_in_place_a_policy_reading_unknown_fields() -> None:
+    from dialer.engine.config import CampaignConfigError
+
+    engine, _, old, _ = make_engine(policy=Fixed(n=1))
+    bad = _Packed(n=2)
+    bad.state_fields = frozenset({"agents_free", "crystal_ball"})
+    with pytest.raises(CampaignConfigError, match="crystal_ball"):
+        engine.policy = bad
+    assert engine.policy is old and engine.call_flow.policy is old  # the old one stays
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    assert len(of_type(engine.tick(1.0), Originate)) == 1 and bad.states == []
