@@ -6,8 +6,10 @@ apart (docs/operations.md has the table with their labels): calls by engine stat
 failovers per gateway, calls per second, the answer→bridge latency histogram, the
 abandonment rate (today and the rolling legal window) and its target, agents by state,
 queue waits, gateway health (state, channels in use and capacity, ASR, post-dial delay,
-carrier failures, short calls), ESL connection state, journal lag and pending writes, and
-the event loop's lag.
+carrier failures, short calls), ESL connection state, journal lag and pending writes, the
+event loop's lag, and the AMD machine verdicts sent to a free agent
+(``machine_to_free_agent``) whose call ended before anyone said what it was: kept for the
+agent's word, confirmed a person or a machine, words ignored and why, expired unconfirmed.
 
 Counters and the histogram are updated by the runner as things happen; gauges are set from
 a ``MetricsView`` the runner builds once a second on its event loop (the HTTP server thread
@@ -25,6 +27,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from dialer.engine.gateways import GatewayFigures, GatewayHealth
+from dialer.engine.routed_verdicts import RoutedVerdictCounts
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0)
 """Answer→bridge in seconds: fine below 100 ms (the runner's own latency), then up to the
@@ -48,6 +51,8 @@ class MetricsView:
     journal_pending: int = 0
     journal_lag: float = 0.0
     loop_lag: float = 0.0
+    routed_verdicts: RoutedVerdictCounts | None = None
+    """The engine's counts since it started (``EngineSnapshot.routed_verdicts``)."""
 
 
 def _nan(value: float | None) -> float:
@@ -110,6 +115,24 @@ class RunnerMetrics:
                                  "write not yet committed.", c, registry=r)
         self.loop_lag = Gauge("dialer_event_loop_lag_seconds", "How late the runner's "
                               "one-second look ran.", c, registry=r)
+        self.routed_kept = Counter(
+            "dialer_amd_routed_verdicts_kept", "AMD machine verdicts sent to a free agent "
+            "whose call ended unconfirmed, kept for the agent's word.", c, registry=r)
+        self.routed_confirmed = Counter(
+            "dialer_amd_routed_verdicts_confirmed", "Agents' words taken on kept routed "
+            "verdicts: a person (a live answer) or a machine.", (*c, "word"), registry=r)
+        self.routed_ignored = Counter(
+            "dialer_amd_routed_words_ignored", "Words on routed verdicts ignored: unknown "
+            "call, late (the wrap-up was over), duplicate (already confirmed).",
+            (*c, "reason"), registry=r)
+        self.routed_expired = Counter(
+            "dialer_amd_routed_verdicts_expired_unconfirmed", "Kept routed verdicts whose "
+            "agent's wrap-up ended without a word: they stay machine verdicts.", c,
+            registry=r)
+        self.routed_awaiting = Gauge(
+            "dialer_amd_routed_verdicts_awaiting_word", "Kept routed verdicts waiting for "
+            "the agent's word now (at most one per agent in wrap-up).", c, registry=r)
+        self._counted: dict[tuple[Counter, tuple[str, ...]], int] = {}
         self._dials: deque[float] = deque()
         self._labelled: dict[Gauge, set[tuple[str, ...]]] = {}
 
@@ -165,6 +188,29 @@ class RunnerMetrics:
         self.journal_pending.labels(campaign).set(view.journal_pending)
         self.journal_lag.labels(campaign).set(view.journal_lag)
         self.loop_lag.labels(campaign).set(view.loop_lag)
+        routed = view.routed_verdicts
+        if routed is not None:
+            self._count_to(self.routed_kept, (), routed.kept)
+            self._count_to(self.routed_confirmed, ("person",), routed.confirmed_person)
+            self._count_to(self.routed_confirmed, ("machine",), routed.confirmed_machine)
+            self._count_to(self.routed_ignored, ("unknown",), routed.ignored_unknown)
+            self._count_to(self.routed_ignored, ("late",), routed.ignored_late)
+            self._count_to(self.routed_ignored, ("duplicate",), routed.ignored_duplicate)
+            self._count_to(self.routed_expired, (), routed.expired_unconfirmed)
+            self.routed_awaiting.labels(campaign).set(routed.awaiting)
+
+    def _count_to(self, counter: Counter, labels: tuple[str, ...], total: int) -> None:
+        """Bring ``counter`` up to the engine's ``total`` (counted since that engine was
+        built): a total below the last one seen is a new engine counting from zero, whose
+        whole count is new, since a Prometheus counter only goes up."""
+        key = (counter, labels)
+        seen = self._counted.get(key, 0)
+        step = total - seen if total >= seen else total
+        if step:
+            counter.labels(self.campaign, *labels).inc(step)
+        else:
+            counter.labels(self.campaign, *labels)  # the series shows from the first look
+        self._counted[key] = total
 
     def _set_all(self, gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
         """Set each labelled value; label sets no longer present are removed (a state with

@@ -106,6 +106,7 @@ class Telemetry:
         return MetricsView(
             calls_by_state=snap.calls_by_state, agents_by_state=snap.agents_by_state,
             abandon_rate_rolling=snap.abandon_rate, queues=queues,
+            routed_verdicts=snap.routed_verdicts,
             gateways=router.figures(now) if router is not None else (), **common)
 
     async def run(self, runner: Runner) -> None:

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer.engine.gateways import GatewayRouter, GatewaySpec
+from dialer.engine.routed_verdicts import RoutedVerdictCounts
 from dialer.hangup import HangupCause
 from dialer.runner.errors import RunnerSettingsError
 from dialer.runner.metrics import MetricsView, RunnerMetrics, parse_metrics_address
@@ -23,7 +24,9 @@ FAMILIES = {
     "dialer_gateway_post_dial_delay_seconds", "dialer_gateway_carrier_failure_ratio",
     "dialer_gateway_short_call_ratio", "dialer_esl_connected",
     "dialer_journal_pending_operations", "dialer_journal_lag_seconds",
-    "dialer_event_loop_lag_seconds",
+    "dialer_event_loop_lag_seconds", "dialer_amd_routed_verdicts_kept",
+    "dialer_amd_routed_verdicts_confirmed", "dialer_amd_routed_words_ignored",
+    "dialer_amd_routed_verdicts_expired_unconfirmed", "dialer_amd_routed_verdicts_awaiting_word",
 }
 
 
@@ -33,7 +36,10 @@ def _view(router: GatewayRouter, calls: dict[str, int]) -> MetricsView:
         agents_by_state={"ready": 2, "on_call": 3}, abandon_rate_today=0.012,
         abandon_rate_rolling=0.021, abandon_target=0.03, queues=[("sales", 4, 31.5)],
         gateways=router.figures(5.0), switches={"fs:8021": True, "fs2:8021": False},
-        journal_pending=12, journal_lag=0.004, loop_lag=0.001)
+        journal_pending=12, journal_lag=0.004, loop_lag=0.001,
+        routed_verdicts=RoutedVerdictCounts(kept=5, awaiting=1, confirmed_person=2,
+                                            confirmed_machine=1, ignored_late=1,
+                                            expired_unconfirmed=1))
 
 
 def test_every_family_is_served_and_parses() -> None:
@@ -92,3 +98,38 @@ def test_bad_metrics_address(bad: str) -> None:
         parse_metrics_address(bad)
     assert parse_metrics_address("[::1]:9464") == ("::1", 9464)
     assert parse_metrics_address(":9464") == ("0.0.0.0", 9464)
+
+
+def _samples(metrics: RunnerMetrics) -> dict[tuple[str, tuple], float]:
+    return {(s.name, tuple(sorted((k, v) for k, v in s.labels.items() if k != "campaign"))):
+            s.value for f in metrics.registry.collect() for s in f.samples
+            if s.name.startswith("dialer_amd_routed")}
+
+
+def test_the_routed_verdicts_counters_follow_the_engine_and_survive_a_new_engine() -> None:
+    metrics = RunnerMetrics("spring")
+    metrics.refresh(MetricsView(routed_verdicts=RoutedVerdictCounts(
+        kept=3, awaiting=1, confirmed_person=1, confirmed_machine=0, ignored_unknown=2,
+        ignored_duplicate=1, expired_unconfirmed=1)), 1.0)
+    first = _samples(metrics)
+    assert first[("dialer_amd_routed_verdicts_kept_total", ())] == 3
+    assert first[("dialer_amd_routed_verdicts_confirmed_total", (("word", "person"),))] == 1
+    assert first[("dialer_amd_routed_verdicts_confirmed_total", (("word", "machine"),))] == 0
+    assert first[("dialer_amd_routed_words_ignored_total", (("reason", "unknown"),))] == 2
+    assert first[("dialer_amd_routed_words_ignored_total", (("reason", "late"),))] == 0
+    assert first[("dialer_amd_routed_words_ignored_total", (("reason", "duplicate"),))] == 1
+    assert first[("dialer_amd_routed_verdicts_expired_unconfirmed_total", ())] == 1
+    assert first[("dialer_amd_routed_verdicts_awaiting_word", ())] == 1
+    # The same engine a second later: the counters move by what it counted meanwhile.
+    metrics.refresh(MetricsView(routed_verdicts=RoutedVerdictCounts(
+        kept=4, confirmed_person=2, confirmed_machine=1, ignored_unknown=2,
+        ignored_duplicate=1, expired_unconfirmed=1)), 2.0)
+    second = _samples(metrics)
+    assert second[("dialer_amd_routed_verdicts_kept_total", ())] == 4
+    assert second[("dialer_amd_routed_verdicts_confirmed_total", (("word", "machine"),))] == 1
+    assert second[("dialer_amd_routed_verdicts_awaiting_word", ())] == 0
+    # A new engine counts from zero: its count adds, the counter never goes down.
+    metrics.refresh(MetricsView(routed_verdicts=RoutedVerdictCounts(kept=1, awaiting=1)), 3.0)
+    third = _samples(metrics)
+    assert third[("dialer_amd_routed_verdicts_kept_total", ())] == 5
+    assert third[("dialer_amd_routed_verdicts_confirmed_total", (("word", "person"),))] == 2

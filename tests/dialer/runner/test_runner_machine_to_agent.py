@@ -81,6 +81,16 @@ def test_a_person_an_agent_disposes_after_a_machine_verdict_is_a_live_connected_
     assert (summary["live_answers"], summary["abandons"]) == (len(people), 0)
     routed = runner.engine.agent_work.routed
     assert routed.confirmed_people == len(people) and len(routed) == 0
+    # The same figures reach the Prometheus view (the engine snapshot's routed_verdicts).
+    from dialer.runner.telemetry import Telemetry
+
+    view = Telemetry("demo").view(runner, runner.clock())
+    assert view.routed_verdicts is not None
+    assert (view.routed_verdicts.confirmed_person, view.routed_verdicts.awaiting) == \
+        (len(people), 0)
+    counts = view.routed_verdicts
+    assert counts.kept == (counts.confirmed_person + counts.confirmed_machine
+                           + counts.expired_unconfirmed)
     assert runner.awaiting_word == set()
     store.close()
 
