@@ -4,7 +4,6 @@
 
 cdef class AgentWork:
     cdef public object _abandon
-    cdef public object _awaiting
     cdef public object _bridge
     cdef public object _dial
     cdef public object _emit
