@@ -38,7 +38,7 @@ from campaigns.models import (
 from campaigns.settings import CampaignState
 from campaigns.store import CampaignStore
 from dialer.engine.prompts import PromptSet
-from dialer.engine.queue_config import ActionKind, QueueConfig
+from dialer.engine.queue_config import ActionKind, QueueConfig, ServiceLevel
 from dialer.errors import DialerError
 
 
@@ -121,6 +121,32 @@ def _stored(row: InboundQueue) -> QueueConfig:
     except pydantic.ValidationError as error:
         raise QueueError(f"{describe_validation(error, row.name)} (stored earlier; repair it "
                          f"with `dialer queue edit {row.name} --set KEY=VALUE`)") from None
+
+
+def _raw_targets_of(config: Mapping[str, Any], name: str) -> list[str]:
+    """Where a stored configuration (read as JSON, not validated) sends callers to queue
+    ``name``: its overflow, ``when_full`` and menu actions, written as ``queue:NAME`` or as
+    an object. Retiring ``name`` needs none of them, whether or not that configuration
+    still reads."""
+    def sends(action: Any) -> bool:
+        if isinstance(action, str):
+            return action == f"queue:{name}"
+        return isinstance(action, Mapping) and action.get("kind") == "queue" and \
+            action.get("target") == name
+
+    found = [key for key in ("overflow", "when_full") if sends(config.get(key))]
+    ivr = config.get("ivr")
+    menus = ivr.get("menus") if isinstance(ivr, Mapping) else None
+    for menu_name, menu in (menus.items() if isinstance(menus, Mapping) else ()):
+        if not isinstance(menu, Mapping):
+            continue
+        options = menu.get("options")
+        for key, action in (options.items() if isinstance(options, Mapping) else ()):
+            if sends(action):
+                found.append(f"ivr.menus.{menu_name}.options.{key}")
+        found += [f"ivr.menus.{menu_name}.{key}" for key in ("on_timeout", "on_invalid")
+                  if sends(menu.get(key))]
+    return found
 
 
 def utc(at: float) -> datetime:
@@ -235,11 +261,14 @@ class QueueStore:
                         f"queue {name} is served by campaign {campaign.name} (its queues "
                         f"setting): change that first (`dialer campaign edit {campaign.name} "
                         f"--set 'queues={rest}'`)")
-            for other in self._active(session, exclude=name):
-                for where, action in other.actions():
-                    if action.kind is ActionKind.QUEUE and action.target == name:
-                        raise QueueError(f"queue {name} is the target of queue {other.name}'s "
-                                         f"{where}: change that first")
+            for other in session.exec(select(InboundQueue).where(
+                    InboundQueue.active, InboundQueue.name != name)
+                    .order_by(InboundQueue.name)):
+                # Read raw: a queue stored before a check this version makes must not block
+                # retiring another (nor itself), and its actions still count.
+                for where in _raw_targets_of(other.config or {}, name):
+                    raise QueueError(f"queue {name} is the target of queue {other.name}'s "
+                                     f"{where}: change that first")
             row.active = False
             row.updated_at = at
             session.add(row)
@@ -260,6 +289,23 @@ class QueueStore:
         broken: dict[str, str] = {}
         with self.store.session() as session:
             return self._readable(session, broken=broken), broken
+
+    def service_levels(self) -> tuple[dict[str, ServiceLevel], dict[str, str]]:
+        """Each active queue's service-level target (what its reports measure against),
+        read from its own section when the rest of a stored configuration does not read;
+        the queues whose section does not read either, with their refusal (``survey``)."""
+        readable, broken = self.survey()
+        levels = {c.name: c.service_level for c in readable}
+        with self.store.session() as session:
+            for row in session.exec(select(InboundQueue).where(
+                    InboundQueue.active, InboundQueue.name.in_(list(broken)))):  # type: ignore[attr-defined]
+                try:
+                    levels[row.name] = ServiceLevel.model_validate(
+                        (row.config or {}).get("service_level") or {})
+                except pydantic.ValidationError:
+                    continue
+                del broken[row.name]
+        return levels, broken
 
     def names(self) -> list[str]:
         """The active queues' names, whether or not their stored settings still read (a

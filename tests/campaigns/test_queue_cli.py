@@ -222,3 +222,27 @@ def test_a_queue_stored_before_a_check_is_listed_with_its_repair(env) -> None:
     table = CliRunner().invoke(app, ["queue", "list"])
     assert table.exit_code == 0 and "support" in table.output
     assert "repair it with `dialer queue edit sales --set KEY=VALUE`" in table.output
+
+
+def test_a_queue_stored_before_a_check_does_not_stop_the_queue_report(env) -> None:
+    """`report --queues` read every queue's settings: one stored before a check refused
+    the whole report. Its records are reported against its own service level."""
+    import sqlite3
+
+    run("queue", "create", "sales", "--set", "max_wait=60", "--set", "overflow=voicemail",
+        "--set", "service_level.within=30")
+    run("queue", "create", "support")
+    database = next((env / "home").rglob("*.db"))
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE inbound_queue SET config = json_remove(config, "
+                           "'$.max_wait') WHERE name = 'sales'")
+    span = ["--from", "2026-11-23", "--to", "2026-11-24"]
+    assert run("report", "--queues", *span)["queues"] == []
+    assert run("report", "--queue", "sales", *span)["queues"] == []
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE inbound_queue SET config = json_set(config, "
+                           "'$.service_level.within', -1) WHERE name = 'sales'")
+    assert "repair it with `dialer queue edit sales" in fails(
+        "report", "--queue", "sales", *span)
+    result = CliRunner().invoke(app, ["report", "--queues", *span])
+    assert result.exit_code == 0 and "note: queue sales's service level" in result.stderr

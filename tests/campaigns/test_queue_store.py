@@ -169,3 +169,45 @@ def test_a_queue_a_campaign_serves_cannot_be_retired(queues, store) -> None:
     store.edit_campaign("spring", {"queues": ["support"]}, at=NOW)
     queues.delete("sales", at=NOW)
     assert [c.name for c in queues.all()] == ["support"]
+
+
+def _break(store, name: str, config: dict) -> None:
+    """Write ``config`` as queue ``name``'s stored row, as an earlier version could have."""
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundQueue
+
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == name).values(
+            config=config))
+        session.commit()
+
+
+def test_a_queue_stored_before_a_check_blocks_no_retirement(queues, store) -> None:
+    """Retiring queue B read every other queue, so one stored before a check (A) refused
+    it; and retiring A itself, its repair path, was refused the same way when another
+    unreadable queue existed. Each is now read only where it is used."""
+    for name in ("a", "b", "c"):
+        queues.create({"name": name, "max_wait": 60, "overflow": "voicemail"}, at=NOW)
+    _break(store, "a", {"name": "a", "overflow": {"kind": "voicemail"}})
+    _break(store, "c", {"name": "c", "overflow": "voicemail"})
+    queues.delete("b", at=NOW)
+    queues.delete("a", at=NOW)
+    assert queues.names() == ["c"]
+
+
+def test_an_unreadable_queue_sending_callers_to_another_still_blocks_retiring_it(
+        queues, store) -> None:
+    """Read raw, its overflow still counts: retiring its target would leave it pointing
+    at a queue that no longer exists."""
+    queues.create({"name": "support"}, at=NOW)
+    queues.create({"name": "sales", "max_wait": 60, "overflow": "queue:support"}, at=NOW)
+    _break(store, "sales", {"name": "sales", "overflow": "queue:support"})
+    with pytest.raises(QueueError, match=r"queue support is the target of queue sales's "
+                                         r"overflow"):
+        queues.delete("support", at=NOW)
+    _break(store, "sales", {"name": "sales", "ivr": {"menus": {"main": {
+        "prompt": "main_menu", "options": {"1": {"kind": "queue", "target": "support"}}}}},
+        "bogus": 1})
+    with pytest.raises(QueueError, match=r"ivr.menus.main.options.1"):
+        queues.delete("support", at=NOW)
