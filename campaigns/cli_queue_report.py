@@ -47,6 +47,12 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
                 f"note: queue {name}'s service level is measured against "
                 f"{DEFAULT_WITHIN:g} s (the default): {problem}", highlight=False, soft_wrap=True)
     campaign_id = store.campaign(campaign).id if campaign is not None else None
+    from campaigns.queue_backlog import unserved_callbacks
+
+    for backlog in unserved_callbacks(store):
+        if not queues or backlog.queue in queues:
+            make_console(stderr=True).print(f"note: {backlog.sentence()}", highlight=False,
+                                            soft_wrap=True)
     result = queue_report(
         store, start, end, interval=interval, queues=queues, fcr_days=fcr_days,
         within={n: level.within for n, level in levels.items()},

@@ -43,6 +43,9 @@ StrategyOption = Annotated[str | None, typer.Option(
 NameArg = Annotated[str, typer.Argument(help="The queue's name.")]
 AgentOption = Annotated[list[str] | None, typer.Option(
     "--agent", help="An agent serving the queue (repeatable; replaces the list).")]
+UnsetOption = Annotated[list[str] | None, typer.Option(
+    "--unset", help="KEY to remove (dotted: ivr.menus.billing, ivr.menus.main.options.5; a "
+    "section goes back to its defaults). Repeatable; applied before --file and --set.")]
 
 
 def _queue_store(db: str | None, home: Path | None, write: bool = True) -> Any:
@@ -123,41 +126,79 @@ def queue_create(
     if changes.get("name", name) != name:
         raise QueueError(f"queue {name}: the file names queue {changes['name']!r}")
     store = _queue_store(db, home)
-    _show(_with_line(file, name, lambda: store.create({**changes, "name": name}, at=now())),
-          as_json)
+    config = _with_line(file, name, lambda: store.create({**changes, "name": name}, at=now()))
+    _show(config, as_json)
+    _note_menus(config)
 
 
 @queue_app.command("edit")
 def queue_edit(
     name: NameArg, file: FileOption = None, strategy: StrategyOption = None,
-    agent: AgentOption = None, sets: SetOption = None, db: DbOption = None, home: HomeOption = None,
-    as_json: JsonOption = False,
+    agent: AgentOption = None, sets: SetOption = None, unset: UnsetOption = None,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Change a queue's settings (merged section by section; the rest is kept)."""
     from campaigns.queue_store import QueueError
 
     changes = _changes(file, strategy, agent, sets)
-    if not changes:
-        raise QueueError("nothing to change: give --file, --set, --strategy or --agent")
+    if not changes and not unset:
+        raise QueueError("nothing to change: give --file, --set, --unset, --strategy or "
+                         "--agent")
     store = _queue_store(db, home)
-    _show(_with_line(file, name, lambda: store.edit(name, changes, at=now())), as_json)
+    config = _with_line(file, name, lambda: store.edit(name, changes, at=now(),
+                                                       unset=unset or ()))
+    _show(config, as_json)
+    _note_menus(config)
     _note_running(store, name, home)
+
+
+def _note_menus(config: Any) -> None:
+    """What the menus do slowly but not wrongly (``Ivr.problems`` not refused), on stderr."""
+    for problem in config.ivr.problems() if config.ivr is not None else ():
+        if not problem.refused:
+            make_console(stderr=True).print(
+                f"note: queue {config.name}: {problem.field}: {problem.message}",
+                highlight=False, soft_wrap=True)
 
 
 def _note_running(store: Any, name: str, home: Path | None) -> None:
     """A running process keeps the queues it started with (its engine's ``QueueSet`` is
-    built once): say so, on stderr, for each campaign serving the queue whose process
-    answers on its control socket, rather than let the edit look applied."""
-    from dialer.runner.doctor import _running_snapshot
+    built once): say so, on stderr, for each campaign whose runner serves the queue (in its
+    ``queues`` or reached by an overflow or a menu) and is seen running: answering on a
+    control socket under this data directory (any ``--instance``), or holding a live claim
+    in the database (a process started with another home or on another host). When the
+    campaign may run and neither shows it, say that this cannot be known from here, rather
+    than let the edit look applied."""
+    from campaigns.queue_backlog import served_queues
+    from dialer.runner.running import sightings
 
     data = home or data_home()
+    configs = {c.name: c.model_dump(mode="json") for c in store.survey()[0]}
+    console = make_console(stderr=True)
     for campaign in store.store.campaigns(include_archived=False):
-        if name in ((campaign.settings or {}).get("queues") or ()) and \
-                _running_snapshot(data, campaign.name) is not None:
-            make_console(stderr=True).print(
-                f"note: campaign {campaign.name}'s running process keeps queue {name}'s "
-                f"settings as it started with them; they apply at its next start (stop it "
-                f"and `dialer run {campaign.name}` again)", highlight=False)
+        if name not in served_queues([(campaign.settings or {}).get("queues") or ()],
+                                     configs):
+            continue
+        seen = sightings(store.store, data, campaign.name, now=now(), queue=name)
+        applies = (f"they apply at its next start (stop it and `dialer run {campaign.name}` "
+                   "again)")
+        if seen.sockets:
+            named = ", ".join(f"--instance {i}" for i in seen.sockets if i)
+            console.print(f"note: campaign {campaign.name}'s running process"
+                          f"{f' ({named})' if named else ''} keeps queue {name}'s settings "
+                          f"as it started with them; {applies}", highlight=False, soft_wrap=True)
+        elif seen.owners:
+            console.print(f"note: dialer process {', '.join(seen.owners)} holds claims of "
+                          f"campaign {campaign.name} (its leads or queue {name}'s callbacks) "
+                          f"and does not answer under {seen.run_dir} (another home or "
+                          f"host): it keeps queue {name}'s settings as it started with them; "
+                          f"{applies}", highlight=False, soft_wrap=True)
+        elif seen.unknowable:
+            console.print(f"note: campaign {campaign.name} is {campaign.state} and no process "
+                          f"answers under {seen.run_dir} or holds a claim: whether one runs "
+                          f"elsewhere (another home or host) cannot be known from here; if "
+                          f"one does, it keeps queue {name}'s settings until its next start",
+                          highlight=False, soft_wrap=True)
 
 
 @queue_app.command("show")
@@ -170,11 +211,14 @@ def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
 @queue_app.command("list")
 def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every active queue."""
+    from campaigns.queue_backlog import unserved_callbacks
+
     store = _queue_store(db, home, write=False)
     configs, broken = store.survey()
     pending: dict[str, int] = {}
     for callback in store.callbacks(status="pending"):
         pending[callback.queue] = pending.get(callback.queue, 0) + 1
+    unserved = {u.queue: u for u in unserved_callbacks(store.store)}
     rows = [{"name": c.name, "strategy": c.strategy.value,
              "agents": list(c.agents), "skills": c.skills,
              "service_level": f"{c.service_level.target:.0%}/{c.service_level.within:g}s",
@@ -182,6 +226,11 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
              "callbacks_pending": pending.get(c.name, 0)} for c in configs]
     rows += [{"name": name, "problem": problem, "callbacks_pending": pending.get(name, 0)}
              for name, problem in broken.items()]  # stored before a check: named, not hidden
+    rows += [{"name": u.queue, "retired": True, "callbacks_pending": u.pending}
+             for u in unserved.values() if u.retired]  # their callers wait for nobody
+    for row in rows:
+        row["callbacks_unserved"] = unserved[row["name"]].to_json() \
+            if row["name"] in unserved else None
     rows.sort(key=lambda row: row["name"])
     if as_json:
         emit(rows)
@@ -192,6 +241,10 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
     table = Table("queue", "strategy", "agents", "skills", "SL target", "menu", "hours",
                   "callbacks pending")
     for row in rows:
+        if row.get("retired"):
+            table.add_row(row["name"], "[red]retired[/red] (below)", "", "", "", "", "",
+                          str(row["callbacks_pending"]))
+            continue
         if "problem" in row:
             table.add_row(row["name"], "[red]unreadable[/red] (below)", "", "", "", "", "",
                           str(row["callbacks_pending"]))
@@ -204,15 +257,30 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
     console.print(table)
     for problem in broken.values():
         console.print(f"[red]{escape(problem)}[/red]", soft_wrap=True)
+    for backlog in unserved.values():
+        console.print(f"[red]{escape(backlog.sentence())}[/red]", soft_wrap=True)
 
 
 @queue_app.command("delete")
-def queue_delete(name: NameArg, db: DbOption = None, home: HomeOption = None,
-                 as_json: JsonOption = False) -> None:
-    """Retire a queue (its records stay); refused while another queue overflows to it."""
-    _queue_store(db, home).delete(name, at=now())
-    emit({"name": name, "active": False}) if as_json else make_console().print(
-        f"queue {name}: retired")
+def queue_delete(
+    name: NameArg,
+    callbacks_to: Annotated[str | None, typer.Option(
+        "--callbacks-to", help="Move its pending callbacks to this queue (places kept).")]
+    = None,
+    cancel_callbacks: Annotated[bool, typer.Option(
+        "--cancel-callbacks", help="Cancel its pending callbacks (nobody is called back).")]
+    = False,
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+) -> None:
+    """Retire a queue (its records stay); refused while another queue overflows to it, a
+    campaign serves it, or callers wait for its callbacks (say where they go)."""
+    moved = _queue_store(db, home).delete(name, at=now(), callbacks_to=callbacks_to,
+                                          cancel_callbacks=cancel_callbacks)
+    what = ("" if not moved else f"; {moved} pending callback(s) moved to queue "
+            f"{callbacks_to}" if callbacks_to else f"; {moved} pending callback(s) cancelled")
+    emit({"name": name, "active": False, "callbacks_moved_to": callbacks_to if moved else None,
+          "callbacks": moved}) if as_json else make_console().print(
+        f"queue {name}: retired{what}")
 
 
 @queue_app.command("callbacks")
@@ -220,14 +288,36 @@ def queue_callbacks(
     queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
     status: Annotated[str | None, typer.Option(
         "--status", help="pending, completed, failed, opted_out, cancelled.")] = None,
+    move_to: Annotated[str | None, typer.Option(
+        "--move-to", help="Move --queue's pending callbacks to this queue (places kept).")]
+    = None,
+    cancel: Annotated[bool, typer.Option(
+        "--cancel", help="Cancel --queue's pending callbacks.")] = False,
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
-    """Queue callbacks: the callers who kept their place, and how it went."""
+    """Queue callbacks: the callers who kept their place, and how it went; --move-to or
+    --cancel settles the pending ones of a queue nobody serves (`dialer doctor` names it)."""
+    from campaigns.models import QueueCallbackStatus
+    from campaigns.queue_store import QueueError
+
+    if move_to is not None or cancel:
+        if queue is None or (move_to is not None and cancel):
+            raise QueueError("--move-to and --cancel need --queue, and only one of them")
+        count = _queue_store(db, home).resettle_callbacks(queue, to=move_to, at=now())
+        done = f"moved to queue {move_to}" if move_to else "cancelled"
+        emit({"queue": queue, "callbacks": count, "moved_to": move_to}) if as_json else \
+            make_console().print(f"queue {queue}: {count} pending callback(s) {done}")
+        return
+    if status is not None and status not in set(QueueCallbackStatus):
+        raise QueueError(f"--status {status!r}: choose "
+                         f"{', '.join(s.value for s in QueueCallbackStatus)}")
+    store = _queue_store(db, home, write=False)
+    _known_queue(store, queue)
     rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
              "finished_at": c.finished_at}
-            for c in _queue_store(db, home, write=False).callbacks(queue, status)]
+            for c in store.callbacks(queue, status)]
     if as_json:
         emit(rows)
         return
@@ -241,17 +331,34 @@ def queue_callbacks(
     make_console().print(table)
 
 
+def _known_queue(store: Any, queue: str | None) -> None:
+    """A ``--queue`` filter that names no queue, active or retired, is a typo: an empty
+    list would read as "nothing waiting"."""
+    from campaigns.queue_store import QueueError
+
+    if queue is not None and not store.ever_named(queue):
+        raise QueueError(f"--queue {queue!r}: no queue of that name, active or retired "
+                         "(see `dialer queue list`)")
+
+
 # --- voicemail ---------------------------------------------------------------------------
 
 def _voicemail_rows(db: str | None, home: Path | None, queue: str | None,
                     status: str | None, since: str | None) -> list[dict[str, Any]]:
     from campaigns.cli_report import _parse_day
+    from campaigns.models import VoicemailStatus
+    from campaigns.queue_store import QueueError
 
     start = _parse_day(since, "--since")
+    if status is not None and status not in set(VoicemailStatus):
+        raise QueueError(f"--status {status!r}: choose "
+                         f"{', '.join(s.value for s in VoicemailStatus)}")
+    store = _queue_store(db, home, write=False)
+    _known_queue(store, queue)
     return [{"id": v.id, "queue": v.queue, "caller_number": v.caller_number,
              "started_at": v.started_at, "seconds": round(v.seconds, 1), "path": v.path,
              "status": v.status, "callback_id": v.callback_id, "call_uuid": v.call_uuid}
-            for v in _queue_store(db, home, write=False).voicemails(queue, status, start)]
+            for v in store.voicemails(queue, status, start)]
 
 
 QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
@@ -292,12 +399,16 @@ def voicemail_export(
 
     import pandas as pd
 
+    from campaigns.cli_report import _check_writable
     from campaigns.queue_store import QueueError
 
-    rows = _voicemail_rows(db, home, queue, status, since)
     suffix = output.suffix.lower()
     if suffix not in (".csv", ".json", ".xlsx"):
         raise QueueError(f"{output}: export to .csv, .json or .xlsx")
+    _check_writable("--output", output)  # pandas ended in a traceback
+    if audio is not None and audio.exists() and not audio.is_dir():
+        raise QueueError(f"--audio {audio}: is a file; name a directory")
+    rows = _voicemail_rows(db, home, queue, status, since)
     frame = pd.DataFrame(rows, columns=["id", "queue", "caller_number", "started_at",
                                         "seconds", "path", "status", "callback_id",
                                         "call_uuid"])

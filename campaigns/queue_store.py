@@ -123,18 +123,42 @@ def _stored(row: InboundQueue) -> QueueConfig:
                          f"with `dialer queue edit {row.name} --set KEY=VALUE`)") from None
 
 
-def _raw_targets_of(config: Mapping[str, Any], name: str) -> list[str]:
-    """Where a stored configuration (read as JSON, not validated) sends callers to queue
-    ``name``: its overflow, ``when_full`` and menu actions, written as ``queue:NAME`` or as
-    an object. Retiring ``name`` needs none of them, whether or not that configuration
-    still reads."""
-    def sends(action: Any) -> bool:
-        if isinstance(action, str):
-            return action == f"queue:{name}"
-        return isinstance(action, Mapping) and action.get("kind") == "queue" and \
-            action.get("target") == name
+def _without(config: Mapping[str, Any], queue: str, keys: Iterable[str]) -> dict[str, Any]:
+    """``config`` less each dotted key of ``keys``; one that is not there is refused (a
+    misspelt key would otherwise leave the menu it meant in place, silently)."""
+    result = json.loads(json.dumps(config))
+    for dotted in keys:
+        *path, last = dotted.split(".")
+        section: Any = result
+        for part in path:
+            section = section.get(part) if isinstance(section, dict) else None
+        if dotted == "name":
+            raise QueueError(f"queue {queue}: name: a queue keeps its name (create a new one)")
+        if not isinstance(section, dict) or last not in section:
+            where = ".".join(path)
+            has = (f" ({where or 'the configuration'} has: {', '.join(section)})"
+                   if isinstance(section, dict) and section else "")
+            raise QueueError(f"queue {queue}: {dotted}: nothing to remove there{has}",
+                             queue=queue, field=tuple(path) or (last,))
+        del section[last]
+    return result
 
-    found = [key for key in ("overflow", "when_full") if sends(config.get(key))]
+
+def raw_queue_targets(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Where a stored configuration (read as JSON, not validated) sends callers to another
+    queue: (where it is written, the queue) for its overflow, ``when_full`` and menu
+    actions, written as ``queue:NAME`` or as an object. Read raw so that a configuration
+    stored before a check this version makes still counts, whether or not it reads."""
+    def target(action: Any) -> str | None:
+        if isinstance(action, str):
+            kind, _, name = action.partition(":")
+            return name if kind == "queue" and name else None
+        if isinstance(action, Mapping) and action.get("kind") == "queue" and isinstance(
+                action.get("target"), str):
+            return action["target"]
+        return None
+
+    found = [(key, target(config.get(key))) for key in ("overflow", "when_full")]
     ivr = config.get("ivr")
     menus = ivr.get("menus") if isinstance(ivr, Mapping) else None
     for menu_name, menu in (menus.items() if isinstance(menus, Mapping) else ()):
@@ -142,11 +166,10 @@ def _raw_targets_of(config: Mapping[str, Any], name: str) -> list[str]:
             continue
         options = menu.get("options")
         for key, action in (options.items() if isinstance(options, Mapping) else ()):
-            if sends(action):
-                found.append(f"ivr.menus.{menu_name}.options.{key}")
-        found += [f"ivr.menus.{menu_name}.{key}" for key in ("on_timeout", "on_invalid")
-                  if sends(menu.get(key))]
-    return found
+            found.append((f"ivr.menus.{menu_name}.options.{key}", target(action)))
+        found += [(f"ivr.menus.{menu_name}.{key}", target(menu.get(key)))
+                  for key in ("on_timeout", "on_invalid")]
+    return [(where, name) for where, name in found if name is not None]
 
 
 def utc(at: float) -> datetime:
@@ -195,11 +218,18 @@ class QueueStore:
     # --- configurations --------------------------------------------------------------------
 
     def parse(self, data: Mapping[str, Any]) -> QueueConfig:
+        """A configuration to save: valid alone, and with menus that mean something (no
+        menu nobody reaches, no opt-out a caller did not choose: ``Ivr.problems``; a
+        stored one is named by ``dialer doctor`` instead, so a run it served goes on)."""
         name = str(data.get("name", "?"))
         try:
-            return QueueConfig.model_validate(dict(data))
+            config = QueueConfig.model_validate(dict(data))
         except pydantic.ValidationError as error:
             raise QueueError(describe_validation(error, name)) from None
+        for problem in config.ivr.problems() if config.ivr is not None else ():
+            if problem.refused:
+                raise QueueError(f"queue {name}: {problem.field}: {problem.message}")
+        return config
 
     def check_together(self, configs: Iterable[QueueConfig]) -> None:
         """Refuse configurations that cannot run as one set (QueueSet's checks)."""
@@ -234,12 +264,16 @@ class QueueStore:
             session.commit()
         return config
 
-    def edit(self, name: str, changes: Mapping[str, Any], *, at: datetime) -> QueueConfig:
+    def edit(self, name: str, changes: Mapping[str, Any], *, at: datetime,
+             unset: Iterable[str] = ()) -> QueueConfig:
+        """``changes`` merged into the stored configuration, after removing each dotted
+        key of ``unset`` (a menu, an option, a section back to its defaults): a merge
+        alone can add a menu but never take one away."""
         if "name" in changes and changes["name"] != name:
             raise QueueError(f"queue {name}: a queue cannot be renamed (create a new one)")
         with self.store.session() as session:
             row = self._row(session, name)
-            config = self.parse(merge(row.config, changes))
+            config = self.parse(merge(_without(row.config, name, unset), changes))
             self.check_together([*self._readable(session, exclude=name), config])
             row.config = config.model_dump(mode="json")
             row.updated_at = at
@@ -247,11 +281,31 @@ class QueueStore:
             session.commit()
         return config
 
-    def delete(self, name: str, *, at: datetime) -> None:
+    def delete(self, name: str, *, at: datetime, callbacks_to: str | None = None,
+               cancel_callbacks: bool = False) -> int:
         """Retire a queue (kept for its records); refused while another queue sends
-        callers to it, or a campaign serves it (its runner would refuse to start)."""
+        callers to it, or a campaign serves it (its runner would refuse to start), or
+        callers wait for its callbacks and nothing says what becomes of them: no runner
+        claims a retired queue's callbacks, so they would never be called back.
+        ``callbacks_to`` moves them to another queue (their places kept), and
+        ``cancel_callbacks`` cancels them. Returns how many were moved or cancelled."""
+        if callbacks_to is not None and cancel_callbacks:
+            raise QueueError(f"queue {name}: move its callbacks or cancel them, not both")
         with self.store.session() as session:
             row = self._row(session, name)
+            pending = self._pending(session, name)
+            if pending and callbacks_to is None and not cancel_callbacks:
+                oldest = min(c.place_at for c in pending if c.place_at is not None)
+                raise QueueError(
+                    f"queue {name} has {len(pending)} pending callback(s) (the oldest due "
+                    f"{oldest:%Y-%m-%d %H:%M} UTC) that nobody would call back once it is "
+                    f"retired: say what becomes of them (`dialer queue delete {name} "
+                    "--callbacks-to OTHER_QUEUE` keeps their places in another queue, "
+                    "`--cancel-callbacks` cancels them)")
+            if callbacks_to is not None:
+                if callbacks_to == name:
+                    raise QueueError(f"--callbacks-to {name}: that is the queue being retired")
+                self._row(session, callbacks_to)
             for campaign in session.exec(select(Campaign).where(Campaign.state.notin_(
                     (CampaignState.ARCHIVED, CampaignState.DELETED)))):  # type: ignore[attr-defined]
                 served = list((campaign.settings or {}).get("queues") or ())
@@ -266,13 +320,61 @@ class QueueStore:
                     .order_by(InboundQueue.name)):
                 # Read raw: a queue stored before a check this version makes must not block
                 # retiring another (nor itself), and its actions still count.
-                for where in _raw_targets_of(other.config or {}, name):
+                for where, target in raw_queue_targets(other.config or {}):
+                    if target != name:
+                        continue
                     raise QueueError(f"queue {name} is the target of queue {other.name}'s "
                                      f"{where}: change that first")
+            self._resettle(pending, callbacks_to, at)
             row.active = False
             row.updated_at = at
             session.add(row)
+            session.add_all(pending)
             session.commit()
+        return len(pending)
+
+    def resettle_callbacks(self, queue: str, *, to: str | None, at: datetime) -> int:
+        """The pending callbacks of ``queue`` (retired or not) moved to queue ``to`` (their
+        places kept), or cancelled when ``to`` is None: the repair of callbacks that no
+        runner serves. Returns how many."""
+        with self.store.session() as session:
+            if to is not None:
+                if to == queue:
+                    raise QueueError(f"--move-to {to}: the callbacks are in that queue")
+                self._row(session, to)
+            pending = self._pending(session, queue)
+            if not pending and not session.exec(select(InboundQueue.name).where(
+                    InboundQueue.name == queue)).first():
+                raise QueueError(f"no queue named {queue!r} (see `dialer queue list`)")
+            self._resettle(pending, to, at)
+            session.add_all(pending)
+            session.commit()
+            return len(pending)
+
+    @staticmethod
+    def _pending(session: Any, queue: str) -> list[QueueCallback]:
+        return list(session.exec(select(QueueCallback).where(
+            QueueCallback.queue == queue, QueueCallback.status == QueueCallbackStatus.PENDING)
+            .order_by(QueueCallback.place_at)))
+
+    @staticmethod
+    def _resettle(pending: list[QueueCallback], to: str | None, at: datetime) -> None:
+        held = [c for c in pending if c.claimed_by and c.claim_expires_at is not None
+                and c.claim_expires_at >= at]
+        if held:
+            # Its process has them in its engine: moved or cancelled here, they could be
+            # called twice (by it and by a runner of the other queue) or after a cancel.
+            until = max(c.claim_expires_at for c in held)  # type: ignore[type-var]
+            raise QueueError(
+                f"{len(held)} of queue {held[0].queue}'s pending callbacks are held by a "
+                f"running dialer process ({held[0].claimed_by}) until {until:%H:%M:%S} UTC: "
+                "stop it first (a clean stop releases them; a crashed one's claim runs out)")
+        for callback in pending:
+            if to is not None:
+                callback.queue = to
+            else:
+                callback.status, callback.finished_at = QueueCallbackStatus.CANCELLED, at
+            callback.claimed_by, callback.claim_expires_at = None, None
 
     def get(self, name: str) -> QueueConfig:
         with self.store.session() as session:
@@ -306,6 +408,14 @@ class QueueStore:
                     continue
                 del broken[row.name]
         return levels, broken
+
+    def ever_named(self, name: str) -> bool:
+        """Whether a queue of this name exists or existed (retired queues keep records)."""
+        with self.store.session() as session:
+            return session.exec(select(InboundQueue.id).where(
+                InboundQueue.name == name)).first() is not None or any(
+                session.exec(select(table.queue).where(table.queue == name)).first()
+                is not None for table in (QueueCallback, Voicemail, InboundCall))
 
     def names(self) -> list[str]:
         """The active queues' names, whether or not their stored settings still read (a

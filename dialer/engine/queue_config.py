@@ -16,6 +16,7 @@ an outbound campaign.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 from typing import Any
@@ -181,6 +182,82 @@ class Ivr(BaseModel):
                     raise ValueError(f"menus.{name}.on_{key}: must end the menu (queue, "
                                      "priority, voicemail, callback or opt_out)")
         return self
+
+    def problems(self) -> list[IvrProblem]:
+        """What the menus do that nobody means, found from the table alone (the queue store
+        refuses them when a configuration is saved; ``dialer doctor`` names them in one
+        stored before). A caller enters at ``start`` only (the dialplan's ``dialer_queue``
+        names a queue, never a menu), so every other menu is reached by a key."""
+        reachable = self._reachable()
+        found = [IvrProblem(f"ivr.menus.{name}", f"menu {name!r} is reached by no key (no "
+                            f"option of {' or '.join(sorted(reachable))} is menu:{name}, and "
+                            f"callers start at {self.start!r}): lead to it with an option "
+                            f"menu:{name}, or remove it (--unset ivr.menus.{name})", True)
+                 for name in self.menus if name not in reachable]
+        for name in sorted(reachable):
+            menu = self.menus[name]
+            for key, action in (("on_timeout", menu.on_timeout),
+                                ("on_invalid", menu.on_invalid)):
+                if action.kind is ActionKind.OPT_OUT:
+                    # An opt-out is the caller's request (47 CFR 64.1200(d)); silence or a
+                    # wrong key is not one.
+                    who = "pressed nothing" if key == "on_timeout" else \
+                        "pressed keys that are no option"
+                    found.append(IvrProblem(
+                        f"ivr.menus.{name}.{key}", f"opt_out would put a caller who {who} on "
+                        "the do-not-call list; an opt-out is a key the caller chooses "
+                        "(options): end the menu with queue, voicemail or callback", True))
+        keyless = sorted(reachable - self._ended_by_a_key(reachable))
+        if keyless:
+            name = keyless[0]
+            found.append(IvrProblem(
+                f"ivr.menus.{name}", f"no key leads out of the menus from {name!r} "
+                f"({', '.join(keyless)}: options only repeat, go back or change menus): "
+                "a caller leaves them only once every retry has timed out or gone wrong "
+                "(on_timeout, on_invalid); give an option an end (queue, priority:N, "
+                "voicemail, callback)", False))
+        return found
+
+    def _reachable(self) -> set[str]:
+        seen, stack = {self.start}, [self.start]
+        while stack:
+            for action in self.menus[stack.pop()].options.values():
+                if action.kind is ActionKind.MENU and action.target not in seen:
+                    seen.add(action.target)  # type: ignore[arg-type]
+                    stack.append(action.target)  # type: ignore[arg-type]
+        return seen
+
+    def _ended_by_a_key(self, reachable: set[str]) -> set[str]:
+        """The menus from which some sequence of key presses ends the menus (``back``
+        returns to any menu that leads here)."""
+        ending = {ActionKind.QUEUE, ActionKind.PRIORITY, ActionKind.VOICEMAIL,
+                  ActionKind.CALLBACK, ActionKind.OPT_OUT}
+        above = {name: {m for m in reachable if any(
+            a.kind is ActionKind.MENU and a.target == name
+            for a in self.menus[m].options.values())} for name in reachable}
+        ended: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for name in reachable - ended:
+                options = self.menus[name].options.values()
+                if any(a.kind in ending or (a.kind is ActionKind.MENU and a.target in ended)
+                       or (a.kind is ActionKind.BACK and above[name] & ended)
+                       for a in options):
+                    ended.add(name)
+                    changed = True
+        return ended
+
+
+@dataclass(frozen=True, slots=True)
+class IvrProblem:
+    """A menu no caller reaches, or an ending nobody means (``Ivr.problems``)."""
+
+    field: str
+    """Dotted path of the setting (``ivr.menus.billing``)."""
+    message: str
+    refused: bool
+    """Refused when saved; otherwise a warning (a menu set that works, slowly)."""
 
 
 class PriorityRules(BaseModel):

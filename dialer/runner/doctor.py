@@ -148,7 +148,34 @@ def _queue_checks(store: CampaignStore, data: Path, row: Any, settings: Campaign
         hours = "open now" if queue.is_open(at.timestamp()) else "closed now (its hours)"
         checks.append(Check(name, Verdict.OK, f"{len(serving)} agent(s) can take its calls "
                                               f"({', '.join(serving[:6])}); {hours}"))
+    for queue in queue_set:
+        checks.extend(_menu_checks(queue.config))
     return checks
+
+
+def _menu_checks(config: Any) -> list[Check]:
+    """A queue's menus as ``queue edit`` would now refuse or note them (``Ivr.problems``):
+    one stored before names its repair here, and still runs (a menu nobody reaches does
+    no harm; an opt-out nobody chose does, so it fails)."""
+    if config.ivr is None:
+        return []
+    ending = ("on_timeout", "on_invalid")  # an opt-out nobody chose: it acts wrongly
+    return [Check(f"queue {config.name} menus",
+                  Verdict.FAIL if problem.field.endswith(ending) else Verdict.WARN,
+                  f"{problem.field}: {problem.message} (with `dialer queue edit "
+                  f"{config.name}`)") for problem in config.ivr.problems()]
+
+
+def _callback_check(store: CampaignStore) -> Check:
+    """Queue callbacks nobody will call back (a retired queue's, or one no campaign that
+    can run serves), whichever campaign is diagnosed: callers wait on them silently."""
+    from campaigns.queue_backlog import unserved_callbacks
+
+    unserved = unserved_callbacks(store)
+    if not unserved:
+        return Check("queue callbacks", Verdict.OK, "every pending queue callback is in a "
+                                                    "queue a running or paused campaign serves")
+    return Check("queue callbacks", Verdict.WARN, "; ".join(u.sentence() for u in unserved))
 
 
 def _registry_checks(data: Path, settings: CampaignSettings, at: datetime) -> list[Check]:
@@ -266,6 +293,7 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                                f"{status.get('activity', '?')}"))
     checks.append(_agent_check(store, row.name, snapshot))
     checks.extend(_queue_checks(store, data, row, settings, at))
+    checks.append(_callback_check(store))
 
     async def probe_all() -> list[Check]:
         return list(await asyncio.gather(*(probe_switch(sid, url) for sid, url in switches)))

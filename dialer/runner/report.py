@@ -4,7 +4,8 @@
 (attempts dialed since it started), plus what only the runner measured (answer-to-bridge
 latency, dial rate, opt-outs taken, pacing policy); ``campaign_totals`` is the campaign as
 a whole: every attempt, the legal 30-day abandonment rate at the end, leads by status,
-pending callbacks. ``format_report`` prints both for a terminal (80 columns).
+pending callbacks, and queue callbacks nobody will call back (a retired or unserved
+queue's). ``format_report`` prints both for a terminal (80 columns).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from campaigns.models import CallAttempt
+from campaigns.queue_backlog import unserved_callbacks
 from campaigns.reports import campaign_report
 from campaigns.store import CampaignStore
 
@@ -77,6 +79,9 @@ def run_report(store: CampaignStore, campaign: str, runner: Runner | None, since
         "abandon_limit": summary["abandon_limit"],
         "leads": store.lead_status_counts(row.id),  # type: ignore[arg-type]
         "callbacks_pending": summary["callbacks_pending"],
+        # Queue callbacks no runner claims (a retired queue's, one nobody serves): the
+        # end of a run is where an operator reads what is left undone.
+        "queue_callbacks_unserved": [u.to_json() for u in unserved_callbacks(store)],
     })
     result: dict[str, Any] = {"campaign": row.name, "this_run": this_run,
                               "campaign_totals": totals}
@@ -147,6 +152,11 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"  leads: {leads}")
     if totals.get("callbacks_pending"):
         lines.append(f"  callbacks pending {totals['callbacks_pending']}")
+    for backlog in totals.get("queue_callbacks_unserved") or ():
+        lines.append(f"  queue {backlog['queue']} ({backlog['why']}): {backlog['pending']} "
+                     f"pending callback(s), the oldest due "
+                     f"{backlog['oldest_due'][:16].replace('T', ' ')} UTC, "
+                     f"that nobody will call back; {backlog['repair']}")
     if run.get("incidents"):
         lines.append("  incidents on the switch: " + ", ".join(
             f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(run["incidents"].items())))

@@ -196,7 +196,8 @@ def test_editing_a_queue_a_running_process_serves_says_when_it_applies(env, monk
     result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=5",
                                       "--set", "overflow=voicemail", "--json"])
     assert result.exit_code == 0 and "note:" not in result.output
-    monkeypatch.setattr(doctor, "_running_snapshot", lambda data, campaign: {"status": {}})
+    monkeypatch.setattr(doctor, "_running_snapshot",
+                        lambda data, campaign, instance=None: {"status": {}})
     result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=6",
                                       "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["max_length"] == 6
@@ -246,3 +247,107 @@ def test_a_queue_stored_before_a_check_does_not_stop_the_queue_report(env) -> No
         "report", "--queue", "sales", *span)
     result = CliRunner().invoke(app, ["report", "--queues", *span])
     assert result.exit_code == 0 and "note: queue sales's service level" in result.stderr
+
+
+def test_filters_that_name_nothing_are_refused_not_shown_empty(env) -> None:
+    """`queue callbacks --status pendng`, `--queue slaes` and `voicemail list --status nwe`
+    printed an empty table with exit 0: "nobody is waiting"."""
+    run("queue", "create", "sales")
+    assert "--status 'pendng': choose pending, completed" in fails(
+        "queue", "callbacks", "--status", "pendng")
+    assert "--queue 'slaes': no queue of that name" in fails(
+        "queue", "callbacks", "--queue", "slaes")
+    assert "--status 'nwe': choose new, callback, done" in fails(
+        "voicemail", "list", "--status", "nwe")
+    assert "--queue 'slaes'" in fails("voicemail", "export", "-o", str(env / "v.csv"),
+                                      "--queue", "slaes")
+    assert run("queue", "callbacks", "--queue", "sales", "--status", "pending") == []
+    run("queue", "delete", "sales")
+    assert run("voicemail", "list", "--queue", "sales") == []  # retired: its records stay
+
+
+def test_voicemail_export_into_a_missing_directory_is_one_line(env) -> None:
+    """pandas ended it in a traceback (`Cannot save file into a non-existent directory`)."""
+    assert f"--output {env}/nope/v.csv: no directory {env}/nope (create it first)" in fails(
+        "voicemail", "export", "-o", str(env / "nope" / "v.csv"))
+    (env / "afile").write_text("x")
+    assert "--audio" in fails("voicemail", "export", "-o", str(env / "v.csv"), "--audio",
+                              str(env / "afile"))
+
+
+def test_callbacks_of_a_queue_nobody_serves_are_named_and_settled(env) -> None:
+    from campaigns.cli_common import open_store
+    from campaigns.queue_store import QueueStore
+
+    run("queue", "create", "sales")
+    run("queue", "create", "support")
+    t = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
+    QueueStore(open_store(None)).add_callback("cb1", "sales", "+12025550101", t, at=t)
+    listed = {q["name"]: q for q in run("queue", "list")}
+    assert listed["sales"]["callbacks_unserved"]["oldest_due"].startswith("2026-11-23T10:05")
+    assert listed["support"]["callbacks_unserved"] is None
+    table = CliRunner().invoke(app, ["queue", "list"])
+    assert "queue sales (served by no running or paused campaign): 1 pending callback(s), " \
+           "the oldest due 2026-11-23 10:05 UTC" in table.output
+    assert "pending callback(s)" in fails("queue", "delete", "sales")
+    assert run("queue", "delete", "sales", "--callbacks-to", "support")["callbacks"] == 1
+    assert run("queue", "callbacks", "--queue", "support", "--cancel")["callbacks"] == 1
+    assert "only one of them" in fails("queue", "callbacks", "--move-to", "support")
+    result = CliRunner().invoke(app, ["report", "--queues", "--from", "2026-11-23"])
+    assert result.exit_code == 0 and "nobody will call back" not in result.stderr
+
+
+def test_queue_edit_unset_removes_a_menu_and_notes_slow_menus(env) -> None:
+    menus = ('ivr={"menus": {"main": {"prompt": "main_menu", "options": {"1": "menu:b"}}, '
+             '"b": {"prompt": "main_menu", "options": {"0": "back"}}}}')
+    result = CliRunner().invoke(app, ["queue", "create", "sales", "--set", menus, "--json"])
+    assert result.exit_code == 0 and "note: queue sales: ivr.menus.b: no key leads out" in \
+        result.stderr
+    assert "ivr.menus.b: menu 'b' is reached by no key" in fails(
+        "queue", "edit", "sales", "--set", "ivr.menus.main.options.1=queue")
+    edited = run("queue", "edit", "sales", "--set", "ivr.menus.main.options.1=queue",
+                 "--unset", "ivr.menus.b")
+    assert list(edited["ivr"]["menus"]) == ["main"]
+
+
+def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
+        env, monkeypatch) -> None:
+    """The note looked at the default control socket only: a run with --instance, another
+    home or another host was not found, and the edit looked applied."""
+    import dialer.runner.doctor as doctor
+    from campaigns.cli_common import open_store
+    from campaigns.queue_store import QueueStore
+
+    run("queue", "create", "sales")
+    run("queue", "create", "front", "--set", "max_wait=30", "--set", "overflow=queue:sales")
+    run("campaign", "create", "spring", "--caller-id", "+12025550100",
+        "--set", 'queues=["front"]')  # serves sales through front's overflow
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+
+    store = open_store(None)
+    with store.session() as session:
+        session.execute(sa.update(Campaign).values(state="running"))
+        session.commit()
+
+    def note() -> str:
+        result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set",
+                                          "handle_time=200", "--json"])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "whether one runs elsewhere (another home or host) cannot be known from here" \
+        in note()
+    run_dir = env / "home" / "run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "spring@b.sock").touch()
+    monkeypatch.setattr(doctor, "_running_snapshot", lambda data, campaign, instance=None:
+                        {"status": {}} if instance == "b" else None)
+    assert "note: campaign spring's running process (--instance b) keeps queue sales's " \
+        "settings" in note()
+    (run_dir / "spring@b.sock").unlink()
+    QueueStore(store).add_callback("cb1", "sales", "+12025550101", datetime.now(UTC),
+                                   at=datetime.now(UTC), owner="otherhost/spring",
+                                   claim_ttl=timedelta(minutes=2))
+    assert "note: dialer process otherhost/spring holds claims of campaign spring" in note()

@@ -211,3 +211,75 @@ def test_an_unreadable_queue_sending_callers_to_another_still_blocks_retiring_it
         "bogus": 1})
     with pytest.raises(QueueError, match=r"ivr.menus.main.options.1"):
         queues.delete("support", at=NOW)
+
+
+def _menus(**menus) -> dict:
+    return {"name": "sales", "ivr": {"start": "main", "menus": {
+        name: {"prompt": "main_menu", **menu} for name, menu in menus.items()}}}
+
+
+def test_a_menu_nobody_reaches_is_refused_when_saved_and_can_be_removed(queues) -> None:
+    """A caller enters at the start menu only: a menu no option leads to was stored and
+    never played (a typo in a menu:NAME usually), and an edit could not take it away."""
+    with pytest.raises(QueueError, match=r"queue sales: ivr.menus.billing: menu 'billing' is "
+                                         r"reached by no key .*--unset ivr.menus.billing"):
+        queues.create(_menus(main={"options": {"1": "queue"}},
+                             billing={"options": {"1": "queue"}}), at=NOW)
+    queues.create(_menus(main={"options": {"1": "menu:billing"}},
+                         billing={"options": {"1": "queue", "0": "back"}}), at=NOW)
+    with pytest.raises(QueueError, match=r"ivr.menus.billing: menu 'billing' is reached by no"):
+        queues.edit("sales", {"ivr": {"menus": {"main": {"options": {"1": "queue"}}}}}, at=NOW)
+    edited = queues.edit("sales", {"ivr": {"menus": {"main": {"options": {"1": "queue"}}}}},
+                         at=NOW, unset=["ivr.menus.billing", "ivr.menus.main.options.1"])
+    assert list(edited.ivr.menus) == ["main"]
+    assert str(edited.ivr.menus["main"].options["1"]) == "queue"
+    with pytest.raises(QueueError, match=r"ivr.menus.biling: nothing to remove there "
+                                         r"\(ivr.menus has: main\)"):
+        queues.edit("sales", {}, at=NOW, unset=["ivr.menus.biling"])
+    with pytest.raises(QueueError, match="keeps its name"):
+        queues.edit("sales", {}, at=NOW, unset=["name"])
+
+
+def test_an_opt_out_nobody_chose_is_refused_when_saved(queues) -> None:
+    """on_timeout or on_invalid = opt_out put a caller who pressed nothing (or the wrong
+    key) on the do-not-call list."""
+    for key in ("on_timeout", "on_invalid"):
+        with pytest.raises(QueueError, match=rf"ivr.menus.main.{key}: opt_out would put a "
+                                             r"caller who .* on the do-not-call list"):
+            queues.create(_menus(main={"options": {"1": "queue"}, key: "opt_out"}), at=NOW)
+    queues.create(_menus(main={"options": {"1": "queue", "9": "opt_out"}}), at=NOW)
+
+
+def test_menus_no_key_leads_out_of_are_named_not_refused(queues) -> None:
+    """"Press 1 for our hours, or stay on the line": callers leave only by timing out.
+    It works, slowly; the note says so."""
+    config = queues.create(_menus(main={"options": {"1": "menu:hours"}},
+                                  hours={"options": {"0": "back", "*": "repeat"}}), at=NOW)
+    (problem,) = config.ivr.problems()
+    assert not problem.refused and "no key leads out of the menus" in problem.message
+    assert not queues.edit("sales", {"ivr": {"menus": {"hours": {"options": {
+        "1": "queue"}}}}}, at=NOW).ivr.problems()
+
+
+def test_a_queue_with_pending_callbacks_is_retired_only_saying_where_they_go(
+        queues, store) -> None:
+    """Retired, its callbacks stayed pending and no runner claimed them again."""
+    queues.create({"name": "sales"}, at=NOW)
+    queues.create({"name": "support"}, at=NOW)
+    queues.add_callback("a", "sales", "+12025550101", NOW, at=NOW)
+    queues.add_callback("b", "sales", "+12025550102", NOW + timedelta(minutes=5), at=NOW,
+                        owner="host/spring", claim_ttl=timedelta(minutes=2))
+    with pytest.raises(QueueError, match=r"queue sales has 2 pending callback\(s\) \(the "
+                                         r"oldest due .*--callbacks-to OTHER_QUEUE.*"
+                                         r"--cancel-callbacks"):
+        queues.delete("sales", at=NOW)
+    with pytest.raises(QueueError, match=r"1 of queue sales's pending callbacks are held by "
+                                         r"a running dialer process \(host/spring\)"):
+        queues.delete("sales", at=NOW, callbacks_to="support")
+    assert queues.names() == ["sales", "support"]  # nothing half-done
+    assert {c.queue for c in queues.callbacks()} == {"sales"}
+    later = NOW + timedelta(minutes=3)  # the claim ran out
+    assert queues.delete("sales", at=later, callbacks_to="support") == 2
+    assert {(c.queue, c.status) for c in queues.callbacks()} == {("support", "pending")}
+    assert queues.delete("support", at=later, cancel_callbacks=True) == 2
+    assert {c.status for c in queues.callbacks()} == {QueueCallbackStatus.CANCELLED}

@@ -80,3 +80,87 @@ def test_run_refuses_a_queue_whose_skills_no_agent_has(store, tmp_path) -> None:
                                          r"has spanish:2 .*`dialer campaign edit spring --skills "):
         _link(store, tmp_path, {"ann": (), "bob": ("spanish:1",)})
     assert _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)}).served
+
+
+def _break(store, name: str, config: dict) -> None:
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundQueue
+
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == name).values(
+            config=config))
+        session.commit()
+
+
+def test_doctor_names_menus_stored_before_they_were_refused(store, tmp_path) -> None:
+    """A menu nobody reaches and an opt-out on silence, stored by an earlier version: the
+    run goes on (the queue set builds), doctor names each with its repair."""
+    _break(store, "sales", {"name": "sales", "agents": ["ann", "bob"], "ivr": {"menus": {
+        "main": {"prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"},
+        "billing": {"prompt": "main_menu", "options": {"1": "queue"}}}}})
+    checks = [c for c in diagnose_campaign(store, "spring", tmp_path, (), at=NOW)
+              if c.name == "queue sales menus"]
+    by_field = {c.message.split(":")[0]: c for c in checks}
+    assert by_field["ivr.menus.billing"].verdict is Verdict.WARN
+    assert "reached by no key" in by_field["ivr.menus.billing"].message
+    assert "--unset ivr.menus.billing" in by_field["ivr.menus.billing"].message
+    assert by_field["ivr.menus.main.on_timeout"].verdict is Verdict.FAIL
+    assert "do-not-call list" in by_field["ivr.menus.main.on_timeout"].message
+
+
+def _state(store, state: str) -> None:
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+
+    with store.session() as session:
+        session.execute(sa.update(Campaign).values(state=state))
+        session.commit()
+
+
+def test_doctor_names_queue_callbacks_nobody_will_call_back(store, tmp_path) -> None:
+    """A retired queue's callbacks, and those of a queue no campaign that can run serves,
+    stayed pending for ever and nothing said so."""
+    from datetime import timedelta
+
+    queues = QueueStore(store)
+    queues.create({"name": "old"}, at=NOW)
+    queues.create({"name": "lonely"}, at=NOW)
+    for number, queue in enumerate(("old", "old", "lonely", "sales")):
+        queues.add_callback(f"cb{number}", queue, f"+1202555010{number}",
+                            NOW - timedelta(hours=number), at=NOW)
+    _break(store, "old", {"name": "old", "overflow": "voicemail"})  # and it did not read
+    with pytest.raises(QueueError, match="2 pending callback"):
+        queues.delete("old", at=NOW)
+    queues.delete("old", at=NOW, callbacks_to="lonely")
+    _state(store, "running")
+
+    def callbacks_check():
+        (check,) = [c for c in diagnose_campaign(store, "spring", tmp_path, (), at=NOW)
+                    if c.name == "queue callbacks"]
+        return check
+
+    check = callbacks_check()
+    assert check.verdict is Verdict.WARN
+    assert "queue lonely (served by no running or paused campaign): 3 pending callback(s), " \
+           "the oldest due 2026-12-07 13:00 UTC" in check.message
+    assert "--queue lonely --move-to OTHER_QUEUE" in check.message
+    assert "queue sales" not in check.message  # spring can run: its queues are served
+    _state(store, "stopped")
+    assert "queue sales (served by no running or paused campaign): 1 pending" in \
+        callbacks_check().message
+    queues.create({"name": "old"}, at=NOW)  # a retired queue's callbacks, stored earlier
+    queues.add_callback("cb9", "old", "+12025550109", NOW, at=NOW)
+    _break(store, "old", {"name": "old"})
+    import sqlalchemy as sa
+
+    from campaigns.models import InboundQueue
+
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == "old").values(
+            active=False))
+        session.commit()
+    assert "queue old (retired): 1 pending callback(s)" in callbacks_check().message
+    assert queues.resettle_callbacks("old", to=None, at=NOW) == 1
+    assert "queue old" not in callbacks_check().message
