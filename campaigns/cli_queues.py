@@ -154,7 +154,7 @@ def queue_edit(
 
 def _note_menus(config: Any) -> None:
     """What the menus do slowly but not wrongly (``Ivr.problems`` not refused), on stderr."""
-    for problem in config.ivr.problems() if config.ivr is not None else ():
+    for problem in config.problems():
         if not problem.refused:
             make_console(stderr=True).print(
                 f"note: queue {config.name}: {problem.field}: {problem.message}",

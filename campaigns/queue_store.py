@@ -76,6 +76,13 @@ def _message(error: Any) -> str:
         return "unknown key" + (f"; known: {', '.join(known)}" if known else "")
     if error["type"] == "finite_number":
         return f"must be a finite number, got {error['input']!r}"
+    if error["type"] in ("tuple_type", "list_type", "set_type", "frozen_set_type") and \
+            isinstance(error["input"], str):
+        # ``--set agents=ann`` passes text where a list is meant.
+        key = ".".join(str(p) for p in error["loc"])
+        return (f"a list is meant, got the text {error['input']!r}: write "
+                f"{json.dumps([error['input']])} (with --set: '{key}="
+                f"{json.dumps([error['input']])}')")
     return str(error["msg"]).removeprefix("Value error, ")
 
 
@@ -218,15 +225,16 @@ class QueueStore:
     # --- configurations --------------------------------------------------------------------
 
     def parse(self, data: Mapping[str, Any]) -> QueueConfig:
-        """A configuration to save: valid alone, and with menus that mean something (no
-        menu nobody reaches, no opt-out a caller did not choose: ``Ivr.problems``; a
-        stored one is named by ``dialer doctor`` instead, so a run it served goes on)."""
+        """A configuration to save: valid alone, and meaning something (no menu nobody
+        reaches, no opt-out a caller did not choose, no time ``max_wait`` always cuts
+        short: ``QueueConfig.problems``; a stored one is named by ``dialer doctor``
+        instead, so a run it served goes on)."""
         name = str(data.get("name", "?"))
         try:
             config = QueueConfig.model_validate(dict(data))
         except pydantic.ValidationError as error:
             raise QueueError(describe_validation(error, name)) from None
-        for problem in config.ivr.problems() if config.ivr is not None else ():
+        for problem in config.problems():
             if problem.refused:
                 raise QueueError(f"queue {name}: {problem.field}: {problem.message}")
         return config

@@ -183,13 +183,13 @@ class Ivr(BaseModel):
                                      "priority, voicemail, callback or opt_out)")
         return self
 
-    def problems(self) -> list[IvrProblem]:
+    def problems(self) -> list[SettingProblem]:
         """What the menus do that nobody means, found from the table alone (the queue store
         refuses them when a configuration is saved; ``dialer doctor`` names them in one
         stored before). A caller enters at ``start`` only (the dialplan's ``dialer_queue``
         names a queue, never a menu), so every other menu is reached by a key."""
         reachable = self._reachable()
-        found = [IvrProblem(f"ivr.menus.{name}", f"menu {name!r} is reached by no key (no "
+        found = [SettingProblem(f"ivr.menus.{name}", f"menu {name!r} is reached by no key (no "
                             f"option of {' or '.join(sorted(reachable))} is menu:{name}, and "
                             f"callers start at {self.start!r}): lead to it with an option "
                             f"menu:{name}, or remove it (--unset ivr.menus.{name})", True)
@@ -203,14 +203,14 @@ class Ivr(BaseModel):
                     # wrong key is not one.
                     who = "pressed nothing" if key == "on_timeout" else \
                         "pressed keys that are no option"
-                    found.append(IvrProblem(
+                    found.append(SettingProblem(
                         f"ivr.menus.{name}.{key}", f"opt_out would put a caller who {who} on "
                         "the do-not-call list; an opt-out is a key the caller chooses "
                         "(options): end the menu with queue, voicemail or callback", True))
         keyless = sorted(reachable - self._ended_by_a_key(reachable))
         if keyless:
             name = keyless[0]
-            found.append(IvrProblem(
+            found.append(SettingProblem(
                 f"ivr.menus.{name}", f"no key leads out of the menus from {name!r} "
                 f"({', '.join(keyless)}: options only repeat, go back or change menus): "
                 "a caller leaves them only once every retry has timed out or gone wrong "
@@ -250,8 +250,9 @@ class Ivr(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
-class IvrProblem:
-    """A menu no caller reaches, or an ending nobody means (``Ivr.problems``)."""
+class SettingProblem:
+    """A setting that validates but does what nobody means: a menu no caller reaches, an
+    ending nobody chose, a time that never comes (``QueueConfig.problems``)."""
 
     field: str
     """Dotted path of the setting (``ivr.menus.billing``)."""
@@ -553,6 +554,26 @@ class QueueConfig(BaseModel):
                     found.append((f"ivr.menus.{menu_name}.options.{key}", action))
                 found.append((f"ivr.menus.{menu_name}.on_timeout", menu.on_timeout))
                 found.append((f"ivr.menus.{menu_name}.on_invalid", menu.on_invalid))
+        return found
+
+    def problems(self) -> list[SettingProblem]:
+        """What the queue store refuses when a configuration is saved (and ``dialer doctor``
+        names in one stored before, which still runs): its menus' problems
+        (``Ivr.problems``), and times that can never come because ``max_wait`` sends
+        every caller on first."""
+        found = self.ivr.problems() if self.ivr is not None else []
+        if self.max_wait is None:
+            return found
+        wait = f"max_wait ({self.max_wait:g} s) sends every caller on first"
+        if self.callback.enabled and self.callback.offer_after >= self.max_wait:
+            found.append(SettingProblem(
+                "callback.offer_after", f"{self.callback.offer_after:g} s: never offered, "
+                f"{wait}; make it shorter, or turn the offer off (callback.enabled = false)",
+                True))
+        if self.alerts.longest_wait is not None and self.alerts.longest_wait >= self.max_wait:
+            found.append(SettingProblem(
+                "alerts.longest_wait", f"{self.alerts.longest_wait:g} s: never raised, "
+                f"{wait}; make it shorter than max_wait", True))
         return found
 
     def prompt_names(self) -> list[tuple[str, str]]:

@@ -255,10 +255,10 @@ def test_menus_no_key_leads_out_of_are_named_not_refused(queues) -> None:
     It works, slowly; the note says so."""
     config = queues.create(_menus(main={"options": {"1": "menu:hours"}},
                                   hours={"options": {"0": "back", "*": "repeat"}}), at=NOW)
-    (problem,) = config.ivr.problems()
+    (problem,) = config.problems()
     assert not problem.refused and "no key leads out of the menus" in problem.message
     assert not queues.edit("sales", {"ivr": {"menus": {"hours": {"options": {
-        "1": "queue"}}}}}, at=NOW).ivr.problems()
+        "1": "queue"}}}}}, at=NOW).problems()
 
 
 def test_a_queue_with_pending_callbacks_is_retired_only_saying_where_they_go(
@@ -283,3 +283,26 @@ def test_a_queue_with_pending_callbacks_is_retired_only_saying_where_they_go(
     assert {(c.queue, c.status) for c in queues.callbacks()} == {("support", "pending")}
     assert queues.delete("support", at=later, cancel_callbacks=True) == 2
     assert {c.status for c in queues.callbacks()} == {QueueCallbackStatus.CANCELLED}
+
+
+def test_times_max_wait_always_cuts_short_are_refused_when_saved(queues) -> None:
+    """A callback offered after 600 s in a queue every caller leaves at 300 s, or a
+    longest-wait alert above max_wait: stored, and never acted."""
+    base = {"name": "sales", "max_wait": 300, "overflow": "voicemail"}
+    with pytest.raises(QueueError, match=r"queue sales: callback.offer_after: 600 s: never "
+                                         r"offered, max_wait \(300 s\) sends every caller"):
+        queues.create({**base, "callback": {"offer_after": 600}}, at=NOW)
+    with pytest.raises(QueueError, match=r"alerts.longest_wait: 300 s: never raised"):
+        queues.create({**base, "alerts": {"longest_wait": 300}}, at=NOW)
+    queues.create({**base, "callback": {"enabled": False, "offer_after": 600},
+                   "alerts": {"longest_wait": 120}}, at=NOW)
+    with pytest.raises(QueueError, match=r"callback.offer_after"):
+        queues.edit("sales", {"callback": {"enabled": True}}, at=NOW)
+
+
+def test_text_where_a_list_is_meant_says_how_to_write_the_list(queues) -> None:
+    """`--set agents=ann` said only "Input should be a valid tuple"."""
+    with pytest.raises(QueueError, match=r"queue sales: agents: a list is meant, got the text "
+                                         r"'ann': write \[\"ann\"\] \(with --set: "
+                                         r"'agents=\[\"ann\"\]'\)"):
+        queues.create({"name": "sales", "agents": "ann"}, at=NOW)

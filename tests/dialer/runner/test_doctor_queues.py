@@ -100,7 +100,7 @@ def test_doctor_names_menus_stored_before_they_were_refused(store, tmp_path) -> 
         "main": {"prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"},
         "billing": {"prompt": "main_menu", "options": {"1": "queue"}}}}})
     checks = [c for c in diagnose_campaign(store, "spring", tmp_path, (), at=NOW)
-              if c.name == "queue sales menus"]
+              if c.name == "queue sales settings"]
     by_field = {c.message.split(":")[0]: c for c in checks}
     assert by_field["ivr.menus.billing"].verdict is Verdict.WARN
     assert "reached by no key" in by_field["ivr.menus.billing"].message
