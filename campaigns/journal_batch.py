@@ -13,12 +13,17 @@ the process's to dial any more (already in a call, or claimed by another live pr
 the caller must then not send the originate. This is the last guard against one lead being
 dialed twice by two processes.
 
+With a ``recount`` (the runner's dial-time gate), the per-person and per-number call limits
+are counted again inside this transaction, over every process's journal, before a dial is
+journaled (``campaigns.attempt_recount``): a dial that would break one is refused like a
+begin, and its lead is released with the retry time the recount names, in this transaction.
+
 This function is a method of ``CampaignStore`` (bound there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from campaigns.attempt_recount import AttemptRecount, JournalDial, RecountRefusal, recount_batch
 from campaigns.errors import CampaignError
 from campaigns.journal import (
     _UPDATABLE,
@@ -149,11 +155,14 @@ class BatchResult:
 
 
 def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str | None = None,
-                  now: datetime | None = None) -> BatchResult:
+                  now: datetime | None = None, recount: AttemptRecount | None = None
+                  ) -> BatchResult:
     """Apply ``ops`` in order in one transaction (see the module docstring).
 
     ``owner`` is the dialer process: recorded as each attempt's ``process_owner``, and a
-    lead claimed by someone else (claim not expired at ``now``) is refused.
+    lead claimed by someone else (claim not expired at ``now``) is refused. ``recount``:
+    the attempt limits are counted again here, over every process's journal, and a dial
+    they refuse is not journaled (its lead released with the recount's retry time).
     """
     begun: dict[str, int] = {}
     refused: dict[str, str] = {}
@@ -167,11 +176,13 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
         # Held like ``leads``: each disposition's look-up then finds its row in the map.
         _dispositions = list(session.exec(select(Disposition))) if any(
             isinstance(op, DispositionOp) for op in ops) else []
+        judge = recount_batch(session, recount, _dials(ops, leads)) \
+            if recount is not None else None
         new: list[CallAttempt] = []
         changes: list[AgentStateOp] = []
         for op in ops:
             if isinstance(op, BeginOp):
-                reason = _begin(self, session, op, owner, now, leads, attempts, cache)
+                reason = _begin(self, session, op, owner, now, leads, attempts, cache, judge)
                 if reason is None:
                     new.append(attempts[op.call_uuid])
                 else:
@@ -222,9 +233,22 @@ def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
     return leads, found
 
 
+def _dials(ops: Sequence[JournalOp], leads: dict[int, Lead]) -> list[JournalDial]:
+    """The batch's new dials (not a failover's leg: the same attempt) as the recount sees
+    them, with each lead's person as stored."""
+    return [_dial(op, leads[op.lead_id]) for op in ops
+            if isinstance(op, BeginOp) and op.failover_of is None and op.lead_id in leads]
+
+
+def _dial(op: BeginOp, lead: Lead) -> JournalDial:
+    return JournalDial(op.call_uuid, str(lead.id), op.phone or lead.phone,
+                       lead.contact_id or None, op.at, op.compliance_decision)
+
+
 def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None,
            now: datetime | None, leads: dict[int, Lead], attempts: dict[str, CallAttempt],
-           cache: SettingsCache) -> str | None:
+           cache: SettingsCache,
+           judge: Callable[[JournalDial], RecountRefusal | None] | None = None) -> str | None:
     lead = leads.get(op.lead_id)
     if lead is None:
         return f"no lead with id {op.lead_id}"
@@ -236,6 +260,17 @@ def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None
     if (owner is not None and lead.claimed_by not in (None, owner)
             and lead.claim_expires_at is not None and lead.claim_expires_at > moment):
         return f"lead {op.lead_id} is claimed by {lead.claimed_by}"
+    if judge is not None:
+        refusal = judge(_dial(op, lead))
+        if refusal is not None:
+            # Not dialed: the lead is this process's (or no one's) and goes back to the
+            # hopper at the recount's time, as a refusal at the gate would send it.
+            lead.claimed_by = lead.claim_expires_at = None
+            if refusal.retry_at is not None:
+                lead.next_attempt_at = refusal.retry_at
+            lead.block_reason = refusal.reason[:500]
+            session.add(lead)
+            return refusal.reason
     attempts[op.call_uuid] = attempt = begin_in_session(
         self, session, lead, at=op.at, phone=op.phone, call_uuid=op.call_uuid,
         caller_id=op.caller_id, switch_node=op.switch_node, process_owner=owner,

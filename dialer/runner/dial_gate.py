@@ -51,7 +51,12 @@ from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from dialer.ports import DialTarget, GateVerdict
-from dialer.runner.dial_history import KeptAttempts, load_attempts, load_contact_attempts
+from dialer.runner.dial_history import (
+    JournalHistory,
+    KeptAttempts,
+    load_attempts,
+    load_contact_attempts,
+)
 from dnc.errors import ComplianceError
 from dnc.interfaces import (
     AttemptHistory,
@@ -74,11 +79,16 @@ from dnc.rules.tables import RuleTables, tables_for_data
 from pacing_models.records import builder
 
 if TYPE_CHECKING:
+    from campaigns.attempt_recount import JournalDial, RecountRefusal
     from campaigns.store import CampaignStore
     from dnc.internal import InternalDnc
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
+JOURNAL_REFUSAL_RETRY = timedelta(seconds=900)
+"""A dial refused where it is journaled is offered again after this long at the earliest (the
+runner's ``COMPLIANCE_RETRY`` for a refusal at the gate), or at the refusal's own earliest
+allowed time when that is later."""
 _from_timestamp = datetime.fromtimestamp
 """Bound once: the class attribute's look-up builds a bound method at every dial."""
 _new_verdict = builder(GateVerdict)
@@ -292,6 +302,10 @@ class DialTimeGate:
         self._run = uuid4().hex[:12]
         self._dial_prefix = f"dial:{self._run}:"
         self._count = 0
+        self._journal_count = 0
+        """Decisions taken at journaling (database thread: a counter of their own, so the
+        event loop's ``_count`` is never incremented from two threads)."""
+        self._recount_engine: ComplianceEngine | None = None
 
     # --- the gate ----------------------------------------------------------------------------
 
@@ -384,6 +398,85 @@ class DialTimeGate:
             outcomes=(RuleOutcome(rule_id, False, reason, citation, None),),
             earliest_allowed=None, lead_id=target.lead_id,
             registry_versions=tuple(v.version for v in versions))
+
+    # --- where a batch is journaled (database thread) ----------------------------------------
+
+    def recount(self, history: Sequence[PastAttempt]
+                ) -> Callable[[JournalDial], RecountRefusal | None]:
+        """``campaigns.attempt_recount.AttemptRecount``: the judge of one journaled batch's
+        dials, inside its transaction, over ``history`` (every process's attempts to the
+        batch's numbers and people, read there with those people and numbers locked).
+
+        Each dial is decided again at its instant on that history plus the batch's dials
+        admitted before it: a call another process made since the lead's prefetch counts
+        (Fla. Stat. 501.616(6)(b) and the other per-person limits, Regulation F's 7 in 7,
+        campaign caps, Ofcom's repeat rules, the exempt prerecorded cap). A refusal is
+        audited like the gate's (stage ``journal``, naming the rules and the decision the
+        dial rested on). The numbers and people this gate keeps learn the other processes'
+        calls here too, so its next checks count them without a query."""
+        fresh = JournalHistory(history, datetime.now(UTC))
+        engine = self._recount_engine
+        if engine is None:
+            engine = self._recount_engine = ComplianceEngine(
+                self._lookup, fresh, self.engine.tables, facts=self._facts)
+        engine.history = fresh
+
+        def judge(dial: JournalDial) -> RecountRefusal | None:
+            return self._judge(engine, fresh, dial)
+        return judge
+
+    def _judge(self, engine: ComplianceEngine, fresh: JournalHistory, dial: JournalDial
+               ) -> RecountRefusal | None:
+        from campaigns.attempt_recount import RecountRefusal
+
+        moment = dial.at
+        fresh.at = moment
+        kept = self._leads.get(dial.lead_id)
+        versions = self._lookup.built or self._lookup.versions_with(None)
+        if kept is None or kept.facts.number_e164 != dial.number_e164:
+            decision = self._refusal(
+                DialTarget(dial.lead_id, dial.number_e164, self.rules.name), moment,
+                "dial_gate.unknown_lead", f"lead {dial.lead_id} is not held by the gate "
+                f"where its dial is journaled: its facts are unknown", _UNKNOWN_CITATION,
+                versions)
+        else:
+            facts = kept.facts
+            if dial.contact_id and facts.contact_id != dial.contact_id:
+                facts = replace(facts, contact_id=dial.contact_id)  # the person as stored
+            with self._lock:
+                self._learn(fresh, dial.number_e164, facts.contact_id)
+                try:
+                    decision = engine.decide(facts, self.rules, moment, versions,
+                                             self.campaign_state)
+                except ComplianceError as error:
+                    decision = self._unusable(facts, moment, error, versions)
+            if decision.allowed:
+                fresh.record(PastAttempt(
+                    at=moment, number_e164=dial.number_e164, campaign=self.rules.name,
+                    lead_id=dial.lead_id, subject=facts.subject or self.rules.subject,
+                    debt_id=facts.debt_id, contact_id=facts.contact_id), self.lookback)
+                return None
+        decision = replace(decision, notes=(*decision.notes, (
+            f"decided again where the dial was journaled, on every process's calls "
+            f"(the dial rested on {dial.compliance_decision or 'no recorded decision'})")))
+        if self.audit is not None:
+            self._journal_count += 1
+            self._pending.append((f"journal:{self._run}:{self._journal_count}", decision,
+                                  "journal"))
+        reasons = "; ".join(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
+        earliest = decision.earliest_allowed
+        retry = moment + JOURNAL_REFUSAL_RETRY
+        return RecountRefusal(f"dial time (journal): {reasons}",
+                              max(retry, earliest) if earliest is not None else retry)
+
+    def _learn(self, fresh: JournalHistory, number: str, person: str | None) -> None:
+        """The journal as read for this dial's number and person (complete for those two
+        keys: the batch's read asked for them) replaces what the gate keeps of them."""
+        since = fresh.at - self.lookback
+        if number in self._leads_by_number:
+            self._kept.load(number, fresh.by_number.get(number, []), since)
+        if person and person in self._leads_by_person:
+            self._kept_people.load(person, fresh.by_contact.get(person, []), since)
 
     # --- what the runner feeds in ------------------------------------------------------------
 

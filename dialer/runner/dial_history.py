@@ -180,3 +180,46 @@ def _store_attempts_many(history: Any, store: Any, by: str, keys: Sequence[str],
         if key is not None:
             found.setdefault(key, []).append(attempt)
     return found
+
+
+class JournalHistory:
+    """``dnc.interfaces.AttemptHistory`` at a batch's journaling (``DialTimeGate.recount``):
+    the journal as read inside the batch's transaction, with every process's dials, plus
+    the batch's dials admitted so far.
+
+    ``at`` is the instant of the dial being judged: an attempt dated after it (another
+    process checked later but journaled first, or its clock runs ahead) is counted as made
+    at that instant, which is the safe side for every limit (inside every window that ends
+    there, and after, not before, an abandoned or answered call)."""
+
+    def __init__(self, history: Sequence[PastAttempt], at: datetime) -> None:
+        self.at = at
+        self.numbers = KeptAttempts()
+        self.contacts = KeptAttempts(key=lambda attempt: attempt.contact_id)
+        by_number: dict[str, list[PastAttempt]] = {}
+        by_contact: dict[str, list[PastAttempt]] = {}
+        for attempt in history:
+            by_number.setdefault(attempt.number_e164, []).append(attempt)
+            if attempt.contact_id:
+                by_contact.setdefault(attempt.contact_id, []).append(attempt)
+        for number, found in by_number.items():
+            self.numbers.load(number, found, at)
+        for contact, found in by_contact.items():
+            self.contacts.load(contact, found, at)
+        self.by_number = by_number
+        self.by_contact = by_contact
+
+    def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
+        return self._no_later(self.numbers.attempts(number_e164, since))
+
+    def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
+        return self._no_later(self.contacts.attempts(contact_id, since))
+
+    def record(self, attempt: PastAttempt, lookback: timedelta) -> None:
+        """A dial of the batch admitted: the batch's later dials count it."""
+        self.numbers.record(attempt, lookback)
+        self.contacts.record(attempt, lookback)
+
+    def _no_later(self, found: list[PastAttempt]) -> list[PastAttempt]:
+        at = self.at
+        return [a if a.at <= at else replace(a, at=at) for a in found]

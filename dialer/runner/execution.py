@@ -85,7 +85,21 @@ class CommandExecution(_Base):
                 return BatchResult(result.begun, {
                     op.call_uuid: f"audit log not written: {error}" for op in begins},
                     result.problems)
-        return self.store.journal_batch(ops, owner=self.owner)
+        if not begins:
+            return self.store.journal_batch(ops, owner=self.owner)
+        # Per-person and per-number limits counted again over every process's journal in
+        # the transaction that journals the dials (campaigns/attempt_recount.py); a dial
+        # refused there is audited like a refusal at the gate, on disk before the next
+        # batch's originates (a crash may lose it only with a dial that was never made).
+        recount = self.gate if callable(getattr(self.gate, "recount", None)) else None
+        result = self.store.journal_batch(ops, owner=self.owner, recount=recount)
+        if result.refused and recount is not None:
+            try:
+                self.gate.flush_audit()
+            except Exception as error:
+                log.error("audit log write failed after refusals at journaling (kept for "
+                          "the next write): %s", error)
+        return result
 
     # --- dispositions ------------------------------------------------------------------------
 

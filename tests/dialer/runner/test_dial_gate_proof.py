@@ -7,14 +7,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from campaigns.store import CampaignStore
 from dialer.runner.dial_gate import DialTimeGate
 from dnc.interfaces import PastAttempt
+from dnc.rules.audit import AuditLog
 from dnc.rules.model import CampaignRules, Profile
 from dnc.rules.tables import RuleTables
+from tests.dialer.runner.person_caps_kit import (
+    AT,
+    calls_to_person,
+    lead_of,
+    person_numbers,
+    process,
+    seed,
+)
 from tests.dialer.runner.test_dial_gate import SELLER, FreshNational, consented, target
 
 TABLES = RuleTables()
@@ -72,31 +81,39 @@ def test_no_dial_is_allowed_outside_the_window_in_any_zone_across_clock_changes(
                     state, zone.key, local)
 
 
-@pytest.mark.xfail(strict=True, reason="open (docs/compliance-proof.md, S-FL cap across "
-                   "processes): the gate counts its own dials and the journal read at the "
-                   "prefetch, not another process's dials made since")
-def test_florida_cap_holds_when_another_process_dials_the_person_after_the_prefetch() -> None:
+def test_florida_cap_holds_when_another_process_dials_the_person_after_the_prefetch(
+        tmp_path) -> None:
     """Fla. Stat. 501.616(6)(b): at most 3 calls in 24 h to a person on one subject, whatever
-    the number. Two dialer processes (two campaigns, or two instances of one) hold leads of
-    one person on two numbers, with two calls already made: each gate prefetched 2 calls, A
-    dials (the third) and journals it, then B's dial would be the fourth."""
-    at = datetime(2026, 11, 17, 17, tzinfo=UTC)  # Tue 12:00 in Miami
-    journal = History()
-    journal.journal = [PastAttempt(at - timedelta(hours=h), "+13055550101", "spring",
-                                   contact_id="p1", subject="solar") for h in (3, 2)]
-    gates, leads = [], []
-    for lead_id, number in (("a", "+13055550102"), ("b", "+13055550103")):
-        gate = DialTimeGate(US, FreshNational(at - timedelta(days=1)), journal,
-                            inner_opted_out=lambda n: False)
-        lead = target(lead_id, number)
-        gate.prefetch([(lead, consented(number, lead_id=lead_id, contact_id="p1"))],
-                      at - timedelta(minutes=5))
-        gates.append(gate)
-        leads.append(lead)
-    assert gates[0].check(leads[0], at.timestamp()).allowed  # the third call
-    gates[0].record_dial(leads[0].number_e164, at.timestamp(), "spring", "a")
-    journal.journal.append(PastAttempt(at, leads[0].number_e164, "spring", contact_id="p1",
-                                       subject="solar"))
-    later = at + timedelta(seconds=30)
-    verdict = gates[1].check(leads[1], later.timestamp())
-    assert not verdict.allowed, "a fourth call in 24 h to person p1"
+    the number. Two dialer processes (two campaigns, one database) hold leads of one person
+    on two numbers, with two calls already made: each gate prefetched 2 calls, A dials (the
+    third) and journals it, then B's gate (its view taken before A's dial) still allows the
+    fourth, and the journal step refuses it: not journaled, audited with the rule's name,
+    the lead back in the hopper at the earliest time the rule allows."""
+    url = f"sqlite:///{tmp_path / 'dialer.db'}"
+    numbers = person_numbers(3)
+    store = CampaignStore.open(url)
+    seed(store, numbers, past=2, campaigns=2)
+    store.close()
+    a, b = process(url, "a"), process(url, "b", tmp_path / "audit-b")
+    [lead_a] = a.hold([numbers[1]], AT - timedelta(minutes=5))
+    [lead_b] = b.hold([numbers[2]], AT - timedelta(minutes=5))
+    assert a.dial(lead_a, AT).begun  # the third call
+    later = AT + timedelta(seconds=30)
+    verdict = b.gate.check(lead_b, later.timestamp())
+    assert verdict.allowed  # B's view is the prefetch's: why the journal must count again
+    result = b.journal([lead_b], later, verdict.decision_id)
+    assert not result.begun, "a fourth call in 24 h to person p1"
+    assert "state.FL.attempts" in result.refused[next(iter(result.refused))]
+    assert len(calls_to_person(a.store, AT - timedelta(days=1))) == 3
+    refused = lead_of(b.store, numbers[2])
+    assert refused.claimed_by is None and refused.status == "new"
+    # Back when the oldest of the three calls leaves the 24 hours (not before).
+    assert refused.next_attempt_at == AT - timedelta(hours=3) + timedelta(hours=24)
+    entries = list(AuditLog(tmp_path / "audit-b").entries())
+    journal = [e for e in entries if e["stage"] == "journal"]
+    assert [e["allowed"] for e in journal] == [False]
+    assert journal[0]["failed"][0]["rule"] == "state.FL.attempts"
+    assert journal[0]["lead_id"] == lead_b.lead_id
+    for proc in (a, b):
+        proc.gate.close()
+        proc.store.close()

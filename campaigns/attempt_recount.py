@@ -1,0 +1,136 @@
+"""Per-person and per-number call limits re-counted where a batch of dials is journaled.
+
+The dial-time gate decides on the attempt journal as read at a lead's prefetch plus its own
+process's dials; a dial another dialer process (another campaign, or another instance of this
+one) journals after that prefetch is not in it. Florida's, Maryland's and Oklahoma's 3 calls
+in 24 hours to a person (Fla. Stat. 501.616(6)(b)), Regulation F's 7 in 7 days (12 CFR
+1006.14(b)(2)(i)), a campaign's per-person caps, Ofcom's repeat-call rules and the exempt
+prerecorded 3 in 30 days (47 CFR 64.1200(a)(3)) all count every process's calls.
+
+So ``journal_batch`` re-counts, in the very transaction that writes the batch's attempt
+rows, before any of its originates is sent: it serialises the batch against every other
+writer of those people and numbers (SQLite: the transaction began ``IMMEDIATE``, one writer
+at a time; PostgreSQL: a transaction-scoped advisory lock per person and per number, taken
+in one sorted order so two batches never deadlock on them), reads their attempts since the
+longest lookback in one query, and asks the ``AttemptRecount`` (the runner's dial-time gate)
+about each dial in batch order. A dial it refuses is not journaled and its lead is released
+with the retry time it names, in the same transaction: nothing is half-written.
+
+One query per batch, none per dial: the gate's own check stays a memory look-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from campaigns.models import CallAttempt, Campaign, Lead
+from dnc.interfaces import PastAttempt
+
+
+@dataclass(frozen=True, slots=True)
+class JournalDial:
+    """A dial about to be journaled, as the recount sees it."""
+
+    call_uuid: str
+    lead_id: str
+    number_e164: str
+    contact_id: str | None
+    at: datetime
+    compliance_decision: str | None = None
+    """The dial-time decision the dial rests on (its audit id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecountRefusal:
+    """Why a dial may not be made after all, and when its lead may be offered again."""
+
+    reason: str
+    retry_at: datetime | None
+
+
+class AttemptRecount(Protocol):
+    """Decides a batch's dials again on the journal as it stands in the batch's transaction
+    (``dialer.runner.dial_gate.DialTimeGate`` implements it)."""
+
+    lookback: timedelta
+    """The longest history any of the campaign's rules counts (zero: nothing to re-count)."""
+
+    def recount(self, history: Sequence[PastAttempt]
+                ) -> Callable[[JournalDial], RecountRefusal | None]:
+        """A judge of this batch's dials over ``history`` (the attempts to the batch's
+        numbers and people since its earliest dial less ``lookback``); each dial it admits
+        counts for the dials after it."""
+        ...
+
+
+def lock_key(kind: str, value: str) -> int:
+    """A signed 64-bit advisory lock key for a person or a number (stable across processes
+    and versions: a hash of the text, not Python's salted ``hash``)."""
+    digest = hashlib.blake2b(f"dialer.attempts.{kind}:{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_people_and_numbers(session: Session, numbers: Sequence[str],
+                            contacts: Sequence[str]) -> None:
+    """Serialise this transaction against every other batch that journals a dial to one of
+    ``numbers`` or ``contacts`` until it commits. PostgreSQL: advisory transaction locks in
+    sorted key order (one statement); SQLite: nothing to do, the write transaction began
+    ``IMMEDIATE`` and holds the database's one write lock already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({lock_key("number", n) for n in numbers} |
+                  {lock_key("person", c) for c in contacts})
+    if keys:
+        session.execute(sa.text(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+            {"keys": keys})
+
+
+def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequence[str],
+                        since: datetime) -> list[PastAttempt]:
+    """Every attempt since ``since`` to one of ``numbers`` or to any number of one of
+    ``contacts``, read in the caller's transaction (one statement)."""
+    from campaigns.compliance import past_attempts
+
+    if not numbers and not contacts:
+        return []
+    ids = select(CallAttempt.id).where(CallAttempt.phone.in_(list(numbers)),
+                                       CallAttempt.dialed_at >= since)
+    if contacts:
+        ids = sa.union(ids, select(CallAttempt.id).join(Lead, Lead.id == CallAttempt.lead_id)
+                       .where(Lead.contact_id.in_(list(contacts)),
+                              CallAttempt.dialed_at >= since))
+    rows = list(session.exec(
+        select(CallAttempt, Lead.contact_id, Lead.custom)
+        .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
+        .where(CallAttempt.id.in_(ids))
+        .order_by(CallAttempt.dialed_at)))
+    campaign_ids = {row[0].campaign_id for row in rows}
+    names = {c.id: (c.name, (c.settings or {}).get("compliance", {}).get("subject"))
+             for c in session.exec(select(Campaign).where(Campaign.id.in_(campaign_ids)))} \
+        if campaign_ids else {}
+    return past_attempts(rows, names)
+
+
+def recount_batch(session: Session, recount: AttemptRecount, dials: Sequence[JournalDial]
+                  ) -> Callable[[JournalDial], RecountRefusal | None] | None:
+    """Lock the batch's people and numbers and read their attempts; the judge of its dials
+    (None when the campaign's rules count no history, or there is no dial)."""
+    if not dials or recount.lookback <= timedelta(0):
+        return None
+    numbers = sorted({dial.number_e164 for dial in dials})
+    contacts = sorted({dial.contact_id for dial in dials if dial.contact_id})
+    lock_people_and_numbers(session, numbers, contacts)
+    since = min(dial.at for dial in dials) - recount.lookback
+    return recount.recount(attempts_in_session(session, numbers, contacts, since))
+
+
+__all__ = ["AttemptRecount", "JournalDial", "RecountRefusal", "attempts_in_session",
+           "lock_key", "lock_people_and_numbers", "recount_batch"]

@@ -1,0 +1,121 @@
+"""A campaign store with one person's leads on several numbers, and dial-time gates over it,
+as two dialer processes see them (tests of the per-person limits at journaling)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from campaigns.compliance import StoreAttemptHistory
+from campaigns.journal_batch import BatchResult, BeginOp
+from campaigns.leads import LeadInput
+from campaigns.models import Lead
+from campaigns.store import CampaignStore
+from dialer.ports import DialTarget
+from dialer.runner.dial_gate import DialTimeGate
+from dnc.rules.audit import AuditLog
+from dnc.rules.model import CampaignRules, Profile
+from tests.campaigns.ready import DECLARED
+from tests.dialer.runner.test_dial_gate import SELLER, FreshNational, consented
+
+AT = datetime(2026, 11, 17, 17, tzinfo=UTC)  # Tue 12:00 in Miami
+SETTINGS = {"caller_ids": ["+12015550100"],
+            "compliance": {**DECLARED, "subject": "solar"},
+            "schedule": {"start": "00:00", "end": "23:59", "days": [0, 1, 2, 3, 4, 5, 6]}}
+FL_RULES = CampaignRules("spring", profiles=(Profile.US_FEDERAL, Profile.US_STATE),
+                         seller=SELLER, subject="solar")
+PERSON = "p1"
+
+
+def person_numbers(n: int) -> list[str]:
+    return [f"+1305555{101 + i:04d}" for i in range(n)]
+
+
+def seed(store: CampaignStore, numbers: list[str], *, past: int, campaigns: int = 1,
+         at: datetime = AT) -> None:
+    """Campaigns ``spring`` (and ``spring2``...) holding the person's leads, spread over
+    them, and ``past`` calls already made to the person's first number in the last hours."""
+    names = ["spring"] + [f"spring{i + 1}" for i in range(1, campaigns)]
+    for name in names:
+        store.create_campaign(name, SETTINGS, at=at - timedelta(days=2))
+    for i, number in enumerate(numbers):
+        store.add_leads(names[i % len(names)], [LeadInput(number[2:], contact_id=PERSON,
+                                                          state="FL")],
+                        at=at - timedelta(days=2))
+    first = store.lead_by_phone(names[0], numbers[0])
+    for hours in range(past, 0, -1):
+        attempt = store.begin_attempt(first.id, at=at - timedelta(hours=hours + 1))
+        store.finish_attempt(attempt.id, ended_at=at - timedelta(hours=hours + 1) +
+                             timedelta(seconds=30), outcome="no_answer")
+
+
+def lead_of(store: CampaignStore, number: str) -> Lead:
+    for campaign in store.campaigns():
+        lead = store.lead_by_phone(campaign.name, number)
+        if lead is not None:
+            return lead
+    raise AssertionError(f"no lead with {number}")
+
+
+@dataclass
+class Process:
+    """One dialer process: its own store connection, its gate, its owner name."""
+
+    store: CampaignStore
+    gate: DialTimeGate
+    owner: str
+
+    def hold(self, numbers: list[str], at: datetime) -> list[DialTarget]:
+        """Claim-and-prefetch the person's leads with these numbers (the gate's view of the
+        journal is taken now)."""
+        targets = []
+        items = []
+        for number in numbers:
+            lead = lead_of(self.store, number)
+            target = DialTarget(str(lead.id), number, "spring")
+            targets.append(target)
+            items.append((target, consented(number, lead_id=str(lead.id), contact_id=PERSON,
+                                            state="FL")))
+        self.gate.prefetch(items, at)
+        return targets
+
+    def dial(self, target: DialTarget, at: datetime) -> BatchResult | None:
+        """The gate's check, then (if allowed) the journal of the dial: None when the gate
+        refused it."""
+        verdict = self.gate.check(target, at.timestamp())
+        if not verdict.allowed:
+            return None
+        return self.journal([target], at, verdict.decision_id)
+
+    def journal(self, targets: list[DialTarget], at: datetime,
+                decision_id: str | None = None) -> BatchResult:
+        """The runner's database step for a batch of dials: audit, journal with the
+        re-count, audit of its refusals (``CommandExecution._apply``), then ``record_dial``
+        of the dials journaled."""
+        self.gate.flush_audit()
+        ops = [BeginOp(call_uuid=f"{self.owner}-{t.lead_id}-{at.timestamp()}",
+                       lead_id=int(t.lead_id), at=at, phone=t.number_e164,
+                       compliance_decision=decision_id) for t in targets]
+        result = self.store.journal_batch(ops, owner=self.owner, recount=self.gate)
+        self.gate.flush_audit()
+        for op in ops:
+            if op.call_uuid in result.begun:
+                self.gate.record_dial(op.phone, at.timestamp(), "spring", str(op.lead_id))
+        return result
+
+
+def process(url: str, owner: str, audit_dir: Path | None = None,
+            rules: CampaignRules = FL_RULES) -> Process:
+    store = CampaignStore.open(url, upgrade=False)
+    gate = DialTimeGate(rules, FreshNational(AT - timedelta(days=1)),
+                        StoreAttemptHistory(store), inner_opted_out=lambda n: False,
+                        audit=AuditLog(audit_dir, fsync_every=1) if audit_dir else None)
+    return Process(store, gate, owner)
+
+
+def calls_to_person(store: CampaignStore, since: datetime) -> list[datetime]:
+    from campaigns.attempt_recount import attempts_in_session
+
+    with store.read_session() as session:
+        return sorted(a.at for a in attempts_in_session(session, [], [PERSON], since))
