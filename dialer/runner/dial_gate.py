@@ -306,6 +306,9 @@ class DialTimeGate:
         """Decisions taken at journaling (database thread: a counter of their own, so the
         event loop's ``_count`` is never incremented from two threads)."""
         self._recount_engine: ComplianceEngine | None = None
+        self._rests_on: dict[str, str] = {}
+        """A refusal at journaling -> the dial-time decision the refused dial rested on (the
+        audit entry names it: ``dial_decision``)."""
 
     # --- the gate ----------------------------------------------------------------------------
 
@@ -461,8 +464,10 @@ class DialTimeGate:
             f"(the dial rested on {dial.compliance_decision or 'no recorded decision'})")))
         if self.audit is not None:
             self._journal_count += 1
-            self._pending.append((f"journal:{self._run}:{self._journal_count}", decision,
-                                  "journal"))
+            decision_id = f"journal:{self._run}:{self._journal_count}"
+            if dial.compliance_decision:
+                self._rests_on[decision_id] = dial.compliance_decision
+            self._pending.append((decision_id, decision, "journal"))
         reasons = "; ".join(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
         earliest = decision.earliest_allowed
         retry = moment + JOURNAL_REFUSAL_RETRY
@@ -610,13 +615,21 @@ class DialTimeGate:
                 break
         if not taken:
             return 0
+        rests_on = self._rests_on
         bodies = [{**decision_body(decision), "decision_id": decision_id, "stage": stage}
                   for decision_id, decision, stage in taken]
+        if rests_on:
+            for body in bodies:
+                if body["decision_id"] in rests_on:
+                    body["dial_decision"] = rests_on[body["decision_id"]]
         try:
             self.audit.append_bodies(bodies)
         except BaseException:
             self._pending.extendleft(reversed(taken))
             raise
+        if rests_on:
+            for decision_id, _, _ in taken:
+                rests_on.pop(decision_id, None)
         return len(taken)
 
     def close(self) -> None:

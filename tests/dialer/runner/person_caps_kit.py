@@ -33,24 +33,31 @@ def person_numbers(n: int) -> list[str]:
 
 
 def seed(store: CampaignStore, numbers: list[str], *, past: int, campaigns: int = 1,
-         at: datetime = AT) -> None:
+         at: datetime = AT, settings: dict | None = None, person: str | None = PERSON,
+         state: str | None = "FL", custom: dict | None = None,
+         spacing: timedelta = timedelta(hours=1)) -> None:
     """Campaigns ``spring`` (and ``spring2``...) holding the person's leads, spread over
-    them, and ``past`` calls already made to the person's first number in the last hours."""
+    them (a number given twice is a lead in two campaigns), and ``past`` calls already made
+    to the first number, ``spacing`` apart, the last one two ``spacing`` before ``at``."""
     names = ["spring"] + [f"spring{i + 1}" for i in range(1, campaigns)]
     for name in names:
-        store.create_campaign(name, SETTINGS, at=at - timedelta(days=2))
+        store.create_campaign(name, settings or SETTINGS, at=at - timedelta(days=40))
     for i, number in enumerate(numbers):
-        store.add_leads(names[i % len(names)], [LeadInput(number[2:], contact_id=PERSON,
-                                                          state="FL")],
-                        at=at - timedelta(days=2))
+        phone = number[2:] if number.startswith("+1") else number
+        store.add_leads(names[i % len(names)], [LeadInput(phone, contact_id=person,
+                                                          state=state, custom=custom)],
+                        at=at - timedelta(days=40))
     first = store.lead_by_phone(names[0], numbers[0])
-    for hours in range(past, 0, -1):
-        attempt = store.begin_attempt(first.id, at=at - timedelta(hours=hours + 1))
-        store.finish_attempt(attempt.id, ended_at=at - timedelta(hours=hours + 1) +
-                             timedelta(seconds=30), outcome="no_answer")
+    for n in range(past, 0, -1):
+        dialed = at - (n + 1) * spacing
+        attempt = store.begin_attempt(first.id, at=dialed)
+        store.finish_attempt(attempt.id, ended_at=dialed + timedelta(seconds=30),
+                             outcome="no_answer")
 
 
-def lead_of(store: CampaignStore, number: str) -> Lead:
+def lead_of(store: CampaignStore, number: str, campaign: str | None = None) -> Lead:
+    if campaign is not None:
+        return store.lead_by_phone(campaign, number)
     for campaign in store.campaigns():
         lead = store.lead_by_phone(campaign.name, number)
         if lead is not None:
@@ -66,17 +73,19 @@ class Process:
     gate: DialTimeGate
     owner: str
 
-    def hold(self, numbers: list[str], at: datetime) -> list[DialTarget]:
+    def hold(self, numbers: list[str], at: datetime, campaign: str | None = None,
+             **facts: object) -> list[DialTarget]:
         """Claim-and-prefetch the person's leads with these numbers (the gate's view of the
-        journal is taken now)."""
+        journal is taken now); ``facts``: the leads' facts other than the default (the
+        person, Florida, a written consent)."""
         targets = []
         items = []
+        facts = {"contact_id": PERSON, "state": "FL", **facts}
         for number in numbers:
-            lead = lead_of(self.store, number)
+            lead = lead_of(self.store, number, campaign)
             target = DialTarget(str(lead.id), number, "spring")
             targets.append(target)
-            items.append((target, consented(number, lead_id=str(lead.id), contact_id=PERSON,
-                                            state="FL")))
+            items.append((target, consented(number, lead_id=str(lead.id), **facts)))
         self.gate.prefetch(items, at)
         return targets
 
