@@ -457,7 +457,7 @@ class DialTimeGate:
                 fresh.record(PastAttempt(
                     at=moment, number_e164=dial.number_e164, campaign=self.rules.name,
                     lead_id=dial.lead_id, subject=facts.subject or self.rules.subject,
-                    debt_id=facts.debt_id, contact_id=facts.contact_id), self.lookback)
+                    debt_id=facts.debt_id, contact_id=facts.contact_id))
                 return None
         decision = replace(decision, notes=(*decision.notes, (
             f"decided again where the dial was journaled, on every process's calls "

@@ -185,7 +185,7 @@ def _store_attempts_many(history: Any, store: Any, by: str, keys: Sequence[str],
 class JournalHistory:
     """``dnc.interfaces.AttemptHistory`` at a batch's journaling (``DialTimeGate.recount``):
     the journal as read inside the batch's transaction, with every process's dials, plus
-    the batch's dials admitted so far.
+    the batch's dials admitted so far (not in the journal yet: nothing to merge).
 
     ``at`` is the instant of the dial being judged: an attempt dated after it (another
     process checked later but journaled first, or its clock runs ahead) is counted as made
@@ -194,32 +194,33 @@ class JournalHistory:
 
     def __init__(self, history: Sequence[PastAttempt], at: datetime) -> None:
         self.at = at
-        self.numbers = KeptAttempts()
-        self.contacts = KeptAttempts(key=lambda attempt: attempt.contact_id)
-        by_number: dict[str, list[PastAttempt]] = {}
-        by_contact: dict[str, list[PastAttempt]] = {}
+        self.by_number: dict[str, list[PastAttempt]] = {}
+        """The journal's attempts (as read) per number."""
+        self.by_contact: dict[str, list[PastAttempt]] = {}
+        """The journal's attempts (as read) per person."""
+        self._batch: list[PastAttempt] = []
         for attempt in history:
-            by_number.setdefault(attempt.number_e164, []).append(attempt)
+            self.by_number.setdefault(attempt.number_e164, []).append(attempt)
             if attempt.contact_id:
-                by_contact.setdefault(attempt.contact_id, []).append(attempt)
-        for number, found in by_number.items():
-            self.numbers.load(number, found, at)
-        for contact, found in by_contact.items():
-            self.contacts.load(contact, found, at)
-        self.by_number = by_number
-        self.by_contact = by_contact
+                self.by_contact.setdefault(attempt.contact_id, []).append(attempt)
 
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
-        return self._no_later(self.numbers.attempts(number_e164, since))
+        found = self._since(self.by_number.get(number_e164, ()), since)
+        found.extend(self._no_later(a) for a in self._batch if a.number_e164 == number_e164)
+        return found
 
     def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
-        return self._no_later(self.contacts.attempts(contact_id, since))
+        found = self._since(self.by_contact.get(contact_id, ()), since)
+        found.extend(self._no_later(a) for a in self._batch if a.contact_id == contact_id)
+        return found
 
-    def record(self, attempt: PastAttempt, lookback: timedelta) -> None:
+    def record(self, attempt: PastAttempt) -> None:
         """A dial of the batch admitted: the batch's later dials count it."""
-        self.numbers.record(attempt, lookback)
-        self.contacts.record(attempt, lookback)
+        self._batch.append(attempt)
 
-    def _no_later(self, found: list[PastAttempt]) -> list[PastAttempt]:
+    def _since(self, found: Sequence[PastAttempt], since: datetime) -> list[PastAttempt]:
         at = self.at
-        return [a if a.at <= at else replace(a, at=at) for a in found]
+        return [a if a.at <= at else replace(a, at=at) for a in found if a.at >= since]
+
+    def _no_later(self, attempt: PastAttempt) -> PastAttempt:
+        return attempt if attempt.at <= self.at else replace(attempt, at=self.at)

@@ -308,3 +308,18 @@ def test_no_interleaving_of_two_gates_exceeds_a_per_person_limit(limit, steps) -
                                      lead.lead_id)
     calls = sorted(a.at for a in journal.rows)
     assert not _exceeds(calls, cap, window), calls
+
+
+def test_an_attempt_dated_after_the_dial_counts_as_made_at_its_instant() -> None:
+    """Another process checked a second later and journaled first (or its clock is ahead),
+    and a dial earlier in the batch carries a later instant: both count for the dial being
+    judged (the engine counts attempts at or before the instant)."""
+    from dialer.runner.dial_history import JournalHistory
+
+    later = PastAttempt(AT + timedelta(seconds=2), "+13055550101", "spring", contact_id=PERSON)
+    history = JournalHistory([later], AT)
+    history.record(PastAttempt(AT + timedelta(seconds=1), "+13055550102", "spring",
+                               contact_id=PERSON))
+    found = history.attempts_for_contact(PERSON, AT - timedelta(days=1))
+    assert [a.at for a in found] == [AT, AT]
+    assert [a.at for a in history.attempts("+13055550102", AT - timedelta(days=1))] == [AT]
