@@ -12,7 +12,11 @@ Regulation F, Ofcom), over facts the runner loaded beforehand in its database th
 - ``record_dial`` / ``record_outcome`` (event loop, when an attempt is journaled / ends): so
   attempt limits (per number and per person), Reg F's conversation rule and Ofcom's 72 h and
   answering-machine rules see this run's calls at once;
-- ``forget`` (when a lead is released or finished): memory stays bounded over a long run.
+- ``forget`` (when a lead is released or finished): memory stays bounded over a long run;
+- ``recount`` (database thread, inside the transaction that journals a batch of dials,
+  ``campaigns.attempt_recount``): each dial decided again on every process's journal, read
+  there with the batch's people and numbers locked, so a call another dialer process made
+  since the lead's prefetch counts (per-person and per-number limits across processes).
 
 Consent revocations are effective at once: the gate loads each kept lead's revocations with
 it and uses them only while the facts store reports no commit by anyone since
@@ -36,7 +40,9 @@ before any of that batch's originates is sent. So every decision a call was made
 before the call exists; if ``flush_audit`` raises, the batch must not be dialed (treat it as a
 failed journal write). A crash can lose only decisions still in the buffer: refusals and
 allowances whose originate was never sent, i.e. numbers that were not called (the journal
-shows they were not), never the proof for a call that was made.
+shows they were not), never the proof for a call that was made. A dial refused by
+``recount`` is audited as ``journal:<run>:<n>`` (stage ``journal``) with ``dial_decision``
+naming the allowance it overrules; the runner flushes it right after that batch's commit.
 """
 
 from __future__ import annotations
