@@ -1,4 +1,5 @@
-"""``dialer queue`` and ``dialer voicemail``: inbound queues, their callbacks and messages.
+"""``dialer queue``: inbound queues and their callbacks (``dialer voicemail``, the messages
+left in them, is ``campaigns/cli_voicemail.py``).
 
 A queue's configuration comes from a JSON or TOML file (``--file``), typed flags for the
 common settings, and ``--set KEY=VALUE`` (dotted keys reach into sections, values parse as
@@ -9,7 +10,6 @@ write is validated (docs/inbound.md has the keys); nothing is stored when anythi
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,8 +29,6 @@ from campaigns.cli_common import (
 
 queue_app = typer.Typer(help="Inbound queues: create, inspect, edit; callbacks waiting.",
                         no_args_is_help=True)
-voicemail_app = typer.Typer(help="Voicemail left in the queues: list, export, call back.",
-                            no_args_is_help=True)
 
 FileOption = Annotated[Path | None, typer.Option(
     "--file", "-f", help="Configuration as JSON or TOML (docs/inbound.md).")]
@@ -48,7 +46,7 @@ UnsetOption = Annotated[list[str] | None, typer.Option(
     "section goes back to its defaults). Repeatable; applied before --file and --set.")]
 
 
-def _queue_store(db: str | None, home: Path | None, write: bool = True) -> Any:
+def queue_store(db: str | None, home: Path | None, write: bool = True) -> Any:
     """The queue store; a writing command checks prompt names against the prompt files
     (shipped, then ``<home>/prompts``); a reading one never creates nor migrates."""
     from campaigns.queue_store import QueueStore
@@ -125,7 +123,7 @@ def queue_create(
     changes = _changes(file, strategy, agent, sets)
     if changes.get("name", name) != name:
         raise QueueError(f"queue {name}: the file names queue {changes['name']!r}")
-    store = _queue_store(db, home)
+    store = queue_store(db, home)
     config = _with_line(file, name, lambda: store.create({**changes, "name": name}, at=now()))
     _show(config, as_json)
     _note_menus(config)
@@ -144,7 +142,7 @@ def queue_edit(
     if not changes and not unset:
         raise QueueError("nothing to change: give --file, --set, --unset, --strategy or "
                          "--agent")
-    store = _queue_store(db, home)
+    store = queue_store(db, home)
     config = _with_line(file, name, lambda: store.edit(name, changes, at=now(),
                                                        unset=unset or ()))
     _show(config, as_json)
@@ -153,7 +151,8 @@ def queue_edit(
 
 
 def _note_menus(config: Any) -> None:
-    """What the menus do slowly but not wrongly (``Ivr.problems`` not refused), on stderr."""
+    """What a configuration does slowly but not wrongly (``QueueConfig.problems`` not
+    refused), on stderr."""
     for problem in config.problems():
         if not problem.refused:
             make_console(stderr=True).print(
@@ -205,7 +204,7 @@ def _note_running(store: Any, name: str, home: Path | None) -> None:
 def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
                as_json: JsonOption = False) -> None:
     """A queue's whole configuration."""
-    _show(_queue_store(db, home, write=False).get(name), as_json)
+    _show(queue_store(db, home, write=False).get(name), as_json)
 
 
 @queue_app.command("list")
@@ -213,7 +212,7 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
     """Every active queue."""
     from campaigns.queue_backlog import unserved_callbacks
 
-    store = _queue_store(db, home, write=False)
+    store = queue_store(db, home, write=False)
     configs, broken = store.survey()
     pending: dict[str, int] = {}
     for callback in store.callbacks(status="pending"):
@@ -274,7 +273,7 @@ def queue_delete(
 ) -> None:
     """Retire a queue (its records stay); refused while another queue overflows to it, a
     campaign serves it, or callers wait for its callbacks (say where they go)."""
-    moved = _queue_store(db, home).delete(name, at=now(), callbacks_to=callbacks_to,
+    moved = queue_store(db, home).delete(name, at=now(), callbacks_to=callbacks_to,
                                           cancel_callbacks=cancel_callbacks)
     what = ("" if not moved else f"; {moved} pending callback(s) moved to queue "
             f"{callbacks_to}" if callbacks_to else f"; {moved} pending callback(s) cancelled")
@@ -303,7 +302,7 @@ def queue_callbacks(
     if move_to is not None or cancel:
         if queue is None or (move_to is not None and cancel):
             raise QueueError("--move-to and --cancel need --queue, and only one of them")
-        count = _queue_store(db, home).resettle_callbacks(queue, to=move_to, at=now())
+        count = queue_store(db, home).resettle_callbacks(queue, to=move_to, at=now())
         done = f"moved to queue {move_to}" if move_to else "cancelled"
         emit({"queue": queue, "callbacks": count, "moved_to": move_to}) if as_json else \
             make_console().print(f"queue {queue}: {count} pending callback(s) {done}")
@@ -311,8 +310,8 @@ def queue_callbacks(
     if status is not None and status not in set(QueueCallbackStatus):
         raise QueueError(f"--status {status!r}: choose "
                          f"{', '.join(s.value for s in QueueCallbackStatus)}")
-    store = _queue_store(db, home, write=False)
-    _known_queue(store, queue)
+    store = queue_store(db, home, write=False)
+    known_queue(store, queue)
     rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
@@ -331,7 +330,7 @@ def queue_callbacks(
     make_console().print(table)
 
 
-def _known_queue(store: Any, queue: str | None) -> None:
+def known_queue(store: Any, queue: str | None) -> None:
     """A ``--queue`` filter that names no queue, active or retired, is a typo: an empty
     list would read as "nothing waiting"."""
     from campaigns.queue_store import QueueError
@@ -341,121 +340,8 @@ def _known_queue(store: Any, queue: str | None) -> None:
                          "(see `dialer queue list`)")
 
 
-# --- voicemail ---------------------------------------------------------------------------
-
-def _voicemail_rows(db: str | None, home: Path | None, queue: str | None,
-                    status: str | None, since: str | None) -> list[dict[str, Any]]:
-    from campaigns.cli_report import _parse_day
-    from campaigns.models import VoicemailStatus
-    from campaigns.queue_store import QueueError
-
-    start = _parse_day(since, "--since")
-    if status is not None and status not in set(VoicemailStatus):
-        raise QueueError(f"--status {status!r}: choose "
-                         f"{', '.join(s.value for s in VoicemailStatus)}")
-    store = _queue_store(db, home, write=False)
-    _known_queue(store, queue)
-    return [{"id": v.id, "queue": v.queue, "caller_number": v.caller_number,
-             "started_at": v.started_at, "seconds": round(v.seconds, 1), "path": v.path,
-             "status": v.status, "callback_id": v.callback_id, "call_uuid": v.call_uuid}
-            for v in store.voicemails(queue, status, start)]
-
-
-QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
-StatusFilter = Annotated[str | None, typer.Option("--status", help="new, callback or done.")]
-SinceFilter = Annotated[str | None, typer.Option("--since", help="UTC date or ISO time.")]
-
-
-@voicemail_app.command("list")
-def voicemail_list(queue: QueueFilter = None, status: StatusFilter = None,
-                   since: SinceFilter = None, db: DbOption = None, home: HomeOption = None,
-                   as_json: JsonOption = False) -> None:
-    """Messages left in the queues (newest last)."""
-    rows = _voicemail_rows(db, home, queue, status, since)
-    if as_json:
-        emit(rows)
-        return
-    from rich.table import Table
-
-    table = Table("id", "queue", "caller", "left at (UTC)", "seconds", "status", "file")
-    for row in rows:
-        table.add_row(str(row["id"]), row["queue"], row["caller_number"] or "unknown",
-                      f"{row['started_at']:%Y-%m-%d %H:%M:%S}", f"{row['seconds']:g}",
-                      row["status"], row["path"])
-    make_console().print(table)
-
-
-@voicemail_app.command("export")
-def voicemail_export(
-    output: Annotated[Path, typer.Option("--output", "-o", help=".csv, .json or .xlsx")],
-    queue: QueueFilter = None, status: StatusFilter = None, since: SinceFilter = None,
-    audio: Annotated[Path | None, typer.Option(
-        "--audio", help="Also copy the recordings (when this host can read them) here.")]
-    = None,
-    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
-) -> None:
-    """Write the messages' records (and optionally copy their audio files)."""
-    import shutil
-
-    import pandas as pd
-
-    from campaigns.cli_report import _check_writable
-    from campaigns.queue_store import QueueError
-
-    suffix = output.suffix.lower()
-    if suffix not in (".csv", ".json", ".xlsx"):
-        raise QueueError(f"{output}: export to .csv, .json or .xlsx")
-    _check_writable("--output", output)  # pandas ended in a traceback
-    if audio is not None and audio.exists() and not audio.is_dir():
-        raise QueueError(f"--audio {audio}: is a file; name a directory")
-    rows = _voicemail_rows(db, home, queue, status, since)
-    frame = pd.DataFrame(rows, columns=["id", "queue", "caller_number", "started_at",
-                                        "seconds", "path", "status", "callback_id",
-                                        "call_uuid"])
-    if suffix == ".json":
-        output.write_text(json.dumps(rows, default=str, indent=1), encoding="utf-8")
-    elif suffix == ".csv":
-        frame.to_csv(output, index=False)
-    else:
-        frame.assign(started_at=frame["started_at"].map(
-            lambda t: t.replace(tzinfo=None) if t is not None else None)).to_excel(
-            output, index=False)
-    copied, missing = 0, []
-    if audio is not None:
-        audio.mkdir(parents=True, exist_ok=True)
-        for row in rows:
-            source = Path(row["path"])
-            if source.is_file():
-                shutil.copy2(source, audio / f"{row['id']}-{source.name}")
-                copied += 1
-            else:
-                missing.append(row["path"])
-    result = {"output": str(output), "messages": len(rows), "audio_copied": copied,
-              "audio_missing": missing}
-    if as_json:
-        emit(result)
-    else:
-        make_console().print(f"wrote {len(rows)} messages to {output}" + (
-            f"; copied {copied} recordings to {audio}" if audio is not None else "") + (
-            f"; {len(missing)} recordings not found on this host" if missing else ""))
-
-
-@voicemail_app.command("callback")
-def voicemail_callback(
-    voicemail_id: Annotated[int, typer.Argument(help="The message's id.")],
-    priority: Annotated[int, typer.Option(help="Priority in the queue's line.")] = 0,
-    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
-) -> None:
-    """Turn a message into a queue callback (in its queue's line from now)."""
-    callback = _queue_store(db, home).voicemail_to_callback(voicemail_id, str(uuid.uuid4()),
-                                                      at=now(), priority=priority)
-    result = {"voicemail": voicemail_id, "callback": callback.id, "queue": callback.queue,
-              "number": callback.number}
-    emit(result) if as_json else make_console().print(
-        f"voicemail {voicemail_id}: callback {callback.id} to {callback.number} in queue "
-        f"{callback.queue}")
-
-
 def register(app: typer.Typer) -> None:
+    from campaigns.cli_voicemail import voicemail_app
+
     app.add_typer(queue_app, name="queue")
     app.add_typer(voicemail_app, name="voicemail")

@@ -303,10 +303,12 @@ class QueueStore:
             row = self._row(session, name)
             pending = self._pending(session, name)
             if pending and callbacks_to is None and not cancel_callbacks:
-                oldest = min(c.place_at for c in pending if c.place_at is not None)
+                oldest = min((c.place_at for c in pending if c.place_at is not None),
+                             default=None)
+                due = f" (the oldest due {oldest:%Y-%m-%d %H:%M} UTC)" if oldest else ""
                 raise QueueError(
-                    f"queue {name} has {len(pending)} pending callback(s) (the oldest due "
-                    f"{oldest:%Y-%m-%d %H:%M} UTC) that nobody would call back once it is "
+                    f"queue {name} has {len(pending)} pending callback(s){due} that nobody "
+                    "would call back once it is "
                     f"retired: say what becomes of them (`dialer queue delete {name} "
                     "--callbacks-to OTHER_QUEUE` keeps their places in another queue, "
                     "`--cancel-callbacks` cancels them)")
