@@ -105,6 +105,32 @@ class PacingState:
     in_progress_counts: tuple[int, int, int, int] | None = None
     """(ringing, awaiting the verdict, on a call, in wrap-up): the sizes of the groups of
     ``in_progress_started``; None when it is not built (read the tuples then)."""
+    live_answers_seen: int | None = None
+    """Live answers the caller has counted since it started, a running total: never reset
+    when an answer leaves the window or a period begins (an answer later found to be a
+    machine is taken off). Its difference between two decisions is the live answers that
+    came between them, whichever measurement ``live_answers_in_window`` follows: when the
+    binding measurement switches (window ↔ period, or a new period begins) those counts
+    jump, these do not. None: not counted (a policy then reads the window's differences)."""
+    abandons_seen: int | None = None
+    """Abandons the caller has counted since it started, a running total like
+    ``live_answers_seen`` (it includes ``amd_abandons``). A policy that learns its own
+    error from realised abandons reads its differences. None: not counted."""
+    window_live_answers: int | None = None
+    """Live answers in the rolling window alone (``live_answers_in_window`` is the window's
+    or the period's, whichever binds). None: the caller counts no period (the window is
+    then the only measurement, and ``live_answers_in_window`` is its count)."""
+    window_abandons: int | None = None
+    """Abandons in the rolling window alone (None with ``window_live_answers``)."""
+    period_live_answers: int | None = None
+    """Live answers in the campaign's current period (periods of the window's length from
+    the campaign's first attempt; 47 CFR 64.1200(a)(7)(i), "each successive 30-day period
+    or portion thereof"). The period is the window's latest part, so the window's answers
+    before it, ``window_live_answers − period_live_answers``, are the previous period's
+    over the stretch of it that this period has still to run: what the campaign answered
+    last time over what is left now. None: no period counted."""
+    period_abandons: int | None = None
+    """Abandons in the current period (None with ``period_live_answers``)."""
 
 
 class _Deferrable:

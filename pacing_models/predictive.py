@@ -503,6 +503,14 @@ class PredictivePolicy:
         """Realised abandons since the last decision feed the bias estimate; those AMD
         charges (``PacingState.amd_abandons``) feed ``_unforecast_rate`` instead.
 
+        Realised means what happened between the two decisions: the differences of the
+        running totals (``abandons_seen``, ``live_answers_seen``), not of the measurement's
+        counts. Those follow whichever measurement binds, the rolling window or the current
+        period (dialer/engine/ledger.py), and jump when it switches or a new period begins:
+        read as realised abandons, a jump up made the policy dial less for the loop's ~80
+        minutes of memory, and a jump down was dropped. A state without running totals
+        (another driver's) is read by the measurement's differences, as before.
+
         People AMD classes as machines are hung up on, and people who hang up while it
         listens never reach the agents' queue: the ledger counts both as abandoned (the
         budget pays for them), but no forecast of people waiting for an agent places them,
@@ -510,14 +518,17 @@ class PredictivePolicy:
         several-fold, and the more so the less the model dialed (issue 16, docs/pacing.md
         "With AMD")."""
         last = self._last
-        live, abandons = state.live_answers_in_window, state.abandons_in_window
+        live, abandons = state.live_answers_seen, state.abandons_seen
+        if live is None or abandons is None:
+            live, abandons = state.live_answers_in_window, state.abandons_in_window
         amd = state.amd_abandons
         if last is None or state.now > last[0]:
             # Recent evidence weighs most (~80 minutes of memory at one decision a second):
             # the model's error depends on where it operates, and that moves with λ.
             self._realised *= _BIAS_MEMORY
             self._expected *= _BIAS_MEMORY
-            if last is None and live == 0 and abandons == 0 and amd == 0:
+            if (last is None and state.live_answers_in_window == 0
+                    and state.abandons_in_window == 0 and amd == 0):
                 self._cold_start_at = state.now
             if last is not None:
                 charged = amd - last[3]

@@ -54,7 +54,8 @@ _PACING_STATE_ORDER = (
     "live_answers_in_window", "abandons_in_window", "abandon_target", "connect_window",
     "decision_interval", "answered_waiting", "agents_logged_in", "lines_per_agent",
     "free_elapsed", "agents_reserved", "ringing_lines", "amd_abandons", "verdict_elapsed",
-    "in_progress_started", "in_progress_counts")
+    "in_progress_started", "in_progress_counts", "live_answers_seen", "abandons_seen",
+    "window_live_answers", "window_abandons", "period_live_answers", "period_abandons")
 """The fields ``pacing_state`` fills, in the order it passes them."""
 
 
@@ -261,6 +262,14 @@ class Dialing:
             tuple([now - t for t in verdicts.values()]) if verdict and verdicts else (),
             started,
             counts,
+            # Running totals (the bias loop's realised abandons, whatever binds) and both
+            # measurements apart (a policy may plan against each).
+            ledger.live_answers_seen,
+            ledger.abandons_seen,
+            ledger.live_answers,
+            ledger.abandons,
+            ledger.period_live_answers,
+            ledger.period_abandons,
         )
 
     def pace(self, now: float, out: list[Command]) -> None:

@@ -22,7 +22,13 @@ runner reads from the store; None: the period starts at the first instant the le
 about, a prune or an answer). The current period always lies inside the window (it began
 less than a window ago), so its counts are a suffix of the window's entries, recounted when
 a new period begins. ``binding_counts`` hands pacing the counts of whichever of the two has
-less slack r·L − A.
+less slack r·L − A (the engine hands both as well, for a policy that plans against each).
+
+Beside the counts of the measurements the ledger keeps running totals of this process's own
+live answers and abandons since it started (``live_answers_seen``, ``abandons_seen``): never
+reset when an answer leaves the window or a period begins, so their differences between two
+decisions are the answers and abandons that really happened between them, whichever
+measurement binds (pacing's model-bias loop reads them).
 """
 
 from __future__ import annotations
@@ -64,7 +70,8 @@ class AbandonLedger:
     """
 
     __slots__ = (
-        "_entries", "_shared_period", "abandons", "live_answers", "period_abandons",
+        "_entries", "_shared_period", "abandons", "abandons_seen", "live_answers",
+        "live_answers_seen", "period_abandons",
         "period_end", "period_live_answers", "period_origin", "period_start",
         "shared_abandons", "shared_live_answers", "shared_period_abandons",
         "shared_period_live_answers", "window",
@@ -97,10 +104,17 @@ class AbandonLedger:
         """Other processes' abandons in the current period (last refresh for it)."""
         self._shared_period: tuple[float, int, int] = (-math.inf, 0, 0)
         """The last shared period counts: (the period's start, live answers, abandons)."""
+        self.live_answers_seen = self.abandons_seen = 0
         for answered_at, abandoned in sorted(seed):
             self._append(answered_at)[2] = 0.0
             if abandoned:
                 self.mark_abandoned(self._entries[-1])
+        self.live_answers_seen = 0
+        """Live answers this ledger has recorded since it was made (the seed's are not),
+        less those uncounted: a running total, never pruned nor reset by a period."""
+        self.abandons_seen = 0
+        """Abandons this ledger has recorded since it was made, less those uncounted: a
+        running total, never pruned nor reset by a period."""
 
     def period_at(self, now: float) -> float | None:
         """Start of the period ``now`` falls in (None: no origin known yet).
@@ -191,6 +205,7 @@ class AbandonLedger:
         """
         if self.period_origin is None:
             self.period_origin = at
+        self.live_answers_seen += 1
         return self._append(at)
 
     def _append(self, at: float) -> Entry:
@@ -207,6 +222,7 @@ class AbandonLedger:
     def mark_abandoned(self, entry: Entry) -> None:
         if entry[1] and not entry[2]:
             entry[2] = 1.0
+            self.abandons_seen += 1
             if self._in_window(entry):
                 self.abandons += 1
                 if entry[0] >= self.period_start:
@@ -220,6 +236,8 @@ class AbandonLedger:
             if entry[0] >= self.period_start:
                 self.period_live_answers -= int(entry[1])
                 self.period_abandons -= int(entry[2])
+        self.live_answers_seen -= int(entry[1])
+        self.abandons_seen -= int(entry[2])
         entry[1] = 0.0
         entry[2] = 0.0
 

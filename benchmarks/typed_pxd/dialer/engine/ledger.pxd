@@ -18,3 +18,5 @@ cdef class AbandonLedger:
     cdef public object shared_period_live_answers
     cdef public object shared_period_abandons
     cdef public object _shared_period
+    cdef public object live_answers_seen
+    cdef public object abandons_seen
