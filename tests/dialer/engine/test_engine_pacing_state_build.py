@@ -18,7 +18,8 @@ elapsed = st.lists(seconds, max_size=5).map(tuple)
                  st.floats(0.0, 0.1), seconds, seconds, counts, counts,
                  st.floats(1.0, 5.0), elapsed, counts, counts, counts, elapsed,
                  st.binary(max_size=40),
-                 st.none() | st.tuples(counts, counts, counts, counts)))
+                 st.none() | st.tuples(counts, counts, counts, counts),
+                 counts, counts, counts, counts, counts, counts))
 def test_positional_state_is_the_named_one(values: tuple) -> None:
     assert set(dialing._PACING_STATE_ORDER) == set(PacingState.__dataclass_fields__), (
         "a PacingState field the engine does not fill: give it its place in "
