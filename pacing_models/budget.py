@@ -126,6 +126,39 @@ class AbandonBudget:
             cap *= (cap / rate) ** 2
         return min(aim, cap)
 
+    def period_aim(self, live: int, abandons: int, target: float, answers_left: float,
+                   measured: float = 0.0) -> float:
+        """The aim that spends a period's budget by its end: L and A the period's own counts,
+        ``answers_left`` = H the live answers it is expected to have still (a fair share of
+        what the previous period had over the same stretch), ``measured`` = f the rate of
+        other abandons beside the model's (AMD's). Returns p (0 = nothing to spend).
+
+        A period is measured whole while the campaign runs on (47 CFR 64.1200(a)(7)(i):
+        "each successive 30-day period"), so its end binds, not each of its answers: with
+        s = r·L − A − reserve (negative at a period's start, which has no answers of its
+        own and keeps the reserve), the plan keeps
+
+            (p + f)·H + z·√((p + f)·H) ≤ s + r·H,
+
+        f's noise under the model's z (a period's plan may be a day ahead: no feedback
+        meets f's drift in time to count on a smaller margin), so p + f = ρ²/H with
+        ρ = (√(z² + 4(s + r·H)) − z) ÷ 2. The window's every-instant aim (``setpoint``)
+        stays beside it, and the lower of the two is the aim; the cap is ``setpoint``'s,
+        on the period's own rate, so an early run of abandons in a period is brought back at
+        once. The risk this takes, and what bounds it, is in docs/pacing.md ("Periods")."""
+        if target <= 0.0 or not answers_left > 0.0:
+            return 0.0
+        total = self.slack(live, abandons, target) + target * answers_left
+        if total <= 0.0:
+            return 0.0
+        root = (math.sqrt(self.z * self.z + 4.0 * total) - self.z) / 2.0
+        f = min(max(measured, 0.0), target)
+        cap = f + self.aim_cap * (target - f)
+        rate = abandons / live if live else 0.0
+        if rate > cap:
+            cap *= (cap / rate) ** 2
+        return max(0.0, min(root * root / answers_left, cap) - f)
+
     def aim_beside(self, live: int, abandons: int, target: float, measured: float,
                    measured_z: float) -> float:
         """The model's own aim when other abandons come at a measured rate f beside it

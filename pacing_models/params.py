@@ -120,6 +120,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "max_lines_per_agent": _real(1.0, 100.0),
         "young_threshold": _real(0.0, 0.01),
         "young_risk": _real(0.0, 0.01),
+        "period_answers_share": _real(0.0, 1.0),
     },
     "adaptive": {
         "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",

@@ -241,6 +241,7 @@ class PredictivePolicy:
         max_lines_per_agent: float = 30.0,
         young_threshold: float = 1e-4,
         young_risk: float = 1e-3,
+        period_answers_share: float = 0.5,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -266,6 +267,13 @@ class PredictivePolicy:
         if not 0.0 <= young_risk <= 0.01:
             raise InvalidParameterError(f"young_risk must be in [0, 0.01], got {young_risk}")
         self.young_risk = young_risk
+        if not 0.0 <= period_answers_share <= 1.0:
+            raise InvalidParameterError(
+                f"period_answers_share must be in [0, 1], got {period_answers_share}")
+        self.period_answers_share = period_answers_share
+        """Share of the answers the previous period had over the stretch the current one
+        has still to run that the period's plan counts on (``_period_answers_left``; 0: no
+        period plan, a period binds as a young window does)."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
@@ -557,6 +565,56 @@ class PredictivePolicy:
         aim = self.budget.aim_beside(live, abandons, target, unforecast, self.amd_margin_z)
         return aim, (aim + unforecast if aim > 0.0 else 0.0)
 
+    def _period_answers_left(self, period: tuple[int | None, ...] | None) -> float:
+        """H: the live answers the current period can count on still, or 0 when it cannot
+        count on any (the plan then is the window's or the period's own, every instant).
+
+        The period is the window's latest part and as long as it, so the window's answers
+        before the period are the previous period's over the very stretch this one has still
+        to run (its last hours at this one's first, its evening at this one's morning): what
+        the campaign answered there last time, with its nights, pauses and staffing, and no
+        clock or answer rate to extrapolate. ``period_answers_share`` of it is counted on (a
+        campaign may have fewer agents today). None before the period: the campaign's first
+        period, or a campaign back after a pause of a period or more, plans as a young
+        window (cautious, as a cold start)."""
+        if period is None or None in period or self.period_answers_share <= 0.0:
+            return 0.0
+        window_live, _, period_live, _ = period
+        before = window_live - period_live  # type: ignore[operator]
+        return self.period_answers_share * before if before > 0 else 0.0
+
+    def _period_model_aim(self, period: tuple[int | None, ...] | None, target: float,
+                          unforecast: float) -> tuple[float, float] | None:
+        """(aim, setpoint) planning the current period against its end, or None when there
+        is no such plan (``_period_answers_left``: 0).
+
+        The lower of the window's every-instant aim (``_model_aim`` on the window's counts:
+        every instant ends a rolling window) and the period's plan to its end
+        (``AbandonBudget.period_aim`` over H answers). Without it a new period, with no
+        answers of its own, aimed at 0 until a hundred had paid for the reserve: a trusted
+        model dialed each period's start as a cold start does, every day under Ofcom's
+        24 hours. Only while one more abandon would leave the period's portion so far
+        within the limit. ``decide`` takes it only where it is above the aim on the
+        binding counts."""
+        answers_left = self._period_answers_left(period)
+        if answers_left <= 0.0 or period is None:
+            return None
+        window_live, window_abandons, period_live, period_abandons = period
+        if target * period_live < period_abandons + 1.0:  # type: ignore[operator]
+            # Until the period's own answers pay for one abandon (34 at 3 %), and again
+            # after an early one until they pay for the next: a campaign stopped for good
+            # right after an unlucky abandon is measured on the period's portion so far
+            # (47 CFR 64.1200(a)(7)(i), "or portion thereof"), and is still legal (as
+            # ``_young_look_ahead``). The young window's caution meanwhile.
+            return None
+        window_aim, window_setpoint = self._model_aim(
+            window_live, window_abandons, target, unforecast)  # type: ignore[arg-type]
+        aim = self.budget.period_aim(period_live, period_abandons, target,  # type: ignore[arg-type]
+                                     answers_left, unforecast)
+        if window_aim <= aim:
+            return window_aim, window_setpoint
+        return aim, (aim + unforecast if aim > 0.0 else 0.0)
+
     @property
     def _unforecast_rate(self) -> float:
         """Abandons per live answer that AMD charged, over the last ~20,000 answers (0
@@ -723,9 +781,16 @@ class PredictivePolicy:
         unforecast = self._unforecast_rate
         # The aim moves only with the window's counts (and AMD's rate): most decisions
         # reuse the last one's.
-        aim_key = (live, abandons, target, unforecast, self.budget, self.amd_margin_z)
+        # A trusted model plans a period against its end (``_period_model_aim``).
+        period = (state.window_live_answers, state.window_abandons,
+                  state.period_live_answers, state.period_abandons
+                  ) if self.talk.count >= self.ramp_handles else None
+        aim_key = (live, abandons, target, unforecast, self.budget, self.amd_margin_z, period)
         if aim_key != self._aim_key:
             self._aim = self._model_aim(live, abandons, target, unforecast)
+            planned = self._period_model_aim(period, target, unforecast)
+            if planned is not None and planned[0] > self._aim[0]:
+                self._aim = planned
             self._aim_key = aim_key
         aim, setpoint = self._aim
         ramp = self.talk.count / self.ramp_handles

@@ -1,0 +1,100 @@
+"""Planning the campaign's current period against its end (47 CFR 64.1200(a)(7)(i): each
+successive period measured whole while the campaign runs on; Ofcom's 24 hours make periods
+days).
+
+A new period has no answers of its own. Planned only against the answers it has seen, a
+trusted model dialed each period's start as a cold start; planned against the answers the
+previous period had over the stretch left, it spends the period's budget by its end, the
+window's every-instant aim beside it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pacing_models.budget import AbandonBudget
+from pacing_models.errors import InvalidParameterError
+from pacing_models.interface import PacingState
+from pacing_models.predictive import PredictivePolicy
+from tests.pacing_models.test_pacing_policies import trained_predictive
+
+R = 0.03
+
+
+@given(st.integers(0, 20_000), st.floats(0.0, 1.0), st.floats(0.0, 50_000.0),
+       st.floats(0.0, 0.03), st.sampled_from([0.0, 2.0, 4.0]), st.floats(0.0, 10.0))
+def test_the_period_plan_ends_the_period_within_the_limit_z_deviations_ahead(
+        live: int, share: float, answers_left: float, measured: float, z: float,
+        reserve: float) -> None:
+    """Whatever the period's counts, answers to come and AMD's rate: following the plan,
+    the period's end is within the limit less the reserve with z Poisson deviations to
+    spare, and the aim is within the cap."""
+    abandons = int(share * R * live * 1.5)
+    budget = AbandonBudget(z=z, reserve=reserve, aim_cap=0.8)
+    p = budget.period_aim(live, abandons, R, answers_left, measured)
+    assert 0.0 <= p <= 0.8 * (R - min(measured, R)) + 1e-12
+    if p > 0.0:
+        q = (p + measured) * answers_left
+        slack = R * live - abandons - reserve
+        assert q + z * math.sqrt(q) <= slack + R * answers_left + 1e-6 * (1 + q)
+
+
+def test_a_new_period_with_answers_to_come_has_an_aim() -> None:
+    budget = AbandonBudget(z=4.0, reserve=3.0, aim_cap=0.8)
+    assert budget.setpoint(0, 0, R) == 0.0  # planned on its own answers: nothing
+    assert budget.period_aim(0, 0, R, 1500.0) == pytest.approx(0.0152, abs=5e-4)
+    assert budget.period_aim(0, 0, R, 0.0) == 0.0
+    # An early run of abandons in the period is brought back at once (the cap on its rate).
+    assert budget.period_aim(20, 2, R, 1500.0) < 0.1 * budget.period_aim(20, 0, R, 1500.0)
+
+
+def _start_of_a_period(before: int, *, live: int = 0, abandons: int = 0) -> PacingState:
+    """A decision at a period's start: the window holds the previous period's ``before``
+    answers (at 2 %) and the period's own ``live`` and ``abandons``."""
+    window_abandons = int(0.02 * before) + abandons
+    return PacingState(
+        now=100.0, agents_free=3, busy_elapsed=(30.0,) * 7, ringing_elapsed=(2.0,) * 4,
+        live_answers_in_window=live, abandons_in_window=abandons,
+        window_live_answers=before + live, window_abandons=window_abandons,
+        period_live_answers=live, period_abandons=abandons, agents_logged_in=10)
+
+
+def _aim(policy: PredictivePolicy, s: PacingState) -> float:
+    policy.decide(s)
+    return policy._aim[0]
+
+
+def test_a_trusted_model_plans_a_new_period_against_its_end() -> None:
+    s = _start_of_a_period(before=1500)
+    planned = _aim(trained_predictive(), s)
+    assert planned > 0.3 * R
+    # Without the plan: a young window's aim (none), as before.
+    assert _aim(trained_predictive(period_answers_share=0.0), s) == 0.0
+    # The more the previous period answered over the stretch left, the bolder the plan.
+    assert _aim(trained_predictive(), _start_of_a_period(before=300)) < planned
+
+
+def test_a_young_model_and_a_first_period_stay_cautious() -> None:
+    # A model whose handle-time fit is not yet trusted (a campaign's own cold start).
+    young = trained_predictive(ramp_handles=1000)
+    assert _aim(young, _start_of_a_period(before=1500)) == 0.0
+    # The campaign's first period: the window holds nothing before it.
+    assert _aim(trained_predictive(), _start_of_a_period(before=0)) == 0.0
+
+
+def test_the_plan_never_aims_above_the_window_every_instant() -> None:
+    """A window near its limit binds the plan whatever the period's answers to come."""
+    s = _start_of_a_period(before=1500)
+    tight = PacingState(**{**{f: getattr(s, f) for f in s.__dataclass_fields__},
+                           "window_abandons": 42})  # 1,500 answers, 42 abandons: 2.8 %
+    budget = trained_predictive().budget
+    assert _aim(trained_predictive(), tight) <= budget.setpoint(1500, 42, R) + 1e-12
+
+
+def test_the_share_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match="period_answers_share"):
+        PredictivePolicy(period_answers_share=1.5)
