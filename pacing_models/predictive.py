@@ -17,7 +17,10 @@ Three parts (docs/pacing.md has the derivation and the measured figures):
    campaign carries: 30 days of history for a running campaign), with a Poisson margin
    after every answer to come; 0 when the budget is spent. c = (realised + k₀) ÷
    (predicted + k₀) is the model's bias measured on the campaign's own recent abandons
-   (shrunk to a prior by k₀ pseudo-abandons).
+   (shrunk to a prior by k₀ pseudo-abandons), counted by the engine's running totals (not
+   the measurement's counts, which jump when the window or a new period starts to bind).
+   With ``period_answers_share`` > 0 a trusted model past the campaign's first period also
+   plans the current period against its end (``_period_model_aim``).
 
 Cold start (a campaign knows none of its rates): progressive until ``min_live_answers`` live
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
@@ -241,7 +244,7 @@ class PredictivePolicy:
         max_lines_per_agent: float = 30.0,
         young_threshold: float = 1e-4,
         young_risk: float = 1e-3,
-        period_answers_share: float = 0.5,
+        period_answers_share: float = 0.0,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -272,8 +275,11 @@ class PredictivePolicy:
                 f"period_answers_share must be in [0, 1], got {period_answers_share}")
         self.period_answers_share = period_answers_share
         """Share of the answers the previous period had over the stretch the current one
-        has still to run that the period's plan counts on (``_period_answers_left``; 0: no
-        period plan, a period binds as a young window does)."""
+        has still to run that the period's plan counts on (``_period_answers_left``; 0, the
+        default: no period plan, a period binds as a young window does). Off by default:
+        at 0.5 it gave more talk at the periods' starts at live 0.20 and less at live 0.10
+        (an early abandon under the plan sends the period back to progressive until its
+        answers pay for the next; docs/pacing.md, "Periods")."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers

@@ -52,9 +52,10 @@ def test_a_new_period_with_answers_to_come_has_an_aim() -> None:
     assert budget.period_aim(20, 2, R, 1500.0) < 0.1 * budget.period_aim(20, 0, R, 1500.0)
 
 
-def _start_of_a_period(before: int, *, live: int = 0, abandons: int = 0) -> PacingState:
-    """A decision at a period's start: the window holds the previous period's ``before``
-    answers (at 2 %) and the period's own ``live`` and ``abandons``."""
+def _start_of_a_period(before: int, *, live: int = 40, abandons: int = 0) -> PacingState:
+    """A decision near a period's start: the window holds the previous period's ``before``
+    answers (at 2 %) and the period's own ``live`` and ``abandons`` (40 and none: they pay
+    for one abandon, the plan's guard)."""
     window_abandons = int(0.02 * before) + abandons
     return PacingState(
         now=100.0, agents_free=3, busy_elapsed=(30.0,) * 7, ringing_elapsed=(2.0,) * 4,
@@ -70,29 +71,44 @@ def _aim(policy: PredictivePolicy, s: PacingState) -> float:
 
 def test_a_trusted_model_plans_a_new_period_against_its_end() -> None:
     s = _start_of_a_period(before=1500)
-    planned = _aim(trained_predictive(), s)
+    planned = _aim(trained_predictive(period_answers_share=0.5), s)
     assert planned > 0.3 * R
-    # Without the plan: a young window's aim (none), as before.
-    assert _aim(trained_predictive(period_answers_share=0.0), s) == 0.0
+    # Without the plan (the default): a young window's aim (none), as before.
+    assert _aim(trained_predictive(), s) == 0.0
     # The more the previous period answered over the stretch left, the bolder the plan.
-    assert _aim(trained_predictive(), _start_of_a_period(before=300)) < planned
+    assert _aim(trained_predictive(period_answers_share=0.5),
+                _start_of_a_period(before=300)) < planned
+
+
+def test_the_plan_waits_until_one_more_abandon_keeps_the_portion_within_the_limit() -> None:
+    """A campaign stopped for good right after an unlucky abandon is measured on the
+    period's portion so far: the plan waits for the answers that pay for one (34 at 3 %)."""
+    policy = trained_predictive(period_answers_share=0.5)
+    assert _aim(policy, _start_of_a_period(before=1500, live=0)) == 0.0
+    assert _aim(policy, _start_of_a_period(before=1500, live=33)) == 0.0
+    assert _aim(policy, _start_of_a_period(before=1500, live=34)) > 0.0
+    assert _aim(policy, _start_of_a_period(before=1500, live=60, abandons=1)) == 0.0
+    assert _aim(policy, _start_of_a_period(before=1500, live=67, abandons=1)) > 0.0
 
 
 def test_a_young_model_and_a_first_period_stay_cautious() -> None:
     # A model whose handle-time fit is not yet trusted (a campaign's own cold start).
-    young = trained_predictive(ramp_handles=1000)
+    young = trained_predictive(ramp_handles=1000, period_answers_share=0.5)
     assert _aim(young, _start_of_a_period(before=1500)) == 0.0
     # The campaign's first period: the window holds nothing before it.
-    assert _aim(trained_predictive(), _start_of_a_period(before=0)) == 0.0
+    assert _aim(trained_predictive(period_answers_share=0.5),
+                _start_of_a_period(before=0)) == 0.0
 
 
 def test_the_plan_never_aims_above_the_window_every_instant() -> None:
     """A window near its limit binds the plan whatever the period's answers to come."""
     s = _start_of_a_period(before=1500)
     tight = PacingState(**{**{f: getattr(s, f) for f in s.__dataclass_fields__},
-                           "window_abandons": 42})  # 1,500 answers, 42 abandons: 2.8 %
+                           "window_abandons": 42})  # 1,540 answers, 42 abandons: 2.7 %
     budget = trained_predictive().budget
-    assert _aim(trained_predictive(), tight) <= budget.setpoint(1500, 42, R) + 1e-12
+    window_aim = budget.setpoint(1540, 42, R)
+    assert 0.0 < _aim(trained_predictive(period_answers_share=0.5), tight) <= window_aim
+    assert window_aim < 0.7 * _aim(trained_predictive(period_answers_share=0.5), s)
 
 
 def test_the_share_is_checked() -> None:

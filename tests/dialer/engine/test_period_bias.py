@@ -86,9 +86,9 @@ def test_the_bias_loop_counts_the_abandons_between_decisions_under_any_switch(
         elif op[0] == "wait":
             clock += op[1]
         else:
-            clock += op[1]
+            before, clock = clock, clock + op[1]
             state = engine.pacing_state(clock)
-            moved = not decided or op[1] > 0.0
+            moved = not decided or clock > before
             policy.decide(state)
             if moved:
                 expected = expected * _BIAS_MEMORY + (happened if decided else 0)
