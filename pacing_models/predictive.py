@@ -787,10 +787,11 @@ class PredictivePolicy:
         unforecast = self._unforecast_rate
         # The aim moves only with the window's counts (and AMD's rate): most decisions
         # reuse the last one's.
-        # A trusted model plans a period against its end (``_period_model_aim``).
+        # A trusted model may plan a period against its end (``_period_model_aim``).
         period = (state.window_live_answers, state.window_abandons,
                   state.period_live_answers, state.period_abandons
-                  ) if self.talk.count >= self.ramp_handles else None
+                  ) if (self.period_answers_share > 0.0
+                        and self.talk.count >= self.ramp_handles) else None
         aim_key = (live, abandons, target, unforecast, self.budget, self.amd_margin_z, period)
         if aim_key != self._aim_key:
             self._aim = self._model_aim(live, abandons, target, unforecast)
