@@ -56,6 +56,11 @@ else:
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
 """Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
+NEVER_SENT = HangupCause.ORIGINATOR_CANCEL
+"""The cause the engine is told for a dial whose journal was refused or failed, so its
+originate was never sent: the dialer's own cancel, which says nothing of the trunk (no
+gateway health verdict) and is no carrier refusal (no failover to the next gateway, whose
+leg would be refused at journaling in its turn: ``failover of unknown attempt``)."""
 PREVIEW_SKIP_RETRY = 3600.0
 """Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
@@ -278,8 +283,7 @@ class CommandExecution(_Base):
                 if engine is not None and originate.call_id not in engine.calls:
                     continue  # ended before it could be dialed (shutdown): never dialed
                 if originate.call_id in refused:
-                    self.post(OriginateFailed(self.clock(), originate.call_id,
-                                              HangupCause.NORMAL_TEMPORARY_FAILURE))
+                    self.post(OriginateFailed(self.clock(), originate.call_id, NEVER_SENT))
                 else:
                     if self.gateway_watch is not None:
                         await self.gateway_watch.wire.turn(originate.switch_id,

@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 from dialer.commands import AttemptFinished, CallOutcome, JournalAttempt, Originate, ReleaseLead
 from dialer.engine import CampaignConfig, Engine
 from dialer.engine.caller_ids import CallerIdNumber, CallerIdPolicy, CallerIdPool
-from dialer.engine.gateways import GatewayRouter, GatewaySpec, HealthThresholds, Rate
+from dialer.engine.gateways import (
+    GatewayHealth,
+    GatewayRouter,
+    GatewaySpec,
+    HealthThresholds,
+    Rate,
+)
 from dialer.events import CallAnswered, CallHungUp, CallRinging, OriginateFailed
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, ListLeadSource
@@ -101,6 +107,36 @@ def test_callee_causes_are_never_retried_on_another_gateway() -> None:
         [finished] = of_type(out, AttemptFinished)
         assert finished.failed_over_to is None
         assert len(policy.attempts) == 1
+
+
+def test_a_dial_whose_journal_was_refused_charges_no_gateway_and_fails_over_nowhere() -> None:
+    """The runner never sends the originate of a dial its journal refused (another process
+    holds the lead, or the per-person re-count refused it) and tells the engine so with
+    ``NEVER_SENT``: no carrier said anything, so the trunk gets no verdict and the attempt
+    is not retried on the next gateway (whose leg, a failover of an attempt never journaled,
+    would be refused in its turn and charge that gateway too)."""
+    from dialer.runner.execution import NEVER_SENT
+
+    health = HealthThresholds(window_calls=10, min_calls=1)
+    gateways = [gw("a", 0.01, channels=50, cps=50, health=health), gw("b", 0.02)]
+    engine, *_ = carrier_engine(gateways, n=1)
+    assert engine.gateways is not None
+    _, first = engine.tick(0.0)
+    out = engine.handle(OriginateFailed(0.1, first.call_id, NEVER_SENT))
+    assert not of_type(out, Originate)
+    [finished] = of_type(out, AttemptFinished)
+    assert finished.failed_over_to is None
+    [a] = [f for f in engine.gateways.figures(1.0) if f.gateway == "a"]
+    # No verdict at all: the call counts in no ratio (None: nothing judged yet).
+    assert a.carrier_failure_ratio is None and a.state is GatewayHealth.HEALTHY
+    # The cause it replaced was a carrier's: failed over, and "a" charged with it.
+    engine, *_ = carrier_engine(gateways, n=1)
+    _, first = engine.tick(0.0)
+    out = engine.handle(OriginateFailed(0.1, first.call_id,
+                                        HangupCause.NORMAL_TEMPORARY_FAILURE))
+    assert of_type(out, Originate)
+    [a] = [f for f in engine.gateways.figures(1.0) if f.gateway == "a"]
+    assert a.carrier_failure_ratio == 1.0
 
 
 def test_failover_stays_within_the_ring_budget_and_the_gateways() -> None:

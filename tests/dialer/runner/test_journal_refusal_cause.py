@@ -1,0 +1,52 @@
+"""A dial whose journal was refused is never sent, and the engine is told so in words that
+charge no trunk (``NEVER_SENT``), not with a carrier's cause that would fail it over."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from campaigns.journal_batch import BatchResult
+from dialer.commands import Originate
+from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
+from dialer.events import OriginateFailed
+from dialer.runner.execution import NEVER_SENT, CommandExecution
+
+
+class _Journal(SimpleNamespace):
+    pass
+
+
+def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> None:
+    assert NEVER_SENT in OUR_CAUSES and NEVER_SENT not in CARRIER_CAUSES
+    posted: list[object] = []
+    sent: list[object] = []
+    recorded: list[str] = []
+
+    async def send(command: object) -> None:
+        sent.append(command)
+
+    runner = SimpleNamespace(
+        dial_queue=asyncio.Queue(), unjournaled=set(), engine=None, gateway_watch=None,
+        clock=lambda: 5.0, post=posted.append, _send=send, campaign="c",
+        gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead:
+                             recorded.append(number)))
+    dials = [Originate(1.0, call, number, "+12015550000", "", 25.0)
+             for call, number in (("kept", "+13055550101"), ("refused", "+13055550102"))]
+    journals = [_Journal(call_id=d.call_id, number_e164=d.number_e164, at=1.0, lead_id=i)
+                for i, d in enumerate(dials)]
+
+    async def scenario() -> None:
+        committed: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        committed.set_result(BatchResult(begun={"kept": 1},
+                                         refused={"refused": "state.FL.attempts: 3 in 24 h"}))
+        await runner.dial_queue.put((committed, journals, dials))
+        sender = asyncio.create_task(CommandExecution._send_dials(runner))  # type: ignore[arg-type]
+        while runner.dial_queue.qsize() or len(sent) + len(posted) < 2:
+            await asyncio.sleep(0)
+        sender.cancel()
+
+    asyncio.run(scenario())
+    assert [o.call_id for o in sent] == ["kept"]
+    assert posted == [OriginateFailed(5.0, "refused", NEVER_SENT)]
+    assert runner.unjournaled == {"refused"} and recorded == ["+13055550101"]
