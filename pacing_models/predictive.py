@@ -314,6 +314,9 @@ class PredictivePolicy:
         self._key: tuple[int, int, int, int, int] | None = None
         self._release: tuple[tuple[object, int], np.ndarray] | None = None
         self._machine_parts: tuple[tuple[object, ...], tuple[np.ndarray, ...]] | None = None
+        self._laws: tuple[tuple[object, object, int], AgentTable, AgentTable, float] | None = None
+        """(talk law, wrap-up law, columns), and the parametric busy and wrap tables and the
+        talk's 90th percentile computed from them: kept until a law or the size changes."""
         """The parts of the ring and busy tables that depend on the handle laws alone, and
         the laws (and sizes) they were computed for: a ring table refresh reuses them."""
         self._talk_q90 = math.inf
@@ -463,14 +466,19 @@ class PredictivePolicy:
             self._person_share = people / (people + routed) if people + routed > 0 else 1.0
             remix = True
         if self._key != key or self._busy_live is None or self._wrap is None:
-            busy = build_busy_table(self.talk.fitted, self.wrap.fitted, slots + window)
+            laws_key = (self.talk.fitted, self.wrap.fitted, slots + window)
+            if self._laws is None or self._laws[0] != laws_key:
+                # The parametric tables depend on the two laws alone: a refit of the
+                # machines' law (or the joint table's newer pairs) leaves them as they are.
+                self._laws = (laws_key, build_busy_table(*laws_key),
+                              build_wrap_table(self.wrap.fitted, slots + window),
+                              float(self.talk.fitted.distribution.ppf(0.9)))  # type: ignore[attr-defined]
+            _, busy, self._wrap, self._talk_q90 = self._laws
             talk, wrap = self.talk.samples(), self.wrap.samples()
             if talk.size >= JOINT_MIN_PAIRS and talk.size == wrap.size:
                 # no independence of call and wrap-up
                 busy = build_busy_table_joint(talk, wrap, busy, slots + window)
             self._busy_live = busy
-            self._wrap = build_wrap_table(self.wrap.fitted, slots + window)
-            self._talk_q90 = float(self.talk.fitted.distribution.ppf(0.9))  # type: ignore[attr-defined]
             remix = True
         if remix or self._busy is None:
             # Agents on a call may be on a machine answer: the share of connections that
@@ -749,8 +757,14 @@ class PredictivePolicy:
             n, n_model, floor, state.agents_free, why, expected, ringing, self.young_risk,
             state.abandons_in_window, state.live_answers_in_window))
 
-    def _line_cap(self, state: PacingState, floor: int, in_flight: int | None = None) -> int:
-        agents = state.agents_free + _agents_engaged(state)
+    def _line_cap(self, state: PacingState, floor: int, in_flight: int | None = None,
+                  engaged: int | None = None) -> int:
+        """At most ``max_lines_per_agent`` lines per agent (free, engaged or logged in),
+        never fewer than ``floor``. ``in_flight``, ``engaged``: the decision's own counts,
+        when it has them (``calls_in_flight``, ``_agents_engaged``)."""
+        if engaged is None:
+            engaged = _agents_engaged(state)
+        agents = state.agents_free + engaged
         if not agents > state.agents_logged_in:
             agents = state.agents_logged_in
         if in_flight is None:
@@ -768,7 +782,8 @@ class PredictivePolicy:
         most = self.max_calls_per_decision
         floor = most if most < floor else floor
         self._observe_window(state)
-        if not (state.agents_free or _agents_engaged(state)):
+        engaged = _agents_engaged(state)
+        if not (state.agents_free or engaged):
             return PacingDecision(0, "predictive: no agent free, on a call or in wrap-up → 0")
         live, abandons = state.live_answers_in_window, state.abandons_in_window
         target = state.abandon_target
@@ -829,7 +844,7 @@ class PredictivePolicy:
         p_answer = tables.live_answer
         p_answer = 1e-6 if p_answer < 1e-6 else p_answer
         people = self._person_share
-        cap = self._line_cap(state, floor, in_flight)
+        cap = self._line_cap(state, floor, in_flight, engaged)
         threshold = self.young_threshold if young else math.exp(self._log_threshold)
         counts = state.in_progress_counts
         if counts is not None:

@@ -173,3 +173,32 @@ def test_joint_busy_table_keeps_wrap_tied_to_its_call() -> None:
     alive = talk > 60.0
     want = float(np.mean(talk[alive] + wrap[alive] <= 90.0))
     assert joint[60, 59] == pytest.approx(want, abs=0.02)
+
+
+def _sorted_median(window: list[float], prior: float) -> float:
+    """The no-answer timeout as it was computed before the window was kept sorted."""
+    if len(window) < 3:
+        return prior
+    ordered = sorted(window)
+    middle = len(ordered) // 2
+    upper = ordered[middle]
+    return upper if len(ordered) % 2 else 0.5 * (ordered[middle - 1] + upper)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.sampled_from([0.0, -0.0, 25.0, 24.5, 30.0, float("nan")]),
+    st.floats(min_value=-5.0, max_value=60.0),
+), max_size=160), st.integers(min_value=1, max_value=40))
+def test_no_answer_timeout_is_the_sorted_windows_median(times: list[float], every: int) -> None:
+    """The window kept sorted as it moves gives, bit for bit, the median of sorting the last
+    51 ring times (duplicates, signed zeros and NaNs included), whenever it is read."""
+    ring = RingTimes()
+    seen: list[float] = []
+    for i, seconds in enumerate(times):
+        ring.observe(AttemptResult.NO_ANSWER, seconds, float(i))
+        seen.append(seconds)
+        if i % every == 0 or i == len(times) - 1:
+            got = ring.no_answer_timeout
+            want = _sorted_median(seen[-51:], ring.no_answer_timeout_prior)
+            assert repr(got) == repr(want)
