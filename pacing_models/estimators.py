@@ -190,12 +190,15 @@ class RingTimes:
     (unordered: the median then sorts, as before)."""
     _nans: int = 0
     _timeout: float | None = None
+    _last_bin: int = field(init=False)
+    """The histograms' last bin (a ring time beyond it falls in it)."""
     _last: float | None = None
 
     def __post_init__(self) -> None:
         bins = math.ceil(self.max_seconds / RING_GRID_STEP)
         edges = np.arange(bins + 1) * RING_GRID_STEP
         self._stored = np.zeros((3, bins))
+        self._last_bin = bins - 1
         sigma2 = math.log1p((self.prior_answer_sd / self.prior_answer_mean) ** 2)
         answer = stats.lognorm(
             s=math.sqrt(sigma2), scale=self.prior_answer_mean * math.exp(-sigma2 / 2)
@@ -247,7 +250,11 @@ class RingTimes:
         self._timeout = None
 
     def _bin(self, ring_seconds: float) -> int:
-        return min(int(max(ring_seconds, 0.0) / RING_GRID_STEP), self._stored.shape[1] - 1)
+        # min(int(max(s, 0.0) / δ), last) without the builtins' generic argument handling
+        # (once per answered attempt): the same value, and a NaN still raises in int().
+        index = int((0.0 if ring_seconds < 0.0 else ring_seconds) / RING_GRID_STEP)
+        last = self._last_bin
+        return last if last < index else index
 
     def _advance(self, at: float) -> None:
         last = self._last
@@ -441,16 +448,22 @@ class DurationEstimator:
 
     def observe(self, seconds: float) -> bool:
         """Add a sample; refit when due. Returns True when the law changed."""
-        self._samples.append(max(0.0, float(seconds)))  # the oldest falls out (maxlen)
+        seconds = float(seconds)
+        # max(0.0, seconds) as a conditional (NaN and −0.0 give 0.0 alike), once per call:
+        # the oldest falls out (maxlen).
+        self._samples.append(seconds if seconds > 0.0 else 0.0)
         self._since_fit += 1
         # Refit every ``refit_every`` samples while the window is young, then every tenth of
         # it, and every half of a full window (the fit then spans two windows' worth of
         # overlap): later fits move little, and each costs ~3 ms with the pacing tables it
         # rebuilds (at 100 agents a tenth of a full window passes every five minutes).
         filled = len(self._samples)
-        every = self.window // 2 if filled >= self.window else max(self.refit_every,
-                                                                    filled // 10)
-        due = len(self._samples) >= self.min_samples and (
+        if filled >= self.window:
+            every = self.window // 2
+        else:
+            every = filled // 10
+            every = self.refit_every if not every > self.refit_every else every
+        due = filled >= self.min_samples and (
             self._since_fit >= every or self.fitted.samples < self.min_samples
         )
         if not due:

@@ -202,3 +202,12 @@ def test_no_answer_timeout_is_the_sorted_windows_median(times: list[float], ever
             got = ring.no_answer_timeout
             want = _sorted_median(seen[-51:], ring.no_answer_timeout_prior)
             assert repr(got) == repr(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6))
+def test_ring_bin_is_the_clamped_grid_index(seconds: float) -> None:
+    """A ring time's histogram bin: the grid index of max(s, 0), at most the last bin."""
+    ring = RingTimes()
+    last = ring.hist.shape[1] - 1
+    assert ring._bin(seconds) == min(int(max(seconds, 0.0) / 0.5), last)
