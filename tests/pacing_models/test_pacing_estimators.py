@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from pacing_models.estimators import (
     DurationEstimator,
     FittedDuration,
+    FixedLaw,
     OutcomeMix,
     RingTimes,
     fit_duration,
@@ -211,3 +213,23 @@ def test_ring_bin_is_the_clamped_grid_index(seconds: float) -> None:
     ring = RingTimes()
     last = ring.hist.shape[1] - 1
     assert ring._bin(seconds) == min(int(max(seconds, 0.0) / 0.5), last)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["lognormal", "gamma"]),
+       st.floats(min_value=0.05, max_value=3.0), st.floats(min_value=0.5, max_value=600.0))
+def test_fixed_law_is_scipys_frozen_law_bit_for_bit(family: str, shape: float,
+                                                    scale: float) -> None:
+    """A fit's law with its parameters fixed gives every value scipy's frozen law gives."""
+    law, parameters = ((stats.lognorm, {"s": shape, "scale": scale}) if family == "lognormal"
+                       else (stats.gamma, {"a": shape, "scale": scale}))
+    fixed, frozen = FixedLaw(law, parameters), law(**parameters)
+    x = np.concatenate(([0.0, -1.0, np.inf], np.linspace(0.0, 4.0 * scale, 57)))
+    q = np.array([0.0, 0.1, 0.5, 0.9, 0.999, 1.0])
+    for method, argument in (("cdf", x), ("sf", x), ("logsf", x), ("pdf", x), ("ppf", q)):
+        with np.errstate(all="ignore"):  # gamma's pdf at x = ∞ computes ∞ − ∞ (NaN) alike
+            assert getattr(fixed, method)(argument).tobytes() == \
+                getattr(frozen, method)(argument).tobytes(), method
+    assert repr(float(fixed.mean())) == repr(float(frozen.mean()))
+    assert fixed.rvs(size=5, random_state=np.random.default_rng(1)).tobytes() == \
+        frozen.rvs(size=5, random_state=np.random.default_rng(1)).tobytes()
