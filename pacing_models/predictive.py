@@ -855,7 +855,7 @@ class PredictivePolicy:
             b = v + counts[2]
             above, n_model, chosen, base = plan_since(
                 tables, state.agents_free, state.answered_waiting,
-                np.frombuffer(state.in_progress_started), state.now, r, b - v,
+                state.in_progress_started, state.now, r, b - v,
                 threshold * p_answer * people, cap, v - r, self._talk_q90)
         else:
             # One array for all four groups (views after), fewer numpy calls per decision.
