@@ -111,6 +111,25 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     return changes
 
 
+FREE_MAPS = ("pacing_params", "caller_id_caps", "caller_id_attestation")
+
+
+def _merge_dotted_free_maps(store: Any, name: str, sets: list[str] | None,
+                            changes: dict[str, Any]) -> None:
+    """``--set pacing_params.margin_z=1`` changes one key of the stored map; written whole
+    (``--set 'pacing_params={...}'``) the map is replaced, so a key can be removed. The
+    dotted form used to replace it too, dropping the other parameters without a word."""
+    dotted = {pair.partition("=")[0].strip().split(".")[0] for pair in sets or []
+              if "." in pair.partition("=")[0]}
+    stored = None
+    for key in FREE_MAPS:
+        if key in dotted and isinstance(changes.get(key), dict):
+            if stored is None:
+                stored = store.campaign(name).settings
+            current = stored.get(key)
+            changes[key] = {**(current if isinstance(current, dict) else {}), **changes[key]}
+
+
 def _parse_agents(items: list[str] | None) -> list[tuple[str, str]]:
     """``--agent NAME=ENDPOINT`` values; one without a name or an endpoint is refused (edit
     used to store ``zed`` with an empty endpoint, which no call can be bridged to)."""
@@ -422,6 +441,7 @@ def campaign_edit(
                                        prerecorded, subject, unknown_line_type))
     if changes:
         _check_queues(store, changes)
+        _merge_dotted_free_maps(store, name, sets, changes)
         store.edit_campaign(name, changes, at=now())
     for agent_name, endpoint in agents:
         store.add_agent(agent_name, endpoint, campaign=name)

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): called as an import advances."""
 
+PRIORITY_LIMIT = 2**31 - 1
+"""A lead's priority fits the column on every database (PostgreSQL's integer)."""
+
 INSERT_COLUMNS = ("campaign_id", "list_id", "phone", "alt_phones", "first_name", "last_name",
                   "custom", "timezone", "state", "postal_code", "consent", "status", "attempts",
                   "attempts_today", "priority", "source_line", "next_attempt_at", "line_type",
@@ -218,7 +221,13 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         bad = given & (parsed.isna() | (parsed % 1 != 0)).to_numpy()
         mark = bad & (reason == "")
         reason[mark], reject_field[mark] = "priority is not a whole number", "priority"
-        priority = parsed.fillna(0).to_numpy().astype(np.int64, copy=False)
+        # Beyond the stored column's range the cast wrapped round (1e20 became -2**63).
+        huge = given & ~bad & (parsed.abs() > PRIORITY_LIMIT).fillna(False).to_numpy()
+        mark = huge & (reason == "")
+        reason[mark] = f"priority is beyond ±{PRIORITY_LIMIT:,}"
+        reject_field[mark] = "priority"
+        priority = parsed.where(~(bad | huge), 0).fillna(0).to_numpy().astype(
+            np.int64, copy=False)
 
     line_raw = _column(frame, mapping, "line_type")
     line_types = np.full(total, None, dtype=object)
@@ -435,6 +444,12 @@ def _consent(sub: pd.DataFrame, columns: list[str]) -> tuple[list[str], list[int
         return ["[]"] * len(sub), []
     values = sub[columns[0]].astype(str).str.strip()
     given = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    # dateutil reads 'today' and 'now' as the import's own instant and 'Mar 4' as year 1:
+    # neither is when consent was given, and a consent dated after a number's reassignment
+    # reads as the new holder's (dnc.rules.consent). A date after tomorrow is a typo.
+    latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
+    wordy = ~values.str.contains(r"\d", regex=True)
+    given = given.where(~wordy & (given <= latest) & (given.dt.year >= 1900))
     source = f"import column {columns[0]}"
     out: list[str] = []
     not_dates: list[int] = []

@@ -12,6 +12,7 @@ Legal floors and ceilings enforced here:
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterable, Mapping
 from datetime import time
 from enum import StrEnum
@@ -112,6 +113,21 @@ class CallingWindow(BaseModel):
     start: time = time(9, 0)
     end: time = time(20, 0)
     days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Sunday=6
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock_time(cls, value: Any) -> Any:
+        """Only ``HH:MM`` (or ``HH:MM:SS``) text: pydantic read a number as seconds after
+        midnight, so ``{"start": 8, "end": 20}`` became 00:00:08-00:00:20, a window no call
+        ever fell in, stored without a word."""
+        if isinstance(value, time):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
+            hours, minutes, *seconds = (int(part) for part in value.strip().split(":"))
+            if hours < 24 and minutes < 60 and all(s < 60 for s in seconds):
+                return time(hours, minutes, *seconds)
+        raise ValueError(f"{value!r} is not a time of day: write HH:MM on the 24-hour clock "
+                         "(e.g. 09:00 or 17:30)")
 
     @model_validator(mode="after")
     def _ordered(self) -> CallingWindow:
@@ -314,6 +330,31 @@ class CampaignSettings(BaseModel):
             raise ValueError("a caller ID is listed twice")
         return value
 
+    @field_validator("optout_digit", mode="before")
+    @classmethod
+    def _digit_as_text(cls, value: Any) -> Any:
+        """``--set optout_digit=9`` reads 9 as a number; the key is the digit 9."""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 9:
+            return str(value)
+        return value
+
+    @field_validator("retry_rules", mode="before")
+    @classmethod
+    def _rules_complete(cls, value: Any) -> Any:
+        """An outcome's rule written in part keeps that outcome's default for the rest:
+        ``{"no_answer": {"max_attempts": 2}}`` used to take ``RetryRule``'s generic 60
+        minutes, retrying unanswered numbers twice as often as the default 120."""
+        if not isinstance(value, Mapping):
+            return value
+        defaults = _default_retry_rules()
+        out: dict[Any, Any] = {}
+        for outcome, rule in value.items():
+            default = defaults.get(outcome) if isinstance(outcome, str) else None
+            if isinstance(rule, Mapping) and default is not None:
+                rule = {**default.model_dump(), **rule}
+            out[outcome] = rule
+        return out
+
     @field_validator("retry_rules")
     @classmethod
     def _known_outcomes(cls, value: dict[str, RetryRule]) -> dict[str, RetryRule]:
@@ -381,14 +422,25 @@ class CampaignSettings(BaseModel):
         return self.retry_rules.get(str(outcome), RetryRule(delay_minutes=None))
 
     def with_changes(self, **changes: Any) -> CampaignSettings:
-        """A validated copy with ``changes`` applied (raises pydantic.ValidationError)."""
+        """A validated copy with ``changes`` applied (raises pydantic.ValidationError).
+
+        A section (``MERGED_SECTIONS``) written in part keeps the fields not written: an
+        edit of ``schedule.end`` used to bring back the default days (Saturday dialed
+        again), and one outcome's retry rule the default rules of every other outcome."""
         data = self.model_dump(mode="json")
-        section = changes.get("compliance")
-        if isinstance(section, dict):
-            # The compliance section is edited key by key (``--set compliance.subject=x``).
-            changes = {**changes, "compliance": _merged(data["compliance"], section)}
+        for key in MERGED_SECTIONS:
+            section = changes.get(key)
+            if isinstance(section, dict) and isinstance(data.get(key), dict):
+                changes = {**changes, key: _merged(data[key], section)}
         data.update(changes)
         return CampaignSettings.model_validate(data)
+
+
+MERGED_SECTIONS = ("schedule", "retry_rules", "recording", "compliance")
+"""Settings made of fields that an edit changes one by one (``--set schedule.end=18:00`` or
+``--set 'retry_rules={"busy": {...}}'``): the fields not written keep their values. The
+free maps (``pacing_params``, ``caller_id_caps``, ``caller_id_attestation``) are replaced
+when written whole, so a key can be removed; the CLI merges their dotted form."""
 
 
 def caller_id_problem(number: str) -> str | None:

@@ -1,0 +1,126 @@
+"""A new campaign manager's first hour, outbound side: the mistakes that used to pass
+silently (and dial more, or never) and are now refused or kept as meant, through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+CALLER = ["--caller-id", "+12015550100"]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    monkeypatch.delenv("DIALER_DB", raising=False)
+    assert dialer("db", "upgrade").exit_code == 0
+    return tmp_path
+
+
+def dialer(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def ok(*args: str) -> dict:
+    result = dialer(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def refused(*args: str) -> str:
+    result = dialer(*args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+# -- campaign edit: a section written in part keeps the rest -------------------------------
+
+def test_editing_one_schedule_field_keeps_the_days(home):
+    ok("campaign", "create", "x", *CALLER, "--set",
+       'schedule={"start": "09:00", "end": "18:00", "days": [0, 1, 2, 3, 4]}')
+    settings = ok("campaign", "edit", "x", "--set", "schedule.end=17:00")["settings"]
+    assert settings["schedule"]["days"] == [0, 1, 2, 3, 4]  # was Mon-Sat: Saturday dialed
+    assert settings["schedule"]["end"] == "17:00:00"
+
+
+def test_editing_one_retry_rule_keeps_the_others(home):
+    ok("campaign", "create", "x", *CALLER, "--set",
+       'retry_rules={"no_answer": {"delay_minutes": 240, "max_attempts": 2}}')
+    settings = ok("campaign", "edit", "x", "--set", "retry_rules.busy.max_attempts=3")["settings"]
+    assert settings["retry_rules"]["no_answer"] == {"delay_minutes": 240.0, "max_attempts": 2}
+    assert settings["retry_rules"]["busy"] == {"delay_minutes": 15.0, "max_attempts": 3}
+    settings = ok("campaign", "edit", "x", "--set",
+                  'retry_rules={"machine": {"max_attempts": 1}}')["settings"]
+    assert settings["retry_rules"]["no_answer"]["max_attempts"] == 2
+    assert settings["retry_rules"]["machine"] == {"delay_minutes": 240.0, "max_attempts": 1}
+
+
+def test_a_retry_rule_written_in_part_keeps_its_outcomes_default_delay(home):
+    settings = ok("campaign", "create", "x", *CALLER, "--set",
+                  'retry_rules={"no_answer": {"max_attempts": 2}}')["settings"]
+    # was RetryRule's generic 60 minutes: unanswered numbers retried twice as often
+    assert settings["retry_rules"]["no_answer"] == {"delay_minutes": 120.0, "max_attempts": 2}
+
+
+def test_a_dotted_pacing_parameter_keeps_the_other_parameters(home):
+    ok("campaign", "create", "x", *CALLER, "--set",
+       'pacing_params={"margin_z": 1.5, "aim_cap": 0.5}')
+    settings = ok("campaign", "edit", "x", "--set", "pacing_params.margin_z=2")["settings"]
+    assert settings["pacing_params"] == {"margin_z": 2, "aim_cap": 0.5}
+    # written whole, the map is replaced (how a parameter is removed)
+    settings = ok("campaign", "edit", "x", "--set", 'pacing_params={"margin_z": 1}')["settings"]
+    assert settings["pacing_params"] == {"margin_z": 1}
+
+
+@pytest.mark.parametrize("schedule", ['{"start": 8, "end": 20}', '{"start": "9am"}',
+                                      '{"start": "09:00", "end": "25:00"}'])
+def test_a_schedule_time_that_is_not_hh_mm_is_refused(home, schedule):
+    line = refused("campaign", "create", "x", *CALLER, "--set", f"schedule={schedule}")
+    assert "schedule." in line and "write HH:MM on the 24-hour clock" in line
+    assert refused("campaign", "show", "x")  # nothing stored
+
+
+def test_schedule_accepts_h_mm(home):
+    settings = ok("campaign", "create", "x", *CALLER, "--set", "schedule.start=8:30")["settings"]
+    assert settings["schedule"]["start"] == "08:30:00"
+
+
+def test_optout_digit_written_as_a_number_is_the_digit(home):
+    assert ok("campaign", "create", "x", *CALLER, "--set",
+              "optout_digit=7")["settings"]["optout_digit"] == "7"
+    assert "optout_digit" in refused("campaign", "edit", "x", "--set", "optout_digit=12")
+
+
+# -- lead imports ----------------------------------------------------------------------------
+
+def test_consent_dated_today_no_year_or_in_the_future_is_no_consent(home, tmp_path):
+    ok("campaign", "create", "x", *CALLER)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone,consent\n2015550143,today\n2015550144,Mar 4\n"
+                     "2015550145,2062-01-01\n2015550146,now\n2015550147,2026-01-05\n")
+    result = dialer("leads", "import", "x", str(leads), "--yes", "--consent-seller", "Acme")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # 'today' and 'now' were dated the import's instant, 'Mar 4' year 1: a consent that
+    # post-dates a number's reassignment reads as the new holder's
+    for line, cell in ((2, "today"), (3, "Mar 4"), (4, "2062-01-01"), (5, "now")):
+        assert f"line {line}: consent '{cell}' is not a date" in text
+    assert "line 6:" not in text
+    assert "imported 5 of 5" in text
+
+
+def test_a_priority_beyond_the_column_is_rejected_not_wrapped(home, tmp_path):
+    ok("campaign", "create", "x", *CALLER)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone,priority\n2015550143,99999999999999999999\n2015550144,7\n")
+    result = dialer("leads", "import", "x", str(leads), "--yes")
+    assert result.exit_code == 0, result.output
+    rejects = (tmp_path / "leads.csv.rejects.csv").read_text()
+    assert "2,priority,\"priority is beyond" in rejects
+    priorities = {lead["phone"]: lead["priority"] for lead in ok("leads", "list", "x")["leads"]}
+    assert priorities == {"+12015550144": 7}  # was -9223372036854775808, imported
