@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +22,8 @@ DataDir = Annotated[Path | None, typer.Option(
     "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "
     "~/.local/share/dialer); registries live in <home>/dnc.")]
 Region = Annotated[str, typer.Option(help="Region of numbers written without a country "
-                                          "code (ISO 3166, e.g. US, CA).")]
+                                          "code (ISO 3166, e.g. US, CA).",
+                                     callback=lambda value: _check_region(value))]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
@@ -51,8 +52,40 @@ def _parse_when(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError as error:
-        raise typer.BadParameter(f"{text!r} is not an ISO date (e.g. 2026-11-01)") from error
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+        raise typer.BadParameter(f"--as-of {text!r} is not an ISO date (e.g. 2026-11-01)"
+                                 ) from error
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC) + timedelta(days=1):
+        # A registry dated in the future passes the 31-day freshness rule until then
+        # (dnc.rules.federal), so a typo (2027 for 2026) hid a stale list for a year.
+        raise typer.BadParameter(f"--as-of {text!r} is in the future: a list cannot be "
+                                 "current as of a day to come (give the date it was "
+                                 "downloaded, or today)")
+    return when
+
+
+FORMATS = ("auto", "ftc", "numbers")
+
+
+def _check_format(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r}: choose {', '.join(FORMATS)}")
+    return value
+
+
+def _check_fraction(value: float) -> float:
+    if not 0.0 <= value <= 1.0:  # NaN too: every comparison with it is false
+        raise typer.BadParameter(f"{value!r} is not a share between 0 and 1 (write 0.01 for "
+                                 "1 %): above 1 no file is ever refused, however malformed")
+    return value
+
+
+def _check_region(value: str) -> str:
+    import phonenumbers
+
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise typer.BadParameter(f"region {value!r} is not a region code (e.g. US, CA, GB)")
+    return value.upper()
 
 
 def _err_console():
@@ -70,18 +103,22 @@ def import_command(
         help="Date the data is current as of (YYYY-MM-DD or today; default: a change "
         "list's newest date, else today).")] = None,
     region: Annotated[str, typer.Option(help="Region of numbers written without a country "
-                                        "code, in numbers files.")] = "US",
+                                        "code, in numbers files.",
+                                        callback=lambda value: _check_region(value))] = "US",
     column: Annotated[str | None, typer.Option(help="Phone column (name or 1-based).")] = None,
     file_format: Annotated[str, typer.Option(
-        "--format", help="auto (national: FTC flat file, else numbers), ftc, numbers.")] = "auto",
+        "--format", help="auto (national: FTC flat file, else numbers), ftc, numbers.",
+        callback=lambda value: _check_format(value))] = "auto",
     max_reject_fraction: Annotated[float, typer.Option(
-        help="Refuse the whole input above this share of malformed records.")] = 0.01,
+        help="Refuse the whole input above this share of malformed records (0 to 1).",
+        callback=lambda value: _check_fraction(value))] = 0.01,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
     """Import a registry: FTC full list or change list, a state list or any CSV/TSV."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from dnc.errors import ComplianceError
     from dnc.registry import importer
     from dnc.registry.store import check_name, check_new_name
 
@@ -102,8 +139,18 @@ def import_command(
             summary = importer.import_change_list(root, registry, files, when, now,
                                                   max_reject_fraction, advance)
         elif use_ftc:
-            summary = importer.import_full_list(root, registry, files, when or now, now,
-                                                max_reject_fraction, advance)
+            try:
+                summary = importer.import_full_list(root, registry, files, when or now, now,
+                                                    max_reject_fraction, advance)
+            except ComplianceError as error:
+                if file_format != "auto":
+                    raise
+                # The national registry is read as the FTC's flat file unless told: a
+                # plain list of numbers was refused line by line with no word of why.
+                raise type(error)(
+                    f"{error} (the national registry is read as the FTC's flat file, "
+                    "AAA,NNNNNNN a line; a list of numbers or a CSV: give --format "
+                    "numbers)") from None
         else:
             summary = importer.import_numbers(root, registry, files, when or now, now, region,
                                               column, max_reject_fraction, advance)

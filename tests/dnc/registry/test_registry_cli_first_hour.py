@@ -1,0 +1,72 @@
+"""A compliance officer's first DNC imports: the options that used to be taken silently
+(a future date that hid a stale list, a reject share that refused nothing, an unknown
+format or region) and the national list read in the wrong format, through the CLI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+
+def dnc(*args: str):
+    return CliRunner().invoke(app, ["dnc", *args])
+
+
+@pytest.fixture
+def numbers(tmp_path: Path) -> Path:
+    path = tmp_path / "list.csv"
+    path.write_text("phone,name\n2015550123,a\n2015550124,b\n")
+    return path
+
+
+def stored_versions(home: Path) -> list[str]:
+    root = home / "dnc" / "registries"
+    return sorted(p.name for p in root.rglob("*")) if root.exists() else []
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--as-of", (datetime.now(UTC) + timedelta(days=400)).date().isoformat(), "in the future"),
+    ("--max-reject-fraction", "5", "not a share between 0 and 1"),
+    ("--max-reject-fraction", "nan", "not a share between 0 and 1"),
+    ("--max-reject-fraction", "-0.5", "not a share between 0 and 1"),
+    ("--format", "csv", "choose auto, ftc, numbers"),
+    ("--region", "ZZ", "not a region code"),
+])
+def test_an_import_option_that_cannot_be_meant_is_refused(tmp_path, numbers, option, value,
+                                                          said):
+    result = dnc("import", str(numbers), "--registry", "myco", option, value,
+                 "--home", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.output.replace("│", " ").split())
+    assert option in result.output
+    assert stored_versions(tmp_path) == []  # nothing stored
+
+
+def test_a_registry_dated_today_is_taken(tmp_path, numbers):
+    result = dnc("import", str(numbers), "--registry", "myco", "--as-of", "today",
+                 "--region", "us", "--home", str(tmp_path))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("command", [["check", "2015550123"],
+                                     ["add", "2015550123", "--reason", "asked"]])
+def test_other_commands_refuse_an_unknown_region(tmp_path, command):
+    result = dnc(*command, "--region", "QQ", "--home", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert "not a region code" in result.output
+
+
+def test_a_numbers_file_imported_as_the_national_list_says_give_format_numbers(tmp_path):
+    plain = tmp_path / "mixed.txt"
+    plain.write_text("2015550123\n+12015550124\n(201) 555-0125\n")
+    result = dnc("import", str(plain), "--home", str(tmp_path))
+    assert result.exit_code == 1
+    assert "give --format numbers" in result.output
+    assert "Traceback" not in result.output
+    result = dnc("import", str(plain), "--format", "numbers", "--home", str(tmp_path))
+    assert result.exit_code == 0, result.output
