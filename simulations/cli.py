@@ -77,7 +77,7 @@ def simulate(
         help="Pacing policy, optionally with parameters: predictive:margin_z=3,aim_cap=0.6 "
              "(repeat to compare).")] = ["progressive"],
     replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 5,
-    seed: Annotated[int, typer.Option(help="Seed of the common random numbers.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the common random numbers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     plot: Annotated[Path | None, typer.Option(
         help="Write a PNG: talk fraction and abandonment per policy (95 % CI bars), and "
@@ -266,7 +266,7 @@ def sweep(
     ] = ["progressive", "predictive"],
     replications: Annotated[int, typer.Option(
         min=1, help="Runs per grid point and policy (different callee draws).")] = 3,
-    seed: Annotated[int, typer.Option(help="Random seed of the first replication.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the first replication.")] = 1,
     workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 2,
     csv_file: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the rows to this CSV file.")] = None,
@@ -284,7 +284,7 @@ def sweep(
 
     from pacing_models.params import parse_policy_specs
     from simulations.scenario import load_scenario
-    from simulations.sweep import parse_vary, plan, run_point
+    from simulations.sweep import check_points, parse_vary, plan, run_point
 
     axes = parse_vary(vary)
     specs = parse_policy_specs(policy)
@@ -292,6 +292,7 @@ def sweep(
     jobs = plan(str(scenario), axes, specs, replications, seed)
     for key, value in jobs[0].scenario_point.items():
         base.varied(key, value)  # refuse unknown keys before starting processes
+    check_points(base, axes, Path(scenario))
     rows = []
     with Progress(console=Console(stderr=True), transient=True) as progress, \
             ProcessPoolExecutor(workers) as pool:

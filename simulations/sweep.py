@@ -9,13 +9,17 @@ empty (None), so a sweep of margin_z beside adaptive does not rerun adaptive thr
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pacing_models.params import PARAMETERS, PolicySpec, parse_value
 from simulations.errors import SimulationError
+
+if TYPE_CHECKING:
+    from simulations.scenario import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,32 @@ def parse_vary(specs: list[str]) -> list[Axis]:
             numbers = tuple(float(v) for v in texts)
         except ValueError:
             raise SimulationError(f"--vary {spec!r}: scenario values must be numbers") from None
+        if not all(math.isfinite(v) for v in numbers):
+            raise SimulationError(f"--vary {spec!r}: scenario values must be finite numbers")
         axes.append(Axis(key, numbers))
     return axes
+
+
+def check_points(base: Scenario, axes: list[Axis], path: Path) -> None:
+    """Each scenario value of the grid passes the checks its scenario file's value would
+    (``agents = -5``, shares above 1, a fraction of an agent): ``varied`` set the value
+    as given, so a sweep ran, and tabled figures for, scenarios no file may hold."""
+    from simulations.errors import ScenarioError
+    from simulations.scenario import scenario_from_tables
+    from simulations.scenario_writer import scenario_tables
+
+    for axis in axes:
+        if axis.policy is not None:
+            continue
+        for value in axis.values:
+            where = f"--vary {axis.key}={value:g}"
+            varied = base.varied(axis.key, value)
+            if value != int(value) and varied == base.varied(axis.key, int(value)):
+                raise SimulationError(f"{where}: expected a whole number")
+            try:
+                scenario_from_tables(scenario_tables(varied), path)
+            except ScenarioError as error:
+                raise SimulationError(f"{where}: {error}") from None
 
 
 def grid(axes: list[Axis]) -> Iterator[dict[str, Any]]:

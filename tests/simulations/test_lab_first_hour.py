@@ -1,0 +1,50 @@
+"""An analyst's first sweeps: values no scenario file may hold, given with ``--vary``, and a
+negative seed, are refused in one line before any process starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+
+SCENARIO = (
+    "[campaign]\nagents = 3\nshift_hours = 0.25\n\n[callees]\nlive_answer = 0.3\n"
+    "busy = 0.1\ntime_to_answer = { dist = \"fixed\", value = 6.0 }\n\n[agents]\n"
+    "talk = { dist = \"exponential\", mean = 40.0 }\nwrap = 5\n")
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(SCENARIO)
+    return path
+
+
+@pytest.mark.parametrize(("vary", "said"), [
+    ("agents=3,-5", "--vary agents=-5: s.toml: [campaign].agents: must be >= 0"),
+    ("agents=2.5", "--vary agents=2.5: expected a whole number"),
+    ("callees.live_answer=0.95", "--vary callees.live_answer=0.95: s.toml: [callees]: "
+     "live_answer + machine + busy exceeds 1"),
+    ("amd.false_positive=2", "--vary amd.false_positive=2: s.toml: [amd]: error rates are "
+     "fractions in [0, 1]"),
+    ("agents=nan", "--vary 'agents=nan': scenario values must be finite numbers"),
+])
+def test_a_swept_value_no_scenario_file_may_hold_is_refused(scenario, vary, said):
+    result = CliRunner().invoke(cli.app, ["sweep", str(scenario), "--vary", vary,
+                                          "--policy", "progressive", "--workers", "1",
+                                          "--replications", "1"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip().splitlines() == [f"error: {said.replace('s.toml', str(scenario))}"]
+
+
+@pytest.mark.parametrize("command", ["simulate", "sweep"])
+def test_a_negative_seed_is_refused_not_a_traceback(scenario, command):
+    args = [command, str(scenario), "--seed", "-1", "--workers", "1"]
+    if command == "sweep":
+        args += ["--vary", "agents=2,3"]
+    result = CliRunner().invoke(cli.app, args)
+    assert result.exit_code == 2, result.output
+    assert "--seed" in result.output and "Traceback" not in result.output
