@@ -255,6 +255,61 @@ def _leads_check(store: CampaignStore, data: Path, row: Any, at: datetime) -> Ch
     return Check("leads", Verdict.OK, message)
 
 
+GATEWAY_SAMPLE = 2000
+"""Dialable leads whose numbers the gateway check matches against the cost tables."""
+
+
+def _gateway_checks(store: CampaignStore, switch_ids: list[str], row: Any) -> list[Check]:
+    """The gateways of the switches checked, as ``dialer run`` loads them: one it would
+    refuse, every one disabled (the router places no call: each lead is given back every
+    15 minutes, and nothing said why), or cost tables that serve none of the leads'
+    numbers. No gateway configured: calls go through ``dialer run --gateway``, no check."""
+    from sqlmodel import select
+
+    from campaigns.gateways import gateway_rates, gateways
+    from campaigns.models import DIALABLE_STATUSES, Lead
+    from dialer.runner.carriers import GatewayConfigError, gateway_spec
+
+    rows = gateways(store, switch_ids)
+    if not rows:
+        return []
+    tables = {}
+    for gateway in rows:
+        tables[gateway.id] = gateway_rates(store, gateway.id)
+        try:
+            gateway_spec(gateway, tables[gateway.id])
+        except GatewayConfigError as error:
+            return [Check("gateways", Verdict.FAIL, f"{error} on {gateway.switch}: `dialer run` "
+                          f"refuses to start (repair it with `dialer gateway edit "
+                          f"{gateway.name} --switch {gateway.switch}`)")]
+    enabled = [g for g in rows if g.enabled]
+    if not enabled:
+        names = ", ".join(f"{g.name} ({g.switch})" for g in rows)
+        return [Check("gateways", Verdict.FAIL, f"every gateway is disabled ({names}): no "
+                      f"call can be placed; enable one with `dialer gateway edit "
+                      f"{rows[0].name} --switch {rows[0].switch} --enable`")]
+    summary = ", ".join(f"{g.name} ({g.channels} channels, {g.cps}/s)" for g in enabled)
+    if any(not tables[g.id] for g in enabled):  # a gateway without a table serves all
+        return [Check("gateways", Verdict.OK, summary)]
+    prefixes = tuple({r.prefix.lstrip("+") for g in enabled for r in tables[g.id]})
+    with store.read_session() as session:
+        phones = list(session.exec(
+            select(Lead.phone).where(Lead.campaign_id == row.id,
+                                     Lead.status.in_(DIALABLE_STATUSES))  # type: ignore[attr-defined]
+            .limit(GATEWAY_SAMPLE)))
+    unserved = [p for p in phones if not p.lstrip("+").startswith(prefixes)]
+    if phones and len(unserved) == len(phones):
+        return [Check("gateways", Verdict.FAIL, f"no enabled gateway's cost table serves the "
+                      f"leads' numbers (e.g. {unserved[0]}; prefixes served: "
+                      f"{', '.join(sorted(prefixes)[:8])}): no call can be placed; add the "
+                      "prefix to a cost table (`dialer gateway edit NAME --rates FILE`)")]
+    if unserved:
+        return [Check("gateways", Verdict.WARN, f"{summary}; {len(unserved):,} of "
+                      f"{len(phones):,} dialable leads checked have a number no enabled "
+                      f"gateway serves (e.g. {unserved[0]}): they are never dialed")]
+    return [Check("gateways", Verdict.OK, summary)]
+
+
 def _clip(text: str, size: int = 240) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
@@ -298,6 +353,7 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
         return list(await asyncio.gather(*(probe_switch(sid, url) for sid, url in switches)))
 
     checks += asyncio.run(probe_all())
+    checks.extend(_gateway_checks(store, [sid for sid, _ in switches], row))
     checks.append(_leads_check(store, data, row, at))
     checks.extend(_registry_checks(data, settings, at))
     return checks
