@@ -44,7 +44,7 @@ def _e164(value: str | None, what: str) -> str | None:
 class AttemptCapSetting(BaseModel):
     """The campaign's own limit: at most ``max_calls`` in any ``window_hours``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     max_calls: int = Field(ge=1)
     window_hours: float = Field(gt=0)
     same_subject: bool = False
@@ -57,7 +57,7 @@ class SafeHarborDeclaration(BaseModel):
     47 CFR 64.1200(a)(7)(i)(B) limits it to the statement that the call was for telemarketing
     purposes, the seller's name and a number that accepts do-not-call requests."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     states_telemarketing_purpose: bool = False
     names_seller: bool = False
     gives_dnc_number: bool = False
@@ -71,7 +71,7 @@ class RecordedMessageSetting(BaseModel):
     """What the recorded message (``machine_message``, a voicemail drop) says
     (47 CFR 64.1200(b)(1)-(3))."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     seller_named_first: bool = False
     callback_number: str | None = None
     optout_number: str | None = None
@@ -87,7 +87,7 @@ class RecordedMessageSetting(BaseModel):
 class ComplianceSettings(BaseModel):
     """The compliance section of a campaign's settings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     telemarketing: bool = True
     """A sales call (TSR/TCPA telemarketing); false for informational or debt collection."""
     prerecorded: bool | None = None

@@ -83,7 +83,7 @@ class RetryRule(BaseModel):
     ``delay_minutes = None`` means never retry after this outcome.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     delay_minutes: float | None = Field(default=60.0, ge=0)
     max_attempts: int = Field(default=6, ge=1)
 
@@ -109,7 +109,7 @@ class CallingWindow(BaseModel):
     The compliance engine applies the legal windows on top; this is the business schedule.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     start: time = time(9, 0)
     end: time = time(20, 0)
     days: tuple[int, ...] = (0, 1, 2, 3, 4, 5)  # Monday=0 … Sunday=6
@@ -153,7 +153,7 @@ _LAYOUT_FIELDS = {"campaign", "date", "lead_id", "attempt", "call_id", "format",
 class RecordingSettings(BaseModel):
     """Call recording (docs/carriers.md): which calls, the consent notice, files, retention."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     mode: RECORDING_MODES = "none"
     """none, all (every answered call), percentage (a stable share), on_demand (the agent
     starts it)."""
@@ -219,7 +219,7 @@ def region_problem(region: str) -> str | None:
 class CampaignSettings(BaseModel):
     """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     jurisdiction: str = "us"
     """Compliance profiles, comma-separated, each a name ``dnc.rules`` knows ("us",
@@ -452,7 +452,10 @@ def caller_id_problem(number: str) -> str | None:
 
     if not (isinstance(number, str) and number.startswith("+") and number[1:].isdigit()
             and 8 <= len(number) <= 16):
-        return f"caller ID {number!r} is not an E.164 number like +12015550123"
+        compact = re.sub(r"[\s().\-]", "", number) if isinstance(number, str) else ""
+        hint = (f" (write {compact})" if compact != number and compact.startswith("+")
+                and compact[1:].isdigit() else "")
+        return f"caller ID {number!r} is not an E.164 number like +12015550123{hint}"
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

@@ -63,7 +63,8 @@ class SettingsError(CampaignError):
 _LEGAL_HINTS = {
     "ring_timeout": " (47 CFR 64.1200(a)(6): ring at least 15 s before giving up)",
     "connect_window": " (47 CFR 64.1200(a)(7)(i): connect a live answer within 2 s)",
-    "abandon_target": " (47 CFR 64.1200(a)(7)(i): at most 3 % over 30 days)",
+    "abandon_target": " (a fraction: write 0.03 for 3 %; 47 CFR 64.1200(a)(7)(i): at most "
+                      "3 % over 30 days)",
 }
 
 

@@ -124,3 +124,17 @@ def test_a_priority_beyond_the_column_is_rejected_not_wrapped(home, tmp_path):
     assert "2,priority,\"priority is beyond" in rejects
     priorities = {lead["phone"]: lead["priority"] for lead in ok("leads", "list", "x")["leads"]}
     assert priorities == {"+12015550144": 7}  # was -9223372036854775808, imported
+
+
+@pytest.mark.parametrize("setting", ["wrap_up_timeout=Infinity", "claim_ttl_seconds=Infinity",
+                                     "retry_rules.busy.delay_minutes=Infinity",
+                                     "abandon_window_hours=NaN", "callback_grace_minutes=1e999"])
+def test_a_setting_that_is_not_a_finite_number_is_refused(home, setting):
+    # stored before (Infinity is not JSON: a PostgreSQL store refused it at commit)
+    line = refused("campaign", "create", "x", *CALLER, "--set", setting)
+    assert f"{setting.partition('=')[0]}: Input should be a finite number" in line
+
+
+def test_a_caller_id_with_spaces_says_how_to_write_it(home):
+    line = refused("campaign", "create", "x", "--caller-id", "+1 (201) 555-0100")
+    assert "is not an E.164 number like +12015550123 (write +12015550100)" in line
