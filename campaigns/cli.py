@@ -130,6 +130,36 @@ def _merge_dotted_free_maps(store: Any, name: str, sets: list[str] | None,
             changes[key] = {**(current if isinstance(current, dict) else {}), **changes[key]}
 
 
+LIVE_SETTINGS = ("schedule", "max_attempts_per_day", "claim_ttl_seconds", "jurisdiction",
+                 "compliance")
+"""What lead selection reads from the store at each claim (``campaigns.hopper``): an edit of
+these applies to a running process at once; the rest it keeps as it started with them."""
+
+
+def _note_running_campaign(store: Any, name: str, changes: dict[str, Any],
+                           home: Any) -> None:
+    """A running ``dialer run`` keeps the settings it started with (its engine, pacing and
+    caller IDs are built once): an edit that lowered the abandonment target or the pacing
+    looked applied while the process went on dialing as before. Say so on stderr."""
+    from campaigns.cli_common import data_home
+    from dialer.runner.running import sightings
+
+    kept = sorted(set(changes) - set(LIVE_SETTINGS))
+    if not kept:
+        return
+    seen = sightings(store, home or data_home(), name, now=now())
+    if not seen.found:
+        return
+    who = (f"running process ({', '.join(f'--instance {i}' for i in seen.sockets if i)})"
+           if any(seen.sockets) else "running process" if seen.sockets
+           else f"process {', '.join(seen.owners)}")
+    make_console(stderr=True).print(
+        f"note: campaign {name}'s {who} keeps {', '.join(kept)} as it started with them; "
+        f"they apply at its next start (stop it and `dialer run {name}` again); lead "
+        f"selection ({', '.join(LIVE_SETTINGS)}) follows the edit at once",
+        highlight=False, soft_wrap=True)
+
+
 def _parse_agents(items: list[str] | None) -> list[tuple[str, str]]:
     """``--agent NAME=ENDPOINT`` values; one without a name or an endpoint is refused (edit
     used to store ``zed`` with an empty endpoint, which no call can be bridged to)."""
@@ -443,6 +473,7 @@ def campaign_edit(
         _check_queues(store, changes)
         _merge_dotted_free_maps(store, name, sets, changes)
         store.edit_campaign(name, changes, at=now())
+        _note_running_campaign(store, name, changes, home)
     for agent_name, endpoint in agents:
         store.add_agent(agent_name, endpoint, campaign=name)
     for agent_name, written in agent_skills.items():

@@ -138,3 +138,29 @@ def test_a_setting_that_is_not_a_finite_number_is_refused(home, setting):
 def test_a_caller_id_with_spaces_says_how_to_write_it(home):
     line = refused("campaign", "create", "x", "--caller-id", "+1 (201) 555-0100")
     assert "is not an E.164 number like +12015550123 (write +12015550100)" in line
+
+
+# -- a campaign edited while a process runs it -----------------------------------------------
+
+def test_an_edit_a_running_process_does_not_take_says_so(home, tmp_path):
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    ok("campaign", "create", "x", *CALLER)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone\n2015550143\n")
+    assert dialer("leads", "import", "x", str(leads), "--yes").exit_code == 0
+    edit = dialer("campaign", "edit", "x", "--abandon-target", "0.02")
+    assert edit.exit_code == 0 and "note:" not in edit.stderr  # nobody runs it
+    with sqlite3.connect(home / "dialer.db") as connection:  # a process holds a claim
+        until = (datetime.now(UTC) + timedelta(minutes=5)).isoformat(sep=" ")
+        connection.execute("UPDATE lead SET claimed_by = 'host1/x', claim_expires_at = ?",
+                           (until.replace("+00:00", ""),))
+    edit = dialer("campaign", "edit", "x", "--abandon-target", "0.01")
+    assert edit.exit_code == 0, edit.output
+    note = " ".join(edit.stderr.split())
+    # it went on pacing at 2 % while the campaign showed 1 %, nothing said
+    assert "note: campaign x's process host1/x keeps abandon_target as it started" in note
+    assert "apply at its next start" in note
+    live = dialer("campaign", "edit", "x", "--set", "schedule.end=18:00")
+    assert live.exit_code == 0 and "note:" not in live.stderr  # the hopper reads it per claim
