@@ -147,7 +147,10 @@ def _note_running_campaign(store: Any, name: str, changes: dict[str, Any],
     kept = sorted(set(changes) - set(LIVE_SETTINGS))
     if not kept:
         return
-    seen = sightings(store, home or data_home(), name, now=now())
+    try:
+        seen = sightings(store, home or data_home(), name, now=now())
+    except Exception:  # advisory: the edit is saved; a socket path too long for AF_UNIX,
+        return         # say, must not turn it into an error
     if not seen.found:
         return
     who = (f"running process ({', '.join(f'--instance {i}' for i in seen.sockets if i)})"
