@@ -62,7 +62,7 @@ def test_the_bias_loop_counts_the_abandons_between_decisions_under_any_switch(
                                   abandon_target=target)
     ledger = engine.ledger
     policy = PredictivePolicy()
-    clock, expected, happened, decided = 0.0, 0.0, 0, False
+    clock, expected, happened, decided_at = 0.0, 0.0, 0, None
     entries: list = []
     for op in ops:
         if op[0] == "live":
@@ -85,13 +85,16 @@ def test_the_bias_loop_counts_the_abandons_between_decisions_under_any_switch(
             ledger.set_shared_counts(op[1], min(op[2], op[1]))
         elif op[0] == "wait":
             clock += op[1]
-        else:
-            before, clock = clock, clock + op[1]
+        elif op[0] == "decide":
+            clock += op[1]
             state = engine.pacing_state(clock)
-            moved = not decided or clock > before
+            # The loop learns once per instant: at the first decision, and at each later
+            # one past the last decision's instant (a wait before this op counts too).
+            moved = decided_at is None or clock > decided_at
             policy.decide(state)
             if moved:
-                expected = expected * _BIAS_MEMORY + (happened if decided else 0)
+                expected = expected * _BIAS_MEMORY + (happened if decided_at is not None
+                                                      else 0)
                 happened = 0
-                decided = True
+                decided_at = clock
             assert math.isclose(policy._realised, expected, rel_tol=1e-12, abs_tol=1e-12)
