@@ -55,7 +55,9 @@ def _campaign(home, *, agents: bool, schedule: str | None = None, leads: int = 5
     args = ["campaign", "create", "spring", "--caller-id", "+12015550100", "--pacing",
             "progressive", *READY_US_CAMPAIGN]
     if uk:
-        args += ["--jurisdiction", "uk", "--abandon-target", "0.02"]
+        # Ofcom's abandoned-call message also declares no marketing content.
+        args += ["--jurisdiction", "uk", "--abandon-target", "0.02",
+                 "--set", "compliance.safe_harbor.no_marketing_content=true"]
     if agents:
         args += ["--agent", "ann=user/1001", "--agent", "bob=user/1002"]
     args += ["--set", f"schedule={schedule or json.dumps({'start': '00:00', 'end': '23:59', 'days': list(range(7))})}"]  # noqa: E501

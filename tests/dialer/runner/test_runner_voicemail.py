@@ -18,7 +18,10 @@ DROP = {"amd_enabled": True, "amd_false_positive_estimate": 0.05,
         "machine_action": "leave_message", "machine_message": "ivr/voicemail.wav",
         "compliance": {"seller_name": "Demo Dialer Inc.", "dnc_number": "+18005550100",
                        "safe_harbor": {"states_telemarketing_purpose": True,
-                                       "names_seller": True, "gives_dnc_number": True},
+                                       "names_seller": True, "gives_dnc_number": True,
+                                       # Ofcom's message also declares no marketing (the
+                                       # UK profile, the hours no US zone is open).
+                                       "no_marketing_content": True},
                        "recorded_message": {"seller_named_first": True,
                                             "callback_number": "+12015550100",
                                             "optout_number": "+18005550100"}}}
