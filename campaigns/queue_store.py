@@ -38,7 +38,7 @@ from campaigns.models import (
 from campaigns.settings import CampaignState
 from campaigns.store import CampaignStore
 from dialer.engine.prompts import PromptSet
-from dialer.engine.queue_config import ActionKind, QueueConfig, ServiceLevel
+from dialer.engine.queue_config import ActionKind, QueueConfig, ServiceLevel, SettingProblem
 from dialer.errors import DialerError
 
 
@@ -128,6 +128,33 @@ def _stored(row: InboundQueue) -> QueueConfig:
     except pydantic.ValidationError as error:
         raise QueueError(f"{describe_validation(error, row.name)} (stored earlier; repair it "
                          f"with `dialer queue edit {row.name} --set KEY=VALUE`)") from None
+
+
+def problem_line(name: str, problem: SettingProblem, *, stored: bool = True) -> str:
+    """One line for a setting that does what nobody means (``QueueConfig.problems``); for
+    a stored queue, with the edit that mends it."""
+    line = f"queue {name}: {problem.field}: {problem.message}"
+    if not stored or not problem.repair:
+        return line
+    ways = " or ".join(f"`dialer queue edit {name} {way}`" for way in problem.repair)
+    return f"{line} (stored before this check; repair it with {ways})"
+
+
+def refuse_unmeant(configs: Iterable[QueueConfig], *, stored: bool = True) -> None:
+    """Refuse a configuration with a problem ``QueueConfig.problems`` marks refused (an
+    opt-out nobody chose, a menu nobody reaches, a time ``max_wait`` always cuts short):
+    the one check of both the save path (``stored=False``) and a run about to serve queues
+    stored before the check (``dialer.runner.inbound``), which read and built, and so ran:
+    an ``on_timeout = "opt_out"`` put every silent caller on the do-not-call list while
+    ``dialer doctor`` said FAIL. Doctor names every problem from the same ``refused``."""
+    for config in configs:
+        refused = [p for p in config.problems() if p.refused]
+        if not refused:
+            continue
+        more = (f"; {len(refused) - 1} more in this queue (`dialer doctor` names them)"
+                if stored and len(refused) > 1 else "")
+        raise QueueError(problem_line(config.name, refused[0], stored=stored) + more,
+                         queue=config.name, field=tuple(refused[0].field.split(".")))
 
 
 def _without(config: Mapping[str, Any], queue: str, keys: Iterable[str]) -> dict[str, Any]:
@@ -227,16 +254,13 @@ class QueueStore:
     def parse(self, data: Mapping[str, Any]) -> QueueConfig:
         """A configuration to save: valid alone, and meaning something (no menu nobody
         reaches, no opt-out a caller did not choose, no time ``max_wait`` always cuts
-        short: ``QueueConfig.problems``; a stored one is named by ``dialer doctor``
-        instead, so a run it served goes on)."""
+        short: ``refuse_unmeant``, which also refuses a run serving one stored before)."""
         name = str(data.get("name", "?"))
         try:
             config = QueueConfig.model_validate(dict(data))
         except pydantic.ValidationError as error:
             raise QueueError(describe_validation(error, name)) from None
-        for problem in config.problems():
-            if problem.refused:
-                raise QueueError(f"queue {name}: {problem.field}: {problem.message}")
+        refuse_unmeant([config], stored=False)
         return config
 
     def check_together(self, configs: Iterable[QueueConfig]) -> None:

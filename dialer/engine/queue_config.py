@@ -185,14 +185,16 @@ class Ivr(BaseModel):
 
     def problems(self) -> list[SettingProblem]:
         """What the menus do that nobody means, found from the table alone (the queue store
-        refuses them when a configuration is saved; ``dialer doctor`` names them in one
-        stored before). A caller enters at ``start`` only (the dialplan's ``dialer_queue``
-        names a queue, never a menu), so every other menu is reached by a key."""
+        refuses them when a configuration is saved, and a run refuses to serve one stored
+        before; ``dialer doctor`` names them). A caller enters at ``start`` only (the
+        dialplan's ``dialer_queue`` names a queue, never a menu), so every other menu is
+        reached by a key."""
         reachable = self._reachable()
         found = [SettingProblem(f"ivr.menus.{name}", f"menu {name!r} is reached by no key (no "
                             f"option of {' or '.join(sorted(reachable))} is menu:{name}, and "
                             f"callers start at {self.start!r}): lead to it with an option "
-                            f"menu:{name}, or remove it (--unset ivr.menus.{name})", True)
+                            f"menu:{name}, or remove it (--unset ivr.menus.{name})", True,
+                                (f"--unset ivr.menus.{name}",))
                  for name in self.menus if name not in reachable]
         for name in sorted(reachable):
             menu = self.menus[name]
@@ -206,7 +208,8 @@ class Ivr(BaseModel):
                     found.append(SettingProblem(
                         f"ivr.menus.{name}.{key}", f"opt_out would put a caller who {who} on "
                         "the do-not-call list; an opt-out is a key the caller chooses "
-                        "(options): end the menu with queue, voicemail or callback", True))
+                        "(options): end the menu with queue, voicemail or callback", True,
+                        (f"--set ivr.menus.{name}.{key}=queue",)))
         keyless = sorted(reachable - self._ended_by_a_key(reachable))
         if keyless:
             name = keyless[0]
@@ -258,7 +261,12 @@ class SettingProblem:
     """Dotted path of the setting (``ivr.menus.billing``)."""
     message: str
     refused: bool
-    """Refused when saved; otherwise a warning (a menu set that works, slowly)."""
+    """Refused when saved, and when a run would serve a queue stored before the check
+    (``campaigns.queue_store.refuse_unmeant``); otherwise a warning (a menu set that works,
+    slowly)."""
+    repair: tuple[str, ...] = ()
+    """``dialer queue edit NAME`` arguments that mend it, each a way (``--unset
+    ivr.menus.billing``)."""
 
 
 class PriorityRules(BaseModel):
@@ -557,8 +565,8 @@ class QueueConfig(BaseModel):
         return found
 
     def problems(self) -> list[SettingProblem]:
-        """What the queue store refuses when a configuration is saved (and ``dialer doctor``
-        names in one stored before, which still runs): its menus' problems
+        """What the queue store refuses when a configuration is saved (and a run refuses to
+        serve in one stored before; ``dialer doctor`` names them): its menus' problems
         (``Ivr.problems``), and times that can never come because ``max_wait`` sends
         every caller on first."""
         found = self.ivr.problems() if self.ivr is not None else []
@@ -569,11 +577,12 @@ class QueueConfig(BaseModel):
             found.append(SettingProblem(
                 "callback.offer_after", f"{self.callback.offer_after:g} s: never offered, "
                 f"{wait}; make it shorter, or turn the offer off (callback.enabled = false)",
-                True))
+                True, ("--set callback.offer_after=SECONDS", "--set callback.enabled=false")))
         if self.alerts.longest_wait is not None and self.alerts.longest_wait >= self.max_wait:
             found.append(SettingProblem(
                 "alerts.longest_wait", f"{self.alerts.longest_wait:g} s: never raised, "
-                f"{wait}; make it shorter than max_wait", True))
+                f"{wait}; make it shorter than max_wait", True,
+                ("--set alerts.longest_wait=SECONDS", "--unset alerts.longest_wait")))
         return found
 
     def prompt_names(self) -> list[tuple[str, str]]:

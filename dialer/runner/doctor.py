@@ -156,13 +156,15 @@ def _queue_checks(store: CampaignStore, data: Path, row: Any, settings: Campaign
 def _menu_checks(config: Any) -> list[Check]:
     """A queue's settings as ``queue edit`` would now refuse or note them
     (``QueueConfig.problems``: its menus, times that never come): one stored before names
-    its repair here, and still runs (a menu nobody reaches does no harm; an opt-out nobody
-    chose does, so it fails)."""
-    ending = ("on_timeout", "on_invalid")  # an opt-out nobody chose: it acts wrongly
+    its repair here; what saving refuses, a run refuses too (FAIL), the rest is a note."""
+    from campaigns.queue_store import problem_line
+
     return [Check(f"queue {config.name} settings",
-                  Verdict.FAIL if problem.field.endswith(ending) else Verdict.WARN,
-                  f"{problem.field}: {problem.message} (with `dialer queue edit "
-                  f"{config.name}`)") for problem in config.problems()]
+                  Verdict.FAIL if problem.refused else Verdict.WARN,
+                  problem_line(config.name, problem).removeprefix(f"queue {config.name}: ")
+                  + (" (`dialer run` refuses to start)" if problem.refused else
+                     f" (with `dialer queue edit {config.name}`)"))
+            for problem in config.problems()]
 
 
 def _callback_check(store: CampaignStore) -> Check:

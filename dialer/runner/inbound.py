@@ -24,7 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaigns.models import QueueCallbackStatus
-from campaigns.queue_store import InboundRecord, QueueError, QueueStore, utc
+from campaigns.queue_store import InboundRecord, QueueError, QueueStore, refuse_unmeant, utc
 from dialer.alerts import Reading, queue_readings
 from dialer.commands import (
     AttemptFinished,
@@ -72,6 +72,7 @@ class InboundLink:
         if self.names:
             prompts = load_prompts([settings.data / "prompts"], settings.prompts_on_switch)
             self.queues = self.store.queue_set(self.names, prompts)
+            refuse_unmeant(q.config for q in self.queues)
             self._check_staffed(runner)
         self.served = tuple(q.name for q in self.queues) if self.queues is not None else ()
         self._thresholds = {q.name: q.config.alerts for q in self.queues or ()}

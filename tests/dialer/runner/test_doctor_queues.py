@@ -95,18 +95,110 @@ def _break(store, name: str, config: dict) -> None:
 
 def test_doctor_names_menus_stored_before_they_were_refused(store, tmp_path) -> None:
     """A menu nobody reaches and an opt-out on silence, stored by an earlier version: the
-    run goes on (the queue set builds), doctor names each with its repair."""
+    queue set builds, doctor names each with its repair and fails on both (a run refuses
+    what saving refuses)."""
     _break(store, "sales", {"name": "sales", "agents": ["ann", "bob"], "ivr": {"menus": {
         "main": {"prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"},
         "billing": {"prompt": "main_menu", "options": {"1": "queue"}}}}})
     checks = [c for c in diagnose_campaign(store, "spring", tmp_path, (), at=NOW)
               if c.name == "queue sales settings"]
     by_field = {c.message.split(":")[0]: c for c in checks}
-    assert by_field["ivr.menus.billing"].verdict is Verdict.WARN
+    assert by_field["ivr.menus.billing"].verdict is Verdict.FAIL
     assert "reached by no key" in by_field["ivr.menus.billing"].message
-    assert "--unset ivr.menus.billing" in by_field["ivr.menus.billing"].message
+    assert "`dialer queue edit sales --unset ivr.menus.billing`" in \
+        by_field["ivr.menus.billing"].message
     assert by_field["ivr.menus.main.on_timeout"].verdict is Verdict.FAIL
     assert "do-not-call list" in by_field["ivr.menus.main.on_timeout"].message
+    assert "`dialer queue edit sales --set ivr.menus.main.on_timeout=queue`" in \
+        by_field["ivr.menus.main.on_timeout"].message
+    assert "`dialer run` refuses to start" in by_field["ivr.menus.main.on_timeout"].message
+
+
+# Every rule saving refuses (``QueueConfig.problems`` marked refused), stored directly as an
+# earlier version could: (stored settings, the field named, the repair named, the repair as
+# ``QueueStore.edit`` arguments: changes, unset).
+STORED_BEFORE = {
+    "opt_out on silence": (
+        {"ivr": {"menus": {"main": {"prompt": "main_menu", "options": {"1": "queue"},
+                                    "on_timeout": "opt_out"}}}},
+        "ivr.menus.main.on_timeout", "--set ivr.menus.main.on_timeout=queue",
+        ({"ivr": {"menus": {"main": {"on_timeout": "queue"}}}}, ())),
+    "opt_out on a wrong key": (
+        {"ivr": {"menus": {"main": {"prompt": "main_menu", "options": {"1": "queue"},
+                                    "on_invalid": "opt_out"}}}},
+        "ivr.menus.main.on_invalid", "--set ivr.menus.main.on_invalid=queue",
+        ({"ivr": {"menus": {"main": {"on_invalid": "queue"}}}}, ())),
+    "a menu nobody reaches": (
+        {"ivr": {"menus": {"main": {"prompt": "main_menu", "options": {"1": "queue"}},
+                           "billing": {"prompt": "main_menu", "options": {"1": "queue"}}}}},
+        "ivr.menus.billing", "--unset ivr.menus.billing", ({}, ("ivr.menus.billing",))),
+    "a callback offer max_wait cuts short": (
+        {"max_wait": 60, "overflow": "voicemail", "callback": {"offer_after": 90}},
+        "callback.offer_after", "--set callback.enabled=false",
+        ({"callback": {"enabled": False}}, ())),
+    "an alert max_wait cuts short": (
+        {"max_wait": 60, "overflow": "voicemail", "alerts": {"longest_wait": 60}},
+        "alerts.longest_wait", "--unset alerts.longest_wait", ({}, ("alerts.longest_wait",))),
+}
+
+
+@pytest.mark.parametrize("case", list(STORED_BEFORE))
+def test_run_refuses_a_queue_stored_before_a_check_saving_makes(store, tmp_path, case) -> None:
+    """A queue stored before the IVR checks with ``on_timeout = "opt_out"`` ran: every
+    caller who stayed silent went on the do-not-call list while doctor said FAIL. The run
+    now refuses each rule saving refuses, in one line naming the queue, the field and the
+    repair; the repair it names lets the run start."""
+    stored, field, repair, (changes, unset) = STORED_BEFORE[case]
+    with pytest.raises(QueueError) as refused:  # what an earlier version could not store
+        QueueStore(store).edit("sales", stored, at=NOW)
+    assert f": {field}: " in str(refused.value)
+    _break(store, "sales", {"name": "sales", "agents": ["ann", "bob"], **stored})
+    with pytest.raises(QueueError) as refused:
+        _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)})
+    line = str(refused.value)
+    assert "\n" not in line and line.startswith(f"queue sales: {field}: ")
+    assert f"`dialer queue edit sales {repair}`" in line
+    assert (refused.value.queue, refused.value.field) == ("sales", tuple(field.split(".")))
+    QueueStore(store).edit("sales", changes, unset=unset, at=NOW)
+    assert _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)}).served
+
+
+def test_run_refuses_an_overflow_target_stored_before_a_check(store, tmp_path) -> None:
+    """A queue reached only by an overflow is served too, so it is checked too."""
+    QueueStore(store).create({"name": "late"}, at=NOW)
+    QueueStore(store).edit("sales", {"max_wait": 300, "overflow": "queue:late"}, at=NOW)
+    _break(store, "late", {"name": "late", "ivr": {"menus": {"main": {
+        "prompt": "main_menu", "options": {"1": "queue"}, "on_invalid": "opt_out"}}}})
+    with pytest.raises(QueueError, match=r"^queue late: ivr.menus.main.on_invalid: opt_out"):
+        _link(store, tmp_path, {"ann": (), "bob": ("spanish:2",)})
+
+
+def test_dialer_run_prints_the_refusal_in_one_line(store, tmp_path, monkeypatch) -> None:
+    """``dialer run`` on a campaign serving such a queue: exit 1, one ``error:`` line with
+    the queue, the field and the repair, before any switch is reached."""
+    from typer.testing import CliRunner
+
+    import cli
+
+    _break(store, "sales", {"name": "sales", "agents": ["ann", "bob"], "ivr": {"menus": {
+        "main": {"prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"}}}})
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+    from tests.campaigns.ready import DECLARED
+
+    with store.session() as session:
+        session.execute(sa.update(Campaign).values(settings={
+            "caller_ids": ["+12025550100"], "queues": ["sales"], "compliance": DECLARED}))
+        session.commit()
+    _state(store, "running")
+    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli.app, ["run", "spring", "--db", str(store.engine.url),
+                                          "--switch", "esl://127.0.0.1:1", "--duration", "1"])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "queue sales: ivr.menus.main.on_timeout: opt_out" in lines[0]
+    assert "`dialer queue edit sales --set ivr.menus.main.on_timeout=queue`" in lines[0]
 
 
 def _state(store, state: str) -> None:
