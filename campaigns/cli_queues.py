@@ -211,11 +211,12 @@ def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
 def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False) -> None:
     """Every active queue."""
     from campaigns.queue_backlog import unserved_callbacks
+    from campaigns.queue_callbacks import QueueCallbacks
 
     store = queue_store(db, home, write=False)
     configs, broken = store.survey()
     pending: dict[str, int] = {}
-    for callback in store.callbacks(status="pending"):
+    for callback in QueueCallbacks(store.store).callbacks(status="pending"):
         pending[callback.queue] = pending.get(callback.queue, 0) + 1
     unserved = {u.queue: u for u in unserved_callbacks(store.store)}
     rows = [{"name": c.name, "strategy": c.strategy.value,
@@ -297,12 +298,14 @@ def queue_callbacks(
     """Queue callbacks: the callers who kept their place, and how it went; --move-to or
     --cancel settles the pending ones of a queue nobody serves (`dialer doctor` names it)."""
     from campaigns.models import QueueCallbackStatus
+    from campaigns.queue_callbacks import QueueCallbacks
     from campaigns.queue_store import QueueError
 
     if move_to is not None or cancel:
         if queue is None or (move_to is not None and cancel):
             raise QueueError("--move-to and --cancel need --queue, and only one of them")
-        count = queue_store(db, home).resettle_callbacks(queue, to=move_to, at=now())
+        count = QueueCallbacks(queue_store(db, home).store).resettle_callbacks(
+            queue, to=move_to, at=now())
         done = f"moved to queue {move_to}" if move_to else "cancelled"
         emit({"queue": queue, "callbacks": count, "moved_to": move_to}) if as_json else \
             make_console().print(f"queue {queue}: {count} pending callback(s) {done}")
@@ -316,7 +319,7 @@ def queue_callbacks(
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
              "finished_at": c.finished_at}
-            for c in store.callbacks(queue, status)]
+            for c in QueueCallbacks(store.store).callbacks(queue, status)]
     if as_json:
         emit(rows)
         return

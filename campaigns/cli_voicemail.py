@@ -25,6 +25,7 @@ def _voicemail_rows(db: str | None, home: Path | None, queue: str | None,
     from campaigns.cli_report import _parse_day
     from campaigns.models import VoicemailStatus
     from campaigns.queue_store import QueueError
+    from campaigns.voicemail_store import VoicemailStore
 
     start = _parse_day(since, "--since")
     if status is not None and status not in set(VoicemailStatus):
@@ -35,7 +36,7 @@ def _voicemail_rows(db: str | None, home: Path | None, queue: str | None,
     return [{"id": v.id, "queue": v.queue, "caller_number": v.caller_number,
              "started_at": v.started_at, "seconds": round(v.seconds, 1), "path": v.path,
              "status": v.status, "callback_id": v.callback_id, "call_uuid": v.call_uuid}
-            for v in store.voicemails(queue, status, start)]
+            for v in VoicemailStore(store.store).voicemails(queue, status, start)]
 
 
 QueueFilter = Annotated[str | None, typer.Option("--queue", help="Only this queue.")]
@@ -124,8 +125,10 @@ def voicemail_callback(
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Turn a message into a queue callback (in its queue's line from now)."""
-    callback = queue_store(db, home).voicemail_to_callback(voicemail_id, str(uuid.uuid4()),
-                                                      at=now(), priority=priority)
+    from campaigns.voicemail_store import VoicemailStore
+
+    callback = VoicemailStore(queue_store(db, home).store).voicemail_to_callback(
+        voicemail_id, str(uuid.uuid4()), at=now(), priority=priority)
     result = {"voicemail": voicemail_id, "callback": callback.id, "queue": callback.queue,
               "number": callback.number}
     emit(result) if as_json else make_console().print(

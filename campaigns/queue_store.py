@@ -1,11 +1,16 @@
-"""The queue store: inbound queues stored like campaigns, and what inbound calls leave behind
-(call records, queue callbacks, voicemails).
+"""The queue store: inbound queues (their definitions) stored like campaigns.
 
 A queue's configuration is ``dialer.engine.queue_config.QueueConfig`` (pure data) stored as
 JSON; every write validates it alone and together with the other active queues (an overflow
 naming a queue that does not exist, overflows in a circle, a prompt nobody recorded, an
 unknown holiday calendar), and nothing is written when anything is wrong: the error names
-the queue and the field.
+the queue and the field. A run refuses to serve a queue stored before a check saving makes
+(``refuse_unmeant``, the one check of both).
+
+What inbound calls leave behind has its own parts, each owning its table: queue callbacks
+(``campaigns/queue_callbacks.py``), voicemail (``campaigns/voicemail_store.py``) and inbound
+call records (``campaigns/inbound_records.py``); retiring a queue settles its pending
+callbacks through the first, in the same transaction.
 
 ``QueueStore`` is composed over a ``CampaignStore`` (its engine and sessions); it is not a
 part of it. Times are timezone-aware UTC.
@@ -14,53 +19,22 @@ part of it. Times are timezone-aware UTC.
 from __future__ import annotations
 
 import json
-import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import pydantic
-import sqlalchemy as sa
 from sqlmodel import select
 
-from campaigns.errors import CampaignError
-from campaigns.models import (
-    Campaign,
-    InboundCall,
-    InboundQueue,
-    QueueCallback,
-    QueueCallbackStatus,
-    Voicemail,
-    VoicemailStatus,
-)
+from campaigns.models import Campaign, InboundCall, InboundQueue, QueueCallback, Voicemail
+from campaigns.queue_callbacks import pending_callbacks, resettle
+from campaigns.queue_errors import QueueError, active_queue
 from campaigns.settings import CampaignState
 from campaigns.store import CampaignStore
 from dialer.engine.prompts import PromptSet
 from dialer.engine.queue_config import ActionKind, QueueConfig, ServiceLevel, SettingProblem
 from dialer.errors import DialerError
-
-
-class QueueError(CampaignError):
-    """A queue that does not exist, or a configuration that cannot be stored.
-
-    Messages about a configuration read ``queue NAME: FIELD: what is wrong``; ``queue`` and
-    ``field`` (its path of keys) say the same for a caller holding the configuration's file,
-    which can then name the line (``campaigns/queue_files.py``)."""
-
-    def __init__(self, message: str, *, queue: str | None = None,
-                 field: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.queue, self.field = queue, field
-        if queue is None:
-            written = _WHERE.match(message)
-            if written is not None:
-                self.queue, self.field = written[1], tuple(written[2].split("."))
-
-
-_WHERE = re.compile(r"queue ([A-Za-z0-9_.\-]+): ([A-Za-z0-9_*#\-]+(?:\.[A-Za-z0-9_*#\-]+)*): ")
-"""``queue NAME: FIELD: ...``, the form of every configuration refusal."""
 
 
 def describe_validation(error: pydantic.ValidationError, name: str) -> str:
@@ -206,33 +180,8 @@ def raw_queue_targets(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(where, name) for where, name in found if name is not None]
 
 
-def utc(at: float) -> datetime:
-    return datetime.fromtimestamp(at, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class InboundRecord:
-    """One inbound call as it ended (from the engine's ``AttemptFinished``)."""
-
-    call_uuid: str
-    queue: str
-    caller_number: str
-    arrived_at: datetime
-    ended_at: datetime
-    outcome: str
-    queued_at: datetime | None = None
-    bridged_at: datetime | None = None
-    hangup_cause: str | None = None
-    agent_id: int | None = None
-    estimated_wait: float | None = None
-    overflowed_from: str | None = None
-    ivr_keys: str | None = None
-    opted_out: bool = False
-    campaign_id: int | None = None
-
-
 class QueueStore:
-    """Queues and inbound records in the campaign database."""
+    """Queue definitions in the campaign database."""
 
     def __init__(self, store: CampaignStore, prompts: PromptSet | None = None,
                  calendars: Mapping[str, Callable[[date], bool]] | None = None) -> None:
@@ -304,7 +253,7 @@ class QueueStore:
         if "name" in changes and changes["name"] != name:
             raise QueueError(f"queue {name}: a queue cannot be renamed (create a new one)")
         with self.store.session() as session:
-            row = self._row(session, name)
+            row = active_queue(session, name)
             config = self.parse(merge(_without(row.config, name, unset), changes))
             self.check_together([*self._readable(session, exclude=name), config])
             row.config = config.model_dump(mode="json")
@@ -324,8 +273,8 @@ class QueueStore:
         if callbacks_to is not None and cancel_callbacks:
             raise QueueError(f"queue {name}: move its callbacks or cancel them, not both")
         with self.store.session() as session:
-            row = self._row(session, name)
-            pending = self._pending(session, name)
+            row = active_queue(session, name)
+            pending = pending_callbacks(session, name)
             if pending and callbacks_to is None and not cancel_callbacks:
                 oldest = min((c.place_at for c in pending if c.place_at is not None),
                              default=None)
@@ -339,7 +288,7 @@ class QueueStore:
             if callbacks_to is not None:
                 if callbacks_to == name:
                     raise QueueError(f"--callbacks-to {name}: that is the queue being retired")
-                self._row(session, callbacks_to)
+                active_queue(session, callbacks_to)
             for campaign in session.exec(select(Campaign).where(Campaign.state.notin_(
                     (CampaignState.ARCHIVED, CampaignState.DELETED)))):  # type: ignore[attr-defined]
                 served = list((campaign.settings or {}).get("queues") or ())
@@ -359,7 +308,7 @@ class QueueStore:
                         continue
                     raise QueueError(f"queue {name} is the target of queue {other.name}'s "
                                      f"{where}: change that first")
-            self._resettle(pending, callbacks_to, at)
+            resettle(pending, callbacks_to, at)
             row.active = False
             row.updated_at = at
             session.add(row)
@@ -367,52 +316,9 @@ class QueueStore:
             session.commit()
         return len(pending)
 
-    def resettle_callbacks(self, queue: str, *, to: str | None, at: datetime) -> int:
-        """The pending callbacks of ``queue`` (retired or not) moved to queue ``to`` (their
-        places kept), or cancelled when ``to`` is None: the repair of callbacks that no
-        runner serves. Returns how many."""
-        with self.store.session() as session:
-            if to is not None:
-                if to == queue:
-                    raise QueueError(f"--move-to {to}: the callbacks are in that queue")
-                self._row(session, to)
-            pending = self._pending(session, queue)
-            if not pending and not session.exec(select(InboundQueue.name).where(
-                    InboundQueue.name == queue)).first():
-                raise QueueError(f"no queue named {queue!r} (see `dialer queue list`)")
-            self._resettle(pending, to, at)
-            session.add_all(pending)
-            session.commit()
-            return len(pending)
-
-    @staticmethod
-    def _pending(session: Any, queue: str) -> list[QueueCallback]:
-        return list(session.exec(select(QueueCallback).where(
-            QueueCallback.queue == queue, QueueCallback.status == QueueCallbackStatus.PENDING)
-            .order_by(QueueCallback.place_at)))
-
-    @staticmethod
-    def _resettle(pending: list[QueueCallback], to: str | None, at: datetime) -> None:
-        held = [c for c in pending if c.claimed_by and c.claim_expires_at is not None
-                and c.claim_expires_at >= at]
-        if held:
-            # Its process has them in its engine: moved or cancelled here, they could be
-            # called twice (by it and by a runner of the other queue) or after a cancel.
-            until = max(c.claim_expires_at for c in held)  # type: ignore[type-var]
-            raise QueueError(
-                f"{len(held)} of queue {held[0].queue}'s pending callbacks are held by a "
-                f"running dialer process ({held[0].claimed_by}) until {until:%H:%M:%S} UTC: "
-                "stop it first (a clean stop releases them; a crashed one's claim runs out)")
-        for callback in pending:
-            if to is not None:
-                callback.queue = to
-            else:
-                callback.status, callback.finished_at = QueueCallbackStatus.CANCELLED, at
-            callback.claimed_by, callback.claim_expires_at = None, None
-
     def get(self, name: str) -> QueueConfig:
         with self.store.session() as session:
-            return _stored(self._row(session, name))
+            return _stored(active_queue(session, name))
 
     def all(self) -> list[QueueConfig]:
         with self.store.session() as session:
@@ -487,14 +393,6 @@ class QueueStore:
             raise QueueError(str(error)) from None
 
     @staticmethod
-    def _row(session: Any, name: str) -> InboundQueue:
-        row = session.exec(select(InboundQueue).where(InboundQueue.name == name,
-                                                      InboundQueue.active)).first()
-        if row is None:
-            raise QueueError(f"no queue named {name!r} (see `dialer queue list`)")
-        return row
-
-    @staticmethod
     def _active(session: Any, exclude: str | None = None) -> list[QueueConfig]:
         rows = session.exec(select(InboundQueue).where(InboundQueue.active)
                             .order_by(InboundQueue.name))
@@ -519,134 +417,3 @@ class QueueStore:
                 if broken is not None:
                     broken[row.name] = str(error)
         return readable
-
-    # --- inbound calls ---------------------------------------------------------------------
-
-    def record_calls(self, records: Iterable[InboundRecord]) -> None:
-        with self.store.session() as session:
-            for record in records:
-                session.add(InboundCall(**{f: getattr(record, f)
-                                           for f in InboundRecord.__dataclass_fields__}))
-            session.commit()
-
-    def wrapped(self, call_uuid: str, at: datetime) -> None:
-        with self.store.session() as session:
-            session.execute(sa.update(InboundCall).where(InboundCall.call_uuid == call_uuid)
-                            .values(wrapped_at=at))
-            session.commit()
-
-    # --- queue callbacks -------------------------------------------------------------------
-
-    def add_callback(self, callback_id: str, queue: str, number: str, place_at: datetime, *,
-                     at: datetime, priority: int = 0, call_uuid: str | None = None,
-                     customer_key: str | None = None, source: str = "caller",
-                     owner: str | None = None, claim_ttl: timedelta | None = None
-                     ) -> QueueCallback:
-        row = QueueCallback(
-            id=callback_id, queue=queue, number=number, customer_key=customer_key,
-            place_at=place_at, priority=priority, status=QueueCallbackStatus.PENDING,
-            source=source, requested_at=at, call_uuid=call_uuid, claimed_by=owner,
-            claim_expires_at=at + claim_ttl if owner and claim_ttl else None)
-        with self.store.session() as session:
-            session.add(row)
-            session.commit()
-        return row
-
-    def callback_attempted(self, callback_id: str, attempts: int, retry_at: datetime) -> None:
-        with self.store.session() as session:
-            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
-                            .values(attempts=attempts, next_attempt_at=retry_at))
-            session.commit()
-
-    def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,
-                        attempts: int, *, at: datetime, call_uuid: str | None = None) -> None:
-        with self.store.session() as session:
-            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
-                            .values(status=str(status), attempts=attempts, finished_at=at,
-                                    completed_call_uuid=call_uuid, claimed_by=None,
-                                    claim_expires_at=None))
-            session.commit()
-
-    def claim_callbacks(self, queues: Iterable[str], owner: str, *, now: datetime,
-                        ttl: timedelta) -> list[QueueCallback]:
-        """Pending callbacks of ``queues`` not held by another live process, now held by
-        ``owner`` until ``now + ttl`` (renew before then). Already held ones are renewed."""
-        names = list(queues)
-        with self.store.session() as session:
-            free = sa.or_(QueueCallback.claimed_by.is_(None), QueueCallback.claimed_by == owner,
-                          QueueCallback.claim_expires_at < now)
-            rows = list(session.exec(select(QueueCallback).where(
-                QueueCallback.queue.in_(names),  # type: ignore[attr-defined]
-                QueueCallback.status == QueueCallbackStatus.PENDING, free)
-                .order_by(QueueCallback.place_at)))
-            for row in rows:
-                row.claimed_by, row.claim_expires_at = owner, now + ttl
-                session.add(row)
-            session.commit()
-            return rows
-
-    def release_callbacks(self, owner: str) -> int:
-        with self.store.session() as session:
-            result = session.execute(sa.update(QueueCallback).where(
-                QueueCallback.claimed_by == owner,
-                QueueCallback.status == QueueCallbackStatus.PENDING)
-                .values(claimed_by=None, claim_expires_at=None))
-            session.commit()
-            return int(result.rowcount or 0)
-
-    def callbacks(self, queue: str | None = None, status: str | None = None
-                  ) -> list[QueueCallback]:
-        with self.store.session() as session:
-            query = select(QueueCallback).order_by(QueueCallback.place_at)
-            if queue is not None:
-                query = query.where(QueueCallback.queue == queue)
-            if status is not None:
-                query = query.where(QueueCallback.status == status)
-            return list(session.exec(query))
-
-    # --- voicemail -------------------------------------------------------------------------
-
-    def add_voicemail(self, call_uuid: str, queue: str, caller_number: str, path: str,
-                      started_at: datetime, ended_at: datetime) -> Voicemail:
-        row = Voicemail(call_uuid=call_uuid, queue=queue, caller_number=caller_number,
-                        path=path, started_at=started_at, ended_at=ended_at,
-                        seconds=max(0.0, (ended_at - started_at).total_seconds()))
-        with self.store.session() as session:
-            session.add(row)
-            session.commit()
-            return row
-
-    def voicemails(self, queue: str | None = None, status: str | None = None,
-                   since: datetime | None = None) -> list[Voicemail]:
-        with self.store.session() as session:
-            query = select(Voicemail).order_by(Voicemail.started_at, Voicemail.id)
-            if queue is not None:
-                query = query.where(Voicemail.queue == queue)
-            if status is not None:
-                query = query.where(Voicemail.status == status)
-            if since is not None:
-                query = query.where(Voicemail.started_at >= since)
-            return list(session.exec(query))
-
-    def voicemail_to_callback(self, voicemail_id: int, callback_id: str, *, at: datetime,
-                              priority: int = 0) -> QueueCallback:
-        """A callback task for the caller of a voicemail, in its queue's line from now."""
-        with self.store.session() as session:
-            message = session.get(Voicemail, voicemail_id)
-            if message is None:
-                raise QueueError(f"no voicemail with id {voicemail_id}")
-            if message.status == VoicemailStatus.CALLBACK:
-                raise QueueError(f"voicemail {voicemail_id} already has callback "
-                                 f"{message.callback_id}")
-            if not message.caller_number:
-                raise QueueError(f"voicemail {voicemail_id}: the caller's number is unknown")
-            self._row(session, message.queue)
-            message.status, message.callback_id = VoicemailStatus.CALLBACK, callback_id
-            session.add(message)
-            callback = QueueCallback(
-                id=callback_id, queue=message.queue, number=message.caller_number,
-                place_at=at, priority=priority, status=QueueCallbackStatus.PENDING,
-                source="voicemail", requested_at=at, call_uuid=message.call_uuid)
-            session.add(callback)
-            session.commit()
-            return callback

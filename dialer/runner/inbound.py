@@ -23,8 +23,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from campaigns.inbound_records import InboundRecord, InboundRecords, utc
 from campaigns.models import QueueCallbackStatus
-from campaigns.queue_store import InboundRecord, QueueError, QueueStore, refuse_unmeant, utc
+from campaigns.queue_callbacks import QueueCallbacks
+from campaigns.queue_store import QueueError, QueueStore, refuse_unmeant
+from campaigns.voicemail_store import VoicemailStore
 from dialer.alerts import Reading, queue_readings
 from dialer.commands import (
     AttemptFinished,
@@ -56,7 +59,7 @@ CLAIM_TTL = timedelta(minutes=2)
 class QueueStoreOp:
     """A write to the queue store, applied on the database thread in journal order."""
 
-    apply: Callable[[QueueStore], None]
+    apply: Callable[[], None]
 
 
 class InboundLink:
@@ -64,6 +67,9 @@ class InboundLink:
 
     def __init__(self, runner: Runner) -> None:
         self.store = QueueStore(runner.store)
+        self.records = InboundRecords(runner.store)
+        self.callbacks = QueueCallbacks(runner.store)
+        self.voicemail = VoicemailStore(runner.store)
         self.names = tuple(runner.link.settings.queues)
         self.owner = runner.owner
         self.campaign_id = runner.link.campaign_id
@@ -112,19 +118,19 @@ class InboundLink:
                     command.cause.name, None, command.estimated_wait, command.overflowed_from,
                     command.ivr_keys or None, command.opted_out, self.campaign_id)
                 agent = command.agent_id
-                return [QueueStoreOp(lambda s, r=record, a=agent: s.record_calls(
-                    [_with_agent(s, r, a)]))]
+                return [QueueStoreOp(lambda r=record, a=agent: self.records.record_calls(
+                    [_with_agent(self.records, r, a)]))]
             if command.lead_id is not None and command.lead_id.startswith(QUEUE_CALLBACK):
                 self._callback_calls.pop(command.call_id, None)
                 return []  # the callback's own result comes as QueueCallback* commands
             return None
         if isinstance(command, QueueCallbackRequested):
-            return [QueueStoreOp(lambda s, c=command: s.add_callback(
+            return [QueueStoreOp(lambda c=command: self.callbacks.add_callback(
                 c.callback_id, c.queue, c.number_e164, utc(c.place_at), at=utc(c.at),
                 priority=c.priority, call_uuid=c.call_id, customer_key=c.customer_key,
                 owner=self.owner, claim_ttl=CLAIM_TTL))]
         if isinstance(command, QueueCallbackAttempted):
-            return [QueueStoreOp(lambda s, c=command: s.callback_attempted(
+            return [QueueStoreOp(lambda c=command: self.callbacks.callback_attempted(
                 c.callback_id, c.attempts, utc(c.retry_at)))]
         if isinstance(command, QueueCallbackFinished):
             self._finished_callbacks.add(command.callback_id)
@@ -132,10 +138,10 @@ class InboundLink:
                       CallbackResult.FAILED: QueueCallbackStatus.FAILED,
                       CallbackResult.OPTED_OUT: QueueCallbackStatus.OPTED_OUT,
                       CallbackResult.CANCELLED: QueueCallbackStatus.CANCELLED}[command.result]
-            return [QueueStoreOp(lambda s, c=command: s.finish_callback(
+            return [QueueStoreOp(lambda c=command: self.callbacks.finish_callback(
                 c.callback_id, status, c.attempts, at=store_at, call_uuid=c.call_id))]
         if isinstance(command, VoicemailRecorded):
-            return [QueueStoreOp(lambda s, c=command: s.add_voicemail(
+            return [QueueStoreOp(lambda c=command: self.voicemail.add_voicemail(
                 c.call_id, c.queue, c.caller_number, c.path, utc(c.started_at),
                 utc(c.ended_at)))]
         return None
@@ -144,7 +150,7 @@ class InboundLink:
         """A queue callback's dial: its callback row (claimed by this process) is the
         journal; nothing else to write before the originate."""
         self._callback_calls[journal.call_id] = journal.lead_id.removeprefix(QUEUE_CALLBACK)
-        return QueueStoreOp(lambda s: None)
+        return QueueStoreOp(lambda: None)
 
     def wrap_started(self, agent_id: str, call_id: str) -> None:
         """An agent's wrap-up began; if the call was inbound its record gets the wrap end
@@ -156,13 +162,13 @@ class InboundLink:
         call_id = self._inbound_calls.pop(agent_id, None)
         if call_id is None:
             return []
-        return [QueueStoreOp(lambda s: s.wrapped(call_id, utc(at)))]
+        return [QueueStoreOp(lambda: self.records.wrapped(call_id, utc(at)))]
 
     def apply(self, ops: Sequence[QueueStoreOp]) -> None:
         """Database thread: every write in order (one failing is logged, not lost silently)."""
         for op in ops:
             try:
-                op.apply(self.store)
+                op.apply()
             except Exception as error:
                 log.error("queue store write failed: %s", error)
 
@@ -172,14 +178,14 @@ class InboundLink:
         """Database thread: claim (or renew) this process's queue callbacks."""
         if not self.served:
             return []
-        rows = self.store.claim_callbacks(self.served, self.owner, now=utc(now), ttl=CLAIM_TTL)
+        rows = self.callbacks.claim_callbacks(self.served, self.owner, now=utc(now), ttl=CLAIM_TTL)
         return [QueueCallbackPending(now, row.id, row.queue, row.number,
                                      row.place_at.timestamp(), row.priority, row.attempts,
                                      row.customer_key)
                 for row in rows if row.id not in self._finished_callbacks]
 
     def release(self) -> int:
-        return self.store.release_callbacks(self.owner)
+        return self.callbacks.release_callbacks(self.owner)
 
     # --- watching ------------------------------------------------------------------------------
 
@@ -226,7 +232,7 @@ class InboundLink:
                 "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0}
 
 
-def _with_agent(store: QueueStore, record: InboundRecord, agent: str | None) -> InboundRecord:
+def _with_agent(store: InboundRecords, record: InboundRecord, agent: str | None) -> InboundRecord:
     if agent is None:
         return record
     from dataclasses import replace

@@ -88,13 +88,14 @@ def test_an_operator_prompt_is_accepted_once_its_file_exists(env) -> None:
 
 def test_voicemail_list_export_and_callback(env) -> None:
     from campaigns.cli_common import open_store
-    from campaigns.queue_store import QueueStore
+    from campaigns.voicemail_store import VoicemailStore
 
     run("queue", "create", "sales")
     store = open_store(None)
     start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    QueueStore(store).add_voicemail("call-1", "sales", "+12025550101",
-                                    str(env / "missing.wav"), start, start + timedelta(seconds=9))
+    VoicemailStore(store).add_voicemail("call-1", "sales", "+12025550101",
+                                        str(env / "missing.wav"), start,
+                                        start + timedelta(seconds=9))
     (message,) = run("voicemail", "list", "--queue", "sales")
     assert message["caller_number"] == "+12025550101" and message["seconds"] == 9.0
     exported = run("voicemail", "export", "--output", str(env / "vm.csv"), "--audio",
@@ -109,12 +110,12 @@ def test_voicemail_list_export_and_callback(env) -> None:
 
 def test_report_queues_in_every_format(env) -> None:
     from campaigns.cli_common import open_store
-    from campaigns.queue_store import InboundRecord, QueueStore
+    from campaigns.inbound_records import InboundRecord, InboundRecords
 
     run("queue", "create", "sales")
     store = open_store(None)
     t = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
-    QueueStore(store).record_calls([InboundRecord(
+    InboundRecords(store).record_calls([InboundRecord(
         "c1", "sales", "+12025550101", t, t + timedelta(seconds=70), "connected",
         queued_at=t, bridged_at=t + timedelta(seconds=10))])
     span = ["--from", "2026-11-23", "--to", "2026-11-24"]
@@ -277,12 +278,12 @@ def test_voicemail_export_into_a_missing_directory_is_one_line(env) -> None:
 
 def test_callbacks_of_a_queue_nobody_serves_are_named_and_settled(env) -> None:
     from campaigns.cli_common import open_store
-    from campaigns.queue_store import QueueStore
+    from campaigns.queue_callbacks import QueueCallbacks
 
     run("queue", "create", "sales")
     run("queue", "create", "support")
     t = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
-    QueueStore(open_store(None)).add_callback("cb1", "sales", "+12025550101", t, at=t)
+    QueueCallbacks(open_store(None)).add_callback("cb1", "sales", "+12025550101", t, at=t)
     listed = {q["name"]: q for q in run("queue", "list")}
     assert listed["sales"]["callbacks_unserved"]["oldest_due"].startswith("2026-11-23T10:05")
     assert listed["support"]["callbacks_unserved"] is None
@@ -316,7 +317,7 @@ def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
     home or another host was not found, and the edit looked applied."""
     import dialer.runner.doctor as doctor
     from campaigns.cli_common import open_store
-    from campaigns.queue_store import QueueStore
+    from campaigns.queue_callbacks import QueueCallbacks
 
     run("queue", "create", "sales")
     run("queue", "create", "front", "--set", "max_wait=30", "--set", "overflow=queue:sales")
@@ -347,7 +348,7 @@ def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
     assert "note: campaign spring's running process (--instance b) keeps queue sales's " \
         "settings" in note()
     (run_dir / "spring@b.sock").unlink()
-    QueueStore(store).add_callback("cb1", "sales", "+12025550101", datetime.now(UTC),
-                                   at=datetime.now(UTC), owner="otherhost/spring",
-                                   claim_ttl=timedelta(minutes=2))
+    QueueCallbacks(store).add_callback("cb1", "sales", "+12025550101", datetime.now(UTC),
+                                       at=datetime.now(UTC), owner="otherhost/spring",
+                                       claim_ttl=timedelta(minutes=2))
     assert "note: dialer process otherhost/spring holds claims of campaign spring" in note()

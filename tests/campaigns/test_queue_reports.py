@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from campaigns.inbound_records import InboundRecord, InboundRecords
 from campaigns.models import AgentStateChange
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_reports import agent_report, plot_queue_report, queue_report
-from campaigns.queue_store import InboundRecord, QueueStore
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -32,7 +33,7 @@ def _call(uuid: str, caller: str, arrived: datetime, outcome: str, wait: float |
 @pytest.fixture
 def filled(store):
     agent = store.add_agent("ann", "user/1001")
-    queues = QueueStore(store)
+    records, callbacks = InboundRecords(store), QueueCallbacks(store)
     rows = [
         # 10:00-10:15
         _call("c1", "+1001", at(1), "connected", wait=10, talk=100, wrap=20, agent=agent.id),
@@ -49,12 +50,12 @@ def filled(store):
         _call("c9", "+1001", at(2 * 24 * 60), "connected", wait=1, talk=10,
               agent=agent.id),
     ]
-    queues.record_calls(r for r, _ in rows)
+    records.record_calls(r for r, _ in rows)
     for record, wrapped in rows:
         if wrapped is not None:
-            queues.wrapped(record.call_uuid, wrapped)
-    queues.add_callback("cb1", "sales", "+1005", at(5), at=at(5, 15))
-    queues.finish_callback("cb1", "completed", 1, at=at(20), call_uuid="cb-call")
+            records.wrapped(record.call_uuid, wrapped)
+    callbacks.add_callback("cb1", "sales", "+1005", at(5), at=at(5, 15))
+    callbacks.finish_callback("cb1", "completed", 1, at=at(20), call_uuid="cb-call")
     # ann: logged in 10:00, on a call 10:01:10-10:02:50, wrap-up to 10:03:10, ready; on a
     # call 10:05-10:08:20 without wrap-up; paused for lunch 10:20-10:40; logged out 11:00.
     for minute, state, reason in ((0, "ready", "login"), (1 + 10 / 60, "on_call", ""),

@@ -9,13 +9,25 @@ import pytest
 from conftest import NOW
 
 from campaigns.models import QueueCallbackStatus, VoicemailStatus
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueError, QueueStore
+from campaigns.voicemail_store import VoicemailStore
 from dialer.engine.prompts import PromptSet
 
 
 @pytest.fixture
 def queues(store):
     return QueueStore(store, PromptSet.standard(), calendars={})
+
+
+@pytest.fixture
+def callbacks(store):
+    return QueueCallbacks(store)
+
+
+@pytest.fixture
+def voicemail(store):
+    return VoicemailStore(store)
 
 
 def test_create_show_edit_and_list(queues) -> None:
@@ -65,38 +77,38 @@ def test_a_runner_gets_its_queues_and_their_overflow_targets(queues) -> None:
         queues.queue_set(["nope"], PromptSet.standard())
 
 
-def test_callbacks_are_held_by_one_process_until_their_claim_expires(queues) -> None:
+def test_callbacks_are_held_by_one_process_until_their_claim_expires(callbacks) -> None:
     place = NOW - timedelta(minutes=5)
-    queues.add_callback("cb1", "sales", "+12025550101", place, at=NOW, priority=2)
-    queues.add_callback("cb2", "sales", "+12025550102", NOW, at=NOW)
-    queues.add_callback("cb3", "other", "+12025550103", NOW, at=NOW)
+    callbacks.add_callback("cb1", "sales", "+12025550101", place, at=NOW, priority=2)
+    callbacks.add_callback("cb2", "sales", "+12025550102", NOW, at=NOW)
+    callbacks.add_callback("cb3", "other", "+12025550103", NOW, at=NOW)
     ttl = timedelta(seconds=60)
-    first = queues.claim_callbacks(["sales"], "runner-a", now=NOW, ttl=ttl)
+    first = callbacks.claim_callbacks(["sales"], "runner-a", now=NOW, ttl=ttl)
     assert [c.id for c in first] == ["cb1", "cb2"]
-    assert queues.claim_callbacks(["sales"], "runner-b", now=NOW, ttl=ttl) == []
-    queues.finish_callback("cb1", QueueCallbackStatus.COMPLETED, 1, at=NOW, call_uuid="x")
+    assert callbacks.claim_callbacks(["sales"], "runner-b", now=NOW, ttl=ttl) == []
+    callbacks.finish_callback("cb1", QueueCallbackStatus.COMPLETED, 1, at=NOW, call_uuid="x")
     later = NOW + timedelta(seconds=61)  # runner-a died: its claim ran out
-    assert [c.id for c in queues.claim_callbacks(["sales"], "runner-b", now=later,
-                                                 ttl=ttl)] == ["cb2"]
-    assert queues.release_callbacks("runner-b") == 1
-    (done,) = queues.callbacks(status="completed")
+    assert [c.id for c in callbacks.claim_callbacks(["sales"], "runner-b", now=later,
+                                                    ttl=ttl)] == ["cb2"]
+    assert callbacks.release_callbacks("runner-b") == 1
+    (done,) = callbacks.callbacks(status="completed")
     assert (done.id, done.attempts, done.completed_call_uuid) == ("cb1", 1, "x")
 
 
-def test_voicemail_becomes_a_callback_once(queues) -> None:
+def test_voicemail_becomes_a_callback_once(queues, voicemail) -> None:
     queues.create({"name": "sales"}, at=NOW)
-    message = queues.add_voicemail("call-1", "sales", "+12025550101", "/vm/call-1.wav",
-                                   NOW, NOW + timedelta(seconds=42))
+    message = voicemail.add_voicemail("call-1", "sales", "+12025550101", "/vm/call-1.wav",
+                                      NOW, NOW + timedelta(seconds=42))
     assert message.seconds == 42.0
-    (listed,) = queues.voicemails(queue="sales", status="new")
-    callback = queues.voicemail_to_callback(listed.id, "cb-vm", at=NOW, priority=3)
+    (listed,) = voicemail.voicemails(queue="sales", status="new")
+    callback = voicemail.voicemail_to_callback(listed.id, "cb-vm", at=NOW, priority=3)
     assert (callback.number, callback.source, callback.priority) == (
         "+12025550101", "voicemail", 3)
-    assert queues.voicemails()[0].status == VoicemailStatus.CALLBACK
+    assert voicemail.voicemails()[0].status == VoicemailStatus.CALLBACK
     with pytest.raises(QueueError, match="already has callback cb-vm"):
-        queues.voicemail_to_callback(listed.id, "cb-2", at=NOW)
+        voicemail.voicemail_to_callback(listed.id, "cb-2", at=NOW)
     with pytest.raises(QueueError, match="no voicemail with id 999"):
-        queues.voicemail_to_callback(999, "cb-3", at=NOW)
+        voicemail.voicemail_to_callback(999, "cb-3", at=NOW)
 
 
 def test_a_queue_stored_before_a_check_is_refused_naming_its_repair(queues, store) -> None:
@@ -262,13 +274,13 @@ def test_menus_no_key_leads_out_of_are_named_not_refused(queues) -> None:
 
 
 def test_a_queue_with_pending_callbacks_is_retired_only_saying_where_they_go(
-        queues, store) -> None:
+        queues, store, callbacks) -> None:
     """Retired, its callbacks stayed pending and no runner claimed them again."""
     queues.create({"name": "sales"}, at=NOW)
     queues.create({"name": "support"}, at=NOW)
-    queues.add_callback("a", "sales", "+12025550101", NOW, at=NOW)
-    queues.add_callback("b", "sales", "+12025550102", NOW + timedelta(minutes=5), at=NOW,
-                        owner="host/spring", claim_ttl=timedelta(minutes=2))
+    callbacks.add_callback("a", "sales", "+12025550101", NOW, at=NOW)
+    callbacks.add_callback("b", "sales", "+12025550102", NOW + timedelta(minutes=5), at=NOW,
+                           owner="host/spring", claim_ttl=timedelta(minutes=2))
     with pytest.raises(QueueError, match=r"queue sales has 2 pending callback\(s\) \(the "
                                          r"oldest due .*--callbacks-to OTHER_QUEUE.*"
                                          r"--cancel-callbacks"):
@@ -277,12 +289,12 @@ def test_a_queue_with_pending_callbacks_is_retired_only_saying_where_they_go(
                                          r"a running dialer process \(host/spring\)"):
         queues.delete("sales", at=NOW, callbacks_to="support")
     assert queues.names() == ["sales", "support"]  # nothing half-done
-    assert {c.queue for c in queues.callbacks()} == {"sales"}
+    assert {c.queue for c in callbacks.callbacks()} == {"sales"}
     later = NOW + timedelta(minutes=3)  # the claim ran out
     assert queues.delete("sales", at=later, callbacks_to="support") == 2
-    assert {(c.queue, c.status) for c in queues.callbacks()} == {("support", "pending")}
+    assert {(c.queue, c.status) for c in callbacks.callbacks()} == {("support", "pending")}
     assert queues.delete("support", at=later, cancel_callbacks=True) == 2
-    assert {c.status for c in queues.callbacks()} == {QueueCallbackStatus.CANCELLED}
+    assert {c.status for c in callbacks.callbacks()} == {QueueCallbackStatus.CANCELLED}
 
 
 def test_times_max_wait_always_cuts_short_are_refused_when_saved(queues) -> None:

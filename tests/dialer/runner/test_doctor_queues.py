@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueError, QueueStore
 from campaigns.store import CampaignStore
 from dialer.runner.campaign_link import AgentSpec
@@ -216,12 +217,12 @@ def test_doctor_names_queue_callbacks_nobody_will_call_back(store, tmp_path) -> 
     stayed pending for ever and nothing said so."""
     from datetime import timedelta
 
-    queues = QueueStore(store)
+    queues, callbacks = QueueStore(store), QueueCallbacks(store)
     queues.create({"name": "old"}, at=NOW)
     queues.create({"name": "lonely"}, at=NOW)
     for number, queue in enumerate(("old", "old", "lonely", "sales")):
-        queues.add_callback(f"cb{number}", queue, f"+1202555010{number}",
-                            NOW - timedelta(hours=number), at=NOW)
+        callbacks.add_callback(f"cb{number}", queue, f"+1202555010{number}",
+                               NOW - timedelta(hours=number), at=NOW)
     _break(store, "old", {"name": "old", "overflow": "voicemail"})  # and it did not read
     with pytest.raises(QueueError, match="2 pending callback"):
         queues.delete("old", at=NOW)
@@ -243,7 +244,7 @@ def test_doctor_names_queue_callbacks_nobody_will_call_back(store, tmp_path) -> 
     assert "queue sales (served by no running or paused campaign): 1 pending" in \
         callbacks_check().message
     queues.create({"name": "old"}, at=NOW)  # a retired queue's callbacks, stored earlier
-    queues.add_callback("cb9", "old", "+12025550109", NOW, at=NOW)
+    callbacks.add_callback("cb9", "old", "+12025550109", NOW, at=NOW)
     _break(store, "old", {"name": "old"})
     import sqlalchemy as sa
 
@@ -254,5 +255,5 @@ def test_doctor_names_queue_callbacks_nobody_will_call_back(store, tmp_path) -> 
             active=False))
         session.commit()
     assert "queue old (retired): 1 pending callback(s)" in callbacks_check().message
-    assert queues.resettle_callbacks("old", to=None, at=NOW) == 1
+    assert callbacks.resettle_callbacks("old", to=None, at=NOW) == 1
     assert "queue old" not in callbacks_check().message

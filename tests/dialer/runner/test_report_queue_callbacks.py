@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueStore
 from campaigns.store import CampaignStore
 from dialer.runner.report import format_report, run_report
@@ -16,12 +17,12 @@ NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
 def test_the_end_of_run_report_names_unserved_queue_callbacks(tmp_path: Path) -> None:
     store = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
     try:
-        queues = QueueStore(store)
+        queues, callbacks = QueueStore(store), QueueCallbacks(store)
         queues.create({"name": "sales"}, at=NOW)
         queues.create({"name": "lonely"}, at=NOW)
         store.create_campaign("spring", {"caller_ids": ["+12025550100"], "queues": ["sales"]},
                               at=NOW)
-        queues.add_callback("cb1", "lonely", "+12025550101", NOW, at=NOW)
+        callbacks.add_callback("cb1", "lonely", "+12025550101", NOW, at=NOW)
         report = run_report(store, "spring", None, NOW.timestamp(), NOW.timestamp() + 60)
         (backlog,) = report["campaign_totals"]["queue_callbacks_unserved"]
         assert (backlog["queue"], backlog["pending"], backlog["retired"]) == ("lonely", 1,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueStore
 from dialer.runner.demo import SimulatedDesk
 from dialer.runner.runner import Runner
@@ -68,7 +69,7 @@ def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_bac
             await _wait_for(lambda: first.bridged, 5)
             second = place(sim, "sales", number="+13125550162", keys="1", callback="yes")
             await _wait_for(lambda: any(c.status == "completed"
-                                        for c in QueueStore(store).callbacks()), 35)
+                                        for c in QueueCallbacks(store).callbacks()), 35)
             # An inbound-only campaign (queues, no leads) is not alerted for its empty hopper.
             assert runner.alerts.inbound_only
             assert not any(key.endswith("/hopper") for key in runner.alerts.book.active)
@@ -92,7 +93,7 @@ def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_bac
     assert records["+13125550161"]["ivr_keys"] == "1"
     assert records["+13125550162"]["outcome"] == "callback_requested"
     assert records["+13125550162"]["estimated_wait"] is not None
-    (callback,) = QueueStore(store).callbacks()
+    (callback,) = QueueCallbacks(store).callbacks()
     assert callback.number == "+13125550162" and callback.status == "completed"
     assert callback.attempts == 1 and callback.completed_call_uuid
     store.close()

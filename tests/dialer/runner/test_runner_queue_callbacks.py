@@ -10,6 +10,7 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 
+from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueStore
 from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.runner import Runner
@@ -23,12 +24,12 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     # abandon_target 0.02: valid under the UK demo profile too (the hours no US zone is open).
     store = make_store(tmp_path, agents=2, leads=0, amd_enabled=False, queues=["sales"],
                        abandon_target=0.02)
-    queues = QueueStore(store)
+    queues, callbacks = QueueStore(store), QueueCallbacks(store)
     queues.create({"name": "sales", "alerts": {"agents_below": 5}}, at=datetime.now(UTC))
     now = datetime.now(UTC)
-    queues.add_callback("cb-ours", "sales", "+13125550177", now - timedelta(minutes=3), at=now)
-    queues.add_callback("cb-theirs", "sales", "+13125550178", now - timedelta(minutes=4),
-                        at=now, owner="another-process", claim_ttl=timedelta(minutes=5))
+    callbacks.add_callback("cb-ours", "sales", "+13125550177", now - timedelta(minutes=3), at=now)
+    callbacks.add_callback("cb-theirs", "sales", "+13125550178", now - timedelta(minutes=4),
+                           at=now, owner="another-process", claim_ttl=timedelta(minutes=5))
 
     async def scenario() -> dict:
         callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
@@ -49,7 +50,7 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
             return snapshot
 
     snapshot = asyncio.run(scenario())
-    done = {c.id: c for c in queues.callbacks()}
+    done = {c.id: c for c in callbacks.callbacks()}
     assert done["cb-ours"].status == "completed" and done["cb-ours"].attempts == 1
     assert done["cb-ours"].completed_call_uuid
     assert done["cb-theirs"].status == "pending" and done["cb-theirs"].attempts == 0

@@ -1,0 +1,157 @@
+"""Queue callbacks in the store (``queue_callback``): callers who kept their place in a
+queue and are called back, held by one dialer process at a time.
+
+Every callback the engine keeps is a row with its place, priority, attempts and the process
+holding it (``claimed_by``, a claim renewed every few seconds and released at a clean
+stop; a process that died lets its claims run out). ``QueueCallbacks`` is composed over a
+``CampaignStore`` (its sessions) and owns only that table. Retiring a queue moves or
+cancels its pending callbacks in the same transaction (``QueueStore.delete`` uses
+``pending_callbacks`` and ``resettle`` on its own session), and a voicemail turned into a
+callback writes its row with ``callback_row`` (``campaigns/voicemail_store.py``). Times are
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from campaigns.models import InboundQueue, QueueCallback, QueueCallbackStatus
+from campaigns.queue_errors import QueueError, active_queue
+from campaigns.store import CampaignStore
+
+
+def callback_row(callback_id: str, queue: str, number: str, place_at: datetime, *,
+                 at: datetime, priority: int = 0, call_uuid: str | None = None,
+                 customer_key: str | None = None, source: str = "caller",
+                 owner: str | None = None, claim_ttl: timedelta | None = None
+                 ) -> QueueCallback:
+    """A new pending callback (not yet added to a session); held by ``owner`` until
+    ``at + claim_ttl`` when both are given (the process whose engine keeps it)."""
+    return QueueCallback(
+        id=callback_id, queue=queue, number=number, customer_key=customer_key,
+        place_at=place_at, priority=priority, status=QueueCallbackStatus.PENDING,
+        source=source, requested_at=at, call_uuid=call_uuid, claimed_by=owner,
+        claim_expires_at=at + claim_ttl if owner and claim_ttl else None)
+
+
+def pending_callbacks(session: Any, queue: str) -> list[QueueCallback]:
+    """The pending callbacks of ``queue`` in ``session``, by place."""
+    return list(session.exec(select(QueueCallback).where(
+        QueueCallback.queue == queue, QueueCallback.status == QueueCallbackStatus.PENDING)
+        .order_by(QueueCallback.place_at)))
+
+
+def resettle(pending: list[QueueCallback], to: str | None, at: datetime) -> None:
+    """``pending`` moved to queue ``to`` (places kept), or cancelled when ``to`` is None;
+    refused while a live process holds one."""
+    held = [c for c in pending if c.claimed_by and c.claim_expires_at is not None
+            and c.claim_expires_at >= at]
+    if held:
+        # Its process has them in its engine: moved or cancelled here, they could be
+        # called twice (by it and by a runner of the other queue) or after a cancel.
+        until = max(c.claim_expires_at for c in held)  # type: ignore[type-var]
+        raise QueueError(
+            f"{len(held)} of queue {held[0].queue}'s pending callbacks are held by a "
+            f"running dialer process ({held[0].claimed_by}) until {until:%H:%M:%S} UTC: "
+            "stop it first (a clean stop releases them; a crashed one's claim runs out)")
+    for callback in pending:
+        if to is not None:
+            callback.queue = to
+        else:
+            callback.status, callback.finished_at = QueueCallbackStatus.CANCELLED, at
+        callback.claimed_by, callback.claim_expires_at = None, None
+
+
+class QueueCallbacks:
+    """Queue callbacks in the campaign database."""
+
+    def __init__(self, store: CampaignStore) -> None:
+        self.store = store
+
+    def add_callback(self, callback_id: str, queue: str, number: str, place_at: datetime, *,
+                     at: datetime, priority: int = 0, call_uuid: str | None = None,
+                     customer_key: str | None = None, source: str = "caller",
+                     owner: str | None = None, claim_ttl: timedelta | None = None
+                     ) -> QueueCallback:
+        row = callback_row(callback_id, queue, number, place_at, at=at, priority=priority,
+                           call_uuid=call_uuid, customer_key=customer_key, source=source,
+                           owner=owner, claim_ttl=claim_ttl)
+        with self.store.session() as session:
+            session.add(row)
+            session.commit()
+        return row
+
+    def callback_attempted(self, callback_id: str, attempts: int, retry_at: datetime) -> None:
+        with self.store.session() as session:
+            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
+                            .values(attempts=attempts, next_attempt_at=retry_at))
+            session.commit()
+
+    def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,
+                        attempts: int, *, at: datetime, call_uuid: str | None = None) -> None:
+        with self.store.session() as session:
+            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
+                            .values(status=str(status), attempts=attempts, finished_at=at,
+                                    completed_call_uuid=call_uuid, claimed_by=None,
+                                    claim_expires_at=None))
+            session.commit()
+
+    def claim_callbacks(self, queues: Iterable[str], owner: str, *, now: datetime,
+                        ttl: timedelta) -> list[QueueCallback]:
+        """Pending callbacks of ``queues`` not held by another live process, now held by
+        ``owner`` until ``now + ttl`` (renew before then). Already held ones are renewed."""
+        names = list(queues)
+        with self.store.session() as session:
+            free = sa.or_(QueueCallback.claimed_by.is_(None), QueueCallback.claimed_by == owner,
+                          QueueCallback.claim_expires_at < now)
+            rows = list(session.exec(select(QueueCallback).where(
+                QueueCallback.queue.in_(names),  # type: ignore[attr-defined]
+                QueueCallback.status == QueueCallbackStatus.PENDING, free)
+                .order_by(QueueCallback.place_at)))
+            for row in rows:
+                row.claimed_by, row.claim_expires_at = owner, now + ttl
+                session.add(row)
+            session.commit()
+            return rows
+
+    def release_callbacks(self, owner: str) -> int:
+        with self.store.session() as session:
+            result = session.execute(sa.update(QueueCallback).where(
+                QueueCallback.claimed_by == owner,
+                QueueCallback.status == QueueCallbackStatus.PENDING)
+                .values(claimed_by=None, claim_expires_at=None))
+            session.commit()
+            return int(result.rowcount or 0)
+
+    def callbacks(self, queue: str | None = None, status: str | None = None
+                  ) -> list[QueueCallback]:
+        with self.store.session() as session:
+            query = select(QueueCallback).order_by(QueueCallback.place_at)
+            if queue is not None:
+                query = query.where(QueueCallback.queue == queue)
+            if status is not None:
+                query = query.where(QueueCallback.status == status)
+            return list(session.exec(query))
+
+    def resettle_callbacks(self, queue: str, *, to: str | None, at: datetime) -> int:
+        """The pending callbacks of ``queue`` (retired or not) moved to queue ``to`` (their
+        places kept), or cancelled when ``to`` is None: the repair of callbacks that no
+        runner serves. Returns how many."""
+        with self.store.session() as session:
+            if to is not None:
+                if to == queue:
+                    raise QueueError(f"--move-to {to}: the callbacks are in that queue")
+                active_queue(session, to)
+            pending = pending_callbacks(session, queue)
+            if not pending and not session.exec(select(InboundQueue.name).where(
+                    InboundQueue.name == queue)).first():
+                raise QueueError(f"no queue named {queue!r} (see `dialer queue list`)")
+            resettle(pending, to, at)
+            session.add_all(pending)
+            session.commit()
+            return len(pending)
