@@ -231,6 +231,9 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
     for row in rows:
         row["callbacks_unserved"] = unserved[row["name"]].to_json() \
             if row["name"] in unserved else None
+    refusals = _run_refusals(configs)
+    for row in rows:
+        row["run_refuses"] = refusals.get(row["name"])
     rows.sort(key=lambda row: row["name"])
     if as_json:
         emit(rows)
@@ -255,10 +258,25 @@ def queue_list(db: DbOption = None, home: HomeOption = None, as_json: JsonOption
                       "set" if row["hours"] else "always", str(row["callbacks_pending"]))
     console = make_console()
     console.print(table)
-    for problem in broken.values():
+    for problem in [*broken.values(), *refusals.values()]:
         console.print(f"[red]{escape(problem)}[/red]", soft_wrap=True)
     for backlog in unserved.values():
         console.print(f"[red]{escape(backlog.sentence())}[/red]", soft_wrap=True)
+
+
+def _run_refusals(configs: list[Any]) -> dict[str, str]:
+    """Queues stored before a check saving makes, each with the line ``dialer run`` refuses
+    it with (``refuse_unmeant``): listed as if nothing were wrong, a queue that stops its
+    campaign's next start looked ready."""
+    from campaigns.queue_store import QueueError, refuse_unmeant
+
+    refusals = {}
+    for config in configs:
+        try:
+            refuse_unmeant([config])
+        except QueueError as error:
+            refusals[config.name] = f"{error} (`dialer run` refuses to serve it)"
+    return refusals
 
 
 @queue_app.command("delete")

@@ -122,15 +122,33 @@ def voicemail_export(
 def voicemail_callback(
     voicemail_id: Annotated[int, typer.Argument(help="The message's id.")],
     priority: Annotated[int, typer.Option(help="Priority in the queue's line.")] = 0,
+    queue: Annotated[str | None, typer.Option(
+        "--queue", help="Call back from this queue (the message's own may be retired).")]
+    = None,
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Turn a message into a queue callback (in its queue's line from now)."""
     from campaigns.voicemail_store import VoicemailStore
 
     callback = VoicemailStore(queue_store(db, home).store).voicemail_to_callback(
-        voicemail_id, str(uuid.uuid4()), at=now(), priority=priority)
+        voicemail_id, str(uuid.uuid4()), at=now(), priority=priority, queue=queue)
     result = {"voicemail": voicemail_id, "callback": callback.id, "queue": callback.queue,
               "number": callback.number}
     emit(result) if as_json else make_console().print(
         f"voicemail {voicemail_id}: callback {callback.id} to {callback.number} in queue "
         f"{callback.queue}")
+
+
+@voicemail_app.command("done")
+def voicemail_done(
+    voicemail_ids: Annotated[list[int], typer.Argument(help="The messages' ids.")],
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+) -> None:
+    """Mark messages dealt with (`voicemail list --status new` is then what is left to do);
+    an unknown id, or one done already, is refused and nothing is marked."""
+    from campaigns.voicemail_store import VoicemailStore
+
+    marked = VoicemailStore(queue_store(db, home).store).mark_done(voicemail_ids)
+    result = {"done": [m.id for m in marked]}
+    emit(result) if as_json else make_console().print(
+        f"voicemail {', '.join(str(m.id) for m in marked)}: done")

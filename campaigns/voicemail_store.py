@@ -49,8 +49,9 @@ class VoicemailStore:
             return list(session.exec(query))
 
     def voicemail_to_callback(self, voicemail_id: int, callback_id: str, *, at: datetime,
-                              priority: int = 0) -> QueueCallback:
-        """A callback task for the caller of a voicemail, in its queue's line from now."""
+                              priority: int = 0, queue: str | None = None) -> QueueCallback:
+        """A callback task for the caller of a voicemail, in its queue's line from now (or
+        in ``queue``'s: the message's queue may have been retired since)."""
         with self.store.session() as session:
             message = session.get(Voicemail, voicemail_id)
             if message is None:
@@ -60,12 +61,41 @@ class VoicemailStore:
                                  f"{message.callback_id}")
             if not message.caller_number:
                 raise QueueError(f"voicemail {voicemail_id}: the caller's number is unknown")
-            active_queue(session, message.queue)
+            target = queue or message.queue
+            try:
+                active_queue(session, target)
+            except QueueError:
+                if queue is not None:
+                    raise
+                raise QueueError(
+                    f"voicemail {voicemail_id}: its queue {target!r} is retired: call the "
+                    f"caller back from another queue (`dialer voicemail callback "
+                    f"{voicemail_id} --queue OTHER_QUEUE`)") from None
             message.status, message.callback_id = VoicemailStatus.CALLBACK, callback_id
             session.add(message)
-            callback = callback_row(callback_id, message.queue, message.caller_number, at,
+            callback = callback_row(callback_id, target, message.caller_number, at,
                                     at=at, priority=priority, call_uuid=message.call_uuid,
                                     source="voicemail")
             session.add(callback)
             session.commit()
             return callback
+
+    def mark_done(self, voicemail_ids: list[int]) -> list[Voicemail]:
+        """Messages someone has dealt with (listened to, called back by hand): ``done``, so
+        that ``voicemail list --status new`` is what is still to do. All or none: an
+        unknown id, or one done already (a typo of another id), is refused and nothing
+        is marked."""
+        with self.store.session() as session:
+            messages = []
+            for voicemail_id in dict.fromkeys(voicemail_ids):
+                message = session.get(Voicemail, voicemail_id)
+                if message is None:
+                    raise QueueError(f"no voicemail with id {voicemail_id} (nothing marked)")
+                if message.status == VoicemailStatus.DONE:
+                    raise QueueError(f"voicemail {voicemail_id} is done already (nothing "
+                                     "marked)")
+                message.status = VoicemailStatus.DONE
+                messages.append(message)
+            session.add_all(messages)
+            session.commit()
+            return messages

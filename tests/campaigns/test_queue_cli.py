@@ -352,3 +352,78 @@ def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
                                        at=datetime.now(UTC), owner="otherhost/spring",
                                        claim_ttl=timedelta(minutes=2))
     assert "note: dialer process otherhost/spring holds claims of campaign spring" in note()
+
+
+def _voicemails(store, count: int) -> None:
+    from campaigns.voicemail_store import VoicemailStore
+
+    start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    for n in range(count):
+        VoicemailStore(store).add_voicemail(f"call-{n}", "sales", f"+1202555010{n}",
+                                            f"/vm/call-{n}.wav", start,
+                                            start + timedelta(seconds=9))
+
+
+def test_voicemail_done_leaves_what_is_still_to_do(env) -> None:
+    """``--status done`` was a filter nothing could set: a message dealt with stayed
+    ``new`` for ever, so ``voicemail list --status new`` never shrank."""
+    from campaigns.cli_common import open_store
+
+    run("queue", "create", "sales")
+    _voicemails(open_store(None), 3)
+    first, second, third = (m["id"] for m in run("voicemail", "list"))
+    assert run("voicemail", "done", str(first), str(second)) == {"done": [first, second]}
+    assert [m["id"] for m in run("voicemail", "list", "--status", "new")] == [third]
+    assert {m["id"] for m in run("voicemail", "list", "--status", "done")} == {first, second}
+    assert f"voicemail {first} is done already (nothing marked)" in fails(
+        "voicemail", "done", str(third), str(first))
+    assert "no voicemail with id 99 (nothing marked)" in fails("voicemail", "done", "99")
+    assert [m["id"] for m in run("voicemail", "list", "--status", "new")] == [third]
+
+
+def test_voicemail_of_a_retired_queue_is_called_back_from_another(env) -> None:
+    """A message left in a queue retired since could not be called back at all (`no
+    queue named 'sales'`): the refusal names ``--queue``, which puts the callback there."""
+    from campaigns.cli_common import open_store
+
+    run("queue", "create", "sales")
+    run("queue", "create", "support")
+    _voicemails(open_store(None), 1)
+    run("queue", "delete", "sales")
+    (message,) = run("voicemail", "list")
+    refusal = fails("voicemail", "callback", str(message["id"]))
+    assert "its queue 'sales' is retired" in refusal and "--queue OTHER_QUEUE" in refusal
+    assert "no queue named 'nope'" in fails("voicemail", "callback", str(message["id"]),
+                                            "--queue", "nope")
+    callback = run("voicemail", "callback", str(message["id"]), "--queue", "support")
+    assert callback["queue"] == "support"
+    (pending,) = run("queue", "callbacks", "--status", "pending")
+    assert (pending["queue"], pending["source"]) == ("support", "voicemail")
+
+
+def test_queue_list_names_a_queue_a_run_refuses(env) -> None:
+    """A queue stored before the IVR checks (an opt-out on silence) was listed like any
+    other, though ``dialer run`` now refuses to serve it: the list names it with the run's
+    line and repair."""
+    import sqlalchemy as sa
+
+    from campaigns.cli_common import open_store
+    from campaigns.models import InboundQueue
+
+    run("queue", "create", "sales")
+    run("queue", "create", "support")
+    store = open_store(None)
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == "sales").values(
+            config={"name": "sales", "ivr": {"menus": {"main": {
+                "prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"}}}}))
+        session.commit()
+    rows = {row["name"]: row for row in run("queue", "list")}
+    assert rows["support"]["run_refuses"] is None
+    refused = rows["sales"]["run_refuses"]
+    assert refused.startswith("queue sales: ivr.menus.main.on_timeout: opt_out")
+    assert "`dialer queue edit sales --set ivr.menus.main.on_timeout=queue`" in refused
+    table = CliRunner().invoke(app, ["queue", "list"])
+    assert table.exit_code == 0 and "`dialer run` refuses to serve it" in table.output
+    run("queue", "edit", "sales", "--set", "ivr.menus.main.on_timeout=queue")
+    assert {row["name"]: row for row in run("queue", "list")}["sales"]["run_refuses"] is None
