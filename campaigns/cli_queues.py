@@ -311,13 +311,25 @@ def queue_callbacks(
     = None,
     cancel: Annotated[bool, typer.Option(
         "--cancel", help="Cancel --queue's pending callbacks.")] = False,
+    cancel_id: Annotated[list[str] | None, typer.Option(
+        "--cancel-id", help="Cancel this pending callback (its id; repeatable).")] = None,
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Queue callbacks: the callers who kept their place, and how it went; --move-to or
-    --cancel settles the pending ones of a queue nobody serves (`dialer doctor` names it)."""
+    --cancel settles the pending ones of a queue nobody serves (`dialer doctor` names it);
+    --cancel-id cancels one callback."""
     from campaigns.models import QueueCallbackStatus
     from campaigns.queue_callbacks import QueueCallbacks
     from campaigns.queue_store import QueueError
+
+    if cancel_id:
+        if queue is not None or status is not None or move_to is not None or cancel:
+            raise QueueError("--cancel-id names the callbacks itself: give it alone")
+        cancelled = QueueCallbacks(queue_store(db, home).store).cancel_callbacks(
+            cancel_id, at=now())
+        emit({"cancelled": cancelled}) if as_json else make_console().print(
+            f"queue callback(s) {', '.join(cancelled)}: cancelled")
+        return
 
     if move_to is not None or cancel:
         if queue is None or (move_to is not None and cancel):

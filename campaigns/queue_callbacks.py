@@ -155,3 +155,33 @@ class QueueCallbacks:
             session.add_all(pending)
             session.commit()
             return len(pending)
+
+    def cancel_callbacks(self, callback_ids: Iterable[str], *, at: datetime) -> list[str]:
+        """Cancel these pending callbacks (a caller who phoned in again, or asked by other
+        means not to be called), each named by its id or the start of it that ``dialer
+        queue callbacks`` shows: all or none. An id matching no callback or several, or
+        one no longer pending, is refused, and so is one a running process holds (its
+        engine would call anyway: stop it first). Returns the ids cancelled."""
+        with self.store.session() as session:
+            chosen: dict[str, QueueCallback] = {}
+            for given in dict.fromkeys(callback_ids):
+                row = session.get(QueueCallback, given)
+                matches = [row] if row is not None else list(session.exec(
+                    select(QueueCallback).where(QueueCallback.id.startswith(  # type: ignore[attr-defined]
+                        given, autoescape=True)).limit(3)))
+                if not matches:
+                    raise QueueError(f"no queue callback with id {given!r} (see `dialer queue "
+                                     "callbacks`; nothing cancelled)")
+                if len(matches) > 1:
+                    raise QueueError(f"{given!r} starts the ids of several queue callbacks: "
+                                     "give more of it (nothing cancelled)")
+                (row,) = matches
+                if row.status != QueueCallbackStatus.PENDING:
+                    raise QueueError(f"queue callback {row.id} is {row.status}, not pending "
+                                     "(nothing cancelled)")
+                chosen[row.id] = row
+            pending = list(chosen.values())
+            resettle(pending, None, at)
+            session.add_all(pending)
+            session.commit()
+            return list(chosen)

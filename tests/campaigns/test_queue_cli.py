@@ -427,3 +427,36 @@ def test_queue_list_names_a_queue_a_run_refuses(env) -> None:
     assert table.exit_code == 0 and "`dialer run` refuses to serve it" in table.output
     run("queue", "edit", "sales", "--set", "ivr.menus.main.on_timeout=queue")
     assert {row["name"]: row for row in run("queue", "list")}["sales"]["run_refuses"] is None
+
+
+def test_one_queue_callback_is_cancelled_by_its_id(env) -> None:
+    """A caller who phoned in again, or asked not to be called: only a whole queue's
+    callbacks could be cancelled. ``--cancel-id`` takes the id or the start the table
+    shows; all or none; one a running process holds is refused (it would call anyway)."""
+    from campaigns.cli_common import open_store
+    from campaigns.queue_callbacks import QueueCallbacks
+
+    run("queue", "create", "sales")
+    callbacks, t = QueueCallbacks(open_store(None)), datetime.now(UTC)
+    callbacks.add_callback("11111111-aaaa", "sales", "+12025550101", t, at=t)
+    callbacks.add_callback("11111111-bbbb", "sales", "+12025550102", t, at=t)
+    callbacks.add_callback("22222222-cccc", "sales", "+12025550103", t, at=t,
+                           owner="otherhost/spring", claim_ttl=timedelta(minutes=2))
+
+    def statuses() -> dict[str, str]:
+        return {c["id"]: c["status"] for c in run("queue", "callbacks")}
+
+    assert "starts the ids of several" in fails("queue", "callbacks", "--cancel-id", "11111111")
+    assert "no queue callback with id 'nope'" in fails(
+        "queue", "callbacks", "--cancel-id", "11111111-a", "--cancel-id", "nope")
+    assert "held by a running dialer process (otherhost/spring)" in fails(
+        "queue", "callbacks", "--cancel-id", "22222222")
+    assert "give it alone" in fails("queue", "callbacks", "--cancel-id", "11111111-a",
+                                    "--queue", "sales")
+    assert set(statuses().values()) == {"pending"}  # nothing cancelled by a refusal
+    assert run("queue", "callbacks", "--cancel-id", "11111111-a") == {
+        "cancelled": ["11111111-aaaa"]}
+    assert statuses() == {"11111111-aaaa": "cancelled", "11111111-bbbb": "pending",
+                          "22222222-cccc": "pending"}
+    assert "is cancelled, not pending" in fails("queue", "callbacks", "--cancel-id",
+                                                "11111111-aaaa")
