@@ -168,7 +168,13 @@ class ComplianceEngine:
         ``Decision.permissions`` (what the gate's verdict carries) without a second pass
         over the outcomes."""
         if at.tzinfo is not UTC:  # an instant the caller built in UTC is aware already
-            require_aware(at, "decision time")
+            # Every rule counts its windows (24 h, 72 h, 7 and 30 days) as ``at - window``:
+            # on an instant written in a zone with clock changes that is wall-clock
+            # arithmetic (a "24 h" window of 23 h on the spring-forward day, which let a
+            # fourth Florida call through), so the decision is taken on the UTC instant.
+            at = require_aware(at, "decision time").astimezone(UTC)
+        if history_before is not None and history_before.tzinfo is not UTC:
+            history_before = require_aware(history_before, "history bound").astimezone(UTC)
         if versions.__class__ is not tuple:
             versions = tuple(versions)
         facts = self.facts

@@ -21,7 +21,8 @@ UK calling hours are not statutory: Ofcom's policy sets none, so this profile im
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from dnc.rules import stamps
 from dnc.rules.base import RuleContext, failed, passed
@@ -32,6 +33,10 @@ OFCOM_MAX_ABANDON_RATE = 0.03
 OFCOM_ABANDON_WINDOW = timedelta(hours=24)
 OFCOM_REPEAT_AFTER_ABANDON = timedelta(hours=72)
 OFCOM_REPEAT_AFTER_MACHINE = timedelta(hours=24)
+JUST_AFTER = timedelta(microseconds=1)
+"""The first instant after a window's closed end (``datetime``'s resolution)."""
+_LONGEST_DAY = timedelta(hours=2)
+"""More than any local day lasts beyond 24 hours (25 h on the day clocks go back)."""
 POLICY = "Ofcom revised statement of policy on persistent misuse (2016)"
 ALL_CONSENTS = tuple(ConsentKind)
 PECR_REG_21 = "PECR reg. 21: notified to that caller, for calls on that line"
@@ -85,12 +90,14 @@ class RepeatAfterAbandonRule:
     rule_id: str = "uk.repeat_after_abandon"
     title: str = "No repeat call within 72 h of an abandoned call unless an agent is guaranteed"
     citation: str = f"{POLICY}, Annex 1 (abandoned calls: repeat calls within 72 hours)"
-    lookback: timedelta = OFCOM_REPEAT_AFTER_ABANDON
+    lookback: timedelta = OFCOM_REPEAT_AFTER_ABANDON + timedelta(minutes=1)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         number = context.lead.number_e164
+        # "Within 72 hours" includes the 72nd hour's last instant: a call exactly 72 h after
+        # the abandoned one is refused, the next microsecond is not.
         abandoned = [a for a in context.attempts if a.abandoned and a.number_e164 == number
-                     and at - OFCOM_REPEAT_AFTER_ABANDON < a.at <= at]
+                     and at - OFCOM_REPEAT_AFTER_ABANDON <= a.at <= at]
         if not abandoned:
             return passed(self, at, "no abandoned call to this number in 72 h")
         if context.campaign.agent_guaranteed:
@@ -98,32 +105,54 @@ class RepeatAfterAbandonRule:
                           permission="ofcom:agent-guaranteed")
         last = max(abandoned, key=lambda attempt: attempt.at)
         return failed(self, f"call abandoned at {stamps.minute(last.at)} UTC",
-                      last.at + OFCOM_REPEAT_AFTER_ABANDON)
+                      last.at + OFCOM_REPEAT_AFTER_ABANDON + JUST_AFTER)
 
 
 @dataclass(frozen=True, slots=True)
 class RepeatAfterMachineRule:
     """A number where AMD detected an answering machine is not called again within the same
-    24 hours unless a live agent is guaranteed (AMD false positives are why)."""
+    24 hours unless a live agent is guaranteed (AMD false positives are why).
+
+    "The same 24-hour period" is read both ways and the stricter wins: 24 hours after the
+    verdict, that instant included, and the rest of the verdict's calendar day in every
+    zone of the called party (Ofcom's 2010 clarification reads its 24-hour period as
+    midnight to midnight). The two differ on the day the clocks go back, which lasts 25
+    hours: a verdict at 00:30 BST and a call at 23:45 GMT that day are 24 h 15 min apart."""
 
     rule_id: str = "uk.repeat_after_machine"
     title: str = "No repeat call within 24 h of an AMD answering-machine verdict"
     citation: str = (f"{POLICY}, Annex 1 (AMD: repeat calls in the same 24-hour period only "
                      "with a guaranteed live agent; 2010 statement, from 1 Feb 2011)")
-    lookback: timedelta = OFCOM_REPEAT_AFTER_MACHINE
+    lookback: timedelta = OFCOM_REPEAT_AFTER_MACHINE + _LONGEST_DAY
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         number = context.lead.number_e164
-        machines = [a for a in context.attempts if a.machine and a.number_e164 == number
-                    and at - OFCOM_REPEAT_AFTER_MACHINE < a.at <= at]
+        zones = context.zones
+        machines = [(a, _blocked_until(a.at, zones)) for a in context.attempts
+                    if a.machine and a.number_e164 == number
+                    and at - OFCOM_REPEAT_AFTER_MACHINE - _LONGEST_DAY <= a.at <= at]
+        machines = [(a, until) for a, until in machines if at < until]
         if not machines:
-            return passed(self, at, "no answering machine detected on this number in 24 h")
+            return passed(self, at, "no answering machine detected on this number in 24 h "
+                          "or on the same day")
         if context.campaign.agent_guaranteed:
             return passed(self, at, "answering machine in 24 h, but an agent is guaranteed",
                           permission="ofcom:agent-guaranteed")
-        last = max(machines, key=lambda attempt: attempt.at)
+        last, until = max(machines, key=lambda pair: pair[1])
         return failed(self, f"AMD detected an answering machine at {stamps.minute(last.at)} "
-                      "UTC", last.at + OFCOM_REPEAT_AFTER_MACHINE)
+                      "UTC", until)
+
+
+
+def _blocked_until(verdict: datetime, zones: tuple[ZoneInfo, ...]) -> datetime:
+    """The first instant a repeat call after an answering-machine verdict may be made: past
+    24 hours after it (that instant included) and past the end of its local day in every
+    zone of the called party."""
+    until = verdict + OFCOM_REPEAT_AFTER_MACHINE + JUST_AFTER
+    for zone in zones:
+        day = verdict.astimezone(zone).date() + timedelta(days=1)
+        until = max(until, datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC))
+    return until
 
 
 @dataclass(frozen=True, slots=True)

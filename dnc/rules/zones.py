@@ -161,10 +161,8 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     explicit_state = lead.state.upper() if lead.state else None
     if explicit_state is not None and explicit_state not in tables.state_zones:
         raise ComplianceError(f"lead {who}: unknown US state {lead.state!r}")
-    postal_state = None
-    if lead.postal_code:
-        digits = "".join(ch for ch in lead.postal_code if ch.isdigit())
-        postal_state = tables.zip3_states.get(digits[:3]) if len(digits) >= 5 else None
+    postal_state = _postal_state(lead.postal_code, tables, who,
+                                 us=region in US_REGIONS or explicit_state is not None)
     zones: dict[str, None] = {}
     sources: list[str] = []
     if lead.time_zone:
@@ -194,6 +192,39 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
         wireless_by_plan=line_type == PhoneNumberType.MOBILE,
         line_type_ambiguous=line_type == PhoneNumberType.FIXED_LINE_OR_MOBILE,
         fixed_by_plan=line_type == PhoneNumberType.FIXED_LINE)
+
+
+_ZIP = re.compile(r"(\d{5})(?:[- ]?\d{4})?")
+MILITARY_ZIP3 = frozenset({"340", *(f"{n:03d}" for n in range(90, 99)),
+                           *(str(n) for n in range(962, 967))})
+"""APO/FPO prefixes (AA 340, AE 090-098, AP 962-966; USPS Publication 65): an address
+abroad, in no state and no zone of the US; the number's own signals place the call."""
+
+
+def _postal_state(postal_code: str | None, tables: RuleTables, who: str, *, us: bool
+                  ) -> str | None:
+    """The state a lead's postal code names, None when there is none to apply.
+
+    A US lead (a US or territory number, or a lead that states a US state) whose postal
+    code is given but names no state is refused rather than placed without it: a stated
+    address is a location the called party may be in, and dropping it dropped that state's
+    rules (a Rhode Island ZIP "2903" whose leading zero a spreadsheet lost, on a California
+    mobile number, was called at 18:30 Eastern on a weekday, past Rhode Island's 18:00). A
+    postal code of another country on a non-US number is not a US ZIP and is not read."""
+    code = (postal_code or "").strip()
+    if not code:
+        return None
+    match = _ZIP.fullmatch(code)
+    if match is not None:
+        zip3 = match.group(1)[:3]
+        state = tables.zip3_states.get(zip3)
+        if state is not None or zip3 in MILITARY_ZIP3:
+            return state
+    if not us:
+        return None  # another country's postal code on a non-US number
+    raise ComplianceError(
+        f"lead {who}: postal code {code!r} is not a US ZIP code of a known state (5 digits "
+        "or ZIP+4; a leading zero lost?): the state's rules cannot be applied without it")
 
 
 def zone_conflict(lead: LeadFacts, tables: RuleTables) -> str | None:
