@@ -165,13 +165,17 @@ DEMO_AREA_CODES = (201, 202, 203, 205, 206, 207, 208, 209, 210, 212, 213, 214, 2
 
 
 def _area_zones() -> dict[str, list[int]]:
-    """Zone -> the demo area codes whose numbers the numbering plan puts in it alone."""
-    from phonenumbers import parse
-    from phonenumbers.timezone import time_zones_for_number
+    """Zone -> the demo area codes whose numbers the compliance rules place in it alone
+    (``dnc.rules.zones.place``: a 555 exchange the numbering plan places no closer than
+    its state is in every zone of the state, e.g. 305 in Eastern and Central)."""
+    from dnc.rules.model import LeadFacts
+    from dnc.rules.tables import RuleTables
+    from dnc.rules.zones import place
 
+    tables = RuleTables()
     found: dict[str, list[int]] = {}
     for npa in DEMO_AREA_CODES:
-        zones = time_zones_for_number(parse(f"+1{npa}5550100"))
+        zones = place(LeadFacts(f"+1{npa}5550100"), tables).zones
         if len(zones) == 1:
             found.setdefault(zones[0], []).append(npa)
     return found

@@ -96,8 +96,10 @@ def parse_e164(number_e164: str) -> phonenumbers.PhoneNumber:
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
 
 
-def _plan_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
-    """Zones, region, area-code state and line type from the numbering plan.
+def _plan_facts(number_e164: str
+                ) -> tuple[tuple[str, ...], str | None, str | None, int, bool]:
+    """Zones, region, area-code state, line type and whether the plan places the number no
+    closer than its state (see ``_number_facts``) from the numbering plan.
 
     In the NANP all of these are fixed by the area code and exchange (NPA-NXX), so a
     well-formed +1 number is looked up once per exchange; others once per number.
@@ -124,16 +126,24 @@ def _npa_region(prefix: str) -> str | None:
 
 
 @lru_cache(maxsize=32768)
-def _prefix_facts(prefix: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
+def _prefix_facts(prefix: str
+                  ) -> tuple[tuple[str, ...], str | None, str | None, int, bool]:
     return _number_facts(prefix + "5010")  # any subscriber number of the exchange
 
 
 @lru_cache(maxsize=4096)
-def _number_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | None, int]:
+def _number_facts(number_e164: str
+                  ) -> tuple[tuple[str, ...], str | None, str | None, int, bool]:
+    """The numbering plan's facts; the last one says the plan knows the number's exchange
+    no closer than its state or territory (the place it names is the state itself, or
+    none): its zones are then the area code's default, which need not be the exchange's
+    (every unlisted 219 exchange of north-west Indiana is given New York's zone, though
+    the whole area code keeps Central time)."""
     parsed = parse_e164(number_e164)
     zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown")
     region = phonenumbers.region_code_for_number(parsed)
     area_state = None
+    description = ""
     if region in US_REGIONS:
         description = geocoder.description_for_number(parsed, "en")
         area_state = US_STATE_NAMES.get(description)
@@ -142,7 +152,8 @@ def _number_facts(number_e164: str) -> tuple[tuple[str, ...], str | None, str | 
             area_state = tail if len(tail) == 2 else US_STATE_NAMES.get(tail)
         if area_state is None and region != "US":
             area_state = region
-    return zones, region, area_state, number_type(parsed)
+    state_only = area_state is not None and ", " not in description
+    return zones, region, area_state, number_type(parsed), state_only
 
 
 def place(lead: LeadFacts, tables: RuleTables) -> Placement:
@@ -156,7 +167,7 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     convenience "in all the locations"; Fla. Stat. 501.059(8)(d) and 15 O.S. 775C.6 presume
     the area code's state is the location.
     """
-    plan_zones, region, area_state, line_type = _plan_facts(lead.number_e164)
+    plan_zones, region, area_state, line_type, state_only = _plan_facts(lead.number_e164)
     who = lead.lead_id or lead.number_e164
     explicit_state = lead.state.upper() if lead.state else None
     if explicit_state is not None and explicit_state not in tables.state_zones:
@@ -183,6 +194,13 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     if plan_zones:
         zones.update(dict.fromkeys(plan_zones))
         sources.append("numbering plan")
+    if state_only and area_state in tables.state_zones and \
+            any(z not in zones for z in tables.state_zones[area_state]):
+        # The plan places the number in its state only: the party may be in any of the
+        # state's zones (the area code's state is presumed the location: Fla. Stat.
+        # 501.059(8)(d), 15 O.S. 775C.6).
+        zones.update(dict.fromkeys(tables.state_zones[area_state]))
+        sources.append(f"area code's state {area_state}")
     states = tuple(dict.fromkeys(
         s for s in (explicit_state, postal_state, area_state) if s is not None))
     return Placement(
@@ -199,6 +217,11 @@ MILITARY_ZIP3 = frozenset({"340", *(f"{n:03d}" for n in range(90, 99)),
                            *(str(n) for n in range(962, 967))})
 """APO/FPO prefixes (AA 340, AE 090-098, AP 962-966; USPS Publication 65): an address
 abroad, in no state and no zone of the US; the number's own signals place the call."""
+
+ZIP5_STATES = {"96799": "AS", "96950": "MP", "96951": "MP", "96952": "MP"}
+"""Five-digit ZIP codes of a territory inside another's three-digit prefix (USPS: Pago Pago,
+American Samoa, in Hawaii's 967; Saipan, Rota and Tinian, Northern Mariana Islands, in
+Guam's 969): American Samoa is an hour behind Hawaii."""
 
 
 def _postal_state(postal_code: str | None, tables: RuleTables, who: str, *, us: bool
@@ -217,7 +240,7 @@ def _postal_state(postal_code: str | None, tables: RuleTables, who: str, *, us: 
     match = _ZIP.fullmatch(code)
     if match is not None:
         zip3 = match.group(1)[:3]
-        state = tables.zip3_states.get(zip3)
+        state = ZIP5_STATES.get(match.group(1)) or tables.zip3_states.get(zip3)
         if state is not None or zip3 in MILITARY_ZIP3:
             return state
     if not us:

@@ -17,7 +17,7 @@ from dnc.interfaces import PastAttempt, RegistryKind, RegistryVersion
 from dnc.rules.engine import ComplianceEngine
 from dnc.rules.model import CampaignState, LeadFacts, Profile
 from dnc.rules.tables import RuleTables
-from dnc.rules.zones import place
+from dnc.rules.zones import ZIP5_STATES, place
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
@@ -132,12 +132,11 @@ def test_a_us_lead_is_placed_in_its_postal_codes_state_or_refused(code):
     except ComplianceError:
         return
     digits = code.strip()[:5]
-    if not code.strip():
-        assert placement.states == ("CA",)
-    elif digits[:3] not in TABLES.zip3_states:
-        assert placement.states == ("CA",)  # an APO/FPO address abroad
+    named = ZIP5_STATES.get(digits) or TABLES.zip3_states.get(digits[:3])
+    if not code.strip() or named is None:
+        assert placement.states == ("CA",)  # no code, or an APO/FPO address abroad
     else:
-        assert TABLES.zip3_states[digits[:3]] in placement.states
+        assert named in placement.states
 
 
 # --- Ofcom: repeat calls after an abandoned call or an answering machine --------------------
@@ -211,3 +210,64 @@ def test_no_repeat_call_is_allowed_inside_any_reading_of_ofcoms_periods(verdict,
         again = outcome(checker(result.earliest, [call], tps=True).check(
             LeadFacts(UK), OFCOM, result.earliest, MEASURED), rule)
         assert again.passed
+
+
+# --- A number the numbering plan places no closer than its state -------------------------
+
+@pytest.mark.parametrize("number, local, zone", [
+    # An unlisted exchange of 219 gets the area code's default, New York, though north-west
+    # Indiana keeps Central time: 08:30 Eastern is 07:30 where the phone rings.
+    ("+12192345678", datetime(2026, 7, 15, 8, 30, tzinfo=NEW_YORK), "America/Chicago"),
+    # A Guam number of a lead whose record says California: the plan names no zone for the
+    # exchange, so only California's counted; 10:06 Pacific is 04:06 the next day in Guam.
+    ("+16716119560", datetime(2026, 11, 17, 10, 6, tzinfo=ZoneInfo("America/Los_Angeles")),
+     "Pacific/Guam"),
+])
+def test_every_zone_of_the_area_codes_state_counts_when_the_plan_names_no_closer_place(
+        number, local, zone):
+    at = local.astimezone(UTC)
+    lead = LeadFacts(number, state="CA" if number.startswith("+1671") else None)
+    decision = checker(at).check(lead, campaign(), at)
+    assert zone in decision.zones
+    result = outcome(decision, "us.calling_hours")
+    assert not result.passed and zone in result.reason
+
+
+def test_a_listed_exchange_keeps_the_plans_own_zone():
+    """Gary's listed exchange is Central only: the state's other zone is not added."""
+    assert place(LeadFacts("+12198811234"), TABLES).zones == ("America/Chicago",)
+    assert place(LeadFacts("+12192345678"), TABLES).zones == \
+        ("America/New_York", "America/Indiana/Indianapolis", "America/Chicago")
+
+
+def test_american_samoa_is_placed_by_its_zip_code_not_as_hawaii():
+    """ZIP 96799 (Pago Pago) shares Hawaii's prefix 967; American Samoa is an hour behind:
+    08:30 in Honolulu is 07:30 there."""
+    placed = place(LeadFacts(SAN_FRANCISCO, postal_code="96799"), TABLES)
+    assert placed.states == ("AS", "CA") and "Pacific/Pago_Pago" in placed.zones
+    at = datetime(2026, 7, 15, 8, 30, tzinfo=ZoneInfo("Pacific/Honolulu")).astimezone(UTC)
+    assert not checker(at).check(LeadFacts(SAN_FRANCISCO, postal_code="96799"), campaign(),
+                                 at).allowed
+
+
+GEOGRAPHIC = ["201", "205", "208", "214", "219", "260", "270", "305", "308", "317", "504",
+              "605", "620", "701", "775", "787", "850", "907", "928", "340", "671", "684"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(npa=st.sampled_from(GEOGRAPHIC), exchange=st.integers(200, 999),
+       line=st.integers(0, 9999))
+def test_a_number_is_placed_in_every_zone_of_its_state_unless_the_plan_places_it_closer(
+        npa, exchange, line):
+    """Any US or territory number: the plan either names a place in the state (a city or
+    county: its zones are the exchange's own) or every zone of the area code's state is a
+    candidate zone."""
+    from phonenumbers import geocoder, parse
+
+    number = f"+1{npa}{exchange}{line:04d}"
+    placed = place(LeadFacts(number), TABLES)
+    described = geocoder.description_for_number(parse(number), "en")
+    state = placed.states[0]
+    if ", " not in described:
+        assert set(TABLES.state_zones[state]) <= set(placed.zones)
+    assert placed.zones

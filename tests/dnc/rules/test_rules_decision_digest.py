@@ -63,8 +63,8 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "de91975b93b5678ef149739ca0bd0d579d7d9ab6226129dc5d7f0ca4b6b6247a"
-GATE_DIGEST = "2c502eca83100c71e5cc6e418c40184ee36c293f865c3ee404a1e74b766d2ab9"
+ENGINE_DIGEST = "c9f924d76dddf2bbf60ab907a1bc69af2d8d7f34a770dac1b714d8a9c64ea7db"
+GATE_DIGEST = "38cfadf34a927c7dfb0fe7c1c32bf7303358138c949c70fa8d6d408c9ffa6578"
 
 
 def _text(value: object) -> str:

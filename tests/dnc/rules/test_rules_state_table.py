@@ -117,7 +117,10 @@ def test_florida_example_from_the_issue():
     assert not decision.allowed
     assert [o.rule_id for o in decision.reasons] == ["state.FL.hours"]
     # Florida spans two zones; 08:00 must have come in both, so 08:00 Central = 14:00 UTC.
-    assert decision.zones == ("America/New_York",)  # the numbering plan's single zone
+    # 305-555 is an exchange the numbering plan places in Florida only (its zone is the area
+    # code's default): every Florida zone counts, as for an explicit state.
+    assert decision.zones == ("America/New_York", "America/Chicago")
+    assert decision.earliest_allowed == datetime(2026, 11, 17, 14, tzinfo=UTC)
     explicit = engine().check(LeadFacts(florida, state="FL"), rules, at)
     assert explicit.zones == ("America/New_York", "America/Chicago")
     assert explicit.earliest_allowed == datetime(2026, 11, 17, 14, tzinfo=UTC)
