@@ -62,7 +62,7 @@ def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
     return CampaignRules(
         name=name, profiles=profiles,
         caller_id_present=bool(settings.caller_ids),
-        autodialed=compliance.autodialed, prerecorded=is_prerecorded(settings),
+        autodialed=is_autodialed(settings), prerecorded=is_prerecorded(settings),
         telemarketing=compliance.telemarketing, subject=compliance.subject,
         agent_guaranteed=compliance.agent_guaranteed,
         treat_unknown_line_type_as_wireless=compliance.unknown_line_type == "wireless",
@@ -73,6 +73,17 @@ def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
         recorded_message=RecordedMessage(
             message.seller_named_first, message.callback_number, message.optout_number,
             message.interactive_optout) if message is not None else None)
+
+
+def is_autodialed(settings: CampaignSettings) -> bool:
+    """Whether the dialer selects and dials the campaign's numbers itself: every pacing
+    policy but preview does, whatever ``compliance.autodialed`` declares. A predictive
+    campaign that declared ``autodialed: false`` escaped Florida's, Oklahoma's and
+    Maryland's written consent for "an automated system for the selection or dialing of
+    telephone numbers" (Fla. Stat. 501.059(8)(a)), the wireless consent rule (47 CFR
+    64.1200(a)(1)(iii)) and South Dakota's weekday-only rule: a declaration may add the
+    rules, never take away those of what the campaign does."""
+    return settings.compliance.autodialed or settings.pacing_policy != "preview"
 
 
 def _time(value: Any) -> datetime | None:
