@@ -3,10 +3,12 @@
 The ledger measures the rolling window and the campaign's current period (periods of the
 window's length from its first attempt: 47 CFR 64.1200(a)(7)(i); Ofcom's 24 hours make them
 days). A new period has no answers of its own; without a plan for it, a trusted model dialed
-each period's start as a cold start. This runs a campaign over several periods with the
-period plan off (``period_answers_share=0``) and on (the default), on common random
-numbers, and prints by ground truth (the simulator's own count of people who found no
-agent):
+each period's start as a cold start. This runs a campaign over several periods under each
+of ``--plans`` (``PLANS``: the period plan off, ``period_answers_share=0``; ``guard``, the
+plan at 0.5 spending from the period's 34th answer; ``young``, the plan at 0.5 with its
+early aim held to the young window's margin on the period's own answers, one abandon of
+reserve), on common random numbers, and prints by ground truth (the simulator's own count
+of people who found no agent):
 
 - each period's abandonment rate (must stay ≤ the limit),
 - the worst rolling window (the window ending at every answer),
@@ -16,7 +18,7 @@ agent):
 - the talk share of each period's first hours (agents' talk ÷ their logged-in time).
 
 Usage: ``nice -n 10 python benchmarks/period_starts.py [--agents 10,50] [--live 0.2,0.1]
-[--days 4] [--window-days 1] [--first-hours 2] [--replications 2]``
+[--days 4] [--window-days 1] [--first-hours 2] [--replications 2] [--plans off,guard,young]``
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ from simulations.scenario import scenario_from_tables
 
 LIMIT = 0.03
 
+PLANS: dict[str, dict[str, float | None]] = {
+    "off": {"period_answers_share": 0.0, "period_reserve_abandons": None},
+    "guard": {"period_answers_share": 0.5, "period_reserve_abandons": None},
+    "young": {"period_answers_share": 0.5, "period_reserve_abandons": 1.0},
+}
+"""The period plans compared, each with every setting it depends on stated (not the
+policy's defaults, which may change)."""
+
 
 def scenario(agents: int, live: float, days: int, window_days: float, talk: float = 180.0):
     return scenario_from_tables({
@@ -52,10 +62,10 @@ def scenario(agents: int, live: float, days: int, window_days: float, talk: floa
     })
 
 
-def measure(job: tuple[int, float, int, float, float, int, float]) -> dict:
-    agents, live, days, window_days, share, replication, first_hours = job
+def measure(job: tuple[int, float, int, float, str, int, float]) -> dict:
+    agents, live, days, window_days, plan, replication, first_hours = job
     sc = scenario(agents, live, days, window_days)
-    sim = TimedSimulation(sc, "predictive", 1, replication, {"period_answers_share": share})
+    sim = TimedSimulation(sc, "predictive", 1, replication, dict(PLANS[plan]))
     started = time.process_time()
     sim.run()
     cpu = time.process_time() - started
@@ -89,10 +99,16 @@ def main() -> None:
     parser.add_argument("--first-hours", type=float, default=2.0)
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--plans", default="off,guard,young",
+                        help=f"comma-separated, of {', '.join(PLANS)}")
     args = parser.parse_args()
-    jobs = [(int(a), float(live), args.days, args.window_days, share, r, args.first_hours)
+    plans = args.plans.split(",")
+    unknown = [p for p in plans if p not in PLANS]
+    if unknown:
+        parser.error(f"--plans: unknown plan {unknown[0]!r} (known: {', '.join(PLANS)})")
+    jobs = [(int(a), float(live), args.days, args.window_days, plan, r, args.first_hours)
             for a in args.agents.split(",") for live in args.live.split(",")
-            for r in range(args.replications) for share in (0.0, 0.5)]
+            for r in range(args.replications) for plan in plans]
     wall = time.time()
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(measure, jobs))
@@ -103,8 +119,8 @@ def main() -> None:
           "| answers exposed | talk, first hours by day | talk |")
     print("|---:|---:|---:|---|---|---:|---|---|---|---:|")
     for m in results:
-        agents, live, _, _, share, r, _ = m["job"]
-        print(f"| {agents} | {live:.2f} | {r} | {'on' if share else 'off'} | "
+        agents, live, _, _, plan, r, _ = m["job"]
+        print(f"| {agents} | {live:.2f} | {r} | {plan} | "
               + " ".join(f"{x:.2%}" for x in m["period_rates"])
               + f" | {m['worst_window']:.2%} | "
               + " ".join(f"{x:.1%}" for x in m["worst_portion"]) + " | "

@@ -133,6 +133,17 @@ class PacingState:
     """Abandons in the current period (None with ``period_live_answers``)."""
 
 
+PERIOD_PLAN_AIM = "set by the period plan"
+"""The words a decision's explanation carries when the period plan set its aim (a model
+decision's aim spent against the period's end, above the window's every-instant aim:
+docs/pacing.md, "Periods"); the dashboard looks for them (``period_plan_set_aim``)."""
+
+
+def period_plan_set_aim(explanation: str | None) -> bool:
+    """Whether a decision's explanation says that the period plan set its aim."""
+    return explanation is not None and PERIOD_PLAN_AIM in explanation
+
+
 class _Deferrable:
     """The slot that holds a deferred explanation's formatter and values."""
 

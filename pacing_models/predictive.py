@@ -64,6 +64,7 @@ from pacing_models.forecast import (
     warm_up,
 )
 from pacing_models.interface import (
+    PERIOD_PLAN_AIM,
     AttemptResult,
     PacingDecision,
     PacingState,
@@ -169,15 +170,28 @@ def _agents_engaged(state: PacingState) -> int:
 def _model_explanation(n: int, n_model: int, floor: int, p_answer: float, people: float,
                        free: int, ringing: int, awaiting: int, threshold: float, base: float,
                        added: float, young: bool, goal: float, setpoint: float, bias: float,
-                       rate: float, live: int, target: float) -> str:
-    """A model decision's explanation (``deferred_decision``: formatted when read)."""
+                       rate: float, live: int, target: float,
+                       period_plan: tuple[int, int, float] | None = None) -> str:
+    """A model decision's explanation (``deferred_decision``: formatted when read).
+
+    ``period_plan``: (the period's abandons, its live answers, the answers counted on to its
+    end) when the period plan set the aim (``_period_model_aim``), said in the words of
+    ``PERIOD_PLAN_AIM`` so the dashboard can tell a supervisor why the aim is above the
+    window's."""
+    if young:
+        aim = "young window: look-ahead only (the answers pay for no abandon yet)"
+    else:
+        aim = f"aim {goal:.2%} (setpoint {setpoint:.2%})"
+        if period_plan is not None:
+            abandons, answered, left = period_plan
+            aim += (f", {PERIOD_PLAN_AIM}: period {abandons}/{answered}, "
+                    f"{left:.0f} more answers counted on to its end")
     return (
         f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
         f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {free}, ringing {ringing}"
         + (f", awaiting AMD {awaiting}; " if awaiting else "; ") +
         f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
-        + ("young window: look-ahead only (the answers pay for no abandon yet)"
-           if young else f"aim {goal:.2%} (setpoint {setpoint:.2%})")
+        + aim
         + f", model bias ×{bias:.2f}; window {rate:.2%} of {live} (target {target:.2%})"
     )
 
@@ -245,6 +259,7 @@ class PredictivePolicy:
         young_threshold: float = 1e-4,
         young_risk: float = 1e-3,
         period_answers_share: float = 0.0,
+        period_reserve_abandons: float | None = None,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -281,6 +296,16 @@ class PredictivePolicy:
         (an early abandon under the plan sends the period back to progressive until its
         answers pay for the next; docs/pacing.md, "Periods")."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
+        if period_reserve_abandons is not None and not 0.0 <= period_reserve_abandons <= 1000.0:
+            raise InvalidParameterError(
+                f"period_reserve_abandons must be in [0, 1000], got {period_reserve_abandons}")
+        self.period_reserve_abandons = period_reserve_abandons
+        """None (the default): the period plan spends against the period's end from the
+        period's 34th answer (r·L_p ≥ A_p + 1). A count: the plan's aim is also held to the
+        young window's every-instant aim on the period's own answers, with this many abandons
+        of reserve instead of ``reserve_abandons`` (``_period_model_aim``)."""
+        self._period_budget = (None if period_reserve_abandons is None else AbandonBudget(
+            margin_z, planning_answers, aim_cap, period_reserve_abandons))
         self.patience_mean = patience_mean
         self.min_live_answers = min_live_answers
         self.min_handles = min_handles
@@ -350,6 +375,9 @@ class PredictivePolicy:
         self._aim_key: tuple[object, ...] | None = None
         self._aim = (0.0, 0.0)
         """(aim, setpoint) of ``_model_aim`` for the inputs ``_aim_key``."""
+        self._aim_plan: tuple[int, int, float] | None = None
+        """(the period's abandons, its live answers, H) when the period plan set ``_aim``
+        (the explanation says so), else None."""
 
     # --- learning -------------------------------------------------------------------------
 
@@ -566,17 +594,20 @@ class PredictivePolicy:
                     self._realised += realised if realised > 0 else 0
             self._last = (state.now, live, abandons, amd)
 
-    def _model_aim(self, live: int, abandons: int, target: float,
-                   unforecast: float) -> tuple[float, float]:
+    def _model_aim(self, live: int, abandons: int, target: float, unforecast: float,
+                   budget: AbandonBudget | None = None) -> tuple[float, float]:
         """(the model's own aim, the setpoint it is part of): without AMD's abandons the
         budget's setpoint; beside them (rate f), what the budget leaves the model
         (``AbandonBudget.aim_beside``: the cap keeps room for the model's own error, not
         for f, which is measured; f's noise carries ``amd_margin_z``, the model's
-        ``margin_z``), and the setpoint is that plus f."""
+        ``margin_z``), and the setpoint is that plus f. ``budget``: another than the policy's
+        own (the period's early aim, ``_period_model_aim``)."""
+        if budget is None:
+            budget = self.budget
         if unforecast <= 0.0:
-            setpoint = self.budget.setpoint(live, abandons, target)
+            setpoint = budget.setpoint(live, abandons, target)
             return setpoint, setpoint
-        aim = self.budget.aim_beside(live, abandons, target, unforecast, self.amd_margin_z)
+        aim = budget.aim_beside(live, abandons, target, unforecast, self.amd_margin_z)
         return aim, (aim + unforecast if aim > 0.0 else 0.0)
 
     def _period_answers_left(self, period: tuple[int | None, ...] | None) -> float:
@@ -614,17 +645,30 @@ class PredictivePolicy:
         if answers_left <= 0.0 or period is None:
             return None
         window_live, window_abandons, period_live, period_abandons = period
-        if target * period_live < period_abandons + 1.0:  # type: ignore[operator]
-            # Until the period's own answers pay for one abandon (34 at 3 %), and again
-            # after an early one until they pay for the next: a campaign stopped for good
-            # right after an unlucky abandon is measured on the period's portion so far
-            # (47 CFR 64.1200(a)(7)(i), "or portion thereof"), and is still legal (as
-            # ``_young_look_ahead``). The young window's caution meanwhile.
-            return None
+        early = self._period_budget
+        if early is None:
+            if target * period_live < period_abandons + 1.0:  # type: ignore[operator]
+                # Until the period's own answers pay for one abandon (34 at 3 %), and again
+                # after an early one until they pay for the next: a campaign stopped for
+                # good right after an unlucky abandon is measured on the period's portion so
+                # far (47 CFR 64.1200(a)(7)(i), "or portion thereof"), and is still legal
+                # (as ``_young_look_ahead``). The young window's caution meanwhile.
+                return None
+            early_aim = math.inf
+        else:
+            # The young window's every-instant margin on the period's own answers, with
+            # ``period_reserve_abandons`` of reserve: the portion so far stays within the
+            # limit at every answer (z Poisson deviations), and one abandon among the
+            # period's first answers lowers the aim rather than ending the plan.
+            early_aim = self._model_aim(period_live, period_abandons,  # type: ignore[arg-type]
+                                        target, unforecast, early)[0]
+            if early_aim <= 0.0:
+                return None
         window_aim, window_setpoint = self._model_aim(
             window_live, window_abandons, target, unforecast)  # type: ignore[arg-type]
         aim = self.budget.period_aim(period_live, period_abandons, target,  # type: ignore[arg-type]
                                      answers_left, unforecast)
+        aim = early_aim if early_aim < aim else aim
         if window_aim <= aim:
             return window_aim, window_setpoint
         return aim, (aim + unforecast if aim > 0.0 else 0.0)
@@ -810,9 +854,12 @@ class PredictivePolicy:
         aim_key = (live, abandons, target, unforecast, self.budget, self.amd_margin_z, period)
         if aim_key != self._aim_key:
             self._aim = self._model_aim(live, abandons, target, unforecast)
+            self._aim_plan = None
             planned = self._period_model_aim(period, target, unforecast)
             if planned is not None and planned[0] > self._aim[0]:
                 self._aim = planned
+                self._aim_plan = (period[3], period[2],  # type: ignore[index]
+                                  self._period_answers_left(period))
             self._aim_key = aim_key
         aim, setpoint = self._aim
         ramp = self.talk.count / self.ramp_handles
@@ -893,4 +940,4 @@ class PredictivePolicy:
         # rest of this method's Python): from these values, fixed now.
         return deferred_decision(n, added, _model_explanation, (
             n, n_model, floor, p_answer, people, state.agents_free, r, v - r, threshold,
-            base, added, young, goal, setpoint, bias, rate, live, target))
+            base, added, young, goal, setpoint, bias, rate, live, target, self._aim_plan))

@@ -17,6 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from pacing_models.interface import period_plan_set_aim
+
 _BUSY = ("reserved", "on_call")
 
 
@@ -79,6 +81,9 @@ def pacing_in_words(snapshot: dict[str, Any]) -> str:
     if learning:
         text += (" Still learning this campaign's answer and talk times: one line per free "
                  "agent until then.")
+    if period_plan_set_aim(pacing.get("explanation")):
+        text += (" The period plan set the abandonment aim: this period is measured whole, "
+                 "so the answers it can count on by its end pay for abandons now.")
     rate, target = snapshot.get("abandon_rate"), snapshot.get("abandon_target")
     if rate is not None and target is not None and rate > target:
         text += (f" Abandonment {_pct(rate)} is over the {target:.0%} limit: the policy "
@@ -103,6 +108,8 @@ def status_line(snapshot: dict[str, Any], at: float | None = None) -> str:
         f"({_pct(snapshot.get('abandon_rate'))})",
         f"hopper {snapshot.get('hopper', 0)}",
     ]
+    if period_plan_set_aim((snapshot.get("pacing") or {}).get("explanation")):
+        parts.append("aim set by the period plan")
     reasons = status.get("reasons") or []
     if reasons and activity != "waiting":
         parts.append(("not dialing: " if activity != "stopping" else "") + "; ".join(reasons))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from pacing_models.budget import AbandonBudget
 from pacing_models.errors import InvalidParameterError
-from pacing_models.interface import PacingState
+from pacing_models.interface import PERIOD_PLAN_AIM, PacingState, period_plan_set_aim
 from pacing_models.predictive import PredictivePolicy
 from tests.pacing_models.test_pacing_policies import trained_predictive
 
@@ -114,3 +114,46 @@ def test_the_plan_never_aims_above_the_window_every_instant() -> None:
 def test_the_share_is_checked() -> None:
     with pytest.raises(InvalidParameterError, match="period_answers_share"):
         PredictivePolicy(period_answers_share=1.5)
+
+
+def test_an_explanation_says_when_the_period_plan_set_the_aim() -> None:
+    """A supervisor sees why the aim is above the window's: the decision says the period
+    plan set it, with the period's counts and the answers counted on to its end."""
+    s = _start_of_a_period(before=1500)
+    planned = trained_predictive(period_answers_share=0.5).decide(s).explanation
+    assert period_plan_set_aim(planned)
+    assert f"{PERIOD_PLAN_AIM}: period 0/40, 750 more answers counted on" in planned
+    # Without the plan, or before it may spend (the period's answers pay for no abandon),
+    # the aim is the window's and the explanation says nothing of a plan.
+    assert not period_plan_set_aim(trained_predictive().decide(s).explanation)
+    early = _start_of_a_period(before=1500, live=20)
+    assert not period_plan_set_aim(
+        trained_predictive(period_answers_share=0.5).decide(early).explanation)
+    # A driver that counts no period: nothing to plan.
+    unperiodic = PacingState(**{**{f: getattr(s, f) for f in s.__dataclass_fields__},
+                                "period_live_answers": None, "period_abandons": None})
+    assert not period_plan_set_aim(
+        trained_predictive(period_answers_share=0.5).decide(unperiodic).explanation)
+
+
+def test_the_early_aim_keeps_the_young_margin_on_the_period_answers() -> None:
+    """With ``period_reserve_abandons`` the plan's aim is also held to the young window's
+    every-instant aim on the period's own answers, one abandon of reserve: low among the
+    period's first answers, never above the plan's, and nothing while one more abandon
+    would take the portion so far over the limit."""
+    guarded = trained_predictive(period_answers_share=0.5)
+    young = trained_predictive(period_answers_share=0.5, period_reserve_abandons=1.0)
+    one = AbandonBudget(z=4.0, reserve=1.0, aim_cap=0.8)
+    for live, abandons in ((40, 0), (100, 0), (300, 2), (90, 1)):
+        s = _start_of_a_period(before=1500, live=live, abandons=abandons)
+        aim = _aim(young, s)
+        assert 0.0 < aim <= min(_aim(guarded, s), one.setpoint(live, abandons, R)) + 1e-12
+    assert _aim(young, _start_of_a_period(before=1500, live=40)) < 0.2 * _aim(
+        guarded, _start_of_a_period(before=1500, live=40))
+    for live, abandons in ((33, 0), (60, 1), (66, 1)):
+        assert _aim(young, _start_of_a_period(before=1500, live=live, abandons=abandons)) == 0.0
+
+
+def test_the_period_reserve_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match="period_reserve_abandons"):
+        PredictivePolicy(period_reserve_abandons=-1.0)

@@ -135,3 +135,20 @@ def test_status_line_says_why_not_dialing():
                                                      "refused, retrying"]}))
     assert "spring blocked" in line
     assert line.endswith("not dialing: switch 127.0.0.1:1: connection refused, retrying")
+
+
+def test_the_dashboard_and_status_line_say_when_the_period_plan_set_the_aim():
+    planned = ("predictive: 3 call(s) (model 3, progressive 1); live-answer p=0.180 (to "
+               "agents 0.180), free 1, ringing 2; marginal abandon ≤ 0.02, E[abandons] 0.010 "
+               "+0.004; aim 1.20% (setpoint 1.20%, set by the period plan: period 0/40, 750 "
+               "more answers counted on to its end), model bias ×1.10; window 0.00% of 40 "
+               "(target 3.00%)")
+    snapshot = _snapshot(pacing={"policy": "predictive", "calls_to_launch": 3,
+                                 "explanation": planned})
+    assert "The period plan set the abandonment aim" in pacing_in_words(snapshot)
+    assert status_line(snapshot).endswith("aim set by the period plan")
+    console = Console(width=80, record=True, color_system=None)
+    console.print(render(snapshot))
+    assert "period plan set the abandonment aim" in " ".join(console.export_text().split())
+    assert "period plan" not in pacing_in_words(_snapshot())
+    assert "period plan" not in status_line(_snapshot())
