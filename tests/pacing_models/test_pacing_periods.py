@@ -23,6 +23,10 @@ from pacing_models.predictive import PredictivePolicy
 from tests.pacing_models.test_pacing_policies import trained_predictive
 
 R = 0.03
+OFF = {"period_answers_share": 0.0}
+"""No period plan: a period binds as a young window does."""
+GUARD = {"period_answers_share": 0.5, "period_reserve_abandons": None}
+"""The plan spending against the period's end from its 34th answer (r·L_p ≥ A_p + 1)."""
 
 
 @given(st.integers(0, 20_000), st.floats(0.0, 1.0), st.floats(0.0, 50_000.0),
@@ -71,19 +75,20 @@ def _aim(policy: PredictivePolicy, s: PacingState) -> float:
 
 def test_a_trusted_model_plans_a_new_period_against_its_end() -> None:
     s = _start_of_a_period(before=1500)
-    planned = _aim(trained_predictive(period_answers_share=0.5), s)
+    planned = _aim(trained_predictive(**GUARD), s)
     assert planned > 0.3 * R
-    # Without the plan (the default): a young window's aim (none), as before.
-    assert _aim(trained_predictive(), s) == 0.0
+    # Without the plan: a young window's aim (none).
+    assert _aim(trained_predictive(**OFF), s) == 0.0
     # The more the previous period answered over the stretch left, the bolder the plan.
-    assert _aim(trained_predictive(period_answers_share=0.5),
-                _start_of_a_period(before=300)) < planned
+    assert _aim(trained_predictive(**GUARD), _start_of_a_period(before=300)) < planned
+    # The default plan, held to the young margin on the period's own answers: a start.
+    assert 0.0 < _aim(trained_predictive(), s) < planned
 
 
 def test_the_plan_waits_until_one_more_abandon_keeps_the_portion_within_the_limit() -> None:
     """A campaign stopped for good right after an unlucky abandon is measured on the
     period's portion so far: the plan waits for the answers that pay for one (34 at 3 %)."""
-    policy = trained_predictive(period_answers_share=0.5)
+    policy = trained_predictive(**GUARD)
     assert _aim(policy, _start_of_a_period(before=1500, live=0)) == 0.0
     assert _aim(policy, _start_of_a_period(before=1500, live=33)) == 0.0
     assert _aim(policy, _start_of_a_period(before=1500, live=34)) > 0.0
@@ -93,11 +98,11 @@ def test_the_plan_waits_until_one_more_abandon_keeps_the_portion_within_the_limi
 
 def test_a_young_model_and_a_first_period_stay_cautious() -> None:
     # A model whose handle-time fit is not yet trusted (a campaign's own cold start).
-    young = trained_predictive(ramp_handles=1000, period_answers_share=0.5)
-    assert _aim(young, _start_of_a_period(before=1500)) == 0.0
-    # The campaign's first period: the window holds nothing before it.
-    assert _aim(trained_predictive(period_answers_share=0.5),
-                _start_of_a_period(before=0)) == 0.0
+    for plan in (GUARD, {}):
+        young = trained_predictive(ramp_handles=1000, **plan)
+        assert _aim(young, _start_of_a_period(before=1500)) == 0.0
+        # The campaign's first period: the window holds nothing before it.
+        assert _aim(trained_predictive(**plan), _start_of_a_period(before=0)) == 0.0
 
 
 def test_the_plan_never_aims_above_the_window_every_instant() -> None:
@@ -107,8 +112,9 @@ def test_the_plan_never_aims_above_the_window_every_instant() -> None:
                            "window_abandons": 42})  # 1,540 answers, 42 abandons: 2.7 %
     budget = trained_predictive().budget
     window_aim = budget.setpoint(1540, 42, R)
-    assert 0.0 < _aim(trained_predictive(period_answers_share=0.5), tight) <= window_aim
-    assert window_aim < 0.7 * _aim(trained_predictive(period_answers_share=0.5), s)
+    assert 0.0 < _aim(trained_predictive(**GUARD), tight) <= window_aim
+    assert window_aim < 0.7 * _aim(trained_predictive(**GUARD), s)
+    assert _aim(trained_predictive(), tight) <= window_aim
 
 
 def test_the_share_is_checked() -> None:
@@ -120,20 +126,19 @@ def test_an_explanation_says_when_the_period_plan_set_the_aim() -> None:
     """A supervisor sees why the aim is above the window's: the decision says the period
     plan set it, with the period's counts and the answers counted on to its end."""
     s = _start_of_a_period(before=1500)
-    planned = trained_predictive(period_answers_share=0.5).decide(s).explanation
-    assert period_plan_set_aim(planned)
-    assert f"{PERIOD_PLAN_AIM}: period 0/40, 750 more answers counted on" in planned
+    for plan in (GUARD, {}):
+        planned = trained_predictive(**plan).decide(s).explanation
+        assert period_plan_set_aim(planned)
+        assert f"{PERIOD_PLAN_AIM}: period 0/40, 750 more answers counted on" in planned
     # Without the plan, or before it may spend (the period's answers pay for no abandon),
     # the aim is the window's and the explanation says nothing of a plan.
-    assert not period_plan_set_aim(trained_predictive().decide(s).explanation)
+    assert not period_plan_set_aim(trained_predictive(**OFF).decide(s).explanation)
     early = _start_of_a_period(before=1500, live=20)
-    assert not period_plan_set_aim(
-        trained_predictive(period_answers_share=0.5).decide(early).explanation)
+    assert not period_plan_set_aim(trained_predictive().decide(early).explanation)
     # A driver that counts no period: nothing to plan.
     unperiodic = PacingState(**{**{f: getattr(s, f) for f in s.__dataclass_fields__},
                                 "period_live_answers": None, "period_abandons": None})
-    assert not period_plan_set_aim(
-        trained_predictive(period_answers_share=0.5).decide(unperiodic).explanation)
+    assert not period_plan_set_aim(trained_predictive().decide(unperiodic).explanation)
 
 
 def test_the_early_aim_keeps_the_young_margin_on_the_period_answers() -> None:
@@ -141,8 +146,9 @@ def test_the_early_aim_keeps_the_young_margin_on_the_period_answers() -> None:
     every-instant aim on the period's own answers, one abandon of reserve: low among the
     period's first answers, never above the plan's, and nothing while one more abandon
     would take the portion so far over the limit."""
-    guarded = trained_predictive(period_answers_share=0.5)
-    young = trained_predictive(period_answers_share=0.5, period_reserve_abandons=1.0)
+    guarded = trained_predictive(**GUARD)
+    young = trained_predictive()  # the default: share 0.5, one abandon of reserve
+    assert (young.period_answers_share, young.period_reserve_abandons) == (0.5, 1.0)
     one = AbandonBudget(z=4.0, reserve=1.0, aim_cap=0.8)
     for live, abandons in ((40, 0), (100, 0), (300, 2), (90, 1)):
         s = _start_of_a_period(before=1500, live=live, abandons=abandons)

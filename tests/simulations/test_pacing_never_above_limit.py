@@ -52,13 +52,16 @@ def test_predictive_is_never_above_the_limit(tables: dict, seed: int) -> None:
 @settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(5, 12), st.floats(0.1, 0.3), st.sampled_from([1.0, 2.0]),
-       st.sampled_from([0.0, 0.5]), st.integers(0, 1000))
+       st.sampled_from([{}, {"period_answers_share": 0.0},
+                        {"period_answers_share": 0.5, "period_reserve_abandons": None}]),
+       st.integers(0, 1000))
 def test_predictive_is_never_above_the_limit_in_any_period_or_window(
-        agents: int, live: float, window_days: float, share: float, seed: int) -> None:
+        agents: int, live: float, window_days: float, plan: dict, seed: int) -> None:
     """Over several periods (Ofcom's 24 hours, or a shortened 30-day one: periods of the
-    window's length from the first attempt), by default and where a trusted model plans
-    each new period against its end (``period_answers_share``): by ground truth, every
-    period and every rolling window, at every instant, within the limit."""
+    window's length from the first attempt), by default (the period plan held to the young
+    margin on the period's own answers), without the period plan and with it spending from
+    the period's 34th answer: by ground truth, every period and every rolling window, at
+    every instant, within the limit."""
     from simulations.driver import DAY
     from simulations.period_truth import TimedSimulation, period_rates, worst_window
 
@@ -75,7 +78,7 @@ def test_predictive_is_never_above_the_limit_in_any_period_or_window(
         "agents": {"talk": {"dist": "lognormal", "mean": 120.0, "sd": 60.0},
                    "wrap": {"dist": "fixed", "value": 15.0}, "machine_handle_time": 5.0},
     })
-    sim = TimedSimulation(scenario, "predictive", seed, 0, {"period_answers_share": share})
+    sim = TimedSimulation(scenario, "predictive", seed, 0, dict(plan))
     sim.run()
     truth = sim.truth
     rates = period_rates(truth, window_days * DAY, periods)
