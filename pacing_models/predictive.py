@@ -641,7 +641,10 @@ class PredictivePolicy:
         (``AbandonBudget.period_aim`` over H answers). Without it a new period, with no
         answers of its own, aimed at 0 until a hundred had paid for the reserve: a trusted
         model dialed each period's start as a cold start does, every day under Ofcom's
-        24 hours. Only while one more abandon would leave the period's portion so far
+        24 hours. Held to the young window's every-instant aim on the period's own answers
+        with ``period_reserve_abandons`` of reserve (the early aim: low among the period's
+        first answers, nothing until they pay for one abandon beyond the reserve); with
+        that None, only while one more abandon would leave the period's portion so far
         within the limit. ``decide`` takes it only where it is above the aim on the
         binding counts."""
         answers_left = self._period_answers_left(period)
@@ -661,8 +664,8 @@ class PredictivePolicy:
         else:
             # The young window's every-instant margin on the period's own answers, with
             # ``period_reserve_abandons`` of reserve: the portion so far stays within the
-            # limit at every answer (z Poisson deviations), and one abandon among the
-            # period's first answers lowers the aim rather than ending the plan.
+            # limit at every answer (z Poisson deviations), and an abandon lowers the aim
+            # through the slack and the cap on the period's rate, as in a young window.
             early_aim = self._model_aim(period_live, period_abandons,  # type: ignore[arg-type]
                                         target, unforecast, early)[0]
             if early_aim <= 0.0:
