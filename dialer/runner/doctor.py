@@ -26,6 +26,7 @@ from campaigns.settings import CampaignSettings, CampaignState, build_pacing_pol
 from campaigns.store import CampaignStore, missing_to_start
 from dialer.engine.agents import split_levels
 from dialer.esl.url import EslUrl
+from dialer.runner.running import running_snapshot
 from dialer.runner.status import agents_problem, short_error
 
 SWITCH_TIMEOUT = 3.0
@@ -316,22 +317,6 @@ def _clip(text: str, size: int = 240) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
 
-def _running_snapshot(data: Path, campaign: str,
-                      instance: str | None = None) -> dict[str, Any] | None:
-    """The running process's snapshot through its control socket, the one ``dialer run``
-    (with the same ``--instance``) opened; None when no process answers there."""
-    from dialer.runner.control import request_sync
-    from dialer.runner.errors import ControlSocketError
-    from dialer.runner.settings import control_socket_path
-
-    try:
-        answer = request_sync(control_socket_path(data, campaign, instance),
-                              {"op": "snapshot"}, timeout=2.0)
-    except ControlSocketError:
-        return None
-    return answer.get("snapshot") if answer.get("ok") else None
-
-
 def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                       switches: tuple[tuple[str, EslUrl], ...],
                       at: datetime | None = None,
@@ -340,7 +325,7 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
     to ask (``dialer run --instance``), as every other command that talks to a run does."""
     at = at or datetime.now(UTC)
     checks, (row, settings) = _campaign_checks(store, campaign)
-    snapshot = _running_snapshot(data, row.name, instance)
+    snapshot = running_snapshot(data, row.name, instance)
     if snapshot is not None:
         status = snapshot.get("status") or {}
         named = f" ({instance})" if instance else ""

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -47,10 +48,28 @@ class Sightings:
         return self.can_run and not self.found
 
 
+def running_snapshot(data: Path, campaign: str,
+                     instance: str | None = None) -> dict[str, Any] | None:
+    """The snapshot of the process running ``campaign`` under ``data``, asked through the
+    control socket that ``dialer run`` (with the same ``--instance``) opened; None when no
+    process answers there (no socket, a stale one, a refusal).
+
+    A socket file alone proves nothing (a killed process leaves it behind): a process is
+    seen running only when it answers, which is why ``sightings`` and ``dialer doctor``
+    both ask through here rather than look for the file."""
+    from dialer.runner.control import request_sync
+    from dialer.runner.errors import ControlSocketError
+
+    try:
+        answer = request_sync(control_socket_path(data, campaign, instance),
+                              {"op": "snapshot"}, timeout=2.0)
+    except ControlSocketError:
+        return None
+    return answer.get("snapshot") if answer.get("ok") else None
+
+
 def _answering(data: Path, campaign: str) -> tuple[str, ...]:
     """Every instance of ``campaign`` answering on a control socket under ``data``."""
-    from dialer.runner.doctor import _running_snapshot
-
     unnamed = control_socket_path(data, campaign)
     candidates = {"": unnamed}
     if unnamed.parent.is_dir():
@@ -59,7 +78,7 @@ def _answering(data: Path, campaign: str) -> tuple[str, ...]:
     # An instance name is sanitised into the socket's name; the snapshot is asked of the
     # very path found, through the instance that maps onto it.
     return tuple(sorted(name for name in candidates
-                        if _running_snapshot(data, campaign, name or None) is not None))
+                        if running_snapshot(data, campaign, name or None) is not None))
 
 
 def sightings(store: CampaignStore, data: Path, campaign: str, *, now: datetime,

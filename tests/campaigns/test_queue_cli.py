@@ -189,7 +189,7 @@ def test_a_misspelt_queue_in_recording_queues_is_refused(env) -> None:
 
 def test_editing_a_queue_a_running_process_serves_says_when_it_applies(env, monkeypatch
                                                                         ) -> None:
-    import dialer.runner.doctor as doctor
+    import dialer.runner.running as running
 
     run("queue", "create", "sales")
     run("campaign", "create", "spring", "--caller-id", "+12025550100",
@@ -197,7 +197,7 @@ def test_editing_a_queue_a_running_process_serves_says_when_it_applies(env, monk
     result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=5",
                                       "--set", "overflow=voicemail", "--json"])
     assert result.exit_code == 0 and "note:" not in result.output
-    monkeypatch.setattr(doctor, "_running_snapshot",
+    monkeypatch.setattr(running, "running_snapshot",
                         lambda data, campaign, instance=None: {"status": {}})
     result = CliRunner().invoke(app, ["queue", "edit", "sales", "--set", "max_length=6",
                                       "--json"])
@@ -315,7 +315,7 @@ def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
         env, monkeypatch) -> None:
     """The note looked at the default control socket only: a run with --instance, another
     home or another host was not found, and the edit looked applied."""
-    import dialer.runner.doctor as doctor
+    import dialer.runner.running as running
     from campaigns.cli_common import open_store
     from campaigns.queue_callbacks import QueueCallbacks
 
@@ -343,7 +343,7 @@ def test_a_run_under_another_instance_home_or_host_is_found_or_said_unknowable(
     run_dir = env / "home" / "run"
     run_dir.mkdir(parents=True)
     (run_dir / "spring@b.sock").touch()
-    monkeypatch.setattr(doctor, "_running_snapshot", lambda data, campaign, instance=None:
+    monkeypatch.setattr(running, "running_snapshot", lambda data, campaign, instance=None:
                         {"status": {}} if instance == "b" else None)
     assert "note: campaign spring's running process (--instance b) keeps queue sales's " \
         "settings" in note()
