@@ -1,9 +1,13 @@
 """The runner's command side: what the engine's commands do to the switches and the store.
 
-A mixin of ``Runner`` (dialer/runner/runner.py), kept apart so each module has one job: this
-one executes commands (journal before originate, through the dial sender; outcomes, agent
+A part the ``Runner`` (dialer/runner/runner.py) holds, so each module has one job: this one
+executes commands (journal before originate, through the dial sender; outcomes, agent
 history, dispositions, releases and opt-outs into the campaign store's journal; switch
-commands to ESL), the runner module owns the loop, start and stop.
+commands to ESL), the runner module owns the loop, start and stop. It owns the state only
+the command side keeps (the dial queue, the calls never journaled, the wrap-ups waiting for
+a disposition, the agent legs waiting for their switch, each switch's machine detector) and
+is handed, at construction, what it writes to and reads from; ``JournalStep`` is the
+database thread's side (one batch of journal operations).
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from campaigns.journal_batch import BatchResult, BeginOp, JournalOp
 from dialer.commands import (
@@ -37,21 +41,30 @@ from dialer.commands import (
     ReleaseLead,
 )
 from dialer.esl.errors import EslError
-from dialer.events import AnswerKind, CallClassified, CallDisposed, OriginateFailed
-from dialer.freeswitch import AdapterError
+from dialer.events import AnswerKind, CallClassified, CallDisposed, Event, OriginateFailed
+from dialer.freeswitch import AdapterError, MachineDetector
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import store_outcome, utc
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line
 from dialer.runner.inbound import QUEUE_CALLBACK
-from dialer.runner.watch import DESK_BOUND, DESK_SWITCH, desk_feed
+from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
 
 if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
-
-    _Base = Runner
-else:
-    _Base = object
+    from campaigns.store import CampaignStore
+    from dialer.engine import Engine
+    from dialer.runner.campaign_link import CampaignLink
+    from dialer.runner.compliance import GatePort
+    from dialer.runner.dbworker import DbWorker
+    from dialer.runner.fsmap import EventTranslator
+    from dialer.runner.gateway_watch import GatewayWatch
+    from dialer.runner.hopper import Hopper
+    from dialer.runner.inbound import InboundLink, QueueStoreOp
+    from dialer.runner.inbound_calls import InboundCalls
+    from dialer.runner.stats import RunnerStats
+    from dialer.runner.switches import SwitchPool
+    from dialer.runner.telemetry import Telemetry
+    from dnc.internal import InternalDnc
 
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
@@ -65,18 +78,39 @@ PREVIEW_SKIP_RETRY = 3600.0
 """Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
 
-class CommandExecution(_Base):
-    """Command execution, dispositions and the dial sender of the runner."""
+class Screens(Protocol):
+    """Agents' desktops and wallboards as the command side feeds them (watch.py's
+    ``ScreenFeed``): false while nobody watches."""
 
-    def _apply(self, ops: Sequence[JournalOp]) -> BatchResult:
-        """One database step (database thread): the dial-time decisions a batch's dials
-        rest on go to the audit log before its journal is committed; if the audit cannot
-        be written, the batch's other writes land but none of its dials (refused)."""
+    def __bool__(self) -> bool: ...
+
+    def feed(self, command: Command) -> None: ...
+
+    def bridged(self, call_id: str, agent_id: str, at: float) -> None: ...
+
+    def agents_changed(self, agent_ids: Iterable[str]) -> None: ...
+
+
+class JournalStep:
+    """One database step (database thread), the ``DbWorker``'s writer: the dial-time
+    decisions a batch's dials rest on go to the audit log before its journal is committed;
+    if the audit cannot be written, the batch's other writes land but none of its dials
+    (refused)."""
+
+    def __init__(self, store: CampaignStore, owner: str, gate: GatePort,
+                 queue_writes: Callable[[list[QueueStoreOp]], None]) -> None:
+        self.store = store
+        self.owner = owner
+        self.gate = gate
+        self.queue_writes = queue_writes
+        """Writes to the queue store (the inbound link's), applied first, in order."""
+
+    def __call__(self, ops: Sequence[JournalOp]) -> BatchResult:
         from dialer.runner.inbound import QueueStoreOp
 
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
         if inbound:
-            self.inbound.apply(inbound)
+            self.queue_writes(inbound)
             ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
         begins = [op for op in ops if isinstance(op, BeginOp)]
         if begins:
@@ -105,6 +139,83 @@ class CommandExecution(_Base):
                 log.error("audit log write failed after refusals at journaling (kept for "
                           "the next write): %s", error)
         return result
+
+
+class CommandExecution:
+    """Command execution, dispositions and the dial sender of the runner.
+
+    The runner calls ``execute`` with the engine's commands, runs ``send_dials`` as a task,
+    routes an agent's ``dispose`` here, and ``send_pending_agent_legs`` when a switch is
+    back; other parts send a switch command with ``send``."""
+
+    def __init__(self, *, campaign: str, owner: str, gateway: str | None, link: CampaignLink,
+                 default_switch: str, machine_to_free_agent: bool, db: DbWorker,
+                 gate: GatePort, hopper: Hopper, stats: RunnerStats, internal_dnc: InternalDnc,
+                 telemetry: Telemetry | None, switches: SwitchPool,
+                 translator: EventTranslator, inbound: InboundLink,
+                 inbound_calls: InboundCalls, screens: Screens,
+                 call_switch: dict[str, str], eavesdrops: dict[str, str],
+                 callback_settled: Callable[[str], None],
+                 on_agent_change: Callable[[AgentStateChanged], None],
+                 clock: Callable[[], float], post: Callable[[Event], None]) -> None:
+        self.campaign = campaign
+        self.owner = owner
+        self.gateway = gateway
+        """The settings' default gateway for originates (``RunnerSettings.gateway``)."""
+        self.link = link
+        self.default_switch = default_switch
+        """Where a command for a leg of unknown switch goes (the campaign's first)."""
+        self.machine_to_free_agent = machine_to_free_agent
+        self.db = db
+        self.gate = gate
+        self.hopper = hopper
+        self.stats = stats
+        self.internal_dnc = internal_dnc
+        self.telemetry = telemetry
+        self.switches = switches
+        self.translator = translator
+        self.inbound = inbound
+        self.inbound_calls = inbound_calls
+        self.screens = screens
+        self.call_switch = call_switch
+        """Leg → the switch carrying it (the runner's registry, shared with recovery and
+        the inbound side: this part records the legs it sends)."""
+        self.eavesdrops = eavesdrops
+        """Supervisor → the leg their phone listens on (the runner's, with the desk)."""
+        self.callback_settled = callback_settled
+        self.on_agent_change = on_agent_change
+        self.clock = clock
+        self.post = post
+        self.engine: Engine | None = None
+        self.gateway_watch: GatewayWatch | None = None
+        self.detectors: dict[str, MachineDetector] = {}
+        """Switch → its answering-machine detector, found when the switch was checked."""
+        self.default_detector = MachineDetector.AMD
+        self.disposition_pending: set[str] = set()
+        """Connected calls whose agent is in (or finished) wrap-up: a disposition comes."""
+        self.pending_agent_legs: dict[str, list[OriginateAgentLeg]] = {}
+        """Switch → agent legs that could not reach it (not up yet, or the link dropped
+        before it took them): sent when the switch is connected again."""
+        self.dial_queue: asyncio.Queue[tuple[asyncio.Future[BatchResult],
+                                             list[JournalAttempt], list[Originate]]] = (
+            asyncio.Queue())
+        """Originates waiting for their journal's commit (sent by ``send_dials``)."""
+        self.unjournaled: set[str] = set()
+        """Calls whose journal was refused or failed: never dialed, nothing to close."""
+        self.to_dispose: dict[str, str] = {}
+        """Agent → the connected call whose wrap-up runs and has no disposition yet."""
+        self.awaiting_word: set[str] = set()
+        """Of those calls, machine verdicts an agent took (``machine_to_free_agent``): the
+        disposition tells the engine whether a person or a machine was heard."""
+
+    def attach(self, engine: Engine, gateway_watch: GatewayWatch | None) -> None:
+        """The engine and the carriers' watcher, once the runner's start has built them."""
+        self.engine = engine
+        self.gateway_watch = gateway_watch
+
+    def use_detector(self, switch_id: str, detector: MachineDetector) -> None:
+        """The switch's answering-machine detector, as its check found it."""
+        self.detectors[switch_id] = detector
 
     # --- dispositions ------------------------------------------------------------------------
 
@@ -145,7 +256,7 @@ class CommandExecution(_Base):
 
     def _agent_changed(self, change: AgentStateChanged) -> None:
         if change.state is AgentState.ON_CALL and change.call_id:
-            self.watchers.bridged(self, change.call_id, change.agent_id, change.at)
+            self.screens.bridged(change.call_id, change.agent_id, change.at)
         op = self.link.agent_state_op(change)
         if op is not None:
             self.db.write([op])
@@ -166,21 +277,22 @@ class CommandExecution(_Base):
                 # fallback decides the lead's future, so it never waits in a call for ever.
                 self.db.write([self.link.disposition_op(
                     undisposed, self.link.settings.wrap_up_timeout_disposition, change.at)])
-        if self.on_agent_change is not None:
-            self.on_agent_change(change)
-        if self.watchers:
-            self.watchers.agents_changed(self, (change.agent_id,))
+        self.on_agent_change(change)
+        if self.screens:
+            self.screens.agents_changed((change.agent_id,))
 
     # --- commands --------------------------------------------------------------------------
 
-    async def _execute(self, commands: list[Command]) -> None:
+    async def execute(self, commands: list[Command]) -> None:
+        """The engine's commands, in order: journals (their dials wait for the commit, in
+        ``send_dials``), store writes, agents' screens, switch commands."""
         if not commands:
             return
         journals = [c for c in commands if isinstance(c, JournalAttempt)]
         dials: list[Originate] = []
         if journals:
             for journal in journals:
-                self.callback_leads.discard(journal.lead_id)
+                self.callback_settled(journal.lead_id)
             # The journal is committed in the database thread while this loop goes on with
             # other calls' events; the dial sender sends these originates once it is.
             for journal in journals:
@@ -192,7 +304,7 @@ class CommandExecution(_Base):
             dials = [c for c in commands if isinstance(c, Originate)]
             self.dial_queue.put_nowait((committed, journals, dials))
         gate = self.gate
-        watchers = self.watchers
+        screens = self.screens
         for command in commands:
             self.stats.commands_executed += 1
             inbound_ops = self.inbound.ops_for(command)
@@ -206,11 +318,11 @@ class CommandExecution(_Base):
             elif isinstance(command, AgentStateChanged):
                 self._agent_changed(command)
             elif type(command) in DESK_BOUND:
-                if watchers:
-                    desk_feed(self, command)
+                if screens:
+                    screens.feed(command)
                 continue
             elif isinstance(command, ReleaseLead):
-                self.callback_leads.discard(command.lead_id)
+                self.callback_settled(command.lead_id)
                 gate.forget(command.lead_id)
                 compliance = command.reason == "compliance"
                 reason = "; ".join(command.verdict.reasons) if command.verdict else None
@@ -251,14 +363,14 @@ class CommandExecution(_Base):
                         await self.db.call(gate.flush_audit)
                     except Exception as error:
                         log.error("audit log write failed, leaving no message: %s", error)
-                        await self._send(Hangup(command.at, command.call_id))
+                        await self.send(Hangup(command.at, command.call_id))
                         continue
-                await self._send(command)
-                if watchers and type(command) in DESK_SWITCH:
-                    desk_feed(self, command)
+                await self.send(command)
+                if screens and type(command) in DESK_SWITCH:
+                    screens.feed(command)
         self.hopper.released.clear()
 
-    async def _send_dials(self) -> None:
+    async def send_dials(self) -> None:
         """The dial sender: in journal order, each batch's originates once its journal is
         committed (never before); a journal refused or failed is not dialed."""
         while True:
@@ -288,7 +400,7 @@ class CommandExecution(_Base):
                     if self.gateway_watch is not None:
                         await self.gateway_watch.wire.turn(originate.switch_id,
                                                            originate.gateway)
-                    await self._send(originate)
+                    await self.send(originate)
 
     def _finished_inbound(self, command: AttemptFinished) -> None:
         """An inbound call or a queue callback's dial ended (recorded by the inbound link)."""
@@ -346,7 +458,7 @@ class CommandExecution(_Base):
         self.disposition_pending.discard(command.call_id)
         if command.answer_kind is AnswerKind.MACHINE and command.agent_id is not None \
                 and self.to_dispose.get(command.agent_id) == command.call_id \
-                and self.config.machine_to_free_agent:
+                and self.machine_to_free_agent:
             self.awaiting_word.add(command.call_id)  # a machine verdict an agent took
         if command.outcome is CallOutcome.CONNECTED and not pending:
             # The agent left before the call ended (their leg dropped, e.g. with a switch
@@ -372,15 +484,16 @@ class CommandExecution(_Base):
                  command.agent_id)
         self.db.write([self.link.live_answer_op(command.call_id)])
 
-    async def _send(self, command: Command) -> None:
+    async def send(self, command: Command) -> None:
+        """One command to its switch (by its leg's switch, else the campaign's first)."""
         if isinstance(command, Originate | OriginateAgentLeg | OriginateConsult | Eavesdrop):
             switch_id = command.switch_id
         else:
             key = (getattr(command, "call_id", None) or getattr(command, "agent_leg_id", None)
                    or getattr(command, "leg_a", ""))
-            switch_id = self.call_switch.get(key, self.config.switch_ids[0])
+            switch_id = self.call_switch.get(key, self.default_switch)
         try:
-            line = api_line(command, self.settings.gateway, self.campaign,
+            line = api_line(command, self.gateway, self.campaign,
                             self.detectors.get(switch_id, self.default_detector), self.owner)
         except AdapterError as error:
             log.error("cannot send %s: %s", type(command).__name__, error)
@@ -453,7 +566,7 @@ class CommandExecution(_Base):
         for command in self.pending_agent_legs.pop(switch_id, []):
             agent = engine.pool.agents.get(command.agent_id) if engine is not None else None
             if agent is not None and agent.leg_id == command.agent_leg_id:
-                await self._send(command)
+                await self.send(command)
 
 
 def _ignore_result(result: asyncio.Future[str]) -> None:

@@ -229,8 +229,8 @@ class InboundCalls:
                     "caller hears all_busy and goodbye and the call is hung up (fix the "
                     "dialplan's dialer_queue, or create the queue with `dialer queue create` "
                     "and add it to a campaign's queues)", call_id, switch_id, event.queue)
-        await runner._send(PlayPrompt(now, call_id, self.prompts.paths(REFUSED_PROMPTS), None,
-                                      hangup_after=True))
+        await runner.execution.send(PlayPrompt(
+            now, call_id, self.prompts.paths(REFUSED_PROMPTS), None, hangup_after=True))
 
     def event(self, event: Event) -> bool:
         """An event of a refused call or of one being claimed (True: handled here, not the
@@ -261,7 +261,7 @@ class InboundCalls:
         for call_id, deadline in list(self.refused.items()):
             if deadline <= now:
                 self.refused[call_id] = now + REFUSAL_GRACE
-                await self.runner._send(Hangup(now, call_id, HangupCause.NORMAL_CLEARING))
+                await self.runner.execution.send(Hangup(now, call_id, HangupCause.NORMAL_CLEARING))
 
     async def refresh(self) -> None:
         """The queue names configured in the store (database thread)."""

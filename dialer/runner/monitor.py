@@ -37,7 +37,7 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
     engine = runner.engine
     stats = runner.stats
     status = runner.status.current
-    shared = runner.shared_ledger
+    shared = runner.upkeep.shared_ledger
     result: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "campaign": runner.campaign, "instance": runner.owner, "at": now,

@@ -333,7 +333,7 @@ class Recovery:
         runner = self.runner
         orphan.abandoned = True
         config = runner.config
-        await runner._send(PlayMessage(runner.clock(), orphan.call_id,
+        await runner.execution.send(PlayMessage(runner.clock(), orphan.call_id,
                                        config.safe_harbor_message, True, config.optout_digit))
 
     async def orphan_event(self, event: Event) -> None:
@@ -351,7 +351,7 @@ class Recovery:
         elif (isinstance(event, DtmfReceived) and orphan.abandoned and not orphan.opted_out
               and event.digit == runner.config.optout_digit):
             orphan.opted_out = True
-            await runner._execute([RecordOptOut(
+            await runner.execution.execute([RecordOptOut(
                 event.at, orphan.attempt.phone, call_id, runner.campaign,
                 "automated opt-out key during the safe-harbour message (adopted call)")])
         elif isinstance(event, CallHungUp | OriginateFailed):

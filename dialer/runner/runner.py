@@ -21,21 +21,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from campaigns.hopper import SelectionCheck
-from campaigns.journal import LedgerCounts
-from campaigns.journal_batch import BatchResult
 from campaigns.store import CampaignStore
-from dialer.commands import (
-    AgentStateChanged,
-    JournalAttempt,
-    Originate,
-    OriginateAgentLeg,
-)
+from dialer.commands import AgentStateChanged, Command
 from dialer.engine import Engine
 from dialer.errors import DialerError
 from dialer.esl.client import Backoff
@@ -54,7 +47,6 @@ from dialer.events import (
     MessageLatency,
     PlaybackStarted,
 )
-from dialer.freeswitch import MachineDetector
 from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
 from dialer.runner.campaign_link import (
@@ -69,7 +61,7 @@ from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
 from dialer.runner.dial_gate import build_dial_gate
 from dialer.runner.errors import RunnerError
-from dialer.runner.execution import CommandExecution
+from dialer.runner.execution import CommandExecution, JournalStep
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
@@ -80,14 +72,14 @@ from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
 from dialer.runner.telemetry import Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
-from dialer.runner.watch import Watchers
+from dialer.runner.watch import ScreenFeed, Watchers
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
 log = logging.getLogger("dialer.runner")
 
 
-class Runner(CommandExecution, CampaignUpkeep):
+class Runner:
     """Runs one campaign until ``stop()`` (graceful) or the duration ends."""
 
     def __init__(self, settings: RunnerSettings, store: CampaignStore, *,
@@ -128,7 +120,6 @@ class Runner(CommandExecution, CampaignUpkeep):
                                                       None, self.internal_dnc)
         self.claim_check = claim_check or selection_check(store, settings.data)
         self.hopper = Hopper(hopper_low_water)
-        self.db = DbWorker(self._apply)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.translator = EventTranslator(clock)
         from dialer.runner.switches import SwitchPool
@@ -136,12 +127,7 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.switches = SwitchPool(settings.switches, self.campaign, self.translator,
                                    self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
         self.engine: Engine | None = None
-        self.detectors: dict[str, MachineDetector] = {}
-        """Switch → its answering-machine detector, found when the switch was checked."""
-        self.default_detector = MachineDetector.AMD
         self.latency = LatencyBudget(self.config.message_latency_budget)
-        self.disposition_pending: set[str] = set()
-        """Connected calls whose agent is in (or finished) wrap-up: a disposition comes."""
         self.recovery = Recovery(self)
         from dialer.runner.inbound import InboundLink
 
@@ -151,6 +137,13 @@ class Runner(CommandExecution, CampaignUpkeep):
 
         self.inbound_calls = InboundCalls(self)
         """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
+        self.db = DbWorker(JournalStep(store, self.owner, self.gate, self.inbound.apply))
+        self.upkeep = CampaignUpkeep(
+            store=store, link=self.link, owner=self.owner,
+            ledger_window=self.config.ledger_window, settings=settings, hopper=self.hopper,
+            db=self.db, gate=self.gate, claim_check=self.claim_check,
+            claim_ttl=self.claim_ttl, clock=clock, post=self.post)
+        """Hopper refills, claim renewal, the shared ledger, the audit anchors (upkeep.py)."""
         from dialer.runner.alerting import RunnerAlerts
 
         self.alerts = RunnerAlerts(self)
@@ -159,24 +152,7 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.call_switch: dict[str, str] = {}
-        self.pending_agent_legs: dict[str, list[OriginateAgentLeg]] = {}
-        """Switch → agent legs that could not reach it (not up yet, or the link dropped
-        before it took them): sent when the switch is connected again."""
-        self.dial_queue: asyncio.Queue[tuple[asyncio.Future[BatchResult],
-                                             list[JournalAttempt], list[Originate]]] = (
-            asyncio.Queue())
-        """Originates waiting for their journal's commit (sent by ``_send_dials``)."""
-        self.unjournaled: set[str] = set()
-        """Calls whose journal was refused or failed: never dialed, nothing to close."""
-        self.to_dispose: dict[str, str] = {}
-        """Agent → the connected call whose wrap-up runs and has no disposition yet."""
-        self.awaiting_word: set[str] = set()
-        """Of those calls, machine verdicts an agent took (``machine_to_free_agent``): the
-        disposition tells the engine whether a person or a machine was heard."""
-        self.callback_leads: set[str] = set()
-        """Leads claimed for a due callback, waiting in the engine for their agent."""
-        self.shared_ledger: LedgerCounts | None = None
-        """The other processes' live answers and abandons in the window (last refresh)."""
+        """Leg → the switch carrying it (recorded as commands and recovery place legs)."""
         self.stopping = False
         self.stop_requested = asyncio.Event()
         self.hang_up_now = False
@@ -193,6 +169,18 @@ class Runner(CommandExecution, CampaignUpkeep):
         self.telemetry: Telemetry | None = (Telemetry(self.campaign) if settings.metrics
                                             else None)
         """The Prometheus endpoint's side of the runner (``--metrics``)."""
+        self.execution = CommandExecution(
+            campaign=self.campaign, owner=self.owner, gateway=settings.gateway,
+            link=self.link, default_switch=self.config.switch_ids[0],
+            machine_to_free_agent=self.config.machine_to_free_agent, db=self.db,
+            gate=self.gate, hopper=self.hopper, stats=self.stats,
+            internal_dnc=self.internal_dnc, telemetry=self.telemetry,
+            switches=self.switches, translator=self.translator, inbound=self.inbound,
+            inbound_calls=self.inbound_calls, screens=ScreenFeed(self),
+            call_switch=self.call_switch, eavesdrops=self.eavesdrops,
+            callback_settled=self.upkeep.callback_settled,
+            on_agent_change=self._agent_changed, clock=clock, post=self.post)
+        """The engine's commands on the switches and in the journal (execution.py)."""
 
     # --- public ----------------------------------------------------------------------------
 
@@ -208,6 +196,20 @@ class Runner(CommandExecution, CampaignUpkeep):
     def post(self, event: Event) -> None:
         """Feed an event from outside (control socket, simulated agents)."""
         self.inbox.put_nowait(event)
+
+    @property
+    def to_dispose(self) -> Mapping[str, str]:
+        """Agent → the call whose wrap-up waits for a disposition (the command side's,
+        read by the agents' screens)."""
+        return self.execution.to_dispose
+
+    def dispose(self, agent_id: str, call_id: str, disposition: str,
+                callback_at: datetime | None = None, *, note: str | None = None,
+                callback_agent: str | bool | None = True) -> str:
+        """The agent's disposition of the call in wrap-up (``CommandExecution.dispose``):
+        journaled, and ends the wrap-up; returns the call it applied to."""
+        return self.execution.dispose(agent_id, call_id, disposition, callback_at, note=note,
+                                      callback_agent=callback_agent)
 
     async def run(self, duration: float | None = None) -> None:
         """Run until stopped; a user-facing error (bad password, campaign already running)
@@ -234,11 +236,13 @@ class Runner(CommandExecution, CampaignUpkeep):
                 if self.telemetry is not None and self.settings.metrics:
                     self.telemetry.start(self.settings.metrics)
                 await self._start()
-                background.append(group.create_task(self._refill(), name="hopper"))
-                background.append(group.create_task(self._send_dials(), name="dials"))
-                background.append(group.create_task(self._renew_claims(), name="claims"))
-                background.append(group.create_task(self._refresh_ledger(), name="ledger"))
-                background.append(group.create_task(self._anchor_audit(), name="audit anchor"))
+                upkeep = self.upkeep
+                background.append(group.create_task(upkeep.refill(), name="hopper"))
+                background.append(group.create_task(self.execution.send_dials(),
+                                                    name="dials"))
+                background.append(group.create_task(upkeep.renew_claims(), name="claims"))
+                background.append(group.create_task(upkeep.refresh_ledger(), name="ledger"))
+                background.append(group.create_task(upkeep.anchor_audit(), name="audit anchor"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
                 background.append(group.create_task(self.inbound.watch(self), name="queues"))
@@ -276,6 +280,8 @@ class Runner(CommandExecution, CampaignUpkeep):
                              queues=self.inbound.queues, opted_out=self._opted_out,
                              caller_ids=caller_id_pool(self.link.settings, shown_today, now),
                              gateways=router)
+        self.upkeep.attach(self.engine)
+        self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)
             self.alerts.inbound_only = not any(counts.values())
@@ -288,8 +294,8 @@ class Runner(CommandExecution, CampaignUpkeep):
         if self.store.campaign(self.link.campaign_id).state == "paused":
             # Paused by a supervisor (or `dialer campaign pause`): stays so until resumed.
             self.post(DialingPaused(self.clock(), True, "campaign is paused"))
-        await self._refresh_ledger_once()
-        await self._refill_once()
+        await self.upkeep.refresh_ledger_once()
+        await self.upkeep.refill_once()
         if self.login_agents:
             now = self.clock()
             for name in self.login_names:
@@ -298,6 +304,14 @@ class Runner(CommandExecution, CampaignUpkeep):
 
     def _opted_out(self, number_e164: str) -> bool:
         return self.internal_dnc.is_listed(number_e164)
+
+    async def _execute(self, commands: list[Command]) -> None:
+        await self.execution.execute(commands)
+
+    def _agent_changed(self, change: AgentStateChanged) -> None:
+        # Read at each change: a test or the demo sets its simulated desk after construction.
+        if self.on_agent_change is not None:
+            self.on_agent_change(change)
 
     async def _close(self) -> None:
         # Every lead still claimed by this process (held in the hopper, waiting for a
@@ -315,7 +329,7 @@ class Runner(CommandExecution, CampaignUpkeep):
         flush = getattr(self.claim_check, "flush_audit", None)
         if callable(flush):
             await self.db.call(flush)
-        await self.anchor_audit_once()  # every stop anchors the log's head
+        await self.upkeep.anchor_audit_once()  # every stop anchors the log's head
         await self.db.close()
         if self.telemetry is not None:
             self.telemetry.close()
@@ -467,7 +481,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                 continue
             if usable:
                 self.switches.mark_up(switch_id)
-                await self.send_pending_agent_legs(switch_id)
+                await self.execution.send_pending_agent_legs(switch_id)
 
     async def _check_switch(self, switch_id: str, *, fatal: bool) -> bool:
         """Can this campaign use the switch? Its prompts must be playable and, with AMD on,
@@ -502,7 +516,7 @@ class Runner(CommandExecution, CampaignUpkeep):
                 raise RunnerError(text)
             log.error("%s; switch %s is not used", text, switch_id)
             return False
-        self.detectors[switch_id] = caps.detector
+        self.execution.use_detector(switch_id, caps.detector)
         if config.amd_enabled:
             log.info("switch %s: answering-machine detection with %s", switch_id,
                      caps.detector.value)

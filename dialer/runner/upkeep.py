@@ -1,38 +1,83 @@
 """The runner's campaign upkeep: hopper refills, claim renewal, the shared ledger (its
-rolling window and the campaign's current period).
+rolling window and the campaign's current period) and the audit log's anchors.
 
-A mixin of ``Runner`` (dialer/runner/runner.py). Each loop runs as a task of the runner's
-task group and does its database work on the database thread.
+A part the ``Runner`` (dialer/runner/runner.py) holds: it owns what only it keeps (the
+callback leads it claimed, the other processes' last ledger counts) and is handed what it
+reads (the store, the hopper, the gate, the database worker, the clock). Each loop runs as
+a task of the runner's task group and does its database work on the database thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from dialer.events import CallbackDue
+from dialer.events import CallbackDue, Event
 from dialer.ports import DialTarget
 from dialer.runner.campaign_link import utc
 from dnc.rules.model import CampaignState
 
 if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
-
-    _Base = Runner
-else:
-    _Base = object
+    from campaigns.hopper import SelectionCheck
+    from campaigns.journal import LedgerCounts
+    from campaigns.store import CampaignStore
+    from dialer.engine import Engine
+    from dialer.runner.campaign_link import CampaignLink
+    from dialer.runner.compliance import GatePort
+    from dialer.runner.dbworker import DbWorker
+    from dialer.runner.hopper import Hopper
+    from dialer.runner.settings import RunnerSettings
 
 log = logging.getLogger("dialer.runner")
 LEDGER_REFRESH = 3.0
 """Seconds between refreshes of the other processes' share of the campaign's ledger."""
 
 
-class CampaignUpkeep(_Base):
-    """Background loops that keep the runner's view of its campaign current."""
+class CampaignUpkeep:
+    """Background loops that keep the runner's view of its campaign current.
 
-    async def _refill_once(self) -> None:
+    The runner starts ``refill``, ``renew_claims``, ``refresh_ledger`` and
+    ``anchor_audit`` as tasks, calls the ``*_once`` steps at start and stop, and tells it
+    when a callback lead it claimed has left its hands (``callback_settled``)."""
+
+    def __init__(self, *, store: CampaignStore, link: CampaignLink, owner: str,
+                 ledger_window: float, settings: RunnerSettings, hopper: Hopper,
+                 db: DbWorker, gate: GatePort,
+                 claim_check: SelectionCheck, claim_ttl: timedelta,
+                 clock: Callable[[], float], post: Callable[[Event], None]) -> None:
+        self.store = store
+        self.link = link
+        self.ledger_window = ledger_window
+        """The abandonment ledger's window in seconds (the campaign's; no retune moves it)."""
+        self.settings = settings
+        self.owner = owner
+        self.hopper = hopper
+        self.db = db
+        self.gate = gate
+        self.claim_check = claim_check
+        self.claim_ttl = claim_ttl
+        self.clock = clock
+        self.post = post
+        self.engine: Engine | None = None
+        """The engine once started (``attach``): its ledger and the leads on agents'
+        screens; before that, the ledger's counts wait in ``shared_ledger``."""
+        self.callback_leads: set[str] = set()
+        """Leads claimed for a due callback, waiting in the engine for their agent."""
+        self.shared_ledger: LedgerCounts | None = None
+        """The other processes' live answers and abandons in the window (last refresh)."""
+
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once recovery has built it."""
+        self.engine = engine
+
+    def callback_settled(self, lead_id: str) -> None:
+        """A callback lead was journaled or released by the engine: no longer held here."""
+        self.callback_leads.discard(lead_id)
+
+    async def refill_once(self) -> None:
         if self.hopper.closed:
             return
         wanted = self.hopper.wanted()
@@ -66,12 +111,12 @@ class CampaignUpkeep(_Base):
             now, str(lead.callback_id), target, self.link.agent_name(lead.callback_agent_id)))
             for target, lead in pairs]
 
-    async def _refill(self) -> None:
+    async def refill(self) -> None:
         while True:
-            await self._refill_once()
+            await self.refill_once()
             await asyncio.sleep(0.2 if not self.hopper.exhausted else 2.0)
 
-    async def _renew_claims(self) -> None:
+    async def renew_claims(self) -> None:
         """Renew what this process holds well before it expires (a third of the TTL), so a
         long wait in the hopper never lets another process take a lead; drop what was lost."""
         period = min(60.0, self.claim_ttl.total_seconds() / 3)
@@ -90,7 +135,7 @@ class CampaignUpkeep(_Base):
                 log.warning("%d claims were lost before dialing: dropped", len(lost))
                 self.hopper.discard(lost)
 
-    async def _refresh_ledger_once(self) -> None:
+    async def refresh_ledger_once(self) -> None:
         now = self.clock()
         engine = self.engine
         # The campaign's current period too (47 CFR 64.1200(a)(7)(i), each successive
@@ -98,7 +143,7 @@ class CampaignUpkeep(_Base):
         period = engine.ledger.period_at(now) if engine is not None else None
         counts = await self.db.call(
             self.store.ledger_counts, self.link.campaign_id, now=utc(now),
-            window=timedelta(seconds=self.config.ledger_window), exclude_owner=self.owner,
+            window=timedelta(seconds=self.ledger_window), exclude_owner=self.owner,
             period_since=None if period is None else utc(period))
         self.shared_ledger = counts
         if engine is not None:
@@ -106,7 +151,7 @@ class CampaignUpkeep(_Base):
             if period is not None:
                 engine.ledger.set_shared_period_counts(
                     period, counts.period_live_answers, counts.period_abandons)
-            if self.config.ledger_window == 86400.0:
+            if self.ledger_window == 86400.0:
                 # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
                 # rules engine needs it at dial time (2016 statement, Annex 3). A rate over
                 # another window is not that measure: the gate's stays unknown and
@@ -114,7 +159,7 @@ class CampaignUpkeep(_Base):
                 self.gate.campaign_state = CampaignState(
                     abandon_rate_24h=engine.ledger.rate())
 
-    async def _anchor_audit(self) -> None:
+    async def anchor_audit(self) -> None:
         """Anchor the audit log every ``audit_anchor_interval`` seconds (and at every stop,
         ``anchor_audit_once``), so a cut tail is detected without a manual step."""
         while True:
@@ -134,9 +179,9 @@ class CampaignUpkeep(_Base):
         if anchor is not None:
             log.info("audit log anchored at seq %s", anchor["seq"])
 
-    async def _refresh_ledger(self) -> None:
+    async def refresh_ledger(self) -> None:
         """The campaign's abandonment rate is the campaign's, not this process's: the other
         processes' live answers and abandons are added to the engine's ledger."""
         while True:
             await asyncio.sleep(LEDGER_REFRESH)
-            await self._refresh_ledger_once()
+            await self.refresh_ledger_once()

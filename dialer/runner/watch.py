@@ -123,6 +123,26 @@ DESK_SWITCH = frozenset({HoldCall, ParkCall, TransferOut, OriginateConsult, Brid
 """Switch commands after which an agent's screen changes (hold, transfer, consultation)."""
 
 
+class ScreenFeed:
+    """The command side's view of the screens (``execution.Screens``): it tells what it
+    did, this turns it into the views published to the runner's watchers."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+
+    def __bool__(self) -> bool:
+        return bool(self.runner.watchers)
+
+    def feed(self, command: Command) -> None:
+        desk_feed(self.runner, command)
+
+    def bridged(self, call_id: str, agent_id: str, at: float) -> None:
+        self.runner.watchers.bridged(self.runner, call_id, agent_id, at)
+
+    def agents_changed(self, agent_ids: Iterable[str]) -> None:
+        self.runner.watchers.agents_changed(self.runner, agent_ids)
+
+
 def desk_feed(runner: Runner, command: Command) -> None:
     """Publish what ``command`` changes on agents' screens (only called with watchers)."""
     watchers = runner.watchers

@@ -100,7 +100,7 @@ class Process:
     def journal(self, targets: list[DialTarget], at: datetime,
                 decision_id: str | None = None) -> BatchResult:
         """The runner's database step for a batch of dials: audit, journal with the
-        re-count, audit of its refusals (``CommandExecution._apply``), then ``record_dial``
+        re-count, audit of its refusals (``execution.JournalStep``), then ``record_dial``
         of the dials journaled."""
         self.gate.flush_audit()
         ops = [BeginOp(call_uuid=f"{self.owner}-{t.lead_id}-{at.timestamp()}",

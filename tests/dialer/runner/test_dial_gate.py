@@ -601,12 +601,13 @@ def test_the_runner_supplies_the_rate_only_when_it_is_measured_over_24_hours(
     counts = SimpleNamespace(live_answers=100, abandons=1)
     gate = DialTimeGate(CampaignRules("uk", profiles=(Profile.UK_OFCOM,)), FreshNational(AT),
                         DictHistory(), inner_opted_out=lambda n: False)
-    runner = SimpleNamespace(
-        db=SimpleNamespace(call=call), link=SimpleNamespace(campaign_id=1), owner="a",
-        store=SimpleNamespace(ledger_counts=lambda *a, **k: counts), clock=AT.timestamp,
-        config=SimpleNamespace(ledger_window=window_hours * 3600.0), gate=gate,
-        engine=SimpleNamespace(ledger=SimpleNamespace(set_shared_counts=lambda *a: None,
-                                                      period_at=lambda now: None,
-                                                      rate=lambda: 0.01)))
-    asyncio.run(CampaignUpkeep._refresh_ledger_once(runner))
+    upkeep = CampaignUpkeep(
+        store=SimpleNamespace(ledger_counts=lambda *a, **k: counts),
+        link=SimpleNamespace(campaign_id=1), owner="a", ledger_window=window_hours * 3600.0,
+        settings=None, hopper=None, db=SimpleNamespace(call=call), gate=gate,
+        claim_check=None, claim_ttl=None, clock=AT.timestamp,
+        post=None)  # type: ignore[arg-type]
+    upkeep.attach(SimpleNamespace(ledger=SimpleNamespace(  # type: ignore[arg-type]
+        set_shared_counts=lambda *a: None, period_at=lambda now: None, rate=lambda: 0.01)))
+    asyncio.run(upkeep.refresh_ledger_once())
     assert (gate.campaign_state.abandon_rate_24h == 0.01) is supplied

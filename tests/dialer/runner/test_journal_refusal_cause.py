@@ -26,11 +26,16 @@ def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> No
     async def send(command: object) -> None:
         sent.append(command)
 
-    runner = SimpleNamespace(
-        dial_queue=asyncio.Queue(), unjournaled=set(), engine=None, gateway_watch=None,
-        clock=lambda: 5.0, post=posted.append, _send=send, campaign="c",
+    execution = CommandExecution(
+        campaign="c", owner="o", gateway=None, link=None, default_switch="s",
+        machine_to_free_agent=False, db=None,
         gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead:
-                             recorded.append(number)))
+                             recorded.append(number)),
+        hopper=None, stats=None, internal_dnc=None, telemetry=None, switches=None,
+        translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
+        eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
+        clock=lambda: 5.0, post=posted.append)  # type: ignore[arg-type]
+    execution.send = send  # type: ignore[method-assign]
     dials = [Originate(1.0, call, number, "+12015550000", "", 25.0)
              for call, number in (("kept", "+13055550101"), ("refused", "+13055550102"))]
     journals = [_Journal(call_id=d.call_id, number_e164=d.number_e164, at=1.0, lead_id=i)
@@ -40,13 +45,13 @@ def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> No
         committed: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
         committed.set_result(BatchResult(begun={"kept": 1},
                                          refused={"refused": "state.FL.attempts: 3 in 24 h"}))
-        await runner.dial_queue.put((committed, journals, dials))
-        sender = asyncio.create_task(CommandExecution._send_dials(runner))  # type: ignore[arg-type]
-        while runner.dial_queue.qsize() or len(sent) + len(posted) < 2:
+        await execution.dial_queue.put((committed, journals, dials))
+        sender = asyncio.create_task(execution.send_dials())
+        while execution.dial_queue.qsize() or len(sent) + len(posted) < 2:
             await asyncio.sleep(0)
         sender.cancel()
 
     asyncio.run(scenario())
     assert [o.call_id for o in sent] == ["kept"]
     assert posted == [OriginateFailed(5.0, "refused", NEVER_SENT)]
-    assert runner.unjournaled == {"refused"} and recorded == ["+13055550101"]
+    assert execution.unjournaled == {"refused"} and recorded == ["+13055550101"]

@@ -93,7 +93,7 @@ def test_a_person_an_agent_disposes_after_a_machine_verdict_is_a_live_connected_
     counts = view.routed_verdicts
     assert counts.kept == (counts.confirmed_person + counts.confirmed_machine
                            + counts.expired_unconfirmed)
-    assert runner.awaiting_word == set()
+    assert runner.execution.awaiting_word == set()
     store.close()
 
 

@@ -69,11 +69,13 @@ def test_upkeep_hands_the_engine_the_other_processes_counts_in_the_current_perio
 
     ledger = AbandonLedger(30 * DAY, period_origin=0.0)
     ledger.prune(now)
-    runner = SimpleNamespace(
-        db=SimpleNamespace(call=call), link=SimpleNamespace(campaign_id=1), owner="a",
-        store=SimpleNamespace(ledger_counts=ledger_counts), clock=lambda: now,
-        config=SimpleNamespace(ledger_window=30 * DAY), engine=SimpleNamespace(ledger=ledger))
-    asyncio.run(CampaignUpkeep._refresh_ledger_once(runner))
+    upkeep = CampaignUpkeep(
+        store=SimpleNamespace(ledger_counts=ledger_counts), link=SimpleNamespace(campaign_id=1),
+        owner="a", ledger_window=30 * DAY, settings=None, hopper=None,
+        db=SimpleNamespace(call=call), gate=None, claim_check=None, claim_ttl=None,
+        clock=lambda: now, post=None)  # type: ignore[arg-type]
+    upkeep.attach(SimpleNamespace(ledger=ledger))  # type: ignore[arg-type]
+    asyncio.run(upkeep.refresh_ledger_once())
     assert asked["period_since"] == datetime.fromtimestamp(30 * DAY, tz=UTC)
     assert (ledger.live_answers, ledger.abandons) == (3000, 35)
     assert (ledger.period_live_answers, ledger.period_abandons) == (1000, 35)
