@@ -70,10 +70,16 @@ log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
 """Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
 NEVER_SENT = HangupCause.ORIGINATOR_CANCEL
-"""The cause the engine is told for a dial whose journal was refused or failed, so its
-originate was never sent: the dialer's own cancel, which says nothing of the trunk (no
-gateway health verdict) and is no carrier refusal (no failover to the next gateway, whose
-leg would be refused at journaling in its turn: ``failover of unknown attempt``)."""
+"""The cause the engine is told for a dial whose originate never reached the switch: its
+journal was refused or failed, or the switch's ESL link was down when it was to be sent.
+The dialer's own cancel, which says nothing of the trunk (no gateway health verdict) and is
+no carrier refusal (no failover to the next gateway: after a refused journal its leg would
+be refused at journaling in its turn, ``failover of unknown attempt``; with the link down
+the gateway did nothing wrong, and a carrier cause would charge it a failure and quarantine
+a healthy trunk for our outage). The attempt is recorded ``cancelled`` and retried by its
+rule. An originate written before the link dropped is another case: the switch may have
+placed the call, so it stays open until the reconnect's reconciliation asks the switch
+(``Recovery.reconcile_switch``, ``LOST_WITH_LINK``); docs/esl.md, "The link down"."""
 PREVIEW_SKIP_RETRY = 3600.0
 """Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
@@ -525,9 +531,9 @@ class CommandExecution:
             self.stats.send_failures += 1
             log.warning("%s: not connected, %s not sent", switch_id, type(command).__name__)
             if isinstance(command, Originate):
-                # Never dial into a switch that is down: the attempt ends as failed.
-                self.post(OriginateFailed(self.clock(), command.call_id,
-                                          HangupCause.NORMAL_TEMPORARY_FAILURE))
+                # Never dial into a switch that is down: the originate was never written,
+                # so the attempt ends as never sent, not as the carrier's failure.
+                self.post(OriginateFailed(self.clock(), command.call_id, NEVER_SENT))
             return
         # The leg is followed (and its job result read with its events) from before the
         # command is written: a BACKGROUND_JOB can never arrive unclaimed.

@@ -66,6 +66,13 @@ if TYPE_CHECKING:
     from dialer.runner.runner import Runner
 
 log = logging.getLogger("dialer.runner.recovery")
+LOST_WITH_LINK = HangupCause.ORIGINATOR_CANCEL
+"""The cause the engine is told for an unanswered call it followed that the switch no longer
+has when the link is back: its end (or its originate's answer) went to the lost socket, so
+the switch may have placed it and it may have rung the person. Not a carrier cause: a
+failover would dial the same person again at once and the gateway would be charged a
+failure for the link's outage. The dialer's own cancel: no trunk verdict, no failover, the
+attempt recorded ``cancelled`` and retried by its rule (docs/esl.md, "The link down")."""
 SWITCH_WAIT = 5.0
 """Seconds to wait at start-up for switches to connect before reconciling without them."""
 
@@ -199,7 +206,8 @@ class Recovery:
                 continue
             if call_id not in live:
                 # A call the engine follows whose end we missed while the link was down.
-                runner.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE))
+                runner.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE
+                                       if call.answered_at is not None else LOST_WITH_LINK))
             elif call.answered_at is None and rows[call_id].get("callstate") in ("ACTIVE",
                                                                                  "HELD"):
                 # Answered while the link was away (its CHANNEL_ANSWER went to the lost

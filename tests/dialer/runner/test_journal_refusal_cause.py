@@ -55,3 +55,32 @@ def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> No
     assert [o.call_id for o in sent] == ["kept"]
     assert posted == [OriginateFailed(5.0, "refused", NEVER_SENT)]
     assert execution.unjournaled == {"refused"} and recorded == ["+13055550101"]
+
+
+def test_an_originate_for_a_switch_whose_link_is_down_is_never_sent_and_charges_no_trunk(
+) -> None:
+    """The link to the switch is down when the dial's turn comes: nothing is written, and
+    the engine hears ``NEVER_SENT``. It heard ``NORMAL_TEMPORARY_FAILURE``, a carrier cause:
+    the gateway was charged a failure for the dialer's outage and the attempt failed over."""
+    posted: list[object] = []
+    written: list[str] = []
+
+    async def bgapi(line: str, job_uuid: str) -> None:
+        written.append(line)
+
+    down = SimpleNamespace(connected=False, bgapi=bgapi)
+    execution = CommandExecution(
+        campaign="c", owner="o", gateway=None, link=None, default_switch="fs1",
+        machine_to_free_agent=False, db=None, gate=None, hopper=None,
+        stats=SimpleNamespace(send_failures=0, dialed=lambda at: None), internal_dnc=None,
+        telemetry=None, switches=SimpleNamespace(clients={"fs1": down},
+                                                 connected=lambda switch_id: False),
+        translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
+        eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
+        clock=lambda: 7.0, post=posted.append)  # type: ignore[arg-type]
+    originate = Originate(1.0, "call-1", "+13055550101", "+12015550000", "", 25.0,
+                          switch_id="fs1", gateway="cheap")
+    asyncio.run(execution.send(originate))
+    assert written == []
+    assert posted == [OriginateFailed(7.0, "call-1", NEVER_SENT)]
+    assert NEVER_SENT not in CARRIER_CAUSES

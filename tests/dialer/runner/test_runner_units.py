@@ -183,5 +183,44 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
     assert set(recovery.orphans) == {"still-up", "elsewhere"}
 
 
+def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
+    # The originate was written, then the link dropped before its answer (or the call's
+    # end) came back: the switch may have placed it. At the reconnect the switch no longer
+    # has it. It was ended with NORMAL_TEMPORARY_FAILURE, a carrier cause: the engine
+    # failed the attempt over, dialing the same person again at once, and charged the
+    # gateway for the link's outage. Now: the dialer's own cancel (LOST_WITH_LINK); an
+    # answered call whose end was missed keeps its cause (no failover after an answer).
+    import asyncio
+    from types import SimpleNamespace
+
+    from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
+    from dialer.events import CallHungUp
+    from dialer.runner.recovery import LOST_WITH_LINK, Recovery
+
+    posted: list[object] = []
+
+    async def no_attempts(*_args, **_kwargs):
+        return []
+
+    async def channels(switch_id):
+        return {}
+
+    engine = SimpleNamespace(calls={"ringing": SimpleNamespace(answered_at=None),
+                                    "talking": SimpleNamespace(answered_at=90.0)},
+                             pool=SimpleNamespace(agents={}))
+    runner = SimpleNamespace(
+        call_switch={"ringing": "fs1", "talking": "fs1"},
+        translator=SimpleNamespace(agent_legs={}),
+        switches=SimpleNamespace(live_channel_rows=channels, clients={"fs1": None}),
+        db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
+        link=SimpleNamespace(campaign_id=1), engine=engine, owner="me", clock=lambda: 100.0,
+        inbound_calls=SimpleNamespace(adopt=_no_inbound), post=posted.append,
+    )
+    asyncio.run(Recovery(runner).reconcile_switch("fs1"))  # type: ignore[arg-type]
+    assert posted == [CallHungUp(100.0, "ringing", LOST_WITH_LINK),
+                      CallHungUp(100.0, "talking", HangupCause.NORMAL_TEMPORARY_FAILURE)]
+    assert LOST_WITH_LINK not in CARRIER_CAUSES and LOST_WITH_LINK in OUR_CAUSES
+
+
 async def _no_inbound(switch_id, rows) -> None:
     """No parked inbound caller to adopt (dialer/runner/inbound_calls.py)."""
