@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,13 +37,40 @@ READY_US_CAMPAIGN = (
 may dial: the seller, a do-not-call number and the abandoned-call message's content."""
 
 
+US_AFTERNOON_UTC = 18
+"""The hour (UTC) a pinned runner clock shows: 13:00 in New York and 08:00 in Honolulu in
+winter (14:00 and 08:00 in summer), so every demo US zone is inside 08:00-20:00 whatever
+the date, and the demo's zones are American (``choose_zones``), not the UK profile."""
+
+
+def us_hours_clock(now: float | None = None,
+                   wall: Callable[[], float] = time.time) -> Callable[[], float]:
+    """A runner clock that runs at the wall clock's pace from the nearest 18:00 UTC (at most
+    12 hours away): a test handed it (``make_store(clock=...)``, ``Runner(clock=...)``)
+    dials in the US profile at any hour, instead of the UK (Ofcom) profile the demo takes
+    between about 10:00 and 12:00 UTC, when no US zone is open. The shift is constant, so
+    every interval the runner measures is the wall clock's."""
+    from datetime import UTC, datetime, timedelta
+
+    now = wall() if now is None else now
+    moment = datetime.fromtimestamp(now, tz=UTC)
+    target = moment.replace(hour=US_AFTERNOON_UTC, minute=0, second=0, microsecond=0)
+    if (target - moment) > timedelta(hours=12):
+        target -= timedelta(days=1)
+    elif (moment - target) > timedelta(hours=12):
+        target += timedelta(days=1)
+    shift = target.timestamp() - now
+    return lambda: wall() + shift
+
+
 def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool = False,
                url: str | None = None, name: str = "demo", listed: tuple[str, ...] = (),
-               **settings: Any) -> CampaignStore:
-    """A running campaign ``demo`` with agents ``agent1..N`` and leads in open time zones,
-    and a current national registry under ``tmp/dnc`` (listing ``listed``)."""
+               clock: Callable[[], float] = time.time, **settings: Any) -> CampaignStore:
+    """A running campaign ``demo`` with agents ``agent1..N`` and leads in time zones open
+    at ``clock()`` (the wall clock unless a test pins one: ``us_hours_clock``), and a
+    current national registry under ``tmp/dnc`` (listing ``listed``)."""
     store = CampaignStore.open(url or f"sqlite:///{tmp / 'dialer.db'}")
-    zones, _ = choose_zones(time.time())
+    zones, _ = choose_zones(clock())
     # The runner tests exercise AMD (machines hung up, verdict events) unless told not to;
     # the demo itself runs without it (dialer/runner/demo.py says why). Not in the UK demo
     # profile (the hours no US zone is open): Ofcom runs the two seconds from the answer,
@@ -53,9 +81,9 @@ def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool 
         settings.setdefault("pacing_params", {})
     if fast_retries:
         settings = {"retry_rules": FAST_RETRIES, "max_attempts_per_day": 10, **settings}
-    create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, time.time(),
+    create_demo_campaign(store, DemoOptions(agents=agents, leads=leads), zones, clock(),
                          name=name, settings=settings)
-    seed_demo_registry(tmp, time.time(), list(listed) or ["+13125550100"])
+    seed_demo_registry(tmp, clock(), list(listed) or ["+13125550100"])
     return store
 
 

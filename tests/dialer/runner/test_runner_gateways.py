@@ -13,10 +13,8 @@ import asyncio
 import dataclasses
 import json
 import random
-import time
 import urllib.request
 
-import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -28,7 +26,7 @@ from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.gateways import CarrierGateway
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import attempts, make_store, settings_for
+from tests.dialer.runner.runner_kit import attempts, make_store, settings_for, us_hours_clock
 
 CARRIER_CAUSES = {"NORMAL_TEMPORARY_FAILURE", "NORMAL_CIRCUIT_CONGESTION"}
 
@@ -61,13 +59,15 @@ def _scrape(runner: Runner) -> dict[tuple[str, tuple], float]:
 
 
 def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) -> None:
-    if is_uk_demo(choose_zones(time.time())[0]):
-        # Open: outside US calling hours the demo's leads are British, Ofcom's rule refuses
-        # every dial once the 24-hour abandonment reaches 3 %, and the run may stop dialing
-        # before the quarantined gateway is probed back (it timed out 1 run in 2 at 10:2x
-        # UTC, progressive too). The test runs whenever a US zone is open (22 h a day).
-        pytest.skip("UK demo profile (no US zone open now): the probe may never come")
-    store = make_store(tmp_path, agents=6, leads=400, amd_enabled=False, fast_retries=True)
+    # The runner's clock is pinned to US calling hours (us_hours_clock): at the wall clock,
+    # between about 10:00 and 12:00 UTC the demo's leads were British, Ofcom's rule refused
+    # every dial once the 24-hour abandonment reached 3 %, and the run could stop dialing
+    # before the quarantined gateway was probed back (it timed out 1 run in 2; it was
+    # skipped then). What is tested here is routing, not a calling profile.
+    clock = us_hours_clock()
+    store = make_store(tmp_path, agents=6, leads=400, amd_enabled=False, fast_retries=True,
+                       clock=clock)
+    assert not is_uk_demo(choose_zones(clock())[0])
     seen_states: list[str] = []
     scraped: dict = {}
 
@@ -88,7 +88,7 @@ def test_routing_failover_limits_and_quarantine_through_the_simulator(tmp_path) 
             book.window = 0.9
             runner = Runner(dataclasses.replace(settings_for(tmp_path, sim.url),
                                                 metrics="127.0.0.1:0"),
-                            store, login_agents=True)
+                            store, login_agents=True, clock=clock)
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.3),
                                                    random.Random(2))
 

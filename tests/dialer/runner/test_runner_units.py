@@ -224,3 +224,22 @@ def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
 
 async def _no_inbound(switch_id, rows) -> None:
     """No parked inbound caller to adopt (dialer/runner/inbound_calls.py)."""
+
+
+def test_a_pinned_runner_clock_is_in_us_calling_hours_at_every_hour_of_the_year():
+    # Runner tests that must not depend on the hour pin their clock (us_hours_clock): at
+    # any wall-clock hour, in winter and in summer time, the pinned instant is within
+    # 12 hours of it and the demo's zones for it are American (never the UK profile).
+    from datetime import UTC, datetime
+
+    from dialer.runner.demo import choose_zones, is_uk_demo
+    from tests.dialer.runner.runner_kit import us_hours_clock
+
+    for month, day in ((1, 15), (3, 9), (6, 21), (11, 2), (12, 6)):
+        for hour in range(24):
+            for minute in (0, 59):
+                wall = datetime(2026, month, day, hour, minute, tzinfo=UTC).timestamp()
+                pinned = us_hours_clock(wall=lambda wall=wall: wall)()
+                assert abs(pinned - wall) <= 12 * 3600
+                zones, _ = choose_zones(pinned)
+                assert not is_uk_demo(zones) and len(zones) >= 6, (month, day, hour, zones)
