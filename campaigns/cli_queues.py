@@ -203,8 +203,11 @@ def _note_running(store: Any, name: str, home: Path | None) -> None:
 @queue_app.command("show")
 def queue_show(name: NameArg, db: DbOption = None, home: HomeOption = None,
                as_json: JsonOption = False) -> None:
-    """A queue's whole configuration."""
-    _show(queue_store(db, home, write=False).get(name), as_json)
+    """A queue's whole configuration (and, on stderr, why a run would refuse it)."""
+    config = queue_store(db, home, write=False).get(name)
+    _show(config, as_json)
+    for refusal in _run_refusals([config]).values():
+        make_console(stderr=True).print(f"note: {refusal}", highlight=False, soft_wrap=True)
 
 
 @queue_app.command("list")

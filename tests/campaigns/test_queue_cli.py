@@ -401,10 +401,10 @@ def test_voicemail_of_a_retired_queue_is_called_back_from_another(env) -> None:
     assert (pending["queue"], pending["source"]) == ("support", "voicemail")
 
 
-def test_queue_list_names_a_queue_a_run_refuses(env) -> None:
-    """A queue stored before the IVR checks (an opt-out on silence) was listed like any
-    other, though ``dialer run`` now refuses to serve it: the list names it with the run's
-    line and repair."""
+def test_queue_list_and_show_name_a_queue_a_run_refuses(env) -> None:
+    """A queue stored before the IVR checks (an opt-out on silence) was listed and shown
+    like any other, though ``dialer run`` now refuses to serve it: both name it with the
+    run's line and repair (show on stderr, its JSON unchanged)."""
     import sqlalchemy as sa
 
     from campaigns.cli_common import open_store
@@ -425,8 +425,13 @@ def test_queue_list_names_a_queue_a_run_refuses(env) -> None:
     assert "`dialer queue edit sales --set ivr.menus.main.on_timeout=queue`" in refused
     table = CliRunner().invoke(app, ["queue", "list"])
     assert table.exit_code == 0 and "`dialer run` refuses to serve it" in table.output
+    shown = CliRunner().invoke(app, ["queue", "show", "sales", "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "sales"
+    assert shown.stderr.startswith("note: queue sales: ivr.menus.main.on_timeout: ")
+    assert "`dialer run` refuses to serve it" in shown.stderr
     run("queue", "edit", "sales", "--set", "ivr.menus.main.on_timeout=queue")
     assert {row["name"]: row for row in run("queue", "list")}["sales"]["run_refuses"] is None
+    assert CliRunner().invoke(app, ["queue", "show", "sales", "--json"]).stderr == ""
 
 
 def test_one_queue_callback_is_cancelled_by_its_id(env) -> None:
