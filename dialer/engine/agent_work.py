@@ -163,7 +163,7 @@ class AgentWork:
     # --- ring-all offers ---------------------------------------------------------------------
 
     def offer(self, work: Work, at: float) -> None:
-        agents = self.pool.offer_targets(work)
+        agents = self.pool.lines.offer_targets(work)
         if agents:
             self._emit(OfferWork(at, work.work_id, work.kind.value, agents, work.deadline))
 
@@ -173,7 +173,7 @@ class AgentWork:
         for agent_id in newly_ready:
             if pool.agents[agent_id].state is not AgentState.READY:
                 continue
-            for work in pool.offers_for(agent_id):
+            for work in pool.lines.offers_for(agent_id):
                 self._emit(
                     OfferWork(at, work.work_id, work.kind.value, (agent_id,), work.deadline)
                 )

@@ -678,7 +678,7 @@ class CallFlow:
             outcome = self.inbound.ended(call, state, at)  # type: ignore[assignment]
         else:  # answered, waiting for an agent, or bridging: the customer left first
             outcome = _HUNG_UP_ANSWERED_OUTCOME
-            pool.cancel(call.call_id)
+            pool.lines.cancel(call.call_id)
             if call.counted_live and not call.abandoned:
                 # A person answered and was never connected to an agent: abandoned in law
                 # even when they hung up inside the connect window (47 CFR 64.1200(a)(7)(i),

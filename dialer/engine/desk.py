@@ -446,7 +446,7 @@ class AgentDesk:
                     and agent.call_id == call.call_id:
                 self._hand_off(agent, call, at)
         elif state is S.QUEUED:
-            self.pool.cancel(call.call_id)
+            self.pool.lines.cancel(call.call_id)
         elif state is S.BRIDGING and call.agent_id is not None:
             agent = self.pool.agents.get(call.agent_id)
             if agent is not None and agent.state is AgentState.ON_CALL \

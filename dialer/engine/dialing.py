@@ -252,7 +252,7 @@ class Dialing:
             # budget before the legal window closes.
             config.connect_window - config.message_latency_budget,
             config.decision_interval,
-            pool.outbound_waiting,
+            pool.lines.outbound_waiting,
             pool.logged_in,
             config.lines_per_agent,
             tuple([now - agent.since for agent in ready.values()]) if free else (),

@@ -167,6 +167,9 @@ class Engine:
         self._watch_heap = self.watch._heap
         self._dial_waits = self.watch._dials
         """The watch's line of ``DIAL`` waits (deadline order: watch.py)."""
+        self._answered_line = self.pool.lines.outbound
+        """The pool's line of answered outbound calls (work_lines.py), read at every event:
+        empty means none waits for an agent."""
         self.waits = SwitchWaits(
             config, self.pool, self.calls, self.watch, self.connector,
             WaitServices(emit=self._emit, end=self._end, classified=self._classified,
@@ -256,7 +259,7 @@ class Engine:
         if at > self._now:
             self._now = at
         pool = self.pool
-        line = pool.outbound_line
+        line = self._answered_line
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
@@ -290,7 +293,7 @@ class Engine:
         if now > self._now:
             self._now = now
         pool = self.pool
-        line = pool.outbound_line
+        line = self._answered_line
         wraps = pool.wrap_heap
         timers = self._inbound_timers
         watch = self._watch_heap
@@ -323,8 +326,8 @@ class Engine:
             return None
         wake = self._next_decision_at if self._next_decision_at > now else now
         pool = self.pool
-        if pool.outbound_line:
-            deadline = pool.next_outbound_deadline()
+        if self._answered_line:
+            deadline = pool.lines.next_outbound_deadline()
             if deadline is not None and deadline < wake:
                 wake = deadline
         wraps = pool.wrap_heap
@@ -466,10 +469,10 @@ class Engine:
         if timers and timers[0][0] <= now:
             self.inbound.expire(now)
         pool = self.pool
-        deadline = pool.next_outbound_deadline() if pool.outbound_line else None
+        deadline = pool.lines.next_outbound_deadline() if self._answered_line else None
         if deadline is not None and deadline <= now:
             abandon = self.call_flow.abandon
-            for work in pool.expired_outbound(now):
+            for work in pool.lines.expired_outbound(now):
                 abandon(self.calls[work.work_id], work.deadline)  # type: ignore[arg-type]
         wrap = pool.next_wrap_deadline()
         if wrap is not None and wrap <= now:

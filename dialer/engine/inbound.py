@@ -198,7 +198,7 @@ class InboundRouter:
         self._agent_queue: dict[str, Queue] = {}
         """Agent → the queue of the inbound call it took (its handle time teaches that queue)."""
         for queue in queues:
-            pool.inbound.configure(queue.name, queue.strategy, queue.members, queue.levels,
+            pool.lines.inbound.configure(queue.name, queue.strategy, queue.members, queue.levels,
                                    queue.ring_all)
         self._hour_of = hour_of or utc_hour
         self.arrivals: dict[str, ArrivalRates] = {}
@@ -477,7 +477,7 @@ class InboundRouter:
             due, _, kind, key, token = heapq.heappop(timers)
             if kind is _Timer.CALLBACK_RETRY:
                 callback = self.callbacks.get(key)
-                if callback is not None and not self.pool.is_waiting(key):
+                if callback is not None and not self.pool.lines.is_waiting(key):
                     self._submit_callback(callback, due)
                 continue
             call = self.calls.get(key)
@@ -616,7 +616,7 @@ class InboundRouter:
         inbound = call.inbound
         assert inbound is not None
         if inbound.work is not None:
-            self.pool.cancel(inbound.work.work_id)
+            self.pool.lines.cancel(inbound.work.work_id)
         self._waiting.get(call.queue or "", {}).pop(call.call_id, None)
 
     def _announce(self, call: Call, at: float) -> None:
@@ -638,7 +638,7 @@ class InboundRouter:
         if announcements.every is None:
             return files
         if announcements.position:
-            files += position_prompts(self.pool.inbound.position(inbound.work))
+            files += position_prompts(self.pool.lines.inbound.position(inbound.work))
         if announcements.estimated_wait:
             files += wait_prompts(self._estimate(queue, inbound.work))
         if self._offer_open(call, at):
@@ -817,7 +817,7 @@ class InboundRouter:
         staffed, ready = self.staffing(queue)
         if staffed == 0:
             return None
-        return queue.estimator.estimate(self.pool.inbound.position(work), staffed, ready)
+        return queue.estimator.estimate(self.pool.lines.inbound.position(work), staffed, ready)
 
     def waiting(self, queue_name: str) -> int:
         return len(self._waiting.get(queue_name, ()))

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from dialer.commands import AgentState
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call
-from dialer.engine.scheduler import Lane
+from dialer.engine.work_lines import Lane
 
 _ENGAGED = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
 _FORGET = 0.999

@@ -29,9 +29,8 @@ from collections.abc import Callable, Sequence
 
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.engine.agents import AGENT_TRANSITIONS, Agent, split_levels, transition_agent
-from dialer.engine.inbound_lines import InboundLines
 from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
-from dialer.engine.work_lines import WorkLines
+from dialer.engine.work_lines import Lane, WorkLines
 from dialer.errors import DialerError
 from pacing_models.records import builder
 
@@ -58,28 +57,10 @@ class UnknownSwitchError(DialerError):
     """An event names a switch the campaign does not use (not in ``switch_ids``)."""
 
 
-class Lane:
-    """One switch's share of the pool: ready agents and the answered calls on that switch.
-
-    Inbound calls wait in their queue's line (``InboundLines``), kept per switch there.
-    """
-
-    __slots__ = ("logged_in", "outbound", "ready", "switch_id")
-
-    def __init__(self, switch_id: str, ready: dict[str, Agent], outbound: deque[Work]) -> None:
-        self.switch_id = switch_id
-        self.ready = ready
-        """Ready agents on this switch, longest idle first."""
-        self.outbound = outbound
-        """Answered outbound calls on this switch, earliest deadline first (lazy deletion)."""
-        self.logged_in = 0
-
-    def __repr__(self) -> str:
-        return f"Lane({self.switch_id!r}, ready={len(self.ready)})"
-
-
-class AgentPool(WorkLines):
-    """Agent states, the ready pool and the lines of waiting work."""
+class AgentPool:
+    """Agent states and the ready pool, with the lines of waiting work as a part
+    (``lines``, work_lines.py): the pool routes arriving work to the agent the lines
+    match, and a freed agent to the work they hand out."""
 
     def __init__(
         self, strategy: RoutingStrategy | None = None,
@@ -87,7 +68,7 @@ class AgentPool(WorkLines):
     ) -> None:
         if not switch_ids:
             raise DialerError("AgentPool: at least one switch is needed")
-        self.strategy: RoutingStrategy = strategy or LongestIdle()
+        strategy = strategy or LongestIdle()
         self.agents: dict[str, Agent] = {}
         self.ready: dict[str, Agent] = {}
         """Ready agents in the order they became ready (longest idle first)."""
@@ -101,28 +82,25 @@ class AgentPool(WorkLines):
         verdicts), since every agent change passes through ``_set``."""
         self.logged_in = 0
         self.changes: list[AgentStateChanged] = []
-        self._outbound: deque[Work] = deque()
-        self.inbound = InboundLines()
-        """Each queue's waiting callers and queue callbacks (inbound_lines.py)."""
-        self._callbacks: list[tuple[float, int, Work]] = []
-        self._personal: dict[str, deque[Work]] = {}
-        self._waiting: dict[str, Work] = {}
         self._wrap_heap: list[tuple[float, int, str]] = []
         self.wrap_heap = self._wrap_heap
         """Read-only view for the engine's per-event check: (deadline, seq, agent) heap."""
-        self.outbound_line = self._outbound
-        """Read-only view: empty means no answered outbound call is waiting (lazy heap)."""
-        self._seq = 0
-        self.ring_all = bool(getattr(self.strategy, "offer_to_all", False))
+        self._wrap_seq = 0
+        self.ring_all = bool(getattr(strategy, "offer_to_all", False))
         self.newly_ready: list[str] = []
         """Ring-all only: agents who became ready and must be offered the waiting work."""
         self.multi_switch = len(switch_ids) > 1
+        outbound: deque[Work] = deque()
         if self.multi_switch:
             self.lanes = {s: Lane(s, {}, deque()) for s in switch_ids}
         else:
             # One switch: the lane shares the pool's own structures (no extra upkeep).
-            self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, self._outbound)}
+            self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, outbound)}
         self._first_lane = next(iter(self.lanes.values()))
+        self.lines = WorkLines(strategy, self.agents, self.ready, self.lane, self.lanes,
+                               outbound)
+        """The waiting work (work_lines.py): answered outbound calls, inbound queues,
+        callbacks; its own state, matched against this pool's ready agents."""
 
     def lane(self, switch_id: str | None) -> Lane:
         """The lane of ``switch_id`` (with one switch, always the only lane)."""
@@ -135,6 +113,39 @@ class AgentPool(WorkLines):
                 f"switch {switch_id!r} is not one of the campaign's switches "
                 f"({', '.join(self.lanes)}): add it to switch_ids or fix the event source"
             ) from None
+
+    # --- arriving work: the lines match, the pool reserves ------------------------------
+
+    def submit(self, work: Work, at: float) -> Agent | None:
+        """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
+        agent = self.lines.match(work)
+        if agent is None:
+            self.lines.queue(work)
+            return None
+        self._reserve(agent, work, at)
+        return agent
+
+    def take_free(self, work: Work, at: float) -> Agent | None:
+        """Assign ``work`` to an agent ready now, or to none: never queued. For work that
+        may use an idle agent but must not wait for one (a machine verdict sent to a free
+        agent). Ring-all pools offer work rather than assign it: none is taken there."""
+        if self.ring_all:
+            return None
+        agent = self.lines.match(work)
+        if agent is not None:
+            self._reserve(agent, work, at)
+        return agent
+
+    def accept(self, agent_id: str, work_id: str, at: float) -> tuple[Agent, Work] | None:
+        """Ring-all: the agent takes offered work, if both are still free. Else None."""
+        agent = self.agent(agent_id)
+        if agent.state is not _READY:
+            return None
+        work = self.lines.claim(agent, work_id)
+        if work is None:
+            return None
+        self._reserve(agent, work, at)
+        return agent, work
 
     # --- state changes (the only writer of agent.state) ---------------------------------
 
@@ -272,8 +283,8 @@ class AgentPool(WorkLines):
         agent.wrap_started = at
         agent.wrap_deadline = at + wrap_up_timeout
         self._set(agent, _WRAP_UP, at, "call ended")
-        self._seq += 1
-        heapq.heappush(self._wrap_heap, (agent.wrap_deadline, self._seq, agent_id))
+        self._wrap_seq += 1
+        heapq.heappush(self._wrap_heap, (agent.wrap_deadline, self._wrap_seq, agent_id))
         return talk
 
     def finish_wrap(
@@ -324,11 +335,11 @@ class AgentPool(WorkLines):
             pause_reason, agent.pause_pending = agent.pause_pending, None
             self._set(agent, _PAUSED, at, pause_reason)
             return None
-        work = (self._personal_work_for(agent) if self.ring_all
-                else self._next_work_for(agent, at))
+        work = (self.lines.personal_for(agent) if self.ring_all
+                else self.lines.next_for(agent, at))
         if work is None:
             self._set(agent, _READY, at, reason)
-            if self.ring_all or self.inbound.has_offers_for(agent):
+            if self.ring_all or self.lines.inbound.has_offers_for(agent):
                 self.newly_ready.append(agent.agent_id)
             return None
         self._reserve(agent, work, at)
@@ -340,12 +351,12 @@ class AgentPool(WorkLines):
         if agent.state is not _READY:
             return None
         if self.ring_all:
-            work = self._personal_work_for(agent)
+            work = self.lines.personal_for(agent)
             if work is None:
                 self.newly_ready.append(agent_id)
         else:
-            work = self._next_work_for(agent, at)
-            if work is None and self.inbound.has_offers_for(agent):
+            work = self.lines.next_for(agent, at)
+            if work is None and self.lines.inbound.has_offers_for(agent):
                 self.newly_ready.append(agent_id)
         if work is None:
             return None
@@ -355,5 +366,5 @@ class AgentPool(WorkLines):
     def _reserve(self, agent: Agent, work: Work, at: float) -> None:
         agent.call_id = work.work_id if work.kind is not _CALLBACK_WORK else None
         if work.queue is not None:
-            self.inbound.assigned(work, agent)
+            self.lines.inbound.assigned(work, agent)
         self._set(agent, _RESERVED, at, _WORK_REASON[work.kind])

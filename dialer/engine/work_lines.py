@@ -1,83 +1,112 @@
-"""The agent-pool scheduler's lines of waiting work: submit, take, offer, cancel, expire.
+"""The agent pool's lines of waiting work: match, queue, take, offer, cancel, expire.
 
-A mixin of ``AgentPool`` (dialer/engine/scheduler.py), kept apart so that each module has
-one job: this one matches work with agents and keeps the three lines (answered outbound
-calls by deadline, inbound by priority and wait, callbacks by due time), always within one
-switch's lane; the agent states and their only writer stay in scheduler.py.
+A part of ``AgentPool`` (dialer/engine/scheduler.py) with its own state: the three lines
+(answered outbound calls by deadline, inbound by priority and wait, callbacks by due time)
+and the personal callbacks, always within one switch's lane. It reads the pool's ready
+agents, never writes an agent: it says which agent work should go to (``match``) and which
+work a freed agent should take (``next_for``); the pool reserves the agent, since agent
+states have one writer (``AgentPool._set``).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from dialer.commands import AgentState
 from dialer.engine.agents import Agent
-from dialer.engine.routing import Work, WorkKind, qualifies
+from dialer.engine.inbound_lines import InboundLines
+from dialer.engine.routing import RoutingStrategy, Work, WorkKind, qualifies
 from dialer.errors import DialerError
 
-if TYPE_CHECKING:
-    from dialer.engine.scheduler import AgentPool, Lane
-
-    _Base = AgentPool
-else:
-    _Base = object
-
-A = AgentState
+_OUTBOUND_WORK, _INBOUND_WORK = WorkKind.OUTBOUND, WorkKind.INBOUND
 
 
-class WorkLines(_Base):
-    """Waiting work and its matching with ready agents (a mixin of ``AgentPool``)."""
+class Lane:
+    """One switch's share of the pool: ready agents and the answered calls on that switch.
 
-    # --- work ----------------------------------------------------------------------------
+    Its ready agents are the pool's to write (``AgentPool._set``), its answered calls the
+    lines' (``WorkLines.queue``). Inbound calls wait in their queue's line
+    (``InboundLines``), kept per switch there.
+    """
 
-    def submit(self, work: Work, at: float) -> Agent | None:
-        """Assign ``work`` to a ready agent now, or queue it. Returns the reserved agent."""
-        agent = self._assign_now(work, at)
-        if agent is not None:
-            return agent
+    __slots__ = ("logged_in", "outbound", "ready", "switch_id")
+
+    def __init__(self, switch_id: str, ready: dict[str, Agent], outbound: deque[Work]) -> None:
+        self.switch_id = switch_id
+        self.ready = ready
+        """Ready agents on this switch, longest idle first."""
+        self.outbound = outbound
+        """Answered outbound calls on this switch, earliest deadline first (lazy deletion)."""
+        self.logged_in = 0
+
+    def __repr__(self) -> str:
+        return f"Lane({self.switch_id!r}, ready={len(self.ready)})"
+
+
+class WorkLines:
+    """Waiting work and its matching with the pool's ready agents."""
+
+    __slots__ = ("_callbacks", "_lane", "_personal", "_seq", "_waiting", "agents", "inbound",
+                 "lanes", "multi_switch", "outbound", "ready", "ring_all", "strategy")
+
+    def __init__(
+        self, strategy: RoutingStrategy, agents: dict[str, Agent], ready: dict[str, Agent],
+        lane: Callable[[str | None], Lane], lanes: dict[str, Lane], outbound: deque[Work],
+    ) -> None:
+        """``agents``, ``ready``, ``lane`` and ``lanes`` are the pool's, read only here;
+        ``outbound`` is the line of answered outbound calls, which the pool's single lane
+        shares when there is one switch."""
+        self.strategy = strategy
+        self.agents = agents
+        self.ready = ready
+        self._lane = lane
+        self.lanes = lanes
+        self.multi_switch = len(lanes) > 1
+        self.ring_all = bool(getattr(strategy, "offer_to_all", False))
+        self.outbound = outbound
+        """Answered outbound calls, earliest deadline first (lazy deletion): empty means none
+        is waiting (the engine's per-event check reads it)."""
+        self.inbound = InboundLines()
+        """Each queue's waiting callers and queue callbacks (inbound_lines.py)."""
+        self._callbacks: list[tuple[float, int, Work]] = []
+        self._personal: dict[str, deque[Work]] = {}
+        self._waiting: dict[str, Work] = {}
+        self._seq = 0
+
+    # --- arriving work -------------------------------------------------------------------
+
+    def match(self, work: Work) -> Agent | None:
+        """The ready agent ``work``'s rule picks on its switch (its required agent, else its
+        queue's strategy or the pool's), not yet reserved; None for ring-all work, which is
+        offered instead, or when nobody fits."""
+        if work.required_agent_id is not None:
+            return self.ready.get(work.required_agent_id)
+        if work.ring_all:
+            return None  # offered to every qualified ready agent; the first to accept
+        strategy = (self.inbound.strategy(work) if work.queue is not None else None
+                    ) or self.strategy
+        ready = (self.ready if not self.multi_switch or work.switch_id is None
+                 else self._lane(work.switch_id).ready)
+        return strategy.choose(work, ready) if ready else None
+
+    def queue(self, work: Work) -> None:
+        """Line ``work`` up until an agent takes it (no agent matched it now)."""
         self._seq += 1
         work.seq = self._seq
         self._waiting[work.work_id] = work
-        if work.kind is WorkKind.OUTBOUND:
-            self._outbound.append(work)
+        if work.kind is _OUTBOUND_WORK:
+            self.outbound.append(work)
             if self.multi_switch:
                 self._switch_lane(work).outbound.append(work)
         elif work.required_agent_id is not None:
             self._personal.setdefault(work.required_agent_id, deque()).append(work)
-        elif work.kind is WorkKind.INBOUND or work.queue is not None:
-            if work.kind is WorkKind.INBOUND:
+        elif work.kind is _INBOUND_WORK or work.queue is not None:
+            if work.kind is _INBOUND_WORK:
                 self._switch_lane(work)  # with several switches, a live call names its own
             self.inbound.push(work)
         else:
             heapq.heappush(self._callbacks, (work.arrived_at, work.seq, work))
-        return None
-
-    def take_free(self, work: Work, at: float) -> Agent | None:
-        """Assign ``work`` to an agent ready now, or to none: never queued. For work that
-        may use an idle agent but must not wait for one (a machine verdict sent to a free
-        agent). Ring-all pools offer work rather than assign it: none is taken there."""
-        return None if self.ring_all else self._assign_now(work, at)
-
-    def _assign_now(self, work: Work, at: float) -> Agent | None:
-        """The one "assign now or none" step of ``submit`` and ``take_free``: the agent the
-        work's rule picks among those ready on its switch (its required agent, else its
-        queue's strategy or the pool's), reserved for it; None for ring-all work, which is
-        offered instead, or when nobody fits."""
-        if work.required_agent_id is not None:
-            agent = self.ready.get(work.required_agent_id)
-        elif work.ring_all:
-            return None  # offered to every qualified ready agent; the first to accept
-        else:
-            strategy = (self.inbound.strategy(work) if work.queue is not None else None
-                        ) or self.strategy
-            ready = (self.ready if not self.multi_switch or work.switch_id is None
-                     else self.lane(work.switch_id).ready)
-            agent = strategy.choose(work, ready) if ready else None
-        if agent is not None:
-            self._reserve(agent, work, at)
-        return agent
 
     def _switch_lane(self, work: Work) -> Lane:
         if self.multi_switch and work.switch_id is None:
@@ -85,24 +114,22 @@ class WorkLines(_Base):
                 f"{work!r} has no switch_id: with several switches, customer calls must say "
                 "which switch they are on"
             )
-        return self.lane(work.switch_id)
+        return self._lane(work.switch_id)
 
     def _same_switch(self, agent: Agent, work: Work) -> bool:
         return not self.multi_switch or work.switch_id in (None, agent.switch_id)
 
-    def accept(self, agent_id: str, work_id: str, at: float) -> tuple[Agent, Work] | None:
-        """Ring-all: the agent takes offered work, if both are still free. Else None."""
-        agent = self.agent(agent_id)
+    # --- ring-all offers -----------------------------------------------------------------
+
+    def claim(self, agent: Agent, work_id: str) -> Work | None:
+        """Ring-all: the ready ``agent`` takes offered work, if it still waits and the agent
+        may take it (skills, switch, a required agent). Taken off the lines, or None."""
         work = self._waiting.get(work_id)
-        if agent.state is not A.READY or work is None or not qualifies(agent, work):
+        if work is None or not qualifies(agent, work) or not self._same_switch(agent, work):
             return None
-        if not self._same_switch(agent, work):
+        if work.required_agent_id not in (None, agent.agent_id):
             return None
-        if work.required_agent_id not in (None, agent_id):
-            return None
-        self._take(work)
-        self._reserve(agent, work, at)
-        return agent, work
+        return self._take(work)
 
     def offers_for(self, agent_id: str) -> list[Work]:
         """Ring-all: the waiting work a newly ready agent is offered (O(waiting)); with a
@@ -116,8 +143,10 @@ class WorkLines(_Base):
         ]
 
     def offer_targets(self, work: Work) -> tuple[str, ...]:
-        ready = self.ready if work.switch_id is None else self.lane(work.switch_id).ready
+        ready = self.ready if work.switch_id is None else self._lane(work.switch_id).ready
         return tuple(a for a, agent in ready.items() if qualifies(agent, work))
+
+    # --- withdrawn and expired work ------------------------------------------------------
 
     def cancel(self, work_id: str) -> bool:
         """Withdraw waiting work (caller hung up, deadline passed). True if it was waiting."""
@@ -125,7 +154,7 @@ class WorkLines(_Base):
         if work is None:
             return False
         work.cancelled = True
-        if work.queue is not None or work.kind is WorkKind.INBOUND:
+        if work.queue is not None or work.kind is _INBOUND_WORK:
             self.inbound.discard(work)
         return True
 
@@ -135,7 +164,7 @@ class WorkLines(_Base):
     def expired_outbound(self, now: float) -> list[Work]:
         """Answered outbound calls whose connect window has closed at ``now``; withdrawn."""
         expired: list[Work] = []
-        line = self._outbound
+        line = self.outbound
         while line and (line[0].cancelled or line[0].deadline <= now):  # type: ignore[operator]
             work = line.popleft()
             if not work.cancelled:
@@ -151,7 +180,7 @@ class WorkLines(_Base):
         return expired
 
     def next_outbound_deadline(self) -> float | None:
-        line = self._outbound
+        line = self.outbound
         while line and line[0].cancelled:
             line.popleft()
         return line[0].deadline if line else None
@@ -164,19 +193,23 @@ class WorkLines(_Base):
 
     @property
     def outbound_waiting(self) -> int:
-        line = self._outbound
+        line = self.outbound
         if not line:
             return 0  # the common case at a decision: no answered call waiting
         return sum(1 for work in line if not work.cancelled)
 
+    # --- work for a freed agent ----------------------------------------------------------
+
     def _take(self, work: Work) -> Work:
         del self._waiting[work.work_id]
         work.cancelled = True
-        if work.queue is not None or work.kind is WorkKind.INBOUND:
+        if work.queue is not None or work.kind is _INBOUND_WORK:
             self.inbound.discard(work)
         return work
 
-    def _personal_work_for(self, agent: Agent) -> Work | None:
+    def personal_for(self, agent: Agent) -> Work | None:
+        """The agent's own oldest waiting callback, taken off the lines, or None (all a
+        ring-all agent takes unasked: everything else is offered)."""
         personal = self._personal.get(agent.agent_id)
         while personal:
             work = personal.popleft()
@@ -184,7 +217,9 @@ class WorkLines(_Base):
                 return self._take(work)
         return None
 
-    def _next_work_for(self, agent: Agent, at: float) -> Work | None:
+    def next_for(self, agent: Agent, at: float) -> Work | None:
+        """The work a freed ``agent`` takes, in the lines' order (scheduler.py's docstring),
+        taken off the lines; None when nothing waiting fits it."""
         lane: Lane = agent.lane  # type: ignore[assignment]
         line = lane.outbound
         while line and line[0].cancelled:

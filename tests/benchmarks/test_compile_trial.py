@@ -34,7 +34,8 @@ def declared_fields(pxd: Path) -> dict[str, set[str]]:
 
 
 def assigned_fields(node: ast.ClassDef) -> set[str]:
-    """``__slots__`` and every ``self.NAME`` the class's methods assign."""
+    """``__slots__`` and every ``self.NAME`` the class's methods assign, but its properties
+    (``Engine.policy``: a setter's name is the class's, not a field of the instance)."""
     fields: set[str] = set()
     for statement in node.body:
         if isinstance(statement, ast.Assign) and any(
@@ -51,7 +52,11 @@ def assigned_fields(node: ast.ClassDef) -> set[str]:
                 if isinstance(leaf, ast.Attribute) and isinstance(leaf.value, ast.Name) \
                         and leaf.value.id == "self":
                     fields.add(leaf.attr)
-    return fields
+    properties = {statement.name for statement in node.body
+                  if isinstance(statement, ast.FunctionDef) and any(
+                      isinstance(d, ast.Name) and d.id == "property"
+                      for d in statement.decorator_list)}
+    return fields - properties
 
 
 @pytest.mark.parametrize("module", typed_declarations())

@@ -169,7 +169,7 @@ def test_a_transfer_to_a_queue_joins_it_with_the_queues_configuration() -> None:
     out = engine.handle(TransferRequested(10.0, agent, "queue", "retention"))
     assert of_type(out, ParkCall) and not of_type(out, Bridge)
     engine.handle(CallParked(10.2, call_id))
-    line = engine.pool.inbound.lines["retention"]
+    line = engine.pool.lines.inbound.lines["retention"]
     (work,) = list(line)
     assert work.work_id == call_id and work.members == frozenset({"a2"})
     assert work.aging == 0.1  # the queue's 6 a minute, per second

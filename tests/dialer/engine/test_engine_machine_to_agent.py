@@ -130,7 +130,7 @@ def test_without_a_free_agent_the_machine_action_applies_as_today(
     assert engine.calls[second].state is CallState.MACHINE
     assert engine.calls[second].routed is None
     assert policy.attempts[-1][0] is AttemptResult.MACHINE
-    assert not engine.pool.outbound_line  # nothing queued for it
+    assert not engine.pool.lines.outbound  # nothing queued for it
     # A person hung up on is an abandon, as without the setting.
     engine.handle(CallClassified(5.5, second, AnswerKind.HUMAN))
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (2, 1)
@@ -185,7 +185,7 @@ def test_a_routed_verdict_whose_agent_leg_is_lost_is_not_queued() -> None:
     out = engine.handle(AgentLegDown(7.2, "ann", HangupCause.NORMAL_CLEARING))
     assert of_type(out, PlayMessage)
     assert engine.calls[call_id].state is CallState.ABANDONED
-    assert not engine.pool.outbound_line
+    assert not engine.pool.lines.outbound
     engine.handle(AgentLoggedIn(7.3, "bob"))
     assert engine.pool.agents["bob"].state is AgentState.READY
 
@@ -248,7 +248,7 @@ def test_a_routed_verdict_never_waits_in_a_queue_nor_counts_an_abandon(
         for bridge in of_type(out, Bridge):  # the switch confirms bridges at once
             out += engine.handle(CallBridged(now, bridge.call_id, bridge.agent_id))
         ended += of_type(out, AttemptFinished)
-        waiting = {work.work_id for work in engine.pool.outbound_line}
+        waiting = {work.work_id for work in engine.pool.lines.outbound}
         for live_call in engine.calls.values():
             if live_call.routed is not None:
                 routed.add(live_call.call_id)

@@ -155,7 +155,7 @@ def test_no_agent_within_window_plays_safe_harbour_and_counts_abandon() -> None:
     assert of_type(out, Bridge) == []
     # The window closes at 8.0; the message goes the switch's latency budget (0.3 s by
     # default) earlier, so that it is heard inside the window.
-    assert engine.pool.next_outbound_deadline() == 7.7 >= engine.next_wakeup()
+    assert engine.pool.lines.next_outbound_deadline() == 7.7 >= engine.next_wakeup()
     assert of_type(engine.tick(7.69), PlayMessage) == []
     (message,) = of_type(engine.tick(7.7), PlayMessage)
     assert message.call_id == second and message.optout_digit == "9" and message.hangup_after
@@ -372,7 +372,7 @@ def test_amd_human_window_runs_from_the_classification() -> None:
     call_id = _dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.handle(CallClassified(7.0, call_id, AnswerKind.HUMAN))
-    assert engine.pool.next_outbound_deadline() == pytest.approx(8.2)
+    assert engine.pool.lines.next_outbound_deadline() == pytest.approx(8.2)
     (message,) = of_type(engine.tick(9.0), PlayMessage)
     assert message.at == pytest.approx(8.2)
 

@@ -150,7 +150,7 @@ def test_cancelled_work_is_never_handed_out() -> None:
     pool = AgentPool()
     pool.submit(Work(WorkKind.INBOUND, "gone", 0.0), 0.0)
     pool.submit(Work(WorkKind.INBOUND, "stays", 1.0), 1.0)
-    assert pool.cancel("gone") and not pool.cancel("gone")
+    assert pool.lines.cancel("gone") and not pool.lines.cancel("gone")
     pool.login("a", "", frozenset(), 2.0)
     assert pool.offer("a", 2.0)[1].work_id == "stays"
 
@@ -174,7 +174,7 @@ def test_inbound_call_is_bridged_and_caller_patience_ends_a_queued_call() -> Non
 
 def test_inbound_goes_to_the_customer_previous_agent() -> None:
     engine, _, _, _ = make_engine(wrap_up_timeout=0.0)
-    engine.pool.strategy = Sticky()
+    engine.pool.lines.strategy = Sticky()
     engine.handle(AgentLoggedIn(0.0, "ann"))
     engine.handle(AgentLoggedIn(0.0, "bob"))
     out = engine.handle(InboundCallArrived(1.0, "in-1", customer_key="K"))

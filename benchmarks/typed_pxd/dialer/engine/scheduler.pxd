@@ -2,9 +2,22 @@
 # (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
 # "Typed compiled state".
 
-cdef class Lane:
-    cdef public object logged_in
-    cdef public object outbound
-    cdef public object ready
-    cdef public object switch_id
+from dialer.engine.work_lines cimport WorkLines
 
+cdef class AgentPool:
+    cdef public object _first_lane
+    cdef public object _wrap_heap
+    cdef public object _wrap_seq
+    cdef public dict agents
+    cdef public object changes
+    cdef public object lanes
+    cdef public WorkLines lines
+    cdef public object logged_in
+    cdef public object multi_switch
+    cdef public object newly_ready
+    cdef public dict on_call
+    cdef public dict ready
+    cdef public object ring_all
+    cdef public object wrap_heap
+    cdef public object wrap_left
+    cdef public dict wrapping

@@ -1,0 +1,44 @@
+# Augmenting declarations of dialer/engine/call_flow.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+cimport cython
+from dialer.engine.calls cimport Call
+from dialer.engine.scheduler cimport AgentPool
+
+cdef class CallFlow:
+    cdef public object _after_assignment
+    cdef public object _fail_over
+    cdef public object _false_positive_credit
+    cdef public object _last_agent
+    cdef public object _observe_verdict
+    cdef public object _offer
+    cdef public object _placement
+    cdef public object agent_work
+    cdef public object amd_abandons
+    cdef public dict calls
+    cdef public object config
+    cdef public object connector
+    cdef public object desk
+    cdef public dict dialing
+    cdef public object gate
+    cdef public object gateways
+    cdef public object inbound
+    cdef public object ledger
+    cdef public list out
+    cdef public object policy
+    cdef public AgentPool pool
+    cdef public object recorder
+    cdef public dict verdicts
+    cdef public object waits
+    cdef public object watch
+
+    @cython.locals(call=Call)
+    cpdef on_answered(self, event)
+
+    @cython.locals(call=Call)
+    cpdef on_call_ended(self, event)
+
+    cpdef _end_unanswered(self, Call call, at, cause)
+
+    cpdef end(self, Call call, at, cause)

@@ -1,0 +1,41 @@
+# Augmenting declarations of dialer/engine/engine.py for `benchmarks/compile_trial.py --typed`
+# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
+# "Typed compiled state".
+
+from dialer.engine.scheduler cimport AgentPool
+from dialer.engine.call_flow cimport CallFlow
+
+cdef class Engine:
+    cdef public object _answered_line
+    cdef public object _consult_legs
+    cdef public object _dial_waits
+    cdef public dict _handlers
+    cdef public object _inbound_timers
+    cdef public object _last_agent
+    cdef public object _next_decision_at
+    cdef public object _now
+    cdef public object _opted_out
+    cdef public list _out
+    cdef public object _placement
+    cdef public object _policy
+    cdef public object _watch_heap
+    cdef public object agent_work
+    cdef public CallFlow call_flow
+    cdef public object caller_ids
+    cdef public dict calls
+    cdef public object config
+    cdef public object connector
+    cdef public object desk
+    cdef public object dialer
+    cdef public dict dialing
+    cdef public object gate
+    cdef public object gateways
+    cdef public object inbound
+    cdef public object leads
+    cdef public object ledger
+    cdef public object new_id
+    cdef public AgentPool pool
+    cdef public object recorder
+    cdef public dict verdicts
+    cdef public object waits
+    cdef public object watch
