@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from heapq import heappush as _heappush
 from typing import Any
 
 import numpy as np
@@ -151,6 +152,9 @@ class Simulation:
                              assume_switches_up=True, queues=queues, hour_of=hour_of)
         self.kernel = Kernel()
         self._schedule = self.kernel.schedule
+        self._entries, self._sequence = self.kernel.entries()
+        """The kernel's heap and sequence, for the hot loop's own ``Kernel.schedule``
+        written out (a dial, a bridge, a tick: some two entries per attempt)."""
         self.fates = LeadFates(scenario, seed, replication)
         self.inbound = InboundStream(scenario, seed, replication)
         self.calls: dict[str, SimCall] = {}
@@ -294,7 +298,9 @@ class Simulation:
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake
-            self._schedule(wake, self._feed_tick, True)
+            now = self.kernel.now  # ``Kernel.schedule``, written out
+            _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
+                                      self._feed_tick, True))
 
     def _feed_tick(self, at: float, planned: Any = None) -> None:
         if planned is not None and at != self._tick_at:
@@ -316,7 +322,9 @@ class Simulation:
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake
-            self._schedule(wake, self._feed_tick, True)
+            now = self.kernel.now  # ``Kernel.schedule``, written out
+            _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
+                                      self._feed_tick, True))
 
     # --- callee behaviour ----------------------------------------------------------------
     # Timers carry the call id and build their event when they fire; a timer whose call has
@@ -340,11 +348,15 @@ class Simulation:
         call_id = command.call_id
         self.calls[call_id] = SimCall(kind, talk, patience, wrap, amd_error)
         if kind <= MACHINE and answer_after <= command.ring_timeout:
-            self._schedule(t + answer_after, self._answer, call_id)
+            at, action = t + answer_after, self._answer
         elif kind == BUSY:
-            self._schedule(t + answer_after, self._busy, call_id)
+            at, action = t + answer_after, self._busy
         else:
-            self._schedule(t + command.ring_timeout, self._no_answer, call_id)
+            at, action = t + command.ring_timeout, self._no_answer
+        # ``Kernel.schedule``, written out: once per attempt.
+        now = self.kernel.now
+        _heappush(self._entries, (at if at > now else now, next(self._sequence), action,
+                                  call_id))
 
     # ``_busy`` and ``_no_answer`` end a call that was never answered (nothing to count
     # in ``_finish`` but the end): ``_live`` and ``_finish`` written out, most attempts.
@@ -433,8 +445,13 @@ class Simulation:
                     end = hold + wrap
                     tally.wrap += max(0.0, (end if end < left else left) - hold)
             tally.connects += 1
-        self._schedule(t + hold, self._talk_end, call_id)
-        self._schedule(t + hold + wrap, self._dispose, (command.agent_id, call_id))
+        # ``Kernel.schedule``, written out: twice per connected call.
+        now, entries, sequence = self.kernel.now, self._entries, self._sequence
+        at = t + hold
+        _heappush(entries, (at if at > now else now, next(sequence), self._talk_end, call_id))
+        at = t + hold + wrap
+        _heappush(entries, (at if at > now else now, next(sequence), self._dispose,
+                            (command.agent_id, call_id)))
 
     def _talk_end(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 Action = Callable[[float, Any], None]
@@ -30,6 +30,12 @@ class Kernel:
         """Run ``action(at, payload)`` at virtual time ``at`` (never in the past)."""
         now = self.now
         _push(self._heap, (at if at > now else now, next(self._sequence), action, payload))
+
+    def entries(self) -> tuple[list[tuple[float, int, Action, Any]], Iterator[int]]:
+        """The heap and the sequence, for a driver whose hot loop writes ``schedule`` out
+        (a Python call less per entry): it must push ``(at if at > now else now,
+        next(sequence), action, payload)``, exactly what ``schedule`` pushes."""
+        return self._heap, self._sequence
 
     def peek(self) -> float | None:
         """When the next entry is due (None when nothing is pending)."""
