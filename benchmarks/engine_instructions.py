@@ -1,7 +1,7 @@
 """Instructions per attempt of the simulated day's first hour, counted by callgrind.
 
-    python benchmarks/engine_instructions.py [--old COMMIT ...] [--policy progressive]
-        [--hours 1] [--agents 100]
+    python benchmarks/engine_instructions.py [--old COMMIT ...] [--also DIR ...]
+        [--policy progressive] [--hours 1] [--agents 100]
 
 Deterministic whatever the machine's load (valgrind's callgrind, ``apt-get install
 valgrind``): the simulation of ``bench_simulation.py``'s population (100 agents, the
@@ -9,8 +9,9 @@ first simulated hour by default) is built uninstrumented, then only ``Simulation
 counted (callgrind's ``--toggle-collect`` on the ``functools.reduce`` that calls it), so
 the interpreter's start-up, the imports and the set-up are left out. Each old commit
 (``--old``, repeatable) is checked out into a temporary ``git worktree``; the harness is
-this tree's, the packages each tree's own. Prints the attempts, the instructions of the
-run, per attempt, and the ratio of each old tree's count to this one's.
+this tree's, the packages each tree's own. ``--also DIR`` counts another tree as it is
+(a compiled copy of ``benchmarks/compile_trial.py``), after this one. Prints the attempts,
+the instructions of the run, per attempt, and the ratio of each tree's count to this one's.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ def count(tree: Path, policy: str, hours: float, agents: int, scratch: Path) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", action="append", default=[], help="a commit (repeatable)")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="another tree to count as it is, e.g. a compiled copy of "
+                             "benchmarks/compile_trial.py (repeatable)")
     parser.add_argument("--policy", default="progressive")
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--agents", type=int, default=100)
@@ -83,6 +87,8 @@ def main() -> None:
             head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h"],
                                   capture_output=True, text=True).stdout.strip()
             trees["new"] = ROOT
+            for extra in args.also:
+                trees[str(extra.resolve())] = extra.resolve()
             print(f"{args.policy}, {args.agents} agents, first {args.hours:g} h; "
                   f"load average {'/'.join(f'{x:.2f}' for x in os.getloadavg())} "
                   f"(callgrind counts do not depend on it)")
@@ -98,7 +104,7 @@ def main() -> None:
                       f"  ({per / new_per:.2f}x of new)", flush=True)
         finally:
             for label, tree in trees.items():
-                if label != "new" and tree.exists():
+                if label in args.old and tree.exists():
                     subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                                     str(tree)], check=False)
 

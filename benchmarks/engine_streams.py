@@ -109,11 +109,40 @@ def recording(on_commands: Callable[[list[Any]], None]) -> Iterator[None]:
         on_commands(out)
         return out
 
-    Engine.handle, Engine.tick = recorded_handle, recorded_tick  # type: ignore[method-assign]
+    try:
+        Engine.handle, Engine.tick = recorded_handle, recorded_tick  # type: ignore[method-assign]
+    except TypeError:
+        # A native ``Engine`` (the typed copy of benchmarks/compile_trial.py) is an
+        # immutable type: the drivers build a recording subclass instead.
+        with _recording_subclass(recorded_handle, recorded_tick):
+            yield
+        return
     try:
         yield
     finally:
         Engine.handle, Engine.tick = handle, tick  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _recording_subclass(recorded_handle: Callable[..., list[Any]],
+                        recorded_tick: Callable[..., list[Any]]) -> Iterator[None]:
+    import simulations.driver as driver
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import bench_engine
+    finally:
+        sys.path.pop(0)
+    recorded = type("RecordedEngine", (Engine,),
+                    {"handle": recorded_handle, "tick": recorded_tick})
+    modules = (driver, bench_engine)
+    for module in modules:
+        module.Engine = recorded  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for module in modules:
+            module.Engine = Engine  # type: ignore[attr-defined]
 
 
 def _scenario(campaign: Campaign) -> Any:
