@@ -4,12 +4,14 @@
 
 cdef class Simulation:
     cdef public dict _actions
+    cdef public list _entries
     cdef public object _closing
     cdef public object _hour
     cdef public object _hour_at
     cdef public object _patience_from
     cdef public object _pending
     cdef public object _schedule
+    cdef public object _sequence
     cdef public object _shift
     cdef public object _staffed
     cdef public object _start_hour
