@@ -5,9 +5,9 @@ window's length from its first attempt: 47 CFR 64.1200(a)(7)(i); Ofcom's 24 hour
 days). A new period has no answers of its own; without a plan for it, a trusted model dialed
 each period's start as a cold start. This runs a campaign over several periods under each
 of ``--plans`` (``PLANS``: the period plan off, ``period_answers_share=0``; ``guard``, the
-plan at 0.5 spending from the period's 34th answer; ``young``, the plan at 0.5 with its
-early aim held to the young window's margin on the period's own answers, one abandon of
-reserve), on common random numbers, and prints by ground truth (the simulator's own count
+plan at 0.5 spending from the period's 34th answer; ``young``, ``young2`` (the default)
+and ``young3``, the plan at 0.5 with its early aim held to the young window's margin on the
+period's own answers, one, two or three abandons of reserve), on common random numbers, and prints by ground truth (the simulator's own count
 of people who found no agent):
 
 - each period's abandonment rate (must stay ≤ the limit),
@@ -18,7 +18,7 @@ of people who found no agent):
 - the talk share of each period's first hours (agents' talk ÷ their logged-in time).
 
 Usage: ``nice -n 10 python benchmarks/period_starts.py [--agents 10,50] [--live 0.2,0.1]
-[--days 4] [--window-days 1] [--first-hours 2] [--replications 2] [--plans off,guard,young]``
+[--days 4] [--window-days 1] [--first-hours 2] [--replications 2] [--plans off,guard,young,young2,young3]``
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ PLANS: dict[str, dict[str, float | None]] = {
     "off": {"period_answers_share": 0.0, "period_reserve_abandons": None},
     "guard": {"period_answers_share": 0.5, "period_reserve_abandons": None},
     "young": {"period_answers_share": 0.5, "period_reserve_abandons": 1.0},
+    "young2": {"period_answers_share": 0.5, "period_reserve_abandons": 2.0},
+    "young3": {"period_answers_share": 0.5, "period_reserve_abandons": 3.0},
 }
 """The period plans compared, each with every setting it depends on stated (not the
 policy's defaults, which may change)."""

@@ -22,7 +22,7 @@ Three parts (docs/pacing.md has the derivation and the measured figures):
    With ``period_answers_share`` > 0 (0.5 by default) a trusted model past the campaign's
    first period also plans the current period against its end, its aim held to the young
    window's every-instant aim on the period's own answers with ``period_reserve_abandons``
-   (1) of reserve (``_period_model_aim``).
+   (2) of reserve (``_period_model_aim``).
 
 Cold start (a campaign knows none of its rates): progressive until ``min_live_answers`` live
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
@@ -261,7 +261,7 @@ class PredictivePolicy:
         young_threshold: float = 1e-4,
         young_risk: float = 1e-3,
         period_answers_share: float = 0.5,
-        period_reserve_abandons: float | None = 1.0,
+        period_reserve_abandons: float | None = 2.0,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -294,9 +294,10 @@ class PredictivePolicy:
         """Share of the answers the previous period had over the stretch the current one
         has still to run that the period's plan counts on (``_period_answers_left``; 0: no
         period plan, a period binds as a young window does). 0.5 by default, with
-        ``period_reserve_abandons`` 1: more talk than without the plan in all four measured
-        cells (10 and 20 agents, live 0.10 and 0.20), every period and rolling window within
-        the limit (docs/pacing.md, "Periods"). Without that reserve's young margin (None) it
+        ``period_reserve_abandons`` 2: more talk than without the plan in all four measured
+        cells (10 and 20 agents, live 0.10 and 0.20), every period, every rolling window and
+        every running portion of a period within the limit (docs/pacing.md, "Periods"; a
+        reserve of 1 gained more but left one period's running portion above it). Without that reserve's young margin (None) it
         lost at live 0.10: an early abandon sent the period back to progressive."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         if period_reserve_abandons is not None and not 0.0 <= period_reserve_abandons <= 1000.0:

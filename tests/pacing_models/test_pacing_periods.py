@@ -81,8 +81,11 @@ def test_a_trusted_model_plans_a_new_period_against_its_end() -> None:
     assert _aim(trained_predictive(**OFF), s) == 0.0
     # The more the previous period answered over the stretch left, the bolder the plan.
     assert _aim(trained_predictive(**GUARD), _start_of_a_period(before=300)) < planned
-    # The default plan, held to the young margin on the period's own answers: a start.
-    assert 0.0 < _aim(trained_predictive(), s) < planned
+    # The default plan, held to the young margin on the period's own answers (two
+    # abandons of reserve): nothing at 40 answers, a start once 80 pay for them.
+    assert _aim(trained_predictive(), s) == 0.0
+    later = _start_of_a_period(before=1500, live=80)
+    assert 0.0 < _aim(trained_predictive(), later) < _aim(trained_predictive(**GUARD), later)
 
 
 def test_the_plan_waits_until_one_more_abandon_keeps_the_portion_within_the_limit() -> None:
@@ -126,10 +129,13 @@ def test_an_explanation_says_when_the_period_plan_set_the_aim() -> None:
     """A supervisor sees why the aim is above the window's: the decision says the period
     plan set it, with the period's counts and the answers counted on to its end."""
     s = _start_of_a_period(before=1500)
-    for plan in (GUARD, {}):
+    for plan in (GUARD, {"period_reserve_abandons": 1.0}):
         planned = trained_predictive(**plan).decide(s).explanation
         assert period_plan_set_aim(planned)
         assert f"{PERIOD_PLAN_AIM}: period 0/40, 750 more answers counted on" in planned
+    # The default (two abandons of reserve) once the period's answers pay for them.
+    planned = trained_predictive().decide(_start_of_a_period(before=1500, live=80)).explanation
+    assert f"{PERIOD_PLAN_AIM}: period 0/80, 750 more answers counted on" in planned
     # Without the plan, or before it may spend (the period's answers pay for no abandon),
     # the aim is the window's and the explanation says nothing of a plan.
     assert not period_plan_set_aim(trained_predictive(**OFF).decide(s).explanation)
@@ -143,12 +149,11 @@ def test_an_explanation_says_when_the_period_plan_set_the_aim() -> None:
 
 def test_the_early_aim_keeps_the_young_margin_on_the_period_answers() -> None:
     """With ``period_reserve_abandons`` the plan's aim is also held to the young window's
-    every-instant aim on the period's own answers, one abandon of reserve: low among the
-    period's first answers, never above the plan's, and nothing while one more abandon
-    would take the portion so far over the limit."""
+    every-instant aim on the period's own answers, k abandons of reserve: low among the
+    period's first answers, never above the plan's, and nothing while k more abandons
+    would take the portion so far over the limit (k = 1 here, to show the rule)."""
     guarded = trained_predictive(**GUARD)
-    young = trained_predictive()  # the default: share 0.5, one abandon of reserve
-    assert (young.period_answers_share, young.period_reserve_abandons) == (0.5, 1.0)
+    young = trained_predictive(period_reserve_abandons=1.0)
     one = AbandonBudget(z=4.0, reserve=1.0, aim_cap=0.8)
     for live, abandons in ((40, 0), (100, 0), (300, 2), (90, 1)):
         s = _start_of_a_period(before=1500, live=live, abandons=abandons)
@@ -157,6 +162,24 @@ def test_the_early_aim_keeps_the_young_margin_on_the_period_answers() -> None:
     assert _aim(young, _start_of_a_period(before=1500, live=40)) < 0.2 * _aim(
         guarded, _start_of_a_period(before=1500, live=40))
     for live, abandons in ((33, 0), (60, 1), (66, 1)):
+        assert _aim(young, _start_of_a_period(before=1500, live=live, abandons=abandons)) == 0.0
+
+
+def test_the_default_early_aim_holds_two_abandons_of_reserve() -> None:
+    """The default plan (share 0.5, two abandons of reserve: a reserve of one left a
+    period's running portion above the limit after a burst of three abandons,
+    docs/pacing.md "Periods") spends nothing until the period's own answers pay for an
+    abandon beyond its own and the two held back (r·L_p > A_p + 2: 67 answers at 3 %)."""
+    guarded = trained_predictive(**GUARD)
+    young = trained_predictive()
+    assert (young.period_answers_share, young.period_reserve_abandons) == (0.5, 2.0)
+    two = AbandonBudget(z=4.0, reserve=2.0, aim_cap=0.8)
+    for live, abandons in ((70, 0), (150, 1), (300, 2)):
+        s = _start_of_a_period(before=1500, live=live, abandons=abandons)
+        aim = _aim(young, s)
+        assert 0.0 < aim <= min(_aim(guarded, s), two.setpoint(live, abandons, R)) + 1e-12
+        assert aim <= _aim(trained_predictive(period_reserve_abandons=1.0), s) + 1e-12
+    for live, abandons in ((40, 0), (66, 0), (100, 1)):
         assert _aim(young, _start_of_a_period(before=1500, live=live, abandons=abandons)) == 0.0
 
 
