@@ -7,8 +7,8 @@ each period's start as a cold start. This runs a campaign over several periods u
 of ``--plans`` (``PLANS``: the period plan off, ``period_answers_share=0``; ``guard``, the
 plan at 0.5 spending from the period's 34th answer; ``young``, ``young2`` (the default)
 and ``young3``, the plan at 0.5 with its early aim held to the young window's margin on the
-period's own answers, one, two or three abandons of reserve), on common random numbers, and prints by ground truth (the simulator's own count
-of people who found no agent):
+period's own answers, one, two or three abandons of reserve), on common random numbers,
+and prints by ground truth (the simulator's own count of people who found no agent):
 
 - each period's abandonment rate (must stay ≤ the limit),
 - the worst rolling window (the window ending at every answer),
@@ -18,7 +18,8 @@ of people who found no agent):
 - the talk share of each period's first hours (agents' talk ÷ their logged-in time).
 
 Usage: ``nice -n 10 python benchmarks/period_starts.py [--agents 10,50] [--live 0.2,0.1]
-[--days 4] [--window-days 1] [--first-hours 2] [--replications 2] [--plans off,guard,young,young2,young3]``
+[--days 4] [--window-days 1] [--first-hours 2] [--replications 2]
+[--plans off,guard,young,young2,young3]``
 """
 
 from __future__ import annotations

@@ -297,8 +297,9 @@ class PredictivePolicy:
         ``period_reserve_abandons`` 2: more talk than without the plan in all four measured
         cells (10 and 20 agents, live 0.10 and 0.20), every period, every rolling window and
         every running portion of a period within the limit (docs/pacing.md, "Periods"; a
-        reserve of 1 gained more but left one period's running portion above it). Without that reserve's young margin (None) it
-        lost at live 0.10: an early abandon sent the period back to progressive."""
+        reserve of 1 gained more but left one period's running portion above it). Without
+        that reserve's young margin (None) it lost at live 0.10: an early abandon sent the
+        period back to progressive."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
         if period_reserve_abandons is not None and not 0.0 <= period_reserve_abandons <= 1000.0:
             raise InvalidParameterError(
