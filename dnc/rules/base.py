@@ -224,6 +224,8 @@ class CallingHoursRule:
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTE = timedelta(minutes=1)
+JUST_AFTER = timedelta(microseconds=1)
+"""The first instant after a window's closed end (``datetime``'s resolution)."""
 
 
 def _steady_minute(zones: tuple[ZoneInfo, ...], minute: int) -> bool:
@@ -248,8 +250,10 @@ class AttemptLimitRule:
     contains the autumn clock change lasts 169 hours, which no 168-hour window covers).
 
     The next call is allowed once fewer than ``max_calls`` earlier attempts lie in the
-    half-open window (t - window, t]; attempts never disappear except by ageing out, so the
-    earliest allowed time is when the oldest excess attempt leaves the window.
+    closed window [t - window, t]: a period's end instant belongs to it (a call exactly 24 h
+    after the oldest of three is still "over a 24-hour period" with it, the strict reading),
+    so the earliest allowed time is the microsecond after the oldest excess attempt's
+    ``at + window``.
     """
 
     rule_id: str
@@ -265,7 +269,7 @@ class AttemptLimitRule:
     @property
     def lookback(self) -> timedelta:
         if self.local_days is None:
-            return self.window
+            return self.window + _MINUTE  # the closed bound's own instant included
         # a local day starts up to 14 h before or 12 h after its UTC midnight
         return max(self.window, timedelta(days=self.local_days + 1, hours=2))
 
@@ -308,12 +312,12 @@ class AttemptLimitRule:
                 _no_attempt_reason, self, context.lead, context.campaign), self.citation, at,
                 None, True))
         relevant = self.relevant(context)
-        in_window = [a for a in relevant if at - self.window < a.at <= at]
+        in_window = [a for a in relevant if at - self.window <= a.at <= at]
         count = len(in_window)
         earliest: datetime | None = None
         failures: list[str] = []
         if count >= self.max_calls:
-            earliest = in_window[count - self.max_calls].at + self.window
+            earliest = in_window[count - self.max_calls].at + self.window + JUST_AFTER
             failures.append(f"{count} attempts on {self._scope(context)} in the last "
                             f"{_span(self.window)}")
         # No attempt at all: no run of local days holds one either (the common case).

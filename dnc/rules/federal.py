@@ -330,7 +330,7 @@ class PrerecordedExemptCapRule:
     rule_id: str = PRERECORDED_EXEMPT_CAP.rule_id
     title: str = PRERECORDED_EXEMPT_CAP.title
     citation: str = PRERECORDED_EXEMPT_CAP.citation
-    lookback: timedelta = PRERECORDED_EXEMPT_CAP.window
+    lookback: timedelta = PRERECORDED_EXEMPT_CAP.lookback
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         campaign = context.campaign

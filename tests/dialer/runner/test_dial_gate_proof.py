@@ -108,7 +108,8 @@ def test_florida_cap_holds_when_another_process_dials_the_person_after_the_prefe
     refused = lead_of(b.store, numbers[2])
     assert refused.claimed_by is None and refused.status == "new"
     # Back when the oldest of the three calls leaves the 24 hours (not before).
-    assert refused.next_attempt_at == AT - timedelta(hours=3) + timedelta(hours=24)
+    # (the closed bound: its microsecond after the 24 h)
+    assert refused.next_attempt_at == AT - timedelta(hours=3) + timedelta(hours=24, microseconds=1)
     entries = list(AuditLog(tmp_path / "audit-b").entries())
     journal = [e for e in entries if e["stage"] == "journal"]
     assert [e["allowed"] for e in journal] == [False]

@@ -271,3 +271,35 @@ def test_a_number_is_placed_in_every_zone_of_its_state_unless_the_plan_places_it
     if ", " not in described:
         assert set(TABLES.state_zones[state]) <= set(placed.zones)
     assert placed.zones
+
+
+# --- Attempt limits at their exact bound ----------------------------------------------------
+
+def test_a_fourth_florida_call_exactly_24_hours_after_the_first_is_refused():
+    """Fla. Stat. 501.616(6)(b), "over a 24-hour period": a period's end instant belongs to
+    it, so three calls and a fourth exactly 24 h after the first are four in one period."""
+    first = datetime(2026, 11, 16, 15, tzinfo=UTC)
+    calls = [PastAttempt(first + timedelta(hours=h), MIAMI, "spring", subject="solar")
+             for h in (0, 2, 4)]
+    lead = LeadFacts(MIAMI, consents=(pewc(MIAMI),))
+    exactly = first + timedelta(hours=24)
+    result = outcome(checker(exactly, calls).check(lead, US_STATE, exactly), "state.FL.attempts")
+    assert not result.passed and result.earliest == exactly + timedelta(microseconds=1)
+    assert outcome(checker(exactly, calls).check(lead, US_STATE, result.earliest),
+                   "state.FL.attempts").passed
+
+
+@settings(max_examples=200, deadline=None)
+@given(hours=st.lists(st.sampled_from([0.0, 1.0, 2.0, 23.0, 24.0]) | st.floats(0, 30),
+                      max_size=5), later=st.sampled_from([24.0, 25.0, 26.0]) | st.floats(0, 30))
+def test_no_allowed_call_makes_four_in_any_closed_24_hour_period(hours, later):
+    """Any three or more calls and any instant: an allowed call never has three others in
+    the 24 hours before it, both ends included."""
+    start = datetime(2026, 11, 16, 13, tzinfo=UTC)
+    calls = [PastAttempt(start + timedelta(hours=h), MIAMI, "spring", subject="solar")
+             for h in hours]
+    at = start + timedelta(hours=later)
+    lead = LeadFacts(MIAMI, consents=(pewc(MIAMI),))
+    result = outcome(checker(at, calls).check(lead, US_STATE, at), "state.FL.attempts")
+    before = [c for c in calls if at - timedelta(hours=24) <= c.at <= at]
+    assert result.passed == (len(before) < 3)

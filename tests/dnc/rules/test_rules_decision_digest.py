@@ -63,8 +63,8 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "c9f924d76dddf2bbf60ab907a1bc69af2d8d7f34a770dac1b714d8a9c64ea7db"
-GATE_DIGEST = "38cfadf34a927c7dfb0fe7c1c32bf7303358138c949c70fa8d6d408c9ffa6578"
+ENGINE_DIGEST = "57e96901f9e81824d328784dc3ec4f654ab4145c34b3743e7dee491848291949"
+GATE_DIGEST = "564b28fbc1a8936080b3eafdde7420cad00ff0a4a7a5a1e57f8e59b8f46d6148"
 
 
 def _text(value: object) -> str:
