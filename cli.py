@@ -82,18 +82,30 @@ class DialerGroup(TyperGroup):
                 raise
             report_error(f"{error.filename}: {error.strerror}", type(error).__name__,
                          as_json, 1)
+        except click.exceptions.BadParameter as error:
+            if isinstance(error, click.exceptions.MissingParameter):
+                _usage_error(error, as_json)
+            # A value refused (out of its range, not a number): one line and exit 1, like
+            # every value the packages refuse; a command typed wrong (an unknown option, a
+            # missing argument) keeps click's usage box and exit 2.
+            report_error(error.format_message(), type(error).__name__, as_json, 1)
         except click.exceptions.ClickException as error:
-            if not as_json:
-                from typer import rich_utils
-
-                rich_utils.rich_format_error(error)
-                sys.exit(error.exit_code)
-            report_error(error.format_message(), type(error).__name__, True, error.exit_code)
+            _usage_error(error, as_json)
         except typer.Abort:
             report_error("aborted", "Abort", as_json, 1)
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _usage_error(error: click.exceptions.ClickException, as_json: bool) -> None:
+    """Click's usage box and its exit code (2), or the JSON object with ``--json``."""
+    if not as_json:
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(error)
+        sys.exit(error.exit_code)
+    report_error(error.format_message(), type(error).__name__, True, error.exit_code)
 
 
 def _print_version(value: bool) -> None:

@@ -65,6 +65,11 @@ def leads_import(
     consent_seller: Annotated[str | None, typer.Option(
         help="The seller the file's consents were given to (a written consent must name "
         "it; else a consent_seller column).")] = None,
+    consent_date_order: Annotated[str | None, typer.Option(
+        help="How the consent column's numeric dates are written: dmy (03/04/2025 is 3 "
+        "April) or mdy (4 March). Without it such a date, day and month both 12 or less, "
+        "is no consent (a warning names its line); ISO dates (2025-04-03) and 13/04/2025 "
+        "are read as written.")] = None,
     encoding: Annotated[str | None, typer.Option(help="utf-8, utf-8-sig, cp1251, latin-1 "
                                                  "(default: detected).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Field separator (default: "
@@ -92,9 +97,12 @@ def leads_import(
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from campaigns.consent_dates import date_order_problem
     from campaigns.errors import LeadImportError
     from campaigns.lead_files import preview_lead_file, resolve_mapping
 
+    if problem := date_order_problem(consent_date_order):
+        raise LeadImportError(problem)
     explicit = _mapping_from_flags(map_)
     sheet_ref: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
     store = open_store(db, home)
@@ -122,7 +130,7 @@ def leads_import(
                 list_name=list_name, rejects_path=rejects,
                 mode="batches" if batches else "atomic", batch_size=batch_size,
                 start_line=start_line, progress=advance, contact_by=contact_by,
-                consent_seller=consent_seller)
+                consent_seller=consent_seller, consent_date_order=consent_date_order)
         except KeyboardInterrupt:
             # Interrupted batches that committed some say so themselves (LeadImportError).
             raise LeadImportError("interrupted before any row was committed: nothing was "

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from campaigns.consent_dates import date_order_problem, parse_consent_dates
 from campaigns.errors import LeadImportError
 from campaigns.lead_compliance import (
     LINE_TYPE_CHOICES,
@@ -138,14 +139,19 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                 rejects_path: str | Path | None = None, mode: str = "atomic",
                 batch_size: int = 100_000, start_line: int | None = None,
                 progress: Progress | None = None, contact_by: str | None = None,
-                consent_seller: str | None = None) -> ImportReport:
+                consent_seller: str | None = None,
+                consent_date_order: str | None = None) -> ImportReport:
     """Import a CSV/TSV/XLSX lead file into a new lead list of the campaign.
 
     ``contact_by``: a column whose equal values make leads one person (per-person limits);
     ``consent_seller``: the seller the file's consent column was given to (else a mapped
-    ``consent_seller`` column; a consent naming no seller is not written consent)."""
+    ``consent_seller`` column; a consent naming no seller is not written consent);
+    ``consent_date_order``: ``dmy`` or ``mdy``, how the consent column's numeric dates are
+    written (unstated, one whose day and month could be either gives no consent)."""
     if mode not in ("atomic", "batches"):
         raise LeadImportError(f"import mode {mode!r}: use atomic or batches")
+    if problem := date_order_problem(consent_date_order):
+        raise LeadImportError(problem)
     if batch_size < 1:
         raise LeadImportError(f"--batch-size {batch_size}: at least 1 row per batch",
                               path=str(path))
@@ -175,7 +181,7 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                        list_name=list_name or table.path.name, rejects_path=Path(rejects_path),
                        default_region=default_region, mode=mode, batch_size=batch_size,
                        progress=progress, started=started, contact_by=contact_by,
-                       consent_seller=consent_seller)
+                       consent_seller=consent_seller, consent_date_order=consent_date_order)
 
 
 def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> np.ndarray | None:
@@ -194,7 +200,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 mode: str = "atomic", batch_size: int = 100_000,
                 progress: Progress | None = None, started: float | None = None,
                 extras: dict[str, list[Any]] | None = None, contact_by: str | None = None,
-                consent_seller: str | None = None) -> ImportReport:
+                consent_seller: str | None = None,
+                consent_date_order: str | None = None) -> ImportReport:
     started = started or time.perf_counter()
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
@@ -276,7 +283,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     if progress:
         progress("infer", total, total)
     keep = np.flatnonzero(ok)
-    rows = _build_rows(frame, mapping, keep, phones, priority, lines, extras, region)
+    rows = _build_rows(frame, mapping, keep, phones, priority, lines, extras, region,
+                       consent_date_order)
     rows["line_type"] = line_types[keep]
     contact_column = mapping.get("contact_id", [contact_by])[0] if (
         "contact_id" in mapping or contact_by) else None
@@ -299,8 +307,10 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         else []
     consent_cells = _column(frame, mapping, "consent")
     not_dates = rows.pop("consent_not_dates").tolist()
+    ambiguous = rows.pop("consent_ambiguous").tolist()
     if consent_cells is not None:
-        warnings = [*warnings, *_consent_warnings(consent_cells[keep], lines[keep], not_dates,
+        warnings = [*warnings, *_consent_warnings(str(table.path), consent_cells[keep],
+                                                  lines[keep], not_dates, ambiguous,
                                                   mapping["consent"][0])]
     rejects_written, rejects_earlier = _write_rejects(
         rejects_path, frame, lines, ~ok, reject_field, reason, table.encoding, table.delimiter)
@@ -344,7 +354,8 @@ def _existing_phones(self: CampaignStore, campaign_id: int) -> set[str]:
 
 def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.ndarray,
                 phones: np.ndarray, priority: np.ndarray, lines: np.ndarray,
-                extras: dict[str, list[Any]] | None, region: str) -> dict[str, np.ndarray]:
+                extras: dict[str, list[Any]] | None, region: str,
+                consent_date_order: str | None = None) -> dict[str, np.ndarray]:
     sub = frame.iloc[keep]
     kept_phones = phones[keep]
 
@@ -373,12 +384,14 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         custom = [json.dumps(extras["custom"][i]) for i in keep]
         alt = [json.dumps(extras["alt"][i]) for i in keep]
         consent = [json.dumps(extras["consent"][i]) for i in keep]
-        not_dates = []
+        not_dates: list[int] = []
+        ambiguous: list[int] = []
     else:
         custom = (sub[custom_columns].to_json(orient="records", lines=True, force_ascii=False)
                   .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
         alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
-        consent, not_dates = _consent(sub, mapping.get("consent", []))
+        consent, not_dates, ambiguous = _consent(sub, mapping.get("consent", []),
+                                                 consent_date_order)
     extensions = 0
     if extension is not None and extension.notna().any():
         for i, ext in enumerate(extension.tolist()):
@@ -395,6 +408,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         "priority": priority[keep], "source_line": lines[keep],
         "extensions": np.int64(extensions),
         "consent_not_dates": np.array(not_dates, dtype=np.int64),
+        "consent_ambiguous": np.array(ambiguous, dtype=np.int64),
     }
 
 
@@ -432,49 +446,56 @@ def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]
     return [json.dumps([n for n in numbers if n]) for numbers in zip(*normalised, strict=True)]
 
 
-def _consent(sub: pd.DataFrame, columns: list[str]) -> tuple[list[str], list[int]]:
+def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None
+             ) -> tuple[list[str], list[int], list[int]]:
     """A consent column holds the date consent was given; it is recorded as prior express
     written consent (47 CFR 64.1200(f)(9)) with the column as its source. A value that is
-    not a date is kept as an unrecognised record, which the rules treat as no consent.
+    not a date, or a day/month date whose order is not stated (``03/04/2025`` with no
+    ``order``: ``campaigns.consent_dates``), is kept as an unrecognised record, which the
+    rules treat as no consent.
 
-    Also the rows (positions in ``sub``) whose cell is not a date, for ``_consent_warnings``:
-    the one parse of the column serves both (it was parsed twice, and the two parses had
-    to agree on what a date is)."""
+    Also the rows (positions in ``sub``) whose cell is not a date, and those whose day and
+    month cannot be told apart, for ``_consent_warnings``: the one parse of the column
+    serves both (it was parsed twice, and the two parses had to agree on what a date is)."""
     if not columns or sub.empty:
-        return ["[]"] * len(sub), []
+        return ["[]"] * len(sub), [], []
     values = sub[columns[0]].astype(str).str.strip()
-    given = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    # dateutil reads 'today' and 'now' as the import's own instant and 'Mar 4' as year 1:
-    # neither is when consent was given, and a consent dated after a number's reassignment
-    # reads as the new holder's (dnc.rules.consent). A date after tomorrow is a typo.
-    latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-    wordy = ~values.str.contains(r"\d", regex=True)
-    given = given.where(~wordy & (given <= latest) & (given.dt.year >= 1900))
+    dates = parse_consent_dates(values, order)
     source = f"import column {columns[0]}"
     out: list[str] = []
     not_dates: list[int] = []
-    for i, (value, at) in enumerate(zip(values.tolist(), given.tolist(), strict=True)):
+    ambiguous: list[int] = []
+    for i, (value, at, unclear) in enumerate(zip(values.tolist(), dates.given.tolist(),
+                                                dates.ambiguous.tolist(), strict=True)):
         if not value:
             out.append("[]")
         elif pd.isna(at):
             out.append(json.dumps([{"kind": "unrecognised", "value": value, "source": source}]))
-            not_dates.append(i)
+            (ambiguous if unclear else not_dates).append(i)
         else:
             out.append(json.dumps([{"kind": "prior_express_written",
                                     "given_at": at.isoformat(), "source": source}]))
-    return out, not_dates
+    return out, not_dates, ambiguous
 
 
-def _consent_warnings(cells: np.ndarray, lines: np.ndarray, not_dates: Sequence[int],
-                      column: str, limit: int = 5) -> list[str]:
-    """Imported rows whose consent cell is not a date (``not_dates``, from ``_consent``).
-    They are kept, and the rules read such a consent as none (so nothing dials more), but a
-    user who typed 'yesterday' or '2026-13-45' believed the consent recorded: say so, line
-    by line."""
-    found = [f"line {lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
+def _consent_warnings(path: str, cells: np.ndarray, lines: np.ndarray,
+                      not_dates: Sequence[int], ambiguous: Sequence[int], column: str,
+                      limit: int = 5) -> list[str]:
+    """Imported rows whose consent cell is not a date, or a date whose day and month could
+    be either (``not_dates``, ``ambiguous``, from ``_consent``). They are kept, and the
+    rules read such a consent as none (so nothing dials more), but a user who typed
+    'yesterday', '2026-13-45' or a UK '03/04/2025' believed the consent recorded: say so,
+    line by line."""
+    found = [f"{path}:{lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
              "(field consent)" for i in not_dates[:limit]]
     if len(not_dates) > limit:
         found.append(f"... and {len(not_dates) - limit} more lines whose consent is not a date")
+    found += [f"{path}:{lines[i]}: {column} {cells[i]!r} could be day/month or month/day: "
+              "kept as no consent; state the order with --consent-date-order dmy (or mdy), "
+              "or write ISO dates like 2025-04-03 (field consent)" for i in ambiguous[:limit]]
+    if len(ambiguous) > limit:
+        found.append(f"... and {len(ambiguous) - limit} more lines whose consent date could "
+                     "be day/month or month/day")
     return found
 
 

@@ -12,6 +12,7 @@ and are exposed here as methods; the hopper lives in ``campaigns.hopper``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -68,6 +69,22 @@ _LEGAL_HINTS = {
 }
 
 
+def _settings_message(error: Any) -> str:
+    """Pydantic's message, or for a list field given one value (``--set queues=sales``,
+    ``caller_ids=+12015550100``) the form it takes: "Input should be a valid tuple" named
+    neither. As the queue files' lists (``campaigns.queue_store``), a single value is not
+    taken for a list of one."""
+    if error["type"] in ("tuple_type", "list_type", "set_type", "frozen_set_type") and \
+            isinstance(error["input"], str | int | float) and \
+            not isinstance(error["input"], bool) and error["loc"]:
+        key = ".".join(str(p) for p in error["loc"])
+        written = json.dumps([error["input"]])
+        what = (f"the text {error['input']!r}" if isinstance(error["input"], str)
+                else f"the number {error['input']!r}")
+        return f"a list is meant, got {what}: write {written} (with --set: '{key}={written}')"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def validate_settings(values: dict[str, Any], base: CampaignSettings | None = None
                       ) -> CampaignSettings:
     """Validated settings; errors name every bad field with what is allowed.
@@ -81,8 +98,7 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
                     else base.with_changes(**values))
     except pydantic.ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {_settings_message(e)}"
             f"{_LEGAL_HINTS.get(str(e['loc'][0]) if e['loc'] else '', '')}"
             for e in error.errors()
         )

@@ -96,11 +96,11 @@ def gateway_add(
     name: NameArg,
     switch: SwitchOpt = None,
     channels: Annotated[int, typer.Option("--channels", help="Calls at once the trunk "
-                                          "carries (never exceeded).")] = 0,
+                                          "carries (never exceeded; 1 to 10,000).")] = 0,
     cps: Annotated[int, typer.Option("--cps", help="Calls per second the carrier accepts "
-                                     "(in any one-second window).")] = 0,
+                                     "(in any one-second window; 1 to 1,000).")] = 0,
     priority: Annotated[int, typer.Option("--priority", help="Lower is preferred between "
-                                          "gateways of equal cost.")] = 0,
+                                          "gateways of equal cost (0 to 1,000).")] = 0,
     rates: RatesOpt = None,
     dial_string: Annotated[str, typer.Option(
         "--dial-string", help="Endpoint template: {gateway}, {number} (E.164), {digits} "

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from dnc.errors import ComplianceError
 from dnc.rules import cli as rules_cli
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -44,6 +45,12 @@ def _dnc_dir(data_dir: Path | None) -> Path:
     return data_dir / "dnc"
 
 
+class OptionError(ComplianceError):
+    """An option's value refused (``--as-of`` in the future, an unknown ``--format``...):
+    one ``error:`` line and exit 1, as every refused input of the dialer, not click's usage
+    box (exit 2), which reads as a command typed wrong rather than a value refused."""
+
+
 def _parse_when(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -51,16 +58,14 @@ def _parse_when(text: str | None) -> datetime | None:
         return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         when = datetime.fromisoformat(text)
-    except ValueError as error:
-        raise typer.BadParameter(f"--as-of {text!r} is not an ISO date (e.g. 2026-11-01)"
-                                 ) from error
+    except ValueError:
+        raise OptionError(f"--as-of {text!r} is not an ISO date (e.g. 2026-11-01)") from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > datetime.now(UTC) + timedelta(days=1):
         # A registry dated in the future passes the 31-day freshness rule until then
         # (dnc.rules.federal), so a typo (2027 for 2026) hid a stale list for a year.
-        raise typer.BadParameter(f"--as-of {text!r} is in the future: a list cannot be "
-                                 "current as of a day to come (give the date it was "
-                                 "downloaded, or today)")
+        raise OptionError(f"--as-of {text!r} is in the future: a list cannot be current "
+                          "as of a day to come (give the date it was downloaded, or today)")
     return when
 
 
@@ -69,14 +74,15 @@ FORMATS = ("auto", "ftc", "numbers")
 
 def _check_format(value: str) -> str:
     if value not in FORMATS:
-        raise typer.BadParameter(f"{value!r}: choose {', '.join(FORMATS)}")
+        raise OptionError(f"--format {value!r}: choose {', '.join(FORMATS)}")
     return value
 
 
 def _check_fraction(value: float) -> float:
     if not 0.0 <= value <= 1.0:  # NaN too: every comparison with it is false
-        raise typer.BadParameter(f"{value!r} is not a share between 0 and 1 (write 0.01 for "
-                                 "1 %): above 1 no file is ever refused, however malformed")
+        raise OptionError(f"--max-reject-fraction {value!r} is not a share between 0 and 1 "
+                          "(write 0.01 for 1 %): above 1 no file is ever refused, however "
+                          "malformed")
     return value
 
 
@@ -84,7 +90,8 @@ def _check_region(value: str) -> str:
     import phonenumbers
 
     if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise typer.BadParameter(f"region {value!r} is not a region code (e.g. US, CA, GB)")
+        raise OptionError(f"--region: region {value!r} is not a region code (e.g. US, CA, "
+                          "GB)")
     return value.upper()
 
 
@@ -118,7 +125,6 @@ def import_command(
     """Import a registry: FTC full list or change list, a state list or any CSV/TSV."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from dnc.errors import ComplianceError
     from dnc.registry import importer
     from dnc.registry.store import check_name, check_new_name
 
@@ -246,7 +252,7 @@ def scrub_command(
         summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
                         jurisdiction)
     except ValueError as error:
-        raise typer.BadParameter(str(error), param_hint="--jurisdiction") from None
+        raise OptionError(f"--jurisdiction: {error}") from None
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return
@@ -268,7 +274,8 @@ def _e164(text: str, region: str) -> str:
         return e164_of_key(key)
     if text.startswith("+") and text[1:].isdigit():
         return text
-    raise typer.BadParameter(f"{text!r} is not a phone number")
+    raise OptionError(f"{text!r} is not a phone number (write it in full, e.g. "
+                      "+12015550123, or give --region)")
 
 
 @dnc_app.command("add")

@@ -99,10 +99,13 @@ def simulate(
              "of a SCENARIO file.")] = None,
     db: DbOption = None,
     home: HomeOption = None,
-    days: Annotated[float, typer.Option(
-        help="--from-campaign: the last DAYS days of attempts.")] = 30.0,
-    tz: Annotated[str, typer.Option(
-        help="--from-campaign: time zone of the hours of day (IANA name).")] = "UTC",
+    days: Annotated[float | None, typer.Option(
+        help="--from-campaign: the last DAYS days of attempts (default 30; refused with a "
+             "SCENARIO file, whose \\[campaign].days says how many days it simulates).")
+    ] = None,
+    tz: Annotated[str | None, typer.Option(
+        help="--from-campaign: time zone of the hours of day (IANA name; default UTC).")
+    ] = None,
     write_scenario: Annotated[Path | None, typer.Option(
         help="Save the scenario run (built or loaded) as TOML, for editing.")] = None,
     record: Annotated[bool, typer.Option(

@@ -36,13 +36,28 @@ class ScenarioSource:
 
 
 def scenario_source(scenario: Path | None, from_campaign: str | None, *, db: str | None,
-                    home: Path | None, days: float, tz: str, write_to: Path | None,
-                    until: datetime, quiet: bool) -> ScenarioSource:
+                    home: Path | None, days: float | None, tz: str | None,
+                    write_to: Path | None, until: datetime, quiet: bool) -> ScenarioSource:
     """The scenario file to run: ``scenario``, or one built from ``from_campaign``'s
-    history (exactly one of the two)."""
+    history (exactly one of the two). ``days`` and ``tz`` choose the history (None: 30
+    days, UTC); with a scenario file they are refused, not ignored: a file's length is its
+    own ``[campaign].days``, and ``--days 5`` run on a 1-day file printed one day's
+    figures as the five asked for."""
     if (scenario is None) == (from_campaign is None):
         raise SimulationError("give a SCENARIO file or --from-campaign NAME (exactly one)")
     if scenario is not None:
+        problems = []
+        if days is not None:
+            problems.append(f"--days {days:g}: the days of a campaign's history to read (with "
+                            f"--from-campaign NAME), not used with a scenario file: the "
+                            f"days {scenario} simulates are its [campaign].days (edit the "
+                            "file, or sweep --vary days=1,5)")
+        if tz is not None:
+            problems.append(f"--tz {tz}: the zone of a campaign's history (with "
+                            "--from-campaign NAME), not used with a scenario file, whose "
+                            "hours are its callees' local hours")
+        if problems:
+            raise SimulationError("; ".join(problems))
         if write_to is not None:
             from simulations.scenario import load_scenario
             from simulations.scenario_writer import write_scenario
@@ -55,7 +70,9 @@ def scenario_source(scenario: Path | None, from_campaign: str | None, *, db: str
 
     store = read_store(db, home)
     try:
-        history = build_history(store, str(from_campaign), until=until, days=days, tz=tz)
+        history = build_history(store, str(from_campaign), until=until,
+                                days=30.0 if days is None else days,
+                                tz="UTC" if tz is None else tz)
     finally:
         store.close()
     scratch = None

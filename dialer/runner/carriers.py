@@ -34,6 +34,35 @@ if TYPE_CHECKING:
 HEALTH_KEYS = tuple(HealthThresholds.__dataclass_fields__)
 VARIABLE_PLACEHOLDERS = ("caller_id", "attestation")
 
+MAX_CHANNELS = 10_000
+"""A gateway's calls at once: one trunk of one switch. FreeSWITCH ships with max-sessions
+1000 (switch.conf.xml) and its busiest hosts are run at a few thousand calls, so a trunk of
+more than 10,000 channels on one switch is a typo (an extra zero or three), not a carrier."""
+MAX_CPS = 1_000
+"""A gateway's calls per second: carriers sell dialer trunks at 1 to a few hundred, and
+FreeSWITCH ships with sessions-per-second 30; 1,000 a second is 3.6 million attempts an
+hour through one trunk."""
+MAX_PRIORITY = 1_000
+"""Priority only orders a switch's few gateways of equal cost (lower first): 0 to 1,000."""
+
+
+def limit_problems(name: str, channels: Any, cps: Any, priority: Any) -> list[str]:
+    """What is wrong with a gateway's stated limits and priority, one phrase each (empty:
+    nothing). Checked wherever a gateway is read: ``gateway add/edit``, the runner's start
+    and ``doctor`` (a row stored before the bounds is named with its repair)."""
+    problems = []
+    for option, value, low, high in (("channels", channels, 1, MAX_CHANNELS),
+                                     ("cps", cps, 1, MAX_CPS),
+                                     ("priority", priority, 0, MAX_PRIORITY)):
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            problems.append(f"--{option} {value!r} is outside {low}-{high:,}")
+    if problems:
+        return [f"gateway {name}: {'; '.join(problems)} (channels: calls at once the trunk "
+                f"carries, at most {MAX_CHANNELS:,} on one switch; cps: calls per second "
+                f"the carrier accepts, at most {MAX_CPS:,}; priority: 0 is preferred, "
+                f"at most {MAX_PRIORITY:,}; docs/carriers.md)"]
+    return []
+
 
 def health_thresholds(values: Mapping[str, Any]) -> HealthThresholds:
     """Thresholds from stored or typed ``KEY=VALUE`` pairs (unknown keys refused)."""
@@ -53,6 +82,8 @@ def health_thresholds(values: Mapping[str, Any]) -> HealthThresholds:
 
 def gateway_spec(row: Gateway, rates: Sequence[RateRow]) -> GatewaySpec:
     """The router's view of a stored gateway (raises ``GatewayConfigError``)."""
+    if problems := limit_problems(row.name, row.channels, row.cps, row.priority):
+        raise GatewayConfigError(problems[0])
     for name, template in (row.variables or {}).items():
         import re
 

@@ -109,8 +109,8 @@ def test_consent_dated_today_no_year_or_in_the_future_is_no_consent(home, tmp_pa
     # 'today' and 'now' were dated the import's instant, 'Mar 4' year 1: a consent that
     # post-dates a number's reassignment reads as the new holder's
     for line, cell in ((2, "today"), (3, "Mar 4"), (4, "2062-01-01"), (5, "now")):
-        assert f"line {line}: consent '{cell}' is not a date" in text
-    assert "line 6:" not in text
+        assert f":{line}: consent '{cell}' is not a date" in text
+    assert ":6: consent" not in text
     assert "imported 5 of 5" in text
 
 
@@ -164,3 +164,45 @@ def test_an_edit_a_running_process_does_not_take_says_so(home, tmp_path):
     assert "apply at its next start" in note
     live = dialer("campaign", "edit", "x", "--set", "schedule.end=18:00")
     assert live.exit_code == 0 and "note:" not in live.stderr  # the hopper reads it per claim
+
+
+@pytest.mark.parametrize(("setting", "field", "written"), [
+    ("queues=sales", "queues", '["sales"]'),
+    ("caller_ids=+12015550100", "caller_ids", '["+12015550100"]'),
+    ("schedule.days=1", "schedule.days", "[1]"),
+])
+def test_one_value_where_a_list_is_meant_names_the_field_and_the_form(home, setting, field,
+                                                                       written):
+    """``--set queues=sales`` said only "Input should be a valid tuple"."""
+    message = refused("campaign", "create", "x", *CALLER, "--set", setting)
+    assert f"{field}: a list is meant, got " in message
+    assert f"write {written} (with --set: '{field}={written}')" in message
+    assert "valid tuple" not in message
+
+
+def test_a_day_month_consent_date_needs_its_order_stated(home, tmp_path):
+    """``03/04/2025`` was read as 4 March whatever the file meant."""
+    ok("campaign", "create", "x", *CALLER)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone,consent\n2015550143,03/04/2025\n2015550144,13/04/2025\n")
+    result = dialer("leads", "import", "x", str(leads), "--yes", "--consent-seller", "Acme")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert ":2: consent '03/04/2025' could be day/month or month/day: kept as no consent; " \
+        "state the order with --consent-date-order dmy (or mdy)" in text
+    assert ":3: consent" not in text
+    assert "--consent-date-order 'ymd': choose dmy" in refused(
+        "leads", "import", "x", str(leads), "--yes", "--consent-date-order", "ymd")
+    leads.write_text("phone,consent\n2015550145,03/04/2025\n")
+    doc = ok("leads", "import", "x", str(leads), "--yes", "--consent-seller", "Acme",
+             "--consent-date-order", "dmy")
+    assert doc["imported"] == 1 and doc["warnings"] == []
+    from campaigns.store import CampaignStore
+
+    store = CampaignStore.open(f"sqlite:///{home}/dialer.db")
+    try:
+        consent = {lead.phone: lead.consent for lead in store.leads("x", limit=10)}
+    finally:
+        store.close()
+    assert consent["+12015550145"][0]["given_at"].startswith("2025-04-03")
+    assert consent["+12015550143"][0]["kind"] == "unrecognised"

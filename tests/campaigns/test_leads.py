@@ -162,8 +162,8 @@ def test_a_consent_that_is_not_a_date_is_named_by_line(campaign, tmp_path):
     report = campaign.import_file("c", path, at=NOW, consent_seller="Acme")
     assert report.imported == 4
     assert report.warnings == (
-        "line 2: consent 'yesterday' is not a date: kept as no consent (field consent)",
-        "line 3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
+        f"{path}:2: consent 'yesterday' is not a date: kept as no consent (field consent)",
+        f"{path}:3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
 
 
 def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp_path,
@@ -188,11 +188,11 @@ def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp
     report = campaign.import_file("c", path, at=NOW, consent_seller="Acme")
     assert (report.imported, report.rejected) == (9, 1)
     assert report.warnings == (
-        "line 2: consent 'soon' is not a date: kept as no consent (field consent)",
-        "line 5: consent 'x1' is not a date: kept as no consent (field consent)",
-        "line 6: consent 'x2' is not a date: kept as no consent (field consent)",
-        "line 8: consent 'x3' is not a date: kept as no consent (field consent)",
-        "line 9: consent 'x4' is not a date: kept as no consent (field consent)",
+        f"{path}:2: consent 'soon' is not a date: kept as no consent (field consent)",
+        f"{path}:5: consent 'x1' is not a date: kept as no consent (field consent)",
+        f"{path}:6: consent 'x2' is not a date: kept as no consent (field consent)",
+        f"{path}:8: consent 'x3' is not a date: kept as no consent (field consent)",
+        f"{path}:9: consent 'x4' is not a date: kept as no consent (field consent)",
         "... and 2 more lines whose consent is not a date")
     assert len(parsed) == 1, parsed
     kinds = {lead.phone: [c["kind"] for c in lead.consent]
@@ -219,3 +219,58 @@ def test_an_unknown_region_is_one_refusal_not_a_rejected_row_each(campaign, tmp_
     with pytest.raises(LeadImportError, match="--region: region 'ZZ' is not a region code"):
         campaign.import_file("c", path, at=NOW, default_region="zz")
     assert campaign.lead_lists("c") == []
+
+
+def _consent_days(campaign) -> dict[str, str | None]:
+    return {lead.phone: next((c["given_at"][:10] for c in lead.consent
+                              if c["kind"] == "prior_express_written"), None)
+            for lead in campaign.leads("c", limit=50)}
+
+
+def test_a_day_month_date_whose_order_is_not_stated_is_no_consent(campaign, tmp_path):
+    """``03/04/2025`` was read as 4 March, silently: a UK file's 3 April consent moved a
+    month. Unstated, such a date gives no consent, with a warning naming file, line and
+    field; ISO dates, a day above 12 and the same day and month keep working."""
+    rows = [["2015550100", "03/04/2025"], ["2015550101", "13/04/2025"],
+            ["2015550102", "2025-04-03"], ["2015550103", "04/13/2025"],
+            ["2015550104", "04/04/2025"], ["2015550105", "03.04.2025 10:30"],
+            ["2015550106", "04/03"]]
+    path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme")
+    assert report.imported == 7
+    assert report.warnings == (
+        f"{path}:8: consent '04/03' is not a date: kept as no consent (field consent)",
+        f"{path}:2: consent '03/04/2025' could be day/month or month/day: kept as no "
+        "consent; state the order with --consent-date-order dmy (or mdy), or write ISO "
+        "dates like 2025-04-03 (field consent)",
+        f"{path}:7: consent '03.04.2025 10:30' could be day/month or month/day: kept as no "
+        "consent; state the order with --consent-date-order dmy (or mdy), or write ISO "
+        "dates like 2025-04-03 (field consent)")
+    assert _consent_days(campaign) == {
+        "+12015550100": None, "+12015550101": "2025-04-13", "+12015550102": "2025-04-03",
+        "+12015550103": "2025-04-13", "+12015550104": "2025-04-04", "+12015550105": None,
+        "+12015550106": None}
+
+
+@pytest.mark.parametrize(("order", "day"), [("dmy", "2025-04-03"), ("mdy", "2025-03-04")])
+def test_a_stated_date_order_reads_day_month_dates(campaign, tmp_path, order, day):
+    rows = [["2015550100", "03/04/2025"], ["2015550101", "2025-04-03"],
+            ["2015550102", "03/04/25"], ["2015550103", "13/04/2025" if order == "dmy"
+                                        else "04/13/2025"]]
+    path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme",
+                                  consent_date_order=order)
+    assert report.warnings == ()
+    assert _consent_days(campaign) == {"+12015550100": day, "+12015550101": "2025-04-03",
+                                       "+12015550102": day, "+12015550103": "2025-04-13"}
+
+
+def test_a_stated_order_a_date_contradicts_is_not_a_date(campaign, tmp_path):
+    path = _write(tmp_path / "c.csv", [["2015550100", "13/04/2025"]],
+                  header=["phone", "consent"])
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme",
+                                  consent_date_order="mdy")
+    assert report.warnings == (f"{path}:2: consent '13/04/2025' is not a date: kept as no "
+                               "consent (field consent)",)
+    with pytest.raises(LeadImportError, match="--consent-date-order 'ymd': choose dmy"):
+        campaign.import_file("c", path, at=NOW, consent_date_order="ymd")

@@ -46,5 +46,19 @@ def test_a_negative_seed_is_refused_not_a_traceback(scenario, command):
     if command == "sweep":
         args += ["--vary", "agents=2,3"]
     result = CliRunner().invoke(cli.app, args)
-    assert result.exit_code == 2, result.output
-    assert "--seed" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1, result.output  # a refused value: one line, as every other
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: Invalid value for '--seed': ") and "0" in line, line
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--days", "5"], "--days 5: the days of a campaign's history to read"),
+    (["--tz", "Europe/London"], "--tz Europe/London: the zone of a campaign's history"),
+])
+def test_history_options_with_a_scenario_file_are_refused_not_ignored(scenario, args, said):
+    """``simulate s.toml --days 5`` ran the file's own days and printed them as asked."""
+    result = CliRunner().invoke(cli.app, ["simulate", str(scenario), *args, "--workers", "1",
+                                          "--replications", "1"])
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {said}"), line

@@ -106,3 +106,35 @@ def test_health_from_the_journal(home) -> None:
     [doc] = dialer("gateway", "health")
     assert doc["gateway"] == "g" and doc["attempts"] == 0 and doc["asr"] is None
     assert "not running" in dialer("gateway", "health", "--campaign", "nope", ok=False)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--channels", "1000000000", "--cps", "1"], "--channels 1000000000 is outside 1-10,000"),
+    (["--channels", "10", "--cps", "100000"], "--cps 100000 is outside 1-1,000"),
+    (["--channels", "10", "--cps", "1", "--priority", "-1"], "--priority -1 is outside 0-1,000"),
+    (["--channels", str(10**20), "--cps", "1"], "outside 1-10,000"),
+])
+def test_limits_beyond_a_real_trunk_and_a_negative_priority_are_refused(home, args,
+                                                                       message) -> None:
+    """A trunk's channels and calls per second have an upper end (an extra zero was stored
+    and routed as the carrier's limit), and priority starts at 0."""
+    error = dialer("gateway", "add", "g", "--switch", "fs:8021", *args, ok=False)
+    assert message in error and error.startswith("gateway g: ")
+    assert dialer("gateway", "list") == []
+
+
+def test_edit_beyond_the_limits_keeps_the_stored_gateway(home) -> None:
+    dialer("gateway", "add", "g", "--switch", "fs:8021", "--channels", "10000", "--cps",
+           "1000", "--priority", "1000")
+    for option, value in (("--channels", "10001"), ("--cps", "1001"), ("--priority", "-1")):
+        assert f"{option} {value} is outside" in dialer("gateway", "edit", "g", option, value,
+                                                        ok=False)
+    shown = dialer("gateway", "show", "g")
+    assert (shown["channels"], shown["cps"], shown["priority"]) == (10000, 1000, 1000)
+
+
+def test_a_plain_error_line_names_the_option() -> None:
+    result = CliRunner().invoke(app, ["gateway", "add", "g", "--switch", "fs:8021",
+                                      "--channels", "10", "--cps", "5000"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: gateway g: --cps 5000 is outside 1-1,000")

@@ -62,3 +62,20 @@ def test_some_leads_unserved_is_a_warning_and_a_table_less_gateway_serves_all(st
     assert verdict is Verdict.WARN and "1 of 2 dialable leads" in message
     gateway(store, "any", None)
     assert [v for v, _ in checks(store)] == [Verdict.OK]
+
+
+def test_a_row_stored_beyond_the_limits_fails_with_its_repair(store) -> None:
+    """A gateway stored before the bounds (or written by hand) is named by doctor, and the
+    runner refuses it, as `gateway add` would."""
+    from dialer.engine.gateways import GatewayConfigError
+    from dialer.runner.carriers import load_router
+
+    add_gateway(store, {"name": "g1", "switch": SWITCH, "channels": 1_000_000_000, "cps": 2,
+                        "priority": -1}, None, at=NOW)
+    [(verdict, message)] = checks(store)
+    assert verdict is Verdict.FAIL
+    assert "--channels 1000000000 is outside 1-10,000" in message
+    assert "--priority -1 is outside 0-1,000" in message
+    assert "dialer gateway edit g1 --switch 10.0.0.5:8021" in message
+    with pytest.raises(GatewayConfigError, match="--channels 1000000000"):
+        load_router(store, [SWITCH])
