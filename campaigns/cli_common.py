@@ -21,6 +21,20 @@ HomeOption = Annotated[Path | None, typer.Option(
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
 
+def check_output_path(option: str, path: Path | None) -> None:
+    """Refuse a file to write whose directory is missing, or a directory, before any work is
+    done (pandas and matplotlib ended such a run in a traceback, or a simulation ran for
+    minutes and then said "No such file or directory")."""
+    from campaigns.errors import CampaignError
+
+    if path is None:
+        return
+    if path.is_dir():
+        raise CampaignError(f"{option} {path}: is a directory; name a file in it")
+    if not path.parent.is_dir():
+        raise CampaignError(f"{option} {path}: no directory {path.parent} (create it first)")
+
+
 def data_home(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path:
     """``$DIALER_HOME``, else ``$XDG_DATA_HOME/dialer``, else ``~/.local/share/dialer``."""
     if environ.get("DIALER_HOME"):

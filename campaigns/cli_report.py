@@ -64,11 +64,12 @@ def report(
         "--queue", help="Queue report for this queue (repeatable).")] = None,
     queues: Annotated[bool, typer.Option(
         "--queues", help="Queue report for every queue.")] = False,
-    interval: Annotated[str, typer.Option(
-        "--interval", help="Queue and agent intervals: 15, 30, 60 (minutes) or day.")]
-    = "30",
-    fcr_days: Annotated[int, typer.Option(
-        "--fcr-days", help="First-contact resolution: no new call within N days.")] = 7,
+    interval: Annotated[str | None, typer.Option(
+        "--interval", help="With --queue/--queues: queue and agent intervals: 15, 30 "
+        "(default), 60 (minutes) or day.")] = None,
+    fcr_days: Annotated[int | None, typer.Option(
+        "--fcr-days", help="With --queue/--queues: first-contact resolution, no new call "
+        "within N days (default 7).")] = None,
     db: DbOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -85,8 +86,16 @@ def report(
         from campaigns.cli_queue_report import queue_report_command
 
         queue_report_command(campaign, from_, to, format_, output, plot, queue or None,
-                             interval, fcr_days, db, home, as_json)
+                             "30" if interval is None else interval,
+                             7 if fcr_days is None else fcr_days, db, home, as_json)
         return
+    # The campaign report is per day: these shape only the queue report, and were ignored.
+    given = [option for option, value in (("--interval", interval), ("--fcr-days", fcr_days))
+             if value is not None]
+    if given:
+        raise CampaignError(f"{' and '.join(given)} {'shape' if len(given) > 1 else 'shapes'} "
+                            "the queue report: add --queue NAME or --queues (the campaign "
+                            "report is per day)")
     if campaign is None:
         raise CampaignError("name a campaign, or give --queue NAME / --queues")
     format_ = "json" if as_json else format_
@@ -120,14 +129,9 @@ def report(
 def _check_writable(option: str, path: Path | None) -> None:
     """Refuse an output whose directory is missing before any report is computed (pandas
     and matplotlib ended such a run in a traceback after the work was done)."""
-    from campaigns.errors import CampaignError
+    from campaigns.cli_common import check_output_path
 
-    if path is None:
-        return
-    if path.is_dir():
-        raise CampaignError(f"{option} {path}: is a directory; name a file in it")
-    if not path.parent.is_dir():
-        raise CampaignError(f"{option} {path}: no directory {path.parent} (create it first)")
+    check_output_path(option, path)
 
 
 def write_workbook(result: Any, output: Path) -> None:

@@ -89,10 +89,11 @@ def simulate(
         "--best-static", help="Also find the highest fixed dial level (lines per active "
         "agent, VICIdial's RATIO) whose every replication stays within the abandonment "
         "limit, on the same callees, and show it beside the policies.")] = False,
-    static_step: Annotated[float, typer.Option(
-        help="Step of the dial levels --best-static searches (1, 1+step, ...).")] = 0.01,
-    static_top: Annotated[float, typer.Option(
-        help="Highest dial level --best-static searches.")] = 30.0,
+    static_step: Annotated[float | None, typer.Option(
+        help="Step of the dial levels --best-static searches (1, 1+step, ...; default "
+             "0.01).")] = None,
+    static_top: Annotated[float | None, typer.Option(
+        help="Highest dial level --best-static searches (default 30).")] = None,
     from_campaign: Annotated[str | None, typer.Option(
         help="Build the scenario from this campaign's attempts in the store (shares by hour "
              "with 95 % CIs, empirical ring, talk and wrap-up laws, agents by hour) instead "
@@ -141,7 +142,18 @@ def simulate(
     from simulations.scenario import load_scenario
 
     specs = parse_policy_specs(policy)  # refuse bad policies and scenarios before processes
-    from campaigns.cli_common import now
+    from campaigns.cli_common import check_output_path, now
+    from simulations.errors import SimulationError
+
+    given = [option for option, value in (("--static-step", static_step),
+                                          ("--static-top", static_top)) if value is not None]
+    if given and not best_static:
+        # They shape only the best-static search, and were ignored without it.
+        raise SimulationError(f"{' and '.join(given)} {'set' if len(given) > 1 else 'sets'} "
+                              "the dial levels --best-static searches: add --best-static")
+    for option, path in (("--plot", plot), ("--write-scenario", write_scenario),
+                         ("--report", report), ("--report-plot", report_plot)):
+        check_output_path(option, path)  # before minutes of simulation, not after
     from simulations.cli_history import scenario_source
 
     source = scenario_source(scenario, from_campaign, db=db, home=home, days=days, tz=tz,
@@ -165,7 +177,8 @@ def simulate(
     if best_static:
         from simulations.best_static import LevelGrid
 
-        grid = LevelGrid(static_step, static_top)
+        grid = LevelGrid(0.01 if static_step is None else static_step,
+                         30.0 if static_top is None else static_top)
     runs: list[dict] = []
     in_process = workers == 1 or (len(jobs) == 1 and not best_static)
     with Progress(console=Console(stderr=True), transient=True) as progress, (
@@ -285,10 +298,13 @@ def sweep(
     from rich.progress import Progress
     from rich.table import Table
 
+    from campaigns.cli_common import check_output_path
     from pacing_models.params import parse_policy_specs
     from simulations.scenario import load_scenario
     from simulations.sweep import check_points, parse_vary, plan, run_point
 
+    for option, path in (("--output", csv_file), ("--plot", plot)):
+        check_output_path(option, path)  # before the grid runs, not after
     axes = parse_vary(vary)
     specs = parse_policy_specs(policy)
     base = load_scenario(scenario)

@@ -206,3 +206,20 @@ def test_a_day_month_consent_date_needs_its_order_stated(home, tmp_path):
         store.close()
     assert consent["+12015550145"][0]["given_at"].startswith("2025-04-03")
     assert consent["+12015550143"][0]["kind"] == "unrecognised"
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--interval", "15"], "--interval shapes the queue report: add --queue NAME or --queues"),
+    (["--fcr-days", "-3"], "--fcr-days shapes the queue report"),
+    (["--interval", "7", "--fcr-days", "3"], "--interval and --fcr-days shape the queue"),
+])
+def test_queue_report_options_without_a_queue_are_refused_not_ignored(home, args, said):
+    """``report spring --interval 15`` printed the daily campaign report as if asked."""
+    ok("campaign", "create", "spring", *CALLER)
+    assert said in refused("report", "spring", *args)
+
+
+def test_report_outputs_are_checked_before_the_work(home, tmp_path):
+    ok("campaign", "create", "spring", *CALLER)
+    assert f"--plot {tmp_path}: is a directory" in refused("report", "spring", "--plot",
+                                                           str(tmp_path))

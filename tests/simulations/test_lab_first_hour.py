@@ -62,3 +62,37 @@ def test_history_options_with_a_scenario_file_are_refused_not_ignored(scenario, 
     assert result.exit_code == 1, result.output
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {said}"), line
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--static-step", "0.5"], "--static-step sets the dial levels --best-static searches: "
+     "add --best-static"),
+    (["--static-top", "5", "--static-step", "1"], "--static-step and --static-top set the"),
+    (["--plot", "/nonexistent-dir/p.png"], "--plot /nonexistent-dir/p.png: no directory "
+     "/nonexistent-dir (create it first)"),
+    (["--write-scenario", "/nonexistent-dir/s.toml"], "--write-scenario /nonexistent-dir/"),
+])
+def test_simulate_options_that_would_be_ignored_or_fail_late_are_refused_first(
+        scenario, args, said, monkeypatch):
+    """``--static-step`` without ``--best-static`` was ignored; a plot into a missing
+    directory failed after the whole simulation had run."""
+    import simulations.metrics
+
+    def never(*_: object) -> None:
+        raise AssertionError("the simulation ran before the refusal")
+
+    monkeypatch.setattr(simulations.metrics, "run_replication", never)
+    result = CliRunner().invoke(cli.app, ["simulate", str(scenario), *args, "--workers", "1",
+                                          "--replications", "1"])
+    assert result.exit_code == 1, result.output
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: {said}"), line
+
+
+def test_sweep_outputs_are_checked_before_the_grid_runs(scenario, tmp_path):
+    result = CliRunner().invoke(cli.app, ["sweep", str(scenario), "--vary", "agents=2,3",
+                                          "--workers", "1", "--replications", "1",
+                                          "--output", str(tmp_path / "nope" / "x.csv")])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: --output {tmp_path / 'nope' / 'x.csv'}: no "
+                                    "directory")
