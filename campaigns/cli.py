@@ -173,6 +173,11 @@ def _parse_agents(items: list[str] | None) -> list[tuple[str, str]]:
         agent_name, sep, endpoint = item.partition("=")
         if not sep or not agent_name.strip() or not endpoint.strip():
             raise CampaignError(f"--agent {item!r}: write NAME=ENDPOINT, e.g. ann=user/1001")
+        earlier = next((e for n, e in agents if n == agent_name.strip()), None)
+        if earlier is not None:
+            # Was a database traceback (UNIQUE campaign_agent) after the campaign's checks.
+            raise CampaignError(f"--agent {agent_name.strip()!r} is given twice ({earlier}, "
+                                f"{endpoint.strip()}): an agent has one endpoint")
         agents.append((agent_name.strip(), endpoint.strip()))
     return agents
 

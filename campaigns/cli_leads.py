@@ -12,6 +12,7 @@ from campaigns.cli_common import (
     DbOption,
     HomeOption,
     JsonOption,
+    check_output_path,
     emit,
     make_console,
     now,
@@ -181,8 +182,8 @@ def leads_list(
     status: Annotated[str | None, typer.Option(help="Only this status (new, retry, "
                                                "callback, in_call, done, suppressed, "
                                                "invalid).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 50,
-    offset: Annotated[int, typer.Option(help="Skip this many.")] = 0,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
     db: DbOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -190,6 +191,7 @@ def leads_list(
     """List a campaign's leads (reads only)."""
     from rich.table import Table
 
+    _check_status(status)
     store = read_store(db, home)
     leads = store.leads(campaign, status=status, limit=limit, offset=offset)
     fields = ("id", "phone", "first_name", "last_name", "state", "timezone", "status",
@@ -228,12 +230,24 @@ def leads_export(
     """Export leads (or call results) to CSV or XLSX (reads only)."""
     from campaigns.export import export_campaign
 
+    check_output_path("--output", output)  # was a pandas traceback
     what = "results" if results else "leads"
     count = export_campaign(read_store(db, home), campaign, output, what)
     if as_json:
         emit({"campaign": campaign, "what": what, "file": str(output), "rows": count})
     else:
         make_console().print(f"wrote {count:,} {what} rows to {output}", highlight=False)
+
+
+def _check_status(status: str | None) -> None:
+    """A status no lead can have selected none, and the command said so as an empty
+    answer (``leads list --status nwe``: "none"; ``leads delete``: "deleted 0")."""
+    from campaigns.errors import CampaignError
+    from campaigns.models import LeadStatus
+
+    known = [s.value for s in LeadStatus]
+    if status is not None and status not in known:
+        raise CampaignError(f"--status {status!r}: choose {', '.join(known)}")
 
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking "
@@ -278,6 +292,7 @@ def leads_delete(
     again) and kept with their call records. Leads a running dialer holds are skipped."""
     from campaigns.removal import remove_leads
 
+    _check_status(status)
     store = open_store(db, home)
     store.campaign(campaign)
     _confirm(f"Remove the selected leads of {campaign!r}", yes, as_json)

@@ -223,3 +223,23 @@ def test_report_outputs_are_checked_before_the_work(home, tmp_path):
     ok("campaign", "create", "spring", *CALLER)
     assert f"--plot {tmp_path}: is a directory" in refused("report", "spring", "--plot",
                                                            str(tmp_path))
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["leads", "list", "spring", "--status", "nwe"], "--status 'nwe': choose new, retry, "
+     "callback, in_call, done, suppressed, invalid"),
+    (["leads", "delete", "spring", "--status", "nwe", "--yes"], "--status 'nwe': choose new"),
+    (["leads", "list", "spring", "--limit", "-1"], "Invalid value for '--limit'"),
+    (["leads", "list", "spring", "--offset", "-1"], "Invalid value for '--offset'"),
+    (["leads", "export", "spring", "-o", "/nonexistent-dir/x.csv"],
+     "--output /nonexistent-dir/x.csv: no directory /nonexistent-dir (create it first)"),
+    (["campaign", "edit", "spring", "--agent", "ann=user/1001", "--agent", "ann=user/1002"],
+     "--agent 'ann' is given twice (user/1001, user/1002): an agent has one endpoint"),
+])
+def test_lead_and_agent_options_that_select_nothing_or_crash_are_refused(home, args, said):
+    """An unknown status listed "none" and deleted 0 leads as if the answer were empty; a
+    negative limit listed every lead; an export into a missing directory and an agent given
+    twice were tracebacks."""
+    ok("campaign", "create", "spring", *CALLER)
+    assert said in refused(*args)
+    assert ok("campaign", "show", "spring")["agents"] == []
