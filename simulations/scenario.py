@@ -325,6 +325,11 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if campaign.shift_hours <= 0 or campaign.days < 1 or campaign.decision_interval <= 0:
         raise ScenarioError(f"{where}: [campaign]: shift_hours, days and decision_interval "
                             "must be positive")
+    if not campaign.shift_hours <= 24:
+        # Day d's shift starts at d·86400: a longer one overlaps the next day's (and 1e9
+        # ran for ever before printing anything).
+        raise ScenarioError(f"{where}: [campaign].shift_hours: at most 24 hours a day, got "
+                            f"{campaign.shift_hours:g}")
     if not 0 <= campaign.shift_start_hour < 24:
         raise ScenarioError(f"{where}: [campaign].shift_start_hour: an hour of day in [0, 24)")
     if not 0 <= campaign.abandon_limit < 1:

@@ -31,6 +31,8 @@ def scenario(tmp_path: Path) -> Path:
     ("amd.false_positive=2", "--vary amd.false_positive=2: s.toml: [amd]: error rates are "
      "fractions in [0, 1]"),
     ("agents=nan", "--vary 'agents=nan': scenario values must be finite numbers"),
+    ("shift_hours=1e9", "--vary shift_hours=1e+09: s.toml: [campaign].shift_hours: at most "
+     "24 hours a day, got 1e+09"),
 ])
 def test_a_swept_value_no_scenario_file_may_hold_is_refused(scenario, vary, said):
     result = CliRunner().invoke(cli.app, ["sweep", str(scenario), "--vary", vary,
