@@ -248,6 +248,11 @@ def scrub_command(
     from dnc.registry import DncStore
     from dnc.registry.scrub import scrub
 
+    if out.resolve() == rejects.resolve():
+        # Both were written to one place: a broken file was left, and a traceback-like
+        # "No such file or directory".
+        raise OptionError(f"--output and --rejects are the same file ({out}): the callable "
+                          "rows and the rejected rows need a file each")
     try:
         summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
                         jurisdiction)

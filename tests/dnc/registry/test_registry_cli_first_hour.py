@@ -101,3 +101,13 @@ def test_a_command_typed_wrong_keeps_the_usage_box(tmp_path):
     assert result.exit_code == 2 and "Missing argument" in result.output
     result = dnc("import", "x.txt", "--nosuch", "--home", str(tmp_path))
     assert result.exit_code == 2 and "No such option" in result.output
+
+
+def test_scrub_into_one_file_for_both_outputs_is_refused(tmp_path, numbers):
+    """``-o out.csv --rejects out.csv`` left a broken out.csv and "No such file"."""
+    out = tmp_path / "out.csv"
+    result = dnc("scrub", str(numbers), "-o", str(out), "--rejects", str(out),
+                 "--home", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: --output and --rejects are the same file")
+    assert not out.exists()
