@@ -257,6 +257,11 @@ def gateway_health(
     if campaign is not None:
         _live_health(campaign, instance, home, as_json)
         return
+    from campaigns.gateways import GatewayError
+
+    if not 0 < minutes <= 366 * 24 * 60:  # NaN too; a traceback for NaN and 1e300
+        raise GatewayError(f"--minutes {minutes:g}: the journal's last N minutes, more than "
+                           "0 and at most a year (527040)")
     from campaigns.cli_common import now, read_store
     from campaigns.gateways import gateway_attempt_counts, gateways
 

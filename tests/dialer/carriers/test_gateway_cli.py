@@ -138,3 +138,11 @@ def test_a_plain_error_line_names_the_option() -> None:
                                       "--channels", "10", "--cps", "5000"])
     assert result.exit_code == 1
     assert result.stderr.startswith("error: gateway g: --cps 5000 is outside 1-1,000")
+
+
+@pytest.mark.parametrize("minutes", ["-5", "0", "nan", "1e300"])
+def test_health_over_a_span_that_is_no_span_is_refused(home, minutes) -> None:
+    """``--minutes nan`` and ``1e300`` were tracebacks, ``-5`` an empty window."""
+    dialer("gateway", "add", "g", "--switch", "fs:8021", "--channels", "2", "--cps", "1")
+    assert "the journal's last N minutes" in dialer("gateway", "health", "--minutes", minutes,
+                                                    ok=False)
