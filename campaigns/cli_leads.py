@@ -104,6 +104,7 @@ def leads_import(
 
     if problem := date_order_problem(consent_date_order):
         raise LeadImportError(problem)
+    check_output_path("--rejects", rejects)  # was pandas' traceback, after the work
     explicit = _mapping_from_flags(map_)
     sheet_ref: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet
     store = open_store(db, home)

@@ -231,15 +231,21 @@ def test_report_outputs_are_checked_before_the_work(home, tmp_path):
     (["leads", "delete", "spring", "--status", "nwe", "--yes"], "--status 'nwe': choose new"),
     (["leads", "list", "spring", "--limit", "-1"], "Invalid value for '--limit'"),
     (["leads", "list", "spring", "--offset", "-1"], "Invalid value for '--offset'"),
+    (["leads", "import", "spring", "LEADS", "--yes", "--rejects", "/nonexistent-dir/r.csv"],
+     "--rejects /nonexistent-dir/r.csv: no directory /nonexistent-dir (create it first)"),
     (["leads", "export", "spring", "-o", "/nonexistent-dir/x.csv"],
      "--output /nonexistent-dir/x.csv: no directory /nonexistent-dir (create it first)"),
     (["campaign", "edit", "spring", "--agent", "ann=user/1001", "--agent", "ann=user/1002"],
      "--agent 'ann' is given twice (user/1001, user/1002): an agent has one endpoint"),
 ])
-def test_lead_and_agent_options_that_select_nothing_or_crash_are_refused(home, args, said):
+def test_lead_and_agent_options_that_select_nothing_or_crash_are_refused(home, tmp_path, args,
+                                                                         said):
     """An unknown status listed "none" and deleted 0 leads as if the answer were empty; a
     negative limit listed every lead; an export into a missing directory and an agent given
     twice were tracebacks."""
     ok("campaign", "create", "spring", *CALLER)
-    assert said in refused(*args)
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone\n2015550143\n")
+    assert said in refused(*[str(leads) if a == "LEADS" else a for a in args])
     assert ok("campaign", "show", "spring")["agents"] == []
+    assert ok("leads", "list", "spring")["leads"] == []
