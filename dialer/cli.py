@@ -353,6 +353,11 @@ def demo(
     from dialer.runner.demo import DemoOptions, choose_zones, run_demo
     from dialer.runner.monitor import runner_snapshot
 
+    from dialer.errors import DialerError
+
+    if not 0 < duration <= 86_400:  # NaN too: it dialed until killed; -5 ran a demo of nothing
+        raise DialerError(f"--duration {duration:g}: seconds of dialing, more than 0 and at "
+                          "most a day (86400)")
     options = DemoOptions(duration=duration, agents=agents, leads=leads, speed=speed,
                           seed=seed, keep=keep, web=web)
     console = Console(stderr=True)
