@@ -349,11 +349,10 @@ def demo(
     from rich.console import Console
     from rich.live import Live
 
+    from dialer.errors import DialerError
     from dialer.runner.dashboard import render
     from dialer.runner.demo import DemoOptions, choose_zones, run_demo
     from dialer.runner.monitor import runner_snapshot
-
-    from dialer.errors import DialerError
 
     if not 0 < duration <= 86_400:  # NaN too: it dialed until killed; -5 ran a demo of nothing
         raise DialerError(f"--duration {duration:g}: seconds of dialing, more than 0 and at "
