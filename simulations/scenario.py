@@ -256,11 +256,24 @@ def _queues(raw: Any, inbound: InboundSettings, where: str) -> tuple[Any, ...]:
             raise ScenarioError(f"{where}: [[queues]] #{index + 1}"
                                 f"{(' ' + field) if field else ''}: "
                                 f"{first['msg'].removeprefix('Value error, ')}") from None
+    for index, config in enumerate(configs):
+        _refuse_unmeant(config, f"{where}: [[queues]] #{index + 1} ({config.name})")
     names = {c.name for c in configs}
     for name in inbound.queues:
         if name not in names:
             raise ScenarioError(f"{where}: [inbound].queues: {name!r} is not in [[queues]]")
     return tuple(configs)
+
+
+def _refuse_unmeant(config: Any, where: str) -> None:
+    """Refuse a queue the live path refuses (``QueueConfig.problems``, its ``refused``
+    flag; ``campaigns.queue_store.refuse_unmeant`` at save and at run start): otherwise an
+    ``on_timeout = "opt_out"`` or a menu nobody reaches simulates without a word, figures
+    of a queue no one may run. Warnings (a menu set that works, slowly) still load."""
+    refused = [p for p in config.problems() if p.refused]
+    if refused:
+        more = f"; {len(refused) - 1} more in this queue" if len(refused) > 1 else ""
+        raise ScenarioError(f"{where} {refused[0].field}: {refused[0].message}{more}")
 
 
 def load_scenario(path: str | Path) -> Scenario:
