@@ -6,13 +6,20 @@ number was reassigned (``dnc.rules.consent``), and nobody was told. A numeric da
 two parts could each be the day or the month is therefore not a consent unless the importer
 states the order (``--consent-date-order dmy|mdy``); ISO 8601 (``2025-04-03``) and dates whose
 day is above 12 (``13/04/2025``) say it themselves and are read as written.
+
+A date without a time of day (``2025-04-03``) does not say when that day the consent was
+given, nor in which zone. Read as 00:00 UTC it is still the evening before in every US zone
+(19:00 EST), so a call that evening relied on a consent its own date places on the next local
+day. Such a consent therefore counts only from the moment its date has ended in every zone a
+lead can be in: the end of the date at UTC−12, the next day at 12:00 UTC (``counts_from``).
+A consent with a time of day keeps its instant.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import pandas as pd
@@ -26,6 +33,11 @@ class DateOrder(StrEnum):
 
 
 DATE_ORDERS = tuple(order.value for order in DateOrder)
+
+LATEST_OFFSET = timedelta(hours=-12)
+"""The westernmost UTC offset in use (Baker Island, UTC−12): a calendar date ends last there."""
+DATE_ONLY_WAIT = timedelta(days=1) - LATEST_OFFSET
+"""From a date's 00:00 UTC to the moment it has ended in every zone: the next day 12:00 UTC."""
 
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[\sT])(.*)$", re.S)
 """DD/MM/YYYY or MM/DD/YYYY (``/``, ``.`` or ``-``, a two-digit year allowed), a time after
@@ -44,11 +56,20 @@ def date_order_problem(value: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ConsentDates:
-    """Each cell's instant (NaT where it gives no consent) and which cells were refused only
-    because day and month could not be told apart (for their own warning)."""
+    """Each cell's instant (NaT where it gives no consent), which cells were refused only
+    because day and month could not be told apart (for their own warning), and which gave a
+    date but no time of day (their instant is ``counts_from`` that date, for their summary)."""
 
     given: pd.Series
     ambiguous: pd.Series
+    date_only: pd.Series
+
+
+def counts_from(day: date) -> datetime:
+    """The first instant a consent dated ``day`` without a time may be relied on: when
+    ``day`` has ended in every zone from UTC−12 to UTC+14 (the next day at 12:00 UTC).
+    Earlier, somewhere a lead can be, the consent's own date is still to come."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + DATE_ONLY_WAIT
 
 
 def _rewritten(value: str, order: DateOrder | None) -> tuple[str | None, bool]:
@@ -85,7 +106,8 @@ def parse_consent_dates(values: pd.Series, order: DateOrder | str | None = None
     """The instants of stripped consent cells (NaT: no consent, including an ambiguous
     day/month date when ``order`` is None). Words (``today``, ``Mar 4``), years before 1900
     and dates after tomorrow give none either: neither is when consent was given, and a
-    consent dated after a number's reassignment reads as the new holder's."""
+    consent dated after a number's reassignment reads as the new holder's. A date with no
+    time of day (no ``HH:MM``; read as midnight) gives ``counts_from`` that date."""
     stated = DateOrder(order) if order is not None else None
     cells = values.tolist()
     rewritten: list[str | None] = []
@@ -99,4 +121,8 @@ def parse_consent_dates(values: pd.Series, order: DateOrder | str | None = None
     latest = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
     wordy = ~values.str.contains(r"\d", regex=True)
     given = given.where(~wordy & (given <= latest) & (given.dt.year >= 1900))
-    return ConsentDates(given, pd.Series(ambiguous, index=values.index, dtype=bool))
+    timeless = ~series.fillna("").str.contains(r"\d:\d", regex=True)
+    date_only = given.notna() & timeless & (given == given.dt.normalize())
+    given = given.where(~date_only, given + DATE_ONLY_WAIT)
+    return ConsentDates(given, pd.Series(ambiguous, index=values.index, dtype=bool),
+                        date_only)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from campaigns.consent_dates import date_order_problem, parse_consent_dates
+from campaigns.consent_dates import DATE_ONLY_WAIT, date_order_problem, parse_consent_dates
 from campaigns.errors import LeadImportError
 from campaigns.lead_compliance import (
     LINE_TYPE_CHOICES,
@@ -308,10 +308,14 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     consent_cells = _column(frame, mapping, "consent")
     not_dates = rows.pop("consent_not_dates").tolist()
     ambiguous = rows.pop("consent_ambiguous").tolist()
+    date_only = rows.pop("consent_date_only").tolist()
     if consent_cells is not None:
         warnings = [*warnings, *_consent_warnings(str(table.path), consent_cells[keep],
                                                   lines[keep], not_dates, ambiguous,
                                                   mapping["consent"][0])]
+        if date_only:
+            warnings.append(_date_only_summary(str(table.path), rows["consent"], lines[keep],
+                                               date_only))
     rejects_written, rejects_earlier = _write_rejects(
         rejects_path, frame, lines, ~ok, reject_field, reason, table.encoding, table.delimiter)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)
@@ -386,12 +390,13 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         consent = [json.dumps(extras["consent"][i]) for i in keep]
         not_dates: list[int] = []
         ambiguous: list[int] = []
+        date_only: list[int] = []
     else:
         custom = (sub[custom_columns].to_json(orient="records", lines=True, force_ascii=False)
                   .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
         alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
-        consent, not_dates, ambiguous = _consent(sub, mapping.get("consent", []),
-                                                 consent_date_order)
+        consent, not_dates, ambiguous, date_only = _consent(
+            sub, mapping.get("consent", []), consent_date_order)
     extensions = 0
     if extension is not None and extension.notna().any():
         for i, ext in enumerate(extension.tolist()):
@@ -409,6 +414,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         "extensions": np.int64(extensions),
         "consent_not_dates": np.array(not_dates, dtype=np.int64),
         "consent_ambiguous": np.array(ambiguous, dtype=np.int64),
+        "consent_date_only": np.array(date_only, dtype=np.int64),
     }
 
 
@@ -447,7 +453,7 @@ def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]
 
 
 def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None
-             ) -> tuple[list[str], list[int], list[int]]:
+             ) -> tuple[list[str], list[int], list[int], list[int]]:
     """A consent column holds the date consent was given; it is recorded as prior express
     written consent (47 CFR 64.1200(f)(9)) with the column as its source. A value that is
     not a date, or a day/month date whose order is not stated (``03/04/2025`` with no
@@ -456,26 +462,52 @@ def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None
 
     Also the rows (positions in ``sub``) whose cell is not a date, and those whose day and
     month cannot be told apart, for ``_consent_warnings``: the one parse of the column
-    serves both (it was parsed twice, and the two parses had to agree on what a date is)."""
+    serves both (it was parsed twice, and the two parses had to agree on what a date is).
+
+    A date without a time of day is recorded as given when that date has ended in every
+    zone (``consent_dates.counts_from``: the next day at 12:00 UTC), not at its 00:00 UTC,
+    the evening before in the US; the rows that gave one come last, for their summary."""
     if not columns or sub.empty:
-        return ["[]"] * len(sub), [], []
+        return ["[]"] * len(sub), [], [], []
     values = sub[columns[0]].astype(str).str.strip()
     dates = parse_consent_dates(values, order)
     source = f"import column {columns[0]}"
     out: list[str] = []
     not_dates: list[int] = []
     ambiguous: list[int] = []
-    for i, (value, at, unclear) in enumerate(zip(values.tolist(), dates.given.tolist(),
-                                                dates.ambiguous.tolist(), strict=True)):
+    date_only: list[int] = []
+    for i, (value, at, unclear, timeless) in enumerate(zip(
+            values.tolist(), dates.given.tolist(), dates.ambiguous.tolist(),
+            dates.date_only.tolist(), strict=True)):
         if not value:
             out.append("[]")
         elif pd.isna(at):
             out.append(json.dumps([{"kind": "unrecognised", "value": value, "source": source}]))
             (ambiguous if unclear else not_dates).append(i)
         else:
+            # The record's instant is when it counts; its source keeps the date as written
+            # (the rules' texts and the consent export show both).
+            dated = f"{source}, dated {(at - DATE_ONLY_WAIT).date()} without a time of day" \
+                if timeless else source
             out.append(json.dumps([{"kind": "prior_express_written",
-                                    "given_at": at.isoformat(), "source": source}]))
-    return out, not_dates, ambiguous
+                                    "given_at": at.isoformat(), "source": dated}]))
+            if timeless:
+                date_only.append(i)
+    return out, not_dates, ambiguous, date_only
+
+
+def _date_only_summary(path: str, consents: np.ndarray, lines: np.ndarray,
+                       date_only: Sequence[int]) -> str:
+    """One line per file for the consents that gave a date but no time: each is recorded
+    from the end of its date everywhere (``consent_dates.counts_from``), which a user who
+    reads the date as the day of consent would not expect; the first one is shown."""
+    first = date_only[0]
+    since = datetime.fromisoformat(json.loads(consents[first])[0]["given_at"])
+    day = (since - DATE_ONLY_WAIT).date()
+    count = f"{len(date_only)} consent{'s' * (len(date_only) != 1)}"
+    return (f"{path}: {count} had a date but no time: each counts from the end of that date, "
+            f"the next day 12:00 UTC (line {lines[first]}: {day} counts from "
+            f"{since:%Y-%m-%d %H:%M} UTC); give the time to rely on it sooner (field consent)")
 
 
 def _consent_warnings(path: str, cells: np.ndarray, lines: np.ndarray,

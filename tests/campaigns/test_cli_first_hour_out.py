@@ -196,7 +196,10 @@ def test_a_day_month_consent_date_needs_its_order_stated(home, tmp_path):
     leads.write_text("phone,consent\n2015550145,03/04/2025\n")
     doc = ok("leads", "import", "x", str(leads), "--yes", "--consent-seller", "Acme",
              "--consent-date-order", "dmy")
-    assert doc["imported"] == 1 and doc["warnings"] == []
+    assert doc["imported"] == 1 and doc["warnings"] == [
+        f"{leads}: 1 consent had a date but no time: each counts from the end of that date, "
+        "the next day 12:00 UTC (line 2: 2025-04-03 counts from 2025-04-04 12:00 UTC); give "
+        "the time to rely on it sooner (field consent)"]
     from campaigns.store import CampaignStore
 
     store = CampaignStore.open(f"sqlite:///{home}/dialer.db")
@@ -204,7 +207,8 @@ def test_a_day_month_consent_date_needs_its_order_stated(home, tmp_path):
         consent = {lead.phone: lead.consent for lead in store.leads("x", limit=10)}
     finally:
         store.close()
-    assert consent["+12015550145"][0]["given_at"].startswith("2025-04-03")
+    assert consent["+12015550145"][0]["given_at"] == "2025-04-04T12:00:00+00:00"
+    assert "dated 2025-04-03 without a time" in consent["+12015550145"][0]["source"]
     assert consent["+12015550143"][0]["kind"] == "unrecognised"
 
 

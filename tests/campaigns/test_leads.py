@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -163,7 +164,10 @@ def test_a_consent_that_is_not_a_date_is_named_by_line(campaign, tmp_path):
     assert report.imported == 4
     assert report.warnings == (
         f"{path}:2: consent 'yesterday' is not a date: kept as no consent (field consent)",
-        f"{path}:3: consent '2026-13-45' is not a date: kept as no consent (field consent)")
+        f"{path}:3: consent '2026-13-45' is not a date: kept as no consent (field consent)",
+        f"{path}: 1 consent had a date but no time: each counts from the end of that "
+        "date, the next day 12:00 UTC (line 4: 2026-01-05 counts from 2026-01-06 12:00 "
+        "UTC); give the time to rely on it sooner (field consent)")
 
 
 def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp_path,
@@ -193,7 +197,10 @@ def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp
         f"{path}:6: consent 'x2' is not a date: kept as no consent (field consent)",
         f"{path}:8: consent 'x3' is not a date: kept as no consent (field consent)",
         f"{path}:9: consent 'x4' is not a date: kept as no consent (field consent)",
-        "... and 2 more lines whose consent is not a date")
+        "... and 2 more lines whose consent is not a date",
+        f"{path}: 1 consent had a date but no time: each counts from the end of that "
+        "date, the next day 12:00 UTC (line 4: 2026-01-05 counts from 2026-01-06 12:00 "
+        "UTC); give the time to rely on it sooner (field consent)")
     assert len(parsed) == 1, parsed
     kinds = {lead.phone: [c["kind"] for c in lead.consent]
              for lead in campaign.leads("c", limit=20)}
@@ -222,7 +229,13 @@ def test_an_unknown_region_is_one_refusal_not_a_rejected_row_each(campaign, tmp_
 
 
 def _consent_days(campaign) -> dict[str, str | None]:
-    return {lead.phone: next((c["given_at"][:10] for c in lead.consent
+    """Each lead's written consent as dated in the file (the source keeps a date-only
+    consent's date; its instant is when that date has ended everywhere)."""
+    def dated(record: dict) -> str:
+        found = re.search(r"dated (\d{4}-\d\d-\d\d) without a time", record["source"])
+        return found[1] if found else record["given_at"][:10]
+
+    return {lead.phone: next((dated(c) for c in lead.consent
                               if c["kind"] == "prior_express_written"), None)
             for lead in campaign.leads("c", limit=50)}
 
@@ -245,7 +258,10 @@ def test_a_day_month_date_whose_order_is_not_stated_is_no_consent(campaign, tmp_
         "dates like 2025-04-03 (field consent)",
         f"{path}:7: consent '03.04.2025 10:30' could be day/month or month/day: kept as no "
         "consent; state the order with --consent-date-order dmy (or mdy), or write ISO "
-        "dates like 2025-04-03 (field consent)")
+        "dates like 2025-04-03 (field consent)",
+        f"{path}: 4 consents had a date but no time: each counts from the end of that "
+        "date, the next day 12:00 UTC (line 3: 2025-04-13 counts from 2025-04-14 12:00 "
+        "UTC); give the time to rely on it sooner (field consent)")
     assert _consent_days(campaign) == {
         "+12015550100": None, "+12015550101": "2025-04-13", "+12015550102": "2025-04-03",
         "+12015550103": "2025-04-13", "+12015550104": "2025-04-04", "+12015550105": None,
@@ -260,7 +276,8 @@ def test_a_stated_date_order_reads_day_month_dates(campaign, tmp_path, order, da
     path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
     report = campaign.import_file("c", path, at=NOW, consent_seller="Acme",
                                   consent_date_order=order)
-    assert report.warnings == ()
+    assert len(report.warnings) == 1 and ": 4 consents had a date but no time" in \
+        report.warnings[0]
     assert _consent_days(campaign) == {"+12015550100": day, "+12015550101": "2025-04-03",
                                        "+12015550102": day, "+12015550103": "2025-04-13"}
 
@@ -274,3 +291,45 @@ def test_a_stated_order_a_date_contradicts_is_not_a_date(campaign, tmp_path):
                                "consent (field consent)",)
     with pytest.raises(LeadImportError, match="--consent-date-order 'ymd': choose dmy"):
         campaign.import_file("c", path, at=NOW, consent_date_order="ymd")
+
+
+def _written_consent(campaign, phone: str, at: datetime):
+    """The rules' answer for the stored consent of ``phone`` at ``at``: (record, why)."""
+    from campaigns.compliance import lead_facts
+    from dnc.rules.consent import relied_consent
+    from dnc.rules.model import ConsentKind
+
+    lead = next(lead for lead in campaign.leads("c", limit=50) if lead.phone == phone)
+    return relied_consent(lead_facts(lead).consents, (ConsentKind.PRIOR_EXPRESS_WRITTEN,),
+                          at, number=phone, seller="Acme")
+
+
+@pytest.mark.parametrize(("cell", "order"), [("2026-03-04", None), ("04/03/2026", "dmy")])
+def test_a_date_only_consent_counts_from_the_end_of_its_date_everywhere(campaign, tmp_path,
+                                                                      cell, order):
+    """A consent dated 4 March with no time was recorded at 00:00 UTC, 19:00 EST on
+    3 March: a New York call that evening relied on a consent its own date places the next
+    day. It counts from the end of 4 March at UTC−12 (5 March 12:00 UTC), and the import
+    says so once per file; a consent with a time keeps its instant."""
+    from zoneinfo import ZoneInfo
+
+    new_york = ZoneInfo("America/New_York")
+    rows = [["2125550100", cell], ["2125550101", "2026-03-04 15:30"],
+            ["2125550102", "2026-03-06"]]
+    path = _write(tmp_path / "c.csv", rows, header=["phone", "consent"])
+    report = campaign.import_file("c", path, at=NOW, consent_seller="Acme",
+                                  consent_date_order=order)
+    assert report.warnings == (
+        f"{path}: 2 consents had a date but no time: each counts from the end of that "
+        "date, the next day 12:00 UTC (line 2: 2026-03-04 counts from 2026-03-05 12:00 "
+        "UTC); give the time to rely on it sooner (field consent)",)
+    evening_before = datetime(2026, 3, 3, 19, 30, tzinfo=new_york)
+    found, why = _written_consent(campaign, "+12125550100", evening_before)
+    assert found is None and "is given after this instant" in why
+    at = datetime(2026, 3, 4, 20, tzinfo=new_york)
+    assert _written_consent(campaign, "+12125550100", at)[0] is None  # 4 March is not over
+    # on Baker Island (UTC−12) until 5 March 12:00 UTC
+    at = datetime(2026, 3, 5, 12, 0, 1, tzinfo=UTC)
+    assert _written_consent(campaign, "+12125550100", at)[0] is not None
+    at = datetime(2026, 3, 4, 15, 31, tzinfo=UTC)  # a time of day keeps its instant
+    assert _written_consent(campaign, "+12125550101", at)[0] is not None
