@@ -129,10 +129,15 @@ def test_import_reads_line_type_contact_and_consent_seller(store, tmp_path):
     assert (first.line_type, second.line_type) == ("wireless", "landline")
     assert first.contact_id == second.contact_id == "email:ann@x.com"
     assert first.consent == [{"kind": "prior_express_written", "given_at":
-                              "2026-01-05T00:00:00+00:00", "source": "import column consent",
+                              "2026-01-06T12:00:00+00:00", "source": "import column consent, "
+                              "dated 2026-01-05 without a time of day",
                               "number": "+12015550101", "seller": "Acme Solar"}]
     assert report.warnings == ("line 5: time zone America/Chicago is not a zone of state NJ "
-                               "(America/New_York): both are used",)
+                               "(America/New_York): both are used",
+                               f"{path}: 2 consents had a date but no time: each counts from "
+                               "the end of that date, the next day 12:00 UTC (line 2: "
+                               "2026-01-05 counts from 2026-01-06 12:00 UTC); give the time "
+                               "to rely on it sooner (field consent)")
 
 
 def test_a_consent_naming_no_seller_is_kept_but_does_not_count(store, tmp_path):
