@@ -49,6 +49,7 @@ from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line
 from dialer.runner.inbound import QUEUE_CALLBACK
 from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
+from dnc.rules.base import SEND_ALLOWANCE
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -80,6 +81,10 @@ a healthy trunk for our outage). The attempt is recorded ``cancelled`` and retri
 rule. An originate written before the link dropped is another case: the switch may have
 placed the call, so it stays open until the reconnect's reconciliation asks the switch
 (``Recovery.reconcile_switch``, ``LOST_WITH_LINK``); docs/esl.md, "The link down"."""
+SEND_SECONDS = SEND_ALLOWANCE.total_seconds()
+"""``dnc.rules.base.SEND_ALLOWANCE`` in seconds: an originate whose journal committed (and
+whose turn came) later than this after its decision is not sent (``send_dials``); the
+attempt ends ``NEVER_SENT`` and the lead is retried by its rule, decided again then."""
 PREVIEW_SKIP_RETRY = 3600.0
 """Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
@@ -406,6 +411,15 @@ class CommandExecution:
                     if self.gateway_watch is not None:
                         await self.gateway_watch.wire.turn(originate.switch_id,
                                                            originate.gateway)
+                    now = self.clock()
+                    if now - originate.at > SEND_SECONDS:
+                        # The calling-hours rules proved the window open only until the
+                        # allowance after the decision: later, the dial may ring outside it.
+                        log.warning("not dialing %s: sent %.3f s after its decision, over "
+                                    "the %g s send allowance (dnc.rules.base.SEND_ALLOWANCE)",
+                                    originate.call_id, now - originate.at, SEND_SECONDS)
+                        self.post(OriginateFailed(now, originate.call_id, NEVER_SENT))
+                        continue
                     await self.send(originate)
 
     def _finished_inbound(self, command: AttemptFinished) -> None:

@@ -24,6 +24,7 @@ from dnc.interfaces import (
 from dnc.rules import stamps
 from dnc.rules.calendar import (
     WeeklyWindow,
+    allowed_in_all,
     describe_window,
     next_allowed_in_all,
 )
@@ -135,6 +136,17 @@ def failed(rule: Rule, reason: str, earliest: datetime | None) -> RuleOutcome:
                                     True))
 
 
+SEND_ALLOWANCE = timedelta(seconds=5)
+"""How long after the decision instant a dial may still reach the switch: a time-of-day window
+must stay open this long after the instant it allows a dial at. The runner decides a dial at
+the engine's instant, journals it in the database thread's next batch (one SQLite
+transaction, with the re-count) and sends the originate once that commits: milliseconds when
+healthy, and docs/operations.md alerts when the journal lags more than 2 s. Five seconds
+covers a lagging journal; the runner does not assume it holds: a dial whose originate is not
+sent within the allowance of its decision is not sent (``dialer.runner.execution``,
+``CommandExecution.send_dials``). Shorter than any window's closed period (hours), so a
+window open at the instant and at the instant plus the allowance is open in between."""
+
 _last_minute: tuple[datetime | None, int] = (None, 0)
 """The last instant a calling-hours rule asked about and its UTC minute: the calling-hours
 rules of one decision (federal, state) ask about the same ``datetime`` object. One tuple,
@@ -144,7 +156,9 @@ pair."""
 
 @dataclass(frozen=True, slots=True)
 class CallingHoursRule:
-    """Calls only inside a local window, in every zone the called party may be in."""
+    """Calls only inside a local window, in every zone the called party may be in, from the
+    decision instant until ``SEND_ALLOWANCE`` after it (the dial reaches the switch inside the
+    window: a dial decided at 20:59:59 could otherwise ring after 21:00)."""
 
     rule_id: str
     title: str
@@ -187,7 +201,12 @@ class CallingHoursRule:
             return new_tuple(RuleOutcome, (self.rule_id, True, reason, self.citation, at,
                                             None, True))
         outcome = self._evaluate(context, at)
-        if outcome.passed and self.whole_minutes and _steady_minute(zones, minute):
+        if outcome.passed and self.whole_minutes and _steady_minute(zones, minute) and \
+                _steady_minute(zones, minute + 1) and allowed_in_all(
+                    self.window, zones, _minute_end(minute) + SEND_ALLOWANCE):
+            # Every instant of the minute is allowed (its local minute is) and so is every
+            # instant up to the allowance after it: the allowance (under a minute) ends in this
+            # minute or the next, and the next one's local minute is allowed too.
             if len(self.passes) >= 4096:
                 self.passes.clear()
             self.passes[(zones, minute)] = outcome.reason
@@ -204,11 +223,21 @@ class CallingHoursRule:
                 break
             shown.append(f"{_DAYS[local.weekday()]} {local.hour:02d}:{local.minute:02d} "
                          f"{zone.key}")
+        window = self.window
         if outside is None:
+            sent_by = at + SEND_ALLOWANCE
+            for zone in context.zones:
+                local = sent_by.astimezone(zone)
+                if not allows(local):
+                    local = at.astimezone(zone)
+                    return failed(self, (
+                        f"{stamps.weekday_minute(local)} in {zone.key}: {self.described} "
+                        f"closes within the send allowance ({_seconds(SEND_ALLOWANCE)} s after "
+                        f"the decision, the time the originate may take to leave)"),
+                        _next_sendable(window, context.zones, at))
             return RuleOutcome(self.rule_id, True, f"{', '.join(shown)} within {self.described}",
                                self.citation, at)
-        window = self.window
-        earliest = next_allowed_in_all(window, context.zones, at)
+        earliest = _next_sendable(window, context.zones, at)
         zone, local = outside
         holiday = ""
         if window.holidays is not None and window.holidays(local.date()):
@@ -226,6 +255,32 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MINUTE = timedelta(minutes=1)
 JUST_AFTER = timedelta(microseconds=1)
 """The first instant after a window's closed end (``datetime``'s resolution)."""
+
+
+def _seconds(span: timedelta) -> str:
+    return f"{span.total_seconds():g}"
+
+
+def _minute_end(minute: int) -> datetime:
+    """The last instant of a UTC minute (``datetime``'s resolution)."""
+    return datetime.fromtimestamp(minute * 60 + 60, UTC) - JUST_AFTER
+
+
+def next_sendable(window: WeeklyWindow, zones: tuple[ZoneInfo, ...], at: datetime
+                  ) -> datetime | None:
+    """The earliest instant from ``at`` at which ``window`` is open in every zone and stays
+    open for ``SEND_ALLOWANCE``: the first instant of an opening that lasts that long (an
+    opening shorter than the allowance, e.g. two zones' windows overlapping by seconds, is
+    skipped); None when there is none within the calendar's search horizon."""
+    candidate = next_allowed_in_all(window, zones, at)
+    for _ in range(64):
+        if candidate is None or allowed_in_all(window, zones, candidate + SEND_ALLOWANCE):
+            return candidate
+        candidate = next_allowed_in_all(window, zones, candidate + SEND_ALLOWANCE)
+    return None
+
+
+_next_sendable = next_sendable
 
 
 def _steady_minute(zones: tuple[ZoneInfo, ...], minute: int) -> bool:

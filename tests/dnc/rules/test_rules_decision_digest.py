@@ -63,7 +63,10 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "57e96901f9e81824d328784dc3ec4f654ab4145c34b3743e7dee491848291949"
+ENGINE_DIGEST = "31fe7ef511f9ca09f86e21e78317bd82ad64b4707f6ee2af3b6c794f36f125f3"
+"""Re-pinned for the send allowance (``dnc.rules.base.SEND_ALLOWANCE``): of 5,148 decisions one
+changed, a dial at 20:59:58 EST on 1 Nov 2026 (2 s before 21:00) whose federal and Texas hours
+now refuse (it was already refused by other rules); the gate's digest is unchanged."""
 GATE_DIGEST = "564b28fbc1a8936080b3eafdde7420cad00ff0a4a7a5a1e57f8e59b8f46d6148"
 
 

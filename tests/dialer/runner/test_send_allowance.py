@@ -1,0 +1,67 @@
+"""The send allowance is enforced, not assumed: the calling-hours rules prove a window open
+only until ``SEND_ALLOWANCE`` after the decision, so a dial whose journal commits (and whose
+turn comes) later than that is not sent; the engine hears ``NEVER_SENT`` and the lead is
+retried by its rule, decided again then."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from campaigns.journal_batch import BatchResult
+from dialer.commands import Originate
+from dialer.events import OriginateFailed
+from dialer.runner.execution import NEVER_SENT, SEND_SECONDS, CommandExecution
+from dnc.rules.base import SEND_ALLOWANCE
+
+DECIDED = 1000.0
+
+
+def run(committed_at: float) -> tuple[list[str], list[object]]:
+    """One journaled dial decided at ``DECIDED``, its journal committed at ``committed_at``
+    (the clock when the sender's turn comes): the call ids sent and the events posted."""
+    posted: list[object] = []
+    sent: list[str] = []
+
+    async def send(command: Originate) -> None:
+        sent.append(command.call_id)
+
+    execution = CommandExecution(
+        campaign="c", owner="o", gateway=None, link=None, default_switch="s",
+        machine_to_free_agent=False, db=None,
+        gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead: None),
+        hopper=None, stats=None, internal_dnc=None, telemetry=None, switches=None,
+        translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
+        eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
+        clock=lambda: committed_at, post=posted.append)  # type: ignore[arg-type]
+    execution.send = send  # type: ignore[method-assign]
+    dial = Originate(DECIDED, "call-1", "+13055550101", "+12015550000", "", 25.0)
+    journal = SimpleNamespace(call_id="call-1", number_e164=dial.number_e164, at=DECIDED,
+                              lead_id="lead-1")
+
+    async def scenario() -> None:
+        committed: asyncio.Future[BatchResult] = asyncio.get_running_loop().create_future()
+        committed.set_result(BatchResult(begun={"call-1": 1}, refused={}))
+        await execution.dial_queue.put((committed, [journal], [dial]))
+        sender = asyncio.create_task(execution.send_dials())
+        while execution.dial_queue.qsize() or len(sent) + len(posted) < 1:
+            await asyncio.sleep(0)
+        sender.cancel()
+
+    asyncio.run(scenario())
+    return sent, posted
+
+
+def test_the_allowance_is_the_rules_one() -> None:
+    assert SEND_SECONDS == SEND_ALLOWANCE.total_seconds() > 0
+
+
+def test_a_journal_that_commits_late_refuses_its_dial() -> None:
+    sent, posted = run(DECIDED + SEND_SECONDS + 0.001)
+    assert sent == []
+    assert posted == [OriginateFailed(DECIDED + SEND_SECONDS + 0.001, "call-1", NEVER_SENT)]
+
+
+def test_a_journal_that_commits_within_the_allowance_is_dialed() -> None:
+    for committed_at in (DECIDED, DECIDED + 0.05, DECIDED + SEND_SECONDS):
+        assert run(committed_at) == (["call-1"], [])
