@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import select
@@ -103,6 +103,7 @@ def _consents(records: list[Any]) -> tuple[ConsentRecord, ...]:
             given = _time(record.get("given_at") or record.get("value"))
             expires = _time(record.get("expires_at"))
             revoked = _time(record.get("revoked_at"))
+            dated = date.fromisoformat(record["dated"]) if record.get("dated") else None
         except (ValueError, TypeError):
             continue  # not a recognised consent: it grants nothing
         if given is None:
@@ -110,7 +111,7 @@ def _consents(records: list[Any]) -> tuple[ConsentRecord, ...]:
         found.append(ConsentRecord(
             kind=kind, given_at=given, expires_at=expires, revoked_at=revoked,
             source=str(record.get("source", "")), seller=record.get("seller") or None,
-            number=record.get("number") or None))
+            number=record.get("number") or None, dated=dated))
     return tuple(found)
 
 

@@ -487,10 +487,13 @@ def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None
         else:
             # The record's instant is when it counts; its source keeps the date as written
             # (the rules' texts and the consent export show both).
-            dated = f"{source}, dated {(at - DATE_ONLY_WAIT).date()} without a time of day" \
-                if timeless else source
-            out.append(json.dumps([{"kind": "prior_express_written",
-                                    "given_at": at.isoformat(), "source": dated}]))
+            day = (at - DATE_ONLY_WAIT).date()
+            record = {"kind": "prior_express_written", "given_at": at.isoformat(),
+                      "source": f"{source}, dated {day} without a time of day"
+                      if timeless else source}
+            if timeless:  # the date as written: the RND's dates are compared with it
+                record["dated"] = day.isoformat()
+            out.append(json.dumps([record]))
             if timeless:
                 date_only.append(i)
     return out, not_dates, ambiguous, date_only

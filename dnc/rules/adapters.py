@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 
 from dnc.errors import ComplianceError
 from dnc.rules.model import ConsentKind, ConsentRecord, Decision, LeadFacts
@@ -37,11 +37,12 @@ def _consents(text: str | None) -> tuple[ConsentRecord, ...]:
             kind=ConsentKind(r["kind"]), given_at=_time(r["given_at"], "consent.given_at"),
             expires_at=_time(r.get("expires_at"), "consent.expires_at"),
             revoked_at=_time(r.get("revoked_at"), "consent.revoked_at"),
-            source=str(r.get("source", ""))) for r in records)
+            source=str(r.get("source", "")),
+            dated=date.fromisoformat(r["dated"]) if r.get("dated") else None) for r in records)
     except (ValueError, KeyError, TypeError) as error:
         raise ComplianceError(f"lead attribute consent is not a JSON list of consent records "
-                              f"(kind, given_at[, expires_at, revoked_at, source]): {error}"
-                              ) from error
+                              f"(kind, given_at[, expires_at, revoked_at, source, dated]): "
+                              f"{error}") from error
 
 
 def lead_facts_from_attributes(number_e164: str, attributes: Mapping[str, str],

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from dnc.interfaces import Revocation, RndAnswer, RndResult
@@ -150,27 +150,40 @@ def _rnd_problem(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str
     A "yes" for a date on or after the consent: the number was disconnected after the
     consent was given, so the consent is a former subscriber's. A "yes" for an earlier date
     is refused too, unless a "no" for a date on or before the consent, queried no earlier
-    than that "yes", shows the disconnection came before the consent."""
+    than that "yes", shows the disconnection came before the consent. A consent known only
+    by its date is compared by that date (``_rnd_instant``), not by the end of it."""
+    given = _rnd_instant(consent)
     for result in reassigned:
         if result.answer is not RndAnswer.YES:
             continue
-        if result.date < consent.given_at and _cleared_by_later_no(consent, result, reassigned):
+        if result.date < given and _cleared_by_later_no(given, result, reassigned):
             continue
-        order = "after" if result.date >= consent.given_at else "some time after"
+        order = "after" if result.date >= given else "some time after"
         return (f"{RND_CITATION}: the RND says the number was permanently disconnected "
-                f"{order} {stamps.day(result.date)} (consent {stamps.day(consent.given_at)}): "
+                f"{order} {stamps.day(result.date)} (consent {stamps.day(given)}): "
                 "the consent may be a former subscriber's")
     return ""
 
 
-def _cleared_by_later_no(consent: ConsentRecord, yes: RndResult,
+def _rnd_instant(consent: ConsentRecord) -> datetime:
+    """The instant the RND's dates are compared with: a date-only consent's own date (at
+    00:00 UTC, as the RND's dates are read), since its ``given_at`` (the end of that date
+    everywhere) would let a "no" for the next day clear a disconnection on the very day
+    the consent was given, perhaps by the former subscriber."""
+    if consent.dated is None:
+        return consent.given_at
+    return datetime(consent.dated.year, consent.dated.month, consent.dated.day, tzinfo=UTC)
+
+
+def _cleared_by_later_no(given: datetime, yes: RndResult,
                          reassigned: Sequence[RndResult]) -> bool:
-    return any(r.answer is RndAnswer.NO and r.date <= consent.given_at
+    return any(r.answer is RndAnswer.NO and r.date <= given
                and r.queried_at is not None and yes.queried_at is not None
                and r.queried_at >= yes.queried_at for r in reassigned)
 
 
 def _rnd_note(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str:
-    if any(r.answer is RndAnswer.NO and r.date <= consent.given_at for r in reassigned):
+    given = _rnd_instant(consent)
+    if any(r.answer is RndAnswer.NO and r.date <= given for r in reassigned):
         return "; RND: not disconnected since the consent"
     return ""

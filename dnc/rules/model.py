@@ -7,7 +7,7 @@ times are timezone-aware ``datetime`` (UTC by convention), numbers are E.164 str
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import partial
 from typing import NamedTuple
@@ -51,6 +51,12 @@ class ConsentRecord:
     source: str = ""  # where the proof lives, e.g. "webform 2026-10-01 #8812"
     seller: str | None = None
     number: str | None = None  # E.164
+    dated: date | None = None
+    """The date as written, for a consent known only by its date: it counts from
+    ``given_at``, when that date has ended in every zone, but the Reassigned Numbers
+    Database answers by dates too, so the RND's dates are compared with this date (a
+    disconnection on the consent's own date may have come after it). None: ``given_at``
+    is the consent's instant."""
 
     def valid_at(self, at: datetime) -> bool:
         if at < self.given_at:

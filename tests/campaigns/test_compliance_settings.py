@@ -131,6 +131,7 @@ def test_import_reads_line_type_contact_and_consent_seller(store, tmp_path):
     assert first.consent == [{"kind": "prior_express_written", "given_at":
                               "2026-01-06T12:00:00+00:00", "source": "import column consent, "
                               "dated 2026-01-05 without a time of day",
+                              "dated": "2026-01-05",
                               "number": "+12015550101", "seller": "Acme Solar"}]
     assert report.warnings == ("line 5: time zone America/Chicago is not a zone of state NJ "
                                "(America/New_York): both are used",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
@@ -333,3 +333,7 @@ def test_a_date_only_consent_counts_from_the_end_of_its_date_everywhere(campaign
     assert _written_consent(campaign, "+12125550100", at)[0] is not None
     at = datetime(2026, 3, 4, 15, 31, tzinfo=UTC)  # a time of day keeps its instant
     assert _written_consent(campaign, "+12125550101", at)[0] is not None
+    # The date as written travels with the record, for the RND's dates (compared by date).
+    dated, timed = (_written_consent(campaign, phone, datetime(2026, 3, 6, tzinfo=UTC))[0]
+                    for phone in ("+12125550100", "+12125550101"))
+    assert (dated.dated, timed.dated) == (date(2026, 3, 4), None)

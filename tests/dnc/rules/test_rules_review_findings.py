@@ -162,6 +162,32 @@ def test_f15_a_consent_is_not_relied_on_for_a_reassigned_number(results, allowed
         assert "64.1200(m)" in outcome(decision, "us.wireless_consent").reason
 
 
+def test_f15_a_date_only_consent_is_compared_with_the_rnd_by_its_date():
+    """A consent known only by its date D counts from the end of D everywhere (D+1 12:00
+    UTC), but a disconnection on D itself may have come after it: a "yes" since D with a
+    later-queried "no" since D+1 (disconnected during D) does not clear it; a "no" since D
+    (disconnected before D) does."""
+    consent = pewc(NJ, given=datetime(2026, 1, 6, 12, tzinfo=UTC), dated=date(2026, 1, 5))
+    lead = LeadFacts(NJ, line_type=LineType.WIRELESS, consents=(consent,))
+    yes_since_d = RndResult(NJ, datetime(2026, 1, 5, tzinfo=UTC), RndAnswer.YES,
+                            datetime(2026, 2, 1, tzinfo=UTC))
+    no_since_next_day = RndResult(NJ, datetime(2026, 1, 6, tzinfo=UTC), RndAnswer.NO,
+                                  datetime(2026, 2, 2, tzinfo=UTC))
+    during_d = Facts(rnd=[yes_since_d, no_since_next_day])
+    decision = checker(NOON, during_d).check(lead, campaign(), NOON)
+    assert not decision.allowed
+    assert "(consent 2026-01-05)" in outcome(decision, "us.wireless_consent").reason
+    # A consent whose instant is D+1 12:00 (a time was given) came after that disconnection.
+    timed = LeadFacts(NJ, line_type=LineType.WIRELESS,
+                      consents=(replace(consent, dated=None),))
+    assert checker(NOON, during_d).check(timed, campaign(), NOON).allowed
+    before_d = Facts(rnd=[RndResult(NJ, datetime(2025, 6, 1, tzinfo=UTC), RndAnswer.YES,
+                                    datetime(2026, 2, 1, tzinfo=UTC)),
+                          RndResult(NJ, datetime(2026, 1, 5, tzinfo=UTC), RndAnswer.NO,
+                                    datetime(2026, 2, 2, tzinfo=UTC))])
+    assert checker(NOON, before_d).check(lead, campaign(), NOON).allowed
+
+
 # --- state consent rules (S-FL, S-OK, S-MD) and missing rows ---------------------------------
 
 @pytest.mark.parametrize(("number", "state"), [(MIAMI, "FL"), ("+14055550123", "OK"),
