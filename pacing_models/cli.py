@@ -41,6 +41,36 @@ def _traffic(calls_per_hour: float | None, erlangs: float | None, aht: float) ->
     return traffic_from_rate(calls_per_hour, aht)  # type: ignore[arg-type]
 
 
+def _staffable_traffic(calls_per_hour: float | None, erlangs: float | None, aht: float) -> float:
+    """The load ``staff`` sizes, refused outside (0, MAX_AGENTS Erlangs] with the reason.
+
+    No load needs no agents (0 is a typo, not a question), and a load beyond what
+    MAX_AGENTS agents carry cannot be staffed here: 1e300 calls an hour overflowed the
+    Erlang series into a ZeroDivisionError traceback.
+    """
+    from pacing_models.staffing import MAX_AGENTS
+
+    given = calls_per_hour if calls_per_hour is not None else erlangs
+    if given is not None and math.isfinite(given) and given > 0 and math.isfinite(aht):
+        traffic = _traffic(calls_per_hour, erlangs, aht)
+        if traffic <= MAX_AGENTS:
+            return traffic
+    if given is None or not (aht > 0 and math.isfinite(aht)):
+        return _traffic(calls_per_hour, erlangs, aht)  # refuses with its own line
+    if calls_per_hour is not None:
+        top = MAX_AGENTS * 3600.0 / aht
+        raise InvalidParameterError(
+            f"--calls-per-hour {calls_per_hour:g} is outside its range: more than 0 (no calls "
+            f"need no agents) and at most {top:,.0f} with --aht {aht:g} (the load "
+            f"{MAX_AGENTS:,} agents carry, the most dialer staff sizes)"
+        )
+    raise InvalidParameterError(
+        f"--erlangs {erlangs:g} is outside its range: more than 0 (no load needs no agents) "
+        f"and at most {MAX_AGENTS:,} (the load {MAX_AGENTS:,} agents carry, the most "
+        "dialer staff sizes)"
+    )
+
+
 def _jsonable(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None  # JSON has no infinity; null means "unbounded" (documented)
@@ -197,7 +227,7 @@ def register(app: typer.Typer) -> None:
             if math.isfinite(traffic):
                 rows["achieved"] = achieved(question, agents, traffic)
         else:
-            traffic = _traffic(calls_per_hour, erlangs, aht)
+            traffic = _staffable_traffic(calls_per_hour, erlangs, aht)
             needed = agents_needed(question, traffic)
             rows.update(
                 traffic_erlangs=traffic, agents=needed,

@@ -116,3 +116,25 @@ def test_cli_rejects_ambiguous_load() -> None:
         app, ["erlang", "c", "-n", "10", "--erlangs", "5", "--calls-per-hour", "100"]
     )
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("value", ["1e300", "inf", "nan", "0", "-5", "2000001"])
+def test_staff_refuses_a_load_out_of_range_in_one_line(value: str) -> None:
+    """`staff --calls-per-hour 1e300` was a ZeroDivisionError traceback; 0 answered 0 agents."""
+    from cli import app as root_app
+
+    result = CliRunner().invoke(
+        root_app, ["staff", "--service-level", "0.8", "--calls-per-hour", value]
+    )
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, ZeroDivisionError)
+    assert "error: --calls-per-hour" in result.stderr
+    assert "at most 2,000,000 with --aht 180" in result.stderr
+
+
+def test_staff_refuses_erlangs_beyond_what_it_sizes() -> None:
+    from cli import app as root_app
+
+    result = CliRunner().invoke(root_app, ["staff", "--service-level", "0.8", "--erlangs", "1e300"])
+    assert result.exit_code == 1
+    assert "error: --erlangs 1e+300 is outside its range" in result.stderr
