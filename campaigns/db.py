@@ -46,6 +46,22 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     raise DatabaseError(f"database URL {url!r}: only sqlite and postgresql are supported")
 
 
+def check_connection(engine: Engine) -> None:
+    """Connect once, so a server that does not answer (or a password refused) is one line
+    naming the database, its password hidden, at the start of a command; before, the
+    first query of whatever code ran first raised a SQLAlchemy traceback. Errors after a
+    connection was made are not caught here: those keep their traceback."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as error:
+        engine.dispose()
+        reason = "; ".join(line.strip() for line in str(error.orig).splitlines() if line.strip())
+        raise DatabaseError(f"cannot connect to the database at "
+                            f"{engine.url.render_as_string(hide_password=True)}: "
+                            f"{reason}") from None
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -126,6 +142,7 @@ def open_current(url: str) -> Engine:
         raise DatabaseError(f"no campaign database at {path} yet: create it with "
                             "`dialer db upgrade` (or give --db / --home)")
     engine = open_engine(url)
+    check_connection(engine)
     try:
         current = current_revision(engine)
     except sa.exc.OperationalError as error:

@@ -168,6 +168,7 @@ class CampaignStore:
     def open(cls, url: str, *, upgrade: bool = True) -> CampaignStore:
         """Open the database at ``url``; by default bring its schema to the newest version."""
         engine = db.open_engine(url)
+        db.check_connection(engine)
         if upgrade:
             db.upgrade(engine)
         return cls(engine)
