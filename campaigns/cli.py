@@ -221,6 +221,23 @@ def _check_skill_agents(store: Any, campaign: str | None, skills: dict[str, list
                                 f"{agent_name!r}; add it with --agent {agent_name}=ENDPOINT")
 
 
+def _refuse_queues_a_run_refuses(store: Any, names: list[str]) -> None:
+    """A queue ``dialer run`` would refuse to serve (stored before a check this version
+    makes, or with a setting nobody means: ``QueueConfig.problems`` refused) is refused
+    here with its repair line: it was stored in the campaign's settings, and the campaign
+    then never started."""
+    from campaigns.errors import CampaignError
+    from campaigns.queue_store import QueueError, QueueStore, refuse_unmeant
+
+    queue_store = QueueStore(store)
+    for name in names:
+        try:
+            refuse_unmeant([queue_store.get(name)])
+        except QueueError as error:
+            raise CampaignError(f"queues: `dialer run` refuses to serve queue {name}: "
+                                f"{error}") from None
+
+
 def _check_queues(store: Any, changes: dict[str, Any]) -> None:
     """The queue names a user types must exist (the settings model cannot see the store):
     the queues served, and those with a recording mode of their own (a misspelt one was
@@ -228,6 +245,7 @@ def _check_queues(store: Any, changes: dict[str, Any]) -> None:
     queues = changes.get("queues")
     if isinstance(queues, list | tuple):
         store.check_queue_names([str(name) for name in queues])
+        _refuse_queues_a_run_refuses(store, [str(name) for name in queues])
     recording = changes.get("recording")
     modes = recording.get("queues") if isinstance(recording, dict) else None
     if isinstance(modes, dict):

@@ -63,3 +63,39 @@ def test_a_database_server_that_does_not_answer_is_one_line_with_the_password_hi
     assert said.startswith("error: cannot connect to the database at postgresql")
     assert "ann:***@127.0.0.1" in said and "s3cret" not in said
     assert len(said.strip().splitlines()) == 1
+
+
+def _store_unmeant_queue(name: str) -> None:
+    """A queue stored before the IVR checks: an opt-out on silence, which a run refuses."""
+    import sqlalchemy as sa
+
+    from campaigns.cli_common import open_store
+    from campaigns.models import InboundQueue
+
+    ok("queue", "create", name)
+    store = open_store(None)
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == name).values(
+            config={"name": name, "ivr": {"menus": {"main": {
+                "prompt": "main_menu", "options": {"1": "queue"}, "on_timeout": "opt_out"}}}}))
+        session.commit()
+    store.close()
+
+
+def test_a_campaign_is_not_given_a_queue_a_run_would_refuse(home):
+    _store_unmeant_queue("sales")
+    ok("queue", "create", "support")
+    ok("campaign", "create", "spring", *CALLER, "--set", 'queues=["support"]')
+    said = refused("campaign", "edit", "spring", "--set", 'queues=["support", "sales"]')
+    assert said.startswith("error: queues: `dialer run` refuses to serve queue sales: "
+                           "queue sales: ivr.menus.main.on_timeout: opt_out")
+    assert "`dialer queue edit sales --set ivr.menus.main.on_timeout=queue`" in said
+    assert ok("campaign", "show", "spring")["settings"]["queues"] == ["support"]
+    said = refused("campaign", "create", "autumn", *CALLER, "--set", 'queues=["sales"]')
+    assert "refuses to serve queue sales" in said
+    assert dialer("campaign", "show", "autumn").exit_code == 1  # nothing stored
+    assert "no queue named 'nosuch'" in refused(
+        "campaign", "edit", "spring", "--set", 'queues=["nosuch"]')
+    ok("queue", "edit", "sales", "--set", "ivr.menus.main.on_timeout=queue")
+    edited = ok("campaign", "edit", "spring", "--set", 'queues=["support", "sales"]')
+    assert edited["settings"]["queues"] == ["support", "sales"]
