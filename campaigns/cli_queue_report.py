@@ -21,9 +21,6 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
     from campaigns.queue_reports import DEFAULT_WITHIN, plot_queue_report, queue_report
     from campaigns.queue_store import QueueStore
 
-    format_ = "json" if as_json else format_
-    if format_ not in ("table", "csv", "xlsx", "json"):
-        raise CampaignError(f"--format {format_!r}: choose table, csv, xlsx or json")
     if format_ == "xlsx" and output is None:
         raise CampaignError("--format xlsx needs --output FILE.xlsx")
     end = _parse_day(to, "--to") or datetime.combine(

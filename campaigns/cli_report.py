@@ -53,8 +53,9 @@ def report(
                                               "default: 7 days before --to).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End, exclusive (default: "
                                            "tomorrow 00:00 UTC).")] = None,
-    format_: Annotated[str, typer.Option("--format", help="table, csv, xlsx or json.")]
-    = "table",
+    format_: Annotated[str | None, typer.Option(
+        "--format", help="table (default), csv, xlsx or json; with --output alone, the "
+        "file's suffix (.csv or .xlsx).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File for csv/xlsx "
                                                 "(csv default: stdout).")] = None,
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG: hourly volume "
@@ -82,6 +83,7 @@ def report(
 
     for option, path in (("--output", output), ("--plot", plot)):
         _check_writable(option, path)
+    format_ = report_format(format_, output, as_json)
     if queue or queues:
         from campaigns.cli_queue_report import queue_report_command
 
@@ -98,9 +100,6 @@ def report(
                             "report is per day)")
     if campaign is None:
         raise CampaignError("name a campaign, or give --queue NAME / --queues")
-    format_ = "json" if as_json else format_
-    if format_ not in ("table", "csv", "xlsx", "json"):
-        raise CampaignError(f"--format {format_!r}: choose table, csv, xlsx or json")
     if format_ == "xlsx" and output is None:
         raise CampaignError("--format xlsx needs --output FILE.xlsx")
     end = _parse_day(to, "--to") or datetime.combine(
@@ -124,6 +123,46 @@ def report(
         _render_report(result)
         if plot is not None:
             make_console().print(f"plot: {plot}")
+
+
+REPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xlsx", ".json": "json"}
+"""What a report file's suffix says it holds (what a spreadsheet or editor opens it as)."""
+
+
+def report_format(format_: str | None, output: Path | None, as_json: bool) -> str:
+    """The format ``report`` writes: ``--json``, else ``--format``, else the suffix of
+    ``--output`` (.csv, .xlsx), else the table. A file is written only as csv or xlsx, in
+    the format its suffix says: ``--format csv -o r.xlsx`` wrote CSV into a file Excel
+    refused to open, and ``--format table|json -o r.csv`` printed to the terminal and
+    wrote nothing, both silently."""
+    from campaigns.errors import CampaignError
+
+    if as_json:
+        chosen = "json"
+    elif format_ is not None:
+        chosen = format_
+    elif output is not None:
+        chosen = {".csv": "csv", ".xlsx": "xlsx"}.get(output.suffix.lower(), "")
+        if not chosen:
+            raise CampaignError(f"--output {output}: a report file is .csv or .xlsx (its "
+                                "suffix says which), or give --format csv")
+    else:
+        chosen = "table"
+    if chosen not in ("table", "csv", "xlsx", "json"):
+        raise CampaignError(f"--format {chosen!r}: choose table, csv, xlsx or json")
+    if output is None:
+        return chosen
+    if chosen not in ("csv", "xlsx"):
+        option = "--json" if as_json else f"--format {chosen}"
+        raise CampaignError(f"--output {output}: {option} prints to the terminal and writes "
+                            "no file; a report file is --format csv or xlsx")
+    said = REPORT_SUFFIXES.get(output.suffix.lower())
+    if said is not None and said != chosen:
+        raise CampaignError(
+            f"--format {chosen} writes {chosen.upper()}, but --output {output} is named "
+            f"{output.suffix}: name it {output.with_suffix('.' + chosen)}"
+            + (f", or give --format {said}" if said in ("csv", "xlsx") else ""))
+    return chosen
 
 
 def _check_writable(option: str, path: Path | None) -> None:

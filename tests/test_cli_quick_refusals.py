@@ -99,3 +99,34 @@ def test_a_campaign_is_not_given_a_queue_a_run_would_refuse(home):
     ok("queue", "edit", "sales", "--set", "ivr.menus.main.on_timeout=queue")
     edited = ok("campaign", "edit", "spring", "--set", 'queues=["support", "sales"]')
     assert edited["settings"]["queues"] == ["support", "sales"]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--format", "csv", "-o", "r.xlsx"],
+     "--format csv writes CSV, but --output {d}/r.xlsx is named .xlsx: name it {d}/r.csv, "
+     "or give --format xlsx"),
+    (["--format", "xlsx", "-o", "r.csv"], "--format xlsx writes XLSX, but --output"),
+    (["--format", "table", "-o", "r.csv"], "--format table prints to the terminal and writes "
+     "no file"),
+    (["--json", "-o", "r.csv"], "--json prints to the terminal and writes no file"),
+    (["-o", "r.txt"], "a report file is .csv or .xlsx (its suffix says which)"),
+    (["--queues", "--format", "csv", "-o", "r.xlsx"], "--format csv writes CSV"),
+])
+def test_a_report_file_is_written_in_the_format_its_name_says(home, args, said):
+    ok("campaign", "create", "spring", *CALLER)
+    args = [str(home / a) if a.startswith("r.") else a for a in args]
+    result = dialer("report", "spring", *args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert said.format(d=home) in " ".join(result.output.split())
+    assert not list(home.glob("r.*"))  # nothing written
+
+
+def test_a_report_file_without_format_takes_its_suffix(home):
+    import pandas as pd
+
+    ok("campaign", "create", "spring", *CALLER)
+    assert dialer("report", "spring", "-o", str(home / "r.xlsx")).exit_code == 0
+    assert pd.ExcelFile(home / "r.xlsx").sheet_names  # a workbook, not CSV text
+    assert dialer("report", "spring", "-o", str(home / "r.csv")).exit_code == 0
+    assert (home / "r.csv").read_text().startswith("section")
