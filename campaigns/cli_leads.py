@@ -104,6 +104,16 @@ def leads_import(
 
     if problem := date_order_problem(consent_date_order):
         raise LeadImportError(problem)
+    for option, value, meaning in (
+            ("--list-name", list_name, "the list's name, shown by leads list and reports; "
+             "leave the option out for one made from the file's name"),
+            ("--consent-seller", consent_seller, "the seller the consents were given to (an "
+             "empty one counted as none given); leave the option out for the file's "
+             "consent_seller column"),
+            ("--contact-by", contact_by, "the column that says which leads are one "
+             "person")):
+        if value is not None and not value.strip():
+            raise LeadImportError(f"{option} is empty: give {meaning}")
     check_output_path("--rejects", rejects)  # was pandas' traceback, after the work
     explicit = _mapping_from_flags(map_)
     sheet_ref: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet

@@ -130,3 +130,16 @@ def test_a_report_file_without_format_takes_its_suffix(home):
     assert pd.ExcelFile(home / "r.xlsx").sheet_names  # a workbook, not CSV text
     assert dialer("report", "spring", "-o", str(home / "r.csv")).exit_code == 0
     assert (home / "r.csv").read_text().startswith("section")
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--list-name", ""), ("--consent-seller", ""), ("--consent-seller", "  "),
+    ("--contact-by", ""),
+])
+def test_leads_import_refuses_an_empty_name(home, option, value):
+    ok("campaign", "create", "spring", *CALLER)
+    leads = home / "leads.csv"
+    leads.write_text("phone\n+12015550123\n")
+    said = refused("leads", "import", "spring", str(leads), option, value, "--yes")
+    assert said.startswith(f"error: {option} is empty: give ")
+    assert ok("leads", "list", "spring")["leads"] == []  # nothing imported
