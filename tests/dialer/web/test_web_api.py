@@ -382,16 +382,29 @@ def test_the_wallboard_alerts_are_the_runners_alert_book(env, sam) -> None:
     assert "campaign spring: dialing resumed" in log
 
 
+REPORT_TIMEOUT = 120.0
+"""Seconds a report request may take: it only stops a hung server, never times the web."""
+
+
 def test_wallboard_reports_and_downloads(env, sam) -> None:
+    # Its own audited supervisor action for the audit page to list, not an earlier test's:
+    # a refused pacing change (over the legal abandonment limit), which changes nothing the
+    # module's other tests rely on.
+    refused = sam.supervise("spring", "pacing", abandon_target="5%").json()
+    assert not refused["ok"] and "abandon_target" in refused["error"]
     page = sam.http.get("/supervisor?campaign=spring")
     assert page.status_code == 200 and 'data-agent="ann"' in page.text
-    report = sam.http.get("/reports?campaign=spring")
+    # Reports render on the request (the first chart loads its plotting library): a loaded
+    # machine may take longer than the client's default read timeout, so a generous bound.
+    report = sam.http.get("/reports?campaign=spring", timeout=REPORT_TIMEOUT)
     assert report.status_code == 200 and "summary" in report.text.lower()
-    chart = sam.http.get("/reports/chart.png?campaign=spring")
+    chart = sam.http.get("/reports/chart.png?campaign=spring", timeout=REPORT_TIMEOUT)
     assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
-    csv = sam.http.get("/reports/download?campaign=spring&format=csv")
+    csv = sam.http.get("/reports/download?campaign=spring&format=csv",
+                       timeout=REPORT_TIMEOUT)
     assert csv.headers["content-type"].startswith("text/csv") and b"section" in csv.content
-    xlsx = sam.http.get("/reports/download?campaign=spring&format=xlsx")
+    xlsx = sam.http.get("/reports/download?campaign=spring&format=xlsx",
+                        timeout=REPORT_TIMEOUT)
     assert xlsx.content[:2] == b"PK"
     assert sam.http.get("/reports?campaign=autumn").status_code == 403
     audit = sam.http.get("/supervisor/audit?campaign=spring")
