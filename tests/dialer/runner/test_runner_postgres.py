@@ -61,7 +61,9 @@ def _snapshot(tmp: Path, instance: str) -> dict:
     from dialer.runner.errors import ControlSocketError
     from dialer.runner.settings import control_socket_path
 
-    deadline = time.monotonic() + 30
+    # A generous bound: it only stops a process that never sees the other's answers. Starting
+    # two runners and their first answered calls took over 30 s with both cores saturated.
+    deadline = time.monotonic() + 240
     snapshot: dict = {}
     while time.monotonic() < deadline:
         try:
@@ -91,19 +93,19 @@ def test_two_runner_processes_share_one_campaign_on_postgres(tmp_path, pg_schema
         # operator stops them (SIGTERM: the graceful stop), not after a fixed time that a
         # loaded machine may spend starting them.
         first = _runner(tmp_path, port, pg_schema_url, "p1", ["agent1", "agent2", "agent3"],
-                        120)
+                        600)
         second = _runner(tmp_path, port, pg_schema_url, "p2", ["agent4", "agent5", "agent6"],
-                         120)
+                         600)
         try:
             for instance in ("p1", "p2"):
                 snapshots[instance] = _snapshot(tmp_path, instance)
         finally:
             for process in (first, second):
                 process.send_signal(signal.SIGTERM)
-        outputs = [process.communicate(timeout=90) for process in (first, second)]
+        outputs = [process.communicate(timeout=150) for process in (first, second)]
     finally:
         switch.send_signal(signal.SIGINT)
-        switch.wait(10)
+        switch.wait(60)
     for process, (_, stderr) in zip((first, second), outputs, strict=True):
         assert process.returncode == 0, stderr.decode()[-3000:]
 
