@@ -418,6 +418,8 @@ class CommandExecution:
                         log.warning("not dialing %s: sent %.3f s after its decision, over "
                                     "the %g s send allowance (dnc.rules.base.SEND_ALLOWANCE)",
                                     originate.call_id, now - originate.at, SEND_SECONDS)
+                        if self.stats is not None:
+                            self.stats.late_sends += 1
                         self.post(OriginateFailed(now, originate.call_id, NEVER_SENT))
                         continue
                     await self.send(originate)

@@ -19,6 +19,7 @@ from campaigns.models import CallAttempt
 from campaigns.queue_backlog import unserved_callbacks
 from campaigns.reports import campaign_report
 from campaigns.store import CampaignStore
+from dnc.rules.base import SEND_ALLOWANCE
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -91,6 +92,7 @@ def run_report(store: CampaignStore, campaign: str, runner: Runner | None, since
         this_run["dial_rate_per_s"] = stats.dials / max(runner.clock() - stats.started_at,
                                                         1e-9)
         this_run["opt_outs"] = stats.opt_outs
+        this_run["late_sends"] = stats.late_sends
         result["pacing_policy"] = getattr(runner.policy, "name", type(runner.policy).__name__)
         result["process_owner"] = runner.owner
         final = runner.status.final()
@@ -157,6 +159,10 @@ def format_report(report: dict[str, Any]) -> str:
                      f"pending callback(s), the oldest due "
                      f"{backlog['oldest_due'][:16].replace('T', ' ')} UTC, "
                      f"that nobody will call back; {backlog['repair']}")
+    if run.get("late_sends"):
+        lines.append(f"  dials not sent, past the {SEND_ALLOWANCE.total_seconds():g} s send "
+                     f"allowance after their decision: {run['late_sends']} (each lead retried; "
+                     "the journal or the switch link is slow)")
     if run.get("incidents"):
         lines.append("  incidents on the switch: " + ", ".join(
             f"{kind.replace('_', ' ')} {n}" for kind, n in sorted(run["incidents"].items())))

@@ -32,6 +32,10 @@ class RunnerStats:
     """Opt-outs taken during calls (written to the internal DNC)."""
     failovers: int = 0
     """Legs a gateway refused with a carrier cause, retried on another gateway."""
+    late_sends: int = 0
+    """Dials not sent because their turn came later than the calling-hours rules' send
+    allowance after their decision (``dnc.rules.base.SEND_ALLOWANCE``): each lead retried,
+    decided again. More than a few means the journal or the switch link is slow."""
     outcomes: dict[str, int] = field(default_factory=dict)
     _dial_times: deque[float] = field(default_factory=deque)
     _answered_at: dict[str, float] = field(default_factory=dict)

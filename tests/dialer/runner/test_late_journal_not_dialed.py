@@ -12,12 +12,15 @@ from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
 from dialer.events import OriginateFailed
 from dialer.runner.execution import NEVER_SENT, SEND_SECONDS, CommandExecution
+from dialer.runner.report import format_report, run_report
+from dialer.runner.stats import RunnerStats
 from dnc.rules.base import SEND_ALLOWANCE
 
 DECIDED = 1000.0
 
 
-def run(committed_at: float) -> tuple[list[str], list[object]]:
+def run(committed_at: float, stats: RunnerStats | None = None
+        ) -> tuple[list[str], list[object]]:
     """One journaled dial decided at ``DECIDED``, its journal committed at ``committed_at``
     (the clock when the sender's turn comes): the call ids sent and the events posted."""
     posted: list[object] = []
@@ -30,7 +33,7 @@ def run(committed_at: float) -> tuple[list[str], list[object]]:
         campaign="c", owner="o", gateway=None, link=None, default_switch="s",
         machine_to_free_agent=False, db=None,
         gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead: None),
-        hopper=None, stats=None, internal_dnc=None, telemetry=None, switches=None,
+        hopper=None, stats=stats, internal_dnc=None, telemetry=None, switches=None,
         translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
         eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
         clock=lambda: committed_at, post=posted.append)  # type: ignore[arg-type]
@@ -65,3 +68,26 @@ def test_a_journal_that_commits_late_refuses_its_dial() -> None:
 def test_a_journal_that_commits_within_the_allowance_is_dialed() -> None:
     for committed_at in (DECIDED, DECIDED + 0.05, DECIDED + SEND_SECONDS):
         assert run(committed_at) == (["call-1"], [])
+
+
+def test_a_late_send_is_counted_and_the_run_report_says_so(tmp_path) -> None:
+    """An operator sees dials dropped for the allowance (a slow journal or switch link),
+    not only a warning in the log: counted in the run's statistics and in its report."""
+    stats = RunnerStats(started_at=0.0)
+    run(DECIDED + SEND_SECONDS + 0.5, stats)
+    run(DECIDED + 0.05, stats)
+    assert stats.late_sends == 1
+    from datetime import UTC, datetime
+
+    from campaigns.store import CampaignStore
+    now = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)
+    store = CampaignStore.open(f"sqlite:///{tmp_path}/dialer.db")
+    try:
+        store.create_campaign("spring", {"caller_ids": ["+12025550100"]}, at=now)
+        report = run_report(store, "spring", None, now.timestamp(), now.timestamp() + 60)
+    finally:
+        store.close()
+    assert "send allowance" not in format_report(report)
+    report["this_run"]["late_sends"] = stats.late_sends
+    assert "  dials not sent, past the 5 s send allowance after their decision: 1 (each " \
+           "lead retried; the journal or the switch link is slow)" in format_report(report)
