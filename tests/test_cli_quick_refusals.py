@@ -4,33 +4,19 @@ refuses", fifth pass)."""
 
 from __future__ import annotations
 
-import json
 import socket
 
 import pytest
-from typer.testing import CliRunner
-
-from cli import app
+from cli_kit import dialer, ok, use_home
 
 CALLER = ["--caller-id", "+12015550100"]
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
-    monkeypatch.delenv("DIALER_DB", raising=False)
+    use_home(tmp_path, monkeypatch)
     assert dialer("db", "upgrade").exit_code == 0
     return tmp_path
-
-
-def dialer(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input)
-
-
-def ok(*args: str) -> dict:
-    result = dialer(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def refused(*args: str) -> str:

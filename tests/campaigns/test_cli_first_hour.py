@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from cli_kit import dialer, ok, use_home
 
 from campaigns.errors import CampaignError
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
-from cli import app
 
 CALLER = ["--caller-id", "+12015550100", "--seller", "Acme Solar", "--dnc-number",
           "+18005550100", "--safe-harbor-declared"]
@@ -25,19 +24,7 @@ ALWAYS = json.dumps({"start": "00:00", "end": "23:59", "days": list(range(7))})
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIALER_HOME", str(tmp_path))
-    monkeypatch.delenv("DIALER_DB", raising=False)
-    return tmp_path
-
-
-def dialer(*args: str, input: str | None = None):
-    return CliRunner().invoke(app, list(args), input=input)
-
-
-def ok(*args: str) -> dict:
-    result = dialer(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return use_home(tmp_path, monkeypatch)
 
 
 # -- read-only commands ------------------------------------------------------------------

@@ -1,0 +1,38 @@
+"""The command line as a test drives it: one `dialer ...` invocation in-process, its JSON
+answer, and the one-line refusal every refused input must give (docs/operations.md,
+"Mistakes the dialer refuses"). Shared by the first-hour and refusal tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+
+
+def use_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every command at ``home`` (no database URL from the environment)."""
+    monkeypatch.setenv("DIALER_HOME", str(home))
+    monkeypatch.delenv("DIALER_DB", raising=False)
+    return home
+
+
+def dialer(*args: str, input: str | None = None):
+    return CliRunner().invoke(app, list(args), input=input)
+
+
+def ok(*args: str) -> dict:
+    result = dialer(*args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def refused(*args: str) -> str:
+    """The output of a refused command (exit 1, no traceback), on one line."""
+    result = dialer(*args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
