@@ -34,8 +34,8 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from campaigns.journal_batch import UpdateOp
 from campaigns.models import CallAttempt
@@ -47,6 +47,8 @@ from dialer.commands import (
     PlayMessage,
     RecordOptOut,
 )
+from dialer.engine import Engine
+from dialer.engine.config import CampaignConfig
 from dialer.events import (
     AgentLegDown,
     AgentLegUp,
@@ -60,10 +62,10 @@ from dialer.events import (
     OriginateFailed,
 )
 from dialer.hangup import HangupCause, dial_outcome
-from dialer.runner.campaign_link import store_outcome, utc
-
-if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
+from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
+from dialer.runner.dbworker import DbWorker
+from dialer.runner.stats import RunnerStats
+from dialer.runner.wiring import CommandPort, SwitchSide
 
 log = logging.getLogger("dialer.runner.recovery")
 LOST_WITH_LINK = HangupCause.ORIGINATOR_CANCEL
@@ -104,44 +106,71 @@ def _micros(value: object) -> float | None:
 
 
 class Recovery:
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
+    """Settles what a previous run of this owner left, and what a lost link hid.
+
+    Given only what it reads and writes: the campaign's link and the database worker (the
+    journal), the switches and the legs they carry, the command side (the safe-harbour
+    message and the opt-out of an adopted call), the inbound calls' adoption, the run's
+    statistics and phase, the clock and the inbox. The engine comes once built
+    (``attach``); before that only the journal and the switches are reconciled."""
+
+    def __init__(self, link: CampaignLink, db: DbWorker, switches: SwitchSide, *,
+                 config: CampaignConfig, stats: RunnerStats, commands: CommandPort,
+                 adopt_inbound: Callable[[str, dict[str, dict[str, str]]], Awaitable[None]],
+                 relogin: Callable[[str], None], clock: Callable[[], float],
+                 post: Callable[[Event], None]) -> None:
+        self.link = link
+        self.db = db
+        self.switches = switches
+        self.config = config
+        """The campaign's ledger window, safe-harbour message and opt-out key."""
+        self.stats = stats
+        self.commands = commands
+        self.adopt_inbound = adopt_inbound
+        """Inbound callers parked on a switch that nobody follows (``InboundCalls.adopt``)."""
+        self.relogin = relogin
+        """Log an agent whose leg the switch lost in again (a new leg is opened)."""
+        self.clock = clock
+        self.post = post
+        self.engine: Engine | None = None
         self.orphans: dict[str, Orphan] = {}
         self.closed = 0
         self.adopted = 0
 
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once recovery's seed has built it."""
+        self.engine = engine
+
     async def recover(self) -> list[tuple[float, bool]]:
-        runner = self.runner
-        db, store = runner.db, runner.store
-        released = await db.call(store.release_claims, runner.owner)
+        db, store = self.db, self.link.store
+        released = await db.call(store.release_claims, self.link.owner)
         if released:
             log.info("%d leads claimed before the restart were never dialed: released",
                      released)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SWITCH_WAIT):
-                while not all(c.connected for c in runner.switches.clients.values()):
+                while not all(c.connected for c in self.switches.pool.clients.values()):
                     await asyncio.sleep(0.05)
-        for switch_id in runner.switches.clients:
+        for switch_id in self.switches.pool.clients:
             await self.reconcile_switch(switch_id, old_legs=True)
-        while not runner.switches.reconnected.empty():
-            runner.switches.reconnected.get_nowait()  # first connections: reconciled above
+        while not self.switches.pool.reconnected.empty():
+            self.switches.pool.reconnected.get_nowait()  # first connections: reconciled above
         await self._dispose_left_in_wrap_up()
-        since = utc(runner.clock() - runner.config.ledger_window)
+        since = utc(self.clock() - self.config.ledger_window)
         # Written first (closed attempts, adopted answers), then read back.
-        entries = await db.call(store.ledger_entries, runner.link.campaign_id, since=since,
-                                process_owner=runner.owner)
+        entries = await db.call(store.ledger_entries, self.link.campaign_id, since=since,
+                                process_owner=self.link.owner)
         return [(moment.timestamp(), abandoned) for moment, abandoned in entries]
 
     async def _dispose_left_in_wrap_up(self) -> None:
         """Calls that ended before the crash while their agent was in wrap-up: no agent can
         dispose them now, so the campaign's fallback disposition releases their leads."""
-        runner = self.runner
-        left = await runner.db.call(runner.store.undisposed_attempts,
-                                    process_owner=runner.owner,
-                                    campaign=runner.link.campaign_id)
-        fallback = runner.link.settings.wrap_up_timeout_disposition
-        now = runner.clock()
-        runner.db.write([runner.link.disposition_op(a.call_uuid or "", fallback, now)
+        left = await self.db.call(self.link.store.undisposed_attempts,
+                                  process_owner=self.link.owner,
+                                  campaign=self.link.campaign_id)
+        fallback = self.link.settings.wrap_up_timeout_disposition
+        now = self.clock()
+        self.db.write([self.link.disposition_op(a.call_uuid or "", fallback, now)
                          for a in left if a.call_uuid])
         if left:
             log.info("%d calls left in wrap-up at the crash: disposition %s", len(left),
@@ -155,28 +184,28 @@ class Recovery:
         (start-up). ``relogin``: agents whose leg is gone (the switch restarted) are logged
         in again, which opens a new leg.
         """
-        runner = self.runner
         # Only what existed before the listing was asked for: a call or leg sent meanwhile
         # is simply not in the list yet, and must not be declared gone.
-        engine_calls = [c for c, s in runner.call_switch.items() if s == switch_id]
-        orphans = [c for c in self.orphans if runner.call_switch.get(c) == switch_id]
-        agent_legs = [(leg, agent) for leg, agent in runner.translator.agent_legs.items()
-                      if runner.call_switch.get(leg) == switch_id]
+        call_switch = self.switches.call_switch
+        engine_calls = [c for c, s in call_switch.items() if s == switch_id]
+        orphans = [c for c in self.orphans if call_switch.get(c) == switch_id]
+        agent_legs = [(leg, agent) for leg, agent in self.switches.translator.agent_legs.items()
+                      if call_switch.get(leg) == switch_id]
         try:
-            rows = await runner.switches.live_channel_rows(switch_id)
+            rows = await self.switches.pool.live_channel_rows(switch_id)
         except Exception as error:  # the switch dropped again: try at the next reconnect
             log.warning("cannot list channels on %s: %s", switch_id, error)
             return
         if rows is None:
             return
         live = set(rows)
-        open_attempts = await runner.db.call(runner.store.open_attempts,
-                                             process_owner=runner.owner,
-                                             campaign=runner.link.campaign_id)
-        engine = runner.engine
+        open_attempts = await self.db.call(self.link.store.open_attempts,
+                                           process_owner=self.link.owner,
+                                           campaign=self.link.campaign_id)
+        engine = self.engine
         for attempt in open_attempts:
             node, call_id = attempt.switch_node, attempt.call_uuid or ""
-            if node != switch_id and node in runner.switches.clients:
+            if node != switch_id and node in self.switches.pool.clients:
                 continue
             if engine is not None and call_id in engine.calls:
                 continue
@@ -189,38 +218,38 @@ class Recovery:
         if old_legs:
             await self._close_old_agent_legs(switch_id, rows)
         # Inbound callers parked before the start or while the link was down.
-        await runner.inbound_calls.adopt(switch_id, rows)
+        await self.adopt_inbound(switch_id, rows)
         for call_id in orphans:
             # An adopted call whose end we missed (its hangup went to a lost link): without
             # this, a stop would wait for it and then exit with its attempt still open.
             orphan = self.orphans.get(call_id)
             if orphan is not None and call_id not in live:
                 del self.orphans[call_id]
-                self._finish(orphan, runner.clock(), HangupCause.NORMAL_TEMPORARY_FAILURE)
+                self._finish(orphan, self.clock(), HangupCause.NORMAL_TEMPORARY_FAILURE)
         if engine is None:
             return
-        now = runner.clock()
+        now = self.clock()
         for call_id in engine_calls:
             call = engine.calls.get(call_id)
             if call is None:
                 continue
             if call_id not in live:
                 # A call the engine follows whose end we missed while the link was down.
-                runner.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE
+                self.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE
                                        if call.answered_at is not None else LOST_WITH_LINK))
             elif call.answered_at is None and rows[call_id].get("callstate") in ("ACTIVE",
                                                                                  "HELD"):
                 # Answered while the link was away (its CHANNEL_ANSWER went to the lost
                 # socket): the engine learns it now, from what the switch reports.
                 log.warning("call %s was answered while %s was away", call_id, switch_id)
-                runner.post(CallAnswered(now, call_id, False))
+                self.post(CallAnswered(now, call_id, False))
                 if rows[call_id].get("application") == "park":
-                    runner.post(CallParked(now, call_id))
+                    self.post(CallParked(now, call_id))
         lost = []
         for leg_id, agent_id in agent_legs:
             if leg_id not in live:
-                runner.translator.forget(leg_id)
-                runner.post(AgentLegDown(now, agent_id, HangupCause.NORMAL_TEMPORARY_FAILURE,
+                self.switches.translator.forget(leg_id)
+                self.post(AgentLegDown(now, agent_id, HangupCause.NORMAL_TEMPORARY_FAILURE,
                                          leg_id))
                 lost.append(agent_id)
             elif rows[leg_id].get("application") == "park":
@@ -228,25 +257,24 @@ class Recovery:
                 if (agent is not None and agent.leg_id == leg_id
                         and agent.state is AgentState.CONNECTING):
                     # Parked while the link was away: its CHANNEL_PARK went to the lost socket.
-                    runner.post(AgentLegUp(now, agent_id, leg_id))
+                    self.post(AgentLegUp(now, agent_id, leg_id))
         if lost and relogin:
             log.warning("switch %s lost the legs of %s (restarted?): calling them again",
                         switch_id, ", ".join(sorted(lost)))
             for agent_id in lost:
-                runner.relogin(agent_id)
+                self.relogin(agent_id)
 
     async def _close_old_agent_legs(self, switch_id: str, rows: dict[str, dict]) -> None:
         """Hang up the nailed-up legs a dead process of this owner left on the switch."""
-        runner = self.runner
-        client = runner.switches.clients[switch_id]
+        client = self.switches.pool.clients[switch_id]
         keep = {o.agent_leg for o in self.orphans.values() if o.agent_leg}
         closed = []
         for uuid in rows:
-            if runner.translator.owns(uuid) or uuid in self.orphans:
+            if self.switches.translator.owns(uuid) or uuid in self.orphans:
                 continue
             try:
                 owner = (await client.api(f"uuid_getvar {uuid} dialer_owner")).strip()
-                if owner != runner.owner:
+                if owner != self.link.owner:
                     continue
                 leg = (await client.api(f"uuid_getvar {uuid} dialer_leg")).strip()
                 if leg != "agent" or uuid in keep:
@@ -262,8 +290,7 @@ class Recovery:
 
     def _close(self, attempt: CallAttempt) -> None:
         """The channel is gone: close the attempt from what was journaled."""
-        runner = self.runner
-        now = runner.clock()
+        now = self.clock()
         answered = _epoch(attempt.answered_at)
         bridged = _epoch(attempt.bridged_at)
         if bridged is not None:
@@ -273,34 +300,32 @@ class Recovery:
         else:
             outcome = CallOutcome.FAILED
         finished = AttemptFinished(
-            now, attempt.call_uuid or "", runner.campaign, Direction.OUTBOUND, outcome,
+            now, attempt.call_uuid or "", self.link.name, Direction.OUTBOUND, outcome,
             HangupCause.CRASH, lead_id=str(attempt.lead_id), number_e164=attempt.phone,
             attempt_number=attempt.attempt_number, dialed_at=_epoch(attempt.dialed_at),
             answered_at=answered, bridged_at=bridged, ended_at=now,
             answer_kind=AnswerKind.UNKNOWN if answered is not None else None,
             abandoned=answered is not None and bridged is None,
-            agent_id=runner.link.agent_name(attempt.agent_id))
+            agent_id=self.link.agent_name(attempt.agent_id))
         self._write(finished, "CRASH")
         self.closed += 1
 
     def _write(self, finished: AttemptFinished, cause: str | None = None) -> None:
-        runner = self.runner
-        ops = [runner.link.finish_op(finished, cause)]
+        ops = [self.link.finish_op(finished, cause)]
         if finished.bridged_at is not None:
             # Connected before the restart: nobody can set its disposition any more.
-            ops.append(runner.link.disposition_op(
-                finished.call_id, runner.link.settings.wrap_up_timeout_disposition,
+            ops.append(self.link.disposition_op(
+                finished.call_id, self.link.settings.wrap_up_timeout_disposition,
                 finished.ended_at))
-        runner.db.write(ops)
+        self.db.write(ops)
 
     async def _adopt(self, attempt: CallAttempt, switch_id: str) -> None:
-        runner = self.runner
         orphan = Orphan(attempt)
         call_id = orphan.call_id
         self.orphans[call_id] = orphan
-        runner.call_switch[call_id] = switch_id
+        self.switches.call_switch[call_id] = switch_id
         self.adopted += 1
-        client = runner.switches.clients[switch_id]
+        client = self.switches.pool.clients[switch_id]
         try:
             dump = json.loads(await client.api(f"uuid_dump {call_id} json"))
         except Exception as error:  # gone meanwhile, or an old switch: its hangup will tell
@@ -310,12 +335,12 @@ class Recovery:
             dump = {}
         answered = (dump.get("Answer-State") == "answered"
                     or _micros(dump.get("Caller-Channel-Answered-Time")) is not None)
-        runner.translator.legs.adopt_call(call_id, answered=answered,
+        self.switches.translator.legs.adopt_call(call_id, answered=answered,
                                           parked=dump.get("Channel-State") == "CS_EXECUTE")
         if answered:
             orphan.answered_at = (orphan.answered_at
                                   or _micros(dump.get("Caller-Channel-Answered-Time"))
-                                  or runner.clock())
+                                  or self.clock())
         other = dump.get("Other-Leg-Unique-ID")
         bridged_at = _micros(dump.get("Caller-Channel-Bridged-Time"))
         if answered and other and bridged_at is not None:
@@ -331,44 +356,43 @@ class Recovery:
                     "answered, safe-harbour message" if answered else "not answered yet")
         if orphan.answered_at is not None:
             # In the journal now, so the ledger seeded after recovery counts it.
-            ops: list = [runner.link.answered_op(call_id, orphan.answered_at)]
+            ops: list = [self.link.answered_op(call_id, orphan.answered_at)]
             if orphan.bridged_at is not None and attempt.bridged_at is None:
                 ops.append(UpdateOp(call_id, {"bridged_at": utc(orphan.bridged_at)}))
-            runner.db.write(ops)
+            self.db.write(ops)
 
     async def _safe_harbor(self, orphan: Orphan) -> None:
         """Answered with nobody to take it: the message and the opt-out, as the engine would."""
-        runner = self.runner
         orphan.abandoned = True
-        config = runner.config
-        await runner.execution.send(PlayMessage(runner.clock(), orphan.call_id,
-                                       config.safe_harbor_message, True, config.optout_digit))
+        config = self.config
+        await self.commands.send(PlayMessage(self.clock(), orphan.call_id,
+                                             config.safe_harbor_message, True,
+                                             config.optout_digit))
 
     async def orphan_event(self, event: Event) -> None:
-        runner = self.runner
         call_id = event.call_id  # type: ignore[union-attr]
         orphan = self.orphans[call_id]
         if isinstance(event, CallAnswered) and orphan.answered_at is None:
             orphan.answered_at = event.at
-            engine = runner.engine
+            engine = self.engine
             if engine is not None:
                 engine.ledger.mark_abandoned(engine.ledger.record_live(event.at))
             await self._safe_harbor(orphan)
         elif isinstance(event, CallBridged):
             orphan.bridged_at = event.at
         elif (isinstance(event, DtmfReceived) and orphan.abandoned and not orphan.opted_out
-              and event.digit == runner.config.optout_digit):
+              and event.digit == self.config.optout_digit):
             orphan.opted_out = True
-            await runner.execution.execute([RecordOptOut(
-                event.at, orphan.attempt.phone, call_id, runner.campaign,
+            await self.commands.execute([RecordOptOut(
+                event.at, orphan.attempt.phone, call_id, self.link.name,
                 "automated opt-out key during the safe-harbour message (adopted call)")])
         elif isinstance(event, CallHungUp | OriginateFailed):
             del self.orphans[call_id]
             self._finish(orphan, event.at, event.cause)
             if orphan.agent_leg is not None:
                 # The dead process's agent leg served its last call: hang it up.
-                switch_id = runner.call_switch.get(call_id)
-                client = runner.switches.clients.get(switch_id or "")
+                switch_id = self.switches.call_switch.get(call_id)
+                client = self.switches.pool.clients.get(switch_id or "")
                 if client is not None and client.connected:
                     with contextlib.suppress(Exception):
                         await client.api(f"uuid_kill {orphan.agent_leg} NORMAL_CLEARING")
@@ -376,7 +400,6 @@ class Recovery:
                                 orphan.agent_leg)
 
     def _finish(self, orphan: Orphan, at: float, cause: HangupCause) -> None:
-        runner = self.runner
         attempt = orphan.attempt
         if orphan.bridged_at is not None:
             outcome = CallOutcome.CONNECTED
@@ -386,14 +409,14 @@ class Recovery:
             outcome = {"busy": CallOutcome.BUSY, "no_answer": CallOutcome.NO_ANSWER}.get(
                 dial_outcome(cause).value, CallOutcome.FAILED)
         finished = AttemptFinished(
-            at, orphan.call_id, runner.campaign, Direction.OUTBOUND, outcome, cause,
+            at, orphan.call_id, self.link.name, Direction.OUTBOUND, outcome, cause,
             lead_id=str(attempt.lead_id), number_e164=attempt.phone,
             attempt_number=attempt.attempt_number, dialed_at=_epoch(attempt.dialed_at),
             answered_at=orphan.answered_at, bridged_at=orphan.bridged_at, ended_at=at,
             answer_kind=AnswerKind.UNKNOWN if orphan.answered_at is not None else None,
             abandoned=orphan.abandoned and orphan.bridged_at is None,
-            opted_out=orphan.opted_out, agent_id=runner.link.agent_name(attempt.agent_id))
-        runner.stats.ended(orphan.call_id, store_outcome(finished).value, finished.abandoned,
+            opted_out=orphan.opted_out, agent_id=self.link.agent_name(attempt.agent_id))
+        self.stats.ended(orphan.call_id, store_outcome(finished).value, finished.abandoned,
                            orphan.answered_at is not None)
         self._write(finished)
 

@@ -73,6 +73,7 @@ from dialer.runner.status import RunStatus
 from dialer.runner.telemetry import Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
 from dialer.runner.watch import ScreenFeed, Watchers
+from dialer.runner.wiring import CommandRelay, SwitchSide
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
@@ -128,7 +129,12 @@ class Runner:
                                    self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
         self.engine: Engine | None = None
         self.latency = LatencyBudget(self.config.message_latency_budget)
-        self.recovery = Recovery(self)
+        self.stats = RunnerStats(clock())
+        self.call_switch: dict[str, str] = {}
+        """Leg → the switch carrying it (recorded as commands and recovery place legs)."""
+        self.switch_side = SwitchSide(self.switches, self.translator, self.call_switch)
+        self.commands = CommandRelay()
+        """The command side for the parts built before it (bound to ``execution``)."""
         from dialer.runner.inbound import InboundLink
 
         self.inbound = InboundLink(self)
@@ -138,6 +144,11 @@ class Runner:
         self.inbound_calls = InboundCalls(self)
         """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
         self.db = DbWorker(JournalStep(store, self.owner, self.gate, self.inbound.apply))
+        self.recovery = Recovery(
+            self.link, self.db, self.switch_side, config=self.config, stats=self.stats,
+            commands=self.commands, adopt_inbound=self.inbound_calls.adopt,
+            relogin=self.relogin, clock=clock, post=self.post)
+        """What a previous run left and a lost link hid, settled (recovery.py)."""
         self.upkeep = CampaignUpkeep(
             store=store, link=self.link, owner=self.owner,
             ledger_window=self.config.ledger_window, settings=settings, hopper=self.hopper,
@@ -148,11 +159,8 @@ class Runner:
 
         self.alerts = RunnerAlerts(self)
         """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
-        self.stats = RunnerStats(clock())
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
-        self.call_switch: dict[str, str] = {}
-        """Leg → the switch carrying it (recorded as commands and recovery place legs)."""
         self.stopping = False
         self.stop_requested = asyncio.Event()
         self.hang_up_now = False
@@ -181,6 +189,7 @@ class Runner:
             callback_settled=self.upkeep.callback_settled,
             on_agent_change=self._agent_changed, clock=clock, post=self.post)
         """The engine's commands on the switches and in the journal (execution.py)."""
+        self.commands.bind(self.execution)
 
     # --- public ----------------------------------------------------------------------------
 
@@ -281,6 +290,7 @@ class Runner:
                              caller_ids=caller_id_pool(self.link.settings, shown_today, now),
                              gateways=router)
         self.upkeep.attach(self.engine)
+        self.recovery.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)

@@ -156,7 +156,7 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
     import asyncio
     from types import SimpleNamespace
 
-    from dialer.runner.recovery import Orphan, Recovery
+    from dialer.runner.recovery import Orphan
 
     finished: list[tuple[str, HangupCause]] = []
 
@@ -166,16 +166,9 @@ def test_an_adopted_call_whose_hangup_was_missed_is_finished_at_the_next_reconci
     async def channels(switch_id):
         return {"still-up": {"uuid": "still-up", "callstate": "ACTIVE"}}
 
-    runner = SimpleNamespace(
-        call_switch={"gone": "fs1", "still-up": "fs1", "elsewhere": "fs2"},
-        translator=SimpleNamespace(agent_legs={}),
-        switches=SimpleNamespace(live_channel_rows=channels),
-        db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
-        link=SimpleNamespace(campaign_id=1), engine=None, owner="me", clock=lambda: 100.0,
-        inbound_calls=SimpleNamespace(adopt=_no_inbound),
-    )
-    recovery = Recovery(runner)  # type: ignore[arg-type]
-    for call_id in runner.call_switch:
+    call_switch = {"gone": "fs1", "still-up": "fs1", "elsewhere": "fs2"}
+    recovery = _recovery(call_switch, channels, no_attempts, post=None)
+    for call_id in call_switch:
         recovery.orphans[call_id] = Orphan(SimpleNamespace(call_uuid=call_id, answered_at=None))
     recovery._finish = lambda orphan, at, cause: finished.append((orphan.call_id, cause))
     asyncio.run(recovery.reconcile_switch("fs1"))
@@ -195,7 +188,7 @@ def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
 
     from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
     from dialer.events import CallHungUp
-    from dialer.runner.recovery import LOST_WITH_LINK, Recovery
+    from dialer.runner.recovery import LOST_WITH_LINK
 
     posted: list[object] = []
 
@@ -208,15 +201,10 @@ def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
     engine = SimpleNamespace(calls={"ringing": SimpleNamespace(answered_at=None),
                                     "talking": SimpleNamespace(answered_at=90.0)},
                              pool=SimpleNamespace(agents={}))
-    runner = SimpleNamespace(
-        call_switch={"ringing": "fs1", "talking": "fs1"},
-        translator=SimpleNamespace(agent_legs={}),
-        switches=SimpleNamespace(live_channel_rows=channels, clients={"fs1": None}),
-        db=SimpleNamespace(call=no_attempts), store=SimpleNamespace(open_attempts=None),
-        link=SimpleNamespace(campaign_id=1), engine=engine, owner="me", clock=lambda: 100.0,
-        inbound_calls=SimpleNamespace(adopt=_no_inbound), post=posted.append,
-    )
-    asyncio.run(Recovery(runner).reconcile_switch("fs1"))  # type: ignore[arg-type]
+    recovery = _recovery({"ringing": "fs1", "talking": "fs1"}, channels, no_attempts,
+                         post=posted.append, clients={"fs1": None})
+    recovery.attach(engine)  # type: ignore[arg-type]
+    asyncio.run(recovery.reconcile_switch("fs1"))
     assert posted == [CallHungUp(100.0, "ringing", LOST_WITH_LINK),
                       CallHungUp(100.0, "talking", HangupCause.NORMAL_TEMPORARY_FAILURE)]
     assert LOST_WITH_LINK not in CARRIER_CAUSES and LOST_WITH_LINK in OUR_CAUSES
@@ -224,6 +212,23 @@ def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
 
 async def _no_inbound(switch_id, rows) -> None:
     """No parked inbound caller to adopt (dialer/runner/inbound_calls.py)."""
+
+
+def _recovery(call_switch, channels, open_attempts, *, post, clients=None):  # type: ignore[no-untyped-def]
+    """A ``Recovery`` given only what it reads: the legs' switches, the switch's channel
+    list, the journal's open attempts (none), no parked inbound caller."""
+    from types import SimpleNamespace
+
+    from dialer.runner.recovery import Recovery
+    from dialer.runner.wiring import CommandRelay, SwitchSide
+
+    switches = SwitchSide(SimpleNamespace(live_channel_rows=channels, clients=clients or {}),
+                          SimpleNamespace(agent_legs={}), call_switch)  # type: ignore[arg-type]
+    link = SimpleNamespace(campaign_id=1, owner="me", store=SimpleNamespace(open_attempts=None))
+    return Recovery(link, SimpleNamespace(call=open_attempts), switches,  # type: ignore[arg-type]
+                    config=None, stats=None, commands=CommandRelay(),  # type: ignore[arg-type]
+                    adopt_inbound=_no_inbound, relogin=lambda agent: None,
+                    clock=lambda: 100.0, post=post)
 
 
 def test_a_pinned_runner_clock_is_in_us_calling_hours_at_every_hour_of_the_year():
