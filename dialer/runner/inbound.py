@@ -21,7 +21,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from campaigns.inbound_records import InboundRecord, InboundRecords, utc
 from campaigns.models import QueueCallbackStatus
@@ -39,13 +40,12 @@ from dialer.commands import (
     QueueCallbackRequested,
     VoicemailRecorded,
 )
+from dialer.engine import Engine
 from dialer.engine.queues import QueueSet
-from dialer.events import QueueCallbackPending
-from dialer.prompt_files import load_prompts
-
-if TYPE_CHECKING:
-    from dialer.engine import Engine
-    from dialer.runner.runner import Runner
+from dialer.events import Event, QueueCallbackPending
+from dialer.prompt_files import PromptSet, load_prompts
+from dialer.runner.campaign_link import CampaignLink
+from dialer.runner.dbworker import DbWorker
 
 log = logging.getLogger("dialer.runner")
 QUEUE_CALLBACK = "queue-callback:"
@@ -63,23 +63,35 @@ class QueueStoreOp:
 
 
 class InboundLink:
-    """Queues, inbound records, queue callbacks and alerts of one runner."""
+    """Queues, inbound records, queue callbacks and alerts of one runner.
 
-    def __init__(self, runner: Runner) -> None:
-        self.store = QueueStore(runner.store)
-        self.records = InboundRecords(runner.store)
-        self.callbacks = QueueCallbacks(runner.store)
-        self.voicemail = VoicemailStore(runner.store)
-        self.names = tuple(runner.link.settings.queues)
-        self.owner = runner.owner
-        self.campaign_id = runner.link.campaign_id
-        settings = runner.settings
+    Given the campaign's link (its store, owner, queues and agents), where the prompts
+    are, and for its watch the database worker, the clock and the inbox; the engine comes
+    once built (``attach``)."""
+
+    def __init__(self, link: CampaignLink, db: DbWorker, *, prompt_dirs: Sequence[Path],
+                 prompts_on_switch: str | None, clock: Callable[[], float],
+                 post: Callable[[Event], None]) -> None:
+        self.store = QueueStore(link.store)
+        self.records = InboundRecords(link.store)
+        self.callbacks = QueueCallbacks(link.store)
+        self.voicemail = VoicemailStore(link.store)
+        self.names = tuple(link.settings.queues)
+        self.owner = link.owner
+        self.campaign_id = link.campaign_id
+        self.db = db
+        self.clock = clock
+        self.post = post
+        self.engine: Engine | None = None
         self.queues: QueueSet | None = None
+        prompts = load_prompts(prompt_dirs, prompts_on_switch)
         if self.names:
-            prompts = load_prompts([settings.data / "prompts"], settings.prompts_on_switch)
             self.queues = self.store.queue_set(self.names, prompts)
             refuse_unmeant(q.config for q in self.queues)
-            self._check_staffed(runner)
+            self._check_staffed(link)
+        self.prompts: PromptSet = self.queues.prompts if self.queues is not None else prompts
+        """The prompts callers hear (the shipped ones, overridden by ``<data>/prompts``):
+        the queues', and the refusal of a caller naming an unknown queue."""
         self.served = tuple(q.name for q in self.queues) if self.queues is not None else ()
         self._thresholds = {q.name: q.config.alerts for q in self.queues or ()}
         self._finished_callbacks: set[str] = set()
@@ -89,17 +101,21 @@ class InboundLink:
         self._inbound_calls: dict[str, str] = {}
         """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
 
-    def _check_staffed(self, runner: Runner) -> None:
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once built (its queues' callbacks and snapshot)."""
+        self.engine = engine
+
+    def _check_staffed(self, link: CampaignLink) -> None:
         """A queue whose skill levels none of the campaign's agents has is refused: an
         agent logging in during the run brings no skills, so its callers would wait until
         they gave up. A queue whose agent list names nobody on the campaign yet is only
         warned about (that agent may still log in with an endpoint of their own)."""
         assert self.queues is not None
-        agents = {name: spec.skills for name, spec in runner.link.agents.items()}
+        agents = {name: spec.skills for name, spec in link.agents.items()}
         for name, problem in self.queues.unstaffed(agents).items():
             if self.queues.queues[name].levels:
                 raise QueueError(f"{problem}; give an agent the skills with `dialer campaign "
-                                 f"edit {runner.link.name} --skills NAME=SKILL:LEVEL`")
+                                 f"edit {link.name} --skills NAME=SKILL:LEVEL`")
             log.warning("%s; callers wait until one of its agents logs in", problem)
 
     # --- commands → store ------------------------------------------------------------------
@@ -164,14 +180,6 @@ class InboundLink:
             return []
         return [QueueStoreOp(lambda: self.records.wrapped(call_id, utc(at)))]
 
-    def apply(self, ops: Sequence[QueueStoreOp]) -> None:
-        """Database thread: every write in order (one failing is logged, not lost silently)."""
-        for op in ops:
-            try:
-                op.apply()
-            except Exception as error:
-                log.error("queue store write failed: %s", error)
-
     # --- callbacks held by this process ------------------------------------------------------
 
     def claim(self, now: float) -> list[QueueCallbackPending]:
@@ -195,22 +203,20 @@ class InboundLink:
             return []
         return queue_readings(engine.inbound.snapshot(now), self._thresholds)
 
-    async def watch(self, runner: Runner) -> None:
+    async def watch(self) -> None:
         """Every few seconds: callbacks new in the store (voicemail). The first look comes a
         second after the start (agents logging in)."""
         delay = 1.0
         while True:
             await asyncio.sleep(delay)
             delay = WATCH_EVERY
-            engine = runner.engine
-            await runner.inbound_calls.expire_refused(runner.clock())
-            await runner.inbound_calls.flush_releases()
+            engine = self.engine
             if engine is None or not self.served:
                 continue
-            now = runner.clock()
-            for pending in await runner.db.call(self.claim, now):
+            now = self.clock()
+            for pending in await self.db.call(self.claim, now):
                 if pending.callback_id not in engine.inbound.callbacks:
-                    runner.post(pending)
+                    self.post(pending)
 
     def snapshot(self, engine: Engine | None, now: float) -> dict[str, Any]:
         queues = []
@@ -230,6 +236,16 @@ class InboundLink:
                     "arrivals_per_hour": round(snap.arrivals_per_hour, 1)})
         return {"queues": queues,
                 "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0}
+
+
+def apply_queue_writes(ops: Sequence[QueueStoreOp]) -> None:
+    """Database thread (``JournalStep``): every write in order (one failing is logged, not
+    lost silently)."""
+    for op in ops:
+        try:
+            op.apply()
+        except Exception as error:
+            log.error("queue store write failed: %s", error)
 
 
 def _with_agent(store: InboundRecords, record: InboundRecord, agent: str | None) -> InboundRecord:

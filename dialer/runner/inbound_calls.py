@@ -37,7 +37,7 @@ from dialer.esl.errors import EslError
 from dialer.events import CallHungUp, Event, InboundCallArrived
 from dialer.freeswitch.inbound import parked_inbound
 from dialer.hangup import HangupCause
-from dialer.prompt_files import load_prompts
+from dialer.runner.inbound import WATCH_EVERY
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -58,9 +58,7 @@ class InboundCalls:
         self.runner = runner
         self.served = frozenset(runner.inbound.served)
         self.region = runner.link.settings.default_region
-        settings = runner.settings
-        self.prompts = (runner.inbound.queues.prompts if runner.inbound.queues is not None
-                        else load_prompts([settings.data / "prompts"], settings.prompts_on_switch))
+        self.prompts = runner.inbound.prompts
         self.configured: frozenset[str] = frozenset()
         """Queue names configured in the store (refreshed when a name is not among them)."""
         self.refused: dict[str, float] = {}
@@ -255,6 +253,16 @@ class InboundCalls:
             self._release.append((self._claimed.pop(call_id), call_id))
             return True
         return False
+
+    async def watch(self) -> None:
+        """Every few seconds (the first look a second after the start): refused calls the
+        switch did not hang up, and the claims of ended calls deleted from the switches."""
+        delay = 1.0
+        while True:
+            await asyncio.sleep(delay)
+            delay = WATCH_EVERY
+            await self.expire_refused(self.runner.clock())
+            await self.flush_releases()
 
     async def expire_refused(self, now: float) -> None:
         """Refused calls the switch did not hang up after the prompts: hung up now."""

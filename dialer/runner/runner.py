@@ -135,15 +135,17 @@ class Runner:
         self.switch_side = SwitchSide(self.switches, self.translator, self.call_switch)
         self.commands = CommandRelay()
         """The command side for the parts built before it (bound to ``execution``)."""
-        from dialer.runner.inbound import InboundLink
+        from dialer.runner.inbound import InboundLink, apply_queue_writes
 
-        self.inbound = InboundLink(self)
+        self.db = DbWorker(JournalStep(store, self.owner, self.gate, apply_queue_writes))
+        self.inbound = InboundLink(self.link, self.db, prompt_dirs=[settings.data / "prompts"],
+                                   prompts_on_switch=settings.prompts_on_switch,
+                                   clock=clock, post=self.post)
         """Queues, inbound records and queue callbacks (dialer/runner/inbound.py)."""
         from dialer.runner.inbound_calls import InboundCalls
 
         self.inbound_calls = InboundCalls(self)
         """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
-        self.db = DbWorker(JournalStep(store, self.owner, self.gate, self.inbound.apply))
         self.recovery = Recovery(
             self.link, self.db, self.switch_side, config=self.config, stats=self.stats,
             commands=self.commands, adopt_inbound=self.inbound_calls.adopt,
@@ -254,7 +256,9 @@ class Runner:
                 background.append(group.create_task(upkeep.anchor_audit(), name="audit anchor"))
                 background.append(group.create_task(self._reconcile_on_reconnect(),
                                                     name="reconnects"))
-                background.append(group.create_task(self.inbound.watch(self), name="queues"))
+                background.append(group.create_task(self.inbound.watch(), name="queues"))
+                background.append(group.create_task(self.inbound_calls.watch(),
+                                                    name="inbound calls"))
                 if self.gateway_watch is not None:
                     background.append(group.create_task(self.gateway_watch.run(self.clock),
                                                         name="gateways"))
@@ -291,6 +295,7 @@ class Runner:
                              gateways=router)
         self.upkeep.attach(self.engine)
         self.recovery.attach(self.engine)
+        self.inbound.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)

@@ -66,14 +66,13 @@ def test_doctor_fails_on_a_queue_the_runner_could_not_build(store, tmp_path) -> 
 
 
 def _link(store, tmp_path, agents: dict[str, tuple[str, ...]]) -> InboundLink:
-    runner = SimpleNamespace(
-        store=store, owner="test", settings=SimpleNamespace(data=tmp_path,
-                                                            prompts_on_switch=None),
-        link=SimpleNamespace(name="spring", campaign_id=1, settings=SimpleNamespace(
-            queues=("sales", "spanish")), agents={
-                name: AgentSpec(name, f"user/{i}", frozenset(skills))
-                for i, (name, skills) in enumerate(agents.items())}))
-    return InboundLink(runner)  # type: ignore[arg-type]
+    link = SimpleNamespace(
+        store=store, owner="test", name="spring", campaign_id=1,
+        settings=SimpleNamespace(queues=("sales", "spanish")), agents={
+            name: AgentSpec(name, f"user/{i}", frozenset(skills))
+            for i, (name, skills) in enumerate(agents.items())})
+    return InboundLink(link, None, prompt_dirs=[tmp_path / "prompts"],  # type: ignore[arg-type]
+                       prompts_on_switch=None, clock=lambda: 0.0, post=lambda event: None)
 
 
 def test_run_refuses_a_queue_whose_skills_no_agent_has(store, tmp_path) -> None:
