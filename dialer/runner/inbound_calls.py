@@ -28,19 +28,23 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Container, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from campaigns.phones import normalise_one
+from campaigns.queue_store import QueueStore
 from dialer.commands import Hangup, PlayPrompt
+from dialer.engine import Engine
+from dialer.engine.prompts import PromptSet
 from dialer.esl.errors import EslError
 from dialer.events import CallHungUp, Event, InboundCallArrived
 from dialer.freeswitch.inbound import parked_inbound
 from dialer.hangup import HangupCause
+from dialer.runner.campaign_link import CampaignLink
+from dialer.runner.dbworker import DbWorker
 from dialer.runner.inbound import WATCH_EVERY
-
-if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
+from dialer.runner.stats import RunnerStats
+from dialer.runner.wiring import CommandPort, RunPhase, SwitchSide
 
 log = logging.getLogger("dialer.runner.inbound")
 REFUSED_PROMPTS = ("all_busy", "goodbye")
@@ -54,11 +58,28 @@ REFUSAL_GRACE = 10.0
 class InboundCalls:
     """Inbound channels parked on the runner's switches: taken, left, refused, adopted."""
 
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.served = frozenset(runner.inbound.served)
-        self.region = runner.link.settings.default_region
-        self.prompts = runner.inbound.prompts
+    def __init__(self, link: CampaignLink, db: DbWorker, switches: SwitchSide, *,
+                 served: Iterable[str], prompts: PromptSet, queue_store: QueueStore,
+                 default_switch: str, phase: RunPhase, stats: RunnerStats,
+                 commands: CommandPort, clock: Callable[[], float],
+                 post: Callable[[Event], None]) -> None:
+        self.link = link
+        self.db = db
+        self.switches = switches
+        self.served = frozenset(served)
+        """The queues this runner serves (``InboundLink.served``)."""
+        self.region = link.settings.default_region
+        self.prompts = prompts
+        self.queue_store = queue_store
+        """Which queue names exist at all (``refresh``)."""
+        self.default_switch = default_switch
+        """The switch of an arrival that names none (the campaign's first)."""
+        self.phase = phase
+        self.stats = stats
+        self.commands = commands
+        self.clock = clock
+        self.post = post
+        self.engine: Engine | None = None
         self.configured: frozenset[str] = frozenset()
         """Queue names configured in the store (refreshed when a name is not among them)."""
         self.refused: dict[str, float] = {}
@@ -85,16 +106,19 @@ class InboundCalls:
         self.refused_count = 0
         self.adopted = 0
 
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once built (the calls it already follows)."""
+        self.engine = engine
+
     # --- arrivals ----------------------------------------------------------------------------
 
     async def arrived(self, event: InboundCallArrived) -> InboundCallArrived | None:
         """The event to give the engine, or None when the call is not this runner's."""
-        runner = self.runner
-        engine = runner.engine
+        engine = self.engine
         call_id = event.call_id
         if call_id in self._claimed:
             # Claimed on the switch: this process's call from now on.
-            runner.call_switch[call_id] = self._claimed.pop(call_id)
+            self.switches.call_switch[call_id] = self._claimed.pop(call_id)
             self.without_attempt.add(call_id)
             self.taken += 1
             return event
@@ -104,10 +128,10 @@ class InboundCalls:
         if ((engine is not None and call_id in engine.calls) or call_id in self.refused
                 or call_id in self.claiming):
             return None  # seen twice (its park, and the channel list of a reconciliation)
-        switch_id = event.switch_id or runner.config.switch_ids[0]
+        switch_id = event.switch_id or self.default_switch
         if event.queue in self.served:
-            if runner.stopping:
-                runner.translator.forget(call_id)
+            if self.phase.stopping:
+                self.switches.translator.forget(call_id)
                 log.info("inbound call %s to %s: not taken while stopping (left parked)",
                          call_id, event.queue)
                 return None
@@ -122,15 +146,15 @@ class InboundCalls:
                 log.error("inbound call %s to %s: cannot read the configured queues (%s); "
                           "left parked (adopted at the next reconciliation)", call_id,
                           event.queue, error)
-                runner.translator.forget(call_id)
+                self.switches.translator.forget(call_id)
                 return None
         if event.queue in self.configured:
-            runner.translator.forget(call_id)
+            self.switches.translator.forget(call_id)
             self.left += 1
             if event.queue not in self._left_queues:
                 self._left_queues.add(event.queue)
                 log.info("inbound calls to queue %s are left parked for the campaign that "
-                         "serves it (campaign %s does not)", event.queue, runner.campaign)
+                         "serves it (campaign %s does not)", event.queue, self.link.name)
             return None
         await self._refuse(event, switch_id)
         return None
@@ -158,29 +182,27 @@ class InboundCalls:
                                    for call_id, switch_id in batch))
 
     async def _send_claim(self, call_id: str, switch_id: str) -> None:
-        runner = self.runner
         if call_id not in self.claiming:
             self._ended_claiming.pop(call_id, None)
             return  # hung up before its claim could be sent: nothing to release
-        client = runner.switches.clients.get(switch_id)
+        client = self.switches.pool.clients.get(switch_id)
         try:
             if client is None or not client.connected:
                 raise EslError(f"switch {switch_id} not connected")
             # ``api``, not ``bgapi``: mod_hash answers at once, and a job would cost the
             # switch a BACKGROUND_JOB event per caller.
             reply = await client.api(
-                f"hash insert_ifempty/{CLAIM_REALM}/{call_id}/{runner.owner}")
+                f"hash insert_ifempty/{CLAIM_REALM}/{call_id}/{self.link.owner}")
         except EslError as error:
             self.claiming.pop(call_id, None)
             self._ended_claiming.pop(call_id, None)
-            runner.translator.forget(call_id)
+            self.switches.translator.forget(call_id)
             log.warning("inbound call %s: claim not sent (%s); adopted at the next "
                         "reconciliation", call_id, error)
             return
         self._claim_done(call_id, reply.strip().startswith("+OK"))
 
     def _claim_done(self, call_id: str, ours: bool) -> None:
-        runner = self.runner
         pending = self.claiming.pop(call_id, None)
         if pending is None:
             switch_id = self._ended_claiming.pop(call_id, "")
@@ -189,11 +211,11 @@ class InboundCalls:
             return
         arrival, switch_id = pending
         if not ours:
-            runner.translator.forget(call_id)
+            self.switches.translator.forget(call_id)
             self.claimed_elsewhere += 1
             return
         self._claimed[call_id] = switch_id
-        runner.post(arrival)
+        self.post(arrival)
 
     def released(self, call_id: str, switch_id: str | None) -> None:
         """An inbound call of ours ended: its claim goes (at the next look)."""
@@ -206,7 +228,7 @@ class InboundCalls:
                                for switch_id, call_id in releases))
 
     async def _send_release(self, switch_id: str, call_id: str) -> None:
-        client = self.runner.switches.clients.get(switch_id)
+        client = self.switches.pool.clients.get(switch_id)
         if client is None or not client.connected:
             return
         with contextlib.suppress(EslError):
@@ -216,18 +238,17 @@ class InboundCalls:
         return (await client.api("module_exists mod_hash", timeout=10.0)).strip() == "true"
 
     async def _refuse(self, event: InboundCallArrived, switch_id: str) -> None:
-        runner = self.runner
         call_id = event.call_id
-        now = runner.clock()
+        now = self.clock()
         self.refused_count += 1
-        runner.stats.incident("inbound_refused")
+        self.stats.incident("inbound_refused")
         self.refused[call_id] = now + self.prompts.length(REFUSED_PROMPTS) + REFUSAL_GRACE
-        runner.call_switch[call_id] = switch_id
+        self.switches.call_switch[call_id] = switch_id
         log.warning("inbound call %s on %s names queue %r, which is not configured: the "
                     "caller hears all_busy and goodbye and the call is hung up (fix the "
                     "dialplan's dialer_queue, or create the queue with `dialer queue create` "
                     "and add it to a campaign's queues)", call_id, switch_id, event.queue)
-        await runner.execution.send(PlayPrompt(
+        await self.commands.send(PlayPrompt(
             now, call_id, self.prompts.paths(REFUSED_PROMPTS), None, hangup_after=True))
 
     def event(self, event: Event) -> bool:
@@ -240,7 +261,7 @@ class InboundCalls:
         if call_id in self.refused:
             if hung_up:
                 del self.refused[call_id]
-                self.runner.call_switch.pop(call_id, None)
+                self.switches.call_switch.pop(call_id, None)
             return True
         if call_id in self.claiming:
             if hung_up:
@@ -261,7 +282,7 @@ class InboundCalls:
         while True:
             await asyncio.sleep(delay)
             delay = WATCH_EVERY
-            await self.expire_refused(self.runner.clock())
+            await self.expire_refused(self.clock())
             await self.flush_releases()
 
     async def expire_refused(self, now: float) -> None:
@@ -269,27 +290,28 @@ class InboundCalls:
         for call_id, deadline in list(self.refused.items()):
             if deadline <= now:
                 self.refused[call_id] = now + REFUSAL_GRACE
-                await self.runner.execution.send(Hangup(now, call_id, HangupCause.NORMAL_CLEARING))
+                await self.commands.send(Hangup(now, call_id, HangupCause.NORMAL_CLEARING))
 
     async def refresh(self) -> None:
         """The queue names configured in the store (database thread)."""
-        store = self.runner.inbound.store
-        names = await self.runner.db.call(store.names)
+        store = self.queue_store
+        names = await self.db.call(store.names)
         self.configured = frozenset(names)
 
     # --- adoption ------------------------------------------------------------------------------
 
-    async def adopt(self, switch_id: str, rows: dict[str, dict[str, str]]) -> None:
+    async def adopt(self, switch_id: str, rows: dict[str, dict[str, str]],
+                    followed: Container[str] = ()) -> None:
         """Inbound calls parked on ``switch_id`` that nobody follows (parked before the
-        start, or while the link was down): reported as arrivals with their wait so far."""
-        runner = self.runner
-        client = runner.switches.clients[switch_id]
-        engine = runner.engine
-        legs = runner.translator.legs
+        start, or while the link was down): reported as arrivals with their wait so far.
+        ``followed``: calls recovery adopted (its orphans), not inbound callers."""
+        client = self.switches.pool.clients[switch_id]
+        engine = self.engine
+        legs = self.switches.translator.legs
         for uuid, row in rows.items():
             if row.get("application") != "park" or legs.owns(uuid):
                 continue
-            if uuid in runner.recovery.orphans or (engine is not None and uuid in engine.calls):
+            if uuid in followed or (engine is not None and uuid in engine.calls):
                 continue
             try:
                 dump = json.loads(await client.api(f"uuid_dump {uuid} json"))
@@ -304,7 +326,7 @@ class InboundCalls:
             legs.adopt_call(uuid, answered=True, parked=True)
             legs.inbound[uuid] = parked
             self.adopted += 1
-            now = runner.clock()
+            now = self.clock()
             since = parked.created_at if parked.created_at is not None else now
             log.info("inbound call %s to %s was parked on %s before this runner looked: "
                      "adopted (waiting %.0f s)", uuid, parked.queue, switch_id, now - since)
@@ -314,12 +336,12 @@ class InboundCalls:
                 arrival = replace(arrival, caller_number=number or "",
                                   customer_key=arrival.customer_key or number)
                 self._claimed[uuid] = switch_id
-            runner.post(arrival)
+            self.post(arrival)
 
     async def _claim_adopted(self, client, uuid: str) -> bool:  # type: ignore[no-untyped-def]
         """A parked caller found in the channel list is ours if nobody claimed it, or if
         this process did before it restarted (same owner id)."""
-        owner = self.runner.owner
+        owner = self.link.owner
         try:
             holder = (await client.api(f"hash select/{CLAIM_REALM}/{uuid}")).strip()
             if holder == owner:

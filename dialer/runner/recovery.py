@@ -34,7 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from datetime import UTC, datetime
 
 from campaigns.journal_batch import UpdateOp
@@ -116,7 +116,8 @@ class Recovery:
 
     def __init__(self, link: CampaignLink, db: DbWorker, switches: SwitchSide, *,
                  config: CampaignConfig, stats: RunnerStats, commands: CommandPort,
-                 adopt_inbound: Callable[[str, dict[str, dict[str, str]]], Awaitable[None]],
+                 adopt_inbound: Callable[[str, dict[str, dict[str, str]], Container[str]],
+                                         Awaitable[None]],
                  relogin: Callable[[str], None], clock: Callable[[], float],
                  post: Callable[[Event], None]) -> None:
         self.link = link
@@ -127,7 +128,8 @@ class Recovery:
         self.stats = stats
         self.commands = commands
         self.adopt_inbound = adopt_inbound
-        """Inbound callers parked on a switch that nobody follows (``InboundCalls.adopt``)."""
+        """Inbound callers parked on a switch that nobody follows (``InboundCalls.adopt``;
+        told the calls adopted here, which are not callers)."""
         self.relogin = relogin
         """Log an agent whose leg the switch lost in again (a new leg is opened)."""
         self.clock = clock
@@ -218,7 +220,7 @@ class Recovery:
         if old_legs:
             await self._close_old_agent_legs(switch_id, rows)
         # Inbound callers parked before the start or while the link was down.
-        await self.adopt_inbound(switch_id, rows)
+        await self.adopt_inbound(switch_id, rows, self.orphans)
         for call_id in orphans:
             # An adopted call whose end we missed (its hangup went to a lost link): without
             # this, a stop would wait for it and then exit with its attempt still open.

@@ -73,7 +73,7 @@ from dialer.runner.status import RunStatus
 from dialer.runner.telemetry import Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
 from dialer.runner.watch import ScreenFeed, Watchers
-from dialer.runner.wiring import CommandRelay, SwitchSide
+from dialer.runner.wiring import CommandRelay, RunPhase, SwitchSide
 from dnc.internal import InternalDnc
 from pacing_models.interface import PacingPolicy
 
@@ -130,6 +130,10 @@ class Runner:
         self.engine: Engine | None = None
         self.latency = LatencyBudget(self.config.message_latency_budget)
         self.stats = RunnerStats(clock())
+        self.phase = RunPhase()
+        """Started, stopping, hanging up: moved here, read by the parts."""
+        self.ready = self.phase.ready
+        """Set once recovery is done and dialing may start (tests wait on it)."""
         self.call_switch: dict[str, str] = {}
         """Leg → the switch carrying it (recorded as commands and recovery place legs)."""
         self.switch_side = SwitchSide(self.switches, self.translator, self.call_switch)
@@ -144,7 +148,11 @@ class Runner:
         """Queues, inbound records and queue callbacks (dialer/runner/inbound.py)."""
         from dialer.runner.inbound_calls import InboundCalls
 
-        self.inbound_calls = InboundCalls(self)
+        self.inbound_calls = InboundCalls(
+            self.link, self.db, self.switch_side, served=self.inbound.served,
+            prompts=self.inbound.prompts, queue_store=self.inbound.store,
+            default_switch=self.config.switch_ids[0], phase=self.phase, stats=self.stats,
+            commands=self.commands, clock=clock, post=self.post)
         """Parked inbound channels: taken, left, refused, adopted (inbound_calls.py)."""
         self.recovery = Recovery(
             self.link, self.db, self.switch_side, config=self.config, stats=self.stats,
@@ -163,17 +171,12 @@ class Runner:
         """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
-        self.stopping = False
         self.stop_requested = asyncio.Event()
-        self.hang_up_now = False
-        """A second stop request: hang up the calls in progress without waiting."""
         self.control_socket = control_socket
         self.watchers = Watchers()
         """Agent desktops and wallboards following this runner (``{"op": "watch"}``)."""
         self.eavesdrops: dict[str, str] = {}
         """Supervisor → the leg their phone listens on (one at a time)."""
-        self.ready = asyncio.Event()
-        """Set once recovery is done and dialing may start (tests wait on it)."""
         self.gateway_watch: GatewayWatch | None = None
         """The carriers' router's watcher, when the switches have gateways in the store."""
         self.telemetry: Telemetry | None = (Telemetry(self.campaign) if settings.metrics
@@ -195,13 +198,23 @@ class Runner:
 
     # --- public ----------------------------------------------------------------------------
 
+    @property
+    def stopping(self) -> bool:
+        """No new dial; the calls in progress finish (``RunPhase.stopping``)."""
+        return self.phase.stopping
+
+    @property
+    def hang_up_now(self) -> bool:
+        """A second stop request: hang up the calls in progress without waiting."""
+        return self.phase.hanging_up
+
     def stop(self) -> None:
         """Stop dialing; calls in progress finish (bounded by ``settings.stop_grace``).
 
         Asked again while stopping (a second Ctrl-C), the calls still in progress are hung
         up at once; the journal is still closed and the agents logged out before exit."""
         if self.stopping or self.stop_requested.is_set():
-            self.hang_up_now = True
+            self.phase.hanging_up = True
         self.stop_requested.set()
 
     def post(self, event: Event) -> None:
@@ -296,6 +309,7 @@ class Runner:
         self.upkeep.attach(self.engine)
         self.recovery.attach(self.engine)
         self.inbound.attach(self.engine)
+        self.inbound_calls.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)
@@ -362,7 +376,7 @@ class Runner:
             now = clock()
             if not self.stopping and (self.stop_requested.is_set()
                                       or (end_at is not None and now >= end_at)):
-                self.stopping = True
+                self.phase.stopping = True
                 self.hopper.closed = True
                 drain_deadline = now + self.settings.stop_grace
                 log.info("stopping: no new dials; %d calls in progress", len(engine.calls))

@@ -210,7 +210,7 @@ def test_an_unanswered_call_the_switch_lost_with_the_link_is_not_failed_over():
     assert LOST_WITH_LINK not in CARRIER_CAUSES and LOST_WITH_LINK in OUR_CAUSES
 
 
-async def _no_inbound(switch_id, rows) -> None:
+async def _no_inbound(switch_id, rows, followed) -> None:
     """No parked inbound caller to adopt (dialer/runner/inbound_calls.py)."""
 
 
