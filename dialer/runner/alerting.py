@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence, Sized
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from dialer.alerts import (
     AlertBook,
@@ -24,9 +26,12 @@ from dialer.alerts import (
     Webhook,
     campaign_readings,
 )
-
-if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
+from dialer.engine import Engine
+from dialer.engine.config import CampaignConfig
+from dialer.runner.campaign_link import CampaignLink
+from dialer.runner.dbworker import DbWorker
+from dialer.runner.switches import SwitchPool
+from dialer.runner.wiring import RunPhase
 
 log = logging.getLogger("dialer.runner")
 LOOK_EVERY = 1.0
@@ -35,15 +40,37 @@ TODAY_EVERY = 5.0
 """Seconds between reads of today's abandonment from the store (every process's calls)."""
 
 
-class RunnerAlerts:
-    """The active alerts of one runner and where their changes go."""
+def alert_sinks(data: Path, campaign: str, webhook: str | None) -> list[AlertSink]:
+    """Where a campaign's alert changes go: its alerts log ``<data>/alerts/CAMPAIGN.jsonl``
+    and, when configured, the webhook."""
+    sinks: list[AlertSink] = [AlertLog(data / "alerts" / f"{campaign}.jsonl")]
+    if webhook:
+        sinks.append(Webhook(webhook))
+    return sinks
 
-    def __init__(self, runner: Runner) -> None:
-        settings = runner.settings
-        sinks: list[AlertSink] = [AlertLog(settings.data / "alerts" / f"{runner.campaign}.jsonl")]
-        if settings.alerts_webhook:
-            sinks.append(Webhook(settings.alerts_webhook))
-        self.book = AlertBook(sinks)
+
+class RunnerAlerts:
+    """The active alerts of one runner and where their changes go.
+
+    Given what its readings rest on: the campaign's link and the database worker (today's
+    abandonment, every process's), the campaign's limits, the switches, the hopper, the
+    run's phase, the queues' readings (``InboundLink.queue_readings``), its sinks and the
+    clock; the engine comes once built (``attach``)."""
+
+    def __init__(self, link: CampaignLink, db: DbWorker, *, config: CampaignConfig,
+                 switches: SwitchPool, hopper: Sized, phase: RunPhase,
+                 queue_readings: Callable[[Engine, float], list[Reading]],
+                 sinks: Sequence[AlertSink], clock: Callable[[], float]) -> None:
+        self.link = link
+        self.db = db
+        self.config = config
+        self.switches = switches
+        self.hopper = hopper
+        self.phase = phase
+        self.queue_readings = queue_readings
+        self.clock = clock
+        self.engine: Engine | None = None
+        self.book = AlertBook(list(sinks))
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
         self.inbound_only = False
@@ -51,55 +78,59 @@ class RunnerAlerts:
         normal state, not an alert (set by the runner's start; a blended campaign whose leads
         run out still raises it)."""
 
-    def facts(self, runner: Runner, now: float) -> CampaignFacts:
-        engine = runner.engine
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once built (its abandonment, pause and queues)."""
+        self.engine = engine
+
+    def facts(self, now: float) -> CampaignFacts:
+        engine = self.engine
         snap = engine.snapshot(now) if engine is not None else None
         return CampaignFacts(
-            campaign=runner.campaign,
+            campaign=self.link.name,
             abandon_rate=snap.abandon_rate if snap is not None else None,
-            abandon_target=runner.config.abandon_target,
-            abandon_window_s=runner.config.ledger_window,
+            abandon_target=self.config.abandon_target,
+            abandon_window_s=self.config.ledger_window,
             abandon_rate_today=self.abandon_rate_today,
-            switches={sid: c.state.value for sid, c in runner.switches.clients.items()},
-            stopping=runner.stopping,
+            switches={sid: c.state.value for sid, c in self.switches.clients.items()},
+            stopping=self.phase.stopping,
             dialing_paused=bool(engine is not None and engine.dialing_paused),
-            hopper=len(runner.hopper) if engine is not None and not self.inbound_only
+            hopper=len(self.hopper) if engine is not None and not self.inbound_only
             else None)
 
-    def readings(self, runner: Runner, now: float) -> list[Reading]:
-        readings = campaign_readings(self.facts(runner, now))
-        if runner.engine is not None:
-            readings += runner.inbound.queue_readings(runner.engine, now)
+    def readings(self, now: float) -> list[Reading]:
+        readings = campaign_readings(self.facts(now))
+        if self.engine is not None:
+            readings += self.queue_readings(self.engine, now)
         return readings
 
-    def look(self, runner: Runner, now: float) -> list[AlertEvent]:
-        changes = self.book.update(now, self.readings(runner, now))
+    def look(self, now: float) -> list[AlertEvent]:
+        changes = self.book.update(now, self.readings(now))
         for change in changes:
             (log.warning if change.state == "raised" else log.info)("alert %s: %s",
                                                                     change.state,
                                                                     change.message)
         return changes
 
-    async def _read_today(self, runner: Runner, now: float) -> None:
+    async def _read_today(self, now: float) -> None:
         at = datetime.fromtimestamp(now, UTC)
         midnight = datetime.combine(at.date(), datetime.min.time(), UTC)
-        counts = await runner.db.call(runner.store.ledger_counts, runner.link.campaign_id,
-                                      now=at, window=max(at - midnight, timedelta(seconds=1)))
+        counts = await self.db.call(self.link.store.ledger_counts, self.link.campaign_id,
+                                    now=at, window=max(at - midnight, timedelta(seconds=1)))
         self.abandon_rate_today = (counts.abandons / counts.live_answers
                                    if counts.live_answers else None)
         self._today_read_at = now
 
-    async def watch(self, runner: Runner) -> None:
+    async def watch(self) -> None:
         """Look every second (today's abandonment every few seconds, from the store)."""
         while True:
             await asyncio.sleep(LOOK_EVERY)
-            now = runner.clock()
+            now = self.clock()
             if self._today_read_at is None or now - self._today_read_at >= TODAY_EVERY:
                 try:
-                    await self._read_today(runner, now)
+                    await self._read_today(now)
                 except Exception as error:  # a slow store delays a figure, not the alerts
                     log.warning("alerts: today's abandonment not read: %s", error)
-            self.look(runner, now)
+            self.look(now)
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The active alerts as the snapshot carries them (monitor, web)."""

@@ -165,9 +165,13 @@ class Runner:
             db=self.db, gate=self.gate, claim_check=self.claim_check,
             claim_ttl=self.claim_ttl, clock=clock, post=self.post)
         """Hopper refills, claim renewal, the shared ledger, the audit anchors (upkeep.py)."""
-        from dialer.runner.alerting import RunnerAlerts
+        from dialer.runner.alerting import RunnerAlerts, alert_sinks
 
-        self.alerts = RunnerAlerts(self)
+        self.alerts = RunnerAlerts(
+            self.link, self.db, config=self.config, switches=self.switches,
+            hopper=self.hopper, phase=self.phase, queue_readings=self.inbound.queue_readings,
+            sinks=alert_sinks(settings.data, self.campaign, settings.alerts_webhook),
+            clock=clock)
         """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
         self.status = RunStatus(self)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
@@ -280,7 +284,7 @@ class Runner:
                                                         name="metrics"))
                 background.append(group.create_task(self.inbound_calls.run_claims(),
                                                     name="inbound claims"))
-                background.append(group.create_task(self.alerts.watch(self), name="alerts"))
+                background.append(group.create_task(self.alerts.watch(), name="alerts"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -310,6 +314,7 @@ class Runner:
         self.recovery.attach(self.engine)
         self.inbound.attach(self.engine)
         self.inbound_calls.attach(self.engine)
+        self.alerts.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)
