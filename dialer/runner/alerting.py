@@ -73,10 +73,11 @@ class RunnerAlerts:
         self.book = AlertBook(list(sinks))
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
-        self.inbound_only = False
-        """The campaign serves queues and had no lead at all at start: an empty hopper is its
-        normal state, not an alert (set by the runner's start; a blended campaign whose leads
-        run out still raises it)."""
+
+    @property
+    def inbound_only(self) -> bool:
+        """No hopper alert for a campaign of queues only (``RunPhase.inbound_only``)."""
+        return self.phase.inbound_only
 
     def attach(self, engine: Engine) -> None:
         """The runner's engine, once built (its abandonment, pause and queues)."""

@@ -173,7 +173,8 @@ class Runner:
             sinks=alert_sinks(settings.data, self.campaign, settings.alerts_webhook),
             clock=clock)
         """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
-        self.status = RunStatus(self)
+        self.status = RunStatus(self.link, self.db, switches=self.switches, hopper=self.hopper,
+                                adopted=self.recovery.orphans, phase=self.phase, clock=clock)
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.stop_requested = asyncio.Event()
         self.control_socket = control_socket
@@ -315,10 +316,11 @@ class Runner:
         self.inbound.attach(self.engine)
         self.inbound_calls.attach(self.engine)
         self.alerts.attach(self.engine)
+        self.status.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)
-            self.alerts.inbound_only = not any(counts.values())
+            self.phase.inbound_only = not any(counts.values())
         for pending in await self.db.call(self.inbound.claim, self.clock()):
             self.post(pending)  # queue callbacks kept across the restart
         for switch_id in self.switches.clients:

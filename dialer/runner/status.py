@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from campaigns.availability import LeadAvailability, lead_availability
-
-if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
+from dialer.engine import Engine
+from dialer.runner.campaign_link import CampaignLink
+from dialer.runner.dbworker import DbWorker
+from dialer.runner.switches import SwitchPool
+from dialer.runner.wiring import RunPhase
 
 LEADS_REFRESH = 10.0
 """Seconds between looks at the store's leads while the hopper is empty."""
@@ -173,52 +175,70 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
     return Diagnosis(Activity.WAITING, (facts.pacing,) if facts.pacing else ())
 
 
-def runner_facts(runner: Runner, leads: LeadAvailability | None) -> RunnerFacts:
-    engine = runner.engine
-    links = tuple(SwitchLink(sid, client.state.value, client.last_error)
-                  for sid, client in runner.switches.clients.items())
-    agents: dict[str, int] | None = None
-    calls = 0
-    pacing = None
-    if engine is not None:
-        agents = {a.state.value: 0 for a in engine.pool.agents.values()}
-        for agent in engine.pool.agents.values():
-            agents[agent.state.value] += 1
-        calls = len(engine.calls) + len(runner.recovery.orphans)
-        decision = engine.last_decision
-        pacing = decision.explanation if decision is not None else None
-    return RunnerFacts(campaign=runner.campaign, started=runner.ready.is_set(),
-                       stopping=runner.stopping, hanging_up=runner.hang_up_now,
-                       switches=links, agents_by_state=agents, calls_in_progress=calls,
-                       hopper=len(runner.hopper), leads=leads, pacing=pacing)
-
-
 class RunStatus:
-    """The runner's status, refreshed every second (a task of the runner's task group)."""
+    """The runner's status, refreshed every second (a task of the runner's task group).
 
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
+    Given what the facts are read from: the campaign's link and the database worker (which
+    leads are callable, when the hopper is empty), the switches, the hopper, the calls
+    recovery adopted (they are in progress too), the run's phase and the clock; the engine
+    comes once built (``attach``)."""
+
+    def __init__(self, link: CampaignLink, db: DbWorker, *, switches: SwitchPool,
+                 hopper: Sized, adopted: Sized, phase: RunPhase,
+                 clock: Callable[[], float]) -> None:
+        self.link = link
+        self.db = db
+        self.switches = switches
+        self.hopper = hopper
+        self.adopted = adopted
+        """Calls from before a restart, followed to their end (``Recovery.orphans``)."""
+        self.phase = phase
+        self.clock = clock
+        self.engine: Engine | None = None
         self.leads: LeadAvailability | None = None
         self._leads_at = -LEADS_REFRESH
         self.current = Diagnosis(Activity.STARTING)
         self.at_stop: Diagnosis | None = None
         """The diagnosis just before the stop began (what the exit status reports)."""
 
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once built (its agents, calls and pacing)."""
+        self.engine = engine
+
+    def facts(self, leads: LeadAvailability | None) -> RunnerFacts:
+        engine = self.engine
+        links = tuple(SwitchLink(sid, client.state.value, client.last_error)
+                      for sid, client in self.switches.clients.items())
+        agents: dict[str, int] | None = None
+        calls = 0
+        pacing = None
+        if engine is not None:
+            agents = {a.state.value: 0 for a in engine.pool.agents.values()}
+            for agent in engine.pool.agents.values():
+                agents[agent.state.value] += 1
+            calls = len(engine.calls) + len(self.adopted)
+            decision = engine.last_decision
+            pacing = decision.explanation if decision is not None else None
+        phase = self.phase
+        return RunnerFacts(campaign=self.link.name, started=phase.ready.is_set(),
+                           stopping=phase.stopping, hanging_up=phase.hanging_up,
+                           switches=links, agents_by_state=agents, calls_in_progress=calls,
+                           hopper=len(self.hopper), leads=leads, pacing=pacing)
+
     async def refresh(self) -> Diagnosis:
-        runner = self.runner
-        now = runner.clock()
-        if runner.alerts.inbound_only:
+        now = self.clock()
+        if self.phase.inbound_only:
             self.leads = None  # queues and no leads: an empty hopper is not what is missing
-        elif len(runner.hopper) == 0 and now - self._leads_at >= LEADS_REFRESH:
+        elif len(self.hopper) == 0 and now - self._leads_at >= LEADS_REFRESH:
             self._leads_at = now
             with contextlib.suppress(Exception):  # a status look must never stop a run
-                self.leads = await runner.db.call(
-                    lead_availability, runner.store, runner.link.campaign_id,
+                self.leads = await self.db.call(
+                    lead_availability, self.link.store, self.link.campaign_id,
                     datetime.fromtimestamp(now, tz=UTC))
-        elif len(runner.hopper):
+        elif len(self.hopper):
             self.leads = None  # the hopper has leads: they are not what is missing
         before = self.current
-        self.current = diagnose(runner_facts(runner, self.leads))
+        self.current = diagnose(self.facts(self.leads))
         if self.current.activity is Activity.STOPPING and self.at_stop is None:
             self.at_stop = before
         return self.current

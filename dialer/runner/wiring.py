@@ -7,7 +7,8 @@ here are the ones several parts share:
 
 - ``SwitchSide``: the switch connections, the ESL event translator and the registry of
   which switch carries which leg (one dict, shared, every part records the legs it places);
-- ``RunPhase``: where the run is (started, stopping, hanging up), set by the runner only;
+- ``RunPhase``: where the run is (started, stopping, hanging up, inbound only), set by
+  the runner only;
 - ``CommandPort``: the command side's two calls, for parts built before it
   (``CommandRelay`` is bound to ``CommandExecution`` once the runner has built it: the
   command side needs the inbound calls, the inbound calls send switch commands).
@@ -36,8 +37,8 @@ class SwitchSide:
 
 @dataclass(slots=True)
 class RunPhase:
-    """Where the run is. The runner moves it; recovery, the inbound calls, the alerts and
-    the status read it."""
+    """Where the run is, and what its start found. The runner moves it; the inbound calls,
+    the alerts and the status read it."""
 
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once recovery is done and dialing may start (tests wait on it)."""
@@ -45,6 +46,10 @@ class RunPhase:
     """No new dial; the calls in progress finish."""
     hanging_up: bool = False
     """A second stop request: the calls in progress are hung up without waiting."""
+    inbound_only: bool = False
+    """The campaign serves queues and had no lead at all at start: an empty hopper is its
+    normal state, neither an alert nor a reason it cannot dial (set by the runner's start;
+    a blended campaign whose leads run out still says so)."""
 
 
 class CommandPort(Protocol):
