@@ -420,6 +420,8 @@ class CommandExecution:
                                     originate.call_id, now - originate.at, SEND_SECONDS)
                         if self.stats is not None:
                             self.stats.late_sends += 1
+                        if self.telemetry is not None:
+                            self.telemetry.late_send()
                         self.post(OriginateFailed(now, originate.call_id, NEVER_SENT))
                         continue
                     await self.send(originate)

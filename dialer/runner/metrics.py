@@ -3,13 +3,14 @@
 The families, every one labelled with the campaign so several dialer processes scrape
 apart (docs/operations.md has the table with their labels): calls by engine state
 (``dialer_calls``), channels per switch, attempts per gateway, outcomes by cause,
-failovers per gateway, calls per second, the answer→bridge latency histogram, the
-abandonment rate (today and the rolling legal window) and its target, agents by state,
-queue waits, gateway health (state, channels in use and capacity, ASR, post-dial delay,
-carrier failures, short calls), ESL connection state, journal lag and pending writes, the
-event loop's lag, and the AMD machine verdicts sent to a free agent
-(``machine_to_free_agent``) whose call ended before anyone said what it was: kept for the
-agent's word, confirmed a person or a machine, words ignored and why, expired unconfirmed.
+failovers per gateway, dials not sent past the send allowance, calls per second, the
+answer→bridge latency histogram, the abandonment rate (today and the rolling legal window)
+and its target, agents by state, queue waits, gateway health (state, channels in use and
+capacity, ASR, post-dial delay, carrier failures, short calls), ESL connection state,
+journal lag and pending writes, the event loop's lag, and the AMD machine verdicts sent to
+a free agent (``machine_to_free_agent``) whose call ended before anyone said what it was:
+kept for the agent's word, confirmed a person or a machine, words ignored and why, expired
+unconfirmed.
 
 Counters and the histogram are updated by the runner as things happen; gauges are set from
 a ``MetricsView`` the runner builds once a second on its event loop (the HTTP server thread
@@ -115,6 +116,11 @@ class RunnerMetrics:
                                  "write not yet committed.", c, registry=r)
         self.loop_lag = Gauge("dialer_event_loop_lag_seconds", "How late the runner's "
                               "one-second look ran.", c, registry=r)
+        self.late_sends = Counter(
+            "dialer_dials_not_sent_late", "Dials not sent: their turn came past the send "
+            "allowance after their decision (dnc.rules.base.SEND_ALLOWANCE); each lead is "
+            "retried by its rule.", c, registry=r)
+        self.late_sends.labels(campaign)  # 0 from the first scrape: a rate can be alerted on
         self.routed_kept = Counter(
             "dialer_amd_routed_verdicts_kept", "AMD machine verdicts sent to a free agent "
             "whose call ended unconfirmed, kept for the agent's word.", c, registry=r)
@@ -150,6 +156,10 @@ class RunnerMetrics:
 
     def bridged(self, latency: float) -> None:
         self.answer_to_bridge.labels(self.campaign).observe(max(0.0, latency))
+
+    def late_send(self) -> None:
+        """A dial not sent past the send allowance (``RunnerStats.late_sends``)."""
+        self.late_sends.labels(self.campaign).inc()
 
     # --- once a second (event loop) ----------------------------------------------------------
 

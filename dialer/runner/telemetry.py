@@ -78,6 +78,10 @@ class Telemetry:
     def bridged(self, latency: float) -> None:
         self.metrics.bridged(latency)
 
+    def late_send(self) -> None:
+        """A dial not sent: its turn came past the send allowance after its decision."""
+        self.metrics.late_send()
+
     # --- once a second -------------------------------------------------------------------------
 
     def view(self, runner: Runner, now: float) -> MetricsView:

@@ -14,13 +14,14 @@ from dialer.events import OriginateFailed
 from dialer.runner.execution import NEVER_SENT, SEND_SECONDS, CommandExecution
 from dialer.runner.report import format_report, run_report
 from dialer.runner.stats import RunnerStats
+from dialer.runner.telemetry import Telemetry
 from dnc.rules.base import SEND_ALLOWANCE
 
 DECIDED = 1000.0
 
 
-def run(committed_at: float, stats: RunnerStats | None = None
-        ) -> tuple[list[str], list[object]]:
+def run(committed_at: float, stats: RunnerStats | None = None,
+        telemetry: Telemetry | None = None) -> tuple[list[str], list[object]]:
     """One journaled dial decided at ``DECIDED``, its journal committed at ``committed_at``
     (the clock when the sender's turn comes): the call ids sent and the events posted."""
     posted: list[object] = []
@@ -33,7 +34,7 @@ def run(committed_at: float, stats: RunnerStats | None = None
         campaign="c", owner="o", gateway=None, link=None, default_switch="s",
         machine_to_free_agent=False, db=None,
         gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead: None),
-        hopper=None, stats=stats, internal_dnc=None, telemetry=None, switches=None,
+        hopper=None, stats=stats, internal_dnc=None, telemetry=telemetry, switches=None,
         translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
         eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
         clock=lambda: committed_at, post=posted.append)  # type: ignore[arg-type]
@@ -91,3 +92,20 @@ def test_a_late_send_is_counted_and_the_run_report_says_so(tmp_path) -> None:
     report["this_run"]["late_sends"] = stats.late_sends
     assert "  dials not sent, past the 5 s send allowance after their decision: 1 (each " \
            "lead retried; the journal or the switch link is slow)" in format_report(report)
+
+
+def test_a_late_send_is_counted_in_the_metrics() -> None:
+    """The Prometheus endpoint counts them too (``dialer_dials_not_sent_late_total``), so an
+    operator can alert on a slow journal or switch link before reading a run's report."""
+    telemetry = Telemetry("spring")
+
+    def late_sends() -> float | None:
+        return telemetry.metrics.registry.get_sample_value(
+            "dialer_dials_not_sent_late_total", {"campaign": "spring"})
+
+    assert late_sends() == 0  # served from the first scrape
+    run(DECIDED + 0.05, telemetry=telemetry)
+    assert late_sends() == 0
+    run(DECIDED + SEND_SECONDS + 0.5, telemetry=telemetry)
+    run(DECIDED + SEND_SECONDS + 2.0, telemetry=telemetry)
+    assert late_sends() == 2

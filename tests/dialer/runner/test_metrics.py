@@ -27,6 +27,7 @@ FAMILIES = {
     "dialer_event_loop_lag_seconds", "dialer_amd_routed_verdicts_kept",
     "dialer_amd_routed_verdicts_confirmed", "dialer_amd_routed_words_ignored",
     "dialer_amd_routed_verdicts_expired_unconfirmed", "dialer_amd_routed_verdicts_awaiting_word",
+    "dialer_dials_not_sent_late",
 }
 
 
