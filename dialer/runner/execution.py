@@ -6,8 +6,12 @@ history, dispositions, releases and opt-outs into the campaign store's journal; 
 commands to ESL), the runner module owns the loop, start and stop. It owns the state only
 the command side keeps (the dial queue, the calls never journaled, the wrap-ups waiting for
 a disposition, the agent legs waiting for their switch, each switch's machine detector) and
-is handed, at construction, what it writes to and reads from; ``JournalStep`` is the
-database thread's side (one batch of journal operations).
+is handed, at construction, what it writes to and reads from, in a few typed groups: the
+campaign's terms (``ExecutionTerms``), the switches and their legs (``wiring.SwitchSide``),
+the store's side (``JournalSide``: journal, gate, hopper, internal DNC), the counters
+(``Counters``), the inbound parts (``InboundSide``) and the desk (``DeskSide``: screens,
+eavesdrops, the agent-change hook). ``JournalStep`` is the database thread's side (one
+batch of journal operations).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from campaigns.journal_batch import BatchResult, BeginOp, JournalOp
+from campaigns.store import CampaignStore
 from dialer.commands import (
     AgentState,
     AgentStateChanged,
@@ -40,32 +46,26 @@ from dialer.commands import (
     RecordOptOut,
     ReleaseLead,
 )
+from dialer.engine import Engine
 from dialer.esl.errors import EslError
 from dialer.events import AnswerKind, CallClassified, CallDisposed, Event, OriginateFailed
 from dialer.freeswitch import AdapterError, MachineDetector
 from dialer.hangup import HangupCause
-from dialer.runner.campaign_link import store_outcome, utc
+from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
+from dialer.runner.compliance import GatePort
+from dialer.runner.dbworker import DbWorker
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line
-from dialer.runner.inbound import QUEUE_CALLBACK
+from dialer.runner.gateway_watch import GatewayWatch
+from dialer.runner.hopper import Hopper
+from dialer.runner.inbound import QUEUE_CALLBACK, InboundLink, QueueStoreOp
+from dialer.runner.inbound_calls import InboundCalls
+from dialer.runner.stats import RunnerStats
+from dialer.runner.telemetry import Telemetry
 from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
+from dialer.runner.wiring import SwitchSide
+from dnc.internal import InternalDnc
 from dnc.rules.base import SEND_ALLOWANCE
-
-if TYPE_CHECKING:
-    from campaigns.store import CampaignStore
-    from dialer.engine import Engine
-    from dialer.runner.campaign_link import CampaignLink
-    from dialer.runner.compliance import GatePort
-    from dialer.runner.dbworker import DbWorker
-    from dialer.runner.fsmap import EventTranslator
-    from dialer.runner.gateway_watch import GatewayWatch
-    from dialer.runner.hopper import Hopper
-    from dialer.runner.inbound import InboundLink, QueueStoreOp
-    from dialer.runner.inbound_calls import InboundCalls
-    from dialer.runner.stats import RunnerStats
-    from dialer.runner.switches import SwitchPool
-    from dialer.runner.telemetry import Telemetry
-    from dnc.internal import InternalDnc
 
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
@@ -102,6 +102,62 @@ class Screens(Protocol):
     def agents_changed(self, agent_ids: Iterable[str]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ExecutionTerms:
+    """What the campaign and the run's settings decide about sending commands."""
+
+    campaign: str
+    owner: str
+    """This process's owner id (``dialer_owner`` on every leg it places)."""
+    gateway: str | None
+    """The settings' default gateway for originates (``RunnerSettings.gateway``)."""
+    default_switch: str
+    """Where a command for a leg of unknown switch goes (the campaign's first)."""
+    machine_to_free_agent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JournalSide:
+    """The store's side of a command: the journal (the campaign's link, the database
+    worker), the dial-time gate, the hopper's released leads, the internal DNC opt-outs go
+    to, and the upkeep told when a callback lead leaves this process's hands."""
+
+    link: CampaignLink
+    db: DbWorker
+    gate: GatePort
+    hopper: Hopper
+    internal_dnc: InternalDnc
+    callback_settled: Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """Where what happened is counted: the run's statistics, the metrics when served."""
+
+    stats: RunnerStats
+    telemetry: Telemetry | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundSide:
+    """The inbound parts: queue store writes (``InboundLink``), parked callers
+    (``InboundCalls``: which calls have no attempt row, whose claims to release)."""
+
+    link: InboundLink
+    calls: InboundCalls
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSide:
+    """The agents' and supervisors' side: their screens, who listens on which leg, and the
+    runner's agent-change hook (a simulated desk, the demo)."""
+
+    screens: Screens
+    eavesdrops: dict[str, str]
+    """Supervisor → the leg their phone listens on (shared with the control API)."""
+    on_agent_change: Callable[[AgentStateChanged], None]
+
+
 class JournalStep:
     """One database step (database thread), the ``DbWorker``'s writer: the dial-time
     decisions a batch's dials rest on go to the audit log before its journal is committed;
@@ -117,8 +173,6 @@ class JournalStep:
         """Writes to the queue store (the inbound link's), applied first, in order."""
 
     def __call__(self, ops: Sequence[JournalOp]) -> BatchResult:
-        from dialer.runner.inbound import QueueStoreOp
-
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
         if inbound:
             self.queue_writes(inbound)
@@ -159,42 +213,35 @@ class CommandExecution:
     routes an agent's ``dispose`` here, and ``send_pending_agent_legs`` when a switch is
     back; other parts send a switch command with ``send``."""
 
-    def __init__(self, *, campaign: str, owner: str, gateway: str | None, link: CampaignLink,
-                 default_switch: str, machine_to_free_agent: bool, db: DbWorker,
-                 gate: GatePort, hopper: Hopper, stats: RunnerStats, internal_dnc: InternalDnc,
-                 telemetry: Telemetry | None, switches: SwitchPool,
-                 translator: EventTranslator, inbound: InboundLink,
-                 inbound_calls: InboundCalls, screens: Screens,
-                 call_switch: dict[str, str], eavesdrops: dict[str, str],
-                 callback_settled: Callable[[str], None],
-                 on_agent_change: Callable[[AgentStateChanged], None],
+    def __init__(self, terms: ExecutionTerms, switches: SwitchSide, journal: JournalSide,
+                 counters: Counters, inbound: InboundSide, desk: DeskSide, *,
                  clock: Callable[[], float], post: Callable[[Event], None]) -> None:
-        self.campaign = campaign
-        self.owner = owner
-        self.gateway = gateway
+        self.campaign = terms.campaign
+        self.owner = terms.owner
+        self.gateway = terms.gateway
         """The settings' default gateway for originates (``RunnerSettings.gateway``)."""
-        self.link = link
-        self.default_switch = default_switch
+        self.default_switch = terms.default_switch
         """Where a command for a leg of unknown switch goes (the campaign's first)."""
-        self.machine_to_free_agent = machine_to_free_agent
-        self.db = db
-        self.gate = gate
-        self.hopper = hopper
-        self.stats = stats
-        self.internal_dnc = internal_dnc
-        self.telemetry = telemetry
-        self.switches = switches
-        self.translator = translator
-        self.inbound = inbound
-        self.inbound_calls = inbound_calls
-        self.screens = screens
-        self.call_switch = call_switch
+        self.machine_to_free_agent = terms.machine_to_free_agent
+        self.switches = switches.pool
+        self.translator = switches.translator
+        self.call_switch = switches.call_switch
         """Leg → the switch carrying it (the runner's registry, shared with recovery and
         the inbound side: this part records the legs it sends)."""
-        self.eavesdrops = eavesdrops
+        self.link = journal.link
+        self.db = journal.db
+        self.gate = journal.gate
+        self.hopper = journal.hopper
+        self.internal_dnc = journal.internal_dnc
+        self.callback_settled = journal.callback_settled
+        self.stats = counters.stats
+        self.telemetry = counters.telemetry
+        self.inbound = inbound.link
+        self.inbound_calls = inbound.calls
+        self.screens = desk.screens
+        self.eavesdrops = desk.eavesdrops
         """Supervisor → the leg their phone listens on (the runner's, with the desk)."""
-        self.callback_settled = callback_settled
-        self.on_agent_change = on_agent_change
+        self.on_agent_change = desk.on_agent_change
         self.clock = clock
         self.post = post
         self.engine: Engine | None = None

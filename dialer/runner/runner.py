@@ -61,7 +61,15 @@ from dialer.runner.control import ControlServer
 from dialer.runner.dbworker import DbWorker
 from dialer.runner.dial_gate import build_dial_gate
 from dialer.runner.errors import RunnerError
-from dialer.runner.execution import CommandExecution, JournalStep
+from dialer.runner.execution import (
+    CommandExecution,
+    Counters,
+    DeskSide,
+    ExecutionTerms,
+    InboundSide,
+    JournalSide,
+    JournalStep,
+)
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
@@ -188,16 +196,15 @@ class Runner:
                                             else None)
         """The Prometheus endpoint's side of the runner (``--metrics``)."""
         self.execution = CommandExecution(
-            campaign=self.campaign, owner=self.owner, gateway=settings.gateway,
-            link=self.link, default_switch=self.config.switch_ids[0],
-            machine_to_free_agent=self.config.machine_to_free_agent, db=self.db,
-            gate=self.gate, hopper=self.hopper, stats=self.stats,
-            internal_dnc=self.internal_dnc, telemetry=self.telemetry,
-            switches=self.switches, translator=self.translator, inbound=self.inbound,
-            inbound_calls=self.inbound_calls, screens=ScreenFeed(self),
-            call_switch=self.call_switch, eavesdrops=self.eavesdrops,
-            callback_settled=self.upkeep.callback_settled,
-            on_agent_change=self._agent_changed, clock=clock, post=self.post)
+            ExecutionTerms(self.campaign, self.owner, settings.gateway,
+                           self.config.switch_ids[0], self.config.machine_to_free_agent),
+            self.switch_side,
+            JournalSide(self.link, self.db, self.gate, self.hopper, self.internal_dnc,
+                        self.upkeep.callback_settled),
+            Counters(self.stats, self.telemetry),
+            InboundSide(self.inbound, self.inbound_calls),
+            DeskSide(ScreenFeed(self), self.eavesdrops, self._agent_changed),
+            clock=clock, post=self.post)
         """The engine's commands on the switches and in the journal (execution.py)."""
         self.commands.bind(self.execution)
 

@@ -10,11 +10,32 @@ from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
 from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
 from dialer.events import OriginateFailed
-from dialer.runner.execution import NEVER_SENT, CommandExecution
+from dialer.runner.execution import (
+    NEVER_SENT,
+    CommandExecution,
+    Counters,
+    DeskSide,
+    ExecutionTerms,
+    InboundSide,
+    JournalSide,
+)
+from dialer.runner.wiring import SwitchSide
 
 
 class _Journal(SimpleNamespace):
     pass
+
+
+def _execution(default_switch, switches, *, gate, stats, clock, post):  # type: ignore[no-untyped-def]
+    """The command side with only what these tests reach: the switches, the gate, the
+    stats, the clock and the inbox."""
+    return CommandExecution(
+        ExecutionTerms("c", "o", None, default_switch, False),
+        SwitchSide(switches, None, {}),  # type: ignore[arg-type]
+        JournalSide(None, None, gate, None, None, lambda lead: None),  # type: ignore[arg-type]
+        Counters(stats, None), InboundSide(None, None),  # type: ignore[arg-type]
+        DeskSide(None, {}, lambda change: None),  # type: ignore[arg-type]
+        clock=clock, post=post)
 
 
 def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> None:
@@ -26,15 +47,10 @@ def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> No
     async def send(command: object) -> None:
         sent.append(command)
 
-    execution = CommandExecution(
-        campaign="c", owner="o", gateway=None, link=None, default_switch="s",
-        machine_to_free_agent=False, db=None,
-        gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead:
-                             recorded.append(number)),
-        hopper=None, stats=None, internal_dnc=None, telemetry=None, switches=None,
-        translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
-        eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
-        clock=lambda: 5.0, post=posted.append)  # type: ignore[arg-type]
+    execution = _execution(
+        "s", None, gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead:
+                                        recorded.append(number)),
+        stats=None, clock=lambda: 5.0, post=posted.append)
     execution.send = send  # type: ignore[method-assign]
     dials = [Originate(1.0, call, number, "+12015550000", "", 25.0)
              for call, number in (("kept", "+13055550101"), ("refused", "+13055550102"))]
@@ -69,15 +85,10 @@ def test_an_originate_for_a_switch_whose_link_is_down_is_never_sent_and_charges_
         written.append(line)
 
     down = SimpleNamespace(connected=False, bgapi=bgapi)
-    execution = CommandExecution(
-        campaign="c", owner="o", gateway=None, link=None, default_switch="fs1",
-        machine_to_free_agent=False, db=None, gate=None, hopper=None,
-        stats=SimpleNamespace(send_failures=0, dialed=lambda at: None), internal_dnc=None,
-        telemetry=None, switches=SimpleNamespace(clients={"fs1": down},
-                                                 connected=lambda switch_id: False),
-        translator=None, inbound=None, inbound_calls=None, screens=None, call_switch={},
-        eavesdrops={}, callback_settled=lambda lead: None, on_agent_change=lambda change: None,
-        clock=lambda: 7.0, post=posted.append)  # type: ignore[arg-type]
+    execution = _execution(
+        "fs1", SimpleNamespace(clients={"fs1": down}, connected=lambda switch_id: False),
+        gate=None, stats=SimpleNamespace(send_failures=0, dialed=lambda at: None),
+        clock=lambda: 7.0, post=posted.append)
     originate = Originate(1.0, "call-1", "+13055550101", "+12015550000", "", 25.0,
                           switch_id="fs1", gateway="cheap")
     asyncio.run(execution.send(originate))
