@@ -49,6 +49,7 @@ from dialer.events import (
 )
 from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
+from dialer.runner.alerting import RunnerAlerts, alert_sinks
 from dialer.runner.campaign_link import (
     AgentSpec,
     CampaignLink,
@@ -73,11 +74,14 @@ from dialer.runner.execution import (
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
+from dialer.runner.inbound import InboundLink, apply_queue_writes
+from dialer.runner.inbound_calls import InboundCalls
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
+from dialer.runner.switches import SwitchPool
 from dialer.runner.telemetry import Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
 from dialer.runner.watch import ScreenFeed, Watchers
@@ -131,15 +135,14 @@ class Runner:
         self.hopper = Hopper(hopper_low_water)
         self.inbox: asyncio.Queue[Event] = asyncio.Queue()
         self.translator = EventTranslator(clock)
-        from dialer.runner.switches import SwitchPool
-
         self.switches = SwitchPool(settings.switches, self.campaign, self.translator,
                                    self.inbox.put_nowait, clock, heartbeat_timeout, backoff)
         self.engine: Engine | None = None
         self.latency = LatencyBudget(self.config.message_latency_budget)
         self.stats = RunnerStats(clock())
         self.phase = RunPhase()
-        """Started, stopping, hanging up: moved here, read by the parts."""
+        """Where the run is (started, stopping, hanging up, inbound only): moved here, read
+        by the parts (wiring.py)."""
         self.ready = self.phase.ready
         """Set once recovery is done and dialing may start (tests wait on it)."""
         self.call_switch: dict[str, str] = {}
@@ -147,15 +150,11 @@ class Runner:
         self.switch_side = SwitchSide(self.switches, self.translator, self.call_switch)
         self.commands = CommandRelay()
         """The command side for the parts built before it (bound to ``execution``)."""
-        from dialer.runner.inbound import InboundLink, apply_queue_writes
-
         self.db = DbWorker(JournalStep(store, self.owner, self.gate, apply_queue_writes))
         self.inbound = InboundLink(self.link, self.db, prompt_dirs=[settings.data / "prompts"],
                                    prompts_on_switch=settings.prompts_on_switch,
                                    clock=clock, post=self.post)
         """Queues, inbound records and queue callbacks (dialer/runner/inbound.py)."""
-        from dialer.runner.inbound_calls import InboundCalls
-
         self.inbound_calls = InboundCalls(
             self.link, self.db, self.switch_side, served=self.inbound.served,
             prompts=self.inbound.prompts, queue_store=self.inbound.store,
@@ -173,8 +172,6 @@ class Runner:
             db=self.db, gate=self.gate, claim_check=self.claim_check,
             claim_ttl=self.claim_ttl, clock=clock, post=self.post)
         """Hopper refills, claim renewal, the shared ledger, the audit anchors (upkeep.py)."""
-        from dialer.runner.alerting import RunnerAlerts, alert_sinks
-
         self.alerts = RunnerAlerts(
             self.link, self.db, config=self.config, switches=self.switches,
             hopper=self.hopper, phase=self.phase, queue_readings=self.inbound.queue_readings,
