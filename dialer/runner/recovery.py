@@ -111,7 +111,7 @@ class Recovery:
     Given only what it reads and writes: the campaign's link and the database worker (the
     journal), the switches and the legs they carry, the command side (the safe-harbour
     message and the opt-out of an adopted call), the inbound calls' adoption, the run's
-    statistics and phase, the clock and the inbox. The engine comes once built
+    statistics, the clock and the inbox. The engine comes once built
     (``attach``); before that only the journal and the switches are reconciled."""
 
     def __init__(self, link: CampaignLink, db: DbWorker, switches: SwitchSide, *,
@@ -238,7 +238,7 @@ class Recovery:
             if call_id not in live:
                 # A call the engine follows whose end we missed while the link was down.
                 self.post(CallHungUp(now, call_id, HangupCause.NORMAL_TEMPORARY_FAILURE
-                                       if call.answered_at is not None else LOST_WITH_LINK))
+                                     if call.answered_at is not None else LOST_WITH_LINK))
             elif call.answered_at is None and rows[call_id].get("callstate") in ("ACTIVE",
                                                                                  "HELD"):
                 # Answered while the link was away (its CHANNEL_ANSWER went to the lost
@@ -252,7 +252,7 @@ class Recovery:
             if leg_id not in live:
                 self.switches.translator.forget(leg_id)
                 self.post(AgentLegDown(now, agent_id, HangupCause.NORMAL_TEMPORARY_FAILURE,
-                                         leg_id))
+                                       leg_id))
                 lost.append(agent_id)
             elif rows[leg_id].get("application") == "park":
                 agent = engine.pool.agents.get(agent_id)
