@@ -18,6 +18,9 @@ of the call it came from (inbound_lines.py), so it is served exactly when the ca
 have been. When it reaches the front the pool reserves an agent first, the number is checked
 against the internal do-not-call list, then the dialer calls; unanswered attempts are
 retried ``max_attempts`` times ``retry_after`` seconds apart, each time at the same place.
+A caller who phones the same queue again while their callback waits takes its place (the
+callback is cancelled); at a callback's turn, a live caller from its number waiting in the
+queue gets the agent instead: the dialer never rings a line that is on hold with it.
 
 Timing comes from the prompts' known lengths (``PromptSet``): the menu's key wait starts
 when its prompt ends, the recording when the voicemail greeting ends. Timers are a heap of
@@ -384,6 +387,14 @@ class InboundRouter:
             callback.attempts + 1, callback.customer_key, None,
             {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id})
         services = self.services
+        live = self._live_caller(callback.number, queue.name)
+        if live is not None:
+            # The caller phoned again while this callback was being dialed or between its
+            # attempts: the agent reserved at the callback's place takes the live call.
+            self._finish_callback(callback, CallbackResult.CANCELLED, at)
+            self._leave_line(live)
+            self._connect(live, agent, at)
+            return
         verdict = services.check_callback(target, at)
         if not verdict.allowed:
             self._finish_callback(callback, CallbackResult.OPTED_OUT, at)
@@ -446,6 +457,27 @@ class InboundRouter:
             self.start_callback(agent, work, at)
         elif work.ring_all or self.pool.ring_all:
             self.services.offer(work, at)
+
+    def _callback_of(self, number: str, queue_name: str) -> QueueCallback | None:
+        """The callback of ``number`` kept in ``queue_name`` and not being dialed now (one
+        waiting in the line or between attempts), withdrawn from the line; None if none."""
+        if not number or not self.callbacks:
+            return None
+        dialing = self._callback_calls.values()
+        for callback in self.callbacks.values():
+            if callback.number == number and callback.queue == queue_name and \
+                    callback.callback_id not in dialing:
+                self.pool.lines.cancel(callback.callback_id)
+                return callback
+        return None
+
+    def _live_caller(self, number: str, queue_name: str) -> Call | None:
+        """The first caller from ``number`` waiting in ``queue_name``'s line, if any."""
+        for call_id in self._waiting.get(queue_name, ()):
+            call = self.calls.get(call_id)
+            if call is not None and call.caller_number == number and call.state is S.QUEUED:
+                return call
+        return None
 
     def _finish_callback(self, callback: QueueCallback, result: CallbackResult, at: float,
                          call_id: str | None = None) -> None:
@@ -567,9 +599,18 @@ class InboundRouter:
             inbound.line_since = min(since, at)
         priority = event.priority + inbound.boost + queue.priority_of(call.caller_number,
                                                                       event.variables)
+        queued_at = at if inbound.overflowed_from is not None else inbound.line_since
+        kept = self._callback_of(call.caller_number, queue.name)
+        if kept is not None:
+            # The caller who asked to be called back phoned again: this call takes the kept
+            # place (and priority), and the callback is cancelled, so the dialer never rings
+            # a number that is on hold in its own queue nor serves one person twice.
+            inbound.line_since = min(inbound.line_since, kept.place_at)
+            priority = max(priority, kept.priority)
+            self._finish_callback(kept, CallbackResult.CANCELLED, at)
         work = self._work(call, queue, priority, inbound.line_since)
         inbound.work = work
-        inbound.queued_at = at if inbound.overflowed_from is not None else inbound.line_since
+        inbound.queued_at = queued_at
         queue.stats.counts.offered += 1
         self._waiting.setdefault(queue.name, {})[call.call_id] = inbound.queued_at
         agent = self.pool.submit(work, at)

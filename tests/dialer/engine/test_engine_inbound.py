@@ -425,6 +425,42 @@ def test_a_callback_to_an_opted_out_number_is_never_dialed() -> None:
     assert w.agent_states("a0")[-1].state is AgentState.READY
 
 
+def test_a_caller_phoning_again_takes_the_place_of_their_callback() -> None:
+    # The first hour: a caller asks to be called back, then phones again while waiting.
+    # Before, the dialer rang their number (the line they were on hold with) at the
+    # callback's turn and then served the live call too.
+    w = world(queue())
+    w.add(Caller("busy", 0.0, "sales", talk=300))
+    w.add(Caller("c1", 1.0, "sales", "+12025550101", keys=[(5.0, "1")]))
+    w.add(Caller("c2", 50.0, "sales", "+12025550102", talk=30))
+    w.add(Caller("c1b", 100.0, "sales", "+12025550101", talk=30))
+    w.run()
+    assert w.of_type(Originate) == []
+    (done,) = w.of_type(QueueCallbackFinished)
+    assert done.result is CallbackResult.CANCELLED and done.at == 100.0
+    # The new call has the callback's place (1 s), ahead of c2 (50 s).
+    assert [b.call_id for b in w.of_type(Bridge)] == ["busy", "c1b", "c2"]
+    # Its service level counts from its own arrival, not from the kept place.
+    assert w.engine.inbound.queues.get("sales").stats.counts.offered == 4
+
+
+def test_a_caller_phoning_again_during_a_callback_attempt_is_never_rung_again() -> None:
+    w = world(queue(callback={"retry_after": 30, "max_attempts": 3}))
+    w.callback_answers = False
+    w.add(Caller("busy", 0.0, "sales", talk=50))
+    w.add(Caller("c1", 1.0, "sales", "+12025550101", keys=[(2.0, "1")]))
+    w.add(Caller("x", 40.0, "sales", "+12025550777", talk=200))
+    w.add(Caller("c1b", 60.0, "sales", "+12025550101", talk=30))  # while the 1st try rings
+    w.run()
+    # Only the attempt already ringing when they phoned; at the retry's turn the agent
+    # reserved for the callback takes the caller on hold.
+    assert [o.at for o in w.of_type(Originate)] == [50.0]
+    assert [(b.at, b.call_id) for b in w.of_type(Bridge)] == [
+        (0.0, "busy"), (80.0, "x"), (280.0, "c1b")]
+    (done,) = w.of_type(QueueCallbackFinished)
+    assert done.result is CallbackResult.CANCELLED and done.attempts == 1
+
+
 def test_an_agent_freeing_during_the_confirmation_takes_the_live_caller() -> None:
     w = world(queue())
     w.add(Caller("busy", 0.0, "sales", talk=10))

@@ -5,7 +5,8 @@
   aging): a VIP never waits behind a lower priority that arrived later unless that caller's
   wait has aged past the difference;
 - a queue callback never jumps the line it was given (it is served at its original place,
-  with the same rule as the callers around it);
+  with the same rule as the callers around it), and a caller who phones again while their
+  callback waits takes that place and is never rung on the line they are on;
 - every inbound call ends bridged, in voicemail, called back, or abandoned by the caller
   (or, only when the caller chose it, opted out), and is counted exactly once; every
   callback requested is finished exactly once.
@@ -19,6 +20,7 @@ from inbound_kit import Caller, queue, world
 
 from dialer.commands import (
     INBOUND_END,
+    CallbackResult,
     AgentState,
     AgentStateChanged,
     AttemptFinished,
@@ -84,6 +86,12 @@ def _check_line_order(w, vip_priority: int) -> None:
     places: dict[str, tuple[float, float]] = {}
     callback_of_call: dict[str, str] = {}
     specs = w.callers
+    arrived = ""
+    last_event = None
+    handoff: tuple[str, tuple[float, float]] | None = None
+    numbers: dict[str, str] = {}
+    own: dict[str, tuple[float, float]] = {}
+    """Caller → its place, the callback's when it took one over by phoning again."""
 
     def effective(key: str, t: float) -> float:
         place, priority = entries[key]
@@ -108,28 +116,69 @@ def _check_line_order(w, vip_priority: int) -> None:
     for kind, item in w.log:
         t = item.at
         if kind == "event":
+            last_event = item
             if isinstance(item, InboundCallArrived):
                 caller = specs[item.call_id]
                 bonus = vip_priority if caller.number == VIP else 0
-                entries[item.call_id] = (t, caller.priority + bonus)
+                entries[item.call_id] = own[item.call_id] = (t, caller.priority + bonus)
+                arrived = item.call_id
             elif isinstance(item, CallHungUp):
                 entries.pop(item.call_id, None)
             continue
         if isinstance(item, Bridge) and item.call_id in specs and item.call_id in entries:
+            if handoff is not None:
+                assert specs[item.call_id].number == handoff[0], "hand-off to its caller"
+                entries[item.call_id] = handoff[1]  # served at the callback's place
+                handoff = None
             served(item.call_id, t)
         elif isinstance(item, QueueCallbackRequested):
             # The place is the caller's own (arrival, priority), as the world knows it.
-            caller = specs[item.call_id]
-            places[item.callback_id] = (caller.at, caller.priority + (
-                vip_priority if caller.number == VIP else 0))
+            numbers[item.callback_id] = item.number_e164
+            places[item.callback_id] = own[item.call_id]
             entries[item.callback_id] = places[item.callback_id]
         elif isinstance(item, Originate) and "dialer_queue_callback" in item.variables:
             callback_id = item.variables["dialer_queue_callback"]
             callback_of_call[item.call_id] = callback_id
             served(callback_id, t)
+        elif isinstance(item, QueueCallbackFinished) and item.result is CallbackResult.CANCELLED:
+            # The caller phoned again: the call arriving now takes the callback's place.
+            # The caller phoned again: the call arriving now takes the callback's place; or,
+            # while it was dialed or between attempts, the agent reserved for it takes the
+            # live caller (the Bridge that follows) at the callback's place.
+            number = numbers[item.callback_id]
+            entries.pop(item.callback_id, None)
+            retry_at.pop(item.callback_id, None)
+            if isinstance(last_event, InboundCallArrived) and last_event.at == t and \
+                    specs[arrived].number == number:
+                kept, mine = places[item.callback_id], entries[arrived]
+                entries[arrived] = own[arrived] = (min(mine[0], kept[0]),
+                                                   max(mine[1], kept[1]))
+            else:
+                handoff = (number, places[item.callback_id])
         elif isinstance(item, QueueCallbackAttempted):
             entries[item.callback_id] = places[item.callback_id]
             retry_at[item.callback_id] = item.retry_at
+
+
+def _check_never_rings_a_caller_on_hold(w) -> None:
+    """A queue callback is never dialed to a number whose caller is on the line with us
+    (in the menus or waiting in the queue): they phoned again, and the call they are on
+    would be rung (busy, or call waiting) and then served twice."""
+    live: dict[str, str] = {}
+    """Call id → number, for callers' calls in progress and not yet bridged."""
+    for kind, item in w.log:
+        if kind == "event" and isinstance(item, InboundCallArrived):
+            live[item.call_id] = w.callers[item.call_id].number
+        elif kind == "event" and isinstance(item, CallHungUp):
+            live.pop(item.call_id, None)
+        elif kind == "command" and isinstance(item, Bridge):
+            live.pop(item.call_id, None)
+        elif kind == "command" and isinstance(item, AttemptFinished):
+            live.pop(item.call_id, None)
+        elif kind == "command" and isinstance(item, Originate) and \
+                "dialer_queue_callback" in item.variables:
+            assert item.number_e164 not in live.values(), \
+                f"callback rang {item.number_e164} at {item.at}: that caller is on hold"
 
 
 def _check_counted_once(w, allow_opt_out: bool = False) -> None:
@@ -167,6 +216,7 @@ def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority) 
     w.run()
     _check_no_agent_on_two_calls(w)
     _check_line_order(w, vip_priority)
+    _check_never_rings_a_caller_on_hold(w)
     _check_counted_once(w)
 
 
