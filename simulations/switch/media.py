@@ -411,14 +411,24 @@ class Media:
                 ("DTMF-Source", "UNKNOWN" if loopback else "RTP")])
 
     def start_recording(self, channel: Channel, path: str) -> None:
+        """RECORD_START, then the recording's media bug (capture 09-uuid-record)."""
         channel.recording = path
         self.switch.fire("RECORD_START", channel, [("Record-File-Path", path)])
+        self.switch.fire("MEDIA_BUG_START", channel, before=_media_bug(path))
 
     def stop_recording(self, channel: Channel) -> None:
+        """RECORD_STOP, then MEDIA_BUG_STOP. The capture's ``uuid_record stop`` (no time
+        limit given) reads ``Record-Completion-Cause: success-maxtime``, copied as is."""
         path = channel.recording or ""
         channel.recording = None
-        self.switch.fire("RECORD_STOP", channel, [("Record-File-Path", path),
-                                                  ("Record-Completion-Cause", "success")])
+        self.switch.fire("RECORD_STOP", channel, [
+            ("Record-File-Path", path), ("Record-Completion-Cause", "success-maxtime")])
+        self.switch.fire("MEDIA_BUG_STOP", channel, before=_media_bug(path))
+
+
+def _media_bug(path: str) -> list[tuple[str, str]]:
+    """A recording's media bug headers, which FreeSWITCH puts before the channel's."""
+    return [("Media-Bug-Function", "session_record"), ("Media-Bug-Target", path)]
 
 
 __all__ = ["Media"]

@@ -65,7 +65,11 @@ CALLING = {
     "PRIVATE_COMMAND": ("switch_ivr.c", "switch_ivr_parse_next_event", 804),
     "PLAYBACK_STOP": ("switch_ivr_play_say.c", "switch_ivr_play_file", 2023),
     "RECORD_START": ("switch_ivr_async.c", "record_callback", 1482),
-    "RECORD_STOP": ("switch_ivr_async.c", "record_callback", 1241),
+    # uuid_record (real capture 09-uuid-record): the stop event has its own function, and
+    # each recording is a media bug with START/STOP events of its own.
+    "RECORD_STOP": ("switch_ivr_async.c", "send_record_stop_event", 1241),
+    "MEDIA_BUG_START": ("switch_core_media_bug.c", "switch_core_media_bug_add", 1014),
+    "MEDIA_BUG_STOP": ("switch_core_media_bug.c", "switch_core_media_bug_destroy", 84),
     "BACKGROUND_JOB": ("mod_event_socket.c", "api_exec", 1580),
     "HEARTBEAT": ("switch_core.c", "send_heartbeat", 82),
     "CUSTOM": ("mod_avmd.c", "avmd_fire_event", 691),

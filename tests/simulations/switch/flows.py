@@ -22,7 +22,7 @@ A_LEG_EVENTS = frozenset({
     "CHANNEL_UUID", "CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA",
     "CHANNEL_ANSWER", "CHANNEL_PARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_HANGUP",
     "CHANNEL_HANGUP_COMPLETE", "PLAYBACK_START", "PLAYBACK_STOP", "DTMF", "RECORD_START",
-    "RECORD_STOP", "CHANNEL_EXECUTE_COMPLETE", "CUSTOM",
+    "RECORD_STOP", "CHANNEL_EXECUTE_COMPLETE", "CUSTOM", "MEDIA_BUG_START", "MEDIA_BUG_STOP",
 })
 B_LEG_EVENTS = frozenset({"CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP",
                           "CHANNEL_HANGUP_COMPLETE"})
@@ -146,6 +146,15 @@ def _details(name: str, event: Event, aliases: Aliases) -> tuple[tuple[str, str]
         details.append(("response", event.get("Application-Response") or ""))
     if name == "DTMF":
         details.append(("digit", event.get("DTMF-Digit") or ""))
+        details.append(("source", event.get("DTMF-Source") or ""))
+        details.append(("duration", event.get("DTMF-Duration") or ""))
+    if name in ("RECORD_START", "RECORD_STOP"):
+        details.append(("file", (event.get("Record-File-Path") or "").rsplit("/", 1)[-1]))
+        details.append(("cause", event.get("Record-Completion-Cause") or ""))
+        details.append(("from", event.get("Event-Calling-Function") or ""))
+    if name in ("MEDIA_BUG_START", "MEDIA_BUG_STOP"):
+        details.append(("bug", event.get("Media-Bug-Function") or ""))
+        details.append(("target", (event.get("Media-Bug-Target") or "").rsplit("/", 1)[-1]))
     if name in ("CHANNEL_CREATE", "CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"):
         dialer = any(event.get(f"variable_{v}") for v in ("dialer_campaign", "dialer_agent",
                                                           "dialer_agent_id"))
