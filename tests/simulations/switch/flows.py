@@ -127,6 +127,8 @@ def _normalise_one(event: Event, aliases: Aliases, jobs: Mapping[str, str],
     if name == "CHANNEL_EXECUTE_COMPLETE" and (
             event.get("Application") not in WATCHED_APPLICATIONS):
         return
+    if name.startswith("MEDIA_BUG_") and event.get("Media-Bug-Function") != "session_record":
+        return  # a recording's bug only (the simulator does not model avmd's media bug)
     steps.append(Step(name, leg, _details(name, event, aliases)))
 
 
