@@ -20,11 +20,11 @@ from inbound_kit import Caller, queue, world
 
 from dialer.commands import (
     INBOUND_END,
-    CallbackResult,
     AgentState,
     AgentStateChanged,
     AttemptFinished,
     Bridge,
+    CallbackResult,
     CallOutcome,
     Direction,
     InboundEnd,
@@ -169,12 +169,8 @@ def _check_never_rings_a_caller_on_hold(w) -> None:
     for kind, item in w.log:
         if kind == "event" and isinstance(item, InboundCallArrived):
             live[item.call_id] = w.callers[item.call_id].number
-        elif kind == "event" and isinstance(item, CallHungUp):
-            live.pop(item.call_id, None)
-        elif kind == "command" and isinstance(item, Bridge):
-            live.pop(item.call_id, None)
-        elif kind == "command" and isinstance(item, AttemptFinished):
-            live.pop(item.call_id, None)
+        elif isinstance(item, (CallHungUp, Bridge, AttemptFinished)):
+            live.pop(item.call_id, None)  # the caller left, was connected, or ended
         elif kind == "command" and isinstance(item, Originate) and \
                 "dialer_queue_callback" in item.variables:
             assert item.number_e164 not in live.values(), \
