@@ -274,5 +274,17 @@ class AbandonLedger:
         self.shared_period_live_answers = self.shared_period_abandons = 0
         self._fold_shared_period()
 
+    def own_counts_since(self, since: float) -> tuple[int, int]:
+        """(live answers, abandons) this process recorded at or after ``since``, among the
+        entries still held (those of the last window, until the next prune): what the runner
+        adds to the other processes' counts for Ofcom's calendar-day rate."""
+        live = abandons = 0
+        for entry in reversed(self._entries):
+            if entry[0] < since:
+                break
+            live += int(entry[1])
+            abandons += int(entry[2])
+        return live, abandons
+
     def rate(self) -> float:
         return self.abandons / self.live_answers if self.live_answers else 0.0

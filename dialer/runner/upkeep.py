@@ -19,6 +19,7 @@ from dialer.events import CallbackDue, Event
 from dialer.ports import DialTarget
 from dialer.runner.campaign_link import utc
 from dnc.rules.model import CampaignState
+from dnc.rules.ofcom import OFCOM_ABANDON_WINDOW, ofcom_day_start
 
 if TYPE_CHECKING:
     from campaigns.hopper import SelectionCheck
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dialer.runner")
 LEDGER_REFRESH = 3.0
 """Seconds between refreshes of the other processes' share of the campaign's ledger."""
+OFCOM_WINDOW = OFCOM_ABANDON_WINDOW.total_seconds()
 
 
 class CampaignUpkeep:
@@ -151,13 +153,38 @@ class CampaignUpkeep:
             if period is not None:
                 engine.ledger.set_shared_period_counts(
                     period, counts.period_live_answers, counts.period_abandons)
-            if self.ledger_window == 86400.0:
+            if self.ledger_window == OFCOM_WINDOW:
                 # Ofcom measures the abandoned-call rate per campaign over 24 hours and the
                 # rules engine needs it at dial time (2016 statement, Annex 3). A rate over
                 # another window is not that measure: the gate's stays unknown and
-                # uk.abandon_rate refuses UK dials (fail closed).
+                # uk.abandon_rate refuses UK dials (fail closed). The 2010 clarification
+                # reads the period as midnight to midnight: the UK day's rate goes too, and
+                # the rule refuses when either is 3 % or more.
+                day_start, live, abandons = await self.db.call(self._ofcom_day_counts, now)
+                own_live, own_abandons = engine.ledger.own_counts_since(
+                    max(day_start, now - self.ledger_window))
+                live, abandons = live + own_live, abandons + own_abandons
                 self.gate.campaign_state = CampaignState(
-                    abandon_rate_24h=engine.ledger.rate())
+                    abandon_rate_24h=engine.ledger.rate(),
+                    abandon_rate_today=abandons / live if live else 0.0)
+
+    def _ofcom_day_counts(self, now: float) -> tuple[float, int, int]:
+        """(start of the UK day, live answers, abandons) of the campaign since 00:00 UK
+        time that the engine's ledger does not hold (database thread): every other
+        process's, and this process's own before the ledger's 24 h window, which only the
+        25-hour day the clocks go back reaches into (its last hour)."""
+        at = utc(now)
+        start = ofcom_day_start(at)
+        others = self.store.ledger_counts(self.link.campaign_id, now=at, window=at - start,
+                                          exclude_owner=self.owner)
+        live, abandons = others.live_answers, others.abandons
+        horizon = now - self.ledger_window
+        if start.timestamp() < horizon:
+            for answered, abandoned in self.store.ledger_entries(
+                    self.link.campaign_id, since=start, process_owner=self.owner):
+                if answered.timestamp() < horizon:
+                    live, abandons = live + 1, abandons + int(abandoned)
+        return start.timestamp(), live, abandons
 
     async def anchor_audit(self) -> None:
         """Anchor the audit log every ``audit_anchor_interval`` seconds (and at every stop,

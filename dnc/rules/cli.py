@@ -141,6 +141,9 @@ def explain(
     agent_guaranteed: Annotated[bool, typer.Option(help="Ofcom: agent guaranteed.")] = False,
     abandon_rate: Annotated[float | None, typer.Option(help="Campaign 24 h abandon rate.")]
     = None,
+    abandon_rate_today: Annotated[float | None, typer.Option(
+        help="Campaign abandon rate since 00:00 UK time (with --abandon-rate; without it "
+        "the day's rate is unknown and a UK dial is refused).")] = None,
     data_dir: Annotated[Path | None, typer.Option(
         "--rules-dir", help="Directory of rule tables (default: <home>/rules when it has a "
         "state_rules.csv, else the built-in ones; emergencies from <home>/rules).")] = None,
@@ -207,7 +210,10 @@ def explain(
     engine = ComplianceEngine(registries, history, tables, facts=facts)
     # Without --abandon-rate there is no campaign measurement: the rate is the dial's to
     # judge (uk.abandon_rate says so), as for lead selection and doctor.
-    state = CampaignState(abandon_rate_24h=abandon_rate) if abandon_rate is not None else None
+    state = None
+    if abandon_rate is not None or abandon_rate_today is not None:
+        state = CampaignState(abandon_rate_24h=abandon_rate,
+                              abandon_rate_today=abandon_rate_today)
     decision = engine.check(lead, rules, moment, state)
     decision = _unreproducible(decision, missing, registries)
     if as_json:

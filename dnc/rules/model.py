@@ -159,6 +159,11 @@ class CampaignState:
     """Campaign-level measurements a rule may need (the pacing/ledger owns them)."""
 
     abandon_rate_24h: float | None = None  # abandoned / live-answered, last 24 h
+    abandon_rate_today: float | None = None
+    """Abandoned / live-answered since the current UK calendar day began (00:00
+    Europe/London, ``dnc.rules.ofcom.ofcom_day_start``): Ofcom's 2010 clarification reads
+    the 24-hour period as midnight to midnight. Unknown (None) is refused like the 24 h
+    rate when a campaign state is supplied."""
 
 
 class LazyReason(partial):

@@ -362,7 +362,8 @@ def test_a_failed_audit_write_keeps_the_buffer_and_raises() -> None:
 def test_outcomes_recorded_in_the_run_feed_ofcom_and_regulation_f() -> None:
     uk = CampaignRules("uk", profiles=(Profile.UK_OFCOM,))
     gate = DialTimeGate(uk, FreshNational(AT), DictHistory(), inner_opted_out=lambda n: False)
-    gate.campaign_state = CampaignState(abandon_rate_24h=0.0)  # what the runner supplies
+    # what the runner supplies
+    gate.campaign_state = CampaignState(abandon_rate_24h=0.0, abandon_rate_today=0.0)
     [lead] = prefetched(gate, ["+442079460123"])
     gate.record_dial(lead.number_e164, AT.timestamp(), "uk", lead.lead_id)
     later = AT.timestamp() + 3600
@@ -554,7 +555,7 @@ def test_the_demo_uses_the_uk_profile_when_no_us_zone_is_open(tmp_path: Path) ->
         assert claims and all(c.phone.startswith("+44") for c in claims)
         # Ofcom's 24 h abandoned-call rate: unknown until the runner measures it
         assert not any(gate.check(t, at.timestamp()).allowed for t, _ in items)
-        gate.campaign_state = CampaignState(abandon_rate_24h=0.0)
+        gate.campaign_state = CampaignState(abandon_rate_24h=0.0, abandon_rate_today=0.0)
         assert all(gate.check(t, at.timestamp()).allowed for t, _ in items)
         gate.close()
     finally:
@@ -563,8 +564,10 @@ def test_the_demo_uses_the_uk_profile_when_no_us_zone_is_open(tmp_path: Path) ->
 
 @pytest.mark.parametrize(("state", "allowed", "why"), [
     (None, False, "not known"),              # the runner has not measured it (yet)
-    (CampaignState(abandon_rate_24h=0.0299), True, ""),
-    (CampaignState(abandon_rate_24h=0.03), False, "3% or more"),
+    (CampaignState(abandon_rate_24h=0.0299), False, "today"),  # the UK day's rate unknown
+    (CampaignState(abandon_rate_24h=0.0299, abandon_rate_today=0.0299), True, ""),
+    (CampaignState(abandon_rate_24h=0.03, abandon_rate_today=0.0), False, "3% or more"),
+    (CampaignState(abandon_rate_24h=0.0, abandon_rate_today=0.03), False, "today"),
 ])
 def test_a_uk_dial_is_refused_while_the_campaigns_24h_abandon_rate_is_unknown(
         state, allowed, why) -> None:
@@ -608,6 +611,9 @@ def test_the_runner_supplies_the_rate_only_when_it_is_measured_over_24_hours(
         claim_check=None, claim_ttl=None, clock=AT.timestamp,
         post=None)  # type: ignore[arg-type]
     upkeep.attach(SimpleNamespace(ledger=SimpleNamespace(  # type: ignore[arg-type]
-        set_shared_counts=lambda *a: None, period_at=lambda now: None, rate=lambda: 0.01)))
+        set_shared_counts=lambda *a: None, period_at=lambda now: None, rate=lambda: 0.01,
+        own_counts_since=lambda since: (0, 0))))
     asyncio.run(upkeep.refresh_ledger_once())
     assert (gate.campaign_state.abandon_rate_24h == 0.01) is supplied
+    # The UK calendar day's rate goes with it (the other processes' 1 in 100 today).
+    assert (gate.campaign_state.abandon_rate_today == 0.01) is supplied

@@ -84,7 +84,7 @@ def test_a_limit_counting_other_campaigns_calls_holds_at_journaling(name, tmp_pa
     a = process(url, "a", rules=case.rules)
     b = process(url, "b", tmp_path / "audit-b", rules=case.rules)
     for proc in (a, b):
-        proc.gate.campaign_state = CampaignState(abandon_rate_24h=0.0)
+        proc.gate.campaign_state = CampaignState(abandon_rate_24h=0.0, abandon_rate_today=0.0)
     [lead_a] = a.hold([case.numbers[1]], AT - timedelta(minutes=5), "spring2", **case.facts)
     [lead_b] = b.hold([case.numbers[2]], AT - timedelta(minutes=5), "spring3", **case.facts)
     first = a.dial(lead_a, AT)

@@ -27,7 +27,7 @@ UK = "+442079460000"
 TABLES = RuleTables()
 US_STATE = campaign(Profile.US_FEDERAL, Profile.US_STATE, subject="solar")
 OFCOM = campaign(Profile.UK_OFCOM)
-MEASURED = CampaignState(abandon_rate_24h=0.0)
+MEASURED = CampaignState(abandon_rate_24h=0.0, abandon_rate_today=0.0)
 
 
 def checker(at: datetime, attempts=(), tps: bool = False) -> ComplianceEngine:

@@ -110,5 +110,8 @@ def test_explain_judges_the_uk_rate_only_when_given_one(tmp_path):
         rules = json.loads(result.stdout)["rules"]
         return next(r for r in rules if r["rule"] == "uk.abandon_rate")
     assert rule()["passed"] and "judged at the dial" in rule()["reason"]
-    assert not rule("--abandon-rate", "0.031")["passed"]
-    assert rule("--abandon-rate", "0.02")["passed"]
+    assert not rule("--abandon-rate", "0.031", "--abandon-rate-today", "0.0")["passed"]
+    assert rule("--abandon-rate", "0.02", "--abandon-rate-today", "0.02")["passed"]
+    # The UK calendar day's rate counts too; an unknown one is refused.
+    assert not rule("--abandon-rate", "0.02", "--abandon-rate-today", "0.03")["passed"]
+    assert "not known" in rule("--abandon-rate", "0.02")["reason"]

@@ -86,7 +86,7 @@ def _decisions(tmp_path: Path) -> tuple[str, str, int]:
     try:
         engine = ComplianceEngine(registries, history, RuleTables(), facts=facts)
         for index, campaign in enumerate(CAMPAIGNS):
-            state = CampaignState(0.01 * index) if index else None
+            state = CampaignState(0.01 * index, 0.01 * index) if index else None
             for moment in MOMENTS:
                 for lead in leads[index::2]:
                     at = moment + timedelta(seconds=rng.randrange(0, 4 * 3600))

@@ -75,7 +75,7 @@ def test_u11_a_consent_naming_no_seller_or_no_number_does_not_lift_a_tps_listing
         consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, UK_NOON - timedelta(days=3),
                                 seller=seller, number=number)
         decision = checker(UK_NOON, listings=listings, versions=tps).check(
-            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0))
+            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0, 0.0))
         assert outcome(decision, "uk.tps").passed is allowed, (seller, number)
         assert decision.allowed is allowed
 
@@ -88,7 +88,7 @@ def test_pecr_reg_19_recorded_marketing_needs_a_consent_naming_this_caller_and_l
         consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, UK_NOON - timedelta(days=3),
                                 seller=seller, number=number)
         decision = checker(UK_NOON, versions=tps).check(
-            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0))
+            LeadFacts(UK, consents=(consent,)), rules, UK_NOON, CampaignState(0.0, 0.0))
         rule = outcome(decision, "uk.automated_calls")
         assert rule.passed is allowed, (seller, number, rule.reason)
         if not allowed:

@@ -86,14 +86,26 @@ def test_ofcom_abandon_rate_of_three_percent_or_more_refuses():
     """Since the 2016 statement 3 % is the enforcement-priority line, not a safe harbour: an
     abandoned-call rate of 3 % or more is refused (the review's U1)."""
     assert abandon_rate(3, 100) == 0.03
-    over = CampaignState(abandon_rate_24h=abandon_rate(4, 100))
+    over = CampaignState(abandon_rate_24h=abandon_rate(4, 100), abandon_rate_today=0.0)
     decision = uk_engine().check(LeadFacts(UK), OFCOM, AT, over)
     assert not outcome(decision, "uk.abandon_rate").passed
-    at_limit = CampaignState(abandon_rate_24h=0.03)
+    at_limit = CampaignState(abandon_rate_24h=0.03, abandon_rate_today=0.0)
     assert not outcome(uk_engine().check(LeadFacts(UK), OFCOM, AT, at_limit),
                        "uk.abandon_rate").passed
-    below = CampaignState(abandon_rate_24h=abandon_rate(29, 1000))
+    below = CampaignState(abandon_rate_24h=abandon_rate(29, 1000),
+                          abandon_rate_today=abandon_rate(29, 1000))
     assert uk_engine().check(LeadFacts(UK), OFCOM, AT, below).allowed
+
+
+def test_ofcom_abandon_rate_of_the_uk_calendar_day_refuses_at_three_percent():
+    """The 2010 clarification's midnight-to-midnight day: the day's own rate at 3 % refuses
+    though the rolling 24 h rate is below; an unknown day rate refuses (fail closed)."""
+    for today, passed in ((0.03, False), (None, False), (0.0299, True)):
+        state = CampaignState(abandon_rate_24h=0.01, abandon_rate_today=today)
+        result = outcome(uk_engine().check(LeadFacts(UK), OFCOM, AT, state),
+                         "uk.abandon_rate")
+        assert result.passed is passed, (today, result.reason)
+        assert passed or "today" in str(result.reason)
 
 
 def test_tps_listing_blocks_uk_marketing_without_consent():

@@ -506,7 +506,7 @@ def _uk(days_old: float, attempts=()):
     tps = RegistryVersion("tps", RegistryKind.OTHER, "tps@x",
                           UK_NOON - timedelta(days=days_old))
     return checker(UK_NOON, attempts=attempts, versions=[tps]).check(
-        LeadFacts(UK), campaign(Profile.UK_OFCOM), UK_NOON, CampaignState(0.01))
+        LeadFacts(UK), campaign(Profile.UK_OFCOM), UK_NOON, CampaignState(0.01, 0.01))
 
 
 def test_u11_tps_data_older_than_28_days_blocks_marketing_calls():
