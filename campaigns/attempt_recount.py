@@ -97,7 +97,7 @@ def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequ
                         since: datetime) -> list[PastAttempt]:
     """Every attempt since ``since`` to one of ``numbers`` or to any number of one of
     ``contacts``, read in the caller's transaction (one statement)."""
-    from campaigns.compliance import past_attempts
+    from campaigns.compliance import attempt_campaign, past_attempts
 
     if not numbers and not contacts:
         return []
@@ -113,7 +113,7 @@ def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequ
         .where(CallAttempt.id.in_(ids))
         .order_by(CallAttempt.dialed_at)))
     campaign_ids = {row[0].campaign_id for row in rows}
-    names = {c.id: (c.name, (c.settings or {}).get("compliance", {}).get("subject"))
+    names = {c.id: attempt_campaign(c)
              for c in session.exec(select(Campaign).where(Campaign.id.in_(campaign_ids)))} \
         if campaign_ids else {}
     return past_attempts(rows, names)

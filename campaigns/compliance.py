@@ -21,6 +21,7 @@ from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
 from dnc.errors import ComplianceError
 from dnc.interfaces import LineType, PastAttempt
+from dnc.rules.adad import called_party_may_have_ended
 from dnc.rules.model import (
     AttemptCap,
     CampaignRules,
@@ -141,15 +142,15 @@ class StoreAttemptHistory:
 
     def __init__(self, store: CampaignStore) -> None:
         self.store = store
-        self._campaigns: dict[int, tuple[str, str | None]] = {}
+        self._campaigns: dict[int, AttemptCampaign] = {}
 
-    def campaign_names(self, ids: set[int]) -> dict[int, tuple[str, str | None]]:
-        """Campaign id -> (name, subject) for the ids given (read once, refreshed on a miss)."""
+    def campaign_names(self, ids: set[int]) -> dict[int, AttemptCampaign]:
+        """Campaign id -> (name, subject, prerecorded) for the ids given (read once,
+        refreshed on a miss)."""
         if not ids <= self._campaigns.keys():
             with self.store.read_session() as session:
-                self._campaigns = {
-                    c.id: (c.name, (c.settings or {}).get("compliance", {}).get("subject"))
-                    for c in session.exec(select(Campaign))}
+                self._campaigns = {c.id: attempt_campaign(c)
+                                   for c in session.exec(select(Campaign))}
         return self._campaigns
 
     def attempts(self, number_e164: str, since: datetime) -> list[PastAttempt]:
@@ -168,14 +169,32 @@ class StoreAttemptHistory:
         return past_attempts(rows, self.campaign_names({row[0].campaign_id for row in rows}))
 
 
+AttemptCampaign = tuple[str, str | None, bool]
+"""What an attempt's record needs of its campaign: (name, subject, prerecorded)."""
+
+
+def attempt_campaign(campaign: Campaign) -> AttemptCampaign:
+    """(name, subject, prerecorded) from a campaign's stored settings: prerecorded as
+    ``compliance_settings.is_prerecorded`` reads it (declared, else ``leave_message``)."""
+    settings = campaign.settings or {}
+    compliance = settings.get("compliance") or {}
+    prerecorded = compliance.get("prerecorded")
+    if prerecorded is None:
+        prerecorded = settings.get("machine_action") == "leave_message"
+    return campaign.name, compliance.get("subject"), bool(prerecorded)
+
+
 def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
-                  campaigns: Mapping[int, tuple[str, str | None]]) -> list[PastAttempt]:
-    """Journal rows (with their lead's contact and custom fields) as ``PastAttempt``."""
+                  campaigns: Mapping[int, AttemptCampaign]) -> list[PastAttempt]:
+    """Journal rows (with their lead's contact and custom fields) as ``PastAttempt``.
+
+    An attempt of a prerecorded campaign whose person ended it, or may have, is marked for
+    NRS 597.814(2)(b) (``dnc.rules.adad``; an unknown campaign counts as prerecorded)."""
     found = []
     for row, contact_id, custom in rows:
         if row.dialed_at is None:
             continue
-        name, campaign_subject = campaigns.get(row.campaign_id, ("", None))
+        name, campaign_subject, prerecorded = campaigns.get(row.campaign_id, ("", None, True))
         custom = custom or {}
         found.append(PastAttempt(
             at=row.dialed_at, number_e164=row.phone, campaign=name,
@@ -185,7 +204,10 @@ def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
             answered_live=row.answered_at is not None
             and row.answer_kind != AnswerKind.MACHINE.value,
             conversation=row.bridged_at is not None, abandoned=row.abandoned,
-            contact_id=contact_id, machine=row.answer_kind == AnswerKind.MACHINE.value))
+            contact_id=contact_id, machine=row.answer_kind == AnswerKind.MACHINE.value,
+            prerecorded_hang_up=prerecorded and called_party_may_have_ended(
+                ended=row.ended_at is not None, answered=row.answered_at is not None,
+                message=row.message_outcome, cause=row.hangup_cause)))
     return found
 
 

@@ -69,6 +69,9 @@ class PastAttempt:
     abandoned: bool = False       # live answer not connected to an agent in time
     contact_id: str | None = None  # the person called (per-person limits count across numbers)
     machine: bool = False         # answered by a machine (Ofcom: no repeat the same day)
+    prerecorded_hang_up: bool = False
+    """A call of a prerecorded campaign that a person at the number ended, or may have
+    (NRS 597.814(2)(b): no second such call): see ``dnc.rules.adad.called_party_may_have_ended``."""
 
 
 @runtime_checkable

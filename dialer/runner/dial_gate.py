@@ -534,7 +534,10 @@ class DialTimeGate:
             at=datetime.fromtimestamp(at, UTC), number_e164=number_e164, campaign=campaign,
             lead_id=lead_id, subject=(facts.subject if facts else None) or self.rules.subject,
             debt_id=facts.debt_id if facts else None,
-            contact_id=facts.contact_id if facts else None)
+            contact_id=facts.contact_id if facts else None,
+            # Who ends a prerecorded call is unknown until its outcome: counted as the
+            # called party until then (NRS 597.814(2)(b), fail closed).
+            prerecorded_hang_up=self.rules.prerecorded)
         with self._lock:
             if number_e164 in self._leads_by_number:
                 self._kept.record(attempt, self.lookback)
@@ -543,17 +546,20 @@ class DialTimeGate:
 
     def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
                        conversation: bool = False, abandoned: bool = False,
-                       machine: bool = False) -> None:
+                       machine: bool = False, called_party_ended: bool = True) -> None:
         """What became of the attempt dialed at ``dialed_at``: Reg F's no-call-after-a-
         conversation (12 CFR 1006.14(b)(2)(i)(B)) and Ofcom's 72 h after an abandoned call and
-        same-day after an answering machine read these. An attempt this run did not record is
+        same-day after an answering machine read these; Nevada's no second prerecorded call
+        reads ``called_party_ended`` (``dnc.rules.adad.called_party_may_have_ended``) of a
+        prerecorded campaign's attempt. An attempt this run did not record is
         added (counting it is the safe side). Call it before ``forget``: for a number no kept
         lead has, it is dropped (memory stays bounded) and a later prefetch reads the outcome
         from the journal.
         """
         moment = datetime.fromtimestamp(dialed_at, UTC)
         flags = {"answered_live": answered_live, "conversation": conversation,
-                 "abandoned": abandoned, "machine": machine}
+                 "abandoned": abandoned, "machine": machine,
+                 "prerecorded_hang_up": self.rules.prerecorded and called_party_ended}
         with self._lock:
             holders = self._leads_by_number.get(number_e164)
             if not holders:

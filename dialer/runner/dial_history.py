@@ -57,10 +57,11 @@ class KeptAttempts:
 
     def mark(self, key: str, dialed_at: datetime, template: PastAttempt, lookback: timedelta,
              *, answered_live: bool, conversation: bool, abandoned: bool,
-             machine: bool = False) -> None:
+             machine: bool = False, prerecorded_hang_up: bool | None = None) -> None:
         """Outcome flags of the recorded dial nearest ``dialed_at`` (within the tolerance);
         a dial this run did not record is added (as ``template``), since counting it is the
-        safe side."""
+        safe side. ``prerecorded_hang_up`` replaces the dial's (counted until its outcome
+        was known) when given."""
         recorded = self._recorded.setdefault(key, [])
         near = [i for i, a in enumerate(recorded)
                 if abs(a.at - dialed_at) <= SAME_ATTEMPT_TOLERANCE
@@ -70,7 +71,9 @@ class KeptAttempts:
         updated = replace(base, answered_live=base.answered_live or answered_live,
                           conversation=base.conversation or conversation,
                           abandoned=base.abandoned or abandoned,
-                          machine=base.machine or machine)
+                          machine=base.machine or machine,
+                          prerecorded_hang_up=base.prerecorded_hang_up
+                          if prerecorded_hang_up is None else prerecorded_hang_up)
         if index is None:
             recorded.append(updated)
         else:
@@ -114,6 +117,7 @@ class KeptAttempts:
                 conversation=stored.conversation or attempt.conversation,
                 abandoned=stored.abandoned or attempt.abandoned,
                 machine=stored.machine or attempt.machine,
+                prerecorded_hang_up=stored.prerecorded_hang_up or attempt.prerecorded_hang_up,
                 contact_id=stored.contact_id or attempt.contact_id)
         self._merged[number] = tuple(sorted(merged, key=lambda a: a.at))
 

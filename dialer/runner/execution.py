@@ -65,6 +65,7 @@ from dialer.runner.telemetry import Telemetry
 from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
 from dialer.runner.wiring import SwitchSide
 from dnc.internal import InternalDnc
+from dnc.rules.adad import called_party_may_have_ended
 from dnc.rules.base import SEND_ALLOWANCE
 
 log = logging.getLogger("dialer.runner")
@@ -507,7 +508,10 @@ class CommandExecution:
             self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
                                      conversation=command.bridged_at is not None,
                                      abandoned=command.abandoned,
-                                     machine=command.answer_kind is AnswerKind.MACHINE)
+                                     machine=command.answer_kind is AnswerKind.MACHINE,
+                                     called_party_ended=called_party_may_have_ended(
+                                         ended=True, answered=command.answered_at is not None,
+                                         message=command.message, cause=command.cause.name))
         if command.failed_over_to is not None:
             # The attempt goes on as another leg: the lead's facts stay with the gate.
             self.stats.failovers += 1

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dnc.interfaces import RegistryKind
 from dnc.rules import stamps
+from dnc.rules.adad import SECOND_CALL_AFTER_HANG_UP, SecondCallAfterHangUpRule
 from dnc.rules.area_bans import AreaBan, AreaBans
 from dnc.rules.base import (
     AttemptLimitRule,
@@ -39,7 +40,7 @@ class InState:
     row's effective date, in the lead's zones plus the state's own (and ``also_in``)."""
 
     state: str
-    inner: CallingHoursRule | AttemptLimitRule | StateConsentRule
+    inner: CallingHoursRule | AttemptLimitRule | StateConsentRule | SecondCallAfterHangUpRule
     extra_zones: tuple[ZoneInfo, ...] = ()
     effective: date | None = None
     in_force_from: datetime | None = field(default=None, init=False, repr=False,
@@ -246,6 +247,9 @@ def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
         if row.applies_to == "autodialed" and not campaign.autodialed:
             continue
         rules.extend(rules_for_row(row, tables))
+    if campaign.prerecorded:
+        for state in sorted(SECOND_CALL_AFTER_HANG_UP):
+            rules.append(InState(state, SecondCallAfterHangUpRule(state), _zones(tables, state)))
     return tuple(rules)
 
 
