@@ -83,7 +83,8 @@ async def require(request: Request, store: CampaignStore, *roles: UserRole) -> C
     if who is None:
         raise Refused(401, "sign in first")
     if roles and who.role not in roles:
-        raise Refused(403, f"a {who.role.value} may not do this")
+        raise Refused(403, f"this page is not for your role ({who.role.value}): "
+                      "sign in as someone who may use it")
     return who
 
 

@@ -86,6 +86,17 @@ class Hub:
         supervisors = self.campaign_pages.get(campaign)
         agent = message.get("agent")
         agents = self.agent_pages.get((campaign, agent)) if agent else None
+        if kind == "link":
+            # A runner process came or went: every page of the campaign is told (an agent
+            # on that process has no dialer behind their desktop any more).
+            data = sse("link", message)
+            for (page_campaign, _), pages in self.agent_pages.items():
+                if page_campaign == campaign:
+                    for page in list(pages):
+                        page.put(data)
+            for page in list(supervisors or ()):
+                page.put(data)
+            return
         if kind == "snapshot":
             if supervisors:
                 data = sse("snapshot", message)

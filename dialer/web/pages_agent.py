@@ -8,7 +8,7 @@ shown only while it is the agent's own (their call, their wrap-up, their preview
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -19,10 +19,20 @@ from starlette.routing import Route
 from campaigns.models import UserRole
 from dialer.web.auth import Caller, Refused, require
 from dialer.web.live import Page, sse
-from dialer.web.pages_common import answer, campaign_choice, event_stream, posted, render, web
+from dialer.web.pages_common import (
+    answer,
+    campaign_choice,
+    event_stream,
+    phone_refusal,
+    posted,
+    render,
+    web,
+)
 from dialer.web.records import agent_callbacks, campaign_sheet, lead_card, time_in_states
 
 AGENT = UserRole.AGENT
+CALLBACK_SLACK = timedelta(minutes=5)
+"""A callback this much in the past is still taken (the agent typed "now" slowly)."""
 SIMPLE_ACTIONS = {"login", "ready", "pause", "logout", "hold", "unhold", "consult_complete",
                   "consult_cancel", "preview_dial", "preview_skip", "dnc", "accept"}
 
@@ -123,6 +133,9 @@ async def agent_action(request: Request) -> Response:
     elif action == "login":
         endpoint = str(data.get("endpoint", "")).strip()
         if endpoint:
+            refusal = phone_refusal(endpoint)
+            if refusal is not None:
+                return answer(request, {"ok": False, "error": refusal}, _back(campaign))
             payload["endpoint"] = endpoint
     elif action == "accept":
         payload["work"] = str(data.get("work", ""))
@@ -163,11 +176,13 @@ async def agent_dispose(request: Request) -> Response:
         if moment.tzinfo is None and offset.lstrip("-").isdigit():
             # A datetime-local field has no zone: the browser says its offset (JS minutes,
             # UTC minus local); without the script the time is taken as UTC.
-            from datetime import timedelta
-
             moment = moment + timedelta(minutes=int(offset))
-        payload["callback_at"] = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
-                                  else moment).isoformat()
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        if moment < datetime.now(UTC) - CALLBACK_SLACK:
+            # A mistyped year or day would make the lead due at once: the agent says again.
+            return answer(request, {"ok": False, "error": f"callback time {callback_at!r} "
+                                    "is in the past: choose a later time"}, _back(campaign))
+        payload["callback_at"] = moment.isoformat()
     link = state.directory.link_for_agent(campaign, agent)
     if link is None:
         return answer(request, {"ok": False, "error": "the campaign is not running"},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -147,10 +148,29 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     who, _ = await posted(request)
+    await _agent_leaves(request, who)
     await asyncio.to_thread(web(request).store.end_session, who.token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+async def _agent_leaves(request: Request, who: Caller) -> None:
+    """An agent signing out leaves the dialer too (after the call they are on, as the Log out
+    button): otherwise calls keep being dialed for a desk nobody watches."""
+    agent = who.user.agent
+    if who.role is not UserRole.AGENT or not agent:
+        return
+    directory = web(request).directory
+    for campaign in who.user.campaigns:
+        view = directory.agent_view(campaign, agent)
+        link = directory.link_for_agent(campaign, agent)
+        if link is None or view is None or view.get("state") in (None, "logged_out"):
+            continue
+        result = await link.request({"op": "agent", "action": "logout", "agent": agent})
+        if not result.get("ok"):
+            log.warning("%s signed out but stays logged in on %s: %s", agent, campaign,
+                        result.get("error"))
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str,
@@ -163,6 +183,23 @@ async def health(request: Request) -> Response:
     state = web(request)
     return JSONResponse({"ok": True, "runners": len(state.directory.links),
                          "pages": state.hub.pages})
+
+
+PHONE = re.compile(r"(user/[A-Za-z0-9_.+@:-]+"
+                   r"|sofia/(?!gateway/)[A-Za-z0-9_.-]+/[A-Za-z0-9_.+@:-]+)\Z")
+"""A phone typed on a page (an agent's hot-desk phone, a supervisor's listening phone): one
+registered extension (``user/1001``, ``user/1001@pbx``) or a SIP address on a profile
+(``sofia/internal/1001@10.0.0.5``). Not a gateway (an outside number nailed up for hours at
+the agent's say), and none of FreeSWITCH's dial-string separators (``|``, ``,``, ``:_:``)
+or variable blocks, which would ring further destinations."""
+
+
+def phone_refusal(value: str) -> str | None:
+    """Why ``value`` may not be used as a phone from the web, or None if it may."""
+    if PHONE.match(value) and ":_:" not in value:
+        return None
+    return (f"phone {value!r} is not one registered phone: write it as user/1001 (or "
+            "sofia/<profile>/<extension>); gateways and several destinations are refused")
 
 
 def campaign_choice(request: Request, allowed: list[str]) -> str:

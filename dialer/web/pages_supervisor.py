@@ -23,11 +23,20 @@ from starlette.routing import Route
 from campaigns.models import UserRole
 from dialer.web.auth import Caller, Refused, now, require
 from dialer.web.live import Page, sse
-from dialer.web.pages_common import answer, campaign_choice, event_stream, posted, render, web
+from dialer.web.pages_common import (
+    answer,
+    campaign_choice,
+    event_stream,
+    phone_refusal,
+    posted,
+    render,
+    web,
+)
 from dialer.web.records import abandonment_today, campaign_sheet
 
 SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
-AGENT_ACTIONS = ("pause", "logout", "ready")
+AGENT_ACTIONS = ("pause", "logout")
+"""Forcing an agent ready is not one: it would dial for someone who may not be at the desk."""
 EAVESDROP = ("listen", "whisper", "barge", "stop")
 PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
 TODAY_CACHE = 5.0
@@ -146,12 +155,19 @@ async def supervisor_action(request: Request) -> Response:
                    + (f": {data['reason']}" if data.get("reason") else "")}
         result = await link.request(payload)
         after = {"requested": action}
+    elif action == "stop":
+        # The supervisor's leg is on whichever process their agent was: ask every one.
+        results = [await link.request({"op": "supervise", "action": "stop",
+                                       "supervisor": who.user.name}) for link in links]
+        result = next((r for r in results if r.get("ok")), results[0])
+        after = {"mode": "stop"}
     elif action in EAVESDROP:
-        link = state.directory.link_for_agent(campaign, agent) if action != "stop" else None
-        link = link or links[0]
+        link = state.directory.link_for_agent(campaign, agent) or links[0]
         endpoint = str(data.get("endpoint", "")).strip()
-        result = await link.request({"op": "supervise", "action": action, "agent": agent,
-                                     "supervisor": who.user.name, "endpoint": endpoint})
+        refusal = phone_refusal(endpoint) if endpoint else None
+        result = {"ok": False, "error": refusal} if refusal is not None else \
+            await link.request({"op": "supervise", "action": action, "agent": agent,
+                                "supervisor": who.user.name, "endpoint": endpoint})
         after = {"mode": action, "endpoint": endpoint}
     elif action in ("campaign_pause", "campaign_resume"):
         results = [await link.request({"op": "campaign", "action": action.split("_")[1]})
@@ -178,30 +194,47 @@ async def supervisor_action(request: Request) -> Response:
     return answer(request, result, _back(campaign))
 
 
+PACING_LABELS = {"abandon_target": "abandonment target", "lines_per_agent": "lines per agent",
+                 "max_lines": "max lines", "pacing_policy": "policy",
+                 "pacing_params": "policy parameters"}
+
+
 def _pacing_changes(data: dict[str, Any]) -> dict[str, Any] | str:
+    """The console's pacing form as settings changes, or why not (naming the field). The
+    abandonment target is in percent, as the form says: "2" and "2 %" are 2 %, and "0.02"
+    is 0.02 % (never read as a fraction, which would make a cautious 0.02 % a hundred times
+    bigger); the runner then checks the legal bounds (``validate_settings``)."""
     changes: dict[str, Any] = {}
-    try:
-        for key in PACING_FIELDS:
-            raw = str(data.get(key, "")).strip()
-            if not raw:
-                continue
-            if key == "pacing_policy":
-                changes[key] = raw
-            elif key == "max_lines":
-                changes[key] = int(raw)
-            elif key == "abandon_target":
-                value = float(raw.rstrip("%"))
-                changes[key] = value / 100 if raw.endswith("%") or value > 1 else value
-            else:
-                changes[key] = float(raw)
-        raw_params = str(data.get("pacing_params", "")).strip()
-        if raw_params:
+    for key in PACING_FIELDS:
+        raw = str(data.get(key, "")).strip()
+        if not raw:
+            continue
+        label = PACING_LABELS[key]
+        if key == "pacing_policy":
+            changes[key] = raw
+        elif key == "max_lines":
+            if not raw.isdigit():
+                return f"{label} {raw!r}: write a whole number of lines, e.g. 50"
+            changes[key] = int(raw)
+        else:
+            text = raw.removesuffix("%").strip() if key == "abandon_target" else raw
+            try:
+                value = float(text)
+            except ValueError:
+                return f"{label} {raw!r} is not a number" + (
+                    " (in percent, e.g. 2.5)" if key == "abandon_target" else "")
+            if value != value or value in (float("inf"), float("-inf")):
+                return f"{label} {raw!r} is not a number"
+            changes[key] = value / 100 if key == "abandon_target" else value
+    raw_params = str(data.get("pacing_params", "")).strip()
+    if raw_params:
+        try:
             params = json.loads(raw_params)
-            if not isinstance(params, dict):
-                return "pacing_params must be a JSON object"
-            changes["pacing_params"] = params
-    except (ValueError, json.JSONDecodeError) as error:
-        return f"not a number or JSON: {error}"
+        except json.JSONDecodeError as error:
+            return f"policy parameters: not JSON ({error})"
+        if not isinstance(params, dict):
+            return "policy parameters: write a JSON object, e.g. {\"margin_z\": 1.0}"
+        changes["pacing_params"] = params
     return changes or "no pacing setting given"
 
 

@@ -148,11 +148,27 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+SCRIPT_PATHS = ("/events", "/summary")
+"""Addresses only the pages' script reads (a stream, a poll): a refusal there is an answer
+the script acts on (401: back to sign-in), never a redirect it would follow blindly."""
+
+
+def _for_script(request: Request) -> bool:
+    path = request.url.path
+    return path.endswith(SCRIPT_PATHS) or path.startswith("/agent/lead/")
+
+
 async def _refused(request: Request, error: Exception) -> Response:
     assert isinstance(error, Refused)
-    if error.status == 401 and request.method == "GET" \
-            and not request.url.path.endswith(("/events", "/summary")):
+    page = request.method == "GET" and not _for_script(request)
+    if error.status == 401 and page:
         return RedirectResponse("/login", status_code=303)
+    if page and "text/html" in request.headers.get("accept", ""):
+        # A person typed or followed the address: a page saying why, not raw JSON.
+        state: WebState = request.app.state.web
+        return state.templates.TemplateResponse(
+            request, "refused.html", {"who": None, "msg": None, "error": error.message},
+            status_code=error.status)
     if "application/json" in request.headers.get("accept", "") or request.method == "GET":
         return JSONResponse({"ok": False, "error": error.message}, status_code=error.status)
     return PlainTextResponse(error.message, status_code=error.status)

@@ -17,6 +17,14 @@
     box.classList.toggle("bad", !!bad);
   }
 
+  // The session ended (signed out in another tab, expired, user disabled): every answer
+  // is now a 401, so go to the sign-in page instead of showing "sign in first" forever.
+  function signedOut(response) {
+    if (response.status !== 401) return false;
+    window.location.assign("/login");
+    return true;
+  }
+
   function clock(seconds) {
     if (!(seconds >= 0)) return "";
     seconds = Math.floor(seconds);
@@ -52,7 +60,13 @@
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     $$("[data-endpoint]", form).forEach((el) => { el.value = endpointBox ? endpointBox.value : ""; });
     const offset = $("[name=tz_offset_min]", form);
-    if (offset) offset.value = String(new Date().getTimezoneOffset());
+    if (offset) {
+      // The offset of the chosen moment, not of today: a callback across a daylight-saving
+      // change is otherwise an hour off. A datetime-local value parses as local time.
+      const chosen = $("[name=callback_at]", form);
+      const moment = chosen && chosen.value ? new Date(chosen.value) : new Date();
+      offset.value = String((isNaN(moment) ? new Date() : moment).getTimezoneOffset());
+    }
     const data = new URLSearchParams(new FormData(form));
     const button = $("button[type=submit]", form);
     if (button) button.disabled = true;
@@ -61,6 +75,7 @@
         method: "POST", body: data, credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRF-Token": csrf || "" },
       });
+      if (signedOut(response)) return;
       const result = await response.json().catch(() => ({ ok: false, error: response.statusText }));
       say(result.ok ? (result.message || "done") : result.error, !result.ok);
       if (result.ok && form.id === "dispose-form") form.reset();
@@ -80,7 +95,12 @@
         body.dataset.updatedAt = String(Date.now());
       });
     });
-    source.onerror = () => say("live updates interrupted: reconnecting…", true);
+    source.onerror = () => {
+      say("live updates interrupted: reconnecting…", true);
+      // CLOSED: the server refused the stream (the session ended); the browser will not
+      // retry by itself, so reload: the page comes back whole, or the sign-in page does.
+      if (source.readyState === EventSource.CLOSED) setTimeout(() => window.location.reload(), 2000);
+    };
     source.onopen = () => { if ($("#message") && $("#message").classList.contains("bad")) say(""); };
   }
 
@@ -101,6 +121,7 @@
       if (!leadId) { box.innerHTML = '<p class="muted">No customer on screen.</p>'; return; }
       const response = await fetch("/agent/lead/" + encodeURIComponent(leadId) +
         "?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
+      if (signedOut(response)) return;
       if (response.ok) box.innerHTML = await response.text();
     }
 
@@ -277,12 +298,14 @@
 
     setInterval(async () => {
       const response = await fetch("/supervisor/summary?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
+      if (signedOut(response)) return;
       if (response.ok) applySummary(await response.json());
     }, 5000);
 
     follow("/supervisor/events?campaign=" + encodeURIComponent(campaign), {
       agent: applyAgent,
       snapshot: applySnapshot,
+      link: (message) => { if (!message.connected) say("a dialer process of this campaign went away: the figures may be stale", true); },
     });
   }
 })();
