@@ -58,6 +58,13 @@
     if (!form.matches("form[data-live]")) return;
     event.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
+    // Pause, Ready or Log out in wrap-up end it at once, and the campaign's fallback
+    // disposition is recorded instead of the agent's: ask before the agent's word is lost.
+    const act = $("input[name=action]", form);
+    if (page === "agent" && body.dataset.state === "wrap_up" && act &&
+        ["pause", "ready", "logout"].includes(act.value) &&
+        !window.confirm("This call has no disposition yet. End the wrap-up without one " +
+                        "(the campaign's fallback is recorded)?")) return;
     $$("[data-endpoint]", form).forEach((el) => { el.value = endpointBox ? endpointBox.value : ""; });
     const offset = $("[name=tz_offset_min]", form);
     if (offset) {
