@@ -29,6 +29,10 @@ log = logging.getLogger("dialer.web")
 SCAN_PERIOD = 2.0
 RECONNECT_DELAY = 1.0
 PAGE_QUEUE = 2_000
+REFRESH_TRIES = 40
+REFRESH_STEP = 0.05
+"""How long (40 × 50 ms at most) a pause or log-out's answer waits for the runner to apply
+it before the agent's view is published anyway unchanged (then nothing is sent)."""
 
 
 def sse(kind: str, data: dict[str, Any]) -> bytes:
@@ -171,11 +175,36 @@ class RunnerLink:
         assert self.campaign is not None
         self.hub.dispatch(self.campaign, message)
 
+    async def refresh_agent(self, agent: str, was: dict[str, Any] | None,
+                            tries: int = REFRESH_TRIES) -> None:
+        """Publish the agent's view once the runner has applied a pause or log-out asked
+        for during a call. Such a request only marks it pending (no state changes until the
+        call ends), so the runner's feed says nothing, and the desktop and the wallboard
+        showed no "pause after this call" although the request was taken."""
+        for _ in range(tries):
+            answer = await self.request({"op": "agent", "action": "view", "agent": agent})
+            view = answer.get("view") if answer.get("ok") else None
+            if not isinstance(view, dict):
+                return
+            if _pending(view) != _pending(was or {}) or view.get("state") != (
+                    was or {}).get("state"):
+                current = self.agents.get(agent) or {}
+                if self.campaign and float(view.get("at") or 0) >= float(
+                        current.get("at") or 0):
+                    self.agents[agent] = view
+                    self.hub.dispatch(self.campaign, view)
+                return
+            await asyncio.sleep(REFRESH_STEP)
+
     async def request(self, payload: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
         try:
             return await control_request(self.path, payload, timeout)
         except ControlSocketError as error:
             return {"ok": False, "error": str(error)}
+
+
+def _pending(view: dict[str, Any]) -> tuple[Any, Any]:
+    return view.get("pause_pending"), view.get("logout_pending")
 
 
 class Directory:

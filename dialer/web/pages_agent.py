@@ -146,7 +146,10 @@ async def agent_action(request: Request) -> Response:
     if link is None:
         return answer(request, {"ok": False, "error": f"campaign {campaign} is not running "
                                 "(`dialer run` it first)"}, _back(campaign))
+    was = state.directory.agent_view(campaign, agent)
     result = await link.request(payload)
+    if result.get("ok") and action in ("pause", "logout"):
+        await link.refresh_agent(agent, was)
     return answer(request, result, _back(campaign))
 
 

@@ -154,6 +154,8 @@ async def supervisor_action(request: Request) -> Response:
                    "reason": f"by supervisor {who.user.name}"
                    + (f": {data['reason']}" if data.get("reason") else "")}
         result = await link.request(payload)
+        if result.get("ok"):
+            await link.refresh_agent(agent, view)
         after = {"requested": action}
     elif action == "stop":
         # The supervisor's leg is on whichever process their agent was: ask every one.

@@ -124,3 +124,23 @@ def test_a_supervisor_cannot_force_an_agent_ready(env, ann, sam) -> None:
     _logged_in(env, ann, "ann")
     forced = sam.supervise("spring", "ready", agent="ann").json()
     assert not forced["ok"] and "unknown action 'ready'" in forced["error"]
+
+
+def test_a_pause_or_log_out_asked_during_a_call_shows_as_pending_at_once(env, sam) -> None:
+    bob = env.client("bob")
+    _logged_in(env, bob, "bob")
+    if env.view("spring", "bob")["state"] != "on_call":
+        assert bob.act("spring", "ready")["ok"]
+    call = env.wait_state("spring", "bob", "on_call")["call"]
+    directory = env.app.state.web.directory
+    # Before: the runner's feed says nothing until the call ends (no state changes), so
+    # neither the desktop nor the wallboard showed the request as pending.
+    assert sam.supervise("spring", "pause", agent="bob").json()["ok"]
+    env.wait(lambda: (directory.agent_view("spring", "bob") or {}).get("pause_pending"))
+    assert bob.act("spring", "logout")["ok"]
+    env.wait(lambda: (directory.agent_view("spring", "bob") or {}).get("logout_pending"))
+    with bob.http.stream("GET", "/agent/events?campaign=spring") as events:
+        first = next(line for line in events.iter_lines() if line.startswith("data:"))
+    assert '"logout_pending":true' in first and "by supervisor sam" in first
+    env.hang_up("spring", call["id"])
+    env.wait_state("spring", "bob", "wrap_up")
