@@ -123,10 +123,18 @@ async def login_page(request: Request) -> Response:
 async def login(request: Request) -> Response:
     state = web(request)
     data = await form(request)
-    check_login_csrf(request, data)
     address = request.client.host if request.client else "?"
-    state.limiter.check(address)
     name = str(data.get("name", ""))[:120]
+    try:
+        check_login_csrf(request, data)
+        state.limiter.check(address)
+    except Refused as refused:
+        if wants_json(request):
+            raise
+        # A person at the sign-in form (left open past its hour, or too many tries): the
+        # form again with the reason, not a bare text page.
+        return RedirectResponse(f"/login?{urlencode({'msg': refused.message, 'name': name})}",
+                                status_code=303)
     try:
         user = await asyncio.to_thread(state.store.authenticate, name,
                                        str(data.get("password", "")), at=now())

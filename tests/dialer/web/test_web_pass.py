@@ -144,3 +144,17 @@ def test_a_pause_or_log_out_asked_during_a_call_shows_as_pending_at_once(env, sa
     assert '"logout_pending":true' in first and "by supervisor sam" in first
     env.hang_up("spring", call["id"])
     env.wait_state("spring", "bob", "wrap_up")
+
+
+def test_a_stale_sign_in_form_comes_back_with_the_reason(env) -> None:
+    with httpx.Client(base_url=env.base_url) as person:
+        # The form's cookie is gone (the form was left open past its hour): before, a bare
+        # text page; now the form again, saying why, with the name kept.
+        answer = person.post("/login", data={"csrf": "old", "name": "ann",
+                                             "password": "x"})
+        assert answer.status_code == 303
+        again = person.get(answer.headers["location"])
+        assert "sign-in form is stale" in again.text and 'value="ann"' in again.text
+        # The script (JSON) still gets the refusal as such.
+        assert person.post("/login", data={"csrf": "old"},
+                           headers={"accept": "application/json"}).status_code == 403
