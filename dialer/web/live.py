@@ -29,6 +29,8 @@ log = logging.getLogger("dialer.web")
 SCAN_PERIOD = 2.0
 RECONNECT_DELAY = 1.0
 PAGE_QUEUE = 2_000
+BUSY = ("reserved", "on_call")
+"""States where a pause or log-out is only marked pending (the engine's AgentPool)."""
 REFRESH_TRIES = 40
 REFRESH_STEP = 0.05
 """How long (40 × 50 ms at most) a pause or log-out's answer waits for the runner to apply
@@ -181,6 +183,8 @@ class RunnerLink:
         for during a call. Such a request only marks it pending (no state changes until the
         call ends), so the runner's feed says nothing, and the desktop and the wallboard
         showed no "pause after this call" although the request was taken."""
+        if (was or {}).get("state") not in BUSY:
+            return  # a free agent's pause or log-out changes its state: the feed says it
         for _ in range(tries):
             answer = await self.request({"op": "agent", "action": "view", "agent": agent})
             view = answer.get("view") if answer.get("ok") else None
