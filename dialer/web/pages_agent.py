@@ -33,6 +33,8 @@ from dialer.web.records import agent_callbacks, campaign_sheet, lead_card, time_
 AGENT = UserRole.AGENT
 CALLBACK_SLACK = timedelta(minutes=5)
 """A callback this much in the past is still taken (the agent typed "now" slowly)."""
+MAX_OFFSET_MIN = 18 * 60
+"""The widest UTC offset a browser can state (ISO 8601 allows ±18:00)."""
 SIMPLE_ACTIONS = {"login", "ready", "pause", "logout", "hold", "unhold", "consult_complete",
                   "consult_cancel", "preview_dial", "preview_skip", "dnc", "accept"}
 
@@ -176,10 +178,15 @@ async def agent_dispose(request: Request) -> Response:
             return answer(request, {"ok": False, "error": f"callback time {callback_at!r} "
                                     "is not a date and time"}, _back(campaign))
         offset = str(data.get("tz_offset_min", "")).strip()
-        if moment.tzinfo is None and offset.lstrip("-").isdigit():
+        if moment.tzinfo is None and offset.lstrip("-").isdigit() \
+                and abs(int(offset)) <= MAX_OFFSET_MIN:
             # A datetime-local field has no zone: the browser says its offset (JS minutes,
             # UTC minus local); without the script the time is taken as UTC.
-            moment = moment + timedelta(minutes=int(offset))
+            try:
+                moment = moment + timedelta(minutes=int(offset))
+            except OverflowError:  # year 9999 and a zone west of UTC: no such moment
+                return answer(request, {"ok": False, "error": f"callback time "
+                                        f"{callback_at!r} is out of range"}, _back(campaign))
         moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
         if moment < datetime.now(UTC) - CALLBACK_SLACK:
             # A mistyped year or day would make the lead due at once: the agent says again.
