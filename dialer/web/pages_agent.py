@@ -28,7 +28,13 @@ from dialer.web.pages_common import (
     render,
     web,
 )
-from dialer.web.records import agent_callbacks, campaign_sheet, lead_card, time_in_states
+from dialer.web.records import (
+    CampaignSheet,
+    agent_callbacks,
+    campaign_sheet,
+    lead_card,
+    time_in_states,
+)
 
 AGENT = UserRole.AGENT
 CALLBACK_SLACK = timedelta(minutes=5)
@@ -170,34 +176,48 @@ async def agent_dispose(request: Request) -> Response:
                                "note": str(data.get("note", ""))[:2000],
                                "callback_for": "anyone" if data.get("callback_for") == "anyone"
                                else "me"}
-    callback_at = str(data.get("callback_at", "")).strip()
-    if callback_at:
-        try:
-            moment = datetime.fromisoformat(callback_at)
-        except ValueError:
-            return answer(request, {"ok": False, "error": f"callback time {callback_at!r} "
-                                    "is not a date and time"}, _back(campaign))
-        offset = str(data.get("tz_offset_min", "")).strip()
-        if moment.tzinfo is None and offset.lstrip("-").isdigit() \
-                and abs(int(offset)) <= MAX_OFFSET_MIN:
-            # A datetime-local field has no zone: the browser says its offset (JS minutes,
-            # UTC minus local); without the script the time is taken as UTC.
-            try:
-                moment = moment + timedelta(minutes=int(offset))
-            except OverflowError:  # year 9999 and a zone west of UTC: no such moment
-                return answer(request, {"ok": False, "error": f"callback time "
-                                        f"{callback_at!r} is out of range"}, _back(campaign))
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-        if moment < datetime.now(UTC) - CALLBACK_SLACK:
-            # A mistyped year or day would make the lead due at once: the agent says again.
-            return answer(request, {"ok": False, "error": f"callback time {callback_at!r} "
-                                    "is in the past: choose a later time"}, _back(campaign))
-        payload["callback_at"] = moment.isoformat()
+    sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
+    callback = _callback_at(data, payload["disposition"], sheet)
+    if isinstance(callback, str):
+        return answer(request, {"ok": False, "error": callback}, _back(campaign))
+    if callback is not None:
+        payload["callback_at"] = callback.isoformat()
     link = state.directory.link_for_agent(campaign, agent)
     if link is None:
         return answer(request, {"ok": False, "error": "the campaign is not running"},
                       _back(campaign))
     return answer(request, await link.request(payload), _back(campaign))
+
+
+def _callback_at(data: dict[str, Any], disposition: str, sheet: CampaignSheet
+                 ) -> datetime | str | None:
+    """The callback's moment in UTC from the dispose form, None without one, or why not."""
+    callback_at = str(data.get("callback_at", "")).strip()
+    if not callback_at:
+        chosen = next((d for d in sheet.dispositions
+                       if d.code.upper() == disposition.upper()), None)
+        if chosen is not None and chosen.callback:
+            # The runner's refusal names its command-line flag; the agent has a field.
+            return f"{chosen.label} needs a time: fill in \"Call back at\""
+        return None
+    try:
+        moment = datetime.fromisoformat(callback_at)
+    except ValueError:
+        return f"callback time {callback_at!r} is not a date and time"
+    offset = str(data.get("tz_offset_min", "")).strip()
+    if moment.tzinfo is None and offset.lstrip("-").isdigit() \
+            and abs(int(offset)) <= MAX_OFFSET_MIN:
+        # A datetime-local field has no zone: the browser says its offset (JS minutes,
+        # UTC minus local); without the script the time is taken as UTC.
+        try:
+            moment = moment + timedelta(minutes=int(offset))
+        except OverflowError:  # year 9999 and a zone west of UTC: no such moment
+            return f"callback time {callback_at!r} is out of range"
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    if moment < datetime.now(UTC) - CALLBACK_SLACK:
+        # A mistyped year or day would make the lead due at once: the agent says again.
+        return f"callback time {callback_at!r} is in the past: choose a later time"
+    return moment
 
 
 def routes() -> list[Route]:

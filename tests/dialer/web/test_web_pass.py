@@ -86,6 +86,9 @@ def test_a_callback_in_the_past_is_refused(env, ann) -> None:
                      callback_at="2020-01-02T15:00").json()
     assert not stale["ok"] and "is in the past" in stale["error"]
     assert env.view("spring", "ann")["state"] == "wrap_up"  # nothing recorded
+    untimed = ann.post("/agent/dispose", campaign="spring", call=wrap,
+                       disposition="CALLBK").json()
+    assert not untimed["ok"] and 'fill in "Call back at"' in untimed["error"]
     # The last minute of year 9999 in a zone west of UTC: no such moment (before: a 500).
     edge = ann.post("/agent/dispose", campaign="spring", call=wrap, disposition="CALLBK",
                     callback_at="9999-12-31T23:59", tz_offset_min="300")
