@@ -137,9 +137,13 @@ def test_wrong_password_then_a_hostile_lead_pops_as_text_and_the_callback_keeps_
     page.fill("input[name=callback_at]", local.strftime("%Y-%m-%dT%H:%M"))
     page.click("#dispose-button")
     _state(page, "ready", "reserved", "on_call")
-    with env.store.read_session() as session:
-        callback = session.exec(select(Callback).where(
-            Callback.lead_id == int(call["lead_id"]))).one()
+
+    def stored() -> Callback | None:  # the runner's journal writes it a moment later
+        with env.store.read_session() as session:
+            return session.exec(select(Callback).where(
+                Callback.lead_id == int(call["lead_id"]))).first()
+
+    callback = env.wait(stored, timeout=60)
     due = callback.due_at if callback.due_at.tzinfo else callback.due_at.replace(tzinfo=UTC)
     assert due == local.astimezone(UTC)
     # "My callbacks" lists it with the hostile name as text.

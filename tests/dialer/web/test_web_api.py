@@ -84,7 +84,10 @@ def test_a_post_without_the_csrf_token_is_refused(env, ann) -> None:
     forged_login = httpx.post(f"{env.base_url}/login", data={"csrf": "x", "name": "ann",
                                                            "password": PASSWORD},
                               cookies=login_page.cookies)
-    assert forged_login.status_code == 403
+    # Refused: back to the sign-in form with the reason, and no session.
+    assert forged_login.status_code == 303 and "CSRF" in forged_login.headers["location"]
+    assert forged_login.headers["location"].startswith("/login?")
+    assert "dialer_session" not in forged_login.cookies
 
 
 def test_a_locked_out_user_stays_out(env) -> None:
