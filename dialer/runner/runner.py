@@ -82,7 +82,7 @@ from dialer.runner.settings import RunnerSettings
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
 from dialer.runner.switches import SwitchPool
-from dialer.runner.telemetry import Telemetry
+from dialer.runner.telemetry import MetricSources, Telemetry
 from dialer.runner.upkeep import CampaignUpkeep
 from dialer.runner.watch import ScreenFeed, Watchers
 from dialer.runner.wiring import CommandRelay, RunPhase, SwitchSide
@@ -189,8 +189,11 @@ class Runner:
         """Supervisor → the leg their phone listens on (one at a time)."""
         self.gateway_watch: GatewayWatch | None = None
         """The carriers' router's watcher, when the switches have gateways in the store."""
-        self.telemetry: Telemetry | None = (Telemetry(self.campaign) if settings.metrics
-                                            else None)
+        self.telemetry: Telemetry | None = (
+            Telemetry(self.campaign, MetricSources(
+                self.switch_side, self.db, self.config.abandon_target,
+                bool(self.inbound.served)))
+            if settings.metrics else None)
         """The Prometheus endpoint's side of the runner (``--metrics``)."""
         self.execution = CommandExecution(
             ExecutionTerms(self.campaign, self.owner, settings.gateway,
@@ -285,7 +288,7 @@ class Runner:
                     background.append(group.create_task(self.gateway_watch.run(self.clock),
                                                         name="gateways"))
                 if self.telemetry is not None:
-                    background.append(group.create_task(self.telemetry.run(self),
+                    background.append(group.create_task(self.telemetry.run(self.clock),
                                                         name="metrics"))
                 background.append(group.create_task(self.inbound_calls.run_claims(),
                                                     name="inbound claims"))
@@ -321,6 +324,8 @@ class Runner:
         self.inbound_calls.attach(self.engine)
         self.alerts.attach(self.engine)
         self.status.attach(self.engine)
+        if self.telemetry is not None:
+            self.telemetry.attach(self.engine)
         self.execution.attach(self.engine, self.gateway_watch)
         if self.inbound.served:
             counts = await self.db.call(self.store.lead_status_counts, self.link.campaign_id)

@@ -16,25 +16,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from dialer.commands import AttemptFinished, Originate
+from dialer.engine import Engine
 from dialer.events import AnswerKind
+from dialer.runner.dbworker import DbWorker
 from dialer.runner.metrics import MetricsView, RunnerMetrics
-
-if TYPE_CHECKING:
-    from dialer.runner.runner import Runner
+from dialer.runner.wiring import SwitchSide
 
 log = logging.getLogger("dialer.runner.metrics")
 
 REFRESH_EVERY = 1.0
 
 
-class Telemetry:
-    """The metrics of one runner, served while it runs."""
+@dataclass(frozen=True, slots=True)
+class MetricSources:
+    """What the once-a-second view reads besides the engine: the switches and the legs they
+    carry, the journal writer, the campaign's abandonment limit, whether queues are served."""
 
-    def __init__(self, campaign: str) -> None:
+    switches: SwitchSide
+    db: DbWorker
+    abandon_target: float
+    serves_queues: bool
+
+
+class Telemetry:
+    """The metrics of one runner, served while it runs.
+
+    The counters need nothing but the campaign; the once-a-second view reads its
+    ``MetricSources`` and the engine, once built (``attach``)."""
+
+    def __init__(self, campaign: str, sources: MetricSources | None = None) -> None:
         self.metrics = RunnerMetrics(campaign)
+        self.sources = sources
+        self.engine: Engine | None = None
         self.server: Any = None
         self._day: int | None = None
         self._live_today = 0
@@ -84,13 +102,20 @@ class Telemetry:
 
     # --- once a second -------------------------------------------------------------------------
 
-    def view(self, runner: Runner, now: float) -> MetricsView:
-        engine = runner.engine
-        channels: dict[str, int] = {sid: 0 for sid in runner.switches.clients}
-        for switch_id in runner.call_switch.values():
+    def attach(self, engine: Engine) -> None:
+        """The runner's engine, once built (calls, agents, abandonment, gateways)."""
+        self.engine = engine
+
+    def view(self, now: float) -> MetricsView:
+        sources = self.sources
+        assert sources is not None, "a view needs the runner's MetricSources"
+        engine = self.engine
+        pool = sources.switches.pool
+        channels: dict[str, int] = {sid: 0 for sid in pool.clients}
+        for switch_id in sources.switches.call_switch.values():
             channels[switch_id] = channels.get(switch_id, 0) + 1
-        switches = {sid: runner.switches.connected(sid) for sid in runner.switches.clients}
-        db = runner.db
+        switches = {sid: pool.connected(sid) for sid in pool.clients}
+        db = sources.db
         common: dict[str, Any] = {
             "channels_by_switch": channels, "switches": switches,
             "journal_pending": db.pending_operations, "journal_lag": db.lag(),
@@ -98,12 +123,12 @@ class Telemetry:
             "abandon_rate_today": (self._abandons_today / self._live_today
                                    if self._live_today and self._day == int(now // 86400)
                                    else None),
-            "abandon_target": runner.config.abandon_target}
+            "abandon_target": sources.abandon_target}
         if engine is None:
             return MetricsView(**common)
         snap = engine.snapshot(now)
         queues = ()
-        if engine.inbound is not None and runner.inbound.served:
+        if engine.inbound is not None and sources.serves_queues:
             queues = tuple((q.name, q.waiting, q.longest_wait)
                            for q in engine.inbound.snapshot(now))
         router = engine.gateways
@@ -113,12 +138,12 @@ class Telemetry:
             routed_verdicts=snap.routed_verdicts,
             gateways=router.figures(now) if router is not None else (), **common)
 
-    async def run(self, runner: Runner) -> None:
+    async def run(self, clock: Callable[[], float]) -> None:
         """Refresh the gauges once a second; the loop's lag is how late each look ran."""
         loop = asyncio.get_running_loop()
         while True:
             due = loop.time() + REFRESH_EVERY
             await asyncio.sleep(REFRESH_EVERY)
             self.loop_lag = max(0.0, loop.time() - due)
-            now = runner.clock()
-            self.metrics.refresh(self.view(runner, now), now)
+            now = clock()
+            self.metrics.refresh(self.view(now), now)

@@ -84,9 +84,13 @@ def test_a_person_an_agent_disposes_after_a_machine_verdict_is_a_live_connected_
     routed = runner.engine.agent_work.routed
     assert routed.confirmed_people == len(people) and len(routed) == 0
     # The same figures reach the Prometheus view (the engine snapshot's routed_verdicts).
-    from dialer.runner.telemetry import Telemetry
+    from dialer.runner.telemetry import MetricSources, Telemetry
 
-    view = Telemetry("demo").view(runner, runner.clock())
+    telemetry = Telemetry("demo", MetricSources(runner.switch_side, runner.db,
+                                                runner.config.abandon_target,
+                                                bool(runner.inbound.served)))
+    telemetry.attach(runner.engine)
+    view = telemetry.view(runner.clock())
     assert view.routed_verdicts is not None
     assert (view.routed_verdicts.confirmed_person, view.routed_verdicts.awaiting) == \
         (len(people), 0)
