@@ -30,12 +30,13 @@ def fast_init(cls: _Record) -> _Record:
     * small records: it calls each slot's own descriptor setter, bound once here (about
       twice as fast as the dataclass's);
     * records of ``BUILDER_FIELDS`` fields or more: for the time of ``__init__`` the new
-      instance's class is a *builder twin*, a plain class with the very same slots, so
-      each field is one ordinary slot store (no call at all); the class is then set back.
-      Two class switches cost about as much as six descriptor calls, so this pays from
-      about eight fields on (``AttemptFinished``, 31 fields, is built three times faster).
-      Python allows the switch because both classes have the same layout (same slots,
-      same base); an instance of a subclass takes the descriptor path.
+      instance's class is a *builder twin* (``_twin``), a subclass adding no slot and
+      none of the frozen class's ``__setattr__``, so each field is one ordinary slot store
+      (no call at all); the class is then set back. Two class switches cost about as much
+      as six descriptor calls, so this pays from about eight fields on
+      (``AttemptFinished``, 32 fields, is built three times faster). Python allows the
+      switch because both classes have the same layout; an instance of a subclass of the
+      record takes the descriptor path.
 
     Everything else (fields, defaults and default factories, ``__eq__``, ``__hash__``,
     ``__repr__``, ``dataclasses.replace``, pickling, immutability) stays the dataclass's
@@ -68,7 +69,7 @@ def fast_init(cls: _Record) -> _Record:
         setters.append(f"_set{i}(self, {f.name})")
     body = factories
     if len(fields) >= BUILDER_FIELDS and cls.__bases__ == (object,):
-        namespace["_builder"] = type(f"{cls.__name__}Builder", (), {"__slots__": cls.__slots__})
+        namespace["_builder"] = _twin(cls)
         namespace["_become"] = object.__setattr__  # the frozen class's own would refuse
         body += ["    if type(self) is _cls:",
                  "        _become(self, '__class__', _builder)",
@@ -87,7 +88,7 @@ def fast_init(cls: _Record) -> _Record:
     return cls
 
 
-def builder(cls: Callable[..., _Built]) -> Callable[..., _Built]:
+def builder(cls: Callable[..., _Built], **fixed: object) -> Callable[..., _Built]:
     """A function building ``cls`` from every one of its fields, positionally: the same
     instance as ``cls(*fields)``, about a third faster for a record of many fields.
 
@@ -99,8 +100,18 @@ def builder(cls: Callable[..., _Built]) -> Callable[..., _Built]:
     its class once, to ``cls``. A class that ``fast_init`` left with its generated
     ``__init__`` (a ``__post_init__``, keyword-only or non-init fields, no slots) gets
     ``cls`` itself, which takes the same positional arguments.
+
+    ``fixed``: fields every record of a call site has at the same value (an outbound
+    attempt's empty inbound fields), stored from constants and left out of the arguments,
+    which are the other fields in their order. A call of more than 30 positional arguments
+    is compiled to ``f(*args)`` (CPython 3.11: a tuple and a second evaluation loop), so
+    ``AttemptFinished``'s 32 fields need some fixed to be built by an ordinary call. Such a
+    builder needs the builder twin: a class it cannot serve raises ``TypeError``.
     """
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    unknown = set(fixed) - {f.name for f in fields}
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")  # type: ignore[attr-defined]
     if (
         hasattr(cls, "__post_init__")
         or any(not f.init or f.kw_only for f in fields)
@@ -108,21 +119,42 @@ def builder(cls: Callable[..., _Built]) -> Callable[..., _Built]:
         or len(fields) != len(getattr(cls, "__dataclass_fields__", {}))
         or cls.__bases__ != (object,)  # a base's slots: the twin's layout would differ
     ):
+        if fixed:
+            raise TypeError(f"no builder twin for {cls.__name__}: no fixed fields")  # type: ignore[attr-defined]
         return cls
     name = cls.__name__  # type: ignore[attr-defined]
     namespace: dict[str, object] = {
-        "_cls": cls, "_builder": type(f"{name}Builder", (), {"__slots__": cls.__slots__}),
+        "_cls": cls, "_builder": _twin(cls),
     }
-    names = [f.name for f in fields]
+    names = [f.name for f in fields if f.name not in fixed]
+    for field_name, value in fixed.items():
+        namespace[f"_fixed_{field_name}"] = value
     # The twin has neither ``__new__`` nor ``__init__``: calling it makes the bare
     # instance, a third cheaper than ``object.__new__(twin)`` (no argument tuple to check).
     source = (f"def build_{name}({', '.join(names)}):\n    self = _builder()\n"
-              + "".join(f"    self.{n} = {n}\n" for n in names)
+              + "".join(f"    self.{f.name} = "
+                        f"{'_fixed_' + f.name if f.name in fixed else f.name}\n"
+                        for f in fields)
               + "    self.__class__ = _cls\n    return self\n")
     exec(source, namespace)  # code built from the class's own field names only
     build: Callable[..., _Built] = namespace[f"build_{name}"]  # type: ignore[assignment]
     build.__qualname__ = build.__name__
     return build
+
+
+def _twin(cls: type) -> type:
+    """The builder twin of a frozen, slotted dataclass: a subclass adding no slot, whose
+    instances take ordinary slot stores (``object``'s own ``__setattr__`` and
+    ``__delattr__``, not the frozen class's) and whose call makes a bare instance
+    (``object``'s ``__init__``, not the record's).
+
+    A subclass rather than a plain class with the same slots: switching an instance's
+    class between a class and its subclass of the same layout is checked at once, where
+    two unrelated classes have their slot names compared one by one at every switch
+    (CPython's ``compatible_for_assignment``), some 300 instructions per record."""
+    return type(f"{cls.__name__}Builder", (cls,), {
+        "__slots__": (), "__init__": object.__init__, "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__, "__module__": cls.__module__})
 
 
 class _FactoryDefault:

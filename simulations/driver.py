@@ -51,6 +51,7 @@ from simulations.scenario import Scenario
 from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
+_blank_sim_call = object.__new__
 _USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
 _NORMAL_CLEARING = HangupCause.NORMAL_CLEARING
 _MACHINE_KIND, _HUMAN_KIND = AnswerKind.MACHINE, AnswerKind.HUMAN
@@ -63,6 +64,9 @@ _hung_up, _failed, _classified = builder(CallHungUp), builder(OriginateFailed), 
 
 @dataclass(slots=True)
 class SimCall:
+    """A simulated call's fate and what has happened to it (``_originate`` builds one
+    field by field: a new field must be set there too)."""
+
     kind: int
     talk: float
     patience: float
@@ -346,7 +350,15 @@ class Simulation:
         kind, answer_after, talk, patience, wrap, amd_error = self.fates.fate(
             int(command.variables["dialer_lead_id"]), self._hour)
         call_id = command.call_id
-        self.calls[call_id] = SimCall(kind, talk, patience, wrap, amd_error)
+        # ``SimCall(kind, talk, patience, wrap, amd_error)``, written out: calling a class
+        # with an ``__init__`` enters a second evaluation loop (CPython 3.11), once per
+        # attempt here.
+        call = _blank_sim_call(SimCall)
+        call.kind, call.talk, call.patience, call.wrap, call.amd_error = \
+            kind, talk, patience, wrap, amd_error
+        call.inbound = call.bridged = call.ended = call.classed_machine = False
+        call.answered_at = None
+        self.calls[call_id] = call
         if kind <= MACHINE and answer_after <= command.ring_timeout:
             at, action = t + answer_after, self._answer
         elif kind == BUSY:

@@ -42,7 +42,7 @@ from dialer.engine.inbound import InboundRouter
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.recordings import Recorder
-from dialer.engine.routing import Work, WorkKind
+from dialer.engine.routing import Work, outbound_work
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.switch_waits import SwitchWaits
 from dialer.engine.watch import Wait, Watch
@@ -84,7 +84,7 @@ _MACHINE_OUTCOME, _MACHINE_MESSAGE_OUTCOME, _OPTED_OUT_OUTCOME = (
 _BUSY_OUTCOME, _NO_ANSWER_OUTCOME, _FAILED_OUTCOME = (
     CallOutcome.BUSY, CallOutcome.NO_ANSWER, CallOutcome.FAILED)
 _BRIDGE_WAIT, _CLASSIFY_WAIT = Wait.BRIDGE, Wait.CLASSIFY
-_OUTBOUND_WORK, _RESERVED_AGENT = WorkKind.OUTBOUND, AgentState.RESERVED
+_RESERVED_AGENT = AgentState.RESERVED
 _NORMAL_CLEARING, _LEAVE_MESSAGE = HangupCause.NORMAL_CLEARING, MachineAction.LEAVE_MESSAGE
 _UNCONFIRMED = RoutedVerdict.UNCONFIRMED
 MESSAGE_START_WAIT = 3.0
@@ -102,8 +102,16 @@ _FAILED = (_FAILED_OUTCOME, _FAILED_RESULT)
 _UNANSWERED = {cause: _NOT_ANSWERED_OUTCOME.get(dial_outcome(cause), _FAILED)
                for cause in HangupCause}
 """(record outcome, pacing result) of a call that ended before any answer, by cause."""
-_attempt_finished = builder(AttemptFinished)
-"""One per attempt: built from all its fields in their order (pacing_models/records.py)."""
+_NOT_INBOUND = {"queued_at": None, "estimated_wait": None, "overflowed_from": None,
+                "ivr_keys": "", "failed_over_to": None}
+_outbound_finished = builder(AttemptFinished, **_NOT_INBOUND)
+"""One per attempt that was not inbound: built from its other fields in their order
+(pacing_models/records.py), the inbound ones and ``failed_over_to`` empty. (With all 32
+fields a call is compiled to ``f(*args)``, at a second evaluation loop's price.)"""
+_unanswered_finished = builder(
+    AttemptFinished, **_NOT_INBOUND, answered_at=None, bridged_at=None, agent_id=None,
+    gateway=None, recording_started_at=None, recording_consent="", recording_pauses=())
+"""``_end_unanswered``'s: no answer, no agent, the default route, no recording started."""
 _bridge_command, _hangup_command = builder(Bridge), builder(Hangup)
 """One per connected call, one per machine answer hung up: built the same way."""
 _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "played",
@@ -619,15 +627,15 @@ class CallFlow:
         if self._placement is not None:
             self._placement.observe_attempt(False, None)
         target = call.target
-        self.out.append(_attempt_finished(
+        self.out.append(_unanswered_finished(
             at, call_id, self.config.campaign_id, call.direction, outcome, cause,
             target.lead_id if target is not None else None,
             target.number_e164 if target is not None else call.caller_number,
             target.attempt_number if target is not None else 0,
-            dialed_at, None, None, at, call.kind, call.abandoned, None, call.recording_path,
-            call.opted_out, call.callback_id, call.queue, None, None, None, "",
+            dialed_at, at, call.kind, call.abandoned, call.recording_path,
+            call.opted_out, call.callback_id, call.queue,
             _MESSAGE_RECORD.get(call.message) if call.message else None,
-            call.caller_id, None, None, None, "", (), call.message_started_at,
+            call.caller_id, call.message_started_at,
         ))
 
     def end(self, call: Call, at: float, cause: HangupCause) -> None:
@@ -718,7 +726,7 @@ class CallFlow:
         # answered_at, bridged_at, ended_at, answer_kind, abandoned, agent_id,
         # recording_path, opted_out, callback_id, queue, then the inbound fields.
         self.out.append(
-            _attempt_finished(
+            _outbound_finished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 target.lead_id if target is not None else None,
                 target.number_e164 if target is not None else call.caller_number,
@@ -727,9 +735,8 @@ class CallFlow:
                 call.abandoned,
                 call.agent_id if call.bridged_at is not None else None,
                 call.recording_path, call.opted_out, call.callback_id, call.queue,
-                None, None, None, "",
                 _MESSAGE_RECORD.get(call.message) if call.message else None,
-                call.caller_id, call.gateway, None, recorded, consent, pauses,
+                call.caller_id, call.gateway, recorded, consent, pauses,
                 call.message_started_at,
             ) if inbound is None else AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
@@ -750,9 +757,6 @@ def _answered_work(call: Call, at: float, deadline: float) -> Work:
     """The scheduler's work for an answered outbound call, to be connected by ``deadline``
     (a classified person, or a machine verdict offered to a free agent)."""
     target = call.target
-    return Work(
-        _OUTBOUND_WORK, call.call_id, at, deadline=deadline,
-        customer_key=target.customer_key if target else None,
-        previous_agent_id=target.previous_agent_id if target else None,
-        switch_id=call.switch_id,
-    )
+    return outbound_work(
+        call.call_id, at, deadline, target.customer_key if target else None,
+        target.previous_agent_id if target else None, call.switch_id)

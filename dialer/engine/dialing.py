@@ -46,6 +46,7 @@ from pacing_models.records import builder
 S = CallState
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout before a call with no news is given up (switch_waits.py)."""
+_new, _call_init = object.__new__, Call.__init__
 _OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
 _journal_attempt, _originate_record = builder(JournalAttempt), builder(Originate)
 """The per-attempt records of ``_dial_plain``, built from all their fields (records.py)."""
@@ -220,6 +221,7 @@ class Dialing:
         # The rolling window or the campaign's current period, whichever binds (ledger.py).
         live, abandons = ledger.binding_counts(config.abandon_target)
         ready = pool.ready
+        lines = pool.lines
         busy, wrap, ringing, free, verdict, packed = builds
         dialing, verdicts = self.dialing, self.verdicts
         if packed:
@@ -252,7 +254,9 @@ class Dialing:
             # budget before the legal window closes.
             config.connect_window - config.message_latency_budget,
             config.decision_interval,
-            pool.lines.outbound_waiting,
+            # ``outbound_waiting`` (a property: a Python call from C in CPython 3.11) only
+            # when a call is waiting: the line is empty at nearly every decision.
+            lines.outbound_waiting if lines.outbound else 0,
             pool.logged_in,
             config.lines_per_agent,
             tuple([now - agent.since for agent in ready.values()]) if free else (),
@@ -359,7 +363,10 @@ class Dialing:
                 continue
             switch_id = up[0] if len(up) == 1 else self._next_switch()
             call_id = new_id()
-            call = Call(call_id, _OUTBOUND, _DIALING, now, target, switch_id)
+            # ``Call(...)``: its ``__init__`` called as a function, not through the class
+            # (``type.__call__`` enters a second evaluation loop in CPython 3.11).
+            call = _new(Call)
+            _call_init(call, call_id, _OUTBOUND, _DIALING, now, target, switch_id)
             call.customer_key = target.customer_key
             call.caller_id = caller_number
             calls[call_id] = call

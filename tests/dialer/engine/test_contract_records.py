@@ -181,3 +181,42 @@ def test_a_class_the_builder_cannot_serve_is_called_instead() -> None:
     assert builder(Checked) is Checked
     with pytest.raises(TypeError):
         builder(commands.Hangup)(1.0)  # every field is required, as with any function
+
+
+@pytest.mark.parametrize("cls", [commands.AttemptFinished, commands.Originate,
+                                 events.CallHungUp], ids=lambda cls: cls.__name__)
+@settings(max_examples=10)
+@given(data=st.data())
+def test_a_builder_with_fixed_fields_makes_what_the_class_makes(
+    cls: type, data: st.DataObject,
+) -> None:
+    """``builder(cls, **fixed)(*others)`` is ``cls`` with the fixed fields at their values
+    and the others given in their order (the engine's ``AttemptFinished`` builders)."""
+    fields = dataclasses.fields(cls)
+    fixed_names = data.draw(st.sets(st.sampled_from([f.name for f in fields]),
+                                    max_size=len(fields) - 1))
+    values = {f.name: data.draw(st.integers() | st.text(max_size=3) | st.none())
+              for f in fields}
+    fixed = {name: values[name] for name in fixed_names}
+    others = [values[f.name] for f in fields if f.name not in fixed]
+    built, called = builder(cls, **fixed)(*others), cls(*values.values())
+    assert type(built) is cls
+    assert {f.name: getattr(built, f.name) for f in fields} == values
+    assert built == called and repr(built) == repr(called) and hash(built) == hash(called)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, fields[0].name, 1)
+
+
+def test_a_builder_refuses_fixed_fields_it_cannot_serve() -> None:
+    with pytest.raises(TypeError, match="no field"):
+        builder(commands.Hangup, no_such_field=1)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="no builder twin"):
+        builder(Checked, value=1)
