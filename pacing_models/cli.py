@@ -36,9 +36,45 @@ def _traffic(calls_per_hour: float | None, erlangs: float | None, aht: float) ->
         raise InvalidParameterError("give exactly one of --calls-per-hour or --erlangs")
     if erlangs is not None:
         if not (erlangs >= 0 and math.isfinite(erlangs)):
-            raise InvalidParameterError(f"--erlangs must be ≥ 0, got {erlangs}")
+            raise InvalidParameterError(f"--erlangs must be a finite number ≥ 0, got {erlangs}")
         return erlangs
     return traffic_from_rate(calls_per_hour, aht)  # type: ignore[arg-type]
+
+
+EXACT_AGENTS = 5000
+EXACT_ERLANGS = 4000.0
+"""The range the Erlang formulas are tested exact in (1e-9 against a 60-digit oracle,
+docs/pacing.md, "Numerical method"). ``dialer erlang`` answers inside it and refuses outside:
+``--erlangs 1e12`` or ``--agents 1000000000`` printed a figure nobody had checked (and the
+series behind Erlang A runs to its term cap there) as if it were as good as the rest."""
+
+
+def _exact_question(agents: int, traffic: float, calls_per_hour: float | None,
+                    aht: float) -> None:
+    """Refuse agents or a load outside the tested range, naming the option given."""
+    if not 0 <= agents <= EXACT_AGENTS:
+        raise InvalidParameterError(
+            f"--agents {agents} is outside 0-{EXACT_AGENTS:,}: the formulas are exact to "
+            f"{EXACT_AGENTS:,} agents and {EXACT_ERLANGS:,.0f} Erlangs (docs/pacing.md)")
+    if traffic <= EXACT_ERLANGS:
+        return
+    if calls_per_hour is not None:
+        top = EXACT_ERLANGS * 3600.0 / aht
+        raise InvalidParameterError(
+            f"--calls-per-hour {calls_per_hour:g} is outside its range: at most {top:,.0f} "
+            f"with --aht {aht:g} ({EXACT_ERLANGS:,.0f} Erlangs, the load the formulas are "
+            "exact to, docs/pacing.md)")
+    raise InvalidParameterError(
+        f"--erlangs {traffic:g} is outside 0-{EXACT_ERLANGS:,.0f}: the formulas are exact to "
+        f"{EXACT_AGENTS:,} agents and {EXACT_ERLANGS:,.0f} Erlangs (docs/pacing.md)")
+
+
+def _erlang_traffic(agents: int, calls_per_hour: float | None, erlangs: float | None,
+                    aht: float) -> float:
+    """The load of ``dialer erlang b|c|a``, inside the range the formulas are exact in."""
+    traffic = _traffic(calls_per_hour, erlangs, aht)
+    _exact_question(agents, traffic, calls_per_hour, aht)
+    return traffic
 
 
 def _staffable_traffic(calls_per_hour: float | None, erlangs: float | None, aht: float) -> float:
@@ -113,7 +149,7 @@ def register(app: typer.Typer) -> None:
         """Erlang B: probability that a call finds every line busy and is lost."""
         from pacing_models.erlang import erlang_b
 
-        traffic = _traffic(calls_per_hour, erlangs, aht)
+        traffic = _erlang_traffic(agents, calls_per_hour, erlangs, aht)
         blocking = erlang_b(agents, traffic)
         rows = {
             "model": "erlang-b", "agents": agents, "traffic_erlangs": traffic,
@@ -133,7 +169,8 @@ def register(app: typer.Typer) -> None:
         """Erlang C: probability of waiting, average speed of answer, service level."""
         from pacing_models.erlang import erlang_c_measures
 
-        result = erlang_c_measures(agents, _traffic(calls_per_hour, erlangs, aht), aht, within)
+        traffic = _erlang_traffic(agents, calls_per_hour, erlangs, aht)
+        result = erlang_c_measures(agents, traffic, aht, within)
         rows = {"model": "erlang-c", **asdict(result)}
         rows["traffic_erlangs"] = rows.pop("traffic")
         _emit("Erlang C (M/M/n)", rows, as_json)
@@ -153,7 +190,7 @@ def register(app: typer.Typer) -> None:
         """Erlang A (M/M/n+M): waiting, abandonment, ASA and service level with impatience."""
         from pacing_models.erlang import erlang_a
 
-        traffic = _traffic(calls_per_hour, erlangs, aht)
+        traffic = _erlang_traffic(agents, calls_per_hour, erlangs, aht)
         rows = {"model": "erlang-a", **asdict(erlang_a(agents, traffic, aht, patience, within))}
         rows["traffic_erlangs"] = rows.pop("traffic")
         _emit("Erlang A (M/M/n+M)", rows, as_json)

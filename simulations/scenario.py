@@ -17,6 +17,8 @@ from typing import Any
 from simulations.distributions import Distribution, Fixed, parse_distribution
 from simulations.errors import ScenarioError
 from simulations.population import CalleePopulation
+from simulations.scenario_bounds import check_bounds
+from simulations.scenario_lines import with_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,13 +283,17 @@ def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     where = str(path)
     try:
-        tables = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        tables = tomllib.loads(text)
     except OSError as error:
         raise ScenarioError(f"{where}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{where}: not valid TOML: {error}") from None
-    scenario = scenario_from_tables(tables, path)  # a misspelt key is named first
-    _require_agent_laws(tables, where)
+    try:
+        scenario = scenario_from_tables(tables, path)  # a misspelt key is named first
+        _require_agent_laws(tables, where)
+    except ScenarioError as error:
+        raise ScenarioError(with_line(str(error), where, text)) from None
     return scenario
 
 
@@ -378,6 +384,7 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if inbound_patience is not None:
         inbound = dataclasses.replace(inbound, patience=parse_distribution(
             inbound_patience, f"{where}: [inbound].patience", base))
+    check_bounds(campaign, amd, inbound, where)
     queues = _queues(tables.get("queues", []), inbound, where)
     if isinstance(handle, bool) or not isinstance(handle, int | float) or handle < 0:
         raise ScenarioError(f"{where}: machine_handle_time: expected seconds >= 0")

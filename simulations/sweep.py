@@ -63,8 +63,9 @@ def parse_vary(specs: list[str]) -> list[Axis]:
         section, _, name = key.partition(".")
         if section.lower() in PARAMETERS and name:
             policy = section.lower()
-            axes.append(Axis(f"{policy}.{name}",
-                             tuple(parse_value(policy, name, t) for t in texts), policy))
+            parsed = tuple(parse_value(policy, name, t) for t in texts)
+            _refuse_repeats(key, texts, parsed)
+            axes.append(Axis(f"{policy}.{name}", parsed, policy))
             continue
         try:
             numbers = tuple(float(v) for v in texts)
@@ -72,8 +73,21 @@ def parse_vary(specs: list[str]) -> list[Axis]:
             raise SimulationError(f"--vary {spec!r}: scenario values must be numbers") from None
         if not all(math.isfinite(v) for v in numbers):
             raise SimulationError(f"--vary {spec!r}: scenario values must be finite numbers")
+        _refuse_repeats(key, texts, numbers)
         axes.append(Axis(key, numbers))
     return axes
+
+
+def _refuse_repeats(key: str, texts: list[str], values: tuple[Any, ...]) -> None:
+    """A value given twice (``agents=2,2``, or ``2,2.0``) would run the same grid point
+    twice and table it as two: refused, naming it, rather than silently run or dropped."""
+    seen: dict[Any, str] = {}
+    for text, value in zip(texts, values, strict=True):
+        if value in seen:
+            same = "" if seen[value] == text.strip() else f" (as {seen[value]})"
+            raise SimulationError(f"--vary {key}: the value {text.strip()} is given twice"
+                                  f"{same}; each value is one grid point, name it once")
+        seen[value] = text.strip()
 
 
 def check_points(base: Scenario, axes: list[Axis], path: Path) -> None:
