@@ -111,9 +111,18 @@ def leads_import(
              "empty one counted as none given); leave the option out for the file's "
              "consent_seller column"),
             ("--contact-by", contact_by, "the column that says which leads are one "
-             "person")):
+             "person"),
+            ("--region", region, "the region of national numbers, e.g. US; leave the option "
+             "out for the campaign's"),
+            ("--sheet", sheet, "the workbook's sheet by name or number; leave the option out "
+             "for the first"),
+            ("--encoding", encoding, "the file's encoding, e.g. utf-8 or cp1252; leave the "
+             "option out to detect it")):
         if value is not None and not value.strip():
             raise LeadImportError(f"{option} is empty: give {meaning}")
+    if delimiter == "":
+        raise LeadImportError("--delimiter is empty: give the field separator, e.g. ';' or "
+                              "$'\\t'; leave the option out to detect it")
     check_output_path("--rejects", rejects)  # was pandas' traceback, after the work
     explicit = _mapping_from_flags(map_)
     sheet_ref: str | int | None = int(sheet) if sheet and sheet.isdigit() else sheet

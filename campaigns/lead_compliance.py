@@ -19,6 +19,7 @@ mean for the rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 from dnc.rules.model import LeadFacts
 from dnc.rules.profiles import out_of_profile_reason
 from dnc.rules.tables import RuleTables
-from dnc.rules.zones import region_of, zone_conflict
+from dnc.rules.zones import US_REGIONS, region_of, zone_conflict
 
 LINE_TYPE_WORDS = {
     "wireless": "wireless", "mobile": "wireless", "cell": "wireless", "cellular": "wireless",
@@ -93,4 +94,54 @@ def zone_warnings(phones: Sequence[str], states: Sequence[str | None],
             found.append(f"line {line}: {conflict}")
     if count > limit:
         found.append(f"... and {count - limit} more lines")
+    return found
+
+
+_US_ZIP = re.compile(r"\d{5}(?:[- ]?\d{4})?")
+_LOST_ZEROS = re.compile(r"(\d{3,4})((?:[- ]?\d{4})?)")
+
+
+def postal_warnings(path: str, column: str, phones: Sequence[str],
+                    states: Sequence[str | None], postal_codes: Sequence[str | None],
+                    lines: Sequence[int], remove: str, limit: int = 5) -> list[str]:
+    """Imported US leads whose postal code is not a ZIP code, line by line, then the repair
+    (``remove``: the command that takes this import's leads out again).
+
+    The dial-time rules refuse such a lead (``dnc.rules.zones``: a stated address is a
+    place the called party may be, and its state's hours cannot be applied without it), so
+    it sits suppressed; the import stored it without a word. The usual cause is a
+    spreadsheet that read the ZIP as a number and dropped its leading zero (Rhode Island's
+    02903 became 2903): say so, with the padded code, and how to keep it.
+    """
+    lost: list[str] = []
+    other: list[str] = []
+    for phone, state, code, line in zip(phones, states, postal_codes, lines, strict=True):
+        text = (code or "").strip()
+        if not text or _US_ZIP.fullmatch(text):
+            continue
+        if region_of(phone) not in US_REGIONS and not state:
+            continue  # another country's postal code on a non-US number is not read
+        short = _LOST_ZEROS.fullmatch(text)
+        if short is not None:
+            padded = short.group(1).zfill(5) + short.group(2)
+            lost.append(f"{path}:{line}: {column} {text!r} is a US ZIP code that lost its "
+                        f"leading zero ({padded!r}?): the dial-time rules suppress this lead "
+                        "until its ZIP code has 5 digits (field postal_code)")
+        else:
+            other.append(f"{path}:{line}: {column} {text!r} is not a US ZIP code (5 digits "
+                         "or ZIP+4): the dial-time rules suppress this lead until it is "
+                         "repaired (field postal_code)")
+    found = lost[:limit]
+    if len(lost) > limit:
+        found.append(f"{path}: ... and {len(lost) - limit} more lines whose {column} lost "
+                     "its leading zero")
+    found += other[:limit]
+    if len(other) > limit:
+        found.append(f"{path}: ... and {len(other) - limit} more lines whose {column} is not "
+                     "a US ZIP code")
+    if lost or other:
+        pad = (f"zero-pad the {column} column to 5 digits and keep it as text (quote it in "
+               "the CSV, or format the spreadsheet column as Text, so the zero stays), "
+               if lost else f"correct the {column} column, ")
+        found.append(f"{path}: to repair: {pad}then {remove} and import the file again")
     return found

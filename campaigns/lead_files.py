@@ -180,11 +180,34 @@ def _check_is_file(path: Path) -> None:
         raise LeadImportError("file not found", path=str(path))
 
 
+def _is_workbook(path: Path) -> bool:
+    return path.suffix.lower() in (".xlsx", ".xlsm")
+
+
+def check_read_options(path: Path, *, encoding: str | None, delimiter: str | None,
+                       sheet: str | int | None) -> None:
+    """Refuse a reading option the file's kind has no use for: ``--sheet Leads`` on a CSV
+    was dropped without a word (the user believed a sheet was chosen), likewise
+    ``--encoding``/``--delimiter`` on a workbook, which stores its own."""
+    if _is_workbook(path):
+        for option, value in (("--encoding", encoding), ("--delimiter", delimiter)):
+            if value is not None:
+                raise LeadImportError(f"{option} {value!r} is for a CSV or TSV file; a "
+                                      f"{path.suffix} workbook stores its own (leave it out; "
+                                      "--sheet chooses its sheet)", path=str(path))
+    elif sheet is not None:
+        raise LeadImportError(f"--sheet {sheet!r} is for an XLSX workbook; this "
+                              f"{path.suffix or 'file without a suffix'} is read as CSV/TSV, "
+                              "which has one table (leave --sheet out, or name the .xlsx "
+                              "file)", path=str(path))
+
+
 def read_lead_file(path: str | Path, *, encoding: str | None = None,
                    delimiter: str | None = None, sheet: str | int | None = None) -> LeadTable:
     """Read a CSV/TSV/XLSX lead file into strings (bad structure raises with the line)."""
     path = Path(path)
     _check_is_file(path)
+    check_read_options(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, sheet)
     data = path.read_bytes()
@@ -243,6 +266,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
     """The header and first ``rows`` rows, read cheaply (for the mapping preview)."""
     path = Path(path)
     _check_is_file(path)
+    check_read_options(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0,
