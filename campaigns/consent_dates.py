@@ -126,3 +126,40 @@ def parse_consent_dates(values: pd.Series, order: DateOrder | str | None = None
     given = given.where(~date_only, given + DATE_ONLY_WAIT)
     return ConsentDates(given, pd.Series(ambiguous, index=values.index, dtype=bool),
                         date_only)
+
+
+def given_instant(value: object) -> tuple[datetime, date | None]:
+    """A consent's ``given_at`` as code gives it (``CampaignStore.add_leads``): the instant it
+    counts from, and the date as written when only a date was given.
+
+    The same rule as a file's consent column: a date without a time counts from the end of
+    that date everywhere (``counts_from``), its date kept for the Reassigned Numbers
+    Database. A time without a UTC offset names no instant and is refused (``ValueError``,
+    with the reason): stored, the rules read it as no consent, and nobody was told."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{value.isoformat()!r} has no UTC offset: give one (e.g. "
+                             "+00:00), or the date alone")
+        return value, None
+    if isinstance(value, date):
+        return counts_from(value), value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not an ISO 8601 date or time (e.g. 2025-04-03 or "
+                         "2025-04-03T14:30:00+00:00)")
+    text = value.strip()
+    if len(text) == 10:
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return counts_from(day), day
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO 8601 date or time (e.g. 2025-04-03 or "
+                         "2025-04-03T14:30:00+00:00)") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset: give one (e.g. {text}+00:00), or the "
+                         "date alone")
+    return moment, None

@@ -14,9 +14,11 @@ These functions ``add_leads``/``import_file`` are methods of ``CampaignStore``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,15 +30,22 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from campaigns.consent_dates import DATE_ONLY_WAIT, date_order_problem, parse_consent_dates
+from campaigns.consent_dates import (
+    DATE_ONLY_WAIT,
+    counts_from,
+    date_order_problem,
+    parse_consent_dates,
+)
 from campaigns.errors import LeadImportError
 from campaigns.lead_compliance import (
     LINE_TYPE_CHOICES,
     contact_ids,
     line_type_value,
     out_of_profile,
+    postal_warnings,
     zone_warnings,
 )
+from campaigns.lead_consents import given_consents
 from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
@@ -113,6 +122,7 @@ def add_leads(self: CampaignStore, campaign: CampaignRef, leads: Iterable[LeadIn
               at: datetime, list_name: str = "api") -> ImportReport:
     """Add leads given in code; same normalisation, rejects and dedup as a file import."""
     rows = list(leads)
+    consents, date_only = given_consents(rows, list_name)
     frame = pd.DataFrame({
         "phone": [r.phone for r in rows],
         "first_name": [r.first_name or "" for r in rows],
@@ -125,11 +135,20 @@ def add_leads(self: CampaignStore, campaign: CampaignRef, leads: Iterable[LeadIn
         "contact_id": [r.contact_id or "" for r in rows],
     }, dtype=object)
     extras = {"alt": [list(r.alt_phones) for r in rows], "custom": [r.custom for r in rows],
-              "consent": [list(r.consent) for r in rows]}
+              "consent": consents}
     table = LeadTable(Path(list_name), frame, None, None, 1)
     mapping = {name: [name] for name in frame.columns}
-    return _run_import(self, campaign, table, mapping, at=at, list_name=list_name,
-                       rejects_path=None, extras=extras)
+    report = _run_import(self, campaign, table, mapping, at=at, list_name=list_name,
+                         rejects_path=None, extras=extras)
+    if not date_only:
+        return report
+    first, day = date_only[0]
+    count = f"{len(date_only)} consent{'s' * (len(date_only) != 1)}"
+    return dataclasses.replace(report, warnings=(*report.warnings, (
+        f"{list_name}: {count} had a date but no time: each counts from the end of that "
+        f"date, the next day 12:00 UTC (lead {first}: {day} counts from "
+        f"{counts_from(day):%Y-%m-%d %H:%M} UTC); give the time to rely on it sooner "
+        "(field consent)")))
 
 
 def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *, at: datetime,
@@ -305,6 +324,13 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
          and given_state[i] is not None for i in keep.tolist()],
         rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
         else []
+    if "postal_code" in mapping:
+        warnings = [*warnings, *postal_warnings(
+            str(table.path), mapping["postal_code"][0], rows["phone"].tolist(),
+            rows["state"].tolist(), rows["postal_code"].tolist(),
+            rows["source_line"].tolist(),
+            remove=f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
+                   f"{shlex.quote(list_name)} --yes")]
     consent_cells = _column(frame, mapping, "consent")
     not_dates = rows.pop("consent_not_dates").tolist()
     ambiguous = rows.pop("consent_ambiguous").tolist()
