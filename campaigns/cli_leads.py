@@ -202,8 +202,8 @@ def leads_list(
     status: Annotated[str | None, typer.Option(help="Only this status (new, retry, "
                                                "callback, in_call, done, suppressed, "
                                                "invalid).")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many.")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=1_000_000_000, help="At most this many.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, max=1_000_000_000, help="Skip this many.")] = 0,
     db: DbOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,

@@ -120,7 +120,7 @@ def voicemail_export(
 
 @voicemail_app.command("callback")
 def voicemail_callback(
-    voicemail_id: Annotated[int, typer.Argument(help="The message's id.")],
+    voicemail_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="The message's id.")],
     priority: Annotated[int, typer.Option(help="Priority in the queue's line.")] = 0,
     queue: Annotated[str | None, typer.Option(
         "--queue", help="Call back from this queue (the message's own may be retired).")]

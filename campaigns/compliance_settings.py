@@ -113,7 +113,7 @@ class ComplianceSettings(BaseModel):
     """How a number of unknown line type counts for autodialed/prerecorded calls."""
     agent_guaranteed: bool = False
     """Ofcom: every repeat call is guaranteed a live agent."""
-    retention_days: int = Field(default=RETENTION_MIN_DAYS, ge=RETENTION_MIN_DAYS)
+    retention_days: int = Field(default=RETENTION_MIN_DAYS, ge=RETENTION_MIN_DAYS, le=36_500)
     """How long call records and consent records are kept (never under 5 years)."""
 
     @field_validator("dnc_number")

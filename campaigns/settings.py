@@ -84,8 +84,8 @@ class RetryRule(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-    delay_minutes: float | None = Field(default=60.0, ge=0)
-    max_attempts: int = Field(default=6, ge=1)
+    delay_minutes: float | None = Field(default=60.0, ge=0, le=525_600)  # a year
+    max_attempts: int = Field(default=6, ge=1, le=1_000)
 
 
 def _default_retry_rules() -> dict[str, RetryRule]:
@@ -170,7 +170,7 @@ class RecordingSettings(BaseModel):
     layout: str = RECORDING_LAYOUT
     """Where each file goes under the recordings directory: {campaign} {date} (UTC day)
     {lead_id} {attempt} {call_id} {format} {queue}; must contain {call_id}."""
-    retention_days: int | None = Field(default=None, ge=1)
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)  # a century
     """How long recordings are kept; never less than the records period
     (``compliance.retention_days``). None: the records period."""
 
@@ -474,8 +474,16 @@ PACING_RANGES: dict[str, tuple[float, bool, float, str]] = {
     "abandon_window_hours": (0.0, False, 720.0, "30 days, the longest window a rule measures "
                              "over (47 CFR 64.1200(a)(7)(i)): a longer one lets the last 30 "
                              "days exceed the limit"),
+    "wrap_up_timeout": (0.0, True, 86_400.0, "seconds: a day; an agent held in wrap-up "
+                        "longer has left"),
+    "callback_grace_minutes": (0.0, True, 10_080.0, "a week; 1e300 made the report a "
+                               "traceback"),
+    "claim_ttl_seconds": (0.0, False, 86_400.0, "a day: a dead process's claim holds its "
+                          "lead that long"),
+    "max_attempts_per_day": (1.0, True, 1_000.0, "more is a slip of the keyboard"),
+    "caller_id_daily_cap": (1.0, True, 1_000_000.0, "calls a day from one number"),
 }
-"""The campaign's numeric pacing settings whose model bound is open above: their sane
+"""The campaign's numeric settings whose model bound is open above: their sane
 range (low, whether low itself is allowed, high inclusive, why), checked when set
 (``pacing_range_problems``) and at start, not on every read, so a campaign stored before the
 check stays readable and an edit repairs it."""

@@ -295,7 +295,7 @@ def doctor(
 
     data = _data(home)
     switches = parse_switches(switch or [DEFAULT_SWITCH])
-    store = CampaignStore.open(database_url(db, data), upgrade=False)
+    store = CampaignStore.open_read_only(database_url(db, data))  # never creates the file
     try:
         checks = diagnose_campaign(store, campaign, data, switches, instance=instance)
     finally:

@@ -58,7 +58,8 @@ def recordings_list(
     campaign: CampaignOpt = None, from_: FromOpt = None, to: ToOpt = None,
     status: Annotated[str | None, typer.Option(
         "--status", help="recorded, sealed, missing or purged.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 1000,
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=1_000_000_000, help="At most this many.")] = 1000,
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
 ) -> None:
     """Recordings with their attempt, consent, pauses and checksum (reads only)."""

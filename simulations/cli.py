@@ -16,6 +16,13 @@ if TYPE_CHECKING:
     from simulations.best_static import BestStatic
     from simulations.scenario import Scenario
 
+MAX_REPLICATIONS = 1000
+"""Replications per policy (or grid point): a thousand narrow any interval this lab
+reports far below its other errors; ``--replications 100000000`` ran for days."""
+MAX_WORKERS = 64
+"""Processes at once: beyond the cores they only wait, and a pool sized by a typo
+(``--workers 100000``) started a process per job on a shared machine."""
+
 
 def _jsonable(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
@@ -76,15 +83,17 @@ def simulate(
     policy: Annotated[list[str], typer.Option(
         help="Pacing policy, optionally with parameters: predictive:margin_z=3,aim_cap=0.6 "
              "(repeat to compare).")] = ["progressive"],
-    replications: Annotated[int, typer.Option(min=1, help="Independent replications.")] = 5,
+    replications: Annotated[int, typer.Option(
+        min=1, max=MAX_REPLICATIONS, help="Independent replications.")] = 5,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the common random numbers.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     plot: Annotated[Path | None, typer.Option(
         help="Write a PNG: talk fraction and abandonment per policy (95 % CI bars), and "
              "abandonment per day for multi-day runs.")] = None,
     workers: Annotated[int, typer.Option(
-        min=1, help="Parallel processes for the replications (the figures do not depend "
-                    "on it: replication r always uses stream (seed, r)).")] = 2,
+        min=1, max=MAX_WORKERS,
+        help="Parallel processes for the replications (the figures do not depend on it: "
+             "replication r always uses stream (seed, r)).")] = 2,
     best_static: Annotated[bool, typer.Option(
         "--best-static", help="Also find the highest fixed dial level (lines per active "
         "agent, VICIdial's RATIO) whose every replication stays within the abandonment "
@@ -281,9 +290,11 @@ def sweep(
              "(repeatable; default: progressive and predictive side by side).")
     ] = ["progressive", "predictive"],
     replications: Annotated[int, typer.Option(
-        min=1, help="Runs per grid point and policy (different callee draws).")] = 3,
+        min=1, max=MAX_REPLICATIONS,
+        help="Runs per grid point and policy (different callee draws).")] = 3,
     seed: Annotated[int, typer.Option(min=0, help="Random seed of the first replication.")] = 1,
-    workers: Annotated[int, typer.Option(min=1, help="Parallel processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, max=MAX_WORKERS,
+                                         help="Parallel processes.")] = 2,
     csv_file: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write the rows to this CSV file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,

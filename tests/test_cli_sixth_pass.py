@@ -146,3 +146,51 @@ def test_a_zip_code_that_lost_its_leading_zero_is_named_with_its_repair(home):
     assert ("leads.csv: to repair: zero-pad the zip column to 5 digits and keep it as text "
             "(quote it in the CSV") in said
     assert "then dialer leads delete spring --list leads.csv --yes and import the file" in said
+
+
+# 7. found trying every command as a new user
+
+def test_doctor_without_a_database_says_so_and_creates_nothing(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    said = refused("doctor", "spring")
+    assert "no campaign database at" in said and "dialer db upgrade" in said
+    assert not (tmp_path / "dialer.db").exists()  # was created empty: "schema none" after
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "{s}", "--replications", "100000000"],
+    ["sweep", "{s}", "--vary", "agents=2,3", "--replications", "100000000"],
+    ["simulate", "{s}", "--workers", "100000"],
+    ["sweep", "{s}", "--vary", "agents=2,3", "--workers", "100000"],
+])
+def test_replications_and_workers_past_their_end_are_refused(scenario, args):
+    said = refused(*(a.format(s=scenario) for a in args))
+    assert "Input should be less than or equal to" in said
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("callback_grace_minutes=1e300", "callback_grace_minutes: 1e+300 is outside its range "
+     "[0, 10080]"),
+    ("claim_ttl_seconds=1e300", "claim_ttl_seconds: 1e+300 is outside its range (0, 86400]"),
+    ("wrap_up_timeout=1e300", "wrap_up_timeout: 1e+300 is outside its range [0, 86400]"),
+    ("max_attempts_per_day=100000000000000000000", "max_attempts_per_day: "
+     "100000000000000000000 is outside its range [1, 1000]"),
+    ("retry_rules.busy.delay_minutes=1e300", "retry_rules.busy.delay_minutes: Input should "
+     "be less than or equal to 525600"),
+    ("recording.retention_days=100000000000000", "recording.retention_days: Input should be "
+     "less than or equal to 36500"),
+])
+def test_a_campaign_setting_past_its_end_is_refused(home, setting, said):
+    assert said in refused("campaign", "edit", "spring", "--set", setting)
+    assert ok("report", "spring")  # callback_grace_minutes=1e300 made it a traceback
+
+
+@pytest.mark.parametrize("args", [
+    ["leads", "list", "spring", "--limit", "100000000000000000000"],
+    ["leads", "list", "spring", "--offset", "100000000000000000000"],
+    ["recordings", "list", "--limit", "100000000000000000000"],
+    ["recordings", "list", "--limit", "-1"],
+    ["voicemail", "callback", "100000000000000000000"],
+])
+def test_a_count_or_id_past_what_the_database_holds_is_refused(home, args):
+    assert "Invalid value for" in refused(*args)
