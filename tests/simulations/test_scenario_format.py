@@ -152,9 +152,9 @@ def test_agents_by_hour_changes_the_floor_hour_by_hour() -> None:
      r"s\.toml: \[agents\]: missing; a scenario file must state its agents' laws, e\.g\. "
      r"\[agents\] talk = "),
     ("[campaign]\nagents = 3\n[agents]\nwrap = 5\n",
-     r"s\.toml: \[agents\]\.talk: missing; a scenario file must state it, e\.g\. talk = "),
+     r"s\.toml:3: \[agents\]\.talk: missing; a scenario file must state it, e\.g\. talk = "),
     ("[agents]\ntalk = 60\n",
-     r"s\.toml: \[agents\]\.wrap: missing; .*\(or wrap = 0 for none\)"),
+     r"s\.toml:1: \[agents\]\.wrap: missing; .*\(or wrap = 0 for none\)"),
     ("agents = 3\n", r"s\.toml: agents: unknown top-level key|\[agents\] must be a table"),
 ])
 def test_a_scenario_file_must_state_its_agents_laws(text: str, message: str,
