@@ -8,7 +8,7 @@ from dialer.errors import IllegalTransitionError
 A = AgentState
 AGENT_TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
     A.LOGGED_OUT: frozenset({A.CONNECTING, A.READY}),
-    A.CONNECTING: frozenset({A.READY, A.RESERVED, A.LOGGED_OUT}),
+    A.CONNECTING: frozenset({A.READY, A.RESERVED, A.PAUSED, A.LOGGED_OUT}),
     A.READY: frozenset({A.RESERVED, A.PAUSED, A.LOGGED_OUT}),
     A.RESERVED: frozenset({A.ON_CALL, A.READY, A.PAUSED, A.LOGGED_OUT}),
     A.ON_CALL: frozenset({A.WRAP_UP, A.LOGGED_OUT}),
@@ -17,8 +17,10 @@ AGENT_TRANSITIONS: dict[AgentState, frozenset[AgentState]] = {
 }
 """Allowed next states. ``LOGGED_OUT → READY`` is for agents without a phone leg
 (simulated agents); ``RESERVED → PAUSED`` only when the work it was reserved for vanished
-and a pause was requested meanwhile. An agent becoming free while work waits goes straight
-to ``RESERVED`` (from connecting, wrap-up or paused) without passing through ``READY``."""
+and a pause was requested meanwhile; ``CONNECTING → PAUSED`` when a pause was asked while
+the phone was still being rung (it holds from the moment the leg is up). An agent becoming
+free while work waits goes straight to ``RESERVED`` (from connecting, wrap-up or paused)
+without passing through ``READY``."""
 
 
 def split_levels(skills: frozenset[str]) -> tuple[frozenset[str], dict[str, int]]:

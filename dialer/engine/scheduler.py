@@ -248,7 +248,9 @@ class AgentPool:
             if agent.state is _PAUSED:
                 agent.reason = reason
             self._set(agent, _PAUSED, at, reason)
-        elif agent.state in (_RESERVED, _ON_CALL):
+        elif agent.state in (_RESERVED, _ON_CALL, _CONNECTING):
+            # Held until the call ends or, while the phone still connects, until its leg
+            # is up (leg_up frees the agent through _free, which applies it).
             agent.pause_pending = reason
 
     def logout(self, agent_id: str, at: float) -> bool:

@@ -319,3 +319,23 @@ def test_snapshot_for_the_dashboard() -> None:
     assert snapshot.agents_by_state == {"reserved": 1, "ready": 1}
     assert snapshot.dials == 2 and snapshot.live_answers_in_window == 1
     assert snapshot.last_decision is not None and snapshot.switches_up == ("default",)
+
+
+def test_a_pause_asked_while_the_phone_connects_holds_once_the_leg_is_up() -> None:
+    """A pause (or log-out) asked while the agent's phone is still ringing is kept, not
+    dropped: the web answered "done" and the agent's leg then came up ready, so the dialer
+    sent calls to someone who had asked for a break."""
+    from dialer.events import AgentLegUp, AgentPaused
+
+    engine, _, _, _ = make_engine()
+    out = engine.handle(AgentLoggedIn(0.0, "ann", "user/1001"))
+    assert engine.pool.agents["ann"].state is AgentState.CONNECTING
+    engine.handle(AgentPaused(0.5, "ann", "coaching"))
+    engine.handle(InboundCallArrived(1.0, "in-1"))
+    out = engine.handle(AgentLegUp(2.0, "ann"))
+    assert of_type(out, Bridge) == []
+    agent = engine.pool.agents["ann"]
+    assert agent.state is AgentState.PAUSED and agent.reason == "coaching"
+    # Ready again: the waiting call is hers.
+    (bridge,) = of_type(engine.handle(AgentReady(3.0, "ann")), Bridge)
+    assert bridge.call_id == "in-1"
