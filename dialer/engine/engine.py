@@ -96,6 +96,9 @@ class Engine:
     ``QueueSet``); None serves any queue name by priority then arrival, without menus or
     announcements. ``opted_out(number)``: the internal do-not-call list, which every queue
     callback is checked against before it is dialed (without it, the compliance gate).
+    ``callback_gate``: what a queue callback must pass besides (the runner's: the called
+    party's calling hours); its refusal holds the callback at its place until the verdict's
+    ``earliest-allowed`` time (else the queue's ``retry_after``), never dialed meanwhile.
     ``hour_of(at)``: the hour of the day at engine time ``at`` in the call centre (the
     queues' arrival rates are learnt per hour; default: the UTC hour of epoch seconds).
     """
@@ -116,6 +119,7 @@ class Engine:
         gateways: GatewayRouter | None = None,
         caller_ids: CallerIdPool | None = None,
         hour_of: Callable[[float], int] | None = None,
+        callback_gate: ComplianceGate | None = None,
     ) -> None:
         self.config = config
         self._policy = policy
@@ -147,12 +151,14 @@ class Engine:
         self._last_agent: dict[str, str] = {}
         """Customer key → the agent who last spoke with them (sticky routing)."""
         self._opted_out = opted_out
+        self._callback_gate = callback_gate
         self.inbound = InboundRouter(
             queues or QueueSet.implicit(), self.pool, self.calls, config.campaign_id,
             EngineServices(
                 emit=self._emit, bridge=self._bridge, offer=self._offer,
                 after_assignment=self._after_assignment, place_call=self._place_callback,
-                check_callback=self._check_callback, switch_up=self._switch_up,
+                check_callback=self._check_callback, clear_callback=self._clear_callback,
+                switch_up=self._switch_up,
                 known_switch=self._inbound_switch, previous_agent=self._previous_agent,
                 new_id=self.new_id,
             ),
@@ -593,6 +599,11 @@ class Engine:
 
     def _previous_agent(self, customer_key: str | None) -> str | None:
         return None if customer_key is None else self._last_agent.get(customer_key)
+
+    def _clear_callback(self, target: DialTarget, at: float) -> GateVerdict | None:
+        """The callback gate's verdict now (None: no such gate)."""
+        gate = self._callback_gate
+        return None if gate is None else gate.check(target, at)
 
     def _check_callback(self, target: DialTarget, at: float) -> GateVerdict:
         """A queue callback is a call the caller asked for: the internal do-not-call list

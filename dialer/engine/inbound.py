@@ -74,6 +74,22 @@ _FAREWELL_GRACE = 5.0
 """Seconds after a farewell's end before the engine hangs up itself (the switch should)."""
 
 
+_EARLIEST = "earliest-allowed: "
+"""How a gate's refusal names the first instant it would allow (dnc.rules.adapters)."""
+
+
+def _earliest_allowed(verdict: GateVerdict) -> float | None:
+    """The epoch seconds of the refusal's ``earliest-allowed`` reason, if it has one."""
+    for reason in verdict.reasons:
+        if reason.startswith(_EARLIEST):
+            try:
+                moment = datetime.fromisoformat(reason[len(_EARLIEST):])
+            except ValueError:
+                return None
+            return moment.timestamp() if moment.tzinfo is not None else None
+    return None
+
+
 class _Timer(IntEnum):
     ANNOUNCE = 0
     MAX_WAIT = 1
@@ -95,6 +111,9 @@ class EngineServices:
     """(target, at, callback_id, switch_id, ring_timeout, verdict) → the callback call, or
     None when no gateway or caller ID can take it now."""
     check_callback: Callable[[DialTarget, float], GateVerdict]
+    """The internal do-not-call list (or the campaign gate): a refusal ends the callback."""
+    clear_callback: Callable[[DialTarget, float], GateVerdict | None]
+    """The callback gate (calling hours): a refusal holds it; None: no such gate."""
     switch_up: Callable[[str], bool]
     known_switch: Callable[[str | None], str]
     previous_agent: Callable[[str | None], str | None]
@@ -133,8 +152,8 @@ class InboundState:
 class QueueCallback:
     """A caller's kept place, until an agent is connected to them or attempts run out."""
 
-    __slots__ = ("attempts", "callback_id", "customer_key", "number", "place_at", "priority",
-                 "queue")
+    __slots__ = ("attempts", "callback_id", "customer_key", "held", "number", "place_at",
+                 "priority", "queue")
 
     def __init__(self, callback_id: str, queue: str, number: str, place_at: float,
                  priority: int, attempts: int = 0, customer_key: str | None = None) -> None:
@@ -145,6 +164,8 @@ class QueueCallback:
         self.priority = priority
         self.attempts = attempts
         self.customer_key = customer_key
+        self.held = 0
+        """Refusals by the callback gate that named no time it would allow the dial."""
 
     def __repr__(self) -> str:
         return f"QueueCallback({self.callback_id!r}, {self.queue!r}, attempts={self.attempts})"
@@ -401,6 +422,12 @@ class InboundRouter:
             services.after_assignment(
                 self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
             return
+        cleared = services.clear_callback(target, at)
+        if cleared is not None:
+            if not cleared.allowed:
+                self._hold_callback(callback, agent, cleared, at)
+                return
+            verdict = cleared  # the decision the dial rests on (its audit id)
         if not services.switch_up(agent.switch_id):
             # Not an attempt: the place is kept and the callback tried again later.
             services.after_assignment(
@@ -422,6 +449,27 @@ class InboundRouter:
         call.queue = queue.name
         agent.call_id = call.call_id
         self._callback_calls[call.call_id] = callback.callback_id
+
+    def _hold_callback(self, callback: QueueCallback, agent: Agent, verdict: GateVerdict,
+                       at: float) -> None:
+        """The callback gate refused the dial now (outside the called party's calling
+        hours): not an attempt; the agent is freed and the callback keeps its place until
+        the earliest time the verdict names. A refusal naming no such time is tried again
+        ``retry_after`` later, ``max_attempts`` times at most, then the callback fails."""
+        queue = self.queues.get(callback.queue)
+        settings = queue.config.callback
+        self.services.after_assignment(
+            self.pool.unreserve(agent.agent_id, at, "callback held by the compliance gate"),
+            at)
+        until = _earliest_allowed(verdict)
+        if until is None:
+            callback.held += 1
+            if callback.held >= settings.max_attempts:
+                queue.stats.counts.callbacks_failed += 1
+                self._finish_callback(callback, CallbackResult.FAILED, at)
+                return
+            until = at + settings.retry_after
+        self._schedule(max(until, at + 1.0), _Timer.CALLBACK_RETRY, callback.callback_id, 0)
 
     def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
         """A callback call ended: done when it was connected, else retried or given up."""

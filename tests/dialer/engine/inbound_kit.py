@@ -200,7 +200,7 @@ def queue(name: str = "sales", **settings: Any) -> QueueConfig:
 def world(*queues: QueueConfig, agents: int = 1, skills: dict[str, frozenset[str]] | None = None,
           n_leads: int = 0, policy: Any = None, wrap_up: float = 0.0,
           prompts: PromptSet = PROMPTS, calendars: dict | None = None,
-          start: float = 0.0, **config: Any) -> World:
+          start: float = 0.0, callback_gate: Any = None, **config: Any) -> World:
     settings: dict[str, Any] = {"campaign_id": "c1", "caller_id_number": "+12015550000",
                                 "wrap_up_timeout": wrap_up}
     settings.update(config)
@@ -210,7 +210,7 @@ def world(*queues: QueueConfig, agents: int = 1, skills: dict[str, frozenset[str
     engine = Engine(
         CampaignConfig(**settings), policy or Progressive(), leads, AllowAllGate(),
         assume_switches_up=True, queues=QueueSet(queues, prompts, calendars),
-        opted_out=lambda number: number in holder["w"].opted_out)
+        opted_out=lambda number: number in holder["w"].opted_out, callback_gate=callback_gate)
     w = holder["w"] = World(engine)
     skills = skills or {}
     for i in range(agents):

@@ -36,6 +36,7 @@ from dialer.events import (
     InboundCallArrived,
     QueueCallbackPending,
 )
+from dialer.ports import DialTarget, GateVerdict
 
 P = PROMPTS.files
 MENU = {
@@ -459,6 +460,59 @@ def test_a_caller_phoning_again_during_a_callback_attempt_is_never_rung_again() 
         (0.0, "busy"), (80.0, "x"), (280.0, "c1b")]
     (done,) = w.of_type(QueueCallbackFinished)
     assert done.result is CallbackResult.CANCELLED and done.attempts == 1
+
+
+class HoursGate:
+    """A callback gate open from ``opens`` to ``closes`` (engine seconds), as the runner's
+    calling-hours gate answers: a refusal names the earliest time it would allow."""
+
+    def __init__(self, opens: float, closes: float, earliest: bool = True) -> None:
+        self.opens, self.closes, self.earliest = opens, closes, earliest
+        self.asked: list[tuple[str, float, bool]] = []
+
+    def check(self, target: DialTarget, at: float) -> GateVerdict:
+        allowed = self.opens <= at < self.closes
+        self.asked.append((target.number_e164, at, allowed))
+        if allowed:
+            return GateVerdict(True, ("callback.calling_hours: open",))
+        if not self.earliest:
+            return GateVerdict(False, ("callback.calling_hours: outside",))
+        until = datetime.fromtimestamp(self.opens if at < self.opens else at + 10_000, UTC)
+        return GateVerdict(False, ("callback.calling_hours: outside",
+                                   f"earliest-allowed: {until.isoformat()}"))
+
+
+def test_a_callback_outside_calling_hours_waits_for_them_at_its_place() -> None:
+    # The first hour: a callback restored at a runner's start before the caller's morning
+    # (or taken from a voicemail at night). Before, a live run checked the internal list
+    # only and rang at once.
+    gate = HoursGate(opens=1_000.0, closes=50_000.0)
+    w = world(queue(), agents=1, callback_gate=gate)
+    w.at(10.0, QueueCallbackPending(10.0, "cb-1", "sales", "+12025550101", place_at=5.0))
+    w.add(Caller("c2", 400.0, "sales", "+12025550102", talk=30))
+    w.run()
+    # Refused at 10 s (the agent is freed: c2 is served at once at 400 s), dialed at the
+    # earliest time the refusal named; never dialed while the gate said no.
+    (originate,) = w.of_type(Originate)
+    assert originate.at == 1_000.0 and originate.number_e164 == "+12025550101"
+    first = w.of_type(Bridge)[0]
+    assert (first.at, first.call_id) == (400.0, "c2")
+    assert gate.asked[0] == ("+12025550101", 10.0, False)
+    assert all(allowed for _, at, allowed in gate.asked if at == originate.at)
+    (done,) = w.of_type(QueueCallbackFinished)
+    assert done.result is CallbackResult.COMPLETED and done.attempts == 1  # held: no attempt
+
+
+def test_a_callback_the_gate_refuses_without_a_time_is_tried_then_given_up() -> None:
+    gate = HoursGate(opens=1e12, closes=2e12, earliest=False)
+    w = world(queue(callback={"max_attempts": 2, "retry_after": 60}), callback_gate=gate)
+    w.at(10.0, QueueCallbackPending(10.0, "cb-1", "sales", "+12025550101", place_at=5.0))
+    w.run()
+    assert w.of_type(Originate) == []
+    assert [at for _, at, _ in gate.asked] == [10.0, 70.0]
+    (done,) = w.of_type(QueueCallbackFinished)
+    assert done.result is CallbackResult.FAILED and done.attempts == 0
+    assert w.agent_states("a0")[-1].state is AgentState.READY
 
 
 def test_an_agent_freeing_during_the_confirmation_takes_the_live_caller() -> None:

@@ -7,12 +7,17 @@
 - a queue callback never jumps the line it was given (it is served at its original place,
   with the same rule as the callers around it), and a caller who phones again while their
   callback waits takes that place and is never rung on the line they are on;
+- a queue callback is dialed only on the callback gate's allowance at that instant (held at
+  its place while the gate says no);
 - every inbound call ends bridged, in voicemail, called back, or abandoned by the caller
   (or, only when the caller chose it, opted out), and is counted exactly once; every
   callback requested is finished exactly once.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -34,10 +39,44 @@ from dialer.commands import (
     QueueCallbackRequested,
 )
 from dialer.events import CallHungUp, InboundCallArrived
+from dialer.ports import DialTarget, GateVerdict
 
 VIP = "+12025550999"
 AGING = 2.0  # points per minute
 EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class GateAnswer:
+    """One answer of the callback gate, in the world's log (kind ``gate``)."""
+
+    at: float
+    callback_id: str
+    allowed: bool
+    until: float
+
+
+class PeriodicGate:
+    """A callback gate shut for the first 60 s of every 90 s (calling hours in miniature);
+    a refusal names when it opens, as the runner's calling-hours gate does."""
+
+    def __init__(self, holder: dict) -> None:
+        self.holder = holder
+        """``{"w": world}``, filled once the world exists."""
+
+    @staticmethod
+    def allows(at: float) -> bool:
+        return at % 90.0 >= 60.0
+
+    def check(self, target: DialTarget, at: float) -> GateVerdict:
+        until = at - at % 90.0 + 60.0
+        allowed = self.allows(at)
+        self.holder["w"].log.append(("gate", GateAnswer(
+            at, target.lead_id.removeprefix("queue-callback:"), allowed, until)))
+        if allowed:
+            return GateVerdict(True, ("open",))
+        return GateVerdict(False, ("shut", "earliest-allowed: "
+                                   f"{datetime.fromtimestamp(until, UTC).isoformat()}"))
 
 callers = st.lists(
     st.tuples(
@@ -158,6 +197,8 @@ def _check_line_order(w, vip_priority: int) -> None:
         elif isinstance(item, QueueCallbackAttempted):
             entries[item.callback_id] = places[item.callback_id]
             retry_at[item.callback_id] = item.retry_at
+        elif isinstance(item, GateAnswer) and not item.allowed:
+            retry_at[item.callback_id] = item.until  # held at its place until then
 
 
 def _check_never_rings_a_caller_on_hold(w) -> None:
@@ -175,6 +216,19 @@ def _check_never_rings_a_caller_on_hold(w) -> None:
                 "dialer_queue_callback" in item.variables:
             assert item.number_e164 not in live.values(), \
                 f"callback rang {item.number_e164} at {item.at}: that caller is on hold"
+
+
+def _check_callbacks_pass_the_gate(w) -> None:
+    """A queue callback is dialed only on the callback gate's allowance at that instant."""
+    answers: dict[str, GateAnswer] = {}
+    for kind, item in w.log:
+        if kind == "gate":
+            answers[item.callback_id] = item
+        elif isinstance(item, Originate) and "dialer_queue_callback" in item.variables:
+            answer = answers.get(item.variables["dialer_queue_callback"])
+            assert answer is not None and answer.at == item.at and answer.allowed, (
+                f"callback dialed at {item.at} without the gate's allowance ({answer})")
+            assert PeriodicGate.allows(item.at)
 
 
 def _check_counted_once(w, allow_opt_out: bool = False) -> None:
@@ -200,19 +254,24 @@ def _check_counted_once(w, allow_opt_out: bool = False) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(spec=callers, agents=st.integers(1, 3), answers=st.booleans(),
-       vip_priority=st.integers(0, 6))
-def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority) -> None:
+       vip_priority=st.integers(0, 6), gated=st.booleans())
+def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority,
+                                           gated) -> None:
     q = queue(priority={"vip_numbers": [VIP], "vip_priority": vip_priority,
                         "aging_per_minute": AGING},
               callback={"max_attempts": 2, "retry_after": 60},
               announcements={"every": 30})
-    w = world(q, agents=agents)
+    holder: dict = {}
+    w = holder["w"] = world(q, agents=agents, callback_gate=PeriodicGate(holder) if gated
+                            else None)
     w.callback_answers = answers
     _add(w, spec)
     w.run()
     _check_no_agent_on_two_calls(w)
     _check_line_order(w, vip_priority)
     _check_never_rings_a_caller_on_hold(w)
+    if gated:
+        _check_callbacks_pass_the_gate(w)
     _check_counted_once(w)
 
 

@@ -23,7 +23,7 @@ from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
 from tests.dialer.runner.inbound_kit import inbound_calls, place, short_prompts
-from tests.dialer.runner.runner_kit import attempts, make_store, settings_for
+from tests.dialer.runner.runner_kit import attempts, make_store, settings_for, us_hours_clock
 
 LIVE_CALLEES = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
                              time_to_answer=0.5, patience=30.0)
@@ -49,18 +49,20 @@ def _runner(tmp_path, sim, store, **kwargs) -> Runner:
 
 
 def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_back(tmp_path):
+    # A US-hours clock: the callback to Chicago keeps the called party's calling hours.
+    clock = us_hours_clock()
     store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
-                       abandon_target=0.02)
+                       abandon_target=0.02, clock=clock)
     QueueStore(store).create({
         "name": "sales", "ivr": MENU,
         "announcements": {"every": 10, "position": True, "estimated_wait": True},
-        "callback": {"offer_after": 10}}, at=datetime.now(UTC))
+        "callback": {"offer_after": 10}}, at=datetime.fromtimestamp(clock(), UTC))
     files = short_prompts(tmp_path)
 
     async def scenario():
         settings = SwitchSettings(sound_files=files, wav_lengths=True)
         async with running_switch(settings=settings, fate_source=LIVE_CALLEES, seed=3) as sim:
-            runner = _runner(tmp_path, sim, store)
+            runner = _runner(tmp_path, sim, store, clock=clock)
             task = asyncio.create_task(runner.run(duration=40.0))
             await runner.ready.wait()
             await _wait_for(lambda: runner.engine.pool.agents.get("agent1") is not None

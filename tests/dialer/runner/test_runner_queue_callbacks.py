@@ -17,16 +17,18 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import make_store, settings_for
+from tests.dialer.runner.runner_kit import make_store, settings_for, us_hours_clock
 
 
 def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     # abandon_target 0.02: valid under the UK demo profile too (the hours no US zone is open).
+    # A US-hours clock: the callback to Chicago keeps the called party's calling hours.
+    clock = us_hours_clock()
     store = make_store(tmp_path, agents=2, leads=0, amd_enabled=False, queues=["sales"],
-                       abandon_target=0.02)
+                       abandon_target=0.02, clock=clock)
     queues, callbacks = QueueStore(store), QueueCallbacks(store)
-    queues.create({"name": "sales", "alerts": {"agents_below": 5}}, at=datetime.now(UTC))
-    now = datetime.now(UTC)
+    now = datetime.fromtimestamp(clock(), UTC)
+    queues.create({"name": "sales", "alerts": {"agents_below": 5}}, at=now)
     callbacks.add_callback("cb-ours", "sales", "+13125550177", now - timedelta(minutes=3), at=now)
     callbacks.add_callback("cb-theirs", "sales", "+13125550178", now - timedelta(minutes=4),
                            at=now, owner="another-process", claim_ttl=timedelta(minutes=5))
@@ -37,7 +39,7 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
         settings = SwitchSettings(speed=4.0, sound_files=demo_switch_files())
         async with running_switch(settings=settings, fate_source=callees, seed=5) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=5.0), store,
-                            login_agents=True)
+                            login_agents=True, clock=clock)
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.2),
                                                    random.Random(1))
             task = asyncio.create_task(runner.run(duration=4.0))
