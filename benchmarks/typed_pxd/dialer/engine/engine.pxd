@@ -7,6 +7,7 @@ from dialer.engine.call_flow cimport CallFlow
 
 cdef class Engine:
     cdef public object _answered_line
+    cdef public object _callback_gate
     cdef public object _consult_legs
     cdef public object _dial_waits
     cdef public dict _handlers
