@@ -73,7 +73,8 @@ def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
                            for c in compliance.attempt_caps),
         recorded_message=RecordedMessage(
             message.seller_named_first, message.callback_number, message.optout_number,
-            message.interactive_optout) if message is not None else None)
+            message.interactive_optout) if message is not None else None,
+        state_list_waivers=tuple(sorted(compliance.state_list_waivers.items())))
 
 
 def is_autodialed(settings: CampaignSettings) -> bool:

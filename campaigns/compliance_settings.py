@@ -115,6 +115,12 @@ class ComplianceSettings(BaseModel):
     """Ofcom: every repeat call is guaranteed a live agent."""
     retention_days: int = Field(default=RETENTION_MIN_DAYS, ge=RETENTION_MIN_DAYS, le=36_500)
     """How long call records and consent records are kept (never under 5 years)."""
+    state_list_waivers: dict[str, str] = Field(default_factory=dict)
+    """State (``TX``) -> the compliance officer's statement of why this campaign may call
+    into that state without its own do-not-call list loaded (e.g. "our calls are exempt from
+    the Texas list: counsel's opinion of 2026-11-02"). Without one, a telemarketing call to a
+    number placed in a state that keeps its own list (dnc/data/state_dnc_lists.csv) is refused
+    until the list is loaded. The statement is named in every decision it allows."""
 
     @field_validator("dnc_number")
     @classmethod
@@ -124,6 +130,25 @@ class ComplianceSettings(BaseModel):
             raise ValueError("dnc_number must not be a 900 (charged) number "
                              "(47 CFR 64.1200(a)(7)(i)(B))")
         return value
+
+    @field_validator("state_list_waivers")
+    @classmethod
+    def _waivers(cls, value: dict[str, str]) -> dict[str, str]:
+        from dnc.rules.tables import RuleTables
+
+        lists = RuleTables().state_dnc_lists
+        waivers: dict[str, str] = {}
+        for state, statement in value.items():
+            code = state.strip().upper()
+            if code not in lists:
+                raise ValueError(f"{state!r} keeps no do-not-call list of its own (states that "
+                                 f"do: {', '.join(sorted(lists))})")
+            text = " ".join(str(statement).split())
+            if not text:
+                raise ValueError(f"{code}: the waiver needs the officer's statement of why the "
+                                 "state's list does not apply")
+            waivers[code] = text
+        return waivers
 
     @field_validator("seller_name", "telemarketer_name")
     @classmethod

@@ -233,17 +233,24 @@ def create_demo_campaign(store: CampaignStore, options: DemoOptions, zones: list
 
 
 def seed_demo_registry(data: Path, at: float, listed: list[str]) -> None:
-    """A national DNC registry and a TPS list of fictional numbers, current as of today (the
-    federal rules refuse every dial without a registry fresher than 31 days, 16 CFR
-    310.4(b)(3)(iv); the UK profile without TPS data screened within 28 days)."""
+    """A national DNC registry, the lists of the states that keep their own and a TPS list
+    of fictional numbers, current as of today (the federal rules refuse every dial without a
+    registry fresher than 31 days, 16 CFR 310.4(b)(3)(iv); the state rules a telemarketing
+    call into a state whose own list was never loaded; the UK profile without TPS data
+    screened within 28 days)."""
     from dnc.registry.importer import import_numbers
+    from dnc.rules.tables import RuleTables
 
     moment = datetime.fromtimestamp(at, tz=UTC)
     data.mkdir(parents=True, exist_ok=True)
-    for registry, prefix, fallback in (("national", "+1", "+13125550100"),
-                                       ("tps", "+44", "+442079460999")):
-        source = data / f"demo-{registry}-dnc.txt"
-        numbers = [n for n in listed if n.startswith(prefix)] or [fallback]
+    # The demo's listed numbers go on the national list; each state list holds one
+    # fictional number (the one the national list holds when nothing is listed).
+    lists = [("national", [n for n in listed if n.startswith("+1")] or ["+13125550100"]),
+             *((f"state:{state}", ["+13125550100"])
+               for state in sorted(RuleTables().state_dnc_lists)),
+             ("tps", [n for n in listed if n.startswith("+44")] or ["+442079460999"])]
+    for registry, numbers in lists:
+        source = data / f"demo-{registry.replace(':', '-')}-dnc.txt"
         source.write_text("".join(f"{number}\n" for number in numbers))
         import_numbers(data / "dnc" / "registries", registry, [source], moment, moment)
 

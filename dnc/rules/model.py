@@ -152,6 +152,10 @@ class CampaignRules:
     """The seller on whose behalf the calls are made: a written consent must name it."""
     recorded_message: RecordedMessage | None = None
     """What the prerecorded message declares it says (``prerecorded`` campaigns)."""
+    state_list_waivers: tuple[tuple[str, str], ...] = ()
+    """(state, the officer's statement) for each state whose own do-not-call list this
+    campaign may call without having loaded (``state.registry``; e.g. the officer states the
+    state's list is covered by the national registry). Named in every such decision."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,26 +127,65 @@ class StateRegistryRule:
     that the called party lives there: every state list that lists the number counts,
     whether or not the lead's state, postal code or area code points to that state (a
     Texan's New Jersey mobile number on the Texas list, a lead record that says New Jersey).
-    Where the party is unknown every candidate location counts (docs/compliance.md)."""
+    Where the party is unknown every candidate location counts (docs/compliance.md).
+
+    A state that keeps its own list (``lists``, from ``state_dnc_lists.csv``) whose list was
+    never loaded is a missing fact: a call to a number placed there is refused, unless the
+    called party gave the written permission every list honours or the campaign records a
+    waiver for that state (``CampaignRules.state_list_waivers``, named in the decision)."""
 
     rule_id: str = "state.registry"
     title: str = "State do-not-call registries"
     citation: str = "state DNC statutes, e.g. Fla. Stat. 501.059; Tex. Bus. & Com. Code 304.052"
     lookback: timedelta = timedelta(0)
+    lists: frozenset[str] = frozenset()
+    """States that keep their own do-not-call list."""
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         states = context.placement.states
         hits = [h for h in context.hits if h.version.kind is RegistryKind.STATE
                 ] if context.hits else None
         if not hits:
-            return new_tuple(RuleOutcome, (self.rule_id, True, _not_listed_reason(states),
-                                            self.citation, at, None, True))
+            unloaded = self._unloaded(states, context, at) if self.lists else ()
+            if not unloaded:
+                return new_tuple(RuleOutcome, (self.rule_id, True, _not_listed_reason(states),
+                                                self.citation, at, None, True))
+            return self._without_lists(unloaded, context, at)
         # Exemptions differ by state; only express written permission is honoured everywhere.
         consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
         if consent is not None:
             return passed(self, at, f"listed in {hits[0].version.version}; {text}",
                           permission=text)
         return failed(self, f"listed in {hits[0].version.version} ({text})", None)
+
+    def _unloaded(self, states: tuple[str, ...], context: RuleContext, at: datetime
+                  ) -> tuple[str, ...]:
+        """The placed states that keep a list of their own none of which is loaded."""
+        wanted = [state for state in states if state in self.lists]
+        if not wanted:
+            return ()
+        loaded = {v.registry.upper() for v in context.versions
+                  if v.kind is RegistryKind.STATE and v.as_of <= at}
+        return tuple(state for state in wanted if f"STATE:{state}" not in loaded)
+
+    def _without_lists(self, unloaded: tuple[str, ...], context: RuleContext, at: datetime
+                       ) -> RuleOutcome:
+        consent, text = context.relied_consent(REGISTRY_PERMISSIONS, at)
+        if consent is not None:
+            return passed(self, at, f"{', '.join(unloaded)} list never loaded; {text}",
+                          permission=text)
+        waivers = dict(context.campaign.state_list_waivers)
+        missing = [state for state in unloaded if state not in waivers]
+        if missing:
+            first = missing[0]
+            return failed(self, f"{', '.join(missing)} keeps its own do-not-call list and it "
+                          f"was never loaded: load it (`dialer dnc import FILE --registry "
+                          f"state:{first}`) or record the campaign's waiver "
+                          f"(compliance.state_list_waivers.{first})", None)
+        waived = "; ".join(f"{state} list not loaded, waived by the campaign: {waivers[state]}"
+                           for state in unloaded)
+        return passed(self, at, f"{_not_listed_reason(context.placement.states)}; {waived}",
+                      permission=waived)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +279,7 @@ def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
                    for state in sorted(tables.state_zones)]
     if not campaign.telemarketing:
         return tuple(rules)
-    rules.insert(0, StateRegistryRule())
+    rules.insert(0, StateRegistryRule(lists=frozenset(tables.state_dnc_lists)))
     for row in tables.state_rules:
         if row.applies_to == "prerecorded" and not campaign.prerecorded:
             continue

@@ -101,6 +101,18 @@ def _window(text: str, where: dict[str, object]) -> tuple[time, time] | None:
     return start, end
 
 
+@dataclass(frozen=True, slots=True)
+class StateList:
+    """A state that keeps its own do-not-call list (a row of ``state_dnc_lists.csv``)."""
+
+    state: str
+    citation: str
+    source: str
+    reviewed: str
+    notes: str
+    line: int
+
+
 class RuleTables:
     """Every data table the rules use, loaded from one directory (default: ``dnc/data``)."""
 
@@ -209,6 +221,26 @@ class RuleTables:
         officer = self.officer_dir / "emergencies.csv" if self.officer_dir else None
         return AreaBans(self._path("emergencies.csv"), officer, self.state_zones,
                         {state: tuple(dict.fromkeys(days)) for state, days in by_state.items()})
+
+    @cached_property
+    def state_dnc_lists(self) -> dict[str, StateList]:
+        """States with their own do-not-call list. An officer's rules directory without the
+        file uses the built-in one (it only ever adds refusals)."""
+        path = self._path("state_dnc_lists.csv")
+        if not path.exists():
+            path = DEFAULT_DATA_DIR / "state_dnc_lists.csv"
+        found: dict[str, StateList] = {}
+        for line, row in read_rows(path):
+            state = row["state"].strip().upper()
+            if state not in self.state_zones:
+                raise ImportFormatError(f"unknown state {state!r}", path=str(path), line=line,
+                                        field="state")
+            if not row["citation"].strip():
+                raise ImportFormatError("every state list needs a citation", path=str(path),
+                                        line=line, field="citation")
+            found[state] = StateList(state, row["citation"].strip(), row["source"].strip(),
+                                     row["reviewed"].strip(), row["notes"].strip(), line)
+        return found
 
     @cached_property
     def state_zones(self) -> dict[str, tuple[str, ...]]:

@@ -123,10 +123,9 @@ def test_a_number_listed_in_any_loaded_registry_is_never_allowed(
         tmp_path_factory, national, state, internal) -> None:
     data = tmp_path_factory.mktemp("data")
     publish(data, "national", national | {"+12025550199"})  # never empty: a loaded registry
-    for code in ("TX", "FL"):
+    for code in ("TX", "FL"):  # loaded either way: a list never loaded refuses the state
         listed = {n for n in state if STATE_OF_AREA[n[2:5]] == code}
-        if listed:
-            publish(data, f"state:{code}", listed)
+        publish(data, f"state:{code}", listed or {"+12025550199"})
     officer = InternalDnc(data / "dnc" / "internal.db")
     for number in internal:
         officer.add(number, AT - timedelta(days=1), "asked not to be called", "officer")
@@ -156,7 +155,8 @@ def test_hits_read_at_the_prefetch_give_way_to_every_version_loaded_since(
     """Each kept number's registry hits are read at its prefetch; once the registries load
     another version (the next prefetch refreshes them), every kept lead's next check asks
     them again, not only the leads prefetched since."""
-    publish(tmp_path, "national", {"+12025550199"})
+    for registry in ("national", "state:TX", "state:FL"):  # the pool's states keep lists
+        publish(tmp_path, registry, {"+12025550199"})
     registries = DncStore(tmp_path / "dnc", internal=False)
     gate = DialTimeGate(replace(US, autodialed=False), registries, DictHistory(),
                         inner_opted_out=lambda n: False, refresh_registries=registries.refresh)

@@ -15,6 +15,13 @@ NATIONAL = RegistryVersion("national", RegistryKind.NATIONAL, "national@2026-11-
                            datetime(2026, 11, 1, tzinfo=UTC), 3)
 INTERNAL = RegistryVersion("internal", RegistryKind.INTERNAL, "internal@7",
                            datetime(2026, 11, 1, tzinfo=UTC), 1)
+STATE_LISTS = tuple(
+    RegistryVersion(f"state:{state}", RegistryKind.STATE, f"state:{state}@loaded",
+                    datetime(2000, 1, 1, tzinfo=UTC))
+    for state in ("CO", "FL", "IN", "LA", "MA", "MO", "MS", "OK", "PA", "TN", "TX", "WY"))
+"""Every state that keeps its own do-not-call list (dnc/data/state_dnc_lists.csv), loaded
+and empty: a state whose list was never loaded refuses (state.registry), which the tests
+about other rules are not about (tests/dnc/rules/test_rules_state_lists.py are)."""
 
 
 class FakeRegistries:
@@ -23,7 +30,8 @@ class FakeRegistries:
     def __init__(self, listings: dict[RegistryVersion, Iterable[str]] | None = None,
                  versions: Iterable[RegistryVersion] | None = None) -> None:
         self.listings = {v: set(numbers) for v, numbers in (listings or {}).items()}
-        self._versions = list(versions) if versions is not None else [NATIONAL, INTERNAL]
+        self._versions = list(versions) if versions is not None else [NATIONAL, INTERNAL,
+                                                                        *STATE_LISTS]
         for version in self.listings:
             if version not in self._versions:
                 self._versions.append(version)
@@ -84,4 +92,4 @@ def fresh_versions(at: datetime) -> list[RegistryVersion]:
     """A national registry loaded the day before ``at`` (so freshness never interferes)."""
     national = RegistryVersion("national", RegistryKind.NATIONAL, "national@fresh",
                                at - timedelta(days=1))
-    return [national, INTERNAL]
+    return [national, INTERNAL, *STATE_LISTS]

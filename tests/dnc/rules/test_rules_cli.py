@@ -40,9 +40,12 @@ def test_explain_json_lists_every_rule_and_the_earliest_time():
     failing = {r["rule"] for r in document["rules"] if not r["passed"]}
     # No registry store in this test: freshness fails (and honestly says so). The line type
     # is unknown and counts as wireless (the default policy), so consent is needed for an
-    # autodialed call, by the TCPA and by Florida's 501.059(8)(a) alike.
+    # autodialed call, by the TCPA and by Florida's 501.059(8)(a) alike. Florida keeps its
+    # own do-not-call list and none is loaded: refused, naming the command that loads it.
     assert failing == {"state.FL.hours", "us.national_freshness", "us.wireless_consent",
-                       "state.FL.consent"}
+                       "state.FL.consent", "state.registry"}
+    registry = next(r for r in document["rules"] if r["rule"] == "state.registry")
+    assert "dialer dnc import FILE --registry state:FL" in registry["reason"]
     assert document["line_type"] == "unknown" and document["unknown_line_policy"] == "wireless"
     fl = next(r for r in document["rules"] if r["rule"] == "state.FL.hours")
     assert fl["earliest"] == "2026-11-17T14:00:00+00:00"

@@ -63,11 +63,21 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "31fe7ef511f9ca09f86e21e78317bd82ad64b4707f6ee2af3b6c794f36f125f3"
+ENGINE_DIGEST = "c48469937843c890fe416315ce7f61a739575de12ea6ac73ba6c559d24046590"
 """Re-pinned for the send allowance (``dnc.rules.base.SEND_ALLOWANCE``): of 5,148 decisions one
 changed, a dial at 20:59:58 EST on 1 Nov 2026 (2 s before 21:00) whose federal and Texas hours
-now refuse (it was already refused by other rules); the gate's digest is unchanged."""
-GATE_DIGEST = "564b28fbc1a8936080b3eafdde7420cad00ff0a4a7a5a1e57f8e59b8f46d6148"
+now refuse (it was already refused by other rules); the gate's digest is unchanged.
+
+Re-pinned again for the state lists never loaded (branch ``compliance-5``,
+docs/compliance-proof.md "Left open"): 640 of the 5,148 engine decisions and 298 of the 3,710
+gate entries changed, each only in ``state.registry``, none from allowed to refused or back:
+refused decisions of leads placed in Oklahoma (no OK list in this workload), or in Florida or
+Texas before their lists' date, now also name the list never loaded; decisions whose lead gave
+written permission name it as ``state.registry``'s permission (5 engine decisions and 4 gate
+verdicts stay allowed with it): 575 engine decisions name the list never loaded, 65 the
+permission; in the gate 133 verdicts and 133 audit bodies the list, 4 verdicts and 28 bodies the
+permission."""
+GATE_DIGEST = "0f0c185c3c2518e8f09e36a7295a8084770a49b3dfac888c67d998f9df44fdf1"
 
 
 def _text(value: object) -> str:
