@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from rules_kit import INTERNAL, NATIONAL, SELLER, campaign, engine, outcome
+from rules_kit import INTERNAL, NATIONAL, SELLER, STATE_LISTS, campaign, engine, outcome
 
 from dnc.errors import ComplianceError
 from dnc.interfaces import RegistryKind, RegistryVersion
@@ -25,7 +25,9 @@ def test_plain_number_at_noon_is_allowed():
     decision = engine().check(LeadFacts(NJ), campaign(), NOON_NY)
     assert decision.allowed and decision.earliest_allowed == NOON_NY
     assert decision.zones == ("America/New_York",)
-    assert set(decision.registry_versions) == {NATIONAL.version, INTERNAL.version}
+    # The kit loads every state's own list too (rules_kit.STATE_LISTS): all are named.
+    assert set(decision.registry_versions) == {NATIONAL.version, INTERNAL.version,
+                                               *(v.version for v in STATE_LISTS)}
 
 
 @pytest.mark.parametrize(("local_hour", "allowed"),
