@@ -10,32 +10,14 @@ Skipped, with the reason, when chromium or Playwright is missing (CI installs ch
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
+from browser_kit import needs_chromium
 from web_kit import PASSWORD, running_web
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-playwright_sync = pytest.importorskip("playwright.sync_api",
-                                      reason="Playwright for Python is not installed")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no chromium at {CHROMIUM}: `apt-get install -y chromium` (CI's .ci/run does)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+pytestmark = needs_chromium
 
 
 def _sign_in(browser, base_url: str, name: str):

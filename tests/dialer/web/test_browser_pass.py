@@ -9,41 +9,23 @@ Skipped, with the reason, when chromium or Playwright is missing (CI installs ch
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser_kit import needs_chromium
 from sqlmodel import select
 from web_kit import PASSWORD, running_web
 
 from campaigns.models import Callback, Lead, WebSession
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
 WAIT = 30_000
 """Playwright's waits (ms): generous, as the machine may be loaded; never asserted on."""
 INJECTED = {"first_name": '<img src=x id="pwn-first" onerror="window.pwned=1">',
             "last_name": "</h2><script id=\"pwn-last\">window.pwned=2</script>"}
 INJECTED_CITY = '<b id="pwn-city">Springfield</b>'
 
-playwright_sync = pytest.importorskip("playwright.sync_api",
-                                      reason="Playwright for Python is not installed")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(),
-    reason=f"no chromium at {CHROMIUM}: `apt-get install -y chromium` (CI's .ci/run does)")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_sync.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")

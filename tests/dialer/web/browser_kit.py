@@ -1,0 +1,37 @@
+"""The real browser the web tests drive: Debian's chromium under Playwright for Python.
+
+One place for where chromium is, how it is launched (CI runs as root, hence no sandbox) and
+the skip, with its reason, when chromium or Playwright is missing, so the browser test
+modules share them instead of each keeping a copy. A browser test module sets
+``pytestmark = needs_chromium`` and asks for the ``browser`` fixture (conftest.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"no chromium at {CHROMIUM}: `apt-get install -y chromium` (CI's .ci/run does)")
+
+
+@contextmanager
+def launched_chromium() -> Iterator[object]:
+    """A chromium browser, closed on leaving; skips the test when Playwright is missing."""
+    playwright_sync = pytest.importorskip("playwright.sync_api",
+                                          reason="Playwright for Python is not installed")
+    with playwright_sync.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
