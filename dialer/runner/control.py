@@ -24,6 +24,8 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +122,39 @@ async def request(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> 
 
 
 def request_sync(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
-    return asyncio.run(request(path, payload, timeout))
+    """``request`` for the command line, on a blocking socket, without an event loop.
+
+    Not ``asyncio.run(request(...))``: asyncio.run installs its own Ctrl-C handler, which
+    only cancels its task, so a Ctrl-C that arrived while the request failed (no run
+    answering, the monitor's every refresh while it waits for one) was lost, and
+    `dialer monitor` could not be stopped. ``timeout`` bounds the whole exchange.
+    """
+    deadline = time.monotonic() + timeout
+    answer = bytearray()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(json.dumps(payload).encode() + b"\n")
+            while b"\n" not in answer:
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+                if len(answer) > 16 * _MAX_LINE:
+                    raise ControlSocketError(f"control socket {path} answered too long a line")
+    except (FileNotFoundError, ConnectionRefusedError):
+        raise ControlSocketError(
+            f"no running campaign answers on {path}: start it with `dialer run CAMPAIGN`"
+        ) from None
+    except (TimeoutError, OSError) as error:
+        raise ControlSocketError(f"control socket {path} did not answer: {error}") from None
+    line = bytes(answer).partition(b"\n")[0]
+    if not line:
+        raise ControlSocketError(f"control socket {path} closed without an answer")
+    result: dict[str, Any] = json.loads(line)
+    return result
 
 
 _AGENT_ACTIONS = ("login", "ready", "pause", "logout", "dispose")
