@@ -109,12 +109,21 @@ async def request(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> 
             await writer.drain()
             line = await reader.readline()
             writer.close()
-    except (FileNotFoundError, ConnectionRefusedError):
-        raise ControlSocketError(
-            f"no running campaign answers on {path}: start it with `dialer run CAMPAIGN`"
-        ) from None
-    except (TimeoutError, OSError) as error:
-        raise ControlSocketError(f"control socket {path} did not answer: {error}") from None
+    except OSError as error:  # TimeoutError is one
+        raise _unanswered(path, error) from None
+    return _answer(path, line)
+
+
+def _unanswered(path: Path, error: OSError) -> ControlSocketError:
+    """What a request that got no answer says: no run at all, or a run that did not answer."""
+    if isinstance(error, FileNotFoundError | ConnectionRefusedError):
+        return ControlSocketError(
+            f"no running campaign answers on {path}: start it with `dialer run CAMPAIGN`")
+    return ControlSocketError(f"control socket {path} did not answer: {error}")
+
+
+def _answer(path: Path, line: bytes) -> dict[str, Any]:
+    """The answer's line as JSON (empty: the run closed the socket without one)."""
     if not line:
         raise ControlSocketError(f"control socket {path} closed without an answer")
     answer: dict[str, Any] = json.loads(line)
@@ -144,17 +153,9 @@ def request_sync(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> d
                 answer += chunk
                 if len(answer) > 16 * _MAX_LINE:
                     raise ControlSocketError(f"control socket {path} answered too long a line")
-    except (FileNotFoundError, ConnectionRefusedError):
-        raise ControlSocketError(
-            f"no running campaign answers on {path}: start it with `dialer run CAMPAIGN`"
-        ) from None
-    except (TimeoutError, OSError) as error:
-        raise ControlSocketError(f"control socket {path} did not answer: {error}") from None
-    line = bytes(answer).partition(b"\n")[0]
-    if not line:
-        raise ControlSocketError(f"control socket {path} closed without an answer")
-    result: dict[str, Any] = json.loads(line)
-    return result
+    except OSError as error:  # TimeoutError is one
+        raise _unanswered(path, error) from None
+    return _answer(path, bytes(answer).partition(b"\n")[0])
 
 
 _AGENT_ACTIONS = ("login", "ready", "pause", "logout", "dispose")

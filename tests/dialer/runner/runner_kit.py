@@ -150,3 +150,28 @@ def callable_lead(store: CampaignStore, data: Path, campaign: str = "demo") -> A
         if verdict.allowed and check(view, settings, now).allowed:
             return lead
     raise AssertionError("no lead of the test campaign may be dialed now")
+
+
+def bare_execution(*, clock: Callable[[], float], post: Callable[[object], None],
+                   default_switch: str = "s", switches: Any = None, gate: Any = None,
+                   stats: Any = None, telemetry: Any = None) -> Any:
+    """The runner's command side with only what a unit test of sending reaches: the
+    switches, the dial gate, the counters, the clock and the inbox; every other
+    collaborator is absent (None or empty), so a test that touches one fails loudly."""
+    from dialer.runner.execution import (
+        CommandExecution,
+        Counters,
+        DeskSide,
+        ExecutionTerms,
+        InboundSide,
+        JournalSide,
+    )
+    from dialer.runner.wiring import SwitchSide
+
+    return CommandExecution(
+        ExecutionTerms("c", "o", None, default_switch, False),
+        SwitchSide(switches, None, {}),
+        JournalSide(None, None, gate, None, None, lambda lead: None),  # type: ignore[arg-type]
+        Counters(stats, telemetry), InboundSide(None, None),  # type: ignore[arg-type]
+        DeskSide(None, {}, lambda change: None),  # type: ignore[arg-type]
+        clock=clock, post=post)

@@ -6,20 +6,13 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+from runner_kit import bare_execution
+
 from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
 from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
 from dialer.events import OriginateFailed
-from dialer.runner.execution import (
-    NEVER_SENT,
-    CommandExecution,
-    Counters,
-    DeskSide,
-    ExecutionTerms,
-    InboundSide,
-    JournalSide,
-)
-from dialer.runner.wiring import SwitchSide
+from dialer.runner.execution import NEVER_SENT
 
 
 class _Journal(SimpleNamespace):
@@ -29,13 +22,8 @@ class _Journal(SimpleNamespace):
 def _execution(default_switch, switches, *, gate, stats, clock, post):  # type: ignore[no-untyped-def]
     """The command side with only what these tests reach: the switches, the gate, the
     stats, the clock and the inbox."""
-    return CommandExecution(
-        ExecutionTerms("c", "o", None, default_switch, False),
-        SwitchSide(switches, None, {}),  # type: ignore[arg-type]
-        JournalSide(None, None, gate, None, None, lambda lead: None),  # type: ignore[arg-type]
-        Counters(stats, None), InboundSide(None, None),  # type: ignore[arg-type]
-        DeskSide(None, {}, lambda change: None),  # type: ignore[arg-type]
-        clock=clock, post=post)
+    return bare_execution(default_switch=default_switch, switches=switches, gate=gate,
+                          stats=stats, clock=clock, post=post)
 
 
 def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> None:

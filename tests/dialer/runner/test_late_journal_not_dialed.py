@@ -8,23 +8,15 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+from runner_kit import bare_execution
+
 from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
 from dialer.events import OriginateFailed
-from dialer.runner.execution import (
-    NEVER_SENT,
-    SEND_SECONDS,
-    CommandExecution,
-    Counters,
-    DeskSide,
-    ExecutionTerms,
-    InboundSide,
-    JournalSide,
-)
+from dialer.runner.execution import NEVER_SENT, SEND_SECONDS
 from dialer.runner.report import format_report, run_report
 from dialer.runner.stats import RunnerStats
 from dialer.runner.telemetry import Telemetry
-from dialer.runner.wiring import SwitchSide
 from dnc.rules.base import SEND_ALLOWANCE
 
 DECIDED = 1000.0
@@ -40,16 +32,9 @@ def run(committed_at: float, stats: RunnerStats | None = None,
     async def send(command: Originate) -> None:
         sent.append(command.call_id)
 
-    execution = CommandExecution(
-        ExecutionTerms("c", "o", None, "s", False),
-        SwitchSide(None, None, {}),  # type: ignore[arg-type]
-        JournalSide(None, None,  # type: ignore[arg-type]
-                    SimpleNamespace(record_dial=lambda number, at, campaign, lead: None),
-                    None, None, lambda lead: None),  # type: ignore[arg-type]
-        Counters(stats, telemetry),  # type: ignore[arg-type]
-        InboundSide(None, None),  # type: ignore[arg-type]
-        DeskSide(None, {}, lambda change: None),  # type: ignore[arg-type]
-        clock=lambda: committed_at, post=posted.append)
+    execution = bare_execution(
+        gate=SimpleNamespace(record_dial=lambda number, at, campaign, lead: None),
+        stats=stats, telemetry=telemetry, clock=lambda: committed_at, post=posted.append)
     execution.send = send  # type: ignore[method-assign]
     dial = Originate(DECIDED, "call-1", "+13055550101", "+12015550000", "", 25.0)
     journal = SimpleNamespace(call_id="call-1", number_e164=dial.number_e164, at=DECIDED,
