@@ -36,3 +36,14 @@ def refused(*args: str) -> str:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     return " ".join(result.output.split())
+
+
+def refused_cleanly(*args: str) -> str:
+    """``refused``, and the refusal is a clean `error:` line on stderr: no exception but
+    the exit itself (the CLI-wide convention for a refused value)."""
+    result = dialer(*args)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: ")
+    return " ".join(result.output.split())

@@ -8,6 +8,7 @@ import socket
 
 import pytest
 from cli_kit import dialer, ok, use_home
+from cli_kit import refused_cleanly as refused  # the stricter refusal check
 
 CALLER = ["--caller-id", "+12015550100"]
 
@@ -17,15 +18,6 @@ def home(tmp_path, monkeypatch):
     use_home(tmp_path, monkeypatch)
     assert dialer("db", "upgrade").exit_code == 0
     return tmp_path
-
-
-def refused(*args: str) -> str:
-    result = dialer(*args)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith("error: ")
-    return " ".join(result.output.split())
 
 
 def _closed_loopback_port() -> int:

@@ -9,23 +9,13 @@ from pathlib import Path
 
 import pytest
 from cli_kit import dialer, ok, use_home
+from cli_kit import refused_cleanly as refused  # the stricter refusal check
 
 CALLER = ["--caller-id", "+12015550100"]
 SCENARIO = (
     "[campaign]\nagents = 3\nshift_hours = 0.25\n\n[callees]\nlive_answer = 0.3\n"
     "busy = 0.1\ntime_to_answer = { dist = \"fixed\", value = 6.0 }\n\n[agents]\n"
     "talk = { dist = \"exponential\", mean = 40.0 }\nwrap = 5\n")
-
-
-def refused(*args: str) -> str:
-    result = dialer(*args)
-    assert result.exit_code == 1, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    assert result.stderr.startswith("error: ")
-    assert len(result.stderr.strip().splitlines()) == 1 or "\n" not in " ".join(
-        result.stderr.split())
-    return " ".join(result.output.split())
 
 
 @pytest.fixture
