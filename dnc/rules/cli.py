@@ -210,6 +210,11 @@ def explain(
     engine = ComplianceEngine(registries, history, tables, facts=facts)
     # Without --abandon-rate there is no campaign measurement: the rate is the dial's to
     # judge (uk.abandon_rate says so), as for lead selection and doctor.
+    for option, value in (("--abandon-rate", abandon_rate),
+                          ("--abandon-rate-today", abandon_rate_today)):
+        if value is not None and not 0.0 <= value <= 1.0:  # nan fails it too
+            raise ComplianceError(f"{option}: {value} is not a rate between 0 and 1 "
+                                  "(e.g. 0.012 for 1.2 %)")
     state = None
     if abandon_rate is not None or abandon_rate_today is not None:
         state = CampaignState(abandon_rate_24h=abandon_rate,

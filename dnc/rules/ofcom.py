@@ -76,7 +76,7 @@ class AbandonRateRule:
             # rate is the dial's to judge; the dial-time gate always supplies a state.
             return passed(self, at, "no campaign measurements here: the rate is judged at "
                           "the dial")
-        rate, today = state.abandon_rate_24h, state.abandon_rate_today
+        rate, today = _measured(state.abandon_rate_24h), _measured(state.abandon_rate_today)
         if rate is None:
             # A running campaign whose 24 h rate is not known (not measured yet, or measured
             # over another window): a missing fact refuses the dial.
@@ -100,6 +100,12 @@ class AbandonRateRule:
                           f"{OFCOM_MAX_ABANDON_RATE:.0%} or more); time unforeseeable", None)
         return passed(self, at, f"campaign abandon rate {rate:.2%} in 24 h and {today:.2%} "
                       f"today, below {OFCOM_MAX_ABANDON_RATE:.0%}")
+
+
+def _measured(rate: float | None) -> float | None:
+    """A rate as measured, or None (unknown, so the dial is refused) when it is not a rate
+    at all: NaN compares false with the 3 % line and would pass every dial."""
+    return rate if rate is not None and 0.0 <= rate <= 1.0 else None
 
 
 def ofcom_day_start(at: datetime) -> datetime:

@@ -118,3 +118,18 @@ def test_explain_judges_the_uk_rate_only_when_given_one(tmp_path):
     # The UK calendar day's rate counts too; an unknown one is refused.
     assert not rule("--abandon-rate", "0.02", "--abandon-rate-today", "0.03")["passed"]
     assert "not known" in rule("--abandon-rate", "0.02")["reason"]
+
+
+def test_explain_refuses_an_abandon_rate_that_is_not_a_rate(tmp_path):
+    """``--abandon-rate-today nan`` (or -1, or 5) explained a pass ("nan% today, below
+    3%"): a value that is no rate is one error line, exit 1."""
+    for option, value in (("--abandon-rate-today", "nan"), ("--abandon-rate", "-1"),
+                          ("--abandon-rate-today", "5")):
+        result = run("explain", "+442079460000", "--at", "2026-11-18T12:00Z", "--profile",
+                     "uk_ofcom", "--home", str(tmp_path), "--abandon-rate", "0.01",
+                     option, value)
+        assert result.exit_code == 1, result.output
+        # (this app raises the project's error; the dialer's entry point prints it as one
+        # `error:` line, as for every ComplianceError)
+        said = f"{result.output}{result.exception}"
+        assert f"{option}: " in said and "not a rate between 0 and 1" in said

@@ -119,3 +119,15 @@ def test_tps_listing_blocks_uk_marketing_without_consent():
     consent = ConsentRecord(ConsentKind.PRIOR_EXPRESS, AT - timedelta(days=3),
                             seller=OFCOM.seller, number=UK)
     assert checker.check(LeadFacts(UK, consents=(consent,)), OFCOM, AT).allowed
+
+
+def test_ofcom_abandon_rate_that_is_not_a_rate_refuses():
+    """NaN compares false with the 3 % line, so a NaN rate (a 0/0 somewhere upstream)
+    passed every dial; a negative or above-one rate is no measurement either: each is an
+    unknown rate, refused (fail closed), for the 24 h rate and the day's."""
+    for bad in (float("nan"), -0.01, 1.5, float("inf")):
+        for state in (CampaignState(abandon_rate_24h=bad, abandon_rate_today=0.0),
+                      CampaignState(abandon_rate_24h=0.0, abandon_rate_today=bad)):
+            result = outcome(uk_engine().check(LeadFacts(UK), OFCOM, AT, state),
+                             "uk.abandon_rate")
+            assert not result.passed and "not known" in str(result.reason), (bad, state)
