@@ -75,3 +75,34 @@ def test_a_caller_arriving_while_the_run_stops_is_left_parked() -> None:
     phase.stopping = False
     assert asyncio.run(calls.arrived(arrival)) is None  # claimed first, then taken
     assert set(calls.claiming) == {"caller-1"}
+
+
+def test_the_command_relay_refuses_a_send_before_it_is_bound_then_forwards_both_calls(
+) -> None:
+    """A part built before the command side that sends early is a wiring bug: it must
+    raise, not drop the command (a dropped hang-up would leave a caller on the line)."""
+    from dialer.commands import Hangup
+
+    relay = CommandRelay()
+    hangup = Hangup(0.0, "caller-1")
+    for early in (relay.send(hangup), relay.execute([hangup])):
+        try:
+            asyncio.run(early)
+        except RuntimeError as error:
+            assert "not bound" in str(error)
+        else:  # pragma: no cover - the assertion below names the failure
+            raise AssertionError("an unbound relay accepted a command")
+
+    seen: list[tuple[str, object]] = []
+
+    class Port:
+        async def send(self, command: object) -> None:
+            seen.append(("send", command))
+
+        async def execute(self, commands: list[object]) -> None:
+            seen.append(("execute", commands))
+
+    relay.bind(Port())  # type: ignore[arg-type]
+    asyncio.run(relay.send(hangup))
+    asyncio.run(relay.execute([hangup, hangup]))
+    assert seen == [("send", hangup), ("execute", [hangup, hangup])]
