@@ -216,6 +216,40 @@ def uk_window_problem(settings: CampaignSettings) -> str | None:
             "calls per 24 hours (2016 statement, Annex 1): leave it unset or set 24")
 
 
+GUARANTEEING_POLICIES = frozenset({"progressive", "preview"})
+"""Pacing policies that place a call only for an agent already free for it (one line per
+free agent): the only ones under which ``compliance.agent_guaranteed`` can be true."""
+
+
+def agent_guarantee_problem(settings: CampaignSettings) -> str | None:
+    """Why a campaign that declares ``compliance.agent_guaranteed`` cannot keep that promise,
+    else None.
+
+    The declaration lifts Ofcom's repeat-call rules (no repeat within 72 h of an abandoned
+    call, none on the day of an answering-machine verdict; ``uk.repeat_after_abandon``,
+    ``uk.repeat_after_machine``), so it must be true of every call the campaign places, not
+    merely stated: a predictive, power or ratio policy dials ahead of free agents, AMD can
+    hang up on a person (a false positive is an abandoned call), and an inbound queue served
+    by the same agents can take the agent a call is ringing for. Checked when set and at
+    start, like the UK window, so a campaign stored before the check stays editable."""
+    if not settings.compliance.agent_guaranteed:
+        return None
+    policy = settings.pacing_policy.partition(":")[0].strip().lower()
+    if policy not in GUARANTEEING_POLICIES:
+        return (f"compliance.agent_guaranteed: the campaign paces {policy!r}, which dials "
+                "ahead of free agents; only progressive or preview pacing guarantees a live "
+                "agent for every call (Ofcom 2010/2016 statements: repeat calls need one)")
+    if settings.amd_enabled:
+        return ("compliance.agent_guaranteed: AMD is on, and a person it takes for a machine "
+                "is hung up on, an abandoned call (Ofcom 2016, Annex 3); turn AMD off "
+                "(amd_enabled=false) to guarantee an agent")
+    if settings.queues:
+        return ("compliance.agent_guaranteed: the campaign's agents also serve inbound "
+                f"queues ({', '.join(settings.queues)}), and a caller can take the agent a "
+                "call is ringing for; serve no queue to guarantee an agent")
+    return None
+
+
 def uk_cli_problem(number: str) -> str | None:
     """Why ``number`` cannot be a UK campaign's calling line identity beyond what every caller
     ID must be (``campaigns.settings.caller_id_problem``: dialable, not premium-rate).

@@ -23,7 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns import db
-from campaigns.compliance_settings import dialing_problems, uk_window_problem
+from campaigns.compliance_settings import (
+    agent_guarantee_problem,
+    dialing_problems,
+    uk_window_problem,
+)
 from campaigns.errors import CampaignError
 from campaigns.models import (
     Agent,
@@ -114,6 +118,9 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
     if (base is None or {"jurisdiction", "abandon_window_hours"} & set(values)) and (
             problem := uk_window_problem(settings)):
         raise SettingsError(f"invalid campaign settings: {problem}")
+    if (base is None or {"compliance", "pacing_policy", "amd_enabled", "queues"}
+            & set(values)) and (problem := agent_guarantee_problem(settings)):
+        raise SettingsError(f"invalid campaign settings: {problem}")
     if base is None or {"pacing_policy", "pacing_params"} & set(values):
         try:
             canonical = check_pacing(settings.pacing_policy, settings.pacing_params)
@@ -139,6 +146,9 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
     if problem := uk_window_problem(settings):  # stored before the check
         missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
                        f"{name} --set abandon_window_hours=24`")
+    if problem := agent_guarantee_problem(settings):  # stored before the check
+        missing.append(f"campaign {name!r}: {problem}; or stop declaring it with `dialer "
+                       f"campaign edit {name} --set compliance.agent_guaranteed=false`")
     problems = dialing_problems(settings)
     if problems:
         missing.append(
