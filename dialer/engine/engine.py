@@ -25,6 +25,7 @@ from dialer.engine.gateways import GatewayRouter
 from dialer.engine.inbound import EngineServices, InboundRouter
 from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
+from dialer.engine.promises import OutboundPromises
 from dialer.engine.queues import QueueSet
 from dialer.engine.recordings import Recorder
 from dialer.engine.routing import RoutingStrategy, Work
@@ -218,6 +219,12 @@ class Engine:
                              offer=self.agent_work.offer),
         )
         """Customer calls from the answer to the attempt record (call_flow.py)."""
+        self.pool.lines.promised = OutboundPromises(
+            self.calls, self.dialing, self._kept_for_queues, len(config.switch_ids) > 1
+        ).held
+        """Queue work leaves the ready agents promised to outbound dials in flight
+        (promises.py)."""
+        self._queue_lines = self.pool.lines.inbound
         self._consult_legs = self.desk.consults.by_leg
         """The outside parties' legs of consultations (``handle`` routes their events)."""
         agent_work = self.agent_work
@@ -311,6 +318,12 @@ class Engine:
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
+            if self._queue_lines.total and pool.ready:
+                # Before the policy decides: callers left waiting by a promise to a dial
+                # that has ended take its agent (promises.py).
+                after = self.agent_work.after_assignment
+                for assignment in pool.serve_unpromised(now):
+                    after(assignment, now)
             self.dialer.pace(now, self._out)
         if pool.newly_ready:
             self.agent_work.offer_to_newly_ready(now)
@@ -582,6 +595,9 @@ class Engine:
 
     def _current_policy(self) -> PacingPolicy:
         return self._policy
+
+    def _kept_for_queues(self) -> int:
+        return self.pool.lines.inbound.kept
 
     def _amd_abandons(self) -> int:
         return self.call_flow.amd_abandons

@@ -865,6 +865,10 @@ class InboundRouter:
         """Agents outbound pacing must leave to the ``inbound_first`` queues now."""
         if not self._blended:
             return 0
+        self.pool.lines.inbound.kept = reserve = self._reserve_now(now)
+        return reserve
+
+    def _reserve_now(self, now: float) -> int:
         busy: dict[str, int] = {}
         agents = self.pool.agents
         for agent_id, queue in self._agent_queue.items():

@@ -118,6 +118,11 @@ class InboundLines:
     def __init__(self) -> None:
         self.lines: dict[str | None, QueueLine] = {}
         self.total = 0
+        self.kept = 0
+        """Agents of the blending reserve still free since the last pacing decision (set
+        by the inbound router at each decision, one less for each agent queue work takes
+        from the ready ones): pacing did not count them, no dial is promised them
+        (promises.py)."""
 
     def configure(self, name: str, strategy: RoutingStrategy | None,
                   members: frozenset[str] | None, levels: tuple[tuple[str, int], ...],

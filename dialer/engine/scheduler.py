@@ -365,6 +365,25 @@ class AgentPool:
         self._reserve(agent, work, at)
         return agent, work
 
+    def serve_unpromised(self, at: float) -> list[tuple[Agent, Work]]:
+        """Queue work waiting while every ready agent was promised to an outbound dial in
+        flight takes the ready agents no longer promised (a dial ended without needing
+        its agent), in the order of service; the pairs for the engine to act on. Asked
+        before each pacing decision, so pacing never dials again for such an agent."""
+        lines = self.lines
+        if self.ring_all or not lines.spare_for_queues():
+            return []
+        served: list[tuple[Agent, Work]] = []
+        for work in lines.queue_work_waiting(at):
+            agent = lines.match(work)
+            if agent is None:
+                if not lines.spare_for_queues():
+                    break
+                continue
+            self._reserve(agent, lines.take(work), at)
+            served.append((agent, work))
+        return served
+
     def _reserve(self, agent: Agent, work: Work, at: float) -> None:
         agent.call_id = work.work_id if work.kind is not _CALLBACK_WORK else None
         if work.queue is not None:

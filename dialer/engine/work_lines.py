@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 
 from dialer.engine.agents import Agent
-from dialer.engine.inbound_lines import InboundLines
+from dialer.engine.inbound_lines import InboundLines, effective_priority
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind, qualifies
 from dialer.errors import DialerError
 
@@ -48,7 +48,8 @@ class WorkLines:
     """Waiting work and its matching with the pool's ready agents."""
 
     __slots__ = ("_callbacks", "_lane", "_personal", "_seq", "_waiting", "agents", "inbound",
-                 "lanes", "multi_switch", "outbound", "ready", "ring_all", "strategy")
+                 "lanes", "multi_switch", "outbound", "promised", "ready", "ring_all",
+                 "strategy")
 
     def __init__(
         self, strategy: RoutingStrategy, agents: dict[str, Agent], ready: dict[str, Agent],
@@ -73,6 +74,9 @@ class WorkLines:
         self._personal: dict[str, deque[Work]] = {}
         self._waiting: dict[str, Work] = {}
         self._seq = 0
+        self.promised: Callable[[Lane], int] | None = None
+        """Ready agents of a lane that queue work must leave to outbound dials in flight
+        (promises.py); None: no such promise (an engine without that part)."""
 
     # --- arriving work -------------------------------------------------------------------
 
@@ -84,11 +88,46 @@ class WorkLines:
             return self.ready.get(work.required_agent_id)
         if work.ring_all:
             return None  # offered to every qualified ready agent; the first to accept
-        strategy = (self.inbound.strategy(work) if work.queue is not None else None
-                    ) or self.strategy
+        if work.queue is not None:
+            return self._match_queue_work(work)
         ready = (self.ready if not self.multi_switch or work.switch_id is None
                  else self._lane(work.switch_id).ready)
-        return strategy.choose(work, ready) if ready else None
+        return self.strategy.choose(work, ready) if ready else None
+
+    def _match_queue_work(self, work: Work) -> Agent | None:
+        """A queue's caller or callback: its queue's strategy picks among the ready agents,
+        if more are ready than are promised to outbound dials in flight (promises.py)."""
+        if self.multi_switch and work.switch_id is None:
+            # A queue callback waits switch-less: any lane's unpromised agents.
+            ready = self.ready
+            if self.promised is not None:
+                spare = {lane.switch_id for lane in self.lanes.values()
+                         if lane.ready and self._unpromised(lane)}
+                ready = {agent_id: agent for agent_id, agent in ready.items()
+                         if agent.switch_id in spare}
+        else:
+            lane = self._lane(work.switch_id)
+            ready = lane.ready
+            if ready and not self._unpromised(lane):
+                return None
+        if not ready:
+            return None
+        strategy = self.inbound.strategy(work) or self.strategy
+        agent = strategy.choose(work, ready)
+        if agent is not None:
+            self._took_ready()
+        return agent
+
+    def _took_ready(self) -> None:
+        """Queue work took a ready agent: the reserve's first (promises.py)."""
+        inbound = self.inbound
+        if inbound.kept > 0:
+            inbound.kept -= 1
+
+    def _unpromised(self, lane: Lane) -> bool:
+        """Is a ready agent of ``lane`` free of any promise to an outbound dial?"""
+        promised = self.promised
+        return promised is None or len(lane.ready) > promised(lane)
 
     def queue(self, work: Work) -> None:
         """Line ``work`` up until an agent takes it (no agent matched it now)."""
@@ -129,6 +168,10 @@ class WorkLines:
             return None
         if work.required_agent_id not in (None, agent.agent_id):
             return None
+        if work.queue is not None:
+            if not self._unpromised(agent.lane):  # type: ignore[arg-type]
+                return None
+            self._took_ready()
         return self._take(work)
 
     def offers_for(self, agent_id: str) -> list[Work]:
@@ -206,6 +249,23 @@ class WorkLines:
         if work.queue is not None or work.kind is _INBOUND_WORK:
             self.inbound.discard(work)
         return work
+
+    def take(self, work: Work) -> Work:
+        """Take waiting ``work`` off the lines (the pool reserves its agent)."""
+        return self._take(work)
+
+    def queue_work_waiting(self, at: float) -> list[Work]:
+        """Every queue's waiting callers and callbacks not offered to all (ring-all), in
+        the order of service: effective priority at ``at``, then arrival."""
+        waiting = [work for line in self.inbound.lines.values() if line.waiting
+                   and not line.ring_all for work in line if not work.cancelled]
+        waiting.sort(key=lambda work: (-effective_priority(work, at), work.arrived_at,
+                                       work.seq))
+        return waiting
+
+    def spare_for_queues(self) -> bool:
+        """Has any lane a ready agent no outbound dial in flight is promised to?"""
+        return any(lane.ready and self._unpromised(lane) for lane in self.lanes.values())
 
     def personal_for(self, agent: Agent) -> Work | None:
         """The agent's own oldest waiting callback, taken off the lines, or None (all a

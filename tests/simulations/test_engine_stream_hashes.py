@@ -36,7 +36,12 @@ predictive-amd-10x1h when a cold start's window at its limit by AMD's abandons a
 abandon AMD's, A + 1 > r·L) began to dial for its free agents under the same Poisson tail
 instead of waiting progressive (issue 16, "Where the talk goes with AMD" in docs/pacing.md):
 it dials more (849 attempts in the hour instead of 777); every stream without AMD is
-unchanged.
+unchanged. Re-derived for progressive-inbound-10x1h when queue work stopped taking ready
+agents promised to outbound dials in flight (dialer/engine/promises.py, docs/inbound.md):
+its stream is main's up to the first command after the first refusal (line 138: caller in0
+at 79.5 s waits where it took a8, and a8 takes the outbound call c31 that rang for it), and
+differs from there on; the big blended streams (progressive-inbound-20x8h, blended) likewise
+diverge exactly at their first refusal; every outbound-only stream is unchanged.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ RECORDED = {
     "predictive-amd-10x1h": (3325, 849,
                              "52f77d6f8ba18d00e65032aaf39e1d29ce63cd33717bfd7ea54d43769895f110"),
     "progressive-inbound-10x1h": (
-        2313, 420, "60751e09aeafb2949a860961647aec3b4b3d2831dbebaf04ff38b1797e1e308e"),
+        2275, 418, "8e32786173af3df49fff687b18efa1985b0857e59be2f2a88c9e6171e5567c10"),
     "world-100x5k": (21376, 5006,
                      "b45eb00cc76bf54438c91037e5e094de97f9f75152c46ebef0c003eeafa14832"),
 }

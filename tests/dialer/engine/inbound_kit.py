@@ -9,6 +9,7 @@ not. It records every command so tests can check what the engine decided.
 from __future__ import annotations
 
 import heapq
+import zlib
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -68,7 +69,8 @@ class World:
     engine: Engine
     callback_answers: bool = True
     outbound_answer: float = 0.0
-    """Share of outbound dials answered (by a person, after 5 s)."""
+    """Share of outbound dials answered (by a person, after 5 s; which ones is a hash of the
+    call id, so a world replays the same); the others ring out."""
     heap: list = field(default_factory=list)
     seq: Any = field(default_factory=count)
     now: float = 0.0
@@ -117,7 +119,8 @@ class World:
                                                  HangupCause.NORMAL_CLEARING))
             elif isinstance(command, Originate):
                 answer = (self.callback_answers if command.variables.get(
-                    "dialer_queue_callback") else self.outbound_answer > 0)
+                    "dialer_queue_callback") else
+                    zlib.crc32(command.call_id.encode()) % 1000 < self.outbound_answer * 1000)
                 if answer:
                     self.at(t + 5.0, CallAnswered(t + 5.0, command.call_id))
                 else:

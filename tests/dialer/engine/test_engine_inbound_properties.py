@@ -9,6 +9,8 @@
   callback waits takes that place and is never rung on the line they are on;
 - a queue callback is dialed only on the callback gate's allowance at that instant (held at
   its place while the gate says no);
+- no answered outbound call is abandoned: no caller or queue callback takes a ready agent
+  an outbound dial in flight is promised to (dialer/engine/promises.py);
 - every inbound call ends bridged, in voicemail, called back, or abandoned by the caller
   (or, only when the caller chose it, opted out), and is counted exactly once; every
   callback requested is finished exactly once.
@@ -278,11 +280,22 @@ def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority,
 menu_keys = st.lists(st.tuples(st.floats(0.5, 30), st.sampled_from("1234579*#")), max_size=4)
 
 
+def _check_no_outbound_call_abandoned(w) -> None:
+    """Progressive pacing dials one call per ready agent, and no queue work takes a ready
+    agent promised to a dial in flight (promises.py): no answered outbound call is ever
+    left without an agent (nothing else takes agents in these worlds: no pause, no log-out).
+    Before, a caller arriving while a call rang took its agent and the call was abandoned."""
+    abandoned = [c for c in w.of_type(AttemptFinished) if c.direction is Direction.OUTBOUND
+                 and c.outcome is CallOutcome.ABANDONED]
+    assert not abandoned, abandoned
+
+
 @settings(max_examples=60, deadline=None)
 @given(spec=callers, keys=st.lists(menu_keys, min_size=14, max_size=14),
-       agents=st.integers(1, 3), leads=st.integers(0, 6))
+       agents=st.integers(1, 3), leads=st.integers(0, 6),
+       answer=st.sampled_from([1.0, 0.5, 0.2]))
 def test_every_path_ends_once_with_menus_overflow_and_outbound(spec, keys, agents,
-                                                                leads) -> None:
+                                                                leads, answer) -> None:
     menu = {"menus": {"main": {
         "prompt": "main_menu", "timeout": 4, "retries": 1,
         "options": {"1": "queue", "2": "queue:support", "3": "callback", "4": "voicemail",
@@ -293,10 +306,11 @@ def test_every_path_ends_once_with_menus_overflow_and_outbound(spec, keys, agent
               when_full="voicemail", callback={"max_attempts": 2, "retry_after": 45}),
         queue("support", max_wait=60, overflow="callback", announcements={"every": 20}),
         agents=agents, n_leads=leads)
-    w.outbound_answer = 1.0
+    w.outbound_answer = answer
     _add(w, spec)
     for i, presses in enumerate(keys[:len(spec)]):
         w.callers[f"c{i}"].keys = [*presses, *w.callers[f"c{i}"].keys]
     w.run()
     _check_no_agent_on_two_calls(w)
     _check_counted_once(w, allow_opt_out=True)
+    _check_no_outbound_call_abandoned(w)

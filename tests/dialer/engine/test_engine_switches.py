@@ -37,6 +37,7 @@ from dialer.events import (
     AgentLegDown,
     AgentLegUp,
     AgentLoggedIn,
+    AgentPaused,
     CallAnswered,
     CallbackDue,
     CallBridged,
@@ -202,9 +203,10 @@ def test_calls_ringing_on_a_switch_count_against_it() -> None:
         engine.handle(AgentLoggedIn(0.0, agent, switch_id=switch))
     first = [o.switch_id for o in of_type(engine.tick(1.0), Originate)]
     assert sorted(first) == ["fs0", "fs0", "fs1", "fs1"]
-    # fs1's agents take calls (inbound); fs0 keeps free agents: the next calls go there.
-    engine.handle(InboundCallArrived(1.5, "in-1", switch_id="fs1"))
-    engine.handle(InboundCallArrived(1.5, "in-2", switch_id="fs1"))
+    # fs1's agents pause (inbound callers would wait: its two ready agents are promised to
+    # the two calls ringing there, promises.py); fs0 keeps free agents: the next calls go there.
+    engine.handle(AgentPaused(1.5, "c", "break"))
+    engine.handle(AgentPaused(1.5, "d", "break"))
     policy.n = 2
     assert [o.switch_id for o in of_type(engine.tick(2.0), Originate)] == ["fs0", "fs0"]
 

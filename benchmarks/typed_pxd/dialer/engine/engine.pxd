@@ -19,6 +19,7 @@ cdef class Engine:
     cdef public list _out
     cdef public object _placement
     cdef public object _policy
+    cdef public object _queue_lines
     cdef public object _watch_heap
     cdef public object agent_work
     cdef public CallFlow call_flow

@@ -19,6 +19,7 @@ cdef class WorkLines:
     cdef public object lanes
     cdef public object multi_switch
     cdef public object outbound
+    cdef public object promised
     cdef public dict ready
     cdef public object ring_all
     cdef public object strategy
