@@ -58,7 +58,7 @@ from dialer.engine.blending import ArrivalRates, BlendReserve, total_reserve, ut
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.ivr import IvrSession, Play
 from dialer.engine.prompts import key_prompt, position_prompts, wait_prompts
-from dialer.engine.queue_config import Action, ActionKind, Blending
+from dialer.engine.queue_config import Action, ActionKind, Blending, Unstaffed
 from dialer.engine.queues import Queue, QueueSet
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.scheduler import AgentPool
@@ -231,6 +231,11 @@ class InboundRouter:
             q for q in queues if q.config.blending is Blending.INBOUND_FIRST]
         self._reserve = BlendReserve()
         self.reserve_mode = "burst"
+        self._leave_unstaffed = [q for q in queues
+                                 if q.config.leave_when_unstaffed is not Unstaffed.NEVER]
+        """Queues whose callers leave when nobody can answer (``leave_when_unstaffed``)."""
+        if self._leave_unstaffed:
+            pool.left_service = self.agent_left
 
     # --- events ----------------------------------------------------------------------------
 
@@ -636,6 +641,9 @@ class InboundRouter:
         inbound.queue = queue
         call.queue = queue.name
         inbound.token += 1
+        if config.leave_when_unstaffed is not Unstaffed.NEVER and self.unstaffed(queue):
+            self._unstaffed(call, queue, at, in_line=False)
+            return
         if config.max_length is not None and \
                 len(self._waiting.get(queue.name, ())) >= config.max_length:
             queue.stats.counts.full += 1
@@ -790,6 +798,48 @@ class InboundRouter:
                 self._announce_offer(call, at)
         else:  # voicemail, or a callback for a caller whose number is unknown
             self._voicemail(call, queue, at, ("all_busy",))
+
+    def _unstaffed(self, call: Call, queue: Queue, at: float, in_line: bool) -> None:
+        """Nobody can answer ``queue`` (``leave_when_unstaffed``): the caller goes to
+        ``when_unstaffed`` at once (counted as overflowed): voicemail, another queue, or a
+        callback that keeps their place (already in the line) or takes one now (arriving);
+        a caller whose number is unknown cannot be called back and goes to voicemail."""
+        queue.stats.counts.overflowed += 1
+        action = queue.config.unstaffed_action
+        if action.kind is ActionKind.CALLBACK and call.caller_number and in_line:
+            inbound = call.inbound
+            assert inbound is not None
+            if not inbound.callback_requested:
+                self._request_callback(call, at)
+            return
+        self._overflow(call, queue, action, at, full=True)
+
+    def agent_left(self, agent: Agent, at: float) -> None:
+        """``agent`` logged out or paused (the pool tells, ``AgentPool.left_service``): the
+        callers waiting in each queue with ``leave_when_unstaffed`` that nobody can answer
+        now leave for its ``when_unstaffed``."""
+        for queue in self._leave_unstaffed:
+            waiting = self._waiting.get(queue.name)
+            if not waiting or not queue.serves(agent.agent_id, agent.levels) or \
+                    not self.unstaffed(queue):
+                continue
+            for call_id in list(waiting):
+                call = self.calls.get(call_id)
+                if call is not None and call.state is S.QUEUED and call.inbound is not None \
+                        and call.queue == queue.name:
+                    call.inbound.token += 1
+                    self._unstaffed(call, queue, at, in_line=True)
+
+    def unstaffed(self, queue: Queue) -> bool:
+        """Can nobody answer ``queue`` now? No agent serving it logged in, or, with
+        ``leave_when_unstaffed = paused``, none logged in and not paused (O(agents))."""
+        paused_count = queue.config.leave_when_unstaffed is Unstaffed.LOGGED_OUT
+        for agent in self.pool.agents.values():
+            state = agent.state
+            if (state in _SERVING or (paused_count and state is A.PAUSED)) and \
+                    queue.serves(agent.agent_id, agent.levels):
+                return False
+        return True
 
     def _announce_offer(self, call: Call, at: float) -> None:
         inbound = call.inbound

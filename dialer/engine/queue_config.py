@@ -62,6 +62,22 @@ class Blending(StrEnum):
     """No reserve: the queue's callers take the agents pacing leaves idle."""
 
 
+class Unstaffed(StrEnum):
+    """When callers leave a queue nobody can answer (``leave_when_unstaffed``).
+
+    VICIdial's in-groups call it "No Agent No Queue" (N, Y, NO_PAUSED) with a "No Agent No
+    Queue Action"; FreeSWITCH's mod_callcenter, ``max-wait-time-with-no-agent`` (0: at
+    once). Checked when a caller enters the queue and when the last agent serving it logs
+    out (or, with ``paused``, pauses or logs out)."""
+
+    NEVER = "never"
+    """Callers wait whoever is logged in (until ``max_wait``, or until they give up)."""
+    LOGGED_OUT = "logged_out"
+    """Leave when no agent serving the queue is logged in (VICIdial's Y)."""
+    PAUSED = "paused"
+    """Leave also when every agent serving it who is logged in is paused (NO_PAUSED)."""
+
+
 class ActionKind(StrEnum):
     QUEUE = "queue"
     """Wait in a queue (``target``; none: the queue the call is for)."""
@@ -123,6 +139,9 @@ class Action(BaseModel):
             return f"priority:{self.priority:+d}"
         text = self.kind.value + (f":{self.target}" if self.target else "")
         return text + (f" (priority {self.priority:+d})" if self.priority else "")
+
+
+_VOICEMAIL = Action(kind=ActionKind.VOICEMAIL)
 
 
 def _prompts(value: Any) -> Any:
@@ -482,6 +501,10 @@ class QueueConfig(BaseModel):
     """After ``max_wait``: another queue, voicemail, or a callback offer."""
     when_full: Action | None = None
     """When ``max_length`` callers already wait (default: ``overflow``)."""
+    leave_when_unstaffed: Unstaffed = Unstaffed.NEVER
+    """Callers leave for ``when_unstaffed`` when nobody can answer (``Unstaffed``)."""
+    when_unstaffed: Action | None = None
+    """Where they go: voicemail (the default), callback (their place kept) or queue:NAME."""
     hours: OpeningHours | None = None
     """None: always open."""
     closed: tuple[str, ...] = ("closed",)
@@ -519,7 +542,8 @@ class QueueConfig(BaseModel):
 
     @model_validator(mode="after")
     def _overflow(self) -> QueueConfig:
-        for name, action in (("overflow", self.overflow), ("when_full", self.when_full)):
+        for name, action in (("overflow", self.overflow), ("when_full", self.when_full),
+                             ("when_unstaffed", self.when_unstaffed)):
             if action is not None and action.kind not in (
                     ActionKind.QUEUE, ActionKind.VOICEMAIL, ActionKind.CALLBACK):
                 raise ValueError(f"{name}: must be queue:NAME, voicemail or callback")
@@ -529,6 +553,10 @@ class QueueConfig(BaseModel):
             if action is not None and action.kind is ActionKind.CALLBACK and \
                     not self.callback.enabled:
                 raise ValueError(f"{name}: callback needs callback.enabled")
+        if self.when_unstaffed is not None and \
+                self.leave_when_unstaffed is Unstaffed.NEVER:
+            raise ValueError("when_unstaffed needs leave_when_unstaffed (logged_out or "
+                             "paused); without it nobody is ever sent there")
         if self.when_full is not None and self.max_length is None:
             raise ValueError("when_full needs max_length (how many callers may wait); "
                              "without it nobody is ever sent there")
@@ -549,10 +577,14 @@ class QueueConfig(BaseModel):
     def full_action(self) -> Action | None:
         return self.when_full or self.overflow
 
+    @property
+    def unstaffed_action(self) -> Action:
+        return self.when_unstaffed or _VOICEMAIL
+
     def actions(self) -> list[tuple[str, Action]]:
         """Every action the configuration can take, with where it is written."""
         found: list[tuple[str, Action]] = []
-        for name in ("overflow", "when_full"):
+        for name in ("overflow", "when_full", "when_unstaffed"):
             action = getattr(self, name)
             if action is not None:
                 found.append((name, action))

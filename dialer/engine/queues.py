@@ -25,6 +25,7 @@ from dialer.engine.queue_config import (
     PriorityRules,
     QueueConfig,
     Strategy,
+    Unstaffed,
 )
 from dialer.engine.queue_stats import QueueStats
 from dialer.engine.routing import (
@@ -178,7 +179,8 @@ class QueueSet:
             config.announcements.position or config.announcements.estimated_wait)
         if announces or config.callback.enabled or any(
                 a.kind in (ActionKind.OPT_OUT, ActionKind.VOICEMAIL)
-                for _, a in config.actions()):
+                for _, a in config.actions()) or (config.when_unstaffed is None and \
+                config.leave_when_unstaffed is not Unstaffed.NEVER):
             # Announcements, callback offers, opt-out confirmations and "all busy" before
             # an overflow to voicemail are spoken by the engine itself.
             names += [("(engine)", name) for name in sorted(ENGINE_PROMPTS)]
@@ -221,8 +223,9 @@ class QueueSet:
 
     @staticmethod
     def _check_loops(configs: list[QueueConfig]) -> None:
-        """Overflows (max wait, full) must not lead back to a queue already passed."""
-        edges = {c.name: [a.target for a in (c.overflow, c.when_full)
+        """Overflows (max wait, full, unstaffed) must not lead back to a queue already
+        passed."""
+        edges = {c.name: [a.target for a in (c.overflow, c.when_full, c.when_unstaffed)
                           if a is not None and a.kind is ActionKind.QUEUE and a.target]
                  for c in configs}
         for start in edges:

@@ -89,6 +89,9 @@ class AgentPool:
         self.ring_all = bool(getattr(strategy, "offer_to_all", False))
         self.newly_ready: list[str] = []
         """Ring-all only: agents who became ready and must be offered the waiting work."""
+        self.left_service: Callable[[Agent, float], None] | None = None
+        """Told (agent, instant) of every agent who logs out or pauses, once its change is
+        recorded: queues whose callers leave when nobody can answer (inbound.py)."""
         self.multi_switch = len(switch_ids) > 1
         outbound: deque[Work] = deque()
         if self.multi_switch:
@@ -183,6 +186,13 @@ class AgentPool:
         elif state is _LOGGED_OUT:
             self.logged_in -= 1
             agent.lane.logged_in -= 1  # type: ignore[attr-defined]
+            agent.reason = reason
+            self.changes.append(
+                _agent_state_changed(at, agent_id, state, previous, reason, agent.call_id)
+            )
+            if self.left_service is not None:
+                self.left_service(agent, at)
+            return
         agent.reason = reason
         self.changes.append(
             _agent_state_changed(at, agent_id, state, previous, reason, agent.call_id)
@@ -247,7 +257,10 @@ class AgentPool:
                 self._end_wrap(agent, at)
             if agent.state is _PAUSED:
                 agent.reason = reason
+                return
             self._set(agent, _PAUSED, at, reason)
+            if self.left_service is not None:
+                self.left_service(agent, at)
         elif agent.state in (_RESERVED, _ON_CALL, _CONNECTING):
             # Held until the call ends or, while the phone still connects, until its leg
             # is up (leg_up frees the agent through _free, which applies it).
@@ -336,6 +349,8 @@ class AgentPool:
         if agent.pause_pending is not None:
             pause_reason, agent.pause_pending = agent.pause_pending, None
             self._set(agent, _PAUSED, at, pause_reason)
+            if self.left_service is not None:
+                self.left_service(agent, at)
             return None
         work = (self.lines.personal_for(agent) if self.ring_all
                 else self.lines.next_for(agent, at))

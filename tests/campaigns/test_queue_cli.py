@@ -153,6 +153,22 @@ def test_a_mistake_in_a_queue_file_names_the_file_line_and_field(env) -> None:
     assert run("queue", "create", "sales", "--file", str(utf16))["strategy"] == "ring_all"
 
 
+def test_leave_when_unstaffed_is_saved_and_a_wrong_value_refused_by_line(env) -> None:
+    path = env / "sales.toml"
+    path.write_text('name = "sales"\nleave_when_unstaffed = "paused"\n'
+                    'when_unstaffed = "callback"\n')
+    saved = run("queue", "create", "sales", "--file", str(path))
+    assert (saved["leave_when_unstaffed"], saved["when_unstaffed"]["kind"]) == (
+        "paused", "callback")
+    path.write_text('name = "sales"\n\nleave_when_unstaffed = "yes"\n')
+    message = fails("queue", "edit", "sales", "--file", str(path))
+    assert f"{path}:3: queue sales: leave_when_unstaffed:" in message
+    assert "'never', 'logged_out' or 'paused'" in message
+    message = fails("queue", "edit", "sales", "--set", "leave_when_unstaffed=never")
+    assert "when_unstaffed needs leave_when_unstaffed" in message
+    assert run("queue", "show", "sales")["leave_when_unstaffed"] == "paused"  # unchanged
+
+
 def test_a_retired_queue_name_can_be_created_again(env) -> None:
     run("queue", "create", "sales")
     run("queue", "delete", "sales")

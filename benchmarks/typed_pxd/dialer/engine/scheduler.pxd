@@ -9,6 +9,7 @@ cdef class AgentPool:
     cdef public object _wrap_heap
     cdef public object _wrap_seq
     cdef public dict agents
+    cdef public object left_service
     cdef public object changes
     cdef public object lanes
     cdef public WorkLines lines
