@@ -150,6 +150,8 @@ class AgentWork:
     def after_assignment(self, assignment: tuple[Agent, Work] | None, at: float) -> None:
         """An agent freed up and the scheduler handed it waiting work: act on it."""
         if assignment is None:
+            if self.pool.changes:
+                self._close_legs_logged_out(at)  # a pending log-out may have applied
             return
         agent, work = assignment
         if work.kind is WorkKind.CALLBACK:
@@ -320,6 +322,18 @@ class AgentWork:
     def on_agent_ready(self, event: AgentReady) -> None:
         self.after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
 
+    def _close_legs_logged_out(self, at: float) -> None:
+        """Close the phone leg of an agent a pending log-out (asked during a call) has just
+        logged out, as a log-out at once does: else the dialer keeps the agent's phone
+        connected, and their next login, seeing a leg, calls nobody (stays connecting)."""
+        for change in self.pool.changes:
+            if change.state is AgentState.LOGGED_OUT:
+                agent = self.pool.agents[change.agent_id]
+                if agent.state is AgentState.LOGGED_OUT and agent.leg_id:
+                    leg_id, agent.leg_id = agent.leg_id, None
+                    self.connector.leg_closed(agent.agent_id)
+                    self._emit(CloseAgentLeg(at, agent.agent_id, leg_id))
+
     def on_agent_paused(self, event: AgentPaused) -> None:
         self.pool.pause(event.agent_id, event.reason, event.at)
 
@@ -358,5 +372,4 @@ class AgentWork:
             if self._placement is not None:
                 self._placement.observe_handle(talk + wrap)
         self._machine_talk.discard(agent_id)
-        if assignment is not None:
-            self.after_assignment(assignment, at)
+        self.after_assignment(assignment, at)
