@@ -40,6 +40,8 @@ class InboundRecord:
     ivr_keys: str | None = None
     opted_out: bool = False
     campaign_id: int | None = None
+    disposition: str | None = None
+    note: str | None = None
 
 
 class InboundRecords:
@@ -60,4 +62,11 @@ class InboundRecords:
         with self.store.session() as session:
             session.execute(sa.update(InboundCall).where(InboundCall.call_uuid == call_uuid)
                             .values(wrapped_at=at))
+            session.commit()
+
+    def disposed(self, call_uuid: str, disposition: str, note: str | None) -> None:
+        """The agent's disposition of the call (and notes), from their wrap-up."""
+        with self.store.session() as session:
+            session.execute(sa.update(InboundCall).where(InboundCall.call_uuid == call_uuid)
+                            .values(disposition=disposition, note=note))
             session.commit()

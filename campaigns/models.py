@@ -455,6 +455,10 @@ class InboundCall(SQLModel, table=True):
     overflowed_from: str | None = Field(default=None, max_length=64)
     ivr_keys: str | None = Field(default=None, max_length=64)
     opted_out: bool = False
+    disposition: str | None = Field(default=None, max_length=16)
+    """The agent's disposition code (migration 0010: before, an inbound call's was lost)."""
+    note: str | None = None
+    """The agent's notes with the disposition."""
 
 
 class QueueCallback(SQLModel, table=True):

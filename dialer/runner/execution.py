@@ -293,11 +293,20 @@ class CommandExecution:
         pending = self.to_dispose.get(agent_id)
         if pending is None or (call_id and call_id != pending):
             raise RunnerError(f"agent {agent_id!r} has no call {call_id or ''} in wrap-up")
+        inbound = pending in self.inbound_calls.without_attempt
+        if inbound and callback_at is not None:
+            # A callback at a time is kept on a lead's attempt; an inbound call (or a queue
+            # callback's dial) has none, so it would be dropped while the agent is told done.
+            raise RunnerError(f"disposition {code}: a callback at a chosen time is kept on a "
+                              "lead, and a call in has none: choose another disposition (and "
+                              "write the time in the notes)")
         del self.to_dispose[agent_id]
         now = self.clock()
         owner = agent_id if callback_agent is True else callback_agent or None
-        if pending in self.inbound_calls.without_attempt:
-            self.inbound_calls.without_attempt.discard(pending)  # no attempt row to dispose
+        if inbound:
+            # No attempt row: the inbound call's own record keeps the disposition.
+            self.inbound_calls.without_attempt.discard(pending)
+            self.db.write(self.inbound.disposed(pending, code, note))  # type: ignore[arg-type]
         else:
             self.db.write([self.link.disposition_op(pending, code, now, callback_at, owner,
                                                     note=note)])
@@ -331,6 +340,9 @@ class CommandExecution:
             self.awaiting_word.discard(undisposed)  # type: ignore[arg-type]
             if undisposed in self.inbound_calls.without_attempt:
                 self.inbound_calls.without_attempt.discard(undisposed)
+                # As for an outbound call: the campaign's fallback is the recorded one.
+                self.db.write(self.inbound.disposed(  # type: ignore[arg-type]
+                    undisposed, self.link.settings.wrap_up_timeout_disposition, None))
             elif undisposed is not None:
                 # Wrap-up ended without a disposition (timeout, logout): the campaign's
                 # fallback decides the lead's future, so it never waits in a call for ever.

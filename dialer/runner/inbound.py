@@ -100,6 +100,8 @@ class InboundLink:
         """Queue callback call id → callback id (for the attempt's end)."""
         self._inbound_calls: dict[str, str] = {}
         """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
+        self._dispositions: dict[str, tuple[str, str | None]] = {}
+        """Inbound call still live (transferred on) → the disposition its agent gave."""
 
     def attach(self, engine: Engine) -> None:
         """The runner's engine, once built (its queues' callbacks and snapshot)."""
@@ -132,7 +134,8 @@ class InboundLink:
                     utc(command.queued_at) if command.queued_at is not None else None,
                     utc(command.bridged_at) if command.bridged_at is not None else None,
                     command.cause.name, None, command.estimated_wait, command.overflowed_from,
-                    command.ivr_keys or None, command.opted_out, self.campaign_id)
+                    command.ivr_keys or None, command.opted_out, self.campaign_id,
+                    *self._dispositions.pop(command.call_id, (None, None)))
                 agent = command.agent_id
                 return [QueueStoreOp(lambda r=record, a=agent: self.records.record_calls(
                     [_with_agent(self.records, r, a)]))]
@@ -179,6 +182,17 @@ class InboundLink:
         if call_id is None:
             return []
         return [QueueStoreOp(lambda: self.records.wrapped(call_id, utc(at)))]
+
+    def disposed(self, call_id: str, code: str, note: str | None) -> list[QueueStoreOp]:
+        """The agent's disposition of an inbound call, on its record (a queue callback's
+        dial has none: the update matches no row). A call the agent transferred on is
+        still live: its record, written when it ends, takes the disposition then."""
+        engine = self.engine
+        call = engine.calls.get(call_id) if engine is not None else None
+        if call is not None and call.state.value != "ended":
+            self._dispositions[call_id] = (code, note)
+            return []
+        return [QueueStoreOp(lambda: self.records.disposed(call_id, code, note))]
 
     # --- callbacks held by this process ------------------------------------------------------
 
