@@ -32,6 +32,7 @@ from dialer.commands import (
     PreviewLead,
     TransferOut,
 )
+from dialer.runner.callback_board import CallerClock, queue_callbacks
 
 if TYPE_CHECKING:
     from dialer.runner.runner import Runner
@@ -53,6 +54,9 @@ class Watchers:
         """Agent → the call they last had (its details stay on screen during wrap-up)."""
         self.queue_stats: dict[str, list[int]] = {}
         """Queue → [answered, answered within the service-level time] since start."""
+
+        self.caller_clock = CallerClock()
+        """Queue callbacks' local times (the wallboard's list, ``callback_board``)."""
 
     def __bool__(self) -> bool:
         return bool(self._queues)
@@ -228,6 +232,10 @@ def agent_view(runner: Runner, agent_id: str) -> dict[str, Any]:
     if call is not None and agent.state.value == "on_call":
         current: dict[str, Any] | None = call_details(call)
         runner.watchers.last_call[agent_id] = current  # type: ignore[assignment]
+    elif call is not None and agent.state.value == "reserved":
+        # The call the agent is reserved for (a queue callback being dialed, an answered
+        # call being connected): shown before it connects, so the agent knows what comes.
+        current = call_details(call)
     elif wrap_call is not None and last is not None and last["id"] == wrap_call:
         current = {**last, "state": "ended"}
     else:
@@ -264,12 +272,19 @@ def wallboard(runner: Runner) -> dict[str, Any]:
     queues: dict[str, dict[str, Any]] = {}
     inbound = getattr(engine, "inbound", None)
     for queue in (inbound.snapshot(now) if inbound is not None else ()):
-        if queue.offered or queue.waiting or queue.agents_logged_in:
+        if queue.offered or queue.waiting or queue.agents_logged_in or queue.callbacks_waiting:
             queues[queue.name] = {
                 "waiting": queue.waiting, "longest_wait_s": queue.longest_wait,
+                "callbacks_waiting": queue.callbacks_waiting,
+                "agents_logged_in": queue.agents_logged_in,
+                "agents_ready": queue.agents_ready,
                 "answered": queue.answered, "abandoned": queue.abandoned,
-                "service_level": queue.service_level, "open": queue.open,
-                "estimated_wait_s": queue.estimated_wait}
+                "service_level": queue.service_level,
+                "service_level_target": queue.service_level_target,
+                # The queue's own threshold (``service_level.within``), not the wallboard's
+                # 20 s: a queue measured within 30 s must not be labelled "within 20 s".
+                "service_level_within": inbound.queues.get(queue.name).config.service_level.within,
+                "open": queue.open, "estimated_wait_s": queue.estimated_wait}
     for call in engine.calls.values():
         # Callers sent to a queue by an agent's transfer wait in the scheduler's line.
         if call.state.value == "queued" and getattr(call, "inbound", None) is None:
@@ -284,7 +299,9 @@ def wallboard(runner: Runner) -> dict[str, Any]:
             entry.update(answered=answered,
                          service_level=in_time / answered if answered else None)
     snapshot["queues"] = queues
+    snapshot["queue_callbacks"] = queue_callbacks(runner, now)
     snapshot["service_level_seconds"] = SERVICE_LEVEL_SECONDS
     snapshot["dialing_paused"] = engine.dialing_paused
     snapshot["previews"] = len(engine.previews)
     return snapshot
+

@@ -29,8 +29,11 @@ from dialer.web.pages_common import (
     web,
 )
 from dialer.web.records import (
+    CallerCard,
     CampaignSheet,
+    LeadCard,
     agent_callbacks,
+    caller_card,
     campaign_sheet,
     lead_card,
     time_in_states,
@@ -67,48 +70,63 @@ async def agent_page(request: Request) -> Response:
     view = state.directory.agent_view(campaign, agent) or {"state": "logged_out"}
     callbacks = await asyncio.to_thread(agent_callbacks, state.store, campaign, agent)
     day = await asyncio.to_thread(time_in_states, state.store, agent, datetime.now(UTC))
-    card = await _card_for(request, campaign, view)
+    card, caller = await _screen(request, campaign, view)
     others = sorted(v["agent"] for v in state.directory.agent_views(campaign)
                     if v["agent"] != agent and v.get("state") not in (None, "logged_out"))
     return render(request, "agent.html", who, campaign=campaign, agent=agent, sheet=sheet,
-                  view=view, callbacks=callbacks, card=card, others=others, day=day,
+                  view=view, callbacks=callbacks, card=card, caller=caller,
+                  screen=screen_key(view), others=others, day=day,
                   running=bool(state.directory.of_campaign(campaign)),
                   campaigns=who.user.campaigns)
 
 
-def _own_lead(view: dict[str, Any], lead_id: str | None = None) -> str | None:
-    """The lead on the agent's screen now (their call, wrap-up or preview), if any."""
+def screen_key(view: dict[str, Any]) -> str:
+    """What the agent's customer box shows now: a lead id (their outbound call, wrap-up or
+    preview), ``call:<id>`` for the caller of an inbound call or a queue callback (no lead:
+    the caller is found by their number), or "" (nobody)."""
     call = view.get("call") or {}
+    if call:
+        lead = str(call.get("lead_id") or "")
+        if lead.isdigit():
+            return lead
+        if call.get("direction") in ("inbound", "callback") and call.get("number"):
+            return f"call:{call['id']}"
+        return ""
     preview = view.get("preview") or {}
-    current = call.get("lead_id") or preview.get("lead_id")
-    if current is None:
-        return None
-    return current if lead_id in (None, str(current)) else None
+    return str(preview.get("lead_id") or "")
 
 
-async def _card_for(request: Request, campaign: str, view: dict[str, Any]) -> Any:
-    lead_id = _own_lead(view)
-    if lead_id is None:
-        return None
+async def _screen(request: Request, campaign: str, view: dict[str, Any]
+                  ) -> tuple[LeadCard | None, CallerCard | None]:
+    """The lead card and, for a caller found by number, the caller's history."""
+    key = screen_key(view)
+    store = web(request).store
     try:
-        return await asyncio.to_thread(lead_card, web(request).store, int(lead_id), campaign)
+        if key.startswith("call:"):
+            call = view["call"]
+            caller = await asyncio.to_thread(caller_card, store, campaign, call["number"],
+                                             call["id"])
+            return caller.lead, caller
+        if key:
+            return await asyncio.to_thread(lead_card, store, int(key), campaign), None
     except (LookupError, ValueError):
-        return None
+        pass
+    return None, None
 
 
 async def lead_fragment(request: Request) -> Response:
-    """The screen pop (HTML fragment the page's script fetches when a call arrives)."""
+    """The screen pop (HTML fragment the page's script fetches when a call arrives): the
+    lead, or the caller of an inbound call, only while on the agent's own screen."""
     state = web(request)
     who = await require(request, state.store, AGENT)
     campaign = _campaign(request, who)
-    lead_id = request.path_params["lead_id"]
     view = state.directory.agent_view(campaign, who.user.agent or "") or {}
-    if _own_lead(view, lead_id) is None:
+    if not request.path_params["key"] or request.path_params["key"] != screen_key(view):
         raise Refused(403, "that lead is not on your screen")
-    card = await _card_for(request, campaign, view)
+    card, caller = await _screen(request, campaign, view)
     sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
-    return render(request, "_lead.html", who, card=card, view=view, sheet=sheet,
-                  campaign=campaign)
+    return render(request, "_lead.html", who, card=card, caller=caller, view=view,
+                  sheet=sheet, campaign=campaign)
 
 
 async def agent_events(request: Request) -> Response:
@@ -224,7 +242,7 @@ def routes() -> list[Route]:
     return [
         Route("/agent", agent_page),
         Route("/agent/events", agent_events),
-        Route("/agent/lead/{lead_id}", lead_fragment),
+        Route("/agent/lead/{key}", lead_fragment),
         Route("/agent/action", agent_action, methods=["POST"]),
         Route("/agent/dispose", agent_dispose, methods=["POST"]),
     ]

@@ -18,7 +18,9 @@ from campaigns.models import (
     Callback,
     CallbackStatus,
     Disposition,
+    InboundCall,
     Lead,
+    QueueCallback,
     Recording,
 )
 from campaigns.settings import CampaignSettings
@@ -97,6 +99,45 @@ def lead_card(store: CampaignStore, lead_id: int, campaign: str, *, history: int
                                       .order_by(Callback.id.desc()).limit(10)))  # type: ignore[union-attr]
     fields = lead_fields(lead)
     return LeadCard(lead, fields, attempts, callbacks, fill_script(sheet.script, fields))
+
+
+@dataclass(frozen=True, slots=True)
+class CallerCard:
+    """Who is on an inbound call (or a queue callback), found by their number: the
+    campaign's lead with that phone, if any, and the number's earlier inbound calls and
+    queue callbacks (newest first)."""
+
+    number: str
+    lead: LeadCard | None
+    calls: list[dict[str, Any]]
+    callbacks: list[QueueCallback]
+
+
+def caller_card(store: CampaignStore, campaign: str, number: str, call_uuid: str, *,
+                history: int = 10) -> CallerCard:
+    """The caller on ``call_uuid`` (not listed in their own history) by ``number``: an
+    inbound call carries no lead, but the caller may be one of the campaign's leads, or
+    may have called before."""
+    campaign_id = store.campaign(campaign).id
+    with store.read_session() as session:
+        lead = session.exec(select(Lead).where(Lead.campaign_id == campaign_id,
+                                               Lead.phone == number)).first()
+        rows = session.exec(
+            select(InboundCall, Agent.name)
+            .join(Agent, Agent.id == InboundCall.agent_id, isouter=True)
+            .where(InboundCall.caller_number == number,
+                   InboundCall.campaign_id == campaign_id,
+                   InboundCall.call_uuid != call_uuid)
+            .order_by(InboundCall.id.desc()).limit(history))  # type: ignore[union-attr]
+        calls = [{"arrived_at": c.arrived_at, "queue": c.queue, "outcome": c.outcome,
+                  "agent": name, "ivr_keys": c.ivr_keys} for c, name in rows]
+        served = set(CampaignSettings.model_validate(store.campaign(campaign).settings).queues)
+        callbacks = [cb for cb in session.exec(
+            select(QueueCallback).where(QueueCallback.number == number)
+            .order_by(QueueCallback.requested_at.desc()).limit(history))  # type: ignore[union-attr]
+            if cb.queue in served]
+    card = lead_card(store, lead.id, campaign) if lead is not None and lead.id else None
+    return CallerCard(number, card, calls, callbacks)
 
 
 def agent_callbacks(store: CampaignStore, campaign: str, agent: str, *, limit: int = 50

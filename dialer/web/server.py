@@ -15,6 +15,7 @@ import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jinja2
@@ -105,6 +106,9 @@ def _mask(number: str | None) -> str:
 def _clock(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A runner's clock reading (epoch seconds, as its feed sends them).
+        value = datetime.fromtimestamp(value, UTC)
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M UTC")  # type: ignore[no-any-return]
     return str(value)

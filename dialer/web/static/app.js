@@ -120,16 +120,32 @@
     const agent = body.dataset.agent;
     let leadShown = ($("#lead") || {}).dataset ? $("#lead").dataset.lead : "";
 
-    async function showLead(leadId) {
-      if (String(leadId || "") === String(leadShown || "")) return;
-      leadShown = leadId || "";
+    // What the customer box shows (the server's pages_agent.screen_key): a lead id, or
+    // "call:<id>" for the caller of an inbound call or a queue callback (found by number).
+    function screenKey(view) {
+      const call = view.call;
+      if (call) {
+        const lead = String(call.lead_id || "");
+        if (/^[0-9]+$/.test(lead)) return lead;
+        if (["inbound", "callback"].includes(call.direction) && call.number) return "call:" + call.id;
+        return "";
+      }
+      return view.preview ? String(view.preview.lead_id || "") : "";
+    }
+
+    async function showLead(key) {
+      if (String(key || "") === String(leadShown || "")) return;
+      leadShown = key || "";
       const box = $("#lead");
       box.dataset.lead = leadShown;
-      if (!leadId) { box.innerHTML = '<p class="muted">No customer on screen.</p>'; return; }
-      const response = await fetch("/agent/lead/" + encodeURIComponent(leadId) +
+      if (!key) { box.innerHTML = '<p class="muted">No customer on screen.</p>'; return; }
+      const response = await fetch("/agent/lead/" + encodeURIComponent(key) +
         "?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
       if (signedOut(response)) return;
-      if (response.ok) box.innerHTML = await response.text();
+      if (!response.ok) return;
+      const html = await response.text();
+      // A newer call may have come while this one's card was on its way (back to back).
+      if (leadShown === key) box.innerHTML = html;
     }
 
     function applyView(view) {
@@ -156,7 +172,8 @@
         if (call.queue) facts.push("queue " + call.queue);
         if (call.waited_s) facts.push("waited " + Math.round(call.waited_s) + " s");
         if (call.ivr && call.ivr.length) facts.push("IVR " + call.ivr.join(" › "));
-        facts.push(call.number || "");
+        facts.push(call.number || "number withheld");
+        if (!["bridged", "ended"].includes(call.state)) facts.push(call.state);
         $("[data-field=call-facts]").textContent = facts.join(" · ");
       }
       const consult = view.consult;
@@ -166,7 +183,7 @@
       $("#preview").hidden = !view.preview;
       $("[data-field=wrap-call]").value = view.wrap_call || "";
       $("[data-field=wrap-left]").dataset.deadline = view.wrap_deadline || "";
-      showLead((call && call.lead_id) || (view.preview && view.preview.lead_id) || "");
+      showLead(screenKey(view));
       tick();
     }
 
@@ -277,13 +294,42 @@
       const queues = $("#queues tbody");
       if (queues && s.queues) {
         queues.replaceChildren(...Object.entries(s.queues).map(([name, q]) => {
-          const row = document.createElement("tr");
-          for (const text of [name, q.waiting, Math.round(q.longest_wait_s) + " s", q.answered || 0, pct(q.service_level)]) {
-            const cell = document.createElement("td"); cell.textContent = text; row.appendChild(cell);
-          }
-          return row;
+          const within = q.service_level_within || s.service_level_seconds || 20;
+          const agents = q.agents_logged_in === undefined ? "" : q.agents_ready + " / " + q.agents_logged_in;
+          return cells("queue", name, [[null, name + (q.open === false ? " (closed)" : "")],
+            ["waiting", q.waiting], ["longest", Math.round(q.longest_wait_s) + " s"],
+            ["callbacks", q.callbacks_waiting || 0], ["agents", agents], ["answered", q.answered || 0],
+            ["level", pct(q.service_level) + " within " + Math.round(within) + " s" +
+              (q.service_level_target ? " (target " + pct(q.service_level_target) + ")" : "")]]);
         }));
       }
+      const callbacks = $("#queue-callbacks tbody");
+      if (callbacks && s.queue_callbacks) {
+        callbacks.replaceChildren(...s.queue_callbacks.map((cb) => cells("callback", cb.id, [
+          [null, cb.queue], [null, cb.number], [null, utc(cb.place_at)], [null, cb.attempts],
+          [null, cb.caller_time], ["state", cb.state], [null, utc(cb.next_try_at)], ["why", cb.why]])));
+        if (!s.queue_callbacks.length) callbacks.replaceChildren(cells("empty", "", [[null, "None waiting."]]));
+      }
+    }
+
+    // A table row of text cells (never markup: names and numbers come from callers).
+    function cells(kind, key, columns) {
+      const row = document.createElement("tr");
+      if (kind === "empty") row.className = "empty"; else row.dataset[kind] = key;
+      for (const [col, text] of columns) {
+        const cell = document.createElement("td");
+        if (col) cell.dataset.col = col;
+        cell.textContent = text === null || text === undefined ? "" : String(text);
+        if (kind === "empty") { cell.colSpan = 8; cell.className = "muted"; }
+        row.appendChild(cell);
+      }
+      return row;
+    }
+
+    // A runner's clock reading as the server renders it (UTC).
+    function utc(seconds) {
+      if (seconds === null || seconds === undefined) return "";
+      return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
     }
 
     function applySummary(summary) {

@@ -35,3 +35,28 @@ def launched_chromium() -> Iterator[object]:
             yield launched
         finally:
             launched.close()
+
+
+WAIT = 30_000
+"""Playwright's waits (ms): generous, as the machine may be loaded; never asserted on."""
+
+
+def sign_in(browser: object, base_url: str, name: str, password: str, **context: object
+            ) -> object:
+    """A new browser context signed in as ``name`` (on the page the sign-in leads to)."""
+    page = browser.new_context(viewport={"width": 1280, "height": 900},  # type: ignore[attr-defined]
+                               **context).new_page()
+    page.set_default_timeout(WAIT)
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("domcontentloaded")
+    return page
+
+
+def wait_state(page: object, *states: str) -> None:
+    """Until the agent desktop shows one of ``states`` (its body's ``data-state``)."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "(states) => states.includes(document.body.dataset.state)", arg=list(states),
+        timeout=WAIT)

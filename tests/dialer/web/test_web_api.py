@@ -208,8 +208,9 @@ def test_blind_transfer_to_an_agent_and_to_a_queue(env, ann, bob) -> None:
     # bob may get a dialed call first; what matters is that ann's customer reaches him.
     assert ann.act("spring", "transfer", to_kind="agent", to="bob")["ok"]
     _wrap_up(env, "ann")
-    env.wait(lambda: env.view("spring", "bob")["call"]
-             and env.view("spring", "bob")["call"]["id"] == view["call"]["id"], timeout=30)
+    # (Reserved for it, bob's screen shows the call already: transfers wait for on_call.)
+    env.wait(lambda: (v := env.view("spring", "bob"))["state"] == "on_call" and v["call"]
+             and v["call"]["id"] == view["call"]["id"], timeout=30)
     # bob sends the customer on to a queue nobody works: he wraps up, the customer waits.
     assert bob.act("spring", "transfer", to_kind="queue", to="retention")["ok"]
     env.wait_state("spring", "bob", "wrap_up")
