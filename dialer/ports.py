@@ -82,16 +82,19 @@ class MessageGate(Protocol):
         ...
 
 
+_ALLOW_ALL = GateVerdict(allowed=True, reasons=("simulation:allow-all",))
+"""The allow-all gate's one verdict: a module constant, read per dial as a global (a class
+attribute read through ``self`` is looked up through the instance's type at every dial)."""
+
+
 class AllowAllGate:
     """A gate that allows everything: for simulations, never for a live campaign."""
 
-    _VERDICT = GateVerdict(allowed=True, reasons=("simulation:allow-all",))
-
     def check(self, target: DialTarget, at: float) -> GateVerdict:
-        return self._VERDICT
+        return _ALLOW_ALL
 
     def check_message(self, target: DialTarget, dialed_at: float, at: float) -> GateVerdict:
-        return self._VERDICT
+        return _ALLOW_ALL
 
 
 class ListLeadSource:

@@ -179,6 +179,15 @@ class Simulation:
             if amd.enabled else 0.0
         """Seconds after the answer a person's patience starts: with AMD, the silence AMD
         waits for after the greeting before deciding (never before the answer)."""
+        # The kernel's actions of every attempt, bound once: a method read as a value
+        # (``self._answer`` pushed into the heap) is built by CPython 3.11's generic
+        # attribute lookup at every read; an instance attribute is a specialised load.
+        self._answer_action = self._answer
+        self._busy_action = self._busy
+        self._no_answer_action = self._no_answer
+        self._tick_action = self._feed_tick
+        self._talk_end_action = self._talk_end
+        self._dispose_action = self._dispose
         self._actions: dict[type, Any] = {
             Originate: self._originate, Bridge: self._bridge, PlayMessage: self._play,
             Hangup: self._hangup, AttemptFinished: self._forget}
@@ -304,7 +313,7 @@ class Simulation:
             self._tick_at = wake
             now = self.kernel.now  # ``Kernel.schedule``, written out
             _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
-                                      self._feed_tick, True))
+                                      self._tick_action, True))
 
     def _feed_tick(self, at: float, planned: Any = None) -> None:
         if planned is not None and at != self._tick_at:
@@ -328,7 +337,7 @@ class Simulation:
             self._tick_at = wake
             now = self.kernel.now  # ``Kernel.schedule``, written out
             _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
-                                      self._feed_tick, True))
+                                      self._tick_action, True))
 
     # --- callee behaviour ----------------------------------------------------------------
     # Timers carry the call id and build their event when they fire; a timer whose call has
@@ -360,11 +369,11 @@ class Simulation:
         call.answered_at = None
         self.calls[call_id] = call
         if kind <= MACHINE and answer_after <= command.ring_timeout:
-            at, action = t + answer_after, self._answer
+            at, action = t + answer_after, self._answer_action
         elif kind == BUSY:
-            at, action = t + answer_after, self._busy
+            at, action = t + answer_after, self._busy_action
         else:
-            at, action = t + command.ring_timeout, self._no_answer
+            at, action = t + command.ring_timeout, self._no_answer_action
         # ``Kernel.schedule``, written out: once per attempt.
         now = self.kernel.now
         _heappush(self._entries, (at if at > now else now, next(self._sequence), action,
@@ -460,9 +469,10 @@ class Simulation:
         # ``Kernel.schedule``, written out: twice per connected call.
         now, entries, sequence = self.kernel.now, self._entries, self._sequence
         at = t + hold
-        _heappush(entries, (at if at > now else now, next(sequence), self._talk_end, call_id))
+        _heappush(entries, (at if at > now else now, next(sequence), self._talk_end_action,
+                            call_id))
         at = t + hold + wrap
-        _heappush(entries, (at if at > now else now, next(sequence), self._dispose,
+        _heappush(entries, (at if at > now else now, next(sequence), self._dispose_action,
                             (command.agent_id, call_id)))
 
     def _talk_end(self, at: float, call_id: str) -> None:

@@ -362,7 +362,8 @@ class AgentWork:
         if in_wrap_up:
             talk = self._talk.pop(agent_id, 0.0)
             self.inbound.observe_handle(agent_id, talk + wrap)
-            policy = self._policy()
+            policy = self._policy  # read, then called (not an unspecialised LOAD_METHOD)
+            policy = policy()
             machine = getattr(policy, "observe_machine_handle", None) \
                 if agent_id in self._machine_talk else None
             if machine is not None:

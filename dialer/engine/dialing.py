@@ -224,6 +224,7 @@ class Dialing:
         lines = pool.lines
         busy, wrap, ringing, free, verdict, packed = builds
         dialing, verdicts = self.dialing, self.verdicts
+        amd_abandons = self._amd_abandons  # read, then called below (not LOAD_METHOD)
         if packed:
             # The clocks themselves, copied by one C call: no Python float per item.
             on_call, wrapping = pool.on_call, pool.wrapping
@@ -262,7 +263,7 @@ class Dialing:
             tuple([now - agent.since for agent in ready.values()]) if free else (),
             0,  # agents_reserved: ``apply_reserve`` sets it (blending)
             len(dialing),
-            self._amd_abandons(),
+            amd_abandons(),
             tuple([now - t for t in verdicts.values()]) if verdict and verdicts else (),
             started,
             counts,
@@ -298,7 +299,8 @@ class Dialing:
                 # instants): the policy reads the tuples then.
                 state = self.pacing_state(now, (True, True, True, builds[3], True, False))
             state = apply_reserve(state, reserve)
-        decision = self._policy().decide(state)
+        policy = self._policy  # read, then called: ``self._policy()`` is an unspecialised
+        decision = policy().decide(state)  # LOAD_METHOD of an instance attribute (3.11)
         self.last_decision = decision
         n = decision.calls_to_launch
         if n <= 0 or not self.switches_up:

@@ -170,8 +170,9 @@ class AgentPool:
             self.on_call.pop(agent_id, None)
         elif previous is _WRAP_UP:
             self.wrapping.pop(agent_id, None)
-            if self.wrap_left is not None:
-                self.wrap_left(agent_id, at)
+            wrap_left = self.wrap_left  # read, then called (LOAD_METHOD of an instance
+            if wrap_left is not None:  # attribute is left unspecialised by CPython 3.11)
+                wrap_left(agent_id, at)
         if state is _READY:
             self.ready[agent_id] = agent
             if self.multi_switch:

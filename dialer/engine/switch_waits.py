@@ -97,6 +97,10 @@ class SwitchWaits:
         self._abandon = services.abandon
         self._latest = services.latest
         self._new_id = services.new_id
+        self._put_back = self._put_back_wait
+        """``_put_back_wait`` bound once: the ``partial`` of each bridged call's set-aside
+        wait reads it as a specialised instance load, not CPython 3.11's generic lookup
+        building a bound method at every read."""
 
     def budget(self, switch_id: str) -> float:
         """Seconds the switch takes to start a message (the safe-harbour message is sent
@@ -160,7 +164,7 @@ class SwitchWaits:
                     if (wait is not _BRIDGE_WAIT or call.state is not _BRIDGED
                             or call.wait_aside is not None):
                         return
-                    call.wait_aside = partial(self._put_back_wait, entry)
+                    call.wait_aside = partial(self._put_back, entry)
                 elif call.state in states:
                     return
             heappop(heap)

@@ -5,9 +5,13 @@
 cdef class Simulation:
     cdef public dict _actions
     cdef public list _entries
+    cdef public object _answer_action
+    cdef public object _busy_action
     cdef public object _closing
+    cdef public object _dispose_action
     cdef public object _hour
     cdef public object _hour_at
+    cdef public object _no_answer_action
     cdef public object _patience_from
     cdef public object _pending
     cdef public object _schedule
@@ -15,6 +19,8 @@ cdef class Simulation:
     cdef public object _shift
     cdef public object _staffed
     cdef public object _start_hour
+    cdef public object _talk_end_action
+    cdef public object _tick_action
     cdef public object _tick_at
     cdef public list agents
     cdef public object callers

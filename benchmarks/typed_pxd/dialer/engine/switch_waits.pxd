@@ -10,6 +10,7 @@ cdef class SwitchWaits:
     cdef public list _heap
     cdef public object _latest
     cdef public object _new_id
+    cdef public object _put_back
     cdef public dict calls
     cdef public object config
     cdef public object connector
