@@ -839,8 +839,13 @@ class PredictivePolicy:
             return PacingDecision(0, "predictive: no agent free, on a call or in wrap-up → 0")
         live, abandons = state.live_answers_in_window, state.abandons_in_window
         target = state.abandon_target
-        if not self.warmed_up:
-            if (self.outcomes.live_observed >= self.min_live_answers
+        # ``warmed_up``, ``_unforecast_rate`` and ``bias`` written out and ``talk.count``
+        # read once: the same values, without a property's Python call from C (CPython
+        # 3.11) for each of the six reads a decision made.
+        talk_count = self.talk.count
+        live_observed = self.outcomes.live_observed
+        if not (live_observed >= self.min_live_answers and talk_count >= self.min_handles):
+            if (live_observed >= self.min_live_answers
                     and self._young_look_ahead(live, abandons, target,
                                                state.amd_abandons)):
                 # The answer-time law is known; the look-ahead for free agents needs no
@@ -849,16 +854,17 @@ class PredictivePolicy:
             return PacingDecision(
                 floor,
                 f"predictive (warming up: {self.outcomes.live_observed} live answers, "
-                f"{self.talk.count} handled calls observed) → progressive {floor}",
+                f"{talk_count} handled calls observed) → progressive {floor}",
             )
-        unforecast = self._unforecast_rate
+        answers = self._answers
+        unforecast = self._amd_abandons / answers if answers > 0.0 else 0.0
         # The aim moves only with the window's counts (and AMD's rate): most decisions
         # reuse the last one's.
         # A trusted model may plan a period against its end (``_period_model_aim``).
         period = (state.window_live_answers, state.window_abandons,
                   state.period_live_answers, state.period_abandons
                   ) if (self.period_answers_share > 0.0
-                        and self.talk.count >= self.ramp_handles) else None
+                        and talk_count >= self.ramp_handles) else None
         aim_key = (live, abandons, target, unforecast, self.budget, self.amd_margin_z, period)
         if aim_key != self._aim_key:
             self._aim = self._model_aim(live, abandons, target, unforecast)
@@ -870,9 +876,11 @@ class PredictivePolicy:
                                   self._period_answers_left(period))
             self._aim_key = aim_key
         aim, setpoint = self._aim
-        ramp = self.talk.count / self.ramp_handles
+        ramp = talk_count / self.ramp_handles
         ramp = ramp if ramp < 1.0 else 1.0
-        bias = self.bias
+        k = self.bias_pseudo_abandons
+        bias = (self._realised + k * self.prior_bias) / (self._expected + k)
+        bias = bias if bias > 1.0 else 1.0
         # AMD's abandons take their share of the aim first; the model aims at the rest
         # (its bias learnt without them, _observe_window).
         goal = aim * ramp / bias
@@ -881,7 +889,7 @@ class PredictivePolicy:
                                                         state.amd_abandons)
         free_only = young and not self._model_look_ahead(live, abandons, target,
                                                          state.amd_abandons)
-        if free_only and self.talk.count < self.ramp_handles:
+        if free_only and talk_count < self.ramp_handles:
             return self._free_agents_look_ahead(state, floor)
         if goal <= 0.0 and not young:
             why = "budget spent" if self.budget.spent(live, abandons, target) else (
