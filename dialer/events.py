@@ -453,6 +453,17 @@ class DialingPaused:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class QueuesClosing:
+    """The driver stops serving its queues (a runner asked to stop): callers waiting in
+    them, and those reaching one from a menu, leave now, each kept as a queue callback when
+    the queue offers callbacks and their number is known, else by the queue's closed path,
+    rather than be hung up at the end of the stop grace."""
+
+    at: float
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class EavesdropRequested:
     """A supervisor listens to (``mode`` ``listen``), whispers to (``whisper``: only the agent
     hears) or barges in on (``barge``: both hear) an agent's calls from ``endpoint``."""
@@ -497,6 +508,7 @@ Event = (
     | ConsultFinished
     | PreviewDecided
     | DialingPaused
+    | QueuesClosing
     | EavesdropRequested
 )
 """Every event the engine accepts."""

@@ -291,7 +291,7 @@ class Dialing:
             return
         builds = self._state_builds
         state = self.pacing_state(now, builds)
-        reserve = self.inbound.reserve(now)
+        reserve = self.inbound.decision_reserve(now)
         if reserve:
             # Blending: the agents the inbound queues need are not the campaign's to dial for.
             if builds[5]:

@@ -65,6 +65,7 @@ from dialer.events import (
     PlaybackStarted,
     PreviewDecided,
     QueueCallbackPending,
+    QueuesClosing,
     RecordingRequested,
     SwitchDown,
     SwitchUp,
@@ -261,6 +262,7 @@ class Engine:
             ConsultFinished: self.desk.on_consult_finished,
             PreviewDecided: self.desk.on_preview_decided,
             DialingPaused: dialer.on_dialing_paused,
+            QueuesClosing: self.inbound.on_closing,
             EavesdropRequested: self.desk.on_eavesdrop,
         }
 

@@ -62,7 +62,7 @@ from dialer.engine.queue_config import Action, ActionKind, Blending, Unstaffed
 from dialer.engine.queues import Queue, QueueSet
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.scheduler import AgentPool
-from dialer.events import DtmfReceived, InboundCallArrived, QueueCallbackPending
+from dialer.events import DtmfReceived, InboundCallArrived, QueueCallbackPending, QueuesClosing
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, GateVerdict
 
@@ -236,6 +236,8 @@ class InboundRouter:
         """Queues whose callers leave when nobody can answer (``leave_when_unstaffed``)."""
         if self._leave_unstaffed:
             pool.left_service = self.agent_left
+        self.closing = False
+        """The driver stops serving the queues (``QueuesClosing``): nobody joins a line."""
 
     # --- events ----------------------------------------------------------------------------
 
@@ -641,6 +643,9 @@ class InboundRouter:
         inbound.queue = queue
         call.queue = queue.name
         inbound.token += 1
+        if self.closing:
+            self._close_for(call, queue, at, in_line=False)
+            return
         if config.leave_when_unstaffed is not Unstaffed.NEVER and self.unstaffed(queue):
             self._unstaffed(call, queue, at, in_line=False)
             return
@@ -814,6 +819,42 @@ class InboundRouter:
             return
         self._overflow(call, queue, action, at, full=True)
 
+    def on_closing(self, event: QueuesClosing) -> None:
+        """The driver stops serving the queues: every caller waiting in a line leaves now
+        (``_close_for``); callers still in a menu leave when they reach a queue."""
+        if self.closing:
+            return
+        self.closing = True
+        at = event.at
+        for name, waiting in self._waiting.items():
+            queue = self.queues.get(name)
+            for call_id in list(waiting):
+                call = self.calls.get(call_id)
+                if call is not None and call.state is S.QUEUED and call.inbound is not None \
+                        and call.queue == name:
+                    call.inbound.token += 1
+                    self._close_for(call, queue, at, in_line=True)
+
+    def _close_for(self, call: Call, queue: Queue, at: float, in_line: bool) -> None:
+        """A caller of a queue the driver stops serving: a queue callback at their place
+        when the queue offers callbacks and their number is known (the next start claims it
+        from the store), else the queue's closed path (its closed prompts, then voicemail or
+        goodbye)."""
+        inbound = call.inbound
+        assert inbound is not None
+        if inbound.callback_requested:
+            return  # confirmed already: the hang-up keeps the place
+        if queue.config.callback.enabled and call.caller_number:
+            if in_line:
+                self._request_callback(call, at)
+            else:
+                self._overflow(call, queue, Action(kind=ActionKind.CALLBACK), at, full=True)
+            return
+        queue.stats.counts.closed += 1
+        if in_line:
+            self._leave_line(call)
+        self._closed(call, queue, at)
+
     def agent_left(self, agent: Agent, at: float) -> None:
         """``agent`` logged out or paused (the pool tells, ``AgentPool.left_service``): the
         callers waiting in each queue with ``leave_when_unstaffed`` that nobody can answer
@@ -912,7 +953,15 @@ class InboundRouter:
     # --- blending ------------------------------------------------------------------------------
 
     def reserve(self, now: float) -> int:
-        """Agents outbound pacing must leave to the ``inbound_first`` queues now."""
+        """Agents outbound pacing must leave to the ``inbound_first`` queues now (what a
+        monitor shows; a pacing decision asks ``decision_reserve``)."""
+        if not self._blended:
+            return 0
+        return self._reserve_now(now)
+
+    def decision_reserve(self, now: float) -> int:
+        """``reserve`` for a pacing decision: its agents are also the ones no outbound dial
+        is promised until the next decision (``InboundLines.kept``, promises.py)."""
         if not self._blended:
             return 0
         self.pool.lines.inbound.kept = reserve = self._reserve_now(now)

@@ -46,6 +46,7 @@ from dialer.events import (
     InboundCallArrived,
     MessageLatency,
     PlaybackStarted,
+    QueuesClosing,
 )
 from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
@@ -402,6 +403,10 @@ class Runner:
                 self.hopper.closed = True
                 drain_deadline = now + self.settings.stop_grace
                 log.info("stopping: no new dials; %d calls in progress", len(engine.calls))
+                if self.inbound.served:
+                    # Callers waiting in the queues are kept as callbacks (or hear the
+                    # queue's closed path) now, not hung up when the grace runs out.
+                    self.post(QueuesClosing(now))
             if self.stopping:
                 if not engine.calls and not self.recovery.orphans:
                     break

@@ -89,3 +89,17 @@ def test_without_the_promise_the_old_engine_abandons() -> None:
     w.add(Caller("c2", 4.0, "sales", "+12025550102", talk=60))
     w.run(until=200)
     assert any(c.outcome is CallOutcome.ABANDONED for c in _outbound(w))
+
+
+def test_a_monitor_asking_for_the_reserve_keeps_the_decision_s_count() -> None:
+    """The reserve a runner's snapshot reads (``InboundRouter.reserve``) must not reset the
+    count of reserve agents still free since the decision (``InboundLines.kept``): after a
+    caller used one, a second would have taken an agent promised to a dial."""
+    w = world(queue(handle_time=300), agents=12, n_leads=50)
+    for i in range(40):  # 120 calls an hour: a reserve of at least one agent
+        w.add(Caller(f"c{i}", 30.0 * i, "sales", talk=20))
+    w.run(until=1200)
+    lines = w.engine.pool.lines.inbound
+    lines.kept = 0
+    assert w.engine.inbound.reserve(w.now) > 0
+    assert lines.kept == 0

@@ -101,6 +101,43 @@ def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_bac
     store.close()
 
 
+def test_a_stopping_runner_keeps_its_waiting_caller_as_a_callback(tmp_path):
+    """At a stop the caller waiting in the queue hears the callback confirmation and keeps
+    their place in the store for the next start, instead of being hung up when the stop
+    grace runs out (QueuesClosing)."""
+    clock = us_hours_clock()
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02, clock=clock)
+    QueueStore(store).create({"name": "sales", "callback": {"offer_after": 600}},
+                             at=datetime.fromtimestamp(clock(), UTC))
+    files = short_prompts(tmp_path)
+
+    async def scenario():
+        settings = SwitchSettings(sound_files=files, wav_lengths=True)
+        async with running_switch(settings=settings, fate_source=LIVE_CALLEES, seed=3) as sim:
+            runner = _runner(tmp_path, sim, store, clock=clock)
+            task = asyncio.create_task(runner.run(duration=60.0))
+            await runner.ready.wait()
+            await _wait_for(lambda: runner.engine.pool.agents.get("agent1") is not None
+                            and runner.engine.pool.agents["agent1"].state.value == "ready", 5)
+            first = place(sim, "sales", number="+13125550171", talk=30)
+            await _wait_for(lambda: first.bridged, 5)
+            second = place(sim, "sales", number="+13125550172", patience=60)
+            await _wait_for(lambda: runner.engine.inbound.waiting("sales") == 1, 5)
+            runner.stop()
+            await task
+            return second
+
+    second = asyncio.run(scenario())
+    assert "callback_confirm" in second.heard and not second.bridged
+    records = {r["caller_number"]: r for r in inbound_calls(store)}
+    assert records["+13125550172"]["outcome"] == "callback_requested"
+    (callback,) = QueueCallbacks(store).callbacks()
+    assert callback.number == "+13125550172" and callback.status == "pending"
+    assert callback.claimed_by is None  # released at the clean stop: the next start claims it
+    store.close()
+
+
 def test_a_blended_campaign_serves_outbound_and_inbound_with_the_same_agents(tmp_path):
     store = make_store(tmp_path, agents=2, leads=40, amd_enabled=False, queues=["sales"],
                        abandon_target=0.02, pacing_policy="progressive")

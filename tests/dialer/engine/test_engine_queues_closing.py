@@ -1,0 +1,50 @@
+"""A driver that stops serving its queues (``QueuesClosing``, a runner asked to stop): its
+waiting callers keep their place as queue callbacks, or hear the queue's closed path, at
+once, instead of being hung up when the stop grace runs out."""
+
+from __future__ import annotations
+
+from inbound_kit import Caller, queue, world
+
+from dialer.commands import CallOutcome, PlayPrompt, QueueCallbackRequested
+from dialer.events import QueuesClosing
+
+
+def _prompts(w, call_id: str) -> list[str]:
+    return [f for p in w.of_type(PlayPrompt) if p.call_id == call_id for f in p.files]
+
+
+def test_waiting_callers_are_kept_as_callbacks_or_hear_the_closed_path() -> None:
+    w = world(queue(), agents=1)
+    w.add(Caller("busy", 1.0, "sales", "+12025550100", talk=600))
+    w.add(Caller("c1", 2.0, "sales", "+12025550101", patience=1000))
+    w.add(Caller("c2", 3.0, "sales", "", patience=1000, message=5))  # number withheld
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=100)
+    (kept,) = w.of_type(QueueCallbackRequested)
+    assert (kept.number_e164, kept.place_at) == ("+12025550101", 2.0)
+    assert w.finished("c1").outcome is CallOutcome.CALLBACK_REQUESTED
+    assert w.finished("c1").at < 20.0  # the confirmation, not the stop grace
+    assert any("closed" in f for f in _prompts(w, "c2"))
+    assert w.finished("c2").outcome is CallOutcome.VOICEMAIL
+
+
+def test_a_caller_leaving_the_menu_during_the_stop_is_kept_too() -> None:
+    menu = {"menus": {"main": {"prompt": "main_menu", "timeout": 5,
+                               "options": {"1": "queue"}}}}
+    w = world(queue(ivr=menu), agents=1)
+    w.add(Caller("busy", 0.0, "sales", "+12025550100", keys=[(2.0, "1")], talk=600))
+    w.add(Caller("c1", 5.0, "sales", "+12025550101", keys=[(8.0, "1")], patience=1000))
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=100)
+    (kept,) = w.of_type(QueueCallbackRequested)
+    assert kept.number_e164 == "+12025550101" and kept.at >= 13.0
+
+
+def test_without_the_event_callers_wait() -> None:
+    """The tests above are not vacuous: the same callers wait on."""
+    w = world(queue(), agents=1)
+    w.add(Caller("busy", 1.0, "sales", "+12025550100", talk=600))
+    w.add(Caller("c1", 2.0, "sales", "+12025550101", patience=1000))
+    w.run(until=100)
+    assert not w.of_type(QueueCallbackRequested) and "c1" not in w.ended
