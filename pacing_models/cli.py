@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pacing_models.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from pacing_models.staffing import StaffingQuestion
 
 AgentsOpt = Annotated[int, typer.Option("--agents", "-n", help="Agents (servers, trunks).")]
 RateOpt = Annotated[
@@ -78,33 +81,48 @@ def _erlang_traffic(agents: int, calls_per_hour: float | None, erlangs: float | 
 
 
 def _staffable_traffic(calls_per_hour: float | None, erlangs: float | None, aht: float) -> float:
-    """The load ``staff`` sizes, refused outside (0, MAX_AGENTS Erlangs] with the reason.
+    """The load ``staff`` sizes, refused outside (0, EXACT_ERLANGS] with the reason.
 
-    No load needs no agents (0 is a typo, not a question), and a load beyond what
-    MAX_AGENTS agents carry cannot be staffed here: 1e300 calls an hour overflowed the
-    Erlang series into a ZeroDivisionError traceback.
+    No load needs no agents (0 is a typo, not a question), and ``staff`` answers in the
+    range ``dialer erlang`` does: it sized up to 100,000 agents, printing figures the
+    formulas are not tested exact for (1e300 calls an hour was a ZeroDivisionError).
     """
-    from pacing_models.staffing import MAX_AGENTS
-
     given = calls_per_hour if calls_per_hour is not None else erlangs
     if given is not None and math.isfinite(given) and given > 0 and math.isfinite(aht):
         traffic = _traffic(calls_per_hour, erlangs, aht)
-        if traffic <= MAX_AGENTS:
+        if traffic <= EXACT_ERLANGS:
             return traffic
     if given is None or not (aht > 0 and math.isfinite(aht)):
         return _traffic(calls_per_hour, erlangs, aht)  # refuses with its own line
+    exact = (f"{EXACT_ERLANGS:,.0f} Erlangs, the load the formulas are exact to with "
+             f"{EXACT_AGENTS:,} agents, docs/pacing.md")
     if calls_per_hour is not None:
-        top = MAX_AGENTS * 3600.0 / aht
+        top = EXACT_ERLANGS * 3600.0 / aht
         raise InvalidParameterError(
             f"--calls-per-hour {calls_per_hour:g} is outside its range: more than 0 (no calls "
-            f"need no agents) and at most {top:,.0f} with --aht {aht:g} (the load "
-            f"{MAX_AGENTS:,} agents carry, the most dialer staff sizes)"
+            f"need no agents) and at most {top:,.0f} with --aht {aht:g} ({exact})"
         )
     raise InvalidParameterError(
         f"--erlangs {erlangs:g} is outside its range: more than 0 (no load needs no agents) "
-        f"and at most {MAX_AGENTS:,} (the load {MAX_AGENTS:,} agents carry, the most "
-        "dialer staff sizes)"
+        f"and at most {EXACT_ERLANGS:,.0f} ({exact})"
     )
+
+
+def _carried_traffic(question: StaffingQuestion, agents: int) -> float:
+    """The most load ``agents`` carry at the target, inside the exact range or refused."""
+    from pacing_models.staffing import max_traffic
+
+    if not 1 <= agents <= EXACT_AGENTS:
+        raise InvalidParameterError(
+            f"--agents {agents} is outside 1-{EXACT_AGENTS:,}: the formulas are exact to "
+            f"{EXACT_AGENTS:,} agents and {EXACT_ERLANGS:,.0f} Erlangs (docs/pacing.md)")
+    traffic = max_traffic(question, agents)
+    if math.isfinite(traffic) and traffic > EXACT_ERLANGS:
+        raise InvalidParameterError(
+            f"--agents {agents}: {agents:,} agents carry more than {EXACT_ERLANGS:,.0f} Erlangs at "
+            f"{question.goal.value} {question.target:g}: beyond the load the formulas are "
+            f"exact to ({EXACT_AGENTS:,} agents, {EXACT_ERLANGS:,.0f} Erlangs, docs/pacing.md)")
+    return traffic
 
 
 def _jsonable(value: object) -> object:
@@ -234,7 +252,6 @@ def register(app: typer.Typer) -> None:
             StaffingQuestion,
             achieved,
             agents_needed,
-            max_traffic,
         )
 
         goals = {
@@ -256,7 +273,7 @@ def register(app: typer.Typer) -> None:
         if agents is not None:
             if calls_per_hour is not None or erlangs is not None:
                 raise InvalidParameterError("with --agents, leave out the load (it is the answer)")
-            traffic = max_traffic(question, agents)
+            traffic = _carried_traffic(question, agents)
             rows.update(
                 agents=agents, max_traffic_erlangs=traffic,
                 max_calls_per_hour=traffic * 3600.0 / aht,
@@ -265,7 +282,7 @@ def register(app: typer.Typer) -> None:
                 rows["achieved"] = achieved(question, agents, traffic)
         else:
             traffic = _staffable_traffic(calls_per_hour, erlangs, aht)
-            needed = agents_needed(question, traffic)
+            needed = agents_needed(question, traffic, max_agents=EXACT_AGENTS)
             rows.update(
                 traffic_erlangs=traffic, agents=needed,
                 achieved=achieved(question, needed, traffic),

@@ -92,8 +92,10 @@ def _validate(question: StaffingQuestion) -> None:
         )
 
 
-def agents_needed(question: StaffingQuestion, traffic: float) -> int:
-    """Fewest agents whose measure meets the target at ``traffic`` Erlangs."""
+def agents_needed(question: StaffingQuestion, traffic: float, max_agents: int = MAX_AGENTS
+                  ) -> int:
+    """Fewest agents whose measure meets the target at ``traffic`` Erlangs, at most
+    ``max_agents`` (more raises: the command line sizes only where the formulas are exact)."""
     _validate(question)
     meets = _meets(question)
     if traffic <= 0:
@@ -103,15 +105,16 @@ def agents_needed(question: StaffingQuestion, traffic: float) -> int:
     if meets(achieved(question, low, traffic)):
         return low
     step = max(1, int(math.sqrt(traffic)))
-    high = low + step
+    high = min(low + step, max_agents)
     while not meets(achieved(question, high, traffic)):
-        low, step = high, step * 2
-        high = low + step
-        if high > MAX_AGENTS:
+        if high >= max_agents:
             raise InfeasibleTargetError(
-                f"no staffing up to {MAX_AGENTS} agents meets {question.goal.value} "
+                f"no staffing up to {max_agents:,} agents meets {question.goal.value} "
                 f"{question.target} at {traffic:.4g} Erlangs"
             )
+        # The last step ends at max_agents: a gallop past it gave up on a count below it.
+        low, step = high, step * 2
+        high = min(low + step, max_agents)
     while high - low > 1:  # invariant: low fails, high meets
         mid = (low + high) // 2
         if meets(achieved(question, mid, traffic)):
