@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from campaigns.models import DIALABLE_STATUSES, Lead, LeadList, LeadStatus
-from campaigns.settings import CallingWindow, CampaignSettings
+from campaigns.settings import CallingWindow
+from campaigns.stored_settings import stored_settings
 from dnc.rules.zones import zone_loads
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def lead_availability(store: CampaignStore, campaign: CampaignRef, now: datetime
                       ) -> LeadAvailability:
     """Count the campaign's leads by what stands between them and a dial at ``now``."""
     row = store.campaign(campaign)
-    settings = CampaignSettings.model_validate(row.settings)
+    settings = stored_settings(row)
     dialable_status = Lead.status.in_([s.value for s in DIALABLE_STATUSES])
     disabled_lists = sa.select(LeadList.id).where(LeadList.campaign_id == row.id,
                                                   LeadList.active == sa.false())

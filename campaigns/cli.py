@@ -287,7 +287,7 @@ def _settings_from_flags(caller_id: list[str] | None, ring_timeout: float | None
 
 
 def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
-    from campaigns.settings import CampaignSettings
+    from campaigns.stored_settings import stored_settings
 
     campaign = store.campaign(name)
     return {
@@ -301,8 +301,7 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
         "lists": [{"id": x.id, "name": x.name, "imported": x.imported_rows,
                    "rejected": x.rejected_rows, "active": x.active}
                   for x in store.lead_lists(campaign.id)],
-        "cannot_start": _cannot_start(campaign.name, CampaignSettings.model_validate(
-            campaign.settings)),
+        "cannot_start": _cannot_start(campaign.name, stored_settings(campaign)),
     }
 
 

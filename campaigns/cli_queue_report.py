@@ -16,7 +16,7 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
                          db: str | None, home: Path | None, as_json: bool) -> None:
     import pandas as pd
 
-    from campaigns.cli_report import _parse_day
+    from campaigns.cli_report import _parse_day, check_period
     from campaigns.errors import CampaignError
     from campaigns.queue_reports import DEFAULT_WITHIN, plot_queue_report, queue_report
     from campaigns.queue_store import QueueStore
@@ -26,8 +26,7 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
     end = _parse_day(to, "--to") or datetime.combine(
         now().date() + timedelta(days=1), datetime.min.time(), UTC)
     start = _parse_day(from_, "--from") or end - timedelta(days=1)
-    if start >= end:
-        raise CampaignError("--from must be before --to")
+    check_period(start, end)
     store = read_store(db, home)
     # A queue stored before a check this version makes still has its records reported,
     # against its own service level; only one whose very target does not read is refused

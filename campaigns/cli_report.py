@@ -34,6 +34,13 @@ ABANDONED_COLUMNS = ("answered_at", "call_uuid", "message", "message_after_answe
                      "within_2s")
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2199
+MAX_PERIOD = timedelta(days=3660)
+"""A report's dates and span: ``--from 0001-01-01`` overflowed the 30-day abandonment
+window before it (a traceback), and ``--to 9999-12-31`` took a minute and 3 GB to report
+eight thousand empty years."""
+
+
 def _parse_day(value: str | None, option: str) -> datetime | None:
     from campaigns.errors import CampaignError
 
@@ -43,7 +50,22 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
         raise CampaignError(f"{option} {value!r}: use YYYY-MM-DD or an ISO time") from error
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise CampaignError(f"{option} {value!r}: outside the years {FIRST_YEAR}-{LAST_YEAR}"
+                            " (the dialer's records are dated within them)")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def check_period(start: datetime, end: datetime) -> None:
+    """Refuse a report period that is empty, reversed or longer than ``MAX_PERIOD``."""
+    from campaigns.errors import CampaignError
+
+    if start >= end:
+        raise CampaignError("--from must be before --to")
+    if end - start > MAX_PERIOD:
+        raise CampaignError(f"--from {start:%Y-%m-%d} to --to {end:%Y-%m-%d} spans "
+                            f"{(end - start).days:,} days: a report covers at most "
+                            f"{MAX_PERIOD.days:,} (ten years); split it")
 
 
 def report(
@@ -105,8 +127,7 @@ def report(
     end = _parse_day(to, "--to") or datetime.combine(
         now().date() + timedelta(days=1), datetime.min.time(), UTC)
     start = _parse_day(from_, "--from") or end - timedelta(days=7)
-    if start >= end:
-        raise CampaignError("--from must be before --to")
+    check_period(start, end)
     result = campaign_report(read_store(db, home), campaign, start, end)
     if plot is not None:
         from campaigns.plot import plot_report

@@ -19,6 +19,7 @@ from campaigns.compliance_settings import is_prerecorded
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
 from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
+from campaigns.stored_settings import stored_settings
 from dnc.errors import ComplianceError
 from dnc.interfaces import LineType, PastAttempt
 from dnc.rules.adad import called_party_may_have_ended
@@ -294,7 +295,7 @@ def load_compliance_inputs(store: CampaignStore, campaign: CampaignRef, number_e
     """A campaign's compliance rules and the facts of its lead with this number (a bare
     ``LeadFacts`` with just the number when the campaign has no such lead)."""
     row = store.campaign(campaign)
-    rules = campaign_rules(row.name, CampaignSettings.model_validate(row.settings))
+    rules = campaign_rules(row.name, stored_settings(row))
     lead = store.lead_by_phone(row.id, number_e164)
     return rules, (lead_facts(lead) if lead is not None else LeadFacts(number_e164=number_e164))
 

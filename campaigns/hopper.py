@@ -28,6 +28,7 @@ from sqlmodel import select
 
 from campaigns.models import Callback, CallbackStatus, Lead, LeadList, LeadStatus
 from campaigns.settings import CampaignSettings, CampaignState
+from campaigns.stored_settings import stored_settings
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -159,7 +160,7 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
         row = self._campaign(session, campaign)
         if row.state != CampaignState.RUNNING:
             return claimed
-        settings = CampaignSettings.model_validate(row.settings)
+        settings = stored_settings(row)
         expires = now + (ttl or timedelta(seconds=settings.claim_ttl_seconds))
         for _round in range(5):
             candidates = _candidates(self, session, row.id, now, today,
@@ -253,7 +254,7 @@ def preview_selection(store: CampaignStore, campaign: CampaignRef, now: datetime
     allowed = permanent = 0
     with store.read_session() as session:
         row = store._campaign(session, campaign)
-        settings = CampaignSettings.model_validate(row.settings)
+        settings = stored_settings(row)
         found = _candidates(store, session, row.id, now, now.date().isoformat(),
                             settings.max_attempts_per_day, limit + 1, lock=False)
         callbacks = _pending_callbacks(session, [c.id for c in found[:limit]], now)

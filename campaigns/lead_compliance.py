@@ -75,10 +75,11 @@ def contact_ids(values: Sequence[str | None] | None, rule: str | None) -> list[s
     return out
 
 
-def zone_warnings(phones: Sequence[str], states: Sequence[str | None],
+def zone_warnings(path: str, phones: Sequence[str], states: Sequence[str | None],
                   zones: Sequence[str | None], explicit_zone: Sequence[bool],
                   lines: Sequence[int], limit: int = 5) -> list[str]:
-    """Lines whose explicit time zone is not a zone of their state (both are used)."""
+    """Lines whose explicit time zone is not a zone of their state (both are used), as
+    ``FILE:LINE: ...`` like every other import message (they named the line alone)."""
     tables = RuleTables()
     found: list[str] = []
     count = 0
@@ -91,9 +92,10 @@ def zone_warnings(phones: Sequence[str], states: Sequence[str | None],
             continue
         count += 1
         if len(found) < limit:
-            found.append(f"line {line}: {conflict}")
+            found.append(f"{path}:{line}: {conflict} (field timezone)")
     if count > limit:
-        found.append(f"... and {count - limit} more lines")
+        found.append(f"{path}: ... and {count - limit} more lines whose time zone is not "
+                     "a zone of their state")
     return found
 
 

@@ -49,7 +49,8 @@ from campaigns.lead_consents import given_consents
 from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
-from campaigns.settings import CampaignSettings, CampaignState, region_problem
+from campaigns.settings import CampaignState, region_problem
+from campaigns.stored_settings import stored_settings
 from dnc.rules.tables import RuleTables
 from dnc.rules.zones import zone_loads
 
@@ -228,7 +229,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     if campaign_row.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
         raise LeadImportError(f"campaign {campaign_row.name!r} is {campaign_row.state}: "
                               "read-only", path=str(table.path))
-    settings = CampaignSettings.model_validate(campaign_row.settings)
+    settings = stored_settings(campaign_row)
     region = (default_region or settings.default_region).upper()
     if problem := region_problem(region):
         raise LeadImportError(f"--region: {problem}", path=str(table.path))
@@ -319,7 +320,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     given_zone = _column(frame, mapping, "timezone")
     given_state = _column(frame, mapping, "state")
     warnings = zone_warnings(
-        rows["phone"].tolist(), rows["state"].tolist(), rows["timezone"].tolist(),
+        str(table.path), rows["phone"].tolist(), rows["state"].tolist(), rows["timezone"].tolist(),
         [given_zone is not None and given_zone[i] is not None and given_state is not None
          and given_state[i] is not None for i in keep.tolist()],
         rows["source_line"].tolist()) if given_zone is not None and given_state is not None \
@@ -550,13 +551,14 @@ def _consent_warnings(path: str, cells: np.ndarray, lines: np.ndarray,
     found = [f"{path}:{lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
              "(field consent)" for i in not_dates[:limit]]
     if len(not_dates) > limit:
-        found.append(f"... and {len(not_dates) - limit} more lines whose consent is not a date")
+        found.append(f"{path}: ... and {len(not_dates) - limit} more lines whose consent is "
+                     "not a date")
     found += [f"{path}:{lines[i]}: {column} {cells[i]!r} could be day/month or month/day: "
               "kept as no consent; state the order with --consent-date-order dmy (or mdy), "
               "or write ISO dates like 2025-04-03 (field consent)" for i in ambiguous[:limit]]
     if len(ambiguous) > limit:
-        found.append(f"... and {len(ambiguous) - limit} more lines whose consent date could "
-                     "be day/month or month/day")
+        found.append(f"{path}: ... and {len(ambiguous) - limit} more lines whose consent "
+                     "date could be day/month or month/day")
     return found
 
 

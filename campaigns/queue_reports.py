@@ -180,6 +180,10 @@ def _first_contact(store: CampaignStore, calls: pd.DataFrame, end: datetime,
     return (1.0 - repeated.groupby(answered["queue"]).mean()).round(4)
 
 
+MAX_FCR_DAYS = 365
+"""First-contact resolution looks at most a year ahead: 100000000000000 days was taken."""
+
+
 def queue_report(store: CampaignStore, start: datetime, end: datetime, *,
                  interval: str = "30", queues: list[str] | None = None, fcr_days: int = 7,
                  within: dict[str, float] | None = None,
@@ -188,8 +192,9 @@ def queue_report(store: CampaignStore, start: datetime, end: datetime, *,
     """The queues' figures per interval, per day and over the period, and the agents'."""
     if interval not in INTERVALS:
         raise CampaignError(f"--interval {interval!r}: choose 15, 30, 60 or day")
-    if fcr_days < 1:
-        raise CampaignError("--fcr-days: at least 1 day")
+    if not 1 <= fcr_days <= MAX_FCR_DAYS:
+        raise CampaignError(f"--fcr-days {fcr_days}: 1 to {MAX_FCR_DAYS} days (a caller who "
+                            "calls again within them was not resolved at first contact)")
     within = within or {}
     frequency = INTERVALS[interval]
     calls = _calls(store, start, end, queues)

@@ -34,6 +34,7 @@ from sqlmodel import select
 from campaigns.errors import CampaignError
 from campaigns.models import CallAttempt, Campaign, Recording, utcnow
 from campaigns.settings import CampaignSettings
+from campaigns.stored_settings import stored_settings
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -203,7 +204,7 @@ def purge(store: CampaignStore, root: Path, *, campaign: str | None = None,
     """Delete the files of recordings past their retention; returns what was (or, with
     ``dry_run``, would be) deleted."""
     now = now or utcnow()
-    settings = {c.name: CampaignSettings.model_validate(c.settings)
+    settings = {c.name: stored_settings(c)
                 for c in store.campaigns(include_deleted=True)}
     due: list[RecordingView] = []
     for view in recordings(store, campaign):

@@ -24,7 +24,7 @@ from campaigns.abandon_messages import message_delay, message_label
 from campaigns.compliance_settings import RETENTION_MIN_DAYS
 from campaigns.errors import CampaignError
 from campaigns.models import Agent, AgentStateChange, CallAttempt, Campaign, Lead
-from campaigns.settings import CampaignSettings
+from campaigns.stored_settings import stored_settings
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -44,7 +44,7 @@ def _campaigns(store: CampaignStore, campaign: str | None) -> dict[int, tuple[st
         query = select(Campaign)
         if campaign is not None:
             query = query.where(Campaign.id == store.campaign(campaign).id)
-        return {c.id: (c.name, CampaignSettings.model_validate(c.settings))
+        return {c.id: (c.name, stored_settings(c))
                 for c in session.exec(query)}
 
 
@@ -138,7 +138,7 @@ def purge_call_records(store: CampaignStore, campaign: str, older_than_days: int
     """Delete the campaign's call attempts that ended more than ``older_than_days`` ago;
     refused when that is inside the campaign's retention period (never under 5 years)."""
     row = store.campaign(campaign)
-    retention = CampaignSettings.model_validate(row.settings).compliance.retention_days
+    retention = stored_settings(row).compliance.retention_days
     if older_than_days < max(retention, RETENTION_MIN_DAYS):
         raise CampaignError(
             f"records purge: {older_than_days} days is inside the retention period of "

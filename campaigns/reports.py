@@ -30,7 +30,7 @@ from campaigns.models import (
     LeadList,
     Recording,
 )
-from campaigns.settings import CampaignSettings
+from campaigns.stored_settings import settings_in_range, stored_settings
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -344,7 +344,8 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
                     end: datetime) -> CampaignReport:
     """Everything about ``campaign`` for dials in ``[start, end)`` (UTC)."""
     row = store.campaign(campaign)
-    settings = CampaignSettings.model_validate(row.settings)
+    # The grace turns into a timedelta below: 1e300, stored before its bound, overflowed.
+    settings = settings_in_range(row.name, stored_settings(row), ["callback_grace_minutes"])
     daily = _daily(store, row.id, start, end)
     hourly = _counts(store, row.id, start, end, 13).rename(columns={"bucket": "hour"})
     work = _agents(store, row.id, start, end)

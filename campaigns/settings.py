@@ -427,13 +427,21 @@ class CampaignSettings(BaseModel):
         A section (``MERGED_SECTIONS``) written in part keeps the fields not written: an
         edit of ``schedule.end`` used to bring back the default days (Saturday dialed
         again), and one outcome's retry rule the default rules of every other outcome."""
-        data = self.model_dump(mode="json")
-        for key in MERGED_SECTIONS:
-            section = changes.get(key)
-            if isinstance(section, dict) and isinstance(data.get(key), dict):
-                changes = {**changes, key: _merged(data[key], section)}
-        data.update(changes)
-        return CampaignSettings.model_validate(data)
+        return settings_with_changes(self.model_dump(mode="json"), changes)
+
+
+def settings_with_changes(data: Mapping[str, Any], changes: Mapping[str, Any]
+                          ) -> CampaignSettings:
+    """Settings ``data`` (as stored, or dumped) with ``changes`` applied and validated, the
+    sections merged field by field (``CampaignSettings.with_changes``). From stored data,
+    it is how an edit repairs a campaign whose stored settings no longer validate."""
+    data = dict(data)
+    for key in MERGED_SECTIONS:
+        section = changes.get(key)
+        if isinstance(section, dict) and isinstance(data.get(key), dict):
+            changes = {**changes, key: _merged(data[key], section)}
+    data.update(changes)
+    return CampaignSettings.model_validate(data)
 
 
 MERGED_SECTIONS = ("schedule", "retry_rules", "recording", "compliance")
@@ -494,18 +502,28 @@ def pacing_range_problems(settings: CampaignSettings, keys: Iterable[str] | None
     """One line per numeric pacing setting outside its range: the setting, the value and
     the range (``keys``: only those; None: all)."""
     problems = []
-    for key, (low, low_allowed, high, why) in PACING_RANGES.items():
+    for key in PACING_RANGES:
         if keys is not None and key not in keys:
             continue
-        value = getattr(settings, key)
-        if value is None:
-            continue
-        above = value >= low if low_allowed else value > low
-        if not (above and value <= high):
-            left = "[" if low_allowed else "("
-            problems.append(f"{key}: {value!r} is outside its range {left}{low:g}, "
-                            f"{high:g}] ({why})")
+        if (problem := range_problem(key, getattr(settings, key))) is not None:
+            problems.append(problem)
     return problems
+
+
+def range_problem(key: str, value: Any) -> str | None:
+    """The line naming ``key``'s value outside its ``PACING_RANGES`` range, else None (also
+    for a value that is not a number, which the model names). Also for a value as stored,
+    unparsed: ``max_attempts_per_day`` 1e20 is no integer pydantic reads, and its message
+    ("exceeded maximum size") named no range."""
+    if key not in PACING_RANGES or value is None or isinstance(value, bool) or \
+            not isinstance(value, int | float):
+        return None
+    low, low_allowed, high, why = PACING_RANGES[key]
+    above = value >= low if low_allowed else value > low
+    if above and value <= high:
+        return None
+    left = "[" if low_allowed else "("
+    return f"{key}: {value!r} is outside its range {left}{low:.15g}, {high:.15g}] ({why})"
 
 
 class PacingSettingsError(ValueError):

@@ -47,8 +47,11 @@ from campaigns.settings import (
     check_pacing,
     jurisdiction_problem,
     pacing_range_problems,
+    range_problem,
     region_problem,
+    settings_with_changes,
 )
+from campaigns.stored_settings import StoredSettingsError, repair_line, stored_settings
 
 CampaignRef = str | int
 
@@ -86,12 +89,18 @@ def _settings_message(error: Any) -> str:
         what = (f"the text {error['input']!r}" if isinstance(error["input"], str)
                 else f"the number {error['input']!r}")
         return f"a list is meant, got {what}: write {written} (with --set: '{key}={written}')"
+    key = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "int_parsing_size" and (problem := range_problem(key, error["input"])):
+        return problem.partition(": ")[2]  # 1e20 "exceeded maximum size": name the range
     return str(error["msg"]).removeprefix("Value error, ")
 
 
-def validate_settings(values: dict[str, Any], base: CampaignSettings | None = None
+def validate_settings(values: dict[str, Any],
+                      base: CampaignSettings | dict[str, Any] | None = None
                       ) -> CampaignSettings:
-    """Validated settings; errors name every bad field with what is allowed.
+    """Validated settings; errors name every bad field with what is allowed. ``base`` is
+    the campaign's settings an edit changes, or their stored form when they no longer
+    validate (the edit that repairs them).
 
     The pacing policy and its parameters are checked here, when they are set (on create,
     and on an edit that touches them), not on every read: a stored campaign stays readable
@@ -99,6 +108,7 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
     """
     try:
         settings = (CampaignSettings.model_validate(values) if base is None
+                    else settings_with_changes(base, values) if isinstance(base, dict)
                     else base.with_changes(**values))
     except pydantic.ValidationError as error:
         problems = "; ".join(
@@ -131,6 +141,20 @@ def validate_settings(values: dict[str, Any], base: CampaignSettings | None = No
     return settings
 
 
+def stored_setting_problems(name: str, settings: CampaignSettings) -> list[str]:
+    """Settings stored before their checks that the model still reads but no run may start
+    with, one line each with its repair (empty: none)."""
+    problems = [repair_line(name, problem.partition(":")[0], problem)
+                for problem in pacing_range_problems(settings)]
+    if problem := uk_window_problem(settings):
+        problems.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
+                        f"{name} --set abandon_window_hours=24`")
+    if problem := agent_guarantee_problem(settings):
+        problems.append(f"campaign {name!r}: {problem}; or stop declaring it with `dialer "
+                        f"campaign edit {name} --set compliance.agent_guaranteed=false`")
+    return problems
+
+
 def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
     """What a campaign lacks to start dialing, one sentence each (empty: nothing)."""
     missing = []
@@ -139,16 +163,7 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
             f"campaign {name!r} has no caller ID: set the number called parties see and can "
             f"call back with `dialer campaign edit {name} --caller-id +1NXXNXXXXXX` "
             "(47 CFR 64.1601(e))")
-    for problem in pacing_range_problems(settings):  # stored before the check
-        key = problem.partition(":")[0]
-        missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
-                       f"{name} --set {key}=VALUE`")
-    if problem := uk_window_problem(settings):  # stored before the check
-        missing.append(f"campaign {name!r}: {problem}; repair it with `dialer campaign edit "
-                       f"{name} --set abandon_window_hours=24`")
-    if problem := agent_guarantee_problem(settings):  # stored before the check
-        missing.append(f"campaign {name!r}: {problem}; or stop declaring it with `dialer "
-                       f"campaign edit {name} --set compliance.agent_guaranteed=false`")
+    missing.extend(stored_setting_problems(name, settings))
     problems = dialing_problems(settings)
     if problems:
         missing.append(
@@ -156,6 +171,24 @@ def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:
             + "; ".join(problems) + f" (set them with `dialer campaign edit {name} --set "
             "compliance.KEY=VALUE`, see docs/compliance.md)")
     return missing
+
+
+def _edited(campaign: Campaign, changes: dict[str, Any]) -> CampaignSettings:
+    """``campaign``'s settings with ``changes``, validated. Stored settings that no longer
+    validate are edited in their stored form, so an edit of the faulty setting repairs
+    them; an edit that leaves one faulty is refused naming it and its repair."""
+    try:
+        return validate_settings(changes, stored_settings(campaign))
+    except StoredSettingsError as stored:
+        unrepaired = stored.keys - set(changes)
+        try:
+            return validate_settings(changes, dict(campaign.settings))
+        except SettingsError:
+            if unrepaired:
+                raise StoredSettingsError(stored.campaign, [
+                    (key, line) for key, line in stored.problems
+                    if key.partition(".")[0] in unrepaired]) from None
+            raise
 
 
 def _check_startable(name: str, settings: CampaignSettings) -> None:
@@ -256,7 +289,8 @@ class CampaignStore:
             return list(session.exec(query))
 
     def settings(self, ref: CampaignRef) -> CampaignSettings:
-        return CampaignSettings.model_validate(self.campaign(ref).settings)
+        """The campaign's settings; ``StoredSettingsError`` when they no longer validate."""
+        return stored_settings(self.campaign(ref))
 
     def check_queue_names(self, names: Sequence[str], field: str = "queues") -> None:
         """Refuse queue names a user gives a campaign that no active queue has. A misspelt
@@ -281,8 +315,7 @@ class CampaignStore:
             if campaign.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
                 raise IllegalTransition(
                     f"campaign {campaign.name!r} is {campaign.state}: read-only")
-            settings = validate_settings(
-                changes, CampaignSettings.model_validate(campaign.settings))
+            settings = _edited(campaign, changes)
             if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):
                 _check_startable(campaign.name, settings)
             campaign.settings = settings.model_dump(mode="json")
@@ -304,8 +337,7 @@ class CampaignStore:
                     f"campaign {campaign.name!r} is {current}: cannot go to {target} "
                     f"(allowed from {current}: {allowed})")
             if target == CampaignState.RUNNING:
-                _check_startable(campaign.name, CampaignSettings.model_validate(
-                    campaign.settings))
+                _check_startable(campaign.name, stored_settings(campaign))
             campaign.state = target
             campaign.updated_at = at
             session.add(campaign)

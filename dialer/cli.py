@@ -165,6 +165,14 @@ def run(
 
     if log_format not in ("text", "json"):
         raise RunnerSettingsError(f"--log-format {log_format!r}: text or json")
+    # NaN too (it compares false): a run then had no end its user could read.
+    if duration is not None and not 0 < duration <= 366 * 86_400:
+        raise RunnerSettingsError(f"--duration {duration:g}: seconds of dialing, more than 0 "
+                                  "and at most a year (31,622,400); leave it out to run "
+                                  "until Ctrl-C")
+    if not 0 <= stop_grace <= 86_400:
+        raise RunnerSettingsError(f"--stop-grace {stop_grace:g}: seconds calls in progress "
+                                  "may take to finish on stop, 0 to a day (86,400)")
     configure(log_format, mask=not show_numbers)
     # The runner's own log at INFO; the schema check at start-up is not news to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)

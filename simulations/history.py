@@ -142,17 +142,18 @@ def _finite(value: float) -> float | None:
 def build_history(store: CampaignStore, campaign: str, *, until: datetime, days: float = 30.0,
                   tz: str = "UTC") -> CampaignHistory:
     """The campaign's attempts dialed in ``[until − days, until)`` → a scenario."""
-    from campaigns.settings import CampaignSettings
+    from campaigns.stored_settings import stored_settings
 
-    if not days > 0:
-        raise HistoryError(f"--days: must be > 0, got {days:g}")
+    if not 0 < days <= 366:  # 1e300 days overflowed the period's start (a traceback)
+        raise HistoryError(f"--days: more than 0 and at most 366 (a year of the campaign's "
+                           f"history), got {days:g}")
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise HistoryError(f"--tz: unknown time zone {tz!r} (an IANA name such as "
                            "America/New_York, or UTC)") from None
     row = store.campaign(campaign)
-    settings = CampaignSettings.model_validate(row.settings)
+    settings = stored_settings(row)
     start = until - timedelta(days=days)
     calls = _attempts(store, row.id, start, until, zone)
     where = f"campaign {row.name!r}, {start:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"

@@ -4,8 +4,12 @@ now one `error:` line and exit status 1 naming the option, the setting or the fi
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import pytest
-from cli_kit import ok
+from cli_kit import dialer, ok, use_home
 from cli_kit import refused_cleanly as refused
 
 # 1. staff answers in the range erlang does (5,000 agents, 4,000 Erlangs)
@@ -35,3 +39,131 @@ def test_staff_answers_at_the_edge_of_the_range():
     assert 4000 < answer["agents"] <= 5000
     carried = ok("staff", "--service-level", "0.8", "--agents", "4000")
     assert carried["max_traffic_erlangs"] <= 4000
+
+
+# 2. a setting stored out of range, before its bound existed (written here by SQL)
+
+CALLER = ["--caller-id", "+12015550100"]
+READY = ["--agent", "ann=user/1001", "--set", "compliance.seller_name=Spring Solar",
+         "--set", "compliance.dnc_number=+18005550100",
+         "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
+         "--set", "compliance.safe_harbor.names_seller=true",
+         "--set", "compliance.safe_harbor.gives_dnc_number=true"]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *CALLER, *READY)
+    ok("campaign", "start", "spring")
+    return tmp_path
+
+
+def store_raw(home: Path, path: str, value: str) -> None:
+    """Write ``value`` into spring's stored settings at JSON ``path``, past every check."""
+    with sqlite3.connect(home / "dialer.db") as connection:
+        connection.execute("UPDATE campaign SET settings = json_set(settings, ?, json(?)) "
+                           "WHERE name = 'spring'", (path, value))
+
+
+STORED = [
+    ("$.callback_grace_minutes", "1e300", "callback_grace_minutes: 1e+300 is outside its "
+     "range [0, 10080]", "callback_grace_minutes"),
+    ("$.max_attempts_per_day", "1e20", "max_attempts_per_day: 1e+20 is outside its range "
+     "[1, 1000]", "max_attempts_per_day"),
+    ("$.caller_id_daily_cap", "1e20", "caller_id_daily_cap: 1e+20 is outside its range "
+     "[1, 1000000]", "caller_id_daily_cap"),
+    ("$.retry_rules.busy.delay_minutes", "1e300", "retry_rules.busy.delay_minutes: Input "
+     "should be less than or equal to 525600 (stored: 1e+300)",
+     "retry_rules.busy.delay_minutes"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "said", "key"), STORED)
+def test_run_refuses_a_setting_stored_out_of_range_naming_it(home, path, value, said, key):
+    store_raw(home, path, value)
+    line = refused("run", "spring", "--switch", "esl://127.0.0.1:1", "--duration", "1")
+    assert f"campaign 'spring': {said}" in line
+    assert f"repair it with `dialer campaign edit spring --set {key}=VALUE`" in line
+
+
+@pytest.mark.parametrize(("path", "value", "said", "key"), STORED)
+def test_report_names_a_setting_stored_out_of_range(home, path, value, said, key):
+    store_raw(home, path, value)
+    line = refused("report", "spring")  # an OverflowError or a pydantic traceback before
+    assert f"campaign 'spring': {said}" in line and f"--set {key}=VALUE" in line
+
+
+@pytest.mark.parametrize(("path", "value", "said", "key"), STORED)
+def test_doctor_lists_a_setting_stored_out_of_range_as_a_problem(home, path, value, said,
+                                                                 key):
+    store_raw(home, path, value)
+    result = dialer("doctor", "spring", "--switch", "esl://127.0.0.1:1", "--json")
+    assert "Traceback" not in result.output and result.exception is None or \
+        isinstance(result.exception, SystemExit), result.output
+    checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["settings"]["verdict"] == "fail"
+    assert said in checks["settings"]["message"]
+    assert f"dialer campaign edit spring --set {key}=VALUE" in checks["settings"]["message"]
+
+
+def test_an_edit_repairs_a_setting_stored_out_of_range_and_another_edit_names_it(home):
+    store_raw(home, "$.max_attempts_per_day", "1e20")
+    line = refused("campaign", "edit", "spring", "--set", "caller_id_name=Spring")
+    assert "max_attempts_per_day: 1e+20 is outside its range [1, 1000]" in line
+    ok("campaign", "edit", "spring", "--set", "max_attempts_per_day=4")
+    shown = ok("campaign", "show", "spring")
+    assert shown["settings"]["max_attempts_per_day"] == 4
+    assert shown["settings"]["compliance"]["seller_name"] == "Spring Solar"  # kept
+    assert ok("report", "spring")
+
+
+@pytest.mark.parametrize("setting", ["max_attempts_per_day=1e20", "caller_id_daily_cap=1e20",
+                                     "max_lines=1e20"])
+def test_a_count_written_as_a_huge_float_names_its_range(home, setting):
+    key = setting.partition("=")[0]
+    assert f"{key}: 1e+20 is outside its range" in refused(
+        "campaign", "edit", "spring", "--set", setting)  # "exceeded maximum size" before
+
+
+# 4. time-zone warnings at lead import name the file, like every other import message
+
+def test_a_zone_that_is_not_its_states_is_warned_as_file_and_line(home):
+    path = home / "leads.csv"
+    rows = "".join(f"20155501{i:02},America/Chicago,NJ\n" for i in range(7))
+    path.write_text("phone,timezone,state\n" + rows)
+    warnings = ok("leads", "import", "spring", str(path), "--consent-seller", "Spring Solar",
+                  "--yes")["warnings"]
+    assert f"{path}:2: time zone America/Chicago is not a zone of state NJ " \
+           "(America/New_York): both are used (field timezone)" in warnings
+    assert f"{path}: ... and 2 more lines whose time zone is not a zone of their state" \
+        in warnings
+
+
+# 3. report and export options that took any number or date
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["report", "--queues", "--fcr-days", "100000000000000"], "--fcr-days 100000000000000: 1 "
+     "to 365 days"),
+    (["report", "spring", "--from", "0001-01-01"], "--from '0001-01-01': outside the years "
+     "1970-2199"),  # an OverflowError traceback
+    (["report", "spring", "--from", "2026-01-01", "--to", "9999-12-31"], "--to "
+     "'9999-12-31': outside the years 1970-2199"),  # a minute and 3 GB
+    (["report", "spring", "--from", "2001-01-01", "--to", "2026-01-01"], "spans 9,131 days: "
+     "a report covers at most 3,660 (ten years)"),
+    (["report", "--queues", "--from", "2001-01-01", "--to", "2026-01-01"], "spans 9,131 days"),
+    (["compliance", "explain", "+12015550100", "--at", "0001-01-01"], "--at: '0001-01-01' is "
+     "outside the years 1970-2199"),
+    (["compliance", "rules", "--year", "100000"], "Invalid value for '--year'"),
+    (["compliance", "records", "purge", "spring", "--older-than-days",
+      "100000000000000000000", "--yes"], "Invalid value for '--older-than-days'"),
+    (["simulate", "--from-campaign", "spring", "--days", "1e300"], "--days: more than 0 and "
+     "at most 366 (a year of the campaign's history), got 1e+300"),
+    (["run", "spring", "--switch", "esl://127.0.0.1:1", "--duration", "nan"], "--duration "
+     "nan: seconds of dialing, more than 0 and at most a year"),
+    (["run", "spring", "--switch", "esl://127.0.0.1:1", "--stop-grace", "1e300"],
+     "--stop-grace 1e+300: seconds calls in progress may take to finish on stop"),
+])
+def test_a_number_or_date_past_its_end_is_refused(home, args, said):
+    assert said in refused(*args)

@@ -34,6 +34,7 @@ from campaigns.models import AgentState as StoreAgentState
 from campaigns.models import CallAttempt
 from campaigns.settings import CampaignSettings, CampaignState, Outcome
 from campaigns.store import CampaignStore, missing_to_start
+from campaigns.stored_settings import stored_settings
 from dialer.commands import AgentStateChanged, AttemptFinished, CallOutcome, JournalAttempt
 from dialer.engine import CampaignConfig
 from dialer.engine.config import MachineAction
@@ -158,7 +159,7 @@ class CampaignLink:
         self.name = row.name
         self.campaign_id: int = row.id  # type: ignore[assignment]
         self.owner = owner
-        self.settings = CampaignSettings.model_validate(row.settings)
+        self.settings = stored_settings(row)
         missing = missing_to_start(row.name, self.settings)
         if missing:
             raise RunnerError("; ".join(missing) + "; it cannot be dialed until then")

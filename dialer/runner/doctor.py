@@ -23,7 +23,8 @@ from typing import Any
 from campaigns.availability import lead_availability
 from campaigns.compliance_settings import dialing_problems
 from campaigns.settings import CampaignSettings, CampaignState, build_pacing_policy
-from campaigns.store import CampaignStore, missing_to_start
+from campaigns.store import CampaignStore, missing_to_start, stored_setting_problems
+from campaigns.stored_settings import StoredSettingsError, stored_settings
 from dialer.engine.agents import split_levels
 from dialer.esl.url import EslUrl
 from dialer.runner.running import running_snapshot
@@ -65,20 +66,20 @@ async def probe_switch(switch_id: str, url: EslUrl, timeout: float = SWITCH_TIME
 
 
 def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], Any]:
+    """The state, settings, caller ID, compliance and pacing rows; with stored settings that
+    no longer validate, the state and a settings row naming each and its repair (settings
+    None: the checks that read them are left out)."""
     row = store.campaign(campaign)
-    settings = CampaignSettings.model_validate(row.settings)
-    checks = []
-    if row.state == CampaignState.RUNNING:
-        checks.append(Check("state", Verdict.OK, "running"))
-    elif row.state == CampaignState.PAUSED:
-        checks.append(Check("state", Verdict.WARN, f"paused: `dialer campaign start "
-                                                   f"{row.name}` to dial again"))
-    else:
-        checks.append(Check("state", Verdict.FAIL, f"{row.state}: start it with `dialer "
-                                                   f"campaign start {row.name}`"))
-    missing = missing_to_start(row.name, settings)
-    checks.append(Check("caller ID", Verdict.FAIL, missing[0]) if missing else
-                  Check("caller ID", Verdict.OK, ", ".join(settings.caller_ids)))
+    checks = [_state_check(row)]
+    try:
+        settings = stored_settings(row)
+    except StoredSettingsError as error:
+        return [*checks, Check("settings", Verdict.FAIL, str(error))], (row, None)
+    if stored := stored_setting_problems(row.name, settings):
+        checks.append(Check("settings", Verdict.FAIL, "; ".join(stored)))
+    checks.append(Check("caller ID", Verdict.OK, ", ".join(settings.caller_ids))
+                  if settings.caller_ids else
+                  Check("caller ID", Verdict.FAIL, missing_to_start(row.name, settings)[0]))
     declarations = dialing_problems(settings)
     checks.append(Check("compliance", Verdict.FAIL, "must still declare: "
                         + "; ".join(declarations) + f" (`dialer campaign edit {row.name} "
@@ -95,6 +96,16 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
         checks.append(Check("pacing", Verdict.OK, f"{settings.pacing_policy} "
                                                   f"({params or 'default parameters'})"))
     return checks, (row, settings)
+
+
+def _state_check(row: Any) -> Check:
+    if row.state == CampaignState.RUNNING:
+        return Check("state", Verdict.OK, "running")
+    if row.state == CampaignState.PAUSED:
+        return Check("state", Verdict.WARN, f"paused: `dialer campaign start {row.name}` to "
+                                            "dial again")
+    return Check("state", Verdict.FAIL, f"{row.state}: start it with `dialer campaign "
+                                        f"start {row.name}`")
 
 
 def _agent_check(store: CampaignStore, name: str, snapshot: dict[str, Any] | None) -> Check:
@@ -333,7 +344,8 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                                Verdict.WARN, f"a dialer process{named} is running it: "
                                f"{status.get('activity', '?')}"))
     checks.append(_agent_check(store, row.name, snapshot))
-    checks.extend(_queue_checks(store, data, row, settings, at))
+    if settings is not None:
+        checks.extend(_queue_checks(store, data, row, settings, at))
     checks.append(_callback_check(store))
 
     async def probe_all() -> list[Check]:
@@ -341,6 +353,11 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
 
     checks += asyncio.run(probe_all())
     checks.extend(_gateway_checks(store, [sid for sid, _ in switches], row))
+    if settings is None:
+        checks.append(Check("leads", Verdict.WARN, "not checked: the schedule, calling hours, "
+                            "queues and registries are read from the settings, repair them "
+                            "first (settings, above)"))
+        return checks
     checks.append(_leads_check(store, data, row, at))
     checks.extend(_registry_checks(data, settings, at))
     return checks

@@ -25,6 +25,7 @@ from campaigns.models import (
 )
 from campaigns.settings import CampaignSettings
 from campaigns.store import CampaignStore
+from campaigns.stored_settings import stored_settings
 
 _FIELD = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -43,7 +44,7 @@ class CampaignSheet:
 
 def campaign_sheet(store: CampaignStore, campaign: str) -> CampaignSheet:
     row = store.campaign(campaign)
-    settings = CampaignSettings.model_validate(row.settings)
+    settings = stored_settings(row)
     return CampaignSheet(row.name, row.state, store.dispositions(row.id),
                          settings.pause_reasons, settings.agent_script, settings)
 

@@ -64,6 +64,8 @@ def parse_time(text: str, option: str) -> datetime:
     except ValueError as error:
         raise ComplianceError(f"{option}: {text!r} is not an ISO 8601 time "
                               "(e.g. 2026-11-22T15:00Z)") from error
+    if not 1970 <= moment.year <= 2199:  # year 1 or 9999 overflowed the rules' date sums
+        raise ComplianceError(f"{option}: {text!r} is outside the years 1970-2199")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -277,7 +279,9 @@ def _from_campaign_store(db: str | None, campaign: str, number: str,
     except Exception as error:  # the store's own errors name the missing campaign
         if isinstance(error, ComplianceError):
             raise
-        raise ComplianceError(f"campaign {campaign!r}: {error}") from error
+        said = str(error)  # a stored setting's refusal names the campaign already
+        raise ComplianceError(said if said.startswith(f"campaign {campaign!r}") else
+                              f"campaign {campaign!r}: {said}") from error
     return rules, lead, StoreAttemptHistory(store)
 
 
@@ -329,8 +333,9 @@ def _render_decision(decision: Decision, registry_note: str, rules) -> None:
 @compliance_app.command("rules")
 def list_rules(
     state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
-    year: Annotated[int | None, typer.Option(help="List the banned dates of this year "
-                                             "(default: this year).")] = None,
+    year: Annotated[int | None, typer.Option(min=1970, max=2199, help="List the banned "
+                                             "dates of this year (default: this year).")
+                    ] = None,
     data_dir: Annotated[Path | None, typer.Option(
         "--rules-dir", help="Directory of rule tables (default: <home>/rules when it has a "
         "state_rules.csv, else the built-in ones).")] = None,

@@ -107,8 +107,9 @@ def records_export(
 @records_app.command("purge")
 def records_purge(
     campaign: Annotated[str, typer.Argument(help="The campaign.")],
-    older_than_days: Annotated[int, typer.Option(help="Delete call records that ended more "
-                                                 "than this many days ago.")],
+    older_than_days: Annotated[int, typer.Option(min=0, max=36_500, help="Delete call "
+                                                 "records that ended more than this many "
+                                                 "days ago (at most a century).")],
     yes: Annotated[bool, typer.Option("--yes", help="Do it (no question).")] = False,
     db: Annotated[str | None, typer.Option(help="Campaign database URL (or DIALER_DB).")]
     = None,

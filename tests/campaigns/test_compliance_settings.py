@@ -133,8 +133,8 @@ def test_import_reads_line_type_contact_and_consent_seller(store, tmp_path):
                               "dated 2026-01-05 without a time of day",
                               "dated": "2026-01-05",
                               "number": "+12015550101", "seller": "Acme Solar"}]
-    assert report.warnings == ("line 5: time zone America/Chicago is not a zone of state NJ "
-                               "(America/New_York): both are used",
+    assert report.warnings == (f"{path}:5: time zone America/Chicago is not a zone of state "
+                               "NJ (America/New_York): both are used (field timezone)",
                                f"{path}: 2 consents had a date but no time: each counts from "
                                "the end of that date, the next day 12:00 UTC (line 2: "
                                "2026-01-05 counts from 2026-01-06 12:00 UTC); give the time "

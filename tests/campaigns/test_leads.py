@@ -197,7 +197,7 @@ def test_consent_warnings_are_pinned_and_the_column_is_parsed_once(campaign, tmp
         f"{path}:6: consent 'x2' is not a date: kept as no consent (field consent)",
         f"{path}:8: consent 'x3' is not a date: kept as no consent (field consent)",
         f"{path}:9: consent 'x4' is not a date: kept as no consent (field consent)",
-        "... and 2 more lines whose consent is not a date",
+        f"{path}: ... and 2 more lines whose consent is not a date",
         f"{path}: 1 consent had a date but no time: each counts from the end of that "
         "date, the next day 12:00 UTC (line 4: 2026-01-05 counts from 2026-01-06 12:00 "
         "UTC); give the time to rely on it sooner (field consent)")
