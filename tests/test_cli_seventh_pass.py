@@ -100,8 +100,8 @@ def test_doctor_lists_a_setting_stored_out_of_range_as_a_problem(home, path, val
                                                                  key):
     store_raw(home, path, value)
     result = dialer("doctor", "spring", "--switch", "esl://127.0.0.1:1", "--json")
-    assert "Traceback" not in result.output and result.exception is None or \
-        isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     checks = {c["check"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["settings"]["verdict"] == "fail"
     assert said in checks["settings"]["message"]
