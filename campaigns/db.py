@@ -8,6 +8,7 @@ there). PostgreSQL is used as is; hopper claims use ``FOR UPDATE SKIP LOCKED``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,32 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).expanduser()}"
 
 
+def shown_url(url: str) -> str:
+    """``url`` with its password hidden, for a message (it may be read over a shoulder or
+    land in a CI log); the URL as typed otherwise."""
+    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def url_hint(url: str) -> str:
+    """How to write the URL a mistyped one probably meant ('' when no guess): a bare file
+    path, or PostgreSQL's own ``postgres://`` scheme, which SQLAlchemy does not take."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return (f"; a database file is written sqlite:///{url.removeprefix('sqlite:')} "
+                "(four slashes before an absolute path)") if url.strip() else ""
+    if scheme.lower() in ("postgres", "pgsql", "psql") or \
+            scheme.lower().startswith("postgresql+"):
+        return f"; write postgresql://{shown_url('x://' + rest)[4:]}"
+    return ""
+
+
 def open_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as error:
-        raise DatabaseError(f"database URL {url!r} is not valid: {error}") from error
+        raise DatabaseError(f"database URL {shown_url(url)!r} is not valid: {error}{url_hint(url)}"
+                            ) from error
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -42,8 +63,12 @@ def open_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername != "postgresql+psycopg":  # psycopg2, asyncpg: a traceback
+            raise DatabaseError(f"database URL {shown_url(url)!r}: the PostgreSQL driver "
+                                f"installed is psycopg (3){url_hint(url)}")
         return sa.create_engine(parsed, echo=echo, pool_pre_ping=True)
-    raise DatabaseError(f"database URL {url!r}: only sqlite and postgresql are supported")
+    raise DatabaseError(f"database URL {shown_url(url)!r}: only sqlite and postgresql are supported"
+                        f"{url_hint(url)}")
 
 
 def check_connection(engine: Engine) -> None:
@@ -137,7 +162,8 @@ def open_current(url: str) -> Engine:
     try:
         path = sqlite_path(url)
     except sa.exc.ArgumentError as error:
-        raise DatabaseError(f"database URL {url!r} is not valid: {error}") from error
+        raise DatabaseError(f"database URL {shown_url(url)!r} is not valid: {error}{url_hint(url)}"
+                            ) from error
     if path is not None and not path.exists():
         raise DatabaseError(f"no campaign database at {path} yet: create it with "
                             "`dialer db upgrade` (or give --db / --home)")

@@ -15,9 +15,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from campaigns.errors import LeadImportError
+from campaigns.lead_lines import header_fields, header_line, record_lines
 
 LEAD_FIELDS = ("phone", "alt_phones", "first_name", "last_name", "state", "postal_code",
                "timezone", "priority", "consent", "consent_seller", "line_type", "contact_id")
@@ -54,6 +56,14 @@ class LeadTable:
     encoding: str | None         # None for XLSX
     delimiter: str | None        # None for XLSX
     first_line: int              # file line (1-based) of the first data row
+    lines: np.ndarray | None = None
+    """The file line of each data row; None: they follow the header one by one."""
+
+    def row_lines(self) -> np.ndarray:
+        """The file line (1-based) each data row starts on."""
+        if self.lines is not None:
+            return self.lines
+        return np.arange(len(self.frame), dtype=np.int64) + self.first_line
 
 
 def _norm(header: str) -> str:
@@ -150,7 +160,7 @@ def _parse_error_line(error: Exception) -> int | None:
     return None
 
 
-def _check_columns(frame: pd.DataFrame, path: Path) -> None:
+def _check_columns(frame: pd.DataFrame, path: Path, line: int = 2) -> None:
     """Refuse a first data row with more fields than the header. pandas reads one silently:
     it takes the extra leading fields as a row index, so every column of every row shifts
     (the phone column then holds names) instead of one row being refused."""
@@ -159,7 +169,7 @@ def _check_columns(frame: pd.DataFrame, path: Path) -> None:
     extra = frame.index.nlevels
     raise LeadImportError(f"{len(frame.columns) + extra} fields but the header has "
                           f"{len(frame.columns)} (a field too many, or a delimiter inside "
-                          "an unquoted value)", path=str(path), line=2)
+                          "an unquoted value)", path=str(path), line=line)
 
 
 def _check_encoding(encoding: str, path: Path) -> None:
@@ -226,7 +236,7 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
                         path=str(path), line=line) from error
     _check_encoding(encoding, path)
     head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
-    first = head.splitlines()[0] if head else ""
+    header_number, first = header_line(head)
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
     try:
         frame = pd.read_csv(
@@ -242,9 +252,25 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
                               path=str(path)) from error
     except pd.errors.EmptyDataError as error:
         raise LeadImportError("the file is empty", path=str(path)) from error
-    _check_columns(frame, path)
+    _check_columns(frame, path, header_number + 1)
+    _check_header(header_fields(first, delimiter), path, header_number)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return LeadTable(path, frame, encoding, delimiter, 2)
+    lines = record_lines(data, encoding, delimiter, len(frame))
+    return LeadTable(path, frame, encoding, delimiter,
+                     int(lines[0]) if lines is not None and len(lines) else 2, lines)
+
+
+def _check_header(names: list[str], path: Path, line: int) -> None:
+    """Refuse a header that names a column twice: pandas renamed the second ``phone.1``,
+    kept it as a custom field, and which column was dialed depended on the order."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name and name in seen:
+            raise LeadImportError(
+                f"the header names column {name!r} twice (columns {seen[name]} and "
+                f"{position}): rename one, so it is clear which is used", path=str(path),
+                line=line)
+        seen.setdefault(name, position)
 
 
 def _read_xlsx(path: Path, sheet: str | int | None) -> LeadTable:
@@ -285,7 +311,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
     cut = head.rfind(b"\n")
     head = head[: cut + 1] if cut > 0 else head
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
-    first = text.splitlines()[0] if text else ""
+    header_number, first = header_line(text)
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=object,
@@ -297,6 +323,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
         raise LeadImportError(
             f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {str(error).strip()}",
             path=str(path), line=_parse_error_line(error) or 1) from error
-    _check_columns(frame, path)
+    _check_columns(frame, path, header_number + 1)
+    _check_header(header_fields(first, delimiter), path, header_number)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return LeadTable(path, frame, encoding, delimiter, 2)
+    return LeadTable(path, frame, encoding, delimiter, header_number + 1)

@@ -184,13 +184,14 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
     table = read_lead_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     resolved = resolve_mapping(list(table.frame.columns), mapping, table.path)
     if start_line is not None and start_line > table.first_line:
-        skip = start_line - table.first_line
+        lines = table.row_lines()
+        skip = int(np.searchsorted(lines, start_line))  # the first row on or after it
         if skip >= len(table.frame):
+            last = int(lines[-1]) if len(lines) else table.first_line
             raise LeadImportError(f"--start-line {start_line}: past the end of the file (its "
-                                  f"last data line is {table.first_line + len(table.frame) - 1})",
-                                  path=str(table.path))
+                                  f"last data line is {last})", path=str(table.path))
         table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
-                          start_line)
+                          int(lines[skip]), lines[skip:])
     if contact_by is not None and contact_by not in table.frame.columns:
         raise LeadImportError(f"--contact-by {contact_by!r} is not a column of the file "
                               f"({', '.join(table.frame.columns)})", path=str(table.path),
@@ -233,7 +234,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     region = (default_region or settings.default_region).upper()
     if problem := region_problem(region):
         raise LeadImportError(f"--region: {problem}", path=str(table.path))
-    lines = np.arange(total, dtype=np.int64) + table.first_line
+    lines = table.row_lines()
     if progress:
         progress("normalise", 0, total)
     phone, reason = normalise_series(frame[mapping["phone"][0]], region)

@@ -167,3 +167,62 @@ def test_a_zone_that_is_not_its_states_is_warned_as_file_and_line(home):
 ])
 def test_a_number_or_date_past_its_end_is_refused(home, args, said):
     assert said in refused(*args)
+
+
+# 5. lead files as spreadsheets and editors write them
+
+@pytest.mark.parametrize(("text", "line"), [
+    ("\n\nphone\n2015550140\n12345\n", 5),          # blank lines before the header
+    ("phone\n2015550141\n\n\n12345\n", 5),          # blank lines between rows
+    ("phone\r\n2015550142\r\n\r\n12345\r\n", 4),    # CRLF, a blank line
+    ('phone,note\n2015550143,"two\nlines"\n12345,x\n', 4),  # a field across two lines
+    ("\ufeffphone\r\n2015550144\r\n12345\r\n", 3),  # BOM and CRLF, no blank line
+])
+def test_a_rejected_row_is_named_by_its_line_in_the_file(home, text, line):
+    path = home / "leads.csv"
+    path.write_bytes(text.encode())
+    rejects = home / "rejects.csv"
+    report = ok("leads", "import", "spring", str(path), "--rejects", str(rejects), "--yes")
+    assert report["imported"] == 1
+    assert rejects.read_text().splitlines()[1].startswith(f"{line},phone,")  # was line 3
+
+
+def test_a_start_line_past_blank_lines_resumes_at_that_row(home):
+    path = home / "leads.csv"
+    path.write_text("phone\n2015550150\n\n\n2015550151\n2015550152\n")
+    ok("leads", "import", "spring", str(path), "--start-line", "5", "--yes")
+    phones = {lead["phone"] for lead in ok("leads", "list", "spring")["leads"]}
+    assert phones == {"+12015550151", "+12015550152"}  # line 5 is 2015550151
+
+
+def test_a_semicolon_file_after_blank_lines_is_read_with_semicolons(home):
+    path = home / "leads.csv"
+    path.write_text("\n\nphone;first_name\n2015550160;Ann\n")
+    report = ok("leads", "import", "spring", str(path), "--yes")
+    assert report["imported"] == 1  # the blank first line was taken for the header: ','
+
+
+def test_a_header_naming_a_column_twice_is_refused(home):
+    path = home / "leads.csv"
+    path.write_text("phone,first_name,phone\n2015550170,Ann,2015550171\n")
+    said = refused("leads", "import", "spring", str(path), "--yes")
+    assert f"{path}:1: the header names column 'phone' twice (columns 1 and 3)" in said
+    assert ok("leads", "list", "spring")["leads"] == []
+
+
+# 6. database URLs typed as other tools write them
+
+@pytest.mark.parametrize(("url", "said", "hidden"), [
+    ("postgres://ann:s3cret@127.0.0.1:1/dialer", "only sqlite and postgresql are supported; "
+     "write postgresql://ann:***@127.0.0.1:1/dialer", "s3cret"),
+    ("postgresql+psycopg2://ann:s3cret@127.0.0.1:1/dialer", "the PostgreSQL driver "
+     "installed is psycopg (3); write postgresql://ann:***@127.0.0.1:1/dialer", "s3cret"),
+    ("/var/lib/dialer/dialer.db", "a database file is written "
+     "sqlite:////var/lib/dialer/dialer.db (four slashes before an absolute path)", None),
+])
+def test_a_database_url_in_another_tools_spelling_says_how_to_write_it(
+        tmp_path, monkeypatch, url, said, hidden):
+    use_home(tmp_path, monkeypatch)
+    line = refused("campaign", "list", "--db", url)  # psycopg2: a ModuleNotFoundError
+    assert said in line
+    assert hidden is None or hidden not in line
