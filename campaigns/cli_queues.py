@@ -127,6 +127,7 @@ def queue_create(
     config = _with_line(file, name, lambda: store.create({**changes, "name": name}, at=now()))
     _show(config, as_json)
     _note_menus(config)
+    _note_unknown_agents(store, config)
 
 
 @queue_app.command("edit")
@@ -147,7 +148,25 @@ def queue_edit(
                                                        unset=unset or ()))
     _show(config, as_json)
     _note_menus(config)
+    _note_unknown_agents(store, config)
     _note_running(store, name, home)
+
+
+def _note_unknown_agents(store: Any, config: Any) -> None:
+    """Agents the queue names that no campaign has (a typo, 'zed' for 'zoe', or one not
+    added yet), on stderr: they take none of its calls. A note, not a refusal: a queue
+    may be written before the campaign that staffs it, and ``doctor`` fails a queue that
+    nobody can take."""
+    known = {agent.name for agent in store.store.agents()}
+    unknown = [agent for agent in config.agents if agent not in known]
+    if unknown:
+        make_console(stderr=True).print(
+            f"note: queue {config.name}: agents: {', '.join(map(repr, unknown))} "
+            f"{'is' if len(unknown) == 1 else 'are'} on no campaign (agents: "
+            f"{', '.join(sorted(known)) or 'none yet'}), so "
+            f"{'it takes' if len(unknown) == 1 else 'they take'} none of its calls; add "
+            f"with dialer campaign edit CAMPAIGN --agent {unknown[0]}=ENDPOINT",
+            highlight=False, soft_wrap=True)
 
 
 def _note_menus(config: Any) -> None:

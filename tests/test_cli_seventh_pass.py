@@ -226,3 +226,37 @@ def test_a_database_url_in_another_tools_spelling_says_how_to_write_it(
     line = refused("campaign", "list", "--db", url)  # psycopg2: a ModuleNotFoundError
     assert said in line
     assert hidden is None or hidden not in line
+
+
+# 7. the inbound side
+
+def test_a_queue_agent_on_no_campaign_is_noted(home):
+    result = dialer("queue", "create", "sales", "--set", 'agents=["ann", "zed"]')
+    assert result.exit_code == 0, result.output
+    assert ("note: queue sales: agents: 'zed' is on no campaign (agents: ann), so it takes "
+            "none of its calls; add with dialer campaign edit CAMPAIGN --agent "
+            "zed=ENDPOINT") in " ".join(result.stderr.split())
+    edited = dialer("queue", "edit", "sales", "--set", 'agents=["ann"]')
+    assert edited.exit_code == 0 and "on no campaign" not in edited.stderr
+
+
+# 8. a switch address typed wrong
+
+def test_esl_events_on_a_port_nothing_answers_is_refused_not_retried_for_ever():
+    import socket
+
+    with socket.socket() as holder:  # a loopback port nothing listens on once it closes
+        holder.bind(("127.0.0.1", 0))
+        port = holder.getsockname()[1]
+    said = refused("esl", "events", f"esl://:ClueCon@127.0.0.1:{port}", "--count", "1")
+    assert f"cannot connect to esl://127.0.0.1:{port}" in said  # "connecting", for ever
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["esl", "events", "esl://127.0.0.1:1", "--count", "0"], "--count 0: at least 1 event"),
+    (["esl", "events", "esl://127.0.0.1:1", "--duration", "nan"], "--duration nan: seconds"),
+    (["esl", "api", "esl://127.0.0.1:1", "status", "--timeout", "nan"], "--timeout nan: "
+     "seconds to wait for the switch"),
+])
+def test_an_esl_option_out_of_range_is_refused(args, said):
+    assert said in refused(*args)

@@ -64,6 +64,10 @@ def events(
         pairs.append((header, value))
     if event_format not in ("plain", "json"):
         raise EslUrlError(f"--format {event_format!r}: expected plain or json")
+    if count is not None and count < 1:
+        raise EslUrlError(f"--count {count}: at least 1 event")
+    if duration is not None and not 0 < duration <= 366 * 86_400:  # NaN too
+        raise EslUrlError(f"--duration {duration:g}: seconds, more than 0 and at most a year")
     console = Console(highlight=False)
     status = Console(stderr=True, highlight=False)
     collected: list[dict[str, object]] = []
@@ -95,7 +99,12 @@ def events(
 
 async def _tail(target, names, pairs, event_format, count, duration, show, status) -> None:
     from dialer.esl.client import EslClient
+    from dialer.esl.connection import EslConnection
 
+    # Reconnecting is for a switch that goes away, not one never reached: a wrong port or
+    # password printed "connecting", "disconnected" for ever. The first connection must be.
+    probe = await EslConnection.open(target, timeout=10.0)
+    await probe.close()
     seen = 0
     async with EslClient(target, events=names, filters=pairs, event_format=event_format) as client:
         client.add_state_listener(lambda state: status.print(f"[dim]{target}: {state}[/]"))
@@ -125,6 +134,9 @@ def api(
 
     target = parse_esl_url(url)
     line = " ".join(command)
+    if not 0 < timeout <= 3600:  # NaN too: "cannot connect to ...: " with no reason
+        raise EslError(f"--timeout {timeout:g}: seconds to wait for the switch, more than 0 "
+                       "and at most an hour")
 
     async def run() -> str:
         connection = await EslConnection.open(target, timeout=timeout)
