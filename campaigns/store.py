@@ -13,6 +13,7 @@ and are exposed here as methods; the hopper lives in ``campaigns.hopper``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -92,7 +93,27 @@ def _settings_message(error: Any) -> str:
     key = ".".join(str(p) for p in error["loc"])
     if error["type"] == "int_parsing_size" and (problem := range_problem(key, error["input"])):
         return problem.partition(": ")[2]  # 1e20 "exceeded maximum size": name the range
+    if error["type"] in ("float_parsing", "int_parsing") and isinstance(error["input"], str) \
+            and (unit := _unit_of(key)) and _WITH_UNIT.fullmatch(error["input"]):
+        return (f"{error['input']!r}: the setting is in {unit}; write the number alone (a "
+                "unit after it is not read)")
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+_WITH_UNIT = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*[A-Za-z]+\.?\s*")
+"""A number with a unit after it (``30s``, ``15 min``, ``2h``): "Input should be a valid
+number" said neither what was wrong nor which unit the setting is in."""
+_SECONDS = ("ring_timeout", "wrap_up_timeout", "connect_window", "decision_interval")
+
+
+def _unit_of(key: str) -> str | None:
+    """The unit a numeric setting is written in, from its name (None: a count or share)."""
+    name = key.rpartition(".")[2]
+    for suffix, unit in (("_seconds", "seconds"), ("_minutes", "minutes"),
+                         ("_hours", "hours"), ("_days", "days")):
+        if name.endswith(suffix):
+            return unit
+    return "seconds" if name in _SECONDS else None
 
 
 def validate_settings(values: dict[str, Any],

@@ -260,3 +260,17 @@ def test_esl_events_on_a_port_nothing_answers_is_refused_not_retried_for_ever():
 ])
 def test_an_esl_option_out_of_range_is_refused(args, said):
     assert said in refused(*args)
+
+
+# 9. a setting written with its unit
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("wrap_up_timeout=30s", "wrap_up_timeout: '30s': the setting is in seconds; write the "
+     "number alone"),
+    ("retry_rules.busy.delay_minutes=15m", "retry_rules.busy.delay_minutes: '15m': the "
+     "setting is in minutes"),
+    ("claim_ttl_seconds=5 min", "claim_ttl_seconds: '5 min': the setting is in seconds"),
+    ("abandon_window_hours=24h", "abandon_window_hours: '24h': the setting is in hours"),
+])
+def test_a_setting_written_with_a_unit_names_its_unit(home, setting, said):
+    assert said in refused("campaign", "edit", "spring", "--set", setting)  # "a valid number"
