@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import DialTarget, fast_init
 
 
@@ -121,15 +121,24 @@ class OriginateFailed:
     call_id: str
     cause: HangupCause
 
+    @property
+    def side(self) -> HangupSide:
+        """No channel was made: nobody hung up, the switch names no side."""
+        return HangupSide.UNKNOWN
+
 
 @fast_init
 @dataclass(frozen=True, slots=True)
 class CallHungUp:
-    """The customer leg ended, in whatever state it was (CHANNEL_HANGUP_COMPLETE)."""
+    """The customer leg ended, in whatever state it was (CHANNEL_HANGUP_COMPLETE).
+
+    ``side``: who ended it, as the switch said (``variable_sip_hangup_disposition``;
+    ``dialer.hangup.HangupSide``); ``UNKNOWN`` where it did not say (a loopback channel)."""
 
     at: float
     call_id: str
     cause: HangupCause = HangupCause.NORMAL_CLEARING
+    side: HangupSide = HangupSide.UNKNOWN
 
 
 @fast_init

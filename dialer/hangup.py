@@ -155,3 +155,38 @@ def dial_outcome(cause: HangupCause) -> DialOutcome:
     failure: retry soon, and do not charge the lead with a real attempt outcome.
     """
     return _OUTCOME_BY_CAUSE.get(cause, DialOutcome.NETWORK)
+
+
+class HangupSide(StrEnum):
+    """Who ended a call, as the switch reports it (``variable_sip_hangup_disposition`` on
+    CHANNEL_HANGUP_COMPLETE; esl-captures/real-fs 02, 04a, 06, 07, 08b, 13a).
+
+    ``CALLEE``: the far end (``recv_bye``, ``recv_cancel``, ``recv_refuse``): after an answer
+    the called person or their phone hung up; before it the refusal is the network's as
+    often as the person's (busy, unallocated and congestion arrive as ``recv_refuse`` too),
+    so the cause tells those apart, not the side. ``DIALER``: this switch (``send_bye``: it
+    hung up, the message played, the agent left or the dialer killed the call;
+    ``send_cancel``: it gave up ringing; ``send_refuse``). ``UNKNOWN``: the switch did not
+    say: a loopback channel has no SIP dialog and no such variable (flows 03, 04b, 05), an
+    originate that never made a channel, a call ended by the dialer's own bookkeeping, a
+    value this build does not know. Never guessed: readers treat it as the strict case."""
+
+    CALLEE = "callee"
+    DIALER = "dialer"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def from_disposition(cls, disposition: str | None) -> HangupSide:
+        """The side ``variable_sip_hangup_disposition`` names; absent or unknown: UNKNOWN."""
+        if not disposition:
+            return cls.UNKNOWN
+        return _SIDE_BY_DISPOSITION.get(disposition.strip().lower(), cls.UNKNOWN)
+
+
+_SIDE_BY_DISPOSITION: dict[str, HangupSide] = {
+    "recv_bye": HangupSide.CALLEE, "recv_cancel": HangupSide.CALLEE,
+    "recv_refuse": HangupSide.CALLEE,
+    "send_bye": HangupSide.DIALER, "send_cancel": HangupSide.DIALER,
+    "send_refuse": HangupSide.DIALER,
+}
+"""mod_sofia's ``sip_hangup_disposition`` values (sofia.c / sofia_glue.c) by side."""

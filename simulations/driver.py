@@ -38,10 +38,9 @@ from dialer.events import (
     CallDisposed,
     CallHungUp,
     InboundCallArrived,
-    OriginateFailed,
     PlaybackFinished,
 )
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import AllowAllGate
 from pacing_models.records import builder
 from simulations.inbound_callers import InboundCallers
@@ -54,10 +53,14 @@ DAY = 86400.0
 _blank_sim_call = object.__new__
 _USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
 _NORMAL_CLEARING = HangupCause.NORMAL_CLEARING
+_CALLEE, _DIALER = HangupSide.CALLEE, HangupSide.DIALER
+"""Who ends each simulated call, as a real switch's SIP leg would say it (and as the switch
+simulator does): the far end (the person hanging up, or at the end of the talk:
+``recv_bye``; a busy line: ``recv_refuse``) or the dialer (giving up ringing:
+``send_cancel``; the message's end and its own hang-ups: ``send_bye``)."""
 _MACHINE_KIND, _HUMAN_KIND = AnswerKind.MACHINE, AnswerKind.HUMAN
 _answered, _bridged, _disposed = builder(CallAnswered), builder(CallBridged), builder(CallDisposed)
-_hung_up, _failed, _classified = builder(CallHungUp), builder(OriginateFailed), \
-    builder(CallClassified)
+_hung_up, _classified = builder(CallHungUp), builder(CallClassified)
 """The events of every simulated attempt, built from all their fields in their order
 (pacing_models/records.py): a third cheaper than calling the class."""
 
@@ -386,13 +389,15 @@ class Simulation:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True
-            self._feed(_failed(at, call_id, _USER_BUSY))
+            # As a SIP switch reports it: the channel, refused by the far end (recv_refuse,
+            # capture 04a), not an originate that made none; the engine reads both alike.
+            self._feed(_hung_up(at, call_id, _USER_BUSY, _CALLEE))
 
     def _no_answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True
-            self._feed(_hung_up(at, call_id, _NO_ANSWER))
+            self._feed(_hung_up(at, call_id, _NO_ANSWER, _DIALER))
 
     def _answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)  # ``_live``, written out: once per answer
@@ -432,7 +437,7 @@ class Simulation:
         call = self._live(call_id)
         if call is not None and not call.bridged:
             self._finish(call, at)
-            self._feed(CallHungUp(at, call_id))
+            self._feed(_hung_up(at, call_id, _NORMAL_CLEARING, _CALLEE))
 
     def _bridge(self, command: Bridge) -> None:
         t, call_id = command.at, command.call_id
@@ -479,7 +484,7 @@ class Simulation:
         call = self.calls.get(call_id)
         if call is not None and not call.ended:
             call.ended = True  # all ``_finish`` does for a bridged call (written out)
-            self._feed(_hung_up(at, call_id, _NORMAL_CLEARING))
+            self._feed(_hung_up(at, call_id, _NORMAL_CLEARING, _CALLEE))
 
     def _dispose(self, at: float, ids: tuple[str, str]) -> None:
         self._feed(_disposed(at, ids[0], ids[1], "simulated"))
@@ -494,7 +499,7 @@ class Simulation:
 
     def _message_ended(self, at: float, call_id: str) -> None:
         self._feed(PlaybackFinished(at, call_id))
-        self._feed(CallHungUp(at, call_id))
+        self._feed(_hung_up(at, call_id, _NORMAL_CLEARING, _DIALER))
 
     def _hangup(self, command: Hangup) -> None:
         call = self._live(command.call_id)
@@ -505,7 +510,7 @@ class Simulation:
             # a live answer, which it then counts as abandoned (Ofcom 2016, A1.6).
             self._pending.append(CallClassified(command.at, command.call_id, _HUMAN_KIND))
         self._finish(call, command.at)
-        self._pending.append(_hung_up(command.at, command.call_id, command.cause))
+        self._pending.append(_hung_up(command.at, command.call_id, command.cause, _DIALER))
 
     def _forget(self, command: AttemptFinished) -> None:
         """The engine has closed the call's record: no command will name it again."""

@@ -41,7 +41,7 @@ from dialer.commands import (
 from dialer.engine.prompts import KEYS, PromptSet
 from dialer.engine.queues import QueueSet
 from dialer.events import CallAnswered, CallHungUp, DtmfReceived, InboundCallArrived
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 
 if TYPE_CHECKING:
     from simulations.driver import Simulation
@@ -218,7 +218,8 @@ class InboundCallers:
         call = self.sim._live(call_id)
         if call is not None:
             self.sim._finish(call, at)
-            self.sim._feed(CallHungUp(at, call_id, HangupCause.NORMAL_CLEARING))
+            self.sim._feed(CallHungUp(at, call_id, HangupCause.NORMAL_CLEARING,
+                                      HangupSide.CALLEE))  # the caller hung up
 
     def _answer(self, at: float, call_id: str) -> None:
         call = self.sim._live(call_id)
@@ -230,7 +231,8 @@ class InboundCallers:
         call = self.sim._live(call_id)
         if call is not None:
             self.sim._finish(call, at)
-            self.sim._feed(CallHungUp(at, call_id, HangupCause.NO_ANSWER))
+            self.sim._feed(CallHungUp(at, call_id, HangupCause.NO_ANSWER,
+                                      HangupSide.DIALER))  # the dialer gave up ringing
 
 
 def inbound_metrics(tally: InboundTally, queues: QueueSet, window: float = 3600.0

@@ -13,7 +13,9 @@ and turns each event into what it means for the engine:
   CHANNEL_EXECUTE_COMPLETE whose ``Application-Response`` is an error (``FILE NOT FOUND``)
   with no PLAYBACK_START → ``PlaybackFailed``; detectors (mod_amd's ``amd``,
   ``wait_for_silence``'s greeting length, avmd's beep) → ``CallClassified``;
-  CHANNEL_HANGUP_COMPLETE → ``CallHungUp``.
+  CHANNEL_HANGUP_COMPLETE → ``CallHungUp`` with its cause and who ended it
+  (``variable_sip_hangup_disposition``: ``recv_bye`` the far end, ``send_bye`` this switch;
+  none on a loopback channel: unknown).
 * the originate's job: ``+OK`` says nothing new. ``-ERR CAUSE`` is not the end of a call the
   switch has shown: the channel's own CHANNEL_HANGUP_COMPLETE is (and ``-ERR
   ORIGINATOR_CANCEL`` comes for calls that are up and bridged). Only a job for a channel that
@@ -52,7 +54,7 @@ from dialer.events import (
     PlaybackStarted,
 )
 from dialer.freeswitch.inbound import ParkedInbound, parked_inbound
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 
 
 class Headers(Protocol):
@@ -94,6 +96,12 @@ class AgentLeg:
 def _cause(headers: Headers) -> HangupCause:
     name = headers.get("Hangup-Cause") or headers.get("variable_hangup_cause") or ""
     return HangupCause.from_name(name) if name else HangupCause.NORMAL_CLEARING
+
+
+def _side(headers: Headers) -> HangupSide:
+    """Who ended the leg: ``variable_sip_hangup_disposition`` of CHANNEL_HANGUP_COMPLETE
+    (SIP channels only: a loopback channel has none, and is UNKNOWN)."""
+    return HangupSide.from_disposition(headers.get("variable_sip_hangup_disposition"))
 
 
 def _amd_kind(headers: Headers) -> AnswerKind | None:
@@ -220,7 +228,7 @@ class SwitchCalls:
             story.ended = True
             self.calls.pop(call_id, None)
             self.inbound.pop(call_id, None)
-            return [CallHungUp(at, call_id, _cause(headers))]
+            return [CallHungUp(at, call_id, _cause(headers), _side(headers))]
         if name == "DTMF":
             digit = headers.get("DTMF-Digit")
             return [DtmfReceived(at, call_id, digit)] if digit else []

@@ -85,6 +85,10 @@ _SIP_STATUS = {"USER_BUSY": "486", "NO_ANSWER": "480", "NO_USER_RESPONSE": "408"
                "ORIGINATOR_CANCEL": "487", "NORMAL_CLEARING": "200",
                "NORMAL_CIRCUIT_CONGESTION": "503"}
 
+_EARLY_DISPOSITIONS = frozenset({"recv_refuse", "recv_cancel"})
+"""``sip_hangup_disposition`` values a real switch already shows on CHANNEL_HANGUP (capture
+04a); the others appear on CHANNEL_HANGUP_COMPLETE only (02, 06)."""
+
 _DIALSTATUS = {"ORIGINATOR_CANCEL": "CANCEL", "USER_BUSY": "BUSY", "NO_ANSWER": "NOANSWER",
                "CALL_REJECTED": "DONTCALL", "NORMAL_CLEARING": "ANSWER"}
 
@@ -603,16 +607,30 @@ class Switch:
         channel.answer_state = "hangup"
         channel.hangup_us = now
         q850 = HangupCause.from_name(cause).q850
-        sip_status = (CARRIER_SIP_STATUS.get(cause) if disposition == "recv_refuse" else None
-                      ) or _SIP_STATUS.get(cause, "480")
-        channel.variables.update(
-            hangup_cause=cause, hangup_cause_q850=str(q850), sip_hangup_disposition=disposition,
-            sip_term_status=sip_status, proto_specific_hangup_cause=f"sip:{sip_status}",
-            sip_term_cause=str(q850), DIALSTATUS=_DIALSTATUS.get(cause, cause),
+        variables = channel.variables
+        variables.update(
+            hangup_cause=cause, hangup_cause_q850=str(q850),
+            DIALSTATUS=_DIALSTATUS.get(cause, cause),
             originate_disposition=cause if not channel.answered else "SUCCESS")
+        # Who hung up is a SIP dialog's fact (mod_sofia): a loopback leg has no
+        # ``sip_*`` variables at all (flows 03, 04b, 05). A refusal or a CANCEL received
+        # is already on CHANNEL_HANGUP; a BYE (either way) and what this switch sends only
+        # on CHANNEL_HANGUP_COMPLETE (flows 02, 04a, 06).
+        sip = not channel.name.startswith("loopback/")
+        said_early = disposition in _EARLY_DISPOSITIONS
+        if sip:
+            sip_status = (CARRIER_SIP_STATUS.get(cause) if disposition == "recv_refuse"
+                          else None) or _SIP_STATUS.get(cause, "480")
+            variables.update(sip_term_status=sip_status,
+                             proto_specific_hangup_cause=f"sip:{sip_status}",
+                             sip_term_cause=str(q850))
+            if said_early:
+                variables["sip_hangup_disposition"] = disposition
         self.log(5, "switch_channel.c", "switch_channel_perform_hangup", 3447,
                  f"Hangup {channel.name} [{channel.state}] [{cause}]", channel.uuid)
         self.fire("CHANNEL_HANGUP", channel, target_state="CS_HANGUP")
+        if sip and not said_early:
+            variables["sip_hangup_disposition"] = disposition
         self.media.hung_up(channel, playing)
         self.unpark(channel)
         origination = channel.origination

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dialer.esl.event import Event as EslEvent
 from dialer.esl.event import parse_plain
@@ -27,7 +29,7 @@ from dialer.events import (
 )
 from dialer.freeswitch import FreeSwitchAdapter, SwitchCalls
 from dialer.freeswitch.events import event_time
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "esl"
 
@@ -76,7 +78,41 @@ def test_hangup_complete_capture_carries_the_cause() -> None:
     assert mapped.call_id == event["Unique-ID"] and mapped.at == 5.0
     assert mapped.cause is HangupCause.from_name(event["Hangup-Cause"])
     assert mapped.cause is not HangupCause.UNKNOWN
+    assert mapped.side is HangupSide.CALLEE  # variable_sip_hangup_disposition: recv_bye
     assert not legs.owns(event["Unique-ID"])  # the story is over
+
+
+@pytest.mark.parametrize(("disposition", "side"), [
+    ("recv_bye", HangupSide.CALLEE), ("recv_cancel", HangupSide.CALLEE),
+    ("recv_refuse", HangupSide.CALLEE), ("send_bye", HangupSide.DIALER),
+    ("send_cancel", HangupSide.DIALER), ("send_refuse", HangupSide.DIALER),
+    (None, HangupSide.UNKNOWN), ("", HangupSide.UNKNOWN), ("recv_info", HangupSide.UNKNOWN),
+    ("bye", HangupSide.UNKNOWN)])
+def test_a_hang_up_names_the_side_the_switch_reported(disposition, side) -> None:
+    """A CHANNEL_HANGUP_COMPLETE's ``variable_sip_hangup_disposition`` as the side; absent
+    (a loopback channel) or a value this build does not know: unknown, never guessed."""
+    headers = {"Event-Name": "CHANNEL_HANGUP_COMPLETE", "Unique-ID": "c1",
+               "Hangup-Cause": "NORMAL_CLEARING"}
+    if disposition is not None:
+        headers["variable_sip_hangup_disposition"] = disposition
+    (mapped,) = _following("c1").events(headers, None, 2.0)
+    assert mapped == CallHungUp(2.0, "c1", HangupCause.NORMAL_CLEARING, side)
+
+
+@given(st.text(max_size=12))
+def test_only_the_six_dispositions_name_a_side(text: str) -> None:
+    known = {"recv_bye", "recv_cancel", "recv_refuse", "send_bye", "send_cancel",
+             "send_refuse"}
+    side = HangupSide.from_disposition(text)
+    if text.strip().lower() not in known:
+        assert side is HangupSide.UNKNOWN
+    else:
+        assert side is (HangupSide.CALLEE if text.strip().lower().startswith("recv")
+                        else HangupSide.DIALER)
+
+
+def test_an_originate_that_made_no_channel_names_no_side() -> None:
+    assert OriginateFailed(1.0, "c1", HangupCause.USER_BUSY).side is HangupSide.UNKNOWN
 
 
 def test_avmd_beep_capture_means_machine_once() -> None:

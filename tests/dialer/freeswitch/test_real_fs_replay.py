@@ -28,75 +28,84 @@ _TIME = re.compile(r"^\| (\d+) \| (\d+\.\d+) \|")
 EXPECTED: dict[str, list[str]] = {
     "02-originate-human-sip": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
-        "CallHungUp CUST-a NORMAL_CLEARING"],
+        "CallHungUp CUST-a NORMAL_CLEARING callee"],
     "03-originate-human-loopback": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
-        "CallHungUp CUST-a NORMAL_CLEARING"],
+        "CallHungUp CUST-a NORMAL_CLEARING unknown"],
     "04a-failures-sip": [
-        "CallHungUp busy-a USER_BUSY", "CallRinging noanswer-a", "CallHungUp noanswer-a NO_ANSWER",
-        "CallRinging unallocated-a", "CallHungUp unallocated-a UNALLOCATED_NUMBER",
-        "CallHungUp congestion-a NORMAL_CIRCUIT_CONGESTION",
-        "CallHungUp rejected-a CALL_REJECTED"],
+        # The far end refused (recv_refuse) busy, unallocated, congestion and rejected
+        # alike; the dialer gave up ringing (send_cancel).
+        "CallHungUp busy-a USER_BUSY callee", "CallRinging noanswer-a",
+        "CallHungUp noanswer-a NO_ANSWER dialer",
+        "CallRinging unallocated-a", "CallHungUp unallocated-a UNALLOCATED_NUMBER callee",
+        "CallHungUp congestion-a NORMAL_CIRCUIT_CONGESTION callee",
+        "CallHungUp rejected-a CALL_REJECTED callee"],
     "04b-failures-loopback": [
-        "CallHungUp busy-a USER_BUSY", "CallRinging noanswer-a",
-        "CallHungUp noanswer-a NO_ANSWER", "CallRinging unallocated-a",
-        "CallHungUp unallocated-a UNALLOCATED_NUMBER",
-        "CallHungUp congestion-a NORMAL_CIRCUIT_CONGESTION",
-        "CallHungUp rejected-a CALL_REJECTED"],
+        "CallHungUp busy-a USER_BUSY unknown", "CallRinging noanswer-a",
+        "CallHungUp noanswer-a NO_ANSWER unknown", "CallRinging unallocated-a",
+        "CallHungUp unallocated-a UNALLOCATED_NUMBER unknown",
+        "CallHungUp congestion-a NORMAL_CIRCUIT_CONGESTION unknown",
+        "CallHungUp rejected-a CALL_REJECTED unknown"],
     "05-agent-bridge": [
         "AgentLegUp ann AGENT-a",
         "CallRinging CUST1-a", "CallAnswered CUST1-a", "CallParked CUST1-a",
         "CallBridged CUST1-a ann", "AgentLegUp ann AGENT-a",
-        "CallHungUp CUST1-a NORMAL_CLEARING",
+        "CallHungUp CUST1-a NORMAL_CLEARING unknown",
         "CallRinging CUST2-a", "CallAnswered CUST2-a", "CallParked CUST2-a",
         "CallBridged CUST2-a ann", "AgentLegUp ann AGENT-a",
-        "CallHungUp CUST2-a NORMAL_CLEARING", "AgentLegDown ann AGENT-a NORMAL_CLEARING"],
+        "CallHungUp CUST2-a NORMAL_CLEARING unknown",
+        "AgentLegDown ann AGENT-a NORMAL_CLEARING"],
     "06-safe-harbour-broadcast": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
         "PlaybackStarted CUST-a", "PlaybackFinished CUST-a",
-        "PlaybackFailed CUST-a FILE NOT FOUND", "CallHungUp CUST-a NORMAL_CLEARING"],
+        "PlaybackFailed CUST-a FILE NOT FOUND", "CallHungUp CUST-a NORMAL_CLEARING dialer"],
     # Recorded without CHANNEL_PARK in the subscription: never safe to bridge (the runner
     # subscribes to it, dialer.freeswitch.SUBSCRIPTION).
     "07-dtmf-from-callee": [
         "CallAnswered SIP-a", "DtmfReceived SIP-a 3", "DtmfReceived SIP-a 1",
-        "DtmfReceived SIP-a 2", "CallHungUp SIP-a NORMAL_CLEARING",
+        "DtmfReceived SIP-a 2", "CallHungUp SIP-a NORMAL_CLEARING dialer",
         "CallAnswered LB-a", "DtmfReceived LB-a 3", "DtmfReceived LB-a 1",
-        "DtmfReceived LB-a 2", "CallHungUp LB-a NORMAL_CLEARING"],
+        "DtmfReceived LB-a 2", "CallHungUp LB-a NORMAL_CLEARING unknown"],
     "08a-avmd-answering-machine-loopback": [
         "CallRinging LB-a", "CallAnswered LB-a", "CallParked LB-a",
-        "CallClassified LB-a machine", "CallHungUp LB-a NORMAL_CLEARING"],
+        "CallClassified LB-a machine", "CallHungUp LB-a NORMAL_CLEARING unknown"],
     "08b-avmd-answering-machine-sip": [
-        "CallAnswered SIP-a", "CallClassified SIP-a machine", "CallHungUp SIP-a NORMAL_CLEARING"],
+        "CallAnswered SIP-a", "CallClassified SIP-a machine",
+        "CallHungUp SIP-a NORMAL_CLEARING dialer"],
     "09-uuid-record": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
-        "CallHungUp CUST-a NORMAL_CLEARING"],
+        "CallHungUp CUST-a NORMAL_CLEARING unknown"],
     # The inbound leg is reported once, at its CHANNEL_PARK (its CHANNEL_ANSWER already has
     # dialer_queue, but only the park means the dialplan has handed it over); the harness's
     # caller a-leg parks too, without the variable: nothing.
     "10-inbound-queue": [
         "AgentLegUp ann AGENT-a", "InboundCallArrived INBOUND-b sales +12025550123",
         "CallBridged INBOUND-b ann", "AgentLegUp ann AGENT-a",
-        "CallHungUp INBOUND-b NORMAL_CLEARING", "AgentLegDown ann AGENT-a NORMAL_CLEARING"],
+        "CallHungUp INBOUND-b NORMAL_CLEARING unknown",
+        "AgentLegDown ann AGENT-a NORMAL_CLEARING"],
     "13a-originate-human-sip-json": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
-        "CallHungUp CUST-a NORMAL_CLEARING"],
-    "13b-event-xml": ["CallAnswered CUST-a", "CallHungUp CUST-a NORMAL_CLEARING"],
+        "CallHungUp CUST-a NORMAL_CLEARING callee"],
+    "13b-event-xml": ["CallAnswered CUST-a", "CallHungUp CUST-a NORMAL_CLEARING unknown"],
     "16-filter-unique-id": [
         "CallRinging CUST-a", "CallAnswered CUST-a", "CallParked CUST-a",
-        "CallHungUp CUST-a NORMAL_CLEARING"],
+        "CallHungUp CUST-a NORMAL_CLEARING callee"],
     "17-early-media-then-answer": [
         "CallRinging EM1-a", "CallAnswered EM1-a", "CallParked EM1-a",
-        "CallHungUp EM1-a NORMAL_CLEARING",
+        "CallHungUp EM1-a NORMAL_CLEARING callee",
         "CallRinging EM2-a", "CallAnswered EM2-a", "CallParked EM2-a",
-        "CallHungUp EM2-a NORMAL_CLEARING"],
+        "CallHungUp EM2-a NORMAL_CLEARING callee"],
 }
-"""What each flow means to the engine, leg by leg (aliases from the sidecars)."""
+"""What each flow means to the engine, leg by leg (aliases from the sidecars). A hang-up
+names who ended the leg (``variable_sip_hangup_disposition``): ``callee`` (recv_bye, the
+far end's refusal), ``dialer`` (send_bye: the recorder's ``uuid_kill`` in 06, 07, 08b;
+send_cancel), ``unknown`` on loopback legs, which carry no such variable."""
 
 
 def _describe(event, alias: dict[str, str]) -> str:
     parts = [type(event).__name__]
     for field in ("call_id", "queue", "caller_number", "agent_id", "leg_id", "digit", "kind",
-                  "cause", "reason"):
+                  "cause", "side", "reason"):
         value = getattr(event, field, None)
         if value is None or value == "":
             continue

@@ -136,6 +136,9 @@ def _details(name: str, event: Event, aliases: Aliases) -> tuple[tuple[str, str]
     details: list[tuple[str, str]] = [("answer", event.get("Answer-State") or "")]
     if name in ("CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE"):
         details.append(("cause", event.get("Hangup-Cause") or ""))
+        # Who hung up (the dialer's HangupSide): SIP legs only, and for a BYE only on
+        # CHANNEL_HANGUP_COMPLETE.
+        details.append(("disposition", event.get("variable_sip_hangup_disposition") or ""))
     if name == "CHANNEL_UUID":
         details.append(("old", "tmp" if event.get("Old-Unique-ID") else ""))
     if name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE"):

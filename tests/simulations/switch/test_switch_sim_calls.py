@@ -91,7 +91,10 @@ def test_live_answer_waits_in_silence_then_hangs_up() -> None:
             assert names.index("CHANNEL_PROGRESS") < names.index("CHANNEL_ANSWER")
             hangup, _ = await client.until_event("CHANNEL_HANGUP", uuid="u-2")
             assert hangup["Hangup-Cause"] == "NORMAL_CLEARING"
-            assert hangup.variable("sip_hangup_disposition") == "recv_bye"
+            # Who hung up: on CHANNEL_HANGUP_COMPLETE only, as a real switch says it (02, 06).
+            assert hangup.variable("sip_hangup_disposition") is None
+            complete, _ = await client.until_event("CHANNEL_HANGUP_COMPLETE", uuid="u-2")
+            assert complete.variable("sip_hangup_disposition") == "recv_bye"
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
@@ -147,7 +150,10 @@ def test_safe_harbour_playback_with_opt_out_then_hangup() -> None:
             assert stop["Playback-Status"] == "done"
             hangup, _ = await client.until_event("CHANNEL_HANGUP", uuid="u-3")
             assert hangup["Hangup-Cause"] == "NORMAL_CLEARING"
-            assert hangup.variable("sip_hangup_disposition") == "send_bye"
+            # Who hung up: on CHANNEL_HANGUP_COMPLETE only, as a real switch says it (02, 06).
+            assert hangup.variable("sip_hangup_disposition") is None
+            complete, _ = await client.until_event("CHANNEL_HANGUP_COMPLETE", uuid="u-3")
+            assert complete.variable("sip_hangup_disposition") == "send_bye"
         finally:
             await context.__aexit__(None, None, None)
     asyncio.run(scenario())
