@@ -209,7 +209,7 @@ def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
             contact_id=contact_id, machine=row.answer_kind == AnswerKind.MACHINE.value,
             prerecorded_hang_up=prerecorded and called_party_may_have_ended(
                 ended=row.ended_at is not None, answered=row.answered_at is not None,
-                message=row.message_outcome, cause=row.hangup_cause)))
+                message=row.message_outcome, cause=row.hangup_cause, side=row.hangup_side)))
     return found
 
 

@@ -42,7 +42,7 @@ _DISPOSITION_RETRY_OUTCOME = {"NA": Outcome.NO_ANSWER, "AM": Outcome.MACHINE,
 _UPDATABLE = frozenset({
     "answered_at", "bridged_at", "answer_kind", "agent_id", "recording_path", "switch_node",
     "call_uuid", "hangup_cause", "abandoned", "caller_id", "compliance_decision", "gateway",
-    "message_outcome", "message_started_at",
+    "message_outcome", "message_started_at", "hangup_side",
 })
 
 

@@ -114,6 +114,27 @@ def _period_counts(store: CampaignStore, campaign_id: int, start: datetime, end:
     return {name: int(value or 0) for name, value in row._mapping.items()}
 
 
+def _hang_up_sides(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+                   ) -> dict[str, int]:
+    """Answered calls dialed in ``[start, end)`` by who ended them, as the switch said
+    (``call_attempt.hangup_side``): the callee, the dialer, or not reported (a loopback
+    channel, rows older than migration 0010)."""
+    attempt = CallAttempt
+    side = attempt.hangup_side
+    query = sa.select(
+        sa.func.sum(sa.case((side == "callee", 1), else_=0)),
+        sa.func.sum(sa.case((side == "dialer", 1), else_=0)),
+        sa.func.count()).where(
+        attempt.campaign_id == campaign_id, attempt.dialed_at >= start,
+        attempt.dialed_at < end, attempt.answered_at.is_not(None),
+        attempt.ended_at.is_not(None))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        callee, dialer, answered = connection.execute(query).one()
+    callee, dialer = int(callee or 0), int(dialer or 0)
+    return {"answered_hung_up_by_callee": callee, "answered_hung_up_by_dialer": dialer,
+            "answered_hang_up_not_reported": int(answered or 0) - callee - dialer}
+
+
 def _counts(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
             width: int) -> pd.DataFrame:
     attempt = CallAttempt
@@ -363,6 +384,7 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
     summary: dict[str, Any] = {
         "dials": dials, "live_answers": live, "machine_answers": machine,
         "abandons": abandons, **message_summary(abandoned),
+        **_hang_up_sides(store, row.id, start, end),
         "abandon_rate": _rate(abandons, live),
         "abandon_rate_30d_at_end": round(window.rate, 4), "abandon_limit": settings.abandon_target,
         "answer_rate": _rate(live + machine, dials), "contacts": contacts,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dialer.events import AnswerKind
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import GateVerdict, fast_init
 
 
@@ -201,6 +201,12 @@ class AttemptFinished:
     recording_pauses: tuple[tuple[float, float], ...] = ()
     message_started_at: float | None = None
     """When the safe-harbour message started playing (the 2-second rule's proof)."""
+    hangup_side: HangupSide = HangupSide.UNKNOWN
+    """Who ended the call, as the switch said in its hang-up (``CallHungUp.side``):
+    ``callee`` (the far end), ``dialer`` (this switch: the message's end, an agent, the
+    dialer's own hang-up, a ring timeout) or ``unknown`` (a loopback channel, an originate
+    that made no channel, a call the engine closed without the switch's word). Read by
+    NRS 597.814(2)(b) (``dnc.rules.adad``), where unknown is the strict case."""
 
 
 @fast_init

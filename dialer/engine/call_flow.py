@@ -58,7 +58,7 @@ from dialer.events import (
     OriginateFailed,
     PlaybackFinished,
 )
-from dialer.hangup import DialOutcome, HangupCause, dial_outcome
+from dialer.hangup import DialOutcome, HangupCause, HangupSide, dial_outcome
 from dialer.ports import ComplianceGate, GateVerdict
 from pacing_models.interface import AttemptResult, PacingPolicy
 from pacing_models.records import builder
@@ -87,6 +87,7 @@ _BRIDGE_WAIT, _CLASSIFY_WAIT = Wait.BRIDGE, Wait.CLASSIFY
 _RESERVED_AGENT = AgentState.RESERVED
 _NORMAL_CLEARING, _LEAVE_MESSAGE = HangupCause.NORMAL_CLEARING, MachineAction.LEAVE_MESSAGE
 _UNCONFIRMED = RoutedVerdict.UNCONFIRMED
+_UNKNOWN_SIDE = HangupSide.UNKNOWN
 MESSAGE_START_WAIT = 3.0
 """Seconds for the switch to report the safe-harbour message playing (or failing)."""
 MESSAGE_END_WAIT = 180.0
@@ -595,17 +596,19 @@ class CallFlow:
 
     def on_call_ended(self, event: CallHungUp | OriginateFailed) -> None:
         """The customer leg ended (a hang-up) or never came up (the originate's ``-ERR``):
-        both end the call with the event's cause."""
+        both end the call with the event's cause and side (who ended it: the record's)."""
         call = self.calls.get(event.call_id)  # ``live_call``, written out: once per attempt
         if call is not None:
             state = call.state
             if (state is _DIALING or state is _RINGING) and call.gateway is None \
                     and call.agent_id is None and call.direction is _OUTBOUND:
-                self._end_unanswered(call, event.at, event.cause)  # ``_end``'s first test
+                # ``_end``'s first test
+                self._end_unanswered(call, event.at, event.cause, event.side)
             elif state is not _ENDED:
-                self.end(call, event.at, event.cause)
+                self.end(call, event.at, event.cause, event.side)
 
-    def _end_unanswered(self, call: Call, at: float, cause: HangupCause) -> None:
+    def _end_unanswered(self, call: Call, at: float, cause: HangupCause,
+                        side: HangupSide) -> None:
         """``end`` of an outbound call that was never answered, on the default route and
         with no agent reserved for it: two attempts in three under simulation.
 
@@ -635,14 +638,17 @@ class CallFlow:
             dialed_at, at, call.kind, call.abandoned, call.recording_path,
             call.opted_out, call.callback_id, call.queue,
             _MESSAGE_RECORD.get(call.message) if call.message else None,
-            call.caller_id, call.message_started_at,
+            call.caller_id, call.message_started_at, side,
         ))
 
-    def end(self, call: Call, at: float, cause: HangupCause) -> None:
+    def end(self, call: Call, at: float, cause: HangupCause,
+            side: HangupSide = _UNKNOWN_SIDE) -> None:
+        """End the call and emit its record. ``side``: who ended it, as the switch said
+        (unknown when the engine ends a call without the switch's hang-up)."""
         state = call.state
         if (state is _DIALING or state is _RINGING) and call.gateway is None \
                 and call.agent_id is None and call.direction is _OUTBOUND:
-            self._end_unanswered(call, at, cause)
+            self._end_unanswered(call, at, cause, side)
             return
         if call.gateway is not None:
             if state in (_DIALING, _RINGING) and self._fail_over(call, at, cause):
@@ -737,7 +743,7 @@ class CallFlow:
                 call.recording_path, call.opted_out, call.callback_id, call.queue,
                 _MESSAGE_RECORD.get(call.message) if call.message else None,
                 call.caller_id, call.gateway, recorded, consent, pauses,
-                call.message_started_at,
+                call.message_started_at, side,
             ) if inbound is None else AttemptFinished(
                 at, call.call_id, self.config.campaign_id, call.direction, outcome, cause,
                 None, call.caller_number, 0, call.dialed_at, call.answered_at,
@@ -746,7 +752,7 @@ class CallFlow:
                 call.recording_path, outcome is _OPTED_OUT_OUTCOME, None, call.queue,
                 inbound.queued_at, inbound.estimated_wait, inbound.overflowed_from,
                 inbound.session.keys if inbound.session is not None else "", None, "", None,
-                None, recorded, consent, pauses,
+                None, recorded, consent, pauses, hangup_side=side,
             )
         )
         if call.direction is _CALLBACK and call.callback_id is not None:

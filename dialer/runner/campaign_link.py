@@ -262,7 +262,8 @@ class CampaignLink:
                   "recording_path": finished.recording_path,
                   "message_outcome": finished.message,
                   "message_started_at": utc(finished.message_started_at)
-                  if finished.message_started_at is not None else None}
+                  if finished.message_started_at is not None else None,
+                  "hangup_side": finished.hangup_side.value}
         kind = finished.answer_kind
         answer_kind = None if kind is None else {"human": "live"}.get(kind.value, kind.value)
         return FinishOp(

@@ -523,7 +523,8 @@ class CommandExecution:
                                      machine=command.answer_kind is AnswerKind.MACHINE,
                                      called_party_ended=called_party_may_have_ended(
                                          ended=True, answered=command.answered_at is not None,
-                                         message=command.message, cause=command.cause.name))
+                                         message=command.message, cause=command.cause.name,
+                                         side=command.hangup_side.value))
         if command.failed_over_to is not None:
             # The attempt goes on as another leg: the lead's facts stay with the gate.
             self.stats.failovers += 1

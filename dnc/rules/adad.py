@@ -7,14 +7,18 @@ looks back as far as call records are kept (5 years, ``RETENTION``), across ever
 of this dialer (the same operator), at every earlier call of a prerecorded campaign to the
 number.
 
-Who ended a call is not in the attempt record: FreeSWITCH reports it
-(``variable_sip_hangup_disposition``: ``recv_bye`` when the far end hung up, ``send_bye``
-when the switch did, esl-captures/real-fs 02 and 06) but the dialer does not map it. What
-the record does say is read the strict way (``called_party_may_have_ended``): only a call
-whose message the switch confirmed it played to its end (``message_outcome`` ``completed``:
-the switch hangs up after it) or that was never answered nor rejected was ended by the
-dialer or the network; every other answered call, a rejected one and one not ended yet
-count as ended by the person (fail closed; docs/compliance.md, "Nevada")."""
+Who ended a call is in the attempt record (``hangup_side``, from FreeSWITCH's
+``variable_sip_hangup_disposition``: ``recv_bye`` when the far end hung up, ``send_bye``
+when the switch did; esl-captures/real-fs 02 and 06). ``called_party_may_have_ended`` reads
+it for an answered call: ``dialer`` (the switch hung up: the message played to its end,
+the agent left, the dialer's own hang-up) was not ended by the person; ``callee`` was.
+Where the switch did not say (``unknown``: a loopback channel, a record older than the
+field, a call the dialer closed without the switch's word) the record is read the strict
+way, as before: only a call whose message the switch confirmed it played to its end
+(``message_outcome`` ``played``: the switch hangs up after it) or that was never answered
+nor rejected was ended by the dialer or the network; every other answered call, a rejected
+one and one not ended yet count as ended by the person (fail closed; docs/compliance.md,
+"Nevada")."""
 
 from __future__ import annotations
 
@@ -34,19 +38,31 @@ SECOND_CALL_AFTER_HANG_UP = {
 }
 """States that forbid a second prerecorded call after a hang-up, with their citation (the
 review's NV row, ../shared/reference/compliance-review.md)."""
-COMPLETED = "completed"
-"""``message_outcome`` of a message the switch played to its end (it hangs up after it)."""
+PLAYED = "played"
+"""``message_outcome`` of a message the switch played to its end (it hangs up after it):
+the attempt record's word (``AttemptFinished.message``), not the engine's ``completed``."""
 REJECTED = "CALL_REJECTED"
+CALLEE, DIALER = "callee", "dialer"
+"""``hangup_side`` values (``dialer.hangup.HangupSide``): the far end hung up, or this
+switch did. Anything else (``unknown``, None on older rows) says nothing."""
 
 
 def called_party_may_have_ended(*, ended: bool, answered: bool, message: str | None,
-                                cause: str | None) -> bool:
+                                cause: str | None, side: str | None) -> bool:
     """Whether a person at the number ended the call, or may have: the record's reading
-    for NRS 597.814(2)(b). Unknown counts as ended by the person (fail closed)."""
+    for NRS 597.814(2)(b). Unknown counts as ended by the person (fail closed).
+
+    ``side`` decides an answered call when the switch named it. Before an answer it does
+    not: the far end's refusal (``recv_refuse``) is how busy lines, unallocated numbers and
+    congestion arrive too (capture 04a), so the cause tells a person's refusal apart."""
     if not ended:
         return True  # in progress, or its end never recorded
     if answered:
-        return message != COMPLETED
+        if side == DIALER:
+            return False  # this switch sent the BYE: the person was still on the line
+        if side == CALLEE:
+            return True
+        return message != PLAYED
     return cause == REJECTED  # declined while ringing
 
 

@@ -164,13 +164,14 @@ def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url
     # (message outcome, seconds from answer to its start)
     plan = [("played", 1.2), ("cut_off", 1.5), ("failed", None), ("played", 2.6),
             ("unconfirmed", None)]
+    sides = ["dialer", "callee", None, "dialer", "unknown"]  # who hung up, as the switch said
     uuids = []
     for index, (outcome, delay) in enumerate(plan):
         at = DAY0 + timedelta(minutes=index)
         attempt = store.begin_attempt(leads[index].id, at=at, call_uuid=f"call-{index}")
         answered = at + timedelta(seconds=8)
         store.update_attempt(attempt.id, answered_at=answered, answer_kind="live",
-                             message_outcome=outcome,
+                             message_outcome=outcome, hangup_side=sides[index],
                              message_started_at=answered + timedelta(seconds=delay)
                              if delay is not None else None)
         store.finish_attempt(attempt.id, ended_at=at + timedelta(seconds=20),
@@ -181,6 +182,8 @@ def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url
     assert (s["abandons"], s["abandons_message_played"], s["abandons_message_cut_off"],
             s["abandons_message_failed"], s["abandons_message_unconfirmed"],
             s["abandons_message_within_2s"]) == (5, 2, 1, 1, 1, 2)
+    assert (s["answered_hung_up_by_callee"], s["answered_hung_up_by_dialer"],
+            s["answered_hang_up_not_reported"]) == (1, 2, 2)
     rows = report.abandoned.set_index("call_uuid")
     assert list(rows.index) == uuids
     assert rows.loc["call-0", "message_after_answer_s"] == pytest.approx(1.2)
@@ -189,6 +192,7 @@ def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url
     assert report.to_json()["abandoned"][3]["message_after_answer_s"] == pytest.approx(2.6)
     records = {r["attempt_id"]: r for r in call_records(store, DAY0, DAY0 + timedelta(1))}
     assert [r["safe_harbor_message"] for r in records.values()] == [p[0] for p in plan]
+    assert [r["hung_up_by"] for r in records.values()] == sides
     monkeypatch.setenv("DIALER_DB", db_url)
     monkeypatch.setenv("COLUMNS", "120")
     text = CliRunner().invoke(app, ["report", "m", "--from", "2026-11-02", "--to",
@@ -196,3 +200,4 @@ def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url
     assert text.exit_code == 0, text.output
     assert "abandoned calls and their safe-harbour message" in text.output
     assert "call-3" in text.output and "2.6" in text.output
+    assert "answered hung up by dialer" in text.output

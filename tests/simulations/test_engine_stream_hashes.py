@@ -42,6 +42,13 @@ its stream is main's up to the first command after the first refusal (line 138: 
 at 79.5 s waits where it took a8, and a8 takes the outbound call c31 that rang for it), and
 differs from there on; the big blended streams (progressive-inbound-20x8h, blended) likewise
 diverge exactly at their first refusal; every outbound-only stream is unchanged.
+Re-derived for every campaign when AttemptFinished gained ``hangup_side`` (who
+ended the call, as the switch said: ``CallHungUp.side``), which every attempt's ``repr`` now
+shows: with that field left out of the repr the seven streams hash to the digests pinned
+before it, command for command and attempt for attempt, so no decision changed (the
+simulator's driver now says who ended each call: the callee at the end of talk, patience or
+a busy line, the dialer at a ring timeout, the message's end or its own hang-up; the
+bench_engine world's are all ``unknown``).
 """
 
 from __future__ import annotations
@@ -52,19 +59,19 @@ from benchmarks.engine_streams import SMALL, digest
 
 RECORDED = {
     "progressive-10x1h": (2878, 636,
-                          "a56d35f7d355eca739fe1c32e40d2f1c5275009c666caf15c52d4ef136ea748e"),
+                          "32f5498c0eeb17a6c761440edcac1cefeae2fe870ed16b737db774d87ebb98dc"),
     "predictive-20x2h": (14533, 3226,
-                         "58ce650da06db2cc3c845875cc468c8e53a592e26913d1ad2d0f45b6247ff89a"),
+                         "f5e86c1ba7eb2d99121d2407e9a70db4dd9541fbca9c8d667be6f5da9a02e5b8"),
     "power-10x1h": (3713, 828,
-                    "cc2f0a322b3758c2122ee7a09e4eaf2fa73d15c034f2995e876a3cd803197ff0"),
+                    "d5645c49ba02bb0d653108f3b2f6d1ac7c902c4cd9361030879df50851a4a6b5"),
     "adaptive-10x1h": (3645, 845,
-                       "a7eaa2ec5c3442124b25bbe4cad9b9f6e03352ffbc4269129aabcf08c96b6193"),
+                       "aaeddc1a0370934a8bb1f601075ce89bff30c16ca5050b94118a311f5ffc5720"),
     "predictive-amd-10x1h": (3325, 849,
-                             "52f77d6f8ba18d00e65032aaf39e1d29ce63cd33717bfd7ea54d43769895f110"),
+                             "1f3bddde09c75a100a98b6cf58c19179184f0fadfdaaf7201fbc213487b22156"),
     "progressive-inbound-10x1h": (
-        2275, 418, "8e32786173af3df49fff687b18efa1985b0857e59be2f2a88c9e6171e5567c10"),
+        2275, 418, "0173436a3996f9bff8d20235ecc0fa6928684bc9c0d8fbb8dadd69dc7fbf644c"),
     "world-100x5k": (21376, 5006,
-                     "b45eb00cc76bf54438c91037e5e094de97f9f75152c46ebef0c003eeafa14832"),
+                     "da45ff6c1dbb467e04a1064a2563863e54f10955a7dfe95e94808587749e5986"),
 }
 
 

@@ -152,7 +152,8 @@ def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
     _, switch = asyncio.run(_run(tmp_path, store, _strict(opt_out_probability=opt_out,
                                                           playback_seconds=4.0), 60.0,
                                  until_messages_ended, people=patient))
-    rows = [r for r in attempts(store) if r["abandoned"] and r["answered_at"]]
+    attempts_rows = [r for r in attempts(store) if r["ended_at"] is not None]
+    rows = [r for r in attempts_rows if r["abandoned"] and r["answered_at"]]
     store.close()
     started = {r.uuid for r in switch.truth.records.values() if r.message_at is not None}
     heard_rows = [r for r in rows if r["call_uuid"] in started]
@@ -163,6 +164,11 @@ def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
     for row in heard_rows:
         assert row["message_started_at"] is not None
         assert row["message_started_at"] >= row["answered_at"]
+    # Who hung up, as the switch said it (send_bye): the switch after the message, or the
+    # dialer at the opt-out key; never the person (NRS 597.814(2)(b) reads it).
+    assert {r["hangup_side"] for r in heard_rows if r["message_outcome"] == heard} == {
+        "dialer"}
+    assert {r["hangup_side"] for r in attempts_rows} <= {"callee", "dialer", "unknown"}
     # Not played: nothing pretends it was.
     assert {r["message_outcome"] for r in rows if r["call_uuid"] not in started} <= {
         "unconfirmed", "failed", None}

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rules_kit import SELLER, FakeHistory, FakeRegistries, campaign, outcome
 from test_rules_review_findings import US, fresh_versions
 
@@ -71,22 +73,38 @@ def test_the_rule_looks_back_as_far_as_records_are_kept() -> None:
     assert not outcome(check([earlier(1826, True)]), RULE).passed
 
 
-@pytest.mark.parametrize(("ended", "answered", "message", "cause", "expected"), [
-    (False, False, None, None, True),             # not ended yet: unknown, counted
-    (False, True, None, None, True),
-    (True, True, None, "NORMAL_CLEARING", True),  # answered, no message confirmed: unknown
-    (True, True, "cut_off", "NORMAL_CLEARING", True),
-    (True, True, "played", "NORMAL_CLEARING", True),    # started, its end not reported
-    (True, True, "unconfirmed", "NORMAL_CLEARING", True),
-    (True, True, "completed", "NORMAL_CLEARING", False),  # the switch hung up after it
-    (True, False, None, "NO_ANSWER", False),      # the dialer gave up ringing
-    (True, False, None, "USER_BUSY", False),
-    (True, False, None, "CALL_REJECTED", True),   # declined while ringing
+@pytest.mark.parametrize(("ended", "answered", "message", "cause", "side", "expected"), [
+    (False, False, None, None, None, True),             # not ended yet: unknown, counted
+    (False, True, None, None, None, True),
+    (False, True, None, None, "dialer", True),          # (a side only comes with the end)
+    # The switch did not say who ended it (a loopback channel, an older record): strict.
+    (True, True, None, "NORMAL_CLEARING", None, True),  # answered, no message confirmed
+    (True, True, "cut_off", "NORMAL_CLEARING", None, True),
+    (True, True, "started", "NORMAL_CLEARING", None, True),  # started, its end not reported
+    (True, True, "unconfirmed", "NORMAL_CLEARING", None, True),
+    (True, True, "played", "NORMAL_CLEARING", None, False),  # the switch hung up after it
+    (True, True, "played", "NORMAL_CLEARING", "unknown", False),
+    (True, True, None, "NORMAL_CLEARING", "unknown", True),
+    (True, True, None, "NORMAL_CLEARING", "Dialer", True),  # not a value the record holds
+    (True, False, None, "NO_ANSWER", None, False),      # the dialer gave up ringing
+    (True, False, None, "USER_BUSY", None, False),
+    (True, False, None, "CALL_REJECTED", None, True),   # declined while ringing
+    # The switch said it: decides an answered call.
+    (True, True, None, "NORMAL_CLEARING", "dialer", False),       # send_bye
+    (True, True, "cut_off", "NORMAL_CLEARING", "dialer", False),  # the dialer hung up in it
+    (True, True, None, "NORMAL_CLEARING", "callee", True),        # recv_bye
+    (True, True, "played", "NORMAL_CLEARING", "callee", True),    # their BYE came first
+    # Before an answer the cause decides: recv_refuse is busy lines and networks too.
+    (True, False, None, "USER_BUSY", "callee", False),
+    (True, False, None, "NORMAL_CIRCUIT_CONGESTION", "callee", False),
+    (True, False, None, "CALL_REJECTED", "callee", True),
+    (True, False, None, "CALL_REJECTED", "dialer", True),
+    (True, False, None, "NO_ANSWER", "dialer", False),  # send_cancel
 ])
-def test_who_ended_the_call_is_read_the_strict_way(ended, answered, message, cause,
+def test_who_ended_the_call_is_read_the_strict_way(ended, answered, message, cause, side,
                                                    expected) -> None:
     assert called_party_may_have_ended(ended=ended, answered=answered, message=message,
-                                       cause=cause) is expected
+                                       cause=cause, side=side) is expected
 
 
 def test_journal_rows_of_prerecorded_campaigns_carry_the_fact() -> None:
@@ -102,12 +120,16 @@ def test_journal_rows_of_prerecorded_campaigns_carry_the_fact() -> None:
                  "outcome": "machine_message", "answer_kind": "machine",
                  "hangup_cause": "NORMAL_CLEARING"}
     rows = [row(1, **voicemail), row(2, **voicemail), row(3, **voicemail),
-            row(1, **{**voicemail, "message_outcome": "completed"}),
+            row(1, **{**voicemail, "message_outcome": "played"}),
             row(1, ended_at=at + timedelta(seconds=25), outcome="no_answer",
                 hangup_cause="NO_ANSWER"),
-            row(1)]
+            row(1),
+            row(1, **{**voicemail, "hangup_side": "dialer"}),
+            row(1, **{**voicemail, "message_outcome": "played", "hangup_side": "callee"}),
+            row(1, **{**voicemail, "hangup_side": "unknown"})]
     found = past_attempts(rows, {1: ("drops", None, True), 2: ("agents", None, False)})
-    assert [a.prerecorded_hang_up for a in found] == [True, False, True, False, False, True]
+    assert [a.prerecorded_hang_up for a in found] == [True, False, True, False, False, True,
+                                                      False, True, True]
 
 
 def test_a_campaign_is_prerecorded_as_its_settings_say() -> None:
@@ -122,3 +144,52 @@ def test_a_campaign_is_prerecorded_as_its_settings_say() -> None:
     assert not prerecorded({"machine_action": "hang_up"}) and not prerecorded({})
     assert attempt_campaign(Campaign(name="c", settings={"compliance": {"subject": "solar"}})
                             ) == ("c", "solar", False)
+
+
+_SIDES = st.sampled_from([None, "unknown", "callee", "dialer"])
+_MESSAGES = st.sampled_from([None, "played", "cut_off", "started", "unconfirmed", "failed"])
+_CAUSES = st.sampled_from(["NORMAL_CLEARING", "NO_ANSWER", "USER_BUSY", "CALL_REJECTED",
+                           "NORMAL_CIRCUIT_CONGESTION"])
+_EARLIER = st.fixed_dictionaries({
+    "days": st.integers(1, 1800), "campaign": st.sampled_from([1, 2, 3]),
+    "answered": st.booleans(), "ended": st.booleans(), "side": _SIDES,
+    "message": _MESSAGES, "cause": _CAUSES})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_EARLIER, min_size=1, max_size=5))
+def test_no_second_prerecorded_call_after_one_the_person_ended_or_may_have(earlier) -> None:
+    """Invariant, over any journal: a prerecorded call to a Nevada number is refused exactly
+    when an earlier call of a prerecorded campaign (1 and 3; 2 plays none) to it was not
+    ended yet, or answered and ended by the callee as the switch said, or answered with no
+    side said and no message confirmed played to its end, or declined while ringing. A
+    call the switch says it ended itself (``dialer``) never stops the next one."""
+    rows = []
+    for entry in earlier:
+        at = RENO_AT - timedelta(days=entry["days"])
+        rows.append((CallAttempt(
+            campaign_id=entry["campaign"], phone=VEGAS, dialed_at=at,
+            answered_at=at + timedelta(seconds=8) if entry["answered"] else None,
+            ended_at=at + timedelta(seconds=40) if entry["ended"] else None,
+            hangup_cause=entry["cause"] if entry["ended"] else None,
+            message_outcome=entry["message"] if entry["answered"] else None,
+            hangup_side=entry["side"] if entry["ended"] else None), None, None))
+    found = past_attempts(rows, {1: ("drops", None, True), 2: ("agents", None, False),
+                                 3: ("reminders", None, True)})
+
+    def ended_by_the_person(entry) -> bool:
+        if entry["campaign"] == 2:
+            return False
+        if not entry["ended"]:
+            return True
+        if not entry["answered"]:
+            return entry["cause"] == "CALL_REJECTED"
+        if entry["side"] == "callee":
+            return True
+        return entry["side"] != "dialer" and entry["message"] != "played"
+
+    refused = any(ended_by_the_person(entry) for entry in earlier)
+    decision = check(found)
+    assert outcome(decision, RULE).passed is not refused
+    if refused:
+        assert not decision.allowed
