@@ -110,6 +110,12 @@ def test_recorded_rows_have_the_shape_of_a_finished_day(store: CampaignStore) ->
             assert attempt.dialed_at < attempt.answered_at <= attempt.ended_at
         if attempt.bridged_at is not None:
             assert attempt.agent_id is not None and attempt.disposition in ("SIM", "AM")
+        # Who ended it, as a SIP switch says it and a live run journals it (never unknown
+        # for a simulated call): the dialer gives up ringing, a busy line refuses.
+        assert attempt.hangup_side in ("callee", "dialer")
+        if attempt.outcome in ("no_answer", "busy"):
+            assert attempt.hangup_side == {"no_answer": "dialer", "busy": "callee"}[
+                attempt.outcome]
     assert {lead.phone for lead in leads} >= {a.phone for a in attempts}
     assert store.campaign("sim-shape").state == "archived"  # never startable
 
