@@ -36,7 +36,8 @@ def _results_query(campaign_id: int) -> sa.Select:
     return (sa.select(CallAttempt.id.label("attempt_id"), CallAttempt.lead_id,
                       CallAttempt.phone, CallAttempt.attempt_number, CallAttempt.dialed_at,
                       CallAttempt.answered_at, CallAttempt.bridged_at, CallAttempt.ended_at,
-                      CallAttempt.outcome, CallAttempt.hangup_cause, CallAttempt.answer_kind,
+                      CallAttempt.outcome, CallAttempt.hangup_cause,
+                      CallAttempt.hangup_side.label("hung_up_by"), CallAttempt.answer_kind,
                       CallAttempt.abandoned, Agent.name.label("agent"),
                       CallAttempt.disposition, CallAttempt.recording_path,
                       CallAttempt.switch_node, CallAttempt.caller_id, CallAttempt.call_uuid)

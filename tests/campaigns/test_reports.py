@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from campaigns.leads import LeadInput
@@ -150,7 +151,7 @@ def test_hourly_bars_are_drawn_over_their_hour(store):
 
 
 def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url,
-                                                                  monkeypatch):
+                                                                  monkeypatch, tmp_path):
     """A compliance officer proves the 2-second rule call by call: every abandoned call
     with its safe-harbour message's outcome and the seconds from answer to its start."""
     from typer.testing import CliRunner
@@ -193,6 +194,10 @@ def test_abandoned_calls_show_how_their_message_ended_and_how_soon(store, db_url
     records = {r["attempt_id"]: r for r in call_records(store, DAY0, DAY0 + timedelta(1))}
     assert [r["safe_harbor_message"] for r in records.values()] == [p[0] for p in plan]
     assert [r["hung_up_by"] for r in records.values()] == sides
+    from campaigns.export import export_campaign
+    export_campaign(store, "m", tmp_path / "results.csv", "results")
+    exported = pd.read_csv(tmp_path / "results.csv", keep_default_na=False)
+    assert list(exported["hung_up_by"]) == [side or "" for side in sides]
     monkeypatch.setenv("DIALER_DB", db_url)
     monkeypatch.setenv("COLUMNS", "120")
     text = CliRunner().invoke(app, ["report", "m", "--from", "2026-11-02", "--to",
