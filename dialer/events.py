@@ -21,6 +21,9 @@ from enum import StrEnum
 from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import DialTarget, fast_init
 
+_NO_SIDE = HangupSide.UNKNOWN
+"""A module constant: reading an Enum member costs an attribute hook (docs/engine.md)."""
+
 
 class AnswerKind(StrEnum):
     """Who answered, as answering-machine detection (AMD) decided."""
@@ -124,7 +127,7 @@ class OriginateFailed:
     @property
     def side(self) -> HangupSide:
         """No channel was made: nobody hung up, the switch names no side."""
-        return HangupSide.UNKNOWN
+        return _NO_SIDE
 
 
 @fast_init
