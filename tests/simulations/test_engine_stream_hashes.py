@@ -45,7 +45,9 @@ diverge exactly at their first refusal; every outbound-only stream is unchanged.
 Re-derived for every campaign when AttemptFinished gained ``hangup_side`` (who
 ended the call, as the switch said: ``CallHungUp.side``), which every attempt's ``repr`` now
 shows: with that field left out of the repr the seven streams hash to the digests pinned
-before it, command for command and attempt for attempt, so no decision changed (the
+before it, command for command and attempt for attempt, and so do the eight big campaigns
+of benchmarks/engine_streams.py to main's e76d9bb (checked by hand 2026-12-06, 17:05-17:20
+UTC, load average 10-13), so no decision changed (the
 simulator's driver now says who ended each call: the callee at the end of talk, patience or
 a busy line, the dialer at a ring timeout, the message's end or its own hang-up; the
 bench_engine world's are all ``unknown``).
