@@ -211,7 +211,7 @@ class CallAttempt(SQLModel, table=True):
     message_started_at: datetime | None = _ts()
     """When the switch reported the message playing (the 2-second rule's proof)."""
     hangup_side: str | None = Field(default=None, max_length=8)
-    """Who ended the call, as the switch said (migration 0010; ``dialer.hangup.HangupSide``):
+    """Who ended the call, as the switch said (migration 0011; ``dialer.hangup.HangupSide``):
     ``callee``, ``dialer`` or ``unknown``; NULL on rows written before it (unknown)."""
 
 

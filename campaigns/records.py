@@ -86,7 +86,7 @@ def call_records(store: CampaignStore, since: datetime, until: datetime,
                 "message_after_answer_s": message_delay(attempt.answered_at,
                                                         attempt.message_started_at),
                 # Who ended the call, as the switch said (callee, dialer, unknown; None
-                # on rows older than migration 0010): NRS 597.814(2)(b) reads it.
+                # on rows older than migration 0011): NRS 597.814(2)(b) reads it.
                 "hung_up_by": attempt.hangup_side}
 
 

@@ -118,7 +118,7 @@ def _hang_up_sides(store: CampaignStore, campaign_id: int, start: datetime, end:
                    ) -> dict[str, int]:
     """Answered calls dialed in ``[start, end)`` by who ended them, as the switch said
     (``call_attempt.hangup_side``): the callee, the dialer, or not reported (a loopback
-    channel, rows older than migration 0010)."""
+    channel, rows older than migration 0011)."""
     attempt = CallAttempt
     side = attempt.hangup_side
     query = sa.select(

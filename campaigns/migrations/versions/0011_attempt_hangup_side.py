@@ -7,14 +7,14 @@ switch did not say: a loopback channel, an originate that made no channel). Rows
 before this revision keep NULL, read as unknown: the strict case of NRS 597.814(2)(b)
 (``dnc.rules.adad``), so no older call is re-read as ended by the dialer.
 
-Revision ID: 0010_attempt_hangup_side
-Revises: 0009_attempt_message
+Revision ID: 0011_attempt_hangup_side
+Revises: 0010_inbound_disposition
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_attempt_hangup_side"
-down_revision = "0009_attempt_message"
+revision = "0011_attempt_hangup_side"
+down_revision = "0010_inbound_disposition"
 branch_labels = None
 depends_on = None
 
