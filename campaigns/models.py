@@ -488,6 +488,9 @@ class QueueCallback(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=120)
     """The dialer process that holds it (only that one may dial it)."""
     claim_expires_at: datetime | None = _ts()
+    reason: str | None = Field(default=None, max_length=1000)
+    """Why it ended without reaching the caller when a rule decided it (migration 0011):
+    the compliance gate's refusal with its audit id (``compliance dial:...: ...``)."""
 
 
 class Voicemail(SQLModel, table=True):

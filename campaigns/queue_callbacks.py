@@ -20,9 +20,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from campaigns.models import InboundQueue, QueueCallback, QueueCallbackStatus
+from campaigns.models import InboundQueue, QueueCallback, QueueCallbackStatus, Voicemail
 from campaigns.queue_errors import QueueError, active_queue
 from campaigns.store import CampaignStore
+
+REASON_LENGTH = 1000
+"""``queue_callback.reason``'s length (migration 0011)."""
+
+
+def _cut(text: str | None, length: int) -> str | None:
+    return text if text is None or len(text) <= length else text[:length - 1] + "…"
 
 
 def callback_row(callback_id: str, queue: str, number: str, place_at: datetime, *,
@@ -93,13 +100,35 @@ class QueueCallbacks:
             session.commit()
 
     def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,
-                        attempts: int, *, at: datetime, call_uuid: str | None = None) -> None:
+                        attempts: int, *, at: datetime, call_uuid: str | None = None,
+                        reason: str | None = None) -> None:
+        """``reason``: why it ended without a call (the compliance refusal and its audit
+        id), cut to the column's length."""
         with self.store.session() as session:
             session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
                             .values(status=str(status), attempts=attempts, finished_at=at,
                                     completed_call_uuid=call_uuid, claimed_by=None,
-                                    claim_expires_at=None))
+                                    claim_expires_at=None,
+                                    reason=_cut(reason, REASON_LENGTH)))
             session.commit()
+
+    def inquiries(self, rows: Iterable[QueueCallback]) -> dict[str, float | None]:
+        """When each callback's caller phoned us (epoch seconds): the place they kept (a
+        caller's request), or the voicemail they left (``source`` voicemail, by its call);
+        None when unknown (no relationship is relied on then)."""
+        rows = list(rows)
+        calls = [row.call_uuid for row in rows if row.source == "voicemail" and row.call_uuid]
+        left: dict[str, datetime | None] = {}
+        if calls:
+            with self.store.read_session() as session:
+                left = dict(session.execute(sa.select(Voicemail.call_uuid, Voicemail.started_at)
+                                            .where(Voicemail.call_uuid.in_(calls))).all())
+        found: dict[str, float | None] = {}
+        for row in rows:
+            when = left.get(row.call_uuid) if row.source == "voicemail" and row.call_uuid \
+                else row.place_at if row.source != "voicemail" else None
+            found[row.id] = when.timestamp() if when is not None else None
+        return found
 
     def claim_callbacks(self, queues: Iterable[str], owner: str, *, now: datetime,
                         ttl: timedelta) -> list[QueueCallback]:

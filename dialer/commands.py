@@ -277,6 +277,9 @@ class QueueCallbackFinished:
     attempts: int
     call_id: str | None = None
     """The callback call that completed it (COMPLETED)."""
+    reason: str | None = None
+    """Why it ended without a call, when the compliance gate (or the internal list) decided
+    it: the refusal's reasons and the audit id of the decision (``compliance dial:...``)."""
 
 
 @fast_init

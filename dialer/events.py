@@ -262,6 +262,10 @@ class QueueCallbackPending:
     attempts: int = 0
     """Attempts already made."""
     customer_key: str | None = None
+    inquiry_at: float | None = None
+    """When the caller phoned us (the call they kept their place in, or left the voicemail
+    in): their inquiry, which the compliance gate may rely on as an established business
+    relationship for three months (47 CFR 64.1200(f)(5)); None: unknown, none relied on."""
 
 
 @fast_init

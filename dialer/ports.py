@@ -50,6 +50,16 @@ class GateVerdict:
     """The audit log's id for this decision, when the gate records one."""
 
 
+FINAL_REFUSAL = "final: "
+"""The reason a gate adds to a refusal that no later moment cures (a registry listing with no
+exemption, an opt-out, a missing written consent), naming what would have to change: a
+queue callback so refused is cancelled with its reasons, not held at its place."""
+
+EARLIEST_ALLOWED = "earliest-allowed: "
+"""The reason a gate adds to a refusal that a later moment cures, with that instant in ISO
+form (``dnc.rules.adapters.verdict_parts``): a queue callback so refused waits until then."""
+
+
 @runtime_checkable
 class LeadSource(Protocol):
     """Leads the engine may dial. Each lead returned is claimed for this engine."""

@@ -97,10 +97,12 @@ class Engine:
     ``queues``: the inbound queues served (their menus, announcements, overflow, callbacks;
     ``QueueSet``); None serves any queue name by priority then arrival, without menus or
     announcements. ``opted_out(number)``: the internal do-not-call list, which every queue
-    callback is checked against before it is dialed (without it, the compliance gate).
-    ``callback_gate``: what a queue callback must pass besides (the runner's: the called
-    party's calling hours); its refusal holds the callback at its place until the verdict's
-    ``earliest-allowed`` time (else the queue's ``retry_after``), never dialed meanwhile.
+    callback is checked against first (a listed number ends it as ``opted_out``).
+    ``callback_gate``: the full dial-time gate a queue callback must pass (the runner's:
+    the campaign's rules over the callback's facts, ``dialer/runner/callback_gate.py``);
+    None: the campaign's ``gate``. Its refusal holds the callback at its place until the
+    verdict's ``earliest-allowed`` time, cancels it when final, else retries it
+    (``callback_verdicts.py``); never dialed without its allowance at that instant.
     ``hour_of(at)``: the hour of the day at engine time ``at`` in the call centre (the
     queues' arrival rates are learnt per hour; default: the UTC hour of epoch seconds).
     """
@@ -618,16 +620,17 @@ class Engine:
     def _previous_agent(self, customer_key: str | None) -> str | None:
         return None if customer_key is None else self._last_agent.get(customer_key)
 
-    def _clear_callback(self, target: DialTarget, at: float) -> GateVerdict | None:
-        """The callback gate's verdict now (None: no such gate)."""
+    def _clear_callback(self, target: DialTarget, at: float) -> GateVerdict:
+        """The full dial-time gate for a queue callback: the callback gate (the runner's,
+        over the campaign's rules with the callback's own facts), else the campaign's gate
+        (the simulator's): one path whoever drives the engine."""
         gate = self._callback_gate
-        return None if gate is None else gate.check(target, at)
+        return (self.gate if gate is None else gate).check(target, at)
 
-    def _check_callback(self, target: DialTarget, at: float) -> GateVerdict:
-        """A queue callback is a call the caller asked for: the internal do-not-call list
-        decides (the campaign's gate when no list was given: stricter, never laxer)."""
-        if self._opted_out is None:
-            return self.gate.check(target, at)
-        if self._opted_out(target.number_e164):
+    def _check_callback(self, target: DialTarget, at: float) -> GateVerdict | None:
+        """The internal do-not-call list first: its refusal when the number is listed (an
+        opt-out ends the callback as ``opted_out``), else None (or no list given)."""
+        listed = self._opted_out
+        if listed is not None and listed(target.number_e164):
             return GateVerdict(False, ("internal DNC: the number opted out",), ("internal",))
-        return GateVerdict(True, ("queue callback requested by the caller",), ("internal",))
+        return None

@@ -55,6 +55,7 @@ from dialer.commands import (
 )
 from dialer.engine.agents import Agent
 from dialer.engine.blending import ArrivalRates, BlendReserve, total_reserve, utc_hour
+from dialer.engine.callback_verdicts import Refusal, earliest_allowed, refusal_kind, refusal_text
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.ivr import IvrSession, Play
 from dialer.engine.prompts import key_prompt, position_prompts, wait_prompts
@@ -74,20 +75,12 @@ _FAREWELL_GRACE = 5.0
 """Seconds after a farewell's end before the engine hangs up itself (the switch should)."""
 
 
-_EARLIEST = "earliest-allowed: "
-"""How a gate's refusal names the first instant it would allow (dnc.rules.adapters)."""
-
-
-def _earliest_allowed(verdict: GateVerdict) -> float | None:
-    """The epoch seconds of the refusal's ``earliest-allowed`` reason, if it has one."""
-    for reason in verdict.reasons:
-        if reason.startswith(_EARLIEST):
-            try:
-                moment = datetime.fromisoformat(reason[len(_EARLIEST):])
-            except ValueError:
-                return None
-            return moment.timestamp() if moment.tzinfo is not None else None
-    return None
+def _inquiry(inquiry_at: float | None) -> dict[str, str]:
+    """The target's attributes the gate reads: the caller's inquiry (``ebr_last_inquiry``,
+    as ``dnc.rules.adapters.lead_facts_from_attributes`` reads it), when known."""
+    if inquiry_at is None:
+        return {}
+    return {"ebr_last_inquiry": datetime.fromtimestamp(inquiry_at, UTC).isoformat()}
 
 
 class _Timer(IntEnum):
@@ -110,10 +103,12 @@ class EngineServices:
     place_call: Callable[[DialTarget, float, str, str, float, GateVerdict], Call | None]
     """(target, at, callback_id, switch_id, ring_timeout, verdict) → the callback call, or
     None when no gateway or caller ID can take it now."""
-    check_callback: Callable[[DialTarget, float], GateVerdict]
-    """The internal do-not-call list (or the campaign gate): a refusal ends the callback."""
-    clear_callback: Callable[[DialTarget, float], GateVerdict | None]
-    """The callback gate (calling hours): a refusal holds it; None: no such gate."""
+    check_callback: Callable[[DialTarget, float], GateVerdict | None]
+    """The internal do-not-call list's refusal (None: not listed, or no list): it ends the
+    callback as opted out."""
+    clear_callback: Callable[[DialTarget, float], GateVerdict]
+    """The full dial-time gate (the callback gate, else the campaign's): a refusal holds,
+    retries or cancels it (``callback_verdicts``); an allowance is what the dial rests on."""
     switch_up: Callable[[str], bool]
     known_switch: Callable[[str | None], str]
     previous_agent: Callable[[str | None], str | None]
@@ -152,11 +147,12 @@ class InboundState:
 class QueueCallback:
     """A caller's kept place, until an agent is connected to them or attempts run out."""
 
-    __slots__ = ("attempts", "callback_id", "customer_key", "held", "number", "place_at",
-                 "priority", "queue")
+    __slots__ = ("attempts", "callback_id", "customer_key", "held", "inquiry_at", "number",
+                 "place_at", "priority", "queue")
 
     def __init__(self, callback_id: str, queue: str, number: str, place_at: float,
-                 priority: int, attempts: int = 0, customer_key: str | None = None) -> None:
+                 priority: int, attempts: int = 0, customer_key: str | None = None,
+                 inquiry_at: float | None = None) -> None:
         self.callback_id = callback_id
         self.queue = queue
         self.number = number
@@ -164,6 +160,10 @@ class QueueCallback:
         self.priority = priority
         self.attempts = attempts
         self.customer_key = customer_key
+        self.inquiry_at = inquiry_at
+        """When the caller phoned us (the inbound call, or the voicemail's): an inquiry, the
+        established business relationship of 47 CFR 64.1200(f)(5) for three months; None:
+        unknown, no relationship relied on."""
         self.held = 0
         """Refusals by the callback gate that named no time it would allow the dial."""
 
@@ -292,7 +292,7 @@ class InboundRouter:
         self.queues.get(event.queue)  # unknown queue: refused
         self._submit_callback(QueueCallback(
             event.callback_id, event.queue, event.number_e164, event.place_at, event.priority,
-            event.attempts, event.customer_key), event.at)
+            event.attempts, event.customer_key, event.inquiry_at), event.at)
 
     def transfer(self, call: Call, name: str, at: float) -> None:
         """An agent sent ``call`` to queue ``name`` (blind transfer; checked open and served
@@ -413,7 +413,8 @@ class InboundRouter:
         target = DialTarget(
             f"queue-callback:{callback.callback_id}", callback.number, self.campaign_id,
             callback.attempts + 1, callback.customer_key, None,
-            {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id})
+            {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id},
+            _inquiry(callback.inquiry_at))
         services = self.services
         live = self._live_caller(callback.number, queue.name)
         if live is not None:
@@ -423,18 +424,17 @@ class InboundRouter:
             self._leave_line(live)
             self._connect(live, agent, at)
             return
-        verdict = services.check_callback(target, at)
-        if not verdict.allowed:
-            self._finish_callback(callback, CallbackResult.OPTED_OUT, at)
+        listed = services.check_callback(target, at)
+        if listed is not None:
+            self._finish_callback(callback, CallbackResult.OPTED_OUT, at,
+                                  reason=refusal_text(listed))
             services.after_assignment(
                 self.pool.unreserve(agent.agent_id, at, "callback refused"), at)
             return
-        cleared = services.clear_callback(target, at)
-        if cleared is not None:
-            if not cleared.allowed:
-                self._hold_callback(callback, agent, cleared, at)
-                return
-            verdict = cleared  # the decision the dial rests on (its audit id)
+        verdict = services.clear_callback(target, at)
+        if not verdict.allowed:
+            self._hold_callback(callback, agent, verdict, at)
+            return
         if not services.switch_up(agent.switch_id):
             # Not an attempt: the place is kept and the callback tried again later.
             services.after_assignment(
@@ -459,21 +459,29 @@ class InboundRouter:
 
     def _hold_callback(self, callback: QueueCallback, agent: Agent, verdict: GateVerdict,
                        at: float) -> None:
-        """The callback gate refused the dial now (outside the called party's calling
-        hours): not an attempt; the agent is freed and the callback keeps its place until
-        the earliest time the verdict names. A refusal naming no such time is tried again
-        ``retry_after`` later, ``max_attempts`` times at most, then the callback fails."""
+        """The gate refused the dial now: not an attempt; the agent is freed. The callback
+        keeps its place until the earliest time the verdict names; a final refusal (a
+        registry, an opt-out, a missing consent) cancels it with the reasons; one naming
+        neither is tried again ``retry_after`` later, ``max_attempts`` times at most, then
+        the callback fails with the reasons (``callback_verdicts``)."""
         queue = self.queues.get(callback.queue)
         settings = queue.config.callback
         self.services.after_assignment(
             self.pool.unreserve(agent.agent_id, at, "callback held by the compliance gate"),
             at)
-        until = _earliest_allowed(verdict)
+        kind = refusal_kind(verdict)
+        if kind is Refusal.FINAL:
+            queue.stats.counts.callbacks_failed += 1
+            self._finish_callback(callback, CallbackResult.CANCELLED, at,
+                                  reason=refusal_text(verdict))
+            return
+        until = earliest_allowed(verdict)
         if until is None:
             callback.held += 1
             if callback.held >= settings.max_attempts:
                 queue.stats.counts.callbacks_failed += 1
-                self._finish_callback(callback, CallbackResult.FAILED, at)
+                self._finish_callback(callback, CallbackResult.FAILED, at,
+                                      reason=refusal_text(verdict))
                 return
             until = at + settings.retry_after
         self._schedule(max(until, at + 1.0), _Timer.CALLBACK_RETRY, callback.callback_id, 0)
@@ -535,10 +543,10 @@ class InboundRouter:
         return None
 
     def _finish_callback(self, callback: QueueCallback, result: CallbackResult, at: float,
-                         call_id: str | None = None) -> None:
+                         call_id: str | None = None, reason: str | None = None) -> None:
         del self.callbacks[callback.callback_id]
         self.services.emit(QueueCallbackFinished(at, callback.callback_id, callback.queue,
-                                                 result, callback.attempts, call_id))
+                                                 result, callback.attempts, call_id, reason))
 
     def _to_callback(self, call: Call, at: float) -> None:
         """The caller hung up after asking for a callback: their place becomes virtual."""
@@ -546,8 +554,10 @@ class InboundRouter:
         assert inbound is not None and inbound.work is not None
         work = inbound.work
         self._leave_line(call)
+        # The caller phoned us: an inquiry from the moment they took their place.
         callback = QueueCallback(self.services.new_id(), inbound.queue.name, call.caller_number,
-                                 work.arrived_at, work.priority, 0, call.customer_key)
+                                 work.arrived_at, work.priority, 0, call.customer_key,
+                                 work.arrived_at)
         self.services.emit(QueueCallbackRequested(
             at, callback.callback_id, callback.queue, callback.number, callback.place_at,
             callback.priority, call.call_id, callback.customer_key))

@@ -525,6 +525,18 @@ class DialTimeGate:
             for person in people:
                 self._kept_people.load(person, loaded_people.get(person, []), since)
 
+    def keep_facts(self, lead_id: str, facts: LeadFacts) -> bool:
+        """The facts a prefetched lead is decided on from now (a queue callback's, which its
+        dial target carries: ``dialer/runner/callback_gate.py``); False, and nothing kept,
+        when the lead was not prefetched with this number (its history is not loaded)."""
+        kept = self._leads.get(lead_id)
+        if kept is None or kept.facts.number_e164 != facts.number_e164:
+            return False
+        if kept.facts != facts:
+            with self._lock:
+                self._leads[lead_id] = _Kept(facts)
+        return True
+
     def record_dial(self, number_e164: str, at: float, campaign: str, lead_id: str | None
                     ) -> None:
         """An attempt was journaled: attempt limits count it from the next check on."""

@@ -175,9 +175,32 @@ class JournalStep:
 
     def __call__(self, ops: Sequence[JournalOp]) -> BatchResult:
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
+        unaudited: dict[str, str] = {}
         if inbound:
+            unaudited = self._audit_callback_dials(inbound)
             self.queue_writes(inbound)
             ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
+        result = self._journal(ops)
+        if unaudited:
+            return BatchResult(result.begun, {**result.refused, **unaudited}, result.problems)
+        return result
+
+    def _audit_callback_dials(self, inbound: Sequence[QueueStoreOp]) -> dict[str, str]:
+        """A queue callback's dial rests on a dial-time decision too: on disk before its
+        originate, like a campaign dial's; if the audit cannot be written, it is not dialed
+        (call id → why)."""
+        dials = [op.dial for op in inbound if op.dial is not None]
+        if not dials:
+            return {}
+        try:
+            self.gate.flush_audit()
+        except Exception as error:
+            log.error("audit log write failed, not dialing %d queue callbacks: %s",
+                      len(dials), error)
+            return {call_id: f"audit log not written: {error}" for call_id in dials}
+        return {}
+
+    def _journal(self, ops: Sequence[JournalOp]) -> BatchResult:
         begins = [op for op in ops if isinstance(op, BeginOp)]
         if begins:
             try:

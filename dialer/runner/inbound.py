@@ -20,7 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,11 @@ from dialer.engine import Engine
 from dialer.engine.queues import QueueSet
 from dialer.events import Event, QueueCallbackPending
 from dialer.prompt_files import PromptSet, load_prompts
+from dialer.runner.callback_gate import QUEUE_CALLBACK, CallbackFacts, CallbackGate
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
 
 log = logging.getLogger("dialer.runner")
-QUEUE_CALLBACK = "queue-callback:"
-"""Lead id prefix of a queue callback's dial (it has no lead: the callback row is its journal)."""
 WATCH_EVERY = 5.0
 """Seconds between looks at the queues (alerts) and at the store's callbacks."""
 CLAIM_TTL = timedelta(minutes=2)
@@ -60,6 +59,9 @@ class QueueStoreOp:
     """A write to the queue store, applied on the database thread in journal order."""
 
     apply: Callable[[], None]
+    dial: str | None = None
+    """A queue callback's dial journaled by this op (its call id): the compliance decision
+    it rests on is written to the audit log before it (``JournalStep``)."""
 
 
 class InboundLink:
@@ -102,6 +104,9 @@ class InboundLink:
         """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
         self._dispositions: dict[str, tuple[str, str | None]] = {}
         """Inbound call still live (transferred on) → the disposition its agent gave."""
+        self.callback_gate: CallbackGate | None = None
+        """The callbacks' dial-time gate (the runner's, once built): it learns each
+        callback's facts when this link does, and forgets them when it finishes."""
 
     def attach(self, engine: Engine) -> None:
         """The runner's engine, once built (its queues' callbacks and snapshot)."""
@@ -144,21 +149,19 @@ class InboundLink:
                 return []  # the callback's own result comes as QueueCallback* commands
             return None
         if isinstance(command, QueueCallbackRequested):
-            return [QueueStoreOp(lambda c=command: self.callbacks.add_callback(
-                c.callback_id, c.queue, c.number_e164, utc(c.place_at), at=utc(c.at),
-                priority=c.priority, call_uuid=c.call_id, customer_key=c.customer_key,
-                owner=self.owner, claim_ttl=CLAIM_TTL))]
+            return [QueueStoreOp(lambda c=command: self._requested(c))]
         if isinstance(command, QueueCallbackAttempted):
             return [QueueStoreOp(lambda c=command: self.callbacks.callback_attempted(
                 c.callback_id, c.attempts, utc(c.retry_at)))]
         if isinstance(command, QueueCallbackFinished):
             self._finished_callbacks.add(command.callback_id)
+            if self.callback_gate is not None:
+                self.callback_gate.forget(command.callback_id)
             status = {CallbackResult.COMPLETED: QueueCallbackStatus.COMPLETED,
                       CallbackResult.FAILED: QueueCallbackStatus.FAILED,
                       CallbackResult.OPTED_OUT: QueueCallbackStatus.OPTED_OUT,
                       CallbackResult.CANCELLED: QueueCallbackStatus.CANCELLED}[command.result]
-            return [QueueStoreOp(lambda c=command: self.callbacks.finish_callback(
-                c.callback_id, status, c.attempts, at=store_at, call_uuid=c.call_id))]
+            return [QueueStoreOp(lambda c=command: self._finished(c, status, store_at))]
         if isinstance(command, VoicemailRecorded):
             return [QueueStoreOp(lambda c=command: self.voicemail.add_voicemail(
                 c.call_id, c.queue, c.caller_number, c.path, utc(c.started_at),
@@ -167,9 +170,34 @@ class InboundLink:
 
     def begin_op(self, journal: JournalAttempt) -> QueueStoreOp:
         """A queue callback's dial: its callback row (claimed by this process) is the
-        journal; nothing else to write before the originate."""
+        journal; nothing else to write before the originate but the audit of the decision
+        it rests on (``JournalStep``)."""
         self._callback_calls[journal.call_id] = journal.lead_id.removeprefix(QUEUE_CALLBACK)
-        return QueueStoreOp(lambda: None)
+        return QueueStoreOp(lambda: None, dial=journal.call_id)
+
+    def _requested(self, command: QueueCallbackRequested) -> None:
+        """Database thread: a caller kept their place; the gate loads the number's history
+        (their inquiry is the moment they took the place: ``QueueCallback.inquiry_at``)."""
+        self.callbacks.add_callback(
+            command.callback_id, command.queue, command.number_e164, utc(command.place_at),
+            at=utc(command.at), priority=command.priority, call_uuid=command.call_id,
+            customer_key=command.customer_key, owner=self.owner, claim_ttl=CLAIM_TTL)
+        if self.callback_gate is not None:
+            self.callback_gate.prefetch([CallbackFacts(
+                command.callback_id, command.number_e164, command.place_at)], command.at)
+
+    def _finished(self, command: QueueCallbackFinished, status: QueueCallbackStatus,
+                  at: datetime) -> None:
+        """Database thread: a callback the gate refused is written with the refusal, after
+        the decision itself is in the audit log (the proof the reason names)."""
+        if command.reason and self.callback_gate is not None:
+            try:
+                self.callback_gate.gate.flush_audit()
+            except Exception as error:  # kept in the gate's buffer for its next write
+                log.error("audit log write failed for callback %s: %s", command.callback_id,
+                          error)
+        self.callbacks.finish_callback(command.callback_id, status, command.attempts, at=at,
+                                       call_uuid=command.call_id, reason=command.reason)
 
     def wrap_started(self, agent_id: str, call_id: str) -> None:
         """An agent's wrap-up began; if the call was inbound its record gets the wrap end
@@ -201,10 +229,15 @@ class InboundLink:
         if not self.served:
             return []
         rows = self.callbacks.claim_callbacks(self.served, self.owner, now=utc(now), ttl=CLAIM_TTL)
+        rows = [row for row in rows if row.id not in self._finished_callbacks]
+        inquiries = self.callbacks.inquiries(rows)
+        if self.callback_gate is not None:
+            self.callback_gate.prefetch([CallbackFacts(row.id, row.number, inquiries[row.id])
+                                         for row in rows], now)
         return [QueueCallbackPending(now, row.id, row.queue, row.number,
                                      row.place_at.timestamp(), row.priority, row.attempts,
-                                     row.customer_key)
-                for row in rows if row.id not in self._finished_callbacks]
+                                     row.customer_key, inquiries[row.id])
+                for row in rows]
 
     def release(self) -> int:
         return self.callbacks.release_callbacks(self.owner)

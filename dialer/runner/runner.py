@@ -305,9 +305,8 @@ class Runner:
 
     async def _start(self) -> None:
         ledger_seed = await self.recovery.recover()
-        from dialer.runner.callback_hours import CallbackHours
+        from dialer.runner.callback_gate import CallbackGate
         from dialer.runner.carriers import caller_id_pool, caller_id_usage_today
-        from dialer.runner.dial_gate import rule_tables
         from dialer.runner.gateway_watch import load_gateways
 
         now = self.clock()
@@ -316,10 +315,11 @@ class Runner:
         router = await self.db.call(load_gateways, self.store, self.config.switch_ids)
         if router is not None:
             self.gateway_watch = GatewayWatch(router, self.alerts.book, self.clock)
-        # Queue callbacks are outbound calls: the called party's calling hours as well as
-        # the internal list (dialer/runner/callback_hours.py).
-        callback_gate = CallbackHours(rule_tables(self.settings.data)) \
-            if self.inbound.served else None
+        # Queue callbacks are outbound calls of this campaign: the full dial-time gate over
+        # each callback's facts (dialer/runner/callback_gate.py).
+        callback_gate = CallbackGate(self.gate, self.link.name) if self.inbound.served \
+            else None
+        self.inbound.callback_gate = callback_gate
         self.engine = Engine(self.config, self.policy, self.hopper, self.gate,
                              new_id=lambda: str(uuid.uuid4()), ledger_seed=ledger_seed,
                              queues=self.inbound.queues, opted_out=self._opted_out,

@@ -87,6 +87,25 @@ def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool 
     return store
 
 
+def landlines(tmp: Path, numbers: list[str], at: float) -> None:
+    """The officer's line-type data says these numbers are landlines (``tmp/dnc/facts.db``):
+    a queue callback has no written consent (a caller's request is an inquiry, not one), so
+    without this an autodialed telemarketing callback to an unknown line, counted as
+    wireless, is refused (47 CFR 64.1200(a)(2); docs/compliance.md "Queue callbacks")."""
+    from datetime import UTC, datetime, timedelta
+
+    from dnc.facts import FACTS_NAME, NumberFactsStore
+    from dnc.interfaces import LineType
+
+    moment = datetime.fromtimestamp(at, UTC)
+    facts = NumberFactsStore(tmp / "dnc" / FACTS_NAME)
+    try:
+        facts.record_line_types([(n, True, LineType.LANDLINE, moment - timedelta(days=1))
+                                 for n in numbers], moment - timedelta(hours=1), "test")
+    finally:
+        facts.close()
+
+
 def settings_for(tmp: Path, url: EslUrl, stop_grace: float = 10.0, db: str | None = None,
                  instance: str | None = None) -> RunnerSettings:
     return RunnerSettings(campaign="demo", database=db or f"sqlite:///{tmp / 'dialer.db'}",

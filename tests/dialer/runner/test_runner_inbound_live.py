@@ -23,7 +23,13 @@ from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
 from tests.dialer.runner.inbound_kit import inbound_calls, place, short_prompts
-from tests.dialer.runner.runner_kit import attempts, make_store, settings_for, us_hours_clock
+from tests.dialer.runner.runner_kit import (
+    attempts,
+    landlines,
+    make_store,
+    settings_for,
+    us_hours_clock,
+)
 
 LIVE_CALLEES = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
                              time_to_answer=0.5, patience=30.0)
@@ -57,6 +63,7 @@ def test_a_caller_navigates_the_menu_waits_asks_for_a_callback_and_is_called_bac
         "name": "sales", "ivr": MENU,
         "announcements": {"every": 10, "position": True, "estimated_wait": True},
         "callback": {"offer_after": 10}}, at=datetime.fromtimestamp(clock(), UTC))
+    landlines(tmp_path, ["+13125550162"], clock())  # no written consent: see landlines
     files = short_prompts(tmp_path)
 
     async def scenario():

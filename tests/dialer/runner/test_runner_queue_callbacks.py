@@ -17,7 +17,7 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import make_store, settings_for, us_hours_clock
+from tests.dialer.runner.runner_kit import landlines, make_store, settings_for, us_hours_clock
 
 
 def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
@@ -32,6 +32,7 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     callbacks.add_callback("cb-ours", "sales", "+13125550177", now - timedelta(minutes=3), at=now)
     callbacks.add_callback("cb-theirs", "sales", "+13125550178", now - timedelta(minutes=4),
                            at=now, owner="another-process", claim_ttl=timedelta(minutes=5))
+    landlines(tmp_path, ["+13125550177"], clock())
 
     async def scenario() -> dict:
         callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
