@@ -82,6 +82,9 @@ class World:
     callback_talk: float = 30.0
     log: list[tuple[str, Any]] = field(default_factory=list)
     """Every event fed and command received, in the order they happened."""
+    observers: list[Any] = field(default_factory=list)
+    """Called with each command as it is received (a driver's side effects: the runner's
+    callback gate learning a callback, counting its dials)."""
 
     def at(self, t: float, action: Any) -> None:
         heapq.heappush(self.heap, (t, next(self.seq), action))
@@ -98,6 +101,8 @@ class World:
         for command in commands:
             self.commands.append(command)
             self.log.append(("command", command))
+            for observe in self.observers:
+                observe(command)
             t = command.at
             if isinstance(command, Bridge):
                 self.at(t, CallBridged(t, command.call_id, command.agent_id))
@@ -203,7 +208,8 @@ def queue(name: str = "sales", **settings: Any) -> QueueConfig:
 def world(*queues: QueueConfig, agents: int = 1, skills: dict[str, frozenset[str]] | None = None,
           n_leads: int = 0, policy: Any = None, wrap_up: float = 0.0,
           prompts: PromptSet = PROMPTS, calendars: dict | None = None,
-          start: float = 0.0, callback_gate: Any = None, **config: Any) -> World:
+          start: float = 0.0, callback_gate: Any = None, gate: Any = None,
+          **config: Any) -> World:
     settings: dict[str, Any] = {"campaign_id": "c1", "caller_id_number": "+12015550000",
                                 "wrap_up_timeout": wrap_up}
     settings.update(config)
@@ -211,7 +217,7 @@ def world(*queues: QueueConfig, agents: int = 1, skills: dict[str, frozenset[str
                             for i in range(n_leads)])
     holder: dict[str, World] = {}
     engine = Engine(
-        CampaignConfig(**settings), policy or Progressive(), leads, AllowAllGate(),
+        CampaignConfig(**settings), policy or Progressive(), leads, gate or AllowAllGate(),
         assume_switches_up=True, queues=QueueSet(queues, prompts, calendars),
         opted_out=lambda number: number in holder["w"].opted_out, callback_gate=callback_gate)
     w = holder["w"] = World(engine)
