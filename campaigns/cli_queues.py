@@ -370,18 +370,21 @@ def queue_callbacks(
     rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
-             "finished_at": c.finished_at}
+             "finished_at": c.finished_at, "reason": c.reason}
             for c in QueueCallbacks(store.store).callbacks(queue, status)]
     if as_json:
         emit(rows)
         return
     from rich.table import Table
 
-    table = Table("id", "queue", "number", "place (UTC)", "attempts", "status", "source")
+    table = Table("id", "queue", "number", "place (UTC)", "attempts", "status", "source",
+                  "reason")
     for row in rows:
+        # Why the compliance gate (or the internal list) ended it, with the audit id of
+        # the decision (`dialer compliance audit` finds it).
         table.add_row(row["id"][:12], row["queue"], row["number"],
                       f"{row['place_at']:%Y-%m-%d %H:%M:%S}", str(row["attempts"]),
-                      row["status"], row["source"])
+                      row["status"], row["source"], row["reason"] or "")
     make_console().print(table)
 
 

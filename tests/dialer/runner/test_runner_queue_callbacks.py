@@ -99,3 +99,55 @@ def test_a_switch_without_the_queues_prompts_is_refused_naming_the_file(tmp_path
         f"'{SHIPPED / 'you_are_number.wav'}' (file_exists {SHIPPED / 'you_are_number.wav'}: "
         "false)") in text
     assert "cannot play the safe-harbour message" not in text
+
+
+def test_callbacks_to_listed_numbers_rest_on_the_callers_inquiry_or_are_cancelled(tmp_path):
+    """The full gate decides stored callbacks: a voicemail left ten days ago is an inquiry
+    (47 CFR 64.1200(f)(5)) that exempts the national registry; a caller's place kept four
+    months ago no longer is, so that callback is cancelled with the refusal and the audit id
+    of the decision, which the audit log holds (the supervisor's `queue callbacks` reason)."""
+    from campaigns.voicemail_store import VoicemailStore
+    from dnc.rules.audit import AuditLog
+
+    clock = us_hours_clock()
+    listed = ("+13125550100", "+13125550101")
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02, clock=clock, listed=listed)
+    now = datetime.fromtimestamp(clock(), UTC)
+    QueueStore(store).create({"name": "sales"}, at=now)
+    landlines(tmp_path, list(listed), clock())
+    callbacks, voicemail = QueueCallbacks(store), VoicemailStore(store)
+    callbacks.add_callback("cb-old", "sales", listed[0], now - timedelta(days=120),
+                           at=now - timedelta(days=120))
+    message = voicemail.add_voicemail("vm-call", "sales", listed[1], "/tmp/vm.wav",
+                                      now - timedelta(days=10),
+                                      now - timedelta(days=10) + timedelta(seconds=20))
+    voicemail.voicemail_to_callback(message.id, "cb-vm", at=now)
+
+    async def scenario() -> None:
+        callees = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,
+                                time_to_answer=0.5, patience=30.0)
+        settings = SwitchSettings(speed=4.0, sound_files=demo_switch_files())
+        async with running_switch(settings=settings, fate_source=callees, seed=5) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=5.0), store,
+                            login_agents=True, clock=clock)
+            runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.1, 0.2),
+                                                   random.Random(1))
+            await runner.run(duration=5.0)
+
+    asyncio.run(scenario())
+    done = {c.id: c for c in callbacks.callbacks()}
+    assert done["cb-vm"].status == "completed" and done["cb-vm"].reason is None
+    old = done["cb-old"]
+    assert old.status == "cancelled" and old.attempts == 0
+    assert old.reason.startswith("compliance dial:") and "us.national_dnc: listed" in old.reason
+    decision_id = old.reason.removeprefix("compliance ").split(": ", 1)[0]
+    entries = {e["decision_id"]: e for e in AuditLog(tmp_path / "audit").entries(
+        number=listed[0])}
+    assert entries[decision_id]["lead_id"] == "queue-callback:cb-old"
+    assert not entries[decision_id]["allowed"]
+    allowed = [e for e in AuditLog(tmp_path / "audit").entries(number=listed[1])
+               if e["allowed"]]
+    assert allowed and allowed[0]["lead_id"] == "queue-callback:cb-vm"
+    assert any(p["permission"].startswith("ebr:inquiry") for p in allowed[0]["permissions"])
+    store.close()
