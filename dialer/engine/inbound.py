@@ -16,7 +16,8 @@ voicemail), and its ``AttemptFinished`` is emitted once.
 Queue callbacks keep the caller's place: the callback waits in the queue's line with the key
 of the call it came from (inbound_lines.py), so it is served exactly when the caller would
 have been. When it reaches the front the pool reserves an agent first, the number is checked
-against the internal do-not-call list, then the dialer calls; unanswered attempts are
+against the internal do-not-call list and then by the full dial-time gate (held, cancelled or
+retried on a refusal: callback_verdicts.py), then the dialer calls; unanswered attempts are
 retried ``max_attempts`` times ``retry_after`` seconds apart, each time at the same place.
 A caller who phones the same queue again while their callback waits takes its place (the
 callback is cancelled); at a callback's turn, a live caller from its number waiting in the
