@@ -489,7 +489,7 @@ class QueueCallback(SQLModel, table=True):
     """The dialer process that holds it (only that one may dial it)."""
     claim_expires_at: datetime | None = _ts()
     reason: str | None = Field(default=None, max_length=1000)
-    """Why it ended without reaching the caller when a rule decided it (migration 0011):
+    """Why it ended without reaching the caller when a rule decided it (migration 0012):
     the compliance gate's refusal with its audit id (``compliance dial:...: ...``)."""
 
 

@@ -25,7 +25,7 @@ from campaigns.queue_errors import QueueError, active_queue
 from campaigns.store import CampaignStore
 
 REASON_LENGTH = 1000
-"""``queue_callback.reason``'s length (migration 0011)."""
+"""``queue_callback.reason``'s length (migration 0012)."""
 
 
 def _cut(text: str | None, length: int) -> str | None:

@@ -6,14 +6,14 @@ allows (a registry listing with no exemption, a missing written consent: the cal
 list's (``opted_out``), with the audit id of the decision (``compliance dial:<run>:<n>:
 ...``), so the supervisor sees why and a compliance officer finds the proof.
 
-Revision ID: 0011_queue_callback_reason
-Revises: 0010_inbound_disposition
+Revision ID: 0012_queue_callback_reason
+Revises: 0011_attempt_hangup_side
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_queue_callback_reason"
-down_revision = "0010_inbound_disposition"
+revision = "0012_queue_callback_reason"
+down_revision = "0011_attempt_hangup_side"
 branch_labels = None
 depends_on = None
 
