@@ -485,7 +485,11 @@ class InboundRouter:
                                       reason=refusal_text(verdict))
                 return
             until = at + settings.retry_after
-        self._schedule(max(until, at + 1.0), _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+        # Back at the instant the gate names (the line's order counts from then: a later
+        # return would let a callback of lower rank take the agent first); one naming now or
+        # the past is asked again a second later, never in a loop at one instant.
+        self._schedule(until if until > at else at + 1.0, _Timer.CALLBACK_RETRY,
+                       callback.callback_id, 0)
 
     def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
         """A callback call ended: done when it was connected, else retried or given up."""
@@ -506,6 +510,22 @@ class InboundRouter:
             self.services.emit(QueueCallbackAttempted(at, callback.callback_id,
                                                       callback.attempts, retry_at))
             self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+
+    def _return_callbacks(self, keys: list[str], at: float) -> None:
+        """Callbacks whose wait (a retry, a hold by the gate) ends at ``at`` go back to the
+        line in its own order (effective priority, then place): submitted one by one in
+        the timers' order, the first would take a free agent before a higher-ranked one
+        returning at the same instant."""
+        back = [callback for key in keys
+                if (callback := self.callbacks.get(key)) is not None
+                and not self.pool.lines.is_waiting(key)]
+        if len(back) > 1:
+            back.sort(key=lambda callback: (
+                -(callback.priority
+                  + self.queues.get(callback.queue).aging * (at - callback.place_at)),
+                callback.place_at))
+        for callback in back:
+            self._submit_callback(callback, at)
 
     def _submit_callback(self, callback: QueueCallback, at: float) -> None:
         queue = self.queues.get(callback.queue)
@@ -574,9 +594,10 @@ class InboundRouter:
         while timers and timers[0][0] <= now:
             due, _, kind, key, token = heapq.heappop(timers)
             if kind is _Timer.CALLBACK_RETRY:
-                callback = self.callbacks.get(key)
-                if callback is not None and not self.pool.lines.is_waiting(key):
-                    self._submit_callback(callback, due)
+                keys = [key]
+                while timers and timers[0][0] == due and timers[0][2] is _Timer.CALLBACK_RETRY:
+                    keys.append(heapq.heappop(timers)[3])
+                self._return_callbacks(keys, due)
                 continue
             call = self.calls.get(key)
             inbound = call.inbound if call is not None else None

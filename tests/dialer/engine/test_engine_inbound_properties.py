@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from inbound_kit import Caller, queue, world
 
@@ -257,6 +257,11 @@ def _check_counted_once(w, allow_opt_out: bool = False) -> None:
 @settings(max_examples=60, deadline=None)
 @given(spec=callers, agents=st.integers(1, 3), answers=st.booleans(),
        vip_priority=st.integers(0, 6), gated=st.booleans())
+# Two callbacks held by the gate until the same opening came back one by one in the timers'
+# order, and the lower-ranked one took the only agent (found by hypothesis, 2026-12-06).
+@example(spec=[(210.0, False, 0, 1e9, 119.5, None), *[(0.0, False, 0, 1.0, 5.0, None)] * 3,
+               (210.0, False, 0, 1e9, 5.0, 1.0), (210.0, False, 1, 1e9, 5.0, 1.0)],
+         agents=1, answers=False, vip_priority=0, gated=True)
 def test_line_order_callbacks_and_counting(spec, agents, answers, vip_priority,
                                            gated) -> None:
     q = queue(priority={"vip_numbers": [VIP], "vip_priority": vip_priority,
