@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from web_kit import NAMES, PASSWORD, WebEnv, _free_port, patient_callees
+from web_kit import NAMES, PASSWORD, WebEnv, _free_port, patient_callees, serving
 
 from campaigns.leads import LeadInput
 from campaigns.queue_store import QueueStore
@@ -33,7 +32,6 @@ from dialer.runner.demo import (
 )
 from dialer.runner.runner import Runner
 from dialer.runner.settings import RunnerSettings
-from dialer.web.server import WebSettings, build_app
 
 MENU = {"start": "main", "menus": {
     "main": {"prompt": "main_menu", "timeout": 5,
@@ -103,83 +101,39 @@ def _create(store: CampaignStore, now: float) -> str:
 
 @contextlib.contextmanager
 def running_inbound_web(tmp: Path) -> Iterator[InboundWebEnv]:
-    from simulations.switch.embedded import running_switch
     from simulations.switch.switch import SwitchSettings
     from tests.dialer.runner.inbound_kit import short_prompts
-    from tests.dialer.runner.runner_kit import us_hours_clock
+    from tests.dialer.runner.runner_kit import landlines, us_hours_clock
 
     clock = us_hours_clock()
     now = clock()
     store = CampaignStore.open(f"sqlite:///{tmp / 'dialer.db'}")
     known = _create(store, now)
     seed_demo_registry(tmp, now, ["+13125550100"])
+    # The callers who ask for callbacks: a caller's request is an inquiry, not a written
+    # consent, so a callback to a line of unknown type (counted as wireless) is refused by
+    # the full dial-time gate (docs/compliance.md, "Queue callbacks").
+    landlines(tmp, [f"+1312555017{n}" for n in range(5)] + ["+16714771234"], now)
     files = short_prompts(tmp)
     port = _free_port()
     env = InboundWebEnv(tmp, store, f"http://127.0.0.1:{port}", clock=clock,
                         known_caller=known)
-    started = threading.Event()
-    stop: asyncio.Event | None = None
-    failure: list[BaseException] = []
 
-    async def main() -> None:
-        import uvicorn
+    def runners(sim: Any) -> dict[str, Runner]:
+        env.sim = sim
+        settings = RunnerSettings("spring", f"sqlite:///{tmp / 'dialer.db'}", tmp,
+                                  ((f"{sim.url.host}:{sim.url.port}", sim.url),),
+                                  stop_grace=2.0)
+        return {"spring": Runner(settings, store, clock=clock,
+                                 control_socket=env.socket("spring"))}
 
-        nonlocal stop
-        stop = asyncio.Event()
-        env.loop = asyncio.get_running_loop()
-        async with running_switch(settings=SwitchSettings(agent_answer_delay=0.05,
-                                                          sound_files=files, wav_lengths=True),
-                                  fate_source=patient_callees, seed=3) as sim:
-            env.sim = sim
-            settings = RunnerSettings("spring", f"sqlite:///{tmp / 'dialer.db'}", tmp,
-                                      ((f"{sim.url.host}:{sim.url.port}", sim.url),),
-                                      stop_grace=2.0)
-            env.runners["spring"] = Runner(settings, store, clock=clock,
-                                           control_socket=env.socket("spring"))
-            app = build_app(WebSettings(database="", data=tmp, port=port), store=store)
-            app.state.web.limiter.attempts = 1000
-            env.app = app
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                                   log_level="warning", lifespan="on",
-                                                   timeout_graceful_shutdown=1))
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(r.run()) for r in env.runners.values()]
-                web = group.create_task(server.serve())
-                for runner in env.runners.values():
-                    await runner.ready.wait()
-                while not server.started:
-                    await asyncio.sleep(0.02)
-                # Dialing paused until a test resumes it: inbound first, outbound on demand.
-                paused = await control_request(env.socket("spring"),
-                                               {"op": "campaign", "action": "pause"})
-                assert paused.get("ok"), paused
-                await asyncio.sleep(2.2)  # the web's directory scan finds the socket
-                started.set()
-                await stop.wait()
-                for runner in env.runners.values():
-                    runner.stop()
-                await asyncio.wait(tasks)
-                server.should_exit = True
-                await web
+    async def pause_dialing() -> None:
+        # Dialing paused until a test resumes it: inbound first, outbound on demand.
+        paused = await control_request(env.socket("spring"),
+                                       {"op": "campaign", "action": "pause"})
+        assert paused.get("ok"), paused
 
-    def thread() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as error:
-            failure.append(error)
-            started.set()
-
-    worker = threading.Thread(target=thread, name="inbound web env", daemon=True)
-    worker.start()
-    started.wait(60)
-    if failure:
-        raise failure[0]
-    try:
+    with serving(env, port, SwitchSettings(agent_answer_delay=0.05, sound_files=files,
+                                           wav_lengths=True),
+                 patient_callees, runners, pause_dialing, name="inbound web env"):
         yield env
-    finally:
-        if env.loop is not None and stop is not None:
-            env.loop.call_soon_threadsafe(stop.set)
-        worker.join(30)
-        store.close()
-        if failure:
-            raise failure[0]

@@ -231,11 +231,11 @@ def test_queue_callbacks_on_the_agent_screen_and_why_one_waits_on_the_console(
     wait_state(ann, "paused")
     console = sign_in(browser, env.base_url, "sam", PASSWORD)
     console.goto(f"{env.base_url}/supervisor?campaign=spring")
-    # Two callers ask to be called back: one in Sydney (night there now), one in Chicago.
-    env.place(number="+61291234567", keys="1", callback="yes")
+    # Two callers ask to be called back: one in Guam (night there now), one in Chicago.
+    env.place(number="+16714771234", keys="1", callback="yes")
     env.place(number="+13125550172", keys="1", callback="yes")
     env.wait(lambda: {c.number for c in QueueCallbacks(env.store).callbacks()
-                      if c.status == "pending"} >= {"+61291234567", "+13125550172"}, 40)
+                      if c.status == "pending"} >= {"+16714771234", "+13125550172"}, 40)
     console.wait_for_selector("#queues tr[data-queue=sales] td[data-col=callbacks]:text-is"
                               "('2')", timeout=WAIT)
     console.wait_for_selector("#queue-callbacks tr td[data-col=why]:has-text('nobody "
@@ -250,13 +250,13 @@ def test_queue_callbacks_on_the_agent_screen_and_why_one_waits_on_the_console(
                for s in seen), seen
     assert _facts(ann) == "callback · queue sales · +13125550172"
     ann.wait_for_selector("#caller-calls td:has-text('callback_requested')", timeout=WAIT)
-    # The Sydney callback was held by the calling hours: the console says so, and when.
-    sydney = "#queue-callbacks tr:has(td:text-is('+61291234567'))"
-    console.wait_for_selector(f"{sydney} td[data-col=state]:text-is('held')", timeout=WAIT)
-    why = console.inner_text(f"{sydney} td[data-col=why]")
+    # The Guam callback was held by the calling hours: the console says so, and when.
+    guam = "#queue-callbacks tr:has(td:text-is('+16714771234'))"
+    console.wait_for_selector(f"{guam} td[data-col=state]:text-is('held')", timeout=WAIT)
+    why = console.inner_text(f"{guam} td[data-col=why]")
     assert "outside the caller's calling hours (08:00-21:00)" in why
-    assert "in Australia/Sydney" in why
-    assert "21:00 UTC" in console.inner_text(sydney)  # 08:00 in Sydney
+    assert "in Pacific/Guam" in why
+    assert "22:00 UTC" in console.inner_text(guam)  # 08:00 in Guam
 
     # A third caller asks for a callback, then phones again while it waits: the new call
     # takes its place and the callback is cancelled.

@@ -11,7 +11,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -171,17 +171,18 @@ class Browserless:
 
 
 @contextlib.contextmanager
-def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees
-                ) -> Iterator[WebEnv]:
-    from simulations.switch.embedded import running_switch
-    from simulations.switch.switch import SwitchSettings
+def serving(env: WebEnv, port: int, switch: Any, fate_source: Callable[[Any], CalleeFate],
+            runners: Callable[[Any], dict[str, Runner]],
+            after_start: Callable[[], Awaitable[None]] | None = None,
+            name: str = "web env") -> Iterator[WebEnv]:
+    """Run the switch simulator, ``runners(sim)``'s runners and the web app on loopback in
+    a thread of their own, until the ``with`` ends (both web test kits' environment).
 
-    now = time.time()
-    store = CampaignStore.open(f"sqlite:///{tmp / 'dialer.db'}")
-    create_campaigns(store, now)
-    seed_demo_registry(tmp, now, ["+13125550100"])
-    port = _free_port()
-    env = WebEnv(tmp, store, f"http://127.0.0.1:{port}")
+    ``switch`` is the simulator's ``SwitchSettings``; ``after_start`` runs once every
+    runner is ready and the server has started, before the web's directory scan is waited
+    for (2.2 s) and the tests begin."""
+    from simulations.switch.embedded import running_switch
+
     started = threading.Event()
     stop: asyncio.Event | None = None
     failure: list[BaseException] = []
@@ -192,16 +193,10 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
         nonlocal stop
         stop = asyncio.Event()
         env.loop = asyncio.get_running_loop()
-        async with running_switch(settings=SwitchSettings(agent_answer_delay=0.05,
-                                                          sound_files=demo_switch_files()),
-                                  fate_source=fate_source, seed=3) as sim:
-            switches = ((f"{sim.url.host}:{sim.url.port}", sim.url),)
-            for campaign in ("spring", "look"):
-                settings = RunnerSettings(campaign, f"sqlite:///{tmp / 'dialer.db'}", tmp,
-                                          switches, stop_grace=2.0)
-                env.runners[campaign] = Runner(settings, store,
-                                               control_socket=env.socket(campaign))
-            app = build_app(WebSettings(database="", data=tmp, port=port), store=store)
+        async with running_switch(settings=switch, fate_source=fate_source, seed=3) as sim:
+            env.runners.update(runners(sim))
+            app = build_app(WebSettings(database="", data=env.data, port=port),
+                            store=env.store)
             # Every test signs in from 127.0.0.1: the per-address limit is tested on its own.
             app.state.web.limiter.attempts = 1000
             env.app = app
@@ -215,7 +210,9 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
                     await runner.ready.wait()
                 while not server.started:
                     await asyncio.sleep(0.02)
-                await asyncio.sleep(2.2)  # the web's directory scan finds both sockets
+                if after_start is not None:
+                    await after_start()
+                await asyncio.sleep(2.2)  # the web's directory scan finds the sockets
                 started.set()
                 await stop.wait()
                 for runner in env.runners.values():
@@ -231,7 +228,7 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
             failure.append(error)
             started.set()
 
-    worker = threading.Thread(target=thread, name="web env", daemon=True)
+    worker = threading.Thread(target=thread, name=name, daemon=True)
     worker.start()
     started.wait(60)
     if failure:
@@ -242,6 +239,31 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
         if env.loop is not None and stop is not None:
             env.loop.call_soon_threadsafe(stop.set)
         worker.join(30)
-        store.close()
+        env.store.close()
         if failure:
             raise failure[0]
+
+
+@contextlib.contextmanager
+def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees
+                ) -> Iterator[WebEnv]:
+    from simulations.switch.switch import SwitchSettings
+
+    now = time.time()
+    store = CampaignStore.open(f"sqlite:///{tmp / 'dialer.db'}")
+    create_campaigns(store, now)
+    seed_demo_registry(tmp, now, ["+13125550100"])
+    port = _free_port()
+    env = WebEnv(tmp, store, f"http://127.0.0.1:{port}")
+
+    def runners(sim: Any) -> dict[str, Runner]:
+        switches = ((f"{sim.url.host}:{sim.url.port}", sim.url),)
+        return {campaign: Runner(RunnerSettings(campaign, f"sqlite:///{tmp / 'dialer.db'}",
+                                                tmp, switches, stop_grace=2.0),
+                                 store, control_socket=env.socket(campaign))
+                for campaign in ("spring", "look")}
+
+    with serving(env, port, SwitchSettings(agent_answer_delay=0.05,
+                                           sound_files=demo_switch_files()),
+                 fate_source, runners):
+        yield env
