@@ -102,6 +102,13 @@ class CampaignConfig:
     (a real FreeSWITCH 1.11 took 0.12-0.16 s): the safe-harbour message is sent this long
     before the connect window closes, so the person hears it within the window. A driver
     that measures more on a switch (``MessageLatency``) raises that switch's budget."""
+    agent_guaranteed: bool = False
+    """Every call is promised a live agent (Ofcom's "agent guaranteed", which lifts the
+    repeat-call rules; the campaign's settings allow it only with progressive or preview
+    pacing, AMD off and no queue): a ready agent's pause waits while every ready agent of
+    their switch is promised to an outbound dial in flight (promises.py), so a call placed
+    for them never finds nobody. It applies at the first decision where one is spare, or
+    after the call the agent takes."""
     amd_timeout: float = 6.0
     """Seconds after the answer by which the detector must have decided (mod_amd's total
     analysis time is 5 s); past it the answer counts as unknown, so no call waits for ever

@@ -225,6 +225,7 @@ class Engine:
         self.pool.lines.promised = OutboundPromises(
             self.calls, self.dialing, self._kept_for_queues, len(config.switch_ids) > 1
         ).held
+        self.pool.guarantee = config.agent_guaranteed
         """Queue work leaves the ready agents promised to outbound dials in flight
         (promises.py)."""
         self._queue_lines = self.pool.lines.inbound
@@ -322,6 +323,8 @@ class Engine:
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
+            if pool.pauses_held:
+                pool.pause_held(now)  # a guaranteed agent's pause, once one is spare
             if self._queue_lines.total and pool.ready:
                 # Before the policy decides: callers left waiting by a promise to a dial
                 # that has ended take its agent (promises.py).

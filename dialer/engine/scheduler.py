@@ -76,6 +76,11 @@ class AgentPool:
         """Agent → when the current call was connected."""
         self.wrapping: dict[str, float] = {}
         """Agent → when wrap-up began."""
+        self.guarantee = False
+        """The campaign guarantees every call an agent (``CampaignConfig.agent_guaranteed``):
+        a ready agent promised to a dial in flight pauses only once one is spare."""
+        self.pauses_held: dict[str, None] = {}
+        """Ready agents whose pause waits for a spare agent, in the order asked."""
         self.wrap_left: Callable[[str, float], None] | None = None
         """Told (agent, instant) of every agent that leaves wrap-up, however it leaves: the
         one place a part that lives as long as a wrap-up ends (agent_work.py's routed
@@ -245,6 +250,7 @@ class AgentPool:
     def set_ready(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
         agent = self.agent(agent_id)
         agent.pause_pending = None
+        self.pauses_held.pop(agent_id, None)
         if agent.state in (_PAUSED, _WRAP_UP):
             if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
@@ -253,6 +259,13 @@ class AgentPool:
 
     def pause(self, agent_id: str, reason: str, at: float) -> None:
         agent = self.agent(agent_id)
+        if agent.state is _READY and self.guarantee and not self.lines.spare_ready(
+                self.lane(agent.switch_id)):
+            # Every ready agent of this switch is promised to a dial in flight: pausing
+            # now would leave a guaranteed call nobody (held; ``pause_held``).
+            agent.pause_pending = reason
+            self.pauses_held[agent_id] = None
+            return
         if agent.state in (_READY, _WRAP_UP, _PAUSED):
             if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
@@ -380,6 +393,20 @@ class AgentPool:
             return None
         self._reserve(agent, work, at)
         return agent, work
+
+    def pause_held(self, at: float) -> None:
+        """Apply the pauses held while their agents were promised (``agent_guaranteed``),
+        wherever a ready agent is now spare; asked before each pacing decision, so pacing
+        does not dial for an agent about to pause. An agent who took a call meanwhile keeps
+        the pause pending: it applies when they are free (``_free``)."""
+        for agent_id in list(self.pauses_held):
+            agent = self.agents[agent_id]
+            if agent.state is not _READY or agent.pause_pending is None:
+                del self.pauses_held[agent_id]
+            elif self.lines.spare_ready(self.lane(agent.switch_id)):
+                del self.pauses_held[agent_id]
+                reason, agent.pause_pending = agent.pause_pending, None
+                self._set(agent, _PAUSED, at, reason)
 
     def serve_unpromised(self, at: float) -> list[tuple[Agent, Work]]:
         """Queue work waiting while every ready agent was promised to an outbound dial in

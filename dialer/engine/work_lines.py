@@ -124,6 +124,10 @@ class WorkLines:
         if inbound.kept > 0:
             inbound.kept -= 1
 
+    def spare_ready(self, lane: Lane) -> bool:
+        """Is a ready agent of ``lane`` free of any promise to an outbound dial?"""
+        return self._unpromised(lane)
+
     def _unpromised(self, lane: Lane) -> bool:
         """Is a ready agent of ``lane`` free of any promise to an outbound dial?"""
         promised = self.promised

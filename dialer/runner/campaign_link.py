@@ -98,7 +98,8 @@ def campaign_config(name: str, settings: CampaignSettings, switch_ids: tuple[str
         decision_interval=settings.decision_interval,
         lines_per_agent=settings.lines_per_agent, max_lines=settings.max_lines,
         switch_ids=switch_ids, agent_preview=settings.preview_dialing,
-        abandon_period_start=abandon_period_start)
+        abandon_period_start=abandon_period_start,
+        agent_guaranteed=settings.compliance.agent_guaranteed)
 
 
 def first_attempt_at(store: CampaignStore, campaign_id: int, now: float) -> float:

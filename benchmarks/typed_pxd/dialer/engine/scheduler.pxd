@@ -11,11 +11,13 @@ cdef class AgentPool:
     cdef public dict agents
     cdef public object left_service
     cdef public object changes
+    cdef public object guarantee
     cdef public object lanes
     cdef public WorkLines lines
     cdef public object logged_in
     cdef public object multi_switch
     cdef public object newly_ready
+    cdef public dict pauses_held
     cdef public dict on_call
     cdef public dict ready
     cdef public object ring_all
