@@ -85,3 +85,13 @@ def test_the_command_line_refuses_the_promise_in_one_line(tmp_path) -> None:
     assert edited.exit_code == 1 and "Traceback" not in edited.output
     assert "compliance.agent_guaranteed: the campaign paces 'predictive'" in " ".join(
         edited.output.split()), edited.output
+
+
+def test_the_runner_hands_the_promise_to_the_engine() -> None:
+    """The engine holds a promised agent's pause only when told (``CampaignConfig``)."""
+    from dialer.runner.campaign_link import campaign_config
+
+    kept = validate_settings({**UK, "pacing_policy": "progressive",
+                              "compliance": {"agent_guaranteed": True}})
+    assert campaign_config("a", kept, ("fs1",)).agent_guaranteed
+    assert not campaign_config("a", validate_settings(UK), ("fs1",)).agent_guaranteed
