@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dialer.commands import Command, Originate
 from dialer.engine import CampaignConfig, Engine
+from dialer.events import AgentLoggedIn, CallAnswered, CallBridged
 from dialer.ports import DialTarget, GateVerdict, ListLeadSource
 from pacing_models.interface import AttemptResult, PacingDecision, PacingState
 
@@ -96,3 +98,21 @@ def make_engine(
 
 def of_type(commands: list, kind: type) -> list:
     return [c for c in commands if isinstance(c, kind)]
+
+
+def dial_one(engine: Engine, at: float = 1.0) -> str:
+    """The one call a decision at ``at`` places (one ready agent, progressive)."""
+    (originate,) = of_type(engine.tick(at), Originate)
+    return originate.call_id
+
+
+def abandoned_with_message(engine: Engine) -> tuple[str, list[Command]]:
+    """Two calls dialed for ann (a ``Fixed(n=2)`` policy): the first answered and bridged,
+    the second answered with nobody free, so its connect window closes at 7.7 s. Returns
+    the second call and what that instant's tick commanded (the safe-harbour message)."""
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    first, second = (o.call_id for o in of_type(engine.tick(1.0), Originate))
+    engine.handle(CallAnswered(5.0, first))
+    engine.handle(CallBridged(5.05, first, "ann"))
+    engine.handle(CallAnswered(6.0, second))
+    return second, engine.tick(7.7)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from engine_kit import make_engine, of_type
+from engine_kit import dial_one, make_engine, of_type
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,15 +23,10 @@ from dialer.events import (
 )
 
 
-def _dial_one(engine, at: float = 1.0) -> str:
-    (originate,) = of_type(engine.tick(at), Originate)
-    return originate.call_id
-
-
 def test_without_the_guarantee_a_pause_during_the_ring_abandons_the_call() -> None:
     engine, _, _, _ = make_engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(AgentPaused(2.0, "ann", "break"))
     assert engine.pool.agents["ann"].state is AgentState.PAUSED
     engine.handle(CallAnswered(5.0, call_id))
@@ -42,7 +37,7 @@ def test_without_the_guarantee_a_pause_during_the_ring_abandons_the_call() -> No
 def test_a_guaranteed_agents_pause_waits_for_the_call_placed_for_them() -> None:
     engine, _, _, _ = make_engine(agent_guaranteed=True, wrap_up_timeout=0.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(AgentPaused(2.0, "ann", "break"))
     agent = engine.pool.agents["ann"]
     assert agent.state is AgentState.READY and agent.pause_pending == "break"
@@ -58,7 +53,7 @@ def test_a_guaranteed_agents_pause_waits_for_the_call_placed_for_them() -> None:
 def test_a_held_pause_applies_at_the_first_decision_after_the_dial_ends_unneeded() -> None:
     engine, _, _, _ = make_engine(agent_guaranteed=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(AgentPaused(2.0, "ann", "break"))
     engine.handle(CallHungUp(26.0, call_id))  # nobody answered
     agent = engine.pool.agents["ann"]
@@ -70,7 +65,7 @@ def test_a_held_pause_applies_at_the_first_decision_after_the_dial_ends_unneeded
 def test_ready_again_cancels_a_held_pause() -> None:
     engine, _, _, _ = make_engine(agent_guaranteed=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(AgentPaused(2.0, "ann", "break"))
     engine.handle(AgentReady(3.0, "ann"))
     engine.handle(CallHungUp(26.0, call_id))
@@ -84,7 +79,7 @@ def test_a_spare_ready_agent_pauses_at_once() -> None:
     engine, _, _, _ = make_engine(agent_guaranteed=True, max_lines=1)
     engine.handle(AgentLoggedIn(0.0, "ann"))
     engine.handle(AgentLoggedIn(0.0, "bob"))
-    _dial_one(engine)
+    dial_one(engine)
     engine.handle(AgentPaused(2.0, "bob", "break"))
     assert engine.pool.agents["bob"].state is AgentState.PAUSED
 

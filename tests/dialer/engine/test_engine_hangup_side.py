@@ -6,7 +6,7 @@ switch did not say of, are ``unknown``."""
 from __future__ import annotations
 
 import pytest
-from engine_kit import Fixed, make_engine, of_type
+from engine_kit import Fixed, abandoned_with_message, make_engine, of_type
 
 from dialer.commands import AttemptFinished, Originate
 from dialer.events import (
@@ -24,20 +24,11 @@ from dnc.rules.adad import called_party_may_have_ended
 SIDES = list(HangupSide)
 
 
-def _abandoned_with_message(engine) -> str:
-    engine.handle(AgentLoggedIn(0.0, "ann"))
-    first, second = (o.call_id for o in of_type(engine.tick(1.0), Originate))
-    engine.handle(CallAnswered(5.0, first))
-    engine.handle(CallBridged(5.05, first, "ann"))
-    engine.handle(CallAnswered(6.0, second))
-    engine.tick(7.7)  # the safe-harbour message
-    return second
-
 
 @pytest.mark.parametrize("side", SIDES)
 def test_an_abandoned_calls_record_says_who_ended_it(side: HangupSide) -> None:
     engine, _, _, _ = make_engine(policy=Fixed(n=2))
-    call_id = _abandoned_with_message(engine)
+    call_id, _ = abandoned_with_message(engine)  # the safe-harbour message
     engine.handle(PlaybackStarted(7.8, call_id))
     engine.handle(PlaybackFinished(12.8, call_id))
     (finished,) = of_type(engine.handle(
@@ -51,7 +42,7 @@ def test_a_message_played_to_its_end_is_the_dialers_hang_up_in_the_records_own_w
     where the switch names no side (a loopback channel). Before: it looked for
     ``completed``, which no record holds."""
     engine, _, _, _ = make_engine(policy=Fixed(n=2))
-    call_id = _abandoned_with_message(engine)
+    call_id, _ = abandoned_with_message(engine)  # the safe-harbour message
     engine.handle(PlaybackStarted(7.8, call_id))
     engine.handle(PlaybackFinished(12.8, call_id))
     (finished,) = of_type(engine.handle(CallHungUp(12.8, call_id)), AttemptFinished)

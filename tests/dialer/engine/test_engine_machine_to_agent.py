@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from engine_kit import Fixed, Progressive, make_engine, of_type
+from engine_kit import Fixed, Progressive, dial_one, make_engine, of_type
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,11 +54,6 @@ def _engine(policy: Progressive | None = None, **config: object):
     return make_engine(policy=policy or MachineAware(), **settings)
 
 
-def _dial_one(engine, at: float = 1.0) -> str:
-    (originate,) = of_type(engine.tick(at), Originate)
-    return originate.call_id
-
-
 def test_the_setting_needs_amd() -> None:
     with pytest.raises(CampaignConfigError, match="machine_to_free_agent: needs amd_enabled"):
         CampaignConfig("c", "+12015550000", machine_to_free_agent=True)
@@ -67,7 +62,7 @@ def test_the_setting_needs_amd() -> None:
 def test_a_machine_verdict_goes_to_the_free_agent_who_drops_the_machine() -> None:
     engine, _, policy, _ = _engine(wrap_up_timeout=30.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     (bridge,) = of_type(out, Bridge)
@@ -95,7 +90,7 @@ def test_a_machine_verdict_goes_to_the_free_agent_who_drops_the_machine() -> Non
 def test_a_person_amd_got_wrong_is_connected_and_not_abandoned() -> None:
     engine, _, policy, _ = _engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     assert of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)), Bridge)
     engine.handle(CallBridged(7.1, call_id, "ann"))
@@ -155,7 +150,7 @@ def test_the_false_positive_estimate_is_not_charged_for_verdicts_agents_take() -
 def test_a_routed_verdict_the_window_closes_on_gets_the_message_and_counts_if_a_person() -> None:
     engine, _, _, _ = _engine(connect_window=1.5)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     assert of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)), Bridge)
     # The bridge is never confirmed: at the connect window's end, the safe-harbour message.
@@ -179,7 +174,7 @@ def test_a_routed_verdict_whose_agent_leg_is_lost_is_not_queued() -> None:
 
     engine, _, _, _ = _engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     assert of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)), Bridge)
     out = engine.handle(AgentLegDown(7.2, "ann", HangupCause.NORMAL_CLEARING))
@@ -193,7 +188,7 @@ def test_a_routed_verdict_whose_agent_leg_is_lost_is_not_queued() -> None:
 def test_the_default_hangs_up_even_with_a_free_agent() -> None:
     engine, _, _, _ = make_engine(amd_enabled=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     assert of_type(out, Bridge) == [] and of_type(out, Hangup)

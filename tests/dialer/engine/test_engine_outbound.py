@@ -5,7 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from engine_kit import Fixed, RecordingGate, make_engine, of_type
+from engine_kit import (
+    Fixed,
+    RecordingGate,
+    abandoned_with_message,
+    dial_one,
+    make_engine,
+    of_type,
+)
 
 from dialer.commands import (
     AgentState,
@@ -104,15 +111,10 @@ def test_compliance_refusal_releases_the_lead_and_never_dials() -> None:
     assert leads.released == ["L0"]
 
 
-def _dial_one(engine, at: float = 1.0) -> str:
-    (originate,) = of_type(engine.tick(at), Originate)
-    return originate.call_id
-
-
 def test_live_answer_is_bridged_at_once_then_wraps_up() -> None:
     engine, _, policy, _ = make_engine(wrap_up_timeout=30.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallRinging(2.0, call_id))
     out = engine.handle(CallAnswered(9.0, call_id))
     (bridge,) = of_type(out, Bridge)
@@ -134,7 +136,7 @@ def test_live_answer_is_bridged_at_once_then_wraps_up() -> None:
 def test_wrap_up_ends_by_timeout_at_its_deadline() -> None:
     engine, _, policy, _ = make_engine(wrap_up_timeout=15.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.handle(CallBridged(5.0, call_id, "ann"))
     engine.handle(CallHungUp(65.0, call_id))
@@ -169,12 +171,8 @@ def test_no_agent_within_window_plays_safe_harbour_and_counts_abandon() -> None:
 
 
 def _abandoned_with_message(engine) -> str:
-    engine.handle(AgentLoggedIn(0.0, "ann"))
-    first, second = (o.call_id for o in of_type(engine.tick(1.0), Originate))
-    engine.handle(CallAnswered(5.0, first))
-    engine.handle(CallBridged(5.05, first, "ann"))
-    engine.handle(CallAnswered(6.0, second))
-    assert of_type(engine.tick(7.7), PlayMessage)
+    second, message = abandoned_with_message(engine)
+    assert of_type(message, PlayMessage)
     return second
 
 
@@ -232,7 +230,7 @@ def test_agent_freed_inside_the_window_takes_the_waiting_call() -> None:
 def test_customer_hanging_up_during_bridge_frees_the_agent() -> None:
     engine, _, _, _ = make_engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallHungUp(5.2, call_id))
     (finished,) = of_type(out, AttemptFinished)
@@ -246,7 +244,7 @@ def test_customer_hanging_up_during_bridge_frees_the_agent() -> None:
 def test_person_hanging_up_in_the_silence_counts_as_abandoned() -> None:
     engine, _, _, _ = make_engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(AgentPaused(2.0, "ann", "break"))
     engine.handle(CallAnswered(5.0, call_id))  # nobody free: the person waits in silence
     out = engine.handle(CallHungUp(6.0, call_id))
@@ -266,7 +264,7 @@ def test_person_hanging_up_in_the_silence_counts_as_abandoned() -> None:
 def test_unanswered_outcomes(cause, outcome, result) -> None:
     engine, _, policy, _ = make_engine()
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     (finished,) = of_type(engine.handle(OriginateFailed(26.0, call_id, cause)), AttemptFinished)
     assert finished.outcome is outcome and finished.cause is cause
     assert policy.attempts == [(result, 25.0, 26.0)]
@@ -277,7 +275,7 @@ def test_unanswered_outcomes(cause, outcome, result) -> None:
 def test_amd_machine_hang_up_or_leave_message() -> None:
     engine, _, policy, _ = make_engine(amd_enabled=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     assert of_type(engine.handle(CallAnswered(5.0, call_id)), Bridge) == []
     out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     assert of_type(out, Hangup)[0].call_id == call_id
@@ -288,7 +286,7 @@ def test_amd_machine_hang_up_or_leave_message() -> None:
         amd_enabled=True, machine_action=MachineAction.LEAVE_MESSAGE, machine_message="vm.wav"
     )
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     (message,) = of_type(engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE)),
                          PlayMessage)
@@ -306,7 +304,7 @@ def test_no_recorded_message_the_compliance_port_refuses() -> None:
         gate=gate, amd_enabled=True, machine_action=MachineAction.LEAVE_MESSAGE,
         machine_message="vm.wav")
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     assert of_type(out, PlayMessage) == [] and of_type(out, Hangup)[0].call_id == call_id
@@ -324,7 +322,7 @@ def test_a_gate_that_cannot_decide_messages_leaves_none() -> None:
         gate=DialOnly(), amd_enabled=True, machine_action=MachineAction.LEAVE_MESSAGE,
         machine_message="vm.wav")
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     assert of_type(out, PlayMessage) == [] and of_type(out, Hangup)
@@ -335,14 +333,14 @@ def test_uk_window_runs_from_the_answer_with_amd() -> None:
     an AMD verdict 2.5 s after the answer comes too late for an agent: the message plays."""
     engine, _, _, _ = make_engine(amd_enabled=True, connect_window_from_answer=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     out = engine.handle(CallClassified(7.5, call_id, AnswerKind.HUMAN))
     assert of_type(out, Bridge) == [] and of_type(out, PlayMessage)
     assert engine.ledger.abandons == 1
     engine, _, _, _ = make_engine(amd_enabled=True, connect_window_from_answer=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     assert of_type(engine.handle(CallClassified(6.0, call_id, AnswerKind.HUMAN)), Bridge)
 
@@ -356,7 +354,7 @@ def test_a_hang_up_while_amd_listens_counts_as_the_campaign_counts_unknowns(
     # ledger and the attempt record agree.
     engine, _, policy, _ = make_engine(amd_enabled=True, count_unknown_as_live=unknown_is_live)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     (finished,) = of_type(engine.handle(CallHungUp(6.5, call_id)), AttemptFinished)
     expected = (1, 1) if unknown_is_live else (0, 0)
@@ -369,7 +367,7 @@ def test_a_hang_up_while_amd_listens_counts_as_the_campaign_counts_unknowns(
 
 def test_amd_human_window_runs_from_the_classification() -> None:
     engine, _, _, _ = make_engine(policy=Fixed(n=1), amd_enabled=True, connect_window=1.5)
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.handle(CallClassified(7.0, call_id, AnswerKind.HUMAN))
     assert engine.pool.lines.next_outbound_deadline() == pytest.approx(8.2)
@@ -379,7 +377,7 @@ def test_amd_human_window_runs_from_the_classification() -> None:
 
 def test_machine_correction_uncounts_the_answer() -> None:
     engine, _, _, _ = make_engine(policy=Fixed(n=1))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.tick(7.0)
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (1, 1)
@@ -393,7 +391,7 @@ def test_recording_starts_on_answer_with_the_template_path() -> None:
         recording_path_template="/rec/{campaign}/{date}/{lead_id}-{call_id}.wav",
     )
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine, 86390.0)
+    call_id = dial_one(engine, 86390.0)
     (start,) = of_type(engine.handle(CallAnswered(86400.0, call_id)), StartRecording)
     assert start.path == f"/rec/c1/1970-01-02/L0-{call_id}.wav"
     engine.handle(CallBridged(86400.0, call_id, "ann"))
@@ -416,7 +414,7 @@ def test_illegal_transition_raises() -> None:
 def test_pause_and_logout_wait_for_the_call_to_end() -> None:
     engine, _, _, _ = make_engine(wrap_up_timeout=0.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.handle(CallBridged(5.0, call_id, "ann"))
     engine.handle(AgentPaused(6.0, "ann", "lunch"))
@@ -444,7 +442,7 @@ def test_ledger_seed_and_window() -> None:
 
 def test_person_hung_up_on_as_a_machine_counts_as_abandoned() -> None:
     engine, _, _, _ = make_engine(policy=Fixed(n=1), amd_enabled=True)
-    call_id = _dial_one(engine)
+    call_id = dial_one(engine)
     engine.handle(CallAnswered(5.0, call_id))
     engine.handle(CallClassified(7.0, call_id, AnswerKind.MACHINE))
     assert (engine.ledger.live_answers, engine.ledger.abandons) == (0, 0)
@@ -489,13 +487,13 @@ def test_agent_phone_drop_mid_call_then_new_call_is_not_ended_by_the_old_one() -
 
     engine, _, _, _ = make_engine(policy=Fixed(n=1), wrap_up_timeout=10.0)
     engine.handle(AgentLoggedIn(0.0, "ann"))
-    first = _dial_one(engine)
+    first = dial_one(engine)
     engine.handle(CallAnswered(2.0, first))
     engine.handle(CallBridged(2.0, first, "ann"))
     engine.handle(AgentLegDown(3.0, "ann", HangupCause.NORMAL_CLEARING))
     assert engine.pool.agents["ann"].state is AgentState.LOGGED_OUT
     engine.handle(AgentLoggedIn(3.5, "ann"))
-    second = _dial_one(engine, at=4.0)
+    second = dial_one(engine, at=4.0)
     engine.handle(CallAnswered(5.0, second))
     engine.handle(CallBridged(5.0, second, "ann"))
     (finished,) = of_type(engine.handle(CallHungUp(6.0, first)), AttemptFinished)
