@@ -76,7 +76,7 @@ _FAREWELL_GRACE = 5.0
 """Seconds after a farewell's end before the engine hangs up itself (the switch should)."""
 
 
-def _inquiry(inquiry_at: float | None) -> dict[str, str]:
+def inquiry_attributes(inquiry_at: float | None) -> dict[str, str]:
     """The target's attributes the gate reads: the caller's inquiry (``ebr_last_inquiry``,
     as ``dnc.rules.adapters.lead_facts_from_attributes`` reads it), when known."""
     if inquiry_at is None:
@@ -415,7 +415,7 @@ class InboundRouter:
             f"queue-callback:{callback.callback_id}", callback.number, self.campaign_id,
             callback.attempts + 1, callback.customer_key, None,
             {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id},
-            _inquiry(callback.inquiry_at))
+            inquiry_attributes(callback.inquiry_at))
         services = self.services
         live = self._live_caller(callback.number, queue.name)
         if live is not None:

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from dialer.engine.inbound import inquiry_attributes
 from dialer.ports import FINAL_REFUSAL, DialTarget, GateVerdict
 from dialer.runner.compliance import GatePort
 from dnc.errors import ComplianceError
@@ -75,10 +76,8 @@ def callback_facts(target: DialTarget) -> LeadFacts:
 
 
 def _target(facts: CallbackFacts, campaign: str) -> DialTarget:
-    attributes = {} if facts.inquiry_at is None else {
-        "ebr_last_inquiry": datetime.fromtimestamp(facts.inquiry_at, UTC).isoformat()}
     return DialTarget(f"{QUEUE_CALLBACK}{facts.callback_id}", facts.number_e164, campaign,
-                      attributes=attributes)
+                      attributes=inquiry_attributes(facts.inquiry_at))
 
 
 class CallbackGate:
