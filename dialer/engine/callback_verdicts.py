@@ -11,10 +11,16 @@ gate). A refusal is one of three kinds, read from the verdict alone:
   written consent): no later moment cures it, so the callback is cancelled with the reasons;
 - neither (facts not loaded yet, a registry too old): tried again ``retry_after`` later, at
   most ``max_attempts`` times, then it fails with the reasons.
+
+The engine keeps, per callback, the last verdict it acted on (``ActedVerdict``, in
+``CallbackVerdicts``): that, not a second reading of the law, is what a supervisor is shown
+when they ask why a caller has not been called back (``dialer/engine/callback_status.py``).
 """
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
@@ -58,4 +64,91 @@ def refusal_text(verdict: GateVerdict) -> str:
     return f"compliance: {reasons}"
 
 
-__all__ = ["Refusal", "earliest_allowed", "refusal_kind", "refusal_text"]
+class VerdictKind(Enum):
+    """What the engine did with a gate verdict at a callback's turn."""
+
+    ALLOWED = "allowed"  # dialed (or about to be: a switch or a gateway may still hold it)
+    WAIT = "wait"        # held until the instant the verdict names
+    RETRY = "retry"      # asked again ``retry_after`` later (or failed: no tries left)
+    FINAL = "final"      # cancelled: no later moment cures it
+
+
+@dataclass(frozen=True, slots=True)
+class ActedVerdict:
+    """The last gate verdict the engine acted on for one callback, as the gate gave it."""
+
+    kind: VerdictKind
+    reasons: tuple[str, ...]
+    """The gate's reasons, marks included (``earliest-allowed: ...``, ``final: ...``)."""
+    decided_at: float
+    decision_id: str | None = None
+    """The audit log's id of the decision, when the gate recorded it."""
+    earliest_allowed: float | None = None
+    """The instant the verdict names (a wait)."""
+    asked_again_at: float | None = None
+    """When the engine asks the gate again (a wait: the named instant, never the same one;
+    a retry: ``retry_after`` on; an allowance the dial could not use: the next try); None:
+    not asked again (dialed, cancelled, or failed)."""
+    not_placed: str | None = None
+    """An allowance the engine could not dial on (a switch down, no gateway or caller ID
+    free): not an attempt, the place is kept until ``asked_again_at``."""
+
+    @property
+    def shown_reasons(self) -> tuple[str, ...]:
+        """The reasons a person reads: the named instant is shown as a time, not a mark."""
+        return tuple(r for r in self.reasons if not r.startswith(EARLIEST_ALLOWED))
+
+
+def acted(verdict: GateVerdict, kind: VerdictKind, at: float,
+          asked_again_at: float | None = None, not_placed: str | None = None) -> ActedVerdict:
+    """The record of acting on ``verdict`` at ``at``."""
+    return ActedVerdict(kind, verdict.reasons, at, verdict.decision_id,
+                        earliest_allowed(verdict), asked_again_at, not_placed)
+
+
+@dataclass(frozen=True, slots=True)
+class EndedCallback:
+    """A callback the gate ended (cancelled, failed on refusals, opted out), kept a while for
+    the supervisor: it is no longer in the engine's line, and its reason is the answer."""
+
+    callback_id: str
+    queue: str
+    number: str
+    place_at: float
+    attempts: int
+    result: str
+    ended_at: float
+    verdict: ActedVerdict | None
+
+
+ENDED_KEPT = 20
+"""Callbacks ended by the gate that the engine remembers (the most recent)."""
+
+
+class CallbackVerdicts:
+    """Per callback, the last verdict acted on; and the last few callbacks the gate ended.
+
+    Memory: one record per callback not finished, plus ``ENDED_KEPT``."""
+
+    def __init__(self, ended_kept: int = ENDED_KEPT) -> None:
+        self._last: dict[str, ActedVerdict] = {}
+        self.ended: deque[EndedCallback] = deque(maxlen=ended_kept)
+        """Most recent last."""
+
+    def acted(self, callback_id: str, verdict: ActedVerdict) -> None:
+        self._last[callback_id] = verdict
+
+    def last(self, callback_id: str) -> ActedVerdict | None:
+        """None: the gate has not been asked about this callback (by this engine) yet."""
+        return self._last.get(callback_id)
+
+    def finished(self, callback_id: str, queue: str, number: str, place_at: float,
+                 attempts: int, result: str, at: float, by_gate: bool) -> None:
+        """The callback is done; remembered with its last verdict when the gate ended it."""
+        verdict = self._last.pop(callback_id, None)
+        if by_gate:
+            self.ended.append(EndedCallback(callback_id, queue, number, place_at, attempts,
+                                            result, at, verdict))
+
+__all__ = ["ENDED_KEPT", "ActedVerdict", "CallbackVerdicts", "EndedCallback", "Refusal",
+           "VerdictKind", "acted", "earliest_allowed", "refusal_kind", "refusal_text"]

@@ -15,6 +15,7 @@ from dialer.commands import Command, Direction
 from dialer.engine.agent_work import AgentServices, AgentWork
 from dialer.engine.agents import Agent
 from dialer.engine.call_flow import CallFlow, CallFlowServices
+from dialer.engine.callback_status import CallbackStatus, callback_statuses
 from dialer.engine.caller_ids import CallerIdPool
 from dialer.engine.calls import Call, CallState
 from dialer.engine.config import CampaignConfig
@@ -487,6 +488,12 @@ class Engine:
             switches_up=tuple(self.switches_up),
             routed_verdicts=self.agent_work.routed.counts(now),
         )
+
+    def queue_callbacks(self, limit: int, ended_since: float | None = None
+                        ) -> tuple[CallbackStatus, ...]:
+        """Each queue callback's place (in line, dialing, held, ended by the gate) and the
+        last gate verdict it stands on (``callback_status.py``): a read, for the console."""
+        return callback_statuses(self.inbound, self.calls, limit, ended_since)
 
     # --- internals ---------------------------------------------------------------------------
 

@@ -56,7 +56,15 @@ from dialer.commands import (
 )
 from dialer.engine.agents import Agent
 from dialer.engine.blending import ArrivalRates, BlendReserve, total_reserve, utc_hour
-from dialer.engine.callback_verdicts import Refusal, earliest_allowed, refusal_kind, refusal_text
+from dialer.engine.callback_verdicts import (
+    CallbackVerdicts,
+    Refusal,
+    VerdictKind,
+    acted,
+    earliest_allowed,
+    refusal_kind,
+    refusal_text,
+)
 from dialer.engine.calls import Call, CallState, transition
 from dialer.engine.ivr import IvrSession, Play
 from dialer.engine.prompts import key_prompt, position_prompts, wait_prompts
@@ -218,6 +226,8 @@ class InboundRouter:
         """Queue callbacks not finished yet (waiting in line, dialing, or between retries)."""
         self._callback_calls: dict[str, str] = {}
         """Callback call id → callback id."""
+        self.verdicts = CallbackVerdicts()
+        """The last gate verdict acted on per callback (what the supervisor is shown)."""
         self._waiting: dict[str, dict[str, float]] = {}
         """Queue → live callers in its line → when they entered it."""
         self._agent_queue: dict[str, Queue] = {}
@@ -427,6 +437,7 @@ class InboundRouter:
             return
         listed = services.check_callback(target, at)
         if listed is not None:
+            self.verdicts.acted(callback.callback_id, acted(listed, VerdictKind.FINAL, at))
             self._finish_callback(callback, CallbackResult.OPTED_OUT, at,
                                   reason=refusal_text(listed))
             services.after_assignment(
@@ -436,22 +447,26 @@ class InboundRouter:
         if not verdict.allowed:
             self._hold_callback(callback, agent, verdict, at)
             return
+        retry_at = at + queue.config.callback.retry_after
         if not services.switch_up(agent.switch_id):
             # Not an attempt: the place is kept and the callback tried again later.
+            self.verdicts.acted(callback.callback_id, acted(
+                verdict, VerdictKind.ALLOWED, at, retry_at, f"switch {agent.switch_id} down"))
             services.after_assignment(
                 self.pool.unreserve(agent.agent_id, at, f"switch {agent.switch_id} down"), at)
-            self._schedule(at + queue.config.callback.retry_after, _Timer.CALLBACK_RETRY,
-                           callback.callback_id, 0)
+            self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
             return
         call = services.place_call(target, at, callback.callback_id, agent.switch_id,
                                    queue.config.callback.ring_timeout, verdict)
         if call is None:
             # No gateway or caller ID free now: not an attempt, the place is kept.
+            self.verdicts.acted(callback.callback_id, acted(
+                verdict, VerdictKind.ALLOWED, at, retry_at, "no gateway or caller ID free"))
             services.after_assignment(
                 self.pool.unreserve(agent.agent_id, at, "no gateway free"), at)
-            self._schedule(at + queue.config.callback.retry_after, _Timer.CALLBACK_RETRY,
-                           callback.callback_id, 0)
+            self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
             return
+        self.verdicts.acted(callback.callback_id, acted(verdict, VerdictKind.ALLOWED, at))
         callback.attempts += 1
         call.agent_id = agent.agent_id
         call.queue = queue.name
@@ -471,7 +486,9 @@ class InboundRouter:
             self.pool.unreserve(agent.agent_id, at, "callback held by the compliance gate"),
             at)
         kind = refusal_kind(verdict)
+        callback_id = callback.callback_id
         if kind is Refusal.FINAL:
+            self.verdicts.acted(callback_id, acted(verdict, VerdictKind.FINAL, at))
             queue.stats.counts.callbacks_failed += 1
             self._finish_callback(callback, CallbackResult.CANCELLED, at,
                                   reason=refusal_text(verdict))
@@ -480,6 +497,7 @@ class InboundRouter:
         if until is None:
             callback.held += 1
             if callback.held >= settings.max_attempts:
+                self.verdicts.acted(callback_id, acted(verdict, VerdictKind.RETRY, at))
                 queue.stats.counts.callbacks_failed += 1
                 self._finish_callback(callback, CallbackResult.FAILED, at,
                                       reason=refusal_text(verdict))
@@ -488,8 +506,10 @@ class InboundRouter:
         # Back at the instant the gate names (the line's order counts from then: a later
         # return would let a callback of lower rank take the agent first); one naming now or
         # the past is asked again a second later, never in a loop at one instant.
-        self._schedule(until if until > at else at + 1.0, _Timer.CALLBACK_RETRY,
-                       callback.callback_id, 0)
+        again = until if until > at else at + 1.0
+        self.verdicts.acted(callback_id, acted(
+            verdict, VerdictKind.WAIT if kind is Refusal.WAIT else VerdictKind.RETRY, at, again))
+        self._schedule(again, _Timer.CALLBACK_RETRY, callback_id, 0)
 
     def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
         """A callback call ended: done when it was connected, else retried or given up."""
@@ -510,6 +530,16 @@ class InboundRouter:
             self.services.emit(QueueCallbackAttempted(at, callback.callback_id,
                                                       callback.attempts, retry_at))
             self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+
+    def callback_retries(self) -> dict[str, float]:
+        """Callback id → when it returns to the line (a timer: after an unanswered attempt,
+        a refusal, or an allowance it could not dial on); O(timers), for a read."""
+        return {key: due for due, _, kind, key, _ in self.timers
+                if kind is _Timer.CALLBACK_RETRY}
+
+    def dialing_callbacks(self) -> dict[str, str]:
+        """Callback id → the id of its call in progress (a read)."""
+        return {callback_id: call_id for call_id, callback_id in self._callback_calls.items()}
 
     def _return_callbacks(self, keys: list[str], at: float) -> None:
         """Callbacks whose wait (a retry, a hold by the gate) ends at ``at`` go back to the
@@ -566,6 +596,10 @@ class InboundRouter:
     def _finish_callback(self, callback: QueueCallback, result: CallbackResult, at: float,
                          call_id: str | None = None, reason: str | None = None) -> None:
         del self.callbacks[callback.callback_id]
+        # A reason is given exactly when the gate's refusal ended the callback.
+        self.verdicts.finished(callback.callback_id, callback.queue, callback.number,
+                               callback.place_at, callback.attempts, result.value, at,
+                               by_gate=reason is not None)
         self.services.emit(QueueCallbackFinished(at, callback.callback_id, callback.queue,
                                                  result, callback.attempts, call_id, reason))
 

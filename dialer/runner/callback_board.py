@@ -1,42 +1,50 @@
 """The wallboard's list of queue callbacks: who waits to be called back, and why.
 
-A supervisor asked "why has this caller not been called back?" needs what the engine's
-callback line knows (in line behind others, being dialed, held until a next try) and the one
-fact that most often explains a hold: the caller's local time, since a queue callback keeps
-the called party's calling hours (08:00-21:00 where they are: 47 CFR 64.1200(c)(1), 16 CFR
-310.4(c)). This module states those facts; the decision stays the engine's callback gate's
-(it is not asked here: a gate may audit each question).
+A supervisor asked "why has this caller not been called back?" is shown what the engine knows
+(``Engine.queue_callbacks``: in line behind others, being dialed, held, ended) and the last
+verdict of the campaign's dial-time gate the engine acted on for that callback: its reasons,
+the instant it named ("next try at 08:00 caller's local time"), its audit id, when it was
+decided; "not yet asked" before the first check. Nothing here reads the law again: a state's
+stricter window or holiday, Regulation F, an attempt limit or a registry listing reach the
+console as the gate's own reasons. The caller's local time is shown as information beside
+them (where the number is placed: every zone the rules place it in), never as a verdict.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from dialer.engine.callback_status import CallbackState, CallbackStatus, HeldBy
+from dialer.engine.callback_verdicts import ActedVerdict, VerdictKind
 from dnc.errors import ComplianceError
 from dnc.rules.model import LeadFacts
 from dnc.rules.tables import RuleTables
 from dnc.rules.zones import place
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from dialer.runner.runner import Runner
 
 CALLBACKS_SHOWN = 20
 """Queue callbacks listed on the wallboard (the first ones in the order they are served)."""
+ENDED_SHOWN_FOR = 3600.0
+"""Seconds a callback the gate ended stays on the wallboard, with the gate's reasons."""
+NOT_ASKED = "not yet asked"
 
 
 class CallerClock:
-    """The local time of a number, in every time zone the compliance rules place it in."""
+    """The local time of a number, in every time zone the compliance rules place it in
+    (information for the supervisor; the gate decides)."""
 
     def __init__(self, tables: RuleTables | None = None) -> None:
         self._tables = tables
-        self._zones: dict[str, tuple[Any, ...]] = {}
+        self._zones: dict[str, tuple[ZoneInfo, ...]] = {}
         """Number → its zones (placed once: a number does not move)."""
 
-    def local_time(self, number: str, now: float) -> tuple[str, bool]:
-        """The local time where ``number`` is (every zone the rules place it in) and
-        whether any of them is outside 08:00-21:00 now; ("", False) for a number that
-        cannot be placed."""
+    def zones(self, number: str) -> tuple[ZoneInfo, ...]:
+        """The zones the rules place ``number`` in; () for a number that cannot be placed."""
         zones = self._zones.get(number)
         if zones is None:
             if self._tables is None:
@@ -46,50 +54,105 @@ class CallerClock:
             except ComplianceError:
                 zones = ()
             self._zones[number] = zones
-        times = [datetime.fromtimestamp(now, zone) for zone in zones]
-        text = ", ".join(f"{moment:%H:%M} in {zone.key}" for moment, zone in zip(
-            times, zones, strict=True))
-        return text, any(not 8 <= moment.hour < 21 for moment in times)
+        return zones
+
+    def local_time(self, number: str, at: float) -> str:
+        """"04:02 in Pacific/Guam" (every zone, comma-separated); "" when not placed."""
+        return ", ".join(f"{datetime.fromtimestamp(at, zone):%H:%M} in {zone.key}"
+                         for zone in self.zones(number))
+
+    def local_instant(self, number: str, at: float, now: float) -> str:
+        """``at`` as the caller's local time: "08:00 caller's local time (Pacific/Guam)",
+        the weekday added when it is not the caller's today; UTC for a number not placed."""
+        zones = self.zones(number)
+        if not zones:
+            return f"{datetime.fromtimestamp(at, UTC):%H:%M} UTC"
+        parts = []
+        for zone in zones:
+            moment = datetime.fromtimestamp(at, zone)
+            day = "" if moment.date() == datetime.fromtimestamp(now, zone).date() \
+                else f"{moment:%a} "
+            parts.append((f"{day}{moment:%H:%M}", zone.key))
+        if len(parts) == 1:
+            (text, key), = parts
+            return f"{text} caller's local time ({key})"
+        return ", ".join(f"{text} ({key})" for text, key in parts) + " caller's local time"
 
 
 def queue_callbacks(runner: Runner, now: float) -> list[dict[str, Any]]:
-    """The queue callbacks this process holds, first served first, each with what it waits
-    for: its turn in the line, its dial, or its next try; and the caller's local time, so a
-    supervisor sees why one waits (a callback keeps the called party's calling hours,
-    08:00-21:00 where they are: 47 CFR 64.1200(c)(1), 16 CFR 310.4(c)). The wallboard
-    states facts; the decision is the engine's callback gate's."""
-    from dialer.runner.inbound import QUEUE_CALLBACK
-
+    """The queue callbacks this process holds (first served first), then those the gate
+    ended in the last hour, each with where it stands and the gate's last verdict on it."""
     engine = runner.engine
-    inbound = getattr(engine, "inbound", None)
-    if engine is None or inbound is None or not inbound.callbacks:
+    if engine is None or getattr(engine, "inbound", None) is None:
         return []
-    dialing = {call.target.lead_id.removeprefix(QUEUE_CALLBACK): call.state.value
-               for call in engine.calls.values()
-               if call.target is not None and call.target.lead_id.startswith(QUEUE_CALLBACK)}
-    next_try = {key: due for due, _, kind, key, _ in inbound.timers
-                if kind.name == "CALLBACK_RETRY"}
-    staffed = {q.name: q.agents_logged_in for q in inbound.snapshot(now)}
-    rows = []
-    for callback in sorted(inbound.callbacks.values(),
-                           key=lambda c: c.place_at)[:CALLBACKS_SHOWN]:
-        local, closed = runner.watchers.caller_clock.local_time(callback.number, now)
-        row: dict[str, Any] = {"id": callback.callback_id, "queue": callback.queue,
-                               "number": callback.number, "place_at": callback.place_at,
-                               "attempts": callback.attempts, "next_try_at": None,
-                               "caller_time": local}
-        if callback.callback_id in dialing:
-            connected = dialing[callback.callback_id] == "bridged"
-            row.update(state="connected" if connected else "dialing",
-                       why="with an agent" if connected else "being dialed for an agent")
-        elif engine.pool.lines.is_waiting(callback.callback_id):
-            row.update(state="in line", why="waits for a free agent of the queue"
-                       if staffed.get(callback.queue) else
-                       "waits for an agent: nobody serving the queue is logged in")
-        else:
-            row.update(state="held", next_try_at=next_try.get(callback.callback_id),
-                       why=f"outside the caller's calling hours (08:00-21:00): it is {local}"
-                       if closed else "waits for its next try (after an unanswered call or "
-                       "a refused dial)")
-        rows.append(row)
-    return rows
+    statuses = engine.queue_callbacks(CALLBACKS_SHOWN, now - ENDED_SHOWN_FOR)
+    clock = runner.watchers.caller_clock
+    return [callback_row(status, clock, now) for status in statuses]
+
+
+def callback_row(status: CallbackStatus, clock: CallerClock, now: float) -> dict[str, Any]:
+    """One callback as the console shows it (JSON-ready)."""
+    verdict = status.verdict
+    return {"id": status.callback_id, "queue": status.queue, "number": status.number,
+            "place_at": status.place_at, "attempts": status.attempts,
+            "caller_time": clock.local_time(status.number, now),
+            "state": status.state.value.replace("_", " "), "next_try_at": status.next_try_at,
+            "why": _why(status), "verdict": verdict_text(verdict, status.number, clock, now),
+            "verdict_kind": verdict.kind.value if verdict is not None else None,
+            "verdict_at": verdict.decided_at if verdict is not None else None,
+            "decision_id": verdict.decision_id if verdict is not None else None}
+
+
+def verdict_text(verdict: ActedVerdict | None, number: str, clock: CallerClock,
+                 now: float) -> str:
+    """The gate's last verdict in a line: its reasons, and the next try in the caller's
+    local time when the verdict names one."""
+    if verdict is None:
+        return NOT_ASKED
+    if verdict.kind is VerdictKind.ALLOWED:
+        text = "allowed"
+        if verdict.not_placed is not None:
+            text += f", not dialed: {verdict.not_placed}"
+    else:
+        text = "; ".join(verdict.shown_reasons) or "refused by the compliance gate"
+        if verdict.kind is VerdictKind.WAIT and verdict.asked_again_at is not None:
+            text += f"; next try at {clock.local_instant(number, verdict.asked_again_at, now)}"
+        elif verdict.kind is VerdictKind.RETRY and verdict.asked_again_at is not None:
+            text += (f"; asked again at "
+                     f"{datetime.fromtimestamp(verdict.asked_again_at, UTC):%H:%M} UTC")
+    decided = datetime.fromtimestamp(verdict.decided_at, UTC)
+    text += f" (decided {decided:%H:%M} UTC"
+    if verdict.decision_id:
+        text += f", audit {verdict.decision_id}"
+    return text + ")"
+
+
+_ENDED_WHY = {
+    CallbackState.CANCELLED: "cancelled by the compliance gate: no later moment allows it",
+    CallbackState.FAILED: "given up: the compliance gate refused every try",
+    CallbackState.OPTED_OUT: "the number is on the internal do-not-call list",
+}
+
+
+def _why(status: CallbackStatus) -> str:
+    state = status.state
+    if state is CallbackState.CONNECTED:
+        return "with an agent"
+    if state is CallbackState.DIALING:
+        return "being dialed for an agent"
+    if state is CallbackState.IN_LINE:
+        return "waits for a free agent of the queue" if status.queue_staffed else \
+            "waits for an agent: nobody serving the queue is logged in"
+    if state is CallbackState.HELD:
+        if status.held_by is HeldBy.GATE:
+            return "held by the compliance gate"
+        if status.held_by is HeldBy.NOT_PLACED:
+            return "allowed, but no switch, gateway or caller ID could take the call"
+        if status.held_by is HeldBy.UNANSWERED:
+            return "its last call went unanswered: waits for its next try"
+        return "waits for its next try"
+    return _ENDED_WHY[state]
+
+
+__all__ = ["CALLBACKS_SHOWN", "ENDED_SHOWN_FOR", "CallerClock", "callback_row",
+           "queue_callbacks", "verdict_text"]

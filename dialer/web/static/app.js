@@ -307,7 +307,8 @@
       if (callbacks && s.queue_callbacks) {
         callbacks.replaceChildren(...s.queue_callbacks.map((cb) => cells("callback", cb.id, [
           [null, cb.queue], [null, cb.number], [null, utc(cb.place_at)], [null, cb.attempts],
-          [null, cb.caller_time], ["state", cb.state], [null, utc(cb.next_try_at)], ["why", cb.why]])));
+          ["caller-time", cb.caller_time], ["state", cb.state], ["next-try", utc(cb.next_try_at)],
+          ["why", cb.why], ["verdict", cb.verdict || "not yet asked"]])));
         if (!s.queue_callbacks.length) callbacks.replaceChildren(cells("empty", "", [[null, "None waiting."]]));
       }
     }
@@ -320,7 +321,7 @@
         const cell = document.createElement("td");
         if (col) cell.dataset.col = col;
         cell.textContent = text === null || text === undefined ? "" : String(text);
-        if (kind === "empty") { cell.colSpan = 8; cell.className = "muted"; }
+        if (kind === "empty") { cell.colSpan = 9; cell.className = "muted"; }
         row.appendChild(cell);
       }
       return row;

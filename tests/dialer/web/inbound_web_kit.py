@@ -113,7 +113,8 @@ def running_inbound_web(tmp: Path) -> Iterator[InboundWebEnv]:
     # The callers who ask for callbacks: a caller's request is an inquiry, not a written
     # consent, so a callback to a line of unknown type (counted as wireless) is refused by
     # the full dial-time gate (docs/compliance.md, "Queue callbacks").
-    landlines(tmp, [f"+1312555017{n}" for n in range(5)] + ["+16714771234"], now)
+    landlines(tmp, [f"+1312555017{n}" for n in range(5)] + ["+16714771234", "+13055550175"],
+              now)
     files = short_prompts(tmp)
     port = _free_port()
     env = InboundWebEnv(tmp, store, f"http://127.0.0.1:{port}", clock=clock,

@@ -25,6 +25,8 @@ from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.voicemail_store import VoicemailStore
 
 pytestmark = needs_chromium
+MIAMI = "+13055550175"
+"""A caller in Florida (a landline: the state's consent rule is the one that refuses)."""
 HOSTILE_NOTE = '<img src=x id="pwn-note" onerror="window.pwned=1">call back Tuesday'
 
 
@@ -231,15 +233,20 @@ def test_queue_callbacks_on_the_agent_screen_and_why_one_waits_on_the_console(
     wait_state(ann, "paused")
     console = sign_in(browser, env.base_url, "sam", PASSWORD)
     console.goto(f"{env.base_url}/supervisor?campaign=spring")
-    # Two callers ask to be called back: one in Guam (night there now), one in Chicago.
+    # Three callers ask to be called back: one in Guam (night there now), one in Chicago,
+    # one in Miami (Florida's own rule wants a written consent for an automated call).
     env.place(number="+16714771234", keys="1", callback="yes")
     env.place(number="+13125550172", keys="1", callback="yes")
+    env.place(number=MIAMI, keys="1", callback="yes")
     env.wait(lambda: {c.number for c in QueueCallbacks(env.store).callbacks()
-                      if c.status == "pending"} >= {"+16714771234", "+13125550172"}, 40)
+                      if c.status == "pending"} >= {"+16714771234", "+13125550172", MIAMI}, 40)
     console.wait_for_selector("#queues tr[data-queue=sales] td[data-col=callbacks]:text-is"
-                              "('2')", timeout=WAIT)
+                              "('3')", timeout=WAIT)
     console.wait_for_selector("#queue-callbacks tr td[data-col=why]:has-text('nobody "
                               "serving the queue')", timeout=WAIT)
+    # Nobody has asked the compliance gate about them yet: the console says so.
+    assert console.inner_text("#queue-callbacks tr:has(td:text-is('+16714771234')) "
+                              "td[data-col=verdict]") == "not yet asked"
 
     _watch_screen(ann)
     ann.click("#ready-button")
@@ -250,13 +257,19 @@ def test_queue_callbacks_on_the_agent_screen_and_why_one_waits_on_the_console(
                for s in seen), seen
     assert _facts(ann) == "callback · queue sales · +13125550172"
     ann.wait_for_selector("#caller-calls td:has-text('callback_requested')", timeout=WAIT)
-    # The Guam callback was held by the calling hours: the console says so, and when.
+    # The Guam callback was held by the gate (federal calling hours): the console shows the
+    # gate's verdict, and the next try in the caller's local time (the feed's rendering).
     guam = "#queue-callbacks tr:has(td:text-is('+16714771234'))"
     console.wait_for_selector(f"{guam} td[data-col=state]:text-is('held')", timeout=WAIT)
-    why = console.inner_text(f"{guam} td[data-col=why]")
-    assert "outside the caller's calling hours (08:00-21:00)" in why
-    assert "in Pacific/Guam" in why
-    assert "22:00 UTC" in console.inner_text(guam)  # 08:00 in Guam
+    assert console.inner_text(f"{guam} td[data-col=why]") == "held by the compliance gate"
+    verdict = console.inner_text(f"{guam} td[data-col=verdict]")
+    assert verdict.startswith("us.calling_hours: "), verdict
+    assert "in Pacific/Guam is outside Mon-Sun 08:00-21:00" in verdict
+    assert "next try at 08:00 caller's local time (Pacific/Guam)" in verdict
+    assert "earliest-allowed" not in verdict
+    assert "22:00 UTC" in console.inner_text(f"{guam} td[data-col=next-try]")  # 08:00 in Guam
+    assert "in Pacific/Guam" in console.inner_text(f"{guam} td[data-col=caller-time]")
+    assert "caller's local time (information)" in console.inner_text("#queue-callbacks thead")
 
     # A third caller asks for a callback, then phones again while it waits: the new call
     # takes its place and the callback is cancelled.
@@ -274,6 +287,15 @@ def test_queue_callbacks_on_the_agent_screen_and_why_one_waits_on_the_console(
     ann.click("#dispose-button")
     ann.wait_for_selector("#lead .lead-name:has-text('Caller +13125550173')", timeout=WAIT)
     wait_state(ann, "on_call")
+    # The Miami callback came to the front before that caller: Florida's consent rule refused
+    # it for good, and the console keeps it with the state rule's reason.
+    miami = f"#queue-callbacks tr:has(td:text-is('{MIAMI}'))"
+    console.wait_for_selector(f"{miami} td[data-col=state]:text-is('cancelled')", timeout=WAIT)
+    verdict = console.inner_text(f"{miami} td[data-col=verdict]")
+    assert "state.FL.consent: " in verdict and "final: " in verdict, verdict
+    # After a reload the server renders the same row.
+    console.reload()
+    assert "state.FL.consent: " in console.inner_text(f"{miami} td[data-col=verdict]")
     assert _facts(ann).startswith("inbound · queue sales")
     assert "cancelled" in ann.inner_text("#caller-callbacks")
     env.hang_up("spring", env.view("spring", "ann")["call"]["id"])
