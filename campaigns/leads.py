@@ -52,7 +52,7 @@ from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
 from dnc.rules.tables import RuleTables
-from dnc.rules.zones import zone_loads
+from dnc.rules.zone_names import zone_name_problem
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -363,17 +363,19 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
 
 
 def _unknown_zones(cells: np.ndarray) -> dict[int, str]:
-    """Rows whose time zone is not an IANA name. Kept, such a zone was skipped by the
-    campaign's own schedule check (the hopper cannot place the callee's local time), so the
-    row is refused with its field instead."""
+    """Rows whose time zone is not a place's IANA zone. Kept, a zone that does not load was
+    skipped by the campaign's own schedule check (the hopper cannot place the callee's local
+    time); ``EST`` or ``Etc/GMT+5`` loads but keeps one offset all year, so a New York
+    lead's local time was an hour off every summer (``dnc.rules.zone_names``). Either row
+    is refused with its field instead."""
     found: dict[int, str] = {}
     for i, cell in enumerate(cells.tolist()):
         if cell is None:
             continue
         for name in str(cell).split(","):
             name = name.strip()
-            if not zone_loads(name):
-                found[i] = f"timezone {name!r} is not an IANA time zone (e.g. America/Chicago)"
+            if (problem := zone_name_problem(name)) is not None:
+                found[i] = f"timezone {problem}"
                 break
     return found
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
 
+from dnc.rules.zone_names import zone_name_problem
 from simulations.distributions import Distribution, Empirical, EmpiricalQuantiles
 from simulations.errors import SimulationError
 
@@ -147,11 +148,10 @@ def build_history(store: CampaignStore, campaign: str, *, until: datetime, days:
     if not 0 < days <= 366:  # 1e300 days overflowed the period's start (a traceback)
         raise HistoryError(f"--days: more than 0 and at most 366 (a year of the campaign's "
                            f"history), got {days:g}")
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise HistoryError(f"--tz: unknown time zone {tz!r} (an IANA name such as "
-                           "America/New_York, or UTC)") from None
+    if (problem := zone_name_problem(tz, clock=True)) is not None:
+        # EST loads, but as UTC-5 all year: a summer's hours of day an hour off.
+        raise HistoryError(f"--tz: {problem}")
+    zone = ZoneInfo(tz)
     row = store.campaign(campaign)
     settings = stored_settings(row)
     start = until - timedelta(days=days)

@@ -365,14 +365,11 @@ class OpeningHours(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        # A clock's zone (UTC may be meant), never an abbreviation: EST opened the queue an
+        # hour late from March to November (dnc.rules.zone_names).
+        from dnc.rules.zone_names import check_zone_name
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/New_York)"
-                             ) from None
-        return value
+        return check_zone_name(value, clock=True)
 
     @field_validator("days")
     @classmethod

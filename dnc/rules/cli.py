@@ -162,7 +162,11 @@ def explain(
     from dnc.rules.engine import ComplianceEngine
     from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, Profile
     from dnc.rules.tables import RuleTables, tables_for_data
+    from dnc.rules.zone_names import zone_name_problem
 
+    for name in tz.split(",") if tz else ():
+        if (problem := zone_name_problem(name.strip())) is not None:
+            raise ComplianceError(f"--tz: {problem}")  # EST: UTC-5 all year, not New York
     moment = parse_time(at, "--at") if at else datetime.now(UTC)
     registries, registry_note, facts, missing = open_registries_at(
         dnc_dir or data_home(home) / "dnc", moment)

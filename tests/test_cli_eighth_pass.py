@@ -1,0 +1,170 @@
+"""The eighth pass of a new user's mistakes (docs/operations.md, "Eighth pass"): each was
+accepted and acted on nobody's meaning, or lost or half-wrote something, and is now one
+`error:` line (or a reject with its line) naming the file, line and field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from cli_kit import dialer, ok, use_home
+from cli_kit import refused_cleanly as refused
+
+from dnc.rules.zone_names import zone_name_problem
+
+CALLER = ["--caller-id", "+12015550100"]
+READY = ["--agent", "ann=user/1001", "--set", "compliance.seller_name=Spring Solar",
+         "--set", "compliance.dnc_number=+18005550100",
+         "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
+         "--set", "compliance.safe_harbor.names_seller=true",
+         "--set", "compliance.safe_harbor.gives_dnc_number=true"]
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *CALLER, *READY)
+    ok("campaign", "start", "spring")
+    return tmp_path
+
+
+# 1. time zones: a place's zone, never an abbreviation or a fixed offset
+
+REFUSED_ZONES = [
+    ("EST", "EST is UTC-5 all year, with no summer time; did you mean America/New_York?"),
+    ("MST", "MST is UTC-7 all year, with no summer time; did you mean America/Denver"),
+    ("HST", "HST is UTC-10 all year; write Pacific/Honolulu"),
+    ("EST5EDT", "EST5EDT is a POSIX rule (one region's summer-time rule), not a place's zone "
+     "with its history; write America/New_York"),
+    ("CST6CDT", "write America/Chicago"),
+    ("MST7MDT", "write America/Denver"),
+    ("PST8PDT", "write America/Los_Angeles"),
+    ("CET", "CET is a POSIX rule"),
+    ("GMT", "GMT is UTC all year, with no summer time; did you mean Europe/London"),
+    ("Etc/GMT+5", "Etc/GMT+5 is UTC-5 all year (the sign is inverted, as POSIX writes it), "
+     "with no summer time; did you mean America/New_York?"),
+    ("Etc/GMT-1", "Etc/GMT-1 is UTC+1 all year"),
+    ("localtime", "localtime is this machine's zone, not a place's"),
+    ("Factory", "Factory is tzdata's placeholder"),
+    ("right/America/New_York", "right/ counts leap seconds"),
+]
+
+
+@pytest.mark.parametrize(("name", "said"), REFUSED_ZONES)
+def test_an_abbreviation_or_fixed_offset_zone_is_refused_naming_the_zone_meant(name, said):
+    ZoneInfo(name)  # each loads: tzdata keeps them, so the old check took them
+    problem = zone_name_problem(name)
+    assert problem is not None and said in problem
+    assert zone_name_problem(name, clock=True) is not None
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("america/new_york", "did you mean America/New_York?"),
+    ("Eastern", "did you mean America/New_York?"),
+    ("PST", "did you mean America/Los_Angeles?"),
+    ("UTC-5", "a fixed offset has no summer time; did you mean America/New_York?"),
+    ("Mars/Olympus", "'Mars/Olympus' is not an IANA time zone (e.g. America/Chicago)"),
+])
+def test_a_name_tzdata_does_not_have_names_the_zone_meant(name, said):
+    assert said in zone_name_problem(name)
+
+
+US_LINKS = {"US/Eastern": "America/New_York", "US/Central": "America/Chicago",
+            "US/Mountain": "America/Denver", "US/Pacific": "America/Los_Angeles",
+            "US/Alaska": "America/Anchorage", "US/Hawaii": "Pacific/Honolulu",
+            "US/Arizona": "America/Phoenix", "US/Michigan": "America/Detroit",
+            "US/East-Indiana": "America/Indiana/Indianapolis",
+            "US/Indiana-Starke": "America/Indiana/Knox", "US/Aleutian": "America/Adak",
+            "US/Samoa": "Pacific/Pago_Pago", "GB": "Europe/London", "Navajo": "America/Denver"}
+
+
+@pytest.mark.parametrize(("link", "place"), sorted(US_LINKS.items()))
+def test_a_legacy_link_to_a_place_is_accepted_as_tzdata_keeps_it_that_place(link, place):
+    """US/Eastern is a backward link to America/New_York in tzdata: the same offset every
+    day of the year, summer time included, so it is accepted; EST is not (July)."""
+    assert zone_name_problem(link) is None and zone_name_problem(place) is None
+    start = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    for day in range(365):
+        at = start + timedelta(days=day)
+        assert at.astimezone(ZoneInfo(link)).utcoffset() == \
+            at.astimezone(ZoneInfo(place)).utcoffset(), (link, at)
+    july = datetime(2026, 7, 1, 12, tzinfo=UTC)
+    assert july.astimezone(ZoneInfo("EST")).utcoffset() != \
+        july.astimezone(ZoneInfo("America/New_York")).utcoffset()
+
+
+def test_utc_is_a_clock_not_a_place():
+    assert zone_name_problem("UTC", clock=True) is None
+    assert "UTC is no callee's local time" in zone_name_problem("UTC")
+    assert "write UTC if UTC all year is meant" in zone_name_problem("GMT", clock=True)
+
+
+@pytest.mark.parametrize("zone", ["EST", "EST5EDT", "Etc/GMT+5", "UTC", "GMT"])
+def test_a_lead_file_zone_that_is_no_place_is_rejected_with_its_line(home, zone):
+    path = home / "leads.csv"
+    path.write_text(f"phone,timezone\n2015550100,America/New_York\n2015550101,{zone}\n"
+                    "2015550102,US/Eastern\n")
+    rejects = home / "rejects.csv"
+    report = ok("leads", "import", "spring", str(path), "--rejects", str(rejects), "--yes")
+    assert report["imported"] == 2  # the US/Eastern row is a New York lead
+    (rejected,) = rejects.read_text().splitlines()[1:]
+    assert rejected.startswith("3,timezone,")
+    assert zone_name_problem(zone) in rejected.replace('"', "")
+
+
+def test_leads_given_in_code_are_held_to_the_same_zones(home):
+    from campaigns.cli_common import open_store
+    from campaigns.leads import LeadInput
+
+    store = open_store(None)
+    report = store.add_leads("spring", [LeadInput("+12015550100", timezone="EST"),
+                                        LeadInput("+12015550101", timezone="US/Eastern")],
+                             at=datetime(2026, 7, 1, tzinfo=UTC))
+    assert report.imported == 1
+    assert list(report.reject_reasons) == [f"timezone {zone_name_problem('EST')}"]
+
+
+def test_a_queue_file_in_est_is_refused_with_its_line(home):
+    path = home / "sales.toml"
+    path.write_text('name = "sales"\n[hours]\ntimezone = "EST"\ndays = {mon = "09:00-17:00"}\n')
+    said = refused("queue", "create", "sales", "--file", str(path))
+    assert f"{path}:3: queue sales: hours.timezone: EST is UTC-5 all year, with no summer " \
+           "time; did you mean America/New_York?" in said
+    assert dialer("queue", "show", "sales").exit_code != 0  # nothing stored
+    path.write_text(path.read_text().replace('"EST"', '"UTC"'))
+    assert dialer("queue", "create", "sales", "--file", str(path)).exit_code == 0
+    assert "hours.timezone: MST7MDT is a POSIX rule" in refused(
+        "queue", "edit", "sales", "--set", "hours.timezone=MST7MDT")
+
+
+def test_a_queue_stored_in_est_before_the_check_is_named_with_its_repair(home):
+    import sqlalchemy as sa
+
+    from campaigns.cli_common import open_store
+    from campaigns.models import InboundQueue
+
+    ok("queue", "create", "sales")
+    ok("campaign", "edit", "spring", "--set", 'queues=["sales"]')
+    store = open_store(None)
+    with store.session() as session:
+        session.execute(sa.update(InboundQueue).where(InboundQueue.name == "sales").values(
+            config={"name": "sales", "hours": {"timezone": "EST",
+                                               "days": {"mon": "09:00-17:00"}}}))
+        session.commit()
+    (row,) = ok("queue", "list")
+    assert "hours.timezone: EST is UTC-5 all year" in row["problem"]
+    assert "repair it with `dialer queue edit sales" in row["problem"]
+    said = refused("run", "spring", "--switch", "esl://127.0.0.1:1", "--duration", "1")
+    assert "hours.timezone: EST is UTC-5 all year" in said
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["compliance", "explain", "+12015550123", "--tz", "EST"], "--tz: EST is UTC-5 all year"),
+    (["compliance", "explain", "+12015550123", "--tz", "America/New_York,EST5EDT"],
+     "--tz: EST5EDT is a POSIX rule"),
+    (["simulate", "--from-campaign", "spring", "--tz", "MST"], "--tz: MST is UTC-7 all year"),
+])
+def test_a_zone_option_is_held_to_the_same_names(home, args, said):
+    assert said in refused(*args)
