@@ -164,19 +164,26 @@ def leads_import(
         "mapping": report.mapping, "encoding": report.encoding,
         "batches": [list(b) for b in report.batches], "seconds": round(report.seconds, 3),
         "rows_per_second": round(report.rows_per_second), "extensions": report.extensions,
-        "warnings": list(report.warnings),
+        "warnings": list(report.warnings), "blank_rows": report.blank_rows,
     }
     if as_json:
         emit(doc)
         return
     console = make_console()
-    if report.list_id is None:
+    if report.list_id is None and not report.rows_read:
+        console.print("nothing imported: the file has no row with a field filled in, so no "
+                      "lead list was created")
+    elif report.list_id is None:
         console.print(f"nothing imported: none of the {report.rows_read:,} rows could be "
                       "added, so no lead list was created")
     else:
         console.print(f"imported [bold green]{report.imported:,}[/] of {report.rows_read:,} "
                       f"rows into list {report.list_id} in {report.seconds:.1f} s "
                       f"({report.rows_per_second:,.0f} rows/s)")
+    if report.blank_rows:
+        console.print(f"skipped {report.blank_rows:,} blank row"
+                      f"{'s' * (report.blank_rows != 1)} (every field empty, as a "
+                      "spreadsheet saves past its data)")
     if report.extensions:
         console.print(f"{report.extensions:,} numbers had an extension: the main number is "
                       "dialed, the extension is kept in the custom field phone_extension")

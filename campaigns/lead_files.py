@@ -58,12 +58,35 @@ class LeadTable:
     first_line: int              # file line (1-based) of the first data row
     lines: np.ndarray | None = None
     """The file line of each data row; None: they follow the header one by one."""
+    blank_lines: tuple[int, ...] = ()
+    """The file lines of rows whose every field is empty (``,,,``), left out of ``frame``."""
 
     def row_lines(self) -> np.ndarray:
         """The file line (1-based) each data row starts on."""
         if self.lines is not None:
             return self.lines
         return np.arange(len(self.frame), dtype=np.int64) + self.first_line
+
+
+def without_blank_rows(table: LeadTable) -> LeadTable:
+    """``table`` without the rows whose every field is empty or spaces (``,,,``: the rows a
+    spreadsheet saves past its data, or between blocks), their lines kept to be counted.
+    Such a row holds nothing to reject: it was rejected as "empty phone number", one line
+    of the rejects file per separator row, burying the rows that have a name and no phone
+    (those are still rejected, with their line)."""
+    frame = table.frame
+    if frame.empty or not len(frame.columns):
+        return table
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= frame[column].astype(str).str.strip().eq("").to_numpy()
+    if not blank.any():
+        return table
+    lines = table.row_lines()
+    kept = lines[~blank]
+    return LeadTable(table.path, frame.iloc[np.flatnonzero(~blank)], table.encoding,
+                     table.delimiter, int(kept[0]) if len(kept) else table.first_line, kept,
+                     (*table.blank_lines, *(int(n) for n in lines[blank])))
 
 
 def _norm(header: str) -> str:
@@ -256,8 +279,9 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
     _check_header(header_fields(first, delimiter), path, header_number)
     frame.columns = [str(c).strip() for c in frame.columns]
     lines = record_lines(data, encoding, delimiter, len(frame))
-    return LeadTable(path, frame, encoding, delimiter,
-                     int(lines[0]) if lines is not None and len(lines) else 2, lines)
+    return without_blank_rows(LeadTable(
+        path, frame, encoding, delimiter,
+        int(lines[0]) if lines is not None and len(lines) else header_number + 1, lines))
 
 
 def _check_header(names: list[str], path: Path, line: int) -> None:
@@ -283,7 +307,7 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> LeadTable:
         raise LeadImportError(f"not a readable XLSX workbook: {error}", path=str(path)) from error
     frame = frame.fillna("").astype(str)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return LeadTable(path, frame, None, None, 2)
+    return without_blank_rows(LeadTable(path, frame, None, None, 2))
 
 
 def preview_lead_file(path: str | Path, *, encoding: str | None = None,

@@ -113,6 +113,8 @@ class ImportReport:
     rejects_removed: str | None = None
     """No row was rejected, and the earlier rejects file of that name was removed so that
     it is not read as this import's."""
+    blank_rows: int = 0
+    """Rows whose every field was empty (``,,,``), skipped: not in ``rows_read``."""
 
     @property
     def rows_per_second(self) -> float:
@@ -191,7 +193,8 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
             raise LeadImportError(f"--start-line {start_line}: past the end of the file (its "
                                   f"last data line is {last})", path=str(table.path))
         table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
-                          int(lines[skip]), lines[skip:])
+                          int(lines[skip]), lines[skip:],
+                          tuple(n for n in table.blank_lines if n >= start_line))
     if contact_by is not None and contact_by not in table.frame.columns:
         raise LeadImportError(f"--contact-by {contact_by!r} is not a column of the file "
                               f"({', '.join(table.frame.columns)})", path=str(table.path),
@@ -358,7 +361,7 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         batches=tuple(batches), seconds=time.perf_counter() - started,
         reject_reasons={str(k): int(v) for k, v in reject_reasons.items()},
         warnings=tuple(warnings), extensions=int(rows["extensions"]),
-        rejects_replaced=rejects_written and rejects_earlier,
+        rejects_replaced=rejects_written and rejects_earlier, blank_rows=len(table.blank_lines),
         rejects_removed=str(rejects_path) if rejects_earlier and not rejects_written else None)
 
 

@@ -168,3 +168,53 @@ def test_a_queue_stored_in_est_before_the_check_is_named_with_its_repair(home):
 ])
 def test_a_zone_option_is_held_to_the_same_names(home, args, said):
     assert said in refused(*args)
+
+
+# 2. rows of empty fields: a spreadsheet's artefact is skipped and counted; a row with a
+# field but no phone is still rejected, with its line
+
+def test_a_row_of_empty_fields_is_skipped_and_counted_a_row_without_a_phone_rejected(home):
+    path = home / "leads.csv"
+    path.write_text("phone,first_name,state\n2015550100,Ann,NJ\n,,\n ,  , \n,Bob,NJ\n"
+                    "2015550101,Cy,NJ\n,,\n,,\n")
+    rejects = home / "rejects.csv"
+    report = ok("leads", "import", "spring", str(path), "--rejects", str(rejects), "--yes")
+    assert (report["imported"], report["rejected"], report["blank_rows"]) == (2, 1, 4)
+    assert report["rows"] == 3  # the blank rows are counted apart, not as rows read
+    (bob,) = rejects.read_text().splitlines()[1:]  # five "empty phone number" before
+    assert bob == "5,phone,empty phone number,,Bob,NJ"
+    said = " ".join(dialer("leads", "import", "spring", str(path), "--list-name", "again",
+                           "--rejects", str(rejects), "--yes").output.split())
+    assert "skipped 4 blank rows (every field empty" in said
+
+
+def test_a_file_of_blank_rows_only_says_so(home):
+    path = home / "leads.csv"
+    path.write_text("phone,first_name\n,\n,\n")
+    report = ok("leads", "import", "spring", str(path), "--yes")
+    assert (report["list_id"], report["rows"], report["blank_rows"]) == (None, 0, 2)
+    assert not (home / "leads.csv.rejects.csv").exists()
+
+
+def test_a_workbooks_empty_rows_are_skipped_and_lines_kept(home):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["phone", "first_name"], ["2015550102", "Di"], [None, None], [None, "Ed"],
+                ["2015550103", "Fy"]):
+        sheet.append(row)
+    path = home / "leads.xlsx"
+    book.save(path)
+    rejects = home / "rejects.csv"
+    report = ok("leads", "import", "spring", str(path), "--rejects", str(rejects), "--yes")
+    assert (report["imported"], report["blank_rows"]) == (2, 1)
+    (ed,) = rejects.read_text().splitlines()[1:]
+    assert ed.startswith("4,phone,empty phone number")
+
+
+def test_blank_rows_before_the_start_line_are_not_counted(home):
+    path = home / "leads.csv"
+    path.write_text("phone,first_name\n2015550100,a\n,\n2015550101,b\n,\n")
+    report = ok("leads", "import", "spring", str(path), "--start-line", "4", "--yes")
+    assert (report["imported"], report["blank_rows"]) == (1, 1)
