@@ -250,6 +250,10 @@ class CampaignFacts:
     stopping: bool = False
     dialing_paused: bool = False
     hopper: int | None = None
+    guaranteed_abandons: int | None = None
+    """Answered calls abandoned in the ledger's window by a campaign that guarantees every
+    call an agent (``compliance.agent_guaranteed``: each one breaks that promise); None: the
+    campaign makes no such promise."""
 
 
 NEAR_LIMIT = 0.8
@@ -287,6 +291,15 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
                 False, words=(f"{subject}: no leads in the hopper, nothing to dial",
                               f"{subject}: leads in the hopper again")),
     ]
+    if facts.guaranteed_abandons is not None:
+        readings.append(Reading(
+            base + "guarantee_broken", subject, "answered calls abandoned with an agent "
+            f"guaranteed ({window})", float(facts.guaranteed_abandons), 0.0, True,
+            words=(f"{subject}: {facts.guaranteed_abandons} answered call(s) abandoned "
+                   f"({window}) although the campaign guarantees an agent "
+                   "(compliance.agent_guaranteed, on which Ofcom's repeat-call rules are "
+                   "lifted): an agent's phone dropped while a call placed for them rang",
+                   f"{subject}: no answered call abandoned ({window})")))
     for switch, state in sorted(facts.switches.items()):
         readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
                                 1.0 if state == "connected" else 0.0, 1.0, False,

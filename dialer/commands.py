@@ -239,6 +239,10 @@ class IncidentKind(StrEnum):
     """An agent's leg did not return to park after a call: it is replaced."""
     ORIGINATE_FAILED = "originate_failed"
     """The switch refused an originate outright (no channel was ever created)."""
+    GUARANTEE_BROKEN = "guarantee_broken"
+    """A campaign that guarantees every call an agent (``agent_guaranteed``: Ofcom's
+    repeat-call rules lifted on that promise) abandoned an answered call: an agent's phone
+    dropped while a call placed for them rang (a pause or log-out is held, a drop cannot)."""
 
 
 @fast_init

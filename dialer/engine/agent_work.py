@@ -322,6 +322,12 @@ class AgentWork:
     def on_agent_ready(self, event: AgentReady) -> None:
         self.after_assignment(self.pool.set_ready(event.agent_id, event.at), event.at)
 
+    def apply_held(self, at: float) -> None:
+        """The pauses and log-outs held for a promise (``agent_guaranteed``) whose agent is
+        now spare apply (``AgentPool.apply_held``); a log-out closes the phone leg."""
+        if self.pool.apply_held(at):
+            self._close_legs_logged_out(at)
+
     def _close_legs_logged_out(self, at: float) -> None:
         """Close the phone leg of an agent a pending log-out (asked during a call) has just
         logged out, as a log-out at once does: else the dialer keeps the agent's phone

@@ -492,6 +492,11 @@ class CallFlow:
             call.abandoned = True
             if call.ledger_entry is not None:
                 self.ledger.mark_abandoned(call.ledger_entry)
+            if config.agent_guaranteed:
+                self.out.append(Incident(
+                    at, IncidentKind.GUARANTEE_BROKEN, "answered call abandoned although the "
+                    "campaign guarantees an agent (compliance.agent_guaranteed): no agent of "
+                    "its switch was left to take it", call.call_id))
         elif call.routed is _UNCONFIRMED:
             # A machine verdict the free agent could not take in time: as uncertain as one
             # hung up on, so charged like one (``amd_false_positive_estimate``).

@@ -324,8 +324,9 @@ class Engine:
             self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
-            if pool.pauses_held:
-                pool.pause_held(now)  # a guaranteed agent's pause, once one is spare
+            if pool.departures_held:
+                # A guaranteed agent's pause or log-out, once one is spare.
+                self.agent_work.apply_held(now)
             if self._queue_lines.total and pool.ready:
                 # Before the policy decides: callers left waiting by a promise to a dial
                 # that has ended take its agent (promises.py).

@@ -78,9 +78,11 @@ class AgentPool:
         """Agent → when wrap-up began."""
         self.guarantee = False
         """The campaign guarantees every call an agent (``CampaignConfig.agent_guaranteed``):
-        a ready agent promised to a dial in flight pauses only once one is spare."""
-        self.pauses_held: dict[str, None] = {}
-        """Ready agents whose pause waits for a spare agent, in the order asked."""
+        a ready agent promised to a dial in flight pauses or logs out only once one is
+        spare."""
+        self.departures_held: dict[str, None] = {}
+        """Ready agents whose pause or log-out waits for a spare agent, in the order asked
+        (``apply_held``)."""
         self.wrap_left: Callable[[str, float], None] | None = None
         """Told (agent, instant) of every agent that leaves wrap-up, however it leaves: the
         one place a part that lives as long as a wrap-up ends (agent_work.py's routed
@@ -250,7 +252,12 @@ class AgentPool:
     def set_ready(self, agent_id: str, at: float) -> tuple[Agent, Work] | None:
         agent = self.agent(agent_id)
         agent.pause_pending = None
-        self.pauses_held.pop(agent_id, None)
+        if agent_id in self.departures_held:
+            del self.departures_held[agent_id]
+            if agent.state is _READY:
+                # A log-out held for a promise is taken back; one asked during a call the
+                # agent has taken since applies when they are free, as any such log-out.
+                agent.logout_pending = False
         if agent.state in (_PAUSED, _WRAP_UP):
             if agent.state is _WRAP_UP:
                 self._end_wrap(agent, at)
@@ -259,12 +266,11 @@ class AgentPool:
 
     def pause(self, agent_id: str, reason: str, at: float) -> None:
         agent = self.agent(agent_id)
-        if agent.state is _READY and self.guarantee and not self.lines.spare_ready(
-                self.lane(agent.switch_id)):
+        if agent.state is _READY and self.guarantee and self._promised(agent):
             # Every ready agent of this switch is promised to a dial in flight: pausing
-            # now would leave a guaranteed call nobody (held; ``pause_held``).
+            # now would leave a guaranteed call nobody (held; ``apply_held``).
             agent.pause_pending = reason
-            self.pauses_held[agent_id] = None
+            self.departures_held[agent_id] = None
             return
         if agent.state in (_READY, _WRAP_UP, _PAUSED):
             if agent.state is _WRAP_UP:
@@ -281,10 +287,16 @@ class AgentPool:
             agent.pause_pending = reason
 
     def logout(self, agent_id: str, at: float) -> bool:
-        """Log out now, or after the current call. True when the agent is now logged out."""
+        """Log out now, or after the current call (or, ``agent_guaranteed``, once a ready
+        agent of the switch is spare). True when the agent is now logged out."""
         agent = self.agent(agent_id)
         if agent.state in (_RESERVED, _ON_CALL):
             agent.logout_pending = True
+            return False
+        if agent.state is _READY and self.guarantee and self._promised(agent):
+            # As a pause: logging out now would leave a guaranteed call nobody.
+            agent.logout_pending = True
+            self.departures_held[agent_id] = None
             return False
         if agent.state is not _LOGGED_OUT:
             if agent.state is _WRAP_UP:
@@ -394,19 +406,33 @@ class AgentPool:
         self._reserve(agent, work, at)
         return agent, work
 
-    def pause_held(self, at: float) -> None:
-        """Apply the pauses held while their agents were promised (``agent_guaranteed``),
-        wherever a ready agent is now spare; asked before each pacing decision, so pacing
-        does not dial for an agent about to pause. An agent who took a call meanwhile keeps
-        the pause pending: it applies when they are free (``_free``)."""
-        for agent_id in list(self.pauses_held):
+    def apply_held(self, at: float) -> bool:
+        """Apply the pauses and log-outs held while their agents were promised
+        (``agent_guaranteed``), wherever a ready agent is now spare; asked before each
+        pacing decision, so pacing does not dial for an agent about to leave. An agent who
+        took a call meanwhile keeps it pending: it applies when they are free (``_free``).
+        True when a log-out applied (its phone leg is then closed by the caller)."""
+        logged_out = False
+        for agent_id in list(self.departures_held):
             agent = self.agents[agent_id]
-            if agent.state is not _READY or agent.pause_pending is None:
-                del self.pauses_held[agent_id]
-            elif self.lines.spare_ready(self.lane(agent.switch_id)):
-                del self.pauses_held[agent_id]
-                reason, agent.pause_pending = agent.pause_pending, None
-                self._set(agent, _PAUSED, at, reason)
+            if agent.state is not _READY or (agent.pause_pending is None
+                                             and not agent.logout_pending):
+                del self.departures_held[agent_id]
+            elif not self._promised(agent):
+                del self.departures_held[agent_id]
+                if agent.logout_pending:
+                    agent.logout_pending, agent.pause_pending = False, None
+                    self._set(agent, _LOGGED_OUT, at, "logout")
+                    logged_out = True
+                else:
+                    reason, agent.pause_pending = agent.pause_pending or "", None
+                    self._set(agent, _PAUSED, at, reason)
+        return logged_out
+
+    def _promised(self, agent: Agent) -> bool:
+        """Is every ready agent of ``agent``'s switch promised to an outbound dial in
+        flight (promises.py), so that this one leaving would leave a call nobody?"""
+        return not self.lines.spare_ready(self.lane(agent.switch_id))
 
     def serve_unpromised(self, at: float) -> list[tuple[Agent, Work]]:
         """Queue work waiting while every ready agent was promised to an outbound dial in

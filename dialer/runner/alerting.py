@@ -96,7 +96,9 @@ class RunnerAlerts:
             stopping=self.phase.stopping,
             dialing_paused=bool(engine is not None and engine.dialing_paused),
             hopper=len(self.hopper) if engine is not None and not self.inbound_only
-            else None)
+            else None,
+            guaranteed_abandons=snap.abandons_in_window
+            if snap is not None and self.config.agent_guaranteed else None)
 
     def readings(self, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(now))

@@ -92,6 +92,25 @@ def test_the_campaign_alerts_the_monitor_and_the_web_show() -> None:
     assert paused.message == "campaign spring: dialing is paused by a supervisor"
 
 
+def test_an_abandon_in_a_campaign_that_guarantees_an_agent_is_raised_to_the_supervisor(
+        ) -> None:
+    # compliance.agent_guaranteed: any answered call abandoned breaks the promise Ofcom's
+    # repeat-call rules were lifted on (an agent's phone dropped while a call rang for them).
+    ofcom = dict(abandon_window_s=86400.0, abandon_rate=0.004)
+    book = AlertBook()
+    assert book.update(0.0, campaign_readings(_campaign(**ofcom, guaranteed_abandons=0))) == []
+    (raised,) = book.update(1.0, campaign_readings(_campaign(**ofcom, guaranteed_abandons=1)))
+    assert raised.key == "campaign/spring/guarantee_broken"
+    assert raised.message.startswith(
+        "campaign spring: 1 answered call(s) abandoned (24-hour window) although the "
+        "campaign guarantees an agent")
+    (cleared,) = book.update(2.0, campaign_readings(_campaign(**ofcom, guaranteed_abandons=0)))
+    assert cleared.state == "cleared"
+    # A campaign that promises nothing has no such alert, whatever it abandons.
+    assert not [r for r in campaign_readings(_campaign(**ofcom))
+                if r.key.endswith("guarantee_broken")]
+
+
 class _Receiver(BaseHTTPRequestHandler):
     received: list[dict] = []
 

@@ -266,7 +266,10 @@
       const state = view.state || "logged_out";
       row.className = "state-" + state;
       row.dataset.state = state;
-      $("[data-col=state]", row).textContent = state.replace(/_/g, " ");
+      // A pause or log-out asked during a call (or held for a promised call: agent_guaranteed).
+      $("[data-col=state]", row).textContent = state.replace(/_/g, " ") +
+        (view.logout_pending ? " · logging out after this call" :
+          view.pause_pending ? " · pausing after this call" : "");
       $("[data-col=time]", row).dataset.since = view.since || "";
       $("[data-col=reason]", row).textContent = view.reason || "";
       const call = view.call;

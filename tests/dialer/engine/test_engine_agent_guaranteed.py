@@ -1,8 +1,9 @@
 """``CampaignConfig.agent_guaranteed``: every call the campaign places is promised a live
 agent (Ofcom's "agent guaranteed", which lifts the repeat-call rules), so a ready agent's
-pause waits while every ready agent of their switch is promised to a dial in flight
-(promises.py): the call placed for them never finds nobody. Without the setting the pause is
-immediate, as before, and such a call can be abandoned (the control case)."""
+pause (and log-out: test_engine_guaranteed_logout.py) waits while every ready agent of their
+switch is promised to a dial in flight (promises.py): the call placed for them never finds
+nobody. Without the setting the pause is immediate, as before, and such a call can be
+abandoned (the control case)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from dialer.commands import AgentState, AttemptFinished, Bridge, CallOutcome, Originate
 from dialer.events import (
     AgentLoggedIn,
+    AgentLoggedOut,
     AgentPaused,
     AgentReady,
     CallAnswered,
@@ -86,22 +88,26 @@ def test_a_spare_ready_agent_pauses_at_once() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(agents=st.integers(1, 4),
-       pauses=st.lists(st.tuples(st.floats(0.5, 80.0), st.integers(0, 3)), max_size=6),
+       leaving=st.lists(st.tuples(st.floats(0.5, 80.0), st.integers(0, 3), st.booleans()),
+                        max_size=6),
        answers=st.lists(st.tuples(st.floats(1.0, 20.0), st.booleans()), min_size=1,
                         max_size=12))
-def test_no_guaranteed_call_is_abandoned_whoever_pauses_when(agents, pauses, answers) -> None:
-    """Progressive pacing, agents pausing at random moments (and coming back 5 s later),
-    calls answered or not after random rings: with the guarantee, no answered call is ever
-    abandoned."""
+def test_no_guaranteed_call_is_abandoned_whoever_pauses_or_logs_out_when(
+        agents, leaving, answers) -> None:
+    """Progressive pacing, agents pausing or logging out at random moments (and coming back
+    5 s later: Ready, or a new login), calls answered or not after random rings: with the
+    guarantee, no answered call is ever abandoned."""
     engine, _, _, _ = make_engine(agent_guaranteed=True, wrap_up_timeout=2.0)
     names = [f"a{i}" for i in range(agents)]
     for name in names:
         engine.handle(AgentLoggedIn(0.0, name))
     events: list[tuple[float, int, object]] = []
     seq = 0
-    for at, who in pauses:
+    for at, who, logs_out in leaving:
         name = names[who % agents]
-        events += [(at, seq, AgentPaused(at, name, "break")),
+        events += [(at, seq, AgentLoggedOut(at, name)),
+                   (at + 5.0, seq + 1, AgentLoggedIn(at + 5.0, name))] if logs_out else [
+                   (at, seq, AgentPaused(at, name, "break")),
                    (at + 5.0, seq + 1, AgentReady(at + 5.0, name))]
         seq += 2
     fates = itertools.cycle(answers)

@@ -17,7 +17,7 @@ cdef class AgentPool:
     cdef public object logged_in
     cdef public object multi_switch
     cdef public object newly_ready
-    cdef public dict pauses_held
+    cdef public dict departures_held
     cdef public dict on_call
     cdef public dict ready
     cdef public object ring_all
