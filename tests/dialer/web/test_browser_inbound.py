@@ -142,10 +142,19 @@ def test_an_inbound_caller_pops_with_queue_menu_wait_and_history_and_its_disposi
     assert ann.inner_text("#lead .lead-name") == "Jonas Berg"
     assert ann.inner_text("#lead .script") == "Hello Jonas, thanks for calling."
     assert ann.locator("#pwn-note").count() == 0 and ann.evaluate("() => window.pwned") is None
-    # Log out asked during the call: pending, then out once the call is disposed.
+    # Log out asked during the call: pending, then out once the call is disposed; the
+    # console says so beside her state.
+    console = sign_in(browser, env.base_url, "sam", PASSWORD)
+    console.goto(f"{env.base_url}/supervisor?campaign=spring")
     ann.click("form:has(input[value=logout]) button")
     ann.wait_for_selector("[data-field=pending]:has-text('log out after this call')",
                           timeout=WAIT)
+    console.wait_for_selector("#agents tr[data-agent=ann] td[data-col=state]:text-is("
+                              "'on call · logging out after this call')", timeout=WAIT)
+    console.reload()  # rendered by the server the same way
+    assert console.inner_text("#agents tr[data-agent=ann] td[data-col=state]") == \
+        "on call · logging out after this call"
+    console.close()
     env.hang_up("spring", env.view("spring", "ann")["call"]["id"])
     wait_state(ann, "wrap_up")
     ann.check("input[name=disposition][value=SALE]")
