@@ -241,8 +241,8 @@ async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, An
     policy_changed = (settings.pacing_policy != link.settings.pacing_policy
                       or settings.pacing_params != link.settings.pacing_params)
     try:
-        policy = (await asyncio.to_thread(build_policy, config.pacing_policy,
-                                          config.pacing_params)
+        policy = (await asyncio.to_thread(build_policy, runner.campaign,
+                                          config.pacing_policy, config.pacing_params)
                   if policy_changed else runner.policy)
     except Exception as error:
         return _fail(f"pacing policy {config.pacing_policy!r}: {error}")

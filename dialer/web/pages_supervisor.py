@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,15 @@ from starlette.routing import Route
 from campaigns.models import UserRole
 from dialer.web.auth import Caller, Refused, now, require
 from dialer.web.live import Page, sse
+from dialer.web.pacing_form import (
+    SEEN_FIELD,
+    PacingRefused,
+    describe,
+    field_of,
+    pacing_changes,
+    pacing_seen,
+    placeholders,
+)
 from dialer.web.pages_common import (
     answer,
     campaign_choice,
@@ -38,7 +46,6 @@ SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
 AGENT_ACTIONS = ("pause", "logout")
 """Forcing an agent ready is not one: it would dial for someone who may not be at the desk."""
 EAVESDROP = ("listen", "whisper", "barge", "stop")
-PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
 TODAY_CACHE = 5.0
 REPORT_RECORDINGS = 200
 """Recordings listed (with their links) under a report: the period's first ones."""
@@ -100,6 +107,8 @@ async def supervisor_page(request: Request) -> Response:
     audit = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign], limit=15)
     return render(request, "supervisor.html", who, campaign=campaign, snapshot=snapshot,
                   today=today, sheet=sheet, views=views, alerts=alerts(links),
+                  pacing_seen=pacing_seen(sheet.settings),
+                  placeholders=placeholders(sheet.settings),
                   audit=audit, running=bool(links), processes=len(links),
                   campaigns=await asyncio.to_thread(_campaigns, request, who))
 
@@ -150,12 +159,19 @@ async def supervisor_action(request: Request) -> Response:
             return answer(request, {"ok": False, "error": f"no agent {agent!r} on {campaign}"},
                           _back(campaign))
         before = {"state": view.get("state"), "reason": view.get("reason")}
+        if view.get("state") in (None, "logged_out"):
+            # A stale row (the agent left a moment ago): nothing to pause or log out.
+            result = {"ok": False, "error": f"agent {agent} is logged out: nothing to "
+                      f"{'pause' if action == 'pause' else 'log out'}"}
+            await _audit(request, who, action, campaign, agent, before, {}, result)
+            return answer(request, result, _back(campaign))
         payload = {"op": "agent", "action": action, "agent": agent,
                    "reason": f"by supervisor {who.user.name}"
                    + (f": {data['reason']}" if data.get("reason") else "")}
         result = await link.request(payload)
         if result.get("ok"):
             await link.refresh_agent(agent, view)
+            result = {**result, "message": _agent_message(agent, action, result.get("was"))}
         after = {"requested": action}
     elif action == "stop":
         # The supervisor's leg is on whichever process their agent was: ask every one.
@@ -172,72 +188,87 @@ async def supervisor_action(request: Request) -> Response:
                                 "supervisor": who.user.name, "endpoint": endpoint})
         after = {"mode": action, "endpoint": endpoint}
     elif action in ("campaign_pause", "campaign_resume"):
-        results = [await link.request({"op": "campaign", "action": action.split("_")[1]})
-                   for link in links]
-        result = next((r for r in results if not r.get("ok")), results[0])
+        result = await _dialing(request, campaign, action, links)
         before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
     elif action == "pacing":
-        changes = _pacing_changes(data)
-        if isinstance(changes, str):
-            result = {"ok": False, "error": changes}
-        else:
-            results = [await link.request({"op": "pacing", "changes": changes})
-                       for link in links]
-            result = next((r for r in results if not r.get("ok")), results[0])
-            before, after = result.get("before", {}), result.get("after", {})
+        result = await _pacing(request, campaign, data, links)
+        before, after = result.get("before", {}), result.get("after", {})
     else:
         return answer(request, {"ok": False, "error": f"unknown action {action!r}"},
                       _back(campaign))
-    await asyncio.to_thread(
-        state.store.audit, at=now(), user_name=who.user.name, role=who.role.value,
-        action=action, campaign=campaign, target=agent or None, before=before,
-        after=after if result.get("ok") else {}, ok=bool(result.get("ok")),
-        detail=None if result.get("ok") else str(result.get("error")))
+    await _audit(request, who, action, campaign, agent, before, after, result)
     return answer(request, result, _back(campaign))
 
 
-PACING_LABELS = {"abandon_target": "abandonment target", "lines_per_agent": "lines per agent",
-                 "max_lines": "max lines", "pacing_policy": "policy",
-                 "pacing_params": "policy parameters"}
+async def _audit(request: Request, who: Caller, action: str, campaign: str, agent: str,
+                 before: dict[str, Any], after: dict[str, Any],
+                 result: dict[str, Any]) -> None:
+    await asyncio.to_thread(
+        web(request).store.audit, at=now(), user_name=who.user.name, role=who.role.value,
+        action=action, campaign=campaign, target=agent or None, before=before,
+        after=after if result.get("ok") else {}, ok=bool(result.get("ok")),
+        detail=None if result.get("ok") else str(result.get("error")))
 
 
-def _pacing_changes(data: dict[str, Any]) -> dict[str, Any] | str:
-    """The console's pacing form as settings changes, or why not (naming the field). The
-    abandonment target is in percent, as the form says: "2" and "2 %" are 2 %, and "0.02"
-    is 0.02 % (never read as a fraction, which would make a cautious 0.02 % a hundred times
-    bigger); the runner then checks the legal bounds (``validate_settings``)."""
-    changes: dict[str, Any] = {}
-    for key in PACING_FIELDS:
-        raw = str(data.get(key, "")).strip()
-        if not raw:
-            continue
-        label = PACING_LABELS[key]
-        if key == "pacing_policy":
-            changes[key] = raw
-        elif key == "max_lines":
-            if not raw.isdigit():
-                return f"{label} {raw!r}: write a whole number of lines, e.g. 50"
-            changes[key] = int(raw)
-        else:
-            text = raw.removesuffix("%").strip() if key == "abandon_target" else raw
-            try:
-                value = float(text)
-            except ValueError:
-                return f"{label} {raw!r} is not a number" + (
-                    " (in percent, e.g. 2.5)" if key == "abandon_target" else "")
-            if value != value or value in (float("inf"), float("-inf")):
-                return f"{label} {raw!r} is not a number"
-            changes[key] = value / 100 if key == "abandon_target" else value
-    raw_params = str(data.get("pacing_params", "")).strip()
-    if raw_params:
-        try:
-            params = json.loads(raw_params)
-        except json.JSONDecodeError as error:
-            return f"policy parameters: not JSON ({error})"
-        if not isinstance(params, dict):
-            return "policy parameters: write a JSON object, e.g. {\"margin_z\": 1.0}"
-        changes["pacing_params"] = params
-    return changes or "no pacing setting given"
+def _agent_message(agent: str, action: str, was: object) -> str:
+    """What a forced pause or log-out did, saying so when it was already done (a double
+    click, or two supervisors at once)."""
+    if action == "pause":
+        return f"agent {agent} was already paused" if was == "paused" else \
+            f"agent {agent}: pause asked (after the call, if on one)"
+    return f"agent {agent} was already logged out" if was == "logged_out" else \
+        f"agent {agent}: log-out asked (after the call, if on one)"
+
+
+RESUMABLE = ("running", "paused")
+"""Store states a console's Resume may dial in: a campaign stopped, archived or deleted from
+the command line stays so (the runner's resume would record it as running again)."""
+
+
+async def _dialing(request: Request, campaign: str, action: str,
+                   links: list[Any]) -> dict[str, Any]:
+    pause = action == "campaign_pause"
+    if not pause:
+        stored = (await asyncio.to_thread(web(request).store.campaign, campaign)).state
+        if str(stored) not in RESUMABLE:
+            return {"ok": False, "error": f"campaign {campaign} is {stored} (set from the "
+                    f"command line): dialing stays stopped; start it with `dialer campaign "
+                    f"start {campaign}` if it should dial"}
+    results = [await link.request({"op": "campaign", "action": "pause" if pause else "resume"})
+               for link in links]
+    result = next((r for r in results if not r.get("ok")), results[0])
+    if result.get("ok"):
+        done = "paused" if pause else "running"
+        result = {**result, "message": (f"dialing was already {done}" if result.get("was") == done
+                                        else f"dialing {'paused' if pause else 'resumed'}")}
+    return result
+
+
+async def _pacing(request: Request, campaign: str, data: dict[str, Any],
+                  links: list[Any]) -> dict[str, Any]:
+    """A pacing change from the form, refused naming its field; refused too when the stored
+    settings are no longer those the page showed (another tab or supervisor changed them
+    since): the answer shows them, and the page's form takes them for the next send."""
+    store = web(request).store
+    try:
+        changes = pacing_changes(data)
+    except PacingRefused as refused:
+        return {"ok": False, "error": str(refused), "field": refused.field}
+    stored = await asyncio.to_thread(store.settings, campaign)
+    seen = str(data.get(SEEN_FIELD, "")).strip()
+    if seen and seen != pacing_seen(stored):
+        return {"ok": False, "conflict": True, "seen": pacing_seen(stored),
+                "placeholders": placeholders(stored),
+                "error": f"nothing changed: the pacing settings were changed since this page "
+                         f"showed them (another tab or supervisor): now {describe(stored)}. "
+                         "Check them and send your change again if it still stands"}
+    results = [await link.request({"op": "pacing", "changes": changes}) for link in links]
+    result = next((r for r in results if not r.get("ok")), results[0])
+    if not result.get("ok"):
+        return {**result, "field": field_of(str(result.get("error", "")))}
+    stored = await asyncio.to_thread(store.settings, campaign)
+    return {**result, "seen": pacing_seen(stored), "placeholders": placeholders(stored),
+            "message": f"pacing changed: {describe(stored)}"}
 
 
 async def audit_page(request: Request) -> Response:

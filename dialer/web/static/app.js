@@ -76,39 +76,108 @@
     }
     const data = new URLSearchParams(new FormData(form));
     const button = $("button[type=submit]", form);
+    // One answer per click: a second click (or Enter) while the first is on its way is
+    // dropped, not sent twice.
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
     if (button) button.disabled = true;
+    $$("[aria-invalid]", form).forEach((el) => el.removeAttribute("aria-invalid"));
     try {
+      if (navigator.onLine === false) {
+        // Never queued for later: an action sent when the network is back could act on a
+        // state nobody is looking at any more.
+        answered(form, { ok: false, error: "not sent: this browser is offline; nothing was changed" });
+        return;
+      }
       const response = await fetch(form.getAttribute("action"), {
         method: "POST", body: data, credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRF-Token": csrf || "" },
       });
       if (signedOut(response)) return;
       const result = await response.json().catch(() => ({ ok: false, error: response.statusText }));
-      say(result.ok ? (result.message || "done") : result.error, !result.ok);
+      answered(form, result);
       if (result.ok && form.id === "dispose-form") form.reset();
     } catch (error) {
-      say("the server did not answer: " + error, true);
+      answered(form, { ok: false, error: "the server did not answer (" + error + "): check the page before trying again" });
     } finally {
+      delete form.dataset.busy;
       if (button) button.disabled = false;
     }
   });
 
-  /* --- live events ----------------------------------------------------------------------- */
-  function follow(url, handlers) {
-    const source = new EventSource(url);
-    Object.entries(handlers).forEach(([kind, handler]) => {
-      source.addEventListener(kind, (event) => {
-        handler(JSON.parse(event.data));
-        body.dataset.updatedAt = String(Date.now());
+  // The answer to a form: in the page's message and in the form's own (next to the button
+  // pressed, in view on a small screen); a refused field is marked and gets the focus.
+  function answered(form, result) {
+    const text = result.ok ? (result.message || "done") : result.error;
+    say(text, !result.ok);
+    const own = $("[data-form-message]", form);
+    if (own) {
+      own.textContent = text;
+      own.hidden = false;
+      own.classList.toggle("bad", !result.ok);
+    }
+    if (result.seen) {
+      // The stored pacing settings now (after this change, or another supervisor's): the
+      // form's placeholders show them and its next send is checked against them.
+      const seen = $("[name=pacing_seen]", form);
+      if (seen) seen.value = result.seen;
+      Object.entries(result.placeholders || {}).forEach(([name, value]) => {
+        const input = $("[name=" + name + "]", form);
+        if (input) input.placeholder = value;
       });
-    });
-    source.onerror = () => {
-      say("live updates interrupted: reconnecting…", true);
-      // CLOSED: the server refused the stream (the session ended); the browser will not
-      // retry by itself, so reload: the page comes back whole, or the sign-in page does.
-      if (source.readyState === EventSource.CLOSED) setTimeout(() => window.location.reload(), 2000);
-    };
-    source.onopen = () => { if ($("#message") && $("#message").classList.contains("bad")) say(""); };
+      if (result.ok) $$("input:not([type=hidden])", form).forEach((el) => { el.value = ""; });
+    }
+    const field = result.field && $("[name=" + result.field + "]", form);
+    if (field) {
+      field.setAttribute("aria-invalid", "true");
+      if (own) { own.id = own.id || "msg-" + Math.random().toString(36).slice(2); field.setAttribute("aria-describedby", own.id); }
+      field.focus();
+    }
+  }
+
+  /* --- live events ----------------------------------------------------------------------- */
+  // Live updates lost (the network, the server): what the page shows is as of then, so it
+  // says so and dims it, instead of looking live; back, the stream's first events bring
+  // every agent and figure afresh (nothing the page sent is replayed).
+  function stale(why) {
+    if (body.dataset.live === "stale") return;
+    body.dataset.live = "stale";
+    const label = $("[data-field=live-state]");
+    const at = new Date().toLocaleTimeString();
+    if (label) { label.textContent = "not live: " + why + " at " + at + "; what is shown is as of then. Reconnecting…"; label.hidden = false; }
+    say("live updates interrupted (" + why + "): reconnecting…", true);
+  }
+
+  function live() {
+    if (body.dataset.live !== "stale") return;
+    delete body.dataset.live;
+    const label = $("[data-field=live-state]");
+    if (label) label.hidden = true;
+    if ($("#message") && $("#message").classList.contains("bad")) say("");
+  }
+
+  function follow(url, handlers) {
+    let source = null;
+    function open() {
+      source = new EventSource(url);
+      Object.entries(handlers).forEach(([kind, handler]) => {
+        source.addEventListener(kind, (event) => {
+          handler(JSON.parse(event.data));
+          body.dataset.updatedAt = String(Date.now());
+          live();
+        });
+      });
+      source.onerror = () => {
+        stale("connection lost");
+        // CLOSED: the server refused the stream (the session ended); the browser will not
+        // retry by itself, so reload: the page comes back whole, or the sign-in page does.
+        if (source.readyState === EventSource.CLOSED && navigator.onLine !== false) setTimeout(() => window.location.reload(), 2000);
+      };
+      source.onopen = live;
+    }
+    open();
+    window.addEventListener("offline", () => { stale("this browser went offline"); source.close(); });
+    window.addEventListener("online", () => { source.close(); open(); });
   }
 
   function showFor(state, root) {
@@ -249,6 +318,7 @@
         const button = document.createElement("button");
         button.type = "submit"; button.className = "small"; button.textContent = label;
         button.dataset.action = action;
+        button.setAttribute("aria-label", label + " " + agentId);
         form.appendChild(button);
         cells[5].appendChild(form);
       }
@@ -354,9 +424,12 @@
     }
 
     setInterval(async () => {
-      const response = await fetch("/supervisor/summary?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
-      if (signedOut(response)) return;
-      if (response.ok) applySummary(await response.json());
+      if (navigator.onLine === false) return;
+      try {
+        const response = await fetch("/supervisor/summary?campaign=" + encodeURIComponent(campaign), { credentials: "same-origin" });
+        if (signedOut(response)) return;
+        if (response.ok) applySummary(await response.json());
+      } catch (error) { /* the stream's own error says the page is not live */ }
     }, 5000);
 
     follow("/supervisor/events?campaign=" + encodeURIComponent(campaign), {

@@ -1,0 +1,127 @@
+"""The console's pacing form: what a supervisor typed, as settings changes, or why not
+(naming the field); and the stored settings the page was drawn with, so a change made from a
+stale page (a second tab, another supervisor) is caught instead of silently overwriting.
+
+Only plain decimals are numbers here: Python's ``float`` also reads ``2_5`` (25: a typo
+for 2.5 that would dial ten times harder), ``1e1`` and ``²`` (which ``int`` then refused
+with a 500). The runner checks the legal bounds again (``validate_settings``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any
+
+from campaigns.settings import MAX_ABANDON_TARGET, CampaignSettings
+
+PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
+PACING_KEYS = (*PACING_FIELDS, "pacing_params")
+PACING_LABELS = {"abandon_target": "abandonment target", "lines_per_agent": "lines per agent",
+                 "max_lines": "max lines", "pacing_policy": "policy",
+                 "pacing_params": "policy parameters"}
+SEEN_FIELD = "pacing_seen"
+"""The form's hidden field: ``pacing_seen(settings)`` of the settings the page showed."""
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z", re.ASCII)
+_WHOLE = re.compile(r"\d+\Z", re.ASCII)
+LEGAL_LIMIT = ("47 CFR 64.1200(a)(7)(i): at most 3 % of live answers abandoned over 30 days")
+
+
+class PacingRefused(ValueError):
+    """A pacing form the console will not send: ``field`` is the form field to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
+    """The form as settings changes, or ``PacingRefused``. The abandonment target is in
+    percent, as the form says: "2" and "2 %" are 2 %, and "0.02" is 0.02 % (never read as a
+    fraction, which would make a cautious 0.02 % a hundred times bigger); "30" is 30 %,
+    refused here in the form's own unit rather than as the model's fraction 0.3."""
+    changes: dict[str, Any] = {}
+    for key in PACING_FIELDS:
+        raw = str(data.get(key, "")).strip()
+        if not raw:
+            continue
+        label = PACING_LABELS[key]
+        if key == "pacing_policy":
+            changes[key] = raw
+        elif key == "max_lines":
+            if not _WHOLE.match(raw):
+                raise PacingRefused(key, f"{label} {raw!r}: write a whole number of lines, "
+                                    "e.g. 50")
+            changes[key] = int(raw)
+        elif key == "abandon_target":
+            text = raw.removesuffix("%").strip()
+            if not _DECIMAL.match(text):
+                raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
+                                    "percentage, e.g. 2.5")
+            percent = float(text)
+            if not 0 <= percent <= MAX_ABANDON_TARGET * 100:
+                raise PacingRefused(key, f"{label} {raw!r}: write a percentage from 0 to "
+                                    f"{MAX_ABANDON_TARGET * 100:g} ({LEGAL_LIMIT})")
+            changes[key] = percent / 100
+        else:
+            if not _DECIMAL.match(raw):
+                raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
+                                    "decimal, e.g. 1.5")
+            changes[key] = float(raw)
+    raw_params = str(data.get("pacing_params", "")).strip()
+    if raw_params:
+        try:
+            params = json.loads(raw_params)
+        except json.JSONDecodeError as error:
+            raise PacingRefused("pacing_params",
+                                f"policy parameters: not JSON ({error})") from None
+        if not isinstance(params, dict):
+            raise PacingRefused("pacing_params", "policy parameters: write a JSON object, "
+                                "e.g. {\"margin_z\": 1.0}")
+        changes["pacing_params"] = params
+    if not changes:
+        raise PacingRefused("pacing_policy", "no pacing setting given: fill in the setting "
+                            "to change")
+    return changes
+
+
+def pacing_values(settings: CampaignSettings) -> dict[str, Any]:
+    return {key: getattr(settings, key) for key in PACING_KEYS}
+
+
+def pacing_seen(settings: CampaignSettings) -> str:
+    """A short digest of the pacing settings a page shows (its hidden ``pacing_seen``)."""
+    text = json.dumps(pacing_values(settings), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def describe(settings: CampaignSettings) -> str:
+    """The stored pacing settings in the form's words and units."""
+    params = json.dumps(settings.pacing_params, sort_keys=True) if settings.pacing_params \
+        else "none"
+    return (f"policy {settings.pacing_policy}, abandonment target "
+            f"{settings.abandon_target * 100:g} %, lines per agent {settings.lines_per_agent:g}"
+            f", max lines {settings.max_lines or 'none'}, parameters {params}")
+
+
+def field_of(error: str) -> str | None:
+    """The form field a runner's refusal names (``invalid campaign settings: KEY: ...``)."""
+    head = error.removeprefix("invalid campaign settings: ")
+    key = head.partition(":")[0].partition(".")[0].strip()
+    if key in PACING_KEYS:
+        return key
+    if head.startswith("pacing policy"):
+        return "pacing_policy"
+    return None
+
+
+def placeholders(settings: CampaignSettings) -> dict[str, str]:
+    """The stored values as the form's placeholders (what is set now), in its units."""
+    return {"pacing_policy": settings.pacing_policy,
+            "abandon_target": f"{settings.abandon_target * 100:g}%",
+            "lines_per_agent": f"{settings.lines_per_agent:g}",
+            "max_lines": str(settings.max_lines or "none"),
+            "pacing_params": json.dumps(settings.pacing_params, sort_keys=True)
+            if settings.pacing_params else '{"margin_z": 1.0}'}
