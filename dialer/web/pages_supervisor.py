@@ -52,10 +52,13 @@ REPORT_RECORDINGS = 200
 
 
 def _campaigns(request: Request, who: Caller) -> list[str]:
+    """The campaigns the caller may open: an admin's every one, a supervisor's assigned ones;
+    never an archived or deleted one (a deleted campaign keeps its assignments under a
+    ``name#deleted-N`` name, and its wallboard opened as if it were live)."""
+    names = [c.name for c in web(request).store.campaigns(include_archived=False)]
     if who.role is UserRole.ADMIN:
-        names = [c.name for c in web(request).store.campaigns(include_archived=False)]
         return names
-    return list(who.user.campaigns)
+    return [name for name in who.user.campaigns if name in names]
 
 
 async def _campaign(request: Request, who: Caller, asked: str | None = None) -> str:

@@ -133,6 +133,7 @@
       if (own) { own.id = own.id || "msg-" + Math.random().toString(36).slice(2); field.setAttribute("aria-describedby", own.id); }
       field.focus();
     }
+    if (own) own.scrollIntoView({ block: "nearest" });
   }
 
   /* --- live events ----------------------------------------------------------------------- */

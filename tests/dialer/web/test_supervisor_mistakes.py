@@ -150,3 +150,18 @@ def test_resume_does_not_restart_a_campaign_stopped_from_the_command_line(env, s
     finally:
         env.store.transition_campaign("spring", "running", at=datetime.now(UTC))
         assert sam.supervise("spring", "campaign_resume").json()["ok"]
+
+
+def test_a_deleted_campaign_is_no_longer_a_supervisors_console(env) -> None:
+    from campaigns.removal import delete_campaign
+
+    sue = env.client("sue")  # supervises autumn only
+    assert sue.http.get("/supervisor").status_code == 200
+    delete_campaign(env.store, env.store.campaign("autumn").id, at=datetime.now(UTC))
+    # Before: her console opened "autumn#deleted-N" as if it were her live campaign.
+    page = sue.http.get("/supervisor", headers={"accept": "text/html"})
+    assert page.status_code == 403 and "you have no campaign" in page.text
+    deleted = next(c.name for c in env.store.campaigns(include_deleted=True)
+                   if c.name.startswith("autumn#deleted"))
+    refused = sue.supervise(deleted, "campaign_resume")
+    assert refused.status_code == 403, refused.text
