@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
@@ -61,7 +62,7 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
                 raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
                                     "percentage, e.g. 2.5")
             percent = float(text)
-            if not 0 <= percent <= MAX_ABANDON_TARGET * 100:
+            if not 0 <= percent <= MAX_ABANDON_TARGET * 100:  # also 400 nines: infinity
                 raise PacingRefused(key, f"{label} {raw!r}: write a percentage from 0 to "
                                     f"{MAX_ABANDON_TARGET * 100:g} ({LEGAL_LIMIT})")
             changes[key] = percent / 100
@@ -69,7 +70,11 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
             if not _DECIMAL.match(raw):
                 raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
                                     "decimal, e.g. 1.5")
-            changes[key] = float(raw)
+            value = float(raw)
+            if not math.isfinite(value):  # 400 digits: float() says infinity
+                raise PacingRefused(key, f"{label}: {len(raw)} digits is not a number of "
+                                    "lines, e.g. 1.5")
+            changes[key] = value
     raw_params = str(data.get("pacing_params", "")).strip()
     if raw_params:
         try:

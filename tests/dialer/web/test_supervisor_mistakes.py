@@ -53,7 +53,9 @@ def test_a_pacing_typo_never_dials_more_and_names_its_field(env, sam) -> None:
             # 30 meaning 3 %: the refusal speaks the form's unit, not the model's 0.03.
             ("abandon_target", "30", "abandonment target '30': write a percentage from 0 to 3"),
             ("abandon_target", "-1", "abandonment target '-1': write a percentage from 0 to 3"),
-            ("abandon_target", "3,5%", "abandonment target '3,5%' is not a number")):
+            ("abandon_target", "3,5%", "abandonment target '3,5%' is not a number"),
+            # float() of 400 nines is infinity: refused here, not handed to the runner.
+            ("lines_per_agent", "9" * 400, "lines per agent: 400 digits is not a number")):
         answer = sam.supervise("spring", "pacing", **{field: typo})
         refused = answer.json()
         assert answer.status_code == 409 and not refused["ok"], refused
@@ -165,3 +167,15 @@ def test_a_deleted_campaign_is_no_longer_a_supervisors_console(env) -> None:
                    if c.name.startswith("autumn#deleted"))
     refused = sue.supervise(deleted, "campaign_resume")
     assert refused.status_code == 403, refused.text
+
+
+def test_no_console_action_without_a_live_session_and_its_token(env, sam) -> None:
+    # Already right (kept as a regression): signed out, expired or forged, nothing is done.
+    anonymous = env.client()
+    assert anonymous.supervise("spring", "campaign_pause").status_code == 401
+    assert sam.post("/supervisor/action", csrf="forged", campaign="spring",
+                    action="campaign_pause").status_code == 403
+    gone = env.client("sam")
+    gone.post("/logout")
+    assert gone.supervise("spring", "campaign_pause").status_code == 401
+    assert not _engine(env).dialing_paused
