@@ -159,9 +159,11 @@ class Simulation:
                              assume_switches_up=True, queues=queues, hour_of=hour_of)
         self.kernel = Kernel()
         self._schedule = self.kernel.schedule
+        self._schedule_aside = self.kernel.schedule_aside
+        """The next tick waits aside the kernel's heap (a tick planned again and again)."""
         self._entries, self._sequence = self.kernel.entries()
         """The kernel's heap and sequence, for the hot loop's own ``Kernel.schedule``
-        written out (a dial, a bridge, a tick: some two entries per attempt)."""
+        written out (a dial, a bridge: some one and a half entries per attempt)."""
         self.fates = LeadFates(scenario, seed, replication)
         self.inbound = InboundStream(scenario, seed, replication)
         self.calls: dict[str, SimCall] = {}
@@ -314,9 +316,7 @@ class Simulation:
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake
-            now = self.kernel.now  # ``Kernel.schedule``, written out
-            _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
-                                      self._tick_action, True))
+            self._schedule_aside(wake, self._tick_action, True)
 
     def _feed_tick(self, at: float, planned: Any = None) -> None:
         if planned is not None and at != self._tick_at:
@@ -338,9 +338,7 @@ class Simulation:
         wake = engine.next_wakeup()
         if wake is not None and wake < self._tick_at and (self.on_shift or engine.calls):
             self._tick_at = wake
-            now = self.kernel.now  # ``Kernel.schedule``, written out
-            _heappush(self._entries, (wake if wake > now else now, next(self._sequence),
-                                      self._tick_action, True))
+            self._schedule_aside(wake, self._tick_action, True)
 
     # --- callee behaviour ----------------------------------------------------------------
     # Timers carry the call id and build their event when they fire; a timer whose call has
