@@ -189,7 +189,11 @@ class Simulation:
         # attribute lookup at every read; an instance attribute is a specialised load.
         self._answer_action = self._answer
         self._busy_action = self._busy
-        self._no_answer_action = self._no_answer
+        self._ring_out_action = self._ring_out
+        self._ring_out_calls: list[str] = []
+        self._ring_out_at, self._ring_out_sequence = math.nan, -2
+        """The unanswered calls' latest kernel entry (``_originate``): its calls, its
+        instant and the sequence number last taken for it."""
         self._tick_action = self._feed_tick
         self._talk_end_action = self._talk_end
         self._dispose_action = self._dispose
@@ -289,10 +293,10 @@ class Simulation:
 
         Commands only schedule timers or queue follow-up events in ``_pending`` (never feed
         the engine themselves), so the engine is never entered twice at once. (The hot
-        loop of a run, with ``_feed_tick``: the command dispatch and the planning of the
-        next tick are written out in both rather than called.) The next tick is planned
-        once, after both events: a plan made between them could only add a tick that finds
-        nothing to do."""
+        loop of a run, with ``_feed_tick`` and ``_ring_out``: the command dispatch and the
+        planning of the next tick are written out in each rather than called.) The next
+        tick is planned once, after both events: a plan made between them could only add a
+        tick that finds nothing to do."""
         engine, actions, pending = self.engine, self._actions, self._pending
         for current in (event,) if then is None else (event, then):
             for command in engine.handle(current):
@@ -369,18 +373,34 @@ class Simulation:
         call.inbound = call.bridged = call.ended = call.classed_machine = False
         call.answered_at = None
         self.calls[call_id] = call
+        now = self.kernel.now
         if kind <= MACHINE and answer_after <= command.ring_timeout:
             at, action = t + answer_after, self._answer_action
         elif kind == BUSY:
             at, action = t + answer_after, self._busy_action
         else:
-            at, action = t + command.ring_timeout, self._no_answer_action
+            at = t + command.ring_timeout
+            if at < now:
+                at = now
+            sequence = next(self._sequence)
+            if sequence == self._ring_out_sequence + 1 and at == self._ring_out_at:
+                # The entry pushed just before was the unanswered calls' of this very
+                # instant (a decision's calls ring out together): this call joins it. Its
+                # own entry would have come next in the heap's order, nothing able to sort
+                # between the two, so the calls still end in the same order.
+                self._ring_out_calls.append(call_id)
+            else:
+                self._ring_out_calls = [call_id]
+                self._ring_out_at = at
+                _heappush(self._entries, (at, sequence, self._ring_out_action,
+                                          self._ring_out_calls))
+            self._ring_out_sequence = sequence
+            return
         # ``Kernel.schedule``, written out: once per attempt.
-        now = self.kernel.now
         _heappush(self._entries, (at if at > now else now, next(self._sequence), action,
                                   call_id))
 
-    # ``_busy`` and ``_no_answer`` end a call that was never answered (nothing to count
+    # ``_busy`` and ``_ring_out`` end calls that were never answered (nothing to count
     # in ``_finish`` but the end): ``_live`` and ``_finish`` written out, most attempts.
 
     def _busy(self, at: float, call_id: str) -> None:
@@ -391,11 +411,33 @@ class Simulation:
             # capture 04a), not an originate that made none; the engine reads both alike.
             self._feed(_hung_up(at, call_id, _USER_BUSY, _CALLEE))
 
-    def _no_answer(self, at: float, call_id: str) -> None:
-        call = self.calls.get(call_id)
-        if call is not None and not call.ended:
+    def _ring_out(self, at: float, call_ids: list[str]) -> None:
+        """The calls of one kernel entry that nobody answered (one entry for the calls
+        of a decision: ``_originate``), each hung up in the order they were dialed."""
+        calls, engine, actions, pending = self.calls, self.engine, self._actions, self._pending
+        for call_id in call_ids:
+            call = calls.get(call_id)
+            if call is None or call.ended:
+                continue
             call.ended = True
-            self._feed(_hung_up(at, call_id, _NO_ANSWER, _DIALER))
+            # ``_feed`` of the hang-up, written out: two attempts in three.
+            for command in engine.handle(_hung_up(at, call_id, _NO_ANSWER, _DIALER)):
+                action = actions.get(type(command))
+                if action is not None:
+                    action(command)
+            while pending:
+                for command in engine.handle(pending.popleft()):
+                    action = actions.get(type(command))
+                    if action is not None:
+                        action(command)
+            if self._closing:
+                self._close_if_idle(at)
+            if self._tick_at > at:  # else a tick is planned at this instant (``_feed``)
+                wake = engine.next_wakeup()
+                if wake is not None and wake < self._tick_at and (self.on_shift
+                                                                  or engine.calls):
+                    self._tick_at = wake
+                    self._schedule_aside(wake, self._tick_action, True)
 
     def _answer(self, at: float, call_id: str) -> None:
         call = self.calls.get(call_id)  # ``_live``, written out: once per answer
