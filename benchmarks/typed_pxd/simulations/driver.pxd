@@ -11,10 +11,14 @@ cdef class Simulation:
     cdef public object _dispose_action
     cdef public object _hour
     cdef public object _hour_at
-    cdef public object _no_answer_action
     cdef public object _patience_from
+    cdef public object _ring_out_action
+    cdef public object _ring_out_at
+    cdef public list _ring_out_calls
+    cdef public object _ring_out_sequence
     cdef public object _pending
     cdef public object _schedule
+    cdef public object _schedule_aside
     cdef public object _sequence
     cdef public object _shift
     cdef public object _staffed

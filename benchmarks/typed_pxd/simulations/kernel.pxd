@@ -3,7 +3,9 @@
 # "Typed compiled state".
 
 cdef class Kernel:
+    cdef public object _aside
     cdef public list _heap
     cdef public object _sequence
+    cdef public object aside_at
     cdef public object now
 
