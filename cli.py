@@ -21,6 +21,7 @@ import dialer.cli
 import dnc.cli
 import pacing_models.cli
 import simulations.cli
+from campaigns.db import storage_failure
 from campaigns.errors import CampaignError
 from dialer.errors import DialerError
 from dnc.errors import ComplianceError
@@ -93,6 +94,12 @@ class DialerGroup(TyperGroup):
             _usage_error(error, as_json)
         except typer.Abort:
             report_error("aborted", "Abort", as_json, 1)
+        except Exception as error:
+            # A database that cannot be written (read-only, full disk): one line, not
+            # SQLAlchemy's traceback with the statement; every other error keeps its own.
+            if (line := storage_failure(error)) is None:
+                raise
+            report_error(line, "DatabaseError", as_json, 1)
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)

@@ -47,8 +47,50 @@ def url_hint(url: str) -> str:
     return ""
 
 
+_OPENED: list[str] = []
+"""The URL this process opened last (``storage_failure`` names the database in its line:
+a command opens one)."""
+
+STORAGE_FAILURES = ("readonly database", "read-only", "disk is full", "disk i/o error",
+                    "no space left on device", "unable to open database file",
+                    "could not extend file", "database is locked")
+
+
+def storage_failure(error: BaseException) -> str | None:
+    """One line for a database that cannot be written (a read-only file or directory, a
+    full disk, a lock held past the busy timeout), None for any other error. The failed
+    statement's transaction was rolled back by the database: what it was writing is not
+    half-stored. Before, each of these was a SQLAlchemy traceback with the statement and
+    its parameters (a campaign's whole settings) on the screen."""
+    reason = _driver_reason(error)
+    if not reason or not any(phrase in reason.lower() for phrase in STORAGE_FAILURES):
+        return None
+    where = f" at {shown_url(_OPENED[-1])}" if _OPENED else ""
+    advice = ("free space on its disk" if "full" in reason or "space" in reason else
+              "another process held it past the 60 s busy timeout; try again"
+              if "locked" in reason else
+              "check that the file, its -wal and -shm files and its directory can be "
+              "written by this user (a read-only copy or mount cannot be)")
+    return (f"the campaign database{where} cannot be written: {reason}; the change was "
+            f"rolled back, nothing is half-stored ({advice})")
+
+
+def _driver_reason(error: BaseException) -> str:
+    """The database driver's own message: SQLAlchemy's wrapper's, or the driver's error as
+    raised through a raw cursor (the lead import's bulk insert)."""
+    import sqlite3
+
+    if isinstance(error, sa.exc.DBAPIError):
+        error = error.orig
+    elif not (isinstance(error, sqlite3.Error) or type(error).__module__.startswith("psycopg")):
+        return ""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def open_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    _OPENED[:] = [url]
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError as error:

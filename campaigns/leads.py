@@ -36,6 +36,7 @@ from campaigns.consent_dates import (
     date_order_problem,
     parse_consent_dates,
 )
+from campaigns.db import storage_failure
 from campaigns.errors import LeadImportError
 from campaigns.lead_compliance import (
     LINE_TYPE_CHOICES,
@@ -648,11 +649,16 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
         raise LeadImportError(
             f"a lead was added to the campaign while importing ({error.orig}); "
             f"committed batches: {batches if mode == 'batches' else 'none'}") from error
-    except KeyboardInterrupt:
-        if mode != "batches" or not batches:
+    except BaseException as error:
+        failure = storage_failure(error)
+        if mode != "batches" or not batches or not (
+                failure or isinstance(error, KeyboardInterrupt)):
             raise  # one transaction, rolled back: nothing was written
+        # A full disk in --batches mode: the batches before it stay; the CLI's generic
+        # "rolled back, nothing is half-stored" would hide them.
+        why = "interrupted" if failure is None else failure.partition("; the change")[0]
         raise LeadImportError(
-            f"interrupted: lines {batches[0][0]}-{batches[-1][1]} were committed to list "
+            f"{why}: lines {batches[0][0]}-{batches[-1][1]} were committed to list "
             f"{list_id} ({len(batches)} batches); resume with --start-line "
             f"{batches[-1][1] + 1}", path=source) from None
     finally:

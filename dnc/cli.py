@@ -253,11 +253,16 @@ def scrub_command(
         # "No such file or directory".
         raise OptionError(f"--output and --rejects are the same file ({out}): the callable "
                           "rows and the rejected rows need a file each")
+    from dnc.rules.profiles import profiles_for
+
     try:
-        summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
-                        jurisdiction)
+        profiles_for(jurisdiction)
     except ValueError as error:
         raise OptionError(f"--jurisdiction: {error}") from None
+    # Only the jurisdiction is checked here: a file's own error (a UnicodeDecodeError is a
+    # ValueError too) was reported as "--jurisdiction: 'utf-8' codec can't decode ...".
+    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
+                    jurisdiction)
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return

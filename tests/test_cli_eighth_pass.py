@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from cli_kit import dialer, ok, use_home
+from cli_kit import refused as refused_after_progress  # imports draw progress first
 from cli_kit import refused_cleanly as refused
 
 from dnc.rules.zone_names import zone_name_problem
@@ -218,3 +219,96 @@ def test_blank_rows_before_the_start_line_are_not_counted(home):
     path.write_text("phone,first_name\n2015550100,a\n,\n2015550101,b\n,\n")
     report = ok("leads", "import", "spring", str(path), "--start-line", "4", "--yes")
     assert (report["imported"], report["blank_rows"]) == (1, 1)
+
+
+# 3. do-not-call files of the wrong kind
+
+def _workbook(path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["phone"])
+    book.active.append(["2015550105"])
+    book.save(path)
+    return path
+
+
+def test_dnc_import_of_a_workbook_says_to_save_it_as_text(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    said = refused_after_progress("dnc", "import", str(_workbook(tmp_path / "dnc.xlsx")))
+    # was "dnc.xlsx:docProps/app.xml:1: 289 of 289 records malformed": read as a zip of files
+    assert f"{tmp_path / 'dnc.xlsx'}: is an Excel workbook (.xlsx), not a text file; save " \
+           "the sheet as CSV UTF-8 (a column of numbers, one a line) and import that with " \
+           "--format numbers" in said
+    old = tmp_path / "dnc.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    assert "is an Excel 97-2003 workbook" in refused_after_progress(
+        "dnc", "import", str(old), "--format", "numbers")
+    assert [v["registry"] for v in ok("dnc", "versions")["versions"]] == ["internal"]
+
+
+def test_dnc_scrub_names_the_files_fault_not_the_jurisdiction(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes(b"phone,name\n2015550100,Ann\n2015550101,Jos\xe9\n")
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    said = refused("dnc", "scrub", str(leads), "-o", str(out), "--rejects", str(rejects))
+    assert "--jurisdiction" not in said  # was "--jurisdiction: 'utf-8' codec can't decode"
+    assert f"{leads}:3: not UTF-8 text (byte 0xe9 at offset 40): save it as CSV UTF-8" in said
+    assert not out.exists() and not rejects.exists()
+    said = refused("dnc", "scrub", str(_workbook(tmp_path / "l.xlsx")), "-o", str(out),
+                   "--rejects", str(rejects))
+    assert "is an Excel workbook (.xlsx), not a text file; save the sheet as CSV UTF-8 and " \
+           "scrub that" in said
+    wide = tmp_path / "wide.csv"
+    wide.write_text("phone\n2015550100\n", encoding="utf-16")
+    assert "dnc scrub has no --encoding option" in refused(
+        "dnc", "scrub", str(wide), "-o", str(out), "--rejects", str(rejects))
+
+
+# 4. a database that cannot be written: read-only, a full disk
+
+def test_a_read_only_database_is_one_line_and_nothing_changes(home):
+    url = f"sqlite:///file:{home / 'dialer.db'}?mode=ro&uri=true"
+    said = refused("campaign", "edit", "spring", "--set", "ring_timeout=24", "--db", url)
+    # was SQLAlchemy's traceback with the UPDATE and the campaign's whole settings
+    assert "the campaign database at sqlite:///file:" in said
+    assert "cannot be written: attempt to write a readonly database; the change was rolled " \
+           "back, nothing is half-stored" in said
+    assert ok("campaign", "show", "spring")["settings"]["ring_timeout"] == 25.0
+
+
+@pytest.fixture
+def small_disk(monkeypatch):
+    """SQLite's own page limit stands in for a full disk: the same 'database or disk is
+    full' error, without a small file system to mount."""
+    import sqlalchemy as sa
+
+    import campaigns.db as db
+
+    configure = db._configure_sqlite
+
+    def limited(engine):
+        configure(engine)
+
+        @sa.event.listens_for(engine, "connect")
+        def _limit(connection, _record):
+            connection.execute("PRAGMA max_page_count=160")  # 640 KiB in 4 KiB pages
+
+    monkeypatch.setattr(db, "_configure_sqlite", limited)
+
+
+def test_a_full_disk_in_a_batched_import_names_what_was_committed(home, small_disk):
+    path = home / "big.csv"
+    path.write_text("phone,note\n" + "".join(f"20155{i:05d},{'x' * 200}\n"
+                                             for i in range(6000)))
+    said = refused_after_progress("leads", "import", "spring", str(path), "--batches",
+                                  "--batch-size", "500", "--yes")
+    assert "cannot be written: database or disk is full: lines 2-" in said
+    committed = int(said.split("lines 2-")[1].split()[0])
+    assert f"resume with --start-line {committed + 1}" in said
+    assert "nothing is half-stored" not in said  # the batches before it stay
+    said = refused_after_progress("leads", "import", "spring", str(path), "--list-name",
+                                  "again", "--yes")
+    assert "database or disk is full; the change was rolled back, nothing is half-stored " \
+           "(free space on its disk)" in said

@@ -15,6 +15,7 @@ from dnc.registry.errors import ImportFormatError
 from dnc.registry.keys import e164_of_key
 from dnc.registry.lookup import DncStore
 from dnc.registry.numberfile import guess_column, normalise
+from dnc.registry.sources import check_text_file
 
 REASON_COLUMN = "dnc_reason"
 BATCH_ROWS = 200_000
@@ -45,6 +46,18 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
     profiles = profiles_for(jurisdiction)
     summary = ScrubSummary(versions=tuple(v.version for v in store.versions()))
     labels = {v.registry: v.version for v in store.versions()}
+    check_text_file(source)
+    try:
+        return _scrub_file(store, source, kept_path, rejects_path, column, region,
+                           profiles, summary, labels)
+    except UnicodeDecodeError:
+        # Neither output is written (_whole_files); was "--jurisdiction: 'utf-8' codec ...".
+        raise _not_utf8(source) from None
+
+
+def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
+                column: str | None, region: str, profiles: tuple, summary: ScrubSummary,
+                labels: dict) -> ScrubSummary:
     with open(source, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(64 * 1024)
         handle.seek(0)
@@ -80,6 +93,20 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
             _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
                          profiles)
     return summary
+
+
+def _not_utf8(source: Path) -> ImportFormatError:
+    """The first byte of ``source`` that is not UTF-8, named with its line (read whole:
+    only when the scrub has already failed on it)."""
+    data = source.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return ImportFormatError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}): save "
+            "it as CSV UTF-8, or convert it (iconv -f latin1 -t utf-8 FILE > FILE.utf8)",
+            path=str(source), line=data.count(b"\n", 0, error.start) + 1)
+    return ImportFormatError("not UTF-8 text: save it as CSV UTF-8", path=str(source))
 
 
 @contextlib.contextmanager

@@ -33,8 +33,10 @@ def members(paths: list[Path]) -> list[InputMember]:
                                     path=str(path))
         if not path.is_file():
             raise ImportFormatError("no such file", path=str(path))
+        _refuse_office_file(path)
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
+                _refuse_workbook(archive.namelist(), path)
                 for info in archive.infolist():
                     if not info.is_dir():
                         found.append(InputMember(path, info.filename, info.file_size))
@@ -46,11 +48,39 @@ def members(paths: list[Path]) -> list[InputMember]:
     return found
 
 
+_SAVE_AS_TEXT = ("save the sheet as CSV UTF-8 (a column of numbers, one a line) and import "
+                 "that with --format numbers")
+_SAVE_AS_CSV = "save the sheet as CSV UTF-8 and scrub that"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _refuse_office_file(path: Path, advice: str = _SAVE_AS_TEXT) -> None:
+    """An Excel 97-2003 workbook (``.xls``, an OLE2 compound file) is refused as such: read
+    as text its NUL bytes looked like UTF-16, and its numbers were never found."""
+    with open(path, "rb") as handle:
+        if handle.read(len(_OLE2)) == _OLE2:
+            raise ImportFormatError(f"is an Excel 97-2003 workbook (or another Office file), "
+                                    f"not a text file; {advice}", path=str(path))
+
+
+def _refuse_workbook(names: list[str], path: Path, advice: str = _SAVE_AS_TEXT) -> None:
+    """An Excel (.xlsx) or OpenDocument workbook is a zip archive too: read as the FTC's
+    zipped files, each of its XML parts was a file of "malformed" lines ('d.xlsx:
+    docProps/app.xml:1: 289 of 289 records malformed')."""
+    if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+        kind = "an Excel workbook (.xlsx)"
+    elif "mimetype" in names and "content.xml" in names:
+        kind = "an OpenDocument file (.ods)"
+    else:
+        return
+    raise ImportFormatError(f"is {kind}, not a text file; {advice}", path=str(path))
+
+
 _WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
               (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
 
 
-def _refuse_wide_text(head: bytes, label: str) -> None:
+def _refuse_wide_text(head: bytes, label: str, command: str = "dnc import") -> None:
     """A UTF-16 or UTF-32 file is refused as such, in one line, before it is parsed.
 
     The registries' files are ASCII (the FTC's) or UTF-8 text; parsed byte by byte, a
@@ -65,8 +95,21 @@ def _refuse_wide_text(head: bytes, label: str) -> None:
         return
     raise ImportFormatError(
         f"looks like {encoding} text, not the ASCII or UTF-8 a do-not-call file must be; "
-        "dnc import has no --encoding option: save it as UTF-8 (e.g. iconv -f "
+        f"{command} has no --encoding option: save it as UTF-8 (e.g. iconv -f "
         f"{encoding.split()[0]} -t UTF-8 FILE > FILE.utf8) and import that", path=label)
+
+
+def check_text_file(path: Path) -> None:
+    """Refuse a workbook or UTF-16/32 text given where a CSV is read (``dnc scrub``), in
+    one line, before it is parsed."""
+    if not path.is_file():
+        return  # open() names a missing file
+    _refuse_office_file(path, _SAVE_AS_CSV)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            _refuse_workbook(archive.namelist(), path, _SAVE_AS_CSV)
+    with open(path, "rb") as handle:
+        _refuse_wide_text(handle.read(4096), str(path), "dnc scrub")
 
 
 @contextmanager
