@@ -241,7 +241,14 @@ class Directory:
                 link.run(), name=f"watch {path.name}")
         for path in set(self.links) - present:
             self._tasks.pop(path).cancel()
-            del self.links[path]
+            link = self.links.pop(path)
+            if link.connected and link.campaign:
+                # A runner that stopped cleanly removes its socket: the scan can see that
+                # before its feed's end is read, and the cancelled follow tells nobody, so
+                # the pages are told here (else they kept showing it as live).
+                link.connected = False
+                self.hub.dispatch(link.campaign, {"type": "link", "connected": False,
+                                                  "instance": link.instance})
 
     def of_campaign(self, campaign: str) -> list[RunnerLink]:
         return [link for link in self.links.values()

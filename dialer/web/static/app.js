@@ -163,9 +163,9 @@
       source = new EventSource(url);
       Object.entries(handlers).forEach(([kind, handler]) => {
         source.addEventListener(kind, (event) => {
+          live();  // before the handler: a "process went away" event marks it stale again
           handler(JSON.parse(event.data));
           body.dataset.updatedAt = String(Date.now());
-          live();
         });
       });
       source.onerror = () => {
@@ -436,7 +436,14 @@
     follow("/supervisor/events?campaign=" + encodeURIComponent(campaign), {
       agent: applyAgent,
       snapshot: applySnapshot,
-      link: (message) => { if (!message.connected) say("a dialer process of this campaign went away: the figures may be stale", true); },
+      link: (message) => {
+        if (message.connected) return;
+        // Its feed stopped: what the page shows of it is as of now (its next snapshot, if
+        // it comes back, makes the page live again).
+        stale("a dialer process of this campaign went away");
+        const label = $("[data-field=campaign-state]");
+        if (label) label.textContent = "dialer process gone";
+      },
     });
   }
 })();

@@ -177,3 +177,23 @@ def test_signed_out_then_back_no_action_is_taken(browser, env) -> None:
     assert not _engine(env).dialing_paused
     assert _audited(env, "campaign_pause", mark) == []
     console.context.close()
+
+
+def test_the_campaigns_dialer_process_goes_away_the_page_says_so(browser, env) -> None:
+    """Last in the module: it stops the spring runner (as `dialer stop spring` would)."""
+    import asyncio
+
+    from dialer.runner.control import request as control_request
+
+    console = _console(browser, env)
+    stopping = control_request(env.socket("spring"), {"op": "stop"})
+    assert asyncio.run_coroutine_threadsafe(stopping, env.loop).result(10)["ok"]
+    # Before: a message only; the figures and agents kept looking live, "dialing" included.
+    console.wait_for_selector("body[data-live=stale]", timeout=WAIT)
+    assert "dialer process" in console.inner_text("[data-field=live-state]")
+    assert console.inner_text("[data-field=campaign-state]") == "dialer process gone"
+    env.wait(lambda: not env.app.state.web.directory.of_campaign("spring"))
+    console.click("#campaign_pause-button")
+    console.wait_for_selector("[id=message]:has-text('campaign spring is not running')",
+                              timeout=WAIT)
+    console.context.close()
