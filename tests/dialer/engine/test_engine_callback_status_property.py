@@ -3,11 +3,12 @@ console's "why has this caller not been called back?") is the gate's own last an
 engine's actual next step, whatever the gate answers when.
 
 A gate answers each callback turn from a drawn script (allow; refuse naming an instant, in
-whole seconds from now as gates name them; refuse naming none; refuse for good); callbacks are restored at drawn instants, answered or not. At
-every step: a callback held by the gate stands on a refusal whose reasons are exactly those
-the gate gave at that instant, and its next try is the instant the engine will ask again;
-one being dialed stands on an allowance; one back in line has reached the instant it was
-held to; a callback the gate ended is read with the refusal that ended it, at that instant.
+whole seconds from now as gates name them; refuse naming none; refuse for good); callbacks
+are restored at drawn instants, answered or not. At every step: a callback held by the gate
+stands on a refusal whose reasons are exactly those the gate gave at that instant, and its
+next try is the instant the engine will ask again; one being dialed stands on an allowance;
+one back in line has reached the instant it was held to; a callback the gate ended is read
+with the refusal that ended it, at that instant.
 """
 
 from __future__ import annotations
