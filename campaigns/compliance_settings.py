@@ -20,7 +20,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from dialer.config_numbers import NumbersNotBooleans
 
 if TYPE_CHECKING:
     from campaigns.settings import CampaignSettings
@@ -41,7 +43,7 @@ def _e164(value: str | None, what: str) -> str | None:
     return value
 
 
-class AttemptCapSetting(BaseModel):
+class AttemptCapSetting(NumbersNotBooleans):
     """The campaign's own limit: at most ``max_calls`` in any ``window_hours``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -52,7 +54,7 @@ class AttemptCapSetting(BaseModel):
     """person: every number of the lead's contact counts; number: the dialled number only."""
 
 
-class SafeHarborDeclaration(BaseModel):
+class SafeHarborDeclaration(NumbersNotBooleans):
     """What the abandoned-call (safe-harbour) message says, as the campaign declares it:
     47 CFR 64.1200(a)(7)(i)(B) limits it to the statement that the call was for telemarketing
     purposes, the seller's name and a number that accepts do-not-call requests."""
@@ -67,7 +69,7 @@ class SafeHarborDeclaration(BaseModel):
     marketing."""
 
 
-class RecordedMessageSetting(BaseModel):
+class RecordedMessageSetting(NumbersNotBooleans):
     """What the recorded message (``machine_message``, a voicemail drop) says
     (47 CFR 64.1200(b)(1)-(3))."""
 
@@ -84,7 +86,7 @@ class RecordedMessageSetting(BaseModel):
         return _e164(value, "number")
 
 
-class ComplianceSettings(BaseModel):
+class ComplianceSettings(NumbersNotBooleans):
     """The compliance section of a campaign's settings."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)

@@ -19,7 +19,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -28,6 +27,7 @@ from pydantic import (
 )
 
 from campaigns.compliance_settings import ComplianceSettings, check_campaign
+from dialer.config_numbers import NumbersNotBooleans
 
 if TYPE_CHECKING:
     from pacing_models.interface import PacingPolicy
@@ -77,7 +77,7 @@ class Outcome(StrEnum):
     ANSWERED = "answered"   # a person, connected to an agent; the disposition decides next
 
 
-class RetryRule(BaseModel):
+class RetryRule(NumbersNotBooleans):
     """Retry after ``delay_minutes`` while the lead has fewer than ``max_attempts`` attempts.
 
     ``delay_minutes = None`` means never retry after this outcome.
@@ -103,7 +103,7 @@ def _default_retry_rules() -> dict[str, RetryRule]:
     }
 
 
-class CallingWindow(BaseModel):
+class CallingWindow(NumbersNotBooleans):
     """Local-time hours (the callee's time zone) the campaign itself chooses to call in.
 
     The compliance engine applies the legal windows on top; this is the business schedule.
@@ -150,7 +150,7 @@ RECORDING_LAYOUT = "{campaign}/{date}/{lead_id}-{attempt}-{call_id}.{format}"
 _LAYOUT_FIELDS = {"campaign", "date", "lead_id", "attempt", "call_id", "format", "queue"}
 
 
-class RecordingSettings(BaseModel):
+class RecordingSettings(NumbersNotBooleans):
     """Call recording (docs/carriers.md): which calls, the consent notice, files, retention."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -216,7 +216,7 @@ def region_problem(region: str) -> str | None:
     return None
 
 
-class CampaignSettings(BaseModel):
+class CampaignSettings(NumbersNotBooleans):
     """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +91,8 @@ def _settings_message(error: Any) -> str:
                 else f"the number {error['input']!r}")
         return f"a list is meant, got {what}: write {written} (with --set: '{key}={written}')"
     key = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return _unknown_setting(error["loc"])
     if error["type"] == "int_parsing_size" and (problem := range_problem(key, error["input"])):
         return problem.partition(": ")[2]  # 1e20 "exceeded maximum size": name the range
     if error["type"] in ("float_parsing", "int_parsing") and isinstance(error["input"], str) \
@@ -98,6 +100,32 @@ def _settings_message(error: Any) -> str:
         return (f"{error['input']!r}: the setting is in {unit}; write the number alone (a "
                 "unit after it is not read)")
     return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _unknown_setting(loc: tuple[Any, ...]) -> str:
+    """An unknown key with the one meant (``pacing_parms``: "Extra inputs are not
+    permitted" named neither the mistake nor the key)."""
+    import difflib
+    import typing
+
+    model: Any = CampaignSettings
+    for part in loc[:-1]:
+        if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+            field = model.model_fields.get(str(part))
+            model = field.annotation if field is not None else None
+        elif typing.get_origin(model) in (dict, Mapping):
+            model = typing.get_args(model)[1]  # ``part`` is a key (retry_rules.busy)
+        args = [a for a in typing.get_args(model) if a is not type(None)]
+        if typing.get_origin(model) is not None and len(args) == 1 and \
+                typing.get_origin(model) not in (dict, Mapping):
+            model = args[0]  # ``X | None``
+    if not (isinstance(model, type) and issubclass(model, pydantic.BaseModel)):
+        return "unknown setting"
+    known = sorted(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.75)
+    prefix = "".join(f"{part}." for part in loc[:-1])
+    return (f"unknown setting; did you mean {prefix}{close[0]}?" if close else
+            f"unknown setting; known: {', '.join(known)}")
 
 
 _WITH_UNIT = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*[A-Za-z]+\.?\s*")

@@ -312,3 +312,38 @@ def test_a_full_disk_in_a_batched_import_names_what_was_committed(home, small_di
                                   "again", "--yes")
     assert "database or disk is full; the change was rolled back, nothing is half-stored " \
            "(free space on its disk)" in said
+
+
+# 5. true or false where a number is meant
+
+@pytest.mark.parametrize("setting", [
+    "wrap_up_timeout=true",            # stored a one-second wrap-up
+    "abandon_window_hours=true",       # measured abandonment over one hour
+    "max_lines=true", "retry_rules.busy.max_attempts=true", "compliance.retention_days=false",
+])
+def test_a_boolean_is_not_read_as_a_number_in_a_setting(home, setting):
+    key, _, value = setting.partition("=")
+    said = refused("campaign", "edit", "spring", "--set", setting)
+    assert f"{key}: a number is meant, got {value}" in said
+    ok("campaign", "edit", "spring", "--set", "amd_enabled=true")  # a boolean still is one
+
+
+def test_a_boolean_is_not_read_as_a_number_in_a_queue_file(home):
+    path = home / "sales.toml"
+    path.write_text('name = "sales"\noverflow = "voicemail"\nmax_wait = true\n')
+    said = refused("queue", "create", "sales", "--file", str(path))
+    # stored as max_wait 1.0: every caller sent to voicemail after a second
+    assert f"{path}:3: queue sales: max_wait: a number is meant, got true" in said
+
+
+# 6. a misspelt setting names the one meant
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("pacing_parms={}", "pacing_parms: unknown setting; did you mean pacing_params?"),
+    ("compliance.seler_name=Spring", "compliance.seler_name: unknown setting; did you mean "
+     "compliance.seller_name?"),
+    ("retry_rules.busy.delay=5", "retry_rules.busy.delay: unknown setting; known: "
+     "delay_minutes, max_attempts"),
+])
+def test_a_misspelt_setting_names_the_one_meant(home, setting, said):
+    assert said in refused("campaign", "edit", "spring", "--set", setting)  # "Extra inputs"

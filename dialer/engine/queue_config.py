@@ -21,7 +21,9 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from dialer.config_numbers import NumbersNotBooleans
 
 QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
 """A queue name travels as a FreeSWITCH channel variable (``dialer_queue=NAME``)."""
@@ -97,7 +99,7 @@ class ActionKind(StrEnum):
     """Return to the menu this one was reached from."""
 
 
-class Action(BaseModel):
+class Action(NumbersNotBooleans):
     """What a key press, a timeout or an overflow does.
 
     Written as an object (``{"kind": "queue", "target": "billing", "priority": 5}``) or as a
@@ -148,7 +150,7 @@ def _prompts(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
 
-class Menu(BaseModel):
+class Menu(NumbersNotBooleans):
     """One IVR menu: a prompt, then a key press chooses what happens."""
 
     model_config = _STRICT
@@ -177,7 +179,7 @@ class Menu(BaseModel):
         return value
 
 
-class Ivr(BaseModel):
+class Ivr(NumbersNotBooleans):
     """The queue's menus; the call starts at ``start``."""
 
     model_config = _STRICT
@@ -288,7 +290,7 @@ class SettingProblem:
     ivr.menus.billing``)."""
 
 
-class PriorityRules(BaseModel):
+class PriorityRules(NumbersNotBooleans):
     """Who waits less: larger numbers are served first; waiting raises priority (aging)."""
 
     model_config = _STRICT
@@ -319,7 +321,7 @@ class PriorityRules(BaseModel):
         return self
 
 
-class ServiceLevel(BaseModel):
+class ServiceLevel(NumbersNotBooleans):
     """The target: ``target`` of the calls answered within ``within`` seconds (80/20)."""
 
     model_config = _STRICT
@@ -346,7 +348,7 @@ def _window(text: str) -> tuple[time, time] | None:
     return start, end
 
 
-class OpeningHours(BaseModel):
+class OpeningHours(NumbersNotBooleans):
     """When the queue takes calls, in the call centre's time zone.
 
     Holidays reuse the compliance calendars of ``dnc.rules`` (``holiday_calendar``, a
@@ -404,7 +406,7 @@ class OpeningHours(BaseModel):
         return tuple(_window(self.days[d]) if d in self.days else None for d in WEEKDAYS)
 
 
-class Announcements(BaseModel):
+class Announcements(NumbersNotBooleans):
     """While a caller waits: hold music, and every ``every`` seconds where they stand."""
 
     model_config = _STRICT
@@ -420,7 +422,7 @@ class Announcements(BaseModel):
     _welcome = field_validator("welcome", mode="before")(_prompts)
 
 
-class CallbackOffer(BaseModel):
+class CallbackOffer(NumbersNotBooleans):
     """Queue callback: the caller keeps their place, hangs up, and is called back."""
 
     model_config = _STRICT
@@ -442,7 +444,7 @@ class CallbackOffer(BaseModel):
     """At least 15 s: 47 CFR 64.1200(a)(6) (a callback is a call like any other)."""
 
 
-class Voicemail(BaseModel):
+class Voicemail(NumbersNotBooleans):
     model_config = _STRICT
     greeting: tuple[str, ...] = ("voicemail_greeting", "beep")
     max_seconds: float = Field(default=120.0, ge=5, le=3600)
@@ -465,7 +467,7 @@ class Voicemail(BaseModel):
         return value
 
 
-class AlertThresholds(BaseModel):
+class AlertThresholds(NumbersNotBooleans):
     """Supervisor alerts for this queue (None: that alert is off)."""
 
     model_config = _STRICT
@@ -478,7 +480,7 @@ class AlertThresholds(BaseModel):
     """Alert when fewer agents than this are logged in to the queue."""
 
 
-class QueueConfig(BaseModel):
+class QueueConfig(NumbersNotBooleans):
     """Everything about one inbound queue."""
 
     model_config = _STRICT
