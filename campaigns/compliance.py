@@ -190,8 +190,11 @@ def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
                   campaigns: Mapping[int, AttemptCampaign]) -> list[PastAttempt]:
     """Journal rows (with their lead's contact and custom fields) as ``PastAttempt``.
 
-    An attempt of a prerecorded campaign whose person ended it, or may have, is marked for
-    NRS 597.814(2)(b) (``dnc.rules.adad``; an unknown campaign counts as prerecorded)."""
+    A queue callback's dial (no lead) is named as the dial-time gate names it
+    (``queue-callback:<id>``), so it is never taken for another dial to the number made in
+    the same second. An attempt of a prerecorded campaign whose person ended it, or may
+    have, is marked for NRS 597.814(2)(b) (``dnc.rules.adad``; an unknown campaign counts
+    as prerecorded)."""
     found = []
     for row, contact_id, custom in rows:
         if row.dialed_at is None:
@@ -200,7 +203,8 @@ def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
         custom = custom or {}
         found.append(PastAttempt(
             at=row.dialed_at, number_e164=row.phone, campaign=name,
-            lead_id=str(row.lead_id) if row.lead_id is not None else None,
+            lead_id=str(row.lead_id) if row.lead_id is not None
+            else f"queue-callback:{row.queue_callback_id}" if row.queue_callback_id else None,
             subject=_text(custom.get("subject")) or campaign_subject,
             debt_id=_text(custom.get("debt_id")),
             answered_live=row.answered_at is not None

@@ -48,6 +48,8 @@ from campaigns.models import (
     Disposition,
     Lead,
     LeadStatus,
+    QueueCallback,
+    QueueCallbackStatus,
     Recording,
 )
 from campaigns.settings import Outcome
@@ -73,6 +75,35 @@ class BeginOp:
     failover_of: str | None = None
     """The leg a gateway refused (same lead, same attempt number): the lead is in that
     call already and stays so; this leg is journaled as a call of its own."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDialOp:
+    """A queue callback's dial, journaled before its originate like a campaign dial: a
+    ``call_attempt`` row of the campaign serving the queue, with no lead and the callback's
+    id (``queue_callback_id``), so every reader of the journal counts it (attempt limits,
+    Regulation F, Ofcom, the abandonment ledger, reports). Refused, not raised, when the
+    callback is no longer pending or another live process holds it."""
+
+    call_uuid: str
+    queue_callback_id: str
+    campaign_id: int
+    phone: str
+    at: datetime
+    attempt_number: int = 1
+    caller_id: str | None = None
+    switch_node: str | None = None
+    compliance_decision: str | None = None
+    gateway: str | None = None
+
+    @property
+    def lead_key(self) -> str:
+        """The callback as the dial-time gate names it (``queue-callback:<id>``)."""
+        return f"{QUEUE_CALLBACK_LEAD}{self.queue_callback_id}"
+
+
+QUEUE_CALLBACK_LEAD = "queue-callback:"
+"""The lead id of a queue callback's dial at the gate (``dialer.runner.callback_gate``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +172,8 @@ class ReleaseOp:
     reason: str | None = None
 
 
-JournalOp = BeginOp | UpdateOp | FinishOp | DispositionOp | AgentStateOp | ReleaseOp
+JournalOp = (BeginOp | CallbackDialOp | UpdateOp | FinishOp | DispositionOp | AgentStateOp
+             | ReleaseOp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +215,12 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
         for op in ops:
             if isinstance(op, BeginOp):
                 reason = _begin(self, session, op, owner, now, leads, attempts, cache, judge)
+                if reason is None:
+                    new.append(attempts[op.call_uuid])
+                else:
+                    refused[op.call_uuid] = reason
+            elif isinstance(op, CallbackDialOp):
+                reason = _begin_callback(session, op, owner, now, attempts, judge)
                 if reason is None:
                     new.append(attempts[op.call_uuid])
                 else:
@@ -235,9 +273,15 @@ def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
 
 def _dials(ops: Sequence[JournalOp], leads: dict[int, Lead]) -> list[JournalDial]:
     """The batch's new dials (not a failover's leg: the same attempt) as the recount sees
-    them, with each lead's person as stored."""
-    return [_dial(op, leads[op.lead_id]) for op in ops
-            if isinstance(op, BeginOp) and op.failover_of is None and op.lead_id in leads]
+    them, with each lead's person as stored; a queue callback's dial has no person."""
+    return [_callback_dial(op) if isinstance(op, CallbackDialOp) else _dial(op, leads[op.lead_id])
+            for op in ops
+            if isinstance(op, CallbackDialOp) or (
+                isinstance(op, BeginOp) and op.failover_of is None and op.lead_id in leads)]
+
+
+def _callback_dial(op: CallbackDialOp) -> JournalDial:
+    return JournalDial(op.call_uuid, op.lead_key, op.phone, None, op.at, op.compliance_decision)
 
 
 def _dial(op: BeginOp, lead: Lead) -> JournalDial:
@@ -276,6 +320,35 @@ def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None
         caller_id=op.caller_id, switch_node=op.switch_node, process_owner=owner,
         compliance_decision=op.compliance_decision, settings=cache)
     attempt.gateway = op.gateway
+    return None
+
+
+def _begin_callback(session: Session, op: CallbackDialOp, owner: str | None,
+                    now: datetime | None, attempts: dict[str, CallAttempt],
+                    judge: Callable[[JournalDial], RecountRefusal | None] | None) -> str | None:
+    """A queue callback's dial: refused when the callback is not pending any more or held
+    by another live process (the last guard against calling a caller back twice), or when
+    the recount refuses it over every process's journal; else its attempt row."""
+    callback = session.get(QueueCallback, op.queue_callback_id)
+    if callback is None:
+        return f"no queue callback {op.queue_callback_id}"
+    if callback.status != QueueCallbackStatus.PENDING.value:
+        return f"queue callback {op.queue_callback_id} is {callback.status}, not pending"
+    moment = now or op.at
+    if (owner is not None and callback.claimed_by not in (None, owner)
+            and callback.claim_expires_at is not None and callback.claim_expires_at > moment):
+        return f"queue callback {op.queue_callback_id} is held by {callback.claimed_by}"
+    if judge is not None:
+        refusal = judge(_callback_dial(op))
+        if refusal is not None:
+            return refusal.reason  # the engine's callback retry rules decide what follows
+    attempts[op.call_uuid] = attempt = CallAttempt(
+        campaign_id=op.campaign_id, lead_id=None, phone=op.phone, call_uuid=op.call_uuid,
+        attempt_number=op.attempt_number, dialed_at=op.at, caller_id=op.caller_id,
+        switch_node=op.switch_node, process_owner=owner,
+        compliance_decision=op.compliance_decision, gateway=op.gateway,
+        queue_callback_id=op.queue_callback_id)
+    session.add(attempt)
     return None
 
 

@@ -213,6 +213,11 @@ class CallAttempt(SQLModel, table=True):
     hangup_side: str | None = Field(default=None, max_length=8)
     """Who ended the call, as the switch said (migration 0011; ``dialer.hangup.HangupSide``):
     ``callee``, ``dialer`` or ``unknown``; NULL on rows written before it (unknown)."""
+    queue_callback_id: str | None = Field(default=None, max_length=64, index=True)
+    """The queue callback this dial called back (migration 0013; no lead then): a callback
+    dial is a call of the campaign serving the queue, journaled here like any attempt so
+    every history reader (attempt limits, Regulation F, Ofcom, the abandonment ledger,
+    reports) counts it in every process and after a restart."""
 
 
 class Gateway(SQLModel, table=True):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.journal_batch import BatchResult, BeginOp, JournalOp
+from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, JournalOp
 from campaigns.store import CampaignStore
 from dialer.commands import (
     AgentState,
@@ -175,33 +175,15 @@ class JournalStep:
 
     def __call__(self, ops: Sequence[JournalOp]) -> BatchResult:
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
-        unaudited: dict[str, str] = {}
         if inbound:
-            unaudited = self._audit_callback_dials(inbound)
             self.queue_writes(inbound)
             ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
-        result = self._journal(ops)
-        if unaudited:
-            return BatchResult(result.begun, {**result.refused, **unaudited}, result.problems)
-        return result
-
-    def _audit_callback_dials(self, inbound: Sequence[QueueStoreOp]) -> dict[str, str]:
-        """A queue callback's dial rests on a dial-time decision too: on disk before its
-        originate, like a campaign dial's; if the audit cannot be written, it is not dialed
-        (call id → why)."""
-        dials = [op.dial for op in inbound if op.dial is not None]
-        if not dials:
-            return {}
-        try:
-            self.gate.flush_audit()
-        except Exception as error:
-            log.error("audit log write failed, not dialing %d queue callbacks: %s",
-                      len(dials), error)
-            return {call_id: f"audit log not written: {error}" for call_id in dials}
-        return {}
+        return self._journal(ops)
 
     def _journal(self, ops: Sequence[JournalOp]) -> BatchResult:
-        begins = [op for op in ops if isinstance(op, BeginOp)]
+        # A queue callback's dial is journaled like a campaign dial (``CallbackDialOp``):
+        # its decision on disk first, re-counted over every process's journal.
+        begins = [op for op in ops if isinstance(op, BeginOp | CallbackDialOp)]
         if begins:
             try:
                 self.gate.flush_audit()
@@ -209,7 +191,8 @@ class JournalStep:
                 log.error("audit log write failed, not dialing %d calls: %s", len(begins),
                           error)
                 result = self.store.journal_batch(
-                    [op for op in ops if not isinstance(op, BeginOp)], owner=self.owner)
+                    [op for op in ops if not isinstance(op, BeginOp | CallbackDialOp)],
+                    owner=self.owner)
                 return BatchResult(result.begun, {
                     op.call_uuid: f"audit log not written: {error}" for op in begins},
                     result.problems)
@@ -403,6 +386,9 @@ class CommandExecution:
             self.stats.commands_executed += 1
             inbound_ops = self.inbound.ops_for(command)
             if inbound_ops is not None:
+                if isinstance(command, AttemptFinished) and command.call_id in self.unjournaled:
+                    # A callback dial refused at journaling: no attempt row to close.
+                    inbound_ops = [op for op in inbound_ops if isinstance(op, QueueStoreOp)]
                 self.db.write(inbound_ops)  # type: ignore[arg-type]
                 if isinstance(command, AttemptFinished):
                     self._finished_inbound(command)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.inbound_records import InboundRecord, InboundRecords, utc
+from campaigns.journal_batch import CallbackDialOp, DispositionOp, FinishOp
 from campaigns.models import QueueCallbackStatus
 from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueError, QueueStore, refuse_unmeant
@@ -59,9 +60,6 @@ class QueueStoreOp:
     """A write to the queue store, applied on the database thread in journal order."""
 
     apply: Callable[[], None]
-    dial: str | None = None
-    """A queue callback's dial journaled by this op (its call id): the compliance decision
-    it rests on is written to the audit log before it (``JournalStep``)."""
 
 
 class InboundLink:
@@ -74,6 +72,7 @@ class InboundLink:
     def __init__(self, link: CampaignLink, db: DbWorker, *, prompt_dirs: Sequence[Path],
                  prompts_on_switch: str | None, clock: Callable[[], float],
                  post: Callable[[Event], None]) -> None:
+        self.link = link
         self.store = QueueStore(link.store)
         self.records = InboundRecords(link.store)
         self.callbacks = QueueCallbacks(link.store)
@@ -100,6 +99,8 @@ class InboundLink:
         """Callbacks this process finished (a claim racing their last write ignores them)."""
         self._callback_calls: dict[str, str] = {}
         """Queue callback call id → callback id (for the attempt's end)."""
+        self._callback_dials: set[str] = set()
+        """Queue callback dials whose attempt row may still take a disposition."""
         self._inbound_calls: dict[str, str] = {}
         """Agent → the call whose wrap-up runs (its end is an inbound call's wrap end)."""
         self._dispositions: dict[str, tuple[str, str | None]] = {}
@@ -127,7 +128,7 @@ class InboundLink:
 
     # --- commands → store ------------------------------------------------------------------
 
-    def ops_for(self, command: object) -> list[QueueStoreOp] | None:
+    def ops_for(self, command: object) -> list[QueueStoreOp | FinishOp] | None:
         """The store writes for an inbound command (None: not an inbound command)."""
         store_at = utc(command.at)  # type: ignore[attr-defined]
         if isinstance(command, AttemptFinished):
@@ -145,8 +146,13 @@ class InboundLink:
                 return [QueueStoreOp(lambda r=record, a=agent: self.records.record_calls(
                     [_with_agent(self.records, r, a)]))]
             if command.lead_id is not None and command.lead_id.startswith(QUEUE_CALLBACK):
+                # The dial's attempt row is closed like a campaign dial's (the journal every
+                # history reader counts: answered, who hung up, machine, abandoned); the
+                # callback's own result comes as QueueCallback* commands.
                 self._callback_calls.pop(command.call_id, None)
-                return []  # the callback's own result comes as QueueCallback* commands
+                if command.bridged_at is None:
+                    self._callback_dials.discard(command.call_id)  # no wrap-up comes
+                return [self.link.finish_op(command)]
             return None
         if isinstance(command, QueueCallbackRequested):
             return [QueueStoreOp(lambda c=command: self._requested(c))]
@@ -168,12 +174,23 @@ class InboundLink:
                 utc(c.ended_at)))]
         return None
 
-    def begin_op(self, journal: JournalAttempt) -> QueueStoreOp:
-        """A queue callback's dial: its callback row (claimed by this process) is the
-        journal; nothing else to write before the originate but the audit of the decision
-        it rests on (``JournalStep``)."""
-        self._callback_calls[journal.call_id] = journal.lead_id.removeprefix(QUEUE_CALLBACK)
-        return QueueStoreOp(lambda: None, dial=journal.call_id)
+    def begin_op(self, journal: JournalAttempt) -> CallbackDialOp:
+        """A queue callback's dial, journaled before its originate as an attempt of this
+        campaign (no lead, the callback's id): every process's attempt history counts it,
+        and after a restart too. Its decision is on disk before (``JournalStep``)."""
+        callback_id = journal.lead_id.removeprefix(QUEUE_CALLBACK)
+        self._callback_calls[journal.call_id] = callback_id
+        self._callback_dials.add(journal.call_id)
+        verdict = journal.verdict
+        decision = verdict.decision_id or "; ".join(verdict.reasons) or None
+        return CallbackDialOp(
+            call_uuid=journal.call_id, queue_callback_id=callback_id,
+            campaign_id=self.campaign_id, phone=journal.number_e164, at=utc(journal.at),
+            attempt_number=journal.attempt_number,
+            caller_id=journal.caller_id or self.link.settings.caller_ids[0],
+            switch_node=journal.switch_id,
+            compliance_decision=decision[:120] if decision else None,
+            gateway=journal.gateway)
 
     def _requested(self, command: QueueCallbackRequested) -> None:
         """Database thread: a caller kept their place; the gate loads the number's history
@@ -211,10 +228,15 @@ class InboundLink:
             return []
         return [QueueStoreOp(lambda: self.records.wrapped(call_id, utc(at)))]
 
-    def disposed(self, call_id: str, code: str, note: str | None) -> list[QueueStoreOp]:
-        """The agent's disposition of an inbound call, on its record (a queue callback's
-        dial has none: the update matches no row). A call the agent transferred on is
-        still live: its record, written when it ends, takes the disposition then."""
+    def disposed(self, call_id: str, code: str, note: str | None
+                 ) -> list[QueueStoreOp | DispositionOp]:
+        """The agent's disposition of an inbound call, on its record; of a queue callback's
+        dial, on its attempt row (a callback at a chosen time is refused before: the dial
+        has no lead to keep it on). A call the agent transferred on is still live: its
+        record, written when it ends, takes the disposition then."""
+        if call_id in self._callback_dials:
+            self._callback_dials.discard(call_id)
+            return [DispositionOp(call_id, code, utc(self.clock()), note=note)]
         engine = self.engine
         call = engine.calls.get(call_id) if engine is not None else None
         if call is not None and call.state.value != "ended":
