@@ -28,7 +28,7 @@ MESSAGE_LIMIT_S = 2.0
 from the answer, which is earlier, so the proof errs on the strict side)."""
 MESSAGE_OUTCOMES = ("played", "cut_off", "started", "failed", "unconfirmed")
 ABANDONED_COLUMNS = ("call_uuid", "phone", "answered_at", "message", "message_started_at",
-                     "message_after_answer_s", "within_2s")
+                     "message_after_answer_s", "within_2s", "queue_callback")
 
 
 def message_delay(answered_at: datetime | None, started_at: datetime | None) -> float | None:
@@ -55,13 +55,14 @@ def abandoned_calls(store: CampaignStore, campaign_id: int, start: datetime,
                     end: datetime) -> pd.DataFrame:
     """One row per abandoned call dialed in ``[start, end)``, oldest first."""
     query = (sa.select(CallAttempt.call_uuid, CallAttempt.phone, CallAttempt.answered_at,
-                       CallAttempt.message_outcome, CallAttempt.message_started_at)
+                       CallAttempt.message_outcome, CallAttempt.message_started_at,
+                       CallAttempt.queue_callback_id)
              .where(*_abandoned(campaign_id, start, end))
              .order_by(CallAttempt.answered_at, CallAttempt.id))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         rows = connection.execute(query).all()
     records = []
-    for uuid, phone, answered, outcome, started in rows:
+    for uuid, phone, answered, outcome, started, callback in rows:
         delay = message_delay(answered, started)
         records.append({
             "call_uuid": uuid, "phone": phone,
@@ -69,7 +70,9 @@ def abandoned_calls(store: CampaignStore, campaign_id: int, start: datetime,
             "message": message_label(outcome),
             "message_started_at": started.isoformat() if started else None,
             "message_after_answer_s": delay,
-            "within_2s": delay is not None and delay <= MESSAGE_LIMIT_S})
+            "within_2s": delay is not None and delay <= MESSAGE_LIMIT_S,
+            # A queue callback answered with no agent left to take it is abandoned too.
+            "queue_callback": callback})
     return pd.DataFrame(records, columns=list(ABANDONED_COLUMNS))
 
 

@@ -40,7 +40,8 @@ def _results_query(campaign_id: int) -> sa.Select:
                       CallAttempt.hangup_side.label("hung_up_by"), CallAttempt.answer_kind,
                       CallAttempt.abandoned, Agent.name.label("agent"),
                       CallAttempt.disposition, CallAttempt.recording_path,
-                      CallAttempt.switch_node, CallAttempt.caller_id, CallAttempt.call_uuid)
+                      CallAttempt.switch_node, CallAttempt.caller_id, CallAttempt.call_uuid,
+                      CallAttempt.queue_callback_id.label("queue_callback"))
             .outerjoin(Agent, Agent.id == CallAttempt.agent_id)
             .where(CallAttempt.campaign_id == campaign_id).order_by(CallAttempt.id))
 

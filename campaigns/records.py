@@ -33,7 +33,7 @@ CALL_COLUMNS = ("attempt_id", "campaign", "seller", "telemarketer", "good_or_ser
                 "calling_number", "called_number", "date", "time_utc", "duration_seconds",
                 "disposition", "outcome", "answered", "abandoned", "agent", "lead_id",
                 "compliance_decision", "recording_path", "safe_harbor_message",
-                "message_after_answer_s", "hung_up_by")
+                "message_after_answer_s", "hung_up_by", "queue_callback")
 CONSENT_COLUMNS = ("record", "campaign", "lead_id", "first_name", "last_name", "number",
                    "contact_id", "kind", "seller", "given_at", "expires_at", "revoked_at",
                    "channel", "source", "recorded_at", "recorded_by")
@@ -87,7 +87,10 @@ def call_records(store: CampaignStore, since: datetime, until: datetime,
                                                         attempt.message_started_at),
                 # Who ended the call, as the switch said (callee, dialer, unknown; None
                 # on rows older than migration 0011): NRS 597.814(2)(b) reads it.
-                "hung_up_by": attempt.hangup_side}
+                "hung_up_by": attempt.hangup_side,
+                # A queue callback's dial (a call of the campaign, no lead; migration
+                # 0013): the callback it made, so the officer tells it from a campaign dial.
+                "queue_callback": attempt.queue_callback_id}
 
 
 def consent_records(store: CampaignStore, since: datetime, until: datetime,

@@ -361,6 +361,20 @@ def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: dat
     return counts
 
 
+def _queue_callback_counts(store: CampaignStore, campaign_id: int, start: datetime,
+                           end: datetime) -> dict[str, int]:
+    """Of the period's dials, live answers and abandons (counted above, and in the legal
+    rate), those that were queue callbacks (``call_attempt.queue_callback_id``, migration
+    0013): a callback is a call of the campaign serving the queue."""
+    query = sa.select(*_count_columns()).where(
+        CallAttempt.campaign_id == campaign_id, CallAttempt.dialed_at >= start,
+        CallAttempt.dialed_at < end, CallAttempt.queue_callback_id.is_not(None))
+    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+        row = connection.execute(query).one()._mapping
+    return {f"queue_callback_{name}": int(row[name] or 0)
+            for name in ("dials", "live_answers", "abandons")}
+
+
 def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime,
                     end: datetime) -> CampaignReport:
     """Everything about ``campaign`` for dials in ``[start, end)`` (UTC)."""
@@ -399,6 +413,7 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         **_callbacks(store, row.id, start, end,
                      timedelta(minutes=settings.callback_grace_minutes)),
         **_recording_counts(store, row.id, start, end),
+        **_queue_callback_counts(store, row.id, start, end),
     }
     return CampaignReport(
         campaign=row.name, start=start, end=end, abandon_limit=settings.abandon_target,

@@ -58,6 +58,15 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
     assert done["cb-ours"].completed_call_uuid
     assert done["cb-theirs"].status == "pending" and done["cb-theirs"].attempts == 0
     assert done["cb-theirs"].claimed_by == "another-process"
+    # The dial is in the campaign's attempt journal, closed with its outcome (every
+    # process's attempt history and the abandonment ledger count it): docs/compliance.md.
+    (attempt,) = store.attempts_for_number("+13125550177", now - timedelta(days=1))
+    assert attempt.queue_callback_id == "cb-ours" and attempt.lead_id is None
+    assert attempt.call_uuid == done["cb-ours"].completed_call_uuid
+    assert attempt.outcome == "answered" and attempt.bridged_at is not None
+    assert attempt.ended_at is not None and not attempt.abandoned
+    assert attempt.compliance_decision.startswith("dial:")
+    assert attempt.disposition is not None  # the agent's, on the dial's row
     (queue,) = snapshot["queues"]
     assert queue["name"] == "sales" and queue["agents_logged_in"] == 2
     # 2 agents < 5: the alert is raised at the first look and written to the alerts log.
