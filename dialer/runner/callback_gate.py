@@ -23,8 +23,12 @@ The attempt history and the officer's facts of the number (line type, revocation
 loaded in the database thread when the runner learns of the callback (``prefetch``: a
 caller's request persisted, a callback claimed); until then a check refuses and names a
 moment a few seconds on (``LOADING_RETRY``), and after ``LOADING_LIMIT`` it refuses with no
-time (the engine retries, then fails the callback). A callback's dial is journaled by its
-callback row and counted by the gate (``record_dial``) like a campaign dial.
+time (the engine retries, then fails the callback). A callback's dial is journaled like a
+campaign dial: a ``call_attempt`` of the campaign with no lead and its ``queue_callback_id``
+(``campaigns.journal_batch.CallbackDialOp``, written by ``InboundLink.begin_op`` before the
+originate, re-counted there over every process's journal, closed with its outcome), so every
+history reader counts it: this gate (``record_dial`` at once, a later ``prefetch`` from the
+journal), another process, a restart, the abandonment ledger.
 
 A refusal that no later moment cures is marked final (``dialer.ports.FINAL_REFUSAL``) so
 the engine cancels the callback with the reasons instead of holding it: see ``FINAL_RULES``.
