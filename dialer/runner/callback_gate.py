@@ -31,7 +31,12 @@ history reader counts it: this gate (``record_dial`` at once, a later ``prefetch
 journal), another process, a restart, the abandonment ledger.
 
 A refusal that no later moment cures is marked final (``dialer.ports.FINAL_REFUSAL``) so
-the engine cancels the callback with the reasons instead of holding it: see ``FINAL_RULES``.
+the engine cancels the callback with the reasons instead of holding it: which rules those
+are is said where the rules live (``dnc.rules.cures``: a registry listing with no
+exemption, an opt-out, a consent the callback does not have, a number outside the
+campaign's jurisdiction or facts no rule can use, Nevada's second prerecorded call); the
+rest (hours, holidays, limits, Regulation F, a registry too old, Ofcom's rate, facts still
+loading) wait or are retried.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from dialer.ports import FINAL_REFUSAL, DialTarget, GateVerdict
 from dialer.runner.compliance import GatePort
 from dnc.errors import ComplianceError
 from dnc.rules.adapters import lead_facts_from_attributes
+from dnc.rules.cures import waiting_never_cures
 from dnc.rules.model import LeadFacts
 
 QUEUE_CALLBACK = "queue-callback:"
@@ -53,15 +59,6 @@ LOADING_RETRY = 5.0
 """Seconds a check waits for the callback's facts being loaded before it is asked again."""
 LOADING_LIMIT = 120.0
 """Seconds after the first check without facts when a refusal stops naming a time."""
-FINAL_RULES = frozenset({
-    "us.national_dnc", "state.registry", "us.internal_dnc", "dial_gate.internal_dnc",
-    "uk.tps", "us.wireless_consent", "us.prerecorded_consent", "uk.automated_calls",
-    "campaign.jurisdiction", "lead.facts"})
-"""Rules whose refusal no waiting cures: a registry listing with no exemption (an inquiry
-ages, it never renews itself), an opt-out, a consent the callback does not have, a number
-outside the campaign's jurisdiction or one whose facts are unusable. A state's consent rule
-(``state.XX.consent``) is final too. The rest (calling hours, holidays, attempt limits,
-Regulation F, a registry too old, Ofcom's rate, facts still loading) are not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,13 +143,10 @@ class CallbackGate:
 
 
 def _final_rules(reasons: Sequence[str]) -> list[str]:
-    """The failing rules (``rule: reason``) of a refusal that are final (``FINAL_RULES``)."""
-    found = []
-    for reason in reasons:
-        rule = reason.split(": ", 1)[0]
-        if rule in FINAL_RULES or (rule.startswith("state.") and rule.endswith(".consent")):
-            found.append(rule)
-    return found
+    """The failing rules (``rule: reason``) of a refusal that no waiting cures (the rules'
+    own classification: ``dnc.rules.cures``)."""
+    return [rule for reason in reasons
+            if waiting_never_cures(rule := reason.split(": ", 1)[0])]
 
 
-__all__ = ["FINAL_RULES", "QUEUE_CALLBACK", "CallbackFacts", "CallbackGate", "callback_facts"]
+__all__ = ["QUEUE_CALLBACK", "CallbackFacts", "CallbackGate", "callback_facts"]
