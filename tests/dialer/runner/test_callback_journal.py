@@ -9,7 +9,8 @@ abandoned callback counts in the store's abandonment ledger.
 Before, a callback's dial lived only in its ``queue_callback`` row (an attempt count): it
 was counted only by the process that made it, while that process held the number. Each
 test here allowed a call over the campaign's cap (or left an abandon out) on that code.
-Processes are real: own store connections and gates over one SQLite file; instants fixed.
+Processes are real: own store connections and gates over one SQLite file (and one
+PostgreSQL schema when reachable); instants fixed.
 """
 
 from __future__ import annotations
@@ -33,13 +34,17 @@ from tests.dialer.runner.callback_journal_kit import (
     process,
     seed,
 )
+from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401  (fixture)
 
 MINUTE = timedelta(minutes=1)
 
 
-@pytest.fixture
-def url(tmp_path) -> str:
-    found = f"sqlite:///{tmp_path / 'dialer.db'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        found = f"sqlite:///{tmp_path / 'dialer.db'}"
+    else:  # PostgreSQL: the journal's advisory locks per number, several processes' way
+        found = request.getfixturevalue("pg_schema_url")
     seed(found)
     return found
 
