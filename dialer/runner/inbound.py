@@ -192,6 +192,11 @@ class InboundLink:
             compliance_decision=decision[:120] if decision else None,
             gateway=journal.gateway)
 
+    def dialing_callback(self, call_id: str) -> bool:
+        """A queue callback's dial, journaled and not ended yet (its attempt row takes the
+        call's progress as it comes)."""
+        return call_id in self._callback_calls
+
     def _requested(self, command: QueueCallbackRequested) -> None:
         """Database thread: a caller kept their place; the gate loads the number's history
         (their inquiry is the moment they took the place: ``QueueCallback.inquiry_at``)."""

@@ -496,7 +496,10 @@ class Runner:
         if isinstance(event, CallAnswered):
             if not self.config.amd_enabled:
                 self.stats.answered(event.call_id, event.at)
-            if event.call_id not in inbound_calls.without_attempt:
+            if event.call_id not in inbound_calls.without_attempt or \
+                    self.inbound.dialing_callback(event.call_id):
+                # Journaled at once (a queue callback's dial too): after a crash the
+                # attempt is closed, and counted in the ledger, as answered.
                 self.db.write([self.link.answered_op(event.call_id, event.at)])
         elif (isinstance(event, CallClassified) and self.config.amd_enabled
               and event.kind is not AnswerKind.MACHINE):
@@ -507,7 +510,8 @@ class Runner:
             latency = self.stats.bridged(event.call_id, event.at)
             if self.telemetry is not None and latency is not None:
                 self.telemetry.bridged(latency)
-            if event.call_id not in inbound_calls.without_attempt:
+            if event.call_id not in inbound_calls.without_attempt or \
+                    self.inbound.dialing_callback(event.call_id):
                 self.db.write([self.link.bridged_op(event.call_id, event.at, event.agent_id)])
         elif isinstance(event, PlaybackStarted):
             heard = self.stats.message_heard(event.call_id, event.at)

@@ -50,6 +50,9 @@ def test_a_stored_callback_is_dialed_agent_first_and_completed(tmp_path):
 
             snapshot = runner_snapshot(runner)
             await task
+            # Every write of the callback's dial (begin, answer, bridge, end, disposition)
+            # found its attempt row.
+            assert runner.db.problems == 0
             return snapshot
 
     snapshot = asyncio.run(scenario())
