@@ -42,7 +42,8 @@ def test_the_status_counts_the_calls_recovery_adopted_and_reads_the_runs_phase()
 def _alerts(phase: RunPhase) -> RunnerAlerts:
     alerts = RunnerAlerts(
         SimpleNamespace(name="spring"), None,  # type: ignore[arg-type]
-        config=SimpleNamespace(abandon_target=0.03, ledger_window=86400.0),  # type: ignore[arg-type]
+        config=SimpleNamespace(abandon_target=0.03, ledger_window=86400.0,  # type: ignore[arg-type]
+                              agent_guaranteed=False),
         switches=CONNECTED, hopper=[], phase=phase,  # type: ignore[arg-type]
         queue_readings=lambda engine, now: [], sinks=[], clock=lambda: 0.0)
     alerts.attach(_engine({}))  # type: ignore[arg-type]
