@@ -327,9 +327,9 @@ class Engine:
             if pool.departures_held:
                 # A guaranteed agent's pause or log-out, once one is spare.
                 self.agent_work.apply_held(now)
-            if self._queue_lines.total and pool.ready:
-                # Before the policy decides: callers left waiting by a promise to a dial
-                # that has ended take its agent (promises.py).
+            if (self._queue_lines.total or pool.lines.callbacks_waiting) and pool.ready:
+                # Before the policy decides: callers and callbacks left waiting by a
+                # promise to a dial that has ended take its agent (promises.py).
                 after = self.agent_work.after_assignment
                 for assignment in pool.serve_unpromised(now):
                     after(assignment, now)

@@ -18,6 +18,12 @@ agent only beyond that count, and otherwise waits in its line: it gets the next 
 frees up (queues are served before anything is dialed for it), or, when a dial ends without
 needing its agent, the agent at the next pacing decision, before the policy decides
 (``AgentPool.serve_unpromised``).
+
+A campaign's own due callbacks (scheduled or personal, agent-first: the agent is reserved
+before the customer is dialed) keep the same promise (work_lines.py): one takes a ready
+agent only beyond the promised count (its own agent, for a personal one, only while a ready
+agent of that agent's switch is spare), else waits, and is served by the next agent that
+frees up or, at the next decision, by the agent whose dial ended without needing it.
 """
 
 from __future__ import annotations

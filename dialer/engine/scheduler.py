@@ -435,15 +435,16 @@ class AgentPool:
         return not self.lines.spare_ready(self.lane(agent.switch_id))
 
     def serve_unpromised(self, at: float) -> list[tuple[Agent, Work]]:
-        """Queue work waiting while every ready agent was promised to an outbound dial in
-        flight takes the ready agents no longer promised (a dial ended without needing
-        its agent), in the order of service; the pairs for the engine to act on. Asked
-        before each pacing decision, so pacing never dials again for such an agent."""
+        """Queue work and campaign callbacks waiting while every ready agent was promised
+        to an outbound dial in flight take the ready agents no longer promised (a dial
+        ended without needing its agent), in the order of service; the pairs for the
+        engine to act on. Asked before each pacing decision, so pacing never dials again
+        for such an agent."""
         lines = self.lines
         if self.ring_all or not lines.spare_for_queues():
             return []
         served: list[tuple[Agent, Work]] = []
-        for work in lines.queue_work_waiting(at):
+        for work in lines.held_by_promises(at):
             agent = lines.match(work)
             if agent is None:
                 if not lines.spare_for_queues():

@@ -19,7 +19,13 @@ from dialer.engine.inbound_lines import InboundLines, effective_priority
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind, qualifies
 from dialer.errors import DialerError
 
-_OUTBOUND_WORK, _INBOUND_WORK = WorkKind.OUTBOUND, WorkKind.INBOUND
+_OUTBOUND_WORK, _INBOUND_WORK, _CALLBACK_WORK = (
+    WorkKind.OUTBOUND, WorkKind.INBOUND, WorkKind.CALLBACK)
+
+
+def campaign_callback(work: Work) -> bool:
+    """A campaign's own callback (scheduled or personal, agent-first), not a queue's."""
+    return work.kind is _CALLBACK_WORK and work.queue is None
 
 
 class Lane:
@@ -47,9 +53,9 @@ class Lane:
 class WorkLines:
     """Waiting work and its matching with the pool's ready agents."""
 
-    __slots__ = ("_callbacks", "_lane", "_personal", "_seq", "_waiting", "agents", "inbound",
-                 "lanes", "multi_switch", "outbound", "promised", "ready", "ring_all",
-                 "strategy")
+    __slots__ = ("_callbacks", "_lane", "_personal", "_seq", "_waiting", "agents",
+                 "callbacks_waiting", "inbound", "lanes", "multi_switch", "outbound",
+                 "promised", "ready", "ring_all", "strategy")
 
     def __init__(
         self, strategy: RoutingStrategy, agents: dict[str, Agent], ready: dict[str, Agent],
@@ -75,8 +81,12 @@ class WorkLines:
         self._waiting: dict[str, Work] = {}
         self._seq = 0
         self.promised: Callable[[Lane], int] | None = None
-        """Ready agents of a lane that queue work must leave to outbound dials in flight
-        (promises.py); None: no such promise (an engine without that part)."""
+        """Ready agents of a lane that queue work and campaign callbacks must leave to
+        outbound dials in flight (promises.py); None: no such promise (an engine without
+        that part)."""
+        self.callbacks_waiting = 0
+        """Campaign callbacks waiting in the lines (the engine's decision asks whether a
+        promise that ended frees an agent for one: ``AgentPool.serve_unpromised``)."""
 
     # --- arriving work -------------------------------------------------------------------
 
@@ -85,26 +95,53 @@ class WorkLines:
         queue's strategy or the pool's), not yet reserved; None for ring-all work, which is
         offered instead, or when nobody fits."""
         if work.required_agent_id is not None:
-            return self.ready.get(work.required_agent_id)
+            agent = self.ready.get(work.required_agent_id)
+            if agent is not None and work.kind is _CALLBACK_WORK:
+                # A personal callback: its agent, unless promised to a dial (promises.py).
+                if not self._unpromised(agent.lane):  # type: ignore[arg-type]
+                    return None
+                self._took_ready()
+            return agent
         if work.ring_all:
             return None  # offered to every qualified ready agent; the first to accept
         if work.queue is not None:
             return self._match_queue_work(work)
+        if work.kind is _CALLBACK_WORK:
+            return self._match_campaign_callback(work)
         ready = (self.ready if not self.multi_switch or work.switch_id is None
                  else self._lane(work.switch_id).ready)
         return self.strategy.choose(work, ready) if ready else None
+
+    def _match_campaign_callback(self, work: Work) -> Agent | None:
+        """A campaign callback (agent-first, switch-less): the pool's strategy picks among
+        the ready agents of the lanes with one no outbound dial in flight is promised to,
+        as for queue work (an answered call finding its agent taken is abandoned)."""
+        ready = self._unpromised_ready()
+        if not ready:
+            return None
+        agent = self.strategy.choose(work, ready)
+        if agent is not None:
+            self._took_ready()
+        return agent
+
+    def _unpromised_ready(self) -> dict[str, Agent]:
+        """The ready agents of every lane with a ready agent free of any promise."""
+        ready = self.ready
+        if self.promised is None or not ready:
+            return ready
+        if not self.multi_switch:
+            return ready if self._unpromised(self._lane(None)) else {}
+        spare = {lane.switch_id for lane in self.lanes.values()
+                 if lane.ready and self._unpromised(lane)}
+        return {agent_id: agent for agent_id, agent in ready.items()
+                if agent.switch_id in spare}
 
     def _match_queue_work(self, work: Work) -> Agent | None:
         """A queue's caller or callback: its queue's strategy picks among the ready agents,
         if more are ready than are promised to outbound dials in flight (promises.py)."""
         if self.multi_switch and work.switch_id is None:
             # A queue callback waits switch-less: any lane's unpromised agents.
-            ready = self.ready
-            if self.promised is not None:
-                spare = {lane.switch_id for lane in self.lanes.values()
-                         if lane.ready and self._unpromised(lane)}
-                ready = {agent_id: agent for agent_id, agent in ready.items()
-                         if agent.switch_id in spare}
+            ready = self._unpromised_ready()
         else:
             lane = self._lane(work.switch_id)
             ready = lane.ready
@@ -119,7 +156,8 @@ class WorkLines:
         return agent
 
     def _took_ready(self) -> None:
-        """Queue work took a ready agent: the reserve's first (promises.py)."""
+        """Queue work or a campaign callback took a ready agent: the reserve's first
+        (promises.py)."""
         inbound = self.inbound
         if inbound.kept > 0:
             inbound.kept -= 1
@@ -138,6 +176,8 @@ class WorkLines:
         self._seq += 1
         work.seq = self._seq
         self._waiting[work.work_id] = work
+        if work.kind is _CALLBACK_WORK and work.queue is None:
+            self.callbacks_waiting += 1
         if work.kind is _OUTBOUND_WORK:
             self.outbound.append(work)
             if self.multi_switch:
@@ -172,7 +212,7 @@ class WorkLines:
             return None
         if work.required_agent_id not in (None, agent.agent_id):
             return None
-        if work.queue is not None:
+        if work.queue is not None or work.kind is _CALLBACK_WORK:
             if not self._unpromised(agent.lane):  # type: ignore[arg-type]
                 return None
             self._took_ready()
@@ -203,6 +243,8 @@ class WorkLines:
         work.cancelled = True
         if work.queue is not None or work.kind is _INBOUND_WORK:
             self.inbound.discard(work)
+        elif work.kind is _CALLBACK_WORK:
+            self.callbacks_waiting -= 1
         return True
 
     def is_waiting(self, work_id: str) -> bool:
@@ -252,6 +294,8 @@ class WorkLines:
         work.cancelled = True
         if work.queue is not None or work.kind is _INBOUND_WORK:
             self.inbound.discard(work)
+        elif work.kind is _CALLBACK_WORK:
+            self.callbacks_waiting -= 1
         return work
 
     def take(self, work: Work) -> Work:
@@ -266,6 +310,25 @@ class WorkLines:
         waiting.sort(key=lambda work: (-effective_priority(work, at), work.arrived_at,
                                        work.seq))
         return waiting
+
+    def held_by_promises(self, at: float) -> list[Work]:
+        """The work a ready agent's promise may have kept waiting, in the order of
+        service: each ready agent's own oldest campaign callback, every queue's waiting
+        work (``queue_work_waiting``), then the campaign's callbacks, earliest due first."""
+        held: list[Work] = []
+        if self.callbacks_waiting:
+            for agent_id, personal in self._personal.items():
+                if agent_id in self.ready:
+                    work = next((w for w in personal if not w.cancelled), None)
+                    if work is not None and campaign_callback(work):
+                        held.append(work)
+            held.sort(key=lambda work: (work.arrived_at, work.seq))
+        if self.inbound.total:
+            held += self.queue_work_waiting(at)
+        if self.callbacks_waiting:
+            held += [entry[-1] for entry in sorted(self._callbacks)
+                     if not entry[-1].cancelled]
+        return held
 
     def spare_for_queues(self) -> bool:
         """Has any lane a ready agent no outbound dial in flight is promised to?"""

@@ -85,6 +85,9 @@ class World:
     observers: list[Any] = field(default_factory=list)
     """Called with each command as it is received (a driver's side effects: the runner's
     callback gate learning a callback, counting its dials)."""
+    after_step: list[Any] = field(default_factory=list)
+    """Called with the world after each event fed and each tick (invariants of the
+    engine's state between steps)."""
 
     def at(self, t: float, action: Any) -> None:
         heapq.heappush(self.heap, (t, next(self.seq), action))
@@ -96,6 +99,8 @@ class World:
     def feed(self, event: Any) -> None:
         self.log.append(("event", event))
         self.execute(self.engine.handle(event))
+        for check in self.after_step:
+            check(self)
 
     def execute(self, commands: list) -> None:
         for command in commands:
@@ -155,10 +160,12 @@ class World:
                     break
                 self.now = wake
                 self.execute(engine.tick(wake))
+                for check in self.after_step:
+                    check(self)
 
     def _busy(self) -> bool:
         return bool(self.engine.calls) or bool(self.engine.inbound.timers) or bool(
-            self.engine.inbound.callbacks)
+            self.engine.inbound.callbacks) or bool(self.engine.pool.lines.callbacks_waiting)
 
     def _do(self, t: float, action: Any) -> None:
         if not isinstance(action, tuple):
