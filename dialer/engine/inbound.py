@@ -129,7 +129,8 @@ class InboundState:
 
     __slots__ = ("boost", "callback_offered", "callback_requested", "estimated_wait",
                  "event", "final", "line_since", "overflowed_from", "playing", "queue",
-                 "queued_at", "recording_at", "session", "token", "voicemail_path", "work")
+                 "queued_at", "recording_at", "session", "token", "voicemail_path",
+                 "voicemail_until", "work")
 
     def __init__(self, queue: Queue, event: InboundCallArrived) -> None:
         self.queue = queue
@@ -149,6 +150,9 @@ class InboundState:
         self.callback_offered = False
         self.voicemail_path: str | None = None
         self.recording_at: float | None = None
+        self.voicemail_until: float | None = None
+        """The latest instant the voicemail ends: its greeting's end plus the queue's
+        ``voicemail.max_seconds``, when the engine hangs up (a stopping runner waits)."""
         self.final = CallOutcome.CLOSED
         self.playing = False
 
@@ -921,6 +925,15 @@ class InboundRouter:
             self._leave_line(call)
         self._closed(call, queue, at)
 
+    def voicemails(self) -> dict[str, float]:
+        """Callers leaving a voicemail now (hearing its greeting or being recorded): call →
+        the latest instant it ends, when the engine hangs up at the queue's
+        ``voicemail.max_seconds``. A stopping runner lets them finish (O(calls), asked at
+        the stop only)."""
+        return {call_id: call.inbound.voicemail_until for call_id, call in self.calls.items()
+                if call.state is S.VOICEMAIL and call.inbound is not None
+                and call.inbound.voicemail_until is not None}
+
     def agent_left(self, agent: Agent, at: float) -> None:
         """``agent`` logged out or paused (the pool tells, ``AgentPool.left_service``): the
         callers waiting in each queue with ``leave_when_unstaffed`` that nobody can answer
@@ -971,8 +984,9 @@ class InboundRouter:
         day = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d")
         inbound.voicemail_path = config.path_template.format(
             queue=queue.name, call_id=call.call_id, date=day)
-        self._schedule(at + self.prompts.length(greeting), _Timer.RECORD, call.call_id,
-                       inbound.token)
+        record_at = at + self.prompts.length(greeting)
+        inbound.voicemail_until = record_at + config.max_seconds
+        self._schedule(record_at, _Timer.RECORD, call.call_id, inbound.token)
 
     def _closed(self, call: Call, queue: Queue, at: float) -> None:
         config = queue.config

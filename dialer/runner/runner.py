@@ -77,6 +77,7 @@ from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
 from dialer.runner.inbound import InboundLink, apply_queue_writes
 from dialer.runner.inbound_calls import InboundCalls
+from dialer.runner.inbound_stop import voicemail_deadline, voicemails_note
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
@@ -394,6 +395,7 @@ class Runner:
         end_at = None if duration is None else clock() + duration
         drain_deadline: float | None = None
         hung_up = False
+        voicemails_kept = False
         inbox = self.inbox
         while True:
             now = clock()
@@ -424,9 +426,18 @@ class Runner:
                                         len(engine.calls) + len(self.recovery.orphans))
                             break
                         continue
-                    await self._hang_up_all()
-                    hung_up = True
-                    drain_deadline = now + 5.0
+                    # Callers leaving a voicemail finish it (bounded by each queue's
+                    # voicemail.max_seconds, when the engine hangs up); a second stop
+                    # hangs them up too (inbound_stop.py).
+                    finishing = {} if self.hang_up_now or voicemails_kept else \
+                        engine.inbound.voicemails()
+                    await self._hang_up_all(keep=finishing)
+                    if finishing:
+                        voicemails_kept = True
+                        drain_deadline = voicemail_deadline(finishing, now)
+                    else:
+                        hung_up = True
+                        drain_deadline = now + 5.0
             wake = engine.next_wakeup()
             delay = 0.0 if wake is None else max(0.0, min(wake - now, 1.0))
             if inbox.empty() and delay > 0:
@@ -445,13 +456,19 @@ class Runner:
                 await self._execute(engine.tick(now))
         await self._log_out_agents()
 
-    async def _hang_up_all(self) -> None:
+    async def _hang_up_all(self, keep: Mapping[str, float] | None = None) -> None:
+        """Hang up every call in progress but those in ``keep`` (voicemails finishing)."""
         engine = self.engine
         assert engine is not None
-        log.warning("%s: hanging up %d calls still in progress",
-                    "asked to stop again" if self.hang_up_now else "stop grace over",
-                    len(engine.calls) + len(self.recovery.orphans))
-        for call_id in [*engine.calls, *self.recovery.orphans]:
+        keep = keep or {}
+        calls = [c for c in [*engine.calls, *self.recovery.orphans] if c not in keep]
+        if calls or not keep:
+            log.warning("%s: hanging up %d calls still in progress",
+                        "asked to stop again" if self.hang_up_now else "stop grace over",
+                        len(calls))
+        if keep:
+            log.info("%s", voicemails_note(keep, self.clock()))
+        for call_id in calls:
             switch_id = self.call_switch.get(call_id)
             if switch_id is not None and self.switches.connected(switch_id):
                 with contextlib.suppress(EslError):

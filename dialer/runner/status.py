@@ -22,6 +22,7 @@ from campaigns.availability import LeadAvailability, lead_availability
 from dialer.engine import Engine
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.inbound_stop import voicemails_note
 from dialer.runner.switches import SwitchPool
 from dialer.runner.wiring import RunPhase
 
@@ -67,6 +68,8 @@ class RunnerFacts:
     hopper: int = 0
     leads: LeadAvailability | None = None
     pacing: str | None = None
+    voicemails: str | None = None
+    """While stopping: the callers leaving a voicemail the stop waits for, in words."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +166,8 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
                  f"{facts.calls_in_progress} calls")
         note = ("hanging up the calls in progress" if facts.hanging_up else
                 f"finishing {calls} in progress (Ctrl-C again hangs them up now)")
-        return Diagnosis(Activity.STOPPING, (note, *reasons), tuple(blockers))
+        notes = (note,) if facts.voicemails is None else (note, facts.voicemails)
+        return Diagnosis(Activity.STOPPING, (*notes, *reasons), tuple(blockers))
     if not facts.started:
         return Diagnosis(Activity.STARTING, tuple(reasons), tuple(blockers))
     if blockers:
@@ -220,10 +224,16 @@ class RunStatus:
             decision = engine.last_decision
             pacing = decision.explanation if decision is not None else None
         phase = self.phase
+        voicemails = None
+        if phase.stopping and not phase.hanging_up and engine is not None:
+            finishing = engine.inbound.voicemails()
+            if finishing:
+                voicemails = voicemails_note(finishing, self.clock())
         return RunnerFacts(campaign=self.link.name, started=phase.ready.is_set(),
                            stopping=phase.stopping, hanging_up=phase.hanging_up,
                            switches=links, agents_by_state=agents, calls_in_progress=calls,
-                           hopper=len(self.hopper), leads=leads, pacing=pacing)
+                           hopper=len(self.hopper), leads=leads, pacing=pacing,
+                           voicemails=voicemails)
 
     async def refresh(self) -> Diagnosis:
         now = self.clock()

@@ -48,3 +48,22 @@ def test_without_the_event_callers_wait() -> None:
     w.add(Caller("c1", 2.0, "sales", "+12025550101", patience=1000))
     w.run(until=100)
     assert not w.of_type(QueueCallbackRequested) and "c1" not in w.ended
+
+
+def test_a_caller_leaving_a_voicemail_says_when_it_ends_at_the_latest() -> None:
+    """A stopping runner waits for callers leaving a voicemail (dialer/runner/
+    inbound_stop.py): the engine names each one's last instant, its greeting's end plus the
+    queue's ``voicemail.max_seconds`` (when the engine hangs up), greeting or recording."""
+    w = world(queue(voicemail={"max_seconds": 30}), agents=1)
+    w.add(Caller("busy", 1.0, "sales", "+12025550100", talk=600))
+    w.add(Caller("c2", 3.0, "sales", "", patience=1000, message=100))  # number withheld
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=10.5)
+    (until,) = w.engine.inbound.voicemails().values()
+    greeting = [p for p in w.of_type(PlayPrompt) if p.call_id == "c2"][-1]
+    assert until == 10.0 + len(greeting.files) + 30  # the kit's prompts last 1 s each
+    w.run(until=12.0 + len(greeting.files))
+    assert w.engine.inbound.voicemails() == {"c2": until}  # recording: the same bound
+    w.run(until=until + 1)
+    assert w.finished("c2").outcome is CallOutcome.VOICEMAIL and w.finished("c2").at == until
+    assert w.engine.inbound.voicemails() == {}
