@@ -471,7 +471,7 @@ class DialingPaused:
 @dataclass(frozen=True, slots=True)
 class QueuesClosing:
     """The driver stops serving its queues (a runner asked to stop): callers waiting in
-    them, and those reaching one from a menu, leave now, each kept as a queue callback when
+    them, and those still in a menu, leave now, each kept as a queue callback when
     the queue offers callbacks and their number is known, else by the queue's closed path,
     rather than be hung up at the end of the stop grace."""
 

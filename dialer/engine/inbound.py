@@ -564,6 +564,8 @@ class InboundRouter:
     def _submit_callback(self, callback: QueueCallback, at: float) -> None:
         queue = self.queues.get(callback.queue)
         self.callbacks[callback.callback_id] = callback
+        if self.closing:
+            return  # kept for the next start (the driver releases it): no dial at a stop
         work = Work(
             WorkKind.CALLBACK, callback.callback_id, callback.place_at,
             priority=callback.priority, customer_key=callback.customer_key,
@@ -856,12 +858,7 @@ class InboundRouter:
         elif action.kind is ActionKind.CALLBACK and call.caller_number:
             if full:
                 # Not in the line yet: take the place now, then confirm the callback.
-                inbound.token += 1
-                priority = inbound.event.priority + inbound.boost + queue.priority_of(
-                    call.caller_number, inbound.event.variables)
-                inbound.line_since = inbound.queued_at = at
-                inbound.work = self._work(call, queue, priority, at)
-                queue.stats.counts.offered += 1
+                self._take_place(call, queue, at)
                 self._waiting.setdefault(queue.name, {})[call.call_id] = at
                 agent = self.pool.submit(inbound.work, at)
                 if agent is not None:
@@ -873,6 +870,18 @@ class InboundRouter:
                 self._announce_offer(call, at)
         else:  # voicemail, or a callback for a caller whose number is unknown
             self._voicemail(call, queue, at, ("all_busy",))
+
+    def _take_place(self, call: Call, queue: Queue, at: float) -> None:
+        """A caller not in ``queue``'s line yet takes a place there now (their callback's,
+        confirmed next)."""
+        inbound = call.inbound
+        assert inbound is not None
+        inbound.token += 1
+        priority = inbound.event.priority + inbound.boost + queue.priority_of(
+            call.caller_number, inbound.event.variables)
+        inbound.line_since = inbound.queued_at = at
+        inbound.work = self._work(call, queue, priority, at)
+        queue.stats.counts.offered += 1
 
     def _unstaffed(self, call: Call, queue: Queue, at: float, in_line: bool) -> None:
         """Nobody can answer ``queue`` (``leave_when_unstaffed``): the caller goes to
@@ -891,7 +900,9 @@ class InboundRouter:
 
     def on_closing(self, event: QueuesClosing) -> None:
         """The driver stops serving the queues: every caller waiting in a line leaves now
-        (``_close_for``); callers still in a menu leave when they reach a queue."""
+        (``_close_for``), and so does every caller still in a menu, as if they had left it
+        for the queue the dialplan named (its closed path, or a place kept as a callback):
+        the stop would otherwise hang them up mid-menu when its grace runs out."""
         if self.closing:
             return
         self.closing = True
@@ -904,6 +915,14 @@ class InboundRouter:
                         and call.queue == name:
                     call.inbound.token += 1
                     self._close_for(call, queue, at, in_line=True)
+        in_menus = [call for call in self.calls.values()
+                    if call.state is S.IVR and call.inbound is not None]
+        for call in in_menus:
+            inbound = call.inbound
+            assert inbound is not None
+            inbound.token += 1  # the menu's timers are void
+            inbound.session = None
+            self._enter(call, inbound.queue, at)  # closing: ``_close_for``, not the line
 
     def _close_for(self, call: Call, queue: Queue, at: float, in_line: bool) -> None:
         """A caller of a queue the driver stops serving: a queue callback at their place
@@ -915,10 +934,11 @@ class InboundRouter:
         if inbound.callback_requested:
             return  # confirmed already: the hang-up keeps the place
         if queue.config.callback.enabled and call.caller_number:
-            if in_line:
-                self._request_callback(call, at)
-            else:
-                self._overflow(call, queue, Action(kind=ActionKind.CALLBACK), at, full=True)
+            if not in_line:
+                # A place, but no agent: a stopping driver connects no new caller (the
+                # stop grace would cut the conversation short).
+                self._take_place(call, queue, at)
+            self._request_callback(call, at)
             return
         queue.stats.counts.closed += 1
         if in_line:

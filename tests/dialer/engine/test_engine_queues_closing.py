@@ -29,7 +29,9 @@ def test_waiting_callers_are_kept_as_callbacks_or_hear_the_closed_path() -> None
     assert w.finished("c2").outcome is CallOutcome.VOICEMAIL
 
 
-def test_a_caller_leaving_the_menu_during_the_stop_is_kept_too() -> None:
+def test_a_caller_in_the_menu_at_the_stop_is_kept_too() -> None:
+    """c1 is in the menu when the stop begins (the key they would press at 13 s comes too
+    late): they leave it at once and keep a place from then (before, at their key)."""
     menu = {"menus": {"main": {"prompt": "main_menu", "timeout": 5,
                                "options": {"1": "queue"}}}}
     w = world(queue(ivr=menu), agents=1)
@@ -38,7 +40,7 @@ def test_a_caller_leaving_the_menu_during_the_stop_is_kept_too() -> None:
     w.at(10.0, QueuesClosing(10.0))
     w.run(until=100)
     (kept,) = w.of_type(QueueCallbackRequested)
-    assert kept.number_e164 == "+12025550101" and kept.at >= 13.0
+    assert kept.number_e164 == "+12025550101" and kept.place_at == 10.0
 
 
 def test_without_the_event_callers_wait() -> None:
@@ -67,3 +69,66 @@ def test_a_caller_leaving_a_voicemail_says_when_it_ends_at_the_latest() -> None:
     w.run(until=until + 1)
     assert w.finished("c2").outcome is CallOutcome.VOICEMAIL and w.finished("c2").at == until
     assert w.engine.inbound.voicemails() == {}
+
+
+SLOW_MENU = {"menus": {"main": {"prompt": "main_menu", "timeout": 30, "retries": 3,
+                                "options": {"1": "queue", "2": "voicemail"}}}}
+
+
+def test_a_caller_still_in_a_menu_keeps_a_place_as_a_callback() -> None:
+    """Before, a caller who had not chosen when the stop began stayed in the menu (its
+    timeouts run minutes here) until the stop grace ran out and hung them up. Now they
+    leave the menu at once for the queue the dialplan named: callbacks offered and their
+    number known, a place kept as a callback (confirmed, then hung up)."""
+    w = world(queue(ivr=SLOW_MENU), agents=1)
+    w.add(Caller("busy", 0.0, "sales", "+12025550100", keys=[(2.0, "1")], talk=600))
+    w.add(Caller("c1", 5.0, "sales", "+12025550101", patience=1000))
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=60)
+    (kept,) = w.of_type(QueueCallbackRequested)
+    assert (kept.number_e164, kept.place_at) == ("+12025550101", 10.0)
+    assert any("callback_confirm" in f for f in _prompts(w, "c1"))
+    assert w.finished("c1").outcome is CallOutcome.CALLBACK_REQUESTED
+    assert w.finished("c1").at < 20.0
+
+
+def test_a_caller_in_a_menu_hears_the_closed_path_without_a_callback() -> None:
+    """No callback possible (number withheld; or callbacks off): the queue's closed
+    prompts, then voicemail (``closed_voicemail``), else goodbye: never a silent hang-up."""
+    w = world(queue(ivr=SLOW_MENU), queue("other", ivr=SLOW_MENU, closed_voicemail=False,
+                                          callback={"enabled": False}), agents=1)
+    w.add(Caller("busy", 0.0, "sales", "+12025550100", keys=[(2.0, "1")], talk=600))
+    w.add(Caller("withheld", 5.0, "sales", "", patience=1000, message=5))
+    w.add(Caller("no_callbacks", 6.0, "other", "+12025550102", patience=1000))
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=60)
+    assert not w.of_type(QueueCallbackRequested)
+    assert any("closed" in f for f in _prompts(w, "withheld"))
+    assert w.finished("withheld").outcome is CallOutcome.VOICEMAIL
+    heard = _prompts(w, "no_callbacks")
+    assert heard[-1].endswith("/closed.wav")
+    assert w.finished("no_callbacks").outcome is CallOutcome.CLOSED
+    assert w.finished("no_callbacks").at < 20.0
+
+
+def test_without_the_event_a_caller_stays_in_the_menu() -> None:
+    """The two tests above are not vacuous: the same caller is still in the menu."""
+    w = world(queue(ivr=SLOW_MENU), agents=1)
+    w.add(Caller("c1", 5.0, "sales", "+12025550101", patience=1000))
+    w.run(until=60)
+    assert "c1" not in w.ended and w.engine.calls["c1"].state.value == "ivr"
+
+
+def test_at_a_stop_a_free_agent_takes_no_new_caller_and_no_callback_is_dialed() -> None:
+    """A free agent when the stop begins: the caller in the menu is not connected to them
+    (the stop grace would cut the conversation), and the callback they keep is not dialed
+    during the stop (the next start claims it from the store)."""
+    from dialer.commands import Bridge, Originate
+
+    w = world(queue(ivr=SLOW_MENU), agents=1)
+    w.add(Caller("c1", 5.0, "sales", "+12025550101", patience=1000))
+    w.at(10.0, QueuesClosing(10.0))
+    w.run(until=60)
+    assert not w.of_type(Bridge) and not w.of_type(Originate)
+    (kept,) = w.of_type(QueueCallbackRequested)
+    assert kept.place_at == 10.0 and list(w.engine.inbound.callbacks) == [kept.callback_id]

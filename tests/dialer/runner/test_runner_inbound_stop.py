@@ -97,3 +97,40 @@ def test_a_second_stop_hangs_up_the_voicemail_at_once_and_keeps_the_recording(
     (voicemail,) = VoicemailStore(store).voicemails()
     assert voicemail.caller_number == "+13125550181"
     store.close()
+
+
+def test_a_caller_still_in_the_menu_at_a_stop_keeps_a_place(tmp_path) -> None:
+    """A caller who has not chosen in a slow menu when the run stops (stop grace 0.5 s):
+    before, hung up mid-menu when the grace ran out; now the queue's closing path at once,
+    here a place kept as a callback (confirmed, then hung up), claimable at the next start."""
+    from campaigns.queue_callbacks import QueueCallbacks
+
+    clock = us_hours_clock()
+    store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
+                       abandon_target=0.02, clock=clock)
+    slow = {"start": "main", "menus": {"main": {
+        "prompt": "main_menu", "timeout": 60, "options": {"1": "queue"}}}}
+    QueueStore(store).create({"name": "sales", "ivr": slow},
+                             at=datetime.fromtimestamp(clock(), UTC))
+    files = short_prompts(tmp_path)
+
+    async def scenario():
+        settings = SwitchSettings(sound_files=files, wav_lengths=True)
+        async with running_switch(settings=settings, fate_source=CALLEES, seed=3) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.5), store,
+                            login_agents=True, clock=clock)
+            task = asyncio.create_task(runner.run(duration=120.0))
+            await runner.ready.wait()
+            caller = place(sim, "sales", number="+13125550182")
+            await _wait_for(lambda: "main_menu" in caller.heard, 10)
+            runner.stop()
+            await asyncio.wait_for(task, 60)
+            return caller
+
+    caller = asyncio.run(scenario())
+    assert "callback_confirm" in caller.heard and not caller.bridged
+    (record,) = inbound_calls(store)
+    assert record["outcome"] == "callback_requested"
+    (callback,) = QueueCallbacks(store).callbacks()
+    assert callback.number == "+13125550182" and callback.status == "pending"
+    store.close()
