@@ -15,6 +15,7 @@ cdef class WorkLines:
     cdef public object _seq
     cdef public dict _waiting
     cdef public dict agents
+    cdef public object callbacks_waiting
     cdef public object inbound
     cdef public object lanes
     cdef public object multi_switch
