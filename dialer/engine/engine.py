@@ -224,7 +224,8 @@ class Engine:
         )
         """Customer calls from the answer to the attempt record (call_flow.py)."""
         self.pool.lines.promised = OutboundPromises(
-            self.calls, self.dialing, self._kept_for_queues, len(config.switch_ids) > 1
+            self.calls, self.dialing, self._kept_for_queues, len(config.switch_ids) > 1,
+            self.pool.lanes,
         ).held
         self.pool.guarantee = config.agent_guaranteed
         """Queue work leaves the ready agents promised to outbound dials in flight

@@ -28,7 +28,7 @@ frees up or, at the next decision, by the agent whose dial ended without needing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from dialer.commands import Direction
 from dialer.engine.calls import Call
@@ -40,16 +40,20 @@ _OUTBOUND = Direction.OUTBOUND
 class OutboundPromises:
     """Counts, per switch, the ready agents queue work must leave to outbound dials."""
 
-    __slots__ = ("_calls", "_dialing", "_kept", "_multi_switch")
+    __slots__ = ("_calls", "_dialing", "_kept", "_lanes", "_multi_switch")
 
     def __init__(self, calls: dict[str, Call], dialing: dict[str, float],
-                 kept: Callable[[], int], multi_switch: bool) -> None:
+                 kept: Callable[[], int], multi_switch: bool,
+                 lanes: Mapping[str, Lane] | None = None) -> None:
         """``calls`` and ``dialing`` are the engine's (read only); ``kept`` says how many
-        agents the blending reserve keeps from pacing (its last decision's figure)."""
+        agents the blending reserve keeps from pacing (its last decision's figure), a
+        centre-wide count that ``lanes`` (the pool's, one per switch) share
+        (``kept_on``); without them every lane is given all of it."""
         self._calls = calls
         self._dialing = dialing
         self._kept = kept
         self._multi_switch = multi_switch
+        self._lanes = lanes if multi_switch else None
 
     def in_flight(self, switch_id: str) -> int:
         """Outbound dials on ``switch_id`` (any, with one switch) that will want an agent
@@ -69,7 +73,55 @@ class OutboundPromises:
         ready = len(lane.ready)
         if not ready or not self._dialing:
             return 0
-        counted = ready - self._kept()
+        counted = ready - (self._kept() if self._lanes is None else self.kept_on(lane))
         if counted <= 0:
             return 0
         return min(counted, self.in_flight(lane.switch_id))
+
+    # --- the reserve across switches --------------------------------------------------------
+    #
+    # The blending reserve is one figure for the centre: pacing decides on the pooled counts
+    # less the reserve (dialing.py), and the placement spreads the calls over the switches
+    # by their agents (placement.py), not by the reserve. Each switch counting the whole
+    # reserve as its own (the count before) left a switch's ready agents unpromised though
+    # its dials needed them, so a caller there took one and the answered call was abandoned.
+    # Now the reserve is apportioned: first to the switches whose ready agents outnumber
+    # their dials in flight (those agents are the ones pacing left undialed for), then the
+    # rest in proportion to the ready agents each switch still has (largest remainder, then
+    # the switches' order). The shares add up to the reserve (at most the ready agents).
+
+    def kept_on(self, lane: Lane) -> int:
+        """``lane``'s share of the centre-wide reserve of agents kept for the queues."""
+        kept = self._kept()
+        if kept <= 0 or self._lanes is None:
+            return max(kept, 0)
+        return self.shares(kept).get(lane.switch_id, 0)
+
+    def shares(self, kept: int) -> dict[str, int]:
+        """The reserve ``kept`` apportioned over the switches (O(dials + switches))."""
+        lanes = self._lanes or {}
+        ready = {switch_id: len(lane.ready) for switch_id, lane in lanes.items()}
+        flight = dict.fromkeys(ready, 0)
+        calls = self._calls
+        for call_id in self._dialing:
+            call = calls.get(call_id)
+            if call is not None and call.agent_id is None and call.direction is _OUTBOUND \
+                    and call.switch_id in flight:
+                flight[call.switch_id] += 1
+        left = min(kept, sum(ready.values()))
+        share = dict.fromkeys(ready, 0)
+        for switch_id, count in ready.items():
+            take = min(left, max(0, count - flight[switch_id]))
+            share[switch_id] = take
+            left -= take
+        if left > 0:
+            room = {switch_id: ready[switch_id] - share[switch_id] for switch_id in ready}
+            total = sum(room.values())
+            exact = {switch_id: left * room[switch_id] / total for switch_id in room}
+            for switch_id, quota in exact.items():
+                share[switch_id] += int(quota)
+            left -= sum(int(quota) for quota in exact.values())
+            order = sorted(room, key=lambda s: (-(exact[s] - int(exact[s])), list(room).index(s)))
+            for switch_id in order[:left]:
+                share[switch_id] += 1
+        return share
