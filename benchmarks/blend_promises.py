@@ -12,7 +12,12 @@ printed side by side (means over the seeds, and the worst seed's abandonment):
 - ``first hour``: the field's report: 3 agents, a one-hour run, 20 callers an hour into one
   queue (80 % within 20 s), the arrival rate not learnt yet; progressive and predictive;
 - ``blended``: simulations/scenarios/blended.toml (20 agents, 09:00-17:00, two queues,
-  40-90 callers an hour), predictive and progressive.
+  40-90 callers an hour), predictive and progressive;
+- ``callbacks``: the first hour with the campaign's own due callbacks too (``CallbackDue``:
+  30 in the hour at seeded random instants, a third of them personal to one agent), which
+  the simulator does not make by itself. Run it with the code before a change and after
+  (``PYTHONPATH=<the other checkout> python benchmarks/blend_promises.py --callbacks``)
+  to compare the two engines on the same seeds.
 
 Prints the machine's load average (the figures do not depend on it; the time does).
 """
@@ -44,9 +49,36 @@ FIRST_HOUR: dict[str, Any] = {
 def _scenario(name: str) -> Any:
     from simulations.scenario import load_scenario, scenario_from_tables
 
-    if name == "first hour":
+    if name in ("first hour", "callbacks"):
         return scenario_from_tables(FIRST_HOUR)
     return load_scenario(ROOT / "simulations" / "scenarios" / "blended.toml")
+
+
+CALLBACKS_PER_HOUR = 30
+
+
+def _schedule_callbacks(simulation: Any, seed: int, agents: int) -> None:
+    """The campaign's due callbacks of the ``callbacks`` world, the same for every engine
+    on a seed: due instants and agents from their own stream, targets from lead ids the
+    campaign's own leads never use (the simulator's fates are per lead id)."""
+    import numpy as np
+
+    from dialer.events import CallbackDue
+    from dialer.ports import DialTarget
+
+    rng = np.random.default_rng([seed, 4242])
+    due = np.sort(rng.uniform(0.0, 3600.0, CALLBACKS_PER_HOUR))
+    personal = rng.random(CALLBACKS_PER_HOUR) < 1 / 3
+    whose = rng.integers(0, agents, CALLBACKS_PER_HOUR)
+
+    def feed(at: float, event: Any) -> None:
+        simulation._feed(event)
+
+    for i, at in enumerate(due):
+        target = DialTarget(str(50_000_000 + i), f"+1201777{i:04d}", "sim")
+        event = CallbackDue(float(at), f"cb{i}", target,
+                            f"a{whose[i]}" if personal[i] else None)
+        simulation.kernel.schedule(float(at), feed, event)
 
 
 def run_one(job: tuple[str, str, int, bool]) -> dict[str, Any]:
@@ -59,6 +91,8 @@ def run_one(job: tuple[str, str, int, bool]) -> dict[str, Any]:
     simulation = Simulation(scenario, policy, seed, 0)
     if not promised:
         simulation.engine.pool.lines.promised = None
+    if name == "callbacks":
+        _schedule_callbacks(simulation, seed, scenario.campaign.agents)
     metrics = run_metrics(scenario, simulation.run())
     queues = metrics["queues"]["queues"]
     answered = sum(q["answered"] for q in queues.values())
@@ -90,9 +124,12 @@ def main() -> None:
     parser.add_argument("--big-seeds", type=int, default=3, help="seeds of blended.toml")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-big", action="store_true", help="the first hour only")
+    parser.add_argument("--callbacks", action="store_true",
+                        help="the first hour with due campaign callbacks only")
     args = parser.parse_args()
-    cases = [("first hour", policy, args.seeds) for policy in ("progressive", "predictive")]
-    if not args.no_big:
+    cases = [("callbacks" if args.callbacks else "first hour", policy, args.seeds)
+             for policy in ("progressive", "predictive")]
+    if not args.no_big and not args.callbacks:
         cases += [("blended", policy, args.big_seeds) for policy in ("predictive", "progressive")]
     jobs = [(name, policy, seed, promised) for name, policy, seeds in cases
             for seed in range(1, seeds + 1) for promised in (False, True)]
