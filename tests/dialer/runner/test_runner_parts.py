@@ -20,7 +20,7 @@ CONNECTED = SimpleNamespace(clients={"fs1": SimpleNamespace(
 def _engine(calls: dict[str, object]) -> SimpleNamespace:
     return SimpleNamespace(pool=SimpleNamespace(agents={}), calls=calls, last_decision=None,
                            snapshot=lambda now: SimpleNamespace(abandon_rate=None),
-                           dialing_paused=False)
+                           dialing_paused=False, inbound=SimpleNamespace(voicemails=dict))
 
 
 def test_the_status_counts_the_calls_recovery_adopted_and_reads_the_runs_phase() -> None:
