@@ -9,6 +9,7 @@ create or migrate the database: they ask for ``dialer db upgrade`` instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,6 +20,7 @@ from campaigns.cli_common import (
     DbOption,
     HomeOption,
     JsonOption,
+    data_home,
     database_url,
     emit,
     make_console,
@@ -28,6 +30,8 @@ from campaigns.cli_common import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from campaigns.store import CampaignStore
 
 NameArg = Annotated[str, typer.Argument(help="Campaign name (or id).")]
@@ -551,6 +555,7 @@ def _transition_command(target: str, verb: str) -> None:
     def command(name: NameArg, db: DbOption = None, home: HomeOption = None,
                 as_json: JsonOption = False) -> None:
         campaign = open_store(db, home).transition_campaign(name, target, at=now())
+        _tell_running(campaign.name, home)
         if as_json:
             emit({"name": campaign.name, "state": campaign.state})
         else:
@@ -558,6 +563,23 @@ def _transition_command(target: str, verb: str) -> None:
 
     command.__doc__ = f"{verb.capitalize()} a campaign (state {target})."
     campaign_app.command(verb)(command)
+
+
+def _tell_running(name: str, home: Path | None) -> None:
+    """A process running the campaign under this data directory reads its state now
+    (control op ``campaign_state``) rather than within ``STATE_LAG`` (any other process,
+    on this host under another home or on another host, reads it at its next poll)."""
+    from dialer.runner.control import request_sync
+    from dialer.runner.errors import ControlSocketError
+    from dialer.runner.settings import control_socket_path
+
+    unnamed = control_socket_path(home or data_home(), name)
+    paths = [unnamed, *(unnamed.parent.glob(f"{unnamed.stem}@*.sock")
+                        if unnamed.parent.is_dir() else ())]
+    for path in paths:
+        if path.exists():
+            with contextlib.suppress(ControlSocketError, OSError, ValueError):
+                request_sync(path, {"op": "campaign_state"}, timeout=2.0)
 
 
 for _target, _verb in (("running", "start"), ("paused", "pause"), ("stopped", "stop"),

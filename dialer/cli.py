@@ -202,13 +202,18 @@ def run(
         async with console.showing():
             await runner.run(duration)
         report = await asyncio.to_thread(run_report, store, campaign, runner, started)
-        return report, runner.status.exit_code()
+        ended = runner.state_follow.end_reason
+        if ended:  # the campaign's stored state ended the run: the last line says why
+            report = {**report, "ended_because": ended}
+        return report, runner.state_follow.exit_code() or runner.status.exit_code()
 
     try:
         report, code = asyncio.run(main())
     finally:
         store.close()
     typer.echo(json.dumps(report, default=str) if as_json else format_report(report))
+    if report.get("ended_because") and not as_json:
+        typer.echo(f"ended: {report['ended_because']}", err=True)
     if code:
         raise typer.Exit(code)
 

@@ -159,7 +159,8 @@ def request_sync(path: Path, payload: dict[str, Any], timeout: float = 5.0) -> d
 
 
 _AGENT_ACTIONS = ("login", "ready", "pause", "logout", "dispose")
-_OPS = "ping, snapshot, agent, gateways, recording, supervise, campaign, pacing, watch, stop"
+_OPS = ("ping, snapshot, agent, gateways, recording, supervise, campaign, pacing, "
+        "campaign_state, watch, stop")
 
 
 async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
@@ -173,6 +174,11 @@ async def dispatch(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     if op == "stop":
         runner.stop()
         return {"ok": True, "stopping": True}
+    if op == "campaign_state":
+        # The CLI changed the campaign's stored state (`dialer campaign pause/stop/...`):
+        # read it now rather than at the next poll (state_follow.py).
+        runner.state_follow.poke.set()
+        return {"ok": True}
     if op == "agent":
         return await _agent(runner, request)
     if op == "gateways":

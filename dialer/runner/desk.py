@@ -209,8 +209,18 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
         return _fail(f"unknown campaign action {action!r} (pause, resume)")
     was = "paused" if engine.dialing_paused else "running"
     paused = action == "pause"
-    runner.post(DialingPaused(runner.clock(), paused, str(request.get("reason", ""))))
+    reason = str(request.get("reason", ""))
+    if paused:  # a pause is taken at once (it dials less), a resume once stored
+        runner.post(DialingPaused(runner.clock(), True, reason))
     await runner.db.call(runner.record_campaign_state, paused)
+    # A console pause is the console's to end; a resume the stored state (stopped,
+    # unreadable) still holds is refused (state_follow.py).
+    held = runner.state_follow.console(paused)
+    runner.state_follow.poke.set()  # and the stored state is read again now
+    if held is not None:
+        return _fail(f"not resumed: {held}")
+    if not paused:
+        runner.post(DialingPaused(runner.clock(), False, reason))
     return {"ok": True, "was": was, "now": "paused" if paused else "running"}
 
 

@@ -41,7 +41,6 @@ from dialer.events import (
     CallBridged,
     CallClassified,
     CallHungUp,
-    DialingPaused,
     Event,
     InboundCallArrived,
     MessageLatency,
@@ -81,6 +80,7 @@ from dialer.runner.inbound_stop import voicemail_deadline, voicemails_note
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.settings import RunnerSettings
+from dialer.runner.state_follow import StateFollow
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
 from dialer.runner.switches import SwitchPool
@@ -182,6 +182,9 @@ class Runner:
         """The campaign's and the queues' alerts (log, webhook, monitor, web)."""
         self.status = RunStatus(self.link, self.db, switches=self.switches, hopper=self.hopper,
                                 adopted=self.recovery.orphans, phase=self.phase, clock=clock)
+        self.state_follow = StateFollow(self, clock)
+        """The campaign's stored state, followed while running (state_follow.py)."""
+        self.status.dialing_held = self.state_follow.held_reason
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.stop_requested = asyncio.Event()
         self.control_socket = control_socket
@@ -295,6 +298,8 @@ class Runner:
                 background.append(group.create_task(self.inbound_calls.run_claims(),
                                                     name="inbound claims"))
                 background.append(group.create_task(self.alerts.watch(), name="alerts"))
+                background.append(group.create_task(self.state_follow.run(),
+                                                    name="campaign state"))
                 self.ready.set()
                 await self._loop(duration)
             finally:
@@ -344,9 +349,9 @@ class Runner:
             if self.switches.connected(switch_id):
                 await self._check_switch(switch_id, fatal=True)
                 self.switches.mark_up(switch_id)
-        if self.store.campaign(self.link.campaign_id).state == "paused":
-            # Paused by a supervisor (or `dialer campaign pause`): stays so until resumed.
-            self.post(DialingPaused(self.clock(), True, "campaign is paused"))
+        # Paused by a supervisor (or `dialer campaign pause`): stays so until resumed; the
+        # stored state is followed from here on (state_follow.py).
+        self.state_follow.start(self.store.campaign(self.link.campaign_id).state)
         await self.upkeep.refresh_ledger_once()
         await self.upkeep.refill_once()
         if self.login_agents:

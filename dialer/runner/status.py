@@ -202,6 +202,9 @@ class RunStatus:
         self.leads: LeadAvailability | None = None
         self._leads_at = -LEADS_REFRESH
         self.current = Diagnosis(Activity.STARTING)
+        self.dialing_held: Callable[[], str | None] = lambda: None
+        """Why dialing is held by the campaign's stored state or the console, if it is
+        (the runner's ``StateFollow.held_reason``): shown where pacing's reason goes."""
         self.at_stop: Diagnosis | None = None
         """The diagnosis just before the stop began (what the exit status reports)."""
 
@@ -223,6 +226,7 @@ class RunStatus:
             calls = len(engine.calls) + len(self.adopted)
             decision = engine.last_decision
             pacing = decision.explanation if decision is not None else None
+            pacing = self.dialing_held() or pacing
         phase = self.phase
         voicemails = None
         if phase.stopping and not phase.hanging_up and engine is not None:

@@ -1,0 +1,278 @@
+"""The runner follows its campaign's stored state (``dialer campaign pause/stop/archive``,
+``delete``, ``start``), so a change made from the command line, from another host or in the
+database stops the dialing of a process already running: before, only the store changed and
+the process kept dialing until stopped itself (fail open).
+
+Two parts. ``StateFollower`` is a pure state machine (stored readings and the console's
+actions in, what dialing should be out, time passed in), tested with a fake clock and
+hypothesis. ``follow`` is the runner's task: it reads the campaign's state every
+``STATE_POLL`` seconds on the database thread (one indexed row), and at once when the CLI
+that changed it finds the process's control socket (op ``campaign_state``).
+
+Semantics, fail closed (docs/operations.md, "A running process follows the campaign's state"):
+
+- stored ``running``: dialing may go on (unless the console holds its own pause);
+- stored ``paused`` (or ``draft``): no new dial; calls in progress finish, agents stay;
+- stored ``stopped``, ``archived``, ``deleted``, the row gone: the run ends as Ctrl-C ends
+  it (no new dial, calls in progress finish, queue callers kept as callbacks), and says why;
+- the state unreadable: the last reading holds for ``STATE_UNREADABLE_LIMIT`` seconds, then
+  dialing pauses until a reading says ``running`` again.
+
+Which pause wins: dialing goes on only when the stored state says running *and* no
+supervisor's console pause holds. A console pause is ended by the console's Resume (which
+also writes ``running`` to the store, as before), never by ``dialer campaign start``: the
+supervisor watching the floor paused for a reason the command line cannot see. A console
+Resume does end a pause made from the command line (the most recent explicit resume is a
+person's decision too, and it is written to the store), but never a stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dialer.runner.runner import Runner
+
+log = logging.getLogger("dialer.runner")
+
+STATE_POLL = 2.0
+"""Seconds between reads of the campaign's stored state."""
+STATE_LAG = 2 * STATE_POLL
+"""The bound on how late a stored change is acted on (one poll, plus a database read that
+takes up to another poll before the unreadable clock starts counting): a change stored at
+``t`` has stopped new dials by ``t + STATE_LAG`` of the runner's clock."""
+STATE_UNREADABLE_LIMIT = 60.0
+"""Seconds the last reading is trusted while the state cannot be read; then dialing pauses
+(fail closed) until a reading says running again."""
+EXIT_CAMPAIGN_ENDED = 4
+"""``dialer run`` exit status when it ended because the campaign's stored state left
+running/paused (stopped, archived, deleted, gone)."""
+
+_MISSING = "missing"
+"""The reading of a campaign row that is not there (any more)."""
+
+
+class Held(StrEnum):
+    """Why the follower holds dialing."""
+
+    STORE = "store"
+    UNREADABLE = "unreadable"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Want:
+    """What dialing should be after a step: ``paused`` (with the one-line ``reason`` when
+    paused), and ``end`` with its reason when the run must end."""
+
+    paused: bool
+    reason: str = ""
+    end: str | None = None
+
+
+def _hhmm(at: float) -> str:
+    from datetime import UTC
+
+    return datetime.fromtimestamp(at, tz=UTC).strftime("%H:%M UTC")
+
+
+class StateFollower:
+    """The campaign's stored state as the runner follows it (pure: no I/O, no clock)."""
+
+    def __init__(self, campaign: str, state: str, now: float) -> None:
+        self.campaign = campaign
+        self.state = state
+        """The last stored state read (``missing`` when the row is gone)."""
+        self.read_at = now
+        """When the state was last read successfully (the runner's clock)."""
+        self.since = now
+        """When the current stored state was first seen."""
+        self.unreadable: str | None = None
+        """The last read's error while reads fail."""
+        self.console_paused = False
+        """A supervisor's pause from the console (or the control socket's campaign op)."""
+        self.end: str | None = None
+        """Why the run must end (set once, never cleared)."""
+        self.unreadable_held = False
+
+    # --- inputs -------------------------------------------------------------------------
+
+    def read(self, now: float, state: str | None) -> Want:
+        """A successful read: ``state`` the row's state, None when the row is gone."""
+        state = _MISSING if state is None else str(state)
+        if state != self.state:
+            self.since = now
+            self.state = state
+        self.read_at = now
+        self.unreadable = None
+        self.unreadable_held = False
+        if self.end is None and state not in ("running", "paused", "draft"):
+            self.end = self._end_reason(state, now)
+        return self.want(now)
+
+    def failed(self, now: float, error: str) -> Want:
+        """A read that failed (or has not answered for a poll)."""
+        self.unreadable = error
+        return self.want(now)
+
+    def console(self, paused: bool) -> None:
+        """A supervisor paused or resumed dialing from the console. A resume was written to
+        the store as ``running`` (``Runner.record_campaign_state``): a stored pause that
+        write replaced is over too; the next reading says so either way."""
+        self.console_paused = paused
+        if not paused and self.state == "paused":
+            self.state = "running"
+
+    # --- output -------------------------------------------------------------------------
+
+    def want(self, now: float) -> Want:
+        if self.unreadable is not None and now - self.read_at >= STATE_UNREADABLE_LIMIT:
+            self.unreadable_held = True
+        if self.end is not None:
+            return Want(True, self.end, self.end)
+        held = self.held()
+        if held is None:
+            return Want(False)
+        return Want(True, self.reason(held))
+
+    def held(self) -> Held | None:
+        """What holds dialing now, the most fundamental first; None: it may dial."""
+        if self.state != "running":
+            return Held.STORE
+        if self.unreadable_held:
+            return Held.UNREADABLE
+        if self.console_paused:
+            return Held.CONSOLE
+        return None
+
+    def reason(self, held: Held) -> str:
+        if held is Held.STORE:
+            return (f"campaign {self.campaign} is {self.state} (set from the command line at "
+                    f"{_hhmm(self.since)}): `dialer campaign start {self.campaign}` resumes "
+                    "dialing")
+        if held is Held.UNREADABLE:
+            return (f"the campaign's state could not be read for {STATE_UNREADABLE_LIMIT:g} s "
+                    f"since {_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
+                    "it reads running again")
+        return "dialing paused by a supervisor (the console's Resume dialing resumes it)"
+
+    def _end_reason(self, state: str, now: float) -> str:
+        if state == _MISSING:
+            return f"campaign {self.campaign}'s row is gone from the database: run ended"
+        said = {"stopped": "stopped", "archived": "archived", "deleted": "deleted"}.get(
+            state, state)
+        return (f"campaign {self.campaign} was {said} from the command line at "
+                f"{_hhmm(now)}: run ended (calls in progress finished)")
+
+
+# --- the runner's side ------------------------------------------------------------------
+
+
+def read_state(runner: Runner) -> str | None:
+    """The campaign's stored state, None when its row is gone (database thread)."""
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+
+    with runner.store.read_session() as session:
+        return session.execute(sa.select(Campaign.state).where(
+            Campaign.id == runner.link.campaign_id)).scalar_one_or_none()
+
+
+class StateFollow:
+    """The runner's follower task and the place the console's pause path reports to."""
+
+    def __init__(self, runner: Runner, clock: Callable[[], float]) -> None:
+        self.runner = runner
+        self.clock = clock
+        self.follower = StateFollower(runner.link.name, "running", clock())
+        self.applied: Want = Want(False)
+        self.poke = asyncio.Event()
+        self.applied_at: float | None = None
+        """When the last change was applied (the runner's clock; tests read it)."""
+
+    def start(self, state: str) -> None:
+        """The state read at start (the runner pauses a stored pause itself)."""
+        self.follower = StateFollower(self.runner.link.name, state, self.clock())
+        want = self.follower.want(self.clock())
+        self.applied = want
+        if want.paused:
+            self._post(want)
+
+    def console(self, paused: bool) -> str | None:
+        """The console paused or resumed (its store write done); for a resume, what still
+        holds dialing (the stored state, an unreadable one), if anything: then the resume
+        is refused, never posted."""
+        follower = self.follower
+        follower.console(paused)
+        want = follower.want(self.clock())
+        self.applied = want if paused or want.paused else Want(False)
+        return want.reason if not paused and want.paused else None
+
+    @property
+    def end_reason(self) -> str | None:
+        return self.follower.end
+
+    def exit_code(self) -> int:
+        return EXIT_CAMPAIGN_ENDED if self.follower.end is not None else 0
+
+    def held_reason(self) -> str | None:
+        """The one line that says why dialing is held, when it is (status, monitor)."""
+        return self.applied.reason if self.applied.paused else None
+
+    async def check_once(self) -> None:
+        runner = self.runner
+        task = asyncio.ensure_future(runner.db.call(read_state, runner))
+        while True:
+            try:
+                state = await asyncio.wait_for(asyncio.shield(task), STATE_POLL)
+            except TimeoutError:
+                # The database thread is busy or stuck: count the time, keep waiting.
+                self.apply(self.follower.failed(self.clock(), "no answer from the database"))
+                continue
+            except Exception as error:
+                self.apply(self.follower.failed(self.clock(), f"{error}"[:200]))
+                return
+            self.apply(self.follower.read(self.clock(), state))
+            return
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.poke.wait(), STATE_POLL)
+            self.poke.clear()
+            await self.check_once()
+
+    def apply(self, want: Want) -> None:
+        runner = self.runner
+        if want.end is not None:
+            if not runner.stopping and not runner.stop_requested.is_set():
+                log.warning("%s", want.end)
+                self._post(want)
+                runner.stop()
+            self.applied = want
+            return
+        engine = runner.engine
+        if want.paused != self.applied.paused or (
+                engine is not None and want.paused != engine.dialing_paused):
+            if want.paused:
+                log.warning("dialing paused: %s", want.reason)
+            else:
+                log.warning("dialing resumed: campaign %s is running again",
+                            runner.link.name)
+            self._post(want)
+        self.applied = want
+
+    def _post(self, want: Want) -> None:
+        from dialer.events import DialingPaused
+
+        self.applied_at = self.clock()
+        self.runner.post(DialingPaused(self.clock(), want.paused, want.reason))
+
