@@ -210,13 +210,15 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
     was = "paused" if engine.dialing_paused else "running"
     paused = action == "pause"
     reason = str(request.get("reason", ""))
+    follow = runner.state_follow
     if paused:  # a pause is taken at once (it dials less), a resume once stored
         runner.post(DialingPaused(runner.clock(), True, reason))
+        follow.console(True)  # the console's to end, even if the store write fails
     await runner.db.call(runner.record_campaign_state, paused)
-    # A console pause is the console's to end; a resume the stored state (stopped,
-    # unreadable) still holds is refused (state_follow.py).
-    held = runner.state_follow.console(paused)
-    runner.state_follow.poke.set()  # and the stored state is read again now
+    # A resume the stored state (stopped, unreadable) still holds is refused
+    # (state_follow.py).
+    held = follow.console(paused)
+    follow.poke.set()  # and the stored state is read again now
     if held is not None:
         return _fail(f"not resumed: {held}")
     if not paused:

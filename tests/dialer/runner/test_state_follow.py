@@ -224,6 +224,7 @@ class StoredStateMachine(RuleBasedStateMachine):
             return
         if paused:
             self.runner.post(DialingPaused(self.clock.now, True, "supervisor"))
+            self.follow.console(True)
         if self.failing:
             return  # the store write raised: the request failed before telling the follower
         if self.stored in ("running", "paused"):
@@ -247,6 +248,11 @@ class StoredStateMachine(RuleBasedStateMachine):
                               else follower.read(self.clock.now, self.stored))
             self.next_poll += STATE_POLL
         self.clock.now = end
+
+    @invariant()
+    def a_console_pause_holds(self) -> None:
+        if hasattr(self, "follow") and self.follow.follower.console_paused:
+            assert self.runner.engine.dialing_paused, "a console pause was undone"
 
     @invariant()
     def no_dial_while_the_store_says_no(self) -> None:
