@@ -36,6 +36,7 @@ class Activity(StrEnum):
     STARTING = "starting"
     DIALING = "dialing"
     WAITING = "waiting"    # nothing in the way; pacing chose not to dial (agents busy)
+    PAUSED = "paused"      # the campaign's stored state or a supervisor holds dialing
     BLOCKED = "blocked"    # something keeps it from dialing: see the reasons
     FINISHED = "finished"  # no lead left to dial
     STOPPING = "stopping"
@@ -70,6 +71,8 @@ class RunnerFacts:
     pacing: str | None = None
     voicemails: str | None = None
     """While stopping: the callers leaving a voicemail the stop waits for, in words."""
+    held: str | None = None
+    """Why dialing is held by the stored state or the console (state_follow.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +173,8 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
         return Diagnosis(Activity.STOPPING, (*notes, *reasons), tuple(blockers))
     if not facts.started:
         return Diagnosis(Activity.STARTING, tuple(reasons), tuple(blockers))
+    if facts.held:
+        return Diagnosis(Activity.PAUSED, (facts.held, *reasons), tuple(blockers))
     if blockers:
         return Diagnosis(Activity.BLOCKED, tuple(reasons), tuple(blockers))
     if finished and facts.calls_in_progress == 0:
@@ -204,7 +209,7 @@ class RunStatus:
         self.current = Diagnosis(Activity.STARTING)
         self.dialing_held: Callable[[], str | None] = lambda: None
         """Why dialing is held by the campaign's stored state or the console, if it is
-        (the runner's ``StateFollow.held_reason``): shown where pacing's reason goes."""
+        (the runner's ``StateFollow.held_reason``): the activity is then ``paused``."""
         self.at_stop: Diagnosis | None = None
         """The diagnosis just before the stop began (what the exit status reports)."""
 
@@ -226,7 +231,6 @@ class RunStatus:
             calls = len(engine.calls) + len(self.adopted)
             decision = engine.last_decision
             pacing = decision.explanation if decision is not None else None
-            pacing = self.dialing_held() or pacing
         phase = self.phase
         voicemails = None
         if phase.stopping and not phase.hanging_up and engine is not None:
@@ -237,7 +241,7 @@ class RunStatus:
                            stopping=phase.stopping, hanging_up=phase.hanging_up,
                            switches=links, agents_by_state=agents, calls_in_progress=calls,
                            hopper=len(self.hopper), leads=leads, pacing=pacing,
-                           voicemails=voicemails)
+                           voicemails=voicemails, held=self.dialing_held())
 
     async def refresh(self) -> Diagnosis:
         now = self.clock()

@@ -67,6 +67,9 @@ def test_pause_start_and_stop_from_the_command_line_reach_a_running_process(tmp_
             await _until(lambda: engine.dialing_paused, "the stored pause was not followed")
             paused_at = clock()
             assert "demo is paused (set from the command line" in runner.status.dialing_held()
+            # `dialer status`, the monitor and the console read the runner's status:
+            await _until(lambda: runner.status.current.activity == "paused", "status")
+            assert "demo is paused" in runner.status.current.sentence()
             # Calls in progress finish; the agents stay logged in.
             await _until(lambda: not engine.calls, "calls in progress did not finish")
             # Two more polls of the stored state: the pause holds.
