@@ -213,15 +213,14 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
     follow = runner.state_follow
     if paused:  # a pause is taken at once (it dials less), a resume once stored
         runner.post(DialingPaused(runner.clock(), True, reason))
-        follow.console(True)  # the console's to end, even if the store write fails
+        follow.console_pause()  # the console's to end, even if the store write fails
     await runner.db.call(runner.record_campaign_state, paused)
-    # A resume the stored state (stopped, unreadable) still holds is refused
-    # (state_follow.py).
-    held = follow.console(paused)
-    follow.poke.set()  # and the stored state is read again now
-    if held is not None:
-        return _fail(f"not resumed: {held}")
     if not paused:
+        # The stored state, read now, decides: a resume it still holds (stopped, paused,
+        # unreadable) is refused (state_follow.py).
+        held = await follow.console_resume()
+        if held is not None:
+            return _fail(f"not resumed: {held}")
         runner.post(DialingPaused(runner.clock(), False, reason))
     return {"ok": True, "was": was, "now": "paused" if paused else "running"}
 

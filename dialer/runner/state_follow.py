@@ -123,12 +123,10 @@ class StateFollower:
         return self.want(now)
 
     def console(self, paused: bool) -> None:
-        """A supervisor paused or resumed dialing from the console. A resume was written to
-        the store as ``running`` (``Runner.record_campaign_state``): a stored pause that
-        write replaced is over too; the next reading says so either way."""
+        """A supervisor paused or resumed dialing from the console. Whether the resume's
+        write of ``running`` took (a stopped campaign refuses it) is for a reading to say
+        (``StateFollow.console_resume`` reads at once)."""
         self.console_paused = paused
-        if not paused and self.state == "paused":
-            self.state = "running"
 
     # --- output -------------------------------------------------------------------------
 
@@ -206,15 +204,18 @@ class StateFollow:
         if want.paused:
             self._post(want)
 
-    def console(self, paused: bool) -> str | None:
-        """The console paused or resumed (its store write done); for a resume, what still
-        holds dialing (the stored state, an unreadable one), if anything: then the resume
-        is refused, never posted."""
-        follower = self.follower
-        follower.console(paused)
-        want = follower.want(self.clock())
-        self.applied = want if paused or want.paused else Want(False)
-        return want.reason if not paused and want.paused else None
+    def console_pause(self) -> None:
+        """The console paused dialing (posted already): the console's to end."""
+        self.follower.console(True)
+        self.applied = self.follower.want(self.clock())
+
+    async def console_resume(self) -> str | None:
+        """The console resumed (its write of ``running`` done or refused): the stored state
+        is read now and decides; what still holds dialing (stopped, paused, unreadable), if
+        anything, is returned and the resume is refused, never posted."""
+        self.follower.console(False)
+        await self.check_once()
+        return self.held_reason()
 
     @property
     def end_reason(self) -> str | None:

@@ -164,17 +164,17 @@ def test_a_read_that_raises_or_never_answers_counts_as_unreadable():
 
 def test_the_console_pause_is_not_ended_by_a_stored_running():
     follow, runner, clock = _follow()
-    # The console's pause (desk.campaign_action): posts, writes `paused`, tells the follower.
+    # The console's pause (desk.campaign_action): posts, tells the follower, writes `paused`.
     runner.post(DialingPaused(clock.now, True, "supervisor"))
-    follow.console(True)
+    follow.console_pause()
     _poll(follow, clock, "paused")  # its own write, read back
     _poll(follow, clock, "running")  # `dialer campaign start` from the command line
     assert runner.engine.dialing_paused, "the command line undid a supervisor's pause"
     assert "paused by a supervisor" in follow.held_reason()
-    runner.post(DialingPaused(clock.now, False, ""))  # the console's Resume
-    follow.console(False)
+    # The console's Resume: its write taken, the state read at once says running.
+    follow.follower.console(False)
     _poll(follow, clock, "running")
-    assert not runner.engine.dialing_paused
+    assert not runner.engine.dialing_paused and follow.held_reason() is None
 
 
 def test_the_control_op_reads_the_state_at_once():
@@ -224,13 +224,17 @@ class StoredStateMachine(RuleBasedStateMachine):
             return
         if paused:
             self.runner.post(DialingPaused(self.clock.now, True, "supervisor"))
-            self.follow.console(True)
+            self.follow.console_pause()
         if self.failing:
             return  # the store write raised: the request failed before telling the follower
-        if self.stored in ("running", "paused"):
+        if self.stored in ("running", "paused"):  # record_campaign_state (else refused)
             self._store("paused" if paused else "running")
-        if self.follow.console(paused) is None and not paused:
-            self.runner.post(DialingPaused(self.clock.now, False, ""))
+        if not paused:  # console_resume: the state read at once decides
+            follower = self.follow.follower
+            follower.console(False)
+            self.follow.apply(follower.read(self.clock.now, self.stored))
+            if self.follow.held_reason() is None:
+                self.runner.post(DialingPaused(self.clock.now, False, ""))
 
     @rule(failing=st.booleans())
     def database(self, failing: bool) -> None:
