@@ -261,11 +261,11 @@ class StateFollow:
             self.applied = want
             return
         engine = runner.engine
-        if want.paused != self.applied.paused or (
-                engine is not None and want.paused != engine.dialing_paused):
-            if want.paused:
+        changed = want.paused != self.applied.paused
+        if changed or (engine is not None and want.paused != engine.dialing_paused):
+            if changed and want.paused:  # one line per change, not per poll
                 log.warning("dialing paused: %s", want.reason)
-            else:
+            elif changed:
                 log.warning("dialing resumed: campaign %s is running again",
                             runner.link.name)
             self._post(want)
