@@ -47,3 +47,22 @@ def refused_cleanly(*args: str) -> str:
     assert "Traceback" not in result.output
     assert result.stderr.startswith("error: ")
     return " ".join(result.output.split())
+
+
+READY_SPRING = ("--caller-id", "+12015550100", "--agent", "ann=user/1001",
+                "--set", "compliance.seller_name=Spring Solar",
+                "--set", "compliance.dnc_number=+18005550100",
+                "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
+                "--set", "compliance.safe_harbor.names_seller=true",
+                "--set", "compliance.safe_harbor.gives_dnc_number=true")
+"""``dialer campaign create spring`` options of a US campaign that may dial: caller ID, one
+agent, the seller, a do-not-call number and the abandoned-call message's content."""
+
+
+def started_spring(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A new home with its database upgraded and campaign ``spring`` created and started."""
+    use_home(home, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    ok("campaign", "start", "spring")
+    return home

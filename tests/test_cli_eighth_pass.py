@@ -8,27 +8,16 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from cli_kit import dialer, ok, use_home
+from cli_kit import dialer, ok, started_spring, use_home
 from cli_kit import refused as refused_after_progress  # imports draw progress first
 from cli_kit import refused_cleanly as refused
 
 from dnc.rules.zone_names import zone_name_problem
 
-CALLER = ["--caller-id", "+12015550100"]
-READY = ["--agent", "ann=user/1001", "--set", "compliance.seller_name=Spring Solar",
-         "--set", "compliance.dnc_number=+18005550100",
-         "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
-         "--set", "compliance.safe_harbor.names_seller=true",
-         "--set", "compliance.safe_harbor.gives_dnc_number=true"]
-
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    use_home(tmp_path, monkeypatch)
-    assert dialer("db", "upgrade").exit_code == 0
-    ok("campaign", "create", "spring", *CALLER, *READY)
-    ok("campaign", "start", "spring")
-    return tmp_path
+    return started_spring(tmp_path, monkeypatch)
 
 
 # 1. time zones: a place's zone, never an abbreviation or a fixed offset

@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from cli_kit import dialer, ok, use_home
+from cli_kit import dialer, ok, started_spring, use_home
 from cli_kit import refused_cleanly as refused
 
 # 1. staff answers in the range erlang does (5,000 agents, 4,000 Erlangs)
@@ -43,21 +43,9 @@ def test_staff_answers_at_the_edge_of_the_range():
 
 # 2. a setting stored out of range, before its bound existed (written here by SQL)
 
-CALLER = ["--caller-id", "+12015550100"]
-READY = ["--agent", "ann=user/1001", "--set", "compliance.seller_name=Spring Solar",
-         "--set", "compliance.dnc_number=+18005550100",
-         "--set", "compliance.safe_harbor.states_telemarketing_purpose=true",
-         "--set", "compliance.safe_harbor.names_seller=true",
-         "--set", "compliance.safe_harbor.gives_dnc_number=true"]
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    use_home(tmp_path, monkeypatch)
-    assert dialer("db", "upgrade").exit_code == 0
-    ok("campaign", "create", "spring", *CALLER, *READY)
-    ok("campaign", "start", "spring")
-    return tmp_path
+    return started_spring(tmp_path, monkeypatch)
 
 
 def store_raw(home: Path, path: str, value: str) -> None:
