@@ -1,4 +1,4 @@
-"""``dialer leads import|list|export|delete|purge|lists|enable|disable``."""
+"""``dialer leads import|list|export|delete|purge|lists|enable|disable|fix-zones``."""
 
 from __future__ import annotations
 
@@ -407,3 +407,42 @@ def _list_switch(active: bool) -> Any:
 
 leads_app.command("enable")(_list_switch(True))
 leads_app.command("disable")(_list_switch(False))
+
+
+@leads_app.command("fix-zones")
+def leads_fix_zones(
+    campaign: CampaignArg,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would change; write nothing.")] = False,
+    db: DbOption = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rewrite leads' stored time zones an import now refuses (EST, EST5EDT, Etc/GMT+5...)
+    to the one zone meant, only when that is unambiguous and the number's area code agrees;
+    the rest are listed for a human. One transaction: all written or none."""
+    from campaigns.stored_zones import apply_fixes, plan_fixes
+
+    store = read_store(db, home) if dry_run else open_store(db, home)
+    fixes = plan_fixes(store, campaign)
+    fixable = [f for f in fixes if f.fixed is not None]
+    left = [f for f in fixes if f.fixed is None]
+    written = 0 if dry_run else apply_fixes(store, fixable)
+    if as_json:
+        emit({"campaign": campaign, "dry_run": dry_run, "written": written,
+              "fixes": [{"lead": f.lead_id, "from": f.stored, "to": f.fixed}
+                        for f in fixable],
+              "left": [{"lead": f.lead_id, "zone": f.stored, "reason": f.reason}
+                       for f in left]})
+        return
+    console = make_console()
+    for fix in fixable:
+        console.print(f"lead {fix.lead_id}: {fix.stored} -> {fix.fixed}", highlight=False)
+    for fix in left:
+        console.print(f"lead {fix.lead_id}: {fix.stored} left as it is: {fix.reason}",
+                      highlight=False)
+    verb = "would rewrite" if dry_run else "rewrote"
+    console.print(f"{verb} {len(fixable):,} leads' zones; {len(left):,} left for a human "
+                  "(a lead never dialed can be deleted with `dialer leads delete --phone` and "
+                  "imported again with its zone)"
+                  if fixes else "no lead is stored with a refused time zone", highlight=False)

@@ -324,6 +324,18 @@ def _gateway_checks(store: CampaignStore, switch_ids: list[str], row: Any) -> li
     return [Check("gateways", Verdict.OK, summary)]
 
 
+def _stored_zone_check(store: CampaignStore, row: Any) -> Check:
+    """Leads stored with a zone an import now refuses (``EST``, ``Etc/GMT+5``, ``UTC``...,
+    ``campaigns.stored_zones``): the calling-hours rules still hold, the campaign's schedule
+    reads that zone alone. One GROUP BY on the zone column, then one check per distinct zone."""
+    from campaigns.stored_zones import stored_zone_report
+
+    report = stored_zone_report(store, row.id)
+    if report is None:
+        return Check("lead zones", Verdict.OK, "every stored lead zone is a place's zone")
+    return Check("lead zones", Verdict.WARN, report.line())
+
+
 def _clip(text: str, size: int = 240) -> str:
     return text if len(text) <= size else text[:size - 1] + "…"
 
@@ -359,5 +371,6 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
                             "first (settings, above)"))
         return checks
     checks.append(_leads_check(store, data, row, at))
+    checks.append(_stored_zone_check(store, row))
     checks.extend(_registry_checks(data, settings, at))
     return checks
