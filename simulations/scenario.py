@@ -290,11 +290,42 @@ def load_scenario(path: str | Path) -> Scenario:
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{where}: not valid TOML: {error}") from None
     try:
+        tables, allow_unlawful = _unlawful_opt_in(tables, where)
         scenario = scenario_from_tables(tables, path)  # a misspelt key is named first
         _require_agent_laws(tables, where)
+        _refuse_unlawful_limit(scenario.campaign.abandon_limit, allow_unlawful, where)
     except ScenarioError as error:
         raise ScenarioError(with_line(str(error), where, text)) from None
     return scenario
+
+
+LAWFUL_ABANDON_LIMIT = 0.03
+"""3 % of live answers, measured over 30 days (47 CFR 64.1200(a)(7)); Ofcom's is the same."""
+
+
+def _unlawful_opt_in(tables: dict[str, Any], where: str) -> tuple[dict[str, Any], bool]:
+    """The tables without ``[campaign].allow_unlawful_limit``, and its value (a study of a
+    limit above the law's says so in its file)."""
+    campaign = tables.get("campaign")
+    if not isinstance(campaign, Mapping) or "allow_unlawful_limit" not in campaign:
+        return tables, False
+    allow = campaign["allow_unlawful_limit"]
+    if not isinstance(allow, bool):
+        raise ScenarioError(f"{where}: [campaign].allow_unlawful_limit: true or false, got "
+                            f"{allow!r}")
+    rest = {k: v for k, v in campaign.items() if k != "allow_unlawful_limit"}
+    return {**tables, "campaign": rest}, allow
+
+
+def _refuse_unlawful_limit(limit: float, allowed: bool, where: str) -> None:
+    """A file's ``abandon_limit`` above the law's is very likely a percentage written as a
+    fraction (0.3 for 0.3 %, simulated as 30 %): refused unless the file opts in."""
+    if limit > LAWFUL_ABANDON_LIMIT and not allowed:
+        raise ScenarioError(
+            f"{where}: [campaign].abandon_limit: {limit:g} is {limit:.1%} of live answers, "
+            f"above the law's {LAWFUL_ABANDON_LIMIT:g} = 3 % (47 CFR 64.1200(a)(7)); write "
+            "a fraction (0.03 for 3 %), or set allow_unlawful_limit = true in [campaign] "
+            "for a study of unlawful limits")
 
 
 _AGENT_LAWS = {
@@ -352,7 +383,8 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
     if not 0 <= campaign.shift_start_hour < 24:
         raise ScenarioError(f"{where}: [campaign].shift_start_hour: an hour of day in [0, 24)")
     if not 0 <= campaign.abandon_limit < 1:
-        raise ScenarioError(f"{where}: [campaign].abandon_limit: a fraction in [0, 1)")
+        raise ScenarioError(f"{where}: [campaign].abandon_limit: a fraction in [0, 1) "
+                            "(0.03 for 3 %)")
     if agents_by_hour and not any(count for _, count in campaign.staffing()):
         raise ScenarioError(f"{where}: [campaign].agents_by_hour: no agent in any hour of the "
                             "shift (shift_start_hour, shift_hours)")
