@@ -431,6 +431,13 @@ class InboundRouter:
             {"dialer_queue": queue.name, "dialer_queue_callback": callback.callback_id},
             inquiry_attributes(callback.inquiry_at))
         services = self.services
+        if self.closing:
+            # A stop began after it joined the line: no new dial (the stop grace would cut
+            # the call); not an attempt, it stays pending in the store for the next start.
+            self.pool.lines.cancel(callback.callback_id)
+            services.after_assignment(
+                self.pool.unreserve(agent.agent_id, at, "queues closing"), at)
+            return
         live = self._live_caller(callback.number, queue.name)
         if live is not None:
             # The caller phoned again while this callback was being dialed or between its
@@ -899,14 +906,18 @@ class InboundRouter:
         self._overflow(call, queue, action, at, full=True)
 
     def on_closing(self, event: QueuesClosing) -> None:
-        """The driver stops serving the queues: every caller waiting in a line leaves now
-        (``_close_for``), and so does every caller still in a menu, as if they had left it
-        for the queue the dialplan named (its closed path, or a place kept as a callback):
-        the stop would otherwise hang them up mid-menu when its grace runs out."""
+        """The driver stops serving the queues: callbacks waiting in a line leave it (kept,
+        pending, for the next start: no dial during the stop); every caller waiting in a
+        line leaves now (``_close_for``), and so does every caller still in a menu, as if
+        they had left it for the queue the dialplan named (its closed path, or a place kept
+        as a callback): the stop would otherwise hang them up mid-menu when its grace runs
+        out."""
         if self.closing:
             return
         self.closing = True
         at = event.at
+        for callback_id in self.callbacks:
+            self.pool.lines.cancel(callback_id)  # waiting callbacks: no dial at a stop
         for name, waiting in self._waiting.items():
             queue = self.queues.get(name)
             for call_id in list(waiting):

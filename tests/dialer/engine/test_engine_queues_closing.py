@@ -132,3 +132,25 @@ def test_at_a_stop_a_free_agent_takes_no_new_caller_and_no_callback_is_dialed() 
     assert not w.of_type(Bridge) and not w.of_type(Originate)
     (kept,) = w.of_type(QueueCallbackRequested)
     assert kept.place_at == 10.0 and list(w.engine.inbound.callbacks) == [kept.callback_id]
+
+
+def test_a_callback_waiting_in_the_line_at_the_stop_is_not_dialed() -> None:
+    """c1's callback waits in the line (the agent busy) when the stop begins; the agent
+    frees up during the stop. Before, the callback was dialed then (an originate the stop
+    grace would cut); now it leaves the line, is not an attempt and stays pending (no
+    attempt, no end: the store keeps it for the next start), and the agent stays free."""
+    from dialer.commands import AgentState, Originate, QueueCallbackAttempted, QueueCallbackFinished
+
+    w = world(queue(callback={"offer_after": 10}), agents=1)
+    w.add(Caller("busy", 0.0, "sales", "+12025550100", talk=300))
+    w.add(Caller("c1", 1.0, "sales", "+12025550101", keys=[(20.0, "1")]))
+    w.at(100.0, QueuesClosing(100.0))
+    w.run(until=400)
+    (requested,) = w.of_type(QueueCallbackRequested)
+    assert requested.at < 100.0 and w.finished("busy").at == 300.0
+    assert not w.of_type(Originate)
+    assert not w.of_type(QueueCallbackAttempted) and not w.of_type(QueueCallbackFinished)
+    callback = w.engine.inbound.callbacks[requested.callback_id]
+    assert callback.attempts == 0 and callback.place_at == 1.0
+    assert not w.engine.pool.lines.is_waiting(requested.callback_id)
+    assert w.engine.pool.agents["a0"].state is AgentState.READY
