@@ -249,6 +249,10 @@ class CampaignFacts:
     """Switch id → connection state (``connected`` or what it is instead)."""
     stopping: bool = False
     dialing_paused: bool = False
+    paused_by: str = ""
+    """Who paused dialing, as the alert says it after "dialing is paused" (``from the
+    command line at 14:05 UTC``, ``by supervisor sam from the console``); "" when unknown
+    (then "by a supervisor", the engine's pause without a follower to ask)."""
     hopper: int | None = None
     guaranteed_abandons: int | None = None
     """Answered calls abandoned in the ledger's window by a campaign that guarantees every
@@ -283,7 +287,7 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
                        f"{subject} is no longer stopping")),
         Reading(base + "dialing_paused", subject, "dialing paused",
                 float(facts.dialing_paused), 0.5, True,
-                words=(f"{subject}: dialing is paused by a supervisor",
+                words=(f"{subject}: dialing is paused {facts.paused_by or 'by a supervisor'}",
                        f"{subject}: dialing resumed")),
         # A paused campaign does not refill its hopper: not news while it is paused.
         Reading(base + "hopper", subject, "leads in the hopper",

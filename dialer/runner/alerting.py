@@ -30,6 +30,7 @@ from dialer.engine import Engine
 from dialer.engine.config import CampaignConfig
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.state_follow import Held, StateFollow, StateFollower
 from dialer.runner.switches import SwitchPool
 from dialer.runner.wiring import RunPhase
 
@@ -38,6 +39,22 @@ LOOK_EVERY = 1.0
 """Seconds between looks: a wallboard shows an alert within about a second."""
 TODAY_EVERY = 5.0
 """Seconds between reads of today's abandonment from the store (every process's calls)."""
+
+
+def paused_by(follower: StateFollower) -> str:
+    """Who holds dialing, for the pause alert (from what the state follower holds it for):
+    before, every pause read "by a supervisor", also a ``dialer campaign pause``."""
+    held = follower.held()
+    if held is Held.STORE:
+        since = datetime.fromtimestamp(follower.since, tz=UTC).strftime("%H:%M UTC")
+        return f"from the command line at {since}"
+    if held is Held.CONSOLE:
+        name = follower.console_by
+        return (f"by supervisor {name} from the console" if name
+                else "by a supervisor from the console")
+    if held is Held.UNREADABLE:
+        return "as the campaign's state cannot be read (fail closed)"
+    return ""
 
 
 def alert_sinks(data: Path, campaign: str, webhook: str | None) -> list[AlertSink]:
@@ -70,6 +87,8 @@ class RunnerAlerts:
         self.queue_readings = queue_readings
         self.clock = clock
         self.engine: Engine | None = None
+        self.follow: StateFollow | None = None
+        """The campaign's state follower (set by the runner): who paused dialing."""
         self.book = AlertBook(list(sinks))
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
@@ -95,6 +114,7 @@ class RunnerAlerts:
             switches={sid: c.state.value for sid, c in self.switches.clients.items()},
             stopping=self.phase.stopping,
             dialing_paused=bool(engine is not None and engine.dialing_paused),
+            paused_by=paused_by(self.follow.follower) if self.follow is not None else "",
             hopper=len(self.hopper) if engine is not None and not self.inbound_only
             else None,
             guaranteed_abandons=snap.abandons_in_window

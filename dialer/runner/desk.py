@@ -16,7 +16,7 @@ feed). Requests:
     {"op": "agent", "action": "view", "agent": "a1"}
     {"op": "supervise", "action": "listen" | "whisper" | "barge" | "stop", "agent": "a1",
      "supervisor": "sam", "endpoint": "user/2001"}
-    {"op": "campaign", "action": "pause" | "resume"}
+    {"op": "campaign", "action": "pause" | "resume", "supervisor": "sam"}
     {"op": "pacing", "changes": {"abandon_target": 0.02, "lines_per_agent": 1.5, ...}}
 """
 
@@ -213,7 +213,8 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
     follow = runner.state_follow
     if paused:  # a pause is taken at once (it dials less), a resume once stored
         runner.post(DialingPaused(runner.clock(), True, reason))
-        follow.console_pause()  # the console's to end, even if the store write fails
+        # The console's to end, even if the store write fails; by whom for the alert.
+        follow.console_pause(str(request.get("supervisor", "")))
     await runner.db.call(runner.record_campaign_state, paused)
     if not paused:
         # The stored state, read now, decides: a resume it still holds (stopped, paused,

@@ -98,6 +98,8 @@ class StateFollower:
         """The last read's error while reads fail."""
         self.console_paused = False
         """A supervisor's pause from the console (or the control socket's campaign op)."""
+        self.console_by = ""
+        """The supervisor who paused from the console (their user name; "" when unsaid)."""
         self.end: str | None = None
         """Why the run must end (set once, never cleared)."""
         self.unreadable_held = False
@@ -122,11 +124,12 @@ class StateFollower:
         self.unreadable = error
         return self.want(now)
 
-    def console(self, paused: bool) -> None:
-        """A supervisor paused or resumed dialing from the console. Whether the resume's
-        write of ``running`` took (a stopped campaign refuses it) is for a reading to say
-        (``StateFollow.console_resume`` reads at once)."""
+    def console(self, paused: bool, by: str = "") -> None:
+        """A supervisor (``by``) paused or resumed dialing from the console. Whether the
+        resume's write of ``running`` took (a stopped campaign refuses it) is for a reading
+        to say (``StateFollow.console_resume`` reads at once)."""
         self.console_paused = paused
+        self.console_by = by if paused else ""
 
     # --- output -------------------------------------------------------------------------
 
@@ -204,9 +207,10 @@ class StateFollow:
         if want.paused:
             self._post(want)
 
-    def console_pause(self) -> None:
-        """The console paused dialing (posted already): the console's to end."""
-        self.follower.console(True)
+    def console_pause(self, by: str = "") -> None:
+        """The console paused dialing (posted already; ``by``: the supervisor's name): the
+        console's to end."""
+        self.follower.console(True, by)
         self.applied = self.follower.want(self.clock())
 
     async def console_resume(self) -> str | None:

@@ -191,7 +191,7 @@ async def supervisor_action(request: Request) -> Response:
                                 "supervisor": who.user.name, "endpoint": endpoint})
         after = {"mode": action, "endpoint": endpoint}
     elif action in ("campaign_pause", "campaign_resume"):
-        result = await _dialing(request, campaign, action, links)
+        result = await _dialing(request, campaign, action, links, who.user.name)
         before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
     elif action == "pacing":
         result = await _pacing(request, campaign, data, links)
@@ -229,7 +229,7 @@ the command line stays so (the runner's resume would record it as running again)
 
 
 async def _dialing(request: Request, campaign: str, action: str,
-                   links: list[Any]) -> dict[str, Any]:
+                   links: list[Any], supervisor: str) -> dict[str, Any]:
     pause = action == "campaign_pause"
     if not pause:
         stored = (await asyncio.to_thread(web(request).store.campaign, campaign)).state
@@ -237,7 +237,8 @@ async def _dialing(request: Request, campaign: str, action: str,
             return {"ok": False, "error": f"campaign {campaign} is {stored} (set from the "
                     f"command line): dialing stays stopped; start it with `dialer campaign "
                     f"start {campaign}` if it should dial"}
-    results = [await link.request({"op": "campaign", "action": "pause" if pause else "resume"})
+    results = [await link.request({"op": "campaign", "action": "pause" if pause else "resume",
+                                   "supervisor": supervisor})  # named in the pause alert
                for link in links]
     result = next((r for r in results if not r.get("ok")), results[0])
     if result.get("ok"):

@@ -92,6 +92,14 @@ def test_the_campaign_alerts_the_monitor_and_the_web_show() -> None:
     assert paused.message == "campaign spring: dialing is paused by a supervisor"
 
 
+def test_the_pause_alert_says_who_paused() -> None:
+    """Before, a ``dialer campaign pause`` read "paused by a supervisor" too."""
+    for by in ("from the command line at 14:05 UTC", "by supervisor sam from the console"):
+        (paused,) = AlertBook().update(0.0, campaign_readings(_campaign(
+            hopper=0, dialing_paused=True, paused_by=by)))
+        assert paused.message == f"campaign spring: dialing is paused {by}"
+
+
 def test_an_abandon_in_a_campaign_that_guarantees_an_agent_is_raised_to_the_supervisor(
         ) -> None:
     # compliance.agent_guaranteed: any answered call abandoned breaks the promise Ofcom's

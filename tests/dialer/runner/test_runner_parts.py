@@ -107,3 +107,26 @@ def test_the_command_relay_refuses_a_send_before_it_is_bound_then_forwards_both_
     asyncio.run(relay.send(hangup))
     asyncio.run(relay.execute([hangup, hangup]))
     assert seen == [("send", hangup), ("execute", [hangup, hangup])]
+
+
+def test_the_pause_alert_says_who_paused_from_the_state_follower() -> None:
+    """A ``dialer campaign pause`` (the stored state, read by the follower) and a console
+    pause by sam: each alert names its source (before, both read "by a supervisor")."""
+    from dialer.runner.state_follow import StateFollower
+
+    at = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC (a fixed clock, not the wall's)
+    messages = []
+    for pause in ("store", "console"):
+        alerts = _alerts(RunPhase())
+        alerts.engine.dialing_paused = True  # type: ignore[union-attr]
+        follower = StateFollower("spring", "running", at)
+        if pause == "store":
+            follower.read(at + 60.0, "paused")
+        else:
+            follower.console(True, "sam")
+        alerts.follow = SimpleNamespace(follower=follower)  # type: ignore[assignment]
+        alerts.look(at + 61.0)
+        messages.append(alerts.book.active["campaign/spring/dialing_paused"].message)
+    assert messages == [
+        "campaign spring: dialing is paused from the command line at 20:27 UTC",
+        "campaign spring: dialing is paused by supervisor sam from the console"]

@@ -368,7 +368,7 @@ def test_the_wallboard_alerts_are_the_runners_alert_book(env, sam) -> None:
     """The supervisor's alerts are the runner's (``dialer.alerts`` through its alert book),
     the same the alerts log holds and the monitor shows; the web computes none."""
     runner = env.runners["spring"]
-    paused = "campaign spring: dialing is paused by a supervisor"
+    paused = "campaign spring: dialing is paused by supervisor sam from the console"
 
     def shown() -> list[str]:
         return sam.http.get("/supervisor/summary?campaign=spring").json()["alerts"]
