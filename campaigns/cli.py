@@ -570,10 +570,16 @@ def _tell_running(name: str, home: Path | None) -> None:
     (control op ``campaign_state``) rather than within ``STATE_LAG`` (any other process,
     on this host under another home or on another host, reads it at its next poll)."""
     from dialer.runner.control import request_sync
-    from dialer.runner.errors import ControlSocketError
+    from dialer.runner.errors import ControlSocketError, RunnerSettingsError
     from dialer.runner.settings import control_socket_path
 
-    unnamed = control_socket_path(home or data_home(), name)
+    try:
+        unnamed = control_socket_path(home or data_home(), name)
+    except RunnerSettingsError:
+        # A data directory too deep for a Unix socket's path: no process can listen there
+        # (``dialer run`` refuses it), and the stored state is already written; the change
+        # stands and is not reported as a failure.
+        return
     paths = [unnamed, *(unnamed.parent.glob(f"{unnamed.stem}@*.sock")
                         if unnamed.parent.is_dir() else ())]
     for path in paths:

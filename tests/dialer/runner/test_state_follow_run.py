@@ -163,3 +163,21 @@ def test_the_command_line_tells_a_process_on_its_socket_at_once(tmp_path, monkey
     assert "paused" in output, output
     assert runner.state_follow.exit_code() == 0  # a pause does not end the run
     store.close()
+
+
+def test_a_state_change_under_a_deep_data_directory_is_not_reported_as_failed(tmp_path,
+                                                                                monkeypatch):
+    """Telling a running process needs its control socket's path, which a Unix socket caps
+    (108 bytes); under a deeper data directory no process can be listening, so the change,
+    already stored, is reported as made (it was an error exit after the write)."""
+    from cli_kit import dialer, ok, use_home
+
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    use_home(deep, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "x", "--caller-id", "+12015550123", "--seller", "Acme Solar",
+       "--dnc-number", "+18005550100", "--safe-harbor-declared")
+    assert ok("campaign", "start", "x")["state"] == "running"
+    assert ok("campaign", "pause", "x")["state"] == "paused"
+    assert ok("campaign", "show", "x")["state"] == "paused"
