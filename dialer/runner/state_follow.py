@@ -144,8 +144,10 @@ class StateFollower:
         return Want(True, self.reason(held))
 
     def held(self) -> Held | None:
-        """What holds dialing now, the most fundamental first; None: it may dial."""
-        if self.state != "running":
+        """What holds dialing now, the most fundamental first; None: it may dial. A stored
+        ``paused`` read while a console pause holds is the console's own write (its Pause
+        stores it), so it is the console's, not the command line's."""
+        if self.state != "running" and not (self.state == "paused" and self.console_paused):
             return Held.STORE
         if self.unreadable_held:
             return Held.UNREADABLE

@@ -177,6 +177,25 @@ def test_the_console_pause_is_not_ended_by_a_stored_running():
     assert not runner.engine.dialing_paused and follow.held_reason() is None
 
 
+def test_the_consoles_own_stored_pause_is_said_to_be_the_consoles():
+    """The console's Pause stores ``paused``; read back, it is the supervisor's pause (the
+    alert and the status line name them), not one from the command line. The alert said
+    "from the command line" whenever the poll read the console's write before it looked."""
+    from dialer.runner.alerting import paused_by
+
+    follow, runner, clock = _follow()
+    runner.post(DialingPaused(clock.now, True, "supervisor"))
+    follow.console_pause("sam")
+    _poll(follow, clock, "paused")  # its own write, read back
+    assert runner.engine.dialing_paused
+    assert paused_by(follow.follower) == "by supervisor sam from the console"
+    assert "command line" not in follow.held_reason()
+    # A pause stored with no console pause is the command line's.
+    other, _, other_clock = _follow()
+    _poll(other, other_clock, "paused")
+    assert paused_by(other.follower).startswith("from the command line at ")
+
+
 def test_the_control_op_reads_the_state_at_once():
     from dialer.runner.control import dispatch
 
