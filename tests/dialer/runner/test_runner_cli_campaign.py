@@ -31,6 +31,27 @@ def _invoke(*args: str) -> str:
     return result.output
 
 
+def _run_or_dump(args: list[str], env: dict[str, str],
+                 timeout: float = 90.0) -> subprocess.CompletedProcess[bytes]:
+    """Run ``dialer run`` to its end; one that has not ended by ``timeout`` (a 6-s run with
+    a 10-s grace) fails the test with every thread's stack (faulthandler on SIGABRT) and its
+    log's tail, so an intermittent hang at the run's end can be read from the CI log."""
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={**env, "PYTHONFAULTHANDLER": "1"})
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        try:
+            _, err = process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+        raise AssertionError(f"dialer run did not end within {timeout:.0f} s; its threads "
+                             f"and log:\n{err.decode(errors='replace')[-12000:]}") from None
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
 def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatch):
     monkeypatch.setenv("DIALER_HOME", str(tmp_path))
     db = f"sqlite:///{tmp_path / 'dialer.db'}"
@@ -73,11 +94,10 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
-        run = subprocess.run(
+        run = _run_or_dump(
             [sys.executable, "-m", "cli", "run", "spring", "--switch",
              f"esl://:ClueCon@127.0.0.1:{port}", "--db", db, "--login-agents",
              "--simulate-agents", "--duration", "6", "--stop-grace", "10", "--json"],
-            cwd=ROOT, capture_output=True, timeout=90,
             env={**os.environ, "PYTHONPATH": str(ROOT), "DIALER_HOME": str(tmp_path)})
     finally:
         switch.send_signal(signal.SIGINT)
