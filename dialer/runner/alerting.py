@@ -30,7 +30,7 @@ from dialer.engine import Engine
 from dialer.engine.config import CampaignConfig
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
-from dialer.runner.state_follow import Held, StateFollow, StateFollower
+from dialer.runner.state_follow import Held, StateFollow, StateFollower, utc_hhmm
 from dialer.runner.switches import SwitchPool
 from dialer.runner.wiring import RunPhase
 
@@ -46,8 +46,7 @@ def paused_by(follower: StateFollower) -> str:
     before, every pause read "by a supervisor", also a ``dialer campaign pause``."""
     held = follower.held()
     if held is Held.STORE:
-        since = datetime.fromtimestamp(follower.since, tz=UTC).strftime("%H:%M UTC")
-        return f"from the command line at {since}"
+        return f"from the command line at {utc_hhmm(follower.since)}"
     if held is Held.CONSOLE:
         name = follower.console_by
         return (f"by supervisor {name} from the console" if name

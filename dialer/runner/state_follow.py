@@ -33,7 +33,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -77,9 +77,8 @@ class Want:
     end: str | None = None
 
 
-def _hhmm(at: float) -> str:
-    from datetime import UTC
-
+def utc_hhmm(at: float) -> str:
+    """An instant of the runner's clock as the status line and the pause alert say it."""
     return datetime.fromtimestamp(at, tz=UTC).strftime("%H:%M UTC")
 
 
@@ -158,11 +157,11 @@ class StateFollower:
     def reason(self, held: Held) -> str:
         if held is Held.STORE:
             return (f"campaign {self.campaign} is {self.state} (set from the command line at "
-                    f"{_hhmm(self.since)}): `dialer campaign start {self.campaign}` resumes "
+                    f"{utc_hhmm(self.since)}): `dialer campaign start {self.campaign}` resumes "
                     "dialing")
         if held is Held.UNREADABLE:
             return (f"the campaign's state could not be read for {STATE_UNREADABLE_LIMIT:g} s "
-                    f"since {_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
+                    f"since {utc_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
                     "it reads running again")
         return "dialing paused by a supervisor (the console's Resume dialing resumes it)"
 
@@ -172,7 +171,7 @@ class StateFollower:
         said = {"stopped": "stopped", "archived": "archived", "deleted": "deleted"}.get(
             state, state)
         return (f"campaign {self.campaign} was {said} from the command line at "
-                f"{_hhmm(now)}: run ended (calls in progress finished)")
+                f"{utc_hhmm(now)}: run ended (calls in progress finished)")
 
 
 # --- the runner's side ------------------------------------------------------------------
