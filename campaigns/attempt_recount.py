@@ -53,6 +53,12 @@ class RecountRefusal:
 
     reason: str
     retry_at: datetime | None
+    reasons: tuple[str, ...] = ()
+    """The failing rules as the gate gives them (``rule: reason`` each)."""
+    earliest_allowed: datetime | None = None
+    """The first instant the rules would allow the dial (None: they name none)."""
+    decision_id: str | None = None
+    """The audit id of the refusal (``journal:<run>:<n>``), when it was audited."""
 
 
 class AttemptRecount(Protocol):

@@ -184,6 +184,10 @@ class BatchResult:
     """call_uuid → why its begin was refused (do not dial it)."""
     problems: tuple[str, ...] = ()
     """Operations skipped because their attempt is unknown or a disposition is not allowed."""
+    recounted: Mapping[str, RecountRefusal] = field(default_factory=dict)
+    """Of ``refused``, the dials the recount refused over every process's journal (its
+    reasons, the instant its rules allow, its audit id): not a failed call, none was made.
+    A queue callback's dial refused there is held until that instant, as at the gate."""
 
 
 def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str | None = None,
@@ -198,6 +202,7 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
     """
     begun: dict[str, int] = {}
     refused: dict[str, str] = {}
+    recounted: dict[str, RecountRefusal] = {}
     problems: list[str] = []
     if not ops:
         return BatchResult(begun, refused)
@@ -210,6 +215,8 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
             isinstance(op, DispositionOp) for op in ops) else []
         judge = recount_batch(session, recount, _dials(ops, leads)) \
             if recount is not None else None
+        if judge is not None:
+            judge = _noting(judge, recounted)
         new: list[CallAttempt] = []
         changes: list[AgentStateOp] = []
         for op in ops:
@@ -242,7 +249,19 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
             _agent_states(session, changes, attempts)
         begun = {attempt.call_uuid: attempt.id for attempt in new}  # type: ignore[misc]
         session.commit()
-    return BatchResult(begun, refused, tuple(problems))
+    return BatchResult(begun, refused, tuple(problems), recounted)
+
+
+def _noting(judge: Callable[[JournalDial], RecountRefusal | None],
+            recounted: dict[str, RecountRefusal]
+            ) -> Callable[[JournalDial], RecountRefusal | None]:
+    """``judge``, each refusal kept by its dial's call uuid (``BatchResult.recounted``)."""
+    def noted(dial: JournalDial) -> RecountRefusal | None:
+        refusal = judge(dial)
+        if refusal is not None:
+            recounted[dial.call_uuid] = refusal
+        return refusal
+    return noted
 
 
 def _prefetch(self: CampaignStore, session: Session, ops: Sequence[JournalOp]
@@ -341,7 +360,9 @@ def _begin_callback(session: Session, op: CallbackDialOp, owner: str | None,
     if judge is not None:
         refusal = judge(_callback_dial(op))
         if refusal is not None:
-            return refusal.reason  # the engine's callback retry rules decide what follows
+            # No call: the runner holds the callback until the instant the rules allow
+            # (``BatchResult.recounted``), not a used attempt.
+            return refusal.reason
     attempts[op.call_uuid] = attempt = CallAttempt(
         campaign_id=op.campaign_id, lead_id=None, phone=op.phone, call_uuid=op.call_uuid,
         attempt_number=op.attempt_number, dialed_at=op.at, caller_id=op.caller_id,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dialer.hangup import HangupCause, HangupSide
-from dialer.ports import DialTarget, fast_init
+from dialer.ports import DialTarget, GateVerdict, fast_init
 
 _NO_SIDE = HangupSide.UNKNOWN
 """A module constant: reading an Enum member costs an attribute hook (docs/engine.md)."""
@@ -270,6 +270,26 @@ class QueueCallbackPending:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class CallbackDialRefused:
+    """A queue callback's dial refused where it is journaled, before its originate was sent.
+
+    The gate allowed the dial on its view of the attempt history; the journal's recount,
+    over every process's calls (``campaigns.attempt_recount``), refused it (another process
+    reached a per-number limit meanwhile, say). No call was made, so it is not an attempt:
+    the engine ends the call as never sent, frees the agent and holds the callback on
+    ``verdict`` as it holds a refusal at the gate (``callback_verdicts``: until the instant
+    it names, cancelled when final, else retried a bounded number of times). ``verdict``
+    is the recount's: its failing rules, ``earliest-allowed:`` the instant they allow, and
+    its audit id (``journal:<run>:<n>``). Sent instead of ``OriginateFailed`` for that
+    call; for any other call it ends the call like ``OriginateFailed``."""
+
+    at: float
+    call_id: str
+    verdict: GateVerdict
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class CallbackDue:
     """A scheduled callback is due: reserve an agent first, then dial ``target``.
 
@@ -508,6 +528,7 @@ Event = (
     | MessageLatency
     | InboundCallArrived
     | QueueCallbackPending
+    | CallbackDialRefused
     | CallbackDue
     | AgentLoggedIn
     | AgentLegUp

@@ -44,6 +44,7 @@ from dialer.events import (
     AgentReady,
     AnswerKind,
     CallAnswered,
+    CallbackDialRefused,
     CallbackDue,
     CallBridged,
     CallClassified,
@@ -251,6 +252,7 @@ class Engine:
             MessageLatency: self.waits.on_message_latency,
             InboundCallArrived: self._on_inbound_arrived,
             QueueCallbackPending: self.inbound.restore_callback,
+            CallbackDialRefused: self._on_callback_dial_refused,
             CallbackDue: agent_work.on_callback_due,
             AgentLoggedIn: agent_work.on_agent_logged_in,
             AgentLegUp: agent_work.on_agent_leg_up,
@@ -624,6 +626,13 @@ class Engine:
         if event.call_id not in self.calls:
             self.connector.call_ready(event.call_id)
         self.inbound.arrive(event)
+
+    def _on_callback_dial_refused(self, event: CallbackDialRefused) -> None:
+        """A queue callback's dial refused at its journaling: never sent, not an attempt;
+        the callback is held on the recount's verdict when the call ends (inbound.py)."""
+        self.inbound.dial_refused(event.call_id, event.verdict)
+        self.call_flow.on_call_ended(
+            OriginateFailed(event.at, event.call_id, HangupCause.ORIGINATOR_CANCEL))
 
     def _inbound_switch(self, switch_id: str | None) -> str:
         return (self.config.switch_ids[0] if switch_id is None

@@ -230,6 +230,9 @@ class InboundRouter:
         """Queue callbacks not finished yet (waiting in line, dialing, or between retries)."""
         self._callback_calls: dict[str, str] = {}
         """Callback call id → callback id."""
+        self._refused_dials: dict[str, GateVerdict] = {}
+        """Callback call id → the recount's refusal of its dial (``CallbackDialRefused``):
+        never sent; the callback is held on it when the call ends, not charged an attempt."""
         self.verdicts = CallbackVerdicts()
         """The last gate verdict acted on per callback (what the supervisor is shown)."""
         self._waiting: dict[str, dict[str, float]] = {}
@@ -486,16 +489,20 @@ class InboundRouter:
 
     def _hold_callback(self, callback: QueueCallback, agent: Agent, verdict: GateVerdict,
                        at: float) -> None:
-        """The gate refused the dial now: not an attempt; the agent is freed. The callback
-        keeps its place until the earliest time the verdict names; a final refusal (a
-        registry, an opt-out, a missing consent) cancels it with the reasons; one naming
-        neither is tried again ``retry_after`` later, ``max_attempts`` times at most, then
-        the callback fails with the reasons (``callback_verdicts``)."""
-        queue = self.queues.get(callback.queue)
-        settings = queue.config.callback
+        """The gate refused the dial now: not an attempt; the agent is freed (``_hold``)."""
         self.services.after_assignment(
             self.pool.unreserve(agent.agent_id, at, "callback held by the compliance gate"),
             at)
+        self._hold(callback, verdict, at)
+
+    def _hold(self, callback: QueueCallback, verdict: GateVerdict, at: float) -> None:
+        """A refused dial (at the gate, or at its journaling): the callback keeps its place
+        until the earliest time the verdict names; a final refusal (a registry, an opt-out,
+        a missing consent) cancels it with the reasons; one naming neither is tried again
+        ``retry_after`` later, ``max_attempts`` times at most, then the callback fails with
+        the reasons (``callback_verdicts``)."""
+        queue = self.queues.get(callback.queue)
+        settings = queue.config.callback
         kind = refusal_kind(verdict)
         callback_id = callback.callback_id
         if kind is Refusal.FINAL:
@@ -522,12 +529,25 @@ class InboundRouter:
             verdict, VerdictKind.WAIT if kind is Refusal.WAIT else VerdictKind.RETRY, at, again))
         self._schedule(again, _Timer.CALLBACK_RETRY, callback_id, 0)
 
+    def dial_refused(self, call_id: str, verdict: GateVerdict) -> None:
+        """The dial of callback call ``call_id`` was refused where it is journaled, before
+        its originate (``CallbackDialRefused``): its end holds the callback on ``verdict``."""
+        if call_id in self._callback_calls:
+            self._refused_dials[call_id] = verdict
+
     def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
-        """A callback call ended: done when it was connected, else retried or given up."""
+        """A callback call ended: done when it was connected, else retried or given up; a
+        dial refused at its journaling is held instead (no call was made)."""
         callback_id = self._callback_calls.pop(call.call_id, None)
+        refused = self._refused_dials.pop(call.call_id, None) if self._refused_dials else None
         callback = self.callbacks.get(callback_id) if callback_id is not None else None
         if callback is None:
             return  # a campaign callback, not a queue's
+        if refused is not None:
+            # Counted when its dial was decided (``start_callback``): never placed.
+            callback.attempts -= 1
+            self._hold(callback, refused, at)
+            return
         queue = self.queues.get(callback.queue)
         settings = queue.config.callback
         if outcome is CallOutcome.CONNECTED:

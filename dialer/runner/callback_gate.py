@@ -30,6 +30,12 @@ originate, re-counted there over every process's journal, closed with its outcom
 history reader counts it: this gate (``record_dial`` at once, a later ``prefetch`` from the
 journal), another process, a restart, the abandonment ledger.
 
+A dial the recount refuses where it is journaled (the gate's view was out of date: another
+process called the number meanwhile) was never made: the runner tells the engine with
+``CallbackDialRefused`` and the verdict ``recount_verdict`` builds from the recount's own
+decision (its rules, the instant they allow, its audit id ``journal:<run>:<n>``), and the
+callback is held until then like a refusal at the gate, not charged an attempt.
+
 A refusal that no later moment cures is marked final (``dialer.ports.FINAL_REFUSAL``) so
 the engine cancels the callback with the reasons instead of holding it: which rules those
 are is said where the rules live (``dnc.rules.cures``: a registry listing with no
@@ -44,14 +50,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dialer.engine.inbound import inquiry_attributes
-from dialer.ports import FINAL_REFUSAL, DialTarget, GateVerdict
+from dialer.ports import EARLIEST_ALLOWED, FINAL_REFUSAL, DialTarget, GateVerdict
 from dialer.runner.compliance import GatePort
 from dnc.errors import ComplianceError
 from dnc.rules.adapters import lead_facts_from_attributes
 from dnc.rules.cures import waiting_never_cures
 from dnc.rules.model import LeadFacts
+
+if TYPE_CHECKING:
+    from campaigns.attempt_recount import RecountRefusal
 
 QUEUE_CALLBACK = "queue-callback:"
 """The lead id of a queue callback's dial target (``queue-callback:<callback id>``)."""
@@ -142,6 +152,21 @@ class CallbackGate:
         return GateVerdict(False, (reason, f"earliest-allowed: {until.isoformat()}"))
 
 
+def recount_verdict(refusal: RecountRefusal) -> GateVerdict:
+    """The engine's verdict for a callback dial the journal's recount refused: the rules
+    that refused it, the instant they allow (``earliest-allowed:``; none named: retried
+    ``retry_after`` later a bounded number of times), marked final when no later moment
+    cures it, and the refusal's audit id (the proof is the one the recount wrote)."""
+    reasons = refusal.reasons or (refusal.reason,)
+    marks: list[str] = []
+    if refusal.earliest_allowed is not None:
+        marks.append(f"{EARLIEST_ALLOWED}{refusal.earliest_allowed.isoformat()}")
+    final = _final_rules(reasons)
+    if final:
+        marks.append(f"{FINAL_REFUSAL}{', '.join(final)}: no later moment allows this callback")
+    return GateVerdict(False, (*reasons, *marks), decision_id=refusal.decision_id)
+
+
 def _final_rules(reasons: Sequence[str]) -> list[str]:
     """The failing rules (``rule: reason``) of a refusal that no waiting cures (the rules'
     own classification: ``dnc.rules.cures``)."""
@@ -149,4 +174,5 @@ def _final_rules(reasons: Sequence[str]) -> list[str]:
             if waiting_never_cures(rule := reason.split(": ", 1)[0])]
 
 
-__all__ = ["QUEUE_CALLBACK", "CallbackFacts", "CallbackGate", "callback_facts"]
+__all__ = ["QUEUE_CALLBACK", "CallbackFacts", "CallbackGate", "callback_facts",
+           "recount_verdict"]

@@ -468,17 +468,19 @@ class DialTimeGate:
         decision = replace(decision, notes=(*decision.notes, (
             f"decided again where the dial was journaled, on every process's calls "
             f"(the dial rested on {dial.compliance_decision or 'no recorded decision'})")))
+        decision_id: str | None = None
         if self.audit is not None:
             self._journal_count += 1
             decision_id = f"journal:{self._run}:{self._journal_count}"
             if dial.compliance_decision:
                 self._rests_on[decision_id] = dial.compliance_decision
             self._pending.append((decision_id, decision, "journal"))
-        reasons = "; ".join(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
+        failing = tuple(f"{o.rule_id}: {o.reason}" for o in decision.reasons)
         earliest = decision.earliest_allowed
         retry = moment + JOURNAL_REFUSAL_RETRY
-        return RecountRefusal(f"dial time (journal): {reasons}",
-                              max(retry, earliest) if earliest is not None else retry)
+        return RecountRefusal(f"dial time (journal): {'; '.join(failing)}",
+                              max(retry, earliest) if earliest is not None else retry,
+                              failing, earliest, decision_id)
 
     def _learn(self, fresh: JournalHistory, number: str, person: str | None) -> None:
         """The journal as read for this dial's number and person (complete for those two

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from campaigns.attempt_recount import RecountRefusal
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, JournalOp
 from campaigns.store import CampaignStore
 from dialer.commands import (
@@ -48,9 +49,17 @@ from dialer.commands import (
 )
 from dialer.engine import Engine
 from dialer.esl.errors import EslError
-from dialer.events import AnswerKind, CallClassified, CallDisposed, Event, OriginateFailed
+from dialer.events import (
+    AnswerKind,
+    CallbackDialRefused,
+    CallClassified,
+    CallDisposed,
+    Event,
+    OriginateFailed,
+)
 from dialer.freeswitch import AdapterError, MachineDetector
 from dialer.hangup import HangupCause
+from dialer.runner.callback_gate import recount_verdict
 from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
 from dialer.runner.compliance import GatePort
 from dialer.runner.dbworker import DbWorker
@@ -211,6 +220,18 @@ class JournalStep:
                 log.error("audit log write failed after refusals at journaling (kept for "
                           "the next write): %s", error)
         return result
+
+
+def _never_sent(at: float, call_id: str, journals: Sequence[JournalAttempt],
+                recounted: Mapping[str, RecountRefusal]) -> Event:
+    """What the engine hears of a dial whose journal was refused: a queue callback's dial
+    the recount refused is held on the recount's verdict (``CallbackDialRefused``: no
+    call, not an attempt); any other ends ``NEVER_SENT``."""
+    refusal = recounted.get(call_id)
+    if refusal is not None and any(j.call_id == call_id and j.lead_id.startswith(QUEUE_CALLBACK)
+                                   for j in journals):
+        return CallbackDialRefused(at, call_id, recount_verdict(refusal))
+    return OriginateFailed(at, call_id, NEVER_SENT)
 
 
 class CommandExecution:
@@ -455,9 +476,11 @@ class CommandExecution:
         committed (never before); a journal refused or failed is not dialed."""
         while True:
             committed, journals, dials = await self.dial_queue.get()
+            recounted: Mapping[str, RecountRefusal] = {}
             try:
                 result = await committed
                 refused = result.refused
+                recounted = result.recounted
             except Exception as error:
                 log.error("journal write failed, not dialing %d calls: %s", len(journals),
                           error)
@@ -475,7 +498,8 @@ class CommandExecution:
                 if engine is not None and originate.call_id not in engine.calls:
                     continue  # ended before it could be dialed (shutdown): never dialed
                 if originate.call_id in refused:
-                    self.post(OriginateFailed(self.clock(), originate.call_id, NEVER_SENT))
+                    self.post(_never_sent(self.clock(), originate.call_id, journals,
+                                          recounted))
                 else:
                     if self.gateway_watch is not None:
                         await self.gateway_watch.wire.turn(originate.switch_id,
