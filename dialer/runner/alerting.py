@@ -30,7 +30,7 @@ from dialer.engine import Engine
 from dialer.engine.config import CampaignConfig
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
-from dialer.runner.state_follow import Held, StateFollow, StateFollower, utc_hhmm
+from dialer.runner.state_follow import StateFollow, StateFollower
 from dialer.runner.switches import SwitchPool
 from dialer.runner.wiring import RunPhase
 
@@ -42,18 +42,10 @@ TODAY_EVERY = 5.0
 
 
 def paused_by(follower: StateFollower) -> str:
-    """Who holds dialing, for the pause alert (from what the state follower holds it for):
-    before, every pause read "by a supervisor", also a ``dialer campaign pause``."""
-    held = follower.held()
-    if held is Held.STORE:
-        return f"from the command line at {utc_hhmm(follower.since)}"
-    if held is Held.CONSOLE:
-        name = follower.console_by
-        return (f"by supervisor {name} from the console" if name
-                else "by a supervisor from the console")
-    if held is Held.UNREADABLE:
-        return "as the campaign's state cannot be read (fail closed)"
-    return ""
+    """Who holds dialing, for the pause alert: the state follower's own words (the status
+    line says the same); before, every pause read "by a supervisor", also a ``dialer
+    campaign pause``."""
+    return follower.held_by(follower.held())
 
 
 def alert_sinks(data: Path, campaign: str, webhook: str | None) -> list[AlertSink]:

@@ -17,6 +17,7 @@ feed). Requests:
     {"op": "supervise", "action": "listen" | "whisper" | "barge" | "stop", "agent": "a1",
      "supervisor": "sam", "endpoint": "user/2001"}
     {"op": "campaign", "action": "pause" | "resume", "supervisor": "sam"}
+    {"op": "campaign", "action": "stop", "supervisor": "sam", "expected": ["running"]}
     {"op": "pacing", "changes": {"abandon_target": 0.02, "lines_per_agent": 1.5, ...}}
 """
 
@@ -205,9 +206,13 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
     engine = runner.engine
     assert engine is not None
     action = request.get("action")
-    if action not in ("pause", "resume"):
-        return _fail(f"unknown campaign action {action!r} (pause, resume)")
+    if action not in ("pause", "resume", "stop"):
+        return _fail(f"unknown campaign action {action!r} (pause, resume, stop)")
     was = "paused" if engine.dialing_paused else "running"
+    if action == "stop":  # as `dialer campaign stop`, written only over the state expected
+        expected = request.get("expected") or ["running", "paused"]
+        return {**await runner.state_follow.console_stop(
+            str(request.get("supervisor", "")), [str(s) for s in expected]), "was": was}
     paused = action == "pause"
     reason = str(request.get("reason", ""))
     follow = runner.state_follow

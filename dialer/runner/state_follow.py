@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from campaigns.store import CampaignStore
     from dialer.runner.runner import Runner
 
 log = logging.getLogger("dialer.runner")
@@ -82,6 +83,19 @@ def utc_hhmm(at: float) -> str:
     return datetime.fromtimestamp(at, tz=UTC).strftime("%H:%M UTC")
 
 
+def from_console(name: str, at: float | None = None) -> str:
+    """Who acted on the console, and when: the one wording of the status line, the pause
+    alert, the end of a run and the console's own page ("by supervisor sam from the
+    console at 14:05 UTC")."""
+    who = f"by supervisor {name}" if name else "by a supervisor"
+    return f"{who} from the console" + (f" at {utc_hhmm(at)}" if at is not None else "")
+
+
+def from_command_line(at: float) -> str:
+    """A stored change the follower read (no console action of its own explains it)."""
+    return f"from the command line at {utc_hhmm(at)}"
+
+
 class StateFollower:
     """The campaign's stored state as the runner follows it (pure: no I/O, no clock)."""
 
@@ -99,6 +113,11 @@ class StateFollower:
         """A supervisor's pause from the console (or the control socket's campaign op)."""
         self.console_by = ""
         """The supervisor who paused from the console (their user name; "" when unsaid)."""
+        self.console_at: float | None = None
+        """When they paused (the runner's clock; None when unsaid)."""
+        self.stopped_by: tuple[str, float] | None = None
+        """A supervisor's stop from the console (name, when) the store is being told of:
+        a stored ``stopped`` read then is theirs, not the command line's."""
         self.end: str | None = None
         """Why the run must end (set once, never cleared)."""
         self.unreadable_held = False
@@ -123,12 +142,18 @@ class StateFollower:
         self.unreadable = error
         return self.want(now)
 
-    def console(self, paused: bool, by: str = "") -> None:
-        """A supervisor (``by``) paused or resumed dialing from the console. Whether the
-        resume's write of ``running`` took (a stopped campaign refuses it) is for a reading
-        to say (``StateFollow.console_resume`` reads at once)."""
+    def console(self, paused: bool, by: str = "", at: float | None = None) -> None:
+        """A supervisor (``by``, at ``at``) paused or resumed dialing from the console.
+        Whether the resume's write of ``running`` took (a stopped campaign refuses it) is
+        for a reading to say (``StateFollow.console_resume`` reads at once)."""
         self.console_paused = paused
         self.console_by = by if paused else ""
+        self.console_at = at if paused else None
+
+    def console_stop(self, by: str, at: float | None) -> None:
+        """A supervisor is stopping the campaign from the console (``None``: the stop's
+        store write was refused, the record goes)."""
+        self.stopped_by = (by, at) if at is not None else None
 
     # --- output -------------------------------------------------------------------------
 
@@ -154,24 +179,37 @@ class StateFollower:
             return Held.CONSOLE
         return None
 
+    def held_by(self, held: Held | None) -> str:
+        """Who holds dialing and since when, in the words every place says it (status line,
+        ``dialer status``, monitor, console, the pause alert); "" when nothing holds it."""
+        if held is Held.STORE:
+            return from_command_line(self.since)
+        if held is Held.CONSOLE:
+            return from_console(self.console_by, self.console_at)
+        if held is Held.UNREADABLE:
+            return "as the campaign's state cannot be read (fail closed)"
+        return ""
+
     def reason(self, held: Held) -> str:
         if held is Held.STORE:
-            return (f"campaign {self.campaign} is {self.state} (set from the command line at "
-                    f"{utc_hhmm(self.since)}): `dialer campaign start {self.campaign}` resumes "
-                    "dialing")
+            return (f"campaign {self.campaign} is {self.state} (set {self.held_by(held)}): "
+                    f"`dialer campaign start {self.campaign}` resumes dialing")
         if held is Held.UNREADABLE:
             return (f"the campaign's state could not be read for {STATE_UNREADABLE_LIMIT:g} s "
                     f"since {utc_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
                     "it reads running again")
-        return "dialing paused by a supervisor (the console's Resume dialing resumes it)"
+        return f"dialing paused {self.held_by(held)} (the console's Resume dialing resumes it)"
 
     def _end_reason(self, state: str, now: float) -> str:
         if state == _MISSING:
             return f"campaign {self.campaign}'s row is gone from the database: run ended"
         said = {"stopped": "stopped", "archived": "archived", "deleted": "deleted"}.get(
             state, state)
-        return (f"campaign {self.campaign} was {said} from the command line at "
-                f"{utc_hhmm(now)}: run ended (calls in progress finished)")
+        source = (from_console(*self.stopped_by)
+                  if state == "stopped" and self.stopped_by is not None
+                  else from_command_line(now))
+        return (f"campaign {self.campaign} was {said} {source}: run ended (calls in progress "
+                "finished)")
 
 
 # --- the runner's side ------------------------------------------------------------------
@@ -186,6 +224,36 @@ def read_state(runner: Runner) -> str | None:
     with runner.store.read_session() as session:
         return session.execute(sa.select(Campaign.state).where(
             Campaign.id == runner.link.campaign_id)).scalar_one_or_none()
+
+
+def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at: float
+                ) -> tuple[bool, str | None]:
+    """Write ``stopped`` only if the stored state is still one of ``expected`` (one
+    conditional UPDATE: two writers cannot both pass the check). Returns whether the
+    campaign is stopped as asked (written now, or already ``stopped`` when that was
+    expected: another process of the campaign wrote it) and the state now (None: the row
+    is gone). Only running and paused campaigns can stop (``CAMPAIGN_TRANSITIONS``).
+    Database thread."""
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+    from campaigns.settings import CAMPAIGN_TRANSITIONS, CampaignState
+
+    stopped = str(CampaignState.STOPPED)
+    stoppable = [s for s in expected if s in set(CampaignState)
+                 and CampaignState.STOPPED in CAMPAIGN_TRANSITIONS[CampaignState(s)]]
+    with store.session() as session:
+        if stoppable:
+            done = session.execute(
+                sa.update(Campaign).where(Campaign.id == campaign_id,  # type: ignore[arg-type]
+                                          Campaign.state.in_(stoppable))  # type: ignore[attr-defined]
+                .values(state=stopped, updated_at=datetime.fromtimestamp(at, tz=UTC)))
+            session.commit()
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                return True, stopped
+        state = session.execute(sa.select(Campaign.state).where(
+            Campaign.id == campaign_id)).scalar_one_or_none()  # type: ignore[arg-type]
+    return state == stopped and stopped in expected, state
 
 
 class StateFollow:
@@ -211,7 +279,7 @@ class StateFollow:
     def console_pause(self, by: str = "") -> None:
         """The console paused dialing (posted already; ``by``: the supervisor's name): the
         console's to end."""
-        self.follower.console(True, by)
+        self.follower.console(True, by, self.clock())
         self.applied = self.follower.want(self.clock())
 
     async def console_resume(self) -> str | None:
@@ -221,6 +289,29 @@ class StateFollow:
         self.follower.console(False)
         await self.check_once()
         return self.held_reason()
+
+    async def console_stop(self, by: str, expected: list[str]) -> dict[str, object]:
+        """A supervisor's Stop from the console, as ``dialer campaign stop`` does it (the
+        stored state, then read at once): written only while the stored state is one of
+        ``expected`` (what their page showed; a compare-and-set, so a second tab's stop
+        after a change is refused with the state now). Recorded first, so a poll reading
+        the write ends the run naming the supervisor; the run then ends as a stored stop
+        ends it (calls in progress finish, agents logged out)."""
+        runner = self.runner
+        at = self.clock()
+        self.follower.console_stop(by, at)
+        try:
+            stopped, state = await runner.db.call(stop_stored, runner.store,
+                                                  runner.link.campaign_id, expected, at)
+        except BaseException:
+            self.follower.console_stop(by, None)
+            raise
+        if not stopped:
+            self.follower.console_stop(by, None)
+            return {"ok": False, "state": state, "error": f"not stopped: campaign "
+                    f"{runner.link.name} is {state or 'gone from the database'} now"}
+        await self.check_once()
+        return {"ok": True, "state": state, "at": at}
 
     @property
     def end_reason(self) -> str | None:

@@ -188,7 +188,7 @@ def test_the_consoles_own_stored_pause_is_said_to_be_the_consoles():
     follow.console_pause("sam")
     _poll(follow, clock, "paused")  # its own write, read back
     assert runner.engine.dialing_paused
-    assert paused_by(follow.follower) == "by supervisor sam from the console"
+    assert paused_by(follow.follower) == "by supervisor sam from the console at 08:00 UTC"
     assert "command line" not in follow.held_reason()
     # A pause stored with no console pause is the command line's.
     other, _, other_clock = _follow()

@@ -5,6 +5,7 @@ only, CSRF on every post, lockout, rate limit, audit)."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import httpx
@@ -368,13 +369,15 @@ def test_the_wallboard_alerts_are_the_runners_alert_book(env, sam) -> None:
     """The supervisor's alerts are the runner's (``dialer.alerts`` through its alert book),
     the same the alerts log holds and the monitor shows; the web computes none."""
     runner = env.runners["spring"]
-    paused = "campaign spring: dialing is paused by supervisor sam from the console"
+    said = "campaign spring: dialing is paused by supervisor sam from the console at "
 
     def shown() -> list[str]:
         return sam.http.get("/supervisor/summary?campaign=spring").json()["alerts"]
 
     assert sam.supervise("spring", "campaign_pause").json()["ok"]
-    env.wait(lambda: paused in shown())
+    # Who and when (HH:MM UTC), as the status line says it.
+    paused = env.wait(lambda: next((a for a in shown() if a.startswith(said)), None))
+    assert re.fullmatch(re.escape(said) + r"\d\d:\d\d UTC", paused), paused
     assert set(shown()) <= {a.message for a in runner.alerts.book.active.values()} | {paused}
     assert paused in sam.http.get("/supervisor?campaign=spring").text
     log = [json.loads(line) for line in
