@@ -21,6 +21,14 @@ from starlette.routing import Route
 
 from campaigns.models import UserRole
 from dialer.web.auth import Caller, Refused, now, require
+from dialer.web.campaign_controls import (
+    STATE_FIELD,
+    STOP_ACTION,
+    STOP_CONFIRM,
+    dialing,
+    stop,
+    stored_state,
+)
 from dialer.web.live import Page, sse
 from dialer.web.pacing_form import (
     SEEN_FIELD,
@@ -46,6 +54,7 @@ SUPERVISORS = (UserRole.SUPERVISOR, UserRole.ADMIN)
 AGENT_ACTIONS = ("pause", "logout")
 """Forcing an agent ready is not one: it would dial for someone who may not be at the desk."""
 EAVESDROP = ("listen", "whisper", "barge", "stop")
+CAMPAIGN_ACTIONS = ("campaign_pause", "campaign_resume", STOP_ACTION, "pacing")
 TODAY_CACHE = 5.0
 REPORT_RECORDINGS = 200
 """Recordings listed (with their links) under a report: the period's first ones."""
@@ -108,12 +117,26 @@ async def supervisor_page(request: Request) -> Response:
     sheet = await asyncio.to_thread(campaign_sheet, state.store, campaign)
     views = list(state.directory.agent_views(campaign))
     audit = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign], limit=15)
+    stored = await asyncio.to_thread(stored_state, state.store, campaign)
     return render(request, "supervisor.html", who, campaign=campaign, snapshot=snapshot,
+                  stored=stored, stop_confirm=STOP_CONFIRM.format(campaign=campaign),
+                  status_words=_status_words(snapshot, stored),
                   today=today, sheet=sheet, views=views, alerts=alerts(links),
                   pacing_seen=pacing_seen(sheet.settings),
                   placeholders=placeholders(sheet.settings),
                   audit=audit, running=bool(links), processes=len(links),
                   campaigns=await asyncio.to_thread(_campaigns, request, who))
+
+
+def _status_words(snapshot: dict[str, Any], stored: Any) -> str | None:
+    """Why the campaign is not dialing, as its runner says it (``dialer status``, the
+    status line: who paused and when), or its stored stop when it has stopped."""
+    if stored.state == "stopped":
+        return str(stored.words)
+    status = (snapshot or {}).get("status") or {}
+    if status.get("activity") == "paused" and status.get("reasons"):
+        return str(status["reasons"][0])
+    return None
 
 
 async def supervisor_events(request: Request) -> Response:
@@ -152,6 +175,10 @@ async def supervisor_action(request: Request) -> Response:
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
     links = state.directory.of_campaign(campaign)
+    if action in CAMPAIGN_ACTIONS:
+        # Check and act as one step: a second tab waits, then sees the first's result.
+        async with state.campaign_locks(campaign):
+            return await _campaign_action(request, who, campaign, action, data)
     if not links:
         return answer(request, {"ok": False, "error": f"campaign {campaign} is not running"},
                       _back(campaign))
@@ -190,16 +217,35 @@ async def supervisor_action(request: Request) -> Response:
             await link.request({"op": "supervise", "action": action, "agent": agent,
                                 "supervisor": who.user.name, "endpoint": endpoint})
         after = {"mode": action, "endpoint": endpoint}
-    elif action in ("campaign_pause", "campaign_resume"):
-        result = await _dialing(request, campaign, action, links, who.user.name)
-        before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
-    elif action == "pacing":
-        result = await _pacing(request, campaign, data, links)
-        before, after = result.get("before", {}), result.get("after", {})
     else:
         return answer(request, {"ok": False, "error": f"unknown action {action!r}"},
                       _back(campaign))
     await _audit(request, who, action, campaign, agent, before, after, result)
+    return answer(request, result, _back(campaign))
+
+
+async def _campaign_action(request: Request, who: Caller, campaign: str, action: str,
+                           data: dict[str, Any]) -> Response:
+    """Pause, Resume, Stop and pacing: checked against what the page showed and done
+    under the campaign's lock (``campaign_controls``)."""
+    state = web(request)
+    links = state.directory.of_campaign(campaign)
+    seen = str(data.get(STATE_FIELD, "")).strip()
+    if action == STOP_ACTION:  # as `dialer campaign stop`: also with no process running
+        result = await stop(state.store, campaign, seen, links, who.user.name,
+                            confirmed=data.get("confirmed") == "yes")
+        before = {"state": result.get("was")}
+        after = {"state": "stopped", "at": result.get("at")}
+    elif action == "pacing" and not links:
+        result = {"ok": False, "error": f"campaign {campaign} is not running"}
+        before = after = {}
+    elif action == "pacing":
+        result = await _pacing(request, campaign, data, links)
+        before, after = result.get("before", {}), result.get("after", {})
+    else:
+        result = await dialing(state.store, campaign, action, seen, links, who.user.name)
+        before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
+    await _audit(request, who, action, campaign, "", before, after, result)
     return answer(request, result, _back(campaign))
 
 
@@ -221,31 +267,6 @@ def _agent_message(agent: str, action: str, was: object) -> str:
             f"agent {agent}: pause asked (after the call, if on one)"
     return f"agent {agent} was already logged out" if was == "logged_out" else \
         f"agent {agent}: log-out asked (after the call, if on one)"
-
-
-RESUMABLE = ("running", "paused")
-"""Store states a console's Resume may dial in: a campaign stopped, archived or deleted from
-the command line stays so (the runner's resume would record it as running again)."""
-
-
-async def _dialing(request: Request, campaign: str, action: str,
-                   links: list[Any], supervisor: str) -> dict[str, Any]:
-    pause = action == "campaign_pause"
-    if not pause:
-        stored = (await asyncio.to_thread(web(request).store.campaign, campaign)).state
-        if str(stored) not in RESUMABLE:
-            return {"ok": False, "error": f"campaign {campaign} is {stored} (set from the "
-                    f"command line): dialing stays stopped; start it with `dialer campaign "
-                    f"start {campaign}` if it should dial"}
-    results = [await link.request({"op": "campaign", "action": "pause" if pause else "resume",
-                                   "supervisor": supervisor})  # named in the pause alert
-               for link in links]
-    result = next((r for r in results if not r.get("ok")), results[0])
-    if result.get("ok"):
-        done = "paused" if pause else "running"
-        result = {**result, "message": (f"dialing was already {done}" if result.get("was") == done
-                                        else f"dialing {'paused' if pause else 'resumed'}")}
-    return result
 
 
 async def _pacing(request: Request, campaign: str, data: dict[str, Any],

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from campaigns.store import CampaignStore
 from dialer.errors import DialerError
 from dialer.web.auth import LoginLimiter, Refused
+from dialer.web.campaign_controls import CampaignLocks
 from dialer.web.live import Directory, Hub
 
 log = logging.getLogger("dialer.web")
@@ -91,6 +92,8 @@ class WebState:
         self.hub = Hub()
         self.directory = Directory(settings.data / "run", self.hub)
         self.limiter = LoginLimiter()
+        self.campaign_locks = CampaignLocks()
+        """A console's check and action on a campaign, one at a time (two tabs)."""
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals["mask"] = _mask
         self.templates.env.filters["clock"] = _clock

@@ -57,6 +57,8 @@
     const form = event.target;
     if (!form.matches("form[data-live]")) return;
     event.preventDefault();
+    // A second click while the first is on its way (or its question is open) is dropped.
+    if (form.dataset.busy) return;
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     // Pause, Ready or Log out in wrap-up end it at once, and the campaign's fallback
     // disposition is recorded instead of the agent's: ask before the agent's word is lost.
@@ -75,10 +77,12 @@
       offset.value = String((isNaN(moment) ? new Date() : moment).getTimezoneOffset());
     }
     const data = new URLSearchParams(new FormData(form));
+    // The server takes an action that asks first only with its answer (without the
+    // script, the form's own checkbox says it).
+    if (form.dataset.confirm) data.set("confirmed", "yes");
     const button = $("button[type=submit]", form);
     // One answer per click: a second click (or Enter) while the first is on its way is
     // dropped, not sent twice.
-    if (form.dataset.busy) return;
     form.dataset.busy = "1";
     if (button) button.disabled = true;
     $$("[aria-invalid]", form).forEach((el) => el.removeAttribute("aria-invalid"));
@@ -126,6 +130,14 @@
         if (input) input.placeholder = value;
       });
       if (result.ok) $$("input:not([type=hidden])", form).forEach((el) => { el.value = ""; });
+    }
+    if (result.state_seen) {
+      // The campaign's stored state now (after this action, or another tab's): every
+      // dialing control's next send is checked against it, and the label says it.
+      $$("[name=state_seen]").forEach((el) => { el.value = result.state_seen; });
+      const label = $("[data-field=campaign-state]");
+      if (result.stopped) body.dataset.stopped = "1";
+      if (label && (result.stopped || result.state_seen === "paused")) label.textContent = result.state_words;
     }
     const field = result.field && $("[name=" + result.field + "]", form);
     if (field) {
@@ -362,7 +374,11 @@
       fig("bridges", s.bridges || 0);
       if (s.pacing) { fig("policy", s.pacing.policy); fig("explanation", s.pacing.explanation); }
       const stateLabel = $("[data-field=campaign-state]");
-      if (stateLabel) stateLabel.textContent = s.dialing_paused ? "dialing paused" : (s.stopping ? "stopping" : "dialing");
+      // Stopped: the stop's words stay (who and when); paused: the runner's own reason,
+      // which names who paused and when (the status line's words).
+      const status = s.status || {};
+      const held = status.activity === "paused" && (status.reasons || [])[0];
+      if (stateLabel && !body.dataset.stopped) stateLabel.textContent = held || (s.dialing_paused ? "dialing paused" : (s.stopping ? "stopping" : "dialing"));
       if (s.today) applySummary({ today: s.today, alerts: s.alerts || [] });
       else if (s.alerts) applyAlerts(s.alerts);
       const queues = $("#queues tbody");
@@ -442,7 +458,7 @@
         // it comes back, makes the page live again).
         stale("a dialer process of this campaign went away");
         const label = $("[data-field=campaign-state]");
-        if (label) label.textContent = "dialer process gone";
+        if (label && !body.dataset.stopped) label.textContent = "dialer process gone";
       },
     });
   }

@@ -1,0 +1,221 @@
+"""The console's campaign controls: Pause dialing, Resume dialing and Stop, and the words
+that say who stopped or paused the campaign and when.
+
+Each control's form carries the campaign's stored state as its page showed it
+(``state_seen``). A Resume or a Stop from a page whose state changed since (another tab,
+another supervisor, the command line) is refused with the state now, and changes nothing;
+the page takes the state for its next send. A Pause is always taken: it dials less.
+
+Check and act are one step: the web holds the campaign's lock from the check to the
+runner's answer (two tabs on this web process), and a Stop is written to the store as a
+compare-and-set on the state seen (``state_follow.stop_stored``: any two writers), by the
+runner, which records who stopped before the write so that its run ends naming them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from campaigns.store import CampaignStore
+from dialer.runner.state_follow import from_command_line, from_console, stop_stored
+
+STATE_FIELD = "state_seen"
+"""The dialing controls' hidden field: the stored state the page showed."""
+STOP_ACTION = "campaign_stop"
+RESUMABLE = ("running", "paused")
+"""Store states a console's Resume may dial in: a campaign stopped, archived or deleted
+stays so (the runner's resume would record it as running again)."""
+STOP_CONFIRM = (
+    "Stop campaign {campaign} now? No new calls are dialed; calls in progress "
+    "finish (up to the stop grace); agents are logged out and their phones "
+    "released; the dialer process of {campaign} ends. The console cannot undo "
+    "this: only `dialer campaign start {campaign}` and `dialer run {campaign}` "
+    "on the command line start it again."
+)
+"""What the Stop button asks first (what `dialer campaign stop` does to a running process:
+docs/operations.md, "A running process follows the campaign's state")."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    """The campaign's stored state and, for a stop or a pause, who set it and when."""
+
+    state: str
+    words: str
+    """``stopped by supervisor sam from the console at 14:05 UTC``, ``paused from the
+    command line at 14:05 UTC``, ``running``."""
+
+    def answer(self) -> dict[str, Any]:
+        """What a page takes from an answer: its next ``state_seen`` and its label."""
+        return {
+            STATE_FIELD: self.state,
+            "state_words": self.words,
+            "stopped": self.state == "stopped",
+        }
+
+
+def _epoch(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+
+
+CONSOLE_ACTIONS = {"stopped": STOP_ACTION, "paused": "campaign_pause"}
+SAME_WRITE = 5.0
+"""Seconds between a stored change and the console's audit entry of it (written just
+after the runner's answer) for the change to be that entry's."""
+
+
+def stored_state(store: CampaignStore, campaign: str) -> StoredState:
+    """The stored state in words: a stop or a pause is the console's when its audit entry
+    was written with that change (the store's last change, within ``SAME_WRITE``), the
+    command line's otherwise (database thread)."""
+    row = store.campaign(campaign)
+    state = str(row.state)
+    if state not in CONSOLE_ACTIONS:
+        return StoredState(state, state)
+    changed = _epoch(row.updated_at)
+    if changed is None:
+        return StoredState(state, f"{state} from the command line")
+    for entry in store.audit_entries(campaigns=[campaign], limit=200):
+        if entry.action == CONSOLE_ACTIONS[state] and entry.ok:
+            at = (entry.after or {}).get("at")
+            at = at if isinstance(at, int | float) else _epoch(entry.at)
+            if at is not None and -1.0 <= at - changed <= SAME_WRITE:
+                return StoredState(state, f"{state} {from_console(entry.user_name, at)}")
+            break
+    return StoredState(state, f"{state} {from_command_line(changed)}")
+
+
+class CampaignLocks:
+    """One lock per campaign: a console's check and its action on that campaign are one
+    step (the second of two tabs sees the first's result)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def __call__(self, campaign: str) -> asyncio.Lock:
+        return self._locks.setdefault(campaign, asyncio.Lock())
+
+
+def conflict(campaign: str, now: StoredState, action: str) -> dict[str, Any]:
+    return {
+        "ok": False,
+        "conflict": True,
+        **now.answer(),
+        "error": f"nothing changed: campaign {campaign} is {now.words} now, not as this "
+        f"page showed it (another tab, supervisor or the command line changed "
+        f"it). Check it and {action} again if it still stands",
+    }
+
+
+async def stop(
+    store: CampaignStore,
+    campaign: str,
+    seen: str,
+    links: list[Any],
+    supervisor: str,
+    *,
+    confirmed: bool,
+) -> dict[str, Any]:
+    """The console's Stop, as ``dialer campaign stop``: the stored state (written only
+    over the state the page showed) and every running process of the campaign told at
+    once (each then ends its run as a stored stop ends it). Called under the campaign's
+    lock."""
+    now = await asyncio.to_thread(stored_state, store, campaign)
+    if not confirmed:
+        return {
+            "ok": False,
+            "error": f"campaign {campaign} not stopped: a stop must be "
+            "confirmed (no new dials, calls in progress finish, agents logged out)",
+        }
+    if now.state == "stopped":
+        if seen and seen != "stopped":
+            return {**conflict(campaign, now, "stop"), "was": now.state}
+        return {
+            "ok": True,
+            "was": "stopped",
+            **now.answer(),
+            "message": f"campaign {campaign} was already {now.words}",
+        }
+    if seen and seen != now.state:
+        return {**conflict(campaign, now, "stop"), "was": now.state}
+    expected = [seen or now.state]
+    if links:
+        first = await links[0].request(
+            {"op": "campaign", "action": "stop", "supervisor": supervisor, "expected": expected}
+        )
+        # Every other process of the campaign: stopped already, by this supervisor.
+        for link in links[1:]:
+            await link.request(
+                {
+                    "op": "campaign",
+                    "action": "stop",
+                    "supervisor": supervisor,
+                    "expected": ["stopped"],
+                }
+            )
+        done, at = bool(first.get("ok")), first.get("at")
+        if not done and "state" not in first:
+            return {**first, "was": now.state}
+    else:
+        at = datetime.now(UTC).timestamp()
+        row = await asyncio.to_thread(store.campaign, campaign)
+        done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected, at)
+    after = await asyncio.to_thread(stored_state, store, campaign)
+    if not done:
+        return {**conflict(campaign, after, "stop"), "was": now.state}
+    words = f"stopped {from_console(supervisor, at if isinstance(at, float) else None)}"
+    return {
+        "ok": True,
+        "was": now.state,
+        "at": at,
+        **after.answer(),
+        "state_words": words,
+        "message": f"campaign {campaign} {words}: no new dials, calls in progress "
+        "finish, agents are logged out; `dialer campaign start "
+        f"{campaign}` on the command line starts it again",
+    }
+
+
+async def dialing(
+    store: CampaignStore, campaign: str, action: str, seen: str, links: list[Any], supervisor: str
+) -> dict[str, Any]:
+    """Pause or Resume dialing (under the campaign's lock): a Pause always; a Resume only
+    over the state the page showed, and never of a stopped campaign."""
+    pause = action == "campaign_pause"
+    if not pause:
+        now = await asyncio.to_thread(stored_state, store, campaign)
+        if now.state not in RESUMABLE:
+            return {
+                "ok": False,
+                **now.answer(),
+                "error": f"campaign {campaign} is {now.words}: dialing stays stopped; "
+                f"start it with `dialer campaign start {campaign}` (and `dialer "
+                f"run {campaign}`) on the command line if it should dial",
+            }
+        if seen and seen != now.state:
+            return conflict(campaign, now, "resume")
+    if not links:
+        return {"ok": False, "error": f"campaign {campaign} is not running"}
+    results = [
+        await link.request(
+            {"op": "campaign", "action": "pause" if pause else "resume", "supervisor": supervisor}
+        )  # named in the pause alert
+        for link in links
+    ]
+    result = next((r for r in results if not r.get("ok")), results[0])
+    if result.get("ok"):
+        done = "paused" if pause else "running"
+        result = {
+            **result,
+            "message": (
+                f"dialing was already {done}"
+                if result.get("was") == done
+                else f"dialing {'paused' if pause else 'resumed'}"
+            ),
+        }
+    return {**result, **(await asyncio.to_thread(stored_state, store, campaign)).answer()}
