@@ -26,6 +26,7 @@ STATE_FIELD = "state_seen"
 """The dialing controls' hidden field: the stored state the page showed."""
 STOP_ACTION = "campaign_stop"
 RESUMABLE = ("running", "paused")
+STOPPABLE = RESUMABLE
 """Store states a console's Resume may dial in: a campaign stopped, archived or deleted
 stays so (the runner's resume would record it as running again)."""
 STOP_CONFIRM = (
@@ -65,8 +66,9 @@ def _epoch(value: datetime | None) -> float | None:
 
 CONSOLE_ACTIONS = {"stopped": STOP_ACTION, "paused": "campaign_pause"}
 SAME_WRITE = 5.0
-"""Seconds between a stored change and the console's audit entry of it (written just
-after the runner's answer) for the change to be that entry's."""
+"""Seconds between a stored pause and the console's audit entry of it (written just after
+the runner's answer) for the pause to be that entry's; a stop's entry keeps the instant it
+stored, which must be the store's."""
 
 
 def stored_state(store: CampaignStore, campaign: str) -> StoredState:
@@ -82,9 +84,14 @@ def stored_state(store: CampaignStore, campaign: str) -> StoredState:
         return StoredState(state, f"{state} from the command line")
     for entry in store.audit_entries(campaigns=[campaign], limit=200):
         if entry.action == CONSOLE_ACTIONS[state] and entry.ok:
-            at = (entry.after or {}).get("at")
-            at = at if isinstance(at, int | float) else _epoch(entry.at)
-            if at is not None and -1.0 <= at - changed <= SAME_WRITE:
+            written = (entry.after or {}).get("at")  # a stop's: the instant it stored
+            at = written if isinstance(written, int | float) else _epoch(entry.at)
+            same = (
+                abs(at - changed) < 0.001
+                if written is not None and at is not None
+                else at is not None and -1.0 <= at - changed <= SAME_WRITE
+            )
+            if same and at is not None:
                 return StoredState(state, f"{state} {from_console(entry.user_name, at)}")
             break
     return StoredState(state, f"{state} {from_command_line(changed)}")
@@ -141,13 +148,33 @@ async def stop(
             **now.answer(),
             "message": f"campaign {campaign} was already {now.words}",
         }
+    if now.state not in STOPPABLE:
+        return {
+            "ok": False,
+            **now.answer(),
+            "was": now.state,
+            "error": f"campaign {campaign} is {now.words}: nothing to stop",
+        }
     if seen and seen != now.state:
         return {**conflict(campaign, now, "stop"), "was": now.state}
     expected = [seen or now.state]
+    at: Any = None
+    done = answered = False
     if links:
         first = await links[0].request(
             {"op": "campaign", "action": "stop", "supervisor": supervisor, "expected": expected}
         )
+        done, at = bool(first.get("ok")), first.get("at")
+        # Not answered (the process going away, still starting): the store is still told,
+        # as `dialer campaign stop` tells it; the runner reads it within its poll.
+        answered = done or "state" in first
+    if not answered:
+        # (After an unanswered request, ``stopped`` may be that runner's own write.)
+        also = ["stopped"] if links else []
+        at = datetime.now(UTC).timestamp()
+        row = await asyncio.to_thread(store.campaign, campaign)
+        done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected + also, at)
+    if done:
         # Every other process of the campaign: stopped already, by this supervisor.
         for link in links[1:]:
             await link.request(
@@ -158,13 +185,6 @@ async def stop(
                     "expected": ["stopped"],
                 }
             )
-        done, at = bool(first.get("ok")), first.get("at")
-        if not done and "state" not in first:
-            return {**first, "was": now.state}
-    else:
-        at = datetime.now(UTC).timestamp()
-        row = await asyncio.to_thread(store.campaign, campaign)
-        done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected, at)
     after = await asyncio.to_thread(stored_state, store, campaign)
     if not done:
         return {**conflict(campaign, after, "stop"), "was": now.state}

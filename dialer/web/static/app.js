@@ -136,8 +136,9 @@
       // dialing control's next send is checked against it, and the label says it.
       $$("[name=state_seen]").forEach((el) => { el.value = result.state_seen; });
       const label = $("[data-field=campaign-state]");
+      // (A pause's words come with the runner's next snapshot: its status names who.)
       if (result.stopped) body.dataset.stopped = "1";
-      if (label && (result.stopped || result.state_seen === "paused")) label.textContent = result.state_words;
+      if (label && result.stopped) label.textContent = result.state_words;
     }
     const field = result.field && $("[name=" + result.field + "]", form);
     if (field) {
