@@ -29,6 +29,7 @@ from dialer.engine.agents import split_levels
 from dialer.esl.url import EslUrl
 from dialer.runner.running import running_snapshot
 from dialer.runner.status import agents_problem, short_error
+from dialer.runner.stored_state import stored_state
 
 SWITCH_TIMEOUT = 3.0
 DOCTOR_SAMPLE = 200
@@ -70,7 +71,7 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
     no longer validate, the state and a settings row naming each and its repair (settings
     None: the checks that read them are left out)."""
     row = store.campaign(campaign)
-    checks = [_state_check(row)]
+    checks = [_state_check(row, stored_state(store, campaign).words)]
     try:
         settings = stored_settings(row)
     except StoredSettingsError as error:
@@ -98,13 +99,14 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
     return checks, (row, settings)
 
 
-def _state_check(row: Any) -> Check:
+def _state_check(row: Any, words: str) -> Check:
+    """``words``: the state with who set it and when (``stored_state``)."""
     if row.state == CampaignState.RUNNING:
         return Check("state", Verdict.OK, "running")
     if row.state == CampaignState.PAUSED:
-        return Check("state", Verdict.WARN, f"paused: `dialer campaign start {row.name}` to "
+        return Check("state", Verdict.WARN, f"{words}: `dialer campaign start {row.name}` to "
                                             "dial again")
-    return Check("state", Verdict.FAIL, f"{row.state}: start it with `dialer campaign "
+    return Check("state", Verdict.FAIL, f"{words}: start it with `dialer campaign "
                                         f"start {row.name}`")
 
 

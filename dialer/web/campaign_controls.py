@@ -15,20 +15,19 @@ runner, which records who stopped before the write so that its run ends naming t
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from campaigns.store import CampaignStore
-from dialer.runner.state_follow import from_command_line, from_console, stop_stored
+from dialer.runner.state_follow import from_console, stop_stored
+from dialer.runner.stored_state import STATE_FIELD, STOP_ACTION, StoredState, stored_state
 
-STATE_FIELD = "state_seen"
-"""The dialing controls' hidden field: the stored state the page showed."""
-STOP_ACTION = "campaign_stop"
+__all__ = ["STATE_FIELD", "STOP_ACTION", "CampaignLocks", "dialing", "stop", "stored_state"]
+
 RESUMABLE = ("running", "paused")
-STOPPABLE = RESUMABLE
 """Store states a console's Resume may dial in: a campaign stopped, archived or deleted
 stays so (the runner's resume would record it as running again)."""
+STOPPABLE = RESUMABLE
 STOP_CONFIRM = (
     "Stop campaign {campaign} now? No new calls are dialed; calls in progress "
     "finish (up to the stop grace); agents are logged out and their phones "
@@ -38,63 +37,6 @@ STOP_CONFIRM = (
 )
 """What the Stop button asks first (what `dialer campaign stop` does to a running process:
 docs/operations.md, "A running process follows the campaign's state")."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredState:
-    """The campaign's stored state and, for a stop or a pause, who set it and when."""
-
-    state: str
-    words: str
-    """``stopped by supervisor sam from the console at 14:05 UTC``, ``paused from the
-    command line at 14:05 UTC``, ``running``."""
-
-    def answer(self) -> dict[str, Any]:
-        """What a page takes from an answer: its next ``state_seen`` and its label."""
-        return {
-            STATE_FIELD: self.state,
-            "state_words": self.words,
-            "stopped": self.state == "stopped",
-        }
-
-
-def _epoch(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
-
-
-CONSOLE_ACTIONS = {"stopped": STOP_ACTION, "paused": "campaign_pause"}
-SAME_WRITE = 5.0
-"""Seconds between a stored pause and the console's audit entry of it (written just after
-the runner's answer) for the pause to be that entry's; a stop's entry keeps the instant it
-stored, which must be the store's."""
-
-
-def stored_state(store: CampaignStore, campaign: str) -> StoredState:
-    """The stored state in words: a stop or a pause is the console's when its audit entry
-    was written with that change (the store's last change, within ``SAME_WRITE``), the
-    command line's otherwise (database thread)."""
-    row = store.campaign(campaign)
-    state = str(row.state)
-    if state not in CONSOLE_ACTIONS:
-        return StoredState(state, state)
-    changed = _epoch(row.updated_at)
-    if changed is None:
-        return StoredState(state, f"{state} from the command line")
-    for entry in store.audit_entries(campaigns=[campaign], limit=200):
-        if entry.action == CONSOLE_ACTIONS[state] and entry.ok:
-            written = (entry.after or {}).get("at")  # a stop's: the instant it stored
-            at = written if isinstance(written, int | float) else _epoch(entry.at)
-            same = (
-                abs(at - changed) < 0.001
-                if written is not None and at is not None
-                else at is not None and -1.0 <= at - changed <= SAME_WRITE
-            )
-            if same and at is not None:
-                return StoredState(state, f"{state} {from_console(entry.user_name, at)}")
-            break
-    return StoredState(state, f"{state} {from_command_line(changed)}")
 
 
 class CampaignLocks:

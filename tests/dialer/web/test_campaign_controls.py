@@ -87,3 +87,14 @@ def test_unconfirmed_or_a_draft_nothing_changes(store) -> None:
     draft = asyncio.run(stop(store, "draft", "", [], "sam", confirmed=True))
     assert not draft["ok"] and "nothing to stop" in draft["error"]
     assert store.campaign("draft").state == "draft"
+
+
+def test_doctor_says_who_stopped_and_when(store) -> None:
+    """Before: `dialer doctor` said only "stopped: start it with ..."."""
+    from dialer.runner.doctor import _campaign_checks
+
+    result = _stop(store, "spring", [])
+    _audit(store, result)
+    state = _campaign_checks(store, "spring")[0][0]
+    assert state.message.startswith("stopped by supervisor sam from the console at "), state
+    assert "dialer campaign start spring" in state.message
