@@ -12,7 +12,9 @@ the young window's look-ahead for the free agents or on the whole forecast, the 
 the answers paying for no abandon yet, the model's own decisions). The simulator's ground
 truth files every abandoned person: hung up on by AMD (a false positive), gone before AMD's
 verdict, or left without an agent (the model's). The model's expected abandons (the
-decisions' ``expected_abandons``) are summed per hour beside the last.
+decisions' ``expected_abandons``) are summed per hour beside the last. Where the budget goes
+over the day: each hour's live answers, its own abandonment rate and the window's (the day
+so far) at its end.
 """
 
 from __future__ import annotations
@@ -96,6 +98,16 @@ def main() -> None:
         finish(call, at)
 
     simulation._finish = finished
+    answers: collections.Counter = collections.Counter()
+    answer = simulation._answer
+
+    def answered(at, call_id):
+        call = simulation.calls.get(call_id)
+        if call is not None and not call.ended and call.kind == LIVE:
+            answers[int(at // 3600)] += 1
+        answer(at, call_id)
+
+    simulation._answer = simulation._answer_action = answered
     started = time.process_time()
     tally = simulation.run()
     metrics = run_metrics(scenario, tally)
@@ -110,12 +122,18 @@ def main() -> None:
     used = [n for n in names if any(idle[h][n] for h in idle)]
     every = sorted({k for h in kinds for k in kinds[h]})
     print("hour  idle  " + "  ".join(f"{n:>18}" for n in used) + "   expected(model)  "
-          + "  ".join(every))
+          + "  ".join(every) + "  answers  hour's rate  window at hour's end")
+    seen = abandoned = 0
     for h in sorted(set(idle) | set(kinds)):
+        seen += answers[h]
+        gone = sum(kinds[h].values())
+        abandoned += gone
         print(f"{h:>4}  {sum(idle[h].values()) / hour:.3f}  "
               + "  ".join(f"{idle[h][n] / hour:>18.3f}" for n in used)
               + f"   {expected[h]:>15.1f}  "
-              + "  ".join(f"{kinds[h][k]:>{len(k)}}" for k in every))
+              + "  ".join(f"{kinds[h][k]:>{len(k)}}" for k in every)
+              + f"  {answers[h]:>7}  {gone / max(1, answers[h]):>11.2%}"
+              + f"  {abandoned / max(1, seen):>20.2%}")
     day = hour * scenario.campaign.shift_hours
     total = collections.Counter()
     for h in idle:

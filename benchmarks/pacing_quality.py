@@ -5,6 +5,7 @@
         [--agents 5,10] [--live 0.1] [--talk 180] [--policies adaptive,predictive]
         [--with-history] [--out FILE] [--machine 0.15] [--amd] [--no-static]
         [--static-step 0.02] [--decision-interval 1]
+        [--predictive-params aim_cap=1,margin_z=3] [--per-replication]
 
 Suite (issue 6): agents 5/10/20/50/100 × live answer 0.10/0.20/0.35 × mean talk 90/180/300 s
 (lognormal, sd = mean/2), wrap-up fixed 15 s, abandonment limit 3 %, connect window 2 s,
@@ -18,7 +19,9 @@ docs/simulations.md, "Patience"); ``--amd-to-free-agent`` sends AMD's machine ve
 an agent free at that instant, else hangs up (docs/pacing.md, "Machine verdicts to free
 agents"); ``--patience '{dist = "exponential", mean = 5}'`` (a TOML inline table, any
 scenario law) sets it in either case. ``--decision-interval s``: the engine's pacing clock
-(the campaign's ``decision_interval``, 1 s by default).
+(the campaign's ``decision_interval``, 1 s by default). ``--predictive-params K=V,...``
+sets the predictive column's parameters (checked as ``--policy predictive:K=V,...``);
+``--per-replication`` prints each replication's share and worst window per cell.
 
 Share = talk fraction ÷ the practical limit (``simulations.metrics.practical_talk_limit``:
 E[talk] ÷ (E[talk] + E[wrap] + agent time on machines per live contact); docs/pacing.md).
@@ -113,6 +116,18 @@ def _patience_law(parser: argparse.ArgumentParser, text: str) -> dict:
     return spec
 
 
+def _predictive_params(parser: argparse.ArgumentParser, text: str) -> dict:
+    """``--predictive-params``: ``K=V,...`` checked as ``--policy predictive:K=V,...`` is
+    (an unknown name or a value out of range is refused, never dropped)."""
+    from pacing_models.errors import InvalidParameterError
+    from pacing_models.params import parse_policy_spec
+
+    try:
+        return dict(parse_policy_spec(f"predictive:{text}").params)
+    except InvalidParameterError as error:
+        parser.error(f"--predictive-params: {error}")
+
+
 def _history_priors(live: float, talk: float) -> dict:
     """What a campaign with history would pass: the scenario's own rates as priors."""
     return {"prior_live_answer": live, "prior_talk_mean": talk, "prior_talk_sd": talk / 2,
@@ -142,6 +157,8 @@ def _one(job: tuple) -> tuple:
         policy, params = "predictive", {"aim_cap": aim_cap}
     elif level is not None:
         policy, params = "ratio", {"dial_level": level}
+    elif column == "predictive":
+        params = dict(machines.get("predictive_params", {}))
     scenario = _scenario(agents, live, talk, shift, machines)
     started = time.process_time()
     tally = Simulation(scenario, policy, seed=1, replication=replication, params=params).run()
@@ -293,7 +310,14 @@ def main() -> None:
                         help="seconds between the engine's pacing decisions (default 1)")
     parser.add_argument("--static-step", type=float, default=0.02,
                         help="step of the dial levels the best-static search tries")
+    parser.add_argument("--predictive-params", default="",
+                        help="KEY=VALUE,... for the predictive column (checked as "
+                             "`--policy predictive:...`), e.g. 'aim_cap=1,margin_z=1'")
+    parser.add_argument("--per-replication", action="store_true",
+                        help="also print each replication's share / worst window per cell")
     args = parser.parse_args()
+    if args.predictive_params:
+        MACHINES["predictive_params"] = _predictive_params(parser, args.predictive_params)
     if not 0.0 < args.decision_interval <= 60.0:
         parser.error(f"--decision-interval must be in (0, 60] s, got {args.decision_interval}")
     MACHINES["decision_interval"] = args.decision_interval
@@ -380,6 +404,15 @@ def main() -> None:
                 tally.setdefault(target, []).append(ok)
                 verdict_lines.append(f"{'PASS' if ok else 'FAIL'} {target:<13} agents={a} "
                                      f"live={p:.2f} talk={t:g}: {detail}")
+    if args.per_replication:
+        lines.append("")
+        lines.append("per replication (share / worst window, replications 0, 1, …):")
+        for key in sorted(runs):
+            for c in columns:
+                rs = runs[key].get(c)
+                if rs and c != STATIC:
+                    lines.append(f"{key[0]:>6} {key[1]:>5.2f} {key[2]:>5.0f} {c}: " + ", ".join(
+                        f"{share:.4f} / {abandon:.2%}" for share, abandon in rs))
     lines.append("")
     lines.extend(verdict_lines)
     lines.append("")
@@ -391,6 +424,8 @@ def main() -> None:
            f"patience from {args.amd_silence:g} s before the verdict"
            + (", machine verdicts to free agents" if args.amd_to_free_agent else "") + ")"
            if args.amd else "AMD off") + f"; patience {MACHINES['patience']}"
+    if args.predictive_params:
+        lines.append(f"predictive parameters: {args.predictive_params}")
     lines.append(f"machines {args.machine:g} of dials, {amd}; best static step "
                  f"{args.static_step:g}")
     lines.append(f"shift {args.hours:g} h × {args.days} day(s), {reps} replication(s) per "
