@@ -325,25 +325,36 @@ class StateFollow:
         return self.applied.reason if self.applied.paused else None
 
     async def check_once(self) -> None:
+        """Read the stored state once and apply the reading. A read the database thread has
+        not answered within a poll counts as unreadable, poll after poll, while it is
+        awaited. The read is this call's own: cancelling the call cancels it, so no reading
+        is applied (or logged) after the run has ended."""
         runner = self.runner
-        task = asyncio.ensure_future(runner.db.call(read_state, runner))
-        while True:
-            try:
-                state = await asyncio.wait_for(asyncio.shield(task), STATE_POLL)
-            except TimeoutError:
+        read = asyncio.ensure_future(runner.db.call(read_state, runner))
+        try:
+            # asyncio.wait, not wait_for(shield(...)): on Python 3.11 wait_for swallows a
+            # cancellation that arrives as its awaitable completes, and the follower then
+            # outlived the runner's stop (its TaskGroup waited forever: `dialer run` hung).
+            while not (await asyncio.wait({read}, timeout=STATE_POLL))[0]:
                 # The database thread is busy or stuck: count the time, keep waiting.
                 self.apply(self.follower.failed(self.clock(), "no answer from the database"))
-                continue
-            except Exception as error:
-                self.apply(self.follower.failed(self.clock(), f"{error}"[:200]))
-                return
-            self.apply(self.follower.read(self.clock(), state))
+        finally:
+            if not read.done():
+                read.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await read
+        try:
+            state = read.result()
+        except Exception as error:
+            self.apply(self.follower.failed(self.clock(), f"{error}"[:200]))
             return
+        self.apply(self.follower.read(self.clock(), state))
 
     async def run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.poke.wait(), STATE_POLL)
+                async with asyncio.timeout(STATE_POLL):  # not wait_for (see check_once)
+                    await self.poke.wait()
             self.poke.clear()
             await self.check_once()
 
