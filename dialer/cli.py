@@ -172,6 +172,7 @@ def run(
     from dialer.runner.demo import SimulatedDesk
     from dialer.runner.errors import RunnerSettingsError
     from dialer.runner.report import format_report, run_report
+    from dialer.runner.run_end import EndWatch
     from dialer.runner.runner import Runner
     from dialer.runner.settings import (
         DEFAULT_SWITCH,
@@ -205,10 +206,12 @@ def run(
     store = CampaignStore.open(url)
     _warn_stored_zones(store, campaign)
     started = time.time()
+    end_watch = EndWatch()  # a stop that overruns its bound exits 5 with every stack
 
     async def main() -> tuple[dict, int]:
         runner = Runner(settings, store, login_agents=login_agents, agents=agent,
                         control_socket=settings.control_socket)
+        runner.end_watch = end_watch
         if simulate_agents:
             runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (3.0, 8.0),
                                                    random.Random())
@@ -230,6 +233,7 @@ def run(
     finally:
         store.close()
     typer.echo(json.dumps(report, default=str) if as_json else format_report(report))
+    end_watch.disarm()
     if report.get("ended_because") and not as_json:
         typer.echo(f"ended: {report['ended_because']}", err=True)
     if code:

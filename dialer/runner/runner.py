@@ -79,6 +79,7 @@ from dialer.runner.inbound_calls import InboundCalls
 from dialer.runner.inbound_stop import voicemail_deadline, voicemails_note
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
+from dialer.runner.run_end import CLOSE_WAIT, END_BOUND, HANG_UP_WAIT, TASK_END_WAIT, EndWatch
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.state_follow import StateFollow
 from dialer.runner.stats import RunnerStats
@@ -188,6 +189,9 @@ class Runner:
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.alerts.follow = self.state_follow  # who paused, for the pause alert
         self.stop_requested = asyncio.Event()
+        self.end_watch: EndWatch | None = None
+        """The process's last resort when the stop overruns its bound (``dialer run`` sets
+        it; run_end.py): moved as the stop goes on, from the stop's start to the exit."""
         self.control_socket = control_socket
         self.watchers = Watchers()
         """Agent desktops and wallboards following this runner (``{"op": "watch"}``)."""
@@ -304,9 +308,15 @@ class Runner:
                 self.ready.set()
                 await self._loop(duration)
             finally:
+                if self.end_watch is not None:
+                    self.end_watch.tighten(time.monotonic() + END_BOUND, "closing: the "
+                                           "background tasks and the last database work")
                 for task in background:
                     task.cancel()
-                await self._close()
+                try:
+                    await self._close_within(CLOSE_WAIT)
+                finally:
+                    await _end_tasks(background)
 
     # --- start and stop --------------------------------------------------------------------
 
@@ -372,6 +382,26 @@ class Runner:
         if self.on_agent_change is not None:
             self.on_agent_change(change)
 
+    def _watch_end(self, seconds: float, what: str) -> None:
+        """The run must have ended ``seconds`` from now plus ``END_BOUND`` (run_end.py)."""
+        if self.end_watch is not None:
+            self.end_watch.arm(time.monotonic() + seconds + END_BOUND, what)
+
+    async def _close_within(self, seconds: float) -> None:
+        """``_close`` bounded: a database that stops answering at the end must not keep the
+        process alive; what was not committed is said, and the run ends with an error."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self._close()
+        except TimeoutError:
+            pending = self.db.pending_operations
+            self.db.abandon()
+            raise RunnerError(
+                f"the database did not answer within {seconds:g} s while the run closed: "
+                f"{pending} journal writes not committed (the next start's recovery settles "
+                "the attempts they would have closed); leads still claimed return to the "
+                "pool when their claims expire") from None
+
     async def _close(self) -> None:
         # Every lead still claimed by this process (held in the hopper, waiting for a
         # callback agent, or claimed by a refill cut short) goes back to the pool.
@@ -410,6 +440,8 @@ class Runner:
                 self.phase.stopping = True
                 self.hopper.closed = True
                 drain_deadline = now + self.settings.stop_grace
+                self._watch_end(self.settings.stop_grace + HANG_UP_WAIT,
+                                "stopping: calls in progress finishing")
                 log.info("stopping: no new dials; %d calls in progress", len(engine.calls))
                 if self.inbound.served:
                     # Callers waiting in the queues are kept as callbacks (or hear the
@@ -441,9 +473,12 @@ class Runner:
                     if finishing:
                         voicemails_kept = True
                         drain_deadline = voicemail_deadline(finishing, now)
+                        self._watch_end(drain_deadline - now + HANG_UP_WAIT,
+                                        "stopping: callers leaving a voicemail")
                     else:
                         hung_up = True
-                        drain_deadline = now + 5.0
+                        drain_deadline = now + HANG_UP_WAIT
+                        self._watch_end(HANG_UP_WAIT, "stopping: hang-ups to be confirmed")
             wake = engine.next_wakeup()
             delay = 0.0 if wake is None else max(0.0, min(wake - now, 1.0))
             if inbox.empty() and delay > 0:
@@ -645,6 +680,26 @@ class Runner:
 
     def outcome_counts(self) -> dict[str, int]:
         return dict(self.stats.outcomes)
+
+
+async def _end_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Wait for the cancelled background tasks to end, ``TASK_END_WAIT`` at a time; one that
+    ignored its cancellation (asyncio.wait_for on Python 3.11 can swallow one) is cancelled
+    again, and named in the log, so a stop never waits on it unsaid."""
+    pending = [task for task in tasks if not task.done()]
+    for attempt in (1, 2):
+        if not pending:
+            return
+        _, still = await asyncio.wait(pending, timeout=TASK_END_WAIT)
+        pending = [task for task in tasks if task in still]
+        if pending and attempt == 1:
+            log.warning("%s did not end %g s after the stop cancelled them: cancelled again",
+                        ", ".join(task.get_name() for task in pending), TASK_END_WAIT)
+            for task in pending:
+                task.cancel()
+    if pending:
+        log.error("%s do not end when cancelled: the run cannot end cleanly",
+                  ", ".join(task.get_name() for task in pending))
 
 
 def _first_user_error(group: BaseExceptionGroup) -> DialerError | None:
