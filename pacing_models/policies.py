@@ -66,6 +66,9 @@ class ProgressivePolicy(_NoLearning):
     name = "progressive"
     # What it reads, so the engine builds no per-agent elapsed-time tuples it would ignore.
     state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting"})
+    same_state_same_decision = True
+    """Its decision is a function of ``state_fields`` alone (no learning, no clock): the
+    engine may hand out an earlier decision again for the same figures."""
 
     def __init__(self) -> None:
         self._decisions = _Decisions()
@@ -120,6 +123,8 @@ class PowerPolicy(_NoLearning):
     name = "power"
     state_fields = frozenset({"agents_free", "ringing_lines", "answered_waiting",
                               "lines_per_agent"})
+    same_state_same_decision = True
+    """Its decision is a function of ``state_fields`` and its own fixed ratio alone."""
 
     def __init__(self, lines_per_agent: float | None = None) -> None:
         if lines_per_agent is not None and not (1.0 <= lines_per_agent <= 50.0):

@@ -120,6 +120,30 @@ def elapsed_fields_needed(
     return tuple(name in declared for name in _ELAPSED_FIELDS)  # type: ignore[return-value]
 
 
+_COUNTED_FIELDS = frozenset({"agents_free", "ringing_lines", "answered_waiting",
+                             "agents_logged_in", "lines_per_agent", "decision_interval"})
+"""The ``PacingState`` fields a decision may be reused on (``reuses_decisions``): counts the
+engine keeps (the decision's key) and the campaign's constants."""
+_DECISIONS_KEPT = 4096
+"""Decisions kept by their key (then it starts afresh): bounded memory."""
+
+
+def reuses_decisions(policy: PacingPolicy) -> bool:
+    """Whether the engine may hand ``policy``'s decision out again, without building the
+    state or asking the policy, when the state's counts are those of an earlier decision.
+
+    Only for a policy that says so (``same_state_same_decision``: its decision is a function
+    of its declared ``state_fields`` alone, with no learning and no clock, as progressive
+    and power are) and whose ``state_fields`` are all among ``_COUNTED_FIELDS``: then equal
+    counts (free agents, lines in flight, answered calls waiting, agents logged in) under
+    the same campaign settings make an equal decision. The promise is the policy's own or
+    its own class's, never inherited: a subclass may decide on more."""
+    said = getattr(policy, "__dict__", {}).get(
+        "same_state_same_decision", vars(type(policy)).get("same_state_same_decision"))
+    declared = getattr(policy, "state_fields", None)
+    return said is True and declared is not None and _COUNTED_FIELDS.issuperset(declared)
+
+
 @dataclass(frozen=True, slots=True)
 class DialingServices:
     """What the dialing side may ask of the engine that owns it (and nothing more)."""
@@ -187,6 +211,12 @@ class Dialing:
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
         self._state_builds = elapsed_fields_needed(services.policy())
         """For the policy's decisions: build busy, wrap, ringing, free, verdict tuples?"""
+        self._decisions: dict[tuple[int, int, int, int], PacingDecision] | None = (
+            {} if reuses_decisions(services.policy()) else None)
+        """The policy's decisions by the counts they were made on (``reuses_decisions``);
+        None: every decision builds the state and asks the policy."""
+        self._decisions_config = config
+        """The settings the kept decisions were made under (a retune clears them)."""
         self._fixed_caller_id: CallerIdChoice | None = None
         """Without a pool: the choice of the config's number, made once."""
         self.paused = False
@@ -199,6 +229,7 @@ class Dialing:
         """A retune put a new policy in place: build the fields it reads from the next
         decision on (``CampaignConfigError`` if it names fields ``PacingState`` lacks)."""
         self._state_builds = elapsed_fields_needed(policy)
+        self._decisions = {} if reuses_decisions(policy) else None
 
     def on_dialing_paused(self, event: DialingPaused) -> None:
         """A supervisor pauses or resumes the campaign's dialing (``pace``, ``dial``)."""
@@ -290,8 +321,36 @@ class Dialing:
                 0, f"preview dialing: {len(self.desk.previews)} lead(s) on agents' screens")
             return
         builds = self._state_builds
-        state = self.pacing_state(now, builds)
-        reserve = self.inbound.decision_reserve(now)
+        decisions = self._decisions
+        if decisions is not None:
+            # A policy whose decision is a function of the counts (``reuses_decisions``):
+            # the state is built, and the policy asked, only for counts not seen before
+            # (a decision every second, most of them on the same counts as an earlier one).
+            # The ledger is pruned at every decision as ``pacing_state`` does (its period
+            # moves with the clock), and the blending reserve is asked first (it may keep
+            # agents), as below.
+            self.ledger.prune(now)
+            reserve = self.inbound.decision_reserve(now)
+            if not reserve:
+                pool = self.pool
+                lines = pool.lines
+                key = (len(pool.ready), len(self.dialing),
+                       lines.outbound_waiting if lines.outbound else 0, pool.logged_in)
+                if self.config is not self._decisions_config:
+                    decisions.clear()
+                    self._decisions_config = self.config
+                decision = decisions.get(key)
+                if decision is None:
+                    if len(decisions) >= _DECISIONS_KEPT:
+                        decisions.clear()
+                    policy = self._policy
+                    decision = decisions[key] = policy().decide(self.pacing_state(now, builds))
+                self._launch(decision, now, out)
+                return
+            state = self.pacing_state(now, builds)
+        else:
+            state = self.pacing_state(now, builds)
+            reserve = self.inbound.decision_reserve(now)
         if reserve:
             # Blending: the agents the inbound queues need are not the campaign's to dial for.
             if builds[5]:
@@ -300,7 +359,10 @@ class Dialing:
                 state = self.pacing_state(now, (True, True, True, builds[3], True, False))
             state = apply_reserve(state, reserve)
         policy = self._policy  # read, then called: ``self._policy()`` is an unspecialised
-        decision = policy().decide(state)  # LOAD_METHOD of an instance attribute (3.11)
+        self._launch(policy().decide(state), now, out)  # LOAD_METHOD of an instance attribute
+
+    def _launch(self, decision: PacingDecision, now: float, out: list[Command]) -> None:
+        """Place the calls ``decision`` asks for (``pace``'s second half)."""
         self.last_decision = decision
         n = decision.calls_to_launch
         if n <= 0 or not self.switches_up:

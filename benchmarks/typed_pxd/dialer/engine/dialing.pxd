@@ -7,6 +7,8 @@ from dialer.engine.calls cimport Call
 
 cdef class Dialing:
     cdef public object _amd_abandons
+    cdef public object _decisions
+    cdef public object _decisions_config
     cdef public object _dial_waits
     cdef public object _emit
     cdef public object _fixed_caller_id
