@@ -237,6 +237,10 @@ class Runner:
         up at once; the journal is still closed and the agents logged out before exit."""
         if self.stopping or self.stop_requested.is_set():
             self.phase.hanging_up = True
+        elif self.end_watch is not None:
+            # Armed here too, not only when the loop sees the request: a loop stuck on an
+            # await would never see it, and the process must still end.
+            self._watch_end(self.settings.stop_grace + HANG_UP_WAIT, "stopping: told to stop")
         self.stop_requested.set()
 
     def post(self, event: Event) -> None:
@@ -429,6 +433,9 @@ class Runner:
         assert engine is not None
         clock = self.clock
         end_at = None if duration is None else clock() + duration
+        if duration is not None:  # the bound holds even if the loop never sees its end
+            self._watch_end(duration + self.settings.stop_grace + HANG_UP_WAIT,
+                            "dialing for --duration")
         drain_deadline: float | None = None
         hung_up = False
         voicemails_kept = False

@@ -11,6 +11,7 @@ cancel at every step of that window (counted in event-loop turns, not seconds).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -161,6 +162,39 @@ def _runner_scenario(
 
     try:
         return asyncio.run(scenario())
+    finally:
+        store.close()
+
+
+def _stuck_runner(tmp_path, during: Callable[[Runner], Awaitable[None]]) -> None:
+    """A runner whose ``during`` runs while it is up; then it is cancelled (its loop is
+    made never to end by the test)."""
+    from dialer.runner.demo import demo_switch_files
+    from simulations.switch.embedded import running_switch
+    from simulations.switch.switch import SwitchSettings
+    from tests.dialer.runner.runner_kit import make_store, settings_for, us_hours_clock
+
+    clock = us_hours_clock()
+    store = make_store(
+        tmp_path, agents=1, leads=0, amd_enabled=False, pacing_policy="progressive", clock=clock
+    )
+
+    async def scenario() -> None:
+        async with running_switch(
+            settings=SwitchSettings(speed=1.0, sound_files=demo_switch_files()), seed=5
+        ) as sim:
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=0.1), store, clock=clock)
+            main = asyncio.create_task(runner.run())
+            await runner.ready.wait()
+            try:
+                await during(runner)
+            finally:
+                main.cancel()
+                with contextlib.suppress(BaseException):
+                    await main
+
+    try:
+        asyncio.run(scenario())
     finally:
         store.close()
 
@@ -332,3 +366,33 @@ def test_the_end_watch_fires_once_past_its_deadline_and_never_once_disarmed():
     calm.arm(1.0, "closing")
     calm.disarm()  # the run ended: the thread is gone, and never fires
     assert not calm.fired and fired == ["closing"]
+
+
+def test_a_stop_the_loop_never_sees_still_ends_the_process(tmp_path, monkeypatch):
+    """The main loop is stuck on an await (here: handling an event never returns), so it
+    never sees the stop: the end watch armed by ``stop()`` itself still fires (``dialer
+    run`` then writes every stack and exits 5). Before, only the loop armed it."""
+    from dialer.runner.run_end import EndWatch
+
+    monkeypatch.setattr(runner_module, "END_BOUND", 0.2, raising=False)
+    fired: list[str] = []
+    expired = threading.Event()
+
+    def on_expiry(what: str) -> None:
+        fired.append(what)
+        expired.set()
+
+    async def stuck_loop(self: Runner, duration: float | None) -> None:
+        await asyncio.Event().wait()  # an await that never returns
+
+    async def stop_a_stuck_loop(runner: Runner) -> None:
+        runner.end_watch = EndWatch(on_expiry)
+        runner.stop()
+        await asyncio.to_thread(expired.wait, RUN_END_LIMIT)
+
+    monkeypatch.setattr(Runner, "_loop", stuck_loop)
+    try:
+        _stuck_runner(tmp_path, stop_a_stuck_loop)
+    finally:
+        expired.set()
+    assert fired == ["stopping: told to stop"]
