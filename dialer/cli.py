@@ -222,6 +222,7 @@ def run(
                              detail=pacing_detail)
         async with console.showing():
             await runner.run(duration)
+        end_watch.disarm()  # stopped and closed; the summary is a read, not the stop
         report = await asyncio.to_thread(run_report, store, campaign, runner, started)
         ended = runner.state_follow.end_reason
         if ended:  # the campaign's stored state ended the run: the last line says why
@@ -233,7 +234,6 @@ def run(
     finally:
         store.close()
     typer.echo(json.dumps(report, default=str) if as_json else format_report(report))
-    end_watch.disarm()
     if report.get("ended_because") and not as_json:
         typer.echo(f"ended: {report['ended_because']}", err=True)
     if code:

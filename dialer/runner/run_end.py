@@ -28,7 +28,7 @@ CLOSE_WAIT = 30.0
 """Seconds the closing database work (the last journal writes, claims released, the audit
 anchor) may take; past it the run ends with an error naming what was not done."""
 END_BOUND = 60.0
-"""Seconds from the moment the last call was settled (or given up) to the process's exit:
+"""Seconds from the moment the last call was settled (or given up) to the runner's return:
 ``2 * TASK_END_WAIT + CLOSE_WAIT`` and the switches' settling, with room for a loaded host."""
 EXIT_NOT_ENDED = 5
 """``dialer run`` exit status when it could not end cleanly within its bound."""
