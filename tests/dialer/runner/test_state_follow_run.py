@@ -56,8 +56,11 @@ def test_pause_start_and_stop_from_the_command_line_reach_a_running_process(tmp_
         async with running_switch(settings=SwitchSettings(speed=1.0,
                                                           sound_files=demo_switch_files()),
                                   fate_source=CALLEES, seed=7) as sim:
-            runner = Runner(settings_for(tmp_path, sim.url), store, login_agents=True,
-                            clock=clock)
+            # A grace longer than the demo campaign's 20-s ring timeout: the stop is
+            # stored just after a dial, and an unanswered one rings out within it
+            # (with the default 10 s it was hung up now and then: a flaky failure).
+            runner = Runner(settings_for(tmp_path, sim.url, stop_grace=30.0), store,
+                            login_agents=True, clock=clock)
             main = asyncio.create_task(runner.run())
             await runner.ready.wait()
             engine = runner.engine
