@@ -91,19 +91,18 @@ campaign_app = typer.Typer(help="Create, inspect, edit, start/stop and delete ca
 
 def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
     from campaigns.errors import CampaignError
+    from dialer.config_numbers import from_flag
 
     changes: dict[str, Any] = {}
     for pair in pairs or []:
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
             raise CampaignError(f"--set {pair!r}: write KEY=VALUE")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as error:
-            if raw.lstrip()[:1] in ("{", "["):  # meant as JSON: say where it broke
-                raise CampaignError(f"--set {key.strip()}: not valid JSON: {error.msg} at "
-                                    f"character {error.pos + 1} of {raw!r}") from None
-            value = raw
+        try:  # JSON when it parses, else the text; marked as typed here (config_numbers)
+            value = from_flag(raw)
+        except json.JSONDecodeError as error:  # meant as JSON: say where it broke
+            raise CampaignError(f"--set {key.strip()}: not valid JSON: {error.msg} at "
+                                f"character {error.pos + 1} of {raw!r}") from None
         # A dotted key sets one field of a section: compliance.safe_harbor.names_seller=true
         *path, last = key.strip().split(".")
         section = changes
