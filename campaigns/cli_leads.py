@@ -1,4 +1,4 @@
-"""``dialer leads import|list|export|delete|purge|lists|enable|disable|fix-zones``."""
+"""``dialer leads import|list|export|delete|purge|lists|enable|disable|fix-zones|edit``."""
 
 from __future__ import annotations
 
@@ -443,6 +443,38 @@ def leads_fix_zones(
                       highlight=False)
     verb = "would rewrite" if dry_run else "rewrote"
     console.print(f"{verb} {len(fixable):,} leads' zones; {len(left):,} left for a human "
-                  "(a lead never dialed can be deleted with `dialer leads delete --phone` and "
-                  "imported again with its zone)"
+                  f"(set each with `dialer leads edit {campaign} LEAD --timezone ZONE`)"
                   if fixes else "no lead is stored with a refused time zone", highlight=False)
+
+
+@leads_app.command("edit")
+def leads_edit(
+    campaign: CampaignArg,
+    lead: Annotated[str, typer.Argument(help="The lead's id (`dialer leads list`) or its "
+                                        "number in E.164 (+12015550123).")],
+    timezone: Annotated[str | None, typer.Option(
+        "--timezone", help="The callee's IANA time zone, e.g. America/Chicago (never an "
+        "abbreviation such as EST: it has no summer time).")] = None,
+    db: DbOption = None,
+    home: HomeOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change one lead: its time zone (the campaign's schedule reads it; the calling-hours
+    rules use it with the number's area code and the lead's state)."""
+    from campaigns.lead_edits import LeadEditError, edit_lead_zone
+
+    if timezone is None:
+        raise LeadEditError("nothing to change: give --timezone ZONE")
+    store = open_store(db, home)
+    edit = edit_lead_zone(store, campaign, lead, timezone)
+    if as_json:
+        emit({"campaign": campaign, "lead": edit.lead_id, "phone": edit.phone,
+              "timezone": {"before": edit.before, "after": edit.after},
+              "warnings": list(edit.warnings)})
+        return
+    console = make_console()
+    console.print(f"lead {edit.lead_id} ({edit.phone}): timezone {edit.before or 'none'} -> "
+                  f"{edit.after}", highlight=False)
+    for warning in edit.warnings:
+        make_console(stderr=True).print(f"warning: lead {edit.lead_id}: {warning}",
+                                        highlight=False, soft_wrap=True)

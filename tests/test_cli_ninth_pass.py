@@ -163,3 +163,50 @@ def test_no_toml_string_is_ever_read_as_a_number_of_a_queue(path, text):
     (error,) = caught.value.errors()
     assert tuple(str(p) for p in error["loc"]) == path
     assert "a number is meant, got the text" in error["msg"]
+
+
+# 2. one lead's zone, set by hand
+
+def _import(home: Path) -> None:
+    path = home / "leads.csv"
+    path.write_text("phone,state\n2015550100,NJ\n2015550101,NJ\n")
+    ok("leads", "import", "spring", str(path), "--yes")
+
+
+def _zones(home: Path) -> dict[str, str]:
+    return {row["phone"]: row["timezone"] for row in ok("leads", "list", "spring")["leads"]}
+
+
+def test_a_leads_zone_is_set_by_id_or_number(home):
+    _import(home)
+    first = ok("leads", "list", "spring")["leads"][0]
+    done = ok("leads", "edit", "spring", str(first["id"]), "--timezone", "America/New_York")
+    assert done["timezone"] == {"before": first["timezone"], "after": "America/New_York"}
+    assert done["warnings"] == []
+    assert _zones(home)[first["phone"]] == "America/New_York"
+    done = ok("leads", "edit", "spring", "+12015550101", "--timezone", "America/Chicago")
+    assert "time zone America/Chicago is not a zone of state NJ" in done["warnings"][0]
+    assert _zones(home)["+12015550101"] == "America/Chicago"  # written, as import does
+
+
+@pytest.mark.parametrize(("zone", "said"), [
+    ("EST", "--timezone: EST is UTC-5 all year, with no summer time; did you mean "
+     "America/New_York?"),
+    ("UTC", "--timezone: UTC is no callee's local time"),
+    ("Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+    ("America/New_York,EST5EDT", "EST5EDT is a POSIX rule"),
+])
+def test_a_zone_an_import_refuses_is_refused_and_nothing_written(home, zone, said):
+    _import(home)
+    before = _zones(home)
+    lead = ok("leads", "list", "spring")["leads"][0]["id"]
+    assert said in refused("leads", "edit", "spring", str(lead), "--timezone", zone)
+    assert _zones(home) == before
+
+
+def test_a_lead_that_is_not_there_is_named(home):
+    _import(home)
+    assert "lead '999': no such lead in this campaign" in refused(
+        "leads", "edit", "spring", "999", "--timezone", "America/Chicago")
+    assert "nothing to change: give --timezone ZONE" in refused("leads", "edit", "spring",
+                                                               "1")
