@@ -9,7 +9,6 @@ create or migrate the database: they ask for ``dialer db upgrade`` instead.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from typing import TYPE_CHECKING, Annotated, Any
@@ -30,8 +29,7 @@ from campaigns.cli_common import (
 )
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
+    from campaigns.cli_running import RunningDialers
     from campaigns.store import CampaignStore
 
 NameArg = Annotated[str, typer.Argument(help="Campaign name (or id).")]
@@ -145,13 +143,13 @@ def _note_running_campaign(store: Any, name: str, changes: dict[str, Any],
     caller IDs are built once): an edit that lowered the abandonment target or the pacing
     looked applied while the process went on dialing as before. Say so on stderr."""
     from campaigns.cli_common import data_home
-    from dialer.runner.running import sightings
+    from campaigns.cli_running import running
 
     kept = sorted(set(changes) - set(LIVE_SETTINGS))
     if not kept:
         return
     try:
-        seen = sightings(store, home or data_home(), name, now=now())
+        seen = running().sightings(store, home or data_home(), name, now=now())
     except Exception:  # advisory: the edit is saved; a socket path too long for AF_UNIX,
         return         # say, must not turn it into an error
     if not seen.found:
@@ -553,8 +551,13 @@ def campaign_delete(
 def _transition_command(target: str, verb: str) -> None:
     def command(name: NameArg, db: DbOption = None, home: HomeOption = None,
                 as_json: JsonOption = False) -> None:
+        from campaigns.cli_running import running
+
+        told = running()
         campaign = open_store(db, home).transition_campaign(name, target, at=now())
-        _tell_running(campaign.name, home)
+        # A process running it under this data directory reads the state now rather than
+        # within STATE_LAG (any other process reads it at its next poll).
+        told.tell_state(home or data_home(), campaign.name)
         if as_json:
             emit({"name": campaign.name, "state": campaign.state})
         else:
@@ -564,36 +567,17 @@ def _transition_command(target: str, verb: str) -> None:
     campaign_app.command(verb)(command)
 
 
-def _tell_running(name: str, home: Path | None) -> None:
-    """A process running the campaign under this data directory reads its state now
-    (control op ``campaign_state``) rather than within ``STATE_LAG`` (any other process,
-    on this host under another home or on another host, reads it at its next poll)."""
-    from dialer.runner.control import request_sync
-    from dialer.runner.errors import ControlSocketError, RunnerSettingsError
-    from dialer.runner.settings import control_socket_path
-
-    try:
-        unnamed = control_socket_path(home or data_home(), name)
-    except RunnerSettingsError:
-        # A data directory too deep for a Unix socket's path: no process can listen there
-        # (``dialer run`` refuses it), and the stored state is already written; the change
-        # stands and is not reported as a failure.
-        return
-    paths = [unnamed, *(unnamed.parent.glob(f"{unnamed.stem}@*.sock")
-                        if unnamed.parent.is_dir() else ())]
-    for path in paths:
-        if path.exists():
-            with contextlib.suppress(ControlSocketError, OSError, ValueError):
-                request_sync(path, {"op": "campaign_state"}, timeout=2.0)
-
-
 for _target, _verb in (("running", "start"), ("paused", "pause"), ("stopped", "stop"),
                        ("archived", "archive")):
     _transition_command(_target, _verb)
 
 
-def register(app: typer.Typer) -> None:
-    """Add this package's commands and sub-apps to the root ``dialer`` app."""
+def register(app: typer.Typer, *, running: RunningDialers) -> None:
+    """Add this package's commands and sub-apps to the root ``dialer`` app; ``running``
+    answers for the dialer processes running a campaign (``campaigns.cli_running``)."""
+    from campaigns import cli_running
+
+    cli_running.use(running)
     app.add_typer(db_app, name="db")
     app.add_typer(campaign_app, name="campaign")
     from campaigns import cli_leads, cli_queues, cli_report

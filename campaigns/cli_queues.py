@@ -187,8 +187,8 @@ def _note_running(store: Any, name: str, home: Path | None) -> None:
     in the database (a process started with another home or on another host). When the
     campaign may run and neither shows it, say that this cannot be known from here, rather
     than let the edit look applied."""
+    from campaigns.cli_running import running
     from campaigns.queue_backlog import served_queues
-    from dialer.runner.running import sightings
 
     data = home or data_home()
     configs = {c.name: c.model_dump(mode="json") for c in store.survey()[0]}
@@ -197,7 +197,7 @@ def _note_running(store: Any, name: str, home: Path | None) -> None:
         if name not in served_queues([(campaign.settings or {}).get("queues") or ()],
                                      configs):
             continue
-        seen = sightings(store.store, data, campaign.name, now=now(), queue=name)
+        seen = running().sightings(store.store, data, campaign.name, now=now(), queue=name)
         applies = (f"they apply at its next start (stop it and `dialer run {campaign.name}` "
                    "again)")
         if seen.sockets:

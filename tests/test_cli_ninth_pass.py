@@ -5,6 +5,7 @@ reaching into the runner for their poke."""
 
 from __future__ import annotations
 
+import ast
 import typing
 from pathlib import Path
 
@@ -210,3 +211,51 @@ def test_a_lead_that_is_not_there_is_named(home):
         "leads", "edit", "spring", "999", "--timezone", "America/Chicago")
     assert "nothing to change: give --timezone ZONE" in refused("leads", "edit", "spring",
                                                                "1")
+
+
+# 3. campaigns never imports the runner
+
+def test_no_campaigns_module_imports_the_runner():
+    """The campaign commands reach running processes through ``campaigns.cli_running``
+    (the runner's implementation handed in by ``cli.build_app``); imports inside functions
+    count too (``campaigns/cli.py`` imported ``dialer.runner.control`` for its poke)."""
+    found = []
+    for path in sorted((ROOT / "campaigns").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            found += [f"{path.name}: {n}" for n in names if n.startswith("dialer.runner")]
+    assert found == []
+
+
+class _Told:
+    def __init__(self):
+        self.told = []
+
+    def tell_state(self, data, campaign):
+        from campaigns.cli_common import read_store
+
+        self.told.append((data, campaign, read_store(None, None).campaign(campaign).state))
+
+    def sightings(self, store, data, campaign, *, now, queue=None):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(found=True, sockets=("b",), owners=())
+
+
+def test_a_state_change_and_an_edit_ask_what_the_composing_cli_handed_in(home, monkeypatch):
+    """After the state is stored, the campaign commands poke through the implementation
+    ``cli.build_app`` gave them (the runner's, ``dialer.running_notice``), with the data
+    directory and the campaign; an edit asks it which processes keep the old settings."""
+    from campaigns import cli_running
+    from dialer.running_notice import RUNNER_PROCESSES
+
+    assert cli_running.running() is RUNNER_PROCESSES
+    fake = _Told()
+    monkeypatch.setattr(cli_running, "_running", fake)
+    assert ok("campaign", "pause", "spring")["state"] == "paused"
+    assert fake.told == [(home, "spring", "paused")]
+    result = dialer("campaign", "edit", "spring", "--set", "ring_timeout=30")
+    assert result.exit_code == 0, result.output
+    assert "note: campaign spring's running process (--instance b) keeps ring_timeout" in \
+        " ".join(result.stderr.split())
