@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from dialer.config_numbers import FlagText
 from dialer.engine.queue_config import QueueConfig
 
 OPEN = {"timezone": "America/New_York", "days": {"mon": "09:00-17:00"}}
@@ -16,11 +17,12 @@ def queue(**settings) -> QueueConfig:
     return QueueConfig.model_validate({"name": "sales", **settings})
 
 
-@pytest.mark.parametrize("setting", [
-    {"handle_time": float("inf")}, {"handle_time": "nan"},
-    {"max_wait": "inf", "overflow": "voicemail"},
-    {"callback": {"retry_after": float("inf")}}, {"callback": {"offer_after": "inf"}},
-    {"alerts": {"longest_wait": float("inf")}}, {"priority": {"aging_per_minute": "nan"}},
+@pytest.mark.parametrize("setting", [  # text as ``--set`` passes it (a file's is refused)
+    {"handle_time": float("inf")}, {"handle_time": FlagText("nan")},
+    {"max_wait": FlagText("inf"), "overflow": "voicemail"},
+    {"callback": {"retry_after": float("inf")}}, {"callback": {"offer_after": FlagText("inf")}},
+    {"alerts": {"longest_wait": float("inf")}},
+    {"priority": {"aging_per_minute": FlagText("nan")}},
 ])
 def test_an_infinite_or_undefined_number_is_refused(setting) -> None:
     with pytest.raises(ValidationError, match="finite number"):
