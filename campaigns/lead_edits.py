@@ -40,8 +40,7 @@ def checked_zone(text: str) -> str:
     stores an area code spanning zones), or ``LeadEditError`` naming the zone meant."""
     names = [name.strip() for name in text.split(",")]
     if not any(names):
-        raise LeadEditError("--timezone: empty; write a place's IANA zone, e.g. "
-                            "America/New_York")
+        raise LeadEditError("--timezone: empty; write a place's IANA zone, e.g. America/New_York")
     for name in names:
         if not name:
             raise LeadEditError(f"--timezone {text!r}: an empty zone between commas")
@@ -58,14 +57,16 @@ def _lead(store: CampaignStore, campaign_id: int, ref: str) -> Lead:
     elif text.isdigit():
         where = Lead.id == int(text)
     else:
-        raise LeadEditError(f"lead {ref!r}: give its id (`dialer leads list`) or its number "
-                            "in E.164 (+12015550123)")
+        raise LeadEditError(
+            f"lead {ref!r}: give its id (`dialer leads list`) or its number in E.164 (+12015550123)"
+        )
     with store.read_session() as session:
-        found = session.exec(select(Lead).where(Lead.campaign_id == campaign_id,
-                                                where)).first()
+        found = session.exec(select(Lead).where(Lead.campaign_id == campaign_id, where)).first()
     if found is None:
-        raise LeadEditError(f"lead {ref!r}: no such lead in this campaign (`dialer leads "
-                            "list` shows their ids and numbers)")
+        raise LeadEditError(
+            f"lead {ref!r}: no such lead in this campaign (`dialer leads "
+            "list` shows their ids and numbers)"
+        )
     return found
 
 
@@ -76,14 +77,17 @@ def _warnings(lead: Lead, zone: str) -> tuple[str, ...]:
     from dnc.rules.zones import zone_conflict
 
     found = []
-    if conflict := zone_conflict(LeadFacts(lead.phone, time_zone=zone, state=lead.state),
-                                 RuleTables()):
+    if conflict := zone_conflict(
+        LeadFacts(lead.phone, time_zone=zone, state=lead.state), RuleTables()
+    ):
         found.append(conflict)
     area = lookup_area(lead.phone).timezone
     outside = [z for z in zone.split(",") if area and z not in area.split(",")]
     if outside:
-        found.append(f"time zone {', '.join(outside)} is not a zone of the number's area "
-                     f"code ({area.replace(',', ', ')}): the calling-hours rules use both")
+        found.append(
+            f"time zone {', '.join(outside)} is not a zone of the number's area "
+            f"code ({area.replace(',', ', ')}): the calling-hours rules use both"
+        )
     return tuple(found)
 
 
@@ -96,12 +100,19 @@ def edit_lead_zone(store: CampaignStore, campaign: str, ref: str, zone: str) -> 
     table = Lead.__table__  # type: ignore[attr-defined]
     with store.engine.begin() as connection:
         done = connection.execute(
-            table.update().where(table.c.id == lead.id, table.c.campaign_id == row.id,
-                                 table.c.timezone.is_(None) if lead.timezone is None
-                                 else table.c.timezone == lead.timezone)
-            .values(timezone=checked))
+            table.update()
+            .where(
+                table.c.id == lead.id,
+                table.c.campaign_id == row.id,
+                table.c.timezone.is_(None)
+                if lead.timezone is None
+                else table.c.timezone == lead.timezone,
+            )
+            .values(timezone=checked)
+        )
         if done.rowcount != 1:
-            raise LeadEditError(f"lead {lead.id}'s zone changed while editing (was "
-                                f"{lead.timezone}); nothing was written, run it again")
-    return ZoneEdit(lead.id or 0, lead.phone, lead.timezone, checked,
-                    _warnings(lead, checked))
+            raise LeadEditError(
+                f"lead {lead.id}'s zone changed while editing (was "
+                f"{lead.timezone}); nothing was written, run it again"
+            )
+    return ZoneEdit(lead.id or 0, lead.phone, lead.timezone, checked, _warnings(lead, checked))

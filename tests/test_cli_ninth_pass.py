@@ -30,29 +30,55 @@ def home(tmp_path, monkeypatch):
 # 1. each field takes its own kind, in every file a user writes
 
 QUEUE_FILES = [
-    pytest.param("sales.toml", 'name = "sales"\noverflow = "voicemail"\nmax_wait = "300"\n',
-                 3, 'max_wait: a number is meant, got the text "300"', id="toml-text-number"),
-    pytest.param("sales.toml", 'name = "sales"\nclosed_voicemail = "false"\n', 2,
-                 'closed_voicemail: true or false is meant, got the text "false"',
-                 id="toml-text-boolean"),
-    pytest.param("sales.toml", 'name = "sales"\n[hours]\ntimezone = 5\n'
-                 'days = {mon = "09:00-17:00"}\n', 3,
-                 'hours.timezone: a text is meant, got 5', id="toml-number-zone"),
-    pytest.param("sales.toml", 'name = "sales"\nstrategy = "skills"\n[skills]\n'
-                 'spanish = "3"\n', 3, 'skills: spanish: a number is meant, got the text "3"',
-                 id="toml-map-of-numbers"),
-    pytest.param("sales.json", '{\n  "name": "sales",\n  "service_level": {\n'
-                 '    "target": "0.8"\n  }\n}\n', 4,
-                 'service_level.target: a number is meant, got the text "0.8"',
-                 id="json-text-number"),
-    pytest.param("sales.json", '{\n  "name": "sales",\n  "callback": {"enabled": 1}\n}\n', 3,
-                 "callback.enabled: true or false is meant, got 1", id="json-number-boolean"),
+    pytest.param(
+        "sales.toml",
+        'name = "sales"\noverflow = "voicemail"\nmax_wait = "300"\n',
+        3,
+        'max_wait: a number is meant, got the text "300"',
+        id="toml-text-number",
+    ),
+    pytest.param(
+        "sales.toml",
+        'name = "sales"\nclosed_voicemail = "false"\n',
+        2,
+        'closed_voicemail: true or false is meant, got the text "false"',
+        id="toml-text-boolean",
+    ),
+    pytest.param(
+        "sales.toml",
+        'name = "sales"\n[hours]\ntimezone = 5\ndays = {mon = "09:00-17:00"}\n',
+        3,
+        "hours.timezone: a text is meant, got 5",
+        id="toml-number-zone",
+    ),
+    pytest.param(
+        "sales.toml",
+        'name = "sales"\nstrategy = "skills"\n[skills]\nspanish = "3"\n',
+        3,
+        'skills: spanish: a number is meant, got the text "3"',
+        id="toml-map-of-numbers",
+    ),
+    pytest.param(
+        "sales.json",
+        '{\n  "name": "sales",\n  "service_level": {\n    "target": "0.8"\n  }\n}\n',
+        4,
+        'service_level.target: a number is meant, got the text "0.8"',
+        id="json-text-number",
+    ),
+    pytest.param(
+        "sales.json",
+        '{\n  "name": "sales",\n  "callback": {"enabled": 1}\n}\n',
+        3,
+        "callback.enabled: true or false is meant, got 1",
+        id="json-number-boolean",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("name", "text", "line", "said"), QUEUE_FILES)
 def test_a_queue_file_value_of_another_kind_is_refused_with_file_line_and_field(
-        home, name, text, line, said):
+    home, name, text, line, said
+):
     path = home / name
     path.write_text(text)
     message = refused("queue", "create", "sales", "--file", str(path))
@@ -72,19 +98,28 @@ name = "support"
 """
 
 SCENARIO_QUEUES = [
-    pytest.param('overflow = "voicemail"\nmax_wait = "300"\n', 11,
-                 'max_wait: a number is meant, got the text "300"', id="text-number"),
-    pytest.param('[queues.callback]\nenabled = "yes"\n', 11,
-                 'callback.enabled: true or false is meant, got the text "yes"',
-                 id="text-boolean"),
-    pytest.param('agents = ["ann", 7]\n', 10, "agents: item 2: a text is meant, got 7",
-                 id="number-name"),
+    pytest.param(
+        'overflow = "voicemail"\nmax_wait = "300"\n',
+        11,
+        'max_wait: a number is meant, got the text "300"',
+        id="text-number",
+    ),
+    pytest.param(
+        '[queues.callback]\nenabled = "yes"\n',
+        11,
+        'callback.enabled: true or false is meant, got the text "yes"',
+        id="text-boolean",
+    ),
+    pytest.param(
+        'agents = ["ann", 7]\n', 10, "agents: item 2: a text is meant, got 7", id="number-name"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("extra", "line", "said"), SCENARIO_QUEUES)
 def test_a_scenario_queue_value_of_another_kind_is_refused_with_its_line(
-        tmp_path, extra, line, said):
+    tmp_path, extra, line, said
+):
     from simulations.errors import ScenarioError
     from simulations.scenario import load_scenario
 
@@ -123,8 +158,11 @@ def _numeric_paths() -> list[tuple[str, ...]]:
                 continue
             if typing.get_origin(field.annotation) in (dict, tuple):
                 continue  # a menu's options: the one below stands for them
-            inner = [a for a in (field.annotation, *typing.get_args(field.annotation))
-                     if isinstance(a, type) and issubclass(a, pydantic.BaseModel)]
+            inner = [
+                a
+                for a in (field.annotation, *typing.get_args(field.annotation))
+                if isinstance(a, type) and issubclass(a, pydantic.BaseModel)
+            ]
             if inner and inner[0] not in (Action, Ivr):  # an action is text or a table
                 walk(inner[0], (*prefix, name))
 
@@ -138,9 +176,14 @@ NUMERIC_PATHS = _numeric_paths()
 
 
 def _with(path: tuple[str, ...], value: object) -> dict:
-    config: dict = {"name": "q", "overflow": "voicemail", "ivr": {
-        "start": "main", "menus": {"main": {"prompt": ["welcome"],
-                                            "options": {"1": {"kind": "priority"}}}}}}
+    config: dict = {
+        "name": "q",
+        "overflow": "voicemail",
+        "ivr": {
+            "start": "main",
+            "menus": {"main": {"prompt": ["welcome"], "options": {"1": {"kind": "priority"}}}},
+        },
+    }
     section = config
     for key in path[:-1]:
         section = section.setdefault(key, {})
@@ -149,9 +192,14 @@ def _with(path: tuple[str, ...], value: object) -> dict:
 
 
 def test_the_numeric_paths_cover_the_sections():
-    assert {("max_wait",), ("service_level", "target"), ("callback", "offer_after"),
-            ("alerts", "queue_length"), ("ivr", "menus", "main", "timeout"),
-            ("priority", "aging_per_minute")} <= set(NUMERIC_PATHS)
+    assert {
+        ("max_wait",),
+        ("service_level", "target"),
+        ("callback", "offer_after"),
+        ("alerts", "queue_length"),
+        ("ivr", "menus", "main", "timeout"),
+        ("priority", "aging_per_minute"),
+    } <= set(NUMERIC_PATHS)
     QueueConfig.model_validate(_with(("max_wait",), 300))  # the base is valid
 
 
@@ -167,6 +215,7 @@ def test_no_toml_string_is_ever_read_as_a_number_of_a_queue(path, text):
 
 
 # 2. one lead's zone, set by hand
+
 
 def _import(home: Path) -> None:
     path = home / "leads.csv"
@@ -190,13 +239,19 @@ def test_a_leads_zone_is_set_by_id_or_number(home):
     assert _zones(home)["+12015550101"] == "America/Chicago"  # written, as import does
 
 
-@pytest.mark.parametrize(("zone", "said"), [
-    ("EST", "--timezone: EST is UTC-5 all year, with no summer time; did you mean "
-     "America/New_York?"),
-    ("UTC", "--timezone: UTC is no callee's local time"),
-    ("Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
-    ("America/New_York,EST5EDT", "EST5EDT is a POSIX rule"),
-])
+@pytest.mark.parametrize(
+    ("zone", "said"),
+    [
+        (
+            "EST",
+            "--timezone: EST is UTC-5 all year, with no summer time; did you mean "
+            "America/New_York?",
+        ),
+        ("UTC", "--timezone: UTC is no callee's local time"),
+        ("Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+        ("America/New_York,EST5EDT", "EST5EDT is a POSIX rule"),
+    ],
+)
 def test_a_zone_an_import_refuses_is_refused_and_nothing_written(home, zone, said):
     _import(home)
     before = _zones(home)
@@ -208,12 +263,13 @@ def test_a_zone_an_import_refuses_is_refused_and_nothing_written(home, zone, sai
 def test_a_lead_that_is_not_there_is_named(home):
     _import(home)
     assert "lead '999': no such lead in this campaign" in refused(
-        "leads", "edit", "spring", "999", "--timezone", "America/Chicago")
-    assert "nothing to change: give --timezone ZONE" in refused("leads", "edit", "spring",
-                                                               "1")
+        "leads", "edit", "spring", "999", "--timezone", "America/Chicago"
+    )
+    assert "nothing to change: give --timezone ZONE" in refused("leads", "edit", "spring", "1")
 
 
 # 3. campaigns never imports the runner
+
 
 def test_no_campaigns_module_imports_the_runner():
     """The campaign commands reach running processes through ``campaigns.cli_running``
@@ -222,8 +278,13 @@ def test_no_campaigns_module_imports_the_runner():
     found = []
     for path in sorted((ROOT / "campaigns").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
-                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
             found += [f"{path.name}: {n}" for n in names if n.startswith("dialer.runner")]
     assert found == []
 
@@ -257,5 +318,6 @@ def test_a_state_change_and_an_edit_ask_what_the_composing_cli_handed_in(home, m
     assert fake.told == [(home, "spring", "paused")]
     result = dialer("campaign", "edit", "spring", "--set", "ring_timeout=30")
     assert result.exit_code == 0, result.output
-    assert "note: campaign spring's running process (--instance b) keeps ring_timeout" in \
-        " ".join(result.stderr.split())
+    assert "note: campaign spring's running process (--instance b) keeps ring_timeout" in " ".join(
+        result.stderr.split()
+    )
