@@ -496,6 +496,10 @@ class QueueCallback(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=1000)
     """Why it ended without reaching the caller when a rule decided it (migration 0012):
     the compliance gate's refusal with its audit id (``compliance dial:...: ...``)."""
+    last_verdict: dict | None = Field(default=None, sa_type=sa.JSON)
+    """The compliance gate's last verdict the dialer acted on at this callback's turn
+    (migration 0014; ``dialer.runner.kept_verdicts`` writes and reads it): shown on the
+    console after a restart until the next check replaces it. None: never checked."""
 
 
 class Voicemail(SQLModel, table=True):

@@ -13,7 +13,7 @@ timezone-aware UTC.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -97,6 +97,17 @@ class QueueCallbacks:
         with self.store.session() as session:
             session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
                             .values(attempts=attempts, next_attempt_at=retry_at))
+            session.commit()
+
+    def record_verdicts(self, verdicts: Mapping[str, dict[str, Any]]) -> None:
+        """Callback id → the gate's last verdict on it (``last_verdict``, migration 0014),
+        each replacing the one before, in one transaction."""
+        if not verdicts:
+            return
+        with self.store.session() as session:
+            for callback_id, record in verdicts.items():
+                session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
+                                .values(last_verdict=record))
             session.commit()
 
     def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,

@@ -15,6 +15,8 @@ gate). A refusal is one of three kinds, read from the verdict alone:
 The engine keeps, per callback, the last verdict it acted on (``ActedVerdict``, in
 ``CallbackVerdicts``): that, not a second reading of the law, is what a supervisor is shown
 when they ask why a caller has not been called back (``dialer/engine/callback_status.py``).
+A driver that asks (``track_changes``) takes each new one (``drain``): the runner keeps it in
+the store with the callback, so it is still shown after a restart.
 """
 
 from __future__ import annotations
@@ -134,9 +136,30 @@ class CallbackVerdicts:
         self._last: dict[str, ActedVerdict] = {}
         self.ended: deque[EndedCallback] = deque(maxlen=ended_kept)
         """Most recent last."""
+        self._changed: dict[str, ActedVerdict] | None = None
+        """Verdicts acted on since the driver last took them (``drain``), once a driver
+        asked for them (``track_changes``; the simulator does not: nothing grows)."""
+
+    def track_changes(self) -> None:
+        """Keep each verdict acted on until ``drain``: the runner writes each callback's
+        last one to the store with the callback, so a restart still shows it."""
+        if self._changed is None:
+            self._changed = {}
 
     def acted(self, callback_id: str, verdict: ActedVerdict) -> None:
         self._last[callback_id] = verdict
+        changed = self._changed
+        if changed is not None:
+            changed[callback_id] = verdict
+
+    def drain(self) -> dict[str, ActedVerdict]:
+        """The verdicts acted on since the last drain (the latest per callback), cleared;
+        empty when changes are not tracked."""
+        changed = self._changed
+        if not changed:
+            return {}
+        self._changed = {}
+        return changed
 
     def last(self, callback_id: str) -> ActedVerdict | None:
         """None: the gate has not been asked about this callback (by this engine) yet."""

@@ -4,7 +4,9 @@ A supervisor asked "why has this caller not been called back?" is shown what the
 (``Engine.queue_callbacks``: in line behind others, being dialed, held, ended) and the last
 verdict of the campaign's dial-time gate the engine acted on for that callback: its reasons,
 the instant it named ("next try at 08:00 caller's local time"), its audit id, when it was
-decided; "not yet asked" before the first check. Nothing here reads the law again: a state's
+decided; "not yet asked" before the first check. After a restart, a callback the engine
+has not checked yet shows the verdict stored with it (``kept_verdicts.py``), marked "before
+the restart", until the engine's next check replaces it. Nothing here reads the law again: a state's
 stricter window or holiday, Regulation F, an attempt limit or a registry listing reach the
 console as the gate's own reasons. The caller's local time is shown as information beside
 them (where the number is placed: every zone the rules place it in), never as a verdict.
@@ -25,6 +27,7 @@ from dnc.rules.zones import place
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
+    from dialer.runner.kept_verdicts import KeptVerdicts
     from dialer.runner.runner import Runner
 
 CALLBACKS_SHOWN = 20
@@ -87,26 +90,39 @@ def queue_callbacks(runner: Runner, now: float) -> list[dict[str, Any]]:
         return []
     statuses = engine.queue_callbacks(CALLBACKS_SHOWN, now - ENDED_SHOWN_FOR)
     clock = runner.watchers.caller_clock
-    return [callback_row(status, clock, now) for status in statuses]
+    kept = getattr(getattr(runner, "inbound", None), "kept_verdicts", None)
+    return [callback_row(status, clock, now, kept) for status in statuses]
 
 
-def callback_row(status: CallbackStatus, clock: CallerClock, now: float) -> dict[str, Any]:
-    """One callback as the console shows it (JSON-ready)."""
+def callback_row(status: CallbackStatus, clock: CallerClock, now: float,
+                 kept: KeptVerdicts | None = None) -> dict[str, Any]:
+    """One callback as the console shows it (JSON-ready). ``kept``: the verdicts stored
+    before this process took the callbacks over, shown while the engine has none."""
     verdict = status.verdict
+    before_restart = False
+    if verdict is None and kept is not None and status.ended_at is None:
+        verdict = kept.restored(status.callback_id)
+        before_restart = verdict is not None
     return {"id": status.callback_id, "queue": status.queue, "number": status.number,
             "place_at": status.place_at, "attempts": status.attempts,
             "caller_time": clock.local_time(status.number, now),
             "state": status.state.value.replace("_", " "), "next_try_at": status.next_try_at,
-            "why": _why(status), "verdict": verdict_text(verdict, status.number, clock, now),
+            "why": _why(status),
+            "verdict": verdict_text(verdict, status.number, clock, now,
+                                    before_restart=before_restart),
             "verdict_kind": verdict.kind.value if verdict is not None else None,
             "verdict_at": verdict.decided_at if verdict is not None else None,
-            "decision_id": verdict.decision_id if verdict is not None else None}
+            "decision_id": verdict.decision_id if verdict is not None else None,
+            "verdict_before_restart": before_restart}
 
 
 def verdict_text(verdict: ActedVerdict | None, number: str, clock: CallerClock,
-                 now: float) -> str:
+                 now: float, *, before_restart: bool = False) -> str:
     """The gate's last verdict in a line: its reasons, and the next try in the caller's
-    local time when the verdict names one."""
+    local time when the verdict names one. ``before_restart``: a verdict read back from the
+    store, decided before this process took the callback over; the engine asks the gate
+    again at the callback's turn, so the instant it named is shown as what it named, not
+    as a next try, and the decision is marked so."""
     if verdict is None:
         return NOT_ASKED
     if verdict.kind is VerdictKind.ALLOWED:
@@ -115,13 +131,20 @@ def verdict_text(verdict: ActedVerdict | None, number: str, clock: CallerClock,
             text += f", not dialed: {verdict.not_placed}"
     else:
         text = "; ".join(verdict.shown_reasons) or "refused by the compliance gate"
-        if verdict.kind is VerdictKind.WAIT and verdict.asked_again_at is not None:
-            text += f"; next try at {clock.local_instant(number, verdict.asked_again_at, now)}"
-        elif verdict.kind is VerdictKind.RETRY and verdict.asked_again_at is not None:
+        named = verdict.earliest_allowed if before_restart else verdict.asked_again_at
+        if verdict.kind is VerdictKind.WAIT and named is not None:
+            text += (f"; {'allowed from' if before_restart else 'next try at'} "
+                     f"{clock.local_instant(number, named, now)}")
+        elif verdict.kind is VerdictKind.RETRY and verdict.asked_again_at is not None \
+                and not before_restart:
             text += (f"; asked again at "
                      f"{datetime.fromtimestamp(verdict.asked_again_at, UTC):%H:%M} UTC")
     decided = datetime.fromtimestamp(verdict.decided_at, UTC)
-    text += f" (decided {decided:%H:%M} UTC"
+    day = "" if decided.date() == datetime.fromtimestamp(now, UTC).date() \
+        else f"{decided:%a %Y-%m-%d} "
+    text += f" (decided {day}{decided:%H:%M} UTC"
+    if before_restart:
+        text += " before the restart"
     if verdict.decision_id:
         text += f", audit {verdict.decision_id}"
     return text + ")"

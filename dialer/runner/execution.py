@@ -383,8 +383,10 @@ class CommandExecution:
 
     async def execute(self, commands: list[Command]) -> None:
         """The engine's commands, in order: journals (their dials wait for the commit, in
-        ``send_dials``), store writes, agents' screens, switch commands."""
+        ``send_dials``), store writes, agents' screens, switch commands; then the gate
+        verdicts the engine acted on, to the queue callbacks' rows (kept_verdicts.py)."""
         if not commands:
+            self._keep_verdicts()
             return
         journals = [c for c in commands if isinstance(c, JournalAttempt)]
         dials: list[Originate] = []
@@ -470,6 +472,16 @@ class CommandExecution:
                 if screens and type(command) in DESK_SWITCH:
                     screens.feed(command)
         self.hopper.released.clear()
+        self._keep_verdicts()
+
+    def _keep_verdicts(self) -> None:
+        """After the commands' own writes (a callback's row is written before its first
+        verdict): each callback's last verdict to the store."""
+        inbound = self.inbound
+        if inbound is not None:
+            ops = inbound.verdict_ops()
+            if ops:
+                self.db.write(ops)  # type: ignore[arg-type]
 
     async def send_dials(self) -> None:
         """The dial sender: in journal order, each batch's originates once its journal is

@@ -48,6 +48,7 @@ from dialer.prompt_files import PromptSet, load_prompts
 from dialer.runner.callback_gate import QUEUE_CALLBACK, CallbackFacts, CallbackGate
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.kept_verdicts import KeptVerdicts
 
 log = logging.getLogger("dialer.runner")
 WATCH_EVERY = 5.0
@@ -108,10 +109,15 @@ class InboundLink:
         self.callback_gate: CallbackGate | None = None
         """The callbacks' dial-time gate (the runner's, once built): it learns each
         callback's facts when this link does, and forgets them when it finishes."""
+        self.kept_verdicts = KeptVerdicts()
+        """The gate's last verdict per callback as stored (read back at a claim: what the
+        console shows after a restart until the next check; kept_verdicts.py)."""
 
     def attach(self, engine: Engine) -> None:
-        """The runner's engine, once built (its queues' callbacks and snapshot)."""
+        """The runner's engine, once built (its queues' callbacks and snapshot); the
+        verdicts it acts on are kept for the store (``verdict_ops``)."""
         self.engine = engine
+        engine.inbound.verdicts.track_changes()
 
     def _check_staffed(self, link: CampaignLink) -> None:
         """A queue whose skill levels none of the campaign's agents has is refused: an
@@ -161,6 +167,7 @@ class InboundLink:
                 c.callback_id, c.attempts, utc(c.retry_at)))]
         if isinstance(command, QueueCallbackFinished):
             self._finished_callbacks.add(command.callback_id)
+            self.kept_verdicts.forget(command.callback_id)
             if self.callback_gate is not None:
                 self.callback_gate.forget(command.callback_id)
             status = {CallbackResult.COMPLETED: QueueCallbackStatus.COMPLETED,
@@ -191,6 +198,19 @@ class InboundLink:
             switch_node=journal.switch_id,
             compliance_decision=decision[:120] if decision else None,
             gateway=journal.gateway)
+
+    def verdict_ops(self) -> list[QueueStoreOp]:
+        """The gate verdicts the engine acted on since the last call, as one write of each
+        callback's last one to its row (``queue_callback.last_verdict``): the runner asks
+        after each batch of commands, so it lands in order with the journal."""
+        engine = self.engine
+        if engine is None:
+            return []
+        changed = engine.inbound.verdicts.drain()
+        if not changed:
+            return []
+        records = KeptVerdicts.records(changed)
+        return [QueueStoreOp(lambda: self.callbacks.record_verdicts(records))]
 
     def dialing_callback(self, call_id: str) -> bool:
         """A queue callback's dial, journaled and not ended yet (its attempt row takes the
@@ -257,6 +277,7 @@ class InboundLink:
             return []
         rows = self.callbacks.claim_callbacks(self.served, self.owner, now=utc(now), ttl=CLAIM_TTL)
         rows = [row for row in rows if row.id not in self._finished_callbacks]
+        self.kept_verdicts.restore((row.id, row.last_verdict) for row in rows)
         inquiries = self.callbacks.inquiries(rows)
         if self.callback_gate is not None:
             self.callback_gate.prefetch([CallbackFacts(row.id, row.number, inquiries[row.id])
