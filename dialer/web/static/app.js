@@ -146,7 +146,9 @@
       if (own) { own.id = own.id || "msg-" + Math.random().toString(36).slice(2); field.setAttribute("aria-describedby", own.id); }
       field.focus();
     }
-    if (own) own.scrollIntoView({ block: "nearest" });
+    // Centred, not "nearest": nearest leaves the answer flush with the screen's edge, where
+    // any later reflow above it (a live update, a label re-wrapped) pushes it out of view.
+    if (own) own.scrollIntoView({ block: "center" });
   }
 
   /* --- live events ----------------------------------------------------------------------- */
