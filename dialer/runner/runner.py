@@ -187,6 +187,7 @@ class Runner:
         """The campaign's stored state, followed while running (state_follow.py)."""
         self.status.dialing_held = self.state_follow.held_reason
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
+        self.status.stop_cause = self.state_follow.stop_cause
         self.alerts.follow = self.state_follow  # who paused, for the pause alert
         self.stop_requested = asyncio.Event()
         self.end_watch: EndWatch | None = None

@@ -120,6 +120,8 @@ class StateFollower:
         a stored ``stopped`` read then is theirs, not the command line's."""
         self.end: str | None = None
         """Why the run must end (set once, never cleared)."""
+        self.ended_by: str | None = None
+        """``end``'s cause alone (who stopped it and when), for the status while stopping."""
         self.unreadable_held = False
 
     # --- inputs -------------------------------------------------------------------------
@@ -134,7 +136,9 @@ class StateFollower:
         self.unreadable = None
         self.unreadable_held = False
         if self.end is None and state not in ("running", "paused", "draft"):
-            self.end = self._end_reason(state, now)
+            self.ended_by = self._end_cause(state, now)
+            self.end = f"{self.ended_by}: run ended" + (
+                "" if state == _MISSING else " (calls in progress finished)")
         return self.want(now)
 
     def failed(self, now: float, error: str) -> Want:
@@ -200,16 +204,17 @@ class StateFollower:
                     "it reads running again")
         return f"dialing paused {self.held_by(held)} (the console's Resume dialing resumes it)"
 
-    def _end_reason(self, state: str, now: float) -> str:
+    def _end_cause(self, state: str, now: float) -> str:
+        """What ended the run, and who and when (the status line says it while the calls
+        in progress finish; the end reason adds that the run ended)."""
         if state == _MISSING:
-            return f"campaign {self.campaign}'s row is gone from the database: run ended"
+            return f"campaign {self.campaign}'s row is gone from the database"
         said = {"stopped": "stopped", "archived": "archived", "deleted": "deleted"}.get(
             state, state)
         source = (from_console(*self.stopped_by)
                   if state == "stopped" and self.stopped_by is not None
                   else from_command_line(now))
-        return (f"campaign {self.campaign} was {said} {source}: run ended (calls in progress "
-                "finished)")
+        return f"campaign {self.campaign} was {said} {source}"
 
 
 # --- the runner's side ------------------------------------------------------------------
@@ -316,6 +321,11 @@ class StateFollow:
     @property
     def end_reason(self) -> str | None:
         return self.follower.end
+
+    def stop_cause(self) -> str | None:
+        """Who stopped the campaign and when, if the stored state ended the run (the status
+        line while the calls in progress finish)."""
+        return self.follower.ended_by
 
     def exit_code(self) -> int:
         return EXIT_CAMPAIGN_ENDED if self.follower.end is not None else 0

@@ -73,6 +73,8 @@ class RunnerFacts:
     """While stopping: the callers leaving a voicemail the stop waits for, in words."""
     held: str | None = None
     """Why dialing is held by the stored state or the console (state_follow.py)."""
+    stop_cause: str | None = None
+    """While stopping because the stored state ended the run: who stopped it and when."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +171,7 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
                  f"{facts.calls_in_progress} calls")
         note = ("hanging up the calls in progress" if facts.hanging_up else
                 f"finishing {calls} in progress (Ctrl-C again hangs them up now)")
-        notes = (note,) if facts.voicemails is None else (note, facts.voicemails)
+        notes = tuple(n for n in (facts.stop_cause, note, facts.voicemails) if n)
         return Diagnosis(Activity.STOPPING, (*notes, *reasons), tuple(blockers))
     if not facts.started:
         return Diagnosis(Activity.STARTING, tuple(reasons), tuple(blockers))
@@ -210,6 +212,9 @@ class RunStatus:
         self.dialing_held: Callable[[], str | None] = lambda: None
         """Why dialing is held by the campaign's stored state or the console, if it is
         (the runner's ``StateFollow.held_reason``): the activity is then ``paused``."""
+        self.stop_cause: Callable[[], str | None] = lambda: None
+        """Who stopped the campaign and when, if its stored state ended the run (the
+        runner's ``StateFollow.stop_cause``): said first while stopping."""
         self.at_stop: Diagnosis | None = None
         """The diagnosis just before the stop began (what the exit status reports)."""
 
@@ -241,7 +246,8 @@ class RunStatus:
                            stopping=phase.stopping, hanging_up=phase.hanging_up,
                            switches=links, agents_by_state=agents, calls_in_progress=calls,
                            hopper=len(self.hopper), leads=leads, pacing=pacing,
-                           voicemails=voicemails, held=self.dialing_held())
+                           voicemails=voicemails, held=self.dialing_held(),
+                           stop_cause=self.stop_cause() if phase.stopping else None)
 
     async def refresh(self) -> Diagnosis:
         now = self.clock()

@@ -15,6 +15,7 @@ import pytest
 from campaigns.store import CampaignStore
 from dialer.runner.alerting import paused_by
 from dialer.runner.state_follow import StateFollow, StateFollower, stop_stored
+from dialer.runner.status import RunnerFacts, diagnose
 
 AT = 1_780_000_000.0  # 2026-05-28 20:26:40 UTC
 
@@ -97,6 +98,27 @@ def test_a_console_stop_ends_the_run_naming_the_supervisor(store) -> None:
         "console at 20:31 UTC: run ended (calls in progress finished)"
     )
     assert follow.held_reason() == follow.end_reason
+    # While the calls in progress finish, the status line says who stopped it first.
+    facts = RunnerFacts(campaign="spring", started=True, stopping=True, calls_in_progress=2,
+                        stop_cause=follow.stop_cause())
+    assert diagnose(facts).reasons[:2] == (
+        "campaign spring was stopped by supervisor sam from the console at 20:31 UTC",
+        "finishing 2 calls in progress (Ctrl-C again hangs them up now)")
+
+
+def test_a_stopping_run_the_command_line_stopped_says_so_and_when() -> None:
+    follower = StateFollower("spring", "running", AT)
+    follower.read(AT + 120.0, "stopped")
+    assert follower.ended_by == "campaign spring was stopped from the command line at 20:28 UTC"
+    assert follower.end == f"{follower.ended_by}: run ended (calls in progress finished)"
+    follower.read(AT + 180.0, "archived")  # set once: the first cause stays
+    assert follower.ended_by.endswith("stopped from the command line at 20:28 UTC")
+    gone = StateFollower("spring", "running", AT)
+    gone.read(AT + 1.0, None)
+    assert gone.end == "campaign spring's row is gone from the database: run ended"
+    # A stop from Ctrl-C (no stored change) names no cause: only the calls finishing.
+    plain = RunnerFacts(campaign="spring", started=True, stopping=True, calls_in_progress=1)
+    assert diagnose(plain).reasons[0].startswith("finishing 1 call in progress")
 
 
 def test_a_stale_console_stop_changes_nothing_and_says_the_state_now(store) -> None:
