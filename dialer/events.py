@@ -266,6 +266,9 @@ class QueueCallbackPending:
     """When the caller phoned us (the call they kept their place in, or left the voicemail
     in): their inquiry, which the compliance gate may rely on as an established business
     relationship for three months (47 CFR 64.1200(f)(5)); None: unknown, none relied on."""
+    next_attempt_at: float | None = None
+    """When its wait after an unanswered attempt ends (stored as the row's
+    ``next_attempt_at``): it is not dialed before then; None or a past instant: due now."""
 
 
 @fast_init

@@ -308,9 +308,16 @@ class InboundRouter:
         if event.callback_id in self.callbacks:
             return
         self.queues.get(event.queue)  # unknown queue: refused
-        self._submit_callback(QueueCallback(
+        callback = QueueCallback(
             event.callback_id, event.queue, event.number_e164, event.place_at, event.priority,
-            event.attempts, event.customer_key, event.inquiry_at), event.at)
+            event.attempts, event.customer_key, event.inquiry_at)
+        due = event.next_attempt_at
+        if due is not None and due > event.at:
+            # Its wait after an unanswered attempt outlives the restart: back in line then.
+            self.callbacks[callback.callback_id] = callback
+            self._schedule(due, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+            return
+        self._submit_callback(callback, event.at)
 
     def transfer(self, call: Call, name: str, at: float) -> None:
         """An agent sent ``call`` to queue ``name`` (blind transfer; checked open and served

@@ -284,7 +284,9 @@ class InboundLink:
                                          for row in rows], now)
         return [QueueCallbackPending(now, row.id, row.queue, row.number,
                                      row.place_at.timestamp(), row.priority, row.attempts,
-                                     row.customer_key, inquiries[row.id])
+                                     row.customer_key, inquiries[row.id],
+                                     row.next_attempt_at.timestamp()
+                                     if row.next_attempt_at is not None else None)
                 for row in rows]
 
     def release(self) -> int:

@@ -535,6 +535,19 @@ def test_callbacks_restored_after_a_restart_wait_at_their_place() -> None:
     assert [b.call_id for b in w.of_type(Bridge)][-1] == "c2"
 
 
+def test_a_restored_callback_is_not_dialed_before_its_stored_next_attempt() -> None:
+    # Restored after an unanswered attempt: before, its stored wait was ignored and an
+    # idle agent rang the caller again at once (here at 30 s).
+    w = world(queue())
+    w.at(30.0, QueueCallbackPending(30.0, "cb-1", "sales", "+12025550101", place_at=10.0,
+                                    attempts=1, next_attempt_at=200.0))
+    w.at(40.0, QueueCallbackPending(40.0, "cb-2", "sales", "+12025550102", place_at=11.0,
+                                    attempts=1, next_attempt_at=20.0))  # passed: due now
+    w.run()
+    assert [(o.at, o.number_e164) for o in w.of_type(Originate)] == [
+        (40.0, "+12025550102"), (200.0, "+12025550101")]
+
+
 def test_overflow_callback_offers_the_key_after_the_maximum_wait() -> None:
     w = world(queue(max_wait=30, overflow="callback", announcements={"every": None}))
     w.add(Caller("busy", 0.0, "sales", talk=200))
