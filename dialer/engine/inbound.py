@@ -453,6 +453,13 @@ class InboundRouter:
             # The caller phoned again while this callback was being dialed or between its
             # attempts: the agent reserved at the callback's place takes the live call.
             self._finish_callback(callback, CallbackResult.CANCELLED, at)
+            if not self.pool.lines.is_waiting(live.call_id):
+                # Already taken off the line for another agent in this same step (the
+                # pool reserves a batch before the engine acts on it): that agent serves
+                # the caller; bridging them here too would put one call on two agents.
+                services.after_assignment(
+                    self.pool.unreserve(agent.agent_id, at, "caller served"), at)
+                return
             self._leave_line(live)
             self._connect(live, agent, at)
             return

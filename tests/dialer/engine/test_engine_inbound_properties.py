@@ -299,6 +299,13 @@ def _check_no_outbound_call_abandoned(w) -> None:
 @given(spec=callers, keys=st.lists(menu_keys, min_size=14, max_size=14),
        agents=st.integers(1, 3), leads=st.integers(0, 6),
        answer=st.sampled_from([1.0, 0.5, 0.2]))
+# Found by this test: two outbound dials end unanswered at once, freeing both agents; the
+# pool reserves one for caller c1's queue callback and the other for c2, waiting live from
+# the same number; the callback's agent then took c2 as "the caller phoned again", and c2
+# was bridged twice (IllegalTransitionError). The caller taken for the other agent is theirs.
+@example(spec=[(0.0, False, 0, 1.0, 5.0, None), (0.0, True, 1, 11.0, 5.0, None),
+               (0.0, True, 0, 26.0, 5.0, None)],
+         keys=[[], [(10.0, "1")], *([[]] * 12)], agents=2, leads=2, answer=0.5)
 def test_every_path_ends_once_with_menus_overflow_and_outbound(spec, keys, agents,
                                                                 leads, answer) -> None:
     menu = {"menus": {"main": {
