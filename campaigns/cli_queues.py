@@ -10,6 +10,7 @@ write is validated (docs/inbound.md has the keys); nothing is stored when anythi
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -370,7 +371,8 @@ def queue_callbacks(
     rows = [{"id": c.id, "queue": c.queue, "number": c.number, "place_at": c.place_at,
              "priority": c.priority, "attempts": c.attempts, "status": c.status,
              "source": c.source, "requested_at": c.requested_at,
-             "finished_at": c.finished_at, "reason": c.reason}
+             "finished_at": c.finished_at, "reason": c.reason,
+             "next_attempt_at": c.next_attempt_at, "last_verdict": c.last_verdict}
             for c in QueueCallbacks(store.store).callbacks(queue, status)]
     if as_json:
         emit(rows)
@@ -382,10 +384,35 @@ def queue_callbacks(
     for row in rows:
         # Why the compliance gate (or the internal list) ended it, with the audit id of
         # the decision (`dialer compliance audit` finds it).
+        # A pending one says what the gate last said (kept with it, migration 0014), so
+        # "why has this caller not been called back?" has its answer here too.
+        reason = row["reason"] or (held_words(row["last_verdict"], row["next_attempt_at"])
+                                   if row["status"] == "pending" else "")
         table.add_row(row["id"][:12], row["queue"], row["number"],
                       f"{row['place_at']:%Y-%m-%d %H:%M:%S}", str(row["attempts"]),
-                      row["status"], row["source"], row["reason"] or "")
+                      row["status"], row["source"], reason)
     make_console().print(table)
+
+
+def held_words(verdict: Any, next_attempt_at: datetime | None) -> str:
+    """A pending callback's stored gate verdict in a few words (its record as the runner
+    keeps it: kind, reasons, decided_at, earliest_allowed, decision_id), and a retry wait;
+    "" when there is nothing to say. An unreadable record says so rather than guessing."""
+    said: list[str] = []
+    if isinstance(verdict, dict) and verdict.get("kind") in ("wait", "retry", "final"):
+        reasons = verdict.get("reasons")
+        text = "; ".join(map(str, reasons)) if isinstance(reasons, list) else "?"
+        said.append(f"gate: {verdict['kind']} ({text})")
+        until = verdict.get("earliest_allowed")
+        if isinstance(until, str):
+            said.append(f"allowed from {until[:16].replace('T', ' ')} UTC")
+        if isinstance(verdict.get("decision_id"), str):
+            said.append(f"audit {verdict['decision_id']}")
+    elif verdict is not None and not isinstance(verdict, dict):
+        said.append("gate: stored verdict unreadable")
+    if next_attempt_at is not None:
+        said.append(f"next try {next_attempt_at:%Y-%m-%d %H:%M} UTC")
+    return ", ".join(said)
 
 
 def known_queue(store: Any, queue: str | None) -> None:

@@ -481,3 +481,32 @@ def test_one_queue_callback_is_cancelled_by_its_id(env) -> None:
                           "22222222-cccc": "pending"}
     assert "is cancelled, not pending" in fails("queue", "callbacks", "--cancel-id",
                                                 "11111111-aaaa")
+
+
+def test_a_pending_callback_says_what_the_gate_last_said(env) -> None:
+    """`dialer queue callbacks` answered "why has this caller not been called back?" only
+    for finished callbacks (their reason); a pending one held by the gate showed nothing,
+    though the runner keeps the gate's last verdict with it (migration 0014)."""
+    from campaigns.cli_common import open_store
+    from campaigns.queue_callbacks import QueueCallbacks
+    from campaigns.voicemail_store import VoicemailStore
+
+    run("queue", "create", "sales")
+    store = open_store(None)
+    start = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+    VoicemailStore(store).add_voicemail("call-1", "sales", "+12025550101",
+                                        str(env / "m.wav"), start, start + timedelta(seconds=9))
+    (message,) = run("voicemail", "list", "--queue", "sales")
+    callback_id = run("voicemail", "callback", str(message["id"]))["callback"]
+    QueueCallbacks(store).record_verdicts({callback_id: {
+        "kind": "wait", "reasons": ["state.DC.hours: 21:30 is outside 08:00-21:00"],
+        "decided_at": "2026-11-23T02:30:00+00:00", "decision_id": "gate:r1:7",
+        "earliest_allowed": "2026-11-23T13:00:00+00:00", "asked_again_at": None,
+        "not_placed": False}})
+    (pending,) = run("queue", "callbacks", "--status", "pending")
+    assert pending["last_verdict"]["decision_id"] == "gate:r1:7"
+    table = CliRunner().invoke(app, ["queue", "callbacks", "--status", "pending"],
+                               env={"COLUMNS": "400"})
+    assert table.exit_code == 0, table.output
+    assert ("gate: wait (state.DC.hours: 21:30 is outside 08:00-21:00), allowed from "
+            "2026-11-23 13:00 UTC, audit gate:r1:7") in table.output
