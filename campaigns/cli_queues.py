@@ -10,7 +10,7 @@ write is validated (docs/inbound.md has the keys); nothing is stored when anythi
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -394,22 +394,26 @@ def queue_callbacks(
     make_console().print(table)
 
 
-def held_words(verdict: Any, next_attempt_at: datetime | None) -> str:
-    """A pending callback's stored gate verdict in a few words (its record as the runner
-    keeps it: kind, reasons, decided_at, earliest_allowed, decision_id), and a retry wait;
-    "" when there is nothing to say. An unreadable record says so rather than guessing."""
+def held_words(record: Any, next_attempt_at: datetime | None) -> str:
+    """A pending callback's stored gate verdict in a few words (read with the runner's own
+    ``verdict_from_record``), and a retry wait; "" when there is nothing to say. An
+    unreadable record says so rather than guessing."""
+    from dialer.engine.callback_verdicts import VerdictKind, verdict_from_record
+
     said: list[str] = []
-    if isinstance(verdict, dict) and verdict.get("kind") in ("wait", "retry", "final"):
-        reasons = verdict.get("reasons")
-        text = "; ".join(map(str, reasons)) if isinstance(reasons, list) else "?"
-        said.append(f"gate: {verdict['kind']} ({text})")
-        until = verdict.get("earliest_allowed")
-        if isinstance(until, str):
-            said.append(f"allowed from {until[:16].replace('T', ' ')} UTC")
-        if isinstance(verdict.get("decision_id"), str):
-            said.append(f"audit {verdict['decision_id']}")
-    elif verdict is not None and not isinstance(verdict, dict):
-        said.append("gate: stored verdict unreadable")
+    if record is not None:
+        try:
+            verdict = verdict_from_record(record)
+        except ValueError:
+            said.append("gate: stored verdict unreadable")
+        else:
+            if verdict.kind is not VerdictKind.ALLOWED:
+                said.append(f"gate: {verdict.kind.value} ({'; '.join(verdict.reasons)})")
+                if verdict.earliest_allowed is not None:
+                    until = datetime.fromtimestamp(verdict.earliest_allowed, UTC)
+                    said.append(f"allowed from {until:%Y-%m-%d %H:%M} UTC")
+                if verdict.decision_id is not None:
+                    said.append(f"audit {verdict.decision_id}")
     if next_attempt_at is not None:
         said.append(f"next try {next_attempt_at:%Y-%m-%d %H:%M} UTC")
     return ", ".join(said)

@@ -19,70 +19,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-from dialer.engine.callback_verdicts import ActedVerdict, VerdictKind
+from dialer.engine.callback_verdicts import ActedVerdict, verdict_from_record, verdict_record
 
 log = logging.getLogger("dialer.runner")
-
-
-def _iso(at: float | None) -> str | None:
-    return None if at is None else datetime.fromtimestamp(at, UTC).isoformat()
-
-
-def _epoch(text: Any, field: str) -> float | None:
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise ValueError(f"{field}: not an ISO time: {text!r}")
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise ValueError(f"{field}: {text!r} names no time zone")
-    return moment.timestamp()
-
-
-def verdict_record(verdict: ActedVerdict) -> dict[str, Any]:
-    """``verdict`` as stored (JSON)."""
-    return {
-        "kind": verdict.kind.value,
-        "reasons": list(verdict.reasons),
-        "decided_at": _iso(verdict.decided_at),
-        "decision_id": verdict.decision_id,
-        "earliest_allowed": _iso(verdict.earliest_allowed),
-        "asked_again_at": _iso(verdict.asked_again_at),
-        "not_placed": verdict.not_placed,
-    }
-
-
-def verdict_from_record(record: Mapping[str, Any]) -> ActedVerdict:
-    """The verdict a stored record holds; ``ValueError`` naming the field that is wrong."""
-    if not isinstance(record, Mapping):
-        raise ValueError(f"not a JSON object: {record!r}")
-    try:
-        kind = VerdictKind(record.get("kind"))
-    except ValueError:
-        raise ValueError(
-            f"kind: {record.get('kind')!r} is none of {', '.join(k.value for k in VerdictKind)}"
-        ) from None
-    reasons = record.get("reasons")
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise ValueError(f"reasons: not a list of texts: {reasons!r}")
-    decided_at = _epoch(record.get("decided_at"), "decided_at")
-    if decided_at is None:
-        raise ValueError("decided_at: missing")
-    for field in ("decision_id", "not_placed"):
-        if not isinstance(record.get(field), str | None):
-            raise ValueError(f"{field}: not a text: {record.get(field)!r}")
-    return ActedVerdict(
-        kind,
-        tuple(reasons),
-        decided_at,
-        record.get("decision_id"),
-        _epoch(record.get("earliest_allowed"), "earliest_allowed"),
-        _epoch(record.get("asked_again_at"), "asked_again_at"),
-        record.get("not_placed"),
-    )
 
 
 class KeptVerdicts:

@@ -502,7 +502,7 @@ def test_a_pending_callback_says_what_the_gate_last_said(env) -> None:
         "kind": "wait", "reasons": ["state.DC.hours: 21:30 is outside 08:00-21:00"],
         "decided_at": "2026-11-23T02:30:00+00:00", "decision_id": "gate:r1:7",
         "earliest_allowed": "2026-11-23T13:00:00+00:00", "asked_again_at": None,
-        "not_placed": False}})
+        "not_placed": None}})
     (pending,) = run("queue", "callbacks", "--status", "pending")
     assert pending["last_verdict"]["decision_id"] == "gate:r1:7"
     table = CliRunner().invoke(app, ["queue", "callbacks", "--status", "pending"],
