@@ -320,8 +320,7 @@ def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None
     if lead.status not in _DIALABLE:
         return f"lead {op.lead_id} is {lead.status}, not dialable"
     moment = now or op.at
-    if (owner is not None and lead.claimed_by not in (None, owner)
-            and lead.claim_expires_at is not None and lead.claim_expires_at > moment):
+    if _held_by_another(lead.claimed_by, lead.claim_expires_at, owner, moment):
         return f"lead {op.lead_id} is claimed by {lead.claimed_by}"
     if judge is not None:
         refusal = judge(_dial(op, lead))
@@ -342,6 +341,14 @@ def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None
     return None
 
 
+def _held_by_another(claimed_by: str | None, expires_at: datetime | None,
+                     owner: str | None, moment: datetime) -> bool:
+    """A lead's or a queue callback's claim is another live process's (unexpired): this
+    one must not dial it."""
+    return (owner is not None and claimed_by not in (None, owner)
+            and expires_at is not None and expires_at > moment)
+
+
 def _begin_callback(session: Session, op: CallbackDialOp, owner: str | None,
                     now: datetime | None, attempts: dict[str, CallAttempt],
                     judge: Callable[[JournalDial], RecountRefusal | None] | None) -> str | None:
@@ -354,8 +361,7 @@ def _begin_callback(session: Session, op: CallbackDialOp, owner: str | None,
     if callback.status != QueueCallbackStatus.PENDING.value:
         return f"queue callback {op.queue_callback_id} is {callback.status}, not pending"
     moment = now or op.at
-    if (owner is not None and callback.claimed_by not in (None, owner)
-            and callback.claim_expires_at is not None and callback.claim_expires_at > moment):
+    if _held_by_another(callback.claimed_by, callback.claim_expires_at, owner, moment):
         return f"queue callback {op.queue_callback_id} is held by {callback.claimed_by}"
     if judge is not None:
         refusal = judge(_callback_dial(op))
