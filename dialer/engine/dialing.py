@@ -417,6 +417,9 @@ class Dialing:
         dials = self._dial_waits
         if not dials or dials[-1][0] <= deadline:
             order, add_dial = self.watch._order, dials.append
+            floor = self.watch.floor  # (``add_dial`` lowers it itself)
+            if deadline < floor.at:
+                floor.at = deadline
         else:
             order, add_dial = None, None
         for target in targets:

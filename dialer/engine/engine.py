@@ -33,7 +33,7 @@ from dialer.engine.routing import RoutingStrategy, Work
 from dialer.engine.scheduler import AgentPool
 from dialer.engine.snapshot import EngineSnapshot
 from dialer.engine.switch_waits import SwitchWaits, WaitServices
-from dialer.engine.watch import Wait, Watch
+from dialer.engine.watch import DeadlineFloor, Wait, Watch
 from dialer.events import (
     AgentAccepted,
     AgentLegDown,
@@ -79,6 +79,7 @@ from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 
 S = CallState
 _NEVER = float("-inf")
+_INF = float("inf")
 _DIALING, _RINGING = CallState.DIALING, CallState.RINGING
 _LEG_PARK_WAIT = Wait.LEG_PARK
 def _counter_ids(prefix: str) -> Callable[[], str]:
@@ -132,7 +133,11 @@ class Engine:
         self.leads = leads
         self.gate = gate
         self.new_id = new_id or _counter_ids(f"{config.campaign_id[:20]}-")
-        self.pool = AgentPool(routing, config.switch_ids)
+        self._floor = floor = DeadlineFloor()
+        """No later than any deadline of the five structures ``_expire`` runs (watch.py):
+        ``handle``, ``tick`` and ``next_wakeup`` look at them only once the time reaches
+        it."""
+        self.pool = AgentPool(routing, config.switch_ids, floor)
         self.ledger = AbandonLedger(config.ledger_window, ledger_seed, config.abandon_period_start)
         self.calls: dict[str, Call] = {}
         self.dialing: dict[str, float] = {}
@@ -174,7 +179,7 @@ class Engine:
         self._inbound_timers = self.inbound.timers
         self.connector = Connector()
         """Bridges wait until both legs are parked (connector.py)."""
-        self.watch = Watch()
+        self.watch = Watch(floor)
         """Deadlines of every state that waits on the switch (watch.py)."""
         self._watch_heap = self.watch._heap
         self._dial_waits = self.watch._dials
@@ -280,19 +285,9 @@ class Engine:
         at = event.at
         if at > self._now:
             self._now = at
+        if at >= self._floor.at:
+            self._catch_up(at)
         pool = self.pool
-        line = self._answered_line
-        wraps = pool.wrap_heap
-        timers = self._inbound_timers
-        watch = self._watch_heap
-        dials = self._dial_waits
-        # Anything due? (An answered call at the head of the line whose window is still
-        # open: nothing there; a withdrawn one at the head: ``_expire`` clears it.)
-        if ((line and (line[0].cancelled or line[0].deadline <= at))
-                or (wraps and wraps[0][0] <= at)
-                or (timers and timers[0][0] <= at) or (watch and watch[0][0] <= at)
-                or (dials and dials[0][0] <= at)):
-            self._expire(at)
         consult_legs = self._consult_legs
         if consult_legs and getattr(event, "call_id", None) in consult_legs:
             self.desk.on_consult_leg(event)
@@ -314,17 +309,9 @@ class Engine:
         """Run deadlines due at ``now`` and, when its interval has come, a pacing decision."""
         if now > self._now:
             self._now = now
+        if now >= self._floor.at:
+            self._catch_up(now)
         pool = self.pool
-        line = self._answered_line
-        wraps = pool.wrap_heap
-        timers = self._inbound_timers
-        watch = self._watch_heap
-        dials = self._dial_waits
-        if ((line and (line[0].cancelled or line[0].deadline <= now))
-                or (wraps and wraps[0][0] <= now)
-                or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)
-                or (dials and dials[0][0] <= now)):
-            self._expire(now)
         if now >= self._next_decision_at:
             self._next_decision_at = now + self.config.decision_interval
             if pool.departures_held:
@@ -356,6 +343,8 @@ class Engine:
         if now == _NEVER:
             return None
         wake = self._next_decision_at if self._next_decision_at > now else now
+        if self._floor.at > wake:
+            return wake  # no deadline at or before ``wake``, nothing to drop
         pool = self.pool
         if self._answered_line:
             deadline = pool.lines.next_outbound_deadline()
@@ -389,6 +378,7 @@ class Engine:
                 dials.popleft()
             if dials and dials[0][0] < wake:
                 wake = max(dials[0][0], now)
+        self._floor.at = self._lowest_deadline()
         return wake
 
     def retune(self, config: CampaignConfig, policy: PacingPolicy) -> None:
@@ -500,6 +490,46 @@ class Engine:
         return callback_statuses(self.inbound, self.calls, limit, ended_since)
 
     # --- internals ---------------------------------------------------------------------------
+
+    def _catch_up(self, now: float) -> None:
+        """``now`` has reached the floor of the deadlines: run those due, if any, and raise
+        the floor to the lowest deadline left."""
+        line = self._answered_line
+        wraps = self.pool.wrap_heap
+        timers = self._inbound_timers
+        watch = self._watch_heap
+        dials = self._dial_waits
+        # Anything due? (An answered call at the head of the line whose window is still
+        # open: nothing there; a withdrawn one at the head: ``_expire`` clears it.)
+        if ((line and (line[0].cancelled or line[0].deadline <= now))
+                or (wraps and wraps[0][0] <= now)
+                or (timers and timers[0][0] <= now) or (watch and watch[0][0] <= now)
+                or (dials and dials[0][0] <= now)):
+            self._expire(now)
+        self._floor.at = self._lowest_deadline()
+
+    def _lowest_deadline(self) -> float:
+        """The earliest deadline of the five structures (inf when none): the heaps' and the
+        ``DIAL`` line's heads (that line is in deadline order, watch.py), and every answered
+        call still waiting in its line (not in deadline order when the connect windows
+        differ by switch)."""
+        low = _INF
+        for work in self._answered_line:
+            if not work.cancelled and work.deadline < low:  # type: ignore[operator]
+                low = work.deadline  # type: ignore[assignment]
+        wraps = self.pool.wrap_heap
+        if wraps and wraps[0][0] < low:
+            low = wraps[0][0]
+        timers = self._inbound_timers
+        if timers and timers[0][0] < low:
+            low = timers[0][0]
+        watch = self._watch_heap
+        if watch and watch[0][0] < low:
+            low = watch[0][0]
+        dials = self._dial_waits
+        if dials and dials[0][0] < low:
+            low = dials[0][0]
+        return low
 
     def _expire(self, now: float) -> None:
         timers = self._inbound_timers

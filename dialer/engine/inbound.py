@@ -225,6 +225,8 @@ class InboundRouter:
         self.prompts = queues.prompts
         self.timers: list[tuple[float, int, _Timer, str, int]] = []
         """Read-only view for the engine's per-event check: the heap of pending timers."""
+        self._floor = pool.floor
+        """The engine's lower bound of its deadlines (watch.py), which each timer lowers."""
         self._seq = count()
         self.callbacks: dict[str, QueueCallback] = {}
         """Queue callbacks not finished yet (waiting in line, dialing, or between retries)."""
@@ -713,6 +715,9 @@ class InboundRouter:
 
     def _schedule(self, due: float, kind: _Timer, key: str, token: int) -> None:
         heapq.heappush(self.timers, (due, next(self._seq), kind, key, token))
+        floor = self._floor
+        if due < floor.at:
+            floor.at = due
 
     # --- paths through the queue -------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.engine.agents import AGENT_TRANSITIONS, Agent, split_levels, transition_agent
 from dialer.engine.routing import LongestIdle, RoutingStrategy, Work, WorkKind
+from dialer.engine.watch import DeadlineFloor
 from dialer.engine.work_lines import Lane, WorkLines
 from dialer.errors import DialerError
 from pacing_models.records import builder
@@ -64,7 +65,7 @@ class AgentPool:
 
     def __init__(
         self, strategy: RoutingStrategy | None = None,
-        switch_ids: Sequence[str] = ("default",),
+        switch_ids: Sequence[str] = ("default",), floor: DeadlineFloor | None = None,
     ) -> None:
         if not switch_ids:
             raise DialerError("AgentPool: at least one switch is needed")
@@ -93,6 +94,9 @@ class AgentPool:
         self.wrap_heap = self._wrap_heap
         """Read-only view for the engine's per-event check: (deadline, seq, agent) heap."""
         self._wrap_seq = 0
+        self.floor = floor if floor is not None else DeadlineFloor()
+        """The engine's lower bound of its deadlines (watch.py), lowered by each push of a
+        wrap-up deadline here and of an answered call's in the lines."""
         self.ring_all = bool(getattr(strategy, "offer_to_all", False))
         self.newly_ready: list[str] = []
         """Ring-all only: agents who became ready and must be offered the waiting work."""
@@ -108,7 +112,7 @@ class AgentPool:
             self.lanes = {switch_ids[0]: Lane(switch_ids[0], self.ready, outbound)}
         self._first_lane = next(iter(self.lanes.values()))
         self.lines = WorkLines(strategy, self.agents, self.ready, self.lane, self.lanes,
-                               outbound)
+                               outbound, self.floor)
         """The waiting work (work_lines.py): answered outbound calls, inbound queues,
         callbacks; its own state, matched against this pool's ready agents."""
 
@@ -325,7 +329,11 @@ class AgentPool:
         agent.wrap_deadline = at + wrap_up_timeout
         self._set(agent, _WRAP_UP, at, "call ended")
         self._wrap_seq += 1
-        heapq.heappush(self._wrap_heap, (agent.wrap_deadline, self._wrap_seq, agent_id))
+        deadline = agent.wrap_deadline
+        heapq.heappush(self._wrap_heap, (deadline, self._wrap_seq, agent_id))
+        floor = self.floor
+        if deadline < floor.at:
+            floor.at = deadline
         return talk
 
     def finish_wrap(

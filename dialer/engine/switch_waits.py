@@ -89,6 +89,9 @@ class SwitchWaits:
         self.connector = connector
         self._heap = watch._heap
         """The watch's heap (``drop_finished_waits`` pops its finished head entries)."""
+        self._floor = watch.floor
+        """The engine's lower bound of its deadlines (watch.py), lowered by a wait put
+        back."""
         self.message_budget: dict[str, float] = {}
         """Switch → the measured safe-harbour latency budget, when above the campaign's."""
         self._emit = services.emit
@@ -176,6 +179,9 @@ class SwitchWaits:
         done nothing, the call being bridged."""
         if entry[0] > self._latest():
             heappush(self._heap, entry)
+            floor = self._floor
+            if entry[0] < floor.at:
+                floor.at = entry[0]
 
     def _leg_park_deadline(self, agent_id: str, leg_id: object, at: float) -> None:
         connector = self.connector

@@ -16,6 +16,10 @@ they are added, and a deque appends and pops them in O(1) where the heap took tw
 O(log n) sifts (a deadline earlier than the line's last, e.g. a failover leg's shorter
 ring, goes to the heap). ``due`` merges the two by (deadline, order of registration): the
 same sequence as one heap.
+
+``DeadlineFloor``: one lower bound of every deadline the engine keeps (this watch's heap
+and line, the wrap-up heap, the line of answered calls, the inbound timers), lowered at
+every push; the engine looks at the five only once the time reaches it.
 """
 
 from __future__ import annotations
@@ -45,13 +49,39 @@ class Wait(StrEnum):
 Entry = tuple[float, int, Wait, str, object]
 """(deadline, order of registration, wait, key, token)."""
 
+_INF = float("inf")
+
+
+class DeadlineFloor:
+    """No later than any deadline the engine keeps: the watch's heap and its line of
+    ``DIAL`` waits, the pool's wrap-up heap, the lines' answered outbound calls and the
+    inbound router's timers.
+
+    Each of those structures' pushes lowers ``at`` to the new deadline when it is earlier
+    (``if deadline < floor.at: floor.at = deadline``, written out at each push site); pops
+    only raise their structure's lowest deadline, so they leave ``at`` a lower bound; only
+    the engine raises it, to the exact lowest deadline, once it has looked at all five
+    (``Engine._lowest_deadline``). An event, tick or wake-up before ``at`` has nothing due
+    and nothing to drop, and the engine reads none of the five: about four reads of them
+    per attempt were that (tests/dialer/engine/test_deadline_floor.py: a push site that
+    forgets fails it).
+    """
+
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = _INF
+
 
 class Watch:
     """A heap of (deadline, order, wait, key, token), and the line of ``DIAL`` waits."""
 
-    __slots__ = ("_dials", "_heap", "_order")
+    __slots__ = ("_dials", "_heap", "_order", "floor")
 
-    def __init__(self) -> None:
+    def __init__(self, floor: DeadlineFloor | None = None) -> None:
+        self.floor = floor if floor is not None else DeadlineFloor()
+        """Lowered at every push (``DeadlineFloor``); the engine's, shared with the other
+        structures of deadlines."""
         self._heap: list[Entry] = []
         self._dials: deque[Entry] = deque()
         """``DIAL`` waits in deadline order (``add_dial``)."""
@@ -60,6 +90,9 @@ class Watch:
     def add(self, at: float, wait: Wait, key: str, token: object = None,
             _push: Callable[..., None] = heapq.heappush) -> None:
         _push(self._heap, (at, next(self._order), wait, key, token))
+        floor = self.floor
+        if at < floor.at:
+            floor.at = at
 
     def add_dial(self, at: float, key: str, _push: Callable[..., None] = heapq.heappush,
                  _dial: Wait = Wait.DIAL) -> None:
@@ -70,6 +103,9 @@ class Watch:
             dials.append((at, next(self._order), _dial, key, None))
         else:
             _push(self._heap, (at, next(self._order), _dial, key, None))
+        floor = self.floor
+        if at < floor.at:
+            floor.at = at
 
     def next_time(self) -> float | None:
         heap, dials = self._heap, self._dials

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dialer.engine.agents import Agent
 from dialer.engine.inbound_lines import InboundLines, effective_priority
 from dialer.engine.routing import RoutingStrategy, Work, WorkKind, qualifies
+from dialer.engine.watch import DeadlineFloor
 from dialer.errors import DialerError
 
 _OUTBOUND_WORK, _INBOUND_WORK, _CALLBACK_WORK = (
@@ -53,17 +54,19 @@ class Lane:
 class WorkLines:
     """Waiting work and its matching with the pool's ready agents."""
 
-    __slots__ = ("_callbacks", "_lane", "_personal", "_seq", "_waiting", "agents",
+    __slots__ = ("_callbacks", "_floor", "_lane", "_personal", "_seq", "_waiting", "agents",
                  "callbacks_waiting", "inbound", "lanes", "multi_switch", "outbound",
                  "promised", "ready", "ring_all", "strategy")
 
     def __init__(
         self, strategy: RoutingStrategy, agents: dict[str, Agent], ready: dict[str, Agent],
         lane: Callable[[str | None], Lane], lanes: dict[str, Lane], outbound: deque[Work],
+        floor: DeadlineFloor | None = None,
     ) -> None:
         """``agents``, ``ready``, ``lane`` and ``lanes`` are the pool's, read only here;
         ``outbound`` is the line of answered outbound calls, which the pool's single lane
-        shares when there is one switch."""
+        shares when there is one switch; ``floor``, the engine's lower bound of its deadlines
+        (watch.py), which each answered call lined up lowers to its deadline."""
         self.strategy = strategy
         self.agents = agents
         self.ready = ready
@@ -71,6 +74,7 @@ class WorkLines:
         self.lanes = lanes
         self.multi_switch = len(lanes) > 1
         self.ring_all = bool(getattr(strategy, "offer_to_all", False))
+        self._floor = floor if floor is not None else DeadlineFloor()
         self.outbound = outbound
         """Answered outbound calls, earliest deadline first (lazy deletion): empty means none
         is waiting (the engine's per-event check reads it)."""
@@ -180,6 +184,9 @@ class WorkLines:
             self.callbacks_waiting += 1
         if work.kind is _OUTBOUND_WORK:
             self.outbound.append(work)
+            floor = self._floor
+            if work.deadline < floor.at:  # type: ignore[operator]
+                floor.at = work.deadline  # type: ignore[assignment]
             if self.multi_switch:
                 self._switch_lane(work).outbound.append(work)
         elif work.required_agent_id is not None:

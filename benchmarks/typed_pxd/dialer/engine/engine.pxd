@@ -10,6 +10,7 @@ cdef class Engine:
     cdef public object _callback_gate
     cdef public object _consult_legs
     cdef public object _dial_waits
+    cdef public object _floor
     cdef public dict _handlers
     cdef public object _inbound_timers
     cdef public object _last_agent

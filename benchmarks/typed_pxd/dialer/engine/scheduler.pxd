@@ -11,6 +11,7 @@ cdef class AgentPool:
     cdef public dict agents
     cdef public object left_service
     cdef public object changes
+    cdef public object floor
     cdef public object guarantee
     cdef public object lanes
     cdef public WorkLines lines

@@ -7,6 +7,7 @@ cdef class SwitchWaits:
     cdef public object _classified
     cdef public object _emit
     cdef public object _end
+    cdef public object _floor
     cdef public list _heap
     cdef public object _latest
     cdef public object _new_id

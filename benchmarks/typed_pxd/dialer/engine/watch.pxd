@@ -6,4 +6,5 @@ cdef class Watch:
     cdef public object _dials
     cdef public list _heap
     cdef public object _order
+    cdef public object floor
 

@@ -10,6 +10,7 @@ cdef class Lane:
 
 cdef class WorkLines:
     cdef public object _callbacks
+    cdef public object _floor
     cdef public object _lane
     cdef public dict _personal
     cdef public object _seq
