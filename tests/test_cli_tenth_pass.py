@@ -1,0 +1,51 @@
+"""The tenth pass of new users' mistakes (docs/operations.md, "Tenth pass"): a campaign
+manager, a compliance officer and an analyst in a fresh home, with files as Excel and a
+download leave them. Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_kit import dialer, ok, use_home
+from cli_kit import refused as refused_after_progress  # imports draw progress first
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _listed(number: str) -> bool:
+    return ok("dnc", "check", number)["results"][0]["listed"]
+
+
+def _national() -> dict:
+    return next(v for v in ok("dnc", "versions")["versions"] if v["registry"] == "national")
+
+
+# 1. the compliance officer's do-not-call files
+
+
+def _padding(count: int) -> str:
+    return "".join(f"212,{5550000 + i}\n" for i in range(count))
+
+
+@pytest.mark.parametrize("change_list", [False, True], ids=["full-list", "change-list"])
+def test_a_byte_order_mark_does_not_drop_the_first_number(tmp_path, monkeypatch, change_list):
+    """A file saved as "CSV UTF-8" starts with a byte-order mark; the FTC parsers read
+    bytes, so the first record was malformed, one in 200 is under the 1 % reject share,
+    and that number was dropped from the registry without a word: dialed."""
+    use_home(tmp_path, monkeypatch)
+    if change_list:
+        ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550120\n"))
+        text = "201,5550150,A,2026-12-05\r\n" + "".join(
+            f"212,{5550000 + i},A,2026-12-05\r\n" for i in range(199))
+        ok("dnc", "import", _write(tmp_path / "changes.txt", text, bom=True), "--change-list")
+    else:
+        ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550150\n" + _padding(199),
+                                   bom=True))
+    assert _listed("+12015550150")
+    assert _national()["count"] == 200 + change_list
+
+
+def _write(path: Path, text: str, bom: bool = False) -> str:
+    path.write_bytes((BOM if bom else b"") + text.encode())
+    return str(path)
