@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_kit import dialer, ok, use_home
+from cli_kit import ok, use_home
 from cli_kit import refused as refused_after_progress  # imports draw progress first
 
 BOM = b"\xef\xbb\xbf"
@@ -35,7 +35,8 @@ def test_a_byte_order_mark_does_not_drop_the_first_number(tmp_path, monkeypatch,
     and that number was dropped from the registry without a word: dialed."""
     use_home(tmp_path, monkeypatch)
     if change_list:
-        ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550120\n"))
+        ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550120\n"),
+           "--as-of", "2026-11-30")
         text = "201,5550150,A,2026-12-05\r\n" + "".join(
             f"212,{5550000 + i},A,2026-12-05\r\n" for i in range(199))
         ok("dnc", "import", _write(tmp_path / "changes.txt", text, bom=True), "--change-list")
@@ -49,3 +50,18 @@ def test_a_byte_order_mark_does_not_drop_the_first_number(tmp_path, monkeypatch,
 def _write(path: Path, text: str, bom: bool = False) -> str:
     path.write_bytes((BOM if bom else b"") + text.encode())
     return str(path)
+
+
+def test_an_empty_state_list_does_not_replace_the_stored_one(tmp_path, monkeypatch):
+    """A 0-byte file (a failed download) was published as an empty version: every number
+    of the state's list unlisted, and dialed."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "tx.txt", "2125550140\n2125550141\n"),
+       "--registry", "state:TX")
+    for text in ("", "\n\n", "phone\n"):
+        said = refused_after_progress("dnc", "import", _write(tmp_path / "tx2.txt", text),
+                                      "--registry", "state:TX")
+        assert "tx2.txt: no telephone number in the file: refused, stored registry " \
+               "unchanged (an empty list would take every number off state:TX)" in said
+    assert _listed("+12125550140")
+

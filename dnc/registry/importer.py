@@ -125,6 +125,13 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
     keys = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
     _report_lines(summary, report)
     _refuse_if_garbage(report, max_reject_fraction, "numbers file")
+    if not len(keys):
+        # A 0-byte file (a failed download, a copy still being made) or one of blank
+        # lines was published as an empty version: every number of the list unlisted.
+        raise ImportRefused(
+            f"no telephone number in the file: refused, stored registry unchanged (an empty "
+            f"list would take every number off {target.name})",
+            path=str(paths[0]) if paths else None)
     unique = unique_sorted(keys)
     summary.read = report.lines - report.blank
     summary.duplicates = len(keys) - len(unique)
@@ -194,3 +201,4 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
 
 def _base_meta(target: RegistryDir, base: str) -> VersionMeta:
     return VersionMeta(**read_meta(target.path / base))
+
