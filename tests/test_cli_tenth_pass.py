@@ -65,3 +65,25 @@ def test_an_empty_state_list_does_not_replace_the_stored_one(tmp_path, monkeypat
                "unchanged (an empty list would take every number off state:TX)" in said
     assert _listed("+12125550140")
 
+
+def test_an_older_change_list_after_a_newer_one_is_refused(tmp_path, monkeypatch):
+    """The 1st's change list imported after the 5th's deleted again a number added (asked
+    not to be called) on the 5th, and put the registry's date back to the 1st."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550120\n"), "--as-of", "2026-11-30")
+    ok("dnc", "import", _write(tmp_path / "ch5.txt", "201,5550150,A,2026-12-05\n"),
+       "--change-list")
+    said = refused_after_progress(
+        "dnc", "import", _write(tmp_path / "ch1.txt", "201,5550150,D,2026-12-01\n"),
+        "--change-list")
+    assert "ch1.txt: this change list is as of 2026-12-01, older than the stored " \
+           "national@2026-12-05#2 (as of 2026-12-05)" in said
+    assert "Import change lists oldest first" in said
+    assert _listed("+12015550150")
+    assert _national()["version"] == "national@2026-12-05#2"
+    # the same day again (a re-import) and a later one are applied
+    ok("dnc", "import", str(tmp_path / "ch5.txt"), "--change-list")
+    ok("dnc", "import", _write(tmp_path / "ch6.txt", "201,5550150,D,2026-12-06\n"),
+       "--change-list")
+    assert not _listed("+12015550150")
+

@@ -168,6 +168,7 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
         if current is None:
             raise ImportRefused(f"registry {target.name} has no full list yet: import the full "
                                 "list before its change lists")
+        _refuse_older_changes(current.meta, as_of, paths)
         keys_changed = np.fromiter(changes.keys(), dtype=np.int64, count=len(changes))
         is_add = np.fromiter(changes.values(), dtype=bool, count=len(changes))
         wanted_add = np.sort(keys_changed[is_add])
@@ -202,3 +203,19 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
 def _base_meta(target: RegistryDir, base: str) -> VersionMeta:
     return VersionMeta(**read_meta(target.path / base))
 
+
+def _refuse_older_changes(current: VersionMeta, as_of: datetime, paths: list[Path]) -> None:
+    """A change list older than the stored version, applied after it, undoes the later
+    changes of the same numbers: a number deleted on the 1st and added again (asked not to
+    be called) on the 5th is deleted again by the 1st's list imported second, and the
+    registry's as-of date goes back. Change lists go in oldest first."""
+    stored = datetime.fromisoformat(current.as_of)
+    if as_of.date() >= stored.date():
+        return
+    raise ImportRefused(
+        f"this change list is as of {as_of.date().isoformat()}, older than the stored "
+        f"{current.version} (as of {stored.date().isoformat()}): applied after it, it would "
+        "undo the later changes of the same numbers (a number added again since would be "
+        "deleted, and called); refused, stored registry unchanged. Import change lists oldest "
+        "first; if the stored date is wrong, import the full list again with --as-of the "
+        "date it is current as of, then its change lists", path=str(paths[0]) if paths else None)
