@@ -126,6 +126,7 @@ def import_command(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from dnc.registry import importer
+    from dnc.registry.errors import FileCutOff
     from dnc.registry.store import check_name, check_new_name
 
     registry = check_name(registry)
@@ -149,7 +150,7 @@ def import_command(
                 summary = importer.import_full_list(root, registry, files, when or now, now,
                                                     max_reject_fraction, advance)
             except ComplianceError as error:
-                if file_format != "auto":
+                if file_format != "auto" or isinstance(error, FileCutOff):
                     raise
                 # The national registry is read as the FTC's flat file unless told: a
                 # plain list of numbers was refused line by line with no word of why.

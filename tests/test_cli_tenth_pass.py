@@ -87,3 +87,35 @@ def test_an_older_change_list_after_a_newer_one_is_refused(tmp_path, monkeypatch
        "--change-list")
     assert not _listed("+12015550150")
 
+
+CUT_OFF = [
+    pytest.param(["--registry", "national"], "".join(f"201,{5550100 + i}\n" for i in range(300))
+                 + "31", 301, "'31'", id="ftc-full-list"),
+    pytest.param(["--change-list"], "".join(f"201,{5550100 + i},A,2026-12-05\n"
+                                            for i in range(300)) + "201,55501",
+                 301, "'201,55501'", id="ftc-change-list"),
+    pytest.param(["--registry", "state:TX"], "".join(f"212555{i:04d}\n" for i in range(300))
+                 + "21255501", 301, "'21255501'", id="state-list"),
+]
+
+
+@pytest.mark.parametrize(("args", "text", "line", "shown"), CUT_OFF)
+def test_a_file_still_being_written_is_refused(tmp_path, monkeypatch, args, text, line, shown):
+    """A download or copy not yet finished ends in the middle of a record; one bad line in
+    300 is under the 1 % reject share, so the part written so far was published as the
+    registry (a full list of half the numbers), with no word."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550120\n"), "--as-of", "2026-11-30")
+    if args[-1] == "state:TX":
+        ok("dnc", "import", _write(tmp_path / "tx.txt", "2125559999\n"), *args)
+    before = {v["registry"]: v["version"] for v in ok("dnc", "versions")["versions"]}
+    path = _write(tmp_path / "cut.txt", text)
+    said = refused_after_progress("dnc", "import", path, *args)
+    assert f"cut.txt:{line}: the last line {shown} has no line end and is not a whole " \
+           "record: the file looks cut off (still being written, downloaded or copied?); " \
+           "refused, stored registry unchanged" in said
+    assert "--format numbers" not in said  # not the national registry's format hint
+    assert {v["registry"]: v["version"] for v in ok("dnc", "versions")["versions"]} == before
+    # the complete file, or one whose last whole record lacks its line end, is imported
+    Path(path).write_text(text.rsplit("\n", 1)[0])
+    ok("dnc", "import", path, *args)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from dnc.registry.errors import refuse_cut_off
 from dnc.registry.flatfile import ParseReport
 from dnc.registry.keys import key_of_digits
 
@@ -62,6 +63,8 @@ def parse_change_list(stream: BinaryIO, source: str, changes: dict[int, bool],
                    "start with 2-9)" if key is None else
                    "no add or delete indicator (A/ADD or D/DELETE)")
             report.note(source, number, text[:60], why)
+            if not raw.endswith(b"\n"):
+                refuse_cut_off(source, number, text)
             continue
         changes[key] = action
     return latest

@@ -11,4 +11,19 @@ class ImportRefused(ImportFormatError):
     """A file is mostly garbage: refused whole, the stored registry is untouched."""
 
 
-__all__ = ["ImportFormatError", "ImportRefused", "RegistryError"]
+class FileCutOff(ImportRefused):
+    """The input ends in the middle of a record: a file still being written."""
+
+
+def refuse_cut_off(source: str, line: int, record: bytes | str) -> None:
+    """A last line with no line end that is no whole record is a file still being written
+    (a download, a copy): its numbers after that point are missing, and a list read so far
+    would be published as the registry (under the 1 % reject share, with no word)."""
+    text = record.decode("latin-1") if isinstance(record, bytes) else record
+    raise FileCutOff(
+        f"the last line {text[:60]!r} has no line end and is not a whole record: the file "
+        "looks cut off (still being written, downloaded or copied?); refused, stored "
+        "registry unchanged: import it once it is complete", path=source, line=line)
+
+
+__all__ = ["FileCutOff", "ImportFormatError", "ImportRefused", "RegistryError", "refuse_cut_off"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dnc.registry.changelist import parse_change_list
-from dnc.registry.errors import ImportRefused
+from dnc.registry.errors import ImportRefused, refuse_cut_off
 from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, parse_block
 from dnc.registry.keys import plan_of
 from dnc.registry.numberfile import parse_number_file
@@ -63,7 +63,10 @@ def read_full_list(paths: list[Path], progress: Progress = _no_progress
         with open_member(member) as stream:
             for block, consumed in iter_blocks(stream):
                 if block:
+                    bad_before = report.malformed
                     parts.append(parse_block(block, member.label, line, report))
+                    if not consumed and report.malformed > bad_before:
+                        refuse_cut_off(member.label, line, block.rstrip(b"\r\n"))
                     line += block.count(b"\n")
                 progress(consumed)
     keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from dnc.registry.errors import refuse_cut_off
 from dnc.registry.flatfile import ParseReport
 from dnc.registry.keys import key_of_digits, key_of_e164
 
@@ -111,6 +112,8 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
             why = (f"no value in column {index + 1}" if not value else
                    f"{value!r} is not a valid NANP number")
             report.note(source, number, ",".join(row)[:60], why)
+            if number == len(rows) and not content.endswith(("\n", "\r")):
+                refuse_cut_off(source, number, ",".join(row))
             continue
         keys.append(key)
     return np.array(keys, dtype=np.int64)
