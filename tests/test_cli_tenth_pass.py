@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_kit import ok, use_home
+from cli_kit import dialer, ok, refused_cleanly, use_home
 from cli_kit import refused as refused_after_progress  # imports draw progress first
 
 BOM = b"\xef\xbb\xbf"
@@ -119,3 +119,54 @@ def test_a_file_still_being_written_is_refused(tmp_path, monkeypatch, args, text
     # the complete file, or one whose last whole record lacks its line end, is imported
     Path(path).write_text(text.rsplit("\n", 1)[0])
     ok("dnc", "import", path, *args)
+
+
+# 2. "why was this number called": the audit log answers only what it was asked
+
+
+def _logged_decision(home: Path) -> None:
+    from dnc.rules.audit import AuditLog
+
+    AuditLog(home / "audit").append_bodies([{
+        "at": "2026-12-07T15:00:00+00:00", "number": "+12015550100", "campaign": "spring",
+        "lead_id": "1", "allowed": True, "stage": "dial", "failed": [],
+        "permissions": [{"rule": "us.wireless_consent", "permission": "consent"}],
+        "versions": ["national@2026-12-07#1"], "zones": ["America/New_York"],
+        "states": ["NJ"]}])
+
+
+def test_the_audit_log_answers_a_question_asked_another_way_or_of_the_wrong_place(
+        tmp_path, monkeypatch):
+    """Each was an empty export with exit 0 (read as "never called"), and verify of a
+    directory that does not exist said "ok: 0 entries"."""
+    use_home(tmp_path, monkeypatch)
+    _logged_decision(tmp_path)
+    export = ("compliance", "audit", "export")
+    assert "+12015550100,spring,1,True" in dialer(*export, "--number", "+12015550100").stdout
+    assert "+12015550100,spring,1,True" in dialer(*export, "--number", "+1 201 555 0100").stdout
+    for written in ("2015550100", "(201) 555-0100"):
+        said = refused_cleanly(*export, "--number", written)
+        assert f"--number {written!r} is not an E.164 number: the log stores numbers as " \
+               "+CCNNN...; write it with its country code (a US number: write " \
+               "+12015550100)" in said
+    assert "--campaign 'sprng': no decision in the audit log names this campaign " \
+           "(campaigns in the log: spring)" in refused_cleanly(*export, "--campaign", "sprng")
+    assert "--until 2026-12-01 is not after --since 2026-12-08" in refused_cleanly(
+        *export, "--since", "2026-12-08", "--until", "2026-12-01")
+    nowhere = tmp_path / "nowhere"
+    for command in (export, ("compliance", "audit", "verify")):
+        assert f"no audit log at {nowhere}: --audit-dir {nowhere} does not exist" in \
+            refused_cleanly(*command, "--audit-dir", str(nowhere))
+        assert f"the data directory {nowhere} does not exist" in refused_cleanly(
+            *command, "--home", str(nowhere))
+    # a home with no decision yet is an empty log, as before
+    assert dialer("compliance", "audit", "verify", "--home", str(tmp_path / "db")).exit_code \
+        == 1
+    (tmp_path / "fresh").mkdir()
+    assert dialer("compliance", "audit", "verify", "--home", str(tmp_path / "fresh")).stdout \
+        .startswith("ok: 0 entries")
+    # an output is written whole: no partial file beside it
+    out = tmp_path / "why.csv"
+    assert dialer(*export, "--campaign", "spring", "-o", str(out)).exit_code == 0
+    assert out.read_text().count("\n") == 2
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []

@@ -450,8 +450,11 @@ def audit_verify(audit_dir: AuditDir = None, home: HomeOption = None,
                  as_json: JsonOption = False) -> None:
     """Check the hash chain (and anchors); exit 1 naming the first bad line if tampered."""
     from dnc.rules.audit import AuditLog
+    from dnc.rules.audit_questions import check_audit_place
 
-    report = AuditLog(audit_dir or data_home(home) / "audit").verify()
+    directory = audit_dir or data_home(home) / "audit"
+    check_audit_place(directory, data_home(home), audit_dir is not None)
+    report = AuditLog(directory).verify()
     if as_json:
         typer.echo(json.dumps(report.to_json()))
     elif report.ok:
@@ -493,21 +496,39 @@ def audit_export(
 ) -> None:
     """Export logged decisions for a compliance officer (CSV or one JSON document)."""
     from dnc.rules.audit import AuditLog, export_csv
+    from dnc.rules.audit_questions import check_audit_place, check_campaign, check_number
 
     if format not in ("csv", "json"):
         raise ComplianceError("--format must be csv or json")
-    log = AuditLog(audit_dir or data_home(home) / "audit")
-    entries = log.entries(number=number, campaign=campaign,
-                          since=parse_time(since, "--since") if since else None,
-                          until=parse_time(until, "--until") if until else None)
-    with (open(out, "w", encoding="utf-8", newline="") if out
-          else contextlib.nullcontext(sys.stdout)) as handle:
-        if format == "csv":
-            rows = export_csv(entries, handle)
-        else:
-            records = list(entries)
-            json.dump({"entries": records}, handle)
-            handle.write("\n")
-            rows = len(records)
+    if out is not None and not out.parent.is_dir():
+        raise ComplianceError(f"--output {out}: no directory {out.parent} (create it first)")
+    directory = audit_dir or data_home(home) / "audit"
+    check_audit_place(directory, data_home(home), audit_dir is not None)
+    log = AuditLog(directory)
+    start = parse_time(since, "--since") if since else None
+    end = parse_time(until, "--until") if until else None
+    if start is not None and end is not None and end <= start:
+        raise ComplianceError(f"--until {until} is not after --since {since}: no time between")
+    records = list(log.entries(number=check_number(number) if number else None,
+                               campaign=campaign, since=start, until=end))
+    if campaign is not None and not records:
+        check_campaign(campaign, {str(e.get("campaign")) for e in log.entries()})
+    # Written whole then renamed: an interrupted export leaves no half file (and an
+    # earlier export at that path stays whole).
+    partial = out.with_name(f".{out.name}.partial") if out else None
+    try:
+        with (open(partial, "w", encoding="utf-8", newline="") if partial
+              else contextlib.nullcontext(sys.stdout)) as handle:
+            if format == "csv":
+                rows = export_csv(iter(records), handle)
+            else:
+                json.dump({"entries": records}, handle)
+                handle.write("\n")
+                rows = len(records)
+        if partial is not None and out is not None:
+            os.replace(partial, out)
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     if out:
         typer.echo(f"exported {rows} decisions to {out}", err=True)
