@@ -11,6 +11,7 @@ from cli_kit import dialer, ok, refused_cleanly, use_home
 from cli_kit import refused as refused_after_progress  # imports draw progress first
 
 BOM = b"\xef\xbb\xbf"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _listed(number: str) -> bool:
@@ -170,3 +171,23 @@ def test_the_audit_log_answers_a_question_asked_another_way_or_of_the_wrong_plac
     assert dialer(*export, "--campaign", "spring", "-o", str(out)).exit_code == 0
     assert out.read_text().count("\n") == 2
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+# 3. the analyst's scenario: a ring timeout the simulator cannot honour
+
+SCENARIO = ROOT / "simulations" / "scenarios" / "outbound.toml"
+
+
+@pytest.mark.parametrize("timeout", ["0", "5", "14.5"])
+def test_a_ring_timeout_under_15_seconds_is_refused_not_run_as_15(tmp_path, timeout):
+    """The driver rings at least 15 s: 0, 5 or 10 ran as 15 s without a word, and a sweep
+    over them gave the same figures for every point."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SCENARIO.read_text().replace("no_answer_timeout = 25",
+                                                     f"no_answer_timeout = {timeout}"))
+    said = refused_cleanly("simulate", str(scenario), "--policy", "progressive")
+    assert f"s.toml:14: [callees].no_answer_timeout: {float(timeout):g} s is below the 15 s " \
+           "a call rings at least (47 CFR 64.1200(a)(6)" in said
+    said = refused_cleanly("sweep", str(SCENARIO), "--vary",
+                           f"callees.no_answer_timeout={timeout},20", "--policy", "progressive")
+    assert "[callees].no_answer_timeout: " in said and "write 15 or more" in said
