@@ -87,6 +87,14 @@ class Campaign(SQLModel, table=True):
     """``CampaignSettings`` as JSON (validated on every write by the store)."""
     created_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
+    state_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Bumped by every stored state change (``campaigns.store``, migration 0015)."""
+    pacing_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    """Bumped by every change of a pacing setting (``campaigns.store``)."""
+    state_changed_at: datetime | None = _ts()
+    """When the state last changed (``updated_at`` also moves with settings edits)."""
+    pacing_changed_at: datetime | None = _ts()
+    """When a pacing setting last changed."""
 
 
 class LeadList(SQLModel, table=True):

@@ -109,6 +109,7 @@ def delete_campaign(store: CampaignStore, ref: CampaignRef, *, at: datetime) -> 
             CampaignAgent.campaign_id == campaign.id))
         session.execute(sa.update(Campaign).where(Campaign.id == campaign.id).values(
             state=CampaignState.DELETED.value, updated_at=at,
+            state_version=Campaign.state_version + 1, state_changed_at=at,
             name=f"{campaign.name}#deleted-{campaign.id}"[:120]))
         session.commit()
     return Removal(deleted=int(deleted), retired=int(retired), lists_deleted=lists,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,50 @@ class CampaignNotFound(CampaignError):
 
 class IllegalTransition(CampaignError):
     """A campaign state change the state machine does not allow."""
+
+
+class StaleVersion(CampaignError):
+    """The campaign's state (or pacing settings) changed since the version the caller
+    saw: another tab, ``dialer web`` process or the command line. Nothing was written;
+    ``state``, ``state_version`` and ``pacing_version`` are the stored ones now."""
+
+    def __init__(self, message: str, *, state: str, state_version: int,
+                 pacing_version: int) -> None:
+        super().__init__(message)
+        self.state = state
+        self.state_version = state_version
+        self.pacing_version = pacing_version
+
+
+WRITE_TRIES = 5
+"""Unconditional state or settings writes re-checked when another writer's conditional
+UPDATE passed between this one's read and write."""
+PACING_SETTINGS = ("pacing_policy", "pacing_params", "abandon_target", "lines_per_agent",
+                   "max_lines")
+"""The settings whose change bumps ``pacing_version`` (the console's pacing form)."""
+
+
+def _stale(campaign: Campaign, what: str) -> StaleVersion:
+    return StaleVersion(
+        f"campaign {campaign.name!r}: its {what} changed since the version seen",
+        state=str(campaign.state), state_version=campaign.state_version,
+        pacing_version=campaign.pacing_version)
+
+
+def _write(session: Session, campaign: Campaign, values: dict[str, Any], version: Any,
+           read: int) -> bool:
+    """Write ``values`` to the campaign row only while ``version`` is still ``read`` (the
+    compare-and-set: on PostgreSQL a concurrent writer's UPDATE waits for this one's commit
+    and then finds the version moved; SQLite's write transactions are serial). Commits and
+    refreshes ``campaign`` when written."""
+    done = session.execute(sa.update(Campaign).where(
+        Campaign.id == campaign.id, version == read).values(**values))  # type: ignore[arg-type]
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        return False
+    session.commit()
+    session.refresh(campaign)
+    return True
 
 
 class SettingsError(CampaignError):
@@ -356,42 +400,75 @@ class CampaignStore:
             raise SettingsError(f"invalid campaign settings: {field}: no queue named "
                                 f"{missing[0]!r} (see `dialer queue list`)")
 
-    def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime
-                      ) -> Campaign:
-        """Apply validated setting changes (not allowed once archived)."""
-        with self.session() as session:
-            campaign = self._campaign(session, ref)
-            if campaign.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
-                raise IllegalTransition(
-                    f"campaign {campaign.name!r} is {campaign.state}: read-only")
-            settings = _edited(campaign, changes)
-            if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):
-                _check_startable(campaign.name, settings)
-            campaign.settings = settings.model_dump(mode="json")
-            campaign.updated_at = at
-            session.add(campaign)
-            session.commit()
-            return campaign
+    def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime,
+                      seen_pacing_version: int | None = None) -> Campaign:
+        """Apply validated setting changes (not allowed once archived). A change of a
+        pacing setting bumps the campaign's ``pacing_version``; with
+        ``seen_pacing_version`` (the console's form) the edit is written only over that
+        version, else ``StaleVersion`` and nothing is written (one conditional UPDATE, so
+        of two writers exactly one wins)."""
+        for _ in range(WRITE_TRIES):
+            with self.session() as session:
+                campaign = self._campaign(session, ref)
+                if seen_pacing_version is not None and \
+                        campaign.pacing_version != seen_pacing_version:
+                    raise _stale(campaign, "pacing settings")
+                if campaign.state in (CampaignState.ARCHIVED, CampaignState.DELETED):
+                    raise IllegalTransition(
+                        f"campaign {campaign.name!r} is {campaign.state}: read-only")
+                settings = _edited(campaign, changes)
+                if campaign.state in (CampaignState.RUNNING, CampaignState.PAUSED):
+                    _check_startable(campaign.name, settings)
+                written = settings.model_dump(mode="json")
+                paced = any(written.get(key) != (campaign.settings or {}).get(key)
+                            for key in PACING_SETTINGS)
+                values: dict[str, Any] = {"settings": written, "updated_at": at}
+                if paced:
+                    values["pacing_version"] = campaign.pacing_version + 1
+                    values["pacing_changed_at"] = at
+                if _write(session, campaign, values, Campaign.pacing_version,
+                          campaign.pacing_version):
+                    return campaign
+            if seen_pacing_version is not None:
+                raise _stale(self.campaign(ref), "pacing settings")
+        raise CampaignError(f"campaign {ref!r}: its settings changed {WRITE_TRIES} times "
+                            "while this edit was checked; try again")
 
-    def transition_campaign(self, ref: CampaignRef, to: CampaignState | str, *, at: datetime
-                            ) -> Campaign:
-        """Move the campaign to state ``to`` if the state machine allows it."""
+    def transition_campaign(self, ref: CampaignRef, to: CampaignState | str, *, at: datetime,
+                            seen_version: int | None = None,
+                            only_from: Collection[str] | None = None) -> Campaign:
+        """Move the campaign to state ``to`` if the state machine allows it (and it is in
+        one of ``only_from``, when given), bumping its ``state_version``. With
+        ``seen_version`` (the console's controls) the change is written only over that
+        version, else ``StaleVersion`` and nothing is written; a campaign already in ``to``
+        at that version is left as it is (a double click). One conditional UPDATE: of
+        two writers in two processes exactly one passes."""
         target = CampaignState(to)
-        with self.session() as session:
-            campaign = self._campaign(session, ref)
-            current = CampaignState(campaign.state)
-            if target not in CAMPAIGN_TRANSITIONS[current]:
-                allowed = ", ".join(sorted(CAMPAIGN_TRANSITIONS[current])) or "none"
-                raise IllegalTransition(
-                    f"campaign {campaign.name!r} is {current}: cannot go to {target} "
-                    f"(allowed from {current}: {allowed})")
-            if target == CampaignState.RUNNING:
-                _check_startable(campaign.name, stored_settings(campaign))
-            campaign.state = target
-            campaign.updated_at = at
-            session.add(campaign)
-            session.commit()
-            return campaign
+        for _ in range(WRITE_TRIES):
+            with self.session() as session:
+                campaign = self._campaign(session, ref)
+                if seen_version is not None and campaign.state_version != seen_version:
+                    raise _stale(campaign, "state")
+                current = CampaignState(campaign.state)
+                if seen_version is not None and current == target:
+                    return campaign
+                if target not in CAMPAIGN_TRANSITIONS[current] or (
+                        only_from is not None and current not in only_from):
+                    allowed = ", ".join(sorted(CAMPAIGN_TRANSITIONS[current])) or "none"
+                    raise IllegalTransition(
+                        f"campaign {campaign.name!r} is {current}: cannot go to {target} "
+                        f"(allowed from {current}: {allowed})")
+                if target == CampaignState.RUNNING:
+                    _check_startable(campaign.name, stored_settings(campaign))
+                if _write(session, campaign, {
+                        "state": target.value, "updated_at": at, "state_changed_at": at,
+                        "state_version": campaign.state_version + 1},
+                        Campaign.state_version, campaign.state_version):
+                    return campaign
+            if seen_version is not None:
+                raise _stale(self.campaign(ref), "state")
+        raise CampaignError(f"campaign {ref!r}: its state changed {WRITE_TRIES} times while "
+                            "this change was checked; try again")
 
     # -- agents --------------------------------------------------------------------------
 

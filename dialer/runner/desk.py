@@ -16,9 +16,16 @@ feed). Requests:
     {"op": "agent", "action": "view", "agent": "a1"}
     {"op": "supervise", "action": "listen" | "whisper" | "barge" | "stop", "agent": "a1",
      "supervisor": "sam", "endpoint": "user/2001"}
-    {"op": "campaign", "action": "pause" | "resume", "supervisor": "sam"}
-    {"op": "campaign", "action": "stop", "supervisor": "sam", "expected": ["running"]}
-    {"op": "pacing", "changes": {"abandon_target": 0.02, "lines_per_agent": 1.5, ...}}
+    {"op": "campaign", "action": "pause" | "resume", "supervisor": "sam",
+     "expected_version": 7}
+    {"op": "campaign", "action": "stop", "supervisor": "sam", "expected": ["running"],
+     "expected_version": 7}
+    {"op": "pacing", "changes": {"abandon_target": 0.02, "lines_per_agent": 1.5, ...},
+     "expected_version": 3}
+
+``expected_version`` (optional): the campaign's state version (pacing version for
+``pacing``) the console page showed; the store is written only over it
+(``campaigns.store.StaleVersion`` otherwise: a ``conflict`` answer, nothing changed).
 """
 
 from __future__ import annotations
@@ -202,25 +209,64 @@ async def supervise(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "agent": agent_id, "mode": action, "endpoint": endpoint}
 
 
+def _seen_version(request: dict[str, Any]) -> int | None:
+    """The version the console page showed (``expected_version``), None when not sent
+    (then the action is taken over whatever is stored, as before versions)."""
+    version = request.get("expected_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        return None
+    return version
+
+
+def _stale(runner: Runner, stale: Any, what: str) -> dict[str, Any]:
+    return {"ok": False, "conflict": True, "state": stale.state,
+            "state_version": stale.state_version, "pacing_version": stale.pacing_version,
+            "error": f"nothing changed: campaign {runner.link.name}'s {what} changed since "
+            "the page showed it"}
+
+
 async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
+    """Pause, Resume or Stop from the console. With ``expected_version`` (the state
+    version the page showed) the store is written only over that version (a
+    compare-and-set: of two tabs in two web processes one wins); the loser's answer is a
+    conflict with the state now, and nothing is changed here either."""
+    from campaigns.store import IllegalTransition, StaleVersion
+
     engine = runner.engine
     assert engine is not None
     action = request.get("action")
     if action not in ("pause", "resume", "stop"):
         return _fail(f"unknown campaign action {action!r} (pause, resume, stop)")
     was = "paused" if engine.dialing_paused else "running"
+    seen = _seen_version(request)
     if action == "stop":  # as `dialer campaign stop`, written only over the state expected
         expected = request.get("expected") or ["running", "paused"]
         return {**await runner.state_follow.console_stop(
-            str(request.get("supervisor", "")), [str(s) for s in expected]), "was": was}
+            str(request.get("supervisor", "")), [str(s) for s in expected], seen), "was": was}
     paused = action == "pause"
     reason = str(request.get("reason", ""))
     follow = runner.state_follow
-    if paused:  # a pause is taken at once (it dials less), a resume once stored
+    if seen is None and paused:  # unversioned: a pause is taken at once (it dials less)
         runner.post(DialingPaused(runner.clock(), True, reason))
         # The console's to end, even if the store write fails; by whom for the alert.
         follow.console_pause(str(request.get("supervisor", "")))
-    await runner.db.call(runner.record_campaign_state, paused)
+    version = None
+    try:
+        version = await runner.db.call(runner.record_campaign_state, paused, seen)
+    except StaleVersion as stale:
+        return _stale(runner, stale, "state")
+    except IllegalTransition as refused:
+        if not paused:
+            return _fail(f"not resumed: {refused}")
+        # Paused already by a stop, an archive: pausing dials less, still taken.
+    except BaseException:
+        if paused and seen is not None:  # the store did not answer: fail closed
+            runner.post(DialingPaused(runner.clock(), True, reason))
+            follow.console_pause(str(request.get("supervisor", "")))
+        raise
+    if paused and seen is not None:
+        runner.post(DialingPaused(runner.clock(), True, reason))
+        follow.console_pause(str(request.get("supervisor", "")))
     if not paused:
         # The stored state, read now, decides: a resume it still holds (stopped, paused,
         # unreadable) is refused (state_follow.py).
@@ -228,13 +274,14 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
         if held is not None:
             return _fail(f"not resumed: {held}")
         runner.post(DialingPaused(runner.clock(), False, reason))
-    return {"ok": True, "was": was, "now": "paused" if paused else "running"}
+    return {"ok": True, "was": was, "now": "paused" if paused else "running",
+            "state_version": version}
 
 
 async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
     """Change pacing settings on the running campaign and in the store (within the legal
     bounds ``CampaignSettings`` enforces); returns the settings before and after."""
-    from campaigns.store import validate_settings
+    from campaigns.store import StaleVersion, validate_settings
     from dialer.runner.campaign_link import campaign_config, utc
     from dialer.runner.pacing import build_policy
 
@@ -263,14 +310,19 @@ async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, An
                   if policy_changed else runner.policy)
     except Exception as error:
         return _fail(f"pacing policy {config.pacing_policy!r}: {error}")
-    await runner.db.call(runner.store.edit_campaign, link.campaign_id,
-                         {k: changes[k] for k in changes}, at=utc(runner.clock()))
+    try:  # the store first, over the version the page showed: a loser changes nothing
+        row = await runner.db.call(runner.store.edit_campaign, link.campaign_id,
+                                   {k: changes[k] for k in changes}, at=utc(runner.clock()),
+                                   seen_pacing_version=_seen_version(request))
+    except StaleVersion as stale:
+        return _stale(runner, stale, "pacing settings")
     link.settings = settings
     runner.config = config
     runner.policy = policy
     engine.retune(config, policy)
     after = {key: _plain(getattr(settings, key)) for key in sorted(PACING_KEYS)}
-    return {"ok": True, "before": before, "after": after}
+    return {"ok": True, "before": before, "after": after,
+            "pacing_version": row.pacing_version}
 
 
 def _plain(value: Any) -> Any:

@@ -231,10 +231,12 @@ def read_state(runner: Runner) -> str | None:
             Campaign.id == runner.link.campaign_id)).scalar_one_or_none()
 
 
-def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at: float
-                ) -> tuple[bool, str | None]:
-    """Write ``stopped`` only if the stored state is still one of ``expected`` (one
-    conditional UPDATE: two writers cannot both pass the check). Returns whether the
+def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at: float,
+                seen_version: int | None = None) -> tuple[bool, str | None]:
+    """Write ``stopped`` only if the stored state is still one of ``expected`` and, given
+    ``seen_version`` (the console page's), its state version is still that one (one
+    conditional UPDATE: two writers cannot both pass the check; the version bumped).
+    Returns whether the
     campaign is stopped as asked (written now, or already ``stopped`` when that was
     expected: another process of the campaign wrote it) and the state now (None: the row
     is gone). Only running and paused campaigns can stop (``CAMPAIGN_TRANSITIONS``).
@@ -249,10 +251,15 @@ def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at:
                  and CampaignState.STOPPED in CAMPAIGN_TRANSITIONS[CampaignState(s)]]
     with store.session() as session:
         if stoppable:
+            guard = [Campaign.id == campaign_id,
+                     Campaign.state.in_(stoppable)]  # type: ignore[attr-defined]
+            if seen_version is not None:
+                guard.append(Campaign.state_version == seen_version)
             done = session.execute(
-                sa.update(Campaign).where(Campaign.id == campaign_id,  # type: ignore[arg-type]
-                                          Campaign.state.in_(stoppable))  # type: ignore[attr-defined]
-                .values(state=stopped, updated_at=datetime.fromtimestamp(at, tz=UTC)))
+                sa.update(Campaign).where(*guard)  # type: ignore[arg-type]
+                .values(state=stopped, updated_at=datetime.fromtimestamp(at, tz=UTC),
+                        state_changed_at=datetime.fromtimestamp(at, tz=UTC),
+                        state_version=Campaign.state_version + 1))
             session.commit()
             if done.rowcount == 1:  # type: ignore[attr-defined]
                 return True, stopped
@@ -295,7 +302,8 @@ class StateFollow:
         await self.check_once()
         return self.held_reason()
 
-    async def console_stop(self, by: str, expected: list[str]) -> dict[str, object]:
+    async def console_stop(self, by: str, expected: list[str],
+                           seen_version: int | None = None) -> dict[str, object]:
         """A supervisor's Stop from the console, as ``dialer campaign stop`` does it (the
         stored state, then read at once): written only while the stored state is one of
         ``expected`` (what their page showed; a compare-and-set, so a second tab's stop
@@ -307,7 +315,8 @@ class StateFollow:
         self.follower.console_stop(by, at)
         try:
             stopped, state = await runner.db.call(stop_stored, runner.store,
-                                                  runner.link.campaign_id, expected, at)
+                                                  runner.link.campaign_id, expected, at,
+                                                  seen_version)
         except BaseException:
             self.follower.console_stop(by, None)
             raise

@@ -6,10 +6,16 @@ Each control's form carries the campaign's stored state as its page showed it
 another supervisor, the command line) is refused with the state now, and changes nothing;
 the page takes the state for its next send. A Pause is always taken: it dials less.
 
-Check and act are one step: the web holds the campaign's lock from the check to the
-runner's answer (two tabs on this web process), and a Stop is written to the store as a
-compare-and-set on the state seen (``state_follow.stop_stored``: any two writers), by the
-runner, which records who stopped before the write so that its run ends naming them.
+Each form also carries the campaign's state version its page showed (``state_version``,
+bumped by every stored state change from any path: the console, ``dialer campaign
+pause/start/stop``, the runner). Check and act are one step in the store: the runner writes
+the Pause, Resume or Stop only over that version (one conditional UPDATE:
+``CampaignStore.transition_campaign``, ``state_follow.stop_stored``), so of two tabs in two
+``dialer web`` processes exactly one wins, and a tab that saw ``running`` before a pause
+and a resume is refused although the state looks the same. The web's per-campaign lock
+stays as a first line (two tabs on one web process wait for each other rather than
+conflict). A Stop is written by the runner, which records who stopped before the write so
+that its run ends naming them.
 """
 
 from __future__ import annotations
@@ -20,9 +26,16 @@ from typing import Any
 
 from campaigns.store import CampaignStore
 from dialer.runner.state_follow import from_console, stop_stored
-from dialer.runner.stored_state import STATE_FIELD, STOP_ACTION, StoredState, stored_state
+from dialer.runner.stored_state import (
+    STATE_FIELD,
+    STOP_ACTION,
+    VERSION_FIELD,
+    StoredState,
+    stored_state,
+)
 
-__all__ = ["STATE_FIELD", "STOP_ACTION", "CampaignLocks", "dialing", "stop", "stored_state"]
+__all__ = ["STATE_FIELD", "STOP_ACTION", "VERSION_FIELD", "CampaignLocks", "dialing",
+           "seen_version", "stop", "stored_state"]
 
 RESUMABLE = ("running", "paused")
 """Store states a console's Resume may dial in: a campaign stopped, archived or deleted
@@ -50,12 +63,28 @@ class CampaignLocks:
         return self._locks.setdefault(campaign, asyncio.Lock())
 
 
+def seen_version(data: dict[str, Any]) -> int | None:
+    """The state version a control's page showed; None when the form has none (a client
+    of an older page or a script: checked against the state seen alone, as before). A
+    version that is not a whole number is no version any store holds: -1, refused."""
+    raw = str(data.get(VERSION_FIELD, "")).strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() else -1
+
+
+def stale(now: StoredState, seen: str, version: int | None) -> bool:
+    """Whether the page's view is not the stored one: another state, or the same state
+    after changes in between (a pause and a resume: the version moved)."""
+    return bool(seen and seen != now.state) or (version is not None and version != now.version)
+
+
 def conflict(campaign: str, now: StoredState, action: str) -> dict[str, Any]:
     return {
         "ok": False,
         "conflict": True,
         **now.answer(),
-        "error": f"nothing changed: campaign {campaign} is {now.words} now, not as this "
+        "error": f"nothing changed: campaign {campaign} is {now.changed()} now, not as this "
         f"page showed it (another tab, supervisor or the command line changed "
         f"it). Check it and {action} again if it still stands",
     }
@@ -69,6 +98,7 @@ async def stop(
     supervisor: str,
     *,
     confirmed: bool,
+    version: int | None = None,
 ) -> dict[str, Any]:
     """The console's Stop, as ``dialer campaign stop``: the stored state (written only
     over the state the page showed) and every running process of the campaign told at
@@ -82,7 +112,7 @@ async def stop(
             "confirmed (no new dials, calls in progress finish, agents logged out)",
         }
     if now.state == "stopped":
-        if seen and seen != "stopped":
+        if stale(now, seen or "stopped", version):
             return {**conflict(campaign, now, "stop"), "was": now.state}
         return {
             "ok": True,
@@ -97,14 +127,16 @@ async def stop(
             "was": now.state,
             "error": f"campaign {campaign} is {now.words}: nothing to stop",
         }
-    if seen and seen != now.state:
+    if stale(now, seen, version):
         return {**conflict(campaign, now, "stop"), "was": now.state}
     expected = [seen or now.state]
+    cas = {} if version is None else {"expected_version": version}
     at: Any = None
     done = answered = False
     if links:
         first = await links[0].request(
-            {"op": "campaign", "action": "stop", "supervisor": supervisor, "expected": expected}
+            {"op": "campaign", "action": "stop", "supervisor": supervisor, "expected": expected,
+             **cas}
         )
         done, at = bool(first.get("ok")), first.get("at")
         # Not answered (the process going away, still starting): the store is still told,
@@ -115,7 +147,8 @@ async def stop(
         also = ["stopped"] if links else []
         at = datetime.now(UTC).timestamp()
         row = await asyncio.to_thread(store.campaign, campaign)
-        done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected + also, at)
+        done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected + also, at,
+                                          version if not also else None)
     if done:
         # Every other process of the campaign: stopped already, by this supervisor.
         for link in links[1:]:
@@ -144,31 +177,46 @@ async def stop(
 
 
 async def dialing(
-    store: CampaignStore, campaign: str, action: str, seen: str, links: list[Any], supervisor: str
+    store: CampaignStore,
+    campaign: str,
+    action: str,
+    seen: str,
+    links: list[Any],
+    supervisor: str,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Pause or Resume dialing (under the campaign's lock): a Pause always; a Resume only
-    over the state the page showed, and never of a stopped campaign."""
+    """Pause or Resume dialing (under the campaign's lock): only over the state (and state
+    version) the page showed, and never a Resume of a stopped campaign. The first process
+    writes the store over ``version`` (compare-and-set); the campaign's other processes
+    then follow that write (their ``expected_version`` is the one it stored)."""
     pause = action == "campaign_pause"
-    if not pause:
-        now = await asyncio.to_thread(stored_state, store, campaign)
-        if now.state not in RESUMABLE:
-            return {
-                "ok": False,
-                **now.answer(),
-                "error": f"campaign {campaign} is {now.words}: dialing stays stopped; "
-                f"start it with `dialer campaign start {campaign}` (and `dialer "
-                f"run {campaign}`) on the command line if it should dial",
-            }
-        if seen and seen != now.state:
-            return conflict(campaign, now, "resume")
+    now = await asyncio.to_thread(stored_state, store, campaign)
+    if not pause and now.state not in RESUMABLE:
+        return {
+            "ok": False,
+            **now.answer(),
+            "error": f"campaign {campaign} is {now.words}: dialing stays stopped; "
+            f"start it with `dialer campaign start {campaign}` (and `dialer "
+            f"run {campaign}`) on the command line if it should dial",
+        }
+    # Unversioned (an older page, a script), a Pause is taken over any state: it dials less.
+    if stale(now, "" if pause and version is None else seen, version):
+        return conflict(campaign, now, "pause" if pause else "resume")
     if not links:
         return {"ok": False, "error": f"campaign {campaign} is not running"}
-    results = [
-        await link.request(
-            {"op": "campaign", "action": "pause" if pause else "resume", "supervisor": supervisor}
+    results = []
+    for link in links:
+        result = await link.request(
+            {"op": "campaign", "action": "pause" if pause else "resume", "supervisor": supervisor,
+             **({} if version is None else {"expected_version": version})}
         )  # named in the pause alert
-        for link in links
-    ]
+        results.append(result)
+        if result.get("conflict"):  # another writer passed first: nothing changed here
+            after = await asyncio.to_thread(stored_state, store, campaign)
+            return conflict(campaign, after, "pause" if pause else "resume")
+        stored = result.get("state_version")
+        if version is not None and result.get("ok") and isinstance(stored, int):
+            version = stored  # the next process follows this very write
     result = next((r for r in results if not r.get("ok")), results[0])
     if result.get("ok"):
         done = "paused" if pause else "running"

@@ -9,7 +9,6 @@ with a 500). The runner checks the legal bounds again (``validate_settings``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -23,7 +22,9 @@ PACING_LABELS = {"abandon_target": "abandonment target", "lines_per_agent": "lin
                  "max_lines": "max lines", "pacing_policy": "policy",
                  "pacing_params": "policy parameters"}
 SEEN_FIELD = "pacing_seen"
-"""The form's hidden field: ``pacing_seen(settings)`` of the settings the page showed."""
+"""The form's hidden field: the campaign's pacing version the page showed (bumped by
+every change of a pacing setting, from the console or ``dialer campaign edit``; the store
+writes a change only over it)."""
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z", re.ASCII)
 _WHOLE = re.compile(r"\d+\Z", re.ASCII)
@@ -92,14 +93,14 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def pacing_values(settings: CampaignSettings) -> dict[str, Any]:
-    return {key: getattr(settings, key) for key in PACING_KEYS}
-
-
-def pacing_seen(settings: CampaignSettings) -> str:
-    """A short digest of the pacing settings a page shows (its hidden ``pacing_seen``)."""
-    text = json.dumps(pacing_values(settings), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+def pacing_seen(raw: object) -> int | None:
+    """The pacing version a form sent: None when it sent none (a script, an older client:
+    not checked, as before), -1 for anything but a whole number (a digest from a page
+    drawn before versions: no version any store holds, so refused as stale)."""
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 def describe(settings: CampaignSettings) -> str:

@@ -20,12 +20,15 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from campaigns.models import UserRole
+from dialer.runner.state_follow import from_command_line
+from dialer.runner.stored_state import console_source
 from dialer.web.auth import Caller, Refused, now, require
 from dialer.web.campaign_controls import (
     STATE_FIELD,
     STOP_ACTION,
     STOP_CONFIRM,
     dialing,
+    seen_version,
     stop,
     stored_state,
 )
@@ -118,11 +121,12 @@ async def supervisor_page(request: Request) -> Response:
     views = list(state.directory.agent_views(campaign))
     audit = await asyncio.to_thread(state.store.audit_entries, campaigns=[campaign], limit=15)
     stored = await asyncio.to_thread(stored_state, state.store, campaign)
+    row = await asyncio.to_thread(state.store.campaign, campaign)
     return render(request, "supervisor.html", who, campaign=campaign, snapshot=snapshot,
                   stored=stored, stop_confirm=STOP_CONFIRM.format(campaign=campaign),
                   status_words=_status_words(snapshot, stored),
                   today=today, sheet=sheet, views=views, alerts=alerts(links),
-                  pacing_seen=pacing_seen(sheet.settings),
+                  pacing_seen=row.pacing_version,
                   placeholders=placeholders(sheet.settings),
                   audit=audit, running=bool(links), processes=len(links),
                   campaigns=await asyncio.to_thread(_campaigns, request, who))
@@ -231,9 +235,10 @@ async def _campaign_action(request: Request, who: Caller, campaign: str, action:
     state = web(request)
     links = state.directory.of_campaign(campaign)
     seen = str(data.get(STATE_FIELD, "")).strip()
+    version = seen_version(data)
     if action == STOP_ACTION:  # as `dialer campaign stop`: also with no process running
         result = await stop(state.store, campaign, seen, links, who.user.name,
-                            confirmed=data.get("confirmed") == "yes")
+                            confirmed=data.get("confirmed") == "yes", version=version)
         before = {"state": result.get("was")}
         after = {"state": "stopped", "at": result.get("at")}
     elif action == "pacing" and not links:
@@ -243,7 +248,8 @@ async def _campaign_action(request: Request, who: Caller, campaign: str, action:
         result = await _pacing(request, campaign, data, links)
         before, after = result.get("before", {}), result.get("after", {})
     else:
-        result = await dialing(state.store, campaign, action, seen, links, who.user.name)
+        result = await dialing(state.store, campaign, action, seen, links, who.user.name,
+                               version)
         before, after = {"dialing": result.get("was")}, {"dialing": result.get("now")}
     await _audit(request, who, action, campaign, "", before, after, result)
     return answer(request, result, _back(campaign))
@@ -271,29 +277,63 @@ def _agent_message(agent: str, action: str, was: object) -> str:
 
 async def _pacing(request: Request, campaign: str, data: dict[str, Any],
                   links: list[Any]) -> dict[str, Any]:
-    """A pacing change from the form, refused naming its field; refused too when the stored
-    settings are no longer those the page showed (another tab or supervisor changed them
-    since): the answer shows them, and the page's form takes them for the next send."""
+    """A pacing change from the form, refused naming its field; refused too when the
+    stored pacing settings changed since the page showed them (their version moved: another
+    tab, supervisor, web process or ``dialer campaign edit``): the answer says who and
+    when and shows them, and the page's form takes them for the next send. The first
+    process writes the store only over the version seen (compare-and-set); the others
+    follow that write."""
     store = web(request).store
     try:
         changes = pacing_changes(data)
     except PacingRefused as refused:
         return {"ok": False, "error": str(refused), "field": refused.field}
-    stored = await asyncio.to_thread(store.settings, campaign)
-    seen = str(data.get(SEEN_FIELD, "")).strip()
-    if seen and seen != pacing_seen(stored):
-        return {"ok": False, "conflict": True, "seen": pacing_seen(stored),
-                "placeholders": placeholders(stored),
-                "error": f"nothing changed: the pacing settings were changed since this page "
-                         f"showed them (another tab or supervisor): now {describe(stored)}. "
-                         "Check them and send your change again if it still stands"}
-    results = [await link.request({"op": "pacing", "changes": changes}) for link in links]
+    version = pacing_seen(data.get(SEEN_FIELD))
+    row = await asyncio.to_thread(store.campaign, campaign)
+    if version is not None and version != row.pacing_version:
+        return await _pacing_conflict(store, campaign)
+    results = []
+    for link in links:
+        result = await link.request({"op": "pacing", "changes": changes, **(
+            {} if version is None else {"expected_version": version})})
+        results.append(result)
+        if result.get("conflict"):
+            return await _pacing_conflict(store, campaign)
+        if not result.get("ok"):
+            break
+        if version is not None and isinstance(result.get("pacing_version"), int):
+            version = result["pacing_version"]  # the next process follows this write
     result = next((r for r in results if not r.get("ok")), results[0])
     if not result.get("ok"):
         return {**result, "field": field_of(str(result.get("error", "")))}
+    row = await asyncio.to_thread(store.campaign, campaign)
     stored = await asyncio.to_thread(store.settings, campaign)
-    return {**result, "seen": pacing_seen(stored), "placeholders": placeholders(stored),
+    return {**result, "seen": row.pacing_version, "placeholders": placeholders(stored),
             "message": f"pacing changed: {describe(stored)}"}
+
+
+def _pacing_words(store: Any, campaign: str) -> tuple[Any, Any, str]:
+    """The stored pacing settings, their row, and who changed them last and when
+    (database thread)."""
+    row = store.campaign(campaign)
+    settings = store.settings(campaign)
+    changed = row.pacing_changed_at
+    if changed is None:
+        return row, settings, ""
+    at = changed.timestamp()
+    return row, settings, console_source(store, campaign, "pacing", at) or \
+        from_command_line(at)
+
+
+async def _pacing_conflict(store: Any, campaign: str) -> dict[str, Any]:
+    row, stored, source = await asyncio.to_thread(_pacing_words, store, campaign)
+    since = f", changed {source}" if source else ""
+    return {"ok": False, "conflict": True, "seen": row.pacing_version,
+            "placeholders": placeholders(stored),
+            "error": f"nothing changed: the pacing settings were changed since this page "
+                     f"showed them (another tab, supervisor or the command line{since}): "
+                     f"now {describe(stored)}. Check them and send your change again if it "
+                     "still stands"}
 
 
 async def audit_page(request: Request) -> Response:

@@ -114,13 +114,15 @@
   function answered(form, result) {
     const text = result.ok ? (result.message || "done") : result.error;
     say(text, !result.ok);
-    const own = $("[data-form-message]", form);
+    // (The dialing controls are three small forms sharing one message, beside them.)
+    const group = form.closest("[data-messages]");
+    const own = $("[data-form-message]", form) || (group && $("[data-form-message]", group));
     if (own) {
       own.textContent = text;
       own.hidden = false;
       own.classList.toggle("bad", !result.ok);
     }
-    if (result.seen) {
+    if (result.seen !== undefined && result.seen !== null) {
       // The stored pacing settings now (after this change, or another supervisor's): the
       // form's placeholders show them and its next send is checked against them.
       const seen = $("[name=pacing_seen]", form);
@@ -135,6 +137,10 @@
       // The campaign's stored state now (after this action, or another tab's): every
       // dialing control's next send is checked against it, and the label says it.
       $$("[name=state_seen]").forEach((el) => { el.value = result.state_seen; });
+      // ... and against its version: a pause and a resume since look the same otherwise.
+      if (result.state_version !== undefined) {
+        $$("[name=state_version]").forEach((el) => { el.value = result.state_version; });
+      }
       const label = $("[data-field=campaign-state]");
       // (A pause's words come with the runner's next snapshot: its status names who.)
       if (result.stopped) body.dataset.stopped = "1";

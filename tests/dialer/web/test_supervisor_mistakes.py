@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 import pytest
 from web_kit import running_web
 
-from dialer.web.pacing_form import pacing_seen
-
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
@@ -88,7 +86,7 @@ def test_a_policy_change_from_the_console_applies(env, sam) -> None:
 
 def test_a_stale_page_cannot_overwrite_a_newer_pacing_change(env, sam, root) -> None:
     stale = _seen(sam)
-    assert stale == pacing_seen(env.store.settings("spring"))
+    assert stale == str(env.store.campaign("spring").pacing_version)
     target = env.store.settings("spring").abandon_target
     try:
         # Another supervisor changes the target from their page (same stored settings).
@@ -105,7 +103,7 @@ def test_a_stale_page_cannot_overwrite_a_newer_pacing_change(env, sam, root) -> 
         # Sent again with the settings the answer showed, it stands.
         again = sam.supervise("spring", "pacing", abandon_target="2.5",
                               pacing_seen=conflict["seen"]).json()
-        assert again["ok"] and again["seen"] == pacing_seen(env.store.settings("spring"))
+        assert again["ok"] and again["seen"] == env.store.campaign("spring").pacing_version
         assert _engine(env).config.abandon_target == pytest.approx(0.025)
     finally:
         sam.supervise("spring", "pacing", abandon_target=f"{target * 100}")
