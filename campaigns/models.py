@@ -95,6 +95,10 @@ class Campaign(SQLModel, table=True):
     """When the state last changed (``updated_at`` also moves with settings edits)."""
     pacing_changed_at: datetime | None = _ts()
     """When a pacing setting last changed."""
+    state_changed_by: str | None = Field(default=None, max_length=120)
+    """The console supervisor who last changed the state (None: the command line)."""
+    pacing_changed_by: str | None = Field(default=None, max_length=120)
+    """The console supervisor who last changed a pacing setting (None: the command line)."""
 
 
 class LeadList(SQLModel, table=True):

@@ -401,12 +401,14 @@ class CampaignStore:
                                 f"{missing[0]!r} (see `dialer queue list`)")
 
     def edit_campaign(self, ref: CampaignRef, changes: dict[str, Any], *, at: datetime,
-                      seen_pacing_version: int | None = None) -> Campaign:
+                      seen_pacing_version: int | None = None, by: str | None = None
+                      ) -> Campaign:
         """Apply validated setting changes (not allowed once archived). A change of a
         pacing setting bumps the campaign's ``pacing_version``; with
         ``seen_pacing_version`` (the console's form) the edit is written only over that
         version, else ``StaleVersion`` and nothing is written (one conditional UPDATE, so
-        of two writers exactly one wins)."""
+        of two writers exactly one wins). ``by``: the console supervisor making it (None:
+        the command line), kept with a pacing change."""
         for _ in range(WRITE_TRIES):
             with self.session() as session:
                 campaign = self._campaign(session, ref)
@@ -426,6 +428,7 @@ class CampaignStore:
                 if paced:
                     values["pacing_version"] = campaign.pacing_version + 1
                     values["pacing_changed_at"] = at
+                    values["pacing_changed_by"] = by
                 if _write(session, campaign, values, Campaign.pacing_version,
                           campaign.pacing_version):
                     return campaign
@@ -436,13 +439,15 @@ class CampaignStore:
 
     def transition_campaign(self, ref: CampaignRef, to: CampaignState | str, *, at: datetime,
                             seen_version: int | None = None,
-                            only_from: Collection[str] | None = None) -> Campaign:
+                            only_from: Collection[str] | None = None,
+                            by: str | None = None) -> Campaign:
         """Move the campaign to state ``to`` if the state machine allows it (and it is in
         one of ``only_from``, when given), bumping its ``state_version``. With
         ``seen_version`` (the console's controls) the change is written only over that
         version, else ``StaleVersion`` and nothing is written; a campaign already in ``to``
         at that version is left as it is (a double click). One conditional UPDATE: of
-        two writers in two processes exactly one passes."""
+        two writers in two processes exactly one passes. ``by``: the console supervisor
+        making it (None: the command line or a program), kept with the state."""
         target = CampaignState(to)
         for _ in range(WRITE_TRIES):
             with self.session() as session:
@@ -462,6 +467,7 @@ class CampaignStore:
                     _check_startable(campaign.name, stored_settings(campaign))
                 if _write(session, campaign, {
                         "state": target.value, "updated_at": at, "state_changed_at": at,
+                        "state_changed_by": by,
                         "state_version": campaign.state_version + 1},
                         Campaign.state_version, campaign.state_version):
                     return campaign

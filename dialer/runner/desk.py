@@ -21,7 +21,7 @@ feed). Requests:
     {"op": "campaign", "action": "stop", "supervisor": "sam", "expected": ["running"],
      "expected_version": 7}
     {"op": "pacing", "changes": {"abandon_target": 0.02, "lines_per_agent": 1.5, ...},
-     "expected_version": 3}
+     "supervisor": "sam", "expected_version": 3}
 
 ``expected_version`` (optional): the campaign's state version (pacing version for
 ``pacing``) the console page showed; the store is written only over it
@@ -252,7 +252,8 @@ async def campaign_action(runner: Runner, request: dict[str, Any]) -> dict[str, 
         follow.console_pause(str(request.get("supervisor", "")))
     version = None
     try:
-        version = await runner.db.call(runner.record_campaign_state, paused, seen)
+        version = await runner.db.call(runner.record_campaign_state, paused, seen,
+                                       str(request.get("supervisor", "")))
     except StaleVersion as stale:
         return _stale(runner, stale, "state")
     except IllegalTransition as refused:
@@ -313,7 +314,8 @@ async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, An
     try:  # the store first, over the version the page showed: a loser changes nothing
         row = await runner.db.call(runner.store.edit_campaign, link.campaign_id,
                                    {k: changes[k] for k in changes}, at=utc(runner.clock()),
-                                   seen_pacing_version=_seen_version(request))
+                                   seen_pacing_version=_seen_version(request),
+                                   by=str(request.get("supervisor", "")))
     except StaleVersion as stale:
         return _stale(runner, stale, "pacing settings")
     link.settings = settings

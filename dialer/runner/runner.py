@@ -666,13 +666,13 @@ class Runner:
             with contextlib.suppress(EslError):
                 await client.bgapi(f"uuid_kill {leg_id} NORMAL_CLEARING")
 
-    def record_campaign_state(self, paused: bool, seen_version: int | None = None
-                              ) -> int | None:
+    def record_campaign_state(self, paused: bool, seen_version: int | None = None,
+                              by: str | None = None) -> int | None:
         """The campaign's state in the store follows a supervisor's pause (database thread).
         With ``seen_version`` (the console page's) it is a compare-and-set that raises
         ``StaleVersion`` or ``IllegalTransition`` (a resume only from paused); without, a
         transition the state machine refuses is left as it is. Returns the state version
-        stored (None when nothing was written)."""
+        stored (None when nothing was written). ``by``: the console supervisor."""
         from campaigns.store import IllegalTransition
         from dialer.runner.campaign_link import utc
 
@@ -680,10 +680,10 @@ class Runner:
         if seen_version is not None:
             return self.store.transition_campaign(
                 self.link.campaign_id, target, at=utc(self.clock()), seen_version=seen_version,
-                only_from=None if paused else ("paused",)).state_version
+                only_from=None if paused else ("paused",), by=by).state_version
         with contextlib.suppress(IllegalTransition):
             return self.store.transition_campaign(self.link.campaign_id, target,
-                                                  at=utc(self.clock())).state_version
+                                                  at=utc(self.clock()), by=by).state_version
         return None
 
     def agent_spec(self, agent_id: str) -> AgentSpec | None:

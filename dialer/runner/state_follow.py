@@ -232,10 +232,12 @@ def read_state(runner: Runner) -> str | None:
 
 
 def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at: float,
-                seen_version: int | None = None) -> tuple[bool, str | None]:
+                seen_version: int | None = None, by: str | None = None
+                ) -> tuple[bool, str | None]:
     """Write ``stopped`` only if the stored state is still one of ``expected`` and, given
     ``seen_version`` (the console page's), its state version is still that one (one
-    conditional UPDATE: two writers cannot both pass the check; the version bumped).
+    conditional UPDATE: two writers cannot both pass the check; the version bumped);
+    ``by``: the console supervisor stopping it (None: the command line).
     Returns whether the
     campaign is stopped as asked (written now, or already ``stopped`` when that was
     expected: another process of the campaign wrote it) and the state now (None: the row
@@ -259,6 +261,7 @@ def stop_stored(store: CampaignStore, campaign_id: int, expected: list[str], at:
                 sa.update(Campaign).where(*guard)  # type: ignore[arg-type]
                 .values(state=stopped, updated_at=datetime.fromtimestamp(at, tz=UTC),
                         state_changed_at=datetime.fromtimestamp(at, tz=UTC),
+                        state_changed_by=by,
                         state_version=Campaign.state_version + 1))
             session.commit()
             if done.rowcount == 1:  # type: ignore[attr-defined]
@@ -316,7 +319,7 @@ class StateFollow:
         try:
             stopped, state = await runner.db.call(stop_stored, runner.store,
                                                   runner.link.campaign_id, expected, at,
-                                                  seen_version)
+                                                  seen_version, by)
         except BaseException:
             self.follower.console_stop(by, None)
             raise

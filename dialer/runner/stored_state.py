@@ -1,12 +1,14 @@
 """A campaign's stored state in words: who set it, from where, and when.
 
-A stop or a pause made on the supervisor's console is written to the store by the runner
-and to the audit log by the console (``dialer/web/campaign_controls.py``); one made with
-``dialer campaign pause/stop`` only to the store. So the store's state and its last change,
-matched with the console's audit entry of that change, say "stopped by supervisor sam from
-the console at 14:05 UTC" or "stopped from the command line at 14:05 UTC", in the state
-follower's words (``state_follow.from_console``, ``from_command_line``). The console's page
-(also once the dialer process has gone) and ``dialer doctor`` read it here.
+Every state change is stored with when it was made and, for the console's (written by the
+runner, or by the web when no process answers), the supervisor who made it (migration
+0015: ``state_changed_at``, ``state_changed_by``; NULL by: ``dialer campaign pause/stop``).
+So the store alone says "stopped by supervisor sam from the console at 14:05 UTC" or
+"stopped from the command line at 14:05 UTC", in the state follower's words
+(``state_follow.from_console``, ``from_command_line``), at once: a conflict's answer names
+the winner of a race before the winner's audit entry is written. A change stored before
+0015 is matched with the console's audit entry of it, as before. The console's page (also
+once the dialer process has gone), its conflict answers and ``dialer doctor`` read it here.
 """
 
 from __future__ import annotations
@@ -74,13 +76,21 @@ def _epoch(value: datetime | None) -> float | None:
 
 
 def stored_state(store: CampaignStore, campaign: str) -> StoredState:
-    """The stored state in words: a stop, pause or resume is the console's when its audit
-    entry was written with that change (the store's last state change), the command
-    line's otherwise (database thread)."""
+    """The stored state in words: who made the last state change and when, as the store
+    keeps them with it (a supervisor from the console, or the command line); for a change
+    stored before it kept them, the console's when its audit entry was written with that
+    change, the command line's otherwise (database thread)."""
     row = store.campaign(campaign)
     state = str(row.state)
     version = row.state_version
-    changed = _epoch(row.state_changed_at or row.updated_at)
+    if row.state_changed_at is not None:  # kept with the change itself (0015)
+        at = _epoch(row.state_changed_at) or 0.0
+        source = (from_command_line(at) if row.state_changed_by is None
+                  else from_console(row.state_changed_by, at))
+        return StoredState(state, f"{state} {source}" if state in WORDED else state, version,
+                           source)
+    # A change stored before the store kept who made it: matched with the audit log.
+    changed = _epoch(row.updated_at)
     if state not in CONSOLE_ACTIONS:
         return StoredState(state, state, version)
     if changed is None:

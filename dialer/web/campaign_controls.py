@@ -148,7 +148,7 @@ async def stop(
         at = datetime.now(UTC).timestamp()
         row = await asyncio.to_thread(store.campaign, campaign)
         done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected + also, at,
-                                          version if not also else None)
+                                          version if not also else None, supervisor)
     if done:
         # Every other process of the campaign: stopped already, by this supervisor.
         for link in links[1:]:

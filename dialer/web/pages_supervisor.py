@@ -20,8 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from campaigns.models import UserRole
-from dialer.runner.state_follow import from_command_line
-from dialer.runner.stored_state import console_source
+from dialer.runner.state_follow import from_command_line, from_console
 from dialer.web.auth import Caller, Refused, now, require
 from dialer.web.campaign_controls import (
     STATE_FIELD,
@@ -245,7 +244,7 @@ async def _campaign_action(request: Request, who: Caller, campaign: str, action:
         result = {"ok": False, "error": f"campaign {campaign} is not running"}
         before = after = {}
     elif action == "pacing":
-        result = await _pacing(request, campaign, data, links)
+        result = await _pacing(request, campaign, data, links, who.user.name)
         before, after = result.get("before", {}), result.get("after", {})
     else:
         result = await dialing(state.store, campaign, action, seen, links, who.user.name,
@@ -276,7 +275,7 @@ def _agent_message(agent: str, action: str, was: object) -> str:
 
 
 async def _pacing(request: Request, campaign: str, data: dict[str, Any],
-                  links: list[Any]) -> dict[str, Any]:
+                  links: list[Any], supervisor: str) -> dict[str, Any]:
     """A pacing change from the form, refused naming its field; refused too when the
     stored pacing settings changed since the page showed them (their version moved: another
     tab, supervisor, web process or ``dialer campaign edit``): the answer says who and
@@ -294,7 +293,8 @@ async def _pacing(request: Request, campaign: str, data: dict[str, Any],
         return await _pacing_conflict(store, campaign)
     results = []
     for link in links:
-        result = await link.request({"op": "pacing", "changes": changes, **(
+        result = await link.request({"op": "pacing", "changes": changes,
+                                     "supervisor": supervisor, **(
             {} if version is None else {"expected_version": version})})
         results.append(result)
         if result.get("conflict"):
@@ -321,8 +321,9 @@ def _pacing_words(store: Any, campaign: str) -> tuple[Any, Any, str]:
     if changed is None:
         return row, settings, ""
     at = changed.timestamp()
-    return row, settings, console_source(store, campaign, "pacing", at) or \
-        from_command_line(at)
+    if row.pacing_changed_by is not None:
+        return row, settings, from_console(row.pacing_changed_by, at)
+    return row, settings, from_command_line(at)
 
 
 async def _pacing_conflict(store: Any, campaign: str) -> dict[str, Any]:

@@ -12,6 +12,9 @@ same. Rows written before this revision start at 0.
 ``state_changed_at`` and ``pacing_changed_at`` say when each last changed (``updated_at``
 also moves with any settings edit, so a pacing change made a console pause read "paused
 from the command line at" the pacing change's time). NULL: not changed since this revision.
+``state_changed_by`` and ``pacing_changed_by``: the console supervisor who made that change
+(NULL: the command line or a program), so a conflict names who at once, before the
+winner's audit entry is written.
 
 Revision ID: 0015_campaign_versions
 Revises: 0014_callback_last_verdict
@@ -36,10 +39,14 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("state_changed_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("pacing_changed_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("state_changed_by", sa.String(length=120), nullable=True))
+        batch.add_column(sa.Column("pacing_changed_by", sa.String(length=120), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("campaign") as batch:
+        batch.drop_column("pacing_changed_by")
+        batch.drop_column("state_changed_by")
         batch.drop_column("pacing_changed_at")
         batch.drop_column("state_changed_at")
         batch.drop_column("pacing_version")

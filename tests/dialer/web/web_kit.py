@@ -245,12 +245,14 @@ def serving(env: WebEnv, port: int, switch: Any, fate_source: Callable[[Any], Ca
 
 
 @contextlib.contextmanager
-def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees
-                ) -> Iterator[WebEnv]:
+def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees,
+                database: str | None = None) -> Iterator[WebEnv]:
+    """``database``: the store's URL (default a SQLite file in ``tmp``)."""
     from simulations.switch.switch import SwitchSettings
 
     now = time.time()
-    store = CampaignStore.open(f"sqlite:///{tmp / 'dialer.db'}")
+    url = database or f"sqlite:///{tmp / 'dialer.db'}"
+    store = CampaignStore.open(url)
     create_campaigns(store, now)
     seed_demo_registry(tmp, now, ["+13125550100"])
     port = _free_port()
@@ -258,7 +260,7 @@ def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_ca
 
     def runners(sim: Any) -> dict[str, Runner]:
         switches = ((f"{sim.url.host}:{sim.url.port}", sim.url),)
-        return {campaign: Runner(RunnerSettings(campaign, f"sqlite:///{tmp / 'dialer.db'}",
+        return {campaign: Runner(RunnerSettings(campaign, url,
                                                 tmp, switches, stop_grace=2.0),
                                  store, control_socket=env.socket(campaign))
                 for campaign in ("spring", "look")}
