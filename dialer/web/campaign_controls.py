@@ -2,9 +2,10 @@
 that say who stopped or paused the campaign and when.
 
 Each control's form carries the campaign's stored state as its page showed it
-(``state_seen``). A Resume or a Stop from a page whose state changed since (another tab,
-another supervisor, the command line) is refused with the state now, and changes nothing;
-the page takes the state for its next send. A Pause is always taken: it dials less.
+(``state_seen``). A Pause, Resume or Stop from a page whose state changed since (another
+tab, another supervisor, the command line) is refused with the state now and who set it,
+and changes nothing; the page takes the state for its next send. (A Pause sent without
+the page's version, by a script, is taken over any state: it dials less.)
 
 Each form also carries the campaign's state version its page showed (``state_version``,
 bumped by every stored state change from any path: the console, ``dialer campaign
