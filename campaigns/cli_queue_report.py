@@ -20,6 +20,7 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
     from campaigns.errors import CampaignError
     from campaigns.queue_reports import DEFAULT_WITHIN, plot_queue_report, queue_report
     from campaigns.queue_store import QueueStore
+    from dnc.whole_files import written_whole
 
     if format_ == "xlsx" and output is None:
         raise CampaignError("--format xlsx needs --output FILE.xlsx")
@@ -62,9 +63,13 @@ def queue_report_command(campaign: str | None, from_: str | None, to: str | None
         frames = [frame.assign(section=name)[["section", *frame.columns]]
                   for name, frame in result.sections().items() if len(frame)]
         combined = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        combined.to_csv(sys.stdout if output is None else output, index=False)
+        if output is None:
+            combined.to_csv(sys.stdout, index=False)
+        else:
+            with written_whole(output) as partial:
+                combined.to_csv(partial, index=False)
     elif format_ == "xlsx":
-        with pd.ExcelWriter(output) as writer:
+        with written_whole(output) as partial, pd.ExcelWriter(partial) as writer:
             for name, frame in result.sections().items():
                 _naive(frame).to_excel(writer, sheet_name=name, index=False)
         make_console().print(f"wrote {output}")

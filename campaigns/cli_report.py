@@ -199,7 +199,9 @@ def write_workbook(result: Any, output: Path) -> None:
     xlsx``; ``dialer simulate --report`` writes a simulated campaign's with it)."""
     import pandas as pd
 
-    with pd.ExcelWriter(output) as writer:
+    from dnc.whole_files import written_whole
+
+    with written_whole(output) as partial, pd.ExcelWriter(partial) as writer:
         for name, frame in result.sections().items():
             frame.to_excel(writer, sheet_name=name, index=False)
 
@@ -219,7 +221,10 @@ def _write_csv(result: Any, output: Path | None) -> None:
     if output is None:
         combined.to_csv(sys.stdout, index=False)
     else:
-        combined.to_csv(output, index=False)
+        from dnc.whole_files import written_whole
+
+        with written_whole(output) as partial:
+            combined.to_csv(partial, index=False)
 
 
 def _cell(column: str, value: Any) -> str:

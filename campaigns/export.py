@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from campaigns.errors import CampaignError
 from campaigns.models import Agent, CallAttempt, Lead, LeadList
+from dnc.whole_files import written_whole
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -58,8 +59,16 @@ def export_campaign(store: CampaignStore, campaign: CampaignRef, path: str | Pat
         raise CampaignError(f"export what={what!r}: choose leads or results")
     campaign_id = store.campaign(campaign).id
     query = _leads_query(campaign_id) if what == "leads" else _results_query(campaign_id)
+    with written_whole(path) as partial:
+        return _export_rows(store.engine, query, partial, path, what)
+
+
+def _export_rows(engine: sa.Engine, query: sa.Select, path: Path, target: Path,
+                 what: str) -> int:
+    """The rows of ``query`` written to ``path``, in chunks (``target``: the file named)."""
+    suffix = target.suffix.lower()
     written = 0
-    with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
+    with engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         result = connection.execution_options(yield_per=CHUNK).execute(query)
         columns = list(result.keys())
         frames = []
@@ -72,7 +81,7 @@ def export_campaign(store: CampaignStore, campaign: CampaignRef, path: str | Pat
                 frames.append(frame)
             written += len(frame)
             if suffix == ".xlsx" and written > XLSX_MAX_ROWS:
-                raise CampaignError(f"{path}: {written:,}+ rows do not fit in an XLSX sheet; "
+                raise CampaignError(f"{target}: {written:,}+ rows do not fit in an XLSX sheet; "
                                     "export to .csv")
     if suffix == ".csv" and written == 0:
         pd.DataFrame(columns=columns).to_csv(path, index=False)

@@ -19,7 +19,10 @@ def plot_report(report: CampaignReport, path: str | Path) -> Path:
 
     path = Path(path)
     figure = draw_report(report)
-    figure.savefig(path, dpi=110)
+    from dnc.whole_files import written_whole
+
+    with written_whole(path) as partial:
+        figure.savefig(partial, dpi=110)
     plt.close(figure)
     return path
 

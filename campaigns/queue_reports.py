@@ -354,6 +354,9 @@ def plot_queue_report(report: QueueReport, path: Any) -> Any:
         if len(frame):
             axes.legend(loc="upper left")
         axes.grid(alpha=0.3)
-    figure.savefig(path, dpi=110)
+    from dnc.whole_files import written_whole
+
+    with written_whole(path) as partial:
+        figure.savefig(partial, dpi=110)
     plt.close(figure)
     return path

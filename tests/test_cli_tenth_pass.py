@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_kit import dialer, ok, refused_cleanly, use_home
+from cli_kit import dialer, ok, refused_cleanly, started_spring, use_home
 from cli_kit import refused as refused_after_progress  # imports draw progress first
 
 BOM = b"\xef\xbb\xbf"
@@ -191,3 +191,56 @@ def test_a_ring_timeout_under_15_seconds_is_refused_not_run_as_15(tmp_path, time
     said = refused_cleanly("sweep", str(SCENARIO), "--vary",
                            f"callees.no_answer_timeout={timeout},20", "--policy", "progressive")
     assert "[callees].no_answer_timeout: " in said and "write 15 or more" in said
+
+
+# 4. Ctrl-C in the middle of an export or a report: nothing half-written
+
+
+def _interrupted_on_second_write(monkeypatch, cls, method):
+    calls = []
+    original = getattr(cls, method)
+
+    def write(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, method, write)
+
+
+def test_an_interrupted_export_leaves_the_earlier_file_whole(tmp_path, monkeypatch):
+    """leads export writes in chunks: Ctrl-C after the first left the first chunk in place
+    of the earlier, complete export (and a report's file likewise)."""
+    import pandas as pd
+
+    from campaigns import export
+
+    started_spring(tmp_path, monkeypatch)
+    ok("leads", "import", "spring", str(ROOT / "examples" / "leads.csv"))
+    out = tmp_path / "leads.csv"
+    earlier = "the earlier, complete export\n"
+    out.write_text(earlier)
+    monkeypatch.setattr(export, "CHUNK", 10)
+    _interrupted_on_second_write(monkeypatch, pd.DataFrame, "to_csv")
+    result = dialer("leads", "export", "spring", "-o", str(out))
+    assert result.exit_code != 0
+    assert out.read_text() == earlier  # was the first 10 leads
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+    monkeypatch.undo()
+    use_home(tmp_path, monkeypatch)
+    monkeypatch.setattr(export, "CHUNK", 10)
+    ok("leads", "export", "spring", "-o", str(out))
+    assert len(pd.read_csv(out)) == 30
+
+
+def test_an_interrupted_report_leaves_no_half_workbook(tmp_path, monkeypatch):
+    import pandas as pd
+
+    started_spring(tmp_path, monkeypatch)
+    out = tmp_path / "report.xlsx"
+    out.write_bytes(b"earlier")
+    _interrupted_on_second_write(monkeypatch, pd.DataFrame, "to_excel")
+    assert dialer("report", "spring", "--format", "xlsx", "-o", str(out)).exit_code != 0
+    assert out.read_bytes() == b"earlier"  # was a workbook of the first sheet, unreadable
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []

@@ -497,6 +497,7 @@ def audit_export(
     """Export logged decisions for a compliance officer (CSV or one JSON document)."""
     from dnc.rules.audit import AuditLog, export_csv
     from dnc.rules.audit_questions import check_audit_place, check_campaign, check_number
+    from dnc.whole_files import written_whole
 
     if format not in ("csv", "json"):
         raise ComplianceError("--format must be csv or json")
@@ -513,22 +514,14 @@ def audit_export(
                                campaign=campaign, since=start, until=end))
     if campaign is not None and not records:
         check_campaign(campaign, {str(e.get("campaign")) for e in log.entries()})
-    # Written whole then renamed: an interrupted export leaves no half file (and an
-    # earlier export at that path stays whole).
-    partial = out.with_name(f".{out.name}.partial") if out else None
-    try:
-        with (open(partial, "w", encoding="utf-8", newline="") if partial
-              else contextlib.nullcontext(sys.stdout)) as handle:
-            if format == "csv":
-                rows = export_csv(iter(records), handle)
-            else:
-                json.dump({"entries": records}, handle)
-                handle.write("\n")
-                rows = len(records)
-        if partial is not None and out is not None:
-            os.replace(partial, out)
-    finally:
-        if partial is not None:
-            partial.unlink(missing_ok=True)
+    with (written_whole(out) if out else contextlib.nullcontext(None)) as partial, \
+            (open(partial, "w", encoding="utf-8", newline="") if partial
+             else contextlib.nullcontext(sys.stdout)) as handle:
+        if format == "csv":
+            rows = export_csv(iter(records), handle)
+        else:
+            json.dump({"entries": records}, handle)
+            handle.write("\n")
+            rows = len(records)
     if out:
         typer.echo(f"exported {rows} decisions to {out}", err=True)

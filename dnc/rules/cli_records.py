@@ -14,6 +14,7 @@ import typer
 
 from dnc.errors import ComplianceError
 from dnc.rules.cli import HomeOption, compliance_app, data_home, parse_time
+from dnc.whole_files import written_whole
 
 records_app = typer.Typer(help="Call detail and consent records (kept 5 years).",
                           no_args_is_help=True)
@@ -87,9 +88,10 @@ def records_export(
         if out is None:
             typer.echo(text)
         else:
-            out.write_text(text + "\n", encoding="utf-8")
+            with written_whole(out) as partial:
+                partial.write_text(text + "\n", encoding="utf-8")
     elif format == "xlsx":
-        with pd.ExcelWriter(out) as writer:
+        with written_whole(out) as partial, pd.ExcelWriter(partial) as writer:
             for name in chosen:
                 tables[name].to_excel(writer, sheet_name=name, index=False)
     elif out is None:
@@ -98,7 +100,8 @@ def records_export(
         for name in chosen:
             target = out if len(chosen) == 1 else out.with_name(
                 f"{out.stem}.{name}{out.suffix or '.csv'}")
-            tables[name].to_csv(target, index=False)
+            with written_whole(target) as partial:
+                tables[name].to_csv(partial, index=False)
     if out is not None:
         counts = ", ".join(f"{len(tables[name])} {name}" for name in chosen)
         typer.echo(f"exported {counts} to {out}", err=True)
