@@ -148,8 +148,9 @@ async def stop(
         also = ["stopped"] if links else []
         at = datetime.now(UTC).timestamp()
         row = await asyncio.to_thread(store.campaign, campaign)
+        # (Over the version seen too: a stop that process stored meanwhile reads as done.)
         done, _ = await asyncio.to_thread(stop_stored, store, row.id or 0, expected + also, at,
-                                          version if not also else None, supervisor)
+                                          version, supervisor)
     if done:
         # Every other process of the campaign: stopped already, by this supervisor.
         for link in links[1:]:

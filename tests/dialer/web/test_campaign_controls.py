@@ -98,3 +98,25 @@ def test_doctor_says_who_stopped_and_when(store) -> None:
     state = _campaign_checks(store, "spring")[0][0]
     assert state.message.startswith("stopped by supervisor sam from the console at "), state
     assert "dialer campaign start spring" in state.message
+
+
+@pytest.mark.parametrize("answering", [False, True])
+def test_a_stop_from_a_page_that_saw_an_older_version_changes_nothing(store,
+                                                                      answering) -> None:
+    """Paused and resumed from the command line since the page was drawn: the state looks
+    as the page showed it (running), its version does not. With no process running, or
+    one that does not answer, the web's own write is the compare-and-set."""
+    seen = store.campaign("spring").state_version
+    store.transition_campaign("spring", "paused", at=datetime.now(UTC))
+    store.transition_campaign("spring", "running", at=datetime.now(UTC))
+    links = [Unanswered()] if answering else []
+    refused = _stop(store, "spring", links, version=seen)
+    assert not refused["ok"] and refused["conflict"], refused
+    assert "running, set from the command line at" in refused["error"]
+    assert store.campaign("spring").state == "running"
+    assert store.campaign("spring").state_version == seen + 2
+    # Sent again with the version the answer showed, it stands, named.
+    done = _stop(store, "spring", links, version=refused["state_version"])
+    assert done["ok"] and store.campaign("spring").state == "stopped"
+    assert stored_state(store, "spring").words.startswith(
+        "stopped by supervisor sam from the console at ")
