@@ -244,3 +244,25 @@ def test_an_interrupted_report_leaves_no_half_workbook(tmp_path, monkeypatch):
     assert dialer("report", "spring", "--format", "xlsx", "-o", str(out)).exit_code != 0
     assert out.read_bytes() == b"earlier"  # was a workbook of the first sheet, unreadable
     assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+# 5. compliance explain of a number written as people write it
+
+
+def test_explain_names_the_form_to_write_and_reads_a_spaced_number_as_the_lead(
+        tmp_path, monkeypatch):
+    """'(201) 555-0100' was refused with phonenumbers' '(0) Missing or invalid default
+    region'; '+1 201 555 0100' found no lead, so explain judged another call than the
+    dialer's (no consent, no lead zone or state)."""
+    started_spring(tmp_path, monkeypatch)
+    ok("leads", "import", "spring", str(ROOT / "examples" / "leads.csv"),
+       "--consent-seller", "Spring Solar")
+    said = refused_cleanly("compliance", "explain", "(201) 555-0100", "--campaign", "spring")
+    assert "'(201) 555-0100' is not an E.164 number: write it with its country code (a US " \
+           "number: write +12015550100)" in said
+    at = ("--at", "2026-12-07T15:00Z", "--campaign", "spring")
+    spaced = dialer("compliance", "explain", "+1 201 555 0100", *at)
+    written = dialer("compliance", "explain", "+12015550100", *at)
+    assert spaced.exit_code == written.exit_code == 0
+    assert "lead time zone + lead state NJ" in spaced.stdout
+    assert spaced.stdout == written.stdout

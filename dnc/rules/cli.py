@@ -163,7 +163,9 @@ def explain(
     from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, Profile
     from dnc.rules.tables import RuleTables, tables_for_data
     from dnc.rules.zone_names import zone_name_problem
+    from dnc.rules.zones import e164_text
 
+    number = e164_text(number)
     for name in tz.split(",") if tz else ():
         if (problem := zone_name_problem(name.strip())) is not None:
             raise ComplianceError(f"--tz: {problem}")  # EST: UTC-5 all year, not New York

@@ -84,13 +84,34 @@ def zone_loads(name: str) -> bool:
 
 
 def parse_e164(number_e164: str) -> phonenumbers.PhoneNumber:
+    if not number_e164.strip().startswith("+"):
+        # phonenumbers' own words for a national number were "(0) Missing or invalid
+        # default region": name the form to write instead.
+        raise ComplianceError(f"{number_e164!r} is not an E.164 number: write it with its "
+                              f"country code{_as_us_number(number_e164)}")
     try:
         parsed = phonenumbers.parse(number_e164, None)
     except phonenumbers.NumberParseException as error:
         raise ComplianceError(f"{number_e164!r} is not an E.164 number: {error}") from error
-    if not number_e164.startswith("+"):
-        raise ComplianceError(f"{number_e164!r} is not E.164 (expected a leading '+')")
     return parsed
+
+
+def e164_text(number: str) -> str:
+    """``number`` as the store and the audit log write it: ``+1 201 555 0100`` is
+    ``+12015550100`` (explain found no lead for the spaced form, and explained another
+    decision than the dialer's: no consent, no lead zone)."""
+    return phonenumbers.format_number(parse_e164(number), phonenumbers.PhoneNumberFormat.E164)
+
+
+def _as_us_number(text: str) -> str:
+    try:
+        guess = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return " (e.g. +12015550123)"
+    if not phonenumbers.is_valid_number(guess):
+        return " (e.g. +12015550123)"
+    return (f" (a US number: write "
+            f"{phonenumbers.format_number(guess, phonenumbers.PhoneNumberFormat.E164)})")
 
 
 _NANP = re.compile(r"\+1[2-9]\d{2}[2-9]\d{6}")
