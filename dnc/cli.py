@@ -119,6 +119,9 @@ def import_command(
     max_reject_fraction: Annotated[float, typer.Option(
         help="Refuse the whole input above this share of malformed records (0 to 1).",
         callback=lambda value: _check_fraction(value))] = 0.01,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Accept a full list with fewer than half the stored "
+        "version's numbers (refused otherwise: a download cut short).")] = False,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
@@ -148,7 +151,8 @@ def import_command(
         elif use_ftc:
             try:
                 summary = importer.import_full_list(root, registry, files, when or now, now,
-                                                    max_reject_fraction, advance)
+                                                    max_reject_fraction, advance,
+                                                    allow_shrink)
             except ComplianceError as error:
                 if file_format != "auto" or isinstance(error, FileCutOff):
                     raise
@@ -160,7 +164,8 @@ def import_command(
                     "numbers)") from None
         else:
             summary = importer.import_numbers(root, registry, files, when or now, now, region,
-                                              column, max_reject_fraction, advance)
+                                              column, max_reject_fraction, advance,
+                                              allow_shrink)
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return

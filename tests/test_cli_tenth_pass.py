@@ -122,6 +122,26 @@ def test_a_file_still_being_written_is_refused(tmp_path, monkeypatch, args, text
     ok("dnc", "import", path, *args)
 
 
+
+@pytest.mark.parametrize("registry", ["national", "state:FL"])
+def test_a_full_list_cut_short_at_a_line_end_is_refused(tmp_path, monkeypatch, registry):
+    """A download cut short at a line end reads as a complete, smaller list: published,
+    the numbers after the cut were unlisted and called."""
+    use_home(tmp_path, monkeypatch)
+    lines = [f"212,{5550000 + i}\n" if registry == "national" else f"212555{i:04d}\n"
+             for i in range(400)]
+    ok("dnc", "import", _write(tmp_path / "whole.txt", "".join(lines)), "--registry", registry)
+    cut = _write(tmp_path / "cut.txt", "".join(lines[:150]))
+    said = refused_after_progress("dnc", "import", cut, "--registry", registry)
+    assert f"cut.txt: 150 numbers, fewer than half of the stored {registry}@" in said
+    assert "(400): a download or copy cut short? refused, stored registry unchanged; if " \
+           "the list really shrank, import it with --allow-shrink" in said
+    assert "--format numbers" not in said
+    assert _listed("+12125550399")
+    assert ok("dnc", "import", cut, "--registry", registry, "--allow-shrink")["count"] == 150
+    assert not _listed("+12125550399")
+
+
 # 2. "why was this number called": the audit log answers only what it was asked
 
 

@@ -12,7 +12,8 @@ class ImportRefused(ImportFormatError):
 
 
 class FileCutOff(ImportRefused):
-    """The input ends in the middle of a record: a file still being written."""
+    """The input looks incomplete: it ends in the middle of a record (a file still being
+    written), or holds fewer than half the stored numbers (a download cut short)."""
 
 
 def refuse_cut_off(source: str, line: int, record: bytes | str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from dnc.registry.changelist import parse_change_list
-from dnc.registry.errors import ImportRefused, refuse_cut_off
+from dnc.registry.errors import FileCutOff, ImportRefused, refuse_cut_off
 from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, parse_block
 from dnc.registry.keys import plan_of
 from dnc.registry.numberfile import parse_number_file
@@ -88,7 +88,8 @@ def unique_sorted(keys: np.ndarray) -> np.ndarray:
 
 def import_full_list(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
                      now: datetime, max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
-                     progress: Progress = _no_progress) -> ImportSummary:
+                     progress: Progress = _no_progress, allow_shrink: bool = False
+                     ) -> ImportSummary:
     """Replace the registry by the FTC full list in ``paths`` (flat text, maybe zipped)."""
     target = RegistryDir(registries_root, registry)
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
@@ -103,6 +104,8 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
     summary.duplicates = len(keys) - len(unique)
     del keys
     with target.writer_lock():
+        if not allow_shrink:
+            _refuse_shrink(target, len(unique), paths)
         meta = target.publish_base(unique, as_of, now, summary.files)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
     return summary
@@ -111,7 +114,8 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
 def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
                    now: datetime, region: str = "US", column: str | None = None,
                    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
-                   progress: Progress = _no_progress) -> ImportSummary:
+                   progress: Progress = _no_progress, allow_shrink: bool = False
+                   ) -> ImportSummary:
     """Replace a registry by the numbers of CSV/TSV/text files (any common notation); a
     TPS/CTPS registry holds UK numbers (national numbers read with region GB)."""
     target = RegistryDir(registries_root, registry)
@@ -139,6 +143,8 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
     summary.read = report.lines - report.blank
     summary.duplicates = len(keys) - len(unique)
     with target.writer_lock():
+        if not allow_shrink:
+            _refuse_shrink(target, len(unique), paths)
         meta = target.publish_base(unique, as_of, now, summary.files)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
     return summary
@@ -222,3 +228,27 @@ def _refuse_older_changes(current: VersionMeta, as_of: datetime, paths: list[Pat
         "deleted, and called); refused, stored registry unchanged. Import change lists oldest "
         "first; if the stored date is wrong, import the full list again with --as-of the "
         "date it is current as of, then its change lists", path=str(paths[0]) if paths else None)
+
+
+SHRINK_FLOOR = 0.5
+"""A full list under this share of the stored version's numbers is refused unless told."""
+SHRINK_CHECKED_FROM = 100
+"""Stored versions smaller than this are replaced whatever the count (hand-made lists)."""
+
+
+def _refuse_shrink(target: RegistryDir, count: int, paths: list[Path]) -> None:
+    """A download cut short at a line end reads as a complete, smaller list: published,
+    every number after the cut would be unlisted and called. A registry loses a few per
+    cent a month, never half: fewer than half the stored numbers is refused unless the
+    user says the list really shrank (``--allow-shrink``)."""
+    name = target.current_name()
+    if name is None:
+        return
+    stored = _base_meta(target, name)
+    if stored.count < SHRINK_CHECKED_FROM or count >= SHRINK_FLOOR * stored.count:
+        return
+    raise FileCutOff(
+        f"{count:,} numbers, fewer than half of the stored {stored.version} "
+        f"({stored.count:,}): a download or copy cut short? refused, stored registry "
+        "unchanged; if the list really shrank, import it with --allow-shrink",
+        path=str(paths[0]) if paths else None)
