@@ -17,6 +17,7 @@ from typer import _click as click
 from typer.core import TyperGroup
 
 import campaigns.cli
+import dialer.accel.cli
 import dialer.cli
 import dnc.cli
 import pacing_models.cli
@@ -150,6 +151,7 @@ def build_app() -> typer.Typer:
     # imports the runner.
     campaigns.cli.register(app, running=RUNNER_PROCESSES)
     dialer.cli.register(app)
+    dialer.accel.cli.register(app)
     simulations.cli.register(app)
 
     @app.command("version")

@@ -1,7 +1,7 @@
 """The engine's and the simulator's speed at an older commit and now, side by side in one run.
 
-    python benchmarks/compare_engine_speed.py [--old COMMIT ...] [--also DIR ...] [--rounds 3]
-        [--month]
+    python benchmarks/compare_engine_speed.py [--old COMMIT ...] [--also DIR ...]
+        [--accel [DIR] ...] [--rounds 3] [--month]
 
 Checks each old commit (``--old``, repeatable) out into a temporary ``git worktree``
 (removed at the end), then runs each case in a fresh process per tree, alternating the old
@@ -13,6 +13,10 @@ all (the simulation's scenario, ``bench_engine``'s world); only the packages imp
 (repeatable): more trees measured in the same rounds, after this one (for instance copies
 of this tree whose hot modules were compiled, untyped and typed: benchmarks/
 compile_trial.py), each labelled by its directory's name, with its ratio to this one.
+``--accel [DIR]`` (repeatable): this tree once more with its compiled engine loaded (the
+build of ``dialer accel build``, or of ``compile_trial.py DIR``; ``DIALER_ACCEL=on``, so a
+stale or absent build stops the run rather than measure pure Python under its name),
+labelled ``accel`` (``accel-NAME`` for several).
 
 Cases: the simulated day of ``bench_simulation.py`` (100 agents, 8 h) with the
 progressive and the predictive policy, and ``bench_engine.py``'s world (200,000 attempts);
@@ -48,6 +52,11 @@ MONTH = {"simulate predictive 100 agents x 30 days": ("simulate", "predictive", 
 
 def child(kind: str, policy: str, size: int) -> dict[str, float]:
     """Run one case in this process (its packages from PYTHONPATH): attempts, CPU, wall."""
+    compiled = False
+    if os.environ.get("DIALER_ACCEL") == "on":  # only this tree has the loader
+        from dialer.accel.loader import activate
+
+        compiled = activate().compiled
     started, cpu = time.perf_counter(), time.process_time()
     if kind == "simulate":
         from engine_streams import POPULATION
@@ -64,12 +73,23 @@ def child(kind: str, policy: str, size: int) -> dict[str, float]:
 
         with contextlib.redirect_stdout(io.StringIO()):
             attempts = bench_engine.run(size, 100, 1)
-    return {"attempts": attempts, "cpu": time.process_time() - cpu,
-            "wall": time.perf_counter() - started}
+    result = {"attempts": attempts, "cpu": time.process_time() - cpu,
+              "wall": time.perf_counter() - started}
+    if compiled:
+        from dialer.accel.loader import engine_report
+
+        if not engine_report()["compiled"]:
+            raise SystemExit("the compiled engine was asked for and did not run")
+    return result
 
 
-def measure(tree: Path, case: tuple[str, str, int]) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def measure(tree: Path | tuple[Path, Path], case: tuple[str, str, int]) -> dict[str, float]:
+    """One case in a child; ``tree`` a directory, or (this tree, a compiled build)."""
+    env = {**os.environ, "DIALER_ACCEL": "off"}
+    if isinstance(tree, tuple):
+        tree, build = tree
+        env.update(DIALER_ACCEL="on", DIALER_ACCEL_DIR=str(build))
+    env["PYTHONPATH"] = str(tree)
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--child", *map(str, case)],
         env=env, cwd=tree, capture_output=True, text=True, check=True)
@@ -91,9 +111,17 @@ def also_labels(also: list[Path]) -> dict[str, Path]:
     return labels
 
 
+def accel_labels(builds: list[Path]) -> dict[str, tuple[Path, Path]]:
+    """``--accel`` builds: ``accel``, or ``accel-NAME`` (NAME the directory's) for several."""
+    if len(builds) == 1:
+        return {"accel": (ROOT, builds[0])}
+    return {f"accel-{label}": (ROOT, build) for label, build in also_labels(builds).items()}
+
+
 def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str, str, int]],
-            also: list[Path] | None = None) -> None:
-    extra = also_labels(also or [])
+            also: list[Path] | None = None, accel: list[Path] | None = None) -> None:
+    extra: dict[str, Path | tuple[Path, Path]] = {**also_labels(also or []),
+                                                  **accel_labels(accel or [])}
     trees = {**old_trees, "new": ROOT, **extra}
     for label, tree in old_trees.items():
         print(f"{label}: {commit_of(tree)} ({tree})")
@@ -102,7 +130,8 @@ def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str,
                            capture_output=True, text=True).stdout.strip()
     print(f"new: {commit_of(ROOT)}{' + uncommitted changes' if dirty else ''} ({ROOT})")
     for label, tree in extra.items():
-        print(f"{label}: {tree}")
+        shown = f"this tree, compiled engine of {tree[1]}" if isinstance(tree, tuple) else tree
+        print(f"{label}: {shown}")
     print(f"load average before: {'/'.join(f'{x:.2f}' for x in os.getloadavg())} "
           f"on {os.cpu_count()} cores; {rounds} round(s), {', '.join(trees)} alternating")
     print("attempts per CPU second: best, median of the rounds; ratios of the medians")
@@ -127,6 +156,16 @@ def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str,
     print(f"load average after: {'/'.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def accel_builds(given: list[Path | None] | None) -> list[Path]:
+    """``--accel``'s directories, the default cache's for a bare ``--accel``."""
+    if not given:
+        return []
+    sys.path.insert(0, str(ROOT))  # this tree's dialer, not an installed one
+    from dialer.accel.cache import cache_dir
+
+    return [(cache_dir() if path is None else path).resolve() for path in given]
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         kind, policy, size = sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -138,6 +177,9 @@ def main() -> None:
     parser.add_argument("--also", type=Path, action="append",
                         help="one more tree measured in the same rounds (not checked out; "
                              "repeatable)")
+    parser.add_argument("--accel", type=Path, action="append", nargs="?",
+                        const=None, help="this tree with its compiled engine loaded: the "
+                        "build in DIR, or the default one (dialer accel build); repeatable")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--month", action="store_true",
                         help="also the 30-day, 100-agent predictive run")
@@ -150,7 +192,7 @@ def main() -> None:
             for commit, tree in old_trees.items():
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
                                 "--quiet", str(tree), commit], check=True)
-            compare(old_trees, args.rounds, cases, args.also)
+            compare(old_trees, args.rounds, cases, args.also, accel_builds(args.accel))
         finally:
             for tree in old_trees.values():
                 if tree.exists():

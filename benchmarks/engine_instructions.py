@@ -1,7 +1,7 @@
 """Instructions per attempt of the simulated day's first hour, counted by callgrind.
 
     python benchmarks/engine_instructions.py [--old COMMIT ...] [--also DIR ...]
-        [--policy progressive] [--hours 1] [--agents 100]
+        [--accel [DIR] ...] [--policy progressive] [--hours 1] [--agents 100]
 
 Deterministic whatever the machine's load (valgrind's callgrind, ``apt-get install
 valgrind``): the simulation of ``bench_simulation.py``'s population (100 agents, the
@@ -10,7 +10,9 @@ counted (callgrind's ``--toggle-collect`` on the ``functools.reduce`` that calls
 the interpreter's start-up, the imports and the set-up are left out. Each old commit
 (``--old``, repeatable) is checked out into a temporary ``git worktree``; the harness is
 this tree's, the packages each tree's own. ``--also DIR`` counts another tree as it is
-(a compiled copy of ``benchmarks/compile_trial.py``), after this one. Prints the attempts,
+(a compiled copy of ``benchmarks/compile_trial.py``), after this one; ``--accel [DIR]``
+counts this tree with its compiled engine loaded (the build in DIR, default ``dialer accel
+build``'s; ``DIALER_ACCEL=on``: a stale or absent build stops the count). Prints the attempts,
 the instructions of the run, per attempt, and the ratio of each tree's count to this one's.
 """
 
@@ -31,6 +33,9 @@ ROOT = HERE.parent
 PROBE = """\
 import functools, os, subprocess, sys, time
 sys.path.insert(0, HARNESS)
+if os.environ.get("DIALER_ACCEL") == "on":
+    from dialer.accel.loader import activate
+    activate()
 from engine_streams import POPULATION
 from simulations.driver import Simulation
 from simulations.scenario import scenario_from_tables
@@ -41,12 +46,19 @@ subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], capture_outp
 time.sleep(0.5)
 tally = functools.reduce(lambda _, s: s.run(), [simulation], None)
 print("ATTEMPTS", tally.dials)
+if os.environ.get("DIALER_ACCEL") == "on":
+    from dialer.accel.loader import engine_report
+    assert engine_report()["compiled"], "the compiled engine did not run"
 """
 
 
-def count(tree: Path, policy: str, hours: float, agents: int, scratch: Path) -> tuple[int, int]:
-    """(attempts, instructions) of one run in ``tree``."""
-    out = scratch / f"callgrind-{tree.name}-{os.getpid()}"
+def count(tree: Path, policy: str, hours: float, agents: int, scratch: Path,
+          build: Path | None = None) -> tuple[int, int]:
+    """(attempts, instructions) of one run in ``tree`` (with the compiled engine of
+    ``build`` loaded, when given)."""
+    out = scratch / f"callgrind-{tree.name}-{'accel-' if build else ''}{os.getpid()}"
+    accel = {"DIALER_ACCEL": "off"} if build is None else {"DIALER_ACCEL": "on",
+                                                           "DIALER_ACCEL_DIR": str(build)}
     probe = (PROBE.replace("HARNESS", repr(str(HERE))).replace("AGENTS", str(agents))
              .replace("HOURS", repr(hours)).replace("POLICY", repr(policy)))
     result = subprocess.run(
@@ -54,7 +66,7 @@ def count(tree: Path, policy: str, hours: float, agents: int, scratch: Path) -> 
          "--toggle-collect=functools_reduce", f"--callgrind-out-file={out}",
          sys.executable, "-c", probe],
         cwd=tree, capture_output=True, text=True, timeout=3600, check=True,
-        env={**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"})
+        env={**os.environ, **accel, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"})
     attempts = int(re.search(r"^ATTEMPTS (\d+)", result.stdout, re.MULTILINE).group(1))  # type: ignore[union-attr]
     match = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.MULTILINE)
     if match is None:
@@ -68,6 +80,9 @@ def main() -> None:
     parser.add_argument("--also", type=Path, action="append", default=[],
                         help="another tree to count as it is, e.g. a compiled copy of "
                              "benchmarks/compile_trial.py (repeatable)")
+    parser.add_argument("--accel", type=Path, action="append", nargs="?", const=None,
+                        help="this tree with its compiled engine loaded: the build in DIR, "
+                             "or the default one (dialer accel build); repeatable")
     parser.add_argument("--policy", default="progressive")
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--agents", type=int, default=100)
@@ -89,12 +104,22 @@ def main() -> None:
             trees["new"] = ROOT
             for extra in args.also:
                 trees[str(extra.resolve())] = extra.resolve()
+            builds: dict[str, Path] = {}
+            if args.accel:
+                sys.path.insert(0, str(ROOT))  # this tree's dialer, not an installed one
+                from dialer.accel.cache import cache_dir
+
+                for given in args.accel:
+                    build = (cache_dir() if given is None else given).resolve()
+                    builds[f"accel {build.name}"] = build
+                    trees[f"accel {build.name}"] = ROOT
             print(f"{args.policy}, {args.agents} agents, first {args.hours:g} h; "
                   f"load average {'/'.join(f'{x:.2f}' for x in os.getloadavg())} "
                   f"(callgrind counts do not depend on it)")
             counts = {}
             for label, tree in trees.items():
-                counts[label] = count(tree, args.policy, args.hours, args.agents, scratch)
+                counts[label] = count(tree, args.policy, args.hours, args.agents, scratch,
+                                      builds.get(label))
             new_per = counts["new"][1] / counts["new"][0]
             for label, (attempts, instructions) in counts.items():
                 per = instructions / attempts

@@ -21,12 +21,21 @@ import argparse
 import contextlib
 import hashlib
 import io
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+if (os.environ.get("DIALER_ACCEL") or "off") != "off":
+    # Pure Python unless asked: DIALER_ACCEL=on (with DIALER_ACCEL_DIR) hashes the compiled
+    # engine's streams, which must be the same (docs/engine.md, "Eleventh step"). Imported
+    # only then: other benchmarks import this module with an older tree's packages.
+    from dialer.accel.loader import activate
+
+    activate()
 
 from dialer.engine import Engine
 
@@ -205,11 +214,14 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="only the test's campaigns")
     args = parser.parse_args()
     names = args.names or (SMALL if args.small else tuple(CAMPAIGNS))
+    from dialer.accel.loader import engine_line, engine_report
+
     for name in names:
         started = time.perf_counter()
         d = digest(name)
         print(f"{d.name:28} {d.commands:>9} commands {d.attempts:>8} attempts  {d.sha256}"
               f"  ({time.perf_counter() - started:.1f} s)", flush=True)
+    print(engine_line(engine_report()))
 
 
 if __name__ == "__main__":

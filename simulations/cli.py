@@ -137,8 +137,14 @@ def simulate(
     report_plot: Annotated[Path | None, typer.Option(
         help="Write the campaign report's plot of replication 0 (PNG, as `dialer report "
              "--plot`).")] = None,
+    no_accel: Annotated[bool, typer.Option(
+        "--no-accel", help="Run the pure-Python engine even when a fresh compiled build "
+        "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
+    from dialer.accel.loader import activate, engine_line, engine_report, reinstall, worker_args
+
+    activate("off" if no_accel else None)  # before any module it may load is imported
     import contextlib
     from concurrent.futures import ProcessPoolExecutor
 
@@ -192,7 +198,8 @@ def simulate(
     in_process = workers == 1 or (len(jobs) == 1 and not best_static)
     with Progress(console=Console(stderr=True), transient=True) as progress, (
             contextlib.nullcontext() if in_process
-            else ProcessPoolExecutor(min(workers, max(len(jobs), replications)))) as pool:
+            else ProcessPoolExecutor(min(workers, max(len(jobs), replications)),
+                                     initializer=reinstall, initargs=worker_args())) as pool:
         run_all = map if pool is None else pool.map
         task = progress.add_task(
             f"simulating {len(policy)} policies × {replications} replications", total=len(jobs))
@@ -228,7 +235,8 @@ def simulate(
     practical = _practical_limit(loaded)
     document: dict[str, object] = {"scenario": source.label, "seed": seed,
                                    "replications": replications,
-                                   "practical_talk_limit": practical, "policies": results}
+                                   "practical_talk_limit": practical, "policies": results,
+                                   "engine": engine_report()}
     if anchor is not None:
         document["best_static"] = _static_document(anchor)
     if source.history is not None:
@@ -268,6 +276,7 @@ def simulate(
                         f"counted, docs/pacing.md); share of it: {shares}", highlight=False)
     if anchor is not None:
         Console().print(_static_lines(anchor, results, labels), highlight=False)
+    Console().print(engine_line(document["engine"]), highlight=False)  # type: ignore[arg-type]
     if "inbound" in results[labels[0]]:  # type: ignore[operator]
         from simulations.inbound_callers import queue_tables
 
@@ -300,8 +309,14 @@ def sweep(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     plot: Annotated[Path | None, typer.Option(
         help="Write a PNG of the talk-fraction/abandonment frontier per policy.")] = None,
+    no_accel: Annotated[bool, typer.Option(
+        "--no-accel", help="Run the pure-Python engine even when a fresh compiled build "
+        "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
 ) -> None:
     """Run a grid of scenario variations × policies in parallel processes."""
+    from dialer.accel.loader import activate, engine_line, engine_report, reinstall, worker_args
+
+    activate("off" if no_accel else None)  # before any module it may load is imported
     import csv
     from concurrent.futures import ProcessPoolExecutor
 
@@ -325,7 +340,8 @@ def sweep(
     check_points(base, axes, Path(scenario))
     rows = []
     with Progress(console=Console(stderr=True), transient=True) as progress, \
-            ProcessPoolExecutor(workers) as pool:
+            ProcessPoolExecutor(workers, initializer=reinstall,
+                                initargs=worker_args()) as pool:
         task = progress.add_task("sweeping", total=len(jobs))
         for row in pool.map(run_point, jobs):
             rows.append(row)
@@ -344,7 +360,8 @@ def sweep(
             writer.writeheader()
             writer.writerows(rows)
     if as_json:
-        print(json.dumps(_jsonable({"scenario": str(scenario), "rows": rows})))
+        print(json.dumps(_jsonable({"scenario": str(scenario), "rows": rows,
+                                    "engine": engine_report()})))
         return
     table = Table(title=f"sweep of {scenario}")
     columns = [axis.key for axis in axes] + ["policy", "talk_fraction", "abandon_rate",
@@ -356,6 +373,7 @@ def sweep(
     Console().print(table)
     Console().print(f"means of {replications} replications ± half-width of the 95 % "
                     "confidence interval (Student t)")
+    Console().print(engine_line(engine_report()), highlight=False)
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

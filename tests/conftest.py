@@ -12,6 +12,16 @@ import os
 import shutil
 import tempfile
 
+# The compiled engine (dialer/accel): the suite runs the pure-Python sources, and so do the
+# commands it starts, whatever build the user has; DIALER_ACCEL=on (with DIALER_ACCEL_DIR)
+# runs it against a fresh build instead, loaded here before any test imports the engine.
+if (os.environ.get("DIALER_ACCEL") or "off") == "off":
+    os.environ["DIALER_ACCEL"] = "off"
+else:
+    from dialer.accel.loader import activate
+
+    activate()
+
 import pytest
 from hypothesis import HealthCheck, settings
 

@@ -46,7 +46,9 @@ from pacing_models.records import builder
 S = CallState
 DIAL_MARGIN = 15.0
 """Seconds past the ring timeout before a call with no news is given up (switch_waits.py)."""
-_new, _call_init = object.__new__, Call.__init__
+_new, _call_init = Call.__new__, Call.__init__
+"""``object.__new__`` for the Python class; the native class's own allocation when compiled
+(dialer/accel: a native class refuses ``object.__new__``)."""
 _OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
 _journal_attempt, _originate_record = builder(JournalAttempt), builder(Originate)
 """The per-attempt records of ``_dial_plain``, built from all their fields (records.py)."""

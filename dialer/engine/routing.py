@@ -29,7 +29,6 @@ class WorkKind(StrEnum):
 
 
 _NO_SKILLS: frozenset[str] = frozenset()
-_new = object.__new__
 
 
 class Work:
@@ -110,6 +109,11 @@ class Work:
         return f"Work({self.kind.value}, {self.work_id!r})"
 
 
+_new_work = Work.__new__
+"""``object.__new__`` for the Python class; the native class's own allocation when compiled
+(dialer/accel: a native class refuses ``object.__new__``)."""
+
+
 def outbound_work(work_id: str, arrived_at: float, deadline: float,
                   customer_key: str | None, previous_agent_id: str | None,
                   switch_id: str | None) -> Work:
@@ -121,7 +125,7 @@ def outbound_work(work_id: str, arrived_at: float, deadline: float,
     Every field of ``Work.__init__`` must be set here too
     (tests/dialer/engine/test_routing_outbound_work.py compares the two field by field).
     """
-    work = _new(Work)
+    work = _new_work(Work)
     work.kind = _OUTBOUND
     work.work_id = work_id
     work.arrived_at = arrived_at

@@ -1,9 +1,12 @@
-"""The typed compile trial's declarations against the sources they type, and the speed
-comparison's labels for extra trees (benchmarks/compile_trial.py, compare_engine_speed.py).
+"""The compiled engine's declarations against the sources they type (dialer/accel/pxd, used
+by ``dialer accel build`` and benchmarks/compile_trial.py), and the speed comparison's
+labels for extra trees (benchmarks/compare_engine_speed.py).
 
 A ``cdef class`` declared in an augmenting ``.pxd`` has exactly the fields it declares: a
 field a source change adds to the class, and the ``.pxd`` lacks, fails only at run time in
-the compiled copy (an ``AttributeError``), so it is checked here, without Cython.
+the compiled engine (an ``AttributeError``), so it is checked here, without Cython; so is
+each ``cpdef`` method's or function's parameter list against its ``def`` (a parameter added
+to the source fails the compile).
 """
 
 from __future__ import annotations
@@ -14,8 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.compare_engine_speed import also_labels
-from benchmarks.compile_trial import MODULES, ROOT, TYPED_PXD, typed_declarations
+from benchmarks.compare_engine_speed import accel_labels, also_labels
+from dialer.accel.cache import PXD, ROOT, AccelError, Layout, product, typed_declarations
+
+TYPED_PXD = PXD
+MODULES = product().modules
+
+
+def _declared_modules() -> list[str]:
+    return typed_declarations(product())
+
 
 CLASS = re.compile(r"^cdef class (\w+)(?:\((\w+)\))?:\s*$")
 FIELD = re.compile(r"^    cdef public \w+ (\w+)\s*$")
@@ -59,7 +70,7 @@ def assigned_fields(node: ast.ClassDef) -> set[str]:
     return fields - properties
 
 
-@pytest.mark.parametrize("module", typed_declarations())
+@pytest.mark.parametrize("module", _declared_modules())
 def test_each_native_class_declares_exactly_the_fields_its_source_sets(module: str) -> None:
     pxd = TYPED_PXD / Path(module).with_suffix(".pxd")
     tree = ast.parse((ROOT / module).read_text())
@@ -71,15 +82,65 @@ def test_each_native_class_declares_exactly_the_fields_its_source_sets(module: s
         assert fields == assigned_fields(classes[name]), name
 
 
+CPDEF = re.compile(r"^(?P<indent>\s*)cpdef (?:\w+ )?(?P<name>\w+)\((?P<params>[^)]*)\)")
+
+
+def _cpdefs(pxd: Path) -> dict[str, list[tuple[str, bool]]]:
+    """Each ``cpdef``'s parameters as (name, has a default), under ``Class.name`` or
+    ``name``."""
+    found: dict[str, list[tuple[str, bool]]] = {}
+    current = None
+    for line in pxd.read_text().splitlines():
+        if (match := CLASS.match(line)) is not None:
+            current = match.group(1)
+        elif (match := CPDEF.match(line)) is not None:
+            params = []
+            for param in filter(None, (p.strip() for p in match.group("params").split(","))):
+                name = param.split("=")[0].split()[-1]
+                params.append((name, "=" in param))
+            key = f"{current}.{match.group('name')}" if match.group("indent") else \
+                match.group("name")
+            found[key] = params
+        elif line and not line[0].isspace():
+            current = None
+    return found
+
+
+@pytest.mark.parametrize("module", _declared_modules())
+def test_each_cpdef_takes_the_parameters_of_its_def(module: str) -> None:
+    pxd = TYPED_PXD / Path(module).with_suffix(".pxd")
+    tree = ast.parse((ROOT / module).read_text())
+    defs: dict[str, ast.FunctionDef] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            defs[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            defs.update({f"{node.name}.{f.name}": f for f in node.body
+                         if isinstance(f, ast.FunctionDef)})
+    for key, params in _cpdefs(pxd).items():
+        assert key in defs, f"{pxd}: {module} has no {key}"
+        args = defs[key].args
+        names = [a.arg for a in args.args]
+        defaults = [False] * (len(names) - len(args.defaults)) + [True] * len(args.defaults)
+        assert params == list(zip(names, defaults, strict=True)), key
+
+
 def test_a_declaration_for_a_module_not_compiled_is_refused(tmp_path: Path) -> None:
     (tmp_path / "dialer").mkdir()
     (tmp_path / "dialer" / "cli_helpers.pxd").write_text("cdef class X:\n    pass\n")
-    with pytest.raises(SystemExit, match=re.escape("dialer/cli_helpers.py")):
-        typed_declarations(tmp_path)
+    with pytest.raises(AccelError, match=re.escape("dialer/cli_helpers.py")):
+        typed_declarations(Layout(ROOT, MODULES, tmp_path))
 
 
 def test_every_shipped_declaration_types_a_compiled_module() -> None:
-    assert set(typed_declarations()) <= set(MODULES)
+    assert set(_declared_modules()) <= set(MODULES)
+    assert "dialer/engine/calls.py" in _declared_modules()
+
+
+def test_accel_builds_are_labelled_accel_or_by_their_directory() -> None:
+    assert list(accel_labels([Path("/tmp/typed")])) == ["accel"]
+    assert list(accel_labels([Path("/tmp/typed"), Path("/x/untyped")])) == [
+        "accel-typed", "accel-untyped"]
 
 
 def test_extra_trees_are_labelled_by_their_directory_and_never_collide() -> None:

@@ -39,6 +39,6 @@ cdef class CallFlow:
     @cython.locals(call=Call)
     cpdef on_call_ended(self, event)
 
-    cpdef _end_unanswered(self, Call call, at, cause)
+    cpdef _end_unanswered(self, Call call, at, cause, side)
 
-    cpdef end(self, Call call, at, cause)
+    cpdef end(self, Call call, at, cause, side=*)
