@@ -120,6 +120,8 @@ def main() -> None:
             for label, tree in trees.items():
                 counts[label] = count(tree, args.policy, args.hours, args.agents, scratch,
                                       builds.get(label))
+                print(f"  ({label}: {counts[label][1]:,} instructions, {counts[label][0]} "
+                      "attempts)", flush=True)  # kept should a later tree fail
             new_per = counts["new"][1] / counts["new"][0]
             for label, (attempts, instructions) in counts.items():
                 per = instructions / attempts

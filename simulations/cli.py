@@ -142,7 +142,7 @@ def simulate(
         "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
-    from dialer.accel.loader import activate, engine_line, engine_report, reinstall, worker_args
+    from dialer.accel.loader import activate, engine_line, reinstall, worker_args
 
     activate("off" if no_accel else None)  # before any module it may load is imported
     import contextlib
@@ -206,6 +206,7 @@ def simulate(
         for run in run_all(run_replication, jobs):
             runs.append(run)
             progress.advance(task)
+        engine = _engine_here() if pool is None else pool.submit(_engine_here).result()
         results: dict[str, object] = {
             name: summarise(runs[i * replications:(i + 1) * replications])
             for i, name in enumerate(labels)
@@ -236,7 +237,7 @@ def simulate(
     document: dict[str, object] = {"scenario": source.label, "seed": seed,
                                    "replications": replications,
                                    "practical_talk_limit": practical, "policies": results,
-                                   "engine": engine_report()}
+                                   "engine": engine}
     if anchor is not None:
         document["best_static"] = _static_document(anchor)
     if source.history is not None:
@@ -314,7 +315,7 @@ def sweep(
         "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
 ) -> None:
     """Run a grid of scenario variations × policies in parallel processes."""
-    from dialer.accel.loader import activate, engine_line, engine_report, reinstall, worker_args
+    from dialer.accel.loader import activate, engine_line, reinstall, worker_args
 
     activate("off" if no_accel else None)  # before any module it may load is imported
     import csv
@@ -346,6 +347,7 @@ def sweep(
         for row in pool.map(run_point, jobs):
             rows.append(row)
             progress.advance(task)
+        engine = pool.submit(_engine_here).result()
     if plot is not None:
         from simulations.plot import sweep_figure, write_png
 
@@ -361,7 +363,7 @@ def sweep(
             writer.writerows(rows)
     if as_json:
         print(json.dumps(_jsonable({"scenario": str(scenario), "rows": rows,
-                                    "engine": engine_report()})))
+                                    "engine": engine})))
         return
     table = Table(title=f"sweep of {scenario}")
     columns = [axis.key for axis in axes] + ["policy", "talk_fraction", "abandon_rate",
@@ -373,7 +375,16 @@ def sweep(
     Console().print(table)
     Console().print(f"means of {replications} replications ± half-width of the 95 % "
                     "confidence interval (Student t)")
-    Console().print(engine_line(engine_report()), highlight=False)
+    Console().print(engine_line(engine), highlight=False)
+
+
+def _engine_here() -> dict[str, object]:
+    """Which engine this process runs, the compiled one or the Python sources (its driver
+    imported): asked of a worker of the pool, so the report says what ran the figures."""
+    import simulations.driver  # noqa: F401
+    from dialer.accel.loader import engine_report
+
+    return engine_report()
 
 
 def _cell(row: dict[str, Any], column: str) -> str:

@@ -285,6 +285,11 @@ def test_the_commands_import_no_module_of_the_set_before_their_loader() -> None:
 SCENARIO = ROOT / "simulations" / "scenarios" / "outbound.toml"
 
 
+def _notes(stderr: str) -> list[str]:
+    """The loader's lines (the progress bar may add its own to stderr)."""
+    return [line for line in stderr.splitlines() if "compiled" in line or "dialer:" in line]
+
+
 def test_simulate_loads_a_fresh_build_and_names_a_stale_one(tmp_path) -> None:
     cache = tmp_path / "cache"
     _product_manifest(cache)  # "fresh", its compiled files empty: loading them fails
@@ -294,12 +299,24 @@ def test_simulate_loads_a_fresh_build_and_names_a_stale_one(tmp_path) -> None:
     _product_manifest(cache, change="simulations/driver.py")
     stale = _cli(*args, cache=cache)
     assert stale.returncode == 0, stale.stderr
-    assert [line for line in stale.stderr.splitlines() if line.strip()] == [
+    assert _notes(stale.stderr) == [
         "dialer: the compiled engine is stale (simulations/driver.py changed since the "
         "build): running pure Python; `dialer accel build` compiles it again"]
     assert json.loads(stale.stdout)["engine"] == {"compiled": False}
     off = _cli(*args, "--no-accel", cache=cache)
-    assert off.returncode == 0 and off.stderr.strip() == ""  # (the progress bar's blank line)
+    assert off.returncode == 0 and _notes(off.stderr) == []
+
+
+def test_sweep_names_a_stale_build_and_says_which_engine_its_workers_ran(tmp_path) -> None:
+    cache = tmp_path / "cache"
+    _product_manifest(cache, change="dialer/engine/engine.py")
+    result = _cli("sweep", str(SCENARIO), "--vary", "agents=3", "--policy", "progressive",
+                  "--replications", "1", "--workers", "1", "--json", cache=cache)
+    assert result.returncode == 0, result.stderr
+    assert _notes(result.stderr) == [
+        "dialer: the compiled engine is stale (dialer/engine/engine.py changed since the "
+        "build): running pure Python; `dialer accel build` compiles it again"]
+    assert json.loads(result.stdout)["engine"] == {"compiled": False}
 
 
 def test_live_dialing_never_loads_the_compiled_engine(tmp_path) -> None:

@@ -1,8 +1,11 @@
-# Augmenting declarations of simulations/driver.py for `benchmarks/compile_trial.py --typed`
-# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
-# "Typed compiled state".
+# Augmenting declarations of simulations/driver.py for the compiled engine (`dialer accel build`):
+# native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
+# "Typed compiled state" and "Eleventh step".
 
 cdef class Simulation:
+    # Instance attributes besides the fields: a benchmark wraps methods on the instance
+    # (benchmarks/pacing_idle.py sets simulation._finish and _answer).
+    cdef dict __dict__
     cdef public dict _actions
     cdef public list _entries
     cdef public object _answer_action

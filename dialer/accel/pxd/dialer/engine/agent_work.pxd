@@ -1,6 +1,6 @@
-# Augmenting declarations of dialer/engine/agent_work.py for `benchmarks/compile_trial.py --typed`
-# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
-# "Typed compiled state".
+# Augmenting declarations of dialer/engine/agent_work.py for the compiled engine (`dialer accel build`):
+# native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
+# "Typed compiled state" and "Eleventh step".
 
 cdef class AgentWork:
     cdef public object _abandon

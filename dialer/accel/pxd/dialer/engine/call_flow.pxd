@@ -1,12 +1,15 @@
-# Augmenting declarations of dialer/engine/call_flow.py for `benchmarks/compile_trial.py --typed`
-# (native classes; fields Python objects, a few typed dict or list): docs/engine.md,
-# "Typed compiled state".
+# Augmenting declarations of dialer/engine/call_flow.py for the compiled engine (`dialer accel build`):
+# native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
+# "Typed compiled state" and "Eleventh step".
 
 cimport cython
 from dialer.engine.calls cimport Call
 from dialer.engine.scheduler cimport AgentPool
 
 cdef class CallFlow:
+    # Instance attributes besides the fields: a test wraps a method on the instance
+    # (tests/simulations/test_amd_pacing_state.py sets call_flow.classified).
+    cdef dict __dict__
     cdef public object _after_assignment
     cdef public object _fail_over
     cdef public object _false_positive_credit
