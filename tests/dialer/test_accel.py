@@ -282,7 +282,14 @@ def test_the_commands_import_no_module_of_the_set_before_their_loader() -> None:
     assert out.stdout.strip() == "[]"
 
 
-SCENARIO = ROOT / "simulations" / "scenarios" / "outbound.toml"
+@pytest.fixture
+def scenario(tmp_path: Path) -> Path:
+    """simulations/scenarios/outbound.toml, 3 agents for a quarter of an hour (fast)."""
+    text = (ROOT / "simulations" / "scenarios" / "outbound.toml").read_text()
+    small = tmp_path / "small.toml"
+    small.write_text(text.replace("agents = 20", "agents = 3", 1).replace(
+        "shift_hours = 8", "shift_hours = 0.25", 1))
+    return small
 
 
 def _notes(stderr: str) -> list[str]:
@@ -290,10 +297,10 @@ def _notes(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "compiled" in line or "dialer:" in line]
 
 
-def test_simulate_loads_a_fresh_build_and_names_a_stale_one(tmp_path) -> None:
+def test_simulate_loads_a_fresh_build_and_names_a_stale_one(tmp_path, scenario) -> None:
     cache = tmp_path / "cache"
     _product_manifest(cache)  # "fresh", its compiled files empty: loading them fails
-    args = ("simulate", str(SCENARIO), "--replications", "1", "--workers", "1", "--json")
+    args = ("simulate", str(scenario), "--replications", "1", "--workers", "1", "--json")
     loaded = _cli(*args, cache=cache)
     assert loaded.returncode != 0 and "cpython-fake.so" in loaded.stderr
     _product_manifest(cache, change="simulations/driver.py")
@@ -307,10 +314,11 @@ def test_simulate_loads_a_fresh_build_and_names_a_stale_one(tmp_path) -> None:
     assert off.returncode == 0 and _notes(off.stderr) == []
 
 
-def test_sweep_names_a_stale_build_and_says_which_engine_its_workers_ran(tmp_path) -> None:
+def test_sweep_names_a_stale_build_and_says_which_engine_its_workers_ran(tmp_path, scenario
+                                                                         ) -> None:
     cache = tmp_path / "cache"
     _product_manifest(cache, change="dialer/engine/engine.py")
-    result = _cli("sweep", str(SCENARIO), "--vary", "agents=3", "--policy", "progressive",
+    result = _cli("sweep", str(scenario), "--vary", "agents=2", "--policy", "progressive",
                   "--replications", "1", "--workers", "1", "--json", cache=cache)
     assert result.returncode == 0, result.stderr
     assert _notes(result.stderr) == [
