@@ -187,10 +187,10 @@ async def dialing(
     supervisor: str,
     version: int | None = None,
 ) -> dict[str, Any]:
-    """Pause or Resume dialing (under the campaign's lock): only over the state (and state
-    version) the page showed, and never a Resume of a stopped campaign. The first process
-    writes the store over ``version`` (compare-and-set); the campaign's other processes
-    then follow that write (their ``expected_version`` is the one it stored)."""
+    """Pause or Resume dialing (under the campaign's lock): a Pause always; a Resume only
+    over the state (and state version) the page showed, and never of a stopped campaign.
+    The first process writes the store over ``version`` (compare-and-set); the campaign's
+    other processes then follow that write (their ``expected_version`` is the one it stored)."""
     pause = action == "campaign_pause"
     now = await asyncio.to_thread(stored_state, store, campaign)
     if not pause and now.state not in RESUMABLE:
@@ -201,8 +201,13 @@ async def dialing(
             f"start it with `dialer campaign start {campaign}` (and `dialer "
             f"run {campaign}`) on the command line if it should dial",
         }
-    # Unversioned (an older page, a script), a Pause is taken over any state: it dials less.
-    if stale(now, "" if pause and version is None else seen, version):
+    # A Pause is taken over any state, from any page, however old its view: it dials less.
+    # (A supervisor who clicks Pause wants dialing to stop now; refusing a stale tab's
+    # Pause would keep dialing until a second click.) Sent without a version, the runner
+    # writes it over whatever is stored.
+    if pause:
+        seen, version = "", None
+    if stale(now, seen, version):
         return conflict(campaign, now, "pause" if pause else "resume")
     if not links:
         return {"ok": False, "error": f"campaign {campaign} is not running"}
