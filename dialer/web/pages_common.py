@@ -113,7 +113,13 @@ async def index(request: Request) -> Response:
 
 
 async def login_page(request: Request) -> Response:
-    token = login_token()
+    if not request.query_params.get("msg") and \
+            await caller(request, web(request).store) is not None:
+        return await index(request)  # signed in (in another tab): the desk, not the form
+    # One token per browser, not per page: a second sign-in tab replaced the cookie, and
+    # the first tab's form was refused as stale.
+    kept = request.cookies.get(LOGIN_COOKIE, "")
+    token = kept if _is_login_token(kept) else login_token()
     response = render(request, "login.html", None, login_csrf=token,
                       name=request.query_params.get("name", ""))
     _set_cookie(request, response, LOGIN_COOKIE, token, max_age=3600)
@@ -131,6 +137,8 @@ async def login(request: Request) -> Response:
     except Refused as refused:
         if wants_json(request):
             raise
+        if await caller(request, state.store) is not None:
+            return await index(request)  # another tab signed this browser in meanwhile
         # A person at the sign-in form (left open past its hour, or too many tries): the
         # form again with the reason, not a bare text page.
         return RedirectResponse(f"/login?{urlencode({'msg': refused.message, 'name': name})}",
@@ -179,6 +187,11 @@ async def _agent_leaves(request: Request, who: Caller) -> None:
         if not result.get("ok"):
             log.warning("%s signed out but stays logged in on %s: %s", agent, campaign,
                         result.get("error"))
+
+
+def _is_login_token(text: str) -> bool:
+    return len(text) == len(login_token()) and \
+        all(ch.isalnum() or ch in "-_" for ch in text)
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str,
