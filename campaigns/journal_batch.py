@@ -188,6 +188,11 @@ class BatchResult:
     """Of ``refused``, the dials the recount refused over every process's journal (its
     reasons, the instant its rules allow, its audit id): not a failed call, none was made.
     A queue callback's dial refused there is held until that instant, as at the gate."""
+    unwritten: str | None = None
+    """Set when the batch's dials were not journaled because a record they rest on could
+    not be written (the audit log of their gate decisions: the caller's journal step says
+    so): each is in ``refused`` with this text. A store failure, not the dials' fault: the
+    runner holds them, no attempt charged, and tries again when the store works."""
 
 
 def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str | None = None,

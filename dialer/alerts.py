@@ -258,6 +258,10 @@ class CampaignFacts:
     """Answered calls abandoned in the ledger's window by a campaign that guarantees every
     call an agent (``compliance.agent_guaranteed``: each one breaks that promise); None: the
     campaign makes no such promise."""
+    dial_records_failing: str | None = None
+    """Why the dial records (the journal, the audit log of the gate's decisions) cannot be
+    written, while they cannot: dials are held, none is sent (``dialer.runner.
+    unwritten_dials``); None: they are written."""
 
 
 NEAR_LIMIT = 0.8
@@ -271,7 +275,8 @@ def _window(seconds: float) -> str:
 
 def campaign_readings(facts: CampaignFacts) -> list[Reading]:
     """The campaign's own alerts: abandonment against its limit (over the legal window, near
-    it, and today), each switch's connection, a stop, a supervisor's pause, an empty hopper."""
+    it, and today), each switch's connection, a stop, a supervisor's pause, an empty hopper,
+    dials held because their records cannot be written."""
     subject, base = f"campaign {facts.campaign}", f"campaign/{facts.campaign}/"
     window = _window(facts.abandon_window_s)
     target = facts.abandon_target
@@ -304,6 +309,15 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
                    "(compliance.agent_guaranteed, on which Ofcom's repeat-call rules are "
                    "lifted): an agent's phone dropped while a call placed for them rang",
                    f"{subject}: no answered call abandoned ({window})")))
+    # One alert per outage, naming its first failure: held dials retry with a backoff, and
+    # a supervisor must not get one per retry.
+    readings.append(Reading(
+        base + "dial_records", subject, "dial records not written",
+        float(facts.dial_records_failing is not None), 0.5, True,
+        words=(f"{subject}: dials held, none sent, because their records cannot be written "
+               f"({facts.dial_records_failing}): no call is made without its journal row "
+               "and audit entry; no attempt is charged, held callbacks are tried again",
+               f"{subject}: dial records written again, held dials go on")))
     for switch, state in sorted(facts.switches.items()):
         readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
                                 1.0 if state == "connected" else 0.0, 1.0, False,

@@ -293,6 +293,32 @@ class CallbackDialRefused:
 
 @fast_init
 @dataclass(frozen=True, slots=True)
+class DialNotSent:
+    """A dial the engine decided whose originate never reached the switch: its journal or
+    the audit entry of its gate decision could not be written (a store failure), the
+    journal refused it (its lead or queue callback no longer this process's to dial, or a
+    lead the recount refused), the switch's link was down when it was to be sent, or its
+    turn came past the send allowance.
+
+    No call was made, so it is no attempt: the engine ends the call (its record says
+    ``failed``, cause ``ORIGINATOR_CANCEL``, as before) without telling pacing anything
+    (no attempt, no no-answer, nothing for the answer-rate estimators or the placement
+    rates) and takes it off its dial count. A queue callback's dial gives its attempt back
+    and the callback returns to its place at ``retry_at`` (None: its queue's
+    ``retry_after`` later), not counted as a refusal toward ``max_attempts``; with
+    ``not_ours`` (the journal found it finished, or held by another live process) it
+    leaves this engine unwritten. ``reason`` is shown with the callback. A call the switch
+    has already reported on was sent: the event is ignored for it."""
+
+    at: float
+    call_id: str
+    reason: str
+    retry_at: float | None = None
+    not_ours: bool = False
+
+
+@fast_init
+@dataclass(frozen=True, slots=True)
 class CallbackDue:
     """A scheduled callback is due: reserve an agent first, then dial ``target``.
 
@@ -532,6 +558,7 @@ Event = (
     | InboundCallArrived
     | QueueCallbackPending
     | CallbackDialRefused
+    | DialNotSent
     | CallbackDue
     | AgentLoggedIn
     | AgentLegUp

@@ -613,7 +613,7 @@ class CallFlow:
                 self.end(call, event.at, event.cause, event.side)
 
     def _end_unanswered(self, call: Call, at: float, cause: HangupCause,
-                        side: HangupSide) -> None:
+                        side: HangupSide, sent: bool = True) -> None:
         """``end`` of an outbound call that was never answered, on the default route and
         with no agent reserved for it: two attempts in three under simulation.
 
@@ -631,9 +631,10 @@ class CallFlow:
         self.dialing.pop(call_id, None)
         outcome, result = _UNANSWERED.get(cause, _FAILED)
         dialed_at = call.dialed_at
-        self.policy.observe_attempt(result, at - dialed_at, at)
-        if self._placement is not None:
-            self._placement.observe_attempt(False, None)
+        if sent:  # a dial never sent (``DialNotSent``) is no attempt for pacing
+            self.policy.observe_attempt(result, at - dialed_at, at)
+            if self._placement is not None:
+                self._placement.observe_attempt(False, None)
         target = call.target
         self.out.append(_unanswered_finished(
             at, call_id, self.config.campaign_id, call.direction, outcome, cause,
@@ -647,16 +648,18 @@ class CallFlow:
         ))
 
     def end(self, call: Call, at: float, cause: HangupCause,
-            side: HangupSide = _UNKNOWN_SIDE) -> None:
+            side: HangupSide = _UNKNOWN_SIDE, sent: bool = True) -> None:
         """End the call and emit its record. ``side``: who ended it, as the switch said
-        (unknown when the engine ends a call without the switch's hang-up)."""
+        (unknown when the engine ends a call without the switch's hang-up). ``sent``
+        false: its originate never reached the switch (``DialNotSent``): nothing for
+        pacing, no failover."""
         state = call.state
         if (state is _DIALING or state is _RINGING) and call.gateway is None \
                 and call.agent_id is None and call.direction is _OUTBOUND:
-            self._end_unanswered(call, at, cause, side)
+            self._end_unanswered(call, at, cause, side, sent)
             return
         if call.gateway is not None:
-            if state in (_DIALING, _RINGING) and self._fail_over(call, at, cause):
+            if sent and state in (_DIALING, _RINGING) and self._fail_over(call, at, cause):
                 return  # the attempt goes on through another gateway
             self.gateways.ended(call.call_id, at, cause)  # type: ignore[union-attr]
         transition(call, _ENDED, cause)
@@ -677,9 +680,10 @@ class CallFlow:
             self.desk.end_handed_on(call, state, at)
         elif state is _DIALING or state is _RINGING:
             outcome, result = _UNANSWERED.get(cause, _FAILED)
-            self.policy.observe_attempt(result, at - call.dialed_at, at)
-            if self._placement is not None:
-                self._placement.observe_attempt(False, None)
+            if sent:
+                self.policy.observe_attempt(result, at - call.dialed_at, at)
+                if self._placement is not None:
+                    self._placement.observe_attempt(False, None)
             if call.agent_id is not None:  # else no agent can be reserved for it
                 self._release_callback_agent(call, at)
         elif state is _BRIDGED:

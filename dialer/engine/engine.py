@@ -55,6 +55,7 @@ from dialer.events import (
     ConsultFinished,
     ConsultRequested,
     DialingPaused,
+    DialNotSent,
     DtmfReceived,
     EavesdropRequested,
     Event,
@@ -258,6 +259,7 @@ class Engine:
             InboundCallArrived: self._on_inbound_arrived,
             QueueCallbackPending: self.inbound.restore_callback,
             CallbackDialRefused: self._on_callback_dial_refused,
+            DialNotSent: self._on_dial_not_sent,
             CallbackDue: agent_work.on_callback_due,
             AgentLoggedIn: agent_work.on_agent_logged_in,
             AgentLegUp: agent_work.on_agent_leg_up,
@@ -660,9 +662,35 @@ class Engine:
     def _on_callback_dial_refused(self, event: CallbackDialRefused) -> None:
         """A queue callback's dial refused at its journaling: never sent, not an attempt;
         the callback is held on the recount's verdict when the call ends (inbound.py)."""
-        self.inbound.dial_refused(event.call_id, event.verdict)
-        self.call_flow.on_call_ended(
-            OriginateFailed(event.at, event.call_id, HangupCause.ORIGINATOR_CANCEL))
+        call = self._unsent(event.call_id)
+        if call is not None:
+            self.inbound.dial_refused(event.call_id, event.verdict)
+            self._end_unsent(call, event.at)
+
+    def _on_dial_not_sent(self, event: DialNotSent) -> None:
+        """A dial whose originate never reached the switch (``DialNotSent``): no attempt for
+        pacing or for a queue callback (inbound.py)."""
+        call = self._unsent(event.call_id)
+        if call is not None:
+            self.inbound.dial_not_sent(event)
+            self._end_unsent(call, event.at)
+
+    def _unsent(self, call_id: str) -> Call | None:
+        """The call of a dial the driver says it never sent; None when it has ended, or the
+        switch reported on it (ringing, answered: it was sent)."""
+        call = self.calls.get(call_id)
+        if call is None or call.state is not CallState.DIALING or call.inbound is not None:
+            return None
+        return call
+
+    def _end_unsent(self, call: Call, at: float) -> None:
+        # Counted when it was placed (the dial count, its caller ID's daily use): a dial
+        # never sent is neither.
+        dialer = self.dialer
+        dialer.dials -= 1
+        if dialer.caller_ids is not None and call.caller_id:
+            dialer.caller_ids.release(call.caller_id, at)
+        self.call_flow.end(call, at, HangupCause.ORIGINATOR_CANCEL, sent=False)
 
     def _inbound_switch(self, switch_id: str | None) -> str:
         return (self.config.switch_ids[0] if switch_id is None

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import IntEnum
 from itertools import count
@@ -72,7 +72,13 @@ from dialer.engine.queue_config import Action, ActionKind, Blending, Unstaffed
 from dialer.engine.queues import Queue, QueueSet
 from dialer.engine.routing import Work, WorkKind
 from dialer.engine.scheduler import AgentPool
-from dialer.events import DtmfReceived, InboundCallArrived, QueueCallbackPending, QueuesClosing
+from dialer.events import (
+    DialNotSent,
+    DtmfReceived,
+    InboundCallArrived,
+    QueueCallbackPending,
+    QueuesClosing,
+)
 from dialer.hangup import HangupCause
 from dialer.ports import DialTarget, GateVerdict
 
@@ -232,9 +238,10 @@ class InboundRouter:
         """Queue callbacks not finished yet (waiting in line, dialing, or between retries)."""
         self._callback_calls: dict[str, str] = {}
         """Callback call id → callback id."""
-        self._refused_dials: dict[str, GateVerdict] = {}
-        """Callback call id → the recount's refusal of its dial (``CallbackDialRefused``):
-        never sent; the callback is held on it when the call ends, not charged an attempt."""
+        self._refused_dials: dict[str, GateVerdict | DialNotSent] = {}
+        """Callback call id → why its dial was never sent: the recount's refusal
+        (``CallbackDialRefused``), held on like the gate's, or ``DialNotSent`` (a store
+        write failed, the switch was down...); either way not charged an attempt."""
         self.verdicts = CallbackVerdicts()
         """The last gate verdict acted on per callback (what the supervisor is shown)."""
         self._waiting: dict[str, dict[str, float]] = {}
@@ -551,6 +558,12 @@ class InboundRouter:
         if call_id in self._callback_calls:
             self._refused_dials[call_id] = verdict
 
+    def dial_not_sent(self, event: DialNotSent) -> None:
+        """A callback's dial never reached the switch (``DialNotSent``): its end gives the
+        attempt back and returns the callback at ``event.retry_at``."""
+        if event.call_id in self._callback_calls:
+            self._refused_dials[event.call_id] = event
+
     def callback_call_ended(self, call: Call, outcome: CallOutcome, at: float) -> None:
         """A callback call ended: done when it was connected, else retried or given up; a
         dial refused at its journaling is held instead (no call was made)."""
@@ -562,7 +575,10 @@ class InboundRouter:
         if refused is not None:
             # Counted when its dial was decided (``start_callback``): never placed.
             callback.attempts -= 1
-            self._hold(callback, refused, at)
+            if isinstance(refused, DialNotSent):
+                self._not_sent(callback, refused, at)
+            else:
+                self._hold(callback, refused, at)
             return
         queue = self.queues.get(callback.queue)
         settings = queue.config.callback
@@ -577,6 +593,27 @@ class InboundRouter:
             self.services.emit(QueueCallbackAttempted(at, callback.callback_id,
                                                       callback.attempts, retry_at))
             self._schedule(retry_at, _Timer.CALLBACK_RETRY, callback.callback_id, 0)
+
+    def _not_sent(self, callback: QueueCallback, event: DialNotSent, at: float) -> None:
+        """An allowance whose dial never reached the switch: no attempt and no refusal
+        (``max_attempts`` counts neither); back at its place at the driver's ``retry_at``
+        (a store failure's backoff), else ``retry_after`` later, as for a switch down. A
+        callback no longer this process's (``not_ours``) leaves this engine unwritten."""
+        callback_id = callback.callback_id
+        if event.not_ours:
+            del self.callbacks[callback_id]
+            self.verdicts.finished(callback_id, callback.queue, callback.number,
+                                   callback.place_at, callback.attempts, "not ours", at,
+                                   by_gate=False)
+            return
+        retry_after = self.queues.get(callback.queue).config.callback.retry_after
+        again = event.retry_at if event.retry_at is not None else at + retry_after
+        again = max(again, at + 1.0)  # never asked again at the same instant
+        last = self.verdicts.last(callback_id)
+        if last is not None:
+            self.verdicts.acted(callback_id, replace(
+                last, asked_again_at=again, not_placed=f"not sent: {event.reason}"))
+        self._schedule(again, _Timer.CALLBACK_RETRY, callback_id, 0)
 
     def callback_retries(self) -> dict[str, float]:
         """Callback id → when it returns to the line (a timer: after an unanswered attempt,

@@ -32,6 +32,7 @@ from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
 from dialer.runner.state_follow import StateFollow, StateFollower
 from dialer.runner.switches import SwitchPool
+from dialer.runner.unwritten_dials import UnwrittenDials
 from dialer.runner.wiring import RunPhase
 
 log = logging.getLogger("dialer.runner")
@@ -80,6 +81,8 @@ class RunnerAlerts:
         self.engine: Engine | None = None
         self.follow: StateFollow | None = None
         """The campaign's state follower (set by the runner): who paused dialing."""
+        self.unwritten: UnwrittenDials | None = None
+        """The dial sender's record of an outage of the dial records (set by the runner)."""
         self.book = AlertBook(list(sinks))
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
@@ -109,7 +112,9 @@ class RunnerAlerts:
             hopper=len(self.hopper) if engine is not None and not self.inbound_only
             else None,
             guaranteed_abandons=snap.abandons_in_window
-            if snap is not None and self.config.agent_guaranteed else None)
+            if snap is not None and self.config.agent_guaranteed else None,
+            dial_records_failing=self.unwritten.failure if self.unwritten is not None
+            else None)
 
     def readings(self, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(now))

@@ -170,7 +170,12 @@ def _why(status: CallbackStatus) -> str:
         if status.held_by is HeldBy.GATE:
             return "held by the compliance gate"
         if status.held_by is HeldBy.NOT_PLACED:
-            return "allowed, but no switch, gateway or caller ID could take the call"
+            # Its own words: a switch down, no gateway or caller ID free, or a dial never
+            # sent (its journal or audit entry not written: held, not an attempt).
+            verdict = status.verdict
+            why = verdict.not_placed if verdict is not None else None
+            return f"allowed, but not dialed: {why}" if why else \
+                "allowed, but no switch, gateway or caller ID could take the call"
         if status.held_by is HeldBy.UNANSWERED:
             return "its last call went unanswered: waits for its next try"
         return "waits for its next try"

@@ -19,12 +19,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.attempt_recount import RecountRefusal
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, JournalOp
 from campaigns.store import CampaignStore
 from dialer.commands import (
@@ -54,6 +53,7 @@ from dialer.events import (
     CallbackDialRefused,
     CallClassified,
     CallDisposed,
+    DialNotSent,
     Event,
     OriginateFailed,
 )
@@ -71,6 +71,7 @@ from dialer.runner.inbound import QUEUE_CALLBACK, InboundLink, QueueStoreOp
 from dialer.runner.inbound_calls import InboundCalls
 from dialer.runner.stats import RunnerStats
 from dialer.runner.telemetry import Telemetry
+from dialer.runner.unwritten_dials import UnwrittenDials
 from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
 from dialer.runner.wiring import SwitchSide
 from dnc.internal import InternalDnc
@@ -81,20 +82,23 @@ log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
 """Seconds before a lead refused by compliance (e.g. outside calling hours) is offered again."""
 NEVER_SENT = HangupCause.ORIGINATOR_CANCEL
-"""The cause the engine is told for a dial whose originate never reached the switch: its
-journal was refused or failed, or the switch's ESL link was down when it was to be sent.
-The dialer's own cancel, which says nothing of the trunk (no gateway health verdict) and is
-no carrier refusal (no failover to the next gateway: after a refused journal its leg would
-be refused at journaling in its turn, ``failover of unknown attempt``; with the link down
-the gateway did nothing wrong, and a carrier cause would charge it a failure and quarantine
-a healthy trunk for our outage). The attempt is recorded ``cancelled`` and retried by its
-rule. An originate written before the link dropped is another case: the switch may have
-placed the call, so it stays open until the reconnect's reconciliation asks the switch
-(``Recovery.reconcile_switch``, ``LOST_WITH_LINK``); docs/esl.md, "The link down"."""
+"""The cause a dial whose originate never reached the switch ends with (the engine ends it
+so on ``DialNotSent``, and the attempt's record says it): its journal was refused or not
+written, or the switch's ESL link was down when it was to be sent. The dialer's own cancel,
+which says nothing of the trunk (no gateway health verdict) and is no carrier refusal (no
+failover to the next gateway: after a refused journal its leg would be refused at
+journaling in its turn, ``failover of unknown attempt``; with the link down the gateway did
+nothing wrong, and a carrier cause would charge it a failure and quarantine a healthy trunk
+for our outage). Since 2026-12-07 the engine is told ``DialNotSent``, not
+``OriginateFailed``: no attempt for pacing (docs/engine.md). A journaled attempt is
+recorded ``cancelled`` and its lead retried by its rule. An originate written before the
+link dropped is another case: the switch may have placed the call, so it stays open until
+the reconnect's reconciliation asks the switch (``Recovery.reconcile_switch``,
+``LOST_WITH_LINK``); docs/esl.md, "The link down"."""
 SEND_SECONDS = SEND_ALLOWANCE.total_seconds()
 """``dnc.rules.base.SEND_ALLOWANCE`` in seconds: an originate whose journal committed (and
 whose turn came) later than this after its decision is not sent (``send_dials``); the
-attempt ends ``NEVER_SENT`` and the lead is retried by its rule, decided again then."""
+engine hears ``DialNotSent`` and the lead is retried by its rule, decided again then."""
 PREVIEW_SKIP_RETRY = 3600.0
 """Seconds before a lead an agent skipped in preview is offered again (to anyone)."""
 
@@ -197,14 +201,16 @@ class JournalStep:
             try:
                 self.gate.flush_audit()
             except Exception as error:
-                log.error("audit log write failed, not dialing %d calls: %s", len(begins),
+                # Fail closed: no dial without its decision on disk. Logged once per outage
+                # by the dial sender (``UnwrittenDials``), not once per batch.
+                log.debug("audit log write failed, not dialing %d calls: %s", len(begins),
                           error)
                 result = self.store.journal_batch(
                     [op for op in ops if not isinstance(op, BeginOp | CallbackDialOp)],
                     owner=self.owner)
-                return BatchResult(result.begun, {
-                    op.call_uuid: f"audit log not written: {error}" for op in begins},
-                    result.problems)
+                unwritten = f"audit log not written: {error}"
+                return BatchResult(result.begun, {op.call_uuid: unwritten for op in begins},
+                                   result.problems, unwritten=unwritten)
         if not begins:
             return self.store.journal_batch(ops, owner=self.owner)
         # Per-person and per-number limits counted again over every process's journal in
@@ -222,16 +228,21 @@ class JournalStep:
         return result
 
 
-def _never_sent(at: float, call_id: str, journals: Sequence[JournalAttempt],
-                recounted: Mapping[str, RecountRefusal]) -> Event:
-    """What the engine hears of a dial whose journal was refused: a queue callback's dial
-    the recount refused is held on the recount's verdict (``CallbackDialRefused``: no
-    call, not an attempt); any other ends ``NEVER_SENT``."""
-    refusal = recounted.get(call_id)
+def _never_sent(at: float, call_id: str, why: str, journals: Sequence[JournalAttempt],
+                result: BatchResult | None, retry_at: float | None) -> Event:
+    """What the engine hears of a dial whose journal was refused or not written (no call:
+    neither pacing nor a queue callback counts it an attempt): a queue callback's dial the
+    recount refused is held on the recount's verdict (``CallbackDialRefused``); any other is
+    ``DialNotSent``, with ``retry_at`` when a store write failed (``result.unwritten``, or no
+    result: the journal's transaction failed), and ``not_ours`` when the journal found its
+    lead or callback no longer this process's."""
+    unwritten = result is None or result.unwritten is not None
+    refusal = result.recounted.get(call_id) if result is not None else None
     if refusal is not None and any(j.call_id == call_id and j.lead_id.startswith(QUEUE_CALLBACK)
                                    for j in journals):
         return CallbackDialRefused(at, call_id, recount_verdict(refusal))
-    return OriginateFailed(at, call_id, NEVER_SENT)
+    return DialNotSent(at, call_id, why, retry_at if unwritten else None,
+                       not_ours=not unwritten and refusal is None)
 
 
 class CommandExecution:
@@ -288,6 +299,9 @@ class CommandExecution:
         """Originates waiting for their journal's commit (sent by ``send_dials``)."""
         self.unjournaled: set[str] = set()
         """Calls whose journal was refused or failed: never dialed, nothing to close."""
+        self.unwritten = UnwrittenDials()
+        """An outage of the dial records (journal, audit log) as the dial sender met it:
+        held dials' backoff, the alert's words (``RunnerAlerts``)."""
         self.to_dispose: dict[str, str] = {}
         """Agent → the connected call whose wrap-up runs and has no disposition yet."""
         self.awaiting_word: set[str] = set()
@@ -488,17 +502,23 @@ class CommandExecution:
         committed (never before); a journal refused or failed is not dialed."""
         while True:
             committed, journals, dials = await self.dial_queue.get()
-            recounted: Mapping[str, RecountRefusal] = {}
+            result: BatchResult | None = None
             try:
                 result = await committed
                 refused = result.refused
-                recounted = result.recounted
+                unwritten = result.unwritten
             except Exception as error:
-                log.error("journal write failed, not dialing %d calls: %s", len(journals),
-                          error)
-                refused = {j.call_id: str(error) for j in journals}
+                # The database's first line (a driver's text goes on with the statement).
+                unwritten = "journal not written: " + (str(error).splitlines() or [""])[0]
+                refused = {j.call_id: unwritten for j in journals}
+            retry_at: float | None = None
+            if unwritten is not None:
+                # The store's failure: held, not charged; named once per outage.
+                retry_at = self.unwritten.failed(unwritten, len(journals), self.clock())
+            elif journals:
+                self.unwritten.written(self.clock())
             for call_id, why in refused.items():
-                if why:
+                if why and unwritten is None:
                     log.warning("not dialing %s: %s", call_id, why)
                 self.unjournaled.add(call_id)
             for journal in journals:
@@ -510,8 +530,9 @@ class CommandExecution:
                 if engine is not None and originate.call_id not in engine.calls:
                     continue  # ended before it could be dialed (shutdown): never dialed
                 if originate.call_id in refused:
-                    self.post(_never_sent(self.clock(), originate.call_id, journals,
-                                          recounted))
+                    self.post(_never_sent(self.clock(), originate.call_id,
+                                          refused[originate.call_id], journals, result,
+                                          retry_at))
                 else:
                     if self.gateway_watch is not None:
                         await self.gateway_watch.wire.turn(originate.switch_id,
@@ -527,7 +548,8 @@ class CommandExecution:
                             self.stats.late_sends += 1
                         if self.telemetry is not None:
                             self.telemetry.late_send()
-                        self.post(OriginateFailed(now, originate.call_id, NEVER_SENT))
+                        self.post(DialNotSent(now, originate.call_id,
+                                              "past the send allowance after its decision"))
                         continue
                     await self.send(originate)
 
@@ -659,8 +681,9 @@ class CommandExecution:
             log.warning("%s: not connected, %s not sent", switch_id, type(command).__name__)
             if isinstance(command, Originate):
                 # Never dial into a switch that is down: the originate was never written,
-                # so the attempt ends as never sent, not as the carrier's failure.
-                self.post(OriginateFailed(self.clock(), command.call_id, NEVER_SENT))
+                # so no attempt (``DialNotSent``), not the carrier's failure.
+                self.post(DialNotSent(self.clock(), command.call_id,
+                                      f"switch {switch_id} not connected"))
             return
         # The leg is followed (and its job result read with its events) from before the
         # command is written: a BACKGROUND_JOB can never arrive unclaimed.

@@ -218,6 +218,7 @@ class Runner:
             clock=clock, post=self.post)
         """The engine's commands on the switches and in the journal (execution.py)."""
         self.commands.bind(self.execution)
+        self.alerts.unwritten = self.execution.unwritten  # dials held: one alert per outage
 
     # --- public ----------------------------------------------------------------------------
 

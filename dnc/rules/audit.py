@@ -112,21 +112,30 @@ class AuditLog:
                 size = handle.seek(0, os.SEEK_END)
                 if size != self._known_size:
                     self._seq, self._head = _tail_state(self.path, size)
+                # The chain's head moves only once the batch is written: a write that fails
+                # (a full disk) leaves the file as it was, and the next batch must chain to
+                # the last entry on disk, not to entries that never reached it.
+                seq, head = self._seq, self._head
                 chunks = []
                 for body in bodies:
-                    entry = {"seq": self._seq, "prev": self._head, **body}
+                    entry = {"seq": seq, "prev": head, **body}
                     canonical = _canonical(entry)
-                    self._head = hashlib.sha256(f"{self._head}\n{canonical}".encode()).hexdigest()
+                    head = hashlib.sha256(f"{head}\n{canonical}".encode()).hexdigest()
                     # The line is the canonical text plus the hash; verify re-canonicalises.
-                    chunks.append(f'{canonical[:-1]},"hash":"{self._head}"}}')
-                    ids.append(f"audit:{self._seq}")
-                    self._seq += 1
+                    chunks.append(f'{canonical[:-1]},"hash":"{head}"}}')
+                    ids.append(f"audit:{seq}")
+                    seq += 1
                 data = ("\n".join(chunks) + "\n").encode()
-                handle.write(data)
-                handle.flush()
-                self._batches += 1
-                if self.fsync_every and self._batches % self.fsync_every == 0:
-                    os.fsync(handle.fileno())
+                try:
+                    handle.write(data)
+                    handle.flush()
+                    self._batches += 1
+                    if self.fsync_every and self._batches % self.fsync_every == 0:
+                        os.fsync(handle.fileno())
+                except BaseException:
+                    self._known_size = -1  # a part may have reached the file: read its tail
+                    raise
+                self._seq, self._head = seq, head
                 self._known_size = size + len(data)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)

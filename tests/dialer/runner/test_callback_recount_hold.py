@@ -162,17 +162,16 @@ def test_a_callback_dial_the_recount_refuses_waits_for_the_rule_and_keeps_its_at
 
 
 def test_the_dial_sender_holds_only_callback_dials_the_recount_refused() -> None:
-    """A lead's dial refused at its journaling still ends ``NEVER_SENT`` (its lead is
-    released with the recount's retry time in the store); a callback's refused by the
-    recount is held on the recount's verdict: its rules, the instant they allow, a final
-    mark when no later moment cures them, its audit id; one refused for another reason
-    (no longer pending) ends ``NEVER_SENT``."""
+    """A lead's dial refused at its journaling is ``DialNotSent`` (its lead is released
+    with the recount's retry time in the store; no attempt for pacing); a callback's
+    refused by the recount is held on the recount's verdict: its rules, the instant they
+    allow, a final mark when no later moment cures them, its audit id; one refused for
+    another reason (no longer pending) is ``DialNotSent`` and not this process's."""
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
     from campaigns.attempt_recount import RecountRefusal
-    from dialer.events import CallbackDialRefused, OriginateFailed
-    from dialer.runner.execution import NEVER_SENT
+    from dialer.events import CallbackDialRefused, DialNotSent
 
     opens = datetime(2026, 12, 8, 18, tzinfo=UTC)
     hours = RecountRefusal(
@@ -226,8 +225,8 @@ def test_the_dial_sender_holds_only_callback_dials_the_recount_refused() -> None
 
     asyncio.run(scenario())
     by_call = {event.call_id: event for event in posted}
-    assert by_call["lead"] == OriginateFailed(5.0, "lead", NEVER_SENT)
-    assert by_call["cb-gone"] == OriginateFailed(5.0, "cb-gone", NEVER_SENT)
+    assert by_call["lead"] == DialNotSent(5.0, "lead", "refused")
+    assert by_call["cb-gone"] == DialNotSent(5.0, "cb-gone", "refused", not_ours=True)
     wait = by_call["cb-wait"]
     assert isinstance(wait, CallbackDialRefused) and wait.at == 5.0
     assert wait.verdict.reasons == (

@@ -1,5 +1,7 @@
 """A dial whose journal was refused is never sent, and the engine is told so in words that
-charge no trunk (``NEVER_SENT``), not with a carrier's cause that would fail it over."""
+charge no trunk (``NEVER_SENT``), not with a carrier's cause that would fail it over: since
+2026-12-07 as ``DialNotSent`` (no attempt for pacing), ended by the engine with
+``NEVER_SENT``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from runner_kit import bare_execution
 from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
 from dialer.engine.gateways import CARRIER_CAUSES, OUR_CAUSES
-from dialer.events import OriginateFailed
+from dialer.events import DialNotSent
 from dialer.runner.execution import NEVER_SENT
 
 
@@ -57,7 +59,8 @@ def test_a_refused_journal_is_not_dialed_and_the_engine_hears_never_sent() -> No
 
     asyncio.run(scenario())
     assert [o.call_id for o in sent] == ["kept"]
-    assert posted == [OriginateFailed(5.0, "refused", NEVER_SENT)]
+    assert posted == [DialNotSent(5.0, "refused", "state.FL.attempts: 3 in 24 h",
+                                  not_ours=True)]
     assert execution.unjournaled == {"refused"} and recorded == ["+13055550101"]
 
 
@@ -81,5 +84,5 @@ def test_an_originate_for_a_switch_whose_link_is_down_is_never_sent_and_charges_
                           switch_id="fs1", gateway="cheap")
     asyncio.run(execution.send(originate))
     assert written == []
-    assert posted == [OriginateFailed(7.0, "call-1", NEVER_SENT)]
+    assert posted == [DialNotSent(7.0, "call-1", "switch fs1 not connected")]
     assert NEVER_SENT not in CARRIER_CAUSES

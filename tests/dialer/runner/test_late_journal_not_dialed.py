@@ -1,6 +1,6 @@
 """The send allowance is enforced, not assumed: the calling-hours rules prove a window open
 only until ``SEND_ALLOWANCE`` after the decision, so a dial whose journal commits (and whose
-turn comes) later than that is not sent; the engine hears ``NEVER_SENT`` and the lead is
+turn comes) later than that is not sent; the engine hears ``DialNotSent`` and the lead is
 retried by its rule, decided again then."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from runner_kit import bare_execution
 
 from campaigns.journal_batch import BatchResult
 from dialer.commands import Originate
-from dialer.events import OriginateFailed
-from dialer.runner.execution import NEVER_SENT, SEND_SECONDS
+from dialer.events import DialNotSent
+from dialer.runner.execution import SEND_SECONDS
 from dialer.runner.report import format_report, run_report
 from dialer.runner.stats import RunnerStats
 from dialer.runner.telemetry import Telemetry
@@ -60,7 +60,8 @@ def test_the_allowance_is_the_rules_one() -> None:
 def test_a_journal_that_commits_late_refuses_its_dial() -> None:
     sent, posted = run(DECIDED + SEND_SECONDS + 0.001)
     assert sent == []
-    assert posted == [OriginateFailed(DECIDED + SEND_SECONDS + 0.001, "call-1", NEVER_SENT)]
+    assert posted == [DialNotSent(DECIDED + SEND_SECONDS + 0.001, "call-1",
+                                  "past the send allowance after its decision")]
 
 
 def test_a_journal_that_commits_within_the_allowance_is_dialed() -> None:
