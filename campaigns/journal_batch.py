@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -45,6 +45,8 @@ from campaigns.models import (
     AgentStateChange,
     AnswerKind,
     CallAttempt,
+    Callback,
+    CallbackStatus,
     Disposition,
     Lead,
     LeadStatus,
@@ -136,6 +138,10 @@ class FinishOp:
     recording: Mapping[str, Any] | None = None
     """The call's recording (``campaigns.models.Recording`` fields: path, format,
     started_at, ended_at, consent, pauses), catalogued with the attempt."""
+    never_sent: bool = False
+    """Journaled, but its originate never reached the switch (the switch's link was down
+    at the send, or its turn came past the send allowance): the record is closed (its
+    outcome, ``cancelled``, as given) and the lead is not charged it (``_not_charged``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,6 +410,35 @@ def _begin_failover(session: Session, op: BeginOp, owner: str | None, lead: Lead
     return None
 
 
+NEVER_SENT_RETRY = timedelta(minutes=1)
+"""How soon a lead whose journaled dial was never sent is offered again: no call was made,
+so no retry rule's wait applies; the minute lets a switch's link come back."""
+
+
+def _not_charged(session: Session, attempt: CallAttempt, at: datetime) -> None:
+    """A lead's journaled dial that never reached the switch: the attempt counts it took at
+    the journal (``begin_in_session``) are given back and the lead goes back to the hopper
+    ``NEVER_SENT_RETRY`` later, as it was: a scheduled callback the dial was to keep is
+    pending again. The attempt's row stays, closed, with the decision it rested on (the
+    compliance history counts it: a count of calls never lower than the calls made)."""
+    lead = session.get(Lead, attempt.lead_id) if attempt.lead_id is not None else None
+    if lead is None or lead.status != LeadStatus.IN_CALL.value:
+        return
+    lead.attempts = max(lead.attempts - 1, 0)
+    if lead.attempts_day == attempt.dialed_at.date().isoformat():
+        lead.attempts_today = max(lead.attempts_today - 1, 0)
+    callback = session.get(Callback, attempt.callback_id) \
+        if attempt.callback_id is not None else None
+    if callback is not None and callback.status in (CallbackStatus.KEPT, CallbackStatus.MISSED):
+        callback.status, callback.done_at = CallbackStatus.PENDING, None
+        session.add(callback)
+        lead.status = LeadStatus.CALLBACK
+    else:
+        lead.status = LeadStatus.RETRY if lead.attempts else LeadStatus.NEW
+    lead.next_attempt_at = at + NEVER_SENT_RETRY
+    session.add(lead)
+
+
 def _release(session: Session, op: ReleaseOp, owner: str | None) -> None:
     values: dict[str, Any] = {"claimed_by": None, "claim_expires_at": None}
     if op.retry_at is not None:
@@ -454,11 +489,13 @@ def _apply_to_attempt(self: CampaignStore, session: Session,
                 session.flush()
             session.add(Recording(campaign_id=attempt.campaign_id, attempt_id=attempt.id,
                                   call_uuid=op.call_uuid, **op.recording))
-        if op.failed_over:
+        if op.failed_over or op.never_sent:
             attempt.ended_at = op.ended_at
             attempt.outcome = Outcome(str(op.outcome)).value
             attempt.hangup_cause = op.hangup_cause or attempt.hangup_cause
             session.add(attempt)
+            if op.never_sent:
+                _not_charged(session, attempt, op.ended_at)
             return None
         lead = finish_in_session(self, session, attempt, ended_at=op.ended_at,
                                  outcome=op.outcome, hangup_cause=op.hangup_cause,

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -299,6 +299,9 @@ class CommandExecution:
         """Originates waiting for their journal's commit (sent by ``send_dials``)."""
         self.unjournaled: set[str] = set()
         """Calls whose journal was refused or failed: never dialed, nothing to close."""
+        self.unsent: set[str] = set()
+        """Journaled calls whose originate never reached the switch (its link down, past
+        the send allowance): closed without charging the lead (``FinishOp.never_sent``)."""
         self.unwritten = UnwrittenDials()
         """An outage of the dial records (journal, audit log) as the dial sender met it:
         held dials' backoff, the alert's words (``RunnerAlerts``)."""
@@ -548,6 +551,7 @@ class CommandExecution:
                             self.stats.late_sends += 1
                         if self.telemetry is not None:
                             self.telemetry.late_send()
+                        self.unsent.add(originate.call_id)
                         self.post(DialNotSent(now, originate.call_id,
                                               "past the send allowance after its decision"))
                         continue
@@ -561,12 +565,17 @@ class CommandExecution:
         if command.bridged_at is None:
             self.inbound_calls.without_attempt.discard(command.call_id)  # no wrap-up comes
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
-        if command.direction is not Direction.INBOUND and command.dialed_at is not None and \
-                command.call_id not in self.unjournaled:
+        call_id = command.call_id
+        if call_id in self.unjournaled or call_id in self.unsent:
+            # A callback's dial never sent: no call for the gate's outcomes, the run's
+            # counts or the metrics (its journal row, if any, is closed by ``ops_for``).
+            self.unjournaled.discard(call_id)
+            self.unsent.discard(call_id)
+            return
+        if command.direction is not Direction.INBOUND and command.dialed_at is not None:
             self.gate.record_outcome(command.number_e164, command.dialed_at, answered_live=live,
                                      conversation=command.bridged_at is not None,
                                      abandoned=command.abandoned)
-        self.unjournaled.discard(command.call_id)
         self.stats.ended(command.call_id, command.outcome.value, command.abandoned, live)
         if self.telemetry is not None:
             self.telemetry.finished(command)
@@ -580,6 +589,15 @@ class CommandExecution:
                         command.call_id)
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         never_dialed = command.call_id in self.unjournaled
+        unsent = bool(self.unsent) and command.call_id in self.unsent
+        if unsent:
+            # Journaled, never sent: its row is closed and the lead not charged it; no call
+            # for the run's counts and metrics (the gate counted the journaled dial).
+            self.unsent.discard(command.call_id)
+            if command.lead_id is not None:
+                self.gate.forget(command.lead_id)
+            self.db.write([replace(self.link.finish_op(command), never_sent=True)])
+            return
         if self.telemetry is not None and not never_dialed:
             self.telemetry.finished(command)
         if not never_dialed and command.dialed_at is not None:
@@ -682,6 +700,7 @@ class CommandExecution:
             if isinstance(command, Originate):
                 # Never dial into a switch that is down: the originate was never written,
                 # so no attempt (``DialNotSent``), not the carrier's failure.
+                self.unsent.add(command.call_id)
                 self.post(DialNotSent(self.clock(), command.call_id,
                                       f"switch {switch_id} not connected"))
             return

@@ -16,8 +16,9 @@ journal step and dial sender, instants fixed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,8 @@ from hypothesis import strategies as st
 
 from dialer.alerts import AlertBook, CampaignFacts, campaign_readings
 from dialer.commands import (
+    AttemptFinished,
+    JournalAttempt,
     Originate,
     QueueCallbackAttempted,
     QueueCallbackFinished,
@@ -41,6 +44,7 @@ from dialer.ports import ListLeadSource
 from dialer.runner.unwritten_dials import BACKOFF_FIRST, BACKOFF_LONGEST
 from dnc.rules.audit import AuditLog
 from tests.dialer.runner.callback_journal_kit import MONDAY, NUMBERS, process, seed
+from tests.dialer.runner.runner_kit import bare_execution
 from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401  (fixture)
 from tests.dialer.runner.unsent_kit import (
     CountingPolicy,
@@ -308,4 +312,79 @@ def test_attempts_charged_are_calls_sent_and_pacing_sees_only_them(
     for originate in sender.sent:
         assert sender.journals[originate.call_id].verdict.decision_id in audited
     assert _attempt_rows(a, NUMBERS[0]) == sent + journaled_unsent
+    a.close()
+
+
+@pytest.mark.parametrize("why", ["switch down", "late"])
+def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, why) -> None:
+    """Journaled, then the switch's link was down at the send (or the sender's turn came
+    past the send allowance): the lead is not charged the attempt (its counts as before, in
+    the hopper again a minute later, not after the retry rule's wait), the row stays closed
+    with its decision, and pacing hears nothing. Before, the row's close charged the lead
+    as a ``cancelled`` attempt (10 of those and the lead was done, never called)."""
+    from types import SimpleNamespace
+
+    from campaigns.journal_batch import NEVER_SENT_RETRY
+
+    a = process(url, "a", tmp_path / "audit")
+    policy = CountingPolicy()
+    leads = ListLeadSource([lead_target(a, NUMBERS[1], T0 - 60)])
+    engine = callback_engine(a, policy, leads=leads)
+    before = a.store.lead_by_phone("spring", NUMBERS[1])
+    out = engine.handle(AgentLoggedIn(T0, "a0")) + engine.tick(T0 + 1)
+    (journal,) = [c for c in out if isinstance(c, JournalAttempt)]
+    (dial,) = [c for c in out if isinstance(c, Originate)]
+    result = a.step([a.link.begin_op(journal)])
+    assert not result.refused
+    assert a.store.lead_by_phone("spring", NUMBERS[1]).attempts == before.attempts + 1
+    # The runner's command side: the switch is down, or the turn came late.
+    posted: list = []
+    writes: list = []
+    now = T0 + 1 if why == "switch down" else T0 + 30
+    execution = bare_execution(
+        switches=SimpleNamespace(clients={}, connected=lambda switch_id: False),
+        gate=SimpleNamespace(
+            record_dial=lambda *a: None,
+            forget=lambda lead: None,
+            record_outcome=lambda *a, **k: None,
+        ),
+        stats=SimpleNamespace(
+            send_failures=0,
+            dialed=lambda at: None,
+            late_sends=0,
+            forget_message=lambda call: None,
+            ended=lambda *a: None,
+        ),
+        clock=lambda: now,
+        post=posted.append,
+    )
+    execution.link = a.link
+    execution.db = SimpleNamespace(write=writes.extend)
+
+    async def scenario() -> None:
+        committed: asyncio.Future = asyncio.get_running_loop().create_future()
+        committed.set_result(result)
+        await execution.dial_queue.put((committed, [journal], [dial]))
+        sender = asyncio.create_task(execution.send_dials())
+        while not posted:
+            await asyncio.sleep(0)
+        sender.cancel()
+
+    asyncio.run(scenario())
+    (event,) = posted
+    finished = [c for c in engine.handle(event) if isinstance(c, AttemptFinished)]
+    for command in finished:
+        execution._finished(command)
+    a.step(writes)
+    after = a.store.lead_by_phone("spring", NUMBERS[1])
+    assert after.attempts == before.attempts, "the lead was charged a dial never sent"
+    assert after.attempts_today == before.attempts_today
+    assert policy.observed == [], "pacing was told of a dial never sent"
+    assert engine.dials == 0 and isinstance(event, DialNotSent)
+    assert after.status in ("new", "retry") and after.claimed_by is None
+    moment = datetime.fromtimestamp(now, UTC) + NEVER_SENT_RETRY
+    assert after.next_attempt_at.replace(tzinfo=UTC) == moment
+    (row,) = a.store.attempts_for_number(NUMBERS[1], MONDAY - timedelta(days=1))
+    assert row.ended_at is not None and row.outcome == "cancelled"
+    assert row.compliance_decision == journal.verdict.decision_id
     a.close()
