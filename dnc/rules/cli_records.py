@@ -97,11 +97,15 @@ def records_export(
     elif out is None:
         tables[chosen[0]].to_csv(sys.stdout, index=False)
     else:
-        for name in chosen:
-            target = out if len(chosen) == 1 else out.with_name(
-                f"{out.stem}.{name}{out.suffix or '.csv'}")
+        targets = {name: out if len(chosen) == 1 else out.with_name(
+            f"{out.stem}.{name}{out.suffix or '.csv'}") for name in chosen}
+        for name, target in targets.items():
             with written_whole(target) as partial:
                 tables[name].to_csv(partial, index=False)
+        if len(chosen) > 1:  # each kind in its own file: name the files written
+            for name, target in targets.items():
+                typer.echo(f"exported {len(tables[name])} {name} to {target}", err=True)
+            return
     if out is not None:
         counts = ", ".join(f"{len(tables[name])} {name}" for name in chosen)
         typer.echo(f"exported {counts} to {out}", err=True)

@@ -256,9 +256,15 @@ def test_the_records_cli_writes_csv_json_and_xlsx(tmp_path, monkeypatch):
     document = json.loads(as_json.stdout)
     assert [c["called_number"] for c in document["calls"]] == ["+12015550101"]
     csv_out = tmp_path / "records.csv"
-    assert runner.invoke(cli.app, ["compliance", "records", "export", *period, "--output",
-                                   str(csv_out)]).exit_code == 0
+    as_csv = runner.invoke(cli.app, ["compliance", "records", "export", *period, "--output",
+                                     str(csv_out)])
+    assert as_csv.exit_code == 0, as_csv.output
     assert (tmp_path / "records.calls.csv").read_text().startswith("attempt_id,campaign")
+    # The message names the two files written, not the FILE given (which is not written).
+    assert not csv_out.exists()
+    assert f"exported 1 calls to {tmp_path / 'records.calls.csv'}" in as_csv.stderr
+    assert f"exported 0 consents to {tmp_path / 'records.consents.csv'}" in as_csv.stderr
+    assert f"to {csv_out}\n" not in as_csv.stderr
     xlsx = tmp_path / "records.xlsx"
     assert runner.invoke(cli.app, ["compliance", "records", "export", *period, "--format",
                                    "xlsx", "--output", str(xlsx)]).exit_code == 0
