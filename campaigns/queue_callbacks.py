@@ -74,6 +74,20 @@ def resettle(pending: list[QueueCallback], to: str | None, at: datetime) -> None
         callback.claimed_by, callback.claim_expires_at = None, None
 
 
+def _ours(owner: str | None, at: datetime | None) -> tuple[Any, ...]:
+    """The condition under which process ``owner`` may write a callback's row at ``at``:
+    it holds the claim, or nobody does, or the holder's claim ran out. A process whose
+    claim lapsed while another live process took the callback must not write over that
+    process's attempts or end it (both would act on one callback). No owner: no
+    condition (the command line's own writes)."""
+    if owner is None:
+        return ()
+    free = [QueueCallback.claimed_by.is_(None), QueueCallback.claimed_by == owner]
+    if at is not None:
+        free.append(QueueCallback.claim_expires_at < at)
+    return (sa.or_(*free),)
+
+
 class QueueCallbacks:
     """Queue callbacks in the campaign database."""
 
@@ -93,11 +107,16 @@ class QueueCallbacks:
             session.commit()
         return row
 
-    def callback_attempted(self, callback_id: str, attempts: int, retry_at: datetime) -> None:
+    def callback_attempted(self, callback_id: str, attempts: int, retry_at: datetime, *,
+                           owner: str | None = None, at: datetime | None = None) -> bool:
+        """The callback's attempts and next try; with ``owner``, only while no other live
+        process holds it (``_ours``). Returns whether the row was written."""
         with self.store.session() as session:
-            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
-                            .values(attempts=attempts, next_attempt_at=retry_at))
+            result = session.execute(sa.update(QueueCallback).where(
+                QueueCallback.id == callback_id, *_ours(owner, at))
+                .values(attempts=attempts, next_attempt_at=retry_at))
             session.commit()
+            return bool(result.rowcount)
 
     def record_verdicts(self, verdicts: Mapping[str, dict[str, Any]]) -> None:
         """Callback id → the gate's last verdict on it (``last_verdict``, migration 0014),
@@ -112,16 +131,19 @@ class QueueCallbacks:
 
     def finish_callback(self, callback_id: str, status: QueueCallbackStatus | str,
                         attempts: int, *, at: datetime, call_uuid: str | None = None,
-                        reason: str | None = None) -> None:
+                        reason: str | None = None, owner: str | None = None) -> bool:
         """``reason``: why it ended without a call (the compliance refusal and its audit
-        id), cut to the column's length."""
+        id), cut to the column's length. With ``owner``, only while no other live process
+        holds it (``_ours``). Returns whether the row was written."""
         with self.store.session() as session:
-            session.execute(sa.update(QueueCallback).where(QueueCallback.id == callback_id)
-                            .values(status=str(status), attempts=attempts, finished_at=at,
+            result = session.execute(sa.update(QueueCallback).where(
+                QueueCallback.id == callback_id, *_ours(owner, at))
+                .values(status=str(status), attempts=attempts, finished_at=at,
                                     completed_call_uuid=call_uuid, claimed_by=None,
                                     claim_expires_at=None,
                                     reason=_cut(reason, REASON_LENGTH)))
             session.commit()
+            return bool(result.rowcount)
 
     def inquiries(self, rows: Iterable[QueueCallback]) -> dict[str, float | None]:
         """When each callback's caller phoned us (epoch seconds): the place they kept (a

@@ -56,6 +56,12 @@ WATCH_EVERY = 5.0
 CLAIM_TTL = timedelta(minutes=2)
 
 
+def _not_ours(callback_id: str, what: str) -> None:
+    log.warning("queue callback %s: %s not written: another live dialer process holds it "
+                "now (this process's claim ran out); it is that process's to finish",
+                callback_id, what)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueStoreOp:
     """A write to the queue store, applied on the database thread in journal order."""
@@ -163,8 +169,7 @@ class InboundLink:
         if isinstance(command, QueueCallbackRequested):
             return [QueueStoreOp(lambda c=command: self._requested(c))]
         if isinstance(command, QueueCallbackAttempted):
-            return [QueueStoreOp(lambda c=command: self.callbacks.callback_attempted(
-                c.callback_id, c.attempts, utc(c.retry_at)))]
+            return [QueueStoreOp(lambda c=command: self._attempted(c))]
         if isinstance(command, QueueCallbackFinished):
             self._finished_callbacks.add(command.callback_id)
             self.kept_verdicts.forget(command.callback_id)
@@ -238,8 +243,18 @@ class InboundLink:
             except Exception as error:  # kept in the gate's buffer for its next write
                 log.error("audit log write failed for callback %s: %s", command.callback_id,
                           error)
-        self.callbacks.finish_callback(command.callback_id, status, command.attempts, at=at,
-                                       call_uuid=command.call_id, reason=command.reason)
+        if not self.callbacks.finish_callback(command.callback_id, status, command.attempts,
+                                              at=at, call_uuid=command.call_id,
+                                              reason=command.reason, owner=self.owner):
+            _not_ours(command.callback_id, f"its end ({status.value})")
+
+    def _attempted(self, command: QueueCallbackAttempted) -> None:
+        """Database thread: the callback's attempts and next try, while this process holds
+        it (another live process's claim is never written over)."""
+        if not self.callbacks.callback_attempted(command.callback_id, command.attempts,
+                                                 utc(command.retry_at), owner=self.owner,
+                                                 at=utc(command.at)):
+            _not_ours(command.callback_id, f"attempt {command.attempts}")
 
     def wrap_started(self, agent_id: str, call_id: str) -> None:
         """An agent's wrap-up began; if the call was inbound its record gets the wrap end

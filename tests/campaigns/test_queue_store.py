@@ -95,6 +95,35 @@ def test_callbacks_are_held_by_one_process_until_their_claim_expires(callbacks) 
     assert (done.id, done.attempts, done.completed_call_uuid) == ("cb1", 1, "x")
 
 
+def test_a_process_whose_claim_lapsed_never_writes_over_the_new_holder(callbacks) -> None:
+    """runner-a's claim ran out and runner-b took the callback: a's late attempt or end
+    (its call ended after the lapse) is not written over b's row; b's are, and so are a's
+    while nobody else holds it."""
+    ttl = timedelta(seconds=60)
+    callbacks.add_callback("cb1", "sales", "+12025550101", NOW, at=NOW)
+    assert [c.id for c in callbacks.claim_callbacks(["sales"], "runner-a", now=NOW,
+                                                    ttl=ttl)] == ["cb1"]
+    # While a holds it, a writes; b (no claim) does not.
+    assert callbacks.callback_attempted("cb1", 1, NOW + ttl, owner="runner-a", at=NOW)
+    assert not callbacks.callback_attempted("cb1", 5, NOW, owner="runner-b", at=NOW)
+    later = NOW + timedelta(seconds=61)
+    assert [c.id for c in callbacks.claim_callbacks(["sales"], "runner-b", now=later,
+                                                    ttl=ttl)] == ["cb1"]
+    assert callbacks.callback_attempted("cb1", 2, later + ttl, owner="runner-b", at=later)
+    # a, late: neither its attempt nor its end lands on b's callback.
+    assert not callbacks.callback_attempted("cb1", 2, later, owner="runner-a", at=later)
+    assert not callbacks.finish_callback("cb1", QueueCallbackStatus.FAILED, 2, at=later,
+                                         owner="runner-a")
+    (row,) = callbacks.callbacks()
+    assert (row.status, row.attempts, row.claimed_by) == ("pending", 2, "runner-b")
+    # b's claim runs out with nobody taking it: a's end is written (nobody else acts on it).
+    gone = later + timedelta(seconds=61)
+    assert callbacks.finish_callback("cb1", QueueCallbackStatus.COMPLETED, 3, at=gone,
+                                     call_uuid="x", owner="runner-a")
+    (row,) = callbacks.callbacks()
+    assert (row.status, row.attempts, row.claimed_by) == ("completed", 3, None)
+
+
 def test_voicemail_becomes_a_callback_once(queues, voicemail) -> None:
     queues.create({"name": "sales"}, at=NOW)
     message = voicemail.add_voicemail("call-1", "sales", "+12025550101", "/vm/call-1.wav",
