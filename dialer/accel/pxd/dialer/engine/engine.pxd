@@ -6,6 +6,9 @@ from dialer.engine.scheduler cimport AgentPool
 from dialer.engine.call_flow cimport CallFlow
 
 cdef class Engine:
+    # Instance attributes besides the fields: tests wrap engine.handle on an instance
+    # (test_engine_decision_reuse.py, test_ring_out_entries.py).
+    cdef dict __dict__
     cdef public object _answered_line
     cdef public object _callback_gate
     cdef public object _consult_legs
