@@ -42,6 +42,6 @@ cdef class CallFlow:
     @cython.locals(call=Call)
     cpdef on_call_ended(self, event)
 
-    cpdef _end_unanswered(self, Call call, at, cause, side)
+    cpdef _end_unanswered(self, Call call, at, cause, side, sent=*)
 
-    cpdef end(self, Call call, at, cause, side=*)
+    cpdef end(self, Call call, at, cause, side=*, sent=*)
