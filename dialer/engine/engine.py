@@ -74,7 +74,7 @@ from dialer.events import (
     SwitchUp,
     TransferRequested,
 )
-from dialer.hangup import HangupCause
+from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
 from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
 
@@ -690,7 +690,9 @@ class Engine:
         dialer.dials -= 1
         if dialer.caller_ids is not None and call.caller_id:
             dialer.caller_ids.release(call.caller_id, at)
-        self.call_flow.end(call, at, HangupCause.ORIGINATOR_CANCEL, sent=False)
+        # (Every argument given by position: the compiled build's typed ``end`` takes no
+        # keyword past a defaulted one left out.)
+        self.call_flow.end(call, at, HangupCause.ORIGINATOR_CANCEL, HangupSide.UNKNOWN, False)
 
     def _inbound_switch(self, switch_id: str | None) -> str:
         return (self.config.switch_ids[0] if switch_id is None
