@@ -152,6 +152,30 @@ def _run(command: list[str], cwd: Path, log: Path, env: dict[str, str], what: st
     return result.stdout
 
 
+TRANSLATE = """\
+import sys
+from Cython.Build import cythonize
+cythonize(sys.argv[2:], nthreads=int(sys.argv[1]), quiet=True, compiler_directives=DIRECTIVES)
+""".replace("DIRECTIVES", repr(DIRECTIVES))
+
+
+def translate(layout: Layout, directory: Path, jobs: int = 2) -> None:
+    """Cython's half of a build, without the C compiler: every module of ``layout`` with its
+    ``.pxd`` translated to C in ``directory`` (seconds, where a build takes minutes). It
+    catches what only the typed build refuses: a call to a typed ``cpdef`` with a keyword
+    past a left-out default, a ``.pxd`` out of step with its class. Raises ``AccelError``
+    with Cython's own message."""
+    requirements()
+    _stage(layout, directory)
+    result = subprocess.run([sys.executable, "-c", TRANSLATE, str(jobs), *layout.modules],
+                            cwd=directory, capture_output=True, text=True,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    if result.returncode != 0:
+        output = result.stdout + result.stderr
+        start = output.find("Error compiling Cython file")
+        raise AccelError(output[start:start + 3000] if start >= 0 else output[-3000:])
+
+
 def build(layout: Layout, directory: Path, jobs: int = 2,
           say: Callable[[str], None] = lambda line: None) -> dict[str, object]:
     """Compile ``layout`` into ``directory``; the new manifest. Raises ``AccelError`` with
