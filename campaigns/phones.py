@@ -109,8 +109,31 @@ def normalise_one(raw: str, default_region: str) -> tuple[str | None, str]:
     except phonenumbers.NumberParseException as error:
         return None, f"not a phone number ({error._msg})"
     if not phonenumbers.is_valid_number(parsed):
-        return None, "invalid phone number"
+        return None, "invalid phone number" + _foreign_prefix(text, default_region)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), ""
+
+
+def _foreign_prefix(text: str, default_region: str) -> str:
+    """Why a number written with another country's international prefix is refused: "00"
+    is dialed abroad from most of the world, not from ``default_region`` (the US dials
+    011), so ``001 312 555 0124`` is no number here. Never read as meant (a guess that
+    could reach someone else): the words say what to write."""
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+") or not digits.startswith("00"):
+        return ""
+    metadata = PhoneMetadata.metadata_for_region(default_region)
+    prefix = metadata.international_prefix if metadata is not None else None
+    if prefix is not None and re.match(prefix, digits):
+        return ""
+    try:
+        meant = phonenumbers.parse("+" + digits[2:], None)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(meant):
+        return ""
+    written = phonenumbers.format_number(meant, phonenumbers.PhoneNumberFormat.E164)
+    return (f" (00 is not the international prefix dialed from {default_region}; if "
+            f"{written} is meant, write it so)")
 
 
 _SEPARATORS = np.frombuffer(b" ()-.+\x00", dtype=np.uint8)

@@ -55,3 +55,18 @@ def test_area_code_table_matches_phonenumbers():
         parsed = phonenumbers.parse(f"+1{npa}5550100")
         zones = phonenumbers.timezone.time_zones_for_number(parsed)
         assert set(table[npa].timezone.split(",")) == set(zones)
+
+
+def test_another_countrys_international_prefix_is_refused_saying_what_to_write():
+    """'00' is dialed abroad from most of the world, not from the US (011): a lead file
+    from a European office writes '001 312 555 0124'. Refused, never guessed, and the
+    reason says which number to write; the US prefix and a region dialing 00 still read."""
+    numbers, reasons = normalise_series(pd.Series(
+        ["001 312 555 0124", "0044 20 7946 0958", "011 44 20 7946 0958", "0012"],
+        dtype=object), "US")
+    assert list(numbers) == [None, None, "+442079460958", None]
+    assert reasons[0] == ("invalid phone number (00 is not the international prefix dialed "
+                          "from US; if +13125550124 is meant, write it so)")
+    assert "if +442079460958 is meant, write it so" in reasons[1]
+    assert reasons[3] == "invalid phone number"  # nothing valid behind the 00: no hint
+    assert normalise_one("001 312 555 0124", "GB") == ("+13125550124", "")
