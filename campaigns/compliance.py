@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 
 from campaigns.compliance_settings import is_prerecorded
+from campaigns.consent_dates import ends_by
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
 from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
@@ -104,8 +105,11 @@ def _consents(records: list[Any]) -> tuple[ConsentRecord, ...]:
         try:
             kind = ConsentKind(record.get("kind"))
             given = _time(record.get("given_at") or record.get("value"))
-            expires = _time(record.get("expires_at"))
-            revoked = _time(record.get("revoked_at"))
+            # An end that cannot be read leaves the consent with none it can rely on (the
+            # record grants nothing, below); one without a zone or a time ends it at the
+            # earliest instant it can mean (``consent_dates.ends_by``).
+            expires = ends_by(record.get("expires_at"))
+            revoked = ends_by(record.get("revoked_at"))
             dated = date.fromisoformat(record["dated"]) if record.get("dated") else None
         except (ValueError, TypeError):
             continue  # not a recognised consent: it grants nothing

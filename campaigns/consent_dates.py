@@ -38,6 +38,9 @@ LATEST_OFFSET = timedelta(hours=-12)
 """The westernmost UTC offset in use (Baker Island, UTC−12): a calendar date ends last there."""
 DATE_ONLY_WAIT = timedelta(days=1) - LATEST_OFFSET
 """From a date's 00:00 UTC to the moment it has ended in every zone: the next day 12:00 UTC."""
+EARLIEST_OFFSET = timedelta(hours=14)
+"""The easternmost UTC offset in use (Kiribati's Line Islands, UTC+14): a calendar date, and
+a wall-clock time, comes first there."""
 
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[\sT])(.*)$", re.S)
 """DD/MM/YYYY or MM/DD/YYYY (``/``, ``.`` or ``-``, a two-digit year allowed), a time after
@@ -70,6 +73,39 @@ def counts_from(day: date) -> datetime:
     ``day`` has ended in every zone from UTC−12 to UTC+14 (the next day at 12:00 UTC).
     Earlier, somewhere a lead can be, the consent's own date is still to come."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + DATE_ONLY_WAIT
+
+
+def ends_by(value: object) -> datetime | None:
+    """The instant a stored consent's ``expires_at`` or ``revoked_at`` ends it, read the strict
+    way (None: the cell is empty; ``ValueError``: it names no date or time at all).
+
+    An end is the opposite of a grant: a consent counts from the *latest* instant its grant
+    can mean (``counts_from``), and stops at the *earliest* its end can mean. A date alone
+    ends it when that date begins anywhere (00:00 at UTC+14, the day before at 10:00 UTC),
+    a time without a UTC offset when that wall-clock time first comes (at UTC+14). Before,
+    both read as no end at all (``campaigns.compliance`` dropped a time without an offset):
+    a consent "revoked 2026-03-10" authorised every later call."""
+    if value is None or value == "" or value is False:
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC) - EARLIEST_OFFSET
+    elif isinstance(value, str):
+        text = value.strip()
+        if len(text) == 10:
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                return datetime(day.year, day.month, day.day, tzinfo=UTC) - EARLIEST_OFFSET
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    else:
+        raise ValueError(f"{value!r} is not an ISO 8601 date or time")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC) - EARLIEST_OFFSET
+    return moment
 
 
 def _rewritten(value: str, order: DateOrder | None) -> tuple[str | None, bool]:
