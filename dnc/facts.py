@@ -24,7 +24,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dnc.errors import ImportFormatError
@@ -392,9 +392,43 @@ def parse_revocations(text: str, path: str, region: str = "US") -> list[Revocati
         if not row["channel"]:
             raise ImportFormatError("channel is required (how the revocation was received)",
                                     **where("channel"))
-        found.append(Revocation(number, contact, _moment(row["at"], where("at")),
-                                row["channel"], row.get("source", "") or path))
+        received, dated = _received(row["at"], where("at"))
+        source = row.get("source", "") or path
+        found.append(Revocation(number, contact, received, row["channel"],
+                                f"{source}, {dated}" if dated else source))
     return found
+
+
+LATEST_READING = timedelta(hours=12)
+"""From a wall-clock time read as UTC to the same wall time at UTC−12, the westernmost
+offset in use: the latest instant a time written without a zone can mean."""
+
+
+def _received(text: str, where: dict[str, object]) -> tuple[datetime, str]:
+    """When a revocation was received, read the strict way, and a note when the cell did not
+    say it exactly. A revocation ends every consent given before it (``dnc.rules.consent``),
+    so an unclear instant is read as the *latest* it can mean: a date alone as its end at
+    UTC−12 (the next day 12:00 UTC; read as 00:00 UTC, a consent given later that same day,
+    perhaps before the revocation, was kept), a time without a zone as that wall time at
+    UTC−12. The rules honour a revocation from when it was recorded if that comes first."""
+    cell = text.strip()
+    if len(cell) == 10:
+        try:
+            day = date.fromisoformat(cell)
+        except ValueError:
+            pass
+        else:
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return (start + timedelta(days=1) + LATEST_READING,
+                    f"dated {day} without a time of day")
+    moment = _moment(cell, where)
+    try:
+        zoned = datetime.fromisoformat(cell.replace("Z", "+00:00")).tzinfo is not None
+    except ValueError:
+        zoned = False
+    if zoned:
+        return moment, ""
+    return moment + LATEST_READING, f"at {cell} without a UTC offset"
 
 
 def parse_rnd_results(text: str, path: str, region: str = "US") -> list[RndResult]:

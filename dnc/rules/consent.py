@@ -121,7 +121,11 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
     if consent.expires_at is not None and at >= consent.expires_at:
         return f"{_given(consent)} expired {stamps.day(consent.expires_at)}"
     for revocation in revocations:
-        if consent.given_at <= revocation.at <= at:
+        # Received at ``at``, known from ``recorded_at``: whichever comes first, it is in
+        # force (a revocation recorded before the instant it names, e.g. a date read as the
+        # end of that date, is honoured from its recording).
+        if consent.given_at <= revocation.at and (revocation.at <= at or (
+                revocation.recorded_at is not None and revocation.recorded_at <= at)):
             return (f"{_given(consent)} revoked by {revocation.channel} at "
                     f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS or named_by is not None
