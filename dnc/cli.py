@@ -122,6 +122,10 @@ def import_command(
     allow_shrink: Annotated[bool, typer.Option(
         "--allow-shrink", help="Accept a full list with fewer than half the stored "
         "version's numbers (refused otherwise: a download cut short).")] = False,
+    allow_older: Annotated[bool, typer.Option(
+        "--allow-older", help="Accept a full list dated before the stored version (refused "
+        "otherwise: the numbers listed since would be lost; for mending a wrong stored "
+        "date).")] = False,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
@@ -129,7 +133,7 @@ def import_command(
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     from dnc.registry import importer
-    from dnc.registry.errors import FileCutOff
+    from dnc.registry.errors import FileCutOff, OlderThanApplied
     from dnc.registry.store import check_name, check_new_name
 
     registry = check_name(registry)
@@ -152,9 +156,9 @@ def import_command(
             try:
                 summary = importer.import_full_list(root, registry, files, when or now, now,
                                                     max_reject_fraction, advance,
-                                                    allow_shrink)
+                                                    allow_shrink, allow_older)
             except ComplianceError as error:
-                if file_format != "auto" or isinstance(error, FileCutOff):
+                if file_format != "auto" or isinstance(error, FileCutOff | OlderThanApplied):
                     raise
                 # The national registry is read as the FTC's flat file unless told: a
                 # plain list of numbers was refused line by line with no word of why.
@@ -165,7 +169,7 @@ def import_command(
         else:
             summary = importer.import_numbers(root, registry, files, when or now, now, region,
                                               column, max_reject_fraction, advance,
-                                              allow_shrink)
+                                              allow_shrink, allow_older)
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return

@@ -16,6 +16,11 @@ class FileCutOff(ImportRefused):
     written), or holds fewer than half the stored numbers (a download cut short)."""
 
 
+class OlderThanApplied(ImportRefused):
+    """A full list dated before the newest date already applied to its registry: published,
+    the registry would go back in time (``--allow-older`` when the stored date is wrong)."""
+
+
 def refuse_cut_off(source: str, line: int, record: bytes | str) -> None:
     """A last line with no line end that is no whole record is a file still being written
     (a download, a copy): its numbers after that point are missing, and a list read so far
@@ -27,4 +32,5 @@ def refuse_cut_off(source: str, line: int, record: bytes | str) -> None:
         "registry unchanged: import it once it is complete", path=source, line=line)
 
 
-__all__ = ["FileCutOff", "ImportFormatError", "ImportRefused", "RegistryError", "refuse_cut_off"]
+__all__ = ["FileCutOff", "ImportFormatError", "ImportRefused", "OlderThanApplied",
+           "RegistryError", "refuse_cut_off"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dnc.registry.changelist import parse_change_list
-from dnc.registry.errors import FileCutOff, ImportRefused, refuse_cut_off
+from dnc.registry.changelist import merge_change_files, read_change_file
+from dnc.registry.errors import FileCutOff, ImportRefused, OlderThanApplied, refuse_cut_off
 from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, parse_block
 from dnc.registry.keys import plan_of
 from dnc.registry.numberfile import parse_number_file
@@ -88,9 +88,11 @@ def unique_sorted(keys: np.ndarray) -> np.ndarray:
 
 def import_full_list(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
                      now: datetime, max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
-                     progress: Progress = _no_progress, allow_shrink: bool = False
-                     ) -> ImportSummary:
-    """Replace the registry by the FTC full list in ``paths`` (flat text, maybe zipped)."""
+                     progress: Progress = _no_progress, allow_shrink: bool = False,
+                     allow_older: bool = False) -> ImportSummary:
+    """Replace the registry by the FTC full list in ``paths`` (flat text, maybe zipped).
+    ``allow_shrink``/``allow_older``: publish a list under half the stored numbers, or
+    dated before the stored version (both refused otherwise)."""
     target = RegistryDir(registries_root, registry)
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
     keys, report = read_full_list(paths, progress)
@@ -104,6 +106,8 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
     summary.duplicates = len(keys) - len(unique)
     del keys
     with target.writer_lock():
+        if not allow_older:
+            _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
         meta = target.publish_base(unique, as_of, now, summary.files)
@@ -114,8 +118,8 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
 def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
                    now: datetime, region: str = "US", column: str | None = None,
                    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
-                   progress: Progress = _no_progress, allow_shrink: bool = False
-                   ) -> ImportSummary:
+                   progress: Progress = _no_progress, allow_shrink: bool = False,
+                   allow_older: bool = False) -> ImportSummary:
     """Replace a registry by the numbers of CSV/TSV/text files (any common notation); a
     TPS/CTPS registry holds UK numbers (national numbers read with region GB)."""
     target = RegistryDir(registries_root, registry)
@@ -143,6 +147,8 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
     summary.read = report.lines - report.blank
     summary.duplicates = len(keys) - len(unique)
     with target.writer_lock():
+        if not allow_older:
+            _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
         meta = target.publish_base(unique, as_of, now, summary.files)
@@ -159,16 +165,17 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
     target = RegistryDir(registries_root, registry)
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
     report = ParseReport()
-    changes: dict[int, bool] = {}
-    latest = None
+    files = []
     for member in members(paths):
         with open_member(member) as stream:
-            latest = parse_change_list(stream, member.label, changes, report, latest)
+            files.append(read_change_file(stream, member.label, report))
         progress(member.size)
     _report_lines(summary, report)
     _refuse_if_garbage(report, max_reject_fraction, "change list")
     summary.read = report.lines - report.blank
-    as_of = as_of or latest
+    changes = merge_change_files(files)
+    dated = [change_file.latest for change_file in files if change_file.latest is not None]
+    as_of = as_of or (max(dated) if dated else None)
     if as_of is None:
         raise ImportRefused("the change list carries no date: give --as-of",
                             path=str(paths[0]) if paths else None)
@@ -177,7 +184,9 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
         if current is None:
             raise ImportRefused(f"registry {target.name} has no full list yet: import the full "
                                 "list before its change lists")
-        _refuse_older_changes(current.meta, as_of, paths)
+        for change_file in files:
+            _refuse_older_changes(current.meta, change_file.latest or as_of,
+                                  change_file.label)
         keys_changed = np.fromiter(changes.keys(), dtype=np.int64, count=len(changes))
         is_add = np.fromiter(changes.values(), dtype=bool, count=len(changes))
         wanted_add = np.sort(keys_changed[is_add])
@@ -213,11 +222,12 @@ def _base_meta(target: RegistryDir, base: str) -> VersionMeta:
     return VersionMeta(**read_meta(target.path / base))
 
 
-def _refuse_older_changes(current: VersionMeta, as_of: datetime, paths: list[Path]) -> None:
+def _refuse_older_changes(current: VersionMeta, as_of: datetime, label: str) -> None:
     """A change list older than the stored version, applied after it, undoes the later
     changes of the same numbers: a number deleted on the 1st and added again (asked not to
     be called) on the 5th is deleted again by the 1st's list imported second, and the
-    registry's as-of date goes back. Change lists go in oldest first."""
+    registry's as-of date goes back. Change lists go in oldest first; each file of a
+    command is checked (named with a newer one, the older one slipped through)."""
     stored = datetime.fromisoformat(current.as_of)
     if as_of.date() >= stored.date():
         return
@@ -227,7 +237,32 @@ def _refuse_older_changes(current: VersionMeta, as_of: datetime, paths: list[Pat
         "undo the later changes of the same numbers (a number added again since would be "
         "deleted, and called); refused, stored registry unchanged. Import change lists oldest "
         "first; if the stored date is wrong, import the full list again with --as-of the "
-        "date it is current as of, then its change lists", path=str(paths[0]) if paths else None)
+        "date it is current as of (and --allow-older), then its change lists", path=label)
+
+
+def _refuse_older_full(target: RegistryDir, as_of: datetime, paths: list[Path]) -> None:
+    """A full list dated before the stored version takes the registry back in time: the
+    numbers the change lists since added (people who asked not to be called) are not on it,
+    and published they are dialed. Refused unless the user says the stored date is the
+    wrong one (``--allow-older``: a full list imported with the default ``--as-of today``
+    days after its data, mended by importing it again with its real date)."""
+    name = target.current_name()
+    if name is None:
+        return
+    stored = _base_meta(target, name)
+    stored_day = datetime.fromisoformat(stored.as_of).date()
+    if as_of.date() >= stored_day:
+        return
+    raise OlderThanApplied(
+        f"this full list is as of {as_of.date().isoformat()}, older than the newest date "
+        f"already applied, {stored_day.isoformat()} ({stored.version}): published, the "
+        "registry would go back in time and lose the numbers listed since (they would be "
+        "dialed); refused, stored registry unchanged. Import the newest full list; if the "
+        "stored date is wrong, import this one with --allow-older", path=_first(paths))
+
+
+def _first(paths: list[Path]) -> str | None:
+    return str(paths[0]) if paths else None
 
 
 SHRINK_FLOOR = 0.5

@@ -58,7 +58,8 @@ def test_membership_equals_a_python_set(tmp_path_factory, ops, compact_minimum) 
             if not payload:
                 continue
             path = write(base / f"full{step}.txt", "".join(map(line_of, sorted(payload))))
-            import_full_list(root, "national", [path], NOW, NOW)
+            # dated like the change lists of its step: an older full list is refused
+            import_full_list(root, "national", [path], NOW.replace(day=step % 9 + 1), NOW)
             oracle = set(payload)
             universe |= payload
         else:
