@@ -33,7 +33,7 @@ def _record(number: str, added: bool, day: int) -> str:
 
 def _listed(root: Path, registry: str = "national") -> set[str]:
     store = DncStore(root.parent, internal=False)
-    found = {n for n in NUMBERS + ["+12015550120", "+12125550140"]
+    found = {n for n in [*NUMBERS, "+12015550120", "+12125550140"]
              if any(h.version.registry == registry for h in store.hits(n))}
     store.close()
     return found
