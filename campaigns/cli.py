@@ -303,7 +303,15 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
                    "rejected": x.rejected_rows, "active": x.active}
                   for x in store.lead_lists(campaign.id)],
         "cannot_start": _cannot_start(campaign.name, stored_settings(campaign)),
+        "warnings": _warnings(campaign.name, stored_settings(campaign)),
     }
+
+
+def _warnings(name: str, settings: Any) -> list[str]:
+    """What the campaign holds that dials less than meant (it can start)."""
+    from campaigns.store import region_warning
+
+    return [line for line in (region_warning(name, settings),) if line]
 
 
 def _cannot_start(name: str, settings: Any) -> list[str]:
@@ -358,6 +366,8 @@ def _show_campaign(doc: dict[str, Any]) -> None:
     console.print(f"leads: {leads}")
     for problem in doc["cannot_start"]:
         console.print(f"[yellow]cannot start yet:[/] {escape(problem)}", highlight=False)
+    for warning in doc.get("warnings", ()):
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 # -- db ----------------------------------------------------------------------------------

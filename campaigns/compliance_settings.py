@@ -193,7 +193,8 @@ def check_campaign(settings: CampaignSettings) -> None:
         if settings.abandon_target >= UK_MAX_ABANDON_TARGET:
             raise ValueError(
                 "abandon_target: Ofcom treats 3 % or more abandoned calls as an enforcement "
-                "priority (2016 statement); aim well below it, e.g. 0.02")
+                "priority (2016 statement); aim well below it, e.g. 0.02 (give "
+                "--abandon-target 0.02; the default 0.03 is the US limit)")
         if settings.amd_enabled and settings.amd_false_positive_estimate is None:
             raise ValueError(
                 "amd_false_positive_estimate: with AMD on, a UK campaign must state its "

@@ -216,6 +216,46 @@ def region_problem(region: str) -> str | None:
     return None
 
 
+def jurisdiction_region(jurisdiction: str) -> str:
+    """The region a campaign of ``jurisdiction`` reads national numbers in when its
+    ``default_region`` is not given: its first profile's country (uk: GB; us, reg_f: US).
+    A UK campaign used to read them as US numbers: "020 7946 0018" was refused at import
+    and "2079460018" stored as a Maine number, refused at the dial (first-hour eleventh
+    pass). An unknown jurisdiction (refused elsewhere, with its own line) reads as US."""
+    from dnc.rules.model import Profile
+    from dnc.rules.profiles import profiles_for
+
+    try:
+        profiles = profiles_for(jurisdiction)
+    except ValueError:
+        return "US"
+    return "GB" if profiles[0] is Profile.UK_OFCOM else "US"
+
+
+def region_jurisdiction_problem(region: str, jurisdiction: str) -> str | None:
+    """Why national numbers read in ``region`` can never be called under ``jurisdiction``
+    (the region's country code is none of the jurisdiction's), else None. A US campaign
+    may read them as CA (one numbering plan, the number says its region); a UK campaign
+    reading them as US numbers dials none of them."""
+    import phonenumbers
+
+    from dnc.rules.profiles import campaign_regions, profiles_for
+
+    try:
+        regions = campaign_regions(profiles_for(jurisdiction))
+    except ValueError:
+        return None  # an unknown jurisdiction has its own refusal
+    code = phonenumbers.country_code_for_region(region.upper())
+    if code in {phonenumbers.country_code_for_region(r) for r in regions}:
+        return None
+    home = jurisdiction_region(jurisdiction)
+    return (f"{region.upper()} is outside the jurisdiction {jurisdiction!r}, whose rules "
+            f"cover numbers of {', '.join(sorted(regions))}: a number written without its "
+            f"country code would be read as a {region.upper()} number and never dialed; "
+            f"leave default_region out to follow the jurisdiction ({home}), or set "
+            f"default_region={home}")
+
+
 class CampaignSettings(NumbersNotBooleans):
     """Everything a campaign manager sets. Immutable; ``with_changes`` validates edits."""
 
@@ -245,6 +285,10 @@ class CampaignSettings(NumbersNotBooleans):
     """The STIR/SHAKEN attestation level the operator declares per caller ID; passed to
     the gateways whose variables name ``{attestation}``."""
     default_region: str = "US"
+    """The region of numbers written without their country code (lead files, inbound
+    callers): when not given, the jurisdiction's (``jurisdiction_region``: uk reads them as
+    GB). One the jurisdiction's rules cannot call is refused when set
+    (``region_jurisdiction_problem``)."""
     pacing_policy: str = "predictive"
     """A ``pacing_models`` policy name; predictive dials progressively until it has learned
     the campaign's rates (``check_pacing`` validates name and parameters when they are set)."""
@@ -311,6 +355,17 @@ class CampaignSettings(NumbersNotBooleans):
     lead's custom fields by name are filled in with the lead's values."""
     preview_dialing: bool = False
     """Agents see each lead first and dial or skip it (needs pacing_policy "preview")."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _region_follows_jurisdiction(cls, data: Any) -> Any:
+        """No ``default_region`` given: the jurisdiction's (a stored campaign always has
+        one, so its reading does not change)."""
+        if isinstance(data, Mapping) and "default_region" not in data and isinstance(
+                data.get("jurisdiction", "us"), str):
+            return {**data, "default_region": jurisdiction_region(data.get("jurisdiction",
+                                                                            "us"))}
+        return data
 
     @property
     def abandon_window_seconds(self) -> float:

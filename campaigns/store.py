@@ -47,8 +47,10 @@ from campaigns.settings import (
     PacingSettingsError,
     check_pacing,
     jurisdiction_problem,
+    jurisdiction_region,
     pacing_range_problems,
     range_problem,
+    region_jurisdiction_problem,
     region_problem,
     settings_with_changes,
 )
@@ -188,6 +190,24 @@ def _unit_of(key: str) -> str | None:
     return "seconds" if name in _SECONDS else None
 
 
+def _region_follows_jurisdiction(values: dict[str, Any],
+                                 base: CampaignSettings | dict[str, Any] | None
+                                 ) -> dict[str, Any]:
+    """An edit of the jurisdiction alone takes the new one's region when the campaign's
+    ``default_region`` is one its rules cannot call (us → uk: US → GB); a region they can
+    call (a US campaign's CA, kept by reg_f) stays. A new campaign's follows it in the
+    model (``CampaignSettings._region_follows_jurisdiction``)."""
+    jurisdiction = values.get("jurisdiction")
+    if base is None or "default_region" in values or not isinstance(jurisdiction, str):
+        return values
+    current = (base.get("default_region", "US") if isinstance(base, dict)
+               else base.default_region)
+    if isinstance(current, str) and region_problem(current) is None and \
+            region_jurisdiction_problem(current, jurisdiction) is None:
+        return values
+    return {**values, "default_region": jurisdiction_region(jurisdiction)}
+
+
 def validate_settings(values: dict[str, Any],
                       base: CampaignSettings | dict[str, Any] | None = None
                       ) -> CampaignSettings:
@@ -199,6 +219,7 @@ def validate_settings(values: dict[str, Any],
     and on an edit that touches them), not on every read: a stored campaign stays readable
     and editable whatever it holds, and ``dialer run`` checks the policy again at start.
     """
+    values = _region_follows_jurisdiction(values, base)
     try:
         settings = (CampaignSettings.model_validate(values) if base is None
                     else settings_with_changes(base, values) if isinstance(base, dict)
@@ -216,6 +237,10 @@ def validate_settings(values: dict[str, Any],
                             ("default_region", region_problem)):
         if (base is None or key in values) and (problem := problem_of(getattr(settings, key))):
             raise SettingsError(f"invalid campaign settings: {key}: {problem}")
+    if (base is None or {"jurisdiction", "default_region"} & set(values)) and (
+            problem := region_jurisdiction_problem(settings.default_region,
+                                                   settings.jurisdiction)):
+        raise SettingsError(f"invalid campaign settings: default_region: {problem}")
     if problems := pacing_range_problems(settings, None if base is None else set(values)):
         raise SettingsError(f"invalid campaign settings: {problems[0]}")
     if (base is None or {"jurisdiction", "abandon_window_hours"} & set(values)) and (
@@ -246,6 +271,20 @@ def stored_setting_problems(name: str, settings: CampaignSettings) -> list[str]:
         problems.append(f"campaign {name!r}: {problem}; or stop declaring it with `dialer "
                         f"campaign edit {name} --set compliance.agent_guaranteed=false`")
     return problems
+
+
+def region_warning(name: str, settings: CampaignSettings) -> str | None:
+    """A campaign stored (before the check) with a ``default_region`` its jurisdiction's
+    rules cannot call: said by ``campaign show`` and ``dialer run``, not refused (its
+    numbers stored with their country code still dial; it dials less, not more)."""
+    problem = region_jurisdiction_problem(settings.default_region, settings.jurisdiction)
+    if problem is None:
+        return None
+    home = jurisdiction_region(settings.jurisdiction)
+    return (f"campaign {name!r}: default_region {problem.partition(': ')[0]}: lead files' "
+            f"numbers written without a country code are read as "
+            f"{settings.default_region.upper()} numbers and never dialed; repair it with "
+            f"`dialer campaign edit {name} --set default_region={home}`")
 
 
 def missing_to_start(name: str, settings: CampaignSettings) -> list[str]:

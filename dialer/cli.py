@@ -100,6 +100,22 @@ def _warn_stored_zones(store: CampaignStore, campaign: str) -> None:
         return  # no such campaign: the runner refuses it with its own line
     if report is not None:
         typer.echo(f"warning: campaign {campaign!r}: {report.line()}", err=True)
+    _warn_stored_region(store, campaign)
+
+
+def _warn_stored_region(store: CampaignStore, campaign: str) -> None:
+    """A default region the jurisdiction cannot call, stored before it was refused
+    (``campaigns.store.region_warning``): said at start, not refused."""
+    from campaigns.errors import CampaignError
+    from campaigns.store import region_warning
+    from campaigns.stored_settings import stored_settings
+
+    try:
+        line = region_warning(campaign, stored_settings(store.campaign(campaign)))
+    except CampaignError:
+        return  # the runner refuses it with its own line
+    if line is not None:
+        typer.echo(f"warning: {line}", err=True)
 
 
 def run(

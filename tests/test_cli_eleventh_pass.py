@@ -1,0 +1,87 @@
+"""The eleventh pass of new users' mistakes (docs/operations.md, "Eleventh pass: new
+users"): the tenth pass's leftovers (a UK campaign's region, user names at sign-in, an
+empty day's report), then a campaign manager, a supervisor and an analyst in a fresh home.
+Each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from cli_kit import dialer, ok, refused_cleanly, use_home
+
+UK = ("--jurisdiction", "uk", "--abandon-target", "0.02")
+
+
+# 1. a UK campaign reads national numbers as UK numbers
+
+
+def test_a_uk_campaign_reads_national_numbers_as_uk(tmp_path, monkeypatch):
+    """`--jurisdiction uk` kept default_region US: "020 7946 0018" was refused at import
+    (not a US number) and "2079460018" stored as +1 207 (Maine), refused at the dial."""
+    use_home(tmp_path, monkeypatch)
+    assert ok("campaign", "create", "london", *UK)["settings"]["default_region"] == "GB"
+    leads = tmp_path / "leads.csv"
+    leads.write_text("phone,first_name\n020 7946 0018,Ann\n07812 345678,Bob\n")
+    ok("leads", "import", "london", str(leads), "--yes")
+    phones = {lead["phone"] for lead in ok("leads", "list", "london")["leads"]}
+    assert phones == {"+442079460018", "+447812345678"}
+
+
+def test_an_edit_of_the_jurisdiction_takes_its_region(tmp_path, monkeypatch):
+    """us → uk moves a US region to GB; a region the new jurisdiction can call stays
+    (CA under reg_f: one numbering plan)."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    edited = ok("campaign", "edit", "spring", *UK)["settings"]
+    assert (edited["jurisdiction"], edited["default_region"]) == ("uk", "GB")
+    assert ok("campaign", "edit", "spring", "--jurisdiction", "us")["settings"][
+        "default_region"] == "US"
+    ok("campaign", "create", "north", "--set", "default_region=CA")
+    assert ok("campaign", "edit", "north", "--jurisdiction", "reg_f")["settings"][
+        "default_region"] == "CA"
+    # Mixed: the first named jurisdiction's region.
+    assert ok("campaign", "create", "both", "--jurisdiction", "uk,us",
+              "--abandon-target", "0.02")["settings"]["default_region"] == "GB"
+
+
+def test_a_contradictory_region_is_refused(tmp_path, monkeypatch):
+    """A UK campaign reading national numbers as US ones can call none of them: refused
+    when set, on create and on edit, and nothing is stored."""
+    use_home(tmp_path, monkeypatch)
+    said = refused_cleanly("campaign", "create", "london", *UK, "--set", "default_region=US")
+    assert "default_region: US is outside the jurisdiction 'uk', whose rules cover numbers " \
+           "of GB" in said and "set default_region=GB" in said
+    assert ok("campaign", "list") == []
+    ok("campaign", "create", "london", *UK)
+    said = refused_cleanly("campaign", "edit", "london", "--set", "default_region=us")
+    assert "default_region: US is outside the jurisdiction 'uk'" in said
+    assert ok("campaign", "show", "london")["settings"]["default_region"] == "GB"
+
+
+def test_a_uk_campaign_stored_with_a_us_region_is_said_not_refused(tmp_path, monkeypatch):
+    """A campaign stored before the check keeps its reading (nothing silently changes)
+    but `campaign show` says what it costs and the edit that repairs it."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "london", *UK)
+    with sqlite3.connect(tmp_path / "dialer.db") as db:
+        (stored,) = db.execute("SELECT settings FROM campaign").fetchone()
+        db.execute("UPDATE campaign SET settings = ?",
+                   (stored.replace('"default_region": "GB"', '"default_region": "US"'),))
+    doc = ok("campaign", "show", "london")
+    assert doc["settings"]["default_region"] == "US"
+    assert doc["warnings"] == [
+        "campaign 'london': default_region US is outside the jurisdiction 'uk', whose rules "
+        "cover numbers of GB: lead files' numbers written without a country code are read "
+        "as US numbers and never dialed; repair it with `dialer campaign edit london --set "
+        "default_region=GB`"]
+    shown = dialer("campaign", "show", "london")
+    assert "warning:" in shown.output and "default_region=GB" in " ".join(shown.output.split())
+    assert ok("campaign", "edit", "london", "--set", "default_region=GB")["warnings"] == []
+
+
+def test_a_uk_campaign_at_the_us_default_target_says_which_option(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    said = refused_cleanly("campaign", "create", "london", "--jurisdiction", "uk")
+    assert "give --abandon-target 0.02" in said
+
+
