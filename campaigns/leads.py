@@ -54,6 +54,7 @@ from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
 from dnc.rules.tables import RuleTables
 from dnc.rules.zone_names import zone_name_problem
+from dnc.whole_files import changed_while_read, file_states, still_being_written
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -184,6 +185,7 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
     started = time.perf_counter()
     if progress:
         progress("read", 0, 1)
+    before = file_states([path])
     table = read_lead_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     resolved = resolve_mapping(list(table.frame.columns), mapping, table.path)
     if start_line is not None and start_line > table.first_line:
@@ -206,7 +208,18 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                        list_name=list_name or table.path.name, rejects_path=Path(rejects_path),
                        default_region=default_region, mode=mode, batch_size=batch_size,
                        progress=progress, started=started, contact_by=contact_by,
-                       consent_seller=consent_seller, consent_date_order=consent_date_order)
+                       consent_seller=consent_seller, consent_date_order=consent_date_order,
+                       before=before)
+
+
+def _refuse_if_changed(before: dict[Path, tuple[int, int]]) -> None:
+    """A lead file still being written (an export another program is saving, a copy under
+    way) that ends at a row end reads as a whole, shorter file: its later rows were never
+    imported, nor their consents, and nobody was told. Checked before anything is written:
+    a refusal leaves the campaign and the rejects file as they were."""
+    if (changed := changed_while_read(before)) is not None:
+        path, change = changed
+        raise LeadImportError(still_being_written(path, change), path=str(path))
 
 
 def _column(frame: pd.DataFrame, mapping: dict[str, list[str]], name: str) -> np.ndarray | None:
@@ -226,7 +239,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 progress: Progress | None = None, started: float | None = None,
                 extras: dict[str, list[Any]] | None = None, contact_by: str | None = None,
                 consent_seller: str | None = None,
-                consent_date_order: str | None = None) -> ImportReport:
+                consent_date_order: str | None = None,
+                before: dict[Path, tuple[int, int]] | None = None) -> ImportReport:
     started = started or time.perf_counter()
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
@@ -348,6 +362,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         if date_only:
             warnings.append(_date_only_summary(str(table.path), rows["consent"], lines[keep],
                                                date_only))
+    if before is not None:
+        _refuse_if_changed(before)
     rejects_written, rejects_earlier = _write_rejects(
         rejects_path, frame, lines, ~ok, reject_field, reason, table.encoding, table.delimiter)
     reject_reasons = (pd.Series(reason[~ok]).str.replace(r" \(first at line \d+\)", "", regex=True)

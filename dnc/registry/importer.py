@@ -21,6 +21,7 @@ from dnc.registry.sources import members, open_member
 from dnc.registry.store import RegistryDir
 from dnc.registry.summary import ImportSummary
 from dnc.registry.versions import VersionMeta, read_meta, sorted_member
+from dnc.whole_files import FileState, changed_while_read, file_states, still_being_written
 
 Progress = Callable[[int], None]
 DEFAULT_MAX_REJECT_FRACTION = 0.01
@@ -45,6 +46,15 @@ def _refuse_if_garbage(report: ParseReport, max_reject_fraction: float, what: st
             f"{max_reject_fraction:.1%}): {what} refused, stored registry unchanged; "
             f"first bad line: {first.text!r} ({first.reason})", path=first.source,
             line=first.line)
+
+
+def _refuse_if_changed(before: dict[Path, FileState]) -> None:
+    """A file whose size or modification time moved while it was read is a download or
+    copy still under way: what was read so far would be published as the whole list."""
+    if (changed := changed_while_read(before)) is not None:
+        path, change = changed
+        raise FileCutOff(still_being_written(path, change).replace(
+            "nothing stored", "stored registry unchanged"), path=str(path))
 
 
 def _report_lines(summary: ImportSummary, report: ParseReport) -> None:
@@ -95,7 +105,9 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
     dated before the stored version (both refused otherwise)."""
     target = RegistryDir(registries_root, registry)
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    before = file_states(paths)
     keys, report = read_full_list(paths, progress)
+    _refuse_if_changed(before)
     _report_lines(summary, report)
     _refuse_if_garbage(report, max_reject_fraction, "full list")
     if not len(keys):
@@ -127,12 +139,14 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
     if plan == "gb" and region == "US":
         region = "GB"
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    before = file_states(paths)
     report = ParseReport()
     parts = []
     for member in members(paths):
         with open_member(member) as stream:
             parts.append(parse_number_file(stream, member.label, region, column, report, plan))
         progress(member.size)
+    _refuse_if_changed(before)
     keys = np.sort(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
     _report_lines(summary, report)
     _refuse_if_garbage(report, max_reject_fraction, "numbers file")
@@ -164,12 +178,14 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
     """Apply FTC change lists (additions and deletions) on top of the current version."""
     target = RegistryDir(registries_root, registry)
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
+    before = file_states(paths)
     report = ParseReport()
     files = []
     for member in members(paths):
         with open_member(member) as stream:
             files.append(read_change_file(stream, member.label, report))
         progress(member.size)
+    _refuse_if_changed(before)
     _report_lines(summary, report)
     _refuse_if_garbage(report, max_reject_fraction, "change list")
     summary.read = report.lines - report.blank

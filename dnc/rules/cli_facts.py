@@ -41,10 +41,19 @@ def _facts(data_dir: Path | None):
 
 
 def _read(path: Path) -> str:
+    """The file's text, refused when it changed while read (a revocations file still being
+    saved: the revocations after that point were never recorded, and their consents
+    counted)."""
+    from dnc.whole_files import changed_while_read, file_states, still_being_written
+
+    before = file_states([path])
     try:
-        return path.read_text(encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise ComplianceError(f"{path}: cannot read: {error}") from error
+    if (changed := changed_while_read(before)) is not None:
+        raise ComplianceError(f"{path}: {still_being_written(*changed)}")
+    return text
 
 
 def _done(as_json: bool, document: dict[str, object], line: str) -> None:
