@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,11 +122,35 @@ def _view(session: Session, user: WebUser) -> UserView:
                     tuple(campaigns), user.failed_logins, user.locked_until)
 
 
+def name_key(name: str) -> str:
+    """The form two user names are compared in: Unicode-normalised (NFKC), without outer
+    blanks, case-folded. A name pasted with a trailing space, or typed "Ann" for "ann",
+    was a wrong name at the sign-in page (first-hour eleventh pass)."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def _named(session: Session, name: str) -> list[WebUser]:
+    """The users ``name`` may mean: the one of that exact name (without outer blanks) if
+    there is one, else every user whose name has the same ``name_key``. Names that differ
+    only in case were allowed before; each of two such users keeps signing in with their
+    own exact name, and a spelling that fits both is ambiguous (never either)."""
+    exact = session.exec(select(WebUser).where(WebUser.name == name.strip())).first()
+    if exact is not None:
+        return [exact]
+    key = name_key(name)
+    return [user for user in session.exec(select(WebUser).order_by(WebUser.name))
+            if name_key(user.name) == key]
+
+
 def _user(session: Session, name: str) -> WebUser:
-    user = session.exec(select(WebUser).where(WebUser.name == name)).first()
-    if user is None:
+    found = _named(session, name)
+    if not found:
         raise UserError(f"no user named {name!r} (see `dialer user list`)")
-    return user
+    if len(found) > 1:
+        raise UserError(f"{name!r} may be any of the users {', '.join(repr(u.name) for u in found)}"
+                        " (stored before names were compared without case): give the exact "
+                        "name")
+    return found[0]
 
 
 def _assign(self: CampaignStore, session: Session, user: WebUser,
@@ -142,17 +167,22 @@ def add_user(self: CampaignStore, name: str, role: str | UserRole, password: str
     """A new user. Agents act as a campaign agent (``agent``, default: the same name), which
     must exist; supervisors are given ``campaigns``."""
     role = _role(role)
-    if not name or len(name) > 120 or not name.isprintable() or name.strip() != name:
-        raise UserError("a user name is 1 to 120 printable characters without outer blanks")
+    name = unicodedata.normalize("NFKC", name).strip()
+    if not name or len(name) > 120 or not name.isprintable():
+        raise UserError("a user name is 1 to 120 printable characters")
     check_password(password)
     campaigns = list(campaigns)
     if campaigns and role is not UserRole.SUPERVISOR:
         raise UserError("only supervisors are assigned campaigns (an agent works the "
                         "campaigns their agent is on; an admin sees every campaign)")
     with self.session() as session:
-        if session.exec(select(WebUser).where(WebUser.name == name)).first() is not None:
-            raise UserError(f"user {name!r} already exists (`dialer user passwd` changes "
-                            "a password)")
+        if taken := [user.name for user in session.exec(select(WebUser))
+                     if name_key(user.name) == name_key(name)]:
+            written = "" if taken == [name] else (
+                f" as {', '.join(repr(t) for t in sorted(taken))}; names are compared "
+                "without case or outer blanks")
+            raise UserError(f"user {name!r} already exists{written} (`dialer user passwd` "
+                            "changes a password)")
         agent_id = None
         if role is UserRole.AGENT:
             agent_name = agent or name
@@ -226,13 +256,19 @@ def authenticate(self: CampaignStore, name: str, password: str, *, at: datetime)
     for ``LOCKOUT`` (counted in the store, so a restart of ``dialer web`` does not reset
     it, and several web processes share it)."""
     with self.session() as session:
-        user = session.exec(select(WebUser).where(WebUser.name == name)).first()
-        if user is None:
+        found = _named(session, name)
+        if len(found) != 1:
             _verify(_DUMMY_HASH, password)
-            raise LoginRefused(f"unknown user {name!r}")
+            raise LoginRefused(f"unknown user {name!r}" if not found else
+                               f"{name!r} may be any of the users "
+                               f"{', '.join(repr(u.name) for u in found)} (names differing "
+                               "only in case, stored before that was refused): neither "
+                               "signed in, no failure counted; the exact name signs in")
+        user = found[0]
+        name = user.name
         if user.locked_until is not None and at < user.locked_until:
             raise LoginRefused(f"user {name!r} is locked", user.locked_until)
-        if not _verify(user.password_hash, password):
+        if not _verify_pasted(user.password_hash, password):
             user.failed_logins += 1
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until, user.failed_logins = at + LOCKOUT, 0
@@ -248,6 +284,16 @@ def authenticate(self: CampaignStore, name: str, password: str, *, at: datetime)
         session.add(user)
         session.commit()
         return _view(session, user)
+
+
+def _verify_pasted(encoded: str, password: str) -> bool:
+    """``_verify``, and a password pasted with outer blanks (a copied line's trailing
+    space or newline) is also tried without them: ``check_password`` refuses such blanks
+    in a password, so they are never part of one set since."""
+    if _verify(encoded, password):
+        return True
+    stripped = password.strip()
+    return stripped != password and bool(stripped) and _verify(encoded, stripped)
 
 
 def _verify(encoded: str, password: str) -> bool:

@@ -85,3 +85,21 @@ def test_a_uk_campaign_at_the_us_default_target_says_which_option(tmp_path, monk
     assert "give --abandon-target 0.02" in said
 
 
+
+
+# 2. user names at the sign-in page
+
+
+def test_user_add_refuses_a_name_alike_and_list_names_stored_pairs(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    ok("user", "add", "Sam", "--role", "supervisor", "--generate")
+    said = refused_cleanly("user", "add", "sam ", "--role", "admin", "--generate")
+    assert "user 'sam' already exists as 'Sam'; names are compared without case" in said
+    ok("user", "add", "Other", "--role", "admin", "--generate")
+    with sqlite3.connect(tmp_path / "dialer.db") as db:  # stored before the check
+        db.execute("UPDATE web_user SET name = 'sam' WHERE name = 'Other'")
+    listed = dialer("user", "list")
+    assert listed.exit_code == 0
+    assert "warning: users 'Sam', 'sam' differ only in case: each signs in with their " \
+           "exact name" in " ".join(listed.stderr.split())

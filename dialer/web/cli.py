@@ -99,6 +99,7 @@ def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
         views = [v.as_json() for v in store.users()]
     finally:
         store.close()
+    _warn_names_alike([view["name"] for view in views])
     if as_json:
         emit(views)
         return
@@ -116,6 +117,20 @@ def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
                       ", ".join(view["campaigns"]) or ("all" if view["role"] == "admin" else ""),
                       state)
     make_console().print(table)
+
+
+def _warn_names_alike(names: list[str]) -> None:
+    """Users stored before names were compared without case ('Sam' and 'sam'): each signs
+    in with their exact name only (``campaigns.users._named``); said, with the repair."""
+    from campaigns.users import name_key
+
+    alike: dict[str, list[str]] = {}
+    for name in names:
+        alike.setdefault(name_key(name), []).append(name)
+    for group in (g for g in alike.values() if len(g) > 1):
+        typer.echo(f"warning: users {', '.join(repr(n) for n in group)} differ only in case: "
+                   "each signs in with their exact name, another spelling signs in neither; "
+                   "disable the one not used (`dialer user disable NAME`)", err=True)
 
 
 @user_app.command("disable")
