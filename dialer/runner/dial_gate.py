@@ -510,8 +510,11 @@ class DialTimeGate:
             else {}
         loaded_people = load_contact_attempts(self.history_source, people, since) \
             if people and history else {}
+        # Revocations: of leads with consents (they end them) and, in a telemarketing
+        # campaign, of every lead (a revocation is a do-not-call request: us.stop_request).
+        every = self.rules.telemarketing
         self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
-                                       for target, facts in items if facts.consents])
+                                       for target, facts in items if every or facts.consents])
         hits = self._lookup.read_hits(numbers)
         with self._lock:
             self._lookup.keep(hits)

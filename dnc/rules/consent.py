@@ -124,8 +124,7 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
         # Received at ``at``, known from ``recorded_at``: whichever comes first, it is in
         # force (a revocation recorded before the instant it names, e.g. a date read as the
         # end of that date, is honoured from its recording).
-        if consent.given_at <= revocation.at and (revocation.at <= at or (
-                revocation.recorded_at is not None and revocation.recorded_at <= at)):
+        if consent.given_at <= revocation.at and in_force(revocation, at):
             return (f"{_given(consent)} revoked by {revocation.channel} at "
                     f"{stamps.minute(revocation.at)} UTC (47 CFR 64.1200(a)(10))")
     written = consent.kind in WRITTEN_KINDS or named_by is not None
@@ -146,6 +145,13 @@ def _problem(consent: ConsentRecord, at: datetime, number: str, seller: str | No
     if reassigned:
         return _rnd_problem(consent, reassigned)
     return ""
+
+
+def in_force(revocation: Revocation, at: datetime) -> bool:
+    """Whether the dialer must honour ``revocation`` at ``at``: from the instant it was
+    received or the instant it was recorded, whichever comes first."""
+    return revocation.at <= at or (revocation.recorded_at is not None
+                                   and revocation.recorded_at <= at)
 
 
 def _rnd_problem(consent: ConsentRecord, reassigned: Sequence[RndResult]) -> str:

@@ -49,6 +49,7 @@ _BY_ID: dict[str, Cure] = {
     "us.calling_hours": Cure.LATER_TIME,
     "us.caller_id": Cure.OPERATOR,
     "us.internal_dnc": Cure.CALLED_PARTY,
+    "us.stop_request": Cure.CALLED_PARTY,
     "us.national_dnc": Cure.CALLED_PARTY,
     "us.national_freshness": Cure.OPERATOR,
     "us.wireless_consent": Cure.CALLED_PARTY,

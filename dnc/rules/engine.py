@@ -195,6 +195,13 @@ class ComplianceEngine:
             reassigned = facts.reassigned(number, at)
             if reassigned.__class__ is not tuple:
                 reassigned = tuple(reassigned)
+        elif campaign.telemarketing:
+            # A revocation is a do-not-call request for telemarketing (``us.stop_request``),
+            # consents or not.
+            revocations = facts.revocations(number, lead.contact_id, at)
+            if revocations.__class__ is not tuple:
+                revocations = tuple(revocations)
+            reassigned = ()
         else:
             revocations = reassigned = ()
         hits = self.registries.hits(number)

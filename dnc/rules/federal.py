@@ -17,6 +17,7 @@ from dnc.rules.base import (
     passed,
 )
 from dnc.rules.calendar import WeeklyWindow
+from dnc.rules.consent import in_force
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, ConsentKind, LazyReason, LeadFacts, RuleOutcome
 
@@ -54,8 +55,26 @@ def registry_exemption(context: RuleContext, at: datetime) -> tuple[str | None, 
         return text, ""
     ebr = ebr_permission(lead, at)
     if ebr is not None:
+        stop = _stop_request(context.revocations, at)
+        if stop is not None:
+            # 64.1200(f)(5)(i): a seller-specific do-not-call request terminates the
+            # relationship "even if the subscriber continues to do business with the seller".
+            return None, f"{text}; {ebr} ended by the request of {_stop_text(stop)}"
         return ebr, ""
     return None, text
+
+
+def _stop_request(revocations: tuple, at: datetime):
+    """The latest revocation in force at ``at`` (None: none)."""
+    found = None
+    for revocation in revocations:
+        if in_force(revocation, at) and (found is None or revocation.at > found.at):
+            found = revocation
+    return found
+
+
+def _stop_text(revocation) -> str:
+    return f"{stamps.minute(revocation.at)} UTC ({revocation.channel})"
 
 
 def ebr_permission(lead: LeadFacts, at: datetime) -> str | None:
@@ -119,6 +138,53 @@ class InternalDncRule:
             return failed(self, f"on internal DNC {hits[0].version.version}: {detail}", None)
         return new_tuple(RuleOutcome, (self.rule_id, True, "not on the internal do-not-call "
                                         "list", self.citation, at, None, True))
+
+
+ANY_CONSENT = (ConsentKind.PRIOR_EXPRESS, ConsentKind.PRIOR_EXPRESS_WRITTEN,
+               ConsentKind.WRITTEN_PERMISSION)
+
+
+@dataclass(frozen=True, slots=True)
+class StopRequestRule:
+    """A recorded revocation is the person's statement that they do not wish to be called:
+    for telemarketing, a do-not-call request (no telemarketing call to a person who "has
+    previously stated that he or she does not wish to receive an outbound telephone call
+    made by or on behalf of the seller", 16 CFR 310.4(b)(1)(iii)(A); 64.1200(d)(3): a
+    request "not to receive calls" is honoured, since 11 Apr 2025 within at most 10
+    business days; FCC 24-24: revocation by any reasonable means that "clearly expresses a
+    desire not to receive further calls"). Honoured from its recording (the strict end of
+    the 10 days), in every telemarketing campaign, whatever the line or the registries
+    say; a consent the person gave *after* it (any kind, naming this seller and number
+    where written) lifts it. The strict reading: that a consent revocation is also a
+    do-not-call request for calls that need no consent is for counsel (compliance.md)."""
+
+    rule_id: str = "us.stop_request"
+    title: str = "No telemarketing call after the person asked not to be called"
+    citation: str = ("16 CFR 310.4(b)(1)(iii)(A); 47 CFR 64.1200(d)(3), (f)(5)(i); "
+                     "FCC 24-24 (47 CFR 64.1200(a)(10))")
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        revocations = context.revocations
+        if not revocations or not context.campaign.telemarketing:
+            return new_tuple(RuleOutcome, (self.rule_id, True, _NO_STOP, self.citation, at,
+                                            None, True))
+        stop = _stop_request(revocations, at)
+        if stop is None:
+            return new_tuple(RuleOutcome, (self.rule_id, True, _NO_STOP, self.citation, at,
+                                            None, True))
+        # ``relied_consent`` ends every consent given before a revocation in force: one it
+        # still relies on was given after the last of them.
+        consent, text = context.relied_consent(ANY_CONSENT, at)
+        if consent is not None:
+            return passed(self, at, f"asked not to be called at {_stop_text(stop)}; "
+                          f"consented since: {text}", permission=text)
+        return failed(self, f"the person asked not to be called at {_stop_text(stop)} "
+                      "and has given no consent since (a do-not-call request for "
+                      "telemarketing)", None)
+
+
+_NO_STOP = "no request not to be called on record"
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,8 +416,8 @@ class PrerecordedExemptCapRule:
 
 
 def federal_rules(campaign: CampaignRules | None = None) -> tuple:
-    rules: list = [FEDERAL_HOURS, InternalDncRule(), NationalDncRule(), NationalFreshnessRule(),
-                   WirelessConsentRule(), CallerIdRule()]
+    rules: list = [FEDERAL_HOURS, InternalDncRule(), StopRequestRule(), NationalDncRule(),
+                   NationalFreshnessRule(), WirelessConsentRule(), CallerIdRule()]
     if campaign is None or campaign.prerecorded:
         rules += [PrerecordedConsentRule(), PrerecordedContentRule(), PrerecordedExemptCapRule()]
     return tuple(rules)

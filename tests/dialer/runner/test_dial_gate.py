@@ -480,7 +480,9 @@ def test_a_revocation_recorded_during_the_run_refuses_the_next_check(tmp_path: P
     assert gate.check(lead, AT.timestamp()).allowed
     facts.revoke([Revocation(POOL[0], None, AT, "sms STOP")], AT, "officer")
     verdict = gate.check(lead, AT.timestamp() + 1)
-    assert not verdict.allowed and "revoked by sms STOP" in verdict.reasons[0]
+    assert not verdict.allowed and any("revoked by sms STOP" in r for r in verdict.reasons)
+    # And a do-not-call request for this telemarketing campaign (us.stop_request).
+    assert any(r.startswith("us.stop_request: ") for r in verdict.reasons)
     facts.close()
 
 

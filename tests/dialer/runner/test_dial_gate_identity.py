@@ -165,4 +165,5 @@ def test_gate_decisions_equal_the_straightforward_path(tmp_path: Path) -> None:
         for closable in (internal, officer, facts, officer_facts, plain_facts, registries):
             closable.close()
     # The set exercises both answers, many times over.
-    assert compared > 400 and 50 < refused < compared - 50
+    # (a revocation refuses every telemarketing call since us.stop_request: 40-odd allowed)
+    assert compared > 400 and 50 < refused < compared - 30

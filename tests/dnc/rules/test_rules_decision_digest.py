@@ -63,7 +63,7 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "c48469937843c890fe416315ce7f61a739575de12ea6ac73ba6c559d24046590"
+ENGINE_DIGEST = "79528bd7386decbda1fef261cced93b074a9f57c9232c1f6c9e260636752340b"
 """Re-pinned for the send allowance (``dnc.rules.base.SEND_ALLOWANCE``): of 5,148 decisions one
 changed, a dial at 20:59:58 EST on 1 Nov 2026 (2 s before 21:00) whose federal and Texas hours
 now refuse (it was already refused by other rules); the gate's digest is unchanged.
@@ -76,8 +76,18 @@ Texas before their lists' date, now also name the list never loaded; decisions w
 written permission name it as ``state.registry``'s permission (5 engine decisions and 4 gate
 verdicts stay allowed with it): 575 engine decisions name the list never loaded, 65 the
 permission; in the gate 133 verdicts and 133 audit bodies the list, 4 verdicts and 28 bodies the
-permission."""
-GATE_DIGEST = "0f0c185c3c2518e8f09e36a7295a8084770a49b3dfac888c67d998f9df44fdf1"
+permission.
+
+Re-pinned for ``us.stop_request`` (a recorded revocation is a do-not-call request for
+telemarketing, and ends an established business relationship; branch ``strictlaw``,
+docs/compliance-proof.md "Sixth pass"), after comparing every entry with the code before (each
+dumped from both trees, the new rule's outcome taken out, then compared): 5,142 of the 5,148
+engine decisions and 1,876 of the 3,710 gate entries changed only by the new rule's outcome
+(94 entries of both refuse by it); 6 engine decisions (a lead whose inquiry relationship
+exempted its registry listing, with a revocation since) now refuse ``us.national_dnc`` too,
+naming the relationship ended. None changed from allowed to refused or back: in this workload
+every revoked lead was already refused by another rule."""
+GATE_DIGEST = "46433967ad5d364d773201f45d27995f2c2753e76cf4248447c01b7a4be5cd56"
 
 
 def _text(value: object) -> str:
