@@ -28,7 +28,7 @@ from dnc.rules.calendar import (
     describe_window,
     next_allowed_in_all,
 )
-from dnc.rules.consent import relied_consent
+from dnc.rules.consent import relied_consent, same_words
 from dnc.rules.line_type import LineFinding
 from dnc.rules.model import CampaignRules, CampaignState, LazyReason, LeadFacts, RuleOutcome
 from dnc.rules.zones import Placement
@@ -334,8 +334,12 @@ class AttemptLimitRule:
         if not self.per_person or lead.contact_id is None:
             attempts = [a for a in attempts if a.number_e164 == lead.number_e164]
         if self.same_subject and context.subject is not None:
-            # An attempt whose subject was not recorded counts: the safe assumption.
-            attempts = [a for a in attempts if a.subject in (None, context.subject)]
+            # An attempt whose subject was not recorded counts: the safe assumption. Subjects
+            # are free text typed by people: "Solar", "solar " and "SOLAR." are one subject
+            # matter (compared as seller names are), not three caps of three calls each.
+            subject = context.subject
+            attempts = [a for a in attempts if a.subject is None or a.subject == subject
+                        or same_words(a.subject, subject)]
         if self.per_debt and lead.debt_id is not None:
             attempts = [a for a in attempts if a.debt_id in (None, lead.debt_id)]
         return sorted(attempts, key=lambda attempt: attempt.at)

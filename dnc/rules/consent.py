@@ -36,11 +36,16 @@ RND_CITATION = "47 CFR 64.1200(m) (Reassigned Numbers Database safe harbour)"
 _F9 = "47 CFR 64.1200(f)(9)"
 
 
-def same_seller(a: str | None, b: str | None) -> bool:
-    """Seller names compared without case, punctuation or repeated spaces."""
+def same_words(a: str | None, b: str | None) -> bool:
+    """Free text (seller names, call subjects) compared without case, punctuation or
+    repeated spaces."""
     if not a or not b:
         return False
     return a == b or _norm(a) == _norm(b)
+
+
+same_seller = same_words
+"""Seller names compared without case, punctuation or repeated spaces."""
 
 
 @lru_cache(maxsize=4096)
