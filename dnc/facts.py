@@ -392,7 +392,7 @@ def parse_revocations(text: str, path: str, region: str = "US") -> list[Revocati
         if not row["channel"]:
             raise ImportFormatError("channel is required (how the revocation was received)",
                                     **where("channel"))
-        received, dated = _received(row["at"], where("at"))
+        received, dated = received_instant(row["at"], where("at"))
         source = row.get("source", "") or path
         found.append(Revocation(number, contact, received, row["channel"],
                                 f"{source}, {dated}" if dated else source))
@@ -404,7 +404,7 @@ LATEST_READING = timedelta(hours=12)
 offset in use: the latest instant a time written without a zone can mean."""
 
 
-def _received(text: str, where: dict[str, object]) -> tuple[datetime, str]:
+def received_instant(text: str, where: dict[str, object]) -> tuple[datetime, str]:
     """When a revocation was received, read the strict way, and a note when the cell did not
     say it exactly. A revocation ends every consent given before it (``dnc.rules.consent``),
     so an unclear instant is read as the *latest* it can mean: a date alone as its end at

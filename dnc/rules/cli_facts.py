@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -60,6 +60,11 @@ def _done(as_json: bool, document: dict[str, object], line: str) -> None:
     typer.echo(json.dumps(document) if as_json else line)
 
 
+LATEST_AHEAD = timedelta(hours=50)
+"""How far a date's latest reading (its end at UTC−12) lies after its earliest (its start at
+UTC+14): a date-only ``--at`` is in the future only when even its earliest reading is."""
+
+
 @compliance_app.command("revoke")
 def revoke(
     number: Annotated[str | None, typer.Argument(help="The number whose consents end.")] = None,
@@ -77,7 +82,7 @@ def revoke(
 ) -> None:
     """Record a revocation of consent: every consent given before it stops counting at once
     (47 CFR 64.1200(a)(10): any reasonable means; honoured within 10 business days at most)."""
-    from dnc.facts import _number
+    from dnc.facts import _number, received_instant
     from dnc.interfaces import Revocation
 
     if number is None and contact is None:
@@ -87,9 +92,17 @@ def revoke(
                               "it) are required")
     now = datetime.now(UTC)
     e164 = _number(number, region, {"field": "number"}) if number else None
-    received = parse_time(at, "--at") if at else now
-    if received > now:
+    received, unclear = now, ""
+    if at:
+        # Read as a revocations file's cell is (``dnc.facts.received_instant``): a date alone
+        # or a time without an offset at its latest reading, so a consent given the same
+        # day is ended, not kept; honoured from now, when it is recorded.
+        parse_time(at, "--at")  # the CLI's own message for a cell that is no time at all
+        received, unclear = received_instant(at, {"field": "--at"})
+    if received - (LATEST_AHEAD if unclear else timedelta(0)) > now:
         raise ComplianceError("revoke: --at is in the future")
+    if unclear:
+        source = f"{source}, {unclear}" if source else unclear
     store = _facts(data_dir)
     try:
         store.revoke([Revocation(e164, contact, received, channel.strip(), source)], now, by)

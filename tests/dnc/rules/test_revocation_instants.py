@@ -126,3 +126,28 @@ def test_date_only_revocations_cover_the_whole_date_in_every_zone():
     for hours in range(-12, 15):
         last = datetime(2026, 3, 10, 23, 59, 59, tzinfo=UTC) - timedelta(hours=hours)
         assert stop.at >= last
+
+
+def test_revoke_at_a_date_on_the_command_line_is_read_as_a_file_cell_is(tmp_path):
+    """``dialer compliance revoke --at 2026-03-10`` ends a consent given at 15:00 UTC that
+    day (it was read as 00:00 UTC, and the consent kept); a date that has not begun anywhere
+    is refused as in the future."""
+    from typer.testing import CliRunner
+
+    import cli
+
+    home = ["--home", str(tmp_path)]
+    args = ["compliance", "revoke", NUMBER, "--channel", "letter", "--by", "ann", *home]
+    done = CliRunner().invoke(cli.app, [*args, "--at", "2026-03-10"])
+    assert done.exit_code == 0, done.output
+    store = NumberFactsStore(tmp_path / "dnc" / "facts.db")
+    try:
+        [stop] = store.revocations(NUMBER, None, datetime.now(UTC))
+    finally:
+        store.close()
+    assert stop.at == datetime(2026, 3, 11, 12, tzinfo=UTC)
+    assert "without a time of day" in stop.source
+    assert not _relied(_consent(datetime(2026, 3, 10, 15, tzinfo=UTC)), datetime.now(UTC), [stop])
+    ahead = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    refused = CliRunner().invoke(cli.app, [*args, "--at", ahead])
+    assert refused.exit_code != 0 and "future" in refused.output
