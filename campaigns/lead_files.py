@@ -111,6 +111,7 @@ def guess_mapping(headers: list[str]) -> dict[str, list[str]]:
 def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | None,
                     path: Path) -> dict[str, list[str]]:
     """Explicit ``field=column`` choices over guesses; errors name the file and field."""
+    refuse_dnc_list(headers, path)
     mapping = guess_mapping(headers)
     for field, columns in (explicit or {}).items():
         if field not in LEAD_FIELDS:
@@ -131,6 +132,66 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
             f"no phone column found in the header ({', '.join(headers)}); "
             "name it with --map phone=COLUMN", path=str(path), line=1, field="phone")
     return mapping
+
+
+_FTC_RECORD = re.compile(r"^(?:[2-9]\d{2}[2-9]\d{6}|[2-9]\d{2})$")
+_FTC_REST = re.compile(r"^(?:[2-9]\d{6}|A|ADD|ADDED|D|DEL|DELETE|DELETED|[+-]|[\d/-]{6,10})$",
+                       re.IGNORECASE)
+_DNC_WORDS = ("dnc", "donotcall", "nocall", "dontcall")
+
+
+def refuse_dnc_list(headers: list[str], path: Path) -> None:
+    """A do-not-call list given as a lead file is refused: imported, its numbers (people who
+    asked not to be called) became leads, dialed wherever that list was not also loaded
+    as a registry. Told by its shape: a first line that is an FTC record (``201,2345678``,
+    ``201,2345678,A,2026-12-05``: the lead reader takes it for the header), or a header of
+    a phone column and do-not-call columns only (``phone,dnc_date``). A lead file with a
+    do-not-call flag column is ``refuse_flagged_rows``' to judge, by its values."""
+    cells = [h.strip() for h in headers]
+    ftc = bool(cells) and bool(_FTC_RECORD.match(cells[0])) and len(cells) <= 4 and all(
+        _FTC_REST.match(cell) for cell in cells[1:])
+    named = dnc_columns(cells)
+    guessed = guess_mapping(cells)
+    list_alone = bool(named) and set(guessed) <= {"phone"} and len(cells) <= 3
+    if not ftc and not list_alone:
+        return
+    what = ("an FTC do-not-call file (its first line is a record, "
+            f"{','.join(cells)!r})" if ftc else
+            f"a do-not-call list (its header is {', '.join(map(repr, cells))})")
+    raise LeadImportError(
+        f"looks like {what}, not a lead file: its numbers asked not to be called; refused, "
+        "nothing imported. Import it with dialer dnc import FILE (--change-list for a "
+        "change list, --registry state:XX for a state's list)", path=str(path), line=1)
+
+
+def dnc_columns(headers: list[str]) -> list[str]:
+    """The columns whose name says do-not-call (``DNC``, ``Do Not Call``, ``dnc_date``)."""
+    return [h for h in headers if any(word in _norm(h) for word in _DNC_WORDS)]
+
+
+_NOT_FLAGGED = frozenset({"", "n", "no", "false", "f", "0", "none", "-", "non", "nein"})
+
+
+def refuse_flagged_rows(table: LeadTable, mapping: dict[str, list[str]]) -> None:
+    """A lead file with a do-not-call flag column (a CRM export's ``Do Not Call: Yes``) is
+    refused while any row is flagged: the column was kept as a custom field the dialer
+    never reads, and the person who asked not to be called was dialed. A column whose every
+    cell says no (empty, ``No``, ``false``, ``0``) is imported as before."""
+    lines = table.row_lines()
+    mapped = {column for columns in mapping.values() for column in columns}
+    for column in dnc_columns([str(c) for c in table.frame.columns if c not in mapped]):
+        values = table.frame[column].astype(str).str.strip().str.lower()
+        flagged = np.flatnonzero(~values.isin(_NOT_FLAGGED).to_numpy())
+        if not len(flagged):
+            continue
+        first = int(flagged[0])
+        raise LeadImportError(
+            f"{len(flagged):,} rows are flagged do-not-call (first "
+            f"{table.frame[column].iloc[first]!r}): the column would be kept as a custom "
+            "field the dialer never reads, and they would be dialed; refused, nothing "
+            "imported. Take those rows out (add their numbers to the internal list with "
+            "dialer dnc add, to keep them off every campaign), then import",
+            path=str(table.path), line=int(lines[first]), field=column)
 
 
 def check_text(sample: bytes, path: Path) -> None:

@@ -47,7 +47,12 @@ from campaigns.lead_compliance import (
     zone_warnings,
 )
 from campaigns.lead_consents import given_consents
-from campaigns.lead_files import LeadTable, read_lead_file, resolve_mapping
+from campaigns.lead_files import (
+    LeadTable,
+    read_lead_file,
+    refuse_flagged_rows,
+    resolve_mapping,
+)
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignState, region_problem
@@ -188,6 +193,7 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
     before = file_states([path])
     table = read_lead_file(path, encoding=encoding, delimiter=delimiter, sheet=sheet)
     resolved = resolve_mapping(list(table.frame.columns), mapping, table.path)
+    refuse_flagged_rows(table, resolved)
     if start_line is not None and start_line > table.first_line:
         lines = table.row_lines()
         skip = int(np.searchsorted(lines, start_line))  # the first row on or after it

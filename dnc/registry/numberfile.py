@@ -89,6 +89,7 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
     rows = list(csv.reader(io.StringIO(content), dialect))
     has_header = bool(rows) and all(normalise(cell, region, plan) is None for cell in rows[0])
     header = rows[0] if has_header else []
+    refuse_lead_file(header, source)
     body_start = 1 if has_header else 0
     if column is not None:
         lowered = [name.strip().lower() for name in header]
@@ -117,6 +118,34 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
             continue
         keys.append(key)
     return np.array(keys, dtype=np.int64)
+
+
+LEAD_ONLY_COLUMNS = frozenset({
+    "email", "emailaddress", "mail", "consent", "consentdate", "consentseller", "optin",
+    "optindate", "pewc", "priority", "timezone", "leadid", "lead", "linetype", "contactid",
+    "customerid", "accountid", "account", "campaign", "disposition", "lastcalled",
+    "callresult", "agent", "notes", "comment", "comments", "jobtitle"})
+"""Header words (lower case, letters and digits only) of a lead file that no do-not-call
+list carries: who to call and how, not who asked not to be called."""
+
+
+def refuse_lead_file(header: list[str], source: str) -> None:
+    """A lead file given as a do-not-call list (``dnc import leads.csv --registry
+    state:FL``) was read by its phone column and published in place of the state's list:
+    every number of the real list unlisted, and dialed. A header naming columns only a lead
+    file has (an e-mail, a consent, a priority, a time zone, a lead id...) refuses it.
+    Registrants' names and addresses are not such columns: some state lists carry them."""
+    found = [name.strip() for name in header
+             if "".join(ch for ch in name.lower() if ch.isalnum()) in LEAD_ONLY_COLUMNS]
+    if not found:
+        return
+    from dnc.registry.errors import ImportRefused
+    raise ImportRefused(
+        f"looks like a lead file, not a do-not-call list: its header names "
+        f"{', '.join(map(repr, found[:4]))} ({len(header)} columns), which no do-not-call "
+        "list carries; refused, stored registry unchanged. Import leads with dialer leads "
+        "import CAMPAIGN FILE; if this really is a do-not-call list, save its phone column "
+        "alone and import that", path=source, line=1)
 
 
 def raise_missing(column: str, source: str, header: list[str]) -> None:

@@ -80,3 +80,49 @@ def test_a_revocations_file_growing_while_read_is_refused(tmp_path, monkeypatch)
     assert result.exit_code == 1, result.output
     assert f"{path}: the file changed while it was read" in " ".join(result.output.split())
     assert not (tmp_path / "dnc" / "facts.db").exists()  # nothing recorded
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "201,5550100\n201,5550101\n",
+            "an FTC do-not-call file (its first line is a record, '201,5550100')",
+        ),
+        ("201,5550100,A,2026-12-05\n201,5550101,D,2026-12-05\n", "an FTC do-not-call file"),
+        (
+            "Phone,DNC Date\n2015550100,2026-11-01\n",
+            "a do-not-call list (its header is 'Phone', 'DNC Date')",
+        ),
+    ],
+)
+def test_a_do_not_call_list_given_as_a_lead_file_is_refused(campaign, tmp_path, text, shown):
+    """A state's do-not-call list imported as leads: its numbers (people who asked not to be
+    called) became leads, dialed wherever the list was not also loaded as a registry."""
+    path = tmp_path / "fl-dnc.csv"
+    path.write_text(text)
+    with pytest.raises(LeadImportError) as refused:
+        campaign.import_file("c", path, at=NOW)
+    assert str(refused.value).startswith(f"{path}:1: looks like {shown}")
+    assert "Import it with dialer dnc import FILE" in str(refused.value)
+    assert campaign.leads("c") == []
+
+
+def test_a_lead_file_with_rows_flagged_do_not_call_is_refused(campaign, tmp_path):
+    """A CRM export's "Do Not Call" column was kept as a custom field the dialer never
+    reads: the rows flagged Yes were dialed."""
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        "Phone,First Name,Do Not Call\n2015550100,Ann,No\n2015550101,Bob,\n2015550102,Cy,Yes\n"
+    )
+    with pytest.raises(LeadImportError) as refused:
+        campaign.import_file("c", path, at=NOW)
+    assert str(refused.value).startswith(
+        f"{path}:4: 1 rows are flagged do-not-call (first 'Yes'): the column would be kept "
+        "as a custom field the dialer never reads, and they would be dialed; refused, "
+        "nothing imported."
+    )
+    assert str(refused.value).endswith("(field 'Do Not Call')")
+    assert campaign.leads("c") == []
+    path.write_text("Phone,First Name,Do Not Call\n2015550100,Ann,No\n2015550101,Bob,\n")
+    assert campaign.import_file("c", path, at=NOW).imported == 2
