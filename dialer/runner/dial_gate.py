@@ -91,6 +91,8 @@ if TYPE_CHECKING:
 
 _INTERNAL_CITATION = "47 CFR 64.1200(d)(3),(6); 16 CFR 310.4(b)(1)(iii)(A); company opt-out policy"
 _UNKNOWN_CITATION = "no rule can be proved without the lead's facts and attempt history"
+_PERSON_CITATION = ("16 CFR 310.4(b)(1)(iii)(A) (a person who has stated they do not wish to "
+                    "receive the seller's calls, on whichever number); company opt-out policy")
 JOURNAL_REFUSAL_RETRY = timedelta(seconds=900)
 """A dial refused where it is journaled is offered again after this long at the earliest (the
 runner's ``COMPLIANCE_RETRY`` for a refusal at the gate), or at the refusal's own earliest
@@ -261,6 +263,10 @@ class _KeptFacts:
 @dataclass(frozen=True, slots=True)
 class _Kept:
     facts: LeadFacts
+    others: tuple[str, ...] = ()
+    """The person's other numbers (leads of the same ``contact_id`` in any campaign), read at
+    the prefetch of a telemarketing campaign's lead: an opt-out on any of them is the
+    person's (16 CFR 310.4(b)(1)(iii)(A))."""
 
 
 class DialTimeGate:
@@ -377,6 +383,14 @@ class DialTimeGate:
                                  f"lead {target.lead_id} {what}: its facts and attempt "
                                  "history are unknown to the gate", _UNKNOWN_CITATION,
                                  versions)
+        if kept.others:
+            for other in kept.others:
+                if self._internal_listing(other)[0]:
+                    return self._refusal(
+                        target, moment, "dial_gate.internal_dnc",
+                        f"another number of this person ({other}) is on the internal "
+                        "do-not-call list: the person asked not to be called",
+                        _PERSON_CITATION, versions)
         facts = kept.facts
         with self._lock:
             try:
@@ -515,12 +529,19 @@ class DialTimeGate:
         every = self.rules.telemarketing
         self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
                                        for target, facts in items if every or facts.consents])
+        # A telemarketing call to a person who opted out on another of their numbers is a
+        # call to a person who asked not to be called: their numbers, read in one query.
+        numbers_of = getattr(self.history_source, "contact_numbers", None)
+        person_numbers = numbers_of(people) if every and people and callable(numbers_of) \
+            else {}
         hits = self._lookup.read_hits(numbers)
         with self._lock:
             self._lookup.keep(hits)
             for target, facts in items:
+                others = tuple(sorted(person_numbers.get(facts.contact_id, set())
+                                      - {target.number_e164})) if facts.contact_id else ()
                 self._leads[target.lead_id] = _Kept(
-                    replace(facts, lead_id=facts.lead_id or target.lead_id))
+                    replace(facts, lead_id=facts.lead_id or target.lead_id), others)
                 self._leads_by_number.setdefault(target.number_e164, set()).add(target.lead_id)
                 if facts.contact_id:
                     self._leads_by_person.setdefault(facts.contact_id, set()).add(
@@ -539,7 +560,9 @@ class DialTimeGate:
             return False
         if kept.facts != facts:
             with self._lock:
-                self._leads[lead_id] = _Kept(facts)
+                self._leads[lead_id] = _Kept(facts, kept.others
+                                             if facts.contact_id == kept.facts.contact_id
+                                             else ())
         return True
 
     def record_dial(self, number_e164: str, at: float, campaign: str, lead_id: str | None
