@@ -265,8 +265,9 @@ class _Kept:
     facts: LeadFacts
     others: tuple[str, ...] = ()
     """The person's other numbers (leads of the same ``contact_id`` in any campaign), read at
-    the prefetch of a telemarketing campaign's lead: an opt-out on any of them is the
-    person's (16 CFR 310.4(b)(1)(iii)(A))."""
+    the prefetch of a telemarketing or prerecorded campaign's lead: an opt-out on any of
+    them is the person's (16 CFR 310.4(b)(1)(iii)(A); the called party's opt-out that FCC
+    20-186 binds exempt prerecorded calls to)."""
 
 
 class DialTimeGate:
@@ -524,13 +525,15 @@ class DialTimeGate:
             else {}
         loaded_people = load_contact_attempts(self.history_source, people, since) \
             if people and history else {}
-        # Revocations: of leads with consents (they end them) and, in a telemarketing
-        # campaign, of every lead (a revocation is a do-not-call request: us.stop_request).
-        every = self.rules.telemarketing
+        # Revocations: of leads with consents (they end them) and, in a telemarketing or
+        # prerecorded campaign, of every lead (a revocation is a do-not-call request:
+        # us.stop_request; FCC 20-186 binds exempt prerecorded calls to opt-outs too).
+        every = self.rules.telemarketing or self.rules.prerecorded
         self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
                                        for target, facts in items if every or facts.consents])
-        # A telemarketing call to a person who opted out on another of their numbers is a
-        # call to a person who asked not to be called: their numbers, read in one query.
+        # A telemarketing (or prerecorded) call to a person who opted out on another of
+        # their numbers is a call to a person who asked not to be called: their numbers,
+        # read in one query.
         numbers_of = getattr(self.history_source, "contact_numbers", None)
         person_numbers = numbers_of(people) if every and people and callable(numbers_of) \
             else {}

@@ -195,9 +195,9 @@ class ComplianceEngine:
             reassigned = facts.reassigned(number, at)
             if reassigned.__class__ is not tuple:
                 reassigned = tuple(reassigned)
-        elif campaign.telemarketing:
-            # A revocation is a do-not-call request for telemarketing (``us.stop_request``),
-            # consents or not.
+        elif campaign.telemarketing or campaign.prerecorded:
+            # A revocation is a do-not-call request for telemarketing and exempt prerecorded
+            # calls (``us.stop_request``), consents or not.
             revocations = facts.revocations(number, lead.contact_id, at)
             if revocations.__class__ is not tuple:
                 revocations = tuple(revocations)

@@ -155,18 +155,21 @@ class StopRequestRule:
     desire not to receive further calls"). Honoured from its recording (the strict end of
     the 10 days), in every telemarketing campaign, whatever the line or the registries
     say; a consent the person gave *after* it (any kind, naming this seller and number
-    where written) lifts it. The strict reading: that a consent revocation is also a
-    do-not-call request for calls that need no consent is for counsel (compliance.md)."""
+    where written) lifts it. Exempt (non-telemarketing) prerecorded calls too: FCC 20-186
+    conditions their exemption on honouring opt-out requests (``stop_requests_apply``).
+    The strict reading: that a consent revocation is also a do-not-call request for calls
+    that need no consent is for counsel (compliance.md)."""
 
     rule_id: str = "us.stop_request"
-    title: str = "No telemarketing call after the person asked not to be called"
-    citation: str = ("16 CFR 310.4(b)(1)(iii)(A); 47 CFR 64.1200(d)(3), (f)(5)(i); "
-                     "FCC 24-24 (47 CFR 64.1200(a)(10))")
+    title: str = ("No telemarketing or exempt prerecorded call after the person asked not "
+                  "to be called")
+    citation: str = ("16 CFR 310.4(b)(1)(iii)(A); 47 CFR 64.1200(d)(3), (f)(5)(i), "
+                     "(a)(3)(ii)-(v) (FCC 20-186); FCC 24-24 (47 CFR 64.1200(a)(10))")
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         revocations = context.revocations
-        if not revocations or not context.campaign.telemarketing:
+        if not revocations or not stop_requests_apply(context.campaign):
             return new_tuple(RuleOutcome, (self.rule_id, True, _NO_STOP, self.citation, at,
                                             None, True))
         stop = _stop_request(revocations, at)
@@ -180,11 +183,18 @@ class StopRequestRule:
             return passed(self, at, f"asked not to be called at {_stop_text(stop)}; "
                           f"consented since: {text}", permission=text)
         return failed(self, f"the person asked not to be called at {_stop_text(stop)} "
-                      "and has given no consent since (a do-not-call request for "
-                      "telemarketing)", None)
+                      "and has given no consent since (a do-not-call request)", None)
 
 
 _NO_STOP = "no request not to be called on record"
+
+
+def stop_requests_apply(campaign: CampaignRules) -> bool:
+    """Whether a request not to be called binds the campaign: telemarketing (the TSR and
+    64.1200(d)), and prerecorded calls made under an exemption, which FCC 20-186 conditions
+    on honouring "the called party's request to opt out of future calls as required in
+    paragraphs (b) and (d)" (64.1200(a)(3)(ii)-(v))."""
+    return campaign.telemarketing or campaign.prerecorded
 
 
 @dataclass(frozen=True, slots=True)

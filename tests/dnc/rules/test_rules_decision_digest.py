@@ -63,7 +63,7 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "79528bd7386decbda1fef261cced93b074a9f57c9232c1f6c9e260636752340b"
+ENGINE_DIGEST = "94ec5514cea11cdf4a15bf078fa938015be78f23c0078f95812c0fa75929da3c"
 """Re-pinned for the send allowance (``dnc.rules.base.SEND_ALLOWANCE``): of 5,148 decisions one
 changed, a dial at 20:59:58 EST on 1 Nov 2026 (2 s before 21:00) whose federal and Texas hours
 now refuse (it was already refused by other rules); the gate's digest is unchanged.
@@ -86,8 +86,12 @@ engine decisions and 1,876 of the 3,710 gate entries changed only by the new rul
 (94 entries of both refuse by it); 6 engine decisions (a lead whose inquiry relationship
 exempted its registry listing, with a revocation since) now refuse ``us.national_dnc`` too,
 naming the relationship ended. None changed from allowed to refused or back: in this workload
-every revoked lead was already refused by another rule."""
-GATE_DIGEST = "46433967ad5d364d773201f45d27995f2c2753e76cf4248447c01b7a4be5cd56"
+every revoked lead was already refused by another rule. Then re-pinned once more when the
+rule also binds exempt prerecorded calls (FCC 20-186): every entry's ``us.stop_request``
+citation and title changed; 31 entries of the prerecorded "notice" campaign now refuse by it
+(revoked leads, all refused before by other rules); nothing else changed, no entry between
+allowed and refused."""
+GATE_DIGEST = "ac5f157ec87e7f5ebf51b7178e0ae7925b388fed21aa15fdbb0babb2923f1e71"
 
 
 def _text(value: object) -> str:

@@ -128,6 +128,23 @@ def test_a_consent_given_after_the_request_lifts_it_one_given_before_does_not():
     assert not _engine([STOP]).check(lead, campaign(), AT).allowed
 
 
+def test_an_exempt_prerecorded_call_honours_the_opt_out_too():
+    """An informational recorded message to a residential line needs no consent, up to 3
+    calls in 30 days (64.1200(a)(3)(ii)-(v)); FCC 20-186 conditions that exemption on
+    honouring the called party's request to opt out. On the code before, the first of the
+    three went out after the STOP."""
+    from dnc.rules.model import RecordedMessage
+
+    notice = campaign(
+        telemarketing=False,
+        prerecorded=True,
+        recorded_message=RecordedMessage(True, "+12015550100", "+18005550100", True),
+    )
+    assert _engine().check(LANDLINE, notice, AT).allowed
+    decision = _engine([STOP]).check(LANDLINE, notice, AT)
+    assert not decision.allowed and not outcome(decision, "us.stop_request").passed
+
+
 def test_calls_that_are_not_telemarketing_are_left_to_the_consent_rules():
     decision = _engine([STOP]).check(LANDLINE, campaign(telemarketing=False), AT)
     assert outcome(decision, "us.stop_request").passed and decision.allowed
