@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -202,20 +202,30 @@ class BatchResult:
 
 
 def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str | None = None,
-                  now: datetime | None = None, recount: AttemptRecount | None = None
-                  ) -> BatchResult:
+                  now: datetime | None = None, recount: AttemptRecount | None = None,
+                  again: bool = False) -> BatchResult:
     """Apply ``ops`` in order in one transaction (see the module docstring).
 
     ``owner`` is the dialer process: recorded as each attempt's ``process_owner``, and a
     lead claimed by someone else (claim not expired at ``now``) is refused. ``recount``:
     the attempt limits are counted again here, over every process's journal, and a dial
     they refuse is not journaled (its lead released with the recount's retry time).
+
+    ``again``: the batch is tried again after a failure (the runner's store outage,
+    ``dialer.runner.dbworker``), and a transaction whose commit failed may have landed
+    all the same (a connection lost during COMMIT): what it finds written already is
+    skipped, so nothing is written twice (an agent state change stored at the same
+    instant, a call's end on a closed attempt, the same disposition at the same instant).
+    Empty and ``again``: a probe, one write that changes nothing, which fails as the
+    journal's writes would (the outage goes on) or says the store is written again.
     """
     begun: dict[str, int] = {}
     refused: dict[str, str] = {}
     recounted: dict[str, RecountRefusal] = {}
     problems: list[str] = []
     if not ops:
+        if again:
+            _probe(self)
         return BatchResult(begun, refused)
     cache: SettingsCache = {}
     with self.session() as session, session.no_autoflush:
@@ -252,15 +262,54 @@ def journal_batch(self: CampaignStore, ops: Sequence[JournalOp], *, owner: str |
                 if attempt is None:
                     problems.append(f"{type(op).__name__}: no attempt {op.call_uuid}")
                     continue
+                if again and _written_already(op, attempt):
+                    continue
                 problem = _apply_to_attempt(self, session, op, attempt, cache)
                 if problem:
                     problems.append(problem)
         session.flush()
+        if changes and again:
+            changes = _not_stored(session, changes)
         if changes:
             _agent_states(session, changes, attempts)
         begun = {attempt.call_uuid: attempt.id for attempt in new}  # type: ignore[misc]
         session.commit()
     return BatchResult(begun, refused, tuple(problems), recounted)
+
+
+def _probe(self: CampaignStore) -> None:
+    """A write to the journal's own table that changes nothing (its newest row's id set to
+    itself), committed: it takes the write lock and fails where the journal's writes fail."""
+    with self.session() as session:
+        newest = sa.select(sa.func.max(CallAttempt.id)).scalar_subquery()
+        session.execute(sa.update(CallAttempt).where(CallAttempt.id == newest)
+                        .values(id=CallAttempt.id))
+        session.commit()
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+def _written_already(op: JournalOp, attempt: CallAttempt) -> bool:
+    """Of a batch tried again: this call's end or disposition is the attempt's already."""
+    if isinstance(op, FinishOp):
+        return attempt.ended_at is not None
+    if isinstance(op, DispositionOp):
+        return attempt.disposition == op.code and _utc(attempt.wrapped_at) == _utc(op.at)
+    return False
+
+
+def _not_stored(session: Session, ops: list[AgentStateOp]) -> list[AgentStateOp]:
+    """Of a batch tried again: the agent state changes not stored already (the same agent,
+    state and instant)."""
+    agents = sorted({op.agent_id for op in ops})
+    earliest = min(op.at for op in ops)
+    stored = {(row.agent_id, row.state, _utc(row.at)) for row in session.exec(
+        select(AgentStateChange).where(AgentStateChange.agent_id.in_(agents),  # type: ignore[attr-defined]
+                                       AgentStateChange.at >= earliest))}  # type: ignore[operator]
+    return [op for op in ops
+            if (op.agent_id, AgentState(op.state).value, _utc(op.at)) not in stored]
 
 
 def _noting(judge: Callable[[JournalDial], RecountRefusal | None],

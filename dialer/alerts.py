@@ -262,6 +262,10 @@ class CampaignFacts:
     """Why the dial records (the journal, the audit log of the gate's decisions) cannot be
     written, while they cannot: dials are held, none is sent (``dialer.runner.
     unwritten_dials``); None: they are written."""
+    store_unwritable: str | None = None
+    """While the campaign store cannot be written (``dialer.runner.dbworker``'s outage):
+    since when, why, what is held, in words; dialing is held meanwhile. None: it is
+    written."""
 
 
 NEAR_LIMIT = 0.8
@@ -318,6 +322,12 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
                f"({facts.dial_records_failing}): no call is made without its journal row "
                "and audit entry; no attempt is charged, held callbacks are tried again",
                f"{subject}: dial records written again, held dials go on")))
+    # One alert per outage of the store (its pause and its dial records are this one).
+    readings.append(Reading(
+        base + "store_writes", subject, "campaign store not written",
+        float(facts.store_unwritable is not None), 0.5, True,
+        words=(f"{subject}: {facts.store_unwritable}",
+               f"{subject}: the campaign store is written again, dialing resumes")))
     for switch, state in sorted(facts.switches.items()):
         readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
                                 1.0 if state == "connected" else 0.0, 1.0, False,

@@ -145,6 +145,11 @@ def run(
     stop_grace: Annotated[float, typer.Option(help="Seconds calls in progress may take to "
                                               "finish on stop; a second Ctrl-C hangs them "
                                               "up at once.")] = 60.0,
+    store_outage_limit: Annotated[float, typer.Option(
+        "--store-outage-limit", help="Seconds the campaign store may stay unwritable (a "
+        "database restart, a failover, a locked file) before the run stops: dialing is "
+        "held from the first failed write, calls in progress go on and their outcomes are "
+        "written when the store is back.")] = 600.0,
     status_every: Annotated[float, typer.Option(
         min=1.0, help="When stderr is not a terminal: seconds between status lines (a "
         "line is also written whenever the reason for not dialing changes).")] = 10.0,
@@ -218,7 +223,8 @@ def run(
                    "default event socket, password ClueCon)", err=True)
     settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
                               instance=instance, alerts_webhook=alerts_webhook,
-                              metrics=metrics, prompts_on_switch=prompts_on_switch)
+                              metrics=metrics, prompts_on_switch=prompts_on_switch,
+                              store_outage_limit=store_outage_limit)
     store = CampaignStore.open(url)
     _warn_stored_zones(store, campaign)
     started = time.time()

@@ -30,7 +30,7 @@ from dialer.engine import Engine
 from dialer.engine.config import CampaignConfig
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
-from dialer.runner.state_follow import StateFollow, StateFollower
+from dialer.runner.state_follow import Held, StateFollow, StateFollower
 from dialer.runner.switches import SwitchPool
 from dialer.runner.unwritten_dials import UnwrittenDials
 from dialer.runner.wiring import RunPhase
@@ -99,6 +99,20 @@ class RunnerAlerts:
     def facts(self, now: float) -> CampaignFacts:
         engine = self.engine
         snap = engine.snapshot(now) if engine is not None else None
+        follower = self.follow.follower if self.follow is not None else None
+        outage = self.db.outage if self.db is not None else None
+        # The store's outage is one alert (``store_writes``): the pause it holds, the hopper
+        # it empties and the dial records it refuses are that outage, not three more.
+        store_down = outage is not None or (
+            follower is not None and follower.held() is Held.WRITES)
+        store_unwritable = None
+        if store_down:
+            words = (follower.reason(Held.WRITES)
+                     if follower is not None and follower.held() is Held.WRITES
+                     else "the campaign store cannot be written "
+                     f"({outage.failure if outage is not None else 'no write taken'})")
+            kept = self.db.pending_operations if self.db is not None else 0
+            store_unwritable = f"{words} ({kept} writes kept)"
         return CampaignFacts(
             campaign=self.link.name,
             abandon_rate=snap.abandon_rate if snap is not None else None,
@@ -107,14 +121,17 @@ class RunnerAlerts:
             abandon_rate_today=self.abandon_rate_today,
             switches={sid: c.state.value for sid, c in self.switches.clients.items()},
             stopping=self.phase.stopping,
-            dialing_paused=bool(engine is not None and engine.dialing_paused),
-            paused_by=paused_by(self.follow.follower) if self.follow is not None else "",
+            dialing_paused=bool(engine is not None and engine.dialing_paused
+                                and not (follower is not None
+                                         and follower.held() is Held.WRITES)),
+            paused_by=paused_by(follower) if follower is not None else "",
             hopper=len(self.hopper) if engine is not None and not self.inbound_only
-            else None,
+            and not store_down else None,
             guaranteed_abandons=snap.abandons_in_window
             if snap is not None and self.config.agent_guaranteed else None,
             dial_records_failing=self.unwritten.failure if self.unwritten is not None
-            else None)
+            and not store_down else None,
+            store_unwritable=store_unwritable)
 
     def readings(self, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(now))

@@ -186,11 +186,18 @@ class JournalStep:
         self.queue_writes = queue_writes
         """Writes to the queue store (the inbound link's), applied first, in order."""
 
-    def __call__(self, ops: Sequence[JournalOp]) -> BatchResult:
+    def __call__(self, ops: Sequence[JournalOp], again: bool = False) -> BatchResult:
+        """``again``: the batch begins with writes a failed batch held (the store's outage,
+        dbworker.py); the journal skips what it finds written already."""
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
         if inbound:
             self.queue_writes(inbound)
             ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
+        if again:
+            # Never a dial: the writer holds none (their dials were not sent).
+            return self.store.journal_batch(
+                [op for op in ops if not isinstance(op, BeginOp | CallbackDialOp)],
+                owner=self.owner, again=True)
         return self._journal(ops)
 
     def _journal(self, ops: Sequence[JournalOp]) -> BatchResult:

@@ -47,7 +47,7 @@ from dialer.events import Event, QueueCallbackPending
 from dialer.prompt_files import PromptSet, load_prompts
 from dialer.runner.callback_gate import QUEUE_CALLBACK, CallbackFacts, CallbackGate
 from dialer.runner.campaign_link import CampaignLink
-from dialer.runner.dbworker import DbWorker
+from dialer.runner.dbworker import STORE_ERRORS, DbWorker, StoreTrouble
 from dialer.runner.kept_verdicts import KeptVerdicts
 
 log = logging.getLogger("dialer.runner")
@@ -319,14 +319,21 @@ class InboundLink:
         """Every few seconds: callbacks new in the store (voicemail). The first look comes a
         second after the start (agents logging in)."""
         delay = 1.0
+        trouble = StoreTrouble("queue callbacks watch")
         while True:
             await asyncio.sleep(delay)
             delay = WATCH_EVERY
             engine = self.engine
-            if engine is None or not self.served:
-                continue
+            if engine is None or not self.served or self.db.outage is not None:
+                continue  # no claim while the store cannot be written (dbworker.py)
             now = self.clock()
-            for pending in await self.db.call(self.claim, now):
+            try:
+                claimed = await self.db.call(self.claim, now)
+            except STORE_ERRORS as error:
+                trouble.failed(error)
+                continue
+            trouble.ok()
+            for pending in claimed:
                 if pending.callback_id not in engine.inbound.callbacks:
                     self.post(pending)
 

@@ -51,6 +51,8 @@ class MetricsView:
     switches: Mapping[str, bool] = field(default_factory=dict)
     journal_pending: int = 0
     journal_lag: float = 0.0
+    store_unwritable: float = 0.0
+    """Seconds the campaign store has not been written (its outage; 0: written)."""
     loop_lag: float = 0.0
     routed_verdicts: RoutedVerdictCounts | None = None
     """The engine's counts since it started (``EngineSnapshot.routed_verdicts``)."""
@@ -114,6 +116,10 @@ class RunnerMetrics:
                                      "queued for the database thread.", c, registry=r)
         self.journal_lag = Gauge("dialer_journal_lag_seconds", "Age of the oldest journal "
                                  "write not yet committed.", c, registry=r)
+        self.store_unwritable = Gauge(
+            "dialer_store_unwritable_seconds", "Seconds the campaign store has not been "
+            "written (an outage: dialing held, outcomes kept); 0 while it is written.", c,
+            registry=r)
         self.loop_lag = Gauge("dialer_event_loop_lag_seconds", "How late the runner's "
                               "one-second look ran.", c, registry=r)
         self.late_sends = Counter(
@@ -197,6 +203,7 @@ class RunnerMetrics:
         self._set_all(self.esl, {(s,): 1.0 if ok else 0.0 for s, ok in view.switches.items()})
         self.journal_pending.labels(campaign).set(view.journal_pending)
         self.journal_lag.labels(campaign).set(view.journal_lag)
+        self.store_unwritable.labels(campaign).set(view.store_unwritable)
         self.loop_lag.labels(campaign).set(view.loop_lag)
         routed = view.routed_verdicts
         if routed is not None:

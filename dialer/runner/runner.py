@@ -59,7 +59,7 @@ from dialer.runner.campaign_link import (
 from dialer.runner.capabilities import probe
 from dialer.runner.compliance import GatePort, selection_check
 from dialer.runner.control import ControlServer
-from dialer.runner.dbworker import DbWorker
+from dialer.runner.dbworker import DbWorker, Outage
 from dialer.runner.dial_gate import build_dial_gate
 from dialer.runner.errors import RunnerError
 from dialer.runner.execution import (
@@ -77,6 +77,10 @@ from dialer.runner.hopper import Hopper
 from dialer.runner.inbound import InboundLink, apply_queue_writes
 from dialer.runner.inbound_calls import InboundCalls
 from dialer.runner.inbound_stop import voicemail_deadline, voicemails_note
+from dialer.runner.journal_spill import journal_ops as spill_ops
+from dialer.runner.journal_spill import load as spilled
+from dialer.runner.journal_spill import spill, spill_path
+from dialer.runner.journal_spill import written as spill_written
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.run_end import CLOSE_WAIT, END_BOUND, HANG_UP_WAIT, TASK_END_WAIT, EndWatch
@@ -188,6 +192,10 @@ class Runner:
         self.status.dialing_held = self.state_follow.held_reason
         """What it is doing and why not dialing (dashboard, status line, exit status)."""
         self.status.stop_cause = self.state_follow.stop_cause
+        # A store that cannot be written holds dialing, not the run, up to its limit
+        # (dbworker.py; docs/operations.md, "When the store is down").
+        self.state_follow.follower.outage_limit = settings.store_outage_limit
+        self.db.on_outage = self._store_outage
         self.alerts.follow = self.state_follow  # who paused, for the pause alert
         self.stop_requested = asyncio.Event()
         self.end_watch: EndWatch | None = None
@@ -326,7 +334,34 @@ class Runner:
 
     # --- start and stop --------------------------------------------------------------------
 
+    def _store_outage(self, outage: Outage | None) -> None:
+        """The database worker's outage began or ended: dialing held or resumed."""
+        self.state_follow.store_writes(outage.failure if outage is not None else None)
+
+    @property
+    def spill_file(self) -> Path:
+        """Where the journal writes a run could not write at its end are kept."""
+        return spill_path(self.settings.data, self.campaign, self.owner)
+
+    async def _write_spilled(self) -> None:
+        """What the last run kept because the store was down at its end, written before
+        anything is recovered or dialed (in order, what is found written skipped)."""
+        path = self.spill_file
+        kept = spilled(path)
+        if not kept:
+            return
+        try:
+            await self.db.call(self.db.apply, kept, again=True)
+        except Exception as error:
+            raise RunnerError(
+                f"{path}: the {len(kept)} journal writes the last run kept (the store was "
+                f"down at its end) cannot be written now ({error}): nothing dialed; start "
+                "again when the store is back") from error
+        spill_written(path)
+        log.warning("%d journal writes the last run kept in %s are written", len(kept), path)
+
     async def _start(self) -> None:
+        await self._write_spilled()
         ledger_seed = await self.recovery.recover()
         from dialer.runner.callback_gate import CallbackGate
         from dialer.runner.carriers import caller_id_pool, caller_id_usage_today
@@ -413,7 +448,13 @@ class Runner:
         # callback agent, or claimed by a refill cut short) goes back to the pool.
         self.hopper.drain()
         self.hopper.released = []
-        await self.db.flush()
+        try:
+            await self.db.flush()
+        except Exception as error:
+            if self.db.outage is None:
+                raise
+            await self._close_unwritten(error)
+            return
         released = await self.db.call(self.store.release_claims, self.owner)
         if released:
             log.info("released %d claimed leads never dialed", released)
@@ -429,6 +470,29 @@ class Runner:
         if self.telemetry is not None:
             self.telemetry.close()
         self.internal_dnc.close()
+
+    async def _close_unwritten(self, error: BaseException) -> None:
+        """The run ends while the store still cannot be written: the writes it holds are
+        kept in the spill file for the next start, and the run ends with an error that
+        says so (claims lapse by themselves; the audit log is a file, closed as ever)."""
+        outage = self.db.outage
+        kept, dropped = spill_ops(self.db.held)
+        self.alerts.close()
+        with contextlib.suppress(Exception):
+            await self.db.call(self.gate.close)
+        self.db.abandon()
+        if self.telemetry is not None:
+            self.telemetry.close()
+        self.internal_dnc.close()
+        path = self.spill_file
+        spill(path, kept)
+        lost = (f"; {dropped} queue store writes not kept (the inbound records of calls "
+                "in this outage)" if dropped else "")
+        raise RunnerError(
+            f"the campaign store cannot be written ({outage.failure if outage else error}): "
+            f"{len(kept)} journal writes (calls' outcomes, agent history, dispositions) kept "
+            f"in {path}; the next `dialer run {self.campaign}` writes them before it dials"
+            f"{lost}. Leads still claimed return to the pool when their claims expire")
 
     async def _loop(self, duration: float | None) -> None:
         engine = self.engine

@@ -128,10 +128,18 @@ class RunnerSettings:
     prompts_on_switch: str | None = None
     """Directory of the prompt files as FreeSWITCH sees it, when it runs on another host
     (the shipped prompts and ``<data>/prompts`` copied there); None: the local paths."""
+    store_outage_limit: float = 600.0
+    """Seconds the campaign store may stay unwritable before the run stops (dialing is held
+    from the first failed write; calls in progress go on and their outcomes are kept in
+    order; ``--store-outage-limit``; docs/operations.md, "When the store is down")."""
 
     def __post_init__(self) -> None:
         if self.instance is not None and not 0 < len(self.instance) <= 120:
             raise RunnerSettingsError("--instance must be 1 to 120 characters")
+        if not 0 < self.store_outage_limit <= 86_400:  # NaN too: it compares false
+            raise RunnerSettingsError(f"--store-outage-limit {self.store_outage_limit:g}: "
+                                      "seconds the store may stay unwritable before the run "
+                                      "stops, more than 0 and at most a day (86,400)")
         if not self.audit_anchor_interval > 0:
             raise RunnerSettingsError("the audit anchor interval must be positive seconds")
         if self.metrics is not None:

@@ -16,7 +16,11 @@ Semantics, fail closed (docs/operations.md, "A running process follows the campa
 - stored ``stopped``, ``archived``, ``deleted``, the row gone: the run ends as Ctrl-C ends
   it (no new dial, calls in progress finish, queue callers kept as callbacks), and says why;
 - the state unreadable: the last reading holds for ``STATE_UNREADABLE_LIMIT`` seconds, then
-  dialing pauses until a reading says ``running`` again.
+  dialing pauses until a reading says ``running`` again;
+- the store not written (a journal batch failed: the database worker's outage,
+  dbworker.py): dialing pauses at once, calls in progress go on, and it resumes when the
+  held writes are written; past the run's outage limit (``--store-outage-limit``) the run
+  ends as a stop does, saying why (docs/operations.md, "When the store is down").
 
 Which pause wins: dialing goes on only when the stored state says running *and* no
 supervisor's console pause holds. A console pause is ended by the console's Resume (which
@@ -64,6 +68,7 @@ class Held(StrEnum):
     """Why the follower holds dialing."""
 
     STORE = "store"
+    WRITES = "writes"
     UNREADABLE = "unreadable"
     CONSOLE = "console"
 
@@ -123,6 +128,11 @@ class StateFollower:
         self.ended_by: str | None = None
         """``end``'s cause alone (who stopped it and when), for the status while stopping."""
         self.unreadable_held = False
+        self.unwritable: str | None = None
+        """Why the store cannot be written, while it cannot (dbworker.py's outage)."""
+        self.unwritable_since: float | None = None
+        self.outage_limit: float | None = None
+        """Seconds the store may stay unwritable before the run ends (None: no bound)."""
 
     # --- inputs -------------------------------------------------------------------------
 
@@ -146,6 +156,15 @@ class StateFollower:
         self.unreadable = error
         return self.want(now)
 
+    def writes(self, now: float, failure: str | None) -> Want:
+        """The store cannot be written since ``now`` (``failure``: its words), or (None) is
+        written again."""
+        if failure is None:
+            self.unwritable = self.unwritable_since = None
+        elif self.unwritable is None:
+            self.unwritable, self.unwritable_since = failure, now
+        return self.want(now)
+
     def console(self, paused: bool, by: str = "", at: float | None = None) -> None:
         """A supervisor (``by``, at ``at``) paused or resumed dialing from the console.
         Whether the resume's write of ``running`` took (a stopped campaign refuses it) is
@@ -164,6 +183,14 @@ class StateFollower:
     def want(self, now: float) -> Want:
         if self.unreadable is not None and now - self.read_at >= STATE_UNREADABLE_LIMIT:
             self.unreadable_held = True
+        if (self.end is None and self.unwritable is not None
+                and self.unwritable_since is not None and self.outage_limit is not None
+                and now - self.unwritable_since >= self.outage_limit):
+            self.ended_by = (f"the campaign store could not be written for "
+                             f"{self.outage_limit:g} s (since "
+                             f"{utc_hhmm(self.unwritable_since)}: {self.unwritable}), the "
+                             "limit --store-outage-limit sets")
+            self.end = f"{self.ended_by}: run ended (calls in progress finished)"
         if self.end is not None:
             return Want(True, self.end, self.end)
         held = self.held()
@@ -177,6 +204,8 @@ class StateFollower:
         stores it), so it is the console's, not the command line's."""
         if self.state != "running" and not (self.state == "paused" and self.console_paused):
             return Held.STORE
+        if self.unwritable is not None:
+            return Held.WRITES
         if self.unreadable_held:
             return Held.UNREADABLE
         if self.console_paused:
@@ -192,12 +221,23 @@ class StateFollower:
             return from_console(self.console_by, self.console_at)
         if held is Held.UNREADABLE:
             return "as the campaign's state cannot be read (fail closed)"
+        if held is Held.WRITES:
+            return "as the campaign store cannot be written (fail closed)"
         return ""
 
     def reason(self, held: Held) -> str:
         if held is Held.STORE:
             return (f"campaign {self.campaign} is {self.state} (set {self.held_by(held)}): "
                     f"`dialer campaign start {self.campaign}` resumes dialing")
+        if held is Held.WRITES:
+            bound = ("" if self.outage_limit is None or self.unwritable_since is None else
+                     f"; the run stops at {utc_hhmm(self.unwritable_since + self.outage_limit)}"
+                     " if it lasts (--store-outage-limit)")
+            return (f"the campaign store cannot be written since "
+                    f"{utc_hhmm(self.unwritable_since or self.read_at)} ({self.unwritable}): "
+                    "no new dial until it is (nothing is dialed before its journal is "
+                    "written); calls in progress go on, their outcomes kept in order and "
+                    f"written when it is back{bound}")
         if held is Held.UNREADABLE:
             return (f"the campaign's state could not be read for {STATE_UNREADABLE_LIMIT:g} s "
                     f"since {utc_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
@@ -285,11 +325,20 @@ class StateFollow:
 
     def start(self, state: str) -> None:
         """The state read at start (the runner pauses a stored pause itself)."""
+        previous = self.follower
         self.follower = StateFollower(self.runner.link.name, state, self.clock())
+        self.follower.outage_limit = previous.outage_limit
+        self.follower.unwritable = previous.unwritable
+        self.follower.unwritable_since = previous.unwritable_since
         want = self.follower.want(self.clock())
         self.applied = want
         if want.paused:
             self._post(want)
+
+    def store_writes(self, failure: str | None) -> None:
+        """The database worker's outage began (``failure``) or ended (None): dialing held
+        at once, resumed once written again (unless something else holds it)."""
+        self.apply(self.follower.writes(self.clock(), failure))
 
     def console_pause(self, by: str = "") -> None:
         """The console paused dialing (posted already; ``by``: the supervisor's name): the

@@ -119,6 +119,8 @@ class Telemetry:
         common: dict[str, Any] = {
             "channels_by_switch": channels, "switches": switches,
             "journal_pending": db.pending_operations, "journal_lag": db.lag(),
+            "store_unwritable": (db.outage.seconds(db.clock()) if db.outage is not None
+                                 else 0.0),
             "loop_lag": self.loop_lag,
             "abandon_rate_today": (self._abandons_today / self._live_today
                                    if self._live_today and self._day == int(now // 86400)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from dialer.events import CallbackDue, Event
 from dialer.ports import DialTarget
 from dialer.runner.campaign_link import utc
+from dialer.runner.dbworker import STORE_ERRORS, StoreTrouble
 from dnc.rules.model import CampaignState
 from dnc.rules.ofcom import OFCOM_ABANDON_WINDOW, ofcom_day_start
 
@@ -114,28 +115,49 @@ class CampaignUpkeep:
             for target, lead in pairs]
 
     async def refill(self) -> None:
+        trouble = StoreTrouble("hopper refill")
         while True:
-            await self.refill_once()
-            await asyncio.sleep(0.2 if not self.hopper.exhausted else 2.0)
+            # No claim while the store cannot be written (dialing is held): the claims
+            # would fail, and leads claimed now would wait out the outage in the hopper.
+            if self.db.outage is None:
+                try:
+                    await self.refill_once()
+                except STORE_ERRORS as error:
+                    trouble.failed(error)
+                else:
+                    trouble.ok()
+            await asyncio.sleep(0.2 if not self.hopper.exhausted and self.db.outage is None
+                                else 2.0)
 
     async def renew_claims(self) -> None:
         """Renew what this process holds well before it expires (a third of the TTL), so a
         long wait in the hopper never lets another process take a lead; drop what was lost."""
         period = min(60.0, self.claim_ttl.total_seconds() / 3)
+        trouble = StoreTrouble("claim renewal")
         while True:
             await asyncio.sleep(period)
-            held = self.hopper.lead_ids() | self.callback_leads
-            if self.engine is not None:  # leads on agents' screens (preview dialing)
-                held |= {target.lead_id for target in self.engine.previews.values()}
-            if not held:
-                continue
-            until = utc(self.clock()) + self.claim_ttl
-            kept = await self.db.call(self.store.renew_claims, self.owner,
-                                      [int(lead_id) for lead_id in held], until=until)
-            lost = {lead_id for lead_id in held if int(lead_id) not in kept}
-            if lost:
-                log.warning("%d claims were lost before dialing: dropped", len(lost))
-                self.hopper.discard(lost)
+            try:
+                await self._renew_claims_once()
+            except STORE_ERRORS as error:
+                # Claims not renewed may lapse: another process may then take the lead,
+                # and the journal refuses our dial of it (fail closed).
+                trouble.failed(error)
+            else:
+                trouble.ok()
+
+    async def _renew_claims_once(self) -> None:
+        held = self.hopper.lead_ids() | self.callback_leads
+        if self.engine is not None:  # leads on agents' screens (preview dialing)
+            held |= {target.lead_id for target in self.engine.previews.values()}
+        if not held:
+            return
+        until = utc(self.clock()) + self.claim_ttl
+        kept = await self.db.call(self.store.renew_claims, self.owner,
+                                  [int(lead_id) for lead_id in held], until=until)
+        lost = {lead_id for lead_id in held if int(lead_id) not in kept}
+        if lost:
+            log.warning("%d claims were lost before dialing: dropped", len(lost))
+            self.hopper.discard(lost)
 
     async def refresh_ledger_once(self) -> None:
         now = self.clock()
@@ -209,6 +231,12 @@ class CampaignUpkeep:
     async def refresh_ledger(self) -> None:
         """The campaign's abandonment rate is the campaign's, not this process's: the other
         processes' live answers and abandons are added to the engine's ledger."""
+        trouble = StoreTrouble("shared abandonment ledger")
         while True:
             await asyncio.sleep(LEDGER_REFRESH)
-            await self.refresh_ledger_once()
+            try:
+                await self.refresh_ledger_once()
+            except STORE_ERRORS as error:
+                trouble.failed(error)  # the last counts hold; dialing is held meanwhile
+            else:
+                trouble.ok()
