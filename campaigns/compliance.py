@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlmodel import select
 
 from campaigns.compliance_settings import is_prerecorded
@@ -163,7 +165,12 @@ class StoreAttemptHistory:
         return self._query(CallAttempt.phone == number_e164, since)
 
     def attempts_for_contact(self, contact_id: str, since: datetime) -> list[PastAttempt]:
-        return self._query(Lead.contact_id == contact_id, since)
+        """Attempts to every number of the person: through their leads, and to those
+        numbers through any lead (one of another campaign that names no person too)."""
+        person = sa.orm.aliased(Lead)  # not correlated with the attempt's own lead
+        theirs = select(person.phone).where(person.contact_id == contact_id)
+        return self._query(sa.or_(Lead.contact_id == contact_id,
+                                  CallAttempt.phone.in_(theirs)), since)
 
     def contact_numbers(self, contacts: Sequence[str]) -> dict[str, set[str]]:
         """Person -> every number of theirs (their leads in any campaign), in one query per

@@ -310,6 +310,9 @@ class DialTimeGate:
         self._leads: dict[str, _Kept] = {}
         self._leads_by_number: dict[str, set[str]] = {}
         self._leads_by_person: dict[str, set[str]] = {}
+        self._person_extra: dict[str, tuple[PastAttempt, ...]] = {}
+        """Kept person -> attempts to their numbers the journal files under no person (or
+        another), read at their leads' prefetch (``_person_number_attempts``)."""
         self._lock = threading.Lock()
         self._pending: deque[tuple[str, Decision, str]] = deque()
         self._run = uuid4().hex[:12]
@@ -467,6 +470,13 @@ class DialTimeGate:
             facts = kept.facts
             if dial.contact_id and facts.contact_id != dial.contact_id:
                 facts = replace(facts, contact_id=dial.contact_id)  # the person as stored
+            extra = self._person_extra.get(facts.contact_id) if facts.contact_id else None
+            if extra:
+                # The batch's read finds the person's calls by the person; those to their
+                # numbers filed under no person were read at the prefetch: counted here too.
+                rows = fresh.by_contact.setdefault(facts.contact_id, [])
+                seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
+                rows.extend(a for a in extra if (a.number_e164, a.at, a.lead_id) not in seen)
             with self._lock:
                 self._learn(fresh, dial.number_e164, facts.contact_id)
                 try:
@@ -504,7 +514,15 @@ class DialTimeGate:
         if number in self._leads_by_number:
             self._kept.load(number, fresh.by_number.get(number, []), since)
         if person and person in self._leads_by_person:
-            self._kept_people.load(person, fresh.by_contact.get(person, []), since)
+            rows = fresh.by_contact.get(person, [])
+            extra = self._person_extra.get(person)
+            if extra:
+                # Calls to the person's numbers filed under no person: the batch's read does
+                # not find them by the person, the prefetch did; they stay counted.
+                seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
+                rows = [*rows, *(a for a in extra
+                                 if (a.number_e164, a.at, a.lead_id) not in seen)]
+            self._kept_people.load(person, rows, since)
 
     # --- what the runner feeds in ------------------------------------------------------------
 
@@ -531,18 +549,22 @@ class DialTimeGate:
         every = self.rules.telemarketing or self.rules.prerecorded
         self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
                                        for target, facts in items if every or facts.consents])
-        # A telemarketing (or prerecorded) call to a person who opted out on another of
-        # their numbers is a call to a person who asked not to be called: their numbers,
-        # read in one query.
+        # The person's numbers (their leads in any campaign), read in one query: a
+        # telemarketing (or prerecorded) call to a person who opted out on another of them
+        # is a call to a person who asked not to be called, and the calls to any of them
+        # count toward the per-person limits, whichever lead they were made through (a
+        # lead of another campaign that names no person included).
         numbers_of = getattr(self.history_source, "contact_numbers", None)
-        person_numbers = numbers_of(people) if every and people and callable(numbers_of) \
-            else {}
+        person_numbers = numbers_of(people) if people and callable(numbers_of) else {}
+        extra = self._person_number_attempts(person_numbers, loaded, loaded_people, since) \
+            if person_numbers and history else {}
         hits = self._lookup.read_hits(numbers)
         with self._lock:
             self._lookup.keep(hits)
             for target, facts in items:
                 others = tuple(sorted(person_numbers.get(facts.contact_id, set())
-                                      - {target.number_e164})) if facts.contact_id else ()
+                                      - {target.number_e164})) \
+                    if every and facts.contact_id else ()
                 self._leads[target.lead_id] = _Kept(
                     replace(facts, lead_id=facts.lead_id or target.lead_id), others)
                 self._leads_by_number.setdefault(target.number_e164, set()).add(target.lead_id)
@@ -552,7 +574,30 @@ class DialTimeGate:
             for number in numbers:
                 self._kept.load(number, loaded.get(number, []), since)
             for person in people:
-                self._kept_people.load(person, loaded_people.get(person, []), since)
+                found = extra.get(person, ())
+                if found:
+                    self._person_extra[person] = found
+                self._kept_people.load(person, [*loaded_people.get(person, []), *found],
+                                       since)
+
+    def _person_number_attempts(self, person_numbers: dict[str, set[str]],
+                                loaded: dict[str, list[PastAttempt]],
+                                loaded_people: dict[str, list[PastAttempt]], since: datetime
+                                ) -> dict[str, tuple[PastAttempt, ...]]:
+        """Person -> the attempts to their numbers the journal does not file under them
+        (made through a lead that names no person, or another), not already loaded."""
+        wanted = sorted({n for numbers in person_numbers.values() for n in numbers}
+                        - loaded.keys())
+        by_number = {**loaded, **(load_attempts(self.history_source, wanted, since)
+                                  if wanted else {})}
+        found: dict[str, tuple[PastAttempt, ...]] = {}
+        for person, numbers in person_numbers.items():
+            seen = {(a.number_e164, a.at, a.lead_id) for a in loaded_people.get(person, ())}
+            rows = [a for number in sorted(numbers) for a in by_number.get(number, ())
+                    if a.contact_id != person and (a.number_e164, a.at, a.lead_id) not in seen]
+            if rows:
+                found[person] = tuple(rows)
+        return found
 
     def keep_facts(self, lead_id: str, facts: LeadFacts) -> bool:
         """The facts a prefetched lead is decided on from now (a queue callback's, which its
@@ -638,6 +683,7 @@ class DialTimeGate:
                 if not people:
                     self._leads_by_person.pop(person, None)
                     self._kept_people.drop(person)
+                    self._person_extra.pop(person, None)
 
     def kept_counts(self) -> dict[str, int]:
         """Leads, numbers and attempts held (memory stays bounded: tests and monitoring)."""
