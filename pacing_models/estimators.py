@@ -112,10 +112,29 @@ class OutcomeMix:
             self._last = at
 
     def observe(self, result: AttemptResult, at: float) -> None:
-        self._advance(at)
-        self._stored[_outcome_index(result)] += 1.0 / self._scale
+        # ``_advance`` and ``_outcome_index`` written out (once per attempt: two Python calls
+        # and ``_decay``'s less; the same operations on the same doubles).
+        last = self._last
+        if last is None:
+            self._last = at
+        elif at > last:
+            half_life = self.half_life
+            # ``_decay``: at > last, so the interval is > 0.
+            decay = 0.5 ** ((at - last) / half_life) if math.isfinite(half_life) else 1.0
+            if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
+                scale = self._scale
+                self._stored = [count * scale * decay for count in self._stored]
+                self._routed *= scale * decay
+                self._scale = 1.0
+            else:
+                self._scale *= decay
+            self._last = at
+        if result is _LIVE:
+            self._stored[0] += 1.0 / self._scale
+            self.live_observed += 1
+        else:
+            self._stored[_outcome_index(result)] += 1.0 / self._scale
         self.observed += 1
-        self.live_observed += result is _LIVE
 
     def observe_machine_routed(self, at: float) -> None:
         """An attempt observed as live was a machine that reached (or queued for) an agent:
@@ -214,9 +233,26 @@ class RingTimes:
         if result is _NO_ANSWER:
             self._observe_timeout(float(ring_seconds))
             return
-        self._advance(at)
+        # ``_advance`` and ``_bin`` written out (once per answered or failed attempt: the
+        # same operations on the same doubles, two Python calls and ``_decay``'s less).
+        last = self._last
+        if last is None:
+            self._last = at
+        elif at > last:
+            half_life = self.half_life
+            # ``_decay``: at > last, so the interval is > 0.
+            decay = 0.5 ** ((at - last) / half_life) if math.isfinite(half_life) else 1.0
+            if self._scale * decay < _RESCALE_BELOW:  # fold the scale in before it underflows
+                self._stored *= self._scale
+                self._stored *= decay
+                self._scale = 1.0
+            else:
+                self._scale *= decay
+            self._last = at
         row = 0 if result is _LIVE else 1 if result is _MACHINE else _RING_ROW.get(result, 2)
-        self._stored[row, self._bin(ring_seconds)] += 1.0 / self._scale
+        index = int((0.0 if ring_seconds < 0.0 else ring_seconds) / RING_GRID_STEP)
+        last_bin = self._last_bin
+        self._stored[row, last_bin if last_bin < index else index] += 1.0 / self._scale
 
     def move_to_machine(self, ring_seconds: float, at: float) -> None:
         """A ring time observed as a live answer's was a machine's (``observe_machine_routed``)."""

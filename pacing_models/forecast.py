@@ -207,8 +207,20 @@ def _abandons(gap: np.ndarray, variance: np.ndarray, profile: np.ndarray,
         if base[k] > due:
             due = base[k]
         if n > 0.0:
-            more = _excess(gap[k] + n * profile[k],
-                           math.sqrt(variance[k] + n * profile_variance[k])) - base[k]
+            # ``_excess`` written out, its ``erfc`` skipped where it cannot change the max:
+            # with a mean ≤ 0 the first term m·Φ(z) is ≤ 0 (a non-positive double times a
+            # non-negative one), so the sum is ≤ the second term σ·φ(z) as rounded, and so
+            # is its increase over ``base[k]`` (rounding is monotone). Where that bound does
+            # not beat ``added``, neither does the increase: the same max, bit for bit, with
+            # one ``erfc`` less for 52 % of the instants a simulated day's searches visit
+            # (tests/pacing_models/test_forecast_kernel.py compares it with the whole sum).
+            mean = gap[k] + n * profile[k]
+            sd = math.sqrt(variance[k] + n * profile_variance[k])
+            z = mean / sd
+            tail = sd * _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+            if mean <= 0.0 and tail - base[k] <= added:
+                continue
+            more = (mean * 0.5 * math.erfc(-z * _INV_SQRT_2) + tail) - base[k]
             if more > added:
                 added = more
     return due + added
