@@ -64,7 +64,7 @@ from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
 from dialer.runner.compliance import GatePort
 from dialer.runner.dbworker import DbWorker
 from dialer.runner.errors import RunnerError
-from dialer.runner.fsmap import api_line
+from dialer.runner.fsmap import api_line, plan_for
 from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
 from dialer.runner.inbound import QUEUE_CALLBACK, InboundLink, QueueStoreOp
@@ -309,6 +309,8 @@ class CommandExecution:
         self.unsent: set[str] = set()
         """Journaled calls whose originate never reached the switch (its link down, past
         the send allowance): closed without charging the lead (``FinishOp.never_sent``)."""
+        self.unwritable_commands: set[str] = set()
+        """The causes of originates no API line could carry, logged once each."""
         self.unwritten = UnwrittenDials()
         """An outage of the dial records (journal, audit log) as the dial sender met it:
         held dials' backoff, the alert's words (``RunnerAlerts``)."""
@@ -676,10 +678,10 @@ class CommandExecution:
             line = api_line(command, self.gateway, self.campaign,
                             self.detectors.get(switch_id, self.default_detector), self.owner)
         except AdapterError as error:
-            log.error("cannot send %s: %s", type(command).__name__, error)
             if isinstance(command, Originate):
-                self.post(OriginateFailed(self.clock(), command.call_id,
-                                          HangupCause.INVALID_NUMBER_FORMAT))
+                self._unwritable_originate(command, error)
+            else:
+                log.error("cannot send %s: %s", type(command).__name__, error)
             return
         if line is None:
             return
@@ -741,6 +743,32 @@ class CommandExecution:
         else:
             result.add_done_callback(_report_refusal(switch_id, line,
                                                      quiet=isinstance(command, Hangup)))
+
+    def _unwritable_originate(self, command: Originate, error: AdapterError) -> None:
+        """An originate no API line can carry. Its number's fault only when the number
+        itself cannot be written (``INVALID_NUMBER_FORMAT``: the lead is invalid, as before);
+        otherwise it is the switch side's (the gateway's name, a channel variable such as
+        the caller ID name, the switch's machine detector): no originate was written, so no
+        attempt (``DialNotSent``, the lead given its attempt back), never the number blamed.
+        Before, every such error was reported as a bad number."""
+        now = self.clock()
+        try:
+            plan_for("gateway").customer(command.number_e164)
+        except AdapterError:
+            log.error("cannot dial %s: its number cannot be written on an originate line: %s",
+                      command.call_id, error)
+            self.post(OriginateFailed(now, command.call_id, HangupCause.INVALID_NUMBER_FORMAT))
+            return
+        words = f"the switch command could not be written: {error}"
+        if words not in self.unwritable_commands:
+            # One ERROR per distinct cause: a setting at fault fails every dial alike.
+            self.unwritable_commands.add(words)
+            log.error("not dialing %s: %s (the number is not at fault: no attempt charged; "
+                      "fix the setting named)", command.call_id, words)
+        if self.stats is not None:
+            self.stats.send_failures += 1
+        self.unsent.add(command.call_id)
+        self.post(DialNotSent(now, command.call_id, words))
 
     async def send_pending_agent_legs(self, switch_id: str) -> None:
         """The switch is back: open the legs of agents still waiting for one."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -315,13 +316,16 @@ def test_attempts_charged_are_calls_sent_and_pacing_sees_only_them(
     a.close()
 
 
-@pytest.mark.parametrize("why", ["switch down", "late"])
+@pytest.mark.parametrize("why", ["switch down", "late", "switch command"])
 def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, why) -> None:
     """Journaled, then the switch's link was down at the send (or the sender's turn came
-    past the send allowance): the lead is not charged the attempt (its counts as before, in
-    the hopper again a minute later, not after the retry rule's wait), the row stays closed
-    with its decision, and pacing hears nothing. Before, the row's close charged the lead
-    as a ``cancelled`` attempt (10 of those and the lead was done, never called)."""
+    past the send allowance, or the originate line could not be written for a cause that is
+    not the number's: a caller ID name FreeSWITCH would misread): the lead is not charged
+    the attempt (its counts as before, in the hopper again a minute later, not after the
+    retry rule's wait), the row stays closed with its decision, and pacing hears nothing.
+    Before, the row's close charged the lead as a ``cancelled`` attempt (10 of those and the
+    lead was done, never called); the switch command's failure was reported as the
+    number's (``INVALID_NUMBER_FORMAT``: the lead marked invalid)."""
     from types import SimpleNamespace
 
     from campaigns.journal_batch import NEVER_SENT_RETRY
@@ -334,13 +338,15 @@ def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, 
     out = engine.handle(AgentLoggedIn(T0, "a0")) + engine.tick(T0 + 1)
     (journal,) = [c for c in out if isinstance(c, JournalAttempt)]
     (dial,) = [c for c in out if isinstance(c, Originate)]
+    if why == "switch command":
+        dial = replace(dial, caller_id_name="Acme {sales}")
     result = a.step([a.link.begin_op(journal)])
     assert not result.refused
     assert a.store.lead_by_phone("spring", NUMBERS[1]).attempts == before.attempts + 1
     # The runner's command side: the switch is down, or the turn came late.
     posted: list = []
     writes: list = []
-    now = T0 + 1 if why == "switch down" else T0 + 30
+    now = T0 + 30 if why == "late" else T0 + 1
     execution = bare_execution(
         switches=SimpleNamespace(clients={}, connected=lambda switch_id: False),
         gate=SimpleNamespace(
@@ -388,3 +394,24 @@ def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, 
     assert row.ended_at is not None and row.outcome == "cancelled"
     assert row.compliance_decision == journal.verdict.decision_id
     a.close()
+
+
+def test_a_number_no_originate_line_can_carry_is_the_numbers_fault() -> None:
+    """The number itself cannot be written (a blank in it): the number is at fault, as
+    before (``INVALID_NUMBER_FORMAT``); a switch-side cause is not (the test above)."""
+    from types import SimpleNamespace
+
+    posted: list = []
+    execution = bare_execution(
+        switches=SimpleNamespace(clients={}, connected=lambda switch_id: True),
+        stats=SimpleNamespace(send_failures=0),
+        clock=lambda: T0,
+        post=posted.append,
+    )
+    good = Originate(T0, "call-9", "+12125550140", "+12015550000", "Acme", 30.0)
+    asyncio.run(execution.send(replace(good, number_e164="+1212 5550140")))
+    asyncio.run(execution.send(replace(good, call_id="call-10", caller_id_name="{x}")))
+    assert [type(event).__name__ for event in posted] == ["OriginateFailed", "DialNotSent"]
+    assert posted[0].cause is HangupCause.INVALID_NUMBER_FORMAT
+    assert "channel variable origination_caller_id_name" in posted[1].reason
+    assert execution.unsent == {"call-10"} and execution.stats.send_failures == 1
