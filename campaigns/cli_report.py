@@ -247,7 +247,7 @@ def _render_report(result: Any) -> None:
                   f"{result.end:%Y-%m-%d %H:%M} UTC")
     summary = Table("measure", "value", title="summary")
     for key, value in result.summary.items():
-        shown = _cell(key, value) if not (key == "list_penetration" and value is None) \
+        shown = _cell(key, value) if not (key.startswith("list_penetration") and value is None) \
             else ""
         style = "bold red" if key.startswith("abandon_rate") and isinstance(value, float) \
             and value > result.abandon_limit else ""

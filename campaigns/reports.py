@@ -317,20 +317,39 @@ def _dispositions(store: CampaignStore, campaign_id: int, start: datetime, end: 
     return frame.astype({"count": "int64"})
 
 
-def _lists(store: CampaignStore, campaign_id: int) -> pd.DataFrame:
-    """List penetration: the share of each list's leads dialed at least once."""
+def _lists(store: CampaignStore, campaign_id: int, start: datetime, end: datetime
+           ) -> pd.DataFrame:
+    """List penetration of the period: per list imported before ``end``, its leads, those
+    dialed in ``[start, end)`` and the period's attempts (``penetration``: dialed ÷ leads),
+    and those dialed at least once before ``end`` (``penetration_at_end``: how far into the
+    list the campaign was when the period ended). Both used to be the campaign's lifetime
+    (``Lead.attempts`` now): the report of a day without a call showed every earlier day's
+    penetration (first-hour eleventh pass)."""
+    attempts = sa.and_(CallAttempt.campaign_id == campaign_id, CallAttempt.lead_id.is_not(None))
+    in_period = (sa.select(CallAttempt.lead_id, sa.func.count().label("attempts"))
+                 .where(attempts, CallAttempt.dialed_at >= start, CallAttempt.dialed_at < end)
+                 .group_by(CallAttempt.lead_id).subquery())
+    by_end = (sa.select(CallAttempt.lead_id).where(attempts, CallAttempt.dialed_at < end)
+              .group_by(CallAttempt.lead_id).subquery())
     query = (sa.select(LeadList.name, sa.func.count(Lead.id),
-                       sa.func.sum(sa.case((Lead.attempts > 0, 1), else_=0)),
-                       sa.func.sum(Lead.attempts))
+                       sa.func.count(in_period.c.lead_id),
+                       sa.func.coalesce(sa.func.sum(in_period.c.attempts), 0),
+                       sa.func.count(by_end.c.lead_id))
              .join(Lead, Lead.list_id == LeadList.id)
-             .where(LeadList.campaign_id == campaign_id)
+             .outerjoin(in_period, in_period.c.lead_id == Lead.id)
+             .outerjoin(by_end, by_end.c.lead_id == Lead.id)
+             .where(LeadList.campaign_id == campaign_id,
+                    sa.or_(LeadList.created_at.is_(None), LeadList.created_at < end))
              .group_by(LeadList.id, LeadList.name).order_by(LeadList.id))
     with store.engine.connect().execution_options(sqlite_begin="DEFERRED") as connection:
         frame = pd.DataFrame(connection.execute(query).all(),
-                             columns=["list", "leads", "dialed", "attempts"])
-    frame = frame.fillna(0).astype({"leads": "int64", "dialed": "int64", "attempts": "int64"})
+                             columns=["list", "leads", "dialed", "attempts", "dialed_by_end"])
+    frame = frame.fillna(0).astype({"leads": "int64", "dialed": "int64", "attempts": "int64",
+                                    "dialed_by_end": "int64"})
     frame["penetration"] = _rate(frame["dialed"], frame["leads"])
-    return frame
+    frame["penetration_at_end"] = _rate(frame["dialed_by_end"], frame["leads"])
+    return frame[["list", "leads", "dialed", "attempts", "penetration", "dialed_by_end",
+                  "penetration_at_end"]]
 
 
 def _callbacks(store: CampaignStore, campaign_id: int, start: datetime, end: datetime,
@@ -387,7 +406,7 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
     agents = work.drop(columns=["_handling_s", "_available_s", "_talk_s"])
     handling, available = float(work["_handling_s"].sum()), float(work["_available_s"].sum())
     talked = float(work["_talk_s"].sum())
-    lists = _lists(store, row.id)
+    lists = _lists(store, row.id, start, end)
     period = _period_counts(store, row.id, start, end)
     dials, live = period["dials"], period["live_answers"]
     machine, abandons = period["machine_answers"], period["abandons"]
@@ -410,6 +429,8 @@ def campaign_report(store: CampaignStore, campaign: CampaignRef, start: datetime
         "leads": int(lists["leads"].sum()) if len(lists) else 0,
         "list_penetration": _rate(int(lists["dialed"].sum()), int(lists["leads"].sum()))
         if len(lists) else None,
+        "list_penetration_at_end": _rate(int(lists["dialed_by_end"].sum()),
+                                         int(lists["leads"].sum())) if len(lists) else None,
         **_callbacks(store, row.id, start, end,
                      timedelta(minutes=settings.callback_grace_minutes)),
         **_recording_counts(store, row.id, start, end),
