@@ -273,6 +273,30 @@ def stored_setting_problems(name: str, settings: CampaignSettings) -> list[str]:
     return problems
 
 
+def _names_alike(session: Session, name: str) -> str | None:
+    """A campaign (not deleted) whose name differs from ``name`` only in case: 'Spring'
+    beside 'spring' was created, and `dialer run spring` then worked the other one
+    (first-hour eleventh pass)."""
+    key = name.casefold()
+    return next((row.name for row in session.exec(
+        select(Campaign).where(Campaign.state != CampaignState.DELETED))
+        if row.name.casefold() == key), None)
+
+
+def _did_you_mean(session: Session, ref: CampaignRef) -> str:
+    """'; did you mean 'spring'?' for a name written in another case or one letter off."""
+    import difflib
+
+    if isinstance(ref, int) or str(ref).isdigit():
+        return ""
+    names = [row.name for row in session.exec(
+        select(Campaign).where(Campaign.state != CampaignState.DELETED))]
+    typed = str(ref).strip()
+    close = [n for n in names if n.casefold() == typed.casefold()] or \
+        difflib.get_close_matches(typed, names, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
 def region_warning(name: str, settings: CampaignSettings) -> str | None:
     """A campaign stored (before the check) with a ``default_region`` its jurisdiction's
     rules cannot call: said by ``campaign show`` and ``dialer run``, not refused (its
@@ -376,13 +400,19 @@ class CampaignStore:
     def create_campaign(self, name: str, settings: CampaignSettings | dict[str, Any] | None = None,
                         *, at: datetime, agents: Iterable[tuple[str, str]] = ()) -> Campaign:
         """A new campaign in state ``draft``; ``agents`` are (name, endpoint) pairs."""
-        if not name or len(name) > 120:
-            raise CampaignError("campaign name must be 1 to 120 characters")
+        name = name.strip()
+        if not name or len(name) > 120 or not name.isprintable():
+            raise CampaignError("campaign name must be 1 to 120 printable characters")
         if not isinstance(settings, CampaignSettings):
             settings = validate_settings(settings or {})
         with self.session() as session:
             if session.exec(select(Campaign).where(Campaign.name == name)).first():
                 raise CampaignError(f"campaign {name!r} already exists")
+            if alike := _names_alike(session, name):
+                raise CampaignError(
+                    f"campaign {alike!r} already exists, and {name!r} differs from it only in "
+                    f"case: every command would need the exact name; give {alike!r} for that "
+                    "campaign, or another name")
             campaign = Campaign(name=name, state=CampaignState.DRAFT,
                                 settings=settings.model_dump(mode="json"),
                                 created_at=at, updated_at=at)
@@ -406,8 +436,13 @@ class CampaignStore:
         found = session.exec(query).first()
         if found is None and not isinstance(ref, int):
             found = session.exec(select(Campaign).where(Campaign.name == str(ref))).first()
+        if found is None and not isinstance(ref, int) and str(ref).strip() != str(ref):
+            # A name pasted with a blank around it (names are stored without them).
+            found = session.exec(select(Campaign).where(
+                Campaign.name == str(ref).strip())).first()
         if found is None:
-            raise CampaignNotFound(f"no campaign named {ref!r} (see `dialer campaign list`)")
+            raise CampaignNotFound(f"no campaign named {ref!r}{_did_you_mean(session, ref)} "
+                                   "(see `dialer campaign list`)")
         return found
 
     def campaigns(self, *, include_archived: bool = True, include_deleted: bool = False

@@ -103,3 +103,32 @@ def test_user_add_refuses_a_name_alike_and_list_names_stored_pairs(tmp_path, mon
     assert listed.exit_code == 0
     assert "warning: users 'Sam', 'sam' differ only in case: each signs in with their " \
            "exact name" in " ".join(listed.stderr.split())
+
+
+# 4. the campaign manager's names
+
+
+def test_a_campaign_name_differing_only_in_case_is_refused(tmp_path, monkeypatch):
+    """'Spring' beside 'spring' was a second campaign; `dialer run spring` then worked the
+    one the manager had not set up."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    said = refused_cleanly("campaign", "create", "Spring")
+    assert "campaign 'spring' already exists, and 'Spring' differs from it only in case" in said
+    assert refused_cleanly("campaign", "create", "spring ").endswith(
+        "campaign 'spring' already exists")
+    assert [c["name"] for c in ok("campaign", "list")] == ["spring"]
+
+
+def test_a_campaign_name_with_outer_blanks_is_stored_without_them(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    assert ok("campaign", "create", " autumn ")["name"] == "autumn"
+
+
+def test_a_campaign_name_mistyped_says_the_one_meant(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    assert "no campaign named 'SPRING'; did you mean 'spring'? (see `dialer campaign " \
+           "list`)" in refused_cleanly("campaign", "show", "SPRING")
+    assert "did you mean 'spring'?" in refused_cleanly("campaign", "show", "sprng")
+    assert "did you mean" not in refused_cleanly("campaign", "show", "winter")
