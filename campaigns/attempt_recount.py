@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlmodel import Session, select
 
 from campaigns.models import CallAttempt, Campaign, Lead
@@ -110,9 +111,16 @@ def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequ
     ids = select(CallAttempt.id).where(CallAttempt.phone.in_(list(numbers)),
                                        CallAttempt.dialed_at >= since)
     if contacts:
+        # The people's calls: through their leads, and to their numbers through any lead
+        # (one of another campaign that names no person: Fla. Stat. 501.616(6)(b) counts
+        # calls to the person "regardless of the number of telephone numbers").
+        person = sa.orm.aliased(Lead)
+        theirs = select(person.phone).where(person.contact_id.in_(list(contacts)))
         ids = sa.union(ids, select(CallAttempt.id).join(Lead, Lead.id == CallAttempt.lead_id)
                        .where(Lead.contact_id.in_(list(contacts)),
-                              CallAttempt.dialed_at >= since))
+                              CallAttempt.dialed_at >= since),
+                       select(CallAttempt.id).where(CallAttempt.phone.in_(theirs),
+                                                    CallAttempt.dialed_at >= since))
     rows = list(session.exec(
         select(CallAttempt, Lead.contact_id, Lead.custom)
         .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)

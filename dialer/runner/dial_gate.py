@@ -311,6 +311,8 @@ class DialTimeGate:
         self._leads_by_number: dict[str, set[str]] = {}
         self._leads_by_person: dict[str, set[str]] = {}
         self._person_extra: dict[str, tuple[PastAttempt, ...]] = {}
+        self._person_numbers: dict[str, frozenset[str]] = {}
+        """Kept person -> every number of theirs (``contact_numbers`` at the prefetch)."""
         """Kept person -> attempts to their numbers the journal files under no person (or
         another), read at their leads' prefetch (``_person_number_attempts``)."""
         self._lock = threading.Lock()
@@ -470,13 +472,20 @@ class DialTimeGate:
             facts = kept.facts
             if dial.contact_id and facts.contact_id != dial.contact_id:
                 facts = replace(facts, contact_id=dial.contact_id)  # the person as stored
-            extra = self._person_extra.get(facts.contact_id) if facts.contact_id else None
-            if extra:
-                # The batch's read finds the person's calls by the person; those to their
-                # numbers filed under no person were read at the prefetch: counted here too.
-                rows = fresh.by_contact.setdefault(facts.contact_id, [])
+            person = facts.contact_id
+            if person and person in self._person_numbers:
+                # The batch's read files the person's calls under the person; those to their
+                # numbers through a lead naming no person are filed by number (the read asks
+                # for them too), or were read at the prefetch: counted here as well.
+                rows = fresh.by_contact.setdefault(person, [])
                 seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
-                rows.extend(a for a in extra if (a.number_e164, a.at, a.lead_id) not in seen)
+                for found in (*(fresh.by_number.get(n, ()) for n in
+                                self._person_numbers[person]),
+                              self._person_extra.get(person, ())):
+                    for a in found:
+                        if (a.number_e164, a.at, a.lead_id) not in seen:
+                            seen.add((a.number_e164, a.at, a.lead_id))
+                            rows.append(a)
             with self._lock:
                 self._learn(fresh, dial.number_e164, facts.contact_id)
                 try:
@@ -574,6 +583,8 @@ class DialTimeGate:
             for number in numbers:
                 self._kept.load(number, loaded.get(number, []), since)
             for person in people:
+                if person in person_numbers:
+                    self._person_numbers[person] = frozenset(person_numbers[person])
                 found = extra.get(person, ())
                 if found:
                     self._person_extra[person] = found
@@ -684,6 +695,7 @@ class DialTimeGate:
                     self._leads_by_person.pop(person, None)
                     self._kept_people.drop(person)
                     self._person_extra.pop(person, None)
+                    self._person_numbers.pop(person, None)
 
     def kept_counts(self) -> dict[str, int]:
         """Leads, numbers and attempts held (memory stays bounded: tests and monitoring)."""

@@ -104,3 +104,43 @@ def test_they_stay_counted_after_the_journal_recount_of_another_dial(store):
     judge = gate.recount([])
     assert judge(JournalDial("u1", target.lead_id, FIRST, "p1", AT)) is not None  # refused
     assert not gate.check(target, AT.timestamp() + 1).allowed
+
+
+def test_calls_made_after_the_prefetch_are_counted_where_the_dial_is_journaled(tmp_path):
+    """Another process calls the person's second number three times, through its lead that
+    names no person, after this gate's prefetch: the gate's check cannot know, the
+    journaling re-count (its read in the batch's transaction) refuses the fourth call."""
+    from campaigns.attempt_recount import JournalDial, attempts_in_session
+
+    opened = CampaignStore.open(f"sqlite:///{tmp_path / 'dialer.db'}")
+    start = AT - timedelta(days=2)
+    try:
+        opened.create_campaign("x", STARTABLE, at=start)
+        opened.create_campaign("y", STARTABLE, at=start)
+        opened.add_leads(
+            "x",
+            [
+                LeadInput("3055550101", contact_id="p1", line_type="landline"),
+                LeadInput("3055550102", contact_id="p1", line_type="landline"),
+            ],
+            at=start,
+        )
+        opened.add_leads("y", [LeadInput("3055550102", line_type="landline")], at=start)
+        gate, target = _gate(opened)
+        other = opened.lead_by_phone("y", SECOND)
+        for minutes in (30, 20, 10):
+            attempt = opened.begin_attempt(other.id, at=AT - timedelta(minutes=minutes))
+            opened.finish_attempt(
+                attempt.id,
+                outcome="no_answer",
+                ended_at=AT - timedelta(minutes=minutes, seconds=-30),
+            )
+        assert gate.check(target, AT.timestamp()).allowed  # prefetched before those calls
+        with opened.read_session() as session:
+            history = attempts_in_session(session, [FIRST], ["p1"], AT - timedelta(days=1))
+        assert {a.number_e164 for a in history} == {SECOND}
+        refusal = gate.recount(history)(JournalDial("u1", target.lead_id, FIRST, "p1", AT))
+        assert refusal is not None and "state.FL.attempts" in refusal.reason
+        assert not gate.check(target, AT.timestamp() + 1).allowed  # and learnt
+    finally:
+        opened.close()
