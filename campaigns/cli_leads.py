@@ -66,6 +66,9 @@ def leads_import(
     consent_seller: Annotated[str | None, typer.Option(
         help="The seller the file's consents were given to (a written consent must name "
         "it; else a consent_seller column).")] = None,
+    new_seller: Annotated[bool, typer.Option(
+        "--new-seller", help="Accept consents naming a seller that is not the campaign's "
+        "(refused otherwise: they would never count for its calls).")] = False,
     consent_date_order: Annotated[str | None, typer.Option(
         help="How the consent column's numeric dates are written: dmy (03/04/2025 is 3 "
         "April) or mdy (4 March). Without it such a date, day and month both 12 or less, "
@@ -151,7 +154,8 @@ def leads_import(
                 list_name=list_name, rejects_path=rejects,
                 mode="batches" if batches else "atomic", batch_size=batch_size,
                 start_line=start_line, progress=advance, contact_by=contact_by,
-                consent_seller=consent_seller, consent_date_order=consent_date_order)
+                consent_seller=consent_seller, consent_date_order=consent_date_order,
+                new_seller=new_seller)
         except KeyboardInterrupt:
             # Interrupted batches that committed some say so themselves (LeadImportError).
             raise LeadImportError("interrupted before any row was committed: nothing was "

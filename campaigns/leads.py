@@ -36,8 +36,9 @@ from campaigns.consent_dates import (
     date_order_problem,
     parse_consent_dates,
 )
+from campaigns.consent_sellers import refuse_unknown_sellers
 from campaigns.db import storage_failure
-from campaigns.errors import LeadImportError
+from campaigns.errors import CampaignError, LeadImportError
 from campaigns.lead_compliance import (
     LINE_TYPE_CHOICES,
     contact_ids,
@@ -169,14 +170,17 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                 batch_size: int = 100_000, start_line: int | None = None,
                 progress: Progress | None = None, contact_by: str | None = None,
                 consent_seller: str | None = None,
-                consent_date_order: str | None = None) -> ImportReport:
+                consent_date_order: str | None = None,
+                new_seller: bool = False) -> ImportReport:
     """Import a CSV/TSV/XLSX lead file into a new lead list of the campaign.
 
     ``contact_by``: a column whose equal values make leads one person (per-person limits);
     ``consent_seller``: the seller the file's consent column was given to (else a mapped
     ``consent_seller`` column; a consent naming no seller is not written consent);
     ``consent_date_order``: ``dmy`` or ``mdy``, how the consent column's numeric dates are
-    written (unstated, one whose day and month could be either gives no consent)."""
+    written (unstated, one whose day and month could be either gives no consent);
+    ``new_seller``: accept consents naming a seller that is not the campaign's (refused
+    otherwise: they would never count for its calls, ``campaigns.consent_sellers``)."""
     if mode not in ("atomic", "batches"):
         raise LeadImportError(f"import mode {mode!r}: use atomic or batches")
     if problem := date_order_problem(consent_date_order):
@@ -215,7 +219,19 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                        default_region=default_region, mode=mode, batch_size=batch_size,
                        progress=progress, started=started, contact_by=contact_by,
                        consent_seller=consent_seller, consent_date_order=consent_date_order,
-                       before=before)
+                       before=before, new_seller=new_seller)
+
+
+def _seller_names(self: CampaignStore) -> list[str]:
+    """The seller every campaign of the store declares (a campaign whose stored settings do
+    not read declares none here: its own commands name the problem)."""
+    names = []
+    for row in self.campaigns():
+        try:
+            names.append(stored_settings(row).compliance.seller_name)
+        except (ValueError, CampaignError):
+            continue
+    return [name for name in names if name]
 
 
 def _refuse_if_changed(before: dict[Path, tuple[int, int]]) -> None:
@@ -246,7 +262,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 extras: dict[str, list[Any]] | None = None, contact_by: str | None = None,
                 consent_seller: str | None = None,
                 consent_date_order: str | None = None,
-                before: dict[Path, tuple[int, int]] | None = None) -> ImportReport:
+                before: dict[Path, tuple[int, int]] | None = None,
+                new_seller: bool = False) -> ImportReport:
     started = started or time.perf_counter()
     frame = table.frame.reset_index(drop=True)
     total = len(frame)
@@ -259,6 +276,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     if problem := region_problem(region):
         raise LeadImportError(f"--region: {problem}", path=str(table.path))
     lines = table.row_lines()
+    consent_column = _column(frame, mapping, "consent")
+    if consent_column is not None and not new_seller:
+        refuse_unknown_sellers(str(table.path), settings.compliance.seller_name,
+                               _seller_names(self), consent_seller,
+                               _column(frame, mapping, "consent_seller"), consent_column,
+                               lines)
     if progress:
         progress("normalise", 0, total)
     phone, reason = normalise_series(frame[mapping["phone"][0]], region)

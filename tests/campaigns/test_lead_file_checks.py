@@ -126,3 +126,60 @@ def test_a_lead_file_with_rows_flagged_do_not_call_is_refused(campaign, tmp_path
     assert campaign.leads("c") == []
     path.write_text("Phone,First Name,Do Not Call\n2015550100,Ann,No\n2015550101,Bob,\n")
     assert campaign.import_file("c", path, at=NOW).imported == 2
+
+
+def _seller_campaign(store, name: str, seller: str) -> None:
+    store.create_campaign(name, {"compliance": {"seller_name": seller}}, at=NOW)
+
+
+def test_a_consent_seller_typo_is_refused_with_the_seller_meant(store, tmp_path):
+    """``--consent-seller 'Sprng Solar'`` on a campaign of ``Spring Solar`` imported consents
+    that never count for its calls, without a word."""
+    _seller_campaign(store, "spring", "Spring Solar")
+    _seller_campaign(store, "acme", "Acme Windows")
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "phone,consent,consent_seller\n2015550100,2026-11-01T10:00Z,\n"
+        "2015550101,2026-11-01T10:00Z,Spring solar\n"
+        "2015550102,,Sprng Solar\n2015550103,2026-11-01T10:00Z,Sprng Solar\n"
+    )
+    with pytest.raises(LeadImportError) as refused:
+        store.import_file("spring", path, at=NOW, consent_seller="Spring Solar")
+    assert str(refused.value) == (
+        f"{path}:5: consent seller 'Sprng Solar' is not the campaign's seller ('Spring "
+        "Solar'): its consents would never count for the campaign's calls; did you mean "
+        "'Spring Solar'? known sellers: 'Acme Windows', 'Spring Solar'; refused, nothing "
+        "imported. Write the seller as the campaign declares it, or pass --new-seller to "
+        "keep consents for another seller on record (field 'consent_seller')"
+    )
+    with pytest.raises(
+        LeadImportError,
+        match=r"^.*leads\.csv: --consent-seller: consent "
+        "seller 'Sprng Solar' is not the campaign's seller",
+    ):
+        store.import_file(
+            "spring",
+            path,
+            at=NOW,
+            consent_seller="Sprng Solar",
+            mapping={"phone": "phone", "consent": "consent"},
+        )
+    assert store.leads("spring") == []
+    report = store.import_file("spring", path, at=NOW, new_seller=True)
+    assert report.imported == 4
+
+
+def test_a_campaign_without_a_seller_takes_a_new_one_but_not_a_near_miss(store, tmp_path):
+    _seller_campaign(store, "acme", "Acme Windows")
+    store.create_campaign("fresh", at=NOW)
+    path = tmp_path / "leads.csv"
+    path.write_text("phone,consent\n2015550100,2026-11-01T10:00Z\n")
+    with pytest.raises(
+        LeadImportError,
+        match=r"is not 'Acme Windows', the seller of another "
+        r"campaign: .* did you mean 'Acme Windows'",
+    ):
+        store.import_file("fresh", path, at=NOW, consent_seller="Acme Window")
+    # a seller of its own, not near another's: its consents count once the campaign
+    # declares it (a campaign without a seller cannot start)
+    assert store.import_file("fresh", path, at=NOW, consent_seller="Spring Solar").imported == 1
