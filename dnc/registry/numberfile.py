@@ -76,6 +76,24 @@ def guess_column(header: list[str], rows: list[list[str]], region: str,
     return max(range(width), key=lambda i: scores[i]) if scores else 0
 
 
+def more_phone_columns(index: int, rows: list[list[str]], region: str,
+                       plan: str = "nanp") -> list[int]:
+    """The columns besides ``index`` that hold phone numbers too (most of their filled
+    sample cells parse), e.g. a state list's ``home_phone`` and ``cell_phone``. Read from
+    one column, the numbers of the other were dropped without a word, and dialed; a list
+    names every number it holds, so each such column is read (``--column`` reads one)."""
+    width = max((len(row) for row in rows), default=0)
+    found = []
+    for other in range(width):
+        cells = [row[other].strip() for row in rows if len(row) > other and row[other].strip()]
+        if other == index or not cells:
+            continue
+        numbers = sum(1 for cell in cells if normalise(cell, region, plan) is not None)
+        if numbers * 2 > len(cells):
+            found.append(other)
+    return found
+
+
 def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | None,
                       report: ParseReport, plan: str = "nanp") -> np.ndarray:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
@@ -99,14 +117,24 @@ def parse_number_file(stream: BinaryIO, source: str, region: str, column: str | 
             index = int(column) - 1
         else:
             raise_missing(column, source, header)
+        others: list[int] = []
     else:
-        index = guess_column(header, rows[body_start:body_start + 200], region, plan)
+        sample_rows = rows[body_start:body_start + 200]
+        index = guess_column(header, sample_rows, region, plan)
+        others = more_phone_columns(index, sample_rows, region, plan)
     keys = []
     for number, row in enumerate(rows[body_start:], start=body_start + 1):
         report.lines += 1
         if not any(cell.strip() for cell in row):
             report.blank += 1
             continue
+        for other in others:
+            cell = row[other].strip() if len(row) > other else ""
+            if cell and (key := normalise(cell, region, plan)) is not None:
+                keys.append(key)
+            elif cell:
+                report.note(source, number, ",".join(row)[:60],
+                            f"{cell!r} in column {other + 1} is not a valid NANP number")
         key = normalise(row[index], region, plan) if len(row) > index else None
         if key is None:
             value = row[index].strip() if len(row) > index else ""

@@ -50,3 +50,16 @@ def test_a_state_list_with_registrants_names_is_still_a_list(tmp_path):
     )
     import_numbers(root, "state:MO", [state], NOW, NOW)
     assert _listed(tmp_path, "+15735550100")
+
+
+def test_every_column_of_phone_numbers_is_listed(tmp_path):
+    """A state list of ``home_phone`` and ``cell_phone`` was read from one column: the other
+    column's numbers (people who asked not to be called) were dropped without a word."""
+    root = tmp_path / "dnc" / "registries"
+    state = tmp_path / "tx.csv"
+    state.write_text(
+        "name,home_phone,cell_phone\nAnn Lee,2125550100,9175550100\nBob Roe,2125550101,\n"
+    )
+    summary = import_numbers(root, "state:TX", [state], NOW, NOW)
+    assert summary.count == 3 and summary.rejected == 0
+    assert _listed(tmp_path, "+19175550100") and _listed(tmp_path, "+12125550101")
