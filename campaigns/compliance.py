@@ -20,6 +20,7 @@ from sqlmodel import select
 from campaigns.compliance_settings import is_prerecorded
 from campaigns.consent_dates import ends_by
 from campaigns.hopper import BLOCKED_RECHECK, ClaimedLead, SelectionCheck, SelectionVerdict
+from campaigns.journal import NOT_SENT_CAUSE
 from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
 from campaigns.stored_settings import stored_settings
@@ -222,7 +223,9 @@ def past_attempts(rows: Sequence[tuple[CallAttempt, str | None, dict | None]],
     as prerecorded)."""
     found = []
     for row, contact_id, custom in rows:
-        if row.dialed_at is None:
+        if row.dialed_at is None or row.hangup_cause == NOT_SENT_CAUSE:
+            # A dial journaled but certainly never sent is no call for any limit (counted
+            # until that was known: its row is closed so only then, ``FinishOp.never_sent``).
             continue
         name, campaign_subject, prerecorded = campaigns.get(row.campaign_id, ("", None, True))
         custom = custom or {}

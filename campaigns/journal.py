@@ -35,6 +35,14 @@ from campaigns.settings import CampaignSettings, Outcome
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
 
+NOT_SENT_CAUSE = "NOT_SENT"
+"""The hangup cause of a journaled attempt whose originate certainly never reached the switch
+(the link down before it was written, its turn past the send allowance, a switch command
+no API line could carry: ``FinishOp.never_sent``). Not a FreeSWITCH cause, so no call the
+switch ended can carry it: the compliance history leaves exactly these rows out
+(``campaigns.compliance.past_attempts``). A dial that may have reached the switch (its
+link dropped while the originate was written) is never closed so: it counts."""
+
 # What a non-final disposition means for the next retry.
 _DISPOSITION_RETRY_OUTCOME = {"NA": Outcome.NO_ANSWER, "AM": Outcome.MACHINE,
                               "DROP": Outcome.ABANDONED}

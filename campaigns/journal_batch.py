@@ -35,6 +35,7 @@ from campaigns.attempt_recount import AttemptRecount, JournalDial, RecountRefusa
 from campaigns.errors import CampaignError
 from campaigns.journal import (
     _UPDATABLE,
+    NOT_SENT_CAUSE,
     SettingsCache,
     begin_in_session,
     dispose_in_session,
@@ -139,9 +140,11 @@ class FinishOp:
     """The call's recording (``campaigns.models.Recording`` fields: path, format,
     started_at, ended_at, consent, pauses), catalogued with the attempt."""
     never_sent: bool = False
-    """Journaled, but its originate never reached the switch (the switch's link was down
-    at the send, or its turn came past the send allowance): the record is closed (its
-    outcome, ``cancelled``, as given) and the lead is not charged it (``_not_charged``)."""
+    """Journaled, but its originate certainly never reached the switch (the switch's link
+    was down at the send, its turn came past the send allowance, no API line could carry
+    it): the record is closed (its outcome, ``cancelled``, as given; its hangup cause
+    ``NOT_SENT_CAUSE``, so the compliance limits no longer count it) and the lead is not
+    charged it (``_not_charged``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,7 +544,8 @@ def _apply_to_attempt(self: CampaignStore, session: Session,
         if op.failed_over or op.never_sent:
             attempt.ended_at = op.ended_at
             attempt.outcome = Outcome(str(op.outcome)).value
-            attempt.hangup_cause = op.hangup_cause or attempt.hangup_cause
+            attempt.hangup_cause = NOT_SENT_CAUSE if op.never_sent else (
+                op.hangup_cause or attempt.hangup_cause)
             session.add(attempt)
             if op.never_sent:
                 _not_charged(session, attempt, op.ended_at)

@@ -643,6 +643,17 @@ class DialTimeGate:
             if attempt.contact_id in self._leads_by_person:
                 self._kept_people.record(attempt, self.lookback)
 
+    def unrecord_dial(self, number_e164: str, at: float, lead_id: str | None) -> None:
+        """The dial journaled at ``at`` certainly never reached the switch: no attempt for
+        the limits any more (``KeptAttempts.unrecord``; the runner's never-sent path)."""
+        moment = datetime.fromtimestamp(at, UTC)
+        with self._lock:
+            self._kept.unrecord(number_e164, moment, number_e164, lead_id)
+            kept = self._leads.get(lead_id) if lead_id is not None else None
+            person = kept.facts.contact_id if kept is not None else None
+            if person:
+                self._kept_people.unrecord(person, moment, number_e164, lead_id)
+
     def record_outcome(self, number_e164: str, dialed_at: float, *, answered_live: bool = False,
                        conversation: bool = False, abandoned: bool = False,
                        machine: bool = False, called_party_ended: bool = True) -> None:

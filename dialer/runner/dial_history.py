@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dnc.interfaces import AttemptHistory, PastAttempt
 
+_EVER = datetime.min.replace(tzinfo=UTC)
 SAME_ATTEMPT_TOLERANCE = timedelta(seconds=1)
 """A stored attempt and one recorded in this run are the same dial within this distance."""
 
@@ -79,6 +80,25 @@ class KeptAttempts:
         else:
             recorded[index] = updated
         self._merge(key, dialed_at - lookback)
+
+    def unrecord(self, key: str, at: datetime, number_e164: str, lead_id: str | None) -> bool:
+        """A dial certainly never sent is no attempt: the one journaled at exactly ``at``
+        for ``lead_id`` to ``number_e164`` leaves the history (recorded by this run, and
+        its journal row if a prefetch read it back). Only an exact match goes: anything
+        less certain stays counted (the safe side). Returns whether it was found."""
+        found = False
+        for table in (self._recorded, self._stored):
+            kept = table.get(key)
+            if not kept:
+                continue
+            index = next((i for i, a in enumerate(kept) if a.at == at
+                          and a.number_e164 == number_e164 and a.lead_id == lead_id), None)
+            if index is not None:
+                table[key] = [a for i, a in enumerate(kept) if i != index]
+                found = True
+        if found:
+            self._merge(key, _EVER)
+        return found
 
     def drop(self, number: str) -> None:
         for table in (self._stored, self._recorded, self._merged):

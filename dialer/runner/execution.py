@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, JournalOp
+from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, FinishOp, JournalOp
 from campaigns.store import CampaignStore
 from dialer.commands import (
     AgentState,
@@ -438,6 +438,10 @@ class CommandExecution:
                 if isinstance(command, AttemptFinished) and command.call_id in self.unjournaled:
                     # A callback dial refused at journaling: no attempt row to close.
                     inbound_ops = [op for op in inbound_ops if isinstance(op, QueueStoreOp)]
+                elif isinstance(command, AttemptFinished) and command.call_id in self.unsent:
+                    # Journaled, certainly never sent: closed so, no call for any limit.
+                    inbound_ops = [replace(op, never_sent=True) if isinstance(op, FinishOp)
+                                   else op for op in inbound_ops]
                 self.db.write(inbound_ops)  # type: ignore[arg-type]
                 if isinstance(command, AttemptFinished):
                     self._finished_inbound(command)
@@ -576,8 +580,11 @@ class CommandExecution:
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         call_id = command.call_id
         if call_id in self.unjournaled or call_id in self.unsent:
-            # A callback's dial never sent: no call for the gate's outcomes, the run's
-            # counts or the metrics (its journal row, if any, is closed by ``ops_for``).
+            # A callback's dial never sent: no call for the gate's outcomes and limits, the
+            # run's counts or the metrics (its journal row, if any, is closed by ``ops_for``).
+            if call_id in self.unsent and command.dialed_at is not None:
+                self.gate.unrecord_dial(command.number_e164, command.dialed_at,
+                                        command.lead_id)
             self.unjournaled.discard(call_id)
             self.unsent.discard(call_id)
             return
@@ -600,9 +607,13 @@ class CommandExecution:
         never_dialed = command.call_id in self.unjournaled
         unsent = bool(self.unsent) and command.call_id in self.unsent
         if unsent:
-            # Journaled, never sent: its row is closed and the lead not charged it; no call
-            # for the run's counts and metrics (the gate counted the journaled dial).
+            # Journaled, certainly never sent: its row is closed (``NOT_SENT_CAUSE``) and
+            # the lead not charged it; no call for the run's counts and metrics, nor for the
+            # gate's limits any more (counted from the journal until now: the safe side).
             self.unsent.discard(command.call_id)
+            if command.dialed_at is not None:
+                self.gate.unrecord_dial(command.number_e164, command.dialed_at,
+                                        command.lead_id)
             if command.lead_id is not None:
                 self.gate.forget(command.lead_id)
             self.db.write([replace(self.link.finish_op(command), never_sent=True)])

@@ -132,10 +132,16 @@ def agent_history(store: CampaignStore) -> list[dict[str, Any]]:
 def check_journal_invariants(store: CampaignStore, campaign: str = "demo"
                              ) -> list[dict[str, Any]]:
     """No lead has overlapping attempts; attempt numbers count up; each lead's counter
-    matches its journal. Returns the attempts."""
+    matches its journal (a dial journaled and certainly never sent, closed ``NOT_SENT``, is
+    no attempt: its lead was given it back). Returns the attempts."""
+    from campaigns.journal import NOT_SENT_CAUSE
+
     rows = attempts(store, campaign)
     by_lead: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
+        if row["hangup_cause"] == NOT_SENT_CAUSE:
+            assert row["ended_at"] is not None, "a dial never sent left open"
+            continue
         by_lead.setdefault(row["lead_id"], []).append(row)
     for lead_id, lead_rows in by_lead.items():
         lead_rows.sort(key=lambda r: r["dialed_at"])

@@ -346,6 +346,7 @@ def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, 
     # The runner's command side: the switch is down, or the turn came late.
     posted: list = []
     writes: list = []
+    unrecorded: list = []
     now = T0 + 30 if why == "late" else T0 + 1
     execution = bare_execution(
         switches=SimpleNamespace(clients={}, connected=lambda switch_id: False),
@@ -353,6 +354,7 @@ def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, 
             record_dial=lambda *a: None,
             forget=lambda lead: None,
             record_outcome=lambda *a, **k: None,
+            unrecord_dial=lambda *a: unrecorded.append(a),
         ),
         stats=SimpleNamespace(
             send_failures=0,
@@ -393,6 +395,9 @@ def test_a_journaled_lead_dial_never_sent_gives_its_attempt_back(url, tmp_path, 
     (row,) = a.store.attempts_for_number(NUMBERS[1], MONDAY - timedelta(days=1))
     assert row.ended_at is not None and row.outcome == "cancelled"
     assert row.compliance_decision == journal.verdict.decision_id
+    # No call for the limits any more: the row says never sent, the gate forgets the dial.
+    assert row.hangup_cause == "NOT_SENT"
+    assert unrecorded == [(journal.number_e164, journal.at, journal.lead_id)]
     a.close()
 
 
