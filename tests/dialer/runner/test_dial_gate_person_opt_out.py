@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from campaigns.compliance import StoreAttemptHistory, lead_facts
 from campaigns.leads import LeadInput
@@ -97,3 +99,52 @@ def test_an_opt_out_taken_during_the_run_refuses_the_persons_next_dial(store):
 def test_calls_that_are_not_telemarketing_are_left_to_the_numbers_own_listing(store):
     gate, (landline, _) = _gate(store, {MOBILE}, replace(US, telemarketing=False))
     assert gate.check(landline, AT.timestamp()).allowed
+
+
+NUMBERS = [f"+1201555{2000 + i:04d}" for i in range(4)]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    owners=st.lists(st.sampled_from(["p1", "p2", None]), min_size=4, max_size=4),
+    opted=st.sets(st.sampled_from(NUMBERS)),
+    dialed=st.integers(0, 3),
+    telemarketing=st.booleans(),
+)
+def test_no_telemarketing_dial_reaches_a_person_with_an_opted_out_number(
+    tmp_path_factory, owners, opted, dialed, telemarketing
+):
+    """Over any grouping of four numbers into people (or none) across two campaigns, any
+    numbers on the internal list and any dialled lead: a telemarketing dial is allowed only
+    if neither its number nor any other number of its person is listed."""
+    path = tmp_path_factory.mktemp("people") / "dialer.db"
+    opened = CampaignStore.open(f"sqlite:///{path}")
+    try:
+        opened.create_campaign("spring", STARTABLE, at=AT)
+        opened.create_campaign("autumn", STARTABLE, at=AT)
+        for index, (number, owner) in enumerate(zip(NUMBERS, owners, strict=True)):
+            opened.add_leads(
+                "spring" if index % 2 else "autumn",
+                [LeadInput(number[2:], contact_id=owner, line_type="landline")],
+                at=AT,
+            )
+        rules = replace(US, telemarketing=telemarketing)
+        gate = DialTimeGate(
+            rules,
+            FreshNational(AT - timedelta(days=1)),
+            StoreAttemptHistory(opened),
+            inner_opted_out=lambda n: n in opted,
+        )
+        number = NUMBERS[dialed]
+        lead = opened.lead_by_phone("spring" if dialed % 2 else "autumn", number)
+        target = DialTarget(str(lead.id), number, "spring")
+        gate.prefetch([(target, lead_facts(lead))], AT)
+        allowed = gate.check(target, AT.timestamp()).allowed
+    finally:
+        opened.close()
+    person = owners[dialed]
+    theirs = {n for n, o in zip(NUMBERS, owners, strict=True) if person and o == person}
+    listed = number in opted or (telemarketing and bool(theirs & opted))
+    assert allowed == (not listed)
