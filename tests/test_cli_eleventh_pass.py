@@ -132,3 +132,36 @@ def test_a_campaign_name_mistyped_says_the_one_meant(tmp_path, monkeypatch):
            "list`)" in refused_cleanly("campaign", "show", "SPRING")
     assert "did you mean 'spring'?" in refused_cleanly("campaign", "show", "sprng")
     assert "did you mean" not in refused_cleanly("campaign", "show", "winter")
+
+
+# 5. the supervisor's --db and --home
+
+
+def test_web_and_user_commands_refuse_a_database_that_is_not_there(tmp_path, monkeypatch):
+    """A mistyped --db made an empty database: `dialer web` served it (nobody could sign
+    in, no campaign) and `user add` put the user where no console would look."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    typo = tmp_path / "dialr.db"
+    for args in (("web", "--listen", "127.0.0.1:8097"), ("user", "list"),
+                 ("user", "add", "root", "--role", "admin", "--generate"),
+                 ("user", "disable", "root")):
+        said = refused_cleanly(*args, "--db", f"sqlite:///{typo}")
+        assert f"no campaign database at {typo}: give the --db or --home your campaigns " \
+               "are in" in said
+    assert not typo.exists()
+
+
+def test_web_and_user_commands_take_home(tmp_path, monkeypatch):
+    """`dialer web --home DIR` read $DIALER_HOME's database (its --home named only the
+    control sockets' directory), and `dialer user` had no --home."""
+    use_home(tmp_path / "default", monkeypatch)
+    ok("campaign", "create", "spring", "--home", str(tmp_path / "site"))
+    ok("user", "add", "sam", "--role", "supervisor", "--campaign", "spring", "--generate",
+       "--home", str(tmp_path / "site"))
+    assert [u["name"] for u in ok("user", "list", "--home", str(tmp_path / "site"))] == ["sam"]
+    served = []
+    monkeypatch.setattr("dialer.web.server.serve", served.append)
+    assert dialer("web", "--home", str(tmp_path / "site")).exit_code == 0
+    assert served[0].database == f"sqlite:///{tmp_path / 'site' / 'dialer.db'}"
+    assert not (tmp_path / "default" / "dialer.db").exists()

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from campaigns.cli_common import DbOption, JsonOption, emit, now, open_store
+from campaigns.cli_common import DbOption, HomeOption, JsonOption, emit, now, open_store
+
+if TYPE_CHECKING:
+    from campaigns.store import CampaignStore
 
 user_app = typer.Typer(help="Users of the browser tier (`dialer web`): agents, supervisors, "
                        "admins.", no_args_is_help=True)
@@ -34,6 +37,29 @@ def _password(stdin: bool, generate: bool) -> tuple[str, bool]:
     if stdin:
         return sys.stdin.readline().rstrip("\n"), False
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True), False
+
+
+def existing_database(db: str | None, home: Path | None) -> str:
+    """The database URL of ``--db``/``--home``, once its SQLite file exists. A mistyped
+    ``--db`` or a forgotten ``--home`` created an empty database: `dialer web` served it
+    (nobody could sign in, no campaign) and `user add` put the user in it, where no
+    console would find them (first-hour eleventh pass)."""
+    from campaigns.cli_common import database_url
+    from campaigns.db import DatabaseError, sqlite_path
+
+    url = database_url(db, home=home)
+    try:
+        path = sqlite_path(url)
+    except Exception:  # not a URL: the store's own opening says why
+        return url
+    if path is not None and not path.exists():
+        raise DatabaseError(f"no campaign database at {path}: give the --db or --home your "
+                            "campaigns are in (a new one is made with `dialer db upgrade`)")
+    return url
+
+
+def _store(db: str | None, home: Path | None) -> CampaignStore:
+    return open_store(existing_database(db, home))
 
 
 def _show(view: dict, password: str | None, as_json: bool) -> None:
@@ -60,11 +86,12 @@ def user_add(
     password_stdin: PasswordStdin = False,
     generate: Generate = False,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a user who signs in to `dialer web`."""
     password, generated = _password(password_stdin, generate)
-    store = open_store(db)
+    store = _store(db, home)
     try:
         view = store.add_user(name, role, password, at=now(), agent=agent,
                               campaigns=campaign or ())
@@ -79,11 +106,12 @@ def user_passwd(
     password_stdin: PasswordStdin = False,
     generate: Generate = False,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Set a new password (also lifts a lockout and ends the user's sessions)."""
     password, generated = _password(password_stdin, generate)
-    store = open_store(db)
+    store = _store(db, home)
     try:
         view = store.set_password(name, password, at=now())
     finally:
@@ -92,9 +120,10 @@ def user_passwd(
 
 
 @user_app.command("list")
-def user_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def user_list(db: DbOption = None, home: HomeOption = None,
+              as_json: JsonOption = False) -> None:
     """Every user with role, campaigns and lock state."""
-    store = open_store(db)
+    store = _store(db, home)
     try:
         views = [v.as_json() for v in store.users()]
     finally:
@@ -138,10 +167,11 @@ def user_disable(
     name: Annotated[str, typer.Argument(help="Sign-in name.")],
     enable: Annotated[bool, typer.Option("--enable", help="Enable the user again.")] = False,
     db: DbOption = None,
+    home: HomeOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Disable a user (their sessions end at once); --enable undoes it."""
-    store = open_store(db)
+    store = _store(db, home)
     try:
         view = store.disable_user(name, enable=enable)
     finally:
@@ -155,8 +185,8 @@ def web(
         "proxy before opening it to a network (docs/web.md).")] = "127.0.0.1:8080",
     db: DbOption = None,
     home: Annotated[Path | None, typer.Option(
-        "--home", help="Data directory whose run/ holds the campaigns' control sockets.")]
-    = None,
+        "--home", help="Data directory: its dialer.db (unless --db) and run/, which holds "
+        "the campaigns' control sockets.")] = None,
     secure_cookies: Annotated[bool | None, typer.Option(
         "--secure-cookies/--no-secure-cookies",
         help="Mark cookies Secure (on by default off loopback: the browser then sends them "
@@ -172,7 +202,6 @@ def web(
     """Agent desktop and supervisor console in the browser."""
     import logging
 
-    from campaigns.cli_common import database_url
     from dialer.logs import configure
     from dialer.runner.settings import data_dir
     from dialer.web.server import WebSettings, parse_listen, serve
@@ -184,8 +213,9 @@ def web(
     configure(log_format, mask=not show_numbers)  # phone numbers masked unless asked
     logging.getLogger("alembic").setLevel(logging.WARNING)
     host, port = parse_listen(listen)
-    settings = WebSettings(database=database_url(db), data=home or data_dir(), host=host,
-                           port=port, secure_cookies=secure_cookies,
+    # --home names the database too, as in every command (it read $DIALER_HOME's).
+    settings = WebSettings(database=existing_database(db, home), data=home or data_dir(),
+                           host=host, port=port, secure_cookies=secure_cookies,
                            recordings=recordings_dir)
     serve(settings)
 
