@@ -41,13 +41,18 @@ EXCLUDED = {
 }
 EXTRA = ("dialer/events.py", "dialer/commands.py", "simulations/driver.py",
          "simulations/kernel.py", "simulations/leads.py", "simulations/population.py",
-         "simulations/streams.py")
+         "simulations/streams.py", "pacing_models/predictive.py",
+         "pacing_models/estimators.py", "pacing_models/budget.py", "pacing_models/tail.py")
 """Beside every engine module: every module an attempt passes through in the simulated day
-but the pacing policies (pacing_models' logic), the scenario's distributions (not per
-attempt; Cython 3.0.11 compiled their ``isinstance(value, int | float)`` into a check that
-refused 180.0) and pacing_models/records.py (its builders are code it generates at run
-time, which stays interpreted; and the ``dialer`` command imports it before any command
-runs, too early for the loader)."""
+but the scenario's distributions (not per attempt; Cython 3.0.11 compiled their
+``isinstance(value, int | float)`` into a check that refused 180.0), the policies the
+``dialer`` command imports before any command runs (too early for the loader):
+pacing_models/policies.py and interface.py, and records.py (its builders are code it
+generates at run time, which stays interpreted besides), and the predictive forecast's
+kernels (pacing_models/forecast.py: numba compiles them from their bytecode). The predictive
+policy's decision and its estimators are in the set, untyped (no ``.pxd``): a 30-day
+predictive simulation spends about a third of its time there (docs/engine.md, "Thirteenth
+step")."""
 
 
 class AccelError(DialerError):
