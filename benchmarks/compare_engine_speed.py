@@ -16,7 +16,10 @@ compile_trial.py), each labelled by its directory's name, with its ratio to this
 ``--accel [DIR]`` (repeatable): this tree once more with its compiled engine loaded (the
 build of ``dialer accel build``, or of ``compile_trial.py DIR``; ``DIALER_ACCEL=on``, so a
 stale or absent build stops the run rather than measure pure Python under its name),
-labelled ``accel`` (``accel-NAME`` for several).
+labelled ``accel`` (``accel-NAME`` for several). ``--old-accel DIR``: the first old
+commit's tree once more with its own compiled engine (a build of that commit: ``dialer
+accel build`` run in a checkout of it, with ``DIALER_ACCEL_DIR=DIR``), labelled
+``COMMIT-accel``, so that an old and a new build are compared in the same rounds.
 
 Cases: the simulated day of ``bench_simulation.py`` (100 agents, 8 h) with the
 progressive and the predictive policy, and ``bench_engine.py``'s world (200,000 attempts);
@@ -118,13 +121,17 @@ def accel_labels(builds: list[Path]) -> dict[str, tuple[Path, Path]]:
     return {f"accel-{label}": (ROOT, build) for label, build in also_labels(builds).items()}
 
 
-def compare(old_trees: dict[str, Path], rounds: int, cases: dict[str, tuple[str, str, int]],
-            also: list[Path] | None = None, accel: list[Path] | None = None) -> None:
+def compare(old_trees: dict[str, Path | tuple[Path, Path]], rounds: int,
+            cases: dict[str, tuple[str, str, int]], also: list[Path] | None = None,
+            accel: list[Path] | None = None) -> None:
     extra: dict[str, Path | tuple[Path, Path]] = {**also_labels(also or []),
                                                   **accel_labels(accel or [])}
     trees = {**old_trees, "new": ROOT, **extra}
     for label, tree in old_trees.items():
-        print(f"{label}: {commit_of(tree)} ({tree})")
+        if isinstance(tree, tuple):
+            print(f"{label}: {commit_of(tree[0])}, compiled engine of {tree[1]}")
+        else:
+            print(f"{label}: {commit_of(tree)} ({tree})")
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
                             "dialer", "simulations", "pacing_models"],
                            capture_output=True, text=True).stdout.strip()
@@ -180,6 +187,9 @@ def main() -> None:
     parser.add_argument("--accel", type=Path, action="append", nargs="?",
                         const=None, help="this tree with its compiled engine loaded: the "
                         "build in DIR, or the default one (dialer accel build); repeatable")
+    parser.add_argument("--old-accel", type=Path,
+                        help="the first old commit once more with its compiled engine: the "
+                        "build in DIR (a build of that commit)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--month", action="store_true",
                         help="also the 30-day, 100-agent predictive run")
@@ -192,7 +202,10 @@ def main() -> None:
             for commit, tree in old_trees.items():
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
                                 "--quiet", str(tree), commit], check=True)
-            compare(old_trees, args.rounds, cases, args.also, accel_builds(args.accel))
+            measured: dict[str, Path | tuple[Path, Path]] = dict(old_trees)
+            if args.old_accel is not None:
+                measured[f"{olds[0]}-accel"] = (old_trees[olds[0]], args.old_accel.resolve())
+            compare(measured, args.rounds, cases, args.also, accel_builds(args.accel))
         finally:
             for tree in old_trees.values():
                 if tree.exists():
