@@ -130,10 +130,13 @@ def _number(spec: Mapping[str, Any], key: str, where: str, positive: bool = Fals
 
 def _read_csv(path: Path, where: str) -> tuple[float, ...]:
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))
     except OSError as error:
         raise ScenarioError(f"{where}.csv: cannot read {path}: {error}") from None
+    except UnicodeDecodeError as error:  # was a traceback
+        raise ScenarioError(f"{where}.csv: {path} is not UTF-8 text (byte "
+                            f"0x{error.object[error.start]:02x}): save it as UTF-8") from None
     values: list[float] = []
     for line, row in enumerate(rows, start=1):
         if not row or not row[0].strip():

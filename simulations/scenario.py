@@ -278,12 +278,37 @@ def _refuse_unmeant(config: Any, where: str) -> None:
         raise ScenarioError(f"{where} {refused[0].field}: {refused[0].message}{more}")
 
 
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+         (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def scenario_text(data: bytes, where: str) -> str:
+    """A scenario file's text: UTF-8 as TOML is, or read as meant when a byte-order mark
+    says UTF-8, UTF-16 or UTF-32 (Notepad's "Unicode" and "UTF-8 with BOM"); any other
+    bytes are refused with their line. Both were a UnicodeDecodeError traceback, and a
+    UTF-8 BOM 'not valid TOML ... (at line 1, column 1)' (first-hour eleventh pass)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ScenarioError(
+            f"{where}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x}); a scenario "
+            "file is TOML, which is UTF-8: save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file."""
     path = Path(path)
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = scenario_text(path.read_bytes(), where)
         tables = tomllib.loads(text)
     except OSError as error:
         raise ScenarioError(f"{where}: cannot read: {error.strerror or error}") from None
