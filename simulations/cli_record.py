@@ -134,6 +134,38 @@ def check_names(plan: RecordingPlan) -> None:
             check_name(store, recording.campaign, replace=plan.replace)
 
 
+def _record_then_replace(store: Any, scenario: Scenario, recording: Any,
+                         plan: RecordingPlan, seed: int) -> Any:
+    """Record under a name of its own, and only then put it in place of the recording
+    ``--replace`` replaces (renamed in one transaction, deleted after). The old one was
+    deleted first: a Ctrl-C (or any failure) while the new one was written lost both
+    (first-hour eleventh pass)."""
+    import dataclasses
+    import os
+
+    import sqlalchemy as sa
+
+    from campaigns.models import Campaign
+    from simulations.recorder import check_name, delete_simulated, record_simulation
+
+    name = recording.campaign
+    old = check_name(store, name, replace=plan.replace)
+    temporary = f"{name[:90]}#recording-{os.getpid()}" if old is not None else name
+    run = record_simulation(
+        store, scenario, recording.spec.name, params=dict(recording.spec.params),
+        name=temporary, start=plan.start, seed=seed, replication=0, replace=False)
+    if old is None:
+        return run
+    with store.session() as session:
+        session.execute(sa.update(Campaign).where(Campaign.id == old).values(
+            name=f"{name[:90]}#replaced-{old}"))
+        session.execute(sa.update(Campaign).where(Campaign.id == run.campaign_id).values(
+            name=name))
+        session.commit()
+    delete_simulated(store, old)
+    return dataclasses.replace(run, campaign=name)
+
+
 def record_and_report(plan: RecordingPlan, scenario: Scenario, seed: int,
                       progress: Any = None) -> list[dict[str, Any]]:
     """Record replication 0 of each policy and write its report files; one document per
@@ -141,7 +173,7 @@ def record_and_report(plan: RecordingPlan, scenario: Scenario, seed: int,
     from campaigns.cli_report import write_workbook
     from campaigns.plot import plot_report
     from campaigns.reports import campaign_report
-    from simulations.recorder import check_name, record_simulation
+    from simulations.recorder import check_name
 
     done: list[dict[str, Any]] = []
     with _store(plan) as store:
@@ -150,10 +182,7 @@ def record_and_report(plan: RecordingPlan, scenario: Scenario, seed: int,
         for recording in plan.recordings:
             if progress is not None:
                 progress(f"recording {recording.campaign}")
-            run = record_simulation(
-                store, scenario, recording.spec.name, params=dict(recording.spec.params),
-                name=recording.campaign, start=plan.start, seed=seed, replication=0,
-                replace=plan.replace)
+            run = _record_then_replace(store, scenario, recording, plan, seed)
             if recording.report is not None or recording.plot is not None:
                 result = campaign_report(store, run.campaign, run.start, run.end)
                 if recording.report is not None:
