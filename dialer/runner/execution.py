@@ -456,6 +456,7 @@ class CommandExecution:
                 continue
             elif isinstance(command, ReleaseLead):
                 self.callback_settled(command.lead_id)
+                self.hopper.settled(command.lead_id)
                 gate.forget(command.lead_id)
                 compliance = command.reason == "compliance"
                 reason = "; ".join(command.verdict.reasons) if command.verdict else None
@@ -537,10 +538,19 @@ class CommandExecution:
                 if why and unwritten is None:
                     log.warning("not dialing %s: %s", call_id, why)
                 self.unjournaled.add(call_id)
+            hopper = self.hopper
             for journal in journals:
                 if journal.call_id not in refused:
                     self.gate.record_dial(journal.number_e164, journal.at, self.campaign,
                                           journal.lead_id)
+                if hopper is None or journal.lead_id.startswith(QUEUE_CALLBACK):
+                    continue
+                if retry_at is not None and journal.call_id in refused:
+                    # Its own backoff (the store's: 5 s doubling to 60 s), claimed and kept
+                    # here, decided again then; not the claim's lapse.
+                    hopper.hold(journal.lead_id, retry_at)
+                else:
+                    hopper.settled(journal.lead_id)
             engine = self.engine
             for originate in dials:
                 if engine is not None and originate.call_id not in engine.calls:
@@ -638,8 +648,10 @@ class CommandExecution:
             else:
                 self.unjournaled.discard(command.call_id)
             return
-        if command.lead_id is not None:
-            self.gate.forget(command.lead_id)
+        held = command.lead_id is not None and self.hopper is not None \
+            and self.hopper.holds(command.lead_id)
+        if command.lead_id is not None and not held:
+            self.gate.forget(command.lead_id)  # a held lead keeps its facts for its retry
         if never_dialed:
             self.unjournaled.discard(command.call_id)
             return  # nothing was journaled, the lead is not ours to reschedule

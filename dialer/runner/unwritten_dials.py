@@ -5,9 +5,10 @@ decision it rests on is on disk (docs/compliance.md, "Audit contract"). When eit
 fails (a full disk under the audit log, a database that refuses the journal's transaction)
 the batch's dials are not sent: fail closed. That is the store's failure, not the callee's:
 no attempt is charged (docs/inbound.md, "A dial never sent is no attempt"), and a queue
-callback tries again after a backoff that doubles from ``BACKOFF_FIRST`` up to
-``BACKOFF_LONGEST`` seconds while the failure lasts, so a store that stays down is asked
-at most once a minute per callback, and one that recovers is used within seconds.
+callback or a lead (kept claimed in the hopper, ``Hopper.hold``) tries again after a
+backoff that doubles from ``BACKOFF_FIRST`` up to ``BACKOFF_LONGEST`` seconds while the
+failure lasts, so a store that stays down is asked at most once a minute per callback or
+lead, and one that recovers is used within seconds.
 
 ``UnwrittenDials`` is the dial sender's record of such an outage: the failure's words (the
 first one, kept while it lasts: the alert and the log name it once, not once per retry),
@@ -47,8 +48,8 @@ class UnwrittenDials:
             self.failure, self.since = failure, now
             log.error(
                 "dial records not written, %d dials held and not sent (no call without "
-                "its journal row and audit entry; held callbacks tried again within "
-                "%g s, no attempt charged): %s",
+                "its journal row and audit entry; held leads and callbacks tried again "
+                "within %g s, no attempt charged): %s",
                 dials,
                 BACKOFF_LONGEST,
                 failure,

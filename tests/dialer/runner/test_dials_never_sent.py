@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from dialer.alerts import AlertBook, CampaignFacts, campaign_readings
 from dialer.commands import (
     AttemptFinished,
+    CallOutcome,
+    Direction,
     JournalAttempt,
     Originate,
     QueueCallbackAttempted,
@@ -420,3 +422,67 @@ def test_a_number_no_originate_line_can_carry_is_the_numbers_fault() -> None:
     assert posted[0].cause is HangupCause.INVALID_NUMBER_FORMAT
     assert "channel variable origination_caller_id_name" in posted[1].reason
     assert execution.unsent == {"call-10"} and execution.stats.send_failures == 1
+
+
+def test_a_lead_held_by_a_store_failure_has_a_backoff_of_its_own(caplog) -> None:
+    """A lead's dial whose records could not be written: the lead stays claimed in the
+    hopper (its claim renewed), is not offered again before the store's backoff (5 s, then
+    10 s after a second failure), is offered again then (decided again: its gate facts
+    kept), and the outage is logged once. Before, it left the hopper and came back only
+    when its claim lapsed and a refill took it again (the claim's pace)."""
+    from types import SimpleNamespace
+
+    from dialer.ports import DialTarget, GateVerdict
+    from dialer.runner.hopper import Hopper
+
+    hopper = Hopper()
+    target = DialTarget("17", NUMBERS[1], "spring")
+    hopper.add([target])
+    posted: list = []
+    forgotten: list = []
+    clock = [T0]
+    execution = bare_execution(
+        gate=SimpleNamespace(forget=forgotten.append, record_dial=lambda *a: None),
+        stats=SimpleNamespace(forget_message=lambda call: None),
+        clock=lambda: clock[0],
+        post=posted.append,
+    )
+    execution.hopper = hopper
+
+    def dial_failing(at: float, n: int) -> float:
+        clock[0] = at
+        (given,) = hopper.next_leads(1, at)
+        assert given is target
+        journal = JournalAttempt(at, f"call-{n}", "17", "spring", NUMBERS[1], 1,
+                                 GateVerdict(True, decision_id=f"dial:r:{n}"))
+        dial = Originate(at, f"call-{n}", NUMBERS[1], "+12015550000", "Acme", 30.0)
+
+        async def scenario() -> None:
+            committed: asyncio.Future = asyncio.get_running_loop().create_future()
+            committed.set_exception(RuntimeError("could not write block: injected"))
+            await execution.dial_queue.put((committed, [journal], [dial]))
+            sender = asyncio.create_task(execution.send_dials())
+            while len(posted) < n:
+                await asyncio.sleep(0)
+            sender.cancel()
+
+        asyncio.run(scenario())
+        event = posted[-1]
+        assert isinstance(event, DialNotSent) and event.retry_at is not None
+        execution._finished(AttemptFinished(
+            at, f"call-{n}", "spring", Direction.OUTBOUND, CallOutcome.FAILED,
+            HangupCause.ORIGINATOR_CANCEL, lead_id="17", number_e164=NUMBERS[1],
+            dialed_at=at, ended_at=at))
+        return event.retry_at
+
+    with caplog.at_level(logging.ERROR, logger="dialer.runner"):
+        first = dial_failing(T0, 1)
+        assert first == T0 + BACKOFF_FIRST
+        assert hopper.lead_ids() == {"17"}, "the held lead's claim is no longer renewed"
+        assert hopper.next_leads(1, first - 0.001) == []
+        second = dial_failing(first, 2)
+        assert second == first + 2 * BACKOFF_FIRST
+        assert hopper.next_leads(1, second - 0.001) == []
+        assert hopper.next_leads(1, second) == [target]
+    assert forgotten == [], "the held lead's facts were dropped before its retry"
+    assert len([r for r in caplog.records if r.levelno >= logging.ERROR]) == 1
