@@ -32,9 +32,12 @@ CALLEES = SimpleCallees(live_answer=0.6, machine=0.0, busy=0.2, failed=0.0, talk
 
 async def _until(check: Callable[[], bool], what: str, limit: float = 60.0) -> None:
     """Wait for ``check`` (a generous limit against a stuck run, never a timing claim)."""
-    async with asyncio.timeout(limit):
-        while not check():
-            await asyncio.sleep(0.05)
+    try:
+        async with asyncio.timeout(limit):
+            while not check():
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(what) from None
     assert check(), what
 
 
@@ -157,7 +160,11 @@ def test_the_command_line_tells_a_process_on_its_socket_at_once(tmp_path, monkey
             said = await asyncio.to_thread(
                 CliRunner().invoke, app, ["campaign", "pause", "demo", "--home", str(tmp_path),
                                           "--db", f"sqlite:///{tmp_path / 'dialer.db'}"])
-            await _until(lambda: runner.engine.dialing_paused, "the notice was not read")
+            # Say what the command answered and what the follower last saw if the notice is
+            # not read (one CI run under load 10 timed out here and told nothing more).
+            await _until(lambda: runner.engine.dialing_paused,
+                         f"the notice was not read; the command said {said.output!r}, the "
+                         f"follower's last error: {runner.state_follow.follower.unreadable!r}")
             runner.stop()
             await asyncio.wait_for(main, timeout=120)
             return runner, said.output
