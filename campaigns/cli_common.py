@@ -51,6 +51,23 @@ def database_url(db: str | None, environ: dict[str, str] | os._Environ[str] = os
         f"sqlite:///{(home or data_home(environ)) / 'dialer.db'}"
 
 
+def existing_database_url(url: str) -> str:
+    """``url``, once its SQLite file exists: for a command that needs what is stored (the
+    campaigns, the users), where a mistyped ``--db`` or a forgotten ``--home`` would
+    otherwise create an empty database and carry on in it. Another backend, or a string
+    that is no URL, is left to the store's own opening to judge."""
+    from campaigns.db import DatabaseError, sqlite_path
+
+    try:
+        path = sqlite_path(url)
+    except Exception:  # not a URL: the store's own opening says why
+        return url
+    if path is not None and not path.exists():
+        raise DatabaseError(f"no campaign database at {path}: give the --db or --home your "
+                            "campaigns are in (a new one is made with `dialer db upgrade`)")
+    return url
+
+
 def open_store(db: str | None, home: Path | None = None) -> CampaignStore:
     """The store for a command that writes (creates the database, migrates its schema)."""
     from campaigns.store import CampaignStore

@@ -187,6 +187,7 @@ def run(
     import signal
     import time
 
+    from campaigns.cli_common import existing_database_url
     from campaigns.store import CampaignStore
     from dialer.logs import configure
     from dialer.runner.console import RunConsole
@@ -216,8 +217,10 @@ def run(
     # The runner's own log at INFO; the schema check at start-up is not news to an operator.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     data = _data(home)
-    url = database_url(db, data)
     switches = parse_switches(switch or [DEFAULT_SWITCH])
+    # A run works a stored campaign: a mistyped --db (or a forgotten --home) made an empty
+    # database, then said only "no campaign named" (first-hour eleventh pass).
+    url = existing_database_url(database_url(db, data))
     if not switch:
         typer.echo(f"no --switch given: dialing through {switches[0][1]} (FreeSWITCH's "
                    "default event socket, password ClueCon)", err=True)

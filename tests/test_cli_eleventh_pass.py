@@ -152,6 +152,23 @@ def test_web_and_user_commands_refuse_a_database_that_is_not_there(tmp_path, mon
     assert not typo.exists()
 
 
+def test_run_refuses_a_database_that_is_not_there(tmp_path, monkeypatch):
+    """`dialer run spring --db <typo>` made an empty database at the typo and then said only
+    "no campaign named 'spring'", leaving the file behind: the run is refused before
+    anything is created, naming the file and what to give."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring")
+    typo = tmp_path / "dialr.db"
+    said = refused_cleanly("run", "spring", "--db", f"sqlite:///{typo}", "--duration", "1")
+    assert f"no campaign database at {typo}: give the --db or --home your campaigns are " \
+           "in" in said
+    assert not typo.exists()
+    said = refused_cleanly("run", "spring", "--home", str(tmp_path / "elsewhere"),
+                           "--duration", "1")
+    assert "no campaign database at" in said and "elsewhere" in said
+    assert not (tmp_path / "elsewhere" / "dialer.db").exists()
+
+
 def test_web_and_user_commands_take_home(tmp_path, monkeypatch):
     """`dialer web --home DIR` read $DIALER_HOME's database (its --home named only the
     control sockets' directory), and `dialer user` had no --home."""

@@ -44,18 +44,9 @@ def existing_database(db: str | None, home: Path | None) -> str:
     ``--db`` or a forgotten ``--home`` created an empty database: `dialer web` served it
     (nobody could sign in, no campaign) and `user add` put the user in it, where no
     console would find them (first-hour eleventh pass)."""
-    from campaigns.cli_common import database_url
-    from campaigns.db import DatabaseError, sqlite_path
+    from campaigns.cli_common import database_url, existing_database_url
 
-    url = database_url(db, home=home)
-    try:
-        path = sqlite_path(url)
-    except Exception:  # not a URL: the store's own opening says why
-        return url
-    if path is not None and not path.exists():
-        raise DatabaseError(f"no campaign database at {path}: give the --db or --home your "
-                            "campaigns are in (a new one is made with `dialer db upgrade`)")
-    return url
+    return existing_database_url(database_url(db, home=home))
 
 
 def _store(db: str | None, home: Path | None) -> CampaignStore:
