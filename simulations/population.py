@@ -97,7 +97,17 @@ class CalleePopulation:
         def number(key: str, default: float) -> float:
             value = callees.get(key, default)
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ScenarioError(f"{where}: [callees].{key}: expected a number >= 0")
+                hint = ""
+                if key in ("live_answer", "machine", "busy") and isinstance(value, str) \
+                        and value.strip().endswith("%"):
+                    # '30%' is how people write a share; the file wants the fraction.
+                    try:
+                        share = float(value.strip()[:-1]) / 100
+                    except ValueError:
+                        pass
+                    else:
+                        hint = f" (a share of dials: write {share:g} for {value.strip()})"
+                raise ScenarioError(f"{where}: [callees].{key}: expected a number >= 0{hint}")
             return float(value)
 
         shares = [number("live_answer", 0.2), number("machine", 0.0), number("busy", 0.0)]
