@@ -75,6 +75,17 @@ def counts_from(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) + DATE_ONLY_WAIT
 
 
+def _date_alone(text: str) -> date | None:
+    """``text`` as a date when it is an ISO 8601 date and nothing more (YYYY-MM-DD), else
+    None (a time, or no date at all, is for the caller's own reading)."""
+    if len(text) != 10:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def ends_by(value: object) -> datetime | None:
     """The instant a stored consent's ``expires_at`` or ``revoked_at`` ends it, read the strict
     way (None: the cell is empty; ``ValueError``: it names no date or time at all).
@@ -93,13 +104,8 @@ def ends_by(value: object) -> datetime | None:
         return datetime(value.year, value.month, value.day, tzinfo=UTC) - EARLIEST_OFFSET
     elif isinstance(value, str):
         text = value.strip()
-        if len(text) == 10:
-            try:
-                day = date.fromisoformat(text)
-            except ValueError:
-                pass
-            else:
-                return datetime(day.year, day.month, day.day, tzinfo=UTC) - EARLIEST_OFFSET
+        if (day := _date_alone(text)) is not None:
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) - EARLIEST_OFFSET
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     else:
         raise ValueError(f"{value!r} is not an ISO 8601 date or time")
@@ -183,13 +189,8 @@ def given_instant(value: object) -> tuple[datetime, date | None]:
         raise ValueError(f"{value!r} is not an ISO 8601 date or time (e.g. 2025-04-03 or "
                          "2025-04-03T14:30:00+00:00)")
     text = value.strip()
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            return counts_from(day), day
+    if (day := _date_alone(text)) is not None:
+        return counts_from(day), day
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -477,15 +477,9 @@ class DialTimeGate:
                 # The batch's read files the person's calls under the person; those to their
                 # numbers through a lead naming no person are filed by number (the read asks
                 # for them too), or were read at the prefetch: counted here as well.
-                rows = fresh.by_contact.setdefault(person, [])
-                seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
-                for found in (*(fresh.by_number.get(n, ()) for n in
-                                self._person_numbers[person]),
-                              self._person_extra.get(person, ())):
-                    for a in found:
-                        if (a.number_e164, a.at, a.lead_id) not in seen:
-                            seen.add((a.number_e164, a.at, a.lead_id))
-                            rows.append(a)
+                _add_unseen(fresh.by_contact.setdefault(person, []),
+                            *(fresh.by_number.get(n, ()) for n in self._person_numbers[person]),
+                            self._person_extra.get(person, ()))
             with self._lock:
                 self._learn(fresh, dial.number_e164, facts.contact_id)
                 try:
@@ -523,15 +517,10 @@ class DialTimeGate:
         if number in self._leads_by_number:
             self._kept.load(number, fresh.by_number.get(number, []), since)
         if person and person in self._leads_by_person:
-            rows = fresh.by_contact.get(person, [])
-            extra = self._person_extra.get(person)
-            if extra:
-                # Calls to the person's numbers filed under no person: the batch's read does
-                # not find them by the person, the prefetch did; they stay counted.
-                seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
-                rows = [*rows, *(a for a in extra
-                                 if (a.number_e164, a.at, a.lead_id) not in seen)]
-            self._kept_people.load(person, rows, since)
+            # The calls to the person's numbers filed under no person (``_person_extra``) are
+            # in ``fresh.by_contact`` already: the re-count added them before asking here
+            # (a person has extras only with their numbers kept, and loses both together).
+            self._kept_people.load(person, fresh.by_contact.get(person, []), since)
 
     # --- what the runner feeds in ------------------------------------------------------------
 
@@ -761,6 +750,18 @@ class DialTimeGate:
         self.flush_audit()
         for close in self._on_close:
             close()
+
+
+def _add_unseen(rows: list[PastAttempt], *more: Iterable[PastAttempt]) -> None:
+    """Append to ``rows`` the attempts of ``more`` it does not hold yet (an attempt is its
+    number, instant and lead: the same call read by number and by person is one)."""
+    seen = {(a.number_e164, a.at, a.lead_id) for a in rows}
+    for found in more:
+        for a in found:
+            key = (a.number_e164, a.at, a.lead_id)
+            if key not in seen:
+                seen.add(key)
+                rows.append(a)
 
 
 def rule_tables(data_dir: Path) -> RuleTables:
