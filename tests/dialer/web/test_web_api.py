@@ -428,11 +428,22 @@ def _now():
     return datetime.now(UTC)
 
 
-def test_attempts_keep_the_agent_of_the_call(env) -> None:
+def test_attempts_keep_the_agent_of_the_call(env, ann) -> None:
+    # Its own connected call: run alone (or first on an xdist worker) no earlier test has
+    # bridged one, and the check below would hold vacuously or fail on an empty table.
+    view = _on_call(env, ann, "ann")
+    env.hang_up("spring", view["call"]["id"])
+    wrap = _wrap_up(env, "ann")
+    assert ann.post("/agent/dispose", campaign="spring", call=wrap["wrap_call"],
+                    disposition="SALE").json()["ok"]
+    _pause(env, ann, "ann")
+    env.wait(lambda: (a := env.store.attempt_by_call(wrap["wrap_call"])) and a.bridged_at)
     with env.store.read_session() as session:
         connected = session.exec(select(CallAttempt).where(
             CallAttempt.bridged_at.is_not(None))).all()  # type: ignore[union-attr]
-    assert connected and all(a.agent_id for a in connected)
+    assert any(a.call_uuid == wrap["wrap_call"] for a in connected)
+    assert all(a.agent_id for a in connected)
+    assert env.store.attempt_by_call(wrap["wrap_call"]).agent_id == env.store.agent("ann").id
 
 
 def test_recordings_play_from_reports_and_lead_cards_for_supervisors_only(env, ann, sam
