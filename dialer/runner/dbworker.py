@@ -113,10 +113,12 @@ def _is_dial(op: object) -> bool:
 
 
 def _applied_apart(op: object) -> bool:
-    """A write the journal step applies on its own before the journal's transaction (a
-    queue store write, ``QueueStoreOp``: logged, not raised, when it fails), so a batch that
-    failed afterwards has already tried it."""
-    return not isinstance(op, JournalOp) and callable(getattr(op, "apply", None))
+    """A write the journal step applied on its own before the journal's transaction (a
+    queue store write, ``QueueStoreOp``, marked ``applied`` once written), so a batch that
+    failed afterwards is not to write it again. One not applied (it failed, or a write
+    before it did) is held like the journal's (2026-12-07: before, a failed queue store
+    write was logged and dropped)."""
+    return bool(getattr(op, "applied", False))
 
 
 class Outage:

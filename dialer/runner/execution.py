@@ -179,25 +179,29 @@ class JournalStep:
     (refused)."""
 
     def __init__(self, store: CampaignStore, owner: str, gate: GatePort,
-                 queue_writes: Callable[[list[QueueStoreOp]], None]) -> None:
+                 queue_writes: Callable[[list[QueueStoreOp], bool], None]) -> None:
         self.store = store
         self.owner = owner
         self.gate = gate
         self.queue_writes = queue_writes
         """Writes to the queue store (the inbound link's), applied first, in order."""
 
-    def __call__(self, ops: Sequence[JournalOp], again: bool = False) -> BatchResult:
+    def __call__(self, ops: Sequence[JournalOp], again: bool = False,
+                 owner: str | None = None) -> BatchResult:
         """``again``: the batch begins with writes a failed batch held (the store's outage,
-        dbworker.py); the journal skips what it finds written already."""
+        dbworker.py); the journal skips what it finds written already. ``owner``: the
+        process the writes were kept for, when not this one (a spill file of another
+        owner's run, journal_spill.py). A queue store write that fails raises, as the
+        journal's do: the batch is held, never dropped."""
         inbound = [op for op in ops if isinstance(op, QueueStoreOp)]
         if inbound:
-            self.queue_writes(inbound)
+            self.queue_writes(inbound, again)
             ops = [op for op in ops if not isinstance(op, QueueStoreOp)]
         if again:
             # Never a dial: the writer holds none (their dials were not sent).
             return self.store.journal_batch(
                 [op for op in ops if not isinstance(op, BeginOp | CallbackDialOp)],
-                owner=self.owner, again=True)
+                owner=owner or self.owner, again=True)
         return self._journal(ops)
 
     def _journal(self, ops: Sequence[JournalOp]) -> BatchResult:

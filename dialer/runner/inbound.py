@@ -19,17 +19,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from campaigns.inbound_records import InboundRecord, InboundRecords, utc
+from campaigns.inbound_records import InboundRecord, utc
 from campaigns.journal_batch import CallbackDialOp, DispositionOp, FinishOp
 from campaigns.models import QueueCallbackStatus
-from campaigns.queue_callbacks import QueueCallbacks
 from campaigns.queue_store import QueueError, QueueStore, refuse_unmeant
-from campaigns.voicemail_store import VoicemailStore
 from dialer.alerts import Reading, queue_readings
 from dialer.commands import (
     AttemptFinished,
@@ -49,24 +46,12 @@ from dialer.runner.callback_gate import QUEUE_CALLBACK, CallbackFacts, CallbackG
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import STORE_ERRORS, DbWorker, StoreTrouble
 from dialer.runner.kept_verdicts import KeptVerdicts
+from dialer.runner.queue_writes import QueueStoreOp, QueueWrites, apply_queue_writes
 
 log = logging.getLogger("dialer.runner")
 WATCH_EVERY = 5.0
 """Seconds between looks at the queues (alerts) and at the store's callbacks."""
 CLAIM_TTL = timedelta(minutes=2)
-
-
-def _not_ours(callback_id: str, what: str) -> None:
-    log.warning("queue callback %s: %s not written: another live dialer process holds it "
-                "now (this process's claim ran out); it is that process's to finish",
-                callback_id, what)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueStoreOp:
-    """A write to the queue store, applied on the database thread in journal order."""
-
-    apply: Callable[[], None]
 
 
 class InboundLink:
@@ -81,9 +66,14 @@ class InboundLink:
                  post: Callable[[Event], None]) -> None:
         self.link = link
         self.store = QueueStore(link.store)
-        self.records = InboundRecords(link.store)
-        self.callbacks = QueueCallbacks(link.store)
-        self.voicemail = VoicemailStore(link.store)
+        self.writes = QueueWrites(link.store)
+        """The queue store's writes (database thread; queue_writes.py): ops as data, held
+        and spilled with the journal's in a store outage."""
+        self.writes.prefetch = self._prefetch
+        self.writes.flush_callback_audit = self._flush_callback_audit
+        self.records = self.writes.records
+        self.callbacks = self.writes.callbacks
+        self.voicemail = self.writes.voicemail
         self.names = tuple(link.settings.queues)
         self.owner = link.owner
         self.campaign_id = link.campaign_id
@@ -154,9 +144,7 @@ class InboundLink:
                     command.cause.name, None, command.estimated_wait, command.overflowed_from,
                     command.ivr_keys or None, command.opted_out, self.campaign_id,
                     *self._dispositions.pop(command.call_id, (None, None)))
-                agent = command.agent_id
-                return [QueueStoreOp(lambda r=record, a=agent: self.records.record_calls(
-                    [_with_agent(self.records, r, a)]))]
+                return [self.writes.op("inbound_call", record, command.agent_id)]
             if command.lead_id is not None and command.lead_id.startswith(QUEUE_CALLBACK):
                 # The dial's attempt row is closed like a campaign dial's (the journal every
                 # history reader counts: answered, who hung up, machine, abandoned); the
@@ -167,9 +155,14 @@ class InboundLink:
                 return [self.link.finish_op(command)]
             return None
         if isinstance(command, QueueCallbackRequested):
-            return [QueueStoreOp(lambda c=command: self._requested(c))]
+            return [self.writes.op(
+                "callback_requested", command.callback_id, command.queue,
+                command.number_e164, command.place_at, command.at, command.priority,
+                command.call_id, command.customer_key, self.owner, CLAIM_TTL)]
         if isinstance(command, QueueCallbackAttempted):
-            return [QueueStoreOp(lambda c=command: self._attempted(c))]
+            return [self.writes.op("callback_attempted", command.callback_id,
+                                   command.attempts, utc(command.retry_at), store_at,
+                                   self.owner)]
         if isinstance(command, QueueCallbackFinished):
             self._finished_callbacks.add(command.callback_id)
             self.kept_verdicts.forget(command.callback_id)
@@ -179,11 +172,13 @@ class InboundLink:
                       CallbackResult.FAILED: QueueCallbackStatus.FAILED,
                       CallbackResult.OPTED_OUT: QueueCallbackStatus.OPTED_OUT,
                       CallbackResult.CANCELLED: QueueCallbackStatus.CANCELLED}[command.result]
-            return [QueueStoreOp(lambda c=command: self._finished(c, status, store_at))]
+            return [self.writes.op("callback_finished", command.callback_id, status.value,
+                                   command.attempts, store_at, command.call_id,
+                                   command.reason, self.owner)]
         if isinstance(command, VoicemailRecorded):
-            return [QueueStoreOp(lambda c=command: self.voicemail.add_voicemail(
-                c.call_id, c.queue, c.caller_number, c.path, utc(c.started_at),
-                utc(c.ended_at)))]
+            return [self.writes.op("voicemail_recorded", command.call_id, command.queue,
+                                   command.caller_number, command.path,
+                                   utc(command.started_at), utc(command.ended_at))]
         return None
 
     def begin_op(self, journal: JournalAttempt) -> CallbackDialOp:
@@ -215,46 +210,23 @@ class InboundLink:
         if not changed:
             return []
         records = KeptVerdicts.records(changed)
-        return [QueueStoreOp(lambda: self.callbacks.record_verdicts(records))]
+        return [self.writes.op("callback_verdicts", records)]
 
     def dialing_callback(self, call_id: str) -> bool:
         """A queue callback's dial, journaled and not ended yet (its attempt row takes the
         call's progress as it comes)."""
         return call_id in self._callback_calls
 
-    def _requested(self, command: QueueCallbackRequested) -> None:
+    def _prefetch(self, callback_id: str, number: str, place_at: float | None,
+                  at: float) -> None:
         """Database thread: a caller kept their place; the gate loads the number's history
         (their inquiry is the moment they took the place: ``QueueCallback.inquiry_at``)."""
-        self.callbacks.add_callback(
-            command.callback_id, command.queue, command.number_e164, utc(command.place_at),
-            at=utc(command.at), priority=command.priority, call_uuid=command.call_id,
-            customer_key=command.customer_key, owner=self.owner, claim_ttl=CLAIM_TTL)
         if self.callback_gate is not None:
-            self.callback_gate.prefetch([CallbackFacts(
-                command.callback_id, command.number_e164, command.place_at)], command.at)
+            self.callback_gate.prefetch([CallbackFacts(callback_id, number, place_at)], at)
 
-    def _finished(self, command: QueueCallbackFinished, status: QueueCallbackStatus,
-                  at: datetime) -> None:
-        """Database thread: a callback the gate refused is written with the refusal, after
-        the decision itself is in the audit log (the proof the reason names)."""
-        if command.reason and self.callback_gate is not None:
-            try:
-                self.callback_gate.gate.flush_audit()
-            except Exception as error:  # kept in the gate's buffer for its next write
-                log.error("audit log write failed for callback %s: %s", command.callback_id,
-                          error)
-        if not self.callbacks.finish_callback(command.callback_id, status, command.attempts,
-                                              at=at, call_uuid=command.call_id,
-                                              reason=command.reason, owner=self.owner):
-            _not_ours(command.callback_id, f"its end ({status.value})")
-
-    def _attempted(self, command: QueueCallbackAttempted) -> None:
-        """Database thread: the callback's attempts and next try, while this process holds
-        it (another live process's claim is never written over)."""
-        if not self.callbacks.callback_attempted(command.callback_id, command.attempts,
-                                                 utc(command.retry_at), owner=self.owner,
-                                                 at=utc(command.at)):
-            _not_ours(command.callback_id, f"attempt {command.attempts}")
+    def _flush_callback_audit(self) -> None:
+        if self.callback_gate is not None:
+            self.callback_gate.gate.flush_audit()
 
     def wrap_started(self, agent_id: str, call_id: str) -> None:
         """An agent's wrap-up began; if the call was inbound its record gets the wrap end
@@ -266,7 +238,7 @@ class InboundLink:
         call_id = self._inbound_calls.pop(agent_id, None)
         if call_id is None:
             return []
-        return [QueueStoreOp(lambda: self.records.wrapped(call_id, utc(at)))]
+        return [self.writes.op("wrapped", call_id, utc(at))]
 
     def disposed(self, call_id: str, code: str, note: str | None
                  ) -> list[QueueStoreOp | DispositionOp]:
@@ -282,7 +254,7 @@ class InboundLink:
         if call is not None and call.state.value != "ended":
             self._dispositions[call_id] = (code, note)
             return []
-        return [QueueStoreOp(lambda: self.records.disposed(call_id, code, note))]
+        return [self.writes.op("disposed", call_id, code, note)]
 
     # --- callbacks held by this process ------------------------------------------------------
 
@@ -357,25 +329,4 @@ class InboundLink:
                 "agents_reserved": engine.inbound.reserve(now) if engine is not None else 0}
 
 
-def apply_queue_writes(ops: Sequence[QueueStoreOp]) -> None:
-    """Database thread (``JournalStep``): every write in order (one failing is logged, not
-    lost silently)."""
-    for op in ops:
-        try:
-            op.apply()
-        except Exception as error:
-            log.error("queue store write failed: %s", error)
-
-
-def _with_agent(store: InboundRecords, record: InboundRecord, agent: str | None) -> InboundRecord:
-    if agent is None:
-        return record
-    from dataclasses import replace
-
-    from sqlmodel import select
-
-    from campaigns.models import Agent
-
-    with store.store.session() as session:
-        row = session.exec(select(Agent).where(Agent.name == agent)).first()
-    return replace(record, agent_id=row.id if row is not None else None)
+__all__ = ["QUEUE_CALLBACK", "InboundLink", "QueueStoreOp", "apply_queue_writes"]

@@ -74,12 +74,10 @@ from dialer.runner.execution import (
 from dialer.runner.fsmap import EventTranslator
 from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
-from dialer.runner.inbound import InboundLink, apply_queue_writes
+from dialer.runner.inbound import InboundLink, QueueStoreOp, apply_queue_writes
 from dialer.runner.inbound_calls import InboundCalls
 from dialer.runner.inbound_stop import voicemail_deadline, voicemails_note
-from dialer.runner.journal_spill import journal_ops as spill_ops
-from dialer.runner.journal_spill import load as spilled
-from dialer.runner.journal_spill import spill, spill_path
+from dialer.runner.journal_spill import campaign_spills, kept_ops, replay_lock, spill, spill_dir
 from dialer.runner.journal_spill import written as spill_written
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
@@ -157,7 +155,7 @@ class Runner:
         self.switch_side = SwitchSide(self.switches, self.translator, self.call_switch)
         self.commands = CommandRelay()
         """The command side for the parts built before it (bound to ``execution``)."""
-        self.db = DbWorker(JournalStep(store, self.owner, self.gate, apply_queue_writes))
+        self.db = DbWorker(JournalStep(store, self.owner, self.gate, self._queue_writes))
         self.inbound = InboundLink(self.link, self.db, prompt_dirs=[settings.data / "prompts"],
                                    prompts_on_switch=settings.prompts_on_switch,
                                    clock=clock, post=self.post)
@@ -338,27 +336,42 @@ class Runner:
         """The database worker's outage began or ended: dialing held or resumed."""
         self.state_follow.store_writes(outage.failure if outage is not None else None)
 
+    def _queue_writes(self, ops: list[QueueStoreOp], again: bool = False) -> None:
+        """Database thread: queue store writes, a spill file's too (those name no store:
+        the inbound side's is theirs)."""
+        apply_queue_writes(ops, again, self.inbound.writes)
+
     @property
     def spill_file(self) -> Path:
-        """Where the journal writes a run could not write at its end are kept."""
-        return spill_path(self.settings.data, self.campaign, self.owner)
+        """Where the journal writes a run could not write at its end are kept (a file of
+        its own per run, in this directory)."""
+        return spill_dir(self.settings.data)
 
     async def _write_spilled(self) -> None:
-        """What the last run kept because the store was down at its end, written before
-        anything is recovered or dialed (in order, what is found written skipped)."""
-        path = self.spill_file
-        kept = spilled(path)
-        if not kept:
-            return
-        try:
-            await self.db.call(self.db.apply, kept, again=True)
-        except Exception as error:
-            raise RunnerError(
-                f"{path}: the {len(kept)} journal writes the last run kept (the store was "
-                f"down at its end) cannot be written now ({error}): nothing dialed; start "
-                "again when the store is back") from error
-        spill_written(path)
-        log.warning("%d journal writes the last run kept in %s are written", len(kept), path)
+        """What earlier runs of the campaign kept because the store was down at their end
+        (this owner's, or another's that never came back), written before anything is
+        recovered or dialed (in order, what is found written skipped; journal_spill.py)."""
+        for path, count, owner in await self.db.call(self._replay_spills):
+            log.warning("%d journal writes a run of %s kept in %s (the store was down at its "
+                        "end) are written", count, owner, path)
+
+    def _replay_spills(self) -> list[tuple[Path, int, str]]:
+        """Database thread: every spill file of the campaign, under the replay lock (two
+        starting processes never both write one), each removed once written."""
+        done: list[tuple[Path, int, str]] = []
+        with replay_lock(self.settings.data):
+            for kept in campaign_spills(self.settings.data, self.campaign, self.owner):
+                try:
+                    self.db.apply(kept.ops, again=True, owner=kept.owner)
+                except Exception as error:
+                    raise RunnerError(
+                        f"{kept.path}: the {len(kept.ops)} journal writes a run of "
+                        f"{kept.owner} kept (the store was down at its end) cannot be "
+                        f"written now ({error}): nothing dialed; start again when the store "
+                        "is back") from error
+                spill_written(kept.path)
+                done.append((kept.path, len(kept.ops), kept.owner))
+        return done
 
     async def _start(self) -> None:
         await self._write_spilled()
@@ -476,7 +489,7 @@ class Runner:
         kept in the spill file for the next start, and the run ends with an error that
         says so (claims lapse by themselves; the audit log is a file, closed as ever)."""
         outage = self.db.outage
-        kept, dropped = spill_ops(self.db.held)
+        kept, dropped = kept_ops(self.db.held)
         self.alerts.close()
         with contextlib.suppress(Exception):
             await self.db.call(self.gate.close)
@@ -484,15 +497,14 @@ class Runner:
         if self.telemetry is not None:
             self.telemetry.close()
         self.internal_dnc.close()
-        path = self.spill_file
-        spill(path, kept)
-        lost = (f"; {dropped} queue store writes not kept (the inbound records of calls "
-                "in this outage)" if dropped else "")
+        path = spill(self.settings.data, self.campaign, self.owner, kept)
+        lost = f"; {dropped} writes of another kind not kept" if dropped else ""
         raise RunnerError(
             f"the campaign store cannot be written ({outage.failure if outage else error}): "
-            f"{len(kept)} journal writes (calls' outcomes, agent history, dispositions) kept "
-            f"in {path}; the next `dialer run {self.campaign}` writes them before it dials"
-            f"{lost}. Leads still claimed return to the pool when their claims expire")
+            f"{len(kept)} journal writes (calls' outcomes, agent history, dispositions, "
+            f"inbound records, queue callbacks, voicemails) kept in {path}; the next `dialer "
+            f"run {self.campaign}` (any --instance) writes them before it dials{lost}. Leads "
+            "still claimed return to the pool when their claims expire")
 
     async def _loop(self, duration: float | None) -> None:
         engine = self.engine

@@ -230,7 +230,7 @@ def test_an_outage_past_its_limit_stops_the_run_and_keeps_the_writes_for_the_nex
     with pytest.raises(RunnerError, match="cannot be written") as raised:
         asyncio.run(scenario(True, 120.0))
     path = tmp_path / "journal-spill"
-    (spill,) = path.iterdir()
+    (spill,) = path.glob("*.pickle")
     assert str(spill) in str(raised.value)
     kept = load(spill)
     ends = {op.call_uuid: op for op in kept if isinstance(op, FinishOp)}
