@@ -164,6 +164,18 @@ class PacingDecision(_Deferrable):
     formatting one cost about as much as the forecast's Python around it."""
     expected_abandons: float = 0.0
     """The policy's own estimate of abandons caused by this decision (0 when not modelled)."""
+    hang_up_ringing_after: float | None = None
+    """Hang up every outbound call still ringing (not answered) that was dialed at least
+    this many seconds ago (None: none). The driver never hangs up a call that has rung less
+    than the law's minimum ring time, whatever the value (``MIN_RING_SECONDS``; a value
+    below it reads as it): a policy uses it to shed the late answers of a horizon it has
+    over-committed, never to shorten the legal ring."""
+
+
+MIN_RING_SECONDS = 15.0
+"""The shortest ring before a dialer may disconnect an unanswered call: 47 CFR
+64.1200(a)(6) ("at least 15 seconds or four (4) rings"); the engine's ``MIN_RING_TIMEOUT``.
+``PacingDecision.hang_up_ringing_after`` is read as at least this."""
 
 
 class _Explanation:
@@ -201,11 +213,22 @@ PacingDecision.explanation = _Explanation(  # type: ignore[assignment,misc]
 _new_decision = object.__new__
 _set_calls = PacingDecision.__dict__["calls_to_launch"].__set__
 _set_expected = PacingDecision.__dict__["expected_abandons"].__set__
+_set_hang_up = PacingDecision.__dict__["hang_up_ringing_after"].__set__
 _set_deferred = _Deferrable.__dict__["_deferred"].__set__
 
 
+def shedding_late_calls(decision: PacingDecision, after: float) -> PacingDecision:
+    """``decision`` with ``hang_up_ringing_after`` = ``after``: set on a decision its policy
+    has just made, before anyone else holds it (as ``deferred_decision`` fills its slots),
+    so an eager decision's explanation is not formatted and a deferred one's stays
+    deferred."""
+    _set_hang_up(decision, after)
+    return decision
+
+
 def deferred_decision(calls_to_launch: int, expected_abandons: float,
-                      explain: Callable[..., str], values: tuple[Any, ...]) -> PacingDecision:
+                      explain: Callable[..., str], values: tuple[Any, ...],
+                      hang_up_ringing_after: float | None = None) -> PacingDecision:
     """A decision whose explanation is ``explain(*values)``, formatted when first read.
 
     ``values`` must be immutable (numbers, strings, booleans), fixed at the decision: the
@@ -213,6 +236,7 @@ def deferred_decision(calls_to_launch: int, expected_abandons: float,
     decision: PacingDecision = _new_decision(PacingDecision)
     _set_calls(decision, calls_to_launch)
     _set_expected(decision, expected_abandons)
+    _set_hang_up(decision, hang_up_ringing_after)
     _set_deferred(decision, (explain, values))
     return decision
 

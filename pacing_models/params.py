@@ -122,6 +122,7 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
         "young_risk": _real(0.0, 0.01),
         "period_answers_share": _real(0.0, 1.0),
         "period_reserve_abandons": _real(0.0, 1000.0, optional=True),
+        "hang_up_after": _real(15.0, 600.0, optional=True),
     },
     "adaptive": {
         "method": Parameter(str, choices=("ADAPT_HARD_LIMIT", "ADAPT_TAPERED",

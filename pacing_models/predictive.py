@@ -66,11 +66,13 @@ from pacing_models.forecast import (
     warm_up,
 )
 from pacing_models.interface import (
+    MIN_RING_SECONDS,
     PERIOD_PLAN_AIM,
     AttemptResult,
     PacingDecision,
     PacingState,
     deferred_decision,
+    shedding_late_calls,
 )
 from pacing_models.policies import calls_in_flight
 from pacing_models.tables import (
@@ -262,6 +264,7 @@ class PredictivePolicy:
         young_risk: float = 1e-3,
         period_answers_share: float = 0.5,
         period_reserve_abandons: float | None = 2.0,
+        hang_up_after: float | None = MIN_RING_SECONDS,
     ) -> None:
         if patience_mean is not None and not patience_mean > 0:
             raise InvalidParameterError(f"patience_mean must be > 0, got {patience_mean}")
@@ -277,6 +280,13 @@ class PredictivePolicy:
             raise InvalidParameterError(
                 f"young_threshold must be in [0, 0.01], got {young_threshold}")
         self.young_threshold = young_threshold
+        if hang_up_after is not None and not MIN_RING_SECONDS <= hang_up_after <= 600.0:
+            raise InvalidParameterError(
+                f"hang_up_after must be in [{MIN_RING_SECONDS:g}, 600] s or none, got "
+                f"{hang_up_after}")
+        self.hang_up_after = hang_up_after
+        """Seconds (≥ 15, the law's minimum ring) after which a decision that launches no
+        call hangs up the calls still ringing (``decide``; None: never)."""
         if amd_margin_z is None:
             amd_margin_z = min(_AMD_MARGIN_Z, margin_z)
         elif not 0.0 <= amd_margin_z <= margin_z:
@@ -826,6 +836,15 @@ class PredictivePolicy:
         return lines if lines < self.max_calls_per_decision else self.max_calls_per_decision
 
     def decide(self, state: PacingState) -> PacingDecision:
+        decision = self._decide(state)
+        after = self.hang_up_after
+        if after is not None and decision.calls_to_launch == 0:
+            # Every agent is covered by the calls in flight: those still ringing past the
+            # legal minimum are the cheapest demand to shed ("Shedding late calls").
+            return shedding_late_calls(decision, after)
+        return decision
+
+    def _decide(self, state: PacingState) -> PacingDecision:
         in_flight = calls_in_flight(state)
         # Conditional expressions, not min() and max(): the same objects, without the
         # builtins' generic argument handling (~20 of them per decision).

@@ -22,6 +22,7 @@ from dialer.commands import (
     CallOutcome,
     Command,
     Direction,
+    Hangup,
     JournalAttempt,
     Originate,
     ReleaseLead,
@@ -226,6 +227,9 @@ class Dialing:
         self.dials = 0
         """Calls placed so far (each failover leg and callback included)."""
         self.last_decision: PacingDecision | None = None
+        self._ring_hung_up: set[str] = set()
+        """Ringing calls a decision hung up (``_hang_up_ringing``) whose end the switch has
+        not reported yet: each is hung up once."""
 
     def policy_changed(self, policy: PacingPolicy) -> None:
         """A retune put a new policy in place: build the fields it reads from the next
@@ -366,6 +370,9 @@ class Dialing:
     def _launch(self, decision: PacingDecision, now: float, out: list[Command]) -> None:
         """Place the calls ``decision`` asks for (``pace``'s second half)."""
         self.last_decision = decision
+        after = decision.hang_up_ringing_after
+        if after is not None and self.dialing:
+            self._hang_up_ringing(after, now, out)
         n = decision.calls_to_launch
         if n <= 0 or not self.switches_up:
             return
@@ -388,6 +395,27 @@ class Dialing:
         dial = self.dial
         for target in targets:
             dial(target, now, Direction.OUTBOUND, None)
+
+    def _hang_up_ringing(self, after: float, now: float, out: list[Command]) -> None:
+        """Hang up the outbound calls still ringing that were dialed ``after`` seconds ago or
+        more (``PacingDecision.hang_up_ringing_after``), never one dialed less than
+        ``MIN_RING_TIMEOUT`` ago (47 CFR 64.1200(a)(6): 15 s or four rings, measured as the
+        ring timeout is, from the dial): a value below it, or not a number, reads as it.
+        A call awaiting AMD's verdict has been answered and is left alone. The switch's
+        report ends each call as an unanswered one (``NO_ANSWER``)."""
+        limit = after if after > MIN_RING_TIMEOUT else MIN_RING_TIMEOUT
+        if limit >= self.config.ring_timeout:
+            return  # the ring timeout ends them first
+        done = self._ring_hung_up
+        dialing, verdicts = self.dialing, self.verdicts
+        if len(done) > 64 and len(done) > len(dialing):
+            done = self._ring_hung_up = {c for c in done if c in dialing}
+        for call_id, t in dialing.items():  # in the order dialed: the oldest first
+            if now - t < limit:
+                break
+            if call_id not in verdicts and call_id not in done:
+                done.add(call_id)
+                out.append(Hangup(now, call_id, HangupCause.NO_ANSWER))
 
     def _dial_plain(self, targets: list[DialTarget], now: float, out: list[Command]
                     ) -> None:

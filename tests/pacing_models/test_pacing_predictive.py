@@ -14,7 +14,7 @@ from pacing_models import make_policy
 from pacing_models.budget import AbandonBudget
 from pacing_models.errors import InvalidParameterError
 from pacing_models.forecast import Forecast
-from pacing_models.interface import PacingState
+from pacing_models.interface import MIN_RING_SECONDS, PacingState
 from pacing_models.predictive import PredictivePolicy, effective_window
 from pacing_models.tail import poisson_sf
 from tests.pacing_models.test_pacing_policies import state, states, trained_predictive
@@ -440,3 +440,39 @@ def test_building_the_policy_loads_the_compiled_forecast() -> None:
     PredictivePolicy()
     for kernel in (forecast._plan, forecast.count_above, forecast._plan_since):  # decide()'s
         assert kernel.signatures, f"{kernel.__name__} not compiled when the policy is built"
+
+
+# --- shedding late calls ---------------------------------------------------------------------
+
+
+@given(states)
+@settings(max_examples=80, deadline=None)
+def test_a_decision_that_launches_nothing_sheds_the_calls_past_the_legal_ring(
+    s: PacingState,
+) -> None:
+    """``hang_up_after`` (15 s, the law's minimum, by default): a decision that launches
+    no call asks the engine to hang up the calls still ringing after that many seconds; one
+    that launches calls asks nothing; never below the law's minimum (docs/pacing.md,
+    "Shedding late calls")."""
+    for policy, after in ((PREDICTIVE, MIN_RING_SECONDS), (LOW, MIN_RING_SECONDS)):
+        decision = policy.decide(s)
+        expected = after if decision.calls_to_launch == 0 else None
+        assert decision.hang_up_ringing_after == expected
+        assert expected is None or expected >= MIN_RING_SECONDS
+    off = frozen(trained_predictive(hang_up_after=None))
+    assert off.decide(s).hang_up_ringing_after is None
+
+
+def test_the_shedding_delay_is_never_below_the_legal_ring() -> None:
+    assert PredictivePolicy().hang_up_after == MIN_RING_SECONDS == 15.0
+    assert PredictivePolicy(hang_up_after=20.0).hang_up_after == 20.0
+    for bad in (14.9, 0.0, 601.0, math.nan):
+        with pytest.raises(InvalidParameterError, match="hang_up_after"):
+            make_policy("predictive", hang_up_after=bad)
+
+
+def test_a_cold_policy_with_every_agent_covered_sheds_late_calls() -> None:
+    s = state(free=1, ringing=(2.0, 16.0, 20.0))
+    decision = PredictivePolicy().decide(s)
+    assert decision.calls_to_launch == 0
+    assert decision.hang_up_ringing_after == MIN_RING_SECONDS

@@ -1,0 +1,123 @@
+"""A decision may hang up the calls still ringing past a number of seconds
+(``PacingDecision.hang_up_ringing_after``; docs/pacing.md, "Shedding late calls"): the engine
+never hangs up a call that has rung less than the law's minimum (47 CFR 64.1200(a)(6): 15 s,
+measured from the dial as the ring timeout is), whatever the policy asks, never one that was
+answered, and each call once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialer.commands import Hangup, Originate
+from dialer.engine.config import MIN_RING_TIMEOUT
+from dialer.events import AgentLoggedIn, CallAnswered, CallHungUp
+from dialer.hangup import HangupCause
+from pacing_models.interface import MIN_RING_SECONDS, PacingDecision, PacingState
+from tests.dialer.engine.engine_kit import Progressive, make_engine, of_type
+
+
+@dataclass
+class _Shedding(Progressive):
+    """Launches ``launch[i]`` calls and asks for ``after[i]`` at its i-th decision."""
+
+    launch: list[int] = field(default_factory=list)
+    after: list[float | None] = field(default_factory=list)
+    asked: int = 0
+
+    def decide(self, state: PacingState) -> PacingDecision:
+        i = self.asked % len(self.launch)
+        self.asked += 1
+        return PacingDecision(self.launch[i], "test", 0.0, self.after[i])
+
+
+def test_the_legal_minimum_is_the_engines() -> None:
+    assert MIN_RING_SECONDS == MIN_RING_TIMEOUT == 15.0
+
+
+def test_a_call_ringing_past_the_asked_seconds_is_hung_up_once_as_unanswered() -> None:
+    policy = _Shedding(launch=[1, 0, 0, 0], after=[None, 20.0, 20.0, 20.0])
+    engine, _, _, _ = make_engine(policy=policy)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (call,) = of_type(engine.tick(1.0), Originate)
+    assert of_type(engine.tick(20.0), Hangup) == []  # 19 s: not yet
+    (hangup,) = of_type(engine.tick(21.0), Hangup)
+    assert (hangup.call_id, hangup.at, hangup.cause) == (call.call_id, 21.0, HangupCause.NO_ANSWER)
+    assert of_type(engine.tick(22.0), Hangup) == []  # asked once
+    engine.handle(CallHungUp(22.1, call.call_id, HangupCause.NO_ANSWER))
+    assert engine.ledger.live_answers_seen == 0 and engine.ledger.abandons_seen == 0
+
+
+def test_a_value_below_the_minimum_reads_as_the_minimum() -> None:
+    for after in (0.0, 5.0, -1.0, math.nan):
+        policy = _Shedding(launch=[1, 0, 0], after=[None, after, after])
+        engine, _, _, _ = make_engine(policy=policy)
+        engine.handle(AgentLoggedIn(0.0, "ann"))
+        (call,) = of_type(engine.tick(1.0), Originate)
+        assert of_type(engine.tick(15.0), Hangup) == []  # 14 s
+        (hangup,) = of_type(engine.tick(16.0), Hangup)
+        assert hangup.call_id == call.call_id
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    launch=st.lists(st.integers(0, 3), min_size=1, max_size=6),
+    after=st.lists(st.one_of(st.none(), st.floats(-5.0, 40.0), st.just(math.nan)),
+                   min_size=1, max_size=6),
+    answer_after=st.lists(st.one_of(st.none(), st.floats(0.5, 30.0)), max_size=40),
+    step=st.floats(0.25, 3.0),
+)
+def test_never_before_the_legal_minimum_never_an_answered_call(
+    launch: list[int], after: list[float | None], answer_after: list[float | None],
+    step: float,
+) -> None:
+    """Whatever the decisions ask, every hang-up the engine sends names a call that has
+    rung at least 15 s (and at least what its decision asked), not answered, once."""
+    after = (after * len(launch))[: max(len(launch), len(after))]
+    launch = (launch * len(after))[: len(after)]
+    policy = _Shedding(launch=launch, after=after)
+    engine, _, _, _ = make_engine(n_leads=400, policy=policy, ring_timeout=30.0)
+    for agent in ("ann", "bob", "cy"):
+        engine.handle(AgentLoggedIn(0.0, agent))
+    dialed: dict[str, float] = {}
+    answer_at: dict[str, float] = {}
+    answered: set[str] = set()
+    hung_up: set[str] = set()
+    answers = iter(answer_after)
+    now = 1.0
+    while now < 80.0:
+        # The answers due by now, in order.
+        for call_id, at in sorted(answer_at.items(), key=lambda kv: kv[1]):
+            if at <= now and call_id not in answered and call_id not in hung_up:
+                answered.add(call_id)
+                engine.handle(CallAnswered(at, call_id))
+        asked = after[policy.asked % len(after)]
+        decisions = policy.asked
+        out = engine.tick(now)
+        if policy.asked > decisions and asked is not None:
+            # ... and it hangs up every call past both that is still ringing.
+            limit = max(asked, MIN_RING_TIMEOUT) if not math.isnan(asked) else MIN_RING_TIMEOUT
+            due = {c for c, t in dialed.items() if now - t >= limit and c not in answered
+                   and c not in hung_up and now - t < 30.0}
+            assert due <= {c.call_id for c in of_type(out, Hangup)}
+        for command in of_type(out, Hangup):
+            call_id = command.call_id
+            assert call_id in dialed and call_id not in answered and call_id not in hung_up
+            rung = command.at - dialed[call_id]
+            assert rung >= MIN_RING_TIMEOUT
+            if asked is not None and not math.isnan(asked):
+                assert rung >= asked
+            hung_up.add(call_id)
+        for command in of_type(out, Originate):
+            dialed[command.call_id] = now
+            delay = next(answers, None)
+            if delay is not None:
+                answer_at[command.call_id] = now + delay
+        for call_id in list(hung_up):
+            if call_id in dialed:
+                engine.handle(CallHungUp(now + 0.01, call_id, HangupCause.NO_ANSWER))
+                del dialed[call_id]
+        now += step
