@@ -127,7 +127,10 @@ def campaign_config(scenario: Scenario, policy: str, params: dict[str, Any]) -> 
         machine_to_free_agent=scenario.amd.to_free_agent,
         wrap_up_timeout=1e9, abandon_target=c.abandon_limit,
         ledger_window=c.window_days * DAY, pacing_policy=policy, pacing_params=dict(params),
-        decision_interval=c.decision_interval)
+        decision_interval=c.decision_interval,
+        # The population's ring times run from the dial (no call set-up is simulated, and
+        # no ringing reported): the minimum ring for shedding a late call runs from it too.
+        rings_from_dial=True)
 
 
 class Simulation:

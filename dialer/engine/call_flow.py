@@ -201,6 +201,7 @@ class CallFlow:
         call = self.live_call(event.call_id)
         if call is not None and call.state is _DIALING:
             transition(call, _RINGING, event)
+            call.ringing_at = event.at
             if call.gateway is not None:
                 self.gateways.progress(call.call_id, event.at)  # type: ignore[union-attr]
 

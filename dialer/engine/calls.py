@@ -139,6 +139,7 @@ class Call:
         "opted_out",
         "queue",
         "recording_path",
+        "ringing_at",
         "routed",
         "state",
         "switch_id",
@@ -163,6 +164,10 @@ class Call:
         self.target = target
         self.switch_id = switch_id
         self.answered_at: float | None = None
+        self.ringing_at: float | None = None
+        """When the switch first reported the far end ringing (``CallRinging``: SIP 180 or
+        183, CHANNEL_PROGRESS(_MEDIA)); None until then. The law's minimum ring time runs
+        from it when a ringing call is shed (dialing.py, ``_hang_up_ringing``)."""
         self.classified_at: float | None = None
         """When the answer went to the agents' queue or was hung up as a machine: the
         answer itself, or AMD's verdict (pacing's ring time runs to it)."""

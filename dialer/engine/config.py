@@ -109,6 +109,13 @@ class CampaignConfig:
     their switch is promised to an outbound dial in flight (promises.py), so a call placed
     for them never finds nobody. It applies at the first decision where one is spare, or
     after the call the agent takes."""
+    rings_from_dial: bool = False
+    """The driver's calls start ringing at the far end the instant they are dialed, with no
+    call set-up before (the discrete simulator, which models none and reports no ringing):
+    the law's minimum ring time (15 s, 47 CFR 64.1200(a)(6)) for shedding a ringing call
+    then runs from the dial. False (a real switch): it runs from the ringing the switch
+    reports (``CallRinging``), and a call whose ringing was never reported is not shed
+    early (set-up takes seconds: 15 s after the dial, the phone may have rung for 11)."""
     amd_timeout: float = 6.0
     """Seconds after the answer by which the detector must have decided (mod_amd's total
     analysis time is 5 s); past it the answer counts as unknown, so no call waits for ever

@@ -397,25 +397,40 @@ class Dialing:
             dial(target, now, Direction.OUTBOUND, None)
 
     def _hang_up_ringing(self, after: float, now: float, out: list[Command]) -> None:
-        """Hang up the outbound calls still ringing that were dialed ``after`` seconds ago or
-        more (``PacingDecision.hang_up_ringing_after``), never one dialed less than
-        ``MIN_RING_TIMEOUT`` ago (47 CFR 64.1200(a)(6): 15 s or four rings, measured as the
-        ring timeout is, from the dial): a value below it, or not a number, reads as it.
-        A call awaiting AMD's verdict has been answered and is left alone. The switch's
-        report ends each call as an unanswered one (``NO_ANSWER``)."""
+        """Hang up the outbound calls that have rung ``after`` seconds or more
+        (``PacingDecision.hang_up_ringing_after``), never one that has rung less than
+        ``MIN_RING_TIMEOUT`` (47 CFR 64.1200(a)(6): "at least 15 seconds or four (4) rings"):
+        a value below it, or not a number, reads as it. The ring is the called phone's, so it
+        runs from the ringing the switch reported (``Call.ringing_at``), not from the dial:
+        call set-up (post-dial delay) takes seconds, and a call whose ringing was never
+        reported is left to the ring timeout; only a driver whose calls ring from the dial
+        (``CampaignConfig.rings_from_dial``: the simulator) measures from the dial.
+        A call awaiting AMD's verdict has been answered and is left alone, as is a call an
+        agent was reserved for (a callback or a preview: nobody is over-committed for it).
+        The switch's report ends each call as an unanswered one (``NO_ANSWER``)."""
         limit = after if after > MIN_RING_TIMEOUT else MIN_RING_TIMEOUT
-        if limit >= self.config.ring_timeout:
+        config = self.config
+        if limit >= config.ring_timeout:
             return  # the ring timeout ends them first
         done = self._ring_hung_up
-        dialing, verdicts = self.dialing, self.verdicts
+        dialing, verdicts, calls = self.dialing, self.verdicts, self.calls
+        from_dial = config.rings_from_dial
         if len(done) > 64 and len(done) > len(dialing):
             done = self._ring_hung_up = {c for c in done if c in dialing}
         for call_id, t in dialing.items():  # in the order dialed: the oldest first
             if now - t < limit:
-                break
-            if call_id not in verdicts and call_id not in done:
-                done.add(call_id)
-                out.append(Hangup(now, call_id, HangupCause.NO_ANSWER))
+                break  # rung less than dialed: no later call has rung long enough either
+            if call_id in verdicts or call_id in done:
+                continue
+            call = calls.get(call_id)
+            if call is None or call.agent_first:
+                continue
+            if not from_dial:
+                rang = call.ringing_at
+                if rang is None or now - rang < limit:
+                    continue
+            done.add(call_id)
+            out.append(Hangup(now, call_id, HangupCause.NO_ANSWER))
 
     def _dial_plain(self, targets: list[DialTarget], now: float, out: list[Command]
                     ) -> None:

@@ -1,8 +1,11 @@
 """A decision may hang up the calls still ringing past a number of seconds
 (``PacingDecision.hang_up_ringing_after``; docs/pacing.md, "Shedding late calls"): the engine
-never hangs up a call that has rung less than the law's minimum (47 CFR 64.1200(a)(6): 15 s,
-measured from the dial as the ring timeout is), whatever the policy asks, never one that was
-answered, and each call once."""
+never hangs up a call that has rung less than the law's minimum (47 CFR 64.1200(a)(6): 15 s),
+whatever the policy asks, never one that was answered, and each call once. The ring is the
+called phone's: on a real switch it runs from the ringing the switch reports (``CallRinging``,
+after the call's set-up), and a call whose ringing was never reported is not shed; only a
+driver whose calls ring from the dial (``rings_from_dial``: the simulator) counts from the
+dial."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from hypothesis import strategies as st
 
 from dialer.commands import Hangup, Originate
 from dialer.engine.config import MIN_RING_TIMEOUT
-from dialer.events import AgentLoggedIn, CallAnswered, CallHungUp
+from dialer.events import AgentLoggedIn, CallAnswered, CallHungUp, CallRinging
 from dialer.hangup import HangupCause
 from pacing_models.interface import MIN_RING_SECONDS, PacingDecision, PacingState
 from tests.dialer.engine.engine_kit import Progressive, make_engine, of_type
@@ -40,7 +43,7 @@ def test_the_legal_minimum_is_the_engines() -> None:
 
 def test_a_call_ringing_past_the_asked_seconds_is_hung_up_once_as_unanswered() -> None:
     policy = _Shedding(launch=[1, 0, 0, 0], after=[None, 20.0, 20.0, 20.0])
-    engine, _, _, _ = make_engine(policy=policy)
+    engine, _, _, _ = make_engine(policy=policy, rings_from_dial=True)
     engine.handle(AgentLoggedIn(0.0, "ann"))
     (call,) = of_type(engine.tick(1.0), Originate)
     assert of_type(engine.tick(20.0), Hangup) == []  # 19 s: not yet
@@ -54,12 +57,35 @@ def test_a_call_ringing_past_the_asked_seconds_is_hung_up_once_as_unanswered() -
 def test_a_value_below_the_minimum_reads_as_the_minimum() -> None:
     for after in (0.0, 5.0, -1.0, math.nan):
         policy = _Shedding(launch=[1, 0, 0], after=[None, after, after])
-        engine, _, _, _ = make_engine(policy=policy)
+        engine, _, _, _ = make_engine(policy=policy, rings_from_dial=True)
         engine.handle(AgentLoggedIn(0.0, "ann"))
         (call,) = of_type(engine.tick(1.0), Originate)
         assert of_type(engine.tick(15.0), Hangup) == []  # 14 s
         (hangup,) = of_type(engine.tick(16.0), Hangup)
         assert hangup.call_id == call.call_id
+
+
+def test_on_a_real_switch_the_minimum_runs_from_the_ringing_not_the_dial() -> None:
+    """Set-up takes seconds: a call whose far end rang 4 s after the dial has rung 11 s at
+    15 s after the dial, so it is not shed then (it was, measured from the dial)."""
+    policy = _Shedding(launch=[1] + [0] * 9, after=[None] + [15.0] * 9)
+    engine, _, _, _ = make_engine(policy=policy)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    (call,) = of_type(engine.tick(1.0), Originate)
+    engine.handle(CallRinging(5.0, call.call_id))
+    for now in (16.0, 18.0, 19.0):
+        assert of_type(engine.tick(now), Hangup) == []  # rung 11, 13, 14 s
+    (hangup,) = of_type(engine.tick(20.0), Hangup)  # rung 15 s
+    assert (hangup.call_id, hangup.cause) == (call.call_id, HangupCause.NO_ANSWER)
+
+
+def test_a_call_whose_ringing_was_never_reported_is_left_to_the_ring_timeout() -> None:
+    policy = _Shedding(launch=[1] + [0] * 99, after=[None] + [15.0] * 99)
+    engine, _, _, _ = make_engine(policy=policy, ring_timeout=40.0)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    of_type(engine.tick(1.0), Originate)
+    for now in range(2, 40):
+        assert of_type(engine.tick(float(now)), Hangup) == []
 
 
 @settings(max_examples=60, deadline=None)
@@ -68,28 +94,41 @@ def test_a_value_below_the_minimum_reads_as_the_minimum() -> None:
     after=st.lists(st.one_of(st.none(), st.floats(-5.0, 40.0), st.just(math.nan)),
                    min_size=1, max_size=6),
     answer_after=st.lists(st.one_of(st.none(), st.floats(0.5, 30.0)), max_size=40),
+    ring_after=st.lists(st.one_of(st.none(), st.floats(0.0, 8.0)), max_size=40),
+    from_dial=st.booleans(),
     step=st.floats(0.25, 3.0),
 )
 def test_never_before_the_legal_minimum_never_an_answered_call(
     launch: list[int], after: list[float | None], answer_after: list[float | None],
-    step: float,
+    ring_after: list[float | None], from_dial: bool, step: float,
 ) -> None:
     """Whatever the decisions ask, every hang-up the engine sends names a call that has
-    rung at least 15 s (and at least what its decision asked), not answered, once."""
+    rung at least 15 s (and at least what its decision asked), not answered, once; on a
+    real switch (``from_dial`` false) rung counts from the ringing it reported, after a
+    set-up of up to 8 s or never."""
     after = (after * len(launch))[: max(len(launch), len(after))]
     launch = (launch * len(after))[: len(after)]
     policy = _Shedding(launch=launch, after=after)
-    engine, _, _, _ = make_engine(n_leads=400, policy=policy, ring_timeout=30.0)
+    engine, _, _, _ = make_engine(n_leads=400, policy=policy, ring_timeout=30.0,
+                                  rings_from_dial=from_dial)
     for agent in ("ann", "bob", "cy"):
         engine.handle(AgentLoggedIn(0.0, agent))
     dialed: dict[str, float] = {}
+    rang: dict[str, float] = {}
+    """When each call's ringing began, as the shedding must measure it."""
+    ring_at: dict[str, float] = {}
+    rings = iter(ring_after)
     answer_at: dict[str, float] = {}
     answered: set[str] = set()
     hung_up: set[str] = set()
     answers = iter(answer_after)
     now = 1.0
     while now < 80.0:
-        # The answers due by now, in order.
+        # The ringing reported by now (real switch), then the answers due by now, in order.
+        for call_id, at in sorted(ring_at.items(), key=lambda kv: kv[1]):
+            if at <= now and call_id not in rang and call_id not in answered:
+                rang[call_id] = at
+                engine.handle(CallRinging(at, call_id))
         for call_id, at in sorted(answer_at.items(), key=lambda kv: kv[1]):
             if at <= now and call_id not in answered and call_id not in hung_up:
                 answered.add(call_id)
@@ -100,19 +139,27 @@ def test_never_before_the_legal_minimum_never_an_answered_call(
         if policy.asked > decisions and asked is not None:
             # ... and it hangs up every call past both that is still ringing.
             limit = max(asked, MIN_RING_TIMEOUT) if not math.isnan(asked) else MIN_RING_TIMEOUT
-            due = {c for c, t in dialed.items() if now - t >= limit and c not in answered
-                   and c not in hung_up and now - t < 30.0}
+            due = {c for c, t in dialed.items()
+                   if (t if from_dial else rang.get(c, math.inf)) <= now - limit
+                   and c not in answered and c not in hung_up and now - t < 30.0}
             assert due <= {c.call_id for c in of_type(out, Hangup)}
         for command in of_type(out, Hangup):
             call_id = command.call_id
             assert call_id in dialed and call_id not in answered and call_id not in hung_up
-            rung = command.at - dialed[call_id]
-            assert rung >= MIN_RING_TIMEOUT
-            if asked is not None and not math.isnan(asked):
-                assert rung >= asked
+            if command.at - dialed[call_id] < 30.0:  # shed (else the ring timeout's)
+                rung = command.at - (dialed[call_id] if from_dial else rang[call_id])
+                assert rung >= MIN_RING_TIMEOUT
+                if asked is not None and not math.isnan(asked):
+                    assert rung >= asked
             hung_up.add(call_id)
         for command in of_type(out, Originate):
             dialed[command.call_id] = now
+            if from_dial:
+                rang[command.call_id] = now
+            else:
+                setup = next(rings, None)
+                if setup is not None:
+                    ring_at[command.call_id] = now + setup
             delay = next(answers, None)
             if delay is not None:
                 answer_at[command.call_id] = now + delay

@@ -37,6 +37,7 @@ cdef class Call:
     cdef public object opted_out
     cdef public object queue
     cdef public object recording_path
+    cdef public object ringing_at
     cdef public object routed
     cdef public object state
     cdef public object switch_id
