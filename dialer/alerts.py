@@ -266,6 +266,9 @@ class CampaignFacts:
     """While the campaign store cannot be written (``dialer.runner.dbworker``'s outage):
     since when, why, what is held, in words; dialing is held meanwhile. None: it is
     written."""
+    switch_refusing: str | None = None
+    """While the switch refuses every originate (``dialer.runner.send_hold``): since when,
+    what it says, when a call is tried; dialing is held meanwhile. None: it takes them."""
 
 
 NEAR_LIMIT = 0.8
@@ -328,6 +331,12 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
         float(facts.store_unwritable is not None), 0.5, True,
         words=(f"{subject}: {facts.store_unwritable}",
                f"{subject}: the campaign store is written again, dialing resumes")))
+    # One alert per spell of the switch refusing every call (its pause is this one).
+    readings.append(Reading(
+        base + "switch_sends", subject, "switch refuses every call",
+        float(facts.switch_refusing is not None), 0.5, True,
+        words=(f"{subject}: {facts.switch_refusing}",
+               f"{subject}: the switch takes calls again, dialing resumes")))
     for switch, state in sorted(facts.switches.items()):
         readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
                                 1.0 if state == "connected" else 0.0, 1.0, False,

@@ -150,6 +150,11 @@ def run(
         "database restart, a failover, a locked file) before the run stops: dialing is "
         "held from the first failed write, calls in progress go on and their outcomes are "
         "written when the store is back.")] = 600.0,
+    switch_refusal_limit: Annotated[int, typer.Option(
+        "--switch-refusal-limit", help="Calls the switch may refuse in a row before it "
+        "places them (a gateway down, no route, a sofia profile not running) before dialing "
+        "is held; one call is tried after 15 s (doubling to 5 min) and dialing resumes when "
+        "the switch takes it.")] = 5,
     status_every: Annotated[float, typer.Option(
         min=1.0, help="When stderr is not a terminal: seconds between status lines (a "
         "line is also written whenever the reason for not dialing changes).")] = 10.0,
@@ -227,7 +232,8 @@ def run(
     settings = RunnerSettings(campaign, url, data, switches, gateway, stop_grace,
                               instance=instance, alerts_webhook=alerts_webhook,
                               metrics=metrics, prompts_on_switch=prompts_on_switch,
-                              store_outage_limit=store_outage_limit)
+                              store_outage_limit=store_outage_limit,
+                              switch_refusal_limit=switch_refusal_limit)
     store = CampaignStore.open(url)
     _warn_stored_zones(store, campaign)
     started = time.time()

@@ -30,6 +30,7 @@ from dialer.engine import Engine
 from dialer.engine.config import CampaignConfig
 from dialer.runner.campaign_link import CampaignLink
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.send_hold import SendGuard
 from dialer.runner.state_follow import Held, StateFollow, StateFollower
 from dialer.runner.switches import SwitchPool
 from dialer.runner.unwritten_dials import UnwrittenDials
@@ -83,6 +84,8 @@ class RunnerAlerts:
         """The campaign's state follower (set by the runner): who paused dialing."""
         self.unwritten: UnwrittenDials | None = None
         """The dial sender's record of an outage of the dial records (set by the runner)."""
+        self.sends: SendGuard | None = None
+        """Whether the switch takes originates (send_hold.py; set by the runner)."""
         self.book = AlertBook(list(sinks))
         self.abandon_rate_today: float | None = None
         self._today_read_at: float | None = None
@@ -121,9 +124,11 @@ class RunnerAlerts:
             abandon_rate_today=self.abandon_rate_today,
             switches={sid: c.state.value for sid, c in self.switches.clients.items()},
             stopping=self.phase.stopping,
+            # The store's outage and the switch's refusals are one alert each, standing for
+            # the pause they hold.
             dialing_paused=bool(engine is not None and engine.dialing_paused
                                 and not (follower is not None
-                                         and follower.held() is Held.WRITES)),
+                                         and follower.held() in (Held.WRITES, Held.SWITCH))),
             paused_by=paused_by(follower) if follower is not None else "",
             hopper=len(self.hopper) if engine is not None and not self.inbound_only
             and not store_down else None,
@@ -131,7 +136,8 @@ class RunnerAlerts:
             if snap is not None and self.config.agent_guaranteed else None,
             dial_records_failing=self.unwritten.failure if self.unwritten is not None
             and not store_down else None,
-            store_unwritable=store_unwritable)
+            store_unwritable=store_unwritable,
+            switch_refusing=self.sends.reason() if self.sends is not None else None)
 
     def readings(self, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(now))

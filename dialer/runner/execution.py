@@ -47,7 +47,7 @@ from dialer.commands import (
     ReleaseLead,
 )
 from dialer.engine import Engine
-from dialer.esl.errors import EslError
+from dialer.esl.errors import EslCommandError, EslError
 from dialer.events import (
     AnswerKind,
     CallbackDialRefused,
@@ -69,6 +69,7 @@ from dialer.runner.gateway_watch import GatewayWatch
 from dialer.runner.hopper import Hopper
 from dialer.runner.inbound import QUEUE_CALLBACK, InboundLink, QueueStoreOp
 from dialer.runner.inbound_calls import InboundCalls
+from dialer.runner.send_hold import SendGuard
 from dialer.runner.stats import RunnerStats
 from dialer.runner.telemetry import Telemetry
 from dialer.runner.unwritten_dials import UnwrittenDials
@@ -315,6 +316,9 @@ class CommandExecution:
         the send allowance): closed without charging the lead (``FinishOp.never_sent``)."""
         self.unwritable_commands: set[str] = set()
         """The causes of originates no API line could carry, logged once each."""
+        self.sends: SendGuard | None = None
+        """Whether the switch takes originates (send_hold.py: after refusals in a row,
+        none is sent but a probe; set by the runner)."""
         self.unwritten = UnwrittenDials()
         """An outage of the dial records (journal, audit log) as the dial sender met it:
         held dials' backoff, the alert's words (``RunnerAlerts``)."""
@@ -701,6 +705,15 @@ class CommandExecution:
             key = (getattr(command, "call_id", None) or getattr(command, "agent_leg_id", None)
                    or getattr(command, "leg_a", ""))
             switch_id = self.call_switch.get(key, self.default_switch)
+        sends = self.sends
+        if isinstance(command, Originate) and sends is not None \
+                and not sends.may_send(command.call_id):
+            # The switch refuses every call: this one is not written (its lead not charged,
+            # given its attempt back), but for the one probe (send_hold.py).
+            self.unsent.add(command.call_id)
+            self.post(DialNotSent(self.clock(), command.call_id,
+                                  "held: the switch refuses every call"))
+            return
         try:
             line = api_line(command, self.gateway, self.campaign,
                             self.detectors.get(switch_id, self.default_detector), self.owner)
@@ -759,12 +772,16 @@ class CommandExecution:
         except EslError as error:
             self.stats.send_failures += 1
             log.warning("%s: %s failed: %s", switch_id, line.split()[0], error)
+            if isinstance(command, Originate):
+                self._originate_not_taken(command, switch_id, error)
             if isinstance(command, OriginateAgentLeg) and not self.switches.connected(switch_id):
                 # The link went down before the switch took the leg: send it once back.
                 self.translator.forget(command.agent_leg_id)
                 self.call_switch.pop(command.agent_leg_id, None)
                 self.pending_agent_legs.setdefault(switch_id, []).append(command)
             return  # the reconnect reconciliation settles what became of this call
+        if isinstance(command, Originate) and sends is not None:
+            sends.sent(command.call_id)
         if isinstance(command, Originate | OriginateAgentLeg | Bridge | OriginateConsult):
             result.add_done_callback(_ignore_result)  # read by the translator, with the events
         else:
@@ -796,6 +813,23 @@ class CommandExecution:
             self.stats.send_failures += 1
         self.unsent.add(command.call_id)
         self.post(DialNotSent(now, command.call_id, words))
+        if self.sends is not None:
+            self.sends.refused(words, command.call_id)
+
+    def _originate_not_taken(self, command: Originate, switch_id: str,
+                             error: EslError) -> None:
+        """The event socket refused the originate (``-ERR`` on the bgapi reply: nothing was
+        placed, so no attempt: ``DialNotSent``) or could not write it (the link dropped:
+        the reconnect's reconciliation settles whether the switch placed it). Either is a
+        refusal of the switch side (send_hold.py)."""
+        if self.sends is not None:
+            self.sends.refused(f"the event socket of {switch_id}: {error}", command.call_id)
+        if isinstance(error, EslCommandError) and self.switches.connected(switch_id):
+            self.translator.forget(command.call_id)
+            self.call_switch.pop(command.call_id, None)
+            self.unsent.add(command.call_id)
+            self.post(DialNotSent(self.clock(), command.call_id,
+                                  f"the switch refused the command: {error}"))
 
     async def send_pending_agent_legs(self, switch_id: str) -> None:
         """The switch is back: open the legs of agents still waiting for one."""

@@ -82,8 +82,9 @@ from dialer.runner.journal_spill import written as spill_written
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.run_end import CLOSE_WAIT, END_BOUND, HANG_UP_WAIT, TASK_END_WAIT, EndWatch
+from dialer.runner.send_hold import SendGuard, SendHold
 from dialer.runner.settings import RunnerSettings
-from dialer.runner.state_follow import StateFollow
+from dialer.runner.state_follow import StateFollow, utc_hhmm
 from dialer.runner.stats import RunnerStats
 from dialer.runner.status import RunStatus
 from dialer.runner.switches import SwitchPool
@@ -224,6 +225,14 @@ class Runner:
             clock=clock, post=self.post)
         """The engine's commands on the switches and in the journal (execution.py)."""
         self.commands.bind(self.execution)
+        self.sends = SendGuard(SendHold(settings.switch_refusal_limit), clock, utc_hhmm,
+                               self.state_follow.switch_sends)
+        """Whether the switch takes originates: after refusals in a row dialing is held,
+        and one call probes (send_hold.py; docs/operations.md)."""
+        self.execution.sends = self.sends
+        self.alerts.sends = self.sends
+        if self.telemetry is not None:
+            self.telemetry.switch_refusing = lambda: self.sends.hold.seconds(clock())
         self.alerts.unwritten = self.execution.unwritten  # dials held: one alert per outage
 
     # --- public ----------------------------------------------------------------------------
@@ -578,6 +587,7 @@ class Runner:
             while not inbox.empty():
                 await self._handle(inbox.get_nowait())
             now = clock()
+            self.sends.tick()  # a hold's probe comes due
             if wake is None or now >= wake:
                 await self._execute(engine.tick(now))
         await self._log_out_agents()
@@ -624,6 +634,8 @@ class Runner:
         engine = self.engine
         assert engine is not None
         call_id = getattr(event, "call_id", None)
+        if call_id is not None and self.sends.hold.sent:
+            self.sends.heard(call_id, event)
         if call_id is not None and call_id in self.recovery.orphans:
             await self.recovery.orphan_event(event)
             return

@@ -132,6 +132,11 @@ class RunnerSettings:
     """Seconds the campaign store may stay unwritable before the run stops (dialing is held
     from the first failed write; calls in progress go on and their outcomes are kept in
     order; ``--store-outage-limit``; docs/operations.md, "When the store is down")."""
+    switch_refusal_limit: int = 5
+    """Originates the switch refuses in a row (a gateway down, no route, a profile not
+    running, the event socket refusing) before dialing is held until a probe call is taken
+    (``--switch-refusal-limit``; dialer/runner/send_hold.py; docs/operations.md, "When the
+    switch refuses every call")."""
 
     def __post_init__(self) -> None:
         if self.instance is not None and not 0 < len(self.instance) <= 120:
@@ -140,6 +145,11 @@ class RunnerSettings:
             raise RunnerSettingsError(f"--store-outage-limit {self.store_outage_limit:g}: "
                                       "seconds the store may stay unwritable before the run "
                                       "stops, more than 0 and at most a day (86,400)")
+        if isinstance(self.switch_refusal_limit, bool) or not isinstance(
+                self.switch_refusal_limit, int) or not 1 <= self.switch_refusal_limit <= 1000:
+            raise RunnerSettingsError(f"--switch-refusal-limit {self.switch_refusal_limit}: "
+                                      "originates the switch may refuse in a row before "
+                                      "dialing is held, a whole number from 1 to 1,000")
         if not self.audit_anchor_interval > 0:
             raise RunnerSettingsError("the audit anchor interval must be positive seconds")
         if self.metrics is not None:

@@ -69,6 +69,8 @@ class Held(StrEnum):
 
     STORE = "store"
     WRITES = "writes"
+    SWITCH = "switch"
+    """The switch refuses every originate (send_hold.py)."""
     UNREADABLE = "unreadable"
     CONSOLE = "console"
 
@@ -133,6 +135,8 @@ class StateFollower:
         self.unwritable_since: float | None = None
         self.outage_limit: float | None = None
         """Seconds the store may stay unwritable before the run ends (None: no bound)."""
+        self.switch_refusing: str | None = None
+        """Why the switch refuses every originate, while its hold lasts (send_hold.py)."""
 
     # --- inputs -------------------------------------------------------------------------
 
@@ -163,6 +167,12 @@ class StateFollower:
             self.unwritable = self.unwritable_since = None
         elif self.unwritable is None:
             self.unwritable, self.unwritable_since = failure, now
+        return self.want(now)
+
+    def sends(self, now: float, refusing: str | None) -> Want:
+        """The switch refuses every originate (``refusing``: the hold's words), or (None)
+        one may go again (its probe, or it takes calls)."""
+        self.switch_refusing = refusing
         return self.want(now)
 
     def console(self, paused: bool, by: str = "", at: float | None = None) -> None:
@@ -206,6 +216,8 @@ class StateFollower:
             return Held.STORE
         if self.unwritable is not None:
             return Held.WRITES
+        if self.switch_refusing is not None:
+            return Held.SWITCH
         if self.unreadable_held:
             return Held.UNREADABLE
         if self.console_paused:
@@ -223,6 +235,8 @@ class StateFollower:
             return "as the campaign's state cannot be read (fail closed)"
         if held is Held.WRITES:
             return "as the campaign store cannot be written (fail closed)"
+        if held is Held.SWITCH:
+            return "as the switch refuses every call (fail closed)"
         return ""
 
     def reason(self, held: Held) -> str:
@@ -238,6 +252,8 @@ class StateFollower:
                     "no new dial until it is (nothing is dialed before its journal is "
                     "written); calls in progress go on, their outcomes kept in order and "
                     f"written when it is back{bound}")
+        if held is Held.SWITCH:
+            return self.switch_refusing or "the switch refuses every call"
         if held is Held.UNREADABLE:
             return (f"the campaign's state could not be read for {STATE_UNREADABLE_LIMIT:g} s "
                     f"since {utc_hhmm(self.read_at)} ({self.unreadable}): dialing paused until "
@@ -330,6 +346,7 @@ class StateFollow:
         self.follower.outage_limit = previous.outage_limit
         self.follower.unwritable = previous.unwritable
         self.follower.unwritable_since = previous.unwritable_since
+        self.follower.switch_refusing = previous.switch_refusing
         want = self.follower.want(self.clock())
         self.applied = want
         if want.paused:
@@ -339,6 +356,11 @@ class StateFollow:
         """The database worker's outage began (``failure``) or ended (None): dialing held
         at once, resumed once written again (unless something else holds it)."""
         self.apply(self.follower.writes(self.clock(), failure))
+
+    def switch_sends(self, refusing: str | None) -> None:
+        """The switch began (``refusing``: why) or ended refusing every originate: dialing
+        held at once, resumed for its probe or when it takes calls (send_hold.py)."""
+        self.apply(self.follower.sends(self.clock(), refusing))
 
     def console_pause(self, by: str = "") -> None:
         """The console paused dialing (posted already; ``by``: the supervisor's name): the

@@ -58,6 +58,8 @@ class Telemetry:
         self._live_today = 0
         self._abandons_today = 0
         self.loop_lag = 0.0
+        self.switch_refusing: Callable[[], float] | None = None
+        """Seconds the switch has refused every originate (the runner's ``SendGuard``)."""
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -122,6 +124,7 @@ class Telemetry:
             "store_unwritable": (db.outage.seconds(db.clock()) if db.outage is not None
                                  else 0.0),
             "loop_lag": self.loop_lag,
+            "switch_refusing": self.switch_refusing() if self.switch_refusing else 0.0,
             "abandon_rate_today": (self._abandons_today / self._live_today
                                    if self._live_today and self._day == int(now // 86400)
                                    else None),

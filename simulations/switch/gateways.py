@@ -114,9 +114,25 @@ class GatewayBook:
         self.window = 1.0
         """Seconds over which a carrier counts INVITEs against its ``cps`` (a test may
         shorten it to allow for transport jitter between the dialer and the carrier)."""
+        self.refusing: str | None = None
+        """A fault injected for a spell (``refuse_all``): every call through any gateway,
+        configured or not, is refused before any channel with this cause."""
+        self.refused_in_spell = 0
+
+    def refuse_all(self, cause: str | None = "GATEWAY_DOWN") -> None:
+        """Begin (a cause) or end (None) a spell in which the switch refuses every gateway
+        call before the session runs, as mod_sofia does for a gateway that is down
+        (``GATEWAY_DOWN``), a profile it does not run (``INVALID_PROFILE``) or an unknown
+        gateway (``INVALID_GATEWAY``): only ``-ERR CAUSE``, no channel event."""
+        if cause is not None and cause not in HangupCause.__members__:
+            raise ValueError(f"unknown hangup cause {cause}")
+        self.refusing = cause
 
     def admit(self, name: str, now: float, rng: random.Random) -> Admission:
         """One INVITE through gateway ``name`` at ``now`` (simulated seconds)."""
+        if self.refusing is not None:
+            self.refused_in_spell += 1
+            return Admission(self.refusing, before_channel=True)
         if not self.gateways:
             return Admission()
         gateway = self.gateways.get(name)
