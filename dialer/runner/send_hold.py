@@ -222,9 +222,12 @@ class SendHold:
 
     @property
     def held(self) -> bool:
-        """No new dial: the engine's dialing is paused (while probing it is not: one
-        originate goes, ``may_send``)."""
-        return self.state is SendState.HELD
+        """No new dial: the engine's dialing is paused. While probing it is not until the
+        probe is taken (``may_send``), then again until its verdict: a probe a carrier
+        takes seconds to answer must not let the engine decide dial after dial that is
+        not sent."""
+        return self.state is SendState.HELD or (
+            self.state is SendState.PROBING and self.probe_call is not None)
 
     def seconds(self, now: float) -> float:
         """How long the switch has refused (0 while it takes originates)."""
@@ -258,7 +261,12 @@ class SendGuard:
         """The hold's reason while dialing is held (None: not held, or probing)."""
 
     def may_send(self, call_id: str) -> bool:
-        return self.hold.may_send(self.clock(), call_id)
+        hold = self.hold
+        probing = hold.state is SendState.PROBING and hold.probe_call is None
+        allowed = hold.may_send(self.clock(), call_id)
+        if probing and allowed:
+            self.on_change(hold.reason(self.hhmm))  # held again while the probe is out
+        return allowed
 
     def sent(self, call_id: str) -> None:
         self.hold.sent_one(self.clock(), call_id)
@@ -287,8 +295,8 @@ class SendGuard:
                             self.hhmm(hold.next_probe or 0.0))
             self.on_change(self.words)
         elif hold.state is SendState.PROBING:
-            log.warning("the switch has refused calls for %.0f s: one call is let through "
-                        "to see whether it takes calls again", hold.seconds(self.clock()))
+            log.info("the switch has refused calls for %.0f s: one call is let through to "
+                     "see whether it takes calls again", hold.seconds(self.clock()))
             self.on_change(None)
         else:
             log.warning("the switch takes calls again: dialing resumes")

@@ -23,7 +23,9 @@ def test_refusals_in_a_row_hold_dialing_and_a_probe_taken_resumes_it() -> None:
     assert not hold.may_send(5.0, "x")  # nothing goes while held
     assert not hold.tick(12.0)
     assert hold.tick(12.1) and hold.state is SendState.PROBING
+    assert not hold.held  # the engine may decide a dial: the probe
     assert hold.may_send(12.2, "probe") and not hold.may_send(12.2, "second")
+    assert hold.held  # and none more while the probe is out
     hold.sent_one(12.2, "probe")
     # Refused again: held for twice as long.
     assert hold.heard(12.3, "probe", OriginateFailed(12.3, "probe", HangupCause.GATEWAY_DOWN))
