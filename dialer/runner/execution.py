@@ -624,6 +624,13 @@ class CommandExecution:
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         never_dialed = command.call_id in self.unjournaled
         unsent = bool(self.unsent) and command.call_id in self.unsent
+        if self.sends is not None and self.sends.refused_before_placing(command.call_id) \
+                and command.failed_over_to is None and not never_dialed:
+            # The switch refused it before any channel (a gateway down, no route there):
+            # nothing reached the network, so it is no call of the number's (never a bad
+            # number, nor charged), as a dial never sent (send_hold.py).
+            self.unsent.add(command.call_id)
+            unsent = True
         if unsent:
             # Journaled, certainly never sent: its row is closed (``NOT_SENT_CAUSE``) and
             # the lead not charged it; no call for the run's counts and metrics, nor for the

@@ -259,6 +259,10 @@ class SendGuard:
         self.on_change = on_change
         self.words: str | None = None
         """The hold's reason while dialing is held (None: not held, or probing)."""
+        self.refused_calls: OrderedDict[str, None] = OrderedDict()
+        """Calls the switch refused before any channel: no call reached the network, so
+        their attempt is closed as never sent (the lead not charged, never a bad number;
+        ``CommandExecution``), unless the attempt goes on as a failover leg."""
 
     def may_send(self, call_id: str) -> bool:
         hold = self.hold
@@ -276,7 +280,20 @@ class SendGuard:
 
     def heard(self, call_id: str, event: Event) -> None:
         if call_id in self.hold.sent:
+            said = verdict(event)
+            if said is not None and not said[0]:
+                self.refused_calls[call_id] = None
+                while len(self.refused_calls) > TRACKED:
+                    self.refused_calls.popitem(last=False)
             self._moved(self.hold.heard(self.clock(), call_id, event))
+
+    def refused_before_placing(self, call_id: str) -> bool:
+        """Whether the switch refused this call before any channel (asked once, at its
+        end)."""
+        if call_id in self.refused_calls:
+            del self.refused_calls[call_id]
+            return True
+        return False
 
     def tick(self) -> None:
         self._moved(self.hold.tick(self.clock()))

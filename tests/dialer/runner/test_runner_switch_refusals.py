@@ -15,6 +15,8 @@ import asyncio
 import random
 import time
 
+import pytest
+
 from dialer.runner.demo import SimulatedDesk, demo_switch_files
 from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
@@ -27,7 +29,8 @@ SPELL = 8.0
 fewer calls in it, never more)."""
 
 
-def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path):
+@pytest.mark.parametrize("cause", ["GATEWAY_DOWN", "NO_ROUTE_DESTINATION"])
+def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path, cause):
     store = make_store(tmp_path, agents=4, pacing_policy="progressive", amd_enabled=False)
     seen: dict[str, object] = {}
 
@@ -51,7 +54,7 @@ def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path):
                     await runner.ready.wait()
                     while runner.stats.dials < 4:
                         await asyncio.sleep(0.05)
-                    book.refuse_all("GATEWAY_DOWN")
+                    book.refuse_all(cause)
                     began = time.time()
                     while time.time() - began < SPELL:
                         await asyncio.sleep(0.1)
@@ -93,9 +96,13 @@ def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path):
     # the spell when measured).
     assert refused <= 5 + 3 + 4, f"{refused} calls refused: leads churned through the switch"
     assert seen.get("alerts") == ["campaign/demo/switch_sends"], seen
-    assert "refuses every call" in str(seen["reason"]) and "GATEWAY_DOWN" in str(seen["reason"])
+    assert "refuses every call" in str(seen["reason"]) and cause in str(seen["reason"])
     assert seen["resumed"] >= 3, "dialing did not resume when the switch took calls"
     assert seen["after"] == [] and seen["after_reason"] is None, seen
-    check_journal_invariants(store)
+    rows = check_journal_invariants(store)
+    # Refused before any channel, the calls reached nobody: closed as never sent (the lead
+    # not charged; NO_ROUTE_DESTINATION's bad number would have marked the lead invalid).
+    assert not [row for row in rows if row["hangup_cause"] == cause]
+    assert len([row for row in rows if row["hangup_cause"] == "NOT_SENT"]) >= refused
     assert store.lead_status_counts("demo").get("in_call", 0) == 0
     store.close()
