@@ -126,8 +126,9 @@ def read(path: Path, *, owner_of_old: str | None = None) -> Spilled | None:
             f"{path}: the journal writes kept by a run that ended with the store down "
             f"cannot be read ({error}); move the file aside to start without them"
         ) from error
-    if isinstance(body, dict) and body.get("format") == 1 and owner_of_old is not None:
-        return Spilled(path, "", owner_of_old, list(body["ops"]), 0.0)
+    if isinstance(body, dict) and body.get("format") == 1:
+        # The first layout names no owner: only its own owner's start can write it.
+        return Spilled(path, "", owner_of_old or "", list(body["ops"]), 0.0)
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise SpillError(
             f"{path}: not a journal spill file of this version (format "
@@ -155,14 +156,14 @@ def campaign_spills(data: Path, campaign: str, owner: str) -> list[Spilled]:
     for path in sorted(directory.glob("*.pickle")):
         if not path.name.startswith(prefix):
             continue
-        if path == old:
-            spilled = read(path, owner_of_old=owner)
-        elif path.name.count(".") < 3:
-            continue  # another owner's first-layout file: it names no owner to write as
-        else:
-            spilled = read(path)
+        spilled = read(path, owner_of_old=owner if path == old else None)
         if spilled is None or (spilled.campaign and spilled.campaign != campaign):
             continue  # gone meanwhile, or a campaign whose name shares the prefix
+        if not spilled.owner:
+            log.warning("%s: journal writes kept by the first layout for another owner (the "
+                        "file does not say which): a start of that --instance writes them",
+                        path)
+            continue
         found.append(spilled)
     found.sort(key=lambda s: s.written_at)
     return found

@@ -221,3 +221,24 @@ def test_two_runners_starting_together_replay_a_spill_file_once(tmp_path):
     assert rows(store) == (["vm-call-0", "vm-call-1"], ["cb-0", "cb-1"])
     assert not list((tmp_path / "journal-spill").glob("*.pickle"))
     store.close()
+
+
+def test_which_spill_files_a_start_writes(tmp_path):
+    """Every owner's file of the campaign, oldest first; a first-layout file (it names no
+    owner) only by its own owner; never another campaign's whose name shares the prefix."""
+    import pickle
+
+    from dialer.runner.journal_spill import campaign_spills, spill, spill_dir, spill_path
+
+    first = spill(tmp_path, "spring", "host-a", ["a1"])
+    second = spill(tmp_path, "spring", "host-b", ["b1", "b2"])
+    spill(tmp_path, "spring.x", "host-a", ["other campaign"])
+    for owner in ("host-c", "host-d"):
+        with open(spill_path(tmp_path, "spring", owner), "wb") as file:
+            pickle.dump({"format": 1, "ops": [f"{owner} old"]}, file)
+    found = campaign_spills(tmp_path, "spring", "host-c")
+    assert [(s.path, s.owner, s.ops) for s in found] == [
+        (spill_path(tmp_path, "spring", "host-c"), "host-c", ["host-c old"]),
+        (first, "host-a", ["a1"]), (second, "host-b", ["b1", "b2"])]
+    assert spill_path(tmp_path, "spring", "host-d").exists()
+    assert len(list(spill_dir(tmp_path).glob("*.pickle"))) == 5
