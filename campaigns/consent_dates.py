@@ -19,10 +19,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 
 import pandas as pd
+
+# The instants a consent's dates mean live with the rules (``dnc`` imports nothing of ours),
+# so ``dialer compliance explain --consent`` reads them exactly as the import and the gate.
+from dnc.rules.consent_instants import (  # noqa: F401  (re-exported)
+    DATE_ONLY_WAIT,
+    EARLIEST_OFFSET,
+    LATEST_OFFSET,
+    counts_from,
+    ends_by,
+    given_instant,
+)
+from dnc.rules.consent_instants import date_alone as _date_alone  # noqa: F401
 
 
 class DateOrder(StrEnum):
@@ -33,14 +45,6 @@ class DateOrder(StrEnum):
 
 
 DATE_ORDERS = tuple(order.value for order in DateOrder)
-
-LATEST_OFFSET = timedelta(hours=-12)
-"""The westernmost UTC offset in use (Baker Island, UTC−12): a calendar date ends last there."""
-DATE_ONLY_WAIT = timedelta(days=1) - LATEST_OFFSET
-"""From a date's 00:00 UTC to the moment it has ended in every zone: the next day 12:00 UTC."""
-EARLIEST_OFFSET = timedelta(hours=14)
-"""The easternmost UTC offset in use (Kiribati's Line Islands, UTC+14): a calendar date, and
-a wall-clock time, comes first there."""
 
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[\sT])(.*)$", re.S)
 """DD/MM/YYYY or MM/DD/YYYY (``/``, ``.`` or ``-``, a two-digit year allowed), a time after
@@ -66,52 +70,6 @@ class ConsentDates:
     given: pd.Series
     ambiguous: pd.Series
     date_only: pd.Series
-
-
-def counts_from(day: date) -> datetime:
-    """The first instant a consent dated ``day`` without a time may be relied on: when
-    ``day`` has ended in every zone from UTC−12 to UTC+14 (the next day at 12:00 UTC).
-    Earlier, somewhere a lead can be, the consent's own date is still to come."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) + DATE_ONLY_WAIT
-
-
-def _date_alone(text: str) -> date | None:
-    """``text`` as a date when it is an ISO 8601 date and nothing more (YYYY-MM-DD), else
-    None (a time, or no date at all, is for the caller's own reading)."""
-    if len(text) != 10:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def ends_by(value: object) -> datetime | None:
-    """The instant a stored consent's ``expires_at`` or ``revoked_at`` ends it, read the strict
-    way (None: the cell is empty; ``ValueError``: it names no date or time at all).
-
-    An end is the opposite of a grant: a consent counts from the *latest* instant its grant
-    can mean (``counts_from``), and stops at the *earliest* its end can mean. A date alone
-    ends it when that date begins anywhere (00:00 at UTC+14, the day before at 10:00 UTC),
-    a time without a UTC offset when that wall-clock time first comes (at UTC+14). Before,
-    both read as no end at all (``campaigns.compliance`` dropped a time without an offset):
-    a consent "revoked 2026-03-10" authorised every later call."""
-    if value is None or value == "" or value is False:
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC) - EARLIEST_OFFSET
-    elif isinstance(value, str):
-        text = value.strip()
-        if (day := _date_alone(text)) is not None:
-            return datetime(day.year, day.month, day.day, tzinfo=UTC) - EARLIEST_OFFSET
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    else:
-        raise ValueError(f"{value!r} is not an ISO 8601 date or time")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        return moment.replace(tzinfo=UTC) - EARLIEST_OFFSET
-    return moment
 
 
 def _rewritten(value: str, order: DateOrder | None) -> tuple[str | None, bool]:
@@ -168,35 +126,3 @@ def parse_consent_dates(values: pd.Series, order: DateOrder | str | None = None
     given = given.where(~date_only, given + DATE_ONLY_WAIT)
     return ConsentDates(given, pd.Series(ambiguous, index=values.index, dtype=bool),
                         date_only)
-
-
-def given_instant(value: object) -> tuple[datetime, date | None]:
-    """A consent's ``given_at`` as code gives it (``CampaignStore.add_leads``): the instant it
-    counts from, and the date as written when only a date was given.
-
-    The same rule as a file's consent column: a date without a time counts from the end of
-    that date everywhere (``counts_from``), its date kept for the Reassigned Numbers
-    Database. A time without a UTC offset names no instant and is refused (``ValueError``,
-    with the reason): stored, the rules read it as no consent, and nobody was told."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{value.isoformat()!r} has no UTC offset: give one (e.g. "
-                             "+00:00), or the date alone")
-        return value, None
-    if isinstance(value, date):
-        return counts_from(value), value
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{value!r} is not an ISO 8601 date or time (e.g. 2025-04-03 or "
-                         "2025-04-03T14:30:00+00:00)")
-    text = value.strip()
-    if (day := _date_alone(text)) is not None:
-        return counts_from(day), day
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO 8601 date or time (e.g. 2025-04-03 or "
-                         "2025-04-03T14:30:00+00:00)") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no UTC offset: give one (e.g. {text}+00:00), or the "
-                         "date alone")
-    return moment, None

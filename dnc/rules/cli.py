@@ -95,11 +95,48 @@ def _consent(text: str, number: str):
     if len(parts) < 2:
         raise ComplianceError(f"--consent {text!r}: expected KIND,GIVEN_AT[,EXPIRES_AT"
                               "[,SELLER]]")
-    given = parse_time(parts[1], "--consent")
-    expires = parse_time(parts[2], "--consent") if len(parts) > 2 and parts[2] else None
+    given, dated, notes = _consent_dates(text, parts[1].strip(),
+                                         parts[2].strip() if len(parts) > 2 else "")
     seller = ",".join(parts[3:]).strip() or None if len(parts) > 3 else None
-    return ConsentRecord(kind, given, expires_at=expires, source="command line",
-                         seller=seller, number=number)
+    return ConsentRecord(kind, given, expires_at=dated, source="command line",
+                         seller=seller, number=number), notes
+
+
+def _consent_dates(text: str, given_text: str, expires_text: str
+                   ) -> tuple[datetime, datetime | None, tuple[str, ...]]:
+    """A ``--consent``'s grant and expiry read as the rules read a stored consent
+    (``dnc.rules.consent_instants``), with a note for each date that names no instant by
+    itself. Before, an expiry without a zone was read as UTC: up to 14 hours later than the
+    dial-time gate ends the same consent, so explain allowed calls the gate refuses."""
+    from dnc.rules.consent_instants import ends_by, given_instant, zoneless
+
+    notes: list[str] = []
+    try:
+        given, day = given_instant(given_text)
+    except ValueError as error:
+        raise ComplianceError(f"--consent {text!r}: given: {error}") from None
+    if not 1970 <= given.year <= 2199:  # as parse_time: the rules' date sums stay in range
+        raise ComplianceError(f"--consent {text!r}: {given_text!r} is outside the years "
+                              "1970-2199")
+    if day is not None:
+        notes.append(f"consent given {given_text}: a date alone counts once that date has "
+                     f"ended in every zone (UTC-12): from {given.isoformat()}")
+    if not expires_text:
+        return given, None, tuple(notes)
+    try:
+        expires = ends_by(expires_text)
+        if expires is not None and not 1970 <= expires.year <= 2199:
+            raise ValueError(expires_text)
+    except (ValueError, OverflowError):
+        raise ComplianceError(f"--consent {text!r}: expires: {expires_text!r} is not an ISO "
+                              "8601 date or time (e.g. 2027-01-31 or 2027-01-31T17:00Z)"
+                              ) from None
+    if expires is not None and zoneless(expires_text):
+        what = "a date alone" if len(expires_text) == 10 else "a time without a UTC offset"
+        notes.append(f"consent expires {expires_text}: {what} ends it at the earliest instant "
+                     f"it can mean in any zone (UTC+14): {expires.isoformat()}, as the "
+                     "dial-time gate reads a stored expiry (not as UTC)")
+    return given, expires, tuple(notes)
 
 
 @compliance_app.command("explain")
@@ -118,7 +155,10 @@ def explain(
     postal_code: Annotated[str | None, typer.Option(help="US ZIP code.")] = None,
     county: Annotated[str | None, typer.Option(help="County (area-limited bans).")] = None,
     consent: Annotated[list[str] | None, typer.Option(
-        help="KIND,GIVEN_AT[,EXPIRES_AT[,SELLER]]; repeatable. The consent covers NUMBER.")]
+        help="KIND,GIVEN_AT[,EXPIRES_AT[,SELLER]]; repeatable. The consent covers NUMBER. "
+             "Dates read as the dial gate reads a stored consent: a date alone given counts "
+             "from its end at UTC-12; an expiry without a UTC offset ends at its earliest "
+             "instant (UTC+14); a given time without an offset is refused.")]
     = None,
     ebr_transaction: Annotated[str | None, typer.Option(help="Last purchase (ISO).")] = None,
     ebr_inquiry: Annotated[str | None, typer.Option(help="Last inquiry (ISO).")] = None,
@@ -193,8 +233,11 @@ def explain(
         if ebr_transaction else None,
         "ebr_last_inquiry": parse_time(ebr_inquiry, "--ebr-inquiry") if ebr_inquiry else None,
     }.items() if value is not None}
+    consent_notes: tuple[str, ...] = ()
     if consent:
-        overrides["consents"] = lead.consents + tuple(_consent(c, number) for c in consent)
+        read = [_consent(c, number) for c in consent]
+        overrides["consents"] = lead.consents + tuple(record for record, _ in read)
+        consent_notes = tuple(note for _, notes in read for note in notes)
     lead = replace(lead, **overrides)
     try:
         profiles = tuple(Profile(p.strip()) for p in profile.split(",") if p.strip()) \
@@ -229,6 +272,8 @@ def explain(
                               abandon_rate_today=abandon_rate_today)
     decision = engine.check(lead, rules, moment, state)
     decision = _unreproducible(decision, missing, registries)
+    if consent_notes:
+        decision = replace(decision, notes=(*decision.notes, *consent_notes))
     if as_json:
         typer.echo(json.dumps({**decision.to_json(), "registry_note": registry_note}))
         return
