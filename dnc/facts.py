@@ -28,7 +28,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dnc.errors import ImportFormatError
-from dnc.interfaces import LineType, LineTypeRecord, Revocation, RndAnswer, RndResult
+from dnc.interfaces import (
+    LineType,
+    LineTypeRecord,
+    Revocation,
+    RndAnswer,
+    RndResult,
+    contact_key,
+)
 from dnc.sqlite_change import ChangeWatch
 from dnc.sqlite_wal import connect_wal
 
@@ -52,7 +59,8 @@ CREATE TABLE IF NOT EXISTS revocation (
     channel TEXT NOT NULL,
     source TEXT NOT NULL,
     recorded_at TEXT NOT NULL,
-    recorded_by TEXT NOT NULL
+    recorded_by TEXT NOT NULL,
+    contact_key TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_revocation_number ON revocation (number);
 CREATE INDEX IF NOT EXISTS ix_revocation_contact ON revocation (contact_id);
@@ -67,6 +75,26 @@ CREATE TABLE IF NOT EXISTS rnd_result (
 );
 CREATE INDEX IF NOT EXISTS ix_rnd_number ON rnd_result (number);
 """
+def _add_contact_keys(db) -> None:
+    """The revocation table's ``contact_key`` (``dnc.interfaces.contact_key``) and its index,
+    added to a facts file written before 2026-12-07 and filled from each row's person, in
+    one write transaction (two processes opening it at once: the second finds it done)."""
+    def has_key() -> bool:
+        return any(row[1] == "contact_key" for row in db.execute(
+            "PRAGMA table_info(revocation)"))
+    if not has_key():
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            if not has_key():
+                db.execute("ALTER TABLE revocation ADD COLUMN contact_key TEXT")
+                rows = db.execute("SELECT id, contact_id FROM revocation "
+                                  "WHERE contact_id IS NOT NULL").fetchall()
+                db.executemany("UPDATE revocation SET contact_key = ? WHERE id = ?",
+                               [(contact_key(person), row) for row, person in rows])
+    db.execute("CREATE INDEX IF NOT EXISTS ix_revocation_contact_key "
+               "ON revocation (contact_key)")
+
+
 LINE_TYPE_WORDS = {
     "wireless": LineType.WIRELESS, "mobile": LineType.WIRELESS, "cell": LineType.WIRELESS,
     "cellular": LineType.WIRELESS, "landline": LineType.LANDLINE, "fixed": LineType.LANDLINE,
@@ -109,6 +137,7 @@ class NumberFactsStore:
         self.path = path
         self._db = connect_wal(path)
         self._db.executescript(_SCHEMA)
+        _add_contact_keys(self._db)
         self._watch = ChangeWatch(self._db, path)
         self._own_writes = 0
 
@@ -173,8 +202,8 @@ class NumberFactsStore:
         stamp = _utc(at)
         rows = self._db.execute(
             "SELECT number, contact_id, at, channel, source, recorded_at FROM revocation "
-            "WHERE (number = ? OR (contact_id IS NOT NULL AND contact_id = ?)) "
-            "AND recorded_at <= ? ORDER BY at, id", (number_e164, contact_id, stamp))
+            "WHERE (number = ? OR (contact_key IS NOT NULL AND contact_key = ?)) "
+            "AND recorded_at <= ? ORDER BY at, id", (number_e164, contact_key(contact_id), stamp))
         return [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in rows]
 
     def revocations_recorded(self, number_e164: str, contact_id: str | None
@@ -184,8 +213,8 @@ class NumberFactsStore:
         ``recorded_at <= at``: what the dial-time gate keeps in memory)."""
         rows = self._db.execute(
             "SELECT number, contact_id, at, channel, source, recorded_at FROM revocation "
-            "WHERE (number = ? OR (contact_id IS NOT NULL AND contact_id = ?)) "
-            "ORDER BY at, id", (number_e164, contact_id))
+            "WHERE (number = ? OR (contact_key IS NOT NULL AND contact_key = ?)) "
+            "ORDER BY at, id", (number_e164, contact_key(contact_id)))
         return [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in rows]
 
     def revocations_recorded_many(self, pairs: Sequence[tuple[str, str | None]]
@@ -197,17 +226,20 @@ class NumberFactsStore:
         for start in range(0, len(pairs), 400):
             part = pairs[start:start + 400]
             numbers = [number for number, _ in part]
-            people = sorted({person for _, person in part if person is not None})
+            people = sorted({key for _, person in part
+                             if (key := contact_key(person)) is not None})
             where = f"number IN ({','.join('?' * len(numbers))})"
             if people:
-                where += f" OR contact_id IN ({','.join('?' * len(people))})"
-            rows = [Revocation(n, c, _when(a), ch, src, _when(r)) for n, c, a, ch, src, r in
-                    self._db.execute(
-                        "SELECT number, contact_id, at, channel, source, recorded_at FROM "
-                        f"revocation WHERE {where} ORDER BY at, id", [*numbers, *people])]
+                where += f" OR contact_key IN ({','.join('?' * len(people))})"
+            rows = [(Revocation(n, c, _when(a), ch, src, _when(r)), key)
+                    for n, c, a, ch, src, r, key in self._db.execute(
+                        "SELECT number, contact_id, at, channel, source, recorded_at, "
+                        f"contact_key FROM revocation WHERE {where} ORDER BY at, id",
+                        [*numbers, *people])]
             for number, person in part:
-                found[number] = [r for r in rows if r.number_e164 == number or (
-                    r.contact_id is not None and r.contact_id == person)]
+                key = contact_key(person)
+                found[number] = [r for r, person_key in rows if r.number_e164 == number or (
+                    person_key is not None and person_key == key)]
         return found
 
     def reassigned(self, number_e164: str, at: datetime) -> list[RndResult]:
@@ -255,15 +287,15 @@ class NumberFactsStore:
         stamp = _utc(recorded_at)
         values = []
         for item in revocations:
-            if item.number_e164 is None and item.contact_id is None:
+            if item.number_e164 is None and contact_key(item.contact_id) is None:
                 raise ImportFormatError("a revocation names a number or a contact")
             values.append((item.number_e164, item.contact_id, _utc(item.at), item.channel,
-                           item.source, stamp, by))
+                           item.source, stamp, by, contact_key(item.contact_id)))
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "INSERT INTO revocation (number, contact_id, at, channel, source, recorded_at, "
-                "recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+                "recorded_by, contact_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
         self._own_writes += 1  # own commits: PRAGMA data_version does not count them
         return len(values)
 

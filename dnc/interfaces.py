@@ -108,6 +108,18 @@ class LineTypeRecord:
     as_of: datetime | None = None
 
 
+def contact_key(contact_id: str | None) -> str | None:
+    """How a revocation's person is compared with a lead's ``contact_id``: spaces collapsed
+    and case folded (None: no person). A person an officer names by hand (``dialer
+    compliance revoke --contact c-77``) or in a revocations file is the lead import's
+    ``C-77``; a revocation read as someone else's would let the calls go on. Comparing
+    without case can only join people, so more calls are refused, never fewer."""
+    if contact_id is None:
+        return None
+    key = " ".join(str(contact_id).split()).casefold()
+    return key or None
+
+
 @dataclass(frozen=True, slots=True)
 class Revocation:
     """A consent revocation received by any reasonable means (FCC 24-24, 47 CFR
