@@ -268,14 +268,125 @@ class BufferedAudit:
         return len(taken)
 
 
+_PERSON_OPT_OUT_CITATION = (
+    "16 CFR 310.4(b)(1)(iii)(A) (a person who has stated they do not wish to receive the "
+    "seller's calls, on whichever number); company opt-out policy")
+
+
+class _BatchRevocations:
+    """The engine's ``NumberFacts`` at selection: the revocations of a batch of candidates
+    read in one query (``prepare``), the rest from the facts store as it is.
+
+    A lead's revocations are the store's ``revocations_recorded`` filtered to those recorded
+    by the decision instant: the very list ``revocations`` gives, one query per batch
+    instead of one per lead (hopper selection read them per lead before 2026-12-07)."""
+
+    def __init__(self, source: Any) -> None:
+        self.source = source
+        self._many = getattr(source, "revocations_recorded_many", None)
+        self._token_of = getattr(source, "change_token", None)
+        self._batch: dict[tuple[str, str | None], list[Any]] = {}
+        self._read: tuple[datetime | None, object] = (None, None)
+        """(the decision instant the batch was read for, the store's change token then)."""
+
+    def line_type(self, number_e164: str, at: datetime) -> Any:
+        return self.source.line_type(number_e164, at)
+
+    def reassigned(self, number_e164: str, at: datetime) -> Any:
+        return self.source.reassigned(number_e164, at)
+
+    def revocations(self, number_e164: str, contact_id: str | None, at: datetime) -> Any:
+        found = self._batch.get((number_e164, contact_id)) if self._batch else None
+        if found is None or not self._current(at):
+            return self.source.revocations(number_e164, contact_id, at)
+        return [r for r in found if r.recorded_at is None or r.recorded_at <= at]
+
+    def _current(self, at: datetime) -> bool:
+        """The batch serves decisions at the instant it was read for, while the store shows
+        no commit since (a revocation recorded meanwhile is read at once)."""
+        read_at, token = self._read
+        if read_at != at:
+            return False
+        return self._token_of is None or (token is not None and self._token_of() == token)
+
+    def load(self, pairs: Sequence[tuple[str, str | None]], at: datetime) -> None:
+        """The revocations of each (number, person) of the batch (one query per 400)."""
+        self._batch = {}
+        if self._many is None or not pairs:
+            return
+        self._read = (at, self._token_of() if self._token_of is not None else None)
+        by_number: dict[str, list[tuple[str, str | None]]] = {}
+        for number, person in dict.fromkeys(pairs):
+            by_number.setdefault(number, []).append((number, person))
+        # ``revocations_recorded_many`` answers per number: a number held by two people
+        # (two leads) is asked once per person.
+        rounds = max(len(v) for v in by_number.values())
+        for i in range(rounds):
+            part = [v[i] for v in by_number.values() if len(v) > i]
+            found = self._many(part)
+            for number, person in part:
+                self._batch[(number, person)] = list(found.get(number, ()))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)
+
+
 class EngineSelectionCheck:
     """The rules engine as the hopper's compliance callable (``SelectionCheck``); every
-    refusal is audited (``flush_audit`` writes them) like the dial-time decisions."""
+    refusal is audited (``flush_audit`` writes them) like the dial-time decisions.
+
+    ``prepare`` (the hopper, per batch of candidates) reads in one query each the batch's
+    revocations and, in a telemarketing or prerecorded campaign, every number of its people:
+    a lead whose person opted out on another of their numbers (the internal list) is refused
+    for good, as the dial-time gate refuses it (``dial_gate.internal_dnc``), rather than
+    selected, refused at the dial and selected again."""
 
     def __init__(self, engine: ComplianceEngine, audit: BufferedAudit | None = None) -> None:
         self.engine = engine
         self.audit = audit
         self._rules: dict[tuple[str, str], CampaignRules] = {}
+        self._facts = _BatchRevocations(engine.facts)
+        engine.facts = self._facts
+        self._person_numbers: dict[str, set[str]] = {}
+
+    def prepare(self, leads: Sequence[ClaimedLead], settings: CampaignSettings,
+                at: datetime) -> None:
+        """Read what the batch's checks need, batched (see the class doc)."""
+        if not leads:
+            return
+        rules = self.rules(leads[0].campaign, settings)
+        every = rules.telemarketing or rules.prerecorded
+        self._facts.load([(lead.phone, lead.contact_id or None) for lead in leads
+                          if every or lead.consent], at)
+        people = sorted({lead.contact_id for lead in leads if lead.contact_id}) \
+            if every else []
+        numbers_of = getattr(self.engine.history, "contact_numbers", None)
+        self._person_numbers = numbers_of(people) if people and callable(numbers_of) else {}
+
+    def _person_opted_out(self, lead: ClaimedLead, rules: CampaignRules, at: datetime
+                          ) -> Decision | None:
+        """The refusal of a telemarketing or prerecorded call to a person with another
+        number on the internal list (the dial-time gate's ``dial_gate.internal_dnc``)."""
+        if not lead.contact_id or not (rules.telemarketing or rules.prerecorded):
+            return None
+        others = self._person_numbers.get(lead.contact_id)
+        if not others:
+            return None
+        from dnc.interfaces import RegistryKind
+        registries = self.engine.registries
+        for other in sorted(others - {lead.phone}):
+            if any(hit.version.kind is RegistryKind.INTERNAL for hit in registries.hits(other)):
+                from dnc.rules.model import RuleOutcome
+                return Decision(
+                    number_e164=lead.phone, campaign=rules.name, at=at, allowed=False,
+                    outcomes=(RuleOutcome(
+                        "dial_gate.internal_dnc", False,
+                        f"another number of this person ({other}) is on the internal "
+                        "do-not-call list: the person asked not to be called",
+                        _PERSON_OPT_OUT_CITATION, None),),
+                    earliest_allowed=None, lead_id=str(lead.lead_id),
+                    registry_versions=tuple(v.version for v in registries.versions()))
+        return None
 
     def rules(self, campaign: str, settings: CampaignSettings) -> CampaignRules:
         key = (campaign, settings.model_dump_json())
@@ -286,6 +397,11 @@ class EngineSelectionCheck:
     def __call__(self, lead: ClaimedLead, settings: CampaignSettings, at: datetime
                  ) -> SelectionVerdict:
         rules = self.rules(lead.campaign, settings)
+        opted_out = self._person_opted_out(lead, rules, at) if self._person_numbers else None
+        if opted_out is not None:
+            self._audit(opted_out)
+            return SelectionVerdict(False, tuple(f"{o.rule_id}: {o.reason}"
+                                                 for o in opted_out.reasons), permanent=True)
         facts = lead_facts(lead)
         try:
             decision = self.engine.check(facts, rules, at)

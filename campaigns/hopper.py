@@ -82,10 +82,20 @@ class SelectionVerdict:
 
 
 class SelectionCheck(Protocol):
-    """The compliance engine as the hopper sees it."""
+    """The compliance engine as the hopper sees it. A check may also offer
+    ``prepare(leads, settings, at)``: the hopper hands it each batch of candidates before
+    asking about them one by one, so what it reads per lead (revocations, the person's other
+    numbers) is read in one query per batch (``campaigns.compliance.EngineSelectionCheck``)."""
 
     def __call__(self, lead: ClaimedLead, settings: CampaignSettings, at: datetime
                  ) -> SelectionVerdict: ...
+
+
+def _prepare(check: SelectionCheck | None, leads: Sequence[ClaimedLead],
+             settings: CampaignSettings, at: datetime) -> None:
+    prepare = getattr(check, "prepare", None)
+    if prepare is not None and leads:
+        prepare(leads, settings, at)
 
 
 def allow_all(lead: ClaimedLead, settings: CampaignSettings, at: datetime) -> SelectionVerdict:
@@ -169,10 +179,12 @@ def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: st
             if not candidates:
                 break
             callbacks = _pending_callbacks(session, [c.id for c in candidates], now)
-            for lead in candidates:
+            views = [_claimed(lead, row.name, callbacks.get(lead.id), owner, expires)
+                     for lead in candidates]
+            _prepare(check, views, settings, now)
+            for lead, view in zip(candidates, views, strict=True):
                 if len(claimed) >= n:
                     break
-                view = _claimed(lead, row.name, callbacks.get(lead.id), owner, expires)
                 verdict = selection_verdict(view, settings, now, check)
                 if verdict.allowed:
                     lead.claimed_by, lead.claim_expires_at = owner, expires
@@ -258,8 +270,10 @@ def preview_selection(store: CampaignStore, campaign: CampaignRef, now: datetime
         found = _candidates(store, session, row.id, now, now.date().isoformat(),
                             settings.max_attempts_per_day, limit + 1, lock=False)
         callbacks = _pending_callbacks(session, [c.id for c in found[:limit]], now)
-        for lead in found[:limit]:
-            view = _claimed(lead, row.name, callbacks.get(lead.id), "preview", None)
+        views = [_claimed(lead, row.name, callbacks.get(lead.id), "preview", None)
+                 for lead in found[:limit]]
+        _prepare(check, views, settings, now)
+        for view in views:
             verdict = selection_verdict(view, settings, now, check)
             if verdict.allowed:
                 allowed += 1
