@@ -9,7 +9,8 @@ prerecorded 3 in 30 days (47 CFR 64.1200(a)(3)) all count every process's calls.
 
 So ``journal_batch`` re-counts, in the very transaction that writes the batch's attempt
 rows, before any of its originates is sent: it serialises the batch against every other
-writer of those people and numbers (SQLite: the transaction began ``IMMEDIATE``, one writer
+writer of those people (the dials' own, and whoever else's leads have the batch's numbers)
+and numbers (SQLite: the transaction began ``IMMEDIATE``, one writer
 at a time; PostgreSQL: a transaction-scoped advisory lock per person and per number, taken
 in one sorted order so two batches never deadlock on them), reads their attempts since the
 longest lookback in one query, and asks the ``AttemptRecount`` (the runner's dial-time gate)
@@ -22,8 +23,8 @@ One query per batch, none per dial: the gate's own check stays a memory look-up.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -69,11 +70,13 @@ class AttemptRecount(Protocol):
     lookback: timedelta
     """The longest history any of the campaign's rules counts (zero: nothing to re-count)."""
 
-    def recount(self, history: Sequence[PastAttempt]
+    def recount(self, history: Sequence[PastAttempt],
+                people: Mapping[str, frozenset[str]] | None = None
                 ) -> Callable[[JournalDial], RecountRefusal | None]:
         """A judge of this batch's dials over ``history`` (the attempts to the batch's
         numbers and people since its earliest dial less ``lookback``); each dial it admits
-        counts for the dials after it."""
+        counts for the dials after it. ``people``: each person of the batch -> every
+        number of theirs, as read in the transaction."""
         ...
 
 
@@ -133,18 +136,62 @@ def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequ
     return past_attempts(rows, names)
 
 
+def owners_of_numbers(session: Session, numbers: Sequence[str]) -> dict[str, set[str]]:
+    """Number -> the people whose leads (in any campaign) have it (one statement)."""
+    found: dict[str, set[str]] = {}
+    if numbers:
+        for phone, person in session.exec(select(Lead.phone, Lead.contact_id).where(
+                Lead.phone.in_(list(numbers)), Lead.contact_id.is_not(None))):  # type: ignore
+            if person:
+                found.setdefault(phone, set()).add(person)
+    return found
+
+
+def numbers_of_people(session: Session, people: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Person -> every number of theirs (their leads in any campaign; one statement)."""
+    found: dict[str, set[str]] = {}
+    if people:
+        for person, phone in session.exec(select(Lead.contact_id, Lead.phone).where(
+                Lead.contact_id.in_(list(people)))):  # type: ignore[union-attr]
+            found.setdefault(person, set()).add(phone)
+    return {person: frozenset(numbers) for person, numbers in found.items()}
+
+
 def recount_batch(session: Session, recount: AttemptRecount, dials: Sequence[JournalDial]
                   ) -> Callable[[JournalDial], RecountRefusal | None] | None:
     """Lock the batch's people and numbers and read their attempts; the judge of its dials
-    (None when the campaign's rules count no history, or there is no dial)."""
+    (None when the campaign's rules count no history, or there is no dial).
+
+    The people are the dials' own and **every person whose lead has one of the batch's
+    numbers**: a dial through a lead that names no person (another campaign's) is still a
+    call to the person whose number it is, so it takes that person's lock (two processes
+    dialling two numbers of one person are serialised whichever leads they dial through)
+    and is judged against that person's limits too (once per such person)."""
     if not dials or recount.lookback <= timedelta(0):
         return None
     numbers = sorted({dial.number_e164 for dial in dials})
-    contacts = sorted({dial.contact_id for dial in dials if dial.contact_id})
+    owners = owners_of_numbers(session, numbers)
+    contacts = sorted({dial.contact_id for dial in dials if dial.contact_id} |
+                      {person for people in owners.values() for person in people})
     lock_people_and_numbers(session, numbers, contacts)
     since = min(dial.at for dial in dials) - recount.lookback
-    return recount.recount(attempts_in_session(session, numbers, contacts, since))
+    history = attempts_in_session(session, numbers, contacts, since)
+    judge = recount.recount(history, numbers_of_people(session, contacts)) if contacts \
+        else recount.recount(history)
+    if not any(not dial.contact_id and dial.number_e164 in owners for dial in dials):
+        return judge
+
+    def as_each_owner(dial: JournalDial) -> RecountRefusal | None:
+        if dial.contact_id or dial.number_e164 not in owners:
+            return judge(dial)
+        for person in sorted(owners[dial.number_e164]):
+            refusal = judge(replace(dial, contact_id=person))
+            if refusal is not None:
+                return refusal
+        return None
+    return as_each_owner
 
 
 __all__ = ["AttemptRecount", "JournalDial", "RecountRefusal", "attempts_in_session",
-           "lock_key", "lock_people_and_numbers", "recount_batch"]
+           "lock_key", "lock_people_and_numbers", "numbers_of_people", "owners_of_numbers",
+           "recount_batch"]

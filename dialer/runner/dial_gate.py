@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -430,7 +430,8 @@ class DialTimeGate:
 
     # --- where a batch is journaled (database thread) ----------------------------------------
 
-    def recount(self, history: Sequence[PastAttempt]
+    def recount(self, history: Sequence[PastAttempt],
+                people: Mapping[str, frozenset[str]] | None = None
                 ) -> Callable[[JournalDial], RecountRefusal | None]:
         """``campaigns.attempt_recount.AttemptRecount``: the judge of one journaled batch's
         dials, inside its transaction, over ``history`` (every process's attempts to the
@@ -442,8 +443,12 @@ class DialTimeGate:
         campaign caps, Ofcom's repeat rules, the exempt prerecorded cap). A refusal is
         audited like the gate's (stage ``journal``, naming the rules and the decision the
         dial rested on). The numbers and people this gate keeps learn the other processes'
-        calls here too, so its next checks count them without a query."""
+        calls here too, so its next checks count them without a query. ``people``: each
+        person of the batch -> every number of theirs, read in the transaction (a person
+        this gate does not keep, whose number a dial through a lead naming no person
+        reaches: ``campaigns.attempt_recount.recount_batch``)."""
         fresh = JournalHistory(history, datetime.now(UTC))
+        numbers_of = people or {}
         engine = self._recount_engine
         if engine is None:
             engine = self._recount_engine = ComplianceEngine(
@@ -451,11 +456,11 @@ class DialTimeGate:
         engine.history = fresh
 
         def judge(dial: JournalDial) -> RecountRefusal | None:
-            return self._judge(engine, fresh, dial)
+            return self._judge(engine, fresh, dial, numbers_of)
         return judge
 
-    def _judge(self, engine: ComplianceEngine, fresh: JournalHistory, dial: JournalDial
-               ) -> RecountRefusal | None:
+    def _judge(self, engine: ComplianceEngine, fresh: JournalHistory, dial: JournalDial,
+               numbers_of: Mapping[str, frozenset[str]]) -> RecountRefusal | None:
         from campaigns.attempt_recount import RecountRefusal
 
         moment = dial.at
@@ -473,12 +478,14 @@ class DialTimeGate:
             if dial.contact_id and facts.contact_id != dial.contact_id:
                 facts = replace(facts, contact_id=dial.contact_id)  # the person as stored
             person = facts.contact_id
-            if person and person in self._person_numbers:
+            theirs = (numbers_of.get(person) or self._person_numbers.get(person)) \
+                if person else None
+            if theirs:
                 # The batch's read files the person's calls under the person; those to their
                 # numbers through a lead naming no person are filed by number (the read asks
                 # for them too), or were read at the prefetch: counted here as well.
                 _add_unseen(fresh.by_contact.setdefault(person, []),
-                            *(fresh.by_number.get(n, ()) for n in self._person_numbers[person]),
+                            *(fresh.by_number.get(n, ()) for n in theirs),
                             self._person_extra.get(person, ()))
             with self._lock:
                 self._learn(fresh, dial.number_e164, facts.contact_id)

@@ -130,8 +130,8 @@ def test_the_second_batch_waits_for_the_first_and_counts_its_call(url, tmp_path)
 
         lookback = real.lookback
 
-        def recount(self, history):
-            judge = real.recount(history)
+        def recount(self, history, people=None):
+            judge = real.recount(history, people)
 
             def pausing(dial: JournalDial):
                 refusal = judge(dial)
