@@ -30,13 +30,20 @@ from tests.dialer.runner.person_caps_kit import (
     process,
     seed,
 )
-from tests.dialer.runner.test_person_caps_across_processes import (  # noqa: F401  (fixtures)
-    _wait_for_advisory_waiter,
-    pg_schema_url,
-    url,
-)
+from tests.dialer.runner.test_person_caps_across_processes import _wait_for_advisory_waiter
+from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401  (fixture)
 
 FIRST, SECOND = person_numbers(2)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        found = f"sqlite:///{tmp_path / 'dialer.db'}"
+    else:
+        found = request.getfixturevalue("pg_schema_url")
+    CampaignStore.open(found).close()  # migrated once, by one process
+    return found
 
 
 def _seed(url: str) -> None:
@@ -56,9 +63,10 @@ def _holds(url: str, tmp_path):
     return a, b, lead_a, lead_b
 
 
-def test_the_dial_through_a_lead_naming_no_person_is_the_persons_fourth_call(url, tmp_path):
+def test_the_dial_through_a_lead_naming_no_person_is_the_persons_fourth_call(db_url, tmp_path):
     """In turn: A's call (the third) is journaled, then B's: refused where it is journaled,
     as the person's fourth call in 24 hours (its gate, per number, allowed it)."""
+    url = db_url
     _seed(url)
     a, b, lead_a, lead_b = _holds(url, tmp_path)
     assert a.dial(lead_a, AT).begun
@@ -75,11 +83,12 @@ def test_the_dial_through_a_lead_naming_no_person_is_the_persons_fourth_call(url
         proc.store.close()
 
 
-def test_the_second_batch_waits_on_the_person_whichever_lead_it_dials(url, tmp_path):
+def test_the_second_batch_waits_on_the_person_whichever_lead_it_dials(db_url, tmp_path):
     """The race made explicit: A's batch is inside its transaction, its dial admitted (the
     third call) and not committed, when B's batch for the person's second number through
     the lead naming no person begins. B waits for A (PostgreSQL: seen waiting on an advisory
     lock; SQLite: on the write lock) and then counts A's call."""
+    url = db_url
     _seed(url)
     a, b, lead_a, lead_b = _holds(url, tmp_path)
     inside, go = threading.Event(), threading.Event()
