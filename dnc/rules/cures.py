@@ -67,6 +67,7 @@ _BY_ID: dict[str, Cure] = {
     "uk.abandon_rate": Cure.LATER_TIME,
     "uk.repeat_after_abandon": Cure.LATER_TIME,
     "uk.repeat_after_machine": Cure.LATER_TIME,
+    "uk.previous_objection": Cure.CALLED_PARTY,
     "uk.tps": Cure.CALLED_PARTY,
     "uk.tps_freshness": Cure.OPERATOR,
     "uk.automated_calls": Cure.CALLED_PARTY,

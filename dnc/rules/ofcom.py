@@ -12,6 +12,8 @@ Communications Act 2003; revised statement of policy, published 20 Dec 2016, app
 - Repeat calls: none within 72 h of an abandoned call, nor within the same 24 hours of a call
   that reached an answering machine (AMD false positives included), unless a live agent is
   guaranteed (2010 statement, applied from 1 Feb 2011, kept in 2016).
+- A subscriber's own objection to this caller (PECR reg. 21(1)(a)): no marketing call after
+  an opt-out on the caller's list or a request recorded otherwise, until they say otherwise.
 - TPS/CTPS (PECR reg. 21, 21B): no marketing call to a listed number without that caller's
   consent; screening data no older than 28 days (a registration takes effect after 28 days,
   which is why the industry screens at least every 28 days).
@@ -27,9 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dnc.interfaces import RegistryKind
 from dnc.rules import stamps
 from dnc.rules.base import RuleContext, failed, passed
-from dnc.rules.consent import relied_consent
+from dnc.rules.consent import in_force, relied_consent
 from dnc.rules.model import ConsentKind, RuleOutcome
 
 OFCOM_MAX_ABANDON_RATE = 0.03
@@ -215,6 +218,51 @@ class TelephonePreferenceRule:
 
 
 @dataclass(frozen=True, slots=True)
+class PreviousObjectionRule:
+    """A subscriber who told this caller not to make marketing calls to the line is not
+    called for marketing (PECR reg. 21(1)(a)), TPS or not: the caller's own do-not-call list
+    (an opt-out key pressed, a request taken by an agent or an officer) with nothing to lift
+    it, and a request recorded by any other way (``dialer compliance revoke``, a
+    revocations file: a letter, an e-mail, a "stop" to the seller) until the subscriber
+    notifies this caller, for this line, that they no longer object (a consent naming the
+    seller and the number, given after it: the objection is "for the time being")."""
+
+    rule_id: str = "uk.previous_objection"
+    title: str = "No marketing call to a subscriber who asked this caller not to call"
+    citation: str = "Privacy and Electronic Communications (EC Directive) Regulations 2003, " \
+        "reg. 21(1)(a)"
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        if not context.campaign.telemarketing:
+            return passed(self, at, "not a marketing call")
+        hits = context.hits
+        listed = [h for h in hits if h.version.kind is RegistryKind.INTERNAL] if hits else ()
+        if listed:
+            detail = listed[0].detail or "opt-out recorded"
+            return failed(self, f"the subscriber told this caller not to call: on internal "
+                          f"DNC {listed[0].version.version}: {detail}", None)
+        stop = None
+        for revocation in context.revocations:
+            if in_force(revocation, at) and (stop is None or revocation.at > stop.at):
+                stop = revocation
+        if stop is None:
+            return passed(self, at, "no request not to be called on record")
+        asked = f"{stamps.minute(stop.at)} UTC ({stop.channel})"
+        # ``relied_consent`` ends every consent given before a revocation in force: one it
+        # relies on was notified to this caller, for this line, after the last of them.
+        consent, text = relied_consent(
+            context.lead.consents, ALL_CONSENTS, at, number=context.lead.number_e164,
+            seller=context.campaign.seller, revocations=context.revocations,
+            named_by=PECR_REG_21)
+        if consent is not None:
+            return passed(self, at, f"asked not to be called at {asked}; no longer objects "
+                          f"since: {text}", permission=text)
+        return failed(self, f"the subscriber asked this caller not to call at {asked} and "
+                      "has not said since that they no longer object", None)
+
+
+@dataclass(frozen=True, slots=True)
 class TpsFreshnessRule:
     """Marketing calls only on TPS/CTPS data screened within the last 28 days."""
 
@@ -277,5 +325,5 @@ def abandon_rate(abandoned: int, live_answered: int) -> float:
 
 def ofcom_rules() -> tuple:
     return (CallingLineIdentityRule(), AbandonRateRule(), RepeatAfterAbandonRule(),
-            RepeatAfterMachineRule(), TelephonePreferenceRule(), TpsFreshnessRule(),
-            AutomatedCallConsentRule())
+            RepeatAfterMachineRule(), PreviousObjectionRule(), TelephonePreferenceRule(),
+            TpsFreshnessRule(), AutomatedCallConsentRule())

@@ -47,7 +47,8 @@ PROFILE_SUMMARIES = {
     "after a conversation",
     Profile.UK_OFCOM: "Ofcom persistent misuse policy (2016): CLI required, refused at 3 % or "
     "more abandoned calls per 24 h, no repeat within 72 h of an abandoned call nor within "
-    "24 h of an answering machine unless an agent is guaranteed; TPS/CTPS listings (PECR "
+    "24 h of an answering machine unless an agent is guaranteed; no marketing call to a "
+    "subscriber who told this caller not to call (PECR reg. 21(1)(a)); TPS/CTPS listings (PECR "
     "reg. 21, registries named tps/ctps) screened within 28 days; consent for recorded "
     "marketing messages (PECR reg. 19); UK calling hours are not statutory and not imposed",
 }

@@ -63,7 +63,7 @@ def test_the_final_refusals_are_the_registries_the_consents_and_the_hopeless() -
     states = {i for i in final if i.startswith("state.") and i != "state.registry"}
     assert final - states == {
         "us.national_dnc", "state.registry", "us.internal_dnc", "dial_gate.internal_dnc",
-        "us.stop_request",
+        "us.stop_request", "uk.previous_objection",
         "uk.tps", "us.wireless_consent", "us.prerecorded_consent", "uk.automated_calls",
         "campaign.jurisdiction", "lead.facts"}
     assert states and all(i.endswith((".consent", ".prerecorded.second_call"))
