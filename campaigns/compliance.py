@@ -286,6 +286,7 @@ class _BatchRevocations:
         self._many = getattr(source, "revocations_recorded_many", None)
         self._token_of = getattr(source, "change_token", None)
         self._batch: dict[tuple[str, str | None], list[Any]] = {}
+        self._others: dict[tuple[str, str | None], Sequence[str]] = {}
         self._read: tuple[datetime | None, object] = (None, None)
         """(the decision instant the batch was read for, the store's change token then)."""
 
@@ -298,7 +299,10 @@ class _BatchRevocations:
     def revocations(self, number_e164: str, contact_id: str | None, at: datetime) -> Any:
         found = self._batch.get((number_e164, contact_id)) if self._batch else None
         if found is None or not self._current(at):
-            return self.source.revocations(number_e164, contact_id, at)
+            found = list(self.source.revocations(number_e164, contact_id, at))
+            for other in self._others.get((number_e164, contact_id), ()):
+                found.extend(self.source.revocations(other, None, at))
+            return sorted(dict.fromkeys(found), key=lambda r: r.at)
         return [r for r in found if r.recorded_at is None or r.recorded_at <= at]
 
     def _current(self, at: datetime) -> bool:
@@ -309,14 +313,20 @@ class _BatchRevocations:
             return False
         return self._token_of is None or (token is not None and self._token_of() == token)
 
-    def load(self, pairs: Sequence[tuple[str, str | None]], at: datetime) -> None:
-        """The revocations of each (number, person) of the batch (one query per 400)."""
+    def load(self, pairs: Sequence[tuple[str, str | None]], at: datetime,
+             others: Mapping[tuple[str, str | None], Sequence[str]] | None = None) -> None:
+        """The revocations of each (number, person) of the batch (one query per 400), and
+        of the person's ``others`` numbers with them: a request not to be called recorded
+        for another number of the person is the person's (16 CFR 310.4(b)(1)(iii)(A))."""
         self._batch = {}
+        self._others = dict(others or {})
         if self._many is None or not pairs:
             return
         self._read = (at, self._token_of() if self._token_of is not None else None)
         by_number: dict[str, list[tuple[str, str | None]]] = {}
-        for number, person in dict.fromkeys(pairs):
+        wanted = [*pairs, *((other, None) for theirs in self._others.values()
+                            for other in theirs)]
+        for number, person in dict.fromkeys(wanted):
             by_number.setdefault(number, []).append((number, person))
         # ``revocations_recorded_many`` answers per number: a number held by two people
         # (two leads) is asked once per person.
@@ -326,6 +336,11 @@ class _BatchRevocations:
             found = self._many(part)
             for number, person in part:
                 self._batch[(number, person)] = list(found.get(number, ()))
+        for pair, theirs in self._others.items():
+            merged = dict.fromkeys(self._batch.get(pair, ()))
+            for other in theirs:
+                merged.update(dict.fromkeys(self._batch.get((other, None), ())))
+            self._batch[pair] = sorted(merged, key=lambda r: r.at)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.source, name)
@@ -356,12 +371,16 @@ class EngineSelectionCheck:
             return
         rules = self.rules(leads[0].campaign, settings)
         every = rules.telemarketing or rules.prerecorded
-        self._facts.load([(lead.phone, lead.contact_id or None) for lead in leads
-                          if every or lead.consent], at)
         people = sorted({lead.contact_id for lead in leads if lead.contact_id}) \
             if every else []
         numbers_of = getattr(self.engine.history, "contact_numbers", None)
         self._person_numbers = numbers_of(people) if people and callable(numbers_of) else {}
+        others = {(lead.phone, lead.contact_id): tuple(sorted(
+            self._person_numbers[lead.contact_id] - {lead.phone}))
+            for lead in leads if lead.contact_id in self._person_numbers}
+        self._facts.load([(lead.phone, lead.contact_id or None) for lead in leads
+                          if every or lead.consent], at,
+                         {pair: theirs for pair, theirs in others.items() if theirs})
 
     def _person_opted_out(self, lead: ClaimedLead, rules: CampaignRules, at: datetime
                           ) -> Decision | None:

@@ -211,6 +211,10 @@ class _KeptFacts:
         self._revocations: dict[str, tuple[str | None, tuple[Revocation, ...], object]] = {}
         """Kept number -> (the person asked with, their revocations whenever recorded, the
         store's change token read before they were read)."""
+        self._others: dict[str, tuple[str, ...]] = {}
+        """Kept number -> the person's other numbers (a telemarketing or prerecorded
+        campaign's): a request not to be called recorded for any of them is the person's
+        (16 CFR 310.4(b)(1)(iii)(A): "that person previously has stated ...")."""
 
     def line_type(self, number_e164: str, at: datetime) -> LineTypeRecord | None:
         return self.lines.get(number_e164)
@@ -225,7 +229,12 @@ class _KeptFacts:
                 kept[0] == contact_id:
             recorded = kept[1]
         else:
-            recorded = tuple(self._recorded(number_e164, contact_id))
+            others = self._others.get(number_e164)
+            if others and self._recorded_many is not None:
+                recorded = _merged(number_e164, others,
+                                   self._recorded_many(_pairs(number_e164, contact_id, others)))
+            else:
+                recorded = tuple(self._recorded(number_e164, contact_id))
             if number_e164 in self.lines:  # kept leads only: memory stays bounded (``drop``)
                 self._revocations[number_e164] = (contact_id, recorded, token)
         if not recorded:
@@ -236,9 +245,11 @@ class _KeptFacts:
         return self.rnd.get(number_e164, ())
 
     def load(self, numbers: Sequence[str], at: datetime,
-             people: Sequence[tuple[str, str | None]] = ()) -> None:
+             people: Sequence[tuple[str, str | None]] = (),
+             others: dict[str, tuple[str, ...]] | None = None) -> None:
         """Line types and RND results of ``numbers``; the revocations of each
-        (number, person) of ``people``."""
+        (number, person) of ``people`` and, for a number in ``others``, those recorded for
+        the person's other numbers too (one query)."""
         many = getattr(self.source, "line_types", None)
         lines = many(numbers, at) if callable(many) else {
             n: self.source.line_type(n, at) for n in numbers}
@@ -248,16 +259,44 @@ class _KeptFacts:
         for number in numbers:
             self.lines[number] = lines.get(number)
             self.rnd[number] = tuple(rnd.get(number, ()))
+        others = others or {}
+        for number in numbers:
+            if others.get(number):
+                self._others[number] = others[number]
+            else:
+                self._others.pop(number, None)
         if people and self._token_of is not None and self._recorded_many is not None:
             token = self._token_of()
-            recorded = self._recorded_many(people)
+            asked = [pair for number, person in people
+                     for pair in _pairs(number, person, others.get(number, ()))]
+            recorded = self._recorded_many(asked)
             for number, person in people:
-                self._revocations[number] = (person, tuple(recorded.get(number, ())), token)
+                theirs = others.get(number)
+                self._revocations[number] = (person, _merged(number, theirs, recorded)
+                                             if theirs else tuple(recorded.get(number, ())),
+                                             token)
 
     def drop(self, number: str) -> None:
         self.lines.pop(number, None)
         self.rnd.pop(number, None)
         self._revocations.pop(number, None)
+        self._others.pop(number, None)
+
+
+def _pairs(number: str, person: str | None, others: Iterable[str]
+           ) -> list[tuple[str, str | None]]:
+    """The (number, person) pairs whose revocations are the person's on ``number``."""
+    return [(number, person), *((other, None) for other in others)]
+
+
+def _merged(number: str, others: Iterable[str], recorded: dict[str, list[Revocation]]
+            ) -> tuple[Revocation, ...]:
+    """The revocations of ``number`` and of the person's ``others`` (each once), in the
+    order ``revocations`` gives (by the instant they name)."""
+    found = dict.fromkeys(recorded.get(number, ()))
+    for other in others:
+        found.update(dict.fromkeys(recorded.get(other, ())))
+    return tuple(sorted(found, key=lambda r: r.at))
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,15 +591,21 @@ class DialTimeGate:
         # prerecorded campaign, of every lead (a revocation is a do-not-call request:
         # us.stop_request; FCC 20-186 binds exempt prerecorded calls to opt-outs too).
         every = self.rules.telemarketing or self.rules.prerecorded
-        self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
-                                       for target, facts in items if every or facts.consents])
         # The person's numbers (their leads in any campaign), read in one query: a
         # telemarketing (or prerecorded) call to a person who opted out on another of them
-        # is a call to a person who asked not to be called, and the calls to any of them
-        # count toward the per-person limits, whichever lead they were made through (a
-        # lead of another campaign that names no person included).
+        # (the internal list, or a request recorded for that number) is a call to a person
+        # who asked not to be called, and the calls to any of them count toward the
+        # per-person limits, whichever lead they were made through (a lead of another
+        # campaign that names no person included).
         numbers_of = getattr(self.history_source, "contact_numbers", None)
         person_numbers = numbers_of(people) if people and callable(numbers_of) else {}
+        others_of = {target.number_e164: tuple(sorted(
+            person_numbers[facts.contact_id] - {target.number_e164}))
+            for target, facts in items
+            if every and facts.contact_id and facts.contact_id in person_numbers}
+        self._facts.load(numbers, at, [(target.number_e164, facts.contact_id)
+                                       for target, facts in items if every or facts.consents],
+                         others_of)
         extra = self._person_number_attempts(person_numbers, loaded, loaded_people, since) \
             if person_numbers and history else {}
         hits = self._lookup.read_hits(numbers)

@@ -6,6 +6,8 @@
   the dial, offered again 15 minutes later, for ever (churn, and a refusal per round).
 - The batch's revocations are read in one query (``prepare``), not one per lead (N+1 before);
   the selection is the same.
+- A request not to be called recorded for another number of the person refuses the lead
+  too, as at the dial (16 CFR 310.4(b)(1)(iii)(A): the person said it).
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def test_batched_revocations_select_as_one_query_per_lead(tmp_path_factory, revo
                      AT + timedelta(hours=hours), "ann")
     batched = preview_selection(opened, "spring", AT, _check(opened, set(), facts))
     check = _check(opened, set(), facts)
-    check.prepare = None  # type: ignore[assignment]  (the hopper then asks lead by lead)
+    check._facts._many = None  # no batch read: the facts store is asked lead by lead
     one_by_one = preview_selection(opened, "spring", AT, check)
     assert batched == one_by_one
     facts.close()
@@ -165,4 +167,13 @@ def test_the_trace_counts_statements(tmp_path):
     seen = _revocation_queries(facts)
     facts.revocations("+12015550101", None, AT)
     assert len(seen) == 1
+    facts.close()
+
+
+def test_a_request_recorded_for_the_persons_other_number_refuses_the_lead(store, tmp_path):
+    facts = NumberFactsStore(tmp_path / "facts.db")
+    facts.revoke([Revocation(MOBILE, None, AT - timedelta(days=1), "letter")],
+                 AT - timedelta(days=1), "ann")
+    preview = preview_selection(store, "spring", AT, _check(store, set(), facts))
+    assert preview.refused_by == {"us.stop_request": 1} and preview.allowed == 1
     facts.close()
