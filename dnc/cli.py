@@ -247,7 +247,10 @@ def scrub_command(
                                       "lists.")],
     rejects: Annotated[Path, typer.Option(help="CSV of the rejected rows, with a "
                                                "dnc_reason column.")],
-    column: Annotated[str | None, typer.Option(help="Phone column (default guessed).")] = None,
+    column: Annotated[list[str] | None, typer.Option(
+        help="Phone column, repeatable: the number dialed first, then the lead's other "
+        "numbers (default: the columns dialer leads import reads, phone and alt_phones)."
+    )] = None,
     region: Region = "US",
     jurisdiction: Annotated[str, typer.Option(help="The campaign's profiles: numbers "
                                               "outside them are rejected with the reason "
@@ -271,14 +274,26 @@ def scrub_command(
         raise OptionError(f"--jurisdiction: {error}") from None
     # Only the jurisdiction is checked here: a file's own error (a UnicodeDecodeError is a
     # ValueError too) was reported as "--jurisdiction: 'utf-8' codec can't decode ...".
-    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column, region,
-                    jurisdiction)
+    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column or None,
+                    region, jurisdiction, phone_columns=_lead_phone_columns)
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return
-    typer.echo(f"read {summary.read:,} (column {summary.column}): kept {summary.kept:,}, "
+    read = (f"column {summary.column}" if len(summary.columns) < 2 else
+            f"columns {', '.join(summary.columns)}")
+    typer.echo(f"read {summary.read:,} ({read}): kept {summary.kept:,}, "
                f"listed {summary.rejected_listed:,}, invalid {summary.rejected_invalid:,}, "
                f"outside the profiles {summary.rejected_outside:,}")
+
+
+def _lead_phone_columns(header: list[str]) -> list[str]:
+    """The phone columns ``dialer leads import`` reads from this header: the number dialed,
+    then the lead's other numbers (``alt_phones``). The scrub read one column (its own
+    guess, not always the importer's): a lead's second number went unscrubbed."""
+    from campaigns.lead_files import guess_mapping
+
+    mapping = guess_mapping(header)
+    return [*mapping.get("phone", [])[:1], *mapping.get("alt_phones", [])]
 
 
 def _internal(data_dir: Path | None):

@@ -10,12 +10,14 @@ first field is accepted too. The newest date seen becomes the version's as-of da
 ``--as-of`` is given.
 
 Records apply by their dates, not by where they sit: of the records of one number, the one
-with the latest date wins, on the same date the later line of its file (a record with no
-date counts as of its file's newest date). So several change lists given in one command
-make the same registry in whatever order they are named (until 2026-12-07 they applied in
-the order given: yesterday's list named after today's deleted again a number added today,
-and it was dialed). Two files that say different things of one number on its latest date
+with the latest date wins, on the same date the later line of its file. So several change
+lists given in one command make the same registry in whatever order they are named (until
+2026-12-07 they applied in the order given: yesterday's list named after today's deleted
+again a number added today, and it was dialed). Two files that say different things of one number on its latest date
 cannot be ordered, and neither can a file with no date among several: both are refused.
+A record with no date in a file whose other records carry one is refused with its line
+(the FTC's records all carry one; until 2026-12-07 it counted as of the file's newest
+date, a guess that could put a deletion after the addition it preceded).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class ChangeFile:
 
     def winners(self) -> dict[int, tuple[datetime | None, bool]]:
         """Each number's last word in this file: its latest-dated record, on one date the
-        later line; an undated record is as of the file's newest date."""
+        later line (records are all dated, or all undated: ``_refuse_undated``)."""
         found: dict[int, tuple[datetime | None, bool]] = {}
         for key, when, added in self.records:
             when = when or self.latest
@@ -112,8 +114,10 @@ def read_change_file(stream: BinaryIO, source: str, report: ParseReport) -> Chan
 def _parse(stream: BinaryIO, source: str, report: ParseReport,
            records: list[tuple[int, datetime | None, bool]]) -> datetime | None:
     """Append each record (key, its date, True added / False deleted); returns the newest
-    date seen."""
+    date seen. A file that dates some records and not others is refused
+    (``_refuse_undated``)."""
     latest = None
+    undated: tuple[int, str | None] | None = None   # the first: its line, a field unread
     for number, raw in enumerate(stream, start=1):
         report.lines += 1
         text = raw.decode("latin-1").strip().lstrip("\ufeff")
@@ -131,6 +135,7 @@ def _parse(stream: BinaryIO, source: str, report: ParseReport,
         key = key_of_digits(digits)
         action = None
         dated = None
+        unread = None
         for item in rest:
             upper = item.upper()
             if upper in _ADD or upper in _DELETE:
@@ -138,6 +143,8 @@ def _parse(stream: BinaryIO, source: str, report: ParseReport,
             elif (when := parse_date(item)) is not None:
                 dated = when
                 latest = when if latest is None or when > latest else latest
+            elif item and unread is None:
+                unread = item
         if key is None or action is None:
             why = (f"{digits!r} is not a 10-digit NANP number (area code and exchange "
                    "start with 2-9)" if key is None else
@@ -147,4 +154,21 @@ def _parse(stream: BinaryIO, source: str, report: ParseReport,
                 refuse_cut_off(source, number, text)
             continue
         records.append((key, dated, action))
+        if dated is None and undated is None:
+            undated = (number, unread)
+    if undated is not None and latest is not None:
+        _refuse_undated(source, *undated, latest)
     return latest
+
+
+def _refuse_undated(source: str, line: int, unread: str | None, latest: datetime) -> None:
+    """A record without a date among dated ones: when it applies among them cannot be told
+    (it counted as of the file's newest date, after a dated record of its number that may
+    have come later)."""
+    what = (f"{unread!r} is not a date (YYYY-MM-DD, MM/DD/YYYY or YYYYMMDD)" if unread
+            else "this record carries no date")
+    raise ImportRefused(
+        f"{what}, while the file's others do (the newest {latest.date().isoformat()}): "
+        "when it applies among them cannot be told, and the FTC's records all carry "
+        "one; refused, stored registry unchanged. Write its date, or import the records "
+        "without a date on their own with --as-of", path=source, line=line)

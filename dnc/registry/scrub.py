@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -29,18 +29,36 @@ class ScrubSummary:
     rejected_invalid: int = 0
     rejected_outside: int = 0
     column: str = ""
+    """The column of the number dialed (invalid or outside the profiles: rejected)."""
     versions: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    """Every phone column read: ``column``, then the lead's other numbers (``alt_phones``),
+    a row rejected when any of them is listed."""
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
+PhoneColumns = Callable[[list[str]], Sequence[str]]
+"""header -> the phone columns a lead import reads (the dialed number first, then the
+lead's other numbers); empty when it finds none."""
+
+
 def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
-          column: str | None = None, region: str = "US", jurisdiction: str = "us"
+          column: str | Sequence[str] | None = None, region: str = "US",
+          jurisdiction: str = "us", phone_columns: PhoneColumns | None = None
           ) -> ScrubSummary:
     """Split ``source`` into rows no registry lists and rejected rows with the reason: the
     registry versions that list the number, "invalid number", or (for a valid number outside
-    every profile of ``jurisdiction``) the reason the rules give at dial time."""
+    every profile of ``jurisdiction``) the reason the rules give at dial time.
+
+    ``column``: the phone column, or several (the dialed number first, then the lead's
+    other numbers); None: ``phone_columns(header)`` (the CLI passes the lead importer's
+    choice, so that the scrub reads every number ``leads import`` keeps), else the column
+    guessed from the header. A row is rejected when any of its numbers is listed, the
+    reason naming the other column and number; an other number that is blank or invalid
+    is not one the lead keeps (the importer drops it) and rejects nothing. Before, a lead
+    file's second number (``alt_phone``) was never scrubbed."""
     from dnc.rules.profiles import profiles_for
 
     profiles = profiles_for(jurisdiction)
@@ -49,15 +67,16 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
     check_text_file(source)
     try:
         return _scrub_file(store, source, kept_path, rejects_path, column, region,
-                           profiles, summary, labels)
+                           profiles, summary, labels, phone_columns)
     except UnicodeDecodeError:
         # Neither output is written (_whole_files); was "--jurisdiction: 'utf-8' codec ...".
         raise _not_utf8(source) from None
 
 
 def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
-                column: str | None, region: str, profiles: tuple, summary: ScrubSummary,
-                labels: dict) -> ScrubSummary:
+                column: str | Sequence[str] | None, region: str, profiles: tuple,
+                summary: ScrubSummary, labels: dict,
+                phone_columns: PhoneColumns | None = None) -> ScrubSummary:
     with open(source, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(64 * 1024)
         handle.seek(0)
@@ -69,15 +88,10 @@ def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Pa
         header = next(reader, None)
         if header is None:
             raise ImportFormatError("empty file", path=str(source))
-        lowered = [name.strip().lower() for name in header]
-        if column is None:
-            index = guess_column(header, [], region)   # by header name, else the first
-        elif column.lower() in lowered:
-            index = lowered.index(column.lower())
-        else:
-            raise ImportFormatError(f"no column {column!r} (columns: {', '.join(header)})",
-                                    path=str(source), line=1, field=column)
+        indexes = _column_indexes(header, column, phone_columns, region, source)
+        index, others = indexes[0], indexes[1:]
         summary.column = header[index]
+        summary.columns = tuple(header[i] for i in indexes)
         with _whole_files(Path(kept_path), Path(rejects_path)) as (kept_file, rejects_file):
             kept = csv.writer(kept_file, dialect)
             rejects = csv.writer(rejects_file, dialect)
@@ -88,11 +102,33 @@ def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Pa
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
                     _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
-                                 profiles)
+                                 profiles, others, header)
                     batch = []
             _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
-                         profiles)
+                         profiles, others, header)
     return summary
+
+
+def _column_indexes(header: list[str], column: str | Sequence[str] | None,
+                    phone_columns: PhoneColumns | None, region: str, source: Path
+                    ) -> list[int]:
+    """The phone columns' positions, the dialed number's first (without repeats)."""
+    lowered = [name.strip().lower() for name in header]
+    if column is None:
+        named = list(phone_columns(header)) if phone_columns is not None else []
+        if not named:
+            return [guess_column(header, [], region)]   # by header name, else the first
+        wanted = named
+    else:
+        wanted = [column] if isinstance(column, str) else list(column)
+    indexes: list[int] = []
+    for name in wanted:
+        if name.strip().lower() not in lowered:
+            raise ImportFormatError(f"no column {name!r} (columns: {', '.join(header)})",
+                                    path=str(source), line=1, field=name)
+        if (index := lowered.index(name.strip().lower())) not in indexes:
+            indexes.append(index)
+    return indexes
 
 
 def _not_utf8(source: Path) -> ImportFormatError:
@@ -152,7 +188,8 @@ def _outside(text: str, region: str, profiles: tuple) -> str | None:
 
 def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str,
                  labels: dict[str, str], kept, rejects, summary: ScrubSummary,
-                 profiles: tuple = ()) -> None:
+                 profiles: tuple = (), others: Sequence[int] = (),
+                 header: Sequence[str] = ()) -> None:
     if not rows:
         return
     from dnc.rules.profiles import out_of_profile_reason
@@ -172,6 +209,10 @@ def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str
     for registry, mask in listed.items():
         for position in np.flatnonzero(mask):
             reasons.setdefault(valid[position], []).append(labels.get(registry, registry))
+    for other in others:
+        for i, why in _other_listed(store, rows, other, region, labels).items():
+            if i not in outside and keys[i] is not None:
+                reasons.setdefault(i, []).append(f"{header[other]} {why}")
     for i, row in enumerate(rows):
         summary.read += 1
         if i in outside:
@@ -186,3 +227,21 @@ def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str
         else:
             summary.kept += 1
             kept.writerow(row)
+
+
+def _other_listed(store: DncStore, rows: list[list[str]], other: int, region: str,
+                  labels: dict[str, str]) -> dict[int, str]:
+    """Row position -> "NUMBER listed in VERSIONS" for the rows whose number in column
+    ``other`` (a lead's other number) a registry lists."""
+    keys = [normalise(row[other], region) if len(row) > other and row[other].strip()
+            else None for row in rows]
+    valid = [i for i, key in enumerate(keys) if key is not None]
+    if not valid:
+        return {}
+    numbers = [e164_of_key(keys[i]) for i in valid]
+    found: dict[int, list[str]] = {}
+    for registry, mask in store.listed_many(numbers).items():
+        for position in np.flatnonzero(mask):
+            found.setdefault(valid[position], []).append(labels.get(registry, registry))
+    return {i: f"{e164_of_key(keys[i])} listed in {', '.join(versions)}"
+            for i, versions in found.items()}

@@ -1,0 +1,71 @@
+"""The twelfth pass over new users and imports (docs/operations.md, "Twelfth pass"): each
+test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from cli_kit import ok, refused, use_home
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def _rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def test_scrub_reads_every_phone_column_the_lead_import_reads(tmp_path, monkeypatch):
+    """A lead's second number (``alt_phone``) was never scrubbed: the kept file carried a
+    listed number into the campaign. And with ``mobile,phone`` the scrub checked ``phone``
+    while the import dials ``mobile`` (the first phone word of the header)."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "ftc.txt", "201,5550150\n201,5550160\n"),
+       "--as-of", "2026-12-01")
+    leads = _write(tmp_path / "leads.csv",
+                   "first_name,phone,alt_phone\n"
+                   "ann,2125550101,201-555-0150\n"      # the other number is listed
+                   "bob,2125550102,\n"                  # none
+                   "cy,2125550103,not a number\n"       # dropped by the import: kept
+                   "di,201 555 0160,2125550104\n")      # the number dialed is listed
+    summary = ok("dnc", "scrub", leads, "-o", str(tmp_path / "ok.csv"),
+                 "--rejects", str(tmp_path / "rej.csv"))
+    assert summary["columns"] == ["phone", "alt_phone"]
+    assert (summary["kept"], summary["rejected_listed"]) == (2, 2)
+    assert [r["first_name"] for r in _rows(tmp_path / "ok.csv")] == ["bob", "cy"]
+    reasons = {r["first_name"]: r["dnc_reason"] for r in _rows(tmp_path / "rej.csv")}
+    assert reasons["ann"] == "alt_phone +12015550150 listed in national@2026-12-01#1"
+    assert reasons["di"] == "national@2026-12-01#1"
+    # The number the import dials is the first phone word of the header.
+    ok("dnc", "scrub", _write(tmp_path / "two.csv", "mobile,phone\n2015550150,2125550101\n"),
+       "-o", str(tmp_path / "ok2.csv"), "--rejects", str(tmp_path / "rej2.csv"))
+    assert [r["mobile"] for r in _rows(tmp_path / "rej2.csv")] == ["2015550150"]
+    # --column is repeatable: the first is the number dialed.
+    scrubbed = ok("dnc", "scrub", leads, "-o", str(tmp_path / "ok3.csv"), "--rejects",
+                  str(tmp_path / "rej3.csv"), "--column", "phone")
+    assert (scrubbed["columns"], scrubbed["kept"]) == (["phone"], 3)
+
+
+def test_an_undated_record_in_a_dated_change_list_is_refused(tmp_path, monkeypatch):
+    """It counted as of the file's newest date: placed among the dated records by a guess
+    (a deletion undated on a line before the number's dated addition undid it)."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "full.txt", "201,5550150\n"), "--as-of", "2026-12-01")
+    changes = _write(tmp_path / "ch.txt", "areacode,number,action,date\n"
+                     "201,5550170,A,2026-12-03\n201,5550150,D\n201,5550180,A,2026-12-05\n")
+    said = refused("dnc", "import", changes, "--change-list")
+    assert "ch.txt:3: this record carries no date, while the file's others do" in said
+    assert "refused, stored registry unchanged" in said
+    assert ok("dnc", "check", "+12015550150")["results"][0]["listed"]
+    assert not ok("dnc", "check", "+12015550170")["results"][0]["listed"]
+    # A date that does not read is named.
+    bad = _write(tmp_path / "bad.txt", "201,5550170,A,2026-12-03\n201,5550150,D,2026-13-45\n")
+    assert "bad.txt:2: '2026-13-45' is not a date" in refused("dnc", "import", bad,
+                                                               "--change-list")
+    # A file with no date at all is still imported with --as-of.
+    ok("dnc", "import", _write(tmp_path / "nodate.txt", "201,5550150,D\n"), "--change-list",
+       "--as-of", "2026-12-06")
+    assert not ok("dnc", "check", "+12015550150")["results"][0]["listed"]
