@@ -253,6 +253,22 @@ def _check_queues(store: Any, changes: dict[str, Any]) -> None:
         store.check_queue_names([str(name) for name in modes], field="recording.queues")
 
 
+def _check_seller_change(store: Any, name: str, changes: dict[str, Any],
+                         confirmed: bool) -> str | None:
+    """A new seller (``--seller``, ``--set compliance.seller_name=``) that imported
+    consents do not name: refused unless ``--new-seller`` (``consent_sellers``)."""
+    from campaigns.consent_sellers import refuse_seller_change
+    from campaigns.stored_settings import stored_settings
+
+    section = changes.get("compliance")
+    new = section.get("seller_name") if isinstance(section, dict) else None
+    if not isinstance(new, str):
+        return None
+    campaign = store.campaign(name)
+    return refuse_seller_change(store, campaign.name, stored_settings(
+        campaign).compliance.seller_name, new.strip(), confirmed)
+
+
 def _compliance_flags(seller: str | None, dnc_number: str | None, safe_harbor: bool,
                       telemarketing: bool | None, prerecorded: bool | None,
                       subject: str | None, unknown_line_type: str | None) -> dict[str, Any]:
@@ -492,6 +508,10 @@ def campaign_edit(
     subject: SubjectOption = None,
     unknown_line_type: UnknownLineOption = None,
     sets: SetOption = None,
+    new_seller: Annotated[bool, typer.Option(
+        "--new-seller", help="With --seller: change the seller although consents imported "
+        "for the one now name it (they stop counting; kept on record). Without it such a "
+        "change is refused, saying how many.")] = False,
     db: DbOption = None,
     home: HomeOption = None,
     as_json: JsonOption = False,
@@ -508,7 +528,10 @@ def campaign_edit(
     if changes:
         _check_queues(store, changes)
         _merge_dotted_free_maps(store, name, sets, changes)
+        note = _check_seller_change(store, name, changes, new_seller)
         store.edit_campaign(name, changes, at=now())
+        if note:
+            make_console(stderr=True).print(f"note: {note}", highlight=False, markup=False)
         _note_running_campaign(store, name, changes, home)
     for agent_name, endpoint in agents:
         store.add_agent(agent_name, endpoint, campaign=name)

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from campaigns.errors import LeadImportError
+from campaigns.errors import CampaignError, LeadImportError
 from dnc.rules.consent import same_seller
 
+if TYPE_CHECKING:
+    from campaigns.store import CampaignStore
 
-def seller_problem(seller: str, campaign_seller: str, known: Sequence[str]) -> str | None:
+
+def seller_problem(seller: str, campaign_seller: str, known: Sequence[str],
+                   override: str = "--new-seller") -> str | None:
     """Why consents naming ``seller`` would not count for a campaign of ``campaign_seller``
     (None: they would, or the campaign declares no seller yet and ``seller`` is no near miss
     of a seller the store knows). ``known``: every seller name the store's campaigns
@@ -40,7 +45,7 @@ def seller_problem(seller: str, campaign_seller: str, known: Sequence[str]) -> s
     return (
         f"consent seller {seller!r} {whose}: its consents would never count for the "
         f"campaign's calls; {hint}known sellers: {listed}; refused, nothing imported. "
-        "Write the seller as the campaign declares it, or pass --new-seller to keep "
+        f"Write the seller as the campaign declares it, or pass {override} to keep "
         "consents for another seller on record"
     )
 
@@ -75,3 +80,56 @@ def refuse_unknown_sellers(
                 problem, path=path, line=int(lines[index]), field="consent_seller"
             )
         raise LeadImportError(f"--consent-seller: {problem}", path=path)
+
+
+def consents_that_stop_counting(store: CampaignStore, campaign: str, old: str, new: str
+                                ) -> tuple[int, int]:
+    """(leads, consent records) of ``campaign`` whose consent names ``old`` (the seller
+    now) and not ``new``: under ``new`` they stop counting (``dnc.rules.consent``). One
+    pass over the campaign's consent column, streamed."""
+    import sqlalchemy as sa
+
+    from campaigns.models import Lead
+
+    if not old or same_seller(old, new):
+        return 0, 0
+    alike: dict[str, bool] = {}
+    leads = records = 0
+    with store.session() as session:
+        campaign_id = store._campaign(session, campaign).id
+        rows = session.execute(sa.select(Lead.consent).where(
+            Lead.campaign_id == campaign_id).execution_options(yield_per=5000))
+        for (consent,) in rows:
+            found = 0
+            for record in consent or ():
+                seller = record.get("seller") if isinstance(record, dict) else None
+                if not isinstance(seller, str) or not seller:
+                    continue
+                if seller not in alike:
+                    alike[seller] = same_seller(seller, old) and not same_seller(seller, new)
+                found += alike[seller]
+            leads += bool(found)
+            records += found
+    return leads, records
+
+
+def refuse_seller_change(store: CampaignStore, campaign: str, old: str, new: str,
+                         confirmed: bool) -> str | None:
+    """A seller change that leaves imported consents behind: refused unless ``confirmed``
+    (``--new-seller``), else the note to print (None: no consent names the old seller).
+    Before, ``campaign edit --seller`` said nothing, and every lead called on a consent
+    for the old seller was refused at the dial (or never called) from then on."""
+    leads, records = consents_that_stop_counting(store, campaign, old, new)
+    if not leads:
+        return None
+    what = (f"{leads:,} lead{'s' * (leads != 1)} of campaign {campaign!r} have "
+            f"{records:,} consent{'s' * (records != 1)} naming {old!r}, the seller now: "
+            f"under {new!r} they stop counting (a written consent counts for the seller "
+            "it names, 47 CFR 64.1200(f)(9))")
+    if not confirmed:
+        raise CampaignError(
+            f"{what}, and those leads are refused at the dial; refused, nothing changed. "
+            f"If {new!r} is the same seller renamed, import its consents again naming it; "
+            "pass --new-seller to change the seller anyway (the consents stay on record "
+            f"for {old!r})")
+    return f"{what}; kept on record for {old!r}"

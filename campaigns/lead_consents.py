@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from campaigns.consent_dates import given_instant
+from campaigns.consent_sellers import seller_problem
 from campaigns.errors import LeadImportError
 
 if TYPE_CHECKING:
@@ -47,3 +48,22 @@ def given_consents(rows: list[LeadInput], where: str
             records.append(record)
         out.append(records)
     return out, date_only
+
+
+def refuse_other_sellers(rows: list[LeadInput], consents: list[list[Any]], where: str,
+                         campaign_seller: str, known: list[str]) -> None:
+    """The first consent record whose ``seller`` is not the campaign's refuses the whole
+    call, nothing stored, as a file's ``consent_seller`` does (``consent_sellers``); the
+    caller passes ``new_seller=True`` to keep consents for another seller on record.
+    Before, ``add_leads`` stored them, and they never counted for the campaign's calls."""
+    checked: set[str] = set()
+    for index, records in enumerate(consents):
+        for record in records:
+            seller = record.get("seller")
+            if not isinstance(seller, str) or not seller or seller in checked:
+                continue
+            checked.add(seller)
+            problem = seller_problem(seller, campaign_seller, known, "new_seller=True")
+            if problem is not None:
+                raise LeadImportError(f"lead {index + 1} ({rows[index].phone}): {problem}",
+                                      path=where, field="consent.seller")

@@ -47,7 +47,7 @@ from campaigns.lead_compliance import (
     postal_warnings,
     zone_warnings,
 )
-from campaigns.lead_consents import given_consents
+from campaigns.lead_consents import given_consents, refuse_other_sellers
 from campaigns.lead_files import (
     LeadTable,
     read_lead_file,
@@ -130,10 +130,16 @@ class ImportReport:
 
 
 def add_leads(self: CampaignStore, campaign: CampaignRef, leads: Iterable[LeadInput], *,
-              at: datetime, list_name: str = "api") -> ImportReport:
-    """Add leads given in code; same normalisation, rejects and dedup as a file import."""
+              at: datetime, list_name: str = "api", new_seller: bool = False
+              ) -> ImportReport:
+    """Add leads given in code; same normalisation, rejects and dedup as a file import.
+    A consent naming a seller that is not the campaign's is refused, as at a file import,
+    unless ``new_seller`` (the CLI's ``--new-seller``)."""
     rows = list(leads)
     consents, date_only = given_consents(rows, list_name)
+    if not new_seller:
+        refuse_other_sellers(rows, consents, list_name, stored_settings(
+            self.campaign(campaign)).compliance.seller_name, _seller_names(self))
     frame = pd.DataFrame({
         "phone": [r.phone for r in rows],
         "first_name": [r.first_name or "" for r in rows],

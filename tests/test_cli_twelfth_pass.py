@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from cli_kit import ok, refused, use_home
+from cli_kit import READY_SPRING, dialer, ok, refused, use_home
 
 
 def _write(path: Path, text: str) -> str:
@@ -69,3 +69,28 @@ def test_an_undated_record_in_a_dated_change_list_is_refused(tmp_path, monkeypat
     ok("dnc", "import", _write(tmp_path / "nodate.txt", "201,5550150,D\n"), "--change-list",
        "--as-of", "2026-12-06")
     assert not ok("dnc", "check", "+12015550150")["results"][0]["listed"]
+
+
+def test_a_seller_change_that_leaves_consents_behind_is_refused_unless_told(tmp_path,
+                                                                            monkeypatch):
+    """``campaign edit --seller`` said nothing of the consents imported for the seller
+    until then: they stopped counting, and their leads were refused at every dial."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring", *READY_SPRING)
+    ok("leads", "import", "spring", _write(
+        tmp_path / "leads.csv", "phone,consent\n2125550101,2025-04-03T10:00:00Z\n"
+        "2125550102,2025-04-03T10:00:00Z\n2125550103,\n"), "--consent-seller", "Spring Solar")
+    said = refused("campaign", "edit", "spring", "--seller", "Autumn Roofing")
+    assert ("2 leads of campaign 'spring' have 2 consents naming 'Spring Solar', the seller "
+            "now: under 'Autumn Roofing' they stop counting") in said
+    assert "pass --new-seller to change the seller anyway" in said
+    shown = ok("campaign", "show", "spring")
+    assert shown["settings"]["compliance"]["seller_name"] == "Spring Solar"
+    # The same seller written otherwise changes nothing that counts: no question.
+    ok("campaign", "edit", "spring", "--set", "compliance.seller_name=SPRING SOLAR")
+    result = dialer("campaign", "edit", "spring", "--seller", "Autumn Roofing", "--new-seller")
+    assert result.exit_code == 0, result.output
+    assert "note: 2 leads of campaign 'spring' have 2 consents" in " ".join(
+        result.stderr.split())
+    assert ok("campaign", "show", "spring")["settings"]["compliance"]["seller_name"] == \
+        "Autumn Roofing"
