@@ -91,7 +91,8 @@ class DialerGroup(TyperGroup):
             # A value refused (out of its range, not a number): one line and exit 1, like
             # every value the packages refuse; a command typed wrong (an unknown option, a
             # missing argument) keeps click's usage box and exit 2.
-            report_error(error.format_message(), type(error).__name__, as_json, 1)
+            report_error(_not_a_number(error, argv) or error.format_message(),
+                         type(error).__name__, as_json, 1)
         except click.exceptions.ClickException as error:
             _usage_error(error, as_json)
         except typer.Abort:
@@ -105,6 +106,74 @@ class DialerGroup(TyperGroup):
         if not standalone_mode:
             return result
         sys.exit(result if isinstance(result, int) else 0)
+
+
+_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60,
+          "mins": 60, "minute": 60, "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600,
+          "hour": 3600, "hours": 3600, "d": 86400, "day": 86400, "days": 86400,
+          "w": 604800, "week": 604800, "weeks": 604800}
+_UNIT_WORDS = {1: "seconds", 60: "minutes", 3600: "hours", 86400: "days"}
+_EXAMPLE = {1: "120 for two minutes", 60: "90 for an hour and a half", 3600: "48 for two days",
+            86400: "14 for two weeks"}
+
+
+def _option_value(opts: Sequence[str], argv: Sequence[str]) -> str | None:
+    """The text given to one of ``opts`` in ``argv`` (the last, as click takes it)."""
+    found = None
+    for position, arg in enumerate(argv):
+        if arg == "--":
+            break
+        for opt in opts:
+            if arg == opt and position + 1 < len(argv):
+                found = argv[position + 1]
+            elif arg.startswith(f"{opt}="):
+                found = arg[len(opt) + 1:]
+    return found
+
+
+def _not_a_number(error: click.exceptions.BadParameter, argv: Sequence[str]) -> str | None:
+    """One line for a number option given something else, with the option's unit (read
+    from its help) and an example: ``--duration: '2m' is not a number of seconds: write
+    120 for 2 minutes``. Typer's own line (``Input should be a valid number, unable to
+    parse string as a number``) named neither the unit nor what to write."""
+    import re
+
+    said = error.format_message()
+    param = error.param
+    if param is None or not re.search(r"valid (number|integer)", said) or not param.opts:
+        return None
+    value = _option_value([*param.opts, *param.secondary_opts], argv)
+    if value is None:
+        return None
+    name = max(param.opts, key=len)
+    whole = "valid integer" in said
+    help_text = (getattr(param, "help", None) or "").lower()
+    unit = next((size for size, word in _UNIT_WORDS.items()
+                 if re.search(rf"\b{word}\b(?! per)", help_text)), None)
+    kind = "a whole number" if whole else "a number"
+    if unit is not None:
+        head = f"{name}: {value!r} is not {kind} of {_UNIT_WORDS[unit]}"
+        written = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*", value.lower())
+        if written and written.group(2) in _UNITS:
+            size = _UNITS[written.group(2)]
+            amount = float(written.group(1)) * size / unit
+            if size == unit:
+                return f"{head}: write the number alone, {amount:g} (the unit is not read)"
+            if not whole or amount == int(amount):
+                word = _UNIT_WORDS.get(size, "weeks")
+                count = written.group(1)
+                return (f"{head}: write {amount:g} for {count} "
+                        f"{word[:-1] if float(count) == 1 else word}")
+        return f"{head}: write it in digits, e.g. {_EXAMPLE[unit]}"
+    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+    if percent and not whole:
+        return (f"{name}: {value!r} is not a number: a fraction is meant, write "
+                f"{float(percent.group(1)) / 100:g} for {percent.group(1)}%")
+    try:
+        example = f"{int(float(value)) or 1}" if whole else "0.5"
+    except (ValueError, OverflowError):
+        example = "5" if whole else "0.5"
+    return f"{name}: {value!r} is not {kind}: write it in digits, e.g. {example}"
 
 
 def _usage_error(error: click.exceptions.ClickException, as_json: bool) -> None:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from cli_kit import READY_SPRING, dialer, ok, refused, use_home
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def _write(path: Path, text: str) -> str:
@@ -94,3 +97,37 @@ def test_a_seller_change_that_leaves_consents_behind_is_refused_unless_told(tmp_
         result.stderr.split())
     assert ok("campaign", "show", "spring")["settings"]["compliance"]["seller_name"] == \
         "Autumn Roofing"
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["demo", "--duration", "2m"],
+     "error: --duration: '2m' is not a number of seconds: write 120 for 2 minutes"),
+    (["demo", "--duration=1h"],
+     "error: --duration: '1h' is not a number of seconds: write 3600 for 1 hour"),
+    (["demo", "--duration", "90s"], "error: --duration: '90s' is not a number of seconds: "
+     "write the number alone, 90 (the unit is not read)"),
+    (["demo", "--duration", "soon"], "error: --duration: 'soon' is not a number of seconds: "
+     "write it in digits, e.g. 120 for two minutes"),
+    (["demo", "--agents", "five"],
+     "error: --agents: 'five' is not a whole number: write it in digits, e.g. 5"),
+    (["staff", "--aht", "3m", "--erlangs", "10", "--within", "20"],
+     "error: --aht: '3m' is not a number of seconds: write 180 for 3 minutes"),
+    (["dnc", "import", "x.txt", "--max-reject-fraction", "1%"],
+     "error: --max-reject-fraction: '1%' is not a number: a fraction is meant, write 0.01 "
+     "for 1%"),
+    (["gateway", "health", "--minutes", "2h"],
+     "error: --minutes: '2h' is not a number of minutes: write 120 for 2 hours"),
+])
+def test_a_number_option_given_text_says_its_unit_and_an_example(args, said):
+    """Typer said `Invalid value for '--duration': Input should be a valid number, unable
+    to parse string as a number`: neither the unit nor what to write."""
+    result = dialer(*args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [said]
+
+
+@given(st.text(alphabet="abcxyz%", min_size=1, max_size=6))
+def test_every_number_refusal_names_the_option_and_the_value(text):
+    result = dialer("demo", "--duration", text)
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: --duration: {text!r} is not a number of seconds"), line
