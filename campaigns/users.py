@@ -153,6 +153,26 @@ def _user(session: Session, name: str) -> WebUser:
     return found[0]
 
 
+def _campaign_agent(session: Session, name: str) -> Agent:
+    """The campaign agent ``name`` means, compared as user names are (``name_key``): the
+    one of that exact name if there is one, else the one whose name has the same key.
+    Before, ``user add Ann --role agent`` was refused for the campaign agent ``ann``. Two
+    agents whose names differ only in case are both named, never one picked."""
+    exact = session.exec(select(Agent).where(Agent.name == name.strip())).first()
+    if exact is not None:
+        return exact
+    found = [row for row in session.exec(select(Agent).order_by(Agent.name))
+             if name_key(row.name) == name_key(name)]
+    if len(found) > 1:
+        raise UserError(f"{name!r} may be any of the campaign agents "
+                        f"{', '.join(repr(row.name) for row in found)} (names compared "
+                        "without case or outer blanks): give the exact one with --agent")
+    if not found:
+        raise UserError(f"no campaign agent named {name!r}: add it first with "
+                        f"`dialer campaign edit CAMPAIGN --agent {name.strip()}=ENDPOINT`")
+    return found[0]
+
+
 def _assign(self: CampaignStore, session: Session, user: WebUser,
             campaigns: Iterable[str]) -> None:
     session.exec(delete(WebUserCampaign).where(WebUserCampaign.user_id == user.id))
@@ -185,12 +205,7 @@ def add_user(self: CampaignStore, name: str, role: str | UserRole, password: str
                             "changes a password)")
         agent_id = None
         if role is UserRole.AGENT:
-            agent_name = agent or name
-            row = session.exec(select(Agent).where(Agent.name == agent_name)).first()
-            if row is None:
-                raise UserError(f"no campaign agent named {agent_name!r}: add it first with "
-                                f"`dialer campaign edit CAMPAIGN --agent {agent_name}=ENDPOINT`")
-            agent_id = row.id
+            agent_id = _campaign_agent(session, agent or name).id
         elif agent:
             raise UserError("--agent is for agent users only")
         user = WebUser(name=name, role=role.value, password_hash=_HASHER.hash(password),

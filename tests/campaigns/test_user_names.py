@@ -89,3 +89,22 @@ def test_a_spelling_that_fits_both_signs_in_neither_and_locks_nobody(store) -> N
     with pytest.raises(UserError, match="'SAM' may be any of the users 'Sam', 'sam'"):
         store.set_password("SAM", "a new long password", at=T0)
     assert store.user("Sam").role is UserRole.ADMIN
+
+
+@pytest.mark.parametrize("typed", ["Ann", "ANN", " ann ", "ａｎｎ"])
+def test_an_agent_user_finds_the_campaign_agent_whatever_its_case(store, typed) -> None:
+    """`dialer user add Ann --role agent` for the campaign agent `ann` was refused: `no
+    campaign agent named 'Ann'` (first-hour twelfth pass)."""
+    user = store.add_user(typed, "agent", PASSWORD, at=T0)
+    assert user.agent == "ann"
+    assert store.add_user("Bea", "agent", PASSWORD, at=T0, agent=typed.upper()).agent == "ann"
+
+
+def test_two_campaign_agents_alike_in_case_are_both_named_never_one_picked(store) -> None:
+    store.add_agent("ANN", "user/1002", campaign="spring")
+    assert store.add_user("ann", "agent", PASSWORD, at=T0).agent == "ann"   # the exact one
+    with pytest.raises(UserError, match="'Ann' may be any of the campaign agents 'ANN', "
+                                        "'ann'"):
+        store.add_user("Bea", "agent", PASSWORD, at=T0, agent="Ann")
+    with pytest.raises(UserError, match="no campaign agent named 'zed'"):
+        store.add_user("zed", "agent", PASSWORD, at=T0)
