@@ -474,6 +474,37 @@ def campaign_list(
         table.add_row(str(row["id"]), row["name"], row["state"], f"{row['leads']:,}",
                       f"{row['updated_at']:%Y-%m-%d %H:%M}" if row["updated_at"] else "")
     make_console().print(table)
+    _warn_alike_names(store)
+
+
+def _warn_alike_names(store: Any) -> None:
+    """Campaigns stored before whose names differ only in case: a warning with the repair
+    on stderr (``campaigns.campaign_names``); the JSON list stays the list."""
+    from campaigns.campaign_names import alike_groups, alike_warning
+
+    for names in alike_groups(store):
+        make_console(stderr=True).print(f"warning: {alike_warning(names)}", markup=False,
+                                        highlight=False, soft_wrap=True)
+
+
+@campaign_app.command("rename")
+def campaign_rename(
+    name: NameArg,
+    new_name: Annotated[str, typer.Argument(help="The new name.")],
+    db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,
+) -> None:
+    """Rename a campaign that is not running (e.g. one of two whose names differ only in
+    case); its leads, records and agents stay with it."""
+    from campaigns.campaign_names import rename_campaign
+
+    store = open_store(db, home)
+    old = store.campaign(name).name
+    campaign = rename_campaign(store, name, new_name, at=now())
+    if as_json:
+        emit({"id": campaign.id, "name": campaign.name, "was": old})
+    else:
+        make_console().print(f"campaign {old} is now {campaign.name}", markup=False,
+                             highlight=False)
 
 
 @campaign_app.command("show")

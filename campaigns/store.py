@@ -292,8 +292,11 @@ def _did_you_mean(session: Session, ref: CampaignRef) -> str:
     names = [row.name for row in session.exec(
         select(Campaign).where(Campaign.state != CampaignState.DELETED))]
     typed = str(ref).strip()
-    close = [n for n in names if n.casefold() == typed.casefold()] or \
-        difflib.get_close_matches(typed, names, n=1, cutoff=0.75)
+    alike = sorted(n for n in names if n.casefold() == typed.casefold())
+    if len(alike) > 1:  # stored before such pairs were refused (campaigns.campaign_names)
+        return (f": it may be any of {', '.join(map(repr, alike))} (campaigns whose names "
+                "differ only in case): give the exact name")
+    close = alike or difflib.get_close_matches(typed, names, n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

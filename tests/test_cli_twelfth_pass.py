@@ -4,6 +4,7 @@ test fails on the code before its fix."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,47 @@ def test_every_number_refusal_names_the_option_and_the_value(text):
     result = dialer("demo", "--duration", text)
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: --duration: {text!r} is not a number of seconds"), line
+
+
+def _store_a_case_pair(home: Path) -> None:
+    """'Spring' beside 'spring', as stored before such names were refused."""
+    from datetime import UTC, datetime
+
+    from campaigns.models import Campaign
+    from campaigns.store import CampaignStore
+
+    ok("campaign", "create", "spring", *READY_SPRING)
+    store = CampaignStore.open(f"sqlite:///{home / 'dialer.db'}")
+    with store.session() as session:
+        at = datetime(2026, 12, 1, tzinfo=UTC)
+        session.add(Campaign(name="Spring", settings={}, created_at=at, updated_at=at))
+        session.commit()
+    store.close()
+
+
+def test_campaigns_alike_in_case_are_warned_about_and_a_spelling_of_both_refused(
+        tmp_path, monkeypatch):
+    """Two campaigns stored before whose names differ only in case: nothing said of them,
+    and `campaign show SPRING` answered `did you mean 'Spring'?`, one of the two."""
+    use_home(tmp_path, monkeypatch)
+    _store_a_case_pair(tmp_path)
+    listed = dialer("campaign", "list")
+    assert listed.exit_code == 0, listed.output
+    assert ("warning: campaigns 'Spring', 'spring' differ only in case" in
+            " ".join(listed.stderr.split()))
+    assert "`dialer campaign rename Spring Spring-2`" in listed.stderr
+    said = refused("campaign", "show", "SPRING")
+    assert ("no campaign named 'SPRING': it may be any of 'Spring', 'spring' (campaigns "
+            "whose names differ only in case): give the exact name") in said
+    assert ok("campaign", "show", "spring")["name"] == "spring"
+    doctor = dialer("doctor", "spring", "--json", "--switch", "esl://:ClueCon@127.0.0.1:9")
+    checks = {c["check"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["name"]["verdict"] == "warn"
+    assert "rename one" in checks["name"]["message"]
+    # The repair.
+    assert "already exists, and 'SPRING' differs" in refused("campaign", "rename", "Spring",
+                                                              "SPRING")
+    assert ok("campaign", "rename", "Spring", "spring-b") == {
+        "id": 2, "name": "spring-b", "was": "Spring"}
+    assert "warning" not in dialer("campaign", "list").stderr
+    assert "did you mean 'spring'?" in refused("campaign", "show", "SPRING")

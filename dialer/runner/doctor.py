@@ -374,5 +374,15 @@ def diagnose_campaign(store: CampaignStore, campaign: str, data: Path,
         return checks
     checks.append(_leads_check(store, data, row, at))
     checks.append(_stored_zone_check(store, row))
+    checks.extend(_name_checks(store, row))
     checks.extend(_registry_checks(data, settings, at))
     return checks
+
+
+def _name_checks(store: CampaignStore, row: Any) -> list[Check]:
+    """A campaign whose name another differs from only in case (stored before such names
+    were refused): a warning with the repair (``campaigns.campaign_names``)."""
+    from campaigns.campaign_names import alike_groups, alike_warning
+
+    return [Check("name", Verdict.WARN, alike_warning(names))
+            for names in alike_groups(store) if row.name in names]
