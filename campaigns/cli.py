@@ -331,14 +331,11 @@ def _warnings(name: str, settings: Any) -> list[str]:
 
 
 def _cannot_start(name: str, settings: Any) -> list[str]:
-    """What keeps the campaign from dialing: no caller ID, compliance not declared."""
-    from campaigns.compliance_settings import dialing_problems
+    """What keeps the campaign from dialing: no caller ID, compliance not declared (each
+    once: the declarations were said twice, a second time as 'it must still declare')."""
     from campaigns.store import missing_to_start
 
-    declarations = dialing_problems(settings)
-    return missing_to_start(name, settings) + ([
-        "it must still declare " + "; ".join(declarations) + f" (`dialer campaign edit "
-        f"{name} --set compliance.KEY=VALUE`)"] if declarations else [])
+    return missing_to_start(name, settings)
 
 
 def _setting_text(key: str, value: Any) -> str:

@@ -82,6 +82,32 @@ def refuse_unknown_sellers(
         raise LeadImportError(f"--consent-seller: {problem}", path=path)
 
 
+def no_seller_warning(path: str, consents: Sequence[str], lines: Sequence[int],
+                      campaign_seller: str, remove: str) -> str | None:
+    """The imported written consents that name no seller (no ``--consent-seller``, no
+    ``consent_seller`` cell): they count for no call (47 CFR 64.1200(f)(9)), and the leads
+    that need one are refused at every dial. Until 2026-12-07 the import said nothing, and
+    a campaign whose leads were all imported that way never dialed anyone (first-hour
+    twelfth pass). A warning, not a refusal: such a consent dials less, never more."""
+    import json
+
+    found = [index for index, text in enumerate(consents) if text and any(
+        isinstance(record, dict) and not record.get("seller")
+        and str(record.get("kind", "")).endswith("written") for record in json.loads(text))]
+    if not found:
+        return None
+    count = len(found)
+    give = (f"give --consent-seller {campaign_seller!r} (the campaign's seller) if they "
+            "were given to it" if campaign_seller else
+            "give --consent-seller NAME, the seller they were given to")
+    return (f"{path}:{lines[found[0]]}: {count:,} written consent"
+            f"{'s name' if count != 1 else ' names'} no seller: a written consent counts "
+            "only for the seller it names (47 CFR 64.1200(f)(9)), so "
+            f"{'they count' if count != 1 else 'it counts'} for no call and the leads "
+            f"that need one are refused at the dial; {give} (or a consent_seller column): "
+            f"remove this list ({remove}) and import the file again (field consent)")
+
+
 def consents_that_stop_counting(store: CampaignStore, campaign: str, old: str, new: str
                                 ) -> tuple[int, int]:
     """(leads, consent records) of ``campaign`` whose consent names ``old`` (the seller

@@ -36,7 +36,7 @@ from campaigns.consent_dates import (
     date_order_problem,
     parse_consent_dates,
 )
-from campaigns.consent_sellers import refuse_unknown_sellers
+from campaigns.consent_sellers import no_seller_warning, refuse_unknown_sellers
 from campaigns.db import storage_failure
 from campaigns.errors import CampaignError, LeadImportError
 from campaigns.lead_compliance import (
@@ -397,6 +397,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
         if date_only:
             warnings.append(_date_only_summary(str(table.path), rows["consent"], lines[keep],
                                                date_only))
+        if unnamed := no_seller_warning(
+                str(table.path), rows["consent"].tolist(), lines[keep],
+                settings.compliance.seller_name,
+                f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
+                f"{shlex.quote(list_name)} --yes"):
+            warnings.append(unnamed)
     if before is not None:
         _refuse_if_changed(before)
     rejects_written, rejects_earlier = _write_rejects(

@@ -200,5 +200,27 @@ def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd
         slow[index] = False
     for i in np.flatnonzero(slow).tolist():
         result[i], reasons[i] = normalise_one(text[i], default_region)
+    for i in np.flatnonzero(reasons != "").tolist():
+        reasons[i] = _spreadsheet_number(text[i]) or reasons[i]
     return pd.Series(result, index=raw.index, dtype=object), pd.Series(
         reasons, index=raw.index, dtype=object)
+
+
+_DECIMAL = re.compile(r"\s*\+?\d{7,15}\.0+\s*")
+_SCIENTIFIC = re.compile(r"\s*\d(?:[.,]\d+)?[eE]\+?\d{1,2}\s*")
+
+
+def _spreadsheet_number(text: str) -> str | None:
+    """Why a number a spreadsheet rewrote is refused, with the repair: saved as a decimal
+    (``2015550131.0``) or in scientific notation (``2.01555E+09``, its last digits lost).
+    Both were refused as "invalid phone number" or "not a phone number (The string
+    supplied did not seem to be a phone number.)", naming neither the cause nor the fix,
+    and a whole column saved that way was rejected row by row (first-hour twelfth pass)."""
+    if _DECIMAL.fullmatch(text):
+        return ("saved by a spreadsheet as a decimal number (e.g. 2015550123.0): format "
+                "the phone column as text and save the file again")
+    if _SCIENTIFIC.fullmatch(text):
+        return ("written by a spreadsheet in scientific notation (e.g. 2.01555E+09), which "
+                "loses the last digits: format the phone column as text and save the file "
+                "again")
+    return None

@@ -170,6 +170,14 @@ def import_command(
             summary = importer.import_numbers(root, registry, files, when or now, now, region,
                                               column, max_reject_fraction, advance,
                                               allow_shrink, allow_older)
+    if when is None and not change_list:
+        # A list downloaded weeks ago and dated today passes the 31-day freshness rule for
+        # a month more (16 CFR 310.4(b)(3)(iv)); nothing said it was dated today.
+        _err_console().print(
+            f"note: {registry} dated today, {now:%Y-%m-%d} (no --as-of): the registry's "
+            "age, which must stay within 31 days, counts from it; if the list was "
+            "downloaded earlier, import it again with --as-of that date and --allow-older",
+            markup=False, highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps(summary.to_json()))
         return

@@ -176,3 +176,61 @@ def test_campaigns_alike_in_case_are_warned_about_and_a_spelling_of_both_refused
         "id": 2, "name": "spring-b", "was": "Spring"}
     assert "warning" not in dialer("campaign", "list").stderr
     assert "did you mean 'spring'?" in refused("campaign", "show", "SPRING")
+
+
+def test_consents_imported_without_a_seller_are_said_to_count_for_no_call(tmp_path,
+                                                                         monkeypatch):
+    """A lead file's opt-in dates imported without --consent-seller: every consent named
+    no seller, counted for no call, and every lead was refused at the dial, without a word
+    at the import (played as a new campaign manager)."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring", *READY_SPRING)
+    leads = _write(tmp_path / "leads.csv", "phone,opt_in\n2125550101,\n"
+                   "2125550102,2025-04-03T10:00:00Z\n2125550103,2025-04-03T10:00:00Z\n")
+    report = ok("leads", "import", "spring", leads)
+    [warning] = [w for w in report["warnings"] if "no seller" in w]
+    assert warning.startswith(f"{leads}:3: 2 written consents name no seller: a written "
+                              "consent counts only for the seller it names")
+    assert "give --consent-seller 'Spring Solar' (the campaign's seller)" in warning
+    assert "dialer leads delete spring --list leads.csv --yes" in warning
+    ok("leads", "delete", "spring", "--list", "leads.csv", "--yes")
+    again = ok("leads", "import", "spring", leads, "--consent-seller", "Spring Solar")
+    assert not [w for w in again["warnings"] if "no seller" in w]
+
+
+def test_what_a_new_campaign_must_still_declare_is_said_once(tmp_path, monkeypatch):
+    """`campaign create` printed the missing declarations twice, the second time as
+    `it must still declare ...` (played as a new campaign manager)."""
+    use_home(tmp_path, monkeypatch)
+    shown = ok("campaign", "create", "acme", "--caller-id", "+12015550100", "--seller", "Acme")
+    [missing] = shown["cannot_start"]
+    assert missing.startswith("campaign 'acme' has not declared what it must before it dials")
+
+
+def test_a_full_list_without_its_date_is_said_to_be_dated_today(tmp_path, monkeypatch):
+    """`dnc import ftc.txt` dated the list today without a word: one downloaded weeks ago
+    passed the 31-day freshness rule for a month more (played as a new campaign manager)."""
+    use_home(tmp_path, monkeypatch)
+    listed = _write(tmp_path / "ftc.txt", "201,5550150\n")
+    result = dialer("dnc", "import", listed)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "note: national dated today" in said and "(no --as-of)" in said
+    assert "import it again with --as-of that date and --allow-older" in said
+    dated = dialer("dnc", "import", listed, "--as-of", "today")
+    assert dated.exit_code == 0 and "note:" not in dated.stderr
+
+
+def test_numbers_a_spreadsheet_rewrote_are_refused_with_the_cause(tmp_path, monkeypatch):
+    """A phone column saved as numbers (`2015550131.0`, `2.01555E+09`) was rejected as
+    `invalid phone number` / `not a phone number (The string supplied did not seem to be a
+    phone number.)` (played as a new campaign manager with an Excel export)."""
+    use_home(tmp_path, monkeypatch)
+    ok("campaign", "create", "spring", *READY_SPRING)
+    report = ok("leads", "import", "spring", _write(
+        tmp_path / "excel.csv", "name,phone\nA,2015550131.0\nB,2.01555E+09\nC,2015550133\n"))
+    assert report["imported"] == 1
+    reasons = sorted(report["reject_reasons"])
+    assert reasons[0].startswith("saved by a spreadsheet as a decimal number (e.g. "
+                                 "2015550123.0): format the phone column as text")
+    assert reasons[1].startswith("written by a spreadsheet in scientific notation")
