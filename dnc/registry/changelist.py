@@ -13,8 +13,9 @@ Records apply by their dates, not by where they sit: of the records of one numbe
 with the latest date wins, on the same date the later line of its file. So several change
 lists given in one command make the same registry in whatever order they are named (until
 2026-12-07 they applied in the order given: yesterday's list named after today's deleted
-again a number added today, and it was dialed). Two files that say different things of one number on its latest date
-cannot be ordered, and neither can a file with no date among several: both are refused.
+again a number added today, and it was dialed). Two files that say different things of one
+number on its latest date cannot be ordered, and neither can a file with no date among
+several: both are refused.
 A record with no date in a file whose other records carry one is refused with its line
 (the FTC's records all carry one; until 2026-12-07 it counted as of the file's newest
 date, a guess that could put a deletion after the addition it preceded).
