@@ -9,8 +9,12 @@ without an agent) is counted here, independently of the engine's own ledger.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
 import math
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from heapq import heappush as _heappush
 from typing import Any
@@ -143,7 +147,6 @@ class Simulation:
         self.scenario = scenario
         c = scenario.campaign
         config = campaign_config(scenario, policy, params or {})
-        counter = iter(range(1 << 62))
         self.leads = PoolLeads("sim", c.leads)
         start_hour = c.shift_start_hour
 
@@ -158,7 +161,7 @@ class Simulation:
             prompts = load_prompts()
             queues = QueueSet(scenario.queues, prompts)
         self.engine = Engine(config, make_policy(policy, **(params or {})),
-                             self.leads, AllowAllGate(), new_id=lambda: f"c{next(counter)}",
+                             self.leads, AllowAllGate(), new_id=_call_ids(),
                              assume_switches_up=True, queues=queues, hour_of=hour_of)
         self.kernel = Kernel()
         self._schedule = self.kernel.schedule
@@ -233,7 +236,8 @@ class Simulation:
             k.schedule(start + shift, self._end_shift, day)
             if self.scenario.inbound.any_calls:
                 k.schedule(start, self._next_arrival, start + shift)
-        k.run()
+        with _frozen_heap():
+            k.run()
         if self.callers is not None:
             from simulations.inbound_callers import inbound_metrics
 
@@ -603,6 +607,36 @@ class Simulation:
             if patience < math.inf:
                 self._schedule(at + patience, self._patience, call_id)
         self._next_arrival(at, shift_end)
+
+
+def _call_ids() -> Any:
+    """The engine's ``new_id``: "c0", "c1", ... (what ``f"c{n}"`` of a counter gives), as a
+    C-level callable: one Python call less per attempt than a lambda."""
+    return map("c{}".format, itertools.count()).__next__
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """The objects alive when a run starts (the modules, numpy's and scipy's, the scenario,
+    the engine) kept out of the cyclic collector's collections for the run's time.
+
+    A run's records and tuples are freed by reference counting (no cycles), but the objects
+    it keeps for a while (kernel entries, calls, ledger entries) still trigger collections,
+    and a full one walks every object of the process: in the simulated day of 100 agents,
+    one full collection took 46 ms of a 0.9 s run, walking the imports' heap, not the run's.
+    ``gc.freeze`` moves what exists to the permanent generation (what the run makes is
+    collected as before) and ``gc.unfreeze`` hands it back at the end. A process that froze
+    objects itself (``gc.get_freeze_count`` not zero) is left as it is. Nothing the run
+    computes depends on when collections happen.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _then(first: Any, second: Any) -> Any:
