@@ -2,6 +2,8 @@
 # native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
 # "Typed compiled state" and "Eleventh step".
 
+from simulations.streams cimport LeadFates
+
 cdef class Simulation:
     # Instance attributes besides the fields: a benchmark wraps methods on the instance
     # (benchmarks/pacing_idle.py sets simulation._finish and _answer).
@@ -33,7 +35,7 @@ cdef class Simulation:
     cdef public object callers
     cdef public dict calls
     cdef public object engine
-    cdef public object fates
+    cdef public LeadFates fates
     cdef public object inbound
     cdef public object kernel
     cdef public object leads

@@ -2,6 +2,7 @@
 # native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
 # "Typed compiled state" and "Eleventh step".
 
+from dialer.engine.watch cimport DeadlineFloor
 from dialer.engine.scheduler cimport AgentPool
 from dialer.engine.call_flow cimport CallFlow
 
@@ -13,7 +14,7 @@ cdef class Engine:
     cdef public object _callback_gate
     cdef public object _consult_legs
     cdef public object _dial_waits
-    cdef public object _floor
+    cdef public DeadlineFloor _floor
     cdef public dict _handlers
     cdef public object _inbound_timers
     cdef public object _last_agent

@@ -2,6 +2,7 @@
 # native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
 # "Typed compiled state" and "Eleventh step".
 
+from dialer.engine.watch cimport DeadlineFloor
 from dialer.engine.work_lines cimport WorkLines
 
 cdef class AgentPool:
@@ -11,7 +12,7 @@ cdef class AgentPool:
     cdef public dict agents
     cdef public object left_service
     cdef public object changes
-    cdef public object floor
+    cdef public DeadlineFloor floor
     cdef public object guarantee
     cdef public object lanes
     cdef public WorkLines lines

@@ -2,6 +2,7 @@
 # native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
 # "Typed compiled state" and "Eleventh step".
 
+from dialer.engine.watch cimport DeadlineFloor
 cdef class Lane:
     cdef public object logged_in
     cdef public object outbound
@@ -10,7 +11,7 @@ cdef class Lane:
 
 cdef class WorkLines:
     cdef public object _callbacks
-    cdef public object _floor
+    cdef public DeadlineFloor _floor
     cdef public object _lane
     cdef public dict _personal
     cdef public object _seq
