@@ -180,6 +180,8 @@ class Simulation:
         self._staffed = c.agents
         self._closing = False
         self._tick_at = math.inf
+        self._refreeze = False
+        """While a run holds the collector's permanent generation (``_frozen_heap``)."""
         self._pending: deque = deque()
         self._start_hour = c.shift_start_hour
         self._hour_at, self._hour = math.nan, 0
@@ -236,7 +238,7 @@ class Simulation:
             k.schedule(start + shift, self._end_shift, day)
             if self.scenario.inbound.any_calls:
                 k.schedule(start, self._next_arrival, start + shift)
-        with _frozen_heap():
+        with _frozen_heap(self):
             k.run()
         if self.callers is not None:
             from simulations.inbound_callers import inbound_metrics
@@ -245,6 +247,8 @@ class Simulation:
         return self.tally
 
     def _start_shift(self, at: float, day: int) -> None:
+        if self._refreeze:
+            gc.freeze()  # what the days before kept (``_frozen_heap``)
         self.on_shift = True
         self._closing = False
         self.leads.open = self.scenario.campaign.outbound  # inbound-only: no dial
@@ -616,26 +620,33 @@ def _call_ids() -> Any:
 
 
 @contextlib.contextmanager
-def _frozen_heap() -> Iterator[None]:
+def _frozen_heap(simulation: Simulation) -> Iterator[None]:
     """The objects alive when a run starts (the modules, numpy's and scipy's, the scenario,
-    the engine) kept out of the cyclic collector's collections for the run's time.
+    the engine) kept out of the cyclic collector's collections for the run's time, and at
+    each simulated day's start what is alive then (``Simulation._start_shift`` reads
+    ``_refreeze``).
 
     A run's records and tuples are freed by reference counting (no cycles), but the objects
     it keeps for a while (kernel entries, calls, ledger entries) still trigger collections,
     and a full one walks every object of the process: in the simulated day of 100 agents,
-    one full collection took 46 ms of a 0.9 s run, walking the imports' heap, not the run's.
-    ``gc.freeze`` moves what exists to the permanent generation (what the run makes is
-    collected as before) and ``gc.unfreeze`` hands it back at the end. A process that froze
-    objects itself (``gc.get_freeze_count`` not zero) is left as it is. Nothing the run
-    computes depends on when collections happen.
+    one full collection took 46 ms of a 0.9 s run, walking the imports' heap, not the run's;
+    in the 30-day predictive month, 12 or 13 full ones took about 2 s, each walking again
+    what the run had kept so far (the ledger's window of entries grows for 30 days).
+    ``gc.freeze`` moves what exists to the permanent generation (freed by reference counting
+    as ever; what the run makes after is collected as before; a cycle already unreachable
+    when a day starts waits for the run's end) and ``gc.unfreeze`` hands it all back at the
+    end. A process that froze objects itself (``gc.get_freeze_count`` not zero) is left as
+    it is. Nothing the run computes depends on when collections happen.
     """
     if gc.get_freeze_count():
         yield
         return
     gc.freeze()
+    simulation._refreeze = True
     try:
         yield
     finally:
+        simulation._refreeze = False
         gc.unfreeze()
 
 

@@ -22,6 +22,7 @@ cdef class Simulation:
     cdef public list _ring_out_calls
     cdef public object _ring_out_sequence
     cdef public object _pending
+    cdef public object _refreeze
     cdef public object _schedule
     cdef public object _schedule_aside
     cdef public object _sequence
