@@ -29,6 +29,26 @@ def campaign_callback(work: Work) -> bool:
     return work.kind is _CALLBACK_WORK and work.queue is None
 
 
+def _line_up(line: deque[Work], work: Work) -> None:
+    """Put an answered call in ``line`` where its deadline puts it, earliest first (after
+    those with the same deadline), as ``expired_outbound`` and ``next_outbound_deadline``
+    read only the head. Almost always at the end: calls line up as they are answered. Not a
+    call back in line after the agent reserved for it was lost (its leg dropped): it keeps
+    its own connect window, which closes before those of the calls answered since; nor one
+    on a switch whose measured message latency is higher (its message goes earlier). Put at
+    the end, such a call's window closed unseen behind a later head, and the person waited
+    past the two seconds without the safe-harbour message (the stateful engine test's
+    find, 2026-12-07)."""
+    deadline = work.deadline
+    if not line or line[-1].deadline <= deadline:  # type: ignore[operator]
+        line.append(work)
+        return
+    i = len(line) - 1
+    while i > 0 and line[i - 1].deadline > deadline:  # type: ignore[operator]
+        i -= 1
+    line.insert(i, work)
+
+
 class Lane:
     """One switch's share of the pool: ready agents and the answered calls on that switch.
 
@@ -183,12 +203,12 @@ class WorkLines:
         if work.kind is _CALLBACK_WORK and work.queue is None:
             self.callbacks_waiting += 1
         if work.kind is _OUTBOUND_WORK:
-            self.outbound.append(work)
+            _line_up(self.outbound, work)
             floor = self._floor
             if work.deadline < floor.at:  # type: ignore[operator]
                 floor.at = work.deadline  # type: ignore[assignment]
             if self.multi_switch:
-                self._switch_lane(work).outbound.append(work)
+                _line_up(self._switch_lane(work).outbound, work)
         elif work.required_agent_id is not None:
             self._personal.setdefault(work.required_agent_id, deque()).append(work)
         elif work.kind is _INBOUND_WORK or work.queue is not None:
