@@ -3,10 +3,13 @@ as two dialer processes see them (tests of the per-person limits at journaling).
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from campaigns.attempt_recount import JournalDial
 from campaigns.compliance import StoreAttemptHistory
 from campaigns.journal_batch import BatchResult, BeginOp
 from campaigns.leads import LeadInput
@@ -128,3 +131,71 @@ def calls_to_person(store: CampaignStore, since: datetime) -> list[datetime]:
 
     with store.read_session() as session:
         return sorted(a.at for a in attempts_in_session(session, [], [PERSON], since))
+
+
+def race_behind_a_paused_batch(a: Process, b: Process, lead_a: DialTarget,
+                               lead_b: DialTarget, url: str) -> dict[str, object]:
+    """A journals ``lead_a``'s dial and pauses inside its transaction once the re-count has
+    admitted it; B then checks and journals ``lead_b``'s a second later (on PostgreSQL, the
+    test waits until B waits on an advisory lock: the person's); A commits. Returns A's and
+    B's batch results (``a``, ``b``) and whether B's gate allowed it (``b_allowed_by_gate``)."""
+    inside, go = threading.Event(), threading.Event()
+    real = a.gate
+
+    class Pausing:
+        """A's gate, pausing inside the transaction once its dial is admitted."""
+
+        lookback = real.lookback
+
+        def recount(self, history, people=None):
+            judge = real.recount(history, people)
+
+            def pausing(dial: JournalDial):
+                refusal = judge(dial)
+                inside.set()
+                assert go.wait(60), "the test never let A commit"
+                return refusal
+            return pausing
+
+    outcome: dict[str, object] = {}
+
+    def journal_a() -> None:
+        verdict = real.check(lead_a, AT.timestamp())
+        outcome["a"] = a.store.journal_batch(
+            [BeginOp("a-call", int(lead_a.lead_id), AT, phone=lead_a.number_e164,
+                     compliance_decision=verdict.decision_id)], owner="a", recount=Pausing())
+
+    def journal_b() -> None:
+        later = AT + timedelta(seconds=1)
+        verdict = b.gate.check(lead_b, later.timestamp())
+        outcome["b_allowed_by_gate"] = verdict.allowed
+        outcome["b"] = b.journal([lead_b], later, verdict.decision_id)
+
+    thread_a = threading.Thread(target=journal_a)
+    thread_a.start()
+    assert inside.wait(60)
+    thread_b = threading.Thread(target=journal_b)
+    thread_b.start()
+    if url.startswith("postgresql"):
+        wait_for_advisory_waiter(url)
+    go.set()
+    thread_a.join()
+    thread_b.join()
+    return outcome
+
+
+def wait_for_advisory_waiter(url: str) -> None:
+    """Until a session waits on an advisory lock (B on the person's key), polled; fails
+    only if none ever does (B went through without waiting: the lock is missing)."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        for _ in range(600):
+            waiting = connection.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            ).fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("B never waited on an advisory lock while A held the person")

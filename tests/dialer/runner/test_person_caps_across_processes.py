@@ -31,6 +31,7 @@ from tests.dialer.runner.person_caps_kit import (
     lead_of,
     person_numbers,
     process,
+    race_behind_a_paused_batch,
     seed,
 )
 from tests.dialer.runner.test_dial_gate import SELLER, FreshNational, consented, target
@@ -122,72 +123,11 @@ def test_the_second_batch_waits_for_the_first_and_counts_its_call(url, tmp_path)
     a, b = process(url, "a"), process(url, "b", tmp_path / "audit-b")
     [lead_a] = a.hold([numbers[1]], AT - timedelta(minutes=5))
     [lead_b] = b.hold([numbers[2]], AT - timedelta(minutes=5))
-    inside, go = threading.Event(), threading.Event()
-    real = a.gate
-
-    class Pausing:
-        """A's gate, pausing inside the transaction once its dial is admitted."""
-
-        lookback = real.lookback
-
-        def recount(self, history, people=None):
-            judge = real.recount(history, people)
-
-            def pausing(dial: JournalDial):
-                refusal = judge(dial)
-                inside.set()
-                assert go.wait(60), "the test never let A commit"
-                return refusal
-            return pausing
-
-    outcome: dict[str, object] = {}
-
-    def journal_a() -> None:
-        verdict = real.check(lead_a, AT.timestamp())
-        from campaigns.journal_batch import BeginOp
-        outcome["a"] = a.store.journal_batch(
-            [BeginOp("a-call", int(lead_a.lead_id), AT, phone=lead_a.number_e164,
-                     compliance_decision=verdict.decision_id)], owner="a", recount=Pausing())
-
-    def journal_b() -> None:
-        later = AT + timedelta(seconds=1)
-        verdict = b.gate.check(lead_b, later.timestamp())
-        outcome["b_allowed_by_gate"] = verdict.allowed
-        outcome["b"] = b.journal([lead_b], later, verdict.decision_id)
-
-    thread_a = threading.Thread(target=journal_a)
-    thread_a.start()
-    assert inside.wait(60)
-    thread_b = threading.Thread(target=journal_b)
-    thread_b.start()
-    if url.startswith("postgresql"):
-        _wait_for_advisory_waiter(url)
-    go.set()
-    thread_a.join()
-    thread_b.join()
+    outcome = race_behind_a_paused_batch(a, b, lead_a, lead_b, url)
     assert outcome["a"].begun and outcome["b_allowed_by_gate"]
     assert not outcome["b"].begun, "a fourth call in 24 h to person p1"
     assert len(calls_to_person(a.store, AT - timedelta(days=1))) == 3
     _close(a, b)
-
-
-def _wait_for_advisory_waiter(url: str) -> None:
-    """Until a session waits on an advisory lock (B on the person's key), polled; fails
-    only if none ever does (B went through without waiting: the lock is missing)."""
-    import time
-
-    import psycopg
-
-    plain = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as connection:
-        for _ in range(600):
-            waiting = connection.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-            ).fetchone()[0]
-            if waiting:
-                return
-            time.sleep(0.05)
-    raise AssertionError("B never waited on an advisory lock while A held the person")
 
 
 def test_lock_keys_are_stable_and_distinct() -> None:

@@ -11,14 +11,11 @@ number, and is judged as that person's call.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 
 import campaigns.attempt_recount as attempt_recount
-from campaigns.attempt_recount import JournalDial
-from campaigns.journal_batch import BeginOp
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
 from tests.dialer.runner.person_caps_kit import (
@@ -28,9 +25,9 @@ from tests.dialer.runner.person_caps_kit import (
     calls_to_person,
     person_numbers,
     process,
+    race_behind_a_paused_batch,
     seed,
 )
-from tests.dialer.runner.test_person_caps_across_processes import _wait_for_advisory_waiter
 from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401  (fixture)
 
 FIRST, SECOND = person_numbers(2)
@@ -91,46 +88,7 @@ def test_the_second_batch_waits_on_the_person_whichever_lead_it_dials(db_url, tm
     url = db_url
     _seed(url)
     a, b, lead_a, lead_b = _holds(url, tmp_path)
-    inside, go = threading.Event(), threading.Event()
-    real = a.gate
-
-    class Pausing:
-        lookback = real.lookback
-
-        def recount(self, history, people=None):
-            judge = real.recount(history, people)
-
-            def pausing(dial: JournalDial):
-                refusal = judge(dial)
-                inside.set()
-                assert go.wait(60), "the test never let A commit"
-                return refusal
-            return pausing
-
-    outcome: dict[str, object] = {}
-
-    def journal_a() -> None:
-        verdict = real.check(lead_a, AT.timestamp())
-        outcome["a"] = a.store.journal_batch(
-            [BeginOp("a-call", int(lead_a.lead_id), AT, phone=lead_a.number_e164,
-                     compliance_decision=verdict.decision_id)], owner="a", recount=Pausing())
-
-    def journal_b() -> None:
-        later = AT + timedelta(seconds=1)
-        verdict = b.gate.check(lead_b, later.timestamp())
-        outcome["b_allowed_by_gate"] = verdict.allowed
-        outcome["b"] = b.journal([lead_b], later, verdict.decision_id)
-
-    thread_a = threading.Thread(target=journal_a)
-    thread_a.start()
-    assert inside.wait(60)
-    thread_b = threading.Thread(target=journal_b)
-    thread_b.start()
-    if url.startswith("postgresql"):
-        _wait_for_advisory_waiter(url)
-    go.set()
-    thread_a.join()
-    thread_b.join()
+    outcome = race_behind_a_paused_batch(a, b, lead_a, lead_b, url)
     assert outcome["a"].begun and outcome["b_allowed_by_gate"]
     assert not outcome["b"].begun, "a fourth call in 24 h to the person"
     assert len(calls_to_person(a.store, AT - timedelta(days=1))) == 3
