@@ -452,7 +452,7 @@ class PredictivePolicy:
             and fresh[1] == self.talk.version and fresh[2] == self.wrap.version
             and fresh[3] == self.machine_handle.version
             and fresh[4] == state.connect_window and fresh[5] == state.decision_interval
-            and fresh[6] == self.ring_times.no_answer_timeout
+            and fresh[6] == self._no_answer_timeout()
         ):
             return self._compact  # type: ignore[return-value]
         compact = self._rebuild_tables(state)
@@ -460,13 +460,21 @@ class PredictivePolicy:
             max(self.ring_refresh_attempts, min(2000, self.outcomes.observed // 50)),
             self.talk.version, self.wrap.version, self.machine_handle.version,
             state.connect_window,
-            state.decision_interval, self.ring_times.no_answer_timeout,
+            state.decision_interval, self._no_answer_timeout(),
         )
         return compact
 
+    def _no_answer_timeout(self) -> float:
+        """The ring timeout the tables plan with: the median of recent no-answers, or while
+        late calls are shed (``hang_up_after``) the longest seen, which the calls not shed
+        ring to (``RingTimes.longest_no_answer``: the median then flips between the two)."""
+        rings = self.ring_times
+        return rings.no_answer_timeout if self.hang_up_after is None \
+            else rings.longest_no_answer
+
     def _rebuild_tables(self, state: PacingState) -> CompactTables:
         step = RING_GRID_STEP
-        timeout = self.ring_times.no_answer_timeout
+        timeout = self._no_answer_timeout()
         slots = math.ceil((timeout + state.decision_interval) / step) + 1
         window = max(1, round(effective_window(state.connect_window, self.patience_mean) / step))
         key = (slots, window, self.talk.version, self.wrap.version,
