@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from campaigns.attempt_recount import JournalDial
 from campaigns.compliance import StoreAttemptHistory
 from campaigns.journal_batch import BatchResult, BeginOp
@@ -30,6 +32,18 @@ FL_RULES = CampaignRules("spring", profiles=(Profile.US_FEDERAL, Profile.US_STAT
                          seller=SELLER, subject="solar")
 PERSON = "p1"
 
+
+
+def migrated_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store both racing processes open: SQLite in ``tmp_path`` or, for the
+    ``postgres`` parameter, a fresh schema (the ``pg_schema_url`` fixture); migrated
+    once, here, so that neither process migrates while the other reads."""
+    if request.param == "sqlite":
+        found = f"sqlite:///{tmp_path / 'dialer.db'}"
+    else:
+        found = request.getfixturevalue("pg_schema_url")
+    CampaignStore.open(found).close()
+    return found
 
 def person_numbers(n: int) -> list[str]:
     return [f"+1305555{101 + i:04d}" for i in range(n)]

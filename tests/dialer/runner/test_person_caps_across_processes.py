@@ -29,6 +29,7 @@ from tests.dialer.runner.person_caps_kit import (
     Process,
     calls_to_person,
     lead_of,
+    migrated_store_url,
     person_numbers,
     process,
     race_behind_a_paused_batch,
@@ -40,12 +41,7 @@ from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        found = f"sqlite:///{tmp_path / 'dialer.db'}"
-    else:
-        found = request.getfixturevalue("pg_schema_url")
-    CampaignStore.open(found).close()  # migrated once, by one process
-    return found
+    return migrated_store_url(request, tmp_path)
 
 
 def _close(*processes: Process) -> None:

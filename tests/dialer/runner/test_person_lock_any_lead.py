@@ -23,6 +23,7 @@ from tests.dialer.runner.person_caps_kit import (
     PERSON,
     SETTINGS,
     calls_to_person,
+    migrated_store_url,
     person_numbers,
     process,
     race_behind_a_paused_batch,
@@ -35,12 +36,7 @@ FIRST, SECOND = person_numbers(2)
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        found = f"sqlite:///{tmp_path / 'dialer.db'}"
-    else:
-        found = request.getfixturevalue("pg_schema_url")
-    CampaignStore.open(found).close()  # migrated once, by one process
-    return found
+    return migrated_store_url(request, tmp_path)
 
 
 def _seed(url: str) -> None:
