@@ -14,7 +14,7 @@ lives in dialing.py, agents in agent_work.py, the entry points and timers in eng
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from dialer.commands import (
@@ -132,6 +132,9 @@ class CallFlowServices:
     (``AgentWork.after_assignment``)."""
     offer: Callable[[Work, float], None]
     """Ring-all: a call waiting is offered to every ready agent (``AgentWork.offer``)."""
+    shed: Collection[str] = ()
+    """Ringing calls a pacing decision has hung up whose end has not come yet
+    (``Dialing.ring_hung_up``): one answered meanwhile gets no agent."""
 
 
 class CallFlow:
@@ -178,6 +181,7 @@ class CallFlow:
         self._fail_over = services.fail_over
         self._after_assignment = services.after_assignment
         self._offer = services.offer
+        self._shed = services.shed
         self._observe_verdict = getattr(policy, "observe_verdict", None)
         """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
         self._false_positive_credit = 0.0
@@ -331,8 +335,12 @@ class CallFlow:
         self.dialing.pop(call.call_id, None)
         call.classified_at = at if config.amd_enabled or call.answered_at is None \
             else call.answered_at
+        shed = self._shed
+        # Shed while ringing (``PacingDecision.hang_up_ringing_after``) and answered before
+        # the hang-up landed: the switch is killing it, so no agent is reserved for it.
+        shed = bool(shed) and call.call_id in shed
         routed = self._machine_to_free_agent(call, at) \
-            if kind is _MACHINE_KIND and config.machine_to_free_agent else None
+            if kind is _MACHINE_KIND and config.machine_to_free_agent and not shed else None
         if call.direction is not _INBOUND:
             verdicts = self.verdicts  # empty without AMD: one test per attempt
             if verdicts and verdicts.pop(call.call_id, None) is not None \
@@ -372,6 +380,12 @@ class CallFlow:
         call.deadline = self._connect_deadline(call, at)  # the connect window's end
         if call.deadline <= at and live:
             transition(call, _WAITING_AGENT, "classified after the connect window")
+            self.abandon(call, at)
+            return
+        if shed:
+            # Its hang-up crossed the answer: abandoned (a person is in the ledger as one),
+            # never bridged; the message is tried as for any abandon.
+            transition(call, _WAITING_AGENT, "answered after it was hung up")
             self.abandon(call, at)
             return
         agent = self._callback_agent(call)

@@ -227,9 +227,10 @@ class Dialing:
         self.dials = 0
         """Calls placed so far (each failover leg and callback included)."""
         self.last_decision: PacingDecision | None = None
-        self._ring_hung_up: set[str] = set()
+        self.ring_hung_up: set[str] = set()
         """Ringing calls a decision hung up (``_hang_up_ringing``) whose end the switch has
-        not reported yet: each is hung up once."""
+        not reported yet: each is hung up once. The call flow reads it too (one whose answer
+        crossed the hang-up gets no agent: call_flow.py), so it is pruned in place."""
 
     def policy_changed(self, policy: PacingPolicy) -> None:
         """A retune put a new policy in place: build the fields it reads from the next
@@ -412,11 +413,11 @@ class Dialing:
         config = self.config
         if limit >= config.ring_timeout:
             return  # the ring timeout ends them first
-        done = self._ring_hung_up
+        done = self.ring_hung_up
         dialing, verdicts, calls = self.dialing, self.verdicts, self.calls
         from_dial = config.rings_from_dial
         if len(done) > 64 and len(done) > len(dialing):
-            done = self._ring_hung_up = {c for c in done if c in dialing}
+            done.intersection_update(dialing)
         for call_id, t in dialing.items():  # in the order dialed: the oldest first
             if now - t < limit:
                 break  # rung less than dialed: no later call has rung long enough either

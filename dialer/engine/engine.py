@@ -227,7 +227,7 @@ class Engine:
             self._out,
             CallFlowServices(fail_over=dialer.fail_over,
                              after_assignment=self.agent_work.after_assignment,
-                             offer=self.agent_work.offer),
+                             offer=self.agent_work.offer, shed=dialer.ring_hung_up),
         )
         """Customer calls from the answer to the attempt record (call_flow.py)."""
         self.pool.lines.promised = OutboundPromises(

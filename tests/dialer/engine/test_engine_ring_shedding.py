@@ -15,9 +15,17 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.commands import Hangup, Originate
+from dialer.commands import AgentState, AttemptFinished, Bridge, CallOutcome, Hangup, Originate
 from dialer.engine.config import MIN_RING_TIMEOUT
-from dialer.events import AgentLoggedIn, CallAnswered, CallHungUp, CallRinging
+from dialer.events import (
+    AgentLegUp,
+    AgentLoggedIn,
+    AnswerKind,
+    CallAnswered,
+    CallClassified,
+    CallHungUp,
+    CallRinging,
+)
 from dialer.hangup import HangupCause
 from pacing_models.interface import MIN_RING_SECONDS, PacingDecision, PacingState
 from tests.dialer.engine.engine_kit import Progressive, make_engine, of_type
@@ -168,3 +176,39 @@ def test_never_before_the_legal_minimum_never_an_answered_call(
                 engine.handle(CallHungUp(now + 0.01, call_id, HangupCause.NO_ANSWER))
                 del dialed[call_id]
         now += step
+
+
+def _shed_then_answered(**config: object) -> tuple[object, str, list]:
+    """One call for ann, shed at 21 s; its answer arrives at 21.2 s, before the hang-up
+    lands. Returns the engine, the call and the answer's commands."""
+    policy = _Shedding(launch=[1, 0, 0, 0], after=[None, 20.0, 20.0, 20.0])
+    engine, _, _, _ = make_engine(policy=policy, rings_from_dial=True, **config)
+    engine.handle(AgentLoggedIn(0.0, "ann"))
+    engine.handle(AgentLegUp(0.0, "ann", "leg-ann"))
+    (call,) = of_type(engine.tick(1.0), Originate)
+    (hangup,) = of_type(engine.tick(21.0), Hangup)
+    assert hangup.call_id == call.call_id
+    out = engine.handle(CallAnswered(21.2, call.call_id))
+    return engine, call.call_id, out
+
+
+def test_an_answer_crossing_the_shedding_hang_up_gets_no_agent_and_is_abandoned() -> None:
+    """The decision hung the call up; the person answered before the hang-up landed. No
+    agent is reserved for a call being killed (no ``Bridge``: before, ann was reserved and
+    bridged to it), and it is abandoned in the ledger and in its record."""
+    engine, call_id, out = _shed_then_answered()
+    assert of_type(out, Bridge) == []
+    assert engine.pool.agents["ann"].state is AgentState.READY
+    assert engine.ledger.live_answers_seen == 1 and engine.ledger.abandons_seen == 1
+    out = engine.handle(CallHungUp(21.3, call_id, HangupCause.NO_ANSWER))
+    (record,) = of_type(out, AttemptFinished)
+    assert record.abandoned and record.outcome is CallOutcome.ABANDONED
+    assert engine.ledger.abandons_seen == 1  # counted once
+
+
+def test_with_amd_a_person_heard_after_the_shedding_hang_up_gets_no_agent() -> None:
+    engine, call_id, out = _shed_then_answered(amd_enabled=True)
+    out = engine.handle(CallClassified(22.0, call_id, AnswerKind.HUMAN))
+    assert of_type(out, Bridge) == []
+    assert engine.pool.agents["ann"].state is AgentState.READY
+    assert engine.ledger.abandons_seen == 1

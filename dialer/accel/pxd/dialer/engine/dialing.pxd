@@ -15,7 +15,6 @@ cdef class Dialing:
     cdef public object _new_id
     cdef public object _placement
     cdef public object _policy
-    cdef public object _ring_hung_up
     cdef public object _state_builds
     cdef public object _switch_turn
     cdef public object _up_order
@@ -33,6 +32,7 @@ cdef class Dialing:
     cdef public object ledger
     cdef public object paused
     cdef public object pool
+    cdef public object ring_hung_up
     cdef public dict switches_up
     cdef public dict verdicts
     cdef public object watch
