@@ -30,7 +30,13 @@ from dialer.commands import (
 from dialer.engine.blending import apply_reserve
 from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
 from dialer.engine.calls import Call, CallState, Failover, transition
-from dialer.engine.config import MIN_RING_TIMEOUT, CampaignConfig, CampaignConfigError
+from dialer.engine.config import (
+    MIN_RING_TIMEOUT,
+    SETUP_ALLOWANCE,
+    CampaignConfig,
+    CampaignConfigError,
+    switch_ring_timeout,
+)
 from dialer.engine.desk import AgentDesk
 from dialer.engine.gateways import GatewayRouter, Route, fill_dial_string, gateway_variables
 from dialer.engine.inbound import InboundRouter
@@ -228,9 +234,15 @@ class Dialing:
         """Calls placed so far (each failover leg and callback included)."""
         self.last_decision: PacingDecision | None = None
         self.ring_hung_up: set[str] = set()
-        """Ringing calls a decision hung up (``_hang_up_ringing``) whose end the switch has
-        not reported yet: each is hung up once. The call flow reads it too (one whose answer
-        crossed the hang-up gets no agent: call_flow.py), so it is pruned in place."""
+        """Ringing calls a decision hung up (``_hang_up_ringing``, ``end_rung_calls``) whose
+        end the switch has not reported yet: each is hung up once. The call flow reads it
+        too (one whose answer crossed the hang-up gets no agent: call_flow.py), so it is
+        pruned in place."""
+        self._ring_times: dict[str, float] = {}
+        """Calls in flight whose ring time is not the campaign's current ``ring_timeout``
+        (a queue callback's, a failover leg's budget, a call placed before a retune) → it."""
+        self._ring_config = config
+        """The settings whose ``ring_timeout`` the calls outside ``_ring_times`` ring for."""
 
     def policy_changed(self, policy: PacingPolicy) -> None:
         """A retune put a new policy in place: build the fields it reads from the next
@@ -318,6 +330,8 @@ class Dialing:
     def pace(self, now: float, out: list[Command]) -> None:
         """One pacing decision at ``now``; the calls it places go to ``out`` (the engine's
         commands of this tick)."""
+        if self.dialing and not self.config.rings_from_dial:
+            self.end_rung_calls(now, out)
         if self.paused:
             self.last_decision = PacingDecision(0, "campaign paused by a supervisor")
             return
@@ -433,6 +447,51 @@ class Dialing:
             done.add(call_id)
             out.append(Hangup(now, call_id, HangupCause.NO_ANSWER))
 
+    def end_rung_calls(self, now: float, out: list[Command]) -> None:
+        """Hang up the unanswered calls whose ring time is over, at a decision (every
+        ``decision_interval``, paused or not): ``ring_timeout`` after the ringing the switch
+        reported (``Call.ringing_at``: CHANNEL_PROGRESS or PROGRESS_MEDIA), or, while none
+        is reported, ``ring_timeout + SETUP_ALLOWANCE`` after the dial. The switch's own
+        ``originate_timeout`` runs from the originate, set-up included, so it is given only
+        as a backstop behind this (``switch_ring_timeout``): the called phone rings the
+        ring timeout, never less than 15 s (47 CFR 64.1200(a)(6); review row F4). A call
+        awaiting AMD's verdict has been answered and is left alone. Not for a driver whose
+        calls ring from the dial (``rings_from_dial``): its switch's timeout is exact."""
+        config = self.config
+        dialing, verdicts, calls = self.dialing, self.verdicts, self.calls
+        own = self._ring_times
+        if config is not self._ring_config:
+            # A retune: the calls in flight keep the ring time they were dialed with (their
+            # switch's backstop was set from it).
+            before = self._ring_config.ring_timeout
+            if before != config.ring_timeout:
+                for call_id in dialing:
+                    own.setdefault(call_id, before)
+            self._ring_config = config
+        if len(own) > 64 and len(own) > len(dialing):
+            own = self._ring_times = {c: r for c, r in own.items() if c in dialing}
+        done = self.ring_hung_up
+        if len(done) > 64 and len(done) > len(dialing):
+            done.intersection_update(dialing)
+        ring = config.ring_timeout
+        for call_id, t in dialing.items():  # in the order dialed: the oldest first
+            if now - t < MIN_RING_TIMEOUT:
+                break  # no call dialed since has rung 15 s (nor waited out its set-up)
+            if call_id in verdicts or call_id in done:
+                continue
+            call = calls.get(call_id)
+            if call is None:
+                continue
+            limit = own.get(call_id, ring) if own else ring
+            rang = call.ringing_at
+            if rang is None:
+                if now - t < limit + SETUP_ALLOWANCE:
+                    continue
+            elif now - rang < limit:
+                continue
+            done.add(call_id)
+            out.append(Hangup(now, call_id, HangupCause.NO_ANSWER))
+
     def _dial_plain(self, targets: list[DialTarget], now: float, out: list[Command]
                     ) -> None:
         """One decision's outbound calls on the plain path: the campaign's one caller ID and
@@ -450,7 +509,8 @@ class Dialing:
         campaign_id = config.campaign_id
         caller_number = config.caller_id_number
         caller_name = config.caller_id_name
-        ring_timeout = config.ring_timeout
+        # The switch's originate_timeout: the backstop behind ``end_rung_calls``.
+        ring_timeout = switch_ring_timeout(config.ring_timeout, config.rings_from_dial)
         detect_machine = config.amd_enabled
         check = self.gate.check
         calls, dialing = self.calls, self.dialing
@@ -606,6 +666,10 @@ class Dialing:
         call.failover = failover
         self.calls[call_id] = call
         self.dialing[call_id] = now
+        if ring_timeout != config.ring_timeout and not config.rings_from_dial:
+            self._ring_times[call_id] = ring_timeout
+        # The switch's originate_timeout: the backstop behind ``end_rung_calls``.
+        ring_timeout = switch_ring_timeout(ring_timeout, config.rings_from_dial)
         self.watch.add_dial(now + ring_timeout + DIAL_MARGIN, call_id)
         variables = {
             "dialer_campaign": config.campaign_id,

@@ -39,6 +39,7 @@ from dialer.events import (
     CallAnswered,
     CallBridged,
     CallHungUp,
+    CallRinging,
     DtmfReceived,
     InboundCallArrived,
 )
@@ -134,6 +135,10 @@ class World:
                 if answer:
                     self.at(t + 5.0, CallAnswered(t + 5.0, command.call_id))
                 else:
+                    # The far end rings at once (no set-up), as the switch reports it: the
+                    # engine ends the call after its ring time; the switch's own
+                    # ``originate_timeout`` (a backstop, ``switch_ring_timeout``) after that.
+                    self.at(t, CallRinging(t, command.call_id))
                     self.at(t + command.ring_timeout, ("hangup", command.call_id,
                                                         HangupCause.NO_ANSWER))
             elif isinstance(command, RecordOptOut):

@@ -15,6 +15,8 @@ cdef class Dialing:
     cdef public object _new_id
     cdef public object _placement
     cdef public object _policy
+    cdef public object _ring_config
+    cdef public object _ring_times
     cdef public object _state_builds
     cdef public object _switch_turn
     cdef public object _up_order
