@@ -26,6 +26,12 @@ SEEN_FIELD = "pacing_seen"
 every change of a pacing setting, from the console or ``dialer campaign edit``; the store
 writes a change only over it)."""
 
+SELLER_REFUSAL = (
+    "the seller is not changed from the console: `dialer campaign edit CAMPAIGN --seller "
+    "NAME` changes it, checked against the consents imported for the campaign (a written "
+    "consent counts for the seller it names, 47 CFR 64.1200(f)(9)); nothing changed")
+"""Why a form that names a seller is refused as a whole (docs/campaigns.md)."""
+
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z", re.ASCII)
 _WHOLE = re.compile(r"\d+\Z", re.ASCII)
 LEGAL_LIMIT = ("47 CFR 64.1200(a)(7)(i): at most 3 % of live answers abandoned over 30 days")
@@ -44,6 +50,13 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
     percent, as the form says: "2" and "2 %" are 2 %, and "0.02" is 0.02 % (never read as a
     fraction, which would make a cautious 0.02 % a hundred times bigger); "30" is 30 %,
     refused here in the form's own unit rather than as the model's fraction 0.3."""
+    sellers = sorted(key for key in data if "seller" in str(key).casefold())
+    if sellers:
+        # Before, such a field was dropped without a word and the pacing beside it applied:
+        # the supervisor read "saved" over a seller the store never changed, while the
+        # command line's and the Python API's seller changes are checked against the
+        # consents imported for the old seller (campaigns/consent_sellers.py).
+        raise PacingRefused(sellers[0], SELLER_REFUSAL)
     changes: dict[str, Any] = {}
     for key in PACING_FIELDS:
         raw = str(data.get(key, "")).strip()
