@@ -50,3 +50,30 @@ def test_a_test_run_leaves_no_temporary_directory_behind(tmp_path):
     left = [str(p.relative_to(scratch)) for p in scratch.rglob("*") if p.is_file()]
     assert left == []
     assert not list(scratch.glob("dialer-test-home-*"))
+
+
+def test_no_test_imports_a_helper_by_a_name_two_directories_share() -> None:
+    """Every test directory is on sys.path by its own name (pytest's prepend mode), so a
+    bare ``from conftest import NOW`` or ``from inbound_kit import world`` gets whichever
+    directory's module was loaded first: tests/campaigns with tests/dialer/web in one run
+    found the web conftest, which has no NOW. A module imported by its bare name must
+    exist once under tests/ and never be a conftest."""
+    import ast
+
+    tests = Path(__file__).resolve().parent
+    by_name: dict[str, list[Path]] = {}
+    for path in tests.rglob("*.py"):
+        by_name.setdefault(path.stem, []).append(path)
+    clashes = []
+    for path in tests.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and not node.level else
+                     [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [])
+            for name in names:
+                if "." in name or name not in by_name:
+                    continue
+                if name == "conftest" or len(by_name[name]) > 1:
+                    clashes.append(f"{path.relative_to(tests)}:{node.lineno}: {name}")
+    assert clashes == []

@@ -16,13 +16,10 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from collections.abc import Iterator  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
 
 import pytest  # noqa: E402
 
 from campaigns.store import CampaignStore  # noqa: E402
-
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 
 
 def pg_schema_url(base: str, schema: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import NOW
+from campaign_clock import NOW
 
 from campaigns.models import QueueCallbackStatus, VoicemailStatus
 from campaigns.queue_callbacks import QueueCallbacks

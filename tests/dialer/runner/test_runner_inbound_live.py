@@ -22,7 +22,7 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.inbound_kit import inbound_calls, place, short_prompts
+from tests.dialer.runner.runner_inbound_kit import inbound_calls, place, short_prompts
 from tests.dialer.runner.runner_kit import (
     attempts,
     landlines,

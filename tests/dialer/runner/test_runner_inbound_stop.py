@@ -17,7 +17,7 @@ from dialer.runner.status import diagnose
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.inbound_kit import inbound_calls, place, short_prompts
+from tests.dialer.runner.runner_inbound_kit import inbound_calls, place, short_prompts
 from tests.dialer.runner.runner_kit import make_store, settings_for, us_hours_clock
 
 CALLEES = SimpleCallees(live_answer=1.0, machine=0.0, busy=0.0, failed=0.0, talk=1.0,

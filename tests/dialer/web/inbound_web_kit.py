@@ -62,7 +62,7 @@ class InboundWebEnv(WebEnv):
 
     def place(self, queue: str = "sales", **script: Any) -> Any:
         """A caller dials in now (the simulator's ``sim_inbound``)."""
-        from tests.dialer.runner.inbound_kit import place
+        from tests.dialer.runner.runner_inbound_kit import place
 
         return self.on_loop(lambda: place(self.sim, queue, **script))
 
@@ -102,7 +102,7 @@ def _create(store: CampaignStore, now: float) -> str:
 @contextlib.contextmanager
 def running_inbound_web(tmp: Path) -> Iterator[InboundWebEnv]:
     from simulations.switch.switch import SwitchSettings
-    from tests.dialer.runner.inbound_kit import short_prompts
+    from tests.dialer.runner.runner_inbound_kit import short_prompts
     from tests.dialer.runner.runner_kit import landlines, us_hours_clock
 
     clock = us_hours_clock()

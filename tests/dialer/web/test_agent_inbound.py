@@ -106,7 +106,7 @@ def test_live_an_inbound_caller_pops_on_the_agent_page_with_queue_wait_and_menu(
     from simulations.switch.embedded import running_switch
     from simulations.switch.fates import SimpleCallees
     from simulations.switch.switch import SwitchSettings
-    from tests.dialer.runner.inbound_kit import place, short_prompts
+    from tests.dialer.runner.runner_inbound_kit import place, short_prompts
     from tests.dialer.runner.runner_kit import make_store, settings_for
 
     store = make_store(tmp_path, agents=1, leads=0, amd_enabled=False, queues=["sales"],
