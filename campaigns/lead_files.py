@@ -30,8 +30,11 @@ _HEADER_GUESSES: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "phonenumber", "phoneno", "telephone", "tel", "number", "msisdn",
               "mobile", "cell", "primaryphone", "phone1", "homephone", "dialnumber",
               "телефон", "numero", "téléphone", "telefono"),
-    "alt_phones": ("altphone", "alternatephone", "phone2", "phone3", "altnumber",
-                   "workphone", "secondaryphone", "otherphone", "mobile2"),
+    "alt_phones": ("altphone", "alternatephone", "altnumber", "alternatenumber",
+                   "workphone", "secondaryphone", "otherphone", "secondphone", "officephone",
+                   "businessphone", "daytimephone", "eveningphone", "landline",
+                   "cellphone", "cellnumber", "mobilephone", "mobilenumber", "homenumber",
+                   "worknumber", "mobil", "handy"),
     "first_name": ("firstname", "first", "givenname", "fname", "forename", "name",
                    "contactname", "имя", "prenom", "prénom", "nombre"),
     "last_name": ("lastname", "last", "surname", "familyname", "lname", "фамилия", "nom",
@@ -93,13 +96,36 @@ def _norm(header: str) -> str:
     return re.sub(r"[\W_]+", "", header.strip().lower())
 
 
+_SECOND_PHONE = re.compile(r"(?:phone|telephone|tel|mobile|cell|cellphone|mobilephone|"
+                           r"phonenumber|telefono|numero)\d+")
+"""Numbered phone columns (``Phone 2``, ``Mobile1``, ``Tel3``): the lead's other numbers
+when another column is the number dialed (``Phone 1``, ``Phone``)."""
+
+_NOT_A_SECOND_PHONE = frozenset({"number", "numero", "dialnumber", "msisdn"})
+"""Phone words too general to read as a lead's other number when another column is the
+number dialed: ``Number`` beside ``Phone`` is as likely an account or order number."""
+
+
+def _header_means(field: str, norm: str) -> bool:
+    if norm in _HEADER_GUESSES[field]:
+        return True
+    if field != "alt_phones":
+        return False
+    # A second column of the phone words (``Phone`` and ``Cell``, ``Mobile`` beside
+    # ``Phone``) or a numbered one: the lead's other numbers. They were kept as custom
+    # fields, and dnc scrub did not check them (first-hour thirteenth pass).
+    return ((norm in _HEADER_GUESSES["phone"] and norm not in _NOT_A_SECOND_PHONE)
+            or bool(_SECOND_PHONE.fullmatch(norm)))
+
+
 def guess_mapping(headers: list[str]) -> dict[str, list[str]]:
-    """field → columns, guessed from header words (``alt_phones`` may take several)."""
+    """field → columns, guessed from header words (``alt_phones`` may take several: every
+    phone column after the number dialed, in the header's order)."""
     mapping: dict[str, list[str]] = {}
     used: set[str] = set()
     for field in LEAD_FIELDS:
         for header in headers:
-            if header in used or _norm(header) not in _HEADER_GUESSES[field]:
+            if header in used or not _header_means(field, _norm(header)):
                 continue
             if field != "alt_phones" and field in mapping:
                 continue
@@ -132,6 +158,43 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
             f"no phone column found in the header ({', '.join(headers)}); "
             "name it with --map phone=COLUMN", path=str(path), line=1, field="phone")
     return mapping
+
+
+def unread_phone_columns(table: LeadTable, mapping: dict[str, list[str]], region: str,
+                         also_read: tuple[str, ...] = ()) -> list[tuple[str, int, int]]:
+    """The columns kept as custom fields whose cells are mostly phone numbers (column,
+    numbers, cells read, of the first 200 filled cells): a lead's other number under a name
+    not recognised (``Spouse``, ``Tel. privat``) is not stored as one of its numbers and
+    never checked by ``dnc scrub``. Fax columns are left out: a fax is not a number to dial."""
+    from campaigns.phones import normalise_series
+
+    mapped = {column for columns in mapping.values() for column in columns}
+    found = []
+    for column in table.frame.columns:
+        if column in mapped or column in also_read or "fax" in _norm(str(column)):
+            continue
+        cells = table.frame[column].astype(str).str.strip()
+        sample = cells[cells.ne("")].head(200)
+        if not len(sample) or not sample.str.contains(r"\d{3}", regex=True).any():
+            continue
+        numbers = int(normalise_series(sample, region)[0].notna().sum())
+        if numbers * 2 > len(sample):
+            found.append((str(column), numbers, len(sample)))
+    return found
+
+
+def unread_phone_warning(path: str, column: str, numbers: int, cells: int,
+                         alt_columns: list[str], again: str) -> str:
+    """One warning for a column ``unread_phone_columns`` found, with the --map to read it
+    (every ``alt_phones`` column named: one ``--map alt_phones=`` replaces the guessed
+    ones)."""
+    import shlex
+
+    maps = " ".join(f"--map alt_phones={shlex.quote(c)}" for c in [*alt_columns, column])
+    return (f"{path}: {column}: {numbers} of {cells} cells read are phone numbers, kept as "
+            "a custom field: not among the lead's numbers (alt_phones) and not checked by "
+            f"dnc scrub. If they are the leads' other numbers: {again}, then import again "
+            f"with {maps}")
 
 
 _FTC_RECORD = re.compile(r"^(?:[2-9]\d{2}[2-9]\d{6}|[2-9]\d{2})$")

@@ -53,6 +53,8 @@ from campaigns.lead_files import (
     read_lead_file,
     refuse_flagged_rows,
     resolve_mapping,
+    unread_phone_columns,
+    unread_phone_warning,
 )
 from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
@@ -403,6 +405,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                 f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
                 f"{shlex.quote(list_name)} --yes"):
             warnings.append(unnamed)
+    remove = (f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
+              f"{shlex.quote(list_name)} --yes")
+    warnings.extend(unread_phone_warning(str(table.path), *found, mapping.get("alt_phones", []),
+                                         remove)
+                    for found in unread_phone_columns(
+                        table, mapping, region, (contact_by,) if contact_by else ()))
     if before is not None:
         _refuse_if_changed(before)
     rejects_written, rejects_earlier = _write_rejects(
