@@ -39,7 +39,9 @@ def _e164(value: str | None, what: str) -> str | None:
     if value is None:
         return None
     if not (value.startswith("+") and value[1:].isdigit() and 8 <= len(value) <= 16):
-        raise ValueError(f"{what} {value!r} is not an E.164 number like +18005550100")
+        from campaigns.phones import e164_hint
+
+        raise ValueError(f"{what} {value!r} is not an E.164 number{e164_hint(value)}")
     return value
 
 

@@ -224,3 +224,45 @@ def _spreadsheet_number(text: str) -> str | None:
                 "loses the last digits: format the phone column as text and save the file "
                 "again")
     return None
+
+
+_WRITTEN_BY_REGION = (("US", "a US or Canadian number"), ("GB", "a UK number"))
+"""The numbering plans a number written without its country code is tried in, for the
+hint only (the jurisdictions the dialer ships rules for): never stored as guessed."""
+
+
+def e164_hint(text: str) -> str:
+    """What to write for a number a setting wants in E.164 and got otherwise, as the tail
+    of the refusal: ``8005550199`` gave "is not an E.164 number like +18005550100", and a
+    user who never met the word could not tell the country code was missing nor which.
+    The number is refused all the same (a country guessed could reach someone else)."""
+    compact = re.sub(r"[\s().\-/]", "", text or "")
+    if compact.startswith("+") and compact[1:].isdigit() and compact != text:
+        return f": write {compact} (no spaces or punctuation)"
+    digits = re.sub(r"\D", "", text or "")
+    for prefix in ("011", "00"):  # the international prefix written in front
+        if not compact.startswith("+") and digits.startswith(prefix):
+            meant = _valid_e164("+" + digits[len(prefix):], None)
+            if meant:
+                return (f": {prefix} is the international prefix, written as +: "
+                        f"write {meant} if that is the number")
+    if compact.startswith("+") or not digits:
+        return ": + then the country code and the number, digits only (e.g. +12015550123)"
+    meant = [(written, where) for region, where in _WRITTEN_BY_REGION
+             if (region != "GB" or digits.startswith("0"))  # a UK national number: 0...
+             and (written := _valid_e164(digits, region))]
+    if not meant:
+        return (": E.164 is + and the country code, then the number, digits only (e.g. "
+                "+12015550123 for a US number)")
+    said = " or ".join(f"{written} if it is {where}" for written, where in meant)
+    return f": E.164 is + and the country code, then the number; write {said}"
+
+
+def _valid_e164(text: str, region: str | None) -> str | None:
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

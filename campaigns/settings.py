@@ -515,10 +515,10 @@ def caller_id_problem(number: str) -> str | None:
 
     if not (isinstance(number, str) and number.startswith("+") and number[1:].isdigit()
             and 8 <= len(number) <= 16):
-        compact = re.sub(r"[\s().\-]", "", number) if isinstance(number, str) else ""
-        hint = (f" (write {compact})" if compact != number and compact.startswith("+")
-                and compact[1:].isdigit() else "")
-        return f"caller ID {number!r} is not an E.164 number like +12015550123{hint}"
+        from campaigns.phones import e164_hint
+
+        hint = e164_hint(number) if isinstance(number, str) else ""
+        return f"caller ID {number!r} is not an E.164 number{hint}"
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from cli_kit import READY_SPRING, dialer, ok, use_home
+from cli_kit import READY_SPRING, dialer, ok, refused, use_home
 
 
 def _write(path: Path, text: str) -> str:
@@ -61,3 +61,23 @@ def test_a_column_of_phone_numbers_kept_custom_is_warned_with_the_map_to_read_it
     assert "dialer leads delete spring --list leads.csv --yes" in warned[0]
     assert not [w for w in report["warnings"] if "Fax" in w or "Note" in w]
 
+
+def test_a_number_setting_without_its_country_code_says_what_to_write(tmp_path, monkeypatch):
+    """``--dnc-number 8005550199`` said only "is not an E.164 number like +18005550100":
+    nothing said the country code was missing, nor which one. Still refused (a country
+    guessed could reach someone else), the line now says what to write for which country;
+    a caller ID likewise."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    said = refused("campaign", "create", "spring", "--caller-id", "+12015550100",
+                   "--dnc-number", "8005550199")
+    assert ("dnc_number '8005550199' is not an E.164 number: E.164 is + and the country "
+            "code, then the number; write +18005550199 if it is a US or Canadian number") \
+        in said
+    said = refused("campaign", "create", "spring", "--caller-id", "020 7946 0018")
+    assert "write +442079460018 if it is a UK number" in said
+    said = refused("campaign", "create", "spring", "--caller-id", "0044 20 7946 0018")
+    assert "00 is the international prefix, written as +: write +442079460018" in said
+    said = refused("campaign", "create", "spring", "--caller-id", "+12015550100",
+                   "--set", "compliance.dnc_number=800 555 0199")
+    assert "write +18005550199 if it is a US or Canadian number" in said

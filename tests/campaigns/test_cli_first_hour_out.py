@@ -115,7 +115,7 @@ def test_a_setting_that_is_not_a_finite_number_is_refused(home, setting):
 
 def test_a_caller_id_with_spaces_says_how_to_write_it(home):
     line = refused("campaign", "create", "x", "--caller-id", "+1 (201) 555-0100")
-    assert "is not an E.164 number like +12015550123 (write +12015550100)" in line
+    assert "is not an E.164 number: write +12015550100 (no spaces or punctuation)" in line
 
 
 # -- a campaign edited while a process runs it -----------------------------------------------
