@@ -131,11 +131,35 @@ def _option_value(opts: Sequence[str], argv: Sequence[str]) -> str | None:
     return found
 
 
+UNIT_METAVARS: dict[str, int | None] = {"SECONDS": 1, "MINUTES": 60, "HOURS": 3600,
+                                        "DAYS": 86400, "FRACTION": None}
+"""The units a number option declares as its metavar (``typer.Option(metavar="SECONDS")``,
+shown in its help as ``--duration SECONDS``): the refusal of a value that is not a
+number says the unit from it (size in seconds; None: a fraction, 0 to 1). The unit was
+read from the option's help text, where any "seconds" in a sentence (``one call is tried
+after 15 seconds``) would have named it. tests/test_cli_thirteenth_pass.py checks that
+every number option whose help speaks of a time or a share declares one."""
+
+
+def declared_unit(param: Any) -> str | None:
+    """The unit a number option declares: its metavar when one of ``UNIT_METAVARS``, else
+    its name's last word (``--older-than-days``, ``--max-reject-fraction``); None when it
+    declares none (a count, a rate: the refusal then names no unit)."""
+    metavar = getattr(param, "metavar", None)
+    if isinstance(metavar, str) and metavar in UNIT_METAVARS:
+        return metavar
+    for opt in getattr(param, "opts", None) or ():
+        last = opt.rsplit("-", 1)[-1].upper()
+        if opt.startswith("--") and "-" in opt[2:] and last in UNIT_METAVARS:
+            return last
+    return None
+
+
 def _not_a_number(error: click.exceptions.BadParameter, argv: Sequence[str]) -> str | None:
-    """One line for a number option given something else, with the option's unit (read
-    from its help) and an example: ``--duration: '2m' is not a number of seconds: write
-    120 for 2 minutes``. Typer's own line (``Input should be a valid number, unable to
-    parse string as a number``) named neither the unit nor what to write."""
+    """One line for a number option given something else, with the option's declared unit
+    (``UNIT_METAVARS``) and an example: ``--duration: '2m' is not a number of seconds:
+    write 120 for 2 minutes``. Typer's own line (``Input should be a valid number, unable
+    to parse string as a number``) named neither the unit nor what to write."""
     import re
 
     said = error.format_message()
@@ -147,10 +171,22 @@ def _not_a_number(error: click.exceptions.BadParameter, argv: Sequence[str]) -> 
         return None
     name = max(param.opts, key=len)
     whole = "valid integer" in said
-    help_text = (getattr(param, "help", None) or "").lower()
-    unit = next((size for size, word in _UNIT_WORDS.items()
-                 if re.search(rf"\b{word}\b(?! per)", help_text)), None)
+    declared = declared_unit(param)
+    unit = UNIT_METAVARS.get(declared) if declared else None
     kind = "a whole number" if whole else "a number"
+    comma = re.fullmatch(r"\s*(\d*),(\d+)\s*", value)
+    if comma and declared != "FRACTION":
+        thousands = len(comma.group(2)) == 3 and comma.group(1)
+        meant = [*([] if whole else [f"{comma.group(1) or 0}.{comma.group(2)}"]),
+                 *([f"{comma.group(1)}{comma.group(2)}"] if thousands else [])]
+        head = f"{name}: {value!r} is not {kind}{f' of {_UNIT_WORDS[unit]}' if unit else ''}"
+        if not meant:
+            return f"{head}: write a whole number in digits, without a comma"
+        if len(meant) == 2:
+            return (f"{head}: write {meant[0]} or {meant[1]}, as meant (a decimal point, "
+                    "no thousands separator)")
+        why = "no thousands separator" if thousands else "a decimal point, not a comma"
+        return f"{head}: write {meant[0]} ({why})"
     if unit is not None:
         head = f"{name}: {value!r} is not {kind} of {_UNIT_WORDS[unit]}"
         written = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*", value.lower())
@@ -165,10 +201,20 @@ def _not_a_number(error: click.exceptions.BadParameter, argv: Sequence[str]) -> 
                 return (f"{head}: write {amount:g} for {count} "
                         f"{word[:-1] if float(count) == 1 else word}")
         return f"{head}: write it in digits, e.g. {_EXAMPLE[unit]}"
-    percent = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*%\s*", value)
+    percent = re.fullmatch(r"\s*(\d+(?:[.,]\d+)?)\s*%\s*", value)
+    if declared == "FRACTION":
+        if percent:
+            share = float(percent.group(1).replace(",", ".")) / 100
+            return (f"{name}: {value!r} is not a fraction: write {share:g} for "
+                    f"{percent.group(1)}% (a share from 0 to 1)")
+        comma = re.fullmatch(r"\s*(\d*),(\d+)\s*", value)
+        if comma:
+            return (f"{name}: {value!r} is not a fraction: write {comma.group(1) or 0}."
+                    f"{comma.group(2)} (a decimal point, not a comma)")
+        return f"{name}: {value!r} is not a fraction: write a share from 0 to 1, e.g. 0.03"
     if percent and not whole:
         return (f"{name}: {value!r} is not a number: a fraction is meant, write "
-                f"{float(percent.group(1)) / 100:g} for {percent.group(1)}%")
+                f"{float(percent.group(1).replace(',', '.')) / 100:g} for {percent.group(1)}%")
     try:
         example = f"{int(float(value)) or 1}" if whole else "0.5"
     except (ValueError, OverflowError):

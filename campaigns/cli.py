@@ -41,10 +41,10 @@ SetOption = Annotated[list[str] | None, typer.Option(
 CallerIdOption = Annotated[list[str] | None, typer.Option(
     "--caller-id", help="E.164 caller ID presented to called parties, e.g. +12015550123 "
     "(repeatable). No default: a campaign without one cannot start.")]
-RingTimeoutOption = Annotated[float | None, typer.Option(
+RingTimeoutOption = Annotated[float | None, typer.Option(metavar="SECONDS",
     help="Seconds a call rings before the dialer gives up; at least 15 (47 CFR "
     "64.1200(a)(6)). Default 25.")]
-AbandonOption = Annotated[float | None, typer.Option(
+AbandonOption = Annotated[float | None, typer.Option(metavar="FRACTION",
     help="Abandonment rate to stay under, a fraction at most 0.03. Default 0.03.")]
 PacingOption = Annotated[str | None, typer.Option(
     help="Pacing policy: preview, progressive, power, ratio, predictive or adaptive "

@@ -91,7 +91,8 @@ def report(
         "--interval", help="With --queue/--queues: queue and agent intervals: 15, 30 "
         "(default), 60 (minutes) or day.")] = None,
     fcr_days: Annotated[int | None, typer.Option(
-        "--fcr-days", help="With --queue/--queues: first-contact resolution, no new call "
+        "--fcr-days", metavar="DAYS", help="With --queue/--queues: first-contact "
+        "resolution, no new call "
         "within N days (default 7).")] = None,
     db: DbOption = None,
     home: HomeOption = None,

@@ -140,13 +140,15 @@ def run(
     simulate_agents: Annotated[bool, typer.Option(
         "--simulate-agents", help="Agents set a disposition a few seconds into wrap-up "
         "(for the switch simulator).")] = False,
-    duration: Annotated[float | None, typer.Option(
+    duration: Annotated[float | None, typer.Option(metavar="SECONDS",
         help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
-    stop_grace: Annotated[float, typer.Option(help="Seconds calls in progress may take to "
+    stop_grace: Annotated[float, typer.Option(metavar="SECONDS",
+                                              help="Seconds calls in progress may take to "
                                               "finish on stop; a second Ctrl-C hangs them "
                                               "up at once.")] = 60.0,
     store_outage_limit: Annotated[float, typer.Option(
-        "--store-outage-limit", help="Seconds the campaign store may stay unwritable (a "
+        "--store-outage-limit", metavar="SECONDS", help="Seconds the campaign store may "
+        "stay unwritable (a "
         "database restart, a failover, a locked file) before the run stops: dialing is "
         "held from the first failed write, calls in progress go on and their outcomes are "
         "written when the store is back.")] = 600.0,
@@ -155,7 +157,7 @@ def run(
         "places them (a gateway down, no route, a sofia profile not running) before dialing "
         "is held; one call is tried after 15 s (doubling to 5 min) and dialing resumes when "
         "the switch takes it.")] = 5,
-    status_every: Annotated[float, typer.Option(
+    status_every: Annotated[float, typer.Option(metavar="SECONDS",
         min=1.0, help="When stderr is not a terminal: seconds between status lines (a "
         "line is also written whenever the reason for not dialing changes).")] = 10.0,
     pacing_detail: Annotated[bool, typer.Option(
@@ -282,9 +284,10 @@ def monitor(
     pacing_detail: Annotated[bool, typer.Option(
         "--pacing-detail", help="Show the pacing policy's own explanation under the "
         "plain-words line.")] = False,
-    interval: Annotated[float, typer.Option(min=0.2, help="Seconds between refreshes.")]
+    interval: Annotated[float, typer.Option(metavar="SECONDS",
+                                            min=0.2, help="Seconds between refreshes.")]
     = 1.0,
-    wait: Annotated[float, typer.Option(
+    wait: Annotated[float, typer.Option(metavar="SECONDS",
         min=0.0, help="With --once or --json: wait up to this many seconds for the run to "
         "answer (a run just started in the background).")] = 0.0,
 ) -> None:
@@ -391,7 +394,7 @@ def doctor(
 
 
 def demo(
-    duration: Annotated[float, typer.Option(help="Seconds of dialing.")] = 120.0,
+    duration: Annotated[float, typer.Option(metavar="SECONDS", help="Seconds of dialing.")] = 120.0,
     agents: Annotated[int, typer.Option(min=1, max=500, help="Simulated agents.")] = 8,
     leads: Annotated[int, typer.Option(min=10, max=5_600, help="Sample leads.")] = 2000,
     speed: Annotated[float, typer.Option(

@@ -246,7 +246,8 @@ def gateway_health(
         "state: quarantine, probing, rolling ASR, post-dial delay, causes).")] = None,
     instance: Annotated[str | None, typer.Option("--instance", help="The dialer process "
                                                  "of --campaign, when several.")] = None,
-    minutes: Annotated[float, typer.Option("--minutes", help="Without --campaign: the "
+    minutes: Annotated[float, typer.Option("--minutes", metavar="MINUTES",
+                                           help="Without --campaign: the "
                                            "journal's figures over this many minutes.")
                        ] = 60.0,
     db: DbOption = None, home: HomeOption = None, as_json: JsonOption = False,

@@ -116,7 +116,7 @@ def import_command(
     file_format: Annotated[str, typer.Option(
         "--format", help="auto (national: FTC flat file, else numbers), ftc, numbers.",
         callback=lambda value: _check_format(value))] = "auto",
-    max_reject_fraction: Annotated[float, typer.Option(
+    max_reject_fraction: Annotated[float, typer.Option(metavar="FRACTION",
         help="Refuse the whole input above this share of malformed records (0 to 1).",
         callback=lambda value: _check_fraction(value))] = 0.01,
     allow_shrink: Annotated[bool, typer.Option(

@@ -25,9 +25,10 @@ RateOpt = Annotated[
 ErlangsOpt = Annotated[
     float | None, typer.Option("--erlangs", help="Offered load in Erlangs (instead of a rate).")
 ]
-AhtOpt = Annotated[float, typer.Option("--aht", help="Mean handle time, seconds.")]
+AhtOpt = Annotated[float, typer.Option("--aht", metavar="SECONDS",
+                                       help="Mean handle time, seconds.")]
 WithinOpt = Annotated[
-    float, typer.Option("--within", help="Service-level threshold, seconds.")
+    float, typer.Option("--within", metavar="SECONDS", help="Service-level threshold, seconds.")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 
@@ -197,7 +198,8 @@ def register(app: typer.Typer) -> None:
     def erlang_a_command(
         agents: AgentsOpt,
         patience: Annotated[
-            float, typer.Option("--patience", help="Mean seconds a caller waits before hanging up.")
+            float, typer.Option("--patience", metavar="SECONDS",
+                                help="Mean seconds a caller waits before hanging up.")
         ],
         calls_per_hour: RateOpt = None,
         erlangs: ErlangsOpt = None,
@@ -220,17 +222,21 @@ def register(app: typer.Typer) -> None:
         model: Annotated[str, typer.Option("--model", help="b, c or a.")] = "c",
         service_level: Annotated[
             float | None,
-            typer.Option("--service-level", help="Target share answered within --within (0.8)."),
+            typer.Option("--service-level", metavar="FRACTION",
+                         help="Target share answered within --within (0.8)."),
         ] = None,
         abandon: Annotated[
-            float | None, typer.Option("--abandon", help="Target P(abandon) (Erlang A), e.g. 0.03.")
+            float | None, typer.Option("--abandon", metavar="FRACTION",
+                                       help="Target P(abandon) (Erlang A), e.g. 0.03.")
         ] = None,
         blocking: Annotated[
             float | None,
-            typer.Option("--blocking", help="Target P(blocked) (Erlang B), e.g. 0.01."),
+            typer.Option("--blocking", metavar="FRACTION",
+                         help="Target P(blocked) (Erlang B), e.g. 0.01."),
         ] = None,
         asa: Annotated[
-            float | None, typer.Option("--asa", help="Target average speed of answer, seconds.")
+            float | None, typer.Option("--asa", metavar="SECONDS",
+                                       help="Target average speed of answer, seconds.")
         ] = None,
         calls_per_hour: RateOpt = None,
         erlangs: ErlangsOpt = None,
@@ -241,7 +247,8 @@ def register(app: typer.Typer) -> None:
         aht: AhtOpt = 180.0,
         within: WithinOpt = 20.0,
         patience: Annotated[
-            float | None, typer.Option("--patience", help="Mean patience, seconds (Erlang A).")
+            float | None, typer.Option("--patience", metavar="SECONDS",
+                                       help="Mean patience, seconds (Erlang A).")
         ] = None,
         as_json: JsonOpt = False,
     ) -> None:

@@ -109,7 +109,7 @@ def simulate(
              "of a SCENARIO file.")] = None,
     db: DbOption = None,
     home: HomeOption = None,
-    days: Annotated[float | None, typer.Option(
+    days: Annotated[float | None, typer.Option(metavar="DAYS",
         help="--from-campaign: the last DAYS days of attempts (default 30; refused with a "
              "SCENARIO file, whose \\[campaign].days says how many days it simulates).")
     ] = None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from cli_kit import READY_SPRING, dialer, ok, refused, use_home
 
 
@@ -81,3 +82,105 @@ def test_a_number_setting_without_its_country_code_says_what_to_write(tmp_path, 
     said = refused("campaign", "create", "spring", "--caller-id", "+12015550100",
                    "--set", "compliance.dnc_number=800 555 0199")
     assert "write +18005550199 if it is a US or Canadian number" in said
+
+
+def _number_options():
+    """(command, option) for every option of the dialer that takes a number."""
+    import typing
+
+    from typer.main import get_command
+
+    from cli import app
+
+    def walk(command, path):
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+            return
+        for param in command.params:
+            described = getattr(param, "type_descriptor", None)
+            if described is None or not param.opts or not param.opts[0].startswith("--"):
+                continue
+            annotation = described.annotation
+            kinds = typing.get_args(annotation) or (annotation,)
+            if int in kinds or float in kinds:
+                yield " ".join(path), param
+
+    return list(walk(get_command(app), []))
+
+
+def test_every_number_option_of_a_time_or_a_share_declares_its_unit():
+    """The unit in a refusal was read from the option's help text, where any "seconds" in
+    a sentence would have named it. Now declared (metavar, shown in --help as
+    ``--duration SECONDS``, or the option's last word): this checks none is forgotten."""
+    import re
+
+    from cli import UNIT_METAVARS, declared_unit
+
+    speaks = re.compile(r"\b(seconds|minutes|hours|days|fraction|share|probability|"
+                        r"P\()\b(?! per)", re.IGNORECASE)
+    forgotten = []
+    for command, param in _number_options():
+        name = max(param.opts, key=len)
+        if isinstance(param.metavar, str) and param.metavar.isupper():
+            assert param.metavar in UNIT_METAVARS, (command, name, param.metavar)
+        if (speaks.search(param.help or "") and declared_unit(param) is None
+                and not name.endswith("-per-hour")
+                and "per real second" not in (param.help or "")):
+            forgotten.append(f"{command} {name}")
+    assert forgotten == []
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["campaign", "edit", "spring", "--abandon-target", "3%"],
+     "error: --abandon-target: '3%' is not a fraction: write 0.03 for 3% (a share from 0 "
+     "to 1)"),
+    (["campaign", "edit", "spring", "--abandon-target", "0,03"],
+     "error: --abandon-target: '0,03' is not a fraction: write 0.03 (a decimal point, not "
+     "a comma)"),
+    (["campaign", "edit", "spring", "--ring-timeout", "25s"],
+     "error: --ring-timeout: '25s' is not a number of seconds: write the number alone, 25 "
+     "(the unit is not read)"),
+    (["erlang", "c", "--agents", "10", "--calls-per-hour", "100", "--aht", "2,5"],
+     "error: --aht: '2,5' is not a number of seconds: write 2.5 (a decimal point, not a "
+     "comma)"),
+    (["leads", "list", "spring", "--limit", "1,000"],
+     "error: --limit: '1,000' is not a whole number: write 1000 (no thousands separator)"),
+    (["erlang", "c", "--agents", "10", "--calls-per-hour", "1,000", "--aht", "180"],
+     "error: --calls-per-hour: '1,000' is not a number: write 1.000 or 1000, as meant (a "
+     "decimal point, no thousands separator)"),
+    (["switch-sim", "--opt-out", "5%"],
+     "error: --opt-out: '5%' is not a fraction: write 0.05 for 5% (a share from 0 to 1)"),
+    (["run", "spring", "--switch-refusal-limit", "five"],
+     "error: --switch-refusal-limit: 'five' is not a whole number: write it in digits, "
+     "e.g. 5"),
+])
+def test_a_number_option_refusal_says_its_declared_unit(args, said):
+    """A share given as a percentage or with a decimal comma (a European spreadsheet's
+    0,03) and a count with a thousands separator: each says what to write."""
+    result = dialer(*args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [said]
+
+
+def test_the_unit_is_the_declared_one_not_a_word_of_the_help():
+    """An option whose help mentions seconds in passing is not an option of seconds."""
+    import typer
+    from typer.testing import CliRunner
+
+    from cli import DialerGroup
+
+    app = typer.Typer(cls=DialerGroup)
+
+    @app.command()
+    def limit(calls: int = typer.Option(5, help="Calls refused in a row; one is tried "
+                                        "after 15 seconds.")) -> None:
+        """Say nothing."""
+
+    @app.command()
+    def other() -> None:
+        """A second command, so that limit is named."""
+
+    result = CliRunner().invoke(app, ["limit", "--calls", "5s"])
+    assert result.stderr.splitlines() == [
+        "error: --calls: '5s' is not a whole number: write it in digits, e.g. 5"]

@@ -114,8 +114,8 @@ def test_a_seller_change_that_leaves_consents_behind_is_refused_unless_told(tmp_
     (["staff", "--aht", "3m", "--erlangs", "10", "--within", "20"],
      "error: --aht: '3m' is not a number of seconds: write 180 for 3 minutes"),
     (["dnc", "import", "x.txt", "--max-reject-fraction", "1%"],
-     "error: --max-reject-fraction: '1%' is not a number: a fraction is meant, write 0.01 "
-     "for 1%"),
+     "error: --max-reject-fraction: '1%' is not a fraction: write 0.01 for 1% (a share "
+     "from 0 to 1)"),
     (["gateway", "health", "--minutes", "2h"],
      "error: --minutes: '2h' is not a number of minutes: write 120 for 2 hours"),
 ])

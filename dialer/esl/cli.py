@@ -42,7 +42,8 @@ def events(
         "--filter", "-f", help="Header=value filter, as the ESL 'filter' command (repeatable; "
                                "value '-x' excludes, '/re/' matches a regex).")] = [],
     count: Annotated[int | None, typer.Option(help="Stop after this many events.")] = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    duration: Annotated[float | None, typer.Option(metavar="SECONDS",
+                                                   help="Stop after this many seconds.")] = None,
     event_format: Annotated[str, typer.Option(
         "--format", help="Wire format to request: plain or json.")] = "plain",
     full: Annotated[bool, typer.Option(help="Print every header of every event.")] = False,
@@ -123,7 +124,8 @@ def api(
     url: Annotated[str, typer.Argument(help="Switch: esl://[:PASSWORD@]HOST[:PORT].")],
     command: Annotated[list[str], typer.Argument(help="API command and arguments, e.g. "
                                                       "'show channels'.")],
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the switch.")] = 10.0,
+    timeout: Annotated[float, typer.Option(metavar="SECONDS",
+                                           help="Seconds to wait for the switch.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run one API command (`api` over the event socket) and print its output; exit 1

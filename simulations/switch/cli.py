@@ -24,15 +24,15 @@ def switch_sim(
         exists=True, dir_okay=False)] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (same seed, same callees).")] = None,
     speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 1.0,
-    heartbeat: Annotated[float, typer.Option(
+    heartbeat: Annotated[float, typer.Option(metavar="SECONDS",
         help="Seconds between HEARTBEAT events (0 = none).")] = 20.0,
-    opt_out: Annotated[float, typer.Option(
+    opt_out: Annotated[float, typer.Option(metavar="FRACTION",
         help="Probability that a person presses a key during a played message.")] = 0.05,
-    playback_seconds: Annotated[float, typer.Option(
+    playback_seconds: Annotated[float, typer.Option(metavar="SECONDS",
         help="Length of every played file (the safe-harbour message).")] = 8.0,
-    agent_answer_delay: Annotated[float, typer.Option(
+    agent_answer_delay: Annotated[float, typer.Option(metavar="SECONDS",
         help="Seconds an agent phone takes to answer its nailed-up leg.")] = 0.2,
-    amd_detect_time: Annotated[float, typer.Option(
+    amd_detect_time: Annotated[float, typer.Option(metavar="SECONDS",
         help="Seconds mod_amd needs before it reports HUMAN or MACHINE.")] = 2.5,
     max_sessions: Annotated[int, typer.Option(
         help="Concurrent channels before originate fails with SWITCH_CONGESTION.")] = 10_000,
@@ -58,7 +58,7 @@ def switch_sim(
         "--inbound/--no-inbound", help="Place the scenario's inbound callers (its \\[inbound] "
         "table: arrival rate by hour, patience, menu keys, callback acceptance) as parked "
         "calls with dialer_queue; default: when the scenario has inbound calls.")] = None,
-    duration: Annotated[float | None, typer.Option(
+    duration: Annotated[float | None, typer.Option(metavar="SECONDS",
         help="Stop after this many seconds (default: run until Ctrl-C).")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON summary when the server stops.")] = False,

@@ -79,7 +79,7 @@ def test_a_numbers_file_imported_as_the_national_list_says_give_format_numbers(t
     (["import", "LIST", "--registry", "myco", "--as-of", "yesterdy"],
      "error: --as-of 'yesterdy' is not an ISO date (e.g. 2026-11-01)"),
     (["import", "LIST", "--registry", "myco", "--max-reject-fraction", "abc"],
-     "error: --max-reject-fraction: 'abc' is not a number: "),
+     "error: --max-reject-fraction: 'abc' is not a fraction: "),
     (["add", "12345", "--reason", "asked", "--by", "me"],
      "error: '12345' is not a phone number (write it in full, e.g. +12015550123, or give "
      "--region)"),
