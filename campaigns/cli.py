@@ -27,6 +27,7 @@ from campaigns.cli_common import (
     open_store,
     read_store,
 )
+from dialer.words import counted
 
 if TYPE_CHECKING:
     from campaigns.cli_running import RunningDialers
@@ -603,9 +604,10 @@ def campaign_delete(
         emit(doc)
         return
     make_console().print(
-        f"deleted campaign {campaign.name}: {removal.deleted:,} leads never dialed and "
-        f"{removal.lists_deleted} lists removed; {removal.attempts_kept:,} call attempts and "
-        f"the {removal.retired:,} leads they dialed kept as compliance records (the name "
+        f"deleted campaign {campaign.name}: {counted(removal.deleted, 'lead')} never dialed "
+        f"and {counted(removal.lists_deleted, 'list')} removed; "
+        f"{counted(removal.attempts_kept, 'call attempt')} and the "
+        f"{counted(removal.retired, 'lead')} they dialed kept as compliance records (the name "
         f"is free again; `dialer campaign list --all` shows it)", highlight=False)
 
 

@@ -19,6 +19,7 @@ from campaigns.cli_common import (
     open_store,
     read_store,
 )
+from dialer.words import counted
 
 leads_app = typer.Typer(help="Import, list, export and remove leads; enable or disable lead "
                         "lists.", no_args_is_help=True)
@@ -178,19 +179,22 @@ def leads_import(
         console.print("nothing imported: the file has no row with a field filled in, so no "
                       "lead list was created")
     elif report.list_id is None:
-        console.print(f"nothing imported: none of the {report.rows_read:,} rows could be "
-                      "added, so no lead list was created")
+        rows = ("the file's one row could not" if report.rows_read == 1 else
+                f"none of the {counted(report.rows_read, 'row')} could")
+        console.print(f"nothing imported: {rows} be added, so no lead list was created")
     else:
-        console.print(f"imported [bold green]{report.imported:,}[/] of {report.rows_read:,} "
-                      f"rows into list {report.list_id} in {report.seconds:.1f} s "
+        console.print(f"imported [bold green]{report.imported:,}[/] of "
+                      f"{counted(report.rows_read, 'row')} into list {report.list_id} in "
+                      f"{report.seconds:.1f} s "
                       f"({report.rows_per_second:,.0f} rows/s)")
     if report.blank_rows:
         console.print(f"skipped {report.blank_rows:,} blank row"
                       f"{'s' * (report.blank_rows != 1)} (every field empty, as a "
                       "spreadsheet saves past its data)")
     if report.extensions:
-        console.print(f"{report.extensions:,} numbers had an extension: the main number is "
-                      "dialed, the extension is kept in the custom field phone_extension")
+        console.print(f"{counted(report.extensions, 'number')} had an extension: the main "
+                      "number is dialed, the extension is kept in the custom field "
+                      "phone_extension")
     if report.rejected:
         reasons = ", ".join(f"{k}: {v:,}" for k, v in report.reject_reasons.items())
         console.print(f"rejected [bold red]{report.rejected:,}[/] ({escape(reasons)}) → "
@@ -267,7 +271,8 @@ def leads_export(
     if as_json:
         emit({"campaign": campaign, "what": what, "file": str(output), "rows": count})
     else:
-        make_console().print(f"wrote {count:,} {what} rows to {output}", highlight=False)
+        make_console().print(f"wrote {counted(count, what[:-1] + ' row')} to {output}",
+                             highlight=False)
 
 
 def _check_status(status: str | None) -> None:
@@ -333,11 +338,12 @@ def leads_delete(
         emit(_removal_doc(campaign, removal))
         return
     make_console().print(
-        f"deleted {removal.deleted:,} leads never dialed; retired {removal.retired:,} dialed "
-        f"leads (kept with their call records)"
+        f"deleted {counted(removal.deleted, 'lead')} never dialed; retired "
+        f"{counted(removal.retired, 'dialed lead')} (kept with their call records)"
         + (f"; skipped {removal.skipped_in_use:,} held by a running dialer"
            if removal.skipped_in_use else "")
-        + (f"; removed {removal.lists_deleted} empty lists" if removal.lists_deleted else ""),
+        + (f"; removed {counted(removal.lists_deleted, 'empty list')}"
+           if removal.lists_deleted else ""),
         highlight=False)
 
 
@@ -360,8 +366,9 @@ def leads_purge(
     if as_json:
         emit(_removal_doc(campaign, removal))
         return
-    make_console().print(f"purged {removal.deleted:,} leads that could never be dialed"
-                         + (f"; removed {removal.lists_deleted} empty lists"
+    make_console().print(f"purged {counted(removal.deleted, 'lead')} that could never be "
+                         "dialed"
+                         + (f"; removed {counted(removal.lists_deleted, 'empty list')}"
                             if removal.lists_deleted else ""), highlight=False)
 
 
@@ -446,7 +453,8 @@ def leads_fix_zones(
         console.print(f"lead {fix.lead_id}: {fix.stored} left as it is: {fix.reason}",
                       highlight=False)
     verb = "would rewrite" if dry_run else "rewrote"
-    console.print(f"{verb} {len(fixable):,} leads' zones; {len(left):,} left for a human "
+    console.print(f"{verb} the zone of {counted(len(fixable), 'lead')}; {len(left):,} left "
+                  "for a human "
                   f"(set each with `dialer leads edit {campaign} LEAD --timezone ZONE`)"
                   if fixes else "no lead is stored with a refused time zone", highlight=False)
 

@@ -60,6 +60,7 @@ from campaigns.models import Lead, LeadList, LeadStatus
 from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
+from dialer.words import counted
 from dnc.rules.tables import RuleTables
 from dnc.rules.zone_names import zone_name_problem
 from dnc.whole_files import changed_while_read, file_states, still_being_written
@@ -724,7 +725,7 @@ def _insert(self: CampaignStore, campaign_id: int, list_name: str, source: str,
         why = "interrupted" if failure is None else failure.partition("; the change")[0]
         raise LeadImportError(
             f"{why}: lines {batches[0][0]}-{batches[-1][1]} were committed to list "
-            f"{list_id} ({len(batches)} batches); resume with --start-line "
+            f"{list_id} ({counted(len(batches), 'batch', 'batches')}); resume with --start-line "
             f"{batches[-1][1] + 1}", path=source) from None
     finally:
         connection.close()

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from dialer.words import counted
 from dnc.errors import ComplianceError
 from dnc.rules import cli as rules_cli
 
@@ -184,7 +185,7 @@ def import_command(
     from rich.console import Console
     from rich.markup import escape
     console = Console()
-    console.print(f"[bold]{summary.version}[/]: {summary.count:,} numbers listed")
+    console.print(f"[bold]{summary.version}[/]: {counted(summary.count, 'number')} listed")
     console.print(f"read {summary.read:,}  added {summary.added:,}  duplicates "
                   f"{summary.duplicates:,}  rejected {summary.rejected:,}"
                   + (f"  deletions applied {summary.deletions_applied:,}" if change_list else "")

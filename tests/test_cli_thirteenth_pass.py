@@ -184,3 +184,27 @@ def test_the_unit_is_the_declared_one_not_a_word_of_the_help():
     result = CliRunner().invoke(app, ["limit", "--calls", "5s"])
     assert result.stderr.splitlines() == [
         "error: --calls: '5s' is not a whole number: write it in digits, e.g. 5"]
+
+
+def test_a_count_of_one_reads_as_one(tmp_path, monkeypatch):
+    """"acme@2026-12-07#1: 1 numbers listed", "imported 1 of 1 rows", "none of the 1 rows
+    could be added": the first file a user tries often has one line."""
+    from dialer.words import counted
+
+    assert [counted(1, "row"), counted(0, "row"), counted(1200, "batch", "batches")] == \
+        ["1 row", "0 rows", "1,200 batches"]
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    listed = dialer("dnc", "import", _write(tmp_path / "one.txt", "2015550199\n"),
+                    "--registry", "acme", "--as-of", "2026-12-01")
+    assert "acme@2026-12-01#1: 1 number listed" in listed.stdout
+    imported = dialer("leads", "import", "spring",
+                      _write(tmp_path / "one.csv", "Phone\n2125550101\n"), "--yes")
+    assert "imported 1 of 1 row into list" in imported.stdout
+    nothing = dialer("leads", "import", "spring",
+                     _write(tmp_path / "bad.csv", "Phone\nxyz\n"), "--yes")
+    assert "nothing imported: the file's one row could not be added" in \
+        " ".join(nothing.stdout.split())
+    exported = dialer("leads", "export", "spring", "--output", str(tmp_path / "out.csv"))
+    assert "wrote 1 lead row to" in exported.stdout
