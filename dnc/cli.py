@@ -283,16 +283,45 @@ def scrub_command(
         raise OptionError(f"--jurisdiction: {error}") from None
     # Only the jurisdiction is checked here: a file's own error (a UnicodeDecodeError is a
     # ValueError too) was reported as "--jurisdiction: 'utf-8' codec can't decode ...".
-    summary = scrub(DncStore(_dnc_dir(data_dir)), source, out, rejects, column or None,
-                    region, jurisdiction, phone_columns=_lead_phone_columns)
+    store = DncStore(_dnc_dir(data_dir))
+    checked: list[str | None] = []
+    summary = scrub(store, source, out, rejects, column or None,
+                    region, jurisdiction, phone_columns=_lead_phone_columns,
+                    before_writing=lambda: checked.append(_scrub_registries(store,
+                                                                            jurisdiction)))
     if as_json:
-        typer.echo(json.dumps(summary.to_json()))
+        typer.echo(json.dumps({**summary.to_json(),
+                               **({"note": checked[0]} if checked and checked[0] else {})}))
         return
     read = (f"column {summary.column}" if len(summary.columns) < 2 else
             f"columns {', '.join(summary.columns)}")
     typer.echo(f"read {summary.read:,} ({read}): kept {summary.kept:,}, "
                f"listed {summary.rejected_listed:,}, invalid {summary.rejected_invalid:,}, "
                f"outside the profiles {summary.rejected_outside:,}")
+    if checked and checked[0]:
+        _err_console().print(f"note: {checked[0]}", markup=False, highlight=False,
+                             soft_wrap=True)
+
+
+def _scrub_registries(store, jurisdiction: str) -> str | None:
+    """Refuse a scrub against nothing: run before ``dnc import`` (the tour's order turned
+    round), it kept every row and wrote a file of "callable" numbers no registry had seen
+    (first-hour thirteenth pass, the compliance officer). Else a note when a US scrub has no
+    national registry, naming what the rows were checked against."""
+    names = [version.registry for version in store.loaded_versions]
+    internal = store.internal.version().count if store.internal is not None else 0
+    if not names and not internal:
+        raise OptionError(
+            f"nothing to scrub against: no do-not-call registry is imported in "
+            f"{store.dnc_dir} and the internal list is empty, so every row would be kept; "
+            "import the national list first (dialer dnc import FILE; a state's with "
+            "--registry state:XX), then scrub. Neither output written")
+    if jurisdiction.lower() == "us" and "national" not in names:
+        against = ", ".join([*names, *(["the internal list"] if internal else [])])
+        return (f"no national registry is imported: the rows were checked against {against} "
+                "only; import the national list with dialer dnc import FILE, then scrub "
+                "again")
+    return None
 
 
 def _lead_phone_columns(header: list[str]) -> list[str]:

@@ -208,3 +208,23 @@ def test_a_count_of_one_reads_as_one(tmp_path, monkeypatch):
         " ".join(nothing.stdout.split())
     exported = dialer("leads", "export", "spring", "--output", str(tmp_path / "out.csv"))
     assert "wrote 1 lead row to" in exported.stdout
+
+
+def test_a_scrub_before_any_registry_is_imported_is_refused(tmp_path, monkeypatch):
+    """The compliance officer ran the tour's scrub before its dnc import: "kept 30, listed
+    0", and a callable.csv no registry had seen. Now refused, neither output written; with
+    only some lists loaded, a US scrub notes that the national one is missing."""
+    use_home(tmp_path, monkeypatch)
+    leads = _write(tmp_path / "leads.csv", "Phone,Name\n2015550150,ann\n2125550101,bob\n")
+    out, rejects = tmp_path / "ok.csv", tmp_path / "rej.csv"
+    said = refused("dnc", "scrub", leads, "-o", str(out), "--rejects", str(rejects))
+    assert "nothing to scrub against: no do-not-call registry is imported in" in said
+    assert "import the national list first (dialer dnc import FILE" in said
+    assert not out.exists() and not rejects.exists()
+    ok("dnc", "add", "2015550150", "--reason", "asked", "--by", "ann")
+    scrubbed = ok("dnc", "scrub", leads, "-o", str(out), "--rejects", str(rejects))
+    assert (scrubbed["kept"], scrubbed["rejected_listed"]) == (1, 1)
+    assert scrubbed["note"].startswith("no national registry is imported: the rows were "
+                                       "checked against the internal list only")
+    ok("dnc", "import", _write(tmp_path / "ftc.txt", "212,5550199\n"), "--as-of", "2026-12-01")
+    assert "note" not in ok("dnc", "scrub", leads, "-o", str(out), "--rejects", str(rejects))

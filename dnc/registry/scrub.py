@@ -46,8 +46,8 @@ lead's other numbers); empty when it finds none."""
 
 def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
           column: str | Sequence[str] | None = None, region: str = "US",
-          jurisdiction: str = "us", phone_columns: PhoneColumns | None = None
-          ) -> ScrubSummary:
+          jurisdiction: str = "us", phone_columns: PhoneColumns | None = None,
+          before_writing: Callable[[], None] | None = None) -> ScrubSummary:
     """Split ``source`` into rows no registry lists and rejected rows with the reason: the
     registry versions that list the number, "invalid number", or (for a valid number outside
     every profile of ``jurisdiction``) the reason the rules give at dial time.
@@ -58,7 +58,11 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
     guessed from the header. A row is rejected when any of its numbers is listed, the
     reason naming the other column and number; an other number that is blank or invalid
     is not one the lead keeps (the importer drops it) and rejects nothing. Before, a lead
-    file's second number (``alt_phone``) was never scrubbed."""
+    file's second number (``alt_phone``) was never scrubbed.
+
+    ``before_writing``: called once the file reads and both outputs can be opened, before a
+    row is written; what it raises leaves neither output (the CLI's refusal of a scrub
+    against no registry, after the file's own faults)."""
     from dnc.rules.profiles import profiles_for
 
     profiles = profiles_for(jurisdiction)
@@ -67,7 +71,7 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
     check_text_file(source)
     try:
         return _scrub_file(store, source, kept_path, rejects_path, column, region,
-                           profiles, summary, labels, phone_columns)
+                           profiles, summary, labels, phone_columns, before_writing)
     except UnicodeDecodeError:
         # Neither output is written (_whole_files); was "--jurisdiction: 'utf-8' codec ...".
         raise _not_utf8(source) from None
@@ -76,7 +80,8 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
 def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
                 column: str | Sequence[str] | None, region: str, profiles: tuple,
                 summary: ScrubSummary, labels: dict,
-                phone_columns: PhoneColumns | None = None) -> ScrubSummary:
+                phone_columns: PhoneColumns | None = None,
+                before_writing: Callable[[], None] | None = None) -> ScrubSummary:
     with open(source, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(64 * 1024)
         handle.seek(0)
@@ -93,6 +98,8 @@ def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Pa
         summary.column = header[index]
         summary.columns = tuple(header[i] for i in indexes)
         with _whole_files(Path(kept_path), Path(rejects_path)) as (kept_file, rejects_file):
+            if before_writing is not None:
+                before_writing()
             kept = csv.writer(kept_file, dialect)
             rejects = csv.writer(rejects_file, dialect)
             kept.writerow(header)
