@@ -208,6 +208,7 @@ def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd
 
 _DECIMAL = re.compile(r"\s*\+?\d{7,15}\.0+\s*")
 _SCIENTIFIC = re.compile(r"\s*\d(?:[.,]\d+)?[eE]\+?\d{1,2}\s*")
+_THOUSANDS = re.compile(r"\s*\d{1,3}(?:,\d{3}){2,4}(?:\.0+)?\s*")
 
 
 def _spreadsheet_number(text: str) -> str | None:
@@ -219,6 +220,9 @@ def _spreadsheet_number(text: str) -> str | None:
     if _DECIMAL.fullmatch(text):
         return ("saved by a spreadsheet as a decimal number (e.g. 2015550123.0): format "
                 "the phone column as text and save the file again")
+    if _THOUSANDS.fullmatch(text):
+        return ("saved by a spreadsheet as a number with thousands separators (e.g. "
+                "2,015,550,123): format the phone column as text and save the file again")
     if _SCIENTIFIC.fullmatch(text):
         return ("written by a spreadsheet in scientific notation (e.g. 2.01555E+09), which "
                 "loses the last digits: format the phone column as text and save the file "

@@ -228,3 +228,18 @@ def test_a_scrub_before_any_registry_is_imported_is_refused(tmp_path, monkeypatc
                                        "checked against the internal list only")
     ok("dnc", "import", _write(tmp_path / "ftc.txt", "212,5550199\n"), "--as-of", "2026-12-01")
     assert "note" not in ok("dnc", "scrub", leads, "-o", str(out), "--rejects", str(rejects))
+
+
+def test_a_phone_saved_with_thousands_separators_says_the_cause(tmp_path, monkeypatch):
+    """A phone column a spreadsheet formatted as a number with separators ("2,015,550,160",
+    quoted in the CSV) was rejected with phonenumbers' "The string supplied did not seem
+    to be a phone number": neither the cause nor the repair."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    report = ok("leads", "import", "spring", _write(
+        tmp_path / "excel.csv", 'name,phone\nA,"2,015,550,160"\nB,2015550161\n'), "--yes")
+    assert report["imported"] == 1
+    [reason] = report["reject_reasons"]
+    assert reason.startswith("saved by a spreadsheet as a number with thousands separators "
+                             "(e.g. 2,015,550,123): format the phone column as text")
