@@ -60,7 +60,8 @@ def _parse_when(text: str | None) -> datetime | None:
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
-        raise OptionError(f"--as-of {text!r} is not an ISO date (e.g. 2026-11-01)") from None
+        raise OptionError(f"--as-of {text!r} is not an ISO date (e.g. 2026-11-01)"
+                          f"{_date_readings(text)}") from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > datetime.now(UTC) + timedelta(days=1):
         # A registry dated in the future passes the 31-day freshness rule until then
@@ -68,6 +69,45 @@ def _parse_when(text: str | None) -> datetime | None:
         raise OptionError(f"--as-of {text!r} is in the future: a list cannot be current "
                           "as of a day to come (give the date it was downloaded, or today)")
     return when
+
+
+_CHANGE_MARKS = frozenset({"a", "d", "add", "added", "delete", "deleted", "del"})
+
+
+def _looks_like_changes(files: list[Path]) -> bool:
+    """Whether the first lines of the first file are change-list records (``AAA,NNNNNNN,A``
+    or ``...,D,date``): most carry an add or delete indicator in their third field."""
+    try:
+        with open(files[0], encoding="utf-8-sig", errors="replace") as handle:
+            lines = [line for _, line in zip(range(50), handle, strict=False) if line.strip()]
+    except (OSError, IndexError):
+        return False
+    marked = sum(1 for line in lines
+                 if len(fields := line.strip().split(",")) >= 3
+                 and fields[2].strip().lower() in _CHANGE_MARKS)
+    return marked * 2 > len(lines)
+
+
+def _date_readings(text: str) -> str:
+    """What to write for a date written the way a person writes it (``12/01/2026``): each
+    ISO date it could mean, never one of them chosen (1 December or 12 January)."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*", text)
+    if not found:
+        return ""
+    first, second, year = (int(part) for part in found.groups())
+    readings = []
+    for month, day, order in ((first, second, "month first"), (second, first, "day first")):
+        try:
+            meant = datetime(year, month, day)
+        except ValueError:
+            continue
+        if f"{meant:%Y-%m-%d}" not in [r.split()[0] for r in readings]:
+            readings.append(f"{meant:%Y-%m-%d} ({order})")
+    if len(readings) == 2:
+        return f": write {readings[0]} or {readings[1]}, as meant"
+    return f": write {readings[0].split()[0]}" if readings else ""
 
 
 FORMATS = ("auto", "ftc", "numbers")
@@ -163,6 +203,14 @@ def import_command(
                     raise
                 # The national registry is read as the FTC's flat file unless told: a
                 # plain list of numbers was refused line by line with no word of why.
+                if _looks_like_changes(files):
+                    # A change list given without --change-list (the tour's second
+                    # import, its flag forgotten): "3 of 3 records malformed" and a hint
+                    # to --format numbers, which would have imported its deletions as
+                    # listed numbers.
+                    raise type(error)(
+                        f"{error} (its records carry add/delete indicators, A or D: a "
+                        "change list; import it with --change-list)") from None
                 raise type(error)(
                     f"{error} (the national registry is read as the FTC's flat file, "
                     "AAA,NNNNNNN a line; a list of numbers or a CSV: give --format "

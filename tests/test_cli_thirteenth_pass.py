@@ -243,3 +243,23 @@ def test_a_phone_saved_with_thousands_separators_says_the_cause(tmp_path, monkey
     [reason] = report["reject_reasons"]
     assert reason.startswith("saved by a spreadsheet as a number with thousands separators "
                              "(e.g. 2,015,550,123): format the phone column as text")
+
+
+def test_a_change_list_imported_as_a_full_list_says_change_list(tmp_path, monkeypatch):
+    """The tour's change list imported without --change-list was refused as "3 of 3
+    records malformed" with a hint to --format numbers (which would have listed its
+    deletions). And a US date for --as-of names both ISO readings, choosing neither."""
+    use_home(tmp_path, monkeypatch)
+    changes = _write(tmp_path / "changes.txt",
+                     "areacode,number,action\n312,5550121,D\n303,5550122,A\n")
+    said = refused("dnc", "import", changes, "--as-of", "today")
+    assert "(its records carry add/delete indicators, A or D: a change list; import it " \
+           "with --change-list)" in said
+    assert "--format numbers" not in said
+    listed = _write(tmp_path / "ftc.txt", "201,5550150\n")
+    said = refused("dnc", "import", listed, "--as-of", "12/01/2026")
+    assert "--as-of '12/01/2026' is not an ISO date (e.g. 2026-11-01): write 2026-12-01 " \
+           "(month first) or 2026-01-12 (day first), as meant" in said
+    assert said.endswith("write 2026-11-25") or "write 2026-11-25" in refused(
+        "dnc", "import", listed, "--as-of", "25/11/2026")
+    assert [v["registry"] for v in ok("dnc", "versions")["versions"]] == ["internal"]
