@@ -212,8 +212,19 @@ def region_problem(region: str) -> str | None:
     import phonenumbers
 
     if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        return f"region {region!r} is not a region code (e.g. US, CA, GB)"
+        meant = _REGION_NAMES.get(region.strip().upper().replace(".", ""))
+        return (f"region {region!r} is not a region code" + (
+            f"; did you mean {meant}? (a two-letter ISO 3166 code)" if meant else
+            " (e.g. US, CA, GB)"))
     return None
+
+
+_REGION_NAMES = {"UK": "GB", "GBR": "GB", "ENGLAND": "GB", "USA": "US", "UNITEDSTATES": "US",
+                 "CAN": "CA", "CANADA": "CA", "AUS": "AU", "DEU": "DE", "GER": "DE",
+                 "FRA": "FR", "IRL": "IE", "MEX": "MX", "NZL": "NZ", "ESP": "ES", "ITA": "IT",
+                 "PRI": "PR", "EL": "GR"}
+"""Country names and three-letter codes a user writes for a region code (``--region UK``,
+``USA``): the refusal names the code meant."""
 
 
 def jurisdiction_region(jurisdiction: str) -> str:

@@ -131,8 +131,9 @@ def _check_region(value: str) -> str:
     import phonenumbers
 
     if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise OptionError(f"--region: region {value!r} is not a region code (e.g. US, CA, "
-                          "GB)")
+        from campaigns.settings import region_problem
+
+        raise OptionError(f"--region: {region_problem(value)}")
     return value.upper()
 
 

@@ -263,3 +263,16 @@ def test_a_change_list_imported_as_a_full_list_says_change_list(tmp_path, monkey
     assert said.endswith("write 2026-11-25") or "write 2026-11-25" in refused(
         "dnc", "import", listed, "--as-of", "25/11/2026")
     assert [v["registry"] for v in ok("dnc", "versions")["versions"]] == ["internal"]
+
+
+def test_a_region_written_as_a_country_name_names_the_code(tmp_path, monkeypatch):
+    """``--region UK`` / ``USA`` said "is not a region code (e.g. US, CA, GB)": the UK's
+    code is GB, which nothing said."""
+    use_home(tmp_path, monkeypatch)
+    assert "--region: region 'UK' is not a region code; did you mean GB? (a two-letter " \
+        "ISO 3166 code)" in refused("dnc", "check", "2015550100", "--region", "UK")
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    leads = _write(tmp_path / "leads.csv", "Phone\n2125550101\n")
+    assert "did you mean US?" in refused("leads", "import", "spring", leads, "--region",
+                                         "USA", "--yes")
