@@ -22,7 +22,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -267,8 +267,11 @@ class CampaignFacts:
     since when, why, what is held, in words; dialing is held meanwhile. None: it is
     written."""
     switch_refusing: str | None = None
-    """While the switch refuses every originate (``dialer.runner.send_hold``): since when,
-    what it says, when a call is tried; dialing is held meanwhile. None: it takes them."""
+    """While every switch refuses every originate (``dialer.runner.send_hold``): since when,
+    what each says, when a call is tried; dialing is held meanwhile. None: one takes them."""
+    switches_refusing: Mapping[str, str] = field(default_factory=dict)
+    """Switch → why it gets no dial, for each switch that refuses every originate while
+    another takes them (its dials held, the others dial); its alert names it."""
 
 
 NEAR_LIMIT = 0.8
@@ -337,6 +340,14 @@ def campaign_readings(facts: CampaignFacts) -> list[Reading]:
         float(facts.switch_refusing is not None), 0.5, True,
         words=(f"{subject}: {facts.switch_refusing}",
                f"{subject}: the switch takes calls again, dialing resumes")))
+    for switch in sorted({*facts.switches, *facts.switches_refusing}):
+        # One alert per switch refusing while another dials (all refusing: the one above).
+        refusing = facts.switches_refusing.get(switch)
+        readings.append(Reading(
+            f"switch/{switch}/sends", f"switch {switch}", "refuses every call",
+            float(refusing is not None), 0.5, True,
+            words=(f"{subject}: {refusing}",
+                   f"{subject}: switch {switch} takes calls again, its dials resume")))
     for switch, state in sorted(facts.switches.items()):
         readings.append(Reading(f"switch/{switch}/connected", f"switch {switch}", "connected",
                                 1.0 if state == "connected" else 0.0, 1.0, False,

@@ -55,6 +55,20 @@ class SwitchDown:
     switch_id: str = "default"
 
 
+@fast_init
+@dataclass(frozen=True, slots=True)
+class SwitchRefusing:
+    """The switch refuses the originates sent to it (``refusing``: the runner's send hold,
+    e.g. its gateway down) or may be sent them again (its probe, or it takes calls): while
+    it refuses no new dial is placed there, and the calls its agents would have been dialed
+    are not placed elsewhere (an answer on another switch cannot reach them). Its calls in
+    progress, agents and inbound calls go on."""
+
+    at: float
+    switch_id: str
+    refusing: bool
+
+
 # --- customer calls -----------------------------------------------------------------------
 
 
@@ -543,6 +557,7 @@ class EavesdropRequested:
 Event = (
     SwitchUp
     | SwitchDown
+    | SwitchRefusing
     | CallRinging
     | CallAnswered
     | CallParked

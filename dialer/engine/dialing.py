@@ -13,6 +13,7 @@ for customer calls live in call_flow.py, those for agents in agent_work.py.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from struct import Struct
@@ -44,7 +45,7 @@ from dialer.engine.ledger import AbandonLedger
 from dialer.engine.placement import SwitchPlacement
 from dialer.engine.scheduler import AgentPool, UnknownSwitchError
 from dialer.engine.watch import Wait, Watch
-from dialer.events import DialingPaused, SwitchDown, SwitchUp
+from dialer.events import DialingPaused, SwitchDown, SwitchRefusing, SwitchUp
 from dialer.hangup import HangupCause
 from dialer.ports import ComplianceGate, DialTarget, GateVerdict, LeadSource
 from pacing_models.interface import PacingDecision, PacingPolicy, PacingState
@@ -218,6 +219,10 @@ class Dialing:
         """The switches connected now, in the order they came up (their ids)."""
         self._switch_turn = 0
         self._up_order: tuple[str, ...] = tuple(self.switches_up)
+        """The switches new calls may go to: those up, less those refusing."""
+        self.refusing: dict[str, None] = {}
+        """Switches up that refuse originates (``SwitchRefusing``: the runner's send hold):
+        no new dial goes there, and their agents' share of a decision is not placed."""
         self._state_builds = elapsed_fields_needed(services.policy())
         """For the policy's decisions: build busy, wrap, ringing, free, verdict tuples?"""
         self._decisions: dict[tuple[int, int, int, int], PacingDecision] | None = (
@@ -389,7 +394,7 @@ class Dialing:
         if after is not None and self.dialing:
             self._hang_up_ringing(after, now, out)
         n = decision.calls_to_launch
-        if n <= 0 or not self.switches_up:
+        if n <= 0 or not self._up_order:
             return
         if self.config.max_lines is not None:
             n = min(n, self.config.max_lines - len(self.dialing))
@@ -400,6 +405,10 @@ class Dialing:
             n = min(n, router.headroom(self._up_order, now))
         if n <= 0:
             return
+        if self.refusing and self._placement is not None:
+            n = self._share_of_takers(n)
+            if n <= 0:
+                return
         targets = self.leads.next_leads(n, now)
         if self._placement is not None:
             self._dial_spread(targets, now)
@@ -576,6 +585,36 @@ class Dialing:
             if call is not None:
                 plan.placed(call.switch_id)
 
+    def _share_of_takers(self, n: int) -> int:
+        """Of ``n`` calls decided on the campaign's pooled counts, those for the agents of
+        the switches that take calls, while some switch refuses them (``refusing``).
+
+        An answer can only reach an agent of its own switch, so the calls meant for a
+        refusing switch's agents, placed on another switch, would find none of theirs and
+        be abandoned. The lines the decision wants in all (those ringing and ``n``) are
+        shared by capacity (``SwitchPlacement.plan``: free agents, and engaged ones likely
+        to free up); the switches taking calls get their share, less what rings there
+        already, rounded half up (a half share is a call: two switches equally staffed,
+        a decision asking one call places it). With no
+        capacity anywhere all ``n`` go, round robin over the takers."""
+        assert self._placement is not None
+        plan = self._placement.plan(
+            tuple(self.switches_up), self.pool.lanes, self.pool.agents, self.calls,
+            self.dialing)
+        refusing = self.refusing
+        total = taking = 0.0
+        for switch_id, capacity in zip(plan.switch_ids, plan.capacity, strict=True):
+            total += capacity
+            if switch_id not in refusing:
+                taking += capacity
+        if total <= 0.0:
+            return n
+        calls = self.calls
+        ringing = sum(1 for call_id in self.dialing
+                      if calls[call_id].switch_id not in refusing)
+        wanted = (len(self.dialing) + n) * taking / total - ringing
+        return min(n, max(0, math.floor(wanted + 0.5)))
+
     def _next_switch(self) -> str:
         up = self._up_order
         if len(up) == 1:
@@ -606,10 +645,18 @@ class Dialing:
             return None
         if switch_id is None:
             up = self._up_order
+            if not up:
+                self.leads.release(target.lead_id)
+                self._emit(ReleaseLead(now, target.lead_id, "every switch refuses calls"))
+                return None
             switch_id = up[0] if len(up) == 1 else self._next_switch()
         elif switch_id not in self.switches_up:
             self.leads.release(target.lead_id)
             self._emit(ReleaseLead(now, target.lead_id, f"switch {switch_id} not connected"))
+            return None
+        elif switch_id in self.refusing:
+            self.leads.release(target.lead_id)
+            self._emit(ReleaseLead(now, target.lead_id, f"switch {switch_id} refuses calls"))
             return None
         return self._place_call(target, now, direction, callback_id, switch_id, verdict,
                                 self.config.ring_timeout)
@@ -778,11 +825,25 @@ class Dialing:
     def on_switch_up(self, event: SwitchUp) -> None:
         self.known_switch(event.switch_id)
         self.switches_up[event.switch_id] = None
-        self._up_order = tuple(self.switches_up)
+        self._order()
 
     def on_switch_down(self, event: SwitchDown) -> None:
         self.switches_up.pop(event.switch_id, None)
-        self._up_order = tuple(self.switches_up)
+        self._order()
+
+    def on_switch_refusing(self, event: SwitchRefusing) -> None:
+        """The switch refuses originates, or may be sent them again (the runner's send
+        hold, dialer/runner/send_hold.py)."""
+        self.known_switch(event.switch_id)
+        if event.refusing:
+            self.refusing[event.switch_id] = None
+        else:
+            self.refusing.pop(event.switch_id, None)
+        self._order()
+
+    def _order(self) -> None:
+        refusing = self.refusing
+        self._up_order = tuple(s for s in self.switches_up if s not in refusing)
 
     def known_switch(self, switch_id: str) -> str:
         """The switch id, checked against the campaign's (``UnknownSwitchError``)."""

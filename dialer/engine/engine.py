@@ -71,6 +71,7 @@ from dialer.events import (
     QueuesClosing,
     RecordingRequested,
     SwitchDown,
+    SwitchRefusing,
     SwitchUp,
     TransferRequested,
 )
@@ -244,6 +245,7 @@ class Engine:
         self._handlers: dict[type, Callable[[object], None]] = {
             SwitchUp: dialer.on_switch_up,
             SwitchDown: dialer.on_switch_down,
+            SwitchRefusing: dialer.on_switch_refusing,
             CallRinging: flow.on_ringing,
             CallAnswered: flow.on_answered,
             CallParked: flow.on_parked,

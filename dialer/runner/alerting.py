@@ -116,6 +116,7 @@ class RunnerAlerts:
                      f"({outage.failure if outage is not None else 'no write taken'})")
             kept = self.db.pending_operations if self.db is not None else 0
             store_unwritable = f"{words} ({kept} writes kept)"
+        refusing = self.sends.reason() if self.sends is not None else None
         return CampaignFacts(
             campaign=self.link.name,
             abandon_rate=snap.abandon_rate if snap is not None else None,
@@ -137,7 +138,9 @@ class RunnerAlerts:
             dial_records_failing=self.unwritten.failure if self.unwritten is not None
             and not store_down else None,
             store_unwritable=store_unwritable,
-            switch_refusing=self.sends.reason() if self.sends is not None else None)
+            switch_refusing=refusing,
+            switches_refusing=self.sends.refusing() if self.sends is not None
+            and refusing is None else {})
 
     def readings(self, now: float) -> list[Reading]:
         readings = campaign_readings(self.facts(now))

@@ -173,8 +173,10 @@ def render(snapshot: dict[str, Any], detail: bool = False, width: int = 80) -> P
     if detail:
         parts.append(Text(f"policy: {pacing.get('explanation', '')}", style="dim"))
     parts += [_agents_table(snapshot, width), *_queue_lines(snapshot), outcome_line]
-    switches = ", ".join(f"{sid} {state}" for sid, state in
-                         (snapshot.get("switches") or {}).items())
+    refusing = snapshot.get("switches_refusing") or {}
+    switches = ", ".join(f"{sid} {state}" + (" (refuses every call: no dial)"
+                                             if sid in refusing else "")
+                         for sid, state in (snapshot.get("switches") or {}).items())
     others = snapshot.get("other_processes")
     shared = (f" · other processes {others['abandons']}/{others['live_answers']} of the "
               "window" if others and others.get("live_answers") else "")

@@ -714,12 +714,12 @@ class CommandExecution:
             switch_id = self.call_switch.get(key, self.default_switch)
         sends = self.sends
         if isinstance(command, Originate) and sends is not None \
-                and not sends.may_send(command.call_id):
-            # The switch refuses every call: this one is not written (its lead not charged,
+                and not sends.may_send(command.call_id, switch_id):
+            # Its switch refuses every call: this one is not written (its lead not charged,
             # given its attempt back), but for the one probe (send_hold.py).
             self.unsent.add(command.call_id)
             self.post(DialNotSent(self.clock(), command.call_id,
-                                  "held: the switch refuses every call"))
+                                  f"held: switch {switch_id} refuses every call"))
             return
         try:
             line = api_line(command, self.gateway, self.campaign,
@@ -759,11 +759,16 @@ class CommandExecution:
                 self.unsent.add(command.call_id)
                 self.post(DialNotSent(self.clock(), command.call_id,
                                       f"switch {switch_id} not connected"))
+                if sends is not None:
+                    sends.lost(switch_id)  # a probe taken for it is given up
             return
         # The leg is followed (and its job result read with its events) from before the
         # command is written: a BACKGROUND_JOB can never arrive unclaimed.
         if isinstance(command, Originate):
             self.translator.add_call(command.call_id, job_uuid)
+            if sends is not None:
+                # Its verdict may come before the reply to the command (a refusal at once).
+                sends.sent(command.call_id, switch_id)
         elif isinstance(command, OriginateConsult):
             self.translator.add_call(command.leg_id, job_uuid)  # the consulted party's leg
         elif isinstance(command, OriginateAgentLeg):
@@ -787,8 +792,6 @@ class CommandExecution:
                 self.call_switch.pop(command.agent_leg_id, None)
                 self.pending_agent_legs.setdefault(switch_id, []).append(command)
             return  # the reconnect reconciliation settles what became of this call
-        if isinstance(command, Originate) and sends is not None:
-            sends.sent(command.call_id)
         if isinstance(command, Originate | OriginateAgentLeg | Bridge | OriginateConsult):
             result.add_done_callback(_ignore_result)  # read by the translator, with the events
         else:
@@ -821,7 +824,7 @@ class CommandExecution:
         self.unsent.add(command.call_id)
         self.post(DialNotSent(now, command.call_id, words))
         if self.sends is not None:
-            self.sends.refused(words, command.call_id)
+            self.sends.refused(words, command.call_id, command.switch_id)
 
     def _originate_not_taken(self, command: Originate, switch_id: str,
                              error: EslError) -> None:
@@ -830,7 +833,8 @@ class CommandExecution:
         the reconnect's reconciliation settles whether the switch placed it). Either is a
         refusal of the switch side (send_hold.py)."""
         if self.sends is not None:
-            self.sends.refused(f"the event socket of {switch_id}: {error}", command.call_id)
+            self.sends.refused(f"the event socket of {switch_id}: {error}", command.call_id,
+                               switch_id)
         if isinstance(error, EslCommandError) and self.switches.connected(switch_id):
             self.translator.forget(command.call_id)
             self.call_switch.pop(command.call_id, None)

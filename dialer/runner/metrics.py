@@ -53,8 +53,9 @@ class MetricsView:
     journal_lag: float = 0.0
     store_unwritable: float = 0.0
     """Seconds the campaign store has not been written (its outage; 0: written)."""
-    switch_refusing: float = 0.0
-    """Seconds the switch has refused every originate (dialing held; 0: it takes them)."""
+    switch_refusing: Mapping[str, float] = field(default_factory=dict)
+    """Switch → seconds it has refused every originate (its dials held; 0: it takes
+    them)."""
     loop_lag: float = 0.0
     routed_verdicts: RoutedVerdictCounts | None = None
     """The engine's counts since it started (``EngineSnapshot.routed_verdicts``)."""
@@ -124,8 +125,8 @@ class RunnerMetrics:
             registry=r)
         self.switch_refusing = Gauge(
             "dialer_switch_refusing_seconds", "Seconds the switch has refused every call "
-            "(a gateway down, no route: dialing held, one call probes); 0 while it takes "
-            "them.", c, registry=r)
+            "(a gateway down, no route: its dials held, one call probes); 0 while it takes "
+            "them.", (*c, "switch"), registry=r)
         self.loop_lag = Gauge("dialer_event_loop_lag_seconds", "How late the runner's "
                               "one-second look ran.", c, registry=r)
         self.late_sends = Counter(
@@ -210,7 +211,8 @@ class RunnerMetrics:
         self.journal_pending.labels(campaign).set(view.journal_pending)
         self.journal_lag.labels(campaign).set(view.journal_lag)
         self.store_unwritable.labels(campaign).set(view.store_unwritable)
-        self.switch_refusing.labels(campaign).set(view.switch_refusing)
+        self._set_all(self.switch_refusing,
+                      {(s,): seconds for s, seconds in view.switch_refusing.items()})
         self.loop_lag.labels(campaign).set(view.loop_lag)
         routed = view.routed_verdicts
         if routed is not None:

@@ -46,6 +46,7 @@ def runner_snapshot(runner: Runner) -> dict[str, Any]:
         "status": status.to_json(),
         "switches": {sid: c.state.value for sid, c in runner.switches.clients.items()},
         "switch_errors": {sid: c.last_error for sid, c in runner.switches.clients.items()},
+        "switches_refusing": runner.sends.refusing(),
         "hopper": len(runner.hopper), "dials": stats.dials,
         "dial_rate_per_s": stats.dial_rate(now), "answers": stats.answers,
         "bridges": stats.bridges, "finished": stats.finished, "outcomes": dict(stats.outcomes),

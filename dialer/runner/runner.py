@@ -46,6 +46,8 @@ from dialer.events import (
     MessageLatency,
     PlaybackStarted,
     QueuesClosing,
+    SwitchDown,
+    SwitchRefusing,
 )
 from dialer.freeswitch.latency import LatencyBudget
 from dialer.hangup import HangupCause
@@ -82,7 +84,7 @@ from dialer.runner.journal_spill import written as spill_written
 from dialer.runner.pacing import build_policy
 from dialer.runner.recovery import Recovery
 from dialer.runner.run_end import CLOSE_WAIT, END_BOUND, HANG_UP_WAIT, TASK_END_WAIT, EndWatch
-from dialer.runner.send_hold import SendGuard, SendHold
+from dialer.runner.send_hold import SendGuard, SwitchHolds
 from dialer.runner.settings import RunnerSettings
 from dialer.runner.state_follow import StateFollow, utc_hhmm
 from dialer.runner.stats import RunnerStats
@@ -225,14 +227,19 @@ class Runner:
             clock=clock, post=self.post)
         """The engine's commands on the switches and in the journal (execution.py)."""
         self.commands.bind(self.execution)
-        self.sends = SendGuard(SendHold(settings.switch_refusal_limit), clock, utc_hhmm,
-                               self.state_follow.switch_sends)
-        """Whether the switch takes originates: after refusals in a row dialing is held,
-        and one call probes (send_hold.py; docs/operations.md)."""
+        self.sends = SendGuard(
+            SwitchHolds(self.config.switch_ids, settings.switch_refusal_limit), clock,
+            utc_hhmm, self.state_follow.switch_sends,
+            lambda switch_id, refusing: self.post(SwitchRefusing(clock(), switch_id,
+                                                                 refusing)))
+        """Whether each switch takes originates: after refusals in a row its dials are
+        held (the engine places none there), and one call probes; with every switch held
+        the campaign's dialing is (send_hold.py; docs/operations.md)."""
         self.execution.sends = self.sends
         self.alerts.sends = self.sends
+        self.status.switches_refusing = self.sends.refusing
         if self.telemetry is not None:
-            self.telemetry.switch_refusing = lambda: self.sends.hold.seconds(clock())
+            self.telemetry.switch_refusing = lambda: self.sends.holds.seconds(clock())
         self.alerts.unwritten = self.execution.unwritten  # dials held: one alert per outage
 
     # --- public ----------------------------------------------------------------------------
@@ -634,8 +641,10 @@ class Runner:
         engine = self.engine
         assert engine is not None
         call_id = getattr(event, "call_id", None)
-        if call_id is not None and self.sends.hold.sent:
+        if call_id is not None and self.sends.waiting():
             self.sends.heard(call_id, event)
+        elif isinstance(event, SwitchDown):
+            self.sends.lost(event.switch_id)  # a probe out there has no verdict to come
         if call_id is not None and call_id in self.recovery.orphans:
             await self.recovery.orphan_event(event)
             return

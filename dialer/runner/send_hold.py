@@ -12,6 +12,11 @@ charged); the switch taking it ends the hold, a refusal holds again for twice as
 pause, ``dialer status``, the alert (``campaign/NAME/switch_sends``) and the metrics say it
 (docs/operations.md, "When the switch refuses every call").
 
+The hold is each switch's (``SwitchHolds``, 2026-12-07): with several switches one that
+refuses (its gateway down) gets no dial, the engine told (``SwitchRefusing``: placement
+leaves it out, its agents' share is not dialed elsewhere), while the others dial; its own
+probe resumes it; only with every switch held is the campaign's dialing held.
+
 What is the switch's and what is the number's is read from what a real FreeSWITCH sends
 (the captures in /work/shared/esl-captures/real-fs, README "Surprises" 13): a call the
 switch placed gets a channel (CHANNEL_CREATE, then its hangup with the callee's cause:
@@ -64,6 +69,10 @@ PROBE_FIRST = 15.0
 """Seconds from the hold to its first probe (one originate let through)."""
 PROBE_LONGEST = 300.0
 """The probes' bound: a switch refusing for long is tried every five minutes."""
+PROBE_VERDICT_WAIT = 120.0
+"""Seconds a probe may go without a word on it (a ring timeout and then some) before it is
+given up and tried again later: a probe whose verdict never comes must not hold its switch
+for ever."""
 TRACKED = 10_000
 """Originates followed for their verdict at most (the oldest forgotten first)."""
 
@@ -129,6 +138,8 @@ class SendHold:
         self.next_probe: float | None = None
         self.probe_call: str | None = None
         """The originate let through as the probe, until its verdict."""
+        self.probe_at = 0.0
+        """When the probe was let through."""
         self.sent: OrderedDict[str, float] = OrderedDict()
         """Originates sent, waiting for their first verdict (call → when sent)."""
 
@@ -145,6 +156,7 @@ class SendHold:
             return True
         if self.state is SendState.PROBING and self.probe_call is None:
             self.probe_call = call_id
+            self.probe_at = now
             return True
         return False
 
@@ -201,11 +213,18 @@ class SendHold:
         return False  # sent before the hold: the probe decides
 
     def tick(self, now: float) -> bool:
-        """Time passes: a hold whose probe is due lets one originate through."""
+        """Time passes: a hold whose probe is due lets one originate through; a probe with
+        no word for ``PROBE_VERDICT_WAIT`` is given up (held again, the backoff not
+        doubled: the switch did not refuse it)."""
         if self.state is SendState.HELD and self.next_probe is not None \
                 and now >= self.next_probe:
             self._move(SendState.PROBING)
             self.probe_call = None
+            return True
+        if self.state is SendState.PROBING and self.probe_call is not None \
+                and now - self.probe_at >= PROBE_VERDICT_WAIT:
+            self.sent.pop(self.probe_call, None)
+            self._hold(now)
             return True
         return False
 
@@ -235,57 +254,217 @@ class SendHold:
             return 0.0
         return max(0.0, now - self.since)
 
-    def reason(self, hhmm: Callable[[float], str]) -> str:
-        """The one line the status, the pause and the alert say while held."""
+    def lost(self, now: float) -> bool:
+        """The switch's link was lost: the verdicts of its calls sent will never come. A
+        probe out is given up, and the hold tried again after its backoff (not doubled: the
+        switch did not refuse it). Returns whether the state moved."""
+        self.sent.clear()
+        if self.state is SendState.PROBING and self.probe_call is not None:
+            self._hold(now)
+            return True
+        return False
+
+    def reason(self, hhmm: Callable[[float], str], who: str = "the switch",
+               meanwhile: str = "no new dial, calls in progress go on",
+               resumes: str = "dialing resumes") -> str:
+        """The one line the status, the pause and the alert say while held (``who``: the
+        switch named; ``meanwhile``: what dialing does; ``resumes``: what its taking the
+        probe does)."""
         last = self.in_a_row[-1].words if self.in_a_row else "refused"
         probe = ("" if self.next_probe is None else
-                 f"; one call is tried at {hhmm(self.next_probe)} and dialing resumes when "
-                 "the switch takes it")
-        return (f"the switch refuses every call since {hhmm(self.since or 0.0)} "
-                f"({self.limit} in a row, the last: {last}): no new dial, calls in progress "
-                f"go on{probe}")
+                 f"; one call is tried at {hhmm(self.next_probe)} and {resumes} when "
+                 f"{'the switch' if who == 'the switch' else 'it'} takes it")
+        return (f"{who} refuses every call since {hhmm(self.since or 0.0)} "
+                f"({self.limit} in a row, the last: {last}): {meanwhile}{probe}")
+
+
+class SwitchHolds:
+    """One ``SendHold`` per switch of the campaign (pure: no clock, no I/O).
+
+    A switch whose gateway is down refuses its calls while another takes them: the hold is
+    the switch's, so the refusing switch gets no dial (the engine is told: its share of
+    each decision is not placed, ``SwitchRefusing``) and its own probe resumes it; only
+    when every switch is held is the campaign's dialing held. Before (2026-12-07), the
+    campaign's one hold counted refusals of every switch in a row, so a refusing switch's
+    run was reset by the other's calls and it went on getting about half the dials."""
+
+    def __init__(self, switch_ids: tuple[str, ...], limit: int = LIMIT,
+                 probe_first: float = PROBE_FIRST,
+                 probe_longest: float = PROBE_LONGEST) -> None:
+        if not switch_ids:
+            raise ValueError("a campaign has at least one switch")
+        self.limit = limit
+        self.probe_first = probe_first
+        self.probe_longest = probe_longest
+        self.holds: dict[str, SendHold] = {
+            switch_id: SendHold(limit, probe_first, probe_longest) for switch_id in switch_ids}
+        self.call_switch: OrderedDict[str, str] = OrderedDict()
+        """Calls sent and waiting for their verdict → their switch."""
+
+    def hold(self, switch_id: str) -> SendHold:
+        """The switch's hold (one is made for a switch not configured: fail closed, the
+        same rules)."""
+        hold = self.holds.get(switch_id)
+        if hold is None:
+            hold = self.holds[switch_id] = SendHold(self.limit, self.probe_first,
+                                                    self.probe_longest)
+        return hold
+
+    def tune(self, probe_first: float, probe_longest: float) -> None:
+        """Probe times for every switch (tests shorten them)."""
+        self.probe_first, self.probe_longest = probe_first, probe_longest
+        for hold in self.holds.values():
+            hold.probe_first, hold.probe_longest = probe_first, probe_longest
+
+    # --- inputs -------------------------------------------------------------------------
+
+    def may_send(self, now: float, call_id: str, switch_id: str) -> bool:
+        return self.hold(switch_id).may_send(now, call_id)
+
+    def sent_one(self, now: float, call_id: str, switch_id: str) -> None:
+        self.hold(switch_id).sent_one(now, call_id)
+        self.call_switch[call_id] = switch_id
+        while len(self.call_switch) > TRACKED:
+            self.call_switch.popitem(last=False)
+
+    def heard(self, now: float, call_id: str, event: Event) -> str | None:
+        """An event of a call: the verdict of a call sent, for its switch's hold. Returns
+        the switch whose state moved (None: none did)."""
+        switch_id = self.call_switch.get(call_id)
+        if switch_id is None:
+            return None
+        hold = self.hold(switch_id)
+        if call_id not in hold.sent:
+            del self.call_switch[call_id]
+            return None
+        if verdict(event) is None:
+            return None
+        del self.call_switch[call_id]
+        return switch_id if hold.heard(now, call_id, event) else None
+
+    def refused(self, now: float, words: str, call_id: str | None, switch_id: str) -> bool:
+        if call_id is not None:
+            self.call_switch.pop(call_id, None)
+        return self.hold(switch_id).refused(now, words, call_id)
+
+    def lost(self, now: float, switch_id: str) -> bool:
+        """The switch's link was lost (``SendHold.lost``)."""
+        for call_id in self.hold(switch_id).sent:
+            self.call_switch.pop(call_id, None)
+        return self.hold(switch_id).lost(now)
+
+    def tick(self, now: float) -> list[str]:
+        """Time passes: the switches whose probe came due (now probing)."""
+        return [switch_id for switch_id, hold in self.holds.items() if hold.tick(now)]
+
+    # --- output -------------------------------------------------------------------------
+
+    def refusing(self, switch_id: str) -> bool:
+        """No dial may be placed on the switch now (held, or its probe is out)."""
+        hold = self.holds.get(switch_id)
+        return hold is not None and hold.held
+
+    def all_held(self) -> bool:
+        """Every switch refuses: the campaign's dialing is held."""
+        return all(hold.held for hold in self.holds.values())
+
+    def seconds(self, now: float) -> dict[str, float]:
+        """Switch → how long it has refused (0 while it takes calls)."""
+        return {switch_id: hold.seconds(now) for switch_id, hold in self.holds.items()}
+
+    def reason(self, switch_id: str, hhmm: Callable[[float], str]) -> str | None:
+        """Why the switch gets no dial, while its hold lasts (None: it takes calls)."""
+        hold = self.holds.get(switch_id)
+        if hold is None or hold.state is SendState.SENDING:
+            return None
+        if len(self.holds) == 1:
+            return hold.reason(hhmm)
+        others = [s for s, h in self.holds.items() if s != switch_id]
+        takers = [s for s, h in self.holds.items() if h.state is not SendState.HELD
+                  and s != switch_id]
+        meanwhile = (f"no dial goes there, the calls its agents would get are not placed "
+                     f"elsewhere, calls in progress go on; {', '.join(takers)} dial"
+                     if takers else "no dial goes there, calls in progress go on; "
+                     f"{', '.join(others)} refuse too")
+        return hold.reason(hhmm, f"switch {switch_id}", meanwhile, "its dials resume")
+
+    def campaign_reason(self, hhmm: Callable[[float], str]) -> str | None:
+        """While no switch takes calls (each held or probing): the one line of the
+        campaign's alert, and of its pause while every switch is held (``all_held``)."""
+        if any(hold.state is SendState.SENDING for hold in self.holds.values()):
+            return None
+        if len(self.holds) == 1:
+            (hold,) = self.holds.values()
+            return hold.reason(hhmm)
+        return "every switch refuses every call: no new dial, calls in progress go on (" + \
+            "; ".join(self.reason(s, hhmm) or s for s in self.holds) + ")"
 
 
 class SendGuard:
-    """The runner's side of ``SendHold``: the clock, the log, and the state follower told
-    when dialing is held or may go again (``on_change(reason or None)``)."""
+    """The runner's side of ``SwitchHolds``: the clock, the log, the engine told which
+    switch refuses (``on_switch(switch, refusing)``: ``SwitchRefusing``), and the state
+    follower told when every switch is held or one may go again (``on_change(reason or
+    None)``)."""
 
-    def __init__(self, hold: SendHold, clock: Callable[[], float],
+    def __init__(self, holds: SwitchHolds, clock: Callable[[], float],
                  hhmm: Callable[[float], str],
-                 on_change: Callable[[str | None], None]) -> None:
-        self.hold = hold
+                 on_change: Callable[[str | None], None],
+                 on_switch: Callable[[str, bool], None] | None = None) -> None:
+        self.holds = holds
         self.clock = clock
         self.hhmm = hhmm
         self.on_change = on_change
+        self.on_switch = on_switch
         self.words: str | None = None
-        """The hold's reason while dialing is held (None: not held, or probing)."""
+        """The campaign's hold reason while every switch is held (None: some may dial)."""
+        self.told: dict[str, bool] = {}
+        """Switch → whether the engine was last told it refuses."""
         self.refused_calls: OrderedDict[str, None] = OrderedDict()
         """Calls the switch refused before any channel: no call reached the network, so
         their attempt is closed as never sent (the lead not charged, never a bad number;
         ``CommandExecution``), unless the attempt goes on as a failover leg."""
 
-    def may_send(self, call_id: str) -> bool:
-        hold = self.hold
+    @property
+    def hold(self) -> SendHold:
+        """The first switch's hold (a one-switch campaign's only one)."""
+        return next(iter(self.holds.holds.values()))
+
+    def waiting(self) -> bool:
+        """Whether any call sent waits for its verdict (the runner asks before ``heard``)."""
+        return bool(self.holds.call_switch)
+
+    def may_send(self, call_id: str, switch_id: str) -> bool:
+        hold = self.holds.hold(switch_id)
         probing = hold.state is SendState.PROBING and hold.probe_call is None
         allowed = hold.may_send(self.clock(), call_id)
         if probing and allowed:
-            self.on_change(hold.reason(self.hhmm))  # held again while the probe is out
+            self._told(switch_id)  # held again while the probe is out
         return allowed
 
-    def sent(self, call_id: str) -> None:
-        self.hold.sent_one(self.clock(), call_id)
+    def sent(self, call_id: str, switch_id: str) -> None:
+        self.holds.sent_one(self.clock(), call_id, switch_id)
 
-    def refused(self, words: str, call_id: str | None = None) -> None:
-        self._moved(self.hold.refused(self.clock(), words, call_id))
+    def refused(self, words: str, call_id: str | None, switch_id: str) -> None:
+        if self.holds.refused(self.clock(), words, call_id, switch_id):
+            self._moved(switch_id)
 
     def heard(self, call_id: str, event: Event) -> None:
-        if call_id in self.hold.sent:
-            said = verdict(event)
-            if said is not None and not said[0]:
-                self.refused_calls[call_id] = None
-                while len(self.refused_calls) > TRACKED:
-                    self.refused_calls.popitem(last=False)
-            self._moved(self.hold.heard(self.clock(), call_id, event))
+        switch_id = self.holds.call_switch.get(call_id)
+        if switch_id is None:
+            return
+        said = verdict(event)
+        if said is not None and not said[0] and call_id in self.holds.hold(switch_id).sent:
+            self.refused_calls[call_id] = None
+            while len(self.refused_calls) > TRACKED:
+                self.refused_calls.popitem(last=False)
+        moved = self.holds.heard(self.clock(), call_id, event)
+        if moved is not None:
+            self._moved(moved)
+
+    def lost(self, switch_id: str) -> None:
+        """The switch's link was lost: a probe out there is given up."""
+        if self.holds.lost(self.clock(), switch_id):
+            self._moved(switch_id)
 
     def refused_before_placing(self, call_id: str) -> bool:
         """Whether the switch refused this call before any channel (asked once, at its
@@ -296,31 +475,46 @@ class SendGuard:
         return False
 
     def tick(self) -> None:
-        self._moved(self.hold.tick(self.clock()))
+        for switch_id in self.holds.tick(self.clock()):
+            self._moved(switch_id)
 
-    def _moved(self, moved: bool) -> None:
-        if not moved:
-            return
-        hold = self.hold
+    def _told(self, switch_id: str) -> None:
+        """Tell the engine whether the switch refuses, and the follower whether every one
+        does, when either changed."""
+        refusing = self.holds.refusing(switch_id)
+        if self.told.get(switch_id, False) != refusing:
+            self.told[switch_id] = refusing
+            if self.on_switch is not None:
+                self.on_switch(switch_id, refusing)
+        words = self.holds.campaign_reason(self.hhmm) if self.holds.all_held() else None
+        if words != self.words:
+            self.words = words
+            self.on_change(words)
+
+    def _moved(self, switch_id: str) -> None:
+        hold = self.holds.hold(switch_id)
+        name = "the switch" if len(self.holds.holds) == 1 else f"switch {switch_id}"
         if hold.state is SendState.HELD:
-            self.words = hold.reason(self.hhmm)
             if hold.probes == 0:
-                log.error("%s", self.words)
+                log.error("%s", self.holds.reason(switch_id, self.hhmm))
             else:
-                log.warning("the probe call was refused too (%s): dialing stays held; the "
-                            "next try at %s", hold.in_a_row[-1].words,
+                log.warning("the probe call of %s was refused too (%s): its dials stay held; "
+                            "the next try at %s", name, hold.in_a_row[-1].words,
                             self.hhmm(hold.next_probe or 0.0))
-            self.on_change(self.words)
         elif hold.state is SendState.PROBING:
-            log.info("the switch has refused calls for %.0f s: one call is let through to "
-                     "see whether it takes calls again", hold.seconds(self.clock()))
-            self.on_change(None)
+            log.info("%s has refused calls for %.0f s: one call is let through to see "
+                     "whether it takes calls again", name, hold.seconds(self.clock()))
         else:
-            log.warning("the switch takes calls again: dialing resumes")
-            self.words = None
-            self.on_change(None)
+            log.warning("%s takes calls again: its dials resume", name)
+        self._told(switch_id)
 
     def reason(self) -> str | None:
-        """Why the switch holds dialing, while it does or probes (status, alert)."""
-        hold = self.hold
-        return None if hold.state is SendState.SENDING else hold.reason(self.hhmm)
+        """Why no switch takes calls, while none does (the campaign's alert, standing for
+        its pause and for each switch's own)."""
+        return self.holds.campaign_reason(self.hhmm)
+
+    def refusing(self) -> dict[str, str]:
+        """Switch → why it gets no dial, for each switch whose hold lasts (status, the
+        switch's alert)."""
+        reasons = {s: self.holds.reason(s, self.hhmm) for s in self.holds.holds}
+        return {s: r for s, r in reasons.items() if r is not None}

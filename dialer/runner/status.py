@@ -75,6 +75,9 @@ class RunnerFacts:
     """Why dialing is held by the stored state or the console (state_follow.py)."""
     stop_cause: str | None = None
     """While stopping because the stored state ended the run: who stopped it and when."""
+    refusing: tuple[str, ...] = ()
+    """Switches that refuse every call while another dials, each in words (send_hold.py):
+    said beside the activity, no blocker (the others dial)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +181,13 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
     if facts.held:
         return Diagnosis(Activity.PAUSED, (facts.held, *reasons), tuple(blockers))
     if blockers:
-        return Diagnosis(Activity.BLOCKED, tuple(reasons), tuple(blockers))
+        return Diagnosis(Activity.BLOCKED, (*reasons, *facts.refusing), tuple(blockers))
     if finished and facts.calls_in_progress == 0:
         return Diagnosis(Activity.FINISHED, tuple(reasons))
     if facts.calls_in_progress:
-        return Diagnosis(Activity.DIALING)
-    return Diagnosis(Activity.WAITING, (facts.pacing,) if facts.pacing else ())
+        return Diagnosis(Activity.DIALING, facts.refusing)
+    return Diagnosis(Activity.WAITING,
+                     ((facts.pacing,) if facts.pacing else ()) + facts.refusing)
 
 
 class RunStatus:
@@ -215,6 +219,9 @@ class RunStatus:
         self.stop_cause: Callable[[], str | None] = lambda: None
         """Who stopped the campaign and when, if its stored state ended the run (the
         runner's ``StateFollow.stop_cause``): said first while stopping."""
+        self.switches_refusing: Callable[[], Mapping[str, str]] = dict
+        """Switch → why it gets no dial, while it refuses and another dials (the runner's
+        ``SendGuard.refusing``)."""
         self.at_stop: Diagnosis | None = None
         """The diagnosis just before the stop began (what the exit status reports)."""
 
@@ -247,6 +254,7 @@ class RunStatus:
                            switches=links, agents_by_state=agents, calls_in_progress=calls,
                            hopper=len(self.hopper), leads=leads, pacing=pacing,
                            voicemails=voicemails, held=self.dialing_held(),
+                           refusing=tuple(self.switches_refusing().values()),
                            stop_cause=self.stop_cause() if phase.stopping else None)
 
     async def refresh(self) -> Diagnosis:

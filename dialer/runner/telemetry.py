@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +58,8 @@ class Telemetry:
         self._live_today = 0
         self._abandons_today = 0
         self.loop_lag = 0.0
-        self.switch_refusing: Callable[[], float] | None = None
-        """Seconds the switch has refused every originate (the runner's ``SendGuard``)."""
+        self.switch_refusing: Callable[[], Mapping[str, float]] | None = None
+        """Switch → seconds it has refused every originate (the runner's ``SendGuard``)."""
 
     # --- serving -----------------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ class Telemetry:
             "store_unwritable": (db.outage.seconds(db.clock()) if db.outage is not None
                                  else 0.0),
             "loop_lag": self.loop_lag,
-            "switch_refusing": self.switch_refusing() if self.switch_refusing else 0.0,
+            "switch_refusing": self.switch_refusing() if self.switch_refusing else {},
             "abandon_rate_today": (self._abandons_today / self._live_today
                                    if self._live_today and self._day == int(now // 86400)
                                    else None),

@@ -34,6 +34,7 @@ cdef class Dialing:
     cdef public object ledger
     cdef public object paused
     cdef public object pool
+    cdef public object refusing
     cdef public object ring_hung_up
     cdef public dict switches_up
     cdef public dict verdicts
