@@ -311,8 +311,10 @@ class DialNotSent:
     """A dial the engine decided whose originate never reached the switch: its journal or
     the audit entry of its gate decision could not be written (a store failure), the
     journal refused it (its lead or queue callback no longer this process's to dial, or a
-    lead the recount refused), the switch's link was down when it was to be sent, or its
-    turn came past the send allowance.
+    lead the recount refused), the switch's link was down when it was to be sent, its
+    turn came past the send allowance, or the switch refused it before any channel (a
+    gateway down: the runner's send hold; a call on a carrier's gateway keeps
+    ``OriginateFailed`` for its failover).
 
     No call was made, so it is no attempt: the engine ends the call (its record says
     ``failed``, cause ``ORIGINATOR_CANCEL``, as before) without telling pacing anything

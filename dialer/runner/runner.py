@@ -29,7 +29,7 @@ from typing import Any
 from campaigns.hopper import SelectionCheck
 from campaigns.store import CampaignStore
 from dialer.commands import AgentStateChanged, Command
-from dialer.engine import Engine
+from dialer.engine import CallState, Engine
 from dialer.errors import DialerError
 from dialer.esl.client import Backoff
 from dialer.esl.errors import EslError
@@ -41,9 +41,11 @@ from dialer.events import (
     CallBridged,
     CallClassified,
     CallHungUp,
+    DialNotSent,
     Event,
     InboundCallArrived,
     MessageLatency,
+    OriginateFailed,
     PlaybackStarted,
     QueuesClosing,
     SwitchDown,
@@ -637,12 +639,31 @@ class Runner:
 
     # --- events ----------------------------------------------------------------------------
 
+    def _refused_unsent(self, event: OriginateFailed) -> Event:
+        """A call the switch refused before any channel (a gateway down, no route there,
+        send_hold.py) reached nobody: it is told to the engine as a dial never sent
+        (``DialNotSent``), so it is no attempt for pacing (its answer rate, the placement's
+        rates) nor in the engine's dial count, as its journal row is closed ``NOT_SENT``
+        and its lead given its attempt back. Before (2026-12-07) the engine heard
+        ``OriginateFailed``, a failed attempt of the number's. A call routed over the
+        carriers' gateways keeps ``OriginateFailed``: the router fails it over to the
+        next gateway and counts the refusal against the gateway (docs/carriers.md)."""
+        engine = self.engine
+        call = engine.calls.get(event.call_id) if engine is not None else None
+        if call is None or call.gateway is not None or call.state is not CallState.DIALING \
+                or event.call_id not in self.sends.refused_calls:
+            return event
+        return DialNotSent(event.at, event.call_id,
+                           f"refused by the switch before any channel: -ERR {event.cause.name}")
+
     async def _handle(self, event: Event) -> None:
         engine = self.engine
         assert engine is not None
         call_id = getattr(event, "call_id", None)
         if call_id is not None and self.sends.waiting():
             self.sends.heard(call_id, event)
+            if isinstance(event, OriginateFailed):
+                event = self._refused_unsent(event)
         elif isinstance(event, SwitchDown):
             self.sends.lost(event.switch_id)  # a probe out there has no verdict to come
         if call_id is not None and call_id in self.recovery.orphans:

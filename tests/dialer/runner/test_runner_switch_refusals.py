@@ -53,6 +53,14 @@ def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path, cau
             async def spell() -> None:
                 try:
                     await runner.ready.wait()
+                    policy = runner.engine.call_flow.policy
+                    observe = policy.observe_attempt
+
+                    def observed(result, ring, at):
+                        seen["observed"] = seen.get("observed", 0) + 1
+                        observe(result, ring, at)
+
+                    policy.observe_attempt = observed  # what pacing learns from
                     while runner.stats.dials < 4:
                         await asyncio.sleep(0.05)
                     book.refuse_all(cause)
@@ -86,6 +94,7 @@ def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path, cau
             async with asyncio.TaskGroup() as group:
                 group.create_task(spell())
                 group.create_task(runner.run(duration=120.0))
+            seen["engine_dials"] = runner.engine.dialer.dials
         return runner
 
     asyncio.run(scenario())
@@ -105,6 +114,12 @@ def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path, cau
     # not charged; NO_ROUTE_DESTINATION's bad number would have marked the lead invalid).
     assert not [row for row in rows if row["hangup_cause"] == cause]
     assert len([row for row in rows if row["hangup_cause"] == "NOT_SENT"]) >= refused
+    # Nor an attempt for pacing: it learnt from the calls that reached the network alone,
+    # and the engine's dial count is theirs (before, each refusal was a failed attempt of
+    # the number's to pacing, and in the count).
+    placed = [row for row in rows if row["hangup_cause"] != "NOT_SENT"]
+    assert seen["observed"] <= len(placed), seen
+    assert seen["engine_dials"] == len(placed), (seen, len(placed))
     assert store.lead_status_counts("demo").get("in_call", 0) == 0
     store.close()
 
