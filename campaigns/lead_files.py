@@ -29,7 +29,8 @@ LEAD_FIELDS = ("phone", "alt_phones", "first_name", "last_name", "state", "posta
 _HEADER_GUESSES: dict[str, tuple[str, ...]] = {
     "phone": ("phone", "phonenumber", "phoneno", "telephone", "tel", "number", "msisdn",
               "mobile", "cell", "primaryphone", "phone1", "homephone", "dialnumber",
-              "телефон", "numero", "téléphone", "telefono"),
+              "телефон", "numero", "téléphone", "telefono", "telefon", "telefonnummer",
+              "rufnummer", "numérodetéléphone", "numerodetelephone", "telefone"),
     "alt_phones": ("altphone", "alternatephone", "altnumber", "alternatenumber",
                    "workphone", "secondaryphone", "otherphone", "secondphone", "officephone",
                    "businessphone", "daytimephone", "eveningphone", "landline",

@@ -276,3 +276,19 @@ def test_a_region_written_as_a_country_name_names_the_code(tmp_path, monkeypatch
     leads = _write(tmp_path / "leads.csv", "Phone\n2125550101\n")
     assert "did you mean US?" in refused("leads", "import", "spring", leads, "--region",
                                          "USA", "--yes")
+
+
+def test_a_german_or_french_export_finds_its_phone_columns(tmp_path, monkeypatch):
+    """``Telefon;Mobil`` (a German export, with a BOM and semicolons) was refused as "no
+    phone column found in the header"; the mobile one is the lead's other number."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "ftc.txt", "201,5550150\n"), "--as-of", "2026-12-01")
+    export = tmp_path / "export.csv"
+    export.write_bytes("\ufeffTelefon;Mobil;Vorname\r\n2125550101;201 555 0150;Anna\r\n"
+                       .encode())
+    summary = ok("dnc", "scrub", str(export), "-o", str(tmp_path / "ok.csv"),
+                 "--rejects", str(tmp_path / "rej.csv"))
+    assert (summary["columns"], summary["rejected_listed"]) == (["Telefon", "Mobil"], 1)
+    from campaigns.lead_files import guess_mapping
+
+    assert guess_mapping(["Numéro de téléphone", "Nom"])["phone"] == ["Numéro de téléphone"]
