@@ -80,9 +80,16 @@ def _unknown_name(campaign: str, agent: str | None, home: Path | None) -> str | 
             store.campaign(campaign)
         except CampaignError as error:
             return str(error)
-        if agent is not None and agent not in {a.name for a in store.agents(campaign)}:
-            return (f"campaign {campaign!r} has no agent {agent!r} (see `dialer campaign "
-                    f"show {campaign}`)")
+        names = [a.name for a in store.agents(campaign)] if agent is not None else []
+        if agent is not None and agent not in names:
+            import difflib
+
+            # 'Ann' for the agent ann: the exact name is needed, so say which is meant.
+            meant = ([n for n in names if n.casefold() == agent.casefold()]
+                     or difflib.get_close_matches(agent, names, 1))
+            return (f"campaign {campaign!r} has no agent {agent!r}"
+                    + (f"; did you mean {meant[0]!r}?" if meant else "")
+                    + f" (see `dialer campaign show {campaign}`)")
         return None
     finally:
         store.close()

@@ -292,3 +292,15 @@ def test_a_german_or_french_export_finds_its_phone_columns(tmp_path, monkeypatch
     from campaigns.lead_files import guess_mapping
 
     assert guess_mapping(["Numéro de téléphone", "Nom"])["phone"] == ["Numéro de téléphone"]
+
+
+def test_an_agent_name_in_another_case_names_the_agent_meant(tmp_path, monkeypatch):
+    """The agent typed ``dialer agent pause spring Ann lunch`` for the agent ``ann``: "has
+    no agent 'Ann'" and nothing more."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert "campaign 'spring' has no agent 'Ann'; did you mean 'ann'?" in refused(
+        "agent", "pause", "spring", "Ann", "lunch")
+    said = refused("agent", "pause", "spring", "zed", "lunch")
+    assert "has no agent 'zed' (see" in said and "did you mean" not in said
