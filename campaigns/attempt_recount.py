@@ -118,14 +118,14 @@ def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequ
         # (one of another campaign that names no person: Fla. Stat. 501.616(6)(b) counts
         # calls to the person "regardless of the number of telephone numbers").
         person = sa.orm.aliased(Lead)
-        theirs = select(person.phone).where(person.contact_id.in_(list(contacts)))
+        theirs = select(person.phone).where(person.contact_key.in_(list(contacts)))
         ids = sa.union(ids, select(CallAttempt.id).join(Lead, Lead.id == CallAttempt.lead_id)
-                       .where(Lead.contact_id.in_(list(contacts)),
+                       .where(Lead.contact_key.in_(list(contacts)),
                               CallAttempt.dialed_at >= since),
                        select(CallAttempt.id).where(CallAttempt.phone.in_(theirs),
                                                     CallAttempt.dialed_at >= since))
     rows = list(session.exec(
-        select(CallAttempt, Lead.contact_id, Lead.custom)
+        select(CallAttempt, Lead.contact_key, Lead.custom)
         .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
         .where(CallAttempt.id.in_(ids))
         .order_by(CallAttempt.dialed_at)))
@@ -140,8 +140,8 @@ def owners_of_numbers(session: Session, numbers: Sequence[str]) -> dict[str, set
     """Number -> the people whose leads (in any campaign) have it (one statement)."""
     found: dict[str, set[str]] = {}
     if numbers:
-        for phone, person in session.exec(select(Lead.phone, Lead.contact_id).where(
-                Lead.phone.in_(list(numbers)), Lead.contact_id.is_not(None))):  # type: ignore
+        for phone, person in session.exec(select(Lead.phone, Lead.contact_key).where(
+                Lead.phone.in_(list(numbers)), Lead.contact_key.is_not(None))):  # type: ignore
             if person:
                 found.setdefault(phone, set()).add(person)
     return found
@@ -151,8 +151,8 @@ def numbers_of_people(session: Session, people: Sequence[str]) -> dict[str, froz
     """Person -> every number of theirs (their leads in any campaign; one statement)."""
     found: dict[str, set[str]] = {}
     if people:
-        for person, phone in session.exec(select(Lead.contact_id, Lead.phone).where(
-                Lead.contact_id.in_(list(people)))):  # type: ignore[union-attr]
+        for person, phone in session.exec(select(Lead.contact_key, Lead.phone).where(
+                Lead.contact_key.in_(list(people)))):  # type: ignore[union-attr]
             found.setdefault(person, set()).add(phone)
     return {person: frozenset(numbers) for person, numbers in found.items()}
 

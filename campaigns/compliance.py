@@ -25,7 +25,7 @@ from campaigns.models import AnswerKind, CallAttempt, Campaign, Lead
 from campaigns.settings import CampaignSettings
 from campaigns.stored_settings import stored_settings
 from dnc.errors import ComplianceError
-from dnc.interfaces import LineType, PastAttempt
+from dnc.interfaces import LineType, PastAttempt, contact_key
 from dnc.rules.adad import called_party_may_have_ended
 from dnc.rules.model import (
     AttemptCap,
@@ -137,7 +137,8 @@ def lead_facts(lead: Lead | ClaimedLead) -> LeadFacts:
         debt_id=_text(custom.get("debt_id")), subject=_text(custom.get("subject")),
         county=_text(custom.get("county")), lead_id=str(lead_id),
         line_type=LineType(line) if line else None,
-        contact_id=getattr(lead, "contact_id", None) or None)
+        # The person as the store compares people (``Lead.contact_key``).
+        contact_id=contact_key(getattr(lead, "contact_id", None)))
 
 
 def _text(value: Any) -> str | None:
@@ -169,8 +170,8 @@ class StoreAttemptHistory:
         """Attempts to every number of the person: through their leads, and to those
         numbers through any lead (one of another campaign that names no person too)."""
         person = sa.orm.aliased(Lead)  # not correlated with the attempt's own lead
-        theirs = select(person.phone).where(person.contact_id == contact_id)
-        return self._query(sa.or_(Lead.contact_id == contact_id,
+        theirs = select(person.phone).where(person.contact_key == contact_id)
+        return self._query(sa.or_(Lead.contact_key == contact_id,
                                   CallAttempt.phone.in_(theirs)), since)
 
     def contact_numbers(self, contacts: Sequence[str]) -> dict[str, set[str]]:
@@ -181,8 +182,8 @@ class StoreAttemptHistory:
         wanted = sorted(set(contacts))
         with self.store.read_session() as session:
             for start in range(0, len(wanted), 500):
-                rows = session.exec(select(Lead.contact_id, Lead.phone).where(
-                    Lead.contact_id.in_(wanted[start:start + 500])))  # type: ignore[union-attr]
+                rows = session.exec(select(Lead.contact_key, Lead.phone).where(
+                    Lead.contact_key.in_(wanted[start:start + 500])))  # type: ignore[union-attr]
                 for contact, phone in rows:
                     found.setdefault(contact, set()).add(phone)
         return found
@@ -190,7 +191,7 @@ class StoreAttemptHistory:
     def _query(self, condition: Any, since: datetime) -> list[PastAttempt]:
         with self.store.read_session() as session:
             rows = list(session.exec(
-                select(CallAttempt, Lead.contact_id, Lead.custom)
+                select(CallAttempt, Lead.contact_key, Lead.custom)
                 .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
                 .where(condition, CallAttempt.dialed_at >= since)
                 .order_by(CallAttempt.dialed_at)))

@@ -29,6 +29,7 @@ from sqlmodel import select
 from campaigns.models import Callback, CallbackStatus, Lead, LeadList, LeadStatus
 from campaigns.settings import CampaignSettings, CampaignState
 from campaigns.stored_settings import stored_settings
+from dnc.interfaces import contact_key
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignRef, CampaignStore
@@ -150,7 +151,7 @@ def _claimed(lead: Lead, campaign: str, callback: Callback | None, owner: str,
         callback_id=callback.id if callback else None,
         callback_agent_id=callback.agent_id if callback else None,
         owner_agent_id=lead.owner_agent_id, claimed_by=owner, claim_expires_at=expires,
-        line_type=lead.line_type, contact_id=lead.contact_id)
+        line_type=lead.line_type, contact_id=contact_key(lead.contact_id))
 
 
 def claim_leads(self: CampaignStore, campaign: CampaignRef, n: int, *, owner: str,

@@ -56,6 +56,7 @@ from campaigns.models import (
     Recording,
 )
 from campaigns.settings import Outcome
+from dnc.interfaces import contact_key
 
 if TYPE_CHECKING:
     from campaigns.store import CampaignStore
@@ -368,7 +369,7 @@ def _callback_dial(op: CallbackDialOp) -> JournalDial:
 
 def _dial(op: BeginOp, lead: Lead) -> JournalDial:
     return JournalDial(op.call_uuid, str(lead.id), op.phone or lead.phone,
-                       lead.contact_id or None, op.at, op.compliance_decision)
+                       contact_key(lead.contact_id), op.at, op.compliance_decision)
 
 
 def _begin(self: CampaignStore, session: Session, op: BeginOp, owner: str | None,

@@ -61,6 +61,7 @@ from campaigns.phones import area_codes, lookup_area, normalise_series
 from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
 from dialer.words import counted
+from dnc.interfaces import contact_key
 from dnc.rules.tables import RuleTables
 from dnc.rules.zone_names import zone_name_problem
 from dnc.whole_files import changed_while_read, file_states, still_being_written
@@ -77,7 +78,7 @@ PRIORITY_LIMIT = 2**31 - 1
 INSERT_COLUMNS = ("campaign_id", "list_id", "phone", "alt_phones", "first_name", "last_name",
                   "custom", "timezone", "state", "postal_code", "consent", "status", "attempts",
                   "attempts_today", "priority", "source_line", "next_attempt_at", "line_type",
-                  "contact_id")
+                  "contact_id", "contact_key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +370,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                            contact_by if "contact_id" not in mapping else None) \
         if contact_column is not None else [None] * len(keep)
     rows["contact_id"] = np.array(contacts, dtype=object)
+    # The person as the store compares people (models.Lead.contact_key, migration 0016).
+    rows["contact_key"] = np.array([contact_key(c) for c in contacts], dtype=object)
     seller_cells = _column(frame, mapping, "consent_seller")
     rows["consent"] = np.array(_with_seller(
         rows["consent"].tolist(), rows["phone"].tolist(),

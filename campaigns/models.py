@@ -146,6 +146,11 @@ class Lead(SQLModel, table=True):
     contact_id: str | None = Field(default=None, max_length=200, index=True)
     """The person: leads with the same contact share per-person call limits (FL 3 in 24 h,
     Reg F 7 in 7) across their numbers and campaigns (migration 0004)."""
+    contact_key: str | None = Field(default=None, max_length=200, index=True)
+    """``contact_id`` folded (``dnc.interfaces.contact_key``: spaces collapsed, case folded):
+    what identifies the person wherever the store compares people (per-person limits, the
+    person lock, revocations), so ``C-77`` and ``c-77`` are one person (migration 0016).
+    Kept in step with ``contact_id`` on every write (the import, ``_fold_contact``)."""
     status: str = Field(default="new", max_length=16)
     attempts: int = 0
     attempts_today: int = 0
@@ -162,6 +167,18 @@ class Lead(SQLModel, table=True):
     claim_expires_at: datetime | None = _ts()
     block_reason: str | None = None
     source_line: int | None = None
+
+
+def _fold_contact(mapper: Any, connection: Any, lead: Lead) -> None:
+    """A lead written through the ORM (the Python API, tests, edits) gets its person key
+    from its ``contact_id``; the bulk import writes the same key itself (leads.py)."""
+    from dnc.interfaces import contact_key
+
+    lead.contact_key = contact_key(lead.contact_id)
+
+
+sa.event.listen(Lead, "before_insert", _fold_contact)
+sa.event.listen(Lead, "before_update", _fold_contact)
 
 
 class Agent(SQLModel, table=True):

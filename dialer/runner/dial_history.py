@@ -187,14 +187,14 @@ def _store_attempts_many(history: Any, store: Any, by: str, keys: Sequence[str],
     from campaigns.compliance import past_attempts
     from campaigns.models import CallAttempt, Lead
 
-    column = CallAttempt.phone if by == "phone" else Lead.contact_id
+    column = CallAttempt.phone if by == "phone" else Lead.contact_key
     found: dict[str, list[PastAttempt]] = {key: [] for key in keys}
     rows: list[Any] = []
     with store.read_session() as session:
         for start in range(0, len(keys), 500):
             part = list(keys[start:start + 500])
             rows.extend(session.exec(
-                select(CallAttempt, Lead.contact_id, Lead.custom)
+                select(CallAttempt, Lead.contact_key, Lead.custom)
                 .join(Lead, Lead.id == CallAttempt.lead_id, isouter=True)
                 .where(column.in_(part), CallAttempt.dialed_at >= since)
                 .order_by(CallAttempt.dialed_at)))

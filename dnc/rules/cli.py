@@ -198,7 +198,7 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Explain every rule for one number at one time: pass/fail, reason, citation, earliest."""
-    from dnc.interfaces import LineType
+    from dnc.interfaces import LineType, contact_key
     from dnc.rules.engine import ComplianceEngine
     from dnc.rules.model import CampaignRules, CampaignState, LeadFacts, Profile
     from dnc.rules.tables import RuleTables, tables_for_data
@@ -228,7 +228,8 @@ def explain(
         kind = LineType.WIRELESS if wireless else LineType.LANDLINE
     overrides = {key: value for key, value in {
         "time_zone": tz, "state": state, "postal_code": postal_code, "debt_id": debt_id,
-        "subject": subject, "line_type": kind, "contact_id": contact_id, "county": county,
+        "subject": subject, "line_type": kind, "contact_id": contact_key(contact_id),
+        "county": county,
         "ebr_last_transaction": parse_time(ebr_transaction, "--ebr-transaction")
         if ebr_transaction else None,
         "ebr_last_inquiry": parse_time(ebr_inquiry, "--ebr-inquiry") if ebr_inquiry else None,
