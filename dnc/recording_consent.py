@@ -45,3 +45,43 @@ def load_consent_rules(path: Path = TABLE) -> dict[str, ConsentRule]:
 def all_party_states() -> frozenset[str]:
     """The jurisdictions whose callees get the notice (or no recording)."""
     return frozenset(load_consent_rules())
+
+
+def postal_state(postal_code: str | None) -> str | None:
+    """The US state (or territory) a lead's ZIP code names, None when it names none here
+    (no postal code, another country's, an APO/FPO address). The recording decision reads
+    it beside the lead's state and the area code's (``DialTarget.attributes["zip_state"]``):
+    an address is a place the called party may be, as the calling-hours rules read it
+    (dnc/rules/zones.py); before, a lead with a California ZIP and a New Jersey number, no
+    state given, was recorded without the notice California requires (Cal. Penal Code
+    632.7)."""
+    from dnc.rules.zones import _ZIP, ZIP5_STATES
+
+    match = _ZIP.fullmatch((postal_code or "").strip())
+    if match is None:
+        return None
+    zip5 = match.group(1)
+    return ZIP5_STATES.get(zip5) or _zip3_states().get(zip5[:3])
+
+
+@lru_cache(maxsize=1)
+def _zip3_states() -> dict[str, str]:
+    from dnc.rules.tables import tables_for_data
+
+    return tables_for_data(TABLE.parent).zip3_states
+
+
+def number_state(number_e164: str) -> str | None:
+    """The state (or territory) the numbering plan places a number in, as the compliance
+    rules read it (dnc/rules/zones.py: "City, ST" descriptions too), None when it names
+    none. The campaign link's own area-code table (``campaigns.phones.lookup_area``) knows
+    only the area codes described by a whole state's name: Chicago's 312 and Connecticut's
+    203 had no state there, so an Illinois or Connecticut number of a lead whose record
+    names a one-party state was recorded without the notice both states require."""
+    from dnc.errors import ComplianceError
+    from dnc.rules.zones import _plan_facts
+
+    try:
+        return _plan_facts(number_e164)[2]
+    except ComplianceError:
+        return None

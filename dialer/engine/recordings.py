@@ -238,7 +238,9 @@ class Recorder:
         if config.notice_everyone:
             return True
         attributes = call.target.attributes if call.target is not None else {}
-        states = {attributes.get(key, "").upper() for key in ("state", "area_state")} - {""}
+        # Every place the called party may be: the lead's state, its ZIP's, its number's.
+        states = {attributes.get(key, "").upper()
+                  for key in ("state", "zip_state", "area_state")} - {""}
         return not states or bool(states & config.all_party)
 
     def _start(self, call: Call, at: float, consent: str, out: list[Command]) -> None:

@@ -220,10 +220,12 @@ class CampaignLink:
 
     def target(self, lead: ClaimedLead) -> DialTarget:
         from dialer.runner.carriers import state_of
+        from dnc.recording_consent import number_state, postal_state
 
         attributes = {key: value for key, value in (
             ("timezone", lead.timezone or ""), ("state", lead.state or ""),
-            ("area_state", state_of(lead.phone) or ""),
+            ("zip_state", postal_state(lead.postal_code) or ""),
+            ("area_state", number_state(lead.phone) or state_of(lead.phone) or ""),
             ("postal_code", lead.postal_code or "")) if value}
         return DialTarget(
             lead_id=str(lead.lead_id), number_e164=lead.phone, campaign=self.name,
