@@ -253,7 +253,7 @@ class PredictivePolicy:
         amd_margin_z: float | None = None,
         planning_answers: float = 200.0,
         aim_cap: float = 0.8,
-        reserve_abandons: float = 3.0,
+        reserve_abandons: float = 2.0,
         bias_pseudo_abandons: float = 5.0,
         prior_bias: float = 2.5,
         threshold_rate: float = 0.01,
@@ -311,6 +311,13 @@ class PredictivePolicy:
         that reserve's young margin (None) it lost at live 0.10: an early abandon sent the
         period back to progressive."""
         self.budget = AbandonBudget(margin_z, planning_answers, aim_cap, reserve_abandons)
+        """The window's budget. Its reserve (``reserve_abandons``, 2 since 2026-12-07, 3
+        before) is for the calls in flight when the window reaches its line: with late calls
+        shed at 15 s (``hang_up_after``) the cold-start day's three replications at 5–50
+        agents and the 30-day runs at 5–20 agents stay within the limit with two (worst
+        windows 2.86 % and 2.61 %), and ten agents talk more: the young window pays for its
+        first model abandons 33 answers sooner and every later slack is one abandon larger
+        (docs/pacing.md, "Where the failing cells lose, and a reserve of two")."""
         if period_reserve_abandons is not None and not 0.0 <= period_reserve_abandons <= 1000.0:
             raise InvalidParameterError(
                 f"period_reserve_abandons must be in [0, 1000], got {period_reserve_abandons}")

@@ -112,9 +112,9 @@ def test_the_plan_never_aims_above_the_window_every_instant() -> None:
     """A window near its limit binds the plan whatever the period's answers to come."""
     s = _start_of_a_period(before=1500)
     tight = PacingState(**{**{f: getattr(s, f) for f in s.__dataclass_fields__},
-                           "window_abandons": 42})  # 1,540 answers, 42 abandons: 2.7 %
+                           "window_abandons": 43})  # 1,540 answers, 43 abandons: 2.8 %
     budget = trained_predictive().budget
-    window_aim = budget.setpoint(1540, 42, R)
+    window_aim = budget.setpoint(1540, 43, R)
     assert 0.0 < _aim(trained_predictive(**GUARD), tight) <= window_aim
     assert window_aim < 0.7 * _aim(trained_predictive(**GUARD), s)
     assert _aim(trained_predictive(), tight) <= window_aim
@@ -133,9 +133,16 @@ def test_an_explanation_says_when_the_period_plan_set_the_aim() -> None:
         planned = trained_predictive(**plan).decide(s).explanation
         assert period_plan_set_aim(planned)
         assert f"{PERIOD_PLAN_AIM}: period 0/40, 750 more answers counted on" in planned
-    # The default (two abandons of reserve) once the period's answers pay for them.
-    planned = trained_predictive().decide(_start_of_a_period(before=1500, live=80)).explanation
+    # The default early aim (two abandons of reserve) once the period's answers pay for
+    # them, beside a window with three. With the window's default reserve (two as well) the
+    # early aim is the binding counts' own aim at a period's start, so the plan never lifts
+    # it: the aim is that, and nothing says a plan set it.
+    planned = trained_predictive(reserve_abandons=3.0).decide(
+        _start_of_a_period(before=1500, live=80)).explanation
     assert f"{PERIOD_PLAN_AIM}: period 0/80, 750 more answers counted on" in planned
+    default = trained_predictive().decide(_start_of_a_period(before=1500, live=80))
+    assert not period_plan_set_aim(default.explanation)
+    assert "aim 0.00%" not in default.explanation
     # Without the plan, or before it may spend (the period's answers pay for no abandon),
     # the aim is the window's and the explanation says nothing of a plan.
     assert not period_plan_set_aim(trained_predictive(**OFF).decide(s).explanation)
