@@ -25,6 +25,7 @@ from enum import StrEnum
 from dialer.events import AnswerKind
 from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import GateVerdict, fast_init
+from pacing_models.records import native_or_slotted
 
 
 class AgentState(StrEnum):
@@ -96,8 +97,7 @@ INBOUND_END = {
 # --- storage-bound ------------------------------------------------------------------------
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class JournalAttempt:
     """Persist this attempt before dialing it (it precedes its ``Originate``)."""
 
@@ -323,8 +323,7 @@ class Incident:
     agent_id: str | None = None
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class AgentStateChanged:
     """An agent changed state (the history the reports and the dashboard use)."""
 
@@ -379,8 +378,7 @@ class AgentNotice:
 # --- switch-bound -------------------------------------------------------------------------
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class Originate:
     """Dial a customer; the new channel's id (``origination_uuid``) is ``call_id``."""
 
@@ -422,8 +420,7 @@ class CloseAgentLeg:
     agent_leg_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class Bridge:
     """Connect the customer leg to the agent's nailed-up leg."""
 
@@ -476,8 +473,7 @@ class StopPlayback:
     call_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class Hangup:
     """Hang up the customer leg."""
 
@@ -596,6 +592,11 @@ class Eavesdrop:
     target_leg_id: str
     mode: str = "listen"
     switch_id: str = "default"
+
+
+# The records of every attempt, native classes in the compiled engine (their fields in
+# dialer/accel/pxd/dialer/commands.pxd); slotted and with fast_init in pure Python.
+native_or_slotted(globals(), JournalAttempt, AgentStateChanged, Originate, Bridge, Hangup)
 
 
 Command = (

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import DialTarget, GateVerdict, fast_init
+from pacing_models.records import native_or_slotted
 
 _NO_SIDE = HangupSide.UNKNOWN
 """A module constant: reading an Enum member costs an attribute hook (docs/engine.md)."""
@@ -81,8 +82,7 @@ class CallRinging:
     call_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class CallAnswered:
     """The customer leg is answered and media is up (CHANNEL_ANSWER).
 
@@ -107,8 +107,7 @@ class CallParked:
     call_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class CallClassified:
     """Who answered an answered call: AMD's result, or a later correction.
 
@@ -144,8 +143,7 @@ class OriginateFailed:
         return _NO_SIDE
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class CallHungUp:
     """The customer leg ended, in whatever state it was (CHANNEL_HANGUP_COMPLETE).
 
@@ -158,8 +156,7 @@ class CallHungUp:
     side: HangupSide = HangupSide.UNKNOWN
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class CallBridged:
     """The customer leg is bridged to the agent's leg (CHANNEL_BRIDGE)."""
 
@@ -437,8 +434,7 @@ class AgentAccepted:
     work_id: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class CallDisposed:
     """The agent set the call's disposition, which ends wrap-up (agent becomes ready)."""
 
@@ -554,6 +550,12 @@ class EavesdropRequested:
     supervisor: str
     endpoint: str
     mode: str = "listen"
+
+
+# The records of every attempt, native classes in the compiled engine (their fields in
+# dialer/accel/pxd/dialer/events.pxd); slotted and with fast_init in pure Python.
+native_or_slotted(globals(), CallAnswered, CallClassified, CallHungUp, CallBridged,
+                  CallDisposed)
 
 
 Event = (

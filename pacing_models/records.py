@@ -15,6 +15,10 @@ _Record = TypeVar("_Record", bound=type)
 _Built = TypeVar("_Built")
 
 
+_HEAP_TYPE = 1 << 9
+"""``Py_TPFLAGS_HEAPTYPE``: set on every class a ``class`` statement makes in Python, clear
+on a native class (a ``cdef class`` of the compiled engine)."""
+
 BUILDER_FIELDS = 8
 """From this many fields on, ``fast_init`` fills the slots through a builder twin."""
 
@@ -88,6 +92,42 @@ def fast_init(cls: _Record) -> _Record:
     return cls
 
 
+def is_native(cls: type) -> bool:
+    """Whether ``cls`` is a native class (compiled by ``dialer accel build`` from a
+    ``.pxd`` declaring it), not one a ``class`` statement made."""
+    return not cls.__flags__ & _HEAP_TYPE
+
+
+def native_or_slotted(namespace: dict[str, object], *classes: type) -> None:
+    """Records declared ``@dataclass(frozen=True)`` (or ``@dataclass``) so that the compiled
+    engine can make them native classes (Cython accepts no ``slots=True`` and no other
+    decorator on a native class): in pure Python each becomes what ``@fast_init`` over
+    ``@dataclass(frozen=True, slots=True)`` makes, the very class the other records are
+    (``dataclasses._add_slots``, which ``slots=True`` runs, then ``fast_init``; a record
+    not frozen gets its slots only), rebound in
+    ``namespace`` (the module's globals); a native class is left as it is (Cython made its
+    fields, ``__init__``, equality, ``repr``, hash, immutability and pickling from the same
+    dataclass declaration). Call it before anything else in the module names them."""
+    for cls in classes:
+        if is_native(cls):
+            continue
+        params = getattr(cls, "__dataclass_params__", None)
+        if params is None or "__slots__" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: native_or_slotted takes dataclasses declared "
+                            "without slots")
+        slotted = _add_slots(cls, params.frozen)
+        namespace[cls.__name__] = fast_init(slotted) if params.frozen else slotted
+
+
+def _add_slots(cls: type, frozen: bool) -> type:
+    # What ``@dataclass(slots=True)`` runs after the dataclass is made (CPython 3.11 to
+    # 3.13: (cls, is_frozen, weakref_slot); 3.14 adds defined_fields).
+    add = dataclasses._add_slots  # type: ignore[attr-defined]
+    if add.__code__.co_argcount == 3:
+        return add(cls, frozen, False)  # type: ignore[no-any-return]
+    return add(cls, frozen, False, None)  # type: ignore[no-any-return]
+
+
 def builder(cls: Callable[..., _Built], **fixed: object) -> Callable[..., _Built]:
     """A function building ``cls`` from every one of its fields, positionally: the same
     instance as ``cls(*fields)``, about a third faster for a record of many fields.
@@ -112,6 +152,8 @@ def builder(cls: Callable[..., _Built], **fixed: object) -> Callable[..., _Built
     unknown = set(fixed) - {f.name for f in fields}
     if unknown:
         raise TypeError(f"{cls.__name__} has no field {sorted(unknown)}")  # type: ignore[attr-defined]
+    if is_native(cls):  # type: ignore[arg-type]
+        return _native_builder(cls, fields, fixed)
     if (
         hasattr(cls, "__post_init__")
         or any(not f.init or f.kw_only for f in fields)
@@ -140,6 +182,23 @@ def builder(cls: Callable[..., _Built], **fixed: object) -> Callable[..., _Built
     build: Callable[..., _Built] = namespace[f"build_{name}"]  # type: ignore[assignment]
     build.__qualname__ = build.__name__
     return build
+
+
+def _native_builder(cls: Callable[..., _Built], fields: tuple[dataclasses.Field[object], ...],
+                    fixed: dict[str, object]) -> Callable[..., _Built]:
+    """A native record's builder: the class itself (its compiled ``__init__`` takes the
+    fields positionally, faster than any builder in Python), or with ``fixed`` fields a
+    function passing them from constants."""
+    if not fixed:
+        return cls
+    names = [f.name for f in fields if f.name not in fixed]
+    namespace: dict[str, object] = {"_cls": cls}
+    namespace.update({f"_fixed_{name}": value for name, value in fixed.items()})
+    source = (f"def build_{cls.__name__}({', '.join(names)}):\n    return _cls("  # type: ignore[attr-defined]
+              + ", ".join(f"_fixed_{f.name}" if f.name in fixed else f.name for f in fields)
+              + ")\n")
+    exec(source, namespace)  # code built from the class's own field names only
+    return namespace[f"build_{cls.__name__}"]  # type: ignore[return-value]
 
 
 def _twin(cls: type) -> type:

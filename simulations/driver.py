@@ -46,7 +46,7 @@ from dialer.events import (
 )
 from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import AllowAllGate
-from pacing_models.records import builder
+from pacing_models.records import builder, native_or_slotted
 from simulations.inbound_callers import InboundCallers
 from simulations.kernel import Kernel
 from simulations.leads import PoolLeads
@@ -54,7 +54,6 @@ from simulations.scenario import Scenario
 from simulations.streams import BUSY, LIVE, MACHINE, InboundStream, LeadFates
 
 DAY = 86400.0
-_blank_sim_call = object.__new__
 _USER_BUSY, _NO_ANSWER = HangupCause.USER_BUSY, HangupCause.NO_ANSWER
 _NORMAL_CLEARING = HangupCause.NORMAL_CLEARING
 _CALLEE, _DIALER = HangupSide.CALLEE, HangupSide.DIALER
@@ -69,7 +68,7 @@ _hung_up, _classified = builder(CallHungUp), builder(CallClassified)
 (pacing_models/records.py): a third cheaper than calling the class."""
 
 
-@dataclass(slots=True)
+@dataclass  # slots in pure Python: native_or_slotted below; native in the compiled engine
 class SimCall:
     """A simulated call's fate and what has happened to it (``_originate`` builds one
     field by field: a new field must be set there too)."""
@@ -84,6 +83,8 @@ class SimCall:
     bridged: bool = False
     ended: bool = False
     classed_machine: bool = False
+
+native_or_slotted(globals(), SimCall)
 
 
 @dataclass(slots=True)
@@ -377,8 +378,9 @@ class Simulation:
         call_id = command.call_id
         # ``SimCall(kind, talk, patience, wrap, amd_error)``, written out: calling a class
         # with an ``__init__`` enters a second evaluation loop (CPython 3.11), once per
-        # attempt here.
-        call = _blank_sim_call(SimCall)
+        # attempt here. Compiled, ``SimCall.__new__`` is the native class's allocation and
+        # the stores below go to its fields directly.
+        call = SimCall.__new__(SimCall)
         call.kind, call.talk, call.patience, call.wrap, call.amd_error = \
             kind, talk, patience, wrap, amd_error
         call.inbound = call.bridged = call.ended = call.classed_machine = False

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dialer.commands import Originate
 from simulations.driver import SimCall, Simulation
 from simulations.scenario import scenario_from_tables
+
+_FIELDS = [f.name for f in dataclasses.fields(SimCall)]
 
 _TABLES = {
     "callees": {"live_answer": 0.3, "machine": 0.2, "busy": 0.1,
@@ -32,5 +36,6 @@ def test_a_dialed_call_is_the_sim_call_of_its_fate(lead: int, at: float) -> None
     kind, _, talk, patience, wrap, amd_error = simulation.fates.fate(lead, simulation._hour)
     called = SimCall(kind, talk, patience, wrap, amd_error)
     assert type(built) is SimCall
-    assert {name: getattr(built, name) for name in SimCall.__slots__} == \
-        {name: getattr(called, name) for name in SimCall.__slots__}
+    assert {name: getattr(built, name) for name in _FIELDS} == \
+        {name: getattr(called, name) for name in _FIELDS}
+    assert built == called

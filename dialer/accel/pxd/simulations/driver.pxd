@@ -2,7 +2,25 @@
 # native classes, their fields Python objects (a few typed dict or list); docs/engine.md,
 # "Typed compiled state" and "Eleventh step".
 
+cimport cython
+
 from simulations.streams cimport LeadFates
+
+# A simulated call (one per attempt): native, built by ``SimCall.__new__`` in
+# ``_originate`` and its fields stored directly. Its fields in the order of the declaration
+# (Cython makes its dataclass from this order: tests/dialer/engine/test_native_records.py).
+@cython.freelist(64)
+cdef class SimCall:
+    cdef public object kind
+    cdef public object talk
+    cdef public object patience
+    cdef public object wrap
+    cdef public object amd_error
+    cdef public object inbound
+    cdef public object answered_at
+    cdef public object bridged
+    cdef public object ended
+    cdef public object classed_machine
 
 cdef class Simulation:
     # Instance attributes besides the fields: a benchmark wraps methods on the instance
