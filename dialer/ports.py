@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from pacing_models.records import fast_init
+from pacing_models.records import fast_init as fast_init  # re-exported: the records use it
+from pacing_models.records import native_or_slotted
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class DialTarget:
     """One lead ready to be dialed, as the lead source hands it to the engine."""
 
@@ -36,8 +36,7 @@ class DialTarget:
     """Lead fields the compliance gate may need (state, time zone, subject, debt id, ...)."""
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class GateVerdict:
     """The compliance decision for one dial at one instant, with what it was based on."""
 
@@ -48,6 +47,11 @@ class GateVerdict:
     """Registry versions consulted, e.g. ("national@2026-11-01#3", "internal@812")."""
     decision_id: str | None = None
     """The audit log's id for this decision, when the gate records one."""
+
+
+# One of each per attempt: native classes in the compiled engine (their fields in
+# dialer/accel/pxd/dialer/ports.pxd); slotted and with fast_init in pure Python.
+native_or_slotted(globals(), DialTarget, GateVerdict)
 
 
 FINAL_REFUSAL = "final: "

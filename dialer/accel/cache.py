@@ -39,7 +39,7 @@ EXCLUDED = {
     # pydantic, which refuses the class.
     "dialer/engine/queue_config.py": "pydantic models",
 }
-EXTRA = ("dialer/events.py", "dialer/commands.py", "simulations/driver.py",
+EXTRA = ("dialer/events.py", "dialer/commands.py", "dialer/ports.py", "simulations/driver.py",
          "simulations/kernel.py", "simulations/leads.py", "simulations/population.py",
          "simulations/streams.py", "pacing_models/predictive.py",
          "pacing_models/estimators.py", "pacing_models/budget.py", "pacing_models/tail.py")

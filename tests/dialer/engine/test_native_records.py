@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer import commands, events
+from dialer import commands, events, ports
 from dialer.accel.cache import PXD, ROOT
 from pacing_models.records import builder, fast_init, is_native, native_or_slotted
 from simulations import driver
@@ -30,6 +30,7 @@ NATIVE = {
                                    "CallBridged", "CallDisposed"]),
     "dialer/commands.pxd": (commands, ["JournalAttempt", "AgentStateChanged", "Originate",
                                        "Bridge", "Hangup"]),
+    "dialer/ports.pxd": (ports, ["DialTarget", "GateVerdict"]),
     "simulations/driver.pxd": (driver, ["SimCall"]),
 }
 CLASSES = [getattr(module, name) for module, names in NATIVE.values() for name in names]
