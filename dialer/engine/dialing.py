@@ -519,7 +519,8 @@ class Dialing:
         caller_number = config.caller_id_number
         caller_name = config.caller_id_name
         # The switch's originate_timeout: the backstop behind ``end_rung_calls``.
-        ring_timeout = switch_ring_timeout(config.ring_timeout, config.rings_from_dial)
+        ring_timeout = switch_ring_timeout(config.ring_timeout, config.rings_from_dial,
+                                           config.decision_interval)
         detect_machine = config.amd_enabled
         check = self.gate.check
         calls, dialing = self.calls, self.dialing
@@ -716,7 +717,8 @@ class Dialing:
         if ring_timeout != config.ring_timeout and not config.rings_from_dial:
             self._ring_times[call_id] = ring_timeout
         # The switch's originate_timeout: the backstop behind ``end_rung_calls``.
-        ring_timeout = switch_ring_timeout(ring_timeout, config.rings_from_dial)
+        ring_timeout = switch_ring_timeout(ring_timeout, config.rings_from_dial,
+                                           config.decision_interval)
         self.watch.add_dial(now + ring_timeout + DIAL_MARGIN, call_id)
         variables = {
             "dialer_campaign": config.campaign_id,

@@ -66,7 +66,11 @@ each ``Originate`` carries 65 s for the 25 s ring timeout; with that one field w
 as 25 the stream hashes to the digest pinned before (checked 2026-12-07), so no other
 command changed (the world's switch ends an unanswered call 25 s after the dial, before the
 engine's 25 s after the ringing). The simulator's streams (its calls ring from the dial) are
-unchanged.
+unchanged. Re-derived for world-100x5k again when the backstop gained the decision interval
+and a 2 s margin (68 s for 25; the engine ends a call at its first decision after the limit,
+so ringing reported in between rang less than the ring timeout on the backstop): with
+68 written back as 65 the stream hashes to the digest before (faec74ed...), so no other
+command changed.
 Re-derived for predictive-20x2h when predictive's default ``reserve_abandons`` went from 3
 to 2 (its young window pays for the model's abandons sooner, so it dials more; the AMD
 stream's hour never reaches the difference and is unchanged).
@@ -92,7 +96,7 @@ RECORDED = {
     "progressive-inbound-10x1h": (
         2275, 418, "0173436a3996f9bff8d20235ecc0fa6928684bc9c0d8fbb8dadd69dc7fbf644c"),
     "world-100x5k": (21376, 5006,
-                     "faec74ed915ca125a1269abbe2c48c7c3718a462201c39498a6a3151b86ccde0"),
+                     "b506d175ba576b697101029e7e737e416e4a43a61bff793a8113ffed3f7a5762"),
 }
 
 

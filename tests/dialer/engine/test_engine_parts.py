@@ -101,7 +101,7 @@ def test_after_retune_a_dialed_number_rings_for_the_new_timeout() -> None:
     engine.handle(AgentLoggedIn(0.0, "ann"))
     engine.retune(dataclasses.replace(engine.config, ring_timeout=40), policy)
     (originate,) = of_type(engine.tick(1.0), Originate)
-    assert originate.ring_timeout == 95  # the switch's backstop for 40 s of ringing
+    assert originate.ring_timeout == 98  # the switch's backstop for 40 s of ringing
 
 
 @dataclasses.dataclass

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from dialer.commands import Hangup, Originate
 from dialer.engine.config import (
+    BACKSTOP_MARGIN,
     MIN_RING_TIMEOUT,
     SETUP_ALLOWANCE,
     CampaignConfig,
@@ -98,6 +99,20 @@ def test_the_switchs_backstop_alone_keeps_it(ring_timeout, setup, step) -> None:
     assert ended - DIALED >= ring_timeout + SETUP_ALLOWANCE
 
 
+def test_ringing_reported_between_the_allowance_and_the_next_decision_rings_the_whole_time(
+        ) -> None:
+    """Hypothesis's find: ringing reported 70 s after the dial, after the allowance
+    (54.5 + 15 s) but before the engine's next decision, rang 54 s of a 54.5 s ring
+    timeout when the backstop was 2 x ring_timeout + 15 s (and 15 s of a 15.5 s one after
+    a 31 s set-up; with decisions off the whole second, a 15 s ring timeout could ring
+    14.5 s)."""
+    for ring_timeout, setup in ((54.5, 70.0), (15.5, 31.0)):
+        ended, _, rang = _ring(ring_timeout, setup, 0.05)
+        assert rang is not None and ended - rang >= ring_timeout
+        ended, _, rang = _ring(ring_timeout, setup, 0.05, engine_heard=False)
+        assert rang is not None and ended - rang >= ring_timeout
+
+
 def test_fifteen_seconds_and_a_four_second_setup_ring_fifteen() -> None:
     """The review's case: ``ring_timeout=15`` rang 11 s when FreeSWITCH timed it from the
     originate (ringing 4 s after it)."""
@@ -110,7 +125,8 @@ def test_the_switch_is_given_a_backstop_in_whole_seconds() -> None:
     engine, _, _, _ = make_engine(ring_timeout=15.2)
     engine.handle(AgentLoggedIn(0.0, "ann"))
     (originate,) = of_type(engine.tick(DIALED), Originate)
-    assert originate.ring_timeout == math.ceil(2 * 15.2 + SETUP_ALLOWANCE) == 46
+    assert originate.ring_timeout == math.ceil(2 * 15.2 + SETUP_ALLOWANCE + 1.0
+                                               + BACKSTOP_MARGIN) == 49
     assert switch_ring_timeout(25.0, rings_from_dial=True) == 25.0
 
 

@@ -97,8 +97,8 @@ def test_campaign_made_with_the_cli_is_dialed_by_dialer_run(tmp_path, monkeypatc
         run = _run_or_dump(
             [sys.executable, "-m", "cli", "run", "spring", "--switch",
              f"esl://:ClueCon@127.0.0.1:{port}", "--db", db, "--login-agents",
-             # 12 s: an unanswered call rings until the switch's backstop, 65 simulated
-             # seconds for the 25 s ring timeout (6.5 s at speed 10; the engine's own end of
+             # 12 s: an unanswered call rings until the switch's backstop, 68 simulated
+             # seconds for the 25 s ring timeout (6.8 s at speed 10; the engine's own end of
              # the ring runs on the runner's clock), so each agent gets a second call.
              "--simulate-agents", "--duration", "12", "--stop-grace", "10", "--json"],
             env={**os.environ, "PYTHONPATH": str(ROOT), "DIALER_HOME": str(tmp_path)})
