@@ -144,9 +144,9 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
                             "busy": {"delay_minutes": 60, "max_attempts": 2}},
             # Priors that match the demo population, a short warm-up and no small-sample
             # margin. The setpoint still pays abandons only from the window's slack beyond
-            # its 3-abandon reserve (docs/pacing.md, Setpoint), so a two-minute demo (a few
+            # its 2-abandon reserve (docs/pacing.md, Setpoint), so a two-minute demo (a few
             # dozen live answers) dials progressively throughout; a campaign whose window
-            # holds about a hundred live answers at 3 % starts to aim above zero. A real
+            # holds about 67 live answers at 3 % starts to aim above zero. A real
             # campaign keeps the policy's defaults (margin_z 4).
             "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
