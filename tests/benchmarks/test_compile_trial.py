@@ -29,7 +29,7 @@ def _declared_modules() -> list[str]:
 
 
 CLASS = re.compile(r"^cdef class (\w+)(?:\((\w+)\))?:\s*$")
-FIELD = re.compile(r"^    cdef public \w+ (\w+)\s*$")
+FIELD = re.compile(r"^    cdef (?:public|readonly) \w+ (\w+)\s*$")
 
 
 def declared_fields(pxd: Path) -> dict[str, set[str]]:
@@ -45,9 +45,16 @@ def declared_fields(pxd: Path) -> dict[str, set[str]]:
 
 
 def assigned_fields(node: ast.ClassDef) -> set[str]:
-    """``__slots__`` and every ``self.NAME`` the class's methods assign, but its properties
-    (``Engine.policy``: a setter's name is the class's, not a field of the instance)."""
+    """``__slots__``, a dataclass's annotated fields (``SimCall``: a native class in the
+    compiled engine since the fifteenth step) and every ``self.NAME`` the class's methods
+    assign, but its properties (``Engine.policy``: a setter's name is the class's, not a
+    field of the instance)."""
     fields: set[str] = set()
+    if any(_names_dataclass(d) for d in node.decorator_list):
+        fields |= {statement.target.id for statement in node.body
+                   if isinstance(statement, ast.AnnAssign)
+                   and isinstance(statement.target, ast.Name)
+                   and "ClassVar" not in ast.unparse(statement.annotation)}
     for statement in node.body:
         if isinstance(statement, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "__slots__" for t in statement.targets):
@@ -68,6 +75,12 @@ def assigned_fields(node: ast.ClassDef) -> set[str]:
                       isinstance(d, ast.Name) and d.id == "property"
                       for d in statement.decorator_list)}
     return fields - properties
+
+
+def _names_dataclass(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(target, ast.Name) and target.id == "dataclass") or (
+        isinstance(target, ast.Attribute) and target.attr == "dataclass")
 
 
 @pytest.mark.parametrize("module", _declared_modules())
