@@ -19,11 +19,18 @@ import pytest
 from campaigns.compliance import StoreAttemptHistory, lead_facts
 from campaigns.leads import LeadInput
 from campaigns.store import CampaignStore
-from dialer.ports import DialTarget
+from dialer.ports import DialTarget, GateVerdict
 from dialer.runner.dial_gate import DialTimeGate
 from dnc.facts import NumberFactsStore
 from dnc.interfaces import Revocation
-from tests.dialer.runner.person_caps_kit import AT, FL_RULES, SETTINGS, Process, process
+from tests.dialer.runner.person_caps_kit import (
+    AT,
+    FL_RULES,
+    SETTINGS,
+    Process,
+    migrated_store_url,
+    process,
+)
 from tests.dialer.runner.test_dial_gate import FreshNational, consented
 from tests.dialer.runner.test_runner_postgres import pg_schema_url  # noqa: F401  (fixture)
 
@@ -32,11 +39,8 @@ FIRST, SECOND = "+13055550101", "+13055550102"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        found = f"sqlite:///{tmp_path / 'dialer.db'}"
-    else:
-        found = request.getfixturevalue("pg_schema_url")
-    store = CampaignStore.open(found)
+    found = migrated_store_url(request, tmp_path)
+    store = CampaignStore.open(found, upgrade=False)
     try:
         # The person as two imports spelled them, in two campaigns.
         store.create_campaign("spring", SETTINGS, at=AT - timedelta(days=40))
@@ -117,10 +121,11 @@ def test_two_calls_to_C77_leave_one_for_c77(url, tmp_path) -> None:
         proc.store.close()
 
 
-def test_a_request_recorded_for_C77s_number_refuses_c77_in_another_campaign(url, tmp_path):
+def _verdict_for_c77_after(revocation: Revocation, url: str, tmp_path) -> GateVerdict:
+    """The gate's verdict, a day after ``revocation`` was recorded, on a dial of ``autumn``'s
+    lead of c-77 (its second number) made for ``spring``."""
     facts = NumberFactsStore(tmp_path / "facts.db")
-    facts.revoke([Revocation(FIRST, None, AT - timedelta(days=1), "letter")],
-                 AT - timedelta(days=1), "ann")
+    facts.revoke([revocation], AT - timedelta(days=1), "ann")
     store = CampaignStore.open(url, upgrade=False)
     try:
         gate = DialTimeGate(FL_RULES, FreshNational(AT - timedelta(days=1)),
@@ -130,28 +135,21 @@ def test_a_request_recorded_for_C77s_number_refuses_c77_in_another_campaign(url,
         target = DialTarget(str(lead.id), SECOND, "spring")
         gate.prefetch([(target, lead_facts(lead))], AT)
         verdict = gate.check(target, AT.timestamp())
-        assert not verdict.allowed
-        assert any(r.startswith("us.stop_request") for r in verdict.reasons), verdict.reasons
         gate.close()
+        return verdict
     finally:
         store.close()
         facts.close()
+
+
+def test_a_request_recorded_for_C77s_number_refuses_c77_in_another_campaign(url, tmp_path):
+    verdict = _verdict_for_c77_after(
+        Revocation(FIRST, None, AT - timedelta(days=1), "letter"), url, tmp_path)
+    assert not verdict.allowed
+    assert any(r.startswith("us.stop_request") for r in verdict.reasons), verdict.reasons
 
 
 def test_a_request_naming_C77_refuses_c77(url, tmp_path):
-    facts = NumberFactsStore(tmp_path / "facts.db")
-    facts.revoke([Revocation(None, "C-77", AT - timedelta(days=1), "letter")],
-                 AT - timedelta(days=1), "ann")
-    store = CampaignStore.open(url, upgrade=False)
-    try:
-        gate = DialTimeGate(FL_RULES, FreshNational(AT - timedelta(days=1)),
-                            StoreAttemptHistory(store), inner_opted_out=lambda n: False,
-                            facts=facts)
-        lead = store.lead_by_phone("autumn", SECOND)
-        target = DialTarget(str(lead.id), SECOND, "spring")
-        gate.prefetch([(target, lead_facts(lead))], AT)
-        assert not gate.check(target, AT.timestamp()).allowed
-        gate.close()
-    finally:
-        store.close()
-        facts.close()
+    verdict = _verdict_for_c77_after(
+        Revocation(None, "C-77", AT - timedelta(days=1), "letter"), url, tmp_path)
+    assert not verdict.allowed
