@@ -31,16 +31,22 @@ SPELL = 8.0
 fewer calls in it, never more)."""
 
 
+def _spell_switch() -> tuple[SimpleCallees, SwitchSettings]:
+    """The callees and switch settings of the refusal spells: mostly live answers, short
+    talk, the switch at three times real time."""
+    callees = SimpleCallees(live_answer=0.8, machine=0.0, busy=0.1, failed=0.1,
+                            talk=3.0, time_to_answer=1.0, patience=4.0)
+    return callees, SwitchSettings(speed=3.0, playback_seconds=1.0,
+                                   sound_files=demo_switch_files())
+
+
 @pytest.mark.parametrize("cause", ["GATEWAY_DOWN", "NO_ROUTE_DESTINATION"])
 def test_a_gateway_down_spell_holds_dialing_and_a_probe_resumes_it(tmp_path, cause):
     store = make_store(tmp_path, agents=4, pacing_policy="progressive", amd_enabled=False)
     seen: dict[str, object] = {}
 
     async def scenario() -> Runner:
-        callees = SimpleCallees(live_answer=0.8, machine=0.0, busy=0.1, failed=0.1,
-                                talk=3.0, time_to_answer=1.0, patience=4.0)
-        settings = SwitchSettings(speed=3.0, playback_seconds=1.0,
-                                  sound_files=demo_switch_files())
+        callees, settings = _spell_switch()
         async with running_switch(settings=settings, fate_source=callees, seed=11) as sim:
             runner = Runner(settings_for(tmp_path, sim.url, stop_grace=10.0), store,
                             login_agents=True)
@@ -141,10 +147,7 @@ def test_one_of_two_switches_refusing_gets_no_dial_and_the_other_dials_on(tmp_pa
     seen: dict[str, object] = {}
 
     async def scenario() -> Runner:
-        callees = SimpleCallees(live_answer=0.8, machine=0.0, busy=0.1, failed=0.1,
-                                talk=3.0, time_to_answer=1.0, patience=4.0)
-        settings = SwitchSettings(speed=3.0, playback_seconds=1.0,
-                                  sound_files=demo_switch_files())
+        callees, settings = _spell_switch()
         async with running_switch(settings=settings, fate_source=callees, seed=11) as one, \
                 running_switch(settings=settings, fate_source=callees, seed=12) as two:
             base = settings_for(tmp_path, one.url, stop_grace=10.0)
