@@ -50,9 +50,10 @@ but the scenario's distributions (not per attempt; Cython 3.0.11 compiled their
 pacing_models/policies.py and interface.py, and records.py (its builders are code it
 generates at run time, which stays interpreted besides), and the predictive forecast's
 kernels (pacing_models/forecast.py: numba compiles them from their bytecode). The predictive
-policy's decision and its estimators are in the set, untyped (no ``.pxd``): a 30-day
-predictive simulation spends about a third of its time there (docs/engine.md, "Thirteenth
-step")."""
+policy's decision and its estimators are in the set: a 30-day predictive simulation spends
+about a third of its time there (docs/engine.md, "Thirteenth step"); the policy is a native
+class with Python-object fields (its ``.pxd``, "Sixteenth step (predictive)"), the
+estimators untyped."""
 
 
 class AccelError(DialerError):
