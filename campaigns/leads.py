@@ -62,6 +62,7 @@ from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
 from dialer.words import counted
 from dnc.interfaces import contact_key
+from dnc.numbering import number_state
 from dnc.rules.tables import RuleTables
 from dnc.rules.zone_names import zone_name_problem
 from dnc.whole_files import changed_while_read, file_states, still_being_written
@@ -479,7 +480,9 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
             area = table.get(number[2:5]) if number.startswith("+1") else None
             if area is None:
                 area = lookup_area(number)
-            inferred_state[i], inferred_zone[i] = area.state, area.timezone
+            # The state the rules place the number in (dnc.numbering): it is stored and
+            # read as the lead's own, which only adds its zones and its rules.
+            inferred_state[i], inferred_zone[i] = number_state(number), area.timezone
         state = np.array([(s.upper() if s else None) for s in
                           np.where(state == None, inferred_state, state).tolist()],  # noqa: E711
                          dtype=object)

@@ -4,8 +4,9 @@
 row. Most lead files are North American, so 10/11-digit NANP numbers are cleaned with
 numpy/pandas string operations and validated against phonenumbers' *own* metadata: a
 national number is valid when it fully matches a number-type pattern of one of the NANP
-regions — the same test ``phonenumbers.is_valid_number`` applies. Time zones and states
-come from phonenumbers' time zone and geocoding tables keyed by area code, built once.
+regions — the same test ``phonenumbers.is_valid_number`` applies. Time zones come from
+phonenumbers' time zone table keyed by area code, built once; states from
+``dnc.numbering``, the one answer the compliance rules and local presence read too.
 Everything else falls back to ``phonenumbers.parse`` with the campaign's default region.
 """
 
@@ -18,39 +19,18 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import phonenumbers
-from phonenumbers import geocoder, timezone
+from phonenumbers import timezone
 from phonenumbers.phonemetadata import PhoneMetadata
+
+from dnc.numbering import area_code_state, number_state
 
 _TYPE_FIELDS = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost",
                 "personal_number", "voip", "pager", "uan", "voicemail")
 
-US_STATES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
-    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
-    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
-    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
-    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
-    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV",
-    "New Hampshire": "NH", "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY",
-    "North Carolina": "NC", "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK",
-    "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI", "South Carolina": "SC",
-    "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
-    "Virginia": "VA", "Washington": "WA", "Washington State": "WA", "West Virginia": "WV",
-    "Wisconsin": "WI",
-    "Wyoming": "WY", "Washington D.C.": "DC", "Washington DC": "DC",
-    "District of Columbia": "DC", "Puerto Rico": "PR", "Guam": "GU",
-    "US Virgin Islands": "VI", "American Samoa": "AS", "Northern Mariana Islands": "MP",
-    "Alberta": "AB", "British Columbia": "BC", "Manitoba": "MB", "New Brunswick": "NB",
-    "Newfoundland and Labrador": "NL", "Nova Scotia": "NS", "Ontario": "ON",
-    "Prince Edward Island": "PE", "Quebec": "QC", "Saskatchewan": "SK",
-    "Northwest Territories": "NT", "Nunavut": "NU", "Yukon": "YT",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class AreaCode:
     timezone: str | None    # one IANA zone, or several joined with ","
-    state: str | None       # USPS/Canada Post abbreviation
+    state: str | None       # USPS/Canada Post abbreviation (dnc.numbering)
 
 
 @lru_cache(maxsize=1)
@@ -68,35 +48,34 @@ def nanp_pattern() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def area_codes() -> dict[str, AreaCode]:
-    """Area code (NPA) → time zone and state/province, from phonenumbers' own tables."""
-    from phonenumbers.geodata import GEOCODE_DATA
+    """Area code (NPA) → time zone and state/province, from phonenumbers' own tables; the
+    state is the one ``dnc.numbering`` gives the area code (the compliance rules' answer)."""
     from phonenumbers.tzdata import TIMEZONE_DATA
 
     table: dict[str, AreaCode] = {}
     for npa in range(200, 1000):
-        key = f"1{npa}"
-        zones = TIMEZONE_DATA.get(key)
-        place = (GEOCODE_DATA.get(key) or {}).get("en")
-        if zones is None and place is None:
+        zones = TIMEZONE_DATA.get(f"1{npa}")
+        state = area_code_state(str(npa))
+        if zones is None and state is None:
             continue
-        state = US_STATES.get(place) if place else None
         table[str(npa)] = AreaCode(",".join(zones) if zones else None, state)
     return table
 
 
 def lookup_area(number_e164: str) -> AreaCode:
-    """Zone and state for an E.164 number (NANP by area code; elsewhere zone only)."""
+    """Zone (by area code; elsewhere by number) and the state the numbering plan places
+    the number in (its exchange's, else its area code's: ``dnc.numbering.number_state``)."""
+    state = number_state(number_e164)
     if number_e164.startswith("+1") and len(number_e164) == 12:
         found = area_codes().get(number_e164[2:5])
         if found is not None:
-            return found
+            return AreaCode(found.timezone, state)
     try:
         parsed = phonenumbers.parse(number_e164, None)
     except phonenumbers.NumberParseException:
         return AreaCode(None, None)
     zones = [z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown"]
-    region = geocoder.description_for_number(parsed, "en")
-    return AreaCode(",".join(zones) or None, US_STATES.get(region))
+    return AreaCode(",".join(zones) or None, state)
 
 
 def normalise_one(raw: str, default_region: str) -> tuple[str | None, str]:

@@ -71,17 +71,14 @@ def _zip3_states() -> dict[str, str]:
     return tables_for_data(TABLE.parent).zip3_states
 
 
-def number_state(number_e164: str) -> str | None:
-    """The state (or territory) the numbering plan places a number in, as the compliance
-    rules read it (dnc/rules/zones.py: "City, ST" descriptions too), None when it names
-    none. The campaign link's own area-code table (``campaigns.phones.lookup_area``) knows
-    only the area codes described by a whole state's name: Chicago's 312 and Connecticut's
-    203 had no state there, so an Illinois or Connecticut number of a lead whose record
-    names a one-party state was recorded without the notice both states require."""
-    from dnc.errors import ComplianceError
-    from dnc.rules.zones import _plan_facts
+def number_states(number_e164: str) -> str:
+    """The states (or territories, provinces) the numbering plan places a number in,
+    comma-separated, "" when it names none: the one answer of ``dnc.numbering`` (its
+    exchange's state and its area code's), which the compliance rules read too. Before
+    2026-12-07 the campaign link's own area-code table knew only the area codes described
+    by a whole state's name: Chicago's 312 and Connecticut's 203 had no state there, so an
+    Illinois or Connecticut number of a lead whose record names a one-party state was
+    recorded without the notice both states require."""
+    from dnc.numbering import number_states as states
 
-    try:
-        return _plan_facts(number_e164)[2]
-    except ComplianceError:
-        return None
+    return ",".join(states(number_e164))

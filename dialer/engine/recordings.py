@@ -238,9 +238,11 @@ class Recorder:
         if config.notice_everyone:
             return True
         attributes = call.target.attributes if call.target is not None else {}
-        # Every place the called party may be: the lead's state, its ZIP's, its number's.
-        states = {attributes.get(key, "").upper()
-                  for key in ("state", "zip_state", "area_state")} - {""}
+        # Every place the called party may be: the lead's state, its ZIP's, its number's
+        # (``area_state`` lists its exchange's and its area code's, comma-separated).
+        states = {state.strip().upper()
+                  for key in ("state", "zip_state", "area_state")
+                  for state in attributes.get(key, "").split(",")} - {""}
         return not states or bool(states & config.all_party)
 
     def _start(self, call: Call, at: float, consent: str, out: list[Command]) -> None:

@@ -219,13 +219,12 @@ class CampaignLink:
     # --- leads -----------------------------------------------------------------------------
 
     def target(self, lead: ClaimedLead) -> DialTarget:
-        from dialer.runner.carriers import state_of
-        from dnc.recording_consent import number_state, postal_state
+        from dnc.recording_consent import number_states, postal_state
 
         attributes = {key: value for key, value in (
             ("timezone", lead.timezone or ""), ("state", lead.state or ""),
             ("zip_state", postal_state(lead.postal_code) or ""),
-            ("area_state", number_state(lead.phone) or state_of(lead.phone) or ""),
+            ("area_state", number_states(lead.phone)),
             ("postal_code", lead.postal_code or "")) if value}
         return DialTarget(
             lead_id=str(lead.lead_id), number_e164=lead.phone, campaign=self.name,

@@ -117,10 +117,11 @@ def load_router(store: CampaignStore, switch_ids: Sequence[str]) -> GatewayRoute
 
 @lru_cache(maxsize=65536)
 def state_of(number_e164: str) -> str | None:
-    """The state or province of a number's area code (NANP), for local presence."""
-    from campaigns.phones import lookup_area
+    """The state or province the numbering plan places a number in (its exchange's, else
+    its area code's: ``dnc.numbering``, the compliance rules' answer), for local presence."""
+    from dnc.numbering import number_state
 
-    return lookup_area(number_e164).state
+    return number_state(number_e164)
 
 
 @lru_cache(maxsize=1024)

@@ -20,26 +20,10 @@ from phonenumbers import PhoneNumberType, geocoder, number_type
 from phonenumbers import timezone as number_zones
 
 from dnc.errors import ComplianceError
+from dnc.numbering import US_CODES, number_states
 from dnc.rules.model import LeadFacts
 from dnc.rules.tables import RuleTables
 
-US_STATE_NAMES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
-    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "District of Columbia": "DC",
-    "Washington D.C.": "DC", "Washington, D.C.": "DC", "Florida": "FL", "Georgia": "GA",
-    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
-    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
-    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
-    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV",
-    "New Hampshire": "NH", "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY",
-    "North Carolina": "NC", "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK",
-    "Oregon": "OR", "Pennsylvania": "PA", "Rhode Island": "RI", "South Carolina": "SC",
-    "South Dakota": "SD", "Tennessee": "TN", "Texas": "TX", "Utah": "UT", "Vermont": "VT",
-    "Virginia": "VA", "Washington": "WA", "Washington State": "WA", "West Virginia": "WV",
-    "Wisconsin": "WI",
-    "Wyoming": "WY", "Puerto Rico": "PR", "Guam": "GU", "Northern Mariana Islands": "MP",
-    "American Samoa": "AS", "U.S. Virgin Islands": "VI",
-}
 US_REGIONS = frozenset({"US", "PR", "GU", "MP", "AS", "VI"})
 
 
@@ -163,18 +147,15 @@ def _number_facts(number_e164: str
     parsed = parse_e164(number_e164)
     zones = tuple(z for z in number_zones.time_zones_for_number(parsed) if z != "Etc/Unknown")
     region = phonenumbers.region_code_for_number(parsed)
-    area_state = None
+    area_states: tuple[str, ...] = ()
     description = ""
     if region in US_REGIONS:
+        # One answer to where a number is (dnc/numbering.py): its exchange's state and its
+        # area code's; the rules read no table of their own.
         description = geocoder.description_for_number(parsed, "en")
-        area_state = US_STATE_NAMES.get(description)
-        if area_state is None and ", " in description:
-            tail = description.rsplit(", ", 1)[1]
-            area_state = tail if len(tail) == 2 else US_STATE_NAMES.get(tail)
-        if area_state is None and region != "US":
-            area_state = region
-    state_only = area_state is not None and ", " not in description
-    return zones, region, area_state, number_type(parsed), state_only
+        area_states = tuple(s for s in number_states(number_e164) if s in US_CODES)
+    state_only = bool(area_states) and ", " not in description
+    return zones, region, area_states, number_type(parsed), state_only
 
 
 def place(lead: LeadFacts, tables: RuleTables) -> Placement:
@@ -188,7 +169,7 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     convenience "in all the locations"; Fla. Stat. 501.059(8)(d) and 15 O.S. 775C.6 presume
     the area code's state is the location.
     """
-    plan_zones, region, area_state, line_type, state_only = _plan_facts(lead.number_e164)
+    plan_zones, region, area_states, line_type, state_only = _plan_facts(lead.number_e164)
     who = lead.lead_id or lead.number_e164
     explicit_state = lead.state.upper() if lead.state else None
     if explicit_state is not None and explicit_state not in tables.state_zones:
@@ -215,15 +196,16 @@ def place(lead: LeadFacts, tables: RuleTables) -> Placement:
     if plan_zones:
         zones.update(dict.fromkeys(plan_zones))
         sources.append("numbering plan")
-    if state_only and area_state in tables.state_zones and \
-            any(z not in zones for z in tables.state_zones[area_state]):
-        # The plan places the number in its state only: the party may be in any of the
-        # state's zones (the area code's state is presumed the location: Fla. Stat.
-        # 501.059(8)(d), 15 O.S. 775C.6).
-        zones.update(dict.fromkeys(tables.state_zones[area_state]))
-        sources.append(f"area code's state {area_state}")
+    for area_state in area_states if state_only else ():
+        if area_state in tables.state_zones and \
+                any(z not in zones for z in tables.state_zones[area_state]):
+            # The plan places the number in its state only: the party may be in any of
+            # the state's zones (the area code's state is presumed the location: Fla.
+            # Stat. 501.059(8)(d), 15 O.S. 775C.6).
+            zones.update(dict.fromkeys(tables.state_zones[area_state]))
+            sources.append(f"area code's state {area_state}")
     states = tuple(dict.fromkeys(
-        s for s in (explicit_state, postal_state, area_state) if s is not None))
+        s for s in (explicit_state, postal_state, *area_states) if s is not None))
     return Placement(
         zones=tuple(zones), infos=tuple(_zone(name) for name in zones),
         source=" + ".join(sources) if zones else "unknown",

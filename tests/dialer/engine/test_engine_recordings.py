@@ -73,7 +73,8 @@ def test_one_party_state_recorded_from_the_answer_in_the_layout() -> None:
                                                                              "not_required")
 
 
-@pytest.mark.parametrize("state, area_state", [("CA", ""), ("NJ", "PA"), ("", "")])
+@pytest.mark.parametrize("state, area_state", [("CA", ""), ("NJ", "PA"), ("", ""),
+                                               ("NJ", "NY,PA")])
 def test_all_party_or_unknown_state_gets_the_notice_first(state: str, area_state: str) -> None:
     engine = engine_with(CONFIG, [lead(state, area_state)])
     call_id, answered, bridged = connect(engine)
