@@ -82,7 +82,9 @@ def leads_import(
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: first).")] = None,
     region: Annotated[str | None, typer.Option(help="Default region for national numbers "
                                                "(default: the campaign's, e.g. US).")] = None,
-    list_name: Annotated[str | None, typer.Option(help="Name of the new lead list.")] = None,
+    list_name: Annotated[str | None, typer.Option(
+        "--list", "--list-name", help="Name of the new lead list (default: the file's "
+        "name); the name leads delete --list and leads enable/disable take.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Rejected rows with line, field and "
                                                  "reason, in the input's encoding and "
                                                  "delimiter (default: FILE.rejects.csv).")]
@@ -109,7 +111,7 @@ def leads_import(
     if problem := date_order_problem(consent_date_order):
         raise LeadImportError(problem)
     for option, value, meaning in (
-            ("--list-name", list_name, "the list's name, shown by leads list and reports; "
+            ("--list", list_name, "the list's name, shown by leads list and reports; "
              "leave the option out for one made from the file's name"),
             ("--consent-seller", consent_seller, "the seller the consents were given to (an "
              "empty one counted as none given); leave the option out for the file's "
@@ -312,7 +314,8 @@ def _removal_doc(campaign: str, removal: Any) -> dict[str, Any]:
 def leads_delete(
     campaign: CampaignArg,
     list_ref: Annotated[str | None, typer.Option(
-        "--list", help="Only the leads of this list (name or id).")] = None,
+        "--list", "--list-name", help="Only the leads of this list (name or id; "
+        "`dialer leads lists` shows them).")] = None,
     phone: Annotated[list[str] | None, typer.Option(
         "--phone", help="Only this E.164 number (repeatable).")] = None,
     status: Annotated[str | None, typer.Option(

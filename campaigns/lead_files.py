@@ -35,7 +35,10 @@ _HEADER_GUESSES: dict[str, tuple[str, ...]] = {
                    "workphone", "secondaryphone", "otherphone", "secondphone", "officephone",
                    "businessphone", "daytimephone", "eveningphone", "landline",
                    "cellphone", "cellnumber", "mobilephone", "mobilenumber", "homenumber",
-                   "worknumber", "mobil", "handy"),
+                   "worknumber", "mobil", "handy", "portable", "telportable",
+                   "téléphoneportable", "telephoneportable", "numéroportable",
+                   "numeroportable", "cellulaire", "gsm", "natel", "móvil", "movil",
+                   "celular", "cellulare", "téléphonefixe", "telephonefixe"),
     "first_name": ("firstname", "first", "givenname", "fname", "forename", "name",
                    "contactname", "имя", "prenom", "prénom", "nombre"),
     "last_name": ("lastname", "last", "surname", "familyname", "lname", "фамилия", "nom",
@@ -64,6 +67,11 @@ class LeadTable:
     """The file line of each data row; None: they follow the header one by one."""
     blank_lines: tuple[int, ...] = ()
     """The file lines of rows whose every field is empty (``,,,``), left out of ``frame``."""
+    unnamed: tuple[int, ...] = ()
+    """The columns (1-based) with no name in the header, kept as ``column_N``
+    (``unnamed_columns``)."""
+    header_at: int = 1
+    """The file line of the header (a title line above it moves it down)."""
 
     def row_lines(self) -> np.ndarray:
         """The file line (1-based) each data row starts on."""
@@ -90,7 +98,57 @@ def without_blank_rows(table: LeadTable) -> LeadTable:
     kept = lines[~blank]
     return LeadTable(table.path, frame.iloc[np.flatnonzero(~blank)], table.encoding,
                      table.delimiter, int(kept[0]) if len(kept) else table.first_line, kept,
-                     (*table.blank_lines, *(int(n) for n in lines[blank])))
+                     (*table.blank_lines, *(int(n) for n in lines[blank])), table.unnamed,
+                     table.header_at)
+
+
+def unnamed_columns(frame: pd.DataFrame, written: list[str] | None = None
+                    ) -> tuple[pd.DataFrame, tuple[int, ...]]:
+    """``frame`` with the columns the header leaves unnamed (``Phone,,Name``, a spreadsheet
+    column without a title) renamed ``column_N`` (N: the column's number from 1), and
+    those whose every cell is empty too left out (the trailing ``,`` a spreadsheet saves
+    past its last column); with the numbers of the renamed ones. pandas named them
+    ``Unnamed: 2``, and the lead kept a custom field of that name nobody could tell
+    apart, nor name with ``--map``. ``written``: the header's names as written (a CSV's);
+    without it (a workbook) pandas' ``Unnamed: I`` tells a blank title."""
+    names: list[str] = []
+    keep: list[int] = []
+    renamed: list[int] = []
+    taken = {str(c).strip() for c in frame.columns}
+    for index, column in enumerate(frame.columns):
+        name = str(column).strip()
+        blank = (not name or (written[index] == "" if written is not None
+                              and index < len(written) else name == f"Unnamed: {index}"))
+        if blank:
+            if not frame.iloc[:, index].astype(str).str.strip().ne("").any():
+                continue
+            name = f"column_{index + 1}"
+            while name in taken:
+                name += "_"
+            taken.add(name)
+            renamed.append(index + 1)
+        names.append(name)
+        keep.append(index)
+    if len(keep) == len(frame.columns) and not renamed:
+        return frame, ()
+    frame = frame.iloc[:, keep].copy()
+    frame.columns = names
+    return frame, tuple(renamed)
+
+
+def unnamed_warning(table: LeadTable, again: str) -> str | None:
+    """The import's warning for ``table.unnamed``: where, the field kept, how to name it
+    (``again``: the command that removes the list, to import the file again)."""
+    if not table.unnamed:
+        return None
+    one = len(table.unnamed) == 1
+    columns = ", ".join(str(n) for n in table.unnamed)
+    fields = ", ".join(f"column_{n}" for n in table.unnamed)
+    return (f"{table.path}:{table.header_at}: column{'' if one else 's'} {columns} "
+            f"{'has' if one else 'have'} no name in the header: kept as the custom "
+            f"field{'' if one else 's'} {fields}. To name {'it' if one else 'them'}, write "
+            f"a name in the header's empty cell{'' if one else 's'}: {again}, then import "
+            "again")
 
 
 def _norm(header: str) -> str:
@@ -155,9 +213,14 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
         mapping[field] = chosen
     mapping = {f: cols for f, cols in mapping.items() if cols}
     if "phone" not in mapping:
+        import shlex
+
+        # ``Nom,Portable`` (a mobile column alone): the column meant is named.
+        named = (f"--map phone={shlex.quote(mapping['alt_phones'][0])}"
+                 if mapping.get("alt_phones") else "--map phone=COLUMN")
         raise LeadImportError(
             f"no phone column found in the header ({', '.join(headers)}); "
-            "name it with --map phone=COLUMN", path=str(path), line=1, field="phone")
+            f"name it with {named}", path=str(path), line=1, field="phone")
     return mapping
 
 
@@ -404,12 +467,15 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
     except pd.errors.EmptyDataError as error:
         raise LeadImportError("the file is empty", path=str(path)) from error
     _check_columns(frame, path, header_number + 1)
-    _check_header(header_fields(first, delimiter), path, header_number)
+    written = header_fields(first, delimiter)
+    _check_header(written, path, header_number)
+    frame, unnamed = unnamed_columns(frame, written)
     frame.columns = [str(c).strip() for c in frame.columns]
     lines = record_lines(data, encoding, delimiter, len(frame))
     return without_blank_rows(LeadTable(
         path, frame, encoding, delimiter,
-        int(lines[0]) if lines is not None and len(lines) else header_number + 1, lines))
+        int(lines[0]) if lines is not None and len(lines) else header_number + 1, lines,
+        unnamed=unnamed, header_at=header_number))
 
 
 def _check_header(names: list[str], path: Path, line: int) -> None:
@@ -433,9 +499,9 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> LeadTable:
         raise LeadImportError(f"cannot read the workbook: {error}", path=str(path)) from error
     except Exception as error:  # openpyxl raises zipfile/XML errors for a corrupt file
         raise LeadImportError(f"not a readable XLSX workbook: {error}", path=str(path)) from error
-    frame = frame.fillna("").astype(str)
+    frame, unnamed = unnamed_columns(frame.fillna("").astype(str))
     frame.columns = [str(c).strip() for c in frame.columns]
-    return without_blank_rows(LeadTable(path, frame, None, None, 2))
+    return without_blank_rows(LeadTable(path, frame, None, None, 2, unnamed=unnamed))
 
 
 def preview_lead_file(path: str | Path, *, encoding: str | None = None,
@@ -453,8 +519,9 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
         except Exception as error:
             raise LeadImportError(f"not a readable XLSX workbook: {error}",
                                   path=str(path)) from error
+        frame, unnamed = unnamed_columns(frame.fillna("").astype(str))
         frame.columns = [str(c).strip() for c in frame.columns]
-        return LeadTable(path, frame.fillna("").astype(str), None, None, 2)
+        return LeadTable(path, frame, None, None, 2, unnamed=unnamed)
     with path.open("rb") as handle:
         head = handle.read(4 << 20)
     check_text(head[:65536], path)
@@ -476,6 +543,9 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
             f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {str(error).strip()}",
             path=str(path), line=_parse_error_line(error) or 1) from error
     _check_columns(frame, path, header_number + 1)
-    _check_header(header_fields(first, delimiter), path, header_number)
+    written = header_fields(first, delimiter)
+    _check_header(written, path, header_number)
+    frame, unnamed = unnamed_columns(frame, written)
     frame.columns = [str(c).strip() for c in frame.columns]
-    return LeadTable(path, frame, encoding, delimiter, header_number + 1)
+    return LeadTable(path, frame, encoding, delimiter, header_number + 1, unnamed=unnamed,
+                     header_at=header_number)

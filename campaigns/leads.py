@@ -53,6 +53,7 @@ from campaigns.lead_files import (
     read_lead_file,
     refuse_flagged_rows,
     resolve_mapping,
+    unnamed_warning,
     unread_phone_columns,
     unread_phone_warning,
 )
@@ -218,7 +219,8 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                                   f"last data line is {last})", path=str(table.path))
         table = LeadTable(table.path, table.frame.iloc[skip:], table.encoding, table.delimiter,
                           int(lines[skip]), lines[skip:],
-                          tuple(n for n in table.blank_lines if n >= start_line))
+                          tuple(n for n in table.blank_lines if n >= start_line),
+                          table.unnamed, table.header_at)
     if contact_by is not None and contact_by not in table.frame.columns:
         raise LeadImportError(f"--contact-by {contact_by!r} is not a column of the file "
                               f"({', '.join(table.frame.columns)})", path=str(table.path),
@@ -412,6 +414,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
             warnings.append(unnamed)
     remove = (f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
               f"{shlex.quote(list_name)} --yes")
+    if (unnamed := unnamed_warning(table, remove)) is not None:
+        warnings.append(unnamed)
     warnings.extend(unread_phone_warning(str(table.path), *found, mapping.get("alt_phones", []),
                                          remove)
                     for found in unread_phone_columns(

@@ -82,14 +82,11 @@ def _unknown_name(campaign: str, agent: str | None, home: Path | None) -> str | 
             return str(error)
         names = [a.name for a in store.agents(campaign)] if agent is not None else []
         if agent is not None and agent not in names:
-            import difflib
+            from dialer.words import did_you_mean
 
             # 'Ann' for the agent ann: the exact name is needed, so say which is meant.
-            meant = ([n for n in names if n.casefold() == agent.casefold()]
-                     or difflib.get_close_matches(agent, names, 1))
             return (f"campaign {campaign!r} has no agent {agent!r}"
-                    + (f"; did you mean {meant[0]!r}?" if meant else "")
-                    + f" (see `dialer campaign show {campaign}`)")
+                    + did_you_mean(agent, names) + f" (see `dialer campaign show {campaign}`)")
         return None
     finally:
         store.close()

@@ -12,3 +12,20 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     is "1 row", ``counted(1200, "lead")`` "1,200 leads", ``counted(2, "person",
     "people")`` "2 people"."""
     return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+def meant_name(name: str, names: list[str] | tuple[str, ...]) -> str | None:
+    """The one of ``names`` a mistyped ``name`` most likely meant: the same name in another
+    case (``Ann`` for ``ann``: the exact name is needed), else the closest (difflib), else
+    None."""
+    import difflib
+
+    same = [n for n in names if n.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, list(names), 1)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, names: list[str] | tuple[str, ...]) -> str:
+    """``"; did you mean 'ann'?"`` for ``meant_name``'s answer, else ``""``."""
+    meant = meant_name(name, names)
+    return f"; did you mean {meant!r}?" if meant is not None else ""

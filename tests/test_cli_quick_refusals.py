@@ -111,7 +111,7 @@ def test_a_report_file_without_format_takes_its_suffix(home):
 
 
 @pytest.mark.parametrize(("option", "value"), [
-    ("--list-name", ""), ("--consent-seller", ""), ("--consent-seller", "  "),
+    ("--list", ""), ("--consent-seller", ""), ("--consent-seller", "  "),
     ("--contact-by", ""),
 ])
 def test_leads_import_refuses_an_empty_name(home, option, value):

@@ -118,7 +118,7 @@ def test_every_number_option_of_a_time_or_a_share_declares_its_unit():
     from cli import UNIT_METAVARS, declared_unit
 
     speaks = re.compile(r"\b(seconds|minutes|hours|days|fraction|share|probability|"
-                        r"P\()\b(?! per)", re.IGNORECASE)
+                        r"abandon\w* rate|P\()\b(?! per)", re.IGNORECASE)
     forgotten = []
     for command, param in _number_options():
         name = max(param.opts, key=len)

@@ -254,8 +254,11 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         spec = runner.agent_spec(agent_id)
         endpoint = str(request.get("endpoint") or (spec.endpoint if spec else ""))
         if not endpoint:
+            from dialer.words import did_you_mean
+
             return {"ok": False, "error": f"agent {agent_id!r} is not on campaign "
-                    f"{runner.campaign!r} and no --endpoint was given"}
+                    f"{runner.campaign!r} and no --endpoint was given"
+                    f"{did_you_mean(agent_id, sorted(runner.link.agents))}"}
         if spec is None or spec.endpoint != endpoint:
             # Known to the store from now on: its history and calls are journaled.
             spec = await runner.db.call(runner.link.ensure_agent, agent_id, endpoint)
@@ -263,8 +266,12 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "agent": agent_id, "endpoint": endpoint}
     if not known:
         if runner.agent_spec(agent_id) is None:  # a typo: name it, not a login to make
+            from dialer.words import did_you_mean
+
+            known_names = sorted({*runner.link.agents, *engine.pool.agents})
             return {"ok": False, "error": f"campaign {runner.campaign!r} has no agent "
-                    f"{agent_id!r} (see `dialer campaign show {runner.campaign}`)"}
+                    f"{agent_id!r}{did_you_mean(agent_id, known_names)} "
+                    f"(see `dialer campaign show {runner.campaign}`)"}
         return {"ok": False, "error": f"agent {agent_id!r} is not logged in"}
     state = engine.pool.agents[agent_id].state.value
     if action == "ready":

@@ -181,11 +181,13 @@ def explain(
     no_caller_id: Annotated[bool, typer.Option(
         "--without-caller-id", help="The call presents no caller ID.")] = False,
     agent_guaranteed: Annotated[bool, typer.Option(help="Ofcom: agent guaranteed.")] = False,
-    abandon_rate: Annotated[float | None, typer.Option(help="Campaign 24 h abandon rate.")]
+    abandon_rate: Annotated[float | None, typer.Option(metavar="FRACTION",
+        help="Campaign 24 h abandon rate, a fraction from 0 to 1 (0.012 for 1.2 %).")]
     = None,
-    abandon_rate_today: Annotated[float | None, typer.Option(
-        help="Campaign abandon rate since 00:00 UK time (with --abandon-rate; without it "
-        "the day's rate is unknown and a UK dial is refused).")] = None,
+    abandon_rate_today: Annotated[float | None, typer.Option(metavar="FRACTION",
+        help="Campaign abandon rate since 00:00 UK time, a fraction from 0 to 1 (with "
+        "--abandon-rate; without it the day's rate is unknown and a UK dial is "
+        "refused).")] = None,
     data_dir: Annotated[Path | None, typer.Option(
         "--rules-dir", help="Directory of rule tables (default: <home>/rules when it has a "
         "state_rules.csv, else the built-in ones; emergencies from <home>/rules).")] = None,
@@ -265,8 +267,9 @@ def explain(
     for option, value in (("--abandon-rate", abandon_rate),
                           ("--abandon-rate-today", abandon_rate_today)):
         if value is not None and not 0.0 <= value <= 1.0:  # nan fails it too
-            raise ComplianceError(f"{option}: {value} is not a rate between 0 and 1 "
-                                  "(e.g. 0.012 for 1.2 %)")
+            raise ComplianceError(f"{option}: {value:g} is not a rate between 0 and 1: "
+                                  + (f"write {value / 100:g} for {value:g} %"
+                                     if 1.0 < value <= 100.0 else "e.g. 0.012 for 1.2 %"))
     state = None
     if abandon_rate is not None or abandon_rate_today is not None:
         state = CampaignState(abandon_rate_24h=abandon_rate,

@@ -65,3 +65,28 @@ def test_a_known_campaign_and_agent_without_a_run_get_the_socket_refusal(home):
     document = json.loads(CliRunner().invoke(app, ["agent", "pause", "nosuch", "ann", "x",
                                                    "--json"]).stdout)
     assert document["error"] == "no campaign named 'nosuch' (see `dialer campaign list`)"
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("Ann", "ann"), ("bbo", "bob"),
+                                              ("zed", None)])
+def test_a_running_campaign_names_the_agent_meant(typed, meant):
+    """With the run answering, ``dialer agent ready spring Ann`` got "campaign 'spring' has
+    no agent 'Ann'" and nothing more, where the CLI's own check (no run) names 'ann'."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from dialer.runner.control import dispatch
+
+    runner = SimpleNamespace(
+        campaign="spring", clock=lambda: 0.0, agent_spec=lambda name: None,
+        link=SimpleNamespace(agents={"ann": object(), "bob": object()}),
+        engine=SimpleNamespace(pool=SimpleNamespace(agents={"ann": object()})))
+    answer = asyncio.run(dispatch(runner, {"op": "agent", "action": "ready",
+                                           "agent": typed}))
+    hint = f"; did you mean {meant!r}?" if meant else ""
+    assert answer == {"ok": False, "error": f"campaign 'spring' has no agent {typed!r}"
+                      f"{hint} (see `dialer campaign show spring`)"}
+    login = asyncio.run(dispatch(runner, {"op": "agent", "action": "login",
+                                          "agent": typed}))
+    assert login["error"] == (f"agent {typed!r} is not on campaign 'spring' and no "
+                              f"--endpoint was given{hint}")
