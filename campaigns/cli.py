@@ -88,9 +88,38 @@ campaign_app = typer.Typer(help="Create, inspect, edit, start/stop and delete ca
                            no_args_is_help=True)
 
 
+def _is_section(key: str) -> bool:
+    """Whether a campaign's setting ``key`` is a section (``pacing_params``, ``schedule``,
+    ``compliance.safe_harbor``): its value is a map of keys, never text."""
+    import types
+    import typing
+
+    from pydantic import BaseModel
+
+    from campaigns.settings import CampaignSettings
+
+    model: Any = CampaignSettings
+    for part in key.split("."):
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return False
+        model = field.annotation
+        union = typing.get_origin(model) in (typing.Union, types.UnionType)
+        for arg in typing.get_args(model) if union else (model,):  # Optional[...]
+            if (isinstance(arg, type) and issubclass(arg, BaseModel)) or \
+                    typing.get_origin(arg) is dict or arg is dict:
+                model = arg
+                break
+        else:
+            return False
+    return True
+
+
 def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
+    import re
+
     from campaigns.errors import CampaignError
-    from dialer.config_numbers import from_flag
+    from dialer.config_numbers import from_flag, json_meant
 
     changes: dict[str, Any] = {}
     for pair in pairs or []:
@@ -100,8 +129,21 @@ def _parse_sets(pairs: list[str] | None) -> dict[str, Any]:
         try:  # JSON when it parses, else the text; marked as typed here (config_numbers)
             value = from_flag(raw)
         except json.JSONDecodeError as error:  # meant as JSON: say where it broke
+            meant = json_meant(raw)
             raise CampaignError(f"--set {key.strip()}: not valid JSON: {error.msg} at "
-                                f"character {error.pos + 1} of {raw!r}") from None
+                                f"character {error.pos + 1} of {raw!r}"
+                                + (f"; write {key.strip()}='{meant}'" if meant else "")
+                                ) from None
+        inner_key, inner_sep, inner_value = raw.partition("=")
+        if inner_sep and re.fullmatch(r"[A-Za-z_]\w*", inner_key.strip()) \
+                and _is_section(key.strip()):
+            # --set pacing_params=margin_z=2: a section's key given as the section's value
+            # (it was "Input should be a valid dictionary").
+            raise CampaignError(
+                f"--set {pair!r}: {inner_key.strip()}={inner_value.strip()} is a key of "
+                f"{key.strip()}: write --set {key.strip()}.{inner_key.strip()}="
+                f"{inner_value.strip()} (that key alone), or --set "
+                f"{key.strip()}='{json_meant(raw) or '{...}'}' (the whole section)")
         # A dotted key sets one field of a section: compliance.safe_harbor.names_seller=true
         *path, last = key.strip().split(".")
         section = changes

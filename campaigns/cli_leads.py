@@ -19,7 +19,7 @@ from campaigns.cli_common import (
     open_store,
     read_store,
 )
-from dialer.words import counted
+from dialer.words import counted, meant_name
 
 leads_app = typer.Typer(help="Import, list, export and remove leads; enable or disable lead "
                         "lists.", no_args_is_help=True)
@@ -285,7 +285,9 @@ def _check_status(status: str | None) -> None:
 
     known = [s.value for s in LeadStatus]
     if status is not None and status not in known:
-        raise CampaignError(f"--status {status!r}: choose {', '.join(known)}")
+        meant = meant_name(status, known)
+        raise CampaignError(f"--status {status!r}: choose {', '.join(known)}"
+                            + (f" (did you mean {meant}?)" if meant else ""))
 
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do it without asking "

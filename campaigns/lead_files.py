@@ -199,14 +199,23 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
     refuse_dnc_list(headers, path)
     mapping = guess_mapping(headers)
     for field, columns in (explicit or {}).items():
-        if field not in LEAD_FIELDS:
-            raise LeadImportError(f"unknown lead field {field!r}; fields: {', '.join(LEAD_FIELDS)}",
-                                  path=str(path), field=field)
         chosen = [columns] if isinstance(columns, str) else list(columns)
+        if field not in LEAD_FIELDS:
+            import shlex
+
+            meant = _meant(field, LEAD_FIELDS)
+            swapped = field in headers and len(chosen) == 1 and chosen[0] in LEAD_FIELDS
+            hint = (f" (write --map {chosen[0]}={shlex.quote(field)}: the field first, "
+                    "then the column)" if swapped else
+                    f" (did you mean {meant!r}?)" if meant else "")
+            raise LeadImportError(f"unknown lead field {field!r}{hint}; fields: "
+                                  f"{', '.join(LEAD_FIELDS)}", path=str(path), field=field)
         for column in chosen:
             if column not in headers:
+                meant = _meant(column, headers)
                 raise LeadImportError(
-                    f"column {column!r} is not in the header ({', '.join(headers)})",
+                    f"column {column!r} is not in the header ({', '.join(headers)})"
+                    + (f"; did you mean {meant!r}?" if meant else ""),
                     path=str(path), line=1, field=field)
         for other in mapping.values():  # a column maps to one field only
             other[:] = [c for c in other if c not in chosen]
@@ -222,6 +231,15 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
             f"no phone column found in the header ({', '.join(headers)}); "
             f"name it with {named}", path=str(path), line=1, field="phone")
     return mapping
+
+
+def _meant(name: str, names: list[str] | tuple[str, ...]) -> str | None:
+    """The one of ``names`` a mistyped ``name`` meant (``phone`` for ``Phone``, ``First
+    Name`` for ``first name``), else None."""
+    from dialer.words import meant_name
+
+    return meant_name(name, names) or next(
+        (n for n in names if _norm(n) == _norm(name)), None)
 
 
 def unread_phone_columns(table: LeadTable, mapping: dict[str, list[str]], region: str,

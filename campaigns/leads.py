@@ -222,9 +222,12 @@ def import_file(self: CampaignStore, campaign: CampaignRef, path: str | Path, *,
                           tuple(n for n in table.blank_lines if n >= start_line),
                           table.unnamed, table.header_at)
     if contact_by is not None and contact_by not in table.frame.columns:
+        from dialer.words import did_you_mean
+
+        columns = [str(c) for c in table.frame.columns]
         raise LeadImportError(f"--contact-by {contact_by!r} is not a column of the file "
-                              f"({', '.join(table.frame.columns)})", path=str(table.path),
-                              line=1, field="contact_id")
+                              f"({', '.join(columns)}){did_you_mean(contact_by, columns)}",
+                              path=str(table.path), line=table.header_at, field="contact_id")
     if rejects_path is None:
         rejects_path = table.path.with_name(table.path.name + ".rejects.csv")
     return _run_import(self, campaign, table, resolved, at=at,

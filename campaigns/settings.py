@@ -609,8 +609,13 @@ def check_pacing_name(name: str) -> str:
     from pacing_models import POLICY_NAMES
 
     if not isinstance(name, str) or name.strip().lower() not in POLICY_NAMES:
+        from dialer.words import meant_name
+
+        meant = meant_name(name.strip().lower(), POLICY_NAMES) if isinstance(name, str) \
+            else None
+        hint = f" (did you mean {meant!r}?)" if meant else ""
         raise PacingSettingsError(
-            f"pacing_policy: unknown pacing policy {name!r}; choose one of "
+            f"pacing_policy: unknown pacing policy {name!r}{hint}; choose one of "
             f"{', '.join(POLICY_NAMES)}")
     return name.strip().lower()
 
@@ -632,10 +637,14 @@ def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
     known = _policy_parameters(canonical)
     unknown = sorted(set(params) - set(known))
     if unknown:
+        from dialer.words import meant_name
+
+        meant = meant_name(str(unknown[0]), known) if len(unknown) == 1 else None
+        hint = f" (did you mean {meant!r}?)" if meant else ""
         raise PacingSettingsError(
             f"pacing_params: {', '.join(map(repr, unknown))} "
             f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
-            f"{canonical} policy; valid: {', '.join(known) or 'none'}")
+            f"{canonical} policy{hint}; valid: {', '.join(known) or 'none'}")
     try:
         return make_policy(canonical, **dict(params))
     except (PacingError, TypeError, ValueError) as error:

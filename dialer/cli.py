@@ -92,6 +92,34 @@ def _unknown_name(campaign: str, agent: str | None, home: Path | None) -> str | 
         store.close()
 
 
+def _pause_reason_problem(campaign: str, reason: str, home: Path | None) -> str | None:
+    """A pause reason the campaign does not declare (``lnch`` for ``lunch``): the runner
+    recorded it as given, and the agent history and reports counted a reason nobody
+    declared, as the console's form never lets happen. None when it is declared, or when
+    the store cannot tell (the campaign's own refusal then stands)."""
+    from campaigns.errors import CampaignError
+    from campaigns.store import CampaignStore
+    from campaigns.stored_settings import stored_settings
+    from dialer.runner.settings import database_url
+    from dialer.words import did_you_mean
+
+    try:
+        store = CampaignStore.open_read_only(database_url(None, _data(home)))
+    except CampaignError:
+        return None
+    try:
+        reasons = list(stored_settings(store.campaign(campaign)).pause_reasons)
+    except (CampaignError, ValueError):
+        return None
+    finally:
+        store.close()
+    if reason in reasons:
+        return None
+    return (f"campaign {campaign!r} declares no pause reason {reason!r} (its reasons: "
+            f"{', '.join(reasons)}){did_you_mean(reason, reasons)} (a new one is declared "
+            f"with `dialer campaign edit {campaign} --set 'pause_reasons=[...]'`)")
+
+
 def _warn_stored_zones(store: CampaignStore, campaign: str) -> None:
     """Leads stored with a zone an import now refuses: said at start, not refused (the
     calling-hours rules still combine it with the area code's zones; `dialer doctor`)."""
@@ -553,6 +581,10 @@ def agent_pause(
     as_json: JsonOpt = False,
 ) -> None:
     """Pause an agent with a reason (no new calls until ready)."""
+    from dialer.runner.errors import RunnerError
+
+    if (problem := _pause_reason_problem(campaign, reason, home)) is not None:
+        raise RunnerError(problem)
     payload = {"op": "agent", "action": "pause", "agent": agent, "reason": reason}
     _control(campaign, home, payload, as_json, instance)
     if not as_json:

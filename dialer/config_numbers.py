@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -84,6 +85,29 @@ def from_flag(raw: str) -> Any:
     if isinstance(value, float):
         return FlagFloat(value, raw.strip())
     return value
+
+
+_PAIR = re.compile(r"\s*([A-Za-z_]\w*)\s*[=:]\s*([^,;=:{}]+?)\s*")
+_JSON_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+
+
+def json_meant(text: str) -> str | None:
+    """The JSON object meant by ``margin_z=2, aim_cap=0.5`` (the spelling of a command
+    line) or ``{margin_z: 2}`` / ``{'margin_z': 2}`` (keys unquoted or in single quotes,
+    as Python or JavaScript write them): ``{"margin_z": 2, "aim_cap": 0.5}``; None when
+    ``text`` is no such list of pairs."""
+    inner = text.strip().removeprefix("{").removesuffix("}").replace("'", "").replace('"', "")
+    pairs = [_PAIR.fullmatch(part) for part in re.split(r"[,;]", inner)]
+    if not pairs or not all(pairs):
+        return None
+    written = []
+    for pair in pairs:
+        assert pair is not None
+        value = pair.group(2).strip()
+        shown = value if _JSON_NUMBER.match(value) or value in ("true", "false", "null") \
+            else json.dumps(value)
+        written.append(f"{json.dumps(pair.group(1))}: {shown}")
+    return "{" + ", ".join(written) + "}"
 
 
 def _plain(value: Any) -> Any:

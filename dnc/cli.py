@@ -88,6 +88,20 @@ def _looks_like_changes(files: list[Path]) -> bool:
     return marked * 2 > len(lines)
 
 
+def _looks_like_ftc(files: list[Path]) -> bool:
+    """Whether most of the first lines of the first file are FTC flat-file records
+    (``AAA,NNNNNNN``: an area code, then the seven digits)."""
+    import re
+
+    try:
+        with open(files[0], encoding="utf-8-sig", errors="replace") as handle:
+            lines = [line for _, line in zip(range(50), handle, strict=False) if line.strip()]
+    except (OSError, IndexError):
+        return False
+    records = sum(1 for line in lines if re.fullmatch(r"\s*\d{3}\s*,\s*\d{7}\s*", line))
+    return bool(lines) and records * 2 > len(lines)
+
+
 def _date_readings(text: str) -> str:
     """What to write for a date written the way a person writes it (``12/01/2026``): each
     ISO date it could mean, never one of them chosen (1 December or 12 January)."""
@@ -217,9 +231,19 @@ def import_command(
                     "AAA,NNNNNNN a line; a list of numbers or a CSV: give --format "
                     "numbers)") from None
         else:
-            summary = importer.import_numbers(root, registry, files, when or now, now, region,
-                                              column, max_reject_fraction, advance,
-                                              allow_shrink, allow_older)
+            try:
+                summary = importer.import_numbers(root, registry, files, when or now, now,
+                                                  region, column, max_reject_fraction,
+                                                  advance, allow_shrink, allow_older)
+            except ComplianceError as error:
+                if file_format != "auto" or isinstance(error, FileCutOff | OlderThanApplied) \
+                        or not _looks_like_ftc(files):
+                    raise
+                # A state's list saved in the FTC's layout (AAA,NNNNNNN): read as numbers,
+                # each area code was "not a valid NANP number" with no word of the layout.
+                raise type(error)(
+                    f"{error} (its lines are AAA,NNNNNNN, the FTC's flat file: give --format "
+                    "ftc)") from None
     if when is None and not change_list:
         # A list downloaded weeks ago and dated today passes the 31-day freshness rule for
         # a month more (16 CFR 310.4(b)(3)(iv)); nothing said it was dated today.

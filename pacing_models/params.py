@@ -140,11 +140,25 @@ PARAMETERS: dict[str, dict[str, Parameter]] = {
 """Policy → parameter → what it accepts (docs/pacing.md, "Pacing policies")."""
 
 
+def _near(name: str, names: Any) -> str | None:
+    """The closest of ``names`` to a mistyped ``name`` (difflib), else None."""
+    import difflib
+
+    close = difflib.get_close_matches(name.strip().lower(), list(names), 1)
+    return close[0] if close else None
+
+
 def canonical_policy(name: str) -> str:
-    """The policy's registered name, or one line naming it and the choices."""
+    """The policy's registered name, or one line naming it, the one meant and the choices."""
     if not isinstance(name, str) or name.strip().lower() not in PARAMETERS:
+        meant = _near(name, PARAMETERS) if isinstance(name, str) else None
+        hint = f" (did you mean {meant!r}?)" if meant else ""
+        head, _, rest = name.strip().partition(" ") if isinstance(name, str) else ("", "", "")
+        if head.lower() in PARAMETERS and "=" in rest:  # 'predictive margin_z=2'
+            hint = (f" (write {head.lower()}:{rest.strip().replace(' ', '')}: a colon after "
+                    "the policy's name, commas between its parameters)")
         raise InvalidParameterError(
-            f"unknown pacing policy {name!r}; choose one of {', '.join(PARAMETERS)}")
+            f"unknown pacing policy {name!r}{hint}; choose one of {', '.join(PARAMETERS)}")
     return name.strip().lower()
 
 
@@ -159,9 +173,11 @@ def check_param(policy: str, key: str, value: Any) -> Any:
     table = PARAMETERS[policy]
     spec = table.get(key)
     if spec is None:
+        meant = _near(key, table)  # last: after 26 names, the one meant
         raise InvalidParameterError(
             f"policy {policy}: {key!r} is not a parameter; valid: "
-            f"{', '.join(table) or 'none (this policy takes no parameters)'}")
+            f"{', '.join(table) or 'none (this policy takes no parameters)'}"
+            + (f"; did you mean {meant!r}?" if meant else ""))
     if not spec.accepts(value):
         raise InvalidParameterError(
             f"policy {policy}: parameter {key} must be {spec.describe()}, got {value!r}")

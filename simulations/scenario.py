@@ -147,7 +147,21 @@ class Scenario:
                 field_name = target if target != "callees" else "population"
                 return dataclasses.replace(self, **{field_name: dataclasses.replace(
                     holder, **{name: cast(value)})})
-        raise ScenarioError(f"--vary {key}: no such scenario key")
+        raise ScenarioError(f"--vary {key}: no such scenario key{self._meant_key(key)}")
+
+    def _meant_key(self, key: str) -> str:
+        """``"; did you mean agents?"`` for a scenario key one slip away, else ``""``."""
+        import difflib
+
+        section, _, name = key.rpartition(".")
+        targets = [section] if section else ["campaign", "population", "amd", "inbound"]
+        names = {f.name for target in targets
+                 if (holder := getattr(self, "population" if target == "callees" else target,
+                                       None)) is not None and dataclasses.is_dataclass(holder)
+                 for f in dataclasses.fields(holder)}
+        close = difflib.get_close_matches(name, sorted(names), 1)
+        return f"; did you mean {(section + '.') if section else ''}{close[0]}?" if close \
+            else ""
 
 
 _TOP = {"campaign", "callees", "agents", "amd", "inbound", "machine_handle_time", "queues"}
@@ -165,8 +179,12 @@ def _plain(raw: dict[str, Any], kind: type, where: str, section: str) -> Any:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in fields:
-            raise ScenarioError(f"{where}: [{section}].{key}: unknown key; known: "
-                                f"{', '.join(fields)}")
+            import difflib
+
+            close = difflib.get_close_matches(key, list(fields), 1)
+            raise ScenarioError(f"{where}: [{section}].{key}: unknown key"
+                                + (f" (did you mean {close[0]}?)" if close else "")
+                                + f"; known: {', '.join(fields)}")
         default = fields[key].default
         if isinstance(default, bool):
             if not isinstance(value, bool):

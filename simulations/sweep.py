@@ -61,6 +61,7 @@ def parse_vary(specs: list[str]) -> list[Axis]:
         if any(axis.key == key for axis in axes):
             raise SimulationError(f"--vary {key}: given twice")
         section, _, name = key.partition(".")
+        _refuse_policy_slips(key, section, name, values)
         if section.lower() in PARAMETERS and name:
             policy = section.lower()
             parsed = tuple(parse_value(policy, name, t) for t in texts)
@@ -76,6 +77,31 @@ def parse_vary(specs: list[str]) -> list[Axis]:
         _refuse_repeats(key, texts, numbers)
         axes.append(Axis(key, numbers))
     return axes
+
+
+def _refuse_policy_slips(key: str, section: str, name: str, values: str) -> None:
+    """A policy's parameter named as a scenario key (``--vary margin_z=2,3``: "no such
+    scenario key", or "scenario values must be numbers") or under a misspelt policy
+    (``predictve.margin_z``): refused with the key to write."""
+    import difflib
+
+    if not name:
+        owners = [policy for policy, table in PARAMETERS.items() if section in table]
+        if owners:
+            keys = " or ".join(f"--vary {policy}.{section}={values.strip()}"
+                               for policy in owners)
+            raise SimulationError(f"--vary {key}: {section} is a parameter of the "
+                                  f"{' and '.join(owners)} pacing "
+                                  f"polic{'y' if len(owners) == 1 else 'ies'}, not a "
+                                  f"scenario key: write {keys}")
+        return
+    if section.lower() in PARAMETERS or section in ("campaign", "callees", "population",
+                                                     "amd", "inbound"):
+        return
+    close = difflib.get_close_matches(section.lower(), list(PARAMETERS), 1)
+    if close and name in PARAMETERS[close[0]]:
+        raise SimulationError(f"--vary {key}: no pacing policy {section!r}; did you mean "
+                              f"{close[0]}.{name}?")
 
 
 def _refuse_repeats(key: str, texts: list[str], values: tuple[Any, ...]) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from cli_kit import READY_SPRING, dialer, ok, refused, refused_cleanly, use_home
 
+OUTBOUND = str(Path(__file__).parents[1] / "simulations" / "scenarios" / "outbound.toml")
+
 
 def _write(path: Path, text: str) -> str:
     path.write_text(text)
@@ -111,3 +113,126 @@ def test_one_option_names_a_lead_list_in_import_and_delete(tmp_path, monkeypatch
     assert ok("leads", "delete", "spring", "--list-name", "spring-a", "--yes")[
         "deleted"] == 1
     assert ok("leads", "delete", "spring", "--list", "spring-b", "--yes")["deleted"] == 1
+
+
+def test_a_mistyped_map_names_the_field_or_column_meant(tmp_path, monkeypatch):
+    """``--map phone=phone`` (the header says ``Phone``), ``--map phon=Phone``, ``--map
+    Name=first_name`` (column and field swapped), ``--contact-by email``: each listed the
+    header or the fields and left the user to spot the slip."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    leads = _write(tmp_path / "leads.csv", "Phone,Name,Email\n2125550101,Ann,a@b.example\n")
+    assert refused("leads", "import", "spring", leads, "--map", "phone=phone",
+                   "--yes").endswith("column 'phone' is not in the header (Phone, Name, "
+                                     "Email); did you mean 'Phone'? (field 'phone')")
+    assert "unknown lead field 'phon' (did you mean 'phone'?); fields: phone," in refused(
+        "leads", "import", "spring", leads, "--map", "phon=Phone", "--yes")
+    assert "unknown lead field 'Name' (write --map first_name=Name: the field first, then " \
+        "the column); fields:" in refused("leads", "import", "spring", leads, "--map",
+                                         "Name=first_name", "--yes")
+    assert "--contact-by 'email' is not a column of the file (Phone, Name, Email); did you " \
+        "mean 'Email'?" in refused("leads", "import", "spring", leads, "--contact-by",
+                                   "email", "--yes")
+    assert refused("leads", "list", "spring", "--status", "New").endswith(
+        "invalid (did you mean new?)")
+    assert ok("leads", "list", "spring")["leads"] == []  # nothing imported
+
+
+def test_a_mistyped_pacing_policy_or_parameter_names_the_one_meant(tmp_path, monkeypatch):
+    """``--pacing predicitve``, ``pacing_params={"margn_z": 2}``, ``simulate --policy
+    'predictive margin_z=2'``: the choices were listed (twenty-six parameters) with no
+    word of which was meant, and the space for a colon was "unknown pacing policy"."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert "unknown pacing policy 'predicitve' (did you mean 'predictive'?); choose one of" \
+        in refused("campaign", "edit", "spring", "--pacing", "predicitve")
+    assert "'margn_z' is not a parameter of the predictive policy (did you mean " \
+        "'margin_z'?); valid:" in refused("campaign", "edit", "spring", "--set",
+                                          'pacing_params={"margn_z": 2}')
+    scenario = OUTBOUND
+    assert refused("simulate", scenario, "--policy", "predictive:margn_z=2").endswith(
+        "hang_up_after; did you mean 'margin_z'?")
+    assert "unknown pacing policy 'predictive margin_z=2' (write predictive:margin_z=2: a " \
+        "colon after the policy's name" in refused("simulate", scenario, "--policy",
+                                                  "predictive margin_z=2")
+
+
+@pytest.mark.parametrize(("vary", "said"), [
+    ("margin_z=2,3", "error: --vary margin_z: margin_z is a parameter of the predictive "
+     "pacing policy, not a scenario key: write --vary predictive.margin_z=2,3"),
+    ("predictve.margin_z=2,3", "error: --vary predictve.margin_z: no pacing policy "
+     "'predictve'; did you mean predictive.margin_z?"),
+    ("agnts=5,10", "error: --vary agnts: no such scenario key; did you mean agents?"),
+    ("callees.live_anser=0.2", "error: --vary callees.live_anser: no such scenario key; "
+     "did you mean callees.live_answer?"),
+])
+def test_a_sweep_key_slip_names_the_key_to_write(tmp_path, monkeypatch, vary, said):
+    """``sweep --vary margin_z=2,3`` (the policy's parameter without its policy) was "no
+    such scenario key", as was ``agnts``: the key meant is now written out."""
+    use_home(tmp_path, monkeypatch)
+    assert refused("sweep", OUTBOUND, "--vary", vary,
+                   "--policy", "predictive") == said
+
+
+def test_a_scenario_file_key_slip_names_the_key_meant(tmp_path):
+    from simulations.errors import ScenarioError
+    from simulations.scenario import load_scenario
+
+    text = Path(OUTBOUND).read_text()
+    assert "\nagents = " in text
+    path = tmp_path / "typo.toml"
+    path.write_text(text.replace("\nagents = ", "\nagnts = ", 1))
+    with pytest.raises(ScenarioError, match=r"\[campaign\]\.agnts: unknown key \(did you "
+                       r"mean agents\?\); known: "):
+        load_scenario(path)
+
+
+def test_a_state_list_in_the_ftc_layout_is_told_to_give_format_ftc(tmp_path, monkeypatch):
+    """A state's list saved like the FTC's file (``201,5550120``) without ``--format ftc``:
+    read as a list of numbers, each area code was "'312' is not a valid NANP number" and
+    nothing said the layout was the FTC's."""
+    use_home(tmp_path, monkeypatch)
+    state = _write(tmp_path / "tx.txt", "201,5550120\n312,5550121\n213,5550122\n")
+    said = refused("dnc", "import", state, "--registry", "state:TX", "--as-of",
+                   "2026-12-01")
+    assert said.endswith("(its lines are AAA,NNNNNNN, the FTC's flat file: give --format "
+                         "ftc)")
+    ok("dnc", "import", state, "--registry", "state:TX", "--as-of", "2026-12-01",
+       "--format", "ftc")
+    assert ok("dnc", "check", "+13125550121")["results"][0]["listed"]
+
+
+def test_a_sections_key_given_as_its_value_names_both_spellings(tmp_path, monkeypatch):
+    """``--set pacing_params=margin_z=2`` (the key inside the value) was "pacing_params:
+    Input should be a valid dictionary"; ``{margin_z: 2}`` quoted the JSON parser alone.
+    Text with ``=`` in a text setting is still that text."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert refused("campaign", "edit", "spring", "--set", "pacing_params=margin_z=2") == (
+        "error: --set 'pacing_params=margin_z=2': margin_z=2 is a key of pacing_params: "
+        "write --set pacing_params.margin_z=2 (that key alone), or --set "
+        "pacing_params='{\"margin_z\": 2}' (the whole section)")
+    assert refused("campaign", "edit", "spring", "--set",
+                   "pacing_params={margin_z: 2}").endswith(
+        "of '{margin_z: 2}'; write pacing_params='{\"margin_z\": 2}'")
+    shown = ok("campaign", "edit", "spring", "--set", "agent_script=Press 1=yes")
+    assert shown["settings"]["agent_script"] == "Press 1=yes"
+
+
+def test_a_pause_reason_the_campaign_does_not_declare_is_refused(tmp_path, monkeypatch):
+    """``dialer agent pause spring ann lnch``: the runner recorded 'lnch' in the agent
+    history (the console offers only the declared reasons); the reports counted a reason
+    nobody declared. Refused before the run is asked, naming the one meant."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert refused_cleanly("agent", "pause", "spring", "ann", "lnch") == (
+        "error: campaign 'spring' declares no pause reason 'lnch' (its reasons: break, "
+        "lunch, training, meeting, coaching); did you mean 'lunch'? (a new one is declared "
+        "with `dialer campaign edit spring --set 'pause_reasons=[...]'`)")
+    # A declared reason goes on to the run (none answers here).
+    assert "no running campaign answers" in refused("agent", "pause", "spring", "ann",
+                                                    "lunch")

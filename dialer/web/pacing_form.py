@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from campaigns.settings import MAX_ABANDON_TARGET, CampaignSettings
+from dialer.config_numbers import json_meant
 
 PACING_FIELDS = ("abandon_target", "lines_per_agent", "max_lines", "pacing_policy")
 PACING_KEYS = (*PACING_FIELDS, "pacing_params")
@@ -73,8 +74,8 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
         elif key == "abandon_target":
             text = raw.removesuffix("%").strip()
             if not _DECIMAL.match(text):
-                raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
-                                    "percentage, e.g. 2.5")
+                raise PacingRefused(key, f"{label} {raw!r} is not a number: "
+                                    + _comma_fix(text, "write a percentage, e.g. 2.5"))
             percent = float(text)
             if not 0 <= percent <= MAX_ABANDON_TARGET * 100:  # also 400 nines: infinity
                 raise PacingRefused(key, f"{label} {raw!r}: write a percentage from 0 to "
@@ -82,8 +83,8 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
             changes[key] = percent / 100
         else:
             if not _DECIMAL.match(raw):
-                raise PacingRefused(key, f"{label} {raw!r} is not a number: write a "
-                                    "decimal, e.g. 1.5")
+                raise PacingRefused(key, f"{label} {raw!r} is not a number: "
+                                    + _comma_fix(raw, "write a decimal, e.g. 1.5"))
             value = float(raw)
             if not math.isfinite(value):  # 400 digits: float() says infinity
                 raise PacingRefused(key, f"{label}: {len(raw)} digits is not a number of "
@@ -94,8 +95,9 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
         try:
             params = json.loads(raw_params)
         except json.JSONDecodeError as error:
-            raise PacingRefused("pacing_params",
-                                f"policy parameters: not JSON ({error})") from None
+            meant = json_meant(raw_params)
+            raise PacingRefused("pacing_params", f"policy parameters: not JSON ({error})"
+                                + (f"; write {meant}" if meant else "")) from None
         if not isinstance(params, dict):
             raise PacingRefused("pacing_params", "policy parameters: write a JSON object, "
                                 "e.g. {\"margin_z\": 1.0}")
@@ -104,6 +106,15 @@ def pacing_changes(data: dict[str, Any]) -> dict[str, Any]:
         raise PacingRefused("pacing_policy", "no pacing setting given: fill in the setting "
                             "to change")
     return changes
+
+
+def _comma_fix(text: str, otherwise: str) -> str:
+    """What to write for a decimal comma (``2,5``, as a French or German keyboard types
+    it), else ``otherwise``."""
+    if re.fullmatch(r"\d*,\d+", text):
+        whole, _, fraction = text.partition(",")
+        return f"write {whole or 0}.{fraction} (a decimal point, not a comma)"
+    return otherwise
 
 
 def pacing_seen(raw: object) -> int | None:
