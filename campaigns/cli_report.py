@@ -171,7 +171,10 @@ def report_format(format_: str | None, output: Path | None, as_json: bool) -> st
     else:
         chosen = "table"
     if chosen not in ("table", "csv", "xlsx", "json"):
-        raise CampaignError(f"--format {chosen!r}: choose table, csv, xlsx or json")
+        from dialer.words import did_you_mean
+
+        raise CampaignError(f"--format {chosen!r}: choose table, csv, xlsx or json"
+                            + did_you_mean(chosen.lower(), ["table", "csv", "xlsx", "json"]))
     if output is None:
         return chosen
     if chosen not in ("csv", "xlsx"):

@@ -46,8 +46,12 @@ def describe_validation(error: pydantic.ValidationError, name: str) -> str:
 
 def _message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
+        from dialer.words import did_you_mean
+
         known = _known_keys(tuple(error["loc"][:-1]))
-        return "unknown key" + (f"; known: {', '.join(known)}" if known else "")
+        typed = str(error["loc"][-1]) if error["loc"] else ""
+        return ("unknown key" + (f"; known: {', '.join(known)}" if known else "")
+                + did_you_mean(typed, list(known)))
     if error["type"] == "finite_number":
         return f"must be a finite number, got {error['input']!r}"
     if error["type"] in ("tuple_type", "list_type", "set_type", "frozen_set_type") and \
@@ -57,7 +61,9 @@ def _message(error: Any) -> str:
         return (f"a list is meant, got the text {error['input']!r}: write "
                 f"{json.dumps([error['input']])} (with --set: '{key}="
                 f"{json.dumps([error['input']])}')")
-    return str(error["msg"]).removeprefix("Value error, ")
+    from dialer.words import choice_meant
+
+    return str(error["msg"]).removeprefix("Value error, ") + choice_meant(error)
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:

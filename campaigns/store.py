@@ -145,7 +145,9 @@ def _settings_message(error: Any) -> str:
             and (unit := _unit_of(key)) and _WITH_UNIT.fullmatch(error["input"]):
         return (f"{error['input']!r}: the setting is in {unit}; write the number alone (a "
                 "unit after it is not read)")
-    return str(error["msg"]).removeprefix("Value error, ")
+    from dialer.words import choice_meant
+
+    return str(error["msg"]).removeprefix("Value error, ") + choice_meant(error)
 
 
 def _unknown_setting(loc: tuple[Any, ...]) -> str:

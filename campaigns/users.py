@@ -88,7 +88,11 @@ def _role(role: str | UserRole) -> UserRole:
     try:
         return UserRole(str(role).lower())
     except ValueError:
-        raise UserError(f"role {role!r} is not one of agent, supervisor, admin") from None
+        from dialer.words import did_you_mean
+
+        raise UserError(f"role {role!r} is not one of agent, supervisor, admin"
+                        + did_you_mean(str(role).lower(), [r.value for r in UserRole])
+                        ) from None
 
 
 def check_password(password: str) -> None:

@@ -29,3 +29,20 @@ def did_you_mean(name: str, names: list[str] | tuple[str, ...]) -> str:
     """``"; did you mean 'ann'?"`` for ``meant_name``'s answer, else ``""``."""
     meant = meant_name(name, names)
     return f"; did you mean {meant!r}?" if meant is not None else ""
+
+
+def choice_meant(error: dict) -> str:
+    """For pydantic's refusal of a name that is not one of a field's choices
+    (``literal_error``, ``enum``: "Input should be 'longest_idle', 'ring_all' or ..."),
+    ``"; did you mean 'longest_idle'?"`` when the text typed is one slip from a choice
+    (``longest-idle``, ``Ring_All``); else ``""``."""
+    import re
+
+    typed = error.get("input")
+    expected = (error.get("ctx") or {}).get("expected")
+    if error.get("type") not in ("literal_error", "enum") or not isinstance(typed, str) \
+            or not isinstance(expected, str):
+        return ""
+    choices = re.findall(r"'([^']*)'", expected)
+    return did_you_mean(typed.replace("-", "_").replace(" ", "_"), choices) or \
+        did_you_mean(typed, choices)

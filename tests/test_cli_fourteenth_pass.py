@@ -236,3 +236,22 @@ def test_a_pause_reason_the_campaign_does_not_declare_is_refused(tmp_path, monke
     # A declared reason goes on to the run (none answers here).
     assert "no running campaign answers" in refused("agent", "pause", "spring", "ann",
                                                     "lunch")
+
+
+def test_a_choice_one_slip_away_names_the_one_meant(tmp_path, monkeypatch):
+    """``report --format tabel``, ``user add --role agnet``, ``queue create --strategy
+    longest-idle``, ``--set machine_action=hangup``, a queue's ``max_wiat``: the choices
+    were listed (pydantic's "Input should be ...") without the one meant."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert refused("report", "spring", "--format", "tabel").endswith(
+        "choose table, csv, xlsx or json; did you mean 'table'?")
+    assert refused("user", "add", "ann", "--role", "agnet", "--generate").endswith(
+        "role 'agnet' is not one of agent, supervisor, admin; did you mean 'agent'?")
+    assert refused("queue", "create", "sales", "--strategy", "longest-idle").endswith(
+        "'skills' or 'previous_agent'; did you mean 'longest_idle'?")
+    assert refused("queue", "create", "sales", "--set", "max_wiat=30").endswith(
+        "when_unstaffed; did you mean 'max_wait'?")
+    assert refused("campaign", "edit", "spring", "--set", "machine_action=hangup").endswith(
+        "Input should be 'hang_up' or 'leave_message'; did you mean 'hang_up'?")
