@@ -255,3 +255,33 @@ def test_a_choice_one_slip_away_names_the_one_meant(tmp_path, monkeypatch):
         "when_unstaffed; did you mean 'max_wait'?")
     assert refused("campaign", "edit", "spring", "--set", "machine_action=hangup").endswith(
         "Input should be 'hang_up' or 'leave_message'; did you mean 'hang_up'?")
+
+
+def test_a_list_of_ones_own_is_said_to_be_unread_at_the_dial(tmp_path, monkeypatch):
+    """``dnc import acme.txt --registry client-acme`` (docs/dnc.md: "any other suppression
+    list"): scrub removes its numbers, but no dial-time rule reads such a registry, and
+    nothing said so; ``--registry internal`` said only "is the company list"."""
+    use_home(tmp_path, monkeypatch)
+    listed = _write(tmp_path / "acme.txt", "2015550177\n")
+    imported = dialer("dnc", "import", listed, "--registry", "client-acme", "--as-of",
+                      "2026-12-01")
+    assert imported.exit_code == 0, imported.output
+    said = " ".join(imported.stderr.split())
+    assert "note: client-acme is a list of your own: dnc scrub removes its numbers from a " \
+        "lead file, but the dial-time rules do not read it" in said
+    national = dialer("dnc", "import", listed, "--registry", "national", "--format",
+                      "numbers", "--as-of", "2026-12-01")
+    assert national.exit_code == 0 and "list of your own" not in national.stderr
+    assert refused("dnc", "import", listed, "--registry", "internal").endswith(
+        "add each number with dialer dnc add NUMBER --reason WHY --by WHO (the dial-time "
+        "rules read it)")
+
+
+def test_a_scrub_column_one_slip_away_names_the_column_meant(tmp_path, monkeypatch):
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "ftc.txt", "201,5550150\n"), "--as-of",
+       "2026-12-01")
+    leads = _write(tmp_path / "leads.csv", "Phone,Name\n2125550101,Ann\n")
+    assert refused("dnc", "scrub", leads, "-o", str(tmp_path / "ok.csv"), "--rejects",
+                   str(tmp_path / "rej.csv"), "--column", "Phon").endswith(
+        "no column 'Phon' (columns: Phone, Name); did you mean 'Phone'? (field 'Phon')")

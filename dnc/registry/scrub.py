@@ -131,8 +131,12 @@ def _column_indexes(header: list[str], column: str | Sequence[str] | None,
     indexes: list[int] = []
     for name in wanted:
         if name.strip().lower() not in lowered:
-            raise ImportFormatError(f"no column {name!r} (columns: {', '.join(header)})",
-                                    path=str(source), line=1, field=name)
+            import difflib
+
+            close = difflib.get_close_matches(name.strip().lower(), lowered, 1)
+            meant = f"; did you mean {header[lowered.index(close[0])]!r}?" if close else ""
+            raise ImportFormatError(f"no column {name!r} (columns: {', '.join(header)})"
+                                    f"{meant}", path=str(source), line=1, field=name)
         if (index := lowered.index(name.strip().lower())) not in indexes:
             indexes.append(index)
     return indexes

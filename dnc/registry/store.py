@@ -51,7 +51,12 @@ def state_codes() -> frozenset[str]:
 def check_name(name: str) -> str:
     """The registry name in its stored form: ``national``, ``state:XX`` for a US state or
     territory, or a plain name of letters, digits, '-', '_', '.'; anything else refused."""
-    if not _NAME.match(name) or name == "internal" or (
+    if name == "internal":
+        # The company list is kept number by number, each with who asked and why.
+        raise RegistryError("invalid registry name 'internal': the company list is not "
+                            "imported; add each number with dialer dnc add NUMBER --reason "
+                            "WHY --by WHO (the dial-time rules read it)")
+    if not _NAME.match(name) or (
             ":" in name and not name.lower().startswith("state:")):
         raise RegistryError(f"invalid registry name {name!r}: use national, state:XX or a "
                             "name of letters, digits, '-', '_' ('internal' is the company list)")
