@@ -75,8 +75,8 @@ def leads_import(
         "April) or mdy (4 March). Without it such a date, day and month both 12 or less, "
         "is no consent (a warning names its line); ISO dates (2025-04-03) and 13/04/2025 "
         "are read as written.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="utf-8, utf-8-sig, cp1251, latin-1 "
-                                                 "(default: detected).")] = None,
+    encoding: Annotated[str | None, typer.Option(help="utf-8, utf-8-sig, cp1251, cp1252, "
+                                                 "latin-1 (default: detected).")] = None,
     delimiter: Annotated[str | None, typer.Option(help="Field separator (default: "
                                                   "detected).")] = None,
     sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: first).")] = None,

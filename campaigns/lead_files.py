@@ -1,9 +1,10 @@
 """Reading lead files: CSV/TSV/XLSX, encoding and delimiter detection, column mapping.
 
-Encodings: UTF-8 with or without BOM, cp1251 and latin-1. Bytes that are valid UTF-8 are
-UTF-8 (the chance of cp1251/latin-1 text being valid UTF-8 by accident is negligible);
-otherwise cp1251 is chosen when high bytes come in runs (Cyrillic words are written
-entirely in 0xC0–0xFF), latin-1 when they are isolated accents among ASCII letters.
+Encodings: UTF-8 with or without BOM, cp1251, cp1252 and latin-1. Bytes that are valid
+UTF-8 are UTF-8 (the chance of cp1251/latin-1 text being valid UTF-8 by accident is
+negligible); otherwise cp1251 is chosen when high bytes come in runs (Cyrillic words are
+written entirely in 0xC0–0xFF), else cp1252 when bytes 0x80–0x9F appear (Excel's curly
+quotes and dashes), latin-1 when they are isolated accents among ASCII letters.
 """
 
 from __future__ import annotations
@@ -372,7 +373,15 @@ def detect_encoding(sample: bytes) -> str:
             return "utf-8"
     high_runs = re.findall(rb"[\x80-\xff]+", sample)
     long_runs = sum(1 for run in high_runs if len(run) >= 3)
-    return "cp1251" if high_runs and long_runs * 3 >= len(high_runs) else "latin-1"
+    if high_runs and long_runs * 3 >= len(high_runs):
+        return "cp1251"
+    # Excel's "CSV" on Windows is cp1252: its 0x80-0x9F are ’ “ ” – € ..., which latin-1
+    # reads as invisible control characters ("O\x92Brien" was stored). latin-1 is kept
+    # for a file without them (the two agree on every other byte).
+    if re.search(rb"[\x80-\x9f]", sample) and not re.search(rb"[\x81\x8d\x8f\x90\x9d]",
+                                                             sample):
+        return "cp1252"
+    return "latin-1"
 
 
 def _detect_delimiter(header_line: str, suffix: str) -> str:

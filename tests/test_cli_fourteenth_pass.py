@@ -285,3 +285,16 @@ def test_a_scrub_column_one_slip_away_names_the_column_meant(tmp_path, monkeypat
     assert refused("dnc", "scrub", leads, "-o", str(tmp_path / "ok.csv"), "--rejects",
                    str(tmp_path / "rej.csv"), "--column", "Phon").endswith(
         "no column 'Phon' (columns: Phone, Name); did you mean 'Phone'? (field 'Phon')")
+
+
+def test_an_excel_csv_in_cp1252_keeps_its_apostrophes_and_quotes(tmp_path, monkeypatch):
+    """Excel on Windows saves "CSV" in cp1252: ``O’Brien`` (0x92) was read as latin-1 and
+    stored as ``O\\x92Brien``, a control character where the apostrophe was."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    path = tmp_path / "excel.csv"
+    path.write_bytes("Phone,Name\r\n2125550101,O’Brien “Bob” café\r\n".encode("cp1252"))
+    assert ok("leads", "import", "spring", str(path), "--yes")["encoding"] == "cp1252"
+    assert [lead["first_name"] for lead in ok("leads", "list", "spring")["leads"]] == [
+        "O’Brien “Bob” café"]
