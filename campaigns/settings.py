@@ -12,6 +12,7 @@ Legal floors and ceilings enforced here:
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import time
@@ -103,6 +104,16 @@ def _default_retry_rules() -> dict[str, RetryRule]:
     }
 
 
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(name: str) -> int | None:
+    """0 for ``mon``, ``Monday``, ``Mon.`` ... 6 for Sunday; None for any other text."""
+    key = name.strip().lower().rstrip(".")
+    return next((number for number, day in enumerate(_WEEKDAYS)
+                 if len(key) >= 3 and day.startswith(key)), None)
+
+
 class CallingWindow(NumbersNotBooleans):
     """Local-time hours (the callee's time zone) the campaign itself chooses to call in.
 
@@ -128,6 +139,20 @@ class CallingWindow(NumbersNotBooleans):
                 return time(hours, minutes, *seconds)
         raise ValueError(f"{value!r} is not a time of day: write HH:MM on the 24-hour clock "
                          "(e.g. 09:00 or 17:30)")
+
+    @field_validator("days", mode="before")
+    @classmethod
+    def _day_numbers(cls, value: Any) -> Any:
+        """Days named (``["mon", "tue"]``, ``"Mon-Fri"`` as a spreadsheet writes them) are
+        refused with their numbers written out: "a number is meant, got the text 'mon'"
+        did not say which number a Monday is."""
+        names = [item for item in value if isinstance(item, str)] \
+            if isinstance(value, list | tuple) else []
+        if names and all(_weekday(name) is not None for name in names):
+            numbers = [_weekday(item) if isinstance(item, str) else item for item in value]
+            raise ValueError(f"days are numbers, 0 for Monday to 6 for Sunday: write "
+                             f"{json.dumps(numbers)}")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> CallingWindow:

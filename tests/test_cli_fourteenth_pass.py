@@ -298,3 +298,16 @@ def test_an_excel_csv_in_cp1252_keeps_its_apostrophes_and_quotes(tmp_path, monke
     assert ok("leads", "import", "spring", str(path), "--yes")["encoding"] == "cp1252"
     assert [lead["first_name"] for lead in ok("leads", "list", "spring")["leads"]] == [
         "O’Brien “Bob” café"]
+
+
+def test_days_named_in_a_schedule_get_their_numbers_written_out(tmp_path, monkeypatch):
+    """``--set 'schedule.days=["mon","tue"]'``: "a number is meant, got the text "mon""
+    did not say which number a Monday is (0)."""
+    use_home(tmp_path, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+    assert refused("campaign", "edit", "spring", "--set",
+                   'schedule.days=["mon", "Tues", "Friday", 6]').endswith(
+        "schedule.days: days are numbers, 0 for Monday to 6 for Sunday: write [0, 1, 4, 6]")
+    assert "a number is meant" in refused("campaign", "edit", "spring", "--set",
+                                          'schedule.days=["monkey"]')
