@@ -25,7 +25,7 @@ from enum import StrEnum
 from dialer.events import AnswerKind
 from dialer.hangup import HangupCause, HangupSide
 from dialer.ports import GateVerdict, fast_init
-from pacing_models.records import native_or_slotted
+from pacing_models.records import builder, is_native, native_or_slotted
 
 
 class AgentState(StrEnum):
@@ -147,8 +147,7 @@ class RecordOptOut:
     reason: str
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # slots in pure Python: native_or_slotted below
 class AttemptFinished:
     """The outcome record of one call, emitted once when its customer leg has ended."""
 
@@ -596,7 +595,34 @@ class Eavesdrop:
 
 # The records of every attempt, native classes in the compiled engine (their fields in
 # dialer/accel/pxd/dialer/commands.pxd); slotted and with fast_init in pure Python.
-native_or_slotted(globals(), JournalAttempt, AgentStateChanged, Originate, Bridge, Hangup)
+native_or_slotted(globals(), JournalAttempt, AgentStateChanged, Originate, Bridge, Hangup,
+                  AttemptFinished)
+
+
+def _native_originate(at, call_id, number_e164, caller_id_number, caller_id_name,  # type: ignore[no-untyped-def]
+                      ring_timeout, variables, detect_machine, switch_id, gateway,
+                      dial_string):
+    """``Originate(...)`` from every field, for the compiled engine only (see
+    ``dialer.ports._native_dial_target``: Cython's ``__init__`` imports ``dataclasses`` for
+    the default factory of ``variables`` at every call)."""
+    command = Originate.__new__(Originate)
+    command.at = at
+    command.call_id = call_id
+    command.number_e164 = number_e164
+    command.caller_id_number = caller_id_number
+    command.caller_id_name = caller_id_name
+    command.ring_timeout = ring_timeout
+    command.variables = variables
+    command.detect_machine = detect_machine
+    command.switch_id = switch_id
+    command.gateway = gateway
+    command.dial_string = dial_string
+    return command
+
+
+originate = _native_originate if is_native(Originate) else builder(Originate)
+"""An ``Originate`` from all its fields in their order (the engine's plain dial, once per
+attempt): the same record as the class called with them."""
 
 
 Command = (

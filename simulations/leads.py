@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from dialer.ports import DialTarget
-from pacing_models.records import builder
+from dialer.ports import DialTarget, dial_target
 
-_target = builder(DialTarget)
-"""One per dial: built from all its fields (pacing_models/records.py)."""
+_target = dial_target
+"""One per dial: built from all its fields (``dialer.ports.dial_target``)."""
 _NONE: MappingProxyType[str, str] = MappingProxyType({})
 """Simulated leads carry no channel variables nor attributes: one shared, read-only empty
 mapping instead of two new dicts per lead (their default factories)."""

@@ -61,7 +61,7 @@ from dialer.events import (
 from dialer.hangup import DialOutcome, HangupCause, HangupSide, dial_outcome
 from dialer.ports import ComplianceGate, GateVerdict
 from pacing_models.interface import AttemptResult, PacingPolicy
-from pacing_models.records import builder
+from pacing_models.records import builder, is_native
 
 # Enum members read on the per-attempt path are module constants: in CPython 3.11 reading
 # ``Enum.MEMBER`` passes through EnumType.__getattr__'s slow attribute hook, some 860
@@ -113,6 +113,38 @@ _unanswered_finished = builder(
     AttemptFinished, **_NOT_INBOUND, answered_at=None, bridged_at=None, agent_id=None,
     gateway=None, recording_started_at=None, recording_consent="", recording_pauses=())
 """``_end_unanswered``'s: no answer, no agent, the default route, no recording started."""
+
+
+def _outbound_record(at, call_id, campaign, direction, outcome, cause, lead_id,  # type: ignore[no-untyped-def]
+                     number_e164, attempt_number, dialed_at, answered_at, bridged_at,
+                     ended_at, answer_kind, abandoned, agent_id, recording_path, opted_out,
+                     callback_id, queue, message, caller_id, gateway, recording_started_at,
+                     recording_consent, recording_pauses, message_started_at, hangup_side):
+    """``_outbound_finished`` of the compiled engine: the same record, built by a compiled
+    call of the native class (its builder of fixed fields is Python a native class's
+    compiled ``__init__`` is called from: an interpreted frame per attempt)."""
+    return AttemptFinished(
+        at, call_id, campaign, direction, outcome, cause, lead_id, number_e164,
+        attempt_number, dialed_at, answered_at, bridged_at, ended_at, answer_kind, abandoned,
+        agent_id, recording_path, opted_out, callback_id, queue, None, None, None, "",
+        message, caller_id, gateway, None, recording_started_at, recording_consent,
+        recording_pauses, message_started_at, hangup_side)
+
+
+def _unanswered_record(at, call_id, campaign, direction, outcome, cause, lead_id,  # type: ignore[no-untyped-def]
+                       number_e164, attempt_number, dialed_at, ended_at, answer_kind,
+                       abandoned, recording_path, opted_out, callback_id, queue, message,
+                       caller_id, message_started_at, hangup_side):
+    """``_unanswered_finished`` of the compiled engine (see ``_outbound_record``)."""
+    return AttemptFinished(
+        at, call_id, campaign, direction, outcome, cause, lead_id, number_e164,
+        attempt_number, dialed_at, None, None, ended_at, answer_kind, abandoned, None,
+        recording_path, opted_out, callback_id, queue, None, None, None, "", message,
+        caller_id, None, None, None, "", (), message_started_at, hangup_side)
+
+
+if is_native(AttemptFinished):
+    _outbound_finished, _unanswered_finished = _outbound_record, _unanswered_record
 _bridge_command, _hangup_command = builder(Bridge), builder(Hangup)
 """One per connected call, one per machine answer hung up: built the same way."""
 _MESSAGE_RECORD = {"sent": "unconfirmed", "played": "started", "completed": "played",

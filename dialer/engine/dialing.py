@@ -27,6 +27,7 @@ from dialer.commands import (
     JournalAttempt,
     Originate,
     ReleaseLead,
+    originate,
 )
 from dialer.engine.blending import apply_reserve
 from dialer.engine.caller_ids import CallerIdChoice, CallerIdPool
@@ -58,7 +59,7 @@ _new, _call_init = Call.__new__, Call.__init__
 """``object.__new__`` for the Python class; the native class's own allocation when compiled
 (dialer/accel: a native class refuses ``object.__new__``)."""
 _OUTBOUND, _DIALING, _DIAL_WAIT = Direction.OUTBOUND, CallState.DIALING, Wait.DIAL
-_journal_attempt, _originate_record = builder(JournalAttempt), builder(Originate)
+_journal_attempt, _originate_record = builder(JournalAttempt), originate
 """The per-attempt records of ``_dial_plain``, built from all their fields (records.py)."""
 _PACING_STATE_ORDER = (
     "now", "agents_free", "busy_elapsed", "wrap_elapsed", "ringing_elapsed",

@@ -127,7 +127,7 @@ def test_big_records_built_through_their_twin_are_of_their_own_class() -> None:
         commands.HangupCause.USER_BUSY, "L1", "+15550000001", 1, 0.5)
     assert type(finished) is commands.AttemptFinished
     assert isinstance(finished, commands.AttemptFinished)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(_refused(commands.AttemptFinished)):  # native since the 16th step
         finished.at = 2.0  # type: ignore[misc]
     assert copy.copy(finished) == finished == pickle.loads(pickle.dumps(finished))
     assert hash(finished) == hash(copy.deepcopy(finished))

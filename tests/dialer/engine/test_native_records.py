@@ -15,6 +15,7 @@ import dataclasses
 import pickle
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from dialer import commands, events, ports
 from dialer.accel.cache import PXD, ROOT
+from dialer.engine import call_flow
 from pacing_models.records import builder, fast_init, is_native, native_or_slotted
 from simulations import driver
 
@@ -29,7 +31,7 @@ NATIVE = {
     "dialer/events.pxd": (events, ["CallAnswered", "CallClassified", "CallHungUp",
                                    "CallBridged", "CallDisposed"]),
     "dialer/commands.pxd": (commands, ["JournalAttempt", "AgentStateChanged", "Originate",
-                                       "Bridge", "Hangup"]),
+                                       "Bridge", "Hangup", "AttemptFinished"]),
     "dialer/ports.pxd": (ports, ["DialTarget", "GateVerdict"]),
     "simulations/driver.pxd": (driver, ["SimCall"]),
 }
@@ -130,6 +132,50 @@ def test_native_or_not_a_record_behaves_as_its_dataclass(cls: type, data: st.Dat
     fixed = fields[1].name
     others = [v for f, v in zip(fields, values, strict=True) if f.name != fixed]
     assert builder(cls, **{fixed: values[1]})(*others) == record
+
+
+@pytest.mark.parametrize(("build", "cls"), [(commands.originate, commands.Originate),
+                                            (ports.dial_target, ports.DialTarget)],
+                         ids=["Originate", "DialTarget"])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_a_builder_of_every_field_makes_the_class_s_record(build: Any, cls: type,
+                                                          data: st.DataObject) -> None:
+    """``commands.originate`` and ``ports.dial_target``: compiled, the native class's
+    allocation and its fields stored directly (past Cython's ``__init__``, which imports
+    ``dataclasses`` per default factory at every call); in pure Python the builder twin."""
+    fields = dataclasses.fields(cls)
+    values = [data.draw(_VALUES) for _ in fields]
+    record = build(*values)
+    assert type(record) is cls
+    assert [getattr(record, f.name) for f in fields] == values
+    assert record == cls(*values) and repr(record) == repr(cls(*values))
+    assert hash(record) == hash(cls(*values))
+    assert build.__name__.startswith("_native_") == COMPILED
+
+
+_UNANSWERED_FIXED = {**call_flow._NOT_INBOUND, "answered_at": None, "bridged_at": None,
+                     "agent_id": None, "gateway": None, "recording_started_at": None,
+                     "recording_consent": "", "recording_pauses": ()}
+
+
+@settings(max_examples=15)
+@given(data=st.data())
+def test_the_call_flow_s_attempt_records_are_the_class_s(data: st.DataObject) -> None:
+    """The call flow's two builders of ``AttemptFinished`` (compiled: functions calling the
+    native class) make the record its builder of the same fixed fields makes."""
+    fields = dataclasses.fields(commands.AttemptFinished)
+    values = {f.name: data.draw(_VALUES) for f in fields}
+    for fixed, build, compiled in (
+            (call_flow._NOT_INBOUND, call_flow._outbound_finished, call_flow._outbound_record),
+            (_UNANSWERED_FIXED, call_flow._unanswered_finished,
+             call_flow._unanswered_record)):
+        record = commands.AttemptFinished(**{**values, **fixed})
+        args = [value for name, value in values.items() if name not in fixed]
+        assert build(*args) == record == compiled(*args)
+        assert builder(commands.AttemptFinished, **fixed)(*args) == record
+        assert repr(build(*args)) == repr(record)
+        assert (build is compiled) == COMPILED
 
 
 def test_defaults_and_factories_are_the_declarations() -> None:

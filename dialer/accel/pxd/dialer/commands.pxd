@@ -59,3 +59,45 @@ cdef class Hangup:
     cdef readonly object at
     cdef readonly object call_id
     cdef readonly object cause
+
+# One per attempt, built with some fields fixed (dialer/engine/call_flow.py's builders).
+@cython.freelist(16)
+cdef class AttemptFinished:
+    cdef readonly object at
+    cdef readonly object call_id
+    cdef readonly object campaign
+    cdef readonly object direction
+    cdef readonly object outcome
+    cdef readonly object cause
+    cdef readonly object lead_id
+    cdef readonly object number_e164
+    cdef readonly object attempt_number
+    cdef readonly object dialed_at
+    cdef readonly object answered_at
+    cdef readonly object bridged_at
+    cdef readonly object ended_at
+    cdef readonly object answer_kind
+    cdef readonly object abandoned
+    cdef readonly object agent_id
+    cdef readonly object recording_path
+    cdef readonly object opted_out
+    cdef readonly object callback_id
+    cdef readonly object queue
+    cdef readonly object queued_at
+    cdef readonly object estimated_wait
+    cdef readonly object overflowed_from
+    cdef readonly object ivr_keys
+    cdef readonly object message
+    cdef readonly object caller_id
+    cdef readonly object gateway
+    cdef readonly object failed_over_to
+    cdef readonly object recording_started_at
+    cdef readonly object recording_consent
+    cdef readonly object recording_pauses
+    cdef readonly object message_started_at
+    cdef readonly object hangup_side
+
+# An Originate from every field, stored directly (dialer/accel/pxd/dialer/ports.pxd's
+# _native_dial_target says why).
+@cython.locals(command=Originate)
+cpdef _native_originate(at, call_id, number_e164, caller_id_number, caller_id_name, ring_timeout, variables, detect_machine, switch_id, gateway, dial_string)

@@ -25,3 +25,8 @@ cdef class GateVerdict:
     cdef readonly object reasons
     cdef readonly object registry_versions
     cdef readonly object decision_id
+
+# A DialTarget from every field, stored directly (docs/engine.md, "Sixteenth step"): the
+# native dataclass's __init__ imports ``dataclasses`` per default factory at every call.
+@cython.locals(target=DialTarget)
+cpdef _native_dial_target(lead_id, number_e164, campaign, attempt_number, customer_key, previous_agent_id, variables, attributes)
