@@ -4,6 +4,7 @@
 
 cimport cython
 
+from dialer.commands cimport AttemptFinished, Bridge, Originate
 from simulations.streams cimport LeadFates
 
 # A simulated call (one per attempt): native, built by ``SimCall.__new__`` in
@@ -62,3 +63,28 @@ cdef class Simulation:
     cdef public object scenario
     cdef public object tally
 
+    # The hot loop's methods (docs/engine.md, "Sixteenth step"): typed, so that the records'
+    # and the SimCall's fields are read and stored directly, not by generic attribute
+    # look-ups; called positionally. Python subclasses and instances may still replace them
+    # (tests/simulations/test_ring_out_entries.py, benchmarks/pacing_idle.py).
+    cpdef _feed(self, event, then=*)
+
+    @cython.locals(call=SimCall)
+    cpdef _originate(self, Originate command)
+
+    @cython.locals(call=SimCall)
+    cpdef _busy(self, at, call_id)
+
+    @cython.locals(call=SimCall)
+    cpdef _ring_out(self, at, list call_ids)
+
+    @cython.locals(call=SimCall)
+    cpdef _answer(self, at, call_id)
+
+    @cython.locals(call=SimCall)
+    cpdef _bridge(self, Bridge command)
+
+    @cython.locals(call=SimCall)
+    cpdef _talk_end(self, at, call_id)
+
+    cpdef _forget(self, AttemptFinished command)

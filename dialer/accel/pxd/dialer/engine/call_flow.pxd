@@ -5,6 +5,7 @@
 cimport cython
 from dialer.engine.calls cimport Call
 from dialer.engine.scheduler cimport AgentPool
+from dialer.events cimport CallAnswered, CallBridged
 
 cdef class CallFlow:
     # Instance attributes besides the fields: a test wraps a method on the instance
@@ -37,8 +38,13 @@ cdef class CallFlow:
     cdef public object waits
     cdef public object watch
 
+    # Typed events (docs/engine.md, "Sixteenth step"): the engine hands each handler the
+    # records of its own type (``Engine._handlers``), whose fields are then read directly.
     @cython.locals(call=Call)
-    cpdef on_answered(self, event)
+    cpdef on_answered(self, CallAnswered event)
+
+    @cython.locals(call=Call)
+    cpdef on_bridged(self, CallBridged event)
 
     @cython.locals(call=Call)
     cpdef on_call_ended(self, event)

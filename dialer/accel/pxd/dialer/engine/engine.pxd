@@ -5,6 +5,8 @@
 from dialer.engine.watch cimport DeadlineFloor
 from dialer.engine.scheduler cimport AgentPool
 from dialer.engine.call_flow cimport CallFlow
+# The types of the call flow's typed handlers, which ``_handlers`` holds as Python callables.
+from dialer.events cimport CallAnswered, CallBridged
 
 cdef class Engine:
     # Instance attributes besides the fields: tests wrap engine.handle on an instance
