@@ -6,6 +6,7 @@ cimport cython
 from dialer.engine.calls cimport Call
 from dialer.engine.scheduler cimport AgentPool
 from dialer.events cimport CallAnswered, CallBridged
+from dialer.ports cimport DialTarget
 
 cdef class CallFlow:
     # Instance attributes besides the fields: a test wraps a method on the instance
@@ -49,6 +50,8 @@ cdef class CallFlow:
     @cython.locals(call=Call)
     cpdef on_call_ended(self, event)
 
+    @cython.locals(target=DialTarget)
     cpdef _end_unanswered(self, Call call, at, cause, side, sent=*)
 
+    @cython.locals(target=DialTarget)
     cpdef end(self, Call call, at, cause, side=*, sent=*)
