@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from sortedcontainers import SortedList
 
 from dialer.engine.agents import Agent
-from dialer.engine.routing import RoutingStrategy, Work, qualifies
+from dialer.engine.routing import RoutingStrategy, Work, WorkKind, qualifies
 
 _Entry = tuple[float, float, int, Work]
 
@@ -90,8 +90,9 @@ class QueueLine:
                 ahead += subline.bisect_left(entry)
         return ahead + 1
 
-    def first_for(self, agent: Agent) -> Work | None:
-        """The first waiting work ``agent`` may take on its switch, or None."""
+    def first_for(self, agent: Agent, callbacks: bool = True) -> Work | None:
+        """The first waiting work ``agent`` may take on its switch, or None; no queue
+        callback unless ``callbacks`` (the agent's switch is held: ``InboundLines.held``)."""
         best: Work | None = None
         best_entry: tuple[float, float, int] | None = None
         for switch_id in (agent.switch_id, None):
@@ -100,7 +101,7 @@ class QueueLine:
                 continue
             for entry in subline:
                 work = entry[3]
-                if qualifies(agent, work):
+                if qualifies(agent, work) and (callbacks or work.kind is not WorkKind.CALLBACK):
                     if best_entry is None or entry[:3] < best_entry:
                         best, best_entry = work, entry[:3]
                     break
@@ -118,6 +119,10 @@ class InboundLines:
     def __init__(self) -> None:
         self.lines: dict[str | None, QueueLine] = {}
         self.total = 0
+        self.held: frozenset[str] = frozenset()
+        """Switches held for refusing calls (``SwitchRefusing``): their agents take no
+        queue callback, which would be dialed on their switch and refused there; the
+        callback goes to an agent of a switch that takes calls or keeps its place."""
         self.kept = 0
         """Agents of the blending reserve still free since the last pacing decision (set
         by the inbound router at each decision, one less for each agent queue work takes
@@ -173,7 +178,7 @@ class InboundLines:
         for line in self.lines.values():
             if not line.waiting or line.ring_all or not line.serves(agent):
                 continue
-            work = line.first_for(agent)
+            work = line.first_for(agent, agent.switch_id not in self.held)
             if work is None:
                 continue
             rank = (-effective_priority(work, at), work.arrived_at, work.seq)
@@ -185,8 +190,10 @@ class InboundLines:
         """Is ring-all work waiting that ``agent`` could accept?"""
         if not self.lines:
             return False  # no queue (an outbound campaign): every agent freed asks this
+        callbacks = agent.switch_id not in self.held
         return any(line.waiting and line.ring_all and line.serves(agent)
-                   and line.first_for(agent) is not None for line in self.lines.values())
+                   and line.first_for(agent, callbacks) is not None
+                   for line in self.lines.values())
 
     def waiting(self, queue: str | None) -> int:
         line = self.lines.get(queue)

@@ -171,6 +171,11 @@ class WorkLines:
             ready = lane.ready
             if ready and not self._unpromised(lane):
                 return None
+        held = self.inbound.held
+        if held and work.kind is _CALLBACK_WORK and ready:
+            # A queue callback is dialed on its agent's switch: none held for refusing.
+            ready = {agent_id: agent for agent_id, agent in ready.items()
+                     if agent.switch_id not in held}
         if not ready:
             return None
         strategy = self.inbound.strategy(work) or self.strategy
