@@ -44,7 +44,7 @@ from dialer.commands import (
 )
 from dialer.engine.agents import Agent
 from dialer.engine.calls import Call, CallState, call_in_progress, transition
-from dialer.engine.config import CampaignConfig
+from dialer.engine.config import SETUP_ALLOWANCE, CampaignConfig, switch_ring_timeout
 from dialer.engine.connector import Connector
 from dialer.engine.inbound import InboundRouter
 from dialer.engine.queues import QueueSet
@@ -56,6 +56,7 @@ from dialer.events import (
     CallBridged,
     CallHungUp,
     CallParked,
+    CallRinging,
     ConsultFinished,
     ConsultRequested,
     EavesdropRequested,
@@ -109,7 +110,8 @@ CONSULT_TRANSITIONS: dict[ConsultState, frozenset[ConsultState]] = {
 class Consult:
     """One attended transfer in progress."""
 
-    __slots__ = ("agent_id", "call_id", "kind", "leg_id", "state", "target", "target_agent")
+    __slots__ = ("agent_id", "call_id", "dialed_at", "kind", "leg_id", "ring_timeout",
+                 "ringing_at", "state", "target", "target_agent")
 
     def __init__(self, agent_id: str, call_id: str, kind: str, target: str) -> None:
         self.agent_id = agent_id
@@ -121,6 +123,13 @@ class Consult:
         """The outside party's channel (kind ``number``)."""
         self.target_agent: str | None = None
         """The consulted agent (kind ``agent``), reserved for the consultation."""
+        self.dialed_at: float | None = None
+        """When the outside party's leg was dialed (kind ``number``)."""
+        self.ringing_at: float | None = None
+        """When its switch first reported it ringing (``CallRinging``)."""
+        self.ring_timeout = 0.0
+        """The ring time it was dialed with (a retune meanwhile does not change it: its
+        switch's backstop was set from it)."""
 
     def move(self, state: ConsultState) -> None:
         if state not in CONSULT_TRANSITIONS[self.state]:
@@ -342,9 +351,15 @@ class AgentDesk:
         else:
             consult.leg_id = self._new_id()
             config = self.config
+            consult.dialed_at, consult.ring_timeout = at, config.ring_timeout
+            # The switch's originate_timeout runs from the originate, set-up included: it
+            # gets the campaign calls' backstop, and ``end_rung_consults`` ends the leg
+            # after the ring time (docs/compliance.md, "Ring time").
             self._emit(OriginateConsult(
                 at, consult.leg_id, agent.agent_id, target, config.caller_id_number,
-                config.caller_id_name, config.ring_timeout, call.switch_id))
+                config.caller_id_name,
+                switch_ring_timeout(config.ring_timeout, config.rings_from_dial,
+                                    config.decision_interval), call.switch_id))
         self.consults.start(consult)
 
     def on_consult_finished(self, event: ConsultFinished) -> None:
@@ -418,6 +433,8 @@ class AgentDesk:
         leg_id: str = event.call_id  # type: ignore[attr-defined]
         consult = self.consults.by_leg[leg_id]
         at: float = event.at  # type: ignore[attr-defined]
+        if isinstance(event, CallAnswered | CallParked):
+            consult.dialed_at = None  # answered: its ring time is over, nothing to end
         if consult.state is C.DIALING and (
                 isinstance(event, CallParked)
                 or (isinstance(event, CallAnswered) and event.bridgeable)):
@@ -427,12 +444,36 @@ class AgentDesk:
                 self._emit(Bridge(at, leg_id, agent.agent_id, self._leg_of(agent)))
         elif isinstance(event, CallBridged) and consult.state is C.DIALING:
             consult.move(C.TALKING)
+        elif isinstance(event, CallRinging) and consult.ringing_at is None:
+            consult.ringing_at = at
         elif isinstance(event, CallHungUp | OriginateFailed):
             consult.leg_id = None  # gone: nothing to hang up
             self.consults.by_leg.pop(leg_id, None)
             if consult.state is not C.DONE:
                 self._notice(consult.agent_id, at, "the consulted party hung up")
                 self.cancel(consult, at, "consulted party hung up")
+
+    def end_rung_consults(self, now: float) -> None:
+        """End the outside parties' legs unanswered after the ring time, at a decision, as
+        ``Dialing.end_rung_calls`` ends campaign calls: ``ring_timeout`` after the ringing
+        the switch reported, or ``ring_timeout + SETUP_ALLOWANCE`` after the dial while
+        none is reported; the agent is told and takes the customer back. The switch's
+        ``originate_timeout`` (run from the originate, set-up included: capture 04a) is
+        only the backstop. Before 2026-12-07 it was the ring time itself, so a slow
+        set-up left the consulted phone ringing less than the ring time the campaign set.
+        Not for a driver whose calls ring from the dial: its switch's timeout is exact."""
+        if self.config.rings_from_dial:
+            return
+        for consult in list(self.consults.by_leg.values()):
+            dialed = consult.dialed_at
+            if dialed is None or consult.state is not C.DIALING:
+                continue
+            ring, rang = consult.ring_timeout, consult.ringing_at
+            if (now - dialed < ring + SETUP_ALLOWANCE) if rang is None else (now - rang < ring):
+                continue
+            self._notice(consult.agent_id, now,
+                         f"{consult.target} did not answer in {ring:g} s of ringing")
+            self.cancel(consult, now, "consulted party did not answer")
 
     def end_handed_on(self, call: Call, state: CallState, at: float) -> None:
         """A customer who had an agent left while parked, queued or being bridged again."""

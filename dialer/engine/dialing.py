@@ -338,6 +338,8 @@ class Dialing:
         commands of this tick)."""
         if self.dialing and not self.config.rings_from_dial:
             self.end_rung_calls(now, out)
+        if self.desk.consults.by_leg:
+            self.desk.end_rung_consults(now)
         if self.paused:
             self.last_decision = PacingDecision(0, "campaign paused by a supervisor")
             return

@@ -15,6 +15,7 @@ from engine_kit import Fixed, Progressive, make_engine, of_type
 
 from dialer.commands import AgentStateChanged, Originate, OriginateAgentLeg, OriginateConsult
 from dialer.engine.calls import CallState
+from dialer.engine.config import switch_ring_timeout
 from dialer.events import (
     AgentLegUp,
     AgentLoggedIn,
@@ -93,7 +94,10 @@ def test_after_retune_a_consulted_number_rings_for_the_new_timeout() -> None:
     engine.retune(dataclasses.replace(engine.config, ring_timeout=40), engine.policy)
     out = engine.handle(ConsultRequested(10.0, "ann", "number", "+12015550199"))
     (consult,) = of_type(out, OriginateConsult)
-    assert consult.ring_timeout == 40
+    # The switch gets the backstop for 40 s of ringing; the engine ends the leg after 40 s
+    # of it (tests/dialer/engine/test_engine_consult_ring_time.py).
+    assert consult.ring_timeout == switch_ring_timeout(40, False, engine.config.decision_interval)
+    assert engine.consults.by_leg[consult.leg_id].ring_timeout == 40
 
 
 def test_after_retune_a_dialed_number_rings_for_the_new_timeout() -> None:
