@@ -81,11 +81,15 @@ async def campaign(args: argparse.Namespace, workdir: Path) -> dict:
         runner_settings = RunnerSettings(
             campaign="bench", database=url, data=workdir,
             switches=((f"{sim.url.host}:{sim.url.port}", sim.url),), stop_grace=20.0)
-        runner = Runner(runner_settings, store, login_agents=True)
-        desk = SimulatedDesk(runner.dispose, runner.clock, (1.0, 3.0), random.Random(args.seed))
+        # On the simulator's clock (at --speed X the engine's timers are simulated seconds,
+        # as the callees' are); --seconds stays real seconds of dialing.
+        runner = Runner(runner_settings, store, login_agents=True, clock=sim.switch.clock,
+                        clock_rate=args.speed)
+        desk = SimulatedDesk(runner.dispose, runner.clock, (1.0 / args.speed, 3.0 / args.speed),
+                             random.Random(args.seed))
         runner.on_agent_change = desk
         started = time.perf_counter()
-        await runner.run(args.seconds)
+        await runner.run(args.seconds * args.speed)
         wall = time.perf_counter() - started
         desk.cancel()
         truth = sim.switch.truth.summary(2.0)

@@ -386,9 +386,16 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
             runner_settings = RunnerSettings(
                 campaign="demo", database=url, data=workdir,
                 switches=((f"{sim.url.host}:{sim.url.port}", sim.url),), stop_grace=30.0)
+            # The runner keeps the simulator's time (its clock, waits at its speed): the
+            # engine's ring time, connect window and wrap-up are simulated seconds, as the
+            # callees' are. On the wall clock at --speed 10 every unanswered call rang to
+            # the switch's backstop (tests/dialer/runner/test_runner_sim_speed.py).
+            speed = options.speed
             runner = Runner(runner_settings, store, login_agents=True,
-                            control_socket=workdir / "run" / "demo.sock")
-            desk = SimulatedDesk(runner.dispose, runner.clock, options.wrap_time,
+                            control_socket=workdir / "run" / "demo.sock",
+                            clock=sim.switch.clock, clock_rate=speed)
+            desk = SimulatedDesk(runner.dispose, runner.clock,
+                                 (options.wrap_time[0] / speed, options.wrap_time[1] / speed),
                                  random.Random(options.seed))
             runner.on_agent_change = desk
             loop = asyncio.get_running_loop()
@@ -397,7 +404,9 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
                 loop.add_signal_handler(signal.SIGINT, runner.stop)
             web_server, web = _demo_web(store, workdir, url) if options.web else (None, None)
             async with asyncio.TaskGroup() as group:
-                main = group.create_task(runner.run(options.duration))
+                # --duration is real seconds of dialing: the runner's clock runs ``speed``
+                # times as fast.
+                main = group.create_task(runner.run(options.duration * speed))
                 if web_server is not None:
                     serving = group.create_task(web_server.serve())
                     if on_web is not None:
@@ -423,7 +432,9 @@ async def run_demo(options: DemoOptions, *, on_frame: Callable[[Runner], None] |
                     web_server.should_exit = True
                     await serving
             desk.cancel()
-        report = run_report(store, "demo", runner, since=now - 60)
+        # Up to the runner's (the simulator's) clock: at --speed X the run's rows are
+        # stamped in simulated time, ahead of the wall clock.
+        report = run_report(store, "demo", runner, since=now - 60, until=runner.clock())
         report["time_zones"] = zone_note
         report["database"] = url if options.keep or home is not None else None
         report["web"] = {"url": web.url, "user": web.user} if web is not None else None

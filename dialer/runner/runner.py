@@ -2,7 +2,8 @@
 
 One ``asyncio.TaskGroup`` owns every task (database writer, one event pump per switch, the
 hopper refill, claim renewal, the shared-ledger refresh, the control socket, reconnect
-reconciliation); the main loop feeds events to the engine with ``time.time()`` stamps, ticks
+reconciliation); the main loop feeds events to the engine stamped by its clock (the wall
+clock; the switch simulator's when it embeds one, ``clock_rate``), ticks
 it at ``next_wakeup()`` and executes the commands in order. The journal of a batch is
 committed before any of its originates is sent.
 
@@ -112,10 +113,19 @@ class Runner:
                  backoff: Backoff = Backoff(), heartbeat_timeout: float = 45.0,
                  control_socket: Path | None = None, hopper_low_water: int = 20,
                  claim_check: SelectionCheck | None = None,
-                 gate: GatePort | None = None) -> None:
+                 gate: GatePort | None = None, clock_rate: float = 1.0) -> None:
+        if not clock_rate > 0:
+            raise RunnerError(f"clock_rate {clock_rate}: must be positive")
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.clock_rate = clock_rate
+        """Seconds of ``clock`` per real second: 1 for the wall clock; the switch
+        simulator's ``speed`` when the runner runs on its clock (``dialer demo --speed``),
+        so the engine's ring time, connect window and wrap-up are the simulated switch's
+        seconds. The main loop's waits are divided by it. Before, the runner kept the wall
+        clock against a sped-up simulator: at speed 10 the engine's 25 s ring time lasted
+        250 simulated seconds and every unanswered call rang to the switch's backstop."""
         self.login_agents = login_agents
         self.on_agent_change = on_agent_change
         self.owner = settings.owner
@@ -589,7 +599,7 @@ class Runner:
                 # Only the wait is bounded: cancelling _handle half-way would leave the
                 # engine ahead of the store (a call ended, its outcome never written).
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
+                    async with asyncio.timeout(delay / self.clock_rate):
                         event = await inbox.get()
                 if event is not None:
                     await self._handle(event)
