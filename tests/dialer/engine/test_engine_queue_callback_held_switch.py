@@ -7,6 +7,8 @@ an agent of a switch that takes calls, or keeps its place in line until one does
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inbound_kit import queue, world
 
 from dialer.commands import Originate
@@ -61,3 +63,32 @@ def test_an_agent_of_a_held_switch_freed_does_not_take_a_waiting_callback() -> N
     w.feed(AgentLegUp(20.0, "a", "leg-a"))
     w.run(until=25.0)
     assert [switch for switch, _ in _callback_dials(w)] == ["fs1"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(("refuse", "resume", "callback")),
+                                st.sampled_from(SWITCHES)), min_size=1, max_size=12))
+def test_no_queue_callback_is_dialed_on_a_held_switch(steps) -> None:
+    """Any order of holds, resumptions and callbacks joining the line: every callback
+    dialed goes out on a switch not held at that moment."""
+    w = _world(("a", "fs1"), ("b", "fs2"))
+    held: set[str] = set()
+    dialed_on: list[tuple[str, frozenset[str]]] = []
+
+    def noted(command) -> None:
+        if isinstance(command, Originate) and command.variables.get("dialer_queue_callback"):
+            dialed_on.append((command.switch_id, frozenset(held)))
+
+    w.observers.append(noted)
+    t = 5.0
+    for n, (kind, switch) in enumerate(steps):
+        t += 7.0
+        if kind == "callback":
+            w.feed(QueueCallbackPending(t, f"cb-{n}", "sales", f"+1202555{n:04d}",
+                                        place_at=t - 1.0))
+        else:
+            refusing = kind == "refuse"
+            (held.add if refusing else held.discard)(switch)
+            w.feed(SwitchRefusing(t, switch, refusing))
+        w.run(until=t + 3.0)
+    assert all(switch not in held_then for switch, held_then in dialed_on)
