@@ -88,22 +88,19 @@ def _looks_like_changes(files: list[Path]) -> bool:
     return marked * 2 > len(lines)
 
 
-def _unread_at_dial(registry: str) -> str | None:
-    """What to know about a registry of a name of one's own (``client-acme``): ``dnc scrub``
-    removes its numbers, but no profile's dial-time rule reads it (the US rules read
-    national, state:XX and the internal list; Ofcom's, tps and ctps). Imported, it was
-    taken for a list the dialer honours at every dial (first-hour fourteenth pass)."""
+def _own_list_note(registry: str) -> str | None:
+    """What a registry of a name of one's own (``client-acme``) does, said at its import:
+    every campaign refuses its numbers at the dial (``campaign.own_lists``, whatever the
+    profile), not only ``dnc scrub``. A centre that dials for several clients learns here
+    that one client's list holds back every campaign's calls to those numbers."""
     from dnc.interfaces import RegistryKind
     from dnc.registry.store import registry_kind
 
     if registry_kind(registry) is not RegistryKind.OTHER or \
             registry.lower().split(":")[0] in ("tps", "ctps"):
         return None
-    return (f"{registry} is a list of your own: dnc scrub removes its numbers from a lead "
-            "file, but the dial-time rules do not read it (they read national, state:XX and "
-            "the internal list; tps and ctps for the UK). Scrub each lead file with it "
-            "before leads import, or add its numbers to the internal list (dialer dnc add) "
-            "to keep them from every dial")
+    return (f"{registry} is a list of your own: every campaign refuses its numbers at the "
+            "dial (rule campaign.own_lists), and dnc scrub removes them from lead files")
 
 
 def _looks_like_ftc(files: list[Path]) -> bool:
@@ -262,7 +259,7 @@ def import_command(
                 raise type(error)(
                     f"{error} (its lines are AAA,NNNNNNN, the FTC's flat file: give --format "
                     "ftc)") from None
-    if (note := _unread_at_dial(registry)) is not None:
+    if (note := _own_list_note(registry)) is not None:
         _err_console().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     if when is None and not change_list:
         # A list downloaded weeks ago and dated today passes the 31-day freshness rule for

@@ -257,18 +257,19 @@ def test_a_choice_one_slip_away_names_the_one_meant(tmp_path, monkeypatch):
         "Input should be 'hang_up' or 'leave_message'; did you mean 'hang_up'?")
 
 
-def test_a_list_of_ones_own_is_said_to_be_unread_at_the_dial(tmp_path, monkeypatch):
+def test_a_list_of_ones_own_is_said_to_be_refused_at_the_dial(tmp_path, monkeypatch):
     """``dnc import acme.txt --registry client-acme`` (docs/dnc.md: "any other suppression
-    list"): scrub removes its numbers, but no dial-time rule reads such a registry, and
-    nothing said so; ``--registry internal`` said only "is the company list"."""
+    list"): the import says every campaign refuses its numbers (``campaign.own_lists``,
+    tests/dnc/rules/test_rules_own_lists.py); ``--registry internal`` said only "is the
+    company list"."""
     use_home(tmp_path, monkeypatch)
     listed = _write(tmp_path / "acme.txt", "2015550177\n")
     imported = dialer("dnc", "import", listed, "--registry", "client-acme", "--as-of",
                       "2026-12-01")
     assert imported.exit_code == 0, imported.output
     said = " ".join(imported.stderr.split())
-    assert "note: client-acme is a list of your own: dnc scrub removes its numbers from a " \
-        "lead file, but the dial-time rules do not read it" in said
+    assert "note: client-acme is a list of your own: every campaign refuses its numbers at " \
+        "the dial (rule campaign.own_lists), and dnc scrub removes them from lead files" in said
     national = dialer("dnc", "import", listed, "--registry", "national", "--format",
                       "numbers", "--as-of", "2026-12-01")
     assert national.exit_code == 0 and "list of your own" not in national.stderr

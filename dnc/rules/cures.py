@@ -73,6 +73,7 @@ _BY_ID: dict[str, Cure] = {
     "uk.automated_calls": Cure.CALLED_PARTY,
     # The campaign
     "campaign.jurisdiction": Cure.NOTHING,
+    "campaign.own_lists": Cure.CALLED_PARTY,
     # The engine's and the dial-time gate's own refusals
     "lead.facts": Cure.NOTHING,
     "dial_gate.internal_dnc": Cure.CALLED_PARTY,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from dnc.interfaces import RegistryKind
 from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, new_tuple
 from dnc.rules.federal import federal_rules
 from dnc.rules.model import CampaignRules, Profile, RuleOutcome
@@ -119,6 +120,41 @@ class JurisdictionRule:
         return failed(self, out_of_profile_reason(region, profiles) or "", None)
 
 
+@dataclass(frozen=True, slots=True)
+class OwnListRule:
+    """Lists of the operator's own (``dnc import --registry client-acme``: a client's or the
+    company's suppression list): a listed number is refused at every dial, whatever the
+    profile, the consents or the kind of call.
+
+    Until 2026-12-07 such a list was read by ``dnc scrub`` only: imported, it was taken for a
+    list the dialer honours, and a lead imported without a scrub was dialed (``compliance
+    explain`` passed it). A seller's do-not-call requests bind every telemarketer calling on
+    its behalf, so a client's list is the law's company-specific list for that client's
+    campaigns; for another client's campaign honouring it refuses more than the law asks,
+    which is the side to err on. The UK's TPS and CTPS files are registries of that kind
+    too, read by their own rules (``uk.tps``), not here."""
+
+    rule_id: str = "campaign.own_lists"
+    title: str = "Lists of your own (a client's or the company's suppression lists)"
+    citation: str = ("the operator's suppression lists; a seller's do-not-call requests: "
+                     "47 CFR 64.1200(d)(3), 16 CFR 310.4(b)(1)(iii)(A)")
+    lookback: timedelta = timedelta(0)
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        for hit in context.hits or ():
+            info = hit.version
+            if info.kind is RegistryKind.OTHER and not _is_national_list(info.registry):
+                return failed(self, f"on your own list {info.version}: no consent or relationship "
+                              "overrides it", None)
+        return new_tuple(RuleOutcome, (self.rule_id, True, "on no list of your own",
+                                        self.citation, at, None, True))
+
+
+def _is_national_list(registry: str) -> bool:
+    """The UK's TPS and CTPS: registries of kind OTHER that their own rules read."""
+    return registry.lower().split(":")[0] in ("tps", "ctps")
+
+
 _COVERED: dict[int, tuple[tuple[Profile, ...], frozenset[str]]] = {}
 """A campaign's profiles (by identity; the tuple is kept so its id is not reused) -> the
 regions they cover: a gate passes the same campaign at every check."""
@@ -133,7 +169,8 @@ def profile_rules(campaign: CampaignRules, tables: RuleTables
     """Every rule of the campaign with the regions it concerns (None: every number). A rule
     of one profile does not judge a number of another profile's region (the UK's TPS rules
     say nothing about a US number of a campaign that has both profiles)."""
-    rules: list[tuple[Rule, frozenset[str] | None]] = [(JurisdictionRule(), None)]
+    rules: list[tuple[Rule, frozenset[str] | None]] = [(JurisdictionRule(), None),
+                                                        (OwnListRule(), None)]
     for profile in dict.fromkeys(campaign.profiles):
         regions = PROFILE_REGIONS[profile]
         if profile is Profile.US_FEDERAL:

@@ -65,7 +65,7 @@ def test_the_final_refusals_are_the_registries_the_consents_and_the_hopeless() -
         "us.national_dnc", "state.registry", "us.internal_dnc", "dial_gate.internal_dnc",
         "us.stop_request", "uk.previous_objection",
         "uk.tps", "us.wireless_consent", "us.prerecorded_consent", "uk.automated_calls",
-        "campaign.jurisdiction", "lead.facts"}
+        "campaign.jurisdiction", "campaign.own_lists", "lead.facts"}
     assert states and all(i.endswith((".consent", ".prerecorded.second_call"))
                           for i in states)
     assert cure_of("state.NV.prerecorded.second_call") is Cure.NOTHING
