@@ -15,15 +15,24 @@ writer in the middle of an update (reported as "changing": the caller queries).
 
 The mapping is safe while this process keeps its own connection open: the ``-shm`` file is
 truncated or removed only by the first connection to open, or the last to close, the
-database. When the header cannot be used (no ``-shm`` file, an unknown WAL-index version, a
-file not in WAL mode) the watcher falls back to ``PRAGMA data_version``: slower, same answer
-for other connections' commits. Either way the caller must also note its own writes
+database. "First" is decided by POSIX advisory locks on the ``-shm`` file, and closing *any*
+descriptor of a file drops all of the process's locks on it: a watcher that opened the
+``-shm``, mapped it and closed its descriptor (as this module did until 2026-12-07) dropped
+the lock SQLite's own connection held, so the next process to open the database took itself
+for the first, truncated the ``-shm`` to 3 bytes under the live connections of this one and
+rebuilt the WAL index (seen as a runner killed by SIGBUS while another runner shared its
+data directory). So a descriptor opened here is kept open: one per ``-shm`` file (by device
+and inode) while the file exists, with its mapping (``_SHARED``). When the header cannot be
+used (no ``-shm`` file, an unknown WAL-index version, a file not in WAL mode) the watcher
+falls back to ``PRAGMA data_version``: slower, same answer for other connections' commits.
+Either way the caller must also note its own writes
 (``data_version`` does not count them).
 """
 
 from __future__ import annotations
 
 import mmap
+import os
 import sqlite3
 import struct
 from pathlib import Path
@@ -76,22 +85,52 @@ class ChangeWatch:
         return self._db.execute("PRAGMA data_version").fetchone()[0]
 
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
+        # The mapping and its descriptor stay open (``_SHARED``): closing the descriptor
+        # would drop the SQLite connections' locks on the ``-shm`` file (module text).
+        self._map = None
+
+
+_SHARED: dict[tuple[int, int], tuple[int, mmap.mmap]] = {}
+"""``-shm`` file (device, inode) -> its descriptor and mapped header, kept open while the file
+exists: closing a descriptor drops every lock the process holds on the file, SQLite's
+included (module text). One whose file was removed (SQLite removes it only when the last
+connection of every process closes, which the kept locks rule out while one of ours is
+open) is closed when the next file is mapped (``_forget_removed``)."""
+
+
+def _forget_removed() -> None:
+    for key, (handle, mapped) in list(_SHARED.items()):
+        try:
+            removed = os.fstat(handle).st_nlink == 0
+        except OSError:
+            removed = True
+        if removed:
+            del _SHARED[key]
+            mapped.close()
+            os.close(handle)
 
 
 def _map_header(shm: Path) -> mmap.mmap | None:
     try:
-        with open(shm, "rb") as handle:
-            if handle.seek(0, 2) < _MAPPED:
+        stat = os.stat(shm)
+        kept = _SHARED.get((stat.st_dev, stat.st_ino))
+        if kept is None:
+            if stat.st_size < _MAPPED:
                 return None
-            mapped = mmap.mmap(handle.fileno(), _MAPPED, access=mmap.ACCESS_READ)
+            _forget_removed()
+            # Kept open while the file exists (module text), even when the mapping fails:
+            # closing it would drop the locks of this process's connections.
+            handle = os.open(shm, os.O_RDONLY)
+            opened = os.fstat(handle)
+            kept = _SHARED.get((opened.st_dev, opened.st_ino))
+            if kept is None:
+                kept = (handle, mmap.mmap(handle, _MAPPED, access=mmap.ACCESS_READ))
+                _SHARED[(opened.st_dev, opened.st_ino)] = kept
+        mapped = kept[1]
     except (OSError, ValueError):
         return None
     version, = struct.unpack_from("=I", mapped, 0)
     initialised = mapped[12]
     if version != _WAL_INDEX_VERSION or initialised != 1:
-        mapped.close()
         return None
     return mapped
