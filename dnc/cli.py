@@ -94,10 +94,9 @@ def _own_list_note(registry: str) -> str | None:
     profile), not only ``dnc scrub``. A centre that dials for several clients learns here
     that one client's list holds back every campaign's calls to those numbers."""
     from dnc.interfaces import RegistryKind
-    from dnc.registry.store import registry_kind
+    from dnc.registry.store import is_uk_national_list, registry_kind
 
-    if registry_kind(registry) is not RegistryKind.OTHER or \
-            registry.lower().split(":")[0] in ("tps", "ctps"):
+    if registry_kind(registry) is not RegistryKind.OTHER or is_uk_national_list(registry):
         return None
     return (f"{registry} is a list of your own: every campaign refuses its numbers at the "
             "dial (rule campaign.own_lists), and dnc scrub removes them from lead files")

@@ -847,7 +847,7 @@ class Dialing:
         self._order()
         # Queue callbacks go to agents of the other switches meanwhile (inbound_lines.py);
         # once it takes calls again, the next decision serves the ones left waiting.
-        self.pool.lines.inbound.held = frozenset(self.refusing)
+        self.pool.hold_switches(frozenset(self.refusing))
 
     def _order(self) -> None:
         refusing = self.refusing

@@ -128,6 +128,12 @@ class AgentPool:
                 f"({', '.join(self.lanes)}): add it to switch_ids or fix the event source"
             ) from None
 
+    def hold_switches(self, switch_ids: frozenset[str]) -> None:
+        """The switches held for refusing calls (``SwitchRefusing``; all of them, each
+        time): their agents take no queue callback, which would be dialed on their switch
+        and refused there (``InboundLines.held``)."""
+        self.lines.inbound.held = switch_ids
+
     # --- arriving work: the lines match, the pool reserves ------------------------------
 
     def submit(self, work: Work, at: float) -> Agent | None:

@@ -39,6 +39,13 @@ def registry_kind(name: str) -> RegistryKind:
     return RegistryKind.OTHER
 
 
+def is_uk_national_list(name: str) -> bool:
+    """The UK's TPS and CTPS files (``tps``, ``ctps:2026-12``): registries of kind OTHER
+    by name, yet national lists that Ofcom's rules read (``uk.tps``), not lists of one's
+    own. One answer for the rules, the own-list rule and the import's note."""
+    return name.lower().split(":")[0] in ("tps", "ctps")
+
+
 @functools.lru_cache(maxsize=1)
 def state_codes() -> frozenset[str]:
     """US states, DC and territories: the codes the state rule tables know (state_zones.csv)."""

@@ -30,6 +30,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dnc.interfaces import RegistryKind
+from dnc.registry.store import is_uk_national_list
 from dnc.rules import stamps
 from dnc.rules.base import RuleContext, failed, passed
 from dnc.rules.consent import in_force, relied_consent
@@ -201,7 +202,7 @@ class TelephonePreferenceRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        hits = [h for h in context.hits if _is_tps(h.version.registry)]
+        hits = [h for h in context.hits if is_uk_national_list(h.version.registry)]
         if not hits or not context.campaign.telemarketing:
             return passed(self, at, "not on a TPS/CTPS list loaded" if not hits else
                           "listed, but not a marketing call")
@@ -275,7 +276,7 @@ class TpsFreshnessRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         if not context.campaign.telemarketing:
             return passed(self, at, "not a marketing call: TPS screening not required")
-        tps = [v for v in context.versions if _is_tps(v.registry) and v.as_of <= at]
+        tps = [v for v in context.versions if is_uk_national_list(v.registry) and v.as_of <= at]
         if not tps:
             return failed(self, "no TPS/CTPS list loaded: import it (`dialer dnc import "
                           "--registry tps FILE`) before dialing", None)
@@ -312,10 +313,6 @@ class AutomatedCallConsentRule:
         if consent is None:
             return failed(self, f"recorded marketing message and {text}", None)
         return passed(self, at, text, permission=text)
-
-
-def _is_tps(registry: str) -> bool:
-    return registry.lower().split(":")[0] in ("tps", "ctps")
 
 
 def abandon_rate(abandoned: int, live_answered: int) -> float:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from dnc.interfaces import RegistryKind
+from dnc.registry.store import is_uk_national_list
 from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, new_tuple
 from dnc.rules.federal import federal_rules
 from dnc.rules.model import CampaignRules, Profile, RuleOutcome
@@ -143,16 +144,11 @@ class OwnListRule:
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
         for hit in context.hits or ():
             info = hit.version
-            if info.kind is RegistryKind.OTHER and not _is_national_list(info.registry):
+            if info.kind is RegistryKind.OTHER and not is_uk_national_list(info.registry):
                 return failed(self, f"on your own list {info.version}: no consent or relationship "
                               "overrides it", None)
         return new_tuple(RuleOutcome, (self.rule_id, True, "on no list of your own",
                                         self.citation, at, None, True))
-
-
-def _is_national_list(registry: str) -> bool:
-    """The UK's TPS and CTPS: registries of kind OTHER that their own rules read."""
-    return registry.lower().split(":")[0] in ("tps", "ctps")
 
 
 _COVERED: dict[int, tuple[tuple[Profile, ...], frozenset[str]]] = {}
