@@ -98,6 +98,7 @@ class HangupCause(IntEnum):
     STALE_DATE = 824
     REJECT_ALL = 825
     UNKNOWN = 10_000
+
     """Not a FreeSWITCH cause: stands for a name this build does not know."""
 
     @classmethod
@@ -109,6 +110,22 @@ class HangupCause(IntEnum):
     def q850(self) -> int:
         """The Q.850 code FreeSWITCH reports (FreeSWITCH-only causes report 16)."""
         return int(self) if int(self) < 128 else 16
+
+
+SWITCH_REFUSALS: frozenset[HangupCause] = frozenset({
+    HangupCause.GATEWAY_DOWN, HangupCause.INVALID_GATEWAY, HangupCause.INVALID_PROFILE,
+    HangupCause.INVALID_URL, HangupCause.CHAN_NOT_IMPLEMENTED,
+    HangupCause.NO_ROUTE_DESTINATION,
+})
+"""Causes of an originate refused before any channel (``OriginateFailed``: the job's
+``-ERR`` with no channel seen) that are the switch's, not the number's: mod_sofia refuses a
+gateway that is down (GATEWAY_DOWN) or unknown (INVALID_GATEWAY), a profile it does not run
+(INVALID_PROFILE), the core an endpoint it has no module for (CHAN_NOT_IMPLEMENTED), a dial
+string it cannot parse (INVALID_URL), a destination it has no route for before any leg
+(NO_ROUTE_DESTINATION: from a far end it comes after a channel, and is the number's). Such a
+dial reached nobody: the runner's send hold counts them (dialer/runner/send_hold.py), and
+the engine tells pacing nothing of an attempt all of whose legs were refused so
+(dialer/engine/call_flow.py)."""
 
 
 class DialOutcome(StrEnum):

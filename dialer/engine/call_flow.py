@@ -58,7 +58,7 @@ from dialer.events import (
     OriginateFailed,
     PlaybackFinished,
 )
-from dialer.hangup import DialOutcome, HangupCause, HangupSide, dial_outcome
+from dialer.hangup import SWITCH_REFUSALS, DialOutcome, HangupCause, HangupSide, dial_outcome
 from dialer.ports import ComplianceGate, GateVerdict
 from pacing_models.interface import AttemptResult, PacingPolicy
 from pacing_models.records import builder, is_native
@@ -657,6 +657,9 @@ class CallFlow:
                 # ``_end``'s first test
                 self._end_unanswered(call, event.at, event.cause, event.side)
             elif state is not _ENDED:
+                if call.gateway is not None and type(event) is OriginateFailed \
+                        and event.cause in SWITCH_REFUSALS:
+                    call.unplaced = True  # the gateway down or unknown: reached nobody
                 self.end(call, event.at, event.cause, event.side)
 
     def _end_unanswered(self, call: Call, at: float, cause: HangupCause,
@@ -727,7 +730,11 @@ class CallFlow:
             self.desk.end_handed_on(call, state, at)
         elif state is _DIALING or state is _RINGING:
             outcome, result = _UNANSWERED.get(cause, _FAILED)
-            if sent:
+            if sent and (not call.unplaced
+                         or (call.failover is not None and call.failover.reached)):
+                # An attempt every leg of which the switch refused before any channel (a
+                # gateway down) reached nobody: counted, it would lower the answer rate
+                # pacing learns, and dial more once the gateway is back.
                 self.policy.observe_attempt(result, at - call.dialed_at, at)
                 if self._placement is not None:
                     self._placement.observe_attempt(False, None)

@@ -95,15 +95,18 @@ LIVE_STATES = frozenset({S.DIALING, S.RINGING})
 
 
 class Failover:
-    """An attempt retried on another gateway: where it started and what it tried."""
+    """An attempt retried on another gateway: where it started, what it tried, and whether
+    any leg before reached the network (``reached``: false while every refusal came from
+    the switch before any channel, ``dialer.hangup.SWITCH_REFUSALS``)."""
 
-    __slots__ = ("first_dialed_at", "previous_call_id", "tried")
+    __slots__ = ("first_dialed_at", "previous_call_id", "reached", "tried")
 
     def __init__(self, first_dialed_at: float, previous_call_id: str,
-                 tried: tuple[str, ...]) -> None:
+                 tried: tuple[str, ...], reached: bool) -> None:
         self.first_dialed_at = first_dialed_at
         self.previous_call_id = previous_call_id
         self.tried = tried
+        self.reached = reached
 
 
 class Call:
@@ -145,6 +148,7 @@ class Call:
         "switch_id",
         "target",
         "transferred_to",
+        "unplaced",
         "wait_aside",
     )
 
@@ -191,6 +195,11 @@ class Call:
         """The gateway it went out through (None: the driver's default route)."""
         self.failover: Failover | None = None
         """Set on a leg that retries an attempt a gateway refused (failover)."""
+        self.unplaced = False
+        """The switch refused this gateway leg before any channel (``OriginateFailed`` with
+        a cause of ``dialer.hangup.SWITCH_REFUSALS``: the gateway down or unknown): it
+        reached nobody. An attempt none of whose legs reached the network is no attempt
+        for pacing (call_flow.py, ``end``)."""
         self.inbound: InboundState | None = None
         """Inbound calls: their menu, queue and timer state (dialer/engine/inbound.py)."""
         self.message: str | None = None

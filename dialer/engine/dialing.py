@@ -790,6 +790,7 @@ class Dialing:
             return False
         first = call.failover.first_dialed_at if call.failover else call.dialed_at
         tried = (*call.failover.tried, gateway) if call.failover else (gateway,)
+        reached = not call.unplaced or (call.failover is not None and call.failover.reached)
         budget = self.config.ring_timeout - (at - first)
         if budget < MIN_RING_TIMEOUT or call.switch_id not in self.switches_up:
             return False
@@ -813,7 +814,7 @@ class Dialing:
         caller = CallerIdChoice(call.caller_id, "failover", self._caller_variables(call))
         self._originate(call_id, target, at, call.direction, call.callback_id,
                         route.switch_id, verdict, budget, caller, route,
-                        Failover(first, call.call_id, tried))
+                        Failover(first, call.call_id, tried, reached))
         return True
 
     def _caller_variables(self, call: Call) -> dict[str, str]:

@@ -50,17 +50,10 @@ from dialer.events import (
     Event,
     OriginateFailed,
 )
-from dialer.hangup import HangupCause
+from dialer.hangup import SWITCH_REFUSALS, HangupCause
 
 log = logging.getLogger("dialer.runner")
 H = HangupCause
-
-SWITCH_REFUSALS: frozenset[HangupCause] = frozenset({
-    H.GATEWAY_DOWN, H.INVALID_GATEWAY, H.INVALID_PROFILE, H.INVALID_URL,
-    H.CHAN_NOT_IMPLEMENTED, H.NO_ROUTE_DESTINATION,
-})
-"""Causes of an originate refused before any channel that are the switch's, not the
-number's (the module docstring says why each)."""
 
 LIMIT = 5
 """Refusals in a row that hold dialing (``--switch-refusal-limit``): one gateway blip is

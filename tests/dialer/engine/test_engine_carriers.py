@@ -266,3 +266,73 @@ def test_engine_never_exceeds_a_gateway(fates: list[tuple[str, float]], n: int) 
     for name, times in sent.items():
         for j, t in enumerate(times):
             assert sum(1 for u in times[j:] if u < t + 1.0) <= limits[name][1], name
+
+
+SWITCH_DOWN = HangupCause.GATEWAY_DOWN
+
+
+def test_an_attempt_every_gateway_refused_before_any_channel_is_no_attempt_for_pacing() -> None:
+    """Every gateway down (mod_sofia's ``-ERR GATEWAY_DOWN``, no channel): the INVITE never
+    left the switch, so the attempt reached nobody. Counted as a failed attempt it lowered
+    the answer rate pacing learns, and once the gateways were back each agent got more
+    lines than the answers warrant."""
+    engine, policy, _, _ = carrier_engine([gw("a", 0.01), gw("b", 0.02)], n=1)
+    _, first = engine.tick(0.0)
+    _, _, second = engine.handle(OriginateFailed(0.2, first.call_id, SWITCH_DOWN))
+    out = engine.handle(OriginateFailed(0.4, second.call_id, HangupCause.INVALID_GATEWAY))
+    [finished] = of_type(out, AttemptFinished)
+    assert finished.failed_over_to is None and finished.cause is HangupCause.INVALID_GATEWAY
+    assert policy.attempts == []
+
+
+def test_one_leg_that_reached_the_carrier_makes_it_an_attempt() -> None:
+    # The carrier answered the first INVITE with 503; the second gateway was down.
+    engine, policy, _, _ = carrier_engine([gw("a", 0.01), gw("b", 0.02)], n=1)
+    _, first = engine.tick(0.0)
+    _, _, second = engine.handle(CallHungUp(0.2, first.call_id, CONGESTION))
+    engine.handle(OriginateFailed(0.4, second.call_id, SWITCH_DOWN))
+    assert len(policy.attempts) == 1
+    # A gateway down first, then a carrier's own refusal: the network was reached.
+    engine, policy, _, _ = carrier_engine([gw("a", 0.01), gw("b", 0.02)], n=1)
+    _, first = engine.tick(0.0)
+    _, _, second = engine.handle(OriginateFailed(0.2, first.call_id, SWITCH_DOWN))
+    engine.handle(CallHungUp(0.4, second.call_id, HangupCause.USER_BUSY))
+    assert len(policy.attempts) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["down", "unknown", "congestion-job", "congestion-hangup",
+                                 "busy", "no-answer"]), min_size=1, max_size=4))
+def test_pacing_hears_an_attempt_exactly_when_a_leg_reached_the_network(
+        fates: list[str]) -> None:
+    """Any fates of the legs of one attempt over four gateways: pacing observes one attempt
+    when a leg reached the network (a channel, or a cause the far end gave), none when
+    the switch refused every leg before any channel; the attempt ends exactly once."""
+    engine, policy, _, _ = carrier_engine(
+        [gw("a", 0.01), gw("b", 0.02), gw("c", 0.03), gw("d", 0.04)], n=1, ring_timeout=60.0)
+    _, originate = engine.tick(0.0)
+    events = {
+        "down": lambda at, c: OriginateFailed(at, c, SWITCH_DOWN),
+        "unknown": lambda at, c: OriginateFailed(at, c, HangupCause.INVALID_GATEWAY),
+        "congestion-job": lambda at, c: OriginateFailed(at, c, CONGESTION),
+        "congestion-hangup": lambda at, c: CallHungUp(at, c, CONGESTION),
+        "busy": lambda at, c: CallHungUp(at, c, HangupCause.USER_BUSY),
+        "no-answer": lambda at, c: CallHungUp(at, c, HangupCause.NO_ANSWER),
+    }
+    reached = False
+    finished: list[AttemptFinished] = []
+    at = 0.0
+    for fate in fates:
+        at += 0.5
+        reached = reached or fate not in ("down", "unknown")
+        out = engine.handle(events[fate](at, originate.call_id))
+        finished += [f for f in of_type(out, AttemptFinished) if f.failed_over_to is None]
+        nxt = of_type(out, Originate)
+        if not nxt:
+            break
+        originate = nxt[0]
+    else:
+        engine.handle(CallHungUp(at + 1.0, originate.call_id, HangupCause.NO_ANSWER))
+        reached = True
+    assert len(finished) <= 1
+    assert len(policy.attempts) == (1 if reached else 0)

@@ -5,6 +5,7 @@
 cdef class Failover:
     cdef public object first_dialed_at
     cdef public object previous_call_id
+    cdef public object reached
     cdef public object tried
 
 cdef class Call:
@@ -43,6 +44,7 @@ cdef class Call:
     cdef public object switch_id
     cdef public object target
     cdef public object transferred_to
+    cdef public object unplaced
     cdef public object wait_aside
 
 cpdef transition(Call call, object new_state, object why=*)
