@@ -284,8 +284,14 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         disposition = str(request.get("disposition", ""))
         if not disposition:
             return {"ok": False, "error": "dispose needs a disposition"}
-        if state != "wrap_up":
-            return {"ok": False, "error": f"agent {agent_id!r} is {state}, not in wrap-up"}
+        call_asked = str(request.get("call") or "")
+        wraps = runner.execution.wraps
+        correcting = state != "wrap_up" and wraps.correctable(agent_id, call_asked, now)
+        if state != "wrap_up" and not correcting:
+            # A second tab, a late click after the wrap-up timeout: say how the call was
+            # recorded, not only that the agent is no longer in wrap-up.
+            return {"ok": False, "error": wraps.refusal(agent_id, call_asked, now) or
+                    f"agent {agent_id!r} is {state}, not in wrap-up"}
         callback_at = _time(request.get("callback_at"))
         note = str(request.get("note") or "")[:2000] or None
         # A callback is the agent's own unless they leave it to anyone.
@@ -293,12 +299,19 @@ async def _agent(runner: Runner, request: dict[str, Any]) -> dict[str, Any]:
         try:
             code = runner.link.disposition_code(disposition)
             if runner.link.dispositions[code].dnc:
-                await desk.desk_action(runner, {"action": "dnc", "agent": agent_id})
+                listed = await desk.desk_action(runner, {"action": "dnc", "agent": agent_id,
+                                                         "call": call_asked})
+                if not listed.get("ok"):  # never "done" with the number not listed
+                    return listed
             call_id = runner.dispose(agent_id, str(request.get("call") or ""), disposition,
                                      callback_at, note=note, callback_agent=callback_agent)
         except RunnerError as error:
             return {"ok": False, "error": str(error)}
-        return {"ok": True, "agent": agent_id, "was": state, "call": call_id}
+        answer = {"ok": True, "agent": agent_id, "was": state, "call": call_id}
+        if correcting:
+            answer["message"] = (f"saved as {code}: it replaces {correcting.code}, recorded "
+                                 "when the wrap-up time ran out")
+        return answer
     return {"ok": True, "agent": agent_id, "was": state}
 
 

@@ -281,11 +281,20 @@ class SimulatedDesk:
         def dispose() -> None:
             callback_at = (datetime.fromtimestamp(self.clock(), tz=UTC) + timedelta(hours=1)
                            if disposition == "CALLBK" else None)
+            chosen = disposition
             try:
-                self.dispose(change.agent_id, call_id, disposition, callback_at)
+                self.dispose(change.agent_id, call_id, chosen, callback_at)
             except RunnerError:
-                return  # wrap-up already ended (timeout or logout): the fallback applied
-            self.dispositions[disposition] = self.dispositions.get(disposition, 0) + 1
+                if callback_at is None:
+                    return  # wrap-up already ended (timeout or logout): the fallback applied
+                # The hour is one the dialer could not keep (late in the lead's day): the
+                # agent is told so and chooses again, as a person at the desktop would.
+                chosen = "NI"
+                try:
+                    self.dispose(change.agent_id, call_id, chosen, None)
+                except RunnerError:
+                    return
+            self.dispositions[chosen] = self.dispositions.get(chosen, 0) + 1
 
         self._timers = [t for t in self._timers if not t.cancelled()][-1000:]
         self._timers.append(loop.call_later(self.rng.uniform(*self.wrap_time), dispose))

@@ -124,7 +124,7 @@ async def desk_action(runner: Runner, request: dict[str, Any]) -> dict[str, Any]
         elif action == "accept":
             runner.post(AgentAccepted(now, agent_id, str(request.get("work", ""))))
         elif action == "dnc":
-            number = await _opt_out(runner, agent_id)
+            number = await _opt_out(runner, agent_id, str(request.get("call") or ""))
             return {"ok": True, "agent": agent_id, "number_listed": _mask(number)}
         else:
             return _fail(f"unknown agent action {action!r}")
@@ -153,7 +153,7 @@ def _check_agent_target(runner: Runner, agent_id: str, kind: str, target: str,
         raise RunnerError(f"agent {target!r} is {other.state.value}, not ready")
 
 
-async def _opt_out(runner: Runner, agent_id: str) -> str:
+async def _opt_out(runner: Runner, agent_id: str, asked: str = "") -> str:
     """The customer asked not to be called again: their number goes on the internal DNC now
     (47 CFR 64.1200(d)(3): honoured within a reasonable time, here at once)."""
     engine = runner.engine
@@ -162,6 +162,8 @@ async def _opt_out(runner: Runner, agent_id: str) -> str:
     call = engine.calls.get(agent.call_id) if agent.call_id else None
     number = call.number_e164 if call is not None else ""
     call_id = call.call_id if call is not None else runner.to_dispose.get(agent_id, "")
+    if not call_id and runner.execution.wraps.correctable(agent_id, asked, runner.clock()):
+        call_id = asked  # a DNC disposition correcting the fallback of the call just ended
     if not number and call_id:
         last = runner.watchers.last_call.get(agent_id)
         number = last["number"] if last and last["id"] == call_id else ""

@@ -17,12 +17,14 @@ batch of journal operations).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, FinishOp, JournalOp
 from campaigns.store import CampaignStore
@@ -59,10 +61,12 @@ from dialer.events import (
 )
 from dialer.freeswitch import AdapterError, MachineDetector
 from dialer.hangup import HangupCause
+from dialer.ports import DialTarget
 from dialer.runner.callback_gate import recount_verdict
 from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
 from dialer.runner.compliance import GatePort
 from dialer.runner.dbworker import DbWorker
+from dialer.runner.dispose_checks import ClosedBy, ClosedWrap, WrapBook, callback_refusal
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line, plan_for
 from dialer.runner.gateway_watch import GatewayWatch
@@ -75,9 +79,13 @@ from dialer.runner.telemetry import Telemetry
 from dialer.runner.unwritten_dials import UnwrittenDials
 from dialer.runner.watch import DESK_BOUND, DESK_SWITCH
 from dialer.runner.wiring import SwitchSide
+from dnc.errors import ComplianceError
 from dnc.internal import InternalDnc
 from dnc.rules.adad import called_party_may_have_ended
 from dnc.rules.base import SEND_ALLOWANCE
+from dnc.rules.model import LeadFacts
+from dnc.rules.tables import RuleTables
+from dnc.rules.zones import US_REGIONS, place
 
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
@@ -324,6 +332,12 @@ class CommandExecution:
         held dials' backoff, the alert's words (``RunnerAlerts``)."""
         self.to_dispose: dict[str, str] = {}
         """Agent → the connected call whose wrap-up runs and has no disposition yet."""
+        self.wraps = WrapBook()
+        """Each agent's last closed wrap-up: a second disposition is told how the call was
+        recorded; one the fallback closed is corrected (``dispose_checks``)."""
+        self.wrap_targets: dict[str, tuple[str, DialTarget]] = {}
+        """Agent → their last outbound call and the lead it dialed (its disposition's
+        callback is checked against the lead's places and the internal DNC)."""
         self.awaiting_word: set[str] = set()
         """Of those calls, machine verdicts an agent took (``machine_to_free_agent``): the
         disposition tells the engine whether a person or a machine was heard."""
@@ -352,9 +366,16 @@ class CommandExecution:
         if self.link.dispositions[code].callback and callback_at is None:
             raise RunnerError(f"disposition {code} needs a callback time (--callback-at)")
         pending = self.to_dispose.get(agent_id)
+        now = self.clock()
         if pending is None or (call_id and call_id != pending):
-            raise RunnerError(f"agent {agent_id!r} has no call {call_id or ''} in wrap-up")
+            corrected = self.wraps.correctable(agent_id, call_id, now)
+            if corrected is None:
+                raise RunnerError(self.wraps.refusal(agent_id, call_id, now) or
+                                  f"agent {agent_id!r} has no call {call_id or ''} in wrap-up")
+            return self._correct(agent_id, corrected, code, callback_at, note, callback_agent)
         inbound = pending in self.inbound_calls.without_attempt
+        if callback_at is not None and not inbound:
+            self._check_callback(agent_id, pending, callback_at)
         if inbound and callback_at is not None:
             # A callback at a time is kept on a lead's attempt; an inbound call (or a queue
             # callback's dial) has none, so it would be dropped while the agent is told done.
@@ -362,7 +383,7 @@ class CommandExecution:
                               "lead, and a call in has none: choose another disposition (and "
                               "write the time in the notes)")
         del self.to_dispose[agent_id]
-        now = self.clock()
+        self.wraps.closed(agent_id, ClosedWrap(pending, code, ClosedBy.AGENT, now, inbound))
         owner = agent_id if callback_agent is True else callback_agent or None
         if inbound:
             # No attempt row: the inbound call's own record keeps the disposition.
@@ -383,9 +404,52 @@ class CommandExecution:
         self.post(CallDisposed(now, agent_id, pending, code))
         return pending
 
+    def _correct(self, agent_id: str, wrap: ClosedWrap, code: str,
+                 callback_at: datetime | None, note: str | None,
+                 callback_agent: str | bool | None) -> str:
+        """The agent's disposition of a call whose wrap-up the fallback closed a moment ago
+        (its timeout while they typed): it replaces the fallback on the same attempt (one
+        attempt, one disposition: the store's ``set_disposition`` overwrites), once."""
+        if wrap.inbound and callback_at is not None:
+            raise RunnerError(f"disposition {code}: a callback at a chosen time is kept on a "
+                              "lead, and a call in has none: choose another disposition")
+        if callback_at is not None:
+            self._check_callback(agent_id, wrap.call_id, callback_at)
+        now = self.clock()
+        owner = agent_id if callback_agent is True else callback_agent or None
+        if wrap.inbound:
+            self.db.write(self.inbound.disposed(wrap.call_id, code, note))  # type: ignore[arg-type]
+        else:
+            self.db.write([self.link.disposition_op(wrap.call_id, code, now, callback_at,
+                                                    owner, note=note)])
+        self.wraps.closed(agent_id, ClosedWrap(wrap.call_id, code, ClosedBy.AGENT, now,
+                                               wrap.inbound))
+        if self.screens:
+            self.screens.agents_changed((agent_id,))
+        return wrap.call_id
+
+    def _check_callback(self, agent_id: str, call_id: str, callback_at: datetime) -> None:
+        """Refuse a callback the dialer could never keep (``dispose_checks``)."""
+        kept = self.wrap_targets.get(agent_id)
+        if kept is None or kept[0] != call_id:
+            return  # not an outbound lead's call: refused above, or the gate decides
+        target = kept[1]
+        placement = _placement(target)
+        window = self.link.settings.schedule
+        refusal = callback_refusal(
+            callback_at, placement[0], start=window.start, end=window.end, days=window.days,
+            us=placement[1], on_dnc=self.internal_dnc.is_listed(target.number_e164))
+        if refusal is not None:
+            raise RunnerError(refusal)
+
     def _agent_changed(self, change: AgentStateChanged) -> None:
         if change.state is AgentState.ON_CALL and change.call_id:
             self.screens.bridged(change.call_id, change.agent_id, change.at)
+            call = self.engine.calls.get(change.call_id) if self.engine is not None else None
+            if call is not None and call.target is not None:
+                # Kept for the callback check of its disposition (the gate forgets the lead
+                # when the call ends, before the agent disposes): one per agent.
+                self.wrap_targets[change.agent_id] = (change.call_id, call.target)
         op = self.link.agent_state_op(change)
         if op is not None:
             self.db.write([op])
@@ -399,6 +463,11 @@ class CommandExecution:
         elif change.previous is AgentState.WRAP_UP:
             undisposed = self.to_dispose.pop(change.agent_id, None)
             self.awaiting_word.discard(undisposed)  # type: ignore[arg-type]
+            if undisposed is not None:
+                self.wraps.closed(change.agent_id, ClosedWrap(
+                    undisposed, self.link.settings.wrap_up_timeout_disposition,
+                    ClosedBy.FALLBACK, change.at,
+                    undisposed in self.inbound_calls.without_attempt))
             if undisposed in self.inbound_calls.without_attempt:
                 self.inbound_calls.without_attempt.discard(undisposed)
                 # As for an outbound call: the campaign's fallback is the recorded one.
@@ -867,3 +936,20 @@ def _report_refusal(switch_id: str, line: str, quiet: bool = False):
             level = logging.DEBUG if quiet else logging.WARNING
             log.log(level, "%s: `%s` refused: %s", switch_id, line, output.splitlines()[0])
     return done
+
+
+@functools.cache
+def _tables() -> RuleTables:
+    return RuleTables()
+
+
+def _placement(target: DialTarget) -> tuple[tuple[ZoneInfo, ...], bool]:
+    """Every zone the compliance rules place the lead in, and whether US rules apply."""
+    attributes = target.attributes
+    try:
+        placed = place(LeadFacts(target.number_e164, time_zone=attributes.get("timezone"),
+                                 state=attributes.get("state"),
+                                 postal_code=attributes.get("postal_code")), _tables())
+    except ComplianceError:
+        return (), False
+    return placed.zone_infos(), placed.region in US_REGIONS or bool(placed.states)

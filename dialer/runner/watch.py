@@ -241,6 +241,7 @@ def agent_view(runner: Runner, agent_id: str) -> dict[str, Any]:
     else:
         current = None
     view.update(
+        last_wrap=_last_wrap(runner, agent_id),
         state=agent.state.value, since=agent.since, reason=agent.reason,
         endpoint=agent.endpoint, call=current, wrap_call=wrap_call,
         wrap_deadline=agent.wrap_deadline, pause_pending=agent.pause_pending,
@@ -250,6 +251,19 @@ def agent_view(runner: Runner, agent_id: str) -> dict[str, Any]:
         preview=None if preview is None else {"lead_id": preview.lead_id,
                                               "number": preview.number_e164})
     return view
+
+
+def _last_wrap(runner: Runner, agent_id: str) -> dict[str, Any] | None:
+    """How the agent's last wrap-up ended; a fallback's with until when the agent may still
+    correct it (``dispose_checks.WrapBook``)."""
+    from dialer.runner.dispose_checks import CORRECTION_WINDOW, ClosedBy
+
+    wrap = runner.execution.wraps.last.get(agent_id)
+    if wrap is None:
+        return None
+    return {"call": wrap.call_id, "code": wrap.code, "by": wrap.by.value, "at": wrap.at,
+            "correct_until": wrap.at + CORRECTION_WINDOW
+            if wrap.by is ClosedBy.FALLBACK else None}
 
 
 def wallboard(runner: Runner) -> dict[str, Any]:

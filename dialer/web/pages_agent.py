@@ -8,6 +8,7 @@ shown only while it is the agent's own (their call, their wrap-up, their preview
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -71,13 +72,24 @@ async def agent_page(request: Request) -> Response:
     callbacks = await asyncio.to_thread(agent_callbacks, state.store, campaign, agent)
     day = await asyncio.to_thread(time_in_states, state.store, agent, datetime.now(UTC))
     card, caller = await _screen(request, campaign, view)
+    correction = correction_of(view, time.time())
     others = sorted(v["agent"] for v in state.directory.agent_views(campaign)
                     if v["agent"] != agent and v.get("state") not in (None, "logged_out"))
     return render(request, "agent.html", who, campaign=campaign, agent=agent, sheet=sheet,
                   view=view, callbacks=callbacks, card=card, caller=caller,
-                  screen=screen_key(view), others=others, day=day,
+                  screen=screen_key(view), others=others, day=day, correction=correction,
                   running=bool(state.directory.of_campaign(campaign)),
                   campaigns=who.user.campaigns)
+
+
+def correction_of(view: dict[str, Any], now: float) -> dict[str, Any] | None:
+    """The fallback-closed wrap-up the agent may still correct (shown when idle: ready,
+    paused, connecting), or None (the page's script keeps the same rule)."""
+    last = view.get("last_wrap") or {}
+    until = last.get("correct_until")
+    if view.get("state") not in ("ready", "paused", "connecting") or not until:
+        return None
+    return last if now < float(until) else None
 
 
 def screen_key(view: dict[str, Any]) -> str:
@@ -186,9 +198,13 @@ async def agent_dispose(request: Request) -> Response:
     agent = who.user.agent or ""
     view = state.directory.agent_view(campaign, agent) or {}
     call_id = str(data.get("call", ""))
-    if not call_id or call_id != view.get("wrap_call"):
+    if not call_id or call_id not in (view.get("wrap_call"),
+                                      (view.get("last_wrap") or {}).get("call")):
         return answer(request, {"ok": False, "error": "that call is not in your wrap-up"},
                       _back(campaign))
+    # A call no longer in wrap-up goes to the runner too: it says how the call was recorded
+    # (a second tab, a double submit) or takes the agent's correction of the fallback the
+    # wrap-up timeout recorded; it acts only on this agent's own last call.
     payload: dict[str, Any] = {"op": "agent", "action": "dispose", "agent": agent,
                                "call": call_id, "disposition": str(data.get("disposition", "")),
                                "note": str(data.get("note", ""))[:2000],

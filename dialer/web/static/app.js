@@ -100,7 +100,7 @@
       if (signedOut(response)) return;
       const result = await response.json().catch(() => ({ ok: false, error: response.statusText }));
       answered(form, result);
-      if (result.ok && form.id === "dispose-form") form.reset();
+      if (result.ok && form.id === "dispose-form") { forgetDraft(form); form.reset(); }
     } catch (error) {
       answered(form, { ok: false, error: "the server did not answer (" + error + "): check the page before trying again" });
     } finally {
@@ -108,6 +108,47 @@
       if (button) button.disabled = false;
     }
   });
+
+  // The disposition being written survives a reload, the Back button and the wrap-up
+  // timeout's end of the wrap-up (this tab's sessionStorage, keyed by the call): before, a
+  // reload in wrap-up lost the notes and the code the agent had chosen.
+  const DRAFT_FIELDS = ["disposition", "note", "callback_at", "callback_for"];
+  function draftKey(form) {
+    const call = $("[name=call]", form);
+    return call && call.value ? "dialer-draft:" + campaign + ":" + call.value : "";
+  }
+  function saveDraft(form) {
+    const key = draftKey(form);
+    if (!key) return;
+    const data = new FormData(form);
+    const draft = {};
+    DRAFT_FIELDS.forEach((name) => { if (data.get(name)) draft[name] = data.get(name); });
+    try { sessionStorage.setItem(key, JSON.stringify(draft)); } catch (error) { /* full */ }
+  }
+  function restoreDraft(form) {
+    const key = draftKey(form);
+    let draft = null;
+    try { draft = key && JSON.parse(sessionStorage.getItem(key) || "null"); } catch (error) { draft = null; }
+    if (!draft || form.dataset.restored === key) return;
+    form.dataset.restored = key;
+    DRAFT_FIELDS.forEach((name) => {
+      if (!(name in draft)) return;
+      $$("[name=" + name + "]", form).forEach((el) => {
+        if (el.type === "radio") el.checked = el.value === draft[name];
+        else if (!el.value) el.value = draft[name];
+      });
+    });
+  }
+  function forgetDraft(form) {
+    const key = draftKey(form);
+    if (key) sessionStorage.removeItem(key);
+  }
+  const disposeForm = $("#dispose-form");
+  if (disposeForm) {
+    disposeForm.addEventListener("input", () => saveDraft(disposeForm));
+    disposeForm.addEventListener("change", () => saveDraft(disposeForm));
+    restoreDraft(disposeForm);
+  }
 
   // The answer to a form: in the page's message and in the form's own (next to the button
   // pressed, in view on a small screen); a refused field is marked and gets the focus.
@@ -272,8 +313,23 @@
       if (consult) $("[data-field=consult-text]").textContent =
         "consulting " + consult.kind + " " + consult.target + " (" + consult.state + ")";
       $("#preview").hidden = !view.preview;
-      $("[data-field=wrap-call]").value = view.wrap_call || "";
-      $("[data-field=wrap-left]").dataset.deadline = view.wrap_deadline || "";
+      // The wrap-up timeout recorded the campaign's fallback while the agent was choosing
+      // (pages_agent.correction_of): the form stays, with what they typed, to replace it.
+      const last = view.last_wrap || {};
+      const correcting = ["ready", "paused", "connecting"].includes(state) &&
+        last.correct_until && Date.now() / 1000 < last.correct_until;
+      const note = $("[data-field=correction]");
+      if (correcting) {
+        $("#dispose").hidden = false;
+        note.textContent = "Wrap-up time ran out: your last call was recorded as " + last.code +
+          ", the campaign's fallback. Save your disposition now to replace it.";
+      }
+      note.hidden = !correcting;
+      if (correcting && !note.dataset.said) { note.dataset.said = last.call; say(note.textContent, true); }
+      if (!correcting) delete note.dataset.said;
+      $("[data-field=wrap-call]").value = view.wrap_call || (correcting ? last.call : "");
+      if (disposeForm) restoreDraft(disposeForm);
+      $("[data-field=wrap-left]").dataset.deadline = view.wrap_deadline || (correcting ? last.correct_until : "");
       showLead(screenKey(view));
       tick();
     }

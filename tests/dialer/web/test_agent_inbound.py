@@ -25,6 +25,7 @@ from dialer.engine.queue_config import QueueConfig
 from dialer.engine.queues import QueueSet
 from dialer.events import AgentLegUp, AgentLoggedIn, CallBridged, DtmfReceived, InboundCallArrived
 from dialer.ports import AllowAllGate, ListLeadSource
+from dialer.runner.dispose_checks import WrapBook
 from dialer.runner.watch import Watchers, agent_view
 from dialer.web.live import RunnerLink
 from dialer.web.server import WebSettings, build_app
@@ -58,7 +59,8 @@ def _agent_on_an_inbound_call() -> dict:
     engine.handle(CallBridged(14.6, "in-1", bridge.agent_id))
     runner = SimpleNamespace(engine=engine, campaign="spring", owner="test/spring",
                              clock=lambda: 20.0, to_dispose={}, watchers=Watchers(),
-                             link=SimpleNamespace(agents={}))
+                             link=SimpleNamespace(agents={}),
+                             execution=SimpleNamespace(wraps=WrapBook()))
     return agent_view(runner, "ann")  # type: ignore[arg-type]
 
 

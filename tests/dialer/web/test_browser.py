@@ -10,10 +10,11 @@ Skipped, with the reason, when chromium or Playwright is missing (CI installs ch
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from browser_kit import needs_chromium
-from web_kit import PASSWORD, running_web
+from web_kit import PASSWORD, callback_moment, running_web, utc_field
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "web"
 
@@ -21,7 +22,8 @@ pytestmark = needs_chromium
 
 
 def _sign_in(browser, base_url: str, name: str):
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 900},
+                               timezone_id="UTC").new_page()
     page.goto(f"{base_url}/login")
     page.fill("input[name=name]", name)
     page.fill("input[name=password]", PASSWORD)
@@ -79,7 +81,9 @@ def test_agent_and_supervisor_in_a_real_browser(browser, tmp_path) -> None:
         # Disposition with a callback, mine, with a note.
         agent.check("input[name=disposition][value=CALLBK]")
         agent.fill("textarea[name=note]", "call back after lunch")
-        agent.fill("input[name=callback_at]", "2030-01-02T14:30")
+        due = callback_moment(env.store, view["call"]["lead_id"],
+                              datetime(2030, 1, 2, tzinfo=UTC))
+        agent.fill("input[name=callback_at]", utc_field(due))
         agent.click("#dispose-button")
         agent.wait_for_function("() => document.body.dataset.state === 'ready'",
                                 timeout=10000)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from browser_kit import needs_chromium
 from sqlmodel import select
-from web_kit import PASSWORD, running_web
+from web_kit import PASSWORD, callback_moment, running_web
 
 from campaigns.models import Callback, Lead, WebSession
 
@@ -114,7 +114,11 @@ def test_wrong_password_then_a_hostile_lead_pops_as_text_and_the_callback_keeps_
 
     # A callback in the other daylight-saving period: its own offset, not today's.
     zone = ZoneInfo("America/New_York")
-    local = _other_dst_period(zone)
+    # (at 13:00 the lead's own time on a weekday: the runner refuses a callback it could
+    # not keep, outside the campaign's hours or the law's in the lead's zone)
+    local = callback_moment(env.store, call["lead_id"], _other_dst_period(zone)
+                            ).astimezone(zone)
+    assert local.utcoffset() != datetime.now(zone).utcoffset()
     page.check("input[name=disposition][value=CALLBK]")
     page.fill("input[name=callback_at]", local.strftime("%Y-%m-%dT%H:%M"))
     page.click("#dispose-button")

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import re
 import threading
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlmodel import select
-from web_kit import PASSWORD, running_web
+from web_kit import PASSWORD, callback_moment, running_web, utc_field
 
 from campaigns.models import CallAttempt, Callback
 from dnc.internal import InternalDnc
@@ -141,9 +142,10 @@ def test_agent_call_pop_hold_notes_and_callback(env, ann, bob) -> None:
     stolen = bob.post("/agent/dispose", campaign="spring", call=wrap["wrap_call"],
                       disposition="SALE")
     assert stolen.status_code == 409 and "not in your wrap-up" in stolen.json()["error"]
+    at = callback_moment(env.store, view["call"]["lead_id"], datetime(2030, 1, 2, tzinfo=UTC))
     done = ann.post("/agent/dispose", campaign="spring", call=wrap["wrap_call"],
                     disposition="CALLBK", note="wants the blue one",
-                    callback_at="2030-01-02T15:00", callback_for="me").json()
+                    callback_at=utc_field(at), callback_for="me").json()
     assert done["ok"], done
     _pause(env, ann, "ann")
     attempt = env.wait(lambda: (a := env.store.attempt_by_call(wrap["wrap_call"]))
@@ -152,15 +154,16 @@ def test_agent_call_pop_hold_notes_and_callback(env, ann, bob) -> None:
     with env.store.read_session() as session:
         callback = session.exec(select(Callback).where(Callback.lead_id == attempt.lead_id)).one()
     assert callback.agent_id == env.store.agent("ann").id
-    assert "2030-01-02" in ann.http.get("/agent?campaign=spring").text  # "My callbacks"
+    assert f"{at:%Y-%m-%d}" in ann.http.get("/agent?campaign=spring").text  # "My callbacks"
 
 
 def test_a_callback_for_anyone_has_no_agent(env, ann) -> None:
     view = _on_call(env, ann, "ann")
     env.hang_up("spring", view["call"]["id"])
     wrap = _wrap_up(env, "ann")
+    at = callback_moment(env.store, view["call"]["lead_id"], datetime(2030, 1, 3, tzinfo=UTC))
     assert ann.post("/agent/dispose", campaign="spring", call=wrap["wrap_call"],
-                    disposition="CALLBK", callback_at="2030-01-03T10:00",
+                    disposition="CALLBK", callback_at=utc_field(at),
                     callback_for="anyone").json()["ok"]
     _pause(env, ann, "ann")
     attempt = env.wait(lambda: (a := env.store.attempt_by_call(wrap["wrap_call"]))

@@ -7,9 +7,11 @@ names its field; a supervisor cannot force an agent ready."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
-from web_kit import running_web
+from web_kit import callback_moment, running_web, utc_field
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +95,9 @@ def test_a_callback_in_the_past_is_refused(env, ann) -> None:
     edge = ann.post("/agent/dispose", campaign="spring", call=wrap, disposition="CALLBK",
                     callback_at="9999-12-31T23:59", tz_offset_min="300")
     assert edge.status_code == 409 and "out of range" in edge.json()["error"]
+    at = callback_moment(env.store, call["lead_id"], datetime(2035, 1, 2, tzinfo=UTC))
     done = ann.post("/agent/dispose", campaign="spring", call=wrap, disposition="CALLBK",
-                    callback_at="2035-01-02T15:00").json()
+                    callback_at=utc_field(at)).json()
     assert done["ok"], done
     assert ann.act("spring", "pause", reason="break")["ok"]
     env.wait_state("spring", "ann", "paused")

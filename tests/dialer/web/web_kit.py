@@ -53,9 +53,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def create_campaigns(store: CampaignStore, now: float) -> None:
+def create_campaigns(store: CampaignStore, now: float, spring: dict[str, Any] | None = None
+                     ) -> None:
     """Campaigns on the demo's compliant footing (declarations, opt-in consents, numbers
-    in time zones open now), with named leads, a script, and users of every role."""
+    in time zones open now), with named leads, a script, and users of every role;
+    ``spring``: settings of campaign ``spring`` over the common ones (a short wrap-up)."""
     zones, _ = choose_zones(now)
     moment = datetime.fromtimestamp(now, tz=UTC)
     common = {**demo_settings(is_uk_demo(zones)), "wrap_up_timeout": 600.0,
@@ -71,7 +73,7 @@ def create_campaigns(store: CampaignStore, now: float) -> None:
                                                   strict=False)]
 
     store.create_campaign("spring", {**common, "pacing_policy": "progressive",
-                                     "pacing_params": {}}, at=moment,
+                                     "pacing_params": {}, **(spring or {})}, at=moment,
                           agents=[("ann", "user/1001"), ("bob", "user/1002")])
     store.add_leads("spring", leads(0, 60, custom={"city": "Springfield"}), at=moment,
                     list_name="named")
@@ -88,6 +90,35 @@ def create_campaigns(store: CampaignStore, now: float) -> None:
                               ("sue", "supervisor", {"campaigns": ["autumn"]}),
                               ("root", "admin", {})):
         store.add_user(name, role, PASSWORD, at=moment, **extra)
+
+
+def callback_moment(store: CampaignStore, lead_id: int | str, near: datetime) -> datetime:
+    """A callback moment the dialer can keep for the lead (13:00 its local time, on the first
+    Monday-Friday from ``near``'s date), in UTC: the runner refuses a callback outside the
+    campaign's hours or 08:00-21:00 in any zone the lead is placed in (dispose_checks)."""
+    from datetime import time as clock_time
+    from datetime import timedelta
+
+    from campaigns.models import Lead
+    from dnc.rules.model import LeadFacts
+    from dnc.rules.tables import RuleTables
+    from dnc.rules.zones import place
+
+    with store.read_session() as session:
+        lead = session.get(Lead, int(lead_id))
+        assert lead is not None
+        facts = LeadFacts(lead.phone, time_zone=lead.timezone, state=lead.state,
+                          postal_code=lead.postal_code)
+    zone = place(facts, RuleTables()).zone_infos()[0]
+    day = near.astimezone(zone).date()
+    while day.weekday() > 4:
+        day += timedelta(days=1)
+    return datetime.combine(day, clock_time(13, 0), zone).astimezone(UTC)
+
+
+def utc_field(moment: datetime) -> str:
+    """``moment`` as the dispose form's field without a zone offset (taken as UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
 
 
 @dataclass
@@ -246,14 +277,16 @@ def serving(env: WebEnv, port: int, switch: Any, fate_source: Callable[[Any], Ca
 
 @contextlib.contextmanager
 def running_web(tmp: Path, fate_source: Callable[[Any], CalleeFate] = patient_callees,
-                database: str | None = None) -> Iterator[WebEnv]:
-    """``database``: the store's URL (default a SQLite file in ``tmp``)."""
+                database: str | None = None, spring: dict[str, Any] | None = None
+                ) -> Iterator[WebEnv]:
+    """``database``: the store's URL (default a SQLite file in ``tmp``); ``spring``:
+    settings of campaign ``spring`` over the common ones."""
     from simulations.switch.switch import SwitchSettings
 
     now = time.time()
     url = database or f"sqlite:///{tmp / 'dialer.db'}"
     store = CampaignStore.open(url)
-    create_campaigns(store, now)
+    create_campaigns(store, now, spring)
     seed_demo_registry(tmp, now, ["+13125550100"])
     port = _free_port()
     env = WebEnv(tmp, store, f"http://127.0.0.1:{port}")
