@@ -335,9 +335,10 @@ class CommandExecution:
         self.wraps = WrapBook()
         """Each agent's last closed wrap-up: a second disposition is told how the call was
         recorded; one the fallback closed is corrected (``dispose_checks``)."""
-        self.wrap_targets: dict[str, tuple[str, DialTarget]] = {}
-        """Agent → their last outbound call and the lead it dialed (its disposition's
-        callback is checked against the lead's places and the internal DNC)."""
+        self.wrap_targets: dict[str, DialTarget] = {}
+        """Call → the lead it dialed, while a disposition of it may come (in wrap-up, or
+        an agent's last closed wrap-up): its callback is checked against the lead's places
+        and the internal DNC."""
         self.awaiting_word: set[str] = set()
         """Of those calls, machine verdicts an agent took (``machine_to_free_agent``): the
         disposition tells the engine whether a person or a machine was heard."""
@@ -375,7 +376,7 @@ class CommandExecution:
             return self._correct(agent_id, corrected, code, callback_at, note, callback_agent)
         inbound = pending in self.inbound_calls.without_attempt
         if callback_at is not None and not inbound:
-            self._check_callback(agent_id, pending, callback_at)
+            self._check_callback(pending, callback_at)
         if inbound and callback_at is not None:
             # A callback at a time is kept on a lead's attempt; an inbound call (or a queue
             # callback's dial) has none, so it would be dropped while the agent is told done.
@@ -414,7 +415,7 @@ class CommandExecution:
             raise RunnerError(f"disposition {code}: a callback at a chosen time is kept on a "
                               "lead, and a call in has none: choose another disposition")
         if callback_at is not None:
-            self._check_callback(agent_id, wrap.call_id, callback_at)
+            self._check_callback(wrap.call_id, callback_at)
         now = self.clock()
         owner = agent_id if callback_agent is True else callback_agent or None
         if wrap.inbound:
@@ -428,12 +429,11 @@ class CommandExecution:
             self.screens.agents_changed((agent_id,))
         return wrap.call_id
 
-    def _check_callback(self, agent_id: str, call_id: str, callback_at: datetime) -> None:
+    def _check_callback(self, call_id: str, callback_at: datetime) -> None:
         """Refuse a callback the dialer could never keep (``dispose_checks``)."""
-        kept = self.wrap_targets.get(agent_id)
-        if kept is None or kept[0] != call_id:
+        target = self.wrap_targets.get(call_id)
+        if target is None:
             return  # not an outbound lead's call: refused above, or the gate decides
-        target = kept[1]
         placement = _placement(target)
         window = self.link.settings.schedule
         refusal = callback_refusal(
@@ -449,7 +449,11 @@ class CommandExecution:
             if call is not None and call.target is not None:
                 # Kept for the callback check of its disposition (the gate forgets the lead
                 # when the call ends, before the agent disposes): one per agent.
-                self.wrap_targets[change.agent_id] = (change.call_id, call.target)
+                keep = {change.call_id, *self.to_dispose.values(),
+                        *(wrap.call_id for wrap in self.wraps.last.values())}
+                for gone in [c for c in self.wrap_targets if c not in keep]:
+                    del self.wrap_targets[gone]
+                self.wrap_targets[change.call_id] = call.target
         op = self.link.agent_state_op(change)
         if op is not None:
             self.db.write([op])

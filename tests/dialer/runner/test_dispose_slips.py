@@ -157,6 +157,19 @@ def test_a_callback_the_dialer_could_never_keep_is_refused_and_the_agent_stays_i
     assert [(op.code, op.callback_at) for op in recorder.ops] == [("CALLBK", noon)]
 
 
+def test_a_correction_is_checked_too_even_once_the_next_call_is_on() -> None:
+    now = [datetime(2030, 1, 7, 18, tzinfo=UTC).timestamp()]
+    execution, recorder = _execution(now)
+    _wrap(execution, now[0], "c1")
+    _end_wrap(execution, now[0] + 20)
+    execution._agent_changed(AgentStateChanged(now[0] + 25, "ann", AgentState.ON_CALL,
+                                               AgentState.READY, call_id="c2"))
+    now[0] += 30
+    with pytest.raises(RunnerError, match="Tue 02:00 in America/Chicago"):
+        execution.dispose("ann", "c1", "CALLBK", datetime(2030, 1, 8, 2, tzinfo=CHICAGO))
+    assert [op.code for op in recorder.ops] == ["TIMEOUT"]
+
+
 def test_callback_refusal_checks_every_zone_the_lead_is_placed_in() -> None:
     window = CallingWindow(start=time(8), end=time(21), days=tuple(range(7)))
     # 21:30 in New York is 18:30 in Los Angeles: a lead placed in both is refused.
