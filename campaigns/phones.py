@@ -180,7 +180,7 @@ def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd
     for i in np.flatnonzero(slow).tolist():
         result[i], reasons[i] = normalise_one(text[i], default_region)
     for i in np.flatnonzero(reasons != "").tolist():
-        reasons[i] = _spreadsheet_number(text[i]) or reasons[i]
+        reasons[i] = spreadsheet_number(text[i]) or reasons[i]
     return pd.Series(result, index=raw.index, dtype=object), pd.Series(
         reasons, index=raw.index, dtype=object)
 
@@ -190,7 +190,7 @@ _SCIENTIFIC = re.compile(r"\s*\d(?:[.,]\d+)?[eE]\+?\d{1,2}\s*")
 _THOUSANDS = re.compile(r"\s*\d{1,3}(?:,\d{3}){2,4}(?:\.0+)?\s*")
 
 
-def _spreadsheet_number(text: str) -> str | None:
+def spreadsheet_number(text: str) -> str | None:
     """Why a number a spreadsheet rewrote is refused, with the repair: saved as a decimal
     (``2015550131.0``) or in scientific notation (``2.01555E+09``, its last digits lost).
     Both were refused as "invalid phone number" or "not a phone number (The string

@@ -222,6 +222,13 @@ def import_command(
         if change_list:
             summary = importer.import_change_list(root, registry, files, when, now,
                                                   max_reject_fraction, advance)
+        elif use_ftc and _looks_like_ftc(files):
+            # The FTC's layout with a few bad lines (a space an editor left): the hint to
+            # read it as a list of numbers would be wrong, its bad lines say what is.
+            summary = _with_spreadsheet_cause(
+                lambda: importer.import_full_list(root, registry, files, when or now, now,
+                                                  max_reject_fraction, advance,
+                                                  allow_shrink, allow_older))
         elif use_ftc:
             try:
                 summary = importer.import_full_list(root, registry, files, when or now, now,
@@ -246,9 +253,10 @@ def import_command(
                     "numbers)") from None
         else:
             try:
-                summary = importer.import_numbers(root, registry, files, when or now, now,
-                                                  region, column, max_reject_fraction,
-                                                  advance, allow_shrink, allow_older)
+                summary = _with_spreadsheet_cause(
+                    lambda: importer.import_numbers(root, registry, files, when or now, now,
+                                                    region, column, max_reject_fraction,
+                                                    advance, allow_shrink, allow_older))
             except ComplianceError as error:
                 if file_format != "auto" or isinstance(error, FileCutOff | OlderThanApplied) \
                         or not _looks_like_ftc(files):
@@ -274,14 +282,47 @@ def import_command(
     from rich.console import Console
     from rich.markup import escape
     console = Console()
-    console.print(f"[bold]{summary.version}[/]: {counted(summary.count, 'number')} listed")
+    if summary.unchanged:
+        console.print(f"unchanged: [bold]{summary.version}[/] already lists exactly the "
+                      f"same {counted(summary.count, 'number')}, as of the same day: no new "
+                      "version published")
+    else:
+        console.print(f"[bold]{summary.version}[/]: {counted(summary.count, 'number')} listed")
     console.print(f"read {summary.read:,}  added {summary.added:,}  duplicates "
                   f"{summary.duplicates:,}  rejected {summary.rejected:,}"
                   + (f"  deletions applied {summary.deletions_applied:,}" if change_list else "")
                   + ("  (compacted)" if summary.compacted else ""))
     for bad in summary.rejected_lines:
+        cause = _spreadsheet_cause(bad["text"])
         console.print(f"  [red]rejected[/] {escape(bad['file'])}:{bad['line']}: "
-                      f"{escape(repr(bad['text']))}: {escape(bad['reason'])}", highlight=False)
+                      f"{escape(repr(bad['text']))}: {escape(bad['reason'])}"
+                      + (f" ({escape(cause)})" if cause else ""), highlight=False)
+
+
+def _spreadsheet_cause(text: str) -> str | None:
+    """Why a record a spreadsheet rewrote is malformed, with the repair: a phone column
+    saved as numbers (``4155550123.0``, ``4.15555E+09``), as ``leads import`` says it
+    (campaigns.phones): "'4155550123.0' is not a valid NANP number" named neither."""
+    from campaigns.phones import spreadsheet_number
+
+    return spreadsheet_number(text.split(",")[0]) if text else None
+
+
+def _with_spreadsheet_cause(run):
+    """``run()``, its refusal said with the cause of its first bad line when a
+    spreadsheet rewrote it."""
+    import re
+
+    from dnc.registry.errors import ImportRefused
+
+    try:
+        return run()
+    except ImportRefused as error:
+        found = re.search(r"first bad line: '([^']*)'", str(error))
+        cause = _spreadsheet_cause(found.group(1)) if found else None
+        if cause is None:
+            raise
+        raise type(error)(f"{error}: {cause}") from None
 
 
 @dnc_app.command("check")

@@ -122,6 +122,8 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
             _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
+        if (same := _same_as_stored(target, unique, as_of)) is not None:
+            return _unchanged(summary, same)
         meta = target.publish_base(unique, as_of, now, summary.files)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
     return summary
@@ -165,6 +167,8 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
             _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
+        if (same := _same_as_stored(target, unique, as_of)) is not None:
+            return _unchanged(summary, same)
         meta = target.publish_base(unique, as_of, now, summary.files)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
     return summary
@@ -218,6 +222,9 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
                            wanted_add[~base_keys_add])
         deleted = np.union1d(current.deleted[~sorted_member(wanted_add, current.deleted)],
                              wanted_del[base_keys_del])
+        if (not summary.added and not summary.deletions_applied
+                and _same_day(current.meta, as_of)):
+            return _unchanged(summary, current.meta)
         base_meta = (current.meta if not current.meta.base
                      else _base_meta(target, current.meta.base))
         overlay = len(added) + len(deleted)
@@ -231,6 +238,31 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
             meta = target.publish_delta(current.meta.base or current.directory.name, base_meta,
                                         added, deleted, as_of, now, summary.files)
     summary.version, summary.count = meta.version, meta.count
+    return summary
+
+
+def _same_day(meta: VersionMeta, as_of: datetime) -> bool:
+    return datetime.fromisoformat(meta.as_of).date() == as_of.date()
+
+
+def _same_as_stored(target: RegistryDir, keys: np.ndarray, as_of: datetime
+                    ) -> VersionMeta | None:
+    """The stored version when it lists exactly ``keys`` (sorted, unique) as of the same
+    day: the same list imported twice. Its numbers are compared only when the counts and
+    days already agree, so a list that changed costs no extra pass."""
+    current = target.open_current()
+    if current is None or current.meta.count != len(keys) \
+            or not _same_day(current.meta, as_of):
+        return None
+    return current.meta if np.array_equal(current.all_keys(), keys) else None
+
+
+def _unchanged(summary: ImportSummary, stored: VersionMeta) -> ImportSummary:
+    """Nothing to publish: a second, identical version would read in the audit (decisions
+    record the version id) as a new list imported that day. The stored version stays
+    current, and the summary says so."""
+    summary.version, summary.count, summary.added = stored.version, stored.count, 0
+    summary.unchanged = True
     return summary
 
 

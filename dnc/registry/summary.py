@@ -18,6 +18,8 @@ class ImportSummary:
     deletions_applied: int = 0
     count: int = 0            # numbers listed by the new version
     compacted: bool = False
+    unchanged: bool = False   # the stored version already lists exactly these numbers,
+    # as of the same day: nothing published, ``version`` is the stored one
 
     def to_json(self) -> dict:
         return asdict(self)
