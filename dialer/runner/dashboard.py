@@ -101,7 +101,7 @@ def status_line(snapshot: dict[str, Any], at: float | None = None) -> str:
     parts = [
         f"{clock} {snapshot.get('campaign', '?')} {activity}",
         agents_in_words(snapshot),
-        f"{snapshot.get('calls_in_progress', 0)} calls in progress "
+        f"{_plural(snapshot.get('calls_in_progress', 0), 'call')} in progress "
         f"({snapshot.get('calls_ringing', 0)} ringing)",
         f"dials {snapshot.get('dials', 0)}, connected {snapshot.get('bridges', 0)}",
         f"abandoned {snapshot.get('abandons_in_window', 0)}/{live} live "
@@ -158,7 +158,7 @@ def render(snapshot: dict[str, Any], detail: bool = False, width: int = 80) -> P
                    f"{snapshot.get('live_answers_in_window', 0)} in the window). ")
     figures.append(f"Answer to agent median "
                    f"{'—' if median is None else f'{median * 1000:.0f} ms'}. "
-                   f"Hopper {snapshot.get('hopper', 0)} leads.")
+                   f"Hopper {_plural(snapshot.get('hopper', 0), 'lead')}.")
     outcomes = snapshot.get("outcomes") or {}
     outcome_line = Text("Outcomes: " + (", ".join(
         f"{k.replace('_', ' ')} {v}" for k, v in sorted(outcomes.items())) or "none yet"),
@@ -199,7 +199,7 @@ def _queue_lines(snapshot: dict[str, Any]) -> list[Text]:
         line.append(f"Queue {queue['name']}", style="bold")
         line.append("" if queue.get("open", True) else " (closed)")
         line.append(f": {queue['waiting']} waiting (longest {queue['longest_wait_s']:.0f} s), "
-                    f"{queue['callbacks_waiting']} callbacks, {queue['agents_ready']}/"
+                    f"{_plural(queue['callbacks_waiting'], 'callback')}, {queue['agents_ready']}/"
                     f"{queue['agents_logged_in']} agents ready, service level ")
         line.append(_pct(level), style="" if level is None else
                     "bold green" if level >= target else "bold red")
@@ -208,8 +208,8 @@ def _queue_lines(snapshot: dict[str, Any]) -> list[Text]:
                     f"{queue.get('arrivals_per_hour', 0):.0f} calls/h.")
         lines.append(line)
     if snapshot.get("agents_reserved"):
-        lines.append(Text(f"Blending: {snapshot['agents_reserved']} agents kept for the queues "
-                          "(not dialed for).", style="dim"))
+        lines.append(Text(f"Blending: {_plural(snapshot['agents_reserved'], 'agent')} kept for "
+                          "the queues (not dialed for).", style="dim"))
     for alert in snapshot.get("alerts") or []:
         lines.append(Text(f"ALERT {alert['message']}", style="bold red"))
     return lines

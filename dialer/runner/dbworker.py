@@ -53,6 +53,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, JournalOp
 from dialer.runner.errors import RunnerError
+from dialer.words import counted
 
 T = TypeVar("T")
 log = logging.getLogger("dialer.runner.db")
@@ -289,7 +290,7 @@ class DbWorker:
             self._pending.extend(op for op in ops if not _is_dial(op))
             waiter.set_exception(StoreOutage(
                 f"the store cannot be written (since {outage.seconds(self.clock()):.0f} s: "
-                f"{outage.failure}): {len(dials)} dials not journaled"))
+                f"{outage.failure}): {counted(len(dials), 'dial')} not journaled"))
             return waiter
         self._queued(ops)
         self._pending.extend(ops)

@@ -30,6 +30,7 @@ from dialer.esl.url import EslUrl
 from dialer.runner.running import running_snapshot
 from dialer.runner.status import agents_problem, short_error
 from dialer.runner.stored_state import stored_state
+from dialer.words import counted
 
 SWITCH_TIMEOUT = 3.0
 DOCTOR_SAMPLE = 200
@@ -160,8 +161,9 @@ def _queue_checks(store: CampaignStore, data: Path, row: Any, settings: Campaign
         serving = sorted(a for a, skills in agents.items()
                          if queue.serves(a, split_levels(frozenset(skills))[1]))
         hours = "open now" if queue.is_open(at.timestamp()) else "closed now (its hours)"
-        checks.append(Check(name, Verdict.OK, f"{len(serving)} agent(s) can take its calls "
-                                              f"({', '.join(serving[:6])}); {hours}"))
+        checks.append(Check(name, Verdict.OK,
+                            f"{counted(len(serving), 'agent')} can take its calls "
+                            f"({', '.join(serving[:6])}); {hours}"))
     for queue in queue_set:
         checks.extend(_menu_checks(queue.config))
     return checks
@@ -222,8 +224,8 @@ def _registry_checks(data: Path, settings: CampaignSettings, at: datetime) -> li
     for name, rule in freshness:
         outcome = rule.evaluate(context, at)
         if outcome.passed:
-            counted = [v for v in versions if v.version in outcome.reason]
-            size = f" ({counted[0].count:,} numbers)" if counted else ""
+            named = [v for v in versions if v.version in outcome.reason]
+            size = f" ({counted(named[0].count, 'number')})" if named else ""
             checks.append(Check(name, Verdict.OK, outcome.reason + size))
         else:
             checks.append(Check(name, Verdict.FAIL, f"{outcome.rule_id}: {outcome.reason} "

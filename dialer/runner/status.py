@@ -25,6 +25,7 @@ from dialer.runner.dbworker import DbWorker
 from dialer.runner.inbound_stop import voicemails_note
 from dialer.runner.switches import SwitchPool
 from dialer.runner.wiring import RunPhase
+from dialer.words import counted
 
 LEADS_REFRESH = 10.0
 """Seconds between looks at the store's leads while the hopper is empty."""
@@ -142,9 +143,13 @@ def agents_problem(campaign: str, by_state: Mapping[str, int]) -> str | None:
         return (f"0 agents logged in (run with --login-agents, or `dialer agent login "
                 f"{campaign} NAME`)")
     if set(logged_in) == {"paused"}:
-        return f"all {total} logged-in agents are paused (`dialer agent ready {campaign} NAME`)"
+        everyone = ("the 1 logged-in agent is" if total == 1 else
+                    f"all {total} logged-in agents are")
+        return f"{everyone} paused (`dialer agent ready {campaign} NAME`)"
     if set(logged_in) <= {"connecting", "paused"}:
-        return f"waiting for {logged_in.get('connecting', 0)} agents' phones to answer"
+        connecting = logged_in.get("connecting", 0)
+        phones = "1 agent's phone" if connecting == 1 else f"{connecting} agents' phones"
+        return f"waiting for {phones} to answer"
     return None
 
 
@@ -170,8 +175,7 @@ def diagnose(facts: RunnerFacts) -> Diagnosis:
             if not finished:
                 blockers.append(Blocker.LEADS)
     if facts.stopping:
-        calls = (f"{facts.calls_in_progress} call" if facts.calls_in_progress == 1 else
-                 f"{facts.calls_in_progress} calls")
+        calls = counted(facts.calls_in_progress, "call")
         note = ("hanging up the calls in progress" if facts.hanging_up else
                 f"finishing {calls} in progress (Ctrl-C again hangs them up now)")
         notes = tuple(n for n in (facts.stop_cause, note, facts.voicemails) if n)
