@@ -137,14 +137,18 @@ def unnamed_columns(frame: pd.DataFrame, written: list[str] | None = None
     return frame, tuple(renamed)
 
 
-def unnamed_warning(table: LeadTable, again: str) -> str | None:
+def unnamed_warning(table: LeadTable, again: str, said: set[str] | frozenset[str] = frozenset()
+                    ) -> str | None:
     """The import's warning for ``table.unnamed``: where, the field kept, how to name it
-    (``again``: the command that removes the list, to import the file again)."""
-    if not table.unnamed:
+    (``again``: the command that removes the list, to import the file again). ``said``:
+    the ``column_N`` left out, as read for a field (``--map phone=column_2``: not a custom
+    field) or warned about already (a column of phone numbers: one warning for it)."""
+    unnamed = [n for n in table.unnamed if f"column_{n}" not in said]
+    if not unnamed:
         return None
-    one = len(table.unnamed) == 1
-    columns = ", ".join(str(n) for n in table.unnamed)
-    fields = ", ".join(f"column_{n}" for n in table.unnamed)
+    one = len(unnamed) == 1
+    columns = ", ".join(str(n) for n in unnamed)
+    fields = ", ".join(f"column_{n}" for n in unnamed)
     return (f"{table.path}:{table.header_at}: column{'' if one else 's'} {columns} "
             f"{'has' if one else 'have'} no name in the header: kept as the custom "
             f"field{'' if one else 's'} {fields}. To name {'it' if one else 'them'}, write "
@@ -194,6 +198,20 @@ def guess_mapping(headers: list[str]) -> dict[str, list[str]]:
     return mapping
 
 
+_NUMBER_CELL = re.compile(r"^\+?[\d\s().-]{7,20}(?:\.0)?$")
+
+
+def _looks_like_a_number(cell: str) -> bool:
+    """A header cell that is a telephone number (seven digits or more, in any notation)."""
+    cell = cell.strip()
+    return bool(_NUMBER_CELL.match(cell)) and sum(c.isdigit() for c in cell) >= 7
+
+
+def _header_example(headers: list[str], number: str) -> str:
+    return ",".join("phone" if h == number else f"column{i}"
+                    for i, h in enumerate(headers, 1))
+
+
 def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | None,
                     path: Path) -> dict[str, list[str]]:
     """Explicit ``field=column`` choices over guesses; errors name the file and field."""
@@ -228,6 +246,15 @@ def resolve_mapping(headers: list[str], explicit: dict[str, str | list[str]] | N
         # ``Nom,Portable`` (a mobile column alone): the column meant is named.
         named = (f"--map phone={shlex.quote(mapping['alt_phones'][0])}"
                  if mapping.get("alt_phones") else "--map phone=COLUMN")
+        if (number := next((h for h in headers if _looks_like_a_number(h)), None)):
+            # A file saved without its header line: its first lead was read as the header
+            # ("no phone column found in the header (2015550100, Ann)"), and --map of a
+            # phone number as a column name would have dropped that lead.
+            raise LeadImportError(
+                f"the first line is not a header: {number!r} is a phone number, so the file "
+                "has no header line (its first lead was read as one); add a first line "
+                f"naming the columns, e.g. {_header_example(headers, number)}, and import "
+                "again", path=str(path), line=1, field="phone")
         raise LeadImportError(
             f"no phone column found in the header ({', '.join(headers)}); "
             f"name it with {named}", path=str(path), line=1, field="phone")
@@ -270,14 +297,19 @@ def unread_phone_columns(table: LeadTable, mapping: dict[str, list[str]], region
 
 
 def unread_phone_warning(path: str, column: str, numbers: int, cells: int,
-                         alt_columns: list[str], again: str) -> str:
+                         alt_columns: list[str], again: str, unnamed_at: int | None = None
+                         ) -> str:
     """One warning for a column ``unread_phone_columns`` found, with the --map to read it
     (every ``alt_phones`` column named: one ``--map alt_phones=`` replaces the guessed
-    ones)."""
+    ones). ``unnamed_at``: the header's line when the column has no name there (then this
+    is its one warning, ``unnamed_warning`` leaves it out)."""
     import shlex
 
     maps = " ".join(f"--map alt_phones={shlex.quote(c)}" for c in [*alt_columns, column])
-    return (f"{path}: {column}: {numbers} of {cells} cells read are phone numbers, kept as "
+    where = (f"{path}: {column}" if unnamed_at is None else
+             f"{path}:{unnamed_at}: {column} (column {column.removeprefix('column_')} has no "
+             "name in the header)")
+    return (f"{where}: {numbers} of {cells} cells read are phone numbers, kept as "
             "a custom field: not among the lead's numbers (alt_phones) and not checked by "
             f"dnc scrub. If they are the leads' other numbers: {again}, then import again "
             f"with {maps}")
@@ -343,12 +375,33 @@ def refuse_flagged_rows(table: LeadTable, mapping: dict[str, list[str]]) -> None
             path=str(table.path), line=int(lines[first]), field=column)
 
 
+def _workbook_kind(sample: bytes) -> str | None:
+    """The suffix of the workbook ``sample`` begins (a zip holding ``xl/``: .xlsx; the OLE
+    header of Excel 97-2003: .xls), else None."""
+    if sample.startswith(b"PK\x03\x04") and b"xl/" in sample[:65536]:
+        return ".xlsx"
+    if sample.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return ".xls"
+    return None
+
+
 def check_text(sample: bytes, path: Path) -> None:
     """Refuse a binary file in one line, before any of its bytes reach a message."""
     if not sample:
         return
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return  # UTF-16 text (Excel's "Unicode text"): NUL bytes are half its characters
+    if (kind := _workbook_kind(sample)) is not None:
+        # A workbook renamed .csv (or saved with the wrong type): "binary data (a NUL byte
+        # at byte 5)" did not say it is a workbook the import reads under its own name.
+        if kind == ".xls":
+            raise LeadImportError("is an Excel 97-2003 workbook (.xls), which the import "
+                                  "does not read: save it as .xlsx or as CSV UTF-8",
+                                  path=str(path))
+        raise LeadImportError(
+            f"is an Excel workbook ({kind}) named {path.suffix or 'without a suffix'}: "
+            f"rename it {path.stem}{kind} (dialer leads import reads workbooks by that "
+            "name), or save the sheet as CSV UTF-8", path=str(path))
     nul = sample.find(b"\x00")
     if nul >= 0:
         raise LeadImportError(f"not a text lead file: binary data (a NUL byte at byte {nul}); "
@@ -421,6 +474,34 @@ def _check_encoding(encoding: str, path: Path) -> None:
                               "cp1251, latin-1", path=str(path)) from error
 
 
+def _check_utf8_read_otherwise(data: bytes, encoding: str, path: Path) -> None:
+    """A UTF-8 file read with ``--encoding latin-1`` (or cp1252...): its BOM became the
+    header's ``ï»¿Phone`` ("no phone column found"), and without a BOM every accented name
+    was stored garbled (``Zoé`` as ``ZoÃ©``) without a word. A file with a UTF-8 BOM, or
+    whose non-ASCII bytes all decode as UTF-8 (text in a one-byte code page almost never
+    does), is refused with the line of the first such character."""
+    if codecs.lookup(encoding).name in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le",
+                                        "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
+        return
+    if data.startswith(codecs.BOM_UTF8):
+        raise LeadImportError(f"starts with a UTF-8 byte-order mark: the file is UTF-8, not "
+                              f"{encoding}; leave --encoding out (or give utf-8-sig)",
+                              path=str(path), line=1)
+    first = next((i for i, byte in enumerate(data[:4 << 20]) if byte >= 0x80), None)
+    if first is None:
+        return
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    line = data.count(b"\n", 0, first) + 1
+    char = text[len(data[:first].decode("utf-8"))]
+    raise LeadImportError(
+        f"the file is UTF-8: {char!r} read as {encoding} would be stored as "
+        f"{char.encode('utf-8').decode(encoding, errors='replace')!r}; leave --encoding out "
+        "(or give utf-8)", path=str(path), line=line)
+
+
 def _check_is_file(path: Path) -> None:
     """A lead file that is not there, or a directory given for one, is named as such (a
     directory reported as "not found" sent a user looking for a missing file)."""
@@ -476,6 +557,7 @@ def read_lead_file(path: str | Path, *, encoding: str | None = None,
                         f"not valid UTF-8 at byte {error.start}; give --encoding",
                         path=str(path), line=line) from error
     _check_encoding(encoding, path)
+    _check_utf8_read_otherwise(data, encoding, path)
     head = data[:65536].decode(encoding, errors="replace").lstrip("\ufeff")
     header_number, first = header_line(head)
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())
@@ -556,6 +638,7 @@ def preview_lead_file(path: str | Path, *, encoding: str | None = None,
     _check_encoding(encoding, path)
     cut = head.rfind(b"\n")
     head = head[: cut + 1] if cut > 0 else head
+    _check_utf8_read_otherwise(head, encoding, path)
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     header_number, first = header_line(text)
     delimiter = delimiter or _detect_delimiter(first, path.suffix.lower())

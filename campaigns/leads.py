@@ -18,11 +18,12 @@ import dataclasses
 import io
 import json
 import os
+import re
 import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -417,12 +418,19 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
             warnings.append(unnamed)
     remove = (f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
               f"{shlex.quote(list_name)} --yes")
-    if (unnamed := unnamed_warning(table, remove)) is not None:
+    phone_columns = unread_phone_columns(table, mapping, region,
+                                         (contact_by,) if contact_by else ())
+    unnamed_names = {f"column_{n}" for n in table.unnamed}
+    # One warning a column: an unnamed column of phone numbers is said once, with both
+    # facts (it had a warning for its missing name and another for its numbers).
+    said = {c for columns in mapping.values() for c in columns} | {
+        column for column, _, _ in phone_columns if column in unnamed_names}
+    if (unnamed := unnamed_warning(table, remove, said)) is not None:
         warnings.append(unnamed)
-    warnings.extend(unread_phone_warning(str(table.path), *found, mapping.get("alt_phones", []),
-                                         remove)
-                    for found in unread_phone_columns(
-                        table, mapping, region, (contact_by,) if contact_by else ()))
+    warnings.extend(unread_phone_warning(
+        str(table.path), column, numbers, cells, mapping.get("alt_phones", []), remove,
+        table.header_at if column in unnamed_names else None)
+        for column, numbers, cells in phone_columns)
     if before is not None:
         _refuse_if_changed(before)
     rejects_written, rejects_earlier = _write_rejects(
@@ -626,6 +634,23 @@ def _date_only_summary(path: str, consents: np.ndarray, lines: np.ndarray,
             f"{since:%Y-%m-%d %H:%M} UTC); give the time to rely on it sooner (field consent)")
 
 
+_SERIAL = re.compile(r"\s*(\d{5})(?:\.\d+)?\s*")
+
+
+def _serial_date_hint(cell: Any) -> str:
+    """A date a spreadsheet saved as its serial number (``45300``: days since 1899-12-30,
+    the column formatted as a number): the date it most likely is, and the repair. Not
+    read as that date: a workbook of the 1904 date system (older Mac Excel) counts from
+    1904-01-01, four years apart, and a consent's date is the user's to state."""
+    found = _SERIAL.fullmatch(str(cell))
+    if not found or not 20_000 <= int(found.group(1)) <= 80_000:
+        return ""
+    day = date(1899, 12, 30) + timedelta(days=int(found.group(1)))
+    return (f"; {found.group(1)} looks like a spreadsheet's date serial number ({day} in "
+            f"Excel's usual date system): format the column as a date, e.g. {day}, and "
+            "save the file again")
+
+
 def _consent_warnings(path: str, cells: np.ndarray, lines: np.ndarray,
                       not_dates: Sequence[int], ambiguous: Sequence[int], column: str,
                       limit: int = 5) -> list[str]:
@@ -634,8 +659,8 @@ def _consent_warnings(path: str, cells: np.ndarray, lines: np.ndarray,
     rules read such a consent as none (so nothing dials more), but a user who typed
     'yesterday', '2026-13-45' or a UK '03/04/2025' believed the consent recorded: say so,
     line by line."""
-    found = [f"{path}:{lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent "
-             "(field consent)" for i in not_dates[:limit]]
+    found = [f"{path}:{lines[i]}: {column} {cells[i]!r} is not a date: kept as no consent"
+             f"{_serial_date_hint(cells[i])} (field consent)" for i in not_dates[:limit]]
     if len(not_dates) > limit:
         found.append(f"{path}: ... and {len(not_dates) - limit} more lines whose consent is "
                      "not a date")
