@@ -94,6 +94,9 @@ class DialerGroup(TyperGroup):
             report_error(_not_a_number(error, argv) or error.format_message(),
                          type(error).__name__, as_json, 1)
         except click.exceptions.ClickException as error:
+            if isinstance(error, click.exceptions.NoSuchOption) and \
+                    (moved := _misplaced_option(self, error.option_name, argv)) is not None:
+                error.message, error.possibilities = moved, []
             _usage_error(error, as_json)
         except typer.Abort:
             report_error("aborted", "Abort", as_json, 1)
@@ -220,6 +223,45 @@ def _not_a_number(error: click.exceptions.BadParameter, argv: Sequence[str]) -> 
     except (ValueError, OverflowError):
         example = "5" if whole else "0.5"
     return f"{name}: {value!r} is not {kind}: write it in digits, e.g. {example}"
+
+
+def _misplaced_option(root: Any, option: str, argv: Sequence[str]) -> str | None:
+    """The line for an option written before the command it belongs to (``dialer --db X
+    campaign list``, ``dialer campaign --json show spring``): click said ``No such option:
+    --db``, while every command takes ``--db``. Names the command line meant, the option
+    moved after the command's name; None when the command takes no such option."""
+    import shlex
+
+    name = option.split("=", 1)[0]
+    command, path, at = root, ["dialer"], None
+    for position, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            if at is None and arg.split("=", 1)[0] == name:
+                at = position
+            continue
+        sub = command.commands.get(arg) if isinstance(command, TyperGroup) else None
+        if sub is None:
+            previous = argv[position - 1] if position else ""
+            if previous.startswith("-") and "=" not in previous:
+                continue  # the value of an option written before the command
+            break
+        command = sub
+        path.append(arg)
+    if at is None or isinstance(command, TyperGroup):
+        return None
+    param = next((p for p in command.params if name in (*p.opts, *p.secondary_opts)), None)
+    if param is None:
+        return None
+    takes_value = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+    taken = [at] + ([at + 1] if takes_value and "=" not in argv[at] and at + 1 < len(argv)
+                    else [])
+    rest = [a for i, a in enumerate(argv) if i not in taken]
+    meant = " ".join(shlex.quote(a) for a in
+                     ["dialer", *rest, *(argv[i] for i in taken)])
+    return (f"{name} is an option of {' '.join(path)}: write it after the command's name, "
+            f"{meant}")
 
 
 def _usage_error(error: click.exceptions.ClickException, as_json: bool) -> None:
