@@ -17,7 +17,7 @@ from typing import Any
 from simulations.distributions import Distribution, Fixed, parse_distribution
 from simulations.errors import ScenarioError
 from simulations.population import CalleePopulation
-from simulations.scenario_bounds import check_bounds
+from simulations.scenario_bounds import check_bounds, check_times
 from simulations.scenario_lines import with_line
 
 
@@ -190,7 +190,8 @@ def _plain(raw: dict[str, Any], kind: type, where: str, section: str) -> Any:
             if not isinstance(value, bool):
                 raise ScenarioError(f"{where}: [{section}].{key}: expected true or false")
         elif isinstance(value, bool) or not isinstance(value, int | float):
-            raise ScenarioError(f"{where}: [{section}].{key}: expected a number, got {value!r}")
+            raise ScenarioError(f"{where}: [{section}].{key}: expected a number, got "
+                                f"{value!r}{_text_number_hint(value)}")
         elif value < 0:
             raise ScenarioError(f"{where}: [{section}].{key}: must be >= 0")
         elif isinstance(default, int) and value != int(value):
@@ -398,6 +399,20 @@ def _require_agent_laws(tables: Mapping[str, Any], where: str) -> None:
                                     f"must state it, e.g. {example}")
 
 
+def _text_number_hint(value: Any) -> str:
+    """What to write for a number given as text: ``"3%"`` (``abandon_limit``, written as
+    people say it) is the fraction 0.03, ``"20"`` is 20 without the quotes."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    try:
+        if text.endswith("%"):
+            return f" (a fraction: write {float(text[:-1].strip()) / 100:g} for {text})"
+        return f" (write the number without quotes: {float(text):g})"
+    except ValueError:
+        return ""
+
+
 def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario>")) -> Scenario:
     where = str(path)
     for key in tables:
@@ -460,6 +475,7 @@ def scenario_from_tables(tables: Mapping[str, Any], path: Path = Path("<scenario
         inbound = dataclasses.replace(inbound, patience=parse_distribution(
             inbound_patience, f"{where}: [inbound].patience", base))
     check_bounds(campaign, amd, inbound, where)
+    check_times(population, wrap, where)
     queues = _queues(tables.get("queues", []), inbound, where)
     if isinstance(handle, bool) or not isinstance(handle, int | float) or handle < 0:
         raise ScenarioError(f"{where}: machine_handle_time: expected seconds >= 0")

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from simulations.errors import ScenarioError
 
 if TYPE_CHECKING:
+    from simulations.distributions import Distribution
+    from simulations.population import CalleePopulation
     from simulations.scenario import AmdSettings, CampaignSettings, InboundSettings
 
 
@@ -27,16 +29,30 @@ class Bound:
     low: float
     high: float
     why: str
+    seconds: bool = False
+    """A time in seconds: a value a thousand times too large is named as milliseconds."""
 
-    def check(self, value: float, where: str, *, field: str | None = None) -> None:
+    def check(self, value: float, where: str, *, field: str | None = None,
+              what: str = "") -> None:
         if not (math.isfinite(value) and self.low <= value <= self.high):
             raise ScenarioError(f"{where}: [{self.section}].{field or self.key}: "
-                                f"{_number(value)} is outside {_number(self.low)}-"
-                                f"{_number(self.high)} ({self.why})")
+                                f"{what}{_number(value)} is outside {_number(self.low)}-"
+                                f"{_number(self.high)} ({self.why}){self._ms(value)}")
+
+    def _ms(self, value: float) -> str:
+        """``no_answer_timeout = 25000``: a switch's or a trace's milliseconds, simulated
+        as seven hours of ringing without a word."""
+        if not self.seconds or not math.isfinite(value) or value < 1000 or \
+                not self.low <= value / 1000 <= self.high:
+            return ""
+        return (f"; {_number(value)} looks like milliseconds: the file is in seconds, "
+                f"write {value / 1000:g}")
 
 
 def _number(value: float) -> str:
     """``5,000`` and ``10,000,000`` as written in the docs; ``1e-09`` and ``0.01`` as is."""
+    if math.isfinite(value) and abs(value) < 1e15:
+        value = round(value, 9)  # a law's mean from its parameters: 180000.00000000003
     if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"
     return f"{value:g}"
@@ -66,6 +82,38 @@ INBOUND = (
     Bound("inbound", "key_delay", 0, 3600, "seconds"),
     Bound("inbound", "voicemail_message", 0, 3600, "seconds"),
 )
+
+
+CALLEES = (
+    Bound("callees", "no_answer_timeout", 15, 300, "seconds a call rings; a campaign's "
+          "ring_timeout is at most 300", seconds=True),
+    Bound("callees", "busy_time", 0, 300, "seconds to a busy signal", seconds=True),
+    Bound("callees", "machine_greeting", 0, 600, "seconds of a machine's greeting",
+          seconds=True),
+)
+LAWS = (
+    Bound("callees", "time_to_answer", 0, 3600, "seconds to answer, an hour", seconds=True),
+    Bound("callees", "patience", 0, 3600, "seconds a callee waits in silence",
+          seconds=True),
+    Bound("agents", "talk", 0, 14_400, "seconds of talk, four hours", seconds=True),
+    Bound("agents", "wrap", 0, 3600, "seconds of wrap-up after a call, an hour",
+          seconds=True),
+)
+"""The callees' and agents' times: their means (a law's, or the value) past these are a
+typo or another unit (``talk = { mean = 180000 }``, milliseconds, simulated fifty hours of
+talk a call), not a study."""
+
+
+def check_times(population: CalleePopulation, wrap: Distribution, where: str) -> None:
+    """Refuse the first callee or agent time outside its range, naming the field."""
+    for bound in CALLEES:
+        bound.check(float(getattr(population, bound.key)), where)
+    laws = {"time_to_answer": population.time_to_answer, "patience": population.patience,
+            "talk": population.talk, "wrap": wrap}
+    for bound in LAWS:
+        mean = float(laws[bound.key].mean)
+        if math.isfinite(mean):  # a degenerate law (uniform 0-0) has none to bound
+            bound.check(mean, where, what="mean ")
 
 
 def check_bounds(campaign: CampaignSettings, amd: AmdSettings, inbound: InboundSettings,
