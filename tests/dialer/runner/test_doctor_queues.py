@@ -44,7 +44,7 @@ def _queue_checks(store, data) -> dict[str, tuple[Verdict, str]]:
 def test_doctor_names_each_queue_nobody_can_serve_and_its_repair(store, tmp_path) -> None:
     checks = _queue_checks(store, tmp_path)
     assert checks["queue sales"][0] is Verdict.OK
-    assert "2 agent(s) can take its calls (ann, bob)" in checks["queue sales"][1]
+    assert "2 agents can take its calls (ann, bob)" in checks["queue sales"][1]
     verdict, message = checks["queue spanish"]
     assert verdict is Verdict.FAIL and "nobody has spanish:2 at that level or above (skills: " \
         "ann none; bob spanish:1)" in message
