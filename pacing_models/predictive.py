@@ -75,6 +75,7 @@ from pacing_models.interface import (
     shedding_late_calls,
 )
 from pacing_models.policies import calls_in_flight
+from pacing_models.state_thresholds import StateThresholds
 from pacing_models.tables import (
     AGENT_GRID_STEP,
     JOINT_MIN_PAIRS,
@@ -398,6 +399,10 @@ class PredictivePolicy:
         self._aim = (0.0, 0.0)
         """(aim, setpoint) of ``_model_aim`` for the inputs ``_aim_key``."""
         self._aim_plan: tuple[int, int, float] | None = None
+        self.state_thresholds: StateThresholds | None = None
+        """Per-state multipliers of the loop's λ (``pacing_models.state_thresholds``), or
+        None: one λ in every state (the default). Only the model's count in a trusted,
+        budgeted decision reads it; the guard around it is the same."""
         """(the period's abandons, its live answers, H) when the period plan set ``_aim``
         (the explanation says so), else None."""
 
@@ -944,12 +949,15 @@ class PredictivePolicy:
         cap = self._line_cap(state, floor, in_flight, engaged)
         threshold = self.young_threshold if young else math.exp(self._log_threshold)
         counts = state.in_progress_counts
+        table = self.state_thresholds
         if counts is not None:
             # The engine's packed start instants: the count of long calls and the plan in
             # one compiled call (the plan is not used when too many calls run long).
             r = counts[0]
             v = r + counts[1]
             b = v + counts[2]
+            if table is not None and not young:
+                threshold = threshold * table.multiplier(state.agents_free, r)
             above, n_model, chosen, base = plan_since(
                 tables, state.agents_free, state.answered_waiting,
                 state.in_progress_started, state.now, r, b - v,
@@ -958,6 +966,8 @@ class PredictivePolicy:
             # One array for all four groups (views after), fewer numpy calls per decision.
             elapsed, r, v, b = _in_progress(state)
             above = count_above(elapsed, v, b, self._talk_q90) if b - v >= 10 else 0
+            if table is not None and not young:
+                threshold = threshold * table.multiplier(state.agents_free, r)
         outlasting = above / (b - v) if b - v >= 10 else 0.0
         if outlasting > 0.3:
             return PacingDecision(

@@ -54,6 +54,7 @@ cdef class PredictivePolicy:
     cdef public object ramp_handles
     cdef public object ring_refresh_attempts
     cdef public object ring_times
+    cdef public object state_thresholds
     cdef public object talk
     cdef public object threshold_rate
     cdef public object verdict_delays
