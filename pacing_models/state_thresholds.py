@@ -12,8 +12,12 @@ abandons the dials cause, so the table moves *where* the budget is spent, not ho
 it; and it changes only the model's count: the budget's guard (no aim: progressive),
 the line cap and the young window's look-ahead are the policy's own, before and after.
 
-The parameters come from a policy search (``benchmarks/pacing_policy_search.py``;
-docs/pacing.md, "Policy search over per-state thresholds (issue 16)").
+It is searched by ``benchmarks/pacing_policy_search.py`` and is not a campaign or
+``--policy`` parameter: the search found no table that talks more than the default on
+held-out days, and tables far from the default broke the abandonment limit (the guard reads
+the window at the decision; a table can make one decision launch up to the line cap), so a
+shipped table would need a guard of its own first (docs/pacing.md, "Policy search over
+per-state thresholds (issue 16)").
 """
 
 from __future__ import annotations
