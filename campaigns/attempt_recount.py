@@ -104,15 +104,17 @@ def lock_people_and_numbers(session: Session, numbers: Sequence[str],
 
 
 def attempts_in_session(session: Session, numbers: Sequence[str], contacts: Sequence[str],
-                        since: datetime) -> list[PastAttempt]:
-    """Every attempt since ``since`` to one of ``numbers`` or to any number of one of
+                        since: datetime, their_numbers: Sequence[str] = ()) -> list[PastAttempt]:
+    """Every attempt since ``since`` to one of ``numbers`` or ``their_numbers`` (the people's
+    other numbers as the caller read and locked them) or to any number of one of
     ``contacts``, read in the caller's transaction (one statement)."""
     from campaigns.compliance import attempt_campaign, past_attempts
 
     if not numbers and not contacts:
         return []
-    ids = select(CallAttempt.id).where(CallAttempt.phone.in_(list(numbers)),
-                                       CallAttempt.dialed_at >= since)
+    ids = select(CallAttempt.id).where(
+        CallAttempt.phone.in_(sorted({*numbers, *their_numbers})),
+        CallAttempt.dialed_at >= since)
     if contacts:
         # The people's calls: through their leads, and to their numbers through any lead
         # (one of another campaign that names no person: Fla. Stat. 501.616(6)(b) counts
@@ -159,8 +161,9 @@ def numbers_of_people(session: Session, people: Sequence[str]) -> dict[str, froz
 
 def recount_batch(session: Session, recount: AttemptRecount, dials: Sequence[JournalDial]
                   ) -> Callable[[JournalDial], RecountRefusal | None] | None:
-    """Lock the batch's people and numbers and read their attempts; the judge of its dials
-    (None when the campaign's rules count no history, or there is no dial).
+    """Lock the batch's people, numbers and the people's other numbers, and read their
+    attempts; the judge of its dials (None when the campaign's rules count no history, or
+    there is no dial).
 
     The people are the dials' own and **every person whose lead has one of the batch's
     numbers**: a dial through a lead that names no person (another campaign's) is still a
@@ -173,11 +176,24 @@ def recount_batch(session: Session, recount: AttemptRecount, dials: Sequence[Jou
     owners = owners_of_numbers(session, numbers)
     contacts = sorted({dial.contact_id for dial in dials if dial.contact_id} |
                       {person for people in owners.values() for person in people})
-    lock_people_and_numbers(session, numbers, contacts)
+    # The people's other numbers are counted, so they are locked too (before any is
+    # read): a batch of another process journaling a call to one of them, through a lead
+    # that names no person, or before the lead linking it to the person was visible to
+    # it, takes that number's lock, and whichever batch comes second counts the other's
+    # call (the sixth pass's open race: the numbers were read, not locked).
+    people = numbers_of_people(session, contacts) if contacts else {}
+    theirs = sorted({n for person_numbers in people.values() for n in person_numbers}
+                    - set(numbers))
+    lock_people_and_numbers(session, [*numbers, *theirs], contacts)
     since = min(dial.at for dial in dials) - recount.lookback
-    history = attempts_in_session(session, numbers, contacts, since)
-    judge = recount.recount(history, numbers_of_people(session, contacts)) if contacts \
-        else recount.recount(history)
+    history = attempts_in_session(session, numbers, contacts, since, theirs)
+    if contacts:
+        # Read again under the locks: a number linked to a person since is counted too
+        # (as before this lock was added), never fewer than were locked.
+        again = numbers_of_people(session, contacts)
+        people = {person: people.get(person, frozenset()) | again.get(person, frozenset())
+                  for person in {*people, *again}}
+    judge = recount.recount(history, people) if contacts else recount.recount(history)
     if not any(not dial.contact_id and dial.number_e164 in owners for dial in dials):
         return judge
 
