@@ -251,6 +251,10 @@ def _seller_names(self: CampaignStore) -> list[str]:
     return [name for name in names if name]
 
 
+seller_names = _seller_names
+"""Every seller the store's campaigns declare (``dnc import --seller`` checks its names)."""
+
+
 def _refuse_if_changed(before: dict[Path, tuple[int, int]]) -> None:
     """A lead file still being written (an export another program is saving, a copy under
     way) that ends at a row end reads as a whole, shorter file: its later rows were never

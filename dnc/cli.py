@@ -88,18 +88,96 @@ def _looks_like_changes(files: list[Path]) -> bool:
     return marked * 2 > len(lines)
 
 
-def _own_list_note(registry: str) -> str | None:
+def _own_list_note(registry: str, scope=None) -> str | None:
     """What a registry of a name of one's own (``client-acme``) does, said at its import:
-    every campaign refuses its numbers at the dial (``campaign.own_lists``, whatever the
-    profile), not only ``dnc scrub``. A centre that dials for several clients learns here
-    that one client's list holds back every campaign's calls to those numbers."""
+    every campaign (or, scoped, the sellers' campaigns) refuses its numbers at the dial
+    (``campaign.own_lists``, whatever the profile), not only ``dnc scrub``. A centre that
+    dials for several clients learns here that one client's list holds back every
+    campaign's calls to those numbers unless scoped with --seller or --campaign."""
     from dnc.interfaces import RegistryKind
     from dnc.registry.store import is_uk_national_list, registry_kind
 
     if registry_kind(registry) is not RegistryKind.OTHER or is_uk_national_list(registry):
         return None
+    if scope:
+        named = [f"seller {s!r}" for s in scope.sellers]
+        return (f"{registry} is a list of your own scoped to {', '.join(named)}: their "
+                "campaigns, and any campaign declaring no seller, refuse its numbers at the "
+                "dial (rule campaign.own_lists); other campaigns report the listing and "
+                "dial; dnc scrub removes them from lead files")
     return (f"{registry} is a list of your own: every campaign refuses its numbers at the "
-            "dial (rule campaign.own_lists), and dnc scrub removes them from lead files")
+            "dial (rule campaign.own_lists), and dnc scrub removes them from lead files; "
+            "to bind only one client's campaigns, import it with --seller NAME")
+
+
+def _list_scope(registry: str, sellers: list[str], db: str | None, data_dir: Path | None):
+    """The scope given on the command line, each seller checked against the campaign store
+    and stored as the campaigns spell it (a seller no campaign declares would bind nothing,
+    so a misspelt one would leave the client's list unapplied everywhere: refused, naming
+    the closest). Campaigns are not named one by one: a renamed campaign would drop out of
+    the list's scope; a seller's campaigns are the ones its do-not-call requests bind."""
+    from dnc.registry.store import ListScope, check_scope
+    from dnc.rules.consent import same_seller
+
+    scope = ListScope(tuple(s.strip() for s in sellers))
+    check_scope(registry, scope)
+    if not scope:
+        return scope
+    if not all(scope.sellers):
+        raise OptionError("--seller: an empty name binds no campaign")
+    known = _store_sellers(db, data_dir)
+    named: list[str] = []
+    for seller in scope.sellers:
+        match = next((k for k in known if same_seller(seller, k)), None)
+        if match is None:
+            raise OptionError(f"--seller {seller!r}: no campaign declares this seller"
+                              f"{_closest(seller, known)} (known: "
+                              f"{', '.join(map(repr, sorted(set(known)))) or 'none'}); a list "
+                              "scoped to it would bind no campaign")
+        if match not in named:
+            named.append(match)
+    return ListScope(tuple(named))
+
+
+def _closest(text: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(text, known, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _store_sellers(db: str | None, data_dir: Path | None) -> list[str]:
+    """Every seller the store's campaigns declare."""
+    from campaigns.leads import seller_names
+    from campaigns.store import CampaignStore
+
+    home = _dnc_dir(data_dir).parent
+    url = db or os.environ.get("DIALER_DB") or f"sqlite:///{home / 'dialer.db'}"
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        raise OptionError(f"--seller: no campaign database at {url} to check it against "
+                          "(give --db or --home)")
+    store = CampaignStore.open_read_only(url)
+    try:
+        return seller_names(store)
+    finally:
+        store.close()
+
+
+def _scope_widened(root: Path, registry: str, scope) -> str | None:
+    """Said when a scoped list is imported again without its scope: the new version binds
+    every campaign (the fail-closed default), which the officer may not have meant."""
+    from dnc.registry.store import RegistryDir
+
+    try:
+        current = RegistryDir(root, registry).open_current()
+    except Exception:  # no current version readable: nothing to compare
+        return None
+    if current is None or scope or not current.meta.sellers:
+        return None
+    was = ", ".join(repr(s) for s in current.meta.sellers)
+    return (f"{registry} was scoped to seller {was} ({current.meta.version}); this "
+            "import gives no --seller, so the new version binds every "
+            "campaign (import it again with the scope to keep it)")
 
 
 def _looks_like_ftc(files: list[Path]) -> bool:
@@ -196,6 +274,14 @@ def import_command(
         "--allow-older", help="Accept a full list dated before the stored version (refused "
         "otherwise: the numbers listed since would be lost; for mending a wrong stored "
         "date).")] = False,
+    sellers: Annotated[list[str] | None, typer.Option(
+        "--seller", help="A list of your own only: bind the campaigns of this seller "
+        "(compliance.seller_name of a campaign in the store; repeatable). Without --seller "
+        "the list binds every campaign.")] = None,
+    db: Annotated[str | None, typer.Option(help="Campaign database URL that --seller is "
+                                           "checked against (default: DIALER_DB, else "
+                                           "sqlite:///<home>/dialer.db).")]
+    = None,
     data_dir: DataDir = None,
     as_json: Json = False,
 ) -> None:
@@ -211,6 +297,8 @@ def import_command(
     when = _parse_when(as_of)
     root = _dnc_dir(data_dir) / "registries"
     check_new_name(registry, root)
+    scope = _list_scope(registry, sellers or [], db, data_dir)
+    widened = _scope_widened(root, registry, scope)
     use_ftc = file_format == "ftc" or (file_format == "auto" and registry == "national")
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=_err_console(), transient=True) as progress:
@@ -221,19 +309,19 @@ def import_command(
 
         if change_list:
             summary = importer.import_change_list(root, registry, files, when, now,
-                                                  max_reject_fraction, advance)
+                                                  max_reject_fraction, advance, scope=scope)
         elif use_ftc and _looks_like_ftc(files):
             # The FTC's layout with a few bad lines (a space an editor left): the hint to
             # read it as a list of numbers would be wrong, its bad lines say what is.
             summary = _with_spreadsheet_cause(
                 lambda: importer.import_full_list(root, registry, files, when or now, now,
                                                   max_reject_fraction, advance,
-                                                  allow_shrink, allow_older))
+                                                  allow_shrink, allow_older, scope))
         elif use_ftc:
             try:
                 summary = importer.import_full_list(root, registry, files, when or now, now,
                                                     max_reject_fraction, advance,
-                                                    allow_shrink, allow_older)
+                                                    allow_shrink, allow_older, scope)
             except ComplianceError as error:
                 if file_format != "auto" or isinstance(error, FileCutOff | OlderThanApplied):
                     raise
@@ -256,7 +344,7 @@ def import_command(
                 summary = _with_spreadsheet_cause(
                     lambda: importer.import_numbers(root, registry, files, when or now, now,
                                                     region, column, max_reject_fraction,
-                                                    advance, allow_shrink, allow_older))
+                                                    advance, allow_shrink, allow_older, scope))
             except ComplianceError as error:
                 if file_format != "auto" or isinstance(error, FileCutOff | OlderThanApplied) \
                         or not _looks_like_ftc(files):
@@ -266,8 +354,10 @@ def import_command(
                 raise type(error)(
                     f"{error} (its lines are AAA,NNNNNNN, the FTC's flat file: give --format "
                     "ftc)") from None
-    if (note := _own_list_note(registry)) is not None:
+    if (note := _own_list_note(registry, scope)) is not None:
         _err_console().print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if widened:
+        _err_console().print(f"note: {widened}", markup=False, highlight=False, soft_wrap=True)
     if when is None and not change_list:
         # A list downloaded weeks ago and dated today passes the 31-day freshness rule for
         # a month more (16 CFR 310.4(b)(3)(iv)); nothing said it was dated today.
@@ -346,7 +436,8 @@ def check_command(numbers: Annotated[list[str], typer.Argument(help="E.164 or an
         results.append({"input": text, "number": number, "valid": key is not None,
                         "checked": checked, "listed": bool(hits),
                         "hits": [{"registry": h.version.registry, "version": h.version.version,
-                                  "as_of": h.version.as_of.isoformat(), "detail": h.detail}
+                                  "as_of": h.version.as_of.isoformat(), "detail": h.detail,
+                                  "sellers": list(h.version.sellers)}
                                  for h in hits]})
     unchecked = [r["input"] for r in results if not r["checked"]]
     # Exit non-zero when a number could not be checked: a script reading "exit 0" as
@@ -524,12 +615,13 @@ def _version_rows(data_dir: Path | None) -> list[dict]:
         rows.append({"registry": meta.registry, "version": meta.version, "as_of": meta.as_of,
                      "count": meta.count, "kind": meta.kind, "base": meta.base or None,
                      "added": meta.added, "deleted": meta.deleted,
-                     "bytes_mapped": loaded.mapped_bytes, "created_at": meta.created_at})
+                     "bytes_mapped": loaded.mapped_bytes, "created_at": meta.created_at,
+                     "sellers": list(meta.sellers)})
     internal = store.internal.version()
     rows.append({"registry": "internal", "version": internal.version,
                  "as_of": internal.as_of.isoformat(), "count": internal.count,
                  "kind": "internal", "base": None, "added": 0, "deleted": 0,
-                 "bytes_mapped": 0, "created_at": None})
+                 "bytes_mapped": 0, "created_at": None, "sellers": []})
     return rows
 
 
@@ -542,9 +634,10 @@ def versions_command(data_dir: DataDir = None, as_json: Json = False) -> None:
         return
     from rich.console import Console
     from rich.table import Table
-    table = Table("registry", "version", "as of", "numbers")
+    table = Table("registry", "version", "as of", "numbers", "binds")
     for row in rows:
-        table.add_row(row["registry"], row["version"], row["as_of"], f"{row['count']:,}")
+        binds = ("campaigns of " + ", ".join(row["sellers"])) if row["sellers"] else ""
+        table.add_row(row["registry"], row["version"], row["as_of"], f"{row['count']:,}", binds)
     Console().print(table)
 
 

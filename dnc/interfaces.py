@@ -31,6 +31,9 @@ class RegistryVersion:
     version: str           # unique id of this version (e.g. "national@2026-11-01#3")
     as_of: datetime        # the date the data is current as of (timezone-aware)
     count: int = 0         # numbers listed
+    sellers: tuple[str, ...] = ()
+    """A list of one's own scoped by the officer to these sellers' campaigns (``dnc import
+    --seller``); empty: it binds every campaign (the default)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from dnc.registry.flatfile import ParseReport, RejectedRecord, iter_blocks, pars
 from dnc.registry.keys import plan_of
 from dnc.registry.numberfile import parse_number_file
 from dnc.registry.sources import members, open_member
-from dnc.registry.store import RegistryDir
+from dnc.registry.store import ListScope, RegistryDir, check_scope
 from dnc.registry.summary import ImportSummary
 from dnc.registry.versions import VersionMeta, read_meta, sorted_member
 from dnc.whole_files import FileState, changed_while_read, file_states, still_being_written
@@ -99,11 +99,14 @@ def unique_sorted(keys: np.ndarray) -> np.ndarray:
 def import_full_list(registries_root: Path, registry: str, paths: list[Path], as_of: datetime,
                      now: datetime, max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
                      progress: Progress = _no_progress, allow_shrink: bool = False,
-                     allow_older: bool = False) -> ImportSummary:
+                     allow_older: bool = False, scope: ListScope | None = None
+                     ) -> ImportSummary:
     """Replace the registry by the FTC full list in ``paths`` (flat text, maybe zipped).
     ``allow_shrink``/``allow_older``: publish a list under half the stored numbers, or
-    dated before the stored version (both refused otherwise)."""
+    dated before the stored version (both refused otherwise). ``scope``: the campaigns a
+    list of one's own binds (none: every campaign)."""
     target = RegistryDir(registries_root, registry)
+    check_scope(target.name, scope or ListScope())
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
     before = file_states(paths)
     keys, report = read_full_list(paths, progress)
@@ -122,10 +125,11 @@ def import_full_list(registries_root: Path, registry: str, paths: list[Path], as
             _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
-        if (same := _same_as_stored(target, unique, as_of)) is not None:
+        if (same := _same_as_stored(target, unique, as_of, scope)) is not None:
             return _unchanged(summary, same)
-        meta = target.publish_base(unique, as_of, now, summary.files)
+        meta = target.publish_base(unique, as_of, now, summary.files, scope)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
+    summary.sellers = list(meta.sellers)
     return summary
 
 
@@ -133,10 +137,12 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
                    now: datetime, region: str = "US", column: str | None = None,
                    max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
                    progress: Progress = _no_progress, allow_shrink: bool = False,
-                   allow_older: bool = False) -> ImportSummary:
+                   allow_older: bool = False, scope: ListScope | None = None) -> ImportSummary:
     """Replace a registry by the numbers of CSV/TSV/text files (any common notation); a
-    TPS/CTPS registry holds UK numbers (national numbers read with region GB)."""
+    TPS/CTPS registry holds UK numbers (national numbers read with region GB). ``scope``:
+    the campaigns a list of one's own binds (none: every campaign)."""
     target = RegistryDir(registries_root, registry)
+    check_scope(target.name, scope or ListScope())
     plan = plan_of(target.name)
     if plan == "gb" and region == "US":
         region = "GB"
@@ -167,10 +173,11 @@ def import_numbers(registries_root: Path, registry: str, paths: list[Path], as_o
             _refuse_older_full(target, as_of, paths)
         if not allow_shrink:
             _refuse_shrink(target, len(unique), paths)
-        if (same := _same_as_stored(target, unique, as_of)) is not None:
+        if (same := _same_as_stored(target, unique, as_of, scope)) is not None:
             return _unchanged(summary, same)
-        meta = target.publish_base(unique, as_of, now, summary.files)
+        meta = target.publish_base(unique, as_of, now, summary.files, scope)
     summary.version, summary.count, summary.added = meta.version, meta.count, meta.count
+    summary.sellers = list(meta.sellers)
     return summary
 
 
@@ -178,9 +185,12 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
                        as_of: datetime | None, now: datetime,
                        max_reject_fraction: float = DEFAULT_MAX_REJECT_FRACTION,
                        progress: Progress = _no_progress,
-                       compact_minimum: int = COMPACT_MINIMUM) -> ImportSummary:
-    """Apply FTC change lists (additions and deletions) on top of the current version."""
+                       compact_minimum: int = COMPACT_MINIMUM,
+                       scope: ListScope | None = None) -> ImportSummary:
+    """Apply FTC change lists (additions and deletions) on top of the current version.
+    ``scope``: the new version's, as given (none: every campaign), like a full list's."""
     target = RegistryDir(registries_root, registry)
+    check_scope(target.name, scope or ListScope())
     summary = ImportSummary(target.name, files=[str(p) for p in paths])
     before = file_states(paths)
     report = ParseReport()
@@ -232,12 +242,13 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
             keys = current.all_keys()
             keys = keys[~sorted_member(wanted_del, keys)]
             keys = np.union1d(keys, wanted_add)
-            meta = target.publish_base(keys, as_of, now, summary.files)
+            meta = target.publish_base(keys, as_of, now, summary.files, scope)
             summary.compacted = True
         else:
             meta = target.publish_delta(current.meta.base or current.directory.name, base_meta,
-                                        added, deleted, as_of, now, summary.files)
+                                        added, deleted, as_of, now, summary.files, scope)
     summary.version, summary.count = meta.version, meta.count
+    summary.sellers = list(meta.sellers)
     return summary
 
 
@@ -245,14 +256,16 @@ def _same_day(meta: VersionMeta, as_of: datetime) -> bool:
     return datetime.fromisoformat(meta.as_of).date() == as_of.date()
 
 
-def _same_as_stored(target: RegistryDir, keys: np.ndarray, as_of: datetime
-                    ) -> VersionMeta | None:
+def _same_as_stored(target: RegistryDir, keys: np.ndarray, as_of: datetime,
+                    scope: ListScope | None = None) -> VersionMeta | None:
     """The stored version when it lists exactly ``keys`` (sorted, unique) as of the same
-    day: the same list imported twice. Its numbers are compared only when the counts and
-    days already agree, so a list that changed costs no extra pass."""
+    day, scoped to the same sellers: the same list imported twice. Its numbers are compared
+    only when the counts, days and scopes already agree, so a list that changed costs no
+    extra pass (and a new scope, or one taken away, is a new version)."""
     current = target.open_current()
     if current is None or current.meta.count != len(keys) \
-            or not _same_day(current.meta, as_of):
+            or not _same_day(current.meta, as_of) \
+            or tuple(current.meta.sellers) != (scope or ListScope()).sellers:
         return None
     return current.meta if np.array_equal(current.all_keys(), keys) else None
 
@@ -263,6 +276,7 @@ def _unchanged(summary: ImportSummary, stored: VersionMeta) -> ImportSummary:
     current, and the summary says so."""
     summary.version, summary.count, summary.added = stored.version, stored.count, 0
     summary.unchanged = True
+    summary.sellers = list(stored.sellers)
     return summary
 
 

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -74,6 +75,30 @@ def check_name(name: str) -> str:
                                 f"or territory code (e.g. state:TX, state:FL)")
         return "state:" + code
     return name
+
+
+@dataclass(frozen=True, slots=True)
+class ListScope:
+    """Which campaigns a list of one's own binds, as the officer scoped it at import
+    (``dnc import --registry client-acme --seller "Acme Solar"``): the campaigns of the
+    named sellers (and any campaign that declares no seller). Empty (the default): every
+    campaign, the fail-closed reading of a list whose owner nobody stated. Not campaigns
+    by name: a renamed campaign would fall out of such a scope without a word."""
+
+    sellers: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.sellers)
+
+
+def check_scope(name: str, scope: ListScope) -> None:
+    """A scope is for lists of one's own only: the national registry, a state's list and
+    the UK's TPS/CTPS bind every campaign their law covers, whatever the seller."""
+    if scope and (registry_kind(name) is not RegistryKind.OTHER
+                  or is_uk_national_list(name)):
+        raise RegistryError(f"--seller: {name} is a list the law keeps, binding every "
+                            "campaign it covers; only a list of your own (e.g. --registry "
+                            "client-acme) may be scoped to a seller's campaigns")
 
 
 WELL_KNOWN = ("national", "internal", "state")
@@ -156,30 +181,33 @@ class RegistryDir:
 
     def _meta(self, sequence: int, as_of: datetime, count: int, base: str, shift: int,
               steps: int, created_at: datetime, sources: list[str], added: int = 0,
-              deleted: int = 0) -> VersionMeta:
+              deleted: int = 0, scope: ListScope | None = None) -> VersionMeta:
         version = f"{self.name}@{as_of.date().isoformat()}#{sequence}"
+        scope = scope or ListScope()
         return VersionMeta(self.name, self.kind.value, version, sequence, as_of.isoformat(),
                            count, base, shift, steps, added, deleted, created_at.isoformat(),
-                           tuple(sources))
+                           tuple(sources), scope.sellers)
 
     def publish_base(self, keys: np.ndarray, as_of: datetime, created_at: datetime,
-                     sources: list[str]) -> VersionMeta:
+                     sources: list[str], scope: ListScope | None = None) -> VersionMeta:
         """Publish sorted unique ``keys`` as a new full version (caller holds the lock)."""
         shift = choose_shift(len(keys))
         offsets, low, steps = base_arrays(keys, shift)
         sequence = self._next_sequence()
-        meta = self._meta(sequence, as_of, len(keys), "", shift, steps, created_at, sources)
+        meta = self._meta(sequence, as_of, len(keys), "", shift, steps, created_at, sources,
+                          scope=scope)
         self._publish(sequence, meta, {"offsets.npy": offsets, "low.npy": low})
         return meta
 
     def publish_delta(self, base: str, base_meta: VersionMeta, added: np.ndarray,
                       deleted: np.ndarray, as_of: datetime, created_at: datetime,
-                      sources: list[str]) -> VersionMeta:
+                      sources: list[str], scope: ListScope | None = None) -> VersionMeta:
         """Publish base + sorted overlay (added ∩ base = ∅, deleted ⊆ base)."""
         sequence = self._next_sequence()
         count = base_meta.count + len(added) - len(deleted)
         meta = self._meta(sequence, as_of, count, base, base_meta.shift,
-                          base_meta.search_steps, created_at, sources, len(added), len(deleted))
+                          base_meta.search_steps, created_at, sources, len(added), len(deleted),
+                          scope)
         self._publish(sequence, meta, {"added.npy": added, "deleted.npy": deleted})
         return meta
 

@@ -20,6 +20,7 @@ class ImportSummary:
     compacted: bool = False
     unchanged: bool = False   # the stored version already lists exactly these numbers,
     # as of the same day: nothing published, ``version`` is the stored one
+    sellers: list[str] = field(default_factory=list)  # dnc import --seller (empty: every campaign)
 
     def to_json(self) -> dict:
         return asdict(self)

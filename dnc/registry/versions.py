@@ -42,10 +42,15 @@ class VersionMeta:
     deleted: int = 0
     created_at: str = ""
     sources: tuple[str, ...] = ()
+    sellers: tuple[str, ...] = ()
+    """The sellers whose campaigns a list of one's own binds (``dnc import --seller``);
+    empty: every campaign. Kept with the version it was imported with, so a past decision
+    is explained with the scope then in force."""
 
     def registry_version(self) -> RegistryVersion:
         return RegistryVersion(self.registry, RegistryKind(self.kind), self.version,
-                               datetime.fromisoformat(self.as_of), self.count)
+                               datetime.fromisoformat(self.as_of), self.count,
+                               self.sellers)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -240,4 +245,5 @@ def _in_sorted(sorted_keys: memoryview, key: int) -> bool:
 def read_meta(directory: Path) -> dict:
     raw = json.loads((directory / "meta.json").read_text())
     raw["sources"] = tuple(raw.get("sources", ()))
+    raw["sellers"] = tuple(raw.get("sellers", ()))
     return raw

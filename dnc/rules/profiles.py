@@ -15,6 +15,7 @@ from functools import lru_cache
 from dnc.interfaces import RegistryKind
 from dnc.registry.store import is_uk_national_list
 from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, new_tuple
+from dnc.rules.consent import same_seller
 from dnc.rules.federal import federal_rules
 from dnc.rules.model import CampaignRules, Profile, RuleOutcome
 from dnc.rules.ofcom import ofcom_rules
@@ -124,16 +125,18 @@ class JurisdictionRule:
 @dataclass(frozen=True, slots=True)
 class OwnListRule:
     """Lists of the operator's own (``dnc import --registry client-acme``: a client's or the
-    company's suppression list): a listed number is refused at every dial, whatever the
-    profile, the consents or the kind of call.
+    company's suppression list): a listed number is refused, whatever the profile, the
+    consents or the kind of call, in every campaign the list binds.
 
     Until 2026-12-07 such a list was read by ``dnc scrub`` only: imported, it was taken for a
     list the dialer honours, and a lead imported without a scrub was dialed (``compliance
     explain`` passed it). A seller's do-not-call requests bind every telemarketer calling on
     its behalf, so a client's list is the law's company-specific list for that client's
-    campaigns; for another client's campaign honouring it refuses more than the law asks,
-    which is the side to err on. The UK's TPS and CTPS files are registries of that kind
-    too, read by their own rules (``uk.tps``), not here."""
+    campaigns. A list binds every campaign unless the officer scoped it at import
+    (``--seller``): then it binds the campaigns of those sellers and any campaign that
+    declares no seller (it cannot be shown to be another seller's); elsewhere the listing
+    is reported in this rule's reason, never silently passed over. The UK's TPS and CTPS
+    files are registries of that kind too, read by their own rules (``uk.tps``), not here."""
 
     rule_id: str = "campaign.own_lists"
     title: str = "Lists of your own (a client's or the company's suppression lists)"
@@ -142,13 +145,41 @@ class OwnListRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        passed_over: list[str] = []
         for hit in context.hits or ():
             info = hit.version
-            if info.kind is RegistryKind.OTHER and not is_uk_national_list(info.registry):
-                return failed(self, f"on your own list {info.version}: no consent or relationship "
-                              "overrides it", None)
+            if info.kind is not RegistryKind.OTHER or is_uk_national_list(info.registry):
+                continue
+            why = list_binds(info, context.campaign)
+            if why is not None:
+                return failed(self, f"on your own list {info.version}{why}: no consent or "
+                              "relationship overrides it", None)
+            passed_over.append(f"{info.version} ({scope_text(info)}; this campaign's seller "
+                               f"is {context.campaign.seller!r})")
+        if passed_over:
+            return new_tuple(RuleOutcome, (
+                self.rule_id, True, "listed only on lists of your own scoped elsewhere, not "
+                f"applied: {'; '.join(passed_over)}", self.citation, at, None, True))
         return new_tuple(RuleOutcome, (self.rule_id, True, "on no list of your own",
                                         self.citation, at, None, True))
+
+
+def scope_text(info) -> str:
+    """A scoped list's scope in words (``scoped to seller 'Acme Solar'``)."""
+    return "scoped to " + ", ".join(f"seller {s!r}" for s in info.sellers)
+
+
+def list_binds(info, campaign: CampaignRules) -> str | None:
+    """Why a list of one's own binds ``campaign`` (None: it does not). Unscoped: every
+    campaign; scoped to sellers: a campaign of one of them, or a campaign that declares no
+    seller (fail closed: it may be theirs)."""
+    if not info.sellers:
+        return ""
+    if not campaign.seller:
+        return f" ({scope_text(info)}; this campaign declares no seller, so it may be theirs)"
+    if any(same_seller(campaign.seller, s) for s in info.sellers):
+        return f" ({scope_text(info)}: this campaign's seller)"
+    return None
 
 
 _COVERED: dict[int, tuple[tuple[Profile, ...], frozenset[str]]] = {}
