@@ -145,7 +145,7 @@ class OwnListRule:
     lookback: timedelta = timedelta(0)
 
     def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
-        passed_over: list[str] = []
+        passed_over: list[str] | None = None
         for hit in context.hits or ():
             info = hit.version
             if info.kind is not RegistryKind.OTHER or is_uk_national_list(info.registry):
@@ -154,8 +154,8 @@ class OwnListRule:
             if why is not None:
                 return failed(self, f"on your own list {info.version}{why}: no consent or "
                               "relationship overrides it", None)
-            passed_over.append(f"{info.version} ({scope_text(info)}; this campaign's seller "
-                               f"is {context.campaign.seller!r})")
+            passed_over = [*(passed_over or ()), f"{info.version} ({scope_text(info)}; this "
+                           f"campaign's seller is {context.campaign.seller!r})"]
         if passed_over:
             return new_tuple(RuleOutcome, (
                 self.rule_id, True, "listed only on lists of your own scoped elsewhere, not "

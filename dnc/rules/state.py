@@ -1,12 +1,14 @@
-"""US state overlays built from ``dnc/data/state_rules.csv`` (one rule object per row and kind),
-and the area bans (declared emergencies, county holidays) of ``dnc.rules.area_bans``.
+"""US state overlays built from ``dnc/data/state_rules.csv`` (one rule object per row and
+kind), and the area bans (declared emergencies, county holidays) of ``dnc.rules.area_bans``.
 
 State telemarketing statutes govern telephone solicitations, so the rows apply only to
-campaigns marked ``telemarketing``; a row applies to a lead when the lead may be in that state
-(see ``dnc.rules.zones``), and its window is checked in the lead's candidate zones *and* the
-state's own zones (a Florida area code on a lead whose record says California: Florida's
-20:00 limit holds at the Florida location the law presumes). Area bans apply to every
-campaign the emergency's ``calls`` column names.
+campaigns marked ``telemarketing`` (but rows ``recorded``: a state's automatic dialing-
+announcing device statute binding every caller, which also binds a campaign that plays
+recorded messages and sells nothing); a row applies to a lead when the lead may be in that
+state (see ``dnc.rules.zones``), and its window is checked in the lead's candidate zones
+*and* the state's own zones (a Florida area code on a lead whose record says California:
+Florida's 20:00 limit holds at the Florida location the law presumes). Area bans apply to
+every campaign the emergency's ``calls`` column names.
 """
 
 from __future__ import annotations
@@ -278,10 +280,16 @@ def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
     rules: list = [AreaBanRule(state, tables.area_bans, _zones(tables, state))
                    for state in sorted(tables.state_zones)]
     if not campaign.telemarketing:
+        # An automatic dialing-announcing device statute that binds every caller (rows
+        # ``recorded``) still applies to a recorded message that sells nothing.
+        if campaign.prerecorded:
+            for row in tables.state_rules:
+                if row.applies_to == "recorded":
+                    rules.extend(rules_for_row(row, tables))
         return tuple(rules)
     rules.insert(0, StateRegistryRule(lists=frozenset(tables.state_dnc_lists)))
     for row in tables.state_rules:
-        if row.applies_to == "prerecorded" and not campaign.prerecorded:
+        if row.applies_to in ("prerecorded", "recorded") and not campaign.prerecorded:
             continue
         if row.applies_to == "autodialed" and not campaign.autodialed:
             continue

@@ -20,7 +20,11 @@ from dnc.rules.holidays import Holiday, HolidayCalendar, HolidayRuleError
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 FEDERAL_DAY = (time(8), time(21))
-APPLIES_TO = ("all", "autodialed", "prerecorded")
+APPLIES_TO = ("all", "autodialed", "prerecorded", "recorded")
+"""``recorded``: every campaign that plays a recorded message, telemarketing or not (an
+automatic dialing-announcing device statute binding every caller: Cal. Pub. Util. Code §
+2872(b), Ind. Code § 24-5-14-5 as State v. American Family Voices (Ind. 2008) reads it);
+its rules keep the ``prerecorded`` id. The other rows bind telemarketing campaigns only."""
 CONSENT = ("", "written", "express", "banned")
 
 __all__ = ["DEFAULT_DATA_DIR", "Holiday", "HolidayCalendar", "RuleTables", "StateRule",
@@ -60,7 +64,7 @@ class StateRule:
     """One reviewed row of ``state_rules.csv``."""
 
     state: str
-    applies_to: str                       # "all" | "autodialed" | "prerecorded"
+    applies_to: str                       # "all" | "autodialed" | "prerecorded" | "recorded"
     days: tuple[tuple[time, time] | None, ...]   # Monday first
     holiday_calendar: str | None
     max_calls: int | None
@@ -82,7 +86,8 @@ class StateRule:
 
     @property
     def rule_key(self) -> str:
-        suffix = "" if self.applies_to == "all" else f".{self.applies_to}"
+        kind = "prerecorded" if self.applies_to == "recorded" else self.applies_to
+        suffix = "" if kind == "all" else f".{kind}"
         return f"state.{self.state}{suffix}"
 
 

@@ -37,7 +37,7 @@ def test_no_allowed_decision_outside_any_zones_window(state, at):
         return
     placement = place(lead, TABLES)
     for row in TABLES.state_rules:
-        if row.state not in placement.states or row.applies_to == "prerecorded":
+        if row.state not in placement.states or row.applies_to in ("prerecorded", "recorded"):
             continue
         # a state's row holds in the lead's zones and in the state's own zones
         state_zones = [*placement.zone_infos(), *(ZoneInfo(z) for z in

@@ -22,7 +22,7 @@ WEEK = {0: date(2026, 11, 16), 5: date(2026, 11, 21), 6: date(2026, 11, 22)}  # 
 AREA_CODES = {"AL": 205, "CT": 203, "FL": 305, "KY": 502, "LA": 504, "MD": 410, "MA": 617,
               "MI": 313, "MN": 612, "MS": 601, "NE": 402, "NV": 702, "OK": 405, "PA": 215,
               "RI": 401, "SC": 803, "SD": 605, "IL": 312, "TX": 214, "UT": 801, "WA": 206,
-              "NM": 505}
+              "NM": 505, "CA": 213, "IN": 317}
 """An area code in each state with a row: the lead's number is in its own state."""
 
 
@@ -30,7 +30,8 @@ def setup(row):
     zone = ZoneInfo(TABLES.state_zones[row.state][0])
     number = f"+1{AREA_CODES[row.state]}5550123"
     lead = LeadFacts(number, state=row.state, time_zone=zone.key, subject="solar")
-    rules = campaign(Profile.US_STATE, prerecorded=row.applies_to == "prerecorded",
+    rules = campaign(Profile.US_STATE,
+                     prerecorded=row.applies_to in ("prerecorded", "recorded"),
                      autodialed=row.applies_to == "autodialed")
     return zone, lead, rules
 
