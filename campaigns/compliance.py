@@ -79,7 +79,8 @@ def campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
         recorded_message=RecordedMessage(
             message.seller_named_first, message.callback_number, message.optout_number,
             message.interactive_optout) if message is not None else None,
-        state_list_waivers=tuple(sorted(compliance.state_list_waivers.items())))
+        state_list_waivers=tuple(sorted(compliance.state_list_waivers.items())),
+        ring_timeout=settings.ring_timeout)
 
 
 def is_autodialed(settings: CampaignSettings) -> bool:

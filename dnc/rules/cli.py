@@ -181,6 +181,9 @@ def explain(
     no_caller_id: Annotated[bool, typer.Option(
         "--without-caller-id", help="The call presents no caller ID.")] = False,
     agent_guaranteed: Annotated[bool, typer.Option(help="Ofcom: agent guaranteed.")] = False,
+    ring_timeout: Annotated[float | None, typer.Option(metavar="SECONDS", min=0,
+        help="How long the campaign's unanswered calls ring (its ring_timeout; default: the "
+        "campaign's with --campaign, else not judged).")] = None,
     abandon_rate: Annotated[float | None, typer.Option(metavar="FRACTION",
         help="Campaign 24 h abandon rate, a fraction from 0 to 1 (0.012 for 1.2 %).")]
     = None,
@@ -257,6 +260,7 @@ def explain(
                     caller_id_present=rules.caller_id_present and not no_caller_id,
                     agent_guaranteed=rules.agent_guaranteed or agent_guaranteed,
                     seller=seller or rules.seller,
+                    ring_timeout=rules.ring_timeout if ring_timeout is None else ring_timeout,
                     treat_unknown_line_type_as_wireless=(
                         rules.treat_unknown_line_type_as_wireless if unknown_line_type is None
                         else unknown_line_type == "wireless"))

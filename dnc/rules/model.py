@@ -156,6 +156,11 @@ class CampaignRules:
     """(state, the officer's statement) for each state whose own do-not-call list this
     campaign may call without having loaded (``state.registry``; e.g. the officer states the
     state's list is covered by the national registry). Named in every such decision."""
+    ring_timeout: float | None = None
+    """Seconds an unanswered call of this campaign rings (the campaign setting
+    ``ring_timeout``, set wherever the dialer builds a campaign's rules); None: not given
+    (rules built by hand, ``compliance explain`` without ``--campaign`` or
+    ``--ring-timeout``), and ``state.DC.rings`` says it did not judge the call."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,8 @@ class InState:
     row's effective date, in the lead's zones plus the state's own (and ``also_in``)."""
 
     state: str
-    inner: CallingHoursRule | AttemptLimitRule | StateConsentRule | SecondCallAfterHangUpRule
+    inner: (CallingHoursRule | AttemptLimitRule | StateConsentRule | SecondCallAfterHangUpRule
+            | RingCountRule)
     extra_zones: tuple[ZoneInfo, ...] = ()
     effective: date | None = None
     in_force_from: datetime | None = field(default=None, init=False, repr=False,
@@ -109,6 +110,50 @@ class StateConsentRule:
             return failed(self, f"{self.state} requires consent for {what}: {text}", None)
         return new_tuple(RuleOutcome, (self.rule_id, True, LazyReason(
             _consent_reason, self.state, text), self.citation, at, text, True))
+
+
+RING_SETUP_ALLOWANCE = 15.0
+"""Seconds a call may ring before its ring time starts counting (the engine's
+``dialer.engine.config.SETUP_ALLOWANCE``: a call whose ringing the switch never reports is
+ended ``ring_timeout`` plus this after the dial), plus nothing: the engine's own lateness is
+``RING_DECISION_LATENESS``. Kept equal to the engine's by a test (dnc imports no dialer)."""
+RING_DECISION_LATENESS = 1.0
+"""The engine ends an unanswered call at its first decision after the limit (one a second)."""
+SECONDS_PER_RING = 3.75
+"""The strict reading of a ring's length: the FCC equates four rings with 15 seconds
+(47 CFR 64.1200(a)(6)); the US cadence is a ring every 6 s, so this counts more rings."""
+
+
+@dataclass(frozen=True, slots=True)
+class RingCountRule:
+    """The District of Columbia: causing a telephone to ring more than 15 times in an
+    intended telephone solicitation call is an abusive telemarketing practice (D.C. Code §
+    22-3226.08(1)). A campaign's calls may ring ``ring_timeout`` plus the set-up allowance
+    plus the engine's lateness (up to 300 s by the settings): the sixteenth ring, at 3.75 s a
+    ring, begins at 56.25 s, so a telemarketing campaign whose calls may ring longer is
+    refused for DC numbers (ring_timeout 40 s or less passes)."""
+
+    rule_id: str = "state.DC.rings"
+    title: str = "DC: no telephone solicitation call rings more than 15 times"
+    citation: str = "D.C. Code § 22-3226.08(1) (code.dccouncil.gov)"
+    lookback: timedelta = timedelta(0)
+    max_rings: int = 15
+
+    def evaluate(self, context: RuleContext, at: datetime) -> RuleOutcome:
+        ring = context.campaign.ring_timeout
+        if ring is None:
+            return passed(self, at, "the campaign's ring time was not given: not judged "
+                          "(every dialing campaign's ring_timeout is judged at the dial)")
+        longest = ring + RING_SETUP_ALLOWANCE + RING_DECISION_LATENESS
+        allowed = self.max_rings * SECONDS_PER_RING
+        if longest > allowed:
+            return failed(self, f"a call may ring {longest:g} s (ring_timeout {ring:g} s, set-up "
+                          f"and lateness {RING_SETUP_ALLOWANCE + RING_DECISION_LATENESS:g} s): "
+                          f"more than {self.max_rings} rings ({allowed:g} s at "
+                          f"{SECONDS_PER_RING:g} s a ring); lower ring_timeout to "
+                          f"{allowed - RING_SETUP_ALLOWANCE - RING_DECISION_LATENESS:g} s or "
+                          "less", None)
+        return passed(self, at, f"rings at most {longest:g} s, within {self.max_rings} rings")
 
 
 def _consent_reason(state: str, text: str) -> str:
@@ -297,6 +342,8 @@ def state_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
     if campaign.prerecorded:
         for state in sorted(SECOND_CALL_AFTER_HANG_UP):
             rules.append(InState(state, SecondCallAfterHangUpRule(state), _zones(tables, state)))
+    if "DC" in tables.state_zones:
+        rules.append(InState("DC", RingCountRule(), _zones(tables, "DC")))
     return tuple(rules)
 
 
