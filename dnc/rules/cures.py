@@ -58,6 +58,7 @@ _BY_ID: dict[str, Cure] = {
     "us.prerecorded_exempt_cap": Cure.LATER_TIME,
     # US states
     "state.registry": Cure.CALLED_PARTY,
+    "state.DC.rings": Cure.OPERATOR,  # the campaign's ring_timeout lowered
     # Regulation F (12 CFR 1006)
     "reg_f.inconvenient_time": Cure.LATER_TIME,
     "reg_f.seven_in_seven": Cure.LATER_TIME,

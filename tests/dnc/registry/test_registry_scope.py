@@ -121,3 +121,25 @@ def test_the_scope_is_kept_in_the_versions_meta(tmp_path):
     assert meta["sellers"] == ["Acme Solar"]
     with pytest.raises(RegistryError, match="only a list of your own"):
         import_numbers(root, "national", [listed], now, now, scope=ListScope(("Acme Solar",)))
+
+
+def test_the_same_list_imported_again_the_same_day_with_a_scope_is_a_new_version(tmp_path):
+    """An identical list imported twice the same day is not published again (the stored
+    version stays); a scope given or taken away the second time is a new version, or the
+    officer's scope would be dropped without a word."""
+    root = tmp_path / "registries"
+    listed = tmp_path / "acme.txt"
+    listed.write_text(NUMBER[2:] + "\n")
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    first = import_numbers(root, "client-acme", [listed], now, now)
+    again = import_numbers(root, "client-acme", [listed], now, now)
+    assert again.unchanged and again.version == first.version
+    scoped = import_numbers(root, "client-acme", [listed], now, now,
+                            scope=ListScope(("Acme Solar",)))
+    assert not scoped.unchanged and scoped.version != first.version
+    assert scoped.sellers == ["Acme Solar"]
+    same = import_numbers(root, "client-acme", [listed], now, now,
+                          scope=ListScope(("Acme Solar",)))
+    assert same.unchanged and same.sellers == ["Acme Solar"]
+    widened = import_numbers(root, "client-acme", [listed], now, now)
+    assert not widened.unchanged and widened.sellers == []
