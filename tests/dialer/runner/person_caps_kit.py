@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -148,11 +149,15 @@ def calls_to_person(store: CampaignStore, since: datetime) -> list[datetime]:
 
 
 def race_behind_a_paused_batch(a: Process, b: Process, lead_a: DialTarget,
-                               lead_b: DialTarget, url: str) -> dict[str, object]:
-    """A journals ``lead_a``'s dial and pauses inside its transaction once the re-count has
-    admitted it; B then checks and journals ``lead_b``'s a second later (on PostgreSQL, the
-    test waits until B waits on an advisory lock: the person's); A commits. Returns A's and
-    B's batch results (``a``, ``b``) and whether B's gate allowed it (``b_allowed_by_gate``)."""
+                               lead_b: DialTarget, url: str, *, phone_a: str | None = None,
+                               before_b: Callable[[], None] | None = None,
+                               ) -> dict[str, object]:
+    """A journals ``lead_a``'s dial (to ``phone_a``, else its lead's number) and pauses
+    inside its transaction once the re-count has admitted it; ``before_b`` runs (an import
+    linking a number to the person, say); B then checks and journals ``lead_b``'s a second
+    later (on PostgreSQL, the test waits until B waits on an advisory lock: the person's or
+    a number's); A commits. Returns A's and B's batch results (``a``, ``b``), whether A's
+    gate allowed it (``a_allowed_by_gate``) and B's (``b_allowed_by_gate``)."""
     inside, go = threading.Event(), threading.Event()
     real = a.gate
 
@@ -175,8 +180,9 @@ def race_behind_a_paused_batch(a: Process, b: Process, lead_a: DialTarget,
 
     def journal_a() -> None:
         verdict = real.check(lead_a, AT.timestamp())
+        outcome["a_allowed_by_gate"] = verdict.allowed
         outcome["a"] = a.store.journal_batch(
-            [BeginOp("a-call", int(lead_a.lead_id), AT, phone=lead_a.number_e164,
+            [BeginOp("a-call", int(lead_a.lead_id), AT, phone=phone_a or lead_a.number_e164,
                      compliance_decision=verdict.decision_id)], owner="a", recount=Pausing())
 
     def journal_b() -> None:
@@ -188,6 +194,8 @@ def race_behind_a_paused_batch(a: Process, b: Process, lead_a: DialTarget,
     thread_a = threading.Thread(target=journal_a)
     thread_a.start()
     assert inside.wait(60)
+    if before_b is not None:
+        before_b()
     thread_b = threading.Thread(target=journal_b)
     thread_b.start()
     if url.startswith("postgresql"):
