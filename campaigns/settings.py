@@ -650,10 +650,13 @@ def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
 
     Never a fallback: a policy that does not exist or a parameter it does not take is
     refused with one line naming it and the valid choices, because a typo that quietly
-    dialed some other way once broke the abandonment limit.
+    dialed some other way once broke the abandonment limit. Nor a parameter outside the
+    live envelope (``pacing_models.params.LIVE_ENVELOPE``): settings a simulation may try,
+    measured to break the limit, are refused for a campaign that dials people.
     """
     from pacing_models import make_policy
     from pacing_models.errors import PacingError
+    from pacing_models.params import outside_live_envelope
 
     canonical = check_pacing_name(name)
     if not isinstance(params, Mapping):
@@ -671,9 +674,15 @@ def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
             f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
             f"{canonical} policy{hint}; valid: {', '.join(known) or 'none'}")
     try:
-        return make_policy(canonical, **dict(params))
+        policy = make_policy(canonical, **dict(params))
     except (PacingError, TypeError, ValueError) as error:
         raise PacingSettingsError(f"pacing_params of the {canonical} policy: {error}") from None
+    # A campaign dials people: only inside the envelope where the policy was measured to
+    # keep the abandonment limit (a simulation may go past it; pacing_models.params).
+    outside = outside_live_envelope(canonical, params)
+    if outside is not None:
+        raise PacingSettingsError(f"pacing_params of the {canonical} policy: {outside}")
+    return policy
 
 
 def check_pacing(name: str, params: Mapping[str, Any]) -> str:

@@ -236,6 +236,58 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+@dataclass(frozen=True, slots=True)
+class LiveBound:
+    """One end a live campaign's parameter may not pass (``LIVE_ENVELOPE``)."""
+
+    low: float | None = None
+    high: float | None = None
+    measured: str = ""
+    """What was seen past it, for the refusal."""
+
+    def admits(self, value: float) -> bool:
+        return (self.low is None or value >= self.low) and (
+            self.high is None or value <= self.high)
+
+    def describe(self) -> str:
+        if self.low is not None and self.high is not None:
+            return f"between {self.low:g} and {self.high:g}"
+        return f"at least {self.low:g}" if self.low is not None else f"at most {self.high:g}"
+
+
+LIVE_ENVELOPE: dict[str, dict[str, LiveBound]] = {
+    "predictive": {
+        "margin_z": LiveBound(low=2.0, measured="margin_z 0 with the other margins loosest: "
+                              "3.02 % over a ten-agent day"),
+        "amd_margin_z": LiveBound(low=1.0, measured="below 1 never measured"),
+        "threshold_rate": LiveBound(high=0.1, measured="threshold_rate 1: 3.12 % over a "
+                                    "ten-agent day, 8.16 % with the margins loosened"),
+    },
+}
+"""The parameters past which a *live* campaign's policy may break the abandonment limit
+(docs/pacing.md, "The live envelope"). Every parameter's range (``PARAMETERS``) is the
+analyst's: a simulation may explore it. A campaign that dials people may not leave the
+envelope where "never above the limit" was measured: its corner (``margin_z`` 2,
+``amd_margin_z`` 1, ``threshold_rate`` 0.1, with every other parameter at its loosest end)
+kept every window of 68 simulated days (10 to 100 agents, with
+and without AMD, one and three days) at or under 3 % (worst 2.96 %), while
+``threshold_rate`` 1 went to 8.16 % and ``margin_z`` 0 to 3.02 %."""
+
+
+def outside_live_envelope(policy: str, params: Mapping[str, Any]) -> str | None:
+    """Why a live campaign may not run ``policy`` with ``params`` (None: it may), in one
+    line naming the first parameter outside the envelope, its bound and what was seen."""
+    envelope = LIVE_ENVELOPE.get(canonical_policy(policy), {})
+    for key, bound in envelope.items():
+        value = params.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and not bound.admits(float(value)):
+            return (f"{key}={value:g} is outside what a live campaign may run: {key} must be "
+                    f"{bound.describe()} ({bound.measured}; docs/pacing.md, \"The live "
+                    f"envelope\"); simulations may still try it")
+    return None
+
+
 def spec_label(name: str, params: Mapping[str, Any]) -> str:
     """``name`` or ``name:k=v,...`` (values printed back in a form ``parse_policy_spec`` reads)."""
     if not params:

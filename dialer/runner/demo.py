@@ -142,8 +142,9 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
             "schedule": {"start": "08:00", "end": "21:00", "days": [0, 1, 2, 3, 4, 5, 6]},
             "retry_rules": {"no_answer": {"delay_minutes": 60, "max_attempts": 2},
                             "busy": {"delay_minutes": 60, "max_attempts": 2}},
-            # Priors that match the demo population, a short warm-up and no small-sample
-            # margin. The setpoint still pays abandons only from the window's slack beyond
+            # Priors that match the demo population, a short warm-up and the smallest
+            # small-sample margin a live campaign may run (docs/pacing.md, "The live
+            # envelope"). The setpoint still pays abandons only from the window's slack beyond
             # its 2-abandon reserve (docs/pacing.md, Setpoint), so a two-minute demo (a few
             # dozen live answers) dials progressively throughout; a campaign whose window
             # holds about 67 live answers at 3 % starts to aim above zero. A real
@@ -151,7 +152,7 @@ def demo_settings(uk: bool = False) -> dict[str, Any]:
             "pacing_params": {"prior_live_answer": 0.3, "prior_talk_mean": 20.0,
                               "prior_talk_sd": 15.0, "prior_wrap_mean": 5.0,
                               "prior_wrap_sd": 2.0, "min_live_answers": 5, "min_handles": 3,
-                              "half_life": 600.0, "margin_z": 0.0, "planning_answers": 20,
+                              "half_life": 600.0, "margin_z": 2.0, "planning_answers": 20,
                               "prior_bias": 1.0}, **profile}
 
 

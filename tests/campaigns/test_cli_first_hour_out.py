@@ -47,12 +47,12 @@ def test_a_retry_rule_written_in_part_keeps_its_outcomes_default_delay(home):
 
 def test_a_dotted_pacing_parameter_keeps_the_other_parameters(home):
     ok("campaign", "create", "x", *CALLER, "--set",
-       'pacing_params={"margin_z": 1.5, "aim_cap": 0.5}')
-    settings = ok("campaign", "edit", "x", "--set", "pacing_params.margin_z=2")["settings"]
-    assert settings["pacing_params"] == {"margin_z": 2, "aim_cap": 0.5}
+       'pacing_params={"margin_z": 2.5, "aim_cap": 0.5}')
+    settings = ok("campaign", "edit", "x", "--set", "pacing_params.margin_z=3")["settings"]
+    assert settings["pacing_params"] == {"margin_z": 3, "aim_cap": 0.5}
     # written whole, the map is replaced (how a parameter is removed)
-    settings = ok("campaign", "edit", "x", "--set", 'pacing_params={"margin_z": 1}')["settings"]
-    assert settings["pacing_params"] == {"margin_z": 1}
+    settings = ok("campaign", "edit", "x", "--set", 'pacing_params={"margin_z": 2}')["settings"]
+    assert settings["pacing_params"] == {"margin_z": 2}
 
 
 @pytest.mark.parametrize("schedule", ['{"start": 8, "end": 20}', '{"start": "9am"}',
