@@ -120,7 +120,7 @@ def schedule_verdict(lead: ClaimedLead, settings: CampaignSettings, at: datetime
             return SelectionVerdict(False, (
                 f"schedule: unknown time zone {name!r}: the callee's local time cannot be "
                 "placed",), permanent=True)
-        if local.weekday() not in window.days or not window.start <= local.time() < window.end:
+        if not window.admits(local):
             return SelectionVerdict(False, (f"schedule:outside {window.start}-{window.end} "
                                             f"in {name}",))
     return SelectionVerdict(True)

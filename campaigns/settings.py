@@ -15,7 +15,7 @@ import inspect
 import json
 import re
 from collections.abc import Iterable, Mapping
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -153,6 +153,11 @@ class CallingWindow(NumbersNotBooleans):
             raise ValueError(f"days are numbers, 0 for Monday to 6 for Sunday: write "
                              f"{json.dumps(numbers)}")
         return value
+
+    def admits(self, local: datetime) -> bool:
+        """Whether ``local`` (the callee's local time) falls in the window: one of its
+        days, from ``start`` up to (not including) ``end``."""
+        return local.weekday() in self.days and self.start <= local.time() < self.end
 
     @model_validator(mode="after")
     def _ordered(self) -> CallingWindow:

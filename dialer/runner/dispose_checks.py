@@ -25,17 +25,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from enum import Enum
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from dnc.rules.tables import FEDERAL_DAY
+
+if TYPE_CHECKING:
+    from campaigns.settings import CallingWindow
 
 CORRECTION_WINDOW = 300.0
 """Seconds after the wrap-up timeout (or a forced pause) recorded the fallback during which
 the agent's own disposition of that call replaces it. Short, so the lead's next dial (which
 the fallback may have scheduled) is not already under way on the fallback's word."""
-
-FEDERAL_START, FEDERAL_END = time(8, 0), time(21, 0)
-"""47 CFR 64.1200(c)(1): no calls before 8 a.m. or after 9 p.m. the called party's time."""
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -101,26 +104,27 @@ def _days(days: Sequence[int]) -> str:
     return ", ".join(_DAYS[d] for d in ordered)
 
 
-def callback_refusal(at: datetime, zones: Sequence[ZoneInfo], *, start: time, end: time,
-                     days: Sequence[int], us: bool, on_dnc: bool) -> str | None:
+def callback_refusal(at: datetime, zones: Sequence[ZoneInfo], window: CallingWindow, *,
+                     us: bool, on_dnc: bool) -> str | None:
     """Why a callback at ``at`` (aware) for a lead placed in ``zones`` could never be dialed
-    as promised, or None. ``start``/``end``/``days``: the campaign's calling window in the
-    callee's local time (``CallingWindow``); ``us``: the federal hours apply too;
+    as promised, or None. ``window``: the campaign's calling window in the callee's local
+    time; ``us``: the federal hours apply too (47 CFR 64.1200(c)(1), ``FEDERAL_DAY``);
     ``on_dnc``: the number is on the internal do-not-call list."""
     if on_dnc:
         return ("this number is on the do-not-call list (the customer asked not to be "
                 "called): a callback would never be dialed; choose another disposition")
     if not zones:
         return None  # placed nowhere: the dial gate decides (and refuses) at dial time
+    federal_start, federal_end = FEDERAL_DAY
     for zone in zones:
         local = at.astimezone(zone)
         when = f"{_DAYS[local.weekday()]} {local:%H:%M} in {zone.key}"
-        hours = f"{start:%H:%M}-{end:%H:%M}"
-        if local.weekday() not in days or not start <= local.time() < end:
+        hours = f"{window.start:%H:%M}-{window.end:%H:%M}"
+        if not window.admits(local):
             return (f"a callback at that time is {when}, the lead's local time: outside the "
-                    f"campaign's calling hours ({_days(days)} {hours} the lead's time); "
-                    "choose a time within them")
-        if us and not FEDERAL_START <= local.time() < FEDERAL_END:
+                    f"campaign's calling hours ({_days(window.days)} {hours} the lead's "
+                    "time); choose a time within them")
+        if us and not federal_start <= local.time() < federal_end:
             return (f"a callback at that time is {when}, the lead's local time: the law "
                     "allows calls from 08:00 to 21:00 the called party's time "
                     "(47 CFR 64.1200(c)(1)); choose a time within them")

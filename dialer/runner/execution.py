@@ -437,8 +437,8 @@ class CommandExecution:
         placement = _placement(target)
         window = self.link.settings.schedule
         refusal = callback_refusal(
-            callback_at, placement[0], start=window.start, end=window.end, days=window.days,
-            us=placement[1], on_dnc=self.internal_dnc.is_listed(target.number_e164))
+            callback_at, placement[0], window, us=placement[1],
+            on_dnc=self.internal_dnc.is_listed(target.number_e164))
         if refusal is not None:
             raise RunnerError(refusal)
 

@@ -175,14 +175,12 @@ def test_callback_refusal_checks_every_zone_the_lead_is_placed_in() -> None:
     # 21:30 in New York is 18:30 in Los Angeles: a lead placed in both is refused.
     at = datetime(2030, 1, 8, 21, 30, tzinfo=ZoneInfo("America/New_York"))
     zones = (ZoneInfo("America/Los_Angeles"), ZoneInfo("America/New_York"))
-    assert callback_refusal(at, zones[:1], start=window.start, end=window.end,
-                            days=window.days, us=True, on_dnc=False) is None
-    assert "New_York" in (callback_refusal(at, zones, start=window.start, end=window.end,
-                                           days=window.days, us=True, on_dnc=False) or "")
+    assert callback_refusal(at, zones[:1], window, us=True, on_dnc=False) is None
+    assert "New_York" in (callback_refusal(at, zones, window, us=True, on_dnc=False) or "")
     # A business window wider than the law is still held to 08:00-21:00 in the US.
     late = datetime(2030, 1, 8, 21, 30, tzinfo=CHICAGO)
-    assert "64.1200(c)(1)" in (callback_refusal(late, (CHICAGO,), start=time(0),
-                                                end=time(23, 59), days=window.days, us=True,
+    wide = CallingWindow(start=time(0), end=time(23, 59), days=window.days)
+    assert "64.1200(c)(1)" in (callback_refusal(late, (CHICAGO,), wide, us=True,
                                                 on_dnc=False) or "")
 
 
