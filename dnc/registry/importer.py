@@ -233,7 +233,8 @@ def import_change_list(registries_root: Path, registry: str, paths: list[Path],
         deleted = np.union1d(current.deleted[~sorted_member(wanted_add, current.deleted)],
                              wanted_del[base_keys_del])
         if (not summary.added and not summary.deletions_applied
-                and _same_day(current.meta, as_of)):
+                and _same_day(current.meta, as_of)
+                and tuple(current.meta.sellers) == (scope or ListScope()).sellers):
             return _unchanged(summary, current.meta)
         base_meta = (current.meta if not current.meta.base
                      else _base_meta(target, current.meta.base))

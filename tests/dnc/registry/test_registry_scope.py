@@ -143,3 +143,25 @@ def test_the_same_list_imported_again_the_same_day_with_a_scope_is_a_new_version
     assert same.unchanged and same.sellers == ["Acme Solar"]
     widened = import_numbers(root, "client-acme", [listed], now, now)
     assert not widened.unchanged and widened.sellers == []
+
+
+def test_a_change_list_that_changes_no_number_still_changes_the_scope(tmp_path):
+    """A change list adding only numbers already listed, the same day, publishes nothing
+    when the scope is the same; imported without --seller over a scoped list it widens the
+    list to every campaign (a new version), as a full list does: taken for 'unchanged', the
+    old scope stayed and other sellers' campaigns kept dialing the client's numbers."""
+    from dnc.registry.importer import import_change_list
+
+    root = tmp_path / "registries"
+    listed = tmp_path / "acme.txt"
+    listed.write_text(NUMBER[2:] + "\n")
+    day = datetime(2026, 12, 7, tzinfo=UTC)
+    first = import_numbers(root, "client-acme", [listed], day, day,
+                           scope=ListScope(("Acme Solar",)))
+    change = tmp_path / "acme-change.txt"
+    change.write_text(f"{NUMBER[2:5]},{NUMBER[5:]},A,2026-12-07\n")
+    same = import_change_list(root, "client-acme", [change], None, day,
+                              scope=ListScope(("Acme Solar",)))
+    assert same.unchanged and same.version == first.version
+    widened = import_change_list(root, "client-acme", [change], None, day)
+    assert not widened.unchanged and widened.sellers == []
