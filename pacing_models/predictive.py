@@ -399,12 +399,12 @@ class PredictivePolicy:
         self._aim = (0.0, 0.0)
         """(aim, setpoint) of ``_model_aim`` for the inputs ``_aim_key``."""
         self._aim_plan: tuple[int, int, float] | None = None
+        """(the period's abandons, its live answers, H) when the period plan set ``_aim``
+        (the explanation says so), else None."""
         self.state_thresholds: StateThresholds | None = None
         """Per-state multipliers of the loop's λ (``pacing_models.state_thresholds``), or
         None: one λ in every state (the default). Only the model's count in a trusted,
         budgeted decision reads it; the guard around it is the same."""
-        """(the period's abandons, its live answers, H) when the period plan set ``_aim``
-        (the explanation says so), else None."""
 
     # --- learning -------------------------------------------------------------------------
 
