@@ -121,8 +121,9 @@ class InboundLines:
         self.total = 0
         self.held: frozenset[str] = frozenset()
         """Switches held for refusing calls (``SwitchRefusing``): their agents take no
-        queue callback, which would be dialed on their switch and refused there; the
-        callback goes to an agent of a switch that takes calls or keeps its place."""
+        callback (a queue's, or the campaign's: ``WorkLines`` reads it too), which would
+        be dialed on their switch and refused there; the callback goes to an agent of a
+        switch that takes calls or keeps its place."""
         self.kept = 0
         """Agents of the blending reserve still free since the last pacing decision (set
         by the inbound router at each decision, one less for each agent queue work takes

@@ -130,8 +130,10 @@ class AgentPool:
 
     def hold_switches(self, switch_ids: frozenset[str]) -> None:
         """The switches held for refusing calls (``SwitchRefusing``; all of them, each
-        time): their agents take no queue callback, which would be dialed on their switch
-        and refused there (``InboundLines.held``)."""
+        time): their agents take no callback, queue's or campaign's, which would be dialed
+        on their switch and refused there (``InboundLines.held``). A callback goes to an
+        agent of a switch that takes calls, or waits: a personal one for its agent's switch
+        to take calls again."""
         self.lines.inbound.held = switch_ids
 
     # --- arriving work: the lines match, the pool reserves ------------------------------

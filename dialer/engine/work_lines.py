@@ -121,8 +121,10 @@ class WorkLines:
         if work.required_agent_id is not None:
             agent = self.ready.get(work.required_agent_id)
             if agent is not None and work.kind is _CALLBACK_WORK:
-                # A personal callback: its agent, unless promised to a dial (promises.py).
-                if not self._unpromised(agent.lane):  # type: ignore[arg-type]
+                # A personal callback: its agent, unless promised to a dial (promises.py)
+                # or on a switch held for refusing calls (it waits for the switch).
+                if (agent.switch_id in self.inbound.held
+                        or not self._unpromised(agent.lane)):  # type: ignore[arg-type]
                     return None
                 self._took_ready()
             return agent
@@ -141,6 +143,11 @@ class WorkLines:
         the ready agents of the lanes with one no outbound dial in flight is promised to,
         as for queue work (an answered call finding its agent taken is abandoned)."""
         ready = self._unpromised_ready()
+        held = self.inbound.held
+        if held and ready:
+            # Dialed on its agent's switch: none held for refusing calls (it waits).
+            ready = {agent_id: agent for agent_id, agent in ready.items()
+                     if agent.switch_id not in held}
         if not ready:
             return None
         agent = self.strategy.choose(work, ready)
@@ -244,6 +251,8 @@ class WorkLines:
             return None
         if work.required_agent_id not in (None, agent.agent_id):
             return None
+        if work.kind is _CALLBACK_WORK and agent.switch_id in self.inbound.held:
+            return None  # a callback is dialed on its agent's switch, held for refusing
         if work.queue is not None or work.kind is _CALLBACK_WORK:
             if not self._unpromised(agent.lane):  # type: ignore[arg-type]
                 return None
@@ -255,15 +264,19 @@ class WorkLines:
         ring-all queue only (not the pool's strategy), that queue's calls."""
         agent = self.agents[agent_id]
         every = self.ring_all
+        held = self.inbound.held
         return [
             work for work in self._waiting.values()
             if (every or work.ring_all) and work.required_agent_id is None
             and qualifies(agent, work) and self._same_switch(agent, work)
+            and (work.kind is not _CALLBACK_WORK or agent.switch_id not in held)
         ]
 
     def offer_targets(self, work: Work) -> tuple[str, ...]:
         ready = self.ready if work.switch_id is None else self._lane(work.switch_id).ready
-        return tuple(a for a, agent in ready.items() if qualifies(agent, work))
+        held = self.inbound.held if work.kind is _CALLBACK_WORK else ()
+        return tuple(a for a, agent in ready.items()
+                     if qualifies(agent, work) and agent.switch_id not in held)
 
     # --- withdrawn and expired work ------------------------------------------------------
 
@@ -369,6 +382,8 @@ class WorkLines:
     def personal_for(self, agent: Agent) -> Work | None:
         """The agent's own oldest waiting callback, taken off the lines, or None (all a
         ring-all agent takes unasked: everything else is offered)."""
+        if agent.switch_id in self.inbound.held:
+            return None  # its callbacks wait for its switch to take calls again
         personal = self._personal.get(agent.agent_id)
         while personal:
             work = personal.popleft()
@@ -388,6 +403,11 @@ class WorkLines:
                 if work is line[0]:
                     line.popleft()
                 return self._take(work)
+        if agent.switch_id in self.inbound.held:
+            # A campaign callback is dialed on its agent's switch, held for refusing calls:
+            # the callbacks wait (for another agent, or for the switch to take calls).
+            work = self.inbound.best_for(agent, at)
+            return self._take(work) if work is not None else None
         personal = self._personal.get(agent.agent_id)
         while personal:
             work = personal.popleft()

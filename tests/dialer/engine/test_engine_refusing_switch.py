@@ -1,8 +1,10 @@
 """A switch that refuses originates (``SwitchRefusing``: the runner's send hold, a gateway
 down) gets no new dial; the switches that take calls get their own agents' share of each
-decision, not the refusing switch's (an answer there cannot reach its agents); callbacks to
-its agents are released; when it may be sent calls again (its probe) placement uses it at
-once. Without a refusing switch nothing changes (the stream digests cover that)."""
+decision, not the refusing switch's (an answer there cannot reach its agents); a dial asked
+for on it directly is released (the pool gives it no callback at all:
+test_engine_campaign_callback_held_switch.py); when it may be sent calls again (its probe)
+placement uses it at once. Without a refusing switch nothing changes (the stream digests
+cover that)."""
 
 from __future__ import annotations
 
