@@ -582,6 +582,13 @@ class CampaignStore:
         if not name.strip() or not endpoint.strip():
             raise CampaignError(f"agent {name!r}: write NAME=ENDPOINT, both given "
                                 f"(e.g. ann=user/1001), got endpoint {endpoint!r}")
+        from dialer.freeswitch.dial_strings import endpoint_problem
+
+        problem = endpoint_problem(endpoint)
+        if problem is not None:
+            # Stored, it failed only when a run opened the agent's leg (the switch refuses
+            # a bare extension: CHAN_NOT_IMPLEMENTED).
+            raise CampaignError(f"agent {name!r}: {problem}")
         agent = session.exec(select(Agent).where(Agent.name == name)).first()
         if agent is None:
             agent = Agent(name=name, endpoint=endpoint)

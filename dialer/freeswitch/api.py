@@ -40,6 +40,7 @@ from dialer.commands import (
     TransferOut,
 )
 from dialer.errors import DialerError
+from dialer.freeswitch.dial_strings import UNSAFE_TOKEN as _UNSAFE_TOKEN
 
 
 class AdapterError(DialerError):
@@ -64,7 +65,6 @@ class ApiCall:
 
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
-_UNSAFE_TOKEN = re.compile(r"[\s'\"\\{}\[\],]")
 _FORBIDDEN_IN_VALUE = re.compile(r"[\x00-\x1f\x7f{}\[\]]|\$\{")
 
 

@@ -117,6 +117,15 @@ def _agent_check(store: CampaignStore, name: str, snapshot: dict[str, Any] | Non
         return Check("agents", Verdict.FAIL, f"no agents on the campaign: add them with "
                                              f"`dialer campaign edit {name} --agent "
                                              "NAME=ENDPOINT`")
+    from dialer.freeswitch.dial_strings import endpoint_problem
+
+    for agent in agents:
+        # Stored before endpoints were checked (or written by hand): its leg never opens.
+        problem = endpoint_problem(agent.endpoint)
+        if problem is not None:
+            return Check("agents", Verdict.FAIL, f"agent {agent.name!r}: {problem}; fix it "
+                                                 f"with `dialer campaign edit {name} --agent "
+                                                 f"{agent.name}=TYPE/DATA`")
     names = ", ".join(a.name for a in agents[:6]) + (" …" if len(agents) > 6 else "")
     if snapshot is None:
         return Check("agents", Verdict.OK, f"{len(agents)} on the campaign ({names}); log "
