@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, time
@@ -578,12 +579,12 @@ PACING_RANGES: dict[str, tuple[float, bool, float, str]] = {
     "abandon_window_hours": (0.0, False, 720.0, "30 days, the longest window a rule measures "
                              "over (47 CFR 64.1200(a)(7)(i)): a longer one lets the last 30 "
                              "days exceed the limit"),
-    "wrap_up_timeout": (0.0, True, 86_400.0, "seconds: a day; an agent held in wrap-up "
-                        "longer has left"),
+    "wrap_up_timeout": (0.0, True, 3_600.0, "seconds: an hour, as a simulation's "
+                        "[agents].wrap; an agent held in wrap-up longer has left"),
     "callback_grace_minutes": (0.0, True, 10_080.0, "a week; 1e300 made the report a "
                                "traceback"),
-    "claim_ttl_seconds": (0.0, False, 86_400.0, "a day: a dead process's claim holds its "
-                          "lead that long"),
+    "claim_ttl_seconds": (0.0, False, 3_600.0, "an hour: a dead process's claim holds "
+                          "its lead that long"),
     "max_attempts_per_day": (1.0, True, 1_000.0, "more is a slip of the keyboard"),
     "caller_id_daily_cap": (1.0, True, 1_000_000.0, "calls a day from one number"),
 }
@@ -619,7 +620,41 @@ def range_problem(key: str, value: Any) -> str | None:
     if above and value <= high:
         return None
     left = "[" if low_allowed else "("
-    return f"{key}: {value!r} is outside its range {left}{low:.15g}, {high:.15g}] ({why})"
+    ms = milliseconds_hint(key, value, high)
+    return (f"{key}: {value!r} is outside its range {left}{low:.15g}, {high:.15g}] ({why})"
+            f"{f'; {ms}' if ms else ''}")
+
+
+SECONDS_SETTINGS = ("ring_timeout", "wrap_up_timeout", "connect_window", "decision_interval")
+"""The campaign's times in seconds whose names do not say so (``claim_ttl_seconds`` does)."""
+
+
+def unit_of(key: str) -> str | None:
+    """The unit a numeric setting is written in, from its name (None: a count or share)."""
+    name = key.rpartition(".")[2]
+    for suffix, unit in (("_seconds", "seconds"), ("_minutes", "minutes"),
+                         ("_hours", "hours"), ("_days", "days")):
+        if name.endswith(suffix):
+            return unit
+    return "seconds" if name in SECONDS_SETTINGS else None
+
+
+def milliseconds_hint(key: str, value: Any, high: Any) -> str | None:
+    """A time in seconds written in milliseconds (``ring_timeout=20000``,
+    ``wrap_up_timeout=30000``, as a switch's ``originate_timeout`` or a SIP trace counts
+    them): a value over ``high`` whose thousandth is within it says so and what to write.
+    "Input should be less than or equal to 300" or a range alone named neither. The one
+    check for every duration setting: the model's bounds (``_settings_message``) and the
+    ranges (``range_problem``) both call it."""
+    if unit_of(key) != "seconds" or isinstance(value, bool) or \
+            not isinstance(value, int | float) or isinstance(high, bool) or \
+            not isinstance(high, int | float) or not math.isfinite(value):
+        return None
+    seconds = value / 1000
+    if value < 1000 or value <= high or seconds > high:
+        return None
+    return (f"{value:g} looks like milliseconds: the setting is in seconds, write "
+            f"{seconds:g} for {seconds:g} s")
 
 
 class PacingSettingsError(ValueError):

@@ -48,11 +48,13 @@ from campaigns.settings import (
     check_pacing,
     jurisdiction_problem,
     jurisdiction_region,
+    milliseconds_hint,
     pacing_range_problems,
     range_problem,
     region_jurisdiction_problem,
     region_problem,
     settings_with_changes,
+    unit_of,
 )
 from campaigns.stored_settings import StoredSettingsError, repair_line, stored_settings
 
@@ -144,7 +146,7 @@ def _settings_message(error: Any) -> str:
     if error["type"] == "less_than_equal" and (ms := _milliseconds(key, error)) is not None:
         return f"{error['msg']} ({ms})"
     if error["type"] in ("float_parsing", "int_parsing") and isinstance(error["input"], str) \
-            and (unit := _unit_of(key)) and _WITH_UNIT.fullmatch(error["input"]):
+            and (unit := unit_of(key)) and _WITH_UNIT.fullmatch(error["input"]):
         return (f"{error['input']!r}: the setting is in {unit}; write the number alone (a "
                 "unit after it is not read)")
     from dialer.words import choice_meant
@@ -181,33 +183,12 @@ def _unknown_setting(loc: tuple[Any, ...]) -> str:
 _WITH_UNIT = re.compile(r"\s*[-+]?\d+(?:\.\d+)?\s*[A-Za-z]+\.?\s*")
 """A number with a unit after it (``30s``, ``15 min``, ``2h``): "Input should be a valid
 number" said neither what was wrong nor which unit the setting is in."""
-_SECONDS = ("ring_timeout", "wrap_up_timeout", "connect_window", "decision_interval")
 
 
 def _milliseconds(key: str, error: Any) -> str | None:
-    """A time in seconds written in milliseconds (``ring_timeout=20000``, as a switch's
-    ``originate_timeout`` or a SIP trace counts them): the value over the bound, and a
-    thousandth of it within it, says so and what to write. "Input should be less than or
-    equal to 300" named neither."""
-    value, bound = error.get("input"), (error.get("ctx") or {}).get("le")
-    if _unit_of(key) != "seconds" or isinstance(value, bool) or \
-            not isinstance(value, int | float) or not isinstance(bound, int | float):
-        return None
-    seconds = value / 1000
-    if value < 1000 or seconds > bound:
-        return None
-    return (f"{value:g} looks like milliseconds: the setting is in seconds, write "
-            f"{seconds:g} for {seconds:g} s")
-
-
-def _unit_of(key: str) -> str | None:
-    """The unit a numeric setting is written in, from its name (None: a count or share)."""
-    name = key.rpartition(".")[2]
-    for suffix, unit in (("_seconds", "seconds"), ("_minutes", "minutes"),
-                         ("_hours", "hours"), ("_days", "days")):
-        if name.endswith(suffix):
-            return unit
-    return "seconds" if name in _SECONDS else None
+    """A time in seconds over its model bound written in milliseconds
+    (``settings.milliseconds_hint``, shared with the ranges)."""
+    return milliseconds_hint(key, error.get("input"), (error.get("ctx") or {}).get("le"))
 
 
 def _region_follows_jurisdiction(values: dict[str, Any],

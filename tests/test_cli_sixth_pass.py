@@ -161,8 +161,8 @@ def test_replications_and_workers_past_their_end_are_refused(scenario, args):
 @pytest.mark.parametrize(("setting", "said"), [
     ("callback_grace_minutes=1e300", "callback_grace_minutes: 1e+300 is outside its range "
      "[0, 10080]"),
-    ("claim_ttl_seconds=1e300", "claim_ttl_seconds: 1e+300 is outside its range (0, 86400]"),
-    ("wrap_up_timeout=1e300", "wrap_up_timeout: 1e+300 is outside its range [0, 86400]"),
+    ("claim_ttl_seconds=1e300", "claim_ttl_seconds: 1e+300 is outside its range (0, 3600]"),
+    ("wrap_up_timeout=1e300", "wrap_up_timeout: 1e+300 is outside its range [0, 3600]"),
     ("max_attempts_per_day=100000000000000000000", "max_attempts_per_day: "
      "100000000000000000000 is outside its range [1, 1000]"),
     ("retry_rules.busy.delay_minutes=1e300", "retry_rules.busy.delay_minutes: Input should "

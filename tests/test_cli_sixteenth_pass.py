@@ -1,0 +1,95 @@
+"""The sixteenth pass: the items the fifteenth left (docs/operations.md, "Sixteenth pass"):
+durations in milliseconds, spreadsheet-mangled numbers in a scrubbed file, unknown list
+names, and one answer to "is this list the user's own". Each test fails on the code before
+its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cli_kit import READY_SPRING, dialer, ok, refused, use_home
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def _spring(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_home(home, monkeypatch)
+    assert dialer("db", "upgrade").exit_code == 0
+    ok("campaign", "create", "spring", *READY_SPRING)
+
+
+# -- durations in milliseconds ----------------------------------------------------------
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("wrap_up_timeout=30000", "wrap_up_timeout: 30000.0 is outside its range [0, 3600] "
+     "(seconds: an hour, as a simulation's [agents].wrap; an agent held in wrap-up longer "
+     "has left); 30000 looks like milliseconds: the setting is in seconds, write 30 for "
+     "30 s"),
+    ("claim_ttl_seconds=300000", "claim_ttl_seconds: 300000.0 is outside its range (0, "
+     "3600] (an hour: a dead process's claim holds its lead that long); 300000 looks like "
+     "milliseconds: the setting is in seconds, write 300 for 300 s"),
+    ("decision_interval=1000", "decision_interval: Input should be less than or equal to 60 "
+     "(1000 looks like milliseconds: the setting is in seconds, write 1 for 1 s)"),
+])
+def test_a_duration_in_milliseconds_is_refused_and_named(tmp_path, monkeypatch, setting,
+                                                         said):
+    """``--set wrap_up_timeout=30000`` held every agent 8 h 20 min after a call: within the
+    day its range allowed. Each duration now says milliseconds and what to write, with the
+    fifteenth pass's check (``campaigns.settings.milliseconds_hint``)."""
+    _spring(tmp_path, monkeypatch)
+    assert said in refused("campaign", "edit", "spring", "--set", setting)
+    assert ok("campaign", "show", "spring")["settings"]["wrap_up_timeout"] == 30.0
+    ok("campaign", "edit", "spring", "--set", "wrap_up_timeout=120")
+    assert ok("campaign", "show", "spring")["settings"]["wrap_up_timeout"] == 120.0
+
+
+def _seconds_settings() -> dict[str, float]:
+    """Every campaign time in seconds and its upper end (the model's or the range's)."""
+    from campaigns.settings import PACING_RANGES, CampaignSettings, unit_of
+
+    ends = {}
+    for key, field in CampaignSettings.model_fields.items():
+        if unit_of(key) != "seconds":
+            continue
+        bound = next((m.le for m in field.metadata if getattr(m, "le", None) is not None),
+                     None)
+        ends[key] = PACING_RANGES[key][2] if key in PACING_RANGES else bound
+    return ends
+
+
+def test_every_time_in_seconds_has_an_upper_end():
+    """A duration without one, or with one past an hour, takes milliseconds as seconds
+    (``claim_ttl_seconds`` went to a day: 60000, a minute in milliseconds, was 16 h)."""
+    ends = _seconds_settings()
+    assert set(ends) >= {"ring_timeout", "connect_window", "decision_interval",
+                         "wrap_up_timeout", "claim_ttl_seconds"}
+    assert all(end is not None and end <= 3600 for end in ends.values()), ends
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_duration_in_milliseconds_is_refused_and_any_sane_one_accepted(data):
+    """Invariant: a value over a time's upper end whose thousandth is within it is refused
+    naming milliseconds and the seconds to write; a value within the range is accepted."""
+    from campaigns.store import SettingsError, validate_settings
+
+    ends = _seconds_settings()
+    key = data.draw(st.sampled_from(sorted(ends)))
+    end = ends[key]
+    low = {"ring_timeout": 15.0}.get(key, 0.01)
+    seconds = data.draw(st.floats(min_value=max(low, 1.0), max_value=end))
+    written = round(seconds * 1000)
+    if written > end:
+        with pytest.raises(SettingsError) as refusal:
+            validate_settings({key: written})
+        assert f"{key}: " in str(refusal.value)
+        assert f"{written:g} looks like milliseconds: the setting is in seconds, write " \
+            f"{written / 1000:g} for {written / 1000:g} s" in str(refusal.value)
+    sane = data.draw(st.floats(min_value=low, max_value=end))
+    assert getattr(validate_settings({key: sane}), key) == sane
