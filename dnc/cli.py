@@ -488,8 +488,9 @@ def scrub_command(
     data_dir: DataDir = None, as_json: Json = False,
 ) -> None:
     """Split a CSV into callable rows and rejected rows (with the registry version or why)."""
+    from campaigns.phones import spreadsheet_number
     from dnc.registry import DncStore
-    from dnc.registry.scrub import scrub
+    from dnc.registry.scrub import REASON_COLUMN, scrub
 
     if out.resolve() == rejects.resolve():
         # Both were written to one place: a broken file was left, and a traceback-like
@@ -509,7 +510,16 @@ def scrub_command(
     summary = scrub(store, source, out, rejects, column or None,
                     region, jurisdiction, phone_columns=_lead_phone_columns,
                     before_writing=lambda: checked.append(_scrub_registries(store,
-                                                                            jurisdiction)))
+                                                                            jurisdiction)),
+                    cause_of=spreadsheet_number)
+    if summary.mangled:
+        # Each such row is in the rejects as "invalid number: CAUSE"; the first is named
+        # here with its line, for the file to be saved again before its leads are lost.
+        _err_console().print(
+            f"note: {summary.first_mangled}"
+            + (f" ({summary.mangled - 1:,} more like it; the rows they made invalid say so "
+               f"in the {REASON_COLUMN} column of {rejects})" if summary.mangled > 1 else ""),
+            markup=False, highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(json.dumps({**summary.to_json(),
                                **({"note": checked[0]} if checked and checked[0] else {})}))

@@ -93,3 +93,40 @@ def test_any_duration_in_milliseconds_is_refused_and_any_sane_one_accepted(data)
             f"{written / 1000:g} for {written / 1000:g} s" in str(refusal.value)
     sane = data.draw(st.floats(min_value=low, max_value=end))
     assert getattr(validate_settings({key: sane}), key) == sane
+
+
+# -- numbers a spreadsheet rewrote, in a scrubbed file ------------------------------------
+
+def test_a_scrub_names_the_numbers_a_spreadsheet_rewrote(tmp_path, monkeypatch):
+    """``dnc scrub`` rejected ``4.15555E+09`` and ``4155550123.0`` as "invalid number",
+    naming neither the cause nor the repair, as ``dnc import`` of a state list and ``leads
+    import`` do (``campaigns.phones.spreadsheet_number``). Now each such row's reason says
+    it, and a note names the first with its file and line."""
+    use_home(tmp_path, monkeypatch)
+    ok("dnc", "import", _write(tmp_path / "ftc.txt", "201,5550120\n"), "--as-of", "2026-12-01")
+    leads = _write(tmp_path / "leads.csv", "phone,name,alt_phone\n2015550199,A,\n"
+                   "4155550123.0,B,\n4.15555E+09,C,\n2015550120,D,2.01555E+09\n")
+    rejects = tmp_path / "r.csv"
+    result = dialer("dnc", "scrub", leads, "-o", str(tmp_path / "k.csv"), "--rejects",
+                    str(rejects))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert said.startswith(
+        f"note: {leads}:3: phone: '4155550123.0': saved by a spreadsheet as a decimal number "
+        "(e.g. 2015550123.0): format the phone column as text and save the file again (2 "
+        "more like it; the rows they made invalid say so in the dnc_reason column of "), said
+    reasons = [line.split(",", 3)[-1] for line in rejects.read_text().splitlines()[1:]]
+    assert reasons[0] == "invalid number: saved by a spreadsheet as a decimal number (e.g. " \
+        "2015550123.0): format the phone column as text and save the file again"
+    assert reasons[1].startswith('"invalid number: written by a spreadsheet in scientific')
+    assert reasons[2] == "national@2026-12-01#1"
+    summary = ok("dnc", "scrub", leads, "-o", str(tmp_path / "k.csv"), "--rejects",
+                 str(rejects))
+    assert (summary["rejected_invalid"], summary["mangled"], summary["kept"]) == (2, 3, 1)
+    assert summary["first_mangled"].startswith(f"{leads}:3: phone: '4155550123.0'")
+    # A number that is simply wrong is still "invalid number", without a guessed cause.
+    plain = _write(tmp_path / "plain.csv", "phone\n12345\n")
+    said = dialer("dnc", "scrub", plain, "-o", str(tmp_path / "k.csv"), "--rejects",
+                  str(rejects))
+    assert "spreadsheet" not in said.output
+    assert rejects.read_text().splitlines()[1] == "12345,invalid number"

@@ -34,6 +34,12 @@ class ScrubSummary:
     columns: tuple[str, ...] = ()
     """Every phone column read: ``column``, then the lead's other numbers (``alt_phones``),
     a row rejected when any of them is listed."""
+    mangled: int = 0
+    """Numbers a spreadsheet rewrote (``4.15555E+09``, ``4155550123.0``), rejected as
+    invalid with the cause (``cause_of``)."""
+    first_mangled: str = ""
+    """The first of them, ``FILE:LINE: COLUMN: 'TEXT': CAUSE`` ("" when none)."""
+    first_mangled_line: int = 0
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -42,12 +48,16 @@ class ScrubSummary:
 PhoneColumns = Callable[[list[str]], Sequence[str]]
 """header -> the phone columns a lead import reads (the dialed number first, then the
 lead's other numbers); empty when it finds none."""
+CauseOf = Callable[[str], str | None]
+"""text of a number that is not one -> why, when a spreadsheet rewrote it (the lead
+importer's ``spreadsheet_number``, passed in by the CLI: ``dnc`` imports nothing of ours)."""
 
 
 def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
           column: str | Sequence[str] | None = None, region: str = "US",
           jurisdiction: str = "us", phone_columns: PhoneColumns | None = None,
-          before_writing: Callable[[], None] | None = None) -> ScrubSummary:
+          before_writing: Callable[[], None] | None = None,
+          cause_of: CauseOf | None = None) -> ScrubSummary:
     """Split ``source`` into rows no registry lists and rejected rows with the reason: the
     registry versions that list the number, "invalid number", or (for a valid number outside
     every profile of ``jurisdiction``) the reason the rules give at dial time.
@@ -62,7 +72,11 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
 
     ``before_writing``: called once the file reads and both outputs can be opened, before a
     row is written; what it raises leaves neither output (the CLI's refusal of a scrub
-    against no registry, after the file's own faults)."""
+    against no registry, after the file's own faults).
+
+    ``cause_of``: why a number that is not one was rewritten by a spreadsheet; such a row's
+    reason says so, and the summary counts them and names the first with its line ("invalid
+    number" named neither the cause nor the repair)."""
     from dnc.rules.profiles import profiles_for
 
     profiles = profiles_for(jurisdiction)
@@ -71,7 +85,8 @@ def scrub(store: DncStore, source: Path, kept_path: Path, rejects_path: Path,
     check_text_file(source)
     try:
         return _scrub_file(store, source, kept_path, rejects_path, column, region,
-                           profiles, summary, labels, phone_columns, before_writing)
+                           profiles, summary, labels, phone_columns, before_writing,
+                           _Mangled(str(source), cause_of))
     except UnicodeDecodeError:
         # Neither output is written (_whole_files); was "--jurisdiction: 'utf-8' codec ...".
         raise _not_utf8(source) from None
@@ -81,7 +96,8 @@ def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Pa
                 column: str | Sequence[str] | None, region: str, profiles: tuple,
                 summary: ScrubSummary, labels: dict,
                 phone_columns: PhoneColumns | None = None,
-                before_writing: Callable[[], None] | None = None) -> ScrubSummary:
+                before_writing: Callable[[], None] | None = None,
+                mangled: _Mangled | None = None) -> ScrubSummary:
     with open(source, newline="", encoding="utf-8-sig") as handle:
         sample = handle.read(64 * 1024)
         handle.seek(0)
@@ -105,15 +121,35 @@ def _scrub_file(store: DncStore, source: Path, kept_path: Path, rejects_path: Pa
             kept.writerow(header)
             rejects.writerow([*header, REASON_COLUMN])
             batch: list[list[str]] = []
+            lines: list[int] = []
             for row in reader:
                 batch.append(row)
+                lines.append(reader.line_num)
                 if len(batch) >= BATCH_ROWS:
                     _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
-                                 profiles, others, header)
-                    batch = []
+                                 profiles, others, header, mangled, lines)
+                    batch, lines = [], []
             _scrub_batch(store, batch, index, region, labels, kept, rejects, summary,
-                         profiles, others, header)
+                         profiles, others, header, mangled, lines)
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Mangled:
+    """Names the numbers a spreadsheet rewrote, with the file's name and line."""
+
+    path: str
+    cause_of: CauseOf | None
+
+    def cause(self, text: str) -> str | None:
+        return self.cause_of(text) if self.cause_of is not None and text.strip() else None
+
+    def count(self, summary: ScrubSummary, line: int, column: str, text: str,
+              cause: str) -> None:
+        summary.mangled += 1
+        if not summary.first_mangled or line < summary.first_mangled_line:
+            summary.first_mangled = f"{self.path}:{line}: {column}: {text!r}: {cause}"
+            summary.first_mangled_line = line
 
 
 def _column_indexes(header: list[str], column: str | Sequence[str] | None,
@@ -200,7 +236,8 @@ def _outside(text: str, region: str, profiles: tuple) -> str | None:
 def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str,
                  labels: dict[str, str], kept, rejects, summary: ScrubSummary,
                  profiles: tuple = (), others: Sequence[int] = (),
-                 header: Sequence[str] = ()) -> None:
+                 header: Sequence[str] = (), mangled: _Mangled | None = None,
+                 lines: Sequence[int] = ()) -> None:
     if not rows:
         return
     from dnc.rules.profiles import out_of_profile_reason
@@ -224,6 +261,12 @@ def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str
         for i, why in _other_listed(store, rows, other, region, labels).items():
             if i not in outside and keys[i] is not None:
                 reasons.setdefault(i, []).append(f"{header[other]} {why}")
+        if mangled is not None and mangled.cause_of is not None:
+            # A lead's other number a spreadsheet rewrote is no number the lead keeps:
+            # nothing to scrub, but the file is to be saved again, so it is named.
+            for i, row in enumerate(rows):
+                if len(row) > other and (cause := mangled.cause(row[other])) is not None:
+                    mangled.count(summary, lines[i], header[other], row[other], cause)
     for i, row in enumerate(rows):
         summary.read += 1
         if i in outside:
@@ -231,7 +274,12 @@ def _scrub_batch(store: DncStore, rows: list[list[str]], index: int, region: str
             rejects.writerow([*row, outside[i]])
         elif keys[i] is None:
             summary.rejected_invalid += 1
-            rejects.writerow([*row, "invalid number"])
+            cause = mangled.cause(row[index]) if mangled is not None and \
+                len(row) > index else None
+            if cause is not None and mangled is not None:
+                mangled.count(summary, lines[i], header[index], row[index], cause)
+            rejects.writerow([*row, f"invalid number: {cause}" if cause else
+                              "invalid number"])
         elif i in reasons:
             summary.rejected_listed += 1
             rejects.writerow([*row, "; ".join(reasons[i])])
