@@ -195,3 +195,24 @@ class AbandonBudget:
         if rate > cap:
             cap *= (cap / rate) ** 2
         return max(0.0, min(aim, cap - f))
+
+
+def guarded_abandons(expected: float, bias: float, z: float) -> float:
+    """The model's expected abandons ``expected`` as the batch guard counts them: inflated by
+    the model's bias c, plus z Poisson standard deviations, c·E + z·√(c·E) (as the setpoint
+    keeps its plan z deviations within the slack)."""
+    c = bias if bias > 1.0 else 1.0
+    inflated = c * expected if expected > 0.0 else 0.0
+    return inflated + z * math.sqrt(inflated)
+
+
+def batch_room(slack: float, bias: float, z: float) -> float:
+    """The most expected abandons (the model's own, uninflated) the calls in flight after a
+    decision may carry: the largest E with ``guarded_abandons``(E) ≤ ``slack``, 0 when the
+    slack is spent (docs/pacing.md, "The batch guard").
+
+    c·E + z·√(c·E) = s is a quadratic in √(c·E): √(c·E) = (√(z² + 4s) − z) ÷ 2."""
+    if not slack > 0.0:
+        return 0.0
+    root = (math.sqrt(z * z + 4.0 * slack) - z) / 2.0
+    return root * root / (bias if bias > 1.0 else 1.0)

@@ -1,6 +1,6 @@
 """The predictive policy: dial while the person a new call reaches will very likely find an agent.
 
-Three parts (docs/pacing.md has the derivation and the measured figures):
+Four parts (docs/pacing.md has the derivation and the measured figures):
 
 1. **Forecast** (``pacing_models.forecast``): from the calls ringing (their elapsed ring time
    and the learned answer-time law), the agents free now, the agents on a call or in
@@ -23,6 +23,12 @@ Three parts (docs/pacing.md has the derivation and the measured figures):
    first period also plans the current period against its end, its aim held to the young
    window's every-instant aim on the period's own answers with ``period_reserve_abandons``
    (2) of reserve (``_period_model_aim``).
+4. **Batch guard**: the calls in flight after a decision (those already ringing and the new
+   ones) carry at most the window's slack r·L − A of expected abandons, inflated by the bias
+   c and ``_BATCH_GUARD_Z`` Poisson deviations (c·E + z·√(c·E) ≤ r·L − A); a larger count
+   is cut to the largest that fits, never below progressive's (``_batch_cut``). Whatever a
+   parameter or a state table does to λ, one decision cannot launch a batch whose abandons
+   the budget would only see after it.
 
 Cold start (a campaign knows none of its rates): progressive until ``min_live_answers`` live
 answers and ``min_handles`` handled calls are seen; then the setpoint is scaled by the
@@ -48,7 +54,7 @@ import struct
 
 import numpy as np
 
-from pacing_models.budget import AbandonBudget
+from pacing_models.budget import AbandonBudget, batch_room, guarded_abandons
 from pacing_models.errors import InvalidParameterError
 from pacing_models.estimators import (
     RING_GRID_STEP,
@@ -121,6 +127,11 @@ _LOG_THRESHOLD_MIN = math.log(1e-4)
 _LOG_THRESHOLD_MAX = math.log(0.9)
 """The threshold loop keeps λ within [1e-4, 0.9] (``_tune_threshold``)."""
 
+_BATCH_GUARD_Z = 2.0
+"""Poisson standard deviations the batch guard keeps a decision's expected abandons below
+the window's slack (``PredictivePolicy._batch_cut``). A constant, not a parameter: no setting
+loosens it (docs/pacing.md, "The batch guard")."""
+
 _MACHINE_PRIOR = (8.0, 6.0)
 """Mean and sd (s) of an agent's time on a machine answer before 20 of them are seen."""
 
@@ -176,8 +187,13 @@ def _model_explanation(n: int, n_model: int, floor: int, p_answer: float, people
                        free: int, ringing: int, awaiting: int, threshold: float, base: float,
                        added: float, young: bool, goal: float, setpoint: float, bias: float,
                        rate: float, live: int, target: float,
-                       period_plan: tuple[int, int, float] | None = None) -> str:
+                       period_plan: tuple[int, int, float] | None = None,
+                       batch_cut: tuple[int, float, float, float] | None = None) -> str:
     """A model decision's explanation (``deferred_decision``: formatted when read).
+
+    ``batch_cut``: (the count before the cut, the cut batch's E[abandons] as the guard
+    counts them, the slack, the guard's z) when the batch guard cut the decision
+    (``PredictivePolicy._batch_cut``).
 
     ``period_plan``: (the period's abandons, its live answers, the answers counted on to its
     end) when the period plan set the aim (``_period_model_aim``), said in the words of
@@ -191,6 +207,11 @@ def _model_explanation(n: int, n_model: int, floor: int, p_answer: float, people
             abandons, answered, left = period_plan
             aim += (f", {PERIOD_PLAN_AIM}: period {abandons}/{answered}, "
                     f"{left:.0f} more answers counted on to its end")
+    guard = ""
+    if batch_cut is not None:
+        uncut, guarded, slack, z = batch_cut
+        guard = (f"; batch guard: cut {uncut} → {n}, E[abandons] {base + added:.3f} "
+                 f"(×{bias:.2f} + {z:g}σ: {guarded:.3f}) within slack {slack:.3f}")
     return (
         f"predictive: {n} call(s) (model {n_model}, progressive {floor}); live-answer "
         f"p={p_answer * people:.3f} (to agents {p_answer:.3f}), free {free}, ringing {ringing}"
@@ -198,6 +219,7 @@ def _model_explanation(n: int, n_model: int, floor: int, p_answer: float, people
         f"marginal abandon ≤ {threshold:.3g}, E[abandons] {base:.3f} +{added:.3f}; "
         + aim
         + f", model bias ×{bias:.2f}; window {rate:.2%} of {live} (target {target:.2%})"
+        + guard
     )
 
 
@@ -401,6 +423,9 @@ class PredictivePolicy:
         self._aim_plan: tuple[int, int, float] | None = None
         """(the period's abandons, its live answers, H) when the period plan set ``_aim``
         (the explanation says so), else None."""
+        self.batch_guard_z: float | None = _BATCH_GUARD_Z
+        """The batch guard's z (``_batch_cut``); None only for a benchmark's unguarded
+        comparison (not a campaign or ``--policy`` parameter)."""
         self.state_thresholds: StateThresholds | None = None
         """Per-state multipliers of the loop's λ (``pacing_models.state_thresholds``), or
         None: one λ in every state (the default). Only the model's count in a trusted,
@@ -985,6 +1010,21 @@ class PredictivePolicy:
             return self._free_agents_look_ahead(state, floor, n_model)
         n = floor if floor > n_model else n_model
         n = cap if cap < n else n
+        batch_cut = None
+        z = self.batch_guard_z
+        if z is not None and n_model > floor:
+            # The batch guard: the calls in flight after this decision may carry no more
+            # expected abandons (× the bias, + z Poisson deviations) than the window's
+            # answers pay for before the limit, r·L − A. Not less the budget's reserve: the
+            # reserve is room for these very calls, which the guard counts (with it, the
+            # guard cut single calls of ~1e-4 expected abandons at the budget's opening,
+            # where z·√(c·E) dwarfs c·E; docs/pacing.md, "The batch guard").
+            slack = target * live - abandons
+            room = batch_room(slack, bias, z)
+            if chosen > room:
+                uncut = n
+                n, chosen = self._batch_cut(state, tables, floor, n_model, room)
+                batch_cut = (uncut, guarded_abandons(chosen, bias, z), slack, z)
         # Calls beyond the model's count are progressive ones (an agent waits for each):
         # they add no abandons, so the model's own count is what the loops learn from.
         added = chosen - base
@@ -1000,4 +1040,31 @@ class PredictivePolicy:
         # rest of this method's Python): from these values, fixed now.
         return deferred_decision(n, added, _model_explanation, (
             n, n_model, floor, p_answer, people, state.agents_free, r, v - r, threshold,
-            base, added, young, goal, setpoint, bias, rate, live, target, self._aim_plan))
+            base, added, young, goal, setpoint, bias, rate, live, target, self._aim_plan,
+            batch_cut))
+
+    def _batch_cut(self, state: PacingState, tables: CompactTables, floor: int, count: int,
+                   room: float) -> tuple[int, float]:
+        """(n, E[abandons](n)): the most calls in [``floor``, ``count``) whose E[abandons]
+        (the calls in flight and the n new ones, the model's own count) is within ``room``
+        (``budget.batch_room``), never fewer than ``floor`` (progressive's calls each have
+        an agent free: they are kept even when the calls in flight alone exceed the room).
+
+        E(n) rises with n (each instant's excess is increasing in the calls added), so a
+        bisection finds it; only a decision the guard cuts pays for the forecast again.
+
+        Why: the budget reads the window's counts at the decision, and a batch's abandons
+        come after it. With a threshold above one person per call (a state table that
+        multiplies λ, docs/pacing.md "Policy search over per-state thresholds"), single
+        decisions launched 240–300 calls and windows reached 6.4 %."""
+        elapsed, r, v, b = _in_progress(state)
+        forecast = Forecast.build(tables, state.agents_free, state.answered_waiting, elapsed,
+                                  r, b - v, v - r)
+        good, bad = floor, count
+        while bad - good > 1:
+            middle = (good + bad) // 2
+            if forecast.expected_abandons(tables, middle) <= room:
+                good = middle
+            else:
+                bad = middle
+        return good, forecast.expected_abandons(tables, good)

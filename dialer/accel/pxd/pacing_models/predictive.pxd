@@ -38,6 +38,7 @@ cdef class PredictivePolicy:
     cdef public object _verdict
     cdef public object _wrap
     cdef public object amd_margin_z
+    cdef public object batch_guard_z
     cdef public object bias_pseudo_abandons
     cdef public object budget
     cdef public object hang_up_after
