@@ -1,0 +1,189 @@
+"""How high can any non-anticipating pacing policy go? The constrained-MDP bound (issue 16).
+
+    python benchmarks/pacing_bound.py [--agents 10,20] [--live 0.1,0.2] [--talk 90,180]
+        [--models 1x1,1x2,2x1] [--replications 1] [--no-simulate] [--wait-mean S]
+
+Per cell (the pacing suite's laws, benchmarks/pacing_quality.py) and per Markov model
+``MxK`` (M Erlang phases for an agent's handle time, talk + wrap-up; K Erlang phases for a
+call's ring time; docs/pacing.md, "An upper bound for non-anticipating policies"), prints:
+
+* ``bound``: the optimal long-run busy share of the chain under the 3 % limit — the share of
+  the practical limit the best policy that knows the past (the chain's whole state) reaches
+  on that model. Exact linear program (HiGHS) for small chains, else the least Lagrangian
+  upper bound from relative value iteration (``pacing_models.bound``); ``lp``/``dual`` says
+  which. ``day``: the bound on one 8-hour cold-start day's expected share, bound × (1 +
+  longest expected drain ÷ shift).
+* ``predictive``: predictive's share of the practical limit / worst window on the suite's
+  cell (replications 0..n−1, mean), as the suite measures it;
+* ``pred. markov``: predictive on the Markov model's own laws in the simulator (ring time
+  gamma = Erlang-K of mean 9 s, handle time gamma = Erlang-M of mean talk + 15 s with no
+  separate wrap-up, so the practical limit is 1 and the share is the busy share);
+* ``gap``: day bound − predictive on the suite's cell.
+
+Then the machine's load average and the wall time. ``--no-simulate`` skips the simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import math
+import os
+import pathlib
+import statistics
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+SHIFT_SECONDS = 8 * 3600.0
+LP_STATES = 3000
+"""Chains up to this size go to the exact LP; larger ones to the Lagrangian bound (HiGHS
+took 291 s on a 7,000-state chain whose value iteration takes 35 s)."""
+
+
+def _max_ringing(agents: int, live: float) -> int:
+    """Enough ringing calls that the cap never binds: 0.4 answers per agent at the live
+    share, at least 25 (checked: the LP's mass at the cap; at ten agents, live 0.10, a cap
+    of 60 gives the same optimum as 40 to 1e-5)."""
+    return max(25, math.ceil(0.4 * agents / live))
+
+
+def _models(parser: argparse.ArgumentParser, text: str) -> list[tuple[int, int]]:
+    models = []
+    for part in text.split(","):
+        pieces = part.strip().split("x")
+        if len(pieces) != 2 or not all(p.isdigit() and int(p) >= 1 for p in pieces):
+            parser.error(f"--models: {part!r} is not MxK (handle phases x ring phases, ≥ 1)")
+        models.append((int(pieces[0]), int(pieces[1])))
+    return models
+
+
+def _floats(text: str) -> list[float]:
+    return [float(x) for x in text.split(",")]
+
+
+def _quality_suite():
+    path = pathlib.Path(__file__).resolve().parent / "pacing_quality.py"
+    spec = importlib.util.spec_from_file_location("pacing_quality_for_bound", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _markov_scenario(suite, agents: int, live: float, talk: float, model: tuple[int, int]):
+    """The suite's cell with the chain's laws (Erlang ring and handle times, no wrap)."""
+    from simulations.scenario import scenario_from_tables
+
+    handle_phases, ring_phases = model
+    handle = talk + suite.WRAP
+
+    def erlang(mean: float, phases: int) -> dict:
+        if phases == 1:
+            return {"dist": "exponential", "mean": mean}
+        return {"dist": "gamma", "mean": mean, "sd": mean / phases ** 0.5}
+
+    return scenario_from_tables({
+        "campaign": {"agents": agents, "shift_hours": 8, "days": 1,
+                     "abandon_limit": suite.LIMIT, "connect_window": 2.0,
+                     "decision_interval": 1.0},
+        "callees": {"live_answer": live, "machine": 0.0, "busy": 0.05,
+                    "time_to_answer": erlang(9.0, ring_phases), "no_answer_timeout": 25,
+                    "busy_time": 4, "patience": suite.PATIENCE},
+        "agents": {"talk": erlang(handle, handle_phases),
+                   "wrap": {"dist": "fixed", "value": 0.0}, "machine_handle_time": 5.0},
+        "amd": {},
+    })
+
+
+def _predictive(scenario, replications: int) -> tuple[float, float, float]:
+    """(mean share of the practical limit, worst window, CPU seconds) of predictive."""
+    from simulations.driver import Simulation
+    from simulations.metrics import practical_talk_limit, run_metrics
+
+    started = time.process_time()
+    shares, worst = [], 0.0
+    for replication in range(replications):
+        tally = Simulation(scenario, "predictive", seed=1, replication=replication,
+                           params={}).run()
+        m = run_metrics(scenario, tally)
+        shares.append(m["talk_fraction"] / practical_talk_limit(scenario))
+        worst = max(worst, m["max_window_abandon_rate"])
+    return statistics.fmean(shares), worst, time.process_time() - started
+
+
+def _bound(cell) -> tuple[float, str, int, float]:
+    """(optimal busy share, method, states, multiplier or mass at the caps)."""
+    from pacing_models.bound import lagrangian_minimum, solve
+    from pacing_models.bound_chain import BoundChain
+
+    states = len(BoundChain(cell))
+    if states <= LP_STATES:
+        found = solve(cell)
+        caps = max(found.ring_cap_mass, found.launch_cap_mass, found.waiting_cap_mass)
+        return found.busy_share, "lp", states, caps
+    best = lagrangian_minimum(cell)
+    return best.upper, "dual", states, best.multiplier
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", default="10")
+    parser.add_argument("--live", default="0.1,0.2")
+    parser.add_argument("--talk", default="90,180")
+    parser.add_argument("--models", default="1x1")
+    parser.add_argument("--replications", type=int, default=1)
+    parser.add_argument("--no-simulate", action="store_true")
+    parser.add_argument("--wait-mean", type=float, default=None,
+                        help="mean wait of an answered person with no agent (default "
+                             "E[min(connect window, patience)] = 1.65 s)")
+    args = parser.parse_args(argv)
+    models = _models(parser, args.models)
+    if args.replications < 1:
+        parser.error("--replications: at least 1")
+
+    from pacing_models.bound import drain_time
+    from pacing_models.bound_chain import suite_cell
+
+    suite = None if args.no_simulate else _quality_suite()
+    wall = time.perf_counter()
+    header = (f"{'agents':>6} {'live':>5} {'talk':>5} {'model':>5} {'states':>7} {'how':>4} "
+              f"{'bound':>7} {'day':>7} {'predictive':>16} {'pred. markov':>16} {'gap':>7} "
+              f"{'cap/λ':>8} {'s':>6}")
+    print(header, flush=True)
+    for agents in (int(a) for a in args.agents.split(",")):
+        for live in _floats(args.live):
+            for talk in _floats(args.talk):
+                measured = "-"
+                suite_share = None
+                if suite is not None:
+                    scenario = suite._scenario(agents, live, talk, (8, 1))
+                    suite_share, worst, _ = _predictive(scenario, args.replications)
+                    measured = f"{suite_share:.4f} / {worst:.2%}"
+                for model in models:
+                    started = time.perf_counter()
+                    extra = {} if args.wait_mean is None else {"wait_mean": args.wait_mean}
+                    cell = suite_cell(agents, live, talk, handle_phases=model[0],
+                                      ring_phases=model[1],
+                                      max_ringing=_max_ringing(agents, live))
+                    if extra:
+                        cell = type(cell)(**{**cell.__dict__, **extra})
+                    value, how, states, aside = _bound(cell)
+                    day = value * (1.0 + drain_time(cell) / SHIFT_SECONDS)
+                    markov = "-"
+                    if suite is not None:
+                        share, worst, _ = _predictive(
+                            _markov_scenario(suite, agents, live, talk, model),
+                            args.replications)
+                        markov = f"{share:.4f} / {worst:.2%}"
+                    gap = f"{day - suite_share:+.4f}" if suite_share is not None else "-"
+                    print(f"{agents:>6} {live:>5.2f} {talk:>5g} {model[0]}x{model[1]:<3} "
+                          f"{states:>7} {how:>4} {value:>7.4f} {day:>7.4f} {measured:>16} "
+                          f"{markov:>16} {gap:>7} {aside:>8.2g} "
+                          f"{time.perf_counter() - started:>6.1f}", flush=True)
+    load = os.getloadavg()
+    print(f"wall {time.perf_counter() - wall:.0f} s, load average "
+          f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
