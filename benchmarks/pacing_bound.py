@@ -2,6 +2,7 @@
 
     python benchmarks/pacing_bound.py [--agents 10,20] [--live 0.1,0.2] [--talk 90,180]
         [--models 1x1,1x2,2x1] [--replications 1] [--no-simulate] [--wait-mean S]
+        [--predictive-params hang_up_after=none]
 
 Per cell (the pacing suite's laws, benchmarks/pacing_quality.py) and per Markov model
 ``MxK`` (M Erlang phases for an agent's handle time, talk + wrap-up; K Erlang phases for a
@@ -11,8 +12,8 @@ call's ring time; docs/pacing.md, "An upper bound for non-anticipating policies"
   the practical limit the best policy that knows the past (the chain's whole state) reaches
   on that model. Exact linear program (HiGHS) for small chains, else the least Lagrangian
   upper bound from relative value iteration (``pacing_models.bound``); ``lp``/``dual`` says
-  which. ``day``: the bound on one 8-hour cold-start day's expected share, bound × (1 +
-  longest expected drain ÷ shift).
+  which. ``day``: the bound on one 8-hour cold-start day's expected share, bound + the
+  closing's allowance ÷ shift (``pacing_models.bound.closing_allowance``).
 * ``predictive``: predictive's share of the practical limit / worst window on the suite's
   cell (replications 0..n−1, mean), as the suite measures it;
 * ``pred. markov``: predictive on the Markov model's own laws in the simulator (ring time
@@ -95,7 +96,8 @@ def _markov_scenario(suite, agents: int, live: float, talk: float, model: tuple[
     })
 
 
-def _predictive(scenario, replications: int) -> tuple[float, float, float]:
+def _predictive(scenario, replications: int,
+                params: dict) -> tuple[float, float, float]:
     """(mean share of the practical limit, worst window, CPU seconds) of predictive."""
     from simulations.driver import Simulation
     from simulations.metrics import practical_talk_limit, run_metrics
@@ -104,7 +106,7 @@ def _predictive(scenario, replications: int) -> tuple[float, float, float]:
     shares, worst = [], 0.0
     for replication in range(replications):
         tally = Simulation(scenario, "predictive", seed=1, replication=replication,
-                           params={}).run()
+                           params=params).run()
         m = run_metrics(scenario, tally)
         shares.append(m["talk_fraction"] / practical_talk_limit(scenario))
         worst = max(worst, m["max_window_abandon_rate"])
@@ -133,6 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", default="1x1")
     parser.add_argument("--replications", type=int, default=1)
     parser.add_argument("--no-simulate", action="store_true")
+    parser.add_argument("--predictive-params", default="",
+                        help="predictive's parameters in both simulated columns, K=V,... "
+                             "(e.g. hang_up_after=none: no shedding, as in the chain)")
     parser.add_argument("--wait-mean", type=float, default=None,
                         help="mean wait of an answered person with no agent (default "
                              "E[min(connect window, patience)] = 1.65 s)")
@@ -141,10 +146,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.replications < 1:
         parser.error("--replications: at least 1")
 
-    from pacing_models.bound import drain_time
+    from pacing_models.bound import closing_allowance
     from pacing_models.bound_chain import suite_cell
 
     suite = None if args.no_simulate else _quality_suite()
+    params = {}
+    if args.predictive_params:
+        from pacing_models.errors import InvalidParameterError
+        from pacing_models.params import parse_policy_spec
+
+        try:
+            params = dict(parse_policy_spec(f"predictive:{args.predictive_params}").params)
+        except InvalidParameterError as error:
+            parser.error(f"--predictive-params: {error}")
     wall = time.perf_counter()
     header = (f"{'agents':>6} {'live':>5} {'talk':>5} {'model':>5} {'states':>7} {'how':>4} "
               f"{'bound':>7} {'day':>7} {'predictive':>16} {'pred. markov':>16} {'gap':>7} "
@@ -157,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
                 suite_share = None
                 if suite is not None:
                     scenario = suite._scenario(agents, live, talk, (8, 1))
-                    suite_share, worst, _ = _predictive(scenario, args.replications)
+                    suite_share, worst, _ = _predictive(scenario, args.replications, params)
                     measured = f"{suite_share:.4f} / {worst:.2%}"
                 for model in models:
                     started = time.perf_counter()
@@ -168,12 +182,12 @@ def main(argv: list[str] | None = None) -> None:
                     if extra:
                         cell = type(cell)(**{**cell.__dict__, **extra})
                     value, how, states, aside = _bound(cell)
-                    day = value * (1.0 + drain_time(cell) / SHIFT_SECONDS)
+                    day = value + closing_allowance(cell, value) / SHIFT_SECONDS
                     markov = "-"
                     if suite is not None:
                         share, worst, _ = _predictive(
                             _markov_scenario(suite, agents, live, talk, model),
-                            args.replications)
+                            args.replications, params)
                         markov = f"{share:.4f} / {worst:.2%}"
                     gap = f"{day - suite_share:+.4f}" if suite_share is not None else "-"
                     print(f"{agents:>6} {live:>5.2f} {talk:>5g} {model[0]}x{model[1]:<3} "

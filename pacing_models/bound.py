@@ -72,7 +72,8 @@ def _program(chain: BoundChain) -> _Program:
     """Every (state, launch) pair the truncation allows, as parallel arrays."""
     pre, post, launches = [], [], []
     for s in range(len(chain)):
-        for k in range(chain.cell.max_launch + 1):
+        cancels = chain.states[s][1][-1] if chain.cell.may_cancel else 0
+        for k in range(-cancels, chain.cell.max_launch + 1):
             y = chain.launched(s, k)
             if y is None:
                 break
@@ -227,17 +228,26 @@ def lagrangian_minimum(cell: BoundCell, *, high: float = 80.0, evaluations: int 
                            sum(b.iterations for b in seen), sum(b.seconds for b in seen))
 
 
-def drain_time(cell: BoundCell) -> float:
-    """The longest expected time, over start states, for the chain to empty (no agent busy,
-    no call ringing, nobody waiting) when nothing more is launched: the closing time of a
-    shift, which the day bound adds (docs/pacing.md, "An upper bound for non-anticipating
-    policies"). Expected hitting times of the empty state under the no-launch chain."""
+def closing_allowance(cell: BoundCell, busy_share: float) -> float:
+    """Seconds of a shift's worth of busy share the closing can add to a day's bound:
+    max over states s of busy_share·D(s) − B(s)/agents, where D(s) is the expected time for
+    the chain to empty (no agent busy, no call ringing, nobody waiting) from s when nothing
+    more is launched, and B(s) the expected agent-busy seconds until then.
+
+    Why: a day that starts empty, dials for H seconds and then lets its calls finish (the
+    simulator's closing time) is one cycle of a policy for the endless chain that returns
+    to empty each time. Its long-run busy share, E[busy in the cycle] ÷ (N·E[H + D]), is at
+    most the chain's optimum, so E[busy in the shift] ≤ optimum·N·(H + E[D]) − E[B]
+    ≤ N·(optimum·H + this allowance)."""
     chain = BoundChain(cell)
     t = chain.transitions
     n = len(chain)
     empty = chain.index[(tuple([0] * cell.handle_phases), tuple([0] * cell.ring_phases), 0)]
     keep = np.flatnonzero(np.arange(n) != empty)
     inner = t.matrix[keep][:, keep]
-    # τ = 1/Λ + P τ on the non-empty states (one uniformised epoch lasts 1/Λ on average).
+    # Per uniformised epoch (mean 1/Λ): D = 1/Λ + P D and B = busy/Λ + P B off the empty state.
     system = (sparse.identity(len(keep)) - inner).tocsc()
-    return float(spsolve(system, np.full(len(keep), 1.0 / t.rate)).max())
+    rhs = np.column_stack([np.full(len(keep), 1.0 / t.rate),
+                           t.busy_agents[keep] / t.rate / cell.agents])
+    solved = spsolve(system, rhs)
+    return float(max(0.0, (busy_share * solved[:, 0] - solved[:, 1]).max()))

@@ -22,7 +22,10 @@ The chain (all holding times exponential or Erlang, so the state below is Markov
   and leaves, abandoned, at rate 1 / ``wait_mean`` unless an agent frees first (the 2-s
   connect window and the person's patience as one exponential with their mean,
   E[min(window, patience)]). An agent who frees takes a waiting caller at once.
-* Action, at every event: launch 0..``max_launch`` calls (they enter ring phase 1).
+* Action, at every event: launch 0..``max_launch`` calls (they enter ring phase 1), or,
+  with ``may_cancel``, hang up any number of the calls in the last ring phase (the oldest):
+  the engine's shedding of late calls, granted at any age (the law allows it only after
+  15 s of ringing, so granting it earlier can only raise the optimum).
 
 Truncations (checked by ``pacing_models.bound``, which reports the optimum's mass on them):
 at most ``max_ringing`` calls ring (launches beyond are not offered) and at most
@@ -58,6 +61,7 @@ class BoundCell:
     max_ringing: int = 30
     max_waiting: int = 3
     max_launch: int = 8
+    may_cancel: bool = False
 
     def __post_init__(self) -> None:
         checks = {
@@ -131,10 +135,15 @@ class BoundChain:
         return len(self.states)
 
     def launched(self, state: int, calls: int) -> int | None:
-        """The state after launching ``calls`` calls, or None beyond ``max_ringing``."""
+        """The state after launching ``calls`` calls (hanging up −``calls`` of the last ring
+        phase when negative), or None beyond ``max_ringing`` or below none."""
         a, c, q = self.states[state]
         if sum(c) + calls > self.cell.max_ringing:
             return None
+        if calls < 0:
+            if c[-1] + calls < 0:
+                return None
+            return self.index[(a, (*c[:-1], c[-1] + calls), q)]
         return self.index[(a, (c[0] + calls, *c[1:]), q)]
 
     def _events(self, state: tuple) -> list[tuple[float, tuple, float]]:

@@ -4,6 +4,7 @@ policy of a tiny cell, Lagrangian duality, and monotonicity in the abandonment a
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import itertools
 import math
@@ -103,6 +104,17 @@ def test_the_least_lagrangian_bound_is_the_program_optimum() -> None:
     cell = _cell(agents=2, max_ringing=6)
     best = lagrangian_minimum(cell, evaluations=24, tolerance=1e-8)
     assert best.upper == pytest.approx(solve(cell).busy_share, abs=2e-4)
+
+
+def test_hanging_up_ringing_calls_never_lowers_the_optimum_and_can_raise_it() -> None:
+    # Hang-ups of the last ring phase are an extra action: the optimum cannot fall. With one
+    # ring phase every call may be hung up at any age, so the policy can keep many calls
+    # ringing while agents are free and drop them when none is: the optimum rises a lot
+    # (why the docs' table leaves shedding out of the chain).
+    cell = _cell(agents=2, max_ringing=8)
+    plain, hang_ups = solve(cell), solve(dataclasses.replace(cell, may_cancel=True))
+    assert hang_ups.busy_share > plain.busy_share + 0.01
+    assert hang_ups.abandon_rate <= 0.03 + 1e-6
 
 
 def test_suite_cell_translates_the_suite_laws() -> None:
