@@ -21,7 +21,11 @@ replications), the worst window, and the machine load. ``--evaluate`` skips the 
 runs one vector on the held-out replications beside the default.
 
 The budget's guard is untouched: the table only scales λ in the model's own count of a
-trusted, budgeted decision (docs/pacing.md, "Policy search over per-state thresholds").
+trusted, budgeted decision (docs/pacing.md, "Policy search over per-state thresholds"). Since
+2026-12-07 the policy's batch guard cuts any decision whose calls in flight would carry more
+expected abandons than the window's slack, so a candidate is searched with it (the
+measurements in docs/pacing.md were taken before it; ``benchmarks/pacing_batch_guard.py``
+re-runs a table with and without it).
 """
 
 from __future__ import annotations
