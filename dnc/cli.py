@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer import _click as click
+from typer.core import TyperGroup
 
 from dialer.words import counted
 from dnc.errors import ComplianceError
@@ -17,8 +19,42 @@ from dnc.rules import cli as rules_cli
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
-dnc_app = typer.Typer(help="Do-not-call registries: import, check, scrub, internal list.",
-                      no_args_is_help=True)
+_MEANT_COMMAND = {
+    "list": "versions", "ls": "versions", "show": "versions", "registries": "versions",
+    "status": "versions", "delete": "remove", "rm": "remove", "del": "remove",
+    "lookup": "check", "search": "check", "find": "check", "load": "import",
+    "filter": "scrub", "clean": "scrub", "count": "stats",
+}
+"""Commands other tools use for what one of ours does (``dnc list`` is ``dnc versions``):
+no spelling is close, so click's "Did you mean" named none."""
+
+
+class DncGroup(TyperGroup):
+    """``dialer dnc``: an unknown command names the one meant, by spelling
+    (``dialer.words.meant_name``) or by what other tools call it (``_MEANT_COMMAND``)."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as error:
+            if not args or "Did you mean" in error.message or \
+                    not error.message.startswith("No such command"):
+                raise
+            from dialer.words import meant_name
+
+            typed = args[0]
+            meant = _MEANT_COMMAND.get(typed.casefold()) or meant_name(
+                typed, sorted(self.commands))
+            if meant is None or meant not in self.commands:
+                raise
+            error.message = (f"No such command {typed!r}; did you mean {meant!r}? (dialer "
+                             f"dnc {meant}: {self.commands[meant].get_short_help_str(120)})")
+            raise
+
+
+dnc_app = typer.Typer(cls=DncGroup, no_args_is_help=True,
+                      help="Do-not-call registries: import, check, scrub, internal list.")
 
 DataDir = Annotated[Path | None, typer.Option(
     "--home", help="Data directory (default: $DIALER_HOME, $XDG_DATA_HOME/dialer, "

@@ -5,6 +5,7 @@ its fix."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,40 @@ def test_a_scrub_names_the_numbers_a_spreadsheet_rewrote(tmp_path, monkeypatch):
                   str(rejects))
     assert "spreadsheet" not in said.output
     assert rejects.read_text().splitlines()[1] == "12345,invalid number"
+
+
+# -- unknown names under dialer dnc -------------------------------------------------------
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("list", "versions"), ("ls", "versions"), ("delete", "remove"), ("lookup", "check"),
+])
+def test_an_unknown_dnc_command_names_the_one_meant(typed, meant):
+    """``dialer dnc list`` said "No such command 'list'." and nothing more: no spelling is
+    close to ``versions``. Still a usage error (exit 2)."""
+    result = dialer("dnc", typed, "--json")
+    assert result.exit_code == 2
+    said = json.loads(result.stdout)["error"]
+    assert said.startswith(f"No such command {typed!r}; did you mean {meant!r}? (dialer dnc "
+                           f"{meant}: "), said
+    assert "did you mean" not in dialer("dnc", "zzzz", "--json").stdout.lower()
+    assert "Did you mean 'import'?" in dialer("dnc", "imprt", "--json").stdout
+
+
+@pytest.mark.parametrize(("name", "state"), [
+    ("TX", "TX"), ("texas", "TX"), ("state-TX", "TX"), ("stat:TX", "TX"), ("state_fl", "FL"),
+    ("NewYork", "NY"),
+])
+def test_a_state_list_imported_under_a_name_of_its_own_is_refused(tmp_path, monkeypatch,
+                                                                  name, state):
+    """``dnc import tx.csv --registry TX`` (or ``texas``, ``state-TX``) published a list of
+    one's own named TX: the state's list stayed missing for the rules (the state-registry
+    rule refused every Texas number for it) and nothing said which name was meant."""
+    use_home(tmp_path, monkeypatch)
+    listed = _write(tmp_path / "tx.csv", "phone\n2145550100\n")
+    said = refused("dnc", "import", listed, "--registry", name, "--as-of", "2026-12-01")
+    assert f"registry name{'d' if ':' not in name else ''} {name!r}; did you mean " \
+        f"'state:{state}'?" in said, said
+    assert not (tmp_path / "dnc" / "registries" / name).exists()
+    ok("dnc", "import", listed, "--registry", f"state:{state}", "--as-of", "2026-12-01")
+    for own in ("client-acme", "myco", "acme-list"):
+        ok("dnc", "import", listed, "--registry", own, "--as-of", "2026-12-01")

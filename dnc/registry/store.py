@@ -66,8 +66,11 @@ def check_name(name: str) -> str:
                             "WHY --by WHO (the dial-time rules read it)")
     if not _NAME.match(name) or (
             ":" in name and not name.lower().startswith("state:")):
-        raise RegistryError(f"invalid registry name {name!r}: use national, state:XX or a "
-                            "name of letters, digits, '-', '_' ('internal' is the company list)")
+        meant = _state_meant(name)
+        raise RegistryError(f"invalid registry name {name!r}"
+                            + (f"; did you mean 'state:{meant}'?" if meant else "")
+                            + ": use national, state:XX or a name of letters, digits, '-', "
+                            "'_' ('internal' is the company list)")
     if name.lower().startswith("state:"):
         code = name[6:].upper()
         if code not in state_codes():
@@ -113,12 +116,36 @@ def check_new_name(name: str, registries_root: Path) -> None:
         return
     if (registries_root / name.replace(":", "@")).exists():
         return  # an existing registry keeps its name, however close
+    if (state := _state_meant(name)) is not None:
+        raise RegistryError(f"no registry named {name!r}; did you mean 'state:{state}'? "
+                            f"({name} is a US state: imported under it, its list would be a "
+                            "list of one's own, not the state's the rules check)")
     near = difflib.get_close_matches(name.lower(), WELL_KNOWN, n=1, cutoff=0.8)
     if near:
         meant = "state:XX" if near[0] == "state" else near[0]
         raise RegistryError(f"no registry named {name!r}; did you mean {meant!r}? (a new "
                             "registry needs a name not that close to national, internal "
                             "or state)")
+
+
+_STATE_SPELLED = re.compile(r"(?:sta?te?|st)?[-_.:]*(?P<state>[a-z][a-z .]*)", re.IGNORECASE)
+
+
+def _state_meant(name: str) -> str | None:
+    """The state a new registry's name means (``TX``, ``texas``, ``state-TX``,
+    ``stat:TX``): a state's list imported under it became a list of one's own, and the
+    state's own list stayed missing for the rules (item 3, sixteenth pass)."""
+    from dnc.numbering import US_STATE_NAMES
+
+    found = _STATE_SPELLED.fullmatch(name.strip())
+    if found is None:
+        return None
+    rest = found.group("state").strip()
+    if rest.upper() in state_codes():
+        return rest.upper()
+    names = {n.casefold().replace(" ", "").replace(".", ""): code
+             for n, code in US_STATE_NAMES.items()}
+    return names.get(rest.casefold().replace(" ", "").replace(".", ""))
 
 
 def _fsync_dir(path: Path) -> None:
