@@ -130,10 +130,9 @@ def _own_list_note(registry: str, scope=None) -> str | None:
     (``campaign.own_lists``, whatever the profile), not only ``dnc scrub``. A centre that
     dials for several clients learns here that one client's list holds back every
     campaign's calls to those numbers unless scoped with --seller or --campaign."""
-    from dnc.interfaces import RegistryKind
-    from dnc.registry.store import is_uk_national_list, registry_kind
+    from dnc.registry.store import is_own_list_name
 
-    if registry_kind(registry) is not RegistryKind.OTHER or is_uk_national_list(registry):
+    if not is_own_list_name(registry):
         return None
     if scope:
         named = [f"seller {s!r}" for s in scope.sellers]

@@ -33,11 +33,30 @@ KEEP_VERSIONS = 3
 
 
 def registry_kind(name: str) -> RegistryKind:
+    """The kind a registry's versions carry, from its name: the one answer a version's kind
+    and a name agree on (``internal`` is the company list, ``InternalDnc``'s versions)."""
     if name == "national":
         return RegistryKind.NATIONAL
     if name.startswith("state:"):
         return RegistryKind.STATE
+    if name == "internal":
+        return RegistryKind.INTERNAL
     return RegistryKind.OTHER
+
+
+def is_own_list(kind: RegistryKind, registry: str) -> bool:
+    """Is a list one of the user's own (a client's or the company's suppression list,
+    ``dnc import --registry client-acme``): the kind a loaded version carries is the truth,
+    OTHER, less the UK's TPS/CTPS, which are of that kind yet national lists their own rules
+    read. The rule ``campaign.own_lists`` asks it of each hit's version; the import's note
+    and its ``--seller`` check ask it of a name (``is_own_list_name``), so the three cannot
+    drift apart (the internal list: INTERNAL, never one's own, by version or by name)."""
+    return kind is RegistryKind.OTHER and not is_uk_national_list(registry)
+
+
+def is_own_list_name(name: str) -> bool:
+    """``is_own_list`` of the registry ``name``'s versions (``registry_kind``)."""
+    return is_own_list(registry_kind(name), name)
 
 
 def is_uk_national_list(name: str) -> bool:
@@ -97,8 +116,7 @@ class ListScope:
 def check_scope(name: str, scope: ListScope) -> None:
     """A scope is for lists of one's own only: the national registry, a state's list and
     the UK's TPS/CTPS bind every campaign their law covers, whatever the seller."""
-    if scope and (registry_kind(name) is not RegistryKind.OTHER
-                  or is_uk_national_list(name)):
+    if scope and not is_own_list_name(name):
         raise RegistryError(f"--seller: {name} is a list the law keeps, binding every "
                             "campaign it covers; only a list of your own (e.g. --registry "
                             "client-acme) may be scoped to a seller's campaigns")

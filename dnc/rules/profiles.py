@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from dnc.interfaces import RegistryKind
-from dnc.registry.store import is_uk_national_list
+from dnc.registry.store import is_own_list
 from dnc.rules.base import AttemptLimitRule, Rule, RuleContext, failed, new_tuple
 from dnc.rules.consent import same_seller
 from dnc.rules.federal import federal_rules
@@ -148,7 +147,7 @@ class OwnListRule:
         passed_over: list[str] | None = None
         for hit in context.hits or ():
             info = hit.version
-            if info.kind is not RegistryKind.OTHER or is_uk_national_list(info.registry):
+            if not is_own_list(info.kind, info.registry):
                 continue
             why = list_binds(info, context.campaign)
             if why is not None:
