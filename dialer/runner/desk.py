@@ -57,6 +57,7 @@ from dialer.runner.errors import RunnerError
 from dialer.runner.watch import agent_view
 
 if TYPE_CHECKING:
+    from dialer.engine.engine import Engine
     from dialer.runner.runner import Runner
 
 DESK_ACTIONS = ("hold", "unhold", "transfer", "consult", "consult_complete", "consult_cancel",
@@ -138,7 +139,9 @@ def _check_agent_target(runner: Runner, agent_id: str, kind: str, target: str,
     engine = runner.engine
     assert engine is not None
     if kind == "queue":  # answered at once, as the engine would refuse it
-        problem = queue_problem(engine.inbound.queues, target, runner.clock())
+        # Unserved first: asking an implicit QueueSet whether a queue is open makes it one.
+        problem = unserved_queue_problem(engine, target) or \
+            queue_problem(engine.inbound.queues, target, runner.clock())
         if problem:
             raise RunnerError(problem)
         return
@@ -151,6 +154,29 @@ def _check_agent_target(runner: Runner, agent_id: str, kind: str, target: str,
         raise RunnerError(f"agent {target!r} is not logged in on this campaign")
     if need_ready and other.state is not AgentState.READY:
         raise RunnerError(f"agent {target!r} is {other.state.value}, not ready")
+
+
+def unserved_queue_problem(engine: Engine, name: str) -> str | None:
+    """Why a transfer to queue ``name`` of a campaign with no queue configuration would
+    strand its caller (None: something serves it). Such a campaign's engine takes any queue
+    name (``QueueSet.implicit``, the inbound of before queue files), so ``queue:nosuch``,
+    a slip at the desk, was taken: the customer left the agent for a line of that name that
+    no dialplan, queue file or agent knew of. Fail closed: served is a line a caller came
+    in on during this run (the switch's dialplan names it) or one an agent of the campaign
+    has as a skill; a configured campaign's queues are ``queue_problem``'s."""
+    queues = engine.inbound.queues
+    if not queues.implicit or name in queues.queues:
+        return None
+    skills = {skill for agent in engine.pool.agents.values() for skill in agent.skills}
+    if name in skills:
+        return None
+    from dialer.words import did_you_mean
+
+    return (f"queue {name!r} is served by nothing on this campaign"
+            f"{did_you_mean(name, sorted({*queues.queues, *skills}))}: no queue is "
+            "configured for it (`dialer queue list`), no caller came in on it and no agent "
+            "has it as a skill; the customer stays with you (transfer to an agent or a "
+            "number)")
 
 
 async def _opt_out(runner: Runner, agent_id: str, asked: str = "") -> str:

@@ -23,6 +23,7 @@ Pure: time comes in as arguments; the runner's execution does the writing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from dnc.rules.tables import FEDERAL_DAY
 
 if TYPE_CHECKING:
     from campaigns.settings import CallingWindow
+    from dnc.rules.model import CampaignRules, LeadFacts
+    from dnc.rules.tables import RuleTables
 
 CORRECTION_WINDOW = 300.0
 """Seconds after the wrap-up timeout (or a forced pause) recorded the fallback during which
@@ -129,3 +132,42 @@ def callback_refusal(at: datetime, zones: Sequence[ZoneInfo], window: CallingWin
                     "allows calls from 08:00 to 21:00 the called party's time "
                     "(47 CFR 64.1200(c)(1)); choose a time within them")
     return None
+
+
+def state_hours_refusal(at: datetime, lead: LeadFacts, campaign: CampaignRules,
+                        tables: RuleTables) -> str | None:
+    """Why a callback at ``at`` (aware) falls outside a state's own calling hours for this
+    lead, or None: the hours rules of the state overlays (``dnc.rules.state``, Florida's
+    08:00-20:00, a state's Sunday or holiday ban), evaluated as the dial gate evaluates
+    them, in the lead's zones and the state's own. Checked against 08:00-21:00 only, such a
+    callback was stored and then held by the gate at dial time: the promised call was not
+    made when planned (docs/web.md, sixteenth pass). The tables are the rules' own; only
+    the hours rules are asked, the rest (registries, attempt limits) is the dial's."""
+    from dnc.rules.base import RuleContext
+    from dnc.rules.zones import place
+
+    rules = _state_hours_rules(campaign, tables)
+    if not rules:
+        return None
+    placement = place(lead, tables)
+    if not placement.states:
+        return None
+    context = RuleContext(lead, campaign, placement, placement.zone_infos(), (), (), (), None)
+    moment = at.astimezone(UTC)
+    for rule in rules:
+        outcome = rule.evaluate(context, moment)
+        if not outcome.passed:
+            return (f"a callback at that time is refused by {rule.title} (rule "
+                    f"{rule.rule_id}, {rule.citation}): {outcome.reason}, the lead's local "
+                    "time; choose a time within them")
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _state_hours_rules(campaign: CampaignRules, tables: RuleTables) -> tuple:
+    """The campaign's state calling-hours rules (one per state row with its own window)."""
+    from dnc.rules.base import CallingHoursRule
+    from dnc.rules.state import InState, state_rules
+
+    return tuple(rule for rule in state_rules(campaign, tables)
+                 if isinstance(rule, InState) and isinstance(rule.inner, CallingHoursRule))

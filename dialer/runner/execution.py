@@ -66,7 +66,13 @@ from dialer.runner.callback_gate import recount_verdict
 from dialer.runner.campaign_link import CampaignLink, store_outcome, utc
 from dialer.runner.compliance import GatePort
 from dialer.runner.dbworker import DbWorker
-from dialer.runner.dispose_checks import ClosedBy, ClosedWrap, WrapBook, callback_refusal
+from dialer.runner.dispose_checks import (
+    ClosedBy,
+    ClosedWrap,
+    WrapBook,
+    callback_refusal,
+    state_hours_refusal,
+)
 from dialer.runner.errors import RunnerError
 from dialer.runner.fsmap import api_line, plan_for
 from dialer.runner.gateway_watch import GatewayWatch
@@ -438,7 +444,9 @@ class CommandExecution:
         window = self.link.settings.schedule
         refusal = callback_refusal(
             callback_at, placement[0], window, us=placement[1],
-            on_dnc=self.internal_dnc.is_listed(target.number_e164))
+            on_dnc=self.internal_dnc.is_listed(target.number_e164)) or (
+                state_hours_refusal(callback_at, _lead_facts(target), _campaign_rules(
+                    self.link.name, self.link.settings), _tables()) if placement[1] else None)
         if refusal is not None:
             raise RunnerError(refusal)
 
@@ -947,13 +955,24 @@ def _tables() -> RuleTables:
     return RuleTables()
 
 
+def _lead_facts(target: DialTarget) -> LeadFacts:
+    """What the rules place a lead by: its number, time zone, state and postal code."""
+    attributes = target.attributes
+    return LeadFacts(target.number_e164, time_zone=attributes.get("timezone"),
+                     state=attributes.get("state"), postal_code=attributes.get("postal_code"))
+
+
+def _campaign_rules(name: str, settings: object) -> object:
+    """The campaign's compliance rules, as its dial gate builds them."""
+    from campaigns.compliance import campaign_rules
+
+    return campaign_rules(name, settings)  # type: ignore[arg-type]
+
+
 def _placement(target: DialTarget) -> tuple[tuple[ZoneInfo, ...], bool]:
     """Every zone the compliance rules place the lead in, and whether US rules apply."""
-    attributes = target.attributes
     try:
-        placed = place(LeadFacts(target.number_e164, time_zone=attributes.get("timezone"),
-                                 state=attributes.get("state"),
-                                 postal_code=attributes.get("postal_code")), _tables())
+        placed = place(_lead_facts(target), _tables())
     except ComplianceError:
         return (), False
     return placed.zone_infos(), placed.region in US_REGIONS or bool(placed.states)

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.journal_batch import DispositionOp
-from campaigns.settings import CallingWindow
+from campaigns.settings import CallingWindow, CampaignSettings
 from dialer.commands import AgentState, AgentStateChanged
 from dialer.ports import DialTarget
 from dialer.runner.dispose_checks import CORRECTION_WINDOW, callback_refusal
@@ -34,8 +34,10 @@ class Recorder:
     """The store's link and the database worker: dispositions written, in order."""
 
     ops: list[DispositionOp] = field(default_factory=list)
-    settings: object = field(default_factory=lambda: SimpleNamespace(
-        wrap_up_timeout_disposition="TIMEOUT", schedule=CallingWindow()))
+    name: str = "c"
+    settings: CampaignSettings = field(default_factory=CampaignSettings)
+    """The defaults: TIMEOUT the fallback, 09:00-20:00 Mon-Sat, a US telemarketing campaign
+    (its state overlays' hours are checked too, as the dial gate checks them)."""
     dispositions: dict[str, object] = field(default_factory=lambda: {
         code: SimpleNamespace(callback=callback, dnc=False) for code, callback in CODES.items()})
 
