@@ -215,8 +215,13 @@ def test_blind_transfer_to_an_agent_and_to_a_queue(env, ann, bob) -> None:
     # (Reserved for it, bob's screen shows the call already: transfers wait for on_call.)
     env.wait(lambda: (v := env.view("spring", "bob"))["state"] == "on_call" and v["call"]
              and v["call"]["id"] == view["call"]["id"], timeout=30)
-    # bob sends the customer on to a queue nobody works: he wraps up, the customer waits.
-    assert bob.act("spring", "transfer", to_kind="queue", to="retention")["ok"]
+    # A queue nothing serves (spring has no queue configuration, no caller came in on
+    # "retention", no agent has it as a skill) is refused: the customer stays with bob
+    # (before, taken, and the customer waited in a line nobody knew of; sixteenth pass).
+    refused = bob.act("spring", "transfer", to_kind="queue", to="retention")
+    assert not refused["ok"] and "served by nothing" in refused["error"], refused
+    assert env.view("spring", "bob")["state"] == "on_call"
+    assert bob.act("spring", "transfer", to_kind="number", to="+12015550197")["ok"]
     env.wait_state("spring", "bob", "wrap_up")
     _pause(env, bob, "bob")
     env.hang_up("spring", view["call"]["id"])
