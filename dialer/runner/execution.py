@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, FinishOp, JournalOp
@@ -92,6 +92,10 @@ from dnc.rules.base import SEND_ALLOWANCE
 from dnc.rules.model import LeadFacts
 from dnc.rules.tables import RuleTables
 from dnc.rules.zones import US_REGIONS, place
+
+if TYPE_CHECKING:
+    from campaigns.settings import CampaignSettings
+    from dnc.rules.model import CampaignRules
 
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
@@ -962,11 +966,11 @@ def _lead_facts(target: DialTarget) -> LeadFacts:
                      state=attributes.get("state"), postal_code=attributes.get("postal_code"))
 
 
-def _campaign_rules(name: str, settings: object) -> object:
-    """The campaign's compliance rules, as its dial gate builds them."""
+def _campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
+    """The campaign's compliance rules, as its dial gate builds them (``dial_gate``)."""
     from campaigns.compliance import campaign_rules
 
-    return campaign_rules(name, settings)  # type: ignore[arg-type]
+    return campaign_rules(name, settings)
 
 
 def _placement(target: DialTarget) -> tuple[tuple[ZoneInfo, ...], bool]:
