@@ -403,6 +403,9 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
             rows["source_line"].tolist(),
             remove=f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
                    f"{shlex.quote(list_name)} --yes")]
+    if (alt_said := _alt_warning(str(table.path), lines[keep],
+                                 rows.pop("alt_dropped").tolist())) is not None:
+        warnings.append(alt_said)
     consent_cells = _column(frame, mapping, "consent")
     not_dates = rows.pop("consent_not_dates").tolist()
     ambiguous = rows.pop("consent_ambiguous").tolist()
@@ -509,6 +512,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
     mapped = {c for cols in mapping.values() for c in cols}
     custom_columns = [c for c in frame.columns if c not in mapped]
     extension = _extensions(sub[mapping["phone"][0]]) if len(keep) else None
+    alt_dropped: list[tuple[int, str, str, str]] = []
     if extras is not None:
         custom = [json.dumps(extras["custom"][i]) for i in keep]
         alt = [json.dumps(extras["alt"][i]) for i in keep]
@@ -519,7 +523,7 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
     else:
         custom = (sub[custom_columns].to_json(orient="records", lines=True, force_ascii=False)
                   .splitlines() if custom_columns and len(keep) else ["{}"] * len(keep))
-        alt = _alt_phones(sub, mapping.get("alt_phones", []), region)
+        alt, alt_dropped = _alt_phones(sub, mapping.get("alt_phones", []), region)
         consent, not_dates, ambiguous, date_only = _consent(
             sub, mapping.get("consent", []), consent_date_order)
     extensions = 0
@@ -540,7 +544,16 @@ def _build_rows(frame: pd.DataFrame, mapping: dict[str, list[str]], keep: np.nda
         "consent_not_dates": np.array(not_dates, dtype=np.int64),
         "consent_ambiguous": np.array(ambiguous, dtype=np.int64),
         "consent_date_only": np.array(date_only, dtype=np.int64),
+        "alt_dropped": _objects(alt_dropped),
     }
+
+
+def _objects(items: Sequence[object]) -> np.ndarray:
+    """A 1-d object array of ``items`` (tuples stay whole: ``np.array`` would make rows)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
 
 
 def _with_seller(consents: list[str], phones: list[str], sellers: list[str | None] | None,
@@ -570,11 +583,39 @@ def _extensions(raw: pd.Series) -> pd.Series:
     return raw.astype(str).str.extract(_EXTENSION, expand=False)
 
 
-def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str) -> list[str]:
+def _alt_phones(sub: pd.DataFrame, columns: list[str], region: str
+                ) -> tuple[list[str], list[tuple[int, str, str, str]]]:
+    """Each row's alternate numbers as a JSON list, and the cells that held something not
+    kept as one: (row position in ``sub``, column, cell, why), for ``_alt_warning``."""
     if not columns or sub.empty:
-        return ["[]"] * len(sub)
-    normalised = [normalise_series(sub[c], region)[0].to_numpy(dtype=object) for c in columns]
-    return [json.dumps([n for n in numbers if n]) for numbers in zip(*normalised, strict=True)]
+        return ["[]"] * len(sub), []
+    normalised = []
+    dropped: list[tuple[int, str, str, str]] = []
+    for column in columns:
+        numbers, reasons = normalise_series(sub[column], region)
+        normalised.append(numbers.to_numpy(dtype=object))
+        cells = sub[column].to_numpy(dtype=object)
+        for i in np.flatnonzero(reasons.to_numpy(dtype=object) != "").tolist():
+            cell = cells[i]
+            if not pd.isna(cell) and str(cell).strip():
+                dropped.append((i, column, str(cell).strip(), str(reasons.iloc[i])))
+    dropped.sort()
+    return ([json.dumps([n for n in numbers if n]) for numbers in zip(*normalised, strict=True)],
+            dropped)
+
+
+def _alt_warning(path: str, lines: np.ndarray, dropped: Sequence[tuple[int, str, str, str]]
+                 ) -> str | None:
+    """One warning for the alternate numbers not kept, the first named with its line: the
+    row is imported on its main number, so the rejects file has no line for them, and a
+    second number a spreadsheet rewrote (``4.15555E+09``) used to vanish without a word."""
+    if not dropped:
+        return None
+    i, column, cell, why = dropped[0]
+    more = (f"; {counted(len(dropped) - 1, 'more alternate number')} not kept either"
+            if len(dropped) > 1 else "")
+    return (f"{path}:{lines[i]}: alt_phones column {column!r}: {cell!r} is not kept as an "
+            f"alternate number: {why} (the row is imported on its main number){more}")
 
 
 def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None
