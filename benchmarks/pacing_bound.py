@@ -12,8 +12,9 @@ call's ring time; docs/pacing.md, "An upper bound for non-anticipating policies"
   the practical limit the best policy that knows the past (the chain's whole state) reaches
   on that model. Exact linear program (HiGHS) for small chains, else the least Lagrangian
   upper bound from relative value iteration (``pacing_models.bound``); ``lp``/``dual`` says
-  which. ``day``: the bound on one 8-hour cold-start day's expected share, bound + the
-  closing's allowance ÷ shift (``pacing_models.bound.closing_allowance``).
+  which. ``day``: the bound on one 8-hour cold-start day's expected share
+  (``pacing_models.bound.day_bound``: the Lagrangian bound at its best λ plus what a
+  start from empty and the calls still ringing at closing can add, over the shift).
 * ``predictive``: predictive's share of the practical limit / worst window on the suite's
   cell (replications 0..n−1, mean), as the suite measures it;
 * ``pred. markov``: predictive on the Markov model's own laws in the simulator (ring time
@@ -113,18 +114,19 @@ def _predictive(scenario, replications: int,
     return statistics.fmean(shares), worst, time.process_time() - started
 
 
-def _bound(cell) -> tuple[float, str, int, float]:
-    """(optimal busy share, method, states, multiplier or mass at the caps)."""
+def _bound(cell):
+    """(optimal busy share, method, states, multiplier or mass at the caps, the least
+    Lagrangian bound, which ``day_bound`` needs)."""
     from pacing_models.bound import lagrangian_minimum, solve
     from pacing_models.bound_chain import BoundChain
 
     states = len(BoundChain(cell))
+    best = lagrangian_minimum(cell)
     if states <= LP_STATES:
         found = solve(cell)
         caps = max(found.ring_cap_mass, found.launch_cap_mass, found.waiting_cap_mass)
-        return found.busy_share, "lp", states, caps
-    best = lagrangian_minimum(cell)
-    return best.upper, "dual", states, best.multiplier
+        return found.busy_share, "lp", states, caps, best
+    return best.upper, "dual", states, best.multiplier, best
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.replications < 1:
         parser.error("--replications: at least 1")
 
-    from pacing_models.bound import closing_allowance
+    from pacing_models.bound import day_bound
     from pacing_models.bound_chain import suite_cell
 
     suite = None if args.no_simulate else _quality_suite()
@@ -181,8 +183,8 @@ def main(argv: list[str] | None = None) -> None:
                                       max_ringing=_max_ringing(agents, live))
                     if extra:
                         cell = type(cell)(**{**cell.__dict__, **extra})
-                    value, how, states, aside = _bound(cell)
-                    day = value + closing_allowance(cell, value) / SHIFT_SECONDS
+                    value, how, states, aside, best = _bound(cell)
+                    day = day_bound(cell, best, SHIFT_SECONDS)
                     markov = "-"
                     if suite is not None:
                         share, worst, _ = _predictive(

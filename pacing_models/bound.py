@@ -161,6 +161,9 @@ class LagrangianBound:
     upper: float
     iterations: int
     seconds: float
+    empty_gap: float = 0.0
+    """h(empty) − min h of relative values h with Th − h ≤ ``upper``, in busy-share seconds:
+    what a finite day started empty can gain over ``upper`` × its length (``day_bound``)."""
 
 
 def lagrangian_bound(cell: BoundCell, multiplier: float, *, tolerance: float = 2e-5,
@@ -183,17 +186,20 @@ def lagrangian_bound(cell: BoundCell, multiplier: float, *, tolerance: float = 2
     matrix = t.matrix
     lower, upper = -np.inf, np.inf
     iterations = 0
+    empty = chain.index[(tuple([0] * cell.handle_phases), tuple([0] * cell.ring_phases), 0)]
+    gap = 0.0
     while iterations < max_iterations:
         iterations += 1
         after = reward + matrix @ h
         best = np.maximum.reduceat(after[prog.post], starts)
         step = best - h
         lower, upper = float(step.min()) * t.rate, float(step.max()) * t.rate
+        gap = float(h[empty] - h.min())
         h = best - best[0]
         if upper - lower < tolerance:
             break
     return (LagrangianBound(multiplier, lower, upper, iterations,
-                            time.perf_counter() - started), h)
+                            time.perf_counter() - started, gap), h)
 
 
 def lagrangian_minimum(cell: BoundCell, *, high: float = 80.0, evaluations: int = 14,
@@ -225,29 +231,21 @@ def lagrangian_minimum(cell: BoundCell, *, high: float = 80.0, evaluations: int 
             g2 = g(x2)
     best = min(seen, key=lambda b: b.upper)
     return LagrangianBound(best.multiplier, best.lower, best.upper,
-                           sum(b.iterations for b in seen), sum(b.seconds for b in seen))
+                           sum(b.iterations for b in seen), sum(b.seconds for b in seen),
+                           best.empty_gap)
 
 
-def closing_allowance(cell: BoundCell, busy_share: float) -> float:
-    """Seconds of a shift's worth of busy share the closing can add to a day's bound:
-    max over states s of busy_share·D(s) − B(s)/agents, where D(s) is the expected time for
-    the chain to empty (no agent busy, no call ringing, nobody waiting) from s when nothing
-    more is launched, and B(s) the expected agent-busy seconds until then.
+def day_bound(cell: BoundCell, found: LagrangianBound, shift_seconds: float) -> float:
+    """A bound on the expected busy share of one shift of ``shift_seconds`` that starts
+    empty (a cold start) and keeps its day's abandons ≤ the limit × its live answers.
 
-    Why: a day that starts empty, dials for H seconds and then lets its calls finish (the
-    simulator's closing time) is one cycle of a policy for the endless chain that returns
-    to empty each time. Its long-run busy share, E[busy in the cycle] ÷ (N·E[H + D]), is at
-    most the chain's optimum, so E[busy in the shift] ≤ optimum·N·(H + E[D]) − E[B]
-    ≤ N·(optimum·H + this allowance)."""
-    chain = BoundChain(cell)
-    t = chain.transitions
-    n = len(chain)
-    empty = chain.index[(tuple([0] * cell.handle_phases), tuple([0] * cell.ring_phases), 0)]
-    keep = np.flatnonzero(np.arange(n) != empty)
-    inner = t.matrix[keep][:, keep]
-    # Per uniformised epoch (mean 1/Λ): D = 1/Λ + P D and B = busy/Λ + P B off the empty state.
-    system = (sparse.identity(len(keep)) - inner).tocsc()
-    rhs = np.column_stack([np.full(len(keep), 1.0 / t.rate),
-                           t.busy_agents[keep] / t.rate / cell.agents])
-    solved = spsolve(system, rhs)
-    return float(max(0.0, (busy_share * solved[:, 0] - solved[:, 1]).max()))
+    Why it holds: with relative values h such that Th − h ≤ g (per uniformised epoch), the
+    best expected total of the Lagrangian reward over n epochs from s is at most
+    n·g + h(s) − min h (induction on n; Puterman 1994, §8.5), for every policy, including
+    ones that know the time of day. Over the shift the reward is busy seconds ÷ agents −
+    λ·(abandons − limit · live answers); the day's own limit gives E[abandons in the shift]
+    ≤ limit · (E[live answers in the shift] + E[live answers after it]), and after the
+    shift at most ``max_ringing`` calls ring, each live with probability ``live_share``.
+    So E[busy share] ≤ g + (h(empty) − min h + λ·limit·live_share·max_ringing) ÷ shift."""
+    allowance = found.multiplier * cell.abandon_limit * cell.live_share * cell.max_ringing
+    return found.upper + (found.empty_gap + allowance) / shift_seconds

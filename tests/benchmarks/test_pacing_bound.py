@@ -15,7 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pacing_models.bound import lagrangian_bound, lagrangian_minimum, policy_value, solve
+from pacing_models.bound import (
+    day_bound,
+    lagrangian_bound,
+    lagrangian_minimum,
+    policy_value,
+    solve,
+)
 from pacing_models.bound_chain import BoundCell, BoundChain, suite_cell
 from pacing_models.errors import InvalidParameterError
 
@@ -104,6 +110,28 @@ def test_the_least_lagrangian_bound_is_the_program_optimum() -> None:
     cell = _cell(agents=2, max_ringing=6)
     best = lagrangian_minimum(cell, evaluations=24, tolerance=1e-8)
     assert best.upper == pytest.approx(solve(cell).busy_share, abs=2e-4)
+
+
+def test_a_finite_day_from_empty_stays_under_the_day_bound() -> None:
+    # Finite-horizon value iteration of the Lagrangian reward from empty (every policy,
+    # time-dependent ones included) never beats n·g + h(empty) − min h: day_bound's claim.
+    from pacing_models.bound import _program
+
+    cell = _cell(agents=2, max_ringing=6)
+    found = lagrangian_minimum(cell)
+    chain = BoundChain(cell)
+    t = chain.transitions
+    prog = _program(chain)
+    starts = np.flatnonzero(np.r_[True, prog.pre[1:] != prog.pre[:-1]])
+    reward = (t.busy_agents / cell.agents - found.multiplier
+              * (t.abandon_rate - cell.abandon_limit * t.live_answer_rate)) / t.rate
+    empty = chain.index[((0,), (0,), 0)]
+    value = np.zeros(len(chain))
+    for n in range(1, 3001):
+        value = np.maximum.reduceat((reward + t.matrix @ value)[prog.post], starts)
+        if n % 500 == 0:
+            assert value[empty] <= n * found.upper / t.rate + found.empty_gap + 1e-9
+    assert day_bound(cell, found, 100.0) >= found.upper
 
 
 def test_hanging_up_ringing_calls_never_lowers_the_optimum_and_can_raise_it() -> None:
