@@ -347,6 +347,7 @@ def _settings_from_flags(caller_id: list[str] | None, ring_timeout: float | None
 
 
 def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
+    from campaigns.settings import limit_guard_words
     from campaigns.stored_settings import stored_settings
 
     campaign = store.campaign(name)
@@ -363,6 +364,7 @@ def _campaign_doc(store: CampaignStore, name: str | int) -> dict[str, Any]:
                   for x in store.lead_lists(campaign.id)],
         "cannot_start": _cannot_start(campaign.name, stored_settings(campaign)),
         "warnings": _warnings(campaign.name, stored_settings(campaign)),
+        "limit_guard": limit_guard_words(stored_settings(campaign)),
     }
 
 
@@ -420,6 +422,8 @@ def _show_campaign(doc: dict[str, Any]) -> None:
     console.print(f"agents: {escape(agents)}")
     leads = ", ".join(f"{k} {v:,}" for k, v in sorted(doc["leads"].items())) or "none"
     console.print(f"leads: {leads}")
+    if doc.get("limit_guard"):
+        console.print(f"limit guard: {escape(doc['limit_guard'])}", highlight=False)
     for problem in doc["cannot_start"]:
         console.print(f"[yellow]cannot start yet:[/] {escape(problem)}", highlight=False)
     for warning in doc.get("warnings", ()):

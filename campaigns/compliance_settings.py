@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator
 
 from dialer.config_numbers import NumbersNotBooleans
 
@@ -117,6 +117,12 @@ class ComplianceSettings(NumbersNotBooleans):
     """How a number of unknown line type counts for autodialed/prerecorded calls."""
     agent_guaranteed: bool = False
     """Ofcom: every repeat call is guaranteed a live agent."""
+    abandon_limit_guard: StrictBool = True
+    """Hold ``power``, ``ratio`` and ``adaptive`` pacing to the abandonment limit
+    (``pacing_models.limit_guard``). Only a campaign the limit does not bind may switch it
+    off (``check_campaign``): one that is not telemarketing (47 CFR 64.1200(a)(7) and the
+    TSR's abandonment rule govern telemarketing calls), and not UK (Ofcom's persistent-misuse
+    policy counts every abandoned call, whatever its purpose)."""
     retention_days: int = Field(default=RETENTION_MIN_DAYS, ge=RETENTION_MIN_DAYS, le=36_500)
     """How long call records and consent records are kept (never under 5 years)."""
     state_list_waivers: dict[str, str] = Field(default_factory=dict)
@@ -187,6 +193,8 @@ def check_campaign(settings: CampaignSettings) -> None:
     if is_us(settings) and compliance.telemarketing and settings.optout_digit is None:
         raise ValueError("optout_digit: a US telemarketing campaign must offer the automated "
                          "opt-out in its abandoned-call message (47 CFR 64.1200(a)(7)(i)(B))")
+    if not compliance.abandon_limit_guard and (compliance.telemarketing or is_uk(settings)):
+        raise ValueError(limit_guard_refusal(settings))
     if is_uk(settings):
         for number in settings.caller_ids:
             problem = uk_cli_problem(number)
@@ -202,6 +210,18 @@ def check_campaign(settings: CampaignSettings) -> None:
                 "amd_false_positive_estimate: with AMD on, a UK campaign must state its "
                 "evidenced estimate of AMD false positives (Ofcom 2016, Annex 3); 0 only if "
                 "that is the measured value")
+
+
+def limit_guard_refusal(settings: CampaignSettings) -> str:
+    """The one line refusing ``compliance.abandon_limit_guard=false`` on a campaign the
+    abandonment limit binds."""
+    why = ("a UK campaign's abandoned calls count whatever their purpose (Ofcom persistent-"
+           "misuse statement, 2016)" if is_uk(settings) and not
+           settings.compliance.telemarketing else
+           "a telemarketing campaign must keep abandoned calls within 3 % of live answers "
+           "(47 CFR 64.1200(a)(7))")
+    return (f"compliance.abandon_limit_guard: cannot be switched off: {why}; only a "
+            "non-telemarketing campaign (compliance.telemarketing=false) outside the UK may")
 
 
 UK_ABANDON_WINDOW_HOURS = 24.0

@@ -685,7 +685,8 @@ def check_pacing_name(name: str) -> str:
     return name.strip().lower()
 
 
-def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
+def build_pacing_policy(name: str, params: Mapping[str, Any], *, guard: bool = True
+                        ) -> PacingPolicy:
     """The policy a campaign's settings name, built (and so checked) by ``pacing_models``.
 
     Never a fallback: a policy that does not exist or a parameter it does not take is
@@ -693,9 +694,15 @@ def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
     dialed some other way once broke the abandonment limit. Nor a parameter outside the
     live envelope (``pacing_models.params.LIVE_ENVELOPE``): settings a simulation may try,
     measured to break the limit, are refused for a campaign that dials people.
+
+    ``power``, ``ratio`` and ``adaptive`` come behind the abandonment-limit guard
+    (``pacing_models.limit_guard``) unless ``guard`` is false, which only a campaign whose
+    ``compliance.abandon_limit_guard`` is false may ask for (``limit_guard_on``): fail
+    closed, a caller that does not say is guarded.
     """
     from pacing_models import make_policy
     from pacing_models.errors import PacingError
+    from pacing_models.limit_guard import guarded
     from pacing_models.params import outside_live_envelope
 
     canonical = check_pacing_name(name)
@@ -722,7 +729,30 @@ def build_pacing_policy(name: str, params: Mapping[str, Any]) -> PacingPolicy:
     outside = outside_live_envelope(canonical, params)
     if outside is not None:
         raise PacingSettingsError(f"pacing_params of the {canonical} policy: {outside}")
-    return policy
+    return guarded(policy) if guard else policy
+
+
+def limit_guard_on(settings: CampaignSettings) -> bool:
+    """Whether the campaign's live policy runs behind the abandonment-limit guard: unless
+    its compliance settings switch it off (allowed only where the limit does not bind:
+    ``campaigns.compliance_settings.check_campaign``)."""
+    return settings.compliance.abandon_limit_guard
+
+
+def limit_guard_words(settings: CampaignSettings) -> str:
+    """Whether the guard holds the campaign's pacing, for ``doctor`` and ``campaign show``."""
+    from pacing_models.limit_guard import GUARDED_POLICIES
+
+    policy = settings.pacing_policy.strip().lower()
+    if policy not in GUARDED_POLICIES:
+        own = ("keeps its own abandonment budget" if policy == "predictive" else
+               "never dials ahead of free agents")
+        return f"not needed: {policy} {own}"
+    if limit_guard_on(settings):
+        return (f"on: {policy} is held to the {settings.abandon_target * 100:g} % abandonment "
+                "limit (progressive while the window has no slack)")
+    return (f"off (compliance.abandon_limit_guard=false, not telemarketing): {policy} is not "
+            "held to the abandonment limit")
 
 
 def check_pacing(name: str, params: Mapping[str, Any]) -> str:

@@ -30,8 +30,13 @@ class EngineSnapshot:
     machine, words ignored (unknown, late, duplicate), expired unconfirmed."""
 
 
-def policy_for(config: CampaignConfig) -> PacingPolicy:
-    """The pacing policy the campaign names, built by ``pacing_models.make_policy``."""
+def policy_for(config: CampaignConfig, *, guard: bool = True) -> PacingPolicy:
+    """The pacing policy the campaign names, built by ``pacing_models.make_policy``.
+
+    ``power``, ``ratio`` and ``adaptive`` come behind the abandonment-limit guard
+    (``pacing_models.limit_guard``), as the runner builds them for a live campaign, unless
+    ``guard`` is false (a campaign whose ``compliance.abandon_limit_guard`` is off): the
+    config does not carry that setting, so a caller that does not say is guarded."""
     import pacing_models
 
     make_policy = getattr(pacing_models, "make_policy", None)
@@ -39,4 +44,9 @@ def policy_for(config: CampaignConfig) -> PacingPolicy:
         raise DialerError(
             "pacing_models.make_policy is not available in this build: pass a policy object"
         )
-    return make_policy(config.pacing_policy, **dict(config.pacing_params))
+    policy = make_policy(config.pacing_policy, **dict(config.pacing_params))
+    if not guard:
+        return policy
+    from pacing_models.limit_guard import guarded
+
+    return guarded(policy)

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pacing_models.interface import period_plan_set_aim
+from pacing_models.limit_guard import limit_guard_reason
 
 _BUSY = ("reserved", "on_call")
 
@@ -84,6 +85,10 @@ def pacing_in_words(snapshot: dict[str, Any]) -> str:
     if period_plan_set_aim(pacing.get("explanation")):
         text += (" The period plan set the abandonment aim: this period is measured whole, "
                  "so the answers it can count on by its end pay for abandons now.")
+    held = limit_guard_reason(pacing.get("explanation"))
+    if held is not None:
+        text += (" The abandonment-limit guard held the policy back, as the lines beyond the "
+                 f"free agents could abandon more calls than the window allows ({held}).")
     rate, target = snapshot.get("abandon_rate"), snapshot.get("abandon_target")
     if rate is not None and target is not None and rate > target:
         text += (f" Abandonment {_pct(rate)} is over the {target:.0%} limit: the policy "

@@ -335,7 +335,8 @@ async def pacing_change(runner: Runner, request: dict[str, Any]) -> dict[str, An
                       or settings.pacing_params != link.settings.pacing_params)
     try:
         policy = (await asyncio.to_thread(build_policy, runner.campaign,
-                                          config.pacing_policy, config.pacing_params)
+                                          config.pacing_policy, config.pacing_params,
+                                          guard=settings.compliance.abandon_limit_guard)
                   if policy_changed else runner.policy)
     except Exception as error:
         return _fail(f"pacing policy {config.pacing_policy!r}: {error}")

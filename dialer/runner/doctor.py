@@ -22,7 +22,12 @@ from typing import Any
 
 from campaigns.availability import lead_availability
 from campaigns.compliance_settings import dialing_problems
-from campaigns.settings import CampaignSettings, CampaignState, build_pacing_policy
+from campaigns.settings import (
+    CampaignSettings,
+    CampaignState,
+    build_pacing_policy,
+    limit_guard_words,
+)
 from campaigns.store import CampaignStore, missing_to_start, stored_setting_problems
 from campaigns.stored_settings import StoredSettingsError, stored_settings
 from dialer.engine.agents import split_levels
@@ -96,7 +101,8 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
     else:
         params = ", ".join(f"{k}={v}" for k, v in settings.pacing_params.items())
         checks.append(Check("pacing", Verdict.OK, f"{settings.pacing_policy} "
-                                                  f"({params or 'default parameters'})"))
+                                                  f"({params or 'default parameters'}); "
+                                                  f"limit guard {limit_guard_words(settings)}"))
     return checks, (row, settings)
 
 

@@ -40,17 +40,21 @@ class FixedRate:
         pass
 
 
-def build_policy(campaign: str, name: str, params: Mapping[str, Any]) -> PacingPolicy:
+def build_policy(campaign: str, name: str, params: Mapping[str, Any], *,
+                 guard: bool = True) -> PacingPolicy:
     """The campaign's policy, checked again at run start (settings are validated when set,
     but a campaign stored before that check, or written by hand, is not trusted).
 
     No fallback: an unknown name or parameter refuses to start with one line naming it and
-    the valid choices.
+    the valid choices. ``power``, ``ratio`` and ``adaptive`` run behind the abandonment-limit
+    guard (``pacing_models.limit_guard``) unless ``guard`` is false: the campaign's
+    ``compliance.abandon_limit_guard`` (``campaigns.settings.limit_guard_on``), which a
+    telemarketing campaign cannot switch off.
     """
     from campaigns.settings import PacingSettingsError, build_pacing_policy
 
     try:
-        return build_pacing_policy(name, params)
+        return build_pacing_policy(name, params, guard=guard)
     except PacingSettingsError as error:
         raise RunnerError(f"campaign {campaign!r} cannot start: {error} (fix it with "
                           f"`dialer campaign edit {campaign} --pacing NAME` or "

@@ -140,8 +140,9 @@ class Runner:
         switch_ids = tuple(sid for sid, _ in settings.switches) or ("default",)
         self.config = campaign_config(self.campaign, self.link.settings, switch_ids,
                                       first_attempt_at(store, self.link.campaign_id, self.clock()))
-        self.policy = policy or build_policy(self.campaign, self.config.pacing_policy,
-                                             self.config.pacing_params)
+        self.policy = policy or build_policy(
+            self.campaign, self.config.pacing_policy, self.config.pacing_params,
+            guard=self.link.settings.compliance.abandon_limit_guard)
         self.claim_ttl = timedelta(seconds=self.link.settings.claim_ttl_seconds)
         # The company's internal DNC (dnc.internal) is the list every process and every
         # compliance check shares: opt-outs taken here land there, and numbers a compliance

@@ -63,6 +63,21 @@ def us_hours_clock(now: float | None = None,
     return lambda: wall() + shift
 
 
+def dialing_ahead_unguarded(clock: Callable[[], float] = time.time) -> dict[str, Any]:
+    """Settings for a test that dials ahead of its agents on purpose (``power`` pacing, to
+    make abandons happen): the demo's compliance declarations on a campaign that is not
+    telemarketing, with the abandonment-limit guard off (``compliance.abandon_limit_guard``;
+    docs/pacing.md). Empty in the UK demo profile (``make_store`` at ``clock()``), where the
+    guard cannot be switched off: such a test runs guarded there (a test that needs the
+    abandons pins US hours with ``us_hours_clock``)."""
+    from dialer.runner.demo import demo_settings
+
+    if is_uk_demo(choose_zones(clock())[0]):
+        return {}
+    return {"compliance": {**demo_settings()["compliance"], "telemarketing": False,
+                           "abandon_limit_guard": False}}
+
+
 def make_store(tmp: Path, agents: int = 4, leads: int = 300, fast_retries: bool = False,
                url: str | None = None, name: str = "demo", listed: tuple[str, ...] = (),
                clock: Callable[[], float] = time.time, **settings: Any) -> CampaignStore:

@@ -24,7 +24,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from campaigns.store import CampaignStore
-from tests.dialer.runner.runner_kit import check_journal_invariants, make_store
+from tests.dialer.runner.runner_kit import (
+    check_journal_invariants,
+    dialing_ahead_unguarded,
+    make_store,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -79,8 +83,11 @@ async def _channels(port: int) -> list[dict]:
 
 
 def test_kill_minus_nine_then_restart_keeps_the_journal_whole(tmp_path):
+    # Two lines per agent, so that calls wait and are abandoned around the crash: not
+    # telemarketing, with the abandonment-limit guard off (in the UK demo profile, where it
+    # cannot be, it runs guarded).
     store = make_store(tmp_path, agents=3, leads=60, fast_retries=True, amd_enabled=False,
-                       pacing_policy="power", lines_per_agent=2.0)
+                       pacing_policy="power", lines_per_agent=2.0, **dialing_ahead_unguarded())
     store.close()
     db = tmp_path / "dialer.db"
     port = _free_port()

@@ -21,7 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.dialer.runner.runner_kit import attempts, check_journal_invariants, make_store
+from tests.dialer.runner.runner_kit import (
+    attempts,
+    check_journal_invariants,
+    dialing_ahead_unguarded,
+    make_store,
+)
 from tests.dialer.runner.test_runner_crash_restart import ROOT, _free_port, _wait_port
 
 pytestmark = pytest.mark.postgres
@@ -83,8 +88,10 @@ def _log_tail(tmp: Path, instance: str, lines: int = 40) -> str:
 
 
 def test_two_runner_processes_share_one_campaign_on_postgres(tmp_path, pg_schema_url):
+    # Two lines per agent as before the abandonment-limit guard: not telemarketing, with
+    # the guard off (in the UK demo profile, where it cannot be, it runs guarded).
     store = make_store(tmp_path, agents=6, leads=400, url=pg_schema_url, amd_enabled=False,
-                       pacing_policy="power", lines_per_agent=2.0)
+                       pacing_policy="power", lines_per_agent=2.0, **dialing_ahead_unguarded())
     port = _free_port()
     switch = subprocess.Popen(
         [sys.executable, "-m", "cli", "switch-sim", "--listen", f"127.0.0.1:{port}",

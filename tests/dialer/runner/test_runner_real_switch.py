@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC
 
 import pytest
@@ -33,7 +34,14 @@ from dialer.runner.runner import Runner
 from simulations.switch.embedded import running_switch
 from simulations.switch.fates import SimpleCallees
 from simulations.switch.switch import SwitchSettings
-from tests.dialer.runner.runner_kit import agent_history, attempts, make_store, settings_for
+from tests.dialer.runner.runner_kit import (
+    agent_history,
+    attempts,
+    dialing_ahead_unguarded,
+    make_store,
+    settings_for,
+    us_hours_clock,
+)
 
 MESSAGE = "/srv/prompts/safe-harbour.wav"
 SPEED = 4.0
@@ -43,22 +51,27 @@ PEOPLE = SimpleCallees(live_answer=0.6, machine=0.1, busy=0.1, failed=0.05, talk
                        time_to_answer=2.0, patience=6.0, greeting=3.0)
 
 
-def _store(tmp_path, agents: int = 3, **settings) -> CampaignStore:
+def _store(tmp_path, agents: int = 3, clock: Callable[[], float] = time.time,
+           **settings) -> CampaignStore:
     """The runner tests' campaign (compliant, opt-in leads in open zones), with the
-    safe-harbour message at an absolute path and the agents on loopback legs."""
-    store = make_store(tmp_path, agents=agents, leads=400, **{
+    safe-harbour message at an absolute path and the agents on loopback legs. It dials
+    ahead of its agents on purpose (``power``): not telemarketing, with the abandonment-limit
+    guard off (``dialing_ahead_unguarded``; in the UK demo profile it runs guarded)."""
+    store = make_store(tmp_path, agents=agents, leads=400, clock=clock, **{
         "safe_harbor_message": MESSAGE, "amd_enabled": False, "pacing_policy": "power",
-        "lines_per_agent": 2.0, "wrap_up_timeout": 3.0, **settings})
+        "lines_per_agent": 2.0, "wrap_up_timeout": 3.0, **dialing_ahead_unguarded(clock),
+        **settings})
     for i in range(1, agents + 1):
         store.add_agent(f"agent{i}", f"loopback/agent-{i}/agents", campaign="demo")
     return store
 
 
 async def _run(tmp_path, store: CampaignStore, settings: SwitchSettings, seconds: float,
-               during=None, people: SimpleCallees = PEOPLE):
+               during=None, people: SimpleCallees = PEOPLE,
+               clock: Callable[[], float] = time.time):
     async with running_switch(settings=settings, fate_source=people, seed=5) as sim:
         runner = Runner(settings_for(tmp_path, sim.url, stop_grace=3.0), store,
-                        login_agents=True)
+                        login_agents=True, clock=clock)
         runner.on_agent_change = SimulatedDesk(runner.dispose, runner.clock, (0.2, 0.6),
                                                random.Random(2))
         if during is None:
@@ -129,7 +142,11 @@ def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
     """Abandoned calls carry their safe-harbour message's outcome and start time: played in
     full (the switch hangs up after it), or cut off (here every person presses the opt-out
     key during it and the dialer hangs up: PLAYBACK_STOP arrives with Answer-State hangup)."""
-    store = _store(tmp_path, agents=2, lines_per_agent=4.0, wrap_up_timeout=10.0)
+    # Abandons on purpose, at any hour: US hours pinned (us_hours_clock), where the
+    # campaign may switch the abandonment-limit guard off (not telemarketing).
+    clock = us_hours_clock()
+    store = _store(tmp_path, agents=2, clock=clock, lines_per_agent=4.0,
+                   wrap_up_timeout=10.0)
     patient = dataclasses.replace(PEOPLE, live_answer=0.9, machine=0.0, busy=0.0,
                                   failed=0.0, time_to_answer=1.0, patience=40.0, talk=20.0)
 
@@ -151,7 +168,7 @@ def test_each_abandoned_call_journals_how_its_message_ended(tmp_path, opt_out,
 
     _, switch = asyncio.run(_run(tmp_path, store, _strict(opt_out_probability=opt_out,
                                                           playback_seconds=4.0), 60.0,
-                                 until_messages_ended, people=patient))
+                                 until_messages_ended, people=patient, clock=clock))
     attempts_rows = [r for r in attempts(store) if r["ended_at"] is not None]
     rows = [r for r in attempts_rows if r["abandoned"] and r["answered_at"]]
     store.close()

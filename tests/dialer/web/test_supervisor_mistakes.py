@@ -75,7 +75,11 @@ def test_a_policy_change_from_the_console_applies(env, sam) -> None:
                                 pacing_params='{"lines_per_agent": 1.0}').json()
         assert changed["ok"], changed
         assert changed["after"]["pacing_policy"] == "power"
-        assert type(env.runners["spring"].policy).__name__.lower().startswith("power")
+        # Power, behind the abandonment-limit guard as every live campaign's (the spring
+        # campaign is telemarketing: pacing_models/limit_guard.py).
+        policy = env.runners["spring"].policy
+        assert policy.name == "power" and getattr(policy, "guarded", False), policy
+        assert type(policy.inner).__name__ == "PowerPolicy"
         assert env.store.settings("spring").pacing_policy == "power"
     finally:
         restored = sam.supervise("spring", "pacing", pacing_policy="progressive",
