@@ -245,3 +245,21 @@ def test_window_slack_is_whole_abandons_after_the_reserve() -> None:
     assert window_slack(_state(0, 0, 0, 100, 0), 0.0) == 3  # 0.03 × 100 is 3, not 2.99…
     assert window_slack(_state(0, 0, 0, 100, 0), 1.0) == 2
     assert window_slack(_state(0, 0, 0, 0, 0), 1.0) == -1
+
+
+def test_the_dashboard_says_when_and_why_the_guard_held_the_policy() -> None:
+    """`dialer run`'s and `dialer monitor`'s sentence (the console shows the explanation)."""
+    from dialer.runner.dashboard import pacing_in_words
+
+    def words(explanation: str) -> str:
+        return pacing_in_words({"status": {"activity": "dialing"}, "calls_ringing": 1,
+                                "agents_by_state": {"ready": 4},
+                                "pacing": {"calls_to_launch": 3,
+                                           "explanation": explanation}})
+
+    held = LimitGuard(Asks(wanted=12)).decide(_state(4, 1, 0, 1040, 31))
+    assert words(held.explanation).endswith(
+        "The abandonment-limit guard held the policy back, as the lines beyond the free "
+        "agents could abandon more calls than the window allows (progressive, window slack "
+        "0 abandon(s) (31/1,040)).")
+    assert "guard" not in words("power 3: 12 line(s) for 4 free agent(s) → 11")
