@@ -36,6 +36,7 @@ from dialer.runner.running import running_snapshot
 from dialer.runner.status import agents_problem, short_error
 from dialer.runner.stored_state import stored_state
 from dialer.words import counted
+from pacing_models.limit_guard import GUARDED_POLICIES
 
 SWITCH_TIMEOUT = 3.0
 DOCTOR_SAMPLE = 200
@@ -100,9 +101,11 @@ def _campaign_checks(store: CampaignStore, campaign: str) -> tuple[list[Check], 
                                                     f"edit {row.name} --pacing NAME`)"))
     else:
         params = ", ".join(f"{k}={v}" for k, v in settings.pacing_params.items())
+        # Whether the abandonment-limit guard holds it, for the policies it guards.
+        guard = "" if settings.pacing_policy.strip().lower() not in GUARDED_POLICIES else \
+            f"; limit guard {limit_guard_words(settings)}"
         checks.append(Check("pacing", Verdict.OK, f"{settings.pacing_policy} "
-                                                  f"({params or 'default parameters'}); "
-                                                  f"limit guard {limit_guard_words(settings)}"))
+                                                  f"({params or 'default parameters'}){guard}"))
     return checks, (row, settings)
 
 
