@@ -68,6 +68,9 @@ engine reports to the inner policy as it would without the guard (without
 ``observe_machine_handle`` a machine's handle goes to ``observe_handle``)."""
 
 DEFAULT_RESERVE_ABANDONS = 1.0
+"""Abandons kept out of the slack: answers leaving the rolling window lower target·L while
+lines are in flight (a 30-day window loses a few answers in the half minute a line rings,
+a few hundredths of an abandon), and one whole abandon keeps the bound whole."""
 
 
 def limit_guard_clamped(explanation: str | None) -> bool:
