@@ -34,18 +34,12 @@ from concurrent.futures import ProcessPoolExecutor
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from pacing_policy_search import _cells  # the AGENTS/LIVE/TALK,... cells
+
 LIMIT = 0.03
 LOOSEST = ("threshold_rate=1,margin_z=0,amd_margin_z=0,aim_cap=1,reserve_abandons=0,"
            "prior_bias=1,bias_pseudo_abandons=0.01,young_threshold=0.01,young_risk=0.01,"
            "max_lines_per_agent=100,period_answers_share=1,period_reserve_abandons=0")
-
-
-def _cells(text: str) -> list[tuple[int, float, float]]:
-    out = []
-    for item in text.split(","):
-        agents, live, talk = item.split("/")
-        out.append((int(agents), float(live), float(talk)))
-    return out
 
 
 def _run(job: tuple) -> tuple:

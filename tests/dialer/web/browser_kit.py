@@ -55,6 +55,18 @@ def sign_in(browser: object, base_url: str, name: str, password: str, **context:
     return page
 
 
+def agent_desk(browser: object, base_url: str, name: str, password: str, campaign: str
+               ) -> object:
+    """Agent ``name``'s desktop on ``campaign``, signed in, once its first view has
+    arrived. The browser's clock is UTC: a callback time typed in the page is then the UTC
+    the test means."""
+    page = sign_in(browser, base_url, name, password, timezone_id="UTC")
+    page.goto(f"{base_url}/agent?campaign={campaign}")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => !!document.body.dataset.updatedAt", timeout=WAIT)
+    return page
+
+
 def wait_state(page: object, *states: str) -> None:
     """Until the agent desktop shows one of ``states`` (its body's ``data-state``)."""
     page.wait_for_function(  # type: ignore[attr-defined]

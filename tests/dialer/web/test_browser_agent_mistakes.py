@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from browser_kit import WAIT, needs_chromium, sign_in, wait_state
+from browser_kit import WAIT, agent_desk, needs_chromium, wait_state
 from sqlmodel import select
 from web_kit import PASSWORD, callback_moment, running_web, utc_field
 
@@ -33,11 +33,7 @@ def env(tmp_path_factory):
 
 
 def _desk(browser, env, name: str, campaign: str):
-    # The browser's clock in UTC: a typed callback time is then the UTC the test means.
-    page = sign_in(browser, env.base_url, name, PASSWORD, timezone_id="UTC")
-    page.goto(f"{env.base_url}/agent?campaign={campaign}")
-    page.wait_for_function("() => !!document.body.dataset.updatedAt", timeout=WAIT)
-    return page
+    return agent_desk(browser, env.base_url, name, PASSWORD, campaign)
 
 
 def _attempt(env, call_id: str, code: str):

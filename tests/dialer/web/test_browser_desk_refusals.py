@@ -13,7 +13,7 @@ Skipped, with the reason, when chromium or Playwright is missing (CI installs ch
 from __future__ import annotations
 
 import pytest
-from browser_kit import WAIT, needs_chromium, sign_in, wait_state
+from browser_kit import agent_desk, needs_chromium, wait_state
 from web_kit import PASSWORD, running_web
 
 pytestmark = needs_chromium
@@ -26,10 +26,7 @@ def env(tmp_path_factory):
 
 
 def _desk(browser, env, name: str, campaign: str):
-    page = sign_in(browser, env.base_url, name, PASSWORD, timezone_id="UTC")
-    page.goto(f"{env.base_url}/agent?campaign={campaign}")
-    page.wait_for_function("() => !!document.body.dataset.updatedAt", timeout=WAIT)
-    return page
+    return agent_desk(browser, env.base_url, name, PASSWORD, campaign)
 
 
 def test_a_transfer_to_a_queue_nothing_serves_is_refused_in_the_page(browser, env) -> None:
