@@ -77,6 +77,28 @@ def _static_lines(anchor: BestStatic, results: dict[str, object], labels: list[s
     return "\n".join(lines)
 
 
+LIMIT_GUARD_HELP = ("Run power, ratio and adaptive behind the abandonment-limit guard, as a "
+                    "live campaign does (docs/pacing.md); other policies run as they are. "
+                    "Off: the raw baselines.")
+
+
+def _limit_guard_line(names: list[str], limit_guard: bool) -> str | None:
+    """One line about the guarded policies among ``names`` (policy names, in order): with
+    ``--limit-guard``, that they ran behind it; without, that a live campaign would run them
+    behind it. None when none of them is guarded (predictive, progressive, preview)."""
+    from pacing_models.limit_guard import GUARDED_POLICIES
+
+    kinds = list(dict.fromkeys(name for name in names if name in GUARDED_POLICIES))
+    if not kinds:
+        return None
+    which = ", ".join(kinds)
+    if limit_guard:
+        return (f"limit guard: {which} ran behind the abandonment-limit guard, as a live "
+                "campaign runs it")
+    return (f"note: a live campaign runs {which} behind the abandonment-limit guard; add "
+            "--limit-guard to see what it will run")
+
+
 def simulate(
     scenario: Annotated[Path | None, typer.Argument(
         help="Scenario TOML file (or --from-campaign).")] = None,
@@ -140,6 +162,7 @@ def simulate(
     no_accel: Annotated[bool, typer.Option(
         "--no-accel", help="Run the pure-Python engine even when a fresh compiled build "
         "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
+    limit_guard: Annotated[bool, typer.Option("--limit-guard", help=LIMIT_GUARD_HELP)] = False,
 ) -> None:
     """Simulate pacing policies on a scenario (same callees for every policy)."""
     from dialer.accel.loader import activate, engine_line, reinstall, worker_args
@@ -181,12 +204,17 @@ def simulate(
                                 record=record, db=db, home=home,
                                 campaign_name=campaign_name, start=start, replace=replace,
                                 report=report, report_plot=report_plot)
+    guard_line = _limit_guard_line([spec.name for spec in specs], limit_guard)
+    if recording is not None and limit_guard and guard_line is not None:
+        # The recorder runs the raw policy: a recording beside guarded figures would differ.
+        raise SimulationError("--limit-guard: --record, --report and --report-plot record "
+                              "the raw policy; run them without --limit-guard")
     if recording is not None:
         from simulations.cli_record import check_names
 
         check_names(recording)  # a taken name stops the command before anything runs
     labels = [spec.label for spec in specs]
-    jobs = [(str(scenario), spec.name, dict(spec.params), seed, r)
+    jobs = [(str(scenario), spec.name, dict(spec.params), seed, r, limit_guard)
             for spec in specs for r in range(replications)]
     grid = None
     if best_static:
@@ -277,6 +305,8 @@ def simulate(
                         f"counted, docs/pacing.md); share of it: {shares}", highlight=False)
     if anchor is not None:
         Console().print(_static_lines(anchor, results, labels), highlight=False)
+    if guard_line is not None:
+        Console(soft_wrap=True).print(guard_line, highlight=False)
     Console().print(engine_line(document["engine"]), highlight=False)  # type: ignore[arg-type]
     if "inbound" in results[labels[0]]:  # type: ignore[operator]
         from simulations.inbound_callers import queue_tables
@@ -313,6 +343,7 @@ def sweep(
     no_accel: Annotated[bool, typer.Option(
         "--no-accel", help="Run the pure-Python engine even when a fresh compiled build "
         "exists (dialer accel build; DIALER_ACCEL=off does the same).")] = False,
+    limit_guard: Annotated[bool, typer.Option("--limit-guard", help=LIMIT_GUARD_HELP)] = False,
 ) -> None:
     """Run a grid of scenario variations × policies in parallel processes."""
     from dialer.accel.loader import activate, engine_line, reinstall, worker_args
@@ -335,7 +366,7 @@ def sweep(
     axes = parse_vary(vary)
     specs = parse_policy_specs(policy)
     base = load_scenario(scenario)
-    jobs = plan(str(scenario), axes, specs, replications, seed)
+    jobs = plan(str(scenario), axes, specs, replications, seed, limit_guard)
     for key, value in jobs[0].scenario_point.items():
         base.varied(key, value)  # refuse unknown keys before starting processes
     check_points(base, axes, Path(scenario))
@@ -375,6 +406,9 @@ def sweep(
     Console().print(table)
     Console().print(f"means of {replications} replications ± half-width of the 95 % "
                     "confidence interval (Student t)")
+    guard_line = _limit_guard_line([spec.name for spec in specs], limit_guard)
+    if guard_line is not None:
+        Console(soft_wrap=True).print(guard_line, highlight=False)
     Console().print(engine_line(engine), highlight=False)
 
 

@@ -142,8 +142,12 @@ class Simulation:
     """One replication of one policy on one scenario."""
 
     def __init__(self, scenario: Scenario, policy: str, seed: int, replication: int = 0,
-                 params: dict[str, Any] | None = None) -> None:
+                 params: dict[str, Any] | None = None, limit_guard: bool = False) -> None:
+        """``limit_guard``: run a policy a live campaign guards (``GUARDED_POLICIES``)
+        behind ``LimitGuard``, as ``dialer run`` does; off, the raw baseline (and every
+        pinned digest) stays as it was."""
         from pacing_models import make_policy
+        from pacing_models.limit_guard import guarded
 
         self.scenario = scenario
         c = scenario.campaign
@@ -161,7 +165,8 @@ class Simulation:
 
             prompts = load_prompts()
             queues = QueueSet(scenario.queues, prompts)
-        self.engine = Engine(config, make_policy(policy, **(params or {})),
+        pacing = make_policy(policy, **(params or {}))
+        self.engine = Engine(config, guarded(pacing) if limit_guard else pacing,
                              self.leads, AllowAllGate(), new_id=_call_ids(),
                              assume_switches_up=True, queues=queues, hour_of=hour_of)
         self.kernel = Kernel()

@@ -91,24 +91,34 @@ def run_metrics(scenario: Scenario, tally: Tally) -> dict[str, Any]:
 
 
 def replicate(scenario: Scenario, policy: str, replications: int, seed: int,
-              params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Replication ``r`` uses stream ``(seed, r)`` whatever the policy (common random numbers)."""
-    return [run_metrics(scenario, Simulation(scenario, policy, seed, r, params).run())
+              params: dict[str, Any] | None = None,
+              limit_guard: bool = False) -> list[dict[str, Any]]:
+    """Replication ``r`` uses stream ``(seed, r)`` whatever the policy (common random numbers);
+    ``limit_guard`` as in ``Simulation``."""
+    return [run_metrics(scenario, Simulation(scenario, policy, seed, r, params,
+                                             limit_guard=limit_guard).run())
             for r in range(replications)]
 
 
-def run_replication(job: tuple[str, str, dict[str, Any], int, int]) -> dict[str, Any]:
+ReplicationJob = (tuple[str, str, dict[str, Any], int, int]
+                  | tuple[str, str, dict[str, Any], int, int, bool])
+"""(scenario file, policy, its parameters, seed, replication[, limit guard])."""
+
+
+def run_replication(job: ReplicationJob) -> dict[str, Any]:
     """One replication in a worker process: (scenario file, policy, its parameters, seed,
-    replication).
+    replication, and optionally whether a guarded policy runs behind the limit guard).
 
     The stream is ``(seed, replication)`` as in ``replicate``, so the figures do not depend
     on how many processes share the work.
     """
     from simulations.scenario import load_scenario
 
-    path, policy, params, seed, replication = job
+    path, policy, params, seed, replication = job[:5]
+    limit_guard = len(job) > 5 and bool(job[5])
     scenario = load_scenario(Path(path))
-    return run_metrics(scenario, Simulation(scenario, policy, seed, replication, params).run())
+    return run_metrics(scenario, Simulation(scenario, policy, seed, replication, params,
+                                            limit_guard=limit_guard).run())
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

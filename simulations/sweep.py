@@ -48,6 +48,8 @@ class Job:
     """The ``--policy`` entry as given (the row's policy: one series per entry)."""
     replications: int
     seed: int
+    limit_guard: bool = False
+    """Run a guarded policy (``GUARDED_POLICIES``) behind the limit guard (``--limit-guard``)."""
 
 
 def parse_vary(specs: list[str]) -> list[Axis]:
@@ -145,7 +147,7 @@ def grid(axes: list[Axis]) -> Iterator[dict[str, Any]]:
 
 
 def plan(path: str, axes: list[Axis], specs: list[PolicySpec], replications: int,
-         seed: int) -> list[Job]:
+         seed: int, limit_guard: bool = False) -> list[Job]:
     """Every (scenario point, policy, policy point) to run, refused when ambiguous."""
     scenario_axes = [axis for axis in axes if axis.policy is None]
     policy_axes = [axis for axis in axes if axis.policy is not None]
@@ -167,7 +169,7 @@ def plan(path: str, axes: list[Axis], specs: list[PolicySpec], replications: int
                     varied = varied.with_param(axis.param, policy_point[axis.key])
                 shown = {axis.key: policy_point.get(axis.key) for axis in policy_axes}
                 jobs.append(Job(path, scenario_point, shown, varied, spec.label,
-                                replications, seed))
+                                replications, seed, limit_guard))
     return jobs
 
 
@@ -179,7 +181,7 @@ def run_point(job: Job) -> dict[str, Any]:
     for key, value in job.scenario_point.items():
         scenario = scenario.varied(key, value)
     summary = summarise(replicate(scenario, job.spec.name, job.replications, job.seed,
-                                  dict(job.spec.params)))
+                                  dict(job.spec.params), job.limit_guard))
     row: dict[str, Any] = {**job.scenario_point, **job.policy_point, "policy": job.label}
     for key in METRICS:
         row[key] = summary[key]["mean"]
