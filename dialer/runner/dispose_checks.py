@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from campaigns.settings import CallingWindow
     from dnc.rules.model import CampaignRules, LeadFacts
     from dnc.rules.tables import RuleTables
+    from dnc.rules.zones import Placement
 
 CORRECTION_WINDOW = 300.0
 """Seconds after the wrap-up timeout (or a forced pause) recorded the fallback during which
@@ -135,21 +136,24 @@ def callback_refusal(at: datetime, zones: Sequence[ZoneInfo], window: CallingWin
 
 
 def state_hours_refusal(at: datetime, lead: LeadFacts, campaign: CampaignRules,
-                        tables: RuleTables) -> str | None:
+                        tables: RuleTables, *, placement: Placement | None = None
+                        ) -> str | None:
     """Why a callback at ``at`` (aware) falls outside a state's own calling hours for this
     lead, or None: the hours rules of the state overlays (``dnc.rules.state``, Florida's
     08:00-20:00, a state's Sunday or holiday ban), evaluated as the dial gate evaluates
     them, in the lead's zones and the state's own. Checked against 08:00-21:00 only, such a
     callback was stored and then held by the gate at dial time: the promised call was not
     made when planned (docs/web.md, sixteenth pass). The tables are the rules' own; only
-    the hours rules are asked, the rest (registries, attempt limits) is the dial's."""
+    the hours rules are asked, the rest (registries, attempt limits) is the dial's.
+    ``placement``: the lead's, when the caller has placed it already (else placed here)."""
     from dnc.rules.base import RuleContext
     from dnc.rules.zones import place
 
     rules = _state_hours_rules(campaign, tables)
     if not rules:
         return None
-    placement = place(lead, tables)
+    if placement is None:
+        placement = place(lead, tables)
     if not placement.states:
         return None
     context = RuleContext(lead, campaign, placement, placement.zone_infos(), (), (), (), None)

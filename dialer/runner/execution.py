@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
-from zoneinfo import ZoneInfo
 
 from campaigns.journal_batch import BatchResult, BeginOp, CallbackDialOp, FinishOp, JournalOp
 from campaigns.store import CampaignStore
@@ -94,8 +93,7 @@ from dnc.rules.tables import RuleTables
 from dnc.rules.zones import US_REGIONS, place
 
 if TYPE_CHECKING:
-    from campaigns.settings import CampaignSettings
-    from dnc.rules.model import CampaignRules
+    from dnc.rules.zones import Placement
 
 log = logging.getLogger("dialer.runner")
 COMPLIANCE_RETRY = 900.0
@@ -444,13 +442,18 @@ class CommandExecution:
         target = self.wrap_targets.get(call_id)
         if target is None:
             return  # not an outbound lead's call: refused above, or the gate decides
-        placement = _placement(target)
-        window = self.link.settings.schedule
+        from campaigns.compliance import campaign_rules
+
+        lead = _lead_facts(target)
+        placed = _placement(lead)
+        zones = placed.zone_infos() if placed is not None else ()
+        us = placed is not None and (placed.region in US_REGIONS or bool(placed.states))
+        settings = self.link.settings
         refusal = callback_refusal(
-            callback_at, placement[0], window, us=placement[1],
+            callback_at, zones, settings.schedule, us=us,
             on_dnc=self.internal_dnc.is_listed(target.number_e164)) or (
-                state_hours_refusal(callback_at, _lead_facts(target), _campaign_rules(
-                    self.link.name, self.link.settings), _tables()) if placement[1] else None)
+                state_hours_refusal(callback_at, lead, campaign_rules(self.link.name, settings),
+                                    _tables(), placement=placed) if us else None)
         if refusal is not None:
             raise RunnerError(refusal)
 
@@ -966,17 +969,10 @@ def _lead_facts(target: DialTarget) -> LeadFacts:
                      state=attributes.get("state"), postal_code=attributes.get("postal_code"))
 
 
-def _campaign_rules(name: str, settings: CampaignSettings) -> CampaignRules:
-    """The campaign's compliance rules, as its dial gate builds them (``dial_gate``)."""
-    from campaigns.compliance import campaign_rules
-
-    return campaign_rules(name, settings)
-
-
-def _placement(target: DialTarget) -> tuple[tuple[ZoneInfo, ...], bool]:
-    """Every zone the compliance rules place the lead in, and whether US rules apply."""
+def _placement(lead: LeadFacts) -> Placement | None:
+    """Where the compliance rules place the lead (its zones, its states), once for both
+    callback checks; None when they cannot place it (the dial gate refuses it then)."""
     try:
-        placed = place(_lead_facts(target), _tables())
+        return place(lead, _tables())
     except ComplianceError:
-        return (), False
-    return placed.zone_infos(), placed.region in US_REGIONS or bool(placed.states)
+        return None
