@@ -151,6 +151,7 @@ def _list_scope(registry: str, sellers: list[str], db: str | None, data_dir: Pat
     so a misspelt one would leave the client's list unapplied everywhere: refused, naming
     the closest). Campaigns are not named one by one: a renamed campaign would drop out of
     the list's scope; a seller's campaigns are the ones its do-not-call requests bind."""
+    from dialer.words import did_you_mean
     from dnc.registry.store import ListScope, check_scope
     from dnc.rules.consent import same_seller
 
@@ -166,19 +167,12 @@ def _list_scope(registry: str, sellers: list[str], db: str | None, data_dir: Pat
         match = next((k for k in known if same_seller(seller, k)), None)
         if match is None:
             raise OptionError(f"--seller {seller!r}: no campaign declares this seller"
-                              f"{_closest(seller, known)} (known: "
+                              f"{did_you_mean(seller, known)} (known: "
                               f"{', '.join(map(repr, sorted(set(known)))) or 'none'}); a list "
                               "scoped to it would bind no campaign")
         if match not in named:
             named.append(match)
     return ListScope(tuple(named))
-
-
-def _closest(text: str, known: list[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(text, known, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _store_sellers(db: str | None, data_dir: Path | None) -> list[str]:
