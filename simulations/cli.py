@@ -247,7 +247,7 @@ def simulate(
                 progress.update(task, description=f"best static: dial level {level:g}",
                                 total=None, completed=0)
                 return list(run_all(run_replication, [
-                    (str(scenario), "ratio", {"dial_level": level}, seed, r)
+                    (str(scenario), "ratio", {"dial_level": level}, seed, r, False)
                     for r in range(replications)]))
 
             anchor = search(evaluate, loaded.campaign.abandon_limit, grid)

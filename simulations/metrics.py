@@ -100,22 +100,20 @@ def replicate(scenario: Scenario, policy: str, replications: int, seed: int,
             for r in range(replications)]
 
 
-ReplicationJob = (tuple[str, str, dict[str, Any], int, int]
-                  | tuple[str, str, dict[str, Any], int, int, bool])
-"""(scenario file, policy, its parameters, seed, replication[, limit guard])."""
+ReplicationJob = tuple[str, str, dict[str, Any], int, int, bool]
+"""(scenario file, policy, its parameters, seed, replication, limit guard)."""
 
 
 def run_replication(job: ReplicationJob) -> dict[str, Any]:
     """One replication in a worker process: (scenario file, policy, its parameters, seed,
-    replication, and optionally whether a guarded policy runs behind the limit guard).
+    replication, whether a guarded policy runs behind the limit guard).
 
     The stream is ``(seed, replication)`` as in ``replicate``, so the figures do not depend
     on how many processes share the work.
     """
     from simulations.scenario import load_scenario
 
-    path, policy, params, seed, replication = job[:5]
-    limit_guard = len(job) > 5 and bool(job[5])
+    path, policy, params, seed, replication, limit_guard = job
     scenario = load_scenario(Path(path))
     return run_metrics(scenario, Simulation(scenario, policy, seed, replication, params,
                                             limit_guard=limit_guard).run())
