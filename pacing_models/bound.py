@@ -27,6 +27,7 @@ machines), and a day's talk fraction ÷ it is, in expectation, the agents' busy 
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass
@@ -66,21 +67,39 @@ class _Program:
     pre: np.ndarray
     post: np.ndarray
     launches: np.ndarray
+    hang_ups: np.ndarray | None = None
+    """Calls of the last ring phase hung up with the launch (cells whose hang-ups go with a
+    launch, ``hang_up_with_launch``); None where a hang-up is a negative launch."""
 
 
 def _program(chain: BoundChain) -> _Program:
-    """Every (state, launch) pair the truncation allows, as parallel arrays."""
-    pre, post, launches = [], [], []
-    for s in range(len(chain)):
-        cancels = chain.states[s][1][-1] if chain.cell.may_cancel else 0
-        for k in range(-cancels, chain.cell.max_launch + 1):
-            y = chain.launched(s, k)
-            if y is None:
-                break
-            pre.append(s)
-            post.append(y)
-            launches.append(k)
-    return _Program(chain, np.array(pre), np.array(post), np.array(launches))
+    """Every (state, launch) pair the truncation allows, as parallel arrays, grouped by
+    state and, within a state, by launch count ascending (hang-ups first, as negatives).
+    A cell with ``hang_up_with_launch`` pairs every hang-up count with every launch count
+    instead (a dialer hangs up its old calls and dials new ones in the same second)."""
+    cell = chain.cell
+    cancels = int(chain.last_ringing.max()) if cell.may_cancel and len(chain) else 0
+    pre, post, launches, hang_ups = [], [], [], []
+    combined = bool(getattr(cell, "hang_up_with_launch", False))
+    if combined:
+        pairs = [(-m, k) for m in range(cancels + 1) for k in range(cell.max_launch + 1)]
+    else:
+        pairs = [(k if k < 0 else 0, max(k, 0))
+                 for k in range(-cancels, cell.max_launch + 1)]
+    launch_targets = {k: chain.launch_targets(k) for k in range(cell.max_launch + 1)}
+    for cancel, k in pairs:
+        z = chain.launch_targets(cancel) if cancel else np.arange(len(chain))
+        y = np.where(z >= 0, launch_targets[k][np.maximum(z, 0)], -1)
+        ok = np.flatnonzero(y >= 0)
+        pre.append(ok)
+        post.append(y[ok])
+        launches.append(np.full(len(ok), k if combined else k + cancel))
+        hang_ups.append(np.full(len(ok), -cancel))
+    pre_all, post_all = np.concatenate(pre), np.concatenate(post)
+    launch_all, hang_all = np.concatenate(launches), np.concatenate(hang_ups)
+    order = np.lexsort((launch_all, hang_all, pre_all) if combined else (launch_all, pre_all))
+    return _Program(chain, pre_all[order], post_all[order], launch_all[order],
+                    hang_all[order] if combined else None)
 
 
 def solve(cell: BoundCell) -> BoundResult:
@@ -106,8 +125,8 @@ def solve(cell: BoundCell) -> BoundResult:
     x = np.clip(result.x, 0.0, None)
     live = float(x @ t.live_answer_rate[prog.post])
     abandons = float(x @ t.abandon_rate[prog.post])
-    rings = np.array([sum(chain.states[y][1]) for y in prog.post])
-    waits = np.array([chain.states[y][2] for y in prog.post])
+    rings = chain.ringing[prog.post]
+    waits = chain.waiting[prog.post]
     return BoundResult(
         cell=cell, busy_share=float(x @ busy),
         abandon_rate=abandons / live if live > 0 else 0.0, states=n, variables=v,
@@ -166,6 +185,60 @@ class LagrangianBound:
     what a finite day started empty can gain over ``upper`` × its length (``day_bound``)."""
 
 
+class _Decisions:
+    """The best post-decision value of every state, max over its actions of ``after``,
+    without listing the (state, action) pairs: the launch targets per launch count, and
+    hang-ups of the last ring phase as a running maximum down that phase's count (one
+    layer of states per count), so a chain of millions of states needs a few arrays of
+    its length, not one per action."""
+
+    def __init__(self, chain: BoundChain) -> None:
+        cell = chain.cell
+        self.launches = []
+        for k in range(1, cell.max_launch + 1):
+            target = chain.launch_targets(k)
+            ok = np.flatnonzero(target >= 0)
+            self.launches.append((ok, target[ok]))
+        self.may_cancel = bool(cell.may_cancel)
+        self.with_launch = bool(getattr(cell, "hang_up_with_launch", False))
+        if self.may_cancel:
+            self.down = chain.launch_targets(-1)
+            order = np.argsort(chain.last_ringing, kind="stable")
+            edges = np.searchsorted(chain.last_ringing[order],
+                                    np.arange(cell.max_ringing + 2))
+            self.layers = [order[edges[n]:edges[n + 1]] for n in range(1, cell.max_ringing + 1)]
+            self.cancellable = np.flatnonzero(self.down >= 0)
+
+    def _down_max(self, values: np.ndarray) -> np.ndarray:
+        """max over m ≥ 0 of values(s − m calls of the last ring phase), for every s."""
+        out = values.copy()
+        for layer in self.layers:
+            if len(layer):
+                out[layer] = np.maximum(out[layer], out[self.down[layer]])
+        return out
+
+    def best(self, after: np.ndarray) -> np.ndarray:
+        launch = after.copy()
+        for ok, target in self.launches:
+            launch[ok] = np.maximum(launch[ok], after[target])
+        if not self.may_cancel:
+            return launch
+        if self.with_launch:
+            return self._down_max(launch)
+        cancelled = self._down_max(after)
+        there = self.cancellable
+        launch[there] = np.maximum(launch[there], cancelled[self.down[there]])
+        return launch
+
+
+@functools.lru_cache(maxsize=1)
+def _chain_and_decisions(cell) -> tuple[BoundChain, _Decisions]:
+    """The last cell's chain, kept for the next multiplier (building a chain of a million
+    states takes longer than a few value iterations)."""
+    chain = BoundChain(cell)
+    return chain, _Decisions(chain)
+
+
 def lagrangian_bound(cell: BoundCell, multiplier: float, *, tolerance: float = 2e-5,
                      max_iterations: int = 200_000,
                      start: np.ndarray | None = None) -> tuple[LagrangianBound, np.ndarray]:
@@ -176,22 +249,19 @@ def lagrangian_bound(cell: BoundCell, multiplier: float, *, tolerance: float = 2
     if multiplier < 0:
         raise InvalidParameterError(f"lagrangian_bound: multiplier {multiplier} < 0")
     started = time.perf_counter()
-    chain = BoundChain(cell)
+    chain, decisions = _chain_and_decisions(cell)
     t = chain.transitions
-    prog = _program(chain)
-    starts = np.flatnonzero(np.r_[True, prog.pre[1:] != prog.pre[:-1]])
     reward = (t.busy_agents / cell.agents - multiplier
               * (t.abandon_rate - cell.abandon_limit * t.live_answer_rate)) / t.rate
     h = np.zeros(len(chain)) if start is None else start.copy()
     matrix = t.matrix
     lower, upper = -np.inf, np.inf
     iterations = 0
-    empty = chain.index[(tuple([0] * cell.handle_phases), tuple([0] * cell.ring_phases), 0)]
+    empty = 0  # the empty state's code is 0, the smallest
     gap = 0.0
     while iterations < max_iterations:
         iterations += 1
-        after = reward + matrix @ h
-        best = np.maximum.reduceat(after[prog.post], starts)
+        best = decisions.best(reward + matrix @ h)
         step = best - h
         lower, upper = float(step.min()) * t.rate, float(step.max()) * t.rate
         gap = float(h[empty] - h.min())

@@ -34,7 +34,6 @@ at most ``max_ringing`` calls ring (launches beyond are not offered) and at most
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -99,8 +98,20 @@ def suite_cell(agents: int, live: float, talk: float, *, wrap: float = 15.0,
 
 def _compositions(total_max: int, parts: int) -> list[tuple[int, ...]]:
     """Every tuple of ``parts`` counts ≥ 0 whose sum is at most ``total_max``."""
-    return [c for c in itertools.product(range(total_max + 1), repeat=parts)
-            if sum(c) <= total_max]
+    return [tuple(int(x) for x in row) for row in _composition_array(total_max, parts)]
+
+
+def _composition_array(total_max: int, parts: int) -> np.ndarray:
+    """``_compositions`` as an array, one row per tuple, in the same (lexicographic) order:
+    each part's values are appended in ascending order under every row of the parts
+    before it, so no product of all ``(total_max + 1) ** parts`` tuples is ever built."""
+    rows = np.zeros((1, 0), dtype=np.int64)
+    for _ in range(parts):
+        room = total_max - rows.sum(axis=1) + 1
+        repeated = np.repeat(rows, room, axis=0)
+        starts = np.repeat(np.cumsum(room) - room, room)
+        rows = np.column_stack([repeated, np.arange(len(repeated)) - starts])
+    return rows
 
 
 @dataclass(frozen=True)
@@ -116,99 +127,167 @@ class Transitions:
     abandon_rate: np.ndarray
 
 
+def _ring_law(cell) -> tuple[np.ndarray, np.ndarray]:
+    """(per-call rate of leaving each ring phase, probability that leaving it is a live
+    answer — else the call moves to the next phase, or out of the last unanswered). A cell
+    may bring its own law (``ring_law()``, e.g. ``pacing_models.bound_age.AgeCell``); a
+    ``BoundCell``'s is the Erlang ring time whose end is a live answer with probability
+    ``live_share``."""
+    if hasattr(cell, "ring_law"):
+        leave, answer = cell.ring_law()
+        return np.asarray(leave, dtype=float), np.asarray(answer, dtype=float)
+    leave = np.full(cell.ring_phases, cell.ring_phases / cell.answer_mean)
+    answer = np.zeros(cell.ring_phases)
+    answer[-1] = cell.live_share
+    return leave, answer
+
+
 class BoundChain:
     """States and transitions of one ``BoundCell``; a state is (agents per handle phase,
-    calls per ring phase, callers waiting), and callers wait only when no agent is free."""
+    calls per ring phase, callers waiting), and callers wait only when no agent is free.
 
-    def __init__(self, cell: BoundCell) -> None:
+    The states are enumerated with numpy as rows of counts (``counts``: agents per handle
+    phase, calls per ring phase, callers waiting) and named by mixed-radix integers
+    (``codes``, ascending, which is the lexicographic order of the tuples in ``states``), so
+    a neighbour is found by adding to a code and searching the sorted codes: chains of
+    millions of states take seconds, not hours."""
+
+    def __init__(self, cell) -> None:
         self.cell = cell
-        agents = [a for a in _compositions(cell.agents, cell.handle_phases)]
-        rings = _compositions(cell.max_ringing, cell.ring_phases)
-        states: list[tuple[tuple[int, ...], tuple[int, ...], int]] = []
-        for a in agents:
-            waits = range(cell.max_waiting + 1) if sum(a) == cell.agents else range(1)
-            states.extend((a, c, q) for c in rings for q in waits)
-        self.states = states
-        self.index = {s: i for i, s in enumerate(states)}
+        handle, ring = cell.handle_phases, cell.ring_phases
+        agents = _composition_array(cell.agents, handle)
+        rings = _composition_array(cell.max_ringing, ring)
+        waits = np.where(agents.sum(axis=1) == cell.agents, cell.max_waiting + 1, 1)
+        block = len(rings) * waits
+        which = np.repeat(np.arange(len(agents)), block)
+        place = np.arange(int(block.sum())) - np.repeat(np.cumsum(block) - block, block)
+        counts = np.column_stack([agents[which], rings[place // waits[which]],
+                                  place % waits[which]])
+        radix = np.array([cell.agents + 1] * handle + [cell.max_ringing + 1] * ring
+                         + [cell.max_waiting + 1], dtype=np.int64)
+        if float(np.prod(radix.astype(float))) >= 2.0 ** 62:
+            raise InvalidParameterError("BoundChain: too many phases to name the states")
+        weights = np.ones(len(radix), dtype=np.int64)
+        for i in range(len(radix) - 2, -1, -1):
+            weights[i] = weights[i + 1] * radix[i + 1]
+        self.counts = counts.astype(np.int32)
+        self.codes = counts @ weights
+        self.weights = weights
+        self.busy = counts[:, :handle].sum(axis=1)
+        self.ringing = counts[:, handle:handle + ring].sum(axis=1)
+        self.last_ringing = counts[:, handle + ring - 1]
+        self.waiting = counts[:, -1]
 
     def __len__(self) -> int:
-        return len(self.states)
+        return len(self.codes)
+
+    @cached_property
+    def states(self) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+        """The states as (agents per handle phase, calls per ring phase, waiting) tuples
+        (built on first use: millions of tuples cost memory the solvers do not need)."""
+        handle, ring = self.cell.handle_phases, self.cell.ring_phases
+        return [(tuple(row[:handle]), tuple(row[handle:handle + ring]), int(row[-1]))
+                for row in self.counts.tolist()]
+
+    @cached_property
+    def index(self) -> dict[tuple, int]:
+        """State tuple → its number (built on first use, as ``states``)."""
+        return {s: i for i, s in enumerate(self.states)}
+
+    def _find(self, codes: np.ndarray) -> np.ndarray:
+        """The numbers of the states named by ``codes``, which must all be states."""
+        found = np.searchsorted(self.codes, codes)
+        if len(codes) and (found.max() >= len(self.codes)
+                           or not np.array_equal(self.codes[found], codes)):
+            raise AssertionError("BoundChain: a transition leaves the state space")
+        return found
+
+    def launch_targets(self, calls: int) -> np.ndarray:
+        """For every state, the state after launching ``calls`` calls (hanging up −``calls``
+        of the last ring phase when negative), −1 where ``launched`` says None."""
+        handle = self.cell.handle_phases
+        if calls < 0:
+            ok = self.last_ringing + calls >= 0
+            step = calls * self.weights[handle + self.cell.ring_phases - 1]
+        else:
+            ok = self.ringing + calls <= self.cell.max_ringing
+            step = calls * self.weights[handle]
+        out = np.full(len(self), -1, dtype=np.int64)
+        out[ok] = self._find(self.codes[ok] + step)
+        return out
 
     def launched(self, state: int, calls: int) -> int | None:
         """The state after launching ``calls`` calls (hanging up −``calls`` of the last ring
         phase when negative), or None beyond ``max_ringing`` or below none."""
-        a, c, q = self.states[state]
-        if sum(c) + calls > self.cell.max_ringing:
+        handle = self.cell.handle_phases
+        if self.ringing[state] + calls > self.cell.max_ringing:
             return None
         if calls < 0:
-            if c[-1] + calls < 0:
+            if self.last_ringing[state] + calls < 0:
                 return None
-            return self.index[(a, (*c[:-1], c[-1] + calls), q)]
-        return self.index[(a, (c[0] + calls, *c[1:]), q)]
+            step = calls * self.weights[handle + self.cell.ring_phases - 1]
+        else:
+            step = calls * self.weights[handle]
+        return int(self._find(np.array([self.codes[state] + step]))[0])
 
-    def _events(self, state: tuple) -> list[tuple[float, tuple, float]]:
-        """(rate, next state, abandons) of each event from a post-decision state."""
+    def _events(self) -> list[tuple[np.ndarray, np.ndarray, bool | np.ndarray]]:
+        """(rate per state, code step per state, abandons) of each kind of event from a
+        post-decision state; abandons is a per-state mask or a constant."""
         cell = self.cell
-        a, c, q = state
-        out: list[tuple[float, tuple, float]] = []
-        handle_rate = cell.handle_phases / cell.handle_mean
-        for i, n in enumerate(a):
-            if n == 0:
-                continue
-            nxt = list(a)
-            nxt[i] -= 1
-            if i + 1 < len(a):
-                nxt[i + 1] += 1
-                out.append((n * handle_rate, (tuple(nxt), c, q), 0.0))
-            elif q > 0:
-                nxt[0] += 1
-                out.append((n * handle_rate, (tuple(nxt), c, q - 1), 0.0))
+        handle, ring = cell.handle_phases, cell.ring_phases
+        counts, w = self.counts, self.weights
+        w_q = w[-1]
+        q = self.waiting
+        out: list[tuple[np.ndarray, np.ndarray, bool | np.ndarray]] = []
+        handle_rate = handle / cell.handle_mean
+        for i in range(handle):
+            rate = counts[:, i] * handle_rate
+            if i + 1 < handle:
+                step = np.full(len(self), w[i + 1] - w[i])
             else:
-                out.append((n * handle_rate, (tuple(nxt), c, q), 0.0))
-        ring_rate = cell.ring_phases / cell.answer_mean
-        for j, n in enumerate(c):
-            if n == 0:
-                continue
-            rest = list(c)
-            rest[j] -= 1
-            if j + 1 < len(c):
-                rest[j + 1] += 1
-                out.append((n * ring_rate, (a, tuple(rest), q), 0.0))
-                continue
-            out.append((n * ring_rate * (1.0 - cell.live_share), (a, tuple(rest), q), 0.0))
-            live = n * ring_rate * cell.live_share
-            if sum(a) < cell.agents:
-                took = (a[0] + 1, *a[1:])
-                out.append((live, (took, tuple(rest), q), 0.0))
-            elif q < cell.max_waiting:
-                out.append((live, (a, tuple(rest), q + 1), 0.0))
-            else:
-                out.append((live, (a, tuple(rest), q), 1.0))
-        if q > 0:
-            out.append((q / cell.wait_mean, (a, c, q - 1), 1.0))
+                step = np.where(q > 0, w[0] - w[i] - w_q, -w[i])
+            out.append((rate, step, False))
+        leave, answer = _ring_law(cell)
+        full = self.busy == cell.agents
+        lost = full & (q >= cell.max_waiting)
+        for j in range(ring):
+            # (n · rate) · share, in this order: the rates of the pure-Python enumeration
+            # this replaced, to the last bit (the LP's optimum moved by 2e-6 on 1e-16).
+            leaving = counts[:, handle + j] * leave[j]
+            here = w[handle + j]
+            nxt = w[handle + j + 1] if j + 1 < ring else 0
+            out.append((leaving * (1.0 - answer[j]), np.full(len(self), nxt - here), False))
+            step = np.where(~full, w[0] - here, np.where(lost, -here, w_q - here))
+            out.append((leaving * answer[j], step, lost))
+        out.append((q / cell.wait_mean, np.full(len(self), -w_q), True))
         return out
 
     @cached_property
     def transitions(self) -> Transitions:
         """The chain uniformised at the largest total event rate of any state."""
-        n = len(self.states)
-        events = [self._events(s) for s in self.states]
-        totals = np.array([sum(e[0] for e in ev) for ev in events])
+        n = len(self)
+        events = self._events()
+        totals = np.zeros(n)
+        for rate, _, _ in events:
+            totals += rate
         rate = float(totals.max()) * 1.0001 + 1e-12
         rows, cols, vals = [], [], []
         abandon = np.zeros(n)
+        for r, step, abandons in events:
+            where = np.flatnonzero(r > 0)
+            rows.append(where)
+            cols.append(self._find(self.codes[where] + step[where]))
+            vals.append(r[where] / rate)
+            abandon += r * abandons
+        rows.append(np.arange(n))
+        cols.append(np.arange(n))
+        vals.append(1.0 - totals / rate)
+        matrix = sparse.csr_matrix((np.concatenate(vals),
+                                    (np.concatenate(rows), np.concatenate(cols))),
+                                   shape=(n, n))
+        leave, answer = _ring_law(self.cell)
+        handle = self.cell.handle_phases
         live = np.zeros(n)
-        ring_rate = self.cell.ring_phases / self.cell.answer_mean
-        for y, ev in enumerate(events):
-            for r, z, abandons in ev:
-                rows.append(y)
-                cols.append(self.index[z])
-                vals.append(r / rate)
-                abandon[y] += r * abandons
-            rows.append(y)
-            cols.append(y)
-            vals.append(1.0 - totals[y] / rate)
-            live[y] = self.states[y][1][-1] * ring_rate * self.cell.live_share
-        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(n, n))
-        busy = np.array([sum(s[0]) for s in self.states], dtype=float)
-        return Transitions(rate, matrix, busy, live, abandon)
+        for j in range(self.cell.ring_phases):
+            live += self.counts[:, handle + j] * leave[j] * answer[j]
+        return Transitions(rate, matrix, self.busy.astype(float), live, abandon)
