@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import ConfigDict, Field, StrictBool, field_validator
+from pydantic import ConfigDict, Field, StrictBool, ValidationInfo, field_validator
 
 from dialer.config_numbers import NumbersNotBooleans
 
@@ -84,8 +84,14 @@ class RecordedMessageSetting(NumbersNotBooleans):
 
     @field_validator("callback_number", "optout_number")
     @classmethod
-    def _numbers(cls, value: str | None) -> str | None:
-        return _e164(value, "number")
+    def _numbers(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from campaigns.settings import call_back_number_problem
+
+        _e164(value, "number")
+        problem = call_back_number_problem(value, str(info.field_name))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ComplianceSettings(NumbersNotBooleans):
@@ -135,10 +141,15 @@ class ComplianceSettings(NumbersNotBooleans):
     @field_validator("dnc_number")
     @classmethod
     def _dnc_number(cls, value: str | None) -> str | None:
+        from campaigns.settings import call_back_number_problem
+
         _e164(value, "dnc_number")
         if value is not None and value.startswith("+1900"):
             raise ValueError("dnc_number must not be a 900 (charged) number "
                              "(47 CFR 64.1200(a)(7)(i)(B))")
+        problem = call_back_number_problem(value, "dnc_number")
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("state_list_waivers")
@@ -200,6 +211,9 @@ def check_campaign(settings: CampaignSettings) -> None:
             problem = uk_cli_problem(number)
             if problem:
                 raise ValueError(f"caller_ids: {number} {problem}")
+        dnc_number = compliance.dnc_number
+        if dnc_number is not None and (problem := uk_cli_problem(dnc_number)):
+            raise ValueError(f"compliance.dnc_number: {dnc_number} {problem}")
         if settings.abandon_target >= UK_MAX_ABANDON_TARGET:
             raise ValueError(
                 "abandon_target: Ofcom treats 3 % or more abandoned calls as an enforcement "
@@ -289,8 +303,8 @@ def uk_cli_problem(number: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None  # caller_id_problem refuses it with its own reason
     if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PERSONAL_NUMBER:
-        return "is a personal (070) number: a UK CLI must be callable at no more than a " \
-            "basic rate (Ofcom CLI guidance, 2025)"
+        return "is a personal (070) number: a UK CLI or do-not-call number must be " \
+            "callable at no more than a basic rate (Ofcom CLI guidance, 2025)"
     return None
 
 

@@ -11,6 +11,7 @@ Legal floors and ceilings enforced here:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import math
@@ -567,10 +568,46 @@ def caller_id_problem(number: str) -> str | None:
         return f"caller ID {number} is not a dialable number"
     if not phonenumbers.is_valid_number(parsed):
         return f"caller ID {number} is not a dialable number in its numbering plan"
-    if phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.PREMIUM_RATE:
-        return f"caller ID {number} is a premium-rate number: callers calling back pay a " \
-            "surcharge"
+    why = call_back_refused().get(phonenumbers.number_type(parsed))
+    if why is not None:
+        return f"caller ID {number} is {why}"
     return None
+
+
+def call_back_number_problem(number: str | None, what: str) -> str | None:
+    """Why ``number``, a number the called person is told (or shown) to call, cannot be one
+    (None when it can, or when none is given): the do-not-call number of the abandoned-call
+    message (47 CFR 64.1200(a)(7)(i)(B): "may not be a 900 number or any other number for
+    which charges exceed local or long distance transmission charges"; Ofcom: a free or
+    basic-rate number) and a recorded message's call-back number ((b)(2), the same words)
+    must be dialable and reach the caller at no surcharge, as a caller ID must."""
+    if number is None:
+        return None
+    problem = caller_id_problem(number)
+    if problem is None:
+        return None
+    return f"{what}: " + problem.replace("caller ID ", "", 1).replace(
+        "callers calling back", "callers", 1)
+
+
+@functools.cache
+def call_back_refused() -> dict[Any, str]:
+    """Number types (phonenumbers) no called person may be given to call back: a surcharge
+    (premium rate, shared cost) or nobody to take the request (pagers, voicemail access).
+    Built on first use: phonenumbers is imported only when a number is checked."""
+    import phonenumbers
+
+    kind = phonenumbers.PhoneNumberType
+    surcharge = "callers calling back pay a surcharge"
+    return {
+        kind.PREMIUM_RATE: f"a premium-rate number: {surcharge}",
+        kind.SHARED_COST: f"a shared-cost number: {surcharge}",
+        kind.PAGER: "a pager number: no person or message answers a call back to take a "
+                    "do-not-call request (47 CFR 64.1601(e); Ofcom CLI guidance)",
+        kind.VOICEMAIL: "a voicemail access number: no person or message of the caller "
+                        "answers a call back to take a do-not-call request (47 CFR "
+                        "64.1601(e); Ofcom CLI guidance)",
+    }
 
 
 PACING_RANGES: dict[str, tuple[float, bool, float, str]] = {
