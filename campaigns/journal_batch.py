@@ -548,7 +548,9 @@ def _apply_to_attempt(self: CampaignStore, session: Session,
             attempt.hangup_cause = NOT_SENT_CAUSE if op.never_sent else (
                 op.hangup_cause or attempt.hangup_cause)
             session.add(attempt)
-            if op.never_sent:
+            if op.never_sent and not op.failed_over:
+                # (A gateway leg refused before any channel whose attempt went on through
+                # another gateway: the lead's one charge is the attempt's, kept.)
                 _not_charged(session, attempt, op.ended_at)
             return None
         lead = finish_in_session(self, session, attempt, ended_at=op.ended_at,

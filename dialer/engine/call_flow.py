@@ -167,6 +167,10 @@ class CallFlowServices:
     shed: Collection[str] = ()
     """Ringing calls a pacing decision has hung up whose end has not come yet
     (``Dialing.ring_hung_up``): one answered meanwhile gets no agent."""
+    unplaced: Callable[[Call, float], None] | None = None
+    """An attempt every gateway leg of which the switch refused before any channel (a
+    gateway down) reached nobody: its dial and its caller ID's daily use are given back
+    (``Engine._give_back``), as for a dial never sent."""
 
 
 class CallFlow:
@@ -214,6 +218,7 @@ class CallFlow:
         self._after_assignment = services.after_assignment
         self._offer = services.offer
         self._shed = services.shed
+        self._unplaced = services.unplaced
         self._observe_verdict = getattr(policy, "observe_verdict", None)
         """The policy's ``VerdictObserver.observe_verdict``, if it has one."""
         self._false_positive_credit = 0.0
@@ -738,6 +743,8 @@ class CallFlow:
                 self.policy.observe_attempt(result, at - call.dialed_at, at)
                 if self._placement is not None:
                     self._placement.observe_attempt(False, None)
+            elif sent and self._unplaced is not None:
+                self._unplaced(call, at)  # nor a dial, nor a use of its caller ID
             if call.agent_id is not None:  # else no agent can be reserved for it
                 self._release_callback_agent(call, at)
         elif state is _BRIDGED:

@@ -228,7 +228,8 @@ class Engine:
             self._out,
             CallFlowServices(fail_over=dialer.fail_over,
                              after_assignment=self.agent_work.after_assignment,
-                             offer=self.agent_work.offer, shed=dialer.ring_hung_up),
+                             offer=self.agent_work.offer, shed=dialer.ring_hung_up,
+                             unplaced=self._give_back),
         )
         """Customer calls from the answer to the attempt record (call_flow.py)."""
         self.pool.lines.promised = OutboundPromises(
@@ -686,15 +687,18 @@ class Engine:
         return call
 
     def _end_unsent(self, call: Call, at: float) -> None:
-        # Counted when it was placed (the dial count, its caller ID's daily use): a dial
-        # never sent is neither.
+        self._give_back(call, at)
+        # (Every argument given by position: the compiled build's typed ``end`` takes no
+        # keyword past a defaulted one left out.)
+        self.call_flow.end(call, at, HangupCause.ORIGINATOR_CANCEL, HangupSide.UNKNOWN, False)
+
+    def _give_back(self, call: Call, at: float) -> None:
+        """Counted when it was placed (the dial count, its caller ID's daily use): a dial
+        never sent, or one every gateway refused before any channel, is neither."""
         dialer = self.dialer
         dialer.dials -= 1
         if dialer.caller_ids is not None and call.caller_id:
             dialer.caller_ids.release(call.caller_id, at)
-        # (Every argument given by position: the compiled build's typed ``end`` takes no
-        # keyword past a defaulted one left out.)
-        self.call_flow.end(call, at, HangupCause.ORIGINATOR_CANCEL, HangupSide.UNKNOWN, False)
 
     def _inbound_switch(self, switch_id: str | None) -> str:
         return (self.config.switch_ids[0] if switch_id is None

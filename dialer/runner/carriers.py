@@ -154,15 +154,29 @@ def caller_id_pool(settings: CampaignSettings, used_today: Mapping[str, int],
 
 def caller_id_usage_today(store: CampaignStore, campaign_id: int, now: float
                           ) -> dict[str, int]:
-    """Calls each caller ID showed since the start of this UTC day (all processes)."""
+    """Calls each caller ID showed since the start of this UTC day (all processes), as
+    the engine counts them: once per attempt that reached the network.
+
+    A leg closed ``NOT_SENT`` never left the switch (a dial never sent, or one the switch
+    refused before any channel: a gateway down): it showed its caller ID to nobody. An
+    attempt is counted at its first leg that was not so closed (the first leg, or a
+    failover whose refused leg was), so a gateway down before a failover does not lose
+    the call the next gateway made. A leg still open counts (fail closed)."""
+    from campaigns.journal import NOT_SENT_CAUSE
     from campaigns.models import CallAttempt
 
     start = datetime.fromtimestamp(now - now % 86400.0, tz=UTC)
+    refused = sa.orm.aliased(CallAttempt)
     with store.read_session() as session:
         rows = session.execute(
             sa.select(CallAttempt.caller_id, sa.func.count())
+            .outerjoin(refused, refused.call_uuid == CallAttempt.failover_of)
             .where(CallAttempt.campaign_id == campaign_id, CallAttempt.dialed_at >= start,
-                   CallAttempt.caller_id.is_not(None), CallAttempt.failover_of.is_(None))
+                   CallAttempt.caller_id.is_not(None),
+                   sa.or_(CallAttempt.hangup_cause.is_(None),
+                          CallAttempt.hangup_cause != NOT_SENT_CAUSE),
+                   sa.or_(CallAttempt.failover_of.is_(None),
+                          refused.hangup_cause == NOT_SENT_CAUSE))
             .group_by(CallAttempt.caller_id))
         return {number: count for number, count in rows}
 

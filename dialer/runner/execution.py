@@ -330,6 +330,9 @@ class CommandExecution:
         self.unsent: set[str] = set()
         """Journaled calls whose originate never reached the switch (its link down, past
         the send allowance): closed without charging the lead (``FinishOp.never_sent``)."""
+        self.reached_before: set[str] = set()
+        """Gateway legs (a failover's next leg) of attempts an earlier leg of which reached
+        the network: refused before any channel, such a leg still ends a real attempt."""
         self.unwritable_commands: set[str] = set()
         """The causes of originates no API line could carry, logged once each."""
         self.sends: SendGuard | None = None
@@ -712,8 +715,25 @@ class CommandExecution:
         live = command.answer_kind is not None and command.answer_kind is not AnswerKind.MACHINE
         never_dialed = command.call_id in self.unjournaled
         unsent = bool(self.unsent) and command.call_id in self.unsent
-        if self.sends is not None and self.sends.refused_before_placing(command.call_id) \
-                and command.failed_over_to is None and not never_dialed:
+        refused = self.sends is not None and not never_dialed \
+            and self.sends.refused_before_placing(command.call_id)
+        went_before = bool(self.reached_before) and command.call_id in self.reached_before
+        if went_before:
+            self.reached_before.discard(command.call_id)
+        if command.failed_over_to is not None and (went_before or not refused):
+            self.reached_before.add(command.failed_over_to)
+        if refused and command.failed_over_to is not None:
+            # A gateway leg the switch refused before any channel (the gateway down or
+            # unknown), the attempt gone on through the next gateway: its INVITE never
+            # left the switch, so it is no call of the person's for any limit (its row
+            # closed ``NOT_SENT``), and the lead, charged once for the attempt, keeps it.
+            self.stats.failovers += 1
+            if command.dialed_at is not None:
+                self.gate.unrecord_dial(command.number_e164, command.dialed_at,
+                                        command.lead_id)
+            self.db.write([replace(self.link.finish_op(command), never_sent=True)])
+            return
+        if refused and not went_before:
             # The switch refused it before any channel (a gateway down, no route there):
             # nothing reached the network, so it is no call of the number's (never a bad
             # number, nor charged), as a dial never sent (send_hold.py).

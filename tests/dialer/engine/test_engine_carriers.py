@@ -336,3 +336,23 @@ def test_pacing_hears_an_attempt_exactly_when_a_leg_reached_the_network(
         reached = True
     assert len(finished) <= 1
     assert len(policy.attempts) == (1 if reached else 0)
+
+
+def test_an_attempt_no_gateway_placed_gives_back_its_dial_and_its_caller_id() -> None:
+    """Every gateway down before any channel: the INVITE never left the switch, so the
+    attempt is not in the engine's dial count nor in its caller ID's daily use (a caller
+    ID capped at 2 a day, spent by refusals, would stop the campaign's calls for the day
+    once the gateways were back). Before, both kept the refused attempt."""
+    pool = CallerIdPool([CallerIdNumber("+12015550100", daily_cap=2)], CallerIdPolicy.FIXED)
+    engine, _, _, _ = carrier_engine([gw("a", 0.01), gw("b", 0.02)], n=1, pool=pool)
+    _, first = engine.tick(0.0)
+    assert engine.dials == 1 and pool.used == {"+12015550100": 1}
+    _, _, second = engine.handle(OriginateFailed(0.2, first.call_id, SWITCH_DOWN))
+    engine.handle(OriginateFailed(0.4, second.call_id, HangupCause.INVALID_GATEWAY))
+    assert engine.dials == 0
+    assert pool.used.get("+12015550100", 0) == 0
+    # One leg that reached the carrier (a 503 after a channel) keeps both: fail closed.
+    _, third = engine.tick(1.0)
+    _, _, fourth = engine.handle(CallHungUp(1.2, third.call_id, CONGESTION))
+    engine.handle(OriginateFailed(1.4, fourth.call_id, SWITCH_DOWN))
+    assert engine.dials == 1 and pool.used == {"+12015550100": 1}
