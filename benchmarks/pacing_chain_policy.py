@@ -2,14 +2,16 @@
 
     python benchmarks/pacing_chain_policy.py [--cells 10/0.1/90,10/0.1/180,...]
         [--replications 3] [--workers 2] [--variants oracle,learnt]
-        [--chain-params by_age=false,...] [--hours 8]
+        [--chain-params by_age=false,...] [--hours 8] [--laws suite|markov]
 
 Per cell (agents/live/talk, the quality suite's laws, benchmarks/pacing_quality.py) and
 replication r (stream (seed 1, r), common random numbers, as the docs' tables), runs
-predictive (its defaults) and the chain policy (``pacing_models.chain_policy``):
-``oracle`` solves the 1x1 chain with the cell's true rates (an oracle of rates, not of
-fates: what the decision rule alone costs), ``learnt`` learns them online and solves again
-as they move. Prints, per cell and policy, the mean share of the practical limit over the
+predictive (its defaults) and the chain policy (``pacing_models.chain_policy``): ``oracle``
+solves the 1x1 chain with the cell's true rates (an oracle of rates, not of fates: what the
+decision rule alone costs), ``learnt`` learns them online and solves again as they move.
+``--laws markov`` runs the cells on the 1x1 chain's own laws (exponential ring and handle
+times; benchmarks/pacing_bound.py's "pred. markov" column), where the chain's rule is the
+optimum's own. Prints, per cell and policy, the mean share of the practical limit over the
 replications, the worst window (a one-day run is one window), and for the chain the paired
 difference with predictive on the same days, mean and 95 % t-interval; then the machine's
 load average and the wall and CPU time.
@@ -52,7 +54,7 @@ def _chain_params(parser: argparse.ArgumentParser, text: str) -> dict:
     allowed = {"by_age": bool, "batch_guard": bool, "fixed_lambda": float,
                "margin_z": float, "aim_cap": float, "reserve_abandons": float,
                "prior_bias": float, "hang_up_after": float,
-               "handle_phases": int}
+               "handle_phases": int, "busy_horizon": float}
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
         if key not in allowed:
@@ -76,32 +78,45 @@ def _chain_params(parser: argparse.ArgumentParser, text: str) -> dict:
     return out
 
 
-def _scenario(agents: int, live: float, talk: float, hours: float):
+def _module(name: str):
     import importlib.util
     import pathlib
 
-    path = pathlib.Path(__file__).resolve().parent / "pacing_quality.py"
-    spec = importlib.util.spec_from_file_location("pacing_quality_for_chain", path)
+    path = pathlib.Path(__file__).resolve().parent / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_for_chain", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module._scenario(agents, live, talk, (hours, 1))
+    return module
+
+
+def _scenario(agents: int, live: float, talk: float, hours: float, laws: str = "suite"):
+    """The suite's cell, or with ``laws`` "markov" the 1x1 chain's own laws in the
+    simulator (exponential ring and handle times, no wrap-up; benchmarks/pacing_bound.py)."""
+    suite = _module("pacing_quality")
+    if laws == "markov":
+        return _module("pacing_bound")._markov_scenario(suite, agents, live, talk, (1, 1))
+    return suite._scenario(agents, live, talk, (hours, 1))
 
 
 def run_one(job: tuple) -> tuple:
     """(cell, variant, replication) → (share, worst window, CPU s, λ solves, guard cuts)."""
-    (agents, live, talk), variant, replication, hours, params = job
+    (agents, live, talk), variant, replication, hours, params, laws = job
     import pacing_models
     from pacing_models.chain_policy import ChainPolicy, ChainRates
     from simulations.driver import Simulation
     from simulations.metrics import practical_talk_limit, run_metrics
 
-    scenario = _scenario(agents, live, talk, hours)
+    scenario = _scenario(agents, live, talk, hours, laws)
     started = time.process_time()
     made: list = []
     if variant == "predictive":
         sim = Simulation(scenario, "predictive", seed=1, replication=replication)
     else:
-        rates = ChainRates.of_suite_cell(live, talk) if variant == "oracle" else None
+        rates = None
+        if variant == "oracle":
+            rates = ChainRates.of_suite_cell(live, talk)
+            if laws == "markov":  # the handle time is all talk, of mean talk + 15 s
+                rates = ChainRates.of_suite_cell(live, talk + 15.0, wrap=0.0)
         original = pacing_models.make_policy
 
         def make(name, **kw):
@@ -131,6 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", default="oracle,learnt")
     parser.add_argument("--chain-params", default="")
     parser.add_argument("--hours", type=float, default=8.0)
+    parser.add_argument("--laws", choices=("suite", "markov"), default="suite",
+                        help="markov: the 1x1 chain's own laws in the simulator")
     args = parser.parse_args(argv)
     cells = _cells(parser, args.cells)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -142,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.replications < 1:
         parser.error("--replications: at least 1")
     params = _chain_params(parser, args.chain_params)
-    jobs = [(cell, variant, r, args.hours, params) for cell in cells
+    jobs = [(cell, variant, r, args.hours, params, args.laws) for cell in cells
             for variant in ["predictive", *variants] for r in range(args.replications)]
     wall = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:

@@ -270,6 +270,11 @@ class HandleResidual:
         self._since = 0
         self.residual: np.ndarray | None = None
         self.wrap_mean = 0.0
+        self.horizon = 0.0
+        self.free_on_call: np.ndarray | None = None
+        """P(handle over within ``horizon`` s | e s on a call), by whole seconds of e."""
+        self.free_in_wrap: np.ndarray | None = None
+        """P(wrap-up over within ``horizon`` s | w s into it), by whole seconds of w."""
 
     def observe(self, talk: float, wrap: float) -> None:
         self.samples.append((talk, wrap))
@@ -287,6 +292,38 @@ class HandleResidual:
             sums = tail_sum[np.searchsorted(ordered, grid, side="right")]
             self.residual = np.where(above > 0, sums / np.maximum(above, 1) - grid, 0.0) \
                 + self.wrap_mean
+            if self.horizon > 0.0:
+                self._free_within(talk_s, grid)
+
+    def _free_within(self, talk_s: np.ndarray, grid: np.ndarray) -> None:
+        wrap_s = np.array([w for _, w in self.samples])
+        handle = talk_s + wrap_s
+        alive = talk_s[None, :] > grid[:, None]
+        done = handle[None, :] <= grid[:, None] + self.horizon
+        count = alive.sum(axis=1)
+        self.free_on_call = np.where(count > 0, (alive & done).sum(axis=1)
+                                     / np.maximum(count, 1), 1.0)
+        wgrid = np.arange(0.0, float(wrap_s.max()) + 2.0)
+        walive = wrap_s[None, :] > wgrid[:, None]
+        wdone = wrap_s[None, :] <= wgrid[:, None] + self.horizon
+        wcount = walive.sum(axis=1)
+        self.free_in_wrap = np.where(wcount > 0, (walive & wdone).sum(axis=1)
+                                     / np.maximum(wcount, 1), 1.0)
+
+    def freeing(self, state: PacingState) -> float | None:
+        """Expected agents of the snapshot's on-call and wrap-up agents free within
+        ``horizon`` seconds (None before the first fit)."""
+        if self.free_on_call is None or self.free_in_wrap is None:
+            return None
+        on, wrap = self.free_on_call, self.free_in_wrap
+        total = 0.0
+        for e in state.busy_elapsed:
+            i = int(e)
+            total += float(on[i]) if i < len(on) else 1.0
+        for w in state.wrap_elapsed:
+            i = int(w)
+            total += float(wrap[i]) if i < len(wrap) else 1.0
+        return total
 
     def on_call(self, elapsed: float) -> float:
         if self.residual is None:
@@ -304,6 +341,14 @@ def busy_phases(state: PacingState, agents: int, phases: int,
     for a connecting call) are in phase 1."""
     busy = agents - state.agents_free
     if phases == 1:
+        if residual is not None and residual.horizon > 0.0 and state.answered_waiting == 0:
+            freeing = residual.freeing(state)
+            if freeing is not None:
+                # The chain's free agents in ``horizon`` s, (A − b) + b·(1 − e^(−τ/h)), are
+                # the real ones, free now + those the elapsed times say will free (F):
+                # b = (busy − F) ÷ e^(−τ/h) (``busy_horizon``).
+                stay = math.exp(-residual.horizon / handle_mean)
+                return (max(0, min(agents, round((busy - freeing) / stay))),)
         return (busy,)
     late = sum(1 for e in state.busy_elapsed
                if residual is not None and residual.on_call(e) < 0.75 * handle_mean)
@@ -345,7 +390,7 @@ class ChainPolicy:
                  min_handles: int = 10, resolve_change: float = 0.05,
                  resolve_seconds: float = 900.0, fixed_lambda: float | None = None,
                  prior_bias: float = 1.0, bias_pseudo_abandons: float = 5.0,
-                 handle_phases: int = 1) -> None:
+                 handle_phases: int = 1, busy_horizon: float | None = None) -> None:
         if not 0.0 < aim_cap <= 1.0 or margin_z < 0 or reserve_abandons < 0:
             raise InvalidParameterError("chain: aim_cap in (0, 1], margin_z and "
                                         "reserve_abandons ≥ 0")
@@ -355,7 +400,12 @@ class ChainPolicy:
             raise InvalidParameterError(f"chain: handle_phases is 1 or 2, got {handle_phases}")
         self.fixed_rates = rates
         self.handle_phases = handle_phases
-        self.residual = HandleResidual() if handle_phases == 2 else None
+        self.residual = (HandleResidual() if handle_phases == 2 or busy_horizon is not None
+                         else None)
+        if busy_horizon is not None:
+            if handle_phases != 1 or not busy_horizon > 0:
+                raise InvalidParameterError("chain: busy_horizon > 0, with one handle phase")
+            self.residual.horizon = busy_horizon
         self.agents = agents
         self.budget = AbandonBudget(margin_z, 200.0, aim_cap, reserve_abandons)
         self.hang_up_after = hang_up_after

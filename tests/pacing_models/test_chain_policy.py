@@ -207,3 +207,20 @@ def test_bad_parameters_are_refused() -> None:
         ChainPolicy(aim_cap=1.5)
     with pytest.raises(InvalidParameterError):
         ChainPolicy(fixed_lambda=-1.0)
+
+
+def test_the_busy_horizon_counts_agents_about_to_free_as_less_busy() -> None:
+    # Talk 100 s, wrap-up 10 s, every call alike: with a 20-s horizon an agent 95 s into a
+    # call frees within it (F = 1), one 5 s in does not. b = (busy − F) ÷ e^(−τ/h).
+    policy = ChainPolicy(ChainRates(0.2, 9.0, 110.0), agents=4, busy_horizon=20.0)
+    for _ in range(20):
+        policy.observe_handle(100.0, 10.0, 0.0)
+    stay = np.exp(-20.0 / 110.0)
+    late = PacingState(now=1.0, agents_free=2, busy_elapsed=(95.0, 96.0), agents_logged_in=4)
+    assert chain_state(late, 4, None, 1, policy.residual, 110.0)[0] == (0,)
+    early = PacingState(now=1.0, agents_free=2, busy_elapsed=(5.0, 6.0), agents_logged_in=4)
+    assert chain_state(early, 4, None, 1, policy.residual, 110.0)[0] == (
+        min(4, round(2 / stay)),)
+    waiting = PacingState(now=1.0, agents_free=0, busy_elapsed=(95.0,) * 4, answered_waiting=1,
+                          agents_logged_in=4)
+    assert chain_state(waiting, 4, None, 1, policy.residual, 110.0)[0] == (4,)
