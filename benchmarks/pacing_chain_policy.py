@@ -54,7 +54,8 @@ def _chain_params(parser: argparse.ArgumentParser, text: str) -> dict:
     allowed = {"by_age": bool, "batch_guard": bool, "fixed_lambda": float,
                "margin_z": float, "aim_cap": float, "reserve_abandons": float,
                "prior_bias": float, "hang_up_after": float,
-               "handle_phases": int, "busy_horizon": float}
+               "handle_phases": int, "busy_horizon": float,
+               "ring_phases": int}
     for part in filter(None, text.split(",")):
         key, _, value = part.partition("=")
         if key not in allowed:
@@ -114,9 +115,11 @@ def run_one(job: tuple) -> tuple:
     else:
         rates = None
         if variant == "oracle":
-            rates = ChainRates.of_suite_cell(live, talk)
+            phases = params.get("ring_phases", 1)
+            rates = ChainRates.of_suite_cell(live, talk, ring_phases=phases)
             if laws == "markov":  # the handle time is all talk, of mean talk + 15 s
-                rates = ChainRates.of_suite_cell(live, talk + 15.0, wrap=0.0)
+                rates = ChainRates.of_suite_cell(live, talk + 15.0, wrap=0.0,
+                                                 ring_phases=phases)
         original = pacing_models.make_policy
 
         def make(name, **kw):

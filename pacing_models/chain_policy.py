@@ -83,9 +83,10 @@ class ChainRates:
     wait_mean: float = 5.0 * (1.0 - math.exp(-2.0 / 5.0))
 
     @classmethod
-    def of_suite_cell(cls, live: float, talk: float, wrap: float = 15.0) -> ChainRates:
-        """The suite's cell as ``bound_chain.suite_cell`` writes it (1x1)."""
-        cell = suite_cell(1, live, talk, wrap=wrap)
+    def of_suite_cell(cls, live: float, talk: float, wrap: float = 15.0,
+                      ring_phases: int = 1) -> ChainRates:
+        """The suite's cell as ``bound_chain.suite_cell`` writes it."""
+        cell = suite_cell(1, live, talk, wrap=wrap, ring_phases=ring_phases)
         return cls(cell.live_share, cell.answer_mean, cell.handle_mean, cell.wait_mean)
 
 
@@ -99,8 +100,8 @@ class ChainTables:
 
     def __init__(self, cell: BoundCell, rates: ChainRates | None = None,
                  tolerance: float = 1e-6) -> None:
-        if cell.ring_phases != 1 or cell.may_cancel:
-            raise InvalidParameterError("ChainTables: one ring phase, no cancelling")
+        if cell.ring_phases not in (1, 2) or cell.may_cancel:
+            raise InvalidParameterError("ChainTables: one or two ring phases, no cancelling")
         self.cell = cell
         self.rates = rates
         self.chain = BoundChain(self.cell)
@@ -126,11 +127,11 @@ class ChainTables:
 
     @classmethod
     def for_rates(cls, agents: int, rates: ChainRates, handle_phases: int = 1,
-                  ring_cap: int | None = None) -> ChainTables:
+                  ring_cap: int | None = None, ring_phases: int = 1) -> ChainTables:
         """The chain of a cell with ``agents`` agents and these rates."""
         cap = ring_cap if ring_cap is not None else max_ringing(agents, rates.live_share)
         return cls(BoundCell(agents=agents, live_share=min(1.0, rates.live_share),
-                             answer_mean=rates.answer_mean, ring_phases=1,
+                             answer_mean=rates.answer_mean, ring_phases=ring_phases,
                              handle_mean=rates.handle_mean, handle_phases=handle_phases,
                              wait_mean=rates.wait_mean, max_ringing=cap), rates)
 
@@ -180,7 +181,8 @@ class ChainTables:
                 low = middle
         return high
 
-    def state_index(self, busy: tuple[int, ...], ringing: int, waiting: int) -> int:
+    def state_index(self, busy: tuple[int, ...], ringing: int | tuple[int, ...],
+                    waiting: int) -> int:
         """The chain's state for agents busy per handle phase (1x1: one count), calls
         ringing and callers waiting, clipped to the chain's truncations."""
         agents = self.cell.agents
@@ -193,8 +195,15 @@ class ChainTables:
             phases[i] -= cut
             over -= cut
         waiting = 0 if sum(phases) < agents else min(max(0, waiting), self.cell.max_waiting)
-        ringing = 0 if ringing < 0 else min(ringing, self.cell.max_ringing)
-        return self.chain.index[(tuple(phases), (ringing,), waiting)]
+        rings = [max(0, r) for r in ((ringing,) if isinstance(ringing, int) else ringing)]
+        over = sum(rings) - self.cell.max_ringing
+        for i in range(len(rings)):  # beyond the ring cap: the youngest go first
+            if over <= 0:
+                break
+            cut = min(over, rings[i])
+            rings[i] -= cut
+            over -= cut
+        return self.chain.index[(tuple(phases), tuple(rings), waiting)]
 
 
 def lagrangian_table(tables: ChainTables, multiplier: float,
@@ -250,6 +259,23 @@ class AnswerByAge:
             if all_after[0] > 0:
                 self.q = np.where(all_after > 0, live_after / np.maximum(all_after, 1), 0.0)
                 self.p = float(self.q[0])
+
+    def effective_phases(self, ringing_elapsed: tuple[float, ...],
+                         answer_mean: float) -> tuple[int, int]:
+        """Effective calls in the two ring phases of an Erlang-2 ring time (each of mean
+        A/2: a call in phase 1 has A to go, one in phase 2 A/2): a call is in phase 2 when
+        its live answer, if it comes, is due within 3A/4 on average, from the live answers'
+        ring times (``q`` weights as ``effective``)."""
+        if not ringing_elapsed:
+            return (0, 0)
+        live_after = np.cumsum(self.live[::-1])[::-1]
+        weighted = np.cumsum((self.live * (np.arange(_AGE_BINS) + 0.5))[::-1])[::-1]
+        left = np.where(live_after > 0, weighted / np.maximum(live_after, 1)
+                        - np.arange(_AGE_BINS), 0.0)
+        ages = np.maximum(np.minimum(np.asarray(ringing_elapsed, dtype=int), _AGE_BINS - 1), 0)
+        weight = self.q[ages] / self.p if self.p > 0.0 else np.ones(len(ages))
+        late = left[ages] < 0.75 * answer_mean if live_after[0] > 0 else ages > answer_mean / 2
+        return (round(float(weight[~late].sum())), round(float(weight[late].sum())))
 
     def effective(self, ringing_elapsed: tuple[float, ...]) -> float:
         """The chain's count of ringing calls with the answers the real ones' ages carry."""
@@ -359,11 +385,16 @@ def busy_phases(state: PacingState, agents: int, phases: int,
 
 def chain_state(state: PacingState, agents: int, by_age: AnswerByAge | None,
                 phases: int = 1, residual: HandleResidual | None = None,
-                handle_mean: float = 0.0) -> tuple[tuple[int, ...], int, int]:
-    """(agents busy per handle phase, calls ringing, callers waiting) of the chain for an
-    engine snapshot."""
+                handle_mean: float = 0.0, ring_phases: int = 1, answer_mean: float = 9.0
+                ) -> tuple[tuple[int, ...], int | tuple[int, int], int]:
+    """(agents busy per handle phase, calls ringing (per ring phase with two), callers
+    waiting) of the chain for an engine snapshot."""
     busy = agents - state.agents_free
-    if by_age is None:
+    ringing: int | tuple[int, int]
+    if ring_phases == 2 and by_age is not None:
+        early, late = by_age.effective_phases(state.ringing_elapsed, answer_mean)
+        ringing = (early + len(state.verdict_elapsed), late)
+    elif by_age is None:
         ringing = (state.ringing_lines if state.ringing_lines is not None
                    else len(state.ringing_elapsed)) + len(state.verdict_elapsed)
     else:
@@ -390,7 +421,8 @@ class ChainPolicy:
                  min_handles: int = 10, resolve_change: float = 0.05,
                  resolve_seconds: float = 900.0, fixed_lambda: float | None = None,
                  prior_bias: float = 1.0, bias_pseudo_abandons: float = 5.0,
-                 handle_phases: int = 1, busy_horizon: float | None = None) -> None:
+                 handle_phases: int = 1, busy_horizon: float | None = None,
+                 ring_phases: int = 1) -> None:
         if not 0.0 < aim_cap <= 1.0 or margin_z < 0 or reserve_abandons < 0:
             raise InvalidParameterError("chain: aim_cap in (0, 1], margin_z and "
                                         "reserve_abandons ≥ 0")
@@ -398,8 +430,11 @@ class ChainPolicy:
             raise InvalidParameterError(f"chain: fixed_lambda must be ≥ 0, got {fixed_lambda}")
         if handle_phases not in (1, 2):
             raise InvalidParameterError(f"chain: handle_phases is 1 or 2, got {handle_phases}")
+        if ring_phases not in (1, 2) or (ring_phases == 2 and not by_age):
+            raise InvalidParameterError("chain: ring_phases is 1 or 2 (2 needs by_age)")
         self.fixed_rates = rates
         self.handle_phases = handle_phases
+        self.ring_phases = ring_phases
         self.residual = (HandleResidual() if handle_phases == 2 or busy_horizon is not None
                          else None)
         if busy_horizon is not None:
@@ -468,7 +503,8 @@ class ChainPolicy:
                         abs(rates.handle_mean / old.handle_mean - 1.0))
             if moved < self.resolve_change or state.now - self._solved_at < self.resolve_seconds:
                 return current
-        self._tables = ChainTables.for_rates(agents, rates, self.handle_phases)
+        self._tables = ChainTables.for_rates(agents, rates, self.handle_phases,
+                                             ring_phases=self.ring_phases)
         self._solved_at = state.now
         self.solves += 1
         return self._tables
@@ -530,7 +566,8 @@ class ChainPolicy:
         table = tables.table(index)
         busy, ringing, waiting = chain_state(state, tables.cell.agents, self.by_age,
                                              self.handle_phases, self.residual,
-                                             tables.cell.handle_mean)
+                                             tables.cell.handle_mean, self.ring_phases,
+                                             tables.cell.answer_mean)
         s = tables.state_index(busy, ringing, waiting)
         n = int(table[s])
         n = max(n, floor)

@@ -224,3 +224,22 @@ def test_the_busy_horizon_counts_agents_about_to_free_as_less_busy() -> None:
     waiting = PacingState(now=1.0, agents_free=0, busy_elapsed=(95.0,) * 4, answered_waiting=1,
                           agents_logged_in=4)
     assert chain_state(waiting, 4, None, 1, policy.residual, 110.0)[0] == (4,)
+
+
+def test_two_ring_phases_put_calls_due_soon_in_the_second() -> None:
+    # Live answers at 8 s (bin 8: due at 8.5 s on average), no answers at 25 s, A = 9 s:
+    # a call 1 s old has 7.5 s to go (≥ 3A/4 = 6.75: phase 1), one 3 s old 5.5 s (phase 2),
+    # one 12 s old can no longer answer (weight 0).
+    by_age = AnswerByAge(prior=0.2, refresh=1)
+    for _ in range(10):
+        by_age.observe(AttemptResult.LIVE, 8.0)
+        by_age.observe(AttemptResult.NO_ANSWER, 25.0)
+    assert by_age.effective_phases((1.0, 3.0, 12.0), 9.0) == (1, 1)
+    state = PacingState(now=5.0, agents_free=1, ringing_elapsed=(1.0, 3.0, 12.0),
+                        agents_logged_in=3)
+    assert chain_state(state, 3, by_age, ring_phases=2, answer_mean=9.0) == ((2,), (1, 1), 0)
+    tables = ChainTables.for_rates(3, ChainRates(0.3, 9.0, 60.0), ring_phases=2, ring_cap=4)
+    # beyond the ring cap the youngest calls are dropped first
+    assert tables.chain.states[tables.state_index((3,), (4, 3), 0)][1] == (1, 3)
+    with pytest.raises(InvalidParameterError):
+        ChainPolicy(ring_phases=2, by_age=False)
