@@ -63,7 +63,7 @@ MOMENTS = (
     datetime(2026, 11, 18, 13, 0, tzinfo=UTC), datetime(2026, 11, 21, 15, 30, tzinfo=UTC),
 )
 
-ENGINE_DIGEST = "bca5eed9d74451547ee5fd638e6ac973d893fce3916c6a6cc5d12d13654c34b3"
+ENGINE_DIGEST = "c52a21234fcf09176a17dc36da2a0c8d46ed58da34bd5a4903b4f7ed579a9f61"
 """Re-pinned for the send allowance (``dnc.rules.base.SEND_ALLOWANCE``): of 5,148 decisions one
 changed, a dial at 20:59:58 EST on 1 Nov 2026 (2 s before 21:00) whose federal and Texas hours
 now refuse (it was already refused by other rules); the gate's digest is unchanged.
@@ -102,8 +102,16 @@ pass, ``state.CA.prerecorded.*``, ``state.IN.prerecorded.*``): every entry of bo
 dumped (8,858) and compared with those rules' outcomes taken out: 280 entries changed, all
 only by them (210 with one of them failing); none went from allowed to refused or back
 (the prerecorded campaign's California and Indiana leads were already refused by other
-rules), and both digests without them are the ones before (71a59d7a..., a5de857b...)."""
-GATE_DIGEST = "cb4356f56b6cc3a4e0cb40cb3ac6d13b38173d67381c5e156e7e2d285a5656aa"
+rules), and both digests without them are the ones before (71a59d7a..., a5de857b...).
+
+Re-pinned for North Dakota's and New Jersey's recorded-message rows (seventeenth pass,
+``state.ND.prerecorded.consent``, ``state.NJ.prerecorded.consent``; the AR, WY and MT rows
+changed nothing here): every entry of both trees dumped (5,148 engine, 3,710 gate) and
+compared with those rules' outcomes, ids and reasons taken out: 52 engine and 42 gate entries
+changed, all only by them (New Jersey leads of the two prerecorded campaigns); none went from
+allowed to refused or back (those leads were already refused by other rules), and both
+digests without them are the ones before (bca5eed9..., cb4356f5...)."""
+GATE_DIGEST = "539e0e542b68fb598daee3024a7c4a6fb939da078e333356e2e356ebb0dbb5ac"
 
 
 def _text(value: object) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_kit import campaign, outcome, pewc
@@ -88,4 +89,26 @@ def test_montana_recorded_messages_need_consent_in_every_campaign():
             LeadFacts(BILLINGS, consents=(pewc(BILLINGS),), line_type=LineType.LANDLINE),
             rules, at)
         assert outcome(consented, "state.MT.prerecorded.consent").passed
+        assert consented.allowed, consented.reasons
+
+
+@pytest.mark.parametrize(("state", "number", "zone"), [
+    ("ND", "+17015550123", "America/Chicago"),   # Fargo
+    ("NJ", "+12015550123", "America/New_York"),  # Jersey City
+])
+def test_recorded_messages_need_the_subscribers_consent_in_every_campaign(state, number, zone):
+    """N.D. Cent. Code § 51-28-02: no prerecorded or synthesized voice message to a
+    subscriber unless they requested, consented to, permitted or authorised it (or a live
+    operator obtains consent first); a "message" is any call, whatever its content.
+    N.J.S.A. 48:17-28: no recorded message other than for emergencies unless an operator
+    obtains the subscriber's consent first or a prior or current relationship exists."""
+    at = local(zone, 2026, 11, 10, 12)
+    for telemarketing in (True, False):
+        rules = campaign(*US, prerecorded=True, telemarketing=telemarketing,
+                         recorded_message=MESSAGE)
+        bare = checker(at).check(LeadFacts(number, line_type=LineType.LANDLINE), rules, at)
+        assert not outcome(bare, f"state.{state}.prerecorded.consent").passed
+        consented = checker(at).check(
+            LeadFacts(number, consents=(pewc(number),), line_type=LineType.LANDLINE),
+            rules, at)
         assert consented.allowed, consented.reasons
