@@ -305,7 +305,10 @@ def serialize_xml(event: Event) -> bytes:
     lines.append("  </headers>\n")
     if event.body:
         lines.append(f"  <Content-Length>{len(event.body.encode())}</Content-Length>\n")
-        lines.append(f"  <body>{escape(event.body)}</body>\n")
+        # The closing tag is indented after a text that ends a line (capture 13b:
+        # ``<body>+OK <uuid>\n  </body>``); readers cut the text at <Content-Length>.
+        indent = "  " if event.body.endswith("\n") else ""
+        lines.append(f"  <body>{escape(event.body)}{indent}</body>\n")
     lines.append("</event>\n")
     return "".join(lines).encode()
 
@@ -334,4 +337,9 @@ def parse_xml(data: bytes) -> Event:
     ]
     body_element = root.find("body")
     body = None if body_element is None else (body_element.text or "")
+    length = root.findtext("Content-Length")
+    if body is not None and length is not None:
+        # FreeSWITCH indents the closing tag after the text (``...\n  </body>``, capture
+        # 13b): the body is the first <Content-Length> bytes, as in plain and json.
+        body = body.encode()[:_content_length(length.strip())].decode("utf-8", "replace")
     return Event(pairs, body)
