@@ -11,6 +11,7 @@ lists attempts never closed (for reconciliation with the switch after a restart)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -340,25 +341,38 @@ def ledger_counts(self: CampaignStore, campaign: CampaignRef, *, now: datetime,
     own in-memory ledger to see the campaign's whole rate. ``period_since``: also count
     ``[period_since, now)``, the campaign's current period (47 CFR 64.1200(a)(7)(i): each
     successive 30-day period), in the same query."""
+    with self.session() as session:
+        campaign_id = self._campaign(session, campaign).id
+        return ledger_counts_in_session(
+            session, campaign_id, now=now, window=window,
+            exclude_owners=() if exclude_owner is None else (exclude_owner,),
+            period_since=period_since)
+
+
+def ledger_counts_in_session(session: Session, campaign_id: int, *, now: datetime,
+                             window: timedelta, exclude_owners: Collection[str] = (),
+                             period_since: datetime | None = None) -> LedgerCounts:
+    """``ledger_counts`` read in the caller's transaction, leaving out the attempts of every
+    process in ``exclude_owners`` (attempts journaled by no named process always count):
+    the slack claims (campaigns/slack_claims.py) read the processes without a live claim
+    here, under the campaign's claim lock, and take the others' counts from their claims."""
     since = now - window
     start = since if period_since is None else min(since, period_since)
     in_window = CallAttempt.answered_at >= since
     in_period = CallAttempt.answered_at >= (period_since or since)
-    with self.session() as session:
-        campaign_id = self._campaign(session, campaign).id
-        conditions = [CallAttempt.campaign_id == campaign_id, _live_condition(),
-                      CallAttempt.answered_at >= start, CallAttempt.answered_at < now]
-        if exclude_owner is not None:
-            conditions.append(sa.or_(CallAttempt.process_owner.is_(None),
-                                     CallAttempt.process_owner != exclude_owner))
-        row = session.exec(select(
-            sa.func.coalesce(sa.func.sum(sa.case((in_window, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case(
-                (sa.and_(in_window, CallAttempt.abandoned), 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((in_period, 1), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case(
-                (sa.and_(in_period, CallAttempt.abandoned), 1), else_=0)), 0),
-        ).where(*conditions)).one()
+    conditions = [CallAttempt.campaign_id == campaign_id, _live_condition(),
+                  CallAttempt.answered_at >= start, CallAttempt.answered_at < now]
+    if exclude_owners:
+        conditions.append(sa.or_(CallAttempt.process_owner.is_(None),
+                                 CallAttempt.process_owner.not_in(sorted(exclude_owners))))
+    row = session.exec(select(
+        sa.func.coalesce(sa.func.sum(sa.case((in_window, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case(
+            (sa.and_(in_window, CallAttempt.abandoned), 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((in_period, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case(
+            (sa.and_(in_period, CallAttempt.abandoned), 1), else_=0)), 0),
+    ).where(*conditions)).one()
     counts = LedgerCounts(live_answers=int(row[0]), abandons=int(row[1]), since=since,
                           until=now)
     if period_since is None:

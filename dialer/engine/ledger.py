@@ -12,6 +12,15 @@ database every few seconds and hands them over with ``set_shared_counts``. They 
 rate), but they are not this process's entries: pruning and corrections touch only ours,
 and the runner's next refresh replaces the shared part whole.
 
+The slack r·L − A is the campaign's too, and the safety rails spend it (the limit guard's
+excess lines, predictive's batch guard): with several processes each may spend only its
+claim on it, granted by the runner under a lock on the campaign
+(pacing_models/slack_share.py) and handed over with ``set_slack_claim``. The ledger then
+raises the abandons ``binding_counts`` hands pacing just enough that r·L − A is no more than
+the claim left (each of this process's abandons since the grant spends one); the counts
+themselves, the rate and the dashboard are untouched. A driver that never sets a claim (one
+process, the simulator) sees no change.
+
 The rule measures "over a 30-day period for a single calling campaign" and, when the campaign
 runs longer, "separately for each successive 30-day period or portion thereof". The rolling
 window bounds every full period (the window ending at a period's end is that period) but not
@@ -70,11 +79,11 @@ class AbandonLedger:
     """
 
     __slots__ = (
-        "_entries", "_shared_period", "abandons", "abandons_seen", "live_answers",
-        "live_answers_seen", "period_abandons",
+        "_entries", "_shared_period", "abandons", "abandons_seen", "claim_base",
+        "claim_until", "live_answers", "live_answers_seen", "period_abandons",
         "period_end", "period_live_answers", "period_origin", "period_start",
         "shared_abandons", "shared_live_answers", "shared_period_abandons",
-        "shared_period_live_answers", "window",
+        "shared_period_live_answers", "slack_claim", "window",
     )
 
     def __init__(self, window: float, seed: Iterable[tuple[float, bool]] = (),
@@ -104,6 +113,13 @@ class AbandonLedger:
         """Other processes' abandons in the current period (last refresh for it)."""
         self._shared_period: tuple[float, int, int] = (-math.inf, 0, 0)
         """The last shared period counts: (the period's start, live answers, abandons)."""
+        self.slack_claim: int | None = None
+        """Abandons of the campaign's slack this process may spend, granted when several
+        processes dial the campaign (``set_slack_claim``); None: the whole slack."""
+        self.claim_base = 0
+        """``abandons_seen`` when the claim was counted: each abandon since spends one."""
+        self.claim_until = math.inf
+        """The instant the claim lapses (to 0) unless granted again."""
         self.live_answers_seen = self.abandons_seen = 0
         for answered_at, abandoned in sorted(seed):
             self._append(answered_at)[2] = 0.0
@@ -145,12 +161,46 @@ class AbandonLedger:
         Both must stay within the limit (47 CFR 64.1200(a)(7)(i): each successive period
         "or portion thereof"). The period is the window's latest part, so it binds when the
         window's answers before the period have slack of their own (they spent less than
-        their share): a new period, with none of its own, binds at once."""
+        their share): a new period, with none of its own, binds at once. With a slack
+        claim (``set_slack_claim``) the abandons are raised to keep the slack within it."""
         live, abandons = self.live_answers, self.abandons
         period_live, period_abandons = self.period_live_answers, self.period_abandons
         if target * period_live - period_abandons < target * live - abandons:
-            return period_live, period_abandons
+            live, abandons = period_live, period_abandons
+        if self.slack_claim is not None:
+            return live, self._claimed_abandons(target, live, abandons)
         return live, abandons
+
+    def _claimed_abandons(self, target: float, live: int, abandons: int) -> int:
+        """``abandons`` raised so that target·L − A is no more than the claim left: the
+        counts the pacing policy sees then carry this process's share of the slack, and
+        both safety rails (the limit guard, predictive's batch guard) spend only that."""
+        assert self.slack_claim is not None
+        left = self.slack_claim - (self.abandons_seen - self.claim_base)
+        over = target * live - abandons - left
+        if over > 0.0:
+            # Never past L: the slack is then r·L − L ≤ 0, which no rail spends.
+            return min(abandons + math.ceil(over), max(live, abandons))
+        return abandons
+
+    def set_slack_claim(self, claim: int | None, abandons_base: int, until: float) -> None:
+        """This process's share of the campaign's slack when several processes dial it
+        (pacing_models/slack_share.py): ``claim`` abandons, each abandon this ledger counts
+        after ``abandons_base`` (an ``abandons_seen`` value) spending one, until ``until``
+        (then 0: the claim lapses unless granted again). None: the whole slack until
+        ``until`` (no other process holds any). The runner grants it; no driver that
+        never calls this sees any change."""
+        if claim is not None and (isinstance(claim, bool) or not isinstance(claim, int)):
+            raise LedgerCountsError(f"set_slack_claim: claim must be an int, got {claim!r}")
+        self.slack_claim = claim
+        self.claim_base = abandons_base
+        self.claim_until = until
+
+    def slack_claim_left(self) -> float:
+        """The claim not yet spent by abandons (∞: the whole slack)."""
+        if self.slack_claim is None:
+            return math.inf
+        return float(self.slack_claim - (self.abandons_seen - self.claim_base))
 
     def set_shared_period_counts(self, since: float, live_answers: int, abandons: int
                                  ) -> None:
@@ -245,6 +295,9 @@ class AbandonLedger:
         return bool(self._entries) and entry[0] >= self._entries[0][0]
 
     def prune(self, now: float) -> None:
+        if now >= self.claim_until:
+            self.slack_claim, self.claim_base = 0, self.abandons_seen
+            self.claim_until = math.inf
         horizon = now - self.window
         entries = self._entries
         while entries and entries[0][0] < horizon:

@@ -447,6 +447,7 @@ class Runner:
         # stored state is followed from here on (state_follow.py).
         self.state_follow.start(self.store.campaign(self.link.campaign_id).state)
         await self.upkeep.refresh_ledger_once()
+        await self.upkeep.share_slack_once()  # before any dial: a newcomer claims nothing
         await self.upkeep.refill_once()
         if self.login_agents:
             now = self.clock()

@@ -1,5 +1,6 @@
 """The runner's campaign upkeep: hopper refills, claim renewal, the shared ledger (its
-rolling window and the campaign's current period) and the audit log's anchors.
+rolling window and the campaign's current period), this process's claim on the campaign's
+abandonment slack, and the audit log's anchors.
 
 A part the ``Runner`` (dialer/runner/runner.py) holds: it owns what only it keeps (the
 callback leads it claimed, the other processes' last ledger counts) and is handed what it
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -25,6 +27,7 @@ from dnc.rules.ofcom import OFCOM_ABANDON_WINDOW, ofcom_day_start
 if TYPE_CHECKING:
     from campaigns.hopper import SelectionCheck
     from campaigns.journal import LedgerCounts
+    from campaigns.slack_claims import OwnSlackView, SlackGrant
     from campaigns.store import CampaignStore
     from dialer.engine import Engine
     from dialer.runner.campaign_link import CampaignLink
@@ -37,6 +40,23 @@ log = logging.getLogger("dialer.runner")
 LEDGER_REFRESH = 3.0
 """Seconds between refreshes of the other processes' share of the campaign's ledger."""
 OFCOM_WINDOW = OFCOM_ABANDON_WINDOW.total_seconds()
+SLACK_CLAIM_HOLD = 30.0
+"""Seconds a granted slack claim stays good in the engine without a new grant (then it
+lapses to 0: the process dials with no slack until its record is written again)."""
+SLACK_CLAIM_DRAIN = 60.0
+"""Seconds beyond the ring timeout and its set-up allowance that a line placed just before
+the claim lapsed may still be in flight (AMD's verdict, the connect window, the switch's
+backstop): a record expires only after the lines of its claim have drained."""
+
+
+def slack_claim_ttl(ring_timeout: float) -> float:
+    """Seconds a process's slack record lives after it is written: the hold, then the
+    longest a line placed under it stays in flight. Another process may take the claim only
+    after that, so a process that cannot write its record (or crashed) leaves no line out
+    whose abandon another's claim would not cover."""
+    from dialer.engine.config import SETUP_ALLOWANCE
+
+    return SLACK_CLAIM_HOLD + ring_timeout + SETUP_ALLOWANCE + SLACK_CLAIM_DRAIN
 
 
 class CampaignUpkeep:
@@ -71,10 +91,15 @@ class CampaignUpkeep:
         """Leads claimed for a due callback, waiting in the engine for their agent."""
         self.shared_ledger: LedgerCounts | None = None
         """The other processes' live answers and abandons in the window (last refresh)."""
+        self.slack_grant: SlackGrant | None = None
+        """This process's last claim on the campaign's slack (None: none granted yet)."""
 
     def attach(self, engine: Engine) -> None:
-        """The runner's engine, once recovery has built it."""
+        """The runner's engine, once recovery has built it. It starts with no slack (a
+        newcomer claims none until it has seen the other processes' records): the first
+        ledger refresh, before any dial, grants its claim."""
         self.engine = engine
+        engine.ledger.set_slack_claim(0, engine.ledger.abandons_seen, math.inf)
 
     def callback_settled(self, lead_id: str) -> None:
         """A callback lead was journaled or released by the engine: no longer held here."""
@@ -190,6 +215,40 @@ class CampaignUpkeep:
                     abandon_rate_24h=engine.ledger.rate(),
                     abandon_rate_today=abandons / live if live else 0.0)
 
+    async def share_slack_once(self) -> SlackGrant | None:
+        """Publish this process's record and take its claim on the campaign's slack
+        (campaigns/slack_claims.py; None before the engine is attached). What it publishes
+        is read from the engine at one instant: the claim counts the abandons from then on
+        against itself. Fail closed: when the record cannot be written the engine keeps no
+        slack (the last record, if any, still counts for the others until it expires)."""
+        engine = self.engine
+        if engine is None:
+            return None
+        try:
+            return await self._share_slack(engine, self.clock())
+        except BaseException:
+            engine.ledger.set_slack_claim(0, engine.ledger.abandons_seen, math.inf)
+            raise
+
+    async def _share_slack(self, engine: Engine, now: float) -> SlackGrant:
+        from campaigns.slack_claims import share_slack
+
+        view, base = own_slack_view(engine, now)
+        granted = await self.db.call(
+            share_slack, self.store, self.link.campaign_id, self.owner, own=view,
+            target=engine.config.abandon_target, now=utc(now),
+            window=timedelta(seconds=self.ledger_window),
+            ttl=slack_claim_ttl(engine.config.ring_timeout))
+        engine.ledger.set_slack_claim(granted.remaining, base, now + SLACK_CLAIM_HOLD)
+        if (self.slack_grant is None or granted.peers != self.slack_grant.peers
+                or (granted.remaining is None) != (self.slack_grant.remaining is None)):
+            log.info("abandonment slack: %s (%d other process(es) with a claim)",
+                     "the whole slack" if granted.remaining is None
+                     else f"{granted.remaining} of {granted.slack:.2f} abandon(s)",
+                     granted.peers)
+        self.slack_grant = granted
+        return granted
+
     def _ofcom_day_counts(self, now: float) -> tuple[float, int, int]:
         """(start of the UK day, live answers, abandons) of the campaign since 00:00 UK
         time that the engine's ledger does not hold (database thread): every other
@@ -236,7 +295,31 @@ class CampaignUpkeep:
             await asyncio.sleep(LEDGER_REFRESH)
             try:
                 await self.refresh_ledger_once()
+                await self.share_slack_once()
             except STORE_ERRORS as error:
                 trouble.failed(error)  # the last counts hold; dialing is held meanwhile
             else:
                 trouble.ok()
+
+
+def own_slack_view(engine: Engine, now: float) -> tuple[OwnSlackView, int]:
+    """(What this process publishes with its slack claim, its ledger's ``abandons_seen``),
+    read at one instant: its own counts (the ledger's less the other processes' shared
+    part), its current period, its excess lines in flight (lines beyond the free agents:
+    each may abandon) and its claim left."""
+    from campaigns.slack_claims import OwnSlackView
+    from pacing_models.policies import calls_in_flight
+    from pacing_models.slack_share import PublishedCounts
+
+    state = engine.pacing_state(now)  # prunes the ledger to ``now`` first
+    ledger = engine.ledger
+    period = ledger.period_start if math.isfinite(ledger.period_start) else None
+    counts = PublishedCounts(
+        ledger.live_answers - ledger.shared_live_answers,
+        ledger.abandons - ledger.shared_abandons,
+        None if period is None else
+        ledger.period_live_answers - ledger.shared_period_live_answers,
+        None if period is None else ledger.period_abandons - ledger.shared_period_abandons)
+    exposure = max(calls_in_flight(state) - state.agents_free, 0)
+    return (OwnSlackView(counts, period, exposure, ledger.slack_claim_left()),
+            ledger.abandons_seen)

@@ -20,3 +20,6 @@ cdef class AbandonLedger:
     cdef public object _shared_period
     cdef public object live_answers_seen
     cdef public object abandons_seen
+    cdef public object slack_claim
+    cdef public object claim_base
+    cdef public object claim_until
