@@ -320,6 +320,10 @@ def own_slack_view(engine: Engine, now: float) -> tuple[OwnSlackView, int]:
         None if period is None else
         ledger.period_live_answers - ledger.shared_period_live_answers,
         None if period is None else ledger.period_abandons - ledger.shared_period_abandons)
-    exposure = max(calls_in_flight(state) - state.agents_free, 0)
+    # The free agents as the policy saw them at its last decision: net of those kept for
+    # the inbound queues (blending), which no outbound line may count on.
+    lines = getattr(getattr(engine, "pool", None), "lines", None)
+    kept = lines.inbound.kept if lines is not None else 0
+    exposure = max(calls_in_flight(state) - max(state.agents_free - kept, 0), 0)
     return (OwnSlackView(counts, period, exposure, ledger.slack_claim_left()),
             ledger.abandons_seen)

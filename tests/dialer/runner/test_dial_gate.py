@@ -614,7 +614,8 @@ def test_the_runner_supplies_the_rate_only_when_it_is_measured_over_24_hours(
         post=None)  # type: ignore[arg-type]
     upkeep.attach(SimpleNamespace(ledger=SimpleNamespace(  # type: ignore[arg-type]
         set_shared_counts=lambda *a: None, period_at=lambda now: None, rate=lambda: 0.01,
-        own_counts_since=lambda since: (0, 0))))
+        own_counts_since=lambda since: (0, 0), set_slack_claim=lambda *a: None,
+        abandons_seen=0)))
     asyncio.run(upkeep.refresh_ledger_once())
     assert (gate.campaign_state.abandon_rate_24h == 0.01) is supplied
     # The UK calendar day's rate goes with it (the other processes' 1 in 100 today).
