@@ -93,6 +93,8 @@ class CampaignUpkeep:
         """The other processes' live answers and abandons in the window (last refresh)."""
         self.slack_grant: SlackGrant | None = None
         """This process's last claim on the campaign's slack (None: none granted yet)."""
+        self.slack_base = 0
+        """The ledger's ``abandons_seen`` when the last granted claim was counted."""
 
     def attach(self, engine: Engine) -> None:
         """The runner's engine, once recovery has built it. It starts with no slack (a
@@ -233,7 +235,7 @@ class CampaignUpkeep:
     async def _share_slack(self, engine: Engine, now: float) -> SlackGrant:
         from campaigns.slack_claims import share_slack
 
-        view, base = own_slack_view(engine, now)
+        view, base = own_slack_view(engine, now, self.record_left(engine))
         granted = await self.db.call(
             share_slack, self.store, self.link.campaign_id, self.owner, own=view,
             target=engine.config.abandon_target, now=utc(now),
@@ -246,8 +248,20 @@ class CampaignUpkeep:
                      "the whole slack" if granted.remaining is None
                      else f"{granted.remaining} of {granted.slack:.2f} abandon(s)",
                      granted.peers)
-        self.slack_grant = granted
+        self.slack_grant, self.slack_base = granted, base
         return granted
+
+    def record_left(self, engine: Engine) -> float:
+        """The claim this process's record holds, less its abandons since (∞: the whole
+        slack; 0: no record written yet). Not the engine's claim, which lapses to 0 when a
+        grant fails: the record still covers the lines placed under it, and a grant never
+        sheds that cover below the lines still out (pacing_models/slack_share.py)."""
+        grant = self.slack_grant
+        if grant is None:
+            return 0.0
+        if grant.remaining is None:
+            return math.inf
+        return float(grant.remaining - (engine.ledger.abandons_seen - self.slack_base))
 
     def _ofcom_day_counts(self, now: float) -> tuple[float, int, int]:
         """(start of the UK day, live answers, abandons) of the campaign since 00:00 UK
@@ -302,11 +316,12 @@ class CampaignUpkeep:
                 trouble.ok()
 
 
-def own_slack_view(engine: Engine, now: float) -> tuple[OwnSlackView, int]:
+def own_slack_view(engine: Engine, now: float, record_left: float
+                   ) -> tuple[OwnSlackView, int]:
     """(What this process publishes with its slack claim, its ledger's ``abandons_seen``),
     read at one instant: its own counts (the ledger's less the other processes' shared
     part), its current period, its excess lines in flight (lines beyond the free agents:
-    each may abandon) and its claim left."""
+    each may abandon) and its record's claim left (``record_left``)."""
     from campaigns.slack_claims import OwnSlackView
     from pacing_models.policies import calls_in_flight
     from pacing_models.slack_share import PublishedCounts
@@ -325,5 +340,4 @@ def own_slack_view(engine: Engine, now: float) -> tuple[OwnSlackView, int]:
     lines = getattr(getattr(engine, "pool", None), "lines", None)
     kept = lines.inbound.kept if lines is not None else 0
     exposure = max(calls_in_flight(state) - max(state.agents_free - kept, 0), 0)
-    return (OwnSlackView(counts, period, exposure, ledger.slack_claim_left()),
-            ledger.abandons_seen)
+    return OwnSlackView(counts, period, exposure, record_left), ledger.abandons_seen
