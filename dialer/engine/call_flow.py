@@ -225,6 +225,12 @@ class CallFlow:
         """The campaign's AMD false-positive estimate not yet charged as a whole abandon."""
         self.amd_abandons = 0
         """Abandons charged to AMD machine verdicts so far (PacingState.amd_abandons)."""
+        self._wrap_live: dict[str, tuple[str, list[float], float]] = {}
+        """Agent → the last live answer they talked to (call, its ledger entry, seconds
+        from dial to the answer's verdict), kept after the call ended for the agent's word
+        in wrap-up: their disposition saying a machine answered (``CallClassified`` after
+        the end) takes the answer out of the ledger and tells pacing, as a correction while
+        the call is up does. One per agent: the next call they end replaces it."""
 
     def policy_changed(self, policy: PacingPolicy) -> None:
         """A new policy is in place (``Engine.policy``'s setter: a retune or a driver's
@@ -281,6 +287,8 @@ class CallFlow:
     def on_classified(self, event: CallClassified) -> None:
         call = self.live_call(event.call_id)
         if call is None:
+            if event.kind is _MACHINE_KIND and self._wrap_live:
+                self._machine_after_the_call(event.call_id, event.at)
             if self.config.machine_to_free_agent and event.kind is not _UNKNOWN_KIND:
                 self._word_after_the_call(event.call_id, event.kind, event.at)
             return
@@ -322,6 +330,22 @@ class CallFlow:
             self.amd_abandons += 1
         elif event.kind is not _UNKNOWN_KIND and call.kind is _UNKNOWN_KIND:
             call.kind = event.kind
+
+    def _machine_after_the_call(self, call_id: str, at: float) -> None:
+        """The agent's word (their disposition) that the live answer they talked to was a
+        machine, after its call ended: not a person, so neither a live answer nor an
+        abandon in the ledger (47 CFR 64.1200(a)(7) counts calls answered by a person), and
+        pacing learns the ring time was a machine's (``observe_machine_routed``), as for
+        the same word while the call is up. Uncounting a live answer raises the abandonment
+        rate: the safe side."""
+        for agent_id, (live_call_id, entry, delay) in self._wrap_live.items():
+            if live_call_id == call_id:
+                del self._wrap_live[agent_id]
+                self.ledger.uncount(entry)
+                routed = getattr(self.policy, "observe_machine_routed", None)
+                if routed is not None:
+                    routed(delay, at)
+                return
 
     def _routed_verdict_confirmed(self, call: Call, kind: AnswerKind, at: float) -> None:
         """The agent or the ground truth says what a machine verdict sent to a free agent
@@ -752,6 +776,13 @@ class CallFlow:
             if call.agent_id is not None:
                 self.agent_work.call_ended(call.agent_id, call.call_id, at,
                                            call.kind is _MACHINE_KIND)
+                if call.counted_live and call.ledger_entry is not None \
+                        and call.answered_at is not None:
+                    self._wrap_live[call.agent_id] = (
+                        call.call_id, call.ledger_entry,
+                        (call.classified_at or call.answered_at) - call.dialed_at)
+                else:
+                    self._wrap_live.pop(call.agent_id, None)
                 if call.routed is _UNCONFIRMED:
                     self.agent_work.await_word(call, at)  # the agent's word may come
         elif state is _ABANDONED:

@@ -257,6 +257,12 @@ class CampaignLink:
         the store's ledger and reports (its connection and outcome are already recorded)."""
         return UpdateOp(call_id, {"answer_kind": "live"})
 
+    @staticmethod
+    def machine_answer_op(call_id: str) -> UpdateOp:
+        """The attempt's answer was a machine after all (the agent's disposition said so):
+        no live answer in the store's ledger and reports."""
+        return UpdateOp(call_id, {"answer_kind": "machine"})
+
     def finish_op(self, finished: AttemptFinished, cause_note: str | None = None) -> FinishOp:
         fields = {"answered_at": utc(finished.answered_at) if finished.answered_at else None,
                   "bridged_at": utc(finished.bridged_at) if finished.bridged_at else None,

@@ -413,8 +413,22 @@ class CommandExecution:
                 # then a live, connected answer (``LiveAnswerConfirmed``); a code that says
                 # neither leaves the machine verdict (the safe side).
                 self.post(CallClassified(now, pending, heard))
+        elif not inbound:
+            self._machine_word(pending, code, now)
         self.post(CallDisposed(now, agent_id, pending, code))
         return pending
+
+    def _machine_word(self, call_id: str, code: str, now: float) -> None:
+        """The agent's disposition says a machine answered a call connected to them as a
+        person (AMD said live, missed it, or was off): the engine takes the answer out of
+        its abandonment ledger and tells pacing (``CallClassified`` after the end), and
+        the attempt is recorded as a machine's, out of the store's ledger (the live
+        answers of the 24-hour and 30-day rates), as the other direction (a machine
+        verdict the agent said was a person: ``LiveAnswerConfirmed``) is recorded. Fewer
+        live answers is the higher abandonment rate: the safe side."""
+        if self.link.heard(code) is AnswerKind.MACHINE:
+            self.post(CallClassified(now, call_id, AnswerKind.MACHINE))
+            self.db.write([self.link.machine_answer_op(call_id)])
 
     def _correct(self, agent_id: str, wrap: ClosedWrap, code: str,
                  callback_at: datetime | None, note: str | None,
@@ -434,6 +448,7 @@ class CommandExecution:
         else:
             self.db.write([self.link.disposition_op(wrap.call_id, code, now, callback_at,
                                                     owner, note=note)])
+            self._machine_word(wrap.call_id, code, now)  # the correction says a machine
         self.wraps.closed(agent_id, ClosedWrap(wrap.call_id, code, ClosedBy.AGENT, now,
                                                wrap.inbound))
         if self.screens:

@@ -21,6 +21,7 @@ cdef class CallFlow:
     cdef public object _placement
     cdef public object _shed
     cdef public object _unplaced
+    cdef public dict _wrap_live
     cdef public object agent_work
     cdef public object amd_abandons
     cdef public dict calls
