@@ -172,6 +172,7 @@ def leads_import(
         "batches": [list(b) for b in report.batches], "seconds": round(report.seconds, 3),
         "rows_per_second": round(report.rows_per_second), "extensions": report.extensions,
         "warnings": list(report.warnings), "blank_rows": report.blank_rows,
+        "first_reject": report.first_reject,
     }
     if as_json:
         emit(doc)
@@ -203,6 +204,8 @@ def leads_import(
                       f"{escape(str(report.rejects_path))}"
                       + (" (replacing an earlier import's file)" if report.rejects_replaced
                          else ""))
+        if report.first_reject:
+            console.print(f"  the first: {escape(report.first_reject)}")
     elif report.rejects_removed:
         console.print(f"no row rejected: removed {escape(report.rejects_removed)}, the "
                       "rejects of an earlier import")

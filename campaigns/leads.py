@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import phonenumbers
 import sqlalchemy as sa
 
 from campaigns.consent_dates import (
@@ -59,7 +60,12 @@ from campaigns.lead_files import (
     unread_phone_warning,
 )
 from campaigns.models import Lead, LeadList, LeadStatus
-from campaigns.phones import area_codes, lookup_area, normalise_series
+from campaigns.phones import (
+    area_codes,
+    lookup_area,
+    normalise_series,
+    without_trunk_zero,
+)
 from campaigns.settings import CampaignState, region_problem
 from campaigns.stored_settings import stored_settings
 from dialer.words import counted
@@ -130,6 +136,8 @@ class ImportReport:
     it is not read as this import's."""
     blank_rows: int = 0
     """Rows whose every field was empty (``,,,``), skipped: not in ``rows_read``."""
+    first_reject: str | None = None
+    """The first rejected row, ``FILE:LINE: field: 'cell': why`` (the summary's line)."""
 
     @property
     def rows_per_second(self) -> float:
@@ -406,6 +414,12 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
     if (alt_said := _alt_warning(str(table.path), lines[keep],
                                  rows.pop("alt_dropped").tolist())) is not None:
         warnings.append(alt_said)
+    if (zero_said := _trunk_zero_warning(
+            str(table.path), frame[mapping["phone"][0]].to_numpy(dtype=object)[keep],
+            phones[keep], lines[keep], region,
+            f"dialer leads delete {shlex.quote(campaign_row.name)} --list "
+            f"{shlex.quote(list_name)} --yes")) is not None:
+        warnings.append(zero_said)
     consent_cells = _column(frame, mapping, "consent")
     not_dates = rows.pop("consent_not_dates").tolist()
     ambiguous = rows.pop("consent_ambiguous").tolist()
@@ -448,6 +462,8 @@ def _run_import(self: CampaignStore, campaign: CampaignRef, table: LeadTable,
                                rejected=int((~ok).sum()), mode=mode, batch_size=batch_size,
                                progress=progress)
     return ImportReport(
+        first_reject=_first_reject(str(table.path), frame, mapping, lines, ~ok, reject_field,
+                                   reason),
         path=str(table.path), list_id=list_id, rows_read=total, imported=len(keep),
         rejected=int((~ok).sum()), rejects_path=str(rejects_path) if rejects_written else None,
         mapping=mapping, encoding=table.encoding, delimiter=table.delimiter,
@@ -616,6 +632,50 @@ def _alt_warning(path: str, lines: np.ndarray, dropped: Sequence[tuple[int, str,
             if len(dropped) > 1 else "")
     return (f"{path}:{lines[i]}: alt_phones column {column!r}: {cell!r} is not kept as an "
             f"alternate number: {why} (the row is imported on its main number){more}")
+
+
+_PLAN_NAMES = {"GB": "UK"}
+"""A region's numbers as its users name them, for the trunk-zero warning."""
+
+
+def _trunk_zero_warning(path: str, cells: np.ndarray, numbers: np.ndarray, lines: np.ndarray,
+                        region: str, remove: str) -> str | None:
+    """One warning for the numbers written without the trunk 0 (``2079460000`` in a UK
+    file, as a spreadsheet that stored the column as a number writes ``020 7946 0000``),
+    the first named with its line. Imported as the UK number they spell with the 0 back
+    (the only national number those digits can be: phonenumbers checked it), and said:
+    a file that lost its zeros may have lost more (a number stored as a number loses
+    nothing else, but a reader should look), and a list of another country's numbers
+    written without their country code would otherwise pass as UK numbers unsaid."""
+    texts = [None if c is None or pd.isna(c) else str(c) for c in cells.tolist()]
+    found = without_trunk_zero(texts, numbers.tolist(), region)
+    if not found:
+        return None
+    i = found[0]
+    national = phonenumbers.format_number(phonenumbers.parse(numbers[i], None),
+                                          phonenumbers.PhoneNumberFormat.NATIONAL)
+    more = (f"; {counted(len(found) - 1, 'more number')} the same" if len(found) > 1 else "")
+    return (f"{path}:{lines[i]}: phone: {texts[i].strip()!r} has no leading 0: imported as "
+            f"{national} ({numbers[i]}), as a spreadsheet that dropped the zero writes it"
+            f"{more}. If these are not {_PLAN_NAMES.get(region, region)} numbers, write "
+            f"them with their country code (+1 ...) and import again after `{remove}`")
+
+
+def _first_reject(path: str, frame: pd.DataFrame, mapping: dict[str, list[str]],
+                  lines: np.ndarray, rejected: np.ndarray, fields: np.ndarray,
+                  reasons: np.ndarray) -> str | None:
+    """The first rejected row as one line, ``FILE:LINE: field: 'cell': why``: the
+    summary counted the reasons, and a reader had to open the rejects file to find which
+    row and what it held (a main number a spreadsheet mangled, most often)."""
+    index = np.flatnonzero(rejected)
+    if not len(index):
+        return None
+    i = int(index[0])
+    name = str(fields[i])
+    column = (mapping.get(name) or [None])[0]
+    cell = frame[column].iloc[i] if column is not None and column in frame else None
+    shown = "" if cell is None or pd.isna(cell) else f" {str(cell).strip()!r}:"
+    return f"{path}:{lines[i]}: {name}:{shown} {reasons[i]}"
 
 
 def _consent(sub: pd.DataFrame, columns: list[str], order: str | None = None

@@ -13,6 +13,7 @@ Everything else falls back to ``phonenumbers.parse`` with the campaign's default
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -183,6 +184,31 @@ def normalise_series(raw: pd.Series, default_region: str) -> tuple[pd.Series, pd
         reasons[i] = spreadsheet_number(text[i]) or reasons[i]
     return pd.Series(result, index=raw.index, dtype=object), pd.Series(
         reasons, index=raw.index, dtype=object)
+
+
+def without_trunk_zero(texts: Sequence[str | None], numbers: Sequence[str | None],
+                       default_region: str) -> list[int]:
+    """Rows whose number was written nationally without its trunk prefix ``0``: in the
+    UK (and every plan whose national prefix is 0) a national number is written with it
+    (``020 7946 0000``), and a spreadsheet that stores the column as a number drops it
+    (``2079460000``). phonenumbers reads the digits as the national number all the same,
+    so the row was imported without a word, where a UK user expects to be told that their
+    file lost its zeros. Only accepted numbers, written without ``+`` or ``00``, whose
+    first digit is not the 0 (a plan whose national prefix is not 0, as the US's 1, is
+    never named: writing it without is normal)."""
+    metadata = PhoneMetadata.metadata_for_region(default_region)
+    if metadata is None or metadata.national_prefix != "0":
+        return []
+    found = []
+    for i, (text, number) in enumerate(zip(texts, numbers, strict=True)):
+        if not number or not text:
+            continue
+        written = text.strip()
+        digits = re.sub(r"\D", "", written)
+        if written.startswith("+") or not digits or digits[0] == "0":
+            continue
+        found.append(i)
+    return found
 
 
 _DECIMAL = re.compile(r"\s*\+?\d{7,15}\.0+\s*")
