@@ -38,6 +38,7 @@ def test_the_summary_names_the_first_rejected_main_number(tmp_path, monkeypatch)
         f"{leads}:3: phone: '2.01555E+09': written by a spreadsheet in scientific notation "
         "(e.g. 2.01555E+09), which loses the last digits: format the phone column as text "
         "and save the file again")
+    monkeypatch.setenv("COLUMNS", "1000")  # the line unwrapped, however long the path
     again = tmp_path / "more.csv"
     again.write_text("phone,first_name\n2015550109,Ann\n12,Cy\n")
     text = dialer("leads", "import", "spring", str(again), "--yes")
