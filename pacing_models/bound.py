@@ -194,11 +194,17 @@ class _Decisions:
 
     def __init__(self, chain: BoundChain) -> None:
         cell = chain.cell
+        n = len(chain)
+        # Launch targets with "not allowed" pointing at an extra entry that holds −inf, so
+        # each launch count costs one gather and one maximum, with no masks.
         self.launches = []
         for k in range(1, cell.max_launch + 1):
             target = chain.launch_targets(k)
-            ok = np.flatnonzero(target >= 0)
-            self.launches.append((ok, target[ok]))
+            target[target < 0] = n
+            self.launches.append(target)
+        self.extended = np.empty(n + 1)
+        self.extended[n] = -np.inf
+        self.gathered = np.empty(n)
         self.may_cancel = bool(cell.may_cancel)
         self.with_launch = bool(getattr(cell, "hang_up_with_launch", False))
         if self.may_cancel:
@@ -218,9 +224,12 @@ class _Decisions:
         return out
 
     def best(self, after: np.ndarray) -> np.ndarray:
+        n = len(after)
+        self.extended[:n] = after
         launch = after.copy()
-        for ok, target in self.launches:
-            launch[ok] = np.maximum(launch[ok], after[target])
+        for target in self.launches:
+            np.take(self.extended, target, out=self.gathered)
+            np.maximum(launch, self.gathered, out=launch)
         if not self.may_cancel:
             return launch
         if self.with_launch:
