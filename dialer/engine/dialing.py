@@ -408,7 +408,8 @@ class Dialing:
             n = min(n, router.headroom(self._up_order, now))
         if n <= 0:
             return
-        if self.refusing and self._placement is not None:
+        if self._placement is not None and (
+                self.refusing or len(self.switches_up) < len(self.config.switch_ids)):
             n = self._share_of_takers(n)
             if n <= 0:
                 return
@@ -591,31 +592,36 @@ class Dialing:
 
     def _share_of_takers(self, n: int) -> int:
         """Of ``n`` calls decided on the campaign's pooled counts, those for the agents of
-        the switches that take calls, while some switch refuses them (``refusing``).
+        the switches that take calls, while some switch refuses them (``refusing``) or is
+        down (its event socket lost: ``SwitchDown``).
 
         An answer can only reach an agent of its own switch, so the calls meant for a
-        refusing switch's agents, placed on another switch, would find none of theirs and
-        be abandoned. The lines the decision wants in all (those ringing and ``n``) are
-        shared by capacity (``SwitchPlacement.plan``: free agents, and engaged ones likely
-        to free up); the switches taking calls get their share, less what rings there
-        already, rounded half up (a half share is a call: two switches equally staffed,
-        a decision asking one call places it). With no
-        capacity anywhere all ``n`` go, round robin over the takers."""
+        refusing or down switch's agents, placed on another switch, would find none of
+        theirs and be abandoned. A down switch's agents stay in the pool (their legs are on
+        a switch the runner cannot see; the policy still counts them free), so before
+        2026-12-08 a lost link sent their whole share to the other switches: two agents on
+        each of two switches, one link lost, and progressive rang four lines for the two
+        agents left. The lines the decision wants in all (those ringing and ``n``) are
+        shared by capacity (``SwitchPlacement.plan`` over every switch of the campaign:
+        free agents, and engaged ones likely to free up); the switches taking calls get
+        their share, less what rings there already, rounded half up (a half share is a
+        call: two switches equally staffed, a decision asking one call places it). With
+        no capacity anywhere all ``n`` go, round robin over the takers."""
         assert self._placement is not None
         plan = self._placement.plan(
-            tuple(self.switches_up), self.pool.lanes, self.pool.agents, self.calls,
+            self.config.switch_ids, self.pool.lanes, self.pool.agents, self.calls,
             self.dialing)
-        refusing = self.refusing
+        takers = self._up_order
         total = taking = 0.0
         for switch_id, capacity in zip(plan.switch_ids, plan.capacity, strict=True):
             total += capacity
-            if switch_id not in refusing:
+            if switch_id in takers:
                 taking += capacity
         if total <= 0.0:
             return n
         calls = self.calls
         ringing = sum(1 for call_id in self.dialing
-                      if calls[call_id].switch_id not in refusing)
+                      if calls[call_id].switch_id in takers)
         wanted = (len(self.dialing) + n) * taking / total - ringing
         return min(n, max(0, math.floor(wanted + 0.5)))
 
