@@ -891,7 +891,7 @@ class CommandExecution:
             self.translator.add_call(command.call_id, job_uuid)
             if sends is not None:
                 # Its verdict may come before the reply to the command (a refusal at once).
-                sends.sent(command.call_id, switch_id)
+                sends.sent(command.call_id, switch_id, command.gateway)
         elif isinstance(command, OriginateConsult):
             self.translator.add_call(command.leg_id, job_uuid)  # the consulted party's leg
         elif isinstance(command, OriginateAgentLeg):

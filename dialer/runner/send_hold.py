@@ -66,6 +66,10 @@ PROBE_VERDICT_WAIT = 120.0
 """Seconds a probe may go without a word on it (a ring timeout and then some) before it is
 given up and tried again later: a probe whose verdict never comes must not hold its switch
 for ever."""
+GATEWAY_REFUSALS = frozenset({H.GATEWAY_DOWN, H.INVALID_GATEWAY})
+"""Refusals that name one gateway, not the switch: with another gateway of the switch
+taking calls (or with calls out on one), the router's quarantine and failover
+(dialer/engine/gateways.py) are the remedy, not holding the switch."""
 TRACKED = 10_000
 """Originates followed for their verdict at most (the oldest forgotten first)."""
 
@@ -293,6 +297,11 @@ class SwitchHolds:
             switch_id: SendHold(limit, probe_first, probe_longest) for switch_id in switch_ids}
         self.call_switch: OrderedDict[str, str] = OrderedDict()
         """Calls sent and waiting for their verdict → their switch."""
+        self.call_gateway: dict[str, str] = {}
+        """Calls sent through a named gateway (a carrier route) and waiting for their
+        verdict → that gateway."""
+        self.gateway_took: dict[tuple[str, str], bool] = {}
+        """(switch, gateway) → whether the gateway's last verdict was a call it took."""
 
     def hold(self, switch_id: str) -> SendHold:
         """The switch's hold (one is made for a switch not configured: fail closed, the
@@ -314,11 +323,15 @@ class SwitchHolds:
     def may_send(self, now: float, call_id: str, switch_id: str) -> bool:
         return self.hold(switch_id).may_send(now, call_id)
 
-    def sent_one(self, now: float, call_id: str, switch_id: str) -> None:
+    def sent_one(self, now: float, call_id: str, switch_id: str,
+                 gateway: str | None = None) -> None:
         self.hold(switch_id).sent_one(now, call_id)
         self.call_switch[call_id] = switch_id
+        if gateway is not None:
+            self.call_gateway[call_id] = gateway
         while len(self.call_switch) > TRACKED:
-            self.call_switch.popitem(last=False)
+            forgotten, _ = self.call_switch.popitem(last=False)
+            self.call_gateway.pop(forgotten, None)
 
     def heard(self, now: float, call_id: str, event: Event) -> str | None:
         """An event of a call: the verdict of a call sent, for its switch's hold. Returns
@@ -329,21 +342,47 @@ class SwitchHolds:
         hold = self.hold(switch_id)
         if call_id not in hold.sent:
             del self.call_switch[call_id]
+            self.call_gateway.pop(call_id, None)
             return None
-        if verdict(event) is None:
+        said = verdict(event)
+        if said is None:
             return None
         del self.call_switch[call_id]
+        gateway = self.call_gateway.pop(call_id, None)
+        if gateway is not None:
+            self.gateway_took[(switch_id, gateway)] = said[0]
+            if (not said[0] and hold.state is SendState.SENDING
+                    and isinstance(event, OriginateFailed)
+                    and event.cause in GATEWAY_REFUSALS
+                    and self._another_gateway_serves(switch_id, gateway)):
+                # The gateway's refusal, not the switch's: before (2026-12-08) a gateway
+                # down beside a healthy one held the whole switch when five of its
+                # instant refusals came before the healthy gateway's first verdict.
+                del hold.sent[call_id]
+                return None
         return switch_id if hold.heard(now, call_id, event) else None
+
+    def _another_gateway_serves(self, switch_id: str, gateway: str) -> bool:
+        """Whether another gateway of the switch took its last call, or has calls out
+        whose verdict is still to come (they may yet be taken)."""
+        for (switch, other), took in self.gateway_took.items():
+            if switch == switch_id and other != gateway and took:
+                return True
+        call_switch = self.call_switch
+        return any(other != gateway and call_switch.get(call_id) == switch_id
+                   for call_id, other in self.call_gateway.items())
 
     def refused(self, now: float, words: str, call_id: str | None, switch_id: str) -> bool:
         if call_id is not None:
             self.call_switch.pop(call_id, None)
+            self.call_gateway.pop(call_id, None)
         return self.hold(switch_id).refused(now, words, call_id)
 
     def lost(self, now: float, switch_id: str) -> bool:
         """The switch's link was lost (``SendHold.lost``)."""
         for call_id in self.hold(switch_id).sent:
             self.call_switch.pop(call_id, None)
+            self.call_gateway.pop(call_id, None)
         return self.hold(switch_id).lost(now)
 
     def tick(self, now: float) -> list[str]:
@@ -434,8 +473,8 @@ class SendGuard:
             self._told(switch_id)  # held again while the probe is out
         return allowed
 
-    def sent(self, call_id: str, switch_id: str) -> None:
-        self.holds.sent_one(self.clock(), call_id, switch_id)
+    def sent(self, call_id: str, switch_id: str, gateway: str | None = None) -> None:
+        self.holds.sent_one(self.clock(), call_id, switch_id, gateway)
 
     def refused(self, words: str, call_id: str | None, switch_id: str) -> None:
         if self.holds.refused(self.clock(), words, call_id, switch_id):
