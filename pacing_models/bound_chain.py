@@ -96,15 +96,11 @@ def suite_cell(agents: int, live: float, talk: float, *, wrap: float = 15.0,
                      wait_mean=wait_mean, **limits)
 
 
-def _compositions(total_max: int, parts: int) -> list[tuple[int, ...]]:
-    """Every tuple of ``parts`` counts ≥ 0 whose sum is at most ``total_max``."""
-    return [tuple(int(x) for x in row) for row in _composition_array(total_max, parts)]
-
-
 def _composition_array(total_max: int, parts: int) -> np.ndarray:
-    """``_compositions`` as an array, one row per tuple, in the same (lexicographic) order:
-    each part's values are appended in ascending order under every row of the parts
-    before it, so no product of all ``(total_max + 1) ** parts`` tuples is ever built."""
+    """Every tuple of ``parts`` counts ≥ 0 whose sum is at most ``total_max``, one row
+    per tuple, in lexicographic order: each part's values are appended in ascending order
+    under every row of the parts before it, so no product of all ``(total_max + 1) **
+    parts`` tuples is ever built."""
     rows = np.zeros((1, 0), dtype=np.int64)
     for _ in range(parts):
         room = total_max - rows.sum(axis=1) + 1

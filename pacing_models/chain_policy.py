@@ -52,7 +52,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import spsolve
 
-from pacing_models.bound import policy_value
+from pacing_models.bound import lagrangian_bound, policy_value
 from pacing_models.bound_chain import BoundCell, BoundChain, suite_cell
 from pacing_models.budget import AbandonBudget, batch_room
 from pacing_models.errors import InvalidParameterError
@@ -210,20 +210,14 @@ def lagrangian_table(tables: ChainTables, multiplier: float,
                      start: np.ndarray | None = None,
                      max_iterations: int = 200_000) -> tuple[np.ndarray, np.ndarray]:
     """(launches per state, relative values) of the policy maximising the long-run average
-    of busy/agents − λ·(abandon rate − limit·live answer rate): relative value iteration to
-    MacQueen's span ``tolerance``, then the greedy action, the fewest launches among the
-    best (within 1e-9 of the best value per epoch)."""
+    of busy/agents − λ·(abandon rate − limit·live answer rate): the bound's relative value
+    iteration (``bound.lagrangian_bound``) to MacQueen's span ``tolerance``, then the greedy
+    action, the fewest launches among the best (within 1e-9 of the best value per epoch)."""
+    _, h = lagrangian_bound(tables.cell, multiplier, tolerance=tables.tolerance,
+                            max_iterations=max_iterations, start=start)
     t, cell = tables.t, tables.cell
     reward = (t.busy_agents / cell.agents - multiplier
               * (t.abandon_rate - cell.abandon_limit * t.live_answer_rate)) / t.rate
-    h = np.zeros(len(tables.chain)) if start is None else start.copy()
-    for _ in range(max_iterations):
-        after = reward + t.matrix @ h
-        best = np.maximum.reduceat(after[tables.post], tables.starts)
-        step = best - h
-        h = best - best[0]
-        if (float(step.max()) - float(step.min())) * t.rate < tables.tolerance:
-            break
     after = reward + t.matrix @ h
     values = after[tables.post]
     best = np.maximum.reduceat(values, tables.starts)
